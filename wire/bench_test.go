@@ -1,0 +1,127 @@
+package wire_test
+
+import (
+	"bytes"
+	"io"
+	"testing"
+
+	"github.com/imapkit/imapkit/internal/corpus"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// plainReader hides bytes.Reader's WriterTo so that io.Copy baselines do the
+// same work as the tokenizer: read into a buffer, then hand bytes on.
+type plainReader struct{ r *bytes.Reader }
+
+func (p *plainReader) Read(b []byte) (int, error) { return p.r.Read(b) }
+
+// BenchmarkTokenizeFetchMetadata tokenizes 10,000 metadata FETCH responses
+// (ENVELOPE + BODYSTRUCTURE, ~0.9 KB each) with Next.
+func BenchmarkTokenizeFetchMetadata(b *testing.B) {
+	data := corpus.FetchMetadata(10000)
+	src := &plainReader{bytes.NewReader(data)}
+	tk := wire.NewTokenizer(src, nil)
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	b.ReportAllocs()
+	tokens := 0
+	for i := 0; i < b.N; i++ {
+		src.r.Reset(data)
+		tk.Reset(src)
+		for {
+			kind, err := tk.Scan()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			if kind == wire.KindLiteral {
+				if _, err := tk.LiteralBytes(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			tokens++
+		}
+	}
+	b.ReportMetric(float64(tokens)/float64(b.N), "tokens/op")
+}
+
+// BenchmarkTokenizeSearch100k reads a SEARCH response with 100,000 numbers.
+func BenchmarkTokenizeSearch100k(b *testing.B) {
+	data := corpus.Search(100000)
+	src := &plainReader{bytes.NewReader(data)}
+	tk := wire.NewTokenizer(src, nil)
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		src.r.Reset(data)
+		tk.Reset(src)
+		tk.Expect('*')
+		tk.SP()
+		tk.Atom()
+		var sum uint64
+		for {
+			if ok, _ := tk.AtEOL(); ok {
+				break
+			}
+			if err := tk.SP(); err != nil {
+				b.Fatal(err)
+			}
+			n, err := tk.Number()
+			if err != nil {
+				b.Fatal(err)
+			}
+			sum += n
+		}
+		if err := tk.CRLF(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLiterals streams 100 BODY[] literals of 100 KiB each through
+// io.Copy; BenchmarkLiteralsBaseline is a plain io.Copy of the same bytes.
+func BenchmarkLiterals(b *testing.B) {
+	data, _ := corpus.BodyLiterals(100, 100<<10)
+	src := &plainReader{bytes.NewReader(data)}
+	tk := wire.NewTokenizer(src, nil)
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		src.r.Reset(data)
+		tk.Reset(src)
+		for {
+			tok, err := tk.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			if tok.Kind == wire.KindLiteral {
+				r, _ := tk.LiteralReader()
+				if _, err := io.Copy(io.Discard, r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkLiteralsBaseline is io.Copy of the bytes of BenchmarkLiterals.
+func BenchmarkLiteralsBaseline(b *testing.B) {
+	data, _ := corpus.BodyLiterals(100, 100<<10)
+	src := &plainReader{bytes.NewReader(data)}
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		src.r.Reset(data)
+		if _, err := io.Copy(io.Discard, src); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,54 @@
+// Package wire reads and writes the bytes of the IMAP protocol (RFC 3501,
+// RFC 9051): a streaming, zero-copy tokenizer for either direction and a
+// command encoder. It knows IMAP's lexical rules (atoms, numbers, quoted
+// strings, literals, lists) but not its grammar: package codec turns tokens
+// into typed responses. It imports nothing else from this module, so a proxy,
+// a capture analyser or another client can use it alone.
+//
+// # Borrowed bytes
+//
+// The tokenizer hands out sub-slices of its own reused buffer instead of
+// copies. Every such slice is valid until the next line is read: a line is
+// one response or command up to its final CRLF, literals included, and "the
+// next line is read" means the first Tokenizer call after the CRLF that ended
+// it. Copy what you keep (string(b), bytes.Clone(b), Token.String). The
+// slices are capped (b[i:j:j]), so appending to one never writes into the
+// buffer. Reading a line of up to half the buffer's size allocates nothing.
+//
+// # Literals
+//
+// Literal reads a literal header ({n}, {n+} or ~{n}) and leaves its body
+// open. LiteralBytes returns the body when it is at most MaxStringLiteral
+// bytes; LiteralReader streams a body of any size (up to MaxLiteral) as an
+// io.Reader. A body the caller does not read is skipped by the next call. An
+// announced size is never used to allocate: a peer that announces
+// {9999999999} and sends ten bytes costs ten bytes.
+//
+// # Limits
+//
+// Options holds every limit with its default: MaxLineLength (1 MiB, like
+// imaplib's 1,000,000), MaxStringLiteral (64 KiB), MaxDepth (100) and
+// MaxLiteral (1 GiB). Exceeding one gives a *LimitError wrapping
+// ErrLineTooLong, ErrStringTooLarge, ErrTooDeep or ErrLiteralTooLarge.
+// Malformed input gives a *SyntaxError with the stream offset, what was
+// expected and what was found. After either, SkipLine gets back in step with
+// the stream.
+//
+// # Interrupted reads
+//
+// Every tokenizer method either consumes a whole token or nothing. When the
+// reader fails in the middle of a token (a read deadline, say), the method
+// returns that error and keeps every byte read so far; calling it again
+// resumes. Mark and Rewind let a parser that was interrupted in the middle of
+// a line start that line over. Streamed literals keep their place as well: a
+// LiteralReader that returns a timeout can be read again.
+//
+// # Tolerances
+//
+// Real servers are sloppy. The tokenizer accepts, by default: keywords and
+// names in any case (NIL, nil); runs of spaces where one belongs (SP); spaces
+// before the end of a line (CRLF); '[' and ']' inside flags (Flag: Gmail's
+// $Label[test]) and astrings; bytes with the high bit set in quoted strings
+// and astrings. With Options.LenientLineEnds it also accepts a bare LF as a
+// line end.
+package wire

@@ -1,0 +1,81 @@
+package wire
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// Sentinel errors. Every error returned by the tokenizer that concerns a
+// limit wraps one of these, so callers test them with errors.Is.
+var (
+	// ErrLineTooLong means a line held more bytes than MaxLineLength.
+	ErrLineTooLong = errors.New("wire: line too long")
+	// ErrLiteralTooLarge means a literal announced more bytes than MaxLiteral.
+	ErrLiteralTooLarge = errors.New("wire: literal too large")
+	// ErrStringTooLarge means a literal asked for as bytes (LiteralBytes,
+	// String, AString, NString) is larger than MaxStringLiteral; read it with
+	// LiteralReader instead.
+	ErrStringTooLarge = errors.New("wire: literal too large to return as a string")
+	// ErrTooDeep means parentheses or brackets nested deeper than MaxDepth.
+	ErrTooDeep = errors.New("wire: nesting too deep")
+	// ErrNumberOverflow means a number does not fit in 64 bits.
+	ErrNumberOverflow = errors.New("wire: number overflows 64 bits")
+	// ErrCannotRewind means Rewind was given a mark from an earlier line, or
+	// the tokenizer streamed a literal since the mark was taken.
+	ErrCannotRewind = errors.New("wire: mark is no longer valid")
+	// ErrLiteralPending means LiteralBytes or LiteralReader was called when
+	// no literal header had just been read.
+	ErrLiteralPending = errors.New("wire: no literal is pending")
+)
+
+// SyntaxError reports input that does not match what the caller asked for.
+// It says where (the stream offset of the offending byte), what was expected
+// and what was found.
+type SyntaxError struct {
+	Offset   int64  // stream offset of the first offending byte
+	Expected string // what the caller asked for, e.g. "atom" or "')'"
+	Got      string // a short quoted excerpt of what was found, or "EOF"
+	Err      error  // an optional sentinel such as ErrNumberOverflow
+}
+
+// Error implements error.
+func (e *SyntaxError) Error() string {
+	s := "wire: syntax error at offset " + strconv.FormatInt(e.Offset, 10) +
+		": expected " + e.Expected + ", got " + e.Got
+	if e.Err != nil {
+		s += " (" + e.Err.Error() + ")"
+	}
+	return s
+}
+
+// Unwrap returns the sentinel, if any.
+func (e *SyntaxError) Unwrap() error { return e.Err }
+
+// LimitError reports input that exceeded one of the tokenizer's limits. It
+// wraps ErrLineTooLong, ErrLiteralTooLarge, ErrStringTooLarge or ErrTooDeep.
+type LimitError struct {
+	Offset int64 // stream offset where the limit was hit
+	Limit  int64 // the configured limit
+	Got    int64 // the size or depth found (for literals: the announced size)
+	Err    error // the sentinel
+}
+
+// Error implements error.
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("%v at offset %d: %d exceeds the limit of %d", e.Err, e.Offset, e.Got, e.Limit)
+}
+
+// Unwrap returns the sentinel.
+func (e *LimitError) Unwrap() error { return e.Err }
+
+// excerpt quotes up to 16 bytes of b for an error message.
+func excerpt(b []byte) string {
+	if len(b) == 0 {
+		return "EOF"
+	}
+	if len(b) > 16 {
+		return strconv.Quote(string(b[:16])) + "..."
+	}
+	return strconv.Quote(string(b))
+}

@@ -1,0 +1,1288 @@
+package wire
+
+import (
+	"bytes"
+	"errors"
+	"io"
+)
+
+// Default limits. Each is used when the matching Options field is zero.
+const (
+	// DefaultMaxLineLength bounds the bytes one line keeps in memory: every
+	// byte outside literals plus the literals returned as bytes. imaplib uses
+	// 1,000,000.
+	DefaultMaxLineLength = 1 << 20
+	// DefaultMaxStringLiteral bounds a literal returned as bytes; larger
+	// literals must be streamed with LiteralReader.
+	DefaultMaxStringLiteral = 64 << 10
+	// DefaultMaxDepth bounds the nesting of parentheses and brackets.
+	DefaultMaxDepth = 100
+	// DefaultMaxLiteral bounds the announced size of any literal, streamed or
+	// not.
+	DefaultMaxLiteral = 1 << 30
+	// DefaultBufferSize is the initial size of the tokenizer's buffer. It
+	// grows (up to the line limit) only when a line longer than half of it
+	// arrives.
+	DefaultBufferSize = 32 << 10
+)
+
+// Options configures a Tokenizer. A nil *Options is equivalent to a zero
+// Options; a zero field means its documented default.
+type Options struct {
+	MaxLineLength    int   // default DefaultMaxLineLength
+	MaxStringLiteral int   // default DefaultMaxStringLiteral
+	MaxDepth         int   // default DefaultMaxDepth
+	MaxLiteral       int64 // default DefaultMaxLiteral
+	BufferSize       int   // default DefaultBufferSize
+
+	// LenientLineEnds accepts a bare LF where CRLF belongs. Off by default:
+	// no conforming peer needs it.
+	LenientLineEnds bool
+}
+
+// LiteralInfo describes a literal header: {n}, {n+} or ~{n}.
+type LiteralInfo struct {
+	Size    int64 // the announced number of bytes
+	NonSync bool  // {n+}: a non-synchronizing literal (LITERAL+ / LITERAL-)
+	Binary  bool  // ~{n}: a literal8 (RFC 3516), which may contain NUL
+}
+
+// Mark is a position within the current line, taken by Mark and restored by
+// Rewind.
+type Mark struct {
+	off   int
+	gen   uint64
+	depth int
+}
+
+// Tokenizer reads IMAP tokens from a stream, in either direction: server
+// responses or client commands. It is not safe for concurrent use.
+//
+// Bytes returned by a Tokenizer borrow its buffer: they are valid until the
+// next line is read (see the package documentation) and are capped, so an
+// append to them never overwrites the buffer.
+type Tokenizer struct {
+	rd  io.Reader
+	buf []byte
+	// [lineStart, r) has been consumed in the current line and may be
+	// borrowed by the caller; [r, w) is read but not consumed.
+	lineStart, r, w int
+	lineEnded       bool   // the last call consumed the line's final CRLF
+	gen             uint64 // bumped when marks become invalid
+	base            int64  // stream offset of buf[0]
+	rerr            error  // a read error held back because bytes came with it
+	depth           int
+	scratch         []byte // unescaped quoted strings of the current line
+
+	tok       Token // the last token read by Scan or Next
+	lit       literalReader
+	litOpen   bool  // a literal header was read and its body is not consumed
+	litRemain int64 // bytes of the open literal not yet consumed
+	litStart  int   // where the open literal's bytes begin in buf
+
+	maxLine, maxString, maxDepth int
+	maxLiteral                   int64
+	lenient                      bool
+}
+
+// NewTokenizer returns a tokenizer reading from r. It does no I/O.
+func NewTokenizer(r io.Reader, opts *Options) *Tokenizer {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	t := &Tokenizer{
+		rd:         r,
+		maxLine:    orDefault(o.MaxLineLength, DefaultMaxLineLength),
+		maxString:  orDefault(o.MaxStringLiteral, DefaultMaxStringLiteral),
+		maxDepth:   orDefault(o.MaxDepth, DefaultMaxDepth),
+		maxLiteral: o.MaxLiteral,
+		lenient:    o.LenientLineEnds,
+	}
+	if t.maxLiteral <= 0 {
+		t.maxLiteral = DefaultMaxLiteral
+	}
+	t.buf = make([]byte, orDefault(o.BufferSize, DefaultBufferSize))
+	t.lit.t = t
+	return t
+}
+
+func orDefault(v, d int) int {
+	if v <= 0 {
+		return d
+	}
+	return v
+}
+
+// Reset discards every buffered byte and the tokenizer's state and makes it
+// read from r. After STARTTLS the session resets the tokenizer onto the TLS
+// connection so that nothing read before the handshake is ever parsed (the
+// response-injection defense of curl CVE-2021-22947). The buffer is kept.
+func (t *Tokenizer) Reset(r io.Reader) {
+	t.rd = r
+	t.base += int64(t.w)
+	t.lineStart, t.r, t.w = 0, 0, 0
+	t.lineEnded = false
+	t.gen++
+	t.rerr = nil
+	t.depth = 0
+	t.scratch = t.scratch[:0]
+	t.litOpen = false
+	t.litRemain = 0
+}
+
+// Buffered returns the number of bytes read from the underlying reader but
+// not yet consumed.
+func (t *Tokenizer) Buffered() int { return t.w - t.r }
+
+// Offset returns the stream offset of the next unconsumed byte.
+func (t *Tokenizer) Offset() int64 { return t.base + int64(t.r) }
+
+// Depth returns the current nesting of parentheses and brackets.
+func (t *Tokenizer) Depth() int { return t.depth }
+
+// Mark returns the current position in the line. Rewind returns to it, which
+// lets a caller that was interrupted (for example by a read deadline) parse
+// the line again from the mark. Marks stay valid until the line ends or a
+// literal is streamed.
+func (t *Tokenizer) Mark() Mark {
+	t.prepare()
+	if t.litOpen {
+		// The literal's bytes cannot be told apart from tokens on a replay.
+		return Mark{gen: t.gen - 1}
+	}
+	return Mark{off: t.r - t.lineStart, gen: t.gen, depth: t.depth}
+}
+
+// Rewind returns to m. It fails with ErrCannotRewind when m belongs to an
+// earlier line or a literal was streamed since.
+func (t *Tokenizer) Rewind(m Mark) error {
+	if m.gen != t.gen || t.lineEnded || t.lineStart+m.off > t.w {
+		return ErrCannotRewind
+	}
+	t.r = t.lineStart + m.off
+	t.depth = m.depth
+	t.litOpen = false
+	t.litRemain = 0
+	return nil
+}
+
+// prepare starts a new line when the previous one ended. This is where bytes
+// borrowed from the previous line stop being valid.
+func (t *Tokenizer) prepare() {
+	if !t.lineEnded {
+		return
+	}
+	t.lineEnded = false
+	t.gen++
+	t.depth = 0
+	t.scratch = t.scratch[:0]
+	t.lineStart = t.r
+	// Move the unread tail to the front once past half of the buffer, so
+	// that every line shorter than half the buffer fits without growing it.
+	if t.r > len(t.buf)/2 {
+		t.shift()
+	}
+}
+
+// shift moves [lineStart, w) to the front of the buffer. Only call it when
+// nothing of the current line has been handed out.
+func (t *Tokenizer) shift() {
+	n := copy(t.buf, t.buf[t.lineStart:t.w])
+	t.base += int64(t.lineStart)
+	t.r -= t.lineStart
+	t.w = n
+	t.lineStart = 0
+}
+
+// fill reads more bytes into the buffer, making room if needed. It returns
+// an error only if no byte was read.
+func (t *Tokenizer) fill() error { return t.fillMax(len(t.buf)) }
+
+// fillMax is fill reading at most max bytes. Literals use it so that the
+// bytes after a literal are not read ahead, which would cost a memmove when
+// the literal ends.
+func (t *Tokenizer) fillMax(max int) error {
+	if t.rerr != nil {
+		err := t.rerr
+		t.rerr = nil
+		return err
+	}
+	if t.w == len(t.buf) {
+		if err := t.makeRoom(); err != nil {
+			return err
+		}
+	}
+	end := len(t.buf)
+	if max < end-t.w {
+		end = t.w + max
+	}
+	for i := 0; i < 100; i++ {
+		n, err := t.rd.Read(t.buf[t.w:end])
+		if n < 0 || n > end-t.w {
+			return errors.New("wire: reader returned an invalid count")
+		}
+		t.w += n
+		if n > 0 {
+			if err != nil && err != io.EOF {
+				t.rerr = err
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return io.ErrNoProgress
+}
+
+// makeRoom frees space at the end of a full buffer: by moving the current
+// line to the front when none of it was handed out, otherwise by moving it to
+// a larger buffer (the old one stays intact for borrowed slices).
+func (t *Tokenizer) makeRoom() error {
+	used := t.w - t.lineStart
+	if used >= t.maxLine {
+		return &LimitError{Offset: t.base + int64(t.w), Limit: int64(t.maxLine), Got: int64(used), Err: ErrLineTooLong}
+	}
+	if t.lineStart > 0 && t.r == t.lineStart && used < len(t.buf)/2 {
+		t.shift()
+		return nil
+	}
+	size := 2 * len(t.buf)
+	if size < 2*used {
+		size = 2 * used
+	}
+	if limit := t.maxLine + t.maxString + 4096; size > limit {
+		size = limit
+	}
+	if size <= used {
+		size = used + 4096
+	}
+	nb := make([]byte, size)
+	copy(nb, t.buf[t.lineStart:t.w])
+	t.buf = nb
+	t.base += int64(t.lineStart)
+	t.r -= t.lineStart
+	t.w = used
+	t.lineStart = 0
+	return nil
+}
+
+// begin prepares a token read: it drains an open literal and starts a new
+// line when the previous one ended.
+func (t *Tokenizer) begin() error {
+	if t.litOpen || t.lineEnded {
+		return t.beginSlow()
+	}
+	return nil
+}
+
+func (t *Tokenizer) beginSlow() error {
+	if t.litOpen {
+		if err := t.drainLiteral(); err != nil {
+			return err
+		}
+	}
+	t.prepare()
+	return nil
+}
+
+// peekAt returns the byte at t.r+i, reading more if needed.
+func (t *Tokenizer) peekAt(i int) (byte, error) {
+	for t.r+i >= t.w {
+		if err := t.fill(); err != nil {
+			return 0, t.eofErr(err, i)
+		}
+	}
+	return t.buf[t.r+i], nil
+}
+
+// eofErr turns io.EOF into io.ErrUnexpectedEOF when a line was started.
+func (t *Tokenizer) eofErr(err error, i int) error {
+	if err == io.EOF && (i > 0 || t.r > t.lineStart) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// Peek returns the next byte without consuming it. An open literal is
+// drained first.
+func (t *Tokenizer) Peek() (byte, error) {
+	if err := t.begin(); err != nil {
+		return 0, err
+	}
+	return t.peekAt(0)
+}
+
+// syntaxErr builds a SyntaxError at t.r+i.
+func (t *Tokenizer) syntaxErr(i int, expected string, sentinel error) error {
+	end := t.r + i + 16
+	if end > t.w {
+		end = t.w
+	}
+	start := t.r + i
+	if start > end {
+		start = end
+	}
+	return &SyntaxError{Offset: t.base + int64(t.r+i), Expected: expected, Got: excerpt(t.buf[start:end]), Err: sentinel}
+}
+
+// borrow returns buf[i:j] capped, so that an append cannot overwrite the
+// buffer.
+func (t *Tokenizer) borrow(i, j int) []byte { return t.buf[i:j:j] }
+
+// scan returns the length of the run of bytes at t.r for which set is true,
+// reading more as needed. The run ends at a byte outside set; at EOF the
+// run ends there too.
+func (t *Tokenizer) scan(set *[256]bool) (int, error) {
+	i := 0
+	for {
+		b := t.buf[t.r+i : t.w]
+		for _, c := range b {
+			if !set[c] {
+				return i, nil
+			}
+			i++
+		}
+		if err := t.checkLine(i); err != nil {
+			return 0, err
+		}
+		if err := t.fill(); err != nil {
+			if err == io.EOF {
+				return i, nil
+			}
+			return 0, err
+		}
+	}
+}
+
+// checkLine fails when consuming n more bytes would make the current line
+// longer than MaxLineLength.
+func (t *Tokenizer) checkLine(n int) error {
+	if used := t.r + n - t.lineStart; used > t.maxLine {
+		return &LimitError{Offset: t.Offset(), Limit: int64(t.maxLine), Got: int64(used), Err: ErrLineTooLong}
+	}
+	return nil
+}
+
+// SP consumes one space. Runs of spaces are accepted as one (a tolerance:
+// several servers send two).
+func (t *Tokenizer) SP() error {
+	if err := t.begin(); err != nil {
+		return err
+	}
+	if r := t.r; r < t.w && t.buf[r] == ' ' {
+		r++
+		for r < t.w && t.buf[r] == ' ' {
+			r++
+		}
+		if r < t.w {
+			t.r = r
+			return nil
+		}
+	}
+	n, err := t.scan(&spaceSet)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return t.expected(0, "SP")
+	}
+	t.r += n
+	return nil
+}
+
+// expected returns a syntax error for the byte at t.r+i, reading it first if
+// needed so that the message can show it.
+func (t *Tokenizer) expected(i int, what string) error {
+	if t.r+i >= t.w {
+		if _, err := t.peekAt(i); err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+			return err
+		}
+	}
+	return t.syntaxErr(i, what, nil)
+}
+
+// CRLF consumes the end of the line. Spaces before it are skipped (a
+// tolerance: Outlook and qq.com end some lines with a space). A bare LF is
+// accepted only with Options.LenientLineEnds. After CRLF returns, bytes
+// borrowed from the line stay valid until the next line is read.
+func (t *Tokenizer) CRLF() error {
+	if err := t.begin(); err != nil {
+		return err
+	}
+	if r := t.r; r+1 < t.w && t.buf[r] == '\r' && t.buf[r+1] == '\n' {
+		t.r = r + 2
+		t.lineEnded = true
+		t.depth = 0
+		return nil
+	}
+	n, err := t.scan(&spaceSet)
+	if err != nil {
+		return err
+	}
+	c, err := t.peekAt(n)
+	if err != nil {
+		return err
+	}
+	switch {
+	case c == '\r':
+		c2, err := t.peekAt(n + 1)
+		if err != nil {
+			return err
+		}
+		if c2 != '\n' {
+			return t.syntaxErr(n+1, "LF after CR", nil)
+		}
+		t.r += n + 2
+	case c == '\n' && t.lenient:
+		t.r += n + 1
+	default:
+		return t.syntaxErr(n, "CRLF", nil)
+	}
+	t.lineEnded = true
+	t.depth = 0
+	return nil
+}
+
+// AtEOL reports whether the next bytes (after optional spaces) end the line,
+// without consuming anything.
+func (t *Tokenizer) AtEOL() (bool, error) {
+	if err := t.begin(); err != nil {
+		return false, err
+	}
+	if t.r < t.w {
+		switch t.buf[t.r] {
+		case '\r':
+			return true, nil
+		case ' ', '\n':
+		default:
+			return false, nil
+		}
+	}
+	n, err := t.scan(&spaceSet)
+	if err != nil {
+		return false, err
+	}
+	c, err := t.peekAt(n)
+	if err != nil {
+		return false, err
+	}
+	return c == '\r' || (c == '\n' && t.lenient), nil
+}
+
+// Expect consumes the special byte c: one of ( ) [ ] < > * + . : or any
+// other byte the grammar calls for. ( and [ count toward MaxDepth.
+func (t *Tokenizer) Expect(c byte) error {
+	if err := t.begin(); err != nil {
+		return err
+	}
+	if t.r < t.w && t.buf[t.r] == c && c != '(' && c != '[' {
+		if c == ')' || c == ']' {
+			if t.depth > 0 {
+				t.depth--
+			}
+		}
+		t.r++
+		return nil
+	}
+	got, err := t.peekAt(0)
+	if err != nil {
+		return err
+	}
+	if got != c {
+		return t.syntaxErr(0, quoteByte(c), nil)
+	}
+	return t.consumeSpecial(c)
+}
+
+func (t *Tokenizer) consumeSpecial(c byte) error {
+	switch c {
+	case '(', '[':
+		if t.depth >= t.maxDepth {
+			return &LimitError{Offset: t.Offset(), Limit: int64(t.maxDepth), Got: int64(t.depth + 1), Err: ErrTooDeep}
+		}
+		t.depth++
+	case ')', ']':
+		if t.depth > 0 {
+			t.depth--
+		}
+	}
+	t.r++
+	return nil
+}
+
+// Accept consumes c if it is the next byte and reports whether it did.
+func (t *Tokenizer) Accept(c byte) (bool, error) {
+	if err := t.begin(); err != nil {
+		return false, err
+	}
+	if t.r < t.w && t.buf[t.r] != c {
+		return false, nil
+	}
+	got, err := t.peekAt(0)
+	if err != nil {
+		return false, err
+	}
+	if got != c {
+		return false, nil
+	}
+	return true, t.consumeSpecial(c)
+}
+
+func quoteByte(c byte) string {
+	return "'" + string(rune(c)) + "'"
+}
+
+// Atom reads an atom: a run of ATOM-CHARs (RFC 9051) that stops at '['
+// too, so that BODY[...] and response codes split where the grammar needs.
+// The bytes are valid until the next line is read.
+func (t *Tokenizer) Atom() ([]byte, error) {
+	return t.run(&atomSet, "atom")
+}
+
+// Flag reads a flag or keyword: an optional '\' followed by atom bytes, '*'
+// for \*, and '[' and ']' anywhere (a tolerance: Gmail sends keywords such as
+// $Label[test]). The bytes are valid until the next line is read.
+func (t *Tokenizer) Flag() ([]byte, error) {
+	return t.run(&flagSet, "flag")
+}
+
+// SeqSet reads the bytes of a sequence set (digits, ':', ',' and '*')
+// without interpreting them. The bytes are valid until the next line is read.
+func (t *Tokenizer) SeqSet() ([]byte, error) {
+	return t.run(&seqSetSet, "sequence set")
+}
+
+func (t *Tokenizer) run(set *[256]bool, what string) ([]byte, error) {
+	if err := t.begin(); err != nil {
+		return nil, err
+	}
+	r := t.r
+	for r < t.w && set[t.buf[r]] {
+		r++
+	}
+	if r < t.w && r > t.r && r-t.lineStart <= t.maxLine {
+		b := t.buf[t.r:r:r]
+		t.r = r
+		return b, nil
+	}
+	n, err := t.scan(set)
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, t.expected(0, what)
+	}
+	if err := t.checkLine(n); err != nil {
+		return nil, err
+	}
+	b := t.borrow(t.r, t.r+n)
+	t.r += n
+	return b, nil
+}
+
+// Number reads an unsigned decimal number of up to 64 bits.
+func (t *Tokenizer) Number() (uint64, error) {
+	if err := t.begin(); err != nil {
+		return 0, err
+	}
+	r := t.r
+	var v uint64
+	for r < t.w && r-t.r < 19 {
+		c := t.buf[r]
+		if c < '0' || c > '9' {
+			break
+		}
+		v = v*10 + uint64(c-'0')
+		r++
+	}
+	if r < t.w && r > t.r && r-t.r < 19 {
+		t.r = r
+		return v, nil
+	}
+	n, err := t.scan(&digitSet)
+	if err != nil {
+		return 0, err
+	}
+	if n == 0 {
+		return 0, t.expected(0, "number")
+	}
+	v, ok := parseUint(t.buf[t.r : t.r+n])
+	if !ok {
+		return 0, t.syntaxErr(0, "number", ErrNumberOverflow)
+	}
+	t.r += n
+	return v, nil
+}
+
+// parseUint parses decimal digits; ok is false on overflow.
+func parseUint(b []byte) (uint64, bool) {
+	if len(b) < 20 {
+		var v uint64
+		for _, c := range b {
+			v = v*10 + uint64(c-'0')
+		}
+		return v, true
+	}
+	var v uint64
+	for _, c := range b {
+		d := uint64(c - '0')
+		if v > (1<<64-1-d)/10 {
+			return 0, false
+		}
+		v = v*10 + d
+	}
+	return v, true
+}
+
+// Text reads the rest of the line up to, not including, its CRLF: the
+// resp-text of a status response. It may be empty. The bytes are valid until
+// the next line is read.
+func (t *Tokenizer) Text() ([]byte, error) {
+	if err := t.begin(); err != nil {
+		return nil, err
+	}
+	i := 0
+	for {
+		if k := bytes.IndexByte(t.buf[t.r+i:t.w], '\n'); k >= 0 {
+			i += k
+			break
+		}
+		i = t.w - t.r
+		if err := t.checkLine(i); err != nil {
+			return nil, err
+		}
+		if err := t.fill(); err != nil {
+			return nil, t.eofErr(err, i)
+		}
+	}
+	if err := t.checkLine(i); err != nil {
+		return nil, err
+	}
+	end := t.r + i
+	if end > t.r && t.buf[end-1] == '\r' {
+		end--
+	} else if !t.lenient {
+		return nil, t.syntaxErr(i, "CRLF", nil)
+	}
+	b := t.borrow(t.r, end)
+	t.r = end
+	return b, nil
+}
+
+// Quoted reads a quoted string and returns its content with the escapes \"
+// and \\ removed. Bytes with the high bit set are accepted (a tolerance:
+// some servers send raw 8-bit text; UTF-8 mode needs them anyway). The bytes
+// are valid until the next line is read.
+func (t *Tokenizer) Quoted() ([]byte, error) {
+	if err := t.begin(); err != nil {
+		return nil, err
+	}
+	c, err := t.peekAt(0)
+	if err != nil {
+		return nil, err
+	}
+	if c != '"' {
+		return nil, t.syntaxErr(0, "quoted string", nil)
+	}
+	return t.quoted()
+}
+
+// quoted reads a quoted string whose opening quote is at t.r.
+func (t *Tokenizer) quoted() ([]byte, error) {
+	if r := t.r + 1; r < t.w {
+		for r < t.w && charClass[t.buf[r]]&clsQuotedStop == 0 {
+			r++
+		}
+		if r < t.w && t.buf[r] == '"' && r+1-t.lineStart <= t.maxLine {
+			b := t.buf[t.r+1 : r : r]
+			t.r = r + 1
+			return b, nil
+		}
+	}
+	i := 1
+	for {
+		b := t.buf[t.r+i : t.w]
+		q := bytes.IndexByte(b, '"')
+		if q >= 0 {
+			s := t.buf[t.r+1 : t.r+i+q]
+			if bytes.IndexByte(s, '\\') < 0 {
+				if bytes.IndexByte(s, '\n') >= 0 || bytes.IndexByte(s, '\r') >= 0 {
+					return nil, t.syntaxErr(0, "closing '\"'", nil)
+				}
+				end := t.r + i + q
+				if err := t.checkLine(i + q + 1); err != nil {
+					return nil, err
+				}
+				out := t.borrow(t.r+1, end)
+				t.r = end + 1
+				return out, nil
+			}
+			return t.quotedEscaped()
+		}
+		if bytes.IndexByte(b, '\n') >= 0 {
+			return nil, t.syntaxErr(0, "closing '\"'", nil)
+		}
+		i = t.w - t.r
+		if err := t.checkLine(i); err != nil {
+			return nil, err
+		}
+		if err := t.fill(); err != nil {
+			return nil, t.eofErr(err, i)
+		}
+	}
+}
+
+// quotedEscaped handles a quoted string with backslashes: the whole string
+// must be buffered; the unescaped bytes go to the line's scratch space.
+func (t *Tokenizer) quotedEscaped() ([]byte, error) {
+	i := 1
+	start := len(t.scratch)
+	for {
+		if t.r+i >= t.w {
+			err := t.checkLine(i)
+			if err == nil {
+				err = t.fill()
+			}
+			if err != nil {
+				t.scratch = t.scratch[:start]
+				return nil, t.eofErr(err, i)
+			}
+			continue
+		}
+		c := t.buf[t.r+i]
+		switch c {
+		case '"':
+			t.r += i + 1
+			s := t.scratch[start:len(t.scratch):len(t.scratch)]
+			return s, nil
+		case '\\':
+			if t.r+i+1 >= t.w {
+				if err := t.fill(); err != nil {
+					t.scratch = t.scratch[:start]
+					return nil, t.eofErr(err, i)
+				}
+				continue
+			}
+			e := t.buf[t.r+i+1]
+			if e != '"' && e != '\\' {
+				t.scratch = t.scratch[:start]
+				return nil, t.syntaxErr(i+1, `'"' or '\' after '\'`, nil)
+			}
+			t.scratch = append(t.scratch, e)
+			i += 2
+		case '\r', '\n':
+			t.scratch = t.scratch[:start]
+			return nil, t.syntaxErr(i, "closing '\"'", nil)
+		default:
+			t.scratch = append(t.scratch, c)
+			i++
+		}
+	}
+}
+
+// Literal reads a literal header, {n}, {n+} or ~{n} and its CRLF, and
+// leaves the literal open: read its bytes with LiteralBytes or LiteralReader.
+// An open literal that is not read is skipped by the next call. The
+// announced size is checked against MaxLiteral and never used to allocate.
+func (t *Tokenizer) Literal() (LiteralInfo, error) {
+	if err := t.begin(); err != nil {
+		return LiteralInfo{}, err
+	}
+	return t.literalHeader()
+}
+
+func (t *Tokenizer) literalHeader() (LiteralInfo, error) {
+	var info LiteralInfo
+	i := 0
+	c, err := t.peekAt(0)
+	if err != nil {
+		return info, err
+	}
+	if c == '~' {
+		info.Binary = true
+		i++
+		if c, err = t.peekAt(i); err != nil {
+			return info, err
+		}
+	}
+	if c != '{' {
+		return info, t.syntaxErr(i, "literal", nil)
+	}
+	i++
+	digits := 0
+	var size uint64
+	for {
+		c, err = t.peekAt(i)
+		if err != nil {
+			return info, err
+		}
+		if c < '0' || c > '9' {
+			break
+		}
+		if digits >= 19 {
+			return info, t.syntaxErr(i, "literal size", ErrNumberOverflow)
+		}
+		size = size*10 + uint64(c-'0')
+		digits++
+		i++
+	}
+	if digits == 0 {
+		return info, t.syntaxErr(i, "literal size", nil)
+	}
+	if c == '+' {
+		info.NonSync = true
+		i++
+		if c, err = t.peekAt(i); err != nil {
+			return info, err
+		}
+	}
+	if c != '}' {
+		return info, t.syntaxErr(i, "'}'", nil)
+	}
+	i++
+	if c, err = t.peekAt(i); err != nil {
+		return info, err
+	}
+	switch {
+	case c == '\r':
+		if c, err = t.peekAt(i + 1); err != nil {
+			return info, err
+		}
+		if c != '\n' {
+			return info, t.syntaxErr(i+1, "LF after CR", nil)
+		}
+		i += 2
+	case c == '\n' && t.lenient:
+		i++
+	default:
+		return info, t.syntaxErr(i, "CRLF after literal header", nil)
+	}
+	info.Size = int64(size)
+	if info.Size > t.maxLiteral {
+		return info, &LimitError{Offset: t.Offset(), Limit: t.maxLiteral, Got: info.Size, Err: ErrLiteralTooLarge}
+	}
+	t.r += i
+	t.litOpen = true
+	t.litRemain = info.Size
+	t.litStart = t.r
+	return info, nil
+}
+
+// LiteralBytes returns the whole body of the open literal. It fails with
+// ErrStringTooLarge (consuming nothing) when the literal is larger than
+// MaxStringLiteral. The bytes are valid until the next line is read.
+func (t *Tokenizer) LiteralBytes() ([]byte, error) {
+	if !t.litOpen {
+		return nil, ErrLiteralPending
+	}
+	n := t.litRemain
+	if n > int64(t.maxString) {
+		return nil, &LimitError{Offset: t.Offset(), Limit: int64(t.maxString), Got: n, Err: ErrStringTooLarge}
+	}
+	if err := t.checkLine(int(n)); err != nil {
+		return nil, err
+	}
+	for int64(t.w-t.r) < n {
+		if err := t.fill(); err != nil {
+			return nil, t.eofErr(err, 1)
+		}
+	}
+	b := t.borrow(t.r, t.r+int(n))
+	t.r += int(n)
+	t.litOpen = false
+	t.litRemain = 0
+	return b, nil
+}
+
+// LiteralReader returns the body of the open literal as a reader bounded to
+// its size. The reader is valid until the next call to a Tokenizer method;
+// whatever the caller leaves unread is skipped then. Reading it does not
+// allocate, and large reads bypass the tokenizer's buffer.
+func (t *Tokenizer) LiteralReader() (io.Reader, error) {
+	if !t.litOpen {
+		return nil, ErrLiteralPending
+	}
+	t.gen++ // the literal's bytes leave the buffer: marks cannot replay them
+	return &t.lit, nil
+}
+
+// literalReader streams the open literal.
+type literalReader struct{ t *Tokenizer }
+
+// Read implements io.Reader.
+func (l *literalReader) Read(p []byte) (int, error) {
+	t := l.t
+	if !t.litOpen || t.litRemain == 0 {
+		t.closeLiteral()
+		return 0, io.EOF
+	}
+	if int64(len(p)) > t.litRemain {
+		p = p[:t.litRemain]
+	}
+	var n int
+	var err error
+	if t.r < t.w {
+		n = copy(p, t.buf[t.r:t.w])
+		t.r += n
+	} else if t.rerr != nil {
+		err, t.rerr = t.rerr, nil
+	} else if len(p) >= 4096 {
+		// Bypass the buffer: the bytes go straight to p. Offset must still
+		// count them.
+		n, err = t.rd.Read(p)
+		t.base += int64(n)
+	} else if err = t.fillMax(clampInt(t.litRemain)); err == nil {
+		n = copy(p, t.buf[t.r:t.w])
+		t.r += n
+	}
+	t.litRemain -= int64(n)
+	t.reclaim()
+	if t.litRemain == 0 {
+		t.closeLiteral()
+		if err == io.EOF {
+			err = nil
+		}
+	} else if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return n, err
+}
+
+// WriteTo implements io.WriterTo, so io.Copy moves a literal with one copy
+// per byte: from the connection into the tokenizer's buffer, then straight
+// to w.
+func (l *literalReader) WriteTo(w io.Writer) (int64, error) {
+	t := l.t
+	var total int64
+	for t.litOpen && t.litRemain > 0 {
+		if t.r == t.w {
+			if err := t.fillMax(clampInt(t.litRemain)); err != nil {
+				if err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				return total, err
+			}
+		}
+		n := t.w - t.r
+		if int64(n) > t.litRemain {
+			n = int(t.litRemain)
+		}
+		m, err := w.Write(t.buf[t.r : t.r+n])
+		if m < 0 || m > n {
+			m = 0
+			if err == nil {
+				err = errors.New("wire: writer returned an invalid count")
+			}
+		}
+		t.r += m
+		t.litRemain -= int64(m)
+		total += int64(m)
+		t.reclaim()
+		if err == nil && m < n {
+			err = io.ErrShortWrite
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+	t.closeLiteral()
+	return total, nil
+}
+
+// clampInt converts a literal's remaining size to an int read size.
+func clampInt(n int64) int {
+	if n > 1<<30 {
+		return 1 << 30
+	}
+	return int(n)
+}
+
+// closeLiteral ends the open literal.
+func (t *Tokenizer) closeLiteral() {
+	t.litOpen = false
+	t.litRemain = 0
+}
+
+// reclaim gives back the buffer room of literal bytes that were streamed out
+// (copied to the caller or skipped): the bytes after them move down to where
+// the literal began. Nothing there was handed out, so no borrowed slice is
+// touched; marks were invalidated when streaming began.
+func (t *Tokenizer) reclaim() {
+	if t.r == t.litStart {
+		return
+	}
+	n := copy(t.buf[t.litStart:], t.buf[t.r:t.w])
+	t.base += int64(t.r - t.litStart)
+	t.w = t.litStart + n
+	t.r = t.litStart
+}
+
+// drainLiteral skips what is left of the open literal.
+func (t *Tokenizer) drainLiteral() error {
+	for t.litRemain > 0 {
+		if t.r == t.w {
+			if err := t.fillMax(clampInt(t.litRemain)); err != nil {
+				if err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				return err
+			}
+		}
+		n := int64(t.w - t.r)
+		if n > t.litRemain {
+			n = t.litRemain
+		}
+		t.r += int(n)
+		t.litRemain -= n
+		t.reclaim()
+	}
+	t.litOpen = false
+	t.gen++
+	return nil
+}
+
+// SkipLine consumes the rest of the current line, literals included,
+// without keeping it: after an error a caller uses it to get back in step
+// with the stream. It does not count against MaxLineLength.
+func (t *Tokenizer) SkipLine() error {
+	if err := t.begin(); err != nil {
+		return err
+	}
+	for {
+		k := bytes.IndexByte(t.buf[t.r:t.w], '\n')
+		if k < 0 {
+			// Keep a short tail so a literal header split across reads is
+			// still recognised; drop the rest.
+			const tail = 32
+			if t.w-t.r > tail {
+				t.dropTo(t.w - tail)
+			}
+			if err := t.fill(); err != nil {
+				return t.eofErr(err, 1)
+			}
+			continue
+		}
+		end := t.r + k + 1
+		if info, ok := literalAtEnd(t.buf[t.r:end]); ok {
+			if info.Size > t.maxLiteral {
+				return &LimitError{Offset: t.base + int64(end), Limit: t.maxLiteral, Got: info.Size, Err: ErrLiteralTooLarge}
+			}
+			t.dropTo(end)
+			t.litOpen, t.litRemain, t.litStart = true, info.Size, end
+			if err := t.drainLiteral(); err != nil {
+				return err
+			}
+			continue
+		}
+		t.dropTo(end)
+		t.lineEnded = true
+		t.depth = 0
+		return nil
+	}
+}
+
+// dropTo consumes up to index i without keeping it for the line: when
+// nothing of the line was handed out the line start moves too.
+func (t *Tokenizer) dropTo(i int) {
+	t.r = i
+	t.lineStart = i
+	t.gen++
+}
+
+// literalAtEnd reports whether line (ending in LF) ends with a literal
+// header such as {12}\r\n or {12+}\n.
+func literalAtEnd(line []byte) (LiteralInfo, bool) {
+	var info LiteralInfo
+	i := len(line) - 1 // the LF
+	if i > 0 && line[i-1] == '\r' {
+		i--
+	}
+	i--
+	if i < 0 || line[i] != '}' {
+		return info, false
+	}
+	i--
+	if i >= 0 && line[i] == '+' {
+		info.NonSync = true
+		i--
+	}
+	end := i + 1
+	for i >= 0 && line[i] >= '0' && line[i] <= '9' {
+		i--
+	}
+	if i < 0 || line[i] != '{' || end-(i+1) == 0 || end-(i+1) > 18 {
+		return info, false
+	}
+	v, _ := parseUint(line[i+1 : end])
+	info.Size = int64(v)
+	info.Binary = i > 0 && line[i-1] == '~'
+	return info, true
+}
+
+// String reads an IMAP string: a quoted string or a literal, which must not
+// exceed MaxStringLiteral. The bytes are valid until the next line is read.
+func (t *Tokenizer) String() ([]byte, error) {
+	if err := t.begin(); err != nil {
+		return nil, err
+	}
+	c, err := t.peekAt(0)
+	if err != nil {
+		return nil, err
+	}
+	return t.stringFrom(c, "string")
+}
+
+func (t *Tokenizer) stringFrom(c byte, what string) ([]byte, error) {
+	switch c {
+	case '"':
+		return t.quoted()
+	case '{', '~':
+		m := t.r
+		if _, err := t.literalHeader(); err != nil {
+			return nil, err
+		}
+		b, err := t.LiteralBytes()
+		if err != nil {
+			// Put the header back so the caller can stream it instead.
+			t.r = m
+			t.litOpen, t.litRemain = false, 0
+			return nil, err
+		}
+		return b, nil
+	}
+	return nil, t.syntaxErr(0, what, nil)
+}
+
+// NString reads NIL or a string. isNil reports NIL (case-insensitive).
+func (t *Tokenizer) NString() (b []byte, isNil bool, err error) {
+	if err := t.begin(); err != nil {
+		return nil, false, err
+	}
+	c, err := t.peekAt(0)
+	if err != nil {
+		return nil, false, err
+	}
+	if c == 'N' || c == 'n' {
+		ok, err := t.acceptNIL()
+		if err != nil {
+			return nil, false, err
+		}
+		if ok {
+			return nil, true, nil
+		}
+	}
+	b, err = t.stringFrom(c, "nstring")
+	return b, false, err
+}
+
+// AcceptNIL consumes NIL (any case) if it comes next as a whole atom and
+// reports whether it did.
+func (t *Tokenizer) AcceptNIL() (bool, error) {
+	if err := t.begin(); err != nil {
+		return false, err
+	}
+	return t.acceptNIL()
+}
+
+func (t *Tokenizer) acceptNIL() (bool, error) {
+	n, err := t.scan(&astringSet)
+	if err != nil {
+		return false, err
+	}
+	if n == 3 && isNIL(t.buf[t.r:t.r+3]) {
+		t.r += 3
+		return true, nil
+	}
+	return false, nil
+}
+
+func isNIL(b []byte) bool {
+	return len(b) == 3 && b[0]|0x20 == 'n' && b[1]|0x20 == 'i' && b[2]|0x20 == 'l'
+}
+
+// AString reads an astring: an atom (where ']' and, as a tolerance, '['
+// are allowed), a quoted string or a literal. The bytes are valid until the
+// next line is read.
+func (t *Tokenizer) AString() ([]byte, error) {
+	if err := t.begin(); err != nil {
+		return nil, err
+	}
+	c, err := t.peekAt(0)
+	if err != nil {
+		return nil, err
+	}
+	str := c == '"' || c == '{'
+	if c == '~' {
+		c2, err := t.peekSecond()
+		if err != nil {
+			return nil, err
+		}
+		str = c2 == '{'
+	}
+	if str {
+		return t.stringFrom(c, "astring")
+	}
+	return t.run(&astringSet, "astring")
+}
+
+// Partial reads a partial specifier: <start> as in responses
+// (BODY[]<0>) or <start.length> as in commands.
+func (t *Tokenizer) Partial() (start, length uint64, hasLength bool, err error) {
+	if err := t.begin(); err != nil {
+		return 0, 0, false, err
+	}
+	c, err := t.peekAt(0)
+	if err != nil {
+		return 0, 0, false, err
+	}
+	if c != '<' {
+		return 0, 0, false, t.syntaxErr(0, "'<'", nil)
+	}
+	i := 1
+	start, i, err = t.digitsAt(i)
+	if err != nil {
+		return 0, 0, false, err
+	}
+	if c, err = t.peekAt(i); err != nil {
+		return 0, 0, false, err
+	}
+	if c == '.' {
+		hasLength = true
+		if length, i, err = t.digitsAt(i + 1); err != nil {
+			return 0, 0, false, err
+		}
+		if c, err = t.peekAt(i); err != nil {
+			return 0, 0, false, err
+		}
+	}
+	if c != '>' {
+		return 0, 0, false, t.syntaxErr(i, "'>'", nil)
+	}
+	t.r += i + 1
+	return start, length, hasLength, nil
+}
+
+// digitsAt parses a number starting at t.r+i without consuming it.
+func (t *Tokenizer) digitsAt(i int) (uint64, int, error) {
+	j := i
+	for {
+		c, err := t.peekAt(j)
+		if err != nil {
+			return 0, 0, err
+		}
+		if c < '0' || c > '9' {
+			break
+		}
+		j++
+	}
+	if j == i {
+		return 0, 0, t.syntaxErr(i, "number", nil)
+	}
+	v, ok := parseUint(t.buf[t.r+i : t.r+j])
+	if !ok {
+		return 0, 0, t.syntaxErr(i, "number", ErrNumberOverflow)
+	}
+	return v, j, nil
+}
