@@ -1,0 +1,854 @@
+package wire
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// DefaultMaxQuoted is the longest string, in bytes, that the Encoder sends as
+// a quoted string (or an atom) when EncoderOptions.MaxQuoted is 0. Longer
+// strings are sent as literals, which keeps command lines well under the
+// 8192-octet line length that RFC 7162 section 4 asks servers to accept.
+const DefaultMaxQuoted = 1024
+
+// LiteralMinusMax is the largest literal, in bytes, that may be sent as a
+// non-synchronizing literal {n+} to a server that announced LITERAL-
+// (RFC 7888 section 5). Larger literals are synchronizing.
+const LiteralMinusMax = 4096
+
+// EncoderOptions tells the Encoder what the server accepts. A nil
+// *EncoderOptions means the zero value: plain IMAP4rev1 with synchronizing
+// literals only, 7-bit quoted strings and DefaultMaxQuoted.
+type EncoderOptions struct {
+	// LiteralPlus: the server has LITERAL+ (RFC 7888); every literal is sent
+	// non-synchronizing, {n+} (or ~{n+} for literal8). It wins over
+	// LiteralMinus.
+	LiteralPlus bool
+	// LiteralMinus: the server has LITERAL- (RFC 7888); a literal is
+	// non-synchronizing when it holds at most LiteralMinusMax bytes and
+	// synchronizing otherwise.
+	LiteralMinus bool
+	// UTF8: UTF8=ACCEPT is enabled (RFC 6855) or the session is IMAP4rev2
+	// (RFC 9051); valid 8-bit UTF-8 may be sent in quoted strings. Invalid
+	// UTF-8 is always sent as a literal, and atoms stay 7-bit.
+	UTF8 bool
+	// MaxQuoted: strings (and astring atoms) longer than this many bytes are
+	// sent as literals. 0 means DefaultMaxQuoted (1024); a negative value
+	// sends every string, even the empty one, as a literal (Password, String,
+	// AString, NString and Mailbox except INBOX).
+	MaxQuoted int
+}
+
+// Sentinel errors wrapped by *EncodeError. Test them with errors.Is.
+var (
+	// ErrNotBegun means an Encoder method was called before Begin, or after
+	// End without a new Begin.
+	ErrNotBegun = errors.New("wire: command not begun")
+	// ErrInvalidTag means the tag given to Begin is empty or holds a byte
+	// that is not an atom character, or a '+'.
+	ErrInvalidTag = errors.New("wire: invalid tag")
+	// ErrInvalidAtom means Atom was given an empty string or a byte that may
+	// not appear in an atom.
+	ErrInvalidAtom = errors.New("wire: invalid atom")
+	// ErrNUL means a string argument held a NUL byte. RFC 3501 and RFC 9051
+	// allow NUL in no string form except literal8 (RFC 3516); send such data
+	// with Literal8 or LiteralReader(..., true) where the command allows it.
+	ErrNUL = errors.New("wire: NUL byte in string argument")
+	// ErrInvalidRaw means Raw was given CR, LF, NUL, a byte >= 0x80, '{', an
+	// unterminated or badly escaped quoted string, or a ')' with no '(' open.
+	ErrInvalidRaw = errors.New("wire: invalid raw syntax")
+	// ErrInvalidSpecial means Special was given a byte outside its small
+	// allowed set.
+	ErrInvalidSpecial = errors.New("wire: invalid special character")
+	// ErrUnbalancedList means a ')' closed no open '(' or a '(' was still
+	// open at End.
+	ErrUnbalancedList = errors.New("wire: unbalanced parenthesized list")
+	// ErrEmptySeqSet means SeqSet was given no ranges.
+	ErrEmptySeqSet = errors.New("wire: empty sequence set")
+	// ErrInvalidLiteral means LiteralReader was given a negative size, or a
+	// nil reader with a positive size.
+	ErrInvalidLiteral = errors.New("wire: invalid literal")
+	// ErrNoWait means Command.WriteTo reached a part that must wait for a
+	// continuation request but was given a nil wait function.
+	ErrNoWait = errors.New("wire: synchronizing literal needs a wait function")
+)
+
+// EncodeError is the error returned by Encoder.End when a method of the
+// Encoder rejected its input. It never quotes the rejected value, which may be
+// a password; it says which method and argument failed and at which byte.
+type EncodeError struct {
+	// Op is the Encoder method that failed, e.g. "Atom" or "End".
+	Op string
+	// Arg is the position of the failing argument in the command: 0 is the
+	// tag, 1 the first argument after it, and so on. For structural errors
+	// (unbalanced lists, bad specials) it is the position of the last
+	// argument written.
+	Arg int
+	// Offset is the index of the offending byte within the argument, or -1
+	// when no single byte is at fault.
+	Offset int
+	// Err is one of the sentinels, e.g. ErrInvalidAtom or ErrNUL.
+	Err error
+}
+
+// Error implements error.
+func (e *EncodeError) Error() string {
+	s := "wire: encode " + e.Op + ", argument " + strconv.Itoa(e.Arg)
+	if e.Err != nil {
+		s += ": " + strings.TrimPrefix(e.Err.Error(), "wire: ")
+	}
+	if e.Offset >= 0 {
+		s += " at byte " + strconv.Itoa(e.Offset)
+	}
+	return s
+}
+
+// Unwrap returns the sentinel.
+func (e *EncodeError) Unwrap() error { return e.Err }
+
+// Part is a piece of a Command that can be sent without waiting for the
+// server. A command is split after each synchronizing literal header {n}\r\n:
+// the next part has WaitContinuation set and may only be sent once the server
+// has answered with a "+" continuation request.
+type Part struct {
+	// WaitContinuation: the previous part ended with a synchronizing literal
+	// header; wait for the server's "+ ..." before sending this part.
+	WaitContinuation bool
+	// Data is the bytes to send. It is a sub-slice of the Encoder's buffer
+	// and is valid until the next call to Begin.
+	Data []byte
+	// Body, when non-nil, is a streamed literal body: after Data, exactly
+	// BodySize bytes are copied from it. The literal header is at the end of
+	// Data (or of the previous part, for a synchronizing literal).
+	Body io.Reader
+	// BodySize is the number of bytes to copy from Body.
+	BodySize int64
+
+	off int // offset of Data in the encoder's buffer, for redaction
+}
+
+// Command is one encoded command line, split at synchronizing literals. A
+// Command returned by Encoder.End belongs to the Encoder and is valid until
+// the next call to Begin.
+type Command struct {
+	// Tag is the tag given to Begin.
+	Tag string
+	// Parts are sent in order; see Part.
+	Parts []Part
+
+	secrets []encSpan        // buffer offsets of secret arguments, ascending
+	lr      io.LimitedReader // WriteTo's body limiter, kept here to avoid allocating
+}
+
+// encSpan is a half-open range [start, end) of the encoder's buffer.
+type encSpan struct{ start, end int }
+
+// WriteTo writes the command to w. Before each part with WaitContinuation it
+// flushes w if w has a Flush() error method (such as *bufio.Writer), then
+// calls wait, which must return nil once the server has sent a "+"
+// continuation request, or an error (for example because the server answered
+// the command with NO or BAD): WriteTo then stops and returns that error
+// unchanged, and the command is over. WriteTo does not flush w after the last
+// part, so that commands can be pipelined; the caller flushes.
+//
+// wait may be nil when no part has WaitContinuation; otherwise WriteTo returns
+// ErrNoWait. If copying a streamed Body fails or yields fewer than BodySize
+// bytes, the server is left in the middle of a literal and the connection
+// must be closed; the error wraps io.ErrUnexpectedEOF for a short body.
+func (c *Command) WriteTo(w io.Writer, wait func() error) (int64, error) {
+	var n int64
+	for i := range c.Parts {
+		p := &c.Parts[i]
+		if p.WaitContinuation {
+			if f, ok := w.(interface{ Flush() error }); ok {
+				if err := f.Flush(); err != nil {
+					return n, err
+				}
+			}
+			if wait == nil {
+				return n, ErrNoWait
+			}
+			if err := wait(); err != nil {
+				return n, err
+			}
+		}
+		if len(p.Data) > 0 {
+			m, err := w.Write(p.Data)
+			n += int64(m)
+			if err != nil {
+				return n, err
+			}
+		}
+		if p.BodySize > 0 {
+			if p.Body == nil {
+				return n, fmt.Errorf("wire: literal body: %w", ErrInvalidLiteral)
+			}
+			// io.CopyN without its allocation: the LimitedReader lives in c.
+			c.lr = io.LimitedReader{R: p.Body, N: p.BodySize}
+			m, err := io.Copy(w, &c.lr)
+			c.lr.R = nil
+			n += m
+			if err == nil && m < p.BodySize {
+				err = io.ErrUnexpectedEOF
+			}
+			if err != nil {
+				return n, fmt.Errorf("wire: literal body (%d of %d bytes sent): %w", m, p.BodySize, err)
+			}
+		}
+	}
+	return n, nil
+}
+
+// AppendRedacted appends a printable trace of the command to dst: the bytes
+// that WriteTo sends, except that every secret argument (Password,
+// PasswordBytes and whatever was written inside Secret), including a literal's
+// header and data, is replaced by "***", and each streamed literal body is
+// summarised as "<N bytes>". It does not read the bodies.
+func (c *Command) AppendRedacted(dst []byte) []byte {
+	for i := range c.Parts {
+		p := &c.Parts[i]
+		data, base, j := p.Data, p.off, 0
+		for _, s := range c.secrets {
+			if s.end <= base+j || s.start >= base+len(data) {
+				continue
+			}
+			if st := s.start - base; st > j {
+				dst = append(dst, data[j:st]...)
+			}
+			if s.start >= base {
+				dst = append(dst, "***"...)
+			}
+			j = min(s.end-base, len(data))
+		}
+		dst = append(dst, data[j:]...)
+		if p.Body != nil || p.BodySize > 0 {
+			dst = append(dst, '<')
+			dst = strconv.AppendInt(dst, p.BodySize, 10)
+			dst = append(dst, " bytes>"...)
+		}
+	}
+	return dst
+}
+
+// String returns AppendRedacted as a string, so that printing a Command with
+// the fmt package never shows a password.
+func (c *Command) String() string {
+	return string(c.AppendRedacted(nil))
+}
+
+// Encoder builds IMAP command lines (RFC 3501, RFC 9051) by appending to a
+// buffer it reuses, so that encoding a command allocates nothing once the
+// buffer has grown to size.
+//
+// Methods chain and never fail on their own: the first invalid input is
+// remembered, later calls do nothing, and End reports it as an *EncodeError.
+// Invalid input is never sent as-is.
+//
+// The Encoder, not the caller, chooses how a string is sent. String, AString,
+// NString, Mailbox and Password send an atom (AString and Mailbox only), a
+// quoted string or a literal as the server's options allow; a string with CR
+// or LF is always a literal, so no argument can end the command line or
+// start another command. Spaces are explicit: call SP between arguments.
+//
+// A typical command:
+//
+//	cmd, err := enc.Begin("A1").SP().Atom("LOGIN").SP().AString(user).SP().Password(pass).End()
+//
+// The zero Encoder is ready to use with default options. An Encoder is not
+// safe for concurrent use.
+type Encoder struct {
+	opts    EncoderOptions
+	buf     []byte
+	parts   []Part
+	secrets []encSpan
+	cmd     Command
+	err     error
+	tag     string
+	begun   bool
+	depth   int // open '(' count
+	arg     int // position of the current argument
+	secret  int // Secret nesting depth
+}
+
+// NewEncoder returns an Encoder for a server with the given options; nil
+// means the zero EncoderOptions.
+func NewEncoder(opts *EncoderOptions) *Encoder {
+	e := &Encoder{}
+	e.SetOptions(opts)
+	return e
+}
+
+// SetOptions changes the options for the commands that follow, for example
+// after ENABLE UTF8=ACCEPT succeeded or after CAPABILITY revealed LITERAL+;
+// nil means the zero EncoderOptions. It may be called between commands or in
+// the middle of one.
+func (e *Encoder) SetOptions(opts *EncoderOptions) {
+	if opts == nil {
+		e.opts = EncoderOptions{}
+		return
+	}
+	e.opts = *opts
+}
+
+// Options returns the options in effect.
+func (e *Encoder) Options() EncoderOptions { return e.opts }
+
+// Begin starts a new command: it resets the buffer (keeping its capacity),
+// invalidates the Command returned by the previous End, clears any error, and
+// writes the tag. The tag must be a non-empty string of atom characters
+// without '+' (RFC 3501 "tag"); otherwise End reports ErrInvalidTag.
+func (e *Encoder) Begin(tag string) *Encoder {
+	clear(e.parts) // drop references to streamed bodies
+	e.parts = append(e.parts[:0], Part{})
+	e.buf = e.buf[:0]
+	e.secrets = e.secrets[:0]
+	e.cmd = Command{}
+	e.err = nil
+	e.tag = tag
+	e.begun = true
+	e.depth = 0
+	e.arg = 0
+	e.secret = 0
+	if len(tag) == 0 {
+		e.fail("Begin", -1, ErrInvalidTag)
+		return e
+	}
+	for i := 0; i < len(tag); i++ {
+		if c := tag[i]; !encAtomChar[c] || c == '+' {
+			e.fail("Begin", i, ErrInvalidTag)
+			return e
+		}
+	}
+	e.buf = append(e.buf, tag...)
+	return e
+}
+
+// End appends the final CRLF and returns the command, or the first error any
+// method met since Begin (an *EncodeError), including ErrUnbalancedList when
+// a '(' is still open. The Command belongs to the Encoder and is valid until
+// the next call to Begin. After End, Begin must be called again.
+func (e *Encoder) End() (*Command, error) {
+	if e.err == nil {
+		if !e.begun {
+			e.fail("End", -1, ErrNotBegun)
+		} else if e.depth != 0 {
+			e.fail("End", -1, ErrUnbalancedList)
+		}
+	}
+	e.begun = false
+	if e.err != nil {
+		return nil, e.err
+	}
+	e.buf = append(e.buf, '\r', '\n')
+	for i := range e.parts {
+		end := len(e.buf)
+		if i+1 < len(e.parts) {
+			end = e.parts[i+1].off
+		}
+		e.parts[i].Data = e.buf[e.parts[i].off:end:end]
+	}
+	e.cmd = Command{Tag: e.tag, Parts: e.parts, secrets: e.secrets}
+	return &e.cmd, nil
+}
+
+// Err returns the first error met since Begin, if any, without ending the
+// command.
+func (e *Encoder) Err() error { return e.err }
+
+// fail records the first error.
+func (e *Encoder) fail(op string, off int, err error) {
+	if e.err == nil {
+		e.err = &EncodeError{Op: op, Arg: e.arg, Offset: off, Err: err}
+	}
+}
+
+// ok reports whether a structural method may write.
+func (e *Encoder) ok(op string) bool {
+	if e.err != nil {
+		return false
+	}
+	if !e.begun {
+		e.fail(op, -1, ErrNotBegun)
+		return false
+	}
+	return true
+}
+
+// next starts a new argument and reports whether it may be written.
+func (e *Encoder) next(op string) bool {
+	if !e.ok(op) {
+		return false
+	}
+	e.arg++
+	return true
+}
+
+// SP writes one space.
+func (e *Encoder) SP() *Encoder {
+	if e.ok("SP") {
+		e.buf = append(e.buf, ' ')
+	}
+	return e
+}
+
+// Atom writes s as an atom: a command name ("UID", "FETCH"), a keyword, a
+// fetch attribute ("BODY.PEEK", "RFC822.SIZE") or a flag ("\Seen", "$Junk").
+// s must be non-empty and made of atom characters (RFC 3501: any 7-bit
+// printable except SP ( ) { % * " \ ]), except that a flag may start with one
+// '\' followed by at least one atom character. Anything else is an error,
+// ErrInvalidAtom: an atom is never quoted or sent as-is.
+func (e *Encoder) Atom(s string) *Encoder {
+	if !e.next("Atom") {
+		return e
+	}
+	if off := encBadAtom(s); off != -1 {
+		e.fail("Atom", off, ErrInvalidAtom)
+		return e
+	}
+	e.buf = append(e.buf, s...)
+	return e
+}
+
+// Number writes n in decimal.
+func (e *Encoder) Number(n uint64) *Encoder {
+	if e.next("Number") {
+		e.buf = strconv.AppendUint(e.buf, n, 10)
+	}
+	return e
+}
+
+// String writes s as an IMAP "string": a quoted string when s is at most
+// MaxQuoted bytes of 7-bit text (or valid UTF-8 with the UTF8 option) without
+// CR or LF, otherwise a literal. In a quoted string only '\' and '"' are
+// escaped. A NUL byte is an error, ErrNUL.
+func (e *Encoder) String(s string) *Encoder {
+	return encString(e, "String", s, false, false)
+}
+
+// StringBytes is String for a byte slice.
+func (e *Encoder) StringBytes(b []byte) *Encoder {
+	return encString(e, "StringBytes", b, false, false)
+}
+
+// AString writes s as an IMAP "astring": an atom when s is a non-empty atom
+// (']' is not used in astring atoms, for the sake of lenient servers) of at
+// most MaxQuoted bytes and not "NIL" in any case, else as String does. The
+// empty string is sent as "".
+func (e *Encoder) AString(s string) *Encoder {
+	return encString(e, "AString", s, true, false)
+}
+
+// AStringBytes is AString for a byte slice.
+func (e *Encoder) AStringBytes(b []byte) *Encoder {
+	return encString(e, "AStringBytes", b, true, false)
+}
+
+// NString writes NIL when s is nil, else *s as String does.
+func (e *Encoder) NString(s *string) *Encoder {
+	if s == nil {
+		if e.next("NString") {
+			e.buf = append(e.buf, "NIL"...)
+		}
+		return e
+	}
+	return encString(e, "NString", *s, false, false)
+}
+
+// Mailbox writes a mailbox name as an astring, except that "INBOX" in any
+// case is sent as INBOX (RFC 3501 section 5.1). The caller has already
+// encoded the name in modified UTF-7 where needed (package codec does that);
+// with the UTF8 option the name may be UTF-8.
+func (e *Encoder) Mailbox(name string) *Encoder {
+	if len(name) == 5 && strings.EqualFold(name, "INBOX") {
+		if e.next("Mailbox") {
+			e.buf = append(e.buf, "INBOX"...)
+		}
+		return e
+	}
+	return encString(e, "Mailbox", name, true, false)
+}
+
+// Password writes s as a quoted string or a literal, never as an atom (like
+// Python's imaplib for LOGIN), and marks it secret: Command.AppendRedacted
+// shows it as "***". A NUL byte is an error, ErrNUL.
+func (e *Encoder) Password(s string) *Encoder {
+	return encString(e, "Password", s, false, true)
+}
+
+// PasswordBytes is Password for a byte slice, so that the caller can wipe it
+// afterwards (the Encoder's buffer keeps a copy until it is overwritten).
+func (e *Encoder) PasswordBytes(b []byte) *Encoder {
+	return encString(e, "PasswordBytes", b, false, true)
+}
+
+// Secret calls f and marks everything f writes as secret, so that
+// Command.AppendRedacted replaces it by "***" (for example a SASL initial
+// response in AUTHENTICATE). Nested secrets are part of the outer one.
+func (e *Encoder) Secret(f func(e *Encoder)) *Encoder {
+	start := len(e.buf)
+	e.secret++
+	f(e)
+	e.secret--
+	if e.err == nil && e.secret == 0 {
+		e.markSecret(start)
+	}
+	return e
+}
+
+// markSecret records buf[start:] as secret unless an outer Secret covers it.
+func (e *Encoder) markSecret(start int) {
+	if e.secret == 0 && len(e.buf) > start {
+		e.secrets = append(e.secrets, encSpan{start, len(e.buf)})
+	}
+}
+
+// Literal writes b as a literal, whatever it holds, with a synchronizing or
+// non-synchronizing header as the options allow. Literal does not check b:
+// RFC 3501 forbids NUL in a literal, and a caller that must send NUL should
+// use Literal8 where the command allows literal8. A synchronizing literal ends
+// the current Part.
+func (e *Encoder) Literal(b []byte) *Encoder {
+	if e.next("Literal") {
+		e.literalHeader(int64(len(b)), false)
+		e.buf = append(e.buf, b...)
+	}
+	return e
+}
+
+// Literal8 writes b as a literal8, ~{n} or ~{n+} (RFC 3516 BINARY, RFC 9051),
+// which may hold any byte including NUL. Only some commands accept it (APPEND
+// to a server with BINARY or IMAP4rev2).
+func (e *Encoder) Literal8(b []byte) *Encoder {
+	if e.next("Literal8") {
+		e.literalHeader(int64(len(b)), true)
+		e.buf = append(e.buf, b...)
+	}
+	return e
+}
+
+// LiteralReader writes the header of a literal of size bytes, {n} (or literal8
+// ~{n} when binary is true, which may hold NUL), whose body is streamed: the
+// Encoder does not read r but hands it to the Command (Part.Body), and
+// Command.WriteTo copies exactly size bytes from it. The rest of the command
+// goes into a new Part. A size of 0 sends an empty literal and never touches
+// r. A negative size, or a nil r with a positive size, is ErrInvalidLiteral.
+func (e *Encoder) LiteralReader(size int64, r io.Reader, binary bool) *Encoder {
+	if !e.next("LiteralReader") {
+		return e
+	}
+	if size < 0 || (r == nil && size > 0) {
+		e.fail("LiteralReader", -1, ErrInvalidLiteral)
+		return e
+	}
+	e.literalHeader(size, binary)
+	if size > 0 {
+		p := &e.parts[len(e.parts)-1]
+		p.Body, p.BodySize = r, size
+		e.parts = append(e.parts, Part{off: len(e.buf)})
+	}
+	return e
+}
+
+// literalHeader writes {n}\r\n, {n+}\r\n, ~{n}\r\n or ~{n+}\r\n; after a
+// synchronizing header it starts a Part that waits for a continuation.
+func (e *Encoder) literalHeader(n int64, binary bool) {
+	if binary {
+		e.buf = append(e.buf, '~')
+	}
+	e.buf = append(e.buf, '{')
+	e.buf = strconv.AppendInt(e.buf, n, 10)
+	sync := !e.opts.LiteralPlus && !(e.opts.LiteralMinus && n <= LiteralMinusMax)
+	if !sync {
+		e.buf = append(e.buf, '+')
+	}
+	e.buf = append(e.buf, '}', '\r', '\n')
+	if sync {
+		e.parts = append(e.parts, Part{WaitContinuation: true, off: len(e.buf)})
+	}
+}
+
+// BeginList writes '(' and opens a parenthesized list; EndList closes it.
+func (e *Encoder) BeginList() *Encoder {
+	if e.ok("BeginList") {
+		e.buf = append(e.buf, '(')
+		e.depth++
+	}
+	return e
+}
+
+// EndList writes ')' closing the innermost open list; with no list open it is
+// an error, ErrUnbalancedList.
+func (e *Encoder) EndList() *Encoder {
+	if !e.ok("EndList") {
+		return e
+	}
+	if e.depth == 0 {
+		e.fail("EndList", -1, ErrUnbalancedList)
+		return e
+	}
+	e.buf = append(e.buf, ')')
+	e.depth--
+	return e
+}
+
+// List writes a parenthesized list: '(', whatever f writes, ')'. Items are
+// separated by explicit SP calls inside f.
+func (e *Encoder) List(f func(e *Encoder)) *Encoder {
+	e.BeginList()
+	f(e)
+	return e.EndList()
+}
+
+// Special writes one syntax character: one of ( ) [ ] < > . * + % \ . '(' and
+// ')' open and close a list as BeginList and EndList do. Any other byte is an
+// error, ErrInvalidSpecial.
+func (e *Encoder) Special(c byte) *Encoder {
+	switch c {
+	case '(':
+		return e.BeginList()
+	case ')':
+		return e.EndList()
+	case '[', ']', '<', '>', '.', '*', '+', '%', '\\':
+		if e.ok("Special") {
+			e.buf = append(e.buf, c)
+		}
+	default:
+		if e.ok("Special") {
+			e.fail("Special", 0, ErrInvalidSpecial)
+		}
+	}
+	return e
+}
+
+// Raw writes caller-supplied syntax such as "BODY.PEEK[HEADER.FIELDS
+// (FROM)]<0.100>" as-is. It rejects (ErrInvalidRaw) CR, LF, NUL, bytes >=
+// 0x80 and '{' (so that Raw can neither end the line nor fake a literal
+// header), quoted strings that are not terminated or escape anything but '\'
+// and '"', and a ')' with no '(' open; parentheses outside quoted strings
+// count towards the list balance that End checks.
+func (e *Encoder) Raw(s string) *Encoder {
+	if !e.next("Raw") {
+		return e
+	}
+	depth, quoted := e.depth, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == 0 || c == '\r' || c == '\n' || c >= 0x80 || c == '{' {
+			e.fail("Raw", i, ErrInvalidRaw)
+			return e
+		}
+		if quoted {
+			switch c {
+			case '"':
+				quoted = false
+			case '\\':
+				if i+1 >= len(s) || (s[i+1] != '"' && s[i+1] != '\\') {
+					e.fail("Raw", i, ErrInvalidRaw)
+					return e
+				}
+				i++
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			quoted = true
+		case '(':
+			depth++
+		case ')':
+			if depth == 0 {
+				e.fail("Raw", i, ErrInvalidRaw)
+				return e
+			}
+			depth--
+		}
+	}
+	if quoted {
+		e.fail("Raw", len(s)-1, ErrInvalidRaw)
+		return e
+	}
+	e.depth = depth
+	e.buf = append(e.buf, s...)
+	return e
+}
+
+// SeqSet writes a sequence set such as "1:5,7,9:*" (see SeqRange and
+// AppendSeqSet). An empty set is an error, ErrEmptySeqSet.
+func (e *Encoder) SeqSet(set []SeqRange) *Encoder {
+	if !e.next("SeqSet") {
+		return e
+	}
+	if len(set) == 0 {
+		e.fail("SeqSet", -1, ErrEmptySeqSet)
+		return e
+	}
+	e.buf = AppendSeqSet(e.buf, set)
+	return e
+}
+
+// encBytes is a string or a byte slice.
+type encBytes interface{ ~string | ~[]byte }
+
+// encForm is how a string argument is sent.
+type encForm int
+
+const (
+	encFormAtom encForm = iota
+	encFormQuoted
+	encFormLiteral
+)
+
+// encString writes one string argument in the form encClassify picks.
+func encString[T encBytes](e *Encoder, op string, s T, atomOK, secret bool) *Encoder {
+	if !e.next(op) {
+		return e
+	}
+	form, nul := encClassify(s, e.maxQuoted(), e.opts.UTF8, atomOK)
+	if nul >= 0 {
+		e.fail(op, nul, ErrNUL)
+		return e
+	}
+	start := len(e.buf)
+	switch form {
+	case encFormAtom:
+		e.buf = append(e.buf, s...)
+	case encFormQuoted:
+		e.buf = append(e.buf, '"')
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; c == '"' || c == '\\' {
+				e.buf = append(e.buf, '\\', c)
+			} else {
+				e.buf = append(e.buf, c)
+			}
+		}
+		e.buf = append(e.buf, '"')
+	default:
+		e.literalHeader(int64(len(s)), false)
+		e.buf = append(e.buf, s...)
+	}
+	if secret {
+		e.markSecret(start)
+	}
+	return e
+}
+
+// maxQuoted returns the effective MaxQuoted (-1 when every string is a
+// literal).
+func (e *Encoder) maxQuoted() int {
+	switch m := e.opts.MaxQuoted; {
+	case m == 0:
+		return DefaultMaxQuoted
+	case m < 0:
+		return -1
+	default:
+		return m
+	}
+}
+
+// encClassify picks the form of s; nul is the index of the first NUL byte, or
+// -1.
+func encClassify[T encBytes](s T, maxQuoted int, utf8OK, atomOK bool) (form encForm, nul int) {
+	atom := atomOK && len(s) > 0
+	crlf, eight := false, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == 0:
+			return encFormLiteral, i
+		case c == '\r' || c == '\n':
+			crlf = true
+		case c >= 0x80:
+			eight = true
+		}
+		if !encAtomChar[c] {
+			atom = false
+		}
+	}
+	if crlf || len(s) > maxQuoted {
+		return encFormLiteral, -1
+	}
+	if eight && (!utf8OK || !encValidUTF8(s)) {
+		return encFormLiteral, -1
+	}
+	if atom && !encIsNIL(s) {
+		return encFormAtom, -1
+	}
+	return encFormQuoted, -1
+}
+
+// encIsNIL reports whether s is "NIL" in any case.
+func encIsNIL[T encBytes](s T) bool {
+	return len(s) == 3 && s[0]|0x20 == 'n' && s[1]|0x20 == 'i' && s[2]|0x20 == 'l'
+}
+
+// encBadAtom returns -1 when s is a valid Atom argument, else the index of
+// the first bad byte (len(s) when s is empty or a lone '\').
+func encBadAtom(s string) int {
+	i := 0
+	if len(s) > 0 && s[0] == '\\' {
+		i = 1
+	}
+	if i == len(s) {
+		return i
+	}
+	for ; i < len(s); i++ {
+		if !encAtomChar[s[i]] {
+			return i
+		}
+	}
+	return -1
+}
+
+// encAtomChar reports the ATOM-CHARs of RFC 3501: CHAR except atom-specials,
+// that is 0x21-0x7e except ( ) { % * " \ ].
+var encAtomChar = func() (t [256]bool) {
+	for c := 0x21; c < 0x7f; c++ {
+		t[c] = !strings.ContainsRune(`(){%*"\]`, rune(c))
+	}
+	return t
+}()
+
+// encValidUTF8 is utf8.Valid for both strings and byte slices, without
+// converting (and so without allocating).
+func encValidUTF8[T encBytes](s T) bool {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < 0x80 {
+			i++
+			continue
+		}
+		var n int
+		lo, hi := byte(0x80), byte(0xbf) // range of the second byte
+		switch {
+		case c >= 0xc2 && c <= 0xdf:
+			n = 2
+		case c == 0xe0:
+			n, lo = 3, 0xa0 // no overlong forms
+		case c >= 0xe1 && c <= 0xec, c == 0xee, c == 0xef:
+			n = 3
+		case c == 0xed:
+			n, hi = 3, 0x9f // no surrogates
+		case c == 0xf0:
+			n, lo = 4, 0x90 // no overlong forms
+		case c >= 0xf1 && c <= 0xf3:
+			n = 4
+		case c == 0xf4:
+			n, hi = 4, 0x8f // nothing above U+10FFFF
+		default:
+			return false
+		}
+		if i+n > len(s) || s[i+1] < lo || s[i+1] > hi {
+			return false
+		}
+		for k := 2; k < n; k++ {
+			if s[i+k] < 0x80 || s[i+k] > 0xbf {
+				return false
+			}
+		}
+		i += n
+	}
+	return true
+}
