@@ -167,6 +167,60 @@ func (t *Tokenizer) Rewind(m Mark) error {
 	return nil
 }
 
+// Since returns the raw bytes consumed since m, literals read with
+// LiteralBytes included. It fails with ErrCannotRewind when m belongs to an
+// earlier line or a literal was streamed since. The bytes are valid until
+// the next line is read.
+func (t *Tokenizer) Since(m Mark) ([]byte, error) {
+	if m.gen != t.gen || t.lineEnded || t.lineStart+m.off > t.r {
+		return nil, ErrCannotRewind
+	}
+	return t.borrow(t.lineStart+m.off, t.r), nil
+}
+
+// Rest reads the rest of the line raw, up to but not including its final
+// CRLF, literals included (each at most MaxStringLiteral bytes; a larger
+// one fails with ErrStringTooLarge and consumes nothing). A proxy or a
+// decoder that meets something it does not know keeps it this way. The
+// bytes are valid until the next line is read.
+func (t *Tokenizer) Rest() ([]byte, error) {
+	if err := t.begin(); err != nil {
+		return nil, err
+	}
+	start := t.r - t.lineStart
+	undo := func(err error) ([]byte, error) {
+		t.r = t.lineStart + start
+		t.litOpen, t.litRemain = false, 0
+		return nil, err
+	}
+	for {
+		b, err := t.Text()
+		if err != nil {
+			return undo(err)
+		}
+		info, ok := literalSuffix(b)
+		if !ok {
+			return t.borrow(t.lineStart+start, t.r), nil
+		}
+		if info.Size > t.maxLiteral {
+			return undo(&LimitError{Offset: t.Offset(), Limit: t.maxLiteral, Got: info.Size, Err: ErrLiteralTooLarge})
+		}
+		// Step over the CRLF after the header, then keep the literal.
+		n := 1
+		if t.buf[t.r] == '\r' {
+			n = 2
+		}
+		if _, err := t.peekAt(n - 1); err != nil {
+			return undo(err)
+		}
+		t.r += n
+		t.litOpen, t.litRemain = true, info.Size
+		if _, err := t.LiteralBytes(); err != nil {
+			return undo(err)
+		}
+	}
+}
+
 // prepare starts a new line when the previous one ended. This is where bytes
 // borrowed from the previous line stop being valid.
 func (t *Tokenizer) prepare() {
@@ -1094,30 +1148,36 @@ func (t *Tokenizer) dropTo(i int) {
 // literalAtEnd reports whether line (ending in LF) ends with a literal
 // header such as {12}\r\n or {12+}\n.
 func literalAtEnd(line []byte) (LiteralInfo, bool) {
-	var info LiteralInfo
 	i := len(line) - 1 // the LF
 	if i > 0 && line[i-1] == '\r' {
 		i--
 	}
-	i--
-	if i < 0 || line[i] != '}' {
+	return literalSuffix(line[:i])
+}
+
+// literalSuffix reports whether b ends with a literal header such as {12},
+// {12+} or ~{12}.
+func literalSuffix(b []byte) (LiteralInfo, bool) {
+	var info LiteralInfo
+	i := len(b) - 1
+	if i < 0 || b[i] != '}' {
 		return info, false
 	}
 	i--
-	if i >= 0 && line[i] == '+' {
+	if i >= 0 && b[i] == '+' {
 		info.NonSync = true
 		i--
 	}
 	end := i + 1
-	for i >= 0 && line[i] >= '0' && line[i] <= '9' {
+	for i >= 0 && b[i] >= '0' && b[i] <= '9' {
 		i--
 	}
-	if i < 0 || line[i] != '{' || end-(i+1) == 0 || end-(i+1) > 18 {
+	if i < 0 || b[i] != '{' || end-(i+1) == 0 || end-(i+1) > 18 {
 		return info, false
 	}
-	v, _ := parseUint(line[i+1 : end])
+	v, _ := parseUint(b[i+1 : end])
 	info.Size = int64(v)
-	info.Binary = i > 0 && line[i-1] == '~'
+	info.Binary = i > 0 && b[i-1] == '~'
 	return info, true
 }
 

@@ -1,0 +1,137 @@
+package wire_test
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"testing"
+	"testing/iotest"
+
+	"github.com/imapkit/imapkit/wire"
+)
+
+// tokenizeAll renders every token of in, reading literals as bytes, with
+// small limits so that the fuzzer reaches them. It stops at the first
+// error, after a bounded number of tokens.
+func tokenizeAll(r io.Reader) ([]string, error) {
+	tk := wire.NewTokenizer(r, &wire.Options{MaxLineLength: 4096, MaxStringLiteral: 1024, MaxDepth: 16, MaxLiteral: 1 << 20, BufferSize: 64})
+	var out []string
+	for i := 0; i < 100000; i++ {
+		var tok wire.Token
+		var err error
+		for {
+			tok, err = tk.Next()
+			if !errors.Is(err, os.ErrDeadlineExceeded) {
+				break
+			}
+		}
+		if err != nil {
+			return out, err
+		}
+		s := tok.Kind.String() + ":" + tok.String()
+		if tok.Kind == wire.KindLiteral {
+			b, err := tk.LiteralBytes()
+			for errors.Is(err, os.ErrDeadlineExceeded) {
+				b, err = tk.LiteralBytes()
+			}
+			if errors.Is(err, wire.ErrStringTooLarge) {
+				lr, _ := tk.LiteralReader()
+				var n int64
+				for {
+					m, err := io.Copy(io.Discard, lr)
+					n += m
+					if errors.Is(err, os.ErrDeadlineExceeded) {
+						continue
+					}
+					if err != nil {
+						return out, err
+					}
+					break
+				}
+				s += ":streamed:" + string(rune('0'+n%10))
+			} else if err != nil {
+				return out, err
+			} else {
+				s += ":" + string(b)
+			}
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// FuzzTokenizer feeds arbitrary bytes to the tokenizer. It must not panic
+// or hang, and reading the same bytes one at a time, or with timeouts in
+// between, must give the same tokens (the resumable property).
+func FuzzTokenizer(f *testing.F) {
+	f.Add([]byte(sampleStream))
+	f.Add([]byte("* 1 FETCH (BODY[] {5}\r\nhello)\r\n"))
+	f.Add([]byte("{99999999999}\r\nab"))
+	f.Add([]byte("\"unterminated\r\n"))
+	f.Add([]byte("((((((((((((((((((((((((\r\n"))
+	f.Add([]byte("~{3+}\r\na\x00b <1.2> <9> \"a\\\"b\" nil NIL Nil 18446744073709551616\r\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		whole, errWhole := tokenizeAll(bytes.NewReader(in))
+		slow, errSlow := tokenizeAll(&timeoutReader{r: iotest.OneByteReader(bytes.NewReader(in)), n: 3, chunk: 1})
+		if len(whole) != len(slow) {
+			t.Fatalf("whole read gave %d tokens (%v), byte by byte %d (%v)", len(whole), errWhole, len(slow), errSlow)
+		}
+		for i := range whole {
+			if whole[i] != slow[i] {
+				t.Fatalf("token %d: whole %q, byte by byte %q", i, whole[i], slow[i])
+			}
+		}
+		if (errWhole == nil) != (errSlow == nil) {
+			t.Fatalf("errors differ: %v vs %v", errWhole, errSlow)
+		}
+	})
+}
+
+// FuzzEncodeTokenize is the round trip encode -> tokenize: whatever string
+// the encoder writes (atom, quoted or literal, with any options), the
+// tokenizer reads back the same bytes.
+func FuzzEncodeTokenize(f *testing.F) {
+	f.Add("hello", false, false, false)
+	f.Add("two words", true, false, false)
+	f.Add("line\r\nbreak", false, true, false)
+	f.Add("quote\" and \\ backslash", false, false, true)
+	f.Add("Grüße", false, false, true)
+	f.Add("", false, false, false)
+	f.Add("NIL", false, false, false)
+	f.Fuzz(func(t *testing.T, s string, plus, minus, utf8 bool) {
+		if bytes.IndexByte([]byte(s), 0) >= 0 {
+			return // NUL is refused by the encoder
+		}
+		enc := wire.NewEncoder(&wire.EncoderOptions{LiteralPlus: plus, LiteralMinus: minus, UTF8: utf8})
+		cmd, err := enc.Begin("A1").SP().Atom("X").SP().String(s).SP().AString(s).SP().Password(s).End()
+		if err != nil {
+			t.Fatalf("encode %q: %v", s, err)
+		}
+		var buf bytes.Buffer
+		if _, err := cmd.WriteTo(&buf, func() error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+		tk := wire.NewTokenizer(&buf, &wire.Options{MaxStringLiteral: 1 << 20})
+		if a, _ := tk.Atom(); string(a) != "A1" {
+			t.Fatalf("tag %q", a)
+		}
+		tk.SP()
+		tk.Atom()
+		for i, read := range []func() ([]byte, error){tk.String, tk.AString, tk.String} {
+			if err := tk.SP(); err != nil {
+				t.Fatalf("arg %d: SP: %v (%q)", i, err, buf.String())
+			}
+			got, err := read()
+			if err != nil {
+				t.Fatalf("arg %d of %q: %v", i, s, err)
+			}
+			if string(got) != s {
+				t.Fatalf("arg %d: encoded %q, tokenized back %q", i, s, got)
+			}
+		}
+		if err := tk.CRLF(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
