@@ -1,0 +1,7 @@
+//go:build !linux && !unix
+
+package testserver
+
+import "os"
+
+func interruptSignal() os.Signal { return os.Kill }

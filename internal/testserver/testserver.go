@@ -1,0 +1,381 @@
+package testserver
+
+import (
+	"bufio"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Kind names an IMAP server implementation that the package can start.
+type Kind string
+
+// Dovecot is the Dovecot 2.3 IMAP server (Debian package dovecot-imapd).
+const Dovecot Kind = "dovecot"
+
+// Accounts known to every server started by this package.
+const (
+	// Password is the password of Alice, Bob and TinyUser.
+	Password = "pass"
+	// Alice is an ordinary user; Options.Seed messages go into her INBOX.
+	Alice = "alice"
+	// Bob is a second ordinary user (for ACL and sharing tests).
+	Bob = "bob"
+	// MasterUser is a Dovecot master user: log in as "alice*master" with
+	// MasterPassword (or SASL PLAIN with authzid "alice", authcid "master")
+	// to act as alice. It cannot log in as itself.
+	MasterUser = "master"
+	// MasterPassword is the password of MasterUser.
+	MasterPassword = "masterpass"
+	// TinyUser has password Password and a storage quota of 20 KiB, so that
+	// an APPEND of a few sample messages fails with [OVERQUOTA].
+	TinyUser = "tiny"
+)
+
+// TinyQuotaKiB is the storage quota of TinyUser in KiB.
+const TinyQuotaKiB = 20
+
+// ServerName is the DNS name in the server certificate.
+const ServerName = "localhost"
+
+// Options configures Start. A nil *Options is the same as the zero value.
+type Options struct {
+	// Kind selects the server implementation; "" means Dovecot.
+	Kind Kind
+	// Seed is the number of generated messages (SampleMessages(Seed)) put
+	// into alice's INBOX at start (0 = none). Use SeedMailbox for more.
+	Seed int
+}
+
+// Server is a running IMAP server. Its exported fields are set by Start and
+// must not be modified.
+type Server struct {
+	// Kind is the server implementation.
+	Kind Kind
+	// Dir is the directory holding all of the server's state: config,
+	// certificates, logs, mail.
+	Dir string
+	// PlainAddr is "127.0.0.1:port" of the IMAP listener on plain TCP
+	// (STARTTLS is offered).
+	PlainAddr string
+	// TLSAddr is "127.0.0.1:port" of the IMAP listener with implicit TLS.
+	TLSAddr string
+	// ServerName is the name in the server certificate ("localhost"); the
+	// certificate also has the IP SANs 127.0.0.1 and ::1.
+	ServerName string
+	// CAPEM is the PEM encoding of the self-signed CA certificate that
+	// signed the server certificate.
+	CAPEM []byte
+
+	impl backend
+
+	mu      sync.Mutex
+	stopped bool
+	stopErr error
+}
+
+// backend is what a Kind has to implement. A new server implementation
+// (e.g. Cyrus imapd) adds a type implementing it and an entry in backends.
+type backend interface {
+	// start writes the configuration into s.Dir, starts the server and
+	// waits until it accepts connections; it sets s.PlainAddr and
+	// s.TLSAddr. On error everything it started must be stopped again.
+	start(s *Server, tlsFiles *tlsMaterial) error
+	// stop stops the server and every process it started and waits for
+	// them to exit. It is called at most once.
+	stop() error
+	// streamCommand returns an argv speaking IMAP on stdin/stdout,
+	// preauthenticated as user.
+	streamCommand(user string) []string
+	// seedMailbox adds msgs to mailbox of user, creating it if needed.
+	seedMailbox(user, mailbox string, msgs [][]byte) error
+}
+
+// backends maps every supported Kind to its constructor.
+var backends = map[Kind]func() backend{
+	Dovecot: func() backend { return &dovecot{} },
+}
+
+// Start starts a server whose whole state lives in dir, which must be an
+// existing empty directory owned by the caller. When running as root, Start
+// may add search (o+x) permission to dir and its ancestors so that the
+// unprivileged mail user can reach the mail store. Call Stop when done.
+//
+// A missing or unusable server binary is an error, never a silent skip.
+func Start(dir string, opts *Options) (*Server, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	kind := opts.Kind
+	if kind == "" {
+		kind = Dovecot
+	}
+	newBackend, ok := backends[kind]
+	if !ok {
+		return nil, fmt.Errorf("testserver: unknown server kind %q", kind)
+	}
+	if opts.Seed < 0 {
+		return nil, fmt.Errorf("testserver: negative Seed %d", opts.Seed)
+	}
+	abs, err := checkDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	tm, err := newTLSMaterial(abs)
+	if err != nil {
+		return nil, fmt.Errorf("testserver: generating certificates: %w", err)
+	}
+	s := &Server{
+		Kind:       kind,
+		Dir:        abs,
+		ServerName: ServerName,
+		CAPEM:      tm.caPEM,
+		impl:       newBackend(),
+	}
+	if err := s.impl.start(s, tm); err != nil {
+		return nil, fmt.Errorf("testserver: starting %s: %w", kind, err)
+	}
+	if opts.Seed > 0 {
+		if err := s.SeedMailbox(Alice, "INBOX", SampleMessages(opts.Seed)); err != nil {
+			_ = s.Stop()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// StartT starts a server in t.TempDir() and registers t.Cleanup(s.Stop).
+// Any failure (including a missing server binary) is reported with t.Fatal;
+// StartT never skips the test.
+func StartT(t testing.TB, opts *Options) *Server {
+	t.Helper()
+	s, err := Start(t.TempDir(), opts)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Stop(); err != nil {
+			t.Errorf("testserver: stop: %v", err)
+		}
+	})
+	return s
+}
+
+// Stop stops the server and every process it started, and waits for them
+// to exit; processes of StreamCommand that are still running are ended too.
+// It is safe to call Stop more than once (and concurrently); later calls
+// return the result of the first. Stop does not remove s.Dir.
+func (s *Server) Stop() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.stopped {
+		s.stopped = true
+		s.stopErr = s.impl.stop()
+	}
+	return s.stopErr
+}
+
+// TLSConfig returns a new client configuration that trusts the server's
+// CA: RootCAs is the CA, ServerName is s.ServerName and MinVersion is
+// TLS 1.2.
+func (s *Server) TLSConfig() *tls.Config {
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(s.CAPEM)
+	return &tls.Config{
+		RootCAs:    pool,
+		ServerName: s.ServerName,
+		MinVersion: tls.VersionTLS12,
+	}
+}
+
+// StreamCommand returns an argv that speaks IMAP on its stdin and stdout,
+// already authenticated as user: it starts with a "* PREAUTH" greeting.
+// The command only works while the server runs. It writes Dovecot's
+// informational log lines (e.g. "imap(alice)...: Info: Disconnected") to
+// its stderr.
+func (s *Server) StreamCommand(user string) []string {
+	return s.impl.streamCommand(user)
+}
+
+// SeedMailbox appends msgs to mailbox (e.g. "INBOX" or "Archive/2024") of
+// user, creating the mailbox if needed. It writes the messages directly
+// into the mail store and then makes the server pick them up, so tens of
+// thousands of messages take seconds. Messages get no flags; each
+// message's INTERNALDATE is taken from its Date header when that parses.
+// Sessions that have the mailbox selected see the new messages at their
+// next NOOP.
+func (s *Server) SeedMailbox(user, mailbox string, msgs [][]byte) error {
+	s.mu.Lock()
+	stopped := s.stopped
+	s.mu.Unlock()
+	if stopped {
+		return errors.New("testserver: SeedMailbox: server is stopped")
+	}
+	if err := checkUser(user); err != nil {
+		return err
+	}
+	if mailbox == "" {
+		return errors.New("testserver: SeedMailbox: empty mailbox name")
+	}
+	if err := s.impl.seedMailbox(user, mailbox, msgs); err != nil {
+		return fmt.Errorf("testserver: SeedMailbox(%s, %q): %w", user, mailbox, err)
+	}
+	return nil
+}
+
+// Users returns the names of the accounts that can log in with Password.
+func Users() []string { return []string{Alice, Bob, TinyUser} }
+
+func checkUser(user string) error {
+	for _, u := range Users() {
+		if u == user {
+			return nil
+		}
+	}
+	return fmt.Errorf("testserver: unknown user %q (known: %s)", user, strings.Join(Users(), ", "))
+}
+
+// checkDir verifies that dir is an existing empty directory and returns its
+// absolute path.
+func checkDir(dir string) (string, error) {
+	if dir == "" {
+		return "", errors.New("testserver: empty directory name")
+	}
+	abs, err := absClean(dir)
+	if err != nil {
+		return "", fmt.Errorf("testserver: %w", err)
+	}
+	fi, err := os.Stat(abs)
+	if err != nil {
+		return "", fmt.Errorf("testserver: %w", err)
+	}
+	if !fi.IsDir() {
+		return "", fmt.Errorf("testserver: %s is not a directory", abs)
+	}
+	ents, err := os.ReadDir(abs)
+	if err != nil {
+		return "", fmt.Errorf("testserver: %w", err)
+	}
+	if len(ents) > 0 {
+		return "", fmt.Errorf("testserver: directory %s is not empty", abs)
+	}
+	if strings.ContainsAny(abs, " \t\n\"'<>%$\\{}#") {
+		return "", fmt.Errorf("testserver: directory name %q contains characters the server configuration cannot quote", abs)
+	}
+	return abs, nil
+}
+
+// freePorts returns n distinct free TCP ports on 127.0.0.1. They are free
+// when returned, but another process may grab them before the server binds
+// them: backends retry on bind failures.
+func freePorts(n int) ([]int, error) {
+	ports := make([]int, 0, n)
+	var lns []net.Listener
+	defer func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}()
+	for len(ports) < n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("finding a free port: %w", err)
+		}
+		lns = append(lns, ln)
+		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// waitReady waits until the server greets with "* OK" on plainAddr and a
+// TLS handshake followed by "* OK" succeeds on tlsAddr. exited is closed
+// when the server process died; then waitReady gives up at once.
+func waitReady(plainAddr, tlsAddr string, tc *tls.Config, exited <-chan struct{}, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	var lastErr error
+	for {
+		select {
+		case <-exited:
+			return errors.New("server process exited during start")
+		default:
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("server not ready after %v: %v", timeout, lastErr)
+		}
+		c, err := net.DialTimeout("tcp", plainAddr, time.Second)
+		if err != nil {
+			lastErr = err
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		err = readGreeting(c, deadline)
+		c.Close()
+		if err != nil {
+			return fmt.Errorf("plain listener %s: %w", plainAddr, err)
+		}
+		break
+	}
+	d := &net.Dialer{Timeout: time.Until(deadline)}
+	c, err := tls.DialWithDialer(d, "tcp", tlsAddr, tc)
+	if err != nil {
+		return fmt.Errorf("TLS listener %s: %w", tlsAddr, err)
+	}
+	defer c.Close()
+	if err := readGreeting(c, deadline); err != nil {
+		return fmt.Errorf("TLS listener %s: %w", tlsAddr, err)
+	}
+	return nil
+}
+
+func readGreeting(c net.Conn, deadline time.Time) error {
+	if err := c.SetReadDeadline(deadline); err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return fmt.Errorf("reading greeting: %w", err)
+	}
+	if !strings.HasPrefix(line, "* OK") {
+		return fmt.Errorf("unexpected greeting %q", strings.TrimSpace(line))
+	}
+	return nil
+}
+
+// logTail returns the last max bytes of the file at path, prefixed so it
+// can be appended to an error message.
+func logTail(path string, max int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Sprintf("\n(no log: %v)", err)
+	}
+	if len(b) > max {
+		b = b[len(b)-max:]
+		if i := strings.IndexByte(string(b), '\n'); i >= 0 {
+			b = b[i+1:]
+		}
+	}
+	s := strings.TrimRight(string(b), "\n")
+	if s == "" {
+		return fmt.Sprintf("\n(log %s is empty)", path)
+	}
+	return fmt.Sprintf("\nlast lines of %s:\n%s", path, s)
+}
+
+func absClean(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	return abs, nil
+}

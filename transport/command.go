@@ -1,0 +1,323 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// DefaultGracePeriod is how long [CommandConn.Close] waits, after closing
+// the child's standard input, for the child to exit by itself before killing
+// it.
+const DefaultGracePeriod = 2 * time.Second
+
+// stderrLimit is how many trailing bytes of the child's standard error a
+// CommandConn keeps.
+const stderrLimit = 4 << 10
+
+// CommandConn is a connection to a child process: writes go to its standard
+// input and reads come from its standard output. It implements [net.Conn],
+// including read and write deadlines (on platforms where pipes support
+// them, such as Linux and the BSDs).
+//
+// Its methods are safe for concurrent use.
+type CommandConn struct {
+	cmd    *exec.Cmd
+	stdin  *os.File // our end: the child's standard input
+	stdout *os.File // our end: the child's standard output
+	stderr *os.File // our end: the child's standard error
+
+	local, remote net.Addr
+
+	exited     chan struct{} // closed once the child has been reaped
+	waitErr    error         // valid once exited is closed
+	stderrDone chan struct{} // closed when the stderr reader goroutine ends
+
+	mu       sync.Mutex
+	tail     []byte // last stderrLimit bytes of standard error
+	grace    time.Duration
+	closed   bool
+	closeErr error
+	closing  chan struct{} // closed when Close has finished
+}
+
+// Command starts the program name with the given arguments and returns a
+// connection to its standard input and output, like Python imaplib's
+// IMAP4_stream. Typical commands are "doveadm exec imap -u alice" (a
+// pre-authenticated local session) or "ssh host imapd".
+//
+// The child's standard error is captured (the last 4 KiB are kept) and
+// available from [CommandConn.Stderr] for error messages. The child runs
+// in its own process group where the platform supports it, so that
+// [CommandConn.Close] can kill its descendants too. It inherits the
+// environment and working directory of the current process.
+//
+// ctx is consulted only before the process is started: as with [Dial],
+// cancelling ctx later does not affect the connection. Use
+// [CommandConn.Close] to end it.
+//
+// When the child exits, reads return [io.EOF] once its output is drained;
+// [CommandConn.Done] and [CommandConn.ExitErr] report the exit.
+func Command(ctx context.Context, name string, args ...string) (*CommandConn, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("transport: command %s: %w", name, err)
+	}
+	cmd := exec.Command(name, args...)
+	setProcessGroup(cmd)
+
+	var files []*os.File // every pipe end, for cleanup on error
+	closeAll := func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}
+	newPipe := func() (r, w *os.File, err error) {
+		r, w, err = os.Pipe()
+		if err == nil {
+			files = append(files, r, w)
+		}
+		return r, w, err
+	}
+	inR, inW, err := newPipe()
+	if err == nil {
+		var outR, outW, errR, errW *os.File
+		outR, outW, err = newPipe()
+		if err == nil {
+			errR, errW, err = newPipe()
+		}
+		if err == nil {
+			cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, errW
+			err = cmd.Start()
+		}
+		if err == nil {
+			// The child has its own copies now.
+			inR.Close()
+			outW.Close()
+			errW.Close()
+			c := &CommandConn{
+				cmd:        cmd,
+				stdin:      inW,
+				stdout:     outR,
+				stderr:     errR,
+				local:      commandAddr("self[" + strconv.Itoa(os.Getpid()) + "]"),
+				remote:     commandAddr(filepath.Base(name) + "[" + strconv.Itoa(cmd.Process.Pid) + "]"),
+				exited:     make(chan struct{}),
+				stderrDone: make(chan struct{}),
+				grace:      DefaultGracePeriod,
+				closing:    make(chan struct{}),
+			}
+			go c.wait()
+			go c.readStderr()
+			return c, nil
+		}
+	}
+	closeAll()
+	return nil, fmt.Errorf("transport: command %s: %w", name, err)
+}
+
+// commandAddr is the net.Addr of either end of a CommandConn.
+type commandAddr string
+
+func (commandAddr) Network() string  { return "command" }
+func (a commandAddr) String() string { return string(a) }
+
+// wait reaps the child as soon as it exits.
+func (c *CommandConn) wait() {
+	c.waitErr = c.cmd.Wait()
+	close(c.exited)
+}
+
+// readStderr keeps the tail of the child's standard error until EOF or
+// until Close closes the pipe.
+func (c *CommandConn) readStderr() {
+	defer close(c.stderrDone)
+	buf := make([]byte, 1024)
+	for {
+		n, err := c.stderr.Read(buf)
+		if n > 0 {
+			c.mu.Lock()
+			c.tail = append(c.tail, buf[:n]...)
+			if over := len(c.tail) - stderrLimit; over > 0 {
+				c.tail = append(c.tail[:0], c.tail[over:]...)
+			}
+			c.mu.Unlock()
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (c *CommandConn) opError(op string, err error) error {
+	if errors.Is(err, os.ErrClosed) {
+		err = net.ErrClosed
+	} else if pe, ok := err.(*os.PathError); ok {
+		err = pe.Err
+	}
+	return &net.OpError{Op: op, Net: "command", Source: c.local, Addr: c.remote, Err: err}
+}
+
+// Read reads from the child's standard output. It returns [io.EOF] once
+// the child has closed its standard output (normally by exiting) and all
+// output has been read.
+func (c *CommandConn) Read(b []byte) (int, error) {
+	n, err := c.stdout.Read(b)
+	if err != nil && err != io.EOF {
+		err = c.opError("read", err)
+	}
+	return n, err
+}
+
+// Write writes to the child's standard input. It fails once the child has
+// closed its standard input (normally by exiting).
+func (c *CommandConn) Write(b []byte) (int, error) {
+	n, err := c.stdin.Write(b)
+	if err != nil {
+		err = c.opError("write", err)
+	}
+	return n, err
+}
+
+// SetGracePeriod sets how long Close waits for the child to exit after
+// closing its standard input before killing it. The default is
+// [DefaultGracePeriod]. A zero or negative d kills the child immediately.
+func (c *CommandConn) SetGracePeriod(d time.Duration) {
+	c.mu.Lock()
+	c.grace = d
+	c.mu.Unlock()
+}
+
+// Close closes the child's standard input and output, waits up to the grace
+// period (see [CommandConn.SetGracePeriod]) for the child to exit, then
+// kills it, together with its process group where supported, and reaps it.
+// When Close returns, no goroutine started for this connection is left and
+// the child is not a zombie.
+//
+// A second Close returns an error wrapping [net.ErrClosed]. Close does not
+// report how the child exited: use [CommandConn.ExitErr] for that.
+func (c *CommandConn) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		<-c.closing
+		return c.opError("close", net.ErrClosed)
+	}
+	c.closed = true
+	grace := c.grace
+	c.mu.Unlock()
+	defer close(c.closing)
+
+	// Close our read end first, so that a blocked Read reports net.ErrClosed
+	// rather than the EOF caused by the child exiting on end of input.
+	err := c.stdout.Close()
+	if err2 := c.stdin.Close(); err == nil {
+		err = err2
+	}
+
+	if grace > 0 {
+		t := time.NewTimer(grace)
+		select {
+		case <-c.exited:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	select {
+	case <-c.exited:
+	default:
+		killProcessGroup(c.cmd.Process)
+		<-c.exited
+	}
+
+	// Once the child is gone its standard error normally reaches EOF at
+	// once; descendants that escaped the kill may still hold it open, so do
+	// not wait for them for long.
+	t := time.NewTimer(100 * time.Millisecond)
+	select {
+	case <-c.stderrDone:
+	case <-t.C:
+	}
+	t.Stop()
+	c.stderr.Close()
+	<-c.stderrDone
+
+	if err != nil {
+		return c.opError("close", err)
+	}
+	return nil
+}
+
+// Done returns a channel that is closed once the child process has exited
+// and been reaped.
+func (c *CommandConn) Done() <-chan struct{} { return c.exited }
+
+// ExitErr reports how the child exited. It returns nil while the child is
+// still running (see [CommandConn.Done]) or if it exited with status 0;
+// otherwise it returns an error wrapping the [*exec.ExitError], whose
+// ExitCode method gives the status. A child killed by Close reports the
+// kill signal.
+func (c *CommandConn) ExitErr() error {
+	select {
+	case <-c.exited:
+	default:
+		return nil
+	}
+	if c.waitErr != nil {
+		return fmt.Errorf("transport: command %s: %w", c.remote, c.waitErr)
+	}
+	return nil
+}
+
+// Stderr returns a copy of the last 4 KiB the child wrote to its standard
+// error so far, for error messages. After [CommandConn.Close] returns it
+// holds everything the child wrote before it was reaped.
+func (c *CommandConn) Stderr() []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]byte(nil), c.tail...)
+}
+
+// Pid returns the process ID of the child.
+func (c *CommandConn) Pid() int { return c.cmd.Process.Pid }
+
+// LocalAddr implements net.Conn. It describes the current process.
+func (c *CommandConn) LocalAddr() net.Addr { return c.local }
+
+// RemoteAddr implements net.Conn. It describes the child as "name[pid]";
+// the arguments are left out, since they might contain secrets.
+func (c *CommandConn) RemoteAddr() net.Addr { return c.remote }
+
+// SetDeadline implements net.Conn: it sets both the read and the write
+// deadline.
+func (c *CommandConn) SetDeadline(t time.Time) error {
+	if err := c.SetReadDeadline(t); err != nil {
+		return err
+	}
+	return c.SetWriteDeadline(t)
+}
+
+// SetReadDeadline implements net.Conn. An expired deadline makes Read fail
+// with an error wrapping [os.ErrDeadlineExceeded].
+func (c *CommandConn) SetReadDeadline(t time.Time) error {
+	if err := c.stdout.SetReadDeadline(t); err != nil {
+		return c.opError("set read deadline", err)
+	}
+	return nil
+}
+
+// SetWriteDeadline implements net.Conn. An expired deadline makes Write fail
+// with an error wrapping [os.ErrDeadlineExceeded].
+func (c *CommandConn) SetWriteDeadline(t time.Time) error {
+	if err := c.stdin.SetWriteDeadline(t); err != nil {
+		return c.opError("set write deadline", err)
+	}
+	return nil
+}

@@ -1,0 +1,17 @@
+//go:build !unix
+
+package transport
+
+import (
+	"os"
+	"os/exec"
+)
+
+// setProcessGroup does nothing on this platform.
+func setProcessGroup(cmd *exec.Cmd) {}
+
+// killProcessGroup kills the child only: this platform has no process
+// groups in the Unix sense.
+func killProcessGroup(p *os.Process) {
+	_ = p.Kill()
+}

@@ -1,0 +1,256 @@
+package transport
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// DefaultPort is the IANA-assigned port for IMAP4 over plain TCP (and
+// STARTTLS). [Dial] uses it when the address has no port.
+const DefaultPort = "143"
+
+// DefaultTLSPort is the IANA-assigned port for IMAP4 over implicit TLS
+// ("imaps"). [DialTLS] uses it when the address has no port.
+const DefaultTLSPort = "993"
+
+// Options tunes how [Dial] and [DialTLS] open TCP connections.
+//
+// A nil *Options is equivalent to a pointer to the zero value.
+type Options struct {
+	// Dialer opens the TCP connection. Its Timeout, Deadline, LocalAddr,
+	// KeepAlive and other settings apply in addition to the context passed
+	// to Dial or DialTLS (whichever expires first wins).
+	//
+	// nil means a zero net.Dialer, which enables TCP keep-alives with the
+	// operating system's default interval (15 seconds in Go).
+	Dialer *net.Dialer
+}
+
+func (o *Options) dialer() *net.Dialer {
+	if o == nil || o.Dialer == nil {
+		return &net.Dialer{}
+	}
+	return o.Dialer
+}
+
+// Dial opens a plain TCP connection to an IMAP server.
+//
+// addr is "host" or "host:port"; IPv6 literals may be written "[::1]",
+// "[::1]:143" or "::1". When the port is missing, [DefaultPort] is used.
+//
+// ctx bounds the connection attempt only (including name resolution); once
+// the connection is established, cancelling ctx has no effect on it. Use
+// deadlines or Close for that.
+func Dial(ctx context.Context, addr string, opts *Options) (net.Conn, error) {
+	_, hostport, err := splitAddr(addr, DefaultPort)
+	if err != nil {
+		return nil, err
+	}
+	return dial(ctx, hostport, opts)
+}
+
+func dial(ctx context.Context, hostport string, opts *Options) (net.Conn, error) {
+	conn, err := opts.dialer().DialContext(ctx, "tcp", hostport)
+	if err != nil {
+		return nil, fmt.Errorf("transport: dial %s: %w", hostport, withCtxErr(ctx, err))
+	}
+	return conn, nil
+}
+
+// DialTLS opens a connection to an IMAP server that speaks implicit TLS
+// (IMAPS) and completes the TLS handshake.
+//
+// addr has the same forms as for [Dial]; when the port is missing,
+// [DefaultTLSPort] is used.
+//
+// Certificate and host name verification are on by default. cfg may be nil,
+// in which case a new configuration is used; otherwise cfg is cloned and
+// never modified. On the clone, an empty ServerName defaults to the host part
+// of addr and a zero MinVersion defaults to TLS 1.2. A MinVersion set by the
+// caller is kept as is, so older versions are only ever enabled explicitly.
+//
+// ctx bounds both the TCP connection and the TLS handshake. If the handshake
+// fails, the TCP connection is closed. Verification failures can be
+// inspected with errors.As and [*tls.CertificateVerificationError].
+func DialTLS(ctx context.Context, addr string, cfg *tls.Config, opts *Options) (*tls.Conn, error) {
+	host, hostport, err := splitAddr(addr, DefaultTLSPort)
+	if err != nil {
+		return nil, err
+	}
+	config, err := tlsConfig(cfg, host)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := dial(ctx, hostport, opts)
+	if err != nil {
+		return nil, err
+	}
+	tconn, err := handshake(ctx, conn, config)
+	if err != nil {
+		return nil, fmt.Errorf("transport: tls handshake with %s: %w", hostport, err)
+	}
+	return tconn, nil
+}
+
+// StartTLS upgrades conn, an established plain connection, to TLS. Call it
+// after the server has answered the STARTTLS command with a tagged OK.
+//
+// Before calling StartTLS the caller must discard every byte it has read
+// from conn and buffered (for example in a [bufio.Reader] wrapped around
+// conn): anything the server sent after its OK in plaintext may have been
+// injected by an attacker (curl CVE-2021-22947) and must not be processed as
+// part of the protected session. StartTLS reads only from conn itself, so the
+// returned [*tls.Conn] starts from a clean state; plaintext bytes that are
+// still in flight on conn make the handshake fail rather than being
+// accepted.
+//
+// host names the server for certificate verification. It may be a host
+// name, an IP address or a "host:port" address (the port is ignored). It is
+// used when cfg.ServerName is empty; if both are empty, StartTLS fails.
+// Otherwise cfg is treated as by [DialTLS]: nil means a new configuration,
+// a non-nil cfg is cloned and never modified, and MinVersion defaults to
+// TLS 1.2.
+//
+// ctx bounds the handshake. Deadlines already set on conn also apply. On any
+// error, conn is closed: its protocol state is unusable once STARTTLS has
+// been accepted by the server.
+func StartTLS(ctx context.Context, conn net.Conn, host string, cfg *tls.Config) (*tls.Conn, error) {
+	if conn == nil {
+		return nil, errors.New("transport: starttls: nil connection")
+	}
+	name := ""
+	if host != "" {
+		h, _, err := splitAddr(host, DefaultPort)
+		if err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("transport: starttls: %w", err)
+		}
+		name = h
+	}
+	config, err := tlsConfig(cfg, name)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	tconn, err := handshake(ctx, conn, config)
+	if err != nil {
+		return nil, fmt.Errorf("transport: starttls handshake with %s: %w", config.ServerName, err)
+	}
+	return tconn, nil
+}
+
+// handshake runs the client side of a TLS handshake on conn, closing conn
+// when it fails.
+func handshake(ctx context.Context, conn net.Conn, config *tls.Config) (*tls.Conn, error) {
+	tconn := tls.Client(conn, config)
+	if err := tconn.HandshakeContext(ctx); err != nil {
+		conn.Close()
+		return nil, withCtxErr(ctx, err)
+	}
+	return tconn, nil
+}
+
+// tlsConfig returns a clone of cfg (or a new config) with the package
+// defaults applied.
+func tlsConfig(cfg *tls.Config, host string) (*tls.Config, error) {
+	var c *tls.Config
+	if cfg == nil {
+		c = &tls.Config{}
+	} else {
+		c = cfg.Clone()
+	}
+	if c.ServerName == "" {
+		c.ServerName = serverName(host)
+	}
+	if c.ServerName == "" && !c.InsecureSkipVerify {
+		return nil, errors.New("transport: tls: no server name to verify the certificate against")
+	}
+	if c.MinVersion == 0 {
+		c.MinVersion = tls.VersionTLS12
+	}
+	return c, nil
+}
+
+// serverName turns the host part of an address into a TLS server name: IPv6
+// zones are dropped, because certificates cannot name them.
+func serverName(host string) string {
+	if i := strings.IndexByte(host, '%'); i >= 0 && strings.Contains(host, ":") {
+		return host[:i]
+	}
+	return host
+}
+
+// withCtxErr makes sure err matches ctx.Err() with errors.Is when the
+// context has ended, whatever error the operation happened to report.
+//
+// The net package turns a context deadline into a socket deadline, which
+// may fire a moment before the context's own timer: a timeout at or after
+// the context's deadline is reported as context.DeadlineExceeded too.
+func withCtxErr(ctx context.Context, err error) error {
+	cerr := ctx.Err()
+	if cerr == nil {
+		var nerr net.Error
+		if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) && errors.As(err, &nerr) && nerr.Timeout() {
+			cerr = context.DeadlineExceeded
+		}
+	}
+	if cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("%w (%w)", err, cerr)
+	}
+	return err
+}
+
+// splitAddr parses addr ("host", "host:port", "[v6]", "[v6]:port" or a
+// bare IPv6 literal) and returns the host and a "host:port" string suitable
+// for net.Dial, with defaultPort filled in when no port is given.
+func splitAddr(addr, defaultPort string) (host, hostport string, err error) {
+	port := ""
+	switch {
+	case addr == "":
+		return "", "", errors.New("transport: empty address")
+	case strings.HasPrefix(addr, "["):
+		end := strings.IndexByte(addr, ']')
+		if end < 0 {
+			return "", "", fmt.Errorf("transport: address %q: missing ']'", addr)
+		}
+		host = addr[1:end]
+		rest := addr[end+1:]
+		switch {
+		case rest == "":
+		case rest[0] == ':':
+			port = rest[1:]
+		default:
+			return "", "", fmt.Errorf("transport: address %q: unexpected text after ']'", addr)
+		}
+		if _, perr := netip.ParseAddr(host); perr != nil || !strings.Contains(host, ":") {
+			return "", "", fmt.Errorf("transport: address %q: invalid IPv6 literal", addr)
+		}
+	case strings.Count(addr, ":") > 1:
+		// A bare IPv6 literal such as "::1" cannot carry a port.
+		if _, perr := netip.ParseAddr(addr); perr != nil {
+			return "", "", fmt.Errorf("transport: address %q: invalid IPv6 literal (use [addr]:port)", addr)
+		}
+		host = addr
+	default:
+		host = addr
+		if i := strings.IndexByte(addr, ':'); i >= 0 {
+			host, port = addr[:i], addr[i+1:]
+		}
+	}
+	if host == "" {
+		return "", "", fmt.Errorf("transport: address %q: missing host", addr)
+	}
+	if strings.ContainsAny(host, "[]") || strings.ContainsAny(port, "[]:") {
+		return "", "", fmt.Errorf("transport: address %q: malformed", addr)
+	}
+	if port == "" {
+		port = defaultPort
+	}
+	return host, net.JoinHostPort(host, port), nil
+}

@@ -1,0 +1,75 @@
+//go:build linux
+
+package transport_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/transport"
+)
+
+// TestDialTimeout makes a TCP connect hang: on Linux, a listening socket
+// whose accept queue is full silently drops new SYNs. Dial must give up
+// when its context expires.
+func TestDialTimeout(t *testing.T) {
+	checkGoroutines(t)
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fd)
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Listen(fd, 0); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
+
+	// Fill the accept queue (never accepted) until a connect hangs.
+	full := false
+	for i := 0; i < 8 && !full; i++ {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err != nil {
+			full = true
+			break
+		}
+		defer c.Close()
+	}
+	if !full {
+		t.Skip("could not make a TCP connect hang on this system")
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	conn, err := transport.Dial(ctx, addr, nil)
+	if err == nil {
+		conn.Close()
+		t.Fatal("Dial succeeded against a full accept queue")
+	}
+	hasPrefix(t, err)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("error %v does not wrap context.DeadlineExceeded", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("Dial took %v to time out", d)
+	}
+
+	// Cancellation works the same way.
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel2)
+	if _, err := transport.Dial(ctx2, addr, nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("canceled dial: %v does not wrap context.Canceled", err)
+	}
+}

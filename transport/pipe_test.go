@@ -1,0 +1,335 @@
+package transport_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/transport"
+)
+
+func TestPipeBuffered(t *testing.T) {
+	checkGoroutines(t)
+	client, server := transport.Pipe()
+	defer client.Close()
+	defer server.Close()
+
+	// A client can pipeline many commands without anyone reading.
+	var want strings.Builder
+	for i := 0; i < 1000; i++ {
+		cmd := fmt.Sprintf("a%d NOOP\r\n", i)
+		want.WriteString(cmd)
+		if _, err := io.WriteString(client, cmd); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Meanwhile the server can answer without reading first.
+	if _, err := io.WriteString(server, "* OK ready\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, want.Len())
+	if _, err := io.ReadFull(server, got); err != nil || string(got) != want.String() {
+		t.Fatalf("server read %d bytes, %v", len(got), err)
+	}
+	buf := make([]byte, 64)
+	n, err := client.Read(buf)
+	if err != nil || string(buf[:n]) != "* OK ready\r\n" {
+		t.Fatalf("client read %q, %v", buf[:n], err)
+	}
+
+	if client.LocalAddr().String() != server.RemoteAddr().String() || client.LocalAddr().Network() != "pipe" {
+		t.Errorf("addresses: %v %v", client.LocalAddr(), server.RemoteAddr())
+	}
+}
+
+func TestPipeBufferLimit(t *testing.T) {
+	checkGoroutines(t)
+	client, server := transport.Pipe()
+	defer client.Close()
+	defer server.Close()
+
+	// A write larger than the buffer blocks until the deadline.
+	big := bytes.Repeat([]byte("x"), transport.PipeBufferSize+100)
+	client.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
+	n, err := client.Write(big)
+	if n != transport.PipeBufferSize || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Write = %d, %v; want %d, deadline exceeded", n, err, transport.PipeBufferSize)
+	}
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Errorf("error %v is not a net.Error timeout", err)
+	}
+	client.SetWriteDeadline(time.Time{})
+
+	// A reader makes room: a large write completes once the peer reads.
+	done := make(chan error, 1)
+	go func() {
+		_, err := client.Write(big)
+		done <- err
+	}()
+	got, err := io.ReadAll(io.LimitReader(server, int64(transport.PipeBufferSize+len(big))))
+	if err != nil || len(got) != transport.PipeBufferSize+len(big) {
+		t.Fatalf("read %d bytes, %v", len(got), err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPipeDeadlines(t *testing.T) {
+	checkGoroutines(t)
+	client, server := transport.Pipe()
+	defer client.Close()
+	defer server.Close()
+
+	// Read deadline expires.
+	client.SetReadDeadline(time.Now().Add(30 * time.Millisecond))
+	start := time.Now()
+	_, err := client.Read(make([]byte, 1))
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Read error %v, want deadline exceeded", err)
+	}
+	if d := time.Since(start); d < 20*time.Millisecond || d > 2*time.Second {
+		t.Errorf("Read returned after %v", d)
+	}
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Errorf("error %v is not a net.Error timeout", err)
+	}
+
+	// An expired deadline fails even with data available, like TCP.
+	io.WriteString(server, "data")
+	if _, err := client.Read(make([]byte, 4)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("Read with past deadline = %v", err)
+	}
+	// Clearing the deadline makes the data readable again.
+	client.SetReadDeadline(time.Time{})
+	buf := make([]byte, 4)
+	if n, err := client.Read(buf); err != nil || string(buf[:n]) != "data" {
+		t.Errorf("Read = %q, %v", buf[:n], err)
+	}
+
+	// Moving the deadline affects a blocked Read: first far away, then now.
+	client.SetReadDeadline(time.Now().Add(time.Hour))
+	errc := make(chan error, 1)
+	go func() {
+		_, err := client.Read(make([]byte, 1))
+		errc <- err
+	}()
+	time.Sleep(20 * time.Millisecond)
+	client.SetReadDeadline(time.Now())
+	select {
+	case err := <-errc:
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Errorf("blocked Read = %v", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("moving the deadline did not wake a blocked Read")
+	}
+
+	// Extending the deadline of a blocked Read lets it get data.
+	client.SetDeadline(time.Now().Add(50 * time.Millisecond))
+	go func() {
+		n, err := client.Read(make([]byte, 1))
+		if n != 1 {
+			errc <- fmt.Errorf("read %d bytes: %v", n, err)
+			return
+		}
+		errc <- err
+	}()
+	client.SetReadDeadline(time.Now().Add(time.Hour))
+	time.Sleep(100 * time.Millisecond)
+	io.WriteString(server, "y")
+	if err := <-errc; err != nil {
+		t.Errorf("Read after extended deadline: %v", err)
+	}
+}
+
+func TestPipeClose(t *testing.T) {
+	checkGoroutines(t)
+	client, server := transport.Pipe()
+
+	// Data written before Close is still delivered, then EOF.
+	io.WriteString(server, "* BYE\r\n")
+	if err := server.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(client)
+	if err != nil || string(got) != "* BYE\r\n" {
+		t.Fatalf("ReadAll = %q, %v", got, err)
+	}
+	if n, err := client.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Errorf("Read after EOF = %d, %v", n, err)
+	}
+	// Writing to a closed peer fails.
+	if _, err := io.WriteString(client, "a LOGOUT\r\n"); !errors.Is(err, io.ErrClosedPipe) {
+		t.Errorf("Write to closed peer = %v", err)
+	}
+	// Local close: everything fails with net.ErrClosed.
+	if err := client.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Read(make([]byte, 1)); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("Read after Close = %v", err)
+	}
+	if _, err := client.Write([]byte("x")); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("Write after Close = %v", err)
+	}
+	if err := client.Close(); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("second Close = %v", err)
+	}
+	if err := client.SetDeadline(time.Now()); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("SetDeadline after Close = %v", err)
+	}
+}
+
+func TestPipeCloseUnblocks(t *testing.T) {
+	checkGoroutines(t)
+	client, server := transport.Pipe()
+	defer server.Close()
+
+	// Local Close unblocks a pending Read with net.ErrClosed.
+	errc := make(chan error, 1)
+	go func() {
+		_, err := client.Read(make([]byte, 1))
+		errc <- err
+	}()
+	time.Sleep(20 * time.Millisecond)
+	client.Close()
+	if err := <-errc; !errors.Is(err, net.ErrClosed) {
+		t.Errorf("blocked Read after Close = %v", err)
+	}
+
+	// Peer Close unblocks a Write waiting for buffer space.
+	c2, s2 := transport.Pipe()
+	defer c2.Close()
+	go func() {
+		_, err := c2.Write(make([]byte, transport.PipeBufferSize+1))
+		errc <- err
+	}()
+	time.Sleep(20 * time.Millisecond)
+	s2.Close()
+	if err := <-errc; !errors.Is(err, io.ErrClosedPipe) {
+		t.Errorf("blocked Write after peer Close = %v", err)
+	}
+
+	// Peer Close unblocks a pending Read with EOF.
+	c3, s3 := transport.Pipe()
+	defer c3.Close()
+	go func() {
+		_, err := c3.Read(make([]byte, 1))
+		errc <- err
+	}()
+	time.Sleep(20 * time.Millisecond)
+	s3.Close()
+	if err := <-errc; err != io.EOF {
+		t.Errorf("blocked Read after peer Close = %v, want io.EOF", err)
+	}
+}
+
+// TestPipeConcurrent exercises both directions with several writers and
+// readers at once; run it with -race.
+func TestPipeConcurrent(t *testing.T) {
+	checkGoroutines(t)
+	client, server := transport.Pipe()
+	const writers, msgs, size = 4, 500, 97
+	var wg sync.WaitGroup
+	for _, pair := range [][2]net.Conn{{client, server}, {server, client}} {
+		w, r := pair[0], pair[1]
+		for i := 0; i < writers; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				msg := bytes.Repeat([]byte{byte('a' + i)}, size)
+				for j := 0; j < msgs; j++ {
+					if _, err := w.Write(msg); err != nil {
+						t.Error(err)
+						return
+					}
+					if j%50 == 0 {
+						w.SetWriteDeadline(time.Now().Add(time.Minute))
+					}
+				}
+			}()
+		}
+		// Two concurrent readers share the stream; each write is atomic
+		// because it fits in the buffer, but reads may split it, so only
+		// count bytes per letter.
+		var mu sync.Mutex
+		counts := map[byte]int{}
+		total := 0
+		r.SetReadDeadline(time.Now().Add(10 * time.Second))
+		for k := 0; k < 2; k++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				buf := make([]byte, 1000)
+				for {
+					n, err := r.Read(buf)
+					mu.Lock()
+					for _, b := range buf[:n] {
+						counts[b]++
+					}
+					total += n
+					finished := total == writers*msgs*size
+					mu.Unlock()
+					if finished {
+						// Wake the other reader.
+						r.SetReadDeadline(time.Now())
+						return
+					}
+					if err != nil {
+						if !errors.Is(err, os.ErrDeadlineExceeded) {
+							t.Error(err)
+						}
+						return
+					}
+				}
+			}()
+		}
+		t.Cleanup(func() {
+			for i := 0; i < writers; i++ {
+				if c := counts[byte('a'+i)]; c != msgs*size {
+					t.Errorf("%v: letter %c: %d bytes, want %d", r.LocalAddr(), 'a'+i, c, msgs*size)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	client.Close()
+	server.Close()
+}
+
+func BenchmarkPipe(b *testing.B) {
+	for _, size := range []int{64, 4 << 10, 32 << 10} {
+		b.Run(fmt.Sprintf("write%d", size), func(b *testing.B) {
+			client, server := transport.Pipe()
+			defer server.Close()
+			msg := make([]byte, size)
+			done := make(chan int64)
+			go func() {
+				n, _ := io.CopyBuffer(io.Discard, server, make([]byte, 64<<10))
+				done <- n
+			}()
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := client.Write(msg); err != nil {
+					b.Fatal(err)
+				}
+			}
+			client.Close()
+			if n := <-done; n != int64(size)*int64(b.N) {
+				b.Fatalf("copied %d bytes, want %d", n, size*b.N)
+			}
+		})
+	}
+}
