@@ -1,0 +1,557 @@
+package codec
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/imapkit/imapkit/wire"
+)
+
+// DecodeError reports a response that could not be decoded. The decoder
+// skipped the rest of that response's line, so the stream stays in step and
+// the next call to Next reads the next response.
+type DecodeError struct {
+	Offset int64  // stream offset where the response began
+	Name   string // the response name when known, e.g. "FETCH"
+	Err    error  // the cause: a *wire.SyntaxError, a *wire.LimitError, ...
+}
+
+// Error implements error.
+func (e *DecodeError) Error() string {
+	name := e.Name
+	if name == "" {
+		name = "response"
+	}
+	return fmt.Sprintf("codec: cannot decode %s at offset %d: %v", name, e.Offset, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// errSyntax is a codec-level syntax error (the tokenizer reports its own).
+type errSyntax string
+
+func (e errSyntax) Error() string { return "codec: " + string(e) }
+
+// flyweights holds one reusable value of each response type.
+type flyweights struct {
+	status     Status
+	code       Code
+	cont       Continuation
+	caps       Capability
+	enabled    Enabled
+	flags      Flags
+	exists     Exists
+	recent     Recent
+	expunge    Expunge
+	fetch      Fetch
+	list       List
+	mstatus    MailboxStatus
+	search     Search
+	esearch    ESearch
+	sort       Sort
+	thread     Thread
+	namespace  Namespace
+	quota      Quota
+	quotaRoot  QuotaRoot
+	acl        ACL
+	listRights ListRights
+	myRights   MyRights
+	annotation Annotation
+	metadata   Metadata
+	id         ID
+	vanished   Vanished
+	unknown    Unknown
+}
+
+// Next reads and decodes one response. The response and everything it
+// holds are valid until the next call to Next.
+//
+// Errors: an error from the underlying reader (a deadline, say) is
+// returned as it is; Next can then be called again and resumes the same
+// response, unless a body section had already been streamed, in which case
+// the response is abandoned (the error is a *DecodeError wrapping the cause)
+// and Next skips the rest of it. A response that cannot be decoded gives a
+// *DecodeError and the stream stays in step. io.EOF means the stream ended
+// cleanly between responses.
+func (d *Decoder) Next() (Response, error) {
+	t := d.t
+	if d.skip {
+		d.skip = false
+		if err := t.SkipLine(); err != nil {
+			d.skip = true
+			return nil, err
+		}
+	}
+	m := t.Mark()
+	off := t.Offset()
+	d.msg.reset()
+	d.name = ""
+	r, err := d.decode()
+	if err == nil {
+		if err = t.CRLF(); err == nil {
+			return r, nil
+		}
+	}
+	if isIOError(err) {
+		if err == io.EOF && t.Offset() == off {
+			return nil, io.EOF
+		}
+		if t.Rewind(m) == nil {
+			return nil, err
+		}
+		d.skip = true
+		return nil, &DecodeError{Offset: off, Name: d.name, Err: err}
+	}
+	if serr := t.SkipLine(); serr != nil {
+		if isIOError(serr) {
+			d.skip = true
+		}
+	}
+	return nil, &DecodeError{Offset: off, Name: d.name, Err: err}
+}
+
+// isIOError reports errors that come from the reader rather than from the
+// bytes: those leave the response unfinished rather than malformed.
+func isIOError(err error) bool {
+	var se *wire.SyntaxError
+	var le *wire.LimitError
+	var ce errSyntax
+	var he *handlerError
+	return !errors.As(err, &se) && !errors.As(err, &le) && !errors.As(err, &ce) && !errors.As(err, &he) &&
+		!errors.Is(err, wire.ErrLiteralPending)
+}
+
+// handlerError wraps an error returned by a SectionHandler.
+type handlerError struct{ err error }
+
+func (e *handlerError) Error() string { return "codec: section handler: " + e.err.Error() }
+func (e *handlerError) Unwrap() error { return e.err }
+
+func (d *Decoder) decode() (Response, error) {
+	t := d.t
+	c, err := t.Peek()
+	if err != nil {
+		return nil, err
+	}
+	switch c {
+	case '*':
+		t.Expect('*')
+		if err := t.SP(); err != nil {
+			return nil, err
+		}
+		return d.untagged()
+	case '+':
+		t.Expect('+')
+		r := &d.fw.cont
+		*r = Continuation{}
+		if ok, err := t.AtEOL(); err != nil || ok {
+			r.Text = Bytes{}
+			return r, err
+		}
+		if err := t.SP(); err != nil {
+			return nil, err
+		}
+		b, err := t.Text()
+		r.Text = Bytes(b)
+		return r, err
+	}
+	tag, err := t.Atom()
+	if err != nil {
+		return nil, err
+	}
+	if err := t.SP(); err != nil {
+		return nil, err
+	}
+	name, err := t.Atom()
+	if err != nil {
+		return nil, err
+	}
+	kind := statusKind(name)
+	if kind == 0 || kind == StatusPREAUTH {
+		// A tagged response must be a status response. Keep it raw.
+		return d.unknown(Bytes(tag), name, 0, false)
+	}
+	d.name = kind.String()
+	return d.statusResp(Bytes(tag), kind)
+}
+
+func statusKind(name []byte) StatusKind {
+	switch {
+	case eqFold(name, "OK"):
+		return StatusOK
+	case eqFold(name, "NO"):
+		return StatusNO
+	case eqFold(name, "BAD"):
+		return StatusBAD
+	case eqFold(name, "BYE"):
+		return StatusBYE
+	case eqFold(name, "PREAUTH"):
+		return StatusPREAUTH
+	}
+	return 0
+}
+
+// eqFold compares an ASCII byte string with an upper-case name, ignoring
+// case.
+func eqFold(b []byte, upper string) bool {
+	if len(b) != len(upper) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		if c != upper[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// untagged decodes what follows "* ".
+func (d *Decoder) untagged() (Response, error) {
+	t := d.t
+	c, err := t.Peek()
+	if err != nil {
+		return nil, err
+	}
+	if c >= '0' && c <= '9' {
+		n, err := d.num32()
+		if err != nil {
+			return nil, err
+		}
+		if err := t.SP(); err != nil {
+			return nil, err
+		}
+		name, err := t.Atom()
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case eqFold(name, "FETCH"):
+			d.name = "FETCH"
+			return d.fetchResp(n)
+		case eqFold(name, "EXISTS"):
+			d.name = "EXISTS"
+			d.fw.exists = Exists{Count: n}
+			return &d.fw.exists, nil
+		case eqFold(name, "RECENT"):
+			d.name = "RECENT"
+			d.fw.recent = Recent{Count: n}
+			return &d.fw.recent, nil
+		case eqFold(name, "EXPUNGE"):
+			d.name = "EXPUNGE"
+			d.fw.expunge = Expunge{Seq: n}
+			return &d.fw.expunge, nil
+		}
+		return d.unknown(Bytes("*"), name, n, true)
+	}
+	name, err := t.Atom()
+	if err != nil {
+		return nil, err
+	}
+	if k := statusKind(name); k != 0 {
+		d.name = k.String()
+		return d.statusResp(nil, k)
+	}
+	dec, ok := untaggedByName(name)
+	if !ok {
+		return d.unknown(Bytes("*"), name, 0, false)
+	}
+	d.name = dec.name
+	return dec.fn(d)
+}
+
+type untaggedDecoder struct {
+	name string
+	fn   func(*Decoder) (Response, error)
+}
+
+var untaggedDecoders = []untaggedDecoder{
+	{"CAPABILITY", (*Decoder).capabilityResp},
+	{"ENABLED", (*Decoder).enabledResp},
+	{"FLAGS", (*Decoder).flagsResp},
+	{"LIST", (*Decoder).listResp},
+	{"LSUB", (*Decoder).lsubResp},
+	{"STATUS", (*Decoder).statusDataResp},
+	{"SEARCH", (*Decoder).searchResp},
+	{"ESEARCH", (*Decoder).esearchResp},
+	{"SORT", (*Decoder).sortResp},
+	{"THREAD", (*Decoder).threadResp},
+	{"NAMESPACE", (*Decoder).namespaceResp},
+	{"QUOTA", (*Decoder).quotaResp},
+	{"QUOTAROOT", (*Decoder).quotaRootResp},
+	{"ACL", (*Decoder).aclResp},
+	{"LISTRIGHTS", (*Decoder).listRightsResp},
+	{"MYRIGHTS", (*Decoder).myRightsResp},
+	{"ANNOTATION", (*Decoder).annotationResp},
+	{"METADATA", (*Decoder).metadataResp},
+	{"ID", (*Decoder).idResp},
+	{"VANISHED", (*Decoder).vanishedResp},
+}
+
+func untaggedByName(name []byte) (untaggedDecoder, bool) {
+	for _, u := range untaggedDecoders {
+		if eqFold(name, u.name) {
+			return u, true
+		}
+	}
+	return untaggedDecoder{}, false
+}
+
+// unknown keeps a response raw.
+func (d *Decoder) unknown(tag Bytes, name []byte, n uint32, hasNum bool) (Response, error) {
+	t := d.t
+	r := &d.fw.unknown
+	*r = Unknown{Tag: tag, Name: Bytes(name), Num: n, HasNum: hasNum, Rest: Bytes{}}
+	if ok, err := t.AtEOL(); err != nil || ok {
+		return r, err
+	}
+	if err := t.SP(); err != nil {
+		return nil, err
+	}
+	rest, err := t.Rest()
+	if err != nil {
+		return nil, err
+	}
+	r.Rest = Bytes(rest)
+	return r, nil
+}
+
+// statusResp decodes resp-text after the status name.
+func (d *Decoder) statusResp(tag Bytes, kind StatusKind) (Response, error) {
+	r := &d.fw.status
+	*r = Status{Tag: tag, Kind: kind, Text: Bytes{}}
+	code, text, err := d.respText()
+	if err != nil {
+		return nil, err
+	}
+	r.Code, r.Text = code, text
+	return r, nil
+}
+
+// respText decodes [SP ["[" code "]" [SP]] text]. A missing text is
+// accepted (a tolerance), and so is a code the decoder cannot parse: then
+// the whole remainder is the text.
+func (d *Decoder) respText() (*Code, Bytes, error) {
+	t := d.t
+	if ok, err := t.AtEOL(); err != nil || ok {
+		return nil, Bytes{}, err
+	}
+	if err := t.SP(); err != nil {
+		return nil, nil, err
+	}
+	var code *Code
+	if c, err := t.Peek(); err != nil {
+		return nil, nil, err
+	} else if c == '[' {
+		m := t.Mark()
+		var err error
+		code, err = d.respCode()
+		if err != nil {
+			if isIOError(err) {
+				return nil, nil, err
+			}
+			// Not a code after all: the text begins with '['.
+			if rerr := t.Rewind(m); rerr != nil {
+				return nil, nil, err
+			}
+			code = nil
+		} else if ok, err := t.AtEOL(); err != nil {
+			return nil, nil, err
+		} else if ok {
+			return code, Bytes{}, nil
+		} else if c, err := t.Peek(); err != nil {
+			return nil, nil, err
+		} else if c == ' ' {
+			t.SP()
+		}
+	}
+	text, err := t.Text()
+	if err != nil {
+		return nil, nil, err
+	}
+	return code, Bytes(text), nil
+}
+
+// num32 reads a 32-bit number.
+func (d *Decoder) num32() (uint32, error) {
+	n, err := d.t.Number()
+	if err != nil {
+		return 0, err
+	}
+	if n > 1<<32-1 {
+		return 0, errSyntax(fmt.Sprintf("number %d overflows 32 bits", n))
+	}
+	return uint32(n), nil
+}
+
+// signed reads a number that some servers send negative (Exchange's -1
+// sizes, Zoho's MODSEQ -1).
+func (d *Decoder) signed() (int64, error) {
+	t := d.t
+	c, err := t.Peek()
+	if err != nil {
+		return 0, err
+	}
+	neg := false
+	if c == '-' {
+		t.Expect('-')
+		neg = true
+	}
+	n, err := t.Number()
+	if err != nil {
+		return 0, err
+	}
+	if n > 1<<63-1 {
+		return 0, errSyntax("number overflows 63 bits")
+	}
+	if neg {
+		return -int64(n), nil
+	}
+	return int64(n), nil
+}
+
+// atEnd reports whether the line ends next (after optional spaces).
+func (d *Decoder) atEnd() (bool, error) { return d.t.AtEOL() }
+
+// sp consumes SP unless the line ends: it reports whether more follows.
+func (d *Decoder) sp() (bool, error) {
+	if ok, err := d.t.AtEOL(); err != nil || ok {
+		return false, err
+	}
+	return true, d.t.SP()
+}
+
+// skipSpaces consumes spaces if any (tolerance inside lists).
+func (d *Decoder) skipSpaces() error {
+	c, err := d.t.Peek()
+	if err != nil {
+		return err
+	}
+	if c == ' ' {
+		return d.t.SP()
+	}
+	return nil
+}
+
+// list calls item for each element of a parenthesized list, tolerating
+// extra spaces. "NIL" stands for an empty list when nilOK.
+func (d *Decoder) list(nilOK bool, item func() error) error {
+	t := d.t
+	if nilOK {
+		if ok, err := t.AcceptNIL(); err != nil || ok {
+			return err
+		}
+	}
+	if err := t.Expect('('); err != nil {
+		return err
+	}
+	for {
+		if err := d.skipSpaces(); err != nil {
+			return err
+		}
+		if ok, err := t.Accept(')'); err != nil || ok {
+			return err
+		}
+		if err := item(); err != nil {
+			return err
+		}
+	}
+}
+
+// flagList reads a parenthesized list of flags into dst[:0].
+func (d *Decoder) flagList(dst []Bytes) ([]Bytes, error) {
+	dst = dst[:0]
+	err := d.list(false, func() error {
+		f, err := d.t.Flag()
+		dst = append(dst, Bytes(f))
+		return err
+	})
+	return dst, err
+}
+
+// astring reads an astring as Bytes.
+func (d *Decoder) astring() (Bytes, error) {
+	b, err := d.t.AString()
+	return Bytes(b), err
+}
+
+// nstring reads NIL (nil) or a string.
+func (d *Decoder) nstring() (Bytes, error) {
+	b, isNil, err := d.t.NString()
+	if isNil || err != nil {
+		return nil, err
+	}
+	if b == nil {
+		b = []byte{}
+	}
+	return Bytes(b), nil
+}
+
+// seqSet reads a sequence set into s.
+func (d *Decoder) seqSet(s *SeqSet) error {
+	b, err := d.t.SeqSet()
+	if err != nil {
+		return err
+	}
+	if err := s.ParseInto(b); err != nil {
+		return errSyntax(err.Error())
+	}
+	return nil
+}
+
+// rawValue skips one value (atom, number, string, NIL or nested list) and
+// returns its raw bytes.
+func (d *Decoder) rawValue() (Bytes, error) {
+	t := d.t
+	m := t.Mark()
+	depth := 0
+	for {
+		c, err := t.Peek()
+		if err != nil {
+			return nil, err
+		}
+		if c == '\r' || c == '\n' {
+			if depth > 0 {
+				return nil, errSyntax("line ended inside a value")
+			}
+		}
+		if depth > 0 && c == ' ' {
+			t.SP()
+			continue
+		}
+		if depth == 0 && (c == ' ' || c == ')' || c == ']' || c == '\r' || c == '\n') {
+			b, err := t.Since(m)
+			if err != nil {
+				return nil, err
+			}
+			if len(b) == 0 {
+				return nil, errSyntax("expected a value")
+			}
+			return Bytes(b), nil
+		}
+		tok, err := t.Next()
+		if err != nil {
+			return nil, err
+		}
+		switch tok.Kind {
+		case wire.KindLParen, wire.KindLBracket:
+			depth++
+		case wire.KindRParen, wire.KindRBracket:
+			depth--
+		case wire.KindLiteral:
+			if _, err := t.LiteralBytes(); err != nil {
+				return nil, err
+			}
+		}
+		if depth == 0 && tok.Kind != wire.KindLParen && tok.Kind != wire.KindLBracket {
+			// A lone atom, number, string or NIL, or the list just closed.
+			b, err := t.Since(m)
+			return Bytes(b), err
+		}
+	}
+}

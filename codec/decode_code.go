@@ -1,0 +1,213 @@
+package codec
+
+import "github.com/imapkit/imapkit/wire"
+
+// respCode decodes "[" code "]". The Code is the decoder's flyweight.
+func (d *Decoder) respCode() (*Code, error) {
+	t := d.t
+	if err := t.Expect('['); err != nil {
+		return nil, err
+	}
+	name, err := t.Atom()
+	if err != nil {
+		return nil, err
+	}
+	c := &d.fw.code
+	caps, flags, charsets := c.Caps[:0], c.Flags[:0], c.Charsets[:0]
+	src, dst, set := c.Src, c.Dst, c.Set
+	src.Reset()
+	dst.Reset()
+	set.Reset()
+	*c = Code{Name: Bytes(name), Kind: codeKind(name), Src: src, Dst: dst, Set: set}
+	switch c.Kind {
+	case CodeCapability:
+		for {
+			more, err := d.codeSP()
+			if err != nil {
+				return nil, err
+			}
+			if !more {
+				break
+			}
+			a, err := t.Atom()
+			if err != nil {
+				return nil, err
+			}
+			caps = append(caps, Bytes(a))
+		}
+		c.Caps = caps
+	case CodePermanentFlags:
+		if err := t.SP(); err != nil {
+			return nil, err
+		}
+		if c.Flags, err = d.flagList(flags); err != nil {
+			return nil, err
+		}
+	case CodeBadCharset:
+		if more, err := d.codeSP(); err != nil {
+			return nil, err
+		} else if more {
+			err := d.list(false, func() error {
+				cs, err := d.astring()
+				charsets = append(charsets, cs)
+				return err
+			})
+			if err != nil {
+				return nil, err
+			}
+		}
+		c.Charsets = charsets
+	case CodeUIDNext, CodeUIDValidity, CodeUnseen, CodeHighestModSeq:
+		if err := t.SP(); err != nil {
+			return nil, err
+		}
+		if c.Num, err = t.Number(); err != nil {
+			return nil, err
+		}
+	case CodeAppendUID, CodeCopyUID:
+		if err := t.SP(); err != nil {
+			return nil, err
+		}
+		if c.UIDValidity, err = d.num32(); err != nil {
+			return nil, err
+		}
+		if err := t.SP(); err != nil {
+			return nil, err
+		}
+		target := &c.Dst
+		if c.Kind == CodeCopyUID {
+			if err := d.seqSet(&c.Src); err != nil {
+				return nil, err
+			}
+			if err := t.SP(); err != nil {
+				return nil, err
+			}
+		}
+		if err := d.seqSet(target); err != nil {
+			return nil, err
+		}
+	case CodeModified:
+		if err := t.SP(); err != nil {
+			return nil, err
+		}
+		if err := d.seqSet(&c.Set); err != nil {
+			return nil, err
+		}
+	case CodeMetadata:
+		if err := t.SP(); err != nil {
+			return nil, err
+		}
+		sub, err := t.Atom()
+		if err != nil {
+			return nil, err
+		}
+		c.Sub = Bytes(sub)
+		if eqFold(sub, "LONGENTRIES") || eqFold(sub, "MAXSIZE") {
+			if err := t.SP(); err != nil {
+				return nil, err
+			}
+			if c.Num, err = t.Number(); err != nil {
+				return nil, err
+			}
+		}
+	case CodeMailboxID:
+		if err := t.SP(); err != nil {
+			return nil, err
+		}
+		if err := t.Expect('('); err != nil {
+			return nil, err
+		}
+		id, err := t.Atom()
+		if err != nil {
+			return nil, err
+		}
+		c.Sub = Bytes(id)
+		if err := t.Expect(')'); err != nil {
+			return nil, err
+		}
+	default:
+		if c.Raw, err = d.rawCodeArgs(); err != nil {
+			return nil, err
+		}
+	}
+	if err := d.skipSpaces(); err != nil {
+		return nil, err
+	}
+	if err := t.Expect(']'); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// codeSP consumes SP before another argument, or reports false at "]".
+func (d *Decoder) codeSP() (bool, error) {
+	t := d.t
+	c, err := t.Peek()
+	if err != nil || c == ']' {
+		return false, err
+	}
+	if err := t.SP(); err != nil {
+		return false, err
+	}
+	c, err = t.Peek()
+	return c != ']', err
+}
+
+// rawCodeArgs reads the arguments of an unknown code up to its "]", raw.
+func (d *Decoder) rawCodeArgs() (Bytes, error) {
+	t := d.t
+	c, err := t.Peek()
+	if err != nil || c == ']' {
+		return nil, err
+	}
+	if err := t.SP(); err != nil {
+		return nil, err
+	}
+	m := t.Mark()
+	depth := 0
+	for {
+		c, err := t.Peek()
+		if err != nil {
+			return nil, err
+		}
+		if c == '\r' || c == '\n' {
+			return nil, errSyntax("response code not closed by ']'")
+		}
+		if c == ']' && depth == 0 {
+			b, err := t.Since(m)
+			return Bytes(b), err
+		}
+		tok, err := t.Next()
+		if err != nil {
+			return nil, err
+		}
+		switch tok.Kind {
+		case wire.KindLParen, wire.KindLBracket:
+			depth++
+		case wire.KindRParen, wire.KindRBracket:
+			depth--
+		case wire.KindLiteral:
+			if _, err := t.LiteralBytes(); err != nil {
+				return nil, err
+			}
+		}
+	}
+}
+
+// codeKind looks a code name up, ignoring case, without allocating.
+func codeKind(name []byte) CodeKind {
+	var buf [24]byte
+	if len(name) > len(buf) {
+		return CodeOther
+	}
+	for i, c := range name {
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	if k, ok := codeNames[string(buf[:len(name)])]; ok {
+		return k
+	}
+	return CodeOther
+}

@@ -1,0 +1,730 @@
+package codec
+
+// Decoders of the untagged data responses other than FETCH.
+
+func (d *Decoder) atomsToEOL(dst []Bytes) ([]Bytes, error) {
+	dst = dst[:0]
+	for {
+		more, err := d.sp()
+		if err != nil || !more {
+			return dst, err
+		}
+		a, err := d.t.Atom()
+		if err != nil {
+			return dst, err
+		}
+		dst = append(dst, Bytes(a))
+	}
+}
+
+func (d *Decoder) capabilityResp() (Response, error) {
+	r := &d.fw.caps
+	var err error
+	r.Caps, err = d.atomsToEOL(r.Caps)
+	return r, err
+}
+
+func (d *Decoder) enabledResp() (Response, error) {
+	r := &d.fw.enabled
+	var err error
+	r.Caps, err = d.atomsToEOL(r.Caps)
+	return r, err
+}
+
+func (d *Decoder) flagsResp() (Response, error) {
+	r := &d.fw.flags
+	if err := d.t.SP(); err != nil {
+		return nil, err
+	}
+	var err error
+	r.Flags, err = d.flagList(r.Flags)
+	return r, err
+}
+
+func (d *Decoder) lsubResp() (Response, error) { return d.listData(true) }
+func (d *Decoder) listResp() (Response, error) { return d.listData(false) }
+
+// listData decodes mailbox-list [SP mbox-list-extended].
+func (d *Decoder) listData(lsub bool) (Response, error) {
+	t := d.t
+	r := &d.fw.list
+	attrs, ci, ext := r.Attrs[:0], r.ChildInfo[:0], r.Extensions[:0]
+	*r = List{LSUB: lsub, Attrs: attrs, ChildInfo: ci, Extensions: ext}
+	if err := t.SP(); err != nil {
+		return nil, err
+	}
+	var err error
+	if r.Attrs, err = d.flagList(r.Attrs); err != nil {
+		return nil, err
+	}
+	if err := t.SP(); err != nil {
+		return nil, err
+	}
+	if r.Delim, err = d.delim(); err != nil {
+		return nil, err
+	}
+	if err := t.SP(); err != nil {
+		return nil, err
+	}
+	if r.Mailbox, err = d.astring(); err != nil {
+		return nil, err
+	}
+	more, err := d.sp()
+	if err != nil || !more {
+		return r, err
+	}
+	err = d.list(false, func() error {
+		tag, err := t.AString()
+		if err != nil {
+			return err
+		}
+		if err := t.SP(); err != nil {
+			return err
+		}
+		switch {
+		case eqFold(tag, "CHILDINFO"):
+			return d.list(false, func() error {
+				v, err := d.astring()
+				r.ChildInfo = append(r.ChildInfo, v)
+				return err
+			})
+		case eqFold(tag, "OLDNAME"):
+			return d.list(false, func() error {
+				v, err := d.astring()
+				r.OldName = v
+				return err
+			})
+		}
+		v, err := d.rawValue()
+		r.Extensions = append(r.Extensions, ListExtension{Tag: Bytes(tag), Value: v})
+		return err
+	})
+	return r, err
+}
+
+// delim reads a hierarchy delimiter: a quoted character or NIL.
+func (d *Decoder) delim() (byte, error) {
+	b, isNil, err := d.t.NString()
+	if err != nil || isNil {
+		return 0, err
+	}
+	if len(b) != 1 {
+		return 0, errSyntax("hierarchy delimiter is not one character")
+	}
+	return b[0], nil
+}
+
+// statusDataResp decodes "STATUS" SP mailbox SP "(" [status-att-list] ")".
+func (d *Decoder) statusDataResp() (Response, error) {
+	t := d.t
+	r := &d.fw.mstatus
+	unknown := r.Unknown[:0]
+	*r = MailboxStatus{Unknown: unknown}
+	if err := t.SP(); err != nil {
+		return nil, err
+	}
+	var err error
+	if r.Mailbox, err = d.astring(); err != nil {
+		return nil, err
+	}
+	if err := t.SP(); err != nil {
+		return nil, err
+	}
+	err = d.list(false, func() error {
+		name, err := t.Atom()
+		if err != nil {
+			return err
+		}
+		if err := t.SP(); err != nil {
+			return err
+		}
+		num := func(item StatusItem, p *uint32) error {
+			n, err := d.num32()
+			*p = n
+			r.Items |= item
+			return err
+		}
+		num64 := func(item StatusItem, p *uint64) error {
+			n, err := t.Number()
+			*p = n
+			r.Items |= item
+			return err
+		}
+		switch {
+		case eqFold(name, "MESSAGES"):
+			return num(StatusMessages, &r.Messages)
+		case eqFold(name, "RECENT"):
+			return num(StatusRecent, &r.Recent)
+		case eqFold(name, "UIDNEXT"):
+			return num(StatusUIDNext, &r.UIDNext)
+		case eqFold(name, "UIDVALIDITY"):
+			return num(StatusUIDValidity, &r.UIDValidity)
+		case eqFold(name, "UNSEEN"):
+			return num(StatusUnseen, &r.Unseen)
+		case eqFold(name, "DELETED"):
+			return num(StatusDeleted, &r.Deleted)
+		case eqFold(name, "SIZE"):
+			return num64(StatusSize, &r.Size)
+		case eqFold(name, "HIGHESTMODSEQ"):
+			return num64(StatusHighestModSeq, &r.HighestModSeq)
+		case eqFold(name, "APPENDLIMIT"):
+			r.Items |= StatusAppendLimit
+			if ok, err := t.AcceptNIL(); err != nil || ok {
+				return err
+			}
+			return num64(StatusAppendLimit, &r.AppendLimit)
+		case eqFold(name, "MAILBOXID"):
+			r.Items |= StatusMailboxID
+			r.MailboxID, err = d.objectID()
+			return err
+		}
+		v, err := d.rawValue()
+		r.Unknown = append(r.Unknown, ListExtension{Tag: Bytes(name), Value: v})
+		return err
+	})
+	return r, err
+}
+
+// numbers decodes *(SP nz-number) [SP "(" "MODSEQ" SP mod-sequence ")"] as
+// in SEARCH and SORT responses. Gmail and others end with a space.
+func (d *Decoder) numbers(dst []uint32) ([]uint32, uint64, error) {
+	t := d.t
+	dst = dst[:0]
+	for {
+		more, err := d.sp()
+		if err != nil || !more {
+			return dst, 0, err
+		}
+		c, err := t.Peek()
+		if err != nil {
+			return dst, 0, err
+		}
+		if c == '(' {
+			t.Expect('(')
+			name, err := t.Atom()
+			if err != nil {
+				return dst, 0, err
+			}
+			if !eqFold(name, "MODSEQ") {
+				return dst, 0, errSyntax("expected MODSEQ")
+			}
+			if err := t.SP(); err != nil {
+				return dst, 0, err
+			}
+			ms, err := t.Number()
+			if err != nil {
+				return dst, 0, err
+			}
+			return dst, ms, t.Expect(')')
+		}
+		n, err := d.num32()
+		if err != nil {
+			return dst, 0, err
+		}
+		dst = append(dst, n)
+	}
+}
+
+func (d *Decoder) searchResp() (Response, error) {
+	r := &d.fw.search
+	var err error
+	r.Nums, r.ModSeq, err = d.numbers(r.Nums)
+	return r, err
+}
+
+func (d *Decoder) sortResp() (Response, error) {
+	r := &d.fw.sort
+	var err error
+	r.Nums, r.ModSeq, err = d.numbers(r.Nums)
+	return r, err
+}
+
+// esearchResp decodes "ESEARCH" [search-correlator] [SP "UID"]
+// *(SP search-return-data). Gmail sends a bare "* ESEARCH".
+func (d *Decoder) esearchResp() (Response, error) {
+	t := d.t
+	r := &d.fw.esearch
+	all, unknown := r.All, r.Unknown[:0]
+	all.Reset()
+	*r = ESearch{All: all, Unknown: unknown}
+	for {
+		more, err := d.sp()
+		if err != nil || !more {
+			return r, err
+		}
+		c, err := t.Peek()
+		if err != nil {
+			return nil, err
+		}
+		if c == '(' {
+			err := d.list(false, func() error {
+				name, err := t.Atom()
+				if err != nil {
+					return err
+				}
+				if err := t.SP(); err != nil {
+					return err
+				}
+				v, err := t.AString()
+				if eqFold(name, "TAG") {
+					r.Tag = Bytes(v)
+				}
+				return err
+			})
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		name, err := t.Atom()
+		if err != nil {
+			return nil, err
+		}
+		if eqFold(name, "UID") {
+			r.UID = true
+			continue
+		}
+		if err := t.SP(); err != nil {
+			return nil, err
+		}
+		num := func(item ESearchItem, p *uint32) error {
+			n, err := d.num32()
+			*p = n
+			r.Has |= item
+			return err
+		}
+		switch {
+		case eqFold(name, "MIN"):
+			err = num(ESearchMin, &r.Min)
+		case eqFold(name, "MAX"):
+			err = num(ESearchMax, &r.Max)
+		case eqFold(name, "COUNT"):
+			err = num(ESearchCount, &r.Count)
+		case eqFold(name, "ALL"):
+			r.Has |= ESearchAll
+			err = d.seqSet(&r.All)
+		case eqFold(name, "MODSEQ"):
+			r.Has |= ESearchModSeq
+			r.ModSeq, err = t.Number()
+		default:
+			var v Bytes
+			v, err = d.rawValue()
+			r.Unknown = append(r.Unknown, ListExtension{Tag: Bytes(name), Value: v})
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// threadResp decodes "THREAD" *(SP? thread-list) (RFC 5256).
+func (d *Decoder) threadResp() (Response, error) {
+	t := d.t
+	r := &d.fw.thread
+	r.Threads = r.Threads[:0]
+	for {
+		if ok, err := t.AtEOL(); err != nil || ok {
+			return r, err
+		}
+		if err := d.skipSpaces(); err != nil {
+			return nil, err
+		}
+		n, err := d.threadList()
+		if err != nil {
+			return nil, err
+		}
+		r.Threads = append(r.Threads, n)
+	}
+}
+
+// threadList decodes "(" (thread-members / thread-nested) ")" into a node.
+// A list that starts with nested lists has no known root: it gets a node
+// with Num 0 whose children are the nested threads.
+func (d *Decoder) threadList() (*ThreadNode, error) {
+	t := d.t
+	if err := t.Expect('('); err != nil {
+		return nil, err
+	}
+	var root, cur *ThreadNode
+	for {
+		if err := d.skipSpaces(); err != nil {
+			return nil, err
+		}
+		c, err := t.Peek()
+		if err != nil {
+			return nil, err
+		}
+		switch c {
+		case ')':
+			t.Expect(')')
+			if root == nil {
+				return nil, errSyntax("empty thread")
+			}
+			return root, nil
+		case '(':
+			if root == nil {
+				root = &ThreadNode{}
+				cur = root
+			}
+			child, err := d.threadList()
+			if err != nil {
+				return nil, err
+			}
+			cur.Children = append(cur.Children, child)
+		default:
+			n, err := d.num32()
+			if err != nil {
+				return nil, err
+			}
+			node := &ThreadNode{Num: n}
+			if root == nil {
+				root = node
+			} else {
+				cur.Children = append(cur.Children, node)
+			}
+			cur = node
+		}
+	}
+}
+
+// namespaceResp decodes "NAMESPACE" SP namespace SP namespace SP namespace.
+func (d *Decoder) namespaceResp() (Response, error) {
+	r := &d.fw.namespace
+	*r = Namespace{}
+	for i, dst := range []*[]NamespaceDesc{&r.Personal, &r.Other, &r.Shared} {
+		if err := d.t.SP(); err != nil {
+			if i == 2 {
+				// Some servers omit the shared namespaces.
+				if ok, _ := d.t.AtEOL(); ok {
+					return r, nil
+				}
+			}
+			return nil, err
+		}
+		err := d.list(true, func() error {
+			var nd NamespaceDesc
+			err := d.list(false, func() error {
+				var err error
+				if nd.Prefix == nil {
+					if nd.Prefix, err = d.nstring(); err != nil {
+						return err
+					}
+					if nd.Prefix == nil {
+						nd.Prefix = Bytes{}
+					}
+					if err := d.t.SP(); err != nil {
+						return err
+					}
+					nd.Delim, err = d.delim()
+					return err
+				}
+				tag, err := d.t.AString()
+				if err != nil {
+					return err
+				}
+				if err := d.t.SP(); err != nil {
+					return err
+				}
+				v, err := d.rawValue()
+				nd.Extensions = append(nd.Extensions, ListExtension{Tag: Bytes(tag), Value: v})
+				return err
+			})
+			*dst = append(*dst, nd)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// quotaResp decodes "QUOTA" SP quota-root-name SP quota-list.
+func (d *Decoder) quotaResp() (Response, error) {
+	t := d.t
+	r := &d.fw.quota
+	res := r.Resources[:0]
+	*r = Quota{Resources: res}
+	if err := t.SP(); err != nil {
+		return nil, err
+	}
+	var err error
+	if r.Root, err = d.astring(); err != nil {
+		return nil, err
+	}
+	if err := t.SP(); err != nil {
+		return nil, err
+	}
+	err = d.list(false, func() error {
+		var q QuotaResource
+		var err error
+		if q.Name, err = d.astring(); err != nil {
+			return err
+		}
+		if err := t.SP(); err != nil {
+			return err
+		}
+		if q.Usage, err = t.Number(); err != nil {
+			return err
+		}
+		if err := t.SP(); err != nil {
+			return err
+		}
+		q.Limit, err = t.Number()
+		r.Resources = append(r.Resources, q)
+		return err
+	})
+	return r, err
+}
+
+// quotaRootResp decodes "QUOTAROOT" SP mailbox *(SP quota-root-name).
+func (d *Decoder) quotaRootResp() (Response, error) {
+	r := &d.fw.quotaRoot
+	roots := r.Roots[:0]
+	*r = QuotaRoot{Roots: roots}
+	if err := d.t.SP(); err != nil {
+		return nil, err
+	}
+	var err error
+	if r.Mailbox, err = d.astring(); err != nil {
+		return nil, err
+	}
+	for {
+		more, err := d.sp()
+		if err != nil || !more {
+			return r, err
+		}
+		root, err := d.astring()
+		if err != nil {
+			return nil, err
+		}
+		r.Roots = append(r.Roots, root)
+	}
+}
+
+// aclResp decodes "ACL" SP mailbox *(SP identifier SP rights).
+func (d *Decoder) aclResp() (Response, error) {
+	t := d.t
+	r := &d.fw.acl
+	entries := r.Entries[:0]
+	*r = ACL{Entries: entries}
+	if err := t.SP(); err != nil {
+		return nil, err
+	}
+	var err error
+	if r.Mailbox, err = d.astring(); err != nil {
+		return nil, err
+	}
+	for {
+		more, err := d.sp()
+		if err != nil || !more {
+			return r, err
+		}
+		var e ACLEntry
+		if e.Identifier, err = d.astring(); err != nil {
+			return nil, err
+		}
+		if err := t.SP(); err != nil {
+			return nil, err
+		}
+		if e.Rights, err = d.astring(); err != nil {
+			return nil, err
+		}
+		r.Entries = append(r.Entries, e)
+	}
+}
+
+// listRightsResp decodes "LISTRIGHTS" SP mailbox SP identifier SP rights
+// *(SP rights).
+func (d *Decoder) listRightsResp() (Response, error) {
+	t := d.t
+	r := &d.fw.listRights
+	opt := r.Optional[:0]
+	*r = ListRights{Optional: opt}
+	var err error
+	for _, p := range []*Bytes{&r.Mailbox, &r.Identifier, &r.Required} {
+		if err := t.SP(); err != nil {
+			return nil, err
+		}
+		if *p, err = d.astring(); err != nil {
+			return nil, err
+		}
+	}
+	for {
+		more, err := d.sp()
+		if err != nil || !more {
+			return r, err
+		}
+		o, err := d.astring()
+		if err != nil {
+			return nil, err
+		}
+		r.Optional = append(r.Optional, o)
+	}
+}
+
+// myRightsResp decodes "MYRIGHTS" SP mailbox SP rights.
+func (d *Decoder) myRightsResp() (Response, error) {
+	t := d.t
+	r := &d.fw.myRights
+	*r = MyRights{}
+	var err error
+	for _, p := range []*Bytes{&r.Mailbox, &r.Rights} {
+		if err := t.SP(); err != nil {
+			return nil, err
+		}
+		if *p, err = d.astring(); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// annotationResp decodes the ANNOTATEMORE draft's
+// "ANNOTATION" SP mailbox SP entry SP "(" attr SP value ... ")".
+func (d *Decoder) annotationResp() (Response, error) {
+	t := d.t
+	r := &d.fw.annotation
+	attrs := r.Attrs[:0]
+	*r = Annotation{Attrs: attrs}
+	var err error
+	for _, p := range []*Bytes{&r.Mailbox, &r.Entry} {
+		if err := t.SP(); err != nil {
+			return nil, err
+		}
+		if *p, err = d.astring(); err != nil {
+			return nil, err
+		}
+	}
+	if err := t.SP(); err != nil {
+		return nil, err
+	}
+	err = d.list(false, func() error {
+		var p Param
+		var err error
+		if p.Name, err = d.astring(); err != nil {
+			return err
+		}
+		if err := t.SP(); err != nil {
+			return err
+		}
+		p.Value, err = d.nstring()
+		r.Attrs = append(r.Attrs, p)
+		return err
+	})
+	return r, err
+}
+
+// metadataResp decodes "METADATA" SP mailbox SP (entry-values / entry-list)
+// (RFC 5464 section 4.4).
+func (d *Decoder) metadataResp() (Response, error) {
+	t := d.t
+	r := &d.fw.metadata
+	entries := r.Entries[:0]
+	*r = Metadata{Entries: entries}
+	if err := t.SP(); err != nil {
+		return nil, err
+	}
+	var err error
+	if r.Mailbox, err = d.astring(); err != nil {
+		return nil, err
+	}
+	if err := t.SP(); err != nil {
+		return nil, err
+	}
+	c, err := t.Peek()
+	if err != nil {
+		return nil, err
+	}
+	if c == '(' {
+		r.Values = true
+		err := d.list(false, func() error {
+			var p Param
+			var err error
+			if p.Name, err = d.astring(); err != nil {
+				return err
+			}
+			if err := t.SP(); err != nil {
+				return err
+			}
+			p.Value, err = d.nstring()
+			r.Entries = append(r.Entries, p)
+			return err
+		})
+		return r, err
+	}
+	for {
+		e, err := d.astring()
+		if err != nil {
+			return nil, err
+		}
+		r.Entries = append(r.Entries, Param{Name: e})
+		more, err := d.sp()
+		if err != nil || !more {
+			return r, err
+		}
+	}
+}
+
+// idResp decodes "ID" SP ( "(" *(string SP nstring) ")" / NIL ).
+func (d *Decoder) idResp() (Response, error) {
+	t := d.t
+	r := &d.fw.id
+	params := r.Params[:0]
+	*r = ID{}
+	if err := t.SP(); err != nil {
+		return nil, err
+	}
+	if ok, err := t.AcceptNIL(); err != nil || ok {
+		return r, err
+	}
+	r.Params = params
+	if r.Params == nil {
+		r.Params = []Param{}
+	}
+	err := d.list(false, func() error {
+		var p Param
+		var err error
+		if p.Name, err = d.nstring(); err != nil {
+			return err
+		}
+		if err := t.SP(); err != nil {
+			return err
+		}
+		p.Value, err = d.nstring()
+		r.Params = append(r.Params, p)
+		return err
+	})
+	return r, err
+}
+
+// vanishedResp decodes "VANISHED" [SP "(EARLIER)"] SP known-uids.
+func (d *Decoder) vanishedResp() (Response, error) {
+	t := d.t
+	r := &d.fw.vanished
+	uids := r.UIDs
+	uids.Reset()
+	*r = Vanished{UIDs: uids}
+	if err := t.SP(); err != nil {
+		return nil, err
+	}
+	if ok, err := t.Accept('('); err != nil {
+		return nil, err
+	} else if ok {
+		name, err := t.Atom()
+		if err != nil {
+			return nil, err
+		}
+		if !eqFold(name, "EARLIER") {
+			return nil, errSyntax("expected EARLIER")
+		}
+		r.Earlier = true
+		if err := t.Expect(')'); err != nil {
+			return nil, err
+		}
+		if err := t.SP(); err != nil {
+			return nil, err
+		}
+	}
+	return r, d.seqSet(&r.UIDs)
+}

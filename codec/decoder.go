@@ -1,0 +1,47 @@
+package codec
+
+import (
+	"io"
+
+	"github.com/imapkit/imapkit/wire"
+)
+
+// SectionHandler receives a FETCH body section while the FETCH response is
+// being decoded: s describes the section (its Data is nil) and r streams
+// its body. Whatever the handler leaves unread is skipped. An error from
+// the handler ends the decoding of that response with that error; the
+// decoder stays in step with the stream.
+type SectionHandler func(f *Fetch, s *Section, r io.Reader) error
+
+// DecoderOptions configures a Decoder. A nil *DecoderOptions is equivalent
+// to a zero DecoderOptions.
+type DecoderOptions struct {
+	// SectionHandler, when set, receives every body section whose body is
+	// a literal, streamed. Without it, a body of up to the tokenizer's
+	// MaxStringLiteral is returned in Section.Data and a larger one fails
+	// that response with wire.ErrStringTooLarge (the stream stays in step).
+	SectionHandler SectionHandler
+}
+
+// Decoder turns the tokens of server responses into typed values.
+type Decoder struct {
+	t    *wire.Tokenizer
+	opts DecoderOptions
+
+	msg  msgArena // envelopes and body structures, reused
+	fw   flyweights
+	skip bool   // the rest of an abandoned response must be skipped first
+	name string // the name of the response being decoded, for errors
+}
+
+// NewDecoder returns a decoder reading from t. It does no I/O.
+func NewDecoder(t *wire.Tokenizer, opts *DecoderOptions) *Decoder {
+	d := &Decoder{t: t}
+	if opts != nil {
+		d.opts = *opts
+	}
+	return d
+}
+
+// Tokenizer returns the decoder's tokenizer.
+func (d *Decoder) Tokenizer() *wire.Tokenizer { return d.t }

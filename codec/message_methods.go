@@ -1,0 +1,413 @@
+package codec
+
+import (
+	"bytes"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Clone returns a deep copy of e that owns its memory: it stays valid after
+// the Decoder that returned e moves on. A nil e gives nil.
+func (e *Envelope) Clone() *Envelope {
+	if e == nil {
+		return nil
+	}
+	return &Envelope{
+		Date:      e.Date.Clone(),
+		Subject:   e.Subject.Clone(),
+		From:      msgCloneAddresses(e.From),
+		Sender:    msgCloneAddresses(e.Sender),
+		ReplyTo:   msgCloneAddresses(e.ReplyTo),
+		To:        msgCloneAddresses(e.To),
+		Cc:        msgCloneAddresses(e.Cc),
+		Bcc:       msgCloneAddresses(e.Bcc),
+		InReplyTo: e.InReplyTo.Clone(),
+		MessageID: e.MessageID.Clone(),
+	}
+}
+
+func msgCloneAddresses(l []Address) []Address {
+	if l == nil {
+		return nil
+	}
+	c := make([]Address, len(l))
+	for i := range l {
+		a := &l[i]
+		c[i] = Address{Name: a.Name.Clone(), ADL: a.ADL.Clone(), Mailbox: a.Mailbox.Clone(), Host: a.Host.Clone()}
+	}
+	return c
+}
+
+func msgCloneParams(ps []Param) []Param {
+	if ps == nil {
+		return nil
+	}
+	c := make([]Param, len(ps))
+	for i, p := range ps {
+		c[i] = Param{Name: p.Name.Clone(), Value: p.Value.Clone()}
+	}
+	return c
+}
+
+func msgCloneStrings(s []Bytes) []Bytes {
+	if s == nil {
+		return nil
+	}
+	c := make([]Bytes, len(s))
+	for i, b := range s {
+		c[i] = b.Clone()
+	}
+	return c
+}
+
+// Clone returns a deep copy of b, its parts, envelopes and extension data
+// included, that owns its memory: it stays valid after the Decoder that
+// returned b moves on. A nil b gives nil.
+func (b *BodyStructure) Clone() *BodyStructure {
+	if b == nil {
+		return nil
+	}
+	c := *b
+	c.Type = b.Type.Clone()
+	c.Subtype = b.Subtype.Clone()
+	if b.Children != nil {
+		c.Children = make([]*BodyStructure, len(b.Children))
+		for i, k := range b.Children {
+			c.Children[i] = k.Clone()
+		}
+	}
+	c.Params = msgCloneParams(b.Params)
+	c.ID = b.ID.Clone()
+	c.Description = b.Description.Clone()
+	c.Encoding = b.Encoding.Clone()
+	c.Envelope = b.Envelope.Clone()
+	c.Body = b.Body.Clone()
+	c.MultipartParams = msgCloneParams(b.MultipartParams)
+	c.MD5 = b.MD5.Clone()
+	c.Disposition = b.Disposition.Clone()
+	c.DispositionParams = msgCloneParams(b.DispositionParams)
+	c.Language = msgCloneStrings(b.Language)
+	c.Location = b.Location.Clone()
+	c.Extension = b.Extension.Clone()
+	return &c
+}
+
+// Time parses the envelope's Date with ParseMessageDate.
+func (e *Envelope) Time() (time.Time, error) {
+	return ParseMessageDate(e.Date)
+}
+
+// DecodedSubject returns the subject with its RFC 2047 encoded-words
+// decoded, by DecodeHeader (which documents its errors; the string is
+// usable even with an error). A NIL subject gives "".
+func (e *Envelope) DecodedSubject() (string, error) {
+	if e.Subject == nil {
+		return "", nil
+	}
+	return DecodeHeader(e.Subject)
+}
+
+// DecodedName returns the display name with its RFC 2047 encoded-words
+// decoded, by DecodeHeader. A NIL name gives "".
+func (a *Address) DecodedName() (string, error) {
+	if a.Name == nil {
+		return "", nil
+	}
+	return DecodeHeader(a.Name)
+}
+
+// String returns the address as in a header: "Name <mailbox@host>", or
+// "mailbox@host" without a name. The name is decoded (DecodedName) and
+// quoted when it holds RFC 5322 specials. A group start gives "group:" and
+// a group end ";".
+func (a *Address) String() string {
+	if a.IsGroupEnd() {
+		return ";"
+	}
+	if a.IsGroupStart() {
+		return msgQuotePhrase(string(a.Mailbox)) + ":"
+	}
+	addr := string(a.Mailbox) + "@" + string(a.Host)
+	name, err := a.DecodedName()
+	if err != nil && name == "" {
+		name = string(a.Name)
+	}
+	if name == "" {
+		return addr
+	}
+	return msgQuotePhrase(name) + " <" + addr + ">"
+}
+
+// msgQuotePhrase quotes s as an RFC 5322 quoted-string when it holds a
+// special character.
+func msgQuotePhrase(s string) string {
+	if !strings.ContainsAny(s, "()<>[]:;@\\,.\"") {
+		return s
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' || s[i] == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(s[i])
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// Walk calls f for b and every part below it, depth first, with the part's
+// IMAP part number as a path (BODY[1.2] has the path [1 2]). When f returns
+// false, Walk does not descend into that part (it goes on with the next
+// one). The path is only valid during the call: copy it to keep it.
+//
+// Part numbers follow RFC 9051 section 6.4.5: a multipart body has the
+// number of the message it is the body of (the top level has the empty
+// path) and its parts add a number; a non-multipart body of a message is
+// part 1 of it (a non-multipart top level has the path [1]). The body of a
+// message/rfc822 or message/global part at path p is thus visited with p
+// when multipart, and with p.1 otherwise.
+func (b *BodyStructure) Walk(f func(path []int, part *BodyStructure) bool) {
+	if b == nil {
+		return
+	}
+	path := make([]int, 0, 8)
+	if !b.IsMultipart() {
+		path = append(path, 1)
+	}
+	b.msgWalk(path, f)
+}
+
+func (b *BodyStructure) msgWalk(path []int, f func([]int, *BodyStructure) bool) {
+	if !f(path, b) {
+		return
+	}
+	if b.IsMultipart() {
+		for i, c := range b.Children {
+			if c != nil {
+				c.msgWalk(append(path, i+1), f)
+			}
+		}
+		return
+	}
+	if body := b.Body; body != nil {
+		if body.IsMultipart() {
+			body.msgWalk(path, f)
+		} else {
+			body.msgWalk(append(path, 1), f)
+		}
+	}
+}
+
+// Part returns the part at the given IMAP part number (see Walk), or nil
+// when there is none. Part() returns b; so does Part(1) when b is not
+// multipart. For a message/rfc822 part, its path gives the message part
+// itself.
+func (b *BodyStructure) Part(path ...int) *BodyStructure {
+	if b == nil {
+		return nil
+	}
+	if len(path) == 0 {
+		return b
+	}
+	var found *BodyStructure
+	b.Walk(func(p []int, part *BodyStructure) bool {
+		if found != nil || len(p) > len(path) {
+			return false
+		}
+		for i := range p {
+			if p[i] != path[i] {
+				return false
+			}
+		}
+		if len(p) == len(path) {
+			found = part
+			return false
+		}
+		return true
+	})
+	return found
+}
+
+// Filename returns the part's file name: the disposition's filename
+// parameter, else the type's name parameter. RFC 2231 forms (filename*,
+// continuations filename*0, filename*1*, ... with a charset) are decoded,
+// and so are RFC 2047 encoded-words in a plain value (as Outlook sends
+// them). It returns "" when there is no name. A value that cannot be
+// decoded is returned as sent.
+func (b *BodyStructure) Filename() string {
+	if s, ok := msgParamValue(b.DispositionParams, "filename"); ok {
+		return s
+	}
+	s, _ := msgParamValue(b.Params, "name")
+	return s
+}
+
+// msgParamValue returns the decoded value of parameter name (lower case)
+// in ps; RFC 2231 extended values and continuations take precedence over a
+// plain value.
+func msgParamValue(ps []Param, name string) (string, bool) {
+	var plain Bytes
+	for _, p := range ps {
+		n := p.Name
+		switch {
+		case msgEqualFold(n, name):
+			if plain == nil {
+				plain = p.Value
+			}
+		case len(n) == len(name)+1 && n[len(name)] == '*' && msgEqualFold(n[:len(name)], name):
+			if p.Value != nil {
+				return msgDecode2231(p.Value, true), true
+			}
+		}
+	}
+	if s, ok := msgContinuations(ps, name); ok {
+		return s, true
+	}
+	if plain == nil {
+		return "", false
+	}
+	if bytes.Contains(plain, []byte("=?")) {
+		if s, err := DecodeHeader(plain); err == nil || s != "" {
+			return s, true
+		}
+	}
+	return msgLatin1(plain), true
+}
+
+// msgContinuations joins RFC 2231 continuations name*0, name*1*, ...
+func msgContinuations(ps []Param, name string) (string, bool) {
+	var raw []byte
+	var charset []byte
+	found := false
+	for i := 0; i < len(ps); i++ {
+		var part Bytes
+		ext, ok := false, false
+		for _, p := range ps {
+			n := p.Name
+			if len(n) <= len(name)+1 || n[len(name)] != '*' || !msgEqualFold(n[:len(name)], name) {
+				continue
+			}
+			num := n[len(name)+1:]
+			e := num[len(num)-1] == '*'
+			if e {
+				num = num[:len(num)-1]
+			}
+			if v, good, _ := msgParseInt(num); good && v == int64(i) && num[0] != '-' && (len(num) == 1 || num[0] != '0') {
+				part, ext, ok = p.Value, e, true
+				break
+			}
+		}
+		if !ok {
+			break
+		}
+		found = true
+		if ext {
+			if i == 0 {
+				if cs, rest, ok := msgCut2231(part); ok {
+					charset, part = cs, rest
+				}
+			}
+			raw = msgPercentDecode(raw, part)
+		} else {
+			raw = append(raw, part...)
+		}
+	}
+	if !found {
+		return "", false
+	}
+	return msgCharsetString(charset, raw), true
+}
+
+// msgDecode2231 decodes an RFC 2231 extended value, charset'lang'%XX...
+func msgDecode2231(v []byte, withCharset bool) string {
+	var charset []byte
+	if withCharset {
+		if cs, rest, ok := msgCut2231(v); ok {
+			charset, v = cs, rest
+		}
+	}
+	return msgCharsetString(charset, msgPercentDecode(nil, v))
+}
+
+// msgCut2231 splits charset'language'value.
+func msgCut2231(v []byte) (charset, rest []byte, ok bool) {
+	i := bytes.IndexByte(v, '\'')
+	if i < 0 {
+		return nil, v, false
+	}
+	j := bytes.IndexByte(v[i+1:], '\'')
+	if j < 0 {
+		return nil, v, false
+	}
+	return v[:i], v[i+1+j+1:], true
+}
+
+func msgPercentDecode(dst, v []byte) []byte {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c == '%' && i+2 < len(v) && msgUnhex(v[i+1]) >= 0 && msgUnhex(v[i+2]) >= 0 {
+			c = byte(msgUnhex(v[i+1])<<4 | msgUnhex(v[i+2]))
+			i += 2
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+func msgUnhex(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c >= 'a' && c <= 'f':
+		return int(c-'a') + 10
+	case c >= 'A' && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
+}
+
+// msgCharsetString converts raw in charset to a string: UTF-8 and ASCII
+// (or no charset) directly, other charsets through DecodeHeader (as a
+// Q encoded-word). Whatever cannot be converted is read as UTF-8, or
+// Latin-1 when it is not valid UTF-8.
+func msgCharsetString(charset, raw []byte) string {
+	if len(charset) == 0 || msgEqualFold(charset, "utf-8") || msgEqualFold(charset, "utf8") || msgEqualFold(charset, "us-ascii") {
+		return msgLatin1(raw)
+	}
+	if bytes.ContainsAny(charset, "? \t\r\n") {
+		return msgLatin1(raw)
+	}
+	w := make([]byte, 0, len(charset)+3*len(raw)+8)
+	w = append(w, "=?"...)
+	w = append(w, charset...)
+	w = append(w, "?Q?"...)
+	const hex = "0123456789ABCDEF"
+	for _, c := range raw {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+			w = append(w, c)
+		} else {
+			w = append(w, '=', hex[c>>4], hex[c&15])
+		}
+	}
+	w = append(w, "?="...)
+	s, err := DecodeHeader(w)
+	if err != nil {
+		return msgLatin1(raw)
+	}
+	return s
+}
+
+// msgLatin1 returns b as a string when it is valid UTF-8, else decoded as
+// ISO-8859-1.
+func msgLatin1(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	r := make([]rune, len(b))
+	for i, c := range b {
+		r[i] = rune(c)
+	}
+	return string(r)
+}

@@ -1,0 +1,326 @@
+package codec
+
+import (
+	"bytes"
+	"encoding/base64"
+	"strconv"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/htmlindex"
+	"golang.org/x/text/encoding/ianaindex"
+)
+
+// UnknownCharsetError reports an RFC 2047 encoded-word whose charset is not
+// known. DecodeHeader returns it together with a usable string in which the
+// word is kept as it was.
+type UnknownCharsetError struct {
+	Charset string // the charset name as written, without an RFC 2231 language
+}
+
+// Error implements error.
+func (e *UnknownCharsetError) Error() string {
+	return "codec: unknown charset " + strconv.Quote(e.Charset) + " in encoded-word"
+}
+
+// DecodeHeader decodes a header value as found in an ENVELOPE subject or
+// display name: RFC 2047 encoded-words ("=?charset?B?...?=" and
+// "=?charset?Q?...?=", encoding letter in any case) are decoded to UTF-8.
+//
+//   - Encoded-words separated only by white space are joined without it
+//     (RFC 2047 section 6.2). Adjacent words in the same charset are
+//     decoded together, so a multi-byte character split across two words
+//     (a common mistake) survives.
+//   - Charsets are looked up with golang.org/x/text, first by their WHATWG
+//     Encoding Standard name (htmlindex), then by IANA name (ianaindex),
+//     case-insensitively: utf-8, us-ascii, iso-8859-x, windows-125x,
+//     koi8-r, koi8-u, iso-2022-jp, shift_jis, euc-jp, gb2312, gbk,
+//     gb18030, big5, euc-kr and more. Following WHATWG, iso-8859-1 and
+//     us-ascii are read as windows-1252, its superset, which is what
+//     mislabelled mail needs. An RFC 2231 language suffix ("utf-8*en") is
+//     ignored. Bytes not valid in the charset become U+FFFD.
+//   - An encoded-word with an unknown charset is kept as is, and the
+//     result comes with an *UnknownCharsetError (for the first such word):
+//     the string is still usable, with the rest decoded.
+//   - A malformed encoded-word (bad BASE64 or Q encoding, missing parts) is
+//     kept as is, without an error. Words are recognised even when not
+//     surrounded by white space, as most mail readers do.
+//   - Outside encoded-words, folding (CRLF or LF followed by a space or tab,
+//     RFC 5322 section 2.2.3) is removed. Raw 8-bit text that is valid
+//     UTF-8 (RFC 6532) is kept; a stretch of plain text that is not valid
+//     UTF-8 is decoded as ISO-8859-1 (Latin-1), byte by byte.
+//
+// A value without "=?", folding or invalid UTF-8 is returned as a plain
+// copy.
+func DecodeHeader(b []byte) (string, error) {
+	if bytes.IndexByte(b, '\n') < 0 && !bytes.Contains(b, []byte("=?")) && utf8.Valid(b) {
+		return string(b), nil
+	}
+	d := headerDecoder{out: make([]byte, 0, len(b))}
+	plain := 0      // start of the plain text not yet written
+	afterWord := -1 // end of the last decoded word, if plain starts there
+	i := 0
+	for {
+		k := bytes.Index(b[i:], []byte("=?"))
+		if k < 0 {
+			break
+		}
+		p := i + k
+		w, ok := parseEncodedWord(b, p)
+		if !ok {
+			i = p + 2
+			continue
+		}
+		enc, known := lookupCharset(w.charset)
+		if !known {
+			if d.err == nil {
+				d.err = &UnknownCharsetError{Charset: string(w.charset)}
+			}
+			i = w.end // kept raw, as plain text
+			continue
+		}
+		start := len(d.scratch)
+		var okText bool
+		d.scratch, okText = decodeWordText(d.scratch, w.text, w.b64)
+		if !okText {
+			d.scratch = d.scratch[:start]
+			i = p + 2
+			continue
+		}
+		decoded := d.scratch[start:]
+		gap := b[plain:p]
+		if afterWord == plain && isAllFWS(gap) {
+			// RFC 2047 section 6.2: drop white space between words.
+		} else {
+			d.flush()
+			d.plain(gap)
+		}
+		if !d.hasPend || !bytes.EqualFold(d.pendName, w.charset) {
+			d.flush()
+			d.hasPend, d.pendName, d.pendEnc = true, w.charset, enc
+		}
+		d.pend = append(d.pend, decoded...)
+		d.scratch = d.scratch[:start]
+		plain, afterWord, i = w.end, w.end, w.end
+	}
+	d.flush()
+	d.plain(b[plain:])
+	return string(d.out), d.err
+}
+
+// headerDecoder holds the state of DecodeHeader.
+type headerDecoder struct {
+	out      []byte
+	scratch  []byte
+	pend     []byte // decoded bytes of adjacent words in one charset
+	hasPend  bool
+	pendName []byte
+	pendEnc  encoding.Encoding // nil for UTF-8
+	err      error
+}
+
+// flush converts the pending words to UTF-8.
+func (d *headerDecoder) flush() {
+	if !d.hasPend {
+		return
+	}
+	d.out = appendCharset(d.out, d.pendEnc, d.pend)
+	d.pend, d.hasPend, d.pendName, d.pendEnc = d.pend[:0], false, nil, nil
+}
+
+// plain appends plain text: unfolded, kept if valid UTF-8, else Latin-1.
+func (d *headerDecoder) plain(b []byte) {
+	valid := utf8.Valid(b)
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c == '\r' && i+2 < len(b) && b[i+1] == '\n' && (b[i+2] == ' ' || b[i+2] == '\t') {
+			i++ // CRLF before WSP: skip both
+			continue
+		}
+		if c == '\n' && i+1 < len(b) && (b[i+1] == ' ' || b[i+1] == '\t') {
+			continue
+		}
+		if c < utf8.RuneSelf || valid {
+			d.out = append(d.out, c)
+		} else {
+			d.out = utf8.AppendRune(d.out, rune(c))
+		}
+	}
+}
+
+func isAllFWS(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+			return false
+		}
+	}
+	return true
+}
+
+// encodedWord locates the parts of "=?charset?e?text?=" in the input.
+type encodedWord struct {
+	charset []byte // without the RFC 2231 language
+	b64     bool
+	text    []byte
+	end     int // offset after "?="
+}
+
+// parseEncodedWord parses an encoded-word (RFC 2047 section 2) starting
+// with "=?" at b[p].
+func parseEncodedWord(b []byte, p int) (encodedWord, bool) {
+	var w encodedWord
+	j := p + 2
+	for j < len(b) && isCharsetByte(b[j]) {
+		j++
+	}
+	if j == p+2 || j+3 >= len(b) || b[j] != '?' || b[j+2] != '?' {
+		return w, false
+	}
+	w.charset = b[p+2 : j]
+	if k := bytes.IndexByte(w.charset, '*'); k >= 0 {
+		w.charset = w.charset[:k] // RFC 2231 section 5: charset*language
+		if k == 0 {
+			return w, false
+		}
+	}
+	switch b[j+1] {
+	case 'B', 'b':
+		w.b64 = true
+	case 'Q', 'q':
+	default:
+		return w, false
+	}
+	t := j + 3
+	e := t
+	for e < len(b) && b[e] > ' ' && b[e] < 0x7f && b[e] != '?' {
+		e++
+	}
+	if e+1 >= len(b) || b[e] != '?' || b[e+1] != '=' {
+		return w, false
+	}
+	w.text = b[t:e]
+	w.end = e + 2
+	return w, true
+}
+
+// isCharsetByte reports whether c may appear in a charset token (RFC 2047
+// section 2: no space, controls or especials), allowing '*' for an RFC 2231
+// language and '.', which some charset aliases use.
+func isCharsetByte(c byte) bool {
+	if c <= ' ' || c >= 0x7f {
+		return false
+	}
+	switch c {
+	case '(', ')', '<', '>', '@', ',', ';', ':', '"', '/', '[', ']', '?', '=':
+		return false
+	}
+	return true
+}
+
+// decodeWordText appends the decoded bytes of encoded-text (RFC 2047
+// section 4) to dst.
+func decodeWordText(dst, text []byte, b64 bool) ([]byte, bool) {
+	if b64 {
+		for len(text) > 0 && text[len(text)-1] == '=' {
+			text = text[:len(text)-1]
+		}
+		n := base64.RawStdEncoding.DecodedLen(len(text))
+		start := len(dst)
+		dst = append(dst, make([]byte, n)...)
+		m, err := base64.RawStdEncoding.Decode(dst[start:], text)
+		if err != nil {
+			return dst[:start], false
+		}
+		return dst[:start+m], true
+	}
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		switch c {
+		case '_':
+			dst = append(dst, ' ')
+		case '=':
+			if i+2 >= len(text) {
+				return dst, false
+			}
+			h, l := unhex(text[i+1]), unhex(text[i+2])
+			if h < 0 || l < 0 {
+				return dst, false
+			}
+			dst = append(dst, byte(h<<4|l))
+			i += 2
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst, true
+}
+
+func unhex(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c >= 'A' && c <= 'F':
+		return int(c-'A') + 10
+	case c >= 'a' && c <= 'f':
+		return int(c-'a') + 10
+	}
+	return -1
+}
+
+// lookupCharset finds the decoder for a charset name; a nil Encoding with
+// true means UTF-8.
+func lookupCharset(name []byte) (encoding.Encoding, bool) {
+	switch {
+	case bytes.EqualFold(name, []byte("utf-8")), bytes.EqualFold(name, []byte("utf8")):
+		return nil, true
+	case bytes.EqualFold(name, []byte("us-ascii")), bytes.EqualFold(name, []byte("iso-8859-1")):
+		return charmap.Windows1252, true
+	}
+	s := string(name)
+	if e, err := htmlindex.Get(s); err == nil && e != nil && e != encoding.Replacement {
+		return e, true
+	}
+	for _, x := range []*ianaindex.Index{ianaindex.MIME, ianaindex.IANA} {
+		if e, err := x.Encoding(s); err == nil && e != nil && e != encoding.Replacement {
+			return e, true
+		}
+	}
+	return nil, false
+}
+
+// appendCharset appends src, in the charset of enc (nil for UTF-8),
+// converted to UTF-8.
+func appendCharset(dst []byte, enc encoding.Encoding, src []byte) []byte {
+	if enc == nil || isASCII(src) && enc == charmap.Windows1252 {
+		return appendValidUTF8(dst, src)
+	}
+	u, err := enc.NewDecoder().Bytes(src)
+	if err != nil {
+		return appendValidUTF8(dst, src)
+	}
+	return appendValidUTF8(dst, u)
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// appendValidUTF8 appends b with each invalid byte replaced by U+FFFD.
+func appendValidUTF8(dst, b []byte) []byte {
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			dst = utf8.AppendRune(dst, utf8.RuneError)
+		} else {
+			dst = append(dst, b[:n]...)
+		}
+		b = b[n:]
+	}
+	return dst
+}

@@ -1,0 +1,393 @@
+package codec
+
+import (
+	"slices"
+	"strconv"
+
+	"github.com/imapkit/imapkit/wire"
+)
+
+// SeqSet is a set of message sequence numbers or UIDs: the sequence-set of
+// RFC 9051 section 9 (RFC 3501 section 9), such as "1:5,7,9:*", as found in
+// SEARCH and ESEARCH results (RFC 4731), COPYUID and APPENDUID response codes
+// (RFC 4315 section 3) and commands.
+//
+// A SeqSet is stored compactly as a list of wire.SeqRange values and is
+// never expanded into one entry per number: "1:100000" costs one range.
+// The number 0 stands for "*", the largest number in use in the mailbox.
+// SeqSet follows the usual model of "*" as a number larger than any other:
+// x:* holds every n >= x (RFC 9051 section 9 lets x:* also mean *:x when x
+// is larger than the mailbox; a set is interpreted as if "*" were at least
+// as large as every number written in it).
+//
+// Every range is stored with Start <= Stop ("5:2" is kept as 2:5, "*:4" as
+// 4:*). A set is either canonical (ranges sorted, neither overlapping nor
+// adjacent: what AddNum, AddRange and Compact produce) or, after
+// ParseSeqSet, in the order the peer wrote it. The order matters for
+// COPYUID, where the n-th source UID maps to the n-th destination UID
+// (RFC 4315 section 3), so Ranges, Nums and All keep it; String, AppendTo
+// and Equal always work on the canonical form.
+//
+// The zero value is an empty set ready to use. A SeqSet shares its storage
+// when copied by value; use Clone for an independent copy.
+type SeqSet struct {
+	r        []wire.SeqRange
+	unsorted bool // r is not known to be canonical
+}
+
+// SeqSetError reports a malformed sequence-set (RFC 9051 section 9).
+type SeqSetError struct {
+	Offset int    // offset of the offending byte in the input
+	Reason string // what is wrong, e.g. "number overflows 32 bits"
+}
+
+// Error implements error.
+func (e *SeqSetError) Error() string {
+	return "codec: invalid sequence set at offset " + strconv.Itoa(e.Offset) + ": " + e.Reason
+}
+
+// seqKey maps a sequence number to an order key in which "*" (0) sorts
+// after every number. "*" is given the key 2^32+1, not 2^32, so that
+// 4294967295 and "*" are not considered adjacent and are never merged into
+// "4294967295:*" (which would mean something else).
+func seqKey(n uint32) uint64 {
+	if n == 0 {
+		return 1<<32 + 1
+	}
+	return uint64(n)
+}
+
+// normRange returns r with Start <= Stop under seqKey order.
+func normRange(start, stop uint32) wire.SeqRange {
+	if seqKey(start) > seqKey(stop) {
+		start, stop = stop, start
+	}
+	return wire.SeqRange{Start: start, Stop: stop}
+}
+
+// ParseSeqSet parses a sequence-set (RFC 9051 section 9): comma-separated
+// numbers and ranges, "*" for the largest number, such as "1:5,7,9:*".
+// A reversed range ("5:2") is normalised to 2:5; the ranges are kept in the
+// order given. Numbers are nz-number: 1 to 4294967295 without leading
+// zeros; 0, overflow, an empty set and any other byte (including spaces)
+// are errors of type *SeqSetError. "$" (RFC 5182) is not accepted.
+func ParseSeqSet(b []byte) (SeqSet, error) {
+	var s SeqSet
+	err := s.ParseInto(b)
+	return s, err
+}
+
+// ParseInto is ParseSeqSet decoding into s and reusing its memory: once s
+// has grown to the size of the sets it receives, it does not allocate
+// (0 allocations per call for SEARCH or ESEARCH results of any size). On
+// error s is left empty. It takes O(len(b)) time.
+func (s *SeqSet) ParseInto(b []byte) error {
+	s.r = s.r[:0]
+	s.unsorted = false
+	if len(b) == 0 {
+		return &SeqSetError{Offset: 0, Reason: "empty sequence set"}
+	}
+	var prevStop uint64
+	i := 0
+	for {
+		start, j, err := parseSeqNum(b, i)
+		if err != nil {
+			s.r = s.r[:0]
+			return err
+		}
+		stop := start
+		if j < len(b) && b[j] == ':' {
+			stop, j, err = parseSeqNum(b, j+1)
+			if err != nil {
+				s.r = s.r[:0]
+				return err
+			}
+		}
+		r := normRange(start, stop)
+		if len(s.r) > 0 && seqKey(r.Start) <= prevStop+1 {
+			s.unsorted = true
+		}
+		prevStop = seqKey(r.Stop)
+		s.r = append(s.r, r)
+		if j == len(b) {
+			return nil
+		}
+		if b[j] != ',' {
+			s.r = s.r[:0]
+			return &SeqSetError{Offset: j, Reason: "expected ',' or ':', got " + strconv.QuoteRune(rune(b[j]))}
+		}
+		i = j + 1
+	}
+}
+
+// parseSeqNum parses a seq-number (nz-number or "*") at b[i:].
+func parseSeqNum(b []byte, i int) (uint32, int, error) {
+	if i >= len(b) {
+		return 0, i, &SeqSetError{Offset: i, Reason: "expected number or '*', got end of input"}
+	}
+	c := b[i]
+	if c == '*' {
+		return 0, i + 1, nil
+	}
+	if c < '1' || c > '9' {
+		if c == '0' {
+			return 0, i, &SeqSetError{Offset: i, Reason: "numbers start at 1 (0 or a leading zero is invalid)"}
+		}
+		return 0, i, &SeqSetError{Offset: i, Reason: "expected number or '*', got " + strconv.QuoteRune(rune(c))}
+	}
+	var n uint64
+	j := i
+	for ; j < len(b) && b[j] >= '0' && b[j] <= '9'; j++ {
+		n = n*10 + uint64(b[j]-'0')
+		if n > 0xFFFFFFFF {
+			return 0, i, &SeqSetError{Offset: i, Reason: "number overflows 32 bits"}
+		}
+	}
+	return uint32(n), j, nil
+}
+
+// Ranges returns the ranges of s, each with Start <= Stop (0 meaning "*"),
+// in canonical order or, for a parsed set, in the order the peer sent
+// them. The slice is owned by s and must not be modified; it is valid until
+// s is next changed. wire.AppendSeqSet(dst, s.Ranges()) writes the set in
+// that order.
+func (s SeqSet) Ranges() []wire.SeqRange { return s.r }
+
+// AddNum adds the numbers n to s; 0 stands for "*". See AddRange for the
+// cost.
+func (s *SeqSet) AddNum(n ...uint32) {
+	for _, v := range n {
+		s.AddRange(v, v)
+	}
+}
+
+// AddRange adds the range start:stop to s (0 stands for "*"; the bounds may
+// be given in either order) and keeps s canonical, merging the new range
+// with overlapping and adjacent ones.
+//
+// Cost: O(1) amortised when numbers are added in ascending order (the
+// usual case), otherwise O(log r) to find the place plus O(r) to shift
+// later ranges, for r ranges. A parsed set that is not canonical is first
+// compacted (see Compact), which loses the order the peer sent.
+func (s *SeqSet) AddRange(start, stop uint32) {
+	if s.unsorted {
+		s.Compact()
+	}
+	nr := normRange(start, stop)
+	ks, ke := seqKey(nr.Start), seqKey(nr.Stop)
+	n := len(s.r)
+	// Fast path: after the last range.
+	if n == 0 || ks > seqKey(s.r[n-1].Stop)+1 {
+		s.r = append(s.r, nr)
+		return
+	}
+	// First range that is not entirely before nr (not ending before ks-1).
+	i, _ := slices.BinarySearchFunc(s.r, ks, func(r wire.SeqRange, k uint64) int {
+		if seqKey(r.Stop)+1 < k {
+			return -1
+		}
+		return 1
+	})
+	// First range entirely after nr (starting after ke+1), at or after i.
+	j, _ := slices.BinarySearchFunc(s.r[i:], ke, func(r wire.SeqRange, k uint64) int {
+		if seqKey(r.Start) <= k+1 {
+			return -1
+		}
+		return 1
+	})
+	j += i
+	if i == j {
+		s.r = slices.Insert(s.r, i, nr)
+		return
+	}
+	if seqKey(s.r[i].Start) < ks {
+		nr.Start = s.r[i].Start
+	}
+	if seqKey(s.r[j-1].Stop) > ke {
+		nr.Stop = s.r[j-1].Stop
+	}
+	s.r[i] = nr
+	s.r = slices.Delete(s.r, i+1, j)
+}
+
+// Compact sorts and merges the ranges of s in place, making it canonical:
+// ascending, with overlapping and adjacent ranges merged. It costs
+// O(r log r) for r ranges (O(r) if s is already canonical) and does not
+// allocate.
+func (s *SeqSet) Compact() {
+	if !s.unsorted {
+		return
+	}
+	s.unsorted = false
+	s.r = compactRanges(s.r)
+}
+
+// compactRanges sorts and merges r in place and returns the result.
+func compactRanges(r []wire.SeqRange) []wire.SeqRange {
+	if len(r) < 2 {
+		return r
+	}
+	slices.SortFunc(r, func(a, b wire.SeqRange) int {
+		ka, kb := seqKey(a.Start), seqKey(b.Start)
+		switch {
+		case ka < kb:
+			return -1
+		case ka > kb:
+			return 1
+		}
+		return 0
+	})
+	out := r[:1]
+	for _, x := range r[1:] {
+		last := &out[len(out)-1]
+		if seqKey(x.Start) <= seqKey(last.Stop)+1 {
+			if seqKey(x.Stop) > seqKey(last.Stop) {
+				last.Stop = x.Stop
+			}
+			continue
+		}
+		out = append(out, x)
+	}
+	clear(r[len(out):])
+	return out
+}
+
+// canonical returns the ranges of s in canonical form, copying them if s is
+// not canonical.
+func (s SeqSet) canonical() []wire.SeqRange {
+	if !s.unsorted {
+		return s.r
+	}
+	return compactRanges(slices.Clone(s.r))
+}
+
+// Contains reports whether n is in s. Contains(0) reports whether s holds
+// "*". Following the model described on SeqSet, a range x:* holds every
+// n >= x, while a lone "*" holds no number but "*" itself.
+//
+// Cost: O(log r) for a canonical set of r ranges, O(r) otherwise; no
+// allocation.
+func (s SeqSet) Contains(n uint32) bool {
+	k := seqKey(n)
+	if s.unsorted {
+		for _, r := range s.r {
+			if seqKey(r.Start) <= k && k <= seqKey(r.Stop) {
+				return true
+			}
+		}
+		return false
+	}
+	i, _ := slices.BinarySearchFunc(s.r, k, func(r wire.SeqRange, k uint64) int {
+		if seqKey(r.Stop) < k {
+			return -1
+		}
+		return 1
+	})
+	return i < len(s.r) && seqKey(s.r[i].Start) <= k
+}
+
+// Len returns how many distinct numbers s holds. ok is false if s is
+// dynamic (holds "*"), since the count then depends on the mailbox. It
+// costs O(r) for a canonical set of r ranges; a non-canonical set is
+// compacted into a temporary copy first.
+func (s SeqSet) Len() (n uint64, ok bool) {
+	if s.Dynamic() {
+		return 0, false
+	}
+	for _, r := range s.canonical() {
+		n += uint64(r.Stop) - uint64(r.Start) + 1
+	}
+	return n, true
+}
+
+// IsEmpty reports whether s holds nothing. An empty set is not valid on
+// the wire (RFC 9051 section 9 requires at least one number).
+func (s SeqSet) IsEmpty() bool { return len(s.r) == 0 }
+
+// Dynamic reports whether s holds "*", whose value depends on the mailbox.
+func (s SeqSet) Dynamic() bool {
+	for _, r := range s.r {
+		if r.Stop == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Nums expands s into its numbers, in the order of Ranges: ascending for a
+// canonical set, as sent for a parsed one (which is what pairs COPYUID
+// source and destination UIDs). ok is false, and nums nil, if s is dynamic.
+// A parsed set with overlapping ranges yields the overlap twice; call
+// Compact first for ascending distinct numbers.
+//
+// The result has one element per number: for a set from the network check
+// Len first, since "1:4294967295" would need 16 GiB. All iterates without
+// allocating.
+func (s SeqSet) Nums() (nums []uint32, ok bool) {
+	if s.Dynamic() {
+		return nil, false
+	}
+	var n uint64
+	for _, r := range s.r {
+		n += uint64(r.Stop) - uint64(r.Start) + 1
+	}
+	nums = make([]uint32, 0, n)
+	for _, r := range s.r {
+		for v := uint64(r.Start); v <= uint64(r.Stop); v++ {
+			nums = append(nums, uint32(v))
+		}
+	}
+	return nums, true
+}
+
+// All is an iterator over the numbers of s, in the order of Ranges (see
+// Nums): for n := range s.All { ... }. Ranges that hold "*" (x:* and "*")
+// are skipped, since their extent depends on the mailbox; check Dynamic
+// first if that matters. It does not allocate.
+func (s SeqSet) All(yield func(uint32) bool) {
+	for _, r := range s.r {
+		if r.Stop == 0 {
+			continue
+		}
+		for v := uint64(r.Start); v <= uint64(r.Stop); v++ {
+			if !yield(uint32(v)) {
+				return
+			}
+		}
+	}
+}
+
+// String returns the canonical wire form of s (RFC 9051 section 9): ranges
+// sorted, overlapping and adjacent ones merged, e.g. "1:3,5,9:*". An empty
+// set gives "". For the order in which a parsed set was sent use
+// wire.AppendSeqSet with Ranges.
+func (s SeqSet) String() string {
+	return string(s.AppendTo(nil))
+}
+
+// AppendTo appends the canonical wire form of s (see String) to dst and
+// returns the extended slice. It does not allocate beyond growing dst when
+// s is canonical.
+func (s SeqSet) AppendTo(dst []byte) []byte {
+	return wire.AppendSeqSet(dst, s.canonical())
+}
+
+// Equal reports whether s and t hold the same numbers (and both or neither
+// hold "*"), whatever the order and grouping of their ranges.
+func (s SeqSet) Equal(t SeqSet) bool {
+	return slices.Equal(s.canonical(), t.canonical())
+}
+
+// Reset empties s, keeping its memory for reuse.
+func (s *SeqSet) Reset() {
+	s.r = s.r[:0]
+	s.unsorted = false
+}
+
+// Clone returns a copy of s that shares no memory with it.
+func (s SeqSet) Clone() SeqSet {
+	if len(s.r) == 0 {
+		return SeqSet{}
+	}
+	return SeqSet{r: slices.Clone(s.r), unsorted: s.unsorted}
+}

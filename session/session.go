@@ -1,0 +1,1270 @@
+package session
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/transport"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// Options configures a Session. A nil *Options is equivalent to a zero
+// Options.
+type Options struct {
+	// Tokenizer sets the wire limits (line length, literal sizes, depth).
+	Tokenizer *wire.Options
+	// Logger receives a debug-level record for every line sent and
+	// received (redacted) and for every command's start and end. Nil
+	// means no logging.
+	Logger *slog.Logger
+	// Trace, when set, receives every line sent ("C: ") and received
+	// ("S: "), redacted: LOGIN passwords, AUTHENTICATE payloads and the
+	// literals of either become "***"; other literals are summarised as
+	// "<N bytes>" unless TraceLiterals is set.
+	Trace io.Writer
+	// TraceLiterals includes the bytes of literals (but never secrets) in
+	// the trace.
+	TraceLiterals bool
+	// TagPrefix fixes the tag prefix, for deterministic tags in tests
+	// ("A" gives A1, A2, ...). Empty means a random prefix of four letters
+	// A to P, as imaplib picks.
+	TagPrefix string
+	// IdleTimeout aborts the session when the server sends nothing for
+	// this long while a command waits for it (IDLE excepted). Zero means
+	// no limit.
+	IdleTimeout time.Duration
+	// History is the number of trace lines kept for abort errors; 0 means
+	// 20.
+	History int
+	// OnUnsolicited receives, in order, every untagged response that no
+	// command asked for (EXISTS, EXPUNGE, flag updates, VANISHED, ALERT,
+	// ...), on a goroutine of its own: it may run commands.
+	OnUnsolicited func(codec.Response)
+	// ServerName is used to verify the certificate on STARTTLS when the
+	// tls.Config has none.
+	ServerName string
+}
+
+// Session is one IMAP connection: it writes commands, matches responses to
+// them and enforces the state table. Its methods are safe for concurrent
+// use; commands from several goroutines are pipelined.
+type Session struct {
+	opts Options
+	log  *slog.Logger
+
+	conn net.Conn
+	tr   *tracer
+	tok  *wire.Tokenizer
+	dec  *codec.Decoder
+
+	wmu      sync.Mutex // serialises writes; held while a command is sent
+	bw       *bufio.Writer
+	enc      *wire.Encoder
+	wwaiters int // goroutines waiting for wmu (guarded by mu): flush coalescing
+
+	mu         sync.Mutex
+	state      State
+	welcome    *codec.Status
+	caps       []string
+	capsStale  bool
+	inflight   []*Pending
+	changed    chan struct{} // closed and replaced whenever inflight changes
+	tagPrefix  string
+	tagN       uint64
+	err        error // set when the session is over
+	readOnly   bool  // the selected mailbox was selected read-write
+	roError    error
+	selected   string
+	utf8       bool
+	tlsOn      bool
+	store      map[string][]codec.Response
+	events     []codec.Response
+	eventsCond *sync.Cond
+
+	readerDone chan struct{}
+	eventsDone chan struct{}
+}
+
+// Pending is a command in flight.
+type Pending struct {
+	s       *Session
+	tag     string
+	name    string
+	cmd     *Command
+	info    commandInfo
+	cont    chan []byte   // continuation requests for this command
+	done    chan struct{} // closed when the command is over
+	result  *Result
+	err     error
+	start   time.Time
+	upgrade func() error // run on the reader goroutine after a tagged OK
+}
+
+// Tag returns the command's tag.
+func (p *Pending) Tag() string { return p.tag }
+
+// Done returns a channel closed when the command is over.
+func (p *Pending) Done() <-chan struct{} { return p.done }
+
+// Continuations returns the channel of the continuation requests ("+"
+// lines) the server sends to this command, decoded text only. Literal
+// continuations are consumed by the session itself.
+func (p *Pending) Continuations() <-chan []byte { return p.cont }
+
+// Result is the outcome of a command: its tagged status and the untagged
+// responses that belong to it. It owns its memory.
+type Result struct {
+	Tag    string
+	Status *codec.Status
+	Data   []codec.Response
+}
+
+// Command describes one command for Run: its name, its arguments, and what
+// of the server's answer belongs to it.
+type Command struct {
+	// Name is sent after the tag: "NOOP", "SELECT", "UID FETCH". It
+	// selects the state check and the pipelining rules.
+	Name string
+	// Args appends the arguments; each begins with e.SP(). Nil for none.
+	Args func(e *wire.Encoder)
+	// Want says which untagged responses belong to the command. Nil
+	// means the default for Name (FETCH responses for FETCH, LIST for
+	// LIST, ...).
+	Want func(r codec.Response) bool
+	// OnData, when set, receives each response that belongs to the
+	// command instead of Result.Data. It runs on the session's reader
+	// goroutine: it must not run commands, and the response is valid only
+	// until it returns.
+	OnData func(r codec.Response)
+	// Sections, when set, streams the body sections of the FETCH
+	// responses that belong to the command (see codec.SectionHandler). It
+	// runs on the reader goroutine.
+	Sections codec.SectionHandler
+	// OnContinue answers continuation requests that are not a literal's
+	// (AUTHENTICATE): it gets the request's text and returns the line to
+	// send, without CRLF. Wait calls it. Returning an error cancels the
+	// exchange with "*".
+	OnContinue func(text []byte) ([]byte, error)
+	// AnyState allows the command in every state (imaplib's xatom).
+	AnyState bool
+	// Secret marks the whole command as secret in traces.
+	Secret bool
+}
+
+// Open reads the server's greeting on conn and starts the session. The
+// greeting * OK gives state NONAUTH, * PREAUTH gives AUTH; * BYE or
+// anything else is an error. Capabilities come from the greeting or are
+// asked for.
+func Open(ctx context.Context, conn net.Conn, opts *Options) (*Session, error) {
+	s := newSession(conn, opts)
+	stop := context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Unix(1, 0)) })
+	g, err := s.dec.Next()
+	if !stop() {
+		conn.SetReadDeadline(time.Time{})
+		if err == nil {
+			err = ctx.Err()
+		}
+	}
+	if err != nil {
+		conn.Close()
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("session: reading the greeting: %w", ctx.Err())
+		}
+		return nil, fmt.Errorf("session: reading the greeting: %w", err)
+	}
+	st, ok := g.(*codec.Status)
+	if !ok || st.Tag != nil || (st.Kind != codec.StatusOK && st.Kind != codec.StatusPREAUTH) {
+		conn.Close()
+		if ok && st.Kind == codec.StatusBYE {
+			return nil, fmt.Errorf("session: server refused the connection: BYE %s", st.Text)
+		}
+		return nil, errors.New("session: the greeting is not * OK or * PREAUTH")
+	}
+	s.welcome = codec.CloneResponse(st).(*codec.Status)
+	s.state = StateNonAuth
+	if st.Kind == codec.StatusPREAUTH {
+		s.state = StateAuth
+	}
+	if c := st.Code; c != nil && c.Kind == codec.CodeCapability {
+		s.setCaps(c.Caps)
+	} else {
+		s.capsStale = true
+	}
+	s.startGoroutines()
+	if s.capsStale {
+		if _, err := s.Capabilities(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	if s.ProtocolVersion() == "" {
+		s.Close()
+		return nil, errors.New("session: server not IMAP4 compliant")
+	}
+	return s, nil
+}
+
+func newSession(conn net.Conn, opts *Options) *Session {
+	s := &Session{conn: conn, changed: make(chan struct{}), store: map[string][]codec.Response{}}
+	if opts != nil {
+		s.opts = *opts
+	}
+	s.log = s.opts.Logger
+	if s.opts.History <= 0 {
+		s.opts.History = 20
+	}
+	s.tr = newTracer(s.opts.Trace, s.opts.TraceLiterals, s.log, s.opts.History)
+	s.tok = wire.NewTokenizer(s.tr.reader(conn), s.opts.Tokenizer)
+	s.dec = codec.NewDecoder(s.tok, &codec.DecoderOptions{SectionHandler: s.sectionHandler})
+	s.bw = bufio.NewWriterSize(s.tr.writer(conn), 16<<10)
+	s.enc = wire.NewEncoder(nil)
+	s.tagPrefix = s.opts.TagPrefix
+	if s.tagPrefix == "" {
+		var b [2]byte
+		rand.Read(b[:])
+		s.tagPrefix = codec.Int2AP(4096 + uint64(binary.BigEndian.Uint16(b[:]))%(65536-4096))
+	}
+	s.eventsCond = sync.NewCond(&s.mu)
+	_, s.tlsOn = conn.(*tls.Conn)
+	return s
+}
+
+func (s *Session) startGoroutines() {
+	s.readerDone = make(chan struct{})
+	s.eventsDone = make(chan struct{})
+	go s.readLoop()
+	go s.eventLoop()
+}
+
+// Welcome returns the server's greeting (imaplib's welcome).
+func (s *Session) Welcome() *codec.Status { return s.welcome }
+
+// State returns the connection state.
+func (s *Session) State() State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state
+}
+
+// Caps returns the capabilities last announced, upper-cased. After STARTTLS
+// and after authentication they are asked for again.
+func (s *Session) Caps() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.caps...)
+}
+
+// HasCap reports whether the server announced capability c.
+func (s *Session) HasCap(c string) bool {
+	c = strings.ToUpper(c)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, x := range s.caps {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
+
+// Capabilities returns the capabilities, asking the server when they are
+// stale (after STARTTLS or authentication).
+func (s *Session) Capabilities(ctx context.Context) ([]string, error) {
+	s.mu.Lock()
+	stale := s.capsStale
+	s.mu.Unlock()
+	if stale {
+		if _, err := s.Run(ctx, &Command{Name: "CAPABILITY"}); err != nil {
+			return nil, err
+		}
+	}
+	return s.Caps(), nil
+}
+
+// ProtocolVersion returns IMAP4rev2, IMAP4rev1 or IMAP4, whichever the
+// server offers first in that order, or "" for none.
+func (s *Session) ProtocolVersion() string {
+	for _, v := range []string{"IMAP4REV2", "IMAP4REV1", "IMAP4"} {
+		if s.HasCap(v) {
+			return map[string]string{"IMAP4REV2": "IMAP4rev2", "IMAP4REV1": "IMAP4rev1", "IMAP4": "IMAP4"}[v]
+		}
+	}
+	return ""
+}
+
+// UTF8Enabled reports whether UTF-8 mode is on (ENABLE UTF8=ACCEPT or
+// IMAP4rev2 succeeded).
+func (s *Session) UTF8Enabled() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.utf8
+}
+
+func (s *Session) setCaps(caps []codec.Bytes) {
+	s.caps = s.caps[:0]
+	for _, c := range caps {
+		s.caps = append(s.caps, strings.ToUpper(string(c)))
+	}
+	s.capsStale = false
+	plus, minus := false, false
+	for _, c := range s.caps {
+		plus = plus || c == "LITERAL+"
+		minus = minus || c == "LITERAL-"
+	}
+	s.wmu.Lock()
+	o := s.enc.Options()
+	o.LiteralPlus, o.LiteralMinus = plus, minus
+	s.enc.SetOptions(&o)
+	s.wmu.Unlock()
+}
+
+// nextTag returns a new tag (under mu).
+func (s *Session) nextTag() string {
+	s.tagN++
+	return s.tagPrefix + strconv.FormatUint(s.tagN, 10)
+}
+
+// Run sends cmd, waits for its tagged response and returns its result.
+// A tagged NO or BAD is a *StatusError (with the Result still returned).
+func (s *Session) Run(ctx context.Context, cmd *Command) (*Result, error) {
+	p, err := s.Start(ctx, cmd)
+	if err != nil {
+		return nil, err
+	}
+	return p.Wait(ctx)
+}
+
+// Start sends cmd and returns at once: the command is in flight. Commands
+// started together are pipelined, within RFC 9051 section 5.5: a command
+// that must run alone (STARTTLS, AUTHENTICATE, IDLE, COMPRESS, LOGIN,
+// SELECT, ...) waits until the others are done and holds back the next
+// ones, and commands that use message sequence numbers are not pipelined
+// with commands during which the server may send EXPUNGE.
+func (s *Session) Start(ctx context.Context, cmd *Command) (*Pending, error) {
+	ps, err := s.start(ctx, []*Command{cmd})
+	if err != nil {
+		return nil, err
+	}
+	return ps[0], nil
+}
+
+// StartBatch starts several commands and sends them in one write when they
+// may be pipelined.
+func (s *Session) StartBatch(ctx context.Context, cmds []*Command) ([]*Pending, error) {
+	return s.start(ctx, cmds)
+}
+
+func (s *Session) start(ctx context.Context, cmds []*Command) ([]*Pending, error) {
+	ps := make([]*Pending, 0, len(cmds))
+	s.mu.Lock()
+	s.wwaiters++
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.wwaiters--
+		s.mu.Unlock()
+	}()
+	for i, cmd := range cmds {
+		p, err := s.register(ctx, cmd)
+		if err != nil {
+			if i > 0 {
+				s.flush(ctx)
+			}
+			return ps, err
+		}
+		if err := s.send(ctx, p, i == len(cmds)-1); err != nil {
+			return ps, err
+		}
+		ps = append(ps, p)
+	}
+	return ps, nil
+}
+
+// register waits until cmd may start, checks the state and registers it.
+func (s *Session) register(ctx context.Context, cmd *Command) (*Pending, error) {
+	name := strings.ToUpper(strings.TrimSpace(cmd.Name))
+	if name == "" || strings.ContainsAny(name, "\r\n\x00") {
+		return nil, errors.New("session: invalid command name")
+	}
+	info, known := lookup(name)
+	if !known {
+		info = commandInfo{allowed: anyState, alone: true}
+	}
+	s.mu.Lock()
+	for {
+		if s.err != nil {
+			err := s.err
+			s.mu.Unlock()
+			return nil, err
+		}
+		if s.roError != nil && name != "SELECT" && name != "EXAMINE" && name != "LOGOUT" && name != "CLOSE" && name != "UNSELECT" {
+			err := s.roError
+			s.roError = nil
+			s.mu.Unlock()
+			return nil, err
+		}
+		if s.canStart(info) {
+			break
+		}
+		ch := s.changed
+		s.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		s.mu.Lock()
+	}
+	if known && !cmd.AnyState && !info.allowed.has(s.state) {
+		st := s.state
+		s.mu.Unlock()
+		return nil, &StateError{Command: name, State: st, Allowed: info.allowed.list()}
+	}
+	p := &Pending{s: s, tag: s.nextTag(), name: name, cmd: cmd, info: info,
+		cont: make(chan []byte, 1), done: make(chan struct{}), start: time.Now()}
+	s.inflight = append(s.inflight, p)
+	if len(s.inflight) == 1 {
+		s.armIdleTimeout()
+	}
+	s.mu.Unlock()
+	return p, nil
+}
+
+// canStart applies the pipelining rules (under mu).
+func (s *Session) canStart(info commandInfo) bool {
+	for _, q := range s.inflight {
+		if q.info.alone || info.alone {
+			return false
+		}
+		if info.seqNums && !q.info.noExpunge {
+			return false
+		}
+		if q.info.seqNums && !info.noExpunge {
+			return false
+		}
+	}
+	return true
+}
+
+// armIdleTimeout sets the read deadline while commands wait (under mu).
+func (s *Session) armIdleTimeout() {
+	if s.opts.IdleTimeout <= 0 {
+		return
+	}
+	for _, p := range s.inflight {
+		if p.name == "IDLE" {
+			s.conn.SetReadDeadline(time.Time{})
+			return
+		}
+	}
+	if len(s.inflight) == 0 {
+		s.conn.SetReadDeadline(time.Time{})
+		return
+	}
+	s.conn.SetReadDeadline(time.Now().Add(s.opts.IdleTimeout))
+}
+
+// send encodes and writes p's command. A failure after bytes may have gone
+// out aborts the session: the connection can no longer be trusted to be in
+// step.
+func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	e := s.enc.Begin(p.tag).SP()
+	for i, w := range strings.Fields(p.name) {
+		if i > 0 {
+			e.SP()
+		}
+		e.Atom(w)
+	}
+	if p.cmd.Args != nil {
+		p.cmd.Args(e)
+	}
+	wc, err := e.End()
+	if err != nil {
+		s.finish(p, nil, err)
+		return err
+	}
+	stop := context.AfterFunc(ctx, func() { s.conn.SetWriteDeadline(time.Unix(1, 0)) })
+	defer func() {
+		if !stop() {
+			s.conn.SetWriteDeadline(time.Time{})
+		}
+	}()
+	if p.cmd.Secret {
+		s.tr.clientSecret(p.tag, p.name)
+	} else {
+		s.tr.client(wc)
+	}
+	if s.log != nil {
+		s.log.Debug("imap command", "tag", p.tag, "command", p.name)
+	}
+	_, err = wc.WriteTo(s.bw, func() error { return s.waitLiteral(ctx, p) })
+	if err == nil && (last || s.shouldFlush()) {
+		err = s.bw.Flush()
+	}
+	if err != nil {
+		var se *StatusError
+		if errors.As(err, &se) || errors.Is(err, errCommandDone) {
+			// The server refused the literal: the command is over and
+			// the connection in step.
+			return nil
+		}
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w (cancelled while sending %s)", ctx.Err(), p.name)
+		}
+		s.abort(err)
+		return s.Err()
+	}
+	return nil
+}
+
+var errCommandDone = errors.New("session: command ended before its literal was sent")
+
+// shouldFlush reports whether no other command is about to be written.
+func (s *Session) shouldFlush() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.wwaiters <= 1
+}
+
+// flush writes what is buffered.
+func (s *Session) flush(ctx context.Context) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if err := s.bw.Flush(); err != nil {
+		s.abort(err)
+	}
+}
+
+// waitLiteral waits for the "+" that lets a synchronizing literal go.
+func (s *Session) waitLiteral(ctx context.Context, p *Pending) error {
+	select {
+	case <-p.cont:
+		return nil
+	case <-p.done:
+		if p.err != nil {
+			return p.err
+		}
+		return errCommandDone
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Wait waits for the command's tagged response. It answers continuation
+// requests with Command.OnContinue. When ctx ends first, Wait returns
+// ctx's error and the command's answer is consumed in the background.
+func (p *Pending) Wait(ctx context.Context) (*Result, error) {
+	for {
+		select {
+		case <-p.done:
+			if p.err == nil && (p.name == "LOGIN" || p.name == "AUTHENTICATE" || p.name == "UNAUTHENTICATE") {
+				// RFC 9051 section 6.2: capabilities change with
+				// authentication; ask unless the OK carried them.
+				if _, err := p.s.Capabilities(ctx); err != nil {
+					return p.result, err
+				}
+			}
+			return p.result, p.err
+		case text := <-p.cont:
+			if p.cmd.OnContinue == nil {
+				continue
+			}
+			resp, err := p.cmd.OnContinue(text)
+			line := resp
+			if err != nil {
+				line = []byte("*")
+			}
+			if werr := p.Continue(ctx, line); werr != nil {
+				return nil, werr
+			}
+			if err != nil {
+				<-p.done
+				return p.result, err
+			}
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// Continue sends one line in answer to a continuation request (an
+// AUTHENTICATE response, IDLE's DONE). The line must not hold CR, LF or
+// NUL.
+func (p *Pending) Continue(ctx context.Context, line []byte) error {
+	for _, c := range line {
+		if c == '\r' || c == '\n' || c == 0 {
+			return errors.New("session: continuation line holds CR, LF or NUL")
+		}
+	}
+	s := p.s
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if err := s.Err(); err != nil {
+		return err
+	}
+	stop := context.AfterFunc(ctx, func() { s.conn.SetWriteDeadline(time.Unix(1, 0)) })
+	defer func() {
+		if !stop() {
+			s.conn.SetWriteDeadline(time.Time{})
+		}
+	}()
+	if p.name == "AUTHENTICATE" || p.cmd.Secret {
+		s.tr.line('C', []byte("***"))
+	} else {
+		s.tr.line('C', line)
+	}
+	s.bw.Write(line)
+	s.bw.WriteString("\r\n")
+	if err := s.bw.Flush(); err != nil {
+		s.abort(err)
+		return s.Err()
+	}
+	return nil
+}
+
+// Err returns the error that ended the session, or nil while it runs.
+func (s *Session) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// Close closes the connection without LOGOUT. Commands in flight end with
+// ErrClosed. No goroutine of the session is left when Close returns.
+func (s *Session) Close() error {
+	s.abortWith(ErrClosed)
+	if s.readerDone != nil {
+		<-s.readerDone
+		<-s.eventsDone
+	}
+	return nil
+}
+
+// Logout sends LOGOUT, reads the server's BYE and closes the connection.
+func (s *Session) Logout(ctx context.Context) error {
+	_, err := s.Run(ctx, &Command{Name: "LOGOUT"})
+	s.Close()
+	if errors.Is(err, ErrClosed) {
+		err = nil
+	}
+	return err
+}
+
+// abort ends the session after a connection-level failure.
+func (s *Session) abort(err error) {
+	s.abortWith(&AbortError{Err: err, History: s.tr.history()})
+}
+
+func (s *Session) abortWith(err error) {
+	s.mu.Lock()
+	if s.err != nil {
+		s.mu.Unlock()
+		return
+	}
+	s.err = err
+	pend := s.inflight
+	s.inflight = nil
+	s.state = StateLogout
+	close(s.changed)
+	s.changed = make(chan struct{})
+	s.eventsCond.Broadcast()
+	s.mu.Unlock()
+	s.conn.Close()
+	for _, p := range pend {
+		p.err = err
+		close(p.done)
+	}
+	if s.log != nil && !errors.Is(err, ErrClosed) {
+		s.log.Debug("imap session aborted", "err", err)
+	}
+}
+
+// finish ends p with its result (under no lock).
+func (s *Session) finish(p *Pending, r *Result, err error) {
+	s.mu.Lock()
+	for i, q := range s.inflight {
+		if q == p {
+			s.inflight = append(s.inflight[:i:i], s.inflight[i+1:]...)
+			break
+		}
+	}
+	close(s.changed)
+	s.changed = make(chan struct{})
+	s.armIdleTimeout()
+	s.mu.Unlock()
+	p.result, p.err = r, err
+	close(p.done)
+	if s.log != nil {
+		st := ""
+		if r != nil && r.Status != nil {
+			st = r.Status.Kind.String()
+		}
+		s.log.Debug("imap command done", "tag", p.tag, "command", p.name, "status", st, "elapsed", time.Since(p.start), "err", err)
+	}
+}
+
+// readLoop reads and routes every response until the session ends.
+func (s *Session) readLoop() {
+	defer close(s.readerDone)
+	for {
+		r, err := s.dec.Next()
+		if err != nil {
+			if s.Err() != nil {
+				return
+			}
+			var de *codec.DecodeError
+			if errors.As(err, &de) && !isTimeout(err) {
+				// One response could not be decoded; the stream is in step.
+				if s.log != nil {
+					s.log.Debug("imap undecodable response", "err", err)
+				}
+				continue
+			}
+			if isTimeout(err) {
+				s.mu.Lock()
+				waiting := len(s.inflight) > 0
+				s.mu.Unlock()
+				if !waiting {
+					s.conn.SetReadDeadline(time.Time{})
+					continue
+				}
+				err = fmt.Errorf("no response from the server in %v: %w", s.opts.IdleTimeout, err)
+			}
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			s.abort(err)
+			return
+		}
+		s.mu.Lock()
+		if s.opts.IdleTimeout > 0 && len(s.inflight) > 0 {
+			s.armIdleTimeout()
+		}
+		s.mu.Unlock()
+		if err := s.route(r); err != nil {
+			s.abort(err)
+			return
+		}
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+// route hands a response to its command, to the unsolicited stream, or
+// both. It returns an error for protocol violations that abort the session.
+func (s *Session) route(r codec.Response) error {
+	switch r := r.(type) {
+	case *codec.Continuation:
+		s.mu.Lock()
+		var target *Pending
+		if len(s.inflight) > 0 {
+			target = s.inflight[len(s.inflight)-1]
+			for _, p := range s.inflight {
+				if p.cmd.OnContinue != nil || p.name == "IDLE" || p.name == "AUTHENTICATE" {
+					target = p
+				}
+			}
+		}
+		s.mu.Unlock()
+		if target == nil {
+			return errors.New("unexpected continuation request")
+		}
+		select {
+		case target.cont <- append([]byte(nil), r.Text...):
+		default:
+			return errors.New("unexpected continuation request")
+		}
+		return nil
+	case *codec.Status:
+		if r.Tag != nil {
+			return s.complete(r)
+		}
+		return s.untaggedStatus(r)
+	case *codec.Capability:
+		s.mu.Lock()
+		s.setCaps(r.Caps)
+		s.mu.Unlock()
+	case *codec.Enabled:
+		for _, c := range r.Caps {
+			if strings.EqualFold(string(c), "UTF8=ACCEPT") || strings.EqualFold(string(c), "IMAP4REV2") {
+				s.mu.Lock()
+				s.utf8 = true
+				s.mu.Unlock()
+				s.wmu.Lock()
+				o := s.enc.Options()
+				o.UTF8 = true
+				s.enc.SetOptions(&o)
+				s.wmu.Unlock()
+			}
+		}
+	}
+	s.deliver(r)
+	return nil
+}
+
+// deliver gives an untagged data response to the oldest command that wants
+// it, else to the unsolicited stream. Mailbox-state responses (EXISTS,
+// EXPUNGE, RECENT, VANISHED) go to the stream in any case, so that a
+// mailbox tracker sees them all, in order.
+func (s *Session) deliver(r codec.Response) {
+	s.mu.Lock()
+	var target *Pending
+	for _, p := range s.inflight {
+		if p.wants(r) {
+			target = p
+			break
+		}
+	}
+	s.mu.Unlock()
+	taken := false
+	if target != nil {
+		taken = true
+		if target.cmd.OnData != nil {
+			target.cmd.OnData(r)
+		} else {
+			if target.result == nil {
+				target.result = &Result{Tag: target.tag}
+			}
+			target.result.Data = append(target.result.Data, codec.CloneResponse(r))
+		}
+	}
+	switch r.(type) {
+	case *codec.Exists, *codec.Expunge, *codec.Recent, *codec.Vanished:
+		taken = false
+	}
+	s.keep(r)
+	if !taken {
+		s.event(r)
+	}
+}
+
+// wants reports whether r belongs to p.
+func (p *Pending) wants(r codec.Response) bool {
+	if p.cmd.Want != nil {
+		return p.cmd.Want(r)
+	}
+	switch r := r.(type) {
+	case *codec.Capability:
+		return p.name == "CAPABILITY"
+	case *codec.Fetch:
+		switch p.name {
+		case "FETCH", "UID FETCH", "STORE", "UID STORE", "SELECT", "EXAMINE":
+			return true
+		}
+	case *codec.List:
+		return p.name == "LIST" || p.name == "LSUB"
+	case *codec.MailboxStatus:
+		return p.name == "STATUS" || p.name == "LIST"
+	case *codec.Search:
+		return p.name == "SEARCH" || p.name == "UID SEARCH"
+	case *codec.ESearch:
+		if r.Tag != nil {
+			return string(r.Tag) == p.tag
+		}
+		switch p.name {
+		case "SEARCH", "UID SEARCH", "ESEARCH", "SORT", "UID SORT":
+			return true
+		}
+	case *codec.Sort:
+		return p.name == "SORT" || p.name == "UID SORT"
+	case *codec.Thread:
+		return p.name == "THREAD" || p.name == "UID THREAD"
+	case *codec.Namespace:
+		return p.name == "NAMESPACE"
+	case *codec.Quota:
+		return p.name == "GETQUOTA" || p.name == "GETQUOTAROOT" || p.name == "SETQUOTA"
+	case *codec.QuotaRoot:
+		return p.name == "GETQUOTAROOT"
+	case *codec.ACL:
+		return p.name == "GETACL"
+	case *codec.ListRights:
+		return p.name == "LISTRIGHTS"
+	case *codec.MyRights:
+		return p.name == "MYRIGHTS"
+	case *codec.Annotation:
+		return p.name == "GETANNOTATION"
+	case *codec.Metadata:
+		return p.name == "GETMETADATA"
+	case *codec.ID:
+		return p.name == "ID"
+	case *codec.Enabled:
+		return p.name == "ENABLE"
+	case *codec.Flags, *codec.Exists, *codec.Recent:
+		return p.name == "SELECT" || p.name == "EXAMINE"
+	case *codec.Expunge:
+		switch p.name {
+		case "EXPUNGE", "UID EXPUNGE", "MOVE", "UID MOVE", "CLOSE":
+			return true
+		}
+	case *codec.Vanished:
+		switch p.name {
+		case "EXPUNGE", "UID EXPUNGE", "MOVE", "UID MOVE", "SELECT", "EXAMINE", "UID FETCH":
+			return true
+		}
+	case *codec.Status:
+		// Untagged OK/NO/BAD with a code during SELECT belong to it.
+		return p.name == "SELECT" || p.name == "EXAMINE"
+	}
+	return false
+}
+
+// untaggedStatus handles * OK, * NO, * BAD and * BYE.
+func (s *Session) untaggedStatus(r *codec.Status) error {
+	if r.Kind == codec.StatusBYE {
+		s.mu.Lock()
+		loggingOut := s.state == StateLogout
+		for _, p := range s.inflight {
+			loggingOut = loggingOut || p.name == "LOGOUT"
+		}
+		s.mu.Unlock()
+		s.keep(r)
+		s.event(r)
+		if !loggingOut {
+			return fmt.Errorf("server said BYE: %s", r.Text)
+		}
+		return nil
+	}
+	if c := r.Code; c != nil {
+		switch c.Kind {
+		case codec.CodeCapability:
+			s.mu.Lock()
+			s.setCaps(c.Caps)
+			s.mu.Unlock()
+		case codec.CodeReadOnly:
+			s.mu.Lock()
+			if s.state == StateSelected && s.readOnly {
+				selectRunning := false
+				for _, p := range s.inflight {
+					selectRunning = selectRunning || p.name == "SELECT" || p.name == "EXAMINE"
+				}
+				if !selectRunning {
+					s.roError = &ReadOnlyError{Mailbox: s.selected}
+				}
+			}
+			s.mu.Unlock()
+		}
+	}
+	s.deliver(r)
+	return nil
+}
+
+// keep stores r for Responses (imaplib's untagged_responses), bounded.
+func (s *Session) keep(r codec.Response) {
+	name := responseName(r)
+	if name == "" {
+		return
+	}
+	c := codec.CloneResponse(r)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := append(s.store[name], c)
+	if len(l) > 1000 {
+		l = l[len(l)-1000:]
+	}
+	s.store[name] = l
+	if st, ok := r.(*codec.Status); ok && st.Code != nil {
+		code := strings.ToUpper(string(st.Code.Name))
+		l := append(s.store[code], c)
+		if len(l) > 1000 {
+			l = l[len(l)-1000:]
+		}
+		s.store[code] = l
+	}
+}
+
+// Responses pops the untagged responses stored under name (imaplib's
+// response(code)): a response name such as "EXISTS", "FETCH" or "OK", or a
+// response code such as "READ-ONLY" or "ALERT".
+func (s *Session) Responses(name string) []codec.Response {
+	name = strings.ToUpper(name)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.store[name]
+	delete(s.store, name)
+	return l
+}
+
+// Recent returns pending RECENT data, or sends NOOP to prod the server and
+// returns what it brought (imaplib's recent()).
+func (s *Session) Recent(ctx context.Context) ([]codec.Response, error) {
+	if l := s.Responses("RECENT"); len(l) > 0 {
+		return l, nil
+	}
+	if _, err := s.Run(ctx, &Command{Name: "NOOP"}); err != nil {
+		return nil, err
+	}
+	return s.Responses("RECENT"), nil
+}
+
+func responseName(r codec.Response) string {
+	switch r := r.(type) {
+	case *codec.Status:
+		return r.Kind.String()
+	case *codec.Capability:
+		return "CAPABILITY"
+	case *codec.Enabled:
+		return "ENABLED"
+	case *codec.Flags:
+		return "FLAGS"
+	case *codec.Exists:
+		return "EXISTS"
+	case *codec.Recent:
+		return "RECENT"
+	case *codec.Expunge:
+		return "EXPUNGE"
+	case *codec.Fetch:
+		return "FETCH"
+	case *codec.List:
+		if r.LSUB {
+			return "LSUB"
+		}
+		return "LIST"
+	case *codec.MailboxStatus:
+		return "STATUS"
+	case *codec.Search:
+		return "SEARCH"
+	case *codec.ESearch:
+		return "ESEARCH"
+	case *codec.Sort:
+		return "SORT"
+	case *codec.Thread:
+		return "THREAD"
+	case *codec.Namespace:
+		return "NAMESPACE"
+	case *codec.Quota:
+		return "QUOTA"
+	case *codec.QuotaRoot:
+		return "QUOTAROOT"
+	case *codec.ACL:
+		return "ACL"
+	case *codec.ListRights:
+		return "LISTRIGHTS"
+	case *codec.MyRights:
+		return "MYRIGHTS"
+	case *codec.Annotation:
+		return "ANNOTATION"
+	case *codec.Metadata:
+		return "METADATA"
+	case *codec.ID:
+		return "ID"
+	case *codec.Vanished:
+		return "VANISHED"
+	case *codec.Unknown:
+		return strings.ToUpper(string(r.Name))
+	}
+	return ""
+}
+
+// complete handles a tagged status response.
+func (s *Session) complete(st *codec.Status) error {
+	tag := string(st.Tag)
+	s.mu.Lock()
+	var p *Pending
+	for _, q := range s.inflight {
+		if q.tag == tag {
+			p = q
+			break
+		}
+	}
+	s.mu.Unlock()
+	if p == nil {
+		return fmt.Errorf("tagged response for an unknown tag %q", tag)
+	}
+	r := p.result
+	if r == nil {
+		r = &Result{Tag: p.tag}
+	}
+	r.Status = codec.CloneResponse(st).(*codec.Status)
+	var err error
+	if st.Kind != codec.StatusOK {
+		err = &StatusError{Command: p.name, Status: r.Status}
+	}
+	s.transition(p, r.Status)
+	if st.Kind == codec.StatusOK && p.upgrade != nil {
+		if uerr := p.upgrade(); uerr != nil {
+			s.finish(p, r, uerr)
+			return fmt.Errorf("%s: %w", p.name, uerr)
+		}
+	}
+	s.finish(p, r, err)
+	return nil
+}
+
+// transition applies the state table's transitions for p's outcome.
+func (s *Session) transition(p *Pending, st *codec.Status) {
+	ok := st.Kind == codec.StatusOK
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	capCode := st.Code != nil && st.Code.Kind == codec.CodeCapability
+	if capCode {
+		s.setCaps(st.Code.Caps)
+	}
+	switch p.name {
+	case "LOGIN", "AUTHENTICATE":
+		if ok {
+			s.state = StateAuth
+			if !capCode {
+				s.capsStale = true
+			}
+		}
+	case "SELECT", "EXAMINE":
+		if ok {
+			s.state = StateSelected
+			s.readOnly = p.name == "SELECT"
+			ro := st.Code != nil && st.Code.Kind == codec.CodeReadOnly
+			if ro && p.name == "SELECT" {
+				s.roError = &ReadOnlyError{Mailbox: s.selected}
+			}
+		} else {
+			s.state = StateAuth
+		}
+	case "CLOSE", "UNSELECT":
+		s.state = StateAuth
+	case "LOGOUT":
+		s.state = StateLogout
+	case "UNAUTHENTICATE":
+		if ok {
+			s.state = StateNonAuth
+			s.capsStale = true
+		}
+	case "ENABLE":
+	}
+}
+
+// event queues r for OnUnsolicited.
+func (s *Session) event(r codec.Response) {
+	if s.opts.OnUnsolicited == nil {
+		return
+	}
+	c := codec.CloneResponse(r)
+	s.mu.Lock()
+	s.events = append(s.events, c)
+	s.eventsCond.Signal()
+	s.mu.Unlock()
+}
+
+// eventLoop calls OnUnsolicited in order on its own goroutine.
+func (s *Session) eventLoop() {
+	defer close(s.eventsDone)
+	for {
+		s.mu.Lock()
+		for len(s.events) == 0 && s.err == nil {
+			s.eventsCond.Wait()
+		}
+		if len(s.events) == 0 {
+			s.mu.Unlock()
+			return
+		}
+		r := s.events[0]
+		s.events[0] = nil
+		s.events = s.events[1:]
+		s.mu.Unlock()
+		s.opts.OnUnsolicited(r)
+	}
+}
+
+// sectionHandler streams FETCH bodies to the command that wants them.
+func (s *Session) sectionHandler(f *codec.Fetch, sec *codec.Section, r io.Reader) error {
+	s.mu.Lock()
+	var target *Pending
+	for _, p := range s.inflight {
+		if p.wants(f) {
+			target = p
+			break
+		}
+	}
+	s.mu.Unlock()
+	if target != nil && target.cmd.Sections != nil {
+		return target.cmd.Sections(f, sec, r)
+	}
+	// Nobody streams it: keep it when small (the decoder's default).
+	b, err := io.ReadAll(io.LimitReader(r, int64(wireMaxString(s.opts.Tokenizer))+1))
+	if err != nil {
+		return err
+	}
+	if len(b) > wireMaxString(s.opts.Tokenizer) {
+		return wire.ErrStringTooLarge
+	}
+	sec.Data = b
+	sec.Streamed = false
+	return nil
+}
+
+func wireMaxString(o *wire.Options) int {
+	if o != nil && o.MaxStringLiteral > 0 {
+		return o.MaxStringLiteral
+	}
+	return wire.DefaultMaxStringLiteral
+}
+
+// StartTLS upgrades the connection (RFC 9051 section 6.2.1). It refuses
+// when TLS is already on or the server lacks STARTTLS. Every byte received
+// before the handshake is thrown away, and the capabilities are asked for
+// again.
+func (s *Session) StartTLS(ctx context.Context, cfg *tls.Config) error {
+	s.mu.Lock()
+	on := s.tlsOn
+	s.mu.Unlock()
+	if on {
+		return errors.New("session: TLS is already on")
+	}
+	if !s.HasCap("STARTTLS") {
+		return errors.New("session: the server does not offer STARTTLS")
+	}
+	host := s.opts.ServerName
+	if cfg != nil && cfg.ServerName != "" {
+		host = cfg.ServerName
+	}
+	p, err := s.register(ctx, &Command{Name: "STARTTLS"})
+	if err != nil {
+		return err
+	}
+	p.upgrade = func() error {
+		raw := s.conn
+		tc, err := transport.StartTLS(ctx, raw, host, cfg)
+		if err != nil {
+			return err
+		}
+		if n := s.tok.Buffered(); n > 0 && s.log != nil {
+			s.log.Warn("imap: discarding bytes received after STARTTLS's OK (possible injection)", "bytes", n)
+		}
+		s.wmu.Lock()
+		s.conn = tc
+		s.tok.Reset(s.tr.reader(tc))
+		s.bw.Reset(s.tr.writer(tc))
+		s.wmu.Unlock()
+		s.mu.Lock()
+		s.tlsOn = true
+		s.caps = nil
+		s.capsStale = true
+		s.mu.Unlock()
+		return nil
+	}
+	if err := s.send(ctx, p, true); err != nil {
+		return err
+	}
+	if _, err := p.Wait(ctx); err != nil {
+		return err
+	}
+	_, err = s.Capabilities(ctx)
+	return err
+}

@@ -1,0 +1,192 @@
+package session
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"strconv"
+	"sync"
+
+	"github.com/imapkit/imapkit/wire"
+)
+
+// maxTraceLine is the longest line kept in the history ring; longer lines
+// are cut.
+const maxTraceLine = 240
+
+// tracer writes the raw trace and the slog records, and keeps the ring of
+// recent lines that abort errors carry (imaplib's _cmd_log). Server bytes
+// are assembled into lines as they are read; literal bodies are counted,
+// not copied, unless literals are traced.
+type tracer struct {
+	w        io.Writer
+	literals bool
+	log      *slog.Logger
+
+	mu    sync.Mutex
+	ring  [][]byte // recent lines, reused
+	next  int
+	count int
+
+	line_     []byte // the server line being assembled
+	litRemain int64  // bytes of a server literal still to come
+	litLen    int64
+	litBody   []byte // the literal's bytes when literals are traced
+}
+
+func newTracer(w io.Writer, literals bool, log *slog.Logger, history int) *tracer {
+	return &tracer{w: w, literals: literals, log: log, ring: make([][]byte, history)}
+}
+
+// reader returns r with the server side of the trace attached.
+func (t *tracer) reader(r io.Reader) io.Reader { return &traceReader{t: t, r: r} }
+
+// writer returns w: client lines are traced from the encoded commands.
+func (t *tracer) writer(w io.Writer) io.Writer { return w }
+
+type traceReader struct {
+	t *tracer
+	r io.Reader
+}
+
+func (tr *traceReader) Read(p []byte) (int, error) {
+	n, err := tr.r.Read(p)
+	if n > 0 {
+		tr.t.server(p[:n])
+	}
+	return n, err
+}
+
+// server consumes bytes read from the server.
+func (t *tracer) server(b []byte) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for len(b) > 0 {
+		if t.litRemain > 0 {
+			n := int64(len(b))
+			if n > t.litRemain {
+				n = t.litRemain
+			}
+			if t.literals && len(t.litBody) < 64<<10 {
+				t.litBody = append(t.litBody, b[:n]...)
+			}
+			t.litRemain -= n
+			b = b[n:]
+			if t.litRemain == 0 {
+				if t.literals {
+					t.line_ = append(t.line_, t.litBody...)
+					t.litBody = t.litBody[:0]
+				} else {
+					t.line_ = append(t.line_, '<')
+					t.line_ = strconv.AppendInt(t.line_, t.litLen, 10)
+					t.line_ = append(t.line_, " bytes>"...)
+				}
+			}
+			continue
+		}
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			if len(t.line_) < 64<<10 {
+				t.line_ = append(t.line_, b...)
+			}
+			return
+		}
+		if len(t.line_) < 64<<10 {
+			t.line_ = append(t.line_, b[:i+1]...)
+		}
+		b = b[i+1:]
+		line := bytes.TrimRight(t.line_, "\r\n")
+		if n, ok := literalSuffix(line); ok {
+			t.line_ = append(line, ' ')
+			t.litRemain, t.litLen = n, n
+			if n == 0 {
+				t.line_ = append(t.line_, "<0 bytes>"...)
+			}
+			continue
+		}
+		t.emitLocked('S', line)
+		t.line_ = t.line_[:0]
+	}
+}
+
+// literalSuffix reports a literal header {n}, {n+} or ~{n} at the end of b.
+func literalSuffix(b []byte) (int64, bool) {
+	if len(b) < 3 || b[len(b)-1] != '}' {
+		return 0, false
+	}
+	i := bytes.LastIndexByte(b, '{')
+	if i < 0 {
+		return 0, false
+	}
+	num := bytes.TrimSuffix(b[i+1:len(b)-1], []byte("+"))
+	n, err := strconv.ParseInt(string(num), 10, 64)
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	return n, true
+}
+
+// client traces an encoded command, redacted.
+func (t *tracer) client(c *wire.Command) {
+	if t.w == nil && t.log == nil && len(t.ring) == 0 {
+		return
+	}
+	red := c.AppendRedacted(nil)
+	for _, l := range bytes.Split(bytes.TrimRight(red, "\r\n"), []byte("\r\n")) {
+		t.line('C', l)
+	}
+}
+
+// clientSecret traces a command whose arguments are all secret.
+func (t *tracer) clientSecret(tag, name string) {
+	t.line('C', []byte(tag+" "+name+" ***"))
+}
+
+// line traces one line.
+func (t *tracer) line(dir byte, b []byte) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.emitLocked(dir, b)
+}
+
+func (t *tracer) emitLocked(dir byte, b []byte) {
+	if len(t.ring) > 0 {
+		slot := t.ring[t.next][:0]
+		slot = append(slot, dir, ':', ' ')
+		if len(b) > maxTraceLine {
+			slot = append(slot, b[:maxTraceLine]...)
+			slot = append(slot, "..."...)
+		} else {
+			slot = append(slot, b...)
+		}
+		t.ring[t.next] = slot
+		t.next = (t.next + 1) % len(t.ring)
+		t.count++
+	}
+	if t.w != nil {
+		var buf []byte
+		buf = append(buf, dir, ':', ' ')
+		buf = append(buf, b...)
+		buf = append(buf, '\n')
+		t.w.Write(buf)
+	}
+	if t.log != nil {
+		t.log.Debug("imap line", "dir", string(dir), "line", string(b))
+	}
+}
+
+// history returns the recent lines, oldest first.
+func (t *tracer) history() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := len(t.ring)
+	if t.count < n {
+		n = t.count
+	}
+	out := make([]string, 0, n)
+	for i := 0; i < n; i++ {
+		j := (t.next - n + i + len(t.ring)) % len(t.ring)
+		out = append(out, string(t.ring[j]))
+	}
+	return out
+}

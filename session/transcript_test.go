@@ -1,0 +1,428 @@
+package session_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/transport"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// script replays testdata/NAME.txt as the server over an in-memory pipe:
+// "S: x" is written, "C: x" must be what the client sends next, byte for
+// byte, and "SLEEP d" pauses. Deterministic tags (prefix "A") make the
+// client lines exact. It returns the client's end and a function that
+// waits for the server and reports mismatches.
+func script(t *testing.T, name string) (net.Conn, func() error) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", name+".txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, server := transport.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		defer server.Close()
+		r := bufio.NewReader(server)
+		for i, line := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
+			switch {
+			case line == "" || strings.HasPrefix(line, "#"):
+			case strings.HasPrefix(line, "S: "):
+				if _, err := io.WriteString(server, line[3:]+"\r\n"); err != nil {
+					done <- fmt.Errorf("line %d: write: %v", i+1, err)
+					return
+				}
+			case strings.HasPrefix(line, "C: "):
+				server.SetReadDeadline(time.Now().Add(2 * time.Second))
+				got, err := r.ReadString('\n')
+				if err != nil {
+					done <- fmt.Errorf("line %d: want %q, read error %v", i+1, line[3:], err)
+					return
+				}
+				if got != line[3:]+"\r\n" {
+					done <- fmt.Errorf("line %d: client sent %q; want %q", i+1, got, line[3:]+"\r\n")
+					return
+				}
+			case strings.HasPrefix(line, "SLEEP "):
+				d, _ := time.ParseDuration(line[6:])
+				time.Sleep(d)
+			default:
+				done <- fmt.Errorf("line %d: bad script line %q", i+1, line)
+				return
+			}
+		}
+		// The script is over: anything more from the client is an error.
+		server.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+		if extra, err := r.ReadString('\n'); err == nil {
+			done <- fmt.Errorf("client sent %q after the end of the script", extra)
+			return
+		}
+		done <- nil
+	}()
+	return client, func() error {
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(10 * time.Second):
+			return errors.New("script did not finish")
+		}
+	}
+}
+
+func open(t *testing.T, conn net.Conn, opts *session.Options) *session.Session {
+	t.Helper()
+	if opts == nil {
+		opts = &session.Options{}
+	}
+	opts.TagPrefix = "A"
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := session.Open(ctx, conn, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func ctx5(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func login(user, pass string) *session.Command {
+	return &session.Command{Name: "LOGIN", Args: func(e *wire.Encoder) { e.SP().AString(user).SP().Password(pass) }}
+}
+
+func sel(mbox string) *session.Command {
+	return &session.Command{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Mailbox(mbox) }}
+}
+
+func TestTranscriptLoginSelect(t *testing.T) {
+	conn, wait := script(t, "login_select")
+	var trace bytes.Buffer
+	s := open(t, conn, &session.Options{Trace: &trace})
+	ctx := ctx5(t)
+	if got := s.State(); got != session.StateNonAuth {
+		t.Fatalf("after greeting: state %v; want NONAUTH", got)
+	}
+	if s.ProtocolVersion() != "IMAP4rev1" || !s.HasCap("AUTH=PLAIN") {
+		t.Fatalf("caps %v version %q", s.Caps(), s.ProtocolVersion())
+	}
+	if _, err := s.Run(ctx, login("alice", "pa ss")); err != nil {
+		t.Fatal(err)
+	}
+	if s.State() != session.StateAuth {
+		t.Fatalf("after LOGIN: state %v; want AUTH", s.State())
+	}
+	if !s.HasCap("MOVE") || s.HasCap("AUTH=PLAIN") {
+		t.Fatalf("capabilities not refreshed after LOGIN: %v", s.Caps())
+	}
+	r, err := s.Run(ctx, sel("INBOX"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.State() != session.StateSelected {
+		t.Fatalf("after SELECT: %v", s.State())
+	}
+	var exists uint32
+	for _, d := range r.Data {
+		if e, ok := d.(*codec.Exists); ok {
+			exists = e.Count
+		}
+	}
+	if exists != 172 || len(r.Data) != 5 {
+		t.Fatalf("SELECT data: exists %d, %d responses; want 172, 5", exists, len(r.Data))
+	}
+	_, err = s.Run(ctx, sel("nosuch"))
+	var se *session.StatusError
+	if !errors.As(err, &se) || !errors.Is(err, session.ErrNo) || se.Code().Kind != codec.CodeNonExistent {
+		t.Fatalf("SELECT nosuch: err = %v; want a NO with NONEXISTENT", err)
+	}
+	if s.State() != session.StateAuth {
+		t.Fatalf("after a failed SELECT: state %v; want AUTH", s.State())
+	}
+	if _, err := s.Run(ctx, sel("INBOX")); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Run(ctx, &session.Command{Name: "CLOSE"})
+	if !errors.Is(err, session.ErrNo) || s.State() != session.StateAuth {
+		t.Fatalf("CLOSE: err %v, state %v; want NO and AUTH", err, s.State())
+	}
+	if err := s.Logout(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s.State() != session.StateLogout {
+		t.Fatalf("after LOGOUT: %v", s.State())
+	}
+	if err := wait(); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(trace.String(), "pa ss") || !strings.Contains(trace.String(), "C: A1 LOGIN alice ***") {
+		t.Fatalf("trace does not redact the password:\n%s", trace.String())
+	}
+}
+
+func TestTranscriptStateRefusedLocally(t *testing.T) {
+	conn, wait := script(t, "preauth")
+	s := open(t, conn, nil)
+	ctx := ctx5(t)
+	if s.State() != session.StateAuth {
+		t.Fatalf("PREAUTH: state %v; want AUTH", s.State())
+	}
+	if s.ProtocolVersion() != "IMAP4rev2" {
+		t.Fatalf("an IMAP4rev2-only server: version %q", s.ProtocolVersion())
+	}
+	_, err := s.Run(ctx, &session.Command{Name: "FETCH", Args: func(e *wire.Encoder) { e.SP().Raw("1 FLAGS") }})
+	var se *session.StateError
+	if !errors.As(err, &se) {
+		t.Fatalf("FETCH in AUTH: err = %v; want *StateError", err)
+	}
+	if want := "session: command FETCH illegal in state AUTH, only allowed in states SELECTED"; err.Error() != want {
+		t.Fatalf("error %q; want %q", err, want)
+	}
+	_, err = s.Run(ctx, login("a", "b"))
+	if !errors.As(err, &se) {
+		t.Fatalf("LOGIN in AUTH: err = %v; want *StateError", err)
+	}
+	// The script expects a FETCH to arrive: it must not. The script then
+	// reports the missing line as a read timeout.
+	if err := wait(); err == nil || !strings.Contains(err.Error(), "A1 FETCH") {
+		t.Fatalf("script: %v; want the FETCH never sent", err)
+	}
+}
+
+func TestTranscriptPipeline(t *testing.T) {
+	conn, wait := script(t, "pipeline")
+	var mu sync.Mutex
+	var events []string
+	s := open(t, conn, &session.Options{OnUnsolicited: func(r codec.Response) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch r := r.(type) {
+		case *codec.Exists:
+			events = append(events, fmt.Sprintf("EXISTS %d", r.Count))
+		case *codec.Expunge:
+			events = append(events, fmt.Sprintf("EXPUNGE %d", r.Seq))
+		default:
+			events = append(events, fmt.Sprintf("%T", r))
+		}
+	}})
+	ctx := ctx5(t)
+	if _, err := s.Run(ctx, sel("INBOX")); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := s.StartBatch(ctx, []*session.Command{
+		{Name: "UID FETCH", Args: func(e *wire.Encoder) { e.SP().SeqSet([]wire.SeqRange{{Start: 1, Stop: 0}}).SP().Raw("(FLAGS)") }},
+		{Name: "NOOP"},
+		{Name: "STATUS", Args: func(e *wire.Encoder) { e.SP().Mailbox("Archive").SP().Raw("(MESSAGES)") }},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range ps {
+		r, err := p.Wait(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var data []string
+		for _, d := range r.Data {
+			switch d := d.(type) {
+			case *codec.Fetch:
+				data = append(data, fmt.Sprintf("FETCH %d", d.UID))
+			case *codec.MailboxStatus:
+				data = append(data, fmt.Sprintf("STATUS %d", d.Messages))
+			default:
+				data = append(data, fmt.Sprintf("%T", d))
+			}
+		}
+		got = append(got, fmt.Sprintf("%s %s %v", r.Tag, r.Status.Text, data))
+	}
+	want := []string{"A2 FETCH done [FETCH 10 FETCH 11]", "A3 NOOP done []", "A4 STATUS done [STATUS 9]"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("results\n%v\nwant\n%v", got, want)
+	}
+	if err := wait(); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{"EXISTS 3", "EXISTS 4", "EXPUNGE 1"}; fmt.Sprint(events) != fmt.Sprint(want) {
+		t.Fatalf("unsolicited events %v; want %v", events, want)
+	}
+}
+
+func TestTranscriptLiteralRefused(t *testing.T) {
+	conn, wait := script(t, "literal_no")
+	s := open(t, conn, nil)
+	ctx := ctx5(t)
+	body := strings.Repeat("x", 5000)
+	_, err := s.Run(ctx, &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
+		e.SP().Mailbox("INBOX").SP().LiteralReader(int64(len(body)), strings.NewReader(body), false)
+	}})
+	var se *session.StatusError
+	if !errors.As(err, &se) || se.Code().Kind != codec.CodeOverQuota {
+		t.Fatalf("APPEND refused: err = %v; want NO [OVERQUOTA]", err)
+	}
+	r, err := s.Run(ctx, &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX").SP().Literal([]byte("abc")) }})
+	if err != nil || r.Status.Code.Kind != codec.CodeAppendUID {
+		t.Fatalf("APPEND: %v, %+v", err, r)
+	}
+	if _, err := s.Run(ctx, &session.Command{Name: "NOOP"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := wait(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTranscriptBye(t *testing.T) {
+	conn, wait := script(t, "bye")
+	s := open(t, conn, nil)
+	_, err := s.Run(ctx5(t), &session.Command{Name: "NOOP"})
+	var ae *session.AbortError
+	if !errors.Is(err, session.ErrAborted) || !errors.As(err, &ae) || !strings.Contains(err.Error(), "BYE") {
+		t.Fatalf("NOOP: err = %v; want an abort for BYE", err)
+	}
+	if len(ae.History) == 0 || !strings.Contains(strings.Join(ae.History, "\n"), "S: * BYE Server shutting down") {
+		t.Fatalf("abort history %q lacks the BYE", ae.History)
+	}
+	if _, err := s.Run(ctx5(t), &session.Command{Name: "NOOP"}); !errors.Is(err, session.ErrAborted) {
+		t.Fatalf("after abort: %v", err)
+	}
+	wait()
+}
+
+func TestTranscriptUnknownTag(t *testing.T) {
+	conn, wait := script(t, "unknown_tag")
+	s := open(t, conn, nil)
+	_, err := s.Run(ctx5(t), &session.Command{Name: "NOOP"})
+	if !errors.Is(err, session.ErrAborted) || !strings.Contains(err.Error(), "unknown tag") {
+		t.Fatalf("err = %v; want an abort for an unknown tag", err)
+	}
+	wait()
+}
+
+func TestTranscriptCancel(t *testing.T) {
+	conn, wait := script(t, "cancel")
+	s := open(t, conn, nil)
+	if _, err := s.Run(ctx5(t), sel("INBOX")); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := s.Run(short, &session.Command{Name: "UID FETCH", Args: func(e *wire.Encoder) { e.SP().Raw("1:* (UID)") }})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("cancelled command: err = %v; want context.DeadlineExceeded", err)
+	}
+	// The late answer is consumed in the background; the next command
+	// waits for it (NOOP may not overtake the pending UID FETCH's answer)
+	// and works.
+	if _, err := s.Run(ctx5(t), &session.Command{Name: "NOOP"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := wait(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTranscriptAuthenticateIdle(t *testing.T) {
+	conn, wait := script(t, "auth")
+	var trace bytes.Buffer
+	s := open(t, conn, &session.Options{Trace: &trace})
+	ctx := ctx5(t)
+	_, err := s.Run(ctx, &session.Command{Name: "AUTHENTICATE", Args: func(e *wire.Encoder) { e.SP().Atom("PLAIN") },
+		OnContinue: func(challenge []byte) ([]byte, error) {
+			return []byte(base64.StdEncoding.EncodeToString([]byte("\x00alice\x00secret"))), nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.State() != session.StateAuth || !s.HasCap("IDLE") {
+		t.Fatalf("after AUTHENTICATE: state %v caps %v", s.State(), s.Caps())
+	}
+	p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.Continuations():
+	case <-ctx.Done():
+		t.Fatal("no continuation for IDLE")
+	}
+	for len(s.Responses("EXISTS")) == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := p.Continue(ctx, []byte("DONE")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := wait(); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(trace.String(), "AGFsaWNl") {
+		t.Fatalf("trace shows the AUTHENTICATE payload:\n%s", trace.String())
+	}
+}
+
+func TestTranscriptReadOnly(t *testing.T) {
+	conn, wait := script(t, "readonly")
+	s := open(t, conn, nil)
+	ctx := ctx5(t)
+	if _, err := s.Run(ctx, sel("INBOX")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Run(ctx, &session.Command{Name: "NOOP"}); err != nil {
+		t.Fatal(err)
+	}
+	// The next command reports the condition.
+	_, err := s.Run(ctx, &session.Command{Name: "NOOP"})
+	if !errors.Is(err, session.ErrReadOnly) {
+		t.Fatalf("after [READ-ONLY]: err = %v; want ErrReadOnly", err)
+	}
+	// Selecting read-write again and getting READ-ONLY is reported too.
+	if _, err := s.Run(ctx, sel("INBOX")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Run(ctx, &session.Command{Name: "NOOP"}); !errors.Is(err, session.ErrReadOnly) {
+		t.Fatalf("SELECT answered READ-ONLY: err = %v; want ErrReadOnly", err)
+	}
+	wait()
+}
+
+// TestIdleTimeout: a server that never answers aborts the session after
+// IdleTimeout instead of hanging.
+func TestIdleTimeout(t *testing.T) {
+	client, server := transport.Pipe()
+	defer server.Close()
+	go io.WriteString(server, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+	go io.Copy(io.Discard, server)
+	s := open(t, client, &session.Options{IdleTimeout: 100 * time.Millisecond})
+	start := time.Now()
+	_, err := s.Run(ctx5(t), &session.Command{Name: "NOOP"})
+	if !errors.Is(err, session.ErrAborted) || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("err = %v; want an abort wrapping a deadline", err)
+	}
+	if time.Since(start) > 3*time.Second {
+		t.Fatalf("took %v", time.Since(start))
+	}
+}
