@@ -92,6 +92,7 @@ type Session struct {
 	utf8       bool
 	tlsOn      bool
 	store      map[string][]codec.Response
+	contTarget *Pending // the command sending a synchronizing literal
 	events     []codec.Response
 	eventsCond *sync.Cond
 
@@ -510,6 +511,19 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 	} else {
 		s.tr.client(wc)
 	}
+	if len(wc.Parts) > 1 {
+		// The "+" for this command's literals may arrive as soon as the
+		// first part is flushed: route it here, not to whatever command
+		// registered last.
+		s.mu.Lock()
+		s.contTarget = p
+		s.mu.Unlock()
+		defer func() {
+			s.mu.Lock()
+			s.contTarget = nil
+			s.mu.Unlock()
+		}()
+	}
 	if s.log != nil {
 		s.log.Debug("imap command", "tag", p.tag, "command", p.name)
 	}
@@ -747,6 +761,10 @@ func (s *Session) readLoop() {
 				err = fmt.Errorf("no response from the server in %v: %w", s.opts.IdleTimeout, err)
 			}
 			if err == io.EOF {
+				if s.State() == StateLogout {
+					s.abortWith(ErrClosed) // the server closed after LOGOUT
+					return
+				}
 				err = io.ErrUnexpectedEOF
 			}
 			s.abort(err)
@@ -775,14 +793,11 @@ func (s *Session) route(r codec.Response) error {
 	switch r := r.(type) {
 	case *codec.Continuation:
 		s.mu.Lock()
-		var target *Pending
-		if len(s.inflight) > 0 {
+		target := s.contTarget
+		if target == nil && len(s.inflight) > 0 {
+			// Continuation-driven commands (AUTHENTICATE, IDLE, or any
+			// with OnContinue) run alone; else the newest command.
 			target = s.inflight[len(s.inflight)-1]
-			for _, p := range s.inflight {
-				if p.cmd.OnContinue != nil || p.name == "IDLE" || p.name == "AUTHENTICATE" {
-					target = p
-				}
-			}
 		}
 		s.mu.Unlock()
 		if target == nil {
@@ -850,9 +865,13 @@ func (s *Session) deliver(r codec.Response) {
 	switch r.(type) {
 	case *codec.Exists, *codec.Expunge, *codec.Recent, *codec.Vanished:
 		taken = false
+	case *codec.Status:
+		if taken {
+			s.keep(r) // response codes stay available to Responses
+		}
 	}
-	s.keep(r)
 	if !taken {
+		s.keep(r)
 		s.event(r)
 	}
 }
@@ -967,7 +986,9 @@ func (s *Session) untaggedStatus(r *codec.Status) error {
 	return nil
 }
 
-// keep stores r for Responses (imaplib's untagged_responses), bounded.
+// keep stores r for Responses (imaplib's untagged_responses), bounded to
+// the last 1000 of each name. Data that a command took is in its Result
+// instead.
 func (s *Session) keep(r codec.Response) {
 	name := responseName(r)
 	if name == "" {

@@ -83,7 +83,7 @@ func script(t *testing.T, name string) (net.Conn, func() error) {
 	}
 }
 
-func open(t *testing.T, conn net.Conn, opts *session.Options) *session.Session {
+func openScripted(t *testing.T, conn net.Conn, opts *session.Options) *session.Session {
 	t.Helper()
 	if opts == nil {
 		opts = &session.Options{}
@@ -105,7 +105,7 @@ func ctx5(t *testing.T) context.Context {
 	return ctx
 }
 
-func login(user, pass string) *session.Command {
+func loginCommand(user, pass string) *session.Command {
 	return &session.Command{Name: "LOGIN", Args: func(e *wire.Encoder) { e.SP().AString(user).SP().Password(pass) }}
 }
 
@@ -116,7 +116,7 @@ func sel(mbox string) *session.Command {
 func TestTranscriptLoginSelect(t *testing.T) {
 	conn, wait := script(t, "login_select")
 	var trace bytes.Buffer
-	s := open(t, conn, &session.Options{Trace: &trace})
+	s := openScripted(t, conn, &session.Options{Trace: &trace})
 	ctx := ctx5(t)
 	if got := s.State(); got != session.StateNonAuth {
 		t.Fatalf("after greeting: state %v; want NONAUTH", got)
@@ -124,7 +124,7 @@ func TestTranscriptLoginSelect(t *testing.T) {
 	if s.ProtocolVersion() != "IMAP4rev1" || !s.HasCap("AUTH=PLAIN") {
 		t.Fatalf("caps %v version %q", s.Caps(), s.ProtocolVersion())
 	}
-	if _, err := s.Run(ctx, login("alice", "pa ss")); err != nil {
+	if _, err := s.Run(ctx, loginCommand("alice", "pa ss")); err != nil {
 		t.Fatal(err)
 	}
 	if s.State() != session.StateAuth {
@@ -180,7 +180,7 @@ func TestTranscriptLoginSelect(t *testing.T) {
 
 func TestTranscriptStateRefusedLocally(t *testing.T) {
 	conn, wait := script(t, "preauth")
-	s := open(t, conn, nil)
+	s := openScripted(t, conn, nil)
 	ctx := ctx5(t)
 	if s.State() != session.StateAuth {
 		t.Fatalf("PREAUTH: state %v; want AUTH", s.State())
@@ -196,7 +196,7 @@ func TestTranscriptStateRefusedLocally(t *testing.T) {
 	if want := "session: command FETCH illegal in state AUTH, only allowed in states SELECTED"; err.Error() != want {
 		t.Fatalf("error %q; want %q", err, want)
 	}
-	_, err = s.Run(ctx, login("a", "b"))
+	_, err = s.Run(ctx, loginCommand("a", "b"))
 	if !errors.As(err, &se) {
 		t.Fatalf("LOGIN in AUTH: err = %v; want *StateError", err)
 	}
@@ -211,7 +211,7 @@ func TestTranscriptPipeline(t *testing.T) {
 	conn, wait := script(t, "pipeline")
 	var mu sync.Mutex
 	var events []string
-	s := open(t, conn, &session.Options{OnUnsolicited: func(r codec.Response) {
+	s := openScripted(t, conn, &session.Options{OnUnsolicited: func(r codec.Response) {
 		mu.Lock()
 		defer mu.Unlock()
 		switch r := r.(type) {
@@ -271,7 +271,7 @@ func TestTranscriptPipeline(t *testing.T) {
 
 func TestTranscriptLiteralRefused(t *testing.T) {
 	conn, wait := script(t, "literal_no")
-	s := open(t, conn, nil)
+	s := openScripted(t, conn, nil)
 	ctx := ctx5(t)
 	body := strings.Repeat("x", 5000)
 	_, err := s.Run(ctx, &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
@@ -295,7 +295,7 @@ func TestTranscriptLiteralRefused(t *testing.T) {
 
 func TestTranscriptBye(t *testing.T) {
 	conn, wait := script(t, "bye")
-	s := open(t, conn, nil)
+	s := openScripted(t, conn, nil)
 	_, err := s.Run(ctx5(t), &session.Command{Name: "NOOP"})
 	var ae *session.AbortError
 	if !errors.Is(err, session.ErrAborted) || !errors.As(err, &ae) || !strings.Contains(err.Error(), "BYE") {
@@ -312,7 +312,7 @@ func TestTranscriptBye(t *testing.T) {
 
 func TestTranscriptUnknownTag(t *testing.T) {
 	conn, wait := script(t, "unknown_tag")
-	s := open(t, conn, nil)
+	s := openScripted(t, conn, nil)
 	_, err := s.Run(ctx5(t), &session.Command{Name: "NOOP"})
 	if !errors.Is(err, session.ErrAborted) || !strings.Contains(err.Error(), "unknown tag") {
 		t.Fatalf("err = %v; want an abort for an unknown tag", err)
@@ -322,7 +322,7 @@ func TestTranscriptUnknownTag(t *testing.T) {
 
 func TestTranscriptCancel(t *testing.T) {
 	conn, wait := script(t, "cancel")
-	s := open(t, conn, nil)
+	s := openScripted(t, conn, nil)
 	if _, err := s.Run(ctx5(t), sel("INBOX")); err != nil {
 		t.Fatal(err)
 	}
@@ -346,7 +346,7 @@ func TestTranscriptCancel(t *testing.T) {
 func TestTranscriptAuthenticateIdle(t *testing.T) {
 	conn, wait := script(t, "auth")
 	var trace bytes.Buffer
-	s := open(t, conn, &session.Options{Trace: &trace})
+	s := openScripted(t, conn, &session.Options{Trace: &trace})
 	ctx := ctx5(t)
 	_, err := s.Run(ctx, &session.Command{Name: "AUTHENTICATE", Args: func(e *wire.Encoder) { e.SP().Atom("PLAIN") },
 		OnContinue: func(challenge []byte) ([]byte, error) {
@@ -386,7 +386,7 @@ func TestTranscriptAuthenticateIdle(t *testing.T) {
 
 func TestTranscriptReadOnly(t *testing.T) {
 	conn, wait := script(t, "readonly")
-	s := open(t, conn, nil)
+	s := openScripted(t, conn, nil)
 	ctx := ctx5(t)
 	if _, err := s.Run(ctx, sel("INBOX")); err != nil {
 		t.Fatal(err)
@@ -416,7 +416,7 @@ func TestIdleTimeout(t *testing.T) {
 	defer server.Close()
 	go io.WriteString(server, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
 	go io.Copy(io.Discard, server)
-	s := open(t, client, &session.Options{IdleTimeout: 100 * time.Millisecond})
+	s := openScripted(t, client, &session.Options{IdleTimeout: 100 * time.Millisecond})
 	start := time.Now()
 	_, err := s.Run(ctx5(t), &session.Command{Name: "NOOP"})
 	if !errors.Is(err, session.ErrAborted) || !errors.Is(err, os.ErrDeadlineExceeded) {
