@@ -57,6 +57,14 @@ func script(t *testing.T, name string) (net.Conn, func() error) {
 					done <- fmt.Errorf("line %d: client sent %q; want %q", i+1, got, line[3:]+"\r\n")
 					return
 				}
+			case strings.HasPrefix(line, "QUIET "):
+				// Nothing may arrive from the client for this long.
+				d, _ := time.ParseDuration(line[6:])
+				server.SetReadDeadline(time.Now().Add(d))
+				if _, err := r.Peek(1); err == nil {
+					done <- fmt.Errorf("line %d: the client sent something during QUIET", i+1)
+					return
+				}
 			case strings.HasPrefix(line, "SLEEP "):
 				d, _ := time.ParseDuration(line[6:])
 				time.Sleep(d)
@@ -425,4 +433,97 @@ func TestIdleTimeout(t *testing.T) {
 	if time.Since(start) > 3*time.Second {
 		t.Fatalf("took %v", time.Since(start))
 	}
+}
+
+func TestTranscriptHandlerRunsCommand(t *testing.T) {
+	conn, wait := script(t, "handler_command")
+	var s *session.Session
+	var mu sync.Mutex
+	var events []string
+	handlerDone := make(chan error, 1)
+	s = openScripted(t, conn, &session.Options{OnUnsolicited: func(r codec.Response) {
+		mu.Lock()
+		switch r := r.(type) {
+		case *codec.Fetch:
+			events = append(events, fmt.Sprintf("FETCH %d", r.Seq))
+		case *codec.Expunge:
+			events = append(events, fmt.Sprintf("EXPUNGE %d", r.Seq))
+		case *codec.Exists:
+			events = append(events, fmt.Sprintf("EXISTS %d", r.Count))
+		}
+		mu.Unlock()
+		if e, ok := r.(*codec.Exists); ok && e.Count == 5 {
+			// A new message: fetch its UID from inside the handler.
+			res, err := s.Run(ctx5(t), &session.Command{Name: "UID FETCH", Args: func(e *wire.Encoder) { e.SP().Raw("5 (UID)") }})
+			if err == nil && res.Data[0].(*codec.Fetch).UID != 99 {
+				err = fmt.Errorf("handler's UID FETCH got %v", res.Data)
+			}
+			handlerDone <- err
+		}
+	}})
+	ctx := ctx5(t)
+	if _, err := s.Run(ctx, sel("INBOX")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Run(ctx, &session.Command{Name: "NOOP"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-handlerDone:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-ctx.Done():
+		t.Fatal("the handler's command deadlocked")
+	}
+	if err := wait(); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := "[FETCH 3 EXPUNGE 2 FETCH 2 EXISTS 5]"; fmt.Sprint(events) != want {
+		t.Fatalf("events %v; want %s", events, want)
+	}
+}
+
+func TestTranscriptSeqNumBarrier(t *testing.T) {
+	conn, wait := script(t, "seqnum_barrier")
+	s := openScripted(t, conn, nil)
+	ctx := ctx5(t)
+	if _, err := s.Run(ctx, sel("INBOX")); err != nil {
+		t.Fatal(err)
+	}
+	p1, err := s.Start(ctx, &session.Command{Name: "UID FETCH", Args: func(e *wire.Encoder) { e.SP().Raw("1:* (FLAGS)") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Start blocks until UID FETCH is done, then sends FETCH.
+	p2, err := s.Start(ctx, &session.Command{Name: "FETCH", Args: func(e *wire.Encoder) { e.SP().Raw("1 (FLAGS)") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p1.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p2.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := wait(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTranscriptCancelDuringLiteral(t *testing.T) {
+	conn, wait := script(t, "literal_cancel")
+	s := openScripted(t, conn, nil)
+	short, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err := s.Run(short, &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX").SP().Literal([]byte("abcd")) }})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v; want the deadline", err)
+	}
+	if !errors.Is(s.Err(), session.ErrAborted) {
+		t.Fatalf("session error %v; want an abort: the server waits for literal data", s.Err())
+	}
+	wait()
 }
