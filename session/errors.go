@@ -29,7 +29,7 @@ var (
 // program error. errors.Is(err, ErrNo) and errors.Is(err, ErrBad) tell them
 // apart; Status has the response code and text.
 type StatusError struct {
-	Command string       // the command's name, e.g. "SELECT"
+	Command string        // the command's name, e.g. "SELECT"
 	Status  *codec.Status // owned by the error
 }
 
