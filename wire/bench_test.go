@@ -125,3 +125,32 @@ func BenchmarkLiteralsBaseline(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkTokenizeFetchMetadataLines is BenchmarkTokenizeFetchMetadata
+// with AppendLine: one call per line into a reused slice.
+func BenchmarkTokenizeFetchMetadataLines(b *testing.B) {
+	data := corpus.FetchMetadata(10000)
+	src := &plainReader{bytes.NewReader(data)}
+	tk := wire.NewTokenizer(src, nil)
+	toks := make([]wire.Token, 0, 512)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	tokens := 0
+	for i := 0; i < b.N; i++ {
+		src.r.Reset(data)
+		tk.Reset(src)
+		for {
+			var err error
+			toks, err = tk.AppendLine(toks[:0])
+			tokens += len(toks)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(tokens)/float64(b.N), "tokens/op")
+}

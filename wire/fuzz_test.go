@@ -85,6 +85,18 @@ func FuzzTokenizer(f *testing.F) {
 		if (errWhole == nil) != (errSlow == nil) {
 			t.Fatalf("errors differ: %v vs %v", errWhole, errSlow)
 		}
+		// AppendLine gives the same tokens as Next.
+		opts := &wire.Options{MaxLineLength: 4096, MaxStringLiteral: 1024, MaxDepth: 16, MaxLiteral: 1 << 20, BufferSize: 64}
+		next, errNext := dump(wire.NewTokenizer(bytes.NewReader(in), opts))
+		lines, errLines := dumpLines(wire.NewTokenizer(bytes.NewReader(in), opts))
+		if len(next) != len(lines) || (errNext == nil) != (errLines == nil) {
+			t.Fatalf("Next gave %d tokens (%v), AppendLine %d (%v)", len(next), errNext, len(lines), errLines)
+		}
+		for i := range next {
+			if next[i] != lines[i] {
+				t.Fatalf("token %d: Next %q, AppendLine %q", i, next[i], lines[i])
+			}
+		}
 	})
 }
 

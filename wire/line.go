@@ -1,0 +1,134 @@
+package wire
+
+// AppendLine appends the tokens of the rest of the current line to dst, up
+// to and including the CRLF that ends it, and returns the extended slice.
+// Literals of up to MaxStringLiteral bytes are read whole: their tokens
+// (KindLiteral) hold the body in Bytes. After the header of a larger
+// literal AppendLine stops, with that token last and the literal open:
+// stream it with LiteralReader, then call AppendLine again to continue the
+// line.
+//
+// It is the fastest way to tokenize a stream (one call per line, 0
+// allocations once dst has grown), meant for proxies and tracers. Token
+// bytes are valid until the next line is read. On an error, dst holds the
+// tokens read before it, and calling again continues after them.
+func (t *Tokenizer) AppendLine(dst []Token) ([]Token, error) {
+	for {
+		if !t.litOpen && !t.lineEnded {
+			var done bool
+			dst, done = t.appendFast(dst)
+			if done {
+				return dst, nil
+			}
+		}
+		kind, err := t.next()
+		if err != nil {
+			return dst, err
+		}
+		tok := t.tok
+		if kind == KindLiteral {
+			if tok.Num > uint64(t.maxString) {
+				return append(dst, tok), nil
+			}
+			b, err := t.LiteralBytes()
+			if err != nil {
+				// Keep the header so that a retry finds the literal.
+				return append(dst, tok), err
+			}
+			tok.b = b
+		}
+		dst = append(dst, tok)
+		if kind == KindCRLF {
+			return dst, nil
+		}
+	}
+}
+
+// appendFast tokenizes what is in the buffer until it meets a token that is
+// not whole there, or that needs the general path. done reports the end of
+// the line.
+func (t *Tokenizer) appendFast(dst []Token) ([]Token, bool) {
+	buf := t.buf[:t.w]
+	r := t.r
+	maxEnd := t.lineStart + t.maxLine
+loop:
+	for r < len(buf) {
+		c := buf[r]
+		switch charClass[c] & clsKindMask {
+		case clsSpace:
+			i := r + 1
+			for i < len(buf) && buf[i] == ' ' {
+				i++
+			}
+			if i == len(buf) {
+				break loop
+			}
+			dst = append(dst, Token{Kind: KindSP})
+			r = i
+		case clsOpen:
+			if t.depth >= t.maxDepth {
+				break loop
+			}
+			t.depth++
+			dst = append(dst, Token{Kind: specialKind[c]})
+			r++
+		case clsClose:
+			if t.depth > 0 {
+				t.depth--
+			}
+			dst = append(dst, Token{Kind: specialKind[c]})
+			r++
+		case clsQuote:
+			i := r + 1
+			for i < len(buf) && charClass[buf[i]]&clsQuotedStop == 0 {
+				i++
+			}
+			if i == len(buf) || buf[i] != '"' || i+1 > maxEnd {
+				break loop
+			}
+			dst = append(dst, Token{Kind: KindQuoted, b: buf[r+1 : i : i]})
+			r = i + 1
+		case clsCR:
+			if r+1 >= len(buf) || buf[r+1] != '\n' {
+				break loop
+			}
+			dst = append(dst, Token{Kind: KindCRLF})
+			t.r = r + 2
+			t.lineEnded = true
+			t.depth = 0
+			return dst, true
+		case clsAtom:
+			i := r
+			all := uint8(clsDigit)
+			for i < len(buf) {
+				k := charClass[buf[i]]
+				if k&clsNext == 0 {
+					break
+				}
+				all &= k
+				i++
+			}
+			if i == len(buf) || i > maxEnd {
+				break loop
+			}
+			b := buf[r:i:i]
+			tok := Token{Kind: KindAtom, b: b}
+			switch {
+			case all != 0:
+				if v, ok := parseUint(b); ok {
+					tok.Kind, tok.Num = KindNumber, v
+				}
+			case i-r == 1 && (c == '*' || c == '+'):
+				tok.Kind = specialKind[c]
+			case i-r == 3 && isNIL(b):
+				tok.Kind = KindNIL
+			}
+			dst = append(dst, tok)
+			r = i
+		default:
+			break loop
+		}
+	}
+	t.r = r
+	return dst, false
+}
