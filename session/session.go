@@ -2,6 +2,7 @@ package session
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -98,6 +99,7 @@ type Session struct {
 
 	readerDone chan struct{}
 	eventsDone chan struct{}
+	inHandler  bool // OnUnsolicited is running
 }
 
 // Pending is a command in flight.
@@ -113,6 +115,15 @@ type Pending struct {
 	err     error
 	start   time.Time
 	upgrade func() error // run on the reader goroutine after a tagged OK
+
+	// What the command's arguments target, read from its encoded bytes:
+	// the message set of FETCH/STORE (to route pipelined FETCH responses)
+	// and the mailbox of SELECT/EXAMINE.
+	set       codec.SeqSet
+	hasSet    bool
+	uid       bool
+	mailbox   string
+	decodeErr error // a response meant for this command could not be decoded
 }
 
 // Tag returns the command's tag.
@@ -172,13 +183,11 @@ type Command struct {
 // asked for.
 func Open(ctx context.Context, conn net.Conn, opts *Options) (*Session, error) {
 	s := newSession(conn, opts)
-	stop := context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Unix(1, 0)) })
+	release := deadlineWhile(ctx, conn.SetReadDeadline)
 	g, err := s.dec.Next()
-	if !stop() {
-		conn.SetReadDeadline(time.Time{})
-		if err == nil {
-			err = ctx.Err()
-		}
+	release()
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
 	}
 	if err != nil {
 		conn.Close()
@@ -333,6 +342,24 @@ func (s *Session) setCaps(caps []codec.Bytes) {
 	s.wmu.Unlock()
 }
 
+// deadlineWhile makes set(past) interrupt the connection when ctx ends
+// before release is called; release undoes it. Unlike a bare
+// context.AfterFunc, release waits for a running interruption to finish, so
+// that no deadline in the past is left behind on the connection.
+func deadlineWhile(ctx context.Context, set func(time.Time) error) (release func()) {
+	fired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		set(time.Unix(1, 0))
+		close(fired)
+	})
+	return func() {
+		if !stop() {
+			<-fired
+			set(time.Time{})
+		}
+	}
+}
+
 // nextTag returns a new tag (under mu).
 func (s *Session) nextTag() string {
 	s.tagN++
@@ -371,14 +398,6 @@ func (s *Session) StartBatch(ctx context.Context, cmds []*Command) ([]*Pending, 
 
 func (s *Session) start(ctx context.Context, cmds []*Command) ([]*Pending, error) {
 	ps := make([]*Pending, 0, len(cmds))
-	s.mu.Lock()
-	s.wwaiters++
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		s.wwaiters--
-		s.mu.Unlock()
-	}()
 	for i, cmd := range cmds {
 		p, err := s.register(ctx, cmd)
 		if err != nil {
@@ -404,6 +423,9 @@ func (s *Session) register(ctx context.Context, cmd *Command) (*Pending, error) 
 	info, known := lookup(name)
 	if !known {
 		info = commandInfo{allowed: anyState, alone: true}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err // nothing was sent
 	}
 	s.mu.Lock()
 	for {
@@ -483,8 +505,14 @@ func (s *Session) armIdleTimeout() {
 // out aborts the session: the connection can no longer be trusted to be in
 // step.
 func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
+	s.mu.Lock()
+	s.wwaiters++
+	s.mu.Unlock()
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
+	s.mu.Lock()
+	s.wwaiters--
+	s.mu.Unlock()
 	e := s.enc.Begin(p.tag).SP()
 	for i, w := range strings.Fields(p.name) {
 		if i > 0 {
@@ -500,12 +528,8 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 		s.finish(p, nil, err)
 		return err
 	}
-	stop := context.AfterFunc(ctx, func() { s.conn.SetWriteDeadline(time.Unix(1, 0)) })
-	defer func() {
-		if !stop() {
-			s.conn.SetWriteDeadline(time.Time{})
-		}
-	}()
+	p.noteTarget(wc.Parts[0].Data)
+	defer deadlineWhile(ctx, s.conn.SetWriteDeadline)()
 	if p.cmd.Secret {
 		s.tr.clientSecret(p.tag, p.name)
 	} else {
@@ -528,7 +552,7 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 		s.log.Debug("imap command", "tag", p.tag, "command", p.name)
 	}
 	_, err = wc.WriteTo(s.bw, func() error { return s.waitLiteral(ctx, p) })
-	if err == nil && (last || s.shouldFlush()) {
+	if err == nil && last && s.shouldFlush() {
 		err = s.bw.Flush()
 	}
 	if err != nil {
@@ -549,11 +573,59 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 
 var errCommandDone = errors.New("session: command ended before its literal was sent")
 
-// shouldFlush reports whether no other command is about to be written.
+// noteTarget reads the message set or mailbox the command targets from its
+// first encoded part: "TAG NAME ARG ...".
+func (p *Pending) noteTarget(data []byte) {
+	if len(data) < len(p.tag)+1+len(p.name) {
+		return
+	}
+	rest := data[len(p.tag)+1+len(p.name):]
+	if len(rest) == 0 || rest[0] != ' ' {
+		return
+	}
+	rest = rest[1:]
+	switch p.name {
+	case "FETCH", "STORE", "UID FETCH", "UID STORE":
+		end := bytes.IndexAny(rest, " \r")
+		if end < 0 {
+			return
+		}
+		if err := p.set.ParseInto(rest[:end]); err == nil {
+			p.hasSet = true
+			p.uid = strings.HasPrefix(p.name, "UID ")
+		}
+	case "SELECT", "EXAMINE":
+		switch {
+		case len(rest) > 0 && rest[0] == '"':
+			var b []byte
+			for i := 1; i < len(rest); i++ {
+				c := rest[i]
+				if c == '\\' && i+1 < len(rest) {
+					i++
+					b = append(b, rest[i])
+					continue
+				}
+				if c == '"' {
+					p.mailbox = codec.DecodeMailboxLenient(b)
+					return
+				}
+				b = append(b, c)
+			}
+		case len(rest) > 0 && rest[0] != '{' && rest[0] != '~':
+			end := bytes.IndexAny(rest, " \r")
+			if end > 0 {
+				p.mailbox = codec.DecodeMailboxLenient(rest[:end])
+			}
+		}
+	}
+}
+
+// shouldFlush reports whether no other command is about to be written:
+// when one is, its writer flushes both.
 func (s *Session) shouldFlush() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.wwaiters <= 1
+	return s.wwaiters == 0
 }
 
 // flush writes what is buffered.
@@ -632,12 +704,7 @@ func (p *Pending) Continue(ctx context.Context, line []byte) error {
 	if err := s.Err(); err != nil {
 		return err
 	}
-	stop := context.AfterFunc(ctx, func() { s.conn.SetWriteDeadline(time.Unix(1, 0)) })
-	defer func() {
-		if !stop() {
-			s.conn.SetWriteDeadline(time.Time{})
-		}
-	}()
+	defer deadlineWhile(ctx, s.conn.SetWriteDeadline)()
 	if p.name == "AUTHENTICATE" || p.cmd.Secret {
 		s.tr.line('C', []byte("***"))
 	} else {
@@ -661,11 +728,19 @@ func (s *Session) Err() error {
 
 // Close closes the connection without LOGOUT. Commands in flight end with
 // ErrClosed. No goroutine of the session is left when Close returns.
+//
+// Close called from OnUnsolicited (or while it runs) does not wait for the
+// handler to return; the handler's goroutine ends right after it.
 func (s *Session) Close() error {
 	s.abortWith(ErrClosed)
 	if s.readerDone != nil {
 		<-s.readerDone
-		<-s.eventsDone
+		s.mu.Lock()
+		inHandler := s.inHandler
+		s.mu.Unlock()
+		if !inHandler {
+			<-s.eventsDone
+		}
 	}
 	return nil
 }
@@ -744,10 +819,13 @@ func (s *Session) readLoop() {
 			}
 			var de *codec.DecodeError
 			if errors.As(err, &de) && !isTimeout(err) {
-				// One response could not be decoded; the stream is in step.
+				// One response could not be decoded; the stream is in
+				// step. The command it was probably meant for fails, so
+				// that missing data is never silent.
 				if s.log != nil {
 					s.log.Debug("imap undecodable response", "err", err)
 				}
+				s.blame(de)
 				continue
 			}
 			if isTimeout(err) {
@@ -782,6 +860,28 @@ func (s *Session) readLoop() {
 	}
 }
 
+// blame attaches an undecodable response to the command it was most likely
+// meant for: the oldest that wants responses of its name, else the oldest.
+func (s *Session) blame(de *codec.DecodeError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var target *Pending
+	for _, p := range s.inflight {
+		if de.Name == "FETCH" && !p.wants(&codec.Fetch{}) {
+			continue
+		}
+		target = p
+		break
+	}
+	if target == nil && len(s.inflight) > 0 {
+		target = s.inflight[0]
+	}
+	if target != nil && target.decodeErr == nil {
+		target.decodeErr = de
+	}
+}
+
+// isTimeout reports a read or write deadline.
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
@@ -842,13 +942,7 @@ func (s *Session) route(r codec.Response) error {
 // mailbox tracker sees them all, in order.
 func (s *Session) deliver(r codec.Response) {
 	s.mu.Lock()
-	var target *Pending
-	for _, p := range s.inflight {
-		if p.wants(r) {
-			target = p
-			break
-		}
-	}
+	target := s.targetLocked(r)
 	s.mu.Unlock()
 	taken := false
 	if target != nil {
@@ -874,6 +968,45 @@ func (s *Session) deliver(r codec.Response) {
 		s.keep(r)
 		s.event(r)
 	}
+}
+
+// targetLocked finds the command r belongs to (under mu): the oldest that
+// wants it, except for FETCH responses, which go to the command whose
+// message set holds the message (pipelined FETCHes are answered
+// interleaved); a FETCH for a message no such command asked for is
+// unsolicited (a flag change by another client).
+func (s *Session) targetLocked(r codec.Response) *Pending {
+	f, isFetch := r.(*codec.Fetch)
+	var first *Pending
+	for _, p := range s.inflight {
+		if !p.wants(r) {
+			continue
+		}
+		if !isFetch {
+			return p
+		}
+		if !p.hasSet {
+			if first == nil {
+				first = p
+			}
+			continue
+		}
+		n := f.Seq
+		if p.uid {
+			if f.Has&codec.FetchUID == 0 {
+				// Not decoded yet (a streamed body comes first): best guess.
+				if first == nil {
+					first = p
+				}
+				continue
+			}
+			n = f.UID
+		}
+		if p.set.Contains(n) {
+			return p
+		}
+	}
+	return first
 }
 
 // wants reports whether r belongs to p.
@@ -1118,6 +1251,8 @@ func (s *Session) complete(st *codec.Status) error {
 	var err error
 	if st.Kind != codec.StatusOK {
 		err = &StatusError{Command: p.name, Status: r.Status}
+	} else if p.decodeErr != nil {
+		err = fmt.Errorf("session: %s: part of the answer could not be decoded: %w", p.name, p.decodeErr)
 	}
 	s.transition(p, r.Status)
 	if st.Kind == codec.StatusOK && p.upgrade != nil {
@@ -1150,6 +1285,7 @@ func (s *Session) transition(p *Pending, st *codec.Status) {
 	case "SELECT", "EXAMINE":
 		if ok {
 			s.state = StateSelected
+			s.selected = p.mailbox
 			s.readOnly = p.name == "SELECT"
 			ro := st.Code != nil && st.Code.Kind == codec.CodeReadOnly
 			if ro && p.name == "SELECT" {
@@ -1198,21 +1334,19 @@ func (s *Session) eventLoop() {
 		r := s.events[0]
 		s.events[0] = nil
 		s.events = s.events[1:]
+		s.inHandler = true
 		s.mu.Unlock()
 		s.opts.OnUnsolicited(r)
+		s.mu.Lock()
+		s.inHandler = false
+		s.mu.Unlock()
 	}
 }
 
 // sectionHandler streams FETCH bodies to the command that wants them.
 func (s *Session) sectionHandler(f *codec.Fetch, sec *codec.Section, r io.Reader) error {
 	s.mu.Lock()
-	var target *Pending
-	for _, p := range s.inflight {
-		if p.wants(f) {
-			target = p
-			break
-		}
-	}
+	target := s.targetLocked(f)
 	s.mu.Unlock()
 	if target != nil && target.cmd.Sections != nil {
 		return target.cmd.Sections(f, sec, r)

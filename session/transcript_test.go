@@ -455,7 +455,7 @@ func TestTranscriptHandlerRunsCommand(t *testing.T) {
 		if e, ok := r.(*codec.Exists); ok && e.Count == 5 {
 			// A new message: fetch its UID from inside the handler.
 			res, err := s.Run(ctx5(t), &session.Command{Name: "UID FETCH", Args: func(e *wire.Encoder) { e.SP().Raw("5 (UID)") }})
-			if err == nil && res.Data[0].(*codec.Fetch).UID != 99 {
+			if err == nil && (len(res.Data) != 1 || res.Data[0].(*codec.Fetch).UID != 5) {
 				err = fmt.Errorf("handler's UID FETCH got %v", res.Data)
 			}
 			handlerDone <- err
