@@ -18,6 +18,9 @@ func (e *DateError) Error() string {
 	return "codec: invalid date " + strconv.Quote(e.Input) + " at offset " + strconv.Itoa(e.Offset) + ": " + e.Reason
 }
 
+// dateErr returns a *DateError for b. It is kept out of line so that the
+// parsers stay small.
+//
 //go:noinline
 func dateErr(b []byte, off int, reason string) error {
 	if len(b) > 64 {
@@ -118,8 +121,8 @@ func digits2(b []byte, i int) int {
 // fixed, so the input is read by position in one pass. Second 60 (a leap
 // second) is accepted and becomes the first second of the next minute.
 // The result is in a fixed zone of the given offset (time.UTC for +0000);
-// these locations are cached, so the call does not allocate. Errors are of
-// type *DateError.
+// these locations are cached (for offsets under 24 hours), so the call
+// does not allocate. Errors are of type *DateError.
 func ParseInternalDate(b []byte) (time.Time, error) {
 	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' {
 		b = b[1 : len(b)-1]
@@ -263,14 +266,11 @@ func namedZone(w []byte) *time.Location {
 func isAlpha(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 
 // skipCFWS skips white space (SP, HTAB, CR, LF) and comments from b[i:]
-// and returns the new offset. The common case, at most one space before a
-// token, is inlined.
+// and returns the new offset. The common case, one space before a token,
+// is inlined.
 func skipCFWS(b []byte, i int) int {
-	if i < len(b) && b[i] == ' ' {
-		i++
-	}
-	if i < len(b) && b[i] > ' ' && b[i] != '(' {
-		return i
+	if i+1 < len(b) && b[i] == ' ' && b[i+1] > ' ' && b[i+1] != '(' {
+		return i + 1
 	}
 	return skipCFWSSlow(b, i)
 }
@@ -508,8 +508,9 @@ func mkTime(year int, month time.Month, day, h, m, s, off int, loc *time.Locatio
 //   - the asctime form "Wed Jul 17 02:23:25 1996" (with optional zone).
 //
 // It makes one pass without trying layouts and does not allocate unless it
-// fails. Numeric offsets give an unnamed fixed zone (time.UTC for +0000),
-// named zones a fixed zone of that name. Errors are of type *DateError.
+// fails (or meets a zone offset of 24 hours or more). Numeric offsets give
+// an unnamed fixed zone (time.UTC for +0000), named zones a fixed zone of
+// that name. Errors are of type *DateError.
 func ParseMessageDate(b []byte) (time.Time, error) {
 	var (
 		day, year, h, m, s, n int

@@ -115,6 +115,14 @@ func (d *Decoder) Next() (Response, error) {
 // isIOError reports errors that come from the reader rather than from the
 // bytes: those leave the response unfinished rather than malformed.
 func isIOError(err error) bool {
+	// The common cases without errors.As, which allocates.
+	switch err.(type) {
+	case *wire.SyntaxError, *wire.LimitError, errSyntax, *handlerError:
+		return false
+	}
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return true
+	}
 	var se *wire.SyntaxError
 	var le *wire.LimitError
 	var ce errSyntax

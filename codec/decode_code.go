@@ -48,8 +48,16 @@ func (d *Decoder) respCode() (*Code, error) {
 			return nil, err
 		} else if more {
 			err := d.list(false, func() error {
-				cs, err := d.astring()
-				charsets = append(charsets, cs)
+				// astring without literals: a code stays on one line.
+				var cs []byte
+				c, err := t.Peek()
+				if err == nil && c == '{' {
+					return errSyntax("literal inside a response code")
+				}
+				if err == nil {
+					cs, err = t.AString()
+				}
+				charsets = append(charsets, Bytes(cs))
 				return err
 			})
 			if err != nil {
@@ -187,9 +195,9 @@ func (d *Decoder) rawCodeArgs() (Bytes, error) {
 		case wire.KindRParen, wire.KindRBracket:
 			depth--
 		case wire.KindLiteral:
-			if _, err := t.LiteralBytes(); err != nil {
-				return nil, err
-			}
+			// RFC 9051 allows no literal in a response code: this is
+			// text that begins with '['.
+			return nil, errSyntax("literal inside a response code")
 		}
 	}
 }

@@ -376,6 +376,9 @@ func (d *Decoder) threadList() (*ThreadNode, error) {
 			if err != nil {
 				return nil, err
 			}
+			if n == 0 {
+				return nil, errSyntax("thread member 0 is not a message number")
+			}
 			node := &ThreadNode{Num: n}
 			if root == nil {
 				root = node

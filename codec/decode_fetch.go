@@ -421,5 +421,3 @@ func (d *Decoder) binarySize(f *Fetch) error {
 	f.BinarySizes = append(f.BinarySizes, bs)
 	return nil
 }
-
-

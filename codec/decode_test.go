@@ -220,6 +220,11 @@ func TestDecodeFetchQuirks(t *testing.T) {
 	if f.RFC822Size != -1 || f.ModSeq != 0 || f.UID != 5 {
 		t.Fatalf("got size %d modseq %d uid %d; want -1 0 5", f.RFC822Size, f.ModSeq, f.UID)
 	}
+	// 163.com: unescaped quotes inside a quoted string, even with spaces.
+	f = decodeOne(t, "* 2 FETCH (BODYSTRUCTURE (\"application\" \"pdf\" (\"name\" \"Fw: \"Q3 plan\" draft.pdf\") NIL NIL \"base64\" 1200 NIL NIL NIL NIL))\r\n").(*codec.Fetch)
+	if got := string(f.BodyStructure.Params[0].Value); got != `Fw: "Q3 plan" draft.pdf` {
+		t.Fatalf("repaired name %q", got)
+	}
 }
 
 // TestDecodeStaysInSync: a response that cannot be decoded is a typed

@@ -35,8 +35,8 @@ const encMaxQuoted = 1024
 //     COPYUID, where the order pairs source and destination UIDs and is
 //     kept.
 //   - FETCH attributes are written in a fixed order: UID, FLAGS,
-//     INTERNALDATE, RFC822.SIZE, ENVELOPE, BODYSTRUCTURE (or BODY when the
-//     top-level BodyStructure is not Extended), MODSEQ, EMAILID, THREADID,
+//     INTERNALDATE, RFC822.SIZE, ENVELOPE, BODYSTRUCTURE (BODY unless every
+//     part of the BodyStructure is Extended), MODSEQ, EMAILID, THREADID,
 //     SAVEDATE, PREVIEW, X-GM-MSGID, X-GM-THRID, X-GM-LABELS, the sections,
 //     BINARY.SIZE and the unknown attributes. A section whose body went to
 //     a SectionHandler (Streamed) is written with a NIL body: the decoder
@@ -558,8 +558,11 @@ func encMailboxStatus(dst []byte, r *MailboxStatus) []byte {
 		dst = append(dst, ')')
 	}
 	for _, u := range r.Unknown {
-		item("")
-		dst = append(dst[:len(dst)-1], u.Tag...)
+		if sep {
+			dst = append(dst, ' ')
+		}
+		sep = true
+		dst = append(dst, u.Tag...)
 		dst = append(dst, ' ')
 		dst = append(dst, u.Value...)
 	}
@@ -604,12 +607,14 @@ func encESearch(dst []byte, r *ESearch) []byte {
 
 // encThread appends one thread: "(" members ")". A chain of single
 // replies is written flat ("(1 2 3)"); a node with several replies, or a
-// reply without a number, has each reply in its own parentheses.
+// placeholder reply (Num 0), has each reply in its own parentheses.
 func encThread(dst []byte, n *ThreadNode) []byte {
 	dst = append(dst, '(')
 	for {
-		if n.Num == 0 {
-			// A placeholder parent: only its children are written.
+		if n.Num == 0 && encHasChild(n.Children) {
+			// A placeholder parent: only its children are written. (A
+			// childless node 0, which a placeholder never is, is written
+			// as the number 0.)
 			for _, c := range n.Children {
 				if c != nil {
 					dst = encThread(dst, c)
@@ -619,9 +624,9 @@ func encThread(dst []byte, n *ThreadNode) []byte {
 		}
 		dst = strconv.AppendUint(dst, uint64(n.Num), 10)
 		kids := n.Children
-		if len(kids) == 1 && kids[0] != nil && kids[0].Num != 0 {
+		if only := encOnlyChild(kids); only != nil && only.Num != 0 {
 			dst = append(dst, ' ')
-			n = kids[0]
+			n = only
 			continue
 		}
 		first := true
@@ -638,6 +643,31 @@ func encThread(dst []byte, n *ThreadNode) []byte {
 		break
 	}
 	return append(dst, ')')
+}
+
+// encHasChild reports whether kids holds a non-nil node.
+func encHasChild(kids []*ThreadNode) bool {
+	for _, k := range kids {
+		if k != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// encOnlyChild returns the one non-nil node of kids, or nil when there
+// are none or several.
+func encOnlyChild(kids []*ThreadNode) *ThreadNode {
+	var only *ThreadNode
+	for _, k := range kids {
+		if k != nil {
+			if only != nil {
+				return nil
+			}
+			only = k
+		}
+	}
+	return only
 }
 
 // encNamespaces appends one namespace list of a NAMESPACE response: NIL
@@ -697,7 +727,7 @@ func encFetch(dst []byte, f *Fetch) []byte {
 		dst = appendEnvelope(dst, f.Envelope)
 	}
 	if f.Has&FetchBodyStructure != 0 {
-		if f.BodyStructure == nil || f.BodyStructure.Extended {
+		if encAllExtended(f.BodyStructure) {
 			att("BODYSTRUCTURE ")
 		} else {
 			att("BODY ")
@@ -796,6 +826,25 @@ var encFetchNames = [...]string{
 	"UID", "BODY", "FLAGS", "MODSEQ", "RFC822", "EMAILID", "PREVIEW", "ENVELOPE",
 	"THREADID", "SAVEDATE", "X-GM-MSGID", "X-GM-THRID", "RFC822.SIZE", "RFC822.TEXT",
 	"X-GM-LABELS", "INTERNALDATE", "BODYSTRUCTURE", "RFC822.HEADER",
+}
+
+// encAllExtended reports whether every part of b carries extension data
+// (Extended), which is how a BODYSTRUCTURE decodes; a BODY decodes with
+// Extended set only on the parts that had extension data. nil counts as
+// extended, so that a NIL body is written as BODYSTRUCTURE NIL.
+func encAllExtended(b *BodyStructure) bool {
+	if b == nil {
+		return true
+	}
+	if !b.Extended {
+		return false
+	}
+	for _, c := range b.Children {
+		if c != nil && !encAllExtended(c) {
+			return false
+		}
+	}
+	return b.Body == nil || encAllExtended(b.Body)
 }
 
 // encPart appends section part numbers joined by dots.

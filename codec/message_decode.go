@@ -28,9 +28,13 @@ type msgArena struct {
 	unesc  []byte           // repaired quoted strings that held escapes
 }
 
-// msgArenaKeep bounds, in elements, what a reset keeps of each slice: a
-// single huge response does not pin its memory for the decoder's lifetime.
-const msgArenaKeep = 1 << 12
+// A reset keeps at most msgArenaKeep elements of each slice and
+// msgSlabKeep chunks of each slab (about 2,800 values): a single huge
+// response does not pin its memory for the decoder's lifetime.
+const (
+	msgArenaKeep = 1 << 14
+	msgSlabKeep  = 16
+)
 
 // reset makes the arena reuse its memory. Everything handed out before
 // becomes invalid.
@@ -47,7 +51,7 @@ func (a *msgArena) reset() {
 }
 
 func msgKeep[T any](s []T) []T {
-	if cap(s) > msgArenaKeep*16 {
+	if cap(s) > msgArenaKeep {
 		return nil
 	}
 	return s[:0]
@@ -84,8 +88,9 @@ func (s *msgSlab[T]) get() *T {
 }
 
 func (s *msgSlab[T]) reset() {
-	if len(s.chunks) > msgArenaKeep/256+4 {
-		s.chunks = s.chunks[:msgArenaKeep/256+4]
+	if len(s.chunks) > msgSlabKeep {
+		clear(s.chunks[msgSlabKeep:])
+		s.chunks = s.chunks[:msgSlabKeep]
 	}
 	s.i, s.n = 0, 0
 }
@@ -116,9 +121,11 @@ func (d *Decoder) readEnvelope() (*Envelope, error) {
 }
 
 // readBodyStructure decodes a BODYSTRUCTURE (extended) or a BODY; the
-// tokenizer is at its "(". Extension data is decoded in either case, and
-// sets Extended on the parts that carry it. NIL gives a nil BodyStructure.
-// The BodyStructure is valid until the next Decoder.Next.
+// tokenizer is at its "(". Extension data is decoded in either case. With
+// extended every part is Extended; without it, only the parts that carry
+// extension data are (encode.go's encAllExtended relies on this). NIL gives
+// a nil BodyStructure. The BodyStructure is valid until the next
+// Decoder.Next.
 func (d *Decoder) readBodyStructure(extended bool) (*BodyStructure, error) {
 	c, err := d.t.Peek()
 	if err != nil {
@@ -248,7 +255,10 @@ func (d *Decoder) msgRepairQuoted(m wire.Mark, orig error) (Bytes, error) {
 		return fail(rerr)
 	}
 	if err != nil {
-		return fail(err)
+		if _, ok := err.(*wire.SyntaxError); ok {
+			return fail(err)
+		}
+		return nil, err // a read error: the caller may resume the response
 	}
 	end, esc := msgScanQuoted(rest)
 	if end < 0 {
@@ -308,7 +318,7 @@ func msgScanQuoted(line []byte) (end int, esc bool) {
 				i++
 			}
 		case '"':
-			if i+1 == len(line) || msgDelim[line[i+1]] {
+			if i+1 == len(line) || (msgDelim[line[i+1]] && (line[i+1] != ' ' || msgFieldFollows(line[i+1:]))) {
 				return i, esc
 			}
 		case '\r', '\n':
@@ -316,6 +326,27 @@ func msgScanQuoted(line []byte) (end int, esc bool) {
 		}
 	}
 	return -1, false
+}
+
+// msgFieldFollows reports whether, after the spaces at the start of b, what
+// comes can start the next field of a body structure or envelope (NIL, a
+// string, a list, a number, a literal) or ends the line. A quote followed by
+// a space and a word ("Fw: "Q3 plan" draft") is inside the string.
+func msgFieldFollows(b []byte) bool {
+	i := 0
+	for i < len(b) && b[i] == ' ' {
+		i++
+	}
+	if i == len(b) {
+		return true
+	}
+	switch c := b[i]; {
+	case c == 'N' || c == 'n' || c == '"' || c == '(' || c == ')' || c == '{' || c == '~' || c == '-' || c == '\r' || c == '\n':
+		return true
+	case c >= '0' && c <= '9':
+		return true
+	}
+	return false
 }
 
 // msgBalanced reports whether the parentheses and brackets of b, counted

@@ -2,6 +2,7 @@ package codec
 
 import (
 	"bytes"
+	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -276,45 +277,60 @@ func msgParamValue(ps []Param, name string) (string, bool) {
 	return msgLatin1(plain), true
 }
 
-// msgContinuations joins RFC 2231 continuations name*0, name*1*, ...
+// msgContinuations joins RFC 2231 continuations name*0, name*1*, ...:
+// sections are taken in order from 0 up to the first missing number; the
+// first of a repeated number wins.
 func msgContinuations(ps []Param, name string) (string, bool) {
-	var raw []byte
-	var charset []byte
-	found := false
-	for i := 0; i < len(ps); i++ {
-		var part Bytes
-		ext, ok := false, false
-		for _, p := range ps {
-			n := p.Name
-			if len(n) <= len(name)+1 || n[len(name)] != '*' || !msgEqualFold(n[:len(name)], name) {
-				continue
-			}
-			num := n[len(name)+1:]
-			e := num[len(num)-1] == '*'
-			if e {
-				num = num[:len(num)-1]
-			}
-			if v, good, _ := msgParseInt(num); good && v == int64(i) && num[0] != '-' && (len(num) == 1 || num[0] != '0') {
-				part, ext, ok = p.Value, e, true
-				break
-			}
+	type section struct {
+		num   int64
+		ext   bool
+		value Bytes
+	}
+	var secs []section
+	for _, p := range ps {
+		n := p.Name
+		if len(n) <= len(name)+1 || n[len(name)] != '*' || !msgEqualFold(n[:len(name)], name) {
+			continue
 		}
-		if !ok {
-			break
-		}
-		found = true
+		num := n[len(name)+1:]
+		ext := num[len(num)-1] == '*'
 		if ext {
-			if i == 0 {
-				if cs, rest, ok := msgCut2231(part); ok {
-					charset, part = cs, rest
-				}
-			}
-			raw = msgPercentDecode(raw, part)
-		} else {
-			raw = append(raw, part...)
+			num = num[:len(num)-1]
+		}
+		if len(num) == 0 || num[0] == '-' || (len(num) > 1 && num[0] == '0') {
+			continue
+		}
+		if v, ok, _ := msgParseInt(num); ok {
+			secs = append(secs, section{v, ext, p.Value})
 		}
 	}
-	if !found {
+	if len(secs) == 0 {
+		return "", false
+	}
+	sort.SliceStable(secs, func(i, j int) bool { return secs[i].num < secs[j].num })
+	var raw, charset []byte
+	next := int64(0)
+	for _, sec := range secs {
+		if sec.num < next {
+			continue // a repeated number
+		}
+		if sec.num > next {
+			break
+		}
+		next++
+		part := sec.value
+		if !sec.ext {
+			raw = append(raw, part...)
+			continue
+		}
+		if sec.num == 0 {
+			if cs, rest, ok := msgCut2231(part); ok {
+				charset, part = cs, rest
+			}
+		}
+		raw = msgPercentDecode(raw, part)
+	}
+	if next == 0 {
 		return "", false
 	}
 	return msgCharsetString(charset, raw), true

@@ -419,6 +419,8 @@ func TestBodyStructureErrors(t *testing.T) {
 		{`(("a" "b" NIL NIL NIL NIL 1) "mixed" ("a" "b") ("x" "y" "z") NIL NIL NIL)`, false},
 		{`("a" "b" NIL NIL NIL NIL 1 NIL NIL ("en" NIL NIL)`, false},
 		{`("a" "b" "x"y NIL NIL NIL 1)`, false},
+		{`("a" "b" ("name" "x"y)z") NIL NIL NIL 1)`, false},
+		{`("a" "b" ("name" "x"y(z") NIL NIL NIL 1)`, false},
 	}
 	for _, tt := range tests {
 		d := msgNewDecoder(tt.line, nil)
@@ -626,7 +628,11 @@ func TestMessageArenaLarge(t *testing.T) {
 		sb.WriteString(`("text" "plain" ("a" "b" "c" "d") NIL NIL "7bit" 1 1 NIL NIL ("x" "y") NIL)`)
 	}
 	sb.WriteString(` "mixed")`)
-	b := msgDecodeBody(t, sb.String(), true)
+	d := msgNewDecoder(sb.String(), nil)
+	b, err := d.readBodyStructure(true)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(b.Children) != 5000 || len(b.Children[4999].Params) != 2 || string(b.Children[4999].Language[1]) != "y" {
 		t.Fatalf("large multipart decoded wrong")
 	}
@@ -634,6 +640,13 @@ func TestMessageArenaLarge(t *testing.T) {
 	b.Walk(func(path []int, p *BodyStructure) bool { seen++; return true })
 	if seen != 5001 {
 		t.Fatalf("Walk saw %d parts", seen)
+	}
+	d.msg.reset()
+	if n := len(d.msg.bodies.chunks); n > msgSlabKeep {
+		t.Errorf("reset kept %d chunks", n)
+	}
+	if d.msg.kids != nil && cap(d.msg.kids) > msgArenaKeep {
+		t.Errorf("reset kept %d children", cap(d.msg.kids))
 	}
 }
 
@@ -766,6 +779,8 @@ func TestBodyStructureFilename(t *testing.T) {
 		{"rfc2231-latin1", &BodyStructure{DispositionParams: msgPs("filename*", "iso-8859-1'de'Gr%FC%DFe.txt")}, "Grüße.txt"},
 		{"rfc2231-continuations", &BodyStructure{DispositionParams: msgPs("filename*1", "part two.txt", "filename*0*", "UTF-8''%E2%82%AC ")}, "€ part two.txt"},
 		{"rfc2231-continuations-gap", &BodyStructure{DispositionParams: msgPs("filename*0", "a", "filename*2", "c")}, "a"},
+		{"rfc2231-continuations-without-0", &BodyStructure{DispositionParams: msgPs("filename*1", "x", "filename", "plain.txt")}, "plain.txt"},
+		{"rfc2231-continuations-repeated", &BodyStructure{DispositionParams: msgPs("filename*0", "a", "filename*0", "b", "filename*1", "c", "filename*01", "d")}, "ac"},
 		{"rfc2231-no-charset", &BodyStructure{DispositionParams: msgPs("filename*", "a%20b")}, "a b"},
 		{"rfc2231-unknown-charset", &BodyStructure{DispositionParams: msgPs("filename*", "x-nope''a%20b")}, "a b"},
 		{"latin1-raw", &BodyStructure{Params: msgPs("name", "Gr\xfc\xdfe")}, "Grüße"},

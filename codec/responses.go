@@ -283,11 +283,11 @@ type Vanished struct {
 // Unknown is a response this codec does not know. It is kept raw; it is
 // never an error.
 type Unknown struct {
-	Tag  Bytes  // "*" for untagged, "+" for a continuation, else the tag
-	Num  uint32 // the number before the name ("* 5 XFOO"), when HasNum
+	Tag    Bytes  // "*" for untagged, "+" for a continuation, else the tag
+	Num    uint32 // the number before the name ("* 5 XFOO"), when HasNum
 	HasNum bool
-	Name Bytes // the response name, e.g. XFOO
-	Rest Bytes // the rest of the line, raw, literals included
+	Name   Bytes // the response name, e.g. XFOO
+	Rest   Bytes // the rest of the line, raw, literals included
 }
 
 func (*Status) response()        {}

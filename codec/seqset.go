@@ -357,6 +357,12 @@ func (s SeqSet) All(yield func(uint32) bool) {
 	}
 }
 
+// MarshalText implements encoding.TextMarshaler with the canonical form,
+// so that JSON shows "1:3,5" rather than {}.
+func (s SeqSet) MarshalText() ([]byte, error) {
+	return s.AppendTo(nil), nil
+}
+
 // String returns the canonical wire form of s (RFC 9051 section 9): ranges
 // sorted, overlapping and adjacent ones merged, e.g. "1:3,5,9:*". An empty
 // set gives "". For the order in which a parsed set was sent use

@@ -59,10 +59,17 @@ func decodeStream(data []byte, check func(r codec.Response)) (ok, bad int) {
 	return
 }
 
+// roundTripSentinel follows the encoding of a response when it is decoded
+// again: decoding happens in a stream, and a response whose meaning
+// depends on what follows (a line that ends in a literal header inside a
+// response code, say) must decode the same way there.
+const roundTripSentinel = "* 0 EXISTS\r\n"
+
 // checkRoundTrip checks the round-trip property on one decoded response r
 // (still borrowing the decoder's memory): x1 := AppendResponse(Clone(r))
-// must equal AppendResponse(r), decode to exactly one response r2 equal to
-// r, and AppendResponse(r2) must give x1 again.
+// must equal AppendResponse(r); x1 followed by another response must decode
+// to r2 (equal to r) after exactly len(x1) bytes, then to that response;
+// and AppendResponse(r2) must give x1 again.
 func checkRoundTrip(t *testing.T, r codec.Response) {
 	t.Helper()
 	c := codec.CloneResponse(r)
@@ -70,10 +77,14 @@ func checkRoundTrip(t *testing.T, r codec.Response) {
 	if x0 := codec.AppendResponse(nil, r); !bytes.Equal(x0, x1) {
 		t.Fatalf("the clone encodes differently:\noriginal %q\nclone    %q", x0, x1)
 	}
-	d := codec.NewDecoder(wire.NewTokenizer(bytes.NewReader(x1), &reencodeOpts), nil)
+	in := append(bytes.Clone(x1), roundTripSentinel...)
+	d := codec.NewDecoder(wire.NewTokenizer(bytes.NewReader(in), &reencodeOpts), nil)
 	r2, err := d.Next()
 	if err != nil {
 		t.Fatalf("decoding the encoding of %#v failed: %v\nencoding: %q", c, err, x1)
+	}
+	if n := d.Tokenizer().Offset(); n != int64(len(x1)) {
+		t.Fatalf("decoding the encoding %q read %d bytes; want %d", x1, n, len(x1))
 	}
 	x2 := codec.AppendResponse(nil, r2)
 	if !bytes.Equal(x1, x2) {
@@ -82,8 +93,11 @@ func checkRoundTrip(t *testing.T, r codec.Response) {
 	if diff := cmp.Diff(c, r2, cmpOpts...); diff != "" {
 		t.Fatalf("decode(encode(r)) != r for %q (-r +decoded):\n%s", x1, diff)
 	}
+	if r3, err := d.Next(); err != nil || !cmp.Equal(r3, &codec.Exists{}) {
+		t.Fatalf("after the encoding %q: %#v, %v; want EXISTS 0", x1, r3, err)
+	}
 	if r3, err := d.Next(); err != io.EOF {
-		t.Fatalf("the encoding %q holds more than one response: %#v, %v", x1, r3, err)
+		t.Fatalf("after the encoding %q: %#v, %v; want io.EOF", x1, r3, err)
 	}
 }
 
@@ -132,4 +146,41 @@ func FuzzValueFetch(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		roundTripAll(t, []byte("* 1 FETCH ("+in+")\r\n"))
 	})
+}
+
+// TestRoundTripRegressions holds the inputs on which the fuzzers found
+// round-trip failures (their corpus files are under testdata/fuzz too).
+func TestRoundTripRegressions(t *testing.T) {
+	tests := []struct {
+		name, in string
+		reject   bool // the response is invalid: a DecodeError, the stream in step
+	}{
+		// A BODY whose multipart carries extension data while its parts do
+		// not was written as BODYSTRUCTURE, which gives every part
+		// extension data. Now BODY is kept unless every part is Extended.
+		{"BODY with extended multipart only", "* 7 FETCH (BODY ((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 42 2)(\"image\" \"jpeg\" NIL NIL NIL \"base64\" 10112) \"mixed\" NIL NIL NIL NIL))\r\n", false},
+		{"BODY with extended message part", "* 1 FETCH (BODY (\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 10 (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) (\"text\" \"plain\" NIL NIL NIL \"7bit\" 1 1 NIL NIL NIL NIL) 3))\r\n", false},
+		// THREAD members of 0 are not nz-numbers; they were decoded and
+		// looked like placeholder parents. Now they are rejected.
+		{"THREAD of zeros", "* THREAD((0)0)\r\n", true},
+		{"THREAD of a zero", "* THREAD (0)(0 1)(1 0)\r\n", true},
+		// A status text that looks like a response code holding a literal
+		// header: no literal is allowed in a code, so it is text.
+		{"text with a literal header in brackets", "0 OK [0 {00}\r\n* 1 EXISTS\r\n", false},
+		{"text with a literal header in brackets at the end", "0 OK [0 {00}\r\n", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ok, bad := decodeStream([]byte(tt.in), func(r codec.Response) { checkRoundTrip(t, r) })
+			if tt.reject {
+				if ok != 0 || bad != 1 {
+					t.Fatalf("%d responses decoded, %d errors; want 0 and 1", ok, bad)
+				}
+				return
+			}
+			if ok == 0 || bad != 0 {
+				t.Fatalf("%d responses decoded, %d errors; want some and 0", ok, bad)
+			}
+		})
+	}
 }

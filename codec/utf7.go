@@ -66,8 +66,8 @@ func DecodeMailbox(b []byte) (string, error) {
 	if i == len(b) {
 		return string(b), nil
 	}
-	out := make([]byte, 0, len(b)+len(b)/2)
-	out = append(out, b[:i]...)
+	var buf [128]byte // names are short: decode on the stack
+	out := append(buf[:0], b[:i]...)
 	afterRun := false
 	for i < len(b) {
 		c := b[i]
@@ -181,8 +181,8 @@ func DecodeMailboxLenient(b []byte) string {
 	if i == len(b) {
 		return string(b)
 	}
-	out := make([]byte, 0, len(b)+len(b)/2)
-	out = append(out, b[:i]...)
+	var buf [128]byte
+	out := append(buf[:0], b[:i]...)
 	for i < len(b) {
 		c := b[i]
 		if c != '&' {

@@ -146,6 +146,9 @@ func (t *Tokenizer) Depth() int { return t.depth }
 // the line again from the mark. Marks stay valid until the line ends or a
 // literal is streamed.
 func (t *Tokenizer) Mark() Mark {
+	if !t.lineEnded && !t.litOpen {
+		return Mark{off: t.r - t.lineStart, gen: t.gen, depth: t.depth}
+	}
 	t.prepare()
 	if t.litOpen {
 		// The literal's bytes cannot be told apart from tokens on a replay.
@@ -362,6 +365,13 @@ func (t *Tokenizer) eofErr(err error, i int) error {
 // Peek returns the next byte without consuming it. An open literal is
 // drained first.
 func (t *Tokenizer) Peek() (byte, error) {
+	if !t.litOpen && !t.lineEnded && t.r < t.w {
+		return t.buf[t.r], nil
+	}
+	return t.peekSlow()
+}
+
+func (t *Tokenizer) peekSlow() (byte, error) {
 	if err := t.begin(); err != nil {
 		return 0, err
 	}

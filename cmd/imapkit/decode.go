@@ -1,0 +1,530 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// defaultMaxBody is how much of each streamed body section decode keeps.
+const defaultMaxBody = 64 << 10
+
+// runDecode is "imapkit decode [FILE...]": it decodes raw server bytes
+// (a capture) from the files, or standard input for none or "-", and
+// prints one JSON object per response. It returns 0 when every response
+// decoded, 1 when one did not (after reporting all of them) or a file
+// could not be read, and 2 for a usage error.
+func runDecode(stdin io.Reader, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("decode", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	maxBody := fs.Int("max-body", defaultMaxBody, "keep at most `N` bytes of each body section in the output")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: imapkit decode [-max-body N] [FILE...]")
+		fmt.Fprintln(fs.Output())
+		fmt.Fprintln(fs.Output(), "Decode raw IMAP server bytes (a capture) from the files, or from standard")
+		fmt.Fprintln(fs.Output(), "input when there are none or for \"-\", and print one JSON object per")
+		fmt.Fprintln(fs.Output(), "response: {\"offset\": N, \"type\": \"FETCH\", \"response\": {...}}.")
+		fmt.Fprintln(fs.Output(), "Exit status: 0 if every response decoded, 1 if one did not, 2 for bad usage.")
+		fmt.Fprintln(fs.Output())
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if *maxBody < 0 {
+		fmt.Fprintln(stderr, "imapkit decode: -max-body must not be negative")
+		return 2
+	}
+	files := fs.Args()
+	if len(files) == 0 {
+		files = []string{"-"}
+	}
+	out := bufio.NewWriter(stdout)
+	status := 0
+	for _, name := range files {
+		var r io.Reader = stdin
+		if name != "-" {
+			f, err := os.Open(name)
+			if err != nil {
+				fmt.Fprintf(stderr, "imapkit decode: %v\n", err)
+				status = 1
+				continue
+			}
+			r = f
+		}
+		dec := &decodeRun{name: name, out: out, stderr: stderr, maxBody: *maxBody, withFile: len(files) > 1}
+		if !dec.stream(r) {
+			status = 1
+		}
+		if c, ok := r.(io.Closer); ok && name != "-" {
+			c.Close()
+		}
+	}
+	if err := out.Flush(); err != nil {
+		fmt.Fprintf(stderr, "imapkit decode: %v\n", err)
+		return 1
+	}
+	return status
+}
+
+// decodeRun decodes one stream.
+type decodeRun struct {
+	name     string
+	out      *bufio.Writer
+	stderr   io.Writer
+	maxBody  int
+	withFile bool // add "file" to each object (several inputs)
+
+	bodies map[int]body // the streamed sections of the current response
+	buf    bytes.Buffer
+}
+
+// body is the start of a streamed section body.
+type body struct {
+	data      []byte
+	truncated bool
+}
+
+// stream decodes r to its end and reports whether every response decoded.
+func (dr *decodeRun) stream(r io.Reader) bool {
+	t := wire.NewTokenizer(r, nil)
+	d := codec.NewDecoder(t, &codec.DecoderOptions{SectionHandler: dr.section})
+	ok := true
+	for {
+		clear(dr.bodies)
+		off := t.Offset()
+		resp, err := d.Next()
+		if err == io.EOF {
+			return ok
+		}
+		if err != nil {
+			ok = false
+			var de *codec.DecodeError
+			if errors.As(err, &de) {
+				name := de.Name
+				if name == "" {
+					name = "response"
+				}
+				fmt.Fprintf(dr.stderr, "imapkit decode: %s: offset %d: cannot decode %s: %v\n", dr.name, de.Offset, name, de.Err)
+				continue
+			}
+			// The reader failed or the stream ended inside a response:
+			// nothing more can be read.
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				fmt.Fprintf(dr.stderr, "imapkit decode: %s: offset %d: the stream ends inside a response\n", dr.name, off)
+			} else {
+				fmt.Fprintf(dr.stderr, "imapkit decode: %s: offset %d: %v\n", dr.name, off, err)
+			}
+			return false
+		}
+		dr.write(off, resp)
+	}
+}
+
+// section is the SectionHandler: it keeps up to maxBody bytes of the body.
+func (dr *decodeRun) section(f *codec.Fetch, s *codec.Section, r io.Reader) error {
+	i := len(f.Sections) - 1
+	for k := range f.Sections {
+		if &f.Sections[k] == s {
+			i = k
+		}
+	}
+	var b bytes.Buffer
+	n, err := io.Copy(&b, io.LimitReader(r, int64(dr.maxBody)))
+	if err != nil {
+		return err
+	}
+	if dr.bodies == nil {
+		dr.bodies = map[int]body{}
+	}
+	data := b.Bytes()
+	if data == nil {
+		data = []byte{} // an empty body, not NIL
+	}
+	dr.bodies[i] = body{data: data, truncated: n < s.Size}
+	return nil
+}
+
+// write prints one response as a JSON line.
+func (dr *decodeRun) write(off int64, r codec.Response) {
+	w := &dr.buf
+	w.Reset()
+	w.WriteByte('{')
+	if dr.withFile {
+		w.WriteString(`"file":`)
+		jsonString(w, dr.name)
+		w.WriteByte(',')
+	}
+	w.WriteString(`"offset":`)
+	w.WriteString(strconv.FormatInt(off, 10))
+	w.WriteString(`,"type":`)
+	jsonString(w, responseType(r))
+	w.WriteString(`,"response":`)
+	dr.value(reflect.ValueOf(r))
+	w.WriteString("}\n")
+	dr.out.Write(w.Bytes())
+}
+
+// responseType names a response for the "type" field: the name it has on
+// the wire.
+func responseType(r codec.Response) string {
+	switch r := r.(type) {
+	case *codec.Status:
+		return r.Kind.String()
+	case *codec.Continuation:
+		return "CONTINUATION"
+	case *codec.Capability:
+		return "CAPABILITY"
+	case *codec.Enabled:
+		return "ENABLED"
+	case *codec.Flags:
+		return "FLAGS"
+	case *codec.Exists:
+		return "EXISTS"
+	case *codec.Recent:
+		return "RECENT"
+	case *codec.Expunge:
+		return "EXPUNGE"
+	case *codec.Fetch:
+		return "FETCH"
+	case *codec.List:
+		if r.LSUB {
+			return "LSUB"
+		}
+		return "LIST"
+	case *codec.MailboxStatus:
+		return "STATUS"
+	case *codec.Search:
+		return "SEARCH"
+	case *codec.ESearch:
+		return "ESEARCH"
+	case *codec.Sort:
+		return "SORT"
+	case *codec.Thread:
+		return "THREAD"
+	case *codec.Namespace:
+		return "NAMESPACE"
+	case *codec.Quota:
+		return "QUOTA"
+	case *codec.QuotaRoot:
+		return "QUOTAROOT"
+	case *codec.ACL:
+		return "ACL"
+	case *codec.ListRights:
+		return "LISTRIGHTS"
+	case *codec.MyRights:
+		return "MYRIGHTS"
+	case *codec.Annotation:
+		return "ANNOTATION"
+	case *codec.Metadata:
+		return "METADATA"
+	case *codec.ID:
+		return "ID"
+	case *codec.Vanished:
+		return "VANISHED"
+	}
+	return "UNKNOWN"
+}
+
+var (
+	bytesType       = reflect.TypeFor[codec.Bytes]()
+	seqSetType      = reflect.TypeFor[codec.SeqSet]()
+	fetchType       = reflect.TypeFor[codec.Fetch]()
+	mailboxStatType = reflect.TypeFor[codec.MailboxStatus]()
+	esearchType     = reflect.TypeFor[codec.ESearch]()
+	codeType        = reflect.TypeFor[codec.Code]()
+	idType          = reflect.TypeFor[codec.ID]()
+	textMarshaler   = reflect.TypeFor[encoding.TextMarshaler]()
+)
+
+// An itemName names one bit of FetchItem, StatusItem or ESearchItem.
+type itemName struct {
+	bit  uint64
+	name string
+}
+
+var itemNames = map[reflect.Type][]itemName{
+	reflect.TypeFor[codec.FetchItem](): {
+		{uint64(codec.FetchUID), "UID"}, {uint64(codec.FetchFlags), "FLAGS"},
+		{uint64(codec.FetchInternalDate), "INTERNALDATE"}, {uint64(codec.FetchRFC822Size), "RFC822.SIZE"},
+		{uint64(codec.FetchEnvelope), "ENVELOPE"}, {uint64(codec.FetchBodyStructure), "BODYSTRUCTURE"},
+		{uint64(codec.FetchModSeq), "MODSEQ"}, {uint64(codec.FetchEmailID), "EMAILID"},
+		{uint64(codec.FetchThreadID), "THREADID"}, {uint64(codec.FetchSaveDate), "SAVEDATE"},
+		{uint64(codec.FetchPreview), "PREVIEW"}, {uint64(codec.FetchGmailMsgID), "X-GM-MSGID"},
+		{uint64(codec.FetchGmailThreadID), "X-GM-THRID"}, {uint64(codec.FetchGmailLabels), "X-GM-LABELS"},
+	},
+	reflect.TypeFor[codec.StatusItem](): {
+		{uint64(codec.StatusMessages), "MESSAGES"}, {uint64(codec.StatusRecent), "RECENT"},
+		{uint64(codec.StatusUIDNext), "UIDNEXT"}, {uint64(codec.StatusUIDValidity), "UIDVALIDITY"},
+		{uint64(codec.StatusUnseen), "UNSEEN"}, {uint64(codec.StatusDeleted), "DELETED"},
+		{uint64(codec.StatusSize), "SIZE"}, {uint64(codec.StatusHighestModSeq), "HIGHESTMODSEQ"},
+		{uint64(codec.StatusAppendLimit), "APPENDLIMIT"}, {uint64(codec.StatusMailboxID), "MAILBOXID"},
+	},
+	reflect.TypeFor[codec.ESearchItem](): {
+		{uint64(codec.ESearchMin), "MIN"}, {uint64(codec.ESearchMax), "MAX"},
+		{uint64(codec.ESearchCount), "COUNT"}, {uint64(codec.ESearchAll), "ALL"},
+		{uint64(codec.ESearchModSeq), "MODSEQ"},
+	},
+}
+
+// present maps the fields of Fetch, MailboxStatus and ESearch to the item
+// bit that says whether the server sent them. Fields whose bit is clear are
+// left out of the output.
+var present = map[reflect.Type]map[string]uint64{
+	fetchType: {
+		"UID": uint64(codec.FetchUID), "Flags": uint64(codec.FetchFlags), "InternalDate": uint64(codec.FetchInternalDate),
+		"RFC822Size": uint64(codec.FetchRFC822Size), "Envelope": uint64(codec.FetchEnvelope), "BodyStructure": uint64(codec.FetchBodyStructure),
+		"ModSeq": uint64(codec.FetchModSeq), "EmailID": uint64(codec.FetchEmailID), "ThreadID": uint64(codec.FetchThreadID),
+		"SaveDate": uint64(codec.FetchSaveDate), "Preview": uint64(codec.FetchPreview), "GmailMsgID": uint64(codec.FetchGmailMsgID),
+		"GmailThreadID": uint64(codec.FetchGmailThreadID), "GmailLabels": uint64(codec.FetchGmailLabels),
+	},
+	mailboxStatType: {
+		"Messages": uint64(codec.StatusMessages), "Recent": uint64(codec.StatusRecent), "UIDNext": uint64(codec.StatusUIDNext),
+		"UIDValidity": uint64(codec.StatusUIDValidity), "Unseen": uint64(codec.StatusUnseen), "Deleted": uint64(codec.StatusDeleted),
+		"Size": uint64(codec.StatusSize), "HighestModSeq": uint64(codec.StatusHighestModSeq),
+		"AppendLimit": uint64(codec.StatusAppendLimit), "MailboxID": uint64(codec.StatusMailboxID),
+	},
+	esearchType: {
+		"Min": uint64(codec.ESearchMin), "Max": uint64(codec.ESearchMax), "Count": uint64(codec.ESearchCount),
+		"All": uint64(codec.ESearchAll), "ModSeq": uint64(codec.ESearchModSeq),
+	},
+}
+
+// optionalLists are list fields left out when empty.
+var optionalLists = map[reflect.Type]map[string]bool{
+	fetchType:       {"Sections": true, "BinarySizes": true, "Unknown": true},
+	mailboxStatType: {"Unknown": true},
+	esearchType:     {"Unknown": true},
+}
+
+// codeFields lists the fields of a Code shown for each kind, besides Kind
+// and Name; any other kind shows Raw.
+var codeFields = map[codec.CodeKind][]string{
+	codec.CodeCapability:     {"Caps"},
+	codec.CodePermanentFlags: {"Flags"},
+	codec.CodeBadCharset:     {"Charsets"},
+	codec.CodeUIDNext:        {"Num"},
+	codec.CodeUIDValidity:    {"Num"},
+	codec.CodeUnseen:         {"Num"},
+	codec.CodeHighestModSeq:  {"Num"},
+	codec.CodeAppendUID:      {"UIDValidity", "Dst"},
+	codec.CodeCopyUID:        {"UIDValidity", "Src", "Dst"},
+	codec.CodeModified:       {"Set"},
+	codec.CodeMetadata:       {"Sub", "Num"},
+	codec.CodeMailboxID:      {"Sub"},
+}
+
+// value writes v as JSON.
+func (dr *decodeRun) value(v reflect.Value) {
+	w := &dr.buf
+	t := v.Type()
+	switch {
+	case t == bytesType:
+		jsonBytes(w, v.Interface().(codec.Bytes))
+		return
+	case t == seqSetType:
+		s := v.Interface().(codec.SeqSet)
+		jsonString(w, string(wire.AppendSeqSet(nil, s.Ranges())))
+		return
+	case itemNames[t] != nil:
+		w.WriteByte('[')
+		first := true
+		for _, in := range itemNames[t] {
+			if v.Uint()&in.bit != 0 {
+				if !first {
+					w.WriteByte(',')
+				}
+				first = false
+				jsonString(w, in.name)
+			}
+		}
+		w.WriteByte(']')
+		return
+	case t.Kind() != reflect.Pointer && t.Implements(textMarshaler):
+		b, _ := v.Interface().(encoding.TextMarshaler).MarshalText()
+		jsonString(w, string(b))
+		return
+	}
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			w.WriteString("null")
+			return
+		}
+		dr.value(v.Elem())
+	case reflect.Slice:
+		w.WriteByte('[')
+		for i := 0; i < v.Len(); i++ {
+			if i > 0 {
+				w.WriteByte(',')
+			}
+			dr.value(v.Index(i))
+		}
+		w.WriteByte(']')
+	case reflect.Struct:
+		dr.object(v)
+	case reflect.Bool:
+		w.WriteString(strconv.FormatBool(v.Bool()))
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		w.WriteString(strconv.FormatInt(v.Int(), 10))
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		w.WriteString(strconv.FormatUint(v.Uint(), 10))
+	default:
+		w.WriteString("null")
+	}
+}
+
+// object writes a struct as a JSON object with its fields in order,
+// following the rules of docs/decode.md.
+func (dr *decodeRun) object(v reflect.Value) {
+	w := &dr.buf
+	t := v.Type()
+	var shown map[string]bool
+	if t == codeType {
+		shown = map[string]bool{"Kind": true, "Name": true}
+		fields, ok := codeFields[v.Interface().(codec.Code).Kind]
+		if !ok {
+			fields = []string{"Raw"}
+		}
+		for _, f := range fields {
+			shown[f] = true
+		}
+	}
+	var has uint64
+	switch t {
+	case fetchType:
+		has = v.FieldByName("Has").Uint()
+	case mailboxStatType:
+		has = v.FieldByName("Items").Uint()
+	case esearchType:
+		has = v.FieldByName("Has").Uint()
+	}
+	w.WriteByte('{')
+	first := true
+	for i := 0; i < t.NumField(); i++ {
+		sf := t.Field(i)
+		if !sf.IsExported() {
+			continue
+		}
+		fv := v.Field(i)
+		if shown != nil && !shown[sf.Name] {
+			continue
+		}
+		if bit, ok := present[t][sf.Name]; ok && has&bit == 0 {
+			continue
+		}
+		if optionalLists[t][sf.Name] && fv.Len() == 0 {
+			continue
+		}
+		if !first {
+			w.WriteByte(',')
+		}
+		first = false
+		jsonString(w, sf.Name)
+		w.WriteByte(':')
+		switch {
+		case sf.Name == "Delim" && fv.Kind() == reflect.Uint8:
+			if fv.Uint() == 0 {
+				w.WriteString("null")
+			} else {
+				jsonBytes(w, codec.Bytes{byte(fv.Uint())})
+			}
+		case t == idType && sf.Name == "Params" && fv.IsNil():
+			w.WriteString("null") // ID NIL
+		case t == fetchType && sf.Name == "Sections":
+			dr.sections(fv.Interface().([]codec.Section))
+		default:
+			dr.value(fv)
+		}
+	}
+	w.WriteByte('}')
+}
+
+// sections writes the sections of a FETCH, with the bodies the section
+// handler kept.
+func (dr *decodeRun) sections(ss []codec.Section) {
+	w := &dr.buf
+	w.WriteByte('[')
+	for i := range ss {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		s := ss[i]
+		if s.Specifier == nil {
+			s.Specifier = codec.Bytes{} // BODY[] has no specifier, like BODY[1]
+		}
+		truncated := false
+		if bd, ok := dr.bodies[i]; ok && s.Streamed {
+			s.Data = codec.Bytes(bd.data)
+			truncated = bd.truncated
+		}
+		dr.value(reflect.ValueOf(s))
+		// Add "Truncated" before the closing brace.
+		w.Truncate(w.Len() - 1)
+		w.WriteString(`,"Truncated":`)
+		w.WriteString(strconv.FormatBool(truncated))
+		w.WriteByte('}')
+	}
+	w.WriteByte(']')
+}
+
+// jsonBytes writes b as codec.Bytes.MarshalJSON does: null for nil, a
+// string for valid UTF-8, else a string of one character per byte
+// (Latin-1). Unlike encoding/json it leaves <, > and & alone.
+func jsonBytes(w *bytes.Buffer, b codec.Bytes) {
+	if b == nil {
+		w.WriteString("null")
+		return
+	}
+	if utf8.Valid(b) {
+		jsonString(w, string(b))
+		return
+	}
+	r := make([]rune, len(b))
+	for i, c := range b {
+		r[i] = rune(c)
+	}
+	jsonString(w, string(r))
+}
+
+// jsonString writes s, valid UTF-8, as a JSON string.
+func jsonString(w *bytes.Buffer, s string) {
+	const hex = "0123456789abcdef"
+	w.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			w.WriteByte('\\')
+			w.WriteRune(r)
+		case r == '\n':
+			w.WriteString(`\n`)
+		case r == '\r':
+			w.WriteString(`\r`)
+		case r == '\t':
+			w.WriteString(`\t`)
+		case r < 0x20 || r == 0x7f || r == '\u2028' || r == '\u2029':
+			w.WriteString(`\u`)
+			w.WriteByte(hex[r>>12&0xf])
+			w.WriteByte(hex[r>>8&0xf])
+			w.WriteByte(hex[r>>4&0xf])
+			w.WriteByte(hex[r&0xf])
+		default:
+			w.WriteRune(r)
+		}
+	}
+	w.WriteByte('"')
+}

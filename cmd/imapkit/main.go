@@ -1,0 +1,97 @@
+// Command imapkit is a toolbox for IMAP work built on the imapkit packages.
+//
+// Usage:
+//
+//	imapkit <command> [arguments]
+//	imapkit help [command]
+//
+// The commands:
+//
+//	decode [FILE...]   decode raw server bytes into one JSON object per response
+//	demo               start a throwaway Dovecot with sample mail and drive it
+//
+// Run "imapkit help <command>" for a command's flags. See docs/decode.md for
+// the decode command's output.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// A command is one subcommand of imapkit.
+type command struct {
+	name    string
+	args    string // the synopsis of its arguments, for the usage text
+	summary string
+	// run runs the command with the arguments after its name and returns
+	// the exit code.
+	run func(stdin io.Reader, args []string, stdout, stderr io.Writer) int
+}
+
+// commands is the table of subcommands: adding one is one line here.
+var commands = []command{
+	{"decode", "[-max-body N] [FILE...]", "decode raw server bytes into one JSON object per response", runDecode},
+	{"demo", "[-messages N] [-trace] [-keep]", "start a throwaway Dovecot with sample mail and drive it", noInput(runDemo)},
+}
+
+// noInput adapts a command that does not read standard input.
+func noInput(run func(args []string, stdout, stderr io.Writer) int) func(io.Reader, []string, io.Writer, io.Writer) int {
+	return func(_ io.Reader, args []string, stdout, stderr io.Writer) int {
+		return run(args, stdout, stderr)
+	}
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run is the whole program: it dispatches args to a command and returns the
+// exit code: 0 on success, 1 when the command failed, 2 for a usage error.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		if len(args) > 1 {
+			if c, ok := lookup(args[1]); ok {
+				// Every command prints its own usage for -h.
+				return c.run(stdin, []string{"-h"}, stdout, stdout)
+			}
+			fmt.Fprintf(stderr, "imapkit: unknown command %q\n", args[1])
+			usage(stderr)
+			return 2
+		}
+		usage(stdout)
+		return 0
+	}
+	c, ok := lookup(args[0])
+	if !ok {
+		fmt.Fprintf(stderr, "imapkit: unknown command %q\n", args[0])
+		usage(stderr)
+		return 2
+	}
+	return c.run(stdin, args[1:], stdout, stderr)
+}
+
+func lookup(name string) (command, bool) {
+	for _, c := range commands {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: imapkit <command> [arguments]")
+	fmt.Fprintln(w, "       imapkit help [command]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "commands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+}
