@@ -14,7 +14,7 @@ package wire
 // tokens read before it, and calling again continues after them.
 func (t *Tokenizer) AppendLine(dst []Token) ([]Token, error) {
 	for {
-		if !t.litOpen && !t.lineEnded {
+		if t.pend == 0 {
 			var done bool
 			dst, done = t.appendFast(dst)
 			if done {
@@ -79,10 +79,7 @@ loop:
 			dst = append(dst, Token{Kind: specialKind[c]})
 			r++
 		case clsQuote:
-			i := r + 1
-			for i < len(buf) && charClass[buf[i]]&clsQuotedStop == 0 {
-				i++
-			}
+			i := quotedStop(buf, r+1)
 			if i == len(buf) || buf[i] != '"' || i+1 > maxEnd {
 				break loop
 			}
@@ -94,7 +91,7 @@ loop:
 			}
 			dst = append(dst, Token{Kind: KindCRLF})
 			t.r = r + 2
-			t.lineEnded = true
+			t.pend |= pendEOL
 			t.depth = 0
 			return dst, true
 		case clsAtom:

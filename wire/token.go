@@ -131,7 +131,7 @@ func (t *Tokenizer) TokenNum() uint64 { return t.tok.Num }
 // Next suits proxies and tracers. Parsers that know the grammar get better
 // errors and tolerance from the typed methods (Atom, Flag, AString, ...).
 func (t *Tokenizer) next() (Kind, error) {
-	if t.litOpen || t.lineEnded {
+	if t.pend != 0 {
 		if err := t.begin(); err != nil {
 			return KindInvalid, err
 		}
@@ -166,10 +166,7 @@ func (t *Tokenizer) next() (Kind, error) {
 			t.tok = Token{Kind: specialKind[c]}
 			return t.tok.Kind, nil
 		case clsQuote:
-			i := r + 1
-			for i < len(buf) && charClass[buf[i]]&clsQuotedStop == 0 {
-				i++
-			}
+			i := quotedStop(buf, r+1)
 			if i < len(buf) && buf[i] == '"' && i+1-t.lineStart <= t.maxLine {
 				t.r = i + 1
 				t.tok = Token{Kind: KindQuoted, b: buf[r+1 : i : i]}
@@ -178,7 +175,7 @@ func (t *Tokenizer) next() (Kind, error) {
 		case clsCR:
 			if r+1 < len(buf) && buf[r+1] == '\n' {
 				t.r = r + 2
-				t.lineEnded = true
+				t.pend |= pendEOL
 				t.depth = 0
 				t.tok = Token{Kind: KindCRLF}
 				return t.tok.Kind, nil

@@ -2,8 +2,10 @@ package wire
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
+	"math/bits"
 )
 
 // Default limits. Each is used when the matching Options field is zero.
@@ -67,16 +69,19 @@ type Tokenizer struct {
 	// [lineStart, r) has been consumed in the current line and may be
 	// borrowed by the caller; [r, w) is read but not consumed.
 	lineStart, r, w int
-	lineEnded       bool   // the last call consumed the line's final CRLF
-	gen             uint64 // bumped when marks become invalid
-	base            int64  // stream offset of buf[0]
-	rerr            error  // a read error held back because bytes came with it
-	depth           int
-	scratch         []byte // unescaped quoted strings of the current line
+	// pend flags what the next call must do first: pendEOL, the last call
+	// consumed the line's final CRLF (start a new line); pendLit, a
+	// literal header was read and its body is not consumed (skip it).
+	// One field, so that the fast paths test a single byte.
+	pend    uint8
+	gen     uint64 // bumped when marks become invalid
+	base    int64  // stream offset of buf[0]
+	rerr    error  // a read error held back because bytes came with it
+	depth   int
+	scratch []byte // unescaped quoted strings of the current line
 
 	tok       Token // the last token read by Scan or Next
 	lit       literalReader
-	litOpen   bool  // a literal header was read and its body is not consumed
 	litRemain int64 // bytes of the open literal not yet consumed
 	litStart  int   // where the open literal's bytes begin in buf
 
@@ -84,6 +89,11 @@ type Tokenizer struct {
 	maxLiteral                   int64
 	lenient                      bool
 }
+
+const (
+	pendLit = 1 << iota
+	pendEOL
+)
 
 // NewTokenizer returns a tokenizer reading from r. It does no I/O.
 func NewTokenizer(r io.Reader, opts *Options) *Tokenizer {
@@ -122,12 +132,12 @@ func (t *Tokenizer) Reset(r io.Reader) {
 	t.rd = r
 	t.base += int64(t.w)
 	t.lineStart, t.r, t.w = 0, 0, 0
-	t.lineEnded = false
+	t.pend &^= pendEOL
 	t.gen++
 	t.rerr = nil
 	t.depth = 0
 	t.scratch = t.scratch[:0]
-	t.litOpen = false
+	t.pend &^= pendLit
 	t.litRemain = 0
 }
 
@@ -146,11 +156,11 @@ func (t *Tokenizer) Depth() int { return t.depth }
 // the line again from the mark. Marks stay valid until the line ends or a
 // literal is streamed.
 func (t *Tokenizer) Mark() Mark {
-	if !t.lineEnded && !t.litOpen {
+	if t.pend == 0 {
 		return Mark{off: t.r - t.lineStart, gen: t.gen, depth: t.depth}
 	}
 	t.prepare()
-	if t.litOpen {
+	if t.pend&pendLit != 0 {
 		// The literal's bytes cannot be told apart from tokens on a replay.
 		return Mark{gen: t.gen - 1}
 	}
@@ -160,12 +170,12 @@ func (t *Tokenizer) Mark() Mark {
 // Rewind returns to m. It fails with ErrCannotRewind when m belongs to an
 // earlier line or a literal was streamed since.
 func (t *Tokenizer) Rewind(m Mark) error {
-	if m.gen != t.gen || t.lineEnded || t.lineStart+m.off > t.w {
+	if m.gen != t.gen || t.pend&pendEOL != 0 || t.lineStart+m.off > t.w {
 		return ErrCannotRewind
 	}
 	t.r = t.lineStart + m.off
 	t.depth = m.depth
-	t.litOpen = false
+	t.pend &^= pendLit
 	t.litRemain = 0
 	return nil
 }
@@ -175,7 +185,7 @@ func (t *Tokenizer) Rewind(m Mark) error {
 // earlier line or a literal was streamed since. The bytes are valid until
 // the next line is read.
 func (t *Tokenizer) Since(m Mark) ([]byte, error) {
-	if m.gen != t.gen || t.lineEnded || t.lineStart+m.off > t.r {
+	if m.gen != t.gen || t.pend&pendEOL != 0 || t.lineStart+m.off > t.r {
 		return nil, ErrCannotRewind
 	}
 	return t.borrow(t.lineStart+m.off, t.r), nil
@@ -193,7 +203,8 @@ func (t *Tokenizer) Rest() ([]byte, error) {
 	start := t.r - t.lineStart
 	undo := func(err error) ([]byte, error) {
 		t.r = t.lineStart + start
-		t.litOpen, t.litRemain = false, 0
+		t.pend &^= pendLit
+		t.litRemain = 0
 		return nil, err
 	}
 	for {
@@ -217,7 +228,8 @@ func (t *Tokenizer) Rest() ([]byte, error) {
 			return undo(err)
 		}
 		t.r += n
-		t.litOpen, t.litRemain = true, info.Size
+		t.pend |= pendLit
+		t.litRemain = info.Size
 		if _, err := t.LiteralBytes(); err != nil {
 			return undo(err)
 		}
@@ -227,10 +239,10 @@ func (t *Tokenizer) Rest() ([]byte, error) {
 // prepare starts a new line when the previous one ended. This is where bytes
 // borrowed from the previous line stop being valid.
 func (t *Tokenizer) prepare() {
-	if !t.lineEnded {
+	if t.pend&pendEOL == 0 {
 		return
 	}
-	t.lineEnded = false
+	t.pend &^= pendEOL
 	t.gen++
 	t.depth = 0
 	t.scratch = t.scratch[:0]
@@ -328,14 +340,14 @@ func (t *Tokenizer) makeRoom() error {
 // begin prepares a token read: it drains an open literal and starts a new
 // line when the previous one ended.
 func (t *Tokenizer) begin() error {
-	if t.litOpen || t.lineEnded {
+	if t.pend != 0 {
 		return t.beginSlow()
 	}
 	return nil
 }
 
 func (t *Tokenizer) beginSlow() error {
-	if t.litOpen {
+	if t.pend&pendLit != 0 {
 		if err := t.drainLiteral(); err != nil {
 			return err
 		}
@@ -365,7 +377,7 @@ func (t *Tokenizer) eofErr(err error, i int) error {
 // Peek returns the next byte without consuming it. An open literal is
 // drained first.
 func (t *Tokenizer) Peek() (byte, error) {
-	if !t.litOpen && !t.lineEnded && t.r < t.w {
+	if t.pend == 0 && t.r < t.w {
 		return t.buf[t.r], nil
 	}
 	return t.peekSlow()
@@ -418,6 +430,35 @@ func (t *Tokenizer) scan(set *[256]bool) (int, error) {
 			return 0, err
 		}
 	}
+}
+
+// quotedStop returns the index of the first '"', '\\', CR or LF in b at or
+// after i, or len(b). It looks at eight bytes at a time (SWAR): quoted
+// strings are the bulk of ENVELOPE and BODYSTRUCTURE data.
+func quotedStop(b []byte, i int) int {
+	const (
+		lo = 0x0101010101010101
+		hi = 0x8080808080808080
+	)
+	for ; i+8 <= len(b); i += 8 {
+		v := binary.LittleEndian.Uint64(b[i:])
+		m := hasZero(v^(lo*'"')) | hasZero(v^(lo*'\\')) | hasZero(v^(lo*'\r')) | hasZero(v^(lo*'\n'))
+		if m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for ; i < len(b); i++ {
+		if charClass[b[i]]&clsQuotedStop != 0 {
+			break
+		}
+	}
+	return i
+}
+
+// hasZero sets the high bit of each zero byte of v (and possibly of bytes
+// above the first zero byte; the lowest set bit is always exact).
+func hasZero(v uint64) uint64 {
+	return (v - 0x0101010101010101) &^ v & 0x8080808080808080
 }
 
 // checkLine fails when consuming n more bytes would make the current line
@@ -477,7 +518,7 @@ func (t *Tokenizer) CRLF() error {
 	}
 	if r := t.r; r+1 < t.w && t.buf[r] == '\r' && t.buf[r+1] == '\n' {
 		t.r = r + 2
-		t.lineEnded = true
+		t.pend |= pendEOL
 		t.depth = 0
 		return nil
 	}
@@ -504,7 +545,7 @@ func (t *Tokenizer) CRLF() error {
 	default:
 		return t.syntaxErr(n, "CRLF", nil)
 	}
-	t.lineEnded = true
+	t.pend |= pendEOL
 	t.depth = 0
 	return nil
 }
@@ -756,9 +797,7 @@ func (t *Tokenizer) Quoted() ([]byte, error) {
 // quoted reads a quoted string whose opening quote is at t.r.
 func (t *Tokenizer) quoted() ([]byte, error) {
 	if r := t.r + 1; r < t.w {
-		for r < t.w && charClass[t.buf[r]]&clsQuotedStop == 0 {
-			r++
-		}
+		r = quotedStop(t.buf[:t.w], r)
 		if r < t.w && t.buf[r] == '"' && r+1-t.lineStart <= t.maxLine {
 			b := t.buf[t.r+1 : r : r]
 			t.r = r + 1
@@ -928,7 +967,7 @@ func (t *Tokenizer) literalHeader() (LiteralInfo, error) {
 		return info, &LimitError{Offset: t.Offset(), Limit: t.maxLiteral, Got: info.Size, Err: ErrLiteralTooLarge}
 	}
 	t.r += i
-	t.litOpen = true
+	t.pend |= pendLit
 	t.litRemain = info.Size
 	t.litStart = t.r
 	return info, nil
@@ -938,7 +977,7 @@ func (t *Tokenizer) literalHeader() (LiteralInfo, error) {
 // ErrStringTooLarge (consuming nothing) when the literal is larger than
 // MaxStringLiteral. The bytes are valid until the next line is read.
 func (t *Tokenizer) LiteralBytes() ([]byte, error) {
-	if !t.litOpen {
+	if t.pend&pendLit == 0 {
 		return nil, ErrLiteralPending
 	}
 	n := t.litRemain
@@ -955,7 +994,7 @@ func (t *Tokenizer) LiteralBytes() ([]byte, error) {
 	}
 	b := t.borrow(t.r, t.r+int(n))
 	t.r += int(n)
-	t.litOpen = false
+	t.pend &^= pendLit
 	t.litRemain = 0
 	return b, nil
 }
@@ -965,7 +1004,7 @@ func (t *Tokenizer) LiteralBytes() ([]byte, error) {
 // whatever the caller leaves unread is skipped then. Reading it does not
 // allocate, and large reads bypass the tokenizer's buffer.
 func (t *Tokenizer) LiteralReader() (io.Reader, error) {
-	if !t.litOpen {
+	if t.pend&pendLit == 0 {
 		return nil, ErrLiteralPending
 	}
 	t.gen++ // the literal's bytes leave the buffer: marks cannot replay them
@@ -978,7 +1017,7 @@ type literalReader struct{ t *Tokenizer }
 // Read implements io.Reader.
 func (l *literalReader) Read(p []byte) (int, error) {
 	t := l.t
-	if !t.litOpen || t.litRemain == 0 {
+	if t.pend&pendLit == 0 || t.litRemain == 0 {
 		t.closeLiteral()
 		return 0, io.EOF
 	}
@@ -1020,7 +1059,7 @@ func (l *literalReader) Read(p []byte) (int, error) {
 func (l *literalReader) WriteTo(w io.Writer) (int64, error) {
 	t := l.t
 	var total int64
-	for t.litOpen && t.litRemain > 0 {
+	for t.pend&pendLit != 0 && t.litRemain > 0 {
 		if t.r == t.w {
 			if err := t.fillMax(clampInt(t.litRemain)); err != nil {
 				if err == io.EOF {
@@ -1065,7 +1104,7 @@ func clampInt(n int64) int {
 
 // closeLiteral ends the open literal.
 func (t *Tokenizer) closeLiteral() {
-	t.litOpen = false
+	t.pend &^= pendLit
 	t.litRemain = 0
 }
 
@@ -1102,7 +1141,7 @@ func (t *Tokenizer) drainLiteral() error {
 		t.litRemain -= n
 		t.reclaim()
 	}
-	t.litOpen = false
+	t.pend &^= pendLit
 	t.gen++
 	return nil
 }
@@ -1134,14 +1173,15 @@ func (t *Tokenizer) SkipLine() error {
 				return &LimitError{Offset: t.base + int64(end), Limit: t.maxLiteral, Got: info.Size, Err: ErrLiteralTooLarge}
 			}
 			t.dropTo(end)
-			t.litOpen, t.litRemain, t.litStart = true, info.Size, end
+			t.pend |= pendLit
+			t.litRemain, t.litStart = info.Size, end
 			if err := t.drainLiteral(); err != nil {
 				return err
 			}
 			continue
 		}
 		t.dropTo(end)
-		t.lineEnded = true
+		t.pend |= pendEOL
 		t.depth = 0
 		return nil
 	}
@@ -1217,7 +1257,8 @@ func (t *Tokenizer) stringFrom(c byte, what string) ([]byte, error) {
 		if err != nil {
 			// Put the header back so the caller can stream it instead.
 			t.r = m
-			t.litOpen, t.litRemain = false, 0
+			t.pend &^= pendLit
+			t.litRemain = 0
 			return nil, err
 		}
 		return b, nil
