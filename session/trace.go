@@ -131,9 +131,37 @@ func (t *tracer) client(c *wire.Command) {
 	if t.w == nil && t.log == nil && len(t.ring) == 0 {
 		return
 	}
-	red := c.AppendRedacted(nil)
-	for _, l := range bytes.Split(bytes.TrimRight(red, "\r\n"), []byte("\r\n")) {
-		t.line('C', l)
+	red := bytes.TrimRight(c.AppendRedacted(nil), "\r\n")
+	if t.literals {
+		for _, l := range bytes.Split(red, []byte("\r\n")) {
+			t.line('C', l)
+		}
+		return
+	}
+	// As for the server's lines: a literal's body becomes "<N bytes>" on
+	// the line of its header, and the command goes on on that line.
+	var line []byte
+	for {
+		i := bytes.Index(red, []byte("\r\n"))
+		if i < 0 {
+			t.line('C', append(line, red...))
+			return
+		}
+		line = append(line, red[:i]...)
+		red = red[i+2:]
+		n, ok := literalSuffix(line)
+		if !ok {
+			t.line('C', line)
+			line = line[:0]
+			continue
+		}
+		summary := []byte("<" + strconv.FormatInt(n, 10) + " bytes>")
+		line = append(append(line, ' '), summary...)
+		if bytes.HasPrefix(red, summary) {
+			red = red[len(summary):] // a streamed body: summarised already
+		} else {
+			red = red[min(n, int64(len(red))):]
+		}
 	}
 }
 

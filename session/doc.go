@@ -1,0 +1,187 @@
+// Package session runs one IMAP4rev1/IMAP4rev2 connection (RFC 3501,
+// RFC 9051): it writes tagged commands, reads every response, matches
+// responses to the commands that asked for them and enforces the state
+// table. It is the layer between the typed responses of package codec and
+// the command helpers of package commands, and it covers what Python's
+// imaplib.IMAP4 object does, plus pipelining, streaming, cancellation and
+// concurrency.
+//
+// # Opening
+//
+// Open takes any net.Conn: plain TCP or implicit TLS from package transport
+// (Dial, DialTLS), a child process speaking IMAP on its standard input and
+// output (transport.Command, imaplib's IMAP4_stream), or one end of a
+// transport.Pipe in tests. It reads the greeting: "* OK" gives state
+// NONAUTH, "* PREAUTH" gives AUTH, anything else ("* BYE") is an error. The
+// capabilities come from the greeting's CAPABILITY code or are asked for,
+// and a server that offers none of IMAP4rev2, IMAP4rev1 and IMAP4 is
+// refused (ProtocolVersion). StartTLS upgrades a plain connection: it is
+// refused when TLS is on already or STARTTLS is not offered, throws away
+// whatever the server sent before the handshake (an injection defence),
+// and asks for the capabilities again. After LOGIN and AUTHENTICATE the
+// capabilities are taken from the tagged OK's CAPABILITY code when it has
+// one and asked for otherwise. LITERAL+ and LITERAL- decide how literals
+// are sent; a successful ENABLE UTF8=ACCEPT turns on UTF-8 quoted strings
+// (UTF8Enabled).
+//
+// # Running commands
+//
+// There is one generic entry point. A Command names the command ("NOOP",
+// "SELECT", "UID FETCH") and appends its arguments with a wire.Encoder,
+// which picks atom, quoted string or literal for each value and never lets
+// an argument end the line:
+//
+//	r, err := s.Run(ctx, &session.Command{
+//		Name: "SELECT",
+//		Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX") },
+//	})
+//
+// Run sends the command and waits for its tagged response. The Result has
+// the tagged status and the untagged responses that belong to the command
+// (Command.Want, or by default the responses the command's name calls for:
+// FETCH for FETCH and STORE, LIST for LIST, EXISTS and FLAGS for SELECT,
+// ...), decoded by package codec and owned by the caller. A tagged NO or
+// BAD is a *StatusError, returned together with the Result. OnData receives
+// the command's responses one by one instead of collecting them, Sections
+// streams FETCH body sections of any size through an io.Reader (the
+// tokenizer's MaxStringLiteral bounds only what is collected), and
+// OnContinue answers the continuation requests of AUTHENTICATE. Secret
+// keeps a whole command out of traces. Run is Start followed by
+// Pending.Wait.
+//
+// # States
+//
+// State follows RFC 9051 section 3 with imaplib's names: NONAUTH, AUTH,
+// SELECTED and LOGOUT. LOGIN and AUTHENTICATE lead to AUTH when they
+// succeed; SELECT and EXAMINE to SELECTED when they succeed and to AUTH
+// when they fail; CLOSE and UNSELECT to AUTH whatever the answer; LOGOUT
+// to LOGOUT. A command used in a state that does not allow it is refused
+// with a *StateError before anything is sent, with imaplib's message
+// ("command FETCH illegal in state AUTH, only allowed in states SELECTED");
+// AllowedStates tells the states of each command the session knows.
+// Command.AnyState sends a known command in any state, and a command the
+// session does not know is allowed in every state, like imaplib's xatom.
+//
+// # Pipelining
+//
+// The methods of a Session are safe for concurrent use, and commands that
+// several goroutines start, or that one goroutine starts with Start or
+// StartBatch without waiting, are pipelined: written back to back and
+// answered in any order. StartBatch writes a batch in one go when its
+// commands may run together. The rules of RFC 9051 section 5.5 decide what
+// may run together:
+//
+//   - a command whose outcome changes what later commands mean (STARTTLS,
+//     AUTHENTICATE, LOGIN, SELECT, EXAMINE, CLOSE, UNSELECT, ENABLE, IDLE,
+//     COMPRESS, LOGOUT, and any command the session does not know) runs
+//     alone: it waits until the commands in flight are done, and later
+//     ones wait for it;
+//   - a command that uses message sequence numbers (FETCH, STORE, COPY,
+//     MOVE, SEARCH, ...) does not run together with a command during which
+//     the server may send EXPUNGE, since the numbers would shift under it.
+//
+// A server may also run pipelined commands in parallel and interleave
+// their untagged data: Dovecot answers six pipelined UID FETCH commands
+// with the data of four of them followed by four tagged OKs. FETCH
+// responses are therefore given to the command whose message set holds the
+// message (its UID for the UID forms), read from the command's encoded
+// arguments; other data goes to the oldest command in flight that wants it.
+// A Command.Want of its own overrides both.
+//
+// # Untagged data
+//
+// Every untagged response is routed once, as it arrives, on the session's
+// reader goroutine. It goes to the command it belongs to; a response that
+// no command wants is unsolicited. CAPABILITY data and codes update Caps,
+// ENABLED updates UTF8Enabled, and "* BYE" outside LOGOUT aborts the
+// session. The responses that describe the selected mailbox (EXISTS,
+// EXPUNGE, RECENT, VANISHED) are always unsolicited too, even when a
+// command took them, so that a mailbox tracker sees every one in order.
+//
+// Unsolicited responses are handed, in the order they arrived, to
+// Options.OnUnsolicited on a goroutine of its own, which may run commands.
+// They are also kept, with the response codes of untagged status responses
+// (ALERT, READ-ONLY, UIDVALIDITY, ...), for Responses, which pops them by
+// name like imaplib's response(code); at most the last 1000 are kept per
+// name (the codes of a tagged response are in its Result.Status). Recent
+// returns pending RECENT data or prods the server with NOOP,
+// like imaplib's recent().
+//
+// # Cancellation
+//
+// Every call that waits takes a context. What happens when it ends depends
+// on how far the command got:
+//
+//   - before the command was sent (a context that is already done, or one
+//     that ends while the command waits for its turn behind commands that
+//     must run alone): the call returns the context's error and nothing is
+//     sent;
+//   - while the caller waits for the answer (Wait, Run): the call returns
+//     the context's error at once; the command stays in flight, its answer
+//     is read and dropped in the background (the Pending still reports it),
+//     and the session goes on;
+//   - while the command is being written (a write blocked on a full
+//     connection, a streamed literal, or the wait for the "+" that lets a
+//     synchronizing literal go): the server is in the middle of the command
+//     and the connection can no longer be trusted, so the session aborts
+//     with an *AbortError wrapping the context's error. A server that
+//     refuses a literal with NO or BAD instead of "+" ends the command
+//     normally.
+//
+// Options.IdleTimeout aborts the session when the server sends nothing for
+// that long while a command waits for an answer; IDLE is exempt, and an
+// idle connection with nothing in flight is never timed out. Close ends
+// the session at once: commands in flight, and calls waiting to start, end
+// with ErrClosed, and no goroutine of the session is left. Logout sends
+// LOGOUT, reads the BYE and closes.
+//
+// # Tracing
+//
+// Options.Trace receives every line sent ("C: ") and received ("S: "), and
+// Options.Logger a debug record for each line and for each command's start
+// and end (with its status and duration). Both are redacted: LOGIN
+// passwords (wire.Encoder.Password), arguments written inside
+// wire.Encoder.Secret (a SASL initial response), Command.Secret commands and
+// the client's lines of an AUTHENTICATE exchange become "***", and the bodies of literals are summarised as "<N bytes>"
+// unless Options.TraceLiterals is set. The last Options.History lines (20
+// by default) are kept, redacted and cut to 240 bytes, and an
+// *AbortError carries them, as imaplib prints its _cmd_log on abort.
+//
+// # Errors
+//
+// A tagged NO or BAD is a *StatusError, matched by errors.Is with ErrNo or
+// ErrBad; a command refused by the state table is a *StateError; a dead
+// connection is an *AbortError, matched by ErrAborted (EOF, BYE, a tagged
+// response for an unknown tag, an idle timeout, a cancelled write); a
+// mailbox selected read-write that the server reports READ-ONLY is a
+// *ReadOnlyError, matched by ErrReadOnly, returned once by the next command;
+// a session closed by Close or Logout returns ErrClosed. See docs/errors.md
+// for imaplib's error, abort and readonly.
+//
+// # From imaplib
+//
+//	imaplib                          session
+//	IMAP4(host, port)                transport.Dial, then Open
+//	IMAP4_SSL(host, ssl_context=)    transport.DialTLS, then Open
+//	IMAP4_stream(command)            transport.Command, then Open
+//	M.starttls(ssl_context)          s.StartTLS(ctx, cfg)
+//	M.login(user, password)          s.Run(ctx, &Command{Name: "LOGIN", ...})
+//	M.select(mbox, readonly=True)    Run EXAMINE (SELECT when read-write)
+//	M.fetch, M.uid('FETCH', ...)     Run FETCH, UID FETCH (Sections to stream)
+//	M.xatom(name, ...)               Run with AnyState or an unknown Name
+//	M.response(code)                 s.Responses(code)
+//	M.recent()                       s.Recent(ctx)
+//	M.capabilities                   s.Caps(), s.HasCap, s.Capabilities(ctx)
+//	M.PROTOCOL_VERSION               s.ProtocolVersion()
+//	M.welcome                        s.Welcome()
+//	M.state                          s.State()
+//	M.utf8_enabled                   s.UTF8Enabled()
+//	M.debug = 4                      Options.Trace (and Options.Logger)
+//	M.logout(), M.shutdown()         s.Logout(ctx), s.Close()
+//	M.error, M.abort, M.readonly     *StatusError and *StateError,
+//	                                 *AbortError, *ReadOnlyError
+//
+// Unlike imaplib, a tagged NO is an error value (with the Result still
+// returned), every literal the server announces is bounded by the
+// tokenizer's limits, and responses are decoded into typed values.
+package session
