@@ -1,5 +1,7 @@
 package codec
 
+import "strings"
+
 // Response is one decoded server response. The set of types is closed:
 // *Status, *Continuation, *Capability, *Enabled, *Flags, *Exists, *Recent,
 // *Expunge, *Fetch, *List, *MailboxStatus, *Search, *ESearch, *Sort,
@@ -288,6 +290,71 @@ type Unknown struct {
 	HasNum bool
 	Name   Bytes // the response name, e.g. XFOO
 	Rest   Bytes // the rest of the line, raw, literals included
+}
+
+// ResponseName returns the name r has on the wire: "OK", "NO", "BAD",
+// "BYE" or "PREAUTH" for a status, "CONTINUATION" for "+", "FETCH",
+// "LIST", "LSUB", "STATUS", ... and, for an Unknown, its own name in upper
+// case.
+func ResponseName(r Response) string {
+	switch r := r.(type) {
+	case *Status:
+		return r.Kind.String()
+	case *Continuation:
+		return "CONTINUATION"
+	case *Capability:
+		return "CAPABILITY"
+	case *Enabled:
+		return "ENABLED"
+	case *Flags:
+		return "FLAGS"
+	case *Exists:
+		return "EXISTS"
+	case *Recent:
+		return "RECENT"
+	case *Expunge:
+		return "EXPUNGE"
+	case *Fetch:
+		return "FETCH"
+	case *List:
+		if r.LSUB {
+			return "LSUB"
+		}
+		return "LIST"
+	case *MailboxStatus:
+		return "STATUS"
+	case *Search:
+		return "SEARCH"
+	case *ESearch:
+		return "ESEARCH"
+	case *Sort:
+		return "SORT"
+	case *Thread:
+		return "THREAD"
+	case *Namespace:
+		return "NAMESPACE"
+	case *Quota:
+		return "QUOTA"
+	case *QuotaRoot:
+		return "QUOTAROOT"
+	case *ACL:
+		return "ACL"
+	case *ListRights:
+		return "LISTRIGHTS"
+	case *MyRights:
+		return "MYRIGHTS"
+	case *Annotation:
+		return "ANNOTATION"
+	case *Metadata:
+		return "METADATA"
+	case *ID:
+		return "ID"
+	case *Vanished:
+		return "VANISHED"
+	case *Unknown:
+		return strings.ToUpper(string(r.Name))
+	}
+	return ""
 }
 
 func (*Status) response()        {}

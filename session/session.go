@@ -1161,7 +1161,7 @@ func (s *Session) untaggedStatus(r *codec.Status) error {
 // the last 1000 of each name. Data that a command took is in its Result
 // instead.
 func (s *Session) keep(r codec.Response) {
-	name := responseName(r)
+	name := codec.ResponseName(r)
 	if name == "" {
 		return
 	}
@@ -1205,65 +1205,6 @@ func (s *Session) Recent(ctx context.Context) ([]codec.Response, error) {
 		return nil, err
 	}
 	return s.Responses("RECENT"), nil
-}
-
-func responseName(r codec.Response) string {
-	switch r := r.(type) {
-	case *codec.Status:
-		return r.Kind.String()
-	case *codec.Capability:
-		return "CAPABILITY"
-	case *codec.Enabled:
-		return "ENABLED"
-	case *codec.Flags:
-		return "FLAGS"
-	case *codec.Exists:
-		return "EXISTS"
-	case *codec.Recent:
-		return "RECENT"
-	case *codec.Expunge:
-		return "EXPUNGE"
-	case *codec.Fetch:
-		return "FETCH"
-	case *codec.List:
-		if r.LSUB {
-			return "LSUB"
-		}
-		return "LIST"
-	case *codec.MailboxStatus:
-		return "STATUS"
-	case *codec.Search:
-		return "SEARCH"
-	case *codec.ESearch:
-		return "ESEARCH"
-	case *codec.Sort:
-		return "SORT"
-	case *codec.Thread:
-		return "THREAD"
-	case *codec.Namespace:
-		return "NAMESPACE"
-	case *codec.Quota:
-		return "QUOTA"
-	case *codec.QuotaRoot:
-		return "QUOTAROOT"
-	case *codec.ACL:
-		return "ACL"
-	case *codec.ListRights:
-		return "LISTRIGHTS"
-	case *codec.MyRights:
-		return "MYRIGHTS"
-	case *codec.Annotation:
-		return "ANNOTATION"
-	case *codec.Metadata:
-		return "METADATA"
-	case *codec.ID:
-		return "ID"
-	case *codec.Vanished:
-		return "VANISHED"
-	case *codec.Unknown:
-		return strings.ToUpper(string(r.Name))
-	}
-	return ""
 }
 
 // complete handles a tagged status response.

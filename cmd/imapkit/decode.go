@@ -182,62 +182,10 @@ func (dr *decodeRun) write(off int64, r codec.Response) {
 // responseType names a response for the "type" field: the name it has on
 // the wire.
 func responseType(r codec.Response) string {
-	switch r := r.(type) {
-	case *codec.Status:
-		return r.Kind.String()
-	case *codec.Continuation:
-		return "CONTINUATION"
-	case *codec.Capability:
-		return "CAPABILITY"
-	case *codec.Enabled:
-		return "ENABLED"
-	case *codec.Flags:
-		return "FLAGS"
-	case *codec.Exists:
-		return "EXISTS"
-	case *codec.Recent:
-		return "RECENT"
-	case *codec.Expunge:
-		return "EXPUNGE"
-	case *codec.Fetch:
-		return "FETCH"
-	case *codec.List:
-		if r.LSUB {
-			return "LSUB"
-		}
-		return "LIST"
-	case *codec.MailboxStatus:
-		return "STATUS"
-	case *codec.Search:
-		return "SEARCH"
-	case *codec.ESearch:
-		return "ESEARCH"
-	case *codec.Sort:
-		return "SORT"
-	case *codec.Thread:
-		return "THREAD"
-	case *codec.Namespace:
-		return "NAMESPACE"
-	case *codec.Quota:
-		return "QUOTA"
-	case *codec.QuotaRoot:
-		return "QUOTAROOT"
-	case *codec.ACL:
-		return "ACL"
-	case *codec.ListRights:
-		return "LISTRIGHTS"
-	case *codec.MyRights:
-		return "MYRIGHTS"
-	case *codec.Annotation:
-		return "ANNOTATION"
-	case *codec.Metadata:
-		return "METADATA"
-	case *codec.ID:
-		return "ID"
-	case *codec.Vanished:
-		return "VANISHED"
+	if _, ok := r.(*codec.Unknown); ok {
+		return "UNKNOWN"
 	}
-	return "UNKNOWN"
+	return codec.ResponseName(r)
 }
 
 var (
