@@ -602,19 +602,7 @@ func (d *Decoder) annotationResp() (Response, error) {
 	if err := t.SP(); err != nil {
 		return nil, err
 	}
-	err = d.list(false, func() error {
-		var p Param
-		var err error
-		if p.Name, err = d.astring(); err != nil {
-			return err
-		}
-		if err := t.SP(); err != nil {
-			return err
-		}
-		p.Value, err = d.nstring()
-		r.Attrs = append(r.Attrs, p)
-		return err
-	})
+	r.Attrs, err = d.pairList(r.Attrs, d.astring)
 	return r, err
 }
 
@@ -641,19 +629,7 @@ func (d *Decoder) metadataResp() (Response, error) {
 	}
 	if c == '(' {
 		r.Values = true
-		err := d.list(false, func() error {
-			var p Param
-			var err error
-			if p.Name, err = d.astring(); err != nil {
-				return err
-			}
-			if err := t.SP(); err != nil {
-				return err
-			}
-			p.Value, err = d.nstring()
-			r.Entries = append(r.Entries, p)
-			return err
-		})
+		r.Entries, err = d.pairList(r.Entries, d.astring)
 		return r, err
 	}
 	for {
@@ -685,20 +661,28 @@ func (d *Decoder) idResp() (Response, error) {
 	if r.Params == nil {
 		r.Params = []Param{}
 	}
+	var err error
+	r.Params, err = d.pairList(r.Params, d.nstring)
+	return r, err
+}
+
+// pairList decodes "(" *(name SP nstring) ")" into dst, reading each name
+// with name.
+func (d *Decoder) pairList(dst []Param, name func() (Bytes, error)) ([]Param, error) {
 	err := d.list(false, func() error {
 		var p Param
 		var err error
-		if p.Name, err = d.nstring(); err != nil {
+		if p.Name, err = name(); err != nil {
 			return err
 		}
-		if err := t.SP(); err != nil {
+		if err := d.t.SP(); err != nil {
 			return err
 		}
 		p.Value, err = d.nstring()
-		r.Params = append(r.Params, p)
+		dst = append(dst, p)
 		return err
 	})
-	return r, err
+	return dst, err
 }
 
 // vanishedResp decodes "VANISHED" [SP "(EARLIER)"] SP known-uids.
