@@ -436,9 +436,12 @@ func (d *Decoder) sp() (bool, error) {
 
 // skipSpaces consumes spaces if any (tolerance inside lists).
 func (d *Decoder) skipSpaces() error {
-	c, err := d.t.Peek()
-	if err != nil {
-		return err
+	c, ok := d.t.PeekBuffered()
+	if !ok {
+		var err error
+		if c, err = d.t.Peek(); err != nil {
+			return err
+		}
 	}
 	if c == ' ' {
 		return d.t.SP()

@@ -166,9 +166,12 @@ func (d *Decoder) msgClose() error {
 }
 
 func (d *Decoder) msgSkipSP() error {
-	c, err := d.t.Peek()
-	if err != nil {
-		return err
+	c, ok := d.t.PeekBuffered()
+	if !ok {
+		var err error
+		if c, err = d.t.Peek(); err != nil {
+			return err
+		}
 	}
 	if c == ' ' {
 		return d.t.SP()
@@ -182,16 +185,22 @@ func (d *Decoder) msgSkipSP() error {
 // values for the missing fields.
 func (d *Decoder) msgMore() (bool, error) {
 	t := d.t
-	c, err := t.Peek()
-	if err != nil {
-		return false, err
+	c, ok := t.PeekBuffered()
+	if !ok {
+		var err error
+		if c, err = t.Peek(); err != nil {
+			return false, err
+		}
 	}
 	if c == ' ' {
 		if err := t.SP(); err != nil {
 			return false, err
 		}
-		if c, err = t.Peek(); err != nil {
-			return false, err
+		if c, ok = t.PeekBuffered(); !ok {
+			var err error
+			if c, err = t.Peek(); err != nil {
+				return false, err
+			}
 		}
 	}
 	return c != ')', nil
@@ -202,9 +211,12 @@ func (d *Decoder) msgMore() (bool, error) {
 // tokenizer's buffer; NIL (any case) is nil, "" is empty and not nil.
 func (d *Decoder) msgNString() (Bytes, error) {
 	t := d.t
-	c, err := t.Peek()
-	if err != nil {
-		return nil, err
+	c, ok := t.PeekBuffered()
+	var err error
+	if !ok {
+		if c, err = t.Peek(); err != nil {
+			return nil, err
+		}
 	}
 	var b []byte
 	if c == '"' {
@@ -216,7 +228,11 @@ func (d *Decoder) msgNString() (Bytes, error) {
 			}
 			return nil, err
 		}
-		if next, err := t.Peek(); err == nil && !msgDelim[next] {
+		next, ok := t.PeekBuffered()
+		if !ok {
+			next, err = t.Peek()
+		}
+		if err == nil && !msgDelim[next] {
 			return d.msgRepairQuoted(m, nil)
 		}
 	} else {

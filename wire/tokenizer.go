@@ -159,6 +159,10 @@ func (t *Tokenizer) Mark() Mark {
 	if t.pend == 0 {
 		return Mark{off: t.r - t.lineStart, gen: t.gen, depth: t.depth}
 	}
+	return t.markSlow()
+}
+
+func (t *Tokenizer) markSlow() Mark {
 	t.prepare()
 	if t.pend&pendLit != 0 {
 		// The literal's bytes cannot be told apart from tokens on a replay.
@@ -372,6 +376,17 @@ func (t *Tokenizer) eofErr(err error, i int) error {
 		return io.ErrUnexpectedEOF
 	}
 	return err
+}
+
+// PeekBuffered returns the next byte when it is already buffered and no
+// line or literal is pending, without any I/O; ok is false otherwise (then
+// call Peek). It exists for the speed of parsers: it is cheap enough to be
+// inlined.
+func (t *Tokenizer) PeekBuffered() (c byte, ok bool) {
+	if t.pend == 0 && t.r < t.w {
+		return t.buf[t.r], true
+	}
+	return 0, false
 }
 
 // Peek returns the next byte without consuming it. An open literal is
