@@ -676,6 +676,12 @@ func (s *Session) waitLiteral(ctx context.Context, p *Pending) error {
 // requests with Command.OnContinue. When ctx ends first, Wait returns
 // ctx's error and the command's answer is consumed in the background.
 func (p *Pending) Wait(ctx context.Context) (*Result, error) {
+	// Without OnContinue the continuations stay in Continuations() for the
+	// caller (IDLE); a nil channel never delivers.
+	var cont chan []byte
+	if p.cmd.OnContinue != nil {
+		cont = p.cont
+	}
 	for {
 		select {
 		case <-p.done:
@@ -687,10 +693,7 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 				}
 			}
 			return p.result, p.err
-		case text := <-p.cont:
-			if p.cmd.OnContinue == nil {
-				continue
-			}
+		case text := <-cont:
 			resp, err := p.cmd.OnContinue(text)
 			line := resp
 			if err != nil {
