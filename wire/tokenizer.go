@@ -796,6 +796,9 @@ func (t *Tokenizer) Text() ([]byte, error) {
 // some servers send raw 8-bit text; UTF-8 mode needs them anyway). The bytes
 // are valid until the next line is read.
 func (t *Tokenizer) Quoted() ([]byte, error) {
+	if t.pend == 0 && t.r < t.w && t.buf[t.r] == '"' {
+		return t.quoted()
+	}
 	if err := t.begin(); err != nil {
 		return nil, err
 	}
@@ -1313,6 +1316,16 @@ func (t *Tokenizer) AcceptNIL() (bool, error) {
 }
 
 func (t *Tokenizer) acceptNIL() (bool, error) {
+	if r := t.r; r+3 < t.w {
+		// Fast path: decide from the buffered bytes.
+		if t.buf[r]|0x20 != 'n' {
+			return false, nil
+		}
+		if isNIL(t.buf[r:r+3]) && !astringSet[t.buf[r+3]] {
+			t.r += 3
+			return true, nil
+		}
+	}
 	n, err := t.scan(&astringSet)
 	if err != nil {
 		return false, err
