@@ -80,7 +80,8 @@ type Tokenizer struct {
 	depth   int
 	scratch []byte // unescaped quoted strings of the current line
 
-	tok       Token // the last token read by Scan or Next
+	tok       Token            // the last token read by Scan or Next
+	lr        io.LimitedReader // WriteTo's limiter, kept here to avoid allocating
 	lit       literalReader
 	litRemain int64 // bytes of the open literal not yet consumed
 	litStart  int   // where the open literal's bytes begin in buf
@@ -1078,6 +1079,25 @@ func (l *literalReader) WriteTo(w io.Writer) (int64, error) {
 	t := l.t
 	var total int64
 	for t.pend&pendLit != 0 && t.litRemain > 0 {
+		if t.r == t.w && t.rerr == nil {
+			if rf, ok := w.(io.ReaderFrom); ok {
+				// Nothing buffered: let w read the rest straight from the
+				// connection, as io.Copy would without us in between.
+				t.lr = io.LimitedReader{R: t.rd, N: t.litRemain}
+				n, err := rf.ReadFrom(&t.lr)
+				t.lr.R = nil
+				t.base += n
+				t.litRemain -= n
+				total += n
+				if t.litRemain == 0 {
+					break
+				}
+				if err == nil || err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				return total, err
+			}
+		}
 		if t.r == t.w {
 			if err := t.fillMax(clampInt(t.litRemain)); err != nil {
 				if err == io.EOF {
