@@ -191,9 +191,27 @@ func (d *Decoder) numbers(dst []uint32) ([]uint32, uint64, error) {
 	t := d.t
 	dst = dst[:0]
 	for {
-		more, err := d.sp()
-		if err != nil || !more {
-			return dst, 0, err
+		// Fast path: " 123" already buffered.
+		if c, ok := t.PeekBuffered(); ok && c == ' ' {
+			if err := t.SP(); err != nil {
+				return dst, 0, err
+			}
+			if c, ok := t.PeekBuffered(); ok && c >= '0' && c <= '9' {
+				n, err := d.num32()
+				if err != nil {
+					return dst, 0, err
+				}
+				dst = append(dst, n)
+				continue
+			}
+			if ok, err := t.AtEOL(); err != nil || ok {
+				return dst, 0, err // Gmail's trailing space
+			}
+		} else {
+			more, err := d.sp()
+			if err != nil || !more {
+				return dst, 0, err
+			}
 		}
 		c, err := t.Peek()
 		if err != nil {
