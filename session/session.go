@@ -118,7 +118,7 @@ type Pending struct {
 
 	// What the command's arguments target, read from its encoded bytes:
 	// the message set of FETCH/STORE (to route pipelined FETCH responses)
-	// and the mailbox of SELECT/EXAMINE.
+	// and the mailbox of SELECT/EXAMINE/STATUS.
 	set       codec.SeqSet
 	hasSet    bool
 	uid       bool
@@ -614,7 +614,7 @@ func (p *Pending) noteTarget(data []byte) {
 			p.hasSet = true
 			p.uid = strings.HasPrefix(p.name, "UID ")
 		}
-	case "SELECT", "EXAMINE":
+	case "SELECT", "EXAMINE", "STATUS":
 		switch {
 		case len(rest) > 0 && rest[0] == '"':
 			var b []byte
@@ -1003,11 +1003,22 @@ func (s *Session) deliver(r codec.Response) {
 }
 
 // targetLocked finds the command r belongs to (under mu): the oldest that
-// wants it, except for FETCH responses, which go to the command whose
+// wants it, except for STATUS responses, which go to the STATUS command for
+// their mailbox, and FETCH responses, which go to the command whose
 // message set holds the message (pipelined FETCHes are answered
 // interleaved); a FETCH for a message no such command asked for is
 // unsolicited (a flag change by another client).
 func (s *Session) targetLocked(r codec.Response) *Pending {
+	if st, ok := r.(*codec.MailboxStatus); ok {
+		// Pipelined STATUS commands: match the mailbox when a server
+		// answers them out of order.
+		name := codec.DecodeMailboxLenient(st.Mailbox)
+		for _, p := range s.inflight {
+			if p.name == "STATUS" && p.mailbox == name {
+				return p
+			}
+		}
+	}
 	f, isFetch := r.(*codec.Fetch)
 	var first, dynamic *Pending
 	for _, p := range s.inflight {

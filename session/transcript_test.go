@@ -527,3 +527,28 @@ func TestTranscriptCancelDuringLiteral(t *testing.T) {
 	}
 	wait()
 }
+
+func TestTranscriptStatusOutOfOrder(t *testing.T) {
+	conn, wait := script(t, "status_order")
+	s := openScripted(t, conn, nil)
+	ctx := ctx5(t)
+	status := func(mbox string) *session.Command {
+		return &session.Command{Name: "STATUS", Args: func(e *wire.Encoder) { e.SP().Mailbox(mbox).SP().Raw("(MESSAGES)") }}
+	}
+	ps, err := s.StartBatch(ctx, []*session.Command{status("Archive"), status("Sent Items")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []uint32{1, 2} {
+		r, err := ps[i].Wait(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Data) != 1 || r.Data[0].(*codec.MailboxStatus).Messages != want {
+			t.Fatalf("STATUS %d: data %v; want MESSAGES %d", i, r.Data, want)
+		}
+	}
+	if err := wait(); err != nil {
+		t.Fatal(err)
+	}
+}
