@@ -17,6 +17,21 @@ func (d *Decoder) atomsToEOL(dst []Bytes) ([]Bytes, error) {
 	}
 }
 
+// astringsToEOL reads *(SP astring) up to the end of the line into dst.
+func (d *Decoder) astringsToEOL(dst []Bytes) ([]Bytes, error) {
+	for {
+		more, err := d.sp()
+		if err != nil || !more {
+			return dst, err
+		}
+		a, err := d.astring()
+		if err != nil {
+			return dst, err
+		}
+		dst = append(dst, a)
+	}
+}
+
 func (d *Decoder) capabilityResp() (Response, error) {
 	r := &d.fw.caps
 	var err error
@@ -510,17 +525,8 @@ func (d *Decoder) quotaRootResp() (Response, error) {
 	if r.Mailbox, err = d.astring(); err != nil {
 		return nil, err
 	}
-	for {
-		more, err := d.sp()
-		if err != nil || !more {
-			return r, err
-		}
-		root, err := d.astring()
-		if err != nil {
-			return nil, err
-		}
-		r.Roots = append(r.Roots, root)
-	}
+	r.Roots, err = d.astringsToEOL(r.Roots)
+	return r, err
 }
 
 // aclResp decodes "ACL" SP mailbox *(SP identifier SP rights).
@@ -571,17 +577,8 @@ func (d *Decoder) listRightsResp() (Response, error) {
 			return nil, err
 		}
 	}
-	for {
-		more, err := d.sp()
-		if err != nil || !more {
-			return r, err
-		}
-		o, err := d.astring()
-		if err != nil {
-			return nil, err
-		}
-		r.Optional = append(r.Optional, o)
-	}
+	r.Optional, err = d.astringsToEOL(r.Optional)
+	return r, err
 }
 
 // myRightsResp decodes "MYRIGHTS" SP mailbox SP rights.
