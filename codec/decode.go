@@ -14,7 +14,10 @@ import (
 type DecodeError struct {
 	Offset int64  // stream offset where the response began
 	Name   string // the response name when known, e.g. "FETCH"
-	Err    error  // the cause: a *wire.SyntaxError, a *wire.LimitError, ...
+	// Tag is the tag of a tagged response ("" for untagged ones), so
+	// that a client can end the command whose status it could not read.
+	Tag string
+	Err error // the cause: a *wire.SyntaxError, a *wire.LimitError, ...
 }
 
 // Error implements error.
@@ -88,6 +91,7 @@ func (d *Decoder) Next() (Response, error) {
 	off := t.Offset()
 	d.msg.reset()
 	d.name = ""
+	d.tag = d.tag[:0]
 	r, err := d.decode()
 	if err == nil {
 		if err = t.CRLF(); err == nil {
@@ -102,14 +106,14 @@ func (d *Decoder) Next() (Response, error) {
 			return nil, err
 		}
 		d.skip = true
-		return nil, &DecodeError{Offset: off, Name: d.name, Err: err}
+		return nil, &DecodeError{Offset: off, Name: d.name, Tag: string(d.tag), Err: err}
 	}
 	if serr := t.SkipLine(); serr != nil {
 		if isIOError(serr) {
 			d.skip = true
 		}
 	}
-	return nil, &DecodeError{Offset: off, Name: d.name, Err: err}
+	return nil, &DecodeError{Offset: off, Name: d.name, Tag: string(d.tag), Err: err}
 }
 
 // isIOError reports errors that come from the reader rather than from the
@@ -169,6 +173,7 @@ func (d *Decoder) decode() (Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	d.tag = append(d.tag, tag...) // kept for DecodeError; no allocation once grown
 	if err := t.SP(); err != nil {
 		return nil, err
 	}

@@ -32,6 +32,7 @@ type Decoder struct {
 	fw   flyweights
 	skip bool   // the rest of an abandoned response must be skipped first
 	name string // the name of the response being decoded, for errors
+	tag  []byte // the tag of the response being decoded, for errors
 }
 
 // NewDecoder returns a decoder reading from t. It does no I/O.

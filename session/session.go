@@ -893,9 +893,21 @@ func (s *Session) readLoop() {
 }
 
 // blame attaches an undecodable response to the command it was most likely
-// meant for: the oldest that wants responses of its name, else the oldest.
+// meant for: the command with its tag when it was tagged, else the oldest
+// that wants responses of its name, else the oldest.
 func (s *Session) blame(de *codec.DecodeError) {
 	s.mu.Lock()
+	if de.Tag != "" {
+		// The command's own status could not be read: end it with the
+		// error rather than leave it waiting forever.
+		for _, p := range s.inflight {
+			if p.tag == de.Tag {
+				s.mu.Unlock()
+				s.finish(p, nil, fmt.Errorf("session: %s: its tagged response could not be decoded: %w", p.name, de))
+				return
+			}
+		}
+	}
 	defer s.mu.Unlock()
 	var target *Pending
 	for _, p := range s.inflight {
@@ -946,6 +958,24 @@ func (s *Session) route(r codec.Response) error {
 			return s.complete(r)
 		}
 		return s.untaggedStatus(r)
+	case *codec.Unknown:
+		if tag := string(r.Tag); tag != "*" && tag != "+" {
+			// A tagged response that is not OK, NO or BAD ends its
+			// command with an error; for an unknown tag it is an abort.
+			s.mu.Lock()
+			var p *Pending
+			for _, q := range s.inflight {
+				if q.tag == tag {
+					p = q
+				}
+			}
+			s.mu.Unlock()
+			if p == nil {
+				return fmt.Errorf("tagged response for an unknown tag %q", tag)
+			}
+			s.finish(p, nil, fmt.Errorf("session: %s: the server answered %s %s", p.name, r.Name, r.Rest))
+			return nil
+		}
 	case *codec.Capability:
 		s.mu.Lock()
 		s.setCaps(r.Caps)

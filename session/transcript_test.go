@@ -552,3 +552,23 @@ func TestTranscriptStatusOutOfOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestTranscriptUndecodableTagged(t *testing.T) {
+	conn, wait := script(t, "bad_tagged")
+	s := openScripted(t, conn, nil)
+	ctx := ctx5(t)
+	_, err := s.Run(ctx, &session.Command{Name: "NOOP"})
+	var de *codec.DecodeError
+	if !errors.As(err, &de) || de.Tag != "A1" {
+		t.Fatalf("err = %v; want a DecodeError for tag A1", err)
+	}
+	if _, err := s.Run(ctx, &session.Command{Name: "NOOP"}); err == nil || !strings.Contains(err.Error(), "XYZZY") {
+		t.Fatalf("a tagged XYZZY: err = %v; want an error naming it", err)
+	}
+	if _, err := s.Run(ctx, &session.Command{Name: "NOOP"}); err != nil {
+		t.Fatalf("the next command: %v", err)
+	}
+	if err := wait(); err != nil {
+		t.Fatal(err)
+	}
+}
