@@ -22,7 +22,8 @@
 // capabilities are taken from the tagged OK's CAPABILITY code when it has
 // one and asked for otherwise. LITERAL+ and LITERAL- decide how literals
 // are sent; a successful ENABLE UTF8=ACCEPT turns on UTF-8 quoted strings
-// (UTF8Enabled).
+// (UTF8Enabled). Compress turns on COMPRESS=DEFLATE (RFC 4978), switching
+// both directions right after the server's OK.
 //
 // # Running commands
 //

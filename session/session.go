@@ -92,6 +92,7 @@ type Session struct {
 	selected   string
 	utf8       bool
 	tlsOn      bool
+	compressed bool // COMPRESS=DEFLATE is on
 	store      map[string][]codec.Response
 	contTarget *Pending // the command sending a synchronizing literal
 	events     []codec.Response

@@ -142,6 +142,16 @@ func (t *Tokenizer) Reset(r io.Reader) {
 	t.litRemain = 0
 }
 
+// Detach returns a copy of the bytes read from the underlying reader but not
+// yet consumed, and forgets them. A session switching the stream to
+// another encoding after a response (COMPRESS=DEFLATE, RFC 4978) feeds them
+// to the decompressor ahead of the connection, then calls Reset with it.
+func (t *Tokenizer) Detach() []byte {
+	b := append([]byte(nil), t.buf[t.r:t.w]...)
+	t.w = t.r
+	return b
+}
+
 // Buffered returns the number of bytes read from the underlying reader but
 // not yet consumed.
 func (t *Tokenizer) Buffered() int { return t.w - t.r }

@@ -1,0 +1,76 @@
+package session
+
+import (
+	"bytes"
+	"compress/flate"
+	"context"
+	"errors"
+	"io"
+
+	"github.com/imapkit/imapkit/wire"
+)
+
+// Compress turns on COMPRESS=DEFLATE (RFC 4978): from the server's OK on,
+// both directions are deflate streams. It runs alone, refuses when the
+// server lacks the capability or compression is on already, and switches
+// the streams on the reader goroutine right after the OK, so that the
+// compressed bytes the server sends next are never read as plain text.
+//
+// With compression on, a read deadline that fires in the middle of the
+// stream cannot be resumed (the decompressor keeps the error): an
+// IdleTimeout then aborts the session as it would anyway.
+func (s *Session) Compress(ctx context.Context) error {
+	s.mu.Lock()
+	on := s.compressed
+	s.mu.Unlock()
+	if on {
+		return errors.New("session: compression is already on")
+	}
+	if !s.HasCap("COMPRESS=DEFLATE") {
+		return errors.New("session: the server does not offer COMPRESS=DEFLATE")
+	}
+	cmd := &Command{Name: "COMPRESS", Args: func(e *wire.Encoder) { e.SP().Atom("DEFLATE") }}
+	p, err := s.register(ctx, cmd, nil)
+	if err != nil {
+		return err
+	}
+	p.upgrade = func() error {
+		// Runs on the reader goroutine: nothing else reads, and nothing
+		// writes (COMPRESS runs alone).
+		rest := s.tok.Detach()
+		raw := s.conn
+		zr := flate.NewReader(io.MultiReader(bytes.NewReader(rest), raw))
+		zw, err := flate.NewWriter(raw, flate.DefaultCompression)
+		if err != nil {
+			return err
+		}
+		s.wmu.Lock()
+		s.tok.Reset(s.tr.reader(zr))
+		s.bw.Reset(&flushWriter{zw: zw})
+		s.wmu.Unlock()
+		s.mu.Lock()
+		s.compressed = true
+		s.mu.Unlock()
+		return nil
+	}
+	if err := s.send(ctx, p, true); err != nil {
+		return err
+	}
+	_, err = p.Wait(ctx)
+	return err
+}
+
+// flushWriter compresses each write and flushes it at once: the session
+// writes whole commands, and the server must see each one without waiting
+// for more.
+type flushWriter struct {
+	zw *flate.Writer
+}
+
+func (f *flushWriter) Write(p []byte) (int, error) {
+	n, err := f.zw.Write(p)
+	if err == nil {
+		err = f.zw.Flush()
+	}
+	return n, err
+}

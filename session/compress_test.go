@@ -1,0 +1,64 @@
+package session_test
+
+import (
+	"bytes"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/internal/testserver"
+	"github.com/imapkit/imapkit/session"
+)
+
+// TestDovecotCompress turns COMPRESS=DEFLATE on against the real Dovecot
+// and runs commands over the compressed streams: SELECT, a pipelined batch,
+// a FETCH of whole bodies (streamed and kept), LOGOUT.
+func TestDovecotCompress(t *testing.T) {
+	var tr dvBuffer
+	s := dvDialUser(t, testserver.Alice, &session.Options{Trace: &tr})
+	ctx := dvCtx(t)
+	if err := s.Compress(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Compress(ctx); err == nil {
+		t.Fatal("a second Compress was accepted")
+	}
+	dvRun(t, s, dvMailboxCmd("EXAMINE", "INBOX"))
+	var cmds []*session.Command
+	for i := 0; i < 20; i++ {
+		cmds = append(cmds, &session.Command{Name: "NOOP"})
+	}
+	ps, err := s.StartBatch(ctx, cmds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range ps {
+		if _, err := p.Wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var streamed int64
+	r, err := s.Run(ctx, &session.Command{Name: "UID FETCH", Args: dvRaw("1:10 (UID BODY.PEEK[])"),
+		Sections: func(f *codec.Fetch, sec *codec.Section, body io.Reader) error {
+			n, err := io.Copy(io.Discard, body)
+			streamed += n
+			return err
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Data) != 10 || streamed < 10*1000 {
+		t.Fatalf("UID FETCH over COMPRESS: %d responses, %d body bytes", len(r.Data), streamed)
+	}
+	if err := s.Logout(ctx); err != nil {
+		t.Fatal(err)
+	}
+	trace := tr.String()
+	if !strings.Contains(trace, "C: A2 COMPRESS DEFLATE") || !strings.Contains(trace, "S: * BYE") {
+		t.Fatalf("the trace should show the decompressed exchange:\n%s", trace)
+	}
+	if bytes.Contains([]byte(trace), []byte{0}) {
+		t.Fatal("compressed bytes in the trace")
+	}
+}
