@@ -668,3 +668,25 @@ func (r *repeatReader) Read(p []byte) (int, error) {
 	}
 	return n, nil
 }
+
+func TestDetach(t *testing.T) {
+	tk := wire.NewTokenizer(strings.NewReader("A1 OK go\r\nCOMPRESSED-BYTES"), nil)
+	tk.Atom()
+	tk.SP()
+	tk.Atom()
+	tk.SP()
+	tk.Text()
+	if err := tk.CRLF(); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(tk.Detach()); got != "COMPRESSED-BYTES" {
+		t.Fatalf("Detach() = %q; want the read-ahead bytes", got)
+	}
+	if tk.Buffered() != 0 {
+		t.Fatalf("Buffered() = %d after Detach; want 0", tk.Buffered())
+	}
+	tk.Reset(strings.NewReader("* 1 EXISTS\r\n"))
+	if got, _ := dump(tk); len(got) != 6 {
+		t.Fatalf("after Reset: %v", got)
+	}
+}
