@@ -71,6 +71,11 @@ type flyweights struct {
 // Next reads and decodes one response. The response and everything it
 // holds are valid until the next call to Next.
 //
+// A response that cannot be skipped within the tokenizer's limits (a line
+// that goes on past MaxLineLength, a literal over MaxLiteral) gives a
+// *DecodeError matching wire.ErrOutOfStep: the stream is lost and every
+// later call fails; close the connection.
+//
 // Errors: an error from the underlying reader (a deadline, say) is
 // returned as it is; Next can then be called again and resumes the same
 // response, unless a body section had already been streamed, in which case
@@ -83,8 +88,11 @@ func (d *Decoder) Next() (Response, error) {
 	if d.skip {
 		d.skip = false
 		if err := t.SkipLine(); err != nil {
-			d.skip = true
-			return nil, err
+			if isIOError(err) {
+				d.skip = true
+				return nil, err
+			}
+			return nil, &DecodeError{Offset: t.Offset(), Err: err}
 		}
 	}
 	m := t.Mark()
@@ -111,6 +119,11 @@ func (d *Decoder) Next() (Response, error) {
 	if serr := t.SkipLine(); serr != nil {
 		if isIOError(serr) {
 			d.skip = true
+		} else if errors.Is(serr, wire.ErrOutOfStep) {
+			// The stream cannot be brought back in step (an endless
+			// line, a literal over the limit): report that, so that the
+			// caller closes the connection instead of calling again.
+			err = serr
 		}
 	}
 	return nil, &DecodeError{Offset: off, Name: d.name, Tag: string(d.tag), Err: err}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/flate"
 	"context"
-	"errors"
 	"io"
 
 	"github.com/imapkit/imapkit/wire"
@@ -18,16 +17,16 @@ import (
 //
 // With compression on, a read deadline that fires in the middle of the
 // stream cannot be resumed (the decompressor keeps the error): an
-// IdleTimeout then aborts the session as it would anyway.
+// StallTimeout then aborts the session as it would anyway.
 func (s *Session) Compress(ctx context.Context) error {
 	s.mu.Lock()
 	on := s.compressed
 	s.mu.Unlock()
 	if on {
-		return errors.New("session: compression is already on")
+		return ErrCompressActive
 	}
 	if !s.HasCap("COMPRESS=DEFLATE") {
-		return errors.New("session: the server does not offer COMPRESS=DEFLATE")
+		return ErrCompressUnavailable
 	}
 	cmd := &Command{Name: "COMPRESS", Args: func(e *wire.Encoder) { e.SP().Atom("DEFLATE") }}
 	p, err := s.register(ctx, cmd, nil)
@@ -40,13 +39,13 @@ func (s *Session) Compress(ctx context.Context) error {
 		rest := s.tok.Detach()
 		raw := s.conn
 		zr := flate.NewReader(io.MultiReader(bytes.NewReader(rest), raw))
-		zw, err := flate.NewWriter(raw, flate.DefaultCompression)
+		zw, err := flate.NewWriter(s.tr.writer(raw), flate.DefaultCompression)
 		if err != nil {
 			return err
 		}
 		s.wmu.Lock()
 		s.tok.Reset(s.tr.reader(zr))
-		s.bw.Reset(&flushWriter{zw: zw})
+		s.cw.w = &flushWriter{zw: zw}
 		s.wmu.Unlock()
 		s.mu.Lock()
 		s.compressed = true

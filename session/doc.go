@@ -129,7 +129,7 @@
 //     refuses a literal with NO or BAD instead of "+" ends the command
 //     normally.
 //
-// Options.IdleTimeout aborts the session when the server sends nothing for
+// Options.StallTimeout aborts the session when the server sends nothing for
 // that long while a command waits for an answer; IDLE is exempt, and an
 // idle connection with nothing in flight is never timed out. Close ends
 // the session at once: commands in flight, and calls waiting to start, end

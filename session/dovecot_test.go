@@ -1120,7 +1120,7 @@ func TestDovecotUnsolicited(t *testing.T) {
 func TestDovecotIdle(t *testing.T) {
 	ev := newDvEvents()
 	mbox := dvNewMailbox(t, testserver.Alice, testserver.SampleMessages(2))
-	a := dvDialUser(t, testserver.Alice, &session.Options{OnUnsolicited: ev.add, IdleTimeout: 2 * time.Second})
+	a := dvDialUser(t, testserver.Alice, &session.Options{OnUnsolicited: ev.add, StallTimeout: 2 * time.Second})
 	b := dvDialUser(t, testserver.Alice, nil)
 	ctx := dvCtx(t)
 	dvRun(t, a, dvMailboxCmd("SELECT", mbox))
@@ -1140,7 +1140,7 @@ func TestDovecotIdle(t *testing.T) {
 		_, err := a.Run(ctx, &session.Command{Name: "NOOP"})
 		noop <- err
 	}()
-	// Longer than IdleTimeout: IDLE is exempt.
+	// Longer than StallTimeout: IDLE is exempt.
 	time.Sleep(2500 * time.Millisecond)
 	dvRun(t, b, appendCmd(mbox, dvMessage("while idling", 500)))
 	got := ev.waitFor(t, 10*time.Second, func(l []codec.Response) bool { return lastExists(l) == 3 })

@@ -2,7 +2,9 @@ package session
 
 import (
 	"errors"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/imapkit/imapkit/codec"
 )
@@ -22,7 +24,132 @@ var (
 	ErrBad = errors.New("session: command rejected (BAD)")
 	// ErrReadOnly matches a *ReadOnlyError (imaplib's readonly).
 	ErrReadOnly = errors.New("session: mailbox is read-only")
+	// ErrProtocol matches a *ProtocolError: the server broke the protocol
+	// (a tagged response for a command not yet sent, an unknown tag, a
+	// continuation request nobody asked for). The session is aborted.
+	ErrProtocol = errors.New("session: protocol violation by the server")
+	// ErrBye matches a *ByeError: the server said BYE.
+	ErrBye = errors.New("session: server said BYE")
+	// ErrGreeting matches the errors of Open for a greeting that is not
+	// "* OK" or "* PREAUTH" (a BYE greeting also matches ErrBye).
+	ErrGreeting = errors.New("session: bad greeting")
+	// ErrNotIMAP4 is returned by Open when the server announces none of
+	// IMAP4rev2, IMAP4rev1 and IMAP4.
+	ErrNotIMAP4 = errors.New("session: server not IMAP4 compliant")
+	// ErrStartTLSUnavailable: the server does not offer STARTTLS. On a
+	// connection that should have it, this is what a stripping attack
+	// looks like: do not go on without TLS.
+	ErrStartTLSUnavailable = errors.New("session: the server does not offer STARTTLS")
+	// ErrTLSActive: STARTTLS on a connection that is already TLS.
+	ErrTLSActive = errors.New("session: TLS is already on")
+	// ErrCompressUnavailable: the server does not offer COMPRESS=DEFLATE.
+	ErrCompressUnavailable = errors.New("session: the server does not offer COMPRESS=DEFLATE")
+	// ErrCompressActive: compression is already on.
+	ErrCompressActive = errors.New("session: compression is already on")
+	// ErrTimeout matches a *TimeoutError: one of the session's own
+	// timeouts fired (greeting, stall, command). A TimeoutError also
+	// matches os.ErrDeadlineExceeded.
+	ErrTimeout = errors.New("session: timeout")
 )
+
+// ErrNotSent matches a *NotSentError.
+var ErrNotSent = errors.New("session: command not sent")
+
+// NotSentError reports a command that ended before any of its bytes were
+// sent (its context ended while it waited for its turn): it is safe to
+// retry, whatever it was. It wraps the cause, so errors.Is(err,
+// context.DeadlineExceeded) still holds. Any other error of a command that
+// was started means it may have run.
+type NotSentError struct{ Err error }
+
+// Error implements error.
+func (e *NotSentError) Error() string { return "session: command not sent: " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *NotSentError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrNotSent) true.
+func (e *NotSentError) Is(target error) bool { return target == ErrNotSent }
+
+// ProtocolError reports a server that broke the protocol. The session is
+// aborted: the error reaches the caller wrapped in an *AbortError.
+type ProtocolError struct {
+	Reason string // what the server did, with server text escaped
+}
+
+// Error implements error.
+func (e *ProtocolError) Error() string { return "protocol violation: " + e.Reason }
+
+// Is makes errors.Is(err, ErrProtocol) true.
+func (e *ProtocolError) Is(target error) bool { return target == ErrProtocol }
+
+// ByeError is the server's BYE: at the greeting (from Open), or outside
+// LOGOUT (the session is aborted and the ByeError is the AbortError's
+// cause). Status holds the response code (say [UNAVAILABLE]) and the text,
+// raw.
+type ByeError struct {
+	Status *codec.Status // owned by the error
+}
+
+// Error implements error.
+func (e *ByeError) Error() string { return "server said " + statusString(e.Status) }
+
+// Is makes errors.Is(err, ErrBye) true, and ErrGreeting when the BYE was
+// the greeting.
+func (e *ByeError) Is(target error) bool { return target == ErrBye }
+
+// Code returns the response code, or nil.
+func (e *ByeError) Code() *codec.Code { return e.Status.Code }
+
+// TimeoutError reports one of the session's own timeouts.
+type TimeoutError struct {
+	What  string        // "greeting", "stall" or "command"
+	After time.Duration // the timeout that fired
+	Err   error         // the cause, when there is one
+}
+
+// Error implements error.
+func (e *TimeoutError) Error() string {
+	var s string
+	switch e.What {
+	case "stall":
+		s = "no byte from the server in " + e.After.String()
+	case "command":
+		s = "command not done in " + e.After.String()
+	default:
+		s = e.What + " timeout after " + e.After.String()
+	}
+	return s
+}
+
+// Is makes errors.Is(err, ErrTimeout) and errors.Is(err,
+// os.ErrDeadlineExceeded) true.
+func (e *TimeoutError) Is(target error) bool {
+	return target == ErrTimeout || target == os.ErrDeadlineExceeded
+}
+
+// Timeout reports true, as net.Error does.
+func (e *TimeoutError) Timeout() bool { return true }
+
+// Unwrap returns the cause, if any.
+func (e *TimeoutError) Unwrap() error { return e.Err }
+
+// statusString renders a status for an error: kind, code name and text,
+// with control bytes escaped.
+func statusString(st *codec.Status) string {
+	var b strings.Builder
+	b.WriteString(st.Kind.String())
+	if c := st.Code; c != nil {
+		b.WriteString(" [")
+		b.WriteString(printable(c.Name))
+		b.WriteString("]")
+	}
+	if len(st.Text) > 0 {
+		b.WriteByte(' ')
+		b.WriteString(printable(st.Text))
+	}
+	return b.String()
+}
 
 // StatusError is a command's tagged NO or BAD (imaplib's error). A NO is a
 // result the caller may expect (no such mailbox, over quota); a BAD is a
@@ -34,22 +161,10 @@ type StatusError struct {
 }
 
 // Error implements error.
+// The server's text is written with control bytes escaped; the raw text
+// is in Status.Text. Credentials the session sent are redacted from both.
 func (e *StatusError) Error() string {
-	var b strings.Builder
-	b.WriteString("session: ")
-	b.WriteString(e.Command)
-	b.WriteString(": ")
-	b.WriteString(e.Status.Kind.String())
-	if c := e.Status.Code; c != nil {
-		b.WriteString(" [")
-		b.Write(c.Name)
-		b.WriteString("]")
-	}
-	if len(e.Status.Text) > 0 {
-		b.WriteByte(' ')
-		b.Write(e.Status.Text)
-	}
-	return b.String()
+	return "session: " + e.Command + ": " + statusString(e.Status)
 }
 
 // Is makes errors.Is(err, ErrNo) and errors.Is(err, ErrBad) work.

@@ -100,7 +100,7 @@ func TestLeakClose(t *testing.T) {
 	dvServer(t) // started before counting
 	check := lkCheck(t)
 	ev := newDvEvents()
-	s := dvDialUser(t, testserver.Alice, &session.Options{OnUnsolicited: ev.add, IdleTimeout: time.Second})
+	s := dvDialUser(t, testserver.Alice, &session.Options{OnUnsolicited: ev.add, StallTimeout: time.Second})
 	dvRun(t, s, dvMailboxCmd("EXAMINE", "INBOX"))
 	dvRun(t, s, &session.Command{Name: "UID FETCH", Args: dvRaw("1:* (UID FLAGS)")})
 	ev.waitFor(t, 5*time.Second, func(l []codec.Response) bool { return len(l) > 0 })
@@ -240,7 +240,7 @@ func TestLeakServerHangsUp(t *testing.T) {
 	s.Close()
 }
 
-// TestLeakIdleTimeout: a server that stops answering; IdleTimeout aborts.
+// TestLeakStallTimeout: a server that stops answering; StallTimeout aborts.
 func TestLeakIdleTimeout(t *testing.T) {
 	check := lkCheck(t)
 	client, server := transport.Pipe()
@@ -252,7 +252,7 @@ func TestLeakIdleTimeout(t *testing.T) {
 		tag, _, _ := strings.Cut(line, " ")
 		return tag + " OK done\r\n"
 	})
-	s, err := session.Open(dvCtx(t), client, &session.Options{TagPrefix: "A", IdleTimeout: 100 * time.Millisecond})
+	s, err := session.Open(dvCtx(t), client, &session.Options{TagPrefix: "A", StallTimeout: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/imapkit/imapkit/codec"
@@ -44,10 +45,25 @@ type Options struct {
 	// ("A" gives A1, A2, ...). Empty means a random prefix of four letters
 	// A to P, as imaplib picks.
 	TagPrefix string
-	// IdleTimeout aborts the session when the server sends nothing for
-	// this long while a command waits for it (IDLE excepted). Zero means
-	// no limit.
-	IdleTimeout time.Duration
+	// GreetingTimeout bounds Open when its context has no deadline: the
+	// greeting and the CAPABILITY that may follow. Zero means
+	// DefaultGreetingTimeout, negative no limit.
+	GreetingTimeout time.Duration
+	// StallTimeout aborts the session when, while a command waits for the
+	// server, no byte arrives for this long: it counts from the last byte
+	// received, so a slow download that keeps coming is never cut. IDLE
+	// is exempt, and so is a connection with nothing in flight. It covers
+	// the STARTTLS handshake. Zero means DefaultStallTimeout, negative no
+	// limit.
+	StallTimeout time.Duration
+	// CommandTimeout bounds a command's whole run when its context has no
+	// deadline, so that a server trickling bytes for ever cannot hold it.
+	// When the context has a deadline, a command abandoned at the deadline
+	// (its answer is still read and thrown away) gets StallTimeout more to
+	// end. Either way the session is aborted when the bound passes: IMAP
+	// has no other way to stop a command. IDLE is exempt. Zero means
+	// DefaultCommandTimeout, negative no limit.
+	CommandTimeout time.Duration
 	// History is the number of trace lines kept for abort errors; 0 means
 	// 20.
 	History int
@@ -67,12 +83,15 @@ type Session struct {
 	opts Options
 	log  *slog.Logger
 
-	conn net.Conn
-	tr   *tracer
-	tok  *wire.Tokenizer
-	dec  *codec.Decoder
+	conn    net.Conn
+	wc      *watchConn   // the raw connection, with the read deadlines
+	cw      *countWriter // what bw wrote to the connection
+	secrets *secrets     // credentials sent, redacted from server text
+	tr      *tracer
+	tok     *wire.Tokenizer
+	dec     *codec.Decoder
 
-	wmu      sync.Mutex // serialises writes; held while a command is sent
+	wmu      writeLock // serialises writes; held while a command is sent
 	bw       *bufio.Writer
 	enc      *wire.Encoder
 	wwaiters int // goroutines waiting for wmu (guarded by mu): flush coalescing
@@ -91,6 +110,8 @@ type Session struct {
 	roError    error
 	selected   string
 	utf8       bool
+	litPlus    bool // LITERAL+ announced: the encoder's options
+	litMinus   bool // LITERAL- announced
 	tlsOn      bool
 	compressed bool // COMPRESS=DEFLATE is on
 	store      map[string][]codec.Response
@@ -116,6 +137,19 @@ type Pending struct {
 	err     error
 	start   time.Time
 	upgrade func() error // run on the reader goroutine after a tagged OK
+
+	// written is set once the command's bytes are all in bw, endOff the
+	// count of bytes the connection must have taken for them to be sent.
+	// A tagged response before that is forged (see complete).
+	written atomic.Bool
+	endOff  int64
+	// syncLit is set for a command with a synchronizing literal: a tagged
+	// NO or BAD before all of it is sent refuses the literal.
+	syncLit atomic.Bool
+	// abandoned is set when Wait's context ended: the answer is read and
+	// thrown away.
+	abandoned atomic.Bool
+	timer     *time.Timer // the command bound (CommandTimeout)
 
 	// What the command's arguments target, read from its encoded bytes:
 	// the message set of FETCH/STORE (to route pipelined FETCH responses)
@@ -182,9 +216,27 @@ type Command struct {
 // greeting * OK gives state NONAUTH, * PREAUTH gives AUTH; * BYE or
 // anything else is an error. Capabilities come from the greeting or are
 // asked for.
+//
+// When ctx has no deadline, Options.GreetingTimeout bounds Open. Errors:
+// ErrGreeting for a greeting that is not OK or PREAUTH (a BYE greeting is a
+// *ByeError too), ErrNotIMAP4, a *TimeoutError for the greeting timeout.
 func Open(ctx context.Context, conn net.Conn, opts *Options) (*Session, error) {
 	s := newSession(conn, opts)
-	release := deadlineWhile(ctx, conn.SetReadDeadline)
+	greeting := time.Duration(0)
+	if _, ok := ctx.Deadline(); !ok {
+		if greeting = orDuration(s.opts.GreetingTimeout, DefaultGreetingTimeout); greeting > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, greeting)
+			defer cancel()
+		}
+	}
+	ctxErr := func() error {
+		if greeting > 0 && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return &TimeoutError{What: "greeting", After: greeting, Err: ctx.Err()}
+		}
+		return ctx.Err()
+	}
+	release := deadlineWhile(ctx, s.wc.setHard)
 	g, err := s.dec.Next()
 	release()
 	if err == nil && ctx.Err() != nil {
@@ -193,17 +245,17 @@ func Open(ctx context.Context, conn net.Conn, opts *Options) (*Session, error) {
 	if err != nil {
 		conn.Close()
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("session: reading the greeting: %w", ctx.Err())
+			return nil, fmt.Errorf("session: reading the greeting: %w", ctxErr())
 		}
 		return nil, fmt.Errorf("session: reading the greeting: %w", err)
 	}
 	st, ok := g.(*codec.Status)
 	if !ok || st.Tag != nil || (st.Kind != codec.StatusOK && st.Kind != codec.StatusPREAUTH) {
 		conn.Close()
-		if ok && st.Kind == codec.StatusBYE {
-			return nil, fmt.Errorf("session: server refused the connection: BYE %s", st.Text)
+		if ok && st.Kind == codec.StatusBYE && st.Tag == nil {
+			return nil, fmt.Errorf("%w: %w", ErrGreeting, &ByeError{Status: codec.CloneResponse(st).(*codec.Status)})
 		}
-		return nil, errors.New("session: the greeting is not * OK or * PREAUTH")
+		return nil, fmt.Errorf("%w: not * OK or * PREAUTH", ErrGreeting)
 	}
 	s.welcome = codec.CloneResponse(st).(*codec.Status)
 	s.state = StateNonAuth
@@ -219,29 +271,37 @@ func Open(ctx context.Context, conn net.Conn, opts *Options) (*Session, error) {
 	if s.capsStale {
 		if _, err := s.Capabilities(ctx); err != nil {
 			s.Close()
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("session: asking for capabilities: %w", ctxErr())
+			}
 			return nil, err
 		}
 	}
 	if s.ProtocolVersion() == "" {
 		s.Close()
-		return nil, errors.New("session: server not IMAP4 compliant")
+		return nil, ErrNotIMAP4
 	}
 	return s, nil
 }
 
 func newSession(conn net.Conn, opts *Options) *Session {
-	s := &Session{conn: conn, changed: make(chan struct{}), store: map[string][]codec.Response{}}
+	s := &Session{changed: make(chan struct{}), store: map[string][]codec.Response{}}
 	if opts != nil {
 		s.opts = *opts
 	}
+	s.wc = &watchConn{Conn: conn, stall: orDuration(s.opts.StallTimeout, DefaultStallTimeout)}
+	s.conn = s.wc
+	s.secrets = &secrets{}
 	s.log = s.opts.Logger
 	if s.opts.History <= 0 {
 		s.opts.History = 20
 	}
 	s.tr = newTracer(s.opts.Trace, s.opts.TraceLiterals, s.log, s.opts.History)
-	s.tok = wire.NewTokenizer(s.tr.reader(conn), s.opts.Tokenizer)
+	s.tr.secrets = s.secrets
+	s.tok = wire.NewTokenizer(s.tr.reader(s.wc), s.opts.Tokenizer)
 	s.dec = codec.NewDecoder(s.tok, &codec.DecoderOptions{SectionHandler: s.sectionHandler})
-	s.bw = bufio.NewWriterSize(s.tr.writer(conn), 16<<10)
+	s.cw = &countWriter{w: s.tr.writer(s.wc)}
+	s.bw = bufio.NewWriterSize(s.cw, 16<<10)
 	s.enc = wire.NewEncoder(nil)
 	s.tagPrefix = s.opts.TagPrefix
 	if s.tagPrefix == "" {
@@ -336,11 +396,10 @@ func (s *Session) setCaps(caps []codec.Bytes) {
 		plus = plus || c == "LITERAL+"
 		minus = minus || c == "LITERAL-"
 	}
-	s.wmu.Lock()
-	o := s.enc.Options()
-	o.LiteralPlus, o.LiteralMinus = plus, minus
-	s.enc.SetOptions(&o)
-	s.wmu.Unlock()
+	// The encoder takes them at the next command (see send): the write
+	// lock must not be taken here, under mu, maybe on the reader goroutine
+	// while a writer waits for a "+" that only the reader can deliver.
+	s.litPlus, s.litMinus = plus, minus
 }
 
 // deadlineWhile makes set(past) interrupt the connection when ctx ends
@@ -433,7 +492,7 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush func()) (*Pe
 		info = commandInfo{allowed: anyState, alone: true}
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err // nothing was sent
+		return nil, notSent(err)
 	}
 	s.mu.Lock()
 	for {
@@ -463,7 +522,7 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush func()) (*Pe
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, notSent(ctx.Err())
 		}
 		s.mu.Lock()
 	}
@@ -476,10 +535,38 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush func()) (*Pe
 		cont: make(chan []byte, 1), done: make(chan struct{}), start: time.Now()}
 	s.inflight = append(s.inflight, p)
 	if len(s.inflight) == 1 {
-		s.armIdleTimeout()
+		s.armStall()
 	}
 	s.mu.Unlock()
+	if name != "IDLE" {
+		if d := s.commandBound(ctx); d > 0 {
+			p.timer = time.AfterFunc(d, func() {
+				select {
+				case <-p.done:
+				default:
+					s.abort(&TimeoutError{What: "command", After: d})
+				}
+			})
+		}
+	}
 	return p, nil
+}
+
+// commandBound returns how long a command started with ctx may run before
+// the session is aborted (0: no bound).
+func (s *Session) commandBound(ctx context.Context) time.Duration {
+	bound := orDuration(s.opts.CommandTimeout, DefaultCommandTimeout)
+	if bound == 0 {
+		return 0
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		grace := orDuration(s.opts.StallTimeout, DefaultStallTimeout)
+		if grace == 0 {
+			grace = bound
+		}
+		return time.Until(dl) + grace
+	}
+	return bound
 }
 
 // canStart applies the pipelining rules (under mu).
@@ -498,22 +585,16 @@ func (s *Session) canStart(info commandInfo) bool {
 	return true
 }
 
-// armIdleTimeout sets the read deadline while commands wait (under mu).
-func (s *Session) armIdleTimeout() {
-	if s.opts.IdleTimeout <= 0 {
-		return
-	}
+// armStall turns the stall timeout on while commands wait, IDLE excepted
+// (under mu).
+func (s *Session) armStall() {
+	on := len(s.inflight) > 0
 	for _, p := range s.inflight {
 		if p.name == "IDLE" {
-			s.conn.SetReadDeadline(time.Time{})
-			return
+			on = false
 		}
 	}
-	if len(s.inflight) == 0 {
-		s.conn.SetReadDeadline(time.Time{})
-		return
-	}
-	s.conn.SetReadDeadline(time.Now().Add(s.opts.IdleTimeout))
+	s.wc.arm(on)
 }
 
 // send encodes and writes p's command. A failure after bytes may have gone
@@ -523,11 +604,30 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 	s.mu.Lock()
 	s.wwaiters++
 	s.mu.Unlock()
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
+	locked := s.wmu.lockCtx(ctx)
 	s.mu.Lock()
 	s.wwaiters--
+	plus, minus, utf8 := s.litPlus, s.litMinus, s.utf8
 	s.mu.Unlock()
+	if !locked {
+		// The context ended while the command waited for its turn to be
+		// written (behind an APPEND waiting for "+", say): not sent.
+		err := notSent(ctx.Err())
+		s.finish(p, nil, err)
+		return err
+	}
+	defer s.wmu.Unlock()
+	if o := s.enc.Options(); o.LiteralPlus != plus || o.LiteralMinus != minus || o.UTF8 != utf8 {
+		o.LiteralPlus, o.LiteralMinus, o.UTF8 = plus, minus, utf8
+		s.enc.SetOptions(&o)
+	}
+	if err := ctx.Err(); err != nil {
+		// The context ended while the command waited for its turn to be
+		// written: it is not sent.
+		err = notSent(err)
+		s.finish(p, nil, err)
+		return err
+	}
 	e := s.enc.Begin(p.tag).SP()
 	for i, w := range strings.Fields(p.name) {
 		if i > 0 {
@@ -550,6 +650,9 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 		return err
 	}
 	p.noteTarget(wc.Parts[0].Data)
+	for _, sec := range wc.Secrets() {
+		s.secrets.add([]byte(sec))
+	}
 	defer deadlineWhile(ctx, s.conn.SetWriteDeadline)()
 	if p.cmd.Secret {
 		s.tr.clientSecret(p.tag, p.name)
@@ -557,6 +660,7 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 		s.tr.client(wc)
 	}
 	if len(wc.Parts) > 1 {
+		p.syncLit.Store(true)
 		// The "+" for this command's literals may arrive as soon as the
 		// first part is flushed: route it here, not to whatever command
 		// registered last.
@@ -573,6 +677,10 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 		s.log.Debug("imap command", "tag", p.tag, "command", p.name)
 	}
 	_, err = wc.WriteTo(s.bw, func() error { return s.waitLiteral(ctx, p) })
+	if err == nil {
+		p.endOff = s.cw.n.Load() + int64(s.bw.Buffered())
+		p.written.Store(true)
+	}
 	if err == nil && last && s.shouldFlush() {
 		err = s.bw.Flush()
 	}
@@ -708,6 +816,9 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 				return p.result, err
 			}
 		case <-ctx.Done():
+			// The answer is still read, in the background, and thrown
+			// away: nothing piles up for a caller who left.
+			p.abandoned.Store(true)
 			return nil, ctx.Err()
 		}
 	}
@@ -730,6 +841,7 @@ func (p *Pending) Continue(ctx context.Context, line []byte) error {
 	}
 	defer deadlineWhile(ctx, s.conn.SetWriteDeadline)()
 	if p.name == "AUTHENTICATE" || p.cmd.Secret {
+		s.secrets.add(line)
 		s.tr.line('C', []byte("***"))
 	} else {
 		s.tr.line('C', line)
@@ -800,6 +912,9 @@ func (s *Session) abortWith(err error) {
 	s.mu.Unlock()
 	s.conn.Close()
 	for _, p := range pend {
+		if p.timer != nil {
+			p.timer.Stop()
+		}
 		p.err = err
 		close(p.done)
 	}
@@ -828,8 +943,11 @@ func (s *Session) finish(p *Pending, r *Result, err error) {
 	}
 	close(s.changed)
 	s.changed = make(chan struct{})
-	s.armIdleTimeout()
+	s.armStall()
 	s.mu.Unlock()
+	if p.timer != nil {
+		p.timer.Stop()
+	}
 	p.result, p.err = r, err
 	close(p.done)
 	if s.log != nil {
@@ -851,7 +969,7 @@ func (s *Session) readLoop() {
 				return
 			}
 			var de *codec.DecodeError
-			if errors.As(err, &de) && !isTimeout(err) {
+			if errors.As(err, &de) && !isTimeout(err) && !errors.Is(err, wire.ErrOutOfStep) {
 				// One response could not be decoded; the stream is in
 				// step. The command it was probably meant for fails, so
 				// that missing data is never silent.
@@ -863,13 +981,17 @@ func (s *Session) readLoop() {
 			}
 			if isTimeout(err) {
 				s.mu.Lock()
-				waiting := len(s.inflight) > 0
+				waiting := false
+				for _, p := range s.inflight {
+					waiting = waiting || p.name != "IDLE"
+				}
 				s.mu.Unlock()
 				if !waiting {
-					s.conn.SetReadDeadline(time.Time{})
+					// A deadline left from a command that has ended.
+					s.wc.arm(false)
 					continue
 				}
-				err = fmt.Errorf("no response from the server in %v: %w", s.opts.IdleTimeout, err)
+				err = &TimeoutError{What: "stall", After: s.wc.stall, Err: err}
 			}
 			if err == io.EOF {
 				if s.State() == StateLogout {
@@ -881,11 +1003,6 @@ func (s *Session) readLoop() {
 			s.abort(err)
 			return
 		}
-		s.mu.Lock()
-		if s.opts.IdleTimeout > 0 && len(s.inflight) > 0 {
-			s.armIdleTimeout()
-		}
-		s.mu.Unlock()
 		if err := s.route(r); err != nil {
 			s.abort(err)
 			return
@@ -946,12 +1063,12 @@ func (s *Session) route(r codec.Response) error {
 		}
 		s.mu.Unlock()
 		if target == nil {
-			return errors.New("unexpected continuation request")
+			return &ProtocolError{Reason: "continuation request with no command in flight"}
 		}
 		select {
 		case target.cont <- append([]byte(nil), r.Text...):
 		default:
-			return errors.New("unexpected continuation request")
+			return &ProtocolError{Reason: "continuation request for " + target.name + ", which did not ask for one"}
 		}
 		return nil
 	case *codec.Status:
@@ -972,9 +1089,13 @@ func (s *Session) route(r codec.Response) error {
 			}
 			s.mu.Unlock()
 			if p == nil {
-				return fmt.Errorf("tagged response for an unknown tag %q", tag)
+				return &ProtocolError{Reason: "tagged response for an unknown tag " + strconv.Quote(printable([]byte(tag)))}
 			}
-			s.finish(p, nil, fmt.Errorf("session: %s: the server answered %s %s", p.name, r.Name, r.Rest))
+			if !p.sent() {
+				return &ProtocolError{Reason: "tagged response for " + p.name + " before it was sent"}
+			}
+			s.finish(p, nil, fmt.Errorf("session: %s: the server answered %s %s", p.name,
+				printable(r.Name), printable(s.secrets.redact(r.Rest))))
 			return nil
 		}
 	case *codec.Capability:
@@ -985,13 +1106,8 @@ func (s *Session) route(r codec.Response) error {
 		for _, c := range r.Caps {
 			if strings.EqualFold(string(c), "UTF8=ACCEPT") || strings.EqualFold(string(c), "IMAP4REV2") {
 				s.mu.Lock()
-				s.utf8 = true
+				s.utf8 = true // the encoder takes it at the next command
 				s.mu.Unlock()
-				s.wmu.Lock()
-				o := s.enc.Options()
-				o.UTF8 = true
-				s.enc.SetOptions(&o)
-				s.wmu.Unlock()
 			}
 		}
 	}
@@ -1174,7 +1290,7 @@ func (s *Session) untaggedStatus(r *codec.Status) error {
 		s.keep(r)
 		s.event(r)
 		if !loggingOut {
-			return fmt.Errorf("server said BYE: %s", r.Text)
+			return &ByeError{Status: s.cloneStatus(r)}
 		}
 		return nil
 	}
@@ -1252,6 +1368,22 @@ func (s *Session) Recent(ctx context.Context) ([]codec.Response, error) {
 	return s.Responses("RECENT"), nil
 }
 
+// sent reports whether all of p's bytes have reached the connection.
+func (p *Pending) sent() bool {
+	return p.written.Load() && p.s.cw.n.Load() >= p.endOff
+}
+
+// cloneStatus copies st, with the credentials the session sent redacted
+// from its text.
+func (s *Session) cloneStatus(st *codec.Status) *codec.Status {
+	c := codec.CloneResponse(st).(*codec.Status)
+	c.Text = s.secrets.redact(c.Text)
+	return c
+}
+
+// notSent marks err as "the command was not sent": safe to retry.
+func notSent(err error) error { return &NotSentError{Err: err} }
+
 // complete handles a tagged status response.
 func (s *Session) complete(st *codec.Status) error {
 	tag := string(st.Tag)
@@ -1265,13 +1397,19 @@ func (s *Session) complete(st *codec.Status) error {
 	}
 	s.mu.Unlock()
 	if p == nil {
-		return fmt.Errorf("tagged response for an unknown tag %q", tag)
+		return &ProtocolError{Reason: "tagged response for an unknown tag " + strconv.Quote(printable([]byte(tag)))}
+	}
+	if !p.sent() && (st.Kind == codec.StatusOK || !p.syncLit.Load()) {
+		// The server cannot answer a command it has not seen: a forged
+		// completion (an injected line, a broken server). A NO or BAD
+		// that refuses a literal before its "+" is the one legal case.
+		return &ProtocolError{Reason: "tagged " + st.Kind.String() + " for " + p.name + " before the command was sent"}
 	}
 	r := p.result
 	if r == nil {
 		r = &Result{Tag: p.tag}
 	}
-	r.Status = codec.CloneResponse(st).(*codec.Status)
+	r.Status = s.cloneStatus(st)
 	var err error
 	if st.Kind != codec.StatusOK {
 		err = &StatusError{Command: p.name, Status: r.Status}
@@ -1404,10 +1542,10 @@ func (s *Session) StartTLS(ctx context.Context, cfg *tls.Config) error {
 	on := s.tlsOn
 	s.mu.Unlock()
 	if on {
-		return errors.New("session: TLS is already on")
+		return ErrTLSActive
 	}
 	if !s.HasCap("STARTTLS") {
-		return errors.New("session: the server does not offer STARTTLS")
+		return ErrStartTLSUnavailable
 	}
 	host := s.opts.ServerName
 	if cfg != nil && cfg.ServerName != "" {
@@ -1418,7 +1556,7 @@ func (s *Session) StartTLS(ctx context.Context, cfg *tls.Config) error {
 		return err
 	}
 	p.upgrade = func() error {
-		raw := s.conn
+		raw := s.wc // the handshake's reads keep the stall timeout
 		tc, err := transport.StartTLS(ctx, raw, host, cfg)
 		if err != nil {
 			return err
@@ -1429,7 +1567,7 @@ func (s *Session) StartTLS(ctx context.Context, cfg *tls.Config) error {
 		s.wmu.Lock()
 		s.conn = tc
 		s.tok.Reset(s.tr.reader(tc))
-		s.bw.Reset(s.tr.writer(tc))
+		s.cw.w = s.tr.writer(tc)
 		s.wmu.Unlock()
 		s.mu.Lock()
 		s.tlsOn = true

@@ -32,6 +32,10 @@ type tracer struct {
 	litRemain int64  // bytes of a server literal still to come
 	litLen    int64
 	litBody   []byte // the literal's bytes when literals are traced
+
+	// secrets are the credentials the session sent: a server that echoes
+	// one back does not get it into the trace.
+	secrets *secrets
 }
 
 func newTracer(w io.Writer, literals bool, log *slog.Logger, history int) *tracer {
@@ -104,7 +108,9 @@ func (t *tracer) server(b []byte) {
 			}
 			continue
 		}
-		t.emitLocked('S', line)
+		// The server's line, as it reaches a terminal or a log: the
+		// credentials redacted, control bytes escaped.
+		t.emitLocked('S', []byte(printable(t.secrets.redact(line))))
 		t.line_ = t.line_[:0]
 	}
 }

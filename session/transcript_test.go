@@ -417,14 +417,14 @@ func TestTranscriptReadOnly(t *testing.T) {
 	wait()
 }
 
-// TestIdleTimeout: a server that never answers aborts the session after
+// TestStallTimeout: a server that never answers aborts the session after
 // IdleTimeout instead of hanging.
 func TestIdleTimeout(t *testing.T) {
 	client, server := transport.Pipe()
 	defer server.Close()
 	go io.WriteString(server, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
 	go io.Copy(io.Discard, server)
-	s := openScripted(t, client, &session.Options{IdleTimeout: 100 * time.Millisecond})
+	s := openScripted(t, client, &session.Options{StallTimeout: 100 * time.Millisecond})
 	start := time.Now()
 	_, err := s.Run(ctx5(t), &session.Command{Name: "NOOP"})
 	if !errors.Is(err, session.ErrAborted) || !errors.Is(err, os.ErrDeadlineExceeded) {

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -139,9 +140,18 @@ type Command struct {
 	// Parts are sent in order; see Part.
 	Parts []Part
 
-	secrets []encSpan        // buffer offsets of secret arguments, ascending
-	lr      io.LimitedReader // WriteTo's body limiter, kept here to avoid allocating
+	secrets    []encSpan        // buffer offsets of secret arguments, ascending
+	rawSecrets []string         // their values, for Secrets
+	lr         io.LimitedReader // WriteTo's body limiter, kept here to avoid allocating
 }
+
+// Secrets returns the values of the command's secret arguments: the
+// strings given to Password and PasswordBytes, and what was written inside
+// Secret (without surrounding quotes). A client redacts them from whatever
+// the server sends back, so that a server echoing a password cannot put it
+// in an error or a trace. The slice is valid until the encoder's next
+// Begin.
+func (c *Command) Secrets() []string { return c.rawSecrets }
 
 // encSpan is a half-open range [start, end) of the encoder's buffer.
 type encSpan struct{ start, end int }
@@ -264,13 +274,16 @@ type Encoder struct {
 	buf     []byte
 	parts   []Part
 	secrets []encSpan
-	cmd     Command
-	err     error
-	tag     string
-	begun   bool
-	depth   int // open '(' count
-	arg     int // position of the current argument
-	secret  int // Secret nesting depth
+	// rawSecrets holds the values of the secret arguments, for
+	// Command.Secrets.
+	rawSecrets []string
+	cmd        Command
+	err        error
+	tag        string
+	begun      bool
+	depth      int // open '(' count
+	arg        int // position of the current argument
+	secret     int // Secret nesting depth
 }
 
 // NewEncoder returns an Encoder for a server with the given options; nil
@@ -305,6 +318,7 @@ func (e *Encoder) Begin(tag string) *Encoder {
 	e.parts = append(e.parts[:0], Part{})
 	e.buf = e.buf[:0]
 	e.secrets = e.secrets[:0]
+	e.rawSecrets = e.rawSecrets[:0]
 	e.cmd = Command{}
 	e.err = nil
 	e.tag = tag
@@ -350,7 +364,7 @@ func (e *Encoder) End() (*Command, error) {
 		}
 		e.parts[i].Data = e.buf[e.parts[i].off:end:end]
 	}
-	e.cmd = Command{Tag: e.tag, Parts: e.parts, secrets: e.secrets}
+	e.cmd = Command{Tag: e.tag, Parts: e.parts, secrets: e.secrets, rawSecrets: e.rawSecrets}
 	return &e.cmd, nil
 }
 
@@ -494,6 +508,12 @@ func (e *Encoder) Secret(f func(e *Encoder)) *Encoder {
 	e.secret--
 	if e.err == nil && e.secret == 0 {
 		e.markSecret(start)
+		if raw := bytes.TrimSpace(e.buf[start:]); len(raw) > 0 {
+			if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' {
+				raw = raw[1 : len(raw)-1]
+			}
+			e.rawSecrets = append(e.rawSecrets, string(raw))
+		}
 	}
 	return e
 }
@@ -731,6 +751,9 @@ func encString[T encBytes](e *Encoder, op string, s T, atomOK, secret bool) *Enc
 	}
 	if secret {
 		e.markSecret(start)
+		if e.secret == 0 {
+			e.rawSecrets = append(e.rawSecrets, string(s))
+		}
 	}
 	return e
 }

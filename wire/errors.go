@@ -27,7 +27,24 @@ var (
 	// ErrLiteralPending means LiteralBytes or LiteralReader was called when
 	// no literal header had just been read.
 	ErrLiteralPending = errors.New("wire: no literal is pending")
+	// ErrOutOfStep means the tokenizer could not get back in step with its
+	// stream within its limits: SkipLine met a literal over MaxLiteral or a
+	// line that went on past MaxLineLength. The error also matches the
+	// limit's own sentinel (ErrLiteralTooLarge, ErrLineTooLong) and
+	// *LimitError. Every later call fails the same way: close the
+	// connection.
+	ErrOutOfStep = errors.New("wire: stream out of step")
 )
+
+// outOfStepError is the sticky error of a tokenizer out of step.
+type outOfStepError struct{ cause error }
+
+func (e *outOfStepError) Error() string {
+	return e.cause.Error() + " (stream out of step, the connection must be closed)"
+}
+
+// Unwrap returns ErrOutOfStep and the cause, for errors.Is and errors.As.
+func (e *outOfStepError) Unwrap() []error { return []error{ErrOutOfStep, e.cause} }
 
 // SyntaxError reports input that does not match what the caller asked for.
 // It says where (the stream offset of the offending byte), what was expected

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"math"
 	"math/bits"
 )
 
@@ -89,11 +90,16 @@ type Tokenizer struct {
 	maxLine, maxString, maxDepth int
 	maxLiteral                   int64
 	lenient                      bool
+
+	broken error // set with pendBroken: why the stream is out of step
 }
 
 const (
 	pendLit = 1 << iota
 	pendEOL
+	// pendBroken: the stream is out of step (see ErrOutOfStep); every
+	// call fails with t.broken.
+	pendBroken
 )
 
 // NewTokenizer returns a tokenizer reading from r. It does no I/O.
@@ -138,7 +144,8 @@ func (t *Tokenizer) Reset(r io.Reader) {
 	t.rerr = nil
 	t.depth = 0
 	t.scratch = t.scratch[:0]
-	t.pend &^= pendLit
+	t.pend &^= pendLit | pendBroken
+	t.broken = nil
 	t.litRemain = 0
 }
 
@@ -362,6 +369,9 @@ func (t *Tokenizer) begin() error {
 }
 
 func (t *Tokenizer) beginSlow() error {
+	if t.pend&pendBroken != 0 {
+		return t.broken
+	}
 	if t.pend&pendLit != 0 {
 		if err := t.drainLiteral(); err != nil {
 			return err
@@ -954,6 +964,8 @@ func (t *Tokenizer) literalHeader() (LiteralInfo, error) {
 			break
 		}
 		if digits >= 19 {
+			// 19 digits may already pass int64: no literal that large
+			// is ever accepted (MaxLiteral is an int64).
 			return info, t.syntaxErr(i, "literal size", ErrNumberOverflow)
 		}
 		size = size*10 + uint64(c-'0')
@@ -991,10 +1003,13 @@ func (t *Tokenizer) literalHeader() (LiteralInfo, error) {
 	default:
 		return info, t.syntaxErr(i, "CRLF after literal header", nil)
 	}
-	info.Size = int64(size)
-	if info.Size > t.maxLiteral {
+	// Compare as unsigned before converting: 19 digits can exceed int64,
+	// and a size that wrapped negative would pass the check.
+	if size > uint64(t.maxLiteral) {
+		info.Size = saturate(size)
 		return info, &LimitError{Offset: t.Offset(), Limit: t.maxLiteral, Got: info.Size, Err: ErrLiteralTooLarge}
 	}
+	info.Size = int64(size)
 	t.r += i
 	t.pend |= pendLit
 	t.litRemain = info.Size
@@ -1142,6 +1157,14 @@ func (l *literalReader) WriteTo(w io.Writer) (int64, error) {
 	return total, nil
 }
 
+// saturate converts an announced size to int64, clamping at the maximum.
+func saturate(v uint64) int64 {
+	if v > math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(v)
+}
+
 // clampInt converts a literal's remaining size to an int read size.
 func clampInt(n int64) int {
 	if n > 1<<30 {
@@ -1196,11 +1219,19 @@ func (t *Tokenizer) drainLiteral() error {
 
 // SkipLine consumes the rest of the current line, literals included,
 // without keeping it: after an error a caller uses it to get back in step
-// with the stream. It does not count against MaxLineLength.
+// with the stream. It keeps nothing in memory, but it gives up rather than
+// drain without end: when the line goes on past MaxLineLength bytes
+// (literals not counted), or announces a literal over MaxLiteral, the
+// stream cannot be brought back in step within the limits. SkipLine then
+// fails with an error matching ErrOutOfStep (and the limit's sentinel), and
+// so does every later call: the connection must be closed.
 func (t *Tokenizer) SkipLine() error {
 	if err := t.begin(); err != nil {
 		return err
 	}
+	// skipped counts the line's bytes outside literals, from where the
+	// line began: what the caller had already consumed counts too.
+	skipped := int64(t.r - t.lineStart)
 	for {
 		k := bytes.IndexByte(t.buf[t.r:t.w], '\n')
 		if k < 0 {
@@ -1208,7 +1239,11 @@ func (t *Tokenizer) SkipLine() error {
 			// still recognised; drop the rest.
 			const tail = 32
 			if t.w-t.r > tail {
+				skipped += int64(t.w - tail - t.r)
 				t.dropTo(t.w - tail)
+			}
+			if skipped > int64(t.maxLine) {
+				return t.breakStream(&LimitError{Offset: t.Offset(), Limit: int64(t.maxLine), Got: skipped, Err: ErrLineTooLong})
 			}
 			if err := t.fill(); err != nil {
 				return t.eofErr(err, 1)
@@ -1216,9 +1251,13 @@ func (t *Tokenizer) SkipLine() error {
 			continue
 		}
 		end := t.r + k + 1
+		skipped += int64(end - t.r)
+		if skipped > int64(t.maxLine) {
+			return t.breakStream(&LimitError{Offset: t.base + int64(end), Limit: int64(t.maxLine), Got: skipped, Err: ErrLineTooLong})
+		}
 		if info, ok := literalAtEnd(t.buf[t.r:end]); ok {
 			if info.Size > t.maxLiteral {
-				return &LimitError{Offset: t.base + int64(end), Limit: t.maxLiteral, Got: info.Size, Err: ErrLiteralTooLarge}
+				return t.breakStream(&LimitError{Offset: t.base + int64(end), Limit: t.maxLiteral, Got: info.Size, Err: ErrLiteralTooLarge})
 			}
 			t.dropTo(end)
 			t.pend |= pendLit
@@ -1234,6 +1273,20 @@ func (t *Tokenizer) SkipLine() error {
 		return nil
 	}
 }
+
+// breakStream puts the tokenizer in the out-of-step state: cause, and
+// every later call, fails with an error matching both ErrOutOfStep and
+// cause's sentinel.
+func (t *Tokenizer) breakStream(cause error) error {
+	t.broken = &outOfStepError{cause: cause}
+	t.pend |= pendBroken
+	t.gen++
+	return t.broken
+}
+
+// Broken returns the error that put the tokenizer out of step with its
+// stream (see ErrOutOfStep), or nil.
+func (t *Tokenizer) Broken() error { return t.broken }
 
 // dropTo consumes up to index i without keeping it for the line: when
 // nothing of the line was handed out the line start moves too.
@@ -1270,11 +1323,17 @@ func literalSuffix(b []byte) (LiteralInfo, bool) {
 	for i >= 0 && b[i] >= '0' && b[i] <= '9' {
 		i--
 	}
-	if i < 0 || b[i] != '{' || end-(i+1) == 0 || end-(i+1) > 18 {
+	if i < 0 || b[i] != '{' || end-(i+1) == 0 {
 		return info, false
 	}
-	v, _ := parseUint(b[i+1 : end])
-	info.Size = int64(v)
+	// A size past int64 (or past 2^64) still announces a literal: it
+	// saturates, so that the caller's limit check refuses it instead of
+	// taking its bytes for lines.
+	v, ok := parseUint(b[i+1 : end])
+	if !ok {
+		v = math.MaxUint64
+	}
+	info.Size = saturate(v)
 	info.Binary = i > 0 && b[i-1] == '~'
 	return info, true
 }

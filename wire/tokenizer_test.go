@@ -402,6 +402,21 @@ func TestLimits(t *testing.T) {
 		if !strings.HasPrefix(err.Error(), "wire: ") {
 			t.Fatalf("error %q lacks the package prefix", err)
 		}
+		// Skipping a line over the limit would mean draining it without
+		// bound: SkipLine gives up, and the stream is out of step.
+		if err := tk.SkipLine(); !errors.Is(err, wire.ErrOutOfStep) || !errors.Is(err, wire.ErrLineTooLong) {
+			t.Fatalf("SkipLine() = %v; want ErrOutOfStep and ErrLineTooLong", err)
+		}
+		if _, err := dump(tk); !errors.Is(err, wire.ErrOutOfStep) {
+			t.Fatalf("after SkipLine: %v; want ErrOutOfStep", err)
+		}
+	})
+	t.Run("skipunder", func(t *testing.T) {
+		// A line under the limit is skipped whole, and the stream stays
+		// in step.
+		in := "* OK " + strings.Repeat("x", 900) + "\r\n* 1 EXISTS\r\n"
+		tk := wire.NewTokenizer(strings.NewReader(in), &wire.Options{MaxLineLength: 1000, BufferSize: 256})
+		tk.Expect('*')
 		if err := tk.SkipLine(); err != nil {
 			t.Fatalf("SkipLine() = %v", err)
 		}

@@ -58,7 +58,7 @@ func demo(out io.Writer, n int, trace, keep bool) error {
 	if err != nil {
 		return err
 	}
-	opts := &session.Options{ServerName: srv.ServerName, IdleTimeout: 30 * time.Second}
+	opts := &session.Options{ServerName: srv.ServerName, StallTimeout: 30 * time.Second}
 	if trace {
 		opts.Trace = out
 	}

@@ -1,0 +1,69 @@
+package codec_test
+
+import (
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// TestNextOutOfStep: a response that cannot be skipped within the limits
+// (a literal over MaxLiteral, one whose size passes int64, an endless
+// line) gives a DecodeError matching wire.ErrOutOfStep at once, and every
+// later call fails too: no panic, no spin, no endless drain.
+func TestNextOutOfStep(t *testing.T) {
+	for name, in := range map[string]io.Reader{
+		"literal over MaxLiteral": strings.NewReader("* 1 FETCH (BODY[] {9999999999}\r\nabc"),
+		"literal past int64":      strings.NewReader("* 1 FETCH (BODY[] {9223372036854775808}\r\nabc"),
+		"literal past 2^64":       strings.NewReader("* 1 FETCH (UID 1 BODY[] {99999999999999999999}\r\nabc\r\n"),
+		"endless line":            io.MultiReader(strings.NewReader("* OK "), &endless{c: 'a'}),
+		"endless after a literal": io.MultiReader(strings.NewReader("* 1 FETCH (BODY[] {3}\r\nabc"), &endless{c: ' '}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			d := codec.NewDecoder(wire.NewTokenizer(in, nil), nil)
+			_, err := d.Next()
+			var de *codec.DecodeError
+			if !errors.As(err, &de) || !errors.Is(err, wire.ErrOutOfStep) {
+				t.Fatalf("Next: %v; want a *DecodeError matching wire.ErrOutOfStep", err)
+			}
+			if !errors.Is(err, wire.ErrLiteralTooLarge) && !errors.Is(err, wire.ErrLineTooLong) {
+				t.Fatalf("Next: %v does not name the limit", err)
+			}
+			for i := 0; i < 3; i++ {
+				if _, err := d.Next(); !errors.Is(err, wire.ErrOutOfStep) {
+					t.Fatalf("Next after out of step: %v", err)
+				}
+			}
+		})
+	}
+}
+
+// TestNextNestedDeep: a list nested 100,000 deep fails with ErrTooDeep and
+// the stream goes on.
+func TestNextNestedDeep(t *testing.T) {
+	deep := strings.Repeat("(", 100000) + strings.Repeat(")", 100000)
+	in := "* 1 FETCH (BODYSTRUCTURE " + deep + ")\r\n* 2 EXISTS\r\n"
+	d := codec.NewDecoder(wire.NewTokenizer(strings.NewReader(in), &wire.Options{MaxLineLength: 1 << 20}), nil)
+	if _, err := d.Next(); !errors.Is(err, wire.ErrTooDeep) {
+		t.Fatalf("Next: %v; want ErrTooDeep", err)
+	}
+	r, err := d.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, ok := r.(*codec.Exists); !ok || e.Count != 2 {
+		t.Fatalf("after the deep line: %#v", r)
+	}
+}
+
+type endless struct{ c byte }
+
+func (r *endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = r.c
+	}
+	return len(p), nil
+}

@@ -1,0 +1,399 @@
+package session_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/transport"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// The regression tests of the hostile-server defects (a remote crash, a
+// spinning reader, forged completions, leaked credentials and escapes),
+// each with the library's defaults. The scripted hostile server in
+// internal/hostile plays the wider suite.
+
+// fake runs play as the server on the far end of an in-memory pipe and
+// returns the client's end. play gets a reader of the client's lines.
+func fake(t *testing.T, play func(r *bufio.Reader, w io.Writer)) net.Conn {
+	t.Helper()
+	client, server := transport.Pipe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer server.Close()
+		play(bufio.NewReader(server), server)
+	}()
+	t.Cleanup(func() {
+		client.Close()
+		server.Close()
+		<-done
+	})
+	return client
+}
+
+// readLine reads one client line, "" at EOF.
+func readLine(r *bufio.Reader) string {
+	l, _ := r.ReadString('\n')
+	return strings.TrimRight(l, "\r\n")
+}
+
+// openDefaults opens a session with the library's defaults (tags A1, A2,
+// ... for readable scripts) and a 20 s context, as a careful user would.
+func openDefaults(t *testing.T, conn net.Conn, trace io.Writer) *session.Session {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s, err := session.Open(ctx, conn, &session.Options{TagPrefix: "A", Trace: trace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+const greeting = "* OK [CAPABILITY IMAP4rev1 LITERAL+ STARTTLS] hostile\r\n"
+
+func fetchCmd() *session.Command {
+	return &session.Command{Name: "FETCH", AnyState: true, Args: func(e *wire.Encoder) { e.SP().Raw("1").SP().Raw("(BODY[])") }}
+}
+
+// TestDefectLiteralSizeCrash: one line used to crash the process: a
+// literal size just over int64 wrapped negative and panicked the reader.
+func TestDefectLiteralSizeCrash(t *testing.T) {
+	for _, size := range []string{"9223372036854775808", "18446744073709551616", "9999999999"} {
+		t.Run(size, func(t *testing.T) {
+			conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+				io.WriteString(w, greeting)
+				readLine(r)
+				io.WriteString(w, "* 1 FETCH (BODY[] {"+size+"}\r\nsome bytes\r\nA1 OK done\r\n")
+				io.Copy(io.Discard, r)
+			})
+			s := openDefaults(t, conn, nil)
+			start := time.Now()
+			_, err := s.Run(ctx20(t), fetchCmd())
+			if !errors.Is(err, session.ErrAborted) || !errors.Is(err, wire.ErrOutOfStep) {
+				t.Fatalf("got %v; want an abort matching wire.ErrOutOfStep", err)
+			}
+			if !errors.Is(err, wire.ErrLiteralTooLarge) {
+				t.Fatalf("got %v; want it to name ErrLiteralTooLarge", err)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Fatalf("took %v", d)
+			}
+		})
+	}
+}
+
+// TestDefectEndlessLine: an endless line used to be drained for ever
+// without "line too long" reaching the caller.
+func TestDefectEndlessLine(t *testing.T) {
+	var read atomic.Int64
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, greeting)
+		readLine(r)
+		io.WriteString(w, "* OK ")
+		buf := bytes.Repeat([]byte("a"), 64<<10)
+		for {
+			n, err := w.Write(buf)
+			read.Add(int64(n))
+			if err != nil {
+				return
+			}
+		}
+	})
+	s := openDefaults(t, conn, nil)
+	_, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"})
+	if !errors.Is(err, session.ErrAborted) || !errors.Is(err, wire.ErrLineTooLong) {
+		t.Fatalf("got %v; want an abort matching wire.ErrLineTooLong", err)
+	}
+	s.Close()
+	if max := int64(4 * wire.DefaultMaxLineLength); read.Load() > max {
+		t.Fatalf("the client took %d bytes of the endless line; want at most %d", read.Load(), max)
+	}
+}
+
+// TestDefectForgedCompletion: a tagged OK for a command whose bytes were
+// not all sent is a protocol violation, not a success.
+func TestDefectForgedCompletion(t *testing.T) {
+	t.Run("APPEND before +", func(t *testing.T) {
+		conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+			io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hostile\r\n")
+			readLine(r) // A1 APPEND INBOX {5}
+			io.WriteString(w, "A1 OK [APPENDUID 1 7] APPEND completed\r\n")
+			io.Copy(io.Discard, r)
+		})
+		s := openDefaults(t, conn, nil)
+		_, err := s.Run(ctx20(t), &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
+			e.SP().Mailbox("INBOX").SP().Literal([]byte("hello"))
+		}})
+		if !errors.Is(err, session.ErrProtocol) || !errors.Is(err, session.ErrAborted) {
+			t.Fatalf("got %v; want an abort matching ErrProtocol", err)
+		}
+	})
+	t.Run("NO before + refuses the literal", func(t *testing.T) {
+		conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+			io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hostile\r\n")
+			readLine(r)
+			io.WriteString(w, "A1 NO [OVERQUOTA] too big\r\n")
+			readLine(r)
+			io.WriteString(w, "A2 OK NOOP done\r\n")
+			io.Copy(io.Discard, r)
+		})
+		s := openDefaults(t, conn, nil)
+		_, err := s.Run(ctx20(t), &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
+			e.SP().Mailbox("INBOX").SP().Literal([]byte("hello"))
+		}})
+		if !errors.Is(err, session.ErrNo) {
+			t.Fatalf("got %v; want ErrNo", err)
+		}
+		if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+			t.Fatalf("the session did not go on: %v", err)
+		}
+	})
+	t.Run("pipelined command not yet written", func(t *testing.T) {
+		conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+			io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hostile\r\n")
+			readLine(r) // A1 APPEND INBOX {5}: waits for "+"
+			time.Sleep(100 * time.Millisecond)
+			// A2 (the NOOP) is registered, waiting for the write lock.
+			io.WriteString(w, "A2 OK NOOP completed\r\n")
+			io.Copy(io.Discard, r)
+		})
+		s := openDefaults(t, conn, nil)
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			_, errs[0] = s.Run(ctx20(t), &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
+				e.SP().Mailbox("INBOX").SP().Literal([]byte("hello"))
+			}})
+		}()
+		go func() {
+			defer wg.Done()
+			time.Sleep(30 * time.Millisecond)
+			_, errs[1] = s.Run(ctx20(t), &session.Command{Name: "NOOP"})
+		}()
+		wg.Wait()
+		if !errors.Is(errs[1], session.ErrProtocol) && !errors.Is(errs[1], session.ErrNotSent) {
+			t.Fatalf("NOOP: %v; want ErrProtocol", errs[1])
+		}
+		if !errors.Is(errs[0], session.ErrProtocol) {
+			t.Fatalf("APPEND: %v; want ErrProtocol", errs[0])
+		}
+	})
+}
+
+// TestDefectEchoedPassword: a server that echoes the password, with
+// terminal escapes, gets neither into the error nor into the trace.
+func TestDefectEchoedPassword(t *testing.T) {
+	const pass = "hunter2-SECRET"
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* OK [CAPABILITY IMAP4rev1 LOGINDISABLED-NOT] hostile\r\n")
+		line := readLine(r)
+		_ = line
+		io.WriteString(w, "* OK echo "+pass+" \x1b]0;pwned\x07\r\n")
+		io.WriteString(w, "A1 NO [AUTHENTICATIONFAILED] wrong password "+pass+" \x1b[2J\x07\x08\x08\r\n")
+		readLine(r)
+		io.WriteString(w, "* BYE bye "+pass+" \x1b[31m\r\n")
+		io.Copy(io.Discard, r)
+	})
+	var trace bytes.Buffer
+	var mu sync.Mutex
+	s := openDefaults(t, conn, writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return trace.Write(p)
+	}))
+	_, err := s.Run(ctx20(t), loginCommand("alice", pass))
+	var se *session.StatusError
+	if !errors.As(err, &se) {
+		t.Fatalf("got %v; want a StatusError", err)
+	}
+	checkClean := func(what, s string) {
+		t.Helper()
+		if strings.Contains(s, pass) {
+			t.Errorf("%s holds the password: %q", what, s)
+		}
+		if strings.ContainsAny(s, "\x1b\x07\x08") {
+			t.Errorf("%s holds raw control bytes: %q", what, s)
+		}
+	}
+	checkClean("the error", err.Error())
+	if bytes.Contains(se.Status.Text, []byte(pass)) {
+		t.Errorf("Status.Text holds the password: %q", se.Status.Text)
+	}
+	if !bytes.Contains(se.Status.Text, []byte("\x1b[2J")) {
+		t.Errorf("Status.Text lost the raw bytes: %q", se.Status.Text)
+	}
+	_, err = s.Run(ctx20(t), &session.Command{Name: "NOOP"})
+	var be *session.ByeError
+	if !errors.Is(err, session.ErrAborted) || !errors.As(err, &be) {
+		t.Fatalf("after BYE: %v; want an abort with a *ByeError", err)
+	}
+	checkClean("the BYE error", err.Error())
+	for _, h := range err.(*session.AbortError).History {
+		checkClean("the history", h)
+	}
+	s.Close()
+	mu.Lock()
+	checkClean("the trace", trace.String())
+	mu.Unlock()
+}
+
+type writerFunc func(p []byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestDefectTypedRefusals: the refusals a caller must be able to match.
+func TestDefectTypedRefusals(t *testing.T) {
+	t.Run("BYE greeting", func(t *testing.T) {
+		conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+			io.WriteString(w, "* BYE [UNAVAILABLE] \x1b[31mtoo busy\r\n")
+		})
+		_, err := session.Open(ctx20(t), conn, nil)
+		var be *session.ByeError
+		if !errors.Is(err, session.ErrGreeting) || !errors.As(err, &be) {
+			t.Fatalf("got %v; want ErrGreeting and a *ByeError", err)
+		}
+		if be.Code() == nil || be.Code().Kind != codec.CodeUnavailable {
+			t.Fatalf("the BYE's code was lost: %+v", be.Status)
+		}
+		if strings.Contains(err.Error(), "\x1b") {
+			t.Fatalf("raw escape in %q", err)
+		}
+	})
+	t.Run("bad greeting", func(t *testing.T) {
+		conn := fake(t, func(r *bufio.Reader, w io.Writer) { io.WriteString(w, "* NO go away\r\n") })
+		if _, err := session.Open(ctx20(t), conn, nil); !errors.Is(err, session.ErrGreeting) {
+			t.Fatalf("got %v; want ErrGreeting", err)
+		}
+	})
+	t.Run("not IMAP4", func(t *testing.T) {
+		conn := fake(t, func(r *bufio.Reader, w io.Writer) { io.WriteString(w, "* OK [CAPABILITY POP3] hi\r\n") })
+		if _, err := session.Open(ctx20(t), conn, nil); !errors.Is(err, session.ErrNotIMAP4) {
+			t.Fatalf("got %v; want ErrNotIMAP4", err)
+		}
+	})
+	t.Run("STARTTLS missing", func(t *testing.T) {
+		conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+			io.WriteString(w, "* OK [CAPABILITY IMAP4rev1] no tls here\r\n")
+			io.Copy(io.Discard, r)
+		})
+		s := openDefaults(t, conn, nil)
+		if err := s.StartTLS(ctx20(t), nil); !errors.Is(err, session.ErrStartTLSUnavailable) {
+			t.Fatalf("got %v; want ErrStartTLSUnavailable", err)
+		}
+	})
+	t.Run("COMPRESS missing", func(t *testing.T) {
+		conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+			io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+			io.Copy(io.Discard, r)
+		})
+		s := openDefaults(t, conn, nil)
+		if err := s.Compress(ctx20(t)); !errors.Is(err, session.ErrCompressUnavailable) {
+			t.Fatalf("got %v; want ErrCompressUnavailable", err)
+		}
+	})
+}
+
+// TestDefectNotSent: a command whose context ends while it waits for its
+// turn to be written is not sent, and says so.
+func TestDefectNotSent(t *testing.T) {
+	got := make(chan string, 10)
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hostile\r\n")
+		for {
+			l, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			got <- strings.TrimRight(l, "\r\n")
+		}
+	})
+	s := openDefaults(t, conn, nil)
+	// APPEND holds the write lock while it waits for "+", which never
+	// comes before the NOOP's deadline.
+	go s.Run(ctx20(t), &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
+		e.SP().Mailbox("INBOX").SP().Literal([]byte("hello"))
+	}})
+	time.Sleep(50 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := s.Run(ctx, &session.Command{Name: "NOOP"})
+	if !errors.Is(err, session.ErrNotSent) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v; want ErrNotSent and DeadlineExceeded", err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	for len(got) > 0 {
+		if l := <-got; strings.Contains(l, "NOOP") {
+			t.Fatalf("the NOOP was sent: %q", l)
+		}
+	}
+}
+
+// TestDefectDefaultTimeouts: with the defaults, a server that sends its
+// greeting and then nothing ends a command after DefaultStallTimeout, and a
+// server that sends no greeting ends Open after DefaultGreetingTimeout,
+// without the caller giving a deadline. The two take 30 and 60 seconds of
+// waiting, so they run in parallel with the rest.
+func TestDefectDefaultTimeouts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the default timeouts (60 s)")
+	}
+	t.Run("greeting", func(t *testing.T) {
+		t.Parallel()
+		conn := fake(t, func(r *bufio.Reader, w io.Writer) { io.Copy(io.Discard, r) })
+		start := time.Now()
+		_, err := session.Open(context.Background(), conn, nil)
+		var te *session.TimeoutError
+		if !errors.As(err, &te) || te.What != "greeting" || !errors.Is(err, session.ErrTimeout) {
+			t.Fatalf("got %v; want a greeting *TimeoutError", err)
+		}
+		if d := time.Since(start); d < session.DefaultGreetingTimeout || d > session.DefaultGreetingTimeout+10*time.Second {
+			t.Fatalf("took %v; want about %v", d, session.DefaultGreetingTimeout)
+		}
+	})
+	t.Run("stall", func(t *testing.T) {
+		t.Parallel()
+		before := runtime.NumGoroutine()
+		conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+			io.WriteString(w, greeting)
+			io.Copy(io.Discard, r)
+		})
+		s, err := session.Open(context.Background(), conn, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		_, err = s.Run(context.Background(), &session.Command{Name: "NOOP"})
+		var te *session.TimeoutError
+		if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != "stall" {
+			t.Fatalf("got %v; want an abort with a stall *TimeoutError", err)
+		}
+		if d := time.Since(start); d < session.DefaultStallTimeout || d > session.DefaultStallTimeout+10*time.Second {
+			t.Fatalf("took %v; want about %v", d, session.DefaultStallTimeout)
+		}
+		s.Close()
+		_ = before
+	})
+}
+
+func ctx20(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}

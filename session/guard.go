@@ -1,0 +1,257 @@
+package session
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+)
+
+// Default timeouts. Each applies when its Options field is zero; a negative
+// field turns it off.
+const (
+	// DefaultGreetingTimeout bounds Open when its context has no deadline:
+	// the greeting, and the CAPABILITY that may follow it.
+	DefaultGreetingTimeout = 30 * time.Second
+	// DefaultStallTimeout aborts the session when, while a command waits
+	// for the server, no byte arrives for this long (IDLE excepted).
+	DefaultStallTimeout = 60 * time.Second
+	// DefaultCommandTimeout bounds a command's whole run when its context
+	// has no deadline; when the context has one, an abandoned command gets
+	// this long after it to end before the session is aborted. IDLE is
+	// exempt.
+	DefaultCommandTimeout = 15 * time.Minute
+)
+
+// orDuration returns v, or d when v is zero; negative means off (0).
+func orDuration(v, d time.Duration) time.Duration {
+	switch {
+	case v == 0:
+		return d
+	case v < 0:
+		return 0
+	}
+	return v
+}
+
+// watchConn wraps the raw connection and owns its read deadline. While a
+// command waits for the server (armed), every Read pushes the deadline one
+// stall timeout ahead: the timeout counts from the last byte received, so a
+// slow download that keeps sending is not cut, and a stalled one is. A hard
+// deadline (a context that ended, the greeting timeout) wins when earlier.
+type watchConn struct {
+	net.Conn
+	stall time.Duration
+
+	mu    sync.Mutex
+	armed bool
+	hard  time.Time // zero: none
+	set   time.Time // the deadline last given to the connection
+}
+
+func (c *watchConn) Read(p []byte) (int, error) {
+	c.mu.Lock()
+	d := c.hard
+	if c.armed && c.stall > 0 {
+		if s := time.Now().Add(c.stall); d.IsZero() || s.Before(d) {
+			d = s
+		}
+	}
+	if !d.Equal(c.set) {
+		c.Conn.SetReadDeadline(d)
+		c.set = d
+	}
+	c.mu.Unlock()
+	return c.Conn.Read(p)
+}
+
+// arm turns the stall timeout on or off; on, it restarts it.
+func (c *watchConn) arm(on bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.armed = on
+	d := c.hard
+	if on && c.stall > 0 {
+		if s := time.Now().Add(c.stall); d.IsZero() || s.Before(d) {
+			d = s
+		}
+	}
+	if !d.Equal(c.set) {
+		c.Conn.SetReadDeadline(d)
+		c.set = d
+	}
+}
+
+// setHard sets (or, with the zero time, clears) the hard read deadline.
+func (c *watchConn) setHard(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.hard = t
+	d := t
+	if c.armed && c.stall > 0 {
+		if s := time.Now().Add(c.stall); d.IsZero() || s.Before(d) {
+			d = s
+		}
+	}
+	c.set = d
+	return c.Conn.SetReadDeadline(d)
+}
+
+// writeLock serialises the writes of commands. Unlike a sync.Mutex, a
+// command can stop waiting for it when its context ends.
+type writeLock struct {
+	once sync.Once
+	ch   chan struct{}
+}
+
+func (l *writeLock) init() { l.once.Do(func() { l.ch = make(chan struct{}, 1) }) }
+
+// Lock takes the lock.
+func (l *writeLock) Lock() {
+	l.init()
+	l.ch <- struct{}{}
+}
+
+// lockCtx takes the lock, or gives up when ctx ends first.
+func (l *writeLock) lockCtx(ctx context.Context) bool {
+	l.init()
+	select {
+	case l.ch <- struct{}{}:
+		return true
+	default:
+	}
+	select {
+	case l.ch <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// Unlock releases the lock.
+func (l *writeLock) Unlock() { <-l.ch }
+
+// countWriter counts the bytes handed to the connection, so that the
+// session knows whether a command's bytes have all been sent.
+type countWriter struct {
+	w io.Writer
+	n atomic.Int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	// Counted before the write: the server may answer before Write
+	// returns (on a synchronous pipe, or when this goroutine is slow to
+	// run again). A failed write aborts the session anyway.
+	c.n.Add(int64(len(p)))
+	return c.w.Write(p)
+}
+
+// maxSecrets bounds the credentials a session remembers for redaction.
+const maxSecrets = 16
+
+// secrets holds the credentials a session has sent, to redact them from
+// whatever the server sends back. It is safe for concurrent use.
+type secrets struct {
+	mu   sync.Mutex
+	list [][]byte
+}
+
+// add remembers s (newest last, at most maxSecrets).
+func (x *secrets) add(s []byte) {
+	if len(s) == 0 {
+		return
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, o := range x.list {
+		if bytes.Equal(o, s) {
+			return
+		}
+	}
+	if len(x.list) == maxSecrets {
+		copy(x.list, x.list[1:])
+		x.list = x.list[:maxSecrets-1]
+	}
+	x.list = append(x.list, append([]byte(nil), s...))
+}
+
+// redact returns b with every remembered secret replaced by "***". It
+// returns b itself when there is nothing to replace.
+func (x *secrets) redact(b []byte) []byte {
+	if x == nil {
+		return b
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, s := range x.list {
+		if bytes.Contains(b, s) {
+			b = bytes.ReplaceAll(b, s, []byte("***"))
+		}
+	}
+	return b
+}
+
+// printable returns b for an error message or a trace line: control bytes
+// (C0, DEL, C1) and invalid UTF-8 are escaped as \xNN, so that a server cannot write terminal escapes to the user's screen
+// or forge lines of a log. The raw bytes stay in the typed fields
+// (Status.Text, ...).
+func printable(b []byte) string {
+	clean := true
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 || c == 0x7f {
+				clean = false
+				break
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(b[i:])
+		if (r == utf8.RuneError && n == 1) || (r >= 0x80 && r < 0xa0) {
+			clean = false
+			break
+		}
+		i += n
+	}
+	if clean {
+		return string(b)
+	}
+	out := make([]byte, 0, len(b)+16)
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c < 0x20 || c == 0x7f:
+				out = appendHex(out, c)
+			default:
+				out = append(out, c)
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(b[i:])
+		if (r == utf8.RuneError && n == 1) || (r >= 0x80 && r < 0xa0) {
+			for _, c := range b[i : i+n] {
+				out = appendHex(out, c)
+			}
+		} else {
+			out = append(out, b[i:i+n]...)
+		}
+		i += n
+	}
+	return string(out)
+}
+
+func appendHex(out []byte, c byte) []byte {
+	out = append(out, '\\', 'x')
+	if c < 0x10 {
+		out = append(out, '0')
+	}
+	return strconv.AppendUint(out, uint64(c), 16)
+}
