@@ -3,6 +3,7 @@ package session
 import (
 	"errors"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -70,6 +71,28 @@ func (e *NotSentError) Unwrap() error { return e.Err }
 
 // Is makes errors.Is(err, ErrNotSent) true.
 func (e *NotSentError) Is(target error) bool { return target == ErrNotSent }
+
+// ErrResultTooLarge matches a *ResultTooLargeError.
+var ErrResultTooLarge = errors.New("session: result too large")
+
+// ResultTooLargeError: a command's responses passed Options.MaxResultBytes
+// and the rest were dropped. The command ran; its Result holds the tagged
+// status and the responses kept. Stream large answers with
+// Command.OnData and Command.Sections, or raise the option.
+type ResultTooLargeError struct {
+	Command string
+	Limit   int64 // the bound, in bytes received
+	Dropped int   // responses left out
+}
+
+// Error implements error.
+func (e *ResultTooLargeError) Error() string {
+	return "session: " + e.Command + ": answer over Options.MaxResultBytes (" +
+		strconv.FormatInt(e.Limit, 10) + " bytes): " + strconv.Itoa(e.Dropped) + " responses dropped"
+}
+
+// Is makes errors.Is(err, ErrResultTooLarge) true.
+func (e *ResultTooLargeError) Is(target error) bool { return target == ErrResultTooLarge }
 
 // ProtocolError reports a server that broke the protocol. The session is
 // aborted: the error reaches the caller wrapped in an *AbortError.

@@ -28,6 +28,24 @@ const (
 	DefaultCommandTimeout = 15 * time.Minute
 )
 
+// Default bounds on what a session keeps in memory.
+const (
+	// DefaultMaxResultBytes bounds the responses one command collects in
+	// Result.Data: each counts its bytes received plus responseOverhead.
+	DefaultMaxResultBytes = 64 << 20
+	// DefaultMaxUnsolicited bounds the responses waiting for
+	// OnUnsolicited.
+	DefaultMaxUnsolicited = 10000
+	// DefaultMaxKept bounds the responses Responses keeps per name.
+	DefaultMaxKept = 1000
+	// DefaultMaxKeptNames bounds the names Responses keeps.
+	DefaultMaxKeptNames = 64
+)
+
+// responseOverhead is what a collected response is charged beyond its
+// bytes received: the Go values a decoded response is made of.
+const responseOverhead = 256
+
 // orDuration returns v, or d when v is zero; negative means off (0).
 func orDuration(v, d time.Duration) time.Duration {
 	switch {

@@ -3,6 +3,7 @@ package session
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -67,6 +68,22 @@ type Options struct {
 	// History is the number of trace lines kept for abort errors; 0 means
 	// 20.
 	History int
+	// MaxResultBytes bounds the responses a command collects in
+	// Result.Data, counted in bytes received plus 256 per response (about
+	// what the decoded values cost): past it, the rest is dropped
+	// and the command ends with a *ResultTooLargeError (its tagged status
+	// in the Result). Commands with OnData or Sections stream instead and
+	// have no bound. Zero means DefaultMaxResultBytes.
+	MaxResultBytes int64
+	// MaxUnsolicited bounds the queue of responses waiting for
+	// OnUnsolicited: when the handler falls that far behind, new ones are
+	// dropped and counted (DroppedUnsolicited). Zero means
+	// DefaultMaxUnsolicited.
+	MaxUnsolicited int
+	// MaxKept bounds the responses Responses keeps per name (the oldest
+	// go first), MaxKeptNames the names it keeps: the server chooses
+	// them. Zero means DefaultMaxKept and DefaultMaxKeptNames.
+	MaxKept, MaxKeptNames int
 	// OnUnsolicited receives, in order, every untagged response that no
 	// command asked for (EXISTS, EXPUNGE, flag updates, VANISHED, ALERT,
 	// ...), on a goroutine of its own: it may run commands.
@@ -119,6 +136,12 @@ type Session struct {
 	events     []codec.Response
 	eventsCond *sync.Cond
 
+	respSize  int64 // wire bytes of the response being routed (reader goroutine)
+	maxResult int64 // Options.MaxResultBytes or its default
+
+	maxEvents, maxKept, maxNames int    // the bounds, defaults applied
+	droppedEvents, droppedKept   uint64 // what the bounds dropped (under mu)
+
 	readerDone chan struct{}
 	eventsDone chan struct{}
 	inHandler  bool // OnUnsolicited is running
@@ -150,6 +173,11 @@ type Pending struct {
 	// thrown away.
 	abandoned atomic.Bool
 	timer     *time.Timer // the command bound (CommandTimeout)
+	// dataBytes counts the wire bytes of the responses collected in
+	// result.Data, dropped the responses left out past MaxResultBytes
+	// (reader goroutine only).
+	dataBytes int64
+	dropped   int
 
 	// What the command's arguments target, read from its encoded bytes:
 	// the message set of FETCH/STORE (to route pipelined FETCH responses)
@@ -292,6 +320,13 @@ func newSession(conn net.Conn, opts *Options) *Session {
 	s.wc = &watchConn{Conn: conn, stall: orDuration(s.opts.StallTimeout, DefaultStallTimeout)}
 	s.conn = s.wc
 	s.secrets = &secrets{}
+	s.maxResult = s.opts.MaxResultBytes
+	if s.maxResult <= 0 {
+		s.maxResult = DefaultMaxResultBytes
+	}
+	s.maxEvents = cmp.Or(max(s.opts.MaxUnsolicited, 0), DefaultMaxUnsolicited)
+	s.maxKept = cmp.Or(max(s.opts.MaxKept, 0), DefaultMaxKept)
+	s.maxNames = cmp.Or(max(s.opts.MaxKeptNames, 0), DefaultMaxKeptNames)
 	s.log = s.opts.Logger
 	if s.opts.History <= 0 {
 		s.opts.History = 20
@@ -963,7 +998,9 @@ func (s *Session) finish(p *Pending, r *Result, err error) {
 func (s *Session) readLoop() {
 	defer close(s.readerDone)
 	for {
+		off := s.tok.Offset()
 		r, err := s.dec.Next()
+		s.respSize = s.tok.Offset() - off + responseOverhead
 		if err != nil {
 			if s.Err() != nil {
 				return
@@ -1126,9 +1163,17 @@ func (s *Session) deliver(r codec.Response) {
 	taken := false
 	if target != nil {
 		taken = true
-		if target.cmd.OnData != nil {
+		switch {
+		case target.abandoned.Load():
+			// Its caller has gone: read and thrown away.
+		case target.cmd.OnData != nil:
 			target.cmd.OnData(r)
-		} else {
+		case target.dataBytes+s.respSize > s.maxResult:
+			// Over the bound of a collecting Run: dropped, and the
+			// command ends with a ResultTooLargeError.
+			target.dropped++
+		default:
+			target.dataBytes += s.respSize
 			if target.result == nil {
 				target.result = &Result{Tag: target.tag}
 			}
@@ -1327,21 +1372,35 @@ func (s *Session) keep(r codec.Response) {
 		return
 	}
 	c := codec.CloneResponse(r)
+	if st, ok := c.(*codec.Status); ok {
+		st.Text = s.secrets.redact(st.Text)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	l := append(s.store[name], c)
-	if len(l) > 1000 {
-		l = l[len(l)-1000:]
+	s.keepLocked(name, c)
+	if st, ok := r.(*codec.Status); ok && st.Code != nil {
+		s.keepLocked(strings.ToUpper(string(st.Code.Name)), c)
+	}
+}
+
+// keepLocked stores c under name within the store's bounds (under mu):
+// the last MaxKept responses of a name, and at most MaxKeptNames names (the
+// server chooses them; a new name past the bound is dropped and counted).
+func (s *Session) keepLocked(name string, c codec.Response) {
+	l, ok := s.store[name]
+	if !ok && len(s.store) >= s.maxNames {
+		s.droppedKept++
+		return
+	}
+	l = append(l, c)
+	if len(l) > s.maxKept {
+		// Slide in place, so the backing array does not grow for ever.
+		n := copy(l, l[len(l)-s.maxKept:])
+		clear(l[n:])
+		l = l[:n]
+		s.droppedKept++
 	}
 	s.store[name] = l
-	if st, ok := r.(*codec.Status); ok && st.Code != nil {
-		code := strings.ToUpper(string(st.Code.Name))
-		l := append(s.store[code], c)
-		if len(l) > 1000 {
-			l = l[len(l)-1000:]
-		}
-		s.store[code] = l
-	}
 }
 
 // Responses pops the untagged responses stored under name (imaplib's
@@ -1354,6 +1413,15 @@ func (s *Session) Responses(name string) []codec.Response {
 	l := s.store[name]
 	delete(s.store, name)
 	return l
+}
+
+// DroppedUnsolicited returns how many unsolicited responses were dropped
+// because OnUnsolicited fell Options.MaxUnsolicited behind, and how many
+// kept responses the bounds of Responses dropped.
+func (s *Session) DroppedUnsolicited() (events, kept uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.droppedEvents, s.droppedKept
 }
 
 // Recent returns pending RECENT data, or sends NOOP to prod the server and
@@ -1415,6 +1483,8 @@ func (s *Session) complete(st *codec.Status) error {
 		err = &StatusError{Command: p.name, Status: r.Status}
 	} else if p.decodeErr != nil {
 		err = fmt.Errorf("session: %s: part of the answer could not be decoded: %w", p.name, p.decodeErr)
+	} else if p.dropped > 0 {
+		err = &ResultTooLargeError{Command: p.name, Limit: s.maxResult, Dropped: p.dropped}
 	}
 	s.transition(p, r.Status)
 	if st.Kind == codec.StatusOK && p.upgrade != nil {
@@ -1474,7 +1544,20 @@ func (s *Session) event(r codec.Response) {
 	if s.opts.OnUnsolicited == nil {
 		return
 	}
+	s.mu.Lock()
+	if len(s.events) >= s.maxEvents {
+		// The handler is too slow for the server: drop rather than grow
+		// without bound (waiting could deadlock a handler that runs
+		// commands). DroppedUnsolicited tells how many.
+		s.droppedEvents++
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
 	c := codec.CloneResponse(r)
+	if st, ok := c.(*codec.Status); ok {
+		st.Text = s.secrets.redact(st.Text)
+	}
 	s.mu.Lock()
 	s.events = append(s.events, c)
 	s.eventsCond.Signal()
