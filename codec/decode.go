@@ -275,6 +275,12 @@ func (d *Decoder) untagged() (Response, error) {
 		}
 		return d.unknown(Bytes("*"), name, n, true)
 	}
+	if c == '-' {
+		// "* -1 FETCH ...": a message number cannot be negative. An
+		// error, rather than an unknown response that a command waiting
+		// for its data would never see.
+		return nil, errSyntax("negative message number")
+	}
 	name, err := t.Atom()
 	if err != nil {
 		return nil, err

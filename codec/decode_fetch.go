@@ -49,7 +49,11 @@ func (d *Decoder) fetchAtt(f *Fetch, name []byte) error {
 	case 3:
 		if eqFold(name, "UID") {
 			f.Has |= FetchUID
-			f.UID, err = d.num32()
+			if f.UID, err = d.num32(); err == nil && f.UID == 0 {
+				// A UID is an nz-number: 0 would match no message and
+				// could stand for "none" in a caller's map.
+				err = errSyntax("UID 0")
+			}
 			return err
 		}
 	case 4:

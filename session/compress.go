@@ -45,6 +45,9 @@ func (s *Session) Compress(ctx context.Context) error {
 		}
 		s.wmu.Lock()
 		s.tok.Reset(s.tr.reader(zr))
+		// From here the tracer counts inflated bytes: in the tokenizer's
+		// offsets, which continue from what it consumed.
+		s.tr.delivered.Store(s.tok.Offset())
 		s.cw.w = &flushWriter{zw: zw}
 		s.wmu.Unlock()
 		s.mu.Lock()

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -354,6 +353,7 @@ func TestDefectDefaultTimeouts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits for the default timeouts (60 s)")
 	}
+	t.Cleanup(lkCheck(t))
 	t.Run("greeting", func(t *testing.T) {
 		t.Parallel()
 		conn := fake(t, func(r *bufio.Reader, w io.Writer) { io.Copy(io.Discard, r) })
@@ -369,7 +369,6 @@ func TestDefectDefaultTimeouts(t *testing.T) {
 	})
 	t.Run("stall", func(t *testing.T) {
 		t.Parallel()
-		before := runtime.NumGoroutine()
 		conn := fake(t, func(r *bufio.Reader, w io.Writer) {
 			io.WriteString(w, greeting)
 			io.Copy(io.Discard, r)
@@ -388,7 +387,6 @@ func TestDefectDefaultTimeouts(t *testing.T) {
 			t.Fatalf("took %v; want about %v", d, session.DefaultStallTimeout)
 		}
 		s.Close()
-		_ = before
 	})
 }
 

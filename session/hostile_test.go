@@ -47,11 +47,6 @@ const (
 	hsPassword = "hunter2-SECRET"
 )
 
-// defaultStallTimeout is the library's default stall timeout, once there
-// is one (issue 7 item 6): set it to session.DefaultStallTimeout then.
-// While it is zero, TestHostileStallDefaults skips.
-const defaultStallTimeout time.Duration = 0
-
 // hsOpts are the options of every case: the defaults, with fixed tags.
 func hsOpts() *session.Options { return &session.Options{TagPrefix: "A"} }
 
@@ -960,55 +955,10 @@ func TestHostileStall(t *testing.T) {
 	}
 }
 
-// TestHostileStallDefaults: with the defaults and no deadline at all, a
-// stalled server (no greeting, a stall after it, a slowloris server) must end the session with a timeout
-// error within the library's default stall timeout (issue 7 item 6). There
-// is no such default yet: the test skips until defaultStallTimeout is set.
-func TestHostileStallDefaults(t *testing.T) {
-	if defaultStallTimeout == 0 {
-		t.Skip("until fix: the library has no default stall timeout yet (issue 7 item 6); " +
-			"set defaultStallTimeout to session.DefaultStallTimeout. Today a stalled server " +
-			"keeps a session with the defaults waiting forever")
-	}
-	if defaultStallTimeout > 30*time.Second {
-		t.Skipf("the default stall timeout (%v) is over 30 s: too long for this suite", defaultStallTimeout)
-	}
-	bound := defaultStallTimeout + 5*time.Second
-	for _, name := range []string{"no greeting", "after greeting", "slowloris"} {
-		t.Run(name, func(t *testing.T) {
-			hsRun(t, func(c *hostile.Conn) error {
-				if name == "no greeting" {
-					return c.Stall()
-				}
-				if _, err := hsSelected(c, "NOOP"); err != nil {
-					return err
-				}
-				if name == "slowloris" {
-					return c.SlowlyFrom(hostile.Endless("* OK ", "a"), time.Second)
-				}
-				return c.Stall()
-			}, bound, 0, func(c *hsCase, conn net.Conn) {
-				if name == "no greeting" {
-					s, err := session.Open(context.Background(), conn, hsOpts())
-					c.set(s)
-					c.outcome = "Open: " + hsShort(fmt.Sprint(err))
-					if !isTimeoutErr(err) {
-						c.t.Errorf("Open: %v; want a timeout error", err)
-					}
-					return
-				}
-				if !c.selectInbox(conn) {
-					return
-				}
-				_, err := c.run(hsNoop())
-				c.wantAborted("NOOP", err)
-				if !isTimeoutErr(err) {
-					c.t.Errorf("NOOP: %v; want a timeout error", err)
-				}
-			})
-		})
-	}
-}
+// The defaults with no deadline at all (a server that sends no greeting,
+// one that stalls after it) are TestDefectDefaultTimeouts in
+// defects_test.go; a slowloris server, which never stalls, is ended by
+// DefaultCommandTimeout (TestCommandBoundDefault).
 
 // isTimeoutErr reports an error that says a timeout: os.ErrDeadlineExceeded,
 // context.DeadlineExceeded or a net.Error whose Timeout is true.

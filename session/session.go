@@ -166,6 +166,10 @@ type Pending struct {
 	// A tagged response before that is forged (see complete).
 	written atomic.Bool
 	endOff  int64
+	// readMark is how many bytes had been read from the server when the
+	// command's bytes were all written: an answer read before that was
+	// sent before the server saw the command (an injection).
+	readMark int64
 	// syncLit is set for a command with a synchronizing literal: a tagged
 	// NO or BAD before all of it is sent refuses the literal.
 	syncLit atomic.Bool
@@ -187,6 +191,20 @@ type Pending struct {
 	uid       bool
 	mailbox   string
 	decodeErr error // a response meant for this command could not be decoded
+}
+
+// takesContinuations reports whether p may get continuation requests that
+// are not for a literal of its own: IDLE, AUTHENTICATE, and commands the
+// session does not know (their caller reads Continuations).
+func (p *Pending) takesContinuations() bool {
+	if _, known := lookup(p.name); !known {
+		return true
+	}
+	switch p.name {
+	case "IDLE", "AUTHENTICATE":
+		return true
+	}
+	return false
 }
 
 // Tag returns the command's tag.
@@ -714,6 +732,7 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 	_, err = wc.WriteTo(s.bw, func() error { return s.waitLiteral(ctx, p) })
 	if err == nil {
 		p.endOff = s.cw.n.Load() + int64(s.bw.Buffered())
+		p.readMark = s.tr.delivered.Load()
 		p.written.Store(true)
 	}
 	if err == nil && last && s.shouldFlush() {
@@ -1092,7 +1111,8 @@ func (s *Session) route(r codec.Response) error {
 	switch r := r.(type) {
 	case *codec.Continuation:
 		s.mu.Lock()
-		target := s.contTarget
+		lit := s.contTarget
+		target := lit
 		if target == nil && len(s.inflight) > 0 {
 			// Continuation-driven commands (AUTHENTICATE, IDLE, or any
 			// with OnContinue) run alone; else the newest command.
@@ -1101,6 +1121,9 @@ func (s *Session) route(r codec.Response) error {
 		s.mu.Unlock()
 		if target == nil {
 			return &ProtocolError{Reason: "continuation request with no command in flight"}
+		}
+		if target != lit && target.cmd.OnContinue == nil && !target.takesContinuations() {
+			return &ProtocolError{Reason: "continuation request for " + target.name + ", which does not take one"}
 		}
 		select {
 		case target.cont <- append([]byte(nil), r.Text...):
@@ -1472,6 +1495,12 @@ func (s *Session) complete(st *codec.Status) error {
 		// completion (an injected line, a broken server). A NO or BAD
 		// that refuses a literal before its "+" is the one legal case.
 		return &ProtocolError{Reason: "tagged " + st.Kind.String() + " for " + p.name + " before the command was sent"}
+	}
+	if p.written.Load() && s.tok.Offset() <= p.readMark {
+		// Sent now, but the answer had been received before: it was
+		// waiting in the buffer (in the greeting's packet, say) when
+		// the command went out.
+		return &ProtocolError{Reason: "tagged " + st.Kind.String() + " for " + p.name + " received before the command was sent"}
 	}
 	r := p.result
 	if r == nil {

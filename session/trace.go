@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/imapkit/imapkit/wire"
 )
@@ -36,6 +37,9 @@ type tracer struct {
 	// secrets are the credentials the session sent: a server that echoes
 	// one back does not get it into the trace.
 	secrets *secrets
+	// delivered counts the bytes read from the server and handed to the
+	// tokenizer, in the tokenizer's offsets (see Session.complete).
+	delivered atomic.Int64
 }
 
 func newTracer(w io.Writer, literals bool, log *slog.Logger, history int) *tracer {
@@ -56,6 +60,7 @@ type traceReader struct {
 func (tr *traceReader) Read(p []byte) (int, error) {
 	n, err := tr.r.Read(p)
 	if n > 0 {
+		tr.t.delivered.Add(int64(n))
 		tr.t.server(p[:n])
 	}
 	return n, err

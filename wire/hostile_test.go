@@ -177,3 +177,51 @@ func TestNumbersAudit(t *testing.T) {
 		t.Error("Number(-1) accepted")
 	}
 }
+
+// TestSkipLineAfterBufferFull: the line filled the buffer up to the limit
+// with tokens the caller consumed (an endless flag list); SkipLine must
+// still get past it or give up, never fail without consuming.
+func TestSkipLineAfterBufferFull(t *testing.T) {
+	r := &endless{c: 'a'}
+	tk := wire.NewTokenizer(io.MultiReader(strings.NewReader("* 1 FETCH (FLAGS ("), &repeater{unit: `\Seen `, n: &r.n}), nil)
+	tk.Expect('*')
+	tk.SP()
+	tk.Number()
+	tk.SP()
+	tk.Atom()
+	tk.SP()
+	tk.Expect('(')
+	tk.Atom()
+	tk.SP()
+	tk.Expect('(')
+	var err error
+	for err == nil {
+		if _, err = tk.Flag(); err == nil {
+			err = tk.SP()
+		}
+	}
+	if !errors.Is(err, wire.ErrLineTooLong) {
+		t.Fatalf("flags: %v", err)
+	}
+	err = tk.SkipLine()
+	if !errors.Is(err, wire.ErrOutOfStep) || !errors.Is(err, wire.ErrLineTooLong) {
+		t.Fatalf("SkipLine: %v; want ErrOutOfStep", err)
+	}
+	if max := int64(3 * wire.DefaultMaxLineLength); r.n > max {
+		t.Fatalf("read %d bytes", r.n)
+	}
+}
+
+// repeater repeats unit for ever, counting into n.
+type repeater struct {
+	unit string
+	n    *int64
+}
+
+func (r *repeater) Read(p []byte) (int, error) {
+	for i := 0; i < len(p); {
+		i += copy(p[i:], r.unit)
+	}
+	*r.n += int64(len(p))
+	return len(p), nil
+}

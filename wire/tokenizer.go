@@ -1232,6 +1232,12 @@ func (t *Tokenizer) SkipLine() error {
 	// skipped counts the line's bytes outside literals, from where the
 	// line began: what the caller had already consumed counts too.
 	skipped := int64(t.r - t.lineStart)
+	// What was consumed of the line is given up now, so that the buffer
+	// has room to look for the line's end (borrowed bytes of the line end
+	// their life here, as the line does).
+	if t.r > t.lineStart {
+		t.dropTo(t.r)
+	}
 	for {
 		k := bytes.IndexByte(t.buf[t.r:t.w], '\n')
 		if k < 0 {
@@ -1246,6 +1252,10 @@ func (t *Tokenizer) SkipLine() error {
 				return t.breakStream(&LimitError{Offset: t.Offset(), Limit: int64(t.maxLine), Got: skipped, Err: ErrLineTooLong})
 			}
 			if err := t.fill(); err != nil {
+				var le *LimitError
+				if errors.As(err, &le) {
+					return t.breakStream(err)
+				}
 				return t.eofErr(err, 1)
 			}
 			continue
