@@ -2,6 +2,7 @@ package codec_test
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -232,5 +233,42 @@ func TestTolerancesRefuse(t *testing.T) {
 		if !bytes.Equal(rs[1].raw, []byte("* 7 EXISTS\r\n")) {
 			t.Errorf("%q: out of step: %q", in, rs[1].raw)
 		}
+	}
+}
+
+// TestTolerancesBounded feeds the tolerances large hostile inputs: each
+// decodes or fails in one pass, the stream staying in step.
+func TestTolerancesBounded(t *testing.T) {
+	name := strings.Repeat(`\(\)`, 20000) // 80 KB of bad escapes, balanced
+	deep := strings.Repeat(`\(`, 200)     // deeper than MaxDepth, unbalanced
+	incthread := "* ESEARCH UID INCTHREAD 1 " + strings.Repeat("(1)", 50000) + "\r\n"
+	for _, tt := range []struct {
+		in string
+		ok bool
+	}{
+		{"* LIST () \"/\" \"" + name + "\"\r\n", true},
+		{"* LIST () \"/\" \"" + deep + "\"\r\n", false},
+		{incthread, true},
+		{"* 1 FETCH (" + strings.Repeat("(", 200) + "UID 1" + strings.Repeat(")", 200) + ")\r\n", false},
+		{"* 1 FETCH (BODY (\"message\" \"rfc822\" NIL NIL NIL NIL 1 NIL" + strings.Repeat(" NIL", 20000) + "))\r\n", true},
+	} {
+		rs, err := decodeCapture([]byte(tt.in + "* 7 EXISTS\r\n"))
+		if err != nil || len(rs) != 2 {
+			t.Errorf("%.40q: %v, %d responses", tt.in, err, len(rs))
+			continue
+		}
+		if (rs[0].err == nil) != tt.ok {
+			t.Errorf("%.40q: error %v; want ok %v", tt.in, rs[0].err, tt.ok)
+		}
+		if tt.ok {
+			checkRoundTrip(t, rs[0].resp)
+		}
+		if rs[1].err != nil || !cmp.Equal(rs[1].resp, &codec.Exists{Count: 7}) {
+			t.Errorf("%.40q: the next response is %#v, %v", tt.in, rs[1].resp, rs[1].err)
+		}
+	}
+	rs, _ := decodeCapture([]byte("* LIST () \"/\" \"" + name + "\"\r\n"))
+	if l, ok := rs[0].resp.(*codec.List); !ok || string(l.Mailbox) != name {
+		t.Errorf("the long GroupWise name decoded to %#v", rs[0].resp)
 	}
 }
