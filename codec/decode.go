@@ -181,6 +181,10 @@ func (d *Decoder) decode() (Response, error) {
 		b, err := t.Text()
 		r.Text = Bytes(b)
 		return r, err
+	case '[':
+		// Exchange sends "[COPYUID ...]" after MOVE with neither "*" nor
+		// a status: a response code on its own.
+		return d.bareCode()
 	}
 	tag, err := t.Atom()
 	if err != nil {
@@ -275,11 +279,19 @@ func (d *Decoder) untagged() (Response, error) {
 		}
 		return d.unknown(Bytes("*"), name, n, true)
 	}
-	if c == '-' {
+	switch c {
+	case '-':
 		// "* -1 FETCH ...": a message number cannot be negative. An
 		// error, rather than an unknown response that a command waiting
 		// for its data would never see.
 		return nil, errSyntax("negative message number")
+	case '[':
+		// "* [COPYUID ...]": a response code without a status (Exchange).
+		return d.bareCode()
+	case '{':
+		// An untagged response that starts with a literal: no name to
+		// know it by. It is kept raw, literal included.
+		return d.unknownRest(Bytes("*"))
 	}
 	name, err := t.Atom()
 	if err != nil {
@@ -350,6 +362,46 @@ func (d *Decoder) unknown(tag Bytes, name []byte, n uint32, hasNum bool) (Respon
 		return nil, err
 	}
 	r.Rest = Bytes(rest)
+	return r, nil
+}
+
+// unknownRest keeps the rest of the line raw as an Unknown without a name.
+func (d *Decoder) unknownRest(tag Bytes) (Response, error) {
+	r := &d.fw.unknown
+	*r = Unknown{Tag: tag, Name: Bytes{}, Rest: Bytes{}}
+	rest, err := d.t.Rest()
+	if err != nil {
+		return nil, err
+	}
+	r.Rest = Bytes(rest)
+	return r, nil
+}
+
+// bareCode decodes a response code sent without a status, "[" code "]"
+// [SP text], into a Status whose Kind is 0. Unlike in a status response,
+// the code must parse: a line that starts with "[" and holds no code is
+// not a response.
+func (d *Decoder) bareCode() (Response, error) {
+	t := d.t
+	d.name = "CODE"
+	r := &d.fw.status
+	*r = Status{Text: Bytes{}}
+	code, err := d.respCode()
+	if err != nil {
+		return nil, err
+	}
+	r.Code = code
+	if ok, err := t.AtEOL(); err != nil || ok {
+		return r, err
+	}
+	if err := t.SP(); err != nil {
+		return nil, err
+	}
+	text, err := t.Text()
+	if err != nil {
+		return nil, err
+	}
+	r.Text = Bytes(text)
 	return r, nil
 }
 
@@ -509,22 +561,136 @@ func (d *Decoder) flagList(dst []Bytes) ([]Bytes, error) {
 	return dst, err
 }
 
-// astring reads an astring as Bytes.
+// astring reads an astring as Bytes. A quoted string with a backslash
+// before a byte other than '"' and '\\' is read as lenientQuoted says.
 func (d *Decoder) astring() (Bytes, error) {
+	m := d.t.Mark()
 	b, err := d.t.AString()
-	return Bytes(b), err
+	if err != nil {
+		return d.quotedFallback(m, err)
+	}
+	return Bytes(b), nil
 }
 
-// nstring reads NIL (nil) or a string.
+// nstring reads NIL (nil) or a string, with astring's fallback for
+// quoted strings.
 func (d *Decoder) nstring() (Bytes, error) {
+	m := d.t.Mark()
 	b, isNil, err := d.t.NString()
-	if isNil || err != nil {
-		return nil, err
+	if err != nil {
+		return d.quotedFallback(m, err)
+	}
+	if isNil {
+		return nil, nil
 	}
 	if b == nil {
 		b = []byte{}
 	}
 	return Bytes(b), nil
+}
+
+// quotedFallback handles a syntax error err met reading a string at m:
+// when a quoted string starts there, it is reread with lenientQuoted;
+// otherwise, or when that fails too, err is returned.
+func (d *Decoder) quotedFallback(m wire.Mark, err error) (Bytes, error) {
+	if _, ok := err.(*wire.SyntaxError); !ok {
+		return nil, err
+	}
+	if rerr := d.t.Rewind(m); rerr != nil {
+		return nil, err
+	}
+	if c, perr := d.t.Peek(); perr != nil || c != '"' {
+		d.t.Rewind(m)
+		return nil, err
+	}
+	b, lerr := d.lenientQuoted()
+	if lerr != nil {
+		if isIOError(lerr) {
+			return nil, lerr
+		}
+		d.t.Rewind(m)
+		return nil, err
+	}
+	return b, nil
+}
+
+// lenientQuoted reads the quoted string at the tokenizer's position as
+// GroupWise sends them: a backslash before a byte other than '"' and '\\'
+// (as in "\(Standard\)") is not an escape, and the backslash and the byte
+// are kept. The string ends at the first unescaped quote; CR and LF are not
+// allowed in it, and its parentheses and brackets must balance (the
+// tokenizer counts them toward the nesting depth as it consumes them). The
+// work is linear in the string's length. On failure the tokenizer may have
+// moved: the caller rewinds.
+func (d *Decoder) lenientQuoted() (Bytes, error) {
+	t := d.t
+	m := t.Mark()
+	depth := t.Depth()
+	if err := t.Expect('"'); err != nil {
+		return nil, err
+	}
+	esc := false
+	for {
+		c, err := t.Peek()
+		if err != nil {
+			return nil, err
+		}
+		switch c {
+		case '\r', '\n':
+			return nil, errSyntax("quoted string not closed")
+		case '"':
+			if err := t.Expect('"'); err != nil {
+				return nil, err
+			}
+			raw, err := t.Since(m)
+			if err != nil {
+				return nil, err
+			}
+			if t.Depth() != depth {
+				return nil, errSyntax("unbalanced parentheses in a quoted string")
+			}
+			return d.unescapeQuoted(raw[1:len(raw)-1:len(raw)-1], esc), nil
+		case '\\':
+			if err := t.Expect('\\'); err != nil {
+				return nil, err
+			}
+			if c, err = t.Peek(); err != nil {
+				return nil, err
+			}
+			if c == '"' || c == '\\' {
+				esc = true
+				if err := t.Expect(c); err != nil {
+					return nil, err
+				}
+			}
+		default:
+			if err := t.Expect(c); err != nil {
+				return nil, err
+			}
+		}
+	}
+}
+
+// unescapeQuoted returns the content of a quoted string, val, with the
+// escapes \" and \\ removed (in the arena) when esc; other backslashes stay.
+func (d *Decoder) unescapeQuoted(val []byte, esc bool) Bytes {
+	if !esc {
+		if val == nil {
+			val = []byte{}
+		}
+		return Bytes(val)
+	}
+	a := &d.msg
+	n := len(a.unesc)
+	for i := 0; i < len(val); i++ {
+		c := val[i]
+		if c == '\\' && i+1 < len(val) && (val[i+1] == '"' || val[i+1] == '\\') {
+			i++
+			c = val[i]
+		}
+		a.unesc = append(a.unesc, c)
+	}
+	return Bytes(a.unesc[n:len(a.unesc):len(a.unesc)])
 }
 
 // seqSet reads a sequence set into s.

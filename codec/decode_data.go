@@ -117,16 +117,31 @@ func (d *Decoder) listData(lsub bool) (Response, error) {
 	return r, err
 }
 
-// delim reads a hierarchy delimiter: a quoted character or NIL.
+// delim reads a hierarchy delimiter: a quoted character or NIL. An empty
+// string (some servers) means no hierarchy, as NIL does.
 func (d *Decoder) delim() (byte, error) {
 	b, isNil, err := d.t.NString()
-	if err != nil || isNil {
+	if err != nil || isNil || len(b) == 0 {
 		return 0, err
 	}
 	if len(b) != 1 {
 		return 0, errSyntax("hierarchy delimiter is not one character")
 	}
 	return b[0], nil
+}
+
+// nsDelim reads the delimiter of a namespace: as delim, except that a
+// string of several characters (seen in Trojita's tests) is kept as sent
+// in long.
+func (d *Decoder) nsDelim() (c byte, long Bytes, err error) {
+	b, isNil, err := d.t.NString()
+	if err != nil || isNil || len(b) == 0 {
+		return 0, nil, err
+	}
+	if len(b) != 1 {
+		return 0, Bytes(b), nil
+	}
+	return b[0], nil, nil
 }
 
 // statusDataResp decodes "STATUS" SP mailbox SP "(" [status-att-list] ")".
@@ -341,13 +356,46 @@ func (d *Decoder) esearchResp() (Response, error) {
 			r.ModSeq, err = t.Number()
 		default:
 			var v Bytes
-			v, err = d.rawValue()
+			v, err = d.esearchRaw()
 			r.Unknown = append(r.Unknown, ListExtension{Tag: Bytes(name), Value: v})
 		}
 		if err != nil {
 			return nil, err
 		}
 	}
+}
+
+// esearchRaw reads the value of an unknown ESEARCH return item raw: one
+// value, and the parenthesized lists that follow it, as INCTHREAD's thread
+// lists do ("INCTHREAD 666 (8)(2 3 4)((11)(12))", the INTHREAD draft). No
+// return item starts with "(", so the lists cannot be the next item.
+func (d *Decoder) esearchRaw() (Bytes, error) {
+	t := d.t
+	m := t.Mark()
+	if _, err := d.rawValue(); err != nil {
+		return nil, err
+	}
+	for {
+		end := t.Mark()
+		if err := d.skipSpaces(); err != nil {
+			return nil, err
+		}
+		c, err := t.Peek()
+		if err != nil {
+			return nil, err
+		}
+		if c != '(' {
+			if err := t.Rewind(end); err != nil {
+				return nil, err
+			}
+			break
+		}
+		if _, err := d.rawValue(); err != nil {
+			return nil, err
+		}
+	}
+	v, err := t.Since(m)
+	return Bytes(v), err
 }
 
 // threadResp decodes "THREAD" *(SP? thread-list) (RFC 5256).
@@ -451,7 +499,7 @@ func (d *Decoder) namespaceResp() (Response, error) {
 					if err := d.t.SP(); err != nil {
 						return err
 					}
-					nd.Delim, err = d.delim()
+					nd.Delim, nd.LongDelim, err = d.nsDelim()
 					return err
 				}
 				tag, err := d.t.AString()
@@ -676,9 +724,38 @@ func (d *Decoder) idResp() (Response, error) {
 	if r.Params == nil {
 		r.Params = []Param{}
 	}
-	var err error
-	r.Params, err = d.pairList(r.Params, d.nstring)
+	err := d.list(false, func() error {
+		var p Param
+		var err error
+		if p.Name, err = d.idString(); err != nil {
+			return err
+		}
+		if err := t.SP(); err != nil {
+			return err
+		}
+		p.Value, err = d.idString()
+		r.Params = append(r.Params, p)
+		return err
+	})
 	return r, err
+}
+
+// idString reads an nstring of an ID response. Some servers send a
+// number or an atom instead ("* ID ("v1" 333 "v2" 666x333)"): its bytes
+// are the string.
+func (d *Decoder) idString() (Bytes, error) {
+	c, err := d.t.Peek()
+	if err != nil {
+		return nil, err
+	}
+	if c == '"' || c == '{' || c == '~' {
+		return d.nstring()
+	}
+	if ok, err := d.t.AcceptNIL(); err != nil || ok {
+		return nil, err
+	}
+	b, err := d.t.Atom()
+	return Bytes(b), err
 }
 
 // pairList decodes "(" *(name SP nstring) ")" into dst, reading each name

@@ -9,19 +9,37 @@ func (d *Decoder) fetchResp(seq uint32) (Response, error) {
 	if err := t.SP(); err != nil {
 		return nil, err
 	}
-	// Domino and others: tolerate "FETCH ((...))"? No server does that for
-	// FETCH; a plain list is required.
 	err := d.list(false, func() error {
-		name, err := t.Atom()
-		if err != nil {
-			return err
+		c, ok := t.PeekBuffered()
+		if !ok {
+			var err error
+			if c, err = t.Peek(); err != nil {
+				return err
+			}
 		}
-		return d.fetchAtt(f, name)
+		if c == '(' {
+			// Domino wraps attributes in a second pair of parentheses:
+			// "(UID 5 (ENVELOPE (...)) FLAGS ())". One level only: no
+			// recursion.
+			return d.list(false, func() error {
+				return d.fetchAttNamed(f)
+			})
+		}
+		return d.fetchAttNamed(f)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return f, nil
+}
+
+// fetchAttNamed reads an attribute name and decodes the attribute.
+func (d *Decoder) fetchAttNamed(f *Fetch) error {
+	name, err := d.t.Atom()
+	if err != nil {
+		return err
+	}
+	return d.fetchAtt(f, name)
 }
 
 // fetchAtt decodes one attribute whose name was just read.
@@ -256,8 +274,18 @@ func (d *Decoder) section(f *Fetch, kind SectionKind) error {
 		}
 		s.Origin, s.HasOrigin = uint32(start), true
 	}
-	if err := t.SP(); err != nil {
+	switch c, err := t.Peek(); {
+	case err != nil:
 		return err
+	case c == '{':
+		// "BODY[HEADER.FIELDS (MESSAGE-ID)]{10}": the literal follows
+		// the section without a space (Trojita's tests).
+	case c == ')':
+		// "BODY[2])": no value at all (see sectionData).
+	default:
+		if err := t.SP(); err != nil {
+			return err
+		}
 	}
 	return d.sectionData(f, s)
 }
@@ -338,17 +366,35 @@ func (d *Decoder) sectionSpec(s *Section) error {
 }
 
 // sectionData reads a section's body: NIL, a quoted string or a literal,
-// which goes to the SectionHandler when there is one.
+// which goes to the SectionHandler when there is one. Two tolerances: an
+// atom is taken as a string ("* 123 FETCH (rfc822.tExt abcdEf)"), and a
+// section with no value before the closing parenthesis (Yandex:
+// "BODY[2] )") is kept empty and Missing.
 func (d *Decoder) sectionData(f *Fetch, s *Section) error {
 	t := d.t
 	c, err := t.Peek()
 	if err != nil {
 		return err
 	}
-	if c != '{' && c != '~' {
+	switch c {
+	case '{', '~':
+	case ')':
+		s.Data, s.Missing = Bytes{}, true
+		return nil
+	case '"':
 		s.Data, err = d.nstring()
 		s.Size = int64(len(s.Data))
 		return err
+	default:
+		if ok, err := t.AcceptNIL(); err != nil || ok {
+			return err
+		}
+		b, err := t.AString()
+		if err != nil {
+			return err
+		}
+		s.Data, s.Size = Bytes(b), int64(len(b))
+		return nil
 	}
 	info, err := t.Literal()
 	if err != nil {

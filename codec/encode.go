@@ -38,12 +38,16 @@ const encMaxQuoted = 1024
 //     INTERNALDATE, RFC822.SIZE, ENVELOPE, BODYSTRUCTURE (BODY unless every
 //     part of the BodyStructure is Extended), MODSEQ, EMAILID, THREADID,
 //     SAVEDATE, PREVIEW, X-GM-MSGID, X-GM-THRID, X-GM-LABELS, the sections,
-//     BINARY.SIZE and the unknown attributes. A section whose body went to
+//     BINARY.SIZE, the unknown attributes and last a Missing section,
+//     without a value (a Fetch may hold one). A section whose body went to
 //     a SectionHandler (Streamed) is written with a NIL body: the decoder
 //     no longer has it. A section body with a NUL byte in a BINARY section
 //     is a literal8 (~{n}). An unknown attribute whose name is one the
 //     decoder knows is written as name[] value, which decodes as unknown
 //     again.
+//   - A Status of Kind 0 (a response code without a status) is written
+//     "* [code] text"; it needs a Code. An Unknown without a Name is
+//     written "* " and its Rest (a response that started with a literal).
 //   - Absent optional parts are left out (an empty SEARCH is "* SEARCH",
 //     a Status without text ends with the SP that RFC 9051 requires).
 //
@@ -192,7 +196,9 @@ func AppendResponse(dst []byte, r Response) []byte {
 		dst = append(dst, ' ')
 		dst = append(dst, r.Name...)
 		if len(r.Rest) > 0 {
-			dst = append(dst, ' ')
+			if len(r.Name) > 0 {
+				dst = append(dst, ' ')
+			}
 			dst = append(dst, r.Rest...)
 		}
 	default:
@@ -209,8 +215,10 @@ func encStatus(dst []byte, r *Status) []byte {
 		dst = append(dst, r.Tag...)
 	}
 	dst = append(dst, ' ')
-	dst = append(dst, r.Kind.String()...)
-	dst = append(dst, ' ')
+	if r.Kind != 0 {
+		dst = append(dst, r.Kind.String()...)
+		dst = append(dst, ' ')
+	}
 	if r.Code != nil {
 		dst = encCode(dst, r.Code)
 	}
@@ -681,7 +689,11 @@ func encNamespaces(dst []byte, l []NamespaceDesc) []byte {
 		dst = append(dst, '(')
 		dst = encString(dst, n.Prefix)
 		dst = append(dst, ' ')
-		dst = encDelim(dst, n.Delim)
+		if len(n.LongDelim) > 1 {
+			dst = encString(dst, n.LongDelim)
+		} else {
+			dst = encDelim(dst, n.Delim)
+		}
 		for _, e := range n.Extensions {
 			dst = append(dst, ' ')
 			dst = encString(dst, e.Tag)
@@ -786,6 +798,9 @@ func encFetch(dst []byte, f *Fetch) []byte {
 	}
 	for i := range f.Sections {
 		s := &f.Sections[i]
+		if s.Missing {
+			continue
+		}
 		if sep {
 			dst = append(dst, ' ')
 		}
@@ -807,6 +822,13 @@ func encFetch(dst []byte, f *Fetch) []byte {
 		}
 		dst = append(dst, ' ')
 		dst = append(dst, u.Value...)
+	}
+	for i := range f.Sections {
+		if s := &f.Sections[i]; s.Missing {
+			att("")
+			dst = encSectionName(dst, s)
+			dst = append(dst, ' ')
+		}
 	}
 	return append(dst, ')')
 }
@@ -860,6 +882,20 @@ func encPart(dst []byte, part []uint32) []byte {
 
 // encSection appends one body section attribute and its body.
 func encSection(dst []byte, s *Section) []byte {
+	dst = encSectionName(dst, s)
+	dst = append(dst, ' ')
+	switch {
+	case s.Streamed || s.Data == nil:
+		return append(dst, "NIL"...)
+	case s.Kind == SectionBinary && encHasNUL(s.Data):
+		return encLiteral(dst, s.Data, true)
+	}
+	return encString(dst, s.Data)
+}
+
+// encSectionName appends a section attribute's name, section spec and
+// origin.
+func encSectionName(dst []byte, s *Section) []byte {
 	switch s.Kind {
 	case SectionRFC822, SectionRFC822Header, SectionRFC822Text:
 		dst = append(dst, s.Kind.String()...)
@@ -897,14 +933,7 @@ func encSection(dst []byte, s *Section) []byte {
 			dst = append(dst, '>')
 		}
 	}
-	dst = append(dst, ' ')
-	switch {
-	case s.Streamed || s.Data == nil:
-		return append(dst, "NIL"...)
-	case s.Kind == SectionBinary && encHasNUL(s.Data):
-		return encLiteral(dst, s.Data, true)
-	}
-	return encString(dst, s.Data)
+	return dst
 }
 
 func encHasNUL(b []byte) bool {

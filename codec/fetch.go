@@ -91,6 +91,9 @@ type Section struct {
 	Data     Bytes
 	Streamed bool
 	Size     int64 // the body's size in octets
+	// Missing reports a section the server sent with no value at all
+	// (Yandex: "BODY[2] )"); Data is then empty, not nil.
+	Missing bool
 }
 
 // BinarySize is one BINARY.SIZE[part] attribute (RFC 3516).

@@ -70,5 +70,7 @@ type BodyStructure struct {
 	Extension Bytes
 }
 
-// IsMultipart reports whether b is a multipart body.
+// IsMultipart reports whether b is a multipart body with parts. A
+// multipart without parts, which older servers send as the body of a
+// message/rfc822 part, has Type "multipart" and no Children.
 func (b *BodyStructure) IsMultipart() bool { return len(b.Children) > 0 }

@@ -666,6 +666,13 @@ func (d *Decoder) msgMultipart(b *BodyStructure, extended bool) error {
 	if more, err := d.msgMore(); err != nil || !more {
 		return err
 	}
+	return d.msgMultipartExt(b)
+}
+
+// msgMultipartExt decodes the extension data of a multipart, from its
+// body-fld-param on.
+func (d *Decoder) msgMultipartExt(b *BodyStructure) error {
+	var err error
 	b.Extended = true
 	if b.MultipartParams, err = d.msgParams(); err != nil {
 		return err
@@ -684,6 +691,16 @@ func (d *Decoder) msgSinglePart(b *BodyStructure, extended bool) error {
 	}
 	if more, err := d.msgMore(); err != nil || !more {
 		return err
+	}
+	if c, err := d.t.Peek(); err != nil {
+		return err
+	} else if c == '(' {
+		// A list where the subtype belongs: a multipart without parts,
+		// as older servers send the body of a message/rfc822 part,
+		// ("MIXED" ("BOUNDARY" "x") NIL NIL). What was read is its
+		// subtype.
+		b.Type, b.Subtype = msgMultipartType, b.Type
+		return d.msgMultipartExt(b)
 	}
 	if b.Subtype, err = d.msgNString(); err != nil {
 		return err
@@ -721,9 +738,18 @@ func (d *Decoder) msgSinglePart(b *BodyStructure, extended bool) error {
 			return err
 		}
 		if c != '(' {
-			break
-		}
-		if b.Envelope, err = d.msgEnvelope(); err != nil {
+			// Older servers send NIL for the envelope of a message whose
+			// body is a multipart: "NIL ((". A basic part's MD5 (NIL)
+			// and disposition cannot look like that: a disposition's
+			// list starts with a string.
+			ok, err := d.msgNILThenMultipart()
+			if err != nil {
+				return err
+			}
+			if !ok {
+				break
+			}
+		} else if b.Envelope, err = d.msgEnvelope(); err != nil {
 			return err
 		}
 		if more, err := d.msgMore(); err != nil || !more {
@@ -733,7 +759,7 @@ func (d *Decoder) msgSinglePart(b *BodyStructure, extended bool) error {
 			return err
 		}
 		if c == '(' {
-			if b.Body, err = d.msgBody(extended); err != nil {
+			if b.Body, err = d.msgMessageBody(extended); err != nil {
 				return err
 			}
 		} else if ok, err := d.t.AcceptNIL(); err != nil || !ok {
@@ -767,6 +793,55 @@ func (d *Decoder) msgSinglePart(b *BodyStructure, extended bool) error {
 		return err
 	}
 	return d.msgExtTail(b)
+}
+
+// msgNILThenMultipart consumes NIL when "NIL" SP "((" comes next and
+// reports whether it did; otherwise it consumes nothing.
+func (d *Decoder) msgNILThenMultipart() (bool, error) {
+	t := d.t
+	m := t.Mark()
+	if ok, err := t.AcceptNIL(); err != nil || !ok {
+		return false, err
+	}
+	after := t.Mark()
+	multipart := false
+	if c, err := t.Peek(); err != nil {
+		return false, err
+	} else if c == ' ' {
+		if err := t.SP(); err != nil {
+			return false, err
+		}
+		if ok, err := t.Accept('('); err != nil {
+			return false, err
+		} else if ok {
+			c, err := t.Peek()
+			if err != nil {
+				return false, err
+			}
+			multipart = c == '('
+		}
+	}
+	if multipart {
+		return true, t.Rewind(after)
+	}
+	return false, t.Rewind(m)
+}
+
+// msgMessageBody decodes the body of a message part at its "(". An empty
+// list "()" is no body (Domino: MailKit issue 944) and gives nil.
+func (d *Decoder) msgMessageBody(extended bool) (*BodyStructure, error) {
+	t := d.t
+	m := t.Mark()
+	if err := d.msgOpen(); err != nil {
+		return nil, err
+	}
+	if ok, err := t.Accept(')'); err != nil || ok {
+		return nil, err
+	}
+	if err := t.Rewind(m); err != nil {
+		return nil, err
+	}
+	return d.msgBody(extended)
 }
 
 // msgExtTail decodes the extension data common to all bodies, from

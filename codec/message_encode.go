@@ -58,8 +58,14 @@ func msgAppendAddresses(dst []byte, l []Address) []byte {
 //
 // A message/rfc822 or message/global part is written with its envelope,
 // body and line count when it has an envelope or a body (a missing envelope
-// is written with every field NIL, a missing body as NIL); without either
-// it is written as a basic part. Text parts always get a line count.
+// is written with every field NIL, or as NIL before a multipart body; a
+// missing body as NIL); without either it is written as a basic part. Text
+// parts always get a line count. A body without children but with
+// MultipartParams is a multipart without parts, written as older servers
+// send it: ("MIXED" ("BOUNDARY" "x") NIL NIL).
+//
+// The decoder's tolerances keep this a round trip for every value it
+// returns; hand-built values may not survive it.
 func appendBodyStructure(dst []byte, b *BodyStructure) []byte {
 	if b == nil {
 		return append(dst, "NIL"...)
@@ -78,6 +84,15 @@ func appendBodyStructure(dst []byte, b *BodyStructure) []byte {
 			dst = msgAppendParams(dst, b.MultipartParams)
 			dst = msgAppendExtTail(dst, b)
 		}
+		return append(dst, ')')
+	}
+	if len(b.MultipartParams) > 0 && b.Extended {
+		// A multipart without parts (older servers): its subtype where a
+		// type belongs, then its extension data.
+		dst = msgAppendNString(dst, b.Subtype)
+		dst = append(dst, ' ')
+		dst = msgAppendParams(dst, b.MultipartParams)
+		dst = msgAppendExtTail(dst, b)
 		return append(dst, ')')
 	}
 	dst = msgAppendNString(dst, b.Type)
@@ -99,7 +114,9 @@ func appendBodyStructure(dst []byte, b *BodyStructure) []byte {
 			break
 		}
 		dst = append(dst, ' ')
-		if b.Envelope != nil {
+		if b.Envelope != nil || b.Body != nil && b.Body.IsMultipart() {
+			// A NIL envelope before a multipart body is how older
+			// servers send it; the decoder reads it back as nil.
 			dst = appendEnvelope(dst, b.Envelope)
 		} else {
 			dst = append(dst, "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)"...)

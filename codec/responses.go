@@ -47,9 +47,13 @@ func (k StatusKind) MarshalText() ([]byte, error) { return []byte(k.String()), n
 
 // Status is a status response, tagged (Tag set) or untagged (Tag nil):
 // OK, NO, BAD, BYE, or the PREAUTH greeting (RFC 9051 section 7.1).
+//
+// Kind is 0 for a response code that a server sent on its own, untagged
+// and without a status: Exchange sends "[COPYUID 55 31 6]" (with or
+// without a leading "*") after MOVE. Code is then set.
 type Status struct {
 	Tag  Bytes      // nil for an untagged response
-	Kind StatusKind //
+	Kind StatusKind // 0 for a response code without a status
 	Code *Code      // the response code, nil when there is none
 	Text Bytes      // the human-readable text, possibly empty
 }
@@ -205,8 +209,11 @@ type Namespace struct {
 
 // NamespaceDesc is one namespace: its prefix and delimiter (0 for NIL).
 type NamespaceDesc struct {
-	Prefix     Bytes
-	Delim      byte
+	Prefix Bytes
+	Delim  byte
+	// LongDelim is the delimiter as sent when it is longer than one
+	// character (Delim is then 0); nil otherwise.
+	LongDelim  Bytes
 	Extensions []ListExtension
 }
 
@@ -288,17 +295,20 @@ type Unknown struct {
 	Tag    Bytes  // "*" for untagged, "+" for a continuation, else the tag
 	Num    uint32 // the number before the name ("* 5 XFOO"), when HasNum
 	HasNum bool
-	Name   Bytes // the response name, e.g. XFOO
+	Name   Bytes // the response name, e.g. XFOO; empty when the response starts with a literal
 	Rest   Bytes // the rest of the line, raw, literals included
 }
 
 // ResponseName returns the name r has on the wire: "OK", "NO", "BAD",
-// "BYE" or "PREAUTH" for a status, "CONTINUATION" for "+", "FETCH",
-// "LIST", "LSUB", "STATUS", ... and, for an Unknown, its own name in upper
-// case.
+// "BYE" or "PREAUTH" for a status ("CODE" for a response code sent without
+// a status), "CONTINUATION" for "+", "FETCH", "LIST", "LSUB", "STATUS", ...
+// and, for an Unknown, its own name in upper case ("" when it has none).
 func ResponseName(r Response) string {
 	switch r := r.(type) {
 	case *Status:
+		if r.Kind == 0 {
+			return "CODE"
+		}
 		return r.Kind.String()
 	case *Continuation:
 		return "CONTINUATION"

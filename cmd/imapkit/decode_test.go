@@ -113,10 +113,10 @@ func TestDecodeJSONShape(t *testing.T) {
 		{"* ID ()\r\n", `{"offset":0,"type":"ID","response":{"Params":[]}}`},
 		{"* 3 FETCH (UID 9 FLAGS () RFC822.SIZE -1 BODY[HEADER] {8}\r\nA: <b>\r\n)\r\n",
 			`{"offset":0,"type":"FETCH","response":{"Seq":3,"Has":["UID","FLAGS","RFC822.SIZE"],"UID":9,"Flags":[],"RFC822Size":-1,` +
-				`"Sections":[{"Kind":"BODY","Spec":"HEADER","Part":[],"Specifier":"HEADER","Fields":[],"Origin":0,"HasOrigin":false,"Data":"A: <b>\r\n","Streamed":true,"Size":8,"Truncated":false}]}}`},
+				`"Sections":[{"Kind":"BODY","Spec":"HEADER","Part":[],"Specifier":"HEADER","Fields":[],"Origin":0,"HasOrigin":false,"Data":"A: <b>\r\n","Streamed":true,"Size":8,"Missing":false,"Truncated":false}]}}`},
 		{"* 4 FETCH (BODY[]<5> NIL BINARY.SIZE[1] 3)\r\n",
 			`{"offset":0,"type":"FETCH","response":{"Seq":4,"Has":[],` +
-				`"Sections":[{"Kind":"BODY","Spec":"","Part":[],"Specifier":"","Fields":[],"Origin":5,"HasOrigin":true,"Data":null,"Streamed":false,"Size":0,"Truncated":false}],"BinarySizes":[{"Part":[1],"Size":3}]}}`},
+				`"Sections":[{"Kind":"BODY","Spec":"","Part":[],"Specifier":"","Fields":[],"Origin":5,"HasOrigin":true,"Data":null,"Streamed":false,"Size":0,"Missing":false,"Truncated":false}],"BinarySizes":[{"Part":[1],"Size":3}]}}`},
 		{"* THREAD (1 (2)(3))\r\n",
 			`{"offset":0,"type":"THREAD","response":{"Threads":[{"Num":1,"Children":[{"Num":2,"Children":[]},{"Num":3,"Children":[]}]}]}}`},
 	}
