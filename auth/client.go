@@ -184,8 +184,10 @@ type Credentials struct {
 	// Password, for SCRAM-SHA-256, SCRAM-SHA-1, CRAM-MD5, PLAIN and LOGIN.
 	Password string
 	// AuthorizationID, when set, is the identity to act as (a master or
-	// admin user logging in for another user). It rules out CRAM-MD5 and
-	// LOGIN, which cannot carry it.
+	// admin user logging in for another user). AuthenticateBest then uses
+	// PLAIN (or OAUTHBEARER, EXTERNAL): CRAM-MD5, LOGIN and XOAUTH2 cannot
+	// carry it, and SCRAM can but Dovecot 2.3 answers it with NO
+	// [AUTHORIZATIONFAILED] (NewSCRAMSHA256 still takes one).
 	AuthorizationID string
 	// Token is an OAuth 2.0 access token, for OAUTHBEARER and XOAUTH2.
 	Token string
@@ -218,8 +220,8 @@ func Choose(caps []string, cred *Credentials, cleartextOK bool) (mechanism strin
 		{External, cred.External, func() sasl.Client { return NewExternal(cred.AuthorizationID) }},
 		{OAuthBearer, cred.Token != "", func() sasl.Client { return NewOAuthBearer(cred.AuthorizationID, cred.Token, "", 0) }},
 		{XOAuth2, cred.Token != "" && noAuthz, func() sasl.Client { return NewXOAuth2(cred.Username, cred.Token) }},
-		{SCRAMSHA256, pw, func() sasl.Client { return NewSCRAMSHA256(cred.AuthorizationID, cred.Username, cred.Password) }},
-		{SCRAMSHA1, pw, func() sasl.Client { return NewSCRAMSHA1(cred.AuthorizationID, cred.Username, cred.Password) }},
+		{SCRAMSHA256, pw && noAuthz, func() sasl.Client { return NewSCRAMSHA256(cred.AuthorizationID, cred.Username, cred.Password) }},
+		{SCRAMSHA1, pw && noAuthz, func() sasl.Client { return NewSCRAMSHA1(cred.AuthorizationID, cred.Username, cred.Password) }},
 		{CRAMMD5, pw && noAuthz, func() sasl.Client { return NewCRAMMD5(cred.Username, cred.Password) }},
 		{Plain, pw, func() sasl.Client { return NewPlain(cred.AuthorizationID, cred.Username, cred.Password) }},
 		{Login, pw && noAuthz, func() sasl.Client { return NewLogin(cred.Username, cred.Password) }},

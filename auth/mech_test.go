@@ -217,7 +217,7 @@ func TestChoose(t *testing.T) {
 		{"LOGIN last", []string{"AUTH=LOGIN"}, pw, true, "LOGIN", nil},
 		{"cleartext only, not allowed", []string{"AUTH=PLAIN", "AUTH=LOGIN"}, pw, false, "", ErrInsecure},
 		{"nothing offered", []string{"IMAP4rev1"}, pw, true, "", ErrNoMechanism},
-		{"authzid rules out CRAM-MD5", []string{"AUTH=CRAM-MD5", "AUTH=PLAIN"}, &Credentials{Username: "m", Password: "p", AuthorizationID: "a"}, true, "PLAIN", nil},
+		{"authzid rules out SCRAM and CRAM-MD5", []string{"AUTH=SCRAM-SHA-256", "AUTH=CRAM-MD5", "AUTH=PLAIN"}, &Credentials{Username: "m", Password: "p", AuthorizationID: "a"}, true, "PLAIN", nil},
 		{"token", all, &Credentials{Username: "u", Token: "t"}, true, "OAUTHBEARER", nil},
 		{"token, XOAUTH2 only", []string{"AUTH=XOAUTH2", "AUTH=PLAIN"}, &Credentials{Username: "u", Token: "t"}, true, "XOAUTH2", nil},
 		{"token in the clear refused", all, &Credentials{Username: "u", Token: "t"}, false, "", ErrInsecure},
