@@ -13,7 +13,6 @@ import (
 	"net"
 	"time"
 
-	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/wire"
 )
@@ -173,13 +172,4 @@ func encode(b []byte) string {
 		return "=" // RFC 4959: an empty initial response
 	}
 	return base64.StdEncoding.EncodeToString(b)
-}
-
-// statusOf is for tests and errors: the tagged status of a refusal.
-func statusOf(err error) *codec.Status {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Status
-	}
-	return nil
 }

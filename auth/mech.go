@@ -14,16 +14,15 @@ import (
 
 // Mechanism names.
 const (
-	Plain        = "PLAIN"
-	Login        = "LOGIN"
-	CRAMMD5      = "CRAM-MD5"
-	SCRAMSHA1    = "SCRAM-SHA-1"
-	SCRAMSHA256  = "SCRAM-SHA-256"
-	XOAuth2      = "XOAUTH2"
-	OAuthBearer  = "OAUTHBEARER"
-	External     = "EXTERNAL"
-	Anonymous    = "ANONYMOUS"
-	proxyAuthCmd = "PROXYAUTH"
+	Plain       = "PLAIN"
+	Login       = "LOGIN"
+	CRAMMD5     = "CRAM-MD5"
+	SCRAMSHA1   = "SCRAM-SHA-1"
+	SCRAMSHA256 = "SCRAM-SHA-256"
+	XOAuth2     = "XOAUTH2"
+	OAuthBearer = "OAUTHBEARER"
+	External    = "EXTERNAL"
+	Anonymous   = "ANONYMOUS"
 )
 
 // SendsCleartext reports whether the mechanism named sends a password or a
