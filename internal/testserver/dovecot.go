@@ -125,7 +125,7 @@ type mailOwner struct {
 
 const vmailUser = "vmail"
 
-func (d *dovecot) start(s *Server, tm *tlsMaterial) (err error) {
+func (d *dovecot) start(s *Server, tm *tlsMaterial, opts *Options) (err error) {
 	d.bin, err = findDovecot()
 	if err != nil {
 		return err
@@ -137,10 +137,12 @@ func (d *dovecot) start(s *Server, tm *tlsMaterial) (err error) {
 	d.instance = "imapkit-" + randHex(4)
 
 	cfg := &dovecotConfig{
-		Dir:      d.dir,
-		Instance: d.instance,
-		CertFile: tm.certFile,
-		KeyFile:  tm.keyFile,
+		Dir:         d.dir,
+		Instance:    d.instance,
+		CertFile:    tm.certFile,
+		KeyFile:     tm.keyFile,
+		CAFile:      tm.caFile,
+		ClientCerts: opts.ClientCerts,
 	}
 	if os.Geteuid() == 0 {
 		if err := checkSystemUsers("dovecot", "dovenull"); err != nil {

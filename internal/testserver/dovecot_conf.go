@@ -15,6 +15,10 @@ type dovecotConfig struct {
 	TLSPort   int
 	CertFile  string
 	KeyFile   string
+	// ClientCerts asks for client certificates signed by CAFile and
+	// offers EXTERNAL (Options.ClientCerts).
+	ClientCerts bool
+	CAFile      string
 
 	// Root is true when the server runs as root. Then mail is owned by
 	// MailUID/MailGID (the vmail user) and the internal users are the
@@ -69,13 +73,29 @@ ssl_min_protocol = TLSv1.2
 
 # Plaintext LOGIN is allowed everywhere (loopback counts as secured anyway).
 disable_plaintext_auth = no
-auth_mechanisms = plain login cram-md5 scram-sha-1 scram-sha-256
+auth_mechanisms = plain login cram-md5 scram-sha-1 scram-sha-256{{if .ClientCerts}} external{{end}}
+{{- if .ClientCerts}}
+# EXTERNAL: the user is the common name of a client certificate signed by
+# the test CA (no CRL is made for it).
+ssl_ca = <{{.CAFile}}
+ssl_verify_client_cert = yes
+ssl_require_crl = no
+auth_ssl_username_from_cert = yes
+ssl_cert_username_field = commonName
+{{- end}}
 auth_master_user_separator = *
 # Failed logins: no extra delay (Dovecot still answers failures in ~0.5 s
 # batches). The anvil auth penalty is disabled below (service anvil).
 auth_failure_delay = 0
 auth_cache_size = 0
 
+{{- if .ClientCerts}}
+passdb {
+  driver = static
+  args = nopassword=y
+  mechanisms = external
+}
+{{- end}}
 passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {{.Dir}}/masters

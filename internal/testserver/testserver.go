@@ -53,6 +53,11 @@ type Options struct {
 	// Seed is the number of generated messages (SampleMessages(Seed)) put
 	// into alice's INBOX at start (0 = none). Use SeedMailbox for more.
 	Seed int
+	// ClientCerts makes the server ask for TLS client certificates signed
+	// by its CA and offer AUTH=EXTERNAL, which logs in as the certificate's
+	// common name (see Server.ClientCert). Clients without a certificate
+	// are served as before.
+	ClientCerts bool
 }
 
 // Server is a running IMAP server. Its exported fields are set by Start and
@@ -76,6 +81,7 @@ type Server struct {
 	CAPEM []byte
 
 	impl backend
+	tm   *tlsMaterial
 
 	mu      sync.Mutex
 	stopped bool
@@ -88,7 +94,7 @@ type backend interface {
 	// start writes the configuration into s.Dir, starts the server and
 	// waits until it accepts connections; it sets s.PlainAddr and
 	// s.TLSAddr. On error everything it started must be stopped again.
-	start(s *Server, tlsFiles *tlsMaterial) error
+	start(s *Server, tlsFiles *tlsMaterial, opts *Options) error
 	// stop stops the server and every process it started and waits for
 	// them to exit. It is called at most once.
 	stop() error
@@ -139,8 +145,9 @@ func Start(dir string, opts *Options) (*Server, error) {
 		ServerName: ServerName,
 		CAPEM:      tm.caPEM,
 		impl:       newBackend(),
+		tm:         tm,
 	}
-	if err := s.impl.start(s, tm); err != nil {
+	if err := s.impl.start(s, tm, opts); err != nil {
 		return nil, fmt.Errorf("testserver: starting %s: %w", kind, err)
 	}
 	if opts.Seed > 0 {
@@ -194,6 +201,12 @@ func (s *Server) TLSConfig() *tls.Config {
 		ServerName: s.ServerName,
 		MinVersion: tls.VersionTLS12,
 	}
+}
+
+// ClientCert returns a new TLS client certificate for user, signed by the
+// server's CA, for EXTERNAL on a server started with Options.ClientCerts.
+func (s *Server) ClientCert(user string) (tls.Certificate, error) {
+	return s.tm.clientCert(user)
 }
 
 // StreamCommand returns an argv that speaks IMAP on its stdin and stdout,

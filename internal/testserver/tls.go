@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -18,6 +19,8 @@ import (
 // tlsMaterial is a freshly generated CA and server certificate, written to
 // DIR/tls.
 type tlsMaterial struct {
+	caKey    *ecdsa.PrivateKey
+	caCert   *x509.Certificate
 	caPEM    []byte
 	caFile   string // DIR/tls/ca.pem
 	certFile string // DIR/tls/server.pem (server certificate only)
@@ -77,6 +80,8 @@ func newTLSMaterial(dir string) (*tlsMaterial, error) {
 		return nil, err
 	}
 	tm := &tlsMaterial{
+		caKey:    caKey,
+		caCert:   caCert,
 		caPEM:    pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
 		caFile:   filepath.Join(tdir, "ca.pem"),
 		certFile: filepath.Join(tdir, "server.pem"),
@@ -105,4 +110,28 @@ func randSerial() *big.Int {
 		return big.NewInt(time.Now().UnixNano())
 	}
 	return n.Add(n, big.NewInt(1))
+}
+
+// clientCert returns a new TLS client certificate for user (the common
+// name), signed by the CA: Dovecot takes the user name from it for
+// EXTERNAL when Options.ClientCerts is set.
+func (tm *tlsMaterial) clientCert(user string) (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber: randSerial(),
+		Subject:      pkix.Name{CommonName: user, Organization: []string{"imapkit tests"}},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tm.caCert, &key.PublicKey, tm.caKey)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
 }

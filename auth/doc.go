@@ -1,0 +1,69 @@
+// Package auth authenticates IMAP sessions: it adapts SASL mechanisms
+// (github.com/emersion/go-sasl's Client interface) to AUTHENTICATE
+// (RFC 9051 section 6.2.2, RFC 4959 SASL-IR), sends LOGIN and PROXYAUTH,
+// and holds the rules about when credentials may be sent.
+//
+// # Opening
+//
+// Open starts a session (package session) on a connection and remembers
+// whether it is protected: TLS (a *tls.Conn, or STARTTLS run through the
+// Client) or local (a loopback address, a Unix socket, an in-memory pipe,
+// a child process). Client.Session returns the session for everything
+// after authentication.
+//
+// # Mechanisms
+//
+// NewPlain (with an authorization identity for master and admin users),
+// NewLogin (answers "Username:" and "Password:" in either order),
+// NewCRAMMD5, NewSCRAMSHA1 and NewSCRAMSHA256 (RFC 5802, RFC 7677; the
+// server's signature is verified, and credentials are prepared with the
+// PRECIS OpaqueString profile), NewXOAuth2 and NewOAuthBearer (RFC 7628;
+// the server's JSON error becomes an *OAuthError), NewExternal (TLS client
+// certificates) and NewAnonymous. Any other sasl.Client works with
+// Client.Authenticate, and Client.AuthenticateFunc takes a callback like
+// imaplib's authenticate(mechanism, authobject). Choose and
+// Client.AuthenticateBest pick the strongest mechanism the server offers
+// and the credentials allow.
+//
+// # The exchange
+//
+// The initial response goes on the AUTHENTICATE line when the server
+// offers SASL-IR (an empty one as "="), and in answer to the first
+// continuation request otherwise. Challenges and responses are base64.
+// When the mechanism or the callback fails in the middle (ErrCancel, a
+// wrong SCRAM server signature, a challenge that is not base64), the
+// client sends "*" and waits for the server's tagged answer, so the
+// connection stays in step: the error is a *CanceledError and another
+// attempt may follow. When the caller's context ends in the middle, any
+// further challenge is answered with "*" in the background. A refusal by
+// the server is an *Error that unwraps to the *session.StatusError. On
+// success the session is in state AUTH and its capabilities are fresh.
+//
+// # Policy
+//
+// The defaults cannot leak a password:
+//
+//   - LOGIN, and every mechanism that sends a password or bearer token in
+//     the clear (PLAIN, LOGIN, XOAUTH2, OAUTHBEARER, and any mechanism the
+//     package does not know; see SendsCleartext), is refused with
+//     ErrInsecure before anything is sent on a connection that is neither
+//     TLS nor local, unless Options.AllowInsecurePassword is set.
+//   - LOGIN is not sent when the server announces LOGINDISABLED
+//     (ErrLoginDisabled).
+//   - With Options.RequireTLS, Open upgrades a plaintext connection with
+//     STARTTLS and fails with ErrTLSRequired, closing the connection,
+//     when the server does not offer STARTTLS, when STARTTLS fails, or
+//     when a plaintext connection is pre-authenticated (PREAUTH). It is
+//     never opportunistic, loopback included.
+//   - Commands carrying credentials are marked secret, so traces and
+//     abort histories show "***"; errors never quote credentials.
+//
+// # From imaplib
+//
+//	imaplib                              auth
+//	M.login(user, password)              c.Login(ctx, user, password)
+//	M.login_cram_md5(user, password)     c.Authenticate(ctx, NewCRAMMD5(user, password))
+//	M.authenticate(mech, authobject)     c.AuthenticateFunc(ctx, mech, f)
+//	M.proxyauth(user)                    c.ProxyAuth(ctx, user)
+//	M.starttls(ssl_context)              c.StartTLS(ctx), or Options.RequireTLS
+package auth

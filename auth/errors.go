@@ -1,0 +1,133 @@
+package auth
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/imapkit/imapkit/codec"
+)
+
+// Sentinel errors, for errors.Is.
+var (
+	// ErrCancel is what a challenge callback (AuthenticateFunc) or a
+	// mechanism returns to cancel the exchange: the client sends the "*"
+	// line and waits for the server's tagged answer. The error returned is
+	// then a *CanceledError that matches ErrCancel.
+	ErrCancel = errors.New("auth: exchange cancelled by the client")
+	// ErrInsecure: the client refused to send a password or token in the
+	// clear on a connection that is neither TLS nor loopback. Nothing was
+	// sent. Use TLS, or set Options.AllowInsecurePassword.
+	ErrInsecure = errors.New("auth: refusing to send credentials in the clear on a connection that is neither TLS nor loopback")
+	// ErrLoginDisabled: the server announced LOGINDISABLED, so the LOGIN
+	// command was not sent.
+	ErrLoginDisabled = errors.New("auth: the server announced LOGINDISABLED")
+	// ErrTLSRequired: Options.RequireTLS is set and TLS could not be had
+	// (STARTTLS missing or failed, or PREAUTH on a plaintext connection).
+	// The connection was closed before anything secret was sent.
+	ErrTLSRequired = errors.New("auth: TLS required but not available")
+	// ErrNoMechanism: no mechanism offered by the server (AUTH=) can be
+	// used with the given credentials.
+	ErrNoMechanism = errors.New("auth: no usable authentication mechanism")
+	// ErrServerNotVerified: a SCRAM server did not prove that it knows the
+	// password (wrong or missing server signature). When this happens
+	// after the server said OK, the connection is closed.
+	ErrServerNotVerified = errors.New("auth: the server's SCRAM signature is missing or wrong")
+)
+
+// Error is a server's refusal: a tagged NO or BAD answer to AUTHENTICATE,
+// LOGIN or PROXYAUTH. It unwraps to the session's *session.StatusError (so
+// errors.Is(err, session.ErrNo) works) and, for XOAUTH2 and OAUTHBEARER,
+// to the *OAuthError the server sent before it. It never holds
+// credentials.
+type Error struct {
+	Command   string        // "AUTHENTICATE", "LOGIN" or "PROXYAUTH"
+	Mechanism string        // the SASL mechanism for AUTHENTICATE
+	Status    *codec.Status // the tagged answer
+	errs      []error
+}
+
+// Error implements error.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("auth: ")
+	b.WriteString(e.Command)
+	if e.Mechanism != "" {
+		b.WriteString(" " + e.Mechanism)
+	}
+	b.WriteString(" failed")
+	if e.Status != nil {
+		b.WriteString(": " + e.Status.Kind.String())
+		if c := e.Status.Code; c != nil {
+			b.WriteString(" [" + string(c.Name) + "]")
+		}
+		if len(e.Status.Text) > 0 {
+			b.WriteString(" " + string(e.Status.Text))
+		}
+	}
+	for _, err := range e.errs {
+		if oe, ok := err.(*OAuthError); ok {
+			b.WriteString(" (" + oe.Error() + ")")
+		}
+	}
+	return b.String()
+}
+
+// Unwrap returns the session's status error and any detail the mechanism
+// collected (an *OAuthError).
+func (e *Error) Unwrap() []error { return e.errs }
+
+// CanceledError reports an exchange that the client cancelled with "*":
+// Err says why (ErrCancel from a callback, a mechanism's error such as a
+// wrong SCRAM server signature, an undecodable challenge). Status is the
+// server's tagged answer to the cancellation. The connection is in step
+// and may be used for another attempt.
+type CanceledError struct {
+	Mechanism string
+	Err       error
+	Status    *codec.Status
+}
+
+// Error implements error.
+func (e *CanceledError) Error() string {
+	s := "auth: AUTHENTICATE " + e.Mechanism + " cancelled by the client: " + e.Err.Error()
+	if e.Status != nil {
+		s += " (server answered " + e.Status.Kind.String() + ")"
+	}
+	return s
+}
+
+// Unwrap returns the cause.
+func (e *CanceledError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrCancel) true for every cancellation.
+func (e *CanceledError) Is(target error) bool { return target == ErrCancel }
+
+// OAuthError is the JSON error a server sends as a challenge when it
+// rejects an XOAUTH2 or OAUTHBEARER token (RFC 7628 section 3.2.2). The
+// client answers it with the dummy response the mechanism defines and the
+// server then fails the command; the *Error returned unwraps to this.
+type OAuthError struct {
+	Mechanism string
+	// Status is the HTTP-like status ("invalid_token", "401", ...).
+	Status string `json:"status"`
+	// Schemes is the auth schemes the server accepts ("bearer").
+	Schemes string `json:"schemes"`
+	// Scope is the OAuth scope the token needs.
+	Scope string `json:"scope"`
+	// OpenIDConfiguration is the URL of the server's discovery document.
+	OpenIDConfiguration string `json:"openid-configuration"`
+	// Raw is the decoded challenge, in case it was not JSON.
+	Raw []byte `json:"-"`
+}
+
+// Error implements error.
+func (e *OAuthError) Error() string {
+	s := "auth: " + e.Mechanism + " token rejected"
+	if e.Status != "" {
+		s += ": status " + e.Status
+	}
+	if e.Scope != "" {
+		s += ", scope " + e.Scope
+	}
+	return s
+}

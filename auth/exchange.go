@@ -1,0 +1,175 @@
+package auth
+
+// This file is the only one that talks to package session: opening,
+// STARTTLS, capabilities, and the LOGIN, AUTHENTICATE and PROXYAUTH
+// commands. The mechanisms and the policy do not depend on it.
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// cancelTimeout bounds the write of a "*" sent after the caller's context
+// ended in the middle of an exchange.
+const cancelTimeout = 10 * time.Second
+
+func openSession(ctx context.Context, conn net.Conn, o *session.Options) (s *session.Session, preauth bool, err error) {
+	s, err = session.Open(ctx, conn, o)
+	if err != nil {
+		return nil, false, err
+	}
+	return s, s.State() == session.StateAuth, nil
+}
+
+func hasCap(s *session.Session, c string) bool { return s.HasCap(c) }
+
+func caps(s *session.Session) []string { return s.Caps() }
+
+func startTLS(ctx context.Context, s *session.Session, cfg *tls.Config) error {
+	return s.StartTLS(ctx, cfg)
+}
+
+func closeSession(s *session.Session) { s.Close() }
+
+// runLogin sends LOGIN; the password is marked secret for traces.
+func runLogin(ctx context.Context, s *session.Session, user, pass string) error {
+	_, err := s.Run(ctx, &session.Command{Name: "LOGIN", Secret: true,
+		Args: func(e *wire.Encoder) { e.SP().AString(user).SP().Password(pass) }})
+	return refusal("LOGIN", "", err)
+}
+
+// runProxyAuth sends PROXYAUTH user (imaplib's proxyauth).
+func runProxyAuth(ctx context.Context, s *session.Session, user string) error {
+	_, err := s.Run(ctx, &session.Command{Name: "PROXYAUTH",
+		Args: func(e *wire.Encoder) { e.SP().AString(user) }})
+	return refusal("PROXYAUTH", "", err)
+}
+
+// refusal turns a tagged NO or BAD into an *Error.
+func refusal(command, mech string, err error, detail ...error) error {
+	var se *session.StatusError
+	if !errors.As(err, &se) {
+		return err
+	}
+	e := &Error{Command: command, Mechanism: mech, Status: se.Status, errs: []error{err}}
+	for _, d := range detail {
+		if d != nil {
+			e.errs = append(e.errs, d)
+		}
+	}
+	return e
+}
+
+// authenticate runs AUTHENTICATE name: the initial response ir (nil for
+// none) goes on the command line when saslIR, else in answer to the first
+// continuation request; every challenge is base64-decoded and given to
+// next, whose answer is base64-encoded. An error from next (or an
+// undecodable challenge) sends "*" and waits for the tagged answer. When
+// ctx ends in the middle, "*" answers any further challenge in the
+// background, so that the connection stays in step.
+func authenticate(ctx context.Context, s *session.Session, name string, ir []byte, saslIR bool,
+	next func(challenge []byte) ([]byte, error), detail func() error) error {
+	inline := saslIR && ir != nil
+	p, err := s.Start(ctx, &session.Command{Name: "AUTHENTICATE", Secret: true,
+		Args: func(e *wire.Encoder) {
+			e.SP().Atom(name)
+			if inline {
+				e.SP().Secret(func(e *wire.Encoder) { e.Atom(encode(ir)) })
+			}
+		}})
+	if err != nil {
+		return err
+	}
+	owed := !inline && ir != nil // the initial response waits for the first "+"
+	for {
+		select {
+		case <-p.Done():
+			_, err := p.Wait(ctx)
+			return refusal("AUTHENTICATE", name, err, detail())
+		case text := <-p.Continuations():
+			var resp []byte
+			var cerr error
+			if owed {
+				owed, resp = false, ir
+			} else if chal, derr := base64.StdEncoding.DecodeString(string(text)); derr != nil {
+				cerr = fmt.Errorf("auth: the server's challenge is not base64: %w", derr)
+			} else {
+				resp, cerr = next(chal)
+			}
+			if cerr != nil {
+				return cancel(ctx, p, name, cerr)
+			}
+			line := ""
+			if len(resp) > 0 {
+				line = base64.StdEncoding.EncodeToString(resp)
+			}
+			if err := p.Continue(ctx, []byte(line)); err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			abandon(p)
+			return ctx.Err()
+		}
+	}
+}
+
+// cancel sends "*" and waits for the server's tagged answer.
+func cancel(ctx context.Context, p *session.Pending, mech string, cause error) error {
+	if err := p.Continue(ctx, []byte("*")); err != nil {
+		return err
+	}
+	select {
+	case <-p.Done():
+		r, err := p.Wait(ctx)
+		ce := &CanceledError{Mechanism: mech, Err: cause}
+		var se *session.StatusError
+		switch {
+		case errors.As(err, &se):
+			ce.Status = se.Status
+		case err != nil:
+			return err // the session ended
+		case r != nil:
+			ce.Status = r.Status // a server that says OK to "*"
+		}
+		return ce
+	case <-ctx.Done():
+		abandon(p)
+		return ctx.Err()
+	}
+}
+
+// abandon answers every further challenge of p with "*" until it ends.
+// The goroutine ends with the command, at the latest when the session is
+// closed.
+func abandon(p *session.Pending) {
+	go func() {
+		for {
+			select {
+			case <-p.Done():
+				return
+			case <-p.Continuations():
+				ctx, stop := context.WithTimeout(context.Background(), cancelTimeout)
+				err := p.Continue(ctx, []byte("*"))
+				stop()
+				if err != nil {
+					return
+				}
+			}
+		}
+	}()
+}
+
+func encode(b []byte) string {
+	if len(b) == 0 {
+		return "=" // RFC 4959: an empty initial response
+	}
+	return base64.StdEncoding.EncodeToString(b)
+}
