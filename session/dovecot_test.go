@@ -1394,7 +1394,8 @@ func TestDovecotEnableCondstore(t *testing.T) {
 
 // TestDovecotReadOnly selects a mailbox that bob shares with alice with
 // lookup and read rights only: Dovecot grants SELECT with [READ-ONLY], and
-// the next command reports imaplib's readonly.
+// the SELECT itself reports imaplib's readonly, with its result; the
+// mailbox is selected, read-only, and the next command is not affected.
 func TestDovecotReadOnly(t *testing.T) {
 	shared := dvNewMailbox(t, testserver.Bob, testserver.SampleMessages(2))
 	bob := dvDialUser(t, testserver.Bob, nil)
@@ -1404,16 +1405,18 @@ func TestDovecotReadOnly(t *testing.T) {
 	s := dvDialUser(t, testserver.Alice, nil)
 	ctx := dvCtx(t)
 	name := "shared/" + testserver.Bob + "/" + shared
-	r := dvRun(t, s, dvMailboxCmd("SELECT", name))
-	if r.Status.Code == nil || r.Status.Code.Kind != codec.CodeReadOnly {
-		t.Fatalf("SELECT %s: %+v; want OK [READ-ONLY]", name, r.Status)
-	}
-	_, err := s.Run(ctx, &session.Command{Name: "NOOP"})
+	r, err := s.Run(ctx, dvMailboxCmd("SELECT", name))
 	var ro *session.ReadOnlyError
 	if !errors.Is(err, session.ErrReadOnly) || !errors.As(err, &ro) {
-		t.Fatalf("NOOP after a read-only SELECT: %v; want ErrReadOnly", err)
+		t.Fatalf("read-only SELECT: %v; want ErrReadOnly", err)
 	}
-	// Once reported, the session goes on (read-only).
+	if r == nil || r.Status.Code == nil || r.Status.Code.Kind != codec.CodeReadOnly {
+		t.Fatalf("SELECT %s: %+v; want OK [READ-ONLY] with the error", name, r)
+	}
+	if mb, readOnly := s.Mailbox(); s.State() != session.StateSelected || mb != name || !readOnly {
+		t.Fatalf("after the read-only SELECT: %v, Mailbox() = %q, %v", s.State(), mb, readOnly)
+	}
+	// The next command is not affected.
 	dvRun(t, s, &session.Command{Name: "NOOP"})
 	// EXAMINE of the same mailbox is what was asked: no error.
 	dvRun(t, s, dvMailboxCmd("EXAMINE", name))
@@ -1520,13 +1523,11 @@ func TestDovecotImaplib(t *testing.T) {
 	if len(py.SelectMissing) != 2 || !errors.Is(err, session.ErrNo) || py.SelectMissing[0] != "NO" || py.SelectMissing[1] != s.State().String() {
 		t.Errorf("SELECT of a missing mailbox: %v, state %v; imaplib %v", err, s.State(), py.SelectMissing)
 	}
-	// imaplib raises readonly from select() ("... is not writable") or,
-	// depending on timing, from the next command ("mailbox status changed
-	// to READ-ONLY"); the session from the next command.
-	dvRun(t, s, dvMailboxCmd("SELECT", ro))
-	_, err = s.Run(ctx, &session.Command{Name: "NOOP"})
+	// imaplib raises readonly from select() ("... is not writable"); so
+	// does the session's SELECT, with the mailbox selected.
+	_, err = s.Run(ctx, dvMailboxCmd("SELECT", ro))
 	if !errors.Is(err, session.ErrReadOnly) || py.ReadOnly == "none" {
-		t.Errorf("NOOP after a read-only SELECT: %v; imaplib %q", err, py.ReadOnly)
+		t.Errorf("read-only SELECT: %v; imaplib %q", err, py.ReadOnly)
 	}
 	if py.ResponseFetch != 0 {
 		t.Errorf("imaplib's response('FETCH') after fetch() returned %d", py.ResponseFetch)
@@ -1710,11 +1711,10 @@ func TestDovecotReadOnlyErrorMailbox(t *testing.T) {
 	}})
 	s := dvDialUser(t, testserver.Alice, nil)
 	name := "shared/bob/" + shared
-	dvRun(t, s, dvMailboxCmd("SELECT", name))
-	_, err := s.Run(dvCtx(t), &session.Command{Name: "NOOP"})
+	_, err := s.Run(dvCtx(t), dvMailboxCmd("SELECT", name))
 	var ro *session.ReadOnlyError
 	if !errors.As(err, &ro) {
-		t.Fatalf("NOOP after a read-only SELECT: %v", err)
+		t.Fatalf("read-only SELECT: %v", err)
 	}
 	if ro.Mailbox != name {
 		t.Errorf("ReadOnlyError.Mailbox = %q (%v); want %q", ro.Mailbox, err, name)

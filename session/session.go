@@ -123,8 +123,7 @@ type Session struct {
 	tagPrefix  string
 	tagN       uint64
 	err        error // set when the session is over
-	readOnly   bool  // the selected mailbox was selected read-write
-	roError    error
+	readOnly   bool // the selected mailbox is read-only
 	selected   string
 	utf8       bool
 	litPlus    bool // LITERAL+ announced: the encoder's options
@@ -151,7 +150,8 @@ type Session struct {
 type Pending struct {
 	s       *Session
 	tag     string
-	name    string
+	name    string // the command's name for the rules: "UID FETCH"
+	wname   string // the name as sent: "UID" for imaplib's uid("FETCH", ...)
 	cmd     *Command
 	info    commandInfo
 	cont    chan []byte   // continuation requests for this command
@@ -189,23 +189,14 @@ type Pending struct {
 	set       codec.SeqSet
 	hasSet    bool
 	uid       bool
-	mailbox   string
-	decodeErr error // a response meant for this command could not be decoded
+	mailbox    string
+	hasMailbox bool
+	decodeErr  error // a response meant for this command could not be decoded
 }
 
 // takesContinuations reports whether p may get continuation requests that
-// are not for a literal of its own: IDLE, AUTHENTICATE, and commands the
-// session does not know (their caller reads Continuations).
-func (p *Pending) takesContinuations() bool {
-	if _, known := lookup(p.name); !known {
-		return true
-	}
-	switch p.name {
-	case "IDLE", "AUTHENTICATE":
-		return true
-	}
-	return false
-}
+// are not for a literal of its own (Rules.Continuations).
+func (p *Pending) takesContinuations() bool { return p.info.conts }
 
 // Tag returns the command's tag.
 func (p *Pending) Tag() string { return p.tag }
@@ -224,6 +215,11 @@ type Result struct {
 	Tag    string
 	Status *codec.Status
 	Data   []codec.Response
+	// FollowUpErr is the error of what the session ran after the command
+	// succeeded, on its own: the CAPABILITY that follows an
+	// authentication whose OK did not carry them. The command itself
+	// succeeded.
+	FollowUpErr error
 }
 
 // Command describes one command for Run: its name, its arguments, and what
@@ -252,6 +248,21 @@ type Command struct {
 	// send, without CRLF. Wait calls it. Returning an error cancels the
 	// exchange with "*".
 	OnContinue func(text []byte) ([]byte, error)
+	// Messages is the message set the command targets (FETCH, STORE and
+	// their UID forms: UIDs when the name starts with "UID "): pipelined
+	// FETCH responses are routed by it. Nil means the session reads it
+	// back from the encoded arguments.
+	Messages *codec.SeqSet
+	// Mailbox is the mailbox the command targets (SELECT, EXAMINE,
+	// STATUS), as a Go string: pipelined STATUS responses are routed by
+	// it. Empty means the session reads it back from the encoded
+	// arguments.
+	Mailbox string
+	// Rules gives the rules of a command the session's table does not
+	// know (an extension); nil means the table's. A command that is in
+	// neither is allowed in any state, runs alone, and gets its
+	// continuation requests through Continuations.
+	Rules *Rules
 	// AnyState allows the command in every state (imaplib's xatom).
 	AnyState bool
 	// Secret marks the whole command as secret in traces.
@@ -536,13 +547,22 @@ func (s *Session) start(ctx context.Context, cmds []*Command) ([]*Pending, error
 // register waits until cmd may start, checks the state and registers it.
 // flush, when not nil, is called once (without mu) before it waits.
 func (s *Session) register(ctx context.Context, cmd *Command, flush func()) (*Pending, error) {
-	name := strings.ToUpper(strings.TrimSpace(cmd.Name))
+	name := strings.ToUpper(strings.Join(strings.Fields(cmd.Name), " "))
 	if name == "" || strings.ContainsAny(name, "\r\n\x00") {
 		return nil, errors.New("session: invalid command name")
 	}
+	wname := name
+	if name == "UID" {
+		// imaplib's uid("FETCH", ...): the subcommand is the first
+		// argument; its rules, routing and data apply.
+		name = "UID " + uidSubcommand(cmd)
+	}
 	info, known := lookup(name)
-	if !known {
-		info = commandInfo{allowed: anyState, alone: true}
+	switch {
+	case cmd.Rules != nil:
+		info, known = compile(*cmd.Rules), true
+	case !known:
+		info = unknownCommand
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, notSent(err)
@@ -551,12 +571,6 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush func()) (*Pe
 	for {
 		if s.err != nil {
 			err := s.err
-			s.mu.Unlock()
-			return nil, err
-		}
-		if s.roError != nil && name != "SELECT" && name != "EXAMINE" && name != "LOGOUT" && name != "CLOSE" && name != "UNSELECT" {
-			err := s.roError
-			s.roError = nil
 			s.mu.Unlock()
 			return nil, err
 		}
@@ -584,14 +598,19 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush func()) (*Pe
 		s.mu.Unlock()
 		return nil, &StateError{Command: name, State: st, Allowed: info.allowed.list()}
 	}
-	p := &Pending{s: s, tag: s.nextTag(), name: name, cmd: cmd, info: info,
+	p := &Pending{s: s, tag: s.nextTag(), name: name, wname: wname, cmd: cmd, info: info,
 		cont: make(chan []byte, 1), done: make(chan struct{}), start: time.Now()}
+	if info.transition == ToSelected {
+		// As imaplib: the responses kept from the mailbox selected before
+		// are forgotten.
+		clear(s.store)
+	}
 	s.inflight = append(s.inflight, p)
 	if len(s.inflight) == 1 {
 		s.armStall()
 	}
 	s.mu.Unlock()
-	if name != "IDLE" {
+	if !info.waits {
 		if d := s.commandBound(ctx); d > 0 {
 			p.timer = time.AfterFunc(d, func() {
 				select {
@@ -643,7 +662,7 @@ func (s *Session) canStart(info commandInfo) bool {
 func (s *Session) armStall() {
 	on := len(s.inflight) > 0
 	for _, p := range s.inflight {
-		if p.name == "IDLE" {
+		if p.info.waits {
 			on = false
 		}
 	}
@@ -682,7 +701,7 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 		return err
 	}
 	e := s.enc.Begin(p.tag).SP()
-	for i, w := range strings.Fields(p.name) {
+	for i, w := range strings.Fields(p.wname) {
 		if i > 0 {
 			e.SP()
 		}
@@ -702,7 +721,7 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 		}
 		return err
 	}
-	p.noteTarget(wc.Parts[0].Data)
+	p.noteTarget(wc)
 	for _, sec := range wc.Secrets() {
 		s.secrets.add([]byte(sec))
 	}
@@ -756,19 +775,37 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 
 var errCommandDone = errors.New("session: command ended before its literal was sent")
 
-// noteTarget reads the message set or mailbox the command targets from its
-// first encoded part: "TAG NAME ARG ...".
-func (p *Pending) noteTarget(data []byte) {
-	if len(data) < len(p.tag)+1+len(p.name) {
+// noteTarget records what the command targets, for routing: the typed
+// facts of the Command, or else what its encoded arguments say (raw
+// commands): the message set of a FETCH or STORE, the mailbox of a SELECT,
+// EXAMINE or STATUS, whether quoted, an atom or a literal.
+func (p *Pending) noteTarget(wc *wire.Command) {
+	switch p.info.target {
+	case TargetMessages:
+		if p.cmd.Messages != nil {
+			p.set = p.cmd.Messages.Clone()
+			p.hasSet = true
+			p.uid = strings.HasPrefix(p.name, "UID ")
+			return
+		}
+	case TargetMailbox:
+		if p.cmd.Mailbox != "" {
+			p.mailbox, p.hasMailbox = p.cmd.Mailbox, true
+			return
+		}
+	default:
 		return
 	}
-	rest := data[len(p.tag)+1+len(p.name):]
-	if len(rest) == 0 || rest[0] != ' ' {
+	data := wc.Parts[0].Data
+	skip := len(p.tag) + 1 + len(p.wname)
+	if p.wname != p.name {
+		skip += len(p.name) - len("UID") // "UID" then " FETCH" in the arguments
+	}
+	if len(data) <= skip || data[skip] != ' ' {
 		return
 	}
-	rest = rest[1:]
-	switch p.name {
-	case "FETCH", "STORE", "UID FETCH", "UID STORE":
+	rest := data[skip+1:]
+	if p.info.target == TargetMessages {
 		end := bytes.IndexAny(rest, " \r")
 		if end < 0 {
 			return
@@ -777,30 +814,70 @@ func (p *Pending) noteTarget(data []byte) {
 			p.hasSet = true
 			p.uid = strings.HasPrefix(p.name, "UID ")
 		}
-	case "SELECT", "EXAMINE", "STATUS":
-		switch {
-		case len(rest) > 0 && rest[0] == '"':
-			var b []byte
-			for i := 1; i < len(rest); i++ {
-				c := rest[i]
-				if c == '\\' && i+1 < len(rest) {
-					i++
-					b = append(b, rest[i])
-					continue
-				}
-				if c == '"' {
-					p.mailbox = codec.DecodeMailboxLenient(b)
-					return
-				}
-				b = append(b, c)
+		return
+	}
+	switch {
+	case len(rest) == 0:
+	case rest[0] == '"':
+		var b []byte
+		for i := 1; i < len(rest); i++ {
+			c := rest[i]
+			if c == '\\' && i+1 < len(rest) {
+				i++
+				b = append(b, rest[i])
+				continue
 			}
-		case len(rest) > 0 && rest[0] != '{' && rest[0] != '~':
-			end := bytes.IndexAny(rest, " \r")
-			if end > 0 {
-				p.mailbox = codec.DecodeMailboxLenient(rest[:end])
+			if c == '"' {
+				p.mailbox, p.hasMailbox = codec.DecodeMailboxLenient(b), true
+				return
 			}
+			b = append(b, c)
+		}
+	case rest[0] == '{' || rest[0] == '~':
+		// A literal: its bytes follow the header's CRLF, in this part
+		// (LITERAL+) or at the start of the next (after the "+").
+		nl := bytes.Index(rest, []byte("}\r\n"))
+		if nl < 0 {
+			return
+		}
+		hdr := bytes.TrimSuffix(bytes.TrimLeft(rest[:nl], "~{"), []byte("+"))
+		n, err := strconv.Atoi(string(hdr))
+		if err != nil || n < 0 {
+			return
+		}
+		body := rest[nl+3:]
+		if len(body) == 0 && len(wc.Parts) > 1 {
+			body = wc.Parts[1].Data
+		}
+		if len(body) >= n {
+			p.mailbox, p.hasMailbox = codec.DecodeMailboxLenient(body[:n]), true
+		}
+	default:
+		end := bytes.IndexAny(rest, " \r")
+		if end > 0 {
+			p.mailbox, p.hasMailbox = codec.DecodeMailboxLenient(rest[:end]), true
 		}
 	}
+}
+
+// uidSubcommand returns the first word of cmd's arguments, upper-cased:
+// the subcommand of imaplib's uid("FETCH", ...) sent as the command UID.
+func uidSubcommand(cmd *Command) string {
+	if cmd.Args == nil {
+		return ""
+	}
+	e := wire.NewEncoder(nil)
+	e.Begin("X")
+	cmd.Args(e)
+	wc, err := e.End()
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(wc.Parts[0].Data[1:]))
+	if len(f) == 0 {
+		return ""
+	}
+	return strings.ToUpper(f[0])
 }
 
 // shouldFlush reports whether no other command is about to be written:
@@ -848,11 +925,12 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 	for {
 		select {
 		case <-p.done:
-			if p.err == nil && (p.name == "LOGIN" || p.name == "AUTHENTICATE" || p.name == "UNAUTHENTICATE") {
+			if p.err == nil && p.info.refresh {
 				// RFC 9051 section 6.2: capabilities change with
-				// authentication; ask unless the OK carried them.
-				if _, err := p.s.Capabilities(ctx); err != nil {
-					return p.result, err
+				// authentication; ask unless the OK carried them. Its
+				// failure does not undo the command's success.
+				if _, err := p.s.Capabilities(ctx); err != nil && p.result != nil {
+					p.result.FollowUpErr = err
 				}
 			}
 			return p.result, p.err
@@ -894,7 +972,7 @@ func (p *Pending) Continue(ctx context.Context, line []byte) error {
 		return err
 	}
 	defer deadlineWhile(ctx, s.conn.SetWriteDeadline)()
-	if p.name == "AUTHENTICATE" || p.cmd.Secret {
+	if p.info.secretCont || p.cmd.Secret {
 		s.secrets.add(line)
 		s.tr.line('C', []byte("***"))
 	} else {
@@ -1039,7 +1117,7 @@ func (s *Session) readLoop() {
 				s.mu.Lock()
 				waiting := false
 				for _, p := range s.inflight {
-					waiting = waiting || p.name != "IDLE"
+					waiting = waiting || !p.info.waits
 				}
 				s.mu.Unlock()
 				if !waiting {
@@ -1229,7 +1307,7 @@ func (s *Session) targetLocked(r codec.Response) *Pending {
 		// answers them out of order.
 		name := codec.DecodeMailboxLenient(st.Mailbox)
 		for _, p := range s.inflight {
-			if p.name == "STATUS" && p.mailbox == name {
+			if p.info.target == TargetMailbox && p.hasMailbox && p.mailbox == name && p.wants(r) {
 				return p
 			}
 		}
@@ -1276,74 +1354,16 @@ func (s *Session) targetLocked(r codec.Response) *Pending {
 	return first
 }
 
-// wants reports whether r belongs to p.
+// wants reports whether r belongs to p: Command.Want, or the command's
+// rules; a tagged ESEARCH goes to its tag.
 func (p *Pending) wants(r codec.Response) bool {
 	if p.cmd.Want != nil {
 		return p.cmd.Want(r)
 	}
-	switch r := r.(type) {
-	case *codec.Capability:
-		return p.name == "CAPABILITY"
-	case *codec.Fetch:
-		switch p.name {
-		case "FETCH", "UID FETCH", "STORE", "UID STORE", "SELECT", "EXAMINE":
-			return true
-		}
-	case *codec.List:
-		return p.name == "LIST" || p.name == "LSUB"
-	case *codec.MailboxStatus:
-		return p.name == "STATUS" || p.name == "LIST"
-	case *codec.Search:
-		return p.name == "SEARCH" || p.name == "UID SEARCH"
-	case *codec.ESearch:
-		if r.Tag != nil {
-			return string(r.Tag) == p.tag
-		}
-		switch p.name {
-		case "SEARCH", "UID SEARCH", "ESEARCH", "SORT", "UID SORT":
-			return true
-		}
-	case *codec.Sort:
-		return p.name == "SORT" || p.name == "UID SORT"
-	case *codec.Thread:
-		return p.name == "THREAD" || p.name == "UID THREAD"
-	case *codec.Namespace:
-		return p.name == "NAMESPACE"
-	case *codec.Quota:
-		return p.name == "GETQUOTA" || p.name == "GETQUOTAROOT" || p.name == "SETQUOTA"
-	case *codec.QuotaRoot:
-		return p.name == "GETQUOTAROOT"
-	case *codec.ACL:
-		return p.name == "GETACL"
-	case *codec.ListRights:
-		return p.name == "LISTRIGHTS"
-	case *codec.MyRights:
-		return p.name == "MYRIGHTS"
-	case *codec.Annotation:
-		return p.name == "GETANNOTATION"
-	case *codec.Metadata:
-		return p.name == "GETMETADATA"
-	case *codec.ID:
-		return p.name == "ID"
-	case *codec.Enabled:
-		return p.name == "ENABLE"
-	case *codec.Flags, *codec.Exists, *codec.Recent:
-		return p.name == "SELECT" || p.name == "EXAMINE"
-	case *codec.Expunge:
-		switch p.name {
-		case "EXPUNGE", "UID EXPUNGE", "MOVE", "UID MOVE", "CLOSE":
-			return true
-		}
-	case *codec.Vanished:
-		switch p.name {
-		case "EXPUNGE", "UID EXPUNGE", "MOVE", "UID MOVE", "SELECT", "EXAMINE", "UID FETCH":
-			return true
-		}
-	case *codec.Status:
-		// Untagged OK/NO/BAD with a code during SELECT belong to it.
-		return p.name == "SELECT" || p.name == "EXAMINE"
+	if es, ok := r.(*codec.ESearch); ok && es.Tag != nil {
+		return string(es.Tag) == p.tag
 	}
-	return false
+	return p.info.wants(codec.ResponseName(r))
 }
 
 // untaggedStatus handles * OK, * NO, * BAD and * BYE.
@@ -1352,7 +1372,7 @@ func (s *Session) untaggedStatus(r *codec.Status) error {
 		s.mu.Lock()
 		loggingOut := s.state == StateLogout
 		for _, p := range s.inflight {
-			loggingOut = loggingOut || p.name == "LOGOUT"
+			loggingOut = loggingOut || p.info.transition == ToLogout
 		}
 		s.mu.Unlock()
 		s.keep(r)
@@ -1369,15 +1389,16 @@ func (s *Session) untaggedStatus(r *codec.Status) error {
 			s.setCaps(c.Caps)
 			s.mu.Unlock()
 		case codec.CodeReadOnly:
+			// The selected mailbox became read-only: mailbox state
+			// (Mailbox) and an unsolicited response, never an error
+			// handed to whichever command comes next.
 			s.mu.Lock()
-			if s.state == StateSelected && s.readOnly {
-				selectRunning := false
-				for _, p := range s.inflight {
-					selectRunning = selectRunning || p.name == "SELECT" || p.name == "EXAMINE"
-				}
-				if !selectRunning {
-					s.roError = &ReadOnlyError{Mailbox: s.selected}
-				}
+			selecting := false
+			for _, p := range s.inflight {
+				selecting = selecting || p.info.transition == ToSelected
+			}
+			if s.state == StateSelected && !selecting {
+				s.readOnly = true
 			}
 			s.mu.Unlock()
 		}
@@ -1514,6 +1535,11 @@ func (s *Session) complete(st *codec.Status) error {
 		err = fmt.Errorf("session: %s: part of the answer could not be decoded: %w", p.name, p.decodeErr)
 	} else if p.dropped > 0 {
 		err = &ResultTooLargeError{Command: p.name, Limit: s.maxResult, Dropped: p.dropped}
+	} else if p.name == "SELECT" && st.Code != nil && st.Code.Kind == codec.CodeReadOnly {
+		// imaplib's readonly: writing was asked and the server opened
+		// the mailbox read-only. It is selected; the error goes to this
+		// command alone, with its result.
+		err = &ReadOnlyError{Mailbox: p.mailbox}
 	}
 	s.transition(p, r.Status)
 	if st.Kind == codec.StatusOK && p.upgrade != nil {
@@ -1535,37 +1561,46 @@ func (s *Session) transition(p *Pending, st *codec.Status) {
 	if capCode {
 		s.setCaps(st.Code.Caps)
 	}
-	switch p.name {
-	case "LOGIN", "AUTHENTICATE":
+	switch p.info.transition {
+	case ToAuth:
 		if ok {
 			s.state = StateAuth
-			if !capCode {
-				s.capsStale = true
-			}
 		}
-	case "SELECT", "EXAMINE":
+	case ToSelected:
 		if ok {
 			s.state = StateSelected
 			s.selected = p.mailbox
-			s.readOnly = p.name == "SELECT"
-			ro := st.Code != nil && st.Code.Kind == codec.CodeReadOnly
-			if ro && p.name == "SELECT" {
-				s.roError = &ReadOnlyError{Mailbox: s.selected}
-			}
+			s.readOnly = p.name == "EXAMINE" || (st.Code != nil && st.Code.Kind == codec.CodeReadOnly)
 		} else {
 			s.state = StateAuth
+			s.selected, s.readOnly = "", false
 		}
-	case "CLOSE", "UNSELECT":
+	case ToAuthAlways:
 		s.state = StateAuth
-	case "LOGOUT":
+		s.selected, s.readOnly = "", false
+	case ToLogout:
 		s.state = StateLogout
-	case "UNAUTHENTICATE":
+	case ToNonAuth:
 		if ok {
 			s.state = StateNonAuth
-			s.capsStale = true
+			s.selected, s.readOnly = "", false
 		}
-	case "ENABLE":
 	}
+	if ok && p.info.refresh && !capCode {
+		s.capsStale = true
+	}
+}
+
+// Mailbox returns the selected mailbox and whether it is read-only (opened
+// with EXAMINE, or reported READ-ONLY by the server), or "" outside the
+// SELECTED state.
+func (s *Session) Mailbox() (name string, readOnly bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != StateSelected {
+		return "", false
+	}
+	return s.selected, s.readOnly
 }
 
 // event queues r for OnUnsolicited.

@@ -47,102 +47,217 @@ func (s stateSet) list() []State {
 	return out
 }
 
-var (
-	anyState  = states(StateNonAuth, StateAuth, StateSelected, StateLogout)
-	nonAuth   = states(StateNonAuth)
-	authOnly  = states(StateAuth)
-	authOrSel = states(StateAuth, StateSelected)
-	selected  = states(StateSelected)
+var anyState = states(StateNonAuth, StateAuth, StateSelected, StateLogout)
+
+// Transition is how a command changes the connection state.
+type Transition uint8
+
+// The transitions of the state table.
+const (
+	NoTransition      Transition = iota
+	ToAuth                       // on OK, to AUTH (LOGIN, AUTHENTICATE)
+	ToSelected                   // on OK, to SELECTED; otherwise to AUTH (SELECT, EXAMINE)
+	ToAuthAlways                 // to AUTH whatever the answer (CLOSE, UNSELECT)
+	ToLogout                     // to LOGOUT (LOGOUT)
+	ToNonAuth                    // on OK, to NONAUTH (UNAUTHENTICATE)
 )
 
-// commandInfo is what the session knows of a command.
-type commandInfo struct {
-	allowed stateSet
-	// alone: the command runs with nothing else in flight and nothing
+// Target says what a command's arguments point at, which routes its
+// untagged responses when commands are pipelined.
+type Target uint8
+
+// The targets.
+const (
+	NoTarget       Target = iota
+	TargetMessages        // a message set (FETCH, STORE): FETCH responses go by it
+	TargetMailbox         // a mailbox (SELECT, EXAMINE, STATUS): STATUS responses go by it
+)
+
+// Rules is what the session knows of one command: the row of its table.
+// The table holds the commands of RFC 3501, RFC 9051 and the extensions
+// this toolkit speaks; Command.Rules gives the rules of any other.
+type Rules struct {
+	// States lists the states the command is allowed in; nil means any.
+	States []State
+	// Alone: the command runs with nothing else in flight, and nothing
 	// else starts before it ends (RFC 9051 section 5.5: STARTTLS,
 	// AUTHENTICATE, IDLE, COMPRESS; also LOGIN, SELECT and the like, whose
 	// outcome changes what the next commands mean).
-	alone bool
-	// seqNums: the command uses message sequence numbers.
-	seqNums bool
-	// noExpunge: the server must not send EXPUNGE while it runs (RFC 9051
+	Alone bool
+	// SeqNums: the command uses message sequence numbers, so it is not
+	// pipelined with a command during which the server may send EXPUNGE.
+	SeqNums bool
+	// NoExpunge: the server must not send EXPUNGE while it runs (RFC 9051
 	// section 7.5.1: FETCH, STORE, SEARCH).
-	noExpunge bool
+	NoExpunge bool
+	// Data names the untagged responses that belong to the command, as
+	// codec.ResponseName gives them: "FETCH", "LIST", "OK" (untagged
+	// status responses), ... A tagged ESEARCH always goes to its tag.
+	Data []string
+	// Target is what the arguments point at; Command.Messages and
+	// Command.Mailbox give it, or the session reads it back from the
+	// encoded bytes.
+	Target Target
+	// Transition is the state change when the command ends.
+	Transition Transition
+	// RefreshCaps: the capabilities change when the command succeeds
+	// (RFC 9051 section 6.2); they are asked for again unless its OK
+	// carries them.
+	RefreshCaps bool
+	// Continuations: the command takes continuation requests that are not
+	// for a literal of its own (IDLE, AUTHENTICATE). Any other "+" is a
+	// protocol violation.
+	Continuations bool
+	// SecretContinuations: the lines sent in answer to its continuation
+	// requests are secret (AUTHENTICATE).
+	SecretContinuations bool
+	// Waits: the server may rightly send nothing for a long time (IDLE):
+	// neither the stall timeout nor the command bound applies.
+	Waits bool
 }
 
-// commandTable is imaplib's state table, extended to the commands of the
-// extensions this toolkit speaks.
-var commandTable = map[string]commandInfo{
-	"CAPABILITY": {allowed: anyState},
-	"NOOP":       {allowed: anyState},
-	"LOGOUT":     {allowed: anyState, alone: true},
-	"ID":         {allowed: anyState},
-
-	"LOGIN":        {allowed: nonAuth, alone: true},
-	"AUTHENTICATE": {allowed: nonAuth, alone: true},
-	"STARTTLS":     {allowed: nonAuth, alone: true},
-
-	"ENABLE":         {allowed: authOnly, alone: true},
-	"PROXYAUTH":      {allowed: authOnly, alone: true},
-	"UNAUTHENTICATE": {allowed: authOrSel, alone: true},
-
-	"APPEND":        {allowed: authOrSel},
-	"CREATE":        {allowed: authOrSel},
-	"DELETE":        {allowed: authOrSel},
-	"DELETEACL":     {allowed: authOrSel},
-	"EXAMINE":       {allowed: authOrSel, alone: true},
-	"GETACL":        {allowed: authOrSel},
-	"GETANNOTATION": {allowed: authOrSel},
-	"GETQUOTA":      {allowed: authOrSel},
-	"GETQUOTAROOT":  {allowed: authOrSel},
-	"GETMETADATA":   {allowed: authOrSel},
-	"LIST":          {allowed: authOrSel},
-	"LISTRIGHTS":    {allowed: authOrSel},
-	"LSUB":          {allowed: authOrSel},
-	"MYRIGHTS":      {allowed: authOrSel},
-	"NAMESPACE":     {allowed: authOrSel},
-	"RENAME":        {allowed: authOrSel},
-	"SELECT":        {allowed: authOrSel, alone: true},
-	"SETACL":        {allowed: authOrSel},
-	"SETANNOTATION": {allowed: authOrSel},
-	"SETMETADATA":   {allowed: authOrSel},
-	"SETQUOTA":      {allowed: authOrSel},
-	"STATUS":        {allowed: authOrSel},
-	"SUBSCRIBE":     {allowed: authOrSel},
-	"UNSUBSCRIBE":   {allowed: authOrSel},
-	"IDLE":          {allowed: authOrSel, alone: true},
-	"COMPRESS":      {allowed: authOrSel, alone: true},
-	"NOTIFY":        {allowed: authOrSel},
-
-	"CHECK":       {allowed: selected},
-	"CLOSE":       {allowed: selected, alone: true},
-	"UNSELECT":    {allowed: selected, alone: true},
-	"EXPUNGE":     {allowed: selected},
-	"COPY":        {allowed: selected, seqNums: true},
-	"MOVE":        {allowed: selected, seqNums: true},
-	"FETCH":       {allowed: selected, seqNums: true, noExpunge: true},
-	"STORE":       {allowed: selected, seqNums: true, noExpunge: true},
-	"SEARCH":      {allowed: selected, seqNums: true, noExpunge: true},
-	"ESEARCH":     {allowed: authOrSel},
-	"SORT":        {allowed: selected, seqNums: true},
-	"THREAD":      {allowed: selected, seqNums: true},
-	"PARTIAL":     {allowed: selected, seqNums: true},
-	"UID COPY":    {allowed: selected},
-	"UID MOVE":    {allowed: selected},
-	"UID FETCH":   {allowed: selected},
-	"UID STORE":   {allowed: selected},
-	"UID SEARCH":  {allowed: selected},
-	"UID SORT":    {allowed: selected},
-	"UID THREAD":  {allowed: selected},
-	"UID EXPUNGE": {allowed: selected},
+// commandInfo is Rules compiled for the session's use.
+type commandInfo struct {
+	allowed    stateSet
+	alone      bool
+	seqNums    bool
+	noExpunge  bool
+	data       []string
+	target     Target
+	transition Transition
+	refresh    bool
+	conts      bool
+	secretCont bool
+	waits      bool
 }
+
+func compile(r Rules) commandInfo {
+	allowed := anyState
+	if r.States != nil {
+		allowed = states(r.States...)
+	}
+	return commandInfo{allowed: allowed, alone: r.Alone, seqNums: r.SeqNums, noExpunge: r.NoExpunge,
+		data: r.Data, target: r.Target, transition: r.Transition, refresh: r.RefreshCaps,
+		conts: r.Continuations, secretCont: r.SecretContinuations, waits: r.Waits}
+}
+
+// wants reports whether the untagged response named name belongs to the
+// command.
+func (c *commandInfo) wants(name string) bool {
+	for _, d := range c.data {
+		if d == name {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	sAny      = []State(nil)
+	sNonAuth  = []State{StateNonAuth}
+	sAuth     = []State{StateAuth}
+	sAuthSel  = []State{StateAuth, StateSelected}
+	sSelected = []State{StateSelected}
+)
+
+// rulesTable is imaplib's state table, extended to the commands of the
+// extensions this toolkit speaks: every per-command fact the session uses
+// is here.
+var rulesTable = map[string]Rules{
+	"CAPABILITY": {States: sAny, Data: []string{"CAPABILITY"}},
+	"NOOP":       {States: sAny},
+	"LOGOUT":     {States: sAny, Alone: true, Transition: ToLogout},
+	"ID":         {States: sAny, Data: []string{"ID"}},
+
+	"LOGIN":        {States: sNonAuth, Alone: true, Transition: ToAuth, RefreshCaps: true},
+	"AUTHENTICATE": {States: sNonAuth, Alone: true, Transition: ToAuth, RefreshCaps: true, Continuations: true, SecretContinuations: true},
+	"STARTTLS":     {States: sNonAuth, Alone: true},
+
+	"ENABLE":         {States: sAuth, Alone: true, Data: []string{"ENABLED"}},
+	"PROXYAUTH":      {States: sAuth, Alone: true},
+	"UNAUTHENTICATE": {States: sAuthSel, Alone: true, Transition: ToNonAuth, RefreshCaps: true},
+
+	"APPEND":        {States: sAuthSel},
+	"CREATE":        {States: sAuthSel},
+	"DELETE":        {States: sAuthSel},
+	"DELETEACL":     {States: sAuthSel},
+	"EXAMINE":       {States: sAuthSel, Alone: true, Target: TargetMailbox, Transition: ToSelected, Data: selectData},
+	"SELECT":        {States: sAuthSel, Alone: true, Target: TargetMailbox, Transition: ToSelected, Data: selectData},
+	"GETACL":        {States: sAuthSel, Data: []string{"ACL"}},
+	"GETANNOTATION": {States: sAuthSel, Data: []string{"ANNOTATION"}},
+	"GETQUOTA":      {States: sAuthSel, Data: []string{"QUOTA"}},
+	"GETQUOTAROOT":  {States: sAuthSel, Data: []string{"QUOTA", "QUOTAROOT"}},
+	"GETMETADATA":   {States: sAuthSel, Data: []string{"METADATA"}},
+	"LIST":          {States: sAuthSel, Data: []string{"LIST", "STATUS"}},
+	"LISTRIGHTS":    {States: sAuthSel, Data: []string{"LISTRIGHTS"}},
+	"LSUB":          {States: sAuthSel, Data: []string{"LSUB", "LIST"}},
+	"MYRIGHTS":      {States: sAuthSel, Data: []string{"MYRIGHTS"}},
+	"NAMESPACE":     {States: sAuthSel, Data: []string{"NAMESPACE"}},
+	"RENAME":        {States: sAuthSel},
+	"SETACL":        {States: sAuthSel},
+	"SETANNOTATION": {States: sAuthSel},
+	"SETMETADATA":   {States: sAuthSel},
+	"SETQUOTA":      {States: sAuthSel, Data: []string{"QUOTA"}},
+	"STATUS":        {States: sAuthSel, Target: TargetMailbox, Data: []string{"STATUS"}},
+	"SUBSCRIBE":     {States: sAuthSel},
+	"UNSUBSCRIBE":   {States: sAuthSel},
+	"IDLE":          {States: sAuthSel, Alone: true, Continuations: true, Waits: true},
+	"COMPRESS":      {States: sAuthSel, Alone: true},
+	"NOTIFY":        {States: sAuthSel},
+	"ESEARCH":       {States: sAuthSel, Data: []string{"ESEARCH"}},
+
+	"CHECK":       {States: sSelected},
+	"CLOSE":       {States: sSelected, Alone: true, Transition: ToAuthAlways, Data: []string{"EXPUNGE"}},
+	"UNSELECT":    {States: sSelected, Alone: true, Transition: ToAuthAlways},
+	"EXPUNGE":     {States: sSelected, Data: []string{"EXPUNGE", "VANISHED"}},
+	"COPY":        {States: sSelected, SeqNums: true},
+	"MOVE":        {States: sSelected, SeqNums: true, Data: []string{"EXPUNGE", "VANISHED"}},
+	"FETCH":       {States: sSelected, SeqNums: true, NoExpunge: true, Target: TargetMessages, Data: []string{"FETCH"}},
+	"STORE":       {States: sSelected, SeqNums: true, NoExpunge: true, Target: TargetMessages, Data: []string{"FETCH"}},
+	"SEARCH":      {States: sSelected, SeqNums: true, NoExpunge: true, Data: []string{"SEARCH", "ESEARCH"}},
+	"SORT":        {States: sSelected, SeqNums: true, Data: []string{"SORT", "ESEARCH"}},
+	"THREAD":      {States: sSelected, SeqNums: true, Data: []string{"THREAD"}},
+	"PARTIAL":     {States: sSelected, SeqNums: true, Target: TargetMessages, Data: []string{"FETCH"}},
+	"UID COPY":    {States: sSelected},
+	"UID MOVE":    {States: sSelected, Data: []string{"EXPUNGE", "VANISHED"}},
+	"UID FETCH":   {States: sSelected, Target: TargetMessages, Data: []string{"FETCH", "VANISHED"}},
+	"UID STORE":   {States: sSelected, Target: TargetMessages, Data: []string{"FETCH"}},
+	"UID SEARCH":  {States: sSelected, Data: []string{"SEARCH", "ESEARCH"}},
+	"UID SORT":    {States: sSelected, Data: []string{"SORT", "ESEARCH"}},
+	"UID THREAD":  {States: sSelected, Data: []string{"THREAD"}},
+	"UID EXPUNGE": {States: sSelected, Data: []string{"EXPUNGE", "VANISHED"}},
+}
+
+// selectData is what SELECT and EXAMINE collect: the mailbox's state, and
+// the untagged OK/NO/BAD with their codes (UIDVALIDITY, PERMANENTFLAGS,
+// ...), and FETCH and VANISHED of QRESYNC.
+var selectData = []string{"FLAGS", "EXISTS", "RECENT", "OK", "NO", "BAD", "FETCH", "VANISHED"}
+
+// commandTable is rulesTable compiled.
+var commandTable = func() map[string]commandInfo {
+	m := make(map[string]commandInfo, len(rulesTable))
+	for name, r := range rulesTable {
+		m[name] = compile(r)
+	}
+	return m
+}()
 
 // lookup returns what the session knows of name ("FETCH", "UID FETCH").
-// An unknown command (imaplib's xatom) is allowed in the current state and
-// treated with care: it runs alone.
 func lookup(name string) (commandInfo, bool) {
 	info, ok := commandTable[strings.ToUpper(name)]
 	return info, ok
+}
+
+// unknownCommand is the rule for a command the session does not know and
+// the caller gave no Rules for (imaplib's xatom): any state, runs alone,
+// continuation requests go to the caller.
+var unknownCommand = compile(Rules{Alone: true, Continuations: true})
+
+// CommandRules returns the table's rules for the command name ("FETCH",
+// "UID FETCH"), and false for a command the session does not know.
+func CommandRules(name string) (Rules, bool) {
+	r, ok := rulesTable[strings.ToUpper(name)]
+	return r, ok
 }
 
 // AllowedStates returns the states in which the command name may be sent,

@@ -394,27 +394,40 @@ func TestTranscriptAuthenticateIdle(t *testing.T) {
 
 func TestTranscriptReadOnly(t *testing.T) {
 	conn, wait := script(t, "readonly")
-	s := openScripted(t, conn, nil)
+	events := make(chan codec.Response, 10)
+	s := openScripted(t, conn, &session.Options{OnUnsolicited: func(r codec.Response) { events <- r }})
 	ctx := ctx5(t)
 	if _, err := s.Run(ctx, sel("INBOX")); err != nil {
 		t.Fatal(err)
 	}
+	// The mailbox turns read-only while selected: mailbox state and an
+	// event, not an error for whichever command comes next.
 	if _, err := s.Run(ctx, &session.Command{Name: "NOOP"}); err != nil {
 		t.Fatal(err)
 	}
-	// The next command reports the condition.
-	_, err := s.Run(ctx, &session.Command{Name: "NOOP"})
-	if !errors.Is(err, session.ErrReadOnly) {
-		t.Fatalf("after [READ-ONLY]: err = %v; want ErrReadOnly", err)
+	if _, ro := s.Mailbox(); !ro {
+		t.Fatal("Mailbox() does not say read-only after * OK [READ-ONLY]")
 	}
-	// Selecting read-write again and getting READ-ONLY is reported too.
-	if _, err := s.Run(ctx, sel("INBOX")); err != nil {
+	select {
+	case r := <-events:
+		if st, ok := r.(*codec.Status); !ok || st.Code == nil || st.Code.Kind != codec.CodeReadOnly {
+			t.Fatalf("event %#v; want * OK [READ-ONLY]", r)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("no event for * OK [READ-ONLY]")
+	}
+	// Selecting read-write and getting READ-ONLY is the SELECT's own
+	// error, with the mailbox selected.
+	r, err := s.Run(ctx, sel("INBOX"))
+	if !errors.Is(err, session.ErrReadOnly) || r == nil {
+		t.Fatalf("SELECT answered READ-ONLY: %v, %v; want ErrReadOnly with the result", r, err)
+	}
+	if s.State() != session.StateSelected {
+		t.Fatalf("state %v after a read-only SELECT", s.State())
+	}
+	if err := wait(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Run(ctx, &session.Command{Name: "NOOP"}); !errors.Is(err, session.ErrReadOnly) {
-		t.Fatalf("SELECT answered READ-ONLY: err = %v; want ErrReadOnly", err)
-	}
-	wait()
 }
 
 // TestStallTimeout: a server that never answers aborts the session after

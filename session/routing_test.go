@@ -1,0 +1,277 @@
+package session_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// readCommand reads one client command, literals included: it answers a
+// synchronizing literal with "+" and returns the whole command with the
+// literal bodies inline.
+func readCommand(r *bufio.Reader, w io.Writer) string {
+	var sb strings.Builder
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return sb.String()
+		}
+		sb.WriteString(line)
+		l := strings.TrimRight(line, "\r\n")
+		i := strings.LastIndexByte(l, '{')
+		if i < 0 || !strings.HasSuffix(l, "}") {
+			return sb.String()
+		}
+		num := strings.TrimSuffix(l[i+1:len(l)-1], "+")
+		var n int
+		fmt.Sscan(num, &n)
+		if !strings.HasSuffix(l, "+}") {
+			io.WriteString(w, "+ go ahead\r\n")
+		}
+		b := make([]byte, n)
+		io.ReadFull(r, b)
+		sb.Write(b)
+	}
+}
+
+// TestRoutingStatusLiteralName: two pipelined STATUS commands, the second
+// for a 1,100-byte name that goes out as a literal; the server answers the
+// second first. Each must get its own STATUS response, whether the
+// mailbox is given as a typed fact (Command.Mailbox) or read back from the
+// encoded bytes (a raw command), with LITERAL+ or a synchronizing literal.
+// Before the descriptor table, the first command got both responses.
+func TestRoutingStatusLiteralName(t *testing.T) {
+	long := strings.Repeat("x", 1100)
+	for _, tc := range []struct {
+		name  string
+		caps  string
+		typed bool
+	}{
+		{"raw, LITERAL+", "IMAP4rev1 LITERAL+", false},
+		{"typed, LITERAL+", "IMAP4rev1 LITERAL+", true},
+		{"raw, synchronizing", "IMAP4rev1", false},
+		{"typed, synchronizing", "IMAP4rev1", true},
+		{"raw, 8-bit name", "IMAP4rev1", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			second := long
+			if strings.Contains(tc.name, "8-bit") {
+				second = "Grüße-" + strings.Repeat("y", 20) // goes out as modified UTF-7: "Gr&APw-&AN8-e-"
+			}
+			conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+				io.WriteString(w, "* PREAUTH [CAPABILITY "+tc.caps+"] hi\r\n")
+				c1 := readCommand(r, w)
+				c2 := readCommand(r, w)
+				if !strings.HasPrefix(c1, "A1 STATUS") || !strings.HasPrefix(c2, "A2 STATUS") {
+					io.WriteString(w, "* BYE unexpected\r\n")
+					return
+				}
+				// The second first, its name as a literal.
+				io.WriteString(w, fmt.Sprintf("* STATUS {%d}\r\n%s (MESSAGES 2)\r\n", len(codec.EncodeMailbox(second)), codec.EncodeMailbox(second)))
+				io.WriteString(w, "* STATUS short (MESSAGES 1)\r\n")
+				io.WriteString(w, "A1 OK done\r\nA2 OK done\r\n")
+				io.Copy(io.Discard, r)
+			})
+			s := openDefaults(t, conn, nil)
+			status := func(name string) *session.Command {
+				c := &session.Command{Name: "STATUS", Args: func(e *wire.Encoder) {
+					e.SP().Mailbox(codec.EncodeMailbox(name)).SP().Raw("(MESSAGES)")
+				}}
+				if tc.typed {
+					c.Mailbox = name
+				}
+				return c
+			}
+			ps, err := s.StartBatch(ctx20(t), []*session.Command{status("short"), status(second)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, want := range []uint32{1, 2} {
+				r, err := ps[i].Wait(ctx20(t))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(r.Data) != 1 {
+					t.Fatalf("command %d got %d STATUS responses; want 1", i+1, len(r.Data))
+				}
+				if st := r.Data[0].(*codec.MailboxStatus); st.Messages != want {
+					t.Fatalf("command %d got MESSAGES %d; want %d", i+1, st.Messages, want)
+				}
+			}
+		})
+	}
+}
+
+// TestRoutingFetchOutOfOrder: two pipelined UID FETCH commands with typed
+// message sets, answered interleaved and out of order.
+func TestRoutingFetchOutOfOrder(t *testing.T) {
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+		readCommand(r, w)
+		readCommand(r, w)
+		readCommand(r, w)
+		io.WriteString(w, "* 5 FETCH (UID 50 FLAGS ())\r\n* 1 FETCH (UID 10 FLAGS ())\r\n* 6 FETCH (UID 60 FLAGS ())\r\n* 2 FETCH (UID 20 FLAGS ())\r\n")
+		io.WriteString(w, "* SEARCH 2 5\r\n")
+		io.WriteString(w, "A2 OK done\r\nA1 OK done\r\nA3 OK done\r\n")
+		io.Copy(io.Discard, r)
+	})
+	s := openDefaults(t, conn, nil)
+	uids := func(a, b uint32) *codec.SeqSet {
+		var set codec.SeqSet
+		set.AddRange(a, b)
+		return &set
+	}
+	fetch := func(set *codec.SeqSet) *session.Command {
+		return &session.Command{Name: "UID FETCH", AnyState: true, Messages: set, Args: func(e *wire.Encoder) {
+			e.SP().Raw(set.String()).SP().Raw("(FLAGS)")
+		}}
+	}
+	search := &session.Command{Name: "UID SEARCH", AnyState: true, Args: func(e *wire.Encoder) { e.SP().Atom("ALL") }}
+	ps, err := s.StartBatch(ctx20(t), []*session.Command{fetch(uids(10, 20)), fetch(uids(50, 60)), search})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range [][]uint32{{10, 20}, {50, 60}} {
+		r, err := ps[i].Wait(ctx20(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []uint32
+		for _, d := range r.Data {
+			got = append(got, d.(*codec.Fetch).UID)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("FETCH %d got UIDs %v; want %v", i+1, got, want)
+		}
+	}
+	r, err := ps[2].Wait(ctx20(t))
+	if err != nil || len(r.Data) != 1 {
+		t.Fatalf("SEARCH: %v, %v", r, err)
+	}
+}
+
+// TestRoutingUIDSubcommand: imaplib's uid("FETCH", ...) sent as the command
+// UID with the subcommand as its first argument gets UID FETCH's rules: the
+// state check, and its FETCH data in Result.Data.
+func TestRoutingUIDSubcommand(t *testing.T) {
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+		readCommand(r, w) // SELECT
+		io.WriteString(w, "* 3 EXISTS\r\nA1 OK [READ-WRITE] done\r\n")
+		l := readCommand(r, w)
+		if l != "A2 UID FETCH 1:* (FLAGS)\r\n" {
+			io.WriteString(w, "* BYE unexpected "+strings.TrimSpace(l)+"\r\n")
+			return
+		}
+		io.WriteString(w, "* 1 FETCH (UID 7 FLAGS (\\Seen))\r\nA2 OK done\r\n")
+		io.Copy(io.Discard, r)
+	})
+	s := openDefaults(t, conn, nil)
+	uid := &session.Command{Name: "UID", Args: func(e *wire.Encoder) { e.SP().Atom("FETCH").SP().Raw("1:*").SP().Raw("(FLAGS)") }}
+	// In AUTH, UID FETCH is refused before anything is sent.
+	if _, err := s.Run(ctx20(t), uid); !errors.As(err, new(*session.StateError)) {
+		t.Fatalf("uid FETCH in AUTH: %v; want a StateError", err)
+	}
+	if _, err := s.Run(ctx20(t), sel("INBOX")); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Run(ctx20(t), uid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Data) != 1 || r.Data[0].(*codec.Fetch).UID != 7 {
+		t.Fatalf("uid FETCH data: %+v", r.Data)
+	}
+}
+
+// TestKeptClearedOnSelect: as imaplib, the responses kept from the mailbox
+// selected before are forgotten when another is selected.
+func TestKeptClearedOnSelect(t *testing.T) {
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+		readCommand(r, w)
+		io.WriteString(w, "* 2 EXISTS\r\n* 1 RECENT\r\nA1 OK [READ-ONLY] done\r\n")
+		readCommand(r, w)
+		io.WriteString(w, "A2 OK closed\r\n")
+		readCommand(r, w)
+		io.WriteString(w, "* 5 EXISTS\r\n* 3 RECENT\r\nA3 OK [READ-WRITE] done\r\n")
+		io.Copy(io.Discard, r)
+	})
+	s := openDefaults(t, conn, nil)
+	exam := &session.Command{Name: "EXAMINE", Args: func(e *wire.Encoder) { e.SP().Mailbox("Other") }}
+	if _, err := s.Run(ctx20(t), exam); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Run(ctx20(t), &session.Command{Name: "CLOSE"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Run(ctx20(t), sel("INBOX")); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := s.Recent(ctx20(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec) != 1 || rec[0].(*codec.Recent).Count != 3 {
+		t.Fatalf("Recent after EXAMINE, CLOSE, SELECT: %+v; want the one RECENT of INBOX", rec)
+	}
+}
+
+// TestLoginFollowUpFails: a LOGIN that succeeded stays a success when the
+// CAPABILITY after it fails; the failure is reported in FollowUpErr.
+func TestLoginFollowUpFails(t *testing.T) {
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* OK [CAPABILITY IMAP4rev1] hi\r\n")
+		readCommand(r, w)
+		io.WriteString(w, "A1 OK logged in\r\n")
+		readCommand(r, w) // CAPABILITY
+		io.WriteString(w, "A2 BAD not now\r\n")
+		io.Copy(io.Discard, r)
+	})
+	s := openDefaults(t, conn, nil)
+	r, err := s.Run(ctx20(t), loginCommand("alice", "secret"))
+	if err != nil {
+		t.Fatalf("LOGIN: %v; want success", err)
+	}
+	if !errors.Is(r.FollowUpErr, session.ErrBad) {
+		t.Fatalf("FollowUpErr = %v; want the CAPABILITY's BAD", r.FollowUpErr)
+	}
+	if s.State() != session.StateAuth {
+		t.Fatalf("state %v", s.State())
+	}
+}
+
+// TestRulesForExtension: Command.Rules gives an extension command the
+// session does not know its state check, its data and its pipelining.
+func TestRulesForExtension(t *testing.T) {
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1 XLIST] hi\r\n")
+		readCommand(r, w)
+		io.WriteString(w, "* XLIST (\\HasNoChildren) \"/\" INBOX\r\nA1 OK done\r\n")
+		io.Copy(io.Discard, r)
+	})
+	s := openDefaults(t, conn, nil)
+	rules := &session.Rules{States: []session.State{session.StateAuth, session.StateSelected}, Data: []string{"XLIST"}}
+	r, err := s.Run(ctx20(t), &session.Command{Name: "XLIST", Rules: rules, Args: func(e *wire.Encoder) {
+		e.SP().AString("").SP().AString("*")
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Data) != 1 || codec.ResponseName(r.Data[0]) != "XLIST" {
+		t.Fatalf("XLIST data: %+v", r.Data)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.Run(ctx, &session.Command{Name: "XLIST", Rules: &session.Rules{States: []session.State{session.StateNonAuth}}}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled: %v", err)
+	}
+}
