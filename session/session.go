@@ -123,7 +123,7 @@ type Session struct {
 	tagPrefix  string
 	tagN       uint64
 	err        error // set when the session is over
-	readOnly   bool // the selected mailbox is read-only
+	readOnly   bool  // the selected mailbox is read-only
 	selected   string
 	utf8       bool
 	litPlus    bool // LITERAL+ announced: the encoder's options
@@ -186,9 +186,9 @@ type Pending struct {
 	// What the command's arguments target, read from its encoded bytes:
 	// the message set of FETCH/STORE (to route pipelined FETCH responses)
 	// and the mailbox of SELECT/EXAMINE/STATUS.
-	set       codec.SeqSet
-	hasSet    bool
-	uid       bool
+	set        codec.SeqSet
+	hasSet     bool
+	uid        bool
 	mailbox    string
 	hasMailbox bool
 	decodeErr  error // a response meant for this command could not be decoded

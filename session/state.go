@@ -54,12 +54,12 @@ type Transition uint8
 
 // The transitions of the state table.
 const (
-	NoTransition      Transition = iota
-	ToAuth                       // on OK, to AUTH (LOGIN, AUTHENTICATE)
-	ToSelected                   // on OK, to SELECTED; otherwise to AUTH (SELECT, EXAMINE)
-	ToAuthAlways                 // to AUTH whatever the answer (CLOSE, UNSELECT)
-	ToLogout                     // to LOGOUT (LOGOUT)
-	ToNonAuth                    // on OK, to NONAUTH (UNAUTHENTICATE)
+	NoTransition Transition = iota
+	ToAuth                  // on OK, to AUTH (LOGIN, AUTHENTICATE)
+	ToSelected              // on OK, to SELECTED; otherwise to AUTH (SELECT, EXAMINE)
+	ToAuthAlways            // to AUTH whatever the answer (CLOSE, UNSELECT)
+	ToLogout                // to LOGOUT (LOGOUT)
+	ToNonAuth               // on OK, to NONAUTH (UNAUTHENTICATE)
 )
 
 // Target says what a command's arguments point at, which routes its
