@@ -407,10 +407,14 @@ func (d *Decoder) sectionData(f *Fetch, s *Section) error {
 			return err
 		}
 		s.Streamed = true
-		if err := h(f, s, r); err != nil {
+		err = h(f, s, r)
+		if err == nil {
+			return nil
+		}
+		if err != ErrKeepInline {
 			return &handlerError{err}
 		}
-		return nil
+		s.Streamed = false
 	}
 	b, err := t.LiteralBytes()
 	if err != nil {

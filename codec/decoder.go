@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"errors"
 	"io"
 
 	"github.com/imapkit/imapkit/wire"
@@ -12,6 +13,12 @@ import (
 // the handler ends the decoding of that response with that error; the
 // decoder stays in step with the stream.
 type SectionHandler func(f *Fetch, s *Section, r io.Reader) error
+
+// ErrKeepInline is returned by a SectionHandler that has read nothing of
+// the body to have it kept in Section.Data, as without a handler (it must
+// fit the tokenizer's MaxStringLiteral). A handler streams large bodies
+// and lets small ones through this way, without a copy.
+var ErrKeepInline = errors.New("codec: keep the section inline")
 
 // DecoderOptions configures a Decoder. A nil *DecoderOptions is equivalent
 // to a zero DecoderOptions.
@@ -28,8 +35,8 @@ type Decoder struct {
 	t    *wire.Tokenizer
 	opts DecoderOptions
 
-	msg  msgArena // envelopes and body structures, reused
-	fw   flyweights
+	msg  msgArena    // envelopes and body structures, reused
+	fw   *flyweights // one reusable value per response type (Unshare replaces it)
 	skip bool   // the rest of an abandoned response must be skipped first
 	name string // the name of the response being decoded, for errors
 	tag  []byte // the tag of the response being decoded, for errors
@@ -37,11 +44,27 @@ type Decoder struct {
 
 // NewDecoder returns a decoder reading from t. It does no I/O.
 func NewDecoder(t *wire.Tokenizer, opts *DecoderOptions) *Decoder {
-	d := &Decoder{t: t}
+	d := &Decoder{t: t, fw: new(flyweights)}
 	if opts != nil {
 		d.opts = *opts
 	}
 	return d
+}
+
+// Unshare makes the decoder stop reusing the memory of the responses it has
+// returned: the last response (and its tokenizer bytes) stays valid for as
+// long as its holder keeps it, and the next ones are decoded into new
+// memory. Call it between two responses, for example to hand a response to
+// another goroutine without copying it while reading on (see
+// wire.Tokenizer.Unshare).
+func (d *Decoder) Unshare() error {
+	if err := d.t.Unshare(); err != nil {
+		return err
+	}
+	d.fw = new(flyweights)
+	d.msg = msgArena{}
+	d.tag = nil
+	return nil
 }
 
 // Tokenizer returns the decoder's tokenizer.

@@ -134,6 +134,8 @@ type Session struct {
 	contTarget *Pending // the command sending a synchronizing literal
 	events     []codec.Response
 	eventsCond *sync.Cond
+	pullCond   *sync.Cond // pulled commands and the reader waiting for each other (mu)
+	demanders  int        // goroutines waiting for the reader to go on (mu)
 
 	respSize  int64 // wire bytes of the response being routed (reader goroutine)
 	maxResult int64 // Options.MaxResultBytes or its default
@@ -177,6 +179,7 @@ type Pending struct {
 	// thrown away.
 	abandoned atomic.Bool
 	timer     *time.Timer // the command bound (CommandTimeout)
+	pull      *puller     // Command.Pull's handoff (guarded by s.mu)
 	// dataBytes counts the wire bytes of the responses collected in
 	// result.Data, dropped the responses left out past MaxResultBytes
 	// (reader goroutine only).
@@ -258,6 +261,11 @@ type Command struct {
 	// it. Empty means the session reads it back from the encoded
 	// arguments.
 	Mailbox string
+	// Pull delivers the command's responses, and its FETCH body sections
+	// as they stream, through Pending.Next on the caller's goroutine,
+	// without copies when the caller keeps up, instead of Result.Data,
+	// OnData or Sections.
+	Pull bool
 	// Rules gives the rules of a command the session's table does not
 	// know (an extension); nil means the table's. A command that is in
 	// neither is allowed in any state, runs alone, and gets its
@@ -374,6 +382,7 @@ func newSession(conn net.Conn, opts *Options) *Session {
 		s.tagPrefix = codec.Int2AP(4096 + uint64(binary.BigEndian.Uint16(b[:]))%(65536-4096))
 	}
 	s.eventsCond = sync.NewCond(&s.mu)
+	s.pullCond = sync.NewCond(&s.mu)
 	_, s.tlsOn = conn.(*tls.Conn)
 	return s
 }
@@ -585,13 +594,19 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush func()) (*Pe
 			continue
 		}
 		ch := s.changed
+		s.demanders++ // the commands in flight must end: the reader must go on
+		s.pullCond.Broadcast()
 		s.mu.Unlock()
 		select {
 		case <-ch:
 		case <-ctx.Done():
+			s.mu.Lock()
+			s.demanders--
+			s.mu.Unlock()
 			return nil, notSent(ctx.Err())
 		}
 		s.mu.Lock()
+		s.demanders--
 	}
 	if known && !cmd.AnyState && !info.allowed.has(s.state) {
 		st := s.state
@@ -600,6 +615,9 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush func()) (*Pe
 	}
 	p := &Pending{s: s, tag: s.nextTag(), name: name, wname: wname, cmd: cmd, info: info,
 		cont: make(chan []byte, 1), done: make(chan struct{}), start: time.Now()}
+	if cmd.Pull {
+		p.pull = &puller{}
+	}
 	if info.transition == ToSelected {
 		// As imaplib: the responses kept from the mailbox selected before
 		// are forgotten.
@@ -899,6 +917,7 @@ func (s *Session) flush(ctx context.Context) {
 
 // waitLiteral waits for the "+" that lets a synchronizing literal go.
 func (s *Session) waitLiteral(ctx context.Context, p *Pending) error {
+	defer s.demand()()
 	select {
 	case <-p.cont:
 		return nil
@@ -922,6 +941,15 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 	if p.cmd.OnContinue != nil {
 		cont = p.cont
 	}
+	if p.pull != nil {
+		// What was not taken with Next is dropped from here on.
+		p.s.mu.Lock()
+		p.pull.closed = true
+		p.pull.queue = nil
+		p.s.pullCond.Broadcast()
+		p.s.mu.Unlock()
+	}
+	defer p.s.demand()()
 	for {
 		select {
 		case <-p.done:
@@ -1041,6 +1069,7 @@ func (s *Session) abortWith(err error) {
 	close(s.changed)
 	s.changed = make(chan struct{})
 	s.eventsCond.Broadcast()
+	s.pullCond.Broadcast()
 	s.mu.Unlock()
 	s.conn.Close()
 	for _, p := range pend {
@@ -1076,7 +1105,23 @@ func (s *Session) finish(p *Pending, r *Result, err error) {
 	close(s.changed)
 	s.changed = make(chan struct{})
 	s.armStall()
+	if p.pull != nil {
+		p.pull.ended = true
+		s.pullCond.Broadcast()
+	}
 	s.mu.Unlock()
+	if p.pull != nil {
+		// Next's context no longer needs watching once the queue is
+		// taken; a caller that never comes back must not leave it.
+		defer func() {
+			s.mu.Lock()
+			if pl := p.pull; pl.stop != nil && len(pl.queue) == 0 && !pl.hasSlot {
+				pl.stop()
+				pl.stop, pl.ctx = nil, nil
+			}
+			s.mu.Unlock()
+		}()
+	}
 	if p.timer != nil {
 		p.timer.Stop()
 	}
@@ -1267,6 +1312,8 @@ func (s *Session) deliver(r codec.Response) {
 		switch {
 		case target.abandoned.Load():
 			// Its caller has gone: read and thrown away.
+		case target.pull != nil:
+			// Handed over last, after keep and event below.
 		case target.cmd.OnData != nil:
 			target.cmd.OnData(r)
 		case target.dataBytes+s.respSize > s.maxResult:
@@ -1292,6 +1339,9 @@ func (s *Session) deliver(r codec.Response) {
 	if !taken {
 		s.keep(r)
 		s.event(r)
+	}
+	if target != nil && target.pull != nil && !target.abandoned.Load() {
+		s.pullDeliver(target, r)
 	}
 }
 
@@ -1657,16 +1707,37 @@ func (s *Session) sectionHandler(f *codec.Fetch, sec *codec.Section, r io.Reader
 	s.mu.Lock()
 	target := s.targetLocked(f)
 	s.mu.Unlock()
+	small := sec.Size <= int64(wireMaxString(s.opts.Tokenizer))
+	if target != nil && target.pull != nil {
+		if small {
+			return codec.ErrKeepInline // in the FETCH, no copy
+		}
+		return s.pullSection(target, f, sec, r)
+	}
 	if target != nil && target.cmd.Sections != nil {
 		return target.cmd.Sections(f, sec, r)
 	}
-	// Nobody streams it: keep it when small (the decoder's default).
-	b, err := io.ReadAll(io.LimitReader(r, int64(wireMaxString(s.opts.Tokenizer))+1))
-	if err != nil {
-		return err
+	if small {
+		return codec.ErrKeepInline
 	}
-	if len(b) > wireMaxString(s.opts.Tokenizer) {
-		return wire.ErrStringTooLarge
+	// Nobody streams it: collect it, as imaplib does, within what the
+	// command may still hold (Options.MaxResultBytes). Past that the body
+	// is skipped and the command ends with a ResultTooLargeError; the rest
+	// of the FETCH (UID, FLAGS, ...) still arrives.
+	limit := s.maxResult
+	if target != nil {
+		limit -= target.dataBytes
+	}
+	if sec.Size > limit {
+		if target != nil {
+			target.dropped++
+		}
+		sec.Missing = true
+		return nil
+	}
+	b := make([]byte, sec.Size)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return err
 	}
 	sec.Data = b
 	sec.Streamed = false

@@ -34,6 +34,8 @@ var (
 	// *LimitError. Every later call fails the same way: close the
 	// connection.
 	ErrOutOfStep = errors.New("wire: stream out of step")
+	// ErrLiteralOpen means Unshare was called while a literal was open.
+	ErrLiteralOpen = errors.New("wire: a literal is open")
 )
 
 // outOfStepError is the sticky error of a tokenizer out of step.

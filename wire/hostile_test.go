@@ -225,3 +225,37 @@ func (r *repeater) Read(p []byte) (int, error) {
 	*r.n += int64(len(p))
 	return len(p), nil
 }
+
+// TestUnshare: bytes borrowed before Unshare keep their contents while the
+// tokenizer reads on; Unshare refuses while a literal is open.
+func TestUnshare(t *testing.T) {
+	in := "* 1 EXISTS\r\n* 2 EXISTS\r\n" + strings.Repeat("* 3 RECENT\r\n", 10000)
+	tk := wire.NewTokenizer(strings.NewReader(in), &wire.Options{BufferSize: 64})
+	tk.Expect('*')
+	tk.SP()
+	tk.Number()
+	tk.SP()
+	b, err := tk.Atom()
+	if err != nil || string(b) != "EXISTS" {
+		t.Fatal(b, err)
+	}
+	tk.CRLF()
+	if err := tk.Unshare(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10001; i++ {
+		if err := tk.SkipLine(); err != nil {
+			t.Fatal(i, err)
+		}
+	}
+	if string(b) != "EXISTS" {
+		t.Fatalf("borrowed bytes changed to %q", b)
+	}
+	tk = wire.NewTokenizer(strings.NewReader("{3}\r\nabc\r\n"), nil)
+	if _, err := tk.Literal(); err != nil {
+		t.Fatal(err)
+	}
+	if err := tk.Unshare(); !errors.Is(err, wire.ErrLiteralOpen) {
+		t.Fatalf("Unshare with a literal open: %v", err)
+	}
+}

@@ -149,6 +149,29 @@ func (t *Tokenizer) Reset(r io.Reader) {
 	t.litRemain = 0
 }
 
+// Unshare makes the tokenizer stop reusing the memory it has handed out:
+// the bytes borrowed so far stay valid for as long as their holders keep
+// them, and the tokenizer goes on in a new buffer (what it read ahead is
+// copied there). A client that hands a decoded response to another
+// goroutine, and must read on before that goroutine is done with it, calls
+// it between two lines. It fails with ErrLiteralOpen while a literal is
+// open, and does nothing in the middle of a line but that.
+func (t *Tokenizer) Unshare() error {
+	if t.pend&pendLit != 0 {
+		return ErrLiteralOpen
+	}
+	nb := make([]byte, len(t.buf))
+	n := copy(nb, t.buf[t.r:t.w])
+	t.base += int64(t.r)
+	t.buf = nb
+	t.w = n
+	t.r = 0
+	t.lineStart = 0
+	t.scratch = nil
+	t.gen++
+	return nil
+}
+
 // Detach returns a copy of the bytes read from the underlying reader but not
 // yet consumed, and forgets them. A session switching the stream to
 // another encoding after a response (COMPRESS=DEFLATE, RFC 4978) feeds them
