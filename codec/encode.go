@@ -23,7 +23,7 @@ const encMaxQuoted = 1024
 //     string when that is safe (no CR, LF or NUL, no byte with the high
 //     bit set, at most 1 KiB), with \ and " escaped; a literal {n}
 //     otherwise. Where the grammar allows NIL, a nil Bytes is NIL.
-//   - Raw fields (Code.Raw, ListExtension.Value, Unknown.Rest,
+//   - Raw fields (Code.Raw, ListExtension.Value, FetchAttr.Raw, Unknown.Rest,
 //     Section.Spec, BodyStructure.Extension) are written as they are:
 //     they hold syntax, not strings.
 //   - Status and Continuation text is written as is, except that a line
@@ -815,13 +815,13 @@ func encFetch(dst []byte, f *Fetch) []byte {
 	}
 	for _, u := range f.Unknown {
 		att("")
-		dst = append(dst, u.Tag...)
-		if encKnownFetchAtt(u.Tag) {
+		dst = append(dst, u.Name...)
+		if encKnownFetchAtt(u.Name) {
 			// "UID[] x" is kept unknown by the decoder; "UID x" is not.
 			dst = append(dst, "[]"...)
 		}
 		dst = append(dst, ' ')
-		dst = append(dst, u.Value...)
+		dst = append(dst, u.Raw...)
 	}
 	for i := range f.Sections {
 		if s := &f.Sections[i]; s.Missing {
