@@ -887,8 +887,8 @@ func (d *Decoder) msgExtTail(b *BodyStructure) error {
 }
 
 // msgExtItem decodes one body-extension and appends its canonical form to
-// the arena: strings quoted (or literals), numbers as sent, lists in
-// parentheses. An atom that is not a number is taken as a string.
+// the arena: strings as msgExtString writes them, numbers as sent, lists
+// in parentheses. An atom that is not a number is taken as a string.
 func (d *Decoder) msgExtItem() error {
 	t := d.t
 	a := &d.msg
@@ -935,7 +935,7 @@ func (d *Decoder) msgExtItem() error {
 		if msgAllDigits(b) {
 			a.ext = append(a.ext, b...)
 		} else {
-			a.ext = msgAppendNString(a.ext, b)
+			a.ext = msgExtString(a.ext, b)
 		}
 		return nil
 	}
@@ -943,8 +943,23 @@ func (d *Decoder) msgExtItem() error {
 	if err != nil {
 		return err
 	}
-	a.ext = msgAppendNString(a.ext, s)
+	a.ext = msgExtString(a.ext, s)
 	return nil
+}
+
+// msgExtOpts is the string policy of the canonical form of extension data
+// (BodyStructure.Extension): wire's, with UTF-8 allowed in quoted strings
+// and quoted strings of up to 4 KiB, so that extension data as servers
+// send it stays readable.
+var msgExtOpts = wire.EncoderOptions{UTF8: true, MaxQuoted: 4 << 10}
+
+// msgExtString appends b to the canonical form of extension data: NIL when
+// nil, else a quoted string or a literal (wire.AppendString, msgExtOpts).
+func msgExtString(dst []byte, b []byte) []byte {
+	if b == nil {
+		return append(dst, "NIL"...)
+	}
+	return wire.AppendString(dst, b, false, &msgExtOpts)
 }
 
 // msgParams reads a body-fld-param: NIL or a list of name/value pairs. An
