@@ -154,29 +154,15 @@ func (d *Decoder) msgOpen() error {
 	if err := d.t.Expect('('); err != nil {
 		return err
 	}
-	return d.msgSkipSP()
+	return d.skipSpaces()
 }
 
 // msgClose consumes any spaces (a tolerance) and ")".
 func (d *Decoder) msgClose() error {
-	if err := d.msgSkipSP(); err != nil {
+	if err := d.skipSpaces(); err != nil {
 		return err
 	}
 	return d.t.Expect(')')
-}
-
-func (d *Decoder) msgSkipSP() error {
-	c, ok := d.t.PeekBuffered()
-	if !ok {
-		var err error
-		if c, err = d.t.Peek(); err != nil {
-			return err
-		}
-	}
-	if c == ' ' {
-		return d.t.SP()
-	}
-	return nil
 }
 
 // msgMore consumes the spaces before the next item of a list and reports
@@ -777,7 +763,7 @@ func (d *Decoder) msgSinglePart(b *BodyStructure, extended bool) error {
 		if more, err := d.msgMore(); err != nil || !more {
 			return err
 		}
-	case msgEqualFold(b.Type, "text"):
+	case eqFold(b.Type, "text"):
 		if b.Lines, err = d.msgNumber(); err != nil {
 			return err
 		}
@@ -1096,25 +1082,7 @@ func (d *Decoder) msgLanguage() ([]Bytes, error) {
 // msgIsMessage reports a message/rfc822 or message/global (RFC 6532) type,
 // whose body carries an envelope, a body and a line count.
 func msgIsMessage(typ, subtype Bytes) bool {
-	return msgEqualFold(typ, "message") && (msgEqualFold(subtype, "rfc822") || msgEqualFold(subtype, "global"))
-}
-
-// msgEqualFold reports whether b equals the lower-case ASCII s, ignoring
-// ASCII case.
-func msgEqualFold(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != s[i] {
-			return false
-		}
-	}
-	return true
+	return eqFold(typ, "message") && (eqFold(subtype, "rfc822") || eqFold(subtype, "global"))
 }
 
 func msgAllDigits(b []byte) bool {

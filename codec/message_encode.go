@@ -119,7 +119,7 @@ func appendBodyStructure(dst []byte, b *BodyStructure) []byte {
 		dst = appendBodyStructure(dst, b.Body)
 		dst = append(dst, ' ')
 		dst = strconv.AppendInt(dst, b.Lines, 10)
-	case msgEqualFold(b.Type, "text"):
+	case eqFold(b.Type, "text"):
 		dst = append(dst, ' ')
 		dst = strconv.AppendInt(dst, b.Lines, 10)
 	}

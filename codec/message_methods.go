@@ -167,11 +167,11 @@ func msgParamValue(ps []Param, name string) (string, bool) {
 	for _, p := range ps {
 		n := p.Name
 		switch {
-		case msgEqualFold(n, name):
+		case eqFold(n, name):
 			if plain == nil {
 				plain = p.Value
 			}
-		case len(n) == len(name)+1 && n[len(name)] == '*' && msgEqualFold(n[:len(name)], name):
+		case len(n) == len(name)+1 && n[len(name)] == '*' && eqFold(n[:len(name)], name):
 			if p.Value != nil {
 				return msgDecode2231(p.Value, true), true
 			}
@@ -203,7 +203,7 @@ func msgContinuations(ps []Param, name string) (string, bool) {
 	var secs []section
 	for _, p := range ps {
 		n := p.Name
-		if len(n) <= len(name)+1 || n[len(name)] != '*' || !msgEqualFold(n[:len(name)], name) {
+		if len(n) <= len(name)+1 || n[len(name)] != '*' || !eqFold(n[:len(name)], name) {
 			continue
 		}
 		num := n[len(name)+1:]
@@ -277,8 +277,8 @@ func msgCut2231(v []byte) (charset, rest []byte, ok bool) {
 func msgPercentDecode(dst, v []byte) []byte {
 	for i := 0; i < len(v); i++ {
 		c := v[i]
-		if c == '%' && i+2 < len(v) && msgUnhex(v[i+1]) >= 0 && msgUnhex(v[i+2]) >= 0 {
-			c = byte(msgUnhex(v[i+1])<<4 | msgUnhex(v[i+2]))
+		if c == '%' && i+2 < len(v) && unhex(v[i+1]) >= 0 && unhex(v[i+2]) >= 0 {
+			c = byte(unhex(v[i+1])<<4 | unhex(v[i+2]))
 			i += 2
 		}
 		dst = append(dst, c)
@@ -286,24 +286,12 @@ func msgPercentDecode(dst, v []byte) []byte {
 	return dst
 }
 
-func msgUnhex(c byte) int {
-	switch {
-	case c >= '0' && c <= '9':
-		return int(c - '0')
-	case c >= 'a' && c <= 'f':
-		return int(c-'a') + 10
-	case c >= 'A' && c <= 'F':
-		return int(c-'A') + 10
-	}
-	return -1
-}
-
 // msgCharsetString converts raw in charset to a string: UTF-8 and ASCII
 // (or no charset) directly, other charsets through DecodeHeader (as a
 // Q encoded-word). Whatever cannot be converted is read as UTF-8, or
 // Latin-1 when it is not valid UTF-8.
 func msgCharsetString(charset, raw []byte) string {
-	if len(charset) == 0 || msgEqualFold(charset, "utf-8") || msgEqualFold(charset, "utf8") || msgEqualFold(charset, "us-ascii") {
+	if len(charset) == 0 || eqFold(charset, "utf-8") || eqFold(charset, "utf8") || eqFold(charset, "us-ascii") {
 		return msgLatin1(raw)
 	}
 	if bytes.ContainsAny(charset, "? \t\r\n") {
