@@ -44,15 +44,3 @@ func (b Bytes) MarshalJSON() ([]byte, error) {
 	}
 	return json.Marshal(string(r))
 }
-
-// cloneAll deep-copies a slice of Bytes.
-func cloneAll(s []Bytes) []Bytes {
-	if s == nil {
-		return nil
-	}
-	c := make([]Bytes, len(s))
-	for i, b := range s {
-		c[i] = b.Clone()
-	}
-	return c
-}

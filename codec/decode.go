@@ -223,18 +223,24 @@ func statusKind(name []byte) StatusKind {
 	return 0
 }
 
-// eqFold compares an ASCII byte string with an upper-case name, ignoring
-// case.
-func eqFold(b []byte, upper string) bool {
-	if len(b) != len(upper) {
+// eqFold reports whether b equals the ASCII name s, ignoring ASCII case
+// on both sides ("FLAGS", "flags" and "Flags" are all equal).
+func eqFold(b []byte, s string) bool {
+	if len(b) != len(s) {
 		return false
 	}
 	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if 'a' <= c && c <= 'z' {
-			c -= 'a' - 'A'
+		c, e := b[i], s[i]
+		if c == e {
+			continue
 		}
-		if c != upper[i] {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if 'A' <= e && e <= 'Z' {
+			e += 'a' - 'A'
+		}
+		if c != e {
 			return false
 		}
 	}

@@ -247,7 +247,7 @@ func (d *Decoder) unknownAttValue(f *Fetch, name []byte) error {
 	if err != nil {
 		return err
 	}
-	f.Unknown = append(f.Unknown, ListExtension{Tag: Bytes(name), Value: v})
+	f.Unknown = append(f.Unknown, FetchAttr{Name: Bytes(name), Raw: v})
 	return nil
 }
 

@@ -207,7 +207,7 @@ func TestDecodeFetch(t *testing.T) {
 			{Kind: codec.SectionRFC822Header, Data: b("x"), Size: 1},
 		},
 		BinarySizes: []codec.BinarySize{{Part: []uint32{2}, Size: 3}},
-		Unknown:     []codec.ListExtension{{Tag: b("X-UNKNOWN"), Value: b(`(a (b) "c")`)}},
+		Unknown:     []codec.FetchAttr{{Name: b("X-UNKNOWN"), Raw: b(`(a (b) "c")`)}},
 	}
 	if diff := cmp.Diff(want, got, cmpOpts...); diff != "" {
 		t.Fatalf("FETCH (-want +got):\n%s", diff)

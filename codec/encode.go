@@ -6,10 +6,6 @@ import (
 	"github.com/imapkit/imapkit/wire"
 )
 
-// encMaxQuoted is the longest string AppendResponse writes as a quoted
-// string; longer ones are written as literals.
-const encMaxQuoted = 1024
-
 // AppendResponse appends r in canonical IMAP syntax, CRLF included. It is
 // what scripted test servers and the round-trip fuzzers use.
 //
@@ -17,13 +13,16 @@ const encMaxQuoted = 1024
 // the same value back, and AppendResponse of that gives the same bytes:
 // decode(AppendResponse(decode(x))) equals decode(x). The forms it picks:
 //
-//   - Strings: where the grammar allows an astring (mailbox names, ACL
-//     identifiers, quota roots, ...) an atom when the bytes are a valid
-//     atom (and not "NIL"); elsewhere, and when they are not, a quoted
-//     string when that is safe (no CR, LF or NUL, no byte with the high
-//     bit set, at most 1 KiB), with \ and " escaped; a literal {n}
-//     otherwise. Where the grammar allows NIL, a nil Bytes is NIL.
-//   - Raw fields (Code.Raw, ListExtension.Value, Unknown.Rest,
+//   - Strings, envelope and body structure ones included, take the form
+//     that wire.StringForm picks with the default wire.EncoderOptions (the
+//     Encoder's policy, for a peer without UTF8=ACCEPT): where the grammar
+//     allows an astring (mailbox names, ACL identifiers, quota roots, ...)
+//     an atom when the bytes are a valid atom (no ']', not "NIL");
+//     elsewhere, and when they are not, a quoted string when that is safe
+//     (no CR, LF or NUL, no byte with the high bit set, at most
+//     wire.DefaultMaxQuoted bytes, 1 KiB), with \ and " escaped; a literal
+//     {n} otherwise. Where the grammar allows NIL, a nil Bytes is NIL.
+//   - Raw fields (Code.Raw, ListExtension.Value, FetchAttr.Raw, Unknown.Rest,
 //     Section.Spec, BodyStructure.Extension) are written as they are:
 //     they hold syntax, not strings.
 //   - Status and Continuation text is written as is, except that a line
@@ -397,13 +396,10 @@ func encIsNIL(b []byte) bool {
 	return len(b) == 3 && b[0]|0x20 == 'n' && b[1]|0x20 == 'i' && b[2]|0x20 == 'l'
 }
 
-// encAString appends b as an astring: an atom when it is one (and is not
-// NIL), else a string.
+// encAString appends b as an astring, in the form wire.StringForm picks
+// with the default options: an atom, a quoted string or a literal.
 func encAString(dst []byte, b []byte) []byte {
-	if encIsAtom(b) && !encIsNIL(b) {
-		return append(dst, b...)
-	}
-	return encString(dst, b)
+	return wire.AppendString(dst, b, true, nil)
 }
 
 // encNString appends b as an nstring: NIL when nil, else a string.
@@ -414,25 +410,10 @@ func encNString(dst []byte, b Bytes) []byte {
 	return encString(dst, b)
 }
 
-// encString appends b as a quoted string when that is safe, else as a
-// literal.
+// encString appends b as a string, quoted or a literal, in the form
+// wire.StringForm picks with the default options.
 func encString(dst []byte, b []byte) []byte {
-	if len(b) > encMaxQuoted {
-		return encLiteral(dst, b, false)
-	}
-	for _, c := range b {
-		if c == '\r' || c == '\n' || c == 0 || c >= 0x80 {
-			return encLiteral(dst, b, false)
-		}
-	}
-	dst = append(dst, '"')
-	for _, c := range b {
-		if c == '"' || c == '\\' {
-			dst = append(dst, '\\')
-		}
-		dst = append(dst, c)
-	}
-	return append(dst, '"')
+	return wire.AppendString(dst, b, false, nil)
 }
 
 // encLiteral appends b as a literal {n}, or a literal8 ~{n} when binary.
@@ -815,13 +796,13 @@ func encFetch(dst []byte, f *Fetch) []byte {
 	}
 	for _, u := range f.Unknown {
 		att("")
-		dst = append(dst, u.Tag...)
-		if encKnownFetchAtt(u.Tag) {
+		dst = append(dst, u.Name...)
+		if encKnownFetchAtt(u.Name) {
 			// "UID[] x" is kept unknown by the decoder; "UID x" is not.
 			dst = append(dst, "[]"...)
 		}
 		dst = append(dst, ' ')
-		dst = append(dst, u.Value...)
+		dst = append(dst, u.Raw...)
 	}
 	for i := range f.Sections {
 		if s := &f.Sections[i]; s.Missing {

@@ -1,10 +1,13 @@
 package codec_test
 
 import (
+	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/wire"
 )
 
 // TestAppendResponseCanonical decodes a line, encodes the response and
@@ -38,7 +41,8 @@ func TestAppendResponseCanonical(t *testing.T) {
 		{"* 44 EXPUNGE\r\n", ""},
 		{"* LIST (\\HasNoChildren) \"\\\\\" {8}\r\nIn\"box x\r\n", "* LIST (\\HasNoChildren) \"\\\\\" \"In\\\"box x\"\r\n"},
 		{"* LIST () NIL \"\"\r\n", ""},
-		{"* LIST (\\Marked) \"/\" \"[Gmail]/Sent\"\r\n", "* LIST (\\Marked) \"/\" [Gmail]/Sent\r\n"},
+		{"* LIST (\\Marked) \"/\" \"[Gmail]/Sent\"\r\n", ""}, // ']' is no astring atom char (wire.StringForm)
+		{"* LIST (\\Marked) \"/\" Sent\r\n", ""},
 		{"* LIST () \"/\" \"nil\"\r\n", ""},
 		{"* LIST () \"/\" \"a*b\"\r\n", ""},
 		{"* LIST () \"/\" \"Envoy\xc3\xa9s\"\r\n", "* LIST () \"/\" {8}\r\nEnvoy\xc3\xa9s\r\n"},
@@ -101,6 +105,48 @@ func TestAppendResponseCanonical(t *testing.T) {
 			t.Errorf("AppendResponse(decode(%q))\n got %q\nwant %q", tt.in, got, want)
 		}
 		checkRoundTrip(t, r)
+	}
+}
+
+// TestAppendResponseStringPolicy: every string AppendResponse writes takes
+// the form wire.StringForm picks with the default options, envelope and
+// body structure strings included. Before, envelope strings had a policy of
+// their own: a 2 KB UTF-8 subject was written quoted while the 5-byte
+// UTF-8 mailbox name of a LIST was a literal, against AppendResponse's doc.
+func TestAppendResponseStringPolicy(t *testing.T) {
+	subject := strings.Repeat("\u00e9", 1000) // 2000 bytes of UTF-8
+	mailbox := "B\u00fcro"                    // 5 bytes
+	for _, tt := range []struct {
+		name, in string
+		s        string // the string whose form is checked
+		astring  bool
+	}{
+		{"2 KB UTF-8 subject", fmt.Sprintf("* 1 FETCH (ENVELOPE (NIL {%d}\r\n%s NIL NIL NIL NIL NIL NIL NIL NIL))\r\n", len(subject), subject), subject, false},
+		{"5-byte UTF-8 mailbox", fmt.Sprintf("* LIST () \"/\" {%d}\r\n%s\r\n", len(mailbox), mailbox), mailbox, true},
+		{"short UTF-8 subject", "* 1 FETCH (ENVELOPE (NIL {7}\r\nGr\u00fc\u00dfe NIL NIL NIL NIL NIL NIL NIL NIL))\r\n", "Gr\u00fc\u00dfe", false},
+		{"1500-byte ASCII subject", "* 1 FETCH (ENVELOPE (NIL \"" + strings.Repeat("s", 1500) + "\" NIL NIL NIL NIL NIL NIL NIL NIL))\r\n", strings.Repeat("s", 1500), false},
+		{"1024-byte ASCII subject", "* 1 FETCH (ENVELOPE (NIL {1024}\r\n" + strings.Repeat("s", 1024) + " NIL NIL NIL NIL NIL NIL NIL NIL))\r\n", strings.Repeat("s", 1024), false},
+		{"ASCII body parameter", "* 1 FETCH (BODY (\"text\" \"plain\" (\"name\" {5}\r\nx.pdf) NIL NIL \"7bit\" 1 1))\r\n", "x.pdf", false},
+		{"UTF-8 body parameter", "* 1 FETCH (BODY (\"text\" \"plain\" (\"name\" \"\u00e9.pdf\") NIL NIL \"7bit\" 1 1))\r\n", "\u00e9.pdf", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := decodeOne(t, tt.in)
+			got := codec.AppendResponse(nil, r)
+			want := wire.AppendString(nil, tt.s, tt.astring, nil)
+			if !bytes.Contains(got, want) {
+				t.Fatalf("AppendResponse = %.200q\nwant it to hold %v %.80q", got, wire.StringForm(tt.s, tt.astring, nil), want)
+			}
+			checkRoundTrip(t, r)
+		})
+	}
+	// The two cases of the issue, spelled out.
+	r := decodeOne(t, fmt.Sprintf("* 1 FETCH (ENVELOPE (NIL \"%s\" NIL NIL NIL NIL NIL NIL NIL NIL))\r\n", subject))
+	if got := codec.AppendResponse(nil, r); !bytes.Contains(got, []byte("{2000}\r\n"+subject+" NIL")) {
+		t.Errorf("the 2 KB UTF-8 subject is not a literal: %.80q", got)
+	}
+	r = decodeOne(t, "* LIST () \"/\" \""+mailbox+"\"\r\n")
+	if got, want := string(codec.AppendResponse(nil, r)), "* LIST () \"/\" {5}\r\n"+mailbox+"\r\n"; got != want {
+		t.Errorf("AppendResponse(LIST) = %q; want %q", got, want)
 	}
 }
 

@@ -46,8 +46,21 @@ type Fetch struct {
 
 	Sections    []Section
 	BinarySizes []BinarySize
-	// Unknown holds attributes this codec does not know, raw.
-	Unknown []ListExtension
+	// Unknown holds the attributes this codec does not know, in the order
+	// they came, raw.
+	Unknown []FetchAttr
+}
+
+// FetchAttr is an attribute of a FETCH response that this codec does not
+// know (an extension's, such as "X-FOO (a b)"), or a known name in a form
+// it does not decode ("UID[] 5"), kept raw.
+type FetchAttr struct {
+	// Name is the attribute's name as sent, e.g. X-FOO. Of a name with a
+	// bracketed part (X-FOO[1.2]) only what precedes the bracket is kept.
+	Name Bytes
+	// Raw is the attribute's value as sent: a number, an atom, a string
+	// with its quotes or literal header, or a parenthesized list.
+	Raw Bytes
 }
 
 // SectionKind tells which FETCH attribute a Section came from.

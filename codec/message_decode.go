@@ -154,29 +154,15 @@ func (d *Decoder) msgOpen() error {
 	if err := d.t.Expect('('); err != nil {
 		return err
 	}
-	return d.msgSkipSP()
+	return d.skipSpaces()
 }
 
 // msgClose consumes any spaces (a tolerance) and ")".
 func (d *Decoder) msgClose() error {
-	if err := d.msgSkipSP(); err != nil {
+	if err := d.skipSpaces(); err != nil {
 		return err
 	}
 	return d.t.Expect(')')
-}
-
-func (d *Decoder) msgSkipSP() error {
-	c, ok := d.t.PeekBuffered()
-	if !ok {
-		var err error
-		if c, err = d.t.Peek(); err != nil {
-			return err
-		}
-	}
-	if c == ' ' {
-		return d.t.SP()
-	}
-	return nil
 }
 
 // msgMore consumes the spaces before the next item of a list and reports
@@ -777,7 +763,7 @@ func (d *Decoder) msgSinglePart(b *BodyStructure, extended bool) error {
 		if more, err := d.msgMore(); err != nil || !more {
 			return err
 		}
-	case msgEqualFold(b.Type, "text"):
+	case eqFold(b.Type, "text"):
 		if b.Lines, err = d.msgNumber(); err != nil {
 			return err
 		}
@@ -887,8 +873,8 @@ func (d *Decoder) msgExtTail(b *BodyStructure) error {
 }
 
 // msgExtItem decodes one body-extension and appends its canonical form to
-// the arena: strings quoted (or literals), numbers as sent, lists in
-// parentheses. An atom that is not a number is taken as a string.
+// the arena: strings as msgExtString writes them, numbers as sent, lists
+// in parentheses. An atom that is not a number is taken as a string.
 func (d *Decoder) msgExtItem() error {
 	t := d.t
 	a := &d.msg
@@ -935,7 +921,7 @@ func (d *Decoder) msgExtItem() error {
 		if msgAllDigits(b) {
 			a.ext = append(a.ext, b...)
 		} else {
-			a.ext = msgAppendNString(a.ext, b)
+			a.ext = msgExtString(a.ext, b)
 		}
 		return nil
 	}
@@ -943,8 +929,23 @@ func (d *Decoder) msgExtItem() error {
 	if err != nil {
 		return err
 	}
-	a.ext = msgAppendNString(a.ext, s)
+	a.ext = msgExtString(a.ext, s)
 	return nil
+}
+
+// msgExtOpts is the string policy of the canonical form of extension data
+// (BodyStructure.Extension): wire's, with UTF-8 allowed in quoted strings
+// and quoted strings of up to 4 KiB, so that extension data as servers
+// send it stays readable.
+var msgExtOpts = wire.EncoderOptions{UTF8: true, MaxQuoted: 4 << 10}
+
+// msgExtString appends b to the canonical form of extension data: NIL when
+// nil, else a quoted string or a literal (wire.AppendString, msgExtOpts).
+func msgExtString(dst []byte, b []byte) []byte {
+	if b == nil {
+		return append(dst, "NIL"...)
+	}
+	return wire.AppendString(dst, b, false, &msgExtOpts)
 }
 
 // msgParams reads a body-fld-param: NIL or a list of name/value pairs. An
@@ -1081,25 +1082,7 @@ func (d *Decoder) msgLanguage() ([]Bytes, error) {
 // msgIsMessage reports a message/rfc822 or message/global (RFC 6532) type,
 // whose body carries an envelope, a body and a line count.
 func msgIsMessage(typ, subtype Bytes) bool {
-	return msgEqualFold(typ, "message") && (msgEqualFold(subtype, "rfc822") || msgEqualFold(subtype, "global"))
-}
-
-// msgEqualFold reports whether b equals the lower-case ASCII s, ignoring
-// ASCII case.
-func msgEqualFold(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != s[i] {
-			return false
-		}
-	}
-	return true
+	return eqFold(typ, "message") && (eqFold(subtype, "rfc822") || eqFold(subtype, "global"))
 }
 
 func msgAllDigits(b []byte) bool {

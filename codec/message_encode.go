@@ -1,32 +1,26 @@
 package codec
 
-import (
-	"bytes"
-	"strconv"
-)
-
-// msgMaxQuoted is the longest string appendEnvelope and appendBodyStructure
-// write as a quoted string; longer ones are written as literals.
-const msgMaxQuoted = 4 << 10
+import "strconv"
 
 // appendEnvelope appends e in canonical IMAP syntax (RFC 9051 section 9,
-// envelope): strings quoted or as literals, NIL for nil. A nil e is NIL.
+// envelope): strings as encNString writes them (AppendResponse's policy),
+// NIL for nil. A nil e is NIL.
 func appendEnvelope(dst []byte, e *Envelope) []byte {
 	if e == nil {
 		return append(dst, "NIL"...)
 	}
 	dst = append(dst, '(')
-	dst = msgAppendNString(dst, e.Date)
+	dst = encNString(dst, e.Date)
 	dst = append(dst, ' ')
-	dst = msgAppendNString(dst, e.Subject)
+	dst = encNString(dst, e.Subject)
 	for _, l := range [...][]Address{e.From, e.Sender, e.ReplyTo, e.To, e.Cc, e.Bcc} {
 		dst = append(dst, ' ')
 		dst = msgAppendAddresses(dst, l)
 	}
 	dst = append(dst, ' ')
-	dst = msgAppendNString(dst, e.InReplyTo)
+	dst = encNString(dst, e.InReplyTo)
 	dst = append(dst, ' ')
-	dst = msgAppendNString(dst, e.MessageID)
+	dst = encNString(dst, e.MessageID)
 	return append(dst, ')')
 }
 
@@ -39,13 +33,13 @@ func msgAppendAddresses(dst []byte, l []Address) []byte {
 	for i := range l {
 		a := &l[i]
 		dst = append(dst, '(')
-		dst = msgAppendNString(dst, a.Name)
+		dst = encNString(dst, a.Name)
 		dst = append(dst, ' ')
-		dst = msgAppendNString(dst, a.ADL)
+		dst = encNString(dst, a.ADL)
 		dst = append(dst, ' ')
-		dst = msgAppendNString(dst, a.Mailbox)
+		dst = encNString(dst, a.Mailbox)
 		dst = append(dst, ' ')
-		dst = msgAppendNString(dst, a.Host)
+		dst = encNString(dst, a.Host)
 		dst = append(dst, ')')
 	}
 	return append(dst, ')')
@@ -78,7 +72,7 @@ func appendBodyStructure(dst []byte, b *BodyStructure) []byte {
 			}
 		}
 		dst = append(dst, ' ')
-		dst = msgAppendNString(dst, b.Subtype)
+		dst = encNString(dst, b.Subtype)
 		if b.Extended {
 			dst = append(dst, ' ')
 			dst = msgAppendParams(dst, b.MultipartParams)
@@ -89,23 +83,23 @@ func appendBodyStructure(dst []byte, b *BodyStructure) []byte {
 	if len(b.MultipartParams) > 0 && b.Extended {
 		// A multipart without parts (older servers): its subtype where a
 		// type belongs, then its extension data.
-		dst = msgAppendNString(dst, b.Subtype)
+		dst = encNString(dst, b.Subtype)
 		dst = append(dst, ' ')
 		dst = msgAppendParams(dst, b.MultipartParams)
 		dst = msgAppendExtTail(dst, b)
 		return append(dst, ')')
 	}
-	dst = msgAppendNString(dst, b.Type)
+	dst = encNString(dst, b.Type)
 	dst = append(dst, ' ')
-	dst = msgAppendNString(dst, b.Subtype)
+	dst = encNString(dst, b.Subtype)
 	dst = append(dst, ' ')
 	dst = msgAppendParams(dst, b.Params)
 	dst = append(dst, ' ')
-	dst = msgAppendNString(dst, b.ID)
+	dst = encNString(dst, b.ID)
 	dst = append(dst, ' ')
-	dst = msgAppendNString(dst, b.Description)
+	dst = encNString(dst, b.Description)
 	dst = append(dst, ' ')
-	dst = msgAppendNString(dst, b.Encoding)
+	dst = encNString(dst, b.Encoding)
 	dst = append(dst, ' ')
 	dst = strconv.AppendInt(dst, b.Size, 10)
 	switch {
@@ -125,13 +119,13 @@ func appendBodyStructure(dst []byte, b *BodyStructure) []byte {
 		dst = appendBodyStructure(dst, b.Body)
 		dst = append(dst, ' ')
 		dst = strconv.AppendInt(dst, b.Lines, 10)
-	case msgEqualFold(b.Type, "text"):
+	case eqFold(b.Type, "text"):
 		dst = append(dst, ' ')
 		dst = strconv.AppendInt(dst, b.Lines, 10)
 	}
 	if b.Extended {
 		dst = append(dst, ' ')
-		dst = msgAppendNString(dst, b.MD5)
+		dst = encNString(dst, b.MD5)
 		dst = msgAppendExtTail(dst, b)
 	}
 	return append(dst, ')')
@@ -144,7 +138,7 @@ func msgAppendExtTail(dst []byte, b *BodyStructure) []byte {
 		dst = append(dst, "NIL"...)
 	} else {
 		dst = append(dst, '(')
-		dst = msgAppendNString(dst, b.Disposition)
+		dst = encNString(dst, b.Disposition)
 		dst = append(dst, ' ')
 		dst = msgAppendParams(dst, b.DispositionParams)
 		dst = append(dst, ')')
@@ -154,19 +148,19 @@ func msgAppendExtTail(dst []byte, b *BodyStructure) []byte {
 	case len(b.Language) == 0:
 		dst = append(dst, "NIL"...)
 	case len(b.Language) == 1 && b.Language[0] != nil:
-		dst = msgAppendNString(dst, b.Language[0])
+		dst = encNString(dst, b.Language[0])
 	default:
 		dst = append(dst, '(')
 		for i, l := range b.Language {
 			if i > 0 {
 				dst = append(dst, ' ')
 			}
-			dst = msgAppendNString(dst, l)
+			dst = encNString(dst, l)
 		}
 		dst = append(dst, ')')
 	}
 	dst = append(dst, ' ')
-	dst = msgAppendNString(dst, b.Location)
+	dst = encNString(dst, b.Location)
 	if len(b.Extension) > 0 {
 		dst = append(dst, ' ')
 		dst = append(dst, b.Extension...)
@@ -184,35 +178,9 @@ func msgAppendParams(dst []byte, ps []Param) []byte {
 		if i > 0 {
 			dst = append(dst, ' ')
 		}
-		dst = msgAppendNString(dst, p.Name)
+		dst = encNString(dst, p.Name)
 		dst = append(dst, ' ')
-		dst = msgAppendNString(dst, p.Value)
+		dst = encNString(dst, p.Value)
 	}
 	return append(dst, ')')
-}
-
-// msgAppendNString appends b as NIL (nil), a quoted string, or a literal
-// when b holds CR, LF or NUL or is longer than msgMaxQuoted.
-func msgAppendNString(dst []byte, b []byte) []byte {
-	if b == nil {
-		return append(dst, "NIL"...)
-	}
-	if len(b) > msgMaxQuoted || bytes.IndexByte(b, '\r') >= 0 || bytes.IndexByte(b, '\n') >= 0 || bytes.IndexByte(b, 0) >= 0 {
-		dst = append(dst, '{')
-		dst = strconv.AppendInt(dst, int64(len(b)), 10)
-		dst = append(dst, "}\r\n"...)
-		return append(dst, b...)
-	}
-	dst = append(dst, '"')
-	for {
-		i := bytes.IndexAny(b, `"\`)
-		if i < 0 {
-			break
-		}
-		dst = append(dst, b[:i]...)
-		dst = append(dst, '\\', b[i])
-		b = b[i+1:]
-	}
-	dst = append(dst, b...)
-	return append(dst, '"')
 }

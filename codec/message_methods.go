@@ -8,92 +8,6 @@ import (
 	"unicode/utf8"
 )
 
-// Clone returns a deep copy of e that owns its memory: it stays valid after
-// the Decoder that returned e moves on. A nil e gives nil.
-func (e *Envelope) Clone() *Envelope {
-	if e == nil {
-		return nil
-	}
-	return &Envelope{
-		Date:      e.Date.Clone(),
-		Subject:   e.Subject.Clone(),
-		From:      msgCloneAddresses(e.From),
-		Sender:    msgCloneAddresses(e.Sender),
-		ReplyTo:   msgCloneAddresses(e.ReplyTo),
-		To:        msgCloneAddresses(e.To),
-		Cc:        msgCloneAddresses(e.Cc),
-		Bcc:       msgCloneAddresses(e.Bcc),
-		InReplyTo: e.InReplyTo.Clone(),
-		MessageID: e.MessageID.Clone(),
-	}
-}
-
-func msgCloneAddresses(l []Address) []Address {
-	if l == nil {
-		return nil
-	}
-	c := make([]Address, len(l))
-	for i := range l {
-		a := &l[i]
-		c[i] = Address{Name: a.Name.Clone(), ADL: a.ADL.Clone(), Mailbox: a.Mailbox.Clone(), Host: a.Host.Clone()}
-	}
-	return c
-}
-
-func msgCloneParams(ps []Param) []Param {
-	if ps == nil {
-		return nil
-	}
-	c := make([]Param, len(ps))
-	for i, p := range ps {
-		c[i] = Param{Name: p.Name.Clone(), Value: p.Value.Clone()}
-	}
-	return c
-}
-
-func msgCloneStrings(s []Bytes) []Bytes {
-	if s == nil {
-		return nil
-	}
-	c := make([]Bytes, len(s))
-	for i, b := range s {
-		c[i] = b.Clone()
-	}
-	return c
-}
-
-// Clone returns a deep copy of b, its parts, envelopes and extension data
-// included, that owns its memory: it stays valid after the Decoder that
-// returned b moves on. A nil b gives nil.
-func (b *BodyStructure) Clone() *BodyStructure {
-	if b == nil {
-		return nil
-	}
-	c := *b
-	c.Type = b.Type.Clone()
-	c.Subtype = b.Subtype.Clone()
-	if b.Children != nil {
-		c.Children = make([]*BodyStructure, len(b.Children))
-		for i, k := range b.Children {
-			c.Children[i] = k.Clone()
-		}
-	}
-	c.Params = msgCloneParams(b.Params)
-	c.ID = b.ID.Clone()
-	c.Description = b.Description.Clone()
-	c.Encoding = b.Encoding.Clone()
-	c.Envelope = b.Envelope.Clone()
-	c.Body = b.Body.Clone()
-	c.MultipartParams = msgCloneParams(b.MultipartParams)
-	c.MD5 = b.MD5.Clone()
-	c.Disposition = b.Disposition.Clone()
-	c.DispositionParams = msgCloneParams(b.DispositionParams)
-	c.Language = msgCloneStrings(b.Language)
-	c.Location = b.Location.Clone()
-	c.Extension = b.Extension.Clone()
-	return &c
-}
-
 // Time parses the envelope's Date with ParseMessageDate.
 func (e *Envelope) Time() (time.Time, error) {
 	return ParseMessageDate(e.Date)
@@ -253,11 +167,11 @@ func msgParamValue(ps []Param, name string) (string, bool) {
 	for _, p := range ps {
 		n := p.Name
 		switch {
-		case msgEqualFold(n, name):
+		case eqFold(n, name):
 			if plain == nil {
 				plain = p.Value
 			}
-		case len(n) == len(name)+1 && n[len(name)] == '*' && msgEqualFold(n[:len(name)], name):
+		case len(n) == len(name)+1 && n[len(name)] == '*' && eqFold(n[:len(name)], name):
 			if p.Value != nil {
 				return msgDecode2231(p.Value, true), true
 			}
@@ -289,7 +203,7 @@ func msgContinuations(ps []Param, name string) (string, bool) {
 	var secs []section
 	for _, p := range ps {
 		n := p.Name
-		if len(n) <= len(name)+1 || n[len(name)] != '*' || !msgEqualFold(n[:len(name)], name) {
+		if len(n) <= len(name)+1 || n[len(name)] != '*' || !eqFold(n[:len(name)], name) {
 			continue
 		}
 		num := n[len(name)+1:]
@@ -363,8 +277,8 @@ func msgCut2231(v []byte) (charset, rest []byte, ok bool) {
 func msgPercentDecode(dst, v []byte) []byte {
 	for i := 0; i < len(v); i++ {
 		c := v[i]
-		if c == '%' && i+2 < len(v) && msgUnhex(v[i+1]) >= 0 && msgUnhex(v[i+2]) >= 0 {
-			c = byte(msgUnhex(v[i+1])<<4 | msgUnhex(v[i+2]))
+		if c == '%' && i+2 < len(v) && unhex(v[i+1]) >= 0 && unhex(v[i+2]) >= 0 {
+			c = byte(unhex(v[i+1])<<4 | unhex(v[i+2]))
 			i += 2
 		}
 		dst = append(dst, c)
@@ -372,24 +286,12 @@ func msgPercentDecode(dst, v []byte) []byte {
 	return dst
 }
 
-func msgUnhex(c byte) int {
-	switch {
-	case c >= '0' && c <= '9':
-		return int(c - '0')
-	case c >= 'a' && c <= 'f':
-		return int(c-'a') + 10
-	case c >= 'A' && c <= 'F':
-		return int(c-'A') + 10
-	}
-	return -1
-}
-
 // msgCharsetString converts raw in charset to a string: UTF-8 and ASCII
 // (or no charset) directly, other charsets through DecodeHeader (as a
 // Q encoded-word). Whatever cannot be converted is read as UTF-8, or
 // Latin-1 when it is not valid UTF-8.
 func msgCharsetString(charset, raw []byte) string {
-	if len(charset) == 0 || msgEqualFold(charset, "utf-8") || msgEqualFold(charset, "utf8") || msgEqualFold(charset, "us-ascii") {
+	if len(charset) == 0 || eqFold(charset, "utf-8") || eqFold(charset, "utf8") || eqFold(charset, "us-ascii") {
 		return msgLatin1(raw)
 	}
 	if bytes.ContainsAny(charset, "? \t\r\n") {

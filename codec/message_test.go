@@ -381,11 +381,11 @@ func TestBodyStructureEncode(t *testing.T) {
 			t.Errorf("appendBodyStructure:\n got %q\nwant %q", got, tt.want)
 		}
 	}
-	long := strings.Repeat("x", msgMaxQuoted+1)
-	if got := string(msgAppendNString(nil, []byte(long))); !strings.HasPrefix(got, "{4097}\r\nxxx") {
+	long := strings.Repeat("x", msgExtOpts.MaxQuoted+1)
+	if got := string(msgExtString(nil, []byte(long))); !strings.HasPrefix(got, "{4097}\r\nxxx") {
 		t.Errorf("long string: got %.20q", got)
 	}
-	if got := string(msgAppendNString([]byte("a"), []byte{'b', 0})); got != "a{2}\r\nb\x00" {
+	if got := string(msgExtString([]byte("a"), []byte{'b', 0})); got != "a{2}\r\nb\x00" {
 		t.Errorf("NUL: got %q", got)
 	}
 	if got := string(appendEnvelope(nil, &Envelope{From: []Address{{Name: msgB("x")}}})); got != `(NIL NIL (("x" NIL NIL NIL)) NIL NIL NIL NIL NIL NIL NIL)` {

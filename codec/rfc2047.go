@@ -256,6 +256,7 @@ func decodeWordText(dst, text []byte, b64 bool) ([]byte, bool) {
 	return dst, true
 }
 
+// unhex returns the value of the hex digit c (either case), or -1.
 func unhex(c byte) int {
 	switch {
 	case c >= '0' && c <= '9':

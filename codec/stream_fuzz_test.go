@@ -66,13 +66,20 @@ func decodeStream(data []byte, check func(r codec.Response)) (ok, bad int) {
 const roundTripSentinel = "* 0 EXISTS\r\n"
 
 // checkRoundTrip checks the round-trip property on one decoded response r
-// (still borrowing the decoder's memory): x1 := AppendResponse(Clone(r))
+// (still borrowing the decoder's memory): CloneResponse(r) must equal r and
+// the reflection copy of r, nil and empty apart; x1 := AppendResponse(Clone(r))
 // must equal AppendResponse(r); x1 followed by another response must decode
 // to r2 (equal to r) after exactly len(x1) bytes, then to that response;
 // and AppendResponse(r2) must give x1 again.
 func checkRoundTrip(t *testing.T, r codec.Response) {
 	t.Helper()
 	c := codec.CloneResponse(r)
+	if diff := cmp.Diff(r, c, exactOpts...); diff != "" {
+		t.Fatalf("the clone differs from the decoded response (-decoded +clone):\n%s", diff)
+	}
+	if diff := cmp.Diff(reflectClone(r), c, exactOpts...); diff != "" {
+		t.Fatalf("the clone differs from the reflection copy (-reflection +clone):\n%s", diff)
+	}
 	x1 := codec.AppendResponse(nil, c)
 	if x0 := codec.AppendResponse(nil, r); !bytes.Equal(x0, x1) {
 		t.Fatalf("the clone encodes differently:\noriginal %q\nclone    %q", x0, x1)

@@ -575,16 +575,8 @@ func (e *Encoder) LiteralReader(size int64, r io.Reader, binary bool) *Encoder {
 // literalHeader writes {n}\r\n, {n+}\r\n, ~{n}\r\n or ~{n+}\r\n; after a
 // synchronizing header it starts a Part that waits for a continuation.
 func (e *Encoder) literalHeader(n int64, binary bool) {
-	if binary {
-		e.buf = append(e.buf, '~')
-	}
-	e.buf = append(e.buf, '{')
-	e.buf = strconv.AppendInt(e.buf, n, 10)
-	sync := !e.opts.LiteralPlus && !(e.opts.LiteralMinus && n <= LiteralMinusMax)
-	if !sync {
-		e.buf = append(e.buf, '+')
-	}
-	e.buf = append(e.buf, '}', '\r', '\n')
+	var sync bool
+	e.buf, sync = appendLiteralHeader(e.buf, n, binary, &e.opts)
 	if sync {
 		e.parts = append(e.parts, Part{WaitContinuation: true, off: len(e.buf)})
 	}
@@ -712,16 +704,96 @@ func (e *Encoder) SeqSet(set []SeqRange) *Encoder {
 // encBytes is a string or a byte slice.
 type encBytes interface{ ~string | ~[]byte }
 
-// encForm is how a string argument is sent.
-type encForm int
+// Form is the form in which a string is written: an atom, a quoted string
+// or a literal. StringForm picks it.
+type Form uint8
 
+// String forms.
 const (
-	encFormAtom encForm = iota
-	encFormQuoted
-	encFormLiteral
+	FormAtom    Form = iota + 1 // as is: a non-empty run of atom characters
+	FormQuoted                  // "...", with \ and " escaped
+	FormLiteral                 // {n} CRLF followed by the n bytes
 )
 
-// encString writes one string argument in the form encClassify picks.
+var formNames = [...]string{"", "atom", "quoted", "literal"}
+
+// String returns "atom", "quoted" or "literal".
+func (f Form) String() string {
+	if int(f) < len(formNames) && f != 0 {
+		return formNames[f]
+	}
+	return "?"
+}
+
+// StringForm returns the form in which s is written under opts (nil means
+// the zero EncoderOptions). It is the one string-form policy of the
+// module: the Encoder's String, AString, NString, Mailbox and Password
+// methods follow it, and so does package codec when it writes responses.
+// With astring set (an IMAP astring, such as a mailbox name) s may be an
+// atom. The rules, in order:
+//
+//   - FormLiteral when s holds CR, LF or NUL, when it is longer than
+//     MaxQuoted bytes (0 means DefaultMaxQuoted; a negative MaxQuoted makes
+//     every string a literal), or when it holds a byte >= 0x80 and either
+//     opts.UTF8 is off or s is not valid UTF-8;
+//   - FormAtom when astring is set and s is a non-empty run of atom
+//     characters (7-bit printable, none of ( ) { SP % * " \ ]) other than
+//     NIL in any case;
+//   - FormQuoted otherwise.
+//
+// A string with NUL can only be sent as literal8 (RFC 3516): the Encoder
+// refuses it with ErrNUL, while AppendString writes it as a literal.
+func StringForm[T ~string | ~[]byte](s T, astring bool, opts *EncoderOptions) Form {
+	form, _ := encClassify(s, opts.maxQuoted(), opts != nil && opts.UTF8, astring)
+	return form
+}
+
+// AppendString appends s to dst in the form StringForm picks: an atom as
+// is, a quoted string with \ and " escaped, or a literal: the header {n}
+// CRLF ({n+} when opts allow a non-synchronizing literal, as the Encoder
+// decides) and the bytes of s. The caller of a synchronizing literal must
+// wait for the peer's continuation request before sending the rest; a
+// server writing responses sends {n} and goes on.
+func AppendString[T ~string | ~[]byte](dst []byte, s T, astring bool, opts *EncoderOptions) []byte {
+	switch StringForm(s, astring, opts) {
+	case FormAtom:
+		return append(dst, s...)
+	case FormQuoted:
+		return appendQuoted(dst, s)
+	}
+	dst, _ = appendLiteralHeader(dst, int64(len(s)), false, opts)
+	return append(dst, s...)
+}
+
+// appendQuoted appends s as a quoted string, escaping \ and ".
+func appendQuoted[T encBytes](dst []byte, s T) []byte {
+	dst = append(dst, '"')
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '"' || c == '\\' {
+			dst = append(dst, '\\', c)
+		} else {
+			dst = append(dst, c)
+		}
+	}
+	return append(dst, '"')
+}
+
+// appendLiteralHeader appends {n}\r\n, {n+}\r\n, ~{n}\r\n or ~{n+}\r\n as
+// opts allow, and reports whether the literal is synchronizing.
+func appendLiteralHeader(dst []byte, n int64, binary bool, opts *EncoderOptions) ([]byte, bool) {
+	if binary {
+		dst = append(dst, '~')
+	}
+	dst = append(dst, '{')
+	dst = strconv.AppendInt(dst, n, 10)
+	sync := opts == nil || !opts.LiteralPlus && !(opts.LiteralMinus && n <= LiteralMinusMax)
+	if !sync {
+		dst = append(dst, '+')
+	}
+	return append(dst, '}', '\r', '\n'), sync
+}
+
+// encString writes one string argument in the form StringForm picks.
 func encString[T encBytes](e *Encoder, op string, s T, atomOK, secret bool) *Encoder {
 	if !e.next(op) {
 		return e
@@ -733,18 +805,10 @@ func encString[T encBytes](e *Encoder, op string, s T, atomOK, secret bool) *Enc
 	}
 	start := len(e.buf)
 	switch form {
-	case encFormAtom:
+	case FormAtom:
 		e.buf = append(e.buf, s...)
-	case encFormQuoted:
-		e.buf = append(e.buf, '"')
-		for i := 0; i < len(s); i++ {
-			if c := s[i]; c == '"' || c == '\\' {
-				e.buf = append(e.buf, '\\', c)
-			} else {
-				e.buf = append(e.buf, c)
-			}
-		}
-		e.buf = append(e.buf, '"')
+	case FormQuoted:
+		e.buf = appendQuoted(e.buf, s)
 	default:
 		e.literalHeader(int64(len(s)), false)
 		e.buf = append(e.buf, s...)
@@ -760,8 +824,16 @@ func encString[T encBytes](e *Encoder, op string, s T, atomOK, secret bool) *Enc
 
 // maxQuoted returns the effective MaxQuoted (-1 when every string is a
 // literal).
-func (e *Encoder) maxQuoted() int {
-	switch m := e.opts.MaxQuoted; {
+func (e *Encoder) maxQuoted() int { return e.opts.maxQuoted() }
+
+// maxQuoted returns the effective MaxQuoted of o (-1 when every string is
+// a literal); a nil o has the default.
+func (o *EncoderOptions) maxQuoted() int {
+	m := 0
+	if o != nil {
+		m = o.MaxQuoted
+	}
+	switch {
 	case m == 0:
 		return DefaultMaxQuoted
 	case m < 0:
@@ -773,14 +845,14 @@ func (e *Encoder) maxQuoted() int {
 
 // encClassify picks the form of s; nul is the index of the first NUL byte, or
 // -1.
-func encClassify[T encBytes](s T, maxQuoted int, utf8OK, atomOK bool) (form encForm, nul int) {
+func encClassify[T encBytes](s T, maxQuoted int, utf8OK, atomOK bool) (form Form, nul int) {
 	atom := atomOK && len(s) > 0
 	crlf, eight := false, false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case c == 0:
-			return encFormLiteral, i
+			return FormLiteral, i
 		case c == '\r' || c == '\n':
 			crlf = true
 		case c >= 0x80:
@@ -791,15 +863,15 @@ func encClassify[T encBytes](s T, maxQuoted int, utf8OK, atomOK bool) (form encF
 		}
 	}
 	if crlf || len(s) > maxQuoted {
-		return encFormLiteral, -1
+		return FormLiteral, -1
 	}
 	if eight && (!utf8OK || !encValidUTF8(s)) {
-		return encFormLiteral, -1
+		return FormLiteral, -1
 	}
 	if atom && !encIsNIL(s) {
-		return encFormAtom, -1
+		return FormAtom, -1
 	}
-	return encFormQuoted, -1
+	return FormQuoted, -1
 }
 
 // encIsNIL reports whether s is "NIL" in any case.

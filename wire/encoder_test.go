@@ -947,6 +947,15 @@ func encCheckString(t *testing.T, s string, opts *EncoderOptions) {
 			t.Fatalf("%s(%q) = %q; trailing %q", m.name, s, line, rest)
 		}
 		want := s
+		// The exported policy gives the same form and the same bytes.
+		if !(m.name == "Mailbox" && strings.EqualFold(s, "INBOX")) {
+			if f := StringForm(s, m.atomOK, opts); f.String() != form {
+				t.Fatalf("StringForm(%q, %v) = %v; %s wrote %q", s, m.atomOK, f, m.name, line)
+			}
+			if arg, want := line[len("A1 X "):len(line)-len(" Y\r\n")], AppendString(nil, []byte(s), m.atomOK, opts); !bytes.Equal(arg, want) {
+				t.Fatalf("%s(%q) wrote %q; AppendString gives %q", m.name, s, arg, want)
+			}
+		}
 		if m.name == "Mailbox" && strings.EqualFold(s, "INBOX") {
 			want = "INBOX"
 			if form != "atom" {
@@ -976,6 +985,45 @@ func TestEncodeStringRoundTrip(t *testing.T) {
 		for _, o := range []EncoderOptions{{}, {UTF8: true}, {LiteralPlus: true}, {LiteralMinus: true, MaxQuoted: 2}, {MaxQuoted: -1}} {
 			encCheckString(t, s, &o)
 		}
+	}
+}
+
+// TestStringFormCases pins the exported policy on the cases package codec
+// relies on; TestEncodeStringRoundTrip and FuzzEncodeString check that the
+// Encoder follows it.
+func TestStringFormCases(t *testing.T) {
+	utf8Opts := &EncoderOptions{UTF8: true}
+	for _, tt := range []struct {
+		s       string
+		astring bool
+		opts    *EncoderOptions
+		want    Form
+		out     string
+	}{
+		{"INBOX", true, nil, FormAtom, "INBOX"},
+		{"INBOX", false, nil, FormQuoted, `"INBOX"`},
+		{"nil", true, nil, FormQuoted, `"nil"`},
+		{"", true, nil, FormQuoted, `""`},
+		{"a]b", true, nil, FormQuoted, `"a]b"`},
+		{`a"b\c`, false, nil, FormQuoted, `"a\"b\\c"`},
+		{"B\u00fcro", true, nil, FormLiteral, "{5}\r\nB\u00fcro"},
+		{"B\u00fcro", true, utf8Opts, FormQuoted, "\"B\u00fcro\""},
+		{"\xff", false, utf8Opts, FormLiteral, "{1}\r\n\xff"},
+		{"a\r\nb", false, nil, FormLiteral, "{4}\r\na\r\nb"},
+		{"a\x00b", false, nil, FormLiteral, "{3}\r\na\x00b"},
+		{"abc", false, &EncoderOptions{MaxQuoted: -1, LiteralPlus: true}, FormLiteral, "{3+}\r\nabc"},
+		{strings.Repeat("x", DefaultMaxQuoted), true, nil, FormAtom, strings.Repeat("x", DefaultMaxQuoted)},
+		{strings.Repeat("x", DefaultMaxQuoted+1), true, nil, FormLiteral, "{1025}\r\n" + strings.Repeat("x", DefaultMaxQuoted+1)},
+	} {
+		if got := StringForm(tt.s, tt.astring, tt.opts); got != tt.want {
+			t.Errorf("StringForm(%q, %v, %+v) = %v; want %v", tt.s, tt.astring, tt.opts, got, tt.want)
+		}
+		if got := string(AppendString([]byte("x "), tt.s, tt.astring, tt.opts)); got != "x "+tt.out {
+			t.Errorf("AppendString(%q, %v, %+v) = %q; want %q", tt.s, tt.astring, tt.opts, got, "x "+tt.out)
+		}
+	}
+	if s := Form(0).String() + FormAtom.String() + FormQuoted.String() + FormLiteral.String(); s != "?atomquotedliteral" {
+		t.Errorf("Form names: %q", s)
 	}
 }
 
