@@ -37,9 +37,9 @@ type Decoder struct {
 
 	msg  msgArena    // envelopes and body structures, reused
 	fw   *flyweights // one reusable value per response type (Unshare replaces it)
-	skip bool   // the rest of an abandoned response must be skipped first
-	name string // the name of the response being decoded, for errors
-	tag  []byte // the tag of the response being decoded, for errors
+	skip bool        // the rest of an abandoned response must be skipped first
+	name string      // the name of the response being decoded, for errors
+	tag  []byte      // the tag of the response being decoded, for errors
 }
 
 // NewDecoder returns a decoder reading from t. It does no I/O.

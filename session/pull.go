@@ -54,12 +54,12 @@ type puller struct {
 
 	// The context of the last Next, watched so that its end wakes the
 	// caller: one registration for a loop of calls with the same ctx.
-	ctx  context.Context
-	stop func() bool
-	parked  bool   // the reader waits for the caller to be done with an item
-	held    bool   // the caller holds the item the reader is parked for
-	closed  bool   // Wait was called: items are dropped
-	ended   bool   // the command is over: Next returns io.EOF once the queue is empty
+	ctx    context.Context
+	stop   func() bool
+	parked bool // the reader waits for the caller to be done with an item
+	held   bool // the caller holds the item the reader is parked for
+	closed bool // Wait was called: items are dropped
+	ended  bool // the command is over: Next returns io.EOF once the queue is empty
 }
 
 // pullBody is the Body of a section item: the literal while the reader
