@@ -33,7 +33,7 @@ var rules = []rule{
 	{pkg: "internal/corpus"},
 	{pkg: "internal/hostile", allowed: []string{"transport"}},
 	{pkg: "internal/testserver"},
-	{pkg: "internal/transcript", allowed: []string{"transport"}, testing: true},
+	{pkg: "internal/transcript", allowed: []string{"transport", "session"}},
 }
 
 // pkgInfo is what the checker needs to know of a package: its non-test
