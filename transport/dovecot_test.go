@@ -77,9 +77,6 @@ func (c *imapClient) logout(tag string) {
 
 // TestDovecot runs the transports against a real Dovecot.
 func TestDovecot(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a real Dovecot")
-	}
 	checkGoroutines(t)
 	s := testserver.StartT(t, nil)
 	ctx := context.Background()
