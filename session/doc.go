@@ -1,10 +1,10 @@
 // Package session runs one IMAP4rev1/IMAP4rev2 connection (RFC 3501,
 // RFC 9051): it writes tagged commands, reads every response, matches
 // responses to the commands that asked for them and enforces the state
-// table. It is the layer between the typed responses of package codec and
-// the command helpers of package commands, and it covers what Python's
-// imaplib.IMAP4 object does, plus pipelining, streaming, cancellation and
-// concurrency.
+// table. It is the layer above the typed responses of package codec and
+// below a package of command helpers (commands, not written yet), and it
+// covers what Python's imaplib.IMAP4 object does, plus pipelining,
+// streaming, cancellation and concurrency.
 //
 // # Opening
 //

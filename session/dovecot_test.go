@@ -1752,8 +1752,8 @@ func TestDovecotResponsesSkipsCommandData(t *testing.T) {
 
 // ---- bugs in package session ----
 //
-// Each test below fails because of a bug in session.go or trace.go; the
-// report that came with them has the proposed patches.
+// Each test below failed because of a bug in session.go or trace.go. The
+// bugs are fixed; the tests stay as regression tests.
 
 // TestBugTraceShowsClientLiterals: Options.Trace says literals are
 // summarised as "<N bytes>" unless TraceLiterals is set (imaplib's debug
