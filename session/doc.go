@@ -10,7 +10,7 @@
 //
 // Open takes any net.Conn: plain TCP or implicit TLS from package transport
 // (Dial, DialTLS), a child process speaking IMAP on its standard input and
-// output (transport.Command, imaplib's IMAP4_stream), or one end of a
+// output (transport.Exec, imaplib's IMAP4_stream), or one end of a
 // transport.Pipe in tests. It reads the greeting: "* OK" gives state
 // NONAUTH, "* PREAUTH" gives AUTH, anything else ("* BYE") is an error. The
 // capabilities come from the greeting's CAPABILITY code or are asked for,
@@ -164,7 +164,7 @@
 //	imaplib                          session
 //	IMAP4(host, port)                transport.Dial, then Open
 //	IMAP4_SSL(host, ssl_context=)    transport.DialTLS, then Open
-//	IMAP4_stream(command)            transport.Command, then Open
+//	IMAP4_stream(command)            transport.Exec, then Open
 //	M.starttls(ssl_context)          s.StartTLS(ctx, cfg)
 //	M.login(user, password)          s.Run(ctx, &Command{Name: "LOGIN", ...})
 //	M.select(mbox, readonly=True)    Run EXAMINE (SELECT when read-write)

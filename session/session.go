@@ -29,7 +29,7 @@ import (
 // Options.
 type Options struct {
 	// Tokenizer sets the wire limits (line length, literal sizes, depth).
-	Tokenizer *wire.Options
+	Tokenizer *wire.TokenizerOptions
 	// Logger receives a debug-level record for every line sent and
 	// received (redacted) and for every command's start and end. Nil
 	// means no logging.
@@ -1638,7 +1638,7 @@ func (s *Session) sectionHandler(f *codec.Fetch, sec *codec.Section, r io.Reader
 	return nil
 }
 
-func wireMaxString(o *wire.Options) int {
+func wireMaxString(o *wire.TokenizerOptions) int {
 	if o != nil && o.MaxStringLiteral > 0 {
 		return o.MaxStringLiteral
 	}

@@ -161,7 +161,7 @@ func TestDovecot(t *testing.T) {
 
 	t.Run("command", func(t *testing.T) {
 		argv := s.StreamCommand(testserver.Alice)
-		conn, err := transport.Command(ctx, argv[0], argv[1:]...)
+		conn, err := transport.Exec(ctx, argv[0], argv[1:]...)
 		if err != nil {
 			t.Fatal(err)
 		}
