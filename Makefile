@@ -3,26 +3,45 @@ GO      ?= go
 PKGS    ?= ./...
 FUZZTIME ?= 10s
 
-.PHONY: all test demo bench fuzz deps check-fmt vet tidy-check
+.PHONY: all test demo bench fuzz deps modules check-fmt vet tidy-check
 
 all: test
 
 # deps installs the real IMAP servers the tests start (Debian/Ubuntu, as root).
 deps:
+	@echo "== checking the IMAP servers and tools the tests need (.ci/install-deps)"
 	@./.ci/install-deps
 
+# modules fetches the Go modules the build needs; with an empty module
+# cache this is the first silent minute, so it says so.
+modules:
+	@echo "== downloading Go modules (go mod download; quick once they are cached)"
+	@$(GO) mod download
+
 check-fmt:
+	@echo "== gofmt"
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-vet:
+vet: modules
+	@echo "== go vet (builds every package: a few minutes with an empty build cache)"
 	$(GO) vet $(PKGS)
 
-test: deps check-fmt vet
+# tidy-check fails when go.mod or go.sum differ from what 'go mod tidy' writes.
+tidy-check: modules
+	@echo "== go mod tidy -diff"
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run 'go mod tidy'"; exit 1; }
+
+test: deps modules check-fmt vet tidy-check
+	@echo "== building the tests with -race and running them; the tests start Dovecot and Cyrus (minutes with an empty build cache)"
 	$(GO) test -race -count=1 $(PKGS)
 
-demo: deps
-	$(GO) run ./cmd/imapkit demo
+demo: deps modules
+	@echo "== building imapkit (a minute with an empty build cache)"
+	@mkdir -p bin
+	$(GO) build -o bin/imapkit ./cmd/imapkit
+	@echo "== running the demo"
+	./bin/imapkit demo
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)

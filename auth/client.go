@@ -260,7 +260,7 @@ func (c *Client) AuthenticateBest(ctx context.Context, cred *Credentials) (strin
 
 // isLocal reports whether a is on this machine: a loopback IP, a Unix
 // socket, an in-memory pipe (transport.Pipe, net.Pipe) or a child process
-// (transport.Command).
+// (transport.Exec).
 func isLocal(a net.Addr) bool {
 	if a == nil {
 		return false

@@ -1,7 +1,6 @@
 package auth_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -14,69 +13,22 @@ import (
 	"time"
 
 	"github.com/imapkit/imapkit/auth"
+	"github.com/imapkit/imapkit/internal/transcript"
 	"github.com/imapkit/imapkit/session"
-	"github.com/imapkit/imapkit/transport"
 )
 
-// script plays the server from a transcript over an in-memory pipe (as
-// session's transcript tests do): "S: x" is written, "C: x" must be the
-// client's next line, byte for byte. After the last line, anything more
-// from the client is an error: that is how the tests check that nothing
-// was sent. The client end reports remote as its peer address.
-func script(t *testing.T, remote net.Addr, transcript string) (net.Conn, func() error) {
+// script plays the server from a transcript over an in-memory pipe with
+// internal/transcript (as session's transcript tests do). After the last
+// line, anything more from the client is an error: that is how the tests
+// check that nothing was sent. The client end reports remote as its peer
+// address.
+func script(t *testing.T, remote net.Addr, text string) (net.Conn, func() error) {
 	t.Helper()
-	client, server := transport.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		defer server.Close()
-		r := bufio.NewReader(server)
-		for i, line := range strings.Split(strings.TrimSpace(transcript), "\n") {
-			line = strings.TrimLeft(line, "\t")
-			switch {
-			case line == "" || strings.HasPrefix(line, "#"):
-			case strings.HasPrefix(line, "S: "):
-				if _, err := io.WriteString(server, line[3:]+"\r\n"); err != nil {
-					done <- fmt.Errorf("line %d: write: %v", i+1, err)
-					return
-				}
-			case strings.HasPrefix(line, "SLEEP "):
-				d, _ := time.ParseDuration(line[6:])
-				time.Sleep(d)
-			case strings.HasPrefix(line, "C:"):
-				want := strings.TrimPrefix(strings.TrimPrefix(line, "C:"), " ") + "\r\n"
-				server.SetReadDeadline(time.Now().Add(3 * time.Second))
-				got, err := r.ReadString('\n')
-				if err != nil {
-					done <- fmt.Errorf("line %d: want %q, read error %v", i+1, want, err)
-					return
-				}
-				if got != want {
-					done <- fmt.Errorf("line %d: client sent %q; want %q", i+1, got, want)
-					return
-				}
-			default:
-				done <- fmt.Errorf("line %d: bad script line %q", i+1, line)
-				return
-			}
-		}
-		server.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
-		if extra, err := r.ReadString('\n'); err == nil {
-			done <- fmt.Errorf("client sent %q after the end of the script", extra)
-			return
-		}
-		done <- nil
-	}()
+	client, wait := transcript.Start(t, text)
 	if remote != nil {
 		client = &addrConn{Conn: client, remote: remote}
 	}
-	return client, func() error {
-		select {
-		case err := <-done:
-			return err
-		case <-time.After(10 * time.Second):
-			return errors.New("script did not finish")
-		}
-	}
+	return client, wait
 }
 
 // addrConn reports another peer address, to stand for a remote server.
@@ -321,7 +273,7 @@ func TestTranscriptContextEndsMidExchange(t *testing.T) {
 		C: A1 AUTHENTICATE X-TEST
 		S: + `+b64("one")+`
 		C: `+b64("r1")+`
-		SLEEP 300ms
+		QUIET 300ms
 		S: + `+b64("two")+`
 		C: *
 		S: A1 BAD cancelled

@@ -30,7 +30,7 @@
 //		}
 //	}
 //
-// See ExampleDecoder. The tokenizer's wire.Options hold the limits (line
+// See ExampleDecoder. The tokenizer's wire.TokenizerOptions hold the limits (line
 // length, string literal size, nesting depth); DecoderOptions.SectionHandler
 // streams FETCH body sections instead of holding them.
 //

@@ -46,7 +46,7 @@ func TestNextOutOfStep(t *testing.T) {
 func TestNextNestedDeep(t *testing.T) {
 	deep := strings.Repeat("(", 100000) + strings.Repeat(")", 100000)
 	in := "* 1 FETCH (BODYSTRUCTURE " + deep + ")\r\n* 2 EXISTS\r\n"
-	d := codec.NewDecoder(wire.NewTokenizer(strings.NewReader(in), &wire.Options{MaxLineLength: 1 << 20}), nil)
+	d := codec.NewDecoder(wire.NewTokenizer(strings.NewReader(in), &wire.TokenizerOptions{MaxLineLength: 1 << 20}), nil)
 	if _, err := d.Next(); !errors.Is(err, wire.ErrTooDeep) {
 		t.Fatalf("Next: %v; want ErrTooDeep", err)
 	}

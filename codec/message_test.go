@@ -49,7 +49,7 @@ func msgAddr(name, mailbox, host string) Address {
 }
 
 // msgNewDecoder returns a decoder over line and CRLF, its arena reset.
-func msgNewDecoder(line string, opts *wire.Options) *Decoder {
+func msgNewDecoder(line string, opts *wire.TokenizerOptions) *Decoder {
 	d := NewDecoder(wire.NewTokenizer(strings.NewReader(line+"\r\n"), opts), nil)
 	d.msg.reset()
 	return d
@@ -445,11 +445,11 @@ func TestBodyStructureErrors(t *testing.T) {
 
 func TestBodyStructureDepthOption(t *testing.T) {
 	line := `(((("text" "plain" NIL NIL NIL "7bit" 1 1) "a") "b") "c")`
-	d := msgNewDecoder(line, &wire.Options{MaxDepth: 3})
+	d := msgNewDecoder(line, &wire.TokenizerOptions{MaxDepth: 3})
 	if _, err := d.readBodyStructure(true); !errors.Is(err, wire.ErrTooDeep) {
 		t.Fatalf("MaxDepth 3: got %v, want ErrTooDeep", err)
 	}
-	d = msgNewDecoder(line, &wire.Options{MaxDepth: 4})
+	d = msgNewDecoder(line, &wire.TokenizerOptions{MaxDepth: 4})
 	if _, err := d.readBodyStructure(true); err != nil {
 		t.Fatalf("MaxDepth 4: %v", err)
 	}

@@ -12,7 +12,7 @@ import (
 )
 
 // fuzzOpts are the small limits the fuzzers decode with.
-var fuzzOpts = wire.Options{
+var fuzzOpts = wire.TokenizerOptions{
 	MaxLineLength:    64 << 10,
 	MaxStringLiteral: 16 << 10,
 	MaxDepth:         32,
@@ -23,7 +23,7 @@ var fuzzOpts = wire.Options{
 // larger than fuzzOpts: the canonical form may be longer than the input
 // (atoms become quoted strings, long quoted strings literals, fields a
 // server left out are written as NIL).
-var reencodeOpts = wire.Options{
+var reencodeOpts = wire.TokenizerOptions{
 	MaxLineLength:    64 << 20,
 	MaxStringLiteral: 1 << 20,
 	MaxDepth:         64,

@@ -1,16 +1,16 @@
 // Package session runs one IMAP4rev1/IMAP4rev2 connection (RFC 3501,
 // RFC 9051): it writes tagged commands, reads every response, matches
 // responses to the commands that asked for them and enforces the state
-// table. It is the layer between the typed responses of package codec and
-// the command helpers of package commands, and it covers what Python's
-// imaplib.IMAP4 object does, plus pipelining, streaming, cancellation and
-// concurrency.
+// table. It is the layer above the typed responses of package codec and
+// below a package of command helpers (commands, not written yet), and it
+// covers what Python's imaplib.IMAP4 object does, plus pipelining,
+// streaming, cancellation and concurrency.
 //
 // # Opening
 //
 // Open takes any net.Conn: plain TCP or implicit TLS from package transport
 // (Dial, DialTLS), a child process speaking IMAP on its standard input and
-// output (transport.Command, imaplib's IMAP4_stream), or one end of a
+// output (transport.Exec, imaplib's IMAP4_stream), or one end of a
 // transport.Pipe in tests. It reads the greeting: "* OK" gives state
 // NONAUTH, "* PREAUTH" gives AUTH, anything else ("* BYE") is an error. The
 // capabilities come from the greeting's CAPABILITY code or are asked for,
@@ -164,7 +164,7 @@
 //	imaplib                          session
 //	IMAP4(host, port)                transport.Dial, then Open
 //	IMAP4_SSL(host, ssl_context=)    transport.DialTLS, then Open
-//	IMAP4_stream(command)            transport.Command, then Open
+//	IMAP4_stream(command)            transport.Exec, then Open
 //	M.starttls(ssl_context)          s.StartTLS(ctx, cfg)
 //	M.login(user, password)          s.Run(ctx, &Command{Name: "LOGIN", ...})
 //	M.select(mbox, readonly=True)    Run EXAMINE (SELECT when read-write)

@@ -549,7 +549,7 @@ func TestDovecotPreauthStream(t *testing.T) {
 	srv := dvServer(t)
 	ctx := dvCtx(t)
 	argv := srv.StreamCommand(testserver.Alice)
-	conn, err := transport.Command(ctx, argv[0], argv[1:]...)
+	conn, err := transport.Exec(ctx, argv[0], argv[1:]...)
 	if err != nil {
 		t.Fatalf("Command: %v", err)
 	}
@@ -992,7 +992,7 @@ func TestDovecotConcurrentCommands(t *testing.T) {
 
 func TestDovecotFetchSections(t *testing.T) {
 	// A string limit far below the message size: only streaming works.
-	s := dvDialUser(t, testserver.Alice, &session.Options{Tokenizer: &wire.Options{MaxStringLiteral: 8 << 10}})
+	s := dvDialUser(t, testserver.Alice, &session.Options{Tokenizer: &wire.TokenizerOptions{MaxStringLiteral: 8 << 10}})
 	dvRun(t, s, dvMailboxCmd("EXAMINE", "INBOX"))
 	const big = 5 // SampleMessage(4): about 100 KB
 	want := testserver.SampleMessage(big - 1)
@@ -1725,7 +1725,7 @@ func TestDovecotReadOnlyErrorMailbox(t *testing.T) {
 // without a Sections handler makes that FETCH response undecodable; the
 // command must not succeed as if the message did not exist (it used to).
 func TestDovecotOversizedBodyNotSilent(t *testing.T) {
-	s := dvDialUser(t, testserver.Alice, &session.Options{Tokenizer: &wire.Options{MaxStringLiteral: 8 << 10}})
+	s := dvDialUser(t, testserver.Alice, &session.Options{Tokenizer: &wire.TokenizerOptions{MaxStringLiteral: 8 << 10}})
 	dvRun(t, s, dvMailboxCmd("EXAMINE", "INBOX"))
 	r, err := s.Run(dvCtx(t), &session.Command{Name: "UID FETCH", Args: dvRaw("4:6 (UID BODY.PEEK[])")})
 	if err == nil && len(r.Data) != 3 {
@@ -1752,8 +1752,8 @@ func TestDovecotResponsesSkipsCommandData(t *testing.T) {
 
 // ---- bugs in package session ----
 //
-// Each test below fails because of a bug in session.go or trace.go; the
-// report that came with them has the proposed patches.
+// Each test below failed because of a bug in session.go or trace.go. The
+// bugs are fixed; the tests stay as regression tests.
 
 // TestBugTraceShowsClientLiterals: Options.Trace says literals are
 // summarised as "<N bytes>" unless TraceLiterals is set (imaplib's debug

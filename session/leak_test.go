@@ -148,7 +148,7 @@ func TestLeakStream(t *testing.T) {
 	srv := dvServer(t)
 	check := lkCheck(t)
 	argv := srv.StreamCommand(testserver.Alice)
-	conn, err := transport.Command(dvCtx(t), argv[0], argv[1:]...)
+	conn, err := transport.Exec(dvCtx(t), argv[0], argv[1:]...)
 	if err != nil {
 		t.Fatal(err)
 	}

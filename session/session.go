@@ -29,7 +29,7 @@ import (
 // Options.
 type Options struct {
 	// Tokenizer sets the wire limits (line length, literal sizes, depth).
-	Tokenizer *wire.Options
+	Tokenizer *wire.TokenizerOptions
 	// Logger receives a debug-level record for every line sent and
 	// received (redacted) and for every command's start and end. Nil
 	// means no logging.
@@ -797,7 +797,7 @@ var errCommandDone = errors.New("session: command ended before its literal was s
 // facts of the Command, or else what its encoded arguments say (raw
 // commands): the message set of a FETCH or STORE, the mailbox of a SELECT,
 // EXAMINE or STATUS, whether quoted, an atom or a literal.
-func (p *Pending) noteTarget(wc *wire.Command) {
+func (p *Pending) noteTarget(wc *wire.Encoded) {
 	switch p.info.target {
 	case TargetMessages:
 		if p.cmd.Messages != nil {
@@ -1744,7 +1744,7 @@ func (s *Session) sectionHandler(f *codec.Fetch, sec *codec.Section, r io.Reader
 	return nil
 }
 
-func wireMaxString(o *wire.Options) int {
+func wireMaxString(o *wire.TokenizerOptions) int {
 	if o != nil && o.MaxStringLiteral > 0 {
 		return o.MaxStringLiteral
 	}

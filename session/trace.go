@@ -138,7 +138,7 @@ func literalSuffix(b []byte) (int64, bool) {
 }
 
 // client traces an encoded command, redacted.
-func (t *tracer) client(c *wire.Command) {
+func (t *tracer) client(c *wire.Encoded) {
 	if t.w == nil && t.log == nil && len(t.ring) == 0 {
 		return
 	}

@@ -49,7 +49,7 @@ type CommandConn struct {
 	closing  chan struct{} // closed when Close has finished
 }
 
-// Command starts the program name with the given arguments and returns a
+// Exec starts the program name with the given arguments and returns a
 // connection to its standard input and output, like Python imaplib's
 // IMAP4_stream. Typical commands are "doveadm exec imap -u alice" (a
 // pre-authenticated local session) or "ssh host imapd".
@@ -66,7 +66,7 @@ type CommandConn struct {
 //
 // When the child exits, reads return [io.EOF] once its output is drained;
 // [CommandConn.Done] and [CommandConn.ExitErr] report the exit.
-func Command(ctx context.Context, name string, args ...string) (*CommandConn, error) {
+func Exec(ctx context.Context, name string, args ...string) (*CommandConn, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("transport: command %s: %w", name, err)
 	}

@@ -41,7 +41,7 @@ func assertReaped(t *testing.T, pid int) {
 func TestCommandEcho(t *testing.T) {
 	needProgram(t, "cat")
 	checkGoroutines(t)
-	c, err := transport.Command(context.Background(), "cat")
+	c, err := transport.Exec(context.Background(), "cat")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestCommandEcho(t *testing.T) {
 func TestCommandReadDeadline(t *testing.T) {
 	needProgram(t, "cat")
 	checkGoroutines(t)
-	c, err := transport.Command(context.Background(), "cat")
+	c, err := transport.Exec(context.Background(), "cat")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func TestCommandReadDeadline(t *testing.T) {
 func TestCommandKill(t *testing.T) {
 	needProgram(t, "sh", "sleep")
 	checkGoroutines(t)
-	c, err := transport.Command(context.Background(), "sh", "-c", `trap "" TERM; sleep 60; echo done`)
+	c, err := transport.Exec(context.Background(), "sh", "-c", `trap "" TERM; sleep 60; echo done`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +202,7 @@ func liveGroupMembers(pgid int) []string {
 func TestCommandStderrAndExit(t *testing.T) {
 	needProgram(t, "sh")
 	checkGoroutines(t)
-	c, err := transport.Command(context.Background(), "sh", "-c", "echo oops >&2; exit 3")
+	c, err := transport.Exec(context.Background(), "sh", "-c", "echo oops >&2; exit 3")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +239,7 @@ func TestCommandStderrBounded(t *testing.T) {
 	checkGoroutines(t)
 	// 10000 bytes of noise, then a marker, on standard error.
 	script := `i=0; while [ $i -lt 100 ]; do printf '%099d\n' $i >&2; i=$((i+1)); done; echo END >&2`
-	c, err := transport.Command(context.Background(), "sh", "-c", script)
+	c, err := transport.Exec(context.Background(), "sh", "-c", script)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,18 +253,18 @@ func TestCommandStderrBounded(t *testing.T) {
 
 func TestCommandErrors(t *testing.T) {
 	checkGoroutines(t)
-	_, err := transport.Command(context.Background(), "/nonexistent/imapd")
+	_, err := transport.Exec(context.Background(), "/nonexistent/imapd")
 	hasPrefix(t, err)
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing program: %v does not wrap fs.ErrNotExist", err)
 	}
-	_, err = transport.Command(context.Background(), "no-such-imapd-program")
+	_, err = transport.Exec(context.Background(), "no-such-imapd-program")
 	if !errors.Is(err, exec.ErrNotFound) {
 		t.Errorf("missing program in PATH: %v does not wrap exec.ErrNotFound", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err = transport.Command(ctx, "cat")
+	_, err = transport.Exec(ctx, "cat")
 	hasPrefix(t, err)
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("canceled context: %v", err)

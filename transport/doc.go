@@ -13,7 +13,7 @@
 //   - [DialTLS]: implicit TLS (port 993 by default).
 //   - [StartTLS]: upgrade an established plain connection to TLS after the
 //     server's tagged OK to the STARTTLS command.
-//   - [Command]: talk to a child process over its stdin and stdout, like
+//   - [Exec]: talk to a child process over its stdin and stdout, like
 //     Python imaplib's IMAP4_stream (for example "doveadm exec imap" or
 //     "ssh host imapd").
 //   - [Pipe]: a buffered, in-memory connection pair for tests.

@@ -77,9 +77,6 @@ func (c *imapClient) logout(tag string) {
 
 // TestDovecot runs the transports against a real Dovecot.
 func TestDovecot(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a real Dovecot")
-	}
 	checkGoroutines(t)
 	s := testserver.StartT(t, nil)
 	ctx := context.Background()
@@ -164,7 +161,7 @@ func TestDovecot(t *testing.T) {
 
 	t.Run("command", func(t *testing.T) {
 		argv := s.StreamCommand(testserver.Alice)
-		conn, err := transport.Command(ctx, argv[0], argv[1:]...)
+		conn, err := transport.Exec(ctx, argv[0], argv[1:]...)
 		if err != nil {
 			t.Fatal(err)
 		}

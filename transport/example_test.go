@@ -96,11 +96,11 @@ func ExampleStartTLS() {
 	// ... continue the session over tc, starting with CAPABILITY.
 }
 
-// Command runs a local IMAP server process, pre-authenticated, and talks
+// Exec runs a local IMAP server process, pre-authenticated, and talks
 // to it over its standard input and output.
-func ExampleCommand() {
+func ExampleExec() {
 	ctx := context.Background()
-	conn, err := transport.Command(ctx, "doveadm", "exec", "imap", "-u", "alice")
+	conn, err := transport.Exec(ctx, "doveadm", "exec", "imap", "-u", "alice")
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -26,9 +26,9 @@
 //
 // # Limits
 //
-// Options holds every limit with its default: MaxLineLength (1 MiB, like
-// imaplib's 1,000,000), MaxStringLiteral (64 KiB), MaxDepth (100) and
-// MaxLiteral (1 GiB). Exceeding one gives a *LimitError wrapping
+// TokenizerOptions holds every limit with its default: MaxLineLength
+// (1 MiB, like imaplib's 1,000,000), MaxStringLiteral (64 KiB), MaxDepth
+// (100) and MaxLiteral (1 GiB). Exceeding one gives a *LimitError wrapping
 // ErrLineTooLong, ErrStringTooLarge, ErrTooDeep or ErrLiteralTooLarge.
 // Malformed input gives a *SyntaxError with the stream offset, what was
 // expected and what was found. After either, SkipLine gets back in step with
@@ -49,6 +49,6 @@
 // names in any case (NIL, nil); runs of spaces where one belongs (SP); spaces
 // before the end of a line (CRLF); '[' and ']' inside flags (Flag: Gmail's
 // $Label[test]) and astrings; bytes with the high bit set in quoted strings
-// and astrings. With Options.LenientLineEnds it also accepts a bare LF as a
-// line end.
+// and astrings. With TokenizerOptions.LenientLineEnds it also accepts a
+// bare LF as a line end.
 package wire

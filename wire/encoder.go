@@ -72,7 +72,7 @@ var (
 	// ErrInvalidLiteral means LiteralReader was given a negative size, or a
 	// nil reader with a positive size.
 	ErrInvalidLiteral = errors.New("wire: invalid literal")
-	// ErrNoWait means Command.WriteTo reached a part that must wait for a
+	// ErrNoWait means Encoded.WriteTo reached a part that must wait for a
 	// continuation request but was given a nil wait function.
 	ErrNoWait = errors.New("wire: synchronizing literal needs a wait function")
 )
@@ -110,10 +110,10 @@ func (e *EncodeError) Error() string {
 // Unwrap returns the sentinel.
 func (e *EncodeError) Unwrap() error { return e.Err }
 
-// Part is a piece of a Command that can be sent without waiting for the
-// server. A command is split after each synchronizing literal header {n}\r\n:
-// the next part has WaitContinuation set and may only be sent once the server
-// has answered with a "+" continuation request.
+// Part is a piece of an Encoded command that can be sent without waiting
+// for the server. A command is split after each synchronizing literal
+// header {n}\r\n: the next part has WaitContinuation set and may only be
+// sent once the server has answered with a "+" continuation request.
 type Part struct {
 	// WaitContinuation: the previous part ended with a synchronizing literal
 	// header; wait for the server's "+ ..." before sending this part.
@@ -131,10 +131,10 @@ type Part struct {
 	off int // offset of Data in the encoder's buffer, for redaction
 }
 
-// Command is one encoded command line, split at synchronizing literals. A
-// Command returned by Encoder.End belongs to the Encoder and is valid until
+// Encoded is one encoded command line, split at synchronizing literals. An
+// Encoded returned by Encoder.End belongs to the Encoder and is valid until
 // the next call to Begin.
-type Command struct {
+type Encoded struct {
 	// Tag is the tag given to Begin.
 	Tag string
 	// Parts are sent in order; see Part.
@@ -151,7 +151,7 @@ type Command struct {
 // the server sends back, so that a server echoing a password cannot put it
 // in an error or a trace. The slice is valid until the encoder's next
 // Begin.
-func (c *Command) Secrets() []string { return c.rawSecrets }
+func (c *Encoded) Secrets() []string { return c.rawSecrets }
 
 // encSpan is a half-open range [start, end) of the encoder's buffer.
 type encSpan struct{ start, end int }
@@ -168,7 +168,7 @@ type encSpan struct{ start, end int }
 // ErrNoWait. If copying a streamed Body fails or yields fewer than BodySize
 // bytes, the server is left in the middle of a literal and the connection
 // must be closed; the error wraps io.ErrUnexpectedEOF for a short body.
-func (c *Command) WriteTo(w io.Writer, wait func() error) (int64, error) {
+func (c *Encoded) WriteTo(w io.Writer, wait func() error) (int64, error) {
 	var n int64
 	for i := range c.Parts {
 		p := &c.Parts[i]
@@ -217,7 +217,7 @@ func (c *Command) WriteTo(w io.Writer, wait func() error) (int64, error) {
 // PasswordBytes and whatever was written inside Secret), including a literal's
 // header and data, is replaced by "***", and each streamed literal body is
 // summarised as "<N bytes>". It does not read the bodies.
-func (c *Command) AppendRedacted(dst []byte) []byte {
+func (c *Encoded) AppendRedacted(dst []byte) []byte {
 	for i := range c.Parts {
 		p := &c.Parts[i]
 		data, base, j := p.Data, p.off, 0
@@ -243,9 +243,9 @@ func (c *Command) AppendRedacted(dst []byte) []byte {
 	return dst
 }
 
-// String returns AppendRedacted as a string, so that printing a Command with
+// String returns AppendRedacted as a string, so that printing an Encoded with
 // the fmt package never shows a password.
-func (c *Command) String() string {
+func (c *Encoded) String() string {
 	return string(c.AppendRedacted(nil))
 }
 
@@ -275,9 +275,9 @@ type Encoder struct {
 	parts   []Part
 	secrets []encSpan
 	// rawSecrets holds the values of the secret arguments, for
-	// Command.Secrets.
+	// Encoded.Secrets.
 	rawSecrets []string
-	cmd        Command
+	cmd        Encoded
 	err        error
 	tag        string
 	begun      bool
@@ -310,7 +310,7 @@ func (e *Encoder) SetOptions(opts *EncoderOptions) {
 func (e *Encoder) Options() EncoderOptions { return e.opts }
 
 // Begin starts a new command: it resets the buffer (keeping its capacity),
-// invalidates the Command returned by the previous End, clears any error, and
+// invalidates the Encoded returned by the previous End, clears any error, and
 // writes the tag. The tag must be a non-empty string of atom characters
 // without '+' (RFC 3501 "tag"); otherwise End reports ErrInvalidTag.
 func (e *Encoder) Begin(tag string) *Encoder {
@@ -319,7 +319,7 @@ func (e *Encoder) Begin(tag string) *Encoder {
 	e.buf = e.buf[:0]
 	e.secrets = e.secrets[:0]
 	e.rawSecrets = e.rawSecrets[:0]
-	e.cmd = Command{}
+	e.cmd = Encoded{}
 	e.err = nil
 	e.tag = tag
 	e.begun = true
@@ -342,9 +342,9 @@ func (e *Encoder) Begin(tag string) *Encoder {
 
 // End appends the final CRLF and returns the command, or the first error any
 // method met since Begin (an *EncodeError), including ErrUnbalancedList when
-// a '(' is still open. The Command belongs to the Encoder and is valid until
+// a '(' is still open. The Encoded belongs to the Encoder and is valid until
 // the next call to Begin. After End, Begin must be called again.
-func (e *Encoder) End() (*Command, error) {
+func (e *Encoder) End() (*Encoded, error) {
 	if e.err == nil {
 		if !e.begun {
 			e.fail("End", -1, ErrNotBegun)
@@ -364,7 +364,7 @@ func (e *Encoder) End() (*Command, error) {
 		}
 		e.parts[i].Data = e.buf[e.parts[i].off:end:end]
 	}
-	e.cmd = Command{Tag: e.tag, Parts: e.parts, secrets: e.secrets, rawSecrets: e.rawSecrets}
+	e.cmd = Encoded{Tag: e.tag, Parts: e.parts, secrets: e.secrets, rawSecrets: e.rawSecrets}
 	return &e.cmd, nil
 }
 
@@ -486,7 +486,7 @@ func (e *Encoder) Mailbox(name string) *Encoder {
 }
 
 // Password writes s as a quoted string or a literal, never as an atom (like
-// Python's imaplib for LOGIN), and marks it secret: Command.AppendRedacted
+// Python's imaplib for LOGIN), and marks it secret: Encoded.AppendRedacted
 // shows it as "***". A NUL byte is an error, ErrNUL.
 func (e *Encoder) Password(s string) *Encoder {
 	return encString(e, "Password", s, false, true)
@@ -499,7 +499,7 @@ func (e *Encoder) PasswordBytes(b []byte) *Encoder {
 }
 
 // Secret calls f and marks everything f writes as secret, so that
-// Command.AppendRedacted replaces it by "***" (for example a SASL initial
+// Encoded.AppendRedacted replaces it by "***" (for example a SASL initial
 // response in AUTHENTICATE). Nested secrets are part of the outer one.
 func (e *Encoder) Secret(f func(e *Encoder)) *Encoder {
 	start := len(e.buf)
@@ -551,8 +551,8 @@ func (e *Encoder) Literal8(b []byte) *Encoder {
 
 // LiteralReader writes the header of a literal of size bytes, {n} (or literal8
 // ~{n} when binary is true, which may hold NUL), whose body is streamed: the
-// Encoder does not read r but hands it to the Command (Part.Body), and
-// Command.WriteTo copies exactly size bytes from it. The rest of the command
+// Encoder does not read r but hands it to the Encoded (Part.Body), and
+// Encoded.WriteTo copies exactly size bytes from it. The rest of the command
 // goes into a new Part. A size of 0 sends an empty literal and never touches
 // r. A negative size, or a nil r with a positive size, is ErrInvalidLiteral.
 func (e *Encoder) LiteralReader(size int64, r io.Reader, binary bool) *Encoder {

@@ -17,7 +17,7 @@ import (
 // encRender shows a command the way tests compare it: each part's data, with
 // "<+>" where WriteTo waits for a continuation, and streamed bodies read
 // into place.
-func encRender(t testing.TB, cmd *Command) string {
+func encRender(t testing.TB, cmd *Encoded) string {
 	t.Helper()
 	var b bytes.Buffer
 	for _, p := range cmd.Parts {
@@ -563,7 +563,7 @@ func TestEncodeWriteToErrors(t *testing.T) {
 	}
 
 	// A hand-built command with a body size but no body.
-	c := &Command{Tag: "X", Parts: []Part{{Data: []byte("X {1+}\r\n"), BodySize: 1}}}
+	c := &Encoded{Tag: "X", Parts: []Part{{Data: []byte("X {1+}\r\n"), BodySize: 1}}}
 	if _, err := c.WriteTo(io.Discard, nil); !errors.Is(err, ErrInvalidLiteral) {
 		t.Errorf("WriteTo(nil Body) = %v; want ErrInvalidLiteral", err)
 	}
@@ -690,7 +690,7 @@ func TestEncodeAllocs(t *testing.T) {
 // may appear only in the final CRLF, in the CRLF that ends a literal header,
 // and inside literal data. It also checks that every synchronizing header
 // ends a part and that the next part waits, and that nothing else waits.
-func encFraming(t testing.TB, cmd *Command) {
+func encFraming(t testing.TB, cmd *Encoded) {
 	t.Helper()
 	var s []byte
 	waitAt := map[int]bool{}

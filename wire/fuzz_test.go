@@ -15,7 +15,7 @@ import (
 // small limits so that the fuzzer reaches them. It stops at the first
 // error, after a bounded number of tokens.
 func tokenizeAll(r io.Reader) ([]string, error) {
-	tk := wire.NewTokenizer(r, &wire.Options{MaxLineLength: 4096, MaxStringLiteral: 1024, MaxDepth: 16, MaxLiteral: 1 << 20, BufferSize: 64})
+	tk := wire.NewTokenizer(r, &wire.TokenizerOptions{MaxLineLength: 4096, MaxStringLiteral: 1024, MaxDepth: 16, MaxLiteral: 1 << 20, BufferSize: 64})
 	var out []string
 	for i := 0; i < 100000; i++ {
 		var tok wire.Token
@@ -86,7 +86,7 @@ func FuzzTokenizer(f *testing.F) {
 			t.Fatalf("errors differ: %v vs %v", errWhole, errSlow)
 		}
 		// AppendLine gives the same tokens as Next.
-		opts := &wire.Options{MaxLineLength: 4096, MaxStringLiteral: 1024, MaxDepth: 16, MaxLiteral: 1 << 20, BufferSize: 64}
+		opts := &wire.TokenizerOptions{MaxLineLength: 4096, MaxStringLiteral: 1024, MaxDepth: 16, MaxLiteral: 1 << 20, BufferSize: 64}
 		next, errNext := dump(wire.NewTokenizer(bytes.NewReader(in), opts))
 		lines, errLines := dumpLines(wire.NewTokenizer(bytes.NewReader(in), opts))
 		if len(next) != len(lines) || (errNext == nil) != (errLines == nil) {
@@ -124,7 +124,7 @@ func FuzzEncodeTokenize(f *testing.F) {
 		if _, err := cmd.WriteTo(&buf, func() error { return nil }); err != nil {
 			t.Fatal(err)
 		}
-		tk := wire.NewTokenizer(&buf, &wire.Options{MaxStringLiteral: 1 << 20})
+		tk := wire.NewTokenizer(&buf, &wire.TokenizerOptions{MaxStringLiteral: 1 << 20})
 		if a, _ := tk.Atom(); string(a) != "A1" {
 			t.Fatalf("tag %q", a)
 		}

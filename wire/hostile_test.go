@@ -230,7 +230,7 @@ func (r *repeater) Read(p []byte) (int, error) {
 // tokenizer reads on; Unshare refuses while a literal is open.
 func TestUnshare(t *testing.T) {
 	in := "* 1 EXISTS\r\n* 2 EXISTS\r\n" + strings.Repeat("* 3 RECENT\r\n", 10000)
-	tk := wire.NewTokenizer(strings.NewReader(in), &wire.Options{BufferSize: 64})
+	tk := wire.NewTokenizer(strings.NewReader(in), &wire.TokenizerOptions{BufferSize: 64})
 	tk.Expect('*')
 	tk.SP()
 	tk.Number()

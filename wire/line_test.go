@@ -79,7 +79,7 @@ func TestAppendLineMatchesNext(t *testing.T) {
 	}
 	for name, mk := range readers {
 		for _, max := range []int{0, 4} { // 4: the literals are streamed
-			tk := wire.NewTokenizer(mk(), &wire.Options{BufferSize: 32, MaxStringLiteral: max})
+			tk := wire.NewTokenizer(mk(), &wire.TokenizerOptions{BufferSize: 32, MaxStringLiteral: max})
 			got, err := dumpLines(tk)
 			if err != nil {
 				t.Fatalf("%s/%d: %v", name, max, err)

@@ -9,7 +9,8 @@ import (
 	"math/bits"
 )
 
-// Default limits. Each is used when the matching Options field is zero.
+// Default limits. Each is used when the matching TokenizerOptions field is
+// zero.
 const (
 	// DefaultMaxLineLength bounds the bytes one line keeps in memory: every
 	// byte outside literals plus the literals returned as bytes. imaplib uses
@@ -29,9 +30,10 @@ const (
 	DefaultBufferSize = 32 << 10
 )
 
-// Options configures a Tokenizer. A nil *Options is equivalent to a zero
-// Options; a zero field means its documented default.
-type Options struct {
+// TokenizerOptions configures a Tokenizer. A nil *TokenizerOptions is
+// equivalent to a zero TokenizerOptions; a zero field means its documented
+// default.
+type TokenizerOptions struct {
 	MaxLineLength    int   // default DefaultMaxLineLength
 	MaxStringLiteral int   // default DefaultMaxStringLiteral
 	MaxDepth         int   // default DefaultMaxDepth
@@ -103,8 +105,8 @@ const (
 )
 
 // NewTokenizer returns a tokenizer reading from r. It does no I/O.
-func NewTokenizer(r io.Reader, opts *Options) *Tokenizer {
-	var o Options
+func NewTokenizer(r io.Reader, opts *TokenizerOptions) *Tokenizer {
+	var o TokenizerOptions
 	if opts != nil {
 		o = *opts
 	}
@@ -569,7 +571,7 @@ func (t *Tokenizer) expected(i int, what string) error {
 
 // CRLF consumes the end of the line. Spaces before it are skipped (a
 // tolerance: Outlook and qq.com end some lines with a space). A bare LF is
-// accepted only with Options.LenientLineEnds. After CRLF returns, bytes
+// accepted only with TokenizerOptions.LenientLineEnds. After CRLF returns, bytes
 // borrowed from the line stay valid until the next line is read.
 func (t *Tokenizer) CRLF() error {
 	if err := t.begin(); err != nil {

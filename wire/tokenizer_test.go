@@ -123,7 +123,7 @@ func TestNextSample(t *testing.T) {
 	for name, mk := range readers {
 		for _, size := range []int{0, 16, 64} {
 			t.Run(fmt.Sprintf("%s/buf%d", name, size), func(t *testing.T) {
-				tk := wire.NewTokenizer(mk(), &wire.Options{BufferSize: size})
+				tk := wire.NewTokenizer(mk(), &wire.TokenizerOptions{BufferSize: size})
 				got, err := dump(tk)
 				if err != nil {
 					t.Fatalf("dump: %v (after %d tokens)", err, len(got))
@@ -254,7 +254,7 @@ func TestBorrowedBytesAreCapped(t *testing.T) {
 func TestBorrowedBytesSurviveGrowth(t *testing.T) {
 	long := strings.Repeat("x", 5000)
 	in := "first \"" + long + "\" {10}\r\n0123456789 last\r\nnext\r\n"
-	tk := wire.NewTokenizer(iotest.OneByteReader(strings.NewReader(in)), &wire.Options{BufferSize: 16})
+	tk := wire.NewTokenizer(iotest.OneByteReader(strings.NewReader(in)), &wire.TokenizerOptions{BufferSize: 16})
 	first, _ := tk.Atom()
 	tk.SP()
 	q, err := tk.String()
@@ -292,7 +292,7 @@ func TestLiteralStreamingAndDrain(t *testing.T) {
 			case "timeout":
 				r = &timeoutReader{r: r, n: 4, chunk: 1000}
 			}
-			tk := wire.NewTokenizer(r, &wire.Options{BufferSize: 1024})
+			tk := wire.NewTokenizer(r, &wire.TokenizerOptions{BufferSize: 1024})
 			skipTo := func(kind wire.Kind) wire.Token {
 				t.Helper()
 				for {
@@ -349,7 +349,7 @@ func TestLiteralStreamingAndDrain(t *testing.T) {
 // TestHugeAnnouncedLiteral: a peer that announces a huge literal and sends a
 // few bytes costs a few bytes.
 func TestHugeAnnouncedLiteral(t *testing.T) {
-	tk := wire.NewTokenizer(strings.NewReader("* 1 FETCH (BODY[] {999999999}\r\n0123456789"), &wire.Options{MaxLiteral: 1 << 40})
+	tk := wire.NewTokenizer(strings.NewReader("* 1 FETCH (BODY[] {999999999}\r\n0123456789"), &wire.TokenizerOptions{MaxLiteral: 1 << 40})
 	for {
 		tok, err := tk.Next()
 		if err != nil {
@@ -389,7 +389,7 @@ func TestHugeAnnouncedLiteral(t *testing.T) {
 func TestLimits(t *testing.T) {
 	t.Run("line", func(t *testing.T) {
 		in := "* OK " + strings.Repeat("x", 5000) + "\r\n* 1 EXISTS\r\n"
-		tk := wire.NewTokenizer(strings.NewReader(in), &wire.Options{MaxLineLength: 1000, BufferSize: 256})
+		tk := wire.NewTokenizer(strings.NewReader(in), &wire.TokenizerOptions{MaxLineLength: 1000, BufferSize: 256})
 		tk.Expect('*')
 		tk.SP()
 		tk.Atom()
@@ -415,7 +415,7 @@ func TestLimits(t *testing.T) {
 		// A line under the limit is skipped whole, and the stream stays
 		// in step.
 		in := "* OK " + strings.Repeat("x", 900) + "\r\n* 1 EXISTS\r\n"
-		tk := wire.NewTokenizer(strings.NewReader(in), &wire.Options{MaxLineLength: 1000, BufferSize: 256})
+		tk := wire.NewTokenizer(strings.NewReader(in), &wire.TokenizerOptions{MaxLineLength: 1000, BufferSize: 256})
 		tk.Expect('*')
 		if err := tk.SkipLine(); err != nil {
 			t.Fatalf("SkipLine() = %v", err)
@@ -425,13 +425,13 @@ func TestLimits(t *testing.T) {
 		}
 	})
 	t.Run("atomline", func(t *testing.T) {
-		tk := wire.NewTokenizer(strings.NewReader(strings.Repeat("x", 10000)), &wire.Options{MaxLineLength: 1000})
+		tk := wire.NewTokenizer(strings.NewReader(strings.Repeat("x", 10000)), &wire.TokenizerOptions{MaxLineLength: 1000})
 		if _, err := tk.Atom(); !errors.Is(err, wire.ErrLineTooLong) {
 			t.Fatalf("Atom() err = %v; want ErrLineTooLong", err)
 		}
 	})
 	t.Run("depth", func(t *testing.T) {
-		tk := wire.NewTokenizer(strings.NewReader(strings.Repeat("(", 200)+"\r\n"), &wire.Options{MaxDepth: 10})
+		tk := wire.NewTokenizer(strings.NewReader(strings.Repeat("(", 200)+"\r\n"), &wire.TokenizerOptions{MaxDepth: 10})
 		var err error
 		for i := 0; i < 20 && err == nil; i++ {
 			err = tk.Expect('(')
@@ -447,7 +447,7 @@ func TestLimits(t *testing.T) {
 	})
 	t.Run("string", func(t *testing.T) {
 		in := "{100}\r\n" + strings.Repeat("y", 100) + " z\r\n"
-		tk := wire.NewTokenizer(strings.NewReader(in), &wire.Options{MaxStringLiteral: 50})
+		tk := wire.NewTokenizer(strings.NewReader(in), &wire.TokenizerOptions{MaxStringLiteral: 50})
 		if _, err := tk.String(); !errors.Is(err, wire.ErrStringTooLarge) {
 			t.Fatalf("String() err = %v; want ErrStringTooLarge", err)
 		}
@@ -519,7 +519,7 @@ func TestLenientLineEnds(t *testing.T) {
 	if _, err := dump(wire.NewTokenizer(strings.NewReader(in), nil)); err == nil {
 		t.Fatal("bare LF accepted without LenientLineEnds")
 	}
-	got, err := dump(wire.NewTokenizer(strings.NewReader(in), &wire.Options{LenientLineEnds: true}))
+	got, err := dump(wire.NewTokenizer(strings.NewReader(in), &wire.TokenizerOptions{LenientLineEnds: true}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -531,7 +531,7 @@ func TestLenientLineEnds(t *testing.T) {
 
 func TestSkipLineWithLiterals(t *testing.T) {
 	in := "* 1 FETCH (BODY[] {5}\r\nab\r\nc X {3+}\r\n)\r\n ~{2}\r\n\r\n)\r\n* 2 EXISTS\r\n"
-	tk := wire.NewTokenizer(iotest.OneByteReader(strings.NewReader(in)), &wire.Options{BufferSize: 8})
+	tk := wire.NewTokenizer(iotest.OneByteReader(strings.NewReader(in)), &wire.TokenizerOptions{BufferSize: 8})
 	tk.Expect('*')
 	if err := tk.SkipLine(); err != nil {
 		t.Fatal(err)

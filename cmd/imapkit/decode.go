@@ -29,12 +29,15 @@ func runDecode(stdin io.Reader, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("decode", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	maxBody := fs.Int("max-body", defaultMaxBody, "keep at most `N` bytes of each body section in the output")
+	trace := fs.Bool("trace", false, "the input is a session trace (session.Options.Trace): decode its \"S: \" lines")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: imapkit decode [-max-body N] [FILE...]")
+		fmt.Fprintln(fs.Output(), "usage: imapkit decode [-max-body N] [-trace] [FILE...]")
 		fmt.Fprintln(fs.Output())
 		fmt.Fprintln(fs.Output(), "Decode raw IMAP server bytes (a capture) from the files, or from standard")
 		fmt.Fprintln(fs.Output(), "input when there are none or for \"-\", and print one JSON object per")
 		fmt.Fprintln(fs.Output(), "response: {\"offset\": N, \"type\": \"FETCH\", \"response\": {...}}.")
+		fmt.Fprintln(fs.Output(), "With -trace the input is a session's trace; \"line\" (the trace line)")
+		fmt.Fprintln(fs.Output(), "replaces \"offset\". See docs/decode.md.")
 		fmt.Fprintln(fs.Output(), "Exit status: 0 if every response decoded, 1 if one did not, 2 for bad usage.")
 		fmt.Fprintln(fs.Output())
 		fs.PrintDefaults()
@@ -66,11 +69,22 @@ func runDecode(stdin io.Reader, args []string, stdout, stderr io.Writer) int {
 			}
 			r = f
 		}
+		file := r
 		dec := &decodeRun{name: name, out: out, stderr: stderr, maxBody: *maxBody, withFile: len(files) > 1}
+		var ts *traceStream
+		if *trace {
+			ts = newTraceStream(r)
+			dec.lineOf = ts.lineOf
+			r = ts
+		}
 		if !dec.stream(r) {
 			status = 1
 		}
-		if c, ok := r.(io.Closer); ok && name != "-" {
+		if ts != nil && ts.bad > 0 {
+			fmt.Fprintf(stderr, "imapkit decode: %s: line %d: not a trace line (%d such lines skipped)\n", name, ts.firstBad, ts.bad)
+			status = 1
+		}
+		if c, ok := file.(io.Closer); ok && name != "-" {
 			c.Close()
 		}
 	}
@@ -88,6 +102,9 @@ type decodeRun struct {
 	stderr   io.Writer
 	maxBody  int
 	withFile bool // add "file" to each object (several inputs)
+	// lineOf, for a trace, gives the trace line of a stream offset:
+	// positions are reported as "line" instead of "offset".
+	lineOf func(off int64) int
 
 	bodies map[int]body // the streamed sections of the current response
 	buf    bytes.Buffer
@@ -119,20 +136,29 @@ func (dr *decodeRun) stream(r io.Reader) bool {
 				if name == "" {
 					name = "response"
 				}
-				fmt.Fprintf(dr.stderr, "imapkit decode: %s: offset %d: cannot decode %s: %v\n", dr.name, de.Offset, name, de.Err)
+				fmt.Fprintf(dr.stderr, "imapkit decode: %s: %s: cannot decode %s: %v\n", dr.name, dr.pos(de.Offset), name, de.Err)
 				continue
 			}
 			// The reader failed or the stream ended inside a response:
 			// nothing more can be read.
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				fmt.Fprintf(dr.stderr, "imapkit decode: %s: offset %d: the stream ends inside a response\n", dr.name, off)
+				fmt.Fprintf(dr.stderr, "imapkit decode: %s: %s: the stream ends inside a response\n", dr.name, dr.pos(off))
 			} else {
-				fmt.Fprintf(dr.stderr, "imapkit decode: %s: offset %d: %v\n", dr.name, off, err)
+				fmt.Fprintf(dr.stderr, "imapkit decode: %s: %s: %v\n", dr.name, dr.pos(off), err)
 			}
 			return false
 		}
 		dr.write(off, resp)
 	}
+}
+
+// pos names a stream position in reports: "offset N", or "line N" of a
+// trace.
+func (dr *decodeRun) pos(off int64) string {
+	if dr.lineOf != nil {
+		return "line " + strconv.Itoa(dr.lineOf(off))
+	}
+	return "offset " + strconv.FormatInt(off, 10)
 }
 
 // section is the SectionHandler: it keeps up to maxBody bytes of the body.
@@ -169,8 +195,13 @@ func (dr *decodeRun) write(off int64, r codec.Response) {
 		jsonString(w, dr.name)
 		w.WriteByte(',')
 	}
-	w.WriteString(`"offset":`)
-	w.WriteString(strconv.FormatInt(off, 10))
+	if dr.lineOf != nil {
+		w.WriteString(`"line":`)
+		w.WriteString(strconv.Itoa(dr.lineOf(off)))
+	} else {
+		w.WriteString(`"offset":`)
+		w.WriteString(strconv.FormatInt(off, 10))
+	}
 	w.WriteString(`,"type":`)
 	jsonString(w, responseType(r))
 	w.WriteString(`,"response":`)

@@ -27,7 +27,19 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	n := fs.Int("messages", 40, "sample messages to seed")
 	trace := fs.Bool("trace", false, "print the IMAP exchange (passwords redacted)")
 	keep := fs.Bool("keep", false, "keep the server's directory")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: imapkit demo [-messages N] [-trace] [-keep]")
+		fmt.Fprintln(fs.Output())
+		fmt.Fprintln(fs.Output(), "Start a throwaway Dovecot with sample mail in a temporary directory, drive")
+		fmt.Fprintln(fs.Output(), "it (STARTTLS, LOGIN, LIST, SELECT, SEARCH, FETCH, LOGOUT) and stop it.")
+		fmt.Fprintln(fs.Output(), "Exit status: 0 on success, 1 if the demo failed, 2 for bad usage.")
+		fmt.Fprintln(fs.Output())
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
 	if err := demo(stdout, *n, *trace, *keep); err != nil {

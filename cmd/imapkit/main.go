@@ -7,7 +7,7 @@
 //
 // The commands:
 //
-//	decode [FILE...]   decode raw server bytes into one JSON object per response
+//	decode [FILE...]   decode raw server bytes (or a session trace, -trace) into one JSON object per response
 //	demo               start a throwaway Dovecot with sample mail and drive it
 //
 // Run "imapkit help <command>" for a command's flags. See docs/decode.md for
@@ -32,7 +32,7 @@ type command struct {
 
 // commands is the table of subcommands: adding one is one line here.
 var commands = []command{
-	{"decode", "[-max-body N] [FILE...]", "decode raw server bytes into one JSON object per response", runDecode},
+	{"decode", "[-max-body N] [-trace] [FILE...]", "decode raw server bytes into one JSON object per response", runDecode},
 	{"demo", "[-messages N] [-trace] [-keep]", "start a throwaway Dovecot with sample mail and drive it", noInput(runDemo)},
 }
 

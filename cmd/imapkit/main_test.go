@@ -28,6 +28,9 @@ func TestUsage(t *testing.T) {
 		{args: []string{"frobnicate"}, code: 2, stderr: `unknown command "frobnicate"`, noStdout: true},
 		{args: []string{"help", "frobnicate"}, code: 2, stderr: `unknown command "frobnicate"`, noStdout: true},
 		{args: []string{"help", "decode"}, code: 0, stdout: "usage: imapkit decode", noErrs: true},
+		{args: []string{"help", "demo"}, code: 0, stdout: "usage: imapkit demo", noErrs: true},
+		{args: []string{"demo", "-h"}, code: 0, stderr: "-messages"},
+		{args: []string{"demo", "-nope"}, code: 2, stderr: "flag provided but not defined"},
 		{args: []string{"decode", "-h"}, code: 0, stderr: "-max-body"},
 		{args: []string{"decode", "-nope"}, code: 2, stderr: "flag provided but not defined"},
 		{args: []string{"decode", "-max-body", "-1"}, code: 2, stderr: "must not be negative"},
@@ -46,8 +49,8 @@ func TestUsage(t *testing.T) {
 	}
 }
 
-// TestCommandTable: every command has a name, a summary and shows in the
-// usage text.
+// TestCommandTable: every command has a name, a summary, shows in the
+// usage text, and "imapkit help NAME" prints its usage and exits 0.
 func TestCommandTable(t *testing.T) {
 	var out bytes.Buffer
 	usage(&out)
@@ -62,6 +65,9 @@ func TestCommandTable(t *testing.T) {
 		seen[c.name] = true
 		if !strings.Contains(out.String(), "  "+c.name+" ") {
 			t.Errorf("usage does not list %q:\n%s", c.name, out.String())
+		}
+		if code, stdout, stderr := runCLI(t, "", "help", c.name); code != 0 || !strings.Contains(stdout, "usage: imapkit "+c.name) || stderr != "" {
+			t.Errorf("imapkit help %s: exit %d, stdout %q, stderr %q; want 0 and its usage on stdout", c.name, code, stdout, stderr)
 		}
 	}
 }

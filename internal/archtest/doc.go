@@ -1,5 +1,12 @@
-// Package archtest holds the tests that keep the module's layers in order:
-// transport and wire import no other package of the module, codec only
-// wire, session only wire, codec and transport, auth nothing above session.
-// It has no code of its own.
+// Package archtest holds the tests that keep the module's layers in order.
+// The guard is default-deny: every package of the module must match a row
+// of the table in layers_test.go, and a row covers its sub-packages (a row
+// for "wire" governs "wire/sub" too). A row lists the module packages and
+// the modules outside the standard library that the row's non-test code may
+// import. In short: transport and wire import no other package of the
+// module; codec only wire; session wire, codec and transport; auth nothing
+// above session (plus go-sasl); commands nothing above auth; cmd/... any
+// library layer and internal/testserver; internal/... what its row says. No
+// package but the test kits may link the testing package, so the CLI binary
+// never does. The package has no code of its own.
 package archtest

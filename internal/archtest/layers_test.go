@@ -1,58 +1,185 @@
 package archtest
 
 import (
+	"fmt"
 	"os/exec"
-	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
 
 const mod = "github.com/imapkit/imapkit"
 
-// allowed lists, for each layer, the module's packages its non-test code
-// may depend on (directly or not), and whether it may use modules other
-// than the standard library.
-var layers = []struct {
-	pkg      string
-	allowed  []string
-	external []string // allowed module path prefixes outside the standard library
-}{
-	{"transport", nil, nil},
-	{"wire", nil, nil},
-	{"codec", []string{"wire"}, []string{"golang.org/x/text"}},
-	{"session", []string{"wire", "codec", "transport"}, []string{"golang.org/x/text"}},
-	{"auth", []string{"wire", "codec", "transport", "session"}, []string{"golang.org/x/text", "github.com/emersion/go-sasl"}},
+// rule is one row of the table: the packages at pkg and under it.
+type rule struct {
+	pkg      string   // module-relative path; the row covers pkg and pkg/...
+	allowed  []string // module packages (and their sub-packages) the code may import
+	external []string // module paths outside the standard library it may import
+	testing  bool     // it may link the testing package (test kits only)
+}
+
+// rules is the table. A package of the module that no row covers is a
+// failure: a new package needs a row before it can land.
+var rules = []rule{
+	{pkg: "transport"},
+	{pkg: "wire"},
+	{pkg: "codec", allowed: []string{"wire"}, external: []string{"golang.org/x/text"}},
+	{pkg: "session", allowed: []string{"wire", "codec", "transport"}},
+	{pkg: "auth", allowed: []string{"wire", "codec", "transport", "session"}, external: []string{"golang.org/x/text", "github.com/emersion/go-sasl"}},
+	{pkg: "commands", allowed: []string{"wire", "codec", "transport", "session", "auth"}},
+	// The CLI may start the demo server; it must not link testing.
+	{pkg: "cmd", allowed: []string{"wire", "codec", "transport", "session", "auth", "commands", "internal/testserver"}},
+	{pkg: "internal/archtest"},
+	{pkg: "internal/corpus"},
+	{pkg: "internal/hostile", allowed: []string{"transport"}},
+	{pkg: "internal/testserver"},
+	{pkg: "internal/transcript", allowed: []string{"transport", "session"}},
+}
+
+// pkgInfo is what the checker needs to know of a package: its non-test
+// imports and its whole non-test dependency set.
+type pkgInfo struct {
+	path    string // module-relative ("" for the module root)
+	imports []string
+	deps    []string
+}
+
+// under reports whether p is dir or a package below it.
+func under(p, dir string) bool {
+	return p == dir || strings.HasPrefix(p, dir+"/")
+}
+
+// ruleFor returns the most specific row covering p.
+func ruleFor(p string) (rule, bool) {
+	var best rule
+	found := false
+	for _, r := range rules {
+		if under(p, r.pkg) && (!found || len(r.pkg) > len(best.pkg)) {
+			best, found = r, true
+		}
+	}
+	return best, found
+}
+
+// standard reports whether an import path is in the standard library: its
+// first element has no dot.
+func standard(path string) bool {
+	first, _, _ := strings.Cut(path, "/")
+	return !strings.Contains(first, ".")
+}
+
+// check returns one message for each violation of the table in pkgs.
+func check(pkgs []pkgInfo) []string {
+	var bad []string
+	for _, p := range pkgs {
+		r, ok := ruleFor(p.path)
+		if !ok {
+			bad = append(bad, fmt.Sprintf("%s: no row in internal/archtest covers it; add one before it lands", p.path))
+			continue
+		}
+	imports:
+		for _, imp := range p.imports {
+			if standard(imp) {
+				continue
+			}
+			if rest, ok := strings.CutPrefix(imp, mod+"/"); ok {
+				if under(rest, r.pkg) {
+					continue // inside its own row
+				}
+				for _, a := range r.allowed {
+					if under(rest, a) {
+						continue imports
+					}
+				}
+				bad = append(bad, fmt.Sprintf("%s imports %s: row %q allows only %v", p.path, rest, r.pkg, r.allowed))
+				continue
+			}
+			if imp == mod {
+				bad = append(bad, fmt.Sprintf("%s imports the module root, which no row allows", p.path))
+				continue
+			}
+			for _, e := range r.external {
+				if under(imp, e) {
+					continue imports
+				}
+			}
+			bad = append(bad, fmt.Sprintf("%s imports %s: row %q allows only the modules %v outside the standard library", p.path, imp, r.pkg, r.external))
+		}
+		if !r.testing && slices.Contains(p.deps, "testing") {
+			bad = append(bad, fmt.Sprintf("%s links the testing package (through its imports); only test kits may", p.path))
+		}
+	}
+	return bad
+}
+
+// modulePackages lists every package of the module with its non-test
+// imports and dependencies.
+func modulePackages(t *testing.T) []pkgInfo {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-f", "{{.ImportPath}}|{{join .Imports \" \"}}|{{join .Deps \" \"}}", mod+"/...")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	var pkgs []pkgInfo
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Split(line, "|")
+		if len(f) != 3 {
+			t.Fatalf("go list line %q", line)
+		}
+		path := strings.TrimPrefix(strings.TrimPrefix(f[0], mod), "/")
+		pkgs = append(pkgs, pkgInfo{path: path, imports: strings.Fields(f[1]), deps: strings.Fields(f[2])})
+	}
+	if len(pkgs) < 5 {
+		t.Fatalf("go list found only %d packages", len(pkgs))
+	}
+	return pkgs
 }
 
 func TestLayersImportDownwardOnly(t *testing.T) {
-	for _, l := range layers {
-		if files, _ := filepath.Glob(filepath.Join("..", "..", l.pkg, "*.go")); len(files) == 0 {
-			continue // the layer does not exist yet
-		}
-		out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", mod+"/"+l.pkg).CombinedOutput()
-		if err != nil {
-			t.Fatalf("go list %s: %v\n%s", l.pkg, err, out)
-		}
-	deps:
-		for _, dep := range strings.Fields(string(out)) {
-			if dep == mod+"/"+l.pkg {
-				continue
+	for _, msg := range check(modulePackages(t)) {
+		t.Error(msg)
+	}
+}
+
+// TestGuardCatchesPlantedViolations runs the checker over the module's
+// real packages plus planted ones, each breaking one rule. It fails when
+// the guard is weakened so that one of them passes.
+func TestGuardCatchesPlantedViolations(t *testing.T) {
+	real := modulePackages(t)
+	planted := []struct {
+		name string
+		pkg  pkgInfo
+		want string // a substring of the expected message
+	}{
+		{"commands imports internal/testserver",
+			pkgInfo{path: "commands", imports: []string{"context", mod + "/session", mod + "/internal/testserver"}},
+			"commands imports internal/testserver"},
+		{"a sub-package of wire imports session",
+			pkgInfo{path: "wire/sub", imports: []string{mod + "/session"}},
+			"wire/sub imports session"},
+		{"a package no row covers",
+			pkgInfo{path: "newlayer", imports: []string{"fmt"}},
+			"newlayer: no row"},
+		{"auth imports commands",
+			pkgInfo{path: "auth", imports: []string{mod + "/commands"}},
+			"auth imports commands"},
+		{"commands imports an outside module directly",
+			pkgInfo{path: "commands", imports: []string{"golang.org/x/text/encoding/charmap"}},
+			"commands imports golang.org/x/text/encoding/charmap"},
+		{"a prefix that is not a path boundary",
+			pkgInfo{path: "codec", imports: []string{"golang.org/x/textile"}},
+			"codec imports golang.org/x/textile"},
+		{"the CLI links testing",
+			pkgInfo{path: "cmd/imapkit", imports: []string{mod + "/internal/testserver"}, deps: []string{mod + "/internal/testserver", "testing"}},
+			"cmd/imapkit links the testing package"},
+	}
+	for _, p := range planted {
+		t.Run(p.name, func(t *testing.T) {
+			got := check(append(slices.Clone(real), p.pkg))
+			if len(got) != 1 || !strings.Contains(got[0], p.want) {
+				t.Fatalf("violations %q; want exactly one containing %q", got, p.want)
 			}
-			if rest, ok := strings.CutPrefix(dep, mod+"/"); ok {
-				for _, a := range l.allowed {
-					if rest == a || strings.HasPrefix(rest, a+"/") {
-						continue deps
-					}
-				}
-				t.Errorf("%s imports %s: a layer may only import the layers below it (%v)", l.pkg, rest, l.allowed)
-				continue
-			}
-			for _, e := range l.external {
-				if strings.HasPrefix(dep, e) {
-					continue deps
-				}
-			}
-			t.Errorf("%s depends on %s, which its layer does not allow", l.pkg, dep)
-		}
+		})
 	}
 }

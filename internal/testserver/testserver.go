@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -159,10 +158,21 @@ func Start(dir string, opts *Options) (*Server, error) {
 	return s, nil
 }
 
+// TB is the part of testing.TB that StartT uses; a *testing.T or
+// *testing.B is one. The package does not import testing, so that the
+// demo in the CLI binary does not link it.
+type TB interface {
+	Helper()
+	TempDir() string
+	Cleanup(func())
+	Fatalf(format string, args ...any)
+	Errorf(format string, args ...any)
+}
+
 // StartT starts a server in t.TempDir() and registers t.Cleanup(s.Stop).
 // Any failure (including a missing server binary) is reported with t.Fatal;
 // StartT never skips the test.
-func StartT(t testing.TB, opts *Options) *Server {
+func StartT(t TB, opts *Options) *Server {
 	t.Helper()
 	s, err := Start(t.TempDir(), opts)
 	if err != nil {
