@@ -1486,14 +1486,17 @@ func (s *Session) keepLocked(name string, c codec.Response) {
 		s.droppedKept++
 		return
 	}
-	l = append(l, c)
-	if len(l) > s.maxKept {
-		// Slide in place, so the backing array does not grow for ever.
-		n := copy(l, l[len(l)-s.maxKept:])
-		clear(l[n:])
-		l = l[:n]
+	if len(l) >= s.maxKept {
 		s.droppedKept++
+		if len(l) >= 2*s.maxKept {
+			// Slide in place once the list is twice the bound: amortised
+			// O(1) per response, and the array never grows past it.
+			n := copy(l, l[len(l)-s.maxKept+1:])
+			clear(l[n:])
+			l = l[:n]
+		}
 	}
+	l = append(l, c)
 	s.store[name] = l
 }
 
@@ -1506,6 +1509,9 @@ func (s *Session) Responses(name string) []codec.Response {
 	defer s.mu.Unlock()
 	l := s.store[name]
 	delete(s.store, name)
+	if len(l) > s.maxKept {
+		l = l[len(l)-s.maxKept:]
+	}
 	return l
 }
 
