@@ -1,0 +1,577 @@
+// The read loop and routing: the reader goroutine decodes every response
+// and hands it to the command it belongs to, to the unsolicited stream, or
+// both; tagged responses end commands and apply the state table.
+
+package session
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// abort ends the session after a connection-level failure.
+func (s *Session) abort(err error) {
+	s.abortWith(&AbortError{Err: err, History: s.tr.history()})
+}
+
+func (s *Session) abortWith(err error) {
+	s.mu.Lock()
+	if s.err != nil {
+		s.mu.Unlock()
+		return
+	}
+	s.err = err
+	pend := s.inflight
+	s.inflight = nil
+	s.state = StateLogout
+	close(s.changed)
+	s.changed = make(chan struct{})
+	s.eventsCond.Broadcast()
+	s.pullCond.Broadcast()
+	s.mu.Unlock()
+	s.conn.Close()
+	for _, p := range pend {
+		if p.timer != nil {
+			p.timer.Stop()
+		}
+		p.err = err
+		close(p.done)
+	}
+	if s.log != nil && !errors.Is(err, ErrClosed) {
+		s.log.Debug("imap session aborted", "err", err)
+	}
+}
+
+// finish ends p with its result (under no lock).
+func (s *Session) finish(p *Pending, r *Result, err error) {
+	s.mu.Lock()
+	for i, q := range s.inflight {
+		if q == p {
+			// In place: a copy per answer costs O(n²) with n commands
+			// pipelined (1000 NOOPs: 5.5 MB). Mostly the oldest ends.
+			if i == 0 {
+				s.inflight[0] = nil
+				s.inflight = s.inflight[1:]
+			} else {
+				copy(s.inflight[i:], s.inflight[i+1:])
+				s.inflight[len(s.inflight)-1] = nil
+				s.inflight = s.inflight[:len(s.inflight)-1]
+			}
+			break
+		}
+	}
+	close(s.changed)
+	s.changed = make(chan struct{})
+	s.armStall()
+	if p.pull != nil {
+		p.pull.ended = true
+		s.pullCond.Broadcast()
+	}
+	s.mu.Unlock()
+	if p.pull != nil {
+		// Next's context no longer needs watching once the queue is
+		// taken; a caller that never comes back must not leave it.
+		defer func() {
+			s.mu.Lock()
+			if pl := p.pull; pl.stop != nil && len(pl.queue) == 0 && !pl.hasSlot {
+				pl.stop()
+				pl.stop, pl.ctx = nil, nil
+			}
+			s.mu.Unlock()
+		}()
+	}
+	if p.timer != nil {
+		p.timer.Stop()
+	}
+	p.result, p.err = r, err
+	close(p.done)
+	if s.log != nil {
+		st := ""
+		if r != nil && r.Status != nil {
+			st = r.Status.Kind.String()
+		}
+		s.log.Debug("imap command done", "tag", p.tag, "command", p.name, "status", st, "elapsed", time.Since(p.start), "err", err)
+	}
+}
+
+// readLoop reads and routes every response until the session ends.
+func (s *Session) readLoop() {
+	defer close(s.readerDone)
+	for {
+		off := s.tok.Offset()
+		r, err := s.dec.Next()
+		s.respSize = s.tok.Offset() - off + responseOverhead
+		if err != nil {
+			if s.Err() != nil {
+				return
+			}
+			var de *codec.DecodeError
+			if errors.As(err, &de) && !isTimeout(err) && !errors.Is(err, wire.ErrOutOfStep) {
+				// One response could not be decoded; the stream is in
+				// step. The command it was probably meant for fails, so
+				// that missing data is never silent.
+				if s.log != nil {
+					s.log.Debug("imap undecodable response", "err", err)
+				}
+				s.blame(de)
+				continue
+			}
+			if isTimeout(err) {
+				s.mu.Lock()
+				waiting := false
+				for _, p := range s.inflight {
+					waiting = waiting || !p.info.waits
+				}
+				s.mu.Unlock()
+				if !waiting {
+					// A deadline left from a command that has ended.
+					s.wc.arm(false)
+					continue
+				}
+				err = &TimeoutError{What: "stall", After: s.wc.stall, Err: err}
+			}
+			if err == io.EOF {
+				if s.State() == StateLogout {
+					s.abortWith(ErrClosed) // the server closed after LOGOUT
+					return
+				}
+				err = io.ErrUnexpectedEOF
+			}
+			s.abort(err)
+			return
+		}
+		if err := s.route(r); err != nil {
+			s.abort(err)
+			return
+		}
+	}
+}
+
+// blame attaches an undecodable response to the command it was most likely
+// meant for: the command with its tag when it was tagged, else the oldest
+// that wants responses of its name, else the oldest.
+func (s *Session) blame(de *codec.DecodeError) {
+	s.mu.Lock()
+	if de.Tag != "" {
+		// The command's own status could not be read: end it with the
+		// error rather than leave it waiting forever.
+		for _, p := range s.inflight {
+			if p.tag == de.Tag {
+				s.mu.Unlock()
+				s.finish(p, nil, fmt.Errorf("session: %s: its tagged response could not be decoded: %w", p.name, de))
+				return
+			}
+		}
+	}
+	defer s.mu.Unlock()
+	var target *Pending
+	for _, p := range s.inflight {
+		if de.Name == "FETCH" && !p.wants(&codec.Fetch{}) {
+			continue
+		}
+		target = p
+		break
+	}
+	if target == nil && len(s.inflight) > 0 {
+		target = s.inflight[0]
+	}
+	if target != nil && target.decodeErr == nil {
+		target.decodeErr = de
+	}
+}
+
+// isTimeout reports a read or write deadline.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+// route hands a response to its command, to the unsolicited stream, or
+// both. It returns an error for protocol violations that abort the session.
+func (s *Session) route(r codec.Response) error {
+	switch r := r.(type) {
+	case *codec.Continuation:
+		s.mu.Lock()
+		lit := s.contTarget
+		target := lit
+		if target == nil && len(s.inflight) > 0 {
+			// Continuation-driven commands (AUTHENTICATE, IDLE, or any
+			// with OnContinue) run alone; else the newest command.
+			target = s.inflight[len(s.inflight)-1]
+		}
+		s.mu.Unlock()
+		if target == nil {
+			return &ProtocolError{Reason: "continuation request with no command in flight"}
+		}
+		if target != lit && target.cmd.OnContinue == nil && !target.takesContinuations() {
+			return &ProtocolError{Reason: "continuation request for " + target.name + ", which does not take one"}
+		}
+		select {
+		case target.cont <- append([]byte(nil), r.Text...):
+		default:
+			return &ProtocolError{Reason: "continuation request for " + target.name + ", which did not ask for one"}
+		}
+		return nil
+	case *codec.Status:
+		if r.Tag != nil {
+			return s.complete(r)
+		}
+		return s.untaggedStatus(r)
+	case *codec.Unknown:
+		if tag := string(r.Tag); tag != "*" && tag != "+" {
+			// A tagged response that is not OK, NO or BAD ends its
+			// command with an error; for an unknown tag it is an abort.
+			s.mu.Lock()
+			var p *Pending
+			for _, q := range s.inflight {
+				if q.tag == tag {
+					p = q
+				}
+			}
+			s.mu.Unlock()
+			if p == nil {
+				return &ProtocolError{Reason: "tagged response for an unknown tag " + strconv.Quote(printable([]byte(tag)))}
+			}
+			if !p.sent() {
+				return &ProtocolError{Reason: "tagged response for " + p.name + " before it was sent"}
+			}
+			s.finish(p, nil, fmt.Errorf("session: %s: the server answered %s %s", p.name,
+				printable(r.Name), printable(s.secrets.redact(r.Rest))))
+			return nil
+		}
+	case *codec.Capability:
+		s.mu.Lock()
+		s.setCaps(r.Caps)
+		s.mu.Unlock()
+	case *codec.Enabled:
+		for _, c := range r.Caps {
+			if strings.EqualFold(string(c), "UTF8=ACCEPT") || strings.EqualFold(string(c), "IMAP4REV2") {
+				s.mu.Lock()
+				s.utf8 = true // the encoder takes it at the next command
+				s.mu.Unlock()
+			}
+		}
+	}
+	s.deliver(r)
+	return nil
+}
+
+// deliver gives an untagged data response to the oldest command that wants
+// it, else to the unsolicited stream. Mailbox-state responses (EXISTS,
+// EXPUNGE, RECENT, VANISHED) go to the stream in any case, so that a
+// mailbox tracker sees them all, in order.
+func (s *Session) deliver(r codec.Response) {
+	s.mu.Lock()
+	target := s.targetLocked(r)
+	s.mu.Unlock()
+	taken := false
+	if target != nil {
+		taken = true
+		switch {
+		case target.abandoned.Load():
+			// Its caller has gone: read and thrown away.
+		case target.pull != nil:
+			// Handed over last, after keep and event below.
+		case target.cmd.OnData != nil:
+			target.cmd.OnData(r)
+		case target.dataBytes+s.respSize > s.maxResult:
+			// Over the bound of a collecting Run: dropped, and the
+			// command ends with a ResultTooLargeError.
+			target.dropped++
+		default:
+			target.dataBytes += s.respSize
+			if target.result == nil {
+				target.result = &Result{Tag: target.tag}
+			}
+			target.result.Data = append(target.result.Data, codec.CloneResponse(r))
+		}
+	}
+	switch r.(type) {
+	case *codec.Exists, *codec.Expunge, *codec.Recent, *codec.Vanished:
+		taken = false
+	case *codec.Status:
+		if taken {
+			s.keep(r) // response codes stay available to Responses
+		}
+	}
+	if !taken {
+		s.keep(r)
+		s.event(r)
+	}
+	if target != nil && target.pull != nil && !target.abandoned.Load() {
+		s.pullDeliver(target, r)
+	}
+}
+
+// targetLocked finds the command r belongs to (under mu): the oldest that
+// wants it, except for STATUS responses, which go to the STATUS command for
+// their mailbox, and FETCH responses, which go to the command whose
+// message set holds the message (pipelined FETCHes are answered
+// interleaved); a FETCH for a message no such command asked for is
+// unsolicited (a flag change by another client).
+func (s *Session) targetLocked(r codec.Response) *Pending {
+	if st, ok := r.(*codec.MailboxStatus); ok {
+		// Pipelined STATUS commands: match the mailbox when a server
+		// answers them out of order.
+		name := codec.DecodeMailboxLenient(st.Mailbox)
+		for _, p := range s.inflight {
+			if p.info.target == TargetMailbox && p.hasMailbox && p.mailbox == name && p.wants(r) {
+				return p
+			}
+		}
+	}
+	f, isFetch := r.(*codec.Fetch)
+	var first, dynamic *Pending
+	for _, p := range s.inflight {
+		if !p.wants(r) {
+			continue
+		}
+		if !isFetch {
+			return p
+		}
+		if !p.hasSet {
+			if first == nil {
+				first = p
+			}
+			continue
+		}
+		n := f.Seq
+		if p.uid {
+			if f.Has&codec.FetchUID == 0 {
+				// Not decoded yet (a streamed body comes first): best guess.
+				if first == nil {
+					first = p
+				}
+				continue
+			}
+			n = f.UID
+		}
+		if p.set.Contains(n) {
+			return p
+		}
+		if p.set.Dynamic() && dynamic == nil {
+			// "*" is the largest number in use, which the session does
+			// not know: 1000:* on a mailbox whose last UID is 30 is
+			// 30:1000, and UID FETCH * returns the last message.
+			dynamic = p
+		}
+	}
+	if dynamic != nil {
+		return dynamic
+	}
+	return first
+}
+
+// wants reports whether r belongs to p: Command.Want, or the command's
+// rules; a tagged ESEARCH goes to its tag.
+func (p *Pending) wants(r codec.Response) bool {
+	if p.cmd.Want != nil {
+		return p.cmd.Want(r)
+	}
+	if es, ok := r.(*codec.ESearch); ok && es.Tag != nil {
+		return string(es.Tag) == p.tag
+	}
+	return p.info.wants(codec.ResponseName(r))
+}
+
+// untaggedStatus handles * OK, * NO, * BAD and * BYE.
+func (s *Session) untaggedStatus(r *codec.Status) error {
+	if r.Kind == codec.StatusBYE {
+		s.mu.Lock()
+		loggingOut := s.state == StateLogout
+		for _, p := range s.inflight {
+			loggingOut = loggingOut || p.info.transition == ToLogout
+		}
+		s.mu.Unlock()
+		s.keep(r)
+		s.event(r)
+		if !loggingOut {
+			return &ByeError{Status: s.cloneStatus(r)}
+		}
+		return nil
+	}
+	if c := r.Code; c != nil {
+		switch c.Kind {
+		case codec.CodeCapability:
+			s.mu.Lock()
+			s.setCaps(c.Caps)
+			s.mu.Unlock()
+		case codec.CodeReadOnly:
+			// The selected mailbox became read-only: mailbox state
+			// (Mailbox) and an unsolicited response, never an error
+			// handed to whichever command comes next.
+			s.mu.Lock()
+			selecting := false
+			for _, p := range s.inflight {
+				selecting = selecting || p.info.transition == ToSelected
+			}
+			if s.state == StateSelected && !selecting {
+				s.readOnly = true
+			}
+			s.mu.Unlock()
+		}
+	}
+	s.deliver(r)
+	return nil
+}
+
+// cloneStatus copies st, with the credentials the session sent redacted
+// from its text.
+func (s *Session) cloneStatus(st *codec.Status) *codec.Status {
+	c := codec.CloneResponse(st).(*codec.Status)
+	c.Text = s.secrets.redact(c.Text)
+	return c
+}
+
+// complete handles a tagged status response.
+func (s *Session) complete(st *codec.Status) error {
+	tag := string(st.Tag)
+	s.mu.Lock()
+	var p *Pending
+	for _, q := range s.inflight {
+		if q.tag == tag {
+			p = q
+			break
+		}
+	}
+	s.mu.Unlock()
+	if p == nil {
+		return &ProtocolError{Reason: "tagged response for an unknown tag " + strconv.Quote(printable([]byte(tag)))}
+	}
+	if !p.sent() && (st.Kind == codec.StatusOK || !p.syncLit.Load()) {
+		// The server cannot answer a command it has not seen: a forged
+		// completion (an injected line, a broken server). A NO or BAD
+		// that refuses a literal before its "+" is the one legal case.
+		return &ProtocolError{Reason: "tagged " + st.Kind.String() + " for " + p.name + " before the command was sent"}
+	}
+	if p.written.Load() && s.tok.Offset() <= p.readMark {
+		// Sent now, but the answer had been received before: it was
+		// waiting in the buffer (in the greeting's packet, say) when
+		// the command went out.
+		return &ProtocolError{Reason: "tagged " + st.Kind.String() + " for " + p.name + " received before the command was sent"}
+	}
+	r := p.result
+	if r == nil {
+		r = &Result{Tag: p.tag}
+	}
+	r.Status = s.cloneStatus(st)
+	var err error
+	if st.Kind != codec.StatusOK {
+		err = &StatusError{Command: p.name, Status: r.Status}
+	} else if p.decodeErr != nil {
+		err = fmt.Errorf("session: %s: part of the answer could not be decoded: %w", p.name, p.decodeErr)
+	} else if p.dropped > 0 {
+		err = &ResultTooLargeError{Command: p.name, Limit: s.maxResult, Dropped: p.dropped}
+	} else if p.name == "SELECT" && st.Code != nil && st.Code.Kind == codec.CodeReadOnly {
+		// imaplib's readonly: writing was asked and the server opened
+		// the mailbox read-only. It is selected; the error goes to this
+		// command alone, with its result.
+		err = &ReadOnlyError{Mailbox: p.mailbox}
+	}
+	s.transition(p, r.Status)
+	if st.Kind == codec.StatusOK && p.upgrade != nil {
+		if uerr := p.upgrade(); uerr != nil {
+			s.finish(p, r, uerr)
+			return fmt.Errorf("%s: %w", p.name, uerr)
+		}
+	}
+	s.finish(p, r, err)
+	return nil
+}
+
+// transition applies the state table's transitions for p's outcome.
+func (s *Session) transition(p *Pending, st *codec.Status) {
+	ok := st.Kind == codec.StatusOK
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	capCode := st.Code != nil && st.Code.Kind == codec.CodeCapability
+	if capCode {
+		s.setCaps(st.Code.Caps)
+	}
+	switch p.info.transition {
+	case ToAuth:
+		if ok {
+			s.state = StateAuth
+		}
+	case ToSelected:
+		if ok {
+			s.state = StateSelected
+			s.selected = p.mailbox
+			s.readOnly = p.name == "EXAMINE" || (st.Code != nil && st.Code.Kind == codec.CodeReadOnly)
+		} else {
+			s.state = StateAuth
+			s.selected, s.readOnly = "", false
+		}
+	case ToAuthAlways:
+		s.state = StateAuth
+		s.selected, s.readOnly = "", false
+	case ToLogout:
+		s.state = StateLogout
+	case ToNonAuth:
+		if ok {
+			s.state = StateNonAuth
+			s.selected, s.readOnly = "", false
+		}
+	}
+	if ok && p.info.refresh && !capCode {
+		s.capsStale = true
+	}
+}
+
+// sectionHandler streams FETCH bodies to the command that wants them.
+func (s *Session) sectionHandler(f *codec.Fetch, sec *codec.Section, r io.Reader) error {
+	s.mu.Lock()
+	target := s.targetLocked(f)
+	s.mu.Unlock()
+	small := sec.Size <= int64(wireMaxString(s.opts.Tokenizer))
+	if target != nil && target.pull != nil {
+		if small {
+			return codec.ErrKeepInline // in the FETCH, no copy
+		}
+		return s.pullSection(target, f, sec, r)
+	}
+	if target != nil && target.cmd.Sections != nil {
+		return target.cmd.Sections(f, sec, r)
+	}
+	if small {
+		return codec.ErrKeepInline
+	}
+	// Nobody streams it: collect it, as imaplib does, within what the
+	// command may still hold (Options.MaxResultBytes). Past that the body
+	// is skipped and the command ends with a ResultTooLargeError; the rest
+	// of the FETCH (UID, FLAGS, ...) still arrives.
+	limit := s.maxResult
+	if target != nil {
+		limit -= target.dataBytes
+	}
+	if sec.Size > limit {
+		if target != nil {
+			target.dropped++
+		}
+		sec.Missing = true
+		return nil
+	}
+	b := make([]byte, sec.Size)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return err
+	}
+	sec.Data = b
+	sec.Streamed = false
+	return nil
+}
+
+func wireMaxString(o *wire.TokenizerOptions) int {
+	if o != nil && o.MaxStringLiteral > 0 {
+		return o.MaxStringLiteral
+	}
+	return wire.DefaultMaxStringLiteral
+}

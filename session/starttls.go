@@ -1,0 +1,63 @@
+// STARTTLS (RFC 9051 section 6.2.1).
+
+package session
+
+import (
+	"context"
+	"crypto/tls"
+
+	"github.com/imapkit/imapkit/transport"
+)
+
+// StartTLS upgrades the connection (RFC 9051 section 6.2.1). It refuses
+// when TLS is already on or the server lacks STARTTLS. Every byte received
+// before the handshake is thrown away, and the capabilities are asked for
+// again.
+func (s *Session) StartTLS(ctx context.Context, cfg *tls.Config) error {
+	s.mu.Lock()
+	on := s.tlsOn
+	s.mu.Unlock()
+	if on {
+		return ErrTLSActive
+	}
+	if !s.HasCap("STARTTLS") {
+		return ErrStartTLSUnavailable
+	}
+	host := s.opts.ServerName
+	if cfg != nil && cfg.ServerName != "" {
+		host = cfg.ServerName
+	}
+	p, err := s.register(ctx, &Command{Name: "STARTTLS"}, nil)
+	if err != nil {
+		return err
+	}
+	p.upgrade = func() error {
+		raw := s.wc // the handshake's reads keep the stall timeout
+		tc, err := transport.StartTLS(ctx, raw, host, cfg)
+		if err != nil {
+			return err
+		}
+		if n := s.tok.Buffered(); n > 0 && s.log != nil {
+			s.log.Warn("imap: discarding bytes received after STARTTLS's OK (possible injection)", "bytes", n)
+		}
+		s.wmu.Lock()
+		s.conn = tc
+		s.tok.Reset(s.tr.reader(tc))
+		s.cw.w = s.tr.writer(tc)
+		s.wmu.Unlock()
+		s.mu.Lock()
+		s.tlsOn = true
+		s.caps = nil
+		s.capsStale = true
+		s.mu.Unlock()
+		return nil
+	}
+	if err := s.send(ctx, p, true); err != nil {
+		return err
+	}
+	if _, err := p.Wait(ctx); err != nil {
+		return err
+	}
+	_, err = s.Capabilities(ctx)
+	return err
+}

@@ -1,0 +1,139 @@
+// Unsolicited data: the store behind Responses (imaplib's
+// untagged_responses), and the queue that feeds OnUnsolicited.
+
+package session
+
+import (
+	"context"
+	"strings"
+
+	"github.com/imapkit/imapkit/codec"
+)
+
+// keep stores r for Responses (imaplib's untagged_responses), bounded to
+// the last 1000 of each name. Data that a command took is in its Result
+// instead.
+func (s *Session) keep(r codec.Response) {
+	name := codec.ResponseName(r)
+	if name == "" {
+		return
+	}
+	c := codec.CloneResponse(r)
+	if st, ok := c.(*codec.Status); ok {
+		st.Text = s.secrets.redact(st.Text)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keepLocked(name, c)
+	if st, ok := r.(*codec.Status); ok && st.Code != nil {
+		s.keepLocked(strings.ToUpper(string(st.Code.Name)), c)
+	}
+}
+
+// keepLocked stores c under name within the store's bounds (under mu):
+// the last MaxKept responses of a name, and at most MaxKeptNames names (the
+// server chooses them; a new name past the bound is dropped and counted).
+func (s *Session) keepLocked(name string, c codec.Response) {
+	l, ok := s.store[name]
+	if !ok && len(s.store) >= s.maxNames {
+		s.droppedKept++
+		return
+	}
+	if len(l) >= s.maxKept {
+		s.droppedKept++
+		if len(l) >= 2*s.maxKept {
+			// Slide in place once the list is twice the bound: amortised
+			// O(1) per response, and the array never grows past it.
+			n := copy(l, l[len(l)-s.maxKept+1:])
+			clear(l[n:])
+			l = l[:n]
+		}
+	}
+	l = append(l, c)
+	s.store[name] = l
+}
+
+// Responses pops the untagged responses stored under name (imaplib's
+// response(code)): a response name such as "EXISTS", "FETCH" or "OK", or a
+// response code such as "READ-ONLY" or "ALERT".
+func (s *Session) Responses(name string) []codec.Response {
+	name = strings.ToUpper(name)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.store[name]
+	delete(s.store, name)
+	if len(l) > s.maxKept {
+		l = l[len(l)-s.maxKept:]
+	}
+	return l
+}
+
+// DroppedUnsolicited returns how many unsolicited responses were dropped
+// because OnUnsolicited fell Options.MaxUnsolicited behind, and how many
+// kept responses the bounds of Responses dropped.
+func (s *Session) DroppedUnsolicited() (events, kept uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.droppedEvents, s.droppedKept
+}
+
+// Recent returns pending RECENT data, or sends NOOP to prod the server and
+// returns what it brought (imaplib's recent()).
+func (s *Session) Recent(ctx context.Context) ([]codec.Response, error) {
+	if l := s.Responses("RECENT"); len(l) > 0 {
+		return l, nil
+	}
+	if _, err := s.Run(ctx, &Command{Name: "NOOP"}); err != nil {
+		return nil, err
+	}
+	return s.Responses("RECENT"), nil
+}
+
+// event queues r for OnUnsolicited.
+func (s *Session) event(r codec.Response) {
+	if s.opts.OnUnsolicited == nil {
+		return
+	}
+	s.mu.Lock()
+	if len(s.events) >= s.maxEvents {
+		// The handler is too slow for the server: drop rather than grow
+		// without bound (waiting could deadlock a handler that runs
+		// commands). DroppedUnsolicited tells how many.
+		s.droppedEvents++
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	c := codec.CloneResponse(r)
+	if st, ok := c.(*codec.Status); ok {
+		st.Text = s.secrets.redact(st.Text)
+	}
+	s.mu.Lock()
+	s.events = append(s.events, c)
+	s.eventsCond.Signal()
+	s.mu.Unlock()
+}
+
+// eventLoop calls OnUnsolicited in order on its own goroutine.
+func (s *Session) eventLoop() {
+	defer close(s.eventsDone)
+	for {
+		s.mu.Lock()
+		for len(s.events) == 0 && s.err == nil {
+			s.eventsCond.Wait()
+		}
+		if len(s.events) == 0 {
+			s.mu.Unlock()
+			return
+		}
+		r := s.events[0]
+		s.events[0] = nil
+		s.events = s.events[1:]
+		s.inHandler = true
+		s.mu.Unlock()
+		s.opts.OnUnsolicited(r)
+		s.mu.Lock()
+		s.inHandler = false
+		s.mu.Unlock()
+	}
+}

@@ -1,0 +1,542 @@
+// The write path: starting commands (the state table, the pipelining
+// rules, the command bound), encoding and sending them, literals and
+// continuation lines, and waiting for their end.
+
+package session
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// Run sends cmd, waits for its tagged response and returns its result.
+// A tagged NO or BAD is a *StatusError (with the Result still returned).
+func (s *Session) Run(ctx context.Context, cmd *Command) (*Result, error) {
+	p, err := s.Start(ctx, cmd)
+	if err != nil {
+		return nil, err
+	}
+	return p.Wait(ctx)
+}
+
+// Start sends cmd and returns at once: the command is in flight. Commands
+// started together are pipelined, within RFC 9051 section 5.5: a command
+// that must run alone (STARTTLS, AUTHENTICATE, IDLE, COMPRESS, LOGIN,
+// SELECT, ...) waits until the others are done and holds back the next
+// ones, and commands that use message sequence numbers are not pipelined
+// with commands during which the server may send EXPUNGE.
+func (s *Session) Start(ctx context.Context, cmd *Command) (*Pending, error) {
+	ps, err := s.start(ctx, []*Command{cmd})
+	if err != nil {
+		return nil, err
+	}
+	return ps[0], nil
+}
+
+// StartBatch starts several commands and sends them in one write when they
+// may be pipelined.
+func (s *Session) StartBatch(ctx context.Context, cmds []*Command) ([]*Pending, error) {
+	return s.start(ctx, cmds)
+}
+
+func (s *Session) start(ctx context.Context, cmds []*Command) ([]*Pending, error) {
+	ps := make([]*Pending, 0, len(cmds))
+	for i, cmd := range cmds {
+		var flush func()
+		if i > 0 {
+			// The batch's earlier commands may still be in the buffer:
+			// send them before waiting for them to end.
+			flush = func() { s.flush(ctx) }
+		}
+		p, err := s.register(ctx, cmd, flush)
+		if err != nil {
+			if i > 0 {
+				s.flush(ctx)
+			}
+			return ps, err
+		}
+		if err := s.send(ctx, p, i == len(cmds)-1); err != nil {
+			return ps, err
+		}
+		ps = append(ps, p)
+	}
+	return ps, nil
+}
+
+// register waits until cmd may start, checks the state and registers it.
+// flush, when not nil, is called once (without mu) before it waits.
+func (s *Session) register(ctx context.Context, cmd *Command, flush func()) (*Pending, error) {
+	name := strings.ToUpper(strings.Join(strings.Fields(cmd.Name), " "))
+	if name == "" || strings.ContainsAny(name, "\r\n\x00") {
+		return nil, errors.New("session: invalid command name")
+	}
+	wname := name
+	if name == "UID" {
+		// imaplib's uid("FETCH", ...): the subcommand is the first
+		// argument; its rules, routing and data apply.
+		name = "UID " + uidSubcommand(cmd)
+	}
+	info, known := lookup(name)
+	switch {
+	case cmd.Rules != nil:
+		info, known = compile(*cmd.Rules), true
+	case !known:
+		info = unknownCommand
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, notSent(err)
+	}
+	s.mu.Lock()
+	for {
+		if s.err != nil {
+			err := s.err
+			s.mu.Unlock()
+			return nil, err
+		}
+		if s.canStart(info) {
+			break
+		}
+		if flush != nil {
+			s.mu.Unlock()
+			flush()
+			flush = nil
+			s.mu.Lock()
+			continue
+		}
+		ch := s.changed
+		s.demanders++ // the commands in flight must end: the reader must go on
+		s.pullCond.Broadcast()
+		s.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			s.mu.Lock()
+			s.demanders--
+			s.mu.Unlock()
+			return nil, notSent(ctx.Err())
+		}
+		s.mu.Lock()
+		s.demanders--
+	}
+	if known && !cmd.AnyState && !info.allowed.has(s.state) {
+		st := s.state
+		s.mu.Unlock()
+		return nil, &StateError{Command: name, State: st, Allowed: info.allowed.list()}
+	}
+	p := &Pending{s: s, tag: s.nextTag(), name: name, wname: wname, cmd: cmd, info: info,
+		cont: make(chan []byte, 1), done: make(chan struct{}), start: time.Now()}
+	if cmd.Pull {
+		p.pull = &puller{}
+	}
+	if info.transition == ToSelected {
+		// As imaplib: the responses kept from the mailbox selected before
+		// are forgotten.
+		clear(s.store)
+	}
+	s.inflight = append(s.inflight, p)
+	if len(s.inflight) == 1 {
+		s.armStall()
+	}
+	s.mu.Unlock()
+	if !info.waits {
+		if d := s.commandBound(ctx); d > 0 {
+			p.timer = time.AfterFunc(d, func() {
+				select {
+				case <-p.done:
+				default:
+					s.abort(&TimeoutError{What: "command", After: d})
+				}
+			})
+		}
+	}
+	return p, nil
+}
+
+// commandBound returns how long a command started with ctx may run before
+// the session is aborted (0: no bound).
+func (s *Session) commandBound(ctx context.Context) time.Duration {
+	bound := orDuration(s.opts.CommandTimeout, DefaultCommandTimeout)
+	if bound == 0 {
+		return 0
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		grace := orDuration(s.opts.StallTimeout, DefaultStallTimeout)
+		if grace == 0 {
+			grace = bound
+		}
+		return time.Until(dl) + grace
+	}
+	return bound
+}
+
+// canStart applies the pipelining rules (under mu).
+func (s *Session) canStart(info commandInfo) bool {
+	for _, q := range s.inflight {
+		if q.info.alone || info.alone {
+			return false
+		}
+		if info.seqNums && !q.info.noExpunge {
+			return false
+		}
+		if q.info.seqNums && !info.noExpunge {
+			return false
+		}
+	}
+	return true
+}
+
+// armStall turns the stall timeout on while commands wait, IDLE excepted
+// (under mu).
+func (s *Session) armStall() {
+	on := len(s.inflight) > 0
+	for _, p := range s.inflight {
+		if p.info.waits {
+			on = false
+		}
+	}
+	s.wc.arm(on)
+}
+
+// send encodes and writes p's command. A failure after bytes may have gone
+// out aborts the session: the connection can no longer be trusted to be in
+// step.
+func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
+	s.mu.Lock()
+	s.wwaiters++
+	s.mu.Unlock()
+	locked := s.wmu.lockCtx(ctx)
+	s.mu.Lock()
+	s.wwaiters--
+	plus, minus, utf8 := s.litPlus, s.litMinus, s.utf8
+	s.mu.Unlock()
+	if !locked {
+		// The context ended while the command waited for its turn to be
+		// written (behind an APPEND waiting for "+", say): not sent.
+		err := notSent(ctx.Err())
+		s.finish(p, nil, err)
+		return err
+	}
+	defer s.wmu.Unlock()
+	if o := s.enc.Options(); o.LiteralPlus != plus || o.LiteralMinus != minus || o.UTF8 != utf8 {
+		o.LiteralPlus, o.LiteralMinus, o.UTF8 = plus, minus, utf8
+		s.enc.SetOptions(&o)
+	}
+	if err := ctx.Err(); err != nil {
+		// The context ended while the command waited for its turn to be
+		// written: it is not sent.
+		err = notSent(err)
+		s.finish(p, nil, err)
+		return err
+	}
+	e := s.enc.Begin(p.tag).SP()
+	for i, w := range strings.Fields(p.wname) {
+		if i > 0 {
+			e.SP()
+		}
+		e.Atom(w)
+	}
+	if p.cmd.Args != nil {
+		p.cmd.Args(e)
+	}
+	wc, err := e.End()
+	if err != nil {
+		s.finish(p, nil, err)
+		// A command that skipped its flush counted on this one.
+		if s.bw.Buffered() > 0 && s.shouldFlush() {
+			if ferr := s.bw.Flush(); ferr != nil {
+				s.abort(ferr)
+			}
+		}
+		return err
+	}
+	p.noteTarget(wc)
+	for _, sec := range wc.Secrets() {
+		s.secrets.add([]byte(sec))
+	}
+	defer deadlineWhile(ctx, s.conn.SetWriteDeadline)()
+	if p.cmd.Secret {
+		s.tr.clientSecret(p.tag, p.name)
+	} else {
+		s.tr.client(wc)
+	}
+	if len(wc.Parts) > 1 {
+		p.syncLit.Store(true)
+		// The "+" for this command's literals may arrive as soon as the
+		// first part is flushed: route it here, not to whatever command
+		// registered last.
+		s.mu.Lock()
+		s.contTarget = p
+		s.mu.Unlock()
+		defer func() {
+			s.mu.Lock()
+			s.contTarget = nil
+			s.mu.Unlock()
+		}()
+	}
+	if s.log != nil {
+		s.log.Debug("imap command", "tag", p.tag, "command", p.name)
+	}
+	_, err = wc.WriteTo(s.bw, func() error { return s.waitLiteral(ctx, p) })
+	if err == nil {
+		p.endOff = s.cw.n.Load() + int64(s.bw.Buffered())
+		p.readMark = s.tr.delivered.Load()
+		p.written.Store(true)
+	}
+	if err == nil && last && s.shouldFlush() {
+		err = s.bw.Flush()
+	}
+	if err != nil {
+		var se *StatusError
+		if errors.As(err, &se) || errors.Is(err, errCommandDone) {
+			// The server refused the literal: the command is over and
+			// the connection in step.
+			return nil
+		}
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w (cancelled while sending %s)", ctx.Err(), p.name)
+		}
+		s.abort(err)
+		return s.Err()
+	}
+	return nil
+}
+
+var errCommandDone = errors.New("session: command ended before its literal was sent")
+
+// noteTarget records what the command targets, for routing: the typed
+// facts of the Command, or else what its encoded arguments say (raw
+// commands): the message set of a FETCH or STORE, the mailbox of a SELECT,
+// EXAMINE or STATUS, whether quoted, an atom or a literal.
+func (p *Pending) noteTarget(wc *wire.Encoded) {
+	switch p.info.target {
+	case TargetMessages:
+		if p.cmd.Messages != nil {
+			p.set = p.cmd.Messages.Clone()
+			p.hasSet = true
+			p.uid = strings.HasPrefix(p.name, "UID ")
+			return
+		}
+	case TargetMailbox:
+		if p.cmd.Mailbox != "" {
+			p.mailbox, p.hasMailbox = p.cmd.Mailbox, true
+			return
+		}
+	default:
+		return
+	}
+	data := wc.Parts[0].Data
+	skip := len(p.tag) + 1 + len(p.wname)
+	if p.wname != p.name {
+		skip += len(p.name) - len("UID") // "UID" then " FETCH" in the arguments
+	}
+	if len(data) <= skip || data[skip] != ' ' {
+		return
+	}
+	rest := data[skip+1:]
+	if p.info.target == TargetMessages {
+		end := bytes.IndexAny(rest, " \r")
+		if end < 0 {
+			return
+		}
+		if err := p.set.ParseInto(rest[:end]); err == nil {
+			p.hasSet = true
+			p.uid = strings.HasPrefix(p.name, "UID ")
+		}
+		return
+	}
+	switch {
+	case len(rest) == 0:
+	case rest[0] == '"':
+		var b []byte
+		for i := 1; i < len(rest); i++ {
+			c := rest[i]
+			if c == '\\' && i+1 < len(rest) {
+				i++
+				b = append(b, rest[i])
+				continue
+			}
+			if c == '"' {
+				p.mailbox, p.hasMailbox = codec.DecodeMailboxLenient(b), true
+				return
+			}
+			b = append(b, c)
+		}
+	case rest[0] == '{' || rest[0] == '~':
+		// A literal: its bytes follow the header's CRLF, in this part
+		// (LITERAL+) or at the start of the next (after the "+").
+		nl := bytes.Index(rest, []byte("}\r\n"))
+		if nl < 0 {
+			return
+		}
+		hdr := bytes.TrimSuffix(bytes.TrimLeft(rest[:nl], "~{"), []byte("+"))
+		n, err := strconv.Atoi(string(hdr))
+		if err != nil || n < 0 {
+			return
+		}
+		body := rest[nl+3:]
+		if len(body) == 0 && len(wc.Parts) > 1 {
+			body = wc.Parts[1].Data
+		}
+		if len(body) >= n {
+			p.mailbox, p.hasMailbox = codec.DecodeMailboxLenient(body[:n]), true
+		}
+	default:
+		end := bytes.IndexAny(rest, " \r")
+		if end > 0 {
+			p.mailbox, p.hasMailbox = codec.DecodeMailboxLenient(rest[:end]), true
+		}
+	}
+}
+
+// uidSubcommand returns the first word of cmd's arguments, upper-cased:
+// the subcommand of imaplib's uid("FETCH", ...) sent as the command UID.
+func uidSubcommand(cmd *Command) string {
+	if cmd.Args == nil {
+		return ""
+	}
+	e := wire.NewEncoder(nil)
+	e.Begin("X")
+	cmd.Args(e)
+	wc, err := e.End()
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(wc.Parts[0].Data[1:]))
+	if len(f) == 0 {
+		return ""
+	}
+	return strings.ToUpper(f[0])
+}
+
+// shouldFlush reports whether no other command is about to be written:
+// when one is, its writer flushes both.
+func (s *Session) shouldFlush() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.wwaiters == 0
+}
+
+// flush writes what is buffered.
+func (s *Session) flush(ctx context.Context) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if err := s.bw.Flush(); err != nil {
+		s.abort(err)
+	}
+}
+
+// waitLiteral waits for the "+" that lets a synchronizing literal go.
+func (s *Session) waitLiteral(ctx context.Context, p *Pending) error {
+	defer s.demand()()
+	select {
+	case <-p.cont:
+		return nil
+	case <-p.done:
+		if p.err != nil {
+			return p.err
+		}
+		return errCommandDone
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Wait waits for the command's tagged response. It answers continuation
+// requests with Command.OnContinue. When ctx ends first, Wait returns
+// ctx's error and the command's answer is consumed in the background.
+func (p *Pending) Wait(ctx context.Context) (*Result, error) {
+	// Without OnContinue the continuations stay in Continuations() for the
+	// caller (IDLE); a nil channel never delivers.
+	var cont chan []byte
+	if p.cmd.OnContinue != nil {
+		cont = p.cont
+	}
+	if p.pull != nil {
+		// What was not taken with Next is dropped from here on.
+		p.s.mu.Lock()
+		p.pull.closed = true
+		p.pull.queue = nil
+		p.s.pullCond.Broadcast()
+		p.s.mu.Unlock()
+	}
+	defer p.s.demand()()
+	for {
+		select {
+		case <-p.done:
+			if p.err == nil && p.info.refresh {
+				// RFC 9051 section 6.2: capabilities change with
+				// authentication; ask unless the OK carried them. Its
+				// failure does not undo the command's success.
+				if _, err := p.s.Capabilities(ctx); err != nil && p.result != nil {
+					p.result.FollowUpErr = err
+				}
+			}
+			return p.result, p.err
+		case text := <-cont:
+			resp, err := p.cmd.OnContinue(text)
+			line := resp
+			if err != nil {
+				line = []byte("*")
+			}
+			if werr := p.Continue(ctx, line); werr != nil {
+				return nil, werr
+			}
+			if err != nil {
+				<-p.done
+				return p.result, err
+			}
+		case <-ctx.Done():
+			// The answer is still read, in the background, and thrown
+			// away: nothing piles up for a caller who left.
+			p.abandoned.Store(true)
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// Continue sends one line in answer to a continuation request (an
+// AUTHENTICATE response, IDLE's DONE). The line must not hold CR, LF or
+// NUL.
+func (p *Pending) Continue(ctx context.Context, line []byte) error {
+	for _, c := range line {
+		if c == '\r' || c == '\n' || c == 0 {
+			return errors.New("session: continuation line holds CR, LF or NUL")
+		}
+	}
+	s := p.s
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if err := s.Err(); err != nil {
+		return err
+	}
+	defer deadlineWhile(ctx, s.conn.SetWriteDeadline)()
+	if p.info.secretCont || p.cmd.Secret {
+		s.secrets.add(line)
+		s.tr.line('C', []byte("***"))
+	} else {
+		s.tr.line('C', line)
+	}
+	s.bw.Write(line)
+	s.bw.WriteString("\r\n")
+	if err := s.bw.Flush(); err != nil {
+		s.abort(err)
+		return s.Err()
+	}
+	return nil
+}
+
+// sent reports whether all of p's bytes have reached the connection.
+func (p *Pending) sent() bool {
+	return p.written.Load() && p.s.cw.n.Load() >= p.endOff
+}
+
+// notSent marks err as "the command was not sent": safe to retry.
+func notSent(err error) error { return &NotSentError{Err: err} }
