@@ -103,10 +103,47 @@
 // Options.OnUnsolicited on a goroutine of its own, which may run commands.
 // They are also kept, with the response codes of untagged status responses
 // (ALERT, READ-ONLY, UIDVALIDITY, ...), for Responses, which pops them by
-// name like imaplib's response(code); at most the last 1000 are kept per
-// name (the codes of a tagged response are in its Result.Status). Recent
-// returns pending RECENT data or prods the server with NOOP,
-// like imaplib's recent().
+// name like imaplib's response(code), and forgets when a mailbox is
+// selected, as imaplib does. The server chooses the names, so the store is
+// bounded: the last Options.MaxKept responses per name (1000) and
+// Options.MaxKeptNames names (64); the OnUnsolicited queue holds at most
+// Options.MaxUnsolicited (10000) responses when the handler falls behind.
+// What the bounds drop is counted (DroppedUnsolicited). The codes of a
+// tagged response are in its Result.Status. Recent returns pending RECENT
+// data or prods the server with NOOP, like imaplib's recent().
+//
+// # The table of commands
+//
+// Everything the session knows of a command is one row of its table
+// (CommandRules): the states it is allowed in, whether it runs alone, uses
+// sequence numbers or forbids EXPUNGE while it runs, the untagged
+// responses that belong to it, what its arguments target, its state
+// transition, whether the capabilities change with it, and whether it
+// takes continuation requests. Command.Rules gives the row of an extension
+// command the table does not know. Command.Messages and Command.Mailbox
+// give the routing facts of a command (its message set, its mailbox), so
+// that pipelined FETCH and STATUS responses answered out of order reach
+// the right command; without them the session reads them back from the
+// encoded arguments, literals included. The name "UID" with the
+// subcommand as its first argument (imaplib's uid("FETCH", ...)) gets the
+// rules of "UID FETCH".
+//
+// # Pull delivery
+//
+// A Command with Pull set hands its responses to the caller's goroutine
+// through Pending.Next, in order, with backpressure: when the caller waits
+// in Next, the decoder's own response is handed over without a copy and is
+// valid until the next call to Next; when the caller is busy, copies queue
+// (64) and then the reader waits. Body sections over the tokenizer's
+// MaxStringLiteral come as items whose Body streams them; smaller ones stay
+// in Section.Data. The caller may run other commands between two calls to
+// Next: when another goroutine needs the reader, a held response is kept
+// valid (codec.Decoder.Unshare) and a half-read body is read into memory,
+// within MaxResultBytes. Run, which collects copies in Result.Data, stays
+// for small results; it is bounded by Options.MaxResultBytes (64 MiB):
+// past it the rest is dropped and the command ends with a
+// *ResultTooLargeError. A FETCH body over the string limit is collected
+// within that bound, never failing the response.
 //
 // # Cancellation
 //
@@ -114,13 +151,15 @@
 // on how far the command got:
 //
 //   - before the command was sent (a context that is already done, or one
-//     that ends while the command waits for its turn behind commands that
-//     must run alone): the call returns the context's error and nothing is
-//     sent;
-//   - while the caller waits for the answer (Wait, Run): the call returns
-//     the context's error at once; the command stays in flight, its answer
-//     is read and dropped in the background (the Pending still reports it),
-//     and the session goes on;
+//     that ends while the command waits for its turn: behind commands that
+//     must run alone, or for the connection while another command writes):
+//     nothing is sent, and the error is a *NotSentError (ErrNotSent) that
+//     wraps the context's error: safe to retry, whatever the command;
+//   - while the caller waits for the answer (Wait, Run, Next): the call
+//     returns the context's error at once; the command stays in flight, its
+//     answer is read and thrown away in the background, and the session
+//     goes on (for at most the stall timeout after the deadline: then the
+//     session is aborted, IMAP having no other way to stop a command);
 //   - while the command is being written (a write blocked on a full
 //     connection, a streamed literal, or the wait for the "+" that lets a
 //     synchronizing literal go): the server is in the middle of the command
@@ -129,9 +168,16 @@
 //     refuses a literal with NO or BAD instead of "+" ends the command
 //     normally.
 //
-// Options.StallTimeout aborts the session when the server sends nothing for
-// that long while a command waits for an answer; IDLE is exempt, and an
-// idle connection with nothing in flight is never timed out. Close ends
+// Timeouts have defaults that make a client written with defaults safe:
+// Open is bounded by Options.GreetingTimeout (30 s) when its context has no
+// deadline; Options.StallTimeout (60 s) aborts the session when, while a
+// command waits, no byte arrives for that long (it counts bytes, so a slow
+// download that keeps coming is never cut, and it covers the STARTTLS
+// handshake; IDLE is exempt, and so is a connection with nothing in
+// flight); Options.CommandTimeout (15 min) bounds a command whose context
+// has no deadline, so that a server trickling bytes for ever cannot hold
+// it. Each fires as a *TimeoutError (ErrTimeout, os.ErrDeadlineExceeded).
+// Close ends
 // the session at once: commands in flight, and calls waiting to start, end
 // with ErrClosed, and no goroutine of the session is left. Logout sends
 // LOGOUT, reads the BYE and closes.
@@ -143,8 +189,14 @@
 // and end (with its status and duration). Both are redacted: LOGIN
 // passwords (wire.Encoder.Password), arguments written inside
 // wire.Encoder.Secret (a SASL initial response), Command.Secret commands and
-// the client's lines of an AUTHENTICATE exchange become "***", and the bodies of literals are summarised as "<N bytes>"
-// unless Options.TraceLiterals is set. The last Options.History lines (20
+// the client's lines of an AUTHENTICATE exchange become "***", and the
+// bodies of literals are summarised as "<N bytes>" unless
+// Options.TraceLiterals is set. The server's lines are redacted too: every
+// credential the session sent is replaced by "***" wherever the server
+// echoes it, and control bytes are escaped as \xNN, so a server cannot
+// write terminal escapes to the user's screen; the same holds for every
+// error the session builds from server text (the raw text stays in the
+// typed fields, Status.Text, with credentials redacted). The last Options.History lines (20
 // by default) are kept, redacted and cut to 240 bytes, and an
 // *AbortError carries them, as imaplib prints its _cmd_log on abort.
 //
@@ -152,12 +204,22 @@
 //
 // A tagged NO or BAD is a *StatusError, matched by errors.Is with ErrNo or
 // ErrBad; a command refused by the state table is a *StateError; a dead
-// connection is an *AbortError, matched by ErrAborted (EOF, BYE, a tagged
-// response for an unknown tag, an idle timeout, a cancelled write); a
-// mailbox selected read-write that the server reports READ-ONLY is a
-// *ReadOnlyError, matched by ErrReadOnly, returned once by the next command;
-// a session closed by Close or Logout returns ErrClosed. See docs/errors.md
-// for imaplib's error, abort and readonly.
+// connection is an *AbortError, matched by ErrAborted, whose cause says why:
+// EOF, a *ByeError (ErrBye, with its response code), a *ProtocolError
+// (ErrProtocol: a tagged response for an unknown tag or for a command not
+// yet sent, a continuation request nobody asked for), a *TimeoutError, a
+// line or literal over the tokenizer's limits (wire.ErrOutOfStep with
+// wire.ErrLineTooLong or wire.ErrLiteralTooLarge), a cancelled write. A
+// SELECT that the server answers [READ-ONLY] is a *ReadOnlyError (ErrReadOnly)
+// for that SELECT alone, with its Result; the mailbox is selected. A mailbox
+// that turns read-only while selected is mailbox state (Mailbox) and an
+// unsolicited response, never an error. A command whose context ended
+// before it was sent is a *NotSentError (ErrNotSent). Open's refusals are
+// ErrGreeting (with a *ByeError for a BYE greeting) and ErrNotIMAP4;
+// StartTLS's are ErrTLSActive and ErrStartTLSUnavailable; Compress's are
+// ErrCompressActive and ErrCompressUnavailable. A session closed by Close
+// or Logout returns ErrClosed. See docs/errors.md for imaplib's error,
+// abort and readonly.
 //
 // # From imaplib
 //
@@ -168,7 +230,7 @@
 //	M.starttls(ssl_context)          s.StartTLS(ctx, cfg)
 //	M.login(user, password)          s.Run(ctx, &Command{Name: "LOGIN", ...})
 //	M.select(mbox, readonly=True)    Run EXAMINE (SELECT when read-write)
-//	M.fetch, M.uid('FETCH', ...)     Run FETCH, UID FETCH (Sections to stream)
+//	M.fetch, M.uid('FETCH', ...)     Run FETCH, UID FETCH or UID + "FETCH" (Pull to stream)
 //	M.xatom(name, ...)               Run with AnyState or an unknown Name
 //	M.response(code)                 s.Responses(code)
 //	M.recent()                       s.Recent(ctx)
