@@ -471,7 +471,7 @@ func (s *Session) complete(st *codec.Status) error {
 		err = fmt.Errorf("session: %s: part of the answer could not be decoded: %w", p.name, p.decodeErr)
 	} else if p.dropped > 0 {
 		err = &ResultTooLargeError{Command: p.name, Limit: s.maxResult, Dropped: p.dropped}
-	} else if p.name == "SELECT" && st.Code != nil && st.Code.Kind == codec.CodeReadOnly {
+	} else if p.info.transition == ToSelected && !p.info.readOnly && st.Code != nil && st.Code.Kind == codec.CodeReadOnly {
 		// imaplib's readonly: writing was asked and the server opened
 		// the mailbox read-only. It is selected; the error goes to this
 		// command alone, with its result.
@@ -506,7 +506,7 @@ func (s *Session) transition(p *Pending, st *codec.Status) {
 		if ok {
 			s.state = StateSelected
 			s.selected = p.mailbox
-			s.readOnly = p.name == "EXAMINE" || (st.Code != nil && st.Code.Kind == codec.CodeReadOnly)
+			s.readOnly = p.info.readOnly || (st.Code != nil && st.Code.Kind == codec.CodeReadOnly)
 		} else {
 			s.state = StateAuth
 			s.selected, s.readOnly = "", false

@@ -249,7 +249,7 @@ type Command struct {
 	// exchange with "*".
 	OnContinue func(text []byte) ([]byte, error)
 	// Messages is the message set the command targets (FETCH, STORE and
-	// their UID forms: UIDs when the name starts with "UID "): pipelined
+	// their UID forms, whose Rules say UIDs): pipelined
 	// FETCH responses are routed by it. Nil means the session reads it
 	// back from the encoded arguments.
 	Messages *codec.SeqSet

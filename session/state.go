@@ -114,6 +114,13 @@ type Rules struct {
 	// Waits: the server may rightly send nothing for a long time (IDLE):
 	// neither the stall timeout nor the command bound applies.
 	Waits bool
+	// UIDs: the message set of a TargetMessages command holds UIDs (the
+	// UID forms of FETCH and STORE).
+	UIDs bool
+	// ReadOnly: a ToSelected command that opens the mailbox read-only
+	// (EXAMINE). A read-write one (SELECT) answered [READ-ONLY] is
+	// imaplib's readonly error.
+	ReadOnly bool
 }
 
 // commandInfo is Rules compiled for the session's use.
@@ -129,6 +136,8 @@ type commandInfo struct {
 	conts      bool
 	secretCont bool
 	waits      bool
+	uids       bool
+	readOnly   bool
 }
 
 func compile(r Rules) commandInfo {
@@ -138,7 +147,8 @@ func compile(r Rules) commandInfo {
 	}
 	return commandInfo{allowed: allowed, alone: r.Alone, seqNums: r.SeqNums, noExpunge: r.NoExpunge,
 		data: r.Data, target: r.Target, transition: r.Transition, refresh: r.RefreshCaps,
-		conts: r.Continuations, secretCont: r.SecretContinuations, waits: r.Waits}
+		conts: r.Continuations, secretCont: r.SecretContinuations, waits: r.Waits,
+		uids: r.UIDs, readOnly: r.ReadOnly}
 }
 
 // wants reports whether the untagged response named name belongs to the
@@ -181,7 +191,7 @@ var rulesTable = map[string]Rules{
 	"CREATE":        {States: sAuthSel},
 	"DELETE":        {States: sAuthSel},
 	"DELETEACL":     {States: sAuthSel},
-	"EXAMINE":       {States: sAuthSel, Alone: true, Target: TargetMailbox, Transition: ToSelected, Data: selectData},
+	"EXAMINE":       {States: sAuthSel, Alone: true, Target: TargetMailbox, Transition: ToSelected, Data: selectData, ReadOnly: true},
 	"SELECT":        {States: sAuthSel, Alone: true, Target: TargetMailbox, Transition: ToSelected, Data: selectData},
 	"GETACL":        {States: sAuthSel, Data: []string{"ACL"}},
 	"GETANNOTATION": {States: sAuthSel, Data: []string{"ANNOTATION"}},
@@ -220,8 +230,8 @@ var rulesTable = map[string]Rules{
 	"PARTIAL":     {States: sSelected, SeqNums: true, Target: TargetMessages, Data: []string{"FETCH"}},
 	"UID COPY":    {States: sSelected},
 	"UID MOVE":    {States: sSelected, Data: []string{"EXPUNGE", "VANISHED"}},
-	"UID FETCH":   {States: sSelected, Target: TargetMessages, Data: []string{"FETCH", "VANISHED"}},
-	"UID STORE":   {States: sSelected, Target: TargetMessages, Data: []string{"FETCH"}},
+	"UID FETCH":   {States: sSelected, Target: TargetMessages, UIDs: true, Data: []string{"FETCH", "VANISHED"}},
+	"UID STORE":   {States: sSelected, Target: TargetMessages, UIDs: true, Data: []string{"FETCH"}},
 	"UID SEARCH":  {States: sSelected, Data: []string{"SEARCH", "ESEARCH"}},
 	"UID SORT":    {States: sSelected, Data: []string{"SORT", "ESEARCH"}},
 	"UID THREAD":  {States: sSelected, Data: []string{"THREAD"}},

@@ -321,7 +321,7 @@ func (p *Pending) noteTarget(wc *wire.Encoded) {
 		if p.cmd.Messages != nil {
 			p.set = p.cmd.Messages.Clone()
 			p.hasSet = true
-			p.uid = strings.HasPrefix(p.name, "UID ")
+			p.uid = p.info.uids
 			return
 		}
 	case TargetMailbox:
@@ -348,7 +348,7 @@ func (p *Pending) noteTarget(wc *wire.Encoded) {
 		}
 		if err := p.set.ParseInto(rest[:end]); err == nil {
 			p.hasSet = true
-			p.uid = strings.HasPrefix(p.name, "UID ")
+			p.uid = p.info.uids
 		}
 		return
 	}
