@@ -274,17 +274,7 @@ func (d *Decoder) msgRepairQuoted(m wire.Mark, orig error) (Bytes, error) {
 	}
 	val := rest[1:end:end]
 	if esc {
-		a := &d.msg
-		n := len(a.unesc)
-		for i := 0; i < len(val); i++ {
-			c := val[i]
-			if c == '\\' && i+1 < len(val) && (val[i+1] == '"' || val[i+1] == '\\') {
-				i++
-				c = val[i]
-			}
-			a.unesc = append(a.unesc, c)
-		}
-		val = a.unesc[n:len(a.unesc):len(a.unesc)]
+		val = d.unescapeQuoted(val, true)
 	}
 	// Consume the string's bytes. The tokenizer has no call to skip n
 	// bytes; Expect consumes any byte (and counts the balanced parentheses
