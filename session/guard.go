@@ -40,6 +40,8 @@ const (
 	DefaultMaxKept = 1000
 	// DefaultMaxKeptNames bounds the names Responses keeps.
 	DefaultMaxKeptNames = 64
+	// DefaultTraceCapture bounds what the trace keeps of one server line.
+	DefaultTraceCapture = 64 << 10
 )
 
 // responseOverhead is what a collected response is charged beyond its

@@ -65,6 +65,10 @@ type Options struct {
 	// History is the number of trace lines kept for abort errors; 0 means
 	// 20.
 	History int
+	// TraceCapture bounds what the trace keeps of one server line (and of
+	// one literal when TraceLiterals is set): the rest is not traced. Zero
+	// means DefaultTraceCapture.
+	TraceCapture int
 	// MaxResultBytes bounds the responses a command collects in
 	// Result.Data, counted in bytes received plus 256 per response (about
 	// what the decoded values cost): past it, the rest is dropped
@@ -365,7 +369,8 @@ func newSession(conn net.Conn, opts *Options) *Session {
 	if s.opts.History <= 0 {
 		s.opts.History = 20
 	}
-	s.tr = newTracer(s.opts.Trace, s.opts.TraceLiterals, s.log, s.opts.History)
+	s.tr = newTracer(s.opts.Trace, s.opts.TraceLiterals, s.log, s.opts.History,
+		cmp.Or(max(s.opts.TraceCapture, 0), DefaultTraceCapture))
 	s.tr.secrets = s.secrets
 	s.tok = wire.NewTokenizer(s.tr.reader(s.wc), s.opts.Tokenizer)
 	s.dec = codec.NewDecoder(s.tok, &codec.DecoderOptions{SectionHandler: s.sectionHandler})

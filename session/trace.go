@@ -22,6 +22,7 @@ const maxTraceLine = 240
 type tracer struct {
 	w        io.Writer
 	literals bool
+	capture  int // the most of one server line (or traced literal) kept
 	log      *slog.Logger
 
 	mu    sync.Mutex
@@ -42,8 +43,8 @@ type tracer struct {
 	delivered atomic.Int64
 }
 
-func newTracer(w io.Writer, literals bool, log *slog.Logger, history int) *tracer {
-	return &tracer{w: w, literals: literals, log: log, ring: make([][]byte, history)}
+func newTracer(w io.Writer, literals bool, log *slog.Logger, history, capture int) *tracer {
+	return &tracer{w: w, literals: literals, log: log, ring: make([][]byte, history), capture: capture}
 }
 
 // reader returns r with the server side of the trace attached.
@@ -76,7 +77,7 @@ func (t *tracer) server(b []byte) {
 			if n > t.litRemain {
 				n = t.litRemain
 			}
-			if t.literals && len(t.litBody) < 64<<10 {
+			if t.literals && len(t.litBody) < t.capture {
 				t.litBody = append(t.litBody, b[:n]...)
 			}
 			t.litRemain -= n
@@ -95,12 +96,12 @@ func (t *tracer) server(b []byte) {
 		}
 		i := bytes.IndexByte(b, '\n')
 		if i < 0 {
-			if len(t.line_) < 64<<10 {
+			if len(t.line_) < t.capture {
 				t.line_ = append(t.line_, b...)
 			}
 			return
 		}
-		if len(t.line_) < 64<<10 {
+		if len(t.line_) < t.capture {
 			t.line_ = append(t.line_, b[:i+1]...)
 		}
 		b = b[i+1:]
