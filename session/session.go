@@ -396,6 +396,14 @@ func (s *Session) startGoroutines() {
 	go s.eventLoop()
 }
 
+// AddSecret adds a credential the session must keep out of what it shows:
+// wherever the server echoes it, it becomes "***" in status texts, errors
+// and the trace. Passwords given to wire.Encoder.Password and arguments
+// written inside wire.Encoder.Secret are added by the session itself; a
+// SASL mechanism adds what it sends encoded (its password, its token). The
+// session remembers the last 16.
+func (s *Session) AddSecret(secret []byte) { s.secrets.add(secret) }
+
 // Welcome returns the server's greeting (imaplib's welcome).
 func (s *Session) Welcome() *codec.Status { return s.welcome }
 
