@@ -1120,7 +1120,9 @@ func TestDovecotUnsolicited(t *testing.T) {
 func TestDovecotIdle(t *testing.T) {
 	ev := newDvEvents()
 	mbox := dvNewMailbox(t, testserver.Alice, testserver.SampleMessages(2))
-	a := dvDialUser(t, testserver.Alice, &session.Options{OnUnsolicited: ev.add, StallTimeout: 2 * time.Second})
+	// A short stall timeout, to show that IDLE is exempt; not so short that
+	// a loaded machine's LOGIN trips it.
+	a := dvDialUser(t, testserver.Alice, &session.Options{OnUnsolicited: ev.add, StallTimeout: 4 * time.Second})
 	b := dvDialUser(t, testserver.Alice, nil)
 	ctx := dvCtx(t)
 	dvRun(t, a, dvMailboxCmd("SELECT", mbox))
@@ -1141,7 +1143,7 @@ func TestDovecotIdle(t *testing.T) {
 		noop <- err
 	}()
 	// Longer than StallTimeout: IDLE is exempt.
-	time.Sleep(2500 * time.Millisecond)
+	time.Sleep(4500 * time.Millisecond)
 	dvRun(t, b, appendCmd(mbox, dvMessage("while idling", 500)))
 	got := ev.waitFor(t, 10*time.Second, func(l []codec.Response) bool { return lastExists(l) == 3 })
 	t.Logf("during IDLE: %s", dvDescribe(got))
