@@ -14,7 +14,16 @@ type Set struct {
 	UID bool
 	// Nums holds the numbers.
 	Nums codec.SeqSet
+	// Saved stands for the result of the last search saved with
+	// SearchReturn.Save (SEARCHRES, RFC 5182): "$". Nums is then unused.
+	Saved bool
 }
+
+// SavedSeqNums is "$" (SEARCHRES) used as a set of sequence numbers.
+func SavedSeqNums() Set { return Set{Saved: true} }
+
+// SavedUIDs is "$" (SEARCHRES) used as a set of UIDs.
+func SavedUIDs() Set { return Set{UID: true, Saved: true} }
 
 // SeqNums returns a set of message sequence numbers (0 means "*").
 func SeqNums(n ...uint32) Set {
@@ -51,6 +60,12 @@ func SetOf(uid bool, nums codec.SeqSet) Set { return Set{UID: uid, Nums: nums.Cl
 
 // String returns the wire form, e.g. "1:5,7" (prefixed "UID " for UIDs).
 func (s Set) String() string {
+	if s.Saved {
+		if s.UID {
+			return "UID $"
+		}
+		return "$"
+	}
 	if s.UID {
 		return "UID " + s.Nums.String()
 	}
@@ -58,7 +73,7 @@ func (s Set) String() string {
 }
 
 // IsEmpty reports whether the set holds no number.
-func (s Set) IsEmpty() bool { return s.Nums.IsEmpty() }
+func (s Set) IsEmpty() bool { return !s.Saved && s.Nums.IsEmpty() }
 
 // name prefixes a command name with "UID " for a UID set.
 func (s Set) name(cmd string) string {
@@ -70,5 +85,8 @@ func (s Set) name(cmd string) string {
 
 // encode writes the set (after a space).
 func (s Set) encode(e *wire.Encoder) *wire.Encoder {
+	if s.Saved {
+		return e.SP().Raw("$")
+	}
 	return e.SP().SeqSet(s.Nums.Ranges())
 }

@@ -1,0 +1,85 @@
+package commands
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// AppendOptions are the options of Append.
+type AppendOptions struct {
+	// Flags are set on the new message.
+	Flags []string
+	// Date is its internal date; zero leaves it to the server (now).
+	Date time.Time
+	// Binary sends the message as literal8 (RFC 3516 BINARY), so that it
+	// may hold NUL and raw 8-bit content.
+	Binary bool
+}
+
+// AppendResult is the APPENDUID of an append (UIDPLUS): zero when the
+// server sent none.
+type AppendResult struct {
+	UIDValidity uint32
+	UID         uint32
+}
+
+// Append appends a message of size bytes read from r to mailbox. The
+// message is streamed: it is never held whole in memory. The literal is
+// non-synchronizing when the server's LITERAL+ or LITERAL- allows it; with
+// UTF8=ACCEPT enabled it is sent in the UTF8 form of RFC 6855. Bare CR or
+// LF are sent as they are (see NormalizeCRLF for imaplib's conversion).
+// Reading fewer than size bytes from r aborts the session: the server is
+// in the middle of the literal.
+func (c *Client) Append(ctx context.Context, mailbox string, r io.Reader, size int64, opts *AppendOptions) (*AppendResult, error) {
+	var o AppendOptions
+	if opts != nil {
+		o = *opts
+	}
+	if size < 0 {
+		return nil, errors.New("commands: negative message size")
+	}
+	if o.Binary && !c.hasCap("BINARY") {
+		return nil, fmt.Errorf("%w: BINARY", ErrUnsupported)
+	}
+	utf8Form := c.utf8() && c.s.HasCap("UTF8=ACCEPT")
+	res, err := c.run(ctx, &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
+		c.mailbox(e, mailbox)
+		if len(o.Flags) > 0 {
+			e.SP()
+			encodeFlags(e, o.Flags)
+		}
+		if !o.Date.IsZero() {
+			e.SP().String(string(codec.AppendInternalDate(nil, o.Date)))
+		}
+		e.SP()
+		if utf8Form {
+			e.Atom("UTF8").SP().List(func(e *wire.Encoder) { e.LiteralReader(size, r, true) })
+		} else {
+			e.LiteralReader(size, r, o.Binary)
+		}
+	}})
+	if err != nil {
+		return nil, err
+	}
+	out := &AppendResult{}
+	if st := res.Status; st != nil && st.Code != nil && st.Code.Kind == codec.CodeAppendUID {
+		out.UIDValidity = st.Code.UIDValidity
+		if rg := st.Code.Dst.Ranges(); len(rg) > 0 {
+			out.UID = rg[0].Start
+		}
+	}
+	return out, nil
+}
+
+// AppendBytes appends msg (see Append).
+func (c *Client) AppendBytes(ctx context.Context, mailbox string, msg []byte, opts *AppendOptions) (*AppendResult, error) {
+	return c.Append(ctx, mailbox, bytes.NewReader(msg), int64(len(msg)), opts)
+}
