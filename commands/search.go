@@ -356,7 +356,9 @@ func (c *Client) Search(ctx context.Context, criteria *Criteria, opts *SearchOpt
 		}
 	}
 	res.All.Compact()
-	if !res.FromESearch {
+	if o.Return == nil || !res.FromESearch {
+		// A plain SEARCH (or an IMAP4rev2 server answering one with
+		// ESEARCH ALL): the other fields follow from the set.
 		n, _ := res.All.Len()
 		res.Count, res.HasCount = uint32(n), true
 		if rg := res.All.Ranges(); len(rg) > 0 {
