@@ -132,7 +132,7 @@ var interned = func() map[string]string {
 	for _, s := range []string{`\Seen`, `\Answered`, `\Flagged`, `\Deleted`, `\Draft`, `\Recent`, `\*`,
 		`$Forwarded`, `$MDNSent`, `$Junk`, `$NotJunk`, `$Phishing`, `NonJunk`, `Junk`,
 		`\HasChildren`, `\HasNoChildren`, `\Noselect`, `\NonExistent`, `\Noinferiors`, `\Marked`, `\Unmarked`,
-		`\Subscribed`, `\Remote`, `\All`, `\Archive`, `\Drafts`, `\Flagged`, `\Junk`, `\Sent`, `\Trash`, `\Important`} {
+		`\Subscribed`, "HEADER", "TEXT", "MIME", "HEADER.FIELDS", "HEADER.FIELDS.NOT", `\Remote`, `\All`, `\Archive`, `\Drafts`, `\Flagged`, `\Junk`, `\Sent`, `\Trash`, `\Important`} {
 		m[s] = s
 	}
 	return m

@@ -305,6 +305,9 @@ type fetchEvent struct {
 	snap     *Message
 	release  chan struct{}
 	vanished *codec.SeqSet
+
+	secv Section   // sec points here: one allocation per section
+	sr   secReader // the section's reader
 }
 
 // fetchStream connects the session's reader goroutine (OnData, Sections)
@@ -323,8 +326,8 @@ type fetchStream struct {
 	onVanished func(codec.SeqSet)
 
 	// reader goroutine only
-	lastSeq  uint32
-	inStream bool // a section of the message being decoded was streamed
+	inStream bool             // a section of the message being decoded was streamed
+	snapHas  codec.FetchItem // the attributes its snapshot holds
 }
 
 func newFetchStream(onVanished func(codec.SeqSet)) *fetchStream {
@@ -357,7 +360,14 @@ func (fs *fetchStream) data(r codec.Response) {
 	}
 	switch r := r.(type) {
 	case *codec.Fetch:
-		m := newMessage(r)
+		mask := ^codec.FetchItem(0)
+		if fs.inStream {
+			// The snapshot has the attributes sent before the first
+			// section: copy only the later ones.
+			mask = ^fs.snapHas
+		}
+		m := newMessageMask(r, mask)
+		m.SeqNum = r.Seq
 		m.ready = readySections(r)
 		fs.inStream = false
 		fs.push(&fetchEvent{msg: m})
@@ -373,11 +383,15 @@ func (fs *fetchStream) section(f *codec.Fetch, sec *codec.Section, r io.Reader) 
 	if fs.quitting() {
 		return nil
 	}
-	sr := &secReader{r: r}
-	ev := &fetchEvent{sec: newSection(sec, sr), release: make(chan struct{})}
+	ev := &fetchEvent{release: make(chan struct{})}
+	ev.sr.r = r
+	fillSection(&ev.secv, sec, &ev.sr)
+	ev.sec = &ev.secv
+	sr := &ev.sr
 	if !fs.inStream {
 		ev.snap = newMessage(f)
 		fs.inStream = true
+		fs.snapHas = f.Has
 	}
 	fs.push(ev)
 	select {

@@ -82,12 +82,18 @@ func (s *Section) Read(p []byte) (int, error) {
 
 // newSection describes sec, reading from r.
 func newSection(sec *codec.Section, r io.Reader) *Section {
-	s := &Section{Kind: sec.Kind, Spec: string(sec.Spec), Specifier: string(sec.Specifier),
+	s := &Section{}
+	fillSection(s, sec, r)
+	return s
+}
+
+// fillSection describes sec in s.
+func fillSection(s *Section, sec *codec.Section, r io.Reader) {
+	*s = Section{Kind: sec.Kind, Spec: string(sec.Spec), Specifier: flagString(sec.Specifier),
 		Origin: sec.Origin, HasOrigin: sec.HasOrigin, Size: sec.Size, r: r}
 	if len(sec.Part) > 0 {
 		s.Part = append([]uint32(nil), sec.Part...)
 	}
-	return s
 }
 
 // secReader is a streamed body, valid while the reader goroutine waits
@@ -115,48 +121,53 @@ func (r *secReader) close() {
 }
 
 // newMessage copies the attributes of f.
-func newMessage(f *codec.Fetch) *Message {
+func newMessage(f *codec.Fetch) *Message { return newMessageMask(f, ^codec.FetchItem(0)) }
+
+// newMessageMask copies the attributes of f that are in mask.
+func newMessageMask(f *codec.Fetch, mask codec.FetchItem) *Message {
 	m := &Message{SeqNum: f.Seq}
-	m.merge(f)
+	m.merge(f, mask)
 	return m
 }
 
-// merge copies the attributes present in f into m.
-func (m *Message) merge(f *codec.Fetch) {
-	m.Items |= f.Has
-	if f.Has&codec.FetchUID != 0 {
+// merge copies the attributes present in f and in mask into m.
+func (m *Message) merge(f *codec.Fetch, mask codec.FetchItem) {
+	has := f.Has & mask
+	m.Items |= has
+	var a arena
+	if has&codec.FetchUID != 0 {
 		m.UID = f.UID
 	}
-	if f.Has&codec.FetchFlags != 0 {
+	if has&codec.FetchFlags != 0 {
 		m.Flags = strs(f.Flags)
 		if m.Flags == nil {
 			m.Flags = []string{}
 		}
 	}
-	if f.Has&codec.FetchInternalDate != 0 {
+	if has&codec.FetchInternalDate != 0 {
 		if t, err := codec.ParseInternalDate(f.InternalDate); err == nil {
 			m.InternalDate = t
 		}
 	}
-	if f.Has&codec.FetchRFC822Size != 0 {
+	if has&codec.FetchRFC822Size != 0 {
 		m.Size = f.RFC822Size
 	}
-	if f.Has&codec.FetchEnvelope != 0 {
-		m.Envelope = f.Envelope.Clone()
+	if has&codec.FetchEnvelope != 0 {
+		m.Envelope = a.envelope(f.Envelope)
 	}
-	if f.Has&codec.FetchBodyStructure != 0 {
-		m.BodyStructure = f.BodyStructure.Clone()
+	if has&codec.FetchBodyStructure != 0 {
+		m.BodyStructure = a.body(f.BodyStructure)
 	}
-	if f.Has&codec.FetchModSeq != 0 {
+	if has&codec.FetchModSeq != 0 {
 		m.ModSeq = f.ModSeq
 	}
-	if f.Has&codec.FetchEmailID != 0 {
+	if has&codec.FetchEmailID != 0 {
 		m.EmailID = string(f.EmailID)
 	}
-	if f.Has&codec.FetchThreadID != 0 {
+	if has&codec.FetchThreadID != 0 {
 		m.ThreadID = string(f.ThreadID)
 	}
-	if f.Has&codec.FetchPreview != 0 {
+	if has&codec.FetchPreview != 0 {
 		m.Preview = string(f.Preview)
 	}
 	if len(f.BinarySizes) > 0 {
