@@ -326,7 +326,7 @@ type fetchStream struct {
 	onVanished func(codec.SeqSet)
 
 	// reader goroutine only
-	inStream bool             // a section of the message being decoded was streamed
+	inStream bool            // a section of the message being decoded was streamed
 	snapHas  codec.FetchItem // the attributes its snapshot holds
 }
 
