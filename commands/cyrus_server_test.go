@@ -150,4 +150,3 @@ DAEMON {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
-
