@@ -11,10 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imapkit/imapkit/auth"
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/internal/testserver"
 	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/transport"
 )
 
 func TestMailboxDovecot(t *testing.T) {
@@ -479,5 +481,58 @@ func TestConcurrentDovecot(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// TestConnectionDovecot: AUTHENTICATE with a SASL mechanism, STARTTLS and
+// COMPRESS through the Client, then BINARY and a fetch over the
+// compressed TLS connection.
+func TestConnectionDovecot(t *testing.T) {
+	srv := dvServer(t)
+	ctx := dvCtx(t)
+	conn, err := transport.Dial(ctx, srv.PlainAddr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := commands.Open(ctx, conn, &auth.Options{TLSConfig: srv.TLSConfig()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Session().Close()
+	if err := c.StartTLS(ctx, nil); err != nil {
+		t.Fatalf("STARTTLS: %v", err)
+	}
+	if !c.Auth().TLS() {
+		t.Fatal("auth does not know the connection is TLS")
+	}
+	if err := c.Authenticate(ctx, auth.NewSCRAMSHA256("", testserver.Alice, testserver.Password)); err != nil {
+		t.Fatalf("AUTHENTICATE: %v", err)
+	}
+	if err := c.Compress(ctx); err != nil {
+		t.Fatalf("COMPRESS: %v", err)
+	}
+	mb := dvMailbox(t, testserver.Alice, 1)
+	if _, err := c.Examine(ctx, mb); err != nil {
+		t.Fatal(err)
+	}
+	msg := testserver.SampleMessage(0) // multipart: a text part and a base64 PDF
+	for m, err := range c.Fetch(ctx, commands.SeqNums(1), &commands.FetchItems{BodyStructure: true,
+		Sections: []commands.FetchSection{{}, {Binary: true, Part: []int{2}}}}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, _ := m.NextSection()
+		whole, _ := io.ReadAll(s)
+		if !bytes.Equal(whole, msg) {
+			t.Fatal("BODY[] differs over TLS+COMPRESS")
+		}
+		s, err := m.NextSection()
+		if err != nil || s.Kind != codec.SectionBinary {
+			t.Fatalf("BINARY[2]: %v %+v", err, s)
+		}
+		pdf, _ := io.ReadAll(s)
+		if !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+			t.Fatalf("BINARY[2] is not the decoded PDF: %q", pdf[:min(len(pdf), 20)])
+		}
 	}
 }
