@@ -83,3 +83,69 @@ func (c *Client) Append(ctx context.Context, mailbox string, r io.Reader, size i
 func (c *Client) AppendBytes(ctx context.Context, mailbox string, msg []byte, opts *AppendOptions) (*AppendResult, error) {
 	return c.Append(ctx, mailbox, bytes.NewReader(msg), int64(len(msg)), opts)
 }
+
+// AppendMessage is one message of AppendMany.
+type AppendMessage struct {
+	R       io.Reader
+	Size    int64
+	Options *AppendOptions
+}
+
+// AppendManyResult is the APPENDUID of a MULTIAPPEND: the UIDs of the
+// messages in order.
+type AppendManyResult struct {
+	UIDValidity uint32
+	UIDs        codec.SeqSet
+}
+
+// AppendMany appends several messages to mailbox in one APPEND command
+// (MULTIAPPEND, RFC 3502): all or none are added. It returns
+// ErrUnsupported when the server lacks MULTIAPPEND.
+func (c *Client) AppendMany(ctx context.Context, mailbox string, msgs []AppendMessage) (*AppendManyResult, error) {
+	if !c.hasCap("MULTIAPPEND") {
+		return nil, fmt.Errorf("%w: MULTIAPPEND", ErrUnsupported)
+	}
+	if len(msgs) == 0 {
+		return nil, errors.New("commands: AppendMany without messages")
+	}
+	utf8Form := c.utf8() && c.s.HasCap("UTF8=ACCEPT")
+	for _, m := range msgs {
+		if m.Size < 0 {
+			return nil, errors.New("commands: negative message size")
+		}
+		if m.Options != nil && m.Options.Binary && !c.hasCap("BINARY") {
+			return nil, fmt.Errorf("%w: BINARY", ErrUnsupported)
+		}
+	}
+	res, err := c.run(ctx, &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
+		c.mailbox(e, mailbox)
+		for _, m := range msgs {
+			var o AppendOptions
+			if m.Options != nil {
+				o = *m.Options
+			}
+			if len(o.Flags) > 0 {
+				e.SP()
+				encodeFlags(e, o.Flags)
+			}
+			if !o.Date.IsZero() {
+				e.SP().String(string(codec.AppendInternalDate(nil, o.Date)))
+			}
+			e.SP()
+			if utf8Form {
+				e.Atom("UTF8").SP().List(func(e *wire.Encoder) { e.LiteralReader(m.Size, m.R, true) })
+			} else {
+				e.LiteralReader(m.Size, m.R, o.Binary)
+			}
+		}
+	}})
+	if err != nil {
+		return nil, err
+	}
+	out := &AppendManyResult{}
+	if st := res.Status; st != nil && st.Code != nil && st.Code.Kind == codec.CodeAppendUID {
+		out.UIDValidity = st.Code.UIDValidity
+		out.UIDs = st.Code.Dst.Clone()
+	}
+	return out, nil
+}

@@ -536,3 +536,33 @@ func TestConnectionDovecot(t *testing.T) {
 		}
 	}
 }
+
+func TestMultiAppendESortDovecot(t *testing.T) {
+	c := dvClient(t, testserver.Alice, nil)
+	ctx := dvCtx(t)
+	mb := dvMailbox(t, testserver.Alice, 0)
+	var msgs []commands.AppendMessage
+	for i := 0; i < 3; i++ {
+		m := testserver.SampleMessage(i)
+		msgs = append(msgs, commands.AppendMessage{R: bytes.NewReader(m), Size: int64(len(m)),
+			Options: &commands.AppendOptions{Flags: []string{"$N" + string(rune('0'+i))}}})
+	}
+	res, err := c.AppendMany(ctx, mb, msgs)
+	if err != nil || res.UIDs.String() != "1:3" {
+		t.Fatalf("MULTIAPPEND: %v %+v", err, res)
+	}
+	if _, err := c.Examine(ctx, mb); err != nil {
+		t.Fatal(err)
+	}
+	es, err := c.ESort(ctx, []commands.SortKey{{Key: "SIZE"}}, nil, &commands.SearchOptions{UID: true, Return: &commands.SearchReturn{Min: true, Max: true, Count: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sorted, err := c.Sort(ctx, []commands.SortKey{{Key: "SIZE"}}, nil, &commands.SearchOptions{UID: true})
+	if err != nil || len(sorted) != 3 {
+		t.Fatal(err)
+	}
+	if es.Count != 3 || es.Min != sorted[0] || es.Max != sorted[2] {
+		t.Fatalf("ESORT %+v; SORT %v", es, sorted)
+	}
+}

@@ -302,19 +302,7 @@ func (c *Client) Search(ctx context.Context, criteria *Criteria, opts *SearchOpt
 	}
 	r, err := c.run(ctx, &session.Command{Name: name, Args: func(e *wire.Encoder) {
 		if esearch {
-			e.SP().Atom("RETURN").SP().List(func(e *wire.Encoder) {
-				var l []string
-				rt := o.Return
-				for _, x := range []struct {
-					ok bool
-					n  string
-				}{{rt.Min, "MIN"}, {rt.Max, "MAX"}, {rt.All, "ALL"}, {rt.Count, "COUNT"}, {rt.Save, "SAVE"}} {
-					if x.ok {
-						l = append(l, x.n)
-					}
-				}
-				atoms(e, l)
-			})
+			e.SP().Atom("RETURN").SP().List(func(e *wire.Encoder) { atoms(e, o.Return.names()) })
 		}
 		if cs != "" {
 			e.SP().Atom("CHARSET").SP().AString(cs)
@@ -335,24 +323,7 @@ func (c *Client) Search(ctx context.Context, criteria *Criteria, opts *SearchOpt
 				res.ModSeq = d.ModSeq
 			}
 		case *codec.ESearch:
-			res.FromESearch = true
-			if d.Has&codec.ESearchAll != 0 {
-				for _, rg := range d.All.Ranges() {
-					res.All.AddRange(rg.Start, rg.Stop)
-				}
-			}
-			if d.Has&codec.ESearchMin != 0 {
-				res.Min, res.HasMin = d.Min, true
-			}
-			if d.Has&codec.ESearchMax != 0 {
-				res.Max, res.HasMax = d.Max, true
-			}
-			if d.Has&codec.ESearchCount != 0 {
-				res.Count, res.HasCount = d.Count, true
-			}
-			if d.ModSeq > res.ModSeq {
-				res.ModSeq = d.ModSeq
-			}
+			res.addESearch(d)
 		}
 	}
 	res.All.Compact()
@@ -366,4 +337,40 @@ func (c *Client) Search(ctx context.Context, criteria *Criteria, opts *SearchOpt
 		}
 	}
 	return res, nil
+}
+
+// names returns the RETURN options.
+func (rt *SearchReturn) names() []string {
+	var l []string
+	for _, x := range []struct {
+		ok bool
+		n  string
+	}{{rt.Min, "MIN"}, {rt.Max, "MAX"}, {rt.All, "ALL"}, {rt.Count, "COUNT"}, {rt.Save, "SAVE"}} {
+		if x.ok {
+			l = append(l, x.n)
+		}
+	}
+	return l
+}
+
+// addESearch takes the data of an ESEARCH response.
+func (res *SearchResult) addESearch(d *codec.ESearch) {
+	res.FromESearch = true
+	if d.Has&codec.ESearchAll != 0 {
+		for _, rg := range d.All.Ranges() {
+			res.All.AddRange(rg.Start, rg.Stop)
+		}
+	}
+	if d.Has&codec.ESearchMin != 0 {
+		res.Min, res.HasMin = d.Min, true
+	}
+	if d.Has&codec.ESearchMax != 0 {
+		res.Max, res.HasMax = d.Max, true
+	}
+	if d.Has&codec.ESearchCount != 0 {
+		res.Count, res.HasCount = d.Count, true
+	}
+	if d.ModSeq > res.ModSeq {
+		res.ModSeq = d.ModSeq
+	}
 }
