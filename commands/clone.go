@@ -14,7 +14,7 @@ func (a *arena) bytes(b codec.Bytes) codec.Bytes {
 		return nil
 	}
 	if cap(a.buf)-len(a.buf) < len(b) {
-		n := 2048
+		n := 512
 		if len(b) > n {
 			n = len(b)
 		}
@@ -140,4 +140,46 @@ func (ba *bodyArena) copy(b *codec.BodyStructure) *codec.BodyStructure {
 		c.Body = ba.copy(b.Body)
 	}
 	return c
+}
+
+// reserve makes room for n more bytes in one allocation.
+func (a *arena) reserve(n int) {
+	if cap(a.buf)-len(a.buf) < n {
+		a.buf = make([]byte, 0, n)
+	}
+}
+
+// envelopeSize is the number of bytes envelope copies.
+func envelopeSize(e *codec.Envelope) int {
+	if e == nil {
+		return 0
+	}
+	n := len(e.Date) + len(e.Subject) + len(e.InReplyTo) + len(e.MessageID)
+	for _, l := range [][]codec.Address{e.From, e.Sender, e.ReplyTo, e.To, e.Cc, e.Bcc} {
+		for _, a := range l {
+			n += len(a.Name) + len(a.ADL) + len(a.Mailbox) + len(a.Host)
+		}
+	}
+	return n
+}
+
+// bodySize is the number of bytes body copies.
+func bodySize(b *codec.BodyStructure) int {
+	if b == nil {
+		return 0
+	}
+	n := len(b.Type) + len(b.Subtype) + len(b.ID) + len(b.Description) + len(b.Encoding) +
+		len(b.MD5) + len(b.Disposition) + len(b.Location) + len(b.Extension) + envelopeSize(b.Envelope)
+	for _, l := range [][]codec.Param{b.Params, b.MultipartParams, b.DispositionParams} {
+		for _, p := range l {
+			n += len(p.Name) + len(p.Value)
+		}
+	}
+	for _, l := range b.Language {
+		n += len(l)
+	}
+	for _, c := range b.Children {
+		n += bodySize(c)
+	}
+	return n + bodySize(b.Body)
 }

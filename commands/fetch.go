@@ -198,10 +198,16 @@ func (it *FetchItems) encode(e *wire.Encoder, uid bool) {
 	}
 }
 
+// BufferedSectionMax is the size up to which a body section sent as a
+// literal is read whole as it arrives, so that the connection does not wait
+// for the caller; larger sections are streamed to Message.NextSection.
+const BufferedSectionMax = 4096
+
 // Fetch fetches the items of the messages in set (FETCH, or UID FETCH for
 // a UID set) and returns an iterator of the messages as they arrive. Body
-// sections are streamed (Message.NextSection); what the loop body does not
-// read is skipped when it moves on. Breaking out of the loop drops the rest
+// sections larger than BufferedSectionMax are streamed
+// (Message.NextSection); what the loop body does not read is skipped when
+// it moves on. Breaking out of the loop drops the rest
 // of the answer (read in the background). An error ends the iteration with
 // a nil message; a tagged NO or BAD is a *session.StatusError.
 //
@@ -270,7 +276,7 @@ func (c *Client) Fetch(ctx context.Context, set Set, items *FetchItems) iter.Seq
 			}
 			if !yield(cur, nil) {
 				cur.releaseCur()
-				if cur.pending != nil {
+				if cur.pending != nil && cur.pending.release != nil {
 					close(cur.pending.release)
 				}
 				return
@@ -328,6 +334,7 @@ type fetchStream struct {
 	// reader goroutine only
 	inStream bool            // a section of the message being decoded was streamed
 	snapHas  codec.FetchItem // the attributes its snapshot holds
+	small    []*Section      // small sections of that message, read whole
 }
 
 func newFetchStream(onVanished func(codec.SeqSet)) *fetchStream {
@@ -368,7 +375,8 @@ func (fs *fetchStream) data(r codec.Response) {
 		}
 		m := newMessageMask(r, mask)
 		m.SeqNum = r.Seq
-		m.ready = readySections(r)
+		m.ready = append(fs.small, readySections(r)...)
+		fs.small = nil
 		fs.inStream = false
 		fs.push(&fetchEvent{msg: m})
 	case *codec.Vanished:
@@ -383,6 +391,31 @@ func (fs *fetchStream) section(f *codec.Fetch, sec *codec.Section, r io.Reader) 
 	if fs.quitting() {
 		return nil
 	}
+	if sec.Size <= BufferedSectionMax {
+		// Small: read whole now, so that the connection does not wait
+		// for the iterator (headers, small parts).
+		b := make([]byte, sec.Size)
+		if _, err := io.ReadFull(r, b); err != nil {
+			return err
+		}
+		sv := &Section{}
+		fillSection(sv, sec, nil)
+		sv.br.Reset(b)
+		sv.r = &sv.br
+		fs.small = append(fs.small, sv)
+		return nil
+	}
+	// Large: streamed. The small sections before it go first, in order.
+	for _, sv := range fs.small {
+		ev := &fetchEvent{sec: sv}
+		if !fs.inStream {
+			ev.snap = newMessage(f)
+			fs.inStream = true
+			fs.snapHas = f.Has
+		}
+		fs.push(ev)
+	}
+	fs.small = nil
 	ev := &fetchEvent{release: make(chan struct{})}
 	ev.sr.r = r
 	fillSection(&ev.secv, sec, &ev.sr)

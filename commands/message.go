@@ -64,7 +64,8 @@ type Section struct {
 	Size      int64 // the body's size in bytes
 	Nil       bool  // the server sent NIL
 
-	r io.Reader
+	r  io.Reader
+	br bytes.Reader // r for a section held whole
 }
 
 // ErrSectionGone is returned by Section.Read once the section is no longer
@@ -80,17 +81,10 @@ func (s *Section) Read(p []byte) (int, error) {
 	return s.r.Read(p)
 }
 
-// newSection describes sec, reading from r.
-func newSection(sec *codec.Section, r io.Reader) *Section {
-	s := &Section{}
-	fillSection(s, sec, r)
-	return s
-}
-
-// fillSection describes sec in s.
+// fillSection describes sec in s, reading from r.
 func fillSection(s *Section, sec *codec.Section, r io.Reader) {
-	*s = Section{Kind: sec.Kind, Spec: string(sec.Spec), Specifier: flagString(sec.Specifier),
-		Origin: sec.Origin, HasOrigin: sec.HasOrigin, Size: sec.Size, r: r}
+	s.Kind, s.Spec, s.Specifier = sec.Kind, string(sec.Spec), flagString(sec.Specifier)
+	s.Origin, s.HasOrigin, s.Size, s.r = sec.Origin, sec.HasOrigin, sec.Size, r
 	if len(sec.Part) > 0 {
 		s.Part = append([]uint32(nil), sec.Part...)
 	}
@@ -135,6 +129,14 @@ func (m *Message) merge(f *codec.Fetch, mask codec.FetchItem) {
 	has := f.Has & mask
 	m.Items |= has
 	var a arena
+	n := 0
+	if has&codec.FetchEnvelope != 0 {
+		n += envelopeSize(f.Envelope)
+	}
+	if has&codec.FetchBodyStructure != 0 {
+		n += bodySize(f.BodyStructure)
+	}
+	a.reserve(n)
 	if has&codec.FetchUID != 0 {
 		m.UID = f.UID
 	}
@@ -190,7 +192,10 @@ func readySections(f *codec.Fetch) []*Section {
 		if sec.Streamed {
 			continue
 		}
-		s := newSection(sec, bytes.NewReader(bytes.Clone(sec.Data)))
+		s := &Section{}
+		fillSection(s, sec, nil)
+		s.br.Reset(bytes.Clone(sec.Data))
+		s.r = &s.br
 		s.Nil = sec.Data == nil && !sec.Missing
 		if s.Size == 0 {
 			s.Size = int64(len(sec.Data))
@@ -245,7 +250,9 @@ func (m *Message) NextSection() (*Section, error) {
 // releaseCur lets the reader goroutine go past the current section.
 func (m *Message) releaseCur() {
 	if m.cur != nil {
-		close(m.cur.release)
+		if m.cur.release != nil {
+			close(m.cur.release)
+		}
 		m.cur = nil
 	}
 }
