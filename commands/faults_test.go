@@ -90,7 +90,7 @@ func TestFetchFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []string
-	for m, err := range c.Fetch(ctx, commands.SeqRange(1, 4), &commands.FetchItems{Sections: []commands.FetchSection{{}}}) {
+	for m, err := range c.Fetch(ctx, commands.SeqRange(1, 4), &commands.FetchItems{Sections: []commands.FetchSection{{}}, BufferMax: -1}) {
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -42,6 +42,10 @@ type FetchItems struct {
 	// OnVanished receives the UIDs of VANISHED responses, on the
 	// iterating goroutine, in order with the messages.
 	OnVanished func(uids codec.SeqSet)
+	// BufferMax is the size up to which a body section is read whole as it
+	// arrives; larger ones are streamed. 0 means BufferedSectionMax, a
+	// negative value streams every section.
+	BufferMax int
 }
 
 // FetchSection is one body section to fetch: BODY.PEEK[...] by default.
@@ -198,9 +202,10 @@ func (it *FetchItems) encode(e *wire.Encoder, uid bool) {
 	}
 }
 
-// BufferedSectionMax is the size up to which a body section sent as a
-// literal is read whole as it arrives, so that the connection does not wait
-// for the caller; larger sections are streamed to Message.NextSection.
+// BufferedSectionMax is the default size up to which a body section sent
+// as a literal is read whole as it arrives, so that the connection does not
+// wait for the caller; larger sections are streamed to Message.NextSection
+// (see FetchItems.BufferMax).
 const BufferedSectionMax = 4096
 
 // Fetch fetches the items of the messages in set (FETCH, or UID FETCH for
@@ -232,6 +237,10 @@ func (c *Client) Fetch(ctx context.Context, set Set, items *FetchItems) iter.Seq
 			return
 		}
 		fs := newFetchStream(it.OnVanished)
+		fs.bufferMax = int64(it.BufferMax)
+		if it.BufferMax == 0 {
+			fs.bufferMax = BufferedSectionMax
+		}
 		cmd := &session.Command{
 			Name:     set.name("FETCH"),
 			Args:     func(e *wire.Encoder) { set.encode(e); it.encode(e, set.UID) },
@@ -330,6 +339,7 @@ type fetchStream struct {
 	once sync.Once
 
 	onVanished func(codec.SeqSet)
+	bufferMax  int64
 
 	// reader goroutine only
 	inStream bool            // a section of the message being decoded was streamed
@@ -391,7 +401,7 @@ func (fs *fetchStream) section(f *codec.Fetch, sec *codec.Section, r io.Reader) 
 	if fs.quitting() {
 		return nil
 	}
-	if sec.Size <= BufferedSectionMax {
+	if sec.Size <= fs.bufferMax {
 		// Small: read whole now, so that the connection does not wait
 		// for the iterator (headers, small parts).
 		b := make([]byte, sec.Size)

@@ -27,7 +27,7 @@ func TestFetchDovecot(t *testing.T) {
 	n := 0
 	for m, err := range c.Fetch(ctx, commands.SeqRange(1, 0), &commands.FetchItems{
 		UID: true, Flags: true, Size: true, Envelope: true,
-		Sections: []commands.FetchSection{commands.WholeMessage},
+		Sections: []commands.FetchSection{commands.WholeMessage}, BufferMax: 1000,
 	}) {
 		if err != nil {
 			t.Fatal(err)
