@@ -189,3 +189,55 @@ func latin1(b []byte) string {
 	}
 	return string(r)
 }
+
+// TestImaplibQuotaACL compares QUOTA and ACL values read by imaplib
+// (testdata/imaplib/quota_acl.py) and by imapkit on the same Dovecot.
+func TestImaplibQuotaACL(t *testing.T) {
+	ctx := dvCtx(t)
+	mb := dvMailbox(t, testserver.TinyUser, 2)
+	c := dvClient(t, testserver.TinyUser, nil)
+	if err := c.SetACL(ctx, mb, testserver.Bob, "lrs"); err != nil {
+		t.Fatal(err)
+	}
+	srv := dvServer(t)
+	host, port, _ := strings.Cut(srv.PlainAddr, ":")
+	cmd := exec.CommandContext(ctx, "python3", "testdata/imaplib/quota_acl.py", host, port, testserver.TinyUser, testserver.Password, codec.EncodeMailbox(mb))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	b, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("imaplib: %v\n%s", err, stderr.String())
+	}
+	var py struct {
+		Roots  []string
+		Quotas []struct {
+			Root      string
+			Resources []commands.QuotaResource
+		}
+		ACL      []commands.ACLEntry
+		MyRights string
+	}
+	if err := json.Unmarshal(b, &py); err != nil {
+		t.Fatalf("%v: %s", err, b)
+	}
+	roots, qs, err := c.GetQuotaRoot(ctx, mb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(roots, py.Roots) || len(qs) != len(py.Quotas) || len(qs) == 0 {
+		t.Fatalf("quota roots: imapkit %v %d, imaplib %v %d", roots, len(qs), py.Roots, len(py.Quotas))
+	}
+	for i, q := range qs {
+		if q.Root != py.Quotas[i].Root || !slices.Equal(q.Resources, py.Quotas[i].Resources) {
+			t.Errorf("quota: imapkit %+v, imaplib %+v", q, py.Quotas[i])
+		}
+	}
+	acl, err := c.GetACL(ctx, mb)
+	if err != nil || !slices.Equal(acl, py.ACL) || len(acl) < 2 {
+		t.Errorf("ACL: imapkit %v %+v, imaplib %+v", err, acl, py.ACL)
+	}
+	rights, err := c.MyRights(ctx, mb)
+	if err != nil || rights != py.MyRights {
+		t.Errorf("MYRIGHTS: imapkit %v %q, imaplib %q", err, rights, py.MyRights)
+	}
+}
