@@ -192,3 +192,34 @@ func Example_idle() {
 	}
 	// Output: now 10 messages
 }
+
+// Sync changes with QRESYNC: from the UIDVALIDITY and HIGHESTMODSEQ saved
+// last time, SELECT reports what was expunged and what changed since.
+func Example_qresync() {
+	ctx := context.Background()
+	c := exampleClient(ctx, map[string]string{
+		"ENABLE QRESYNC": "* ENABLED QRESYNC\nTAG OK done",
+		"SELECT INBOX (QRESYNC (67890007 20050715194045000 41:211))": "* 100 EXISTS\n* OK [UIDVALIDITY 67890007] x\n* OK [HIGHESTMODSEQ 20050715194046000] x\n" +
+			"* VANISHED (EARLIER) 41,43:116,118,120:211\n* 49 FETCH (UID 117 FLAGS (\\Seen \\Answered) MODSEQ (20050715194045426))\nTAG OK [READ-WRITE] selected",
+	})
+	defer c.Logout(ctx)
+	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
+		panic(err)
+	}
+	var known codec.SeqSet
+	known.AddRange(41, 211)
+	st, err := c.Select(ctx, "INBOX", &commands.SelectOptions{QResync: &commands.QResync{
+		UIDValidity: 67890007, ModSeq: 20050715194045000, KnownUIDs: known}})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("expunged:", st.Vanished.String())
+	for _, m := range st.Changed {
+		fmt.Println("changed:", m.UID, m.Flags)
+	}
+	fmt.Println("save:", st.UIDValidity, st.HighestModSeq)
+	// Output:
+	// expunged: 41,43:116,118,120:211
+	// changed: 117 [\Seen \Answered]
+	// save: 67890007 20050715194046000
+}
