@@ -149,3 +149,65 @@ func (c *Client) AppendMany(ctx context.Context, mailbox string, msgs []AppendMe
 	}
 	return out, nil
 }
+
+// CatenatePart is one part of AppendCatenate: either URL, an IMAP URL of
+// a message or section on the server (RFC 5092, e.g.
+// "/INBOX;UIDVALIDITY=7/;UID=3/;SECTION=TEXT"), or Size bytes of text
+// read from R.
+type CatenatePart struct {
+	URL  string
+	R    io.Reader
+	Size int64
+}
+
+// AppendCatenate appends a message built by the server from parts
+// (CATENATE, RFC 4469): text sent by the client and pieces of messages
+// already on the server, which are not downloaded. It returns
+// ErrUnsupported when the server lacks CATENATE.
+func (c *Client) AppendCatenate(ctx context.Context, mailbox string, parts []CatenatePart, opts *AppendOptions) (*AppendResult, error) {
+	if !c.hasCap("CATENATE") {
+		return nil, fmt.Errorf("%w: CATENATE", ErrUnsupported)
+	}
+	var o AppendOptions
+	if opts != nil {
+		o = *opts
+	}
+	for _, p := range parts {
+		if (p.URL == "") == (p.R == nil) || p.Size < 0 {
+			return nil, errors.New("commands: a CATENATE part is a URL or a reader with its size")
+		}
+	}
+	res, err := c.run(ctx, &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
+		c.mailbox(e, mailbox)
+		if len(o.Flags) > 0 {
+			e.SP()
+			encodeFlags(e, o.Flags)
+		}
+		if !o.Date.IsZero() {
+			e.SP().String(string(codec.AppendInternalDate(nil, o.Date)))
+		}
+		e.SP().Atom("CATENATE").SP().List(func(e *wire.Encoder) {
+			for i, p := range parts {
+				if i > 0 {
+					e.SP()
+				}
+				if p.URL != "" {
+					e.Atom("URL").SP().AString(p.URL)
+				} else {
+					e.Atom("TEXT").SP().LiteralReader(p.Size, p.R, false)
+				}
+			}
+		})
+	}})
+	if err != nil {
+		return nil, err
+	}
+	out := &AppendResult{}
+	if st := res.Status; st != nil && st.Code != nil && st.Code.Kind == codec.CodeAppendUID {
+		out.UIDValidity = st.Code.UIDValidity
+		if rg := st.Code.Dst.Ranges(); len(rg) > 0 {
+			out.UID = rg[0].Start
+		}
+	}
+	return out, nil
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -564,5 +565,40 @@ func TestMultiAppendESortDovecot(t *testing.T) {
 	}
 	if es.Count != 3 || es.Min != sorted[0] || es.Max != sorted[2] {
 		t.Fatalf("ESORT %+v; SORT %v", es, sorted)
+	}
+}
+
+func TestCatenateDovecot(t *testing.T) {
+	c := dvClient(t, testserver.Alice, nil)
+	ctx := dvCtx(t)
+	src := dvMailbox(t, testserver.Alice, 2)
+	dst := dvMailbox(t, testserver.Alice, 0)
+	st, err := c.Status(ctx, src, commands.StatusUIDValidity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdr := "From: alice@example.org\r\nSubject: forwarded text\r\n\r\n"
+	url := "/" + src + ";UIDVALIDITY=" + strconv.FormatUint(uint64(st.UIDValidity), 10) + "/;UID=2/;SECTION=TEXT"
+	res, err := c.AppendCatenate(ctx, dst, []commands.CatenatePart{
+		{R: strings.NewReader(hdr), Size: int64(len(hdr))},
+		{URL: url},
+	}, nil)
+	if err != nil || res.UID != 1 {
+		t.Fatalf("CATENATE: %v %+v", err, res)
+	}
+	if _, err := c.Examine(ctx, dst); err != nil {
+		t.Fatal(err)
+	}
+	msg := testserver.SampleMessage(1)
+	text := msg[bytes.Index(msg, []byte("\r\n\r\n"))+4:]
+	for m, err := range c.Fetch(ctx, commands.UIDs(1), &commands.FetchItems{Sections: []commands.FetchSection{{}}}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, _ := m.NextSection()
+		got, _ := io.ReadAll(s)
+		if want := append([]byte(hdr), text...); !bytes.Equal(got, want) {
+			t.Fatalf("catenated message:\n%q\nwant\n%q", got[:min(200, len(got))], want[:min(200, len(want))])
+		}
 	}
 }
