@@ -274,6 +274,9 @@ func (c *Client) Fetch(ctx context.Context, set Set, items *FetchItems) iter.Seq
 			switch {
 			case ev.sec != nil:
 				cur = ev.snap
+				if cur == nil { // cannot happen: the first section carries the snapshot
+					cur = &Message{}
+				}
 				cur.st = fs
 				cur.pending = ev
 			case ev.msg != nil:
@@ -449,6 +452,9 @@ func (fs *fetchStream) section(f *codec.Fetch, sec *codec.Section, r io.Reader) 
 // event was taken.
 func (fs *fetchStream) pop() (*fetchEvent, error) {
 	for {
+		if err := fs.ctx.Err(); err != nil {
+			return nil, err
+		}
 		fs.mu.Lock()
 		if len(fs.q) > 0 {
 			ev := fs.q[0]

@@ -2,6 +2,7 @@ package commands_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"testing"
@@ -98,4 +99,43 @@ func TestFetchDovecot(t *testing.T) {
 		t.Fatalf("fetch 99: %v", err)
 	}
 	_ = codec.FetchUID
+}
+
+// TestFetchCancelDovecot ends the context while a section is held and
+// while messages are queued: the iteration ends with the context's error,
+// the rest of the answer is read and dropped, and the Client goes on.
+func TestFetchCancelDovecot(t *testing.T) {
+	c := dvClient(t, testserver.Alice, nil)
+	mb := dvMailbox(t, testserver.Alice, 20)
+	if _, err := c.Examine(dvCtx(t), mb); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(dvCtx(t))
+	n := 0
+	var last error
+	for m, err := range c.Fetch(ctx, commands.SeqRange(1, 0), &commands.FetchItems{Sections: []commands.FetchSection{{}}, BufferMax: -1}) {
+		if err != nil {
+			last = err
+			break
+		}
+		n++
+		s, _ := m.NextSection()
+		s.Read(make([]byte, 10))
+		cancel()
+	}
+	if n != 1 || !errors.Is(last, context.Canceled) {
+		t.Fatalf("%d messages, %v", n, last)
+	}
+	// The connection is still in step.
+	ms, err := c.FetchAll(dvCtx(t), commands.UIDs(20), &commands.FetchItems{Size: true})
+	if err != nil || len(ms) != 1 || ms[0].Size != int64(len(testserver.SampleMessage(19))) {
+		t.Fatalf("after cancel: %v %+v", err, ms)
+	}
+	// Breaking out of the loop (without cancel) also leaves it in step.
+	for range c.Fetch(dvCtx(t), commands.SeqRange(1, 0), &commands.FetchItems{Sections: []commands.FetchSection{{}}, BufferMax: -1}) {
+		break
+	}
+	if err := c.Noop(dvCtx(t)); err != nil {
+		t.Fatal(err)
+	}
 }
