@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/testserver"
 	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/transport"
 )
@@ -34,9 +35,9 @@ func cyClient(t *testing.T, addr, user, pass string) *commands.Client {
 // ANNOTATEMORE (imaplib's get/setannotation), OBJECTID, APPENDLIMIT and
 // LIST-MYRIGHTS.
 func TestCyrus(t *testing.T) {
-	addr := startCyrus(t)
+	addr := testserver.StartCyrusT(t).Addr
 	ctx := dvCtx(t)
-	admin := cyClient(t, addr, "admin", "adminpass")
+	admin := cyClient(t, addr, testserver.CyrusAdmin, testserver.CyrusAdminPassword)
 	if err := admin.Create(ctx, "user/alice", nil); err != nil {
 		t.Fatal(err)
 	}

@@ -111,6 +111,7 @@ func TestFetchCancelDovecot(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(dvCtx(t))
+	defer cancel()
 	n := 0
 	var last error
 	for m, err := range c.Fetch(ctx, commands.SeqRange(1, 0), &commands.FetchItems{Sections: []commands.FetchSection{{}}, BufferMax: -1}) {
