@@ -2,6 +2,9 @@ package commands
 
 import (
 	"context"
+	"io"
+	"iter"
+	"sync"
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/session"
@@ -54,6 +57,63 @@ func (m *MailboxInfo) HasAttr(attr string) bool {
 // List sends LIST with the pattern ("*" for every mailbox, "%" for one
 // level) and returns the mailboxes.
 func (c *Client) List(ctx context.Context, pattern string, opts *ListOptions) ([]*MailboxInfo, error) {
+	var out []*MailboxInfo
+	for m, err := range c.ListIter(ctx, pattern, opts) {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// ListIter is List as an iterator: mailboxes come as the server sends
+// them, for accounts with very many. With ReturnStatus, a mailbox is
+// handed out once its STATUS (which follows its LIST) has arrived.
+func (c *Client) ListIter(ctx context.Context, pattern string, opts *ListOptions) iter.Seq2[*MailboxInfo, error] {
+	return func(yield func(*MailboxInfo, error) bool) {
+		q := &respQueue{wake: make(chan struct{}, 1)}
+		p, err := c.s.Start(ctx, c.listCommand(pattern, opts, q.push))
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		utf8 := c.utf8()
+		var held *MailboxInfo // waits for its STATUS
+		for {
+			m, err := q.pop(ctx, p)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				p.Wait(ctx) // abandons the command
+				yield(nil, err)
+				return
+			}
+			switch m := m.(type) {
+			case *MailboxInfo:
+				if held != nil && !yield(held, nil) {
+					return
+				}
+				held = m
+			case *codec.MailboxStatus:
+				name := decodeMailbox(m.Mailbox, utf8)
+				st := &MailboxStatus{Name: name, MailboxStatus: *m}
+				if held != nil && held.Name == name {
+					held.Status = st
+				}
+			}
+		}
+		if held != nil && !yield(held, nil) {
+			return
+		}
+		if _, err := p.Wait(ctx); err != nil {
+			yield(nil, err)
+		}
+	}
+}
+
+func (c *Client) listCommand(pattern string, opts *ListOptions, onData func(any)) *session.Command {
 	var o ListOptions
 	if opts != nil {
 		o = *opts
@@ -72,7 +132,16 @@ func (c *Client) List(ctx context.Context, pattern string, opts *ListOptions) ([
 	add(&ret, o.ReturnChildren, "CHILDREN")
 	add(&ret, o.ReturnSpecialUse, "SPECIAL-USE")
 	add(&ret, o.ReturnMyRights, "MYRIGHTS")
-	r, err := c.run(ctx, &session.Command{Name: "LIST", Args: func(e *wire.Encoder) {
+	utf8 := c.utf8()
+	return &session.Command{Name: "LIST", OnData: func(r codec.Response) {
+		switch r := r.(type) {
+		case *codec.List:
+			onData(listInfo(r, utf8))
+		case *codec.MailboxStatus:
+			st := codec.CloneResponse(r).(*codec.MailboxStatus)
+			onData(st)
+		}
+	}, Args: func(e *wire.Encoder) {
 		if len(sel) > 0 {
 			e.SP().List(func(e *wire.Encoder) { atoms(e, sel) })
 		}
@@ -99,11 +168,7 @@ func (c *Client) List(ctx context.Context, pattern string, opts *ListOptions) ([
 				}
 			})
 		}
-	}})
-	if err != nil {
-		return nil, err
-	}
-	return c.mailboxInfos(r.Data), nil
+	}}
 }
 
 // LSub sends LSUB (IMAP4rev1; imaplib's lsub): the subscribed mailboxes.
@@ -125,14 +190,7 @@ func (c *Client) mailboxInfos(data []codec.Response) []*MailboxInfo {
 	for _, d := range data {
 		switch d := d.(type) {
 		case *codec.List:
-			m := &MailboxInfo{Name: c.decodeMailbox(d.Mailbox), Attrs: strs(d.Attrs),
-				ChildInfo: strs(d.ChildInfo), Raw: d.Mailbox}
-			if d.Delim != 0 {
-				m.Delim = string(rune(d.Delim))
-			}
-			if d.OldName != nil {
-				m.OldName = c.decodeMailbox(d.OldName)
-			}
+			m := listInfo(d, c.utf8())
 			out = append(out, m)
 			byName[m.Name] = m
 		case *codec.MailboxStatus:
@@ -145,6 +203,68 @@ func (c *Client) mailboxInfos(data []codec.Response) []*MailboxInfo {
 		}
 	}
 	return out
+}
+
+// listInfo copies a LIST response.
+func listInfo(d *codec.List, utf8 bool) *MailboxInfo {
+	m := &MailboxInfo{Name: decodeMailbox(d.Mailbox, utf8), Attrs: strs(d.Attrs),
+		ChildInfo: strs(d.ChildInfo), Raw: d.Mailbox.Clone()}
+	if d.Delim != 0 {
+		m.Delim = string(rune(d.Delim))
+	}
+	if d.OldName != nil {
+		m.OldName = decodeMailbox(d.OldName, utf8)
+	}
+	return m
+}
+
+// respQueue carries values from the reader goroutine (OnData) to an
+// iterating goroutine, in order.
+type respQueue struct {
+	mu   sync.Mutex
+	q    []any
+	wake chan struct{}
+}
+
+func (q *respQueue) push(v any) {
+	q.mu.Lock()
+	q.q = append(q.q, v)
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// pop returns the next value; io.EOF once the command is over and every
+// value was taken.
+func (q *respQueue) pop(ctx context.Context, p *session.Pending) (any, error) {
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		q.mu.Lock()
+		if len(q.q) > 0 {
+			v := q.q[0]
+			q.q[0] = nil
+			q.q = q.q[1:]
+			q.mu.Unlock()
+			return v, nil
+		}
+		q.mu.Unlock()
+		select {
+		case <-q.wake:
+		case <-p.Done():
+			q.mu.Lock()
+			n := len(q.q)
+			q.mu.Unlock()
+			if n == 0 {
+				return nil, io.EOF
+			}
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 }
 
 func atoms(e *wire.Encoder, l []string) {
