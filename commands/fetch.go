@@ -348,6 +348,7 @@ type fetchStream struct {
 	inStream bool            // a section of the message being decoded was streamed
 	snapHas  codec.FetchItem // the attributes its snapshot holds
 	small    []*Section      // small sections of that message, read whole
+	arena    arena           // the bytes of that message
 }
 
 func newFetchStream(onVanished func(codec.SeqSet)) *fetchStream {
@@ -386,12 +387,15 @@ func (fs *fetchStream) data(r codec.Response) {
 			// section: copy only the later ones.
 			mask = ^fs.snapHas
 		}
-		m := newMessageMask(r, mask)
+		m := newMessageMask(r, mask, &fs.arena)
 		m.SeqNum = r.Seq
-		m.ready = append(fs.small, readySections(r)...)
-		fs.small = nil
+		m.ready = append(append(m.readyBuf[:0], fs.small...), readySections(r)...)
+		clear(fs.small)
+		fs.small = fs.small[:0]
+		fs.arena = arena{}
 		fs.inStream = false
-		fs.push(&fetchEvent{msg: m})
+		m.ev.msg = m
+		fs.push(&m.ev)
 	case *codec.Vanished:
 		v := r.UIDs.Clone()
 		fs.push(&fetchEvent{vanished: &v})
@@ -407,7 +411,15 @@ func (fs *fetchStream) section(f *codec.Fetch, sec *codec.Section, r io.Reader) 
 	if sec.Size <= fs.bufferMax {
 		// Small: read whole now, so that the connection does not wait
 		// for the iterator (headers, small parts).
-		b := make([]byte, sec.Size)
+		n := int(sec.Size)
+		if len(fs.arena.buf) == 0 {
+			// One buffer for the section and the message's values
+			// decoded so far (most servers send them first).
+			n += envelopeSize(f.Envelope) + bodySize(f.BodyStructure)
+		}
+		fs.arena.reserve(n)
+		b := fs.arena.buf[len(fs.arena.buf) : len(fs.arena.buf)+int(sec.Size) : len(fs.arena.buf)+int(sec.Size)]
+		fs.arena.buf = fs.arena.buf[:len(fs.arena.buf)+int(sec.Size)]
 		if _, err := io.ReadFull(r, b); err != nil {
 			return err
 		}
@@ -428,7 +440,8 @@ func (fs *fetchStream) section(f *codec.Fetch, sec *codec.Section, r io.Reader) 
 		}
 		fs.push(ev)
 	}
-	fs.small = nil
+	clear(fs.small)
+	fs.small = fs.small[:0]
 	ev := &fetchEvent{release: make(chan struct{})}
 	ev.sr.r = r
 	fillSection(&ev.secv, sec, &ev.sr)

@@ -43,6 +43,8 @@ type Message struct {
 	cur      *fetchEvent // the section handed out last
 	complete bool        // the message's FETCH response has been read whole
 	ready    []*Section  // sections with their data in the response
+	readyBuf [2]*Section // ready's first elements, without an allocation
+	ev       fetchEvent  // the event that hands out the message whole
 }
 
 // Has reports whether the server sent the attribute.
@@ -115,20 +117,24 @@ func (r *secReader) close() {
 }
 
 // newMessage copies the attributes of f.
-func newMessage(f *codec.Fetch) *Message { return newMessageMask(f, ^codec.FetchItem(0)) }
+func newMessage(f *codec.Fetch) *Message { return newMessageMask(f, ^codec.FetchItem(0), nil) }
 
 // newMessageMask copies the attributes of f that are in mask.
-func newMessageMask(f *codec.Fetch, mask codec.FetchItem) *Message {
+// a, when not nil, is the arena to copy into.
+func newMessageMask(f *codec.Fetch, mask codec.FetchItem, a *arena) *Message {
 	m := &Message{SeqNum: f.Seq}
-	m.merge(f, mask)
+	m.merge(f, mask, a)
 	return m
 }
 
 // merge copies the attributes present in f and in mask into m.
-func (m *Message) merge(f *codec.Fetch, mask codec.FetchItem) {
+func (m *Message) merge(f *codec.Fetch, mask codec.FetchItem, ap *arena) {
 	has := f.Has & mask
 	m.Items |= has
-	var a arena
+	if ap == nil {
+		ap = &arena{}
+	}
+	a := ap
 	n := 0
 	if has&codec.FetchEnvelope != 0 {
 		n += envelopeSize(f.Envelope)
