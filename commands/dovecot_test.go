@@ -62,8 +62,21 @@ func TestMailboxDovecot(t *testing.T) {
 	if err != nil || len(ext) != 1 || ext[0].Status == nil || ext[0].Status.UIDNext != 1 {
 		t.Fatalf("LIST (SUBSCRIBED) RETURN (STATUS): %v %+v", err, ext)
 	}
+	// RECURSIVEMATCH: the parent of a subscribed mailbox, with CHILDINFO.
+	rec, err := c.List(ctx, base, &commands.ListOptions{Subscribed: true, RecursiveMatch: true})
+	if err != nil || len(rec) != 1 || rec[0].Name != base || !slices.Contains(rec[0].ChildInfo, "SUBSCRIBED") {
+		t.Fatalf("LIST (SUBSCRIBED RECURSIVEMATCH): %v %+v", err, rec)
+	}
 	if err := c.Unsubscribe(ctx, base+"/Grüße 2"); err != nil {
 		t.Fatal(err)
+	}
+	// Dovecot has no CREATE-SPECIAL-USE: refused before sending.
+	if err := c.Create(ctx, base+"/Flagged mail", &commands.CreateOptions{SpecialUse: []string{`\Flagged`}}); !errors.Is(err, commands.ErrUnsupported) {
+		t.Fatalf("CREATE (USE (\\Flagged)) without CREATE-SPECIAL-USE: %v", err)
+	}
+	fl, err := c.List(ctx, "Sent", &commands.ListOptions{ReturnSpecialUse: true, ReturnChildren: true})
+	if err != nil || len(fl) != 1 || !fl[0].HasAttr(`\Sent`) || !fl[0].HasAttr(`\HasNoChildren`) {
+		t.Fatalf("LIST RETURN (SPECIAL-USE CHILDREN): %v %+v", err, fl)
 	}
 	special, err := c.List(ctx, "*", &commands.ListOptions{SpecialUse: true})
 	if err != nil {

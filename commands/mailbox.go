@@ -201,8 +201,13 @@ type CreateOptions struct {
 	SpecialUse []string
 }
 
-// Create creates a mailbox.
+// Create creates a mailbox. SpecialUse needs CREATE-SPECIAL-USE: without
+// it Create returns ErrUnsupported and sends nothing (Dovecot 2.3 accepts
+// the USE parameter without advertising it, and ignores it).
 func (c *Client) Create(ctx context.Context, mailbox string, opts *CreateOptions) error {
+	if opts != nil && len(opts.SpecialUse) > 0 && !c.hasCap("CREATE-SPECIAL-USE") {
+		return fmt.Errorf("%w: CREATE-SPECIAL-USE", ErrUnsupported)
+	}
 	return c.simple(ctx, "CREATE", func(e *wire.Encoder) {
 		c.mailbox(e, mailbox)
 		if opts != nil && len(opts.SpecialUse) > 0 {

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/session"
 )
 
 func TestResponseRecent(t *testing.T) {
@@ -34,5 +36,30 @@ func TestResponseRecent(t *testing.T) {
 	r, err = c.Recent(ctx)
 	if err != nil || r != nil {
 		t.Fatalf("recent() with nothing new: %v %v", err, r)
+	}
+}
+
+func TestUnauthenticate(t *testing.T) {
+	c, ctx := scripted(t, "misc/unauthenticate")
+	if err := c.Unauthenticate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := c.Session().State(); st != session.StateNonAuth {
+		t.Fatalf("state %v", st)
+	}
+	id, err := c.ID(ctx, nil)
+	if err != nil || id != nil {
+		t.Fatalf("ID NIL: %v %v", err, id)
+	}
+}
+
+func TestCreateSpecialUse(t *testing.T) {
+	c, ctx := scripted(t, "mailbox/create_special_use")
+	if err := c.Create(ctx, "Flagged mail", &commands.CreateOptions{SpecialUse: []string{`\Flagged`}}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := c.List(ctx, "Flagged mail", &commands.ListOptions{ReturnSpecialUse: true})
+	if err != nil || len(l) != 1 || !l[0].HasAttr(`\Flagged`) {
+		t.Fatalf("LIST: %v %+v", err, l)
 	}
 }
