@@ -22,6 +22,9 @@ var layers = []struct {
 	{"codec", []string{"wire"}, []string{"golang.org/x/text"}},
 	{"session", []string{"wire", "codec", "transport"}, []string{"golang.org/x/text"}},
 	{"auth", []string{"wire", "codec", "transport", "session"}, []string{"golang.org/x/text", "github.com/emersion/go-sasl"}},
+	// commands reaches go-sasl only through auth (auth.Mechanism has its
+	// method set); TestCommandsImportsNoSASL checks the direct imports.
+	{"commands", []string{"wire", "codec", "transport", "session", "auth"}, []string{"golang.org/x/text", "github.com/emersion/go-sasl"}},
 }
 
 func TestLayersImportDownwardOnly(t *testing.T) {
@@ -53,6 +56,18 @@ func TestLayersImportDownwardOnly(t *testing.T) {
 				}
 			}
 			t.Errorf("%s depends on %s, which its layer does not allow", l.pkg, dep)
+		}
+	}
+}
+
+func TestCommandsImportsNoSASL(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", "{{join .Imports \"\\n\"}}", mod+"/commands").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list commands: %v\n%s", err, out)
+	}
+	for _, imp := range strings.Fields(string(out)) {
+		if strings.HasPrefix(imp, "github.com/emersion/go-sasl") {
+			t.Errorf("commands imports %s directly: take auth.Mechanism instead", imp)
 		}
 	}
 }
