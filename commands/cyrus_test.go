@@ -3,8 +3,12 @@
 package commands_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"os/exec"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/imapkit/imapkit/commands"
@@ -66,6 +70,29 @@ func TestCyrus(t *testing.T) {
 	an, err := alice.GetAnnotation(ctx, "INBOX", "/comment", "value.priv")
 	if err != nil || len(an) != 1 || an[0].Entry != "/comment" || len(an[0].Attrs) != 1 || string(an[0].Attrs[0].Value) != "my inbox" {
 		t.Fatalf("GETANNOTATION: %v %+v", err, an)
+	}
+	// Side by side with imaplib: the annotation and the quota.
+	host, port, _ := strings.Cut(addr, ":")
+	cmd := exec.CommandContext(ctx, "python3", "testdata/imaplib/annotation.py", host, port, testserver.Alice, testserver.Password, "INBOX", "/comment", "value.priv")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("imaplib: %v\n%s", err, stderr.String())
+	}
+	var py struct {
+		Entry, Attr, Value string
+		Storage            [2]uint64
+	}
+	if err := json.Unmarshal(out, &py); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if py.Entry != an[0].Entry || py.Attr != an[0].Attrs[0].Name || py.Value != string(an[0].Attrs[0].Value) {
+		t.Errorf("annotation: imaplib %+v, imapkit %+v", py, an[0])
+	}
+	_, qs, err = alice.GetQuotaRoot(ctx, "INBOX")
+	if err != nil || len(qs) != 1 || qs[0].Resources[0].Usage != py.Storage[0] || qs[0].Resources[0].Limit != py.Storage[1] {
+		t.Errorf("quota: imaplib %v, imapkit %v %+v", py.Storage, err, qs)
 	}
 	res, err := alice.AppendBytes(ctx, "INBOX", []byte("Subject: x\r\n\r\nhello\r\n"), nil)
 	if err != nil || res.UID != 1 {
