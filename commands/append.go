@@ -22,6 +22,11 @@ type AppendOptions struct {
 	// Binary sends the message as literal8 (RFC 3516 BINARY), so that it
 	// may hold NUL and raw 8-bit content.
 	Binary bool
+	// NormalizeCRLF turns every bare CR or LF of the message into CRLF,
+	// as imaplib's append does. The message is still streamed: the reader
+	// must be an io.ReadSeeker, read once to count the line ends (which
+	// changes the size) and once to send.
+	NormalizeCRLF bool
 }
 
 // AppendResult is the APPENDUID of an append (UIDPLUS): zero when the
@@ -48,6 +53,12 @@ func (c *Client) Append(ctx context.Context, mailbox string, r io.Reader, size i
 	}
 	if o.Binary && !c.hasCap("BINARY") {
 		return nil, fmt.Errorf("%w: BINARY", ErrUnsupported)
+	}
+	if o.NormalizeCRLF {
+		var err error
+		if r, size, err = normalizedReader(r, size); err != nil {
+			return nil, err
+		}
 	}
 	utf8Form := c.utf8() && c.s.HasCap("UTF8=ACCEPT")
 	res, err := c.run(ctx, &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
@@ -210,4 +221,59 @@ func (c *Client) AppendCatenate(ctx context.Context, mailbox string, parts []Cat
 		}
 	}
 	return out, nil
+}
+
+// normalizedReader returns r with bare CR and LF made CRLF, and its new
+// size: r must be an io.ReadSeeker of size bytes, read once to count.
+func normalizedReader(r io.Reader, size int64) (io.Reader, int64, error) {
+	rs, ok := r.(io.ReadSeeker)
+	if !ok {
+		return nil, 0, errors.New("commands: NormalizeCRLF needs an io.ReadSeeker")
+	}
+	start, err := rs.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return nil, 0, err
+	}
+	n := &crlfReader{r: io.LimitReader(rs, size)}
+	out, err := io.Copy(io.Discard, n)
+	if err != nil {
+		return nil, 0, err
+	}
+	if _, err := rs.Seek(start, io.SeekStart); err != nil {
+		return nil, 0, err
+	}
+	return &crlfReader{r: io.LimitReader(rs, size)}, out, nil
+}
+
+// crlfReader converts bare CR and LF to CRLF while reading.
+type crlfReader struct {
+	r       io.Reader
+	buf     [4096]byte
+	pending []byte // converted bytes not yet returned
+	lastCR  bool   // the last byte read was a CR (its LF was added)
+}
+
+func (c *crlfReader) Read(p []byte) (int, error) {
+	for len(c.pending) == 0 {
+		n, err := c.r.Read(c.buf[:1024])
+		out := c.buf[1024:1024] // room for 2048: every byte may double
+		for _, b := range c.buf[:n] {
+			switch {
+			case b == '\n' && c.lastCR:
+				// CRLF: the LF was added after the CR already.
+			case b == '\n', b == '\r':
+				out = append(out, '\r', '\n')
+			default:
+				out = append(out, b)
+			}
+			c.lastCR = b == '\r'
+		}
+		c.pending = out
+		if n == 0 && err != nil {
+			return 0, err
+		}
+	}
+	n := copy(p, c.pending)
+	c.pending = c.pending[n:]
+	return n, nil
 }

@@ -336,6 +336,38 @@ func TestAppendDovecot(t *testing.T) {
 			t.Fatal("appended body differs")
 		}
 	}
+	// imaplib's CRLF normalisation, streamed from a ReadSeeker; the
+	// result equals NormalizeCRLF's. A big message crosses buffers.
+	bare := []byte("Subject: bare\nX: cr\r\rY: crlf\r\n\n" + strings.Repeat("line\n", 3000) + "end\r")
+	want := commands.NormalizeCRLF(bare)
+	res, err = c.Append(ctx, mb, bytes.NewReader(bare), int64(len(bare)), &commands.AppendOptions{NormalizeCRLF: true})
+	if err != nil || res.UID != 2 {
+		t.Fatalf("APPEND NormalizeCRLF: %v %+v", err, res)
+	}
+	if _, err := c.Append(ctx, mb, io.MultiReader(bytes.NewReader(bare)), int64(len(bare)), &commands.AppendOptions{NormalizeCRLF: true}); err == nil {
+		t.Fatal("NormalizeCRLF with a plain io.Reader: no error")
+	}
+	// BINARY: a literal8 with 8-bit content.
+	bin := []byte("Subject: bin\r\nContent-Transfer-Encoding: binary\r\n\r\n\xff\xfe\x01 raw\r\n")
+	res, err = c.AppendBytes(ctx, mb, bin, &commands.AppendOptions{Binary: true})
+	if err != nil || res.UID != 3 {
+		t.Fatalf("APPEND literal8: %v %+v", err, res)
+	}
+	// Dovecot stores the binary body in base64 (RFC 3516 allows it);
+	// BINARY[1] gives the content back.
+	for m, err := range c.Fetch(ctx, commands.UIDRange(2, 3), &commands.FetchItems{Sections: []commands.FetchSection{{}, {Binary: true, Part: []int{1}}}}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, _ := m.NextSection()
+		if m.UID == 3 {
+			s, _ = m.NextSection()
+		}
+		got, _ := io.ReadAll(s)
+		if w := map[uint32][]byte{2: want, 3: []byte("\xff\xfe\x01 raw\r\n")}[m.UID]; !bytes.Equal(got, w) {
+			t.Fatalf("UID %d: %q...\nwant %q...", m.UID, got[:min(60, len(got))], w[:min(60, len(w))])
+		}
+	}
 	// A short reader aborts the session rather than desynchronise it.
 	_, err = c.Append(ctx, mb, bytes.NewReader(msg[:10]), 20, nil)
 	if err == nil || !errors.Is(c.Session().Err(), session.ErrAborted) {
