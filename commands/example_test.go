@@ -223,3 +223,48 @@ func Example_qresync() {
 	// changed: 117 [\Seen \Answered]
 	// save: 67890007 20050715194046000
 }
+
+// The small job of issue 10 (log in, select INBOX, search UNSEEN, fetch
+// envelopes, add \Seen, append to Sent), typed, in about 20 lines.
+func Example_smallJob() {
+	ctx := context.Background()
+	conn := exampleServer(map[string]string{
+		"SELECT INBOX":             "* 3 EXISTS\nTAG OK [READ-WRITE] selected",
+		"UID SEARCH UNSEEN":        "* SEARCH 7 9\nTAG OK done",
+		"UID FETCH 7,9 (ENVELOPE)": "* 1 FETCH (UID 7 ENVELOPE (NIL \"=?KOI8-R?B?8NLJ18XU?=\" NIL NIL NIL NIL NIL NIL NIL NIL))\n* 2 FETCH (UID 9 ENVELOPE (NIL \"Hello\" NIL NIL NIL NIL NIL NIL NIL NIL))\nTAG OK done",
+		"APPEND Sent":              "TAG OK [APPENDUID 3 12] done",
+	})
+
+	c, err := commands.Open(ctx, conn, nil)
+	if err != nil {
+		panic(err)
+	}
+	defer c.Logout(ctx)
+	if err := c.Login(ctx, "alice", "secret"); err != nil {
+		panic(err)
+	}
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		panic(err)
+	}
+	unseen, err := c.Search(ctx, &commands.Criteria{NotFlags: []string{`\Seen`}}, &commands.SearchOptions{UID: true})
+	if err != nil {
+		panic(err)
+	}
+	set := commands.SetOf(true, unseen.All)
+	for m, err := range c.Fetch(ctx, set, &commands.FetchItems{Envelope: true}) {
+		if err != nil {
+			panic(err)
+		}
+		subject, _ := m.Envelope.DecodedSubject()
+		fmt.Println(m.UID, subject)
+	}
+	if _, err := c.Store(ctx, set, commands.AddFlags, []string{`\Seen`}, &commands.StoreOptions{Silent: true}); err != nil {
+		panic(err)
+	}
+	if _, err := c.AppendBytes(ctx, "Sent", []byte("Subject: hi\r\n\r\nhi\r\n"), &commands.AppendOptions{Flags: []string{`\Seen`}}); err != nil {
+		panic(err)
+	}
+	// Output:
+	// 7 Привет
+	// 9 Hello
+}
