@@ -647,3 +647,38 @@ func TestCatenateDovecot(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentStatusDovecot runs STATUS for several mailboxes (some
+// non-ASCII) from as many goroutines: pipelined, each gets its own.
+func TestConcurrentStatusDovecot(t *testing.T) {
+	c := dvClient(t, testserver.Alice, nil)
+	ctx := dvCtx(t)
+	base := dvMailbox(t, testserver.Alice, 0)
+	names := []string{"a", "Grüße", "日本", "b c", "d\"e"}
+	for i, n := range names {
+		name := base + "/" + n
+		names[i] = name
+		if err := c.Create(ctx, name, nil); err != nil {
+			t.Fatal(err)
+		}
+		for j := 0; j <= i; j++ {
+			if _, err := c.AppendBytes(ctx, name, testserver.SampleMessage(j), nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	for round := 0; round < 3; round++ {
+		for i, n := range names {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				st, err := c.Status(ctx, n, commands.StatusMessages)
+				if err != nil || st.Name != n || st.Messages != uint32(i+1) {
+					t.Errorf("STATUS %q: %v %+v", n, err, st)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+}
