@@ -124,6 +124,17 @@ func (c *Client) Login(ctx context.Context, username, password string) error {
 	return runLogin(ctx, c.s, username, password)
 }
 
+// Mechanism is a SASL client mechanism: the method set of go-sasl's
+// sasl.Client, declared here so that packages above auth take any
+// sasl.Client without importing go-sasl. Start returns the mechanism's name
+// and its initial response (nil for none); Next answers a server challenge.
+type Mechanism interface {
+	Start() (mech string, ir []byte, err error)
+	Next(challenge []byte) (response []byte, err error)
+}
+
+var _ Mechanism = sasl.Client(nil)
+
 // Authenticate runs AUTHENTICATE with m, any go-sasl client (NewPlain,
 // NewSCRAMSHA256, ...). The initial response goes on the command line when
 // the server offers SASL-IR. Mechanisms that send a password in the clear
@@ -132,7 +143,7 @@ func (c *Client) Login(ctx context.Context, username, password string) error {
 // server signature) cancels the exchange with "*" and returns a
 // *CanceledError, with the connection still usable. On success the
 // session is in state AUTH with fresh capabilities.
-func (c *Client) Authenticate(ctx context.Context, m sasl.Client) error {
+func (c *Client) Authenticate(ctx context.Context, m Mechanism) error {
 	name, ir, err := m.Start()
 	if err != nil {
 		return err

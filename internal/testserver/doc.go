@@ -97,4 +97,11 @@
 // constants above, with a Cyrus admin standing in for MasterUser), reuse
 // the certificate in tlsMaterial, and seed mailboxes with its own tools
 // (e.g. writing files and running reconstruct). Options.Kind selects it.
+//
+// # Cyrus
+//
+// StartCyrus and StartCyrusT (Linux, root) start a private Cyrus imapd 3.6
+// with alice and the administrator CyrusAdmin, ANNOTATEMORE on, for what
+// only Cyrus has here (ANNOTATEMORE, SETQUOTA by an administrator,
+// OBJECTID, LIST-MYRIGHTS).
 package testserver

@@ -1,0 +1,279 @@
+package commands
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// AppendOptions are the options of Append.
+type AppendOptions struct {
+	// Flags are set on the new message.
+	Flags []string
+	// Date is its internal date; zero leaves it to the server (now).
+	Date time.Time
+	// Binary sends the message as literal8 (RFC 3516 BINARY), so that it
+	// may hold NUL and raw 8-bit content.
+	Binary bool
+	// NormalizeCRLF turns every bare CR or LF of the message into CRLF,
+	// as imaplib's append does. The message is still streamed: the reader
+	// must be an io.ReadSeeker, read once to count the line ends (which
+	// changes the size) and once to send.
+	NormalizeCRLF bool
+}
+
+// AppendResult is the APPENDUID of an append (UIDPLUS): zero when the
+// server sent none.
+type AppendResult struct {
+	UIDValidity uint32
+	UID         uint32
+}
+
+// Append appends a message of size bytes read from r to mailbox. The
+// message is streamed: it is never held whole in memory. The literal is
+// non-synchronizing when the server's LITERAL+ or LITERAL- allows it; with
+// UTF8=ACCEPT enabled it is sent in the UTF8 form of RFC 6855. Bare CR or
+// LF are sent as they are (see NormalizeCRLF for imaplib's conversion).
+// Reading fewer than size bytes from r aborts the session: the server is
+// in the middle of the literal.
+func (c *Client) Append(ctx context.Context, mailbox string, r io.Reader, size int64, opts *AppendOptions) (*AppendResult, error) {
+	var o AppendOptions
+	if opts != nil {
+		o = *opts
+	}
+	if size < 0 {
+		return nil, errors.New("commands: negative message size")
+	}
+	if o.Binary && !c.hasCap("BINARY") {
+		return nil, fmt.Errorf("%w: BINARY", ErrUnsupported)
+	}
+	if o.NormalizeCRLF {
+		var err error
+		if r, size, err = normalizedReader(r, size); err != nil {
+			return nil, err
+		}
+	}
+	utf8Form := c.utf8() && c.s.HasCap("UTF8=ACCEPT")
+	res, err := c.run(ctx, &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
+		c.mailbox(e, mailbox)
+		if len(o.Flags) > 0 {
+			e.SP()
+			encodeFlags(e, o.Flags)
+		}
+		if !o.Date.IsZero() {
+			e.SP().String(string(codec.AppendInternalDate(nil, o.Date)))
+		}
+		e.SP()
+		if utf8Form {
+			e.Atom("UTF8").SP().List(func(e *wire.Encoder) { e.LiteralReader(size, r, true) })
+		} else {
+			e.LiteralReader(size, r, o.Binary)
+		}
+	}})
+	if err != nil {
+		return nil, err
+	}
+	out := &AppendResult{}
+	if st := res.Status; st != nil && st.Code != nil && st.Code.Kind == codec.CodeAppendUID {
+		out.UIDValidity = st.Code.UIDValidity
+		if rg := st.Code.Dst.Ranges(); len(rg) > 0 {
+			out.UID = rg[0].Start
+		}
+	}
+	return out, nil
+}
+
+// AppendBytes appends msg (see Append).
+func (c *Client) AppendBytes(ctx context.Context, mailbox string, msg []byte, opts *AppendOptions) (*AppendResult, error) {
+	return c.Append(ctx, mailbox, bytes.NewReader(msg), int64(len(msg)), opts)
+}
+
+// AppendMessage is one message of AppendMany.
+type AppendMessage struct {
+	R       io.Reader
+	Size    int64
+	Options *AppendOptions
+}
+
+// AppendManyResult is the APPENDUID of a MULTIAPPEND: the UIDs of the
+// messages in order.
+type AppendManyResult struct {
+	UIDValidity uint32
+	UIDs        codec.SeqSet
+}
+
+// AppendMany appends several messages to mailbox in one APPEND command
+// (MULTIAPPEND, RFC 3502): all or none are added. It returns
+// ErrUnsupported when the server lacks MULTIAPPEND.
+func (c *Client) AppendMany(ctx context.Context, mailbox string, msgs []AppendMessage) (*AppendManyResult, error) {
+	if !c.hasCap("MULTIAPPEND") {
+		return nil, fmt.Errorf("%w: MULTIAPPEND", ErrUnsupported)
+	}
+	if len(msgs) == 0 {
+		return nil, errors.New("commands: AppendMany without messages")
+	}
+	utf8Form := c.utf8() && c.s.HasCap("UTF8=ACCEPT")
+	for _, m := range msgs {
+		if m.Size < 0 {
+			return nil, errors.New("commands: negative message size")
+		}
+		if m.Options != nil && m.Options.Binary && !c.hasCap("BINARY") {
+			return nil, fmt.Errorf("%w: BINARY", ErrUnsupported)
+		}
+	}
+	res, err := c.run(ctx, &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
+		c.mailbox(e, mailbox)
+		for _, m := range msgs {
+			var o AppendOptions
+			if m.Options != nil {
+				o = *m.Options
+			}
+			if len(o.Flags) > 0 {
+				e.SP()
+				encodeFlags(e, o.Flags)
+			}
+			if !o.Date.IsZero() {
+				e.SP().String(string(codec.AppendInternalDate(nil, o.Date)))
+			}
+			e.SP()
+			if utf8Form {
+				e.Atom("UTF8").SP().List(func(e *wire.Encoder) { e.LiteralReader(m.Size, m.R, true) })
+			} else {
+				e.LiteralReader(m.Size, m.R, o.Binary)
+			}
+		}
+	}})
+	if err != nil {
+		return nil, err
+	}
+	out := &AppendManyResult{}
+	if st := res.Status; st != nil && st.Code != nil && st.Code.Kind == codec.CodeAppendUID {
+		out.UIDValidity = st.Code.UIDValidity
+		out.UIDs = st.Code.Dst.Clone()
+	}
+	return out, nil
+}
+
+// CatenatePart is one part of AppendCatenate: either URL, an IMAP URL of
+// a message or section on the server (RFC 5092, e.g.
+// "/INBOX;UIDVALIDITY=7/;UID=3/;SECTION=TEXT"), or Size bytes of text
+// read from R.
+type CatenatePart struct {
+	URL  string
+	R    io.Reader
+	Size int64
+}
+
+// AppendCatenate appends a message built by the server from parts
+// (CATENATE, RFC 4469): text sent by the client and pieces of messages
+// already on the server, which are not downloaded. It returns
+// ErrUnsupported when the server lacks CATENATE.
+func (c *Client) AppendCatenate(ctx context.Context, mailbox string, parts []CatenatePart, opts *AppendOptions) (*AppendResult, error) {
+	if !c.hasCap("CATENATE") {
+		return nil, fmt.Errorf("%w: CATENATE", ErrUnsupported)
+	}
+	var o AppendOptions
+	if opts != nil {
+		o = *opts
+	}
+	for _, p := range parts {
+		if (p.URL == "") == (p.R == nil) || p.Size < 0 {
+			return nil, errors.New("commands: a CATENATE part is a URL or a reader with its size")
+		}
+	}
+	res, err := c.run(ctx, &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
+		c.mailbox(e, mailbox)
+		if len(o.Flags) > 0 {
+			e.SP()
+			encodeFlags(e, o.Flags)
+		}
+		if !o.Date.IsZero() {
+			e.SP().String(string(codec.AppendInternalDate(nil, o.Date)))
+		}
+		e.SP().Atom("CATENATE").SP().List(func(e *wire.Encoder) {
+			for i, p := range parts {
+				if i > 0 {
+					e.SP()
+				}
+				if p.URL != "" {
+					e.Atom("URL").SP().AString(p.URL)
+				} else {
+					e.Atom("TEXT").SP().LiteralReader(p.Size, p.R, false)
+				}
+			}
+		})
+	}})
+	if err != nil {
+		return nil, err
+	}
+	out := &AppendResult{}
+	if st := res.Status; st != nil && st.Code != nil && st.Code.Kind == codec.CodeAppendUID {
+		out.UIDValidity = st.Code.UIDValidity
+		if rg := st.Code.Dst.Ranges(); len(rg) > 0 {
+			out.UID = rg[0].Start
+		}
+	}
+	return out, nil
+}
+
+// normalizedReader returns r with bare CR and LF made CRLF, and its new
+// size: r must be an io.ReadSeeker of size bytes, read once to count.
+func normalizedReader(r io.Reader, size int64) (io.Reader, int64, error) {
+	rs, ok := r.(io.ReadSeeker)
+	if !ok {
+		return nil, 0, errors.New("commands: NormalizeCRLF needs an io.ReadSeeker")
+	}
+	start, err := rs.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return nil, 0, err
+	}
+	n := &crlfReader{r: io.LimitReader(rs, size)}
+	out, err := io.Copy(io.Discard, n)
+	if err != nil {
+		return nil, 0, err
+	}
+	if _, err := rs.Seek(start, io.SeekStart); err != nil {
+		return nil, 0, err
+	}
+	return &crlfReader{r: io.LimitReader(rs, size)}, out, nil
+}
+
+// crlfReader converts bare CR and LF to CRLF while reading.
+type crlfReader struct {
+	r       io.Reader
+	buf     [4096]byte
+	pending []byte // converted bytes not yet returned
+	lastCR  bool   // the last byte read was a CR (its LF was added)
+}
+
+func (c *crlfReader) Read(p []byte) (int, error) {
+	for len(c.pending) == 0 {
+		n, err := c.r.Read(c.buf[:1024])
+		out := c.buf[1024:1024] // room for 2048: every byte may double
+		for _, b := range c.buf[:n] {
+			switch {
+			case b == '\n' && c.lastCR:
+				// CRLF: the LF was added after the CR already.
+			case b == '\n', b == '\r':
+				out = append(out, '\r', '\n')
+			default:
+				out = append(out, b)
+			}
+			c.lastCR = b == '\r'
+		}
+		c.pending = out
+		if n == 0 && err != nil {
+			return 0, err
+		}
+	}
+	n := copy(p, c.pending)
+	c.pending = c.pending[n:]
+	return n, nil
+}

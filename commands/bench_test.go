@@ -1,0 +1,152 @@
+package commands_test
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/corpus"
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/transport"
+)
+
+// BenchmarkFetchMetadataPipe fetches the 10,000-message metadata stream of
+// internal/corpus (UID, FLAGS, INTERNALDATE, RFC822.SIZE, ENVELOPE,
+// BODYSTRUCTURE, MODSEQ and a BODY[HEADER.FIELDS] literal each) through
+// Client.Fetch's iterator over transport.Pipe, reading every header
+// section. Compare its MB/s with codec's BenchmarkDecodeFetchMetadata:
+//
+//	go test -run '^$' -bench FetchMetadata -benchmem ./commands/ ./codec/
+func BenchmarkFetchMetadataPipe(b *testing.B) {
+	const n = 10000
+	stream := corpus.FetchMetadata(n)
+	client, server := transport.Pipe()
+	go func() {
+		defer server.Close()
+		server.Write([]byte("* PREAUTH [CAPABILITY IMAP4rev1] ready\r\n"))
+		r := bufio.NewReaderSize(server, 64<<10)
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			tag, rest, _ := strings.Cut(line, " ")
+			if strings.HasPrefix(rest, "SELECT") {
+				server.Write([]byte("* 10000 EXISTS\r\n" + tag + " OK [READ-WRITE] done\r\n"))
+				continue
+			}
+			server.Write(stream)
+			server.Write([]byte(tag + " OK FETCH done\r\n"))
+		}
+	}()
+	ctx := context.Background()
+	s, err := session.Open(ctx, client, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	c := commands.New(s)
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		b.Fatal(err)
+	}
+	items := &commands.FetchItems{UID: true, Flags: true, InternalDate: true, Size: true, Envelope: true,
+		BodyStructure: true, ModSeq: true,
+		Sections: []commands.FetchSection{{Specifier: "HEADER.FIELDS", Fields: []string{"LIST-ID", "X-PRIORITY"}}}}
+	run := func() {
+		got := 0
+		for m, err := range c.Fetch(ctx, commands.SeqRange(1, 0), items) {
+			if err != nil {
+				b.Fatal(err)
+			}
+			sec, err := m.NextSection()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := io.Copy(io.Discard, sec); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := m.NextSection(); err != io.EOF {
+				b.Fatal(err)
+			}
+			if m.Envelope == nil || m.BodyStructure == nil || m.UID == 0 {
+				b.Fatal("missing attributes")
+			}
+			got++
+		}
+		if got != n {
+			b.Fatalf("%d messages", got)
+		}
+	}
+	run()
+	b.SetBytes(int64(len(stream)))
+	b.ReportAllocs()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	m0 := ms.Mallocs
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		run()
+	}
+	b.StopTimer()
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.Mallocs-m0)/float64(b.N*n), "allocs/msg")
+}
+
+// patternReader yields an endless message-like byte stream without
+// holding it.
+type patternReader struct{}
+
+func (patternReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = "0123456789abcdefghijklmnopqrstuvwxyz\r\n"[i%38]
+	}
+	return len(p), nil
+}
+
+// BenchmarkAppend100MiB appends a 100 MiB message from an io.Reader over
+// transport.Pipe to a server that discards it: B/op shows that no copy of
+// the message is held (memory stays flat).
+func BenchmarkAppend100MiB(b *testing.B) {
+	const size = 100 << 20
+	client, server := transport.Pipe()
+	go func() {
+		defer server.Close()
+		server.Write([]byte("* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+] ready\r\n"))
+		r := bufio.NewReaderSize(server, 64<<10)
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			tag, _, _ := strings.Cut(line, " ")
+			if i := strings.LastIndexByte(line, '{'); i >= 0 {
+				n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSuffix(line[i+1:], "\r\n"), "+}"), 10, 64)
+				if _, err := io.CopyN(io.Discard, r, n); err != nil {
+					return
+				}
+				r.ReadString('\n')
+			}
+			server.Write([]byte(tag + " OK [APPENDUID 1 1] done\r\n"))
+		}
+	}()
+	ctx := context.Background()
+	s, err := session.Open(ctx, client, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	c := commands.New(s)
+	b.SetBytes(size)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		res, err := c.Append(ctx, "INBOX", io.LimitReader(patternReader{}, size), size, nil)
+		if err != nil || res.UID != 1 {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,203 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"sync"
+
+	"github.com/imapkit/imapkit/auth"
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// ErrNoAuth is returned by Login, Authenticate and ProxyAuth of a Client
+// made with New: it does not know whether its connection is protected, so
+// it cannot apply the credential policy of package auth. Make the Client
+// with Open or NewAuth instead.
+var ErrNoAuth = errors.New("commands: this Client has no auth.Client (made with New): use Open or NewAuth to log in")
+
+// ErrUnsupported is returned, before anything is sent, for a command whose
+// extension the server does not advertise when there is no safe fallback.
+var ErrUnsupported = errors.New("commands: the server does not support this")
+
+// Client is a typed IMAP client over one session. Its methods are safe for
+// concurrent use.
+type Client struct {
+	s  *session.Session
+	ac *auth.Client
+
+	// STATUS commands for the same mailbox are not pipelined: the session
+	// gives every STATUS response for a mailbox to the oldest STATUS
+	// command for it, so a second one in flight would get none.
+	statusMu    sync.Mutex
+	statusLocks map[string]*keyLock
+}
+
+// keyLock is a lock for one key that a context can give up waiting for.
+type keyLock struct {
+	ch   chan struct{}
+	refs int
+}
+
+// lockKey waits until no other call holds key; unlock releases it.
+func (c *Client) lockKey(ctx context.Context, key string) (unlock func(), err error) {
+	c.statusMu.Lock()
+	if c.statusLocks == nil {
+		c.statusLocks = map[string]*keyLock{}
+	}
+	l := c.statusLocks[key]
+	if l == nil {
+		l = &keyLock{ch: make(chan struct{}, 1)}
+		c.statusLocks[key] = l
+	}
+	l.refs++
+	c.statusMu.Unlock()
+	release := func() {
+		c.statusMu.Lock()
+		l.refs--
+		if l.refs == 0 {
+			delete(c.statusLocks, key)
+		}
+		c.statusMu.Unlock()
+	}
+	select {
+	case l.ch <- struct{}{}:
+		return func() { <-l.ch; release() }, nil
+	case <-ctx.Done():
+		release()
+		return nil, ctx.Err()
+	}
+}
+
+// New returns a Client for s. It does no I/O. Login and Authenticate need
+// the credential policy of package auth and return ErrNoAuth on such a
+// Client; use NewAuth or Open to log in through this package.
+func New(s *session.Session) *Client { return &Client{s: s} }
+
+// NewAuth returns a Client for the session of ac, which Login,
+// Authenticate, ProxyAuth and StartTLS use. It does no I/O.
+func NewAuth(ac *auth.Client) *Client { return &Client{s: ac.Session(), ac: ac} }
+
+// Open starts a session on conn with package auth (auth.Open, which reads
+// the greeting and applies opts.RequireTLS) and returns a Client for it.
+func Open(ctx context.Context, conn net.Conn, opts *auth.Options) (*Client, error) {
+	ac, err := auth.Open(ctx, conn, opts)
+	if err != nil {
+		return nil, err
+	}
+	return NewAuth(ac), nil
+}
+
+// Session returns the underlying session: the escape hatch for anything
+// this package does not wrap.
+func (c *Client) Session() *session.Session { return c.s }
+
+// Auth returns the auth.Client, or nil for a Client made with New.
+func (c *Client) Auth() *auth.Client { return c.ac }
+
+// run runs a command and returns its result; a NO or BAD is a
+// *session.StatusError returned with the result.
+func (c *Client) run(ctx context.Context, cmd *session.Command) (*session.Result, error) {
+	return c.s.Run(ctx, cmd)
+}
+
+// simple runs a command with a fixed set of arguments and only its status.
+func (c *Client) simple(ctx context.Context, name string, args func(e *wire.Encoder)) error {
+	_, err := c.run(ctx, &session.Command{Name: name, Args: args})
+	return err
+}
+
+// utf8 reports whether mailbox names go as UTF-8.
+func (c *Client) utf8() bool { return c.s.UTF8Enabled() }
+
+// encodeMailbox returns name as sent on the wire.
+func (c *Client) encodeMailbox(name string) string {
+	if c.utf8() {
+		return name
+	}
+	return codec.EncodeMailbox(name)
+}
+
+// mailbox appends a mailbox name argument (after a space).
+func (c *Client) mailbox(e *wire.Encoder, name string) *wire.Encoder {
+	return e.SP().Mailbox(c.encodeMailbox(name))
+}
+
+// decodeMailbox turns a mailbox name from a response into UTF-8.
+func (c *Client) decodeMailbox(b []byte) string {
+	return decodeMailbox(b, c.utf8())
+}
+
+func decodeMailbox(b []byte, utf8 bool) string {
+	if utf8 {
+		// RFC 6855: after ENABLE UTF8=ACCEPT the server sends UTF-8; a
+		// name still in modified UTF-7 is left as sent.
+		return string(b)
+	}
+	if s, err := codec.DecodeMailbox(b); err == nil {
+		return s
+	}
+	return codec.DecodeMailboxLenient(b)
+}
+
+// hasCap reports whether the server advertises capability name (case
+// insensitive). IMAP4rev2 implies the extensions RFC 9051 folded in.
+func (c *Client) hasCap(name string) bool {
+	if c.s.HasCap(name) {
+		return true
+	}
+	switch strings.ToUpper(name) {
+	case "MOVE", "UIDPLUS", "ESEARCH", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT",
+		"LITERAL-", "SASL-IR", "BINARY", "CHILDREN", "LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE", "STATUS=SIZE":
+		return c.s.HasCap("IMAP4rev2")
+	}
+	return false
+}
+
+// strs converts codec byte strings to Go strings.
+func strs(l []codec.Bytes) []string {
+	if l == nil {
+		return nil
+	}
+	out := make([]string, len(l))
+	for i, b := range l {
+		out[i] = flagString(b)
+	}
+	return out
+}
+
+// common flags and attributes are interned: no allocation per message.
+var interned = func() map[string]string {
+	m := map[string]string{}
+	for _, s := range []string{`\Seen`, `\Answered`, `\Flagged`, `\Deleted`, `\Draft`, `\Recent`, `\*`,
+		`$Forwarded`, `$MDNSent`, `$Junk`, `$NotJunk`, `$Phishing`, `NonJunk`, `Junk`,
+		`\HasChildren`, `\HasNoChildren`, `\Noselect`, `\NonExistent`, `\Noinferiors`, `\Marked`, `\Unmarked`,
+		`\Subscribed`, "HEADER", "TEXT", "MIME", "HEADER.FIELDS", "HEADER.FIELDS.NOT", `\Remote`, `\All`, `\Archive`, `\Drafts`, `\Flagged`, `\Junk`, `\Sent`, `\Trash`, `\Important`} {
+		m[s] = s
+	}
+	return m
+}()
+
+// flagString returns b as a string, without allocating for common flags.
+func flagString(b []byte) string {
+	if s, ok := interned[string(b)]; ok {
+		return s
+	}
+	return string(b)
+}
+
+// encodeFlags writes a parenthesized list of flags. A flag must be a
+// flag atom (optionally with a leading backslash).
+func encodeFlags(e *wire.Encoder, flags []string) *wire.Encoder {
+	return e.List(func(e *wire.Encoder) {
+		for i, f := range flags {
+			if i > 0 {
+				e.SP()
+			}
+			e.Atom(f)
+		}
+	})
+}

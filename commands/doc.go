@@ -1,0 +1,26 @@
+// Package commands is a typed IMAP client built on package session: one
+// method per IMAP command, with Go arguments and typed results, for the
+// whole surface of Python's imaplib and the common extensions.
+//
+// A Client wraps a *session.Session. New does no I/O; Session returns the
+// session for anything this package does not wrap. Methods block, take a
+// context first and are safe for concurrent use: calls from several
+// goroutines are pipelined by the session within the rules of RFC 9051
+// section 5.5. A tagged NO or BAD is a *session.StatusError (errors.Is
+// with session.ErrNo or session.ErrBad).
+//
+// Message sets say what they hold: SeqNums and SeqRange make sets of
+// message sequence numbers, UIDs and UIDRange sets of UIDs, and the kind of
+// the set chooses between FETCH and UID FETCH, STORE and UID STORE, and so
+// on. Mailbox names are Go strings in UTF-8: the package encodes them in
+// modified UTF-7 (RFC 3501 section 5.1.3), or sends them as UTF-8 once
+// UTF8=ACCEPT or IMAP4rev2 is enabled, and decodes the names in responses.
+// Options are structs; a nil *Options means the defaults.
+//
+// Fetch returns an iterator of messages. Body sections are streamed:
+// Message.NextSection hands each as an io.Reader while the server's bytes
+// arrive, and a section the caller does not read is skipped, so that
+// nothing is held whole in memory.
+//
+// See docs/imaplib.md for every name of imaplib and its equivalent here.
+package commands

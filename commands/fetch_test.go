@@ -1,0 +1,142 @@
+package commands_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"testing"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/testserver"
+	"github.com/imapkit/imapkit/session"
+)
+
+func TestFetchDovecot(t *testing.T) {
+	c := dvClient(t, testserver.Alice, nil)
+	ctx := dvCtx(t)
+	mb := dvMailbox(t, testserver.Alice, 12)
+	st, err := c.Select(ctx, mb, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Exists != 12 || st.UIDValidity == 0 || st.UIDNext != 13 || st.ReadOnly {
+		t.Fatalf("state %+v", st)
+	}
+	// Bodies byte for byte, streamed; every other message's body skipped.
+	n := 0
+	for m, err := range c.Fetch(ctx, commands.SeqRange(1, 0), &commands.FetchItems{
+		UID: true, Flags: true, Size: true, Envelope: true,
+		Sections: []commands.FetchSection{commands.WholeMessage}, BufferMax: 1000,
+	}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		want := testserver.SampleMessage(int(m.SeqNum) - 1)
+		if m.UID != m.SeqNum || m.Size != int64(len(want)) || m.Envelope == nil {
+			t.Fatalf("message %d: uid %d size %d env %v", m.SeqNum, m.UID, m.Size, m.Envelope)
+		}
+		info := testserver.SampleInfo(int(m.SeqNum) - 1)
+		if got, _ := m.Envelope.DecodedSubject(); got != info.Subject {
+			t.Errorf("subject %q, want %q", got, info.Subject)
+		}
+		if m.SeqNum%2 == 0 {
+			continue // skipped: must be drained
+		}
+		s, err := m.NextSection()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("message %d: body differs (%d vs %d bytes)", m.SeqNum, len(got), len(want))
+		}
+		if _, err := m.NextSection(); err != io.EOF {
+			t.Fatalf("after the last section: %v", err)
+		}
+		if _, err := s.Read(make([]byte, 1)); s.Size > commands.BufferedSectionMax && !errors.Is(err, commands.ErrSectionGone) {
+			t.Fatalf("read of an old section: %v", err)
+		}
+	}
+	if n != 12 {
+		t.Fatalf("%d messages, want 12", n)
+	}
+	// UID set, partial and header fields; break out early, then run more.
+	for m, err := range c.Fetch(ctx, commands.UIDs(3, 5), &commands.FetchItems{
+		Sections: []commands.FetchSection{{Specifier: "HEADER.FIELDS", Fields: []string{"Message-ID"}}, {Count: 10}},
+	}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.UID != 3 {
+			t.Fatalf("first UID %d", m.UID)
+		}
+		s, _ := m.NextSection()
+		h, _ := io.ReadAll(s)
+		if !bytes.Contains(h, []byte(testserver.SampleInfo(2).MessageID)) {
+			t.Fatalf("header %q", h)
+		}
+		s, _ = m.NextSection()
+		p, _ := io.ReadAll(s)
+		if !bytes.Equal(p, testserver.SampleMessage(2)[:10]) || s.Origin != 0 || !s.HasOrigin {
+			t.Fatalf("partial %q origin %d", p, s.Origin)
+		}
+		break
+	}
+	ms, err := c.FetchAll(ctx, commands.UIDs(7), &commands.FetchItems{Flags: true})
+	if err != nil || len(ms) != 1 || ms[0].UID != 7 || ms[0].Flags == nil {
+		t.Fatalf("after break: %v %+v", err, ms)
+	}
+	// A bad set: the server's BAD comes as the iteration's error.
+	var se *session.StatusError
+	_, err = c.FetchAll(ctx, commands.SeqNums(99), &commands.FetchItems{Flags: true})
+	if err != nil && !errors.As(err, &se) {
+		t.Fatalf("fetch 99: %v", err)
+	}
+	_ = codec.FetchUID
+}
+
+// TestFetchCancelDovecot ends the context while a section is held and
+// while messages are queued: the iteration ends with the context's error,
+// the rest of the answer is read and dropped, and the Client goes on.
+func TestFetchCancelDovecot(t *testing.T) {
+	c := dvClient(t, testserver.Alice, nil)
+	mb := dvMailbox(t, testserver.Alice, 20)
+	if _, err := c.Examine(dvCtx(t), mb); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(dvCtx(t))
+	defer cancel()
+	n := 0
+	var last error
+	for m, err := range c.Fetch(ctx, commands.SeqRange(1, 0), &commands.FetchItems{Sections: []commands.FetchSection{{}}, BufferMax: -1}) {
+		if err != nil {
+			last = err
+			break
+		}
+		n++
+		s, _ := m.NextSection()
+		s.Read(make([]byte, 10))
+		cancel()
+	}
+	if n != 1 || !errors.Is(last, context.Canceled) {
+		t.Fatalf("%d messages, %v", n, last)
+	}
+	// The connection is still in step.
+	ms, err := c.FetchAll(dvCtx(t), commands.UIDs(20), &commands.FetchItems{Size: true})
+	if err != nil || len(ms) != 1 || ms[0].Size != int64(len(testserver.SampleMessage(19))) {
+		t.Fatalf("after cancel: %v %+v", err, ms)
+	}
+	// Breaking out of the loop (without cancel) also leaves it in step.
+	for range c.Fetch(dvCtx(t), commands.SeqRange(1, 0), &commands.FetchItems{Sections: []commands.FetchSection{{}}, BufferMax: -1}) {
+		break
+	}
+	if err := c.Noop(dvCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,296 @@
+package commands
+
+import (
+	"context"
+	"io"
+	"iter"
+	"sync"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// ListOptions are the options of List. A nil *ListOptions lists with the
+// empty reference and no extension.
+type ListOptions struct {
+	// Reference is the reference name (imaplib's directory); "" by default.
+	Reference string
+	// Patterns adds further patterns (LIST-EXTENDED, RFC 5258).
+	Patterns []string
+	// Selection options (LIST-EXTENDED): SUBSCRIBED, REMOTE,
+	// RECURSIVEMATCH, SPECIAL-USE (RFC 6154).
+	Subscribed, Remote, RecursiveMatch, SpecialUse bool
+	// Return options: SUBSCRIBED, CHILDREN, SPECIAL-USE, MYRIGHTS.
+	ReturnSubscribed, ReturnChildren, ReturnSpecialUse, ReturnMyRights bool
+	// ReturnStatus asks for the STATUS of every mailbox listed
+	// (LIST-STATUS, RFC 5819); 0 for none.
+	ReturnStatus StatusItem
+}
+
+// MailboxInfo is one mailbox of a LIST or LSUB answer.
+type MailboxInfo struct {
+	Name  string // decoded: UTF-8
+	Delim string // the hierarchy delimiter; "" for none (NIL)
+	Attrs []string
+	// ChildInfo is the CHILDINFO extended data (e.g. SUBSCRIBED).
+	ChildInfo []string
+	// OldName is the OLDNAME extended data (RFC 9051); "" when absent.
+	OldName string
+	// Status is the mailbox's STATUS with ListOptions.ReturnStatus.
+	Status *MailboxStatus
+	// Raw is the name as sent.
+	Raw []byte
+}
+
+// HasAttr reports whether the mailbox has the attribute (case
+// insensitive), e.g. HasAttr(`\Noselect`).
+func (m *MailboxInfo) HasAttr(attr string) bool {
+	for _, a := range m.Attrs {
+		if equalFold(a, attr) {
+			return true
+		}
+	}
+	return false
+}
+
+// List sends LIST with the pattern ("*" for every mailbox, "%" for one
+// level) and returns the mailboxes.
+func (c *Client) List(ctx context.Context, pattern string, opts *ListOptions) ([]*MailboxInfo, error) {
+	var out []*MailboxInfo
+	for m, err := range c.ListIter(ctx, pattern, opts) {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// ListIter is List as an iterator: mailboxes come as the server sends
+// them, for accounts with very many. With ReturnStatus, a mailbox is
+// handed out once its STATUS (which follows its LIST) has arrived.
+func (c *Client) ListIter(ctx context.Context, pattern string, opts *ListOptions) iter.Seq2[*MailboxInfo, error] {
+	return func(yield func(*MailboxInfo, error) bool) {
+		q := &respQueue{wake: make(chan struct{}, 1)}
+		p, err := c.s.Start(ctx, c.listCommand(pattern, opts, q.push))
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		utf8 := c.utf8()
+		var held *MailboxInfo // waits for its STATUS
+		for {
+			m, err := q.pop(ctx, p)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				p.Wait(ctx) // abandons the command
+				yield(nil, err)
+				return
+			}
+			switch m := m.(type) {
+			case *MailboxInfo:
+				if held != nil && !yield(held, nil) {
+					return
+				}
+				held = m
+			case *codec.MailboxStatus:
+				name := decodeMailbox(m.Mailbox, utf8)
+				st := &MailboxStatus{Name: name, MailboxStatus: *m}
+				if held != nil && held.Name == name {
+					held.Status = st
+				}
+			}
+		}
+		if held != nil && !yield(held, nil) {
+			return
+		}
+		if _, err := p.Wait(ctx); err != nil {
+			yield(nil, err)
+		}
+	}
+}
+
+func (c *Client) listCommand(pattern string, opts *ListOptions, onData func(any)) *session.Command {
+	var o ListOptions
+	if opts != nil {
+		o = *opts
+	}
+	var sel, ret []string
+	add := func(l *[]string, ok bool, name string) {
+		if ok {
+			*l = append(*l, name)
+		}
+	}
+	add(&sel, o.Subscribed, "SUBSCRIBED")
+	add(&sel, o.Remote, "REMOTE")
+	add(&sel, o.RecursiveMatch, "RECURSIVEMATCH")
+	add(&sel, o.SpecialUse, "SPECIAL-USE")
+	add(&ret, o.ReturnSubscribed, "SUBSCRIBED")
+	add(&ret, o.ReturnChildren, "CHILDREN")
+	add(&ret, o.ReturnSpecialUse, "SPECIAL-USE")
+	add(&ret, o.ReturnMyRights, "MYRIGHTS")
+	utf8 := c.utf8()
+	return &session.Command{Name: "LIST", OnData: func(r codec.Response) {
+		switch r := r.(type) {
+		case *codec.List:
+			onData(listInfo(r, utf8))
+		case *codec.MailboxStatus:
+			st := codec.CloneResponse(r).(*codec.MailboxStatus)
+			onData(st)
+		}
+	}, Args: func(e *wire.Encoder) {
+		if len(sel) > 0 {
+			e.SP().List(func(e *wire.Encoder) { atoms(e, sel) })
+		}
+		e.SP().AString(c.encodeMailbox(o.Reference)).SP()
+		if len(o.Patterns) > 0 {
+			e.List(func(e *wire.Encoder) {
+				e.String(c.encodeMailbox(pattern))
+				for _, p := range o.Patterns {
+					e.SP().String(c.encodeMailbox(p))
+				}
+			})
+		} else {
+			e.String(c.encodeMailbox(pattern))
+		}
+		if len(ret) > 0 || o.ReturnStatus != 0 {
+			e.SP().Atom("RETURN").SP().List(func(e *wire.Encoder) {
+				atoms(e, ret)
+				if o.ReturnStatus != 0 {
+					if len(ret) > 0 {
+						e.SP()
+					}
+					e.Atom("STATUS").SP()
+					encodeStatusItems(e, o.ReturnStatus)
+				}
+			})
+		}
+	}}
+}
+
+// LSub sends LSUB (IMAP4rev1; imaplib's lsub): the subscribed mailboxes.
+// IMAP4rev2 servers may not have it; use List with Subscribed there.
+func (c *Client) LSub(ctx context.Context, reference, pattern string) ([]*MailboxInfo, error) {
+	r, err := c.run(ctx, &session.Command{Name: "LSUB", Args: func(e *wire.Encoder) {
+		e.SP().AString(c.encodeMailbox(reference)).SP().String(c.encodeMailbox(pattern))
+	}})
+	if err != nil {
+		return nil, err
+	}
+	return c.mailboxInfos(r.Data), nil
+}
+
+func (c *Client) mailboxInfos(data []codec.Response) []*MailboxInfo {
+	var out []*MailboxInfo
+	byName := map[string]*MailboxInfo{}
+	var statuses []*codec.MailboxStatus
+	for _, d := range data {
+		switch d := d.(type) {
+		case *codec.List:
+			m := listInfo(d, c.utf8())
+			out = append(out, m)
+			byName[m.Name] = m
+		case *codec.MailboxStatus:
+			statuses = append(statuses, d)
+		}
+	}
+	for _, st := range statuses {
+		if m := byName[c.decodeMailbox(st.Mailbox)]; m != nil {
+			m.Status = c.mailboxStatus(st)
+		}
+	}
+	return out
+}
+
+// listInfo copies a LIST response.
+func listInfo(d *codec.List, utf8 bool) *MailboxInfo {
+	m := &MailboxInfo{Name: decodeMailbox(d.Mailbox, utf8), Attrs: strs(d.Attrs),
+		ChildInfo: strs(d.ChildInfo), Raw: d.Mailbox.Clone()}
+	if d.Delim != 0 {
+		m.Delim = string(rune(d.Delim))
+	}
+	if d.OldName != nil {
+		m.OldName = decodeMailbox(d.OldName, utf8)
+	}
+	return m
+}
+
+// respQueue carries values from the reader goroutine (OnData) to an
+// iterating goroutine, in order.
+type respQueue struct {
+	mu   sync.Mutex
+	q    []any
+	wake chan struct{}
+}
+
+func (q *respQueue) push(v any) {
+	q.mu.Lock()
+	q.q = append(q.q, v)
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// pop returns the next value; io.EOF once the command is over and every
+// value was taken.
+func (q *respQueue) pop(ctx context.Context, p *session.Pending) (any, error) {
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		q.mu.Lock()
+		if len(q.q) > 0 {
+			v := q.q[0]
+			q.q[0] = nil
+			q.q = q.q[1:]
+			q.mu.Unlock()
+			return v, nil
+		}
+		q.mu.Unlock()
+		select {
+		case <-q.wake:
+		case <-p.Done():
+			q.mu.Lock()
+			n := len(q.q)
+			q.mu.Unlock()
+			if n == 0 {
+				return nil, io.EOF
+			}
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+func atoms(e *wire.Encoder, l []string) {
+	for i, a := range l {
+		if i > 0 {
+			e.SP()
+		}
+		e.Atom(a)
+	}
+}
+
+func equalFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,299 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// SelectOptions are the options of Select. A nil *SelectOptions selects
+// read-write without extensions.
+type SelectOptions struct {
+	// ReadOnly sends EXAMINE instead of SELECT (imaplib's readonly=True).
+	ReadOnly bool
+	// CondStore adds the CONDSTORE parameter (RFC 7162), which turns on
+	// mod-sequences for the session.
+	CondStore bool
+	// QResync adds the QRESYNC parameter (RFC 7162 section 3.2.5); the
+	// session must have run Enable(ctx, "QRESYNC") first.
+	QResync *QResync
+}
+
+// QResync is what a client remembers of a mailbox for a quick
+// resynchronisation (RFC 7162 section 3.2.5).
+type QResync struct {
+	UIDValidity uint32
+	ModSeq      uint64
+	// KnownUIDs are the UIDs the client knows; empty for none.
+	KnownUIDs codec.SeqSet
+	// SeqMatchSeqs and SeqMatchUIDs are the optional message sequence
+	// match data: parallel sets of sequence numbers and their UIDs.
+	SeqMatchSeqs, SeqMatchUIDs codec.SeqSet
+}
+
+// MailboxState is what SELECT or EXAMINE tells about the selected mailbox.
+type MailboxState struct {
+	Name     string
+	ReadOnly bool     // the server opened it read-only ([READ-ONLY])
+	Flags    []string // FLAGS: the flags defined in the mailbox
+	// PermanentFlags are the flags the client can change permanently;
+	// nil when the server did not say.
+	PermanentFlags []string
+	Exists         uint32
+	Recent         uint32 // IMAP4rev1 only
+	UIDValidity    uint32
+	UIDNext        uint32
+	// FirstUnseen is the sequence number of the first unseen message
+	// ([UNSEEN n], IMAP4rev1 only); 0 when not sent.
+	FirstUnseen   uint32
+	HighestModSeq uint64 // CONDSTORE/QRESYNC; 0 when not sent
+	NoModSeq      bool   // [NOMODSEQ]: the mailbox has no mod-sequences
+	MailboxID     string // OBJECTID ([MAILBOXID (id)]); "" when not sent
+	// Vanished holds the UIDs reported expunged by a QRESYNC select
+	// (VANISHED (EARLIER)).
+	Vanished codec.SeqSet
+	// Changed holds the messages a QRESYNC select reported changed
+	// (their FETCH responses: UID, FLAGS, MODSEQ).
+	Changed []*Message
+	// Status is the tagged status.
+	Status *codec.Status
+}
+
+// ReadOnlyError is imaplib's readonly error for Select: the server opened
+// read-only (with [READ-ONLY]) a mailbox that Select asked to open
+// read-write. The mailbox is selected, State says how it is, and the
+// session goes on; Select again with ReadOnly (or elsewhere) to go on
+// knowingly. errors.Is(err, session.ErrReadOnly) is true.
+type ReadOnlyError struct {
+	Mailbox string
+	State   *MailboxState
+}
+
+// Error implements error.
+func (e *ReadOnlyError) Error() string {
+	return fmt.Sprintf("commands: mailbox %q was opened read-only", e.Mailbox)
+}
+
+// Is makes errors.Is(err, session.ErrReadOnly) true.
+func (e *ReadOnlyError) Is(target error) bool { return target == session.ErrReadOnly }
+
+// Select opens a mailbox (SELECT, or EXAMINE with opts.ReadOnly). A
+// refusal is a *session.StatusError, and the session is then in state
+// AUTH. When the server opens read-only a mailbox asked read-write, the
+// state is returned with a *ReadOnlyError, as imaplib raises readonly; the
+// mailbox stays selected and the next command runs normally.
+func (c *Client) Select(ctx context.Context, mailbox string, opts *SelectOptions) (*MailboxState, error) {
+	var o SelectOptions
+	if opts != nil {
+		o = *opts
+	}
+	name := "SELECT"
+	if o.ReadOnly {
+		name = "EXAMINE"
+	}
+	r, err := c.run(ctx, &session.Command{Name: name, Args: func(e *wire.Encoder) {
+		c.mailbox(e, mailbox)
+		switch {
+		case o.QResync != nil:
+			q := o.QResync
+			e.SP().List(func(e *wire.Encoder) {
+				e.Atom("QRESYNC").SP().List(func(e *wire.Encoder) {
+					e.Number(uint64(q.UIDValidity)).SP().Number(q.ModSeq)
+					if !q.KnownUIDs.IsEmpty() {
+						e.SP().SeqSet(q.KnownUIDs.Ranges())
+						if !q.SeqMatchSeqs.IsEmpty() {
+							e.SP().List(func(e *wire.Encoder) {
+								e.SeqSet(q.SeqMatchSeqs.Ranges()).SP().SeqSet(q.SeqMatchUIDs.Ranges())
+							})
+						}
+					}
+				})
+			})
+		case o.CondStore:
+			e.SP().List(func(e *wire.Encoder) { e.Atom("CONDSTORE") })
+		}
+	}})
+	if err != nil {
+		return nil, err
+	}
+	st := c.mailboxState(mailbox, r)
+	if st.ReadOnly && !o.ReadOnly {
+		// The session holds a ReadOnlyError for the next command
+		// (imaplib's behaviour); it is given here instead. A command
+		// refused that way is not sent.
+		var ro *session.ReadOnlyError
+		if _, err := c.s.Run(ctx, &session.Command{Name: "NOOP"}); err != nil && !errors.As(err, &ro) {
+			return st, err
+		}
+		return st, &ReadOnlyError{Mailbox: mailbox, State: st}
+	}
+	return st, nil
+}
+
+// Examine is Select with ReadOnly.
+func (c *Client) Examine(ctx context.Context, mailbox string) (*MailboxState, error) {
+	return c.Select(ctx, mailbox, &SelectOptions{ReadOnly: true})
+}
+
+// mailboxState reads the responses of SELECT or EXAMINE.
+func (c *Client) mailboxState(name string, r *session.Result) *MailboxState {
+	st := &MailboxState{Name: name, Status: r.Status}
+	code := func(cd *codec.Code) {
+		if cd == nil {
+			return
+		}
+		switch cd.Kind {
+		case codec.CodeReadOnly:
+			st.ReadOnly = true
+		case codec.CodeReadWrite:
+			st.ReadOnly = false
+		case codec.CodePermanentFlags:
+			st.PermanentFlags = strs(cd.Flags)
+			if st.PermanentFlags == nil {
+				st.PermanentFlags = []string{}
+			}
+		case codec.CodeUIDNext:
+			st.UIDNext = uint32(cd.Num)
+		case codec.CodeUIDValidity:
+			st.UIDValidity = uint32(cd.Num)
+		case codec.CodeUnseen:
+			st.FirstUnseen = uint32(cd.Num)
+		case codec.CodeHighestModSeq:
+			st.HighestModSeq = cd.Num
+		case codec.CodeNoModSeq:
+			st.NoModSeq = true
+		case codec.CodeMailboxID:
+			st.MailboxID = string(cd.Sub)
+		}
+	}
+	for _, d := range r.Data {
+		switch d := d.(type) {
+		case *codec.Flags:
+			st.Flags = strs(d.Flags)
+		case *codec.Exists:
+			st.Exists = d.Count
+		case *codec.Recent:
+			st.Recent = d.Count
+		case *codec.Status:
+			code(d.Code)
+		case *codec.Vanished:
+			for _, rg := range d.UIDs.Ranges() {
+				st.Vanished.AddRange(rg.Start, rg.Stop)
+			}
+		case *codec.Fetch:
+			st.Changed = append(st.Changed, newMessage(d))
+		}
+	}
+	if r.Status != nil {
+		code(r.Status.Code)
+	}
+	return st
+}
+
+// CreateOptions are the options of Create.
+type CreateOptions struct {
+	// SpecialUse asks for the mailbox's special use (RFC 6154
+	// CREATE-SPECIAL-USE), e.g. []string{`\Sent`}.
+	SpecialUse []string
+}
+
+// Create creates a mailbox. SpecialUse needs CREATE-SPECIAL-USE: without
+// it Create returns ErrUnsupported and sends nothing (Dovecot 2.3 accepts
+// the USE parameter without advertising it, and ignores it).
+func (c *Client) Create(ctx context.Context, mailbox string, opts *CreateOptions) error {
+	if opts != nil && len(opts.SpecialUse) > 0 && !c.hasCap("CREATE-SPECIAL-USE") {
+		return fmt.Errorf("%w: CREATE-SPECIAL-USE", ErrUnsupported)
+	}
+	return c.simple(ctx, "CREATE", func(e *wire.Encoder) {
+		c.mailbox(e, mailbox)
+		if opts != nil && len(opts.SpecialUse) > 0 {
+			e.SP().List(func(e *wire.Encoder) {
+				e.Atom("USE").SP()
+				encodeFlags(e, opts.SpecialUse)
+			})
+		}
+	})
+}
+
+// Delete deletes a mailbox.
+func (c *Client) Delete(ctx context.Context, mailbox string) error {
+	return c.simple(ctx, "DELETE", func(e *wire.Encoder) { c.mailbox(e, mailbox) })
+}
+
+// Rename renames a mailbox.
+func (c *Client) Rename(ctx context.Context, from, to string) error {
+	return c.simple(ctx, "RENAME", func(e *wire.Encoder) { c.mailbox(c.mailbox(e, from), to) })
+}
+
+// Subscribe adds a mailbox to the subscriptions.
+func (c *Client) Subscribe(ctx context.Context, mailbox string) error {
+	return c.simple(ctx, "SUBSCRIBE", func(e *wire.Encoder) { c.mailbox(e, mailbox) })
+}
+
+// Unsubscribe removes a mailbox from the subscriptions.
+func (c *Client) Unsubscribe(ctx context.Context, mailbox string) error {
+	return c.simple(ctx, "UNSUBSCRIBE", func(e *wire.Encoder) { c.mailbox(e, mailbox) })
+}
+
+// Close expunges the selected mailbox (unless read-only) and closes it:
+// the session is in state AUTH afterwards, whatever the answer.
+func (c *Client) Close(ctx context.Context) error { return c.simple(ctx, "CLOSE", nil) }
+
+// Unselect closes the selected mailbox without expunging (RFC 3691). It
+// is refused with ErrUnsupported when the server does not offer UNSELECT.
+func (c *Client) Unselect(ctx context.Context) error {
+	if !c.hasCap("UNSELECT") {
+		return fmt.Errorf("%w: UNSELECT", ErrUnsupported)
+	}
+	return c.simple(ctx, "UNSELECT", nil)
+}
+
+// Check asks for a checkpoint of the selected mailbox (IMAP4rev1).
+func (c *Client) Check(ctx context.Context) error { return c.simple(ctx, "CHECK", nil) }
+
+// ExpungeResult is what EXPUNGE or UID EXPUNGE removed.
+type ExpungeResult struct {
+	// SeqNums are the sequence numbers of the EXPUNGE responses, in the
+	// order sent (each relative to the mailbox after the previous ones).
+	SeqNums []uint32
+	// Vanished holds the UIDs of VANISHED responses (QRESYNC enabled).
+	Vanished codec.SeqSet
+}
+
+// Expunge removes the messages flagged \Deleted. With a UID set it sends
+// UID EXPUNGE (RFC 4315 UIDPLUS), which removes only those; a set of
+// sequence numbers is refused (there is no such command). Nil means every
+// message flagged \Deleted.
+func (c *Client) Expunge(ctx context.Context, uids *Set) (*ExpungeResult, error) {
+	cmd := &session.Command{Name: "EXPUNGE"}
+	if uids != nil {
+		if !uids.UID {
+			return nil, errors.New("commands: Expunge takes a set of UIDs (UID EXPUNGE) or nil")
+		}
+		if !c.hasCap("UIDPLUS") {
+			return nil, fmt.Errorf("%w: UID EXPUNGE needs UIDPLUS", ErrUnsupported)
+		}
+		set := *uids
+		cmd = &session.Command{Name: "UID EXPUNGE", Args: func(e *wire.Encoder) { set.encode(e) }}
+	}
+	r, err := c.run(ctx, cmd)
+	if r == nil {
+		return nil, err
+	}
+	res := &ExpungeResult{}
+	for _, d := range r.Data {
+		switch d := d.(type) {
+		case *codec.Expunge:
+			res.SeqNums = append(res.SeqNums, d.Seq)
+		case *codec.Vanished:
+			for _, rg := range d.UIDs.Ranges() {
+				res.Vanished.AddRange(rg.Start, rg.Stop)
+			}
+		}
+	}
+	return res, err
+}

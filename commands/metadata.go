@@ -1,0 +1,160 @@
+package commands
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// MetadataOptions are the options of GetMetadata (RFC 5464).
+type MetadataOptions struct {
+	// Depth is 0 (default), 1 or -1 for infinity.
+	Depth int
+	// MaxSize drops values larger than this many bytes (0: no limit);
+	// the size of the largest dropped comes back as LongEntries.
+	MaxSize uint32
+}
+
+// MetadataEntry is one METADATA entry; Value is nil for NIL.
+type MetadataEntry struct {
+	Name  string
+	Value []byte
+}
+
+// GetMetadata sends GETMETADATA for a mailbox ("" for the server) and
+// entries such as "/private/comment". longEntries is from [METADATA
+// LONGENTRIES n].
+func (c *Client) GetMetadata(ctx context.Context, mailbox string, entries []string, opts *MetadataOptions) (out []MetadataEntry, longEntries uint64, err error) {
+	var o MetadataOptions
+	if opts != nil {
+		o = *opts
+	}
+	r, err := c.run(ctx, &session.Command{Name: "GETMETADATA", Args: func(e *wire.Encoder) {
+		if o.Depth != 0 || o.MaxSize > 0 {
+			e.SP().List(func(e *wire.Encoder) {
+				sp := false
+				if o.MaxSize > 0 {
+					e.Atom("MAXSIZE").SP().Number(uint64(o.MaxSize))
+					sp = true
+				}
+				if o.Depth != 0 {
+					if sp {
+						e.SP()
+					}
+					d := strconv.Itoa(o.Depth)
+					if o.Depth < 0 {
+						d = "infinity"
+					}
+					e.Atom("DEPTH").SP().Atom(d)
+				}
+			})
+		}
+		c.mailbox(e, mailbox).SP().List(func(e *wire.Encoder) {
+			for i, en := range entries {
+				if i > 0 {
+					e.SP()
+				}
+				e.AString(en)
+			}
+		})
+	}})
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, d := range r.Data {
+		if m, ok := d.(*codec.Metadata); ok {
+			for _, p := range m.Entries {
+				out = append(out, MetadataEntry{Name: string(p.Name), Value: p.Value.Clone()})
+			}
+		}
+	}
+	if st := r.Status; st != nil && st.Code != nil && st.Code.Kind == codec.CodeMetadata {
+		longEntries = st.Code.Num
+	}
+	return out, longEntries, nil
+}
+
+// SetMetadata sends SETMETADATA: a nil Value removes the entry.
+func (c *Client) SetMetadata(ctx context.Context, mailbox string, entries []MetadataEntry) error {
+	return c.simple(ctx, "SETMETADATA", func(e *wire.Encoder) {
+		c.mailbox(e, mailbox).SP().List(func(e *wire.Encoder) {
+			for i, en := range entries {
+				if i > 0 {
+					e.SP()
+				}
+				e.AString(en.Name).SP()
+				if en.Value == nil {
+					e.Atom("NIL")
+				} else {
+					e.StringBytes(en.Value)
+				}
+			}
+		})
+	})
+}
+
+// Annotation is one entry of an ANNOTATION response (the ANNOTATEMORE
+// draft that imaplib's getannotation speaks): attribute/value pairs, a nil
+// value for NIL.
+type Annotation struct {
+	Mailbox string
+	Entry   string
+	Attrs   []MetadataEntry
+}
+
+// GetAnnotation sends GETANNOTATION (imaplib's getannotation) for an entry
+// pattern and attribute patterns (e.g. "/comment", "value.shared").
+func (c *Client) GetAnnotation(ctx context.Context, mailbox, entry string, attrs ...string) ([]*Annotation, error) {
+	r, err := c.run(ctx, &session.Command{Name: "GETANNOTATION", Args: func(e *wire.Encoder) {
+		c.mailbox(e, mailbox).SP().String(entry).SP()
+		if len(attrs) == 1 {
+			e.String(attrs[0])
+			return
+		}
+		e.List(func(e *wire.Encoder) {
+			for i, a := range attrs {
+				if i > 0 {
+					e.SP()
+				}
+				e.String(a)
+			}
+		})
+	}})
+	if err != nil {
+		return nil, err
+	}
+	var out []*Annotation
+	for _, d := range r.Data {
+		if a, ok := d.(*codec.Annotation); ok {
+			an := &Annotation{Mailbox: c.decodeMailbox(a.Mailbox), Entry: string(a.Entry)}
+			for _, p := range a.Attrs {
+				an.Attrs = append(an.Attrs, MetadataEntry{Name: string(p.Name), Value: p.Value.Clone()})
+			}
+			out = append(out, an)
+		}
+	}
+	return out, nil
+}
+
+// SetAnnotation sends SETANNOTATION (imaplib's setannotation) for one
+// entry: attribute/value pairs, a nil Value for NIL.
+func (c *Client) SetAnnotation(ctx context.Context, mailbox, entry string, attrs []MetadataEntry) error {
+	return c.simple(ctx, "SETANNOTATION", func(e *wire.Encoder) {
+		c.mailbox(e, mailbox).SP().String(entry).SP().List(func(e *wire.Encoder) {
+			for i, a := range attrs {
+				if i > 0 {
+					e.SP()
+				}
+				e.String(a.Name).SP()
+				if a.Value == nil {
+					e.Atom("NIL")
+				} else {
+					e.StringBytes(a.Value)
+				}
+			}
+		})
+	})
+}

@@ -1,0 +1,209 @@
+package commands
+
+import (
+	"context"
+	"crypto/tls"
+	"strings"
+
+	"github.com/imapkit/imapkit/auth"
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// Login sends LOGIN through package auth, which refuses it before anything
+// is sent on an unprotected connection (auth.ErrInsecure) or when the
+// server announced LOGINDISABLED. A Client made with New returns ErrNoAuth.
+func (c *Client) Login(ctx context.Context, username, password string) error {
+	if c.ac == nil {
+		return ErrNoAuth
+	}
+	return c.ac.Login(ctx, username, password)
+}
+
+// Authenticate runs AUTHENTICATE with a SASL mechanism: any value with
+// go-sasl's method set (auth.NewPlain, auth.NewSCRAMSHA256, a
+// sasl.Client). See auth.Client.Authenticate for the policy and errors.
+func (c *Client) Authenticate(ctx context.Context, mech auth.Mechanism) error {
+	if c.ac == nil {
+		return ErrNoAuth
+	}
+	return c.ac.Authenticate(ctx, mech)
+}
+
+// AuthenticateFunc runs AUTHENTICATE with a callback, like imaplib's
+// authenticate(mechanism, authobject).
+func (c *Client) AuthenticateFunc(ctx context.Context, mechanism string, f func(challenge []byte) ([]byte, error)) error {
+	if c.ac == nil {
+		return ErrNoAuth
+	}
+	return c.ac.AuthenticateFunc(ctx, mechanism, f)
+}
+
+// LoginCRAMMD5 authenticates with CRAM-MD5 (imaplib's login_cram_md5).
+func (c *Client) LoginCRAMMD5(ctx context.Context, username, password string) error {
+	return c.Authenticate(ctx, auth.NewCRAMMD5(username, password))
+}
+
+// ProxyAuth sends PROXYAUTH (imaplib's proxyauth): an authenticated
+// administrator acts as user from now on.
+func (c *Client) ProxyAuth(ctx context.Context, user string) error {
+	if c.ac == nil {
+		return ErrNoAuth
+	}
+	return c.ac.ProxyAuth(ctx, user)
+}
+
+// StartTLS upgrades the connection with STARTTLS. With a Client made by
+// Open or NewAuth it goes through auth (which then knows the connection
+// is protected) and cfg must be nil (auth.Options.TLSConfig is used);
+// otherwise it runs session.StartTLS with cfg.
+func (c *Client) StartTLS(ctx context.Context, cfg *tls.Config) error {
+	if c.ac != nil && cfg == nil {
+		return c.ac.StartTLS(ctx)
+	}
+	return c.s.StartTLS(ctx, cfg)
+}
+
+// Compress turns on COMPRESS=DEFLATE (RFC 4978).
+func (c *Client) Compress(ctx context.Context) error { return c.s.Compress(ctx) }
+
+// Noop sends NOOP; the untagged data it brings goes to the session's
+// unsolicited stream (session.Options.OnUnsolicited, Responses).
+func (c *Client) Noop(ctx context.Context) error { return c.simple(ctx, "NOOP", nil) }
+
+// Capability asks the server for its capabilities.
+func (c *Client) Capability(ctx context.Context) ([]string, error) {
+	return c.s.Capabilities(ctx)
+}
+
+// Logout sends LOGOUT and closes the connection.
+func (c *Client) Logout(ctx context.Context) error { return c.s.Logout(ctx) }
+
+// Unauthenticate sends UNAUTHENTICATE (RFC 8437) when the server offers
+// it; the session is then in state NONAUTH.
+func (c *Client) Unauthenticate(ctx context.Context) error {
+	if !c.hasCap("UNAUTHENTICATE") {
+		return ErrUnsupported
+	}
+	return c.simple(ctx, "UNAUTHENTICATE", nil)
+}
+
+// Namespace is the answer to NAMESPACE (RFC 2342): the personal, other
+// users' and shared namespaces.
+type Namespace struct {
+	Personal, Other, Shared []NamespaceDesc
+}
+
+// NamespaceDesc is one namespace: its prefix (decoded) and delimiter
+// ("" for none).
+type NamespaceDesc struct {
+	Prefix string
+	Delim  string
+}
+
+// Namespace sends NAMESPACE.
+func (c *Client) Namespace(ctx context.Context) (*Namespace, error) {
+	r, err := c.run(ctx, &session.Command{Name: "NAMESPACE"})
+	if err != nil {
+		return nil, err
+	}
+	ns := &Namespace{}
+	conv := func(l []codec.NamespaceDesc) []NamespaceDesc {
+		var out []NamespaceDesc
+		for _, d := range l {
+			nd := NamespaceDesc{Prefix: c.decodeMailbox(d.Prefix)}
+			switch {
+			case d.LongDelim != nil:
+				nd.Delim = string(d.LongDelim)
+			case d.Delim != 0:
+				nd.Delim = string(rune(d.Delim))
+			}
+			out = append(out, nd)
+		}
+		return out
+	}
+	for _, d := range r.Data {
+		if n, ok := d.(*codec.Namespace); ok {
+			ns.Personal, ns.Other, ns.Shared = conv(n.Personal), conv(n.Other), conv(n.Shared)
+		}
+	}
+	return ns, nil
+}
+
+// ID sends ID (RFC 2971) with the client's fields (nil sends NIL) and
+// returns the server's (nil for NIL).
+func (c *Client) ID(ctx context.Context, fields map[string]string) (map[string]string, error) {
+	r, err := c.run(ctx, &session.Command{Name: "ID", Args: func(e *wire.Encoder) {
+		e.SP()
+		if fields == nil {
+			e.Atom("NIL")
+			return
+		}
+		keys := sortedKeys(fields)
+		e.List(func(e *wire.Encoder) {
+			for i, k := range keys {
+				if i > 0 {
+					e.SP()
+				}
+				e.String(k).SP().String(fields[k])
+			}
+		})
+	}})
+	if err != nil {
+		return nil, err
+	}
+	var out map[string]string
+	for _, d := range r.Data {
+		if id, ok := d.(*codec.ID); ok && id.Params != nil {
+			out = map[string]string{}
+			for _, p := range id.Params {
+				out[string(p.Name)] = string(p.Value)
+			}
+		}
+	}
+	return out, nil
+}
+
+// Enable sends ENABLE (RFC 5161) and returns the capabilities the server
+// enabled. Enabling UTF8=ACCEPT (or IMAP4rev2) switches mailbox names to
+// UTF-8 and lets Append send the UTF8 form.
+func (c *Client) Enable(ctx context.Context, caps ...string) ([]string, error) {
+	r, err := c.run(ctx, &session.Command{Name: "ENABLE", Args: func(e *wire.Encoder) {
+		for _, cp := range caps {
+			e.SP().Atom(cp)
+		}
+	}})
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, d := range r.Data {
+		if en, ok := d.(*codec.Enabled); ok {
+			for _, cp := range en.Caps {
+				out = append(out, strings.ToUpper(string(cp)))
+			}
+		}
+	}
+	return out, nil
+}
+
+// Recent returns the pending RECENT counts, or prods the server with NOOP
+// (imaplib's recent()).
+func (c *Client) Recent(ctx context.Context) ([]uint32, error) {
+	rs, err := c.s.Recent(ctx)
+	var out []uint32
+	for _, r := range rs {
+		if rc, ok := r.(*codec.Recent); ok {
+			out = append(out, rc.Count)
+		}
+	}
+	return out, err
+}
+
+// Response pops the untagged responses and response codes kept under name
+// (imaplib's response(code)): "EXISTS", "ALERT", "READ-ONLY", ...
+func (c *Client) Response(name string) []codec.Response { return c.s.Responses(name) }
+
+// Caps returns the capabilities the session knows, without I/O.
+func (c *Client) Caps() []string { return c.s.Caps() }

@@ -1,0 +1,66 @@
+package commands_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/testserver"
+)
+
+// TestQResyncDovecot syncs a mailbox with QRESYNC: after changes by
+// another session, SELECT (QRESYNC ...) reports the expunged UIDs
+// (VANISHED (EARLIER)) and the changed flags, and UID FETCH CHANGEDSINCE
+// VANISHED reports the same through the iterator.
+func TestQResyncDovecot(t *testing.T) {
+	c := dvClient(t, testserver.Alice, nil)
+	other := dvClient(t, testserver.Alice, nil)
+	ctx := dvCtx(t)
+	mb := dvMailbox(t, testserver.Alice, 6)
+	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.Select(ctx, mb, nil)
+	if err != nil || st.HighestModSeq == 0 {
+		t.Fatalf("SELECT: %v %+v", err, st)
+	}
+	known := st.HighestModSeq
+	if err := c.Unselect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Another session flags 2 and expunges 4 and 5.
+	if _, err := other.Select(ctx, mb, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Store(ctx, commands.UIDs(2), commands.AddFlags, []string{`\Flagged`}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Store(ctx, commands.UIDs(4, 5), commands.AddFlags, []string{`\Deleted`}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Expunge(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	var uids codec.SeqSet
+	uids.AddRange(1, 6)
+	st, err = c.Select(ctx, mb, &commands.SelectOptions{QResync: &commands.QResync{UIDValidity: st.UIDValidity, ModSeq: known, KnownUIDs: uids}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Vanished.String() != "4:5" || len(st.Changed) != 1 || st.Changed[0].UID != 2 || !slices.Contains(st.Changed[0].Flags, `\Flagged`) {
+		t.Fatalf("SELECT (QRESYNC): vanished %v, changed %+v", st.Vanished.String(), st.Changed)
+	}
+	var vanished []string
+	var changed []uint32
+	for m, err := range c.Fetch(ctx, commands.UIDRange(1, 0), &commands.FetchItems{Flags: true, ChangedSince: known, Vanished: true,
+		OnVanished: func(u codec.SeqSet) { vanished = append(vanished, u.String()) }}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		changed = append(changed, m.UID)
+	}
+	if !slices.Equal(vanished, []string{"4:5"}) || !slices.Equal(changed, []uint32{2}) {
+		t.Fatalf("UID FETCH CHANGEDSINCE VANISHED: vanished %v, changed %v", vanished, changed)
+	}
+}

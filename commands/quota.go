@@ -1,0 +1,88 @@
+package commands
+
+import (
+	"context"
+	"strings"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// Quota is a quota root and its resources (RFC 9208).
+type Quota struct {
+	Root      string
+	Resources []QuotaResource
+}
+
+// QuotaResource is one resource of a quota root: STORAGE (in KiB),
+// MESSAGE, MAILBOX, ANNOTATION-STORAGE, ...
+type QuotaResource struct {
+	Name         string
+	Usage, Limit uint64
+}
+
+func quotas(data []codec.Response) []*Quota {
+	var out []*Quota
+	for _, d := range data {
+		if q, ok := d.(*codec.Quota); ok {
+			qq := &Quota{Root: string(q.Root)}
+			for _, r := range q.Resources {
+				qq.Resources = append(qq.Resources, QuotaResource{Name: strings.ToUpper(string(r.Name)), Usage: r.Usage, Limit: r.Limit})
+			}
+			out = append(out, qq)
+		}
+	}
+	return out
+}
+
+// GetQuota sends GETQUOTA for a quota root.
+func (c *Client) GetQuota(ctx context.Context, root string) (*Quota, error) {
+	r, err := c.run(ctx, &session.Command{Name: "GETQUOTA", Args: func(e *wire.Encoder) { e.SP().AString(root) }})
+	if err != nil {
+		return nil, err
+	}
+	if q := quotas(r.Data); len(q) > 0 {
+		return q[0], nil
+	}
+	return nil, &MissingError{Command: "GETQUOTA", Response: "QUOTA"}
+}
+
+// GetQuotaRoot sends GETQUOTAROOT: the quota roots of a mailbox and their
+// quotas.
+func (c *Client) GetQuotaRoot(ctx context.Context, mailbox string) (roots []string, qs []*Quota, err error) {
+	r, err := c.run(ctx, &session.Command{Name: "GETQUOTAROOT", Args: func(e *wire.Encoder) { c.mailbox(e, mailbox) }})
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, d := range r.Data {
+		if qr, ok := d.(*codec.QuotaRoot); ok {
+			for _, root := range qr.Roots {
+				roots = append(roots, string(root))
+			}
+		}
+	}
+	return roots, quotas(r.Data), nil
+}
+
+// SetQuota sends SETQUOTA (usually for an administrator) with the limits
+// by resource name; an empty map removes the limits.
+func (c *Client) SetQuota(ctx context.Context, root string, limits map[string]uint64) (*Quota, error) {
+	r, err := c.run(ctx, &session.Command{Name: "SETQUOTA", Args: func(e *wire.Encoder) {
+		e.SP().AString(root).SP().List(func(e *wire.Encoder) {
+			for i, k := range sortedKeys(limits) {
+				if i > 0 {
+					e.SP()
+				}
+				e.Atom(strings.ToUpper(k)).SP().Number(limits[k])
+			}
+		})
+	}})
+	if err != nil {
+		return nil, err
+	}
+	if q := quotas(r.Data); len(q) > 0 {
+		return q[0], nil
+	}
+	return nil, nil
+}

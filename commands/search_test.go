@@ -1,0 +1,56 @@
+package commands_test
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/commands"
+)
+
+func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 12, 0, 0, 0, time.UTC) }
+
+// TestSearchCriteria checks the wire form of every key of Criteria.
+func TestSearchCriteria(t *testing.T) {
+	c, ctx := scripted(t, "search/criteria")
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	set := commands.UIDs(1, 2, 3, 4, 5, 9, 0)
+	set.UID = true
+	res, err := c.Search(ctx, &commands.Criteria{
+		Set:      &set,
+		Flags:    []string{`\Seen`, "$Work"},
+		NotFlags: []string{`\Deleted`, `\Recent`, "Junk"},
+		Since:    day(2026, 1, 2), Before: day(2026, 2, 3), On: day(2026, 3, 4),
+		SentSince: day(2026, 4, 5), SentBefore: day(2026, 5, 6), SentOn: day(2026, 6, 7),
+		From: []string{"alice"}, To: []string{"b b"}, Cc: []string{"c"}, Bcc: []string{"d"},
+		Subject: []string{`x"y`}, Body: []string{"body"}, Text: []string{"text"},
+		Header: []commands.HeaderCriterion{{Name: "List-Id"}},
+		Larger: 100, Smaller: 2000, ModSeq: 77, Younger: time.Hour, Older: time.Minute,
+		EmailID: "M1", ThreadID: "T1", New: true, Old: true, Recent: true,
+		Not: []commands.Criteria{{Flags: []string{`\Flagged`, `\Draft`}}},
+		Or:  [][2]commands.Criteria{{{Flags: []string{`\Answered`}}, {}}},
+		Raw: `X-GM-RAW "has:x"`,
+	}, nil)
+	if err != nil || res.All.String() != "1:2" || res.Count != 2 {
+		t.Fatalf("SEARCH: %v %+v", err, res)
+	}
+	res, err = c.Search(ctx, &commands.Criteria{Subject: []string{"Grüße"}},
+		&commands.SearchOptions{UID: true, Return: &commands.SearchReturn{Min: true, Count: true, Save: true}})
+	if err != nil || !res.FromESearch || res.Min != 4 || res.Count != 3 || !res.All.IsEmpty() {
+		t.Fatalf("ESEARCH: %v %+v", err, res)
+	}
+	ms, err := c.FetchAll(ctx, commands.SavedUIDs(), &commands.FetchItems{Flags: true})
+	if err != nil || len(ms) != 1 || ms[0].UID != 4 {
+		t.Fatalf("FETCH $: %v %+v", err, ms)
+	}
+	nums, err := c.Sort(ctx, []commands.SortKey{{Key: "date", Reverse: true}, {Key: "SUBJECT"}}, nil, &commands.SearchOptions{UID: true})
+	if err != nil || !slices.Equal(nums, []uint32{5, 3, 4}) {
+		t.Fatalf("SORT: %v %v", err, nums)
+	}
+	th, err := c.Thread(ctx, "references", &commands.Criteria{From: []string{"bob"}}, nil)
+	if err != nil || len(th) != 2 || th[0].Num != 1 || len(th[0].Children) != 2 || th[1].Num != 5 {
+		t.Fatalf("THREAD: %v %+v", err, th)
+	}
+}

@@ -1,0 +1,92 @@
+package commands
+
+import (
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// Set is a set of messages: sequence numbers or UIDs. Its kind chooses the
+// command: Fetch with a UID set sends UID FETCH, and so on. The number 0
+// stands for "*", the largest number in use. Make one with SeqNums,
+// SeqRange, UIDs, UIDRange or SetOf.
+type Set struct {
+	// UID is true for a set of UIDs, false for sequence numbers.
+	UID bool
+	// Nums holds the numbers.
+	Nums codec.SeqSet
+	// Saved stands for the result of the last search saved with
+	// SearchReturn.Save (SEARCHRES, RFC 5182): "$". Nums is then unused.
+	Saved bool
+}
+
+// SavedSeqNums is "$" (SEARCHRES) used as a set of sequence numbers.
+func SavedSeqNums() Set { return Set{Saved: true} }
+
+// SavedUIDs is "$" (SEARCHRES) used as a set of UIDs.
+func SavedUIDs() Set { return Set{UID: true, Saved: true} }
+
+// SeqNums returns a set of message sequence numbers (0 means "*").
+func SeqNums(n ...uint32) Set {
+	var s Set
+	s.Nums.AddNum(n...)
+	return s
+}
+
+// SeqRange returns the sequence numbers start:stop (0 means "*": SeqRange(1,
+// 0) is every message).
+func SeqRange(start, stop uint32) Set {
+	var s Set
+	s.Nums.AddRange(start, stop)
+	return s
+}
+
+// UIDs returns a set of UIDs (0 means "*").
+func UIDs(n ...uint32) Set {
+	s := Set{UID: true}
+	s.Nums.AddNum(n...)
+	return s
+}
+
+// UIDRange returns the UIDs start:stop (0 means "*").
+func UIDRange(start, stop uint32) Set {
+	s := Set{UID: true}
+	s.Nums.AddRange(start, stop)
+	return s
+}
+
+// SetOf returns a set of UIDs (uid true) or sequence numbers holding the
+// numbers of nums, e.g. the result of a search.
+func SetOf(uid bool, nums codec.SeqSet) Set { return Set{UID: uid, Nums: nums.Clone()} }
+
+// String returns the wire form, e.g. "1:5,7" (prefixed "UID " for UIDs).
+func (s Set) String() string {
+	if s.Saved {
+		if s.UID {
+			return "UID $"
+		}
+		return "$"
+	}
+	if s.UID {
+		return "UID " + s.Nums.String()
+	}
+	return s.Nums.String()
+}
+
+// IsEmpty reports whether the set holds no number.
+func (s Set) IsEmpty() bool { return !s.Saved && s.Nums.IsEmpty() }
+
+// name prefixes a command name with "UID " for a UID set.
+func (s Set) name(cmd string) string {
+	if s.UID {
+		return "UID " + cmd
+	}
+	return cmd
+}
+
+// encode writes the set (after a space).
+func (s Set) encode(e *wire.Encoder) *wire.Encoder {
+	if s.Saved {
+		return e.SP().Raw("$")
+	}
+	return e.SP().SeqSet(s.Nums.Ranges())
+}

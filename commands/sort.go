@@ -1,0 +1,147 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// SortKey is one SORT criterion (RFC 5256, RFC 5957 DISPLAY): ARRIVAL,
+// CC, DATE, FROM, SIZE, SUBJECT, TO, DISPLAYFROM, DISPLAYTO.
+type SortKey struct {
+	Key     string
+	Reverse bool
+}
+
+// Sort sends SORT (UID SORT with opts.UID) and returns the matching
+// numbers in order. The charset is opts.Charset, or UTF-8 (SORT requires
+// one). opts.Return is ignored: see ESort.
+func (c *Client) Sort(ctx context.Context, keys []SortKey, criteria *Criteria, opts *SearchOptions) ([]uint32, error) {
+	var o SearchOptions
+	if opts != nil {
+		o = *opts
+	}
+	o.Return = nil
+	r, err := c.sort(ctx, keys, criteria, &o)
+	if err != nil {
+		return nil, err
+	}
+	var out []uint32
+	for _, d := range r.Data {
+		if s, ok := d.(*codec.Sort); ok {
+			out = append(out, s.Nums...)
+		}
+	}
+	return out, nil
+}
+
+// ESort sends SORT RETURN (RFC 5267 ESORT) with opts.Return (MIN, MAX,
+// COUNT, ALL; nil asks for ALL) and returns the ESEARCH answer. MIN and
+// MAX are the first and last messages in sort order; ALL is a set (the
+// order is lost). Cyrus 3.6 is known to get MIN and MAX wrong.
+func (c *Client) ESort(ctx context.Context, keys []SortKey, criteria *Criteria, opts *SearchOptions) (*SearchResult, error) {
+	var o SearchOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Return == nil {
+		o.Return = &SearchReturn{All: true}
+	}
+	if !c.hasCap("ESORT") {
+		return nil, fmt.Errorf("%w: ESORT", ErrUnsupported)
+	}
+	r, err := c.sort(ctx, keys, criteria, &o)
+	if err != nil {
+		return nil, err
+	}
+	res := &SearchResult{UID: o.UID}
+	for _, d := range r.Data {
+		if e, ok := d.(*codec.ESearch); ok {
+			res.addESearch(e)
+		}
+	}
+	res.All.Compact()
+	return res, nil
+}
+
+func (c *Client) sort(ctx context.Context, keys []SortKey, criteria *Criteria, opts *SearchOptions) (*session.Result, error) {
+	o := *opts
+	if !c.hasCap("SORT") && !c.hasCap("SORT=DISPLAY") {
+		return nil, fmt.Errorf("%w: SORT", ErrUnsupported)
+	}
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("commands: SORT needs at least one key")
+	}
+	var cr Criteria
+	if criteria != nil {
+		cr = *criteria
+	}
+	cs := o.Charset
+	if cs == "" {
+		cs = "UTF-8"
+	}
+	name := "SORT"
+	if o.UID {
+		name = "UID SORT"
+	}
+	return c.run(ctx, &session.Command{Name: name, Args: func(e *wire.Encoder) {
+		if o.Return != nil {
+			e.SP().Atom("RETURN").SP().List(func(e *wire.Encoder) { atoms(e, o.Return.names()) })
+		}
+		e.SP().List(func(e *wire.Encoder) {
+			for i, k := range keys {
+				if i > 0 {
+					e.SP()
+				}
+				if k.Reverse {
+					e.Atom("REVERSE").SP()
+				}
+				e.Atom(strings.ToUpper(k.Key))
+			}
+		})
+		e.SP().AString(cs)
+		cr.encode(e)
+	}})
+}
+
+// Thread sends THREAD (UID THREAD with opts.UID) with an algorithm
+// (REFERENCES, ORDEREDSUBJECT, REFS) and returns the threads as trees.
+func (c *Client) Thread(ctx context.Context, algorithm string, criteria *Criteria, opts *SearchOptions) ([]*codec.ThreadNode, error) {
+	var o SearchOptions
+	if opts != nil {
+		o = *opts
+	}
+	if !c.hasCap("THREAD=" + strings.ToUpper(algorithm)) {
+		return nil, fmt.Errorf("%w: THREAD=%s", ErrUnsupported, strings.ToUpper(algorithm))
+	}
+	var cr Criteria
+	if criteria != nil {
+		cr = *criteria
+	}
+	cs := o.Charset
+	if cs == "" {
+		cs = "UTF-8"
+	}
+	name := "THREAD"
+	if o.UID {
+		name = "UID THREAD"
+	}
+	r, err := c.run(ctx, &session.Command{Name: name, Args: func(e *wire.Encoder) {
+		e.SP().Atom(strings.ToUpper(algorithm)).SP().AString(cs)
+		cr.encode(e)
+	}})
+	if err != nil {
+		return nil, err
+	}
+	var out []*codec.ThreadNode
+	for _, d := range r.Data {
+		if t, ok := d.(*codec.Thread); ok {
+			out = append(out, t.Threads...)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,79 @@
+package commands
+
+import (
+	"context"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// StoreOp is how Store changes flags.
+type StoreOp uint8
+
+// The STORE operations.
+const (
+	AddFlags     StoreOp = iota + 1 // +FLAGS
+	RemoveFlags                     // -FLAGS
+	ReplaceFlags                    // FLAGS
+)
+
+// StoreOptions are the options of Store.
+type StoreOptions struct {
+	// Silent sends .SILENT: the server does not answer with the new
+	// flags.
+	Silent bool
+	// UnchangedSince is the UNCHANGEDSINCE modifier (RFC 7162): messages
+	// changed since are not stored and come back in StoreResult.Modified.
+	UnchangedSince uint64
+}
+
+// StoreResult is the answer to Store.
+type StoreResult struct {
+	// Messages are the FETCH responses with the new flags (none with
+	// Silent, except those the server sends anyway).
+	Messages []*Message
+	// Modified holds the messages not stored because they changed since
+	// UnchangedSince ([MODIFIED]); its kind is that of the set.
+	Modified Set
+}
+
+// Store changes the flags of the messages in set (STORE, or UID STORE for
+// a UID set).
+func (c *Client) Store(ctx context.Context, set Set, op StoreOp, flags []string, opts *StoreOptions) (*StoreResult, error) {
+	var o StoreOptions
+	if opts != nil {
+		o = *opts
+	}
+	item := "FLAGS"
+	switch op {
+	case AddFlags:
+		item = "+FLAGS"
+	case RemoveFlags:
+		item = "-FLAGS"
+	}
+	if o.Silent {
+		item += ".SILENT"
+	}
+	r, err := c.run(ctx, &session.Command{Name: set.name("STORE"), Args: func(e *wire.Encoder) {
+		set.encode(e)
+		if o.UnchangedSince > 0 {
+			e.SP().List(func(e *wire.Encoder) { e.Atom("UNCHANGEDSINCE").SP().Number(o.UnchangedSince) })
+		}
+		e.SP().Atom(item).SP()
+		encodeFlags(e, flags)
+	}})
+	if r == nil {
+		return nil, err
+	}
+	res := &StoreResult{Modified: Set{UID: set.UID}}
+	for _, d := range r.Data {
+		if f, ok := d.(*codec.Fetch); ok {
+			res.Messages = append(res.Messages, newMessage(f))
+		}
+	}
+	if st := r.Status; st != nil && st.Code != nil && st.Code.Kind == codec.CodeModified {
+		res.Modified.Nums = st.Code.Set.Clone()
+	}
+	return res, err
+}

@@ -1,0 +1,195 @@
+package testserver
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// CyrusBin is the Cyrus master binary StartCyrus runs (Debian's
+// cyrus-imapd, unpacked beside Dovecot by .ci/install-deps).
+const CyrusBin = "/usr/lib/cyrus/bin/master"
+
+// The accounts of a Cyrus server: alice (Password) and the administrator.
+const (
+	CyrusAdmin         = "admin"
+	CyrusAdminPassword = "adminpass"
+)
+
+// Cyrus is a running private Cyrus imapd (3.6) on a loopback port.
+type Cyrus struct {
+	// Addr is "127.0.0.1:port" of the plain IMAP listener.
+	Addr string
+	// Dir holds the configuration, the sasldb, the mail and master.log.
+	Dir string
+
+	cmd    *exec.Cmd
+	exited chan struct{}
+	once   sync.Once
+}
+
+// StartCyrus starts a Cyrus imapd whose state lives in dir (an existing
+// directory the cyrus user will own), with a sasldb holding alice
+// (Password) and CyrusAdmin (CyrusAdminPassword), "admins: admin",
+// "unixhierarchysep: yes" and ANNOTATEMORE on. The administrator creates
+// mailboxes ("CREATE user/alice"). It needs root (the master drops to the
+// cyrus user), CyrusBin and saslpasswd2; a missing one is an error. Cyrus
+// logs only to syslog; the master's own output is in DIR/master.log.
+func StartCyrus(dir string) (*Cyrus, error) {
+	if _, err := os.Stat(CyrusBin); err != nil {
+		return nil, fmt.Errorf("testserver: Cyrus imapd not found (%v): see .ci/install-deps", err)
+	}
+	saslpasswd, err := exec.LookPath("saslpasswd2")
+	if err != nil {
+		return nil, errors.New("testserver: saslpasswd2 not found: apt-get install sasl2-bin")
+	}
+	if os.Geteuid() != 0 {
+		return nil, errors.New("testserver: Cyrus needs root (its master runs as the cyrus user)")
+	}
+	cy, err := user.Lookup("cyrus")
+	if err != nil {
+		return nil, fmt.Errorf("testserver: user cyrus: %w", err)
+	}
+	uid, _ := strconv.Atoi(cy.Uid)
+	gid, _ := strconv.Atoi(cy.Gid)
+	dir, err = filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	host, _ := os.Hostname()
+	files := map[string]string{
+		"imapd.conf": fmt.Sprintf(`configdirectory: %[1]s/conf
+defaultpartition: default
+partition-default: %[1]s/part
+sievedir: %[1]s/sieve
+admins: %[2]s
+allowplaintext: yes
+sasl_pwcheck_method: auxprop
+sasl_auxprop_plugin: sasldb
+sasl_sasldb_path: %[1]s/sasldb2
+sasl_mech_list: PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256
+unixhierarchysep: yes
+syslog_prefix: imapkit-cyrus
+annotation_enable_legacy_commands: yes
+annotation_allow_undefined: yes
+conversations: yes
+`, dir, CyrusAdmin),
+		"cyrus.conf": fmt.Sprintf(`START {
+  recover cmd="ctl_cyrusdb -r -C %[1]s/imapd.conf"
+}
+SERVICES {
+  imap cmd="imapd -C %[1]s/imapd.conf" listen="%[2]s" prefork=0
+}
+EVENTS {
+}
+DAEMON {
+}
+`, dir, addr),
+	}
+	for _, d := range []string{"conf", "part", "sieve", "run"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o750); err != nil {
+			return nil, err
+		}
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			return nil, err
+		}
+	}
+	for u, p := range map[string]string{Alice: Password, CyrusAdmin: CyrusAdminPassword} {
+		cmd := exec.Command(saslpasswd, "-p", "-c", "-f", filepath.Join(dir, "sasldb2"), "-u", host, u)
+		cmd.Stdin = strings.NewReader(p)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("testserver: saslpasswd2 %s: %v: %s", u, err, out)
+		}
+	}
+	filepath.Walk(dir, func(p string, _ os.FileInfo, _ error) error { return os.Lchown(p, uid, gid) })
+	os.Chmod(dir, 0o755)
+	if err := makeTraversable(dir); err != nil {
+		return nil, err
+	}
+	out, err := os.Create(filepath.Join(dir, "master.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer out.Close()
+	cmd := exec.Command(CyrusBin, "-D", "-C", filepath.Join(dir, "imapd.conf"), "-M", filepath.Join(dir, "cyrus.conf"), "-p", filepath.Join(dir, "run", "master.pid"))
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	c := &Cyrus{Addr: addr, Dir: dir, cmd: cmd, exited: make(chan struct{})}
+	go func() { cmd.Wait(); close(c.exited) }()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		conn, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+			line, err := bufio.NewReader(conn).ReadString('\n')
+			conn.Close()
+			if err == nil && strings.HasPrefix(line, "* OK") {
+				return c, nil
+			}
+		}
+		select {
+		case <-c.exited:
+			b, _ := os.ReadFile(filepath.Join(dir, "master.log"))
+			return nil, fmt.Errorf("testserver: Cyrus master exited during start: %s", b)
+		default:
+		}
+		if time.Now().After(deadline) {
+			c.Stop()
+			return nil, fmt.Errorf("testserver: Cyrus not ready on %s: %v", addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// StartCyrusT starts a Cyrus in a new temporary directory and stops it
+// when the test ends; failures are t.Fatal.
+func StartCyrusT(t testing.TB) *Cyrus {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "imapkit-cyrus-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	c, err := StartCyrus(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Stop() })
+	return c
+}
+
+// Stop stops the master and every process of its group and waits for it.
+func (c *Cyrus) Stop() error {
+	c.once.Do(func() {
+		syscall.Kill(-c.cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-c.exited:
+		case <-time.After(5 * time.Second):
+			syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+			<-c.exited
+		}
+	})
+	return nil
+}
