@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"testing"
 	"time"
 )
 
@@ -165,16 +164,16 @@ DAEMON {
 
 // StartCyrusT starts a Cyrus in a new temporary directory and stops it
 // when the test ends; failures are t.Fatal.
-func StartCyrusT(t testing.TB) *Cyrus {
+func StartCyrusT(t TB) *Cyrus {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "imapkit-cyrus-")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	c, err := StartCyrus(dir)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
 	}
 	t.Cleanup(func() { c.Stop() })
 	return c
