@@ -322,11 +322,23 @@ func (s *Session) targetLocked(r codec.Response) *Pending {
 	if st, ok := r.(*codec.MailboxStatus); ok {
 		// Pipelined STATUS commands: match the mailbox when a server
 		// answers them out of order.
+		// Two STATUS for the same mailbox: the oldest that has no answer
+		// yet gets it.
 		name := codec.DecodeMailboxLenient(st.Mailbox)
+		var answered *Pending
 		for _, p := range s.inflight {
 			if p.info.target == TargetMailbox && p.hasMailbox && p.mailbox == name && p.wants(r) {
-				return p
+				if !p.gotStatus {
+					p.gotStatus = true
+					return p
+				}
+				if answered == nil {
+					answered = p
+				}
 			}
+		}
+		if answered != nil {
+			return answered
 		}
 	}
 	f, isFetch := r.(*codec.Fetch)

@@ -275,3 +275,33 @@ func TestRulesForExtension(t *testing.T) {
 		t.Fatalf("cancelled: %v", err)
 	}
 }
+
+// TestRoutingStatusSameMailbox: two pipelined STATUS commands for the same
+// mailbox get one response each (the second used to get none: both went
+// to the oldest).
+func TestRoutingStatusSameMailbox(t *testing.T) {
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+		readCommand(r, w)
+		readCommand(r, w)
+		io.WriteString(w, "* STATUS INBOX (MESSAGES 1)\r\nA1 OK done\r\n* STATUS INBOX (MESSAGES 2)\r\nA2 OK done\r\n")
+		io.Copy(io.Discard, r)
+	})
+	s := openDefaults(t, conn, nil)
+	cmd := func() *session.Command {
+		return &session.Command{Name: "STATUS", Mailbox: "INBOX", Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX").SP().Raw("(MESSAGES)") }}
+	}
+	ps, err := s.StartBatch(ctx20(t), []*session.Command{cmd(), cmd()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []uint32{1, 2} {
+		r, err := ps[i].Wait(ctx20(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Data) != 1 || r.Data[0].(*codec.MailboxStatus).Messages != want {
+			t.Fatalf("STATUS %d: %+v; want MESSAGES %d", i+1, r.Data, want)
+		}
+	}
+}

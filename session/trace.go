@@ -116,7 +116,7 @@ func (t *tracer) server(b []byte) {
 		}
 		// The server's line, as it reaches a terminal or a log: the
 		// credentials redacted, control bytes escaped.
-		t.emitLocked('S', []byte(printable(t.secrets.redact(line))))
+		t.serverLocked(line)
 		t.line_ = t.line_[:0]
 	}
 }
@@ -189,6 +189,29 @@ func (t *tracer) line(dir byte, b []byte) {
 	t.emitLocked(dir, b)
 }
 
+// serverLocked traces a server line. What reaches a writer or a log is
+// redacted and escaped; the history ring keeps the line raw (a little more
+// than it shows, so that a secret across the cut is still found) and
+// history cleans it when an error asks for it: the cost is paid per abort,
+// not per line.
+func (t *tracer) serverLocked(line []byte) {
+	if len(t.ring) > 0 {
+		slot := t.ring[t.next][:0]
+		slot = append(slot, 'S', ':', ' ')
+		slot = append(slot, line[:min(len(line), maxTraceLine+ringSlack)]...)
+		t.ring[t.next] = slot
+		t.next = (t.next + 1) % len(t.ring)
+		t.count++
+	}
+	if t.w != nil || t.log != nil {
+		t.emitOut('S', []byte(printable(t.secrets.redact(line))))
+	}
+}
+
+// ringSlack is how much more than maxTraceLine the ring keeps of a server
+// line, for redaction before the cut.
+const ringSlack = 256
+
 func (t *tracer) emitLocked(dir byte, b []byte) {
 	if len(t.ring) > 0 {
 		slot := t.ring[t.next][:0]
@@ -203,6 +226,11 @@ func (t *tracer) emitLocked(dir byte, b []byte) {
 		t.next = (t.next + 1) % len(t.ring)
 		t.count++
 	}
+	t.emitOut(dir, b)
+}
+
+// emitOut writes a trace line to the writer and the log.
+func (t *tracer) emitOut(dir byte, b []byte) {
 	if t.w != nil {
 		var buf []byte
 		buf = append(buf, dir, ':', ' ')
@@ -226,7 +254,21 @@ func (t *tracer) history() []string {
 	out := make([]string, 0, n)
 	for i := 0; i < n; i++ {
 		j := (t.next - n + i + len(t.ring)) % len(t.ring)
-		out = append(out, string(t.ring[j]))
+		l := t.ring[j]
+		if len(l) > 3 && l[0] == 'S' {
+			b := t.secrets.redact(l[3:])
+			cut := len(b) > maxTraceLine
+			if cut {
+				b = b[:maxTraceLine]
+			}
+			s := "S: " + printable(b)
+			if cut {
+				s += "..."
+			}
+			out = append(out, s)
+			continue
+		}
+		out = append(out, string(l))
 	}
 	return out
 }
