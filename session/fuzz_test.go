@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/internal/fuzzseed"
@@ -45,10 +46,11 @@ import (
 //
 // Invariants, per exec: no panic (the reader goroutine has no recover, so a
 // panic kills the worker and go test reports it); every started command
-// ends within fzBound; every error's text is free of control bytes (no
-// terminal escape reaches the user); after Close no goroutine of the
-// session is left. Every fzMemEvery execs, the heap in use after a GC must
-// not have grown by more than fzMaxHeapGrowth since the first check.
+// ends within fzBound; every error's text is valid UTF-8 without control
+// bytes (C0, DEL, C1: no terminal escape reaches the user); after Close no
+// goroutine of the session is left. Every fzMemEvery execs, the heap in
+// use after a GC must not have grown by more than fzMaxHeapGrowth since
+// the first check.
 //
 // Seeds: the quirk captures of codec/testdata/quirks as server streams (as
 // they are, whose tags A1..A9 hit the commands and beyond, and their
@@ -174,8 +176,8 @@ func fzExec(t *testing.T, data []byte) []error {
 		if err == nil {
 			continue
 		}
-		if msg := err.Error(); strings.ContainsFunc(msg, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-			t.Errorf("an error carries control bytes: %q", msg)
+		if msg := err.Error(); !utf8.ValidString(msg) || strings.ContainsFunc(msg, func(r rune) bool { return r < 0x20 || (r >= 0x7f && r < 0xa0) }) {
+			t.Errorf("an error carries control bytes or invalid UTF-8: %q", msg)
 		}
 	}
 	fzCheckGoroutines(t, n0)
