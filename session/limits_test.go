@@ -2,6 +2,7 @@ package session_test
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -271,4 +272,70 @@ func TestStartTLSActive(t *testing.T) {
 	}
 	s.Close()
 	<-done
+}
+
+// TestLimitMaxStringLiteral: a FETCH body over the tokenizer's
+// MaxStringLiteral (64 KiB by default) cannot be collected: the command
+// ends with an error matching wire.ErrStringTooLarge and the session stays
+// in step; with Command.Sections the same body streams whole.
+func TestLimitMaxStringLiteral(t *testing.T) {
+	body := strings.Repeat("x", wire.DefaultMaxStringLiteral+1)
+	s := lmOpen(t, &session.Options{}, func(tag, line string) string {
+		if strings.HasSuffix(line, "NOOP") {
+			return tag + " OK\r\n"
+		}
+		return fmt.Sprintf("* 1 FETCH (UID 1 BODY[] {%d}\r\n%s)\r\n%s OK done\r\n", len(body), body, tag)
+	})
+	cmd := func(sections codec.SectionHandler) *session.Command {
+		return &session.Command{Name: "UID FETCH", AnyState: true, Sections: sections,
+			Args: func(e *wire.Encoder) { e.SP().Raw("1").SP().Raw("(BODY.PEEK[])") }}
+	}
+	if _, err := s.Run(ctx20(t), cmd(nil)); !errors.Is(err, wire.ErrStringTooLarge) {
+		t.Errorf("collecting a %d-byte body: %v; want wire.ErrStringTooLarge", len(body), err)
+	}
+	if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+		t.Errorf("NOOP afterwards: %v; want the session in step", err)
+	}
+	var n int64
+	_, err := s.Run(ctx20(t), cmd(func(_ *codec.Fetch, _ *codec.Section, r io.Reader) error {
+		m, err := io.Copy(io.Discard, r)
+		n += m
+		return err
+	}))
+	if err != nil || n != int64(len(body)) {
+		t.Errorf("streaming the body: %v, %d bytes; want %d", err, n, len(body))
+	}
+}
+
+// TestLimitCommandTimeout: a server that trickles bytes for ever (never
+// quiet long enough for StallTimeout) is ended by CommandTimeout, which
+// bounds a command's whole run when its context has no deadline: the
+// session aborts with a "command" *TimeoutError.
+func TestLimitCommandTimeout(t *testing.T) {
+	const bound = 300 * time.Millisecond
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, lmGreeting)
+		readLine(r)
+		io.WriteString(w, "* OK ")
+		for {
+			if _, err := io.WriteString(w, "x"); err != nil {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+	s, err := session.Open(ctx20(t), conn, &session.Options{TagPrefix: "A", CommandTimeout: bound})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	start := time.Now()
+	_, err = s.Run(context.Background(), &session.Command{Name: "NOOP"})
+	var te *session.TimeoutError
+	if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != "command" || !errors.Is(err, session.ErrTimeout) {
+		t.Fatalf("NOOP to a trickling server: %v; want an abort with a command *TimeoutError", err)
+	}
+	if d := time.Since(start); d < bound || d > bound+5*time.Second {
+		t.Errorf("ended after %v; want about %v", d, bound)
+	}
 }
