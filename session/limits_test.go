@@ -7,12 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/internal/hostile"
 	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/transport"
 	"github.com/imapkit/imapkit/wire"
@@ -337,5 +339,51 @@ func TestLimitCommandTimeout(t *testing.T) {
 	}
 	if d := time.Since(start); d < bound || d > bound+5*time.Second {
 		t.Errorf("ended after %v; want about %v", d, bound)
+	}
+}
+
+// TestStartTLSServerName: Session.StartTLS with a config that names no
+// server verifies the certificate against Options.ServerName: the right
+// name succeeds, a wrong one fails the handshake (and aborts the session).
+func TestStartTLSServerName(t *testing.T) {
+	scfg, ccfg := hsTLS(t)
+	for _, tc := range []struct {
+		name string
+		ok   bool
+	}{{ccfg.ServerName, true}, {"wrong.example.org", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			hsRun(t, func(c *hostile.Conn) error {
+				if err := c.Greet(hsPreTLSCaps); err != nil {
+					return err
+				}
+				cmd, err := c.Expect("STARTTLS")
+				if err != nil {
+					return err
+				}
+				if err := c.Reply(cmd.Tag, "OK begin TLS now"); err != nil {
+					return err
+				}
+				if err := c.StartTLS(scfg); err != nil {
+					return fmt.Errorf("%w: %v", hostile.ErrGone, err) // the client refused the certificate
+				}
+				c.Caps = "IMAP4rev1 AUTH=PLAIN"
+				return c.Serve()
+			}, 0, 0, func(c *hsCase, conn net.Conn) {
+				s := c.open(conn, &session.Options{TagPrefix: "A", ServerName: tc.name})
+				if s == nil {
+					return
+				}
+				cfg := ccfg.Clone()
+				cfg.ServerName = ""
+				err := s.StartTLS(context.Background(), cfg)
+				if tc.ok && err != nil {
+					c.t.Errorf("StartTLS with ServerName %q: %v", tc.name, err)
+				}
+				if !tc.ok && err == nil {
+					c.t.Errorf("StartTLS verified a certificate against the wrong name %q", tc.name)
+				}
+				c.outcome = fmt.Sprintf("StartTLS: %v", err)
+			})
+		})
 	}
 }
