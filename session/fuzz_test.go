@@ -46,8 +46,9 @@ import (
 //
 // Invariants, per exec: no panic (the reader goroutine has no recover, so a
 // panic kills the worker and go test reports it); every started command
-// ends within fzBound; every error's text is valid UTF-8 without control
-// bytes (C0, DEL, C1: no terminal escape reaches the user); after Close no
+// ends within fzBound; every error's text and every trace line is valid
+// UTF-8 without control bytes (C0, DEL, C1: no terminal escape reaches the
+// user or a log); after Close no
 // goroutine of the session is left. Every fzMemEvery execs, the heap in
 // use after a GC must not have grown by more than fzMaxHeapGrowth since
 // the first check.
@@ -126,7 +127,8 @@ func fzExec(t *testing.T, data []byte) []error {
 	}()
 
 	ctx := context.Background()
-	s, err := session.Open(ctx, client, &session.Options{TagPrefix: "A", OnUnsolicited: func(codec.Response) {}})
+	tr := &fzTrace{}
+	s, err := session.Open(ctx, client, &session.Options{TagPrefix: "A", OnUnsolicited: func(codec.Response) {}, Trace: tr})
 	if err != nil {
 		// The greeting is fixed: Open must succeed.
 		client.Close()
@@ -180,8 +182,23 @@ func fzExec(t *testing.T, data []byte) []error {
 			t.Errorf("an error carries control bytes or invalid UTF-8: %q", msg)
 		}
 	}
+	if bad := tr.bad.Load(); bad != nil {
+		t.Errorf("a trace line holds control bytes or invalid UTF-8: %q", *bad)
+	}
 	fzCheckGoroutines(t, n0)
 	return errs
+}
+
+// fzTrace is the session's Trace: it keeps nothing, and records the first
+// line that holds a control byte or invalid UTF-8 (traces escape them).
+type fzTrace struct{ bad atomic.Pointer[string] }
+
+func (w *fzTrace) Write(p []byte) (int, error) {
+	line := strings.TrimSuffix(string(p), "\n")
+	if !utf8.ValidString(line) || strings.ContainsFunc(line, func(r rune) bool { return r < 0x20 || (r >= 0x7f && r < 0xa0) }) {
+		w.bad.CompareAndSwap(nil, &line)
+	}
+	return len(p), nil
 }
 
 // fzSplitContinuation cuts data after its first line that starts with "+"
