@@ -69,7 +69,9 @@ func Captures(dir string) ([]Seed, error) {
 // "*" nor "+"; the lines inside a literal are kept as they are.
 func Untagged(data []byte) []byte {
 	var out []byte
-	lit := int64(0)
+	lit := int64(0) // bytes of the current literal still to come
+	keep := false   // the current response is untagged
+	cont := false   // the next line goes on with the current response
 	for len(data) > 0 {
 		i := bytes.Index(data, []byte("\r\n"))
 		if i < 0 {
@@ -79,17 +81,25 @@ func Untagged(data []byte) []byte {
 		}
 		line := data[:i]
 		data = data[i:]
-		if lit > 0 {
+		switch {
+		case lit > 0:
 			lit -= int64(len(line))
+			if lit == 0 {
+				cont = true
+			}
+		case cont:
+			cont = false
+		default:
+			keep = bytes.HasPrefix(line, []byte("* ")) || bytes.HasPrefix(line, []byte("+"))
+		}
+		if keep {
 			out = append(out, line...)
-			continue
 		}
-		if !bytes.HasPrefix(line, []byte("* ")) && !bytes.HasPrefix(line, []byte("+")) {
-			continue
-		}
-		out = append(out, line...)
-		if n, ok := literalAtEnd(line); ok {
-			lit = n
+		if lit <= 0 && !cont {
+			lit = 0
+			if n, ok := literalAtEnd(line); ok {
+				lit, cont = n, n == 0
+			}
 		}
 	}
 	return out
