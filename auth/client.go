@@ -162,6 +162,9 @@ func (c *Client) Authenticate(ctx context.Context, m Mechanism) error {
 		return nil
 	}
 	if err := authenticate(ctx, c.s, name, ir, hasCap(c.s, "SASL-IR"), m.Next, detail); err != nil {
+		if sh, ok := m.(interface{ secrets() []string }); ok {
+			redactError(err, sh.secrets())
+		}
 		return err
 	}
 	if v, ok := m.(interface{ complete() error }); ok {

@@ -1,10 +1,14 @@
 package auth
 
 import (
+	"bytes"
 	"errors"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/session"
 )
 
 // Sentinel errors, for errors.Is.
@@ -61,7 +65,7 @@ func (e *Error) Error() string {
 			b.WriteString(" [" + string(c.Name) + "]")
 		}
 		if len(e.Status.Text) > 0 {
-			b.WriteString(" " + string(e.Status.Text))
+			b.WriteString(" " + escapeText(e.Status.Text))
 		}
 	}
 	for _, err := range e.errs {
@@ -130,4 +134,65 @@ func (e *OAuthError) Error() string {
 		s += ", scope " + e.Scope
 	}
 	return s
+}
+
+// escapeText returns server text for an error message: control bytes (C0,
+// DEL, C1) and invalid UTF-8 are escaped as \xNN, so that a server cannot
+// write terminal escapes to the user's screen (as session's errors do).
+// The raw bytes stay in Error.Status.Text.
+func escapeText(b []byte) string {
+	var out []byte
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r < 0x20 || (r >= 0x7f && r < 0xa0) || (r == utf8.RuneError && n == 1) {
+			for _, c := range b[i : i+n] {
+				out = append(out, '\\', 'x')
+				if c < 0x10 {
+					out = append(out, '0')
+				}
+				out = strconv.AppendUint(out, uint64(c), 16)
+			}
+		} else {
+			out = append(out, b[i:i+n]...)
+		}
+		i += n
+	}
+	return string(out)
+}
+
+// redactError replaces the secrets of a mechanism by "***" in the server
+// text an *Error or a *CanceledError (and the *session.StatusError inside)
+// carries. The session redacts what it sent (the base64 payload); a server
+// may echo the password it decoded from it.
+func redactError(err error, secrets []string) {
+	var st **codec.Status
+	var e *Error
+	var ce *CanceledError
+	switch {
+	case errors.As(err, &e):
+		st = &e.Status
+	case errors.As(err, &ce):
+		st = &ce.Status
+	default:
+		return
+	}
+	if *st == nil {
+		return
+	}
+	text := (*st).Text
+	for _, s := range secrets {
+		if s != "" && bytes.Contains(text, []byte(s)) {
+			text = bytes.ReplaceAll(text, []byte(s), []byte("***"))
+		}
+	}
+	if bytes.Equal(text, (*st).Text) {
+		return
+	}
+	c := codec.CloneResponse(*st).(*codec.Status)
+	c.Text = text
+	*st = c
+	var se *session.StatusError
+	if errors.As(err, &se) {
+		se.Status = c
+	}
 }

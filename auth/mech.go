@@ -43,8 +43,23 @@ func SendsCleartext(mechanism string) bool {
 // the identity to act as (a Dovecot master user or a Cyrus admin
 // authenticating as username and acting as authzid).
 func NewPlain(authzid, username, password string) sasl.Client {
-	return sasl.NewPlainClient(authzid, username, password)
+	return &plainClient{Client: sasl.NewPlainClient(authzid, username, password), password: password}
 }
+
+// plainClient is go-sasl's PLAIN, knowing its password for redaction.
+type plainClient struct {
+	sasl.Client
+	password string
+}
+
+// The secrets of a mechanism are redacted from the server's answer in the
+// errors Authenticate returns: a server may echo a password it decoded
+// from the base64 payload, which the session (knowing only the payload)
+// cannot redact.
+func (c *plainClient) secrets() []string   { return []string{c.password} }
+func (c *loginClient) secrets() []string   { return []string{c.password} }
+func (c *cramMD5Client) secrets() []string { return []string{c.password} }
+func (c *oauthClient) secrets() []string   { return []string{c.token} }
 
 // NewExternal returns an EXTERNAL client (RFC 4422 appendix A): the
 // credentials are outside SASL, typically a TLS client certificate.
@@ -122,6 +137,7 @@ type oauthClient struct {
 	ir    []byte
 	dummy []byte
 	err   *OAuthError
+	token string
 }
 
 // NewXOAuth2 returns an XOAUTH2 client (Google's and Microsoft's
@@ -132,6 +148,7 @@ func NewXOAuth2(username, token string) sasl.Client {
 		name:  XOAuth2,
 		ir:    []byte("user=" + username + "\x01auth=Bearer " + token + "\x01\x01"),
 		dummy: []byte{},
+		token: token,
 	}
 }
 
@@ -142,7 +159,7 @@ func NewOAuthBearer(username, token, host string, port int) sasl.Client {
 	_, ir, _ := sasl.NewOAuthBearerClient(&sasl.OAuthBearerOptions{
 		Username: saslName(username), Token: token, Host: host, Port: port,
 	}).Start()
-	return &oauthClient{name: OAuthBearer, ir: ir, dummy: []byte{0x01}}
+	return &oauthClient{name: OAuthBearer, ir: ir, dummy: []byte{0x01}, token: token}
 }
 
 func (c *oauthClient) Start() (string, []byte, error) { return c.name, c.ir, nil }

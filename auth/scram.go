@@ -37,6 +37,8 @@ type scramClient struct {
 	verified    bool
 }
 
+func (c *scramClient) secrets() []string { return []string{c.pass} }
+
 // NewSCRAMSHA256 returns a SCRAM-SHA-256 client (RFC 7677). The password
 // is not sent, and the server proves that it knows it: a server whose
 // final signature is wrong or missing fails the exchange

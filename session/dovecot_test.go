@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/internal/leakcheck"
 	"github.com/imapkit/imapkit/internal/testserver"
 	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/transport"
@@ -54,7 +55,7 @@ func TestMain(m *testing.M) {
 	if doveDir != "" {
 		os.RemoveAll(doveDir)
 	}
-	os.Exit(code)
+	os.Exit(leakcheck.Finish(code)) // goroutines, fds, child processes left: internal/leakcheck
 }
 
 // dovecot returns the shared server, starting it on first use. Failing to

@@ -1,0 +1,21 @@
+package fuzzseed
+
+import (
+	"bytes"
+	"testing"
+)
+
+func TestUntagged(t *testing.T) {
+	in := "* 2 FETCH (BODY[] {0}\r\n)\r\n* OK hi\r\nA1 OK done\r\n* 1 FETCH (BODY[1] {7}\r\nA2 OK\r\n BODY[2] {4}\r\nA3\r\n)\r\nA4 NO x\r\n+ go\r\n"
+	want := "* 2 FETCH (BODY[] {0}\r\n)\r\n* OK hi\r\n* 1 FETCH (BODY[1] {7}\r\nA2 OK\r\n BODY[2] {4}\r\nA3\r\n)\r\n+ go\r\n"
+	if got := Untagged([]byte(in)); string(got) != want {
+		t.Errorf("Untagged:\n got %q\nwant %q", got, want)
+	}
+}
+
+func TestCapture(t *testing.T) {
+	got := Capture([]byte("# comment\n#! error: x\n* OK a\nA1 OK b\n"))
+	if !bytes.Equal(got, []byte("* OK a\r\nA1 OK b\r\n")) {
+		t.Errorf("Capture = %q", got)
+	}
+}

@@ -1,0 +1,277 @@
+package session_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/internal/fuzzseed"
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/transport"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// FuzzSession replays fuzzed server bytes against pipelined commands (issue
+// 7's session target). Each exec opens a session over a transport.Pipe
+// with the library's defaults (a fixed TagPrefix only, so that inputs can
+// name the tags) behind the fixed greeting fzGreeting, starts
+//
+//	A1 UID FETCH 1:* (UID FLAGS BODY.PEEK[])  (streams its sections)
+//	A2 NOOP
+//	A3 STATUS INBOX (MESSAGES UIDNEXT)         (collects its data)
+//	A4 APPEND INBOX {5}                        (a synchronizing literal)
+//
+// and, once the server has read the APPEND's first line (so that A1 to A3
+// are written and A4 waits for "+"), writes the input and closes its end.
+// Like a real server, it stops after the input's first line that starts
+// with "+" until it has read the literal (or for 2 s), so that a
+// well-formed exchange stays well-formed.
+//
+// No timeout of the session is shortened: the server always hangs up after
+// the input, so every command ends on the input's bytes or on the EOF that
+// follows, and the defaults (StallTimeout 60 s, CommandTimeout 15 min) can
+// never be what ends an exec. A command still waiting fzBound after the
+// hang-up is a hang, and fails the exec.
+//
+// Invariants, per exec: no panic (the reader goroutine has no recover, so a
+// panic kills the worker and go test reports it); every started command
+// ends within fzBound; every error's text and every trace line is valid
+// UTF-8 without control bytes (C0, DEL, C1: no terminal escape reaches the
+// user or a log); after Close no
+// goroutine of the session is left. Every fzMemEvery execs, the heap in
+// use after a GC must not have grown by more than fzMaxHeapGrowth since
+// the first check.
+//
+// Seeds: the quirk captures of codec/testdata/quirks as server streams (as
+// they are, whose tags A1..A9 hit the commands and beyond, and their
+// untagged responses followed by a well-formed completion of A1..A4), and
+// the byte-stream versions of the hostile scenarios (internal/fuzzseed).
+func FuzzSession(f *testing.F) {
+	caps, err := fuzzseed.Captures("../codec/testdata/quirks")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, c := range caps {
+		f.Add(c.Data)
+		f.Add(append(fuzzseed.Untagged(c.Data), fuzzseed.Complete...))
+	}
+	for _, h := range fuzzseed.Hostile() {
+		f.Add(h.Data)
+	}
+	var execs atomic.Int64
+	var heap0 atomic.Uint64
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fzExec(t, data)
+		if n := execs.Add(1); n%fzMemEvery == 1 {
+			fzCheckHeap(t, &heap0)
+		}
+	})
+}
+
+const (
+	fzGreeting = "* PREAUTH [CAPABILITY IMAP4rev1] fuzz server ready\r\n"
+	// fzBound is how long a command may take to end once the server has
+	// hung up (generous: the machine is shared and the fuzzer niced).
+	fzBound = 10 * time.Second
+	// fzMemEvery is how often (in execs) the heap is checked.
+	fzMemEvery = 500
+	// fzMaxHeapGrowth bounds the growth of the heap in use across execs.
+	fzMaxHeapGrowth = 128 << 20
+)
+
+// fzExec runs one exec of FuzzSession and returns the errors the four
+// commands ended with, in the order they ended.
+func fzExec(t *testing.T, data []byte) []error {
+	n0 := runtime.NumGoroutine()
+	client, server := transport.Pipe()
+	srvDone := make(chan struct{})
+	go func() {
+		defer close(srvDone)
+		defer server.Close()
+		server.SetDeadline(time.Now().Add(fzBound))
+		if _, err := io.WriteString(server, fzGreeting); err != nil {
+			return
+		}
+		r := bufio.NewReader(server)
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			if strings.Contains(line, " APPEND ") {
+				break
+			}
+		}
+		// Like a real server, wait for the literal after the first "+"
+		// line before sending the rest.
+		first, rest := fzSplitContinuation(data)
+		if _, err := server.Write(first); err != nil || rest == nil {
+			return
+		}
+		server.SetReadDeadline(time.Now().Add(2 * time.Second))
+		if _, err := r.ReadString('\n'); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+			return
+		}
+		server.Write(rest)
+	}()
+
+	ctx := context.Background()
+	tr := &fzTrace{}
+	s, err := session.Open(ctx, client, &session.Options{TagPrefix: "A", OnUnsolicited: func(codec.Response) {}, Trace: tr})
+	if err != nil {
+		// The greeting is fixed: Open must succeed.
+		client.Close()
+		<-srvDone
+		t.Fatalf("Open: %v", err)
+	}
+	cmds := []*session.Command{
+		{Name: "UID FETCH", AnyState: true, Args: func(e *wire.Encoder) { e.SP().Raw("1:*").SP().Raw("(UID FLAGS BODY.PEEK[])") },
+			Sections: func(_ *codec.Fetch, _ *codec.Section, r io.Reader) error {
+				_, err := io.Copy(io.Discard, r)
+				return err
+			}},
+		{Name: "NOOP"},
+		{Name: "STATUS", Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX").SP().Raw("(MESSAGES UIDNEXT)") }},
+	}
+	ended := make(chan error, len(cmds)+1)
+	for _, c := range cmds {
+		p, err := s.Start(ctx, c)
+		if err != nil {
+			ended <- err
+			continue
+		}
+		go func() { _, err := p.Wait(ctx); ended <- err }()
+	}
+	go func() {
+		_, err := s.Run(ctx, &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX").SP().Literal([]byte("hello")) }})
+		ended <- err
+	}()
+	timeout := time.NewTimer(fzBound + time.Second)
+	defer timeout.Stop()
+	var errs []error
+	for range len(cmds) + 1 {
+		select {
+		case err := <-ended:
+			errs = append(errs, err)
+		case <-timeout.C:
+			s.Close()
+			<-srvDone
+			t.Fatalf("%d of %d commands did not end within %v of the server's hang-up", len(cmds)+1-len(errs), len(cmds)+1, fzBound)
+		}
+	}
+	serr := s.Err()
+	s.Close()
+	client.Close()
+	<-srvDone
+	for _, err := range append(errs, serr) {
+		if err == nil {
+			continue
+		}
+		if msg := err.Error(); !utf8.ValidString(msg) || strings.ContainsFunc(msg, func(r rune) bool { return r < 0x20 || (r >= 0x7f && r < 0xa0) }) {
+			t.Errorf("an error carries control bytes or invalid UTF-8: %q", msg)
+		}
+	}
+	if bad := tr.bad.Load(); bad != nil {
+		t.Errorf("a trace line holds control bytes or invalid UTF-8: %q", *bad)
+	}
+	fzCheckGoroutines(t, n0)
+	return errs
+}
+
+// fzTrace is the session's Trace: it keeps nothing, and records the first
+// line that holds a control byte or invalid UTF-8 (traces escape them).
+type fzTrace struct{ bad atomic.Pointer[string] }
+
+func (w *fzTrace) Write(p []byte) (int, error) {
+	line := strings.TrimSuffix(string(p), "\n")
+	if !utf8.ValidString(line) || strings.ContainsFunc(line, func(r rune) bool { return r < 0x20 || (r >= 0x7f && r < 0xa0) }) {
+		w.bad.CompareAndSwap(nil, &line)
+	}
+	return len(p), nil
+}
+
+// fzSplitContinuation cuts data after its first line that starts with "+"
+// (rest is nil when there is none).
+func fzSplitContinuation(data []byte) (first, rest []byte) {
+	for off := 0; off < len(data); {
+		end := bytes.IndexByte(data[off:], '\n')
+		if end < 0 {
+			break
+		}
+		end += off + 1
+		if data[off] == '+' {
+			return data[:end], data[end:]
+		}
+		off = end
+	}
+	return data, nil
+}
+
+// fzCheckGoroutines fails the exec if goroutines of the session (or of the
+// transport) are left. It is cheap when nothing is left: it compares
+// runtime.NumGoroutine with the count before the exec and looks at the
+// stacks only when there are more, for up to a second (a goroutine past
+// its last deferred call may still be listed for a moment).
+func fzCheckGoroutines(t *testing.T, n0 int) {
+	deadline := time.Now().Add(time.Second)
+	for {
+		if runtime.NumGoroutine() <= n0 {
+			return
+		}
+		left := lkGoroutines()
+		if len(left) == 0 {
+			return // others' goroutines (the fuzzing engine's)
+		}
+		if time.Now().After(deadline) {
+			var b bytes.Buffer
+			for _, stack := range left {
+				fmt.Fprintf(&b, "\n%s\n", stack)
+			}
+			t.Fatalf("%d goroutines of the session left after Close:%s", len(left), b.String())
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// fzCheckHeap records the heap in use after a GC on its first call and
+// fails when a later call finds it grown by more than fzMaxHeapGrowth.
+func fzCheckHeap(t *testing.T, heap0 *atomic.Uint64) {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	if heap0.CompareAndSwap(0, ms.HeapInuse) {
+		return
+	}
+	if grown := int64(ms.HeapInuse) - int64(heap0.Load()); grown > fzMaxHeapGrowth {
+		t.Fatalf("the heap in use grew by %d MiB across execs; want < %d MiB", grown>>20, fzMaxHeapGrowth>>20)
+	}
+}
+
+// TestFuzzSessionControl checks the harness on the well-formed exchange:
+// every command succeeds with its data.
+func TestFuzzSessionControl(t *testing.T) {
+	for i, err := range fzExec(t, []byte("* 1 FETCH (UID 1 FLAGS (\\Seen) BODY[] {5}\r\nhello)\r\n"+fuzzseed.Complete)) {
+		if err != nil {
+			t.Errorf("command %d: %v", i, err)
+		}
+	}
+	// A forged completion of the APPEND (before "+") is refused.
+	var protocol bool
+	for _, err := range fzExec(t, []byte("A4 OK [APPENDUID 1 2] never sent\r\n")) {
+		protocol = protocol || errors.Is(err, session.ErrProtocol)
+	}
+	if !protocol {
+		t.Errorf("a forged APPEND completion was not refused with ErrProtocol")
+	}
+}

@@ -1,0 +1,389 @@
+package session_test
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/internal/hostile"
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/transport"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// The tests in this file prove the bounds and defences of docs/limits.md
+// and docs/security.md that no other test covers: the stores of a session
+// (MaxResultBytes, MaxUnsolicited, MaxKept, MaxKeptNames), the trace
+// history (History, the 240-byte line cap), command names that would end
+// the line, and StartTLS on a connection that is TLS already.
+
+const lmGreeting = "* PREAUTH [CAPABILITY IMAP4rev1] limits\r\n"
+
+// lmOpen opens a session with opts over a fake server that answers each
+// command with reply(tag, line) (written as is).
+func lmOpen(t *testing.T, opts *session.Options, reply func(tag, line string) string) *session.Session {
+	t.Helper()
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, lmGreeting)
+		for {
+			line := readLine(r)
+			if line == "" {
+				return
+			}
+			tag, _, _ := strings.Cut(line, " ")
+			out := reply(tag, line)
+			if out == "" {
+				return
+			}
+			io.WriteString(w, out)
+		}
+	})
+	if opts.TagPrefix == "" {
+		opts.TagPrefix = "A"
+	}
+	s, err := session.Open(ctx20(t), conn, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func lmFetchReply(n int) func(tag, line string) string {
+	return func(tag, line string) string {
+		var b strings.Builder
+		for i := 1; i <= n; i++ {
+			fmt.Fprintf(&b, "* %d FETCH (UID %d FLAGS (\\Seen))\r\n", i, i)
+		}
+		return b.String() + tag + " OK done\r\n"
+	}
+}
+
+func lmUIDFetch() *session.Command {
+	return &session.Command{Name: "UID FETCH", AnyState: true, Args: func(e *wire.Encoder) { e.SP().Raw("1:*").SP().Raw("(FLAGS)") }}
+}
+
+// TestLimitMaxResultBytes: a collecting Run keeps the responses within
+// Options.MaxResultBytes (bytes received + 256 each), drops the rest and
+// ends with a *ResultTooLargeError (errors.Is ErrResultTooLarge) and the
+// tagged OK in its Result; the default keeps an ordinary answer whole.
+func TestLimitMaxResultBytes(t *testing.T) {
+	if session.DefaultMaxResultBytes != 64<<20 {
+		t.Errorf("DefaultMaxResultBytes = %d; docs/limits.md says 64 MiB", session.DefaultMaxResultBytes)
+	}
+	const n = 100
+	s := lmOpen(t, &session.Options{MaxResultBytes: 10 * 300}, lmFetchReply(n))
+	r, err := s.Run(ctx20(t), lmUIDFetch())
+	var tl *session.ResultTooLargeError
+	if !errors.Is(err, session.ErrResultTooLarge) || !errors.As(err, &tl) {
+		t.Fatalf("UID FETCH of %d responses over a 3000-byte bound: %v; want a *ResultTooLargeError", n, err)
+	}
+	if r == nil || r.Status == nil || r.Status.Kind != codec.StatusOK {
+		t.Fatalf("Result = %+v; want the tagged OK", r)
+	}
+	if kept := len(r.Data); kept == 0 || kept > 10 || kept+tl.Dropped != n || tl.Limit != 10*300 {
+		t.Errorf("kept %d, dropped %d, limit %d; want at most 10 kept, %d in all, limit 3000", kept, tl.Dropped, tl.Limit, n)
+	}
+	if s.Err() != nil {
+		t.Errorf("the session ended: %v; the bound drops data, it does not abort", s.Err())
+	}
+
+	s = lmOpen(t, &session.Options{}, lmFetchReply(n))
+	if r, err := s.Run(ctx20(t), lmUIDFetch()); err != nil || len(r.Data) != n {
+		t.Errorf("with the default bound: %v, %d responses; want all %d", err, len(r.Data), n)
+	}
+}
+
+// TestLimitMaxUnsolicited: when OnUnsolicited falls MaxUnsolicited behind,
+// new unsolicited responses are dropped and counted (DroppedUnsolicited);
+// the reader never waits for the handler.
+func TestLimitMaxUnsolicited(t *testing.T) {
+	if session.DefaultMaxUnsolicited != 10000 {
+		t.Errorf("DefaultMaxUnsolicited = %d; docs/limits.md says 10000", session.DefaultMaxUnsolicited)
+	}
+	const n, max = 50, 5
+	release := make(chan struct{})
+	var mu sync.Mutex
+	got := 0
+	s := lmOpen(t, &session.Options{MaxUnsolicited: max, OnUnsolicited: func(codec.Response) {
+		<-release
+		mu.Lock()
+		got++
+		mu.Unlock()
+	}}, func(tag, line string) string {
+		return strings.Repeat("* 3 EXISTS\r\n", n) + tag + " OK done\r\n"
+	})
+	if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+		t.Fatalf("NOOP with a stuck handler: %v", err)
+	}
+	events, _ := s.DroppedUnsolicited()
+	close(release)
+	if events < n-max-1 || events > n-max {
+		t.Errorf("DroppedUnsolicited events = %d; want %d or %d", events, n-max-1, n-max)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		g := got
+		mu.Unlock()
+		if uint64(g)+events == n {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the handler got %d, %d dropped; want %d in all", g, events, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestLimitMaxKept: Responses keeps the last MaxKept responses of a name
+// and at most MaxKeptNames names (a new name past the bound is dropped);
+// both count in DroppedUnsolicited's second result.
+func TestLimitMaxKept(t *testing.T) {
+	if session.DefaultMaxKept != 1000 || session.DefaultMaxKeptNames != 64 {
+		t.Errorf("DefaultMaxKept, DefaultMaxKeptNames = %d, %d; docs/limits.md says 1000, 64", session.DefaultMaxKept, session.DefaultMaxKeptNames)
+	}
+	var b strings.Builder
+	for i := 1; i <= 20; i++ {
+		fmt.Fprintf(&b, "* %d EXISTS\r\n", i)
+	}
+	for i := 1; i <= 10; i++ {
+		fmt.Fprintf(&b, "* XNAME%d\r\n", i) // ten new names
+	}
+	s := lmOpen(t, &session.Options{MaxKept: 5, MaxKeptNames: 4}, func(tag, line string) string {
+		return b.String() + tag + " OK done\r\n"
+	})
+	// Empty the store of what the greeting left (PREAUTH, CAPABILITY).
+	for _, name := range []string{"PREAUTH", "CAPABILITY", "OK"} {
+		s.Responses(name)
+	}
+	_, kept0 := s.DroppedUnsolicited()
+	if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+		t.Fatal(err)
+	}
+	l := s.Responses("EXISTS")
+	if len(l) != 5 || l[4].(*codec.Exists).Count != 20 || l[0].(*codec.Exists).Count != 16 {
+		t.Errorf("Responses(EXISTS) = %d responses; want the last 5 (16 to 20)", len(l))
+	}
+	names := 0
+	for i := 1; i <= 10; i++ {
+		if len(s.Responses(fmt.Sprintf("XNAME%d", i))) > 0 {
+			names++
+		}
+	}
+	if names != 3 { // EXISTS and three XNAMEs: 4 names
+		t.Errorf("%d XNAME names kept; want 3 (MaxKeptNames 4, EXISTS one of them)", names)
+	}
+	if _, kept := s.DroppedUnsolicited(); kept-kept0 != 15+7 {
+		t.Errorf("DroppedUnsolicited kept = %d; want 22 (15 EXISTS slid out, 7 names refused)", kept-kept0)
+	}
+}
+
+// TestLimitHistory: the lines kept for AbortError.History are the last
+// Options.History (20 by default), each cut to 240 bytes (+ "...").
+func TestLimitHistory(t *testing.T) {
+	for _, tc := range []struct{ history, want int }{{0, 20}, {5, 5}} {
+		s := lmOpen(t, &session.Options{History: tc.history}, func(tag, line string) string {
+			if !strings.HasSuffix(line, "NOOP") {
+				return tag + " OK\r\n"
+			}
+			return strings.Repeat("* OK "+strings.Repeat("x", 1000)+"\r\n", 30) + "Z9 OK unknown tag\r\n"
+		})
+		_, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"})
+		var ae *session.AbortError
+		if !errors.As(err, &ae) {
+			t.Fatalf("NOOP answered with an unknown tag: %v; want an *AbortError", err)
+		}
+		if len(ae.History) != tc.want {
+			t.Errorf("History %d: %d lines kept; want %d", tc.history, len(ae.History), tc.want)
+		}
+		for _, l := range ae.History {
+			if len(l) > len("S: ")+240+len("...") {
+				t.Errorf("a history line of %d bytes; want at most 246: %.60q...", len(l), l)
+			}
+		}
+	}
+}
+
+// TestInjectionCommandName: a command name or argument that would end the
+// line (CR, LF, NUL) is refused before anything is sent: the server never
+// sees a second command.
+func TestInjectionCommandName(t *testing.T) {
+	var mu sync.Mutex
+	var lines []string
+	s := lmOpen(t, &session.Options{}, func(tag, line string) string {
+		mu.Lock()
+		lines = append(lines, line)
+		mu.Unlock()
+		return tag + " OK done\r\n"
+	})
+	for _, cmd := range []*session.Command{
+		{Name: "NOOP\r\nX1 LOGOUT"},
+		{Name: "NOOP\nX1 LOGOUT"},
+		{Name: "NOOP\x00"},
+		{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Atom("INBOX\r\nX2 LOGOUT") }},
+		{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Raw("INBOX\r\nX3 LOGOUT") }},
+		{Name: "LOGIN", Args: func(e *wire.Encoder) { e.SP().AString("u").SP().Password("p\x00w") }},
+	} {
+		if _, err := s.Run(ctx20(t), cmd); err == nil {
+			t.Errorf("%q was sent", cmd.Name)
+		}
+	}
+	if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+		t.Fatalf("NOOP after the refused commands: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(lines) != 1 || !strings.HasSuffix(lines[0], " NOOP") {
+		t.Errorf("the server read %q; want the last NOOP only", lines)
+	}
+}
+
+// TestStartTLSActive: StartTLS on a connection that is TLS already is
+// refused with ErrTLSActive, and nothing is sent.
+func TestStartTLSActive(t *testing.T) {
+	srvCfg, cliCfg := hsTLS(t)
+	client, server := transport.Pipe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tc := tls.Server(server, srvCfg)
+		defer tc.Close()
+		io.WriteString(tc, "* PREAUTH [CAPABILITY IMAP4rev1 STARTTLS] tls\r\n")
+		r := bufio.NewReader(tc)
+		if line := readLine(r); line != "" {
+			t.Errorf("the server read %q; want nothing", line)
+		}
+	}()
+	tc := tls.Client(client, cliCfg)
+	s, err := session.Open(ctx20(t), tc, &session.Options{TagPrefix: "A"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.StartTLS(ctx20(t), cliCfg); !errors.Is(err, session.ErrTLSActive) {
+		t.Errorf("StartTLS over TLS: %v; want ErrTLSActive", err)
+	}
+	s.Close()
+	<-done
+}
+
+// TestLimitMaxStringLiteral: a FETCH body over the tokenizer's
+// MaxStringLiteral (64 KiB by default) cannot be collected: the command
+// ends with an error matching wire.ErrStringTooLarge and the session stays
+// in step; with Command.Sections the same body streams whole.
+func TestLimitMaxStringLiteral(t *testing.T) {
+	body := strings.Repeat("x", wire.DefaultMaxStringLiteral+1)
+	s := lmOpen(t, &session.Options{}, func(tag, line string) string {
+		if strings.HasSuffix(line, "NOOP") {
+			return tag + " OK\r\n"
+		}
+		return fmt.Sprintf("* 1 FETCH (UID 1 BODY[] {%d}\r\n%s)\r\n%s OK done\r\n", len(body), body, tag)
+	})
+	cmd := func(sections codec.SectionHandler) *session.Command {
+		return &session.Command{Name: "UID FETCH", AnyState: true, Sections: sections,
+			Args: func(e *wire.Encoder) { e.SP().Raw("1").SP().Raw("(BODY.PEEK[])") }}
+	}
+	if _, err := s.Run(ctx20(t), cmd(nil)); !errors.Is(err, wire.ErrStringTooLarge) {
+		t.Errorf("collecting a %d-byte body: %v; want wire.ErrStringTooLarge", len(body), err)
+	}
+	if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+		t.Errorf("NOOP afterwards: %v; want the session in step", err)
+	}
+	var n int64
+	_, err := s.Run(ctx20(t), cmd(func(_ *codec.Fetch, _ *codec.Section, r io.Reader) error {
+		m, err := io.Copy(io.Discard, r)
+		n += m
+		return err
+	}))
+	if err != nil || n != int64(len(body)) {
+		t.Errorf("streaming the body: %v, %d bytes; want %d", err, n, len(body))
+	}
+}
+
+// TestLimitCommandTimeout: a server that trickles bytes for ever (never
+// quiet long enough for StallTimeout) is ended by CommandTimeout, which
+// bounds a command's whole run when its context has no deadline: the
+// session aborts with a "command" *TimeoutError.
+func TestLimitCommandTimeout(t *testing.T) {
+	const bound = 300 * time.Millisecond
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, lmGreeting)
+		readLine(r)
+		io.WriteString(w, "* OK ")
+		for {
+			if _, err := io.WriteString(w, "x"); err != nil {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+	s, err := session.Open(ctx20(t), conn, &session.Options{TagPrefix: "A", CommandTimeout: bound})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	start := time.Now()
+	_, err = s.Run(context.Background(), &session.Command{Name: "NOOP"})
+	var te *session.TimeoutError
+	if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != "command" || !errors.Is(err, session.ErrTimeout) {
+		t.Fatalf("NOOP to a trickling server: %v; want an abort with a command *TimeoutError", err)
+	}
+	if d := time.Since(start); d < bound || d > bound+5*time.Second {
+		t.Errorf("ended after %v; want about %v", d, bound)
+	}
+}
+
+// TestStartTLSServerName: Session.StartTLS with a config that names no
+// server verifies the certificate against Options.ServerName: the right
+// name succeeds, a wrong one fails the handshake (and aborts the session).
+func TestStartTLSServerName(t *testing.T) {
+	scfg, ccfg := hsTLS(t)
+	for _, tc := range []struct {
+		name string
+		ok   bool
+	}{{ccfg.ServerName, true}, {"wrong.example.org", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			hsRun(t, func(c *hostile.Conn) error {
+				if err := c.Greet(hsPreTLSCaps); err != nil {
+					return err
+				}
+				cmd, err := c.Expect("STARTTLS")
+				if err != nil {
+					return err
+				}
+				if err := c.Reply(cmd.Tag, "OK begin TLS now"); err != nil {
+					return err
+				}
+				if err := c.StartTLS(scfg); err != nil {
+					return fmt.Errorf("%w: %v", hostile.ErrGone, err) // the client refused the certificate
+				}
+				c.Caps = "IMAP4rev1 AUTH=PLAIN"
+				return c.Serve()
+			}, 0, 0, func(c *hsCase, conn net.Conn) {
+				s := c.open(conn, &session.Options{TagPrefix: "A", ServerName: tc.name})
+				if s == nil {
+					return
+				}
+				cfg := ccfg.Clone()
+				cfg.ServerName = ""
+				err := s.StartTLS(context.Background(), cfg)
+				if tc.ok && err != nil {
+					c.t.Errorf("StartTLS with ServerName %q: %v", tc.name, err)
+				}
+				if !tc.ok && err == nil {
+					c.t.Errorf("StartTLS verified a certificate against the wrong name %q", tc.name)
+				}
+				c.outcome = fmt.Sprintf("StartTLS: %v", err)
+			})
+		})
+	}
+}
