@@ -161,6 +161,13 @@ func (c *Client) Authenticate(ctx context.Context, m Mechanism) error {
 		}
 		return nil
 	}
+	if sh, ok := m.(interface{ secrets() []string }); ok {
+		// The session sends them base64-encoded: it must know them to
+		// keep a server's echo of them out of its trace and errors.
+		for _, sec := range sh.secrets() {
+			c.s.AddSecret([]byte(sec))
+		}
+	}
 	if err := authenticate(ctx, c.s, name, ir, hasCap(c.s, "SASL-IR"), m.Next, detail); err != nil {
 		if sh, ok := m.(interface{ secrets() []string }); ok {
 			redactError(err, sh.secrets())
