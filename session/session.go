@@ -195,7 +195,7 @@ type Pending struct {
 	uid        bool
 	mailbox    string
 	hasMailbox bool
-	gotStatus  bool // a STATUS response for its mailbox was routed to it
+	gotStatus  bool  // a STATUS response for its mailbox was routed to it
 	decodeErr  error // a response meant for this command could not be decoded
 }
 
