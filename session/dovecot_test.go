@@ -1725,14 +1725,30 @@ func TestDovecotReadOnlyErrorMailbox(t *testing.T) {
 }
 
 // TestDovecotOversizedBodyNotSilent: a FETCH body over MaxStringLiteral
-// without a Sections handler makes that FETCH response undecodable; the
-// command must not succeed as if the message did not exist (it used to).
+// without a Sections handler is collected whole (imaplib's fetch(n,
+// '(RFC822)') of a large message); it used to fail the response, and
+// before that to vanish silently. Over MaxResultBytes, the command says so
+// and the message's other attributes still arrive.
 func TestDovecotOversizedBodyNotSilent(t *testing.T) {
 	s := dvDialUser(t, testserver.Alice, &session.Options{Tokenizer: &wire.TokenizerOptions{MaxStringLiteral: 8 << 10}})
 	dvRun(t, s, dvMailboxCmd("EXAMINE", "INBOX"))
 	r, err := s.Run(dvCtx(t), &session.Command{Name: "UID FETCH", Args: dvRaw("4:6 (UID BODY.PEEK[])")})
-	if err == nil && len(r.Data) != 3 {
-		t.Errorf("UID FETCH 4:6 of a 100 KB message 5 over an 8 KiB limit: OK with UIDs %v and no error; want an error or all three", fetchUIDs(r.Data))
+	if err != nil || len(r.Data) != 3 {
+		t.Fatalf("UID FETCH 4:6 of a 100 KB message 5 over an 8 KiB string limit: %v, UIDs %v; want all three", err, fetchUIDs(r.Data))
+	}
+	for _, d := range r.Data {
+		if f := d.(*codec.Fetch); f.UID == 5 && (len(f.Sections) != 1 || int64(len(f.Sections[0].Data)) != f.Sections[0].Size || f.Sections[0].Size <= 8<<10) {
+			t.Errorf("message 5's body: %d sections", len(f.Sections))
+		}
+	}
+	small := dvDialUser(t, testserver.Alice, &session.Options{MaxResultBytes: 50 << 10})
+	dvRun(t, small, dvMailboxCmd("EXAMINE", "INBOX"))
+	r, err = small.Run(dvCtx(t), &session.Command{Name: "UID FETCH", Args: dvRaw("5 (UID FLAGS BODY.PEEK[])")})
+	if !errors.Is(err, session.ErrResultTooLarge) || r == nil || len(r.Data) != 1 {
+		t.Fatalf("over MaxResultBytes: %v, %+v; want ErrResultTooLarge with the FETCH", err, r)
+	}
+	if f := r.Data[0].(*codec.Fetch); f.UID != 5 || len(f.Sections) != 1 || !f.Sections[0].Missing || f.Has&codec.FetchFlags == 0 {
+		t.Fatalf("over MaxResultBytes: UID %d, sections %+v; want UID 5, FLAGS and the body marked missing", f.UID, f.Sections)
 	}
 }
 

@@ -80,15 +80,17 @@ var ErrResultTooLarge = errors.New("session: result too large")
 // status and the responses kept. Stream large answers with
 // Command.OnData and Command.Sections, or raise the option.
 type ResultTooLargeError struct {
-	Command string
-	Limit   int64 // the bound, in bytes received
-	Dropped int   // responses left out
+	Command  string
+	Limit    int64 // the bound, in bytes received
+	Dropped  int   // responses left out
+	Sections int   // body sections left out (Section.Missing), their FETCH kept
 }
 
 // Error implements error.
 func (e *ResultTooLargeError) Error() string {
 	return "session: " + e.Command + ": answer over Options.MaxResultBytes (" +
-		strconv.FormatInt(e.Limit, 10) + " bytes): " + strconv.Itoa(e.Dropped) + " responses dropped"
+		strconv.FormatInt(e.Limit, 10) + " bytes): " + strconv.Itoa(e.Dropped) + " responses and " +
+		strconv.Itoa(e.Sections) + " body sections left out"
 }
 
 // Is makes errors.Is(err, ErrResultTooLarge) true.

@@ -277,29 +277,38 @@ func TestStartTLSActive(t *testing.T) {
 }
 
 // TestLimitMaxStringLiteral: a FETCH body over the tokenizer's
-// MaxStringLiteral (64 KiB by default) cannot be collected: the command
-// ends with an error matching wire.ErrStringTooLarge and the session stays
-// in step; with Command.Sections the same body streams whole.
+// MaxStringLiteral (64 KiB by default) never fails the response: a
+// collecting Run keeps it whole (within MaxResultBytes) with the rest of
+// the FETCH, and the session stays in step; with Command.Sections the same
+// body streams whole.
 func TestLimitMaxStringLiteral(t *testing.T) {
 	body := strings.Repeat("x", wire.DefaultMaxStringLiteral+1)
 	s := lmOpen(t, &session.Options{}, func(tag, line string) string {
 		if strings.HasSuffix(line, "NOOP") {
 			return tag + " OK\r\n"
 		}
-		return fmt.Sprintf("* 1 FETCH (UID 1 BODY[] {%d}\r\n%s)\r\n%s OK done\r\n", len(body), body, tag)
+		return fmt.Sprintf("* 1 FETCH (UID 1 BODY[] {%d}\r\n%s FLAGS (\\Seen))\r\n%s OK done\r\n", len(body), body, tag)
 	})
 	cmd := func(sections codec.SectionHandler) *session.Command {
 		return &session.Command{Name: "UID FETCH", AnyState: true, Sections: sections,
 			Args: func(e *wire.Encoder) { e.SP().Raw("1").SP().Raw("(BODY.PEEK[])") }}
 	}
-	if _, err := s.Run(ctx20(t), cmd(nil)); !errors.Is(err, wire.ErrStringTooLarge) {
-		t.Errorf("collecting a %d-byte body: %v; want wire.ErrStringTooLarge", len(body), err)
+	r, err := s.Run(ctx20(t), cmd(nil))
+	if err != nil {
+		t.Fatalf("collecting a %d-byte body: %v", len(body), err)
+	}
+	if len(r.Data) != 1 {
+		t.Fatalf("collecting: %d responses", len(r.Data))
+	}
+	f := r.Data[0].(*codec.Fetch)
+	if len(f.Sections) != 1 || string(f.Sections[0].Data) != body || len(f.Flags) != 1 || f.UID != 1 {
+		t.Fatalf("collected FETCH: UID %d, %d sections, flags %v", f.UID, len(f.Sections), f.Flags)
 	}
 	if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
 		t.Errorf("NOOP afterwards: %v; want the session in step", err)
 	}
 	var n int64
-	_, err := s.Run(ctx20(t), cmd(func(_ *codec.Fetch, _ *codec.Section, r io.Reader) error {
+	_, err = s.Run(ctx20(t), cmd(func(_ *codec.Fetch, _ *codec.Section, r io.Reader) error {
 		m, err := io.Copy(io.Discard, r)
 		n += m
 		return err

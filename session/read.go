@@ -108,8 +108,9 @@ func (s *Session) readLoop() {
 	defer close(s.readerDone)
 	for {
 		off := s.tok.Offset()
+		s.skipped = 0
 		r, err := s.dec.Next()
-		s.respSize = s.tok.Offset() - off + responseOverhead
+		s.respSize = s.tok.Offset() - off - s.skipped + responseOverhead
 		if err != nil {
 			if s.Err() != nil {
 				return
@@ -481,8 +482,8 @@ func (s *Session) complete(st *codec.Status) error {
 		err = &StatusError{Command: p.name, Status: r.Status}
 	} else if p.decodeErr != nil {
 		err = fmt.Errorf("session: %s: part of the answer could not be decoded: %w", p.name, p.decodeErr)
-	} else if p.dropped > 0 {
-		err = &ResultTooLargeError{Command: p.name, Limit: s.maxResult, Dropped: p.dropped}
+	} else if p.dropped > 0 || p.droppedSections > 0 {
+		err = &ResultTooLargeError{Command: p.name, Limit: s.maxResult, Dropped: p.dropped, Sections: p.droppedSections}
 	} else if p.info.transition == ToSelected && !p.info.readOnly && st.Code != nil && st.Code.Kind == codec.CodeReadOnly {
 		// imaplib's readonly: writing was asked and the server opened
 		// the mailbox read-only. It is selected; the error goes to this
@@ -567,8 +568,10 @@ func (s *Session) sectionHandler(f *codec.Fetch, sec *codec.Section, r io.Reader
 	}
 	if sec.Size > limit {
 		if target != nil {
-			target.dropped++
+			target.droppedSections++
 		}
+		// The FETCH is charged without the body it left out.
+		s.skipped += sec.Size
 		sec.Missing = true
 		return nil
 	}

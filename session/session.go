@@ -139,6 +139,7 @@ type Session struct {
 	demanders  int        // goroutines waiting for the reader to go on (mu)
 
 	respSize  int64 // wire bytes of the response being routed (reader goroutine)
+	skipped   int64 // bytes of body sections left out of it (reader goroutine)
 	maxResult int64 // Options.MaxResultBytes or its default
 
 	maxEvents, maxKept, maxNames int    // the bounds, defaults applied
@@ -184,8 +185,9 @@ type Pending struct {
 	// dataBytes counts the wire bytes of the responses collected in
 	// result.Data, dropped the responses left out past MaxResultBytes
 	// (reader goroutine only).
-	dataBytes int64
-	dropped   int
+	dataBytes       int64
+	dropped         int
+	droppedSections int
 
 	// What the command's arguments target, read from its encoded bytes:
 	// the message set of FETCH/STORE (to route pipelined FETCH responses)

@@ -74,8 +74,13 @@ func (s *Session) start(ctx context.Context, cmds []*Command) ([]*Pending, error
 // register waits until cmd may start, checks the state and registers it.
 // flush, when not nil, is called once (without mu) before it waits.
 func (s *Session) register(ctx context.Context, cmd *Command, flush func()) (*Pending, error) {
+	// CR, LF or NUL in a name would end the line and start another
+	// command: refused before the name is normalised.
+	if strings.ContainsAny(cmd.Name, "\r\n\x00") {
+		return nil, errors.New("session: invalid command name")
+	}
 	name := strings.ToUpper(strings.Join(strings.Fields(cmd.Name), " "))
-	if name == "" || strings.ContainsAny(name, "\r\n\x00") {
+	if name == "" {
 		return nil, errors.New("session: invalid command name")
 	}
 	wname := name

@@ -31,7 +31,10 @@ var rules = []rule{
 	{pkg: "cmd", allowed: []string{"wire", "codec", "transport", "session", "auth", "commands", "internal/testserver"}},
 	{pkg: "internal/archtest"},
 	{pkg: "internal/corpus"},
+	{pkg: "internal/fuzzseed"},
 	{pkg: "internal/hostile", allowed: []string{"transport"}},
+	// A test kit: it runs from TestMain.
+	{pkg: "internal/leakcheck", testing: true},
 	{pkg: "internal/testserver"},
 	{pkg: "internal/transcript", allowed: []string{"transport", "session"}},
 }
