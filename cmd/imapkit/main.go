@@ -15,9 +15,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 )
 
 // A command is one subcommand of imapkit.
@@ -30,8 +33,8 @@ type command struct {
 	run func(stdin io.Reader, args []string, stdout, stderr io.Writer) int
 }
 
-// commands is the table of subcommands: adding one is one line here.
-var commands = []command{
+// cmdTable is the table of subcommands: adding one is one line here.
+var cmdTable = []command{
 	{"decode", "[-max-body N] [-trace] [FILE...]", "decode raw server bytes into one JSON object per response", runDecode},
 	{"demo", "[-messages N] [-trace] [-keep]", "start a throwaway Dovecot with sample mail and drive it", noInput(runDemo)},
 }
@@ -43,8 +46,19 @@ func noInput(run func(args []string, stdout, stderr io.Writer) int) func(io.Read
 	}
 }
 
+func init() {
+	for _, sc := range serverCommands {
+		cmdTable = append(cmdTable, sc.command())
+	}
+}
+
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	interrupted = ctx
+	code := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
 // run is the whole program: it dispatches args to a command and returns the
@@ -78,7 +92,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 func lookup(name string) (command, bool) {
-	for _, c := range commands {
+	for _, c := range cmdTable {
 		if c.name == name {
 			return c, true
 		}
@@ -91,7 +105,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "       imapkit help [command]")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "commands:")
-	for _, c := range commands {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	for _, c := range cmdTable {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 }
