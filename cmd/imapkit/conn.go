@@ -125,14 +125,19 @@ func isURL(s string) bool {
 	return strings.HasPrefix(l, "imap://") || strings.HasPrefix(l, "imaps://")
 }
 
-// splitURL takes the server URL off the positional arguments: the first one
-// when it is an imap[s]:// URL, else $IMAPKIT_URL. With --stream no URL is
+// splitURL takes the server URL off the positional arguments: the first
+// imap[s]:// URL among them (usually the first argument), else $IMAPKIT_URL. With --stream no URL is
 // needed.
 func (f *connFlags) splitURL(args []string) (*target, []string, error) {
 	raw := ""
-	if len(args) > 0 && isURL(args[0]) {
-		raw, args = args[0], args[1:]
-	} else if f.stream == "" {
+	for i, a := range args {
+		if isURL(a) {
+			raw = a
+			args = append(args[:i:i], args[i+1:]...)
+			break
+		}
+	}
+	if raw == "" && f.stream == "" {
 		raw = os.Getenv("IMAPKIT_URL")
 		if raw == "" {
 			return nil, args, usagef("no server: give imap://user@host or imaps://user@host first (or set $IMAPKIT_URL, or use --stream)")

@@ -70,6 +70,8 @@ var serverCommands = []serverCmd{
 		},
 		run: runIdle,
 	},
+	exportCommand,
+	probeCommand,
 }
 
 func runCapability(ctx context.Context, cn *conn, _ []string, _ any, o *output) error {

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/internal/testserver"
+)
+
+// dovecot starts a Dovecot with n sample messages and returns it with the
+// connection flags a test passes: the CA file, the password in the
+// environment, no terminal.
+func dovecot(t *testing.T, n int) (*testserver.Server, []string) {
+	t.Helper()
+	srv := testserver.StartT(t, &testserver.Options{Seed: n})
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, srv.CAPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
+	t.Setenv("IMAPKIT_URL", "")
+	noTTY(t)
+	return srv, []string{"--ca-file", ca, "--timeout", "20s"}
+}
+
+// noTTY makes the password prompt find no terminal.
+func noTTY(t *testing.T) {
+	old := openTTY
+	openTTY = func() (*os.File, error) { return nil, errors.New("no terminal in tests") }
+	t.Cleanup(func() { openTTY = old })
+}
+
+// urls returns the imap:// (STARTTLS) and imaps:// URLs of alice.
+func urls(srv *testserver.Server) (plain, tls string) {
+	_, pp, _ := strings.Cut(srv.PlainAddr, ":")
+	_, tp, _ := strings.Cut(srv.TLSAddr, ":")
+	return "imap://alice@localhost:" + pp, "imaps://alice@localhost:" + tp
+}
+
+// cli runs imapkit with args and checks the exit code.
+func cli(t *testing.T, stdin string, wantCode int, args ...string) (stdout, stderr string) {
+	t.Helper()
+	code, stdout, stderr := runCLI(t, stdin, args...)
+	if code != wantCode {
+		t.Fatalf("imapkit %q: exit %d, want %d\nstdout: %s\nstderr: %s", args, code, wantCode, stdout, stderr)
+	}
+	return stdout, stderr
+}
+
+func TestServerCommandsDovecot(t *testing.T) {
+	srv, cf := dovecot(t, 12)
+	plain, tls := urls(srv)
+	with := func(args ...string) []string { return append(append([]string{}, args...), cf...) }
+
+	t.Run("capability", func(t *testing.T) {
+		for _, u := range []string{plain, tls} {
+			out, errs := cli(t, "", 0, with("capability", u)...)
+			if !strings.Contains(strings.ToUpper(out), "IMAP4REV1\n") || !strings.Contains(out, "IDLE\n") || strings.Contains(out, "STARTTLS") || errs != "" {
+				t.Errorf("capability %s: stdout %q stderr %q", u, out, errs)
+			}
+		}
+		out, _ := cli(t, "", 0, with("capability", tls, "--json")...)
+		var j struct{ Capabilities []string }
+		if err := json.Unmarshal([]byte(out), &j); err != nil || len(j.Capabilities) < 5 {
+			t.Errorf("capability --json: %q (%v)", out, err)
+		}
+	})
+
+	t.Run("list", func(t *testing.T) {
+		out, _ := cli(t, "", 0, with("list", tls)...)
+		for _, want := range []string{"MAILBOX", "INBOX", "Sent", `\Sent`, `\Trash`} {
+			if !strings.Contains(out, want) {
+				t.Errorf("list: no %q in\n%s", want, out)
+			}
+		}
+		out, _ = cli(t, "", 0, with("list", tls, "INBOX", "--status", "--json")...)
+		var m jsonMailbox
+		if err := json.Unmarshal([]byte(out), &m); err != nil || m.Name != "INBOX" || m.Messages == nil || *m.Messages != 12 || m.Delimiter != "/" {
+			t.Errorf("list INBOX --status --json: %q (%v)", out, err)
+		}
+	})
+
+	t.Run("status", func(t *testing.T) {
+		out, _ := cli(t, "", 0, with("status", plain, "INBOX")...)
+		if f := strings.Fields(out); len(f) < 10 || f[0] != "mailbox" || f[1] != "INBOX" || f[2] != "messages" || f[3] != "12" || f[6] != "uidnext" || f[7] != "13" {
+			t.Errorf("status: %q", out)
+		}
+		var j jsonStatus
+		out, _ = cli(t, "", 0, with("status", "INBOX", tls, "--json")...)
+		if err := json.Unmarshal([]byte(out), &j); err != nil || j.Messages != 12 || j.UIDNext != 13 || j.UIDValidity == 0 {
+			t.Errorf("status --json: %q (%v)", out, err)
+		}
+		_, errs := cli(t, "", 1, with("status", tls, "NoSuchBox")...)
+		if strings.Count(errs, "\n") != 1 || !strings.HasPrefix(errs, "imapkit status: ") {
+			t.Errorf("status of a missing mailbox: stderr %q; want one line", errs)
+		}
+	})
+
+	t.Run("search", func(t *testing.T) {
+		var want []string
+		for i := range 12 {
+			if strings.Contains(strings.ToLower(testserver.SampleInfo(i).Subject), "invoice") {
+				want = append(want, itoa(i+1))
+			}
+		}
+		if len(want) == 0 {
+			t.Fatal("no invoice among the samples")
+		}
+		out, _ := cli(t, "", 0, with("search", tls, "INBOX", "SUBJECT", "invoice")...)
+		if got := strings.Fields(out); strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("search SUBJECT invoice: %q; want %q", got, want)
+		}
+		out, _ = cli(t, "", 0, with("search", tls, "INBOX", "--json")...)
+		var j struct{ UIDs []uint32 }
+		if err := json.Unmarshal([]byte(out), &j); err != nil || len(j.UIDs) != 12 {
+			t.Errorf("search ALL --json: %q (%v)", out, err)
+		}
+		out, _ = cli(t, "", 0, with("search", tls, "INBOX", "SUBJECT", "no such subject ünïcode")...)
+		if out != "" {
+			t.Errorf("search for a missing non-ASCII subject: %q", out)
+		}
+		_, errs := cli(t, "", 1, with("search", tls, "INBOX", "FROBNICATE")...)
+		if !strings.Contains(errs, "imapkit search:") {
+			t.Errorf("search with a bad key: %q", errs)
+		}
+	})
+
+	t.Run("fetch", func(t *testing.T) {
+		msgs := testserver.SampleMessages(12)
+		out, _ := cli(t, "", 0, with("fetch", tls, "INBOX", "3")...)
+		if out != string(msgs[2]) {
+			t.Errorf("fetch INBOX 3: %d bytes, want the %d of sample 3", len(out), len(msgs[2]))
+		}
+		out, _ = cli(t, "", 0, with("fetch", tls, "INBOX", "3", "--section", "HEADER.FIELDS (SUBJECT)")...)
+		if !strings.HasPrefix(out, "Subject:") {
+			t.Errorf("fetch --section HEADER.FIELDS (SUBJECT): %q", out)
+		}
+		_, errs := cli(t, "", 1, with("fetch", tls, "INBOX", "999")...)
+		if !strings.Contains(errs, "no message with UID 999") {
+			t.Errorf("fetch of a missing UID: %q", errs)
+		}
+		cli(t, "", 2, with("fetch", tls, "INBOX", "zero")...)
+		cli(t, "", 2, with("fetch", tls, "INBOX", "1", "--section", "BOGUS")...)
+		// The fetch did not set \Seen.
+		out, _ = cli(t, "", 0, with("search", tls, "INBOX", "SEEN")...)
+		if out != "" {
+			t.Errorf("fetch set \\Seen: SEEN matches %q", out)
+		}
+	})
+
+	t.Run("append", func(t *testing.T) {
+		msg := "From: a@example.com\r\nSubject: appended by the CLI\r\n\r\nhello\r\n"
+		out, _ := cli(t, msg, 0, with("append", tls, "Drafts", "-", "--flags", `\Seen,\Draft`, "--json")...)
+		var j struct {
+			UID  uint32
+			Size int64
+		}
+		if err := json.Unmarshal([]byte(out), &j); err != nil || j.UID == 0 || j.Size != int64(len(msg)) {
+			t.Fatalf("append --json: %q (%v)", out, err)
+		}
+		got, _ := cli(t, "", 0, with("fetch", tls, "Drafts", itoa(int(j.UID)))...)
+		if got != msg {
+			t.Errorf("fetch of the appended message: %q", got)
+		}
+		f := filepath.Join(t.TempDir(), "m.eml")
+		os.WriteFile(f, []byte(msg), 0o600)
+		out, _ = cli(t, "", 0, with("append", tls, "Drafts", f)...)
+		if !strings.HasPrefix(out, "appended ") {
+			t.Errorf("append FILE: %q", out)
+		}
+		cli(t, "", 1, with("append", tls, "NoSuchBox", f)...)
+		cli(t, "", 2, with("append", tls, "Drafts", "-")...) // empty stdin
+	})
+
+	t.Run("idle", func(t *testing.T) {
+		done := make(chan string)
+		go func() {
+			_, out, _ := runCLIQuiet(with("idle", tls, "Trash", "--for", "4s", "--json")...)
+			done <- out
+		}()
+		time.Sleep(1500 * time.Millisecond)
+		cli(t, "From: x@example.com\r\nSubject: idle\r\n\r\nx\r\n", 0, with("append", tls, "Trash")...)
+		out := <-done
+		if !strings.Contains(out, `{"event":"exists","count":1}`) {
+			t.Errorf("idle saw no EXISTS 1: %q", out)
+		}
+	})
+
+	t.Run("probe", func(t *testing.T) {
+		out, _ := cli(t, "", 0, with("probe", plain)...)
+		for _, want := range []string{"tls", "starttls", "capabilities (greeting)", "STARTTLS", "capabilities (after login)", `special-use \Sent`, "namespace (personal)"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("probe: no %q in\n%s", want, out)
+			}
+		}
+		out, _ = cli(t, "", 0, with("probe", tls, "--json")...)
+		var r probeResult
+		if err := json.Unmarshal([]byte(out), &r); err != nil || r.TLS != "implicit" || len(r.SpecialUse) < 4 || r.Namespaces == nil {
+			t.Errorf("probe --json: %q (%v)", out, err)
+		}
+	})
+}
+
+// runCLIQuiet is runCLI for goroutines (no t).
+func runCLIQuiet(args ...string) (int, string, string) {
+	var out, errOut bytes.Buffer
+	code := run(args, strings.NewReader(""), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
