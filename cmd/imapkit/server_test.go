@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -216,3 +217,196 @@ func runCLIQuiet(args ...string) (int, string, string) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestExportDovecot(t *testing.T) {
+	srv, cf := dovecot(t, 12)
+	_, tls := urls(srv)
+	with := func(args ...string) []string { return append(append([]string{}, args...), cf...) }
+	dir := t.TempDir()
+	msgs := testserver.SampleMessages(12)
+
+	t.Run("mbox", func(t *testing.T) {
+		mbox := filepath.Join(dir, "inbox.mbox")
+		out, errs := cli(t, "", 0, with("export", tls, "INBOX", "--to", mbox)...)
+		if !strings.Contains(out, "exported 12 messages") || !strings.Contains(errs, "12/12 messages") {
+			t.Fatalf("export: stdout %q stderr %q", out, errs)
+		}
+		full, _ := os.ReadFile(mbox)
+		if n := bytes.Count(full, []byte("\nFrom MAILER-DAEMON ")) + 1; !bytes.HasPrefix(full, []byte("From MAILER-DAEMON ")) || n != 12 {
+			t.Fatalf("mbox has %d From lines; want 12", n)
+		}
+		// The first message, LF line ends, then a blank line.
+		first := strings.ReplaceAll(string(msgs[0]), "\r\n", "\n")
+		if _, rest, _ := strings.Cut(string(full), "\n"); !strings.HasPrefix(rest, first+"\n") {
+			t.Errorf("the first message in the mbox is not sample 1 with LF line ends")
+		}
+
+		// A second run exports nothing and leaves the file alone.
+		out, _ = cli(t, "", 0, with("export", tls, "INBOX", "--to", mbox, "--json")...)
+		var j struct{ Exported, LastUID int }
+		if err := json.Unmarshal([]byte(out), &j); err != nil || j.Exported != 0 {
+			t.Errorf("second export: %q (%v)", out, err)
+		}
+		if again, _ := os.ReadFile(mbox); !bytes.Equal(again, full) {
+			t.Errorf("second export changed the mbox")
+		}
+
+		// New mail: only it is exported.
+		cli(t, "From: n@example.com\r\nSubject: new\r\n\r\nFrom here on\r\n", 0, with("append", tls, "INBOX")...)
+		out, _ = cli(t, "", 0, with("export", tls, "INBOX", "--to", mbox)...)
+		if !strings.Contains(out, "exported 1 messages") || !strings.Contains(out, "last UID 13") {
+			t.Errorf("third export: %q", out)
+		}
+		grown, _ := os.ReadFile(mbox)
+		if !bytes.HasPrefix(grown, full) || !bytes.HasSuffix(grown, []byte("\n>From here on\n\n")) {
+			t.Errorf("third export: the mbox did not grow by the new message, From-quoted:\n%q", grown[len(full):])
+		}
+
+		// An interrupted run: the state says 5 messages, the file holds
+		// them and part of the sixth. The resumed run cuts the part and
+		// gives the same file as an uninterrupted one.
+		off := 0
+		for range 5 {
+			off += bytes.Index(grown[off+1:], []byte("\nFrom MAILER-DAEMON ")) + 2
+		}
+		mbox2 := filepath.Join(dir, "resumed.mbox")
+		os.WriteFile(mbox2, grown[:off+200], 0o600)
+		st := exportState{Version: 1, Mailbox: "INBOX", Format: "mbox", UIDValidity: uidValidity(t, tls, cf), LastUID: 5, Size: int64(off), Messages: 5}
+		if err := st.save(mbox2); err != nil {
+			t.Fatal(err)
+		}
+		out, _ = cli(t, "", 0, with("export", tls, "INBOX", "--to", mbox2)...)
+		if !strings.Contains(out, "exported 8 messages") {
+			t.Errorf("resumed export: %q", out)
+		}
+		if resumed, _ := os.ReadFile(mbox2); !bytes.Equal(resumed, grown) {
+			t.Errorf("the resumed mbox differs from the uninterrupted one (%d and %d bytes)", len(resumed), len(grown))
+		}
+
+		// An mbox that no export wrote is not touched.
+		foreign := filepath.Join(dir, "foreign.mbox")
+		os.WriteFile(foreign, []byte("From x\n\nmine\n"), 0o600)
+		cli(t, "", 3, with("export", tls, "INBOX", "--to", foreign)...)
+		if b, _ := os.ReadFile(foreign); string(b) != "From x\n\nmine\n" {
+			t.Errorf("export changed a foreign mbox")
+		}
+	})
+
+	t.Run("maildir", func(t *testing.T) {
+		md := filepath.Join(dir, "Maildir")
+		cli(t, "", 0, with("export", tls, "INBOX", "--to", md, "--format", "maildir", "--quiet")...)
+		files, _ := filepath.Glob(filepath.Join(md, "cur", "*"))
+		if len(files) != 13 {
+			t.Fatalf("maildir holds %d messages; want 13", len(files))
+		}
+		sort.Strings(files)
+		for _, f := range files {
+			b, _ := os.ReadFile(f)
+			if strings.Contains(f, ".U1.V") && !bytes.Equal(b, msgs[0]) {
+				t.Errorf("%s differs from sample 1", f)
+			}
+		}
+		// The state falls behind the files (an interruption between a
+		// file and the state): nothing is written twice.
+		st, err := loadState(md)
+		if err != nil || st == nil || st.LastUID != 13 {
+			t.Fatalf("state %+v (%v)", st, err)
+		}
+		st.LastUID = 4
+		st.save(md)
+		out, _ := cli(t, "", 0, with("export", tls, "INBOX", "--to", md, "--format", "maildir")...)
+		if !strings.Contains(out, "exported 0 messages") {
+			t.Errorf("export after a lagging state: %q", out)
+		}
+		if again, _ := filepath.Glob(filepath.Join(md, "cur", "*")); len(again) != 13 {
+			t.Errorf("maildir holds %d messages after the rerun; want 13", len(again))
+		}
+		// The state belongs to maildir: asking for mbox is a usage error.
+		cli(t, "", 2, with("export", tls, "INBOX", "--to", md, "--format", "mbox")...)
+	})
+}
+
+// uidValidity returns INBOX's UIDVALIDITY through the CLI.
+func uidValidity(t *testing.T, url string, cf []string) uint32 {
+	out, _ := cli(t, "", 0, append([]string{"status", url, "INBOX", "--json"}, cf...)...)
+	var j jsonStatus
+	if err := json.Unmarshal([]byte(out), &j); err != nil {
+		t.Fatal(err)
+	}
+	return j.UIDValidity
+}
+
+func TestConnectPolicyDovecot(t *testing.T) {
+	srv, cf := dovecot(t, 1)
+	plain, tls := urls(srv)
+	with := func(args ...string) []string { return append(append([]string{}, args...), cf...) }
+
+	// The password never shows: not in the trace, not in errors.
+	for _, mech := range []string{"PLAIN", "LOGIN", "SCRAM-SHA-256", ""} {
+		args := with("capability", plain, "--debug")
+		if mech != "" {
+			args = append(args, "--sasl", mech)
+		}
+		out, errs := cli(t, "", 0, args...)
+		if !strings.Contains(errs, "C: ") || !strings.Contains(errs, "AUTHENTICATE") || !strings.Contains(out, "IDLE") {
+			t.Errorf("--sasl %q --debug: no trace or no output:\n%s", mech, errs)
+		}
+		if (mech == "PLAIN" || mech == "LOGIN") && !strings.Contains(errs, "C: ***") {
+			t.Errorf("--sasl %s: the trace does not show the redacted response:\n%s", mech, errs)
+		}
+		for _, secret := range []string{`"pass"`, " pass\r", " pass\n", "cGFzcw==", "AGFsaWNlAHBhc3M=", "\x00pass"} {
+			if strings.Contains(errs+out, secret) {
+				t.Errorf("--sasl %q: the password shows as %q:\n%s", mech, secret, errs)
+			}
+		}
+	}
+	t.Setenv("IMAPKIT_PASSWORD", "wrong-secret-1234")
+	_, errs := cli(t, "", 1, with("capability", tls, "--debug")...)
+	if strings.Contains(errs, "wrong-secret-1234") {
+		t.Errorf("a failed login shows the password:\n%s", errs)
+	}
+	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
+
+	// --password-file: its first line.
+	pwf := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pwf, []byte(testserver.Password+"\nignored\n"), 0o600)
+	t.Setenv("IMAPKIT_PASSWORD", "wrong")
+	cli(t, "", 0, with("capability", tls, "--password-file", pwf)...)
+	os.Unsetenv("IMAPKIT_PASSWORD")
+
+	// No password and no terminal: a usage error, before connecting.
+	_, errs = cli(t, "", 2, with("capability", tls)...)
+	if !strings.Contains(errs, "no password") {
+		t.Errorf("no password: %q", errs)
+	}
+	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
+
+	// A password in the URL is refused; so are other schemes.
+	_, port, _ := strings.Cut(srv.TLSAddr, ":")
+	cli(t, "", 2, with("capability", "imaps://alice:pass@localhost:"+port)...)
+	cli(t, "", 2, with("capability", "http://localhost:"+port)...)
+	cli(t, "", 2, with("capability")...)
+
+	// STARTTLS against an unknown CA fails: exit 3, one line, no fallback.
+	_, errs = cli(t, "", 3, "capability", plain, "--timeout", "10s")
+	if strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "STARTTLS") {
+		t.Errorf("STARTTLS with an unknown CA: %q", errs)
+	}
+	cli(t, "", 0, "capability", tls, "--insecure-skip-verify")
+
+	// Nothing listens: exit 3.
+	cli(t, "", 3, with("capability", "imaps://alice@127.0.0.1:1")...)
+
+	// The --user flag overrides the URL's user.
+	cli(t, "", 0, with("capability", "imaps://nobody@localhost:"+port, "--user", "alice")...)
+
+	// --stream: a pre-authenticated child process.
+	argv := srv.StreamCommand(testserver.Alice)
+	for i, a := range argv {
+		argv[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	out, _ := cli(t, "", 0, "status", "INBOX", "--stream", strings.Join(argv, " "), "--json")
+	if !strings.Contains(out, `"messages":1`) {
+		t.Errorf("status over --stream: %q", out)
+	}
+}
