@@ -7,11 +7,23 @@
 //
 // The commands:
 //
-//	decode [FILE...]   decode raw server bytes (or a session trace, -trace) into one JSON object per response
-//	demo               start a throwaway Dovecot with sample mail and drive it
+//	capability URL              the server's capabilities
+//	list URL [PATTERN]          mailboxes, with special-use attributes
+//	status URL MAILBOX          counts, UIDVALIDITY, UIDNEXT
+//	search URL MAILBOX CRIT...  the UIDs of matching messages
+//	fetch URL MAILBOX UID       a message or a section, to stdout
+//	append URL MAILBOX [FILE]   append a message
+//	idle URL MAILBOX            print events as they come
+//	export URL MAILBOX --to P   export to mbox or Maildir, incrementally
+//	probe URL                   what a server offers, before and after TLS and login
+//	decode [FILE...]            decode raw server bytes (or a session trace, -trace) into one JSON object per response
+//	demo                        start a throwaway Dovecot with sample mail and drive it
 //
-// Run "imapkit help <command>" for a command's flags. See docs/decode.md for
-// the decode command's output.
+// URL is imap://USER@HOST[:PORT] (STARTTLS required) or
+// imaps://USER@HOST[:PORT]; the password comes from $IMAPKIT_PASSWORD,
+// --password-file or a prompt. Run "imapkit help <command>" for a command's
+// flags. See docs/cli.md for the commands, their JSON and exit codes, and
+// docs/decode.md for the decode command's output.
 package main
 
 import (
