@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -265,7 +266,7 @@ func searchUIDs(ctx context.Context, c *commands.Client, criteria []string) ([]u
 			}
 		}
 	}
-	sortUIDs(uids)
+	slices.Sort(uids)
 	return uids, nil
 }
 
@@ -284,13 +285,6 @@ func searchAtom(a string) bool {
 	return true
 }
 
-func sortUIDs(u []uint32) {
-	for i := 1; i < len(u); i++ {
-		for j := i; j > 0 && u[j] < u[j-1]; j-- {
-			u[j], u[j-1] = u[j-1], u[j]
-		}
-	}
-}
 
 func runFetch(ctx context.Context, cn *conn, args []string, own any, o *output) error {
 	if o.json {
