@@ -285,7 +285,6 @@ func searchAtom(a string) bool {
 	return true
 }
 
-
 func runFetch(ctx context.Context, cn *conn, args []string, own any, o *output) error {
 	if o.json {
 		return usagef("fetch writes the message itself: --json does not apply")
