@@ -7,17 +7,32 @@
 //
 // The commands:
 //
-//	decode [FILE...]   decode raw server bytes (or a session trace, -trace) into one JSON object per response
-//	demo               start a throwaway Dovecot with sample mail and drive it
+//	capability URL              the server's capabilities
+//	list URL [PATTERN]          mailboxes, with special-use attributes
+//	status URL MAILBOX          counts, UIDVALIDITY, UIDNEXT
+//	search URL MAILBOX CRIT...  the UIDs of matching messages
+//	fetch URL MAILBOX UID       a message or a section, to stdout
+//	append URL MAILBOX [FILE]   append a message
+//	idle URL MAILBOX            print events as they come
+//	export URL MAILBOX --to P   export to mbox or Maildir, incrementally
+//	probe URL                   what a server offers, before and after TLS and login
+//	decode [FILE...]            decode raw server bytes (or a session trace, -trace) into one JSON object per response
+//	demo                        start a throwaway Dovecot with sample mail and drive it
 //
-// Run "imapkit help <command>" for a command's flags. See docs/decode.md for
-// the decode command's output.
+// URL is imap://USER@HOST[:PORT] (STARTTLS required) or
+// imaps://USER@HOST[:PORT]; the password comes from $IMAPKIT_PASSWORD,
+// --password-file or a prompt. Run "imapkit help <command>" for a command's
+// flags. See docs/cli.md for the commands, their JSON and exit codes, and
+// docs/decode.md for the decode command's output.
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 )
 
 // A command is one subcommand of imapkit.
@@ -30,8 +45,8 @@ type command struct {
 	run func(stdin io.Reader, args []string, stdout, stderr io.Writer) int
 }
 
-// commands is the table of subcommands: adding one is one line here.
-var commands = []command{
+// cmdTable is the table of subcommands: adding one is one line here.
+var cmdTable = []command{
 	{"decode", "[-max-body N] [-trace] [FILE...]", "decode raw server bytes into one JSON object per response", runDecode},
 	{"demo", "[-messages N] [-trace] [-keep]", "start a throwaway Dovecot with sample mail and drive it", noInput(runDemo)},
 }
@@ -43,8 +58,19 @@ func noInput(run func(args []string, stdout, stderr io.Writer) int) func(io.Read
 	}
 }
 
+func init() {
+	for _, sc := range serverCommands {
+		cmdTable = append(cmdTable, sc.command())
+	}
+}
+
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	interrupted = ctx
+	code := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
 // run is the whole program: it dispatches args to a command and returns the
@@ -78,7 +104,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 func lookup(name string) (command, bool) {
-	for _, c := range commands {
+	for _, c := range cmdTable {
 		if c.name == name {
 			return c, true
 		}
@@ -91,7 +117,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "       imapkit help [command]")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "commands:")
-	for _, c := range commands {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	for _, c := range cmdTable {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 }

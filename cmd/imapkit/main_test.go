@@ -55,7 +55,7 @@ func TestCommandTable(t *testing.T) {
 	var out bytes.Buffer
 	usage(&out)
 	seen := map[string]bool{}
-	for _, c := range commands {
+	for _, c := range cmdTable {
 		if c.name == "" || c.summary == "" || c.run == nil {
 			t.Errorf("incomplete command %+v", c)
 		}

@@ -1,0 +1,425 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/imapkit/imapkit/auth"
+	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/transport"
+)
+
+// The exit codes of the commands that talk to a server (docs/cli.md).
+const (
+	exitOK       = 0 // success
+	exitNo       = 1 // the server refused: a NO (or BAD) answer
+	exitUsage    = 2 // bad arguments
+	exitConnFail = 3 // connection, TLS, protocol or local I/O error
+)
+
+// interrupted is the context every command starts from: main cancels it on
+// SIGINT and SIGTERM, so that a command logs out or stops cleanly.
+var interrupted = context.Background()
+
+// openTTY opens the terminal for the password prompt; tests replace it.
+var openTTY = func() (*os.File, error) { return os.OpenFile("/dev/tty", os.O_RDWR, 0) }
+
+// usageError is an error in the command line: exit code 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// connFlags are the flags every command that talks to a server takes.
+type connFlags struct {
+	user               string
+	sasl               string
+	passwordFile       string
+	oauthTokenFile     string
+	caFile             string
+	insecureSkipVerify bool
+	insecurePlaintext  bool
+	timeout            time.Duration
+	debug              bool
+	json               bool
+	stream             string
+}
+
+// register adds the connection flags to fs.
+func (f *connFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.user, "user", "", "user name (overrides the URL's)")
+	fs.StringVar(&f.sasl, "sasl", "", "SASL mechanism (PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-1, SCRAM-SHA-256, XOAUTH2, OAUTHBEARER, EXTERNAL); default: the strongest offered, then LOGIN")
+	fs.StringVar(&f.passwordFile, "password-file", "", "read the password from the first line of this `file` (default: $IMAPKIT_PASSWORD, else a prompt on the terminal)")
+	fs.StringVar(&f.oauthTokenFile, "oauth-token-file", "", "read an OAuth 2.0 access token from this `file` (OAUTHBEARER or XOAUTH2)")
+	fs.StringVar(&f.caFile, "ca-file", "", "trust only the CA certificates in this PEM `file`")
+	fs.BoolVar(&f.insecureSkipVerify, "insecure-skip-verify", false, "do not verify the server's certificate (anyone on the path can read everything)")
+	fs.BoolVar(&f.insecurePlaintext, "insecure-plaintext", false, "on imap://, go on without TLS when the server offers no STARTTLS, and allow the password in the clear")
+	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "bound on connecting and logging in, and on the server's silence during a command")
+	fs.BoolVar(&f.debug, "debug", false, "print the IMAP exchange on stderr (credentials redacted)")
+	fs.BoolVar(&f.json, "json", false, "print JSON (one object per line; see docs/cli.md)")
+	fs.StringVar(&f.stream, "stream", "", "talk IMAP to this shell `command`'s stdin/stdout instead of a URL (e.g. 'ssh host imapd')")
+}
+
+// target is where to connect, from a URL.
+type target struct {
+	tls  bool   // imaps://
+	host string // without the port
+	addr string // host:port
+	user string
+}
+
+// parseURL parses imap://user@host:port or imaps://user@host:port.
+func parseURL(raw string) (*target, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, usagef("bad URL %q: %v", raw, errors.Unwrap(err))
+	}
+	t := &target{}
+	port := ""
+	switch strings.ToLower(u.Scheme) {
+	case "imap":
+		port = transport.DefaultPort
+	case "imaps":
+		t.tls, port = true, transport.DefaultTLSPort
+	default:
+		return nil, usagef("bad URL %q: the scheme must be imap:// or imaps://", raw)
+	}
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			return nil, usagef("bad URL: it holds a password; give it in $IMAPKIT_PASSWORD or --password-file instead")
+		}
+		t.user = u.User.Username()
+	}
+	if u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.Fragment != "" {
+		return nil, usagef("bad URL %q: only imap[s]://user@host:port is understood (no path or query)", raw)
+	}
+	t.host = u.Hostname()
+	if t.host == "" {
+		return nil, usagef("bad URL %q: no host", raw)
+	}
+	if p := u.Port(); p != "" {
+		port = p
+	}
+	t.addr = net.JoinHostPort(t.host, port)
+	return t, nil
+}
+
+// isURL reports whether s looks like an imap:// or imaps:// URL.
+func isURL(s string) bool {
+	l := strings.ToLower(s)
+	return strings.HasPrefix(l, "imap://") || strings.HasPrefix(l, "imaps://")
+}
+
+// splitURL takes the server URL off the positional arguments: the first
+// imap[s]:// URL among them (usually the first argument), else $IMAPKIT_URL. With --stream no URL is
+// needed.
+func (f *connFlags) splitURL(args []string) (*target, []string, error) {
+	raw := ""
+	for i, a := range args {
+		if isURL(a) {
+			raw = a
+			args = append(args[:i:i], args[i+1:]...)
+			break
+		}
+	}
+	if raw == "" && f.stream == "" {
+		raw = os.Getenv("IMAPKIT_URL")
+		if raw == "" {
+			return nil, args, usagef("no server: give imap://user@host or imaps://user@host first (or set $IMAPKIT_URL, or use --stream)")
+		}
+	}
+	if raw == "" {
+		return nil, args, nil
+	}
+	if f.stream != "" {
+		return nil, args, usagef("give either a URL or --stream, not both")
+	}
+	t, err := parseURL(raw)
+	return t, args, err
+}
+
+// tlsConfig returns the TLS configuration for host.
+func (f *connFlags) tlsConfig(host string) (*tls.Config, error) {
+	cfg := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12, InsecureSkipVerify: f.insecureSkipVerify}
+	if f.caFile != "" {
+		pem, err := os.ReadFile(f.caFile)
+		if err != nil {
+			return nil, err
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--ca-file %s: no PEM certificate in it", f.caFile)
+		}
+		cfg.RootCAs = pool
+	}
+	return cfg, nil
+}
+
+// conn is an open connection to a server.
+type conn struct {
+	c      *commands.Client
+	ac     *auth.Client
+	t      *target // nil with --stream
+	flags  *connFlags
+	stderr io.Writer
+	// caps records the capabilities at each step, for probe.
+	capsGreeting, capsTLS []string
+}
+
+// dial connects and, on imap://, runs STARTTLS as the policy says
+// (required unless loopback or --insecure-plaintext). It does not log in.
+func (f *connFlags) dial(ctx context.Context, t *target, stderr io.Writer) (*conn, error) {
+	sopts := &session.Options{StallTimeout: f.timeout}
+	if f.debug {
+		sopts.Trace = stderr
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	var nc net.Conn
+	var cfg *tls.Config
+	if f.stream != "" {
+		cc, err := transport.Exec(ctx, "/bin/sh", "-c", f.stream)
+		if err != nil {
+			return nil, err
+		}
+		nc = cc
+	} else {
+		var err error
+		if cfg, err = f.tlsConfig(t.host); err != nil {
+			return nil, err
+		}
+		sopts.ServerName = t.host
+		if t.tls {
+			nc, err = transport.DialTLS(ctx, t.addr, cfg, nil)
+		} else {
+			nc, err = transport.Dial(ctx, t.addr, nil)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	ac, err := auth.Open(ctx, nc, &auth.Options{
+		Session:               sopts,
+		TLSConfig:             cfg,
+		AllowInsecurePassword: f.insecurePlaintext,
+	})
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	cn := &conn{c: commands.NewAuth(ac), ac: ac, t: t, flags: f, stderr: stderr}
+	cn.capsGreeting = cn.c.Caps()
+	if t != nil && !t.tls {
+		s := ac.Session()
+		plainOK := f.insecurePlaintext || isLoopback(nc)
+		switch {
+		case s.State() != session.StateNonAuth && !plainOK:
+			s.Close()
+			return nil, fmt.Errorf("%s pre-authenticated a plaintext connection: refusing it (use imaps://, or --insecure-plaintext)", t.addr)
+		case s.State() == session.StateNonAuth && s.HasCap("STARTTLS"):
+			if err := ac.StartTLS(ctx); err != nil {
+				s.Close()
+				return nil, fmt.Errorf("STARTTLS: %w", err)
+			}
+			cn.capsTLS = cn.c.Caps()
+		case !plainOK:
+			s.Close()
+			return nil, fmt.Errorf("%s offers no STARTTLS: refusing plaintext (use imaps://, or --insecure-plaintext to send everything readable by anyone on the path)", t.addr)
+		}
+	}
+	return cn, nil
+}
+
+// isLoopback reports whether the connection's peer is on this machine.
+func isLoopback(c net.Conn) bool {
+	a, ok := c.RemoteAddr().(*net.TCPAddr)
+	return ok && a.IP.IsLoopback()
+}
+
+// connect dials and logs in: the usual start of a command.
+func (f *connFlags) connect(ctx context.Context, t *target, stdin io.Reader, stderr io.Writer) (*conn, error) {
+	cn, err := f.dial(ctx, t, stderr)
+	if err != nil {
+		return nil, err
+	}
+	if err := cn.login(ctx); err != nil {
+		cn.c.Session().Close()
+		return nil, err
+	}
+	return cn, nil
+}
+
+// login authenticates unless the session is already (PREAUTH).
+func (cn *conn) login(ctx context.Context) error {
+	f := cn.flags
+	if cn.c.Session().State() != session.StateNonAuth {
+		return nil
+	}
+	user := f.user
+	if user == "" && cn.t != nil {
+		user = cn.t.user
+	}
+	if user == "" && !strings.EqualFold(f.sasl, auth.External) {
+		return usagef("no user name: put it in the URL (imaps://USER@host) or give --user")
+	}
+	cred := &auth.Credentials{Username: user}
+	if f.oauthTokenFile != "" {
+		tok, err := readSecretFile(f.oauthTokenFile)
+		if err != nil {
+			return err
+		}
+		cred.Token = tok
+	} else if !strings.EqualFold(f.sasl, auth.External) {
+		pw, err := f.password(user, cn.t)
+		if err != nil {
+			return err
+		}
+		cred.Password = pw
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	if f.sasl != "" {
+		m, err := mechanism(strings.ToUpper(f.sasl), cred, cn.t)
+		if err != nil {
+			return err
+		}
+		return cn.ac.Authenticate(ctx, m)
+	}
+	_, err := cn.ac.AuthenticateBest(ctx, cred)
+	if errors.Is(err, auth.ErrNoMechanism) && cred.Password != "" {
+		err = cn.ac.Login(ctx, user, cred.Password)
+	}
+	return err
+}
+
+// mechanism returns the SASL client named.
+func mechanism(name string, cred *auth.Credentials, t *target) (auth.Mechanism, error) {
+	needPW := func() error {
+		if cred.Password == "" {
+			return usagef("--sasl %s needs a password", name)
+		}
+		return nil
+	}
+	needTok := func() error {
+		if cred.Token == "" {
+			return usagef("--sasl %s needs --oauth-token-file", name)
+		}
+		return nil
+	}
+	switch name {
+	case auth.Plain:
+		return auth.NewPlain("", cred.Username, cred.Password), needPW()
+	case auth.Login:
+		return auth.NewLogin(cred.Username, cred.Password), needPW()
+	case auth.CRAMMD5:
+		return auth.NewCRAMMD5(cred.Username, cred.Password), needPW()
+	case auth.SCRAMSHA1:
+		return auth.NewSCRAMSHA1("", cred.Username, cred.Password), needPW()
+	case auth.SCRAMSHA256:
+		return auth.NewSCRAMSHA256("", cred.Username, cred.Password), needPW()
+	case auth.XOAuth2:
+		return auth.NewXOAuth2(cred.Username, cred.Token), needTok()
+	case auth.OAuthBearer:
+		host := ""
+		if t != nil {
+			host = t.host
+		}
+		return auth.NewOAuthBearer(cred.Username, cred.Token, host, 0), needTok()
+	case auth.External:
+		return auth.NewExternal(""), nil
+	}
+	return nil, usagef("--sasl %s: unknown mechanism", name)
+}
+
+// password returns the password: $IMAPKIT_PASSWORD, --password-file, or a
+// prompt without echo on the terminal. It never comes from a flag's value.
+func (f *connFlags) password(user string, t *target) (string, error) {
+	if f.passwordFile != "" {
+		return readSecretFile(f.passwordFile)
+	}
+	if pw, ok := os.LookupEnv("IMAPKIT_PASSWORD"); ok {
+		return pw, nil
+	}
+	tty, err := openTTY()
+	if err != nil || !term.IsTerminal(int(tty.Fd())) {
+		if tty != nil {
+			tty.Close()
+		}
+		return "", usagef("no password: set $IMAPKIT_PASSWORD or give --password-file (no terminal to ask on)")
+	}
+	defer tty.Close()
+	where := "the server"
+	if t != nil {
+		where = t.addr
+	}
+	fmt.Fprintf(tty, "Password for %s at %s: ", user, where)
+	pw, err := term.ReadPassword(int(tty.Fd()))
+	fmt.Fprintln(tty)
+	if err != nil {
+		return "", fmt.Errorf("reading the password: %w", err)
+	}
+	return string(pw), nil
+}
+
+// readSecretFile returns the first line of a file, without its line end.
+func readSecretFile(name string) (string, error) {
+	fh, err := os.Open(name)
+	if err != nil {
+		return "", err
+	}
+	defer fh.Close()
+	line, err := bufio.NewReader(fh).ReadString('\n')
+	if err != nil && err != io.EOF {
+		return "", err
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// close logs out (bounded by the timeout) and closes the connection.
+func (cn *conn) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), cn.flags.timeout)
+	defer cancel()
+	cn.c.Logout(ctx)
+	cn.c.Session().Close()
+}
+
+// exitCode maps an error to the exit code and prints it as one line.
+func exitCode(stderr io.Writer, name string, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	msg := err.Error()
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		msg = msg[:i]
+	}
+	fmt.Fprintf(stderr, "imapkit %s: %s\n", name, msg)
+	var ue *usageError
+	switch {
+	case errors.As(err, &ue):
+		return exitUsage
+	case errors.Is(err, session.ErrAborted), errors.Is(err, session.ErrClosed):
+		return exitConnFail
+	case errors.Is(err, session.ErrNo), errors.Is(err, session.ErrBad), errors.Is(err, errNotFound):
+		return exitNo
+	}
+	return exitConnFail
+}
+
+// errNotFound reports that what was asked for is not on the server (a
+// UID that does not exist): exit code 1, as for a NO.
+var errNotFound = errors.New("not found")

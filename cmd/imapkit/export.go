@@ -1,0 +1,497 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/imapkit/imapkit/commands"
+)
+
+// exportBatch is how many messages one UID FETCH asks for, and how often
+// the state file is written.
+const exportBatch = 100
+
+var exportCommand = serverCmd{
+	name: "export", args: "MAILBOX --to PATH --format mbox|maildir", min: 1, max: 1,
+	summary: "export a mailbox to mbox or Maildir, incrementally",
+	help: "Export the messages of MAILBOX to PATH, an mbox file (mboxrd, LF line ends) or a\n" +
+		"Maildir directory (messages byte for byte, flags in the file names). Bodies are\n" +
+		"streamed. The state file PATH.imapkit-export.json remembers UIDVALIDITY and the\n" +
+		"last UID exported: the next run fetches only newer mail, and an interrupted run\n" +
+		"resumes without duplicates. Progress lines go to stderr.",
+	flags: func(fs *flag.FlagSet) any {
+		e := &exportOpts{}
+		fs.StringVar(&e.to, "to", "", "the mbox file or Maildir directory to write (required)")
+		fs.StringVar(&e.format, "format", "mbox", "mbox or maildir")
+		fs.BoolVar(&e.quiet, "quiet", false, "no progress lines")
+		return e
+	},
+	run: runExport,
+}
+
+// exportOpts are export's own flags.
+type exportOpts struct {
+	to, format string
+	quiet      bool
+}
+
+// exportState is the state file: what has been exported so far.
+type exportState struct {
+	Version     int    `json:"version"`
+	Mailbox     string `json:"mailbox"`
+	Format      string `json:"format"`
+	UIDValidity uint32 `json:"uidvalidity"`
+	LastUID     uint32 `json:"last_uid"`
+	// Size is the mbox's length after the last message counted in
+	// LastUID: bytes past it are from an interrupted run, and cut off.
+	Size     int64 `json:"size,omitempty"`
+	Messages int64 `json:"messages"` // exported in all runs
+}
+
+// statePath is where the state of an export to path is kept.
+func statePath(path string) string { return filepath.Clean(path) + ".imapkit-export.json" }
+
+func loadState(path string) (*exportState, error) {
+	b, err := os.ReadFile(statePath(path))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var st exportState
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, fmt.Errorf("%s: %v", statePath(path), err)
+	}
+	return &st, nil
+}
+
+// save writes the state atomically (a temporary file renamed over it).
+func (st *exportState) save(path string) error {
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := statePath(path) + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, statePath(path))
+}
+
+// sink is where exported messages go.
+type sink interface {
+	// write stores one message read from body.
+	write(m *commands.Message, body io.Reader) (int64, error)
+	// commit makes everything written so far durable and returns the
+	// size to record in the state.
+	commit() (int64, error)
+	close() error
+}
+
+func runExport(ctx context.Context, cn *conn, args []string, own any, o *output) error {
+	e := own.(*exportOpts)
+	mailbox := args[0]
+	if e.to == "" {
+		return usagef("export: --to PATH is required")
+	}
+	if e.format != "mbox" && e.format != "maildir" {
+		return usagef("export: --format must be mbox or maildir, not %q", e.format)
+	}
+	st, err := loadState(e.to)
+	if err != nil {
+		return err
+	}
+	ms, err := cn.c.Examine(ctx, mailbox)
+	if err != nil {
+		return err
+	}
+	fresh := st == nil
+	switch {
+	case fresh:
+		st = &exportState{Version: 1, Mailbox: mailbox, Format: e.format, UIDValidity: ms.UIDValidity}
+	case st.Mailbox != mailbox || st.Format != e.format:
+		return usagef("export: %s holds an export of %s as %s, not of %s as %s", statePath(e.to), st.Mailbox, st.Format, mailbox, e.format)
+	case st.UIDValidity != ms.UIDValidity:
+		return fmt.Errorf("export: the UIDVALIDITY of %s changed (%d, now %d): the UIDs exported before no longer name the same messages; export to a new PATH", mailbox, st.UIDValidity, ms.UIDValidity)
+	}
+
+	if fresh {
+		// A first run must not cut an mbox it did not write; its state
+		// is recorded before anything is written, so that an
+		// interrupted first run resumes.
+		if fi, err := os.Stat(e.to); err == nil && e.format == "mbox" && fi.Size() > 0 {
+			return fmt.Errorf("export: %s exists and is not from an export (no %s): refusing to change it", e.to, filepath.Base(statePath(e.to)))
+		}
+		if err := st.save(e.to); err != nil {
+			return err
+		}
+	}
+	var sk sink
+	if e.format == "mbox" {
+		sk, err = openMbox(e.to, st.Size)
+	} else {
+		sk, err = openMaildir(e.to, st.UIDValidity)
+	}
+	if err != nil {
+		return err
+	}
+	defer sk.close()
+
+	// The UIDs to export: every one above the last exported. A UID
+	// SEARCH for N:* also matches the highest UID when it is below N, so
+	// filter.
+	var uids []uint32
+	if ms.Exists > 0 {
+		all, err := searchUIDs(ctx, cn.c, []string{"UID", fmt.Sprintf("%d:*", st.LastUID+1)})
+		if err != nil {
+			return err
+		}
+		for _, u := range all {
+			if u > st.LastUID {
+				uids = append(uids, u)
+			}
+		}
+	}
+	if md, ok := sk.(*maildirSink); ok {
+		uids = md.missing(uids)
+	}
+
+	p := progress{w: o.stderr, quiet: e.quiet || o.json, total: len(uids), mailbox: mailbox, start: time.Now(), last: time.Now()}
+	for len(uids) > 0 {
+		batch := uids[:min(exportBatch, len(uids))]
+		uids = uids[len(batch):]
+		if err := exportBatchOf(ctx, cn.c, batch, sk, &p); err != nil {
+			return err
+		}
+		size, err := sk.commit()
+		if err != nil {
+			return err
+		}
+		st.Size = size
+		st.LastUID = batch[len(batch)-1]
+		st.Messages += int64(len(batch))
+		if err := st.save(e.to); err != nil {
+			return err
+		}
+	}
+	p.done()
+	if o.json {
+		return o.emit(struct {
+			Mailbox     string `json:"mailbox"`
+			Format      string `json:"format"`
+			Path        string `json:"path"`
+			UIDValidity uint32 `json:"uidvalidity"`
+			LastUID     uint32 `json:"last_uid"`
+			Exported    int    `json:"exported"`
+			Bytes       int64  `json:"bytes"`
+		}{mailbox, e.format, e.to, st.UIDValidity, st.LastUID, p.n, p.bytes})
+	}
+	fmt.Fprintf(o.stdout, "exported %d messages (%d bytes) from %s to %s; last UID %d\n", p.n, p.bytes, printable(mailbox), e.to, st.LastUID)
+	return nil
+}
+
+// exportBatchOf fetches the messages of uids (ascending) and writes them to
+// sk in UID order.
+func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk sink, p *progress) error {
+	set := commands.UIDs(uids...)
+	// The metadata first, so that an mbox's From line and a Maildir's
+	// file name do not depend on the order of the server's attributes.
+	meta, err := c.FetchAll(ctx, set, &commands.FetchItems{UID: true, Flags: true, InternalDate: true})
+	if err != nil {
+		return err
+	}
+	byUID := make(map[uint32]*commands.Message, len(meta))
+	for _, m := range meta {
+		byUID[m.UID] = m
+	}
+	for m, err := range c.Fetch(ctx, set, &commands.FetchItems{UID: true, Sections: []commands.FetchSection{commands.WholeMessage}, BufferMax: -1}) {
+		if err != nil {
+			return err
+		}
+		if md := byUID[m.UID]; md != nil {
+			m.Flags, m.InternalDate = md.Flags, md.InternalDate
+		}
+		s, err := m.NextSection()
+		if err == io.EOF {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		n, err := sk.write(m, s)
+		if err != nil {
+			return err
+		}
+		p.add(n)
+	}
+	return nil
+}
+
+// progress prints plain progress lines, at most one a second.
+type progress struct {
+	w           io.Writer
+	quiet       bool
+	mailbox     string
+	total, n    int
+	bytes       int64
+	start, last time.Time
+}
+
+func (p *progress) add(n int64) {
+	p.n++
+	p.bytes += n
+	if !p.quiet && time.Since(p.last) >= time.Second {
+		p.last = time.Now()
+		p.line()
+	}
+}
+
+func (p *progress) line() {
+	el := time.Since(p.start).Seconds()
+	rate := 0.0
+	if el > 0 {
+		rate = float64(p.bytes) / el / 1024
+	}
+	fmt.Fprintf(p.w, "export %s: %d/%d messages, %d KiB, %.0f KiB/s\n", printable(p.mailbox), p.n, p.total, p.bytes/1024, rate)
+}
+
+func (p *progress) done() {
+	if !p.quiet {
+		p.line()
+	}
+}
+
+// mboxSink appends messages to an mbox file in the mboxrd format.
+type mboxSink struct {
+	f *os.File
+	w *bufio.Writer
+}
+
+// openMbox opens the mbox at path for appending, cutting it back to size:
+// what lies past it was written by an interrupted run after its last
+// recorded state, and is fetched again.
+func openMbox(path string, size int64) (*mboxSink, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if fi.Size() < size {
+		f.Close()
+		return nil, fmt.Errorf("%s is shorter (%d bytes) than its export state says (%d): was it changed?", path, fi.Size(), size)
+	}
+	if fi.Size() > size {
+		if err := f.Truncate(size); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	if _, err := f.Seek(size, io.SeekStart); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &mboxSink{f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
+}
+
+func (s *mboxSink) write(m *commands.Message, body io.Reader) (int64, error) {
+	d := m.InternalDate
+	if d.IsZero() {
+		d = time.Unix(0, 0)
+	}
+	fmt.Fprintf(s.w, "From MAILER-DAEMON %s\n", d.UTC().Format("Mon Jan _2 15:04:05 2006"))
+	r := bufio.NewReaderSize(body, 32<<10)
+	var n int64
+	lineStart, lastLF := true, true
+	for {
+		chunk, err := r.ReadSlice('\n')
+		n += int64(len(chunk))
+		if len(chunk) > 0 {
+			if lineStart && isFromLine(chunk) {
+				s.w.WriteByte('>')
+			}
+			full := chunk[len(chunk)-1] == '\n'
+			if full {
+				chunk = chunk[:len(chunk)-1]
+				if len(chunk) > 0 && chunk[len(chunk)-1] == '\r' {
+					chunk = chunk[:len(chunk)-1]
+				}
+			}
+			s.w.Write(chunk)
+			if full {
+				s.w.WriteByte('\n')
+			}
+			lineStart, lastLF = full, full
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+	if !lastLF {
+		s.w.WriteByte('\n')
+	}
+	s.w.WriteByte('\n')
+	return n, nil
+}
+
+// isFromLine reports whether a line is ">*From " and needs one more ">"
+// (mboxrd).
+func isFromLine(b []byte) bool {
+	i := 0
+	for i < len(b) && b[i] == '>' {
+		i++
+	}
+	return strings.HasPrefix(string(b[i:min(len(b), i+5)]), "From ")
+}
+
+func (s *mboxSink) commit() (int64, error) {
+	if err := s.w.Flush(); err != nil {
+		return 0, err
+	}
+	if err := s.f.Sync(); err != nil {
+		return 0, err
+	}
+	return s.f.Seek(0, io.SeekCurrent)
+}
+
+func (s *mboxSink) close() error {
+	s.w.Flush()
+	return s.f.Close()
+}
+
+// maildirSink writes each message to a file of a Maildir: tmp, then
+// renamed into cur with the flags in its name. The name holds the
+// mailbox's UIDVALIDITY and the UID, so a message already there is never
+// written twice.
+type maildirSink struct {
+	dir         string
+	uidValidity uint32
+	have        map[uint32]bool // UIDs already in cur (this UIDVALIDITY)
+}
+
+func openMaildir(dir string, uidValidity uint32) (*maildirSink, error) {
+	for _, sub := range []string{"tmp", "new", "cur"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
+			return nil, err
+		}
+	}
+	md := &maildirSink{dir: dir, uidValidity: uidValidity, have: map[uint32]bool{}}
+	ents, err := os.ReadDir(filepath.Join(dir, "cur"))
+	if err != nil {
+		return nil, err
+	}
+	tag := fmt.Sprintf(".V%d.imapkit", uidValidity)
+	for _, e := range ents {
+		name := e.Name()
+		i := strings.Index(name, tag)
+		if i < 0 {
+			continue
+		}
+		if j := strings.LastIndex(name[:i], ".U"); j >= 0 {
+			if u, err := strconv.ParseUint(name[j+2:i], 10, 32); err == nil {
+				md.have[uint32(u)] = true
+			}
+		}
+	}
+	// Leftovers of an interrupted run.
+	tmps, _ := filepath.Glob(filepath.Join(dir, "tmp", "*.imapkit"))
+	for _, t := range tmps {
+		os.Remove(t)
+	}
+	return md, nil
+}
+
+// missing returns the UIDs not in the Maildir yet.
+func (md *maildirSink) missing(uids []uint32) []uint32 {
+	out := uids[:0:0]
+	for _, u := range uids {
+		if !md.have[u] {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+func (md *maildirSink) write(m *commands.Message, body io.Reader) (int64, error) {
+	d := m.InternalDate
+	if d.IsZero() {
+		d = time.Now()
+	}
+	base := fmt.Sprintf("%d.U%d.V%d.imapkit", d.Unix(), m.UID, md.uidValidity)
+	tmp := filepath.Join(md.dir, "tmp", base)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return 0, err
+	}
+	n, err := io.Copy(f, body)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return n, err
+	}
+	name := filepath.Join(md.dir, "cur", base+":2,"+maildirFlags(m.Flags))
+	if err := os.Rename(tmp, name); err != nil {
+		return n, err
+	}
+	os.Chtimes(name, d, d)
+	md.have[m.UID] = true
+	return n, nil
+}
+
+// maildirFlags returns the Maildir info letters of IMAP flags, sorted.
+func maildirFlags(flags []string) string {
+	var l []string
+	for _, f := range flags {
+		switch strings.ToLower(f) {
+		case `\draft`:
+			l = append(l, "D")
+		case `\flagged`:
+			l = append(l, "F")
+		case `\answered`:
+			l = append(l, "R")
+		case `\seen`:
+			l = append(l, "S")
+		case `\deleted`:
+			l = append(l, "T")
+		}
+	}
+	sort.Strings(l)
+	return strings.Join(l, "")
+}
+
+func (md *maildirSink) commit() (int64, error) {
+	d, err := os.Open(filepath.Join(md.dir, "cur"))
+	if err != nil {
+		return 0, err
+	}
+	defer d.Close()
+	return 0, d.Sync()
+}
+
+func (md *maildirSink) close() error { return nil }

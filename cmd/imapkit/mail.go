@@ -1,0 +1,590 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// The commands that talk to a server. Their JSON is documented in
+// docs/cli.md: keep the two in step.
+var serverCommands = []serverCmd{
+	{
+		name: "capability", summary: "print the server's capabilities (after login)",
+		help: "Log in and print the server's capabilities, one per line.",
+		run:  runCapability,
+	},
+	{
+		name: "list", args: "[PATTERN]", max: 1, summary: "list mailboxes (special-use attributes included)",
+		help: "List the mailboxes matching PATTERN (default \"*\": all; \"%\" is one level).",
+		flags: func(fs *flag.FlagSet) any {
+			return fs.Bool("status", false, "also print each mailbox's message and unseen counts (LIST-STATUS)")
+		},
+		run: runList,
+	},
+	{
+		name: "status", args: "MAILBOX", min: 1, max: 1, summary: "print a mailbox's counts, UIDVALIDITY and UIDNEXT",
+		help: "Print the STATUS of MAILBOX: messages, unseen, UIDNEXT, UIDVALIDITY (and size, highest mod-sequence when offered).",
+		run:  runStatus,
+	},
+	{
+		name: "search", args: "MAILBOX [CRITERIA...]", min: 1, max: -1, summary: "print the UIDs of the messages matching criteria",
+		help: "Print the UIDs of the messages of MAILBOX matching CRITERIA (IMAP search keys, as\n" +
+			"imaplib takes them: FROM alice SINCE 1-Feb-2024 UNSEEN; default ALL), one per line.\n" +
+			"Each argument is one key or value; values with spaces, quotes or non-ASCII\n" +
+			"characters are quoted (or sent as literals, with CHARSET UTF-8) for you.",
+		run: runSearch,
+	},
+	{
+		name: "fetch", args: "MAILBOX UID", min: 2, max: 2, summary: "write a message, or a section of it, to stdout",
+		help: "Write the message with UID in MAILBOX (or one section of it) to stdout, as the\n" +
+			"server sends it, streamed. The message is not marked \\Seen.",
+		flags: func(fs *flag.FlagSet) any {
+			return fs.String("section", "", "the section: HEADER, TEXT, 1, 1.2.MIME, \"HEADER.FIELDS (FROM SUBJECT)\"; default the whole message")
+		},
+		run: runFetch,
+	},
+	{
+		name: "append", args: "MAILBOX [FILE|-]", min: 1, max: 2, summary: "append a message from a file or stdin",
+		help:  "Append the message in FILE (or stdin) to MAILBOX, byte for byte, and print its UID.",
+		flags: appendFlags,
+		run:   runAppend,
+	},
+	{
+		name: "idle", args: "MAILBOX", min: 1, max: 1, summary: "print a mailbox's events (new mail, expunges, flags) as they come",
+		help: "Select MAILBOX read-only and print the server's events (EXISTS, EXPUNGE, FETCH\n" +
+			"flag changes, VANISHED, alerts) until --for has passed or the command is interrupted.",
+		flags: func(fs *flag.FlagSet) any {
+			return fs.Duration("for", 0, "stop after this long (default: until interrupted)")
+		},
+		run: runIdle,
+	},
+	exportCommand,
+	probeCommand,
+}
+
+func runCapability(ctx context.Context, cn *conn, _ []string, _ any, o *output) error {
+	caps, err := cn.c.Capability(ctx)
+	if err != nil {
+		return err
+	}
+	if o.json {
+		return o.emit(struct {
+			Capabilities []string `json:"capabilities"`
+		}{nonNil(caps)})
+	}
+	for _, c := range caps {
+		fmt.Fprintln(o.stdout, c)
+	}
+	return nil
+}
+
+// jsonMailbox is one mailbox of list --json.
+type jsonMailbox struct {
+	Name       string   `json:"name"`
+	Delimiter  string   `json:"delimiter"`
+	Attributes []string `json:"attributes"`
+	Messages   *uint32  `json:"messages,omitempty"`
+	Unseen     *uint32  `json:"unseen,omitempty"`
+}
+
+func runList(ctx context.Context, cn *conn, args []string, own any, o *output) error {
+	pattern := "*"
+	if len(args) > 0 {
+		pattern = args[0]
+	}
+	s := cn.c.Session()
+	opts := &commands.ListOptions{ReturnSpecialUse: s.HasCap("SPECIAL-USE") || s.HasCap("IMAP4rev2")}
+	withStatus := *own.(*bool)
+	if withStatus {
+		if !s.HasCap("LIST-STATUS") && !s.HasCap("IMAP4rev2") {
+			return errors.New("--status: the server does not offer LIST-STATUS")
+		}
+		opts.ReturnStatus = commands.StatusMessages | commands.StatusUnseen
+	}
+	boxes, err := cn.c.List(ctx, pattern, opts)
+	if err != nil {
+		return err
+	}
+	tw := o.table()
+	if !o.json {
+		if withStatus {
+			fmt.Fprintln(tw, "MAILBOX\tMESSAGES\tUNSEEN\tATTRIBUTES")
+		} else {
+			fmt.Fprintln(tw, "MAILBOX\tATTRIBUTES")
+		}
+	}
+	for _, b := range boxes {
+		if o.json {
+			m := jsonMailbox{Name: b.Name, Delimiter: b.Delim, Attributes: nonNil(b.Attrs)}
+			if b.Status != nil {
+				m.Messages, m.Unseen = &b.Status.Messages, &b.Status.Unseen
+			}
+			if err := o.emit(m); err != nil {
+				return err
+			}
+			continue
+		}
+		if withStatus {
+			var n, u uint32
+			if b.Status != nil {
+				n, u = b.Status.Messages, b.Status.Unseen
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\n", printable(b.Name), n, u, strings.Join(b.Attrs, " "))
+		} else {
+			fmt.Fprintf(tw, "%s\t%s\n", printable(b.Name), strings.Join(b.Attrs, " "))
+		}
+	}
+	return tw.Flush()
+}
+
+// jsonStatus is status --json.
+type jsonStatus struct {
+	Mailbox       string  `json:"mailbox"`
+	Messages      uint32  `json:"messages"`
+	Unseen        uint32  `json:"unseen"`
+	UIDNext       uint32  `json:"uidnext"`
+	UIDValidity   uint32  `json:"uidvalidity"`
+	Size          *uint64 `json:"size,omitempty"`
+	HighestModSeq *uint64 `json:"highestmodseq,omitempty"`
+}
+
+func runStatus(ctx context.Context, cn *conn, args []string, _ any, o *output) error {
+	s := cn.c.Session()
+	items := commands.StatusMessages | commands.StatusUnseen | commands.StatusUIDNext | commands.StatusUIDValidity
+	if s.HasCap("STATUS=SIZE") || s.HasCap("IMAP4rev2") {
+		items |= commands.StatusSize
+	}
+	if s.HasCap("CONDSTORE") || s.HasCap("QRESYNC") {
+		items |= commands.StatusHighestModSeq
+	}
+	st, err := cn.c.Status(ctx, args[0], items)
+	if err != nil {
+		return err
+	}
+	j := jsonStatus{Mailbox: st.Name, Messages: st.Messages, Unseen: st.Unseen, UIDNext: st.UIDNext, UIDValidity: st.UIDValidity}
+	if st.Has(commands.StatusSize) {
+		j.Size = &st.Size
+	}
+	if st.Has(commands.StatusHighestModSeq) {
+		j.HighestModSeq = &st.HighestModSeq
+	}
+	if o.json {
+		return o.emit(j)
+	}
+	tw := o.table()
+	fmt.Fprintf(tw, "mailbox\t%s\n", printable(j.Mailbox))
+	fmt.Fprintf(tw, "messages\t%d\n", j.Messages)
+	fmt.Fprintf(tw, "unseen\t%d\n", j.Unseen)
+	fmt.Fprintf(tw, "uidnext\t%d\n", j.UIDNext)
+	fmt.Fprintf(tw, "uidvalidity\t%d\n", j.UIDValidity)
+	if j.Size != nil {
+		fmt.Fprintf(tw, "size\t%d\n", *j.Size)
+	}
+	if j.HighestModSeq != nil {
+		fmt.Fprintf(tw, "highestmodseq\t%d\n", *j.HighestModSeq)
+	}
+	return tw.Flush()
+}
+
+func runSearch(ctx context.Context, cn *conn, args []string, _ any, o *output) error {
+	if _, err := cn.c.Examine(ctx, args[0]); err != nil {
+		return err
+	}
+	uids, err := searchUIDs(ctx, cn.c, args[1:])
+	if err != nil {
+		return err
+	}
+	if o.json {
+		return o.emit(struct {
+			Mailbox string   `json:"mailbox"`
+			UIDs    []uint32 `json:"uids"`
+		}{args[0], uids})
+	}
+	for _, u := range uids {
+		fmt.Fprintln(o.stdout, u)
+	}
+	return nil
+}
+
+// searchUIDs sends UID SEARCH with criteria given as command-line
+// arguments and returns the UIDs in ascending order.
+func searchUIDs(ctx context.Context, c *commands.Client, criteria []string) ([]uint32, error) {
+	if len(criteria) == 0 {
+		criteria = []string{"ALL"}
+	}
+	charset := false
+	for _, a := range criteria {
+		for i := 0; i < len(a); i++ {
+			if a[i] >= 0x80 {
+				charset = !c.Session().UTF8Enabled()
+			}
+		}
+		if !utf8.ValidString(a) {
+			return nil, usagef("search: %q is not UTF-8", a)
+		}
+	}
+	r, err := c.Do(ctx, "UID SEARCH", func(e *wire.Encoder) {
+		if charset {
+			e.SP().Atom("CHARSET").SP().Atom("UTF-8")
+		}
+		for _, a := range criteria {
+			e.SP()
+			if searchAtom(a) {
+				e.Raw(a)
+			} else {
+				if len(a) >= 2 && a[0] == '"' && a[len(a)-1] == '"' && !strings.Contains(a[1:len(a)-1], `"`) {
+					a = a[1 : len(a)-1]
+				}
+				e.String(a)
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	uids := []uint32{}
+	for _, d := range r.Data {
+		switch v := d.(type) {
+		case *codec.Search:
+			uids = append(uids, v.Nums...)
+		case *codec.ESearch:
+			for n := range v.All.All {
+				uids = append(uids, n)
+			}
+		}
+	}
+	slices.Sort(uids)
+	return uids, nil
+}
+
+// searchAtom reports whether a search argument goes as written: a key, a
+// date, a number, a set or a parenthesis.
+func searchAtom(a string) bool {
+	if a == "" {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		c := a[i]
+		if c <= ' ' || c >= 0x7f || c == '"' || c == '{' || c == '%' {
+			return false
+		}
+	}
+	return true
+}
+
+func runFetch(ctx context.Context, cn *conn, args []string, own any, o *output) error {
+	if o.json {
+		return usagef("fetch writes the message itself: --json does not apply")
+	}
+	uid, err := parseUID(args[1])
+	if err != nil {
+		return err
+	}
+	sec, err := parseSection(*own.(*string))
+	if err != nil {
+		return err
+	}
+	if _, err := cn.c.Examine(ctx, args[0]); err != nil {
+		return err
+	}
+	found := false
+	for m, err := range cn.c.Fetch(ctx, commands.UIDs(uid), &commands.FetchItems{UID: true, Sections: []commands.FetchSection{sec}, BufferMax: -1}) {
+		if err != nil {
+			return err
+		}
+		if m.UID != uid {
+			continue
+		}
+		for {
+			s, err := m.NextSection()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return err
+			}
+			found = true
+			if _, err := io.Copy(o.stdout, s); err != nil {
+				return err
+			}
+		}
+	}
+	if !found {
+		return fmt.Errorf("no message with UID %d in %s: %w", uid, args[0], errNotFound)
+	}
+	return nil
+}
+
+// parseUID parses a UID argument.
+func parseUID(s string) (uint32, error) {
+	n, err := strconv.ParseUint(s, 10, 32)
+	if err != nil || n == 0 {
+		return 0, usagef("bad UID %q: a number from 1", s)
+	}
+	return uint32(n), nil
+}
+
+// parseSection parses a section specification as written between the
+// brackets of BODY[...]: "", "HEADER", "1.2", "1.MIME",
+// "HEADER.FIELDS (FROM TO)".
+func parseSection(spec string) (commands.FetchSection, error) {
+	var sec commands.FetchSection
+	spec = strings.TrimSpace(spec)
+	if spec == "" {
+		return sec, nil
+	}
+	if i := strings.IndexByte(spec, '('); i >= 0 {
+		if !strings.HasSuffix(spec, ")") {
+			return sec, usagef("bad --section %q: unbalanced parenthesis", spec)
+		}
+		sec.Fields = strings.Fields(spec[i+1 : len(spec)-1])
+		spec = strings.TrimSpace(spec[:i])
+	}
+	parts := strings.Split(spec, ".")
+	for len(parts) > 0 {
+		n, err := strconv.Atoi(parts[0])
+		if err != nil {
+			break
+		}
+		if n < 1 {
+			return sec, usagef("bad --section %q: part numbers start at 1", spec)
+		}
+		sec.Part = append(sec.Part, n)
+		parts = parts[1:]
+	}
+	sec.Specifier = strings.ToUpper(strings.Join(parts, "."))
+	switch sec.Specifier {
+	case "", "TEXT", "MIME":
+	case "HEADER":
+	case "HEADER.FIELDS", "HEADER.FIELDS.NOT":
+		if len(sec.Fields) == 0 {
+			return sec, usagef("bad --section %q: %s needs a list of fields, e.g. \"HEADER.FIELDS (FROM SUBJECT)\"", spec, sec.Specifier)
+		}
+	default:
+		return sec, usagef("bad --section %q: expected HEADER, TEXT, MIME, HEADER.FIELDS (...), part numbers like 1.2, or a mix", spec)
+	}
+	if len(sec.Fields) > 0 && !strings.HasPrefix(sec.Specifier, "HEADER.FIELDS") {
+		return sec, usagef("bad --section %q: a list of fields goes with HEADER.FIELDS only", spec)
+	}
+	if sec.Specifier == "MIME" && len(sec.Part) == 0 {
+		return sec, usagef("bad --section %q: MIME needs a part number, e.g. 1.MIME", spec)
+	}
+	return sec, nil
+}
+
+// appendOpts are append's own flags.
+type appendOpts struct {
+	flags string
+	date  string
+}
+
+func appendFlags(fs *flag.FlagSet) any {
+	a := &appendOpts{}
+	fs.StringVar(&a.flags, "flags", "", "flags to set, e.g. '\\Seen,\\Flagged'")
+	fs.StringVar(&a.date, "date", "", "internal date, RFC 3339 (e.g. 2024-02-01T10:00:00Z); default now")
+	return a
+}
+
+func runAppend(ctx context.Context, cn *conn, args []string, own any, o *output) error {
+	a := own.(*appendOpts)
+	opts := &commands.AppendOptions{Flags: listFlags(a.flags)}
+	if a.date != "" {
+		d, err := time.Parse(time.RFC3339, a.date)
+		if err != nil {
+			return usagef("bad --date %q: want RFC 3339, e.g. 2024-02-01T10:00:00Z", a.date)
+		}
+		opts.Date = d
+	}
+	var r io.Reader
+	var size int64
+	if len(args) < 2 || args[1] == "-" {
+		// Spool stdin to a temporary file: APPEND needs the size first,
+		// and memory stays flat.
+		tmp, err := os.CreateTemp("", "imapkit-append-")
+		if err != nil {
+			return err
+		}
+		defer os.Remove(tmp.Name())
+		defer tmp.Close()
+		if size, err = io.Copy(tmp, o.stdin); err != nil {
+			return fmt.Errorf("reading stdin: %w", err)
+		}
+		if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		r = tmp
+	} else {
+		f, err := os.Open(args[1])
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		fi, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		r, size = f, fi.Size()
+	}
+	if size == 0 {
+		return usagef("append: the message is empty")
+	}
+	res, err := cn.c.Append(ctx, args[0], r, size, opts)
+	if err != nil {
+		return err
+	}
+	if o.json {
+		return o.emit(struct {
+			Mailbox     string `json:"mailbox"`
+			Size        int64  `json:"size"`
+			UIDValidity uint32 `json:"uidvalidity"`
+			UID         uint32 `json:"uid"`
+		}{args[0], size, res.UIDValidity, res.UID})
+	}
+	if res.UID != 0 {
+		fmt.Fprintf(o.stdout, "appended %d bytes to %s: UID %d (UIDVALIDITY %d)\n", size, printable(args[0]), res.UID, res.UIDValidity)
+	} else {
+		fmt.Fprintf(o.stdout, "appended %d bytes to %s\n", size, printable(args[0]))
+	}
+	return nil
+}
+
+// jsonEvent is one event of idle --json.
+type jsonEvent struct {
+	Event string   `json:"event"` // exists, expunge, recent, fetch, vanished, status, other
+	Count *uint32  `json:"count,omitempty"`
+	Seq   uint32   `json:"seq,omitempty"`
+	UID   uint32   `json:"uid,omitempty"`
+	Flags []string `json:"flags,omitempty"`
+	UIDs  string   `json:"uids,omitempty"`
+	Text  string   `json:"text,omitempty"`
+}
+
+func runIdle(ctx context.Context, cn *conn, args []string, own any, o *output) error {
+	d := *own.(*time.Duration)
+	if d < 0 {
+		return usagef("--for must not be negative")
+	}
+	if !cn.c.Session().HasCap("IDLE") && !cn.c.Session().HasCap("IMAP4rev2") {
+		return errors.New("the server does not offer IDLE")
+	}
+	if _, err := cn.c.Examine(ctx, args[0]); err != nil {
+		return err
+	}
+	if d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
+	if !o.json {
+		fmt.Fprintf(o.stderr, "idling on %s", printable(args[0]))
+		if d > 0 {
+			fmt.Fprintf(o.stderr, " for %v", d)
+		}
+		fmt.Fprintln(o.stderr, " (interrupt to stop)")
+	}
+	var werr error
+	err := cn.c.Idle(ctx, nil, func(r codec.Response) bool {
+		ev := idleEvent(r)
+		if o.json {
+			werr = o.emit(ev)
+		} else {
+			_, werr = fmt.Fprintln(o.stdout, ev.text())
+		}
+		return werr == nil
+	})
+	if werr != nil {
+		return werr
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// idleEvent describes an untagged response seen during IDLE.
+func idleEvent(r codec.Response) jsonEvent {
+	switch v := r.(type) {
+	case *codec.Exists:
+		n := v.Count
+		return jsonEvent{Event: "exists", Count: &n}
+	case *codec.Recent:
+		n := v.Count
+		return jsonEvent{Event: "recent", Count: &n}
+	case *codec.Expunge:
+		return jsonEvent{Event: "expunge", Seq: v.Seq}
+	case *codec.Fetch:
+		fl := make([]string, len(v.Flags))
+		for i, f := range v.Flags {
+			fl[i] = string(f)
+		}
+		return jsonEvent{Event: "fetch", Seq: v.Seq, UID: v.UID, Flags: fl}
+	case *codec.Vanished:
+		return jsonEvent{Event: "vanished", UIDs: v.UIDs.String()}
+	case *codec.Status:
+		t := string(v.Text)
+		if v.Code != nil {
+			code := string(v.Code.Name)
+			if v.Code.Raw != nil {
+				code += " " + string(v.Code.Raw)
+			}
+			t = "[" + code + "] " + t
+		}
+		return jsonEvent{Event: "status", Text: printable(t)}
+	}
+	return jsonEvent{Event: "other", Text: printable(fmt.Sprintf("%T", r))}
+}
+
+// text is the event as one readable line.
+func (e jsonEvent) text() string {
+	switch e.Event {
+	case "exists":
+		return fmt.Sprintf("EXISTS %d", *e.Count)
+	case "recent":
+		return fmt.Sprintf("RECENT %d", *e.Count)
+	case "expunge":
+		return fmt.Sprintf("EXPUNGE %d", e.Seq)
+	case "fetch":
+		s := fmt.Sprintf("FETCH %d FLAGS (%s)", e.Seq, strings.Join(e.Flags, " "))
+		if e.UID != 0 {
+			s += fmt.Sprintf(" UID %d", e.UID)
+		}
+		return s
+	case "vanished":
+		return "VANISHED " + e.UIDs
+	case "status":
+		return "OK " + e.Text
+	}
+	return "other " + e.Text
+}
+
+// printable replaces control characters, so that a server's names cannot
+// drive the terminal.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
+// nonNil makes a nil slice an empty one, so that JSON has [] and not null.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
