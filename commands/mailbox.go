@@ -117,18 +117,15 @@ func (c *Client) Select(ctx context.Context, mailbox string, opts *SelectOptions
 			e.SP().List(func(e *wire.Encoder) { e.Atom("CONDSTORE") })
 		}
 	}})
-	if err != nil {
+	var ro *session.ReadOnlyError
+	if err != nil && !(errors.As(err, &ro) && r != nil) {
 		return nil, err
 	}
+	// The session answers a SELECT that the server opened [READ-ONLY]
+	// with a *session.ReadOnlyError and its Result; the mailbox is
+	// selected.
 	st := c.mailboxState(mailbox, r)
-	if st.ReadOnly && !o.ReadOnly {
-		// The session holds a ReadOnlyError for the next command
-		// (imaplib's behaviour); it is given here instead. A command
-		// refused that way is not sent.
-		var ro *session.ReadOnlyError
-		if _, err := c.s.Run(ctx, &session.Command{Name: "NOOP"}); err != nil && !errors.As(err, &ro) {
-			return st, err
-		}
+	if st.ReadOnly && !o.ReadOnly || ro != nil {
 		return st, &ReadOnlyError{Mailbox: mailbox, State: st}
 	}
 	return st, nil
