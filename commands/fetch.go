@@ -316,8 +316,9 @@ type fetchIter struct {
 	p          *session.Pending
 	onVanished func(codec.SeqSet)
 	bufferMax  int64
-	err        error // the error that ended the iteration
-	waited     bool  // Wait was called
+	err        error  // the error that ended the iteration
+	waited     bool   // Wait was called
+	spec       string // the Spec of the last section handed out
 }
 
 // next returns the next FETCH response of the command, with the item that

@@ -49,6 +49,7 @@ type Message struct {
 	a        arena           // the memory of the values and kept sections
 	sec0     Section         // the first section handed out, without an allocation
 	sec0Used bool
+	env      codec.Envelope // what Envelope points to
 }
 
 // Has reports whether the server sent the attribute.
@@ -123,9 +124,16 @@ func (s *Section) end() {
 	s.mu.Unlock()
 }
 
-// fillSection describes sec in s, reading from r.
-func fillSection(s *Section, sec *codec.Section, r io.Reader) {
-	s.Kind, s.Spec, s.Specifier = sec.Kind, string(sec.Spec), flagString(sec.Specifier)
+// fillSection describes sec in s, reading from r; *spec is the Spec of
+// the last section described, whose string is reused.
+func fillSection(s *Section, sec *codec.Section, r io.Reader, spec *string) {
+	s.Kind, s.Specifier = sec.Kind, flagString(sec.Specifier)
+	if string(sec.Spec) == *spec {
+		s.Spec = *spec // the same section for every message: one string
+	} else {
+		s.Spec = string(sec.Spec)
+		*spec = s.Spec
+	}
 	s.Origin, s.HasOrigin, s.Size, s.r = sec.Origin, sec.HasOrigin, sec.Size, r
 	if len(sec.Part) > 0 {
 		s.Part = append([]uint32(nil), sec.Part...)
@@ -174,7 +182,12 @@ func (m *Message) merge(f *codec.Fetch, mask codec.FetchItem, ap *arena) {
 		m.Size = f.RFC822Size
 	}
 	if has&codec.FetchEnvelope != 0 {
-		m.Envelope = a.envelope(f.Envelope)
+		m.Envelope = nil
+		if f.Envelope != nil {
+			// In the Message: one allocation less per message.
+			a.envelopeInto(&m.env, f.Envelope)
+			m.Envelope = &m.env
+		}
 	}
 	if has&codec.FetchBodyStructure != 0 {
 		m.BodyStructure = a.body(f.BodyStructure)
@@ -243,7 +256,7 @@ func (m *Message) handOut(sec *codec.Section, body io.Reader) (*Section, error) 
 		s = &Section{}
 	}
 	m.sec0Used = true
-	fillSection(s, sec, nil)
+	fillSection(s, sec, nil, &m.it.spec)
 	keep := m.it.bufferMax
 	switch {
 	case body != nil && sec.Size <= keep:
