@@ -16,7 +16,7 @@ type ACLEntry struct {
 
 // GetACL sends GETACL: the access control list of a mailbox.
 func (c *Client) GetACL(ctx context.Context, mailbox string) ([]ACLEntry, error) {
-	r, err := c.run(ctx, &session.Command{Name: "GETACL", Args: func(e *wire.Encoder) { c.mailbox(e, mailbox) }})
+	r, err := c.run(ctx, c.target(&session.Command{Name: "GETACL", Args: func(e *wire.Encoder) { c.mailbox(e, mailbox) }}, nil, mailbox))
 	if err != nil {
 		return nil, err
 	}
@@ -33,19 +33,19 @@ func (c *Client) GetACL(ctx context.Context, mailbox string) ([]ACLEntry, error)
 
 // SetACL sends SETACL: rights may start with + or - to add or remove.
 func (c *Client) SetACL(ctx context.Context, mailbox, identifier, rights string) error {
-	return c.simple(ctx, "SETACL", func(e *wire.Encoder) {
+	return c.simpleTo(ctx, "SETACL", mailbox, func(e *wire.Encoder) {
 		c.mailbox(e, mailbox).SP().AString(identifier).SP().AString(rights)
 	})
 }
 
 // DeleteACL sends DELETEACL: the identifier's entry goes.
 func (c *Client) DeleteACL(ctx context.Context, mailbox, identifier string) error {
-	return c.simple(ctx, "DELETEACL", func(e *wire.Encoder) { c.mailbox(e, mailbox).SP().AString(identifier) })
+	return c.simpleTo(ctx, "DELETEACL", mailbox, func(e *wire.Encoder) { c.mailbox(e, mailbox).SP().AString(identifier) })
 }
 
 // MyRights sends MYRIGHTS: the rights of the logged-in user.
 func (c *Client) MyRights(ctx context.Context, mailbox string) (string, error) {
-	r, err := c.run(ctx, &session.Command{Name: "MYRIGHTS", Args: func(e *wire.Encoder) { c.mailbox(e, mailbox) }})
+	r, err := c.run(ctx, c.target(&session.Command{Name: "MYRIGHTS", Args: func(e *wire.Encoder) { c.mailbox(e, mailbox) }}, nil, mailbox))
 	if err != nil {
 		return "", err
 	}
@@ -66,9 +66,9 @@ type ListRights struct {
 
 // ListRights sends LISTRIGHTS.
 func (c *Client) ListRights(ctx context.Context, mailbox, identifier string) (*ListRights, error) {
-	r, err := c.run(ctx, &session.Command{Name: "LISTRIGHTS", Args: func(e *wire.Encoder) {
+	r, err := c.run(ctx, c.target(&session.Command{Name: "LISTRIGHTS", Args: func(e *wire.Encoder) {
 		c.mailbox(e, mailbox).SP().AString(identifier)
-	}})
+	}}, nil, mailbox))
 	if err != nil {
 		return nil, err
 	}

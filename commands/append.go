@@ -61,7 +61,7 @@ func (c *Client) Append(ctx context.Context, mailbox string, r io.Reader, size i
 		}
 	}
 	utf8Form := c.utf8() && c.s.HasCap("UTF8=ACCEPT")
-	res, err := c.run(ctx, &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
+	res, err := c.run(ctx, c.target(&session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
 		c.mailbox(e, mailbox)
 		if len(o.Flags) > 0 {
 			e.SP()
@@ -76,7 +76,7 @@ func (c *Client) Append(ctx context.Context, mailbox string, r io.Reader, size i
 		} else {
 			e.LiteralReader(size, r, o.Binary)
 		}
-	}})
+	}}, nil, mailbox))
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +128,7 @@ func (c *Client) AppendMany(ctx context.Context, mailbox string, msgs []AppendMe
 			return nil, fmt.Errorf("%w: BINARY", ErrUnsupported)
 		}
 	}
-	res, err := c.run(ctx, &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
+	res, err := c.run(ctx, c.target(&session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
 		c.mailbox(e, mailbox)
 		for _, m := range msgs {
 			var o AppendOptions
@@ -149,7 +149,7 @@ func (c *Client) AppendMany(ctx context.Context, mailbox string, msgs []AppendMe
 				e.LiteralReader(m.Size, m.R, o.Binary)
 			}
 		}
-	}})
+	}}, nil, mailbox))
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +188,7 @@ func (c *Client) AppendCatenate(ctx context.Context, mailbox string, parts []Cat
 			return nil, errors.New("commands: a CATENATE part is a URL or a reader with its size")
 		}
 	}
-	res, err := c.run(ctx, &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
+	res, err := c.run(ctx, c.target(&session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
 		c.mailbox(e, mailbox)
 		if len(o.Flags) > 0 {
 			e.SP()
@@ -209,7 +209,7 @@ func (c *Client) AppendCatenate(ctx context.Context, mailbox string, parts []Cat
 				}
 			}
 		})
-	}})
+	}}, nil, mailbox))
 	if err != nil {
 		return nil, err
 	}

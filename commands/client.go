@@ -110,6 +110,34 @@ func (c *Client) simple(ctx context.Context, name string, args func(e *wire.Enco
 	return err
 }
 
+// simpleTo is simple for a command on a mailbox (see target).
+func (c *Client) simpleTo(ctx context.Context, name, mailbox string, args func(e *wire.Encoder)) error {
+	_, err := c.run(ctx, c.target(&session.Command{Name: name, Args: args}, nil, mailbox))
+	return err
+}
+
+// target gives cmd its routing facts and returns it: the message set it
+// targets (session.Command.Messages: set's numbers, when set is not nil
+// and not "$", which only the server can resolve) and the mailbox it
+// targets (session.Command.Mailbox, when mailbox is not "": the name as
+// the session decodes the names in responses, so that they match). The
+// session routes pipelined FETCH and STATUS answers by them instead of
+// reading the encoded arguments back. Every command of this package that
+// has a message set or a mailbox argument goes through here.
+func (c *Client) target(cmd *session.Command, set *Set, mailbox string) *session.Command {
+	if set != nil && !set.Saved {
+		cmd.Messages = &set.Nums
+	}
+	if mailbox != "" {
+		cmd.Mailbox = mailbox
+		if c.utf8() {
+			// Sent as is; the session decodes response names leniently.
+			cmd.Mailbox = codec.DecodeMailboxLenient([]byte(mailbox))
+		}
+	}
+	return cmd
+}
+
 // utf8 reports whether mailbox names go as UTF-8.
 func (c *Client) utf8() bool { return c.s.UTF8Enabled() }
 

@@ -29,6 +29,13 @@ func (a *arena) envelope(e *codec.Envelope) *codec.Envelope {
 	if e == nil {
 		return nil
 	}
+	c := new(codec.Envelope)
+	a.envelopeInto(c, e)
+	return c
+}
+
+// envelopeInto copies e into c.
+func (a *arena) envelopeInto(c *codec.Envelope, e *codec.Envelope) {
 	n := len(e.From) + len(e.Sender) + len(e.ReplyTo) + len(e.To) + len(e.Cc) + len(e.Bcc)
 	addrs := make([]codec.Address, 0, n)
 	list := func(l []codec.Address) []codec.Address {
@@ -42,7 +49,7 @@ func (a *arena) envelope(e *codec.Envelope) *codec.Envelope {
 		}
 		return addrs[start:len(addrs):len(addrs)]
 	}
-	return &codec.Envelope{
+	*c = codec.Envelope{
 		Date: a.bytes(e.Date), Subject: a.bytes(e.Subject),
 		From: list(e.From), Sender: list(e.Sender), ReplyTo: list(e.ReplyTo),
 		To: list(e.To), Cc: list(e.Cc), Bcc: list(e.Bcc),

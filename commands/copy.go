@@ -41,9 +41,9 @@ func (e *MoveIncompleteError) Unwrap() error { return e.Err }
 
 // Copy copies the messages in set to mailbox (COPY, or UID COPY).
 func (c *Client) Copy(ctx context.Context, set Set, mailbox string) (*CopyResult, error) {
-	r, err := c.run(ctx, &session.Command{Name: set.name("COPY"), Args: func(e *wire.Encoder) {
+	r, err := c.run(ctx, c.target(&session.Command{Name: set.name("COPY"), Args: func(e *wire.Encoder) {
 		c.mailbox(set.encode(e), mailbox)
-	}})
+	}}, &set, mailbox))
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +71,7 @@ func copyUID(r *session.Result) *CopyResult {
 // fail). Without either it returns ErrMoveUnsupported and sends nothing.
 func (c *Client) Move(ctx context.Context, set Set, mailbox string) (*CopyResult, error) {
 	if c.hasCap("MOVE") {
-		r, err := c.run(ctx, &session.Command{
+		r, err := c.run(ctx, c.target(&session.Command{
 			Name: set.name("MOVE"),
 			Args: func(e *wire.Encoder) { c.mailbox(set.encode(e), mailbox) },
 			Want: func(r codec.Response) bool {
@@ -83,7 +83,7 @@ func (c *Client) Move(ctx context.Context, set Set, mailbox string) (*CopyResult
 				}
 				return false
 			},
-		})
+		}, &set, mailbox))
 		if err != nil {
 			return nil, err
 		}

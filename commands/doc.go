@@ -17,10 +17,14 @@
 // UTF8=ACCEPT or IMAP4rev2 is enabled, and decodes the names in responses.
 // Options are structs; a nil *Options means the defaults.
 //
-// Fetch returns an iterator of messages. Body sections are streamed:
-// Message.NextSection hands each as an io.Reader while the server's bytes
-// arrive, and a section the caller does not read is skipped, so that
-// nothing is held whole in memory.
+// Fetch returns an iterator of messages, pulled from the session on the
+// iterating goroutine (session.Command.Pull), so that a slow loop holds
+// the server back instead of piling up memory. Message.NextSection hands
+// each body section as an io.Reader: small ones come whole with their
+// FETCH response and are read in place, large ones (over the tokenizer's
+// string limit) are streamed while the server's bytes arrive, and a
+// section the caller does not read is skipped. The loop body may run other
+// commands on the Client, even while it holds a section.
 //
 // See docs/imaplib.md for every name of imaplib and its equivalent here.
 package commands

@@ -10,6 +10,7 @@ import (
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/wire"
 )
 
 func TestUTF8Accept(t *testing.T) {
@@ -84,8 +85,19 @@ func TestMoveRefused(t *testing.T) {
 	}
 }
 
+// TestFetchFaults replays the same answers twice: with the default
+// string limit every body comes whole with its FETCH response; with a
+// limit of 2 bytes the literal bodies are streamed, and the attributes
+// sent after a streamed body come once it is done.
 func TestFetchFaults(t *testing.T) {
-	c, ctx := scripted(t, "fetch/faults")
+	t.Run("inline", func(t *testing.T) { testFetchFaults(t, nil, false) })
+	t.Run("streamed", func(t *testing.T) {
+		testFetchFaults(t, &session.Options{Tokenizer: &wire.TokenizerOptions{MaxStringLiteral: 2}}, true)
+	})
+}
+
+func testFetchFaults(t *testing.T, opts *session.Options, streamed bool) {
+	c, ctx := scriptedOpts(t, "fetch/faults", opts)
 	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
 		t.Fatal(err)
 	}
@@ -115,8 +127,13 @@ func TestFetchFaults(t *testing.T) {
 				t.Errorf("NIL body: %+v uid %d", s, m.UID)
 			}
 		case 3:
-			// UID and FLAGS came after the streamed body.
-			if uidBefore != 0 || m.UID != 3 || !slices.Equal(m.Flags, []string{`\Seen`}) {
+			// UID and FLAGS came after the body: known at once for a
+			// body that comes whole, after it for a streamed one.
+			want := uint32(3)
+			if streamed {
+				want = 0
+			}
+			if uidBefore != want || m.UID != 3 || !slices.Equal(m.Flags, []string{`\Seen`}) {
 				t.Errorf("late attributes: before %d, after %d %v", uidBefore, m.UID, m.Flags)
 			}
 		}

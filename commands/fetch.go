@@ -8,7 +8,6 @@ import (
 	"iter"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/session"
@@ -42,9 +41,14 @@ type FetchItems struct {
 	// OnVanished receives the UIDs of VANISHED responses, on the
 	// iterating goroutine, in order with the messages.
 	OnVanished func(uids codec.SeqSet)
-	// BufferMax is the size up to which a body section is read whole as it
-	// arrives; larger ones are streamed. 0 means BufferedSectionMax, a
-	// negative value streams every section.
+	// BufferMax is the size up to which a body section is kept whole in
+	// memory of its own (copied, or read whole from the connection when
+	// it is streamed), so that it can still be read after the next section
+	// was asked for or the iteration moved on. Larger sections are read in
+	// place, without a copy: from the FETCH response (up to the tokenizer's
+	// string limit) or streamed from the connection, and only until then
+	// (ErrSectionGone). 0 means BufferedSectionMax, a negative value keeps
+	// no section.
 	BufferMax int
 }
 
@@ -202,24 +206,33 @@ func (it *FetchItems) encode(e *wire.Encoder, uid bool) {
 	}
 }
 
-// BufferedSectionMax is the default size up to which a body section sent
-// as a literal is read whole as it arrives, so that the connection does not
-// wait for the caller; larger sections are streamed to Message.NextSection
-// (see FetchItems.BufferMax).
+// BufferedSectionMax is the default size up to which a body section is
+// copied and kept whole, so that it can still be read after the iteration
+// moves on; larger sections are read from the connection's memory or
+// streamed, and are gone once the next section is asked for (see
+// FetchItems.BufferMax).
 const BufferedSectionMax = 4096
 
 // Fetch fetches the items of the messages in set (FETCH, or UID FETCH for
-// a UID set) and returns an iterator of the messages as they arrive. Body
-// sections larger than BufferedSectionMax are streamed
-// (Message.NextSection); what the loop body does not read is skipped when
-// it moves on. Breaking out of the loop drops the rest
-// of the answer (read in the background). An error ends the iteration with
-// a nil message; a tagged NO or BAD is a *session.StatusError.
+// a UID set) and returns an iterator of the messages as they arrive, read
+// on the iterating goroutine (session.Command.Pull). Body sections come
+// from Message.NextSection, in the order the server sent them: those up to
+// the tokenizer's string limit (wire.Options.MaxStringLiteral, 64 KiB by
+// default) arrive whole with their FETCH response, larger ones are
+// streamed from the connection. What the loop body does not read is
+// skipped when it moves on. Breaking out of the loop drops the rest of the
+// answer (read in the background). An error ends the iteration with a nil
+// message; a tagged NO or BAD is a *session.StatusError.
 //
-// While a section is being read the connection waits for the reader, so
-// do not run another command on the Client from inside the loop while
-// holding a section; the metadata of messages without sections is queued
-// and does not block.
+// The loop body may run other commands on the Client, even while it holds
+// a section: the session then reads what is left of the section into
+// memory (within session.Options.MaxResultBytes) and goes on, and the
+// messages that follow are queued. While a FETCH by sequence numbers runs,
+// a command during which the server may send EXPUNGE (anything but FETCH,
+// STORE and SEARCH by sequence numbers, RFC 9051 section 5.5) cannot
+// start: it waits until the rest of the answer has been read, queued in
+// memory within the same bound. Use a UID set for long fetches that run
+// other commands on the side.
 func (c *Client) Fetch(ctx context.Context, set Set, items *FetchItems) iter.Seq2[*Message, error] {
 	return func(yield func(*Message, error) bool) {
 		var it FetchItems
@@ -236,34 +249,32 @@ func (c *Client) Fetch(ctx context.Context, set Set, items *FetchItems) iter.Seq
 			yield(nil, errors.New("commands: VANISHED needs a UID set"))
 			return
 		}
-		fs := newFetchStream(it.OnVanished)
-		fs.bufferMax = int64(it.BufferMax)
+		fi := &fetchIter{ctx: ctx, onVanished: it.OnVanished, bufferMax: int64(it.BufferMax)}
 		if it.BufferMax == 0 {
-			fs.bufferMax = BufferedSectionMax
+			fi.bufferMax = BufferedSectionMax
 		}
-		cmd := &session.Command{
-			Name:     set.name("FETCH"),
-			Args:     func(e *wire.Encoder) { set.encode(e); it.encode(e, set.UID) },
-			OnData:   fs.data,
-			Sections: fs.section,
-		}
+		cmd := c.target(&session.Command{
+			Name: set.name("FETCH"),
+			Args: func(e *wire.Encoder) { set.encode(e); it.encode(e, set.UID) },
+			Pull: true,
+		}, &set, "")
 		p, err := c.s.Start(ctx, cmd)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		fs.ctx, fs.p = ctx, p
-		defer fs.stop()
+		fi.p = p
+		defer fi.close()
 		var cur *Message
 		for {
 			if cur != nil {
-				if err := cur.finish(); err != nil {
+				if err := cur.skip(); err != nil {
 					yield(nil, err)
 					return
 				}
 				cur = nil
 			}
-			ev, err := fs.pop()
+			item, f, err := fi.next()
 			if err == io.EOF {
 				break
 			}
@@ -271,29 +282,13 @@ func (c *Client) Fetch(ctx context.Context, set Set, items *FetchItems) iter.Seq
 				yield(nil, err)
 				return
 			}
-			switch {
-			case ev.sec != nil:
-				cur = ev.snap
-				if cur == nil { // cannot happen: the first section carries the snapshot
-					cur = &Message{}
-				}
-				cur.st = fs
-				cur.pending = ev
-			case ev.msg != nil:
-				cur = ev.msg
-				cur.complete = true
-			default:
-				fs.handle(ev)
-				continue
-			}
+			cur = fi.message(item, f)
 			if !yield(cur, nil) {
-				cur.releaseCur()
-				if cur.pending != nil && cur.pending.release != nil {
-					close(cur.pending.release)
-				}
+				cur.drop()
 				return
 			}
 		}
+		fi.waited = true
 		if _, err := p.Wait(ctx); err != nil {
 			yield(nil, err)
 		}
@@ -313,204 +308,79 @@ func (c *Client) FetchAll(ctx context.Context, set Set, items *FetchItems) ([]*M
 	return out, nil
 }
 
-// fetchEvent is one thing the reader goroutine hands the iterator: a
-// message read whole (msg), the start of a streamed section (sec, with
-// snap holding the message's attributes so far when it is the message's
-// first), or VANISHED (vanished).
-type fetchEvent struct {
-	msg      *Message
-	sec      *Section
-	snap     *Message
-	release  chan struct{}
-	vanished *codec.SeqSet
-
-	secv Section   // sec points here: one allocation per section
-	sr   secReader // the section's reader
-}
-
-// fetchStream connects the session's reader goroutine (OnData, Sections)
-// to the iterating goroutine. It is the one place that turns the session's
-// push delivery into a pull; a pull API of the session would replace it.
-type fetchStream struct {
-	ctx context.Context
-	p   *session.Pending
-
-	mu   sync.Mutex
-	q    []*fetchEvent
-	wake chan struct{}
-	quit chan struct{}
-	once sync.Once
-
+// fetchIter is one Fetch iteration: it pulls the command's responses
+// (session.Pending.Next) on the iterating goroutine. A response, and the
+// sections in it, are valid until the next call to next.
+type fetchIter struct {
+	ctx        context.Context
+	p          *session.Pending
 	onVanished func(codec.SeqSet)
 	bufferMax  int64
-
-	// reader goroutine only
-	inStream bool            // a section of the message being decoded was streamed
-	snapHas  codec.FetchItem // the attributes its snapshot holds
-	small    []*Section      // small sections of that message, read whole
-	arena    arena           // the bytes of that message
+	err        error  // the error that ended the iteration
+	waited     bool   // Wait was called
+	spec       string // the Spec of the last section handed out
 }
 
-func newFetchStream(onVanished func(codec.SeqSet)) *fetchStream {
-	return &fetchStream{wake: make(chan struct{}, 1), quit: make(chan struct{}), onVanished: onVanished}
-}
-
-func (fs *fetchStream) push(ev *fetchEvent) {
-	fs.mu.Lock()
-	fs.q = append(fs.q, ev)
-	fs.mu.Unlock()
-	select {
-	case fs.wake <- struct{}{}:
-	default:
-	}
-}
-
-func (fs *fetchStream) quitting() bool {
-	select {
-	case <-fs.quit:
-		return true
-	default:
-		return false
-	}
-}
-
-// data receives the command's responses (reader goroutine).
-func (fs *fetchStream) data(r codec.Response) {
-	if fs.quitting() {
-		return
-	}
-	switch r := r.(type) {
-	case *codec.Fetch:
-		mask := ^codec.FetchItem(0)
-		if fs.inStream {
-			// The snapshot has the attributes sent before the first
-			// section: copy only the later ones.
-			mask = ^fs.snapHas
+// next returns the next FETCH response of the command, with the item that
+// carries it (a streamed section or the complete response), handing
+// VANISHED responses to onVanished on the way; io.EOF at the end.
+func (fi *fetchIter) next() (session.Item, *codec.Fetch, error) {
+	for fi.err == nil {
+		if err := fi.ctx.Err(); err != nil {
+			// Next would hand out what is queued first.
+			fi.err = err
+			break
 		}
-		m := newMessageMask(r, mask, &fs.arena)
-		m.SeqNum = r.Seq
-		m.ready = append(append(m.readyBuf[:0], fs.small...), readySections(r)...)
-		clear(fs.small)
-		fs.small = fs.small[:0]
-		fs.arena = arena{}
-		fs.inStream = false
-		m.ev.msg = m
-		fs.push(&m.ev)
-	case *codec.Vanished:
-		v := r.UIDs.Clone()
-		fs.push(&fetchEvent{vanished: &v})
-	}
-}
-
-// section receives a streamed body section (reader goroutine) and waits
-// until the iterator is done with it.
-func (fs *fetchStream) section(f *codec.Fetch, sec *codec.Section, r io.Reader) error {
-	if fs.quitting() {
-		return nil
-	}
-	if sec.Size <= fs.bufferMax {
-		// Small: read whole now, so that the connection does not wait
-		// for the iterator (headers, small parts).
-		n := int(sec.Size)
-		if len(fs.arena.buf) == 0 {
-			// One buffer for the section and the message's values
-			// decoded so far (most servers send them first).
-			n += envelopeSize(f.Envelope) + bodySize(f.BodyStructure)
+		item, err := fi.p.Next(fi.ctx)
+		if err != nil {
+			fi.err = err
+			break
 		}
-		fs.arena.reserve(n)
-		b := fs.arena.buf[len(fs.arena.buf) : len(fs.arena.buf)+int(sec.Size) : len(fs.arena.buf)+int(sec.Size)]
-		fs.arena.buf = fs.arena.buf[:len(fs.arena.buf)+int(sec.Size)]
-		if _, err := io.ReadFull(r, b); err != nil {
-			return err
-		}
-		sv := &Section{}
-		fillSection(sv, sec, nil)
-		sv.br.Reset(b)
-		sv.r = &sv.br
-		fs.small = append(fs.small, sv)
-		return nil
-	}
-	// Large: streamed. The small sections before it go first, in order.
-	for _, sv := range fs.small {
-		ev := &fetchEvent{sec: sv}
-		if !fs.inStream {
-			ev.snap = newMessage(f)
-			fs.inStream = true
-			fs.snapHas = f.Has
-		}
-		fs.push(ev)
-	}
-	clear(fs.small)
-	fs.small = fs.small[:0]
-	ev := &fetchEvent{release: make(chan struct{})}
-	ev.sr.r = r
-	fillSection(&ev.secv, sec, &ev.sr)
-	ev.sec = &ev.secv
-	sr := &ev.sr
-	if !fs.inStream {
-		ev.snap = newMessage(f)
-		fs.inStream = true
-		fs.snapHas = f.Has
-	}
-	fs.push(ev)
-	select {
-	case <-ev.release:
-	case <-fs.quit:
-	}
-	sr.close()
-	return nil
-}
-
-// pop returns the next event; io.EOF when the command has ended and every
-// event was taken.
-func (fs *fetchStream) pop() (*fetchEvent, error) {
-	for {
-		if err := fs.ctx.Err(); err != nil {
-			return nil, err
-		}
-		fs.mu.Lock()
-		if len(fs.q) > 0 {
-			ev := fs.q[0]
-			fs.q[0] = nil
-			fs.q = fs.q[1:]
-			fs.mu.Unlock()
-			return ev, nil
-		}
-		fs.mu.Unlock()
-		select {
-		case <-fs.wake:
-		case <-fs.p.Done():
-			fs.mu.Lock()
-			n := len(fs.q)
-			fs.mu.Unlock()
-			if n == 0 {
-				return nil, io.EOF
+		switch r := item.Response.(type) {
+		case *codec.Fetch:
+			return item, r, nil
+		case *codec.Vanished:
+			if fi.onVanished != nil {
+				fi.onVanished(r.UIDs.Clone())
 			}
-		case <-fs.ctx.Done():
-			return nil, fs.ctx.Err()
 		}
+	}
+	return session.Item{}, nil, fi.err
+}
+
+// close ends the command when the iteration ended before its answer did:
+// what is left is read and dropped in the background.
+func (fi *fetchIter) close() {
+	if !fi.waited {
+		abandon(fi.p)
 	}
 }
 
-// handle deals with an event that is not a message's.
-func (fs *fetchStream) handle(ev *fetchEvent) {
-	if ev.vanished != nil && fs.onVanished != nil {
-		fs.onVanished(*ev.vanished)
+// message makes the Message of a FETCH response or of the snapshot a
+// streamed section comes with: its attributes are copied, its sections
+// are handed out by NextSection.
+func (fi *fetchIter) message(item session.Item, f *codec.Fetch) *Message {
+	m := &Message{SeqNum: f.Seq, it: fi, f: f}
+	// One buffer for the values and the small sections.
+	n := 0
+	if f.Has&codec.FetchEnvelope != 0 {
+		n += envelopeSize(f.Envelope)
 	}
-	if ev.release != nil {
-		close(ev.release)
+	if f.Has&codec.FetchBodyStructure != 0 {
+		n += bodySize(f.BodyStructure)
 	}
-}
-
-// stop ends the stream: the reader goroutine no longer waits, and what is
-// left of the answer is dropped.
-func (fs *fetchStream) stop() {
-	fs.once.Do(func() { close(fs.quit) })
-	select {
-	case <-fs.p.Done():
-	default:
-		if fs.ctx.Err() != nil {
-			fs.p.Wait(fs.ctx) // abandons the command: its answer is read and dropped
+	for i := range f.Sections {
+		if sec := &f.Sections[i]; !sec.Streamed && int64(len(sec.Data)) <= fi.bufferMax {
+			n += len(sec.Data)
 		}
 	}
+	m.a.reserve(n)
+	m.merge(f, ^codec.FetchItem(0), &m.a)
+	if item.Section != nil {
+		m.body = item.Body
+		m.snapHas = f.Has
+	} else {
+		m.complete = true
+	}
+	return m
 }

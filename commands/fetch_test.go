@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"testing"
+	"time"
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
@@ -138,5 +140,97 @@ func TestFetchCancelDovecot(t *testing.T) {
 	}
 	if err := c.Noop(dvCtx(t)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// bigMessage returns a message of about size bytes.
+func bigMessage(subject string, size int) []byte {
+	var b bytes.Buffer
+	b.WriteString("From: a@example.org\r\nTo: b@example.org\r\nSubject: " + subject + "\r\n\r\n")
+	for i := 0; b.Len() < size; i++ {
+		fmt.Fprintf(&b, "line %06d of the body of %s, long enough to count\r\n", i, subject)
+	}
+	return b.Bytes()
+}
+
+// TestFetchRunWhileHoldingDovecot runs other commands from inside the loop
+// while a section is half read: a streamed one (over the 64 KiB string
+// limit), one read in place from its FETCH response (over BufferMax) and
+// a small one. Nothing deadlocks, and every body arrives whole.
+func TestFetchRunWhileHoldingDovecot(t *testing.T) {
+	mb := dvMailbox(t, testserver.Alice, 0)
+	msgs := [][]byte{testserver.SampleMessage(0), bigMessage("big", 300<<10), bigMessage("medium", 20<<10), testserver.SampleMessage(1)}
+	c := dvClient(t, testserver.Alice, nil)
+	ctx, cancel := context.WithTimeout(dvCtx(t), 30*time.Second) // a deadlock fails here
+	defer cancel()
+	for _, m := range msgs {
+		if _, err := c.AppendBytes(ctx, mb, m, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.Select(ctx, mb, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, set := range []commands.Set{commands.UIDRange(1, 0), commands.SeqRange(1, 0)} {
+		n := 0
+		var vanished int
+		for m, err := range c.Fetch(ctx, set, &commands.FetchItems{UID: true, Flags: true,
+			Sections: []commands.FetchSection{commands.WholeMessage}, OnVanished: func(codec.SeqSet) { vanished++ }}) {
+			if err != nil {
+				t.Fatalf("%v: %v", set, err)
+			}
+			n++
+			s, err := m.NextSection()
+			if err != nil {
+				t.Fatal(err)
+			}
+			head := make([]byte, 100)
+			if _, err := io.ReadFull(s, head); err != nil {
+				t.Fatal(err)
+			}
+			// Other commands while the section is held (by sequence
+			// numbers the NOOP waits for the FETCH to end: its answer is
+			// queued meanwhile).
+			if err := c.Noop(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if set.UID {
+				if _, err := c.Status(ctx, "INBOX", 0); err != nil {
+					t.Fatal(err)
+				}
+				ms, err := c.FetchAll(ctx, commands.UIDs(1), &commands.FetchItems{Size: true})
+				if err != nil || len(ms) != 1 || ms[0].Size != int64(len(msgs[0])) {
+					t.Fatalf("FETCH inside: %v %+v", err, ms)
+				}
+			}
+			rest, err := io.ReadAll(s)
+			if err != nil {
+				t.Fatalf("message %d: %v", m.SeqNum, err)
+			}
+			if got := append(head, rest...); !bytes.Equal(got, msgs[m.SeqNum-1]) {
+				t.Fatalf("message %d: body differs (%d vs %d bytes)", m.SeqNum, len(got), len(msgs[m.SeqNum-1]))
+			}
+			if m.UID != m.SeqNum || m.Flags == nil {
+				t.Fatalf("message %d: uid %d flags %v", m.SeqNum, m.UID, m.Flags)
+			}
+			if _, err := m.NextSection(); err != io.EOF {
+				t.Fatalf("after the last section: %v", err)
+			}
+			if _, err := s.Read(head); len(msgs[m.SeqNum-1]) > commands.BufferedSectionMax && !errors.Is(err, commands.ErrSectionGone) {
+				t.Fatalf("message %d: read after NextSection: %v", m.SeqNum, err)
+			}
+		}
+		if n != len(msgs) {
+			t.Fatalf("%v: %d messages", set, n)
+		}
+	}
+	// ListIter lets the loop run commands too.
+	for mi, err := range c.ListIter(ctx, "*", nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Noop(ctx); err != nil {
+			t.Fatalf("NOOP inside LIST (%s): %v", mi.Name, err)
+		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"iter"
-	"sync"
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/session"
@@ -68,52 +67,74 @@ func (c *Client) List(ctx context.Context, pattern string, opts *ListOptions) ([
 }
 
 // ListIter is List as an iterator: mailboxes come as the server sends
-// them, for accounts with very many. With ReturnStatus, a mailbox is
-// handed out once its STATUS (which follows its LIST) has arrived.
+// them, read on the iterating goroutine (session.Command.Pull), for
+// accounts with very many. With ReturnStatus, a mailbox is handed out once
+// its STATUS (which follows its LIST) has arrived. The loop body may run
+// other commands. Breaking out of the loop drops the rest of the answer
+// (read in the background).
 func (c *Client) ListIter(ctx context.Context, pattern string, opts *ListOptions) iter.Seq2[*MailboxInfo, error] {
 	return func(yield func(*MailboxInfo, error) bool) {
-		q := &respQueue{wake: make(chan struct{}, 1)}
-		p, err := c.s.Start(ctx, c.listCommand(pattern, opts, q.push))
+		p, err := c.s.Start(ctx, c.listCommand(pattern, opts))
 		if err != nil {
 			yield(nil, err)
 			return
 		}
+		waited := false
+		defer func() {
+			if !waited {
+				abandon(p)
+			}
+		}()
 		utf8 := c.utf8()
 		var held *MailboxInfo // waits for its STATUS
 		for {
-			m, err := q.pop(ctx, p)
+			if err := ctx.Err(); err != nil {
+				yield(nil, err) // Next would hand out what is queued first
+				return
+			}
+			item, err := p.Next(ctx)
 			if err == io.EOF {
 				break
 			}
 			if err != nil {
-				p.Wait(ctx) // abandons the command
 				yield(nil, err)
 				return
 			}
-			switch m := m.(type) {
-			case *MailboxInfo:
+			switch r := item.Response.(type) {
+			case *codec.List:
+				m := listInfo(r, utf8)
 				if held != nil && !yield(held, nil) {
 					return
 				}
 				held = m
 			case *codec.MailboxStatus:
-				name := decodeMailbox(m.Mailbox, utf8)
-				st := &MailboxStatus{Name: name, MailboxStatus: *m}
+				name := decodeMailbox(r.Mailbox, utf8)
 				if held != nil && held.Name == name {
-					held.Status = st
+					st := codec.CloneResponse(r).(*codec.MailboxStatus)
+					held.Status = &MailboxStatus{Name: name, MailboxStatus: *st}
 				}
 			}
 		}
 		if held != nil && !yield(held, nil) {
 			return
 		}
+		waited = true
 		if _, err := p.Wait(ctx); err != nil {
 			yield(nil, err)
 		}
 	}
 }
 
-func (c *Client) listCommand(pattern string, opts *ListOptions, onData func(any)) *session.Command {
+// abandon ends a pulled command whose caller stops before its answer
+// does: what is left is read and dropped in the background (Wait with a
+// done context).
+func abandon(p *session.Pending) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	p.Wait(ctx)
+}
+
+func (c *Client) listCommand(pattern string, opts *ListOptions) *session.Command {
 	var o ListOptions
 	if opts != nil {
 		o = *opts
@@ -132,16 +153,7 @@ func (c *Client) listCommand(pattern string, opts *ListOptions, onData func(any)
 	add(&ret, o.ReturnChildren, "CHILDREN")
 	add(&ret, o.ReturnSpecialUse, "SPECIAL-USE")
 	add(&ret, o.ReturnMyRights, "MYRIGHTS")
-	utf8 := c.utf8()
-	return &session.Command{Name: "LIST", OnData: func(r codec.Response) {
-		switch r := r.(type) {
-		case *codec.List:
-			onData(listInfo(r, utf8))
-		case *codec.MailboxStatus:
-			st := codec.CloneResponse(r).(*codec.MailboxStatus)
-			onData(st)
-		}
-	}, Args: func(e *wire.Encoder) {
+	return &session.Command{Name: "LIST", Pull: true, Args: func(e *wire.Encoder) {
 		if len(sel) > 0 {
 			e.SP().List(func(e *wire.Encoder) { atoms(e, sel) })
 		}
@@ -216,55 +228,6 @@ func listInfo(d *codec.List, utf8 bool) *MailboxInfo {
 		m.OldName = decodeMailbox(d.OldName, utf8)
 	}
 	return m
-}
-
-// respQueue carries values from the reader goroutine (OnData) to an
-// iterating goroutine, in order.
-type respQueue struct {
-	mu   sync.Mutex
-	q    []any
-	wake chan struct{}
-}
-
-func (q *respQueue) push(v any) {
-	q.mu.Lock()
-	q.q = append(q.q, v)
-	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
-	}
-}
-
-// pop returns the next value; io.EOF once the command is over and every
-// value was taken.
-func (q *respQueue) pop(ctx context.Context, p *session.Pending) (any, error) {
-	for {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		q.mu.Lock()
-		if len(q.q) > 0 {
-			v := q.q[0]
-			q.q[0] = nil
-			q.q = q.q[1:]
-			q.mu.Unlock()
-			return v, nil
-		}
-		q.mu.Unlock()
-		select {
-		case <-q.wake:
-		case <-p.Done():
-			q.mu.Lock()
-			n := len(q.q)
-			q.mu.Unlock()
-			if n == 0 {
-				return nil, io.EOF
-			}
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
 }
 
 func atoms(e *wire.Encoder, l []string) {

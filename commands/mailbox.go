@@ -95,7 +95,7 @@ func (c *Client) Select(ctx context.Context, mailbox string, opts *SelectOptions
 	if o.ReadOnly {
 		name = "EXAMINE"
 	}
-	r, err := c.run(ctx, &session.Command{Name: name, Args: func(e *wire.Encoder) {
+	r, err := c.run(ctx, c.target(&session.Command{Name: name, Args: func(e *wire.Encoder) {
 		c.mailbox(e, mailbox)
 		switch {
 		case o.QResync != nil:
@@ -116,15 +116,16 @@ func (c *Client) Select(ctx context.Context, mailbox string, opts *SelectOptions
 		case o.CondStore:
 			e.SP().List(func(e *wire.Encoder) { e.Atom("CONDSTORE") })
 		}
-	}})
-	// The session reports a SELECT answered [READ-ONLY] to this call
-	// alone, with its result; the mailbox is selected.
+	}}, nil, mailbox))
 	var ro *session.ReadOnlyError
 	if err != nil && !(errors.As(err, &ro) && r != nil) {
 		return nil, err
 	}
+	// The session answers a SELECT that the server opened [READ-ONLY]
+	// with a *session.ReadOnlyError and its Result; the mailbox is
+	// selected.
 	st := c.mailboxState(mailbox, r)
-	if st.ReadOnly && !o.ReadOnly {
+	if st.ReadOnly && !o.ReadOnly || ro != nil {
 		return st, &ReadOnlyError{Mailbox: mailbox, State: st}
 	}
 	return st, nil
@@ -204,7 +205,7 @@ func (c *Client) Create(ctx context.Context, mailbox string, opts *CreateOptions
 	if opts != nil && len(opts.SpecialUse) > 0 && !c.hasCap("CREATE-SPECIAL-USE") {
 		return fmt.Errorf("%w: CREATE-SPECIAL-USE", ErrUnsupported)
 	}
-	return c.simple(ctx, "CREATE", func(e *wire.Encoder) {
+	return c.simpleTo(ctx, "CREATE", mailbox, func(e *wire.Encoder) {
 		c.mailbox(e, mailbox)
 		if opts != nil && len(opts.SpecialUse) > 0 {
 			e.SP().List(func(e *wire.Encoder) {
@@ -217,22 +218,22 @@ func (c *Client) Create(ctx context.Context, mailbox string, opts *CreateOptions
 
 // Delete deletes a mailbox.
 func (c *Client) Delete(ctx context.Context, mailbox string) error {
-	return c.simple(ctx, "DELETE", func(e *wire.Encoder) { c.mailbox(e, mailbox) })
+	return c.simpleTo(ctx, "DELETE", mailbox, func(e *wire.Encoder) { c.mailbox(e, mailbox) })
 }
 
 // Rename renames a mailbox.
 func (c *Client) Rename(ctx context.Context, from, to string) error {
-	return c.simple(ctx, "RENAME", func(e *wire.Encoder) { c.mailbox(c.mailbox(e, from), to) })
+	return c.simpleTo(ctx, "RENAME", from, func(e *wire.Encoder) { c.mailbox(c.mailbox(e, from), to) })
 }
 
 // Subscribe adds a mailbox to the subscriptions.
 func (c *Client) Subscribe(ctx context.Context, mailbox string) error {
-	return c.simple(ctx, "SUBSCRIBE", func(e *wire.Encoder) { c.mailbox(e, mailbox) })
+	return c.simpleTo(ctx, "SUBSCRIBE", mailbox, func(e *wire.Encoder) { c.mailbox(e, mailbox) })
 }
 
 // Unsubscribe removes a mailbox from the subscriptions.
 func (c *Client) Unsubscribe(ctx context.Context, mailbox string) error {
-	return c.simple(ctx, "UNSUBSCRIBE", func(e *wire.Encoder) { c.mailbox(e, mailbox) })
+	return c.simpleTo(ctx, "UNSUBSCRIBE", mailbox, func(e *wire.Encoder) { c.mailbox(e, mailbox) })
 }
 
 // Close expunges the selected mailbox (unless read-only) and closes it:
@@ -274,7 +275,7 @@ func (c *Client) Expunge(ctx context.Context, uids *Set) (*ExpungeResult, error)
 			return nil, fmt.Errorf("%w: UID EXPUNGE needs UIDPLUS", ErrUnsupported)
 		}
 		set := *uids
-		cmd = &session.Command{Name: "UID EXPUNGE", Args: func(e *wire.Encoder) { set.encode(e) }}
+		cmd = c.target(&session.Command{Name: "UID EXPUNGE", Args: func(e *wire.Encoder) { set.encode(e) }}, &set, "")
 	}
 	r, err := c.run(ctx, cmd)
 	if r == nil {

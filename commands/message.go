@@ -12,13 +12,14 @@ import (
 
 // Message is one message of a FETCH (or STORE) answer: the attributes the
 // server sent, copied out of the decoder (they stay valid), and its body
-// sections, streamed.
+// sections (NextSection).
 //
-// A message whose FETCH response carries body sections as literals is
-// handed out as soon as its first section arrives: the attributes the
-// server sent before that section are set, and those it sends after it are
-// set once NextSection has returned io.EOF (or the iteration has moved on).
-// Dovecot, like most servers, sends the other attributes first.
+// A message whose FETCH response carries a body section too large to come
+// whole (over the tokenizer's string limit) is handed out as soon as that
+// section starts: the attributes the server sent before it are set, and
+// those it sends after it are set once NextSection has returned io.EOF (or
+// the iteration has moved on). Dovecot, like most servers, sends the other
+// attributes first.
 type Message struct {
 	SeqNum uint32
 	// Items says which attributes the server sent.
@@ -37,23 +38,27 @@ type Message struct {
 	// Unknown holds attributes the codec does not know, raw.
 	Unknown []codec.FetchAttr
 
-	// streaming state, used by the consumer's goroutine only
-	st       *fetchStream
-	pending  *fetchEvent // a section popped for this message, not yet handed out
-	cur      *fetchEvent // the section handed out last
-	complete bool        // the message's FETCH response has been read whole
-	ready    []*Section  // sections with their data in the response
-	readyBuf [2]*Section // ready's first elements, without an allocation
-	ev       fetchEvent  // the event that hands out the message whole
+	// The sections, handed out by the iterating goroutine.
+	it       *fetchIter
+	f        *codec.Fetch    // the response its sections come from: valid until it.next
+	next     int             // the index in f.Sections of the next section to hand out
+	body     io.Reader       // the streamed body of f's last section, not handed out yet
+	snapHas  codec.FetchItem // the attributes taken from the snapshot of a streamed section
+	complete bool            // the message's FETCH response has been taken whole
+	cur      *Section        // the section handed out last, when it is read in place
+	a        arena           // the memory of the values and kept sections
+	sec0     Section         // the first section handed out, without an allocation
+	sec0Used bool
+	env      codec.Envelope // what Envelope points to
 }
 
 // Has reports whether the server sent the attribute.
 func (m *Message) Has(item codec.FetchItem) bool { return m.Items&item != 0 }
 
 // Section is one body section of a message (BODY[...], BINARY[...],
-// RFC822, ...). It reads the section's body: streamed from the connection
-// while the iteration stays on its message and no later section has been
-// asked for.
+// RFC822, ...). It reads the section's body: a section over
+// FetchItems.BufferMax is read in place, while the iteration stays on its
+// message and no later section has been asked for.
 type Section struct {
 	Kind codec.SectionKind
 	// Spec is the section specification between the brackets, e.g.
@@ -67,63 +72,79 @@ type Section struct {
 	Nil       bool  // the server sent NIL
 
 	r  io.Reader
-	br bytes.Reader // r for a section held whole
+	br bytes.Reader // r for a section in memory
+
+	// A section read in place is gone when the iteration moves past it;
+	// mu lets that wait for a Read in progress on another goroutine.
+	mu   sync.Mutex
+	gone bool
 }
 
-// ErrSectionGone is returned by Section.Read once the section is no longer
-// current: the next section was asked for, the iteration moved on, or it
-// ended.
+// ErrSectionGone is returned by Section.Read once a section read in place
+// is no longer current: the next section was asked for, the iteration
+// moved on, or it ended.
 var ErrSectionGone = errors.New("commands: body section read after the iteration moved on")
 
 // Read reads the section's body.
 func (s *Section) Read(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.gone {
+		return 0, ErrSectionGone
+	}
 	if s.r == nil {
 		return 0, io.EOF
 	}
 	return s.r.Read(p)
 }
 
-// fillSection describes sec in s, reading from r.
-func fillSection(s *Section, sec *codec.Section, r io.Reader) {
-	s.Kind, s.Spec, s.Specifier = sec.Kind, string(sec.Spec), flagString(sec.Specifier)
+// WriteTo writes the section's body to w (io.Copy uses it: no buffer of
+// its own).
+func (s *Section) WriteTo(w io.Writer) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.gone {
+		return 0, ErrSectionGone
+	}
+	if s.r == nil {
+		return 0, nil
+	}
+	if s.r == &s.br {
+		return s.br.WriteTo(w)
+	}
+	return io.Copy(w, s.r)
+}
+
+// end makes a section read in place gone.
+func (s *Section) end() {
+	s.mu.Lock()
+	s.gone = true
+	s.r = nil
+	s.br.Reset(nil)
+	s.mu.Unlock()
+}
+
+// fillSection describes sec in s, reading from r; *spec is the Spec of
+// the last section described, whose string is reused.
+func fillSection(s *Section, sec *codec.Section, r io.Reader, spec *string) {
+	s.Kind, s.Specifier = sec.Kind, flagString(sec.Specifier)
+	if string(sec.Spec) == *spec {
+		s.Spec = *spec // the same section for every message: one string
+	} else {
+		s.Spec = string(sec.Spec)
+		*spec = s.Spec
+	}
 	s.Origin, s.HasOrigin, s.Size, s.r = sec.Origin, sec.HasOrigin, sec.Size, r
 	if len(sec.Part) > 0 {
 		s.Part = append([]uint32(nil), sec.Part...)
 	}
 }
 
-// secReader is a streamed body, valid while the reader goroutine waits
-// for the consumer to release it.
-type secReader struct {
-	mu     sync.Mutex
-	r      io.Reader
-	closed bool
-}
-
-func (r *secReader) Read(p []byte) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.closed {
-		return 0, ErrSectionGone
-	}
-	return r.r.Read(p)
-}
-
-// close ends the reader; it waits for a Read in progress.
-func (r *secReader) close() {
-	r.mu.Lock()
-	r.closed = true
-	r.mu.Unlock()
-}
-
-// newMessage copies the attributes of f.
-func newMessage(f *codec.Fetch) *Message { return newMessageMask(f, ^codec.FetchItem(0), nil) }
-
-// newMessageMask copies the attributes of f that are in mask.
-// a, when not nil, is the arena to copy into.
-func newMessageMask(f *codec.Fetch, mask codec.FetchItem, a *arena) *Message {
+// newMessage copies the attributes of f (a collected response: STORE,
+// SELECT's changes); it has no sections.
+func newMessage(f *codec.Fetch) *Message {
 	m := &Message{SeqNum: f.Seq}
-	m.merge(f, mask, a)
+	m.merge(f, ^codec.FetchItem(0), &m.a)
 	return m
 }
 
@@ -161,7 +182,12 @@ func (m *Message) merge(f *codec.Fetch, mask codec.FetchItem, ap *arena) {
 		m.Size = f.RFC822Size
 	}
 	if has&codec.FetchEnvelope != 0 {
-		m.Envelope = a.envelope(f.Envelope)
+		m.Envelope = nil
+		if f.Envelope != nil {
+			// In the Message: one allocation less per message.
+			a.envelopeInto(&m.env, f.Envelope)
+			m.Envelope = &m.env
+		}
 	}
 	if has&codec.FetchBodyStructure != 0 {
 		m.BodyStructure = a.body(f.BodyStructure)
@@ -189,131 +215,125 @@ func (m *Message) merge(f *codec.Fetch, mask codec.FetchItem, ap *arena) {
 	}
 }
 
-// readySections returns the sections of f whose data is in f (quoted
-// strings, NIL), copied.
-func readySections(f *codec.Fetch) []*Section {
-	var out []*Section
-	for i := range f.Sections {
-		sec := &f.Sections[i]
-		if sec.Streamed {
-			continue
-		}
-		s := &Section{}
-		fillSection(s, sec, nil)
-		s.br.Reset(bytes.Clone(sec.Data))
-		s.r = &s.br
-		s.Nil = sec.Data == nil && !sec.Missing
-		if s.Size == 0 {
-			s.Size = int64(len(sec.Data))
-		}
-		out = append(out, s)
-	}
-	return out
-}
-
 // NextSection returns the message's next body section, in the order the
 // server sent them, and io.EOF after the last one; the attributes of the
-// message are then all set. The previous section can no longer be read.
-// Sections with small bodies the server sent as quoted strings come after
-// the streamed ones.
+// message are then all set. A section over FetchItems.BufferMax that was
+// handed out before can no longer be read.
 func (m *Message) NextSection() (*Section, error) {
 	m.releaseCur()
-	if m.pending != nil {
-		ev := m.pending
-		m.pending = nil
-		m.cur = ev
-		return ev.sec, nil
-	}
-	for !m.complete {
-		if m.st == nil {
-			m.complete = true
-			break
+	for {
+		if m.f != nil {
+			secs := m.f.Sections
+			for m.next < len(secs) {
+				sec := &secs[m.next]
+				m.next++
+				if !sec.Streamed {
+					return m.handOut(sec, nil)
+				}
+				if m.body != nil && m.next == len(secs) {
+					// The streamed section the snapshot came with.
+					body := m.body
+					m.body = nil
+					return m.handOut(sec, body)
+				}
+				// A streamed section handed out from an earlier item.
+			}
 		}
-		ev, err := m.st.pop()
-		if err != nil {
+		if m.complete || m.it == nil {
+			return nil, io.EOF
+		}
+		if err := m.advance(); err != nil {
 			return nil, err
 		}
-		switch {
-		case ev.sec != nil:
-			m.cur = ev
-			return ev.sec, nil
-		case ev.msg != nil:
-			m.mergeFrom(ev.msg)
-			m.ready = ev.msg.ready
-			m.complete = true
-		default:
-			m.st.handle(ev) // VANISHED in between: not this message's
-		}
 	}
-	if len(m.ready) > 0 {
-		s := m.ready[0]
-		m.ready = m.ready[1:]
-		return s, nil
-	}
-	return nil, io.EOF
 }
 
-// releaseCur lets the reader goroutine go past the current section.
+// handOut returns the Section of sec, whose body is in sec.Data or, for a
+// streamed section, body.
+func (m *Message) handOut(sec *codec.Section, body io.Reader) (*Section, error) {
+	s := &m.sec0
+	if m.sec0Used {
+		s = &Section{}
+	}
+	m.sec0Used = true
+	fillSection(s, sec, nil, &m.it.spec)
+	keep := m.it.bufferMax
+	switch {
+	case body != nil && sec.Size <= keep:
+		b := make([]byte, sec.Size)
+		if _, err := io.ReadFull(body, b); err != nil {
+			return nil, err
+		}
+		s.br.Reset(b)
+		s.r = &s.br
+	case body != nil:
+		s.r = body
+		m.cur = s
+	default:
+		data := sec.Data
+		s.Nil = data == nil && !sec.Missing
+		if s.Size == 0 {
+			s.Size = int64(len(data))
+		}
+		if int64(len(data)) <= keep {
+			data = m.a.bytes(data)
+		} else {
+			m.cur = s // in the decoder's memory
+		}
+		s.br.Reset(data)
+		s.r = &s.br
+	}
+	return s, nil
+}
+
+// advance takes the message's next item: a further streamed section, or
+// its FETCH response whole.
+func (m *Message) advance() error {
+	m.releaseCur()
+	m.f, m.body = nil, nil
+	item, f, err := m.it.next()
+	if err == io.EOF {
+		m.complete = true // cannot happen: the response follows its sections
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	m.f = f
+	if item.Section != nil {
+		m.body = item.Body
+		return nil
+	}
+	m.merge(f, ^m.snapHas, &m.a)
+	m.complete = true
+	return nil
+}
+
+// releaseCur ends the section read in place handed out last.
 func (m *Message) releaseCur() {
 	if m.cur != nil {
-		if m.cur.release != nil {
-			close(m.cur.release)
-		}
+		m.cur.end()
 		m.cur = nil
 	}
 }
 
-// finish skips what is left of the message.
-func (m *Message) finish() error {
-	for {
-		_, err := m.NextSection()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
+// skip skips what is left of the message, before the iteration moves on:
+// its attributes are then all set.
+func (m *Message) skip() error {
+	m.releaseCur()
+	for !m.complete && m.it != nil {
+		if err := m.advance(); err != nil {
+			m.f = nil
 			return err
 		}
 	}
+	m.f, m.body = nil, nil
+	return nil
 }
 
-// mergeFrom copies the attributes src holds into m.
-func (m *Message) mergeFrom(src *Message) {
-	h := src.Items
-	m.Items |= h
-	if h&codec.FetchUID != 0 {
-		m.UID = src.UID
-	}
-	if h&codec.FetchFlags != 0 {
-		m.Flags = src.Flags
-	}
-	if h&codec.FetchInternalDate != 0 {
-		m.InternalDate = src.InternalDate
-	}
-	if h&codec.FetchRFC822Size != 0 {
-		m.Size = src.Size
-	}
-	if h&codec.FetchEnvelope != 0 {
-		m.Envelope = src.Envelope
-	}
-	if h&codec.FetchBodyStructure != 0 {
-		m.BodyStructure = src.BodyStructure
-	}
-	if h&codec.FetchModSeq != 0 {
-		m.ModSeq = src.ModSeq
-	}
-	if h&codec.FetchEmailID != 0 {
-		m.EmailID = src.EmailID
-	}
-	if h&codec.FetchThreadID != 0 {
-		m.ThreadID = src.ThreadID
-	}
-	if h&codec.FetchPreview != 0 {
-		m.Preview = src.Preview
-	}
-	if src.BinarySizes != nil {
-		m.BinarySizes = src.BinarySizes
-	}
-	if src.Unknown != nil {
-		m.Unknown = src.Unknown
-	}
+// drop ends the message when the iteration stops on it.
+func (m *Message) drop() {
+	m.releaseCur()
+	m.f, m.body = nil, nil
+	m.complete = true
 }

@@ -32,7 +32,7 @@ func (c *Client) GetMetadata(ctx context.Context, mailbox string, entries []stri
 	if opts != nil {
 		o = *opts
 	}
-	r, err := c.run(ctx, &session.Command{Name: "GETMETADATA", Args: func(e *wire.Encoder) {
+	r, err := c.run(ctx, c.target(&session.Command{Name: "GETMETADATA", Args: func(e *wire.Encoder) {
 		if o.Depth != 0 || o.MaxSize > 0 {
 			e.SP().List(func(e *wire.Encoder) {
 				sp := false
@@ -60,7 +60,7 @@ func (c *Client) GetMetadata(ctx context.Context, mailbox string, entries []stri
 				e.AString(en)
 			}
 		})
-	}})
+	}}, nil, mailbox))
 	if err != nil {
 		return nil, 0, err
 	}
@@ -79,7 +79,7 @@ func (c *Client) GetMetadata(ctx context.Context, mailbox string, entries []stri
 
 // SetMetadata sends SETMETADATA: a nil Value removes the entry.
 func (c *Client) SetMetadata(ctx context.Context, mailbox string, entries []MetadataEntry) error {
-	return c.simple(ctx, "SETMETADATA", func(e *wire.Encoder) {
+	return c.simpleTo(ctx, "SETMETADATA", mailbox, func(e *wire.Encoder) {
 		c.mailbox(e, mailbox).SP().List(func(e *wire.Encoder) {
 			for i, en := range entries {
 				if i > 0 {
@@ -108,7 +108,7 @@ type Annotation struct {
 // GetAnnotation sends GETANNOTATION (imaplib's getannotation) for an entry
 // pattern and attribute patterns (e.g. "/comment", "value.shared").
 func (c *Client) GetAnnotation(ctx context.Context, mailbox, entry string, attrs ...string) ([]*Annotation, error) {
-	r, err := c.run(ctx, &session.Command{Name: "GETANNOTATION", Args: func(e *wire.Encoder) {
+	r, err := c.run(ctx, c.target(&session.Command{Name: "GETANNOTATION", Args: func(e *wire.Encoder) {
 		c.mailbox(e, mailbox).SP().String(entry).SP()
 		if len(attrs) == 1 {
 			e.String(attrs[0])
@@ -122,7 +122,7 @@ func (c *Client) GetAnnotation(ctx context.Context, mailbox, entry string, attrs
 				e.String(a)
 			}
 		})
-	}})
+	}}, nil, mailbox))
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +142,7 @@ func (c *Client) GetAnnotation(ctx context.Context, mailbox, entry string, attrs
 // SetAnnotation sends SETANNOTATION (imaplib's setannotation) for one
 // entry: attribute/value pairs, a nil Value for NIL.
 func (c *Client) SetAnnotation(ctx context.Context, mailbox, entry string, attrs []MetadataEntry) error {
-	return c.simple(ctx, "SETANNOTATION", func(e *wire.Encoder) {
+	return c.simpleTo(ctx, "SETANNOTATION", mailbox, func(e *wire.Encoder) {
 		c.mailbox(e, mailbox).SP().String(entry).SP().List(func(e *wire.Encoder) {
 			for i, a := range attrs {
 				if i > 0 {

@@ -51,7 +51,7 @@ func (c *Client) GetQuota(ctx context.Context, root string) (*Quota, error) {
 // GetQuotaRoot sends GETQUOTAROOT: the quota roots of a mailbox and their
 // quotas.
 func (c *Client) GetQuotaRoot(ctx context.Context, mailbox string) (roots []string, qs []*Quota, err error) {
-	r, err := c.run(ctx, &session.Command{Name: "GETQUOTAROOT", Args: func(e *wire.Encoder) { c.mailbox(e, mailbox) }})
+	r, err := c.run(ctx, c.target(&session.Command{Name: "GETQUOTAROOT", Args: func(e *wire.Encoder) { c.mailbox(e, mailbox) }}, nil, mailbox))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -69,10 +69,10 @@ func (c *Client) Status(ctx context.Context, mailbox string, items StatusItem) (
 		return nil, err
 	}
 	defer unlock()
-	r, err := c.run(ctx, &session.Command{Name: "STATUS", Args: func(e *wire.Encoder) {
+	r, err := c.run(ctx, c.target(&session.Command{Name: "STATUS", Args: func(e *wire.Encoder) {
 		c.mailbox(e, mailbox).SP()
 		encodeStatusItems(e, items)
-	}})
+	}}, nil, mailbox))
 	if err != nil {
 		return nil, err
 	}

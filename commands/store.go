@@ -55,14 +55,14 @@ func (c *Client) Store(ctx context.Context, set Set, op StoreOp, flags []string,
 	if o.Silent {
 		item += ".SILENT"
 	}
-	r, err := c.run(ctx, &session.Command{Name: set.name("STORE"), Args: func(e *wire.Encoder) {
+	r, err := c.run(ctx, c.target(&session.Command{Name: set.name("STORE"), Args: func(e *wire.Encoder) {
 		set.encode(e)
 		if o.UnchangedSince > 0 {
 			e.SP().List(func(e *wire.Encoder) { e.Atom("UNCHANGEDSINCE").SP().Number(o.UnchangedSince) })
 		}
 		e.SP().Atom(item).SP()
 		encodeFlags(e, flags)
-	}})
+	}}, &set, ""))
 	if r == nil {
 		return nil, err
 	}

@@ -90,10 +90,21 @@ func script(t *testing.T, name string) (net.Conn, func() error) {
 // when the test ends.
 func scripted(t *testing.T, name string) (*commands.Client, context.Context) {
 	t.Helper()
+	return scriptedOpts(t, name, nil)
+}
+
+// scriptedOpts is scripted with session options (TagPrefix is "A").
+func scriptedOpts(t *testing.T, name string, opts *session.Options) (*commands.Client, context.Context) {
+	t.Helper()
 	conn, wait := script(t, name)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	t.Cleanup(cancel)
-	c, err := commands.Open(ctx, conn, &auth.Options{Session: &session.Options{TagPrefix: "A"}})
+	var o session.Options
+	if opts != nil {
+		o = *opts
+	}
+	o.TagPrefix = "A"
+	c, err := commands.Open(ctx, conn, &auth.Options{Session: &o})
 	if err != nil {
 		t.Fatal(err)
 	}
