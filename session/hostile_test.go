@@ -380,9 +380,8 @@ func hsLiteralCase(t *testing.T, header, rest string, hangUp bool, causes ...err
 
 // TestHostileLiteralInt64Overflow: {9223372036854775808} has 19 digits
 // and is just over int64: the size must not wrap negative (issue 7 item
-// 1: today it panics the reader goroutine, and the process with it).
+// 1: it used to panic the reader goroutine, and the process with it).
 func TestHostileLiteralInt64Overflow(t *testing.T) {
-	t.Skip("panics until fix: issue 7 item 1 (a 19-digit literal size wraps negative)")
 	hsLiteralCase(t, "{9223372036854775808}", "abc", false, wire.ErrLiteralTooLarge, wire.ErrNumberOverflow)
 }
 
