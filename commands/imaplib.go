@@ -1,35 +1,210 @@
 package commands
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"time"
 
 	"github.com/imapkit/imapkit/codec"
 )
 
-// The utilities of Python's imaplib module, for programs ported from it.
-// They have the semantics documented on the codec functions they wrap
-// (codec keeps them for now; they are to move here).
+// The utilities of Python's imaplib module (Int2AP, ParseFlags,
+// Internaldate2tuple, Time2Internaldate), with the same semantics, for
+// programs ported from Python. Differences are noted on each function.
+// New code decodes responses with the codec, which parses FLAGS (RFC 9051
+// section 7.3.5) and INTERNALDATE (section 7.5.2) by the grammar
+// (codec.ParseInternalDate, codec.AppendInternalDate).
 
 // ErrNoFlags is returned by ParseFlags when the response holds no
 // "FLAGS (...)".
-var ErrNoFlags = codec.ErrNoFlags
+var ErrNoFlags = errors.New("commands: no FLAGS (...) in response")
 
-// Int2AP returns n in base 16 with the digits A to P (imaplib.Int2AP).
-func Int2AP(n uint64) string { return codec.Int2AP(n) }
+// Int2AP returns n in base 16 with the digits A to P, most significant
+// first, as imaplib.Int2AP does: Int2AP(0x1F) = "BP". Like imaplib it
+// returns "" for 0. imaplib makes its tag prefixes this way (RFC 9051
+// section 2.2.1 lets a client choose any tag of ASTRING-CHARs but "+").
+func Int2AP(n uint64) string {
+	var buf [16]byte
+	i := len(buf)
+	for n > 0 {
+		i--
+		buf[i] = 'A' + byte(n&0xF)
+		n >>= 4
+	}
+	return string(buf[i:])
+}
 
-// ParseFlags returns the flags of a raw FLAGS response (imaplib.ParseFlags).
-func ParseFlags(resp []byte) ([]string, error) { return codec.ParseFlags(resp) }
+// isPySpace reports whether c is white space for Python's bytes.split():
+// space, HT, LF, VT, FF, CR.
+func isPySpace(c byte) bool {
+	return c == ' ' || (c >= '\t' && c <= '\r')
+}
 
-// Internaldate2Time finds INTERNALDATE "..." in a raw FETCH response and
-// returns the instant (imaplib.Internaldate2tuple, in UTC rather than
-// local time); ok is false when there is none or it is malformed.
-func Internaldate2Time(resp []byte) (t time.Time, ok bool) { return codec.Internaldate2Time(resp) }
+// ParseFlags returns the flags of a FLAGS response (RFC 9051 section
+// 7.3.5) or of a FLAGS item of a FETCH response, e.g.
+// `* FLAGS (\Answered \Seen)` or `1 (UID 7 FLAGS (\Seen))`, with the
+// semantics of imaplib.ParseFlags, whose pattern is
+// `.*FLAGS \((?P<flags>[^\)]*)\)` matched from the start of resp:
+//
+//   - "FLAGS (" is found case-sensitively anywhere on the first line
+//     (before the first LF), including inside "PERMANENTFLAGS (";
+//   - of several, the last one that is followed by a ")" anywhere wins;
+//   - the flags are the text up to the next ")" (which may be on a later
+//     line), split at ASCII white space; "FLAGS ()" gives an empty,
+//     non-nil slice.
+//
+// Differences: where imaplib returns an empty tuple because nothing
+// matched, ParseFlags returns ErrNoFlags; the flags are strings rather
+// than bytes. Flags are not unquoted or validated (imaplib does neither).
+func ParseFlags(resp []byte) ([]string, error) {
+	lastParen := bytes.LastIndexByte(resp, ')')
+	if lastParen < 0 {
+		return nil, ErrNoFlags
+	}
+	line := resp
+	if nl := bytes.IndexByte(resp, '\n'); nl >= 0 {
+		line = resp[:nl]
+	}
+	if len(line) > lastParen {
+		line = line[:lastParen]
+	}
+	k := bytes.LastIndex(line, []byte("FLAGS ("))
+	if k < 0 {
+		return nil, ErrNoFlags
+	}
+	body := resp[k+len("FLAGS ("):]
+	body = body[:bytes.IndexByte(body, ')')]
+	flags := []string{}
+	for i := 0; i < len(body); {
+		for i < len(body) && isPySpace(body[i]) {
+			i++
+		}
+		j := i
+		for j < len(body) && !isPySpace(body[j]) {
+			j++
+		}
+		if j > i {
+			flags = append(flags, string(body[i:j]))
+		}
+		i = j
+	}
+	return flags, nil
+}
 
-// Time2Internaldate returns t as a quoted INTERNALDATE,
-// "DD-Mmm-YYYY HH:MM:SS +HHMM" with the quotes (imaplib.Time2Internaldate).
-func Time2Internaldate(t time.Time) string { return codec.Time2Internaldate(t) }
+// internalDatePattern reports whether d (26 bytes) matches imaplib's
+// INTERNALDATE pattern: [ 0123][0-9]-[A-Z][a-z][a-z]-[0-9]{4}
+// [0-9]{2}:[0-9]{2}:[0-9]{2} [-+][0-9]{4} followed by a double quote.
+func internalDatePattern(d []byte) bool {
+	if len(d) < 27 || d[26] != '"' {
+		return false
+	}
+	const layout = "d9-Abb-9999 99:99:99 s9999"
+	for i := 0; i < 26; i++ {
+		c := d[i]
+		var ok bool
+		switch layout[i] {
+		case 'd':
+			ok = c == ' ' || (c >= '0' && c <= '3')
+		case '9':
+			ok = isDigit(c)
+		case 'A':
+			ok = c >= 'A' && c <= 'Z'
+		case 'b':
+			ok = c >= 'a' && c <= 'z'
+		case 's':
+			ok = c == '+' || c == '-'
+		default:
+			ok = c == layout[i]
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// Internaldate2Time finds `INTERNALDATE "17-Jul-1996 02:44:25 -0700"` in a
+// FETCH response and returns that instant in UTC, like
+// imaplib.Internaldate2tuple: the match is case-sensitive, must be on the
+// first line of resp, and the last match on that line wins; the day must
+// be two characters (" 7" or "07"), the month capitalised ("Jul"). ok is
+// false where imaplib returns None.
+//
+// Differences: imaplib returns local time as a struct_time, this returns a
+// time.Time in UTC. imaplib raises KeyError for a well-formed but unknown
+// month ("Foo") and ValueError for year 0000, and lets calendar.timegm
+// roll impossible values over ("31-Feb" is 3 March, hour 25 the next day);
+// Internaldate2Time returns ok=false for an unknown month and for values
+// out of range (day, hour 24 and over, minute 60 and over, zone minutes 60
+// and over) and accepts year 0000. A leap second (60) rolls over in both.
+func Internaldate2Time(resp []byte) (time.Time, bool) {
+	line := resp
+	if nl := bytes.IndexByte(resp, '\n'); nl >= 0 {
+		line = resp[:nl]
+	}
+	const key = `INTERNALDATE "`
+	for end := len(line); ; {
+		k := bytes.LastIndex(line[:end], []byte(key))
+		if k < 0 {
+			return time.Time{}, false
+		}
+		d := line[k+len(key):]
+		if internalDatePattern(d) {
+			t, err := codec.ParseInternalDate(d[:26])
+			if err != nil {
+				return time.Time{}, false
+			}
+			return t.UTC(), true
+		}
+		end = k + len(key) - 1
+	}
+}
+
+// Time2Internaldate returns t as a quoted INTERNALDATE (RFC 9051 section
+// 9), "\"17-Jul-1996 02:44:25 -0700\"", in t's own zone, like
+// imaplib.Time2Internaldate given an aware datetime. The day has two
+// digits ("07"), as with Python's %d.
+//
+// Differences: a zone offset that is not a whole number of minutes is
+// written as "+HHMMSS" by Python (not valid IMAP); Time2Internaldate
+// writes the time in UTC instead. imaplib's other argument kinds map to Go
+// as follows: seconds since the epoch, time.Unix(sec, 0).Local(); a
+// struct_time, time.Date; an already quoted string, QuoteInternaldate.
+func Time2Internaldate(t time.Time) string {
+	var buf [40]byte
+	b := append(buf[:0], '"')
+	b = codec.AppendInternalDate(b, t)
+	b = append(b, '"')
+	return string(b)
+}
+
+// QuoteInternaldate returns s as a quoted INTERNALDATE (RFC 9051 section
+// 9): an already quoted `"17-Jul-1996 02:44:25 -0700"` is returned
+// unchanged, an unquoted one gets its quotes. Unlike imaplib, which returns
+// any string that starts and ends with '"' without looking at it, the date
+// is checked: it must match date-time exactly (day " 7" or "07", month in
+// any case), or an error (a *codec.DateError where the parser says why) is
+// returned.
+func QuoteInternaldate(s string) (string, error) {
+	inner := s
+	quoted := len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"'
+	if quoted {
+		inner = s[1 : len(s)-1]
+	}
+	if _, err := codec.ParseInternalDate([]byte(inner)); err != nil {
+		return "", err
+	}
+	if len(inner) != 26 {
+		return "", fmt.Errorf("commands: %q is not \"DD-Mmm-YYYY HH:MM:SS +HHMM\"", s)
+	}
+	if quoted {
+		return s, nil
+	}
+	return `"` + s + `"`, nil
+}
 
 // NormalizeCRLF returns msg with every bare CR and bare LF made CRLF, as
 // imaplib's append does; msg is returned as is when it has none.
@@ -90,3 +265,6 @@ func (c *Client) Partial(ctx context.Context, set Set, section FetchSection, sta
 	}
 	return out, nil
 }
+
+// isDigit reports an ASCII digit.
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }

@@ -384,7 +384,7 @@ func newSession(conn net.Conn, opts *Options) *Session {
 	if s.tagPrefix == "" {
 		var b [2]byte
 		rand.Read(b[:])
-		s.tagPrefix = codec.Int2AP(4096 + uint64(binary.BigEndian.Uint16(b[:]))%(65536-4096))
+		s.tagPrefix = int2AP(4096 + uint64(binary.BigEndian.Uint16(b[:]))%(65536-4096))
 	}
 	s.eventsCond = sync.NewCond(&s.mu)
 	s.pullCond = sync.NewCond(&s.mu)
@@ -558,4 +558,17 @@ func (s *Session) Mailbox() (name string, readOnly bool) {
 		return "", false
 	}
 	return s.selected, s.readOnly
+}
+
+// int2AP writes n in base 16 with the digits A to P, as imaplib makes its
+// tag prefixes (commands.Int2AP is the public copy).
+func int2AP(n uint64) string {
+	var buf [16]byte
+	i := len(buf)
+	for n > 0 {
+		i--
+		buf[i] = 'A' + byte(n&0xF)
+		n >>= 4
+	}
+	return string(buf[i:])
 }

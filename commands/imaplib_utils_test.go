@@ -1,4 +1,4 @@
-package codec_test
+package commands_test
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/commands"
 )
 
 func TestInt2AP(t *testing.T) {
@@ -31,7 +32,7 @@ func TestInt2AP(t *testing.T) {
 		{1<<64 - 1, "PPPPPPPPPPPPPPPP"},
 	}
 	for _, tt := range tests {
-		if got := codec.Int2AP(tt.in); got != tt.want {
+		if got := commands.Int2AP(tt.in); got != tt.want {
 			t.Errorf("Int2AP(%d) = %q; want %q", tt.in, got, tt.want)
 		}
 	}
@@ -56,9 +57,9 @@ func TestParseFlags(t *testing.T) {
 		{``, nil},
 	}
 	for _, tt := range tests {
-		got, err := codec.ParseFlags([]byte(tt.in))
+		got, err := commands.ParseFlags([]byte(tt.in))
 		if tt.want == nil {
-			if !errors.Is(err, codec.ErrNoFlags) {
+			if !errors.Is(err, commands.ErrNoFlags) {
 				t.Errorf("ParseFlags(%q) = %q, %v; want ErrNoFlags", tt.in, got, err)
 			}
 			continue
@@ -84,7 +85,7 @@ func TestInternaldate2Time(t *testing.T) {
 		{"x\nINTERNALDATE \"17-Jul-1996 02:44:25 -0700\"", time.Time{}, false},
 	}
 	for _, tt := range tests {
-		got, ok := codec.Internaldate2Time([]byte(tt.in))
+		got, ok := commands.Internaldate2Time([]byte(tt.in))
 		if ok != tt.ok || !got.Equal(tt.want) || (ok && got.Location() != time.UTC) {
 			t.Errorf("Internaldate2Time(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.ok)
 		}
@@ -93,7 +94,7 @@ func TestInternaldate2Time(t *testing.T) {
 
 func TestTime2Internaldate(t *testing.T) {
 	in := time.Date(1996, 7, 17, 2, 44, 25, 0, time.FixedZone("PDT", -7*3600))
-	if got, want := codec.Time2Internaldate(in), `"17-Jul-1996 02:44:25 -0700"`; got != want {
+	if got, want := commands.Time2Internaldate(in), `"17-Jul-1996 02:44:25 -0700"`; got != want {
 		t.Errorf("Time2Internaldate(%v) = %q; want %q", in, got, want)
 	}
 }
@@ -116,17 +117,17 @@ func TestQuoteInternaldate(t *testing.T) {
 		{`"17-Jul-1996 02:44:25 -0700" `, "", false},
 	}
 	for _, tt := range tests {
-		got, err := codec.QuoteInternaldate(tt.in)
+		got, err := commands.QuoteInternaldate(tt.in)
 		if (err == nil) != tt.ok || got != tt.want {
 			t.Errorf("QuoteInternaldate(%q) = %q, %v; want %q, ok=%v", tt.in, got, err, tt.want, tt.ok)
 		}
 	}
 }
 
-// latin1 maps each byte of s to the rune of the same value, so arbitrary
+// pyLatin1 maps each byte of s to the rune of the same value, so arbitrary
 // bytes survive JSON on the way to Python (which encodes them back with
 // "latin-1").
-func latin1(s string) string {
+func pyLatin1(s string) string {
 	r := make([]rune, len(s))
 	for i := 0; i < len(s); i++ {
 		r[i] = rune(s[i])
@@ -134,8 +135,8 @@ func latin1(s string) string {
 	return string(r)
 }
 
-// unlatin1 undoes latin1.
-func unlatin1(s string) string {
+// pyUnlatin1 undoes pyLatin1.
+func pyUnlatin1(s string) string {
 	var b []byte
 	for _, r := range s {
 		b = append(b, byte(r))
@@ -262,10 +263,10 @@ func TestImaplibPython(t *testing.T) {
 	}
 	input.Int2AP = int2ap
 	for _, f := range flags {
-		input.Flags = append(input.Flags, latin1(f))
+		input.Flags = append(input.Flags, pyLatin1(f))
 	}
 	for _, r := range internaldate {
-		input.Internaldate = append(input.Internaldate, latin1(r.in))
+		input.Internaldate = append(input.Internaldate, pyLatin1(r.in))
 	}
 	for _, r := range t2i {
 		input.Time2Internaldate = append(input.Time2Internaldate, [2]int64{r.unix, int64(r.off)})
@@ -299,23 +300,23 @@ func TestImaplibPython(t *testing.T) {
 	}
 
 	for i, n := range int2ap {
-		if got, want := codec.Int2AP(n), out.Int2AP[i]; got != want {
+		if got, want := commands.Int2AP(n), out.Int2AP[i]; got != want {
 			t.Errorf("Int2AP(%d) = %q; want %q (imaplib)", n, got, want)
 		}
 	}
 
 	for i, in := range flags {
 		py := out.Flags[i]
-		got, err := codec.ParseFlags([]byte(in))
+		got, err := commands.ParseFlags([]byte(in))
 		if !py.Matched {
-			if !errors.Is(err, codec.ErrNoFlags) {
+			if !errors.Is(err, commands.ErrNoFlags) {
 				t.Errorf("ParseFlags(%q) = %q, %v; want ErrNoFlags (imaplib: no match)", in, got, err)
 			}
 			continue
 		}
 		want := []string{}
 		for _, f := range py.Flags {
-			want = append(want, unlatin1(f))
+			want = append(want, pyUnlatin1(f))
 		}
 		if err != nil || !cmp.Equal(got, want) {
 			t.Errorf("ParseFlags(%q) = %q, %v; want %q (imaplib)", in, got, err, want)
@@ -323,7 +324,7 @@ func TestImaplibPython(t *testing.T) {
 	}
 
 	for i, row := range internaldate {
-		got, ok := codec.Internaldate2Time([]byte(row.in))
+		got, ok := commands.Internaldate2Time([]byte(row.in))
 		var pyDesc string
 		var want time.Time
 		pyOK, pyRaised := false, false
@@ -350,7 +351,7 @@ func TestImaplibPython(t *testing.T) {
 
 	for i, row := range t2i {
 		in := time.Unix(row.unix, 0).In(time.FixedZone("", row.off))
-		got, want := codec.Time2Internaldate(in), out.Time2Internaldate[i]
+		got, want := commands.Time2Internaldate(in), out.Time2Internaldate[i]
 		if row.diff == "" && got != want {
 			t.Errorf("Time2Internaldate(%v) = %s; want %s (imaplib)", in, got, want)
 		}
@@ -365,7 +366,7 @@ func TestImaplibPython(t *testing.T) {
 	}
 
 	for i, in := range quoted {
-		got, err := codec.QuoteInternaldate(in)
+		got, err := commands.QuoteInternaldate(in)
 		if want := out.Quoted[i]; err == nil && got != want {
 			t.Errorf("QuoteInternaldate(%q) = %q; want %q (imaplib)", in, got, want)
 		}
