@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"strings"
-	"sync"
 
 	"github.com/imapkit/imapkit/auth"
 	"github.com/imapkit/imapkit/codec"
@@ -28,48 +27,6 @@ var ErrUnsupported = errors.New("commands: the server does not support this")
 type Client struct {
 	s  *session.Session
 	ac *auth.Client
-
-	// STATUS commands for the same mailbox are not pipelined: the session
-	// gives every STATUS response for a mailbox to the oldest STATUS
-	// command for it, so a second one in flight would get none.
-	statusMu    sync.Mutex
-	statusLocks map[string]*keyLock
-}
-
-// keyLock is a lock for one key that a context can give up waiting for.
-type keyLock struct {
-	ch   chan struct{}
-	refs int
-}
-
-// lockKey waits until no other call holds key; unlock releases it.
-func (c *Client) lockKey(ctx context.Context, key string) (unlock func(), err error) {
-	c.statusMu.Lock()
-	if c.statusLocks == nil {
-		c.statusLocks = map[string]*keyLock{}
-	}
-	l := c.statusLocks[key]
-	if l == nil {
-		l = &keyLock{ch: make(chan struct{}, 1)}
-		c.statusLocks[key] = l
-	}
-	l.refs++
-	c.statusMu.Unlock()
-	release := func() {
-		c.statusMu.Lock()
-		l.refs--
-		if l.refs == 0 {
-			delete(c.statusLocks, key)
-		}
-		c.statusMu.Unlock()
-	}
-	select {
-	case l.ch <- struct{}{}:
-		return func() { <-l.ch; release() }, nil
-	case <-ctx.Done():
-		release()
-		return nil, ctx.Err()
-	}
 }
 
 // New returns a Client for s. It does no I/O. Login and Authenticate need

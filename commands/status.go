@@ -64,11 +64,6 @@ func (c *Client) Status(ctx context.Context, mailbox string, items StatusItem) (
 	if items == 0 {
 		items = StatusMessages | StatusUIDNext | StatusUIDValidity | StatusUnseen
 	}
-	unlock, err := c.lockKey(ctx, c.encodeMailbox(mailbox))
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
 	r, err := c.run(ctx, c.target(&session.Command{Name: "STATUS", Args: func(e *wire.Encoder) {
 		c.mailbox(e, mailbox).SP()
 		encodeStatusItems(e, items)
