@@ -32,6 +32,7 @@ func (s *Session) abortWith(err error) {
 	s.err = err
 	pend := s.inflight
 	s.inflight = nil
+	s.nsent = 0
 	s.state = StateLogout
 	close(s.changed)
 	s.changed = make(chan struct{})
@@ -56,6 +57,9 @@ func (s *Session) finish(p *Pending, r *Result, err error) {
 	s.mu.Lock()
 	for i, q := range s.inflight {
 		if q == p {
+			if i < s.nsent {
+				s.nsent--
+			}
 			// In place: a copy per answer costs O(n²) with n commands
 			// pipelined (1000 NOOPs: 5.5 MB). Mostly the oldest ends.
 			if i == 0 {

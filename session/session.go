@@ -119,7 +119,8 @@ type Session struct {
 	welcome    *codec.Status
 	caps       []string
 	capsStale  bool
-	inflight   []*Pending
+	inflight   []*Pending // sent commands in the order written (the first nsent), then registered ones
+	nsent      int
 	changed    chan struct{} // closed and replaced whenever inflight changes
 	tagPrefix  string
 	tagN       uint64

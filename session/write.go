@@ -272,6 +272,7 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 	} else {
 		s.tr.client(wc)
 	}
+	s.markSent(p)
 	if len(wc.Parts) > 1 {
 		p.syncLit.Store(true)
 		// The "+" for this command's literals may arrive as soon as the
@@ -545,3 +546,22 @@ func (p *Pending) sent() bool {
 
 // notSent marks err as "the command was not sent": safe to retry.
 func notSent(err error) error { return &NotSentError{Err: err} }
+
+// markSent moves p, about to be written (under the write lock), to the end
+// of the commands already sent: s.inflight holds the sent commands in the
+// order they went out, then the registered ones. Responses are routed in
+// that order, so that of two commands registered in one order and written
+// in the other (two goroutines racing for the write lock), the first
+// written gets the first answer.
+func (s *Session) markSent(p *Pending) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := s.nsent; i < len(s.inflight); i++ {
+		if s.inflight[i] == p {
+			copy(s.inflight[s.nsent+1:i+1], s.inflight[s.nsent:i])
+			s.inflight[s.nsent] = p
+			s.nsent++
+			return
+		}
+	}
+}
