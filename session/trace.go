@@ -121,21 +121,11 @@ func (t *tracer) server(b []byte) {
 	}
 }
 
-// literalSuffix reports a literal header {n}, {n+} or ~{n} at the end of b.
+// literalSuffix reports a literal header {n}, {n+} or ~{n} at the end of b,
+// with wire's rules, and its size.
 func literalSuffix(b []byte) (int64, bool) {
-	if len(b) < 3 || b[len(b)-1] != '}' {
-		return 0, false
-	}
-	i := bytes.LastIndexByte(b, '{')
-	if i < 0 {
-		return 0, false
-	}
-	num := bytes.TrimSuffix(b[i+1:len(b)-1], []byte("+"))
-	n, err := strconv.ParseInt(string(num), 10, 64)
-	if err != nil || n < 0 {
-		return 0, false
-	}
-	return n, true
+	info, ok := wire.LiteralSuffix(b)
+	return info.Size, ok
 }
 
 // client traces an encoded command, redacted.

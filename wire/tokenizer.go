@@ -1341,6 +1341,13 @@ func literalAtEnd(line []byte) (LiteralInfo, bool) {
 	return literalSuffix(line[:i])
 }
 
+// LiteralSuffix reports whether b, a line without its CRLF, ends with a
+// literal header such as {12}, {12+} or ~{12}: the line goes on after that
+// many bytes. A size past int64 saturates (a caller's limit refuses it). A
+// tracer or a proxy that splits a stream into lines uses it, as the
+// tokenizer does.
+func LiteralSuffix(b []byte) (LiteralInfo, bool) { return literalSuffix(b) }
+
 // literalSuffix reports whether b ends with a literal header such as {12},
 // {12+} or ~{12}.
 func literalSuffix(b []byte) (LiteralInfo, bool) {
