@@ -219,15 +219,19 @@ func (s *Session) parkLocked(p *Pending, body *pullBody) {
 	for pl.parked && !pl.closed && !p.abandoned.Load() && s.err == nil {
 		if s.otherDemand(p) {
 			s.mu.Unlock()
+			var err error
 			if body != nil {
 				body.detach(s.maxResult)
 			} else {
-				if err := s.dec.Unshare(); err != nil {
-					panic(err)
-				}
+				// Between two responses no literal is open: Unshare
+				// cannot fail. Were it to, the reader waits for the
+				// caller rather than overwrite what it holds.
+				err = s.dec.Unshare()
 			}
 			s.mu.Lock()
-			break
+			if err == nil {
+				break
+			}
 		}
 		s.pullCond.Wait()
 	}
