@@ -148,12 +148,12 @@ func (s *Session) pullDeliver(p *Pending, r codec.Response) {
 	c := codec.CloneResponse(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if pl.bytes+s.respSize > s.maxResult {
+	if pl.bytes+s.rl.respSize > s.maxResult {
 		p.dropped++
 		return
 	}
-	pl.queue = append(pl.queue, Item{Response: c, cost: s.respSize})
-	pl.bytes += s.respSize
+	pl.queue = append(pl.queue, Item{Response: c, cost: s.rl.respSize})
+	pl.bytes += s.rl.respSize
 	s.pullCond.Broadcast()
 	for len(pl.queue) >= pullQueue && !s.otherDemand(p) && !pl.closed && !p.abandoned.Load() && s.err == nil {
 		s.pullCond.Wait()

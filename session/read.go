@@ -112,9 +112,9 @@ func (s *Session) readLoop() {
 	defer close(s.readerDone)
 	for {
 		off := s.tok.Offset()
-		s.skipped = 0
+		s.rl.skipped = 0
 		r, err := s.dec.Next()
-		s.respSize = s.tok.Offset() - off - s.skipped + responseOverhead
+		s.rl.respSize = s.tok.Offset() - off - s.rl.skipped + responseOverhead
 		if err != nil {
 			if s.Err() != nil {
 				return
@@ -288,12 +288,12 @@ func (s *Session) deliver(r codec.Response) {
 			// Handed over last, after keep and event below.
 		case target.cmd.OnData != nil:
 			target.cmd.OnData(r)
-		case target.dataBytes+s.respSize > s.maxResult:
+		case target.dataBytes+s.rl.respSize > s.maxResult:
 			// Over the bound of a collecting Run: dropped, and the
 			// command ends with a ResultTooLargeError.
 			target.dropped++
 		default:
-			target.dataBytes += s.respSize
+			target.dataBytes += s.rl.respSize
 			if target.result == nil {
 				target.result = &Result{Tag: target.tag}
 			}
@@ -575,7 +575,7 @@ func (s *Session) sectionHandler(f *codec.Fetch, sec *codec.Section, r io.Reader
 			target.droppedSections++
 		}
 		// The FETCH is charged without the body it left out.
-		s.skipped += sec.Size
+		s.rl.skipped += sec.Size
 		sec.Missing = true
 		return nil
 	}

@@ -139,9 +139,8 @@ type Session struct {
 	pullCond   *sync.Cond // pulled commands and the reader waiting for each other (mu)
 	demanders  int        // goroutines waiting for the reader to go on (mu)
 
-	respSize  int64 // wire bytes of the response being routed (reader goroutine)
-	skipped   int64 // bytes of body sections left out of it (reader goroutine)
-	maxResult int64 // Options.MaxResultBytes or its default
+	rl        readLoopState // touched by the reader goroutine alone
+	maxResult int64         // Options.MaxResultBytes or its default
 
 	maxEvents, maxKept, maxNames int    // the bounds, defaults applied
 	droppedEvents, droppedKept   uint64 // what the bounds dropped (under mu)
@@ -149,6 +148,16 @@ type Session struct {
 	readerDone chan struct{}
 	eventsDone chan struct{}
 	inHandler  bool // OnUnsolicited is running
+}
+
+// readLoopState is the state that only the reader goroutine touches, kept
+// apart from the fields guarded by mu (as x/net/http2 keeps its
+// clientConnReadLoop): it needs no lock, and a field here read from another
+// goroutine is a bug. The Pending fields marked "reader goroutine only" are
+// its per-command part.
+type readLoopState struct {
+	respSize int64 // wire bytes of the response being routed, plus responseOverhead
+	skipped  int64 // bytes of body sections left out of it (past MaxResultBytes)
 }
 
 // Pending is a command in flight.
