@@ -146,12 +146,9 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush func()) (*Pe
 		// are forgotten.
 		clear(s.store)
 	}
-	s.inflight = append(s.inflight, p)
-	if len(s.inflight) == 1 {
-		s.armStall()
-	}
-	s.mu.Unlock()
 	if !info.waits {
+		// Set before p is in flight: abort and finish read p.timer from
+		// other goroutines as soon as it is.
 		if d := s.commandBound(ctx); d > 0 {
 			p.timer = time.AfterFunc(d, func() {
 				select {
@@ -162,6 +159,11 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush func()) (*Pe
 			})
 		}
 	}
+	s.inflight = append(s.inflight, p)
+	if len(s.inflight) == 1 {
+		s.armStall()
+	}
+	s.mu.Unlock()
 	return p, nil
 }
 
@@ -262,7 +264,6 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 		}
 		return err
 	}
-	p.noteTarget(wc)
 	for _, sec := range wc.Secrets() {
 		s.secrets.add([]byte(sec))
 	}
@@ -272,7 +273,7 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 	} else {
 		s.tr.client(wc)
 	}
-	s.markSent(p)
+	s.markSent(p, wc)
 	if len(wc.Parts) > 1 {
 		p.syncLit.Store(true)
 		// The "+" for this command's literals may arrive as soon as the
@@ -327,7 +328,6 @@ func (p *Pending) noteTarget(wc *wire.Encoded) {
 		if p.cmd.Messages != nil {
 			p.set = p.cmd.Messages.Clone()
 			p.hasSet = true
-			p.uid = p.info.uids
 			return
 		}
 	case TargetMailbox:
@@ -354,7 +354,6 @@ func (p *Pending) noteTarget(wc *wire.Encoded) {
 		}
 		if err := p.set.ParseInto(rest[:end]); err == nil {
 			p.hasSet = true
-			p.uid = p.info.uids
 		}
 		return
 	}
@@ -553,9 +552,13 @@ func notSent(err error) error { return &NotSentError{Err: err} }
 // that order, so that of two commands registered in one order and written
 // in the other (two goroutines racing for the write lock), the first
 // written gets the first answer.
-func (s *Session) markSent(p *Pending) {
+//
+// It also records what p targets (noteTarget) under mu: the reader
+// goroutine reads it while routing.
+func (s *Session) markSent(p *Pending, wc *wire.Encoded) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	p.noteTarget(wc)
 	for i := s.nsent; i < len(s.inflight); i++ {
 		if s.inflight[i] == p {
 			copy(s.inflight[s.nsent+1:i+1], s.inflight[s.nsent:i])
