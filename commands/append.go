@@ -63,13 +63,7 @@ func (c *Client) Append(ctx context.Context, mailbox string, r io.Reader, size i
 	utf8Form := c.utf8() && c.s.HasCap("UTF8=ACCEPT")
 	res, err := c.run(ctx, c.target(&session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
 		c.mailbox(e, mailbox)
-		if len(o.Flags) > 0 {
-			e.SP()
-			encodeFlags(e, o.Flags)
-		}
-		if !o.Date.IsZero() {
-			e.SP().String(string(codec.AppendInternalDate(nil, o.Date)))
-		}
+		o.encode(e)
 		e.SP()
 		if utf8Form {
 			e.Atom("UTF8").SP().List(func(e *wire.Encoder) { e.LiteralReader(size, r, true) })
@@ -80,14 +74,7 @@ func (c *Client) Append(ctx context.Context, mailbox string, r io.Reader, size i
 	if err != nil {
 		return nil, err
 	}
-	out := &AppendResult{}
-	if st := res.Status; st != nil && st.Code != nil && st.Code.Kind == codec.CodeAppendUID {
-		out.UIDValidity = st.Code.UIDValidity
-		if rg := st.Code.Dst.Ranges(); len(rg) > 0 {
-			out.UID = rg[0].Start
-		}
-	}
-	return out, nil
+	return appendResult(res), nil
 }
 
 // AppendBytes appends msg (see Append).
@@ -135,13 +122,7 @@ func (c *Client) AppendMany(ctx context.Context, mailbox string, msgs []AppendMe
 			if m.Options != nil {
 				o = *m.Options
 			}
-			if len(o.Flags) > 0 {
-				e.SP()
-				encodeFlags(e, o.Flags)
-			}
-			if !o.Date.IsZero() {
-				e.SP().String(string(codec.AppendInternalDate(nil, o.Date)))
-			}
+			o.encode(e)
 			e.SP()
 			if utf8Form {
 				e.Atom("UTF8").SP().List(func(e *wire.Encoder) { e.LiteralReader(m.Size, m.R, true) })
@@ -190,13 +171,7 @@ func (c *Client) AppendCatenate(ctx context.Context, mailbox string, parts []Cat
 	}
 	res, err := c.run(ctx, c.target(&session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
 		c.mailbox(e, mailbox)
-		if len(o.Flags) > 0 {
-			e.SP()
-			encodeFlags(e, o.Flags)
-		}
-		if !o.Date.IsZero() {
-			e.SP().String(string(codec.AppendInternalDate(nil, o.Date)))
-		}
+		o.encode(e)
 		e.SP().Atom("CATENATE").SP().List(func(e *wire.Encoder) {
 			for i, p := range parts {
 				if i > 0 {
@@ -213,14 +188,7 @@ func (c *Client) AppendCatenate(ctx context.Context, mailbox string, parts []Cat
 	if err != nil {
 		return nil, err
 	}
-	out := &AppendResult{}
-	if st := res.Status; st != nil && st.Code != nil && st.Code.Kind == codec.CodeAppendUID {
-		out.UIDValidity = st.Code.UIDValidity
-		if rg := st.Code.Dst.Ranges(); len(rg) > 0 {
-			out.UID = rg[0].Start
-		}
-	}
-	return out, nil
+	return appendResult(res), nil
 }
 
 // normalizedReader returns r with bare CR and LF made CRLF, and its new
@@ -276,4 +244,28 @@ func (c *crlfReader) Read(p []byte) (int, error) {
 	n := copy(p, c.pending)
 	c.pending = c.pending[n:]
 	return n, nil
+}
+
+// appendResult reads the APPENDUID of an APPEND's tagged OK (UIDPLUS).
+func appendResult(res *session.Result) *AppendResult {
+	out := &AppendResult{}
+	if st := res.Status; st != nil && st.Code != nil && st.Code.Kind == codec.CodeAppendUID {
+		out.UIDValidity = st.Code.UIDValidity
+		if rg := st.Code.Dst.Ranges(); len(rg) > 0 {
+			out.UID = rg[0].Start
+		}
+	}
+	return out
+}
+
+// encode writes the flags and internal date of an APPEND message, each
+// after a space, when set.
+func (o *AppendOptions) encode(e *wire.Encoder) {
+	if len(o.Flags) > 0 {
+		e.SP()
+		encodeFlags(e, o.Flags)
+	}
+	if !o.Date.IsZero() {
+		e.SP().String(string(codec.AppendInternalDate(nil, o.Date)))
+	}
 }

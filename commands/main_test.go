@@ -20,44 +20,24 @@ import (
 // skipped. Tests use mailboxes of their own (alice's INBOX holds
 // dvSeedCount sample messages and is never changed).
 
-var (
-	doveOnce sync.Once
-	doveSrv  *testserver.Server
-	doveDir  string
-	doveErr  error
-)
+var dove = testserver.Shared{Prefix: "imapkit-commands-", Options: &testserver.Options{Seed: dvSeedCount}}
 
 const dvSeedCount = 30
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if doveSrv != nil {
-		if err := doveSrv.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, "stopping dovecot:", err)
-			if code == 0 {
-				code = 1
-			}
+	if err := dove.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "stopping dovecot:", err)
+		if code == 0 {
+			code = 1
 		}
-	}
-	if doveDir != "" {
-		os.RemoveAll(doveDir)
 	}
 	os.Exit(code)
 }
 
 func dvServer(tb testing.TB) *testserver.Server {
 	tb.Helper()
-	doveOnce.Do(func() {
-		doveDir, doveErr = os.MkdirTemp("", "imapkit-commands-")
-		if doveErr != nil {
-			return
-		}
-		doveSrv, doveErr = testserver.Start(doveDir, &testserver.Options{Seed: dvSeedCount})
-	})
-	if doveErr != nil {
-		tb.Fatalf("starting dovecot: %v", doveErr)
-	}
-	return doveSrv
+	return dove.Get(tb)
 }
 
 func dvCtx(tb testing.TB) context.Context {

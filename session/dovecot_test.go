@@ -31,12 +31,7 @@ import (
 // TestMain. A missing Dovecot fails every test that needs it; nothing is
 // skipped.
 
-var (
-	doveOnce sync.Once
-	doveSrv  *testserver.Server
-	doveDir  string
-	doveErr  error
-)
+var dove = testserver.Shared{Prefix: "imapkit-session-", Options: &testserver.Options{Seed: dvSeedCount}}
 
 // dvSeedCount is the number of sample messages in alice's INBOX. Tests must
 // not change INBOX; they use mailboxes of their own.
@@ -44,16 +39,11 @@ const dvSeedCount = 30
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if doveSrv != nil {
-		if err := doveSrv.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, "stopping dovecot:", err)
-			if code == 0 {
-				code = 1
-			}
+	if err := dove.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "stopping dovecot:", err)
+		if code == 0 {
+			code = 1
 		}
-	}
-	if doveDir != "" {
-		os.RemoveAll(doveDir)
 	}
 	os.Exit(leakcheck.Finish(code)) // goroutines, fds, child processes left: internal/leakcheck
 }
@@ -62,17 +52,7 @@ func TestMain(m *testing.M) {
 // start it is a test failure.
 func dvServer(tb testing.TB) *testserver.Server {
 	tb.Helper()
-	doveOnce.Do(func() {
-		doveDir, doveErr = os.MkdirTemp("", "imapkit-session-")
-		if doveErr != nil {
-			return
-		}
-		doveSrv, doveErr = testserver.Start(doveDir, &testserver.Options{Seed: dvSeedCount})
-	})
-	if doveErr != nil {
-		tb.Fatalf("starting dovecot: %v", doveErr)
-	}
-	return doveSrv
+	return dove.Get(tb)
 }
 
 // dvCtx returns a context that ends with the test (at most 30 s).

@@ -362,7 +362,7 @@ func (s *Session) targetLocked(r codec.Response) *Pending {
 			continue
 		}
 		n := f.Seq
-		if p.uid {
+		if p.info.uids {
 			if f.Has&codec.FetchUID == 0 {
 				// Not decoded yet (a streamed body comes first): best guess.
 				if first == nil {

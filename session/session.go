@@ -204,7 +204,6 @@ type Pending struct {
 	// and the mailbox of SELECT/EXAMINE/STATUS.
 	set        codec.SeqSet
 	hasSet     bool
-	uid        bool
 	mailbox    string
 	hasMailbox bool
 	gotStatus  bool  // a STATUS response for its mailbox was routed to it

@@ -106,7 +106,8 @@ func (t *tracer) server(b []byte) {
 		}
 		b = b[i+1:]
 		line := bytes.TrimRight(t.line_, "\r\n")
-		if n, ok := literalSuffix(line); ok {
+		if info, ok := wire.LiteralSuffix(line); ok {
+			n := info.Size
 			t.line_ = append(line, ' ')
 			t.litRemain, t.litLen = n, n
 			if n == 0 {
@@ -119,13 +120,6 @@ func (t *tracer) server(b []byte) {
 		t.serverLocked(line)
 		t.line_ = t.line_[:0]
 	}
-}
-
-// literalSuffix reports a literal header {n}, {n+} or ~{n} at the end of b,
-// with wire's rules, and its size.
-func literalSuffix(b []byte) (int64, bool) {
-	info, ok := wire.LiteralSuffix(b)
-	return info.Size, ok
 }
 
 // client traces an encoded command, redacted.
@@ -151,7 +145,8 @@ func (t *tracer) client(c *wire.Encoded) {
 		}
 		line = append(line, red[:i]...)
 		red = red[i+2:]
-		n, ok := literalSuffix(line)
+		info, ok := wire.LiteralSuffix(line)
+		n := info.Size
 		if !ok {
 			t.line('C', line)
 			line = line[:0]

@@ -35,8 +35,9 @@ var rules = []rule{
 	{pkg: "internal/fuzzseed"},
 	{pkg: "internal/hostile", allowed: []string{"transport"}},
 	// A test kit: it runs from TestMain.
-	{pkg: "internal/leakcheck", testing: true},
-	{pkg: "internal/testserver"},
+	{pkg: "internal/leakcheck", allowed: []string{"internal/procfs"}, testing: true},
+	{pkg: "internal/testserver", allowed: []string{"internal/procfs"}},
+	{pkg: "internal/procfs"},
 	{pkg: "internal/transcript", allowed: []string{"transport", "session"}},
 }
 

@@ -41,6 +41,8 @@
 package leakcheck
 
 import (
+	"github.com/imapkit/imapkit/internal/procfs"
+
 	"bytes"
 	"flag"
 	"fmt"
@@ -265,35 +267,11 @@ func runtimeFD(target string) bool {
 // cmdline" (nil where /proc does not exist).
 func children() []string {
 	me := os.Getpid()
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
 	var out []string
-	for _, ent := range ents {
-		pid, err := strconv.Atoi(ent.Name())
-		if err != nil || pid == me {
-			continue
+	for _, p := range procfs.List() {
+		if p.PPID == me {
+			out = append(out, fmt.Sprintf("%d %s %s", p.PID, p.State, procfs.Cmdline(p.PID)))
 		}
-		stat, err := os.ReadFile(filepath.Join("/proc", ent.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid ...: comm may hold spaces and parentheses.
-		i := bytes.LastIndexByte(stat, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(string(stat[i+1:]))
-		if len(f) < 2 {
-			continue
-		}
-		if ppid, err := strconv.Atoi(f[1]); err != nil || ppid != me {
-			continue
-		}
-		cmd, _ := os.ReadFile(filepath.Join("/proc", ent.Name(), "cmdline"))
-		cmd = bytes.TrimRight(bytes.ReplaceAll(cmd, []byte{0}, []byte{' '}), " ")
-		out = append(out, fmt.Sprintf("%d %s %s", pid, f[0], cmd))
 	}
 	sort.Strings(out)
 	return out

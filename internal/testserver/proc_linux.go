@@ -3,14 +3,14 @@
 package testserver
 
 import (
+	"github.com/imapkit/imapkit/internal/procfs"
+
 	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -117,41 +117,19 @@ func killLeftovers(pgid int, markers []string, timeout time.Duration) error {
 // findProcesses lists live (non-zombie) processes in process group pgid or
 // whose command line contains one of markers, other than this process.
 func findProcesses(pgid int, markers []string) []int {
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
-	self := os.Getpid()
 	var pids []int
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == self {
+	for _, p := range procfs.List() {
+		if p.State == "Z" || p.State == "X" {
 			continue
 		}
-		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
+		if p.PGRP == pgid {
+			pids = append(pids, p.PID)
 			continue
 		}
-		// pid (comm) state ppid pgrp ...; comm may contain spaces and ')'.
-		i := bytes.LastIndexByte(stat, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(string(stat[i+1:]))
-		if len(f) < 3 || f[0] == "Z" || f[0] == "X" {
-			continue
-		}
-		if pg, err := strconv.Atoi(f[2]); err == nil && pg == pgid {
-			pids = append(pids, pid)
-			continue
-		}
-		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil {
-			continue
-		}
+		cmdline := procfs.Cmdline(p.PID)
 		for _, m := range markers {
 			if m != "" && bytes.Contains(cmdline, []byte(m)) {
-				pids = append(pids, pid)
+				pids = append(pids, p.PID)
 				break
 			}
 		}

@@ -402,3 +402,46 @@ func absClean(dir string) (string, error) {
 	}
 	return abs, nil
 }
+
+// Shared is one server for a whole test binary: Get starts it on first use
+// (tests that do not need it do not pay for it) and fails the calling test
+// if it cannot; TestMain calls Stop after m.Run. A missing server fails the
+// tests that need it; nothing is skipped.
+type Shared struct {
+	// Prefix names the temporary directory ("imapkit-session-").
+	Prefix string
+	// Options are given to Start.
+	Options *Options
+
+	once sync.Once
+	srv  *Server
+	dir  string
+	err  error
+}
+
+// Get returns the server, starting it on the first call.
+func (s *Shared) Get(t TB) *Server {
+	t.Helper()
+	s.once.Do(func() {
+		if s.dir, s.err = os.MkdirTemp("", s.Prefix); s.err != nil {
+			return
+		}
+		s.srv, s.err = Start(s.dir, s.Options)
+	})
+	if s.err != nil {
+		t.Fatalf("starting dovecot: %v", s.err)
+	}
+	return s.srv
+}
+
+// Stop stops the server if it was started and removes its directory.
+func (s *Shared) Stop() error {
+	var err error
+	if s.srv != nil {
+		err = s.srv.Stop()
+	}
+	if s.dir != "" {
+		os.RemoveAll(s.dir)
+	}
+	return err
+}
