@@ -9,4 +9,4 @@ require (
 	golang.org/x/text v0.43.0
 )
 
-require golang.org/x/sys v0.38.0 // indirect
+require golang.org/x/sys v0.38.0

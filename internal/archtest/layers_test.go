@@ -38,6 +38,7 @@ var rules = []rule{
 	{pkg: "internal/leakcheck", allowed: []string{"internal/procfs"}, testing: true},
 	{pkg: "internal/testserver", allowed: []string{"internal/procfs"}},
 	{pkg: "internal/procfs"},
+	{pkg: "internal/ptytest", external: []string{"golang.org/x/sys/unix"}},
 	{pkg: "internal/transcript", allowed: []string{"transport", "session"}},
 }
 
