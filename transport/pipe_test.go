@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"net"
 	"os"
@@ -308,14 +309,16 @@ func TestPipeConcurrent(t *testing.T) {
 }
 
 func BenchmarkPipe(b *testing.B) {
-	for _, size := range []int{64, 4 << 10, 32 << 10} {
+	// write8M is one Write larger than PipeBufferSize, read 32 KiB at a
+	// time, as a session's tokenizer reads a large FETCH answer.
+	for _, size := range []int{64, 4 << 10, 32 << 10, 8 << 20} {
 		b.Run(fmt.Sprintf("write%d", size), func(b *testing.B) {
 			client, server := transport.Pipe()
 			defer server.Close()
 			msg := make([]byte, size)
 			done := make(chan int64)
 			go func() {
-				n, _ := io.CopyBuffer(io.Discard, server, make([]byte, 64<<10))
+				n, _ := io.CopyBuffer(io.Discard, server, make([]byte, 32<<10))
 				done <- n
 			}()
 			b.SetBytes(int64(size))
@@ -331,5 +334,42 @@ func BenchmarkPipe(b *testing.B) {
 				b.Fatalf("copied %d bytes, want %d", n, size*b.N)
 			}
 		})
+	}
+}
+
+// BenchmarkPipeSlowReader: one 8 MiB Write read 32 KiB at a time by a
+// reader that works on each read (as a session decodes), so that the
+// buffer stays full: each read frees room the writer refills.
+func BenchmarkPipeSlowReader(b *testing.B) {
+	const size = 8 << 20
+	client, server := transport.Pipe()
+	defer server.Close()
+	msg := make([]byte, size)
+	done := make(chan int64)
+	go func() {
+		var n int64
+		buf := make([]byte, 32<<10)
+		var sum uint32
+		for {
+			m, err := server.Read(buf)
+			n += int64(m)
+			sum += crc32.ChecksumIEEE(buf[:m])
+			if err != nil {
+				done <- n + int64(sum&0)
+				return
+			}
+		}
+	}()
+	b.SetBytes(size)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := client.Write(msg); err != nil {
+			b.Fatal(err)
+		}
+	}
+	client.Close()
+	if n := <-done; n != int64(size)*int64(b.N) {
+		b.Fatalf("copied %d bytes, want %d", n, size*b.N)
 	}
 }
