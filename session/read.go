@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"net"
 	"os"
 	"strconv"
@@ -107,9 +108,55 @@ func (s *Session) finish(p *Pending, r *Result, err error) {
 	}
 }
 
-// readLoop reads and routes every response until the session ends.
+// readLoop is the reader goroutine: it drives the reading coroutine
+// (readCo) whenever no pulled command's caller does, until the session
+// ends. See the top of pull.go.
 func (s *Session) readLoop() {
 	defer close(s.readerDone)
+	next, stop := iter.Pull(s.readCo)
+	defer stop()
+	s.mu.Lock()
+	s.co.next = next
+	for {
+		ok, keep := s.resumableLocked()
+		if s.co.done {
+			s.mu.Unlock()
+			return
+		}
+		if !ok {
+			s.pullCond.Wait()
+			continue
+		}
+		body := s.co.body
+		s.co.running, s.co.holder, s.co.io = true, nil, false
+		if keep {
+			s.mu.Unlock()
+			err := s.keepLent(body)
+			s.mu.Lock()
+			if err != nil {
+				s.co.running, s.co.stuck = false, true
+				continue
+			}
+		}
+		s.co.lent, s.co.body, s.co.stuck = nil, nil, false
+		s.mu.Unlock()
+		ev, more := s.drive(nil, false)
+		s.mu.Lock()
+		s.co.running = false
+		if !more {
+			s.co.done = true
+			s.pullCond.Broadcast()
+			s.mu.Unlock()
+			return
+		}
+		s.coEventLocked(ev, nil)
+	}
+}
+
+// readCo reads and routes every response until the session ends: the
+// reading coroutine.
+func (s *Session) readCo(yield func(coEvent) bool) {
+	s.rl.yield = yield
 	for {
 		off := s.tok.Offset()
 		s.rl.skipped = 0
@@ -154,9 +201,15 @@ func (s *Session) readLoop() {
 			s.abort(err)
 			return
 		}
+		s.rl.yielded = false
 		if err := s.route(r); err != nil {
 			s.abort(err)
 			return
+		}
+		if s.rl.holder != nil && !s.rl.yielded {
+			// A caller drives: it looks at its command between two
+			// responses (has it ended? has its context?).
+			yield(coEvent{kind: coRouted})
 		}
 	}
 }
@@ -496,6 +549,11 @@ func (s *Session) complete(st *codec.Status) error {
 	}
 	s.transition(p, r.Status)
 	if st.Kind == codec.StatusOK && p.upgrade != nil {
+		// The upgrade reads from the connection (a TLS handshake): on
+		// the reader goroutine, not a pulled command's caller.
+		s.rl.upgrade = true
+		s.coBeforeRead()
+		s.rl.upgrade = false
 		if uerr := p.upgrade(); uerr != nil {
 			s.finish(p, r, uerr)
 			return fmt.Errorf("%s: %w", p.name, uerr)

@@ -137,6 +137,7 @@ type Session struct {
 	events     []codec.Response
 	eventsCond *sync.Cond
 	pullCond   *sync.Cond // pulled commands and the reader waiting for each other (mu)
+	co         coState    // the reading coroutine (mu)
 	demanders  int        // goroutines waiting for the reader to go on (mu)
 
 	rl        readLoopState // touched by the reader goroutine alone
@@ -155,9 +156,21 @@ type Session struct {
 // clientConnReadLoop): it needs no lock, and a field here read from another
 // goroutine is a bug. The Pending fields marked "reader goroutine only" are
 // its per-command part.
+//
+// It belongs to whoever drives the reading coroutine (see pull.go): the
+// reader goroutine, or a pulled command's caller in Next. One drives at a
+// time (coState.running, under mu).
 type readLoopState struct {
 	respSize int64 // wire bytes of the response being routed, plus responseOverhead
 	skipped  int64 // bytes of body sections left out of it (past MaxResultBytes)
+
+	yield   func(coEvent) bool // the coroutine's yield
+	inCo    bool               // the coroutine is running (not a body read by a caller)
+	holder  *Pending           // the pulled command whose caller drives, or nil
+	yielded bool               // the response being routed was lent (coItem)
+	// cancelable: the caller that drives has a context that can end;
+	// upgrade: a TLS or COMPRESS upgrade comes next (see coBeforeRead).
+	cancelable, upgrade bool
 }
 
 // Pending is a command in flight.
@@ -384,6 +397,7 @@ func newSession(conn net.Conn, opts *Options) *Session {
 	s.tr = newTracer(s.opts.Trace, s.opts.TraceLiterals, s.log, s.opts.History,
 		cmp.Or(max(s.opts.TraceCapture, 0), DefaultTraceCapture))
 	s.tr.secrets = s.secrets
+	s.tr.beforeRead = s.coBeforeRead
 	s.tok = wire.NewTokenizer(s.tr.reader(s.wc), s.opts.Tokenizer)
 	s.dec = codec.NewDecoder(s.tok, &codec.DecoderOptions{SectionHandler: s.sectionHandler})
 	s.cw = &countWriter{w: s.tr.writer(s.wc)}

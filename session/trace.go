@@ -41,6 +41,8 @@ type tracer struct {
 	// delivered counts the bytes read from the server and handed to the
 	// tokenizer, in the tokenizer's offsets (see Session.complete).
 	delivered atomic.Int64
+	// beforeRead runs before each read from the server (Session.coBeforeRead).
+	beforeRead func()
 }
 
 func newTracer(w io.Writer, literals bool, log *slog.Logger, history, capture int) *tracer {
@@ -59,6 +61,9 @@ type traceReader struct {
 }
 
 func (tr *traceReader) Read(p []byte) (int, error) {
+	if tr.t.beforeRead != nil {
+		tr.t.beforeRead()
+	}
 	n, err := tr.r.Read(p)
 	if n > 0 {
 		tr.t.delivered.Add(int64(n))
