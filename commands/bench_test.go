@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/internal/corpus"
 	"github.com/imapkit/imapkit/session"
@@ -149,4 +150,79 @@ func BenchmarkAppend100MiB(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkSearch answers a SEARCH with one line of 1,000,000 numbers
+// (every other one, so that they form no ranges) over transport.Pipe, and
+// reads it three ways: SearchIter (yielded from the decoder's response),
+// Search (into the compact set: 1,000,000 ranges here, its worst case;
+// SetConsecutive is the best case, 1:1000000, one range) and
+// Do, the collecting Run that copies the response into Result.Data (the
+// path Search took before). ns/number and B/op compare them.
+func BenchmarkSearch(b *testing.B) {
+	const n = 1000000
+	line := numsLine("SEARCH", n, 2)
+	c := bigSearchServer(b, func(string) []byte { return line })
+	ctx := context.Background()
+	bench := func(b *testing.B, run func() int) {
+		if got := run(); got != n {
+			b.Fatalf("%d numbers", got)
+		}
+		b.SetBytes(int64(len(line)))
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if got := run(); got != n {
+				b.Fatalf("%d numbers", got)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/number")
+	}
+	b.Run("Iter", func(b *testing.B) {
+		bench(b, func() int {
+			got := 0
+			for _, err := range c.SearchIter(ctx, nil, nil) {
+				if err != nil {
+					b.Fatal(err)
+				}
+				got++
+			}
+			return got
+		})
+	})
+	b.Run("Set", func(b *testing.B) {
+		bench(b, func() int {
+			res, err := c.Search(ctx, nil, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return int(res.Count)
+		})
+	})
+	consecutive := numsLine("SEARCH", n, 1)
+	cc := bigSearchServer(b, func(string) []byte { return consecutive })
+	b.Run("SetConsecutive", func(b *testing.B) {
+		bench(b, func() int {
+			res, err := cc.Search(ctx, nil, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return int(res.Count)
+		})
+	})
+	b.Run("Collect", func(b *testing.B) {
+		bench(b, func() int {
+			r, err := c.Do(ctx, "SEARCH", nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			got := 0
+			for _, d := range r.Data {
+				if s, ok := d.(*codec.Search); ok {
+					got += len(s.Nums)
+				}
+			}
+			return got
+		})
+	})
 }

@@ -122,8 +122,6 @@ func TestCyrus(t *testing.T) {
 	if err != nil || len(l) != 1 {
 		t.Fatalf("LIST RETURN (MYRIGHTS): %v %+v", err, l)
 	}
-	// CREATE-SPECIAL-USE: this Cyrus answers "NO SPECIAL-USE flag
-	// conflict" to CREATE INBOX/x (USE (\Archive)); not investigated, so
-	// not tested here (the wire form is in the transcripts).
+	// CREATE-SPECIAL-USE: TestCreateSpecialUseCyrus.
 
 }

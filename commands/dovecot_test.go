@@ -554,7 +554,7 @@ func TestConnectionDovecot(t *testing.T) {
 	if err := c.Authenticate(ctx, auth.NewSCRAMSHA256("", testserver.Alice, testserver.Password)); err != nil {
 		t.Fatalf("AUTHENTICATE: %v", err)
 	}
-	if err := c.Compress(ctx); err != nil {
+	if err := c.Compress(ctx, nil); err != nil {
 		t.Fatalf("COMPRESS: %v", err)
 	}
 	mb := dvMailbox(t, testserver.Alice, 1)

@@ -16,11 +16,20 @@ import (
 // 9051 section 6.3.13 lets a server drop an idle client.
 const DefaultIdleRestart = 29 * time.Minute
 
+// DefaultIdlePoll is how often Idle sends NOOP to a server without IDLE.
+const DefaultIdlePoll = time.Minute
+
 // IdleOptions are the options of Idle.
 type IdleOptions struct {
 	// Restart is the lifetime of one IDLE command; 0 means
 	// DefaultIdleRestart.
 	Restart time.Duration
+	// PollInterval is how often Idle sends NOOP when the server does not
+	// advertise IDLE; 0 means DefaultIdlePoll.
+	PollInterval time.Duration
+	// NoPoll makes Idle return ErrUnsupported, sending nothing, when the
+	// server does not advertise IDLE, instead of polling.
+	NoPoll bool
 }
 
 // Idle sends IDLE (RFC 2177, RFC 9051) and hands every untagged response
@@ -30,18 +39,72 @@ type IdleOptions struct {
 // reading the server's answer, when ctx ends (returning ctx's error) or
 // when onEvent returns false (returning nil). onEvent must not run
 // commands on the same session: they wait until IDLE is over.
+//
+// A server without IDLE is polled instead: Idle sends NOOP at once and
+// then every opts.PollInterval (DefaultIdlePoll), and hands the untagged
+// responses each NOOP brings to onEvent, in order, as IDLE would; events
+// arrive up to one interval late. It ends in the same ways (when ctx ends
+// during a NOOP, the NOOP's answer is read and dropped in the background).
+// With opts.NoPoll it returns ErrUnsupported instead.
 func (c *Client) Idle(ctx context.Context, opts *IdleOptions, onEvent func(codec.Response) bool) error {
+	var o IdleOptions
+	if opts != nil {
+		o = *opts
+	}
 	if !c.hasCap("IDLE") {
-		return fmt.Errorf("%w: IDLE", ErrUnsupported)
+		if o.NoPoll {
+			return fmt.Errorf("%w: IDLE", ErrUnsupported)
+		}
+		interval := DefaultIdlePoll
+		if o.PollInterval > 0 {
+			interval = o.PollInterval
+		}
+		return c.idlePoll(ctx, interval, onEvent)
 	}
 	restart := DefaultIdleRestart
-	if opts != nil && opts.Restart > 0 {
-		restart = opts.Restart
+	if o.Restart > 0 {
+		restart = o.Restart
 	}
 	for {
 		stop, err := c.idleOnce(ctx, restart, onEvent)
 		if err != nil || stop {
 			return err
+		}
+	}
+}
+
+// idleWant is what IDLE, and the NOOP that stands for it, take: every
+// untagged response but those the session handles itself.
+func idleWant(r codec.Response) bool {
+	switch r.(type) {
+	case *codec.Continuation, *codec.Capability, *codec.Enabled:
+		return false
+	}
+	return true
+}
+
+// idlePoll stands for IDLE on a server without it: NOOP every interval.
+func (c *Client) idlePoll(ctx context.Context, interval time.Duration, onEvent func(codec.Response) bool) error {
+	timer := time.NewTimer(interval)
+	defer timer.Stop()
+	for {
+		r, err := c.run(ctx, &session.Command{Name: "NOOP", Want: idleWant})
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return err
+		}
+		for _, d := range r.Data {
+			if !onEvent(d) {
+				return nil
+			}
+		}
+		timer.Reset(interval)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-timer.C:
 		}
 	}
 }
@@ -76,14 +139,8 @@ func (q *idleQueue) take() []codec.Response {
 func (c *Client) idleOnce(ctx context.Context, restart time.Duration, onEvent func(codec.Response) bool) (stop bool, err error) {
 	q := &idleQueue{wake: make(chan struct{}, 1)}
 	p, err := c.s.Start(ctx, &session.Command{
-		Name: "IDLE",
-		Want: func(r codec.Response) bool {
-			switch r.(type) {
-			case *codec.Continuation, *codec.Capability, *codec.Enabled:
-				return false
-			}
-			return true
-		},
+		Name:   "IDLE",
+		Want:   idleWant,
 		OnData: q.push,
 	})
 	if err != nil {

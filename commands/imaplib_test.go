@@ -241,3 +241,88 @@ func TestImaplibQuotaACL(t *testing.T) {
 		t.Errorf("MYRIGHTS: imapkit %v %q, imaplib %q", err, rights, py.MyRights)
 	}
 }
+
+// imaplibMetadata runs testdata/imaplib/metadata.py against addr as user,
+// on mailbox, with the entries under prefix: imapkit sets prefix/go (CRLF
+// and 8-bit bytes: a literal) and prefix/go/sub first, imaplib sets
+// prefix/py, and both read every entry under prefix with DEPTH infinity;
+// the two must agree byte for byte.
+func imaplibMetadata(t *testing.T, c *commands.Client, addr, user, mailbox, prefix string) {
+	t.Helper()
+	ctx := dvCtx(t)
+	goValue := []byte("set by imapkit\r\nGrüße — line 2\x01")
+	if err := c.SetMetadata(ctx, mailbox, []commands.MetadataEntry{
+		{Name: prefix + "/go", Value: goValue}, {Name: prefix + "/go/sub", Value: []byte("")},
+	}); err != nil {
+		t.Fatalf("SETMETADATA: %v", err)
+	}
+	host, port, _ := strings.Cut(addr, ":")
+	cmd := exec.CommandContext(ctx, "python3", "testdata/imaplib/metadata.py", host, port, user, testserver.Password, codec.EncodeMailbox(mailbox), prefix)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	b, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("imaplib: %v\n%s", err, stderr.String())
+	}
+	var py struct{ Entries map[string]*[]byte }
+	if err := json.Unmarshal(b, &py); err != nil {
+		t.Fatalf("%v: %s", err, b)
+	}
+	md, _, err := c.GetMetadata(ctx, mailbox, []string{prefix}, &commands.MetadataOptions{Depth: -1})
+	if err != nil {
+		t.Fatalf("GETMETADATA: %v", err)
+	}
+	got := map[string][]byte{}
+	for _, e := range md {
+		got[e.Name] = e.Value
+	}
+	if !bytes.Equal(got[prefix+"/go"], goValue) || string(got[prefix+"/py"]) != `set by "imaplib"` {
+		t.Errorf("imapkit read %q", got)
+	}
+	if len(got) != len(py.Entries) || len(got) < 2 {
+		t.Errorf("entries: imapkit %d %q, imaplib %d", len(got), got, len(py.Entries))
+	}
+	for name, v := range py.Entries {
+		g, ok := got[name]
+		if !ok || (v == nil) != (g == nil) || v != nil && !bytes.Equal(*v, g) {
+			t.Errorf("%s: imaplib %q, imapkit %q (%v)", name, derefBytes(v), g, ok)
+		}
+	}
+}
+
+func derefBytes(b *[]byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return *b
+}
+
+// TestImaplibMetadataDovecot compares METADATA entries read by imaplib and
+// by imapkit on the same Dovecot mailbox.
+func TestImaplibMetadataDovecot(t *testing.T) {
+	mb := dvMailbox(t, testserver.Alice, 0) + " Grüße"
+	c := dvClient(t, testserver.Alice, nil)
+	if err := c.Create(dvCtx(t), mb, nil); err != nil {
+		t.Fatal(err)
+	}
+	imaplibMetadata(t, c, dvServer(t).PlainAddr, testserver.Alice, mb, "/private/vendor/imapkit")
+}
+
+// TestImaplibMetadataCyrus compares METADATA entries read by imaplib and
+// by imapkit on the same Cyrus mailbox (the annotations of imaplib's
+// get/setannotation are compared in TestCyrus). Cyrus stores an empty
+// value as no value (prefix/go/sub is gone) and answers DEPTH infinity
+// with the prefix itself as NIL: both clients see the same.
+func TestImaplibMetadataCyrus(t *testing.T) {
+	addr := testserver.StartCyrusT(t).Addr
+	ctx := dvCtx(t)
+	admin := cyClient(t, addr, testserver.CyrusAdmin, testserver.CyrusAdminPassword)
+	if err := admin.Create(ctx, "user/alice", nil); err != nil {
+		t.Fatal(err)
+	}
+	alice := cyClient(t, addr, testserver.Alice, testserver.Password)
+	if err := alice.Create(ctx, "Grüße", nil); err != nil {
+		t.Fatal(err)
+	}
+	imaplibMetadata(t, alice, addr, testserver.Alice, "Grüße", "/private/vendor/imapkit")
+}

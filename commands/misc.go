@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"compress/flate"
 	"context"
 	"crypto/tls"
 	"strings"
@@ -65,8 +66,26 @@ func (c *Client) StartTLS(ctx context.Context, cfg *tls.Config) error {
 	return c.s.StartTLS(ctx, cfg)
 }
 
-// Compress turns on COMPRESS=DEFLATE (RFC 4978).
-func (c *Client) Compress(ctx context.Context) error { return c.s.Compress(ctx) }
+// CompressOptions are the options of Compress.
+type CompressOptions struct {
+	// Level is the compress/flate level of what the client sends, from
+	// flate.BestSpeed (1) to flate.BestCompression (9), or
+	// flate.HuffmanOnly (-2); 0 means flate.DefaultCompression. (Level 0 of
+	// compress/flate, no compression, is not offered: it only adds
+	// framing.) The server compresses what it sends as it chooses.
+	Level int
+}
+
+// Compress turns on COMPRESS=DEFLATE (RFC 4978) with the options' level
+// (session.Session.CompressLevel). An invalid level is an error matching
+// session.ErrCompressLevel, and nothing is sent.
+func (c *Client) Compress(ctx context.Context, opts *CompressOptions) error {
+	level := flate.DefaultCompression
+	if opts != nil && opts.Level != 0 {
+		level = opts.Level
+	}
+	return c.s.CompressLevel(ctx, level)
+}
 
 // Noop sends NOOP; the untagged data it brings goes to the session's
 // unsolicited stream (session.Options.OnUnsolicited, Responses).

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"iter"
 	"strings"
 	"time"
 
@@ -277,9 +279,8 @@ func (c *Client) charset(cr *Criteria, o *SearchOptions) (string, error) {
 	return "", nil
 }
 
-// Search sends SEARCH (UID SEARCH with opts.UID), or ESEARCH's form of it
-// with opts.Return. A nil criteria matches every message.
-func (c *Client) Search(ctx context.Context, criteria *Criteria, opts *SearchOptions) (*SearchResult, error) {
+// searchCommand builds the command of Search and SearchIter.
+func (c *Client) searchCommand(criteria *Criteria, opts *SearchOptions) (*session.Command, SearchOptions, error) {
 	var o SearchOptions
 	if opts != nil {
 		o = *opts
@@ -290,41 +291,89 @@ func (c *Client) Search(ctx context.Context, criteria *Criteria, opts *SearchOpt
 	}
 	cs, err := c.charset(&cr, &o)
 	if err != nil {
-		return nil, err
+		return nil, o, err
 	}
 	if o.Return != nil && o.Return.Save && !c.hasCap("SEARCHRES") {
-		return nil, fmt.Errorf("%w: SEARCHRES", ErrUnsupported)
+		return nil, o, fmt.Errorf("%w: SEARCHRES", ErrUnsupported)
 	}
 	esearch := o.Return != nil && c.hasCap("ESEARCH")
 	name := "SEARCH"
 	if o.UID {
 		name = "UID SEARCH"
 	}
-	r, err := c.run(ctx, &session.Command{Name: name, Args: func(e *wire.Encoder) {
+	ret := o.Return
+	return &session.Command{Name: name, Pull: true, Args: func(e *wire.Encoder) {
 		if esearch {
-			e.SP().Atom("RETURN").SP().List(func(e *wire.Encoder) { atoms(e, o.Return.names()) })
+			e.SP().Atom("RETURN").SP().List(func(e *wire.Encoder) { atoms(e, ret.names()) })
 		}
 		if cs != "" {
 			e.SP().Atom("CHARSET").SP().AString(cs)
 		}
 		cr.encode(e)
-	}})
+	}}, o, nil
+}
+
+// pull runs cmd, which has Pull set, and hands each of its responses to f
+// on this goroutine, borrowed: valid only during the call (copy what is
+// kept). f returns false to stop: the rest of the answer is then read and
+// dropped in the background, and pull returns stopped. A tagged NO or BAD
+// is a *session.StatusError.
+func (c *Client) pull(ctx context.Context, cmd *session.Command, f func(codec.Response) bool) (stopped bool, err error) {
+	p, err := c.s.Start(ctx, cmd)
+	if err != nil {
+		return false, err
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			abandon(p) // Next would hand out what is queued first
+			return false, err
+		}
+		item, err := p.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			abandon(p)
+			return false, err
+		}
+		if !f(item.Response) {
+			abandon(p)
+			return true, nil
+		}
+	}
+	_, err = p.Wait(ctx)
+	return false, err
+}
+
+// Search sends SEARCH (UID SEARCH with opts.UID), or ESEARCH's form of it
+// with opts.Return. A nil criteria matches every message.
+//
+// The answer is read from the session's pull delivery (see SearchIter)
+// straight into the compact set SearchResult.All: the numbers of a plain
+// SEARCH are never copied into a list of their own, so a result costs the
+// ranges its numbers form, 8 bytes each (one range for 1:1000000, but a
+// million for a million numbers none of which follows another), on top of
+// the response line the tokenizer holds while it is decoded. SearchIter
+// holds nothing.
+func (c *Client) Search(ctx context.Context, criteria *Criteria, opts *SearchOptions) (*SearchResult, error) {
+	cmd, o, err := c.searchCommand(criteria, opts)
 	if err != nil {
 		return nil, err
 	}
 	res := &SearchResult{UID: o.UID}
-	for _, d := range r.Data {
-		switch d := d.(type) {
+	if _, err := c.pull(ctx, cmd, func(r codec.Response) bool {
+		switch d := r.(type) {
 		case *codec.Search:
-			for _, n := range d.Nums {
-				res.All.AddNum(n)
-			}
+			res.All.AddNum(d.Nums...)
 			if d.ModSeq > res.ModSeq {
 				res.ModSeq = d.ModSeq
 			}
 		case *codec.ESearch:
 			res.addESearch(d)
 		}
+		return true
+	}); err != nil {
+		return nil, err
 	}
 	res.All.Compact()
 	if o.Return == nil || !res.FromESearch {
@@ -337,6 +386,60 @@ func (c *Client) Search(ctx context.Context, criteria *Criteria, opts *SearchOpt
 		}
 	}
 	return res, nil
+}
+
+// SearchIter is Search as an iterator over the matching numbers (UIDs
+// with opts.UID), in the order the server sends them, read on the
+// iterating goroutine from the session's pull delivery
+// (session.Command.Pull). Nothing is collected: the numbers of a plain
+// SEARCH are yielded from the decoder's own response, and those of
+// ESEARCH's ALL from its compact set, range by range, without expanding
+// it. So memory does not grow with the result, beyond the one response
+// line the tokenizer holds (wire.TokenizerOptions.MaxLineLength bounds it:
+// 1 MiB by default, about 140,000 numbers of a plain SEARCH that form no
+// ranges).
+//
+// With opts.Return set, and a server with ESEARCH, it sends SEARCH RETURN
+// (ALL), plus SAVE when asked (MIN, MAX and COUNT are not asked: see
+// Search): the answer is then a sequence set on the wire too, 1:1000000
+// in ten bytes. Breaking out of the loop drops the rest of the answer
+// (read in the background). An error ends the iteration, yielded with 0;
+// a tagged NO or BAD is a *session.StatusError.
+func (c *Client) SearchIter(ctx context.Context, criteria *Criteria, opts *SearchOptions) iter.Seq2[uint32, error] {
+	return func(yield func(uint32, error) bool) {
+		if opts != nil && opts.Return != nil {
+			o := *opts
+			o.Return = &SearchReturn{All: true, Save: opts.Return.Save}
+			opts = &o
+		}
+		cmd, _, err := c.searchCommand(criteria, opts)
+		if err != nil {
+			yield(0, err)
+			return
+		}
+		stopped, err := c.pull(ctx, cmd, func(r codec.Response) bool {
+			switch d := r.(type) {
+			case *codec.Search:
+				for _, n := range d.Nums {
+					if !yield(n, nil) {
+						return false
+					}
+				}
+			case *codec.ESearch:
+				if d.Has&codec.ESearchAll != 0 {
+					for n := range d.All.All {
+						if !yield(n, nil) {
+							return false
+						}
+					}
+				}
+			}
+			return true
+		})
+		if err != nil && !stopped {
+			yield(0, err)
+		}
+	}
 }
 
 // names returns the RETURN options.

@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"iter"
 	"strings"
 
 	"github.com/imapkit/imapkit/codec"
@@ -19,24 +20,52 @@ type SortKey struct {
 
 // Sort sends SORT (UID SORT with opts.UID) and returns the matching
 // numbers in order. The charset is opts.Charset, or UTF-8 (SORT requires
-// one). opts.Return is ignored: see ESort.
+// one). opts.Return is ignored: see ESort. It collects SortIter: the one
+// list it returns is the only copy of the numbers.
 func (c *Client) Sort(ctx context.Context, keys []SortKey, criteria *Criteria, opts *SearchOptions) ([]uint32, error) {
-	var o SearchOptions
-	if opts != nil {
-		o = *opts
-	}
-	o.Return = nil
-	r, err := c.sort(ctx, keys, criteria, &o)
-	if err != nil {
-		return nil, err
-	}
 	var out []uint32
-	for _, d := range r.Data {
-		if s, ok := d.(*codec.Sort); ok {
-			out = append(out, s.Nums...)
+	for n, err := range c.SortIter(ctx, keys, criteria, opts) {
+		if err != nil {
+			return nil, err
 		}
+		out = append(out, n)
 	}
 	return out, nil
+}
+
+// SortIter is Sort as an iterator over the numbers in sort order, read on
+// the iterating goroutine from the session's pull delivery
+// (session.Command.Pull) and yielded from the decoder's own SORT response:
+// nothing is collected (see SearchIter for the bound on one response
+// line). Breaking out of the loop drops the rest of the answer. An error
+// ends the iteration, yielded with 0.
+func (c *Client) SortIter(ctx context.Context, keys []SortKey, criteria *Criteria, opts *SearchOptions) iter.Seq2[uint32, error] {
+	return func(yield func(uint32, error) bool) {
+		var o SearchOptions
+		if opts != nil {
+			o = *opts
+		}
+		o.Return = nil
+		cmd, err := c.sortCommand(keys, criteria, &o)
+		if err != nil {
+			yield(0, err)
+			return
+		}
+		cmd.Pull = true
+		stopped, err := c.pull(ctx, cmd, func(r codec.Response) bool {
+			if s, ok := r.(*codec.Sort); ok {
+				for _, n := range s.Nums {
+					if !yield(n, nil) {
+						return false
+					}
+				}
+			}
+			return true
+		})
+		if err != nil && !stopped {
+			yield(0, err)
+		}
+	}
 }
 
 // ESort sends SORT RETURN (RFC 5267 ESORT) with opts.Return (MIN, MAX,
@@ -54,7 +83,11 @@ func (c *Client) ESort(ctx context.Context, keys []SortKey, criteria *Criteria, 
 	if !c.hasCap("ESORT") {
 		return nil, fmt.Errorf("%w: ESORT", ErrUnsupported)
 	}
-	r, err := c.sort(ctx, keys, criteria, &o)
+	cmd, err := c.sortCommand(keys, criteria, &o)
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.run(ctx, cmd)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +101,8 @@ func (c *Client) ESort(ctx context.Context, keys []SortKey, criteria *Criteria, 
 	return res, nil
 }
 
-func (c *Client) sort(ctx context.Context, keys []SortKey, criteria *Criteria, opts *SearchOptions) (*session.Result, error) {
+// sortCommand builds the command of ESort and SortIter.
+func (c *Client) sortCommand(keys []SortKey, criteria *Criteria, opts *SearchOptions) (*session.Command, error) {
 	o := *opts
 	if !c.hasCap("SORT") && !c.hasCap("SORT=DISPLAY") {
 		return nil, fmt.Errorf("%w: SORT", ErrUnsupported)
@@ -88,7 +122,7 @@ func (c *Client) sort(ctx context.Context, keys []SortKey, criteria *Criteria, o
 	if o.UID {
 		name = "UID SORT"
 	}
-	return c.run(ctx, &session.Command{Name: name, Args: func(e *wire.Encoder) {
+	return &session.Command{Name: name, Args: func(e *wire.Encoder) {
 		if o.Return != nil {
 			e.SP().Atom("RETURN").SP().List(func(e *wire.Encoder) { atoms(e, o.Return.names()) })
 		}
@@ -105,7 +139,7 @@ func (c *Client) sort(ctx context.Context, keys []SortKey, criteria *Criteria, o
 		})
 		e.SP().AString(cs)
 		cr.encode(e)
-	}})
+	}}, nil
 }
 
 // Thread sends THREAD (UID THREAD with opts.UID) with an algorithm

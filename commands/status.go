@@ -2,6 +2,10 @@ package commands
 
 import (
 	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/session"
@@ -40,7 +44,28 @@ var statusItemNames = []struct {
 type MailboxStatus struct {
 	Name string
 	codec.MailboxStatus
+	// Refused holds the items the server refused with BAD, which Status
+	// then asked for no more (see Status). An APPENDLIMIT among them may
+	// still be in AppendLimit, from the server's APPENDLIMIT=n capability.
+	Refused StatusItem
 }
+
+// StatusItemError is returned by Status when the server refused (BAD) an
+// item that was all there was left to ask for: Item is that item, Name its
+// name on the wire, Err the server's *session.StatusError.
+type StatusItemError struct {
+	Item StatusItem
+	Name string
+	Err  error
+}
+
+// Error implements error.
+func (e *StatusItemError) Error() string {
+	return "commands: the server refused STATUS " + e.Name + ": " + e.Err.Error()
+}
+
+// Unwrap returns the server's error.
+func (e *StatusItemError) Unwrap() error { return e.Err }
 
 // encodeStatusItems writes a parenthesized list of items.
 func encodeStatusItems(e *wire.Encoder, items StatusItem) {
@@ -60,10 +85,57 @@ func encodeStatusItems(e *wire.Encoder, items StatusItem) {
 
 // Status sends STATUS for the items (imaplib's status). A zero items asks
 // for MESSAGES, UIDNEXT, UIDVALIDITY and UNSEEN.
+//
+// Servers refuse a whole STATUS with BAD for one item they do not know:
+// Cyrus 3.6 advertises APPENDLIMIT=n but answers "BAD Invalid Status
+// attributes appendlimit" to any STATUS asking for APPENDLIMIT (and does
+// the same for DELETED). On a BAD, Status asks again without the item the
+// server's text names, or without APPENDLIMIT when it names none, until
+// the server answers or there is no such item left (then the BAD is
+// returned as it is); the items dropped are in MailboxStatus.Refused. A
+// refused APPENDLIMIT is filled from the APPENDLIMIT=n capability, which
+// RFC 7889 section 3 makes the limit of every mailbox. When the refused
+// item was the only one, the error is a *StatusItemError, unless
+// APPENDLIMIT=n answers it: then STATUS MESSAGES checks the mailbox.
 func (c *Client) Status(ctx context.Context, mailbox string, items StatusItem) (*MailboxStatus, error) {
 	if items == 0 {
 		items = StatusMessages | StatusUIDNext | StatusUIDValidity | StatusUnseen
 	}
+	ask := items
+	var refused StatusItem
+	for {
+		st, err := c.statusOnce(ctx, mailbox, ask)
+		if err == nil {
+			st.Refused = refused
+			if refused&StatusAppendLimit != 0 {
+				if n, ok := c.capAppendLimit(); ok {
+					st.AppendLimit = n
+					st.Items |= StatusAppendLimit
+				}
+			}
+			return st, nil
+		}
+		if !errors.Is(err, session.ErrBad) {
+			return nil, err
+		}
+		item, name := refusedStatusItem(err, ask)
+		if item == 0 {
+			return nil, err
+		}
+		refused |= item
+		ask &^= item
+		if ask == 0 {
+			if _, ok := c.capAppendLimit(); ok && item == StatusAppendLimit {
+				ask = StatusMessages
+				continue
+			}
+			return nil, &StatusItemError{Item: item, Name: name, Err: err}
+		}
+	}
+}
+
+// statusOnce sends one STATUS.
+func (c *Client) statusOnce(ctx context.Context, mailbox string, items StatusItem) (*MailboxStatus, error) {
 	r, err := c.run(ctx, c.target(&session.Command{Name: "STATUS", Args: func(e *wire.Encoder) {
 		c.mailbox(e, mailbox).SP()
 		encodeStatusItems(e, items)
@@ -77,6 +149,45 @@ func (c *Client) Status(ctx context.Context, mailbox string, items StatusItem) (
 		}
 	}
 	return nil, &MissingError{Command: "STATUS", Response: "STATUS"}
+}
+
+// refusedStatusItem returns the item of asked that the text of a BAD
+// names (as a word, in any case; the only one it names), or APPENDLIMIT
+// when it names none and APPENDLIMIT was asked; 0 when neither.
+func refusedStatusItem(err error, asked StatusItem) (StatusItem, string) {
+	var se *session.StatusError
+	if errors.As(err, &se) && se.Status != nil {
+		words := strings.FieldsFunc(string(se.Status.Text), func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+		})
+		var named []int
+		for i, n := range statusItemNames {
+			if asked&n.item != 0 && slices.ContainsFunc(words, func(w string) bool { return strings.EqualFold(w, n.name) }) {
+				named = append(named, i)
+			}
+		}
+		if len(named) == 1 {
+			// A text that names several (it echoes the command) names
+			// none.
+			return statusItemNames[named[0]].item, statusItemNames[named[0]].name
+		}
+	}
+	if asked&StatusAppendLimit != 0 {
+		return StatusAppendLimit, "APPENDLIMIT"
+	}
+	return 0, ""
+}
+
+// capAppendLimit returns n of the server's APPENDLIMIT=n capability.
+func (c *Client) capAppendLimit() (uint64, bool) {
+	for _, cp := range c.s.Caps() {
+		if v, ok := strings.CutPrefix(strings.ToUpper(cp), "APPENDLIMIT="); ok {
+			if n, err := strconv.ParseUint(v, 10, 64); err == nil {
+				return n, true
+			}
+		}
+	}
+	return 0, false
 }
 
 func (c *Client) mailboxStatus(st *codec.MailboxStatus) *MailboxStatus {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"compress/flate"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 
 	"github.com/imapkit/imapkit/wire"
@@ -19,6 +21,23 @@ import (
 // stream cannot be resumed (the decompressor keeps the error): an
 // StallTimeout then aborts the session as it would anyway.
 func (s *Session) Compress(ctx context.Context) error {
+	return s.CompressLevel(ctx, flate.DefaultCompression)
+}
+
+// ErrCompressLevel is returned by CompressLevel, before anything is sent,
+// for a level compress/flate does not know.
+var ErrCompressLevel = errors.New("session: invalid compression level")
+
+// CompressLevel is Compress with the level of the client's deflate stream:
+// a compress/flate level, from flate.HuffmanOnly (-2) and
+// flate.DefaultCompression (-1) to flate.BestCompression (9). The level
+// trades the client's CPU for the bytes of the commands it sends; what the
+// server sends is compressed as the server chooses. A level out of that
+// range is an error matching ErrCompressLevel, and nothing is sent.
+func (s *Session) CompressLevel(ctx context.Context, level int) error {
+	if level < flate.HuffmanOnly || level > flate.BestCompression {
+		return fmt.Errorf("%w: %d (want %d to %d)", ErrCompressLevel, level, flate.HuffmanOnly, flate.BestCompression)
+	}
 	s.mu.Lock()
 	on := s.compressed
 	s.mu.Unlock()
@@ -39,7 +58,7 @@ func (s *Session) Compress(ctx context.Context) error {
 		rest := s.tok.Detach()
 		raw := s.conn
 		zr := flate.NewReader(io.MultiReader(bytes.NewReader(rest), raw))
-		zw, err := flate.NewWriter(s.tr.writer(raw), flate.DefaultCompression)
+		zw, err := flate.NewWriter(s.tr.writer(raw), level)
 		if err != nil {
 			return err
 		}

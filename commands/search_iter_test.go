@@ -1,0 +1,226 @@
+package commands_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/testserver"
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/transport"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// TestSearchIterDovecot runs SearchIter and SortIter against Dovecot: the
+// same numbers as Search and Sort, plain SEARCH and ESEARCH's ALL alike; a
+// loop that breaks early leaves the session in step; a refused SEARCH ends
+// the iteration with the typed error.
+func TestSearchIterDovecot(t *testing.T) {
+	c := dvClient(t, testserver.Alice, nil)
+	ctx := dvCtx(t)
+	mb := dvMailbox(t, testserver.Alice, 20)
+	if _, err := c.Select(ctx, mb, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Store(ctx, commands.SeqNums(2, 3, 4, 9, 15), commands.AddFlags, []string{`\Flagged`}, nil); err != nil {
+		t.Fatal(err)
+	}
+	collect := func(seq func(func(uint32, error) bool)) []uint32 {
+		t.Helper()
+		var out []uint32
+		for n, err := range seq {
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, n)
+		}
+		return out
+	}
+	flagged := &commands.Criteria{Flags: []string{`\Flagged`}}
+	for _, opts := range []*commands.SearchOptions{nil, {UID: true}, {Return: &commands.SearchReturn{Count: true}}, {UID: true, Return: &commands.SearchReturn{}}} {
+		got := collect(c.SearchIter(ctx, flagged, opts))
+		res, err := c.Search(ctx, flagged, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := res.All.Nums()
+		if opts != nil && opts.Return != nil && res.All.IsEmpty() {
+			// Search asked only for what opts.Return says (COUNT, or
+			// nothing): the set comes from a plain SEARCH.
+			r2, _ := c.Search(ctx, flagged, &commands.SearchOptions{UID: opts.UID})
+			want, _ = r2.All.Nums()
+		}
+		if !slices.Equal(got, []uint32{2, 3, 4, 9, 15}) || !slices.Equal(got, want) {
+			t.Fatalf("SearchIter %+v: %v, Search %v", opts, got, want)
+		}
+	}
+	// Break after two: the rest is dropped and the next command works.
+	var first []uint32
+	for n, err := range c.SearchIter(ctx, nil, nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first = append(first, n); len(first) == 2 {
+			break
+		}
+	}
+	if !slices.Equal(first, []uint32{1, 2}) {
+		t.Fatalf("first two: %v", first)
+	}
+	if res, err := c.Search(ctx, nil, nil); err != nil || res.Count != 20 {
+		t.Fatalf("SEARCH after a broken loop: %v %+v", err, res)
+	}
+	// SortIter gives Sort's order.
+	keys := []commands.SortKey{{Key: "SIZE", Reverse: true}, {Key: "ARRIVAL"}}
+	sorted := collect(c.SortIter(ctx, keys, nil, &commands.SearchOptions{UID: true}))
+	nums, err := c.Sort(ctx, keys, nil, &commands.SearchOptions{UID: true})
+	if err != nil || len(sorted) != 20 || !slices.Equal(sorted, nums) {
+		t.Fatalf("SortIter %v, Sort %v %v", sorted, nums, err)
+	}
+	for i := 1; i < len(sorted); i++ {
+		if len(testserver.SampleMessage(int(sorted[i-1])-1)) < len(testserver.SampleMessage(int(sorted[i])-1)) {
+			t.Fatalf("SortIter REVERSE SIZE: %v not descending", sorted)
+		}
+	}
+	// A refused SEARCH: the typed error, yielded once.
+	n := 0
+	for _, err := range c.SearchIter(ctx, &commands.Criteria{Subject: []string{"x"}}, &commands.SearchOptions{Charset: "X-NO-SUCH-CHARSET"}) {
+		n++
+		var se *session.StatusError
+		if !errors.As(err, &se) || !errors.Is(err, session.ErrNo) {
+			t.Fatalf("SEARCH CHARSET X-NO-SUCH-CHARSET: %v", err)
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d values after a refused SEARCH", n)
+	}
+}
+
+// bigSearchServer answers every SEARCH, UID SEARCH and SORT with one
+// response line of the numbers nums gives, over transport.Pipe, and
+// returns a Client for it whose tokenizer takes lines of 16 MiB.
+func bigSearchServer(tb testing.TB, line func(cmd string) []byte) *commands.Client {
+	tb.Helper()
+	client, server := transport.Pipe()
+	go func() {
+		defer server.Close()
+		server.Write([]byte("* PREAUTH [CAPABILITY IMAP4rev1 SORT] ready\r\n"))
+		r := bufio.NewReaderSize(server, 64<<10)
+		for {
+			l, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			tag, rest, _ := strings.Cut(l, " ")
+			if strings.HasPrefix(rest, "SELECT") {
+				server.Write([]byte("* 1000000 EXISTS\r\n" + tag + " OK [READ-WRITE] done\r\n"))
+				continue
+			}
+			server.Write(line(rest))
+			server.Write([]byte(tag + " OK done\r\n"))
+		}
+	}()
+	ctx := context.Background()
+	s, err := session.Open(ctx, client, &session.Options{Tokenizer: &wire.TokenizerOptions{MaxLineLength: 16 << 20}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	c := commands.New(s)
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// numsLine returns "* NAME a b c ...\r\n" for n numbers from 1 by step.
+func numsLine(name string, n, step int) []byte {
+	b := append(make([]byte, 0, 8*n), "* "+name...)
+	for i := 0; i < n; i++ {
+		b = append(b, ' ')
+		b = strconv.AppendUint(b, uint64(1+i*step), 10)
+	}
+	return append(b, "\r\n"...)
+}
+
+// allocated returns the fewest bytes f allocated in three runs (after a
+// first run that lets the decoder grow).
+func allocated(f func()) uint64 {
+	f()
+	best := ^uint64(0)
+	for i := 0; i < 3; i++ {
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		f()
+		runtime.ReadMemStats(&m1)
+		best = min(best, m1.TotalAlloc-m0.TotalAlloc)
+	}
+	return best
+}
+
+// TestSearchResultMemory checks that a 200,000-number SEARCH answer is not
+// copied: SearchIter and SortIter yield from the decoder's response, and
+// Search of consecutive numbers keeps one range. A copy of the numbers
+// alone would be 800 KB.
+func TestSearchResultMemory(t *testing.T) {
+	const n = 200000
+	odd := numsLine("SEARCH", n, 2)
+	consecutive := numsLine("SEARCH", n, 1)
+	sortLine := numsLine("SORT", n, 3)
+	c := bigSearchServer(t, func(cmd string) []byte {
+		switch {
+		case strings.HasPrefix(cmd, "SORT"):
+			return sortLine
+		case strings.Contains(cmd, "ODD"):
+			return odd
+		}
+		return consecutive
+	})
+	ctx := context.Background()
+	const bound = 64 << 10
+	iterOdd := func() {
+		i := 0
+		for v, err := range c.SearchIter(ctx, &commands.Criteria{Raw: "ODD"}, nil) {
+			if err != nil || v != uint32(1+2*i) {
+				t.Fatalf("number %d: %d %v", i, v, err)
+			}
+			i++
+		}
+		if i != n {
+			t.Fatalf("%d numbers", i)
+		}
+	}
+	if b := allocated(iterOdd); b > bound {
+		t.Errorf("SearchIter of %d numbers allocated %d bytes", n, b)
+	}
+	search := func() {
+		res, err := c.Search(ctx, nil, nil)
+		if err != nil || res.All.String() != "1:200000" || res.Count != n {
+			t.Fatalf("Search: %v %+v", err, res)
+		}
+	}
+	if b := allocated(search); b > bound {
+		t.Errorf("Search of %d consecutive numbers allocated %d bytes", n, b)
+	}
+	sortIter := func() {
+		i := 0
+		for v, err := range c.SortIter(ctx, []commands.SortKey{{Key: "ARRIVAL"}}, nil, nil) {
+			if err != nil || v != uint32(1+3*i) {
+				t.Fatalf("number %d: %d %v", i, v, err)
+			}
+			i++
+		}
+		if i != n {
+			t.Fatalf("%d numbers", i)
+		}
+	}
+	if b := allocated(sortIter); b > bound {
+		t.Errorf("SortIter of %d numbers allocated %d bytes", n, b)
+	}
+}
