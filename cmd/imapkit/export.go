@@ -168,11 +168,11 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		uids = md.missing(uids)
 	}
 
-	p := progress{w: o.stderr, quiet: e.quiet || o.json, total: len(uids), mailbox: mailbox, start: time.Now(), last: time.Now()}
+	p := newProgress(o.stderr, e.quiet || o.json, "export "+mailbox, len(uids))
 	for len(uids) > 0 {
 		batch := uids[:min(exportBatch, len(uids))]
 		uids = uids[len(batch):]
-		if err := exportBatchOf(ctx, cn.c, batch, sk, &p); err != nil {
+		if err := exportBatchOf(ctx, cn.c, batch, sk, p); err != nil {
 			return err
 		}
 		size, err := sk.commit()
@@ -237,40 +237,6 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 		p.add(n)
 	}
 	return nil
-}
-
-// progress prints plain progress lines, at most one a second.
-type progress struct {
-	w           io.Writer
-	quiet       bool
-	mailbox     string
-	total, n    int
-	bytes       int64
-	start, last time.Time
-}
-
-func (p *progress) add(n int64) {
-	p.n++
-	p.bytes += n
-	if !p.quiet && time.Since(p.last) >= time.Second {
-		p.last = time.Now()
-		p.line()
-	}
-}
-
-func (p *progress) line() {
-	el := time.Since(p.start).Seconds()
-	rate := 0.0
-	if el > 0 {
-		rate = float64(p.bytes) / el / 1024
-	}
-	fmt.Fprintf(p.w, "export %s: %d/%d messages, %d KiB, %.0f KiB/s\n", printable(p.mailbox), p.n, p.total, p.bytes/1024, rate)
-}
-
-func (p *progress) done() {
-	if !p.quiet {
-		p.line()
-	}
 }
 
 // mboxSink appends messages to an mbox file in the mboxrd format.
