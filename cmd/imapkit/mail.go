@@ -72,6 +72,7 @@ var serverCommands = []serverCmd{
 		run: runIdle,
 	},
 	exportCommand,
+	importCommand,
 	probeCommand,
 }
 
