@@ -121,7 +121,8 @@ func runAccounts(ctx context.Context, file, shard string, _ []string, o *output,
 		return err
 	}
 	var first error
-	for _, a := range shardOf(accts, i, n) {
+	failed, mine := 0, shardOf(accts, i, n)
+	for _, a := range mine {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -138,9 +139,26 @@ func runAccounts(ctx context.Context, file, shard string, _ []string, o *output,
 		if first == nil {
 			first = err
 		}
+		failed++
 	}
-	return first
+	if first != nil {
+		return &accountsError{failed: failed, total: len(mine), first: first}
+	}
+	return nil
 }
+
+// accountsError reports the accounts that failed (each was reported on
+// stderr already); its exit code is the first failure's.
+type accountsError struct {
+	failed, total int
+	first         error
+}
+
+func (e *accountsError) Error() string {
+	return fmt.Sprintf("%d of %d accounts failed", e.failed, e.total)
+}
+
+func (e *accountsError) Unwrap() error { return e.first }
 
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")

@@ -311,3 +311,5 @@ func TestMapName(t *testing.T) {
 		}
 	}
 }
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }

@@ -29,12 +29,16 @@ var exportCommand = serverCmd{
 		"Maildir directory (messages byte for byte, flags in the file names). Bodies are\n" +
 		"streamed. The state file PATH.imapkit-export.json remembers UIDVALIDITY and the\n" +
 		"last UID exported: the next run fetches only newer mail, and an interrupted run\n" +
-		"resumes without duplicates. Progress lines go to stderr.",
+		"resumes without duplicates. Progress goes to stderr: a bar on a terminal, else\n" +
+		"plain lines. With --accounts FILE (and --shard i/n), MAILBOX of every account is\n" +
+		"exported to --to DIR/USER@HOST_PORT/MAILBOX[.mbox].",
 	flags: func(fs *flag.FlagSet) any {
 		e := &exportOpts{}
 		fs.StringVar(&e.to, "to", "", "the mbox file or Maildir directory to write (required)")
 		fs.StringVar(&e.format, "format", "mbox", "mbox or maildir")
-		fs.BoolVar(&e.quiet, "quiet", false, "no progress lines")
+		fs.BoolVar(&e.quiet, "quiet", false, "no progress display")
+		fs.StringVar(&e.accounts, "accounts", "", "export MAILBOX of every account listed in this `file` (no URL then; --to is a directory: see docs/cli.md)")
+		fs.StringVar(&e.shard, "shard", "", "with --accounts, do only share `i/n` of the accounts (i from 1 to n)")
 		return e
 	},
 	run: runExport,
@@ -42,8 +46,9 @@ var exportCommand = serverCmd{
 
 // exportOpts are export's own flags.
 type exportOpts struct {
-	to, format string
-	quiet      bool
+	to, format      string
+	quiet           bool
+	accounts, shard string
 }
 
 // exportState is the state file: what has been exported so far.
@@ -105,6 +110,9 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 	mailbox := args[0]
 	if e.to == "" {
 		return usagef("export: --to PATH is required")
+	}
+	if e.accounts != "" || e.shard != "" {
+		return usagef("export: --accounts and --shard take no URL")
 	}
 	if e.format != "mbox" && e.format != "maildir" {
 		return usagef("export: --format must be mbox or maildir, not %q", e.format)

@@ -71,7 +71,6 @@ var serverCommands = []serverCmd{
 		},
 		run: runIdle,
 	},
-	exportCommand,
 	importCommand,
 	probeCommand,
 }

@@ -51,6 +51,7 @@ type command struct {
 var cmdTable = []command{
 	{"decode", "[-max-body N] [-trace] [FILE...]", "decode raw server bytes into one JSON object per response", runDecode},
 	{"demo", "[-messages N] [-trace] [-keep]", "start a throwaway Dovecot with sample mail and drive it", noInput(runDemo)},
+	{"export", "[flags] URL MAILBOX --to PATH [--format mbox|maildir]", exportCommand.summary, runExportCommand},
 	{"copy", "[flags] SRC-URL DST-URL [MAILBOX...]", "copy mailboxes between servers, incrementally (imapsync's job)", runCopyCommand},
 }
 
