@@ -243,6 +243,9 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 			return err
 		}
 		p.add(n)
+		if err := hook("exported"); err != nil {
+			return err
+		}
 	}
 	return nil
 }

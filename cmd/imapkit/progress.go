@@ -31,7 +31,7 @@ type progress struct {
 
 // isTerminal reports whether w is a terminal (a progress bar may be drawn
 // on it); tests replace it.
-var isTerminal = func(w io.Writer) bool {
+var isTerminal = func(w any) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
