@@ -58,6 +58,9 @@ type connFlags struct {
 	debug              bool
 	json               bool
 	stream             string
+	// passwordEnv is the environment variable holding the password;
+	// "" means IMAPKIT_PASSWORD (copy's destination uses another).
+	passwordEnv string
 }
 
 // register adds the connection flags to fs.
@@ -352,7 +355,11 @@ func (f *connFlags) password(user string, t *target) (string, error) {
 	if f.passwordFile != "" {
 		return readSecretFile(f.passwordFile)
 	}
-	if pw, ok := os.LookupEnv("IMAPKIT_PASSWORD"); ok {
+	env, fileFlag := f.passwordEnv, "--dst-password-file"
+	if env == "" {
+		env, fileFlag = "IMAPKIT_PASSWORD", "--password-file"
+	}
+	if pw, ok := os.LookupEnv(env); ok {
 		return pw, nil
 	}
 	tty, err := openTTY()
@@ -360,7 +367,7 @@ func (f *connFlags) password(user string, t *target) (string, error) {
 		if tty != nil {
 			tty.Close()
 		}
-		return "", usagef("no password: set $IMAPKIT_PASSWORD or give --password-file (no terminal to ask on)")
+		return "", usagef("no password: set $%s or give %s (no terminal to ask on)", env, fileFlag)
 	}
 	defer tty.Close()
 	where := "the server"

@@ -29,12 +29,16 @@ var exportCommand = serverCmd{
 		"Maildir directory (messages byte for byte, flags in the file names). Bodies are\n" +
 		"streamed. The state file PATH.imapkit-export.json remembers UIDVALIDITY and the\n" +
 		"last UID exported: the next run fetches only newer mail, and an interrupted run\n" +
-		"resumes without duplicates. Progress lines go to stderr.",
+		"resumes without duplicates. Progress goes to stderr: a bar on a terminal, else\n" +
+		"plain lines. With --accounts FILE (and --shard i/n), MAILBOX of every account is\n" +
+		"exported to --to DIR/USER@HOST_PORT/MAILBOX[.mbox].",
 	flags: func(fs *flag.FlagSet) any {
 		e := &exportOpts{}
 		fs.StringVar(&e.to, "to", "", "the mbox file or Maildir directory to write (required)")
 		fs.StringVar(&e.format, "format", "mbox", "mbox or maildir")
-		fs.BoolVar(&e.quiet, "quiet", false, "no progress lines")
+		fs.BoolVar(&e.quiet, "quiet", false, "no progress display")
+		fs.StringVar(&e.accounts, "accounts", "", "export MAILBOX of every account listed in this `file` (no URL then; --to is a directory: see docs/cli.md)")
+		fs.StringVar(&e.shard, "shard", "", "with --accounts, do only share `i/n` of the accounts (i from 1 to n)")
 		return e
 	},
 	run: runExport,
@@ -42,8 +46,9 @@ var exportCommand = serverCmd{
 
 // exportOpts are export's own flags.
 type exportOpts struct {
-	to, format string
-	quiet      bool
+	to, format      string
+	quiet           bool
+	accounts, shard string
 }
 
 // exportState is the state file: what has been exported so far.
@@ -105,6 +110,9 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 	mailbox := args[0]
 	if e.to == "" {
 		return usagef("export: --to PATH is required")
+	}
+	if e.accounts != "" || e.shard != "" {
+		return usagef("export: --accounts and --shard take no URL")
 	}
 	if e.format != "mbox" && e.format != "maildir" {
 		return usagef("export: --format must be mbox or maildir, not %q", e.format)
@@ -168,11 +176,11 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		uids = md.missing(uids)
 	}
 
-	p := progress{w: o.stderr, quiet: e.quiet || o.json, total: len(uids), mailbox: mailbox, start: time.Now(), last: time.Now()}
+	p := newProgress(o.stderr, e.quiet || o.json, "export "+mailbox, len(uids))
 	for len(uids) > 0 {
 		batch := uids[:min(exportBatch, len(uids))]
 		uids = uids[len(batch):]
-		if err := exportBatchOf(ctx, cn.c, batch, sk, &p); err != nil {
+		if err := exportBatchOf(ctx, cn.c, batch, sk, p); err != nil {
 			return err
 		}
 		size, err := sk.commit()
@@ -235,42 +243,11 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 			return err
 		}
 		p.add(n)
+		if err := hook("exported"); err != nil {
+			return err
+		}
 	}
 	return nil
-}
-
-// progress prints plain progress lines, at most one a second.
-type progress struct {
-	w           io.Writer
-	quiet       bool
-	mailbox     string
-	total, n    int
-	bytes       int64
-	start, last time.Time
-}
-
-func (p *progress) add(n int64) {
-	p.n++
-	p.bytes += n
-	if !p.quiet && time.Since(p.last) >= time.Second {
-		p.last = time.Now()
-		p.line()
-	}
-}
-
-func (p *progress) line() {
-	el := time.Since(p.start).Seconds()
-	rate := 0.0
-	if el > 0 {
-		rate = float64(p.bytes) / el / 1024
-	}
-	fmt.Fprintf(p.w, "export %s: %d/%d messages, %d KiB, %.0f KiB/s\n", printable(p.mailbox), p.n, p.total, p.bytes/1024, rate)
-}
-
-func (p *progress) done() {
-	if !p.quiet {
-		p.line()
-	}
 }
 
 // mboxSink appends messages to an mbox file in the mboxrd format.

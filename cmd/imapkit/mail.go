@@ -71,7 +71,7 @@ var serverCommands = []serverCmd{
 		},
 		run: runIdle,
 	},
-	exportCommand,
+	importCommand,
 	probeCommand,
 }
 

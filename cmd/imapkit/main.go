@@ -15,6 +15,8 @@
 //	append URL MAILBOX [FILE]   append a message
 //	idle URL MAILBOX            print events as they come
 //	export URL MAILBOX --to P   export to mbox or Maildir, incrementally
+//	import URL PATH --to MBOX   import an mbox or Maildir by APPEND
+//	copy SRC-URL DST-URL        copy mailboxes between servers, incrementally
 //	probe URL                   what a server offers, before and after TLS and login
 //	decode [FILE...]            decode raw server bytes (or a session trace, -trace) into one JSON object per response
 //	demo                        start a throwaway Dovecot with sample mail and drive it
@@ -49,6 +51,8 @@ type command struct {
 var cmdTable = []command{
 	{"decode", "[-max-body N] [-trace] [FILE...]", "decode raw server bytes into one JSON object per response", runDecode},
 	{"demo", "[-messages N] [-trace] [-keep]", "start a throwaway Dovecot with sample mail and drive it", noInput(runDemo)},
+	{"export", "[flags] URL MAILBOX --to PATH [--format mbox|maildir]", exportCommand.summary, runExportCommand},
+	{"copy", "[flags] SRC-URL DST-URL [MAILBOX...]", "copy mailboxes between servers, incrementally (imapsync's job)", runCopyCommand},
 }
 
 // noInput adapts a command that does not read standard input.

@@ -1,0 +1,480 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"iter"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/imapkit/imapkit/commands"
+)
+
+// copyFetchBatch is how many messages one UID FETCH of copy asks for.
+const copyFetchBatch = 200
+
+const copyUsage = `usage: imapkit copy [flags] SRC-URL DST-URL [MAILBOX...]
+
+Copy mailboxes from the server at SRC-URL to the one at DST-URL (imapsync's
+job): every mailbox, or those named. Each message is streamed from the source's
+FETCH into the destination's APPEND (MULTIAPPEND and LITERAL+ when offered),
+with its flags and internal date. Folder names follow the two servers'
+personal namespaces and hierarchy delimiters ("Archive/2024" on a server with
+"/" and no prefix is "INBOX.Archive.2024" on one with prefix "INBOX." and
+"."); missing folders are created; --map renames.
+
+The copy is incremental and resumable: the state file (in --state-dir, one per
+SRC and DST) records, per mailbox and UIDVALIDITY, the last UID copied. A
+second run copies only newer mail; a stopped run resumes with no duplicate.
+
+The source's password comes from $IMAPKIT_PASSWORD or --password-file, the
+destination's from $IMAPKIT_DST_PASSWORD or --dst-password-file; otherwise a
+prompt on the terminal. With --accounts FILE, one copy per line of FILE
+(see docs/cli.md), --shard i/n picks this process's share.
+
+Exit status: 0 ok, 1 a server said NO, 2 usage, 3 connection or protocol
+error. See docs/cli.md.
+`
+
+// copyOpts are copy's flags besides the source's connection flags.
+type copyOpts struct {
+	src, dst  connFlags
+	dstUser   string
+	stateDir  string
+	quiet     bool
+	noMulti   bool
+	maps      mapFlag
+	accounts  string
+	shard     string
+	dstFlagsF func() // fills dst from src and the --dst- flags
+}
+
+// mapFlag is --map SRC=DST, repeated.
+type mapFlag map[string]string
+
+func (m mapFlag) String() string { return "" }
+func (m mapFlag) Set(v string) error {
+	s, d, ok := strings.Cut(v, "=")
+	if !ok || s == "" || d == "" {
+		return fmt.Errorf("want SRC=DST, not %q", v)
+	}
+	m[s] = d
+	return nil
+}
+
+// defaultStateDir is where copy keeps its state by default.
+func defaultStateDir() string {
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "imapkit")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "state", "imapkit")
+	}
+	return ".imapkit-state"
+}
+
+func copyFlags(fs *flag.FlagSet, o *copyOpts) {
+	o.src.register(fs)
+	o.maps = mapFlag{}
+	var dstPW, dstCA string
+	var dstSkip, dstPlain bool
+	fs.StringVar(&o.dstUser, "dst-user", "", "the destination's user name (overrides DST-URL's)")
+	fs.StringVar(&dstPW, "dst-password-file", "", "read the destination's password from this `file` (default: $IMAPKIT_DST_PASSWORD, else a prompt)")
+	fs.StringVar(&dstCA, "dst-ca-file", "", "trust only the CA certificates in this PEM `file` for the destination")
+	fs.BoolVar(&dstSkip, "dst-insecure-skip-verify", false, "do not verify the destination's certificate")
+	fs.BoolVar(&dstPlain, "dst-insecure-plaintext", false, "allow the destination without TLS (see --insecure-plaintext)")
+	fs.StringVar(&o.stateDir, "state-dir", defaultStateDir(), "the `directory` of the state files")
+	fs.BoolVar(&o.quiet, "quiet", false, "no progress display")
+	fs.BoolVar(&o.noMulti, "no-multiappend", false, "one APPEND per message even when the destination offers MULTIAPPEND (for a source whose RFC822.SIZE is not the size of the message)")
+	fs.Var(o.maps, "map", "copy source mailbox `SRC=DST` to DST (repeatable)")
+	fs.StringVar(&o.accounts, "accounts", "", "copy every account listed in this `file` (see docs/cli.md)")
+	fs.StringVar(&o.shard, "shard", "", "with --accounts, do only share `i/n` of the accounts (i from 1 to n)")
+	o.dstFlagsF = func() {
+		o.dst = o.src
+		o.dst.user, o.dst.sasl, o.dst.oauthTokenFile, o.dst.stream = o.dstUser, "", "", ""
+		o.dst.passwordFile, o.dst.caFile = dstPW, dstCA
+		o.dst.insecureSkipVerify, o.dst.insecurePlaintext = dstSkip, dstPlain
+		o.dst.passwordEnv = "IMAPKIT_DST_PASSWORD"
+	}
+}
+
+// runCopyCommand is the copy command: it parses its command line, connects
+// to both servers and copies.
+func runCopyCommand(stdin io.Reader, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("copy", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o := &copyOpts{}
+	copyFlags(fs, o)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), copyUsage)
+		fmt.Fprintln(fs.Output())
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	o.dstFlagsF()
+	out := &output{stdin: stdin, stdout: stdout, stderr: stderr, json: o.src.json}
+	if o.accounts != "" {
+		return exitCode(stderr, "copy", runAccounts(interrupted, o.accounts, o.shard, pos, out, func(ctx context.Context, a account) error {
+			if a.dst == "" {
+				return usagef("%s line %d: copy needs SRC-URL DST-URL", o.accounts, a.line)
+			}
+			ao := *o
+			ao.src.passwordFile, ao.dst.passwordFile = a.srcPasswordFile, a.dstPasswordFile
+			if ao.src.passwordFile == "" {
+				ao.src.passwordFile = o.src.passwordFile
+			}
+			if ao.dst.passwordFile == "" {
+				ao.dst.passwordFile = o.dst.passwordFile
+			}
+			return copyAccount(ctx, &ao, a.src, a.dst, pos, out)
+		}))
+	}
+	if o.shard != "" {
+		return exitCode(stderr, "copy", usagef("--shard goes with --accounts"))
+	}
+	if len(pos) < 2 || !isURL(pos[0]) || !isURL(pos[1]) {
+		return exitCode(stderr, "copy", usagef("usage: imapkit copy [flags] SRC-URL DST-URL [MAILBOX...]"))
+	}
+	return exitCode(stderr, "copy", copyAccount(interrupted, o, pos[0], pos[1], pos[2:], out))
+}
+
+// copyState is a copy's state file: one per source and destination.
+type copyState struct {
+	Version   int                 `json:"version"`
+	Src       string              `json:"src"`
+	Dst       string              `json:"dst"`
+	Mailboxes map[string]*copyBox `json:"mailboxes"` // by source mailbox name
+}
+
+// copyBox is the state of one source mailbox.
+type copyBox struct {
+	Dst         string         `json:"dst"`
+	UIDValidity uint32         `json:"uidvalidity"`
+	LastUID     uint32         `json:"last_uid"`
+	Copied      int64          `json:"copied"` // messages, in all runs
+	Pending     *pendingAppend `json:"pending,omitempty"`
+	// PendingUID is the source UID of the last message of the pending
+	// group.
+	PendingUID uint32 `json:"pending_uid,omitempty"`
+}
+
+// accountKey names an account on a server: scheme, user, host and port.
+func accountKey(t *target, user string) string {
+	scheme := "imap"
+	if t.tls {
+		scheme = "imaps"
+	}
+	return scheme + "://" + user + "@" + t.addr
+}
+
+// copyStatePath is the state file of a copy from src to dst.
+func copyStatePath(dir, src, dst string) string {
+	h := sha256.Sum256([]byte(src + "\x00" + dst))
+	return filepath.Join(dir, "copy-"+hex.EncodeToString(h[:12])+".json")
+}
+
+// copyAccount copies the mailboxes (all when none is named) of one account.
+func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailboxes []string, out *output) error {
+	st, err := parseURL(srcURL)
+	if err != nil {
+		return err
+	}
+	dt, err := parseURL(dstURL)
+	if err != nil {
+		return err
+	}
+	srcUser, dstUser := firstNonEmpty(o.src.user, st.user), firstNonEmpty(o.dst.user, dt.user)
+	state := &copyState{Version: 1, Src: accountKey(st, srcUser), Dst: accountKey(dt, dstUser), Mailboxes: map[string]*copyBox{}}
+	path := copyStatePath(o.stateDir, state.Src, state.Dst)
+	if _, err := loadJSON(path, state); err != nil {
+		return err
+	}
+	if state.Mailboxes == nil {
+		state.Mailboxes = map[string]*copyBox{}
+	}
+
+	src, err := o.src.connect(ctx, st, out.stdin, out.stderr)
+	if err != nil {
+		return fmt.Errorf("source: %w", err)
+	}
+	defer src.close()
+	dst, err := o.dst.connect(ctx, dt, out.stdin, out.stderr)
+	if err != nil {
+		return fmt.Errorf("destination: %w", err)
+	}
+	defer dst.close()
+
+	m, err := newNameMapper(ctx, src.c, dst.c, o.maps)
+	if err != nil {
+		return err
+	}
+	if len(mailboxes) == 0 {
+		if mailboxes, err = m.sourceMailboxes(ctx); err != nil {
+			return err
+		}
+	}
+	var firstErr error
+	for _, name := range mailboxes {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		dname := m.dstName(name)
+		if err := m.ensure(ctx, dname); err != nil {
+			return fmt.Errorf("creating %s on the destination: %w", dname, err)
+		}
+		r, err := copyMailbox(ctx, src.c, dst.c, name, dname, state, path, o, out.json, out.stderr)
+		if err != nil {
+			err = fmt.Errorf("%s: %w", name, err)
+			if ctx.Err() != nil {
+				return err
+			}
+			fmt.Fprintf(out.stderr, "imapkit copy: %s\n", printable(err.Error()))
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		if out.json {
+			if err := out.emit(r); err != nil {
+				return err
+			}
+		} else {
+			fmt.Fprintf(out.stdout, "%s -> %s: copied %d messages (%d bytes); last UID %d\n", printable(name), printable(dname), r.Copied, r.Bytes, r.LastUID)
+		}
+	}
+	return firstErr
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// copyResult is copy's report of one mailbox (its --json object).
+type copyResult struct {
+	Src         string `json:"src"`
+	Dst         string `json:"dst"`
+	Mailbox     string `json:"mailbox"`
+	DstMailbox  string `json:"dst_mailbox"`
+	UIDValidity uint32 `json:"uidvalidity"`
+	LastUID     uint32 `json:"last_uid"`
+	Copied      int    `json:"copied"`
+	Bytes       int64  `json:"bytes"`
+}
+
+// copyMailbox copies the messages of name not copied yet to dname.
+func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname string, state *copyState, path string, o *copyOpts, quiet bool, stderr io.Writer) (*copyResult, error) {
+	ms, err := src.Examine(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	box := state.Mailboxes[name]
+	switch {
+	case box == nil:
+		box = &copyBox{Dst: dname, UIDValidity: ms.UIDValidity}
+		state.Mailboxes[name] = box
+	case box.UIDValidity != ms.UIDValidity:
+		return nil, fmt.Errorf("the UIDVALIDITY changed (%d, now %d): the UIDs copied before no longer name the same messages; copying again would duplicate them (remove its entry from %s to copy it whole)", box.UIDValidity, ms.UIDValidity, path)
+	case box.Dst != dname:
+		return nil, fmt.Errorf("it was copied to %s before, not %s: keep the same --map (or remove its entry from %s)", box.Dst, dname, path)
+	}
+	ap := newAppender(dst, dname, o.noMulti)
+	if box.Pending != nil {
+		ok, err := ap.landed(ctx, box.Pending)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			box.LastUID = box.PendingUID
+			box.Copied += int64(box.Pending.Count)
+		}
+		box.Pending, box.PendingUID = nil, 0
+		if err := saveJSON(path, state); err != nil {
+			return nil, err
+		}
+	}
+	res := &copyResult{Src: state.Src, Dst: state.Dst, Mailbox: name, DstMailbox: dname, UIDValidity: box.UIDValidity}
+
+	var uids []uint32
+	if ms.Exists > 0 {
+		all, err := searchUIDs(ctx, src, []string{"UID", fmt.Sprintf("%d:*", box.LastUID+1)})
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range all {
+			if u > box.LastUID {
+				uids = append(uids, u)
+			}
+		}
+	}
+	p := newProgress(stderr, quiet || o.quiet, "copy "+name, len(uids))
+	for len(uids) > 0 {
+		batch := uids[:min(copyFetchBatch, len(uids))]
+		uids = uids[len(batch):]
+		if err := copyBatch(ctx, src, ap, batch, box, state, path, p); err != nil {
+			return nil, err
+		}
+	}
+	p.done()
+	res.LastUID, res.Copied, res.Bytes = box.LastUID, p.n, p.bytes
+	return res, saveJSON(path, state)
+}
+
+// copyBatch copies the messages of uids: their metadata first (flags,
+// internal date, size), then their bodies, each streamed from the FETCH
+// into an APPEND.
+func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []uint32, box *copyBox, state *copyState, path string, p *progress) error {
+	set := commands.UIDs(uids...)
+	meta, err := src.FetchAll(ctx, set, &commands.FetchItems{UID: true, Flags: true, InternalDate: true, Size: true})
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(meta, func(a, b *commands.Message) int { return int(a.UID) - int(b.UID) })
+	if len(meta) < len(uids) {
+		p.skip(len(uids) - len(meta)) // expunged meanwhile
+	}
+	if len(meta) == 0 {
+		return nil
+	}
+	set = commands.UIDs(uidsOf(meta)...)
+	next, stop := iter.Pull2(src.Fetch(ctx, set, &commands.FetchItems{UID: true, Sections: []commands.FetchSection{commands.WholeMessage}, BufferMax: -1}))
+	defer stop()
+	bodies := &bodyPuller{next: next}
+
+	for len(meta) > 0 {
+		n := 0
+		var bytes int64
+		for n < len(meta) && !ap.groupFull(n, bytes) {
+			bytes += meta[n].Size
+			n++
+		}
+		group := meta[:n]
+		meta = meta[n:]
+		items := make([]appendItem, len(group))
+		sizes := make([]int64, len(group))
+		for i, m := range group {
+			b := &pulledBody{p: bodies, uid: m.UID, size: m.Size, n: &sizes[i]}
+			items[i] = appendItem{r: b, size: m.Size, flags: appendableFlags(m.Flags), date: m.InternalDate}
+			if len(group) == 1 {
+				// One message: its exact size is the literal's, known
+				// from the FETCH response before the APPEND starts.
+				if err := b.open(); err != nil {
+					return err
+				}
+				items[i].size = b.sec.Size
+			}
+		}
+		pend, err := ap.prepare(ctx, len(group))
+		if err != nil {
+			return err
+		}
+		box.Pending, box.PendingUID = pend, group[len(group)-1].UID
+		if err := saveJSON(path, state); err != nil {
+			return err
+		}
+		if err := hook("pending"); err != nil {
+			return err
+		}
+		if err := ap.send(ctx, items); err != nil {
+			return err
+		}
+		if err := hook("appended"); err != nil {
+			return err
+		}
+		box.LastUID, box.Pending, box.PendingUID = group[len(group)-1].UID, nil, 0
+		box.Copied += int64(len(group))
+		if err := saveJSON(path, state); err != nil {
+			return err
+		}
+		for _, s := range sizes {
+			p.add(s)
+		}
+	}
+	return nil
+}
+
+func uidsOf(ms []*commands.Message) []uint32 {
+	u := make([]uint32, len(ms))
+	for i, m := range ms {
+		u[i] = m.UID
+	}
+	return u
+}
+
+// bodyPuller hands out the bodies of a FETCH one message at a time.
+type bodyPuller struct {
+	next func() (*commands.Message, error, bool)
+}
+
+// pulledBody is the body of one message, taken from the FETCH when it is
+// first read: so an APPEND of several messages reads each from the
+// source's connection while it writes it to the destination's.
+type pulledBody struct {
+	p    *bodyPuller
+	uid  uint32
+	size int64  // expected (RFC822.SIZE)
+	n    *int64 // bytes read
+	sec  *commands.Section
+}
+
+// errSizeMismatch reports a body whose size is not its RFC822.SIZE (a
+// MULTIAPPEND needs the sizes before the bodies).
+var errSizeMismatch = errors.New("the message's body is not as long as its RFC822.SIZE")
+
+func (b *pulledBody) open() error {
+	for {
+		m, err, ok := b.p.next()
+		if !ok {
+			return fmt.Errorf("UID %d: not in the FETCH answer (expunged meanwhile?)", b.uid)
+		}
+		if err != nil {
+			return err
+		}
+		if m.UID < b.uid {
+			continue
+		}
+		if m.UID != b.uid {
+			return fmt.Errorf("UID %d: not in the FETCH answer (expunged meanwhile?)", b.uid)
+		}
+		sec, err := m.NextSection()
+		if err == io.EOF {
+			return fmt.Errorf("UID %d: no body in the FETCH answer", b.uid)
+		}
+		if err != nil {
+			return err
+		}
+		b.sec = sec
+		return nil
+	}
+}
+
+func (b *pulledBody) Read(p []byte) (int, error) {
+	if b.sec == nil {
+		if err := b.open(); err != nil {
+			return 0, err
+		}
+		if b.sec.Size != b.size {
+			return 0, fmt.Errorf("UID %d: %w (%d, %d)", b.uid, errSizeMismatch, b.sec.Size, b.size)
+		}
+	}
+	n, err := b.sec.Read(p)
+	*b.n += int64(n)
+	return n, err
+}

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/imapkit/imapkit/commands"
+)
+
+// The journalled appending that import and copy share. Each group of
+// messages is one APPEND (MULTIAPPEND when offered: all or none are added,
+// LITERAL+ when offered, which commands.Append and AppendMany use by
+// themselves). Before a group is sent, the state records it as pending with
+// the destination's UIDNEXT; after the server said OK, the state moves past
+// it. A run that was stopped in between finds the pending group at its start
+// and asks the server whether it landed (UIDNEXT moved): so no message is
+// appended twice, and none is lost. This assumes that nobody else appends to
+// the destination mailbox while the job runs.
+
+// Group limits of a MULTIAPPEND.
+const (
+	groupMessages = 50
+	groupBytes    = 16 << 20
+)
+
+// pendingAppend is a group of messages sent in an APPEND whose answer was
+// not recorded.
+type pendingAppend struct {
+	DstUIDValidity uint32 `json:"dst_uidvalidity"`
+	DstUIDNext     uint32 `json:"dst_uidnext"`
+	Count          int    `json:"count"`
+}
+
+// appendItem is one message to append: size bytes read from r.
+type appendItem struct {
+	r     io.Reader
+	size  int64
+	flags []string
+	date  time.Time
+}
+
+// appender appends to one mailbox of the destination.
+type appender struct {
+	c       *commands.Client
+	mailbox string
+	multi   bool   // MULTIAPPEND offered
+	next    uint32 // the mailbox's UIDNEXT as known; 0 when unknown
+	uidv    uint32
+}
+
+// newAppender appends to mailbox; noMulti turns MULTIAPPEND off.
+func newAppender(c *commands.Client, mailbox string, noMulti bool) *appender {
+	return &appender{c: c, mailbox: mailbox, multi: !noMulti && c.Session().HasCap("MULTIAPPEND")}
+}
+
+// groupFull reports whether a group of n messages of total bytes is as
+// large as one APPEND should be.
+func (a *appender) groupFull(n int, bytes int64) bool {
+	if !a.multi {
+		return n >= 1
+	}
+	return n >= groupMessages || bytes >= groupBytes
+}
+
+// status learns the destination's UIDNEXT and UIDVALIDITY.
+func (a *appender) status(ctx context.Context) error {
+	st, err := a.c.Status(ctx, a.mailbox, commands.StatusUIDNext|commands.StatusUIDValidity)
+	if err != nil {
+		return err
+	}
+	a.next, a.uidv = st.UIDNext, st.UIDValidity
+	return nil
+}
+
+// prepare returns the pending record of a group of n messages about to be
+// sent.
+func (a *appender) prepare(ctx context.Context, n int) (*pendingAppend, error) {
+	if a.next == 0 {
+		if err := a.status(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return &pendingAppend{DstUIDValidity: a.uidv, DstUIDNext: a.next, Count: n}, nil
+}
+
+// send appends the group. The UIDNEXT after it is taken from APPENDUID,
+// else asked for again before the next group.
+func (a *appender) send(ctx context.Context, items []appendItem) error {
+	a.next = 0
+	if len(items) == 1 || !a.multi {
+		for _, it := range items {
+			res, err := a.c.Append(ctx, a.mailbox, it.r, it.size, &commands.AppendOptions{Flags: it.flags, Date: it.date})
+			if err != nil {
+				return err
+			}
+			if res.UID != 0 && res.UIDValidity == a.uidv {
+				a.next = res.UID + 1
+			}
+		}
+		return nil
+	}
+	msgs := make([]commands.AppendMessage, len(items))
+	for i, it := range items {
+		msgs[i] = commands.AppendMessage{R: it.r, Size: it.size, Options: &commands.AppendOptions{Flags: it.flags, Date: it.date}}
+	}
+	res, err := a.c.AppendMany(ctx, a.mailbox, msgs)
+	if err != nil {
+		return err
+	}
+	if res.UIDValidity == a.uidv {
+		var last uint32
+		for u := range res.UIDs.All {
+			last = max(last, u)
+		}
+		if last != 0 {
+			a.next = last + 1
+		}
+	}
+	return nil
+}
+
+// landed reports whether a pending group reached the mailbox: its UIDNEXT
+// moved past the one recorded before the group was sent.
+func (a *appender) landed(ctx context.Context, p *pendingAppend) (bool, error) {
+	if err := a.status(ctx); err != nil {
+		return false, err
+	}
+	if a.uidv != p.DstUIDValidity {
+		return false, fmt.Errorf("the UIDVALIDITY of %s changed (%d, now %d) while an APPEND was pending: cannot tell whether it landed; check the mailbox and remove the state file", a.mailbox, p.DstUIDValidity, a.uidv)
+	}
+	return a.next > p.DstUIDNext, nil
+}
+
+// appendableFlags drops the flags an APPEND may not set (\Recent).
+func appendableFlags(flags []string) []string {
+	out := flags[:0:0]
+	for _, f := range flags {
+		if !strings.EqualFold(f, `\Recent`) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// saveJSON writes v to path atomically and durably: a synced temporary file
+// renamed over it.
+func saveJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(append(b, '\n'))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// loadJSON reads v from path; it reports false when there is no file.
+func loadJSON(path string, v any) (bool, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return false, fmt.Errorf("%s: %v", path, err)
+	}
+	return true, nil
+}
+
+// testHook, when set by a test, is called at the steps of a journalled
+// append ("pending": the state records the group; "appended": the server
+// accepted it, the state does not say so yet); an error stops the job
+// there, as a kill would.
+var testHook func(step string) error
+
+func hook(step string) error {
+	if testHook == nil {
+		return nil
+	}
+	return testHook(step)
+}

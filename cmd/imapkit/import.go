@@ -1,0 +1,552 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+var importCommand = serverCmd{
+	name: "import", args: "PATH --to MAILBOX [--format mbox|maildir]", min: 1, max: 1,
+	summary: "import an mbox or a Maildir into a mailbox, by APPEND",
+	help: "Append the messages of PATH, an mbox file (mboxrd or mboxo, LF or CRLF) or a\n" +
+		"Maildir directory, to MAILBOX (created when missing), one message at a time,\n" +
+		"streamed from the file (MULTIAPPEND and LITERAL+ when offered). Flags are kept\n" +
+		"(a Maildir's info letters; an mbox's Status and X-Status headers), and so are\n" +
+		"internal dates (the mbox From line's date; the Maildir file's modification\n" +
+		"time). mbox lines are sent with CRLF ends and >From unquoted. The state file\n" +
+		"PATH.imapkit-import.json records what is imported: a second run appends only\n" +
+		"what is new, and a stopped run resumes with no duplicate.",
+	flags: func(fs *flag.FlagSet) any {
+		i := &importOpts{}
+		fs.StringVar(&i.to, "to", "", "the mailbox to append to (required)")
+		fs.StringVar(&i.format, "format", "auto", "auto, mbox or maildir")
+		fs.BoolVar(&i.quiet, "quiet", false, "no progress display")
+		fs.BoolVar(&i.noMulti, "no-multiappend", false, "one APPEND per message even when MULTIAPPEND is offered")
+		return i
+	},
+	run: runImport,
+}
+
+// importOpts are import's own flags.
+type importOpts struct {
+	to, format     string
+	quiet, noMulti bool
+}
+
+// importState is the state file of imports from one PATH: one entry per
+// destination (server account and mailbox).
+type importState struct {
+	Version int                     `json:"version"`
+	Dests   map[string]*importEntry `json:"destinations"`
+}
+
+// importEntry is what was imported from PATH to one mailbox.
+type importEntry struct {
+	Format   string `json:"format"`
+	Imported int64  `json:"imported"` // messages, in all runs
+	// Offset is, for an mbox, where the first message not imported yet
+	// starts.
+	Offset int64 `json:"offset,omitempty"`
+	// Done is, for a Maildir, the unique names (before ":") of the files
+	// imported.
+	Done    []string       `json:"done,omitempty"`
+	Pending *pendingAppend `json:"pending,omitempty"`
+	// PendingOffset and PendingDone are what Offset and Done become when
+	// the pending group landed.
+	PendingOffset int64    `json:"pending_offset,omitempty"`
+	PendingDone   []string `json:"pending_done,omitempty"`
+}
+
+func importStatePath(path string) string { return filepath.Clean(path) + ".imapkit-import.json" }
+
+// importMsg is one message of the source.
+type importMsg struct {
+	open  func() io.Reader // the message's bytes as they are appended
+	size  int64            // their count; -1 until measured
+	flags []string
+	date  time.Time
+	// end is the mbox offset after it; name its Maildir unique name.
+	end  int64
+	name string
+}
+
+func runImport(ctx context.Context, cn *conn, args []string, own any, o *output) error {
+	opts := own.(*importOpts)
+	path := args[0]
+	if opts.to == "" {
+		return usagef("import: --to MAILBOX is required")
+	}
+	format := opts.format
+	if format == "auto" {
+		var err error
+		if format, err = detectFormat(path); err != nil {
+			return err
+		}
+	}
+	if format != "mbox" && format != "maildir" {
+		return usagef("import: --format must be auto, mbox or maildir, not %q", opts.format)
+	}
+	state := &importState{Version: 1, Dests: map[string]*importEntry{}}
+	spath := importStatePath(path)
+	if _, err := loadJSON(spath, state); err != nil {
+		return err
+	}
+	if state.Dests == nil {
+		state.Dests = map[string]*importEntry{}
+	}
+	key := opts.to
+	if cn.t != nil {
+		key = accountKey(cn.t, firstNonEmpty(cn.flags.user, cn.t.user)) + "/" + opts.to
+	}
+	ent := state.Dests[key]
+	if ent == nil {
+		ent = &importEntry{Format: format}
+		state.Dests[key] = ent
+	} else if ent.Format != format {
+		return usagef("import: %s records an import of %s as %s, not %s", spath, path, ent.Format, format)
+	}
+
+	// The mailbox, created when missing.
+	boxes, err := cn.c.List(ctx, opts.to, nil)
+	if err != nil {
+		return err
+	}
+	if len(boxes) == 0 && !strings.EqualFold(opts.to, "INBOX") {
+		if err := cn.c.Create(ctx, opts.to, nil); err != nil {
+			return err
+		}
+	}
+	ap := newAppender(cn.c, opts.to, opts.noMulti)
+	commit := func() {
+		if ent.Format == "mbox" {
+			ent.Offset = ent.PendingOffset
+		} else {
+			ent.Done = append(ent.Done, ent.PendingDone...)
+		}
+		ent.Imported += int64(ent.Pending.Count)
+		ent.Pending, ent.PendingOffset, ent.PendingDone = nil, 0, nil
+	}
+	if ent.Pending != nil {
+		ok, err := ap.landed(ctx, ent.Pending)
+		if err != nil {
+			return err
+		}
+		if ok {
+			commit()
+		} else {
+			ent.Pending, ent.PendingOffset, ent.PendingDone = nil, 0, nil
+		}
+		if err := saveJSON(spath, state); err != nil {
+			return err
+		}
+	}
+
+	var msgs []*importMsg
+	if format == "mbox" {
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if msgs, err = scanMbox(f, ent.Offset); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+	} else {
+		if msgs, err = scanMaildir(path, ent.Done); err != nil {
+			return err
+		}
+	}
+
+	p := newProgress(o.stderr, opts.quiet || o.json, "import "+opts.to, len(msgs))
+	for len(msgs) > 0 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n := 0
+		var bytes int64
+		for n < len(msgs) && !ap.groupFull(n, bytes) {
+			if err := msgs[n].measure(); err != nil {
+				return err
+			}
+			bytes += msgs[n].size
+			n++
+		}
+		group := msgs[:n]
+		msgs = msgs[n:]
+		items := make([]appendItem, len(group))
+		for i, m := range group {
+			items[i] = appendItem{r: &lazyReader{open: m.open}, size: m.size, flags: m.flags, date: m.date}
+		}
+		pend, err := ap.prepare(ctx, len(group))
+		if err != nil {
+			return err
+		}
+		ent.Pending, ent.PendingOffset, ent.PendingDone = pend, group[len(group)-1].end, nil
+		if format == "maildir" {
+			for _, m := range group {
+				ent.PendingDone = append(ent.PendingDone, m.name)
+			}
+		}
+		if err := saveJSON(spath, state); err != nil {
+			return err
+		}
+		if err := hook("pending"); err != nil {
+			return err
+		}
+		if err := ap.send(ctx, items); err != nil {
+			return err
+		}
+		if err := hook("appended"); err != nil {
+			return err
+		}
+		commit()
+		if err := saveJSON(spath, state); err != nil {
+			return err
+		}
+		for _, m := range group {
+			p.add(m.size)
+		}
+	}
+	p.done()
+	if o.json {
+		return o.emit(struct {
+			Path     string `json:"path"`
+			Format   string `json:"format"`
+			Mailbox  string `json:"mailbox"`
+			Imported int    `json:"imported"`
+			Bytes    int64  `json:"bytes"`
+		}{path, format, opts.to, p.n, p.bytes})
+	}
+	fmt.Fprintf(o.stdout, "imported %d messages (%d bytes) from %s to %s\n", p.n, p.bytes, path, printable(opts.to))
+	return nil
+}
+
+// detectFormat tells a Maildir (a directory with cur) from an mbox (a file
+// starting with "From ").
+func detectFormat(path string) (string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", err
+	}
+	if fi.IsDir() {
+		if st, err := os.Stat(filepath.Join(path, "cur")); err == nil && st.IsDir() {
+			return "maildir", nil
+		}
+		return "", usagef("import: %s is a directory without cur/: not a Maildir", path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	head := make([]byte, 5)
+	if _, err := io.ReadFull(f, head); err != nil || string(head) != "From " {
+		return "", usagef("import: %s does not start with \"From \": not an mbox (give --format)", path)
+	}
+	return "mbox", nil
+}
+
+// measure counts the bytes of a message as it will be sent, when not known.
+func (m *importMsg) measure() error {
+	if m.size >= 0 {
+		return nil
+	}
+	r := m.open()
+	n, err := io.Copy(io.Discard, r)
+	if c, ok := r.(io.Closer); ok {
+		c.Close()
+	}
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		n, m.open = 2, func() io.Reader { return strings.NewReader("\r\n") } // APPEND needs a byte
+	}
+	m.size = n
+	return nil
+}
+
+// lazyReader opens its source at the first Read, and closes it at the end,
+// so that a group of messages holds one file open at a time.
+type lazyReader struct {
+	open func() io.Reader
+	r    io.Reader
+}
+
+func (l *lazyReader) Read(p []byte) (int, error) {
+	if l.r == nil {
+		l.r = l.open()
+	}
+	n, err := l.r.Read(p)
+	if err != nil {
+		if c, ok := l.r.(io.Closer); ok {
+			c.Close()
+		}
+	}
+	return n, err
+}
+
+// scanMbox finds the messages of an mbox from offset on: their places, the
+// From line's date and the flags of their Status and X-Status headers. It
+// reads the file once and keeps no message's bytes.
+func scanMbox(f *os.File, offset int64) ([]*importMsg, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if fi.Size() < offset {
+		return nil, fmt.Errorf("the mbox is shorter (%d bytes) than its import state says (%d): was it changed?", fi.Size(), offset)
+	}
+	r := bufio.NewReaderSize(io.NewSectionReader(f, offset, fi.Size()-offset), 64<<10)
+	off := offset
+	var msgs []*importMsg
+	var cur *importMsg
+	var start, lastBlank int64 = 0, -1 // lastBlank: where a blank line that ends the previous line begins
+	inHeader, lineStart := false, true
+	finish := func(end int64) {
+		if cur == nil {
+			return
+		}
+		bodyEnd := end
+		if lastBlank >= 0 {
+			bodyEnd = lastBlank // the separating blank line is not the message's
+		}
+		s, e := start, bodyEnd
+		cur.end = end
+		cur.open = func() io.Reader { return newMboxReader(io.NewSectionReader(f, s, e-s)) }
+		msgs = append(msgs, cur)
+	}
+	for {
+		line, err := r.ReadSlice('\n')
+		if len(line) > 0 {
+			full := line[len(line)-1] == '\n'
+			switch {
+			case lineStart && bytes.HasPrefix(line, []byte("From ")) && (cur == nil || lastBlank >= 0):
+				finish(off)
+				cur = &importMsg{size: -1, date: fromLineDate(line)}
+				start, inHeader, lastBlank = off+int64(len(line)), true, -1
+			case cur == nil:
+				return nil, fmt.Errorf("offset %d: not an mbox (no From line)", off)
+			case lineStart && (string(line) == "\n" || string(line) == "\r\n"):
+				inHeader = false
+				lastBlank = off
+			default:
+				if lineStart && inHeader {
+					cur.flags = append(cur.flags, mboxFlags(line)...)
+				}
+				lastBlank = -1
+			}
+			off += int64(len(line))
+			lineStart = full
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err == io.EOF {
+			finish(off)
+			return msgs, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// fromLineDate parses the date of a From line: "From sender Mon Jan _2
+// 15:04:05 2006" (UTC); zero when it does not parse.
+func fromLineDate(line []byte) time.Time {
+	s := strings.TrimRight(string(line), "\r\n")
+	for _, layout := range []string{"Mon Jan _2 15:04:05 2006", "Mon Jan _2 15:04:05 -0700 2006", "Mon Jan _2 15:04:05 MST 2006"} {
+		if len(s) < len(layout) {
+			continue
+		}
+		if t, err := time.Parse(layout, s[len(s)-len(layout):]); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
+// mboxFlags returns the IMAP flags of a Status or X-Status header line.
+func mboxFlags(line []byte) []string {
+	name, val, ok := strings.Cut(strings.TrimRight(string(line), "\r\n"), ":")
+	if !ok {
+		return nil
+	}
+	var letters map[rune]string
+	switch strings.ToLower(name) {
+	case "status":
+		letters = map[rune]string{'R': `\Seen`}
+	case "x-status":
+		letters = map[rune]string{'A': `\Answered`, 'F': `\Flagged`, 'T': `\Draft`, 'D': `\Deleted`}
+	default:
+		return nil
+	}
+	var out []string
+	for _, c := range strings.TrimSpace(val) {
+		if f, ok := letters[c]; ok && !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// mboxReader gives a message of an mbox as it is appended: ">From " quoting
+// undone (one ">" less on lines of ">+From ") and LF line ends made CRLF.
+type mboxReader struct {
+	r         *bufio.Reader
+	buf, out  []byte
+	lineStart bool
+	prevCR    bool
+	err       error
+}
+
+func newMboxReader(r io.Reader) *mboxReader {
+	return &mboxReader{r: bufio.NewReaderSize(r, 32<<10), lineStart: true}
+}
+
+func (m *mboxReader) Read(p []byte) (int, error) {
+	for len(m.buf) == 0 {
+		if m.err != nil {
+			return 0, m.err
+		}
+		chunk, err := m.r.ReadSlice('\n')
+		m.out = m.out[:0]
+		if m.lineStart && len(chunk) > 0 && chunk[0] == '>' && isFromLine(chunk) {
+			chunk = chunk[1:]
+		}
+		if n := len(chunk); n > 0 && chunk[n-1] == '\n' {
+			body := chunk[:n-1]
+			cr := len(body) > 0 && body[len(body)-1] == '\r' || len(body) == 0 && m.prevCR
+			m.out = append(m.out, body...)
+			if !cr {
+				m.out = append(m.out, '\r')
+			}
+			m.out = append(m.out, '\n')
+			m.lineStart, m.prevCR = true, false
+		} else if n > 0 {
+			m.out = append(m.out, chunk...)
+			m.lineStart, m.prevCR = false, chunk[n-1] == '\r'
+		}
+		if err == bufio.ErrBufferFull {
+			err = nil
+		}
+		m.err = err
+		m.buf = m.out
+	}
+	n := copy(p, m.buf)
+	m.buf = m.buf[n:]
+	return n, nil
+}
+
+// scanMaildir lists the messages of a Maildir (cur and new) not in done,
+// oldest first.
+func scanMaildir(dir string, done []string) ([]*importMsg, error) {
+	skip := make(map[string]bool, len(done))
+	for _, d := range done {
+		skip[d] = true
+	}
+	type file struct {
+		path, name string
+		info       os.FileInfo
+	}
+	var files []file
+	for _, sub := range []string{"cur", "new"} {
+		ents, err := os.ReadDir(filepath.Join(dir, sub))
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range ents {
+			if !e.Type().IsRegular() || strings.HasPrefix(e.Name(), ".") {
+				continue
+			}
+			fi, err := e.Info()
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, file{filepath.Join(dir, sub, e.Name()), e.Name(), fi})
+		}
+	}
+	slices.SortFunc(files, func(a, b file) int {
+		if c := a.info.ModTime().Compare(b.info.ModTime()); c != 0 {
+			return c
+		}
+		return naturalCompare(a.name, b.name)
+	})
+	var msgs []*importMsg
+	for _, f := range files {
+		unique, info, _ := strings.Cut(f.name, ":")
+		if skip[unique] {
+			continue
+		}
+		flags := []string{}
+		if strings.HasPrefix(info, "2,") {
+			for _, c := range info[2:] {
+				if fl, ok := map[rune]string{'D': `\Draft`, 'F': `\Flagged`, 'R': `\Answered`, 'S': `\Seen`, 'T': `\Deleted`}[c]; ok {
+					flags = append(flags, fl)
+				}
+			}
+		}
+		path := f.path
+		msgs = append(msgs, &importMsg{
+			size: f.info.Size(), flags: flags, date: f.info.ModTime(), name: unique,
+			open: func() io.Reader {
+				fh, err := os.Open(path)
+				if err != nil {
+					return errReader{err}
+				}
+				return fh
+			},
+		})
+		if f.info.Size() == 0 {
+			msgs[len(msgs)-1].size = -1 // measure gives it a line end
+		}
+	}
+	return msgs, nil
+}
+
+// errReader fails every Read.
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// naturalCompare compares names with runs of digits by their value:
+// "1.U9" before "1.U10".
+func naturalCompare(a, b string) int {
+	for a != "" && b != "" {
+		da, db := digitRun(a), digitRun(b)
+		if da > 0 && db > 0 {
+			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
+			if c := len(na) - len(nb); c != 0 {
+				return c
+			}
+			if c := strings.Compare(na, nb); c != 0 {
+				return c
+			}
+			a, b = a[da:], b[db:]
+			continue
+		}
+		if a[0] != b[0] {
+			return int(a[0]) - int(b[0])
+		}
+		a, b = a[1:], b[1:]
+	}
+	return len(a) - len(b)
+}
+
+func digitRun(s string) int {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return i
+}
