@@ -30,7 +30,9 @@ type tracer struct {
 	next  int
 	count int
 
-	line_     []byte // the server line being assembled
+	line_     []byte // the server line being assembled, up to capture bytes
+	cut       bool   // line_ was cut at capture: tail holds the line's end
+	tail      []byte // the last tailLen bytes of a cut line, for its literal header
 	litRemain int64  // bytes of a server literal still to come
 	litLen    int64
 	litBody   []byte // the literal's bytes when literals are traced
@@ -46,7 +48,41 @@ type tracer struct {
 }
 
 func newTracer(w io.Writer, literals bool, log *slog.Logger, history, capture int) *tracer {
+	if w == nil && log == nil {
+		// Only the history ring sees server lines, and it keeps the
+		// first maxTraceLine+ringSlack bytes of each: assemble no more.
+		capture = min(capture, maxTraceLine+ringSlack)
+	}
 	return &tracer{w: w, literals: literals, log: log, ring: make([][]byte, history), capture: capture}
+}
+
+// tailLen is how much of a cut line's end the tracer keeps: more than the
+// longest literal header ("~{" 20 digits "+}" CR LF).
+const tailLen = 32
+
+// add appends b, a part of the server line being assembled, within
+// capture; past it, only the line's last tailLen bytes are kept.
+func (t *tracer) add(b []byte) {
+	if !t.cut {
+		room := t.capture - len(t.line_)
+		if room >= len(b) {
+			t.line_ = append(t.line_, b...)
+			return
+		}
+		room = max(room, 0)
+		t.line_ = append(t.line_, b[:room]...)
+		t.cut = true
+		t.tail = append(t.tail[:0], t.line_[max(len(t.line_)-tailLen, 0):]...)
+		b = b[room:]
+	}
+	if len(b) >= tailLen {
+		t.tail = append(t.tail[:0], b[len(b)-tailLen:]...)
+		return
+	}
+	t.tail = append(t.tail, b...)
+	if over := len(t.tail) - tailLen; over > 0 {
+		t.tail = t.tail[:copy(t.tail, t.tail[over:])]
+	}
 }
 
 // reader returns r with the server side of the trace attached.
@@ -89,34 +125,38 @@ func (t *tracer) server(b []byte) {
 			b = b[n:]
 			if t.litRemain == 0 {
 				if t.literals {
-					t.line_ = append(t.line_, t.litBody...)
+					t.add(t.litBody)
 					t.litBody = t.litBody[:0]
 				} else {
-					t.line_ = append(t.line_, '<')
-					t.line_ = strconv.AppendInt(t.line_, t.litLen, 10)
-					t.line_ = append(t.line_, " bytes>"...)
+					var sum [32]byte
+					b := append(sum[:0], '<')
+					b = strconv.AppendInt(b, t.litLen, 10)
+					t.add(append(b, " bytes>"...))
 				}
 			}
 			continue
 		}
 		i := bytes.IndexByte(b, '\n')
 		if i < 0 {
-			if len(t.line_) < t.capture {
-				t.line_ = append(t.line_, b...)
-			}
+			t.add(b)
 			return
 		}
-		if len(t.line_) < t.capture {
-			t.line_ = append(t.line_, b[:i+1]...)
-		}
+		t.add(b[:i+1])
 		b = b[i+1:]
+		end := t.line_
+		if t.cut {
+			end = t.tail
+		}
 		line := bytes.TrimRight(t.line_, "\r\n")
-		if info, ok := wire.LiteralSuffix(line); ok {
+		if info, ok := wire.LiteralSuffix(bytes.TrimRight(end, "\r\n")); ok {
 			n := info.Size
-			t.line_ = append(line, ' ')
+			t.tail = t.tail[:0]
+			if !t.cut {
+				t.line_ = append(line, ' ')
+			}
 			t.litRemain, t.litLen = n, n
 			if n == 0 {
-				t.line_ = append(t.line_, "<0 bytes>"...)
+				t.add([]byte("<0 bytes>"))
 			}
 			continue
 		}
@@ -124,6 +164,7 @@ func (t *tracer) server(b []byte) {
 		// credentials redacted, control bytes escaped.
 		t.serverLocked(line)
 		t.line_ = t.line_[:0]
+		t.cut, t.tail = false, t.tail[:0]
 	}
 }
 
