@@ -59,6 +59,10 @@ func orDuration(v, d time.Duration) time.Duration {
 	return v
 }
 
+// stallSlack: a read pushes the stall deadline 1/stallSlack of the stall
+// timeout further than needed, so that the next reads need not move it.
+const stallSlack = 16
+
 // watchConn wraps the raw connection and owns its read deadline. While a
 // command waits for the server (armed), every Read pushes the deadline one
 // stall timeout ahead: the timeout counts from the last byte received, so a
@@ -78,8 +82,19 @@ func (c *watchConn) Read(p []byte) (int, error) {
 	c.mu.Lock()
 	d := c.hard
 	if c.armed && c.stall > 0 {
-		if s := time.Now().Add(c.stall); d.IsZero() || s.Before(d) {
+		now := time.Now()
+		if s := now.Add(c.stall); d.IsZero() || s.Before(d) {
 			d = s
+			if c.hard.IsZero() && !c.set.IsZero() && !c.set.Before(s) {
+				// The deadline set is still at least a stall timeout
+				// ahead: leave it (a deadline costs a timer update
+				// per read). It was set stallSlack further, so a
+				// stall is detected between stall and stall+slack
+				// after the last byte.
+				d = c.set
+			} else {
+				d = s.Add(c.stall / stallSlack)
+			}
 		}
 	}
 	if !d.Equal(c.set) {

@@ -56,6 +56,15 @@ func newTracer(w io.Writer, literals bool, log *slog.Logger, history, capture in
 	return &tracer{w: w, literals: literals, log: log, ring: make([][]byte, history), capture: capture}
 }
 
+// trimCRLF drops the line end (bytes.TrimRight with a cutset costs more
+// than the rest of the tracer's work on a line).
+func trimCRLF(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
 // tailLen is how much of a cut line's end the tracer keeps: more than the
 // longest literal header ("~{" 20 digits "+}" CR LF).
 const tailLen = 32
@@ -147,8 +156,8 @@ func (t *tracer) server(b []byte) {
 		if t.cut {
 			end = t.tail
 		}
-		line := bytes.TrimRight(t.line_, "\r\n")
-		if info, ok := wire.LiteralSuffix(bytes.TrimRight(end, "\r\n")); ok {
+		line := trimCRLF(t.line_)
+		if info, ok := wire.LiteralSuffix(trimCRLF(end)); ok {
 			n := info.Size
 			t.tail = t.tail[:0]
 			if !t.cut {
