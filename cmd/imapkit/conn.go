@@ -414,7 +414,8 @@ func exitCode(stderr io.Writer, name string, err error) int {
 		return exitUsage
 	case errors.Is(err, session.ErrAborted), errors.Is(err, session.ErrClosed):
 		return exitConnFail
-	case errors.Is(err, session.ErrNo), errors.Is(err, session.ErrBad), errors.Is(err, errNotFound):
+	case errors.Is(err, session.ErrNo), errors.Is(err, session.ErrBad), errors.Is(err, errNotFound),
+		errors.Is(err, commands.ErrUnsupported), errors.Is(err, commands.ErrMoveUnsupported):
 		return exitNo
 	}
 	return exitConnFail
