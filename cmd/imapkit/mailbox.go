@@ -19,14 +19,18 @@ var selectCommand = serverCmd{
 	help: "SELECT MAILBOX and print what the server says of it: messages, recent, UIDVALIDITY,\n" +
 		"UIDNEXT, the first unseen, the highest mod-sequence, the flags and the permanent flags.",
 	flags: selectFlags,
-	run:   func(ctx context.Context, cn *conn, args []string, own any, o *output) error { return runSelect(ctx, cn, args, own, o, false) },
+	run: func(ctx context.Context, cn *conn, args []string, own any, o *output) error {
+		return runSelect(ctx, cn, args, own, o, false)
+	},
 }
 
 var examineCommand = serverCmd{
 	name: "examine", args: "MAILBOX", min: 1, max: 1, summary: "open a mailbox read-only and print its state",
 	help:  "EXAMINE MAILBOX (read-only: nothing changes) and print its state, as select does.",
 	flags: selectFlags,
-	run:   func(ctx context.Context, cn *conn, args []string, own any, o *output) error { return runSelect(ctx, cn, args, own, o, true) },
+	run: func(ctx context.Context, cn *conn, args []string, own any, o *output) error {
+		return runSelect(ctx, cn, args, own, o, true)
+	},
 }
 
 func selectFlags(fs *flag.FlagSet) any {
@@ -163,7 +167,9 @@ var createCommand = mailboxAction("create", "created", "create a mailbox",
 
 var deleteCommand = mailboxAction("delete", "deleted", "delete a mailbox",
 	"Delete MAILBOX, with the messages in it.",
-	func(ctx context.Context, c *commands.Client, mailbox string, _ any) error { return c.Delete(ctx, mailbox) }, nil)
+	func(ctx context.Context, c *commands.Client, mailbox string, _ any) error {
+		return c.Delete(ctx, mailbox)
+	}, nil)
 
 var subscribeCommand = mailboxAction("subscribe", "subscribed", "subscribe to a mailbox",
 	"Add MAILBOX to the subscriptions (see lsub).",

@@ -28,7 +28,7 @@ type serverCmd struct {
 	// check, when set, checks the positional arguments before anything
 	// is asked or sent: a *usageError for bad ones.
 	check func(args []string, own any) error
-	run     func(ctx context.Context, cn *conn, args []string, own any, o *output) error
+	run   func(ctx context.Context, cn *conn, args []string, own any, o *output) error
 }
 
 // output is where a command writes.
