@@ -10,3 +10,5 @@ require (
 )
 
 require golang.org/x/sys v0.38.0
+
+require github.com/chzyer/readline v1.5.1

@@ -415,7 +415,8 @@ func exitCode(stderr io.Writer, name string, err error) int {
 	case errors.Is(err, session.ErrAborted), errors.Is(err, session.ErrClosed):
 		return exitConnFail
 	case errors.Is(err, session.ErrNo), errors.Is(err, session.ErrBad), errors.Is(err, errNotFound),
-		errors.Is(err, commands.ErrUnsupported), errors.Is(err, commands.ErrMoveUnsupported):
+		errors.Is(err, commands.ErrUnsupported), errors.Is(err, commands.ErrMoveUnsupported),
+		errors.Is(err, errShellFailed):
 		return exitNo
 	}
 	return exitConnFail

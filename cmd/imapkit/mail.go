@@ -93,6 +93,8 @@ var serverCommands = []serverCmd{
 	metadataCommand,
 	annotationCommand,
 	idCommand,
+	rawCommand,
+	shellCommand,
 }
 
 func runCapability(ctx context.Context, cn *conn, _ []string, _ any, o *output) error {
