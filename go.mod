@@ -10,6 +10,7 @@ require (
 )
 
 require (
+	github.com/chzyer/readline v1.5.1
 	github.com/schollz/progressbar/v3 v3.19.1
 	golang.org/x/sys v0.46.0
 )

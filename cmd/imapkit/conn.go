@@ -49,6 +49,8 @@ func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(f
 type connFlags struct {
 	user               string
 	sasl               string
+	authzid            string
+	certFile, keyFile  string
 	passwordFile       string
 	oauthTokenFile     string
 	caFile             string
@@ -66,7 +68,10 @@ type connFlags struct {
 // register adds the connection flags to fs.
 func (f *connFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.user, "user", "", "user name (overrides the URL's)")
-	fs.StringVar(&f.sasl, "sasl", "", "SASL mechanism (PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-1, SCRAM-SHA-256, XOAUTH2, OAUTHBEARER, EXTERNAL); default: the strongest offered, then LOGIN")
+	fs.StringVar(&f.sasl, "sasl", "", "SASL mechanism (PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-1, SCRAM-SHA-256, XOAUTH2, OAUTHBEARER, EXTERNAL, ANONYMOUS); default: the strongest offered, then LOGIN (EXTERNAL with --cert)")
+	fs.StringVar(&f.authzid, "authzid", "", "act as this `user` (authorization identity: a master or admin user logs in for another; PLAIN, SCRAM, OAUTHBEARER, EXTERNAL)")
+	fs.StringVar(&f.certFile, "cert", "", "TLS client certificate, PEM `file` (for --sasl EXTERNAL); needs --key")
+	fs.StringVar(&f.keyFile, "key", "", "the private key of --cert, PEM `file`")
 	fs.StringVar(&f.passwordFile, "password-file", "", "read the password from the first line of this `file` (default: $IMAPKIT_PASSWORD, else a prompt on the terminal)")
 	fs.StringVar(&f.oauthTokenFile, "oauth-token-file", "", "read an OAuth 2.0 access token from this `file` (OAUTHBEARER or XOAUTH2)")
 	fs.StringVar(&f.caFile, "ca-file", "", "trust only the CA certificates in this PEM `file`")
@@ -169,6 +174,16 @@ func (f *connFlags) tlsConfig(host string) (*tls.Config, error) {
 			return nil, fmt.Errorf("--ca-file %s: no PEM certificate in it", f.caFile)
 		}
 		cfg.RootCAs = pool
+	}
+	if (f.certFile == "") != (f.keyFile == "") {
+		return nil, usagef("--cert and --key go together")
+	}
+	if f.certFile != "" {
+		cert, err := tls.LoadX509KeyPair(f.certFile, f.keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("--cert/--key: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
 	}
 	return cfg, nil
 }
@@ -277,17 +292,25 @@ func (cn *conn) login(ctx context.Context) error {
 	if user == "" && cn.t != nil {
 		user = cn.t.user
 	}
-	if user == "" && !strings.EqualFold(f.sasl, auth.External) {
+	sasl := strings.ToUpper(f.sasl)
+	if sasl == "" && f.certFile != "" {
+		sasl = auth.External
+	}
+	noSecret := sasl == auth.External || sasl == auth.Anonymous
+	if user == "" && !noSecret {
 		return usagef("no user name: put it in the URL (imaps://USER@host) or give --user")
 	}
-	cred := &auth.Credentials{Username: user}
-	if f.oauthTokenFile != "" {
+	cred := &auth.Credentials{Username: user, AuthorizationID: f.authzid}
+	if noSecret {
+		// No password: EXTERNAL proves who we are with the certificate,
+		// ANONYMOUS does not.
+	} else if f.oauthTokenFile != "" {
 		tok, err := readSecretFile(f.oauthTokenFile)
 		if err != nil {
 			return err
 		}
 		cred.Token = tok
-	} else if !strings.EqualFold(f.sasl, auth.External) {
+	} else {
 		pw, err := f.password(user, cn.t)
 		if err != nil {
 			return err
@@ -296,15 +319,15 @@ func (cn *conn) login(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
-	if f.sasl != "" {
-		m, err := mechanism(strings.ToUpper(f.sasl), cred, cn.t)
+	if sasl != "" {
+		m, err := mechanism(sasl, cred, cn.t)
 		if err != nil {
 			return err
 		}
 		return cn.ac.Authenticate(ctx, m)
 	}
 	_, err := cn.ac.AuthenticateBest(ctx, cred)
-	if errors.Is(err, auth.ErrNoMechanism) && cred.Password != "" {
+	if errors.Is(err, auth.ErrNoMechanism) && cred.Password != "" && cred.AuthorizationID == "" {
 		err = cn.ac.Login(ctx, user, cred.Password)
 	}
 	return err
@@ -325,16 +348,22 @@ func mechanism(name string, cred *auth.Credentials, t *target) (auth.Mechanism, 
 		return nil
 	}
 	switch name {
+	case auth.Login, auth.CRAMMD5, auth.XOAuth2, auth.Anonymous:
+		if cred.AuthorizationID != "" {
+			return nil, usagef("--sasl %s cannot carry --authzid: use PLAIN, SCRAM or EXTERNAL", name)
+		}
+	}
+	switch name {
 	case auth.Plain:
-		return auth.NewPlain("", cred.Username, cred.Password), needPW()
+		return auth.NewPlain(cred.AuthorizationID, cred.Username, cred.Password), needPW()
 	case auth.Login:
 		return auth.NewLogin(cred.Username, cred.Password), needPW()
 	case auth.CRAMMD5:
 		return auth.NewCRAMMD5(cred.Username, cred.Password), needPW()
 	case auth.SCRAMSHA1:
-		return auth.NewSCRAMSHA1("", cred.Username, cred.Password), needPW()
+		return auth.NewSCRAMSHA1(cred.AuthorizationID, cred.Username, cred.Password), needPW()
 	case auth.SCRAMSHA256:
-		return auth.NewSCRAMSHA256("", cred.Username, cred.Password), needPW()
+		return auth.NewSCRAMSHA256(cred.AuthorizationID, cred.Username, cred.Password), needPW()
 	case auth.XOAuth2:
 		return auth.NewXOAuth2(cred.Username, cred.Token), needTok()
 	case auth.OAuthBearer:
@@ -344,7 +373,11 @@ func mechanism(name string, cred *auth.Credentials, t *target) (auth.Mechanism, 
 		}
 		return auth.NewOAuthBearer(cred.Username, cred.Token, host, 0), needTok()
 	case auth.External:
-		return auth.NewExternal(""), nil
+		return auth.NewExternal(cred.AuthorizationID), nil
+	case auth.Anonymous:
+		// The trace is --user's name, if any (RFC 4505: an email address
+		// or an opaque string).
+		return auth.NewAnonymous(cred.Username), nil
 	}
 	return nil, usagef("--sasl %s: unknown mechanism", name)
 }
@@ -421,7 +454,9 @@ func exitCode(stderr io.Writer, name string, err error) int {
 		return exitUsage
 	case errors.Is(err, session.ErrAborted), errors.Is(err, session.ErrClosed):
 		return exitConnFail
-	case errors.Is(err, session.ErrNo), errors.Is(err, session.ErrBad), errors.Is(err, errNotFound):
+	case errors.Is(err, session.ErrNo), errors.Is(err, session.ErrBad), errors.Is(err, errNotFound),
+		errors.Is(err, commands.ErrUnsupported), errors.Is(err, commands.ErrMoveUnsupported),
+		errors.Is(err, errShellFailed):
 		return exitNo
 	}
 	return exitConnFail

@@ -1,37 +1,42 @@
 package main
 
 import (
-	"context"
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
-	"text/tabwriter"
 	"time"
 
-	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/internal/testserver"
-	"github.com/imapkit/imapkit/session"
-	"github.com/imapkit/imapkit/transport"
-	"github.com/imapkit/imapkit/wire"
 )
 
-// runDemo starts a throwaway Dovecot with sample mail and drives it: it
-// connects with STARTTLS, logs in, lists, selects, searches and fetches,
-// then logs out and stops the server. It is what `make demo` runs.
+// tourRun is run, for the tour: set by init, since run's command table
+// holds demo.
+var tourRun func(args []string, stdin io.Reader, stdout, stderr io.Writer) int
+
+func init() { tourRun = run }
+
+// runDemo starts a throwaway Dovecot with sample mail and takes a short
+// tour of it with imapkit's own commands: capability, list, status,
+// search, fetch, idle while another connection appends, and export. It is
+// what `make demo` runs.
 func runDemo(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	n := fs.Int("messages", 40, "sample messages to seed")
 	trace := fs.Bool("trace", false, "print the IMAP exchange (passwords redacted)")
 	keep := fs.Bool("keep", false, "keep the server's directory")
+	idleFor := fs.Duration("idle", 3*time.Second, "how long the tour idles while a message is appended")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: imapkit demo [-messages N] [-trace] [-keep]")
+		fmt.Fprintln(fs.Output(), "usage: imapkit demo [-messages N] [-trace] [-keep] [-idle D]")
 		fmt.Fprintln(fs.Output())
-		fmt.Fprintln(fs.Output(), "Start a throwaway Dovecot with sample mail in a temporary directory, drive")
-		fmt.Fprintln(fs.Output(), "it (STARTTLS, LOGIN, LIST, SELECT, SEARCH, FETCH, LOGOUT) and stop it.")
+		fmt.Fprintln(fs.Output(), "Start a throwaway Dovecot with sample mail in a temporary directory, take a")
+		fmt.Fprintln(fs.Output(), "tour of it with imapkit's own commands (capability, list, status, search,")
+		fmt.Fprintln(fs.Output(), "fetch, idle while a message is appended, export) and stop it.")
 		fmt.Fprintln(fs.Output(), "Exit status: 0 on success, 1 if the demo failed, 2 for bad usage.")
 		fmt.Fprintln(fs.Output())
 		fs.PrintDefaults()
@@ -42,16 +47,18 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	if err := demo(stdout, *n, *trace, *keep); err != nil {
+	if *n < 1 || *idleFor < time.Second {
+		fmt.Fprintln(stderr, "imapkit demo: -messages must be at least 1 and -idle at least 1s")
+		return 2
+	}
+	if err := demo(stdout, *n, *trace, *keep, *idleFor); err != nil {
 		fmt.Fprintln(stderr, "imapkit demo:", err)
 		return 1
 	}
 	return 0
 }
 
-func demo(out io.Writer, n int, trace, keep bool) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+func demo(out io.Writer, n int, trace, keep bool, idleFor time.Duration) error {
 	dir, err := os.MkdirTemp("", "imapkit-demo-")
 	if err != nil {
 		return err
@@ -66,136 +73,89 @@ func demo(out io.Writer, n int, trace, keep bool) error {
 	}
 	defer srv.Stop()
 
-	conn, err := transport.Dial(ctx, srv.PlainAddr, nil)
-	if err != nil {
+	// The connection flags a user would give: the demo CA, the password
+	// in a file (never on the command line).
+	ca, pwFile := filepath.Join(dir, "demo-ca.pem"), filepath.Join(dir, "demo-password")
+	if err := os.WriteFile(ca, srv.CAPEM, 0o600); err != nil {
 		return err
 	}
-	opts := &session.Options{ServerName: srv.ServerName, StallTimeout: 30 * time.Second}
+	if err := os.WriteFile(pwFile, []byte(testserver.Password+"\n"), 0o600); err != nil {
+		return err
+	}
+	_, port, _ := strings.Cut(srv.PlainAddr, ":")
+	url := "imap://" + testserver.Alice + "@localhost:" + port
+	flags := []string{"--ca-file", ca, "--password-file", pwFile}
 	if trace {
-		opts.Trace = out
+		flags = append(flags, "--debug")
 	}
-	s, err := session.Open(ctx, conn, opts)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	fmt.Fprintf(out, "Connected to %s: %s (%s)\n", srv.PlainAddr, s.Welcome().Text, s.ProtocolVersion())
-
-	if err := s.StartTLS(ctx, srv.TLSConfig()); err != nil {
-		return fmt.Errorf("STARTTLS: %w", err)
-	}
-	fmt.Fprintln(out, "STARTTLS done; certificate verified against the demo CA.")
-
-	if _, err := s.Run(ctx, &session.Command{Name: "LOGIN", Args: func(e *wire.Encoder) {
-		e.SP().AString(testserver.Alice).SP().Password(testserver.Password)
-	}}); err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "Logged in as %s; state %v; %d capabilities.\n\n", testserver.Alice, s.State(), len(s.Caps()))
-
-	// LIST
-	r, err := s.Run(ctx, &session.Command{Name: "LIST", Args: func(e *wire.Encoder) { e.SP().String("").SP().AString("*") }})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(out, "Mailboxes:")
-	for _, d := range r.Data {
-		l := d.(*codec.List)
-		attrs := make([]string, len(l.Attrs))
-		for i, a := range l.Attrs {
-			attrs[i] = string(a)
-		}
-		fmt.Fprintf(out, "  %-10s %s\n", codec.DecodeMailboxLenient(l.Mailbox), strings.Join(attrs, " "))
-	}
-
-	// SELECT
-	r, err = s.Run(ctx, &session.Command{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX") }})
-	if err != nil {
-		return err
-	}
-	for _, d := range r.Data {
-		if e, ok := d.(*codec.Exists); ok {
-			fmt.Fprintf(out, "\nINBOX selected: %d messages.\n", e.Count)
-		}
-	}
-
-	// SEARCH
-	r, err = s.Run(ctx, &session.Command{Name: "UID SEARCH", Args: func(e *wire.Encoder) {
-		e.SP().Atom("SUBJECT").SP().String("invoice")
-	}})
-	if err != nil {
-		return err
-	}
-	var uids []uint32
-	for _, d := range r.Data {
-		if sr, ok := d.(*codec.Search); ok {
-			uids = append(uids, sr.Nums...)
-		}
-	}
-	fmt.Fprintf(out, "UID SEARCH SUBJECT invoice: %v\n\n", uids)
-
-	// FETCH envelopes and structures of the first ten messages.
-	r, err = s.Run(ctx, &session.Command{Name: "FETCH", Args: func(e *wire.Encoder) {
-		e.SP().SeqSet([]wire.SeqRange{{Start: 1, Stop: 10}}).SP().Raw("(UID FLAGS RFC822.SIZE ENVELOPE BODYSTRUCTURE)")
-	}})
-	if err != nil {
-		return err
-	}
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "UID\tSIZE\tPARTS\tFROM\tSUBJECT")
-	for _, d := range r.Data {
-		f := d.(*codec.Fetch)
-		subj, _ := f.Envelope.DecodedSubject()
-		from := ""
-		if len(f.Envelope.From) > 0 {
-			from, _ = f.Envelope.From[0].DecodedName()
-			if from == "" {
-				from = string(f.Envelope.From[0].Mailbox) + "@" + string(f.Envelope.From[0].Host)
+	// step runs one imapkit command as the tour shows it.
+	step := func(w io.Writer, what string, args ...string) error {
+		shown := append([]string{"imapkit"}, args...)
+		for i, a := range shown {
+			if strings.ContainsAny(a, " ()\\*") {
+				shown[i] = "'" + a + "'"
 			}
 		}
-		parts := 0
-		f.BodyStructure.Walk(func(path []int, p *codec.BodyStructure) bool {
-			if !p.IsMultipart() {
-				parts++
-			}
-			return true
-		})
-		fmt.Fprintf(tw, "%d\t%d\t%d\t%s\t%s\n", f.UID, f.RFC822Size, parts, clip(from, 24), clip(subj, 50))
+		fmt.Fprintf(w, "\n# %s\n$ %s\n", what, strings.Join(shown, " "))
+		full := append(append([]string{}, args...), flags...)
+		if code := tourRun(full, strings.NewReader(""), w, w); code != 0 {
+			return fmt.Errorf("imapkit %s: exit status %d", args[0], code)
+		}
+		return nil
 	}
-	tw.Flush()
+	fmt.Fprintf(out, "Dovecot listens on %s (STARTTLS) and %s (TLS); the tour uses %s.\n", srv.PlainAddr, srv.TLSAddr, url)
 
-	// Stream one whole message without holding it in memory.
-	var streamed int64
-	_, err = s.Run(ctx, &session.Command{Name: "UID FETCH", Args: func(e *wire.Encoder) {
-		e.SP().Number(uint64(firstOr(uids, 1))).SP().Raw("BODY.PEEK[]")
-	}, Sections: func(f *codec.Fetch, sec *codec.Section, body io.Reader) error {
-		n, err := io.Copy(io.Discard, body)
-		streamed += n
+	if err := step(out, "What the server offers after STARTTLS and login", "capability", url); err != nil {
 		return err
-	}})
+	}
+	if err := step(out, "The mailboxes, with their special uses and counts", "list", url, "--status"); err != nil {
+		return err
+	}
+	if err := step(out, "INBOX at a glance", "status", url, "INBOX"); err != nil {
+		return err
+	}
+	var found bytes.Buffer
+	if err := step(io.MultiWriter(out, &found), "The UIDs of the invoices", "search", url, "INBOX", "SUBJECT", testserver.SampleInvoice); err != nil {
+		return err
+	}
+	uid := "1"
+	if f := strings.Fields(found.String()); len(f) > 0 {
+		uid = f[len(f)-1]
+	}
+	if err := step(out, "The header of the last of them (fetch does not set \\Seen)", "fetch", url, "INBOX", uid, "--section", "HEADER.FIELDS (FROM TO SUBJECT DATE)"); err != nil {
+		return err
+	}
+
+	// IDLE while another connection appends: the new message shows up
+	// as an EXISTS event.
+	var appended bytes.Buffer
+	appendErr := make(chan error, 1)
+	go func() {
+		time.Sleep(idleFor / 3)
+		msg := "From: demo@example.com\r\nTo: alice@example.com\r\nSubject: hello while you idle\r\n\r\nNew mail arrives during IDLE.\r\n"
+		code := tourRun(append([]string{"append", url, "INBOX", "-"}, flags...), strings.NewReader(msg), &appended, &appended)
+		if code != 0 {
+			appendErr <- fmt.Errorf("imapkit append: exit status %d: %s", code, appended.String())
+			return
+		}
+		appendErr <- nil
+	}()
+	err = step(out, fmt.Sprintf("Idle on INBOX for %v while another process appends a message", idleFor), "idle", url, "INBOX", "--for", idleFor.String())
+	if aerr := <-appendErr; err == nil {
+		err = aerr
+	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "\nStreamed BODY[] of UID %d: %d bytes.\n", firstOr(uids, 1), streamed)
+	fmt.Fprintf(out, "(the other process: %s)\n", strings.TrimSpace(appended.String()))
 
-	if err := s.Logout(ctx); err != nil && !errors.Is(err, session.ErrClosed) {
+	mbox := filepath.Join(dir, "inbox.mbox")
+	if err := step(out, "Export INBOX to an mbox (incremental: run it again and nothing is fetched twice)", "export", url, "INBOX", "--to", mbox); err != nil {
 		return err
 	}
-	fmt.Fprintln(out, "Logged out; stopping Dovecot.")
+	if err := step(out, "Again: only new mail would be fetched", "export", url, "INBOX", "--to", mbox); err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "\nTour done; stopping Dovecot. Try \"imapkit help\" for every command, and docs/cli.md.")
 	return nil
-}
-
-func clip(s string, n int) string {
-	r := []rune(s)
-	if len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
-}
-
-func firstOr(s []uint32, d uint32) uint32 {
-	if len(s) > 0 {
-		return s[0]
-	}
-	return d
 }

@@ -18,8 +18,14 @@
 //	import URL PATH --to MBOX   import an mbox or Maildir by APPEND
 //	copy SRC-URL DST-URL        copy mailboxes between servers, incrementally
 //	probe URL                   what a server offers, before and after TLS and login
+//	select|examine URL MAILBOX  a mailbox's state
+//	lsub, create, delete, rename, subscribe, unsubscribe, namespace
+//	store, cp, mv, expunge      flags, copies and moves within a server, expunge
+//	quota, quotaroot, setquota, acl, metadata, annotation, id
+//	raw URL COMMAND...          send any command, print every response decoded
+//	shell URL                   an interactive IMAP session with history
 //	decode [FILE...]            decode raw server bytes (or a session trace, -trace) into one JSON object per response
-//	demo                        start a throwaway Dovecot with sample mail and drive it
+//	demo                        start a throwaway Dovecot with sample mail and take a tour
 //
 // URL is imap://USER@HOST[:PORT] (STARTTLS required) or
 // imaps://USER@HOST[:PORT]; the password comes from $IMAPKIT_PASSWORD,

@@ -25,7 +25,10 @@ type serverCmd struct {
 	flags func(fs *flag.FlagSet) any
 	// noLogin leaves logging in to run (probe).
 	noLogin bool
-	run     func(ctx context.Context, cn *conn, args []string, own any, o *output) error
+	// check, when set, checks the positional arguments before anything
+	// is asked or sent: a *usageError for bad ones.
+	check func(args []string, own any) error
+	run   func(ctx context.Context, cn *conn, args []string, own any, o *output) error
 }
 
 // output is where a command writes.
@@ -88,6 +91,9 @@ func (sc serverCmd) main(stdin io.Reader, args []string, stdout, stderr io.Write
 	t, pos, err := cf.splitURL(pos)
 	if err == nil && (len(pos) < sc.min || sc.max >= 0 && len(pos) > sc.max) {
 		err = usagef("usage: imapkit %s [flags] URL %s", sc.name, sc.args)
+	}
+	if err == nil && sc.check != nil {
+		err = sc.check(pos, own)
 	}
 	if err != nil {
 		return exitCode(stderr, sc.name, err)

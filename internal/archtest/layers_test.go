@@ -29,7 +29,8 @@ var rules = []rule{
 	{pkg: "commands", allowed: []string{"wire", "codec", "transport", "session", "auth"}},
 	// The CLI may start the demo server; it must not link testing.
 	// x/term (the password prompt) is the CLI's alone (issue 12).
-	{pkg: "cmd", allowed: []string{"wire", "codec", "transport", "session", "auth", "commands", "internal/testserver"}, external: []string{"golang.org/x/term", "github.com/schollz/progressbar/v3"}},
+	// progressbar (export/import/copy) and readline (shell) likewise.
+	{pkg: "cmd", allowed: []string{"wire", "codec", "transport", "session", "auth", "commands", "internal/testserver"}, external: []string{"golang.org/x/term", "github.com/schollz/progressbar/v3", "github.com/chzyer/readline"}},
 	{pkg: "internal/archtest"},
 	{pkg: "internal/corpus"},
 	{pkg: "internal/fuzzseed"},

@@ -1,0 +1,34 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestDemoTour runs the tour of make demo, short: every step succeeds and
+// the message appended during IDLE shows up, then in the export.
+func TestDemoTour(t *testing.T) {
+	t.Setenv("IMAPKIT_PASSWORD", "")
+	t.Setenv("IMAPKIT_URL", "")
+	noTTY(t)
+	out, errs := cli(t, "", 0, "demo", "-messages", "5", "-idle", "1500ms")
+	for _, want := range []string{
+		"$ imapkit capability imap://alice@localhost:", "IDLE\n",
+		"$ imapkit list ", "INBOX    5 ",
+		"$ imapkit status ", "messages       5",
+		"$ imapkit search ", "INBOX SUBJECT invoice\n1\n2\n",
+		"$ imapkit fetch ", "\nSubject: ",
+		"$ imapkit idle ", "EXISTS 6",
+		"appended 111 bytes to INBOX: UID 6",
+		"$ imapkit export ", "exported 6 messages",
+		"$ imapkit export ", "exported 0 messages",
+		"Tour done",
+	} {
+		i := strings.Index(out, want)
+		if i < 0 {
+			t.Fatalf("the tour has no %q (in order):\n%s\nstderr: %s", want, out, errs)
+		}
+		out = out[i+len(want):]
+	}
+	cli(t, "", 2, "demo", "-idle", "10ms")
+}

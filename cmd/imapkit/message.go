@@ -1,0 +1,258 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/commands"
+)
+
+// The commands on messages of one mailbox: store, cp, mv, expunge. Sets are
+// UIDs ("1:5,7,9:*", as search prints them) unless --seq says they are
+// sequence numbers. cp and mv work within one server; "copy SRC-URL
+// DST-URL" copies between servers.
+
+// setFlag is the --seq flag of the commands that take a message set.
+func setFlag(fs *flag.FlagSet) *bool {
+	return fs.Bool("seq", false, "the set holds message sequence numbers, not UIDs")
+}
+
+// parseSet parses a message set argument: UIDs, or sequence numbers with
+// seq.
+func parseSet(s string, seq bool) (commands.Set, error) {
+	n, err := codec.ParseSeqSet([]byte(s))
+	if err != nil || n.IsEmpty() {
+		return commands.Set{}, usagef("bad message set %q: numbers and ranges such as 1:5,7,9:*", s)
+	}
+	return commands.SetOf(!seq, n), nil
+}
+
+// checkSet checks the set argument at index i before connecting.
+func checkSet(i int) func(args []string, _ any) error {
+	return func(args []string, _ any) error {
+		if len(args) > i {
+			_, err := parseSet(args[i], false)
+			return err
+		}
+		return nil
+	}
+}
+
+// storeOpts are store's own flags.
+type storeOpts struct {
+	seq    *bool
+	silent *bool
+	// remove is set by "-FLAGS", which the flag parser takes for a flag
+	// wherever it stands.
+	remove *bool
+}
+
+var storeCommand = serverCmd{
+	name: "store", args: "MAILBOX SET +FLAGS|-FLAGS|FLAGS FLAG...", min: 3, max: -1,
+	summary: "add, remove or replace the flags of messages",
+	help: "Change the flags of the messages in SET (UIDs, or sequence numbers with --seq) of\n" +
+		"MAILBOX: +FLAGS adds, -FLAGS removes, FLAGS replaces (FLAGS alone clears them).\n" +
+		"Prints the new flags of each message. Example: store URL INBOX 4:7 +FLAGS '\\Seen'.",
+	flags: func(fs *flag.FlagSet) any {
+		return &storeOpts{
+			seq:    setFlag(fs),
+			silent: fs.Bool("silent", false, "ask the server not to answer with the new flags (.SILENT)"),
+			remove: fs.Bool("FLAGS", false, "the -FLAGS operation: remove the flags"),
+		}
+	},
+	check: func(args []string, own any) error {
+		_, _, _, err := storeArgs(args, own.(*storeOpts))
+		return err
+	},
+	run: runStore,
+}
+
+// storeArgs parses store's positional arguments: MAILBOX SET OP FLAG...,
+// or MAILBOX SET FLAG... after -FLAGS.
+func storeArgs(args []string, so *storeOpts) (set commands.Set, op commands.StoreOp, flags []string, err error) {
+	if set, err = parseSet(args[1], *so.seq); err != nil {
+		return
+	}
+	rest := args[2:]
+	if *so.remove {
+		op = commands.RemoveFlags
+	} else {
+		switch strings.ToUpper(rest[0]) {
+		case "+FLAGS":
+			op = commands.AddFlags
+		case "FLAGS":
+			op = commands.ReplaceFlags
+		default:
+			return set, 0, nil, usagef("store: %q is not +FLAGS, -FLAGS or FLAGS", rest[0])
+		}
+		rest = rest[1:]
+	}
+	for _, a := range rest {
+		flags = append(flags, listFlags(a)...)
+	}
+	if len(flags) == 0 && op != commands.ReplaceFlags {
+		return set, 0, nil, usagef("store: +FLAGS and -FLAGS need at least one flag")
+	}
+	return set, op, flags, nil
+}
+
+// jsonFlags is one message of store --json.
+type jsonFlags struct {
+	Seq   uint32   `json:"seq"`
+	UID   uint32   `json:"uid,omitempty"`
+	Flags []string `json:"flags"`
+}
+
+func runStore(ctx context.Context, cn *conn, args []string, own any, o *output) error {
+	so := own.(*storeOpts)
+	set, op, flags, err := storeArgs(args, so)
+	if err != nil {
+		return err
+	}
+	if _, err := cn.c.Select(ctx, args[0], nil); err != nil {
+		return err
+	}
+	res, err := cn.c.Store(ctx, set, op, flags, &commands.StoreOptions{Silent: *so.silent})
+	if err != nil {
+		return err
+	}
+	if !res.Modified.IsEmpty() {
+		fmt.Fprintf(o.stderr, "imapkit store: not stored (changed meanwhile): %s\n", res.Modified)
+	}
+	tw := o.table()
+	if !o.json {
+		fmt.Fprintln(tw, "SEQ\tUID\tFLAGS")
+	}
+	for _, m := range res.Messages {
+		if !m.Has(codec.FetchFlags) {
+			continue
+		}
+		if o.json {
+			if err := o.emit(jsonFlags{Seq: m.SeqNum, UID: m.UID, Flags: nonNil(m.Flags)}); err != nil {
+				return err
+			}
+			continue
+		}
+		fmt.Fprintf(tw, "%d\t%d\t%s\n", m.SeqNum, m.UID, printable(strings.Join(m.Flags, " ")))
+	}
+	return tw.Flush()
+}
+
+// copyMove is cp and mv: the messages in SET of MAILBOX go to DEST on the
+// same server.
+func copyMove(name, verb string, move bool) serverCmd {
+	what := "Copy"
+	if move {
+		what = "Move"
+	}
+	return serverCmd{
+		name: name, args: "MAILBOX SET DEST", min: 3, max: 3,
+		summary: strings.ToLower(what) + " messages to another mailbox of the same server",
+		help: what + " the messages in SET (UIDs, or sequence numbers with --seq) of MAILBOX to DEST, on\n" +
+			"the same server, and print the UIDs they got there (COPYUID, when the server\n" +
+			"has UIDPLUS). To copy between servers, use \"imapkit copy SRC-URL DST-URL\".",
+		flags: func(fs *flag.FlagSet) any { return setFlag(fs) },
+		check: checkSet(1),
+		run: func(ctx context.Context, cn *conn, args []string, own any, o *output) error {
+			set, _ := parseSet(args[1], *own.(*bool))
+			var err error
+			if move {
+				_, err = cn.c.Select(ctx, args[0], nil)
+			} else {
+				_, err = cn.c.Examine(ctx, args[0])
+			}
+			if err != nil {
+				return err
+			}
+			var res *commands.CopyResult
+			if move {
+				res, err = cn.c.Move(ctx, set, args[2])
+			} else {
+				res, err = cn.c.Copy(ctx, set, args[2])
+			}
+			var mie *commands.MoveIncompleteError
+			if errors.As(err, &mie) {
+				res = mie.Copy
+			}
+			if err != nil && res == nil {
+				return err
+			}
+			j := jsonCopy{Mailbox: args[0], To: args[2], Set: set.Nums.String()}
+			if res != nil {
+				j.UIDValidity, j.Src, j.Dst = res.UIDValidity, res.Src.String(), res.Dst.String()
+			}
+			if o.json {
+				if werr := o.emit(j); werr != nil {
+					return werr
+				}
+			} else if res != nil {
+				fmt.Fprintf(o.stdout, "%s %s UID %s to %s UID %s (UIDVALIDITY %d)\n", verb, printable(args[0]), j.Src, printable(args[2]), j.Dst, j.UIDValidity)
+			} else {
+				fmt.Fprintf(o.stdout, "%s %s %s to %s\n", verb, printable(args[0]), j.Set, printable(args[2]))
+			}
+			return err
+		},
+	}
+}
+
+// jsonCopy is cp --json and mv --json.
+type jsonCopy struct {
+	Mailbox     string `json:"mailbox"`
+	To          string `json:"to"`
+	Set         string `json:"set"`
+	UIDValidity uint32 `json:"uidvalidity,omitempty"`
+	Src         string `json:"src,omitempty"`
+	Dst         string `json:"dst,omitempty"`
+}
+
+var cpCommand = copyMove("cp", "copied", false)
+var mvCommand = copyMove("mv", "moved", true)
+
+var expungeCommand = serverCmd{
+	name: "expunge", args: "MAILBOX [UIDSET]", min: 1, max: 2,
+	summary: "remove the messages flagged \\Deleted",
+	help: "Remove the messages of MAILBOX flagged \\Deleted; with UIDSET, only those of them\n" +
+		"(UID EXPUNGE, UIDPLUS). Prints how many went.",
+	check: checkSet(1),
+	run:   runExpunge,
+}
+
+func runExpunge(ctx context.Context, cn *conn, args []string, _ any, o *output) error {
+	var set *commands.Set
+	if len(args) > 1 {
+		s, _ := parseSet(args[1], false)
+		set = &s
+	}
+	if _, err := cn.c.Select(ctx, args[0], nil); err != nil {
+		return err
+	}
+	res, err := cn.c.Expunge(ctx, set)
+	if err != nil {
+		return err
+	}
+	n := len(res.SeqNums)
+	if v, ok := res.Vanished.Len(); ok {
+		n += int(v)
+	}
+	if o.json {
+		return o.emit(struct {
+			Mailbox  string   `json:"mailbox"`
+			Expunged int      `json:"expunged"`
+			SeqNums  []uint32 `json:"seqnums"`
+			Vanished string   `json:"vanished,omitempty"`
+		}{args[0], n, nonNilNums(res.SeqNums), res.Vanished.String()})
+	}
+	_, err = fmt.Fprintf(o.stdout, "expunged %d messages from %s\n", n, printable(args[0]))
+	return err
+}
+
+func nonNilNums(s []uint32) []uint32 {
+	if s == nil {
+		return []uint32{}
+	}
+	return s
+}

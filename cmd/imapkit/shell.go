@@ -1,0 +1,196 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/chzyer/readline"
+
+	"github.com/imapkit/imapkit/codec"
+)
+
+var shellCommand = serverCmd{
+	name: "shell", summary: "an interactive IMAP session: type commands, see the responses decoded",
+	help: "Log in, then read IMAP commands as on the wire but without tags (SELECT INBOX,\n" +
+		"UID FETCH 1:5 (FLAGS ENVELOPE)), send each and print every response decoded. A quoted\n" +
+		"string or a word with 8-bit characters goes as a literal when it must; {N} at the end\n" +
+		"of a line takes the next N bytes typed (lines end in CRLF) as a literal. IDLE idles\n" +
+		"until the next line (DONE). QUIT, EXIT, LOGOUT or end of input ends the session.\n" +
+		"On a terminal: line editing and history (arrow keys, Ctrl-R). Otherwise the commands\n" +
+		"are read line by line from stdin, each echoed after \"> \", and the exit status is 1\n" +
+		"if one of them was answered NO or BAD.",
+	flags: func(fs *flag.FlagSet) any {
+		return fs.String("history", "", "keep the shell's history in this `file` (default: in memory only)")
+	},
+	run: runShell,
+}
+
+// errShellFailed is the end of a scripted shell in which a command was
+// answered NO or BAD (or could not be sent): exit status 1.
+var errShellFailed = errors.New("commands failed")
+
+// lineSource gives the shell its input.
+type lineSource interface {
+	// next returns the next line, without its line end; io.EOF at the end.
+	next(prompt string) (string, error)
+	// out is where responses go while a line is being read (IDLE).
+	out() io.Writer
+	close()
+}
+
+// scriptLines reads lines from a reader that is not a terminal.
+type scriptLines struct {
+	r *bufio.Reader
+	w io.Writer
+}
+
+func (s *scriptLines) next(string) (string, error) { return readLine(s.r) }
+func (s *scriptLines) out() io.Writer              { return s.w }
+func (s *scriptLines) close()                      {}
+
+// terminalLines reads lines with editing and history.
+type terminalLines struct{ rl *readline.Instance }
+
+func (t *terminalLines) next(prompt string) (string, error) {
+	t.rl.SetPrompt(prompt)
+	for {
+		l, err := t.rl.Readline()
+		if errors.Is(err, readline.ErrInterrupt) {
+			if l == "" {
+				return "", io.EOF // Ctrl-C on an empty line ends, as in a shell's
+			}
+			continue // Ctrl-C drops the line
+		}
+		return l, err
+	}
+}
+func (t *terminalLines) out() io.Writer { return t.rl.Stdout() }
+func (t *terminalLines) close()         { t.rl.Close() }
+
+// bothTerminal reports whether r and w are both a terminal.
+func bothTerminal(r io.Reader, w io.Writer) bool {
+	return isTerminal(r) && isTerminal(w)
+}
+
+func runShell(ctx context.Context, cn *conn, _ []string, own any, o *output) error {
+	var src lineSource
+	interactive := bothTerminal(o.stdin, o.stdout)
+	if interactive {
+		rl, err := readline.NewEx(&readline.Config{
+			Prompt:            "imap> ",
+			HistoryFile:       *own.(*string),
+			HistorySearchFold: true,
+			InterruptPrompt:   "^C",
+			Stdin:             o.stdin.(*os.File),
+			Stdout:            o.stdout,
+			Stderr:            o.stderr,
+		})
+		if err != nil {
+			return err
+		}
+		src = &terminalLines{rl}
+		fmt.Fprintf(o.stdout, "Logged in; %d capabilities. Type IMAP commands without tags; QUIT ends.\n", len(cn.c.Caps()))
+	} else {
+		src = &scriptLines{r: bufio.NewReader(o.stdin), w: o.stdout}
+	}
+	defer src.close()
+	s := cn.c.Session()
+	p := newRespPrinter(src.out(), o.json)
+	failed, total := 0, 0
+	for {
+		prompt := "imap> "
+		if m, ro := s.Mailbox(); m != "" {
+			if ro {
+				m += " (read-only)"
+			}
+			prompt = "imap " + printable(m) + "> "
+		}
+		line, err := src.next(prompt)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		tc, err := parseTyped(line, func() (string, error) { return src.next("literal> ") })
+		if !interactive && !o.json && strings.TrimSpace(line) != "" {
+			fmt.Fprintf(o.stdout, "> %s\n", printable(line))
+		}
+		if err != nil {
+			fmt.Fprintf(o.stderr, "imapkit shell: %v\n", err)
+			failed++
+			continue
+		}
+		if tc == nil {
+			continue
+		}
+		total++
+		switch tc.name {
+		case "QUIT", "EXIT", "LOGOUT":
+			return shellEnd(failed, total, interactive)
+		case "IDLE":
+			err = shellIdle(ctx, cn, p, src)
+			if err == io.EOF {
+				return shellEnd(failed, total, interactive)
+			}
+		default:
+			err = runTyped(ctx, s, p, tc)
+		}
+		if err == nil {
+			continue
+		}
+		var ue *usageError
+		switch {
+		case errors.As(err, &ue):
+			fmt.Fprintf(o.stderr, "imapkit shell: %v\n", err)
+			failed++
+		case isNo(err):
+			failed++ // the status is printed
+		default:
+			return err // the connection is gone
+		}
+	}
+	return shellEnd(failed, total, interactive)
+}
+
+// shellEnd is the shell's result: errShellFailed for a script with
+// failures.
+func shellEnd(failed, total int, interactive bool) error {
+	if failed > 0 && !interactive {
+		return fmt.Errorf("%d of %d: %w", failed, total, errShellFailed)
+	}
+	return nil
+}
+
+// shellIdle idles, printing the events, until the next line is typed. It
+// returns io.EOF when the input ended.
+func shellIdle(ctx context.Context, cn *conn, p *respPrinter, src lineSource) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- cn.c.Idle(ctx, nil, func(r codec.Response) bool {
+			p.print(r)
+			return true
+		})
+	}()
+	_, rerr := src.next("idling; DONE (or any line) stops> ")
+	cancel()
+	err := <-done
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	if err == nil && rerr == io.EOF {
+		return io.EOF
+	}
+	if err == nil && rerr != nil {
+		return rerr
+	}
+	return err
+}
