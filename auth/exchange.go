@@ -81,7 +81,12 @@ func authenticate(ctx context.Context, s *session.Session, name string, ir []byt
 	p, err := s.Start(ctx, &session.Command{Name: "AUTHENTICATE", Secret: true,
 		Args: func(e *wire.Encoder) {
 			e.SP().Atom(name)
-			if inline {
+			switch {
+			case inline && len(ir) == 0:
+				// "=" (RFC 4959) is no secret: were it one, the
+				// trace would hide every "=" the server sends.
+				e.SP().Atom(encode(ir))
+			case inline:
 				e.SP().Secret(func(e *wire.Encoder) { e.Atom(encode(ir)) })
 			}
 		}})

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -484,4 +485,45 @@ func TestPolicyTLSRequired(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTranscriptEmptyInitialResponseNotSecret: the "=" of an empty initial
+// response (EXTERNAL with SASL-IR) is no credential: the trace keeps every
+// "=" the server sends afterwards (it showed SORT***DISPLAY).
+func TestTranscriptEmptyInitialResponseNotSecret(t *testing.T) {
+	conn, wait := script(t, nil, `S: * OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=EXTERNAL] hi
+		C: A1 AUTHENTICATE EXTERNAL =
+		S: A1 OK done
+		C: A2 CAPABILITY
+		S: * CAPABILITY IMAP4rev1 SORT=DISPLAY
+		S: A2 OK done`)
+	var trace syncBuf
+	c := mustOpen(t, conn, nil, &trace)
+	if err := c.Authenticate(ctx5(t), auth.NewExternal("")); err != nil {
+		t.Fatal(err)
+	}
+	if err := wait(); err != nil {
+		t.Fatal(err)
+	}
+	if got := trace.String(); !strings.Contains(got, "SORT=DISPLAY") {
+		t.Errorf("trace redacts '=':\n%s", got)
+	}
+}
+
+// syncBuf is a bytes.Buffer safe for the session's goroutines.
+type syncBuf struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuf) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuf) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
