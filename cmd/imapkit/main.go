@@ -49,6 +49,7 @@ type command struct {
 var cmdTable = []command{
 	{"decode", "[-max-body N] [-trace] [FILE...]", "decode raw server bytes into one JSON object per response", runDecode},
 	{"demo", "[-messages N] [-trace] [-keep]", "start a throwaway Dovecot with sample mail and drive it", noInput(runDemo)},
+	{"proxy", "--listen ADDR --upstream URL", "a trace proxy: relay a mail client's connection unchanged and print it, credentials redacted", noInput(runProxy)},
 }
 
 // noInput adapts a command that does not read standard input.
