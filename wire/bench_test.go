@@ -154,3 +154,53 @@ func BenchmarkTokenizeFetchMetadataLines(b *testing.B) {
 	}
 	b.ReportMetric(float64(tokens)/float64(b.N), "tokens/op")
 }
+
+// BenchmarkRelayLiterals relays the bytes of BenchmarkLiterals as a proxy
+// does: AppendUntilLiteral, Forward, ForwardLiteral into a writer.
+// Compare with BenchmarkLiteralsBaseline (io.Copy of the same bytes).
+func BenchmarkRelayLiterals(b *testing.B) {
+	data, _ := corpus.BodyLiterals(100, 100<<10)
+	src := &plainReader{bytes.NewReader(data)}
+	tk := wire.NewTokenizer(src, nil)
+	dst := &plainWriter{}
+	line := make([]wire.Token, 0, 64)
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		src.r.Reset(data)
+		tk.Reset(src)
+		if err := relay(tk, dst, line); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// plainWriter counts bytes and hides io.Discard's ReaderFrom, as a
+// connection without splice would.
+type plainWriter struct{ n int64 }
+
+func (w *plainWriter) Write(p []byte) (int, error) { w.n += int64(len(p)); return len(p), nil }
+
+// relay forwards everything tk reads to w, token by token.
+func relay(tk *wire.Tokenizer, w io.Writer, line []wire.Token) error {
+	for {
+		var err error
+		line, err = tk.AppendUntilLiteral(line[:0])
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if line[len(line)-1].Kind == wire.KindLiteral {
+			if _, err := tk.ForwardLiteral(w); err != nil {
+				return err
+			}
+			continue
+		}
+		if _, err := tk.Forward(w); err != nil {
+			return err
+		}
+	}
+}

@@ -24,6 +24,17 @@
 // announced size is never used to allocate: a peer that announces
 // {9999999999} and sends ten bytes costs ten bytes.
 //
+// # Proxies
+//
+// A relay that tokenizes what it passes on reads each line with
+// AppendUntilLiteral (which stops at every literal header, so a client's
+// synchronizing literal is forwarded before its body is awaited), passes
+// the bytes on unchanged with Forward and ForwardLiteral (ForwardLine for a
+// line that does not tokenize), and flushes when ShouldFlush says so.
+// Dialog follows the state the two directions share (SASL exchanges, IDLE's
+// DONE, STARTTLS and COMPRESS completions). The text of status responses
+// and continuation requests comes as one KindText token. See docs/proxy.md.
+//
 // # Limits
 //
 // TokenizerOptions holds every limit with its default: MaxLineLength

@@ -72,6 +72,8 @@ var (
 	// ErrInvalidLiteral means LiteralReader was given a negative size, or a
 	// nil reader with a positive size.
 	ErrInvalidLiteral = errors.New("wire: invalid literal")
+	// ErrInvalidText means Text was given CR, LF or NUL.
+	ErrInvalidText = errors.New("wire: CR, LF or NUL in text")
 	// ErrNoWait means Encoded.WriteTo reached a part that must wait for a
 	// continuation request but was given a nil wait function.
 	ErrNoWait = errors.New("wire: synchronizing literal needs a wait function")
@@ -284,6 +286,9 @@ type Encoder struct {
 	depth      int // open '(' count
 	arg        int // position of the current argument
 	secret     int // Secret nesting depth
+	// resp: the line is a response (BeginResponse): literals never wait
+	// for a continuation.
+	resp bool
 }
 
 // NewEncoder returns an Encoder for a server with the given options; nil
@@ -326,6 +331,7 @@ func (e *Encoder) Begin(tag string) *Encoder {
 	e.depth = 0
 	e.arg = 0
 	e.secret = 0
+	e.resp = false
 	if len(tag) == 0 {
 		e.fail("Begin", -1, ErrInvalidTag)
 		return e
@@ -337,6 +343,83 @@ func (e *Encoder) Begin(tag string) *Encoder {
 		}
 	}
 	e.buf = append(e.buf, tag...)
+	return e
+}
+
+// BeginResponse starts a response line, as a server or a proxy writes
+// one: tag is "*" (an untagged response), "+" (a continuation request) or
+// a command's tag (its completion). Then the methods write the response's
+// data as they write arguments (a status response's text with Text). In a
+// response a literal's header is always {n} and its body follows at once:
+// the line is never split into parts that wait for a continuation.
+func (e *Encoder) BeginResponse(tag string) *Encoder {
+	if tag == "*" || tag == "+" {
+		e.Begin("x")
+		e.buf = append(e.buf[:0], tag...)
+		e.tag = tag
+	} else {
+		e.Begin(tag)
+	}
+	e.resp = true
+	return e
+}
+
+// Text writes s as it is: the text of a status response or a continuation
+// request (resp-text), or a base64 SASL challenge. It refuses
+// (ErrInvalidText) CR, LF and NUL, so that Text can neither end the line
+// nor smuggle a second one.
+func (e *Encoder) Text(s string) *Encoder {
+	if !e.next("Text") {
+		return e
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '\r' || c == '\n' || c == 0 {
+			e.fail("Text", i, ErrInvalidText)
+			return e
+		}
+	}
+	e.buf = append(e.buf, s...)
+	return e
+}
+
+// Token writes tok back in its original form (see AppendToken), for a
+// proxy or a test that rewrites a line token by token. A KindLiteral token
+// writes its header and, when it holds one (AppendLine's), its body; in a
+// command a synchronizing header ends the Part as Literal's does. A
+// KindCRLF token is refused (ErrInvalidRaw): End ends the line.
+func (e *Encoder) Token(tok Token) *Encoder {
+	if !e.next("Token") {
+		return e
+	}
+	switch tok.Kind {
+	case KindCRLF, KindInvalid:
+		e.fail("Token", 0, ErrInvalidRaw)
+		return e
+	case KindText:
+		for i, c := range tok.b {
+			if c == '\r' || c == '\n' || c == 0 {
+				e.fail("Token", i, ErrInvalidText)
+				return e
+			}
+		}
+	case KindLiteral:
+		info := tok.Literal()
+		e.buf = AppendToken(e.buf, Token{Kind: KindLiteral, Num: tok.Num, flags: tok.flags})
+		if !e.resp && !info.NonSync {
+			e.parts = append(e.parts, Part{WaitContinuation: true, off: len(e.buf)})
+		}
+		e.buf = append(e.buf, tok.b...)
+		return e
+	case KindLParen:
+		e.depth++
+	case KindRParen:
+		if e.depth == 0 {
+			e.fail("Token", 0, ErrUnbalancedList)
+			return e
+		}
+		e.depth--
+	}
+	e.buf = AppendToken(e.buf, tok)
 	return e
 }
 
@@ -575,6 +658,10 @@ func (e *Encoder) LiteralReader(size int64, r io.Reader, binary bool) *Encoder {
 // literalHeader writes {n}\r\n, {n+}\r\n, ~{n}\r\n or ~{n+}\r\n; after a
 // synchronizing header it starts a Part that waits for a continuation.
 func (e *Encoder) literalHeader(n int64, binary bool) {
+	if e.resp {
+		e.buf, _ = appendLiteralHeader(e.buf, n, binary, nil)
+		return
+	}
 	var sync bool
 	e.buf, sync = appendLiteralHeader(e.buf, n, binary, &e.opts)
 	if sync {

@@ -36,6 +36,16 @@ var (
 	ErrOutOfStep = errors.New("wire: stream out of step")
 	// ErrLiteralOpen means Unshare was called while a literal was open.
 	ErrLiteralOpen = errors.New("wire: a literal is open")
+	// ErrSyntax matches every *SyntaxError: errors.Is(err, ErrSyntax) tells
+	// malformed input from I/O errors and limits without allocating (unlike
+	// errors.As with a new target on every call).
+	ErrSyntax = errors.New("wire: syntax error")
+	// ErrForwardGap means Forward cannot write what was consumed because
+	// some of it left the buffer unforwarded: the previous line was not
+	// forwarded before the next one began, SkipLine dropped bytes, or a
+	// literal body was skipped or streamed before the bytes ahead of it
+	// were forwarded. Relaying on would corrupt the stream: close it.
+	ErrForwardGap = errors.New("wire: consumed bytes were dropped before they were forwarded")
 )
 
 // outOfStepError is the sticky error of a tokenizer out of step.
@@ -70,6 +80,10 @@ func (e *SyntaxError) Error() string {
 
 // Unwrap returns the sentinel, if any.
 func (e *SyntaxError) Unwrap() error { return e.Err }
+
+// Is reports whether target is ErrSyntax, so that errors.Is(err, ErrSyntax)
+// matches every *SyntaxError.
+func (e *SyntaxError) Is(target error) bool { return target == ErrSyntax }
 
 // LimitError reports input that exceeded one of the tokenizer's limits. It
 // wraps ErrLineTooLong, ErrLiteralTooLarge, ErrStringTooLarge or ErrTooDeep.

@@ -2,18 +2,37 @@ package wire
 
 // AppendLine appends the tokens of the rest of the current line to dst, up
 // to and including the CRLF that ends it, and returns the extended slice.
+// It reads tokens as Scan does (a status response's text is one KindText).
 // Literals of up to MaxStringLiteral bytes are read whole: their tokens
 // (KindLiteral) hold the body in Bytes. After the header of a larger
 // literal AppendLine stops, with that token last and the literal open:
 // stream it with LiteralReader, then call AppendLine again to continue the
 // line.
 //
-// It suits proxies and tracers that want a line's tokens at once: one
-// call per line and 0 allocations once dst has grown. (Scan is as fast or
-// faster per token: AppendLine also writes each Token into dst.) Token
-// bytes are valid until the next line is read. On an error, dst holds the
-// tokens read before it, and calling again continues after them.
+// It suits tracers that want a line's tokens at once: one call per line
+// and 0 allocations once dst has grown. (Scan is as fast or faster per
+// token: AppendLine also writes each Token into dst.) A proxy in front of
+// a client uses AppendUntilLiteral instead: a client sends a synchronizing
+// literal's body only after the server's "+", so reading it whole before
+// forwarding the header waits forever. Token bytes are valid until the
+// next line is read. On an error, dst holds the tokens read before it, and
+// calling again continues after them.
 func (t *Tokenizer) AppendLine(dst []Token) ([]Token, error) {
+	return t.appendLine(dst, false)
+}
+
+// AppendUntilLiteral is AppendLine that stops after every literal header,
+// whatever its size, with the literal open and its KindLiteral token last
+// (its Bytes nil). A proxy forwards what was read (Forward), then the body
+// (ForwardLiteral does both), then calls AppendUntilLiteral again to go on
+// with the line. So a synchronizing literal's header reaches the server,
+// whose "+" lets the client send the body, before the proxy waits for the
+// body.
+func (t *Tokenizer) AppendUntilLiteral(dst []Token) ([]Token, error) {
+	return t.appendLine(dst, true)
+}
+
+func (t *Tokenizer) appendLine(dst []Token, stopAtLiteral bool) ([]Token, error) {
 	for {
 		if t.pend == 0 {
 			var done bool
@@ -28,7 +47,7 @@ func (t *Tokenizer) AppendLine(dst []Token) ([]Token, error) {
 		}
 		tok := t.tok
 		if kind == KindLiteral {
-			if tok.Num > uint64(t.maxString) {
+			if stopAtLiteral || tok.Num > uint64(t.maxString) {
 				return append(dst, tok), nil
 			}
 			b, err := t.LiteralBytes()
@@ -64,7 +83,7 @@ loop:
 			if i == len(buf) {
 				break loop
 			}
-			dst = append(dst, Token{Kind: KindSP})
+			dst = append(dst, Token{Kind: KindSP, Num: uint64(i - r)})
 			r = i
 		case clsOpen:
 			if t.depth >= t.maxDepth {

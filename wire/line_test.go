@@ -25,7 +25,7 @@ func dumpLines(tk *wire.Tokenizer) ([]string, error) {
 		for _, tok := range toks {
 			s := tok.Kind.String()
 			switch tok.Kind {
-			case wire.KindAtom, wire.KindQuoted:
+			case wire.KindAtom, wire.KindQuoted, wire.KindText:
 				s += ":" + tok.String()
 			case wire.KindNumber:
 				s += fmt.Sprintf(":%d", tok.Num)

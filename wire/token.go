@@ -23,8 +23,13 @@ const (
 	KindPartial       // <start> or <start.length>; Num and Length hold them
 	KindStar          // a lone * (an untagged response, or * in a set)
 	KindPlus          // a lone + (a continuation request)
-	KindSP            // one or more spaces
+	KindSP            // one or more spaces; Num holds how many
 	KindCRLF          // the end of a line
+	// KindText is the text of a status response (after "tag OK ", "* BYE
+	// " and the like, and after the response code if any) or of a
+	// continuation request (after "+ "), up to but not including the CRLF;
+	// Bytes holds it raw. Next and Scan never read literals or lists in it.
+	KindText
 )
 
 var kindNames = [...]string{
@@ -43,6 +48,7 @@ var kindNames = [...]string{
 	KindPlus:     "'+'",
 	KindSP:       "SP",
 	KindCRLF:     "CRLF",
+	KindText:     "text",
 }
 
 // String returns the kind's name.
@@ -88,14 +94,33 @@ func literalToken(info LiteralInfo) Token {
 	return tok
 }
 
-// Bytes returns the token's bytes: the atom, the digits or the unescaped
-// quoted string. They are valid until the next line is read.
+// Bytes returns the token's bytes: the atom, the digits, the unescaped
+// quoted string, NIL, '*' or '+' as received, the text of a KindText, or
+// the body of a literal read whole by AppendLine. They are valid until the
+// next line is read.
 func (t Token) Bytes() []byte { return t.b }
 
 // String returns a copy of the token's bytes.
 func (t Token) String() string { return string(t.b) }
 
 // Next reads the next token and returns it. It is Scan followed by Token.
+//
+// Next and Scan suit proxies and tracers, which read any line in either
+// direction without knowing its grammar. They read atoms with the
+// characters of RFC 9051's ATOM-CHAR plus the list wildcards '*' and '%', a
+// leading '\' and bytes with the high bit set (as AString does), so flags,
+// sequence sets and LIST patterns come whole; atoms stop at '[' and ']'. A
+// lone '*' or '+' is KindStar or KindPlus; an atom of digits is KindNumber;
+// NIL is KindNIL. For a KindLiteral, read the body with LiteralBytes or
+// LiteralReader, or let the next call skip it.
+//
+// The text of a status response ("tag OK", "* NO", "* BAD", "* BYE", "*
+// PREAUTH", any case) and of a continuation request ("+ ") is free text:
+// after the status word and its response code ("[...]", tokenized), or
+// after "+ ", the rest of the line comes as one KindText token, so a "{5}"
+// or an unbalanced quote at its end is never taken for a literal or a
+// string. Parsers that know the grammar get better errors and tolerance
+// from the typed methods (Atom, Flag, AString, Text, ...).
 func (t *Tokenizer) Next() (Token, error) {
 	if _, err := t.Scan(); err != nil {
 		return Token{}, err
@@ -121,21 +146,24 @@ func (t *Tokenizer) TokenBytes() []byte { return t.tok.b }
 // see Token.Num.
 func (t *Tokenizer) TokenNum() uint64 { return t.tok.Num }
 
-// next reads the next token, whatever it is. It reads atoms with the
-// characters of RFC 9051's ATOM-CHAR plus the list wildcards '*' and '%' and
-// a leading '\' (so flags, sequence sets and LIST patterns come whole), and
-// stops them at '[' and ']'. A lone '*' or '+' is KindStar or KindPlus; an
-// atom of digits is KindNumber; NIL is KindNIL. For a KindLiteral, read the
-// body with LiteralBytes or LiteralReader, or let the next call skip it.
-//
-// Next suits proxies and tracers. Parsers that know the grammar get better
-// errors and tolerance from the typed methods (Atom, Flag, AString, ...).
+// next reads the next token, whatever it is. At the head of a line it
+// follows the first tokens (see nextHead), so that the text of a status
+// response or a continuation request comes as one KindText token.
 func (t *Tokenizer) next() (Kind, error) {
 	if t.pend != 0 {
 		if err := t.begin(); err != nil {
 			return KindInvalid, err
 		}
+		if t.pend&pendHead != 0 {
+			return t.nextHead()
+		}
 	}
+	return t.nextToken()
+}
+
+// nextToken reads the next token, whatever it is (see Next), without the
+// head-of-line rules.
+func (t *Tokenizer) nextToken() (Kind, error) {
 	// Fast paths: the whole token is in the buffer. Anything else (the
 	// buffer ends inside the token, a rare token, an error) goes through
 	// the general methods, which read more as needed.
@@ -150,7 +178,7 @@ func (t *Tokenizer) next() (Kind, error) {
 			}
 			if i < len(buf) {
 				t.r = i
-				t.tok = Token{Kind: KindSP}
+				t.tok = Token{Kind: KindSP, Num: uint64(i - r)}
 				return t.tok.Kind, nil
 			}
 		case clsOpen, clsClose:
@@ -225,8 +253,12 @@ func (t *Tokenizer) nextSlow() (Kind, error) {
 	}
 	switch c {
 	case ' ':
-		t.tok = Token{Kind: KindSP}
-		return t.tok.Kind, t.SP()
+		start := t.Offset()
+		if err := t.SP(); err != nil {
+			return KindInvalid, err
+		}
+		t.tok = Token{Kind: KindSP, Num: uint64(t.Offset() - start)}
+		return t.tok.Kind, nil
 	case '\r', '\n':
 		if err := t.CRLF(); err != nil {
 			return KindInvalid, err
@@ -381,6 +413,9 @@ func init() {
 	nextSet['*'] = true
 	nextSet['%'] = true
 	nextSet['\\'] = true
+	for c := 0x80; c < 0x100; c++ {
+		nextSet[c] = true // 8-bit atoms, as AString accepts them
+	}
 	for c := '0'; c <= '9'; c++ {
 		digitSet[c] = true
 		seqSetSet[c] = true

@@ -58,6 +58,10 @@ type Mark struct {
 	off   int
 	gen   uint64
 	depth int
+	lit   int64 // the open literal's remaining size, when litOpen
+	// litOpen: the mark was taken with a literal open (after its header,
+	// before its body); Rewind reopens it.
+	litOpen bool
 }
 
 // Tokenizer reads IMAP tokens from a stream, in either direction: server
@@ -94,6 +98,22 @@ type Tokenizer struct {
 	lenient                      bool
 
 	broken error // set with pendBroken: why the stream is out of step
+
+	// The head of the line (pendHead): next follows the first tokens of
+	// each line to find where a status response's or a continuation
+	// request's text begins (see nextHead).
+	head      uint8
+	headOff   int64 // stream offset where the head expects its next token
+	codeDepth int   // the depth outside the response code being read
+	// lineText: the line is a status response or a continuation request,
+	// so a "{5}" at its end is text, not a literal header.
+	lineText bool
+	// lineCut: literal bytes of the current line left the buffer (streamed
+	// or skipped), so the line can no longer be returned whole.
+	lineCut bool
+
+	fwdOff  int64 // stream offset of the first consumed byte not forwarded
+	fwdLost bool  // consumed bytes left the buffer unforwarded (ErrForwardGap)
 }
 
 const (
@@ -102,6 +122,8 @@ const (
 	// pendBroken: the stream is out of step (see ErrOutOfStep); every
 	// call fails with t.broken.
 	pendBroken
+	// pendHead: next is reading the head of a line (see nextHead).
+	pendHead
 )
 
 // NewTokenizer returns a tokenizer reading from r. It does no I/O.
@@ -117,6 +139,7 @@ func NewTokenizer(r io.Reader, opts *TokenizerOptions) *Tokenizer {
 		maxDepth:   orDefault(o.MaxDepth, DefaultMaxDepth),
 		maxLiteral: o.MaxLiteral,
 		lenient:    o.LenientLineEnds,
+		pend:       pendHead,
 	}
 	if t.maxLiteral <= 0 {
 		t.maxLiteral = DefaultMaxLiteral
@@ -149,6 +172,24 @@ func (t *Tokenizer) Reset(r io.Reader) {
 	t.pend &^= pendLit | pendBroken
 	t.broken = nil
 	t.litRemain = 0
+	t.startHead()
+	t.lineText, t.lineCut = false, false
+	t.fwdOff, t.fwdLost = t.base, false
+}
+
+// startHead starts following the head of a line at the current position.
+func (t *Tokenizer) startHead() {
+	t.pend |= pendHead
+	t.head = hTag
+	t.headOff = t.base + int64(t.r)
+}
+
+// dropped records that the buffer bytes before index i are given up: when
+// some of them were consumed but not forwarded, Forward fails from now on.
+func (t *Tokenizer) dropped(i int) {
+	if t.fwdOff < t.base+int64(i) {
+		t.fwdLost = true
+	}
 }
 
 // Unshare makes the tokenizer stop reusing the memory it has handed out:
@@ -162,6 +203,7 @@ func (t *Tokenizer) Unshare() error {
 	if t.pend&pendLit != 0 {
 		return ErrLiteralOpen
 	}
+	t.dropped(t.r)
 	nb := make([]byte, len(t.buf))
 	n := copy(nb, t.buf[t.r:t.w])
 	t.base += int64(t.r)
@@ -207,40 +249,74 @@ func (t *Tokenizer) Mark() Mark {
 
 func (t *Tokenizer) markSlow() Mark {
 	t.prepare()
+	m := Mark{off: t.r - t.lineStart, gen: t.gen, depth: t.depth}
 	if t.pend&pendLit != 0 {
-		// The literal's bytes cannot be told apart from tokens on a replay.
-		return Mark{gen: t.gen - 1}
+		// Taken between a literal's header and its body: Rewind reopens
+		// the literal, so that its body is never replayed as tokens.
+		m.lit, m.litOpen = t.litRemain, true
 	}
-	return Mark{off: t.r - t.lineStart, gen: t.gen, depth: t.depth}
+	return m
 }
 
-// Rewind returns to m. It fails with ErrCannotRewind when m belongs to an
-// earlier line or a literal was streamed since.
+// Rewind returns to m. A mark taken with a literal open (after its header)
+// reopens that literal. Rewind fails with ErrCannotRewind when m belongs to
+// an earlier line, when the line's CRLF was consumed, or when a literal was
+// streamed (LiteralReader) or skipped since m was taken: its bytes left the
+// buffer. Literals read with LiteralBytes do not invalidate marks.
 func (t *Tokenizer) Rewind(m Mark) error {
 	if m.gen != t.gen || t.pend&pendEOL != 0 || t.lineStart+m.off > t.w {
 		return ErrCannotRewind
 	}
 	t.r = t.lineStart + m.off
 	t.depth = m.depth
-	t.pend &^= pendLit
-	t.litRemain = 0
+	if m.litOpen {
+		t.pend |= pendLit
+		t.litRemain = m.lit
+		t.litStart = t.r
+	} else {
+		t.pend &^= pendLit
+		t.litRemain = 0
+	}
+	if m.off == 0 {
+		t.startHead()
+		t.lineText = false
+	}
 	return nil
 }
 
 // Since returns the raw bytes consumed since m, literals read with
-// LiteralBytes included. It fails with ErrCannotRewind when m belongs to an
-// earlier line or a literal was streamed since. The bytes are valid until
-// the next line is read.
+// LiteralBytes included. It stays valid after the line's CRLF, until the
+// next line is read, so a proxy can take a mark at the start of a line and
+// get the whole line back once it is read. It fails with ErrCannotRewind
+// when m belongs to an earlier line or a literal was streamed or skipped
+// since m was taken. The bytes are valid until the next line is read.
 func (t *Tokenizer) Since(m Mark) ([]byte, error) {
-	if m.gen != t.gen || t.pend&pendEOL != 0 || t.lineStart+m.off > t.r {
+	if m.gen != t.gen || t.lineStart+m.off > t.r {
 		return nil, ErrCannotRewind
 	}
 	return t.borrow(t.lineStart+m.off, t.r), nil
 }
 
+// RawLine returns the bytes of the current line consumed so far, from its
+// first byte, exactly as they were received: literal headers and the
+// bodies read with LiteralBytes included, and the CRLF once consumed. After
+// the line's CRLF it returns the whole line, until the next line is read.
+// It fails with ErrCannotRewind when a literal of the line was streamed or
+// skipped (its bytes left the buffer: use Forward to relay such lines). The
+// bytes are valid until the next line is read.
+func (t *Tokenizer) RawLine() ([]byte, error) {
+	if t.lineCut {
+		return nil, ErrCannotRewind
+	}
+	return t.borrow(t.lineStart, t.r), nil
+}
+
 // Rest reads the rest of the line raw, up to but not including its final
 // CRLF, literals included (each at most MaxStringLiteral bytes; a larger
-// one fails with ErrStringTooLarge and consumes nothing). A proxy or a
+// one fails with ErrStringTooLarge and consumes nothing). In a status
+// response (tag or "*" then OK, NO, BAD, BYE or PREAUTH) or a continuation
+// request ("+"), the text ends the line: a "{5}" at its end is text, never
+// a literal header. A proxy or a
 // decoder that meets something it does not know keeps it this way. The
 // bytes are valid until the next line is read.
 func (t *Tokenizer) Rest() ([]byte, error) {
@@ -260,7 +336,7 @@ func (t *Tokenizer) Rest() ([]byte, error) {
 			return undo(err)
 		}
 		info, ok := literalSuffix(b)
-		if !ok {
+		if !ok || t.statusLine() {
 			return t.borrow(t.lineStart+start, t.r), nil
 		}
 		if info.Size > t.maxLiteral {
@@ -294,16 +370,19 @@ func (t *Tokenizer) prepare() {
 	t.depth = 0
 	t.scratch = t.scratch[:0]
 	t.lineStart = t.r
+	t.lineText, t.lineCut = false, false
 	// Move the unread tail to the front once past half of the buffer, so
 	// that every line shorter than half the buffer fits without growing it.
 	if t.r > len(t.buf)/2 {
 		t.shift()
 	}
+	t.startHead()
 }
 
 // shift moves [lineStart, w) to the front of the buffer. Only call it when
 // nothing of the current line has been handed out.
 func (t *Tokenizer) shift() {
+	t.dropped(t.lineStart)
 	n := copy(t.buf, t.buf[t.lineStart:t.w])
 	t.base += int64(t.lineStart)
 	t.r -= t.lineStart
@@ -374,6 +453,7 @@ func (t *Tokenizer) makeRoom() error {
 	if size <= used {
 		size = used + 4096
 	}
+	t.dropped(t.lineStart)
 	nb := make([]byte, size)
 	copy(nb, t.buf[t.lineStart:t.w])
 	t.buf = nb
@@ -403,6 +483,10 @@ func (t *Tokenizer) beginSlow() error {
 		}
 	}
 	t.prepare()
+	if t.pend&pendHead != 0 && t.base+int64(t.r) != t.headOff {
+		// A typed method moved on: the caller follows the grammar itself.
+		t.pend &^= pendHead
+	}
 	return nil
 }
 
@@ -1104,13 +1188,15 @@ func (l *literalReader) Read(p []byte) (int, error) {
 		// Bypass the buffer: the bytes go straight to p. Offset must still
 		// count them.
 		n, err = t.rd.Read(p)
-		t.base += int64(n)
+		if n > 0 {
+			t.removed(int64(n), true)
+		}
 	} else if err = t.fillMax(clampInt(t.litRemain)); err == nil {
 		n = copy(p, t.buf[t.r:t.w])
 		t.r += n
 	}
 	t.litRemain -= int64(n)
-	t.reclaim()
+	t.reclaim(true)
 	if t.litRemain == 0 {
 		t.closeLiteral()
 		if err == io.EOF {
@@ -1136,7 +1222,9 @@ func (l *literalReader) WriteTo(w io.Writer) (int64, error) {
 				t.lr = io.LimitedReader{R: t.rd, N: t.litRemain}
 				n, err := rf.ReadFrom(&t.lr)
 				t.lr.R = nil
-				t.base += n
+				if n > 0 {
+					t.removed(n, true)
+				}
 				t.litRemain -= n
 				total += n
 				if t.litRemain == 0 {
@@ -1170,7 +1258,7 @@ func (l *literalReader) WriteTo(w io.Writer) (int64, error) {
 		t.r += m
 		t.litRemain -= int64(m)
 		total += int64(m)
-		t.reclaim()
+		t.reclaim(true)
 		if err == nil && m < n {
 			err = io.ErrShortWrite
 		}
@@ -1208,14 +1296,33 @@ func (t *Tokenizer) closeLiteral() {
 // (copied to the caller or skipped): the bytes after them move down to where
 // the literal began. Nothing there was handed out, so no borrowed slice is
 // touched; marks were invalidated when streaming began.
-func (t *Tokenizer) reclaim() {
+//
+// streamed tells a body handed to the caller (who forwards it itself, see
+// Forward) from one skipped.
+func (t *Tokenizer) reclaim(streamed bool) {
 	if t.r == t.litStart {
 		return
 	}
 	n := copy(t.buf[t.litStart:], t.buf[t.r:t.w])
-	t.base += int64(t.r - t.litStart)
+	t.removed(int64(t.r-t.litStart), streamed)
 	t.w = t.litStart + n
 	t.r = t.litStart
+}
+
+// removed accounts for n bytes of the open literal's body that left the
+// stream at buffer index litStart without staying in the buffer: the
+// offsets of the bytes after them move down by n.
+func (t *Tokenizer) removed(n int64, streamed bool) {
+	start := t.base + int64(t.litStart)
+	switch {
+	case streamed && t.fwdOff == start:
+		// Everything before the body was forwarded; the caller has the body.
+		t.fwdOff += n
+	case t.fwdOff <= start:
+		t.fwdLost = true
+	}
+	t.base += n
+	t.lineCut = true
 }
 
 // drainLiteral skips what is left of the open literal.
@@ -1235,7 +1342,7 @@ func (t *Tokenizer) drainLiteral() error {
 		}
 		t.r += int(n)
 		t.litRemain -= n
-		t.reclaim()
+		t.reclaim(false)
 	}
 	t.pend &^= pendLit
 	t.gen++
@@ -1250,9 +1357,26 @@ func (t *Tokenizer) drainLiteral() error {
 // stream cannot be brought back in step within the limits. SkipLine then
 // fails with an error matching ErrOutOfStep (and the limit's sentinel), and
 // so does every later call: the connection must be closed.
-func (t *Tokenizer) SkipLine() error {
+func (t *Tokenizer) SkipLine() error { return t.skipLine(nil) }
+
+// skipLine is SkipLine; with w non-nil it is ForwardLine: every byte is
+// written to w before it is given up.
+func (t *Tokenizer) skipLine(w io.Writer) error {
 	if err := t.begin(); err != nil {
 		return err
+	}
+	if w != nil {
+		if _, err := t.Forward(w); err != nil {
+			return err
+		}
+	}
+	// A status response's or continuation request's line has no literal:
+	// decide while its head is still in the buffer.
+	text, known := t.lineText, t.lineText
+	head := t.lineStart
+	whole := !t.lineCut
+	if !known && whole {
+		text, known = statusPrefix(t.buf[head:t.w])
 	}
 	// skipped counts the line's bytes outside literals, from where the
 	// line began: what the caller had already consumed counts too.
@@ -1270,12 +1394,24 @@ func (t *Tokenizer) SkipLine() error {
 			// still recognised; drop the rest.
 			const tail = 32
 			if t.w-t.r > tail {
+				if w != nil {
+					if err := t.forwardTo(w, t.w-tail); err != nil {
+						return err
+					}
+				}
 				skipped += int64(t.w - tail - t.r)
 				t.dropTo(t.w - tail)
+				whole = false
 			}
 			if skipped > int64(t.maxLine) {
 				return t.breakStream(&LimitError{Offset: t.Offset(), Limit: int64(t.maxLine), Got: skipped, Err: ErrLineTooLong})
 			}
+			if w != nil && t.r == t.w {
+				if err := flush(w); err != nil {
+					return err
+				}
+			}
+			whole = false // fill may move the buffer
 			if err := t.fill(); err != nil {
 				var le *LimitError
 				if errors.As(err, &le) {
@@ -1290,17 +1426,37 @@ func (t *Tokenizer) SkipLine() error {
 		if skipped > int64(t.maxLine) {
 			return t.breakStream(&LimitError{Offset: t.base + int64(end), Limit: int64(t.maxLine), Got: skipped, Err: ErrLineTooLong})
 		}
-		if info, ok := literalAtEnd(t.buf[t.r:end]); ok {
+		if !known && whole {
+			text, _ = statusPrefix(t.buf[head:end])
+		}
+		known, whole = true, false
+		if info, ok := literalAtEnd(t.buf[t.r:end]); ok && !text {
 			if info.Size > t.maxLiteral {
 				return t.breakStream(&LimitError{Offset: t.base + int64(end), Limit: t.maxLiteral, Got: info.Size, Err: ErrLiteralTooLarge})
+			}
+			if w != nil {
+				if err := t.forwardTo(w, end); err != nil {
+					return err
+				}
 			}
 			t.dropTo(end)
 			t.pend |= pendLit
 			t.litRemain, t.litStart = info.Size, end
+			if w != nil {
+				if _, err := t.ForwardLiteral(w); err != nil {
+					return err
+				}
+				continue
+			}
 			if err := t.drainLiteral(); err != nil {
 				return err
 			}
 			continue
+		}
+		if w != nil {
+			if err := t.forwardTo(w, end); err != nil {
+				return err
+			}
 		}
 		t.dropTo(end)
 		t.pend |= pendEOL
@@ -1326,6 +1482,8 @@ func (t *Tokenizer) Broken() error { return t.broken }
 // dropTo consumes up to index i without keeping it for the line: when
 // nothing of the line was handed out the line start moves too.
 func (t *Tokenizer) dropTo(i int) {
+	t.dropped(i)
+	t.lineCut = true
 	t.r = i
 	t.lineStart = i
 	t.gen++

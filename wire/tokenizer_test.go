@@ -40,7 +40,7 @@ func dump(tk *wire.Tokenizer) ([]string, error) {
 		}
 		s := tok.Kind.String()
 		switch tok.Kind {
-		case wire.KindAtom, wire.KindQuoted:
+		case wire.KindAtom, wire.KindQuoted, wire.KindText:
 			s += ":" + tok.String()
 		case wire.KindNumber:
 			s += fmt.Sprintf(":%d", tok.Num)
@@ -100,7 +100,7 @@ const sampleStream = "* OK [CAPABILITY IMAP4rev1 LITERAL+ IDLE] Dovecot ready.\r
 
 func TestNextSample(t *testing.T) {
 	want := []string{
-		"'*'", "SP", "atom:OK", "SP", "'['", "atom:CAPABILITY", "SP", "atom:IMAP4rev1", "SP", "atom:LITERAL+", "SP", "atom:IDLE", "']'", "SP", "atom:Dovecot", "SP", "atom:ready.", "CRLF",
+		"'*'", "SP", "atom:OK", "SP", "'['", "atom:CAPABILITY", "SP", "atom:IMAP4rev1", "SP", "atom:LITERAL+", "SP", "atom:IDLE", "']'", "SP", "text:Dovecot ready.", "CRLF",
 		"'*'", "SP", "number:12", "SP", "atom:FETCH", "SP", "'('", "atom:UID", "SP", "number:4827", "SP", "atom:FLAGS", "SP", "'('", "atom:\\Seen", "SP", "atom:$Label", "'['", "atom:test", "']'", "SP", "atom:\\*", "')'", "SP",
 		"atom:INTERNALDATE", "SP", "quoted:17-Jul-1996 02:44:25 -0700", "SP", "atom:RFC822.SIZE", "SP", "number:4286", "SP",
 		"atom:ENVELOPE", "SP", "'('", "quoted:Wed, 17 Jul 1996 02:23:25 -0700 (PDT)", "SP", "quoted:IMAP4rev1 \"WG\" mtg", "SP",
@@ -108,7 +108,7 @@ func TestNextSample(t *testing.T) {
 		"atom:BODY", "'['", "atom:HEADER.FIELDS", "SP", "'('", "atom:FROM", "')'", "']'", "partial:0.0.false", "SP", "literal:21:false:false:\"From: a@example.com\\r\\n\"", "SP",
 		"atom:BINARY", "'['", "number:1", "']'", "SP", "literal:3:false:true:\"a\\x00b\"", "')'", "CRLF",
 		"'*'", "SP", "atom:SEARCH", "SP", "number:2", "SP", "number:84", "SP", "number:18446744073709551615", "CRLF",
-		"'+'", "SP", "atom:go", "SP", "atom:ahead", "CRLF",
+		"'+'", "SP", "text:go ahead", "CRLF",
 		"atom:A1", "SP", "atom:UID", "SP", "atom:FETCH", "SP", "atom:1:*,7", "SP", "atom:BODY.PEEK", "'['", "']'", "partial:0.1024.true", "SP", "NIL", "SP", "NIL", "SP", "literal:5:true:false:\"hello\"", "CRLF",
 		"'*'", "SP", "atom:LIST", "SP", "'('", "atom:\\HasNoChildren", "')'", "SP", "quoted:/", "SP", "quoted:INBOX/a b", "CRLF",
 	}
@@ -523,7 +523,7 @@ func TestLenientLineEnds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"'*'", "SP", "number:1", "SP", "atom:EXISTS", "CRLF", "'*'", "SP", "atom:OK", "SP", "atom:hi", "CRLF", `literal:2:false:false:"ab"`, "CRLF"}
+	want := []string{"'*'", "SP", "number:1", "SP", "atom:EXISTS", "CRLF", "'*'", "SP", "atom:OK", "SP", "text:hi", "CRLF", `literal:2:false:false:"ab"`, "CRLF"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatal(diff)
 	}
@@ -581,7 +581,7 @@ func TestReset(t *testing.T) {
 	}
 	tk.Reset(strings.NewReader("* OK real\r\n"))
 	got, _ := dump(tk)
-	if want := []string{"'*'", "SP", "atom:OK", "SP", "atom:real", "CRLF"}; !cmp.Equal(want, got) {
+	if want := []string{"'*'", "SP", "atom:OK", "SP", "text:real", "CRLF"}; !cmp.Equal(want, got) {
 		t.Fatalf("after Reset got %v; want %v", got, want)
 	}
 }

@@ -1,0 +1,648 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/imapkit/imapkit/wire"
+)
+
+// proxyConfig is what a proxy needs to serve connections.
+type proxyConfig struct {
+	upstream    *target
+	upstreamTLS *tls.Config // for imaps:// and for a mirrored STARTTLS
+	downTLS     *tls.Config // the proxy's certificate, or nil
+	implicitTLS bool        // --tls: clients connect with TLS
+	out         io.Writer   // the trace
+	dialTimeout time.Duration
+}
+
+func runProxy(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("proxy", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:1143", "accept clients on this `address`")
+	upstream := fs.String("upstream", "", "the server: imaps://HOST[:PORT] (TLS) or imap://HOST[:PORT] (STARTTLS when the client asks for it)")
+	caFile := fs.String("ca-file", "", "trust only the CA certificates in this PEM `file` for the upstream server")
+	insecure := fs.Bool("insecure-skip-verify", false, "do not verify the upstream server's certificate (anyone on the path can read everything)")
+	certFile := fs.String("cert", "", "the proxy's certificate for clients (PEM `file`; with --key)")
+	keyFile := fs.String("key", "", "the private key of --cert (PEM `file`)")
+	selfSigned := fs.Bool("self-signed", false, "generate a self-signed certificate for clients (localhost, 127.0.0.1, ::1 and the --listen host)")
+	certOut := fs.String("cert-out", "", "with --self-signed, write the generated certificate (PEM) to this `file`, for the client to trust")
+	implicitTLS := fs.Bool("tls", false, "clients connect with TLS (imaps); otherwise in the clear, with STARTTLS when there is a certificate")
+	once := fs.Bool("once", false, "stop after the first client's connection ends")
+	timeout := fs.Duration("timeout", 30*time.Second, "bound on connecting to the upstream server and on TLS handshakes")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: imapkit proxy --listen ADDR --upstream URL [--tls] [--cert F --key F | --self-signed] [--once]")
+		fmt.Fprintln(fs.Output())
+		fmt.Fprintln(fs.Output(), "A man-in-the-middle trace proxy for debugging a mail client: it relays")
+		fmt.Fprintln(fs.Output(), "every byte unchanged between the client and the upstream server and prints")
+		fmt.Fprintln(fs.Output(), "the tokenized conversation on stdout, credentials redacted (C: client, S:")
+		fmt.Fprintln(fs.Output(), "server). A STARTTLS the client sends is mirrored on both sides; after")
+		fmt.Fprintln(fs.Output(), "COMPRESS the bytes are relayed without decoding. See docs/cli.md.")
+		fmt.Fprintln(fs.Output(), "Exit status: 0 when stopped, 2 for bad usage, 3 when it cannot listen.")
+		fmt.Fprintln(fs.Output())
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	fail := func(code int, format string, a ...any) int {
+		fmt.Fprintf(stderr, "imapkit proxy: "+format+"\n", a...)
+		return code
+	}
+	if fs.NArg() > 0 {
+		return fail(2, "unexpected argument %q", fs.Arg(0))
+	}
+	if *upstream == "" {
+		return fail(2, "--upstream URL is required")
+	}
+	up, err := parseURL(*upstream)
+	if err != nil {
+		return fail(2, "%v", err)
+	}
+	cfg := &proxyConfig{upstream: up, implicitTLS: *implicitTLS, out: stdout, dialTimeout: *timeout}
+	f := &connFlags{caFile: *caFile, insecureSkipVerify: *insecure}
+	if cfg.upstreamTLS, err = f.tlsConfig(up.host); err != nil {
+		return fail(2, "%v", err)
+	}
+	switch {
+	case *selfSigned && (*certFile != "" || *keyFile != ""):
+		return fail(2, "give either --self-signed or --cert/--key")
+	case *selfSigned:
+		host, _, _ := net.SplitHostPort(*listen)
+		cert, der, err := selfSignedCert(host)
+		if err != nil {
+			return fail(3, "%v", err)
+		}
+		sum := sha256.Sum256(der)
+		fmt.Fprintf(stderr, "imapkit proxy: self-signed certificate, SHA-256 %s\n", hex.EncodeToString(sum[:]))
+		if *certOut != "" {
+			p := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+			if err := os.WriteFile(*certOut, p, 0o644); err != nil {
+				return fail(3, "%v", err)
+			}
+		}
+		cfg.downTLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	case *certFile != "" || *keyFile != "":
+		if *certFile == "" || *keyFile == "" {
+			return fail(2, "--cert and --key go together")
+		}
+		cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
+		if err != nil {
+			return fail(2, "%v", err)
+		}
+		cfg.downTLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	if *certOut != "" && !*selfSigned {
+		return fail(2, "--cert-out goes with --self-signed")
+	}
+	if cfg.implicitTLS && cfg.downTLS == nil {
+		return fail(2, "--tls needs a certificate: --cert/--key or --self-signed")
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fail(3, "%v", err)
+	}
+	fmt.Fprintf(stderr, "imapkit proxy: listening on %s, upstream %s\n", ln.Addr(), *upstream)
+	if err := serveProxy(interrupted, ln, cfg, *once); err != nil {
+		return fail(3, "%v", err)
+	}
+	return 0
+}
+
+// serveProxy accepts clients on ln until ctx ends (or, with once, until
+// the first client's connection ends), and relays each to the upstream
+// server. It closes ln and waits for every connection before it returns.
+func serveProxy(ctx context.Context, ln net.Listener, cfg *proxyConfig, once bool) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	defer stop()
+	out := &lockedWriter{w: cfg.out}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for id := 1; ; id++ {
+		c, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ps := &proxySession{id: id, cfg: cfg, out: out}
+			ps.serve(ctx, c)
+			if once {
+				cancel()
+			}
+		}()
+		if once {
+			ln.Close()
+			<-ctx.Done()
+			return nil
+		}
+	}
+}
+
+// lockedWriter serializes the trace lines of every connection.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) line(b []byte) {
+	l.mu.Lock()
+	l.w.Write(b)
+	l.mu.Unlock()
+}
+
+// proxySession is one client's connection and its upstream.
+type proxySession struct {
+	id  int
+	cfg *proxyConfig
+	out *lockedWriter
+
+	mu             sync.Mutex
+	client, server net.Conn // the current layers (TLS after STARTTLS)
+	dialog         wire.Dialog
+	// switched carries the outcome of a STARTTLS or COMPRESS from the
+	// server's direction to the client's, which waits for it.
+	switched chan switchResult
+}
+
+type switchResult struct {
+	ok     bool // the server accepted: the streams changed
+	err    error
+	client net.Conn // STARTTLS: the new layers
+	server net.Conn
+}
+
+func (ps *proxySession) logf(format string, a ...any) {
+	ps.out.line([]byte(fmt.Sprintf("[%d] ", ps.id) + fmt.Sprintf(format, a...) + "\n"))
+}
+
+// serve relays one client's connection until either side closes it.
+func (ps *proxySession) serve(ctx context.Context, client net.Conn) {
+	defer client.Close()
+	ps.logf("* client %s connected", client.RemoteAddr())
+	hctx, cancel := context.WithTimeout(ctx, ps.cfg.dialTimeout)
+	if ps.cfg.implicitTLS {
+		tc := tls.Server(client, ps.cfg.downTLS)
+		if err := tc.HandshakeContext(hctx); err != nil {
+			cancel()
+			ps.logf("* client TLS handshake: %v", err)
+			return
+		}
+		client = tc
+	}
+	var d net.Dialer
+	server, err := d.DialContext(hctx, "tcp", ps.cfg.upstream.addr)
+	if err == nil && ps.cfg.upstream.tls {
+		tc := tls.Client(server, ps.cfg.upstreamTLS)
+		if err = tc.HandshakeContext(hctx); err != nil {
+			server.Close()
+		}
+		server = tc
+	}
+	cancel()
+	if err != nil {
+		ps.logf("* upstream %s: %v", ps.cfg.upstream.addr, err)
+		return
+	}
+	defer server.Close()
+	ps.client, ps.server = client, server
+	ps.switched = make(chan switchResult, 1)
+	// Closing both connections ends both directions, whichever ends first.
+	stop := context.AfterFunc(ctx, func() { ps.closeAll() })
+	defer stop()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ps.clientToServer(ctx)
+	}()
+	ps.serverToClient(ctx)
+	ps.closeAll()
+	<-done
+	ps.logf("* connection closed")
+}
+
+func (ps *proxySession) closeAll() {
+	ps.mu.Lock()
+	c, s := ps.client, ps.server
+	ps.mu.Unlock()
+	c.Close()
+	s.Close()
+}
+
+func (ps *proxySession) conns() (client, server net.Conn) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	return ps.client, ps.server
+}
+
+// clientToServer relays and prints what the client sends.
+func (ps *proxySession) clientToServer(ctx context.Context) {
+	client, server := ps.conns()
+	tk := wire.NewTokenizer(client, nil)
+	w := bufio.NewWriterSize(server, 32<<10)
+	var p printer
+	p.prefix = fmt.Sprintf("[%d] C: ", ps.id)
+	var line []wire.Token
+	var ev wire.Event
+	start := true
+	for {
+		var err error
+		line, err = tk.AppendUntilLiteral(line[:0])
+		if err != nil {
+			if errors.Is(err, wire.ErrSyntax) {
+				// Relay what cannot be tokenized unchanged; redact it
+				// unless the line is known to be harmless.
+				secret := true
+				if start && len(line) > 0 {
+					ev = ps.dialog.Client(line)
+					p.begin(ev.Kind == wire.LineSASL, ev.Command)
+					start = false
+				}
+				if !start {
+					p.tokens(line)
+					secret = p.sasl || redactedCommand(p.command)
+				}
+				p.raw(secret)
+				if err = tk.ForwardLine(w); err == nil {
+					err = w.Flush()
+				}
+				ps.out.line(p.end())
+				start = true
+				if err == nil {
+					continue
+				}
+			}
+			tk.Forward(w)
+			w.Flush()
+			if err != io.EOF {
+				ps.logf("* client side: %v", err)
+				ps.closeAll()
+				return
+			}
+			// The client is done sending: let the server finish.
+			if cw, ok := server.(interface{ CloseWrite() error }); ok {
+				cw.CloseWrite()
+			}
+			return
+		}
+		if start {
+			ev = ps.dialog.Client(line)
+			p.begin(ev.Kind == wire.LineSASL, ev.Command)
+			start = false
+		}
+		p.tokens(line)
+		last := line[len(line)-1]
+		if last.Kind == wire.KindLiteral {
+			if !last.Literal().NonSync {
+				// The server's "+" comes next: print the line so far.
+				ps.out.line(p.cont())
+			}
+			if _, err := tk.ForwardLiteral(w); err != nil {
+				ps.logf("* client side: %v", err)
+				return
+			}
+			continue
+		}
+		if _, err := tk.Forward(w); err != nil {
+			ps.logf("* client side: %v", err)
+			return
+		}
+		ps.out.line(p.end())
+		start = true
+		wait := ev.Kind == wire.LineCommand && (ev.Command == "STARTTLS" || ev.Command == "COMPRESS")
+		if tk.ShouldFlush() || wait {
+			if err := w.Flush(); err != nil {
+				return
+			}
+		}
+		if !wait {
+			continue
+		}
+		// The server's answer decides what the streams become.
+		var res switchResult
+		select {
+		case res = <-ps.switched:
+		case <-ctx.Done():
+			return
+		}
+		if res.err != nil {
+			return
+		}
+		if !res.ok {
+			continue
+		}
+		if ev.Command == "COMPRESS" {
+			// Bytes read ahead belong to the compressed stream.
+			if b := tk.Detach(); len(b) > 0 {
+				if _, err := server.Write(b); err != nil {
+					return
+				}
+			}
+			io.Copy(server, client)
+			return
+		}
+		client, server = res.client, res.server
+		tk.Reset(client) // nothing read before the handshake is relayed
+		w.Reset(server)
+	}
+}
+
+// serverToClient relays and prints what the server sends, and carries out
+// STARTTLS and COMPRESS when the server accepts them.
+func (ps *proxySession) serverToClient(ctx context.Context) {
+	client, server := ps.conns()
+	tk := wire.NewTokenizer(server, nil)
+	w := bufio.NewWriterSize(client, 32<<10)
+	var p printer
+	p.prefix = fmt.Sprintf("[%d] S: ", ps.id)
+	var line []wire.Token
+	var ev wire.Event
+	start := true
+	for {
+		var err error
+		line, err = tk.AppendUntilLiteral(line[:0])
+		if err != nil {
+			if errors.Is(err, wire.ErrSyntax) {
+				if start && len(line) > 0 {
+					ev = ps.dialog.Server(line)
+					p.begin(ev.Kind == wire.LineSASL, "")
+					start = false
+				}
+				p.tokens(line)
+				p.raw(p.sasl)
+				if err = tk.ForwardLine(w); err == nil {
+					err = w.Flush()
+				}
+				ps.out.line(p.end())
+				start = true
+				if err == nil {
+					continue
+				}
+			}
+			tk.Forward(w)
+			w.Flush()
+			if err != io.EOF {
+				ps.logf("* server side: %v", err)
+			}
+			select {
+			case ps.switched <- switchResult{err: err}:
+			default:
+			}
+			return
+		}
+		if start {
+			ev = ps.dialog.Server(line)
+			p.begin(ev.Kind == wire.LineSASL, "")
+			start = false
+		}
+		p.tokens(line)
+		if line[len(line)-1].Kind == wire.KindLiteral {
+			if _, err := tk.ForwardLiteral(w); err != nil {
+				ps.logf("* server side: %v", err)
+				return
+			}
+			continue
+		}
+		if _, err := tk.Forward(w); err != nil {
+			ps.logf("* server side: %v", err)
+			return
+		}
+		ps.out.line(p.end())
+		start = true
+		sw := ev.Kind == wire.LineCompletion && (ev.Command == "STARTTLS" || ev.Command == "COMPRESS")
+		if tk.ShouldFlush() || sw {
+			if err := w.Flush(); err != nil {
+				return
+			}
+		}
+		if !sw {
+			continue
+		}
+		if ev.Status != "OK" {
+			ps.switched <- switchResult{}
+			continue
+		}
+		if ev.Command == "COMPRESS" {
+			ps.logf("* COMPRESS=DEFLATE active: relaying the rest of the connection without decoding it")
+			ps.switched <- switchResult{ok: true}
+			if b := tk.Detach(); len(b) > 0 {
+				if _, err := client.Write(b); err != nil {
+					return
+				}
+			}
+			io.Copy(client, server)
+			return
+		}
+		// STARTTLS: a TLS layer on both sides, then on.
+		nc, ns, err := ps.startTLS(ctx, client, server)
+		if err != nil {
+			ps.logf("* STARTTLS: %v", err)
+			select {
+			case ps.switched <- switchResult{err: err}:
+			default:
+			}
+			return
+		}
+		ps.logf("* STARTTLS: TLS on both sides")
+		ps.mu.Lock()
+		ps.client, ps.server = nc, ns
+		ps.mu.Unlock()
+		client, server = nc, ns
+		tk.Reset(server) // nothing read before the handshake is relayed
+		w.Reset(client)
+		ps.switched <- switchResult{ok: true, client: nc, server: ns}
+	}
+}
+
+// startTLS does the two handshakes of a STARTTLS the server accepted.
+func (ps *proxySession) startTLS(ctx context.Context, client, server net.Conn) (net.Conn, net.Conn, error) {
+	if ps.cfg.downTLS == nil {
+		return nil, nil, errors.New("the client asked for STARTTLS but the proxy has no certificate (--self-signed or --cert/--key)")
+	}
+	hctx, cancel := context.WithTimeout(ctx, ps.cfg.dialTimeout)
+	defer cancel()
+	ts := tls.Client(server, ps.cfg.upstreamTLS)
+	errc := make(chan error, 1)
+	go func() { errc <- ts.HandshakeContext(hctx) }()
+	tc := tls.Server(client, ps.cfg.downTLS)
+	err := tc.HandshakeContext(hctx)
+	if serr := <-errc; err == nil && serr != nil {
+		err = fmt.Errorf("upstream: %w", serr)
+	} else if err != nil {
+		err = fmt.Errorf("client: %w", err)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return tc, ts, nil
+}
+
+// printer renders the lines of one direction, with credentials redacted:
+// LOGIN's password, AUTHENTICATE's initial response and every line of a
+// SASL exchange.
+type printer struct {
+	prefix  string
+	buf     []byte
+	sasl    bool   // the whole line is redacted
+	command string // the client's command, for LOGIN and AUTHENTICATE
+	word    int    // words of the line so far (the tag is word 0)
+	secret  bool   // the current literal's body is secret
+}
+
+// maxPrinted bounds one printed line.
+const maxPrinted = 4096
+
+func (p *printer) begin(sasl bool, command string) {
+	p.buf = append(p.buf[:0], p.prefix...)
+	p.sasl, p.command, p.word = sasl, command, 0
+}
+
+// redactedCommand reports whether the command's arguments after the first
+// are secret.
+func redactedCommand(cmd string) bool { return cmd == "LOGIN" || cmd == "AUTHENTICATE" }
+
+// tokens appends a line's tokens (or the part of it up to a literal).
+func (p *printer) tokens(line []wire.Token) {
+	if p.sasl {
+		n := 0
+		for _, tok := range line {
+			if tok.Kind != wire.KindCRLF {
+				n += len(wire.AppendToken(nil, tok))
+			}
+		}
+		p.buf = append(p.buf, "[SASL data redacted, "...)
+		p.buf = strconv.AppendInt(p.buf, int64(n), 10)
+		p.buf = append(p.buf, " bytes]"...)
+		return
+	}
+	for _, tok := range line {
+		switch tok.Kind {
+		case wire.KindCRLF:
+			continue
+		case wire.KindSP:
+			p.add([]byte{' '})
+			continue
+		}
+		if p.word >= 3 && redactedCommand(p.command) {
+			p.add([]byte("***"))
+		} else if tok.Kind == wire.KindLiteral {
+			info := tok.Literal()
+			p.add([]byte("{" + strconv.FormatInt(info.Size, 10) + " bytes}"))
+		} else {
+			p.add(wire.AppendToken(nil, tok))
+		}
+		if p.word == 0 || tok.Kind != wire.KindLParen && tok.Kind != wire.KindLBracket {
+			p.word++
+		}
+	}
+}
+
+// raw notes a line relayed without tokenizing it.
+func (p *printer) raw(secret bool) {
+	if len(p.buf) == 0 {
+		p.buf = append(p.buf, p.prefix...)
+	}
+	if secret {
+		p.buf = append(p.buf, "[redacted]"...)
+	}
+	p.buf = append(p.buf, " [not tokenized: relayed unchanged]"...)
+}
+
+// add appends b, with control bytes escaped, up to maxPrinted.
+func (p *printer) add(b []byte) {
+	for _, c := range b {
+		if len(p.buf) >= maxPrinted {
+			return
+		}
+		if c < 0x20 || c == 0x7f {
+			p.buf = append(p.buf, fmt.Sprintf("\\x%02x", c)...)
+			continue
+		}
+		p.buf = append(p.buf, c)
+	}
+}
+
+// cont returns the line printed so far, for a line that goes on after a
+// synchronizing literal; the rest is printed after "...".
+func (p *printer) cont() []byte {
+	b := p.end()
+	p.buf = append(append(p.buf, p.prefix...), "..."...)
+	return b
+}
+
+// end returns the printed line and starts the next.
+func (p *printer) end() []byte {
+	if len(p.buf) >= maxPrinted {
+		p.buf = append(p.buf, "..."...)
+	}
+	p.buf = append(p.buf, '\n')
+	b := p.buf
+	p.buf = p.buf[:0:0]
+	return b
+}
+
+// selfSignedCert makes a certificate for localhost, 127.0.0.1, ::1 and
+// host, valid for a week.
+func selfSignedCert(host string) (tls.Certificate, []byte, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: "imapkit proxy"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(7 * 24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		DNSNames:              []string{"localhost"},
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+	}
+	if ip := net.ParseIP(host); ip != nil {
+		if !ip.IsUnspecified() {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		}
+	} else if host != "" && host != "localhost" {
+		tmpl.DNSNames = append(tmpl.DNSNames, host)
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, der, nil
+}

@@ -1,0 +1,170 @@
+package wire
+
+import (
+	"strings"
+	"sync"
+)
+
+// LineKind says what a line of an IMAP conversation is, as Dialog tells it.
+type LineKind uint8
+
+// The kinds of line Dialog tells apart.
+const (
+	// LineCommand is a client's command: a tag, a name, arguments.
+	LineCommand LineKind = iota + 1
+	// LineSASL is a line of a SASL exchange (AUTHENTICATE): from the
+	// client a base64 response or "*" (cancel), from the server a
+	// challenge ("+ base64"). Both may carry credentials.
+	LineSASL
+	// LineDone is the client's DONE that ends IDLE.
+	LineDone
+	// LineContinuation is a server's "+" that is not a SASL challenge: the
+	// go-ahead for a synchronizing literal, or IDLE accepted.
+	LineContinuation
+	// LineUntagged is a server's untagged response ("* ...").
+	LineUntagged
+	// LineCompletion is a server's tagged response: it completes a command.
+	LineCompletion
+)
+
+var lineKindNames = [...]string{"", "command", "sasl", "done", "continuation", "untagged", "completion"}
+
+// String returns the kind's name.
+func (k LineKind) String() string {
+	if int(k) < len(lineKindNames) && k != 0 {
+		return lineKindNames[k]
+	}
+	return "invalid"
+}
+
+// Event is what Dialog tells about one line.
+type Event struct {
+	Kind LineKind
+	// Tag is the command's tag (LineCommand, LineCompletion).
+	Tag string
+	// Command is the command's name in upper case: for a LineCommand, its
+	// own; for a LineCompletion, the name of the command it completes, when
+	// that command was seen ("" otherwise).
+	Command string
+	// Status is OK, NO or BAD (upper case) for a LineCompletion.
+	Status string
+}
+
+// Dialog follows the state that the two directions of one IMAP connection
+// share, for a proxy or a tracer that reads each direction with its own
+// Tokenizer (in its own goroutine: a Dialog is safe for concurrent use).
+// Tokens alone cannot tell a client's SASL response or DONE from a
+// command, nor a server's SASL challenge from another "+": that takes
+// knowing what the other side said. Call Client for every line the client
+// sends and Server for every line the server sends, with the line's
+// tokens up to its end or its first literal (AppendUntilLiteral's), each
+// before the line is forwarded: the peer cannot answer a line it has not
+// received, so the two calls see the conversation in its order.
+//
+// The rules it applies: after a client's AUTHENTICATE, every client line
+// is a SASL response and every server "+" a challenge, until the server
+// completes that command (tagged OK, NO or BAD); after a client's IDLE, a
+// client line "DONE" ends it; a tagged server line completes the command
+// with that tag, which Event names, so that the caller can act on STARTTLS
+// or COMPRESS accepted (both directions change their stream after it).
+type Dialog struct {
+	mu   sync.Mutex
+	sasl string   // tag of the AUTHENTICATE in progress
+	idle string   // tag of the IDLE in progress
+	tags []string // pending commands: tag, name, tag, name, ...
+}
+
+// maxPending bounds the commands a Dialog remembers without a completion.
+const maxPending = 1024
+
+// Client tells what the client's line is and records what it changes.
+func (d *Dialog) Client(line []Token) Event {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.sasl != "" {
+		return Event{Kind: LineSASL}
+	}
+	first, second := lineWords(line)
+	if d.idle != "" && second.Kind == 0 && first.Kind == KindAtom && strings.EqualFold(string(first.b), "DONE") {
+		return Event{Kind: LineDone}
+	}
+	ev := Event{Kind: LineCommand}
+	if first.Kind == KindAtom || first.Kind == KindNumber {
+		ev.Tag = string(first.b)
+	}
+	if second.Kind == KindAtom {
+		ev.Command = strings.ToUpper(string(second.b))
+		if ev.Command == "UID" {
+			if third := lineWord(line, 2); third.Kind == KindAtom {
+				ev.Command += " " + strings.ToUpper(string(third.b))
+			}
+		}
+	}
+	if ev.Tag != "" && ev.Command != "" {
+		if len(d.tags) >= 2*maxPending {
+			d.tags = append(d.tags[:0], d.tags[2:]...)
+		}
+		d.tags = append(d.tags, ev.Tag, ev.Command)
+		switch ev.Command {
+		case "AUTHENTICATE":
+			d.sasl = ev.Tag
+		case "IDLE":
+			d.idle = ev.Tag
+		}
+	}
+	return ev
+}
+
+// Server tells what the server's line is and records what it changes.
+func (d *Dialog) Server(line []Token) Event {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	first, second := lineWords(line)
+	switch first.Kind {
+	case KindPlus:
+		if d.sasl != "" {
+			return Event{Kind: LineSASL}
+		}
+		return Event{Kind: LineContinuation}
+	case KindStar:
+		return Event{Kind: LineUntagged}
+	}
+	ev := Event{Kind: LineCompletion, Tag: string(first.b)}
+	if second.Kind == KindAtom {
+		ev.Status = strings.ToUpper(string(second.b))
+	}
+	for i := 0; i < len(d.tags); i += 2 {
+		if d.tags[i] == ev.Tag {
+			ev.Command = d.tags[i+1]
+			d.tags = append(d.tags[:i], d.tags[i+2:]...)
+			break
+		}
+	}
+	if ev.Tag == d.sasl {
+		d.sasl = ""
+	}
+	if ev.Tag == d.idle {
+		d.idle = ""
+	}
+	return ev
+}
+
+// lineWords returns the first two tokens of line that are not spaces
+// (zero Tokens when there are fewer).
+func lineWords(line []Token) (first, second Token) {
+	return lineWord(line, 0), lineWord(line, 1)
+}
+
+// lineWord returns the n-th token of line that is not a space or the CRLF.
+func lineWord(line []Token, n int) Token {
+	for _, tok := range line {
+		if tok.Kind == KindSP || tok.Kind == KindCRLF {
+			continue
+		}
+		if n == 0 {
+			return tok
+		}
+		n--
+	}
+	return Token{}
+}

@@ -1,0 +1,351 @@
+package wire
+
+import (
+	"io"
+	"strconv"
+)
+
+// The states of the head of a line (Tokenizer.head): which token next
+// expects while it looks for the text of a status response or a
+// continuation request.
+const (
+	hTag        = iota // the tag, '*' or '+'
+	hSP1               // the space after the tag
+	hStatus            // the word after the tag: OK, NO, BAD, BYE, PREAUTH?
+	hSP2               // the space after the status word
+	hCodeOrText        // '[' starts a response code; anything else is text
+	hCode              // inside the response code, up to its ']'
+	hSP3               // after the code: a space, then text
+	hText              // the rest of the line is text
+	hPlusSP            // after a lone '+': a space, then text
+)
+
+// nextHead is next at the head of a line: it reads the token at the
+// current position and moves the head's state on, or returns the text of a
+// status response or a continuation request as one KindText token. It
+// leaves pendHead set (and its state unchanged) when it fails, so that a
+// retry resumes.
+func (t *Tokenizer) nextHead() (Kind, error) {
+	switch t.head {
+	case hCodeOrText, hSP3, hText:
+		c, err := t.peekAt(0)
+		if err != nil {
+			return KindInvalid, err
+		}
+		switch {
+		case c == '\r' || c == '\n':
+			// No text: the line ends (or is malformed); read it as it is.
+			t.pend &^= pendHead
+			return t.nextToken()
+		case t.head == hCodeOrText && c == '[':
+			// The response code: tokenized, up to its ']'.
+		case t.head == hSP3 && c == ' ':
+		default:
+			return t.headText()
+		}
+	}
+	kind, err := t.nextToken()
+	if err != nil {
+		return kind, err
+	}
+	next := uint8(0xff) // done with the head
+	switch t.head {
+	case hTag:
+		switch kind {
+		case KindPlus:
+			next = hPlusSP
+		case KindStar, KindAtom, KindNumber:
+			next = hSP1
+		}
+	case hSP1:
+		if kind == KindSP {
+			next = hStatus
+		}
+	case hStatus:
+		if kind == KindAtom && isStatusWord(t.tok.b) {
+			next = hSP2
+		}
+	case hSP2:
+		if kind == KindSP {
+			next = hCodeOrText
+			t.lineText = true
+		}
+	case hCodeOrText:
+		// kind is KindLBracket: nextHead only reads '[' here.
+		next = hCode
+		t.codeDepth = t.depth - 1
+	case hCode:
+		switch {
+		case kind == KindRBracket && t.depth <= t.codeDepth:
+			next = hSP3
+		case kind != KindCRLF:
+			next = hCode
+		}
+	case hSP3:
+		next = hText
+	case hPlusSP:
+		if kind == KindSP {
+			next = hText
+			t.lineText = true
+		}
+	}
+	if next == 0xff || kind == KindCRLF {
+		t.pend &^= pendHead
+		return kind, nil
+	}
+	t.head = uint8(next)
+	t.headOff = t.base + int64(t.r)
+	if kind == KindLiteral {
+		// The body comes before the next token, however it is read.
+		t.headOff += int64(t.tok.Num)
+	}
+	return kind, nil
+}
+
+// headText reads the text of a status response or a continuation request.
+func (t *Tokenizer) headText() (Kind, error) {
+	b, err := t.Text()
+	if err != nil {
+		return KindInvalid, err
+	}
+	t.pend &^= pendHead
+	t.lineText = true
+	t.tok = Token{Kind: KindText, b: b}
+	return KindText, nil
+}
+
+// isStatusWord reports whether b is OK, NO, BAD, BYE or PREAUTH in any case.
+func isStatusWord(b []byte) bool {
+	switch len(b) {
+	case 2:
+		c0, c1 := b[0]|0x20, b[1]|0x20
+		return c0 == 'o' && c1 == 'k' || c0 == 'n' && c1 == 'o'
+	case 3:
+		c0, c1, c2 := b[0]|0x20, b[1]|0x20, b[2]|0x20
+		return c0 == 'b' && (c1 == 'a' && c2 == 'd' || c1 == 'y' && c2 == 'e')
+	case 7:
+		for i, c := range []byte("preauth") {
+			if b[i]|0x20 != c {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// statusPrefix reports whether b, the first bytes of a line, begins a status
+// response (tag or '*', then OK, NO, BAD, BYE or PREAUTH) or a continuation
+// request ('+' alone). known is false when b ends before that is decided.
+func statusPrefix(b []byte) (status, known bool) {
+	i := 0
+	for i < len(b) && nextSet[b[i]] {
+		i++
+	}
+	if i == len(b) {
+		return false, false
+	}
+	if i == 0 {
+		return false, true
+	}
+	if i == 1 && b[0] == '+' {
+		return true, true
+	}
+	if b[i] != ' ' {
+		return false, true
+	}
+	for i < len(b) && b[i] == ' ' {
+		i++
+	}
+	j := i
+	for j < len(b) && nextSet[b[j]] {
+		j++
+	}
+	if j == len(b) {
+		return false, false
+	}
+	return isStatusWord(b[i:j]) && (b[j] == ' ' || b[j] == '\r' || b[j] == '\n'), true
+}
+
+// statusLine reports whether the current line is a status response or a
+// continuation request, as far as its consumed bytes tell.
+func (t *Tokenizer) statusLine() bool {
+	if t.lineText {
+		return true
+	}
+	if t.lineCut {
+		return false
+	}
+	// The caller consumed the line up to its CRLF: end it there.
+	b := t.buf[t.lineStart:t.w]
+	if t.r < t.w {
+		b = t.buf[t.lineStart : t.r+1]
+	}
+	status, _ := statusPrefix(b)
+	return status
+}
+
+// Forward writes to w the bytes consumed since the last Forward (or since
+// the tokenizer began reading its stream), exactly as they were received:
+// tokens, spaces, CRLFs, literal headers and the literal bodies read with
+// LiteralBytes (or whole by AppendLine). A streamed literal's body is the
+// caller's to forward: ForwardLiteral does that; Forward never writes it.
+//
+// Forward makes a relay that tokenizes what it passes on: read a line (or
+// the part of it up to a literal header) with any Tokenizer method, then
+// Forward it. The bytes are written in order and unchanged, whatever the
+// tokens were. Forward each line before the next one is read: when
+// consumed bytes leave the buffer unforwarded (the next line began,
+// SkipLine dropped them, or a literal body was skipped or streamed with
+// unforwarded bytes before it), Forward fails with ErrForwardGap and so
+// does every later call until Reset.
+func (t *Tokenizer) Forward(w io.Writer) (int, error) {
+	n, err := t.forwardN(w, t.r)
+	return n, err
+}
+
+// forwardTo writes the bytes from the forwarding position up to buffer
+// index i.
+func (t *Tokenizer) forwardTo(w io.Writer, i int) error {
+	_, err := t.forwardN(w, i)
+	return err
+}
+
+func (t *Tokenizer) forwardN(w io.Writer, end int) (int, error) {
+	if t.fwdLost {
+		return 0, ErrForwardGap
+	}
+	i := t.fwdOff - t.base
+	if i < 0 || i > int64(end) {
+		t.fwdLost = true
+		return 0, ErrForwardGap
+	}
+	if int(i) == end {
+		return 0, nil
+	}
+	n, err := w.Write(t.buf[i:end])
+	if n < 0 || n > end-int(i) {
+		n = 0
+		if err == nil {
+			err = io.ErrShortWrite
+		}
+	}
+	t.fwdOff += int64(n)
+	if err == nil && n < end-int(i) {
+		err = io.ErrShortWrite
+	}
+	return n, err
+}
+
+// ForwardLiteral relays the open literal: it forwards what was consumed
+// (Forward: the line up to and including the literal header), flushes w
+// when w has a Flush() error method and nothing more is buffered (a client
+// sends a synchronizing literal's body only after the server's "+", so the
+// header must reach the server first), then copies the body to w as it
+// arrives, never holding it whole. It returns the number of body bytes
+// copied. Without an open literal it fails with ErrLiteralPending.
+func (t *Tokenizer) ForwardLiteral(w io.Writer) (int64, error) {
+	if t.pend&pendLit == 0 {
+		return 0, ErrLiteralPending
+	}
+	if _, err := t.Forward(w); err != nil {
+		return 0, err
+	}
+	if t.r == t.w && t.litRemain > 0 {
+		if err := flush(w); err != nil {
+			return 0, err
+		}
+	}
+	t.gen++ // the literal's bytes leave the buffer: marks cannot replay them
+	return t.lit.WriteTo(w)
+}
+
+// ForwardLine relays the rest of the current line without tokenizing it:
+// it forwards what was consumed (Forward), then copies the bytes up to and
+// including the line's CRLF to w, literals included (each relayed as
+// ForwardLiteral does, flushing w first). A relay calls it after a
+// *SyntaxError, which consumes nothing: the line is passed on unchanged
+// and the tokenizer is back in step. Like SkipLine, it gives up (with an
+// error matching ErrOutOfStep) on a line longer than MaxLineLength outside
+// its literals or a literal over MaxLiteral. The text of a status response
+// or a continuation request never announces a literal.
+func (t *Tokenizer) ForwardLine(w io.Writer) error { return t.skipLine(w) }
+
+// ShouldFlush is the flush hint of a relay that buffers what it forwards
+// (a *bufio.Writer): it reports whether the last call ended a line or read
+// a literal header and nothing more of the stream is buffered, so that the
+// next call waits on the reader. Flush then; otherwise more input is
+// already here and the flush can wait for it. A peer waits for an answer
+// only at the end of a line or after a synchronizing literal's header.
+func (t *Tokenizer) ShouldFlush() bool {
+	return t.r == t.w && t.pend&(pendEOL|pendLit) != 0
+}
+
+// flush flushes w when it has a Flush() error method.
+func flush(w io.Writer) error {
+	if f, ok := w.(interface{ Flush() error }); ok {
+		return f.Flush()
+	}
+	return nil
+}
+
+// AppendToken appends tok to dst in the form it had on the wire: an atom,
+// a number's digits, NIL, '*' and '+' as received; a quoted string quoted
+// again (the only escapes IMAP has, \" and \\, come back as they were); a
+// literal's header ({n}, {n+} or ~{n}, followed by its CRLF and its body
+// when the token holds one, as AppendLine's do); a partial <n> or <n.m>;
+// the spaces of a KindSP (Num of them, at least one); CRLF; a KindText's
+// bytes. What it cannot restore: leading zeros in a literal's size or a
+// partial, and a bare LF read with LenientLineEnds (written as CRLF).
+func AppendToken(dst []byte, tok Token) []byte {
+	switch tok.Kind {
+	case KindAtom, KindNumber, KindNIL, KindText:
+		return append(dst, tok.b...)
+	case KindStar:
+		return append(dst, '*')
+	case KindPlus:
+		return append(dst, '+')
+	case KindQuoted:
+		return appendQuoted(dst, tok.b)
+	case KindLiteral:
+		info := tok.Literal()
+		if info.Binary {
+			dst = append(dst, '~')
+		}
+		dst = append(dst, '{')
+		dst = strconv.AppendInt(dst, info.Size, 10)
+		if info.NonSync {
+			dst = append(dst, '+')
+		}
+		dst = append(dst, '}', '\r', '\n')
+		return append(dst, tok.b...)
+	case KindLParen:
+		return append(dst, '(')
+	case KindRParen:
+		return append(dst, ')')
+	case KindLBracket:
+		return append(dst, '[')
+	case KindRBracket:
+		return append(dst, ']')
+	case KindPartial:
+		dst = append(dst, '<')
+		dst = strconv.AppendUint(dst, tok.Num, 10)
+		if tok.HasLength() {
+			dst = append(dst, '.')
+			dst = strconv.AppendUint(dst, tok.Length, 10)
+		}
+		return append(dst, '>')
+	case KindSP:
+		n := tok.Num
+		if n == 0 {
+			n = 1
+		}
+		for ; n > 0; n-- {
+			dst = append(dst, ' ')
+		}
+		return dst
+	case KindCRLF:
+		return append(dst, '\r', '\n')
+	}
+	return dst
+}
