@@ -129,7 +129,7 @@ func clientFlow(t *testing.T, srv *testserver.Server, nc net.Conn, opts *auth.Op
 		t.Fatal(err)
 	}
 	if compress {
-		if err := c.Compress(ctx); err != nil {
+		if err := c.Compress(ctx, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
