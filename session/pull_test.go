@@ -261,9 +261,21 @@ func pipeFetchServer(tb testing.TB, n int) *session.Session {
 // BenchmarkDecodeFetchMetadata on the same bytes (target: >= 80 % of its
 // MB/s, <= 2 allocs per message).
 func BenchmarkFetchMetadataPull(b *testing.B) {
+	benchmarkFetchMetadataPull(b, context.Background())
+}
+
+// BenchmarkFetchMetadataPullCancelable: the same with a context that can
+// end: the caller that drives the reading coroutine hands every read from
+// the connection to the reader goroutine (see pull.go).
+func BenchmarkFetchMetadataPullCancelable(b *testing.B) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	benchmarkFetchMetadataPull(b, ctx)
+}
+
+func benchmarkFetchMetadataPull(b *testing.B, ctx context.Context) {
 	const n = 10000
 	s := pipeFetchServer(b, n)
-	ctx := context.Background()
 	cmd := &session.Command{Name: "FETCH", AnyState: true, Pull: true, Args: func(e *wire.Encoder) {
 		e.SP().Raw("1:*").SP().Raw("(UID FLAGS)")
 	}}
