@@ -91,8 +91,10 @@
 //
 // # Untagged data
 //
-// Every untagged response is routed once, as it arrives, on the session's
-// reader goroutine. It goes to the command it belongs to; a response that
+// Every untagged response is routed once, as it arrives, by the session's
+// reader (its reader goroutine; or, while a pulled command's caller waits
+// in Pending.Next and nobody else reads, that caller's goroutine, which
+// then gets its responses without a goroutine handoff). It goes to the command it belongs to; a response that
 // no command wants is unsolicited. CAPABILITY data and codes update Caps,
 // ENABLED updates UTF8Enabled, and "* BYE" outside LOGOUT aborts the
 // session. The responses that describe the selected mailbox (EXISTS,

@@ -151,11 +151,11 @@ type Session struct {
 	inHandler  bool // OnUnsolicited is running
 }
 
-// readLoopState is the state that only the reader goroutine touches, kept
-// apart from the fields guarded by mu (as x/net/http2 keeps its
-// clientConnReadLoop): it needs no lock, and a field here read from another
-// goroutine is a bug. The Pending fields marked "reader goroutine only" are
-// its per-command part.
+// readLoopState is the state that only the reader touches, kept apart from
+// the fields guarded by mu (as x/net/http2 keeps its clientConnReadLoop):
+// it needs no lock, and a field here read by anything but the reader is a
+// bug. The Pending fields marked "reader goroutine only" are its
+// per-command part.
 //
 // It belongs to whoever drives the reading coroutine (see pull.go): the
 // reader goroutine, or a pulled command's caller in Next. One drives at a
@@ -264,13 +264,15 @@ type Command struct {
 	// LIST, ...).
 	Want func(r codec.Response) bool
 	// OnData, when set, receives each response that belongs to the
-	// command instead of Result.Data. It runs on the session's reader
-	// goroutine: it must not run commands, and the response is valid only
-	// until it returns.
+	// command instead of Result.Data. It runs where the session reads
+	// responses (its reader goroutine, or the goroutine of another
+	// command's caller in Pending.Next, see Command.Pull): it must not run
+	// commands nor wait for other goroutines, and the response is valid
+	// only until it returns.
 	OnData func(r codec.Response)
 	// Sections, when set, streams the body sections of the FETCH
 	// responses that belong to the command (see codec.SectionHandler). It
-	// runs on the reader goroutine.
+	// runs where OnData runs, under the same rules.
 	Sections codec.SectionHandler
 	// OnContinue answers continuation requests that are not a literal's
 	// (AUTHENTICATE): it gets the request's text and returns the line to
