@@ -33,6 +33,9 @@ personal namespaces and hierarchy delimiters ("Archive/2024" on a server with
 The copy is incremental and resumable: the state file (in --state-dir, one per
 SRC and DST) records, per mailbox and UIDVALIDITY, the last UID copied. A
 second run copies only newer mail; a stopped run resumes with no duplicate.
+Flag changes of mail copied before are carried when the source offers
+CONDSTORE (the state records its HIGHESTMODSEQ and which copy is which);
+--sync-flags compares the flags of every message copied before.
 
 The source's password comes from $IMAPKIT_PASSWORD or --password-file, the
 destination's from $IMAPKIT_DST_PASSWORD or --dst-password-file; otherwise a
@@ -50,6 +53,7 @@ type copyOpts struct {
 	stateDir  string
 	quiet     bool
 	noMulti   bool
+	syncFlags bool
 	maps      mapFlag
 	accounts  string
 	shard     string
@@ -93,6 +97,7 @@ func copyFlags(fs *flag.FlagSet, o *copyOpts) {
 	fs.StringVar(&o.stateDir, "state-dir", defaultStateDir(), "the `directory` of the state files")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress display")
 	fs.BoolVar(&o.noMulti, "no-multiappend", false, "one APPEND per message even when the destination offers MULTIAPPEND (for a source whose RFC822.SIZE is not the size of the message)")
+	fs.BoolVar(&o.syncFlags, "sync-flags", false, "compare the flags of every message copied before with its copy, and carry the differences (without it, only the changes CONDSTORE reports are carried)")
 	fs.Var(o.maps, "map", "copy source mailbox `SRC=DST` to DST (repeatable)")
 	fs.StringVar(&o.accounts, "accounts", "", "copy every account listed in this `file` (see docs/cli.md)")
 	fs.StringVar(&o.shard, "shard", "", "with --accounts, do only share `i/n` of the accounts (i from 1 to n)")
@@ -169,6 +174,18 @@ type copyBox struct {
 	// PendingUID is the source UID of the last message of the pending
 	// group.
 	PendingUID uint32 `json:"pending_uid,omitempty"`
+	// PendingSrc are the source UIDs of the pending group.
+	PendingSrc []uint32 `json:"pending_src,omitempty"`
+	// HighestModSeq is the source mailbox's HIGHESTMODSEQ when the last
+	// complete run began (CONDSTORE): the flag changes above it are
+	// carried by the next run. 0 when the source has no CONDSTORE.
+	HighestModSeq uint64 `json:"highest_modseq,omitempty"`
+	// DstUIDValidity is the UIDVALIDITY of the destination mailbox that
+	// UIDMap is for.
+	DstUIDValidity uint32 `json:"dst_uidvalidity,omitempty"`
+	// UIDMap maps source UIDs to the UIDs of their copies, as runs
+	// [src, dst, n] of consecutive UIDs.
+	UIDMap uidMap `json:"uid_map,omitempty"`
 }
 
 // accountKey names an account on a server: scheme, user, host and port.
@@ -252,7 +269,14 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 				return err
 			}
 		} else {
-			fmt.Fprintf(out.stdout, "%s -> %s: copied %d messages (%d bytes); last UID %d\n", printable(name), printable(dname), r.Copied, r.Bytes, r.LastUID)
+			fmt.Fprintf(out.stdout, "%s -> %s: copied %d messages (%d bytes); last UID %d", printable(name), printable(dname), r.Copied, r.Bytes, r.LastUID)
+			if r.FlagsUpdated > 0 || r.FlagsUnmatched > 0 {
+				fmt.Fprintf(out.stdout, "; flags updated on %d", r.FlagsUpdated)
+				if r.FlagsUnmatched > 0 {
+					fmt.Fprintf(out.stdout, " (%d copies not found)", r.FlagsUnmatched)
+				}
+			}
+			fmt.Fprintln(out.stdout)
 		}
 	}
 	return firstErr
@@ -277,11 +301,20 @@ type copyResult struct {
 	LastUID     uint32 `json:"last_uid"`
 	Copied      int    `json:"copied"`
 	Bytes       int64  `json:"bytes"`
+	// FlagSync says how the flags of mail copied before were carried:
+	// "condstore" (the changes since the last run), "full" (--sync-flags)
+	// or "off" (the source has no CONDSTORE).
+	FlagSync string `json:"flag_sync"`
+	// FlagsUpdated counts the copies whose flags were changed.
+	FlagsUpdated int `json:"flags_updated"`
+	// FlagsUnmatched counts changed messages whose copy was not found.
+	FlagsUnmatched int `json:"flags_unmatched,omitempty"`
 }
 
 // copyMailbox copies the messages of name not copied yet to dname.
 func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname string, state *copyState, path string, o *copyOpts, quiet bool, stderr io.Writer) (*copyResult, error) {
-	ms, err := src.Examine(ctx, name)
+	ss := src.Session()
+	ms, err := src.Select(ctx, name, &commands.SelectOptions{ReadOnly: true, CondStore: ss.HasCap("CONDSTORE") || ss.HasCap("QRESYNC")})
 	if err != nil {
 		return nil, err
 	}
@@ -304,13 +337,42 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 		if ok {
 			box.LastUID = box.PendingUID
 			box.Copied += int64(box.Pending.Count)
+			// The server numbers the messages of an APPEND from its
+			// UIDNEXT (Dovecot and Cyrus do; RFC 4315 does not say
+			// so): when UIDNEXT moved by the count exactly, they are
+			// those.
+			if p := box.Pending; ap.next-p.DstUIDNext == uint32(p.Count) && len(box.PendingSrc) == p.Count {
+				dst := make([]uint32, p.Count)
+				for i := range dst {
+					dst[i] = p.DstUIDNext + uint32(i)
+				}
+				box.mapAppended(p.DstUIDValidity, box.PendingSrc, dst)
+			}
 		}
-		box.Pending, box.PendingUID = nil, 0
+		box.Pending, box.PendingUID, box.PendingSrc = nil, 0, nil
 		if err := saveJSON(path, state); err != nil {
 			return nil, err
 		}
 	}
 	res := &copyResult{Src: state.Src, Dst: state.Dst, Mailbox: name, DstMailbox: dname, UIDValidity: box.UIDValidity}
+
+	// The flags of the mail copied before.
+	plan, since := planFlagSync(src, ms, box, o.syncFlags)
+	res.FlagSync = plan.String()
+	if plan == flagSyncOff && box.LastUID > 0 {
+		fmt.Fprintf(stderr, "imapkit copy: %s: note: %v\n", printable(name), errNoCondStore)
+	}
+	if plan == flagSyncChanged || plan == flagSyncFull {
+		fs := &flagSyncer{src: src, dst: dst, dname: dname, box: box, since: since}
+		err := fs.syncFlags(ctx, box.LastUID)
+		res.FlagsUpdated, res.FlagsUnmatched = fs.updated, fs.unknown
+		if err != nil {
+			return nil, fmt.Errorf("carrying flag changes: %w", err)
+		}
+		if err := saveJSON(path, state); err != nil { // the map may have grown
+			return nil, err
+		}
+	}
 
 	var uids []uint32
 	if ms.Exists > 0 {
@@ -333,6 +395,9 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 		}
 	}
 	p.done()
+	if plan != flagSyncOff && ms.HighestModSeq != 0 && !ms.NoModSeq {
+		box.HighestModSeq = ms.HighestModSeq
+	}
 	res.LastUID, res.Copied, res.Bytes = box.LastUID, p.n, p.bytes
 	return res, saveJSON(path, state)
 }
@@ -385,20 +450,22 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 		if err != nil {
 			return err
 		}
-		box.Pending, box.PendingUID = pend, group[len(group)-1].UID
+		box.Pending, box.PendingUID, box.PendingSrc = pend, group[len(group)-1].UID, uidsOf(group)
 		if err := saveJSON(path, state); err != nil {
 			return err
 		}
 		if err := hook("pending"); err != nil {
 			return err
 		}
-		if err := ap.send(ctx, items); err != nil {
+		dstUIDs, err := ap.send(ctx, items)
+		if err != nil {
 			return err
 		}
 		if err := hook("appended"); err != nil {
 			return err
 		}
-		box.LastUID, box.Pending, box.PendingUID = group[len(group)-1].UID, nil, 0
+		box.mapAppended(pend.DstUIDValidity, uidsOf(group), dstUIDs)
+		box.LastUID, box.Pending, box.PendingUID, box.PendingSrc = group[len(group)-1].UID, nil, 0, nil
 		box.Copied += int64(len(group))
 		if err := saveJSON(path, state); err != nil {
 			return err
