@@ -96,7 +96,7 @@ func copyFlags(fs *flag.FlagSet, o *copyOpts) {
 	fs.BoolVar(&dstPlain, "dst-insecure-plaintext", false, "allow the destination without TLS (see --insecure-plaintext)")
 	fs.StringVar(&o.stateDir, "state-dir", defaultStateDir(), "the `directory` of the state files")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress display")
-	fs.BoolVar(&o.noMulti, "no-multiappend", false, "one APPEND per message even when the destination offers MULTIAPPEND (for a source whose RFC822.SIZE is not the size of the message)")
+	fs.BoolVar(&o.noMulti, "no-multiappend", false, "one APPEND per message even when the destination offers MULTIAPPEND")
 	fs.BoolVar(&o.syncFlags, "sync-flags", false, "compare the flags of every message copied before with its copy, and carry the differences (without it, only the changes CONDSTORE reports are carried)")
 	fs.Var(o.maps, "map", "copy source mailbox `SRC=DST` to DST (repeatable)")
 	fs.StringVar(&o.accounts, "accounts", "", "copy every account listed in this `file` (see docs/cli.md)")
@@ -403,8 +403,9 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 }
 
 // copyBatch copies the messages of uids: their metadata first (flags,
-// internal date, size), then their bodies, each streamed from the FETCH
-// into an APPEND.
+// internal date, and RFC822.SIZE, which only bounds the bytes of a group),
+// then their bodies, each streamed from the FETCH into an APPEND with the
+// size of the FETCH's literal.
 func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []uint32, box *copyBox, state *copyState, path string, p *progress) error {
 	set := commands.UIDs(uids...)
 	meta, err := src.FetchAll(ctx, set, &commands.FetchItems{UID: true, Flags: true, InternalDate: true, Size: true})
@@ -435,16 +436,12 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 		items := make([]appendItem, len(group))
 		sizes := make([]int64, len(group))
 		for i, m := range group {
-			b := &pulledBody{p: bodies, uid: m.UID, size: m.Size, n: &sizes[i]}
-			items[i] = appendItem{r: b, size: m.Size, flags: appendableFlags(m.Flags), date: m.InternalDate}
-			if len(group) == 1 {
-				// One message: its exact size is the literal's, known
-				// from the FETCH response before the APPEND starts.
-				if err := b.open(); err != nil {
-					return err
-				}
-				items[i].size = b.sec.Size
-			}
+			// Each message is opened when its turn in the APPEND
+			// comes: its size is that of the FETCH's literal, read
+			// from the source just then (RFC822.SIZE only sized the
+			// group).
+			b := &pulledBody{p: bodies, uid: m.UID, n: &sizes[i]}
+			items[i] = appendItem{open: b.openSized, flags: appendableFlags(m.Flags), date: m.InternalDate}
 		}
 		pend, err := ap.prepare(ctx, len(group))
 		if err != nil {
@@ -490,20 +487,25 @@ type bodyPuller struct {
 	next func() (*commands.Message, error, bool)
 }
 
-// pulledBody is the body of one message, taken from the FETCH when it is
-// first read: so an APPEND of several messages reads each from the
-// source's connection while it writes it to the destination's.
+// pulledBody is the body of one message, taken from the FETCH when its
+// turn in the APPEND comes: so an APPEND of several messages reads each
+// from the source's connection while it writes it to the destination's,
+// with the size the source's literal announced.
 type pulledBody struct {
-	p    *bodyPuller
-	uid  uint32
-	size int64  // expected (RFC822.SIZE)
-	n    *int64 // bytes read
-	sec  *commands.Section
+	p   *bodyPuller
+	uid uint32
+	n   *int64 // bytes read
+	sec *commands.Section
 }
 
-// errSizeMismatch reports a body whose size is not its RFC822.SIZE (a
-// MULTIAPPEND needs the sizes before the bodies).
-var errSizeMismatch = errors.New("the message's body is not as long as its RFC822.SIZE")
+// openSized opens the body and returns it with its size (an
+// appendItem's open).
+func (b *pulledBody) openSized() (io.Reader, int64, error) {
+	if err := b.open(); err != nil {
+		return nil, 0, err
+	}
+	return b, b.sec.Size, nil
+}
 
 func (b *pulledBody) open() error {
 	for {
@@ -534,12 +536,7 @@ func (b *pulledBody) open() error {
 
 func (b *pulledBody) Read(p []byte) (int, error) {
 	if b.sec == nil {
-		if err := b.open(); err != nil {
-			return 0, err
-		}
-		if b.sec.Size != b.size {
-			return 0, fmt.Errorf("UID %d: %w (%d, %d)", b.uid, errSizeMismatch, b.sec.Size, b.size)
-		}
+		return 0, fmt.Errorf("UID %d: read before it was opened", b.uid)
 	}
 	n, err := b.sec.Read(p)
 	*b.n += int64(n)

@@ -38,10 +38,12 @@ type pendingAppend struct {
 	Count          int    `json:"count"`
 }
 
-// appendItem is one message to append: size bytes read from r.
+// appendItem is one message to append: size bytes read from r, or what
+// open returns when it is set (called when the message's turn comes).
 type appendItem struct {
 	r     io.Reader
 	size  int64
+	open  func() (io.Reader, int64, error)
 	flags []string
 	date  time.Time
 }
@@ -99,7 +101,14 @@ func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, erro
 	var uids []uint32
 	if len(items) == 1 || !a.multi {
 		for _, it := range items {
-			res, err := a.c.Append(ctx, a.mailbox, it.r, it.size, &commands.AppendOptions{Flags: it.flags, Date: it.date})
+			r, size := it.r, it.size
+			if it.open != nil {
+				var err error
+				if r, size, err = it.open(); err != nil {
+					return nil, err
+				}
+			}
+			res, err := a.c.Append(ctx, a.mailbox, r, size, &commands.AppendOptions{Flags: it.flags, Date: it.date})
 			if err != nil {
 				return nil, err
 			}
@@ -115,7 +124,7 @@ func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, erro
 	}
 	msgs := make([]commands.AppendMessage, len(items))
 	for i, it := range items {
-		msgs[i] = commands.AppendMessage{R: it.r, Size: it.size, Options: &commands.AppendOptions{Flags: it.flags, Date: it.date}}
+		msgs[i] = commands.AppendMessage{R: it.r, Size: it.size, Open: it.open, Options: &commands.AppendOptions{Flags: it.flags, Date: it.date}}
 	}
 	res, err := a.c.AppendMany(ctx, a.mailbox, msgs)
 	if err != nil {
