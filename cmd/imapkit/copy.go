@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/session"
 )
 
 // copyFetchBatch is how many messages one UID FETCH of copy asks for.
@@ -366,7 +367,14 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 		fs := &flagSyncer{src: src, dst: dst, dname: dname, box: box, since: since}
 		err := fs.syncFlags(ctx, box.LastUID)
 		res.FlagsUpdated, res.FlagsUnmatched = fs.updated, fs.unknown
-		if err != nil {
+		switch {
+		case errors.Is(err, session.ErrNo) || errors.Is(err, session.ErrBad):
+			// A server that refuses (a keyword the destination does
+			// not take, say) does not stop the copy of new mail;
+			// the changes are tried again next run.
+			fmt.Fprintf(stderr, "imapkit copy: %s: flag changes not carried: %s\n", printable(name), printable(err.Error()))
+			plan = flagSyncOff
+		case err != nil:
 			return nil, fmt.Errorf("carrying flag changes: %w", err)
 		}
 		if err := saveJSON(path, state); err != nil { // the map may have grown
@@ -396,6 +404,7 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 	}
 	p.done()
 	if plan != flagSyncOff && ms.HighestModSeq != 0 && !ms.NoModSeq {
+		// The next run carries the changes made since this EXAMINE.
 		box.HighestModSeq = ms.HighestModSeq
 	}
 	res.LastUID, res.Copied, res.Bytes = box.LastUID, p.n, p.bytes
