@@ -82,10 +82,19 @@ func (c *Client) AppendBytes(ctx context.Context, mailbox string, msg []byte, op
 	return c.Append(ctx, mailbox, bytes.NewReader(msg), int64(len(msg)), opts)
 }
 
-// AppendMessage is one message of AppendMany.
+// AppendMessage is one message of AppendMany: Size bytes read from R, or,
+// when Open is set, the reader and size that Open returns.
 type AppendMessage struct {
-	R       io.Reader
-	Size    int64
+	R    io.Reader
+	Size int64
+	// Open, when set, is called when the message's turn comes in the
+	// command, after the message before it has been sent: it returns the
+	// message and its size (R and Size are unused). So a MULTIAPPEND can
+	// stream messages whose sizes are learnt one at a time, such as the
+	// bodies of a FETCH, whose literal header gives each size as it
+	// arrives. An error from Open aborts the session: the server is in
+	// the middle of the command.
+	Open    func() (io.Reader, int64, error)
 	Options *AppendOptions
 }
 
@@ -97,8 +106,10 @@ type AppendManyResult struct {
 }
 
 // AppendMany appends several messages to mailbox in one APPEND command
-// (MULTIAPPEND, RFC 3502): all or none are added. It returns
-// ErrUnsupported when the server lacks MULTIAPPEND.
+// (MULTIAPPEND, RFC 3502): all or none are added. Each message is streamed;
+// one with Open set is opened only when its turn comes, so its size need
+// not be known when the command starts. It returns ErrUnsupported when the
+// server lacks MULTIAPPEND.
 func (c *Client) AppendMany(ctx context.Context, mailbox string, msgs []AppendMessage) (*AppendManyResult, error) {
 	if !c.hasCap("MULTIAPPEND") {
 		return nil, fmt.Errorf("%w: MULTIAPPEND", ErrUnsupported)
@@ -108,7 +119,7 @@ func (c *Client) AppendMany(ctx context.Context, mailbox string, msgs []AppendMe
 	}
 	utf8Form := c.utf8() && c.s.HasCap("UTF8=ACCEPT")
 	for _, m := range msgs {
-		if m.Size < 0 {
+		if m.Open == nil && m.Size < 0 {
 			return nil, errors.New("commands: negative message size")
 		}
 		if m.Options != nil && m.Options.Binary && !c.hasCap("BINARY") {
@@ -124,10 +135,17 @@ func (c *Client) AppendMany(ctx context.Context, mailbox string, msgs []AppendMe
 			}
 			o.encode(e)
 			e.SP()
+			lit := func(e *wire.Encoder, binary bool) {
+				if m.Open != nil {
+					e.LiteralFunc(m.Open, binary)
+				} else {
+					e.LiteralReader(m.Size, m.R, binary)
+				}
+			}
 			if utf8Form {
-				e.Atom("UTF8").SP().List(func(e *wire.Encoder) { e.LiteralReader(m.Size, m.R, true) })
+				e.Atom("UTF8").SP().List(func(e *wire.Encoder) { lit(e, true) })
 			} else {
-				e.LiteralReader(m.Size, m.R, o.Binary)
+				lit(e, o.Binary)
 			}
 		}
 	}}, nil, mailbox))

@@ -129,8 +129,16 @@ type Part struct {
 	Body io.Reader
 	// BodySize is the number of bytes to copy from Body.
 	BodySize int64
+	// Open, when non-nil, is a literal whose size is learnt when it is
+	// sent (Encoder.LiteralFunc): after Data, WriteTo calls it for the
+	// body and its size, then writes the literal's header, waits for the
+	// continuation request when the literal is synchronizing, and copies
+	// exactly that many bytes. Body and BodySize are unused then.
+	Open func() (io.Reader, int64, error)
 
-	off int // offset of Data in the encoder's buffer, for redaction
+	off     int             // offset of Data in the encoder's buffer, for redaction
+	binary  bool            // Open's literal is a literal8
+	litOpts *EncoderOptions // the options Open's header follows
 }
 
 // Encoded is one encoded command line, split at synchronizing literals. An
@@ -145,6 +153,7 @@ type Encoded struct {
 	secrets    []encSpan        // buffer offsets of secret arguments, ascending
 	rawSecrets []string         // their values, for Secrets
 	lr         io.LimitedReader // WriteTo's body limiter, kept here to avoid allocating
+	hdr        [32]byte         // WriteTo's buffer for the header of an Open literal
 }
 
 // Secrets returns the values of the command's secret arguments: the
@@ -194,6 +203,14 @@ func (c *Encoded) WriteTo(w io.Writer, wait func() error) (int64, error) {
 				return n, err
 			}
 		}
+		if p.Open != nil {
+			m, err := c.writeOpened(w, p, wait)
+			n += m
+			if err != nil {
+				return n, err
+			}
+			continue
+		}
 		if p.BodySize > 0 {
 			if p.Body == nil {
 				return n, fmt.Errorf("wire: literal body: %w", ErrInvalidLiteral)
@@ -212,6 +229,49 @@ func (c *Encoded) WriteTo(w io.Writer, wait func() error) (int64, error) {
 		}
 	}
 	return n, nil
+}
+
+// writeOpened writes the literal of an Open part: its header, as the
+// size it learns allows, then its body.
+func (c *Encoded) writeOpened(w io.Writer, p *Part, wait func() error) (int64, error) {
+	r, size, err := p.Open()
+	if err != nil {
+		return 0, fmt.Errorf("wire: literal body: %w", err)
+	}
+	if size < 0 || (r == nil && size > 0) {
+		return 0, fmt.Errorf("wire: literal body: %w", ErrInvalidLiteral)
+	}
+	hdr, sync := appendLiteralHeader(c.hdr[:0], size, p.binary, p.litOpts)
+	n, err := w.Write(hdr)
+	if err != nil {
+		return int64(n), err
+	}
+	if sync {
+		if f, ok := w.(interface{ Flush() error }); ok {
+			if err := f.Flush(); err != nil {
+				return int64(n), err
+			}
+		}
+		if wait == nil {
+			return int64(n), ErrNoWait
+		}
+		if err := wait(); err != nil {
+			return int64(n), err
+		}
+	}
+	if size == 0 {
+		return int64(n), nil
+	}
+	c.lr = io.LimitedReader{R: r, N: size}
+	m, err := io.Copy(w, &c.lr)
+	c.lr.R = nil
+	if err == nil && m < size {
+		err = io.ErrUnexpectedEOF
+	}
+	if err != nil {
+		return int64(n) + m, fmt.Errorf("wire: literal body (%d of %d bytes sent): %w", m, size, err)
+	}
+	return int64(n) + m, nil
 }
 
 // AppendRedacted appends a printable trace of the command to dst: the bytes
@@ -236,7 +296,9 @@ func (c *Encoded) AppendRedacted(dst []byte) []byte {
 			j = min(s.end-base, len(data))
 		}
 		dst = append(dst, data[j:]...)
-		if p.Body != nil || p.BodySize > 0 {
+		if p.Open != nil {
+			dst = append(dst, "{?}<streamed>"...)
+		} else if p.Body != nil || p.BodySize > 0 {
 			dst = append(dst, '<')
 			dst = strconv.AppendInt(dst, p.BodySize, 10)
 			dst = append(dst, " bytes>"...)
@@ -652,6 +714,32 @@ func (e *Encoder) LiteralReader(size int64, r io.Reader, binary bool) *Encoder {
 		p.Body, p.BodySize = r, size
 		e.parts = append(e.parts, Part{off: len(e.buf)})
 	}
+	return e
+}
+
+// LiteralFunc writes a streamed literal whose size is learnt only when the
+// command is sent: Encoded.WriteTo calls open when the literal's turn comes,
+// for the body and its size, then writes the header ({n}, {n+}, or
+// literal8's ~{n} when binary is true) as the options allow for that size,
+// waits for the continuation request when the literal is synchronizing, and
+// copies exactly size bytes from the body. So a command of several literals
+// (a MULTIAPPEND, RFC 3502) can stream bodies whose sizes become known one
+// at a time, each as the one before it has gone. An error from open, or a
+// negative size, stops WriteTo in the middle of the command: the connection
+// must then be closed. The rest of the command goes into a new Part. A nil
+// open is ErrInvalidLiteral.
+func (e *Encoder) LiteralFunc(open func() (io.Reader, int64, error), binary bool) *Encoder {
+	if !e.next("LiteralFunc") {
+		return e
+	}
+	if open == nil {
+		e.fail("LiteralFunc", -1, ErrInvalidLiteral)
+		return e
+	}
+	opts := e.opts
+	p := &e.parts[len(e.parts)-1]
+	p.Open, p.binary, p.litOpts = open, binary, &opts
+	e.parts = append(e.parts, Part{off: len(e.buf)})
 	return e
 }
 

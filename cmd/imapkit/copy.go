@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/session"
 )
 
 // copyFetchBatch is how many messages one UID FETCH of copy asks for.
@@ -33,6 +34,9 @@ personal namespaces and hierarchy delimiters ("Archive/2024" on a server with
 The copy is incremental and resumable: the state file (in --state-dir, one per
 SRC and DST) records, per mailbox and UIDVALIDITY, the last UID copied. A
 second run copies only newer mail; a stopped run resumes with no duplicate.
+Flag changes of mail copied before are carried when the source offers
+CONDSTORE (the state records its HIGHESTMODSEQ and which copy is which);
+--sync-flags compares the flags of every message copied before.
 
 The source's password comes from $IMAPKIT_PASSWORD or --password-file, the
 destination's from $IMAPKIT_DST_PASSWORD or --dst-password-file; otherwise a
@@ -50,6 +54,7 @@ type copyOpts struct {
 	stateDir  string
 	quiet     bool
 	noMulti   bool
+	syncFlags bool
 	maps      mapFlag
 	accounts  string
 	shard     string
@@ -92,7 +97,8 @@ func copyFlags(fs *flag.FlagSet, o *copyOpts) {
 	fs.BoolVar(&dstPlain, "dst-insecure-plaintext", false, "allow the destination without TLS (see --insecure-plaintext)")
 	fs.StringVar(&o.stateDir, "state-dir", defaultStateDir(), "the `directory` of the state files")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress display")
-	fs.BoolVar(&o.noMulti, "no-multiappend", false, "one APPEND per message even when the destination offers MULTIAPPEND (for a source whose RFC822.SIZE is not the size of the message)")
+	fs.BoolVar(&o.noMulti, "no-multiappend", false, "one APPEND per message even when the destination offers MULTIAPPEND")
+	fs.BoolVar(&o.syncFlags, "sync-flags", false, "compare the flags of every message copied before with its copy, and carry the differences (without it, only the changes CONDSTORE reports are carried)")
 	fs.Var(o.maps, "map", "copy source mailbox `SRC=DST` to DST (repeatable)")
 	fs.StringVar(&o.accounts, "accounts", "", "copy every account listed in this `file` (see docs/cli.md)")
 	fs.StringVar(&o.shard, "shard", "", "with --accounts, do only share `i/n` of the accounts (i from 1 to n)")
@@ -169,6 +175,18 @@ type copyBox struct {
 	// PendingUID is the source UID of the last message of the pending
 	// group.
 	PendingUID uint32 `json:"pending_uid,omitempty"`
+	// PendingSrc are the source UIDs of the pending group.
+	PendingSrc []uint32 `json:"pending_src,omitempty"`
+	// HighestModSeq is the source mailbox's HIGHESTMODSEQ when the last
+	// complete run began (CONDSTORE): the flag changes above it are
+	// carried by the next run. 0 when the source has no CONDSTORE.
+	HighestModSeq uint64 `json:"highest_modseq,omitempty"`
+	// DstUIDValidity is the UIDVALIDITY of the destination mailbox that
+	// UIDMap is for.
+	DstUIDValidity uint32 `json:"dst_uidvalidity,omitempty"`
+	// UIDMap maps source UIDs to the UIDs of their copies, as runs
+	// [src, dst, n] of consecutive UIDs.
+	UIDMap uidMap `json:"uid_map,omitempty"`
 }
 
 // accountKey names an account on a server: scheme, user, host and port.
@@ -252,7 +270,14 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 				return err
 			}
 		} else {
-			fmt.Fprintf(out.stdout, "%s -> %s: copied %d messages (%d bytes); last UID %d\n", printable(name), printable(dname), r.Copied, r.Bytes, r.LastUID)
+			fmt.Fprintf(out.stdout, "%s -> %s: copied %d messages (%d bytes); last UID %d", printable(name), printable(dname), r.Copied, r.Bytes, r.LastUID)
+			if r.FlagsUpdated > 0 || r.FlagsUnmatched > 0 {
+				fmt.Fprintf(out.stdout, "; flags updated on %d", r.FlagsUpdated)
+				if r.FlagsUnmatched > 0 {
+					fmt.Fprintf(out.stdout, " (%d copies not found)", r.FlagsUnmatched)
+				}
+			}
+			fmt.Fprintln(out.stdout)
 		}
 	}
 	return firstErr
@@ -277,11 +302,20 @@ type copyResult struct {
 	LastUID     uint32 `json:"last_uid"`
 	Copied      int    `json:"copied"`
 	Bytes       int64  `json:"bytes"`
+	// FlagSync says how the flags of mail copied before were carried:
+	// "condstore" (the changes since the last run), "full" (--sync-flags)
+	// or "off" (the source has no CONDSTORE).
+	FlagSync string `json:"flag_sync"`
+	// FlagsUpdated counts the copies whose flags were changed.
+	FlagsUpdated int `json:"flags_updated"`
+	// FlagsUnmatched counts changed messages whose copy was not found.
+	FlagsUnmatched int `json:"flags_unmatched,omitempty"`
 }
 
 // copyMailbox copies the messages of name not copied yet to dname.
 func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname string, state *copyState, path string, o *copyOpts, quiet bool, stderr io.Writer) (*copyResult, error) {
-	ms, err := src.Examine(ctx, name)
+	ss := src.Session()
+	ms, err := src.Select(ctx, name, &commands.SelectOptions{ReadOnly: true, CondStore: ss.HasCap("CONDSTORE") || ss.HasCap("QRESYNC")})
 	if err != nil {
 		return nil, err
 	}
@@ -304,13 +338,49 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 		if ok {
 			box.LastUID = box.PendingUID
 			box.Copied += int64(box.Pending.Count)
+			// The server numbers the messages of an APPEND from its
+			// UIDNEXT (Dovecot and Cyrus do; RFC 4315 does not say
+			// so): when UIDNEXT moved by the count exactly, they are
+			// those.
+			if p := box.Pending; ap.next-p.DstUIDNext == uint32(p.Count) && len(box.PendingSrc) == p.Count {
+				dst := make([]uint32, p.Count)
+				for i := range dst {
+					dst[i] = p.DstUIDNext + uint32(i)
+				}
+				box.mapAppended(p.DstUIDValidity, box.PendingSrc, dst)
+			}
 		}
-		box.Pending, box.PendingUID = nil, 0
+		box.Pending, box.PendingUID, box.PendingSrc = nil, 0, nil
 		if err := saveJSON(path, state); err != nil {
 			return nil, err
 		}
 	}
 	res := &copyResult{Src: state.Src, Dst: state.Dst, Mailbox: name, DstMailbox: dname, UIDValidity: box.UIDValidity}
+
+	// The flags of the mail copied before.
+	plan, since := planFlagSync(src, ms, box, o.syncFlags)
+	res.FlagSync = plan.String()
+	if plan == flagSyncOff && box.LastUID > 0 {
+		fmt.Fprintf(stderr, "imapkit copy: %s: note: %v\n", printable(name), errNoCondStore)
+	}
+	if plan == flagSyncChanged || plan == flagSyncFull {
+		fs := &flagSyncer{src: src, dst: dst, dname: dname, box: box, since: since}
+		err := fs.syncFlags(ctx, box.LastUID)
+		res.FlagsUpdated, res.FlagsUnmatched = fs.updated, fs.unknown
+		switch {
+		case errors.Is(err, session.ErrNo) || errors.Is(err, session.ErrBad):
+			// A server that refuses (a keyword the destination does
+			// not take, say) does not stop the copy of new mail;
+			// the changes are tried again next run.
+			fmt.Fprintf(stderr, "imapkit copy: %s: flag changes not carried: %s\n", printable(name), printable(err.Error()))
+			plan = flagSyncOff
+		case err != nil:
+			return nil, fmt.Errorf("carrying flag changes: %w", err)
+		}
+		if err := saveJSON(path, state); err != nil { // the map may have grown
+			return nil, err
+		}
+	}
 
 	var uids []uint32
 	if ms.Exists > 0 {
@@ -333,13 +403,18 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 		}
 	}
 	p.done()
+	if plan != flagSyncOff && ms.HighestModSeq != 0 && !ms.NoModSeq {
+		// The next run carries the changes made since this EXAMINE.
+		box.HighestModSeq = ms.HighestModSeq
+	}
 	res.LastUID, res.Copied, res.Bytes = box.LastUID, p.n, p.bytes
 	return res, saveJSON(path, state)
 }
 
 // copyBatch copies the messages of uids: their metadata first (flags,
-// internal date, size), then their bodies, each streamed from the FETCH
-// into an APPEND.
+// internal date, and RFC822.SIZE, which only bounds the bytes of a group),
+// then their bodies, each streamed from the FETCH into an APPEND with the
+// size of the FETCH's literal.
 func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []uint32, box *copyBox, state *copyState, path string, p *progress) error {
 	set := commands.UIDs(uids...)
 	meta, err := src.FetchAll(ctx, set, &commands.FetchItems{UID: true, Flags: true, InternalDate: true, Size: true})
@@ -370,35 +445,33 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 		items := make([]appendItem, len(group))
 		sizes := make([]int64, len(group))
 		for i, m := range group {
-			b := &pulledBody{p: bodies, uid: m.UID, size: m.Size, n: &sizes[i]}
-			items[i] = appendItem{r: b, size: m.Size, flags: appendableFlags(m.Flags), date: m.InternalDate}
-			if len(group) == 1 {
-				// One message: its exact size is the literal's, known
-				// from the FETCH response before the APPEND starts.
-				if err := b.open(); err != nil {
-					return err
-				}
-				items[i].size = b.sec.Size
-			}
+			// Each message is opened when its turn in the APPEND
+			// comes: its size is that of the FETCH's literal, read
+			// from the source just then (RFC822.SIZE only sized the
+			// group).
+			b := &pulledBody{p: bodies, uid: m.UID, n: &sizes[i]}
+			items[i] = appendItem{open: b.openSized, flags: appendableFlags(m.Flags), date: m.InternalDate}
 		}
 		pend, err := ap.prepare(ctx, len(group))
 		if err != nil {
 			return err
 		}
-		box.Pending, box.PendingUID = pend, group[len(group)-1].UID
+		box.Pending, box.PendingUID, box.PendingSrc = pend, group[len(group)-1].UID, uidsOf(group)
 		if err := saveJSON(path, state); err != nil {
 			return err
 		}
 		if err := hook("pending"); err != nil {
 			return err
 		}
-		if err := ap.send(ctx, items); err != nil {
+		dstUIDs, err := ap.send(ctx, items)
+		if err != nil {
 			return err
 		}
 		if err := hook("appended"); err != nil {
 			return err
 		}
-		box.LastUID, box.Pending, box.PendingUID = group[len(group)-1].UID, nil, 0
+		box.mapAppended(pend.DstUIDValidity, uidsOf(group), dstUIDs)
+		box.LastUID, box.Pending, box.PendingUID, box.PendingSrc = group[len(group)-1].UID, nil, 0, nil
 		box.Copied += int64(len(group))
 		if err := saveJSON(path, state); err != nil {
 			return err
@@ -423,20 +496,25 @@ type bodyPuller struct {
 	next func() (*commands.Message, error, bool)
 }
 
-// pulledBody is the body of one message, taken from the FETCH when it is
-// first read: so an APPEND of several messages reads each from the
-// source's connection while it writes it to the destination's.
+// pulledBody is the body of one message, taken from the FETCH when its
+// turn in the APPEND comes: so an APPEND of several messages reads each
+// from the source's connection while it writes it to the destination's,
+// with the size the source's literal announced.
 type pulledBody struct {
-	p    *bodyPuller
-	uid  uint32
-	size int64  // expected (RFC822.SIZE)
-	n    *int64 // bytes read
-	sec  *commands.Section
+	p   *bodyPuller
+	uid uint32
+	n   *int64 // bytes read
+	sec *commands.Section
 }
 
-// errSizeMismatch reports a body whose size is not its RFC822.SIZE (a
-// MULTIAPPEND needs the sizes before the bodies).
-var errSizeMismatch = errors.New("the message's body is not as long as its RFC822.SIZE")
+// openSized opens the body and returns it with its size (an
+// appendItem's open).
+func (b *pulledBody) openSized() (io.Reader, int64, error) {
+	if err := b.open(); err != nil {
+		return nil, 0, err
+	}
+	return b, b.sec.Size, nil
+}
 
 func (b *pulledBody) open() error {
 	for {
@@ -467,12 +545,7 @@ func (b *pulledBody) open() error {
 
 func (b *pulledBody) Read(p []byte) (int, error) {
 	if b.sec == nil {
-		if err := b.open(); err != nil {
-			return 0, err
-		}
-		if b.sec.Size != b.size {
-			return 0, fmt.Errorf("UID %d: %w (%d, %d)", b.uid, errSizeMismatch, b.sec.Size, b.size)
-		}
+		return 0, fmt.Errorf("UID %d: read before it was opened", b.uid)
 	}
 	n, err := b.sec.Read(p)
 	*b.n += int64(n)

@@ -38,10 +38,12 @@ type pendingAppend struct {
 	Count          int    `json:"count"`
 }
 
-// appendItem is one message to append: size bytes read from r.
+// appendItem is one message to append: size bytes read from r, or what
+// open returns when it is set (called when the message's turn comes).
 type appendItem struct {
 	r     io.Reader
 	size  int64
+	open  func() (io.Reader, int64, error)
 	flags []string
 	date  time.Time
 }
@@ -90,40 +92,58 @@ func (a *appender) prepare(ctx context.Context, n int) (*pendingAppend, error) {
 	return &pendingAppend{DstUIDValidity: a.uidv, DstUIDNext: a.next, Count: n}, nil
 }
 
-// send appends the group. The UIDNEXT after it is taken from APPENDUID,
-// else asked for again before the next group.
-func (a *appender) send(ctx context.Context, items []appendItem) error {
+// send appends the group and returns the destination UIDs of its
+// messages in order (APPENDUID, UIDPLUS), or nil when the server gave none
+// for the mailbox's UIDVALIDITY as known (a.uidv). The UIDNEXT after it is
+// taken from APPENDUID, else asked for again before the next group.
+func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, error) {
 	a.next = 0
+	var uids []uint32
 	if len(items) == 1 || !a.multi {
 		for _, it := range items {
-			res, err := a.c.Append(ctx, a.mailbox, it.r, it.size, &commands.AppendOptions{Flags: it.flags, Date: it.date})
+			r, size := it.r, it.size
+			if it.open != nil {
+				var err error
+				if r, size, err = it.open(); err != nil {
+					return nil, err
+				}
+			}
+			res, err := a.c.Append(ctx, a.mailbox, r, size, &commands.AppendOptions{Flags: it.flags, Date: it.date})
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if res.UID != 0 && res.UIDValidity == a.uidv {
 				a.next = res.UID + 1
+				uids = append(uids, res.UID)
 			}
 		}
-		return nil
+		if len(uids) != len(items) {
+			uids = nil
+		}
+		return uids, nil
 	}
 	msgs := make([]commands.AppendMessage, len(items))
 	for i, it := range items {
-		msgs[i] = commands.AppendMessage{R: it.r, Size: it.size, Options: &commands.AppendOptions{Flags: it.flags, Date: it.date}}
+		msgs[i] = commands.AppendMessage{R: it.r, Size: it.size, Open: it.open, Options: &commands.AppendOptions{Flags: it.flags, Date: it.date}}
 	}
 	res, err := a.c.AppendMany(ctx, a.mailbox, msgs)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if res.UIDValidity == a.uidv {
 		var last uint32
 		for u := range res.UIDs.All {
 			last = max(last, u)
+			uids = append(uids, u)
 		}
 		if last != 0 {
 			a.next = last + 1
 		}
 	}
-	return nil
+	if len(uids) != len(items) {
+		uids = nil
+	}
+	return uids, nil
 }
 
 // landed reports whether a pending group reached the mailbox: its UIDNEXT

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -288,6 +289,17 @@ func TestCopyResume(t *testing.T) {
 			ac := client(t, a.TLSAddr, a, testserver.Alice, testserver.Password)
 			bc := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
 			sameMail(t, "after the interrupted runs", mailOf(t, bc, "INBOX"), mailOf(t, ac, "INBOX"))
+			// The group that landed unrecorded is in the UID map too
+			// (from the UIDNEXT it moved).
+			var st copyState
+			if _, err := loadJSON(filepath.Join(args[9], mustOne(t, args[9])), &st); err != nil {
+				t.Fatal(err)
+			}
+			for u := uint32(1); u <= 130; u++ {
+				if st.Mailboxes["INBOX"].UIDMap.lookup(u) != u {
+					t.Fatalf("UID map %v: UID %d not mapped to itself", st.Mailboxes["INBOX"].UIDMap, u)
+				}
+			}
 		})
 	}
 }

@@ -202,7 +202,7 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		if err := hook("pending"); err != nil {
 			return err
 		}
-		if err := ap.send(ctx, items); err != nil {
+		if _, err := ap.send(ctx, items); err != nil {
 			return err
 		}
 		if err := hook("appended"); err != nil {

@@ -1,0 +1,91 @@
+package commands_test
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/commands"
+)
+
+// countingReader counts the bytes read from it.
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
+}
+
+// openInTurn returns AppendMessages whose Open checks that the message
+// before was sent whole when its own turn comes.
+func openInTurn(t *testing.T, bodies []string, opts []*commands.AppendOptions) ([]commands.AppendMessage, *int) {
+	readers := make([]*countingReader, len(bodies))
+	opened := new(int)
+	msgs := make([]commands.AppendMessage, len(bodies))
+	for i, b := range bodies {
+		msgs[i] = commands.AppendMessage{Options: opts[i], Size: -1, Open: func() (io.Reader, int64, error) {
+			if *opened != i {
+				return nil, 0, fmt.Errorf("message %d opened after %d messages", i, *opened)
+			}
+			if i > 0 && readers[i-1].n != len(bodies[i-1]) {
+				return nil, 0, fmt.Errorf("message %d opened when %d bytes of the one before were read", i, readers[i-1].n)
+			}
+			*opened++
+			readers[i] = &countingReader{r: strings.NewReader(b)}
+			return readers[i], int64(len(b)), nil
+		}}
+	}
+	return msgs, opened
+}
+
+func TestAppendManyOpenSync(t *testing.T) {
+	c, ctx := scripted(t, "append/streamed_sync")
+	msgs, opened := openInTurn(t, []string{"hello", "bye"}, []*commands.AppendOptions{
+		{Flags: []string{`\Seen`}},
+		{Flags: []string{`\Flagged`}, Date: time.Date(2024, 2, 1, 10, 0, 0, 0, time.UTC)},
+	})
+	res, err := c.AppendMany(ctx, "INBOX", msgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *opened != 2 || res.UIDValidity != 9 || res.UIDs.String() != "4:5" {
+		t.Errorf("opened %d, result %d %v", *opened, res.UIDValidity, res.UIDs)
+	}
+}
+
+func TestAppendManyOpenLiteralPlus(t *testing.T) {
+	c, ctx := scripted(t, "append/streamed_plus")
+	msgs, opened := openInTurn(t, []string{"one\r\ntwo", "", "last"}, make([]*commands.AppendOptions, 3))
+	res, err := c.AppendMany(ctx, "INBOX", msgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *opened != 3 || res.UIDs.String() != "6:8" {
+		t.Errorf("opened %d, result %v", *opened, res.UIDs)
+	}
+}
+
+// TestAppendManyOpenError: an Open that fails leaves the server in the
+// middle of the command; the session is aborted and the error says why.
+func TestAppendManyOpenError(t *testing.T) {
+	c, ctx := scripted(t, "append/streamed_fail")
+	boom := errors.New("the source went away")
+	msgs := []commands.AppendMessage{
+		{R: strings.NewReader("hello"), Size: 5},
+		{Open: func() (io.Reader, int64, error) { return nil, 0, boom }},
+	}
+	_, err := c.AppendMany(ctx, "INBOX", msgs)
+	if !errors.Is(err, boom) {
+		t.Fatalf("AppendMany: %v; want the Open error", err)
+	}
+	if c.Session().Err() == nil {
+		t.Error("the session is still up after a command stopped in its middle")
+	}
+}
