@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -20,6 +21,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,6 +36,9 @@ type proxyConfig struct {
 	implicitTLS bool        // --tls: clients connect with TLS
 	out         io.Writer   // the trace
 	dialTimeout time.Duration
+	// insecurePlaintext lets LOGIN and AUTHENTICATE through to an
+	// imap:// upstream that is not on loopback before any STARTTLS.
+	insecurePlaintext bool
 }
 
 func runProxy(args []string, stdout, stderr io.Writer) int {
@@ -50,6 +55,7 @@ func runProxy(args []string, stdout, stderr io.Writer) int {
 	implicitTLS := fs.Bool("tls", false, "clients connect with TLS (imaps); otherwise in the clear, with STARTTLS when there is a certificate")
 	once := fs.Bool("once", false, "stop after the first client's connection ends")
 	timeout := fs.Duration("timeout", 30*time.Second, "bound on connecting to the upstream server and on TLS handshakes")
+	insecurePlain := fs.Bool("insecure-plaintext", false, "relay LOGIN and AUTHENTICATE to an imap:// upstream that is not on loopback without STARTTLS (anyone on the path can read the password)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: imapkit proxy --listen ADDR --upstream URL [--tls] [--cert F --key F | --self-signed] [--once]")
 		fmt.Fprintln(fs.Output())
@@ -58,6 +64,9 @@ func runProxy(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(fs.Output(), "the tokenized conversation on stdout, credentials redacted (C: client, S:")
 		fmt.Fprintln(fs.Output(), "server). A STARTTLS the client sends is mirrored on both sides; after")
 		fmt.Fprintln(fs.Output(), "COMPRESS the bytes are relayed without decoding. See docs/cli.md.")
+		fmt.Fprintln(fs.Output(), "To an imap:// upstream not on loopback, LOGIN and AUTHENTICATE are refused")
+		fmt.Fprintln(fs.Output(), "(a tagged NO from the proxy) until STARTTLS, unless --insecure-plaintext.")
+		fmt.Fprintln(fs.Output(), "Without a certificate, the proxy answers a client's STARTTLS with NO.")
 		fmt.Fprintln(fs.Output(), "Exit status: 0 when stopped, 2 for bad usage, 3 when it cannot listen.")
 		fmt.Fprintln(fs.Output())
 		fs.PrintDefaults()
@@ -82,7 +91,7 @@ func runProxy(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(2, "%v", err)
 	}
-	cfg := &proxyConfig{upstream: up, implicitTLS: *implicitTLS, out: stdout, dialTimeout: *timeout}
+	cfg := &proxyConfig{upstream: up, implicitTLS: *implicitTLS, out: stdout, dialTimeout: *timeout, insecurePlaintext: *insecurePlain}
 	f := &connFlags{caFile: *caFile, insecureSkipVerify: *insecure}
 	if cfg.upstreamTLS, err = f.tlsConfig(up.host); err != nil {
 		return fail(2, "%v", err)
@@ -189,6 +198,9 @@ type proxySession struct {
 	mu             sync.Mutex
 	client, server net.Conn // the current layers (TLS after STARTTLS)
 	dialog         wire.Dialog
+	// toClient is what the client receives: the server's bytes, and the
+	// proxy's own answers between the server's lines.
+	toClient *clientOut
 	// switched carries the outcome of a STARTTLS or COMPRESS from the
 	// server's direction to the client's, which waits for it.
 	switched chan switchResult
@@ -236,6 +248,7 @@ func (ps *proxySession) serve(ctx context.Context, client net.Conn) {
 	defer server.Close()
 	ps.client, ps.server = client, server
 	ps.switched = make(chan switchResult, 1)
+	ps.toClient = newClientOut(client)
 	// Closing both connections ends both directions, whichever ends first.
 	stop := context.AfterFunc(ctx, func() { ps.closeAll() })
 	defer stop()
@@ -245,6 +258,7 @@ func (ps *proxySession) serve(ctx context.Context, client net.Conn) {
 		ps.clientToServer(ctx)
 	}()
 	ps.serverToClient(ctx)
+	ps.toClient.close()
 	ps.closeAll()
 	<-done
 	ps.logf("* connection closed")
@@ -274,6 +288,12 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 	var line []wire.Token
 	var ev wire.Event
 	start := true
+	// src is what tk reads: the client, or after a refused command, the
+	// bytes read ahead and then the client.
+	var src io.Reader = client
+	// secure: credentials may go upstream (TLS there, loopback, or the
+	// user's explicit choice).
+	secure := ps.cfg.upstream.tls || ps.cfg.insecurePlaintext || isLoopback(server)
 	for {
 		var err error
 		line, err = tk.AppendUntilLiteral(line[:0])
@@ -282,10 +302,29 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 				// Relay what cannot be tokenized unchanged; redact it
 				// unless the line is known to be harmless.
 				secret := true
+				why := ""
 				if start && len(line) > 0 {
 					ev = ps.dialog.Client(line)
 					p.begin(ev.Kind == wire.LineSASL, ev.Command)
 					start = false
+					why = ps.refusal(ev, secure)
+				} else if start && !secure {
+					// No tag and name to tell the command by: it may
+					// carry credentials, so it does not go upstream.
+					p.begin(false, "")
+					start = false
+					ev, why = wire.Event{Tag: "*"}, "BAD imapkit proxy: a line that cannot be tokenized is not relayed in plaintext to "+ps.cfg.upstream.addr
+				}
+				if why != "" {
+					p.buf = append(p.buf, "[redacted]"...)
+					ps.out.line(p.refused())
+					start = true
+					if err := ps.refuseLine(tk, ev.Tag, why); err != nil {
+						ps.logf("* client side: %v", err)
+						ps.closeAll()
+						return
+					}
+					continue
 				}
 				if !start {
 					p.tokens(line)
@@ -318,6 +357,17 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 			ev = ps.dialog.Client(line)
 			p.begin(ev.Kind == wire.LineSASL, ev.Command)
 			start = false
+			if why := ps.refusal(ev, secure); why != "" {
+				p.tokens(line)
+				ps.out.line(p.refused())
+				if src, err = ps.refuse(tk, line, src, ev.Tag, why); err != nil {
+					ps.logf("* client side: %v", err)
+					ps.closeAll()
+					return
+				}
+				start = true
+				continue
+			}
 		}
 		p.tokens(line)
 		last := line[len(line)-1]
@@ -367,10 +417,11 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 					return
 				}
 			}
-			io.Copy(server, client)
+			io.Copy(server, src)
 			return
 		}
 		client, server = res.client, res.server
+		src, secure = client, true
 		tk.Reset(client) // nothing read before the handshake is relayed
 		w.Reset(server)
 	}
@@ -381,7 +432,7 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 func (ps *proxySession) serverToClient(ctx context.Context) {
 	client, server := ps.conns()
 	tk := wire.NewTokenizer(server, nil)
-	w := bufio.NewWriterSize(client, 32<<10)
+	w := ps.toClient
 	var p printer
 	p.prefix = fmt.Sprintf("[%d] S: ", ps.id)
 	var line []wire.Token
@@ -400,7 +451,7 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 				p.tokens(line)
 				p.raw(p.sasl)
 				if err = tk.ForwardLine(w); err == nil {
-					err = w.Flush()
+					err = w.endLine(true)
 				}
 				ps.out.line(p.end())
 				start = true
@@ -439,10 +490,8 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 		ps.out.line(p.end())
 		start = true
 		sw := ev.Kind == wire.LineCompletion && (ev.Command == "STARTTLS" || ev.Command == "COMPRESS")
-		if tk.ShouldFlush() || sw {
-			if err := w.Flush(); err != nil {
-				return
-			}
+		if err := w.endLine(tk.ShouldFlush() || sw); err != nil {
+			return
 		}
 		if !sw {
 			continue
@@ -478,9 +527,172 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 		ps.mu.Unlock()
 		client, server = nc, ns
 		tk.Reset(server) // nothing read before the handshake is relayed
-		w.Reset(client)
+		w.reset(client)
 		ps.switched <- switchResult{ok: true, client: nc, server: ns}
 	}
+}
+
+// refusal returns why the proxy answers the client's command itself
+// instead of relaying it, or "" to relay it: credentials in the clear to
+// an upstream that is neither on loopback nor behind TLS, or a STARTTLS
+// the proxy has no certificate for.
+func (ps *proxySession) refusal(ev wire.Event, secure bool) string {
+	if ev.Kind != wire.LineCommand || ev.Tag == "" {
+		return ""
+	}
+	switch ev.Command {
+	case "LOGIN", "AUTHENTICATE":
+		if !secure {
+			return "[PRIVACYREQUIRED] imapkit proxy: not relaying credentials in plaintext to " + ps.cfg.upstream.addr +
+				": use STARTTLS first (or start the proxy with --insecure-plaintext)"
+		}
+	case "STARTTLS":
+		if ps.cfg.downTLS == nil {
+			return "imapkit proxy: no certificate to offer STARTTLS with (start the proxy with --self-signed or --cert/--key)"
+		}
+	}
+	return ""
+}
+
+// refuse answers a command the proxy does not relay with a tagged NO.
+// line is the command up to its end or its first literal. It reads the
+// rest of the command without relaying it: the bodies of non-synchronizing
+// literals are read and dropped; at a synchronizing literal, the NO goes
+// instead of the "+" the client waits for, so that no body follows, and
+// the tokenizer starts over on what it read ahead. It returns the reader
+// the tokenizer reads from now on.
+func (ps *proxySession) refuse(tk *wire.Tokenizer, line []wire.Token, src io.Reader, tag, why string) (io.Reader, error) {
+	for {
+		last := line[len(line)-1]
+		if last.Kind != wire.KindLiteral {
+			if _, err := tk.Forward(io.Discard); err != nil {
+				return src, err
+			}
+			break
+		}
+		if !last.Literal().NonSync {
+			src = io.MultiReader(bytes.NewReader(tk.Detach()), src)
+			tk.Reset(src)
+			break
+		}
+		if _, err := tk.ForwardLiteral(io.Discard); err != nil {
+			return src, err
+		}
+		var err error
+		if line, err = tk.AppendUntilLiteral(line[:0]); err != nil {
+			return src, err
+		}
+	}
+	return src, ps.toClient.inject(ps.answer(tag, why))
+}
+
+// refuseLine is refuse for a line that does not tokenize: the answer goes
+// first, then the rest of the line is read and dropped.
+func (ps *proxySession) refuseLine(tk *wire.Tokenizer, tag, why string) error {
+	answer := ps.answer(tag, why)
+	if err := ps.toClient.inject(answer); err != nil {
+		return err
+	}
+	return tk.ForwardLine(io.Discard)
+}
+
+// answer returns the proxy's answer line and lets the Dialog see it.
+func (ps *proxySession) answer(tag, why string) []byte {
+	if !strings.HasPrefix(why, "BAD ") {
+		why = "NO " + why
+	}
+	answer := []byte(tag + " " + why + "\r\n")
+	if tag != "*" {
+		// The Dialog saw the command: it must see its completion too.
+		rt := wire.NewTokenizer(bytes.NewReader(answer), nil)
+		if toks, err := rt.AppendUntilLiteral(nil); err == nil {
+			ps.dialog.Server(toks)
+		}
+	}
+	ps.logf("P: %s", bytes.TrimSuffix(answer, []byte("\r\n")))
+	return answer
+}
+
+// clientOut is the client's side of a connection, written by the server's
+// direction and, between the server's lines, by the proxy's own answers to
+// commands it does not relay. The server's direction writes through it
+// (Write, Flush) and calls endLine at the end of each line; inject waits
+// for a line's end so that an answer never lands inside a server's line.
+type clientOut struct {
+	mu      sync.Mutex
+	cond    sync.Cond
+	w       *bufio.Writer
+	midLine bool // the server's direction has written part of a line
+	closed  bool // the server's direction is done
+}
+
+func newClientOut(c net.Conn) *clientOut {
+	o := &clientOut{w: bufio.NewWriterSize(c, 32<<10)}
+	o.cond.L = &o.mu
+	return o
+}
+
+// Write buffers the server's bytes.
+func (o *clientOut) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.midLine = true
+	return o.w.Write(p)
+}
+
+// Flush sends what is buffered (ForwardLiteral calls it before a body).
+func (o *clientOut) Flush() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.w.Flush()
+}
+
+// endLine marks the end of a server's line, flushing when asked, and lets
+// a waiting inject go.
+func (o *clientOut) endLine(flush bool) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.midLine = false
+	o.cond.Broadcast()
+	if flush {
+		return o.w.Flush()
+	}
+	return nil
+}
+
+// reset moves the writer to the new layer after STARTTLS.
+func (o *clientOut) reset(c net.Conn) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.w.Reset(c)
+}
+
+// close ends the server's direction: inject fails from now on.
+func (o *clientOut) close() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.closed = true
+	o.cond.Broadcast()
+}
+
+// errRelayClosed reports an answer the client can no longer get.
+var errRelayClosed = errors.New("the connection is closing")
+
+// inject writes one line of the proxy's own to the client, between two of
+// the server's lines, and flushes it.
+func (o *clientOut) inject(line []byte) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for o.midLine && !o.closed {
+		o.cond.Wait()
+	}
+	if o.closed {
+		return errRelayClosed
+	}
+	if _, err := o.w.Write(line); err != nil {
+		return err
+	}
+	return o.w.Flush()
 }
 
 // startTLS does the two handshakes of a STARTTLS the server accepted.
@@ -589,6 +801,12 @@ func (p *printer) add(b []byte) {
 		}
 		p.buf = append(p.buf, c)
 	}
+}
+
+// refused returns the line printed so far, marked as not relayed.
+func (p *printer) refused() []byte {
+	p.buf = append(p.buf, " [not relayed: answered by the proxy]"...)
+	return p.end()
 }
 
 // cont returns the line printed so far, for a line that goes on after a

@@ -59,8 +59,11 @@ type tap struct {
 	wg             sync.WaitGroup
 }
 
-func newTap(t *testing.T, upstream string) *tap {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func newTap(t *testing.T, upstream string) *tap { return newTapOn(t, "127.0.0.1:0", upstream) }
+
+// newTapOn is newTap listening on listen.
+func newTapOn(t *testing.T, listen, upstream string) *tap {
+	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/auth"
+	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/testserver"
+	"github.com/imapkit/imapkit/session"
+)
+
+// nonLoopbackIP returns an IPv4 address of this machine that is not on
+// loopback: a relay listening there stands for a remote server.
+func nonLoopbackIP(t *testing.T) string {
+	t.Helper()
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && n.IP.To4() != nil && !n.IP.IsLinkLocalUnicast() {
+			return n.IP.String()
+		}
+	}
+	t.Fatal("this test needs a network interface with an IPv4 address that is not loopback")
+	return ""
+}
+
+// lineConn is a raw IMAP client for the proxy's own answers.
+type lineConn struct {
+	t  *testing.T
+	c  net.Conn
+	br *bufio.Reader
+}
+
+func dialLines(t *testing.T, addr string) *lineConn {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	lc := &lineConn{t: t, c: c, br: bufio.NewReader(c)}
+	if g := lc.line(); !strings.HasPrefix(g, "* OK") {
+		t.Fatalf("greeting %q", g)
+	}
+	return lc
+}
+
+func (lc *lineConn) send(s string) {
+	lc.t.Helper()
+	if _, err := lc.c.Write([]byte(s)); err != nil {
+		lc.t.Fatal(err)
+	}
+}
+
+func (lc *lineConn) line() string {
+	lc.t.Helper()
+	lc.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	l, err := lc.br.ReadString('\n')
+	if err != nil {
+		lc.t.Fatalf("reading: %v (after %q)", err, l)
+	}
+	return l
+}
+
+// tagged reads up to the line tagged tag and returns it.
+func (lc *lineConn) tagged(tag string) string {
+	lc.t.Helper()
+	for {
+		if l := lc.line(); strings.HasPrefix(l, tag+" ") {
+			return l
+		}
+	}
+}
+
+// TestProxyPlaintextCredentials: to an imap:// upstream that is not on
+// loopback, the proxy answers LOGIN and AUTHENTICATE itself with a tagged
+// NO until STARTTLS, whatever the form of the command (literals, SASL-IR),
+// and the credentials never reach the wire upstream; a STARTTLS without a
+// certificate gets a NO, and the connection goes on.
+func TestProxyPlaintextCredentials(t *testing.T) {
+	srv, _ := dovecot(t, 1)
+	ip := nonLoopbackIP(t)
+	tp := newTapOn(t, net.JoinHostPort(ip, "0"), srv.PlainAddr)
+	addr, out, _ := startProxy(t, "--upstream", "imap://"+tp.ln.Addr().String())
+
+	lc := dialLines(t, addr)
+	for _, c := range []struct{ tag, cmd, want string }{
+		{"A1", "A1 LOGIN alice pass\r\n", "A1 NO [PRIVACYREQUIRED] "},
+		{"A2", "A2 NOOP\r\n", "A2 OK"},
+		// A synchronizing literal: the NO comes instead of "+".
+		{"A3", "A3 LOGIN {5}\r\n", "A3 NO [PRIVACYREQUIRED] "},
+		{"A4", "A4 NOOP\r\n", "A4 OK"},
+		// Non-synchronizing literals: read and dropped.
+		{"A5", "A5 LOGIN {5+}\r\nalice {4+}\r\npass\r\n", "A5 NO [PRIVACYREQUIRED] "},
+		{"A6", "A6 AUTHENTICATE PLAIN AGFsaWNlAHBhc3M=\r\n", "A6 NO [PRIVACYREQUIRED] "},
+		{"A7", "A7 AUTHENTICATE PLAIN\r\n", "A7 NO [PRIVACYREQUIRED] "},
+		// After a refused AUTHENTICATE, the next line is a command again.
+		{"A8", "A8 NOOP\r\n", "A8 OK"},
+		{"A9", "A9 STARTTLS\r\n", "A9 NO imapkit proxy: no certificate"},
+		{"B1", "B1 CAPABILITY\r\n", "B1 OK"},
+	} {
+		lc.send(c.cmd)
+		if got := lc.tagged(c.tag); !strings.HasPrefix(got, c.want) {
+			t.Errorf("%q: got %q; want %q...", c.cmd, got, c.want)
+		}
+	}
+	lc.send("B2 LOGOUT\r\n")
+	lc.tagged("B2")
+	waitFor(t, out, "* connection closed")
+
+	// The library's client gets the NO as an error of its own kind.
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := commands.Open(ctx, nc, &auth.Options{AllowInsecurePassword: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Login(ctx, testserver.Alice, testserver.Password); !errors.Is(err, session.ErrNo) || !strings.Contains(err.Error(), "plaintext") {
+		t.Errorf("login through the proxy: %v; want a NO", err)
+	}
+	c.Logout(ctx)
+	c.Session().Close()
+	waitFor(t, out, "[2] * connection closed")
+
+	tp.ln.Close()
+	tp.wg.Wait()
+	up := tp.toServer.String()
+	for _, secret := range []string{"LOGIN", "AUTHENTICATE", "STARTTLS", testserver.Password, "AGFsaWNlAHBhc3M="} {
+		if strings.Contains(strings.ToUpper(up), strings.ToUpper(secret)) {
+			t.Errorf("%q reached the upstream server:\n%s", secret, up)
+		}
+	}
+	trace := out.String()
+	checkRedacted(t, trace)
+	for _, want := range []string{"[not relayed: answered by the proxy]", "P: A1 NO [PRIVACYREQUIRED]", "P: A9 NO"} {
+		if !strings.Contains(trace, want) {
+			t.Errorf("no %q in the trace:\n%s", want, trace)
+		}
+	}
+}
+
+// TestProxyPlaintextAllowed: with --insecure-plaintext, or after STARTTLS,
+// the same upstream gets the login.
+func TestProxyPlaintextAllowed(t *testing.T) {
+	srv, cf := dovecot(t, 1)
+	ip := nonLoopbackIP(t)
+	tp := newTapOn(t, net.JoinHostPort(ip, "0"), srv.PlainAddr)
+
+	t.Run("insecure-plaintext", func(t *testing.T) {
+		addr, out, _ := startProxy(t, "--upstream", "imap://"+tp.ln.Addr().String(), "--insecure-plaintext")
+		lc := dialLines(t, addr)
+		lc.send("A1 LOGIN alice pass\r\n")
+		if got := lc.tagged("A1"); !strings.HasPrefix(got, "A1 OK") {
+			t.Errorf("LOGIN with --insecure-plaintext: %q", got)
+		}
+		lc.send("A2 LOGOUT\r\n")
+		lc.tagged("A2")
+		waitFor(t, out, "* connection closed")
+	})
+
+	t.Run("starttls", func(t *testing.T) {
+		certOut := filepath.Join(t.TempDir(), "proxy.pem")
+		// The upstream's certificate names localhost, not this address.
+		addr, out, _ := startProxy(t, append(cf[:2:2], "--upstream", "imap://"+tp.ln.Addr().String(), "--insecure-skip-verify", "--self-signed", "--cert-out", certOut)...)
+		pool := x509.NewCertPool()
+		pemBytes, _ := os.ReadFile(certOut)
+		pool.AppendCertsFromPEM(pemBytes)
+		nc, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clientFlow(t, srv, nc, &auth.Options{RequireTLS: true, TLSConfig: &tls.Config{RootCAs: pool, ServerName: "localhost"}}, false)
+		waitFor(t, out, "* connection closed")
+		if trace := out.String(); strings.Contains(trace, "not relayed") || !strings.Contains(trace, "STARTTLS: TLS on both sides") {
+			t.Errorf("the login after STARTTLS was not relayed:\n%s", trace)
+		}
+	})
+}
