@@ -48,13 +48,15 @@ var serverCommands = []serverCmd{
 		run: runSearch,
 	},
 	{
-		name: "fetch", args: "MAILBOX UID", min: 2, max: 2, summary: "write a message, or a section of it, to stdout",
+		name: "fetch", args: "MAILBOX UID | MAILBOX SET --to DIR", min: 2, max: 2, summary: "write a message, or a section of it, to stdout; or a set of them to files",
 		help: "Write the message with UID in MAILBOX (or one section of it) to stdout, as the\n" +
-			"server sends it, streamed. The message is not marked \\Seen.",
-		flags: func(fs *flag.FlagSet) any {
-			return fs.String("section", "", "the section: HEADER, TEXT, 1, 1.2.MIME, \"HEADER.FIELDS (FROM SUBJECT)\"; default the whole message")
-		},
-		run: runFetch,
+			"server sends it, streamed. With --to DIR, write each message of SET (UIDs such\n" +
+			"as 1:5,7,9:*, or sequence numbers with --seq) to DIR/UID.eml instead, streamed\n" +
+			"into a temporary file and renamed when whole; --json prints a line per message.\n" +
+			"The messages are not marked \\Seen.",
+		flags: fetchFlags,
+		check: checkFetch,
+		run:   runFetch,
 	},
 	{
 		name: "append", args: "MAILBOX [FILE|-]", min: 1, max: 2, summary: "append a message from a file or stdin",
@@ -308,26 +310,35 @@ func searchAtom(a string) bool {
 }
 
 func runFetch(ctx context.Context, cn *conn, args []string, own any, o *output) error {
+	fo := own.(*fetchOpts)
+	if *fo.to != "" {
+		return runFetchTo(ctx, cn, args, fo, o)
+	}
 	if o.json {
-		return usagef("fetch writes the message itself: --json does not apply")
+		return usagef("fetch writes the message itself: --json does not apply (it does with --to DIR)")
 	}
-	uid, err := parseUID(args[1])
-	if err != nil {
-		return err
+	n, err := strconv.ParseUint(args[1], 10, 32)
+	if err != nil || n == 0 {
+		return usagef("bad UID %q: a number from 1", args[1])
 	}
-	sec, err := parseSection(*own.(*string))
+	num := uint32(n)
+	sec, err := parseSection(*fo.section)
 	if err != nil {
 		return err
 	}
 	if _, err := cn.c.Examine(ctx, args[0]); err != nil {
 		return err
 	}
+	set, what := commands.UIDs(num), "UID"
+	if *fo.seq {
+		set, what = commands.SeqNums(num), "sequence number"
+	}
 	found := false
-	for m, err := range cn.c.Fetch(ctx, commands.UIDs(uid), &commands.FetchItems{UID: true, Sections: []commands.FetchSection{sec}, BufferMax: -1}) {
+	for m, err := range cn.c.Fetch(ctx, set, &commands.FetchItems{UID: true, Sections: []commands.FetchSection{sec}, BufferMax: -1}) {
 		if err != nil {
 			return err
 		}
-		if m.UID != uid {
+		if *fo.seq && m.SeqNum != num || !*fo.seq && m.UID != num {
 			continue
 		}
 		for {
@@ -345,7 +356,7 @@ func runFetch(ctx context.Context, cn *conn, args []string, own any, o *output) 
 		}
 	}
 	if !found {
-		return fmt.Errorf("no message with UID %d in %s: %w", uid, args[0], errNotFound)
+		return fmt.Errorf("no message with %s %d in %s: %w", what, num, args[0], errNotFound)
 	}
 	return nil
 }

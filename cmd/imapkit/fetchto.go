@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/imapkit/imapkit/commands"
+)
+
+// fetchOpts are fetch's own flags.
+type fetchOpts struct {
+	section *string
+	seq     *bool
+	to      *string
+}
+
+func fetchFlags(fs *flag.FlagSet) any {
+	return &fetchOpts{
+		section: fs.String("section", "", "the section: HEADER, TEXT, 1, 1.2.MIME, \"HEADER.FIELDS (FROM SUBJECT)\"; default the whole message"),
+		seq:     setFlag(fs),
+		to:      fs.String("to", "", "write each message (or section) to `DIR`/UID.eml instead of stdout; SET may then hold many messages"),
+	}
+}
+
+// checkFetch checks fetch's arguments before connecting: one message to
+// stdout, a set only with --to.
+func checkFetch(args []string, own any) error {
+	fo := own.(*fetchOpts)
+	if _, err := parseSection(*fo.section); err != nil {
+		return err
+	}
+	if *fo.to == "" {
+		if n, err := strconv.ParseUint(args[1], 10, 32); err == nil && n > 0 {
+			return nil
+		}
+		if _, err := parseSet(args[1], *fo.seq); err == nil {
+			return usagef("fetch: a set of messages (%q) goes to files: give --to DIR", args[1])
+		}
+		what := "UID"
+		if *fo.seq {
+			what = "sequence number"
+		}
+		return usagef("bad %s %q: a number from 1 (or a set such as 1:5,7 with --to DIR)", what, args[1])
+	}
+	_, err := parseSet(args[1], *fo.seq)
+	return err
+}
+
+// jsonFetched is one line of fetch --to --json.
+type jsonFetched struct {
+	UID  uint32 `json:"uid"`
+	Seq  uint32 `json:"seq"`
+	Size int64  `json:"size"` // bytes written
+	File string `json:"file"`
+}
+
+// runFetchTo writes every message of the set (or the section asked for)
+// to DIR/UID.eml: streamed into a temporary file in DIR, then renamed, so
+// that a file by that name is always whole.
+func runFetchTo(ctx context.Context, cn *conn, args []string, fo *fetchOpts, o *output) error {
+	set, err := parseSet(args[1], *fo.seq)
+	if err != nil {
+		return err
+	}
+	sec, err := parseSection(*fo.section)
+	if err != nil {
+		return err
+	}
+	dir := *fo.to
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	if _, err := cn.c.Examine(ctx, args[0]); err != nil {
+		return err
+	}
+	n := 0
+	var bytes int64
+	items := &commands.FetchItems{UID: true, Sections: []commands.FetchSection{sec}, BufferMax: -1}
+	for m, err := range cn.c.Fetch(ctx, set, items) {
+		if err != nil {
+			return err
+		}
+		j, ok, err := writeFetched(dir, m)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		n++
+		bytes += j.Size
+		if o.json {
+			err = o.emit(j)
+		} else {
+			_, err = fmt.Fprintf(o.stdout, "UID %d: %s (%d bytes)\n", j.UID, j.File, j.Size)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if n == 0 {
+		return fmt.Errorf("no message of %s in %s: %w", args[1], args[0], errNotFound)
+	}
+	if !o.json {
+		_, err = fmt.Fprintf(o.stdout, "fetched %d messages (%d bytes) to %s\n", n, bytes, dir)
+	}
+	return err
+}
+
+// writeFetched streams m's section into DIR/UID.eml. ok is false when the
+// server sent the message without the section (nothing is written).
+func writeFetched(dir string, m *commands.Message) (j jsonFetched, ok bool, err error) {
+	tmp, err := os.CreateTemp(dir, ".fetch-*.part")
+	if err != nil {
+		return j, false, err
+	}
+	defer func() {
+		if tmp != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	for {
+		s, err := m.NextSection()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return j, false, err
+		}
+		ok = true
+		n, err := io.Copy(tmp, s)
+		j.Size += n
+		if err != nil {
+			return j, false, err
+		}
+	}
+	if !ok {
+		return j, false, nil
+	}
+	// The UID is known once every section has been read, whatever the
+	// order the server sent the items in.
+	if m.UID == 0 {
+		return j, false, fmt.Errorf("the server sent message %d without its UID", m.SeqNum)
+	}
+	if err := tmp.Sync(); err != nil {
+		return j, false, err
+	}
+	if err := tmp.Close(); err != nil {
+		return j, false, err
+	}
+	j.UID, j.Seq = m.UID, m.SeqNum
+	j.File = filepath.Join(dir, strconv.FormatUint(uint64(m.UID), 10)+".eml")
+	if err := os.Rename(tmp.Name(), j.File); err != nil {
+		return j, false, err
+	}
+	tmp = nil
+	return j, true, nil
+}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/imapkit/imapkit/internal/testserver"
+)
+
+// TestFetchToDovecot: fetch of sets of messages to files, by UID and by
+// sequence number, whole or a section, with table and JSON output.
+func TestFetchToDovecot(t *testing.T) {
+	srv, cf := dovecot(t, 6)
+	_, tls := urls(srv)
+	with := func(args ...string) []string { return append(append([]string{}, args...), cf...) }
+	msgs := testserver.SampleMessages(6)
+	// files returns the names in dir, sorted.
+	files := func(dir string) []string {
+		es, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, e := range es {
+			names = append(names, e.Name())
+		}
+		sort.Strings(names)
+		return names
+	}
+	same := func(file string, want []byte) {
+		t.Helper()
+		got, err := os.ReadFile(file)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s: %d bytes (%v); want the %d of the sample", file, len(got), err, len(want))
+		}
+	}
+
+	dir := filepath.Join(t.TempDir(), "out", "inbox")
+	out, _ := cli(t, "", 0, with("fetch", tls, "INBOX", "2:4,6", "--to", dir)...)
+	if got := strings.Join(files(dir), " "); got != "2.eml 3.eml 4.eml 6.eml" {
+		t.Fatalf("fetch 2:4,6 --to: files %q", got)
+	}
+	for _, u := range []int{2, 3, 4, 6} {
+		same(filepath.Join(dir, itoa(u)+".eml"), msgs[u-1])
+	}
+	if !strings.Contains(out, "UID 3: "+filepath.Join(dir, "3.eml")) || !strings.Contains(out, "fetched 4 messages") {
+		t.Errorf("fetch --to output: %q", out)
+	}
+
+	// Again, all of them, as JSON: the files are replaced whole, no
+	// temporary file stays behind.
+	out, _ = cli(t, "", 0, with("fetch", tls, "INBOX", "1:*", "--to", dir, "--json")...)
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != 6 {
+		t.Fatalf("fetch 1:* --json: %d lines: %q", len(lines), out)
+	}
+	for i, l := range lines {
+		var j jsonFetched
+		if err := json.Unmarshal([]byte(l), &j); err != nil || j.UID != uint32(i+1) || j.Seq != uint32(i+1) || j.Size != int64(len(msgs[i])) || j.File != filepath.Join(dir, itoa(i+1)+".eml") {
+			t.Errorf("line %d: %q (%v)", i, l, err)
+		}
+		same(j.File, msgs[i])
+	}
+	if got := len(files(dir)); got != 6 {
+		t.Errorf("%d files after the second fetch: %q", got, files(dir))
+	}
+
+	// A section.
+	hdir := filepath.Join(t.TempDir(), "headers")
+	cli(t, "", 0, with("fetch", tls, "INBOX", "5", "--to", hdir, "--section", "HEADER")...)
+	head, _, _ := bytes.Cut(msgs[4], []byte("\r\n\r\n"))
+	same(filepath.Join(hdir, "5.eml"), append(head, "\r\n\r\n"...))
+
+	// A large message goes through the streaming path.
+	big := append([]byte("From: big@example.com\r\nSubject: big\r\n\r\n"), bytes.Repeat([]byte("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!?\r\n"), 40000)...)
+	cli(t, string(big), 0, with("append", tls, "Archive")...)
+	bdir := filepath.Join(t.TempDir(), "big")
+	cli(t, "", 0, with("fetch", tls, "Archive", "1:*", "--to", bdir)...)
+	same(filepath.Join(bdir, "1.eml"), big)
+
+	// Sequence numbers: after UID 1 is expunged, 1:2 are UIDs 2 and 3.
+	cli(t, "", 0, with("store", tls, "INBOX", "1", "+FLAGS", `\Deleted`)...)
+	cli(t, "", 0, with("expunge", tls, "INBOX")...)
+	sdir := filepath.Join(t.TempDir(), "seq")
+	out, _ = cli(t, "", 0, with("fetch", tls, "INBOX", "1:2", "--seq", "--to", sdir, "--json")...)
+	if got := strings.Join(files(sdir), " "); got != "2.eml 3.eml" {
+		t.Errorf("fetch --seq 1:2: files %q", got)
+	}
+	if !strings.Contains(out, `{"uid":2,"seq":1,`) {
+		t.Errorf("fetch --seq --json: %q", out)
+	}
+	same(filepath.Join(sdir, "2.eml"), msgs[1])
+	out, _ = cli(t, "", 0, with("fetch", tls, "INBOX", "1", "--seq")...)
+	if out != string(msgs[1]) {
+		t.Errorf("fetch --seq 1 to stdout: %d bytes; want sample 2", len(out))
+	}
+
+	// Nothing there: exit 1. A set without --to, or a bad set: exit 2.
+	_, errs := cli(t, "", 1, with("fetch", tls, "INBOX", "100:200", "--to", sdir)...)
+	if !strings.Contains(errs, "no message of 100:200") {
+		t.Errorf("fetch of missing UIDs: %q", errs)
+	}
+	_, errs = cli(t, "", 2, with("fetch", tls, "INBOX", "1:3")...)
+	if !strings.Contains(errs, "--to DIR") {
+		t.Errorf("fetch of a set to stdout: %q", errs)
+	}
+	cli(t, "", 2, with("fetch", tls, "INBOX", "1:x", "--to", sdir)...)
+	if got := strings.Join(files(sdir), " "); got != "2.eml 3.eml" {
+		t.Errorf("files after the failed fetches: %q", got)
+	}
+}
