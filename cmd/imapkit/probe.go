@@ -2,17 +2,21 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/session"
 )
 
 var probeCommand = serverCmd{
 	name: "probe", summary: "describe a server: capabilities before/after TLS and login, namespaces, special-use folders",
 	help: "Connect and print the greeting, the capabilities before TLS, after STARTTLS and\n" +
-		"after login, the namespaces and the special-use folders. The first thing to run\n" +
-		"against a new server.",
+		"after login, the server's ID, the namespaces, the special-use folders, and the\n" +
+		"quirks of the server that the codec knows and tolerates (recognized by greeting,\n" +
+		"ID or capabilities). The first thing to run against a new server.",
 	noLogin: true,
 	run:     runProbe,
 }
@@ -27,6 +31,13 @@ type probeResult struct {
 	Namespaces     *probeNamespaces `json:"namespaces,omitempty"`
 	SpecialUse     []probeSpecial   `json:"special_use"`
 	MailboxesTotal int              `json:"mailboxes"`
+	// ID is the server's answer to ID (RFC 2971), when it offers ID.
+	ID map[string]string `json:"id,omitempty"`
+	// Server names the known server that the greeting, ID or capabilities
+	// point to, when the codec knows its quirks; Quirks lists them (empty
+	// for any other server).
+	Server string   `json:"server,omitempty"`
+	Quirks []string `json:"quirks"`
 }
 
 type probeNamespaces struct {
@@ -67,6 +78,25 @@ func runProbe(ctx context.Context, cn *conn, _ []string, _ any, o *output) error
 		return err
 	}
 	r.CapsAuth = nonNil(caps)
+	if s.HasCap("ID") {
+		id, err := cn.c.ID(ctx, nil)
+		if err != nil && !errors.Is(err, session.ErrNo) && !errors.Is(err, session.ErrBad) {
+			return err
+		}
+		if len(id) > 0 {
+			r.ID = map[string]string{}
+			for k, v := range id {
+				r.ID[printable(k)] = printable(v)
+			}
+		}
+	}
+	r.Quirks = []string{}
+	if ks := identifyServer(r.Greeting, r.ID, r.CapsGreeting, r.CapsTLS, r.CapsAuth); ks != nil {
+		r.Server = ks.name
+		for _, q := range ks.quirks {
+			r.Quirks = append(r.Quirks, q.text)
+		}
+	}
 	if s.HasCap("NAMESPACE") || s.HasCap("IMAP4rev2") {
 		ns, err := cn.c.Namespace(ctx)
 		if err != nil {
@@ -112,6 +142,24 @@ func runProbe(ctx context.Context, cn *conn, _ []string, _ any, o *output) error
 	fmt.Fprintf(tw, "mailboxes\t%d\n", r.MailboxesTotal)
 	for _, su := range r.SpecialUse {
 		fmt.Fprintf(tw, "special-use %s\t%s\n", su.Use, printable(su.Mailbox))
+	}
+	if r.ID != nil {
+		keys := make([]string, 0, len(r.ID))
+		for k := range r.ID {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(tw, "id %s\t%s\n", k, r.ID[k])
+		}
+	}
+	if r.Server == "" {
+		fmt.Fprintf(tw, "quirks\tnone known (not a server the codec has quirks for)\n")
+	} else {
+		fmt.Fprintf(tw, "server\t%s (the codec knows its quirks)\n", r.Server)
+		for _, q := range r.Quirks {
+			fmt.Fprintf(tw, "quirk\t%s\n", q)
+		}
 	}
 	return tw.Flush()
 }
