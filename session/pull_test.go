@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -341,4 +343,118 @@ func mallocs() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.Mallocs
+}
+
+// replayConn is a server in memory with no transport cost: each command
+// written (counted by its CRLF) is answered with data and "A<k> OK", read
+// straight out of memory, as codec's benchmark reads its bytes. It
+// separates the session's own cost from transport.Pipe's.
+type replayConn struct {
+	net.Conn // nil: only Read, Write, Close and deadlines are used
+	mu       sync.Mutex
+	cond     *sync.Cond
+	data     []byte
+	pending  []byte // what is left to read of data, then of tail
+	tail     []byte // the tagged OK that follows data
+	asked    int    // commands written
+	answered int
+	closed   bool
+}
+
+func newReplayConn(data []byte) *replayConn {
+	c := &replayConn{data: data, pending: []byte("* PREAUTH [CAPABILITY IMAP4rev1] ready\r\n")}
+	c.cond = sync.NewCond(&c.mu)
+	return c
+}
+
+func (c *replayConn) Read(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for len(c.pending) == 0 {
+		if len(c.tail) > 0 {
+			c.pending, c.tail = c.tail, nil
+			break
+		}
+		if c.closed {
+			return 0, io.EOF
+		}
+		if c.answered < c.asked {
+			c.answered++
+			c.pending = c.data
+			c.tail = fmt.Appendf(nil, "A%d OK done\r\n", c.answered)
+			break
+		}
+		c.cond.Wait()
+	}
+	n := copy(p, c.pending)
+	c.pending = c.pending[n:]
+	return n, nil
+}
+
+func (c *replayConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	c.asked += bytes.Count(p, []byte("\r\n"))
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	return len(p), nil
+}
+
+func (c *replayConn) Close() error {
+	c.mu.Lock()
+	c.closed = true
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *replayConn) SetDeadline(time.Time) error      { return nil }
+func (c *replayConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *replayConn) SetWriteDeadline(time.Time) error { return nil }
+func (c *replayConn) LocalAddr() net.Addr              { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)} }
+func (c *replayConn) RemoteAddr() net.Addr             { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 143} }
+
+// BenchmarkFetchMetadataPullMemory: the pull benchmark with the server's
+// bytes read straight from memory (no transport.Pipe), to compare with
+// codec's BenchmarkDecodeFetchMetadata, which reads them the same way.
+func BenchmarkFetchMetadataPullMemory(b *testing.B) {
+	const n = 10000
+	data := corpus.FetchMetadata(n)
+	conn := newReplayConn(data)
+	s, err := session.Open(context.Background(), conn, &session.Options{TagPrefix: "A"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	cmd := &session.Command{Name: "FETCH", AnyState: true, Pull: true, Args: func(e *wire.Encoder) {
+		e.SP().Raw("1:*").SP().Raw("(UID FLAGS)")
+	}}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p, err := s.Start(ctx, cmd)
+		if err != nil {
+			b.Fatal(err)
+		}
+		got := 0
+		for {
+			it, err := p.Next(ctx)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			if it.Body == nil {
+				got++
+			}
+		}
+		if got != n {
+			b.Fatalf("%d responses", got)
+		}
+		if _, err := p.Wait(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -140,7 +140,13 @@ func (c *pipeConn) Read(b []byte) (int, error) {
 			if p.off == len(p.buf) {
 				p.buf, p.off = p.buf[:0], 0
 			}
-			p.broadcast()
+			if len(p.buf)-p.off <= PipeBufferSize/2 {
+				// Wake a writer waiting for room only once half the
+				// buffer is free, not after every read: a reader
+				// slower than its writer would otherwise cost a
+				// wakeup per read.
+				p.broadcast()
+			}
 			p.mu.Unlock()
 			return n, nil
 		}
