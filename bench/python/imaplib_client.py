@@ -58,7 +58,17 @@ def main():
         if isinstance(d, tuple) and args.job == "body":
             nbytes += len(d[1])
     m.logout()
-    print(json.dumps({"messages": messages, "uid_sum": uid_sum, "bytes": nbytes}))
+    print(json.dumps({"messages": messages, "uid_sum": uid_sum, "bytes": nbytes, "peak_rss_kib": vm_hwm()}))
+
+
+def vm_hwm():
+    """VmHWM, the peak resident set of this process, in KiB (getrusage's
+    maxrss would carry the Go parent's peak over the exec)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
 
 
 if __name__ == "__main__":

@@ -107,10 +107,17 @@ type Report struct {
 	StackPerSession      float64 `json:"stack_per_session,omitempty"`      // bytes of goroutine stacks
 	GoroutinesPerSession float64 `json:"goroutines_per_session,omitempty"` // goroutines
 	RSSKiB               int64   `json:"rss_kib,omitempty"`                // VmRSS with every session idle
+
+	// PeakRSSKiB is VmHWM, the process's peak resident set, which Emit
+	// fills in. (getrusage's ru_maxrss of a child is no good here: a Go
+	// parent starts children with vfork, and Linux carries the parent's
+	// peak over the exec.)
+	PeakRSSKiB int64 `json:"peak_rss_kib,omitempty"`
 }
 
-// Emit prints r and exits 0.
+// Emit prints r, with PeakRSSKiB set, and exits 0.
 func Emit(r Report) {
+	r.PeakRSSKiB = procStatus("VmHWM:")
 	b, err := json.Marshal(r)
 	if err != nil {
 		Fail(err)
@@ -168,18 +175,19 @@ func MeasureIdle(n int, open func(i int) error) Report {
 		HeapPerSession:       per(after.heap, before.heap),
 		StackPerSession:      per(after.stack, before.stack),
 		GoroutinesPerSession: float64(after.goroutines-before.goroutines) / float64(ok),
-		RSSKiB:               rssKiB(),
+		RSSKiB:               procStatus("VmRSS:"),
 	}
 }
 
-// rssKiB returns VmRSS from /proc/self/status, or 0.
-func rssKiB() int64 {
+// procStatus returns a value in kB from /proc/self/status ("VmRSS:",
+// "VmHWM:"), or 0.
+func procStatus(key string) int64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(line, key); ok {
 			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
 			return n
 		}
