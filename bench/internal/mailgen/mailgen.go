@@ -42,36 +42,25 @@ func Message(i, size int) []byte {
 		users[a], hosts[a%len(hosts)], date.Format(time.RFC1123Z),
 		names[a], users[a], hosts[a%len(hosts)], names[b], users[b], hosts[b%len(hosts)], hosts[i%len(hosts)],
 		subjects[i%len(subjects)], i, i, hosts[a%len(hosts)], i)
-	// Body: lines of words up to 76 characters, then the last line padded
-	// so that the message has exactly size bytes.
+	// Body: lines of words of about 70 characters, cut so that the
+	// message has exactly size bytes and ends with CRLF.
 	w := i
 	for len(msg) < size {
-		room := size - len(msg)
-		if room <= 78 {
-			for k := 0; k < room-2; k++ {
-				msg = append(msg, 'x')
-			}
-			if room >= 2 {
-				msg = append(msg, '\r', '\n')
-			} else {
-				msg = append(msg, 'x')
-			}
-			break
-		}
 		start := len(msg)
 		for len(msg)-start < 70 {
 			if len(msg) > start {
 				msg = append(msg, ' ')
 			}
 			msg = append(msg, words[w%len(words)]...)
-			w = w*31 + 7
-			if w < 0 {
-				w = -w
-			}
+			w = (w*31 + 7) % 1000003
 		}
 		msg = append(msg, '\r', '\n')
 	}
-	return msg
+	msg = msg[:size-2]
+	if msg[len(msg)-1] == '\r' { // a CRLF cut in two
+		msg[len(msg)-1] = 'x'
+	}
+	return append(msg, '\r', '\n')
 }
 
 // Messages returns messages 0 to n-1 of Message, each of size bytes.

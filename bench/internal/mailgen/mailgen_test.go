@@ -7,8 +7,9 @@ import (
 )
 
 func TestMessage(t *testing.T) {
-	for _, size := range []int{20000, 200000, 20 << 10} {
-		for i := 0; i < 50; i++ {
+	for _, c := range []struct{ n, size int }{{3000, 20000}, {300, 200000}, {300, 2000}, {300, 20 << 10}} {
+		size := c.size
+		for i := 0; i < c.n; i++ {
 			m := Message(i, size)
 			if len(m) != size {
 				t.Fatalf("message %d: %d bytes; want %d", i, len(m), size)
