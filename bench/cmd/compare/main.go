@@ -52,7 +52,7 @@ import (
 
 var (
 	partsFlag    = flag.String("parts", "micro,e2e,pipeline,idle", "parts to run: micro, e2e, pipeline, idle")
-	rounds       = flag.Int("rounds", 5, "measured rounds of the end-to-end part (after one warm-up round)")
+	rounds       = flag.Int("rounds", 9, "measured rounds of the end-to-end part (after one warm-up round)")
 	scale        = flag.Int("scale", 1, "divide the seeded message counts by this (a quick check)")
 	storeN       = flag.Int("store", 1000, "UID STORE commands of the pipelining part")
 	storeRounds  = flag.Int("store-rounds", 3, "pipelined runs per contender (one sequential run each)")
