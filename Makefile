@@ -50,7 +50,7 @@ bench:
 # go.mod: go-imap v2 stays out of the main module) and prints its tables:
 # in-process benchmarks, end to end against a seeded Dovecot (plain and
 # TLS, imapkit, go-imap v2, imaplib, a raw client), pipelining through a
-# 20 ms relay and IDLE sessions per process. About 5 minutes; see
+# 20 ms relay and IDLE sessions per process. 5 to 10 minutes; see
 # docs/performance.md. COMPARE_FLAGS passes flags, e.g. -parts micro.
 bench-compare:
 	cd bench && $(GO) run ./cmd/compare $(COMPARE_FLAGS)
