@@ -64,9 +64,17 @@ var (
 
 func main() {
 	flag.Parse()
+	if err := compare(); err != nil {
+		fail(err)
+	}
+}
+
+// compare runs the parts asked for; its deferred clean-ups run on errors
+// too.
+func compare() error {
 	log := func(format string, args ...any) { fmt.Fprintf(os.Stderr, "== "+format+"\n", args...) }
 	if err := checkDir(); err != nil {
-		fail(err)
+		return err
 	}
 	parts := map[string]bool{}
 	for _, p := range strings.Split(*partsFlag, ",") {
@@ -76,26 +84,26 @@ func main() {
 	if parts["micro"] {
 		log("micro: go test -bench ./micro/")
 		if err := micro(); err != nil {
-			fail(err)
+			return err
 		}
 	}
 	if !parts["e2e"] && !parts["pipeline"] && !parts["idle"] {
-		return
+		return nil
 	}
 	tmp, err := os.MkdirTemp("", "imapkit-compare-")
 	if err != nil {
-		fail(err)
+		return err
 	}
 	defer os.RemoveAll(tmp)
 	log("building the contenders")
 	bins, err := build(tmp)
 	if err != nil {
-		fail(err)
+		return err
 	}
 	if parts["e2e"] || parts["pipeline"] {
 		srv, err := startServer(tmp, parts, log)
 		if err != nil {
-			fail(err)
+			return err
 		}
 		if parts["e2e"] {
 			err = endToEnd(srv, bins, log)
@@ -105,15 +113,16 @@ func main() {
 		}
 		srv.stop()
 		if err != nil {
-			fail(err)
+			return err
 		}
 	}
 	if parts["idle"] {
 		log("idle: %d sessions per contender", *idleSessions)
 		if err := idle(bins); err != nil {
-			fail(err)
+			return err
 		}
 	}
+	return nil
 }
 
 func fail(err error) {
