@@ -3,7 +3,7 @@ GO      ?= go
 PKGS    ?= ./...
 FUZZTIME ?= 10s
 
-.PHONY: all test demo bench fuzz deps modules check-fmt vet tidy-check
+.PHONY: all test demo bench bench-compare fuzz deps modules check-fmt vet tidy-check
 
 all: test
 
@@ -45,6 +45,15 @@ demo: deps modules
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+# bench-compare runs the comparison suite of the bench module (its own
+# go.mod: go-imap v2 stays out of the main module) and prints its tables:
+# in-process benchmarks, end to end against a seeded Dovecot (plain and
+# TLS, imapkit, go-imap v2, imaplib, a raw client), pipelining through a
+# 20 ms relay and IDLE sessions per process. 5 to 10 minutes; see
+# docs/performance.md. COMPARE_FLAGS passes flags, e.g. -parts micro.
+bench-compare:
+	cd bench && $(GO) run ./cmd/compare $(COMPARE_FLAGS)
 
 # fuzz runs every fuzz target for FUZZTIME each (see docs/fuzzing.md for the
 # long campaign).
