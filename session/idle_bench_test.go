@@ -22,7 +22,8 @@ import (
 // IMAPKIT_IDLE_SESSIONS=10000 for more) against a scripted server on
 // loopback, puts each in IDLE and reports the heap they hold
 // (heapB/session, GC forced before and after) and the goroutine stacks
-// (stackB/session). The server runs in a child process (this test binary
+// (stackB/session); IMAPKIT_IDLE_HEAPPROFILE=FILE writes a heap profile of
+// them. The server runs in a child process (this test binary
 // again, TestIdleServerProcess), so that its memory is not counted and
 // its sockets do not share the process's file limit.
 //
