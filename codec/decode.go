@@ -95,6 +95,9 @@ func (d *Decoder) Next() (Response, error) {
 			return nil, &DecodeError{Offset: t.Offset(), Err: err}
 		}
 	}
+	if d.fw == nil {
+		d.fw = flyweightPool.Get().(*flyweights) // see Release
+	}
 	m := t.Mark()
 	off := t.Offset()
 	d.msg.reset()

@@ -2,6 +2,7 @@ package session_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -36,8 +37,9 @@ func bnPipeServer(tb testing.TB) *session.Session {
 			if err != nil {
 				return
 			}
-			tag, _, _ := strings.Cut(string(line), " ")
-			w.WriteString(tag)
+			// No allocation here: allocs/op counts the client's alone.
+			tag, _, _ := bytes.Cut(line, []byte(" "))
+			w.Write(tag)
 			w.WriteString(" OK NOOP completed\r\n")
 			if r.Buffered() == 0 {
 				if w.Flush() != nil {

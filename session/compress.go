@@ -48,14 +48,14 @@ func (s *Session) CompressLevel(ctx context.Context, level int) error {
 		return ErrCompressUnavailable
 	}
 	cmd := &Command{Name: "COMPRESS", Args: func(e *wire.Encoder) { e.SP().Atom("DEFLATE") }}
-	p, err := s.register(ctx, cmd, nil)
+	p, err := s.register(ctx, cmd, false)
 	if err != nil {
 		return err
 	}
 	p.upgrade = func() error {
 		// Runs on the reader goroutine: nothing else reads, and nothing
 		// writes (COMPRESS runs alone).
-		rest := s.tok.Detach()
+		rest := append(s.tok.Detach(), s.pr.take()...)
 		raw := s.conn
 		zr := flate.NewReader(io.MultiReader(bytes.NewReader(rest), raw))
 		zw, err := flate.NewWriter(s.tr.writer(raw), level)
@@ -63,7 +63,7 @@ func (s *Session) CompressLevel(ctx context.Context, level int) error {
 			return err
 		}
 		s.wmu.Lock()
-		s.tok.Reset(s.tr.reader(zr))
+		s.tok.Reset(s.pr.reset(s.tr.reader(zr)))
 		// From here the tracer counts inflated bytes: in the tokenizer's
 		// offsets, which continue from what it consumed.
 		s.tr.delivered.Store(s.tok.Offset())

@@ -105,10 +105,14 @@ func (c *watchConn) Read(p []byte) (int, error) {
 	return c.Conn.Read(p)
 }
 
-// arm turns the stall timeout on or off; on, it restarts it.
+// arm turns the stall timeout on or off; turned on, it starts it. On
+// already, it goes on counting from the last read (each Read pushes it).
 func (c *watchConn) arm(on bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if on && c.armed {
+		return
+	}
 	c.armed = on
 	d := c.hard
 	if on && c.stall > 0 {

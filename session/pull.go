@@ -143,17 +143,19 @@ func (b *pullBody) detach(limit int64) {
 }
 
 // demand marks that a goroutine needs the reader to go on: a pulled
-// command's parked reader does. It returns the function that ends it.
-func (s *Session) demand() func() {
+// command's parked reader does. undemand ends it.
+func (s *Session) demand() {
 	s.mu.Lock()
 	s.demanders++
 	s.pullCond.Broadcast()
 	s.mu.Unlock()
-	return func() {
-		s.mu.Lock()
-		s.demanders--
-		s.mu.Unlock()
-	}
+}
+
+// undemand ends what demand began.
+func (s *Session) undemand() {
+	s.mu.Lock()
+	s.demanders--
+	s.mu.Unlock()
 }
 
 // otherDemand reports whether a goroutine other than p's caller needs the

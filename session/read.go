@@ -34,20 +34,22 @@ func (s *Session) abortWith(err error) {
 	pend := s.inflight
 	s.inflight = nil
 	s.nsent = 0
+	clear(s.byTag)
+	s.counts = flightCounts{}
 	s.state = StateLogout
-	close(s.changed)
-	s.changed = make(chan struct{})
+	s.changedLocked()
+	if s.bound != nil {
+		s.bound.Stop()
+	}
+	for _, p := range pend {
+		p.err = err
+		p.endLocked()
+	}
 	s.eventsCond.Broadcast()
 	s.pullCond.Broadcast()
 	s.mu.Unlock()
+	s.ww.close()
 	s.conn.Close()
-	for _, p := range pend {
-		if p.timer != nil {
-			p.timer.Stop()
-		}
-		p.err = err
-		close(p.done)
-	}
 	if s.log != nil && !errors.Is(err, ErrClosed) {
 		s.log.Debug("imap session aborted", "err", err)
 	}
@@ -56,26 +58,14 @@ func (s *Session) abortWith(err error) {
 // finish ends p with its result (under no lock).
 func (s *Session) finish(p *Pending, r *Result, err error) {
 	s.mu.Lock()
-	for i, q := range s.inflight {
-		if q == p {
-			if i < s.nsent {
-				s.nsent--
-			}
-			// In place: a copy per answer costs O(n²) with n commands
-			// pipelined (1000 NOOPs: 5.5 MB). Mostly the oldest ends.
-			if i == 0 {
-				s.inflight[0] = nil
-				s.inflight = s.inflight[1:]
-			} else {
-				copy(s.inflight[i:], s.inflight[i+1:])
-				s.inflight[len(s.inflight)-1] = nil
-				s.inflight = s.inflight[:len(s.inflight)-1]
-			}
-			break
-		}
+	if p.ended {
+		// Ended already (the session was aborted): the first outcome
+		// stays.
+		s.mu.Unlock()
+		return
 	}
-	close(s.changed)
-	s.changed = make(chan struct{})
+	s.removeInflightLocked(p)
+	s.changedLocked()
 	s.armStall()
 	if p.pull != nil {
 		p.pull.ended = true
@@ -94,11 +84,10 @@ func (s *Session) finish(p *Pending, r *Result, err error) {
 			s.mu.Unlock()
 		}()
 	}
-	if p.timer != nil {
-		p.timer.Stop()
-	}
+	s.mu.Lock()
 	p.result, p.err = r, err
-	close(p.done)
+	p.endLocked()
+	s.mu.Unlock()
 	if s.log != nil {
 		st := ""
 		if r != nil && r.Status != nil {
@@ -158,6 +147,7 @@ func (s *Session) readLoop() {
 func (s *Session) readCo(yield func(coEvent) bool) {
 	s.rl.yield = yield
 	for {
+		s.idleWait()
 		off := s.tok.Offset()
 		s.rl.skipped = 0
 		r, err := s.dec.Next()
@@ -222,12 +212,10 @@ func (s *Session) blame(de *codec.DecodeError) {
 	if de.Tag != "" {
 		// The command's own status could not be read: end it with the
 		// error rather than leave it waiting forever.
-		for _, p := range s.inflight {
-			if p.tag == de.Tag {
-				s.mu.Unlock()
-				s.finish(p, nil, fmt.Errorf("session: %s: its tagged response could not be decoded: %w", p.name, de))
-				return
-			}
+		if p := s.byTag[de.Tag]; p != nil {
+			s.mu.Unlock()
+			s.finish(p, nil, fmt.Errorf("session: %s: its tagged response could not be decoded: %w", p.name, de))
+			return
 		}
 	}
 	defer s.mu.Unlock()
@@ -266,6 +254,10 @@ func (s *Session) route(r codec.Response) error {
 			// with OnContinue) run alone; else the newest command.
 			target = s.inflight[len(s.inflight)-1]
 		}
+		var cont chan []byte
+		if target != nil {
+			cont = target.contLocked()
+		}
 		s.mu.Unlock()
 		if target == nil {
 			return &ProtocolError{Reason: "continuation request with no command in flight"}
@@ -274,7 +266,7 @@ func (s *Session) route(r codec.Response) error {
 			return &ProtocolError{Reason: "continuation request for " + target.name + ", which does not take one"}
 		}
 		select {
-		case target.cont <- append([]byte(nil), r.Text...):
+		case cont <- append([]byte(nil), r.Text...):
 		default:
 			return &ProtocolError{Reason: "continuation request for " + target.name + ", which did not ask for one"}
 		}
@@ -289,12 +281,7 @@ func (s *Session) route(r codec.Response) error {
 			// A tagged response that is not OK, NO or BAD ends its
 			// command with an error; for an unknown tag it is an abort.
 			s.mu.Lock()
-			var p *Pending
-			for _, q := range s.inflight {
-				if q.tag == tag {
-					p = q
-				}
-			}
+			p := s.byTag[tag]
 			s.mu.Unlock()
 			if p == nil {
 				return &ProtocolError{Reason: "tagged response for an unknown tag " + strconv.Quote(printable([]byte(tag)))}
@@ -347,10 +334,8 @@ func (s *Session) deliver(r codec.Response) {
 			target.dropped++
 		default:
 			target.dataBytes += s.rl.respSize
-			if target.result == nil {
-				target.result = &Result{Tag: target.tag}
-			}
-			target.result.Data = append(target.result.Data, codec.CloneResponse(r))
+			res := target.resultOrNew()
+			res.Data = append(res.Data, codec.CloneResponse(r))
 		}
 	}
 	switch r.(type) {
@@ -504,18 +489,11 @@ func (s *Session) cloneStatus(st *codec.Status) *codec.Status {
 
 // complete handles a tagged status response.
 func (s *Session) complete(st *codec.Status) error {
-	tag := string(st.Tag)
 	s.mu.Lock()
-	var p *Pending
-	for _, q := range s.inflight {
-		if q.tag == tag {
-			p = q
-			break
-		}
-	}
+	p := s.byTag[string(st.Tag)]
 	s.mu.Unlock()
 	if p == nil {
-		return &ProtocolError{Reason: "tagged response for an unknown tag " + strconv.Quote(printable([]byte(tag)))}
+		return &ProtocolError{Reason: "tagged response for an unknown tag " + strconv.Quote(printable(st.Tag))}
 	}
 	if !p.sent() && (st.Kind == codec.StatusOK || !p.syncLit.Load()) {
 		// The server cannot answer a command it has not seen: a forged
@@ -529,11 +507,8 @@ func (s *Session) complete(st *codec.Status) error {
 		// the command went out.
 		return &ProtocolError{Reason: "tagged " + st.Kind.String() + " for " + p.name + " received before the command was sent"}
 	}
+	s.setStatus(p, st)
 	r := p.result
-	if r == nil {
-		r = &Result{Tag: p.tag}
-	}
-	r.Status = s.cloneStatus(st)
 	var err error
 	if st.Kind != codec.StatusOK {
 		err = &StatusError{Command: p.name, Status: r.Status}

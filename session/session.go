@@ -1,7 +1,6 @@
 package session
 
 import (
-	"bufio"
 	"cmp"
 	"context"
 	"crypto/rand"
@@ -107,10 +106,11 @@ type Session struct {
 	secrets *secrets     // credentials sent, redacted from server text
 	tr      *tracer
 	tok     *wire.Tokenizer
+	pr      *peekReader // under tok: the reader waits in it while idle
 	dec     *codec.Decoder
 
-	wmu      writeLock // serialises writes; held while a command is sent
-	bw       *bufio.Writer
+	wmu      writeLock   // serialises writes; held while a command is sent
+	bw       *lazyWriter // a pooled buffer while something is to be written
 	enc      *wire.Encoder
 	wwaiters int // goroutines waiting for wmu (guarded by mu): flush coalescing
 
@@ -121,7 +121,12 @@ type Session struct {
 	capsStale  bool
 	inflight   []*Pending // sent commands in the order written (the first nsent), then registered ones
 	nsent      int
-	changed    chan struct{} // closed and replaced whenever inflight changes
+	flightArr  []*Pending          // a small array for inflight, reused from its start
+	byTag      map[string]*Pending // inflight by tag
+	counts     flightCounts        // what canStart and armStall need to know of inflight
+	changed    chan struct{}       // closed when inflight changes; nil until a goroutine waits
+	bound      *time.Timer         // the command bound (CommandTimeout) of the commands in flight
+	boundAt    time.Time           // when bound fires; zero when it is not armed
 	tagPrefix  string
 	tagN       uint64
 	err        error // set when the session is over
@@ -146,9 +151,11 @@ type Session struct {
 	maxEvents, maxKept, maxNames int    // the bounds, defaults applied
 	droppedEvents, droppedKept   uint64 // what the bounds dropped (under mu)
 
+	ww writeWatch // interrupts a write when its command's context ends
+
 	readerDone chan struct{}
-	eventsDone chan struct{}
-	inHandler  bool // OnUnsolicited is running
+	eventsDone chan struct{} // nil without OnUnsolicited: no event goroutine
+	inHandler  bool          // OnUnsolicited is running
 }
 
 // readLoopState is the state that only the reader touches, kept apart from
@@ -181,9 +188,11 @@ type Pending struct {
 	wname   string // the name as sent: "UID" for imaplib's uid("FETCH", ...)
 	cmd     *Command
 	info    commandInfo
-	cont    chan []byte   // continuation requests for this command
-	done    chan struct{} // closed when the command is over
+	cont    chan []byte   // continuation requests for this command; made on first use (under s.mu)
+	done    chan struct{} // closed when the command is over; made on first use (under s.mu)
+	ended   bool          // the command is over: result and err are set (under s.mu)
 	result  *Result
+	rbox    *resultBox // result's memory, shared with its Status
 	err     error
 	start   time.Time
 	upgrade func() error // run on the reader goroutine after a tagged OK
@@ -203,8 +212,12 @@ type Pending struct {
 	// abandoned is set when Wait's context ended: the answer is read and
 	// thrown away.
 	abandoned atomic.Bool
-	timer     *time.Timer // the command bound (CommandTimeout)
-	pull      *puller     // Command.Pull's handoff (guarded by s.mu)
+	// boundAt is when the command bound (CommandTimeout) aborts the
+	// session if the command is still in flight, bound its length; zero
+	// for none. Session.bound fires for the earliest.
+	boundAt time.Time
+	bound   time.Duration
+	pull    *puller // Command.Pull's handoff (guarded by s.mu)
 	// dataBytes counts the wire bytes of the responses collected in
 	// result.Data, dropped the responses left out past MaxResultBytes
 	// (reader goroutine only).
@@ -231,12 +244,20 @@ func (p *Pending) takesContinuations() bool { return p.info.conts }
 func (p *Pending) Tag() string { return p.tag }
 
 // Done returns a channel closed when the command is over.
-func (p *Pending) Done() <-chan struct{} { return p.done }
+func (p *Pending) Done() <-chan struct{} {
+	p.s.mu.Lock()
+	defer p.s.mu.Unlock()
+	return p.doneLocked()
+}
 
 // Continuations returns the channel of the continuation requests ("+"
 // lines) the server sends to this command, decoded text only. Literal
 // continuations are consumed by the session itself.
-func (p *Pending) Continuations() <-chan []byte { return p.cont }
+func (p *Pending) Continuations() <-chan []byte {
+	p.s.mu.Lock()
+	defer p.s.mu.Unlock()
+	return p.contLocked()
+}
 
 // Result is the outcome of a command: its tagged status and the untagged
 // responses that belong to it. It owns its memory.
@@ -378,7 +399,7 @@ func Open(ctx context.Context, conn net.Conn, opts *Options) (*Session, error) {
 }
 
 func newSession(conn net.Conn, opts *Options) *Session {
-	s := &Session{changed: make(chan struct{}), store: map[string][]codec.Response{}}
+	s := &Session{store: map[string][]codec.Response{}, byTag: map[string]*Pending{}}
 	if opts != nil {
 		s.opts = *opts
 	}
@@ -400,10 +421,11 @@ func newSession(conn net.Conn, opts *Options) *Session {
 		cmp.Or(max(s.opts.TraceCapture, 0), DefaultTraceCapture))
 	s.tr.secrets = s.secrets
 	s.tr.beforeRead = s.coBeforeRead
-	s.tok = wire.NewTokenizer(s.tr.reader(s.wc), s.opts.Tokenizer)
+	s.pr = &peekReader{r: s.tr.reader(s.wc)}
+	s.tok = wire.NewTokenizer(s.pr, s.opts.Tokenizer)
 	s.dec = codec.NewDecoder(s.tok, &codec.DecoderOptions{SectionHandler: s.sectionHandler})
 	s.cw = &countWriter{w: s.tr.writer(s.wc)}
-	s.bw = bufio.NewWriterSize(s.cw, 16<<10)
+	s.bw = &lazyWriter{w: s.cw}
 	s.enc = wire.NewEncoder(nil)
 	s.tagPrefix = s.opts.TagPrefix
 	if s.tagPrefix == "" {
@@ -419,9 +441,12 @@ func newSession(conn net.Conn, opts *Options) *Session {
 
 func (s *Session) startGoroutines() {
 	s.readerDone = make(chan struct{})
-	s.eventsDone = make(chan struct{})
 	go s.readLoop()
-	go s.eventLoop()
+	if s.opts.OnUnsolicited != nil {
+		// Without a handler there is nothing to run: no goroutine.
+		s.eventsDone = make(chan struct{})
+		go s.eventLoop()
+	}
 }
 
 // AddSecret adds a credential the session must keep out of what it shows:
@@ -518,6 +543,9 @@ func (s *Session) setCaps(caps []codec.Bytes) {
 // context.AfterFunc, release waits for a running interruption to finish, so
 // that no deadline in the past is left behind on the connection.
 func deadlineWhile(ctx context.Context, set func(time.Time) error) (release func()) {
+	if ctx.Done() == nil {
+		return func() {} // nothing can end it; no allocation
+	}
 	fired := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
 		set(time.Unix(1, 0))
@@ -556,7 +584,7 @@ func (s *Session) Close() error {
 		s.mu.Lock()
 		inHandler := s.inHandler
 		s.mu.Unlock()
-		if !inHandler {
+		if !inHandler && s.eventsDone != nil {
 			<-s.eventsDone
 		}
 	}

@@ -27,7 +27,7 @@ func (s *Session) StartTLS(ctx context.Context, cfg *tls.Config) error {
 	if cfg != nil && cfg.ServerName != "" {
 		host = cfg.ServerName
 	}
-	p, err := s.register(ctx, &Command{Name: "STARTTLS"}, nil)
+	p, err := s.register(ctx, &Command{Name: "STARTTLS"}, false)
 	if err != nil {
 		return err
 	}
@@ -37,12 +37,12 @@ func (s *Session) StartTLS(ctx context.Context, cfg *tls.Config) error {
 		if err != nil {
 			return err
 		}
-		if n := s.tok.Buffered(); n > 0 && s.log != nil {
+		if n := s.tok.Buffered() + s.pr.n - s.pr.off; n > 0 && s.log != nil {
 			s.log.Warn("imap: discarding bytes received after STARTTLS's OK (possible injection)", "bytes", n)
 		}
 		s.wmu.Lock()
 		s.conn = tc
-		s.tok.Reset(s.tr.reader(tc))
+		s.tok.Reset(s.pr.reset(s.tr.reader(tc)))
 		s.cw.w = s.tr.writer(tc)
 		s.wmu.Unlock()
 		s.mu.Lock()

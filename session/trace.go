@@ -36,6 +36,7 @@ type tracer struct {
 	litRemain int64  // bytes of a server literal still to come
 	litLen    int64
 	litBody   []byte // the literal's bytes when literals are traced
+	cbuf      []byte // client's scratch
 
 	// secrets are the credentials the session sent: a server that echoes
 	// one back does not get it into the trace.
@@ -182,7 +183,8 @@ func (t *tracer) client(c *wire.Encoded) {
 	if t.w == nil && t.log == nil && len(t.ring) == 0 {
 		return
 	}
-	red := bytes.TrimRight(c.AppendRedacted(nil), "\r\n")
+	red := bytes.TrimRight(c.AppendRedacted(t.cbuf[:0]), "\r\n")
+	t.cbuf = red[:0] // reused: client runs under the session's write lock
 	if t.literals {
 		for _, l := range bytes.Split(red, []byte("\r\n")) {
 			t.line('C', l)
@@ -195,7 +197,10 @@ func (t *tracer) client(c *wire.Encoded) {
 	for {
 		i := bytes.Index(red, []byte("\r\n"))
 		if i < 0 {
-			t.line('C', append(line, red...))
+			if line != nil {
+				red = append(line, red...)
+			}
+			t.line('C', red)
 			return
 		}
 		line = append(line, red[:i]...)

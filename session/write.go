@@ -50,13 +50,9 @@ func (s *Session) StartBatch(ctx context.Context, cmds []*Command) ([]*Pending, 
 func (s *Session) start(ctx context.Context, cmds []*Command) ([]*Pending, error) {
 	ps := make([]*Pending, 0, len(cmds))
 	for i, cmd := range cmds {
-		var flush func()
-		if i > 0 {
-			// The batch's earlier commands may still be in the buffer:
-			// send them before waiting for them to end.
-			flush = func() { s.flush(ctx) }
-		}
-		p, err := s.register(ctx, cmd, flush)
+		// The batch's earlier commands may still be in the buffer: they
+		// are sent before waiting for them to end.
+		p, err := s.register(ctx, cmd, i > 0)
 		if err != nil {
 			if i > 0 {
 				s.flush(ctx)
@@ -72,14 +68,15 @@ func (s *Session) start(ctx context.Context, cmds []*Command) ([]*Pending, error
 }
 
 // register waits until cmd may start, checks the state and registers it.
-// flush, when not nil, is called once (without mu) before it waits.
-func (s *Session) register(ctx context.Context, cmd *Command, flush func()) (*Pending, error) {
+// With flush, what is buffered is flushed once (without mu) before it
+// waits.
+func (s *Session) register(ctx context.Context, cmd *Command, flush bool) (*Pending, error) {
 	// CR, LF or NUL in a name would end the line and start another
 	// command: refused before the name is normalised.
 	if strings.ContainsAny(cmd.Name, "\r\n\x00") {
 		return nil, errors.New("session: invalid command name")
 	}
-	name := strings.ToUpper(strings.Join(strings.Fields(cmd.Name), " "))
+	name := normalName(cmd.Name)
 	if name == "" {
 		return nil, errors.New("session: invalid command name")
 	}
@@ -109,12 +106,15 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush func()) (*Pe
 		if s.canStart(info) {
 			break
 		}
-		if flush != nil {
+		if flush {
 			s.mu.Unlock()
-			flush()
-			flush = nil
+			s.flush(ctx)
+			flush = false
 			s.mu.Lock()
 			continue
+		}
+		if s.changed == nil {
+			s.changed = make(chan struct{})
 		}
 		ch := s.changed
 		s.demanders++ // the commands in flight must end: the reader must go on
@@ -136,8 +136,7 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush func()) (*Pe
 		s.mu.Unlock()
 		return nil, &StateError{Command: name, State: st, Allowed: info.allowed.list()}
 	}
-	p := &Pending{s: s, tag: s.nextTag(), name: name, wname: wname, cmd: cmd, info: info,
-		cont: make(chan []byte, 1), done: make(chan struct{}), start: time.Now()}
+	p := &Pending{s: s, tag: s.nextTag(), name: name, wname: wname, cmd: cmd, info: info, start: time.Now()}
 	if cmd.Pull {
 		p.pull = &puller{}
 	}
@@ -147,19 +146,13 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush func()) (*Pe
 		clear(s.store)
 	}
 	if !info.waits {
-		// Set before p is in flight: abort and finish read p.timer from
-		// other goroutines as soon as it is.
+		// Set before p is in flight: the session's bound timer reads it
+		// from then on.
 		if d := s.commandBound(ctx); d > 0 {
-			p.timer = time.AfterFunc(d, func() {
-				select {
-				case <-p.done:
-				default:
-					s.abort(&TimeoutError{What: "command", After: d})
-				}
-			})
+			p.bound, p.boundAt = d, p.start.Add(d)
 		}
 	}
-	s.inflight = append(s.inflight, p)
+	s.addInflightLocked(p)
 	if len(s.inflight) == 1 {
 		s.armStall()
 	}
@@ -184,18 +177,22 @@ func (s *Session) commandBound(ctx context.Context) time.Duration {
 	return bound
 }
 
-// canStart applies the pipelining rules (under mu).
+// canStart applies the pipelining rules (under mu): a command that runs
+// alone starts when nothing is in flight and holds back the others; a
+// command that uses sequence numbers does not start beside one during
+// which the server may send EXPUNGE, nor the other way round.
 func (s *Session) canStart(info commandInfo) bool {
-	for _, q := range s.inflight {
-		if q.info.alone || info.alone {
-			return false
-		}
-		if info.seqNums && !q.info.noExpunge {
-			return false
-		}
-		if q.info.seqNums && !info.noExpunge {
-			return false
-		}
+	if len(s.inflight) == 0 {
+		return true
+	}
+	c := &s.counts
+	switch {
+	case info.alone || c.alone > 0:
+		return false
+	case info.seqNums && c.expunging > 0:
+		return false
+	case c.seqNums > 0 && !info.noExpunge:
+		return false
 	}
 	return true
 }
@@ -203,13 +200,7 @@ func (s *Session) canStart(info commandInfo) bool {
 // armStall turns the stall timeout on while commands wait, IDLE excepted
 // (under mu).
 func (s *Session) armStall() {
-	on := len(s.inflight) > 0
-	for _, p := range s.inflight {
-		if p.info.waits {
-			on = false
-		}
-	}
-	s.wc.arm(on)
+	s.wc.arm(len(s.inflight) > 0 && s.counts.waits == 0)
 }
 
 // send encodes and writes p's command. A failure after bytes may have gone
@@ -244,11 +235,12 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 		return err
 	}
 	e := s.enc.Begin(p.tag).SP()
-	for i, w := range strings.Fields(p.wname) {
-		if i > 0 {
-			e.SP()
+	for w, rest, more := strings.Cut(p.wname, " "); ; w, rest, more = strings.Cut(rest, " ") {
+		e.Atom(w) // normalName's words: one space between them
+		if !more {
+			break
 		}
-		e.Atom(w)
+		e.SP()
 	}
 	if p.cmd.Args != nil {
 		p.cmd.Args(e)
@@ -267,7 +259,8 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 	for _, sec := range wc.Secrets() {
 		s.secrets.add([]byte(sec))
 	}
-	defer deadlineWhile(ctx, s.conn.SetWriteDeadline)()
+	s.ww.begin(ctx, s.conn)
+	defer s.ww.end()
 	if p.cmd.Secret {
 		s.tr.clientSecret(p.tag, p.name)
 	} else {
@@ -291,7 +284,11 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 	if s.log != nil {
 		s.log.Debug("imap command", "tag", p.tag, "command", p.name)
 	}
-	_, err = wc.WriteTo(s.bw, func() error { return s.waitLiteral(ctx, p) })
+	var wait func() error
+	if len(wc.Parts) > 1 {
+		wait = func() error { return s.waitLiteral(ctx, p) }
+	}
+	_, err = wc.WriteTo(s.bw, wait)
 	if err == nil {
 		p.endOff = s.cw.n.Load() + int64(s.bw.Buffered())
 		p.readMark = s.tr.delivered.Load()
@@ -440,11 +437,15 @@ func (s *Session) flush(ctx context.Context) {
 
 // waitLiteral waits for the "+" that lets a synchronizing literal go.
 func (s *Session) waitLiteral(ctx context.Context, p *Pending) error {
-	defer s.demand()()
+	s.demand()
+	defer s.undemand()
+	s.mu.Lock()
+	cont, done := p.contLocked(), p.doneLocked()
+	s.mu.Unlock()
 	select {
-	case <-p.cont:
+	case <-cont:
 		return nil
-	case <-p.done:
+	case <-done:
 		if p.err != nil {
 			return p.err
 		}
@@ -460,22 +461,32 @@ func (s *Session) waitLiteral(ctx context.Context, p *Pending) error {
 func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 	// Without OnContinue the continuations stay in Continuations() for the
 	// caller (IDLE); a nil channel never delivers.
+	s := p.s
 	var cont chan []byte
+	s.mu.Lock()
 	if p.cmd.OnContinue != nil {
-		cont = p.cont
+		cont = p.contLocked()
 	}
 	if p.pull != nil {
 		// What was not taken with Next is dropped from here on.
-		p.s.mu.Lock()
 		p.pull.closed = true
 		p.pull.queue = nil
-		p.s.pullCond.Broadcast()
-		p.s.mu.Unlock()
+		s.pullCond.Broadcast()
 	}
-	defer p.s.demand()()
+	var done chan struct{}
+	if !p.ended {
+		done = p.doneLocked()
+		// The reader must go on for the command to end.
+		s.demanders++
+		s.pullCond.Broadcast()
+		defer s.undemand()
+	} else {
+		done = closedChan
+	}
+	s.mu.Unlock()
 	for {
 		select {
-		case <-p.done:
+		case <-done:
 			if p.err == nil && p.info.refresh {
 				// RFC 9051 section 6.2: capabilities change with
 				// authentication; ask unless the OK carried them. Its
@@ -495,7 +506,7 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 				return nil, werr
 			}
 			if err != nil {
-				<-p.done
+				<-done
 				return p.result, err
 			}
 		case <-ctx.Done():

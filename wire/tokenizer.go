@@ -92,6 +92,7 @@ type Tokenizer struct {
 	lit       literalReader
 	litRemain int64 // bytes of the open literal not yet consumed
 	litStart  int   // where the open literal's bytes begin in buf
+	released  int   // the size of the buffer Release gave back (0: none)
 
 	maxLine, maxString, maxDepth int
 	maxLiteral                   int64
@@ -392,7 +393,12 @@ func (t *Tokenizer) shift() {
 
 // fill reads more bytes into the buffer, making room if needed. It returns
 // an error only if no byte was read.
-func (t *Tokenizer) fill() error { return t.fillMax(len(t.buf)) }
+func (t *Tokenizer) fill() error {
+	if t.released > 0 {
+		t.reacquire() // see Release
+	}
+	return t.fillMax(len(t.buf))
+}
 
 // fillMax is fill reading at most max bytes. Literals use it so that the
 // bytes after a literal are not read ahead, which would cost a memmove when

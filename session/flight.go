@@ -1,0 +1,361 @@
+// The per-command bookkeeping, kept cheap: a pipelined command costs a
+// constant number of allocations and no scan of the commands in flight
+// (canStart and armStall read counts, tags are found in a map, a
+// command's channels are made only when somebody waits on them, one timer
+// per session enforces CommandTimeout, one context.AfterFunc per context
+// interrupts the writes), and an idle session holds no write buffer.
+
+package session
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/imapkit/imapkit/codec"
+)
+
+// flightCounts counts the commands in flight by the rules that decide
+// what may start beside them (under mu).
+type flightCounts struct {
+	alone     int // must run alone
+	seqNums   int // use message sequence numbers
+	expunging int // may see EXPUNGE (not noExpunge)
+	waits     int // wait for the server (IDLE): no stall timeout
+}
+
+func (c *flightCounts) add(info *commandInfo, d int) {
+	if info.alone {
+		c.alone += d
+	}
+	if info.seqNums {
+		c.seqNums += d
+	}
+	if !info.noExpunge {
+		c.expunging += d
+	}
+	if info.waits {
+		c.waits += d
+	}
+}
+
+// addInflightLocked puts p in flight, after the others (under mu).
+func (s *Session) addInflightLocked(p *Pending) {
+	if len(s.inflight) == 0 && s.flightArr != nil {
+		s.inflight = s.flightArr[:0] // from the start of the array again
+	}
+	s.inflight = append(s.inflight, p)
+	if len(s.inflight) == 1 && cap(s.inflight) <= 64 {
+		s.flightArr = s.inflight[:0]
+	}
+	s.byTag[p.tag] = p
+	s.counts.add(&p.info, 1)
+	if p.bound > 0 {
+		s.armBoundLocked(p.boundAt)
+	}
+}
+
+// removeInflightLocked takes p out of flight, wherever it is (under mu).
+// Mostly the oldest ends: that is found first.
+func (s *Session) removeInflightLocked(p *Pending) {
+	for i, q := range s.inflight {
+		if q != p {
+			continue
+		}
+		if i < s.nsent {
+			s.nsent--
+		}
+		// In place: a copy per answer costs O(n²) with n commands
+		// pipelined (1000 NOOPs: 5.5 MB).
+		if i == 0 {
+			s.inflight[0] = nil
+			s.inflight = s.inflight[1:]
+		} else {
+			copy(s.inflight[i:], s.inflight[i+1:])
+			s.inflight[len(s.inflight)-1] = nil
+			s.inflight = s.inflight[:len(s.inflight)-1]
+		}
+		delete(s.byTag, p.tag)
+		s.counts.add(&p.info, -1)
+		return
+	}
+}
+
+// changedLocked wakes the goroutines waiting for inflight to change
+// (under mu).
+func (s *Session) changedLocked() {
+	if s.changed != nil {
+		close(s.changed)
+		s.changed = nil
+	}
+}
+
+// closedChan is a closed channel: Done of a command that ended before
+// anybody asked.
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
+
+// doneLocked returns p's done channel, making it on first use (under
+// s.mu).
+func (p *Pending) doneLocked() chan struct{} {
+	if p.done == nil {
+		if p.ended {
+			return closedChan
+		}
+		p.done = make(chan struct{})
+	}
+	return p.done
+}
+
+// endLocked marks p over (under s.mu); result and err are set.
+func (p *Pending) endLocked() {
+	p.ended = true
+	if p.done != nil {
+		close(p.done)
+	}
+}
+
+// contLocked returns p's channel of continuation requests, making it on
+// first use (under s.mu).
+func (p *Pending) contLocked() chan []byte {
+	if p.cont == nil {
+		p.cont = make(chan []byte, 1)
+	}
+	return p.cont
+}
+
+// resultBox holds a Result and its tagged status in one allocation.
+type resultBox struct {
+	r  Result
+	st codec.Status
+}
+
+// resultLocked returns p's Result, made on first use (reader goroutine).
+func (p *Pending) resultOrNew() *Result {
+	if p.result == nil {
+		p.rbox = &resultBox{r: Result{Tag: p.tag}}
+		p.result = &p.rbox.r
+	}
+	return p.result
+}
+
+// setStatus stores a copy of the tagged status st in p's result, with the
+// credentials the session sent redacted from its text. Without a
+// response code the copy lives in the result's own memory and its bytes
+// in one allocation.
+func (s *Session) setStatus(p *Pending, st *codec.Status) {
+	r := p.resultOrNew()
+	if st.Code != nil {
+		r.Status = s.cloneStatus(st)
+		return
+	}
+	d := &p.rbox.st
+	buf := make([]byte, len(st.Tag)+len(st.Text))
+	n := copy(buf, st.Tag)
+	copy(buf[n:], st.Text)
+	*d = codec.Status{Kind: st.Kind}
+	if st.Tag != nil {
+		d.Tag = buf[:n:n]
+	}
+	if st.Text != nil {
+		d.Text = s.secrets.redact(buf[n:])
+	}
+	r.Status = d
+}
+
+// armBoundLocked makes the session's bound timer fire at at or before
+// (under mu).
+func (s *Session) armBoundLocked(at time.Time) {
+	if !s.boundAt.IsZero() && !at.Before(s.boundAt) {
+		return
+	}
+	s.boundAt = at
+	if s.bound == nil {
+		s.bound = time.AfterFunc(time.Until(at), s.boundFired)
+		return
+	}
+	s.bound.Reset(time.Until(at))
+}
+
+// boundFired aborts the session when a command in flight has passed its
+// bound, and otherwise waits for the next one.
+func (s *Session) boundFired() {
+	s.mu.Lock()
+	s.boundAt = time.Time{}
+	if s.err != nil {
+		s.mu.Unlock()
+		return
+	}
+	now := time.Now()
+	var next time.Time
+	var late *Pending
+	for _, p := range s.inflight {
+		if p.bound == 0 {
+			continue
+		}
+		if !p.boundAt.After(now) {
+			late = p
+			break
+		}
+		if next.IsZero() || p.boundAt.Before(next) {
+			next = p.boundAt
+		}
+	}
+	if late == nil && !next.IsZero() {
+		s.armBoundLocked(next)
+	}
+	s.mu.Unlock()
+	if late != nil {
+		s.abort(&TimeoutError{What: "command", After: late.bound})
+	}
+}
+
+// normalName returns a command name upper-cased with its words separated
+// by one space. A name that is so already is returned as it is.
+func normalName(n string) string {
+	ok := n != "" && n[0] != ' ' && n[len(n)-1] != ' '
+	for i := 0; ok && i < len(n); i++ {
+		c := n[i]
+		ok = (c > ' ' && c < 0x7f && (c < 'a' || c > 'z')) || (c == ' ' && n[i-1] != ' ')
+	}
+	if ok {
+		return n
+	}
+	return strings.ToUpper(strings.Join(strings.Fields(n), " "))
+}
+
+// writeWatch interrupts the write in progress when the context of the
+// command being written ends (by moving the connection's write deadline to
+// the past), as deadlineWhile does, but with one context.AfterFunc per
+// context rather than per write: a batch, or a loop of Runs with one
+// context, registers once. Writes are serialised (wmu): begin and end
+// bracket each.
+type writeWatch struct {
+	mu     sync.Mutex
+	ctx    context.Context // the context registered with AfterFunc
+	stop   func() bool
+	fn     func()          // w.fire, made once
+	active context.Context // the context of the write in progress
+	conn   net.Conn        // whose write deadline it is
+	hit    bool            // the deadline was moved to the past
+}
+
+// begin starts watching ctx for a write on conn (under the write lock).
+func (w *writeWatch) begin(ctx context.Context, conn net.Conn) {
+	if ctx.Done() == nil {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if ctx != w.ctx {
+		if w.stop != nil {
+			w.stop()
+		}
+		if w.fn == nil {
+			w.fn = w.fire
+		}
+		w.ctx = ctx
+		w.stop = context.AfterFunc(ctx, w.fn)
+	}
+	w.active, w.conn = ctx, conn
+	if ctx.Err() != nil {
+		// Ended already: its AfterFunc may have run while no write was
+		// watched.
+		w.interruptLocked()
+	}
+}
+
+func (w *writeWatch) fire() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.active != nil && w.active.Err() != nil {
+		w.interruptLocked()
+	}
+}
+
+func (w *writeWatch) interruptLocked() {
+	if !w.hit {
+		w.conn.SetWriteDeadline(time.Unix(1, 0))
+		w.hit = true
+	}
+}
+
+// end stops watching (under the write lock): no deadline in the past is
+// left on the connection.
+func (w *writeWatch) end() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.active = nil
+	if w.hit {
+		w.conn.SetWriteDeadline(time.Time{})
+		w.hit = false
+	}
+}
+
+// close drops the registration.
+func (w *writeWatch) close() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stop != nil {
+		w.stop()
+	}
+	w.ctx, w.stop, w.active, w.conn = nil, nil, nil, nil
+}
+
+// writerPool holds the 16 KiB write buffers of sessions that have nothing
+// to write.
+var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 16<<10) }}
+
+// lazyWriter is a bufio.Writer taken from writerPool when a write begins
+// and given back when a flush leaves nothing buffered: an idle session
+// holds no buffer. It is used under the write lock alone.
+type lazyWriter struct {
+	w  io.Writer
+	bw *bufio.Writer
+}
+
+func (l *lazyWriter) get() *bufio.Writer {
+	if l.bw == nil {
+		l.bw = writerPool.Get().(*bufio.Writer)
+		l.bw.Reset(l.w)
+	}
+	return l.bw
+}
+
+func (l *lazyWriter) Write(p []byte) (int, error) { return l.get().Write(p) }
+
+func (l *lazyWriter) WriteString(s string) (int, error) { return l.get().WriteString(s) }
+
+// ReadFrom keeps bufio.Writer's copy without an intermediate buffer
+// (io.Copy of a literal's body).
+func (l *lazyWriter) ReadFrom(r io.Reader) (int64, error) { return l.get().ReadFrom(r) }
+
+// Buffered returns the number of bytes waiting for Flush.
+func (l *lazyWriter) Buffered() int {
+	if l.bw == nil {
+		return 0
+	}
+	return l.bw.Buffered()
+}
+
+// Flush writes what is buffered and, when all went out, gives the buffer
+// back.
+func (l *lazyWriter) Flush() error {
+	if l.bw == nil {
+		return nil
+	}
+	if err := l.bw.Flush(); err != nil {
+		return err // kept: the session is aborted
+	}
+	l.bw.Reset(nil)
+	writerPool.Put(l.bw)
+	l.bw = nil
+	return nil
+}

@@ -1,0 +1,93 @@
+// Idle memory: a session with nothing in flight but IDLE holds neither a
+// write buffer (lazyWriter) nor the tokenizer's read buffer. Before the
+// reader blocks for the next response while idle, the tokenizer gives its
+// buffer back (wire.Tokenizer.Release, and codec.Decoder.Release for the
+// decoder's references into it) and the reader waits with a small
+// buffer of its own (peekReader); the tokenizer takes a buffer again when
+// bytes arrive.
+
+package session
+
+import (
+	"io"
+)
+
+// peekSize is the buffer the reader waits with while idle: a short
+// response (EXISTS, a flag change, a tagged OK) fits whole.
+const peekSize = 256
+
+// peekReader sits between the tokenizer and the traced connection. While
+// the session is idle the reader goroutine waits in peek, reading into its
+// own small buffer (through the tracer: the bytes are traced and counted
+// as received as they arrive); the tokenizer's next Read gets them first.
+// Only the goroutine that drives the reading coroutine uses it.
+type peekReader struct {
+	r    io.Reader
+	buf  [peekSize]byte
+	off  int   // buf[off:n] is waiting for the tokenizer
+	n    int   //
+	err  error // what the read that filled buf returned with its bytes
+	idle bool  // peek ran: the next Read is the first after an idle wait
+}
+
+func (pr *peekReader) Read(p []byte) (int, error) {
+	if pr.off < pr.n {
+		c := copy(p, pr.buf[pr.off:pr.n])
+		pr.off += c
+		if pr.off < pr.n {
+			return c, nil
+		}
+		err := pr.err
+		pr.off, pr.n, pr.err = 0, 0, nil
+		return c, err
+	}
+	if err := pr.err; err != nil {
+		pr.err = nil
+		return 0, err
+	}
+	return pr.r.Read(p)
+}
+
+// peek waits for bytes (or an error) in the small buffer, when none is
+// waiting already.
+func (pr *peekReader) peek() {
+	if pr.off < pr.n || pr.err != nil {
+		return
+	}
+	pr.off = 0
+	pr.n, pr.err = pr.r.Read(pr.buf[:])
+}
+
+// reset makes pr read from r, what it held dropped (the bytes received
+// before STARTTLS are never parsed).
+func (pr *peekReader) reset(r io.Reader) io.Reader {
+	pr.r = r
+	pr.off, pr.n, pr.err = 0, 0, nil
+	return pr
+}
+
+// take returns the bytes waiting in pr and forgets them.
+func (pr *peekReader) take() []byte {
+	b := append([]byte(nil), pr.buf[pr.off:pr.n]...)
+	pr.off, pr.n = 0, 0
+	return b
+}
+
+// idleWait runs on the reading coroutine before it decodes the next
+// response: when the tokenizer holds no byte and nothing but IDLE is in
+// flight, its buffer is given back and the reader waits for the next
+// bytes in peekReader's small buffer. Not while a pulled command's caller
+// drives: it never blocks on the network (see pull.go).
+func (s *Session) idleWait() {
+	if s.rl.holder != nil || s.tok.Buffered() > 0 {
+		return
+	}
+	s.mu.Lock()
+	idle := len(s.inflight) == s.counts.waits && s.co.lent == nil
+	s.mu.Unlock()
+	if !idle || !s.tok.Release() {
+		return
+	}
+	s.dec.Release() // its reusable values point into the buffer
+	s.pr.peek()
+}

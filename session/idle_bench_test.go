@@ -1,0 +1,196 @@
+package session_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/session"
+)
+
+// The memory of idle sessions: BenchmarkIdleSessions opens N sessions (1000;
+// IMAPKIT_IDLE_SESSIONS=10000 for more) against a scripted server on
+// loopback, puts each in IDLE and reports the heap they hold
+// (heapB/session, GC forced before and after) and the goroutine stacks
+// (stackB/session); IMAPKIT_IDLE_HEAPPROFILE=FILE writes a heap profile of
+// them. The server runs in a child process (this test binary
+// again, TestIdleServerProcess), so that its memory is not counted and
+// its sockets do not share the process's file limit.
+//
+//	IMAPKIT_IDLE_SESSIONS=10000 go test -run '^$' -bench IdleSessions -benchtime 1x ./session/
+
+// idleServerEnv makes TestIdleServerProcess serve.
+const idleServerEnv = "IMAPKIT_IDLE_SERVER"
+
+// TestIdleServerProcess is the scripted server of BenchmarkIdleSessions
+// when the test binary runs as its child; otherwise it returns at once. It
+// prints its address, then answers every connection: a PREAUTH greeting,
+// "+ idling" to IDLE, OK to DONE and to any other command. It ends when
+// its standard input closes.
+func TestIdleServerProcess(t *testing.T) {
+	if os.Getenv(idleServerEnv) != "1" {
+		return
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Println(ln.Addr())
+	go func() {
+		io.Copy(io.Discard, os.Stdin)
+		os.Exit(0)
+	}()
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		go idleServe(c)
+	}
+}
+
+func idleServe(c net.Conn) {
+	defer c.Close()
+	c.Write([]byte("* PREAUTH [CAPABILITY IMAP4rev1 IDLE] ready\r\n"))
+	r := bufio.NewReaderSize(c, 256)
+	idleTag := []byte(nil)
+	for {
+		line, err := r.ReadSlice('\n')
+		if err != nil {
+			return
+		}
+		line = bytes.TrimRight(line, "\r\n")
+		if bytes.Equal(line, []byte("DONE")) && idleTag != nil {
+			c.Write(append(idleTag, " OK IDLE done\r\n"...))
+			idleTag = nil
+			continue
+		}
+		tag, rest, _ := bytes.Cut(line, []byte(" "))
+		if bytes.EqualFold(rest, []byte("IDLE")) {
+			idleTag = append([]byte(nil), tag...)
+			c.Write([]byte("+ idling\r\n"))
+			continue
+		}
+		c.Write(append(append([]byte(nil), tag...), " OK done\r\n"...))
+	}
+}
+
+// idleServer starts the child server and returns its address.
+func idleServer(b *testing.B) string {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestIdleServerProcess$", "-test.count=1")
+	cmd.Env = append(os.Environ(), idleServerEnv+"=1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		stdin.Close()
+		cmd.Wait()
+	})
+	addr, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		b.Fatalf("the idle server: %v", err)
+	}
+	go io.Copy(io.Discard, stdout)
+	return addr[:len(addr)-1]
+}
+
+func BenchmarkIdleSessions(b *testing.B) {
+	n := 1000
+	if v := os.Getenv("IMAPKIT_IDLE_SESSIONS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n <= 0 {
+			b.Fatalf("IMAPKIT_IDLE_SESSIONS=%q", v)
+		}
+	}
+	addr := idleServer(b)
+	if os.Getenv("IMAPKIT_IDLE_HEAPPROFILE") != "" {
+		defer func(r int) { runtime.MemProfileRate = r }(runtime.MemProfileRate)
+		runtime.MemProfileRate = 1
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	var heap, stack float64
+	b.ReportAllocs()
+	for b.Loop() {
+		ss := make([]*session.Session, 0, n)
+		ps := make([]*session.Pending, 0, n)
+		before := idleMem()
+		for range n {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				b.Fatal(err)
+			}
+			s, err := session.Open(ctx, c, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			select {
+			case <-p.Continuations():
+			case <-ctx.Done():
+				b.Fatal(ctx.Err())
+			}
+			ss = append(ss, s)
+			ps = append(ps, p)
+		}
+		// The readers have gone back to waiting: give them a moment
+		// to get there before the count.
+		time.Sleep(100 * time.Millisecond)
+		after := idleMem()
+		if f := os.Getenv("IMAPKIT_IDLE_HEAPPROFILE"); f != "" {
+			// Where the memory of the idle sessions is.
+			w, err := os.Create(f)
+			if err != nil {
+				b.Fatal(err)
+			}
+			pprof.WriteHeapProfile(w)
+			w.Close()
+		}
+		heap = float64(after.HeapAlloc-before.HeapAlloc) / float64(n)
+		stack = float64(after.StackInuse-before.StackInuse) / float64(n)
+		for i, s := range ss {
+			if err := ps[i].Continue(ctx, []byte("DONE")); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := ps[i].Wait(ctx); err != nil {
+				b.Fatal(err)
+			}
+			s.Close()
+		}
+	}
+	b.ReportMetric(heap, "heapB/session")
+	b.ReportMetric(stack, "stackB/session")
+	b.ReportMetric(float64(n), "sessions")
+}
+
+// idleMem returns the memory statistics after the garbage is collected
+// (twice: what sync.Pools hold goes too).
+func idleMem() runtime.MemStats {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m
+}
