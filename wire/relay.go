@@ -36,7 +36,7 @@ func (t *Tokenizer) nextHead() (Kind, error) {
 		case c == '\r' || c == '\n':
 			// No text: the line ends (or is malformed); read it as it is.
 			t.pend &^= pendHead
-			return t.nextToken()
+			return t.next()
 		case t.head == hCodeOrText && c == '[':
 			// The response code: tokenized, up to its ']'.
 		case t.head == hSP3 && c == ' ':
@@ -44,8 +44,12 @@ func (t *Tokenizer) nextHead() (Kind, error) {
 			return t.headText()
 		}
 	}
-	kind, err := t.nextToken()
+	// Read the token with the head's rules off (begin has run: pendHead is
+	// the only flag left), and put them back if it fails.
+	t.pend &^= pendHead
+	kind, err := t.next()
 	if err != nil {
+		t.pend |= pendHead
 		return kind, err
 	}
 	next := uint8(0xff) // done with the head
@@ -93,6 +97,7 @@ func (t *Tokenizer) nextHead() (Kind, error) {
 		t.pend &^= pendHead
 		return kind, nil
 	}
+	t.pend |= pendHead
 	t.head = uint8(next)
 	t.headOff = t.base + int64(t.r)
 	if kind == KindLiteral {
