@@ -373,11 +373,38 @@ func (t *Tokenizer) prepare() {
 	t.lineStart = t.r
 	t.lineText, t.lineCut = false, false
 	// Move the unread tail to the front once past half of the buffer, so
-	// that every line shorter than half the buffer fits without growing it.
-	if t.r > len(t.buf)/2 {
+	// that every line shorter than half the buffer fits without growing it;
+	// but not while the whole line is buffered: it needs no room, and
+	// moving the tail later, when less of it is left, copies less (shifting
+	// at each half copied the whole stream once more).
+	if t.r > len(t.buf)/2 && !t.lineBuffered() {
 		t.shift()
 	}
 	t.startHead()
+}
+
+// lineBuffered reports whether the line that begins at t.r ends within the
+// buffered bytes, literals included. It may say false when the line is
+// whole, never true when it is not: a '\n' outside literals ends a line
+// (quoted strings cannot hold one), and a "{5}" taken for a literal header
+// when it is text only moves the search past the real end.
+func (t *Tokenizer) lineBuffered() bool {
+	i := t.r
+	for {
+		k := bytes.IndexByte(t.buf[i:t.w], '\n')
+		if k < 0 {
+			return false
+		}
+		end := i + k + 1
+		info, ok := literalAtEnd(t.buf[i:end])
+		if !ok {
+			return true
+		}
+		if info.Size > int64(t.w-end) {
+			return false
+		}
+		i = end + int(info.Size)
+	}
 }
 
 // shift moves [lineStart, w) to the front of the buffer. Only call it when
