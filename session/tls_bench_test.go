@@ -14,10 +14,12 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/imapkit/imapkit/internal/corpus"
+	"github.com/imapkit/imapkit/internal/testserver"
 	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/transport"
 	"github.com/imapkit/imapkit/wire"
@@ -271,3 +273,93 @@ func BenchmarkFetchMetadataTCP(b *testing.B) { benchFetchMetadataNet(b, false, 0
 // BenchmarkFetchMetadataTCPRaw: the same bytes over plain TCP, read and
 // discarded.
 func BenchmarkFetchMetadataTCPRaw(b *testing.B) { benchFetchMetadataRaw(b, false, 0) }
+
+// bnMetaMailbox is a mailbox of alice with 2,000 generated messages, made
+// once, for the Dovecot metadata benchmarks.
+var (
+	bnMetaOnce sync.Once
+	bnMetaErr  error
+)
+
+const bnMetaMailbox = "bench-meta-2000"
+
+// benchFetchMetadataDovecot fetches the metadata of 2,000 messages from
+// the project's Dovecot, over its implicit-TLS port or its plain one, and
+// reports the client's reads: how Dovecot sizes what it sends (TLS
+// records) decides how many reads, and so how much per-read cost, a
+// client pays.
+func benchFetchMetadataDovecot(b *testing.B, useTLS bool) {
+	srv := dvServer(b)
+	bnMetaOnce.Do(func() {
+		bnMetaErr = srv.SeedMailbox(testserver.Alice, bnMetaMailbox, testserver.SampleMessages(2000))
+	})
+	if bnMetaErr != nil {
+		b.Fatal(bnMetaErr)
+	}
+	var conn net.Conn
+	if useTLS {
+		conn = bnDial(b, srv.TLSAddr, srv.TLSConfig())
+	} else {
+		conn = bnDial(b, srv.PlainAddr, nil)
+	}
+	cc := &countConn{Conn: conn}
+	s, err := session.Open(context.Background(), cc, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	dvLogin(b, s, testserver.Alice, testserver.Password)
+	dvRun(b, s, dvMailboxCmd("EXAMINE", bnMetaMailbox))
+	ctx := context.Background()
+	cmd := &session.Command{Name: "FETCH", Pull: true, Args: dvRaw("1:* (UID FLAGS ENVELOPE BODYSTRUCTURE)")}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cc.reads, cc.bytes = 0, 0
+	cpu0 := bnCPU(b)
+	for i := 0; i < b.N; i++ {
+		p, err := s.Start(ctx, cmd)
+		if err != nil {
+			b.Fatal(err)
+		}
+		got := 0
+		for {
+			it, err := p.Next(ctx)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			if it.Body == nil {
+				got++
+			}
+		}
+		if got != 2000 {
+			b.Fatalf("%d responses", got)
+		}
+		if _, err := p.Wait(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(bnCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
+	b.SetBytes(cc.bytes / int64(b.N))
+	b.ReportMetric(float64(cc.reads)/float64(b.N), "reads/op")
+	b.ReportMetric(float64(cc.bytes)/float64(cc.reads), "B/read")
+}
+
+// BenchmarkFetchMetadataDovecotTLS: the metadata of 2,000 messages from
+// Dovecot over implicit TLS.
+func BenchmarkFetchMetadataDovecotTLS(b *testing.B) { benchFetchMetadataDovecot(b, true) }
+
+// BenchmarkFetchMetadataDovecotTCP: the same over Dovecot's plain port.
+func BenchmarkFetchMetadataDovecotTCP(b *testing.B) { benchFetchMetadataDovecot(b, false) }
+
+// bnCPU returns the CPU time (user and system) the test process has used:
+// Dovecot runs in processes of its own, so over a run it is the client's.
+func bnCPU(tb testing.TB) int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatal(err)
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
