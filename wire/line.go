@@ -1,5 +1,10 @@
 package wire
 
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
 // AppendLine appends the tokens of the rest of the current line to dst, up
 // to and including the CRLF that ends it, and returns the extended slice.
 // It reads tokens as Scan does (a status response's text is one KindText).
@@ -99,7 +104,18 @@ loop:
 			dst = appendTok(dst, specialKind[c], 0, nil)
 			r++
 		case clsQuote:
-			i := quotedStop(buf, r+1)
+			// quotedStop's first step, inline: most strings of a FETCH
+			// stream end within eight bytes.
+			i := r + 1
+			if i+8 <= len(buf) {
+				if m := quotedMask(binary.LittleEndian.Uint64(buf[i:])); m != 0 {
+					i += bits.TrailingZeros64(m) / 8
+				} else {
+					i = quotedStop(buf, i+8)
+				}
+			} else {
+				i = quotedStop(buf, i)
+			}
 			if i == len(buf) || buf[i] != '"' || i+1 > maxEnd {
 				break loop
 			}
@@ -164,4 +180,15 @@ func appendTok(dst []Token, kind Kind, num uint64, b []byte) []Token {
 	}
 	dst[n].set(kind, num, b)
 	return dst
+}
+
+// quotedMask sets the high bit of the first byte of v (little-endian) that
+// is '"', '\\' or a control byte below 0x0e (CR and LF among them), and
+// possibly of bytes after it; it is zero when there is none. A control
+// byte other than CR and LF (a TAB) stops the fast path for nothing: the
+// general path reads the string.
+func quotedMask(v uint64) uint64 {
+	const lo = 0x0101010101010101
+	q, bs := v^(lo*'"'), v^(lo*'\\')
+	return ((q-lo)&^q | (bs-lo)&^bs | (v-lo*0x0e)&^v) & 0x8080808080808080
 }

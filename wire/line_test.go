@@ -107,3 +107,28 @@ func TestAppendLineZeroAllocs(t *testing.T) {
 		t.Fatalf("AppendLine: %v allocations per line; want 0", a)
 	}
 }
+
+// TestAppendLineControlBytesInQuoted: a TAB or another control byte in a
+// quoted string stops AppendLine's fast scan (quotedMask), and the general
+// path reads the string whole; the tokens are Next's.
+func TestAppendLineControlBytesInQuoted(t *testing.T) {
+	in := "* 1 FETCH (ENVELOPE (\"a\tb\" \"0123456789\tabcdef\" \"x\x01y\" \"\x0c\" \"tab at end of a long string\t\" NIL))\r\n"
+	next, errNext := dump(wire.NewTokenizer(strings.NewReader(in), nil))
+	lines, errLines := dumpLines(wire.NewTokenizer(strings.NewReader(in), nil))
+	if errNext != nil || errLines != nil {
+		t.Fatalf("errors: Next %v, AppendLine %v", errNext, errLines)
+	}
+	if d := cmp.Diff(next, lines); d != "" {
+		t.Fatalf("Next and AppendLine differ (-next +lines):\n%s", d)
+	}
+	want := []string{"quoted:a\tb", "quoted:0123456789\tabcdef", "quoted:x\x01y", "quoted:\x0c", "quoted:tab at end of a long string\t"}
+	var got []string
+	for _, s := range lines {
+		if strings.HasPrefix(s, "quoted:") {
+			got = append(got, s)
+		}
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Fatalf("quoted strings (-want +got):\n%s", d)
+	}
+}
