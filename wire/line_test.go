@@ -132,3 +132,19 @@ func TestAppendLineControlBytesInQuoted(t *testing.T) {
 		t.Fatalf("quoted strings (-want +got):\n%s", d)
 	}
 }
+
+// TestQuotedControlBytes: Quoted tests the first eight bytes inline too
+// (quotedMask); a control byte there stops the fast scan, and the string
+// still comes back whole.
+func TestQuotedControlBytes(t *testing.T) {
+	for _, s := range []string{"a\tb", "0123456789\tabcdef", "x\x01y", "\x0c", "tab at end of a long string\t", "short", "a string longer than eight bytes"} {
+		tk := wire.NewTokenizer(strings.NewReader("\""+s+"\" NIL\r\n"), nil)
+		got, err := tk.Quoted()
+		if err != nil || string(got) != s {
+			t.Fatalf("Quoted of %q: %q, %v", s, got, err)
+		}
+		if err := tk.SP(); err != nil {
+			t.Fatalf("after %q: %v", s, err)
+		}
+	}
+}
