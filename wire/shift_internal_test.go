@@ -8,13 +8,13 @@ import (
 	"testing"
 )
 
-// chunkReader returns its bytes in reads of random sizes.
-type chunkReader struct {
+// randomReader returns its bytes in reads of random sizes.
+type randomReader struct {
 	b   []byte
 	rng *rand.Rand
 }
 
-func (c *chunkReader) Read(p []byte) (int, error) {
+func (c *randomReader) Read(p []byte) (int, error) {
 	if len(c.b) == 0 {
 		return 0, io.EOF
 	}
@@ -55,7 +55,7 @@ func TestBufferKeepsSizeForShortLines(t *testing.T) {
 		stream.WriteString(line)
 		want = append(want, []byte(word))
 	}
-	tk := NewTokenizer(&chunkReader{b: stream.Bytes(), rng: rng}, &TokenizerOptions{BufferSize: size})
+	tk := NewTokenizer(&randomReader{b: stream.Bytes(), rng: rng}, &TokenizerOptions{BufferSize: size})
 	var toks []Token
 	got := 0
 	for {
