@@ -293,10 +293,10 @@ func (w *writeWatch) end() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.active = nil
-	if w.hit {
+	if w.hit && w.conn != nil {
 		w.conn.SetWriteDeadline(time.Time{})
-		w.hit = false
 	}
+	w.hit = false
 }
 
 // close drops the registration.
@@ -306,7 +306,10 @@ func (w *writeWatch) close() {
 	if w.stop != nil {
 		w.stop()
 	}
-	w.ctx, w.stop, w.active, w.conn = nil, nil, nil, nil
+	// An interrupted write may still call end: close leaves it nothing
+	// to undo (TestTranscriptCancelDuringLiteral found end on a closed
+	// watch with hit set).
+	w.ctx, w.stop, w.active, w.conn, w.hit = nil, nil, nil, nil, false
 }
 
 // writerPool holds the 16 KiB write buffers of sessions that have nothing
