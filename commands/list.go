@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"io"
 	"iter"
 
@@ -23,7 +24,8 @@ type ListOptions struct {
 	// Return options: SUBSCRIBED, CHILDREN, SPECIAL-USE, MYRIGHTS.
 	ReturnSubscribed, ReturnChildren, ReturnSpecialUse, ReturnMyRights bool
 	// ReturnStatus asks for the STATUS of every mailbox listed
-	// (LIST-STATUS, RFC 5819); 0 for none.
+	// (LIST-STATUS, RFC 5819); 0 for none. Items the server refuses are
+	// dropped and reported as Status does it (see ListIter).
 	ReturnStatus StatusItem
 }
 
@@ -72,57 +74,129 @@ func (c *Client) List(ctx context.Context, pattern string, opts *ListOptions) ([
 // its STATUS (which follows its LIST) has arrived. The loop body may run
 // other commands. Breaking out of the loop drops the rest of the answer
 // (read in the background).
+//
+// A server that refuses a STATUS item refuses the whole LIST with BAD
+// (Cyrus 3.6: "BAD Invalid Status attributes appendlimit", and the same
+// for DELETED). With ReturnStatus, ListIter then does what Status does:
+// it asks again without the item the BAD names (without APPENDLIMIT when
+// it names none), until the server answers or no such item is left (the
+// BAD is then returned as it is). The items dropped are in the Refused of
+// every mailbox's Status; a refused APPENDLIMIT is filled from the
+// APPENDLIMIT=n capability. When the refused item was the only one, the
+// error is a *StatusItemError, unless APPENDLIMIT=n answers it: then the
+// LIST asks for STATUS MESSAGES. A LIST is asked again only when none of
+// its mailboxes was handed out yet, so that none comes twice.
 func (c *Client) ListIter(ctx context.Context, pattern string, opts *ListOptions) iter.Seq2[*MailboxInfo, error] {
 	return func(yield func(*MailboxInfo, error) bool) {
-		p, err := c.s.Start(ctx, c.listCommand(pattern, opts))
-		if err != nil {
-			yield(nil, err)
-			return
+		var o ListOptions
+		if opts != nil {
+			o = *opts
 		}
-		waited := false
-		defer func() {
-			if !waited {
-				abandon(p)
-			}
-		}()
-		utf8 := c.utf8()
-		var held *MailboxInfo // waits for its STATUS
+		var refused StatusItem
 		for {
-			if err := ctx.Err(); err != nil {
-				yield(nil, err) // Next would hand out what is queued first
+			err := c.listOnce(ctx, pattern, &o, refused, yield)
+			if err == nil {
 				return
 			}
-			item, err := p.Next(ctx)
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
+			item, name := refusedStatusItem(err, o.ReturnStatus)
+			if item == 0 {
 				yield(nil, err)
 				return
 			}
-			switch r := item.Response.(type) {
-			case *codec.List:
-				m := listInfo(r, utf8)
-				if held != nil && !yield(held, nil) {
-					return
+			refused |= item
+			o.ReturnStatus &^= item
+			if o.ReturnStatus == 0 {
+				if _, ok := c.capAppendLimit(); ok && item == StatusAppendLimit {
+					o.ReturnStatus = StatusMessages
+					continue
 				}
-				held = m
-			case *codec.MailboxStatus:
-				name := decodeMailbox(r.Mailbox, utf8)
-				if held != nil && held.Name == name {
-					st := codec.CloneResponse(r).(*codec.MailboxStatus)
-					held.Status = &MailboxStatus{Name: name, MailboxStatus: *st}
-				}
+				yield(nil, &StatusItemError{Item: item, Name: name, Err: err})
+				return
 			}
 		}
-		if held != nil && !yield(held, nil) {
-			return
+	}
+}
+
+// listOnce sends one LIST and hands its mailboxes to yield. It returns the
+// server's BAD, having yielded nothing, when the LIST asked for STATUS
+// items and was refused before any mailbox was handed out (ListIter asks
+// again); otherwise nil, any error having gone to yield. refused is set in
+// the Refused of every mailbox's Status.
+func (c *Client) listOnce(ctx context.Context, pattern string, o *ListOptions, refused StatusItem, yield func(*MailboxInfo, error) bool) error {
+	p, err := c.s.Start(ctx, c.listCommand(pattern, o))
+	if err != nil {
+		yield(nil, err)
+		return nil
+	}
+	waited := false
+	defer func() {
+		if !waited {
+			abandon(p)
 		}
-		waited = true
-		if _, err := p.Wait(ctx); err != nil {
+	}()
+	utf8 := c.utf8()
+	var held *MailboxInfo // waits for its STATUS
+	yielded := false
+	for {
+		if err := ctx.Err(); err != nil {
+			yield(nil, err) // Next would hand out what is queued first
+			return nil
+		}
+		item, err := p.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
 			yield(nil, err)
+			return nil
+		}
+		switch r := item.Response.(type) {
+		case *codec.List:
+			m := listInfo(r, utf8)
+			if held != nil {
+				yielded = true
+				if !yield(held, nil) {
+					return nil
+				}
+			}
+			held = m
+		case *codec.MailboxStatus:
+			name := decodeMailbox(r.Mailbox, utf8)
+			if held != nil && held.Name == name {
+				st := codec.CloneResponse(r).(*codec.MailboxStatus)
+				held.Status = c.listStatus(name, st, refused)
+			}
 		}
 	}
+	waited = true
+	if _, err := p.Wait(ctx); err != nil {
+		if o.ReturnStatus != 0 && !yielded && errors.Is(err, session.ErrBad) {
+			return err
+		}
+		if held != nil && !yield(held, nil) {
+			return nil
+		}
+		yield(nil, err)
+		return nil
+	}
+	if held != nil {
+		yield(held, nil)
+	}
+	return nil
+}
+
+// listStatus is a mailbox's STATUS from a LIST-STATUS answer, with the
+// items ListIter dropped and a refused APPENDLIMIT filled from the
+// APPENDLIMIT=n capability.
+func (c *Client) listStatus(name string, st *codec.MailboxStatus, refused StatusItem) *MailboxStatus {
+	ms := &MailboxStatus{Name: name, MailboxStatus: *st, Refused: refused}
+	if refused&StatusAppendLimit != 0 {
+		if n, ok := c.capAppendLimit(); ok {
+			ms.AppendLimit = n
+			ms.Items |= StatusAppendLimit
+		}
+	}
+	return ms
 }
 
 // abandon ends a pulled command whose caller stops before its answer

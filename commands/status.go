@@ -45,7 +45,8 @@ type MailboxStatus struct {
 	Name string
 	codec.MailboxStatus
 	// Refused holds the items the server refused with BAD, which Status
-	// then asked for no more (see Status). An APPENDLIMIT among them may
+	// (or List with ReturnStatus) then asked for no more (see Status and
+	// ListIter). An APPENDLIMIT among them may
 	// still be in AppendLimit, from the server's APPENDLIMIT=n capability.
 	Refused StatusItem
 }

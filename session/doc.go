@@ -114,6 +114,24 @@
 // tagged response are in its Result.Status. Recent returns pending RECENT
 // data or prods the server with NOOP, like imaplib's recent().
 //
+// # The message count
+//
+// In the SELECTED state the session follows the selected mailbox's message
+// count, as the responses are read: an EXISTS sets it, an EXPUNGE takes
+// one from it, a VANISHED (not a VANISHED (EARLIER)) takes the number of
+// its UIDs. A SELECT or EXAMINE forgets it when it starts, until the new
+// mailbox's EXISTS; CLOSE, UNSELECT, a failed SELECT and the end of the
+// session forget it too. Exists returns it, with known false while it is
+// unknown. A server must not name a message it has not announced (RFC 9051
+// section 7.5.2, RFC 3501 section 7.4.2): a FETCH response for a message
+// above the known count is still delivered where it belongs (the
+// command's Result, OnData, Next, or the unsolicited stream), so nothing
+// is lost, and the command it went to ends, after all its data, with an
+// *UnannouncedError (ErrUnannounced) and its Result, as a
+// *ResultTooLargeError does. Unannounced counts every such response of
+// the session, unsolicited ones and EXPUNGE or VANISHED of messages never
+// announced included. With the count unknown nothing is checked.
+//
 // # The table of commands
 //
 // Everything the session knows of a command is one row of its table
@@ -215,7 +233,9 @@
 // SELECT that the server answers [READ-ONLY] is a *ReadOnlyError (ErrReadOnly)
 // for that SELECT alone, with its Result; the mailbox is selected. A mailbox
 // that turns read-only while selected is mailbox state (Mailbox) and an
-// unsolicited response, never an error. A command whose context ended
+// unsolicited response, never an error. A command that was sent FETCH
+// responses for messages above the mailbox's count is an
+// *UnannouncedError (ErrUnannounced), with its Result. A command whose context ended
 // before it was sent is a *NotSentError (ErrNotSent). Open's refusals are
 // ErrGreeting (with a *ByeError for a BYE greeting) and ErrNotIMAP4;
 // StartTLS's are ErrTLSActive and ErrStartTLSUnavailable; Compress's are

@@ -37,6 +37,7 @@ func (s *Session) abortWith(err error) {
 	clear(s.byTag)
 	s.counts = flightCounts{}
 	s.state = StateLogout
+	s.unselectedLocked()
 	s.changedLocked()
 	if s.bound != nil {
 		s.bound.Stop()
@@ -317,6 +318,7 @@ func (s *Session) route(r codec.Response) error {
 func (s *Session) deliver(r codec.Response) {
 	s.mu.Lock()
 	target := s.targetLocked(r)
+	s.countLocked(r, target)
 	s.mu.Unlock()
 	taken := false
 	if target != nil {
@@ -516,6 +518,10 @@ func (s *Session) complete(st *codec.Status) error {
 		err = fmt.Errorf("session: %s: part of the answer could not be decoded: %w", p.name, p.decodeErr)
 	} else if p.dropped > 0 || p.droppedSections > 0 {
 		err = &ResultTooLargeError{Command: p.name, Limit: s.maxResult, Dropped: p.dropped, Sections: p.droppedSections}
+	} else if p.unannounced > 0 {
+		s.mu.Lock()
+		err = &UnannouncedError{Command: p.name, Count: p.unannounced, Seq: p.unannouncedSeq, Exists: p.unannouncedExists}
+		s.mu.Unlock()
 	} else if p.info.transition == ToSelected && !p.info.readOnly && st.Code != nil && st.Code.Kind == codec.CodeReadOnly {
 		// imaplib's readonly: writing was asked and the server opened
 		// the mailbox read-only. It is selected; the error goes to this
@@ -560,16 +566,20 @@ func (s *Session) transition(p *Pending, st *codec.Status) {
 		} else {
 			s.state = StateAuth
 			s.selected, s.readOnly = "", false
+			s.unselectedLocked()
 		}
 	case ToAuthAlways:
 		s.state = StateAuth
 		s.selected, s.readOnly = "", false
+		s.unselectedLocked()
 	case ToLogout:
 		s.state = StateLogout
+		s.unselectedLocked()
 	case ToNonAuth:
 		if ok {
 			s.state = StateNonAuth
 			s.selected, s.readOnly = "", false
+			s.unselectedLocked()
 		}
 	}
 	if ok && p.info.refresh && !capCode {

@@ -132,6 +132,7 @@ type Session struct {
 	err        error // set when the session is over
 	readOnly   bool  // the selected mailbox is read-only
 	selected   string
+	count      msgCount // the selected mailbox's message count (exists.go)
 	utf8       bool
 	litPlus    bool // LITERAL+ announced: the encoder's options
 	litMinus   bool // LITERAL- announced
@@ -234,6 +235,13 @@ type Pending struct {
 	hasMailbox bool
 	gotStatus  bool  // a STATUS response for its mailbox was routed to it
 	decodeErr  error // a response meant for this command could not be decoded
+
+	// FETCH responses delivered to the command for messages above the
+	// mailbox's count (exists.go), the first one's number, and the count
+	// when the last arrived (under s.mu).
+	unannounced       int
+	unannouncedSeq    uint32
+	unannouncedExists uint32
 }
 
 // takesContinuations reports whether p may get continuation requests that

@@ -144,6 +144,7 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush bool) (*Pend
 		// As imaplib: the responses kept from the mailbox selected before
 		// are forgotten.
 		clear(s.store)
+		s.selectingLocked()
 	}
 	if !info.waits {
 		// Set before p is in flight: the session's bound timer reads it

@@ -1,0 +1,139 @@
+// The selected mailbox's message count: EXISTS sets it, EXPUNGE and
+// VANISHED take from it, and a FETCH for a message above it is a protocol
+// anomaly (RFC 9051 section 7.4.1 and 7.5.2: a server must not refer to a
+// message it has not announced), counted and reported to the command it
+// was delivered to.
+
+package session
+
+import (
+	"errors"
+	"strconv"
+
+	"github.com/imapkit/imapkit/codec"
+)
+
+// msgCount is the session's knowledge of the selected mailbox's message
+// count (guarded by Session.mu).
+type msgCount struct {
+	n     uint32 // the count, when known
+	known bool   // an EXISTS was read since the mailbox was selected
+	// track: a mailbox is selected, or a SELECT or EXAMINE has started;
+	// EXISTS outside that (a broken server, a session that never selected)
+	// is not tracked.
+	track bool
+	// unannounced counts the responses that named a message above the
+	// count since the session opened.
+	unannounced uint64
+}
+
+// selectingLocked forgets the count when a SELECT or EXAMINE starts: the
+// new mailbox's EXISTS sets it again (under mu).
+func (s *Session) selectingLocked() {
+	s.count.n, s.count.known, s.count.track = 0, false, true
+}
+
+// unselectedLocked forgets the count when no mailbox is selected any more
+// (under mu).
+func (s *Session) unselectedLocked() {
+	s.count.n, s.count.known, s.count.track = 0, false, false
+}
+
+// countLocked updates the count with r, and charges a FETCH for a message
+// above it to target, the command it is delivered to (nil when it is
+// unsolicited). Under mu, on the reading coroutine.
+func (s *Session) countLocked(r codec.Response, target *Pending) {
+	c := &s.count
+	switch r := r.(type) {
+	case *codec.Fetch:
+		if c.known && r.Seq > c.n {
+			c.unannounced++
+			if target != nil {
+				if target.unannounced == 0 {
+					target.unannouncedSeq = r.Seq
+				}
+				target.unannounced++
+				target.unannouncedExists = c.n
+			}
+		}
+	case *codec.Exists:
+		if c.track {
+			c.n, c.known = r.Count, true
+		}
+	case *codec.Expunge:
+		if !c.known {
+			return
+		}
+		if r.Seq == 0 || r.Seq > c.n {
+			// An expunge of a message never announced: counted; the
+			// count stays as it is (the server's view is unknown).
+			c.unannounced++
+			return
+		}
+		c.n--
+	case *codec.Vanished:
+		if !c.known || r.Earlier {
+			return
+		}
+		k, ok := r.UIDs.Len()
+		if !ok || k > uint64(c.n) {
+			// "*" in VANISHED, or more messages gone than there were:
+			// the count is lost until the next EXISTS.
+			c.unannounced++
+			c.n, c.known = 0, false
+			return
+		}
+		c.n -= uint32(k)
+	}
+}
+
+// Exists returns the number of messages in the selected mailbox as the
+// session has followed it: set by the last EXISTS, less one for each
+// EXPUNGE and the number of messages of each VANISHED (not EARLIER) since.
+// known is false outside the SELECTED state and while a SELECT or EXAMINE
+// has not yet had its EXISTS; the count is then not checked.
+func (s *Session) Exists() (n uint32, known bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.count.n, s.count.known
+}
+
+// Unannounced returns how many responses since the session opened named
+// a message above the selected mailbox's count (Exists): FETCH responses
+// (each also reported to the command it went to, by an *UnannouncedError)
+// and EXPUNGE or VANISHED responses for messages the server never
+// announced. It is 0 with a correct server.
+func (s *Session) Unannounced() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.count.unannounced
+}
+
+// ErrUnannounced matches an *UnannouncedError.
+var ErrUnannounced = errors.New("session: FETCH for a message the server did not announce")
+
+// UnannouncedError: the server sent a command FETCH responses for
+// messages above the mailbox's count (Session.Exists), which a server must
+// not do (RFC 9051 section 7.5.2; RFC 3501 section 7.4.2). Nothing was
+// lost: the responses were delivered to the command as any others (in its
+// Result, to OnData, or by Pending.Next); the command ran, and its Result
+// is returned with this error. A broken or hostile server, or a session
+// that has lost track of the mailbox; the sequence numbers of that answer
+// cannot be trusted.
+type UnannouncedError struct {
+	Command string
+	Count   int    // FETCH responses above the count
+	Seq     uint32 // the sequence number of the first of them
+	Exists  uint32 // the count when the last of them arrived
+}
+
+// Error implements error.
+func (e *UnannouncedError) Error() string {
+	return "session: " + e.Command + ": " + strconv.Itoa(e.Count) +
+		" FETCH responses for messages the server did not announce (the first for message " +
+		strconv.FormatUint(uint64(e.Seq), 10) + "; the mailbox has " +
+		strconv.FormatUint(uint64(e.Exists), 10) + ")"
+}
+
+// Is makes errors.Is(err, ErrUnannounced) true.
+func (e *UnannouncedError) Is(target error) bool { return target == ErrUnannounced }

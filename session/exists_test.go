@@ -1,0 +1,340 @@
+package session_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"testing"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/internal/corpus"
+	"github.com/imapkit/imapkit/internal/hostile"
+	"github.com/imapkit/imapkit/internal/testserver"
+	"github.com/imapkit/imapkit/internal/transcript"
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/transport"
+	"github.com/imapkit/imapkit/wire"
+)
+
+func rawCommand(name, args string) *session.Command {
+	return &session.Command{Name: name, Args: func(e *wire.Encoder) {
+		if args != "" {
+			e.SP().Raw(args)
+		}
+	}}
+}
+
+// TestTranscriptExists: the count the session follows, and FETCH
+// responses above it delivered and reported (testdata/exists.txt).
+func TestTranscriptExists(t *testing.T) {
+	conn, wait := script(t, "exists")
+	s := transcript.Open(t, conn, nil)
+	ctx := ctx5(t)
+	want := func(step string, n uint32, known bool, unannounced uint64) {
+		t.Helper()
+		gn, gk := s.Exists()
+		if gn != n || gk != known {
+			t.Fatalf("%s: Exists() = %d, %v; want %d, %v", step, gn, gk, n, known)
+		}
+		if u := s.Unannounced(); u != unannounced {
+			t.Fatalf("%s: Unannounced() = %d; want %d", step, u, unannounced)
+		}
+	}
+	run := func(c *session.Command) (*session.Result, error) {
+		t.Helper()
+		r, err := s.Run(ctx, c)
+		if err != nil && !errors.Is(err, session.ErrUnannounced) {
+			t.Fatal(err)
+		}
+		return r, err
+	}
+	want("PREAUTH", 0, false, 0)
+	run(rawCommand("NOOP", ""))
+	want("EXISTS in AUTH", 0, false, 0)
+	run(sel("INBOX"))
+	want("SELECT", 3, true, 0)
+
+	r, err := run(rawCommand("FETCH", "1:* (FLAGS)"))
+	var ue *session.UnannouncedError
+	if !errors.As(err, &ue) || ue.Command != "FETCH" || ue.Count != 2 || ue.Seq != 5 || ue.Exists != 3 {
+		t.Fatalf("FETCH above EXISTS: err %#v; want UnannouncedError{FETCH, 2, 5, 3}", err)
+	}
+	if errors.Is(err, session.ErrAborted) || errors.Is(err, session.ErrProtocol) {
+		t.Fatalf("%v: the session is not aborted", err)
+	}
+	var seqs []uint32
+	for _, d := range r.Data {
+		seqs = append(seqs, d.(*codec.Fetch).Seq)
+	}
+	if len(seqs) != 5 || seqs[2] != 5 || seqs[4] != 6 || r.Status.Kind != codec.StatusOK {
+		t.Fatalf("FETCH delivered %v (%v); want all five, 5 and 6 included, and the OK", seqs, r.Status)
+	}
+	want("FETCH", 3, true, 2)
+
+	run(rawCommand("NOOP", ""))
+	want("EXISTS 4", 4, true, 2)
+	run(rawCommand("NOOP", ""))
+	want("EXPUNGE", 3, true, 2)
+	if _, err := run(rawCommand("UID FETCH", "1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)")); err != nil {
+		t.Fatalf("UID FETCH within the count: %v", err)
+	}
+	want("VANISHED", 1, true, 2)
+	if _, err := run(rawCommand("NOOP", "")); err != nil {
+		t.Fatalf("NOOP with an unsolicited FETCH above the count: %v", err)
+	}
+	want("unsolicited FETCH 2", 1, true, 3)
+
+	cmd := rawCommand("FETCH", "1:9 (FLAGS)")
+	cmd.Pull = true
+	p, err := s.Start(ctx, cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seqs = nil
+	for {
+		it, err := p.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		seqs = append(seqs, it.Response.(*codec.Fetch).Seq)
+	}
+	if _, err := p.Wait(ctx); !errors.As(err, &ue) || ue.Count != 1 || ue.Seq != 9 || ue.Exists != 1 {
+		t.Fatalf("pulled FETCH: %v; want UnannouncedError{1, 9, 1}", err)
+	}
+	if len(seqs) != 2 || seqs[1] != 9 {
+		t.Fatalf("pulled FETCH handed out %v; want [1 9]", seqs)
+	}
+	want("pulled FETCH", 1, true, 4)
+
+	if _, err := s.Run(ctx, rawCommand("EXAMINE", "Other")); err != nil {
+		t.Fatal(err)
+	}
+	want("EXAMINE without EXISTS", 0, false, 4)
+	if _, err := run(rawCommand("FETCH", "50 (FLAGS)")); err != nil {
+		t.Fatalf("FETCH with the count unknown: %v", err)
+	}
+	run(rawCommand("NOOP", ""))
+	want("EXISTS after EXAMINE", 60, true, 4)
+	run(rawCommand("CLOSE", ""))
+	want("CLOSE", 0, false, 4)
+	if err := wait(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDovecotExists: with a real server, the count follows APPEND (from
+// this session and from another), EXPUNGE, and with QRESYNC enabled
+// VANISHED; a FETCH of the whole mailbox stays within it, and nothing is
+// unannounced.
+func TestDovecotExists(t *testing.T) {
+	for _, qresync := range []bool{false, true} {
+		name := "EXPUNGE"
+		if qresync {
+			name = "VANISHED"
+		}
+		t.Run(name, func(t *testing.T) {
+			mbox := dvNewMailbox(t, testserver.Alice, [][]byte{dvMessage("one", 300), dvMessage("two", 300), dvMessage("three", 300)})
+			other := dvNewMailbox(t, testserver.Alice, [][]byte{dvMessage("other", 300)})
+			s := dvDialUser(t, testserver.Alice, nil)
+			s2 := dvDialUser(t, testserver.Alice, nil)
+			want := func(step string, n uint32, known bool) {
+				t.Helper()
+				if gn, gk := s.Exists(); gn != n || gk != known {
+					t.Fatalf("%s: Exists() = %d, %v; want %d, %v", step, gn, gk, n, known)
+				}
+			}
+			if qresync {
+				dvRun(t, s, &session.Command{Name: "ENABLE", Args: dvRaw("QRESYNC")})
+			}
+			want("before SELECT", 0, false)
+			dvRun(t, s, dvMailboxCmd("SELECT", mbox))
+			want("SELECT", 3, true)
+
+			dvRun(t, s, appendCmd(mbox, dvMessage("four", 300)))
+			dvRun(t, s, &session.Command{Name: "NOOP"})
+			want("APPEND from the session", 4, true)
+			dvRun(t, s2, appendCmd(mbox, dvMessage("five", 300)))
+			dvRun(t, s2, appendCmd(mbox, dvMessage("six", 300)))
+			dvRun(t, s, &session.Command{Name: "NOOP"})
+			want("APPEND from another session", 6, true)
+
+			dvRun(t, s, &session.Command{Name: "STORE", Args: dvRaw(`1,3 +FLAGS.SILENT (\Deleted)`)})
+			dvRun(t, s, &session.Command{Name: "EXPUNGE"})
+			want("EXPUNGE", 4, true)
+
+			dvRun(t, s2, dvMailboxCmd("SELECT", mbox))
+			dvRun(t, s2, &session.Command{Name: "STORE", Args: dvRaw(`2 +FLAGS.SILENT (\Deleted)`)})
+			dvRun(t, s2, &session.Command{Name: "EXPUNGE"})
+			// The other session's change comes with FETCH FLAGS for the
+			// messages left: none may be above the count.
+			dvRun(t, s2, &session.Command{Name: "STORE", Args: dvRaw(`1:* +FLAGS (\Flagged)`)})
+			dvRun(t, s, &session.Command{Name: "NOOP"})
+			want("EXPUNGE by another session", 3, true)
+
+			r := dvRun(t, s, &session.Command{Name: "FETCH", Args: dvRaw("1:* (UID FLAGS)")})
+			nfetch := 0
+			for _, d := range r.Data {
+				if _, ok := d.(*codec.Fetch); ok {
+					nfetch++
+				}
+			}
+			if nfetch != 3 {
+				t.Fatalf("FETCH 1:*: %d responses; want 3 (%s)", nfetch, dvDescribe(r.Data))
+			}
+			if u := s.Unannounced(); u != 0 {
+				t.Fatalf("Unannounced() = %d with Dovecot", u)
+			}
+
+			dvRun(t, s, dvMailboxCmd("EXAMINE", other))
+			want("EXAMINE", 1, true)
+			dvRun(t, s, &session.Command{Name: "CLOSE"})
+			want("CLOSE", 0, false)
+		})
+	}
+}
+
+// BenchmarkFetchMetadataPullSelected: BenchmarkFetchMetadataPull with a
+// mailbox selected and its count known, so that every FETCH response is
+// checked against it (compare the two for the check's cost).
+func BenchmarkFetchMetadataPullSelected(b *testing.B) {
+	const n = 10000
+	data := corpus.FetchMetadata(n)
+	client, server := transport.Pipe()
+	go func() {
+		defer server.Close()
+		server.Write([]byte("* PREAUTH [CAPABILITY IMAP4rev1] ready\r\n"))
+		r := bufio.NewReader(server)
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			tag, rest, _ := strings.Cut(line, " ")
+			if strings.HasPrefix(rest, "SELECT") {
+				fmt.Fprintf(server, "* %d EXISTS\r\n%s OK [READ-WRITE] done\r\n", n, tag)
+				continue
+			}
+			server.Write(data)
+			server.Write([]byte(tag + " OK FETCH completed\r\n"))
+		}
+	}()
+	ctx := context.Background()
+	s, err := session.Open(ctx, client, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Run(ctx, sel("INBOX")); err != nil {
+		b.Fatal(err)
+	}
+	if c, ok := s.Exists(); !ok || c != n {
+		b.Fatalf("Exists() = %d, %v", c, ok)
+	}
+	cmd := rawCommand("FETCH", "1:* (UID FLAGS)")
+	cmd.Pull = true
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p, err := s.Start(ctx, cmd)
+		if err != nil {
+			b.Fatal(err)
+		}
+		got := 0
+		for {
+			_, err := p.Next(ctx)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			got++
+		}
+		if got != n {
+			b.Fatalf("%d responses", got)
+		}
+		if _, err := p.Wait(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if u := s.Unannounced(); u != 0 {
+		b.Fatalf("Unannounced() = %d", u)
+	}
+}
+
+// TestHostileUnannouncedFlood: a server that announces 3 messages and
+// answers FETCH 1:* with 100,000. With the library's defaults, a pulled
+// FETCH hands every response out (nothing is lost), ends with an
+// *UnannouncedError that counts them, the heap stays bounded (hsRun) and
+// the session goes on.
+func TestHostileUnannouncedFlood(t *testing.T) {
+	const n = 100000
+	hsRun(t, func(c *hostile.Conn) error {
+		cmd, err := hsSelected(c, "FETCH")
+		if err != nil {
+			return err
+		}
+		if _, err := c.Copy(hostile.Generate(n, func(i int64) string {
+			return fmt.Sprintf("* %d FETCH (UID %d FLAGS ())", i+1, i+1)
+		})); err != nil {
+			return err
+		}
+		if err := c.Reply(cmd.Tag, "OK FETCH completed"); err != nil {
+			return err
+		}
+		return c.Serve()
+	}, 0, 0, func(c *hsCase, conn net.Conn) {
+		if !c.selectInbox(conn) {
+			return
+		}
+		ctx := context.Background()
+		cmd := hsFetch("1:* (UID FLAGS)")
+		cmd.Pull = true
+		p, err := c.s.Start(ctx, cmd)
+		if err != nil {
+			c.t.Errorf("FETCH: %v", err)
+			return
+		}
+		got := 0
+		for {
+			it, err := p.Next(ctx)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				c.t.Errorf("Next: %v", err)
+				return
+			}
+			if f, ok := it.Response.(*codec.Fetch); !ok || f.Seq != uint32(got+1) {
+				c.t.Errorf("item %d: %#v", got, it.Response)
+				return
+			}
+			got++
+		}
+		r, err := p.Wait(ctx)
+		c.note("FETCH", r, err)
+		var ue *session.UnannouncedError
+		if !errors.As(err, &ue) || ue.Count != n-3 || ue.Seq != 4 || ue.Exists != 3 || r == nil || r.Status.Kind != codec.StatusOK {
+			c.t.Errorf("FETCH of %d with 3 announced: %v (%+v); want an UnannouncedError{%d, 4, 3} and the OK", n, err, r, n-3)
+		}
+		if got != n {
+			c.t.Errorf("FETCH handed out %d responses; want %d", got, n)
+		}
+		if u := c.s.Unannounced(); u != n-3 {
+			c.t.Errorf("Unannounced() = %d; want %d", u, n-3)
+		}
+		if _, err := c.run(rawCommand("NOOP", "")); err != nil {
+			c.t.Errorf("NOOP after the flood: %v", err)
+		}
+		c.outcome = fmt.Sprintf("FETCH: %d handed out, then %T; NOOP OK", got, ue)
+	})
+}
