@@ -26,6 +26,7 @@ type flightCounts struct {
 	seqNums   int // use message sequence numbers
 	expunging int // may see EXPUNGE (not noExpunge)
 	waits     int // wait for the server (IDLE): no stall timeout
+	streams   int // have Command.Sections (every body section goes to them)
 }
 
 func (c *flightCounts) add(info *commandInfo, d int) {
@@ -54,6 +55,9 @@ func (s *Session) addInflightLocked(p *Pending) {
 	}
 	s.byTag[p.tag] = p
 	s.counts.add(&p.info, 1)
+	if p.cmd.Sections != nil {
+		s.counts.streams++
+	}
 	if p.bound > 0 {
 		s.armBoundLocked(p.boundAt)
 	}
@@ -81,6 +85,9 @@ func (s *Session) removeInflightLocked(p *Pending) {
 		}
 		delete(s.byTag, p.tag)
 		s.counts.add(&p.info, -1)
+		if p.cmd.Sections != nil {
+			s.counts.streams--
+		}
 		return
 	}
 }

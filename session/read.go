@@ -589,10 +589,17 @@ func (s *Session) transition(p *Pending, st *codec.Status) {
 
 // sectionHandler streams FETCH bodies to the command that wants them.
 func (s *Session) sectionHandler(f *codec.Fetch, sec *codec.Section, r io.Reader) error {
+	small := sec.Size <= int64(wireMaxString(s.opts.Tokenizer))
 	s.mu.Lock()
+	if small && s.counts.streams == 0 {
+		// Whoever it is for keeps it in the FETCH (only a Sections
+		// handler takes small bodies): no routing needed. A header
+		// literal in every message of a header sync comes here.
+		s.mu.Unlock()
+		return codec.ErrKeepInline
+	}
 	target := s.targetLocked(f)
 	s.mu.Unlock()
-	small := sec.Size <= int64(wireMaxString(s.opts.Tokenizer))
 	if target != nil && target.pull != nil {
 		if small {
 			return codec.ErrKeepInline // in the FETCH, no copy
