@@ -76,12 +76,39 @@ type watchConn struct {
 	armed bool
 	hard  time.Time // zero: none
 	set   time.Time // the deadline last given to the connection
+	intr  bool      // interrupted: the deadline is in the past (see interrupt)
+}
+
+// pastDeadline is the deadline of an interrupted read.
+var pastDeadline = time.Unix(1, 0)
+
+// interrupt makes the read in progress, and any until clearInterrupt,
+// return a timeout at once: a pulled command's caller reading from the
+// connection itself (pull.go) is interrupted so when its context ends.
+func (c *watchConn) interrupt() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.intr = true
+	c.set = pastDeadline
+	c.Conn.SetReadDeadline(pastDeadline)
+}
+
+// clearInterrupt reports whether the connection was interrupted, and ends
+// that: the next Read sets the deadline it needs again.
+func (c *watchConn) clearInterrupt() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	was := c.intr
+	c.intr = false
+	return was
 }
 
 func (c *watchConn) Read(p []byte) (int, error) {
 	c.mu.Lock()
 	d := c.hard
-	if c.armed && c.stall > 0 {
+	if c.intr {
+		d = pastDeadline
+	} else if c.armed && c.stall > 0 {
 		now := time.Now()
 		if s := now.Add(c.stall); d.IsZero() || s.Before(d) {
 			d = s
@@ -120,6 +147,9 @@ func (c *watchConn) arm(on bool) {
 			d = s
 		}
 	}
+	if c.intr {
+		d = pastDeadline
+	}
 	if !d.Equal(c.set) {
 		c.Conn.SetReadDeadline(d)
 		c.set = d
@@ -136,6 +166,9 @@ func (c *watchConn) setHard(t time.Time) error {
 		if s := time.Now().Add(c.stall); d.IsZero() || s.Before(d) {
 			d = s
 		}
+	}
+	if c.intr {
+		d = pastDeadline
 	}
 	c.set = d
 	return c.Conn.SetReadDeadline(d)

@@ -20,10 +20,11 @@ import (
 // over without a copy and without waking another goroutine, and the
 // coroutine stays suspended, lent to the caller, until its next Next. A
 // pulled 10,000-message FETCH costs two coroutine switches per message
-// instead of two goroutine wakeups. A caller never blocks on the network
-// while it drives: before each read from the connection the coroutine
-// yields (coIO), and the reader goroutine resumes it, so that Next's
-// context keeps working.
+// instead of two goroutine wakeups. A caller that drives also reads from
+// the connection; if its context ends during a read, the read is
+// interrupted (watchConn.interrupt) and the coroutine goes to the reader
+// goroutine, which reads again (retryRead), so that Next's context keeps
+// working.
 //
 // When the caller is busy, the coroutine queues copies, up to pullQueue
 // responses, then waits (backpressure). While the coroutine is lent, any
@@ -321,15 +322,41 @@ func (s *Session) drive(holder *Pending, cancelable bool) (coEvent, bool) {
 	return ev, ok
 }
 
-// coBeforeRead runs before every read from the connection: a caller that
-// drives the coroutine with a context that can end never blocks on the
-// network: the reader goroutine takes over (two goroutine wakeups per
-// read, instead of two per response). A caller whose context cannot end
-// reads itself: it would wait for the response anyway, and the session's
-// stall timeout still applies.
+// coBeforeRead runs before every read from the connection. A caller that
+// drives the coroutine reads from the connection itself: with a context
+// that cannot end, it would wait for the response anyway (the session's
+// stall timeout still applies); with one that can, the context's end
+// interrupts the read (watchConn.interrupt: a deadline in the past), and
+// retryRead hands the coroutine to the reader goroutine, which reads
+// again. Under COMPRESS an interrupted read would break the inflater
+// (compress/flate's errors stick), so there such a caller lets the reader
+// goroutine do every read (two goroutine wakeups per read); so does a TLS
+// or COMPRESS upgrade, which reads on its own.
 func (s *Session) coBeforeRead() {
-	if s.rl.inCo && s.rl.holder != nil && (s.rl.cancelable || s.rl.upgrade) {
+	if s.rl.inCo && s.rl.holder != nil && (s.rl.upgrade || s.rl.cancelable && s.compressed) {
 		s.rl.yield(coEvent{kind: coIO})
+	}
+}
+
+// retryRead runs when a read from the connection failed with err, and
+// reports whether to read again: when the read was interrupted for a
+// pulled command's caller whose context ended (interruptDriver). If that
+// caller drives the coroutine, it hands it to the reader goroutine first.
+func (s *Session) retryRead(err error) bool {
+	if !isTimeout(err) || !s.wc.clearInterrupt() {
+		return false
+	}
+	if s.rl.inCo && s.rl.holder != nil {
+		s.rl.yield(coEvent{kind: coIO})
+	}
+	return true
+}
+
+// interruptDriver interrupts the read of p's caller if it drives the
+// coroutine (under mu): its context has ended.
+func (s *Session) interruptDriver(p *Pending) {
+	if s.co.running && s.co.holder == p && !s.compressed {
+		s.wc.interrupt()
 	}
 }
 
@@ -357,6 +384,7 @@ func (p *Pending) Next(ctx context.Context) (Item, error) {
 		pl.ctx = ctx
 		pl.stop = context.AfterFunc(ctx, func() {
 			s.mu.Lock()
+			s.interruptDriver(p)
 			s.pullCond.Broadcast()
 			s.mu.Unlock()
 		})

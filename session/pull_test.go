@@ -460,3 +460,55 @@ func BenchmarkFetchMetadataPullMemory(b *testing.B) {
 		}
 	}
 }
+
+// TestPullAbandonDuringRead: the caller of Next drives the reading
+// coroutine and waits in a read from the connection, the server silent,
+// when its context ends: Next returns at once (the read is interrupted
+// and handed to the reader goroutine), and the session reads the rest and
+// goes on. Without the interrupt Next would wait for the server, which
+// waits for the test.
+func TestPullAbandonDuringRead(t *testing.T) {
+	release := make(chan struct{})
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+		readCommand(r, w)
+		io.WriteString(w, "* 1 FETCH (UID 1)\r\n* 2 FETCH (UID")
+		<-release
+		io.WriteString(w, " 2)\r\n* 3 FETCH (UID 3)\r\nA1 OK done\r\n")
+		readCommand(r, w)
+		io.WriteString(w, "A2 OK noop\r\n")
+		io.Copy(io.Discard, r)
+	})
+	s := openDefaults(t, conn, nil)
+	p, err := s.Start(ctx20(t), pullFetch("(UID)"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if _, err := p.Next(ctx); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := p.Next(ctx) // drives, and waits in the read of "* 2 FETCH"
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // let it reach the read; either order passes
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("Next: %v; want Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		close(release)
+		t.Fatal("Next did not return when its context ended while it waited for the server")
+	}
+	close(release)
+	if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+		t.Fatalf("the session did not go on: %v", err)
+	}
+	if err := s.Err(); err != nil {
+		t.Fatalf("session: %v", err)
+	}
+}

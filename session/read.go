@@ -535,6 +535,9 @@ func (s *Session) complete(st *codec.Status) error {
 		s.rl.upgrade = true
 		s.coBeforeRead()
 		s.rl.upgrade = false
+		// No interrupt left for a caller that drove (interruptDriver):
+		// the handshake or the inflater would take it for a failure.
+		s.wc.clearInterrupt()
 		if uerr := p.upgrade(); uerr != nil {
 			s.finish(p, r, uerr)
 			return fmt.Errorf("%s: %w", p.name, uerr)

@@ -429,6 +429,7 @@ func newSession(conn net.Conn, opts *Options) *Session {
 		cmp.Or(max(s.opts.TraceCapture, 0), DefaultTraceCapture))
 	s.tr.secrets = s.secrets
 	s.tr.beforeRead = s.coBeforeRead
+	s.tr.retryRead = s.retryRead
 	s.pr = &peekReader{r: s.tr.reader(s.wc)}
 	s.tok = wire.NewTokenizer(s.pr, s.opts.Tokenizer)
 	s.dec = codec.NewDecoder(s.tok, &codec.DecoderOptions{SectionHandler: s.sectionHandler})

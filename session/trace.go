@@ -44,8 +44,11 @@ type tracer struct {
 	// delivered counts the bytes read from the server and handed to the
 	// tokenizer, in the tokenizer's offsets (see Session.complete).
 	delivered atomic.Int64
-	// beforeRead runs before each read from the server (Session.coBeforeRead).
+	// beforeRead runs before each read from the server
+	// (Session.coBeforeRead); retryRead says whether a read that failed
+	// with err is to be tried again (Session.retryRead).
 	beforeRead func()
+	retryRead  func(err error) bool
 }
 
 func newTracer(w io.Writer, literals bool, log *slog.Logger, history, capture int) *tracer {
@@ -111,6 +114,9 @@ func (tr *traceReader) Read(p []byte) (int, error) {
 		tr.t.beforeRead()
 	}
 	n, err := tr.r.Read(p)
+	for n == 0 && err != nil && tr.t.retryRead != nil && tr.t.retryRead(err) {
+		n, err = tr.r.Read(p)
+	}
 	if n > 0 {
 		tr.t.delivered.Add(int64(n))
 		tr.t.server(p[:n])
