@@ -2,191 +2,249 @@ package commands
 
 import "github.com/imapkit/imapkit/codec"
 
-// arena copies decoded values out of the decoder's buffers with few
-// allocations: the bytes of a message's values share one buffer, and its
-// addresses, body parts and parameters one slice each.
-type arena struct {
-	buf []byte
+// A message's values are copied out of the decoder in two passes, as
+// codec.CloneResponse does: copyCounts counts the bytes of every value and
+// the elements of each kind (addresses, parameters, body parts, ...), then
+// a copier, whose arenas are allocated to exactly those counts, carves the
+// copy out of them. The bytes of all values share ONE buffer (each value a
+// capped sub-slice of it, so that appending to one never writes into the
+// next), and each kind of element one slice: a copy takes one allocation
+// per kind present, whatever the size of the message. The two passes
+// mirror each other method by method; a count that falls short costs an
+// allocation, never correctness (the copier falls back to allocating), and
+// TestCopyArenasExact checks that none does on the corpus.
+
+// copyCounts is what a copy needs: its bytes and its elements by kind.
+type copyCounts struct {
+	bytes  int // bytes of every Bytes value
+	addrs  int // codec.Address
+	params int // codec.Param
+	nodes  int // codec.BodyStructure
+	kids   int // elements of BodyStructure.Children
+	strs   int // elements of BodyStructure.Language
+	envs   int // the Envelopes of message/rfc822 parts
 }
 
-func (a *arena) bytes(b codec.Bytes) codec.Bytes {
-	if b == nil {
-		return nil
-	}
-	if cap(a.buf)-len(a.buf) < len(b) {
-		n := 512
-		if len(b) > n {
-			n = len(b)
-		}
-		a.buf = make([]byte, 0, n)
-	}
-	start := len(a.buf)
-	a.buf = append(a.buf, b...)
-	return codec.Bytes(a.buf[start:len(a.buf):len(a.buf)])
-}
-
-func (a *arena) envelope(e *codec.Envelope) *codec.Envelope {
-	if e == nil {
-		return nil
-	}
-	c := new(codec.Envelope)
-	a.envelopeInto(c, e)
-	return c
-}
-
-// envelopeInto copies e into c.
-func (a *arena) envelopeInto(c *codec.Envelope, e *codec.Envelope) {
-	n := len(e.From) + len(e.Sender) + len(e.ReplyTo) + len(e.To) + len(e.Cc) + len(e.Bcc)
-	addrs := make([]codec.Address, 0, n)
-	list := func(l []codec.Address) []codec.Address {
-		if l == nil {
-			return nil
-		}
-		start := len(addrs)
-		for _, ad := range l {
-			addrs = append(addrs, codec.Address{Name: a.bytes(ad.Name), ADL: a.bytes(ad.ADL),
-				Mailbox: a.bytes(ad.Mailbox), Host: a.bytes(ad.Host)})
-		}
-		return addrs[start:len(addrs):len(addrs)]
-	}
-	*c = codec.Envelope{
-		Date: a.bytes(e.Date), Subject: a.bytes(e.Subject),
-		From: list(e.From), Sender: list(e.Sender), ReplyTo: list(e.ReplyTo),
-		To: list(e.To), Cc: list(e.Cc), Bcc: list(e.Bcc),
-		InReplyTo: a.bytes(e.InReplyTo), MessageID: a.bytes(e.MessageID),
+func (n *copyCounts) addrList(l []codec.Address) {
+	n.addrs += len(l)
+	for i := range l {
+		a := &l[i]
+		n.bytes += len(a.Name) + len(a.ADL) + len(a.Mailbox) + len(a.Host)
 	}
 }
 
-// bodyCounts counts the nodes, child pointers and parameters of b.
-func bodyCounts(b *codec.BodyStructure) (nodes, kids, params, strs int) {
-	if b == nil {
-		return
+// envelope counts what e holds, not e itself.
+func (n *copyCounts) envelope(e *codec.Envelope) {
+	n.bytes += len(e.Date) + len(e.Subject) + len(e.InReplyTo) + len(e.MessageID)
+	n.addrList(e.From)
+	n.addrList(e.Sender)
+	n.addrList(e.ReplyTo)
+	n.addrList(e.To)
+	n.addrList(e.Cc)
+	n.addrList(e.Bcc)
+}
+
+func (n *copyCounts) paramList(l []codec.Param) {
+	n.params += len(l)
+	for i := range l {
+		n.bytes += len(l[i].Name) + len(l[i].Value)
 	}
-	nodes = 1
-	kids = len(b.Children)
-	params = len(b.Params) + len(b.MultipartParams) + len(b.DispositionParams)
-	strs = len(b.Language)
+}
+
+// body counts b and what it holds.
+func (n *copyCounts) body(b *codec.BodyStructure) {
+	n.nodes++
+	n.bytes += len(b.Type) + len(b.Subtype) + len(b.ID) + len(b.Description) + len(b.Encoding) +
+		len(b.MD5) + len(b.Disposition) + len(b.Location) + len(b.Extension)
+	n.paramList(b.Params)
+	n.paramList(b.MultipartParams)
+	n.paramList(b.DispositionParams)
+	n.strs += len(b.Language)
+	for _, l := range b.Language {
+		n.bytes += len(l)
+	}
+	n.kids += len(b.Children)
 	for _, c := range b.Children {
-		n, k, p, s := bodyCounts(c)
-		nodes, kids, params, strs = nodes+n, kids+k, params+p, strs+s
-	}
-	if b.Body != nil {
-		n, k, p, s := bodyCounts(b.Body)
-		nodes, kids, params, strs = nodes+n, kids+k, params+p, strs+s
-	}
-	return
-}
-
-type bodyArena struct {
-	*arena
-	nodes  []codec.BodyStructure
-	kids   []*codec.BodyStructure
-	params []codec.Param
-	strs   []codec.Bytes
-}
-
-func (a *arena) body(b *codec.BodyStructure) *codec.BodyStructure {
-	if b == nil {
-		return nil
-	}
-	n, k, p, s := bodyCounts(b)
-	ba := &bodyArena{arena: a, nodes: make([]codec.BodyStructure, 0, n)}
-	if k > 0 {
-		ba.kids = make([]*codec.BodyStructure, 0, k)
-	}
-	if p > 0 {
-		ba.params = make([]codec.Param, 0, p)
-	}
-	if s > 0 {
-		ba.strs = make([]codec.Bytes, 0, s)
-	}
-	return ba.copy(b)
-}
-
-func (ba *bodyArena) paramList(l []codec.Param) []codec.Param {
-	if l == nil {
-		return nil
-	}
-	start := len(ba.params)
-	for _, p := range l {
-		ba.params = append(ba.params, codec.Param{Name: ba.bytes(p.Name), Value: ba.bytes(p.Value)})
-	}
-	return ba.params[start:len(ba.params):len(ba.params)]
-}
-
-func (ba *bodyArena) copy(b *codec.BodyStructure) *codec.BodyStructure {
-	ba.nodes = append(ba.nodes, codec.BodyStructure{})
-	c := &ba.nodes[len(ba.nodes)-1]
-	*c = codec.BodyStructure{
-		Type: ba.bytes(b.Type), Subtype: ba.bytes(b.Subtype),
-		Params: ba.paramList(b.Params), ID: ba.bytes(b.ID), Description: ba.bytes(b.Description),
-		Encoding: ba.bytes(b.Encoding), Size: b.Size, Lines: b.Lines,
-		Extended: b.Extended, MultipartParams: ba.paramList(b.MultipartParams), MD5: ba.bytes(b.MD5),
-		Disposition: ba.bytes(b.Disposition), DispositionParams: ba.paramList(b.DispositionParams),
-		Location: ba.bytes(b.Location), Extension: ba.bytes(b.Extension),
+		if c != nil {
+			n.body(c)
+		}
 	}
 	if b.Envelope != nil {
-		c.Envelope = ba.envelope(b.Envelope)
-	}
-	if b.Language != nil {
-		start := len(ba.strs)
-		for _, l := range b.Language {
-			ba.strs = append(ba.strs, ba.bytes(l))
-		}
-		c.Language = ba.strs[start:len(ba.strs):len(ba.strs)]
-	}
-	if b.Children != nil {
-		start := len(ba.kids)
-		ba.kids = ba.kids[:start+len(b.Children)]
-		for i, ch := range b.Children {
-			ba.kids[start+i] = ba.copy(ch)
-		}
-		c.Children = ba.kids[start : start+len(b.Children) : start+len(b.Children)]
+		n.envs++
+		n.envelope(b.Envelope)
 	}
 	if b.Body != nil {
-		c.Body = ba.copy(b.Body)
+		n.body(b.Body)
 	}
-	return c
 }
 
-// reserve makes room for n more bytes in one allocation.
+// arena is the byte memory of a message: its values and its kept
+// sections are carved out of free, front to back.
+type arena struct {
+	free []byte // reserved and not used yet
+}
+
+// reserve makes room for n more bytes, in one allocation when there is
+// not enough left.
 func (a *arena) reserve(n int) {
-	if cap(a.buf)-len(a.buf) < n {
-		a.buf = make([]byte, 0, n)
+	if len(a.free) < n {
+		a.free = make([]byte, n)
 	}
 }
 
-// envelopeSize is the number of bytes envelope copies.
-func envelopeSize(e *codec.Envelope) int {
-	if e == nil {
-		return 0
+// bytes copies b into the arena, capped; nil stays nil, empty stays empty
+// (and non-nil).
+func (a *arena) bytes(b codec.Bytes) codec.Bytes {
+	n := len(b)
+	switch {
+	case b == nil:
+		return nil
+	case n == 0:
+		return codec.Bytes{}
+	case n > len(a.free):
+		a.free = make([]byte, max(n, 512))
 	}
-	n := len(e.Date) + len(e.Subject) + len(e.InReplyTo) + len(e.MessageID)
-	for _, l := range [][]codec.Address{e.From, e.Sender, e.ReplyTo, e.To, e.Cc, e.Bcc} {
-		for _, a := range l {
-			n += len(a.Name) + len(a.ADL) + len(a.Mailbox) + len(a.Host)
-		}
-	}
-	return n
+	d := a.free[:n:n]
+	copy(d, b)
+	a.free = a.free[n:]
+	return d
 }
 
-// bodySize is the number of bytes body copies.
-func bodySize(b *codec.BodyStructure) int {
-	if b == nil {
-		return 0
+// copier carves a copy's parts out of its arenas.
+type copier struct {
+	a      *arena
+	addrs  []codec.Address
+	params []codec.Param
+	nodes  []codec.BodyStructure
+	kids   []*codec.BodyStructure
+	strs   []codec.Bytes
+	envs   []codec.Envelope
+	short  bool // an arena fell short: something was allocated on the side
+}
+
+// copyAudit, when set (by tests), receives each copier once its copy is
+// done, with the bytes reserved for sections: every arena must then be
+// used up, but for those.
+var copyAudit func(c copier, extra int)
+
+// newCopier reserves the bytes of n in a and allocates the arenas of its
+// elements (none for a zero count).
+func newCopier(a *arena, n *copyCounts) copier {
+	a.reserve(n.bytes)
+	return copier{a: a, addrs: alloc[codec.Address](n.addrs), params: alloc[codec.Param](n.params),
+		nodes: alloc[codec.BodyStructure](n.nodes), kids: alloc[*codec.BodyStructure](n.kids),
+		strs: alloc[codec.Bytes](n.strs), envs: alloc[codec.Envelope](n.envs)}
+}
+
+func alloc[T any](n int) []T {
+	if n == 0 {
+		return nil
 	}
-	n := len(b.Type) + len(b.Subtype) + len(b.ID) + len(b.Description) + len(b.Encoding) +
-		len(b.MD5) + len(b.Disposition) + len(b.Location) + len(b.Extension) + envelopeSize(b.Envelope)
-	for _, l := range [][]codec.Param{b.Params, b.MultipartParams, b.DispositionParams} {
-		for _, p := range l {
-			n += len(p.Name) + len(p.Value)
+	return make([]T, n)
+}
+
+// take carves n elements out of an arena, capped. It returns nil for a nil
+// source list, an empty non-nil slice for an empty one (neither
+// allocates), and allocates when the arena falls short.
+func take[T any](arena *[]T, n int, src []T, short *bool) []T {
+	switch {
+	case src == nil:
+		return nil
+	case n == 0:
+		return []T{}
+	case n > len(*arena):
+		*short = true
+		return make([]T, n)
+	}
+	s := (*arena)[:n:n]
+	*arena = (*arena)[n:]
+	return s
+}
+
+// bytes copies b into the byte arena.
+func (c *copier) bytes(b codec.Bytes) codec.Bytes {
+	if len(b) > len(c.a.free) {
+		c.short = true
+	}
+	return c.a.bytes(b)
+}
+
+func (c *copier) addrList(l []codec.Address) []codec.Address {
+	d := take(&c.addrs, len(l), l, &c.short)
+	for i := range d {
+		s := &l[i]
+		d[i] = codec.Address{Name: c.bytes(s.Name), ADL: c.bytes(s.ADL),
+			Mailbox: c.bytes(s.Mailbox), Host: c.bytes(s.Host)}
+	}
+	return d
+}
+
+// envelope copies e into d.
+func (c *copier) envelope(d, e *codec.Envelope) {
+	*d = codec.Envelope{
+		Date: c.bytes(e.Date), Subject: c.bytes(e.Subject),
+		From: c.addrList(e.From), Sender: c.addrList(e.Sender), ReplyTo: c.addrList(e.ReplyTo),
+		To: c.addrList(e.To), Cc: c.addrList(e.Cc), Bcc: c.addrList(e.Bcc),
+		InReplyTo: c.bytes(e.InReplyTo), MessageID: c.bytes(e.MessageID),
+	}
+}
+
+func (c *copier) paramList(l []codec.Param) []codec.Param {
+	d := take(&c.params, len(l), l, &c.short)
+	for i := range d {
+		d[i] = codec.Param{Name: c.bytes(l[i].Name), Value: c.bytes(l[i].Value)}
+	}
+	return d
+}
+
+// body copies b and what it holds.
+func (c *copier) body(b *codec.BodyStructure) *codec.BodyStructure {
+	var d *codec.BodyStructure
+	if len(c.nodes) > 0 {
+		d = &c.nodes[0]
+		c.nodes = c.nodes[1:]
+	} else {
+		c.short = true
+		d = new(codec.BodyStructure)
+	}
+	*d = codec.BodyStructure{
+		Type: c.bytes(b.Type), Subtype: c.bytes(b.Subtype),
+		Params: c.paramList(b.Params), ID: c.bytes(b.ID), Description: c.bytes(b.Description),
+		Encoding: c.bytes(b.Encoding), Size: b.Size, Lines: b.Lines,
+		Extended: b.Extended, MultipartParams: c.paramList(b.MultipartParams), MD5: c.bytes(b.MD5),
+		Disposition: c.bytes(b.Disposition), DispositionParams: c.paramList(b.DispositionParams),
+		Location: c.bytes(b.Location), Extension: c.bytes(b.Extension),
+	}
+	if b.Language != nil {
+		l := take(&c.strs, len(b.Language), b.Language, &c.short)
+		for i, s := range b.Language {
+			l[i] = c.bytes(s)
 		}
+		d.Language = l
 	}
-	for _, l := range b.Language {
-		n += len(l)
+	if b.Children != nil {
+		k := take(&c.kids, len(b.Children), b.Children, &c.short)
+		for i, ch := range b.Children {
+			if ch != nil {
+				k[i] = c.body(ch)
+			}
+		}
+		d.Children = k
 	}
-	for _, c := range b.Children {
-		n += bodySize(c)
+	if b.Envelope != nil {
+		var e *codec.Envelope
+		if len(c.envs) > 0 {
+			e = &c.envs[0]
+			c.envs = c.envs[1:]
+		} else {
+			c.short = true
+			e = new(codec.Envelope)
+		}
+		c.envelope(e, b.Envelope)
+		d.Envelope = e
 	}
-	return n + bodySize(b.Body)
+	if b.Body != nil {
+		d.Body = c.body(b.Body)
+	}
+	return d
 }
