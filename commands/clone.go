@@ -127,13 +127,61 @@ type copier struct {
 // used up, but for those.
 var copyAudit func(c copier, extra int)
 
-// newCopier reserves the bytes of n in a and allocates the arenas of its
+// init reserves the bytes of n in a and allocates the arenas of its
 // elements (none for a zero count).
-func newCopier(a *arena, n *copyCounts) copier {
+func (c *copier) init(a *arena, n *copyCounts) {
 	a.reserve(n.bytes)
-	return copier{a: a, addrs: alloc[codec.Address](n.addrs), params: alloc[codec.Param](n.params),
+	*c = copier{a: a, addrs: alloc[codec.Address](n.addrs), params: alloc[codec.Param](n.params),
 		nodes: alloc[codec.BodyStructure](n.nodes), kids: alloc[*codec.BodyStructure](n.kids),
 		strs: alloc[codec.Bytes](n.strs), envs: alloc[codec.Envelope](n.envs)}
+}
+
+// A Message and the element arenas of its values come in one allocation
+// when they fit one of these slabs, sized for the common shapes: an
+// envelope of up to eight addresses, and a body structure of one part or
+// a multipart of two. With its bytes such a message takes two allocations
+// in all; other messages take one per kind of element (newCopier).
+type (
+	messageSlab1 struct {
+		m      Message
+		addrs  [8]codec.Address
+		params [4]codec.Param
+		nodes  [1]codec.BodyStructure
+	}
+	messageSlab3 struct {
+		m      Message
+		addrs  [8]codec.Address
+		params [8]codec.Param
+		nodes  [3]codec.BodyStructure
+		kids   [2]*codec.BodyStructure
+	}
+)
+
+// allocMessage returns a new Message and a copier for n, whose element
+// arenas come with the Message in one allocation when they fit a slab.
+func allocMessage(n *copyCounts, c *copier) *Message {
+	var m *Message
+	switch {
+	case n.addrs+n.nodes == 0 || n.addrs > 8 || n.strs > 0 || n.envs > 0:
+		m = new(Message)
+		c.init(&m.a, n)
+		return m
+	case n.nodes <= 1 && n.params <= 4 && n.kids == 0:
+		s := new(messageSlab1)
+		m = &s.m
+		c.addrs, c.params, c.nodes = s.addrs[:n.addrs], s.params[:n.params], s.nodes[:n.nodes]
+	case n.nodes <= 3 && n.params <= 8 && n.kids <= 2:
+		s := new(messageSlab3)
+		m = &s.m
+		c.addrs, c.params, c.nodes, c.kids = s.addrs[:n.addrs], s.params[:n.params], s.nodes[:n.nodes], s.kids[:n.kids]
+	default:
+		m = new(Message)
+		c.init(&m.a, n)
+		return m
+	}
+	m.a.reserve(n.bytes)
+	c.a = &m.a
+	return m
 }
 
 func alloc[T any](n int) []T {

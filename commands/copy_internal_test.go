@@ -34,7 +34,7 @@ const copyShapes = "* 1 FETCH (UID 7 FLAGS (\\Seen $Label1 Work \\Flagged Later 
 
 // decodeFetches decodes a stream of FETCH responses and returns deep
 // copies made by the codec (codec.CloneResponse): the expected values.
-func decodeFetches(t *testing.T, stream []byte) []*codec.Fetch {
+func decodeFetches(t testing.TB, stream []byte) []*codec.Fetch {
 	t.Helper()
 	d := codec.NewDecoder(wire.NewTokenizer(bytes.NewReader(stream), nil), nil)
 	var out []*codec.Fetch
@@ -222,5 +222,23 @@ func TestFetchCopiesValues(t *testing.T) {
 	// The collected path (STORE's answer) copies the same way.
 	for _, f := range decodeFetches(t, []byte(copyShapes)) {
 		checkCopy(t, newMessage(f), f)
+	}
+}
+
+// BenchmarkCopyFetchMetadata copies the values of decoded FETCH responses
+// of the metadata corpus into Messages, as Fetch's iterator does for each
+// message (without the header section): the cost of the copy alone.
+// Compare with codec's BenchmarkCloneFetchMetadata.
+func BenchmarkCopyFetchMetadata(b *testing.B) {
+	const n = 1000
+	fs := decodeFetches(b, corpus.FetchMetadata(n))
+	if len(fs) != n {
+		b.Fatalf("%d responses", len(fs))
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if m := newMessage(fs[i%n]); m.BodyStructure == nil {
+			b.Fatal("no body structure")
+		}
 	}
 }

@@ -360,8 +360,12 @@ func (fi *fetchIter) close() {
 // streamed section comes with: its attributes are copied, its sections
 // are handed out by NextSection.
 func (fi *fetchIter) message(item session.Item, f *codec.Fetch) *Message {
-	m := &Message{SeqNum: f.Seq, it: fi, f: f}
-	m.merge(f, ^codec.FetchItem(0), keptBytes(f, fi.bufferMax))
+	extra := keptBytes(f, fi.bufferMax)
+	n := valueCounts(f, f.Has, extra)
+	var c copier
+	m := allocMessage(&n, &c)
+	m.SeqNum, m.it, m.f = f.Seq, fi, f
+	m.copyValues(f, f.Has, &c, extra)
 	if item.Section != nil {
 		m.body = item.Body
 		m.snapHas = f.Has

@@ -144,8 +144,11 @@ func fillSection(s *Section, sec *codec.Section, r io.Reader, spec *string) {
 // newMessage copies the attributes of f (a collected response: STORE,
 // SELECT's changes); it has no sections.
 func newMessage(f *codec.Fetch) *Message {
-	m := &Message{SeqNum: f.Seq}
-	m.merge(f, ^codec.FetchItem(0), 0)
+	n := valueCounts(f, f.Has, 0)
+	var c copier
+	m := allocMessage(&n, &c)
+	m.SeqNum = f.Seq
+	m.copyValues(f, f.Has, &c, 0)
 	return m
 }
 
@@ -156,30 +159,44 @@ func newMessage(f *codec.Fetch) *Message {
 // (uncommon flags, EMAILID, THREADID, PREVIEW) are cut from one string.
 func (m *Message) merge(f *codec.Fetch, mask codec.FetchItem, extra int) {
 	has := f.Has & mask
-	m.Items |= has
-	env := has&codec.FetchEnvelope != 0 && f.Envelope != nil
-	body := has&codec.FetchBodyStructure != 0 && f.BodyStructure != nil
+	n := valueCounts(f, has, extra)
+	var c copier
+	c.init(&m.a, &n)
+	m.copyValues(f, has, &c, extra)
+}
+
+// valueCounts counts what copying the values of f in has needs, with
+// extra bytes for sections.
+func valueCounts(f *codec.Fetch, has codec.FetchItem, extra int) copyCounts {
 	n := copyCounts{bytes: extra}
-	if env {
+	if has&codec.FetchEnvelope != 0 && f.Envelope != nil {
 		n.envelope(f.Envelope)
 	}
-	if body {
+	if has&codec.FetchBodyStructure != 0 && f.BodyStructure != nil {
 		n.body(f.BodyStructure)
 	}
-	c := newCopier(&m.a, &n)
-	if env {
-		c.envelope(&m.env, f.Envelope) // in the Message: no allocation of its own
-		m.Envelope = &m.env
-	} else if has&codec.FetchEnvelope != 0 {
+	return n
+}
+
+// copyValues copies the attributes in has of f into m, carving them out of
+// c's arenas (made for valueCounts(f, has, extra)).
+func (m *Message) copyValues(f *codec.Fetch, has codec.FetchItem, c *copier, extra int) {
+	m.Items |= has
+	if has&codec.FetchEnvelope != 0 {
 		m.Envelope = nil
+		if f.Envelope != nil {
+			c.envelope(&m.env, f.Envelope) // in the Message: no allocation of its own
+			m.Envelope = &m.env
+		}
 	}
-	if body {
-		m.BodyStructure = c.body(f.BodyStructure)
-	} else if has&codec.FetchBodyStructure != 0 {
+	if has&codec.FetchBodyStructure != 0 {
 		m.BodyStructure = nil
+		if f.BodyStructure != nil {
+			m.BodyStructure = c.body(f.BodyStructure)
+		}
 	}
 	if copyAudit != nil {
-		copyAudit(c, extra)
+		copyAudit(*c, extra)
 	}
 	if has&codec.FetchUID != 0 {
 		m.UID = f.UID
