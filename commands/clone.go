@@ -110,9 +110,13 @@ func (a *arena) bytes(b codec.Bytes) codec.Bytes {
 	return d
 }
 
-// copier carves a copy's parts out of its arenas.
+// copier carves a copy's parts out of its arenas. It lives on the stack
+// of the copy: carving from its slices writes no pointer to the heap (no
+// write barrier); copyValues gives what is left of buf back to the
+// Message's arena. Every element it carves is zero (freshly allocated),
+// so that only the fields that are set need to be written.
 type copier struct {
-	a      *arena
+	buf    []byte // the byte arena: what is free of it
 	addrs  []codec.Address
 	params []codec.Param
 	nodes  []codec.BodyStructure
@@ -131,7 +135,7 @@ var copyAudit func(c copier, extra int)
 // elements (none for a zero count).
 func (c *copier) init(a *arena, n *copyCounts) {
 	a.reserve(n.bytes)
-	*c = copier{a: a, addrs: alloc[codec.Address](n.addrs), params: alloc[codec.Param](n.params),
+	*c = copier{buf: a.free, addrs: alloc[codec.Address](n.addrs), params: alloc[codec.Param](n.params),
 		nodes: alloc[codec.BodyStructure](n.nodes), kids: alloc[*codec.BodyStructure](n.kids),
 		strs: alloc[codec.Bytes](n.strs), envs: alloc[codec.Envelope](n.envs)}
 }
@@ -180,7 +184,7 @@ func allocMessage(n *copyCounts, c *copier) *Message {
 		return m
 	}
 	m.a.reserve(n.bytes)
-	c.a = &m.a
+	c.buf = m.a.free
 	return m
 }
 
@@ -209,20 +213,41 @@ func take[T any](arena *[]T, n int, src []T, short *bool) []T {
 	return s
 }
 
-// bytes copies b into the byte arena.
+// bytes copies b into the byte arena, capped; nil stays nil, empty stays
+// empty (and non-nil).
 func (c *copier) bytes(b codec.Bytes) codec.Bytes {
-	if len(b) > len(c.a.free) {
+	n := len(b)
+	switch {
+	case b == nil:
+		return nil
+	case n == 0:
+		return codec.Bytes{}
+	case n > len(c.buf):
 		c.short = true
+		return append(codec.Bytes(nil), b...)
 	}
-	return c.a.bytes(b)
+	d := c.buf[:n:n]
+	copy(d, b)
+	c.buf = c.buf[n:]
+	return d
 }
 
 func (c *copier) addrList(l []codec.Address) []codec.Address {
 	d := take(&c.addrs, len(l), l, &c.short)
 	for i := range d {
-		s := &l[i]
-		d[i] = codec.Address{Name: c.bytes(s.Name), ADL: c.bytes(s.ADL),
-			Mailbox: c.bytes(s.Mailbox), Host: c.bytes(s.Host)}
+		s, t := &l[i], &d[i]
+		if s.Name != nil {
+			t.Name = c.bytes(s.Name)
+		}
+		if s.ADL != nil {
+			t.ADL = c.bytes(s.ADL)
+		}
+		if s.Mailbox != nil {
+			t.Mailbox = c.bytes(s.Mailbox)
+		}
+		if s.Host != nil {
+			t.Host = c.bytes(s.Host)
+		}
 	}
 	return d
 }
@@ -240,7 +265,12 @@ func (c *copier) envelope(d, e *codec.Envelope) {
 func (c *copier) paramList(l []codec.Param) []codec.Param {
 	d := take(&c.params, len(l), l, &c.short)
 	for i := range d {
-		d[i] = codec.Param{Name: c.bytes(l[i].Name), Value: c.bytes(l[i].Value)}
+		if l[i].Name != nil {
+			d[i].Name = c.bytes(l[i].Name)
+		}
+		if l[i].Value != nil {
+			d[i].Value = c.bytes(l[i].Value)
+		}
 	}
 	return d
 }
@@ -255,13 +285,25 @@ func (c *copier) body(b *codec.BodyStructure) *codec.BodyStructure {
 		c.short = true
 		d = new(codec.BodyStructure)
 	}
-	*d = codec.BodyStructure{
-		Type: c.bytes(b.Type), Subtype: c.bytes(b.Subtype),
-		Params: c.paramList(b.Params), ID: c.bytes(b.ID), Description: c.bytes(b.Description),
-		Encoding: c.bytes(b.Encoding), Size: b.Size, Lines: b.Lines,
-		Extended: b.Extended, MultipartParams: c.paramList(b.MultipartParams), MD5: c.bytes(b.MD5),
-		Disposition: c.bytes(b.Disposition), DispositionParams: c.paramList(b.DispositionParams),
-		Location: c.bytes(b.Location), Extension: c.bytes(b.Extension),
+	d.Size, d.Lines, d.Extended = b.Size, b.Lines, b.Extended
+	// d is zero: only what is set is written (most of these are NIL).
+	for _, f := range [...]struct{ dst, src *codec.Bytes }{
+		{&d.Type, &b.Type}, {&d.Subtype, &b.Subtype}, {&d.ID, &b.ID}, {&d.Description, &b.Description},
+		{&d.Encoding, &b.Encoding}, {&d.MD5, &b.MD5}, {&d.Disposition, &b.Disposition},
+		{&d.Location, &b.Location}, {&d.Extension, &b.Extension},
+	} {
+		if *f.src != nil {
+			*f.dst = c.bytes(*f.src)
+		}
+	}
+	if b.Params != nil {
+		d.Params = c.paramList(b.Params)
+	}
+	if b.MultipartParams != nil {
+		d.MultipartParams = c.paramList(b.MultipartParams)
+	}
+	if b.DispositionParams != nil {
+		d.DispositionParams = c.paramList(b.DispositionParams)
 	}
 	if b.Language != nil {
 		l := take(&c.strs, len(b.Language), b.Language, &c.short)

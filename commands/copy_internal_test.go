@@ -187,7 +187,7 @@ func TestFetchCopiesValues(t *testing.T) {
 	var audits, short int
 	copyAudit = func(c copier, extra int) {
 		audits++
-		if len(c.a.free) != extra || len(c.addrs)+len(c.params)+len(c.nodes)+len(c.kids)+len(c.strs)+len(c.envs) != 0 || c.short {
+		if len(c.buf) != extra || len(c.addrs)+len(c.params)+len(c.nodes)+len(c.kids)+len(c.strs)+len(c.envs) != 0 || c.short {
 			short++
 		}
 	}

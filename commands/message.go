@@ -195,6 +195,7 @@ func (m *Message) copyValues(f *codec.Fetch, has codec.FetchItem, c *copier, ext
 			m.BodyStructure = c.body(f.BodyStructure)
 		}
 	}
+	m.a.free = c.buf // what is left: the sections' bytes
 	if copyAudit != nil {
 		copyAudit(*c, extra)
 	}
