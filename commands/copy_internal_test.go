@@ -30,7 +30,11 @@ const copyShapes = "* 1 FETCH (UID 7 FLAGS (\\Seen $Label1 Work \\Flagged Later 
 	"((\"text\" \"plain\" NIL NIL NIL \"8bit\" 5 1)(\"text\" \"html\" NIL NIL NIL \"8bit\" 7 1) \"alternative\") 20 NIL (\"attachment\" (\"filename\" \"x.eml\")) \"fr\" NIL 42 (1 2)) " +
 	"\"mixed\" (\"boundary\" \"b\") NIL NIL NIL))\r\n" +
 	"* 2 FETCH (UID 8 FLAGS () THREADID NIL PREVIEW NIL ENVELOPE NIL BODYSTRUCTURE (\"text\" \"plain\" () NIL NIL \"7bit\" 0 0))\r\n" +
-	"* 3 FETCH (FLAGS (\\Deleted) UID 9 ENVELOPE (\"d\" \"s\" NIL NIL NIL NIL NIL NIL NIL NIL))\r\n"
+	"* 3 FETCH (FLAGS (\\Deleted) UID 9 ENVELOPE (\"d\" \"s\" NIL NIL NIL NIL NIL NIL NIL NIL))\r\n" +
+	// The values after a body section: with a small string limit the
+	// section is streamed and they are copied once it is done.
+	"* 4 FETCH (BODY[HEADER] {12}\r\nSubject: x\r\n FLAGS (\\Seen Custom) ENVELOPE (\"d\" \"s\" ((\"N\" NIL \"m\" \"h\")) NIL NIL NIL NIL NIL NIL NIL) " +
+	"BODYSTRUCTURE ((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" 3 1)(\"text\" \"html\" NIL NIL NIL \"7bit\" 4 1) \"alternative\") UID 10)\r\n"
 
 // decodeFetches decodes a stream of FETCH responses and returns deep
 // copies made by the codec (codec.CloneResponse): the expected values.
@@ -54,10 +58,10 @@ func decodeFetches(t testing.TB, stream []byte) []*codec.Fetch {
 	}
 }
 
-// fetchServer opens a Client on INBOX of a server that answers every
+// fetchServer opens a Client (with the session options opts) on INBOX of a server that answers every
 // command but SELECT with stream and a tagged
 // OK, over transport.Pipe.
-func fetchServer(t *testing.T, stream []byte) *Client {
+func fetchServer(t *testing.T, stream []byte, opts *session.Options) *Client {
 	t.Helper()
 	client, server := transport.Pipe()
 	go func() {
@@ -80,7 +84,7 @@ func fetchServer(t *testing.T, stream []byte) *Client {
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	t.Cleanup(cancel)
-	s, err := session.Open(ctx, client, nil)
+	s, err := session.Open(ctx, client, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +185,16 @@ func checkCopy(t *testing.T, m *Message, f *codec.Fetch) {
 // apart), still after the iteration has moved on and the decoder has
 // reused its memory; every copied value is capped; and the copy's arenas
 // were sized exactly (nothing allocated on the side, nothing left over).
+// With a string limit of 2 bytes every body section is streamed, and the
+// values that follow one are copied once it is done.
 func TestFetchCopiesValues(t *testing.T) {
+	t.Run("inline", func(t *testing.T) { testFetchCopiesValues(t, nil) })
+	t.Run("streamed", func(t *testing.T) {
+		testFetchCopiesValues(t, &session.Options{Tokenizer: &wire.TokenizerOptions{MaxStringLiteral: 2}})
+	})
+}
+
+func testFetchCopiesValues(t *testing.T, opts *session.Options) {
 	stream := append(corpus.FetchMetadata(300), copyShapes...)
 	want := decodeFetches(t, stream)
 	var audits, short int
@@ -192,7 +205,7 @@ func TestFetchCopiesValues(t *testing.T) {
 		}
 	}
 	t.Cleanup(func() { copyAudit = nil })
-	c := fetchServer(t, stream)
+	c := fetchServer(t, stream, opts)
 	ctx := context.Background()
 	var got []*Message
 	for m, err := range c.Fetch(ctx, SeqRange(1, 0), &FetchItems{UID: true}) {
@@ -216,7 +229,8 @@ func TestFetchCopiesValues(t *testing.T) {
 	for i, m := range got {
 		checkCopy(t, m, want[i])
 	}
-	if audits != len(want) || short != 0 {
+	// A message whose section is streamed is copied in two parts.
+	if audits < len(want) || short != 0 {
 		t.Fatalf("%d copies audited, %d with arenas not used up exactly", audits, short)
 	}
 	// The collected path (STORE's answer) copies the same way.
