@@ -2,191 +2,339 @@ package commands
 
 import "github.com/imapkit/imapkit/codec"
 
-// arena copies decoded values out of the decoder's buffers with few
-// allocations: the bytes of a message's values share one buffer, and its
-// addresses, body parts and parameters one slice each.
-type arena struct {
-	buf []byte
+// A message's values are copied out of the decoder in two passes, as
+// codec.CloneResponse does: copyCounts counts the bytes of every value and
+// the elements of each kind (addresses, parameters, body parts, ...), then
+// a copier, whose arenas are allocated to exactly those counts, carves the
+// copy out of them. The bytes of all values share ONE buffer (each value a
+// capped sub-slice of it, so that appending to one never writes into the
+// next), and each kind of element one slice: a copy takes one allocation
+// per kind present, whatever the size of the message. The two passes
+// mirror each other method by method; a count that falls short costs an
+// allocation, never correctness (the copier falls back to allocating), and
+// TestCopyArenasExact checks that none does on the corpus.
+
+// copyCounts is what a copy needs: its bytes and its elements by kind.
+type copyCounts struct {
+	bytes  int // bytes of every Bytes value
+	addrs  int // codec.Address
+	params int // codec.Param
+	nodes  int // codec.BodyStructure
+	kids   int // elements of BodyStructure.Children
+	strs   int // elements of BodyStructure.Language
+	envs   int // the Envelopes of message/rfc822 parts
 }
 
-func (a *arena) bytes(b codec.Bytes) codec.Bytes {
-	if b == nil {
-		return nil
-	}
-	if cap(a.buf)-len(a.buf) < len(b) {
-		n := 512
-		if len(b) > n {
-			n = len(b)
-		}
-		a.buf = make([]byte, 0, n)
-	}
-	start := len(a.buf)
-	a.buf = append(a.buf, b...)
-	return codec.Bytes(a.buf[start:len(a.buf):len(a.buf)])
-}
-
-func (a *arena) envelope(e *codec.Envelope) *codec.Envelope {
-	if e == nil {
-		return nil
-	}
-	c := new(codec.Envelope)
-	a.envelopeInto(c, e)
-	return c
-}
-
-// envelopeInto copies e into c.
-func (a *arena) envelopeInto(c *codec.Envelope, e *codec.Envelope) {
-	n := len(e.From) + len(e.Sender) + len(e.ReplyTo) + len(e.To) + len(e.Cc) + len(e.Bcc)
-	addrs := make([]codec.Address, 0, n)
-	list := func(l []codec.Address) []codec.Address {
-		if l == nil {
-			return nil
-		}
-		start := len(addrs)
-		for _, ad := range l {
-			addrs = append(addrs, codec.Address{Name: a.bytes(ad.Name), ADL: a.bytes(ad.ADL),
-				Mailbox: a.bytes(ad.Mailbox), Host: a.bytes(ad.Host)})
-		}
-		return addrs[start:len(addrs):len(addrs)]
-	}
-	*c = codec.Envelope{
-		Date: a.bytes(e.Date), Subject: a.bytes(e.Subject),
-		From: list(e.From), Sender: list(e.Sender), ReplyTo: list(e.ReplyTo),
-		To: list(e.To), Cc: list(e.Cc), Bcc: list(e.Bcc),
-		InReplyTo: a.bytes(e.InReplyTo), MessageID: a.bytes(e.MessageID),
+func (n *copyCounts) addrList(l []codec.Address) {
+	n.addrs += len(l)
+	for i := range l {
+		a := &l[i]
+		n.bytes += len(a.Name) + len(a.ADL) + len(a.Mailbox) + len(a.Host)
 	}
 }
 
-// bodyCounts counts the nodes, child pointers and parameters of b.
-func bodyCounts(b *codec.BodyStructure) (nodes, kids, params, strs int) {
-	if b == nil {
-		return
+// envelope counts what e holds, not e itself.
+func (n *copyCounts) envelope(e *codec.Envelope) {
+	n.bytes += len(e.Date) + len(e.Subject) + len(e.InReplyTo) + len(e.MessageID)
+	n.addrList(e.From)
+	n.addrList(e.Sender)
+	n.addrList(e.ReplyTo)
+	n.addrList(e.To)
+	n.addrList(e.Cc)
+	n.addrList(e.Bcc)
+}
+
+func (n *copyCounts) paramList(l []codec.Param) {
+	n.params += len(l)
+	for i := range l {
+		n.bytes += len(l[i].Name) + len(l[i].Value)
 	}
-	nodes = 1
-	kids = len(b.Children)
-	params = len(b.Params) + len(b.MultipartParams) + len(b.DispositionParams)
-	strs = len(b.Language)
+}
+
+// body counts b and what it holds.
+func (n *copyCounts) body(b *codec.BodyStructure) {
+	n.nodes++
+	n.bytes += len(b.Type) + len(b.Subtype) + len(b.ID) + len(b.Description) + len(b.Encoding) +
+		len(b.MD5) + len(b.Disposition) + len(b.Location) + len(b.Extension)
+	n.paramList(b.Params)
+	n.paramList(b.MultipartParams)
+	n.paramList(b.DispositionParams)
+	n.strs += len(b.Language)
+	for _, l := range b.Language {
+		n.bytes += len(l)
+	}
+	n.kids += len(b.Children)
 	for _, c := range b.Children {
-		n, k, p, s := bodyCounts(c)
-		nodes, kids, params, strs = nodes+n, kids+k, params+p, strs+s
-	}
-	if b.Body != nil {
-		n, k, p, s := bodyCounts(b.Body)
-		nodes, kids, params, strs = nodes+n, kids+k, params+p, strs+s
-	}
-	return
-}
-
-type bodyArena struct {
-	*arena
-	nodes  []codec.BodyStructure
-	kids   []*codec.BodyStructure
-	params []codec.Param
-	strs   []codec.Bytes
-}
-
-func (a *arena) body(b *codec.BodyStructure) *codec.BodyStructure {
-	if b == nil {
-		return nil
-	}
-	n, k, p, s := bodyCounts(b)
-	ba := &bodyArena{arena: a, nodes: make([]codec.BodyStructure, 0, n)}
-	if k > 0 {
-		ba.kids = make([]*codec.BodyStructure, 0, k)
-	}
-	if p > 0 {
-		ba.params = make([]codec.Param, 0, p)
-	}
-	if s > 0 {
-		ba.strs = make([]codec.Bytes, 0, s)
-	}
-	return ba.copy(b)
-}
-
-func (ba *bodyArena) paramList(l []codec.Param) []codec.Param {
-	if l == nil {
-		return nil
-	}
-	start := len(ba.params)
-	for _, p := range l {
-		ba.params = append(ba.params, codec.Param{Name: ba.bytes(p.Name), Value: ba.bytes(p.Value)})
-	}
-	return ba.params[start:len(ba.params):len(ba.params)]
-}
-
-func (ba *bodyArena) copy(b *codec.BodyStructure) *codec.BodyStructure {
-	ba.nodes = append(ba.nodes, codec.BodyStructure{})
-	c := &ba.nodes[len(ba.nodes)-1]
-	*c = codec.BodyStructure{
-		Type: ba.bytes(b.Type), Subtype: ba.bytes(b.Subtype),
-		Params: ba.paramList(b.Params), ID: ba.bytes(b.ID), Description: ba.bytes(b.Description),
-		Encoding: ba.bytes(b.Encoding), Size: b.Size, Lines: b.Lines,
-		Extended: b.Extended, MultipartParams: ba.paramList(b.MultipartParams), MD5: ba.bytes(b.MD5),
-		Disposition: ba.bytes(b.Disposition), DispositionParams: ba.paramList(b.DispositionParams),
-		Location: ba.bytes(b.Location), Extension: ba.bytes(b.Extension),
+		if c != nil {
+			n.body(c)
+		}
 	}
 	if b.Envelope != nil {
-		c.Envelope = ba.envelope(b.Envelope)
-	}
-	if b.Language != nil {
-		start := len(ba.strs)
-		for _, l := range b.Language {
-			ba.strs = append(ba.strs, ba.bytes(l))
-		}
-		c.Language = ba.strs[start:len(ba.strs):len(ba.strs)]
-	}
-	if b.Children != nil {
-		start := len(ba.kids)
-		ba.kids = ba.kids[:start+len(b.Children)]
-		for i, ch := range b.Children {
-			ba.kids[start+i] = ba.copy(ch)
-		}
-		c.Children = ba.kids[start : start+len(b.Children) : start+len(b.Children)]
+		n.envs++
+		n.envelope(b.Envelope)
 	}
 	if b.Body != nil {
-		c.Body = ba.copy(b.Body)
+		n.body(b.Body)
 	}
-	return c
 }
 
-// reserve makes room for n more bytes in one allocation.
+// arena is the byte memory of a message: its values and its kept
+// sections are carved out of free, front to back.
+type arena struct {
+	free []byte // reserved and not used yet
+}
+
+// reserve makes room for n more bytes, in one allocation when there is
+// not enough left.
 func (a *arena) reserve(n int) {
-	if cap(a.buf)-len(a.buf) < n {
-		a.buf = make([]byte, 0, n)
+	if len(a.free) < n {
+		a.free = make([]byte, n)
 	}
 }
 
-// envelopeSize is the number of bytes envelope copies.
-func envelopeSize(e *codec.Envelope) int {
-	if e == nil {
-		return 0
+// bytes copies b into the arena, capped; nil stays nil, empty stays empty
+// (and non-nil).
+func (a *arena) bytes(b codec.Bytes) codec.Bytes {
+	n := len(b)
+	switch {
+	case b == nil:
+		return nil
+	case n == 0:
+		return codec.Bytes{}
+	case n > len(a.free):
+		a.free = make([]byte, max(n, 512))
 	}
-	n := len(e.Date) + len(e.Subject) + len(e.InReplyTo) + len(e.MessageID)
-	for _, l := range [][]codec.Address{e.From, e.Sender, e.ReplyTo, e.To, e.Cc, e.Bcc} {
-		for _, a := range l {
-			n += len(a.Name) + len(a.ADL) + len(a.Mailbox) + len(a.Host)
-		}
-	}
-	return n
+	d := a.free[:n:n]
+	copy(d, b)
+	a.free = a.free[n:]
+	return d
 }
 
-// bodySize is the number of bytes body copies.
-func bodySize(b *codec.BodyStructure) int {
-	if b == nil {
-		return 0
+// copier carves a copy's parts out of its arenas. It lives on the stack
+// of the copy: carving from its slices writes no pointer to the heap (no
+// write barrier); copyValues gives what is left of buf back to the
+// Message's arena. Every element it carves is zero (freshly allocated),
+// so that only the fields that are set need to be written.
+type copier struct {
+	buf    []byte // the byte arena: what is free of it
+	addrs  []codec.Address
+	params []codec.Param
+	nodes  []codec.BodyStructure
+	kids   []*codec.BodyStructure
+	strs   []codec.Bytes
+	envs   []codec.Envelope
+	short  bool // an arena fell short: something was allocated on the side
+}
+
+// copyAudit, when set (by tests), receives each copier once its copy is
+// done, with the bytes reserved for sections: every arena must then be
+// used up, but for those.
+var copyAudit func(c copier, extra int)
+
+// init reserves the bytes of n in a and allocates the arenas of its
+// elements (none for a zero count).
+func (c *copier) init(a *arena, n *copyCounts) {
+	a.reserve(n.bytes)
+	*c = copier{buf: a.free, addrs: alloc[codec.Address](n.addrs), params: alloc[codec.Param](n.params),
+		nodes: alloc[codec.BodyStructure](n.nodes), kids: alloc[*codec.BodyStructure](n.kids),
+		strs: alloc[codec.Bytes](n.strs), envs: alloc[codec.Envelope](n.envs)}
+}
+
+// A Message and the element arenas of its values come in one allocation
+// when they fit one of these slabs, sized for the common shapes: an
+// envelope of up to eight addresses, and a body structure of one part or
+// a multipart of two. With its bytes such a message takes two allocations
+// in all; other messages take one per kind of element (newCopier).
+type (
+	messageSlab1 struct {
+		m      Message
+		addrs  [8]codec.Address
+		params [4]codec.Param
+		nodes  [1]codec.BodyStructure
 	}
-	n := len(b.Type) + len(b.Subtype) + len(b.ID) + len(b.Description) + len(b.Encoding) +
-		len(b.MD5) + len(b.Disposition) + len(b.Location) + len(b.Extension) + envelopeSize(b.Envelope)
-	for _, l := range [][]codec.Param{b.Params, b.MultipartParams, b.DispositionParams} {
-		for _, p := range l {
-			n += len(p.Name) + len(p.Value)
+	messageSlab3 struct {
+		m      Message
+		addrs  [8]codec.Address
+		params [8]codec.Param
+		nodes  [3]codec.BodyStructure
+		kids   [2]*codec.BodyStructure
+	}
+)
+
+// allocMessage returns a new Message and a copier for n, whose element
+// arenas come with the Message in one allocation when they fit a slab.
+func allocMessage(n *copyCounts, c *copier) *Message {
+	var m *Message
+	switch {
+	case n.addrs+n.nodes == 0 || n.addrs > 8 || n.strs > 0 || n.envs > 0:
+		m = new(Message)
+		c.init(&m.a, n)
+		return m
+	case n.nodes <= 1 && n.params <= 4 && n.kids == 0:
+		s := new(messageSlab1)
+		m = &s.m
+		c.addrs, c.params, c.nodes = s.addrs[:n.addrs], s.params[:n.params], s.nodes[:n.nodes]
+	case n.nodes <= 3 && n.params <= 8 && n.kids <= 2:
+		s := new(messageSlab3)
+		m = &s.m
+		c.addrs, c.params, c.nodes, c.kids = s.addrs[:n.addrs], s.params[:n.params], s.nodes[:n.nodes], s.kids[:n.kids]
+	default:
+		m = new(Message)
+		c.init(&m.a, n)
+		return m
+	}
+	m.a.reserve(n.bytes)
+	c.buf = m.a.free
+	return m
+}
+
+func alloc[T any](n int) []T {
+	if n == 0 {
+		return nil
+	}
+	return make([]T, n)
+}
+
+// take carves n elements out of an arena, capped. It returns nil for a nil
+// source list, an empty non-nil slice for an empty one (neither
+// allocates), and allocates when the arena falls short.
+func take[T any](arena *[]T, n int, src []T, short *bool) []T {
+	switch {
+	case src == nil:
+		return nil
+	case n == 0:
+		return []T{}
+	case n > len(*arena):
+		*short = true
+		return make([]T, n)
+	}
+	s := (*arena)[:n:n]
+	*arena = (*arena)[n:]
+	return s
+}
+
+// bytes copies b into the byte arena, capped; nil stays nil, empty stays
+// empty (and non-nil).
+func (c *copier) bytes(b codec.Bytes) codec.Bytes {
+	n := len(b)
+	switch {
+	case b == nil:
+		return nil
+	case n == 0:
+		return codec.Bytes{}
+	case n > len(c.buf):
+		c.short = true
+		return append(codec.Bytes(nil), b...)
+	}
+	d := c.buf[:n:n]
+	copy(d, b)
+	c.buf = c.buf[n:]
+	return d
+}
+
+func (c *copier) addrList(l []codec.Address) []codec.Address {
+	d := take(&c.addrs, len(l), l, &c.short)
+	for i := range d {
+		s, t := &l[i], &d[i]
+		if s.Name != nil {
+			t.Name = c.bytes(s.Name)
+		}
+		if s.ADL != nil {
+			t.ADL = c.bytes(s.ADL)
+		}
+		if s.Mailbox != nil {
+			t.Mailbox = c.bytes(s.Mailbox)
+		}
+		if s.Host != nil {
+			t.Host = c.bytes(s.Host)
 		}
 	}
-	for _, l := range b.Language {
-		n += len(l)
+	return d
+}
+
+// envelope copies e into d.
+func (c *copier) envelope(d, e *codec.Envelope) {
+	*d = codec.Envelope{
+		Date: c.bytes(e.Date), Subject: c.bytes(e.Subject),
+		From: c.addrList(e.From), Sender: c.addrList(e.Sender), ReplyTo: c.addrList(e.ReplyTo),
+		To: c.addrList(e.To), Cc: c.addrList(e.Cc), Bcc: c.addrList(e.Bcc),
+		InReplyTo: c.bytes(e.InReplyTo), MessageID: c.bytes(e.MessageID),
 	}
-	for _, c := range b.Children {
-		n += bodySize(c)
+}
+
+func (c *copier) paramList(l []codec.Param) []codec.Param {
+	d := take(&c.params, len(l), l, &c.short)
+	for i := range d {
+		if l[i].Name != nil {
+			d[i].Name = c.bytes(l[i].Name)
+		}
+		if l[i].Value != nil {
+			d[i].Value = c.bytes(l[i].Value)
+		}
 	}
-	return n + bodySize(b.Body)
+	return d
+}
+
+// body copies b and what it holds.
+func (c *copier) body(b *codec.BodyStructure) *codec.BodyStructure {
+	var d *codec.BodyStructure
+	if len(c.nodes) > 0 {
+		d = &c.nodes[0]
+		c.nodes = c.nodes[1:]
+	} else {
+		c.short = true
+		d = new(codec.BodyStructure)
+	}
+	d.Size, d.Lines, d.Extended = b.Size, b.Lines, b.Extended
+	// d is zero: only what is set is written (most of these are NIL).
+	for _, f := range [...]struct{ dst, src *codec.Bytes }{
+		{&d.Type, &b.Type}, {&d.Subtype, &b.Subtype}, {&d.ID, &b.ID}, {&d.Description, &b.Description},
+		{&d.Encoding, &b.Encoding}, {&d.MD5, &b.MD5}, {&d.Disposition, &b.Disposition},
+		{&d.Location, &b.Location}, {&d.Extension, &b.Extension},
+	} {
+		if *f.src != nil {
+			*f.dst = c.bytes(*f.src)
+		}
+	}
+	if b.Params != nil {
+		d.Params = c.paramList(b.Params)
+	}
+	if b.MultipartParams != nil {
+		d.MultipartParams = c.paramList(b.MultipartParams)
+	}
+	if b.DispositionParams != nil {
+		d.DispositionParams = c.paramList(b.DispositionParams)
+	}
+	if b.Language != nil {
+		l := take(&c.strs, len(b.Language), b.Language, &c.short)
+		for i, s := range b.Language {
+			l[i] = c.bytes(s)
+		}
+		d.Language = l
+	}
+	if b.Children != nil {
+		k := take(&c.kids, len(b.Children), b.Children, &c.short)
+		for i, ch := range b.Children {
+			if ch != nil {
+				k[i] = c.body(ch)
+			}
+		}
+		d.Children = k
+	}
+	if b.Envelope != nil {
+		var e *codec.Envelope
+		if len(c.envs) > 0 {
+			e = &c.envs[0]
+			c.envs = c.envs[1:]
+		} else {
+			c.short = true
+			e = new(codec.Envelope)
+		}
+		c.envelope(e, b.Envelope)
+		d.Envelope = e
+	}
+	if b.Body != nil {
+		d.Body = c.body(b.Body)
+	}
+	return d
 }

@@ -360,22 +360,12 @@ func (fi *fetchIter) close() {
 // streamed section comes with: its attributes are copied, its sections
 // are handed out by NextSection.
 func (fi *fetchIter) message(item session.Item, f *codec.Fetch) *Message {
-	m := &Message{SeqNum: f.Seq, it: fi, f: f}
-	// One buffer for the values and the small sections.
-	n := 0
-	if f.Has&codec.FetchEnvelope != 0 {
-		n += envelopeSize(f.Envelope)
-	}
-	if f.Has&codec.FetchBodyStructure != 0 {
-		n += bodySize(f.BodyStructure)
-	}
-	for i := range f.Sections {
-		if sec := &f.Sections[i]; !sec.Streamed && int64(len(sec.Data)) <= fi.bufferMax {
-			n += len(sec.Data)
-		}
-	}
-	m.a.reserve(n)
-	m.merge(f, ^codec.FetchItem(0), &m.a)
+	extra := keptBytes(f, fi.bufferMax)
+	n := valueCounts(f, f.Has, extra)
+	var c copier
+	m := allocMessage(&n, &c)
+	m.SeqNum, m.it, m.f = f.Seq, fi, f
+	m.copyValues(f, f.Has, &c, extra)
 	if item.Section != nil {
 		m.body = item.Body
 		m.snapHas = f.Has

@@ -50,6 +50,7 @@ type Message struct {
 	sec0     Section         // the first section handed out, without an allocation
 	sec0Used bool
 	env      codec.Envelope // what Envelope points to
+	flags    [4]string      // what Flags holds, when it fits
 }
 
 // Has reports whether the server sent the attribute.
@@ -143,34 +144,78 @@ func fillSection(s *Section, sec *codec.Section, r io.Reader, spec *string) {
 // newMessage copies the attributes of f (a collected response: STORE,
 // SELECT's changes); it has no sections.
 func newMessage(f *codec.Fetch) *Message {
-	m := &Message{SeqNum: f.Seq}
-	m.merge(f, ^codec.FetchItem(0), &m.a)
+	n := valueCounts(f, f.Has, 0)
+	var c copier
+	m := allocMessage(&n, &c)
+	m.SeqNum = f.Seq
+	m.copyValues(f, f.Has, &c, 0)
 	return m
 }
 
-// merge copies the attributes present in f and in mask into m.
-func (m *Message) merge(f *codec.Fetch, mask codec.FetchItem, ap *arena) {
+// merge copies the attributes present in f and in mask into m, and
+// reserves extra more bytes in its arena (for the sections it keeps). The
+// values of ENVELOPE and BODYSTRUCTURE are copied in one pass with exact
+// arenas (clone.go); common flags are interned, and the other strings
+// (uncommon flags, EMAILID, THREADID, PREVIEW) are cut from one string.
+func (m *Message) merge(f *codec.Fetch, mask codec.FetchItem, extra int) {
 	has := f.Has & mask
-	m.Items |= has
-	if ap == nil {
-		ap = &arena{}
+	n := valueCounts(f, has, extra)
+	var c copier
+	c.init(&m.a, &n)
+	m.copyValues(f, has, &c, extra)
+}
+
+// valueCounts counts what copying the values of f in has needs, with
+// extra bytes for sections.
+func valueCounts(f *codec.Fetch, has codec.FetchItem, extra int) copyCounts {
+	n := copyCounts{bytes: extra}
+	if has&codec.FetchEnvelope != 0 && f.Envelope != nil {
+		n.envelope(f.Envelope)
 	}
-	a := ap
-	n := 0
+	if has&codec.FetchBodyStructure != 0 && f.BodyStructure != nil {
+		n.body(f.BodyStructure)
+	}
+	return n
+}
+
+// copyValues copies the attributes in has of f into m, carving them out of
+// c's arenas (made for valueCounts(f, has, extra)).
+func (m *Message) copyValues(f *codec.Fetch, has codec.FetchItem, c *copier, extra int) {
+	m.Items |= has
 	if has&codec.FetchEnvelope != 0 {
-		n += envelopeSize(f.Envelope)
+		m.Envelope = nil
+		if f.Envelope != nil {
+			c.envelope(&m.env, f.Envelope) // in the Message: no allocation of its own
+			m.Envelope = &m.env
+		}
 	}
 	if has&codec.FetchBodyStructure != 0 {
-		n += bodySize(f.BodyStructure)
+		m.BodyStructure = nil
+		if f.BodyStructure != nil {
+			m.BodyStructure = c.body(f.BodyStructure)
+		}
 	}
-	a.reserve(n)
+	m.a.free = c.buf // what is left: the sections' bytes
+	if copyAudit != nil {
+		copyAudit(*c, extra)
+	}
 	if has&codec.FetchUID != 0 {
 		m.UID = f.UID
 	}
+	sn := 0 // the bytes of the strings that are not interned
 	if has&codec.FetchFlags != 0 {
-		m.Flags = strs(f.Flags)
-		if m.Flags == nil {
-			m.Flags = []string{}
+		if len(f.Flags) <= len(m.flags) {
+			m.Flags = m.flags[:len(f.Flags):len(f.Flags)]
+		} else {
+			m.Flags = make([]string, len(f.Flags))
+		}
+		for i, b := range f.Flags {
+			if s, ok := interned[string(b)]; ok {
+				m.Flags[i] = s
+			} else {
+				m.Flags[i] = "" // cut below
+				sn += len(b)
+			}
 		}
 	}
 	if has&codec.FetchInternalDate != 0 {
@@ -181,28 +226,20 @@ func (m *Message) merge(f *codec.Fetch, mask codec.FetchItem, ap *arena) {
 	if has&codec.FetchRFC822Size != 0 {
 		m.Size = f.RFC822Size
 	}
-	if has&codec.FetchEnvelope != 0 {
-		m.Envelope = nil
-		if f.Envelope != nil {
-			// In the Message: one allocation less per message.
-			a.envelopeInto(&m.env, f.Envelope)
-			m.Envelope = &m.env
-		}
-	}
-	if has&codec.FetchBodyStructure != 0 {
-		m.BodyStructure = a.body(f.BodyStructure)
-	}
 	if has&codec.FetchModSeq != 0 {
 		m.ModSeq = f.ModSeq
 	}
 	if has&codec.FetchEmailID != 0 {
-		m.EmailID = string(f.EmailID)
+		sn += len(f.EmailID)
 	}
 	if has&codec.FetchThreadID != 0 {
-		m.ThreadID = string(f.ThreadID)
+		sn += len(f.ThreadID)
 	}
 	if has&codec.FetchPreview != 0 {
-		m.Preview = string(f.Preview)
+		sn += len(f.Preview)
+	}
+	if sn > 0 {
+		m.cutStrings(f, has, sn)
 	}
 	if len(f.BinarySizes) > 0 {
 		m.BinarySizes = append([]codec.BinarySize(nil), f.BinarySizes...)
@@ -213,6 +250,68 @@ func (m *Message) merge(f *codec.Fetch, mask codec.FetchItem, ap *arena) {
 	for _, u := range f.Unknown {
 		m.Unknown = append(m.Unknown, codec.FetchAttr{Name: u.Name.Clone(), Raw: u.Raw.Clone()})
 	}
+}
+
+// cutStrings sets the flags of m that are not interned (left "" by merge)
+// and its EMAILID, THREADID and PREVIEW in has, from one string of their
+// sn bytes.
+func (m *Message) cutStrings(f *codec.Fetch, has codec.FetchItem, sn int) {
+	var small [256]byte
+	buf := small[:0]
+	if sn > len(small) {
+		buf = make([]byte, 0, sn)
+	}
+	flags := has&codec.FetchFlags != 0
+	if flags {
+		for i, b := range f.Flags {
+			if m.Flags[i] == "" {
+				buf = append(buf, b...)
+			}
+		}
+	}
+	if has&codec.FetchEmailID != 0 {
+		buf = append(buf, f.EmailID...)
+	}
+	if has&codec.FetchThreadID != 0 {
+		buf = append(buf, f.ThreadID...)
+	}
+	if has&codec.FetchPreview != 0 {
+		buf = append(buf, f.Preview...)
+	}
+	str := string(buf)
+	cut := func(n int) string {
+		s := str[:n]
+		str = str[n:]
+		return s
+	}
+	if flags {
+		for i, b := range f.Flags {
+			if m.Flags[i] == "" {
+				m.Flags[i] = cut(len(b))
+			}
+		}
+	}
+	if has&codec.FetchEmailID != 0 {
+		m.EmailID = cut(len(f.EmailID))
+	}
+	if has&codec.FetchThreadID != 0 {
+		m.ThreadID = cut(len(f.ThreadID))
+	}
+	if has&codec.FetchPreview != 0 {
+		m.Preview = cut(len(f.Preview))
+	}
+}
+
+// keptBytes is the size of the sections of f that a Message keeps in its
+// arena (those up to bufferMax that came whole).
+func keptBytes(f *codec.Fetch, bufferMax int64) int {
+	n := 0
+	for i := range f.Sections {
+		if sec := &f.Sections[i]; !sec.Streamed && int64(len(sec.Data)) <= bufferMax {
+			n += len(sec.Data)
+		}
+	}
+	return n
 }
 
 // NextSection returns the message's next body section, in the order the
@@ -304,7 +403,7 @@ func (m *Message) advance() error {
 		m.body = item.Body
 		return nil
 	}
-	m.merge(f, ^m.snapHas, &m.a)
+	m.merge(f, ^m.snapHas, keptBytes(f, m.it.bufferMax))
 	m.complete = true
 	return nil
 }

@@ -1,0 +1,258 @@
+package commands
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/internal/corpus"
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/transport"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// copyShapes are FETCH responses with the shapes the corpus lacks: more
+// flags than a Message holds inline and flags that are not interned,
+// EMAILID, THREADID and PREVIEW, NIL and empty strings side by side, empty
+// and NIL address lists, groups, a source route, and a BODYSTRUCTURE with
+// a message/rfc822 part (its envelope and nested multipart), languages, a
+// location, MD5 and extension data.
+const copyShapes = "* 1 FETCH (UID 7 FLAGS (\\Seen $Label1 Work \\Flagged Later $Todo) EMAILID (M6d99ac3275bb4e) THREADID (T64b478a75b7ea9) PREVIEW \"Hello, the preview\" " +
+	"ENVELOPE (NIL \"\" ((NIL NIL \"undisclosed\" NIL)(NIL NIL NIL NIL)) NIL () ((\"A B\" \"@route\" \"a\" \"h.example\")) NIL NIL \"\" NIL) " +
+	"BODYSTRUCTURE ((\"text\" \"plain\" (\"charset\" \"us-ascii\") \"<id@x>\" \"desc\" \"7bit\" 10 1 \"md5sum\" (\"inline\" NIL) (\"en\" \"de\") \"http://loc\")" +
+	"(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 500 (NIL \"inner\" ((\"I\" NIL \"i\" \"h\")) NIL NIL NIL NIL NIL NIL \"<inner@h>\") " +
+	"((\"text\" \"plain\" NIL NIL NIL \"8bit\" 5 1)(\"text\" \"html\" NIL NIL NIL \"8bit\" 7 1) \"alternative\") 20 NIL (\"attachment\" (\"filename\" \"x.eml\")) \"fr\" NIL 42 (1 2)) " +
+	"\"mixed\" (\"boundary\" \"b\") NIL NIL NIL))\r\n" +
+	"* 2 FETCH (UID 8 FLAGS () THREADID NIL PREVIEW NIL ENVELOPE NIL BODYSTRUCTURE (\"text\" \"plain\" () NIL NIL \"7bit\" 0 0))\r\n" +
+	"* 3 FETCH (FLAGS (\\Deleted) UID 9 ENVELOPE (\"d\" \"s\" NIL NIL NIL NIL NIL NIL NIL NIL))\r\n" +
+	// The values after a body section: with a small string limit the
+	// section is streamed and they are copied once it is done.
+	"* 4 FETCH (BODY[HEADER] {12}\r\nSubject: x\r\n FLAGS (\\Seen Custom) ENVELOPE (\"d\" \"s\" ((\"N\" NIL \"m\" \"h\")) NIL NIL NIL NIL NIL NIL NIL) " +
+	"BODYSTRUCTURE ((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" 3 1)(\"text\" \"html\" NIL NIL NIL \"7bit\" 4 1) \"alternative\") UID 10)\r\n"
+
+// decodeFetches decodes a stream of FETCH responses and returns deep
+// copies made by the codec (codec.CloneResponse): the expected values.
+func decodeFetches(t testing.TB, stream []byte) []*codec.Fetch {
+	t.Helper()
+	d := codec.NewDecoder(wire.NewTokenizer(bytes.NewReader(stream), nil), nil)
+	var out []*codec.Fetch
+	for {
+		r, err := d.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, ok := r.(*codec.Fetch)
+		if !ok {
+			t.Fatalf("%T", r)
+		}
+		out = append(out, codec.CloneResponse(f).(*codec.Fetch))
+	}
+}
+
+// fetchServer opens a Client (with the session options opts) on INBOX of a server that answers every
+// command but SELECT with stream and a tagged
+// OK, over transport.Pipe.
+func fetchServer(t *testing.T, stream []byte, opts *session.Options) *Client {
+	t.Helper()
+	client, server := transport.Pipe()
+	go func() {
+		defer server.Close()
+		server.Write([]byte("* PREAUTH [CAPABILITY IMAP4rev1] ready\r\n"))
+		r := bufio.NewReader(server)
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			tag, rest, _ := strings.Cut(line, " ")
+			if strings.HasPrefix(rest, "SELECT") {
+				server.Write([]byte("* 303 EXISTS\r\n" + tag + " OK [READ-WRITE] done\r\n"))
+				continue
+			}
+			server.Write(stream)
+			server.Write([]byte(tag + " OK done\r\n"))
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	s, err := session.Open(ctx, client, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	c := New(s)
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// checkCopy compares m with the codec's copy of its response, and checks
+// that the copied values are capped (appending to one cannot write into
+// another).
+func checkCopy(t *testing.T, m *Message, f *codec.Fetch) {
+	t.Helper()
+	want := &Message{SeqNum: f.Seq, Items: f.Has, UID: f.UID, Size: f.RFC822Size, ModSeq: f.ModSeq,
+		Envelope: f.Envelope, BodyStructure: f.BodyStructure,
+		EmailID: string(f.EmailID), ThreadID: string(f.ThreadID), Preview: string(f.Preview)}
+	if f.Has&codec.FetchFlags != 0 {
+		want.Flags = []string{}
+		for _, fl := range f.Flags {
+			want.Flags = append(want.Flags, string(fl))
+		}
+	}
+	if f.Has&codec.FetchInternalDate != 0 {
+		want.InternalDate, _ = codec.ParseInternalDate(f.InternalDate)
+	}
+	type attrs struct {
+		SeqNum, UID            uint32
+		Items                  codec.FetchItem
+		Flags                  []string
+		InternalDate           time.Time
+		Size                   int64
+		Envelope               *codec.Envelope
+		BodyStructure          *codec.BodyStructure
+		ModSeq                 uint64
+		EmailID, ThreadID, Pre string
+	}
+	view := func(m *Message) attrs {
+		return attrs{m.SeqNum, m.UID, m.Items, m.Flags, m.InternalDate, m.Size, m.Envelope, m.BodyStructure,
+			m.ModSeq, m.EmailID, m.ThreadID, m.Preview}
+	}
+	if d := cmp.Diff(view(want), view(m)); d != "" {
+		t.Fatalf("message %d (-want +got):\n%s", f.Seq, d)
+	}
+	capped := func(what string, b codec.Bytes) {
+		if cap(b) != len(b) {
+			t.Fatalf("message %d: %s has len %d, cap %d", f.Seq, what, len(b), cap(b))
+		}
+	}
+	var body func(b *codec.BodyStructure)
+	envelope := func(e *codec.Envelope) {
+		capped("Date", e.Date)
+		capped("Subject", e.Subject)
+		capped("MessageID", e.MessageID)
+		for _, l := range [][]codec.Address{e.From, e.Sender, e.ReplyTo, e.To, e.Cc, e.Bcc} {
+			if cap(l) != len(l) {
+				t.Fatalf("message %d: an address list has len %d, cap %d", f.Seq, len(l), cap(l))
+			}
+			for _, a := range l {
+				capped("Name", a.Name)
+				capped("Mailbox", a.Mailbox)
+				capped("Host", a.Host)
+			}
+		}
+	}
+	body = func(b *codec.BodyStructure) {
+		capped("Type", b.Type)
+		capped("Subtype", b.Subtype)
+		capped("Extension", b.Extension)
+		if cap(b.Params) != len(b.Params) || cap(b.Children) != len(b.Children) {
+			t.Fatalf("message %d: a body list is not capped", f.Seq)
+		}
+		for _, p := range b.Params {
+			capped("Param.Value", p.Value)
+		}
+		if b.Envelope != nil {
+			envelope(b.Envelope)
+		}
+		for _, c := range b.Children {
+			body(c)
+		}
+		if b.Body != nil {
+			body(b.Body)
+		}
+	}
+	if m.Envelope != nil {
+		envelope(m.Envelope)
+	}
+	if m.BodyStructure != nil {
+		body(m.BodyStructure)
+	}
+}
+
+// TestFetchCopiesValues: Fetch's messages hold the values of their FETCH
+// responses, equal to the codec's own deep copies (nil and empty kept
+// apart), still after the iteration has moved on and the decoder has
+// reused its memory; every copied value is capped; and the copy's arenas
+// were sized exactly (nothing allocated on the side, nothing left over).
+// With a string limit of 2 bytes every body section is streamed, and the
+// values that follow one are copied once it is done.
+func TestFetchCopiesValues(t *testing.T) {
+	t.Run("inline", func(t *testing.T) { testFetchCopiesValues(t, nil) })
+	t.Run("streamed", func(t *testing.T) {
+		testFetchCopiesValues(t, &session.Options{Tokenizer: &wire.TokenizerOptions{MaxStringLiteral: 2}})
+	})
+}
+
+func testFetchCopiesValues(t *testing.T, opts *session.Options) {
+	stream := append(corpus.FetchMetadata(300), copyShapes...)
+	want := decodeFetches(t, stream)
+	var audits, short int
+	copyAudit = func(c copier, extra int) {
+		audits++
+		if len(c.buf) != extra || len(c.addrs)+len(c.params)+len(c.nodes)+len(c.kids)+len(c.strs)+len(c.envs) != 0 || c.short {
+			short++
+		}
+	}
+	t.Cleanup(func() { copyAudit = nil })
+	c := fetchServer(t, stream, opts)
+	ctx := context.Background()
+	var got []*Message
+	for m, err := range c.Fetch(ctx, SeqRange(1, 0), &FetchItems{UID: true}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		sec, err := m.NextSection() // the header section, kept in the arena
+		if err != nil && err != io.EOF {
+			t.Fatal(err)
+		}
+		if sec != nil {
+			if b, err := io.ReadAll(sec); err != nil || len(b) == 0 {
+				t.Fatalf("section: %q %v", b, err)
+			}
+		}
+		got = append(got, m)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d messages, want %d", len(got), len(want))
+	}
+	for i, m := range got {
+		checkCopy(t, m, want[i])
+	}
+	// A message whose section is streamed is copied in two parts.
+	if audits < len(want) || short != 0 {
+		t.Fatalf("%d copies audited, %d with arenas not used up exactly", audits, short)
+	}
+	// The collected path (STORE's answer) copies the same way.
+	for _, f := range decodeFetches(t, []byte(copyShapes)) {
+		checkCopy(t, newMessage(f), f)
+	}
+}
+
+// BenchmarkCopyFetchMetadata copies the values of decoded FETCH responses
+// of the metadata corpus into Messages, as Fetch's iterator does for each
+// message (without the header section): the cost of the copy alone.
+// Compare with codec's BenchmarkCloneFetchMetadata.
+func BenchmarkCopyFetchMetadata(b *testing.B) {
+	const n = 1000
+	fs := decodeFetches(b, corpus.FetchMetadata(n))
+	if len(fs) != n {
+		b.Fatalf("%d responses", len(fs))
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if m := newMessage(fs[i%n]); m.BodyStructure == nil {
+			b.Fatal("no body structure")
+		}
+	}
+}
