@@ -25,7 +25,7 @@ import (
 // (its reads go to the reader goroutine) wait for it to end (neither may
 // be pipelined after a FETCH). The server writes the input after A1,
 // answers every later command with two messages and OK, and hangs up once
-// the client has been quiet for 300 ms. Every command must end within a bound,
+// the client has been quiet for fzPullQuiet. Every command must end within a bound,
 // with no goroutine left and nothing unbounded; bodies are read in part or
 // skipped.
 func FuzzSessionPull(f *testing.F) {
@@ -43,7 +43,7 @@ func FuzzSessionPull(f *testing.F) {
 	var execs atomic.Int64
 	var heap0 atomic.Uint64
 	f.Fuzz(func(t *testing.T, data []byte) {
-		fzPullExec(t, data)
+		fzPullExec(t, data, fzPullQuiet)
 		if n := execs.Add(1); n%fzMemEvery == 1 {
 			fzCheckHeap(t, &heap0)
 		}
@@ -54,6 +54,11 @@ const (
 	fzPullComplete = "A1 OK FETCH done\r\n"
 	fzPullControl  = "* 1 FETCH (FLAGS (\\Seen) BODY[] {70000}\r\n" + "%BODY%" + ")\r\n" +
 		"* 2 FETCH (UID 7 FLAGS ())\r\n* 3 EXISTS\r\n* 3 FETCH (UID 9 BODY[] {5}\r\nhello)\r\n" + fzPullComplete
+	// fzPullQuiet is how long the server waits for another command
+	// before it hangs up: most inputs never end A1, and the commands
+	// that wait for it are then never sent. Short, so that fuzzing runs
+	// many execs; a slow machine only cuts some flows short.
+	fzPullQuiet = 50 * time.Millisecond
 	// fzPullLater answers the commands sent after the input.
 	fzPullLater = "* 2 FETCH (UID 7 FLAGS ())\r\n* 3 FETCH (UID 9 BODY[] {5}\r\nhello)\r\n%s OK done\r\n"
 )
@@ -65,7 +70,7 @@ func fzPullInput(data []byte) []byte {
 
 // fzPullExec runs one exec of FuzzSessionPull and returns the items A1
 // and A3 took, and the errors A1, A2 and A3 ended with.
-func fzPullExec(t *testing.T, data []byte) (items [2]int, errs [3]error) {
+func fzPullExec(t *testing.T, data []byte, quiet time.Duration) (items [2]int, errs [3]error) {
 	n0 := runtime.NumGoroutine()
 	client, server := transport.Pipe()
 	srvDone := make(chan struct{})
@@ -86,7 +91,7 @@ func fzPullExec(t *testing.T, data []byte) (items [2]int, errs [3]error) {
 		for {
 			// Hang up once the client has been quiet for a while:
 			// most inputs never end A1, and the others wait for it.
-			server.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+			server.SetReadDeadline(time.Now().Add(quiet))
 			line, err := r.ReadString('\n')
 			if err != nil {
 				return
@@ -175,7 +180,7 @@ func fzPullExec(t *testing.T, data []byte) (items [2]int, errs [3]error) {
 // message 1 (over the string limit), then messages 1, 2 and 3; A3 takes 2
 // and 3.
 func TestFuzzSessionPullControl(t *testing.T) {
-	items, errs := fzPullExec(t, []byte(fzPullControl))
+	items, errs := fzPullExec(t, []byte(fzPullControl), 5*time.Second)
 	for i, err := range errs {
 		if err != nil {
 			t.Errorf("command A%d: %v", i+1, err)
