@@ -243,27 +243,7 @@ func BenchmarkFetchMetadataPullSelected(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		p, err := s.Start(ctx, cmd)
-		if err != nil {
-			b.Fatal(err)
-		}
-		got := 0
-		for {
-			_, err := p.Next(ctx)
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			got++
-		}
-		if got != n {
-			b.Fatalf("%d responses", got)
-		}
-		if _, err := p.Wait(ctx); err != nil {
-			b.Fatal(err)
-		}
+		pullAll(b, s, ctx, cmd, int(n))
 	}
 	b.StopTimer()
 	if u := s.Unannounced(); u != 0 {

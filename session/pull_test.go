@@ -286,29 +286,7 @@ func benchmarkFetchMetadataPull(b *testing.B, ctx context.Context) {
 	b.ResetTimer()
 	m0 := mallocs()
 	for i := 0; i < b.N; i++ {
-		p, err := s.Start(ctx, cmd)
-		if err != nil {
-			b.Fatal(err)
-		}
-		got := 0
-		for {
-			it, err := p.Next(ctx)
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			if it.Body == nil {
-				got++
-			}
-		}
-		if got != n {
-			b.Fatalf("%d responses", got)
-		}
-		if _, err := p.Wait(ctx); err != nil {
-			b.Fatal(err)
-		}
+		pullAll(b, s, ctx, cmd, n)
 	}
 	b.ReportMetric(float64(mallocs()-m0)/float64(b.N*n), "allocs/msg")
 }
@@ -435,29 +413,7 @@ func BenchmarkFetchMetadataPullMemory(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		p, err := s.Start(ctx, cmd)
-		if err != nil {
-			b.Fatal(err)
-		}
-		got := 0
-		for {
-			it, err := p.Next(ctx)
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			if it.Body == nil {
-				got++
-			}
-		}
-		if got != n {
-			b.Fatalf("%d responses", got)
-		}
-		if _, err := p.Wait(ctx); err != nil {
-			b.Fatal(err)
-		}
+		pullAll(b, s, ctx, cmd, n)
 	}
 }
 
@@ -510,5 +466,33 @@ func TestPullAbandonDuringRead(t *testing.T) {
 	}
 	if err := s.Err(); err != nil {
 		t.Fatalf("session: %v", err)
+	}
+}
+
+// pullAll runs cmd (a pulled FETCH) to its end, taking every item with
+// Next, and fails unless n responses that are not body sections came.
+func pullAll(tb testing.TB, s *session.Session, ctx context.Context, cmd *session.Command, n int) {
+	p, err := s.Start(ctx, cmd)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	got := 0
+	for {
+		it, err := p.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if it.Body == nil {
+			got++
+		}
+	}
+	if got != n {
+		tb.Fatalf("%d responses; want %d", got, n)
+	}
+	if _, err := p.Wait(ctx); err != nil {
+		tb.Fatal(err)
 	}
 }

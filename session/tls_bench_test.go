@@ -180,29 +180,7 @@ func benchFetchMetadataNet(b *testing.B, useTLS bool, chunk int) {
 	b.ResetTimer()
 	cc.reads, cc.bytes = 0, 0
 	for i := 0; i < b.N; i++ {
-		p, err := s.Start(ctx, cmd)
-		if err != nil {
-			b.Fatal(err)
-		}
-		got := 0
-		for {
-			it, err := p.Next(ctx)
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			if it.Body == nil {
-				got++
-			}
-		}
-		if got != n {
-			b.Fatalf("%d responses", got)
-		}
-		if _, err := p.Wait(ctx); err != nil {
-			b.Fatal(err)
-		}
+		pullAll(b, s, ctx, cmd, n)
 	}
 	b.ReportMetric(float64(cc.reads)/float64(b.N), "reads/op")
 	b.ReportMetric(float64(cc.bytes)/float64(cc.reads), "B/read")
