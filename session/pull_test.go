@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -422,10 +423,11 @@ func BenchmarkFetchMetadataPullMemory(b *testing.B) {
 // when its context ends: Next returns at once (the read is interrupted
 // and handed to the reader goroutine), and the session reads the rest and
 // goes on. Without the interrupt Next would wait for the server, which
-// waits for the test.
+// waits for the test. Over transport.Pipe, and over TLS on loopback TCP
+// (an interrupted read must leave crypto/tls usable: a timeout is not
+// sticky there, unlike in compress/flate).
 func TestPullAbandonDuringRead(t *testing.T) {
-	release := make(chan struct{})
-	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+	play := func(release <-chan struct{}, r *bufio.Reader, w io.Writer) {
 		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
 		readCommand(r, w)
 		io.WriteString(w, "* 1 FETCH (UID 1)\r\n* 2 FETCH (UID")
@@ -434,26 +436,59 @@ func TestPullAbandonDuringRead(t *testing.T) {
 		readCommand(r, w)
 		io.WriteString(w, "A2 OK noop\r\n")
 		io.Copy(io.Discard, r)
+	}
+	t.Run("pipe", func(t *testing.T) {
+		release := make(chan struct{})
+		conn := fake(t, func(r *bufio.Reader, w io.Writer) { play(release, r, w) })
+		pullAbandonDuringRead(t, conn, release)
 	})
+	t.Run("tls", func(t *testing.T) {
+		srvCfg, cliCfg := bnTLSConfig(t)
+		ln, err := tls.Listen("tcp", "127.0.0.1:0", srvCfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		release := make(chan struct{})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			c, err := ln.Accept()
+			ln.Close()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			play(release, bufio.NewReader(c), c)
+		}()
+		conn := bnDial(t, ln.Addr().String(), cliCfg)
+		t.Cleanup(func() { conn.Close(); <-done })
+		pullAbandonDuringRead(t, conn, release)
+	})
+}
+
+func pullAbandonDuringRead(t *testing.T, conn net.Conn, release chan struct{}) {
 	s := openDefaults(t, conn, nil)
 	p, err := s.Start(ctx20(t), pullFetch("(UID)"))
 	if err != nil {
+		close(release)
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	if _, err := p.Next(ctx); err != nil {
+		close(release)
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
+	errc := make(chan error, 1)
 	go func() {
 		_, err := p.Next(ctx) // drives, and waits in the read of "* 2 FETCH"
-		done <- err
+		errc <- err
 	}()
 	time.Sleep(50 * time.Millisecond) // let it reach the read; either order passes
 	cancel()
 	select {
-	case err := <-done:
+	case err := <-errc:
 		if !errors.Is(err, context.Canceled) {
+			close(release)
 			t.Fatalf("Next: %v; want Canceled", err)
 		}
 	case <-time.After(10 * time.Second):
