@@ -2,6 +2,7 @@ package session_test
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"strings"
 	"testing"
@@ -50,6 +51,35 @@ func TestDovecotCompress(t *testing.T) {
 	}
 	if len(r.Data) != 10 || streamed < 10*1000 {
 		t.Fatalf("UID FETCH over COMPRESS: %d responses, %d body bytes", len(r.Data), streamed)
+	}
+	// Pulled, by a caller whose context can end: under COMPRESS its
+	// reads go to the reader goroutine (an interrupted read would break
+	// the inflater; see session/pull.go), and every message still comes.
+	for _, pctx := range []context.Context{ctx, context.Background()} {
+		p, err := s.Start(ctx, &session.Command{Name: "UID FETCH", Args: dvRaw("1:10 (UID FLAGS BODY.PEEK[])"), Pull: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fetches int
+		var body int64
+		for {
+			it, err := p.Next(pctx)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if it.Body != nil {
+				n, _ := io.Copy(io.Discard, it.Body)
+				body += n
+			} else {
+				fetches++
+			}
+		}
+		if _, err := p.Wait(ctx); err != nil || fetches != 10 {
+			t.Fatalf("pulled UID FETCH over COMPRESS: %d FETCH, %d streamed body bytes, %v", fetches, body, err)
+		}
 	}
 	if err := s.Logout(ctx); err != nil {
 		t.Fatal(err)
