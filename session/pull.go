@@ -173,6 +173,23 @@ func (s *Session) otherDemand(p *Pending) bool {
 	return false
 }
 
+// lendableLocked reports whether a response for the pulled command p can
+// be lent to its caller now, without a copy: the caller waits (or drives)
+// and has nothing queued (under mu).
+func (s *Session) lendableLocked(p *Pending) bool {
+	pl := p.pull
+	return !pl.closed && !p.abandoned.Load() && s.err == nil &&
+		(pl.waiting || s.co.holder == p) && len(pl.queue) == 0
+}
+
+// lend lends r, the decoder's response, to the caller of the pulled
+// command p (lendableLocked said so) and stays suspended until the caller
+// is done with it, on the reading coroutine.
+func (s *Session) lend(p *Pending, r codec.Response) {
+	s.rl.yielded = true
+	s.rl.yield(coEvent{kind: coItem, p: p, item: Item{Response: r, parked: true}})
+}
+
 // pullDeliver hands r to the pulled command p, on the reading coroutine.
 func (s *Session) pullDeliver(p *Pending, r codec.Response) {
 	s.mu.Lock()
@@ -181,12 +198,11 @@ func (s *Session) pullDeliver(p *Pending, r codec.Response) {
 		s.mu.Unlock()
 		return
 	}
-	if (pl.waiting || s.co.holder == p) && len(pl.queue) == 0 {
+	if s.lendableLocked(p) {
 		// The caller waits (or drives): lend it the decoder's response,
 		// no copy, and stay suspended until it is done with it.
 		s.mu.Unlock()
-		s.rl.yielded = true
-		s.rl.yield(coEvent{kind: coItem, p: p, item: Item{Response: r, parked: true}})
+		s.lend(p, r)
 		return
 	}
 	s.mu.Unlock()

@@ -319,6 +319,15 @@ func (s *Session) deliver(r codec.Response) {
 	s.mu.Lock()
 	target := s.targetLocked(r)
 	s.countLocked(r, target)
+	if f, ok := r.(*codec.Fetch); ok && target != nil && target.pull != nil && s.lendableLocked(target) {
+		// The fast path of a pulled FETCH (a header sync's every
+		// message): lent to its waiting or driving caller under the
+		// lock that routed it. A FETCH is neither kept nor an event
+		// when a command takes it.
+		s.mu.Unlock()
+		s.lend(target, f)
+		return
+	}
 	s.mu.Unlock()
 	taken := false
 	if target != nil {
