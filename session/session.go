@@ -50,8 +50,9 @@ type Options struct {
 	// server, no byte arrives for this long: it counts from the last byte
 	// received, so a slow download that keeps coming is never cut. IDLE
 	// is exempt, and so is a connection with nothing in flight. It covers
-	// the STARTTLS handshake. Zero means DefaultStallTimeout, negative no
-	// limit.
+	// the STARTTLS handshake. A stall is detected between StallTimeout and
+	// 17/16 of it after the last byte (the read deadline is not moved on
+	// every read). Zero means DefaultStallTimeout, negative no limit.
 	StallTimeout time.Duration
 	// CommandTimeout bounds a command's whole run when its context has no
 	// deadline, so that a server trickling bytes for ever cannot hold it.
