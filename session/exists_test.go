@@ -1,13 +1,11 @@
 package session_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"strings"
 	"testing"
 
 	"github.com/imapkit/imapkit/codec"
@@ -16,7 +14,6 @@ import (
 	"github.com/imapkit/imapkit/internal/testserver"
 	"github.com/imapkit/imapkit/internal/transcript"
 	"github.com/imapkit/imapkit/session"
-	"github.com/imapkit/imapkit/transport"
 	"github.com/imapkit/imapkit/wire"
 )
 
@@ -205,32 +202,8 @@ func TestDovecotExists(t *testing.T) {
 // checked against it (compare the two for the check's cost).
 func BenchmarkFetchMetadataPullSelected(b *testing.B) {
 	const n = 10000
-	data := corpus.FetchMetadata(n)
-	client, server := transport.Pipe()
-	go func() {
-		defer server.Close()
-		server.Write([]byte("* PREAUTH [CAPABILITY IMAP4rev1] ready\r\n"))
-		r := bufio.NewReader(server)
-		for {
-			line, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			tag, rest, _ := strings.Cut(line, " ")
-			if strings.HasPrefix(rest, "SELECT") {
-				fmt.Fprintf(server, "* %d EXISTS\r\n%s OK [READ-WRITE] done\r\n", n, tag)
-				continue
-			}
-			server.Write(data)
-			server.Write([]byte(tag + " OK FETCH completed\r\n"))
-		}
-	}()
+	s := pipeFetchServer(b, n)
 	ctx := context.Background()
-	s, err := session.Open(ctx, client, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
 	if _, err := s.Run(ctx, sel("INBOX")); err != nil {
 		b.Fatal(err)
 	}
@@ -239,11 +212,11 @@ func BenchmarkFetchMetadataPullSelected(b *testing.B) {
 	}
 	cmd := rawCommand("FETCH", "1:* (UID FLAGS)")
 	cmd.Pull = true
-	b.SetBytes(int64(len(data)))
+	b.SetBytes(int64(len(corpus.FetchMetadata(n))))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		pullAll(b, s, ctx, cmd, int(n))
+		pullAll(b, s, ctx, cmd, n)
 	}
 	b.StopTimer()
 	if u := s.Unannounced(); u != 0 {

@@ -233,7 +233,7 @@ func TestPullAbandon(t *testing.T) {
 }
 
 // pipeFetchServer serves the metadata stream of n messages for every
-// command it reads, on a pipe.
+// command it reads, on a pipe; a SELECT gets "* n EXISTS" and OK instead.
 func pipeFetchServer(tb testing.TB, n int) *session.Session {
 	data := corpus.FetchMetadata(n)
 	client, server := transport.Pipe()
@@ -246,7 +246,11 @@ func pipeFetchServer(tb testing.TB, n int) *session.Session {
 			if err != nil {
 				return
 			}
-			tag, _, _ := strings.Cut(line, " ")
+			tag, rest, _ := strings.Cut(line, " ")
+			if strings.HasPrefix(rest, "SELECT") {
+				fmt.Fprintf(server, "* %d EXISTS\r\n%s OK [READ-WRITE] done\r\n", n, tag)
+				continue
+			}
 			server.Write(data)
 			server.Write([]byte(tag + " OK FETCH completed\r\n"))
 		}

@@ -295,29 +295,7 @@ func benchFetchMetadataDovecot(b *testing.B, useTLS bool) {
 	cc.reads, cc.bytes = 0, 0
 	cpu0 := bnCPU(b)
 	for i := 0; i < b.N; i++ {
-		p, err := s.Start(ctx, cmd)
-		if err != nil {
-			b.Fatal(err)
-		}
-		got := 0
-		for {
-			it, err := p.Next(ctx)
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			if it.Body == nil {
-				got++
-			}
-		}
-		if got != 2000 {
-			b.Fatalf("%d responses", got)
-		}
-		if _, err := p.Wait(ctx); err != nil {
-			b.Fatal(err)
-		}
+		pullAll(b, s, ctx, cmd, 2000)
 	}
 	b.ReportMetric(float64(bnCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
 	b.SetBytes(cc.bytes / int64(b.N))
