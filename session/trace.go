@@ -27,8 +27,13 @@ type tracer struct {
 
 	mu    sync.Mutex
 	ring  [][]byte // recent lines, reused
+	dirs  []byte   // the direction of each line of ring: 'S' or 'C'
 	next  int
 	count int
+	// swap: only the ring sees server lines (no writer, no log), so a
+	// finished line_ becomes the ring's slot and the slot's memory the
+	// next line_: a line is copied once, as it is assembled.
+	swap bool
 
 	line_     []byte // the server line being assembled, up to capture bytes
 	cut       bool   // line_ was cut at capture: tail holds the line's end
@@ -57,7 +62,8 @@ func newTracer(w io.Writer, literals bool, log *slog.Logger, history, capture in
 		// first maxTraceLine+ringSlack bytes of each: assemble no more.
 		capture = min(capture, maxTraceLine+ringSlack)
 	}
-	return &tracer{w: w, literals: literals, log: log, ring: make([][]byte, history), capture: capture}
+	return &tracer{w: w, literals: literals, log: log, ring: make([][]byte, history),
+		dirs: make([]byte, history), capture: capture, swap: w == nil && log == nil}
 }
 
 // trimCRLF drops the line end (bytes.TrimRight with a cutset costs more
@@ -178,8 +184,16 @@ func (t *tracer) server(b []byte) {
 		}
 		// The server's line, as it reaches a terminal or a log: the
 		// credentials redacted, control bytes escaped.
-		t.serverLocked(line)
-		t.line_ = t.line_[:0]
+		if t.swap && len(t.ring) > 0 {
+			// line_ is at most maxTraceLine+ringSlack long (newTracer).
+			t.ring[t.next], t.line_ = line, t.ring[t.next][:0]
+			t.dirs[t.next] = 'S'
+			t.next = (t.next + 1) % len(t.ring)
+			t.count++
+		} else {
+			t.serverLocked(line)
+			t.line_ = t.line_[:0]
+		}
 		t.cut, t.tail = false, t.tail[:0]
 	}
 }
@@ -247,10 +261,8 @@ func (t *tracer) line(dir byte, b []byte) {
 // not per line.
 func (t *tracer) serverLocked(line []byte) {
 	if len(t.ring) > 0 {
-		slot := t.ring[t.next][:0]
-		slot = append(slot, 'S', ':', ' ')
-		slot = append(slot, line[:min(len(line), maxTraceLine+ringSlack)]...)
-		t.ring[t.next] = slot
+		t.ring[t.next] = append(t.ring[t.next][:0], line[:min(len(line), maxTraceLine+ringSlack)]...)
+		t.dirs[t.next] = 'S'
 		t.next = (t.next + 1) % len(t.ring)
 		t.count++
 	}
@@ -266,7 +278,6 @@ const ringSlack = 256
 func (t *tracer) emitLocked(dir byte, b []byte) {
 	if len(t.ring) > 0 {
 		slot := t.ring[t.next][:0]
-		slot = append(slot, dir, ':', ' ')
 		if len(b) > maxTraceLine {
 			slot = append(slot, b[:maxTraceLine]...)
 			slot = append(slot, "..."...)
@@ -274,6 +285,7 @@ func (t *tracer) emitLocked(dir byte, b []byte) {
 			slot = append(slot, b...)
 		}
 		t.ring[t.next] = slot
+		t.dirs[t.next] = dir
 		t.next = (t.next + 1) % len(t.ring)
 		t.count++
 	}
@@ -306,8 +318,8 @@ func (t *tracer) history() []string {
 	for i := 0; i < n; i++ {
 		j := (t.next - n + i + len(t.ring)) % len(t.ring)
 		l := t.ring[j]
-		if len(l) > 3 && l[0] == 'S' {
-			b := t.secrets.redact(l[3:])
+		if t.dirs[j] == 'S' {
+			b := t.secrets.redact(l)
 			cut := len(b) > maxTraceLine
 			if cut {
 				b = b[:maxTraceLine]
@@ -319,7 +331,7 @@ func (t *tracer) history() []string {
 			out = append(out, s)
 			continue
 		}
-		out = append(out, string(l))
+		out = append(out, string(t.dirs[j])+": "+string(l))
 	}
 	return out
 }

@@ -64,37 +64,113 @@ type pipeAddr string
 func (pipeAddr) Network() string  { return "pipe" }
 func (a pipeAddr) String() string { return "pipe:" + string(a) }
 
-// pipeBuffer is one direction of a Pipe: a bounded byte queue with one
+// pipeBuffer is one direction of a Pipe: a bounded ring of bytes with one
 // writing end and one reading end.
+//
+// The bytes are copied in and out without holding mu: a Read takes the
+// unread bytes it will copy and marks the buffer as being read, copies,
+// then counts them read; a Write takes the free room it will fill and
+// marks the buffer as being written, copies, then counts them written.
+// The two regions never overlap, so a reader never waits for a writer's
+// copy (of up to PipeBufferSize bytes) to finish, nor the other way round.
+// One Read and one Write run at a time; others wait for the flag to clear.
 type pipeBuffer struct {
-	mu      sync.Mutex
-	buf     []byte // unread data is buf[off:]
-	off     int
+	mu sync.Mutex
+	// buf is the ring; the unread bytes are the counts r to w, at
+	// positions r % len(buf) to w % len(buf). The ring grows (only by a
+	// writer, under mu) up to PipeBufferSize; a Read copying from the
+	// old ring meanwhile still sees its bytes there.
+	buf     []byte
+	r, w    int64
+	reading bool // a Read is copying out: other Reads wait
+	writing bool // a Write is copying in: other Writes wait
 	wclosed bool // the writing end was closed: EOF after the data
 	rclosed bool // the reading end was closed: writes fail
-	changed chan struct{}
-	waiting bool // somebody holds changed and waits for it to be closed
+
+	// Readers wait on rch (for data, the end of another Read, or a
+	// close), writers on wch (for room, the end of another Write, or a
+	// close).
+	rch, wch           chan struct{}
+	rwaiting, wwaiting bool
 }
 
 func newPipeBuffer() *pipeBuffer {
-	return &pipeBuffer{changed: make(chan struct{})}
+	return &pipeBuffer{rch: make(chan struct{}), wch: make(chan struct{})}
 }
 
-// wait returns a channel that is closed at the next state change. The
-// caller must hold p.mu.
-func (p *pipeBuffer) wait() <-chan struct{} {
-	p.waiting = true
-	return p.changed
+// waitRead returns a channel that is closed when a waiting reader should
+// look again. The caller must hold p.mu.
+func (p *pipeBuffer) waitRead() <-chan struct{} {
+	p.rwaiting = true
+	return p.rch
 }
 
-// broadcast wakes every goroutine waiting for a state change. The caller
-// must hold p.mu.
-func (p *pipeBuffer) broadcast() {
-	if p.waiting {
-		close(p.changed)
-		p.changed = make(chan struct{})
-		p.waiting = false
+// waitWrite returns a channel that is closed when a waiting writer should
+// look again. The caller must hold p.mu.
+func (p *pipeBuffer) waitWrite() <-chan struct{} {
+	p.wwaiting = true
+	return p.wch
+}
+
+// wakeReaders wakes the readers waiting on rch. The caller must hold p.mu.
+func (p *pipeBuffer) wakeReaders() {
+	if p.rwaiting {
+		close(p.rch)
+		p.rch = make(chan struct{})
+		p.rwaiting = false
 	}
+}
+
+// wakeWriters wakes the writers waiting on wch. The caller must hold p.mu.
+func (p *pipeBuffer) wakeWriters() {
+	if p.wwaiting {
+		close(p.wch)
+		p.wch = make(chan struct{})
+		p.wwaiting = false
+	}
+}
+
+// broadcast wakes everybody waiting. The caller must hold p.mu.
+func (p *pipeBuffer) broadcast() {
+	p.wakeReaders()
+	p.wakeWriters()
+}
+
+// grow makes room for need more bytes, up to PipeBufferSize in all. The
+// caller must hold p.mu and be the only writer.
+func (p *pipeBuffer) grow(need int) {
+	used := int(p.w - p.r)
+	if used+need <= len(p.buf) || len(p.buf) >= PipeBufferSize {
+		return
+	}
+	size := min(PipeBufferSize, max(2*len(p.buf), used+need, 4096))
+	nb := make([]byte, size)
+	if used > 0 {
+		a, b := ringParts(p.buf, p.r, used)
+		ringPut(nb, p.r, a)
+		ringPut(nb, p.r+int64(len(a)), b)
+	}
+	p.buf = nb
+}
+
+// ringParts returns the n bytes of ring from count c on, in at most two
+// contiguous parts.
+func ringParts(ring []byte, c int64, n int) (a, b []byte) {
+	i := int(c % int64(len(ring)))
+	if i+n <= len(ring) {
+		return ring[i : i+n], nil
+	}
+	return ring[i:], ring[:n-(len(ring)-i)]
+}
+
+// ringPut copies src into ring from count c on, wrapping at its end.
+func ringPut(ring []byte, c int64, src []byte) {
+	if len(src) == 0 {
+		return
+	}
+	a, b := ringParts(ring, c, len(src))
+	k := copy(a, src)
+	copy(b, src[k:])
 }
 
 // pipeConn is one end of a Pipe.
@@ -134,31 +210,42 @@ func (c *pipeConn) Read(b []byte) (int, error) {
 		default:
 		}
 		p.mu.Lock()
-		if p.off < len(p.buf) {
-			n := copy(b, p.buf[p.off:])
-			p.off += n
-			if p.off == len(p.buf) {
-				p.buf, p.off = p.buf[:0], 0
+		if unread := int(p.w - p.r); unread > 0 && !p.reading {
+			n := min(len(b), unread)
+			ring, r := p.buf, p.r
+			p.reading = true
+			p.mu.Unlock()
+			// The bytes r to r+n are the reader's until it counts them
+			// read: no writer touches them, even if it grows the ring.
+			x, y := ringParts(ring, r, n)
+			copy(b[copy(b, x):], y)
+			p.mu.Lock()
+			p.reading = false
+			if !p.rclosed {
+				p.r += int64(n)
 			}
-			if len(p.buf)-p.off <= PipeBufferSize/2 {
+			if int(p.w-p.r) <= PipeBufferSize/2 {
 				// Wake a writer waiting for room only once half the
 				// buffer is free, not after every read: a reader
 				// slower than its writer would otherwise cost a
 				// wakeup per read.
-				p.broadcast()
+				p.wakeWriters()
 			}
+			p.wakeReaders() // any Read that waited for this one
 			p.mu.Unlock()
 			return n, nil
 		}
-		if p.wclosed {
-			p.mu.Unlock()
-			return 0, io.EOF
+		if !p.reading {
+			if p.wclosed {
+				p.mu.Unlock()
+				return 0, io.EOF
+			}
+			if len(b) == 0 {
+				p.mu.Unlock()
+				return 0, nil
+			}
 		}
-		if len(b) == 0 {
-			p.mu.Unlock()
-			return 0, nil
-		}
-		changed := p.wait()
+		changed := p.waitRead()
 		p.mu.Unlock()
 		select {
 		case <-changed:
@@ -187,32 +274,32 @@ func (c *pipeConn) Write(b []byte) (int, error) {
 			p.mu.Unlock()
 			return n, c.opError("write", io.ErrClosedPipe)
 		}
-		if space := PipeBufferSize - (len(p.buf) - p.off); space > 0 && n < len(b) {
-			chunk := b[n:]
-			if len(chunk) > space {
-				chunk = chunk[:space]
-			}
-			if p.off > 0 && len(p.buf)+len(chunk) > cap(p.buf) && p.off >= len(p.buf)/2 {
-				// Reuse the consumed prefix instead of growing, once it
-				// is at least half the buffer: the bytes moved are then
-				// at most those read since the last move, so a byte is
-				// moved O(1) times however the reads and writes
-				// interleave. (Moving on every full buffer moved up to
-				// PipeBufferSize bytes per read: 30 % of the CPU of a
-				// 9 MB stream read 32 KiB at a time.) Otherwise append
-				// grows the buffer, to at most 4 × PipeBufferSize.
-				m := copy(p.buf, p.buf[p.off:])
-				p.buf, p.off = p.buf[:m], 0
-			}
-			p.buf = append(p.buf, chunk...)
-			n += len(chunk)
-			p.broadcast()
-		}
-		if n == len(b) {
+		if n == len(b) && !p.writing {
 			p.mu.Unlock()
 			return n, nil
 		}
-		changed := p.wait()
+		if !p.writing {
+			p.grow(len(b) - n)
+			if free := len(p.buf) - int(p.w-p.r); free > 0 {
+				chunk := b[n:min(len(b), n+free)]
+				ring, w := p.buf, p.w
+				p.writing = true
+				p.mu.Unlock()
+				// The room w to w+len(chunk) is the writer's until it
+				// counts it written: no reader looks at it.
+				ringPut(ring, w, chunk)
+				p.mu.Lock()
+				p.writing = false
+				if !p.rclosed {
+					p.w += int64(len(chunk))
+				}
+				n += len(chunk)
+				p.broadcast()
+				p.mu.Unlock()
+				continue
+			}
+		}
+		changed := p.waitWrite()
 		p.mu.Unlock()
 		select {
 		case <-changed:
@@ -237,7 +324,7 @@ func (c *pipeConn) Close() error {
 
 		c.rx.mu.Lock()
 		c.rx.rclosed = true
-		c.rx.buf, c.rx.off = nil, 0
+		c.rx.buf, c.rx.r, c.rx.w = nil, 0, 0
 		c.rx.broadcast()
 		c.rx.mu.Unlock()
 

@@ -373,3 +373,69 @@ func BenchmarkPipeSlowReader(b *testing.B) {
 		b.Fatalf("copied %d bytes, want %d", n, size*b.N)
 	}
 }
+
+// TestPipeRing: a stream written in chunks of random sizes (some larger
+// than the buffer) and read in reads of random sizes arrives whole and in
+// order, while the ring grows and wraps around its end. (TestPipeConcurrent
+// has several Reads and Writes on one end at once.)
+func TestPipeRing(t *testing.T) {
+	checkGoroutines(t)
+	client, server := transport.Pipe()
+	defer client.Close()
+	defer server.Close()
+	const total = 6 << 20
+	stream := make([]byte, total)
+	seed := uint32(1)
+	next := func() uint32 { seed ^= seed << 13; seed ^= seed >> 17; seed ^= seed << 5; return seed }
+	for i := range stream {
+		stream[i] = byte(next())
+	}
+	sizes := make([]int, 0, 1000)
+	for n := 0; n < total; {
+		k := int(next()%(64<<10)) + 1
+		if next()%50 == 0 {
+			k = transport.PipeBufferSize + int(next()%4096)
+		}
+		k = min(k, total-n)
+		sizes = append(sizes, k)
+		n += k
+	}
+	errc := make(chan error, 2)
+	go func() {
+		n := 0
+		for _, k := range sizes {
+			if _, err := client.Write(stream[n : n+k]); err != nil {
+				errc <- err
+				return
+			}
+			n += k
+		}
+		errc <- client.Close()
+	}()
+	var got []byte
+	buf := make([]byte, 96<<10)
+	rseed := uint32(7)
+	for {
+		rseed ^= rseed << 13
+		rseed ^= rseed >> 17
+		rseed ^= rseed << 5
+		n, err := server.Read(buf[:int(rseed%uint32(len(buf)))+1])
+		got = append(got, buf[:n]...)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, stream) {
+		i := 0
+		for i < len(got) && i < len(stream) && got[i] == stream[i] {
+			i++
+		}
+		t.Fatalf("read %d bytes, want %d; first difference at %d", len(got), len(stream), i)
+	}
+}
