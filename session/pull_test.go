@@ -535,3 +535,31 @@ func pullAll(tb testing.TB, s *session.Session, ctx context.Context, cmd *sessio
 		tb.Fatal(err)
 	}
 }
+
+// BenchmarkFetchTinyPullMemory: 10,000 FETCH responses of one UID each,
+// pulled from memory: what the session costs per response, with the
+// decoding itself small (ns/resp).
+func BenchmarkFetchTinyPullMemory(b *testing.B) {
+	const n = 10000
+	var data []byte
+	for i := 1; i <= n; i++ {
+		data = fmt.Appendf(data, "* %d FETCH (UID %d)\r\n", i, i+1000)
+	}
+	conn := newReplayConn(data)
+	s, err := session.Open(context.Background(), conn, &session.Options{TagPrefix: "A"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	cmd := &session.Command{Name: "FETCH", AnyState: true, Pull: true, Args: func(e *wire.Encoder) {
+		e.SP().Raw("1:*").SP().Raw("(UID)")
+	}}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		pullAll(b, s, ctx, cmd, n)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/resp")
+}

@@ -143,7 +143,7 @@ func (p *pipeBuffer) grow(need int) {
 	if used+need <= len(p.buf) || len(p.buf) >= PipeBufferSize {
 		return
 	}
-	size := min(PipeBufferSize, max(2*len(p.buf), used+need, 4096))
+	size := min(PipeBufferSize, max(2*len(p.buf), used+need, 512))
 	nb := make([]byte, size)
 	if used > 0 {
 		a, b := ringParts(p.buf, p.r, used)
