@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/transport"
 )
 
 // The memory of idle sessions: BenchmarkIdleSessions opens N sessions (1000;
@@ -193,4 +194,102 @@ func idleMem() runtime.MemStats {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m
+}
+
+// BenchmarkIdleSessionsPipe: the same as BenchmarkIdleSessions, with each
+// session on a transport.Pipe to a scripted server goroutine in this
+// process, so that the count of sessions is not bound by the limit on
+// open files (IMAPKIT_IDLE_SESSIONS=100000 holds 100,000 sessions in
+// about 3 GiB). The server's side (its goroutine, the pipe) is measured
+// first with a bare client that writes IDLE and reads the continuation
+// itself, and subtracted: heapB/session and stackB/session are the
+// session's own, as over TCP; pipeB/conn is what the server's side cost.
+//
+//	IMAPKIT_IDLE_SESSIONS=100000 go test -run '^$' -bench IdleSessionsPipe -benchtime 1x ./session/
+func BenchmarkIdleSessionsPipe(b *testing.B) {
+	n := 1000
+	if v := os.Getenv("IMAPKIT_IDLE_SESSIONS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n <= 0 {
+			b.Fatalf("IMAPKIT_IDLE_SESSIONS=%q", v)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	serve := func() net.Conn {
+		c, s := transport.Pipe()
+		go idleServe(s)
+		return c
+	}
+	var heap, stack, side float64
+	b.ReportAllocs()
+	for b.Loop() {
+		// The server's side alone, with a bare client.
+		before := idleMem()
+		bare := make([]net.Conn, 0, n)
+		for range n {
+			c := serve()
+			if _, err := c.Write([]byte("A1 IDLE\r\n")); err != nil {
+				b.Fatal(err)
+			}
+			var buf [128]byte
+			for got := 0; !bytes.Contains(buf[:got], []byte("+ idling\r\n")); {
+				m, err := c.Read(buf[got:])
+				if err != nil {
+					b.Fatal(err)
+				}
+				got += m
+			}
+			bare = append(bare, c)
+		}
+		time.Sleep(100 * time.Millisecond)
+		mid := idleMem()
+		sideHeap := float64(mid.HeapAlloc-before.HeapAlloc) / float64(n)
+		sideStack := float64(mid.StackInuse-before.StackInuse) / float64(n)
+		for _, c := range bare {
+			c.Close()
+		}
+		bare = nil
+		time.Sleep(100 * time.Millisecond)
+
+		// The sessions, each with the same server's side.
+		before = idleMem()
+		ss := make([]*session.Session, 0, n)
+		ps := make([]*session.Pending, 0, n)
+		for range n {
+			s, err := session.Open(ctx, serve(), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			select {
+			case <-p.Continuations():
+			case <-ctx.Done():
+				b.Fatal(ctx.Err())
+			}
+			ss = append(ss, s)
+			ps = append(ps, p)
+		}
+		time.Sleep(100 * time.Millisecond)
+		after := idleMem()
+		heap = float64(after.HeapAlloc-before.HeapAlloc)/float64(n) - sideHeap
+		stack = float64(after.StackInuse-before.StackInuse)/float64(n) - sideStack
+		side = sideHeap
+		for i, s := range ss {
+			if err := ps[i].Continue(ctx, []byte("DONE")); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := ps[i].Wait(ctx); err != nil {
+				b.Fatal(err)
+			}
+			s.Close()
+		}
+	}
+	b.ReportMetric(heap, "heapB/session")
+	b.ReportMetric(stack, "stackB/session")
+	b.ReportMetric(side, "pipeB/conn")
+	b.ReportMetric(float64(n), "sessions")
 }
