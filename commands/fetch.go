@@ -51,20 +51,21 @@ type FetchItems struct {
 	// no section. Under Borrow it applies to streamed sections only.
 	BufferMax int
 	// Borrow lends each Message instead of handing out a copy of its
-	// values: nothing is copied, and the Message is valid only until the
-	// iteration moves on (the loop body returns, or breaks). Then the same
-	// *Message is reused for the next message, and its Envelope,
-	// BodyStructure, BinarySizes and Unknown, which are the decoder's own
-	// values (codec.Bytes in the connection's buffer), hold other bytes or
-	// garbage; so do the Flags slice (its strings stay valid), each
-	// Section handed out and the Part of a Section. Strings (Flags,
-	// EmailID, ThreadID, Preview, a Section's Spec and Specifier) are
-	// copies or interned, and stay valid. Message.Clone returns a copy that
-	// stays valid. A body section that came whole with its FETCH response
-	// is read in place, whatever its size, until the iteration moves on;
-	// a streamed section is read as without Borrow. FetchAll ignores
-	// Borrow. The loop body may still run other commands: the session
-	// then keeps the held response valid (session.Pending.Next).
+	// values: nothing is copied. The Message is valid only until the
+	// iteration moves on (the loop body returns or breaks, or the
+	// iteration ends); the same *Message is then reused for the next
+	// message. Until then its Envelope, BodyStructure, BinarySizes and
+	// Unknown are the decoder's own values (their codec.Bytes point into
+	// the connection's buffer); after, they are overwritten, and so are
+	// the Flags slice, the Sections handed out and their Part. The
+	// strings (the elements of Flags, EmailID, ThreadID, Preview, a
+	// Section's Spec and Specifier) are copies or interned: they stay
+	// valid. Message.Clone returns a copy that stays valid. A body section
+	// that came whole with its FETCH response is read in place, whatever
+	// its size, until the iteration moves on; a streamed section is read
+	// as without Borrow. The loop body may still run other commands: the
+	// session keeps the held response valid meanwhile. FetchAll ignores
+	// Borrow.
 	Borrow bool
 }
 
