@@ -20,10 +20,17 @@ import (
 // internal/corpus (UID, FLAGS, INTERNALDATE, RFC822.SIZE, ENVELOPE,
 // BODYSTRUCTURE, MODSEQ and a BODY[HEADER.FIELDS] literal each) through
 // Client.Fetch's iterator over transport.Pipe, reading every header
-// section. Compare its MB/s with codec's BenchmarkDecodeFetchMetadata:
+// section and touching the subject, body structure, flags and UID of
+// every message. Compare its MB/s with codec's BenchmarkDecodeFetchMetadata:
 //
 //	go test -run '^$' -bench FetchMetadata -benchmem ./commands/ ./codec/
-func BenchmarkFetchMetadataPipe(b *testing.B) {
+func BenchmarkFetchMetadataPipe(b *testing.B) { benchmarkFetchMetadataPipe(b, false) }
+
+// BenchmarkFetchMetadataPipeBorrow is BenchmarkFetchMetadataPipe with
+// FetchItems.Borrow: the messages are lent, not copied.
+func BenchmarkFetchMetadataPipeBorrow(b *testing.B) { benchmarkFetchMetadataPipe(b, true) }
+
+func benchmarkFetchMetadataPipe(b *testing.B, borrow bool) {
 	const n = 10000
 	stream := corpus.FetchMetadata(n)
 	client, server := transport.Pipe()
@@ -56,8 +63,9 @@ func BenchmarkFetchMetadataPipe(b *testing.B) {
 		b.Fatal(err)
 	}
 	items := &commands.FetchItems{UID: true, Flags: true, InternalDate: true, Size: true, Envelope: true,
-		BodyStructure: true, ModSeq: true,
+		BodyStructure: true, ModSeq: true, Borrow: borrow,
 		Sections: []commands.FetchSection{{Specifier: "HEADER.FIELDS", Fields: []string{"LIST-ID", "X-PRIORITY"}}}}
+	var touched int
 	run := func() {
 		got := 0
 		for m, err := range c.Fetch(ctx, commands.SeqRange(1, 0), items) {
@@ -77,6 +85,7 @@ func BenchmarkFetchMetadataPipe(b *testing.B) {
 			if m.Envelope == nil || m.BodyStructure == nil || m.UID == 0 {
 				b.Fatal("missing attributes")
 			}
+			touched += len(m.Envelope.Subject) + len(m.BodyStructure.Subtype) + len(m.Flags) + int(m.UID)
 			got++
 		}
 		if got != n {
@@ -96,6 +105,9 @@ func BenchmarkFetchMetadataPipe(b *testing.B) {
 	b.StopTimer()
 	runtime.ReadMemStats(&ms)
 	b.ReportMetric(float64(ms.Mallocs-m0)/float64(b.N*n), "allocs/msg")
+	if touched == 0 {
+		b.Fatal("nothing touched")
+	}
 }
 
 // patternReader yields an endless message-like byte stream without

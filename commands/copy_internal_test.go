@@ -33,8 +33,19 @@ const copyShapes = "* 1 FETCH (UID 7 FLAGS (\\Seen $Label1 Work \\Flagged Later 
 	"* 3 FETCH (FLAGS (\\Deleted) UID 9 ENVELOPE (\"d\" \"s\" NIL NIL NIL NIL NIL NIL NIL NIL))\r\n" +
 	// The values after a body section: with a small string limit the
 	// section is streamed and they are copied once it is done.
-	"* 4 FETCH (BODY[HEADER] {12}\r\nSubject: x\r\n FLAGS (\\Seen Custom) ENVELOPE (\"d\" \"s\" ((\"N\" NIL \"m\" \"h\")) NIL NIL NIL NIL NIL NIL NIL) " +
-	"BODYSTRUCTURE ((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" 3 1)(\"text\" \"html\" NIL NIL NIL \"7bit\" 4 1) \"alternative\") UID 10)\r\n"
+	// An attribute the codec does not know and a BINARY.SIZE on either
+	// side of it: the complete response holds them all again.
+	"* 4 FETCH (X-FOO (a \"b\") BINARY.SIZE[1] 3 BODY[HEADER] {12}\r\nSubject: x\r\n X-BAR 5 BINARY.SIZE[2] 4 FLAGS (\\Seen Custom) ENVELOPE (\"d\" \"s\" ((\"N\" NIL \"m\" \"h\")) NIL NIL NIL NIL NIL NIL NIL) " +
+	"BODYSTRUCTURE ((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" 3 1)(\"text\" \"html\" NIL NIL NIL \"7bit\" 4 1) \"alternative\") UID 10)\r\n" +
+	// A larger shape: seven addresses (Sender and Reply-To as From), and
+	// a multipart/mixed holding a multipart/alternative and an attachment.
+	"* 5 FETCH (UID 11 ENVELOPE (\"d\" \"s\" ((\"F\" NIL \"f\" \"h\")) ((\"F\" NIL \"f\" \"h\")) ((\"F\" NIL \"f\" \"h\")) " +
+	"((NIL NIL \"t1\" \"h\")(NIL NIL \"t2\" \"h\")(NIL NIL \"t3\" \"h\")(NIL NIL \"t4\" \"h\")) ((NIL NIL \"c1\" \"h\")(NIL NIL \"c2\" \"h\")) NIL NIL \"<m@h>\") " +
+	"BODYSTRUCTURE (((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" 3 1)(\"text\" \"html\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" 4 1) \"alternative\" (\"boundary\" \"a\"))" +
+	"(\"application\" \"pdf\" (\"name\" \"x.pdf\") NIL NIL \"base64\" 10 NIL (\"attachment\" (\"filename\" \"x.pdf\")) NIL NIL) \"mixed\" (\"boundary\" \"m\") NIL NIL NIL))\r\n" +
+	// A Sender that differs from From only by "" for NIL, a Reply-To equal
+	// to it.
+	"* 6 FETCH (UID 12 ENVELOPE (NIL NIL ((NIL NIL \"a\" \"h\")) ((\"\" NIL \"a\" \"h\")) ((NIL NIL \"a\" \"h\")) NIL NIL NIL NIL NIL))\r\n"
 
 // decodeFetches decodes a stream of FETCH responses and returns deep
 // copies made by the codec (codec.CloneResponse): the expected values.
@@ -101,9 +112,25 @@ func fetchServer(t *testing.T, stream []byte, opts *session.Options) *Client {
 // another).
 func checkCopy(t *testing.T, m *Message, f *codec.Fetch) {
 	t.Helper()
+	checkValues(t, m, f)
+	checkCapped(t, m, f)
+}
+
+// checkValues compares m with the codec's copy of its response.
+func checkValues(t *testing.T, m *Message, f *codec.Fetch) {
+	t.Helper()
 	want := &Message{SeqNum: f.Seq, Items: f.Has, UID: f.UID, Size: f.RFC822Size, ModSeq: f.ModSeq,
 		Envelope: f.Envelope, BodyStructure: f.BodyStructure,
-		EmailID: string(f.EmailID), ThreadID: string(f.ThreadID), Preview: string(f.Preview)}
+		EmailID: string(f.EmailID), ThreadID: string(f.ThreadID), Preview: string(f.Preview),
+		BinarySizes: f.BinarySizes, Unknown: f.Unknown}
+	// The decoder may leave these empty rather than nil (its reused
+	// response had some before): a Message has them nil then.
+	if len(f.BinarySizes) == 0 {
+		want.BinarySizes = nil
+	}
+	if len(f.Unknown) == 0 {
+		want.Unknown = nil
+	}
 	if f.Has&codec.FetchFlags != 0 {
 		want.Flags = []string{}
 		for _, fl := range f.Flags {
@@ -123,14 +150,21 @@ func checkCopy(t *testing.T, m *Message, f *codec.Fetch) {
 		BodyStructure          *codec.BodyStructure
 		ModSeq                 uint64
 		EmailID, ThreadID, Pre string
+		BinarySizes            []codec.BinarySize
+		Unknown                []codec.FetchAttr
 	}
 	view := func(m *Message) attrs {
 		return attrs{m.SeqNum, m.UID, m.Items, m.Flags, m.InternalDate, m.Size, m.Envelope, m.BodyStructure,
-			m.ModSeq, m.EmailID, m.ThreadID, m.Preview}
+			m.ModSeq, m.EmailID, m.ThreadID, m.Preview, m.BinarySizes, m.Unknown}
 	}
 	if d := cmp.Diff(view(want), view(m)); d != "" {
 		t.Fatalf("message %d (-want +got):\n%s", f.Seq, d)
 	}
+}
+
+// checkCapped checks that the values of m (a copy) are capped.
+func checkCapped(t *testing.T, m *Message, f *codec.Fetch) {
+	t.Helper()
 	capped := func(what string, b codec.Bytes) {
 		if cap(b) != len(b) {
 			t.Fatalf("message %d: %s has len %d, cap %d", f.Seq, what, len(b), cap(b))
@@ -236,6 +270,117 @@ func testFetchCopiesValues(t *testing.T, opts *session.Options) {
 	// The collected path (STORE's answer) copies the same way.
 	for _, f := range decodeFetches(t, []byte(copyShapes)) {
 		checkCopy(t, newMessage(f), f)
+	}
+}
+
+// TestFetchBorrow: under FetchItems.Borrow, the one Message lent for
+// every message holds the values of its FETCH response (equal to the
+// codec's own deep copies, and to the messages FetchAll copies, which
+// ignores Borrow) while the loop body is on it, and its sections read the
+// bodies in place; Clone's copies stay equal after the iteration has
+// moved on and the decoder has reused its memory, capped, their arenas
+// sized exactly. With a string limit of 2 bytes every body section is
+// streamed, and the values that follow one are taken once it is done.
+func TestFetchBorrow(t *testing.T) {
+	t.Run("inline", func(t *testing.T) { testFetchBorrow(t, nil) })
+	t.Run("streamed", func(t *testing.T) {
+		testFetchBorrow(t, &session.Options{Tokenizer: &wire.TokenizerOptions{MaxStringLiteral: 2}})
+	})
+}
+
+func testFetchBorrow(t *testing.T, opts *session.Options) {
+	stream := append(corpus.FetchMetadata(300), copyShapes...)
+	want := decodeFetches(t, stream)
+	var audits, short int
+	copyAudit = func(c copier, extra int) {
+		audits++
+		if len(c.buf) != extra || len(c.addrs)+len(c.params)+len(c.nodes)+len(c.kids)+len(c.strs)+len(c.envs) != 0 || c.short {
+			short++
+		}
+	}
+	t.Cleanup(func() { copyAudit = nil })
+	c := fetchServer(t, stream, opts)
+	ctx := context.Background()
+	items := &FetchItems{UID: true, Borrow: true}
+	owned, err := c.FetchAll(ctx, SeqRange(1, 0), items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(owned) != len(want) || owned[0] == owned[1] {
+		t.Fatalf("FetchAll: %d messages, want %d copies", len(owned), len(want))
+	}
+	audits = 0
+	var clones []*Message
+	var lent *Message
+	i := 0
+	for m, err := range c.Fetch(ctx, SeqRange(1, 0), items) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i >= len(want) {
+			t.Fatalf("more than %d messages", len(want))
+		}
+		if lent == nil {
+			lent = m
+		} else if m != lent {
+			t.Fatalf("message %d: a new Message, not the lent one", m.SeqNum)
+		}
+		f := want[i]
+		for j := range f.Sections {
+			sec, err := m.NextSection()
+			if err != nil {
+				t.Fatalf("message %d: section %d: %v", f.Seq, j, err)
+			}
+			if b, err := io.ReadAll(sec); err != nil || !bytes.Equal(b, f.Sections[j].Data) {
+				t.Fatalf("message %d: section %q %v, want %q", f.Seq, b, err, f.Sections[j].Data)
+			}
+		}
+		if _, err := m.NextSection(); err != io.EOF {
+			t.Fatalf("message %d: after the sections: %v", f.Seq, err)
+		}
+		checkValues(t, m, f)
+		checkValues(t, owned[i], f)
+		clones = append(clones, m.Clone())
+		i++
+	}
+	if i != len(want) {
+		t.Fatalf("%d messages, want %d", i, len(want))
+	}
+	for i, m := range clones {
+		checkCopy(t, m, want[i])
+		if _, err := m.NextSection(); err != io.EOF {
+			t.Fatalf("a copy's section: %v", err)
+		}
+	}
+	if audits != len(want) || short != 0 {
+		t.Fatalf("%d copies audited, %d with arenas not used up exactly", audits, short)
+	}
+	// A copy's copy.
+	for i := len(clones) - 4; i < len(clones); i++ {
+		checkCopy(t, clones[i].Clone(), want[i])
+	}
+}
+
+// TestFlagCacheBounded: the keywords of an iteration are cached up to
+// flagCacheMax of up to flagCacheLen bytes; the others are not.
+func TestFlagCacheBounded(t *testing.T) {
+	var fc flagCache
+	for i := range 2 * flagCacheMax {
+		b := []byte("$Kw" + strings.Repeat("x", i))
+		s, ok := fc.get(b)
+		if ok != (i < flagCacheMax && len(b) <= flagCacheLen) || ok && s != string(b) {
+			t.Fatalf("flag %d (%d bytes): %q %v", i, len(b), s, ok)
+		}
+	}
+	if len(fc) > flagCacheMax {
+		t.Fatalf("%d flags cached", len(fc))
+	}
+	if s, ok := fc.get([]byte("$Kw")); !ok || s != "$Kw" {
+		t.Fatalf("cached flag: %q %v", s, ok)
+	}
+	var nilCache *flagCache
+	if _, ok := nilCache.get([]byte("$Kw")); ok {
+		t.Fatal("a nil cache cached")
 	}
 }
 

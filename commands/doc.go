@@ -26,5 +26,13 @@
 // section the caller does not read is skipped. The loop body may run other
 // commands on the Client, even while it holds a section.
 //
+// A Message's attributes are copied out of the decoder by default, so
+// that they stay valid after the iteration moves on. FetchItems.Borrow
+// lends them instead, without a copy: the Message, its Envelope,
+// BodyStructure, Flags slice, BinarySizes, Unknown and Sections are valid
+// only until the loop body returns (the same *Message is reused for the
+// next message); its strings stay valid. Message.Clone copies a borrowed
+// message to keep it.
+//
 // See docs/imaplib.md for every name of imaplib and its equivalent here.
 package commands

@@ -48,8 +48,25 @@ type FetchItems struct {
 	// place, without a copy: from the FETCH response (up to the tokenizer's
 	// string limit) or streamed from the connection, and only until then
 	// (ErrSectionGone). 0 means BufferedSectionMax, a negative value keeps
-	// no section.
+	// no section. Under Borrow it applies to streamed sections only.
 	BufferMax int
+	// Borrow lends each Message instead of handing out a copy of its
+	// values: nothing is copied. The Message is valid only until the
+	// iteration moves on (the loop body returns or breaks, or the
+	// iteration ends); the same *Message is then reused for the next
+	// message. Until then its Envelope, BodyStructure, BinarySizes and
+	// Unknown are the decoder's own values (their codec.Bytes point into
+	// the connection's buffer); after, they are overwritten, and so are
+	// the Flags slice, the Sections handed out and their Part. The
+	// strings (the elements of Flags, EmailID, ThreadID, Preview, a
+	// Section's Spec and Specifier) are copies or interned: they stay
+	// valid. Message.Clone returns a copy that stays valid. A body section
+	// that came whole with its FETCH response is read in place, whatever
+	// its size, until the iteration moves on; a streamed section is read
+	// as without Borrow. The loop body may still run other commands: the
+	// session keeps the held response valid meanwhile. FetchAll ignores
+	// Borrow.
+	Borrow bool
 }
 
 // FetchSection is one body section to fetch: BODY.PEEK[...] by default.
@@ -249,7 +266,7 @@ func (c *Client) Fetch(ctx context.Context, set Set, items *FetchItems) iter.Seq
 			yield(nil, errors.New("commands: VANISHED needs a UID set"))
 			return
 		}
-		fi := &fetchIter{ctx: ctx, onVanished: it.OnVanished, bufferMax: int64(it.BufferMax)}
+		fi := &fetchIter{ctx: ctx, onVanished: it.OnVanished, bufferMax: int64(it.BufferMax), borrow: it.Borrow}
 		if it.BufferMax == 0 {
 			fi.bufferMax = BufferedSectionMax
 		}
@@ -296,8 +313,14 @@ func (c *Client) Fetch(ctx context.Context, set Set, items *FetchItems) iter.Seq
 }
 
 // FetchAll is Fetch collecting the messages, for small answers without
-// body sections (the sections of the messages are skipped).
+// body sections (the sections of the messages are skipped). It ignores
+// FetchItems.Borrow: the messages are copies.
 func (c *Client) FetchAll(ctx context.Context, set Set, items *FetchItems) ([]*Message, error) {
+	if items != nil && items.Borrow {
+		it := *items
+		it.Borrow = false
+		items = &it
+	}
 	var out []*Message
 	for m, err := range c.Fetch(ctx, set, items) {
 		if err != nil {
@@ -319,6 +342,14 @@ type fetchIter struct {
 	err        error  // the error that ended the iteration
 	waited     bool   // Wait was called
 	spec       string // the Spec of the last section handed out
+	keywords   flagCache
+
+	// Under FetchItems.Borrow: the Message lent for every message, and
+	// what it reuses.
+	borrow  bool
+	lent    *Message
+	flagBuf []string   // the Flags of a message with more than Message.flags holds
+	secs    []*Section // the Sections after a message's first
 }
 
 // next returns the next FETCH response of the command, with the item that
@@ -357,15 +388,26 @@ func (fi *fetchIter) close() {
 }
 
 // message makes the Message of a FETCH response or of the snapshot a
-// streamed section comes with: its attributes are copied, its sections
-// are handed out by NextSection.
+// streamed section comes with: its attributes are copied (or, under
+// Borrow, taken in place into the lent Message), its sections are handed
+// out by NextSection.
 func (fi *fetchIter) message(item session.Item, f *codec.Fetch) *Message {
-	extra := keptBytes(f, fi.bufferMax)
-	n := valueCounts(f, f.Has, extra)
-	var c copier
-	m := allocMessage(&n, &c)
-	m.SeqNum, m.it, m.f = f.Seq, fi, f
-	m.copyValues(f, f.Has, &c, extra)
+	var m *Message
+	if fi.borrow {
+		if fi.lent == nil {
+			fi.lent = new(Message)
+		}
+		m = fi.lent
+		*m = Message{SeqNum: f.Seq, it: fi, f: f}
+		m.borrowValues(f, f.Has)
+	} else {
+		extra := keptBytes(f, fi.bufferMax)
+		n := valueCounts(f, f.Has, extra)
+		var c copier
+		m = allocMessage(&n, &c)
+		m.SeqNum, m.it, m.f = f.Seq, fi, f
+		m.copyValues(f, f.Has, &c, extra)
+	}
 	if item.Section != nil {
 		m.body = item.Body
 		m.snapHas = f.Has

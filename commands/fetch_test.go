@@ -234,3 +234,70 @@ func TestFetchRunWhileHoldingDovecot(t *testing.T) {
 		}
 	}
 }
+
+// TestFetchBorrowDovecot fetches with FetchItems.Borrow and runs other
+// commands from inside the loop: the lent message's values (the decoder's
+// own) stay as they were while the loop body is on it (the session gives
+// the decoder new memory when the reader must go on), its section reads
+// whole (a streamed one too), and Clone's copies hold the same values.
+func TestFetchBorrowDovecot(t *testing.T) {
+	mb := dvMailbox(t, testserver.Alice, 0)
+	msgs := [][]byte{testserver.SampleMessage(0), testserver.SampleMessage(1), bigMessage("big", 300<<10), testserver.SampleMessage(2)}
+	c := dvClient(t, testserver.Alice, nil)
+	ctx, cancel := context.WithTimeout(dvCtx(t), 30*time.Second)
+	defer cancel()
+	for _, m := range msgs {
+		if _, err := c.AppendBytes(ctx, mb, m, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.Select(ctx, mb, nil); err != nil {
+		t.Fatal(err)
+	}
+	var clones []*commands.Message
+	var subjects []string
+	for m, err := range c.Fetch(ctx, commands.UIDRange(1, 0), &commands.FetchItems{UID: true, Flags: true,
+		Envelope: true, BodyStructure: true, Sections: []commands.FetchSection{commands.WholeMessage}, Borrow: true}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Envelope == nil || m.BodyStructure == nil || m.Flags == nil {
+			t.Fatalf("message %d: %+v", m.SeqNum, m)
+		}
+		subject, typ := string(m.Envelope.Subject), string(m.BodyStructure.Type)
+		if err := c.Noop(ctx); err != nil {
+			t.Fatal(err)
+		}
+		ms, err := c.FetchAll(ctx, commands.UIDs(1), &commands.FetchItems{Envelope: true, BodyStructure: true})
+		if err != nil || len(ms) != 1 {
+			t.Fatalf("FETCH inside: %v %+v", err, ms)
+		}
+		if string(m.Envelope.Subject) != subject || string(m.BodyStructure.Type) != typ {
+			t.Fatalf("message %d: subject %q, type %q after other commands; were %q, %q",
+				m.SeqNum, m.Envelope.Subject, m.BodyStructure.Type, subject, typ)
+		}
+		s, err := m.NextSection()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := io.ReadAll(s); err != nil || !bytes.Equal(got, msgs[m.SeqNum-1]) {
+			t.Fatalf("message %d: body %d bytes, %v", m.SeqNum, len(got), err)
+		}
+		if _, err := m.NextSection(); err != io.EOF {
+			t.Fatalf("after the last section: %v", err)
+		}
+		clones = append(clones, m.Clone())
+		subjects = append(subjects, subject)
+	}
+	if len(clones) != len(msgs) {
+		t.Fatalf("%d messages", len(clones))
+	}
+	for i, m := range clones {
+		if m.UID != uint32(i+1) || string(m.Envelope.Subject) != subjects[i] || m.BodyStructure == nil {
+			t.Fatalf("copy %d: UID %d subject %q, want %q", i, m.UID, m.Envelope.Subject, subjects[i])
+		}
+	}
+	if got, _ := clones[0].Envelope.DecodedSubject(); got != testserver.SampleInfo(0).Subject {
+		t.Fatalf("subject %q", got)
+	}
+}

@@ -12,7 +12,9 @@ import (
 
 // Message is one message of a FETCH (or STORE) answer: the attributes the
 // server sent, copied out of the decoder (they stay valid), and its body
-// sections (NextSection).
+// sections (NextSection). Under FetchItems.Borrow, Fetch lends one Message
+// instead, whose attributes are the decoder's own values, valid only until
+// the iteration moves on (see FetchItems.Borrow); Clone copies it.
 //
 // A message whose FETCH response carries a body section too large to come
 // whole (over the tokenizer's string limit) is handed out as soon as that
@@ -49,6 +51,7 @@ type Message struct {
 	a        arena           // the memory of the values and kept sections
 	sec0     Section         // the first section handed out, without an allocation
 	sec0Used bool
+	nsec     int            // under Borrow: the Sections of it.secs handed out
 	env      codec.Envelope // what Envelope points to
 	flags    [4]string      // what Flags holds, when it fits
 }
@@ -126,8 +129,9 @@ func (s *Section) end() {
 }
 
 // fillSection describes sec in s, reading from r; *spec is the Spec of
-// the last section described, whose string is reused.
-func fillSection(s *Section, sec *codec.Section, r io.Reader, spec *string) {
+// the last section described, whose string is reused. A borrowed Section
+// takes the Part of sec in place.
+func fillSection(s *Section, sec *codec.Section, r io.Reader, spec *string, borrow bool) {
 	s.Kind, s.Specifier = sec.Kind, flagString(sec.Specifier)
 	if string(sec.Spec) == *spec {
 		s.Spec = *spec // the same section for every message: one string
@@ -136,7 +140,10 @@ func fillSection(s *Section, sec *codec.Section, r io.Reader, spec *string) {
 		*spec = s.Spec
 	}
 	s.Origin, s.HasOrigin, s.Size, s.r = sec.Origin, sec.HasOrigin, sec.Size, r
-	if len(sec.Part) > 0 {
+	switch {
+	case borrow:
+		s.Part = sec.Part
+	case len(sec.Part) > 0:
 		s.Part = append([]uint32(nil), sec.Part...)
 	}
 }
@@ -182,6 +189,10 @@ func valueCounts(f *codec.Fetch, has codec.FetchItem, extra int) copyCounts {
 // c's arenas (made for valueCounts(f, has, extra)).
 func (m *Message) copyValues(f *codec.Fetch, has codec.FetchItem, c *copier, extra int) {
 	m.Items |= has
+	var fc *flagCache
+	if m.it != nil {
+		fc = &m.it.keywords
+	}
 	if has&codec.FetchEnvelope != 0 {
 		m.Envelope = nil
 		if f.Envelope != nil {
@@ -209,14 +220,90 @@ func (m *Message) copyValues(f *codec.Fetch, has codec.FetchItem, c *copier, ext
 		} else {
 			m.Flags = make([]string, len(f.Flags))
 		}
-		for i, b := range f.Flags {
-			if s, ok := interned[string(b)]; ok {
-				m.Flags[i] = s
-			} else {
-				m.Flags[i] = "" // cut below
-				sn += len(b)
-			}
+		sn += setFlags(m.Flags, f.Flags, fc)
+	}
+	if has&codec.FetchInternalDate != 0 {
+		if t, err := codec.ParseInternalDate(f.InternalDate); err == nil {
+			m.InternalDate = t
 		}
+	}
+	if has&codec.FetchRFC822Size != 0 {
+		m.Size = f.RFC822Size
+	}
+	if has&codec.FetchModSeq != 0 {
+		m.ModSeq = f.ModSeq
+	}
+	if has&codec.FetchEmailID != 0 {
+		sn += len(f.EmailID)
+	}
+	if has&codec.FetchThreadID != 0 {
+		sn += len(f.ThreadID)
+	}
+	if has&codec.FetchPreview != 0 {
+		sn += len(f.Preview)
+	}
+	if sn > 0 {
+		m.cutStrings(f, has, sn)
+	}
+	// The complete response of a message that came with a streamed
+	// section holds these again, with those that followed the section.
+	if len(f.BinarySizes) > 0 {
+		m.BinarySizes = cloneBinarySizes(f.BinarySizes)
+	}
+	if len(f.Unknown) > 0 {
+		m.Unknown = cloneUnknown(f.Unknown)
+	}
+}
+
+func cloneBinarySizes(l []codec.BinarySize) []codec.BinarySize {
+	if l == nil {
+		return nil
+	}
+	d := append([]codec.BinarySize(nil), l...)
+	for i := range d {
+		d[i].Part = append([]uint32(nil), d[i].Part...)
+	}
+	return d
+}
+
+func cloneUnknown(l []codec.FetchAttr) []codec.FetchAttr {
+	if l == nil {
+		return nil
+	}
+	d := make([]codec.FetchAttr, len(l))
+	for i, u := range l {
+		d[i] = codec.FetchAttr{Name: u.Name.Clone(), Raw: u.Raw.Clone()}
+	}
+	return d
+}
+
+// borrowValues sets the attributes in has of f in m without copying them
+// (FetchItems.Borrow): m holds f's Envelope, BodyStructure, BinarySizes
+// and Unknown; only the strings are made (common flags interned, the
+// keywords of the iteration cached).
+func (m *Message) borrowValues(f *codec.Fetch, has codec.FetchItem) {
+	m.Items |= has
+	fi := m.it
+	if has&codec.FetchEnvelope != 0 {
+		m.Envelope = f.Envelope
+	}
+	if has&codec.FetchBodyStructure != 0 {
+		m.BodyStructure = f.BodyStructure
+	}
+	if has&codec.FetchUID != 0 {
+		m.UID = f.UID
+	}
+	sn := 0 // the bytes of the strings that are not interned
+	if has&codec.FetchFlags != 0 {
+		if n := len(f.Flags); n <= len(m.flags) {
+			m.Flags = m.flags[:n:n]
+		} else {
+			if cap(fi.flagBuf) < n {
+				fi.flagBuf = make([]string, n)
+			}
+			m.Flags = fi.flagBuf[:n:n]
+		}
+		sn += setFlags(m.Flags, f.Flags, &fi.keywords)
 	}
 	if has&codec.FetchInternalDate != 0 {
 		if t, err := codec.ParseInternalDate(f.InternalDate); err == nil {
@@ -242,14 +329,102 @@ func (m *Message) copyValues(f *codec.Fetch, has codec.FetchItem, c *copier, ext
 		m.cutStrings(f, has, sn)
 	}
 	if len(f.BinarySizes) > 0 {
-		m.BinarySizes = append([]codec.BinarySize(nil), f.BinarySizes...)
-		for i := range m.BinarySizes {
-			m.BinarySizes[i].Part = append([]uint32(nil), m.BinarySizes[i].Part...)
+		m.BinarySizes = f.BinarySizes
+	}
+	if len(f.Unknown) > 0 {
+		m.Unknown = f.Unknown
+	}
+}
+
+// setFlags sets dst to the flags of l that are interned or cached in fc (a
+// nil fc caches nothing), and the others to "", to be cut by cutStrings:
+// it returns their length.
+func setFlags(dst []string, l []codec.Bytes, fc *flagCache) int {
+	sn := 0
+	for i, b := range l {
+		if s, ok := interned[string(b)]; ok {
+			dst[i] = s
+		} else if s, ok := fc.get(b); ok {
+			dst[i] = s
+		} else {
+			dst[i] = "" // cut by cutStrings
+			sn += len(b)
 		}
 	}
-	for _, u := range f.Unknown {
-		m.Unknown = append(m.Unknown, codec.FetchAttr{Name: u.Name.Clone(), Raw: u.Raw.Clone()})
+	return sn
+}
+
+// flagCache holds the flags of an iteration that are not interned (the
+// keywords, such as $Label1 or a client's own), so that each is allocated
+// once per iteration: up to flagCacheMax flags of up to flagCacheLen
+// bytes each.
+type flagCache map[string]string
+
+const (
+	flagCacheMax = 64
+	flagCacheLen = 64
+)
+
+// get returns the string of the flag b, allocating it if there is room in
+// the cache. A nil fc caches nothing.
+func (fc *flagCache) get(b []byte) (string, bool) {
+	if fc == nil {
+		return "", false
 	}
+	if s, ok := (*fc)[string(b)]; ok {
+		return s, true
+	}
+	if len(*fc) >= flagCacheMax || len(b) > flagCacheLen {
+		return "", false
+	}
+	if *fc == nil {
+		*fc = make(flagCache)
+	}
+	s := string(b)
+	(*fc)[s] = s
+	return s, true
+}
+
+// Clone returns a copy of the message's attributes that borrows nothing:
+// under FetchItems.Borrow, the way to keep a message after the iteration
+// moves on. Of a message handed out with a streamed section, it holds the
+// attributes set so far. The copy has no body sections: its NextSection
+// returns io.EOF. Clone is safe on any Message (a copy's copy is a copy).
+func (m *Message) Clone() *Message {
+	var n copyCounts
+	if m.Envelope != nil {
+		n.envelope(m.Envelope)
+	}
+	if m.BodyStructure != nil {
+		n.body(m.BodyStructure)
+	}
+	var c copier
+	d := allocMessage(&n, &c)
+	d.SeqNum, d.Items, d.UID, d.InternalDate, d.Size, d.ModSeq = m.SeqNum, m.Items, m.UID, m.InternalDate, m.Size, m.ModSeq
+	d.EmailID, d.ThreadID, d.Preview = m.EmailID, m.ThreadID, m.Preview // strings: immutable
+	if m.Envelope != nil {
+		c.envelope(&d.env, m.Envelope)
+		d.Envelope = &d.env
+	}
+	if m.BodyStructure != nil {
+		d.BodyStructure = c.body(m.BodyStructure)
+	}
+	d.a.free = c.buf
+	if copyAudit != nil {
+		copyAudit(c, 0)
+	}
+	if m.Flags != nil {
+		if len(m.Flags) <= len(d.flags) {
+			d.Flags = d.flags[:len(m.Flags):len(m.Flags)]
+		} else {
+			d.Flags = make([]string, len(m.Flags))
+		}
+		copy(d.Flags, m.Flags)
+	}
+	d.BinarySizes = cloneBinarySizes(m.BinarySizes)
+	d.Unknown = cloneUnknown(m.Unknown)
+	d.complete = true
+	return d
 }
 
 // cutStrings sets the flags of m that are not interned (left "" by merge)
@@ -350,12 +525,9 @@ func (m *Message) NextSection() (*Section, error) {
 // handOut returns the Section of sec, whose body is in sec.Data or, for a
 // streamed section, body.
 func (m *Message) handOut(sec *codec.Section, body io.Reader) (*Section, error) {
-	s := &m.sec0
-	if m.sec0Used {
-		s = &Section{}
-	}
-	m.sec0Used = true
-	fillSection(s, sec, nil, &m.it.spec)
+	borrow := m.it.borrow
+	s := m.newSection()
+	fillSection(s, sec, nil, &m.it.spec, borrow)
 	keep := m.it.bufferMax
 	switch {
 	case body != nil && sec.Size <= keep:
@@ -374,15 +546,39 @@ func (m *Message) handOut(sec *codec.Section, body io.Reader) (*Section, error) 
 		if s.Size == 0 {
 			s.Size = int64(len(data))
 		}
-		if int64(len(data)) <= keep {
+		switch {
+		case borrow:
+			// In place until the iteration moves on: the response (or the
+			// snapshot, the session's copy) stays valid until then.
+		case int64(len(data)) <= keep:
 			data = m.a.bytes(data)
-		} else {
+		default:
 			m.cur = s // in the decoder's memory
 		}
 		s.br.Reset(data)
 		s.r = &s.br
 	}
 	return s, nil
+}
+
+// newSection returns a Section to hand out: the Message's own for the
+// first, then new ones, or under Borrow those of the iteration, reused.
+func (m *Message) newSection() *Section {
+	if !m.sec0Used {
+		m.sec0Used = true
+		return &m.sec0
+	}
+	fi := m.it
+	if !fi.borrow {
+		return &Section{}
+	}
+	if m.nsec == len(fi.secs) {
+		fi.secs = append(fi.secs, new(Section))
+	}
+	s := fi.secs[m.nsec]
+	m.nsec++
+	*s = Section{}
+	return s
 }
 
 // advance takes the message's next item: a further streamed section, or
@@ -403,7 +599,11 @@ func (m *Message) advance() error {
 		m.body = item.Body
 		return nil
 	}
-	m.merge(f, ^m.snapHas, keptBytes(f, m.it.bufferMax))
+	if m.it.borrow {
+		m.borrowValues(f, f.Has&^m.snapHas)
+	} else {
+		m.merge(f, ^m.snapHas, keptBytes(f, m.it.bufferMax))
+	}
 	m.complete = true
 	return nil
 }
