@@ -362,6 +362,12 @@ func endToEnd(s *server, bins *contenders, log func(string, ...any)) error {
 			}
 			return append([]string{bins.imapkit, "-mode", "run"}, s.common(j)...)
 		}},
+		{"imapkit Borrow", func(j fetchJob) []string {
+			if j.job != "meta" {
+				return nil // bodies are streamed alike in both modes
+			}
+			return append([]string{bins.imapkit, "-mode", "borrow"}, s.common(j)...)
+		}},
 		{"go-imap v2", func(j fetchJob) []string { return append([]string{bins.goimap}, s.common(j)...) }},
 		{"imaplib", func(j fetchJob) []string {
 			return append([]string{*python, bins.script}, s.common(j)...)

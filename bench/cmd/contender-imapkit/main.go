@@ -3,8 +3,9 @@
 // bench/internal/contender) through the commands package, and prints a
 // report.
 //
-// Modes: for meta, "" uses the Client.Fetch iterator and "run" collects the
-// whole answer with session.Session.Run; for idle, "" puts each session in
+// Modes: for meta, "" uses the Client.Fetch iterator, "borrow" the same
+// with FetchItems.Borrow (messages lent, not copied), and "run" collects
+// the whole answer with session.Session.Run; for idle, "" puts each session in
 // IDLE with session.Session.Start (no goroutine of the caller's per
 // session) and "commands" runs commands.Client.Idle on a goroutine per
 // session.
@@ -102,7 +103,8 @@ func fetch(ctx context.Context, c *commands.Client, cfg *contender.Config) (cont
 		}
 		return r, nil
 	}
-	items := &commands.FetchItems{UID: true, Flags: true, InternalDate: true, Size: true, Envelope: true, BodyStructure: true}
+	items := &commands.FetchItems{UID: true, Flags: true, InternalDate: true, Size: true, Envelope: true, BodyStructure: true,
+		Borrow: cfg.Mode == "borrow"}
 	if cfg.Job == contender.JobBody {
 		items = &commands.FetchItems{UID: true, Sections: []commands.FetchSection{commands.WholeMessage}}
 	}
