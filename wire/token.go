@@ -1,7 +1,9 @@
 package wire
 
 import (
+	"encoding/binary"
 	"io"
+	"math/bits"
 	"strconv"
 )
 
@@ -132,7 +134,7 @@ func (t *Tokenizer) Next() (Token, error) {
 	if _, err := t.Scan(); err != nil {
 		return Token{}, err
 	}
-	return t.tok, nil
+	return t.Token(), nil
 }
 
 // Scan reads the next token and returns its kind; Token, TokenBytes and
@@ -143,15 +145,79 @@ func (t *Tokenizer) Scan() (Kind, error) {
 }
 
 // Token returns the token read by the last call to Scan or Next.
-func (t *Tokenizer) Token() Token { return t.tok }
+func (t *Tokenizer) Token() Token {
+	if t.lazy == 0 {
+		return t.tok
+	}
+	return t.lazyToken()
+}
 
 // TokenBytes returns the bytes of the token read by the last call to Scan:
 // see Token.Bytes. They are valid until the next line is read.
-func (t *Tokenizer) TokenBytes() []byte { return t.tok.b }
+func (t *Tokenizer) TokenBytes() []byte {
+	if t.lazy == 0 {
+		return t.tok.b
+	}
+	return t.lazyBytes()
+}
 
 // TokenNum returns the number of the token read by the last call to Scan:
 // see Token.Num.
-func (t *Tokenizer) TokenNum() uint64 { return t.tok.Num }
+func (t *Tokenizer) TokenNum() uint64 {
+	if t.lazy == 0 {
+		return t.tok.Num
+	}
+	return t.lazyToken().Num
+}
+
+// The fast paths of next do not build a Token: they record its kind in
+// t.lazy and where it lies in the buffer in t.ts and t.te (for KindSP, the
+// run of spaces; for a quoted string, its bytes between the quotes). A
+// number's value is parsed only when asked for. Three word stores instead
+// of a Token's seven and no write barrier: the Token is made when Token,
+// TokenBytes or TokenNum asks, or when the buffer's bytes are about to
+// move (pinToken).
+
+// setLazy records a token read by a fast path.
+func (t *Tokenizer) setLazy(kind Kind, ts, te int) {
+	t.lazy, t.ts, t.te = kind, ts, te
+}
+
+// setTok records a token built whole (the slow paths).
+func (t *Tokenizer) setTok(tok Token) {
+	t.tok = tok
+	t.lazy = 0
+}
+
+// lazyBytes returns the bytes of a token read by a fast path.
+func (t *Tokenizer) lazyBytes() []byte {
+	switch t.lazy {
+	case KindAtom, KindNumber, KindNIL, KindStar, KindPlus, KindQuoted:
+		return t.buf[t.ts:t.te:t.te]
+	}
+	return nil
+}
+
+// lazyToken builds the Token of a token read by a fast path.
+func (t *Tokenizer) lazyToken() Token {
+	tok := Token{Kind: t.lazy, b: t.lazyBytes()}
+	switch t.lazy {
+	case KindSP:
+		tok.Num = uint64(t.te - t.ts)
+	case KindNumber:
+		tok.Num, _ = parseUint(tok.b) // the fast path checked that it fits
+	}
+	return tok
+}
+
+// pinToken makes the last token whole before the buffer's bytes move or
+// the buffer is replaced, so that Token and TokenBytes still return its
+// bytes where they were.
+func (t *Tokenizer) pinToken() {
+	if t.lazy != 0 {
+		t.setTok(t.lazyToken())
+	}
+}
 
 // next reads the next token, whatever it is. At the head of a line it
 // follows the first tokens (see nextHead), so that the text of a status
@@ -182,69 +248,118 @@ func (t *Tokenizer) next() (Kind, error) {
 			}
 			if i < len(buf) {
 				t.r = i
-				t.tok.set(KindSP, uint64(i-r), nil)
-				return t.tok.Kind, nil
+				t.setLazy(KindSP, r, i)
+				return KindSP, nil
 			}
-		case clsOpen, clsClose:
-			if c == '(' || c == '[' {
-				if t.depth >= t.maxDepth {
-					break
-				}
-				t.depth++
-			} else if t.depth > 0 {
+		case clsOpen:
+			if t.depth >= t.maxDepth {
+				break
+			}
+			t.depth++
+			t.r = r + 1
+			kind := specialKind[c]
+			t.setLazy(kind, r, r)
+			return kind, nil
+		case clsClose:
+			if t.depth > 0 {
 				t.depth--
 			}
-			t.r++
-			t.tok.set(specialKind[c], 0, nil)
-			return t.tok.Kind, nil
+			t.r = r + 1
+			kind := specialKind[c]
+			t.setLazy(kind, r, r)
+			return kind, nil
 		case clsQuote:
-			i := quotedStop(buf, r+1)
+			// quotedStop's first step, inline: most strings of a FETCH
+			// stream end within eight bytes.
+			i := r + 1
+			if i+8 <= len(buf) {
+				if m := quotedMask(binary.LittleEndian.Uint64(buf[i:])); m != 0 {
+					i += bits.TrailingZeros64(m) / 8
+				} else {
+					i = quotedStop(buf, i+8)
+				}
+			} else {
+				i = quotedStop(buf, i)
+			}
 			if i < len(buf) && buf[i] == '"' && i+1-t.lineStart <= t.maxLine {
 				t.r = i + 1
-				t.tok.set(KindQuoted, 0, buf[r+1:i:i])
-				return t.tok.Kind, nil
+				t.setLazy(KindQuoted, r+1, i)
+				return KindQuoted, nil
 			}
 		case clsCR:
 			if r+1 < len(buf) && buf[r+1] == '\n' {
 				t.r = r + 2
 				t.pend |= pendEOL
 				t.depth = 0
-				t.tok.set(KindCRLF, 0, nil)
-				return t.tok.Kind, nil
+				t.setLazy(KindCRLF, r, r)
+				return KindCRLF, nil
 			}
-		case clsAtom:
-			i := r
-			all := uint8(clsDigit)
-			for i < len(buf) {
-				k := charClass[buf[i]]
-				if k&clsNext == 0 {
+		case clsNum:
+			// A number, unless an atom byte follows its digits. Its value
+			// is parsed only when asked for (lazyToken).
+			i := r + 1
+			if i+8 <= len(buf) {
+				if m := digitMask(binary.LittleEndian.Uint64(buf[i:])); m != 0 {
+					i += bits.TrailingZeros64(m) / 8
+				} else {
+					i = digitStop(buf, i+8)
+				}
+			} else {
+				i = digitStop(buf, i)
+			}
+			if i < len(buf) && charClass[buf[i]]&clsNext == 0 {
+				if i-t.lineStart > t.maxLine {
 					break
 				}
-				all &= k
-				i++
-			}
-			if i == len(buf) || i-t.lineStart > t.maxLine {
-				break // the atom may go on, or the line is too long
-			}
-			b := buf[r:i:i]
-			kind := KindAtom
-			var num uint64
-			switch {
-			case all != 0:
-				if v, ok := parseUint(b); ok {
-					kind, num = KindNumber, v
+				kind := KindNumber
+				if i-r >= 20 {
+					if _, ok := parseUint(buf[r:i]); !ok {
+						kind = KindAtom // past 64 bits
+					}
 				}
-			case i-r == 1 && (c == '*' || c == '+'):
-				kind = specialKind[c]
-			case i-r == 3 && isNIL(b):
-				kind = KindNIL
+				t.r = i
+				t.setLazy(kind, r, i)
+				return kind, nil
 			}
-			t.tok.set(kind, num, b)
-			t.r = i
-			return kind, nil
+			return t.nextAtom(buf, r, i)
+		case clsN:
+			// NIL, in any case, or an atom that begins with N.
+			if i := r + 3; i < len(buf) && buf[r+1]|0x20 == 'i' && buf[r+2]|0x20 == 'l' &&
+				charClass[buf[i]]&clsNext == 0 && i-t.lineStart <= t.maxLine {
+				t.r = i
+				t.setLazy(KindNIL, r, i)
+				return KindNIL, nil
+			}
+			return t.nextAtom(buf, r, r+1)
+		case clsAtom:
+			return t.nextAtom(buf, r, r+1)
 		}
 	}
 	return t.nextSlow()
+}
+
+// nextAtom is next's fast path for an atom that begins at r, whose bytes
+// up to i are atom bytes. buf is t.buf[:t.w].
+func (t *Tokenizer) nextAtom(buf []byte, r, i int) (Kind, error) {
+	if i+8 <= len(buf) {
+		if m := atomMask(binary.LittleEndian.Uint64(buf[i:])); m != 0 {
+			i += bits.TrailingZeros64(m) / 8
+		} else {
+			i = atomStop(buf, i+8)
+		}
+	} else {
+		i = atomStop(buf, i)
+	}
+	if i == len(buf) || i-t.lineStart > t.maxLine {
+		return t.nextSlow() // the atom may go on, or the line is too long
+	}
+	kind := KindAtom
+	if i-r == 1 && (buf[r] == '*' || buf[r] == '+') {
+		kind = specialKind[buf[r]]
+	}
+	t.r = i
+	t.setLazy(kind, r, i)
+	return kind, nil
 }
 
 // nextSlow is Next for tokens that are not whole in the buffer.
@@ -259,31 +374,31 @@ func (t *Tokenizer) nextSlow() (Kind, error) {
 		if err := t.SP(); err != nil {
 			return KindInvalid, err
 		}
-		t.tok = Token{Kind: KindSP, Num: uint64(t.Offset() - start)}
-		return t.tok.Kind, nil
+		t.setTok(Token{Kind: KindSP, Num: uint64(t.Offset() - start)})
+		return KindSP, nil
 	case '\r', '\n':
 		if err := t.CRLF(); err != nil {
 			return KindInvalid, err
 		}
-		t.tok = Token{Kind: KindCRLF}
-		return t.tok.Kind, nil
+		t.setTok(Token{Kind: KindCRLF})
+		return KindCRLF, nil
 	case '(', ')', '[', ']':
-		t.tok = Token{Kind: specialKind[c]}
-		return t.tok.Kind, t.consumeSpecial(c)
+		t.setTok(Token{Kind: specialKind[c]})
+		return specialKind[c], t.consumeSpecial(c)
 	case '"':
 		b, err := t.quoted()
 		if err != nil {
 			return KindInvalid, err
 		}
-		t.tok = Token{Kind: KindQuoted, b: b}
-		return t.tok.Kind, nil
+		t.setTok(Token{Kind: KindQuoted, b: b})
+		return KindQuoted, nil
 	case '{':
 		info, err := t.literalHeader()
 		if err != nil {
 			return KindInvalid, err
 		}
-		t.tok = literalToken(info)
-		return t.tok.Kind, nil
+		t.setTok(literalToken(info))
+		return KindLiteral, nil
 	case '~':
 		c2, err := t.peekSecond()
 		if err != nil {
@@ -294,8 +409,8 @@ func (t *Tokenizer) nextSlow() (Kind, error) {
 			if err != nil {
 				return KindInvalid, err
 			}
-			t.tok = literalToken(info)
-			return t.tok.Kind, nil
+			t.setTok(literalToken(info))
+			return KindLiteral, nil
 		}
 	case '<':
 		c2, err := t.peekSecond()
@@ -311,8 +426,8 @@ func (t *Tokenizer) nextSlow() (Kind, error) {
 			if has {
 				tok.flags = tokHasLength
 			}
-			t.tok = tok
-			return t.tok.Kind, nil
+			t.setTok(tok)
+			return KindPartial, nil
 		}
 	}
 	n, err := t.scan(&nextSet)
@@ -338,8 +453,8 @@ func (t *Tokenizer) nextSlow() (Kind, error) {
 		}
 	}
 	t.r += n
-	t.tok = tok
-	return t.tok.Kind, nil
+	t.setTok(tok)
+	return tok.Kind, nil
 }
 
 // peekSecond returns the byte after the next one, or 0 at EOF.
@@ -387,10 +502,11 @@ const (
 	clsQuote    = 4
 	clsCR       = 5
 	clsAtom     = 6 // a byte that starts an atom in Next
+	clsNum      = 7 // a digit: a number or an atom in Next
+	clsN        = 8 // 'N' or 'n': NIL or an atom in Next
 
-	clsNext       = 0x10 // part of an atom in Next
-	clsDigit      = 0x20 // 0-9
-	clsQuotedStop = 0x40 // ends the fast scan of a quoted string
+	clsNext  = 0x10 // part of an atom in Next
+	clsDigit = 0x20 // 0-9
 )
 
 func init() {
@@ -433,18 +549,17 @@ func init() {
 		}
 	}
 	for c := '0'; c <= '9'; c++ {
-		charClass[c] |= clsDigit
+		charClass[c] = clsNum | clsNext | clsDigit
 	}
+	charClass['N'], charClass['n'] = clsN|clsNext, clsN|clsNext
 	// '~' and '<' may start a literal8 or a partial: leave them to nextSlow.
 	charClass['~'] &^= clsKindMask
 	charClass['<'] &^= clsKindMask
 	charClass[' '] = clsSpace
 	charClass['('], charClass['['] = clsOpen, clsOpen
 	charClass[')'], charClass[']'] = clsClose, clsClose
-	charClass['"'] = clsQuote | clsQuotedStop
-	charClass['\\'] |= clsQuotedStop
-	charClass['\r'] = clsCR | clsQuotedStop
-	charClass['\n'] |= clsQuotedStop
+	charClass['"'] = clsQuote
+	charClass['\r'] = clsCR
 	specialKind['('], specialKind[')'] = KindLParen, KindRParen
 	specialKind['['], specialKind[']'] = KindLBracket, KindRBracket
 	specialKind['*'], specialKind['+'] = KindStar, KindPlus

@@ -87,7 +87,9 @@ type Tokenizer struct {
 	depth   int
 	scratch []byte // unescaped quoted strings of the current line
 
-	tok       Token            // the last token read by Scan or Next
+	tok       Token            // the last token read by Scan or Next, when lazy is 0
+	lazy      Kind             // the kind of the last token, when a fast path read it (see setLazy)
+	ts, te    int              // where that token's bytes lie in buf
 	lr        io.LimitedReader // WriteTo's limiter, kept here to avoid allocating
 	lit       literalReader
 	litRemain int64 // bytes of the open literal not yet consumed
@@ -162,6 +164,7 @@ func orDefault(v, d int) int {
 // connection so that nothing read before the handshake is ever parsed (the
 // response-injection defense of curl CVE-2021-22947). The buffer is kept.
 func (t *Tokenizer) Reset(r io.Reader) {
+	t.pinToken()
 	t.rd = r
 	t.base += int64(t.w)
 	t.lineStart, t.r, t.w = 0, 0, 0
@@ -204,6 +207,7 @@ func (t *Tokenizer) Unshare() error {
 	if t.pend&pendLit != 0 {
 		return ErrLiteralOpen
 	}
+	t.pinToken()
 	t.dropped(t.r)
 	nb := make([]byte, len(t.buf))
 	n := copy(nb, t.buf[t.r:t.w])
@@ -222,6 +226,7 @@ func (t *Tokenizer) Unshare() error {
 // another encoding after a response (COMPRESS=DEFLATE, RFC 4978) feeds them
 // to the decompressor ahead of the connection, then calls Reset with it.
 func (t *Tokenizer) Detach() []byte {
+	t.pinToken()
 	b := append([]byte(nil), t.buf[t.r:t.w]...)
 	t.w = t.r
 	return b
@@ -410,6 +415,7 @@ func (t *Tokenizer) lineBuffered() bool {
 // shift moves [lineStart, w) to the front of the buffer. Only call it when
 // nothing of the current line has been handed out.
 func (t *Tokenizer) shift() {
+	t.pinToken()
 	t.dropped(t.lineStart)
 	n := copy(t.buf, t.buf[t.lineStart:t.w])
 	t.base += int64(t.lineStart)
@@ -486,6 +492,7 @@ func (t *Tokenizer) makeRoom() error {
 	if size <= used {
 		size = used + 4096
 	}
+	t.pinToken()
 	t.dropped(t.lineStart)
 	nb := make([]byte, size)
 	copy(nb, t.buf[t.lineStart:t.w])
@@ -608,35 +615,6 @@ func (t *Tokenizer) scan(set *[256]bool) (int, error) {
 			return 0, err
 		}
 	}
-}
-
-// quotedStop returns the index of the first '"', '\\', CR or LF in b at or
-// after i, or len(b). It looks at eight bytes at a time (SWAR): quoted
-// strings are the bulk of ENVELOPE and BODYSTRUCTURE data.
-func quotedStop(b []byte, i int) int {
-	const (
-		lo = 0x0101010101010101
-		hi = 0x8080808080808080
-	)
-	for ; i+8 <= len(b); i += 8 {
-		v := binary.LittleEndian.Uint64(b[i:])
-		m := hasZero(v^(lo*'"')) | hasZero(v^(lo*'\\')) | hasZero(v^(lo*'\r')) | hasZero(v^(lo*'\n'))
-		if m != 0 {
-			return i + bits.TrailingZeros64(m)/8
-		}
-	}
-	for ; i < len(b); i++ {
-		if charClass[b[i]]&clsQuotedStop != 0 {
-			break
-		}
-	}
-	return i
-}
-
-// hasZero sets the high bit of each zero byte of v (and possibly of bytes
-// above the first zero byte; the lowest set bit is always exact).
-func hasZero(v uint64) uint64 {
-	return (v - 0x0101010101010101) &^ v & 0x8080808080808080
 }
 
 // checkLine fails when consuming n more bytes would make the current line
@@ -1345,6 +1323,7 @@ func (t *Tokenizer) reclaim(streamed bool) {
 	if t.r == t.litStart {
 		return
 	}
+	t.pinToken()
 	n := copy(t.buf[t.litStart:], t.buf[t.r:t.w])
 	t.removed(int64(t.r-t.litStart), streamed)
 	t.w = t.litStart + n
