@@ -175,8 +175,8 @@ func (t *Tokenizer) TokenNum() uint64 {
 // run of spaces; for a quoted string, its bytes between the quotes). A
 // number's value is parsed only when asked for. Three word stores instead
 // of a Token's seven and no write barrier: the Token is made when Token,
-// TokenBytes or TokenNum asks, or when the buffer's bytes are about to
-// move (pinToken).
+// TokenBytes or TokenNum asks, or before the buffer is replaced
+// (pinToken).
 
 // setLazy records a token read by a fast path.
 func (t *Tokenizer) setLazy(kind Kind, ts, te int) {
@@ -210,9 +210,11 @@ func (t *Tokenizer) lazyToken() Token {
 	return tok
 }
 
-// pinToken makes the last token whole before the buffer's bytes move or
-// the buffer is replaced, so that Token and TokenBytes still return its
-// bytes where they were.
+// pinToken makes the last token whole before the buffer is replaced
+// (makeRoom, Unshare, Release), so that Token and TokenBytes still return
+// its bytes where they were. Moves within the buffer (shift, reclaim) need
+// no pin: a slice into the buffer would see the same bytes as t.ts and
+// t.te do.
 func (t *Tokenizer) pinToken() {
 	if t.lazy != 0 {
 		t.setTok(t.lazyToken())

@@ -164,7 +164,6 @@ func orDefault(v, d int) int {
 // connection so that nothing read before the handshake is ever parsed (the
 // response-injection defense of curl CVE-2021-22947). The buffer is kept.
 func (t *Tokenizer) Reset(r io.Reader) {
-	t.pinToken()
 	t.rd = r
 	t.base += int64(t.w)
 	t.lineStart, t.r, t.w = 0, 0, 0
@@ -226,7 +225,6 @@ func (t *Tokenizer) Unshare() error {
 // another encoding after a response (COMPRESS=DEFLATE, RFC 4978) feeds them
 // to the decompressor ahead of the connection, then calls Reset with it.
 func (t *Tokenizer) Detach() []byte {
-	t.pinToken()
 	b := append([]byte(nil), t.buf[t.r:t.w]...)
 	t.w = t.r
 	return b
@@ -415,7 +413,6 @@ func (t *Tokenizer) lineBuffered() bool {
 // shift moves [lineStart, w) to the front of the buffer. Only call it when
 // nothing of the current line has been handed out.
 func (t *Tokenizer) shift() {
-	t.pinToken()
 	t.dropped(t.lineStart)
 	n := copy(t.buf, t.buf[t.lineStart:t.w])
 	t.base += int64(t.lineStart)
@@ -1323,7 +1320,6 @@ func (t *Tokenizer) reclaim(streamed bool) {
 	if t.r == t.litStart {
 		return
 	}
-	t.pinToken()
 	n := copy(t.buf[t.litStart:], t.buf[t.r:t.w])
 	t.removed(int64(t.r-t.litStart), streamed)
 	t.w = t.litStart + n
