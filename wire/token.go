@@ -226,12 +226,7 @@ func (t *Tokenizer) pinToken() {
 // response or a continuation request comes as one KindText token.
 func (t *Tokenizer) next() (Kind, error) {
 	if t.pend != 0 {
-		if err := t.begin(); err != nil {
-			return KindInvalid, err
-		}
-		if t.pend&pendHead != 0 {
-			return t.nextHead()
-		}
+		return t.nextPending()
 	}
 	// The fast paths are here rather than in a function of their own, so
 	// that Scan costs one call per token.
@@ -239,119 +234,161 @@ func (t *Tokenizer) next() (Kind, error) {
 	// Fast paths: the whole token is in the buffer. Anything else (the
 	// buffer ends inside the token, a rare token, an error) goes through
 	// the general methods, which read more as needed.
-	if t.r < t.w {
-		buf := t.buf[:t.w]
-		r := t.r
-		switch c := buf[r]; charClass[c] & clsKindMask {
-		case clsSpace:
-			i := r + 1
-			for i < len(buf) && buf[i] == ' ' {
-				i++
-			}
-			if i < len(buf) {
-				t.r = i
-				t.setLazy(KindSP, r, i)
-				return KindSP, nil
-			}
-		case clsOpen:
-			if t.depth >= t.maxDepth {
-				break
-			}
-			t.depth++
-			t.r = r + 1
-			kind := specialKind[c]
-			t.setLazy(kind, r, r)
-			return kind, nil
-		case clsClose:
-			if t.depth > 0 {
-				t.depth--
-			}
-			t.r = r + 1
-			kind := specialKind[c]
-			t.setLazy(kind, r, r)
-			return kind, nil
-		case clsQuote:
-			// quotedStop's first step, inline: most strings of a FETCH
-			// stream end within eight bytes.
-			i := r + 1
-			if i+8 <= len(buf) {
-				if m := quotedMask(binary.LittleEndian.Uint64(buf[i:])); m != 0 {
-					i += bits.TrailingZeros64(m) / 8
-				} else {
-					i = quotedStop(buf, i+8)
-				}
-			} else {
-				i = quotedStop(buf, i)
-			}
-			if i < len(buf) && buf[i] == '"' && i+1-t.lineStart <= t.maxLine {
-				t.r = i + 1
-				t.setLazy(KindQuoted, r+1, i)
-				return KindQuoted, nil
-			}
-		case clsCR:
-			if r+1 < len(buf) && buf[r+1] == '\n' {
-				t.r = r + 2
-				t.pend |= pendEOL
-				t.depth = 0
-				t.setLazy(KindCRLF, r, r)
-				return KindCRLF, nil
-			}
-		case clsNum:
-			// A number, unless an atom byte follows its digits. Its value
-			// is parsed only when asked for (lazyToken).
-			i := r + 1
-			if i+8 <= len(buf) {
-				if m := digitMask(binary.LittleEndian.Uint64(buf[i:])); m != 0 {
-					i += bits.TrailingZeros64(m) / 8
-				} else {
-					i = digitStop(buf, i+8)
-				}
-			} else {
-				i = digitStop(buf, i)
-			}
-			if i < len(buf) && charClass[buf[i]]&clsNext == 0 {
-				if i-t.lineStart > t.maxLine {
-					break
-				}
-				kind := KindNumber
-				if i-r >= 20 {
-					if _, ok := parseUint(buf[r:i]); !ok {
-						kind = KindAtom // past 64 bits
-					}
-				}
-				t.r = i
-				t.setLazy(kind, r, i)
-				return kind, nil
-			}
-			return t.nextAtom(buf, r, i)
-		case clsN:
-			// NIL, in any case, or an atom that begins with N.
-			if i := r + 3; i < len(buf) && buf[r+1]|0x20 == 'i' && buf[r+2]|0x20 == 'l' &&
-				charClass[buf[i]]&clsNext == 0 && i-t.lineStart <= t.maxLine {
-				t.r = i
-				t.setLazy(KindNIL, r, i)
-				return KindNIL, nil
-			}
-			return t.nextAtom(buf, r, r+1)
-		case clsAtom:
-			return t.nextAtom(buf, r, r+1)
-		}
+	buf, r := t.buf[:t.w], t.r
+	if uint(r) >= uint(len(buf)) {
+		return t.nextSlow()
 	}
-	return t.nextSlow()
+	i := r + 1 // the atom bytes found so far end at i
+	switch c := buf[r]; charClass[c] & clsKindMask {
+	case clsSpace:
+		for i < len(buf) && buf[i] == ' ' {
+			i++
+		}
+		if i == len(buf) {
+			return t.nextSlow()
+		}
+		t.r = i
+		t.setLazy(KindSP, r, i)
+		return KindSP, nil
+	case clsOpen:
+		if t.depth >= t.maxDepth {
+			return t.nextSlow()
+		}
+		t.depth++
+		t.r = i
+		kind := specialKind[c]
+		t.lazy = kind // no bytes: t.ts and t.te are not used
+		return kind, nil
+	case clsClose:
+		if t.depth > 0 {
+			t.depth--
+		}
+		t.r = i
+		kind := specialKind[c]
+		t.lazy = kind // no bytes: t.ts and t.te are not used
+		return kind, nil
+	case clsQuote:
+		// Most strings of a FETCH stream end within sixteen bytes: the
+		// first two words are tested inline, without a branch between them
+		// (both masks are computed; a zero first mask adds eight).
+		if len(buf)-i < 16 {
+			return t.nextQuoted(buf, r, i)
+		}
+		m1 := quotedMask(binary.LittleEndian.Uint64(buf[i:]))
+		m2 := quotedMask(binary.LittleEndian.Uint64(buf[i+8:]))
+		if m1|m2 == 0 {
+			return t.nextQuoted(buf, r, i+16)
+		}
+		n := bits.TrailingZeros64(m1) / 8 // 8 when m1 is 0
+		if m1 == 0 {
+			n += bits.TrailingZeros64(m2) / 8
+		}
+		i += n
+		if buf[i] != '"' || i+1-t.lineStart > t.maxLine {
+			return t.nextSlow()
+		}
+		t.r = i + 1
+		t.setLazy(KindQuoted, r+1, i)
+		return KindQuoted, nil
+	case clsCR:
+		if i == len(buf) || buf[i] != '\n' {
+			return t.nextSlow()
+		}
+		t.r = i + 1
+		t.pend |= pendEOL
+		t.depth = 0
+		t.lazy = KindCRLF
+		return KindCRLF, nil
+	case clsNum:
+		// A number, unless an atom byte follows its digits. Its value is
+		// parsed only when asked for (lazyToken).
+		if len(buf)-i < 8 {
+			return t.nextNumber(buf, r, i)
+		}
+		m := digitMask(binary.LittleEndian.Uint64(buf[i:]))
+		if m == 0 {
+			return t.nextNumber(buf, r, i+8)
+		}
+		i += bits.TrailingZeros64(m) / 8
+		if charClass[buf[i]]&clsNext == 0 {
+			if i-t.lineStart > t.maxLine {
+				return t.nextSlow()
+			}
+			t.r = i
+			t.setLazy(KindNumber, r, i)
+			return KindNumber, nil
+		}
+		// An atom: go on below.
+	case clsN:
+		// NIL, in any case, or an atom that begins with N (below).
+		if b := buf[r:]; len(b) > 3 && b[1]|0x20 == 'i' && b[2]|0x20 == 'l' &&
+			charClass[b[3]]&clsNext == 0 && r+3-t.lineStart <= t.maxLine {
+			t.r = r + 3
+			t.setLazy(KindNIL, r, r+3)
+			return KindNIL, nil
+		}
+	case clsAtom:
+		// Below.
+	default:
+		return t.nextSlow()
+	}
+	// The rest of an atom.
+	if len(buf)-i < 8 {
+		return t.nextAtom(buf, r, i)
+	}
+	m := atomMask(binary.LittleEndian.Uint64(buf[i:]))
+	if m == 0 {
+		return t.nextAtom(buf, r, i+8)
+	}
+	i += bits.TrailingZeros64(m) / 8
+	if i-t.lineStart > t.maxLine {
+		return t.nextSlow() // the line is too long
+	}
+	kind := KindAtom
+	if i-r == 1 && (buf[r] == '*' || buf[r] == '+') {
+		kind = specialKind[buf[r]]
+	}
+	t.r = i
+	t.setLazy(kind, r, i)
+	return kind, nil
 }
 
-// nextAtom is next's fast path for an atom that begins at r, whose bytes
-// up to i are atom bytes. buf is t.buf[:t.w].
-func (t *Tokenizer) nextAtom(buf []byte, r, i int) (Kind, error) {
-	if i+8 <= len(buf) {
-		if m := atomMask(binary.LittleEndian.Uint64(buf[i:])); m != 0 {
-			i += bits.TrailingZeros64(m) / 8
-		} else {
-			i = atomStop(buf, i+8)
-		}
-	} else {
-		i = atomStop(buf, i)
+// nextQuoted is next for a quoted string that begins at r (the quote),
+// whose bytes up to i hold no quote, backslash or control byte. buf is
+// t.buf[:t.w].
+func (t *Tokenizer) nextQuoted(buf []byte, r, i int) (Kind, error) {
+	i = quotedStop(buf, i)
+	if i == len(buf) || buf[i] != '"' || i+1-t.lineStart > t.maxLine {
+		return t.nextSlow()
 	}
+	t.r = i + 1
+	t.setLazy(KindQuoted, r+1, i)
+	return KindQuoted, nil
+}
+
+// nextNumber is next for a token that begins at r with digits up to i.
+func (t *Tokenizer) nextNumber(buf []byte, r, i int) (Kind, error) {
+	i = digitStop(buf, i)
+	if i == len(buf) || charClass[buf[i]]&clsNext != 0 {
+		return t.nextAtom(buf, r, i)
+	}
+	if i-t.lineStart > t.maxLine {
+		return t.nextSlow()
+	}
+	kind := KindNumber
+	if i-r >= 20 {
+		if _, ok := parseUint(buf[r:i]); !ok {
+			kind = KindAtom // past 64 bits
+		}
+	}
+	t.r = i
+	t.setLazy(kind, r, i)
+	return kind, nil
+}
+
+// nextAtom is next for an atom that begins at r with atom bytes up to i.
+func (t *Tokenizer) nextAtom(buf []byte, r, i int) (Kind, error) {
+	i = atomStop(buf, i)
 	if i == len(buf) || i-t.lineStart > t.maxLine {
 		return t.nextSlow() // the atom may go on, or the line is too long
 	}
@@ -362,6 +399,19 @@ func (t *Tokenizer) nextAtom(buf []byte, r, i int) (Kind, error) {
 	t.r = i
 	t.setLazy(kind, r, i)
 	return kind, nil
+}
+
+// nextPending is next when something is pending (see Tokenizer.pend).
+// Every call that next makes is its last action, so that its fast paths
+// keep nothing on the stack across a call.
+func (t *Tokenizer) nextPending() (Kind, error) {
+	if err := t.begin(); err != nil {
+		return KindInvalid, err
+	}
+	if t.pend&pendHead != 0 {
+		return t.nextHead()
+	}
+	return t.next()
 }
 
 // nextSlow is Next for tokens that are not whole in the buffer.
