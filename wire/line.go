@@ -130,7 +130,7 @@ loop:
 			t.pend |= pendEOL
 			t.depth = 0
 			return dst, true
-		case clsAtom:
+		case clsAtom, clsNum, clsN:
 			i := r
 			all := uint8(clsDigit)
 			for i < len(buf) {
