@@ -134,7 +134,15 @@ func (t *Tokenizer) Next() (Token, error) {
 	if _, err := t.Scan(); err != nil {
 		return Token{}, err
 	}
-	return t.Token(), nil
+	kind := t.lazy
+	if kind == 0 {
+		return t.tok, nil
+	}
+	// Built here from scalars rather than returned by lazyToken: a Token
+	// passed on through a temporary is copied with 16-byte moves over the
+	// byte stores that wrote it, a store-forwarding stall (see Token.set).
+	b := t.lazyBytes()
+	return Token{Kind: kind, Num: t.lazyNum(b), b: b}, nil
 }
 
 // Scan reads the next token and returns its kind; Token, TokenBytes and
@@ -167,7 +175,7 @@ func (t *Tokenizer) TokenNum() uint64 {
 	if t.lazy == 0 {
 		return t.tok.Num
 	}
-	return t.lazyToken().Num
+	return t.lazyNum(t.lazyBytes())
 }
 
 // The fast paths of next do not build a Token: they record its kind in
@@ -198,16 +206,26 @@ func (t *Tokenizer) lazyBytes() []byte {
 	return nil
 }
 
-// lazyToken builds the Token of a token read by a fast path.
+// lazyToken builds the Token of a token read by a fast path. It returns a
+// composite literal of values in registers: a Token assembled field by
+// field in memory and then copied whole stalls the CPU's store forwarding
+// (see Token.set).
 func (t *Tokenizer) lazyToken() Token {
-	tok := Token{Kind: t.lazy, b: t.lazyBytes()}
+	b := t.lazyBytes()
+	return Token{Kind: t.lazy, Num: t.lazyNum(b), b: b}
+}
+
+// lazyNum returns the Num of a token read by a fast path, whose bytes are
+// b.
+func (t *Tokenizer) lazyNum(b []byte) uint64 {
 	switch t.lazy {
 	case KindSP:
-		tok.Num = uint64(t.te - t.ts)
+		return uint64(t.te - t.ts)
 	case KindNumber:
-		tok.Num, _ = parseUint(tok.b) // the fast path checked that it fits
+		n, _ := parseUint(b) // the fast path checked that it fits
+		return n
 	}
-	return tok
+	return 0
 }
 
 // pinToken makes the last token whole before the buffer is replaced
