@@ -181,7 +181,14 @@ func (t *Tokenizer) Reset(r io.Reader) {
 }
 
 // startHead starts following the head of a line at the current position.
+// A line that begins with "* " and a digit ("* 5 FETCH", "* 3 EXISTS") is
+// known at once: no status word begins with a digit, so its head holds no
+// text and next need not follow it.
 func (t *Tokenizer) startHead() {
+	if b := t.buf[t.r:t.w]; len(b) > 2 && b[0] == '*' && b[1] == ' ' && b[2]-'0' < 10 {
+		t.pend &^= pendHead
+		return
+	}
 	t.pend |= pendHead
 	t.head = hTag
 	t.headOff = t.base + int64(t.r)
@@ -1062,6 +1069,13 @@ func (t *Tokenizer) Literal() (LiteralInfo, error) {
 }
 
 func (t *Tokenizer) literalHeader() (LiteralInfo, error) {
+	if info, n := literalHeaderBuffered(t.buf[t.r:t.w]); n > 0 && info.Size <= t.maxLiteral {
+		t.r += n
+		t.pend |= pendLit
+		t.litRemain = info.Size
+		t.litStart = t.r
+		return info, nil
+	}
 	var info LiteralInfo
 	i := 0
 	c, err := t.peekAt(0)
@@ -1141,6 +1155,41 @@ func (t *Tokenizer) literalHeader() (LiteralInfo, error) {
 	t.litRemain = info.Size
 	t.litStart = t.r
 	return info, nil
+}
+
+// literalHeaderBuffered parses a well-formed literal header and its CRLF
+// at the start of b ({n}, {n+}, ~{n} with up to 18 digits) and returns it
+// with its length in bytes; n is 0 for anything else (cut short, bare LF,
+// too many digits, malformed), which literalHeader's general path reads
+// and reports.
+func literalHeaderBuffered(b []byte) (info LiteralInfo, n int) {
+	i := 0
+	if len(b) > 0 && b[0] == '~' {
+		info.Binary = true
+		i++
+	}
+	if i >= len(b) || b[i] != '{' {
+		return info, 0
+	}
+	i++
+	start := i
+	var size int64
+	for i < len(b) && b[i]-'0' < 10 && i-start < 18 {
+		size = size*10 + int64(b[i]-'0')
+		i++
+	}
+	if i == start {
+		return info, 0
+	}
+	if i < len(b) && b[i] == '+' {
+		info.NonSync = true
+		i++
+	}
+	if len(b)-i < 3 || b[i] != '}' || b[i+1] != '\r' || b[i+2] != '\n' {
+		return info, 0
+	}
+	info.Size = size
+	return info, i + 3
 }
 
 // LiteralBytes returns the whole body of the open literal. It fails with

@@ -353,6 +353,45 @@ func TestScannedTokenSurvivesMoves(t *testing.T) {
 	})
 }
 
+// TestLiteralHeaderFast checks the literal header's fast path (a header
+// whole in the buffer) against the general path (the same bytes read one
+// at a time): the same info, error and position, on headers near every
+// edge: sizes of 17 to 20 digits, past int64 and past MaxLiteral, '+',
+// '~', bare LF, junk in every place.
+func TestLiteralHeaderFast(t *testing.T) {
+	heads := []string{"{0}", "{5}", "{5+}", "~{5}", "~{5+}", "{}", "{+}", "{5", "{5+", "{5}}", "{ 5}", "{5 }", "{-5}",
+		"{123456789012345678}", "{1234567890123456789}", "{9223372036854775807}", "{9223372036854775808}",
+		"{99999999999999999999}", "{1000000}", "{1000001}", "~{", "~5}", "~~{5}", "{5}x", "{05}", "{5+ }"}
+	tails := []string{"\r\nabcde", "\nabcde", "\r", "\rx", "", " \r\n", "x\r\n"}
+	opts := []*wire.TokenizerOptions{{MaxLiteral: 1000000}, {MaxLiteral: 1000000, LenientLineEnds: true}}
+	for _, h := range heads {
+		for _, tail := range tails {
+			for _, o := range opts {
+				in := h + tail
+				fast := wire.NewTokenizer(strings.NewReader(in), o)
+				slow := wire.NewTokenizer(iotest.OneByteReader(strings.NewReader(in)), o)
+				fast.Peek() // the whole input in the buffer
+				fi, ferr := fast.Literal()
+				si, serr := slow.Literal()
+				if fi != si || errSummary(ferr) != errSummary(serr) || fast.Offset() != slow.Offset() {
+					t.Fatalf("%q (lenient %v): buffered %+v, %v at %d; byte by byte %+v, %v at %d",
+						in, o.LenientLineEnds, fi, ferr, fast.Offset(), si, serr, slow.Offset())
+				}
+			}
+		}
+	}
+}
+
+// errSummary describes an error without the excerpt of the bytes found,
+// which depends on how many were buffered.
+func errSummary(err error) string {
+	var se *wire.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("syntax at %d: %s (%v)", se.Offset, se.Expected, se.Err)
+	}
+	return fmt.Sprint(err)
+}
+
 func TestLiteralStreamingAndDrain(t *testing.T) {
 	body := bytes.Repeat([]byte("0123456789abcdef"), 8192) // 128 KiB
 	in := fmt.Sprintf("* 1 FETCH (BODY[] {%d}\r\n%s UID 5)\r\n* 2 FETCH (BODY[] {%d}\r\n%s UID 6)\r\n* 3 EXISTS\r\n", len(body), body, len(body), body)
