@@ -350,13 +350,17 @@ func (t *Tokenizer) next() (Kind, error) {
 	default:
 		return t.nextSlow()
 	}
-	// The rest of an atom.
-	if len(buf)-i < 8 {
+	// The rest of an atom: its first sixteen bytes inline (keywords such
+	// as BODYSTRUCTURE are longer than eight).
+	if len(buf)-i < 16 {
 		return t.nextAtom(buf, r, i)
 	}
 	m := atomMask(binary.LittleEndian.Uint64(buf[i:]))
 	if m == 0 {
-		return t.nextAtom(buf, r, i+8)
+		if m = atomMask(binary.LittleEndian.Uint64(buf[i+8:])); m == 0 {
+			return t.nextAtom(buf, r, i+16)
+		}
+		i += 8
 	}
 	i += bits.TrailingZeros64(m) / 8
 	if i-t.lineStart > t.maxLine {
