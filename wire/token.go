@@ -181,10 +181,10 @@ func (t *Tokenizer) TokenNum() uint64 {
 // The fast paths of next do not build a Token: they record its kind in
 // t.lazy and where it lies in the buffer in t.ts and t.te (for KindSP, the
 // run of spaces; for a quoted string, its bytes between the quotes). A
-// number's value is parsed only when asked for. Three word stores instead
-// of a Token's seven and no write barrier: the Token is made when Token,
-// TokenBytes or TokenNum asks, or before the buffer is replaced
-// (pinToken).
+// number's value is parsed only when asked for. At most four stores (one
+// for a paren or CRLF) instead of a Token's seven, and no write barrier:
+// the Token is made when Next, Token, TokenBytes or TokenNum asks, or
+// before the buffer is replaced (pinToken).
 
 // setLazy records a token read by a fast path.
 func (t *Tokenizer) setLazy(kind Kind, ts, te int) {
@@ -206,10 +206,7 @@ func (t *Tokenizer) lazyBytes() []byte {
 	return nil
 }
 
-// lazyToken builds the Token of a token read by a fast path. It returns a
-// composite literal of values in registers: a Token assembled field by
-// field in memory and then copied whole stalls the CPU's store forwarding
-// (see Token.set).
+// lazyToken builds the Token of a token read by a fast path.
 func (t *Tokenizer) lazyToken() Token {
 	b := t.lazyBytes()
 	return Token{Kind: t.lazy, Num: t.lazyNum(b), b: b}
@@ -256,7 +253,7 @@ func (t *Tokenizer) next() (Kind, error) {
 	if uint(r) >= uint(len(buf)) {
 		return t.nextSlow()
 	}
-	i := r + 1 // the atom bytes found so far end at i
+	i := r + 1 // the bytes of the token known so far end at i
 	switch c := buf[r]; charClass[c] & clsKindMask {
 	case clsSpace:
 		for i < len(buf) && buf[i] == ' ' {
