@@ -47,6 +47,64 @@ func BenchmarkTokenizeFetchMetadata(b *testing.B) {
 	b.ReportMetric(float64(tokens)/float64(b.N), "tokens/op")
 }
 
+// BenchmarkNextFetchMetadata is BenchmarkTokenizeFetchMetadata with Next,
+// which returns each Token whole, as proxies and tracers read a stream.
+func BenchmarkNextFetchMetadata(b *testing.B) {
+	data := corpus.FetchMetadata(10000)
+	src := &plainReader{bytes.NewReader(data)}
+	tk := wire.NewTokenizer(src, nil)
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	b.ReportAllocs()
+	var sum uint64
+	for i := 0; i < b.N; i++ {
+		src.r.Reset(data)
+		tk.Reset(src)
+		for {
+			tok, err := tk.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			sum += tok.Num + uint64(len(tok.Bytes()))
+		}
+	}
+	if sum == 0 {
+		b.Fatal("no tokens")
+	}
+}
+
+// delimiters classifies bytes for BenchmarkByteTableFetchMetadata: 1 for
+// the bytes that end a token, 0 for the others.
+var delimiters = func() (t [256]byte) {
+	for _, c := range []byte("()[]{} \"\r\n") {
+		t[c] = 1
+	}
+	return t
+}()
+
+// BenchmarkByteTableFetchMetadata is the ceiling for
+// BenchmarkTokenizeFetchMetadata on the machine at hand: a bare loop over
+// the same bytes that classifies each one through a [256]byte table and
+// counts the delimiters. No tokenizer that looks at every byte once can
+// be faster; compare the two as a ratio, which depends on the CPU less
+// than either number does.
+func BenchmarkByteTableFetchMetadata(b *testing.B) {
+	data := corpus.FetchMetadata(10000)
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	b.ReportAllocs()
+	n := 0
+	for i := 0; i < b.N; i++ {
+		for _, c := range data {
+			n += int(delimiters[c])
+		}
+	}
+	b.ReportMetric(float64(n)/float64(b.N), "delimiters/op")
+}
+
 // BenchmarkTokenizeSearch100k reads a SEARCH response with 100,000 numbers.
 func BenchmarkTokenizeSearch100k(b *testing.B) {
 	data := corpus.Search(100000)

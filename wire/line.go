@@ -50,7 +50,7 @@ func (t *Tokenizer) appendLine(dst []Token, stopAtLiteral bool) ([]Token, error)
 		if err != nil {
 			return dst, err
 		}
-		tok := t.tok
+		tok := t.Token()
 		if kind == KindLiteral {
 			if stopAtLiteral || tok.Num > uint64(t.maxString) {
 				return append(dst, tok), nil
@@ -130,7 +130,7 @@ loop:
 			t.pend |= pendEOL
 			t.depth = 0
 			return dst, true
-		case clsAtom:
+		case clsAtom, clsNum, clsN:
 			i := r
 			all := uint8(clsDigit)
 			for i < len(buf) {
@@ -180,15 +180,4 @@ func appendTok(dst []Token, kind Kind, num uint64, b []byte) []Token {
 	}
 	dst[n].set(kind, num, b)
 	return dst
-}
-
-// quotedMask sets the high bit of the first byte of v (little-endian) that
-// is '"', '\\' or a control byte below 0x0e (CR and LF among them), and
-// possibly of bytes after it; it is zero when there is none. A control
-// byte other than CR and LF (a TAB) stops the fast path for nothing: the
-// general path reads the string.
-func quotedMask(v uint64) uint64 {
-	const lo = 0x0101010101010101
-	q, bs := v^(lo*'"'), v^(lo*'\\')
-	return ((q-lo)&^q | (bs-lo)&^bs | (v-lo*0x0e)&^v) & 0x8080808080808080
 }

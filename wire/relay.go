@@ -66,7 +66,7 @@ func (t *Tokenizer) nextHead() (Kind, error) {
 			next = hStatus
 		}
 	case hStatus:
-		if kind == KindAtom && isStatusWord(t.tok.b) {
+		if kind == KindAtom && isStatusWord(t.TokenBytes()) {
 			next = hSP2
 		}
 	case hSP2:
@@ -102,7 +102,7 @@ func (t *Tokenizer) nextHead() (Kind, error) {
 	t.headOff = t.base + int64(t.r)
 	if kind == KindLiteral {
 		// The body comes before the next token, however it is read.
-		t.headOff += int64(t.tok.Num)
+		t.headOff += int64(t.TokenNum())
 	}
 	return kind, nil
 }
@@ -115,7 +115,7 @@ func (t *Tokenizer) headText() (Kind, error) {
 	}
 	t.pend &^= pendHead
 	t.lineText = true
-	t.tok = Token{Kind: KindText, b: b}
+	t.setTok(Token{Kind: KindText, b: b})
 	return KindText, nil
 }
 

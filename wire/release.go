@@ -18,6 +18,7 @@ func (t *Tokenizer) Release() bool {
 		(t.pend&pendEOL == 0 && t.r != t.lineStart) {
 		return false
 	}
+	t.pinToken()
 	t.base += int64(t.r)
 	t.r, t.w, t.lineStart = 0, 0, 0
 	t.gen++

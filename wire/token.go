@@ -1,7 +1,9 @@
 package wire
 
 import (
+	"encoding/binary"
 	"io"
+	"math/bits"
 	"strconv"
 )
 
@@ -132,7 +134,15 @@ func (t *Tokenizer) Next() (Token, error) {
 	if _, err := t.Scan(); err != nil {
 		return Token{}, err
 	}
-	return t.tok, nil
+	kind := t.lazy
+	if kind == 0 {
+		return t.tok, nil
+	}
+	// Built here from scalars rather than returned by lazyToken: a Token
+	// passed on through a temporary is copied with 16-byte moves over the
+	// byte stores that wrote it, a store-forwarding stall (see Token.set).
+	b := t.lazyBytes()
+	return Token{Kind: kind, Num: t.lazyNum(b), b: b}, nil
 }
 
 // Scan reads the next token and returns its kind; Token, TokenBytes and
@@ -143,27 +153,95 @@ func (t *Tokenizer) Scan() (Kind, error) {
 }
 
 // Token returns the token read by the last call to Scan or Next.
-func (t *Tokenizer) Token() Token { return t.tok }
+func (t *Tokenizer) Token() Token {
+	if t.lazy == 0 {
+		return t.tok
+	}
+	return t.lazyToken()
+}
 
 // TokenBytes returns the bytes of the token read by the last call to Scan:
 // see Token.Bytes. They are valid until the next line is read.
-func (t *Tokenizer) TokenBytes() []byte { return t.tok.b }
+func (t *Tokenizer) TokenBytes() []byte {
+	if t.lazy == 0 {
+		return t.tok.b
+	}
+	return t.lazyBytes()
+}
 
 // TokenNum returns the number of the token read by the last call to Scan:
 // see Token.Num.
-func (t *Tokenizer) TokenNum() uint64 { return t.tok.Num }
+func (t *Tokenizer) TokenNum() uint64 {
+	if t.lazy == 0 {
+		return t.tok.Num
+	}
+	return t.lazyNum(t.lazyBytes())
+}
+
+// The fast paths of next do not build a Token: they record its kind in
+// t.lazy and where it lies in the buffer in t.ts and t.te (for KindSP, the
+// run of spaces; for a quoted string, its bytes between the quotes). A
+// number's value is parsed only when asked for. At most four stores (one
+// for a paren or CRLF) instead of a Token's seven, and no write barrier:
+// the Token is made when Next, Token, TokenBytes or TokenNum asks, or
+// before the buffer is replaced (pinToken).
+
+// setLazy records a token read by a fast path.
+func (t *Tokenizer) setLazy(kind Kind, ts, te int) {
+	t.lazy, t.ts, t.te = kind, ts, te
+}
+
+// setTok records a token built whole (the slow paths).
+func (t *Tokenizer) setTok(tok Token) {
+	t.tok = tok
+	t.lazy = 0
+}
+
+// lazyBytes returns the bytes of a token read by a fast path.
+func (t *Tokenizer) lazyBytes() []byte {
+	switch t.lazy {
+	case KindAtom, KindNumber, KindNIL, KindStar, KindPlus, KindQuoted:
+		return t.buf[t.ts:t.te:t.te]
+	}
+	return nil
+}
+
+// lazyToken builds the Token of a token read by a fast path.
+func (t *Tokenizer) lazyToken() Token {
+	b := t.lazyBytes()
+	return Token{Kind: t.lazy, Num: t.lazyNum(b), b: b}
+}
+
+// lazyNum returns the Num of a token read by a fast path, whose bytes are
+// b.
+func (t *Tokenizer) lazyNum(b []byte) uint64 {
+	switch t.lazy {
+	case KindSP:
+		return uint64(t.te - t.ts)
+	case KindNumber:
+		n, _ := parseUint(b) // the fast path checked that it fits
+		return n
+	}
+	return 0
+}
+
+// pinToken makes the last token whole before the buffer is replaced
+// (makeRoom, Unshare, Release), so that Token and TokenBytes still return
+// its bytes where they were. Moves within the buffer (shift, reclaim) need
+// no pin: a slice into the buffer would see the same bytes as t.ts and
+// t.te do.
+func (t *Tokenizer) pinToken() {
+	if t.lazy != 0 {
+		t.setTok(t.lazyToken())
+	}
+}
 
 // next reads the next token, whatever it is. At the head of a line it
 // follows the first tokens (see nextHead), so that the text of a status
 // response or a continuation request comes as one KindText token.
 func (t *Tokenizer) next() (Kind, error) {
 	if t.pend != 0 {
-		if err := t.begin(); err != nil {
-			return KindInvalid, err
-		}
-		if t.pend&pendHead != 0 {
-			return t.nextHead()
-		}
+		return t.nextPending()
 	}
 	// The fast paths are here rather than in a function of their own, so
 	// that Scan costs one call per token.
@@ -171,80 +249,188 @@ func (t *Tokenizer) next() (Kind, error) {
 	// Fast paths: the whole token is in the buffer. Anything else (the
 	// buffer ends inside the token, a rare token, an error) goes through
 	// the general methods, which read more as needed.
-	if t.r < t.w {
-		buf := t.buf[:t.w]
-		r := t.r
-		switch c := buf[r]; charClass[c] & clsKindMask {
-		case clsSpace:
-			i := r + 1
-			for i < len(buf) && buf[i] == ' ' {
-				i++
+	buf, r := t.buf[:t.w], t.r
+	if uint(r) >= uint(len(buf)) {
+		return t.nextSlow()
+	}
+	i := r + 1 // the bytes of the token known so far end at i
+	switch c := buf[r]; charClass[c] & clsKindMask {
+	case clsSpace:
+		for i < len(buf) && buf[i] == ' ' {
+			i++
+		}
+		if i == len(buf) {
+			return t.nextSlow()
+		}
+		t.r = i
+		t.setLazy(KindSP, r, i)
+		return KindSP, nil
+	case clsOpen:
+		if t.depth >= t.maxDepth {
+			return t.nextSlow()
+		}
+		t.depth++
+		t.r = i
+		kind := specialKind[c]
+		t.lazy = kind // no bytes: t.ts and t.te are not used
+		return kind, nil
+	case clsClose:
+		if t.depth > 0 {
+			t.depth--
+		}
+		t.r = i
+		kind := specialKind[c]
+		t.lazy = kind // no bytes: t.ts and t.te are not used
+		return kind, nil
+	case clsQuote:
+		// Most strings of a FETCH stream end within sixteen bytes: the
+		// first two words are tested inline, without a branch between them
+		// (both masks are computed; a zero first mask adds eight).
+		if len(buf)-i < 16 {
+			return t.nextQuoted(buf, r, i)
+		}
+		m1 := quotedMask(binary.LittleEndian.Uint64(buf[i:]))
+		m2 := quotedMask(binary.LittleEndian.Uint64(buf[i+8:]))
+		if m1|m2 == 0 {
+			return t.nextQuoted(buf, r, i+16)
+		}
+		n := bits.TrailingZeros64(m1) / 8 // 8 when m1 is 0
+		if m1 == 0 {
+			n += bits.TrailingZeros64(m2) / 8
+		}
+		i += n
+		if buf[i] != '"' || i+1-t.lineStart > t.maxLine {
+			return t.nextSlow()
+		}
+		t.r = i + 1
+		t.setLazy(KindQuoted, r+1, i)
+		return KindQuoted, nil
+	case clsCR:
+		if i == len(buf) || buf[i] != '\n' {
+			return t.nextSlow()
+		}
+		t.r = i + 1
+		t.pend |= pendEOL
+		t.depth = 0
+		t.lazy = KindCRLF
+		return KindCRLF, nil
+	case clsNum:
+		// A number, unless an atom byte follows its digits. Its value is
+		// parsed only when asked for (lazyToken).
+		if len(buf)-i < 8 {
+			return t.nextNumber(buf, r, i)
+		}
+		m := digitMask(binary.LittleEndian.Uint64(buf[i:]))
+		if m == 0 {
+			return t.nextNumber(buf, r, i+8)
+		}
+		i += bits.TrailingZeros64(m) / 8
+		if charClass[buf[i]]&clsNext == 0 {
+			if i-t.lineStart > t.maxLine {
+				return t.nextSlow()
 			}
-			if i < len(buf) {
-				t.r = i
-				t.tok.set(KindSP, uint64(i-r), nil)
-				return t.tok.Kind, nil
-			}
-		case clsOpen, clsClose:
-			if c == '(' || c == '[' {
-				if t.depth >= t.maxDepth {
-					break
-				}
-				t.depth++
-			} else if t.depth > 0 {
-				t.depth--
-			}
-			t.r++
-			t.tok.set(specialKind[c], 0, nil)
-			return t.tok.Kind, nil
-		case clsQuote:
-			i := quotedStop(buf, r+1)
-			if i < len(buf) && buf[i] == '"' && i+1-t.lineStart <= t.maxLine {
-				t.r = i + 1
-				t.tok.set(KindQuoted, 0, buf[r+1:i:i])
-				return t.tok.Kind, nil
-			}
-		case clsCR:
-			if r+1 < len(buf) && buf[r+1] == '\n' {
-				t.r = r + 2
-				t.pend |= pendEOL
-				t.depth = 0
-				t.tok.set(KindCRLF, 0, nil)
-				return t.tok.Kind, nil
-			}
-		case clsAtom:
-			i := r
-			all := uint8(clsDigit)
-			for i < len(buf) {
-				k := charClass[buf[i]]
-				if k&clsNext == 0 {
-					break
-				}
-				all &= k
-				i++
-			}
-			if i == len(buf) || i-t.lineStart > t.maxLine {
-				break // the atom may go on, or the line is too long
-			}
-			b := buf[r:i:i]
-			kind := KindAtom
-			var num uint64
-			switch {
-			case all != 0:
-				if v, ok := parseUint(b); ok {
-					kind, num = KindNumber, v
-				}
-			case i-r == 1 && (c == '*' || c == '+'):
-				kind = specialKind[c]
-			case i-r == 3 && isNIL(b):
-				kind = KindNIL
-			}
-			t.tok.set(kind, num, b)
 			t.r = i
-			return kind, nil
+			t.setLazy(KindNumber, r, i)
+			return KindNumber, nil
+		}
+		// An atom: go on below.
+	case clsN:
+		// NIL, in any case, or an atom that begins with N (below).
+		if b := buf[r:]; len(b) > 3 && b[1]|0x20 == 'i' && b[2]|0x20 == 'l' &&
+			charClass[b[3]]&clsNext == 0 && r+3-t.lineStart <= t.maxLine {
+			t.r = r + 3
+			t.setLazy(KindNIL, r, r+3)
+			return KindNIL, nil
+		}
+	case clsAtom:
+		// Below.
+	default:
+		return t.nextSlow()
+	}
+	// The rest of an atom: its first sixteen bytes inline (keywords such
+	// as BODYSTRUCTURE are longer than eight).
+	if len(buf)-i < 16 {
+		return t.nextAtom(buf, r, i)
+	}
+	m := atomMask(binary.LittleEndian.Uint64(buf[i:]))
+	if m == 0 {
+		if m = atomMask(binary.LittleEndian.Uint64(buf[i+8:])); m == 0 {
+			return t.nextAtom(buf, r, i+16)
+		}
+		i += 8
+	}
+	i += bits.TrailingZeros64(m) / 8
+	if i-t.lineStart > t.maxLine {
+		return t.nextSlow() // the line is too long
+	}
+	kind := KindAtom
+	if i-r == 1 && (buf[r] == '*' || buf[r] == '+') {
+		kind = specialKind[buf[r]]
+	}
+	t.r = i
+	t.setLazy(kind, r, i)
+	return kind, nil
+}
+
+// nextQuoted is next for a quoted string that begins at r (the quote),
+// whose bytes up to i hold no quote, backslash or control byte. buf is
+// t.buf[:t.w].
+func (t *Tokenizer) nextQuoted(buf []byte, r, i int) (Kind, error) {
+	i = quotedStop(buf, i)
+	if i == len(buf) || buf[i] != '"' || i+1-t.lineStart > t.maxLine {
+		return t.nextSlow()
+	}
+	t.r = i + 1
+	t.setLazy(KindQuoted, r+1, i)
+	return KindQuoted, nil
+}
+
+// nextNumber is next for a token that begins at r with digits up to i.
+func (t *Tokenizer) nextNumber(buf []byte, r, i int) (Kind, error) {
+	i = digitStop(buf, i)
+	if i == len(buf) || charClass[buf[i]]&clsNext != 0 {
+		return t.nextAtom(buf, r, i)
+	}
+	if i-t.lineStart > t.maxLine {
+		return t.nextSlow()
+	}
+	kind := KindNumber
+	if i-r >= 20 {
+		if _, ok := parseUint(buf[r:i]); !ok {
+			kind = KindAtom // past 64 bits
 		}
 	}
-	return t.nextSlow()
+	t.r = i
+	t.setLazy(kind, r, i)
+	return kind, nil
+}
+
+// nextAtom is next for an atom that begins at r with atom bytes up to i.
+func (t *Tokenizer) nextAtom(buf []byte, r, i int) (Kind, error) {
+	i = atomStop(buf, i)
+	if i == len(buf) || i-t.lineStart > t.maxLine {
+		return t.nextSlow() // the atom may go on, or the line is too long
+	}
+	kind := KindAtom
+	if i-r == 1 && (buf[r] == '*' || buf[r] == '+') {
+		kind = specialKind[buf[r]]
+	}
+	t.r = i
+	t.setLazy(kind, r, i)
+	return kind, nil
+}
+
+// nextPending is next when something is pending (see Tokenizer.pend).
+// Every call that next makes is its last action, so that its fast paths
+// keep nothing on the stack across a call.
+func (t *Tokenizer) nextPending() (Kind, error) {
+	if err := t.begin(); err != nil {
+		return KindInvalid, err
+	}
+	if t.pend&pendHead != 0 {
+		return t.nextHead()
+	}
+	return t.next()
 }
 
 // nextSlow is Next for tokens that are not whole in the buffer.
@@ -259,31 +445,31 @@ func (t *Tokenizer) nextSlow() (Kind, error) {
 		if err := t.SP(); err != nil {
 			return KindInvalid, err
 		}
-		t.tok = Token{Kind: KindSP, Num: uint64(t.Offset() - start)}
-		return t.tok.Kind, nil
+		t.setTok(Token{Kind: KindSP, Num: uint64(t.Offset() - start)})
+		return KindSP, nil
 	case '\r', '\n':
 		if err := t.CRLF(); err != nil {
 			return KindInvalid, err
 		}
-		t.tok = Token{Kind: KindCRLF}
-		return t.tok.Kind, nil
+		t.setTok(Token{Kind: KindCRLF})
+		return KindCRLF, nil
 	case '(', ')', '[', ']':
-		t.tok = Token{Kind: specialKind[c]}
-		return t.tok.Kind, t.consumeSpecial(c)
+		t.setTok(Token{Kind: specialKind[c]})
+		return specialKind[c], t.consumeSpecial(c)
 	case '"':
 		b, err := t.quoted()
 		if err != nil {
 			return KindInvalid, err
 		}
-		t.tok = Token{Kind: KindQuoted, b: b}
-		return t.tok.Kind, nil
+		t.setTok(Token{Kind: KindQuoted, b: b})
+		return KindQuoted, nil
 	case '{':
 		info, err := t.literalHeader()
 		if err != nil {
 			return KindInvalid, err
 		}
-		t.tok = literalToken(info)
-		return t.tok.Kind, nil
+		t.setTok(literalToken(info))
+		return KindLiteral, nil
 	case '~':
 		c2, err := t.peekSecond()
 		if err != nil {
@@ -294,8 +480,8 @@ func (t *Tokenizer) nextSlow() (Kind, error) {
 			if err != nil {
 				return KindInvalid, err
 			}
-			t.tok = literalToken(info)
-			return t.tok.Kind, nil
+			t.setTok(literalToken(info))
+			return KindLiteral, nil
 		}
 	case '<':
 		c2, err := t.peekSecond()
@@ -311,8 +497,8 @@ func (t *Tokenizer) nextSlow() (Kind, error) {
 			if has {
 				tok.flags = tokHasLength
 			}
-			t.tok = tok
-			return t.tok.Kind, nil
+			t.setTok(tok)
+			return KindPartial, nil
 		}
 	}
 	n, err := t.scan(&nextSet)
@@ -338,8 +524,8 @@ func (t *Tokenizer) nextSlow() (Kind, error) {
 		}
 	}
 	t.r += n
-	t.tok = tok
-	return t.tok.Kind, nil
+	t.setTok(tok)
+	return tok.Kind, nil
 }
 
 // peekSecond returns the byte after the next one, or 0 at EOF.
@@ -387,10 +573,11 @@ const (
 	clsQuote    = 4
 	clsCR       = 5
 	clsAtom     = 6 // a byte that starts an atom in Next
+	clsNum      = 7 // a digit: a number or an atom in Next
+	clsN        = 8 // 'N' or 'n': NIL or an atom in Next
 
-	clsNext       = 0x10 // part of an atom in Next
-	clsDigit      = 0x20 // 0-9
-	clsQuotedStop = 0x40 // ends the fast scan of a quoted string
+	clsNext  = 0x10 // part of an atom in Next
+	clsDigit = 0x20 // 0-9
 )
 
 func init() {
@@ -433,18 +620,17 @@ func init() {
 		}
 	}
 	for c := '0'; c <= '9'; c++ {
-		charClass[c] |= clsDigit
+		charClass[c] = clsNum | clsNext | clsDigit
 	}
+	charClass['N'], charClass['n'] = clsN|clsNext, clsN|clsNext
 	// '~' and '<' may start a literal8 or a partial: leave them to nextSlow.
 	charClass['~'] &^= clsKindMask
 	charClass['<'] &^= clsKindMask
 	charClass[' '] = clsSpace
 	charClass['('], charClass['['] = clsOpen, clsOpen
 	charClass[')'], charClass[']'] = clsClose, clsClose
-	charClass['"'] = clsQuote | clsQuotedStop
-	charClass['\\'] |= clsQuotedStop
-	charClass['\r'] = clsCR | clsQuotedStop
-	charClass['\n'] |= clsQuotedStop
+	charClass['"'] = clsQuote
+	charClass['\r'] = clsCR
 	specialKind['('], specialKind[')'] = KindLParen, KindRParen
 	specialKind['['], specialKind[']'] = KindLBracket, KindRBracket
 	specialKind['*'], specialKind['+'] = KindStar, KindPlus

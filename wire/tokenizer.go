@@ -87,7 +87,9 @@ type Tokenizer struct {
 	depth   int
 	scratch []byte // unescaped quoted strings of the current line
 
-	tok       Token            // the last token read by Scan or Next
+	tok       Token            // the last token read by Scan or Next, when lazy is 0
+	lazy      Kind             // the kind of the last token, when a fast path read it (see setLazy)
+	ts, te    int              // where that token's bytes lie in buf
 	lr        io.LimitedReader // WriteTo's limiter, kept here to avoid allocating
 	lit       literalReader
 	litRemain int64 // bytes of the open literal not yet consumed
@@ -179,7 +181,14 @@ func (t *Tokenizer) Reset(r io.Reader) {
 }
 
 // startHead starts following the head of a line at the current position.
+// A line that begins with "* " and a digit ("* 5 FETCH", "* 3 EXISTS") is
+// known at once: no status word begins with a digit, so its head holds no
+// text and next need not follow it.
 func (t *Tokenizer) startHead() {
+	if b := t.buf[t.r:t.w]; len(b) > 2 && b[0] == '*' && b[1] == ' ' && b[2]-'0' < 10 {
+		t.pend &^= pendHead
+		return
+	}
 	t.pend |= pendHead
 	t.head = hTag
 	t.headOff = t.base + int64(t.r)
@@ -204,6 +213,7 @@ func (t *Tokenizer) Unshare() error {
 	if t.pend&pendLit != 0 {
 		return ErrLiteralOpen
 	}
+	t.pinToken()
 	t.dropped(t.r)
 	nb := make([]byte, len(t.buf))
 	n := copy(nb, t.buf[t.r:t.w])
@@ -486,6 +496,7 @@ func (t *Tokenizer) makeRoom() error {
 	if size <= used {
 		size = used + 4096
 	}
+	t.pinToken()
 	t.dropped(t.lineStart)
 	nb := make([]byte, size)
 	copy(nb, t.buf[t.lineStart:t.w])
@@ -608,35 +619,6 @@ func (t *Tokenizer) scan(set *[256]bool) (int, error) {
 			return 0, err
 		}
 	}
-}
-
-// quotedStop returns the index of the first '"', '\\', CR or LF in b at or
-// after i, or len(b). It looks at eight bytes at a time (SWAR): quoted
-// strings are the bulk of ENVELOPE and BODYSTRUCTURE data.
-func quotedStop(b []byte, i int) int {
-	const (
-		lo = 0x0101010101010101
-		hi = 0x8080808080808080
-	)
-	for ; i+8 <= len(b); i += 8 {
-		v := binary.LittleEndian.Uint64(b[i:])
-		m := hasZero(v^(lo*'"')) | hasZero(v^(lo*'\\')) | hasZero(v^(lo*'\r')) | hasZero(v^(lo*'\n'))
-		if m != 0 {
-			return i + bits.TrailingZeros64(m)/8
-		}
-	}
-	for ; i < len(b); i++ {
-		if charClass[b[i]]&clsQuotedStop != 0 {
-			break
-		}
-	}
-	return i
-}
-
-// hasZero sets the high bit of each zero byte of v (and possibly of bytes
-// above the first zero byte; the lowest set bit is always exact).
-func hasZero(v uint64) uint64 {
-	return (v - 0x0101010101010101) &^ v & 0x8080808080808080
 }
 
 // checkLine fails when consuming n more bytes would make the current line
@@ -1087,6 +1069,13 @@ func (t *Tokenizer) Literal() (LiteralInfo, error) {
 }
 
 func (t *Tokenizer) literalHeader() (LiteralInfo, error) {
+	if info, n := literalHeaderBuffered(t.buf[t.r:t.w]); n > 0 && info.Size <= t.maxLiteral {
+		t.r += n
+		t.pend |= pendLit
+		t.litRemain = info.Size
+		t.litStart = t.r
+		return info, nil
+	}
 	var info LiteralInfo
 	i := 0
 	c, err := t.peekAt(0)
@@ -1166,6 +1155,41 @@ func (t *Tokenizer) literalHeader() (LiteralInfo, error) {
 	t.litRemain = info.Size
 	t.litStart = t.r
 	return info, nil
+}
+
+// literalHeaderBuffered parses a well-formed literal header and its CRLF
+// at the start of b ({n}, {n+}, ~{n} with up to 18 digits) and returns it
+// with its length in bytes; n is 0 for anything else (cut short, bare LF,
+// too many digits, malformed), which literalHeader's general path reads
+// and reports.
+func literalHeaderBuffered(b []byte) (info LiteralInfo, n int) {
+	i := 0
+	if len(b) > 0 && b[0] == '~' {
+		info.Binary = true
+		i++
+	}
+	if i >= len(b) || b[i] != '{' {
+		return info, 0
+	}
+	i++
+	start := i
+	var size int64
+	for i < len(b) && b[i]-'0' < 10 && i-start < 18 {
+		size = size*10 + int64(b[i]-'0')
+		i++
+	}
+	if i == start {
+		return info, 0
+	}
+	if i < len(b) && b[i] == '+' {
+		info.NonSync = true
+		i++
+	}
+	if len(b)-i < 3 || b[i] != '}' || b[i+1] != '\r' || b[i+2] != '\n' {
+		return info, 0
+	}
+	info.Size = size
+	return info, i + 3
 }
 
 // LiteralBytes returns the whole body of the open literal. It fails with

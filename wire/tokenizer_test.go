@@ -280,6 +280,118 @@ func TestBorrowedBytesSurviveGrowth(t *testing.T) {
 	}
 }
 
+// TestScannedTokenSurvivesMoves checks that the token Scan read last
+// (which the fast paths record as a place in the buffer, see setLazy)
+// keeps its bytes when typed methods read on and the buffer is replaced:
+// the line outgrows it (makeRoom), Unshare, Release.
+func TestScannedTokenSurvivesMoves(t *testing.T) {
+	// scanTo scans until the atom, number or string want.
+	scanTo := func(t *testing.T, tk *wire.Tokenizer, want string) {
+		t.Helper()
+		for {
+			kind, err := tk.Scan()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if kind != wire.KindSP && string(tk.TokenBytes()) == want {
+				return
+			}
+		}
+	}
+	check := func(t *testing.T, tk *wire.Tokenizer, want string, num uint64) {
+		t.Helper()
+		tok := tk.Token()
+		if string(tok.Bytes()) != want || string(tk.TokenBytes()) != want || tok.Num != num || tk.TokenNum() != num {
+			t.Fatalf("token %q (%d) became %q (%d), TokenBytes %q", want, num, tok.Bytes(), tok.Num, tk.TokenBytes())
+		}
+	}
+	t.Run("grow", func(t *testing.T) {
+		// The second line begins at offset 3 and outgrows the 16-byte
+		// buffer in its last atom: the new buffer holds it from offset 0.
+		for _, w := range []struct {
+			s   string
+			num uint64
+		}{{"bb", 0}, {"1234", 1234}, {"quo", 0}} {
+			in := "a\r\n* " + w.s + " " + strings.Repeat("c", 40) + "\r\n"
+			if w.s == "quo" {
+				in = "a\r\n* \"quo\" " + strings.Repeat("c", 40) + "\r\n"
+			}
+			tk := wire.NewTokenizer(strings.NewReader(in), &wire.TokenizerOptions{BufferSize: 16})
+			scanTo(t, tk, w.s)
+			if err := tk.SP(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tk.Atom(); err != nil {
+				t.Fatal(err)
+			}
+			check(t, tk, w.s, w.num)
+		}
+	})
+	t.Run("unshare", func(t *testing.T) {
+		tk := wire.NewTokenizer(strings.NewReader("* 1 FETCH (FLAGS (\\Seen) X \"quoted\" 77)\r\n"), nil)
+		for _, w := range []struct {
+			s   string
+			num uint64
+		}{{"\\Seen", 0}, {"quoted", 0}, {"77", 77}} {
+			scanTo(t, tk, w.s)
+			if err := tk.Unshare(); err != nil {
+				t.Fatal(err)
+			}
+			check(t, tk, w.s, w.num)
+		}
+	})
+	t.Run("release", func(t *testing.T) {
+		tk := wire.NewTokenizer(strings.NewReader("* 1 EXISTS\r\n"), nil)
+		scanTo(t, tk, "EXISTS")
+		if err := tk.CRLF(); err != nil {
+			t.Fatal(err)
+		}
+		if !tk.Release() {
+			t.Fatal("Release did not release the buffer")
+		}
+		check(t, tk, "EXISTS", 0)
+	})
+}
+
+// TestLiteralHeaderFast checks the literal header's fast path (a header
+// whole in the buffer) against the general path (the same bytes read one
+// at a time): the same info, error and position, on headers near every
+// edge: sizes of 17 to 20 digits, past int64 and past MaxLiteral, '+',
+// '~', bare LF, junk in every place.
+func TestLiteralHeaderFast(t *testing.T) {
+	heads := []string{"{0}", "{5}", "{5+}", "~{5}", "~{5+}", "{}", "{+}", "{5", "{5+", "{5}}", "{ 5}", "{5 }", "{-5}",
+		"{123456789012345678}", "{1234567890123456789}", "{9223372036854775807}", "{9223372036854775808}",
+		"{99999999999999999999}", "{1000000}", "{1000001}", "~{", "~5}", "~~{5}", "{5}x", "{05}", "{5+ }"}
+	tails := []string{"\r\nabcde", "\nabcde", "\r", "\rx", "", " \r\n", "x\r\n"}
+	opts := []*wire.TokenizerOptions{{MaxLiteral: 1000000}, {MaxLiteral: 1000000, LenientLineEnds: true}}
+	for _, h := range heads {
+		for _, tail := range tails {
+			for _, o := range opts {
+				in := h + tail
+				fast := wire.NewTokenizer(strings.NewReader(in), o)
+				slow := wire.NewTokenizer(iotest.OneByteReader(strings.NewReader(in)), o)
+				fast.Peek() // the whole input in the buffer
+				fi, ferr := fast.Literal()
+				si, serr := slow.Literal()
+				if fi != si || errSummary(ferr) != errSummary(serr) || fast.Offset() != slow.Offset() {
+					t.Fatalf("%q (lenient %v): buffered %+v, %v at %d; byte by byte %+v, %v at %d",
+						in, o.LenientLineEnds, fi, ferr, fast.Offset(), si, serr, slow.Offset())
+				}
+			}
+		}
+	}
+}
+
+// errSummary describes an error without the excerpt of the bytes found,
+// which depends on how many were buffered.
+func errSummary(err error) string {
+	var se *wire.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("syntax at %d: %s (%v)", se.Offset, se.Expected, se.Err)
+	}
+	return fmt.Sprint(err)
+}
+
 func TestLiteralStreamingAndDrain(t *testing.T) {
 	body := bytes.Repeat([]byte("0123456789abcdef"), 8192) // 128 KiB
 	in := fmt.Sprintf("* 1 FETCH (BODY[] {%d}\r\n%s UID 5)\r\n* 2 FETCH (BODY[] {%d}\r\n%s UID 6)\r\n* 3 EXISTS\r\n", len(body), body, len(body), body)
