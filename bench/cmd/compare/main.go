@@ -413,7 +413,7 @@ func endToEnd(s *server, bins *contenders, log func(string, ...any)) error {
 	fmt.Println("| job | client | wall s | ratio to raw | CPU s | CPU ÷ go-imap | peak RSS MiB |")
 	fmt.Println("|---|---|---|---|---|---|---|")
 	for ji, j := range jobs {
-		raw, gi := results[ji][0], results[ji][3]
+		raw, gi := results[ji][0], results[ji][slices.IndexFunc(cs, func(c e2eContender) bool { return c.name == "go-imap v2" })]
 		for ci, c := range cs {
 			rs := results[ji][ci]
 			if len(rs) == 0 {
