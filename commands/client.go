@@ -52,6 +52,14 @@ func Open(ctx context.Context, conn net.Conn, opts *auth.Options) (*Client, erro
 // this package does not wrap.
 func (c *Client) Session() *session.Session { return c.s }
 
+// Exists returns the number of messages in the selected mailbox as the
+// session has followed it since SELECT or EXAMINE: the last EXISTS, less
+// the messages expunged since (EXPUNGE, VANISHED). known is false when no
+// mailbox is selected, or while a SELECT or EXAMINE has not had its EXISTS
+// yet. New mail shows up after any command that lets the server speak
+// (Noop is the usual one) or during Idle. See session.Session.Exists.
+func (c *Client) Exists() (n uint32, known bool) { return c.s.Exists() }
+
 // Auth returns the auth.Client, or nil for a Client made with New.
 func (c *Client) Auth() *auth.Client { return c.ac }
 

@@ -682,3 +682,46 @@ func TestConcurrentStatusDovecot(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestExistsDovecot: Client.Exists follows the selected mailbox: unknown
+// before SELECT, the count after it, one more after another session
+// appends and a NOOP lets the server say so, one less after an EXPUNGE.
+func TestExistsDovecot(t *testing.T) {
+	mb := dvMailbox(t, testserver.Alice, 3)
+	c := dvClient(t, testserver.Alice, nil)
+	other := dvClient(t, testserver.Alice, nil)
+	ctx := dvCtx(t)
+	if n, known := c.Exists(); known {
+		t.Fatalf("Exists before SELECT = %d, known", n)
+	}
+	if _, err := c.Select(ctx, mb, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n, known := c.Exists(); !known || n != 3 {
+		t.Fatalf("Exists after SELECT = %d, %v; want 3, true", n, known)
+	}
+	if _, err := other.AppendBytes(ctx, mb, testserver.SampleMessage(7), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Noop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, known := c.Exists(); !known || n != 4 {
+		t.Fatalf("Exists after another session's APPEND and NOOP = %d, %v; want 4, true", n, known)
+	}
+	if _, err := c.Store(ctx, commands.SeqNums(1), commands.AddFlags, []string{`\Deleted`}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Expunge(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n, known := c.Exists(); !known || n != 3 {
+		t.Fatalf("Exists after EXPUNGE = %d, %v; want 3, true", n, known)
+	}
+	if err := c.Unselect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, known := c.Exists(); known {
+		t.Fatalf("Exists after UNSELECT = %d, known", n)
+	}
+}
