@@ -296,6 +296,11 @@ func (c *pipeConn) Write(b []byte) (int, error) {
 				n += len(chunk)
 				p.broadcast()
 				p.mu.Unlock()
+				if n == len(b) {
+					// Done: a close of the reading end from now on does
+					// not make this Write fail.
+					return n, nil
+				}
 				continue
 			}
 		}
