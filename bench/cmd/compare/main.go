@@ -34,6 +34,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -60,6 +61,7 @@ var (
 	idleSessions = flag.Int("idle-sessions", 10000, "sessions of the IDLE part")
 	python       = flag.String("python", "python3", "Python interpreter for the imaplib contender")
 	benchtime    = flag.String("benchtime", "1s", "-benchtime of the micro part")
+	hold         = flag.Bool("hold", false, "start and seed the server, print the contenders' command lines for the metadata job, and wait until standard input closes (to profile one contender by hand)")
 )
 
 func main() {
@@ -104,6 +106,14 @@ func compare() error {
 		srv, err := startServer(tmp, parts, log)
 		if err != nil {
 			return err
+		}
+		if *hold {
+			j := fetchJob{job: "meta", box: mailboxes()[0]}
+			fmt.Printf("%s %s\n%s %s\n", bins.imapkit, strings.Join(srv.common(j), " "), bins.goimap, strings.Join(srv.common(j), " "))
+			fmt.Println("(the server runs until standard input closes)")
+			io.Copy(io.Discard, os.Stdin)
+			srv.stop()
+			return nil
 		}
 		if parts["e2e"] {
 			err = endToEnd(srv, bins, log)

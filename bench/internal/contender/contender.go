@@ -17,6 +17,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -69,7 +70,18 @@ func Parse() *Config {
 	flag.IntVar(&c.N, "n", 1000, "STORE commands or IDLE sessions")
 	flag.StringVar(&c.Op, "op", "+", "+ or - (STORE)")
 	flag.DurationVar(&c.Timeout, "timeout", 10*time.Minute, "bound on the whole job")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the job to this file (Go contenders)")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			Fail(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			Fail(err)
+		}
+		stopProfile = func() { pprof.StopCPUProfile(); f.Close() }
+	}
 	if c.Addr == "" {
 		Fail(errors.New("-addr is required"))
 	}
@@ -115,8 +127,12 @@ type Report struct {
 	PeakRSSKiB int64 `json:"peak_rss_kib,omitempty"`
 }
 
+// stopProfile ends the CPU profile that -cpuprofile started.
+var stopProfile = func() {}
+
 // Emit prints r, with PeakRSSKiB set, and exits 0.
 func Emit(r Report) {
+	stopProfile()
 	r.PeakRSSKiB = procStatus("VmHWM:")
 	b, err := json.Marshal(r)
 	if err != nil {
