@@ -8,8 +8,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,7 +29,8 @@ var exportCommand = serverCmd{
 	name: "export", args: "MAILBOX --to PATH --format mbox|maildir", min: 1, max: 1,
 	summary: "export a mailbox to mbox or Maildir, incrementally",
 	help: "Export the messages of MAILBOX to PATH, an mbox file (mboxrd, LF line ends) or a\n" +
-		"Maildir directory (messages byte for byte, flags in the file names). Bodies are\n" +
+		"Maildir directory (messages byte for byte, flags in the file names, up to 26\n" +
+		"keywords as letters named in its dovecot-keywords file, as Dovecot does). Bodies are\n" +
 		"streamed. The state file PATH.imapkit-export.json remembers UIDVALIDITY and the\n" +
 		"last UID exported: the next run fetches only newer mail, and an interrupted run\n" +
 		"resumes without duplicates. Progress goes to stderr: a bar on a terminal, else\n" +
@@ -365,6 +369,11 @@ type maildirSink struct {
 	dir         string
 	uidValidity uint32
 	have        map[uint32]bool // UIDs already in cur (this UIDVALIDITY)
+	// Keywords are lowercase info letters, 'a' for keywords[0] and so
+	// on, named in the dovecot-keywords file (Dovecot's Maildir format;
+	// 26 at most).
+	keywords []string
+	dropped  map[string]bool // keywords past the 26th, not written
 }
 
 func openMaildir(dir string, uidValidity uint32) (*maildirSink, error) {
@@ -373,7 +382,12 @@ func openMaildir(dir string, uidValidity uint32) (*maildirSink, error) {
 			return nil, err
 		}
 	}
-	md := &maildirSink{dir: dir, uidValidity: uidValidity, have: map[uint32]bool{}}
+	md := &maildirSink{dir: dir, uidValidity: uidValidity, have: map[uint32]bool{}, dropped: map[string]bool{}}
+	kw, err := readMaildirKeywords(dir)
+	if err != nil {
+		return nil, err
+	}
+	md.keywords = kw
 	ents, err := os.ReadDir(filepath.Join(dir, "cur"))
 	if err != nil {
 		return nil, err
@@ -432,13 +446,89 @@ func (md *maildirSink) write(m *commands.Message, body io.Reader) (int64, error)
 		os.Remove(tmp)
 		return n, err
 	}
-	name := filepath.Join(md.dir, "cur", base+":2,"+maildirFlags(m.Flags))
+	letters, err := md.keywordLetters(m.Flags)
+	if err != nil {
+		os.Remove(tmp)
+		return n, err
+	}
+	name := filepath.Join(md.dir, "cur", base+":2,"+maildirFlags(m.Flags)+letters)
 	if err := os.Rename(tmp, name); err != nil {
 		return n, err
 	}
 	os.Chtimes(name, d, d)
 	md.have[m.UID] = true
 	return n, nil
+}
+
+// maildirKeywordMax is how many keywords a Maildir's info letters can
+// name: a to z.
+const maildirKeywordMax = 26
+
+// readMaildirKeywords reads the dovecot-keywords file of a Maildir (lines
+// "N keyword", N from 0 to 25 for the letters a to z); none is no
+// keyword.
+func readMaildirKeywords(dir string) ([]string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "dovecot-keywords"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var kw []string
+	for _, line := range strings.Split(string(b), "\n") {
+		num, name, ok := strings.Cut(strings.TrimRight(line, "\r"), " ")
+		i, err := strconv.Atoi(num)
+		if !ok || err != nil || i < 0 || i >= maildirKeywordMax || name == "" {
+			continue
+		}
+		for len(kw) <= i {
+			kw = append(kw, "")
+		}
+		kw[i] = name
+	}
+	return kw, nil
+}
+
+// keywordLetters returns the info letters of the keywords among flags,
+// sorted, adding the new ones to dovecot-keywords first (written whole to
+// a temporary file and renamed, so that a letter is never in a name
+// before it is in the file). Keywords past the 26th are left out.
+func (md *maildirSink) keywordLetters(flags []string) (string, error) {
+	var letters []byte
+	added := false
+	for _, f := range flags {
+		if strings.HasPrefix(f, `\`) || f == "" {
+			continue
+		}
+		i := slices.IndexFunc(md.keywords, func(k string) bool { return strings.EqualFold(k, f) })
+		if i < 0 {
+			if len(md.keywords) >= maildirKeywordMax {
+				md.dropped[f] = true
+				continue
+			}
+			md.keywords = append(md.keywords, f)
+			i, added = len(md.keywords)-1, true
+		}
+		letters = append(letters, byte('a'+i))
+	}
+	if added {
+		var b strings.Builder
+		for i, k := range md.keywords {
+			if k != "" {
+				fmt.Fprintf(&b, "%d %s\n", i, k)
+			}
+		}
+		tmp := filepath.Join(md.dir, "tmp", "dovecot-keywords.imapkit")
+		if err := os.WriteFile(tmp, []byte(b.String()), 0o600); err != nil {
+			return "", err
+		}
+		if err := os.Rename(tmp, filepath.Join(md.dir, "dovecot-keywords")); err != nil {
+			return "", err
+		}
+	}
+	slices.Sort(letters)
+	return string(slices.Compact(letters)), nil
 }
 
 // maildirFlags returns the Maildir info letters of IMAP flags, sorted.
@@ -471,4 +561,10 @@ func (md *maildirSink) commit() (int64, error) {
 	return 0, d.Sync()
 }
 
-func (md *maildirSink) close() error { return nil }
+func (md *maildirSink) close() error {
+	if len(md.dropped) > 0 {
+		names := slices.Sorted(maps.Keys(md.dropped))
+		fmt.Fprintf(os.Stderr, "imapkit: export: a Maildir names 26 keywords at most; left out of the file names: %s\n", strings.Join(names, " "))
+	}
+	return nil
+}

@@ -20,7 +20,8 @@ var importCommand = serverCmd{
 	help: "Append the messages of PATH, an mbox file (mboxrd or mboxo, LF or CRLF) or a\n" +
 		"Maildir directory, to MAILBOX (created when missing), one message at a time,\n" +
 		"streamed from the file (MULTIAPPEND and LITERAL+ when offered). Flags are kept\n" +
-		"(a Maildir's info letters; an mbox's Status and X-Status headers), and so are\n" +
+		"(a Maildir's info letters, keywords named in its dovecot-keywords file; an\n" +
+		"mbox's Status and X-Status headers), and so are\n" +
 		"internal dates (the mbox From line's date; the Maildir file's modification\n" +
 		"time). mbox lines are sent with CRLF ends and >From unquoted. The state file\n" +
 		"PATH.imapkit-import.json records what is imported: a second run appends only\n" +
@@ -482,6 +483,10 @@ func scanMaildir(dir string, done []string) ([]*importMsg, error) {
 		}
 		return naturalCompare(a.name, b.name)
 	})
+	keywords, err := readMaildirKeywords(dir)
+	if err != nil {
+		return nil, err
+	}
 	var msgs []*importMsg
 	for _, f := range files {
 		unique, info, _ := strings.Cut(f.name, ":")
@@ -493,6 +498,8 @@ func scanMaildir(dir string, done []string) ([]*importMsg, error) {
 			for _, c := range info[2:] {
 				if fl, ok := map[rune]string{'D': `\Draft`, 'F': `\Flagged`, 'R': `\Answered`, 'S': `\Seen`, 'T': `\Deleted`}[c]; ok {
 					flags = append(flags, fl)
+				} else if c >= 'a' && c <= 'z' && int(c-'a') < len(keywords) && keywords[c-'a'] != "" {
+					flags = append(flags, keywords[c-'a']) // dovecot-keywords
 				}
 			}
 		}

@@ -6,9 +6,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -29,8 +31,14 @@ func TestImportRoundTripDovecot(t *testing.T) {
 	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
 		t.Fatal(err)
 	}
-	// Maildir info letters carry no keywords: system flags only.
 	if _, err := c.Store(ctx, commands.UIDRange(3, 9), commands.AddFlags, []string{`\Seen`, `\Answered`}, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Keywords go through the Maildir's dovecot-keywords file.
+	if _, err := c.Store(ctx, commands.UIDRange(5, 12), commands.AddFlags, []string{"$Work", "Project"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Store(ctx, commands.UIDs(2), commands.AddFlags, []string{"Later"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	want := mailOf(t, c, "INBOX")
@@ -43,6 +51,9 @@ func TestImportRoundTripDovecot(t *testing.T) {
 		var j struct{ Imported int }
 		if err := json.Unmarshal([]byte(out), &j); err != nil || j.Imported != len(want) {
 			t.Fatalf("import --json: %q (%v)", out, err)
+		}
+		if kw, err := os.ReadFile(filepath.Join(md, "dovecot-keywords")); err != nil || string(kw) != "0 Later\n1 $Work\n2 Project\n" {
+			t.Errorf("dovecot-keywords: %q, %v", kw, err)
 		}
 		sameMail(t, "imported from the Maildir", mailOf(t, c, "FromMaildir"), want)
 		// A second run imports nothing.
@@ -156,5 +167,40 @@ func TestScanMbox(t *testing.T) {
 	defer fh2.Close()
 	if _, err := scanMbox(fh2, 0); err == nil {
 		t.Errorf("scanMbox of a non-mbox: no error")
+	}
+}
+
+// TestMaildirKeywords: letters a to z for the first 26 keywords (case
+// folded), kept across runs through dovecot-keywords, the rest left out.
+func TestMaildirKeywords(t *testing.T) {
+	dir := t.TempDir()
+	md, err := openMaildir(dir, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := md.keywordLetters([]string{`\Seen`, "Beta", "alpha", "BETA"})
+	if err != nil || got != "ab" {
+		t.Fatalf("letters %q, %v; want \"ab\"", got, err)
+	}
+	var many []string
+	for i := 0; i < 30; i++ {
+		many = append(many, fmt.Sprintf("k%02d", i))
+	}
+	if _, err := md.keywordLetters(many); err != nil {
+		t.Fatal(err)
+	}
+	if len(md.keywords) != 26 || len(md.dropped) != 6 {
+		t.Fatalf("%d keywords, %d dropped; want 26 and 6", len(md.keywords), len(md.dropped))
+	}
+	// A second run reads the file: the same letters.
+	md2, err := openMaildir(dir, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(md2.keywords, md.keywords) {
+		t.Fatalf("reread %q; want %q", md2.keywords, md.keywords)
+	}
+	if got, _ := md2.keywordLetters([]string{"ALPHA", "k00"}); got != "bc" {
+		t.Fatalf("letters %q; want \"bc\"", got)
 	}
 }
