@@ -3,10 +3,13 @@
 package main
 
 import (
+	"bufio"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -163,5 +166,86 @@ func TestShellPTY(t *testing.T) {
 	step("quit\r", "")
 	if err := term.Wait(20 * time.Second); err != nil {
 		t.Errorf("shell: %v\n%s", err, term.Output())
+	}
+}
+
+// TestShellCtrlCPTY: on a terminal, Ctrl-C stops IDLE, and stops a
+// command the server does not answer, and the shell goes on: the next
+// command runs on the same session (the stopped one's late answer is read
+// and dropped). The server is scripted: it holds back its answer to the
+// first NOOP until the next command arrives.
+func TestShellCtrlCPTY(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.Write([]byte("* PREAUTH [CAPABILITY IMAP4rev1 IDLE] ready\r\n"))
+		r := bufio.NewReader(c)
+		var held []byte // the tag of the NOOP not answered yet
+		idleTag := ""
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			line = strings.TrimRight(line, "\r\n")
+			if line == "DONE" {
+				c.Write([]byte(idleTag + " OK IDLE ended\r\n"))
+				continue
+			}
+			tag, cmd, _ := strings.Cut(line, " ")
+			switch {
+			case strings.EqualFold(cmd, "IDLE"):
+				idleTag = tag
+				c.Write([]byte("+ idling\r\n"))
+			case strings.EqualFold(cmd, "NOOP") && held == nil:
+				held = []byte(tag) // no answer yet
+			default:
+				if held != nil {
+					c.Write([]byte(string(held) + " OK late NOOP answer\r\n"))
+					held = []byte{}
+				}
+				c.Write([]byte(tag + " OK " + cmd + " answered\r\n"))
+			}
+		}
+	}()
+	term, err := ptytest.Start(ptyCommand(t, nil, "shell", "imap://127.0.0.1:"+strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect := func(what string) {
+		t.Helper()
+		if err := term.Expect(what, 20*time.Second); err != nil {
+			term.Wait(time.Second)
+			t.Fatalf("no %q: %v\n%s", what, err, term.Output())
+		}
+	}
+	expect("imap> ")
+	term.Write([]byte("idle\r"))
+	expect("stops> ")
+	time.Sleep(200 * time.Millisecond)
+	term.Write([]byte("\x03"))
+	expect("imap> ")
+	term.Write([]byte("noop\r"))
+	time.Sleep(500 * time.Millisecond) // the NOOP is out, unanswered
+	term.Write([]byte("\x03"))
+	expect("interrupted")
+	expect("imap> ")
+	term.Write([]byte("check\r"))
+	expect("CHECK answered")
+	expect("imap> ")
+	term.Write([]byte("quit\r"))
+	if err := term.Wait(20 * time.Second); err != nil {
+		t.Errorf("shell: %v\n%s", err, term.Output())
+	}
+	if out := term.Output(); strings.Contains(out, "late NOOP answer") {
+		t.Errorf("the stopped NOOP's answer was printed:\n%s", out)
 	}
 }

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/chzyer/readline"
 
@@ -22,7 +24,8 @@ var shellCommand = serverCmd{
 		"string or a word with 8-bit characters goes as a literal when it must; {N} at the end\n" +
 		"of a line takes the next N bytes typed (lines end in CRLF) as a literal. IDLE idles\n" +
 		"until the next line (DONE). QUIT, EXIT, LOGOUT or end of input ends the session.\n" +
-		"On a terminal: line editing and history (arrow keys, Ctrl-R). Otherwise the commands\n" +
+		"On a terminal: line editing and history (arrow keys, Ctrl-R); Ctrl-C stops the\n" +
+		"command that runs (or IDLE), and on an empty line ends the shell. Otherwise the commands\n" +
 		"are read line by line from stdin, each echoed after \"> \", and the exit status is 1\n" +
 		"if one of them was answered NO or BAD.",
 	flags: func(fs *flag.FlagSet) any {
@@ -34,6 +37,9 @@ var shellCommand = serverCmd{
 // errShellFailed is the end of a scripted shell in which a command was
 // answered NO or BAD (or could not be sent): exit status 1.
 var errShellFailed = errors.New("commands failed")
+
+// errLineInterrupt is Ctrl-C typed on an empty line of a terminal.
+var errLineInterrupt = errors.New("interrupted")
 
 // lineSource gives the shell its input.
 type lineSource interface {
@@ -63,7 +69,7 @@ func (t *terminalLines) next(prompt string) (string, error) {
 		l, err := t.rl.Readline()
 		if errors.Is(err, readline.ErrInterrupt) {
 			if l == "" {
-				return "", io.EOF // Ctrl-C on an empty line ends, as in a shell's
+				return "", errLineInterrupt
 			}
 			continue // Ctrl-C drops the line
 		}
@@ -78,10 +84,36 @@ func bothTerminal(r io.Reader, w io.Writer) bool {
 	return isTerminal(r) && isTerminal(w)
 }
 
+// errCommandInterrupted is a shell command that Ctrl-C stopped.
+var errCommandInterrupted = errors.New("command interrupted")
+
+// cmdCtx runs one command of the shell. On a terminal, Ctrl-C (SIGINT,
+// sent while the command runs: readline does not read then) stops that
+// command alone, with errCommandInterrupted: the session abandons it (its
+// answer is read and dropped) and the shell goes on. From a script it
+// ends the shell as it ends any command.
+func cmdCtx(ctx context.Context, interactive bool, run func(context.Context) error) error {
+	if !interactive {
+		return run(ctx)
+	}
+	cctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	defer stop()
+	err := run(cctx)
+	if err != nil && cctx.Err() != nil && ctx.Err() == nil {
+		return errCommandInterrupted
+	}
+	return err
+}
+
 func runShell(ctx context.Context, cn *conn, _ []string, own any, o *output) error {
 	var src lineSource
 	interactive := bothTerminal(o.stdin, o.stdout)
 	if interactive {
+		// The process's Ctrl-C ends a command of the shell, not the
+		// shell (cmdCtx); SIGTERM still ends it.
+		var stop context.CancelFunc
+		ctx, stop = signal.NotifyContext(context.WithoutCancel(ctx), syscall.SIGTERM)
+		defer stop()
 		rl, err := readline.NewEx(&readline.Config{
 			Prompt:            "imap> ",
 			HistoryFile:       *own.(*string),
@@ -112,8 +144,8 @@ func runShell(ctx context.Context, cn *conn, _ []string, own any, o *output) err
 			prompt = "imap " + printable(m) + "> "
 		}
 		line, err := src.next(prompt)
-		if err == io.EOF {
-			break
+		if err == io.EOF || err == errLineInterrupt {
+			break // Ctrl-D, or Ctrl-C on an empty line at the prompt
 		}
 		if err != nil {
 			return err
@@ -140,7 +172,12 @@ func runShell(ctx context.Context, cn *conn, _ []string, own any, o *output) err
 				return shellEnd(failed, total, interactive)
 			}
 		default:
-			err = runTyped(ctx, s, p, tc)
+			err = cmdCtx(ctx, interactive, func(cctx context.Context) error { return runTyped(cctx, s, p, tc) })
+			if errors.Is(err, errCommandInterrupted) {
+				fmt.Fprintln(o.stderr, "imapkit shell: interrupted; the rest of its answer is read and dropped")
+				failed++
+				continue
+			}
 		}
 		if err == nil {
 			continue
@@ -180,7 +217,10 @@ func shellIdle(ctx context.Context, cn *conn, p *respPrinter, src lineSource) er
 			return true
 		})
 	}()
-	_, rerr := src.next("idling; DONE (or any line) stops> ")
+	_, rerr := src.next("idling; DONE (or any line, or Ctrl-C) stops> ")
+	if rerr == errLineInterrupt {
+		rerr = nil // Ctrl-C stops IDLE, not the shell
+	}
 	cancel()
 	err := <-done
 	if errors.Is(err, context.Canceled) {
