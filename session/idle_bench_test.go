@@ -4,6 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net"
@@ -12,6 +15,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,6 +33,10 @@ import (
 // its sockets do not share the process's file limit.
 //
 //	IMAPKIT_IDLE_SESSIONS=10000 go test -run '^$' -bench IdleSessions -benchtime 1x ./session/
+//
+// IMAPKIT_IDLE_TLS=1 runs the sessions over TLS (the server's certificate
+// made by the child and trusted by the parent): the heap then holds each
+// session's crypto/tls connection too.
 
 // idleServerEnv makes TestIdleServerProcess serve.
 const idleServerEnv = "IMAPKIT_IDLE_SERVER"
@@ -46,7 +54,13 @@ func TestIdleServerProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fmt.Println(ln.Addr())
+	var srvTLS *tls.Config
+	if os.Getenv("IMAPKIT_IDLE_TLS") == "1" {
+		srvTLS, _ = bnTLSConfig(t)
+		fmt.Println(ln.Addr(), base64.StdEncoding.EncodeToString(srvTLS.Certificates[0].Certificate[0]))
+	} else {
+		fmt.Println(ln.Addr())
+	}
 	go func() {
 		io.Copy(io.Discard, os.Stdin)
 		os.Exit(0)
@@ -55,6 +69,9 @@ func TestIdleServerProcess(t *testing.T) {
 		c, err := ln.Accept()
 		if err != nil {
 			t.Fatal(err)
+		}
+		if srvTLS != nil {
+			c = tls.Server(c, srvTLS)
 		}
 		go idleServe(c)
 	}
@@ -86,8 +103,9 @@ func idleServe(c net.Conn) {
 	}
 }
 
-// idleServer starts the child server and returns its address.
-func idleServer(b *testing.B) string {
+// idleServer starts the child server and returns its address, and with
+// IMAPKIT_IDLE_TLS=1 a client configuration that trusts its certificate.
+func idleServer(b *testing.B) (string, *tls.Config) {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestIdleServerProcess$", "-test.count=1")
 	cmd.Env = append(os.Environ(), idleServerEnv+"=1")
 	stdin, err := cmd.StdinPipe()
@@ -106,12 +124,26 @@ func idleServer(b *testing.B) string {
 		stdin.Close()
 		cmd.Wait()
 	})
-	addr, err := bufio.NewReader(stdout).ReadString('\n')
+	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil {
 		b.Fatalf("the idle server: %v", err)
 	}
 	go io.Copy(io.Discard, stdout)
-	return addr[:len(addr)-1]
+	addr, certB64, isTLS := strings.Cut(strings.TrimSpace(line), " ")
+	if !isTLS {
+		return addr, nil
+	}
+	der, err := base64.StdEncoding.DecodeString(certB64)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return addr, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}
 }
 
 func BenchmarkIdleSessions(b *testing.B) {
@@ -122,7 +154,7 @@ func BenchmarkIdleSessions(b *testing.B) {
 			b.Fatalf("IMAPKIT_IDLE_SESSIONS=%q", v)
 		}
 	}
-	addr := idleServer(b)
+	addr, clientTLS := idleServer(b)
 	if os.Getenv("IMAPKIT_IDLE_HEAPPROFILE") != "" {
 		defer func(r int) { runtime.MemProfileRate = r }(runtime.MemProfileRate)
 		runtime.MemProfileRate = 1
@@ -139,6 +171,9 @@ func BenchmarkIdleSessions(b *testing.B) {
 			c, err := net.Dial("tcp", addr)
 			if err != nil {
 				b.Fatal(err)
+			}
+			if clientTLS != nil {
+				c = tls.Client(c, clientTLS)
 			}
 			s, err := session.Open(ctx, c, nil)
 			if err != nil {
