@@ -210,41 +210,14 @@ func (m *Message) copyValues(f *codec.Fetch, has codec.FetchItem, c *copier, ext
 	if copyAudit != nil {
 		copyAudit(*c, extra)
 	}
-	if has&codec.FetchUID != 0 {
-		m.UID = f.UID
-	}
-	sn := 0 // the bytes of the strings that are not interned
 	if has&codec.FetchFlags != 0 {
 		if len(f.Flags) <= len(m.flags) {
 			m.Flags = m.flags[:len(f.Flags):len(f.Flags)]
 		} else {
 			m.Flags = make([]string, len(f.Flags))
 		}
-		sn += setFlags(m.Flags, f.Flags, fc)
 	}
-	if has&codec.FetchInternalDate != 0 {
-		if t, err := codec.ParseInternalDate(f.InternalDate); err == nil {
-			m.InternalDate = t
-		}
-	}
-	if has&codec.FetchRFC822Size != 0 {
-		m.Size = f.RFC822Size
-	}
-	if has&codec.FetchModSeq != 0 {
-		m.ModSeq = f.ModSeq
-	}
-	if has&codec.FetchEmailID != 0 {
-		sn += len(f.EmailID)
-	}
-	if has&codec.FetchThreadID != 0 {
-		sn += len(f.ThreadID)
-	}
-	if has&codec.FetchPreview != 0 {
-		sn += len(f.Preview)
-	}
-	if sn > 0 {
-		m.cutStrings(f, has, sn)
-	}
+	m.setScalars(f, has, fc)
 	// The complete response of a message that came with a streamed
 	// section holds these again, with those that followed the section.
 	if len(f.BinarySizes) > 0 {
@@ -290,10 +263,6 @@ func (m *Message) borrowValues(f *codec.Fetch, has codec.FetchItem) {
 	if has&codec.FetchBodyStructure != 0 {
 		m.BodyStructure = f.BodyStructure
 	}
-	if has&codec.FetchUID != 0 {
-		m.UID = f.UID
-	}
-	sn := 0 // the bytes of the strings that are not interned
 	if has&codec.FetchFlags != 0 {
 		if n := len(f.Flags); n <= len(m.flags) {
 			m.Flags = m.flags[:n:n]
@@ -303,7 +272,27 @@ func (m *Message) borrowValues(f *codec.Fetch, has codec.FetchItem) {
 			}
 			m.Flags = fi.flagBuf[:n:n]
 		}
-		sn += setFlags(m.Flags, f.Flags, &fi.keywords)
+	}
+	m.setScalars(f, has, &fi.keywords)
+	if len(f.BinarySizes) > 0 {
+		m.BinarySizes = f.BinarySizes
+	}
+	if len(f.Unknown) > 0 {
+		m.Unknown = f.Unknown
+	}
+}
+
+// setScalars sets what copyValues and borrowValues set alike: UID, the
+// flags (into m.Flags, which the caller has sized to f.Flags), INTERNALDATE,
+// RFC822.SIZE, MODSEQ, and the strings cut by cutStrings (keywords not
+// cached in fc, EMAILID, THREADID, PREVIEW).
+func (m *Message) setScalars(f *codec.Fetch, has codec.FetchItem, fc *flagCache) {
+	if has&codec.FetchUID != 0 {
+		m.UID = f.UID
+	}
+	sn := 0 // the bytes of the strings that are not interned
+	if has&codec.FetchFlags != 0 {
+		sn += setFlags(m.Flags, f.Flags, fc)
 	}
 	if has&codec.FetchInternalDate != 0 {
 		if t, err := codec.ParseInternalDate(f.InternalDate); err == nil {
@@ -327,12 +316,6 @@ func (m *Message) borrowValues(f *codec.Fetch, has codec.FetchItem) {
 	}
 	if sn > 0 {
 		m.cutStrings(f, has, sn)
-	}
-	if len(f.BinarySizes) > 0 {
-		m.BinarySizes = f.BinarySizes
-	}
-	if len(f.Unknown) > 0 {
-		m.Unknown = f.Unknown
 	}
 }
 
