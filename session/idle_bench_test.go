@@ -147,13 +147,7 @@ func idleServer(b *testing.B) (string, *tls.Config) {
 }
 
 func BenchmarkIdleSessions(b *testing.B) {
-	n := 1000
-	if v := os.Getenv("IMAPKIT_IDLE_SESSIONS"); v != "" {
-		var err error
-		if n, err = strconv.Atoi(v); err != nil || n <= 0 {
-			b.Fatalf("IMAPKIT_IDLE_SESSIONS=%q", v)
-		}
-	}
+	n := idleSessionCount(b)
 	addr, clientTLS := idleServer(b)
 	if os.Getenv("IMAPKIT_IDLE_HEAPPROFILE") != "" {
 		defer func(r int) { runtime.MemProfileRate = r }(runtime.MemProfileRate)
@@ -164,10 +158,8 @@ func BenchmarkIdleSessions(b *testing.B) {
 	var heap, stack float64
 	b.ReportAllocs()
 	for b.Loop() {
-		ss := make([]*session.Session, 0, n)
-		ps := make([]*session.Pending, 0, n)
 		before := idleMem()
-		for range n {
+		ss, ps := openIdle(b, ctx, n, func() net.Conn {
 			c, err := net.Dial("tcp", addr)
 			if err != nil {
 				b.Fatal(err)
@@ -175,22 +167,8 @@ func BenchmarkIdleSessions(b *testing.B) {
 			if clientTLS != nil {
 				c = tls.Client(c, clientTLS)
 			}
-			s, err := session.Open(ctx, c, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
-			if err != nil {
-				b.Fatal(err)
-			}
-			select {
-			case <-p.Continuations():
-			case <-ctx.Done():
-				b.Fatal(ctx.Err())
-			}
-			ss = append(ss, s)
-			ps = append(ps, p)
-		}
+			return c
+		})
 		// The readers have gone back to waiting: give them a moment
 		// to get there before the count.
 		time.Sleep(100 * time.Millisecond)
@@ -206,19 +184,63 @@ func BenchmarkIdleSessions(b *testing.B) {
 		}
 		heap = float64(after.HeapAlloc-before.HeapAlloc) / float64(n)
 		stack = float64(after.StackInuse-before.StackInuse) / float64(n)
-		for i, s := range ss {
-			if err := ps[i].Continue(ctx, []byte("DONE")); err != nil {
-				b.Fatal(err)
-			}
-			if _, err := ps[i].Wait(ctx); err != nil {
-				b.Fatal(err)
-			}
-			s.Close()
-		}
+		closeIdle(b, ctx, ss, ps)
 	}
 	b.ReportMetric(heap, "heapB/session")
 	b.ReportMetric(stack, "stackB/session")
 	b.ReportMetric(float64(n), "sessions")
+}
+
+// idleSessionCount is the number of sessions of the idle benchmarks: 1000,
+// or $IMAPKIT_IDLE_SESSIONS.
+func idleSessionCount(b *testing.B) int {
+	v := os.Getenv("IMAPKIT_IDLE_SESSIONS")
+	if v == "" {
+		return 1000
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		b.Fatalf("IMAPKIT_IDLE_SESSIONS=%q", v)
+	}
+	return n
+}
+
+// openIdle opens n sessions, each on a connection from conn, and puts each
+// in IDLE (its continuation received).
+func openIdle(b *testing.B, ctx context.Context, n int, conn func() net.Conn) ([]*session.Session, []*session.Pending) {
+	ss := make([]*session.Session, 0, n)
+	ps := make([]*session.Pending, 0, n)
+	for range n {
+		s, err := session.Open(ctx, conn(), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		select {
+		case <-p.Continuations():
+		case <-ctx.Done():
+			b.Fatal(ctx.Err())
+		}
+		ss = append(ss, s)
+		ps = append(ps, p)
+	}
+	return ss, ps
+}
+
+// closeIdle ends the IDLE of each session and closes it.
+func closeIdle(b *testing.B, ctx context.Context, ss []*session.Session, ps []*session.Pending) {
+	for i, s := range ss {
+		if err := ps[i].Continue(ctx, []byte("DONE")); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := ps[i].Wait(ctx); err != nil {
+			b.Fatal(err)
+		}
+		s.Close()
+	}
 }
 
 // idleMem returns the memory statistics after the garbage is collected
@@ -242,13 +264,7 @@ func idleMem() runtime.MemStats {
 //
 //	IMAPKIT_IDLE_SESSIONS=100000 go test -run '^$' -bench IdleSessionsPipe -benchtime 1x ./session/
 func BenchmarkIdleSessionsPipe(b *testing.B) {
-	n := 1000
-	if v := os.Getenv("IMAPKIT_IDLE_SESSIONS"); v != "" {
-		var err error
-		if n, err = strconv.Atoi(v); err != nil || n <= 0 {
-			b.Fatalf("IMAPKIT_IDLE_SESSIONS=%q", v)
-		}
-	}
+	n := idleSessionCount(b)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	serve := func() net.Conn {
@@ -289,39 +305,13 @@ func BenchmarkIdleSessionsPipe(b *testing.B) {
 
 		// The sessions, each with the same server's side.
 		before = idleMem()
-		ss := make([]*session.Session, 0, n)
-		ps := make([]*session.Pending, 0, n)
-		for range n {
-			s, err := session.Open(ctx, serve(), nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
-			if err != nil {
-				b.Fatal(err)
-			}
-			select {
-			case <-p.Continuations():
-			case <-ctx.Done():
-				b.Fatal(ctx.Err())
-			}
-			ss = append(ss, s)
-			ps = append(ps, p)
-		}
+		ss, ps := openIdle(b, ctx, n, serve)
 		time.Sleep(100 * time.Millisecond)
 		after := idleMem()
 		heap = float64(after.HeapAlloc-before.HeapAlloc)/float64(n) - sideHeap
 		stack = float64(after.StackInuse-before.StackInuse)/float64(n) - sideStack
 		side = sideHeap
-		for i, s := range ss {
-			if err := ps[i].Continue(ctx, []byte("DONE")); err != nil {
-				b.Fatal(err)
-			}
-			if _, err := ps[i].Wait(ctx); err != nil {
-				b.Fatal(err)
-			}
-			s.Close()
-		}
+		closeIdle(b, ctx, ss, ps)
 	}
 	b.ReportMetric(heap, "heapB/session")
 	b.ReportMetric(stack, "stackB/session")
