@@ -403,17 +403,19 @@ func (c *replayConn) RemoteAddr() net.Addr {
 // codec's BenchmarkDecodeFetchMetadata, which reads them the same way.
 func BenchmarkFetchMetadataPullMemory(b *testing.B) {
 	const n = 10000
-	data := corpus.FetchMetadata(n)
-	conn := newReplayConn(data)
-	s, err := session.Open(context.Background(), conn, &session.Options{TagPrefix: "A"})
+	benchPullReplay(b, corpus.FetchMetadata(n), n)
+}
+
+// benchPullReplay pulls data, n FETCH responses answering every FETCH, from
+// memory (a replayConn) in each iteration.
+func benchPullReplay(b *testing.B, data []byte, n int) {
+	s, err := session.Open(context.Background(), newReplayConn(data), &session.Options{TagPrefix: "A"})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer s.Close()
 	ctx := context.Background()
-	cmd := &session.Command{Name: "FETCH", AnyState: true, Pull: true, Args: func(e *wire.Encoder) {
-		e.SP().Raw("1:*").SP().Raw("(UID FLAGS)")
-	}}
+	cmd := pullFetch("(UID FLAGS)")
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -545,22 +547,7 @@ func BenchmarkFetchTinyPullMemory(b *testing.B) {
 	for i := 1; i <= n; i++ {
 		data = fmt.Appendf(data, "* %d FETCH (UID %d)\r\n", i, i+1000)
 	}
-	conn := newReplayConn(data)
-	s, err := session.Open(context.Background(), conn, &session.Options{TagPrefix: "A"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	ctx := context.Background()
-	cmd := &session.Command{Name: "FETCH", AnyState: true, Pull: true, Args: func(e *wire.Encoder) {
-		e.SP().Raw("1:*").SP().Raw("(UID)")
-	}}
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		pullAll(b, s, ctx, cmd, n)
-	}
+	benchPullReplay(b, data, n)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/resp")
 }
 
@@ -597,9 +584,7 @@ func BenchmarkFetchMetadataPullVsCodec(b *testing.B) {
 	}
 	s := pipeFetchServer(b, n)
 	ctx := context.Background()
-	cmd := &session.Command{Name: "FETCH", AnyState: true, Pull: true, Args: func(e *wire.Encoder) {
-		e.SP().Raw("1:*").SP().Raw("(UID FLAGS)")
-	}}
+	cmd := pullFetch("(UID FLAGS)")
 	decodeAll() // warm up both
 	pullAll(b, s, ctx, cmd, n)
 	var tc, ts time.Duration
