@@ -214,6 +214,21 @@ func checkCapped(t *testing.T, m *Message, f *codec.Fetch) {
 	}
 }
 
+// auditCopies counts the copies made into a Message until the test ends,
+// and those whose arenas were not used up exactly (or that allocated on
+// the side).
+func auditCopies(t *testing.T) (audits, short *int) {
+	audits, short = new(int), new(int)
+	copyAudit = func(c copier, extra int) {
+		*audits++
+		if len(c.buf) != extra || len(c.addrs)+len(c.params)+len(c.nodes)+len(c.kids)+len(c.strs)+len(c.envs) != 0 || c.short {
+			*short++
+		}
+	}
+	t.Cleanup(func() { copyAudit = nil })
+	return audits, short
+}
+
 // TestFetchCopiesValues: Fetch's messages hold the values of their FETCH
 // responses, equal to the codec's own deep copies (nil and empty kept
 // apart), still after the iteration has moved on and the decoder has
@@ -231,14 +246,7 @@ func TestFetchCopiesValues(t *testing.T) {
 func testFetchCopiesValues(t *testing.T, opts *session.Options) {
 	stream := append(corpus.FetchMetadata(300), copyShapes...)
 	want := decodeFetches(t, stream)
-	var audits, short int
-	copyAudit = func(c copier, extra int) {
-		audits++
-		if len(c.buf) != extra || len(c.addrs)+len(c.params)+len(c.nodes)+len(c.kids)+len(c.strs)+len(c.envs) != 0 || c.short {
-			short++
-		}
-	}
-	t.Cleanup(func() { copyAudit = nil })
+	audits, short := auditCopies(t)
 	c := fetchServer(t, stream, opts)
 	ctx := context.Background()
 	var got []*Message
@@ -264,8 +272,8 @@ func testFetchCopiesValues(t *testing.T, opts *session.Options) {
 		checkCopy(t, m, want[i])
 	}
 	// A message whose section is streamed is copied in two parts.
-	if audits < len(want) || short != 0 {
-		t.Fatalf("%d copies audited, %d with arenas not used up exactly", audits, short)
+	if *audits < len(want) || *short != 0 {
+		t.Fatalf("%d copies audited, %d with arenas not used up exactly", *audits, *short)
 	}
 	// The collected path (STORE's answer) copies the same way.
 	for _, f := range decodeFetches(t, []byte(copyShapes)) {
@@ -291,14 +299,7 @@ func TestFetchBorrow(t *testing.T) {
 func testFetchBorrow(t *testing.T, opts *session.Options) {
 	stream := append(corpus.FetchMetadata(300), copyShapes...)
 	want := decodeFetches(t, stream)
-	var audits, short int
-	copyAudit = func(c copier, extra int) {
-		audits++
-		if len(c.buf) != extra || len(c.addrs)+len(c.params)+len(c.nodes)+len(c.kids)+len(c.strs)+len(c.envs) != 0 || c.short {
-			short++
-		}
-	}
-	t.Cleanup(func() { copyAudit = nil })
+	audits, short := auditCopies(t)
 	c := fetchServer(t, stream, opts)
 	ctx := context.Background()
 	items := &FetchItems{UID: true, Borrow: true}
@@ -309,7 +310,7 @@ func testFetchBorrow(t *testing.T, opts *session.Options) {
 	if len(owned) != len(want) || owned[0] == owned[1] {
 		t.Fatalf("FetchAll: %d messages, want %d copies", len(owned), len(want))
 	}
-	audits = 0
+	*audits = 0
 	var clones []*Message
 	var lent *Message
 	i := 0
@@ -352,8 +353,8 @@ func testFetchBorrow(t *testing.T, opts *session.Options) {
 			t.Fatalf("a copy's section: %v", err)
 		}
 	}
-	if audits != len(want) || short != 0 {
-		t.Fatalf("%d copies audited, %d with arenas not used up exactly", audits, short)
+	if *audits != len(want) || *short != 0 {
+		t.Fatalf("%d copies audited, %d with arenas not used up exactly", *audits, *short)
 	}
 	// A copy's copy.
 	for i := len(clones) - 4; i < len(clones); i++ {
