@@ -11,7 +11,9 @@
 // copies. Every such slice is valid until the next line is read: a line is
 // one response or command up to its final CRLF, literals included, and "the
 // next line is read" means the first Tokenizer call after the CRLF that ended
-// it. Copy what you keep (string(b), bytes.Clone(b), Token.String). The
+// it. Rewind(m) ends the validity of the slices returned after m was taken
+// (they will be read again), not of those returned before it. Copy what you
+// keep (string(b), bytes.Clone(b), Token.String). The
 // slices are capped (b[i:j:j]), so appending to one never writes into the
 // buffer. Reading a line of up to half the buffer's size allocates nothing.
 //

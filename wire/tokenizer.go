@@ -273,7 +273,9 @@ func (t *Tokenizer) markSlow() Mark {
 // reopens that literal. Rewind fails with ErrCannotRewind when m belongs to
 // an earlier line, when the line's CRLF was consumed, or when a literal was
 // streamed (LiteralReader) or skipped since m was taken: its bytes left the
-// buffer. Literals read with LiteralBytes do not invalidate marks.
+// buffer. Literals read with LiteralBytes do not invalidate marks. The
+// bytes returned after m was taken are no longer valid once Rewind returns:
+// they will be read again, and their room in the buffer may be reused.
 func (t *Tokenizer) Rewind(m Mark) error {
 	if m.gen != t.gen || t.pend&pendEOL != 0 || t.lineStart+m.off > t.w {
 		return ErrCannotRewind
