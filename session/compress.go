@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/imapkit/imapkit/wire"
 )
@@ -58,16 +59,12 @@ func (s *Session) CompressLevel(ctx context.Context, level int) error {
 		rest := append(s.tok.Detach(), s.pr.take()...)
 		raw := s.conn
 		zr := flate.NewReader(io.MultiReader(bytes.NewReader(rest), raw))
-		zw, err := flate.NewWriter(s.tr.writer(raw), level)
-		if err != nil {
-			return err
-		}
 		s.wmu.Lock()
 		s.tok.Reset(s.pr.reset(s.tr.reader(zr)))
 		// From here the tracer counts inflated bytes: in the tokenizer's
 		// offsets, which continue from what it consumed.
 		s.tr.delivered.Store(s.tok.Offset())
-		s.cw.w = &flushWriter{zw: zw}
+		s.cw.w = &flushWriter{w: s.tr.writer(raw), level: level}
 		s.wmu.Unlock()
 		s.mu.Lock()
 		s.compressed = true
@@ -84,14 +81,49 @@ func (s *Session) CompressLevel(ctx context.Context, level int) error {
 // flushWriter compresses each write and flushes it at once: the session
 // writes whole commands, and the server must see each one without waiting
 // for more.
+//
+// A deflater holds about 850 KB at the default level (its hash chains and
+// window), more than a hundred times an idle session's other memory, so a
+// session waiting in IDLE gives it back (release, from idleWait) and takes
+// one from a pool at its next write. That is correct because every Write
+// ends with a sync flush: the stream is then at a block boundary, and a new
+// deflater's blocks continue it (they only refer back to their own bytes,
+// which the inflater accepts: nothing obliges a back-reference).
 type flushWriter struct {
-	zw *flate.Writer
+	w     io.Writer // the connection
+	level int
+	zw    *flate.Writer // nil while released
 }
 
+// deflaters holds the released deflaters, one pool per level
+// (flate.HuffmanOnly, -2, to flate.BestCompression, 9).
+var deflaters [flate.BestCompression - flate.HuffmanOnly + 1]sync.Pool
+
 func (f *flushWriter) Write(p []byte) (int, error) {
+	if f.zw == nil {
+		if v, ok := deflaters[f.level-flate.HuffmanOnly].Get().(*flate.Writer); ok {
+			v.Reset(f.w)
+			f.zw = v
+		} else {
+			zw, err := flate.NewWriter(f.w, f.level)
+			if err != nil {
+				return 0, err
+			}
+			f.zw = zw
+		}
+	}
 	n, err := f.zw.Write(p)
 	if err == nil {
 		err = f.zw.Flush()
 	}
 	return n, err
+}
+
+// release gives the deflater back to the pool. Only call it between two
+// Writes (under the session's write lock), where the stream is flushed.
+func (f *flushWriter) release() {
+	if f.zw != nil {
+		deflaters[f.level-flate.HuffmanOnly].Put(f.zw)
+		f.zw = nil
+	}
 }

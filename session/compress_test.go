@@ -14,7 +14,7 @@ import (
 
 // TestDovecotCompress turns COMPRESS=DEFLATE on against the real Dovecot
 // and runs commands over the compressed streams: SELECT, a pipelined batch,
-// a FETCH of whole bodies (streamed and kept), LOGOUT.
+// a FETCH of whole bodies (streamed and kept), two rounds of IDLE, LOGOUT.
 func TestDovecotCompress(t *testing.T) {
 	var tr dvBuffer
 	s := dvDialUser(t, testserver.Alice, &session.Options{Trace: &tr})
@@ -80,6 +80,27 @@ func TestDovecotCompress(t *testing.T) {
 		if _, err := p.Wait(ctx); err != nil || fetches != 10 {
 			t.Fatalf("pulled UID FETCH over COMPRESS: %d FETCH, %d streamed body bytes, %v", fetches, body, err)
 		}
+	}
+	// IDLE: the session gives its deflater back while it waits and takes
+	// a new one for DONE (see TestIdleReleasesDeflater); Dovecot's
+	// inflater must read what the new one sends, and the NOOP after it.
+	for round := 0; round < 2; round++ {
+		p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-p.Continuations():
+		case <-ctx.Done():
+			t.Fatal("no continuation for IDLE")
+		}
+		if err := p.Continue(ctx, []byte("DONE")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Wait(ctx); err != nil {
+			t.Fatalf("IDLE over COMPRESS, round %d: %v", round, err)
+		}
+		dvRun(t, s, &session.Command{Name: "NOOP"})
 	}
 	if err := s.Logout(ctx); err != nil {
 		t.Fatal(err)

@@ -205,6 +205,17 @@ func (l *writeLock) lockCtx(ctx context.Context) bool {
 	}
 }
 
+// tryLock takes the lock when it is free, and reports whether it did.
+func (l *writeLock) tryLock() bool {
+	l.init()
+	select {
+	case l.ch <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
 // Unlock releases the lock.
 func (l *writeLock) Unlock() { <-l.ch }
 

@@ -1,5 +1,6 @@
 // Idle memory: a session with nothing in flight but IDLE holds neither a
-// write buffer (lazyWriter) nor the tokenizer's read buffer. Before the
+// write buffer (lazyWriter), nor under COMPRESS a deflater (flushWriter),
+// nor the tokenizer's read buffer. Before the
 // reader blocks for the next response while idle, the tokenizer gives its
 // buffer back (wire.Tokenizer.Release, and codec.Decoder.Release for the
 // decoder's references into it) and the reader waits with a small
@@ -94,5 +95,13 @@ func (s *Session) idleWait() {
 		return
 	}
 	s.dec.Release() // its reusable values point into the buffer
+	// Under COMPRESS the deflater is most of an idle session's memory:
+	// give it back too (see flushWriter). When a write holds the lock (the
+	// IDLE command itself may not have let go of it yet), the writer gives
+	// it back as it unlocks.
+	s.idleDeflater.Store(true)
+	if s.wmu.tryLock() {
+		s.unlockWrite()
+	}
 	s.pr.peek()
 }

@@ -3,6 +3,7 @@ package session_test
 import (
 	"bufio"
 	"bytes"
+	"compress/flate"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -36,7 +37,10 @@ import (
 //
 // IMAPKIT_IDLE_TLS=1 runs the sessions over TLS (the server's certificate
 // made by the child and trusted by the parent): the heap then holds each
-// session's crypto/tls connection too.
+// session's crypto/tls connection too. IMAPKIT_IDLE_COMPRESS=1 turns on
+// COMPRESS=DEFLATE (Session.Compress) in each session before its IDLE: the
+// heap then holds each session's inflater, and whatever of its deflater
+// the session keeps while idle.
 
 // idleServerEnv makes TestIdleServerProcess serve.
 const idleServerEnv = "IMAPKIT_IDLE_SERVER"
@@ -79,8 +83,9 @@ func TestIdleServerProcess(t *testing.T) {
 
 func idleServe(c net.Conn) {
 	defer c.Close()
-	c.Write([]byte("* PREAUTH [CAPABILITY IMAP4rev1 IDLE] ready\r\n"))
+	c.Write([]byte("* PREAUTH [CAPABILITY IMAP4rev1 IDLE COMPRESS=DEFLATE] ready\r\n"))
 	r := bufio.NewReaderSize(c, 256)
+	write := func(b []byte) { c.Write(b) }
 	idleTag := []byte(nil)
 	for {
 		line, err := r.ReadSlice('\n')
@@ -89,17 +94,27 @@ func idleServe(c net.Conn) {
 		}
 		line = bytes.TrimRight(line, "\r\n")
 		if bytes.Equal(line, []byte("DONE")) && idleTag != nil {
-			c.Write(append(idleTag, " OK IDLE done\r\n"...))
+			write(append(idleTag, " OK IDLE done\r\n"...))
 			idleTag = nil
 			continue
 		}
 		tag, rest, _ := bytes.Cut(line, []byte(" "))
 		if bytes.EqualFold(rest, []byte("IDLE")) {
 			idleTag = append([]byte(nil), tag...)
-			c.Write([]byte("+ idling\r\n"))
+			write([]byte("+ idling\r\n"))
 			continue
 		}
-		c.Write(append(append([]byte(nil), tag...), " OK done\r\n"...))
+		write(append(append([]byte(nil), tag...), " OK done\r\n"...))
+		if bytes.EqualFold(rest, []byte("COMPRESS DEFLATE")) {
+			// Both directions deflate from here (RFC 4978).
+			zr := flate.NewReader(r)
+			r = bufio.NewReaderSize(zr, 256)
+			zw, _ := flate.NewWriter(c, flate.BestSpeed)
+			write = func(b []byte) {
+				zw.Write(b)
+				zw.Flush()
+			}
+		}
 	}
 }
 
@@ -159,7 +174,7 @@ func BenchmarkIdleSessions(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		before := idleMem()
-		ss, ps := openIdle(b, ctx, n, func() net.Conn {
+		ss, ps := openIdle(b, ctx, n, os.Getenv("IMAPKIT_IDLE_COMPRESS") == "1", func() net.Conn {
 			c, err := net.Dial("tcp", addr)
 			if err != nil {
 				b.Fatal(err)
@@ -207,13 +222,18 @@ func idleSessionCount(b *testing.B) int {
 
 // openIdle opens n sessions, each on a connection from conn, and puts each
 // in IDLE (its continuation received).
-func openIdle(b *testing.B, ctx context.Context, n int, conn func() net.Conn) ([]*session.Session, []*session.Pending) {
+func openIdle(b *testing.B, ctx context.Context, n int, compress bool, conn func() net.Conn) ([]*session.Session, []*session.Pending) {
 	ss := make([]*session.Session, 0, n)
 	ps := make([]*session.Pending, 0, n)
 	for range n {
 		s, err := session.Open(ctx, conn(), nil)
 		if err != nil {
 			b.Fatal(err)
+		}
+		if compress {
+			if err := s.Compress(ctx); err != nil {
+				b.Fatal(err)
+			}
 		}
 		p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
 		if err != nil {
@@ -305,7 +325,7 @@ func BenchmarkIdleSessionsPipe(b *testing.B) {
 
 		// The sessions, each with the same server's side.
 		before = idleMem()
-		ss, ps := openIdle(b, ctx, n, serve)
+		ss, ps := openIdle(b, ctx, n, false, serve)
 		time.Sleep(100 * time.Millisecond)
 		after := idleMem()
 		heap = float64(after.HeapAlloc-before.HeapAlloc)/float64(n) - sideHeap

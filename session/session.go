@@ -114,6 +114,9 @@ type Session struct {
 	bw       *lazyWriter // a pooled buffer while something is to be written
 	enc      *wire.Encoder
 	wwaiters int // goroutines waiting for wmu (guarded by mu): flush coalescing
+	// idleDeflater: the session went idle while a write held wmu, so the
+	// writer gives the deflater back as it unlocks (see idleWait).
+	idleDeflater atomic.Bool
 
 	mu         sync.Mutex
 	state      State

@@ -204,6 +204,24 @@ func (s *Session) armStall() {
 	s.wc.arm(len(s.inflight) > 0 && s.counts.waits == 0)
 }
 
+// unlockWrite releases the write lock. A deflater that idleWait could not
+// give back, because a write held the lock then, goes back now. The flag
+// is looked at again after the unlock: idleWait may set it between the
+// first look and the unlock, and its tryLock then failed.
+func (s *Session) unlockWrite() {
+	for {
+		if s.idleDeflater.Swap(false) {
+			if fw, ok := s.cw.w.(*flushWriter); ok {
+				fw.release()
+			}
+		}
+		s.wmu.Unlock()
+		if !s.idleDeflater.Load() || !s.wmu.tryLock() {
+			return
+		}
+	}
+}
+
 // send encodes and writes p's command. A failure after bytes may have gone
 // out aborts the session: the connection can no longer be trusted to be in
 // step.
@@ -223,7 +241,7 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 		s.finish(p, nil, err)
 		return err
 	}
-	defer s.wmu.Unlock()
+	defer s.unlockWrite()
 	if o := s.enc.Options(); o.LiteralPlus != plus || o.LiteralMinus != minus || o.UTF8 != utf8 {
 		o.LiteralPlus, o.LiteralMinus, o.UTF8 = plus, minus, utf8
 		s.enc.SetOptions(&o)
@@ -430,7 +448,7 @@ func (s *Session) shouldFlush() bool {
 // flush writes what is buffered.
 func (s *Session) flush(ctx context.Context) {
 	s.wmu.Lock()
-	defer s.wmu.Unlock()
+	defer s.unlockWrite()
 	if err := s.bw.Flush(); err != nil {
 		s.abort(err)
 	}
@@ -530,7 +548,7 @@ func (p *Pending) Continue(ctx context.Context, line []byte) error {
 	}
 	s := p.s
 	s.wmu.Lock()
-	defer s.wmu.Unlock()
+	defer s.unlockWrite()
 	if err := s.Err(); err != nil {
 		return err
 	}
