@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"net"
 	"runtime"
 	"strings"
@@ -602,4 +603,90 @@ func BenchmarkFetchMetadataPullVsCodec(b *testing.B) {
 	b.ReportMetric(mb/tc.Seconds(), "codecMB/s")
 	b.ReportMetric(mb/ts.Seconds(), "pullMB/s")
 	b.ReportMetric(tc.Seconds()/ts.Seconds(), "ratio")
+}
+
+// BenchmarkCodecPipeCoroutineVsCodec takes the session out of
+// BenchmarkFetchMetadataPullVsCodec, to show what the pipe and the
+// coroutine cost the codec by themselves. Each iteration decodes the
+// 10,000-message stream with the codec from memory, then with the codec
+// reading from transport.Pipe (a goroutine writing the stream without
+// end), directly ("direct") or inside an iter.Pull coroutine with a switch
+// to the caller after each response, as the session's pull does
+// ("coroutine"). ratio is the codec's time from memory ÷ the other's.
+func BenchmarkCodecPipeCoroutineVsCodec(b *testing.B) {
+	for _, coro := range []bool{false, true} {
+		name := "direct"
+		if coro {
+			name = "coroutine"
+		}
+		b.Run(name, func(b *testing.B) { benchCodecPipe(b, coro) })
+	}
+}
+
+func benchCodecPipe(b *testing.B, coro bool) {
+	const n = 10000
+	data := corpus.FetchMetadata(n)
+	br := bytes.NewReader(data)
+	mr := struct{ io.Reader }{br}
+	mem := codec.NewDecoder(wire.NewTokenizer(mr, nil), nil)
+	fromMemory := func() {
+		br.Reset(data)
+		mem.Tokenizer().Reset(mr)
+		for {
+			if _, err := mem.Next(); err == io.EOF {
+				return
+			} else if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	client, server := transport.Pipe()
+	defer client.Close()
+	go func() {
+		for {
+			if _, err := server.Write(data); err != nil {
+				return
+			}
+		}
+	}()
+	dec := codec.NewDecoder(wire.NewTokenizer(struct{ io.Reader }{client}, nil), nil)
+	responses := func(yield func(codec.Response) bool) {
+		for {
+			r, err := dec.Next()
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			if !yield(r) {
+				return
+			}
+		}
+	}
+	next, stop := iter.Pull(iter.Seq[codec.Response](responses))
+	defer stop()
+	fromPipe := func() {
+		for i := 0; i < n; i++ {
+			if coro {
+				if _, ok := next(); !ok {
+					b.Fatal("the stream ended")
+				}
+			} else if _, err := dec.Next(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	fromMemory() // warm up both
+	fromPipe()
+	var tm, tp time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		fromMemory()
+		t1 := time.Now()
+		fromPipe()
+		t2 := time.Now()
+		tm += t1.Sub(t0)
+		tp += t2.Sub(t1)
+	}
+	b.ReportMetric(tm.Seconds()/tp.Seconds(), "ratio")
 }
