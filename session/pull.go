@@ -20,7 +20,13 @@ import (
 // over without a copy and without waking another goroutine, and the
 // coroutine stays suspended, lent to the caller, until its next Next. A
 // pulled 10,000-message FETCH costs two coroutine switches per message
-// instead of two goroutine wakeups. A caller that drives also reads from
+// instead of two goroutine wakeups. Fewer still: when the coroutine is
+// suspended with nothing left of the response it routed (co.clean) and the
+// whole next response is in the tokenizer's buffer, with no body section
+// large enough to be streamed, the caller reads and routes it itself
+// without resuming the coroutine (a direct step, Session.step): nothing
+// then blocks or yields, and the coroutine, resumed later, goes on with the
+// response after it. A caller that drives also reads from
 // the connection; if its context ends during a read, the read is
 // interrupted (watchConn.interrupt) and the coroutine goes to the reader
 // goroutine, which reads again (retryRead), so that Next's context keeps
@@ -68,6 +74,11 @@ type coState struct {
 	holder  *Pending  // while running, the pulled command whose caller drives; nil: the reader goroutine
 	lent    *Pending  // suspended, lent to lent's caller
 	body    *pullBody // the body section lent, if it is one
+	// clean: suspended where nothing is left of the response it routed
+	// (a lent response, or coRouted), so a direct step may read the next
+	// one in its place (Session.step).
+	clean bool
+	steps int64 // direct steps taken, for the tests
 }
 
 // pullQueue is how many copied responses a pulled command may have waiting
@@ -187,7 +198,13 @@ func (s *Session) lendableLocked(p *Pending) bool {
 // is done with it, on the reading coroutine.
 func (s *Session) lend(p *Pending, r codec.Response) {
 	s.rl.yielded = true
-	s.rl.yield(coEvent{kind: coItem, p: p, item: Item{Response: r, parked: true}})
+	ev := coEvent{kind: coItem, p: p, item: Item{Response: r, parked: true}}
+	if s.rl.direct {
+		// A direct step: the caller takes it as step returns.
+		s.rl.stepEvent = ev
+		return
+	}
+	s.rl.yield(ev)
 }
 
 // pullDeliver hands r to the pulled command p, on the reading coroutine.
@@ -236,6 +253,18 @@ func (s *Session) pullSection(p *Pending, f *codec.Fetch, sec *codec.Section, r 
 	s.mu.Lock()
 	pl := p.pull
 	item := Item{Response: snap, Section: secCopy, Body: body, parked: true}
+	// inMemory reads the body into memory and queues it, so that the
+	// reader goes on (under mu; it returns with mu released).
+	inMemory := func() error {
+		s.mu.Unlock()
+		body.detach(s.maxResult - pl.bytes)
+		s.mu.Lock()
+		item.parked = false
+		pl.queue = append(pl.queue, item)
+		s.pullCond.Broadcast()
+		s.mu.Unlock()
+		return nil
+	}
 	// Items stay in order: the section waits for the queue to be taken,
 	// unless another goroutine needs the reader: then its body is read
 	// into memory and queued.
@@ -245,20 +274,19 @@ func (s *Session) pullSection(p *Pending, f *codec.Fetch, sec *codec.Section, r 
 			return nil // the decoder skips the body
 		}
 		if s.otherDemand(p) {
-			s.mu.Unlock()
-			body.detach(s.maxResult - pl.bytes)
-			s.mu.Lock()
-			item.parked = false
-			pl.queue = append(pl.queue, item)
-			s.pullCond.Broadcast()
-			s.mu.Unlock()
-			return nil
+			return inMemory()
 		}
 		s.pullCond.Wait()
 	}
 	if pl.closed || p.abandoned.Load() || s.err != nil {
 		s.mu.Unlock()
 		return nil
+	}
+	if s.rl.direct {
+		// A direct step cannot stop here while the caller reads the body
+		// (step's prescan keeps sections this large out of it; this is
+		// the safety net).
+		return inMemory()
 	}
 	queued := false
 	if !pl.waiting && s.co.holder != p {
@@ -275,6 +303,15 @@ func (s *Session) pullSection(p *Pending, f *codec.Fetch, sec *codec.Section, r 
 // coEventLocked applies what the coroutine yielded to the goroutine that
 // drove it (self: the pulled command whose caller drove, or nil), under mu.
 func (s *Session) coEventLocked(ev coEvent, self *Pending) {
+	// Suspended where nothing of the response it routed is left to do:
+	// a direct step may take its place (see step).
+	s.co.clean = ev.kind == coRouted || ev.kind == coItem && ev.body == nil
+	s.itemLocked(ev, self)
+}
+
+// itemLocked applies an event of the coroutine or of a direct step to the
+// goroutine that drove it (under mu).
+func (s *Session) itemLocked(ev coEvent, self *Pending) {
 	switch ev.kind {
 	case coItem:
 		s.co.lent, s.co.body = ev.p, ev.body
@@ -324,6 +361,32 @@ func (s *Session) keepLent(body *pullBody) error {
 	// Were it to, the reader waits for the caller rather than overwrite
 	// what it holds.
 	return s.dec.Unshare()
+}
+
+// step reads and routes the next response on the calling goroutine,
+// without resuming the coroutine: a direct step, for holder, whose caller
+// waits in Next. It takes the coroutine's place when the coroutine is
+// suspended where nothing is left of the response it routed (co.clean),
+// and only when the whole next response is in the tokenizer's buffer with
+// no body section large enough to be streamed (see Next): then reading it
+// blocks on nothing and yields nothing, and the two coroutine switches per
+// response are saved. The caller has claimed the reader as for drive.
+func (s *Session) step(holder *Pending, cancelable bool) (coEvent, bool) {
+	s.rl.holder, s.rl.direct, s.rl.cancelable = holder, true, cancelable
+	s.rl.stepEvent = coEvent{kind: coRouted}
+	over := s.readOne()
+	ev := s.rl.stepEvent
+	s.rl.holder, s.rl.direct, s.rl.cancelable = nil, false, false
+	s.rl.stepEvent = coEvent{}
+	return ev, !over
+}
+
+// stepReady reports whether the next response may be read by a direct step:
+// it is wholly buffered, and its literals are small enough to be kept in
+// the FETCH (sectionHandler). Only with the reader claimed.
+func (s *Session) stepReady() bool {
+	ok, maxLit := s.tok.LineBuffered()
+	return ok && maxLit <= int64(wireMaxString(s.opts.Tokenizer))
 }
 
 // drive runs the coroutine until it yields, on the calling goroutine, for
@@ -454,17 +517,38 @@ func (p *Pending) Next(ctx context.Context) (Item, error) {
 			s.co.lent, s.co.body, s.co.stuck = nil, nil, false
 			s.co.running, s.co.holder = true, p
 			pl.waiting = true
+			// Commands that run alone (an upgrade among them, which
+			// must read on the reader goroutine) never see a direct step.
+			direct := s.co.clean && s.counts.alone == 0
 			s.mu.Unlock()
-			ev, ok := s.drive(p, ctx.Done() != nil)
+			var ev coEvent
+			var ok bool
+			if direct && s.stepReady() {
+				ev, ok = s.step(p, ctx.Done() != nil)
+			} else {
+				direct = false
+				ev, ok = s.drive(p, ctx.Done() != nil)
+			}
 			s.mu.Lock()
 			s.co.running, s.co.holder = false, nil
 			pl.waiting = false
 			if !ok {
-				s.co.done = true
+				// The session has ended. A direct step leaves the
+				// coroutine suspended: the reader goroutine resumes it
+				// and it returns (resumableLocked: s.err is set).
+				if !direct {
+					s.co.done = true
+				}
 				s.pullCond.Broadcast()
 				continue
 			}
-			s.coEventLocked(ev, p)
+			if direct {
+				// The coroutine stays where it was (clean).
+				s.co.steps++
+				s.itemLocked(ev, p)
+			} else {
+				s.coEventLocked(ev, p)
+			}
 			if ev.kind == coIO {
 				s.pullCond.Broadcast() // the reader goroutine reads
 			}

@@ -111,17 +111,7 @@ func TestPullOtherCommandsBetweenNext(t *testing.T) {
 	if held.UID != 10 || string(held.Flags[0]) != `\Seen` {
 		t.Fatalf("the held response changed: %+v", held)
 	}
-	var uids []uint32
-	for {
-		it, err := p.Next(ctx20(t))
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		uids = append(uids, it.Response.(*codec.Fetch).UID)
-	}
+	uids := pullUIDs(t, p)
 	if fmt.Sprint(uids) != "[20 30]" {
 		t.Fatalf("then %v; want [20 30]", uids)
 	}
@@ -689,4 +679,79 @@ func benchCodecPipe(b *testing.B, coro bool) {
 		tp += t2.Sub(t1)
 	}
 	b.ReportMetric(tm.Seconds()/tp.Seconds(), "ratio")
+}
+
+// TestPullDirectStepHeld: a response read by a direct step (the whole
+// next response buffered: the caller reads it without resuming the
+// coroutine) stays valid while other commands run before the next Next,
+// as one lent by the coroutine does; the rest comes in order, the last
+// FETCH from a read the coroutine does. The NOOPs bring a FETCH of a
+// message outside the command's UIDs (unsolicited), decoded where the held
+// one was if it were not kept.
+func TestPullDirectStepHeld(t *testing.T) {
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+		readCommand(r, w) // A1 UID FETCH
+		// One write: the second and third come buffered with the first.
+		io.WriteString(w, "* 1 FETCH (UID 10 FLAGS (\\Seen))\r\n* 2 FETCH (UID 20 FLAGS (\\Flagged))\r\n"+
+			"* 3 FETCH (UID 30 FLAGS (\\Draft))\r\n")
+		for i := 2; i <= 3; i++ {
+			readCommand(r, w) // NOOPs
+			fmt.Fprintf(w, "* %d EXISTS\r\n* 9 FETCH (UID 90 FLAGS (\\Deleted))\r\nA%d OK noop\r\n", i+10, i)
+		}
+		io.WriteString(w, "* 4 FETCH (UID 40 FLAGS ())\r\nA1 OK done\r\n")
+		io.Copy(io.Discard, r)
+	})
+	s := openDefaults(t, conn, nil)
+	p, err := s.Start(ctx20(t), &session.Command{Name: "UID FETCH", AnyState: true, Pull: true, Args: func(e *wire.Encoder) {
+		e.SP().Raw("1:50").SP().Raw("(UID FLAGS)")
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := func() *codec.Fetch {
+		t.Helper()
+		it, err := p.Next(ctx20(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return it.Response.(*codec.Fetch)
+	}
+	if f := next(); f.UID != 10 {
+		t.Fatalf("first UID %d", f.UID)
+	}
+	before := session.DirectSteps(s)
+	held := next()
+	if session.DirectSteps(s) == before {
+		t.Fatal("the second FETCH, buffered, was not read by a direct step: the test would prove nothing")
+	}
+	for i := 0; i < 2; i++ {
+		if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if held.UID != 20 || len(held.Flags) != 1 || string(held.Flags[0]) != `\Flagged` {
+		t.Fatalf("the held response changed: UID %d flags %q", held.UID, held.Flags)
+	}
+	uids := pullUIDs(t, p)
+	if fmt.Sprint(uids) != "[30 40]" {
+		t.Fatalf("then %v; want [30 40]", uids)
+	}
+}
+
+// pullUIDs takes the rest of p's FETCH responses with Next and returns
+// their UIDs.
+func pullUIDs(t *testing.T, p *session.Pending) []uint32 {
+	t.Helper()
+	var uids []uint32
+	for {
+		it, err := p.Next(ctx20(t))
+		if err == io.EOF {
+			return uids
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		uids = append(uids, it.Response.(*codec.Fetch).UID)
+	}
 }

@@ -148,53 +148,7 @@ func (s *Session) readLoop() {
 func (s *Session) readCo(yield func(coEvent) bool) {
 	s.rl.yield = yield
 	for {
-		s.idleWait()
-		off := s.tok.Offset()
-		s.rl.skipped = 0
-		r, err := s.dec.Next()
-		s.rl.respSize = s.tok.Offset() - off - s.rl.skipped + responseOverhead
-		if err != nil {
-			if s.Err() != nil {
-				return
-			}
-			var de *codec.DecodeError
-			if errors.As(err, &de) && !isTimeout(err) && !errors.Is(err, wire.ErrOutOfStep) {
-				// One response could not be decoded; the stream is in
-				// step. The command it was probably meant for fails, so
-				// that missing data is never silent.
-				if s.log != nil {
-					s.log.Debug("imap undecodable response", "err", err)
-				}
-				s.blame(de)
-				continue
-			}
-			if isTimeout(err) {
-				s.mu.Lock()
-				waiting := false
-				for _, p := range s.inflight {
-					waiting = waiting || !p.info.waits
-				}
-				s.mu.Unlock()
-				if !waiting {
-					// A deadline left from a command that has ended.
-					s.wc.arm(false)
-					continue
-				}
-				err = &TimeoutError{What: "stall", After: s.wc.stall, Err: err}
-			}
-			if err == io.EOF {
-				if s.State() == StateLogout {
-					s.abortWith(ErrClosed) // the server closed after LOGOUT
-					return
-				}
-				err = io.ErrUnexpectedEOF
-			}
-			s.abort(err)
-			return
-		}
-		s.rl.yielded = false
-		if err := s.route(r); err != nil {
-			s.abort(err)
+		if s.readOne() {
 			return
 		}
 		if s.rl.holder != nil && !s.rl.yielded {
@@ -203,6 +157,62 @@ func (s *Session) readCo(yield func(coEvent) bool) {
 			yield(coEvent{kind: coRouted})
 		}
 	}
+}
+
+// readOne reads and routes one response, on the reading coroutine or, in
+// a direct step (see Session.step), on a pulled command's caller without
+// it. It reports whether the reading is over (the session has ended).
+func (s *Session) readOne() (over bool) {
+	s.rl.yielded = false
+	s.idleWait()
+	off := s.tok.Offset()
+	s.rl.skipped = 0
+	r, err := s.dec.Next()
+	s.rl.respSize = s.tok.Offset() - off - s.rl.skipped + responseOverhead
+	if err != nil {
+		if s.Err() != nil {
+			return true
+		}
+		var de *codec.DecodeError
+		if errors.As(err, &de) && !isTimeout(err) && !errors.Is(err, wire.ErrOutOfStep) {
+			// One response could not be decoded; the stream is in
+			// step. The command it was probably meant for fails, so
+			// that missing data is never silent.
+			if s.log != nil {
+				s.log.Debug("imap undecodable response", "err", err)
+			}
+			s.blame(de)
+			return false
+		}
+		if isTimeout(err) {
+			s.mu.Lock()
+			waiting := false
+			for _, p := range s.inflight {
+				waiting = waiting || !p.info.waits
+			}
+			s.mu.Unlock()
+			if !waiting {
+				// A deadline left from a command that has ended.
+				s.wc.arm(false)
+				return false
+			}
+			err = &TimeoutError{What: "stall", After: s.wc.stall, Err: err}
+		}
+		if err == io.EOF {
+			if s.State() == StateLogout {
+				s.abortWith(ErrClosed) // the server closed after LOGOUT
+				return true
+			}
+			err = io.ErrUnexpectedEOF
+		}
+		s.abort(err)
+		return true
+	}
+	if err := s.route(r); err != nil {
+		s.abort(err)
+		return true
+	}
+	return false
 }
 
 // blame attaches an undecodable response to the command it was most likely

@@ -180,6 +180,10 @@ type readLoopState struct {
 	inCo    bool               // the coroutine is running (not a body read by a caller)
 	holder  *Pending           // the pulled command whose caller drives, or nil
 	yielded bool               // the response being routed was lent (coItem)
+	// direct: a direct step reads (Session.step), not the coroutine;
+	// stepEvent is what it hands the caller.
+	direct    bool
+	stepEvent coEvent
 	// cancelable: the caller that drives has a context that can end;
 	// upgrade: a TLS or COMPRESS upgrade comes next (see coBeforeRead).
 	cancelable, upgrade bool

@@ -419,6 +419,38 @@ func (t *Tokenizer) lineBuffered() bool {
 	}
 }
 
+// LineBuffered reports whether the next line is wholly in the buffer, from
+// its first byte to its final CRLF, literals included, so that reading it
+// takes no call to the underlying reader; maxLiteral is then the size of
+// its largest literal (0 for none). It answers only between two lines (at
+// the start, or once a line's CRLF was consumed) and says false anywhere
+// else. It may say false for a whole line (a "{5}" at the end of a status
+// response's text is taken for a literal header), never true for a line
+// that is not whole. It reads nothing. A client that decodes a response
+// on a goroutine that must not block on the network asks it first.
+func (t *Tokenizer) LineBuffered() (ok bool, maxLiteral int64) {
+	if t.pend&(pendLit|pendBroken) != 0 || t.pend&pendEOL == 0 && t.r != t.lineStart {
+		return false, 0
+	}
+	i := t.r
+	for {
+		k := bytes.IndexByte(t.buf[i:t.w], '\n')
+		if k < 0 {
+			return false, 0
+		}
+		end := i + k + 1
+		info, ok := literalAtEnd(t.buf[i:end])
+		if !ok {
+			return true, maxLiteral
+		}
+		if info.Size > int64(t.w-end) {
+			return false, 0
+		}
+		maxLiteral = max(maxLiteral, info.Size)
+		i = end + int(info.Size)
+	}
+}
+
 // shift moves [lineStart, w) to the front of the buffer. Only call it when
 // nothing of the current line has been handed out.
 func (t *Tokenizer) shift() {

@@ -817,3 +817,47 @@ func TestDetach(t *testing.T) {
 		t.Fatalf("after Reset: %v", got)
 	}
 }
+
+// TestLineBuffered: LineBuffered says true, with the largest literal, only
+// for a line wholly in the buffer, and only between two lines.
+func TestLineBuffered(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		ok       bool
+		maxLit   int64
+	}{
+		{"whole", "* 1 EXISTS\r\n", true, 0},
+		{"cut", "* 1 FETCH (UID 5", false, 0},
+		{"literals", "* 1 FETCH (BODY[] {3}\r\na\nb BODY[1] {12}\r\nline\r\nline\r\n)\r\n", true, 12},
+		{"literal cut", "* 1 FETCH (BODY[] {30}\r\nabc\r\n)\r\n", false, 0},
+		{"after the literal cut", "* 1 FETCH (BODY[] {3}\r\nabc", false, 0},
+		{"binary", "* 1 FETCH (BINARY[] ~{2}\r\n\x00\n)\r\n", true, 2},
+		{"bare LF", "* 1 EXISTS\n", true, 0},
+		{"empty", "", false, 0},
+	} {
+		// A buffer larger than the input, and a reader that gives it all
+		// at once: after the first Peek everything is buffered.
+		tk := wire.NewTokenizer(strings.NewReader(tc.in), nil)
+		tk.Peek()
+		ok, maxLit := tk.LineBuffered()
+		if ok != tc.ok || maxLit != tc.maxLit {
+			t.Errorf("%s: LineBuffered() = %v, %d; want %v, %d", tc.name, ok, maxLit, tc.ok, tc.maxLit)
+		}
+	}
+	// Only between two lines: not after the first token, again after the
+	// CRLF (for the next line, here cut).
+	tk := wire.NewTokenizer(strings.NewReader("* 1 EXISTS\r\n* 2 EXI"), nil)
+	tk.Expect('*')
+	if ok, _ := tk.LineBuffered(); ok {
+		t.Error("LineBuffered in the middle of a line said true")
+	}
+	tk.SkipLine()
+	if ok, _ := tk.LineBuffered(); ok {
+		t.Error("LineBuffered for a cut second line said true")
+	}
+	tk = wire.NewTokenizer(strings.NewReader("* 1 EXISTS\r\n* 2 EXISTS\r\n"), nil)
+	tk.SkipLine()
+	if ok, _ := tk.LineBuffered(); !ok {
+		t.Error("LineBuffered for a whole second line said false")
+	}
+}
