@@ -117,6 +117,10 @@ type Tokenizer struct {
 
 	fwdOff  int64 // stream offset of the first consumed byte not forwarded
 	fwdLost bool  // consumed bytes left the buffer unforwarded (ErrForwardGap)
+
+	// wholeAt is 1 + the stream offset of the line LineBuffered last
+	// found wholly buffered (0: none), so that prepare need not look again.
+	wholeAt int64
 }
 
 const (
@@ -178,6 +182,7 @@ func (t *Tokenizer) Reset(r io.Reader) {
 	t.startHead()
 	t.lineText, t.lineCut = false, false
 	t.fwdOff, t.fwdLost = t.base, false
+	t.wholeAt = 0
 }
 
 // startHead starts following the head of a line at the current position.
@@ -234,6 +239,7 @@ func (t *Tokenizer) Unshare() error {
 func (t *Tokenizer) Detach() []byte {
 	b := append([]byte(nil), t.buf[t.r:t.w]...)
 	t.w = t.r
+	t.wholeAt = 0
 	return b
 }
 
@@ -389,7 +395,7 @@ func (t *Tokenizer) prepare() {
 	// but not while the whole line is buffered: it needs no room, and
 	// moving the tail later, when less of it is left, copies less (shifting
 	// at each half copied the whole stream once more).
-	if t.r > len(t.buf)/2 && !t.lineBuffered() {
+	if t.r > len(t.buf)/2 && t.base+int64(t.r)+1 != t.wholeAt && !t.lineBuffered() {
 		t.shift()
 	}
 	t.startHead()
@@ -441,6 +447,7 @@ func (t *Tokenizer) LineBuffered() (ok bool, maxLiteral int64) {
 		end := i + k + 1
 		info, ok := literalAtEnd(t.buf[i:end])
 		if !ok {
+			t.wholeAt = t.base + int64(t.r) + 1
 			return true, maxLiteral
 		}
 		if info.Size > int64(t.w-end) {
