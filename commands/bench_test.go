@@ -27,16 +27,25 @@ import (
 // every message. Compare its MB/s with codec's BenchmarkDecodeFetchMetadata:
 //
 //	go test -run '^$' -bench FetchMetadata -benchmem ./commands/ ./codec/
-func BenchmarkFetchMetadataPipe(b *testing.B) { benchmarkFetchMetadataPipe(b, false) }
+func BenchmarkFetchMetadataPipe(b *testing.B) { benchmarkFetchMetadataPipe(b, fetchOwned) }
 
 // BenchmarkFetchMetadataPipeBorrow is BenchmarkFetchMetadataPipe with
 // FetchItems.Borrow: the messages are lent, not copied.
-func BenchmarkFetchMetadataPipeBorrow(b *testing.B) { benchmarkFetchMetadataPipe(b, true) }
+func BenchmarkFetchMetadataPipeBorrow(b *testing.B) { benchmarkFetchMetadataPipe(b, fetchBorrow) }
 
-func benchmarkFetchMetadataPipe(b *testing.B, borrow bool) {
+// fetchMode is how fetchMetadataPipe reads the stream.
+type fetchMode int
+
+const (
+	fetchOwned  fetchMode = iota // Client.Fetch, the messages copied
+	fetchBorrow                  // Client.Fetch with FetchItems.Borrow
+	fetchPull                    // the session alone: session.Pending.Next, what Client.Fetch is built on
+)
+
+func benchmarkFetchMetadataPipe(b *testing.B, mode fetchMode) {
 	const n = 10000
 	stream := corpus.FetchMetadata(n)
-	run, touched := fetchMetadataPipe(b, n, borrow)
+	run, touched := fetchMetadataPipe(b, n, mode)
 	run()
 	b.SetBytes(int64(len(stream)))
 	b.ReportAllocs()
@@ -57,9 +66,10 @@ func benchmarkFetchMetadataPipe(b *testing.B, borrow bool) {
 
 // fetchMetadataPipe starts a Client over transport.Pipe whose server
 // answers every FETCH with the n-message metadata stream, and returns a
-// function that fetches it once through Client.Fetch as
-// BenchmarkFetchMetadataPipe describes, and the sum of what it touched.
-func fetchMetadataPipe(b *testing.B, n int, borrow bool) (run func(), touched *int) {
+// function that fetches it once as BenchmarkFetchMetadataPipe describes
+// (or, for fetchPull, pulls the responses from the session and touches
+// the same values of each), and the sum of what it touched.
+func fetchMetadataPipe(b *testing.B, n int, mode fetchMode) (run func(), touched *int) {
 	stream := corpus.FetchMetadata(n)
 	client, server := transport.Pipe()
 	go func() {
@@ -91,9 +101,42 @@ func fetchMetadataPipe(b *testing.B, n int, borrow bool) (run func(), touched *i
 		b.Fatal(err)
 	}
 	items := &commands.FetchItems{UID: true, Flags: true, InternalDate: true, Size: true, Envelope: true,
-		BodyStructure: true, ModSeq: true, Borrow: borrow,
+		BodyStructure: true, ModSeq: true, Borrow: mode == fetchBorrow,
 		Sections: []commands.FetchSection{{Specifier: "HEADER.FIELDS", Fields: []string{"LIST-ID", "X-PRIORITY"}}}}
 	touched = new(int)
+	if mode == fetchPull {
+		cmd := &session.Command{Name: "FETCH", Pull: true, Args: func(e *wire.Encoder) {
+			e.SP().Raw("1:*").SP().Raw("(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE MODSEQ BODY.PEEK[HEADER.FIELDS (LIST-ID X-PRIORITY)])")
+		}}
+		return func() {
+			p, err := s.Start(ctx, cmd)
+			if err != nil {
+				b.Fatal(err)
+			}
+			got := 0
+			for {
+				it, err := p.Next(ctx)
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				f, ok := it.Response.(*codec.Fetch)
+				if !ok || it.Body != nil || len(f.Sections) != 1 || f.Envelope == nil || f.BodyStructure == nil || f.UID == 0 {
+					b.Fatalf("response %T %+v", it.Response, it)
+				}
+				*touched += len(f.Envelope.Subject) + len(f.BodyStructure.Subtype) + len(f.Flags) + int(f.UID) + len(f.Sections[0].Data)
+				got++
+			}
+			if got != n {
+				b.Fatalf("%d messages", got)
+			}
+			if _, err := p.Wait(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}, touched
+	}
 	run = func() {
 		got := 0
 		for m, err := range c.Fetch(ctx, commands.SeqRange(1, 0), items) {
@@ -130,18 +173,19 @@ func fetchMetadataPipe(b *testing.B, n int, borrow bool) (run func(), touched *i
 // codec alone (a Decoder over an in-memory reader, as codec's
 // BenchmarkDecodeFetchMetadata) and fetches it once through Client.Fetch
 // over transport.Pipe, in turn; ratio is the codec's time ÷ the
-// iterator's. Owned copies the messages (the default), Borrow lends them.
+// iterator's. Owned copies the messages (the default), Borrow lends them,
+// and Pull reads the same stream from the session alone (Pending.Next),
+// the floor of the other two.
 func BenchmarkFetchMetadataVsCodec(b *testing.B) {
-	for _, borrow := range []bool{false, true} {
-		name := "Owned"
-		if borrow {
-			name = "Borrow"
-		}
-		b.Run(name, func(b *testing.B) { benchmarkFetchMetadataVsCodec(b, borrow) })
+	for _, c := range []struct {
+		name string
+		mode fetchMode
+	}{{"Owned", fetchOwned}, {"Borrow", fetchBorrow}, {"Pull", fetchPull}} {
+		b.Run(c.name, func(b *testing.B) { benchmarkFetchMetadataVsCodec(b, c.mode) })
 	}
 }
 
-func benchmarkFetchMetadataVsCodec(b *testing.B, borrow bool) {
+func benchmarkFetchMetadataVsCodec(b *testing.B, mode fetchMode) {
 	const n = 10000
 	data := corpus.FetchMetadata(n)
 	br := bytes.NewReader(data)
@@ -165,7 +209,7 @@ func benchmarkFetchMetadataVsCodec(b *testing.B, borrow bool) {
 			b.Fatalf("decoded %d responses", got)
 		}
 	}
-	run, touched := fetchMetadataPipe(b, n, borrow)
+	run, touched := fetchMetadataPipe(b, n, mode)
 	decodeAll() // warm up both
 	run()
 	var tc, tf time.Duration

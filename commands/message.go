@@ -325,7 +325,7 @@ func (m *Message) setScalars(f *codec.Fetch, has codec.FetchItem, fc *flagCache)
 func setFlags(dst []string, l []codec.Bytes, fc *flagCache) int {
 	sn := 0
 	for i, b := range l {
-		if s, ok := interned[string(b)]; ok {
+		if s, ok := interned(b); ok {
 			dst[i] = s
 		} else if s, ok := fc.get(b); ok {
 			dst[i] = s
