@@ -287,14 +287,32 @@ func (c *copier) body(b *codec.BodyStructure) *codec.BodyStructure {
 	}
 	d.Size, d.Lines, d.Extended = b.Size, b.Lines, b.Extended
 	// d is zero: only what is set is written (most of these are NIL).
-	for _, f := range [...]struct{ dst, src *codec.Bytes }{
-		{&d.Type, &b.Type}, {&d.Subtype, &b.Subtype}, {&d.ID, &b.ID}, {&d.Description, &b.Description},
-		{&d.Encoding, &b.Encoding}, {&d.MD5, &b.MD5}, {&d.Disposition, &b.Disposition},
-		{&d.Location, &b.Location}, {&d.Extension, &b.Extension},
-	} {
-		if *f.src != nil {
-			*f.dst = c.bytes(*f.src)
-		}
+	if b.Type != nil {
+		d.Type = c.bytes(b.Type)
+	}
+	if b.Subtype != nil {
+		d.Subtype = c.bytes(b.Subtype)
+	}
+	if b.ID != nil {
+		d.ID = c.bytes(b.ID)
+	}
+	if b.Description != nil {
+		d.Description = c.bytes(b.Description)
+	}
+	if b.Encoding != nil {
+		d.Encoding = c.bytes(b.Encoding)
+	}
+	if b.MD5 != nil {
+		d.MD5 = c.bytes(b.MD5)
+	}
+	if b.Disposition != nil {
+		d.Disposition = c.bytes(b.Disposition)
+	}
+	if b.Location != nil {
+		d.Location = c.bytes(b.Location)
+	}
+	if b.Extension != nil {
+		d.Extension = c.bytes(b.Extension)
 	}
 	if b.Params != nil {
 		d.Params = c.paramList(b.Params)
