@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"runtime"
 	"strconv"
@@ -363,4 +364,63 @@ func BenchmarkSearch(b *testing.B) {
 			return got
 		})
 	})
+}
+
+// BenchmarkFetchFlagsPipe fetches UID, FLAGS and MODSEQ of 100,000
+// messages (a flag resynchronisation) through Client.Fetch over
+// transport.Pipe: Owned copies each message, Borrow lends one, All
+// collects the copies with FetchAll (they all stay alive until the end).
+// B/msg is what a message costs in memory.
+func BenchmarkFetchFlagsPipe(b *testing.B) {
+	const n = 100000
+	var stream []byte
+	flags := []string{`\Seen`, `\Seen \Answered`, ``, `\Seen $Forwarded`, `\Flagged \Seen NonJunk`}
+	for i := 1; i <= n; i++ {
+		stream = fmt.Appendf(stream, "* %d FETCH (UID %d FLAGS (%s) MODSEQ (%d))\r\n", i, 1000+i, flags[i%len(flags)], 50000+i)
+	}
+	c := bigSearchServer(b, func(string) []byte { return stream })
+	ctx := context.Background()
+	for _, mode := range []string{"Owned", "Borrow", "All"} {
+		b.Run(mode, func(b *testing.B) {
+			items := &commands.FetchItems{UID: true, Flags: true, ModSeq: true, Borrow: mode == "Borrow"}
+			run := func() {
+				got := 0
+				if mode == "All" {
+					ms, err := c.FetchAll(ctx, commands.SeqRange(1, 0), items)
+					if err != nil {
+						b.Fatal(err)
+					}
+					got = len(ms)
+				} else {
+					for m, err := range c.Fetch(ctx, commands.SeqRange(1, 0), items) {
+						if err != nil {
+							b.Fatal(err)
+						}
+						if m.UID == 0 {
+							b.Fatal("no UID")
+						}
+						got++
+					}
+				}
+				if got != n {
+					b.Fatalf("%d messages", got)
+				}
+			}
+			run()
+			b.SetBytes(int64(len(stream)))
+			b.ReportAllocs()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			m0, t0 := ms.Mallocs, ms.TotalAlloc
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				run()
+			}
+			b.StopTimer()
+			runtime.ReadMemStats(&ms)
+			b.ReportMetric(float64(ms.Mallocs-m0)/float64(b.N*n), "allocs/msg")
+			b.ReportMetric(float64(ms.TotalAlloc-t0)/float64(b.N*n), "B/msg")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/msg")
+		})
+	}
 }
