@@ -430,10 +430,10 @@ func BenchmarkCopyMessage(b *testing.B) {
 
 // TestMessageMemory: a copied message takes only the memory it needs. One
 // with nothing but scalars and flags (a flag resynchronisation) is one
-// allocation of at most 384 bytes (it was 768 while every Message held
+// allocation of at most 352 bytes (it was 768 while every Message held
 // room for an Envelope and a Section); one with a body section but no
 // envelope or body structure gets its Section in the same allocation and
-// the section's bytes in a second (at most 640 bytes in all; 776 before);
+// the section's bytes in a second (at most 520 bytes in all; 776 before);
 // the metadata corpus's messages take two allocations each.
 func TestMessageMemory(t *testing.T) {
 	perMessage := func(f *codec.Fetch) (allocs, bytes float64) {
@@ -455,11 +455,11 @@ func TestMessageMemory(t *testing.T) {
 	}
 	fs := decodeFetches(t, []byte("* 1 FETCH (UID 7 FLAGS (\\Seen $Forwarded) MODSEQ (12))\r\n"+
 		"* 2 FETCH (UID 8 BODY[HEADER.FIELDS (X-A)] {8}\r\nX-A: 1\r\n)\r\n"))
-	if a, b := perMessage(fs[0]); a != 1 || b > 384 {
-		t.Errorf("flags only: %v allocations, %.0f bytes per message; want 1, <= 384", a, b)
+	if a, b := perMessage(fs[0]); a != 1 || b > 352 {
+		t.Errorf("flags only: %v allocations, %.0f bytes per message; want 1, <= 352", a, b)
 	}
-	if a, b := perMessage(fs[1]); a != 2 || b > 640 {
-		t.Errorf("a section only: %v allocations, %.0f bytes per message; want 2, <= 640", a, b)
+	if a, b := perMessage(fs[1]); a != 2 || b > 520 {
+		t.Errorf("a section only: %v allocations, %.0f bytes per message; want 2, <= 520", a, b)
 	}
 	for i, f := range decodeFetches(t, corpus.FetchMetadata(20)) {
 		if a, _ := perMessage(f); a != 2 {

@@ -47,12 +47,12 @@ type Message struct {
 	body     io.Reader       // the streamed body of f's last section, not handed out yet
 	snapHas  codec.FetchItem // the attributes taken from the snapshot of a streamed section
 	complete bool            // the message's FETCH response has been taken whole
+	sec0Used bool            // sec0 (or a first Section) was handed out; here to fill complete's word
 	cur      *Section        // the section handed out last, when it is read in place
 	a        arena           // the memory of the values and kept sections
 	sec0     *Section        // the first section handed out, allocated with the Message (allocMessage)
-	sec0Used bool
-	nsec     int       // under Borrow: the Sections of it.secs handed out
-	flags    [4]string // what Flags holds, when it fits
+	nsec     int             // under Borrow: the Sections of it.secs handed out
+	flags    [4]string       // what Flags holds, when it fits
 }
 
 // Has reports whether the server sent the attribute.
