@@ -157,7 +157,9 @@ func (c *copier) init(a *arena, n *copyCounts) {
 // UID, FLAGS and MODSEQ), with a Section when it has body sections to hand
 // out, and with the element arenas of its values (and a Section) when they
 // fit one of the slabs, sized for the common shapes: an envelope of up to
-// eight addresses, and a body structure of one part or a multipart of two.
+// eight addresses, alone (messageSlabEnv: FetchAll of UID and ENVELOPE, to
+// match Message-IDs, was a slab of 2,304 bytes and is one of 1,408) or with
+// a body structure of one part or a multipart of two.
 // With its bytes such a message takes two allocations in all; other
 // messages take one per kind of element (copier.init). The Envelope and
 // the first Section used to be fields of every Message (400 of its 752
@@ -166,6 +168,11 @@ type (
 	messageSection struct {
 		m   Message
 		sec Section
+	}
+	messageSlabEnv struct {
+		m     Message
+		env   [1]codec.Envelope
+		addrs [8]codec.Address
 	}
 	messageSlab1 struct {
 		m      Message
@@ -203,6 +210,10 @@ func allocMessage(n *copyCounts, c *copier, sections bool) *Message {
 		}
 		c.init(&m.a, n)
 		return m
+	case n.nodes == 0 && n.params == 0 && !sections:
+		s := new(messageSlabEnv)
+		m = &s.m
+		c.envs, c.addrs = s.env[:n.envs], s.addrs[:n.addrs]
 	case n.nodes <= 1 && n.params <= 4 && n.kids == 0:
 		s := new(messageSlab1)
 		m = &s.m

@@ -434,7 +434,9 @@ func BenchmarkCopyMessage(b *testing.B) {
 // room for an Envelope and a Section); one with a body section but no
 // envelope or body structure gets its Section in the same allocation and
 // the section's bytes in a second (at most 520 bytes in all; 776 before);
-// the metadata corpus's messages take two allocations each.
+// one with an envelope alone takes a slab without room for a body
+// structure or a Section (at most 1,600 bytes with its bytes; 2,448
+// before); the metadata corpus's messages take two allocations each.
 func TestMessageMemory(t *testing.T) {
 	perMessage := func(f *codec.Fetch) (allocs, bytes float64) {
 		fi := &fetchIter{bufferMax: BufferedSectionMax}
@@ -460,6 +462,12 @@ func TestMessageMemory(t *testing.T) {
 	}
 	if a, b := perMessage(fs[1]); a != 2 || b > 520 {
 		t.Errorf("a section only: %v allocations, %.0f bytes per message; want 2, <= 520", a, b)
+	}
+	env := decodeFetches(t, []byte("* 3 FETCH (UID 9 ENVELOPE (\"Wed, 2 Jul 2026 01:01:07 +0200\" \"Re: a subject\" "+
+		"((\"Mark Crispin\" NIL \"mrc\" \"panda.com\")) ((\"Mark Crispin\" NIL \"mrc\" \"panda.com\")) "+
+		"((\"Mark Crispin\" NIL \"mrc\" \"panda.com\")) ((NIL NIL \"imap\" \"ietf.org\")) NIL NIL NIL \"<1.31@panda.com>\"))\r\n"))
+	if a, b := perMessage(env[0]); a != 2 || b > 1600 {
+		t.Errorf("an envelope only: %v allocations, %.0f bytes per message; want 2, <= 1600", a, b)
 	}
 	for i, f := range decodeFetches(t, corpus.FetchMetadata(20)) {
 		if a, _ := perMessage(f); a != 2 {
