@@ -174,9 +174,12 @@ type (
 		env   [1]codec.Envelope
 		addrs [8]codec.Address
 	}
-	messageSlab1 struct {
+	// messageSlab1 comes with a Section (S is Section) or without (S is
+	// struct{}): without, it fits a size class lower (2,048 bytes, not
+	// 2,304), for fetches without sections and for Clone.
+	messageSlab1[S any] struct {
 		m      Message
-		sec    Section
+		sec    S
 		env    [1]codec.Envelope
 		addrs  [8]codec.Address
 		params [4]codec.Param
@@ -215,10 +218,11 @@ func allocMessage(n *copyCounts, c *copier, sections bool) *Message {
 		m = &s.m
 		c.envs, c.addrs = s.env[:n.envs], s.addrs[:n.addrs]
 	case n.nodes <= 1 && n.params <= 4 && n.kids == 0:
-		s := new(messageSlab1)
-		m = &s.m
-		m.sec0 = &s.sec
-		c.envs, c.addrs, c.params, c.nodes = s.env[:n.envs], s.addrs[:n.addrs], s.params[:n.params], s.nodes[:n.nodes]
+		if sections {
+			m = newSlab1[Section](n, c)
+		} else {
+			m = newSlab1[struct{}](n, c)
+		}
 	case n.nodes <= 3 && n.params <= 8 && n.kids <= 2:
 		s := new(messageSlab3)
 		m = &s.m
@@ -238,6 +242,17 @@ func allocMessage(n *copyCounts, c *copier, sections bool) *Message {
 	m.a.reserve(n.bytes)
 	c.buf = m.a.free
 	return m
+}
+
+// newSlab1 returns the Message of a new messageSlab1[S] and carves c's
+// element arenas out of it.
+func newSlab1[S any](n *copyCounts, c *copier) *Message {
+	s := new(messageSlab1[S])
+	if sec, ok := any(&s.sec).(*Section); ok {
+		s.m.sec0 = sec
+	}
+	c.envs, c.addrs, c.params, c.nodes = s.env[:n.envs], s.addrs[:n.addrs], s.params[:n.params], s.nodes[:n.nodes]
+	return &s.m
 }
 
 func alloc[T any](n int) []T {

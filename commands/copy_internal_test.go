@@ -436,7 +436,9 @@ func BenchmarkCopyMessage(b *testing.B) {
 // the section's bytes in a second (at most 520 bytes in all; 776 before);
 // one with an envelope alone takes a slab without room for a body
 // structure or a Section (at most 1,600 bytes with its bytes; 2,448
-// before); the metadata corpus's messages take two allocations each.
+// before); a single-part body structure without sections takes a slab
+// without a Section (at most 2,112 bytes with its bytes; 2,338 before);
+// the metadata corpus's messages take two allocations each.
 func TestMessageMemory(t *testing.T) {
 	perMessage := func(f *codec.Fetch) (allocs, bytes float64) {
 		fi := &fetchIter{bufferMax: BufferedSectionMax}
@@ -468,6 +470,16 @@ func TestMessageMemory(t *testing.T) {
 		"((\"Mark Crispin\" NIL \"mrc\" \"panda.com\")) ((NIL NIL \"imap\" \"ietf.org\")) NIL NIL NIL \"<1.31@panda.com>\"))\r\n"))
 	if a, b := perMessage(env[0]); a != 2 || b > 1600 {
 		t.Errorf("an envelope only: %v allocations, %.0f bytes per message; want 2, <= 1600", a, b)
+	}
+	// A single-part body structure: the slab has a Section only when the
+	// message has sections.
+	one := decodeFetches(t, []byte("* 4 FETCH (UID 10 BODYSTRUCTURE (\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" 501 11 NIL NIL NIL NIL))\r\n"+
+		"* 5 FETCH (UID 11 BODYSTRUCTURE (\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" 501 11 NIL NIL NIL NIL) BODY[HEADER.FIELDS (X-A)] {8}\r\nX-A: 1\r\n)\r\n"))
+	if a, b := perMessage(one[0]); a != 2 || b > 2112 {
+		t.Errorf("a body structure only: %v allocations, %.0f bytes per message; want 2, <= 2112", a, b)
+	}
+	if a, b := perMessage(one[1]); a != 2 || b < 2304 {
+		t.Errorf("a body structure and a section: %v allocations, %.0f bytes per message; want 2, >= 2304 (a Section)", a, b)
 	}
 	for i, f := range decodeFetches(t, corpus.FetchMetadata(20)) {
 		if a, _ := perMessage(f); a != 2 {
