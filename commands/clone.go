@@ -22,7 +22,7 @@ type copyCounts struct {
 	nodes  int // codec.BodyStructure
 	kids   int // elements of BodyStructure.Children
 	strs   int // elements of BodyStructure.Language
-	envs   int // the Envelopes of message/rfc822 parts
+	envs   int // codec.Envelope: the message's, and those of message/rfc822 parts
 }
 
 func (n *copyCounts) addrList(l []codec.Address) {
@@ -75,6 +75,18 @@ func (n *copyCounts) body(b *codec.BodyStructure) {
 	}
 	if b.Body != nil {
 		n.body(b.Body)
+	}
+}
+
+// message counts what the envelope e and the body structure b hold, and
+// the envelope itself (either may be nil).
+func (n *copyCounts) message(e *codec.Envelope, b *codec.BodyStructure) {
+	if e != nil {
+		n.envs++
+		n.envelope(e)
+	}
+	if b != nil {
+		n.body(b)
 	}
 }
 
@@ -140,20 +152,43 @@ func (c *copier) init(a *arena, n *copyCounts) {
 		strs: alloc[codec.Bytes](n.strs), envs: alloc[codec.Envelope](n.envs)}
 }
 
-// A Message and the element arenas of its values come in one allocation
-// when they fit one of these slabs, sized for the common shapes: an
-// envelope of up to eight addresses, and a body structure of one part or
-// a multipart of two. With its bytes such a message takes two allocations
-// in all; other messages take one per kind of element (newCopier).
+// A Message comes with the memory it needs in one allocation: alone when
+// it has nothing to copy but scalars and flags (a flag resynchronisation's
+// UID, FLAGS and MODSEQ), with a Section when it has body sections to hand
+// out, and with the element arenas of its values (and a Section) when they
+// fit one of the slabs, sized for the common shapes: an envelope of up to
+// eight addresses, alone (messageSlabEnv: FetchAll of UID and ENVELOPE, to
+// match Message-IDs, was a slab of 2,304 bytes and is one of 1,408) or with
+// a body structure of one part or a multipart of two.
+// With its bytes such a message takes two allocations in all; other
+// messages take one per kind of element (copier.init). The Envelope and
+// the first Section used to be fields of every Message (400 of its 752
+// bytes), whatever was fetched.
 type (
-	messageSlab1 struct {
+	messageSection struct {
+		m   Message
+		sec Section
+	}
+	messageSlabEnv struct {
+		m     Message
+		env   [1]codec.Envelope
+		addrs [8]codec.Address
+	}
+	// messageSlab1 comes with a Section (S is Section) or without (S is
+	// struct{}): without, it fits a size class lower (2,048 bytes, not
+	// 2,304), for fetches without sections and for Clone.
+	messageSlab1[S any] struct {
 		m      Message
+		sec    S
+		env    [1]codec.Envelope
 		addrs  [8]codec.Address
 		params [4]codec.Param
 		nodes  [1]codec.BodyStructure
 	}
 	messageSlab3 struct {
 		m      Message
+		sec    Section
+		env    [1]codec.Envelope
 		addrs  [8]codec.Address
 		params [8]codec.Param
 		nodes  [3]codec.BodyStructure
@@ -163,29 +198,61 @@ type (
 
 // allocMessage returns a new Message and a copier for n, whose element
 // arenas come with the Message in one allocation when they fit a slab.
-func allocMessage(n *copyCounts, c *copier) *Message {
+// The Message has a first Section of its own (Message.sec0) when sections
+// is set (and in a slab).
+func allocMessage(n *copyCounts, c *copier, sections bool) *Message {
 	var m *Message
 	switch {
-	case n.addrs+n.nodes == 0 || n.addrs > 8 || n.strs > 0 || n.envs > 0:
-		m = new(Message)
+	case n.addrs+n.nodes == 0 || n.addrs > 8 || n.strs > 0 || n.envs > 1:
+		if sections {
+			s := new(messageSection)
+			m = &s.m
+			m.sec0 = &s.sec
+		} else {
+			m = new(Message)
+		}
 		c.init(&m.a, n)
 		return m
-	case n.nodes <= 1 && n.params <= 4 && n.kids == 0:
-		s := new(messageSlab1)
+	case n.nodes == 0 && n.params == 0 && !sections:
+		s := new(messageSlabEnv)
 		m = &s.m
-		c.addrs, c.params, c.nodes = s.addrs[:n.addrs], s.params[:n.params], s.nodes[:n.nodes]
+		c.envs, c.addrs = s.env[:n.envs], s.addrs[:n.addrs]
+	case n.nodes <= 1 && n.params <= 4 && n.kids == 0:
+		if sections {
+			m = newSlab1[Section](n, c)
+		} else {
+			m = newSlab1[struct{}](n, c)
+		}
 	case n.nodes <= 3 && n.params <= 8 && n.kids <= 2:
 		s := new(messageSlab3)
 		m = &s.m
-		c.addrs, c.params, c.nodes, c.kids = s.addrs[:n.addrs], s.params[:n.params], s.nodes[:n.nodes], s.kids[:n.kids]
+		m.sec0 = &s.sec
+		c.envs, c.addrs, c.params, c.nodes, c.kids = s.env[:n.envs], s.addrs[:n.addrs], s.params[:n.params], s.nodes[:n.nodes], s.kids[:n.kids]
 	default:
-		m = new(Message)
+		if sections {
+			s := new(messageSection)
+			m = &s.m
+			m.sec0 = &s.sec
+		} else {
+			m = new(Message)
+		}
 		c.init(&m.a, n)
 		return m
 	}
 	m.a.reserve(n.bytes)
 	c.buf = m.a.free
 	return m
+}
+
+// newSlab1 returns the Message of a new messageSlab1[S] and carves c's
+// element arenas out of it.
+func newSlab1[S any](n *copyCounts, c *copier) *Message {
+	s := new(messageSlab1[S])
+	if sec, ok := any(&s.sec).(*Section); ok {
+		s.m.sec0 = sec
+	}
+	c.envs, c.addrs, c.params, c.nodes = s.env[:n.envs], s.addrs[:n.addrs], s.params[:n.params], s.nodes[:n.nodes]
+	return &s.m
 }
 
 func alloc[T any](n int) []T {
@@ -252,6 +319,20 @@ func (c *copier) addrList(l []codec.Address) []codec.Address {
 	return d
 }
 
+// newEnvelope returns a copy of e, carved out of the arena.
+func (c *copier) newEnvelope(e *codec.Envelope) *codec.Envelope {
+	var d *codec.Envelope
+	if len(c.envs) > 0 {
+		d = &c.envs[0]
+		c.envs = c.envs[1:]
+	} else {
+		c.short = true
+		d = new(codec.Envelope)
+	}
+	c.envelope(d, e)
+	return d
+}
+
 // envelope copies e into d.
 func (c *copier) envelope(d, e *codec.Envelope) {
 	*d = codec.Envelope{
@@ -287,14 +368,32 @@ func (c *copier) body(b *codec.BodyStructure) *codec.BodyStructure {
 	}
 	d.Size, d.Lines, d.Extended = b.Size, b.Lines, b.Extended
 	// d is zero: only what is set is written (most of these are NIL).
-	for _, f := range [...]struct{ dst, src *codec.Bytes }{
-		{&d.Type, &b.Type}, {&d.Subtype, &b.Subtype}, {&d.ID, &b.ID}, {&d.Description, &b.Description},
-		{&d.Encoding, &b.Encoding}, {&d.MD5, &b.MD5}, {&d.Disposition, &b.Disposition},
-		{&d.Location, &b.Location}, {&d.Extension, &b.Extension},
-	} {
-		if *f.src != nil {
-			*f.dst = c.bytes(*f.src)
-		}
+	if b.Type != nil {
+		d.Type = c.bytes(b.Type)
+	}
+	if b.Subtype != nil {
+		d.Subtype = c.bytes(b.Subtype)
+	}
+	if b.ID != nil {
+		d.ID = c.bytes(b.ID)
+	}
+	if b.Description != nil {
+		d.Description = c.bytes(b.Description)
+	}
+	if b.Encoding != nil {
+		d.Encoding = c.bytes(b.Encoding)
+	}
+	if b.MD5 != nil {
+		d.MD5 = c.bytes(b.MD5)
+	}
+	if b.Disposition != nil {
+		d.Disposition = c.bytes(b.Disposition)
+	}
+	if b.Location != nil {
+		d.Location = c.bytes(b.Location)
+	}
+	if b.Extension != nil {
+		d.Extension = c.bytes(b.Extension)
 	}
 	if b.Params != nil {
 		d.Params = c.paramList(b.Params)
@@ -322,16 +421,7 @@ func (c *copier) body(b *codec.BodyStructure) *codec.BodyStructure {
 		d.Children = k
 	}
 	if b.Envelope != nil {
-		var e *codec.Envelope
-		if len(c.envs) > 0 {
-			e = &c.envs[0]
-			c.envs = c.envs[1:]
-		} else {
-			c.short = true
-			e = new(codec.Envelope)
-		}
-		c.envelope(e, b.Envelope)
-		d.Envelope = e
+		d.Envelope = c.newEnvelope(b.Envelope)
 	}
 	if b.Body != nil {
 		d.Body = c.body(b.Body)

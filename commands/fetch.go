@@ -348,6 +348,7 @@ type fetchIter struct {
 	// what it reuses.
 	borrow  bool
 	lent    *Message
+	sec0    Section    // the first Section of every message
 	flagBuf []string   // the Flags of a message with more than Message.flags holds
 	secs    []*Section // the Sections after a message's first
 }
@@ -398,13 +399,14 @@ func (fi *fetchIter) message(item session.Item, f *codec.Fetch) *Message {
 			fi.lent = new(Message)
 		}
 		m = fi.lent
-		*m = Message{SeqNum: f.Seq, it: fi, f: f}
+		*m = Message{SeqNum: f.Seq, it: fi, f: f, sec0: &fi.sec0}
+		fi.sec0 = Section{}
 		m.borrowValues(f, f.Has)
 	} else {
 		extra := keptBytes(f, fi.bufferMax)
 		n := valueCounts(f, f.Has, extra)
 		var c copier
-		m = allocMessage(&n, &c)
+		m = allocMessage(&n, &c, len(f.Sections) > 0)
 		m.SeqNum, m.it, m.f = f.Seq, fi, f
 		m.copyValues(f, f.Has, &c, extra)
 	}

@@ -47,13 +47,12 @@ type Message struct {
 	body     io.Reader       // the streamed body of f's last section, not handed out yet
 	snapHas  codec.FetchItem // the attributes taken from the snapshot of a streamed section
 	complete bool            // the message's FETCH response has been taken whole
+	sec0Used bool            // sec0 (or a first Section) was handed out; here to fill complete's word
 	cur      *Section        // the section handed out last, when it is read in place
 	a        arena           // the memory of the values and kept sections
-	sec0     Section         // the first section handed out, without an allocation
-	sec0Used bool
-	nsec     int            // under Borrow: the Sections of it.secs handed out
-	env      codec.Envelope // what Envelope points to
-	flags    [4]string      // what Flags holds, when it fits
+	sec0     *Section        // the first section handed out, allocated with the Message (allocMessage)
+	nsec     int             // under Borrow: the Sections of it.secs handed out
+	flags    [4]string       // what Flags holds, when it fits
 }
 
 // Has reports whether the server sent the attribute.
@@ -153,7 +152,7 @@ func fillSection(s *Section, sec *codec.Section, r io.Reader, spec *string, borr
 func newMessage(f *codec.Fetch) *Message {
 	n := valueCounts(f, f.Has, 0)
 	var c copier
-	m := allocMessage(&n, &c)
+	m := allocMessage(&n, &c, false)
 	m.SeqNum = f.Seq
 	m.copyValues(f, f.Has, &c, 0)
 	return m
@@ -176,12 +175,15 @@ func (m *Message) merge(f *codec.Fetch, mask codec.FetchItem, extra int) {
 // extra bytes for sections.
 func valueCounts(f *codec.Fetch, has codec.FetchItem, extra int) copyCounts {
 	n := copyCounts{bytes: extra}
-	if has&codec.FetchEnvelope != 0 && f.Envelope != nil {
-		n.envelope(f.Envelope)
+	var e *codec.Envelope
+	var b *codec.BodyStructure
+	if has&codec.FetchEnvelope != 0 {
+		e = f.Envelope
 	}
-	if has&codec.FetchBodyStructure != 0 && f.BodyStructure != nil {
-		n.body(f.BodyStructure)
+	if has&codec.FetchBodyStructure != 0 {
+		b = f.BodyStructure
 	}
+	n.message(e, b)
 	return n
 }
 
@@ -196,8 +198,7 @@ func (m *Message) copyValues(f *codec.Fetch, has codec.FetchItem, c *copier, ext
 	if has&codec.FetchEnvelope != 0 {
 		m.Envelope = nil
 		if f.Envelope != nil {
-			c.envelope(&m.env, f.Envelope) // in the Message: no allocation of its own
-			m.Envelope = &m.env
+			m.Envelope = c.newEnvelope(f.Envelope)
 		}
 	}
 	if has&codec.FetchBodyStructure != 0 {
@@ -325,7 +326,7 @@ func (m *Message) setScalars(f *codec.Fetch, has codec.FetchItem, fc *flagCache)
 func setFlags(dst []string, l []codec.Bytes, fc *flagCache) int {
 	sn := 0
 	for i, b := range l {
-		if s, ok := interned[string(b)]; ok {
+		if s, ok := interned(b); ok {
 			dst[i] = s
 		} else if s, ok := fc.get(b); ok {
 			dst[i] = s
@@ -375,19 +376,13 @@ func (fc *flagCache) get(b []byte) (string, bool) {
 // returns io.EOF. Clone is safe on any Message (a copy's copy is a copy).
 func (m *Message) Clone() *Message {
 	var n copyCounts
-	if m.Envelope != nil {
-		n.envelope(m.Envelope)
-	}
-	if m.BodyStructure != nil {
-		n.body(m.BodyStructure)
-	}
+	n.message(m.Envelope, m.BodyStructure)
 	var c copier
-	d := allocMessage(&n, &c)
+	d := allocMessage(&n, &c, false)
 	d.SeqNum, d.Items, d.UID, d.InternalDate, d.Size, d.ModSeq = m.SeqNum, m.Items, m.UID, m.InternalDate, m.Size, m.ModSeq
 	d.EmailID, d.ThreadID, d.Preview = m.EmailID, m.ThreadID, m.Preview // strings: immutable
 	if m.Envelope != nil {
-		c.envelope(&d.env, m.Envelope)
-		d.Envelope = &d.env
+		d.Envelope = c.newEnvelope(m.Envelope)
 	}
 	if m.BodyStructure != nil {
 		d.BodyStructure = c.body(m.BodyStructure)
@@ -549,7 +544,9 @@ func (m *Message) handOut(sec *codec.Section, body io.Reader) (*Section, error) 
 func (m *Message) newSection() *Section {
 	if !m.sec0Used {
 		m.sec0Used = true
-		return &m.sec0
+		if m.sec0 != nil {
+			return m.sec0
+		}
 	}
 	fi := m.it
 	if !fi.borrow {
