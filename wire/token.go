@@ -363,13 +363,7 @@ func (t *Tokenizer) next() (Kind, error) {
 	if i-t.lineStart > t.maxLine {
 		return t.nextSlow() // the line is too long
 	}
-	kind := KindAtom
-	if i-r == 1 && (buf[r] == '*' || buf[r] == '+') {
-		kind = specialKind[buf[r]]
-	}
-	t.r = i
-	t.setLazy(kind, r, i)
-	return kind, nil
+	return t.endAtom(buf, r, i)
 }
 
 // nextQuoted is next for a quoted string that begins at r (the quote),
@@ -411,6 +405,12 @@ func (t *Tokenizer) nextAtom(buf []byte, r, i int) (Kind, error) {
 	if i == len(buf) || i-t.lineStart > t.maxLine {
 		return t.nextSlow() // the atom may go on, or the line is too long
 	}
+	return t.endAtom(buf, r, i)
+}
+
+// endAtom ends the atom that begins at r at i: a lone "*" or "+" is its
+// special kind. Small enough to be inlined into next's fast path.
+func (t *Tokenizer) endAtom(buf []byte, r, i int) (Kind, error) {
 	kind := KindAtom
 	if i-r == 1 && (buf[r] == '*' || buf[r] == '+') {
 		kind = specialKind[buf[r]]
