@@ -6,10 +6,12 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/internal/testserver"
 	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/transport"
 )
 
 // TestDovecotCompress turns COMPRESS=DEFLATE on against the real Dovecot
@@ -84,22 +86,8 @@ func TestDovecotCompress(t *testing.T) {
 	// IDLE: the session gives its deflater back while it waits and takes
 	// a new one for DONE (see TestIdleReleasesDeflater); Dovecot's
 	// inflater must read what the new one sends, and the NOOP after it.
-	for round := 0; round < 2; round++ {
-		p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		select {
-		case <-p.Continuations():
-		case <-ctx.Done():
-			t.Fatal("no continuation for IDLE")
-		}
-		if err := p.Continue(ctx, []byte("DONE")); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := p.Wait(ctx); err != nil {
-			t.Fatalf("IDLE over COMPRESS, round %d: %v", round, err)
-		}
+	for range 2 {
+		endIdle(t, ctx, startIdle(t, ctx, s))
 		dvRun(t, s, &session.Command{Name: "NOOP"})
 	}
 	if err := s.Logout(ctx); err != nil {
@@ -111,5 +99,43 @@ func TestDovecotCompress(t *testing.T) {
 	}
 	if bytes.Contains([]byte(trace), []byte{0}) {
 		t.Fatal("compressed bytes in the trace")
+	}
+}
+
+// TestIdleReleasesDeflater: with the defaults, a session waiting in IDLE
+// under COMPRESS gives its deflater (about 850 KB) back, and the deflater
+// it takes for DONE continues the stream: three rounds of a NOOP, IDLE and
+// DONE, each read by the scripted server's inflater (idleServe).
+func TestIdleReleasesDeflater(t *testing.T) {
+	client, server := transport.Pipe()
+	go idleServe(server)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := session.Open(ctx, client, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Compress(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for round := 0; round < 3; round++ {
+		if _, err := s.Run(ctx, &session.Command{Name: "NOOP"}); err != nil {
+			t.Fatalf("round %d: NOOP: %v", round, err)
+		}
+		if !session.HoldsDeflater(s) {
+			t.Fatalf("round %d: no deflater after a NOOP: the test would prove nothing", round)
+		}
+		p := startIdle(t, ctx, s)
+		// The reader gives the deflater back when it goes back to
+		// waiting, a moment after the continuation: wait for it, up to
+		// the test's deadline.
+		for session.HoldsDeflater(s) {
+			if ctx.Err() != nil {
+				t.Fatalf("round %d: the idle session still holds its deflater", round)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		endIdle(t, ctx, p)
 	}
 }

@@ -7,3 +7,12 @@ func DirectSteps(s *Session) int64 {
 	defer s.mu.Unlock()
 	return s.co.steps
 }
+
+// HoldsDeflater reports whether s, under COMPRESS, holds a deflater now
+// (see flushWriter), under the write lock.
+func HoldsDeflater(s *Session) bool {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	fw, ok := s.cw.w.(*flushWriter)
+	return ok && fw.zw != nil
+}

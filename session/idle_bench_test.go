@@ -235,17 +235,8 @@ func openIdle(b *testing.B, ctx context.Context, n int, compress bool, conn func
 				b.Fatal(err)
 			}
 		}
-		p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
-		if err != nil {
-			b.Fatal(err)
-		}
-		select {
-		case <-p.Continuations():
-		case <-ctx.Done():
-			b.Fatal(ctx.Err())
-		}
 		ss = append(ss, s)
-		ps = append(ps, p)
+		ps = append(ps, startIdle(b, ctx, s))
 	}
 	return ss, ps
 }
@@ -253,13 +244,35 @@ func openIdle(b *testing.B, ctx context.Context, n int, compress bool, conn func
 // closeIdle ends the IDLE of each session and closes it.
 func closeIdle(b *testing.B, ctx context.Context, ss []*session.Session, ps []*session.Pending) {
 	for i, s := range ss {
-		if err := ps[i].Continue(ctx, []byte("DONE")); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := ps[i].Wait(ctx); err != nil {
-			b.Fatal(err)
-		}
+		endIdle(b, ctx, ps[i])
 		s.Close()
+	}
+}
+
+// startIdle starts IDLE on s and waits for the server's continuation
+// request, within ctx.
+func startIdle(tb testing.TB, ctx context.Context, s *session.Session) *session.Pending {
+	tb.Helper()
+	p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	select {
+	case <-p.Continuations():
+	case <-ctx.Done():
+		tb.Fatalf("no continuation for IDLE: %v", ctx.Err())
+	}
+	return p
+}
+
+// endIdle ends the IDLE p with DONE and waits for its tagged answer.
+func endIdle(tb testing.TB, ctx context.Context, p *session.Pending) {
+	tb.Helper()
+	if err := p.Continue(ctx, []byte("DONE")); err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := p.Wait(ctx); err != nil {
+		tb.Fatalf("IDLE after DONE: %v", err)
 	}
 }
 

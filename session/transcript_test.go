@@ -292,15 +292,7 @@ func TestTranscriptAuthenticateIdle(t *testing.T) {
 	if s.State() != session.StateAuth || !s.HasCap("IDLE") {
 		t.Fatalf("after AUTHENTICATE: state %v caps %v", s.State(), s.Caps())
 	}
-	p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-p.Continuations():
-	case <-ctx.Done():
-		t.Fatal("no continuation for IDLE")
-	}
+	p := startIdle(t, ctx, s)
 	for len(s.Responses("EXISTS")) == 0 {
 		time.Sleep(5 * time.Millisecond)
 	}
