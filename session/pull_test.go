@@ -557,10 +557,24 @@ func BenchmarkFetchTinyPullMemory(b *testing.B) {
 func BenchmarkFetchMetadataPullVsCodec(b *testing.B) {
 	const n = 10000
 	data := corpus.FetchMetadata(n)
+	s := pipeFetchServer(b, n)
+	ctx := context.Background()
+	cmd := pullFetch(metadataItems)
+	tc, ts := inTurn(b, codecFromMemory(b, data, n), func() { pullAll(b, s, ctx, cmd, n) })
+	mb := float64(len(data)) * float64(b.N) / 1e6
+	b.ReportMetric(mb/tc.Seconds(), "codecMB/s")
+	b.ReportMetric(mb/ts.Seconds(), "pullMB/s")
+	b.ReportMetric(tc.Seconds()/ts.Seconds(), "ratio")
+}
+
+// codecFromMemory returns a function that decodes data, n responses, with
+// the codec alone: a Decoder over an in-memory reader, as codec's
+// BenchmarkDecodeFetchMetadata.
+func codecFromMemory(b *testing.B, data []byte, n int) func() {
 	br := bytes.NewReader(data)
 	pr := struct{ io.Reader }{br} // Read only, as the session's reader
 	dec := codec.NewDecoder(wire.NewTokenizer(pr, nil), nil)
-	decodeAll := func() {
+	return func() {
 		br.Reset(data)
 		dec.Tokenizer().Reset(pr)
 		got := 0
@@ -578,26 +592,23 @@ func BenchmarkFetchMetadataPullVsCodec(b *testing.B) {
 			b.Fatalf("decoded %d responses", got)
 		}
 	}
-	s := pipeFetchServer(b, n)
-	ctx := context.Background()
-	cmd := pullFetch(metadataItems)
-	decodeAll() // warm up both
-	pullAll(b, s, ctx, cmd, n)
-	var tc, ts time.Duration
+}
+
+// inTurn runs first and second once each to warm up, then in turn in each
+// of b.N iterations, and returns the time each took in all.
+func inTurn(b *testing.B, first, second func()) (t1, t2 time.Duration) {
+	first()
+	second()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
-		decodeAll()
-		t1 := time.Now()
-		pullAll(b, s, ctx, cmd, n)
-		t2 := time.Now()
-		tc += t1.Sub(t0)
-		ts += t2.Sub(t1)
+		first()
+		tm := time.Now()
+		second()
+		t1 += tm.Sub(t0)
+		t2 += time.Since(tm)
 	}
-	mb := float64(len(data)) * float64(b.N) / 1e6
-	b.ReportMetric(mb/tc.Seconds(), "codecMB/s")
-	b.ReportMetric(mb/ts.Seconds(), "pullMB/s")
-	b.ReportMetric(tc.Seconds()/ts.Seconds(), "ratio")
+	return t1, t2
 }
 
 // BenchmarkCodecPipeCoroutineVsCodec takes the session out of
@@ -621,20 +632,6 @@ func BenchmarkCodecPipeCoroutineVsCodec(b *testing.B) {
 func benchCodecPipe(b *testing.B, coro bool) {
 	const n = 10000
 	data := corpus.FetchMetadata(n)
-	br := bytes.NewReader(data)
-	mr := struct{ io.Reader }{br}
-	mem := codec.NewDecoder(wire.NewTokenizer(mr, nil), nil)
-	fromMemory := func() {
-		br.Reset(data)
-		mem.Tokenizer().Reset(mr)
-		for {
-			if _, err := mem.Next(); err == io.EOF {
-				return
-			} else if err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
 	client, server := transport.Pipe()
 	defer client.Close()
 	go func() {
@@ -670,19 +667,7 @@ func benchCodecPipe(b *testing.B, coro bool) {
 			}
 		}
 	}
-	fromMemory() // warm up both
-	fromPipe()
-	var tm, tp time.Duration
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		t0 := time.Now()
-		fromMemory()
-		t1 := time.Now()
-		fromPipe()
-		t2 := time.Now()
-		tm += t1.Sub(t0)
-		tp += t2.Sub(t1)
-	}
+	tm, tp := inTurn(b, codecFromMemory(b, data, n), fromPipe)
 	b.ReportMetric(tm.Seconds()/tp.Seconds(), "ratio")
 }
 
