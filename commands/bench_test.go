@@ -2,7 +2,6 @@ package commands_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -10,10 +9,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/benchkit"
 	"github.com/imapkit/imapkit/internal/corpus"
 	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/transport"
@@ -192,42 +191,9 @@ func BenchmarkFetchMetadataVsCodec(b *testing.B) {
 func benchmarkFetchMetadataVsCodec(b *testing.B, mode fetchMode) {
 	const n = 10000
 	data := corpus.FetchMetadata(n)
-	br := bytes.NewReader(data)
-	pr := struct{ io.Reader }{br} // Read only, as the session's reader
-	dec := codec.NewDecoder(wire.NewTokenizer(pr, nil), nil)
-	decodeAll := func() {
-		br.Reset(data)
-		dec.Tokenizer().Reset(pr)
-		got := 0
-		for {
-			_, err := dec.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			got++
-		}
-		if got != n {
-			b.Fatalf("decoded %d responses", got)
-		}
-	}
 	run, touched := fetchMetadataPipe(b, n, mode)
-	decodeAll() // warm up both
-	run()
-	var tc, tf time.Duration
 	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		t0 := time.Now()
-		decodeAll()
-		t1 := time.Now()
-		run()
-		t2 := time.Now()
-		tc += t1.Sub(t0)
-		tf += t2.Sub(t1)
-	}
+	tc, tf := benchkit.InTurn(b, benchkit.CodecFromMemory(b, data, n), run)
 	mb := float64(len(data)) * float64(b.N) / 1e6
 	b.ReportMetric(mb/tc.Seconds(), "codecMB/s")
 	b.ReportMetric(mb/tf.Seconds(), "fetchMB/s")

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/internal/benchkit"
 	"github.com/imapkit/imapkit/internal/corpus"
 	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/transport"
@@ -560,55 +561,11 @@ func BenchmarkFetchMetadataPullVsCodec(b *testing.B) {
 	s := pipeFetchServer(b, n)
 	ctx := context.Background()
 	cmd := pullFetch(metadataItems)
-	tc, ts := inTurn(b, codecFromMemory(b, data, n), func() { pullAll(b, s, ctx, cmd, n) })
+	tc, ts := benchkit.InTurn(b, benchkit.CodecFromMemory(b, data, n), func() { pullAll(b, s, ctx, cmd, n) })
 	mb := float64(len(data)) * float64(b.N) / 1e6
 	b.ReportMetric(mb/tc.Seconds(), "codecMB/s")
 	b.ReportMetric(mb/ts.Seconds(), "pullMB/s")
 	b.ReportMetric(tc.Seconds()/ts.Seconds(), "ratio")
-}
-
-// codecFromMemory returns a function that decodes data, n responses, with
-// the codec alone: a Decoder over an in-memory reader, as codec's
-// BenchmarkDecodeFetchMetadata.
-func codecFromMemory(b *testing.B, data []byte, n int) func() {
-	br := bytes.NewReader(data)
-	pr := struct{ io.Reader }{br} // Read only, as the session's reader
-	dec := codec.NewDecoder(wire.NewTokenizer(pr, nil), nil)
-	return func() {
-		br.Reset(data)
-		dec.Tokenizer().Reset(pr)
-		got := 0
-		for {
-			_, err := dec.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			got++
-		}
-		if got != n {
-			b.Fatalf("decoded %d responses", got)
-		}
-	}
-}
-
-// inTurn runs first and second once each to warm up, then in turn in each
-// of b.N iterations, and returns the time each took in all.
-func inTurn(b *testing.B, first, second func()) (t1, t2 time.Duration) {
-	first()
-	second()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		t0 := time.Now()
-		first()
-		tm := time.Now()
-		second()
-		t1 += tm.Sub(t0)
-		t2 += time.Since(tm)
-	}
-	return t1, t2
 }
 
 // BenchmarkCodecPipeCoroutineVsCodec takes the session out of
@@ -667,7 +624,7 @@ func benchCodecPipe(b *testing.B, coro bool) {
 			}
 		}
 	}
-	tm, tp := inTurn(b, codecFromMemory(b, data, n), fromPipe)
+	tm, tp := benchkit.InTurn(b, benchkit.CodecFromMemory(b, data, n), fromPipe)
 	b.ReportMetric(tm.Seconds()/tp.Seconds(), "ratio")
 }
 

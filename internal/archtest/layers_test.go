@@ -33,6 +33,8 @@ var rules = []rule{
 	{pkg: "cmd", allowed: []string{"wire", "codec", "transport", "session", "auth", "commands", "internal/testserver"}, external: []string{"golang.org/x/term", "github.com/schollz/progressbar/v3", "github.com/chzyer/readline"}},
 	{pkg: "internal/archtest"},
 	{pkg: "internal/corpus"},
+	// A test kit of the ratio benchmarks.
+	{pkg: "internal/benchkit", allowed: []string{"wire", "codec"}, testing: true},
 	{pkg: "internal/fuzzseed"},
 	{pkg: "internal/hostile", allowed: []string{"transport"}},
 	// A test kit: it runs from TestMain.
