@@ -25,15 +25,7 @@ func loopbackServer(tb testing.TB) string {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go scripted.Serve(c, nil, 0)
-		}
-	}()
+	go scripted.ServeListener(ln)
 	return ln.Addr().String()
 }
 

@@ -554,15 +554,7 @@ func idle(bins *contenders) error {
 		return err
 	}
 	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go scripted.Serve(c, nil, 0)
-		}
-	}()
+	go scripted.ServeListener(ln)
 	type contender struct {
 		name string
 		argv []string

@@ -72,3 +72,16 @@ func Serve(conn net.Conn, payload []byte, exists int) {
 		}
 	}
 }
+
+// ServeListener answers every connection accepted on ln with Serve (no
+// payload, no messages), until ln is closed: the loopback server of the
+// IDLE and pipelining measurements.
+func ServeListener(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go Serve(c, nil, 0)
+	}
+}
