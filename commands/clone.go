@@ -280,6 +280,18 @@ func take[T any](arena *[]T, n int, src []T, short *bool) []T {
 	return s
 }
 
+// takeOne carves one T out of arena, or allocates it (and sets *short)
+// when arena is used up.
+func takeOne[T any](arena *[]T, short *bool) *T {
+	if len(*arena) == 0 {
+		*short = true
+		return new(T)
+	}
+	d := &(*arena)[0]
+	*arena = (*arena)[1:]
+	return d
+}
+
 // bytes copies b into the byte arena, capped; nil stays nil, empty stays
 // empty (and non-nil).
 func (c *copier) bytes(b codec.Bytes) codec.Bytes {
@@ -321,14 +333,7 @@ func (c *copier) addrList(l []codec.Address) []codec.Address {
 
 // newEnvelope returns a copy of e, carved out of the arena.
 func (c *copier) newEnvelope(e *codec.Envelope) *codec.Envelope {
-	var d *codec.Envelope
-	if len(c.envs) > 0 {
-		d = &c.envs[0]
-		c.envs = c.envs[1:]
-	} else {
-		c.short = true
-		d = new(codec.Envelope)
-	}
+	d := takeOne(&c.envs, &c.short)
 	c.envelope(d, e)
 	return d
 }
@@ -358,14 +363,7 @@ func (c *copier) paramList(l []codec.Param) []codec.Param {
 
 // body copies b and what it holds.
 func (c *copier) body(b *codec.BodyStructure) *codec.BodyStructure {
-	var d *codec.BodyStructure
-	if len(c.nodes) > 0 {
-		d = &c.nodes[0]
-		c.nodes = c.nodes[1:]
-	} else {
-		c.short = true
-		d = new(codec.BodyStructure)
-	}
+	d := takeOne(&c.nodes, &c.short)
 	d.Size, d.Lines, d.Extended = b.Size, b.Lines, b.Extended
 	// d is zero: only what is set is written (most of these are NIL).
 	if b.Type != nil {
