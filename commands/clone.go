@@ -204,15 +204,7 @@ func allocMessage(n *copyCounts, c *copier, sections bool) *Message {
 	var m *Message
 	switch {
 	case n.addrs+n.nodes == 0 || n.addrs > 8 || n.strs > 0 || n.envs > 1:
-		if sections {
-			s := new(messageSection)
-			m = &s.m
-			m.sec0 = &s.sec
-		} else {
-			m = new(Message)
-		}
-		c.init(&m.a, n)
-		return m
+		return allocUnslabbed(n, c, sections)
 	case n.nodes == 0 && n.params == 0 && !sections:
 		s := new(messageSlabEnv)
 		m = &s.m
@@ -229,18 +221,25 @@ func allocMessage(n *copyCounts, c *copier, sections bool) *Message {
 		m.sec0 = &s.sec
 		c.envs, c.addrs, c.params, c.nodes, c.kids = s.env[:n.envs], s.addrs[:n.addrs], s.params[:n.params], s.nodes[:n.nodes], s.kids[:n.kids]
 	default:
-		if sections {
-			s := new(messageSection)
-			m = &s.m
-			m.sec0 = &s.sec
-		} else {
-			m = new(Message)
-		}
-		c.init(&m.a, n)
-		return m
+		return allocUnslabbed(n, c, sections)
 	}
 	m.a.reserve(n.bytes)
 	c.buf = m.a.free
+	return m
+}
+
+// allocUnslabbed is allocMessage for a copy that fits no slab: the Message
+// (with its first Section when sections is set) alone, the arenas apart.
+func allocUnslabbed(n *copyCounts, c *copier, sections bool) *Message {
+	var m *Message
+	if sections {
+		s := new(messageSection)
+		m = &s.m
+		m.sec0 = &s.sec
+	} else {
+		m = new(Message)
+	}
+	c.init(&m.a, n)
 	return m
 }
 
