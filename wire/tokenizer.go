@@ -395,8 +395,10 @@ func (t *Tokenizer) prepare() {
 	// but not while the whole line is buffered: it needs no room, and
 	// moving the tail later, when less of it is left, copies less (shifting
 	// at each half copied the whole stream once more).
-	if t.r > len(t.buf)/2 && t.base+int64(t.r)+1 != t.wholeAt && !t.lineBuffered() {
-		t.shift()
+	if t.r > len(t.buf)/2 && t.base+int64(t.r)+1 != t.wholeAt {
+		if whole, _ := t.lineBuffered(); !whole {
+			t.shift()
+		}
 	}
 	t.startHead()
 }
@@ -405,22 +407,24 @@ func (t *Tokenizer) prepare() {
 // buffered bytes, literals included. It may say false when the line is
 // whole, never true when it is not: a '\n' outside literals ends a line
 // (quoted strings cannot hold one), and a "{5}" taken for a literal header
-// when it is text only moves the search past the real end.
-func (t *Tokenizer) lineBuffered() bool {
+// when it is text only moves the search past the real end. maxLiteral is
+// the size of the line's largest literal, when the line is whole.
+func (t *Tokenizer) lineBuffered() (ok bool, maxLiteral int64) {
 	i := t.r
 	for {
 		k := bytes.IndexByte(t.buf[i:t.w], '\n')
 		if k < 0 {
-			return false
+			return false, 0
 		}
 		end := i + k + 1
 		info, ok := literalAtEnd(t.buf[i:end])
 		if !ok {
-			return true
+			return true, maxLiteral
 		}
 		if info.Size > int64(t.w-end) {
-			return false
+			return false, 0
 		}
+		maxLiteral = max(maxLiteral, info.Size)
 		i = end + int(info.Size)
 	}
 }
@@ -438,24 +442,10 @@ func (t *Tokenizer) LineBuffered() (ok bool, maxLiteral int64) {
 	if t.pend&(pendLit|pendBroken) != 0 || t.pend&pendEOL == 0 && t.r != t.lineStart {
 		return false, 0
 	}
-	i := t.r
-	for {
-		k := bytes.IndexByte(t.buf[i:t.w], '\n')
-		if k < 0 {
-			return false, 0
-		}
-		end := i + k + 1
-		info, ok := literalAtEnd(t.buf[i:end])
-		if !ok {
-			t.wholeAt = t.base + int64(t.r) + 1
-			return true, maxLiteral
-		}
-		if info.Size > int64(t.w-end) {
-			return false, 0
-		}
-		maxLiteral = max(maxLiteral, info.Size)
-		i = end + int(info.Size)
+	if ok, maxLiteral = t.lineBuffered(); ok {
+		t.wholeAt = t.base + int64(t.r) + 1
 	}
+	return ok, maxLiteral
 }
 
 // shift moves [lineStart, w) to the front of the buffer. Only call it when
