@@ -371,12 +371,12 @@ func (s *Session) keepLent(body *pullBody) error {
 // no body section large enough to be streamed (see Next): then reading it
 // blocks on nothing and yields nothing, and the two coroutine switches per
 // response are saved. The caller has claimed the reader as for drive.
-func (s *Session) step(holder *Pending, cancelable bool) (coEvent, bool) {
-	s.rl.holder, s.rl.direct, s.rl.cancelable = holder, true, cancelable
+func (s *Session) step(holder *Pending) (coEvent, bool) {
+	s.rl.holder, s.rl.direct = holder, true
 	s.rl.stepEvent = coEvent{kind: coRouted}
 	over := s.readOne()
 	ev := s.rl.stepEvent
-	s.rl.holder, s.rl.direct, s.rl.cancelable = nil, false, false
+	s.rl.holder, s.rl.direct = nil, false
 	s.rl.stepEvent = coEvent{}
 	return ev, !over
 }
@@ -524,7 +524,7 @@ func (p *Pending) Next(ctx context.Context) (Item, error) {
 			var ev coEvent
 			var ok bool
 			if direct && s.stepReady() {
-				ev, ok = s.step(p, ctx.Done() != nil)
+				ev, ok = s.step(p)
 			} else {
 				direct = false
 				ev, ok = s.drive(p, ctx.Done() != nil)
