@@ -24,10 +24,11 @@ func (t *Tokenizer) Release() bool {
 	t.gen++
 	t.scratch = nil
 	t.released = len(t.buf)
-	if len(t.buf) == DefaultBufferSize {
+	if len(t.buf) == DefaultBufferSize && !t.held {
 		bufferPool.Put((*[DefaultBufferSize]byte)(t.buf))
 	}
 	t.buf = nil
+	t.held = t.keep
 	return true
 }
 
