@@ -139,9 +139,8 @@ type copier struct {
 }
 
 // copyAudit, when set (by tests), receives each copier once its copy is
-// done, with the bytes reserved for sections: every arena must then be
-// used up, but for those.
-var copyAudit func(c copier, extra int)
+// done: every arena must then be used up.
+var copyAudit func(c copier)
 
 // init reserves the bytes of n in a and allocates the arenas of its
 // elements (none for a zero count).
@@ -152,18 +151,17 @@ func (c *copier) init(a *arena, n *copyCounts) {
 		strs: alloc[codec.Bytes](n.strs), envs: alloc[codec.Envelope](n.envs)}
 }
 
-// A Message comes with the memory it needs in one allocation: alone when
-// it has nothing to copy but scalars and flags (a flag resynchronisation's
-// UID, FLAGS and MODSEQ), with a Section when it has body sections to hand
-// out, and with the element arenas of its values (and a Section) when they
-// fit one of the slabs, sized for the common shapes: an envelope of up to
-// eight addresses, alone (messageSlabEnv: FetchAll of UID and ENVELOPE, to
-// match Message-IDs, was a slab of 2,304 bytes and is one of 1,408) or with
-// a body structure of one part or a multipart of two.
-// With its bytes such a message takes two allocations in all; other
-// messages take one per kind of element (copier.init). The Envelope and
-// the first Section used to be fields of every Message (400 of its 752
-// bytes), whatever was fetched.
+// A copied Message (Clone, a collected answer's messages) comes with the
+// memory it needs in one allocation: alone when it has nothing to copy but
+// scalars and flags (a flag resynchronisation's UID, FLAGS and MODSEQ),
+// and with the element arenas of its values when they fit one of the
+// slabs, sized for the common shapes: an envelope of up to eight
+// addresses, alone (messageSlabEnv: 1,408 bytes) or with a body structure
+// of one part (2,048) or a multipart of two. With its bytes such a message
+// takes two allocations in all; other messages take one per kind of
+// element (copier.init). A Message that Fetch hands out holds the
+// decoder's values (session.Command.Keep) and is alone, or with its first
+// Section when it has sections (messageSection).
 type (
 	messageSection struct {
 		m   Message
@@ -174,12 +172,8 @@ type (
 		env   [1]codec.Envelope
 		addrs [8]codec.Address
 	}
-	// messageSlab1 comes with a Section (S is Section) or without (S is
-	// struct{}): without, it fits a size class lower (2,048 bytes, not
-	// 2,304), for fetches without sections and for Clone.
-	messageSlab1[S any] struct {
+	messageSlab1 struct {
 		m      Message
-		sec    S
 		env    [1]codec.Envelope
 		addrs  [8]codec.Address
 		params [4]codec.Param
@@ -187,7 +181,6 @@ type (
 	}
 	messageSlab3 struct {
 		m      Message
-		sec    Section
 		env    [1]codec.Envelope
 		addrs  [8]codec.Address
 		params [8]codec.Param
@@ -198,59 +191,43 @@ type (
 
 // allocMessage returns a new Message and a copier for n, whose element
 // arenas come with the Message in one allocation when they fit a slab.
-// The Message has a first Section of its own (Message.sec0) when sections
-// is set (and in a slab).
-func allocMessage(n *copyCounts, c *copier, sections bool) *Message {
+func allocMessage(n *copyCounts, c *copier) *Message {
 	var m *Message
 	switch {
 	case n.addrs+n.nodes == 0 || n.addrs > 8 || n.strs > 0 || n.envs > 1:
-		return allocUnslabbed(n, c, sections)
-	case n.nodes == 0 && n.params == 0 && !sections:
+		m = new(Message)
+		c.init(&m.a, n)
+		return m
+	case n.nodes == 0 && n.params == 0:
 		s := new(messageSlabEnv)
 		m = &s.m
 		c.envs, c.addrs = s.env[:n.envs], s.addrs[:n.addrs]
 	case n.nodes <= 1 && n.params <= 4 && n.kids == 0:
-		if sections {
-			m = newSlab1[Section](n, c)
-		} else {
-			m = newSlab1[struct{}](n, c)
-		}
+		s := new(messageSlab1)
+		m = &s.m
+		c.envs, c.addrs, c.params, c.nodes = s.env[:n.envs], s.addrs[:n.addrs], s.params[:n.params], s.nodes[:n.nodes]
 	case n.nodes <= 3 && n.params <= 8 && n.kids <= 2:
 		s := new(messageSlab3)
 		m = &s.m
-		m.sec0 = &s.sec
 		c.envs, c.addrs, c.params, c.nodes, c.kids = s.env[:n.envs], s.addrs[:n.addrs], s.params[:n.params], s.nodes[:n.nodes], s.kids[:n.kids]
 	default:
-		return allocUnslabbed(n, c, sections)
+		m = new(Message)
+		c.init(&m.a, n)
+		return m
 	}
 	m.a.reserve(n.bytes)
 	c.buf = m.a.free
 	return m
 }
 
-// allocUnslabbed is allocMessage for a copy that fits no slab: the Message
-// (with its first Section when sections is set) alone, the arenas apart.
-func allocUnslabbed(n *copyCounts, c *copier, sections bool) *Message {
-	var m *Message
-	if sections {
-		s := new(messageSection)
-		m = &s.m
-		m.sec0 = &s.sec
-	} else {
-		m = new(Message)
+// newFetched returns a new Message for Fetch to hand out, with its first
+// Section when it has sections.
+func newFetched(sections bool) *Message {
+	if !sections {
+		return new(Message)
 	}
-	c.init(&m.a, n)
-	return m
-}
-
-// newSlab1 returns the Message of a new messageSlab1[S] and carves c's
-// element arenas out of it.
-func newSlab1[S any](n *copyCounts, c *copier) *Message {
-	s := new(messageSlab1[S])
-	if sec, ok := any(&s.sec).(*Section); ok {
-		s.m.sec0 = sec
-	}
-	c.envs, c.addrs, c.params, c.nodes = s.env[:n.envs], s.addrs[:n.addrs], s.params[:n.params], s.nodes[:n.nodes]
+	s := new(messageSection)
+	s.m.sec0 = &s.sec
 	return &s.m
 }
 
