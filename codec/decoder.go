@@ -62,31 +62,9 @@ func (d *Decoder) Unshare() error {
 		return err
 	}
 	d.fw = new(flyweights)
-	d.msg = d.msg.fresh()
+	d.msg = msgArena{}
 	d.tag = nil
 	return nil
-}
-
-// SetKeep sets whether what the decoder hands out stays valid for as long as
-// its holder keeps it, instead of until the next call to Next: with keep
-// on, the Envelope and BodyStructure of a FETCH, every value they hold and
-// every byte slice of a response are never reused (see
-// wire.Tokenizer.SetKeep, which it sets too); they are carved from small
-// chunks that the garbage collector frees once nothing points into them.
-// The response values themselves (one per type: the *Fetch, the *Status,
-// ...) and the slices they hold directly (Fetch.Flags, Fetch.Sections, ...)
-// are still reused. Turning it off keeps what was handed out valid too. A
-// client that keeps the messages it decodes turns it on while it reads
-// them, in place of copying each value out.
-func (d *Decoder) SetKeep(on bool) {
-	if d.msg.keep == on {
-		return
-	}
-	d.t.SetKeep(on)
-	d.msg.keep = on
-	// Off: what the arena holds was handed out. On: start with chunks of
-	// the kept size.
-	d.msg = d.msg.fresh()
 }
 
 // Tokenizer returns the decoder's tokenizer.

@@ -26,10 +26,6 @@ type msgArena struct {
 	stack  []*BodyStructure // children of the multiparts being decoded
 	ext    []byte           // canonical extension data
 	unesc  []byte           // repaired quoted strings that held escapes
-
-	// keep: nothing handed out is reused (Decoder.SetKeep); a reset
-	// carves on after what the last response took.
-	keep bool
 }
 
 // A reset keeps at most msgArenaKeep elements of each slice and
@@ -40,28 +36,9 @@ const (
 	msgSlabKeep  = 16
 )
 
-// fresh returns an empty arena: nothing of a's memory is reused.
-func (a *msgArena) fresh() msgArena {
-	n := msgArena{keep: a.keep}
-	n.envs.keep, n.bodies.keep = a.keep, a.keep
-	return n
-}
-
 // reset makes the arena reuse its memory. Everything handed out before
-// becomes invalid. Under keep it only moves on.
+// becomes invalid.
 func (a *msgArena) reset() {
-	if a.keep {
-		a.envs.carveOn()
-		a.bodies.carveOn()
-		a.addrs = carveOn(a.addrs, 64)
-		a.params = carveOn(a.params, 64)
-		a.strs = carveOn(a.strs, 32)
-		a.kids = carveOn(a.kids, 32)
-		a.stack = a.stack[:0] // never handed out
-		a.ext = carveOn(a.ext, 512)
-		a.unesc = carveOn(a.unesc, 512)
-		return
-	}
 	a.envs.reset()
 	a.bodies.reset()
 	a.addrs = msgKeep(a.addrs)
@@ -80,41 +57,11 @@ func msgKeep[T any](s []T) []T {
 	return s[:0]
 }
 
-// carveOn is a kept slice's reset (msgArena.keep): what the last
-// responses took is left to them, and the next carve from what is free
-// after it, or from a new array of chunk elements when little is left (so
-// that a growing append does not copy what was taken).
-func carveOn[T any](s []T, chunk int) []T {
-	if cap(s)-len(s) < chunk/4 {
-		return make([]T, 0, chunk)
-	}
-	return s[len(s):]
-}
-
-// msgKeepChunk is the size of a slab's chunks under msgArena.keep: a value
-// kept alone keeps its chunk alive, so they stay small.
-const msgKeepChunk = 16
-
 // msgSlab hands out pointers to values allocated in chunks. Chunks never
 // move, so pointers stay valid while the slab grows.
 type msgSlab[T any] struct {
 	chunks [][]T
-	i, n   int  // the chunk in use and how much of it is used
-	keep   bool // msgArena.keep: chunks of msgKeepChunk
-}
-
-// carveOn is the slab's reset under msgArena.keep: the chunks used up are
-// forgotten (their values are their holders'), and the next value comes
-// after the last one handed out.
-func (s *msgSlab[T]) carveOn() {
-	if s.i < len(s.chunks) && s.n < len(s.chunks[s.i]) {
-		s.chunks = append(s.chunks[:0], s.chunks[s.i])
-		s.i = 0
-		return
-	}
-	clear(s.chunks)
-	s.chunks = s.chunks[:0]
-	s.i, s.n = 0, 0
+	i, n   int // the chunk in use and how much of it is used
 }
 
 func (s *msgSlab[T]) get() *T {
@@ -133,9 +80,6 @@ func (s *msgSlab[T]) get() *T {
 	size := 4 << len(s.chunks)
 	if size > 256 {
 		size = 256
-	}
-	if s.keep {
-		size = msgKeepChunk
 	}
 	c := make([]T, size)
 	s.chunks = append(s.chunks, c)

@@ -18,6 +18,6 @@ func (d *Decoder) Release() {
 		flyweightPool.Put(d.fw)
 		d.fw = nil
 	}
-	d.msg = d.msg.fresh()
+	d.msg = msgArena{}
 	d.tag = nil
 }

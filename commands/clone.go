@@ -139,8 +139,9 @@ type copier struct {
 }
 
 // copyAudit, when set (by tests), receives each copier once its copy is
-// done: every arena must then be used up.
-var copyAudit func(c copier)
+// done, with the bytes reserved for sections: every arena must then be
+// used up, but for those.
+var copyAudit func(c copier, extra int)
 
 // init reserves the bytes of n in a and allocates the arenas of its
 // elements (none for a zero count).
@@ -151,17 +152,18 @@ func (c *copier) init(a *arena, n *copyCounts) {
 		strs: alloc[codec.Bytes](n.strs), envs: alloc[codec.Envelope](n.envs)}
 }
 
-// A copied Message (Clone, a collected answer's messages) comes with the
-// memory it needs in one allocation: alone when it has nothing to copy but
-// scalars and flags (a flag resynchronisation's UID, FLAGS and MODSEQ),
-// and with the element arenas of its values when they fit one of the
-// slabs, sized for the common shapes: an envelope of up to eight
-// addresses, alone (messageSlabEnv: 1,408 bytes) or with a body structure
-// of one part (2,048) or a multipart of two. With its bytes such a message
-// takes two allocations in all; other messages take one per kind of
-// element (copier.init). A Message that Fetch hands out holds the
-// decoder's values (session.Command.Keep) and is alone, or with its first
-// Section when it has sections (messageSection).
+// A Message comes with the memory it needs in one allocation: alone when
+// it has nothing to copy but scalars and flags (a flag resynchronisation's
+// UID, FLAGS and MODSEQ), with a Section when it has body sections to hand
+// out, and with the element arenas of its values (and a Section) when they
+// fit one of the slabs, sized for the common shapes: an envelope of up to
+// eight addresses, alone (messageSlabEnv: FetchAll of UID and ENVELOPE, to
+// match Message-IDs, was a slab of 2,304 bytes and is one of 1,408) or with
+// a body structure of one part or a multipart of two.
+// With its bytes such a message takes two allocations in all; other
+// messages take one per kind of element (copier.init). The Envelope and
+// the first Section used to be fields of every Message (400 of its 752
+// bytes), whatever was fetched.
 type (
 	messageSection struct {
 		m   Message
@@ -172,8 +174,12 @@ type (
 		env   [1]codec.Envelope
 		addrs [8]codec.Address
 	}
-	messageSlab1 struct {
+	// messageSlab1 comes with a Section (S is Section) or without (S is
+	// struct{}): without, it fits a size class lower (2,048 bytes, not
+	// 2,304), for fetches without sections and for Clone.
+	messageSlab1[S any] struct {
 		m      Message
+		sec    S
 		env    [1]codec.Envelope
 		addrs  [8]codec.Address
 		params [4]codec.Param
@@ -181,6 +187,7 @@ type (
 	}
 	messageSlab3 struct {
 		m      Message
+		sec    Section
 		env    [1]codec.Envelope
 		addrs  [8]codec.Address
 		params [8]codec.Param
@@ -191,43 +198,59 @@ type (
 
 // allocMessage returns a new Message and a copier for n, whose element
 // arenas come with the Message in one allocation when they fit a slab.
-func allocMessage(n *copyCounts, c *copier) *Message {
+// The Message has a first Section of its own (Message.sec0) when sections
+// is set (and in a slab).
+func allocMessage(n *copyCounts, c *copier, sections bool) *Message {
 	var m *Message
 	switch {
 	case n.addrs+n.nodes == 0 || n.addrs > 8 || n.strs > 0 || n.envs > 1:
-		m = new(Message)
-		c.init(&m.a, n)
-		return m
-	case n.nodes == 0 && n.params == 0:
+		return allocUnslabbed(n, c, sections)
+	case n.nodes == 0 && n.params == 0 && !sections:
 		s := new(messageSlabEnv)
 		m = &s.m
 		c.envs, c.addrs = s.env[:n.envs], s.addrs[:n.addrs]
 	case n.nodes <= 1 && n.params <= 4 && n.kids == 0:
-		s := new(messageSlab1)
-		m = &s.m
-		c.envs, c.addrs, c.params, c.nodes = s.env[:n.envs], s.addrs[:n.addrs], s.params[:n.params], s.nodes[:n.nodes]
+		if sections {
+			m = newSlab1[Section](n, c)
+		} else {
+			m = newSlab1[struct{}](n, c)
+		}
 	case n.nodes <= 3 && n.params <= 8 && n.kids <= 2:
 		s := new(messageSlab3)
 		m = &s.m
+		m.sec0 = &s.sec
 		c.envs, c.addrs, c.params, c.nodes, c.kids = s.env[:n.envs], s.addrs[:n.addrs], s.params[:n.params], s.nodes[:n.nodes], s.kids[:n.kids]
 	default:
-		m = new(Message)
-		c.init(&m.a, n)
-		return m
+		return allocUnslabbed(n, c, sections)
 	}
 	m.a.reserve(n.bytes)
 	c.buf = m.a.free
 	return m
 }
 
-// newFetched returns a new Message for Fetch to hand out, with its first
-// Section when it has sections.
-func newFetched(sections bool) *Message {
-	if !sections {
-		return new(Message)
+// allocUnslabbed is allocMessage for a copy that fits no slab: the Message
+// (with its first Section when sections is set) alone, the arenas apart.
+func allocUnslabbed(n *copyCounts, c *copier, sections bool) *Message {
+	var m *Message
+	if sections {
+		s := new(messageSection)
+		m = &s.m
+		m.sec0 = &s.sec
+	} else {
+		m = new(Message)
 	}
-	s := new(messageSection)
-	s.m.sec0 = &s.sec
+	c.init(&m.a, n)
+	return m
+}
+
+// newSlab1 returns the Message of a new messageSlab1[S] and carves c's
+// element arenas out of it.
+func newSlab1[S any](n *copyCounts, c *copier) *Message {
+	s := new(messageSlab1[S])
+	if sec, ok := any(&s.sec).(*Section); ok {
+		s.m.sec0 = sec
+	}
+	c.envs, c.addrs, c.params, c.nodes = s.env[:n.envs], s.addrs[:n.addrs], s.params[:n.params], s.nodes[:n.nodes]
 	return &s.m
 }
 

@@ -220,9 +220,9 @@ func checkCapped(t *testing.T, m *Message, f *codec.Fetch) {
 // the side).
 func auditCopies(t *testing.T) (audits, short *int) {
 	audits, short = new(int), new(int)
-	copyAudit = func(c copier) {
+	copyAudit = func(c copier, extra int) {
 		*audits++
-		if len(c.buf) != 0 || len(c.addrs)+len(c.params)+len(c.nodes)+len(c.kids)+len(c.strs)+len(c.envs) != 0 || c.short {
+		if len(c.buf) != extra || len(c.addrs)+len(c.params)+len(c.nodes)+len(c.kids)+len(c.strs)+len(c.envs) != 0 || c.short {
 			*short++
 		}
 	}
@@ -230,25 +230,24 @@ func auditCopies(t *testing.T) (audits, short *int) {
 	return audits, short
 }
 
-// TestFetchKeepsValues: Fetch's messages hold the values of their FETCH
+// TestFetchCopiesValues: Fetch's messages hold the values of their FETCH
 // responses, equal to the codec's own deep copies (nil and empty kept
-// apart), still after the iteration has moved on and a Borrow iteration
-// over the same stream has reused the decoder's memory (the command runs
-// with session.Command.Keep); every value is capped. With a string limit
-// of 2 bytes every body section is streamed, and the values that follow
-// one are taken once it is done. Copies (Clone, and a collected answer's
-// messages) are equal too, their arenas sized exactly (nothing allocated
-// on the side, nothing left over).
-func TestFetchKeepsValues(t *testing.T) {
-	t.Run("inline", func(t *testing.T) { testFetchKeepsValues(t, nil) })
+// apart), still after the iteration has moved on and the decoder has
+// reused its memory; every copied value is capped; and the copy's arenas
+// were sized exactly (nothing allocated on the side, nothing left over).
+// With a string limit of 2 bytes every body section is streamed, and the
+// values that follow one are copied once it is done.
+func TestFetchCopiesValues(t *testing.T) {
+	t.Run("inline", func(t *testing.T) { testFetchCopiesValues(t, nil) })
 	t.Run("streamed", func(t *testing.T) {
-		testFetchKeepsValues(t, &session.Options{Tokenizer: &wire.TokenizerOptions{MaxStringLiteral: 2}})
+		testFetchCopiesValues(t, &session.Options{Tokenizer: &wire.TokenizerOptions{MaxStringLiteral: 2}})
 	})
 }
 
-func testFetchKeepsValues(t *testing.T, opts *session.Options) {
+func testFetchCopiesValues(t *testing.T, opts *session.Options) {
 	stream := append(corpus.FetchMetadata(300), copyShapes...)
 	want := decodeFetches(t, stream)
+	audits, short := auditCopies(t)
 	c := fetchServer(t, stream, opts)
 	ctx := context.Background()
 	var got []*Message
@@ -256,7 +255,7 @@ func testFetchKeepsValues(t *testing.T, opts *session.Options) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sec, err := m.NextSection() // the header section, kept in place
+		sec, err := m.NextSection() // the header section, kept in the arena
 		if err != nil && err != io.EOF {
 			t.Fatal(err)
 		}
@@ -270,25 +269,12 @@ func testFetchKeepsValues(t *testing.T, opts *session.Options) {
 	if len(got) != len(want) {
 		t.Fatalf("%d messages, want %d", len(got), len(want))
 	}
-	lent := 0
-	for m, err := range c.Fetch(ctx, SeqRange(1, 0), &FetchItems{UID: true, Borrow: true}) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		if m.Envelope != nil {
-			lent++
-		}
-	}
-	if lent == 0 {
-		t.Fatal("the Borrow iteration saw no envelope")
-	}
-	audits, short := auditCopies(t)
 	for i, m := range got {
 		checkCopy(t, m, want[i])
-		checkCopy(t, m.Clone(), want[i])
 	}
-	if *audits != len(want) || *short != 0 {
-		t.Fatalf("%d clones audited, %d with arenas not used up exactly", *audits, *short)
+	// A message whose section is streamed is copied in two parts.
+	if *audits < len(want) || *short != 0 {
+		t.Fatalf("%d copies audited, %d with arenas not used up exactly", *audits, *short)
 	}
 	// The collected path (STORE's answer) copies the same way.
 	for _, f := range decodeFetches(t, []byte(copyShapes)) {
@@ -442,28 +428,28 @@ func BenchmarkCopyMessage(b *testing.B) {
 	}
 }
 
-// TestMessageMemory: a message takes only the memory it needs. One that
-// Fetch hands out holds the decoder's values (session.Command.Keep): one
-// allocation of 352 bytes, or 512 with its first Section when it has
-// sections, whatever it holds (a copy of the metadata corpus's messages
-// took 2 allocations and about 3.3 KB). A copy (Clone, a collected
-// answer): one with nothing but scalars and flags (a flag
-// resynchronisation) is one allocation of at most 352 bytes (it was 768
-// while every Message held room for an Envelope and a Section); one with
-// an envelope alone takes a slab without room for a body structure (at
-// most 1,600 bytes with its bytes; 2,448 before); a single-part body
-// structure takes a smaller slab (at most 2,112 bytes with its bytes;
-// 2,338 before); the metadata corpus's messages take two allocations each.
+// TestMessageMemory: a copied message takes only the memory it needs. One
+// with nothing but scalars and flags (a flag resynchronisation) is one
+// allocation of at most 352 bytes (it was 768 while every Message held
+// room for an Envelope and a Section); one with a body section but no
+// envelope or body structure gets its Section in the same allocation and
+// the section's bytes in a second (at most 520 bytes in all; 776 before);
+// one with an envelope alone takes a slab without room for a body
+// structure or a Section (at most 1,600 bytes with its bytes; 2,448
+// before); a single-part body structure without sections takes a slab
+// without a Section (at most 2,112 bytes with its bytes; 2,338 before);
+// the metadata corpus's messages take two allocations each.
 func TestMessageMemory(t *testing.T) {
-	measure := func(make func() *Message) (allocs, bytes float64) {
+	perMessage := func(f *codec.Fetch) (allocs, bytes float64) {
+		fi := &fetchIter{bufferMax: BufferedSectionMax}
 		var keep *Message
-		allocs = testing.AllocsPerRun(100, func() { keep = make() })
+		allocs = testing.AllocsPerRun(100, func() { keep = fi.message(session.Item{}, f) })
 		const n = 1000
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		t0 := ms.TotalAlloc
 		for i := 0; i < n; i++ {
-			keep = make()
+			keep = fi.message(session.Item{}, f)
 		}
 		runtime.ReadMemStats(&ms)
 		if keep == nil {
@@ -471,40 +457,33 @@ func TestMessageMemory(t *testing.T) {
 		}
 		return allocs, float64(ms.TotalAlloc-t0) / n
 	}
-	fetched := func(f *codec.Fetch) (allocs, bytes float64) {
-		fi := &fetchIter{bufferMax: BufferedSectionMax}
-		return measure(func() *Message { return fi.message(session.Item{}, f) })
-	}
-	copied := func(f *codec.Fetch) (allocs, bytes float64) {
-		return measure(func() *Message { return newMessage(f) })
-	}
 	fs := decodeFetches(t, []byte("* 1 FETCH (UID 7 FLAGS (\\Seen $Forwarded) MODSEQ (12))\r\n"+
 		"* 2 FETCH (UID 8 BODY[HEADER.FIELDS (X-A)] {8}\r\nX-A: 1\r\n)\r\n"))
-	if a, b := copied(fs[0]); a != 1 || b > 352 {
-		t.Errorf("flags only, copied: %v allocations, %.0f bytes per message; want 1, <= 352", a, b)
+	if a, b := perMessage(fs[0]); a != 1 || b > 352 {
+		t.Errorf("flags only: %v allocations, %.0f bytes per message; want 1, <= 352", a, b)
 	}
-	if a, b := fetched(fs[0]); a != 1 || b > 352 {
-		t.Errorf("flags only, fetched: %v allocations, %.0f bytes per message; want 1, <= 352", a, b)
-	}
-	if a, b := fetched(fs[1]); a != 1 || b > 520 {
-		t.Errorf("a section only, fetched: %v allocations, %.1f bytes per message; want 1, <= 520", a, b)
+	if a, b := perMessage(fs[1]); a != 2 || b > 520+raceSlack {
+		t.Errorf("a section only: %v allocations, %.0f bytes per message; want 2, <= %d", a, b, 520+raceSlack)
 	}
 	env := decodeFetches(t, []byte("* 3 FETCH (UID 9 ENVELOPE (\"Wed, 2 Jul 2026 01:01:07 +0200\" \"Re: a subject\" "+
 		"((\"Mark Crispin\" NIL \"mrc\" \"panda.com\")) ((\"Mark Crispin\" NIL \"mrc\" \"panda.com\")) "+
 		"((\"Mark Crispin\" NIL \"mrc\" \"panda.com\")) ((NIL NIL \"imap\" \"ietf.org\")) NIL NIL NIL \"<1.31@panda.com>\"))\r\n"))
-	if a, b := copied(env[0]); a != 2 || b > 1600 {
-		t.Errorf("an envelope only, copied: %v allocations, %.0f bytes per message; want 2, <= 1600", a, b)
+	if a, b := perMessage(env[0]); a != 2 || b > 1600 {
+		t.Errorf("an envelope only: %v allocations, %.0f bytes per message; want 2, <= 1600", a, b)
 	}
-	one := decodeFetches(t, []byte("* 4 FETCH (UID 10 BODYSTRUCTURE (\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" 501 11 NIL NIL NIL NIL))\r\n"))
-	if a, b := copied(one[0]); a != 2 || b > 2112 {
-		t.Errorf("a body structure only, copied: %v allocations, %.0f bytes per message; want 2, <= 2112", a, b)
+	// A single-part body structure: the slab has a Section only when the
+	// message has sections.
+	one := decodeFetches(t, []byte("* 4 FETCH (UID 10 BODYSTRUCTURE (\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" 501 11 NIL NIL NIL NIL))\r\n"+
+		"* 5 FETCH (UID 11 BODYSTRUCTURE (\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" 501 11 NIL NIL NIL NIL) BODY[HEADER.FIELDS (X-A)] {8}\r\nX-A: 1\r\n)\r\n"))
+	if a, b := perMessage(one[0]); a != 2 || b > 2112 {
+		t.Errorf("a body structure only: %v allocations, %.0f bytes per message; want 2, <= 2112", a, b)
+	}
+	if a, b := perMessage(one[1]); a != 2 || b < 2304 {
+		t.Errorf("a body structure and a section: %v allocations, %.0f bytes per message; want 2, >= 2304 (a Section)", a, b)
 	}
 	for i, f := range decodeFetches(t, corpus.FetchMetadata(20)) {
-		if a, _ := copied(f); a != 2 {
-			t.Errorf("metadata message %d, copied: %v allocations, want 2", i+1, a)
-		}
-		if a, b := fetched(f); a != 1 || b > 520 {
-			t.Errorf("metadata message %d, fetched: %v allocations, %.1f bytes; want 1, <= 520", i+1, a, b)
+		if a, _ := perMessage(f); a != 2 {
+			t.Errorf("metadata message %d: %v allocations, want 2", i+1, a)
 		}
 	}
 }

@@ -41,17 +41,17 @@ type FetchItems struct {
 	// OnVanished receives the UIDs of VANISHED responses, on the
 	// iterating goroutine, in order with the messages.
 	OnVanished func(uids codec.SeqSet)
-	// BufferMax is the size up to which a body section is kept whole (in
-	// place when it came with its FETCH response, read whole from the
-	// connection when it is streamed), so that it can still be read after
-	// the next section was asked for or the iteration moved on. Larger sections are read in
+	// BufferMax is the size up to which a body section is kept whole in
+	// memory of its own (copied, or read whole from the connection when
+	// it is streamed), so that it can still be read after the next section
+	// was asked for or the iteration moved on. Larger sections are read in
 	// place, without a copy: from the FETCH response (up to the tokenizer's
 	// string limit) or streamed from the connection, and only until then
 	// (ErrSectionGone). 0 means BufferedSectionMax, a negative value keeps
 	// no section. Under Borrow it applies to streamed sections only.
 	BufferMax int
-	// Borrow lends each Message instead of handing out one to keep: no
-	// memory is taken for it. The Message is valid only until the
+	// Borrow lends each Message instead of handing out a copy of its
+	// values: nothing is copied. The Message is valid only until the
 	// iteration moves on (the loop body returns or breaks, or the
 	// iteration ends); the same *Message is then reused for the next
 	// message. Until then its Envelope, BodyStructure, BinarySizes and
@@ -274,9 +274,6 @@ func (c *Client) Fetch(ctx context.Context, set Set, items *FetchItems) iter.Seq
 			Name: set.name("FETCH"),
 			Args: func(e *wire.Encoder) { set.encode(e); it.encode(e, set.UID) },
 			Pull: true,
-			// A Message holds the decoder's values, which it then
-			// never reuses (Message.keepValues), unless they are lent.
-			Keep: !it.Borrow,
 		}, &set, "")
 		p, err := c.s.Start(ctx, cmd)
 		if err != nil {
@@ -392,10 +389,9 @@ func (fi *fetchIter) close() {
 }
 
 // message makes the Message of a FETCH response or of the snapshot a
-// streamed section comes with: it holds the decoder's values, which the
-// command's session.Command.Keep keeps valid (or, under Borrow, they are
-// taken in place into the lent Message), and its sections are handed out
-// by NextSection.
+// streamed section comes with: its attributes are copied (or, under
+// Borrow, taken in place into the lent Message), its sections are handed
+// out by NextSection.
 func (fi *fetchIter) message(item session.Item, f *codec.Fetch) *Message {
 	var m *Message
 	if fi.borrow {
@@ -407,9 +403,12 @@ func (fi *fetchIter) message(item session.Item, f *codec.Fetch) *Message {
 		fi.sec0 = Section{}
 		m.borrowValues(f, f.Has)
 	} else {
-		m = newFetched(len(f.Sections) > 0)
+		extra := keptBytes(f, fi.bufferMax)
+		n := valueCounts(f, f.Has, extra)
+		var c copier
+		m = allocMessage(&n, &c, len(f.Sections) > 0)
 		m.SeqNum, m.it, m.f = f.Seq, fi, f
-		m.keepValues(f, f.Has)
+		m.copyValues(f, f.Has, &c, extra)
 	}
 	if item.Section != nil {
 		m.body = item.Body

@@ -49,7 +49,7 @@ type Message struct {
 	complete bool            // the message's FETCH response has been taken whole
 	sec0Used bool            // sec0 (or a first Section) was handed out; here to fill complete's word
 	cur      *Section        // the section handed out last, when it is read in place
-	a        arena           // the bytes of copied values (Clone, a collected answer)
+	a        arena           // the memory of the values and kept sections
 	sec0     *Section        // the first section handed out, allocated with the Message (allocMessage)
 	nsec     int             // under Borrow: the Sections of it.secs handed out
 	flags    [4]string       // what Flags holds, when it fits
@@ -150,17 +150,31 @@ func fillSection(s *Section, sec *codec.Section, r io.Reader, spec *string, borr
 // newMessage copies the attributes of f (a collected response: STORE,
 // SELECT's changes); it has no sections.
 func newMessage(f *codec.Fetch) *Message {
-	n := valueCounts(f, f.Has)
+	n := valueCounts(f, f.Has, 0)
 	var c copier
-	m := allocMessage(&n, &c)
+	m := allocMessage(&n, &c, false)
 	m.SeqNum = f.Seq
-	m.copyValues(f, f.Has, &c)
+	m.copyValues(f, f.Has, &c, 0)
 	return m
 }
 
-// valueCounts counts what copying the values of f in has needs.
-func valueCounts(f *codec.Fetch, has codec.FetchItem) copyCounts {
-	var n copyCounts
+// merge copies the attributes present in f and in mask into m, and
+// reserves extra more bytes in its arena (for the sections it keeps). The
+// values of ENVELOPE and BODYSTRUCTURE are copied in one pass with exact
+// arenas (clone.go); common flags are interned, and the other strings
+// (uncommon flags, EMAILID, THREADID, PREVIEW) are cut from one string.
+func (m *Message) merge(f *codec.Fetch, mask codec.FetchItem, extra int) {
+	has := f.Has & mask
+	n := valueCounts(f, has, extra)
+	var c copier
+	c.init(&m.a, &n)
+	m.copyValues(f, has, &c, extra)
+}
+
+// valueCounts counts what copying the values of f in has needs, with
+// extra bytes for sections.
+func valueCounts(f *codec.Fetch, has codec.FetchItem, extra int) copyCounts {
+	n := copyCounts{bytes: extra}
 	var e *codec.Envelope
 	var b *codec.BodyStructure
 	if has&codec.FetchEnvelope != 0 {
@@ -174,9 +188,13 @@ func valueCounts(f *codec.Fetch, has codec.FetchItem) copyCounts {
 }
 
 // copyValues copies the attributes in has of f into m, carving them out of
-// c's arenas (made for valueCounts(f, has)).
-func (m *Message) copyValues(f *codec.Fetch, has codec.FetchItem, c *copier) {
+// c's arenas (made for valueCounts(f, has, extra)).
+func (m *Message) copyValues(f *codec.Fetch, has codec.FetchItem, c *copier, extra int) {
 	m.Items |= has
+	var fc *flagCache
+	if m.it != nil {
+		fc = &m.it.keywords
+	}
 	if has&codec.FetchEnvelope != 0 {
 		m.Envelope = nil
 		if f.Envelope != nil {
@@ -189,34 +207,9 @@ func (m *Message) copyValues(f *codec.Fetch, has codec.FetchItem, c *copier) {
 			m.BodyStructure = c.body(f.BodyStructure)
 		}
 	}
-	m.a.free = c.buf
+	m.a.free = c.buf // what is left: the sections' bytes
 	if copyAudit != nil {
-		copyAudit(*c)
-	}
-	m.setOwned(f, has)
-}
-
-// keepValues sets the attributes in has of f in m, for a FETCH decoded
-// under session.Command.Keep: the Envelope and the BodyStructure are the
-// decoder's own, which it never reuses; the rest is m's (setOwned).
-func (m *Message) keepValues(f *codec.Fetch, has codec.FetchItem) {
-	m.Items |= has
-	if has&codec.FetchEnvelope != 0 {
-		m.Envelope = f.Envelope
-	}
-	if has&codec.FetchBodyStructure != 0 {
-		m.BodyStructure = f.BodyStructure
-	}
-	m.setOwned(f, has)
-}
-
-// setOwned sets what copyValues and keepValues set alike, in m's own
-// memory: the flags, the scalars (setScalars), BINARY.SIZE and the unknown
-// attributes (the decoder reuses its slices of them).
-func (m *Message) setOwned(f *codec.Fetch, has codec.FetchItem) {
-	var fc *flagCache
-	if m.it != nil {
-		fc = &m.it.keywords
+		copyAudit(*c, extra)
 	}
 	if has&codec.FetchFlags != 0 {
 		if len(f.Flags) <= len(m.flags) {
@@ -385,7 +378,7 @@ func (m *Message) Clone() *Message {
 	var n copyCounts
 	n.message(m.Envelope, m.BodyStructure)
 	var c copier
-	d := allocMessage(&n, &c)
+	d := allocMessage(&n, &c, false)
 	d.SeqNum, d.Items, d.UID, d.InternalDate, d.Size, d.ModSeq = m.SeqNum, m.Items, m.UID, m.InternalDate, m.Size, m.ModSeq
 	d.EmailID, d.ThreadID, d.Preview = m.EmailID, m.ThreadID, m.Preview // strings: immutable
 	if m.Envelope != nil {
@@ -396,7 +389,7 @@ func (m *Message) Clone() *Message {
 	}
 	d.a.free = c.buf
 	if copyAudit != nil {
-		copyAudit(c)
+		copyAudit(c, 0)
 	}
 	if m.Flags != nil {
 		if len(m.Flags) <= len(d.flags) {
@@ -462,6 +455,18 @@ func (m *Message) cutStrings(f *codec.Fetch, has codec.FetchItem, sn int) {
 	}
 }
 
+// keptBytes is the size of the sections of f that a Message keeps in its
+// arena (those up to bufferMax that came whole).
+func keptBytes(f *codec.Fetch, bufferMax int64) int {
+	n := 0
+	for i := range f.Sections {
+		if sec := &f.Sections[i]; !sec.Streamed && int64(len(sec.Data)) <= bufferMax {
+			n += len(sec.Data)
+		}
+	}
+	return n
+}
+
 // NextSection returns the message's next body section, in the order the
 // server sent them, and io.EOF after the last one; the attributes of the
 // message are then all set. A section over FetchItems.BufferMax that was
@@ -524,8 +529,7 @@ func (m *Message) handOut(sec *codec.Section, body io.Reader) (*Section, error) 
 			// In place until the iteration moves on: the response (or the
 			// snapshot, the session's copy) stays valid until then.
 		case int64(len(data)) <= keep:
-			// Kept in place: under session.Command.Keep the decoder
-			// never reuses it.
+			data = m.a.bytes(data)
 		default:
 			m.cur = s // in the decoder's memory
 		}
@@ -578,7 +582,7 @@ func (m *Message) advance() error {
 	if m.it.borrow {
 		m.borrowValues(f, f.Has&^m.snapHas)
 	} else {
-		m.keepValues(f, f.Has&^m.snapHas)
+		m.merge(f, ^m.snapHas, keptBytes(f, m.it.bufferMax))
 	}
 	m.complete = true
 	return nil

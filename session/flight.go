@@ -58,9 +58,6 @@ func (s *Session) addInflightLocked(p *Pending) {
 	if p.cmd.Sections != nil {
 		s.counts.streams++
 	}
-	if p.cmd.Keep && p.cmd.Pull {
-		s.keepers.Add(1)
-	}
 	if p.bound > 0 {
 		s.armBoundLocked(p.boundAt)
 	}
@@ -90,9 +87,6 @@ func (s *Session) removeInflightLocked(p *Pending) {
 		s.counts.add(&p.info, -1)
 		if p.cmd.Sections != nil {
 			s.counts.streams--
-		}
-		if p.cmd.Keep && p.cmd.Pull {
-			s.keepers.Add(-1)
 		}
 		return
 	}

@@ -36,7 +36,6 @@ func (s *Session) abortWith(err error) {
 	s.nsent = 0
 	clear(s.byTag)
 	s.counts = flightCounts{}
-	s.keepers.Store(0)
 	s.state = StateLogout
 	s.unselectedLocked()
 	s.changedLocked()
@@ -166,11 +165,6 @@ func (s *Session) readCo(yield func(coEvent) bool) {
 func (s *Session) readOne() (over bool) {
 	s.rl.yielded = false
 	s.idleWait()
-	if keep := s.keepers.Load() > 0; keep != s.rl.keep {
-		// Between two responses: Command.Keep.
-		s.rl.keep = keep
-		s.dec.SetKeep(keep)
-	}
 	off := s.tok.Offset()
 	s.rl.skipped = 0
 	r, err := s.dec.Next()

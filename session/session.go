@@ -146,10 +146,9 @@ type Session struct {
 	contTarget *Pending // the command sending a synchronizing literal
 	events     []codec.Response
 	eventsCond *sync.Cond
-	pullCond   *sync.Cond   // pulled commands and the reader waiting for each other (mu)
-	co         coState      // the reading coroutine (mu)
-	keepers    atomic.Int32 // commands in flight with Command.Keep (changed under mu)
-	demanders  int          // goroutines waiting for the reader to go on (mu)
+	pullCond   *sync.Cond // pulled commands and the reader waiting for each other (mu)
+	co         coState    // the reading coroutine (mu)
+	demanders  int        // goroutines waiting for the reader to go on (mu)
 
 	rl        readLoopState // touched by the reader goroutine alone
 	maxResult int64         // Options.MaxResultBytes or its default
@@ -188,8 +187,6 @@ type readLoopState struct {
 	// cancelable: the caller that drives has a context that can end;
 	// upgrade: a TLS or COMPRESS upgrade comes next (see coBeforeRead).
 	cancelable, upgrade bool
-	// keep: the decoder keeps what it hands out (Command.Keep).
-	keep bool
 }
 
 // Pending is a command in flight.
@@ -334,16 +331,6 @@ type Command struct {
 	// without copies when the caller keeps up, instead of Result.Data,
 	// OnData or Sections.
 	Pull bool
-	// Keep, with Pull, keeps the memory of the command's responses: the
-	// Envelope and BodyStructure of a FETCH that Next returns, every value
-	// they hold and every byte slice stay valid after the next call to
-	// Next, for as long as the caller keeps them (codec.Decoder.SetKeep,
-	// on while such a command is in flight). The response values
-	// themselves and the slices they hold directly (Fetch.Flags,
-	// Fetch.Sections) do not. It costs new memory for each response in
-	// place of reused memory: for a caller that keeps the values, in place
-	// of copying them out.
-	Keep bool
 	// Rules gives the rules of a command the session's table does not
 	// know (an extension); nil means the table's. A command that is in
 	// neither is allowed in any state, runs alone, and gets its

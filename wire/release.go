@@ -24,11 +24,10 @@ func (t *Tokenizer) Release() bool {
 	t.gen++
 	t.scratch = nil
 	t.released = len(t.buf)
-	if len(t.buf) == DefaultBufferSize && !t.held {
+	if len(t.buf) == DefaultBufferSize {
 		bufferPool.Put((*[DefaultBufferSize]byte)(t.buf))
 	}
 	t.buf = nil
-	t.held = t.keep
 	return true
 }
 

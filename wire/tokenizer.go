@@ -121,11 +121,6 @@ type Tokenizer struct {
 	// wholeAt is 1 + the stream offset of the line LineBuffered last
 	// found wholly buffered (0: none), so that prepare need not look again.
 	wholeAt int64
-
-	// keep: bytes handed out stay valid (SetKeep). held: the buffer or
-	// the scratch space holds bytes handed out while keep was on, so that
-	// neither may be written over: the next shift takes a new buffer.
-	keep, held bool
 }
 
 const (
@@ -180,11 +175,7 @@ func (t *Tokenizer) Reset(r io.Reader) {
 	t.gen++
 	t.rerr = nil
 	t.depth = 0
-	t.reuseScratch()
-	if t.held {
-		t.buf = make([]byte, len(t.buf))
-		t.held = t.keep
-	}
+	t.scratch = t.scratch[:0]
 	t.pend &^= pendLit | pendBroken
 	t.broken = nil
 	t.litRemain = 0
@@ -237,36 +228,8 @@ func (t *Tokenizer) Unshare() error {
 	t.r = 0
 	t.lineStart = 0
 	t.scratch = nil
-	t.held = t.keep
 	t.gen++
 	return nil
-}
-
-// SetKeep sets whether the bytes the tokenizer hands out stay valid for as
-// long as their holders keep them, instead of until the next line is read.
-// With keep on, the tokenizer never writes over a byte it has handed out:
-// where it would move the unread tail to the front of its buffer, it moves
-// it to a new buffer (one allocation of the buffer's size per buffer read),
-// and each line's unescaped strings get new memory; the garbage collector
-// frees a buffer once nothing points into it. Turning it off keeps what
-// was handed out valid too: reuse starts again in memory handed out after.
-// A client that keeps decoded values (a list of messages) turns it on for
-// as long as it reads them, in place of copying each value out.
-func (t *Tokenizer) SetKeep(on bool) {
-	t.keep = on
-	if on {
-		t.held = true
-	}
-}
-
-// reuseScratch empties the scratch space of unescaped strings for a new
-// line: reused, unless it holds strings handed out under SetKeep.
-func (t *Tokenizer) reuseScratch() {
-	if t.held {
-		t.scratch = nil
-		return
-	}
-	t.scratch = t.scratch[:0]
 }
 
 // Detach returns a copy of the bytes read from the underlying reader but not
@@ -424,7 +387,7 @@ func (t *Tokenizer) prepare() {
 	t.pend &^= pendEOL
 	t.gen++
 	t.depth = 0
-	t.reuseScratch()
+	t.scratch = t.scratch[:0]
 	t.lineStart = t.r
 	t.lineText, t.lineCut = false, false
 	// Move the unread tail to the front once past half of the buffer, so
@@ -486,17 +449,10 @@ func (t *Tokenizer) LineBuffered() (ok bool, maxLiteral int64) {
 }
 
 // shift moves [lineStart, w) to the front of the buffer. Only call it when
-// nothing of the current line has been handed out. When the buffer holds
-// bytes handed out under SetKeep, the front is a new buffer's.
+// nothing of the current line has been handed out.
 func (t *Tokenizer) shift() {
 	t.dropped(t.lineStart)
-	dst := t.buf
-	if t.held {
-		dst = make([]byte, len(t.buf))
-		t.held = t.keep
-	}
-	n := copy(dst, t.buf[t.lineStart:t.w])
-	t.buf = dst
+	n := copy(t.buf, t.buf[t.lineStart:t.w])
 	t.base += int64(t.lineStart)
 	t.r -= t.lineStart
 	t.w = n
@@ -576,7 +532,6 @@ func (t *Tokenizer) makeRoom() error {
 	nb := make([]byte, size)
 	copy(nb, t.buf[t.lineStart:t.w])
 	t.buf = nb
-	t.held = t.keep
 	t.base += int64(t.lineStart)
 	t.r -= t.lineStart
 	t.w = used
