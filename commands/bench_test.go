@@ -64,12 +64,10 @@ func benchmarkFetchMetadataPipe(b *testing.B, mode fetchMode) {
 	}
 }
 
-// fetchMetadataPipe starts a Client over transport.Pipe whose server
-// answers every FETCH with the n-message metadata stream, and returns a
-// function that fetches it once as BenchmarkFetchMetadataPipe describes
-// (or, for fetchPull, pulls the responses from the session and touches
-// the same values of each), and the sum of what it touched.
-func fetchMetadataPipe(b *testing.B, n int, mode fetchMode) (run func(), touched *int) {
+// metadataClient starts a Client over transport.Pipe whose server answers
+// every FETCH with the n-message metadata stream of internal/corpus, with
+// INBOX selected.
+func metadataClient(b *testing.B, n int) *commands.Client {
 	stream := corpus.FetchMetadata(n)
 	client, server := transport.Pipe()
 	go func() {
@@ -100,9 +98,86 @@ func fetchMetadataPipe(b *testing.B, n int, mode fetchMode) (run func(), touched
 	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
 		b.Fatal(err)
 	}
-	items := &commands.FetchItems{UID: true, Flags: true, InternalDate: true, Size: true, Envelope: true,
-		BodyStructure: true, ModSeq: true, Borrow: mode == fetchBorrow,
+	return c
+}
+
+// metadataItems asks for every item of the metadata stream.
+func metadataItems(borrow bool) *commands.FetchItems {
+	return &commands.FetchItems{UID: true, Flags: true, InternalDate: true, Size: true, Envelope: true,
+		BodyStructure: true, ModSeq: true, Borrow: borrow,
 		Sections: []commands.FetchSection{{Specifier: "HEADER.FIELDS", Fields: []string{"LIST-ID", "X-PRIORITY"}}}}
+}
+
+// BenchmarkFetchKeptHeap fetches the 10,000-message metadata stream with
+// Client.Fetch, keeps every Nth message (1, 100) and reports the heap
+// they keep alive after a collection, per kept message and per message of
+// the stream. A Message is a copy of its own, so keeping few of many costs
+// no more per message than keeping all; were messages to share memory
+// with the messages decoded around them (a decoder that never reuses its
+// arenas, tried and dropped: see docs/performance.md), one kept message
+// would keep theirs alive. Nth=100/clone keeps Clones.
+func BenchmarkFetchKeptHeap(b *testing.B) {
+	for _, c := range []struct {
+		name  string
+		every int
+		clone bool
+	}{{"Nth=1", 1, false}, {"Nth=100", 100, false}, {"Nth=100/clone", 100, true}} {
+		b.Run(c.name, func(b *testing.B) {
+			const n = 10000
+			cl := metadataClient(b, n)
+			items := metadataItems(false)
+			// A first fetch grows the decoder's reused memory, which the
+			// heap after the others must not count.
+			for _, err := range cl.Fetch(context.Background(), commands.SeqRange(1, 0), items) {
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			var ms runtime.MemStats
+			var kept []*commands.Message
+			var heap float64
+			for i := 0; i < b.N; i++ {
+				clear(kept)
+				kept = kept[:0]
+				runtime.GC()
+				runtime.ReadMemStats(&ms)
+				h0 := ms.HeapAlloc
+				j := 0
+				for m, err := range cl.Fetch(context.Background(), commands.SeqRange(1, 0), items) {
+					if err != nil {
+						b.Fatal(err)
+					}
+					if j%c.every == 0 {
+						if c.clone {
+							m = m.Clone()
+						}
+						kept = append(kept, m)
+					}
+					j++
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&ms)
+				heap += float64(ms.HeapAlloc) - float64(h0)
+				if len(kept) != n/c.every {
+					b.Fatalf("%d kept", len(kept))
+				}
+			}
+			runtime.KeepAlive(kept)
+			b.ReportMetric(heap/float64(b.N)/float64(n/c.every), "B/kept")
+			b.ReportMetric(heap/float64(b.N)/n, "B/msg")
+		})
+	}
+}
+
+// fetchMetadataPipe starts a Client over transport.Pipe whose server
+// answers every FETCH with the n-message metadata stream, and returns a
+// function that fetches it once as BenchmarkFetchMetadataPipe describes
+// (or, for fetchPull, pulls the responses from the session and touches
+// the same values of each), and the sum of what it touched.
+func fetchMetadataPipe(b *testing.B, n int, mode fetchMode) (run func(), touched *int) {
+	c := metadataClient(b, n)
+	s, ctx := c.Session(), context.Background()
+	items := metadataItems(mode == fetchBorrow)
 	touched = new(int)
 	if mode == fetchPull {
 		cmd := &session.Command{Name: "FETCH", Pull: true, Args: func(e *wire.Encoder) {
