@@ -9,10 +9,12 @@ func DirectSteps(s *Session) int64 {
 }
 
 // HoldsDeflater reports whether s, under COMPRESS, holds a deflater now
-// (see flushWriter), under the write lock.
+// (see flushWriter), under the write lock. It lets go of the lock as every
+// holder does (unlockWrite): an idle reader that found it held leaves the
+// deflater's release to the holder.
 func HoldsDeflater(s *Session) bool {
 	s.wmu.Lock()
-	defer s.wmu.Unlock()
+	defer s.unlockWrite()
 	fw, ok := s.cw.w.(*flushWriter)
 	return ok && fw.zw != nil
 }
