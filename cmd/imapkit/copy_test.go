@@ -145,7 +145,14 @@ func cyrusAlice(t *testing.T) (string, *commands.Client) {
 // copyReport runs copy with --json and returns its objects by mailbox.
 func copyReport(t *testing.T, code int, args ...string) map[string]copyResult {
 	t.Helper()
-	out, _ := cli(t, "", code, append(args, "--json", "--quiet")...)
+	rs, _ := copyReportErr(t, code, args...)
+	return rs
+}
+
+// copyReportErr is copyReport that also returns what copy wrote to stderr.
+func copyReportErr(t *testing.T, code int, args ...string) (map[string]copyResult, string) {
+	t.Helper()
+	out, errs := cli(t, "", code, append(args, "--json", "--quiet")...)
 	rs := map[string]copyResult{}
 	dec := json.NewDecoder(strings.NewReader(out))
 	for dec.More() {
@@ -155,7 +162,7 @@ func copyReport(t *testing.T, code int, args ...string) map[string]copyResult {
 		}
 		rs[r.Mailbox] = r
 	}
-	return rs
+	return rs, errs
 }
 
 func TestCopyDovecotCyrusDovecot(t *testing.T) {
@@ -246,6 +253,58 @@ func writeCA(t *testing.T, s *testserver.Server) string {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// TestCopyFlagRefusal: a destination that refuses a flag change (Cyrus
+// takes at most 128 keywords in a mailbox) does not stop the copy of new
+// mail, says so on stderr, and leaves the change to be tried again by the
+// next run (the source's HIGHESTMODSEQ is not recorded past it); once the
+// source's flags fit, the next run carries them.
+func TestCopyFlagRefusal(t *testing.T) {
+	a, cf := dovecot(t, 3)
+	cyURL, cy := cyrusAlice(t)
+	_, aURL := urls(a)
+	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	args := []string{"copy", aURL, cyURL, "INBOX", "--ca-file", cf[1], "--state-dir", t.TempDir(), "--timeout", "20s"}
+	if r := copyReport(t, 0, args...)["INBOX"]; r.Copied != 3 || r.FlagSync != "condstore" {
+		t.Fatalf("first copy: %+v", r)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	ac := client(t, a.TLSAddr, a, testserver.Alice, testserver.Password)
+	if _, err := ac.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	var many []string
+	for i := range 140 {
+		many = append(many, fmt.Sprintf("kw%d", i))
+	}
+	if _, err := ac.Store(ctx, commands.UIDs(1), commands.AddFlags, many, &commands.StoreOptions{Silent: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ac.AppendBytes(ctx, "INBOX", testserver.SampleMessage(7), nil); err != nil {
+		t.Fatal(err)
+	}
+	for run := 2; run <= 3; run++ {
+		rs, errs := copyReportErr(t, 0, args...)
+		if r := rs["INBOX"]; r.Copied != 3-run || r.FlagsUpdated != 0 {
+			t.Fatalf("run %d: %+v", run, r)
+		}
+		if !strings.Contains(errs, "flag changes not carried") || !strings.Contains(errs, "Too many user flags") {
+			t.Fatalf("run %d: stderr %q does not report the refusal", run, errs)
+		}
+	}
+	if _, err := ac.Store(ctx, commands.UIDs(1), commands.ReplaceFlags, []string{`\Flagged`, "kw1"}, &commands.StoreOptions{Silent: true}); err != nil {
+		t.Fatal(err)
+	}
+	rs, errs := copyReportErr(t, 0, args...)
+	if r := rs["INBOX"]; r.Copied != 0 || r.FlagsUpdated != 1 || strings.Contains(errs, "not carried") {
+		t.Fatalf("after the flags fit: %+v, stderr %q", r, errs)
+	}
+	got := mailOf(t, cy, "INBOX")
+	if len(got) != 4 || got[0].flags != `\flagged kw1` {
+		t.Fatalf("Cyrus INBOX: %d messages, the first with flags %q", len(got), got[0].flags)
+	}
 }
 
 // TestCopyResume stops copies at the two moments that matter, before an
