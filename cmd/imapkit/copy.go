@@ -310,6 +310,9 @@ type copyResult struct {
 	FlagsUpdated int `json:"flags_updated"`
 	// FlagsUnmatched counts changed messages whose copy was not found.
 	FlagsUnmatched int `json:"flags_unmatched,omitempty"`
+	// FlagsRefused is the destination's answer when it refused a flag
+	// change: the changes are tried again by the next run.
+	FlagsRefused string `json:"flags_refused,omitempty"`
 }
 
 // copyMailbox copies the messages of name not copied yet to dname.
@@ -372,7 +375,8 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 			// A server that refuses (a keyword the destination does
 			// not take, say) does not stop the copy of new mail;
 			// the changes are tried again next run.
-			fmt.Fprintf(stderr, "imapkit copy: %s: flag changes not carried: %s\n", printable(name), printable(err.Error()))
+			res.FlagsRefused = printable(err.Error())
+			fmt.Fprintf(stderr, "imapkit copy: %s: flag changes not carried: %s\n", printable(name), res.FlagsRefused)
 			plan = flagSyncOff
 		case err != nil:
 			return nil, fmt.Errorf("carrying flag changes: %w", err)

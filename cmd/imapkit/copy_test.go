@@ -257,7 +257,7 @@ func writeCA(t *testing.T, s *testserver.Server) string {
 
 // TestCopyFlagRefusal: a destination that refuses a flag change (Cyrus
 // takes at most 128 keywords in a mailbox) does not stop the copy of new
-// mail, says so on stderr, and leaves the change to be tried again by the
+// mail, says so on stderr and in "flags_refused", and leaves the change to be tried again by the
 // next run (the source's HIGHESTMODSEQ is not recorded past it); once the
 // source's flags fit, the next run carries them.
 func TestCopyFlagRefusal(t *testing.T) {
@@ -287,7 +287,7 @@ func TestCopyFlagRefusal(t *testing.T) {
 	}
 	for run := 2; run <= 3; run++ {
 		rs, errs := copyReportErr(t, 0, args...)
-		if r := rs["INBOX"]; r.Copied != 3-run || r.FlagsUpdated != 0 {
+		if r := rs["INBOX"]; r.Copied != 3-run || r.FlagsUpdated != 0 || !strings.Contains(r.FlagsRefused, "Too many user flags") {
 			t.Fatalf("run %d: %+v", run, r)
 		}
 		if !strings.Contains(errs, "flag changes not carried") || !strings.Contains(errs, "Too many user flags") {
@@ -298,7 +298,7 @@ func TestCopyFlagRefusal(t *testing.T) {
 		t.Fatal(err)
 	}
 	rs, errs := copyReportErr(t, 0, args...)
-	if r := rs["INBOX"]; r.Copied != 0 || r.FlagsUpdated != 1 || strings.Contains(errs, "not carried") {
+	if r := rs["INBOX"]; r.Copied != 0 || r.FlagsUpdated != 1 || r.FlagsRefused != "" || strings.Contains(errs, "not carried") {
 		t.Fatalf("after the flags fit: %+v, stderr %q", r, errs)
 	}
 	got := mailOf(t, cy, "INBOX")
