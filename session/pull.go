@@ -61,7 +61,7 @@ type coEvent struct {
 	p      *Pending  // coItem: the command the item is for
 	item   Item      // coItem
 	body   *pullBody // coItem of a body section
-	queued bool      // coItem already in p's queue (its caller was busy)
+	queued bool      // coItem for p's queue (its caller was busy): itemLocked queues it
 }
 
 // coState is the reading coroutine's state (guarded by mu).
@@ -288,12 +288,12 @@ func (s *Session) pullSection(p *Pending, f *codec.Fetch, sec *codec.Section, r 
 		// the safety net).
 		return inMemory()
 	}
-	queued := false
-	if !pl.waiting && s.co.holder != p {
-		pl.queue = append(pl.queue, item)
-		queued = true
-		s.pullCond.Broadcast()
-	}
+	// The caller is not waiting for it: it is queued, by the goroutine
+	// that drove, under mu once it is back from drive (itemLocked). Were
+	// it queued here, the caller could take it and read the body (reading
+	// the connection, through coBeforeRead) while that goroutine still
+	// writes s.rl on its way out of drive.
+	queued := !pl.waiting && s.co.holder != p
 	s.mu.Unlock()
 	s.rl.yielded = true
 	s.rl.yield(coEvent{kind: coItem, p: p, item: item, body: body, queued: queued})
@@ -315,8 +315,10 @@ func (s *Session) itemLocked(ev coEvent, self *Pending) {
 	switch ev.kind {
 	case coItem:
 		s.co.lent, s.co.body = ev.p, ev.body
-		if !ev.queued {
-			pl := ev.p.pull
+		pl := ev.p.pull
+		if ev.queued {
+			pl.queue = append(pl.queue, ev.item)
+		} else {
 			pl.slot, pl.hasSlot = ev.item, true
 			pl.waiting = false
 		}
@@ -340,8 +342,15 @@ func (s *Session) resumableLocked() (ok, keep bool) {
 	if p == nil {
 		return true, false
 	}
-	if p.pull.closed || p.abandoned.Load() || s.err != nil {
+	if p.pull.closed || p.abandoned.Load() {
 		return true, false
+	}
+	if s.err != nil {
+		// The session ended (Close, a command's bound) while the caller
+		// may be reading the lent body: keepLent detaches it under the
+		// body's lock first, so that the coroutine, skipping the rest of
+		// the literal, never reads the connection beside the caller.
+		return true, s.co.body != nil
 	}
 	if !s.co.stuck && s.otherDemand(p) {
 		return true, true

@@ -1,0 +1,156 @@
+package session
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/wire"
+)
+
+// TestPullQueuedBodyAfterDrive: a streamed body section whose caller was
+// busy when it came is queued for the caller only once the goroutine that
+// drove the reading coroutine is back from drive. Before, pullSection
+// queued it itself, and the caller could take it and read the body (which
+// reads the connection) while the reader goroutine still wrote s.rl on its
+// way out of drive: the data race of the fourth stop's CI run, in
+// cmd/imapkit's TestCopyResume, whose Fetch reads 100 KB images. The
+// test looks under mu, in a tight loop, for the body item in the queue
+// while the coroutine is still claimed by the reader goroutine; before the
+// fix it saw that in about half the rounds (and -race reported the race).
+func TestPullQueuedBodyAfterDrive(t *testing.T) {
+	const size = 300 << 10 // over the default string limit: streamed
+	for round := range 20 {
+		cc, sc := net.Pipe()
+		go func() {
+			defer sc.Close()
+			r := bufio.NewReader(sc)
+			io.WriteString(sc, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+			line, _ := r.ReadString('\n')
+			tag, _, _ := strings.Cut(line, " ")
+			bw := bufio.NewWriter(sc)
+			// A small FETCH, queued as a copy (the caller is not in Next
+			// yet), then one whose body is streamed.
+			fmt.Fprintf(bw, "* 1 FETCH (UID 1)\r\n* 2 FETCH (UID 2 BODY[] {%d}\r\n", size)
+			bw.WriteString(strings.Repeat("x", size))
+			bw.WriteString(")\r\n" + tag + " OK done\r\n")
+			bw.Flush()
+			io.Copy(io.Discard, r)
+		}()
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		s, err := Open(ctx, cc, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := s.Start(ctx, &Command{Name: "FETCH", AnyState: true, Pull: true,
+			Args: func(e *wire.Encoder) { e.SP().Raw("1:*").SP().Raw("(UID BODY.PEEK[])") }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The reader goroutine queues FETCH 1 and waits in pullSection
+		// for the queue to be taken.
+		time.Sleep(20 * time.Millisecond)
+		if it, err := p.Next(ctx); err != nil || it.Body != nil {
+			t.Fatalf("round %d: first item %+v, %v", round, it, err)
+		}
+		pl := p.pull
+		for deadline := time.Now().Add(5 * time.Second); ; {
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: the body never came", round)
+			}
+			if !s.mu.TryLock() {
+				continue
+			}
+			queued, driving := len(pl.queue) > 0, s.co.running && s.co.holder == nil
+			s.mu.Unlock()
+			if !queued {
+				continue
+			}
+			if driving {
+				t.Fatalf("round %d: the body was queued for the caller while the reader goroutine was still inside drive", round)
+			}
+			break
+		}
+		it, err := p.Next(ctx)
+		if err != nil || it.Body == nil {
+			t.Fatalf("round %d: body item %+v, %v", round, it, err)
+		}
+		if n, err := io.Copy(io.Discard, it.Body); err != nil || n != size {
+			t.Fatalf("round %d: body %d bytes, %v", round, n, err)
+		}
+		for {
+			if _, err := p.Next(ctx); err != nil {
+				break
+			}
+		}
+		if _, err := p.Wait(ctx); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		s.Close()
+		cancel()
+	}
+}
+
+// TestPullBodyReadDuringClose: when the session ends while the caller
+// reads a lent body section, the reader goroutine detaches the body under
+// its lock before it resumes the coroutine (which skips the rest of the
+// literal), so that the two never read the connection side by side (under
+// -race, the race detector sees it when they do); the caller's next read
+// fails.
+func TestPullBodyReadDuringClose(t *testing.T) {
+	const size = 4 << 20
+	cc, sc := net.Pipe()
+	go func() {
+		defer sc.Close()
+		r := bufio.NewReader(sc)
+		io.WriteString(sc, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+		r.ReadString('\n')
+		fmt.Fprintf(sc, "* 1 FETCH (UID 1 BODY[] {%d}\r\n", size)
+		chunk := []byte(strings.Repeat("x", 4096))
+		for sent := 0; sent < size; sent += len(chunk) {
+			if _, err := sc.Write(chunk); err != nil {
+				return
+			}
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s, err := Open(ctx, cc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	p, err := s.Start(ctx, &Command{Name: "FETCH", AnyState: true, Pull: true,
+		Args: func(e *wire.Encoder) { e.SP().Raw("1 (UID BODY.PEEK[])") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := p.Next(ctx)
+	if err != nil || it.Body == nil {
+		t.Fatalf("body item %+v, %v", it, err)
+	}
+	buf := make([]byte, 1024)
+	if _, err := io.ReadFull(it.Body, buf); err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan struct{})
+	go func() {
+		s.Close()
+		close(closed)
+	}()
+	var n int64
+	for err == nil {
+		var k int
+		k, err = it.Body.Read(buf)
+		n += int64(k)
+	}
+	if n+1024 >= size {
+		t.Fatalf("read the whole body (%d bytes) after Close", n+1024)
+	}
+	<-closed
+}
