@@ -103,10 +103,12 @@ func TestPullQueuedBodyAfterDrive(t *testing.T) {
 // reads a lent body section, the reader goroutine detaches the body under
 // its lock before it resumes the coroutine (which skips the rest of the
 // literal), so that the two never read the connection side by side (under
-// -race, the race detector sees it when they do); the caller's next read
+// -race, the race detector sees it when they do); the caller's read then
 // fails.
 func TestPullBodyReadDuringClose(t *testing.T) {
-	const size = 4 << 20
+	// More than the caller reads before Close ends the session, however
+	// late Close's goroutine runs: the server writes until it is closed.
+	const size = 1 << 30
 	cc, sc := net.Pipe()
 	go func() {
 		defer sc.Close()
@@ -146,14 +148,11 @@ func TestPullBodyReadDuringClose(t *testing.T) {
 		s.Close()
 		close(closed)
 	}()
-	var n int64
 	for err == nil {
-		var k int
-		k, err = it.Body.Read(buf)
-		n += int64(k)
+		_, err = it.Body.Read(buf)
 	}
-	if n+1024 >= size {
-		t.Fatalf("read the whole body (%d bytes) after Close", n+1024)
+	if err == io.EOF {
+		t.Fatal("the body ended after Close; want an error")
 	}
 	<-closed
 }
