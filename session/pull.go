@@ -40,6 +40,17 @@ import (
 // (codec.Decoder.Unshare), and a body section the caller is streaming is
 // read into memory first. So a caller may run other commands between two
 // calls to Next without deadlock.
+//
+// Who may touch the reader's state (the tokenizer, the decoder, s.rl): the
+// goroutine that claimed the coroutine under mu (co.running: drive, step,
+// keepLent), and a caller reading the body section it was lent, which
+// reads the connection. So an item reaches a caller only from the driving
+// goroutine, under mu, once it is back from drive (itemLocked sets the
+// slot or queues it; the coroutine never hands a body to the caller
+// itself), and the reader goroutine never resumes the coroutine beside a
+// caller reading a lent body: it first detaches the body under the body's
+// lock (keepLent), also when the session has ended. Breaking either was a
+// data race (TestPullQueuedBodyAfterDrive, TestPullBodyReadDuringClose).
 
 // coKind says why the reading coroutine yielded.
 type coKind uint8
