@@ -35,6 +35,8 @@ tidy-check: modules
 test: deps modules check-fmt vet tidy-check
 	@echo "== building the tests with -race and running them; the tests start Dovecot and Cyrus (minutes with an empty build cache)"
 	$(GO) test -race -count=1 $(PKGS)
+	@echo "== the comparison suite's own module (bench/, with go-imap v2): go vet, go mod tidy -diff, its tests with -race (its timed runs are make bench-compare's)"
+	cd bench && $(GO) vet ./... && $(GO) mod tidy -diff && $(GO) test -race -count=1 ./...
 
 demo: deps modules
 	@echo "== building imapkit (a minute with an empty build cache)"
