@@ -46,12 +46,22 @@ func benchmarkFetchMetadataPipe(b *testing.B, mode fetchMode) {
 	const n = 10000
 	stream := corpus.FetchMetadata(n)
 	run, touched := fetchMetadataPipe(b, n, mode)
+	perMessage(b, len(stream), n, run)
+	if *touched == 0 {
+		b.Fatal("nothing touched")
+	}
+}
+
+// perMessage times run, which fetches a stream of size bytes holding n
+// messages, after a warm-up run, and reports what a message costs:
+// allocations, bytes allocated and time.
+func perMessage(b *testing.B, size, n int, run func()) {
 	run()
-	b.SetBytes(int64(len(stream)))
+	b.SetBytes(int64(size))
 	b.ReportAllocs()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	m0 := ms.Mallocs
+	m0, t0 := ms.Mallocs, ms.TotalAlloc
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		run()
@@ -59,9 +69,8 @@ func benchmarkFetchMetadataPipe(b *testing.B, mode fetchMode) {
 	b.StopTimer()
 	runtime.ReadMemStats(&ms)
 	b.ReportMetric(float64(ms.Mallocs-m0)/float64(b.N*n), "allocs/msg")
-	if *touched == 0 {
-		b.Fatal("nothing touched")
-	}
+	b.ReportMetric(float64(ms.TotalAlloc-t0)/float64(b.N*n), "B/msg")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/msg")
 }
 
 // metadataClient starts a Client over transport.Pipe whose server answers
@@ -447,21 +456,7 @@ func BenchmarkFetchFlagsPipe(b *testing.B) {
 					b.Fatalf("%d messages", got)
 				}
 			}
-			run()
-			b.SetBytes(int64(len(stream)))
-			b.ReportAllocs()
-			var ms runtime.MemStats
-			runtime.ReadMemStats(&ms)
-			m0, t0 := ms.Mallocs, ms.TotalAlloc
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				run()
-			}
-			b.StopTimer()
-			runtime.ReadMemStats(&ms)
-			b.ReportMetric(float64(ms.Mallocs-m0)/float64(b.N*n), "allocs/msg")
-			b.ReportMetric(float64(ms.TotalAlloc-t0)/float64(b.N*n), "B/msg")
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/msg")
+			perMessage(b, len(stream), n, run)
 		})
 	}
 }
