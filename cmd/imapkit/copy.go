@@ -302,9 +302,11 @@ type copyResult struct {
 	LastUID     uint32 `json:"last_uid"`
 	Copied      int    `json:"copied"`
 	Bytes       int64  `json:"bytes"`
-	// FlagSync says how the flags of mail copied before were carried:
-	// "condstore" (the changes since the last run), "full" (--sync-flags)
-	// or "off" (the source has no CONDSTORE).
+	// FlagSync says how the flags of mail copied before were to be
+	// carried: "condstore" (the changes since the last run), "full"
+	// (--sync-flags) or "off" (the source has no CONDSTORE). It is the
+	// method, not the outcome: FlagsRefused says when the destination
+	// refused the changes.
 	FlagSync string `json:"flag_sync"`
 	// FlagsUpdated counts the copies whose flags were changed.
 	FlagsUpdated int `json:"flags_updated"`
