@@ -8,5 +8,7 @@
 // above session (plus go-sasl); commands nothing above auth; cmd/... any
 // library layer and internal/testserver; internal/... what its row says. No
 // package but the test kits may link the testing package, so the CLI binary
-// never does. The package has no code of its own.
+// never does. doc_test.go keeps another rule of the brief: every exported
+// name of the library has a doc comment. The package has no code of its
+// own.
 package archtest

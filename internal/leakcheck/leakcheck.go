@@ -131,6 +131,8 @@ type LeakError struct {
 	Children   []string // "pid state cmdline"
 }
 
+// Error lists the counts, then each file descriptor, child process and
+// goroutine stack left.
 func (e *LeakError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "left after the tests: %d goroutines of the module, %d file descriptors, %d child processes",
