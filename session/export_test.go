@@ -18,3 +18,11 @@ func HoldsDeflater(s *Session) bool {
 	fw, ok := s.cw.w.(*flushWriter)
 	return ok && fw.zw != nil
 }
+
+// HeldEncoder reports whether s holds a command Encoder now (one not
+// given back to encoderPool), under the write lock.
+func HeldEncoder(s *Session) bool {
+	s.wmu.Lock()
+	defer s.unlockWrite()
+	return s.enc != nil
+}

@@ -110,10 +110,10 @@ type Session struct {
 	pr      *peekReader // under tok: the reader waits in it while idle
 	dec     *codec.Decoder
 
-	wmu      writeLock   // serialises writes; held while a command is sent
-	bw       *lazyWriter // a pooled buffer while something is to be written
-	enc      *wire.Encoder
-	wwaiters int // goroutines waiting for wmu (guarded by mu): flush coalescing
+	wmu      writeLock     // serialises writes; held while a command is sent
+	bw       *lazyWriter   // a pooled buffer while something is to be written
+	enc      *wire.Encoder // from encoderPool while something is to be written
+	wwaiters int           // goroutines waiting for wmu (guarded by mu): flush coalescing
 	// idleDeflater: the session went idle while a write held wmu, so the
 	// writer gives the deflater back as it unlocks (see idleWait).
 	idleDeflater atomic.Bool
@@ -443,7 +443,6 @@ func newSession(conn net.Conn, opts *Options) *Session {
 	s.dec = codec.NewDecoder(s.tok, &codec.DecoderOptions{SectionHandler: s.sectionHandler})
 	s.cw = &countWriter{w: s.tr.writer(s.wc)}
 	s.bw = &lazyWriter{w: s.cw}
-	s.enc = wire.NewEncoder(nil)
 	s.tagPrefix = s.opts.TagPrefix
 	if s.tagPrefix == "" {
 		var b [2]byte

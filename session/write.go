@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/imapkit/imapkit/codec"
@@ -222,6 +223,24 @@ func (s *Session) unlockWrite() {
 	}
 }
 
+// encoderPool holds the Encoders of sessions that have nothing to write:
+// like its write buffer (lazyWriter), an idle session holds no Encoder, nor
+// the buffer its largest command grew.
+var encoderPool = sync.Pool{New: func() any { return new(wire.Encoder) }}
+
+// releaseEncoder gives the session's Encoder back to encoderPool, emptied
+// (Encoder.Reset: no command bytes, no secret, no body stay with it), when
+// the write buffer was given back too: the commands sent are all out.
+// Under the write lock.
+func (s *Session) releaseEncoder() {
+	if s.enc == nil || s.bw.Buffered() > 0 {
+		return
+	}
+	s.enc.Reset()
+	encoderPool.Put(s.enc)
+	s.enc = nil
+}
+
 // send encodes and writes p's command. A failure after bytes may have gone
 // out aborts the session: the connection can no longer be trusted to be in
 // step.
@@ -242,10 +261,11 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 		return err
 	}
 	defer s.unlockWrite()
-	if o := s.enc.Options(); o.LiteralPlus != plus || o.LiteralMinus != minus || o.UTF8 != utf8 {
-		o.LiteralPlus, o.LiteralMinus, o.UTF8 = plus, minus, utf8
-		s.enc.SetOptions(&o)
+	if s.enc == nil {
+		s.enc = encoderPool.Get().(*wire.Encoder)
 	}
+	defer s.releaseEncoder() // before unlockWrite
+	s.enc.SetOptions(&wire.EncoderOptions{LiteralPlus: plus, LiteralMinus: minus, UTF8: utf8})
 	if err := ctx.Err(); err != nil {
 		// The context ended while the command waited for its turn to be
 		// written: it is not sent.

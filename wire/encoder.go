@@ -376,6 +376,29 @@ func (e *Encoder) SetOptions(opts *EncoderOptions) {
 // Options returns the options in effect.
 func (e *Encoder) Options() EncoderOptions { return e.opts }
 
+// resetKeep is the largest buffer Reset keeps: one grown past it by a
+// large command is let go.
+const resetKeep = 16 << 10
+
+// Reset forgets the last command, for an Encoder kept in a pool or for
+// long: it zeroes the command's bytes (a password written by Password
+// included), drops the references to its streamed bodies and secret
+// values, invalidates the Encoded returned by End, and lets go of a
+// buffer grown past 16 KiB. The options stay.
+func (e *Encoder) Reset() {
+	clear(e.buf)
+	e.buf = e.buf[:0]
+	if cap(e.buf) > resetKeep {
+		e.buf = nil
+	}
+	clear(e.parts)
+	e.parts = e.parts[:0]
+	e.secrets = e.secrets[:0]
+	clear(e.rawSecrets)
+	e.rawSecrets = e.rawSecrets[:0]
+	*e = Encoder{opts: e.opts, buf: e.buf, parts: e.parts, secrets: e.secrets, rawSecrets: e.rawSecrets}
+}
+
 // Begin starts a new command: it resets the buffer (keeping its capacity),
 // invalidates the Encoded returned by the previous End, clears any error, and
 // writes the tag. The tag must be a non-empty string of atom characters

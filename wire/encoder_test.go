@@ -1084,3 +1084,61 @@ func BenchmarkEncodeAppend(b *testing.B) {
 		}
 	}
 }
+
+// TestEncoderReset: Reset zeroes the last command's bytes (the password
+// too), forgets its bodies and secret values, keeps the options and a
+// small buffer, lets go of one grown past resetKeep, and leaves an Encoder
+// that encodes the next command as a new one would.
+func TestEncoderReset(t *testing.T) {
+	e := NewEncoder(&EncoderOptions{LiteralPlus: true})
+	body := strings.NewReader("hello")
+	cmd, err := e.Begin("A1").SP().Atom("LOGIN").SP().AString("joe").SP().Password("hunter2").
+		SP().LiteralReader(5, body, false).End()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := cmd.Parts[0].Data
+	if !bytes.Contains(data, []byte("hunter2")) || len(e.rawSecrets) != 1 || len(e.parts) != 2 {
+		t.Fatalf("before Reset: %q, %d secrets, %d parts", data, len(e.rawSecrets), len(e.parts))
+	}
+	parts, secrets := e.parts[:2], e.rawSecrets[:1]
+	e.Reset()
+	if !bytes.Equal(data, make([]byte, len(data))) {
+		t.Errorf("the command's bytes after Reset: %q; want zeroes", data)
+	}
+	if secrets[0] != "" {
+		t.Errorf("the secret value after Reset: %q", secrets[0])
+	}
+	for i, p := range parts {
+		if p.Body != nil || p.Data != nil {
+			t.Errorf("part %d after Reset: %+v", i, p)
+		}
+	}
+	if e.Options() != (EncoderOptions{LiteralPlus: true}) {
+		t.Errorf("options after Reset: %+v", e.Options())
+	}
+	if cap(e.buf) == 0 {
+		t.Error("a small buffer was let go")
+	}
+	if _, err := e.SP().End(); !errors.Is(err, ErrNotBegun) {
+		t.Errorf("End after Reset without Begin: %v; want ErrNotBegun", err)
+	}
+	e.Reset() // after an error too
+	cmd, err = e.Begin("A2").SP().Atom("NOOP").End()
+	if err != nil || encRender(t, cmd) != "A2 NOOP\r\n" || len(cmd.Secrets()) != 0 {
+		t.Fatalf("after Reset: %q, %v, secrets %q", encRender(t, cmd), err, cmd.Secrets())
+	}
+
+	// A large command's buffer is let go.
+	big := strings.Repeat("x", resetKeep)
+	if _, err := e.Begin("A3").SP().Atom("X").SP().Raw(big).End(); err != nil {
+		t.Fatal(err)
+	}
+	if cap(e.buf) <= resetKeep {
+		t.Fatalf("buffer cap %d after a %d-byte argument", cap(e.buf), len(big))
+	}
+	e.Reset()
+	if cap(e.buf) != 0 {
+		t.Errorf("buffer cap %d after Reset of a large command; want it let go", cap(e.buf))
+	}
+}
