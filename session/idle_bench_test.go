@@ -20,8 +20,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imapkit/imapkit/internal/corpus"
 	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/transport"
+	"github.com/imapkit/imapkit/wire"
 )
 
 // The memory of idle sessions: BenchmarkIdleSessions opens N sessions (1000;
@@ -40,7 +42,15 @@ import (
 // session's crypto/tls connection too. IMAPKIT_IDLE_COMPRESS=1 turns on
 // COMPRESS=DEFLATE (Session.Compress) in each session before its IDLE: the
 // heap then holds each session's inflater, and whatever of its deflater
-// the session keeps while idle.
+// the session keeps while idle. IMAPKIT_IDLE_WORK=1 has each session run a
+// FETCH of 40 messages' metadata (internal/corpus's stream, its lines cut
+// by the trace history to 496 bytes) before its IDLE, as a client does
+// before it waits: the heap then holds what a session that has worked
+// keeps (the history of its last lines, the buffers' sizes).
+
+// idleWorkFetch is how many messages the FETCH of IMAPKIT_IDLE_WORK=1
+// answers.
+const idleWorkFetch = 40
 
 // idleServerEnv makes TestIdleServerProcess serve.
 const idleServerEnv = "IMAPKIT_IDLE_SERVER"
@@ -99,6 +109,14 @@ func idleServe(c net.Conn) {
 			continue
 		}
 		tag, rest, _ := bytes.Cut(line, []byte(" "))
+		if bytes.HasPrefix(rest, []byte("FETCH ")) {
+			var out []byte
+			for i := 1; i <= idleWorkFetch; i++ {
+				out = corpus.AppendFetchMetadata(out, i)
+			}
+			write(append(append(out, tag...), " OK FETCH done\r\n"...))
+			continue
+		}
 		if bytes.EqualFold(rest, []byte("IDLE")) {
 			idleTag = append([]byte(nil), tag...)
 			write([]byte("+ idling\r\n"))
@@ -233,6 +251,17 @@ func openIdle(b *testing.B, ctx context.Context, n int, compress bool, conn func
 		if compress {
 			if err := s.Compress(ctx); err != nil {
 				b.Fatal(err)
+			}
+		}
+		if os.Getenv("IMAPKIT_IDLE_WORK") == "1" {
+			if _, err := s.Run(ctx, &session.Command{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX") }}); err != nil {
+				b.Fatalf("SELECT before IDLE: %v", err)
+			}
+			res, err := s.Run(ctx, &session.Command{Name: "FETCH", Args: func(e *wire.Encoder) {
+				e.SP().Raw("1:*").SP().Raw("(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE)")
+			}})
+			if err != nil || len(res.Data) != idleWorkFetch {
+				b.Fatalf("FETCH before IDLE: %v", err)
 			}
 		}
 		ss = append(ss, s)
