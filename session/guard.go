@@ -242,7 +242,11 @@ const maxSecrets = 16
 type secrets struct {
 	mu   sync.Mutex
 	list [][]byte
+	n    atomic.Int32 // len(list), read without the lock by any
 }
+
+// any reports whether a secret is remembered.
+func (x *secrets) any() bool { return x != nil && x.n.Load() > 0 }
 
 // add remembers s (newest last, at most maxSecrets).
 func (x *secrets) add(s []byte) {
@@ -261,6 +265,7 @@ func (x *secrets) add(s []byte) {
 		x.list = x.list[:maxSecrets-1]
 	}
 	x.list = append(x.list, append([]byte(nil), s...))
+	x.n.Store(int32(len(x.list)))
 }
 
 // redact returns b with every remembered secret replaced by "***". It

@@ -26,14 +26,11 @@ type tracer struct {
 	log      *slog.Logger
 
 	mu    sync.Mutex
-	ring  [][]byte // recent lines, reused
+	ring  [][]byte // recent lines, reused, each at most maxTraceLine+3 bytes
 	dirs  []byte   // the direction of each line of ring: 'S' or 'C'
+	marks []byte   // of each server line of ring: lineCut, lineClean
 	next  int
 	count int
-	// swap: only the ring sees server lines (no writer, no log), so a
-	// finished line_ becomes the ring's slot and the slot's memory the
-	// next line_: a line is copied once, as it is assembled.
-	swap bool
 
 	line_     []byte // the server line being assembled, up to capture bytes
 	cut       bool   // line_ was cut at capture: tail holds the line's end
@@ -58,13 +55,20 @@ type tracer struct {
 
 func newTracer(w io.Writer, literals bool, log *slog.Logger, history, capture int) *tracer {
 	if w == nil && log == nil {
-		// Only the history ring sees server lines, and it keeps the
-		// first maxTraceLine+ringSlack bytes of each: assemble no more.
+		// Only the history ring sees server lines, and it looks at the
+		// first maxTraceLine+ringSlack bytes of each (serverLocked):
+		// assemble no more.
 		capture = min(capture, maxTraceLine+ringSlack)
 	}
 	return &tracer{w: w, literals: literals, log: log, ring: make([][]byte, history),
-		dirs: make([]byte, history), capture: capture, swap: w == nil && log == nil}
+		dirs: make([]byte, history), marks: make([]byte, history), capture: capture}
 }
+
+// The marks of a server line in the history ring.
+const (
+	lineCut   = 1 << iota // cut at maxTraceLine: shown with "..."
+	lineClean             // redacted when kept (history does not redact it again)
+)
 
 // trimCRLF drops the line end (bytes.TrimRight with a cutset costs more
 // than the rest of the tracer's work on a line).
@@ -184,16 +188,8 @@ func (t *tracer) server(b []byte) {
 		}
 		// The server's line, as it reaches a terminal or a log: the
 		// credentials redacted, control bytes escaped.
-		if t.swap && len(t.ring) > 0 {
-			// line_ is at most maxTraceLine+ringSlack long (newTracer).
-			t.ring[t.next], t.line_ = line, t.ring[t.next][:0]
-			t.dirs[t.next] = 'S'
-			t.next = (t.next + 1) % len(t.ring)
-			t.count++
-		} else {
-			t.serverLocked(line)
-			t.line_ = t.line_[:0]
-		}
+		t.serverLocked(line)
+		t.line_ = t.line_[:0]
 		t.cut, t.tail = false, t.tail[:0]
 	}
 }
@@ -255,14 +251,28 @@ func (t *tracer) line(dir byte, b []byte) {
 }
 
 // serverLocked traces a server line. What reaches a writer or a log is
-// redacted and escaped; the history ring keeps the line raw (a little more
-// than it shows, so that a secret across the cut is still found) and
-// history cleans it when an error asks for it: the cost is paid per abort,
-// not per line.
+// redacted and escaped. The history ring keeps at most maxTraceLine bytes
+// of it (what history shows), so that a session holds at most
+// History × maxTraceLine bytes of history while it waits, whatever the
+// length of the lines it read: a line that fits is kept raw, and history
+// redacts it when an error asks for it (the cost is paid per abort, not
+// per line); a longer line is cut, after it is redacted (over the first
+// maxTraceLine+ringSlack bytes, so that a secret across the cut is found)
+// when the session has sent a secret by then.
 func (t *tracer) serverLocked(line []byte) {
 	if len(t.ring) > 0 {
-		t.ring[t.next] = append(t.ring[t.next][:0], line[:min(len(line), maxTraceLine+ringSlack)]...)
+		var mark byte
+		if len(line) > maxTraceLine {
+			mark = lineCut
+			if t.secrets.any() {
+				line = t.secrets.redact(line[:min(len(line), maxTraceLine+ringSlack)])
+				mark |= lineClean
+			}
+			line = line[:min(len(line), maxTraceLine)]
+		}
+		t.ring[t.next] = append(t.ring[t.next][:0], line...)
 		t.dirs[t.next] = 'S'
+		t.marks[t.next] = mark
 		t.next = (t.next + 1) % len(t.ring)
 		t.count++
 	}
@@ -319,11 +329,13 @@ func (t *tracer) history() []string {
 		j := (t.next - n + i + len(t.ring)) % len(t.ring)
 		l := t.ring[j]
 		if t.dirs[j] == 'S' {
-			b := t.secrets.redact(l)
-			cut := len(b) > maxTraceLine
-			if cut {
-				b = b[:maxTraceLine]
+			b := l
+			if t.marks[j]&lineClean == 0 {
+				b = t.secrets.redact(l)
 			}
+			// A line kept cut may be shorter once redacted.
+			cut := len(b) > maxTraceLine || t.marks[j]&lineCut != 0
+			b = b[:min(len(b), maxTraceLine)]
 			s := "S: " + printable(b)
 			if cut {
 				s += "..."
