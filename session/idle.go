@@ -1,6 +1,8 @@
 // Idle memory: a session with nothing in flight but IDLE holds neither a
-// write buffer (lazyWriter), nor under COMPRESS a deflater (flushWriter),
-// nor the tokenizer's read buffer. Before the
+// write buffer (lazyWriter), nor a command Encoder (encoderPool), nor
+// under COMPRESS a deflater (flushWriter), nor the tokenizer's read
+// buffer; its trace history keeps at most maxTraceLine bytes of each of
+// its last lines (tracer.serverLocked). Before the
 // reader blocks for the next response while idle, the tokenizer gives its
 // buffer back (wire.Tokenizer.Release, and codec.Decoder.Release for the
 // decoder's references into it) and the reader waits with a small
