@@ -296,6 +296,7 @@ func (t *tracer) emitLocked(dir byte, b []byte) {
 		}
 		t.ring[t.next] = slot
 		t.dirs[t.next] = dir
+		t.marks[t.next] = 0 // read for server lines only; not left stale
 		t.next = (t.next + 1) % len(t.ring)
 		t.count++
 	}
