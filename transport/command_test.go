@@ -147,7 +147,9 @@ func TestCommandKill(t *testing.T) {
 	}
 	pid := c.Pid()
 	c.SetGracePeriod(200 * time.Millisecond)
-	time.Sleep(50 * time.Millisecond) // let sh install the trap and start sleep
+	// sh installs the trap, then starts sleep: once sleep runs, TERM is
+	// ignored. Wait for it (a fixed pause was too short on a busy machine).
+	waitGroupMember(t, pid, "(sleep)")
 
 	start := time.Now()
 	if err := c.Close(); err != nil {
@@ -165,10 +167,34 @@ func TestCommandKill(t *testing.T) {
 		t.Errorf("child not killed by SIGKILL: %v", err)
 	}
 	// The grandchild (sleep) was in the same process group and is gone
-	// too; it may linger as a zombie if nothing reaps orphans here.
-	if live := liveGroupMembers(pid); len(live) > 0 {
-		t.Errorf("process group %d still has live members: %v", pid, live)
+	// too; it may linger as a zombie if nothing reaps orphans here. The
+	// kill is delivered at once but takes effect when the kernel runs it:
+	// wait for that, up to 10 s.
+	live := liveGroupMembers(pid)
+	for deadline := time.Now().Add(10 * time.Second); len(live) > 0 && time.Now().Before(deadline); live = liveGroupMembers(pid) {
+		time.Sleep(10 * time.Millisecond)
 	}
+	if len(live) > 0 {
+		t.Errorf("process group %d still has live members 10 s after the kill: %v", pid, live)
+	}
+}
+
+// waitGroupMember waits, up to 10 s, until a live process of process group
+// pgid has comm in its /proc stat line ("(sleep)"). Where /proc is missing
+// it returns at once.
+func waitGroupMember(t *testing.T, pgid int, comm string) {
+	t.Helper()
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		return
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		for _, m := range liveGroupMembers(pgid) {
+			if strings.Contains(m, comm) {
+				return
+			}
+		}
+	}
+	t.Fatalf("no %s in process group %d after 10 s", comm, pgid)
 }
 
 // liveGroupMembers lists the non-zombie processes of process group pgid
