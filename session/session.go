@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/rand"
@@ -120,7 +121,8 @@ type Session struct {
 
 	mu         sync.Mutex
 	state      State
-	welcome    *codec.Status
+	welcome    *codec.Status // the greeting, decoded; nil until Welcome while welcomeRaw is set
+	welcomeRaw []byte        // the greeting's line as received, until Welcome decodes it
 	caps       []string
 	capsStale  bool
 	inflight   []*Pending // sent commands in the order written (the first nsent), then registered ones
@@ -387,7 +389,13 @@ func Open(ctx context.Context, conn net.Conn, opts *Options) (*Session, error) {
 		}
 		return nil, fmt.Errorf("%w: not * OK or * PREAUTH", ErrGreeting)
 	}
-	s.welcome = codec.CloneResponse(st).(*codec.Status)
+	// The greeting is kept as its line's bytes (often a tenth of a
+	// decoded copy) and decoded when Welcome asks, which few callers do.
+	if raw, err := s.tok.RawLine(); err == nil {
+		s.welcomeRaw = bytes.Clone(raw)
+	} else {
+		s.welcome = codec.CloneResponse(st).(*codec.Status)
+	}
 	s.state = StateNonAuth
 	if st.Kind == codec.StatusPREAUTH {
 		s.state = StateAuth
@@ -473,8 +481,29 @@ func (s *Session) startGoroutines() {
 // session remembers the last 16.
 func (s *Session) AddSecret(secret []byte) { s.secrets.add(secret) }
 
-// Welcome returns the server's greeting (imaplib's welcome).
-func (s *Session) Welcome() *codec.Status { return s.welcome }
+// Welcome returns the server's greeting (imaplib's welcome). The session
+// keeps the greeting's line and decodes it on the first call; every call
+// returns the same Status.
+func (s *Session) Welcome() *codec.Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.welcome == nil {
+		s.welcome = decodeGreeting(s.welcomeRaw, s.opts.Tokenizer)
+		s.welcomeRaw = nil
+	}
+	return s.welcome
+}
+
+// decodeGreeting decodes the greeting's line as Open read it. The line
+// decoded once already, with the same tokenizer options; should it not
+// (it cannot), the greeting is an empty * OK rather than nil.
+func decodeGreeting(raw []byte, opts *wire.TokenizerOptions) *codec.Status {
+	r, err := codec.NewDecoder(wire.NewTokenizer(bytes.NewReader(raw), opts), nil).Next()
+	if st, ok := r.(*codec.Status); ok && err == nil {
+		return codec.CloneResponse(st).(*codec.Status)
+	}
+	return &codec.Status{Kind: codec.StatusOK}
+}
 
 // State returns the connection state.
 func (s *Session) State() State {

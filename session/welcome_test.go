@@ -1,0 +1,145 @@
+package session_test
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/internal/corpus"
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// workServe is the fake server of TestWelcomeAfterTraffic and
+// TestIdleHeapAfterWork: a greeting with capabilities and text, twenty
+// messages' metadata (internal/corpus, about 870 bytes a line) to a FETCH,
+// IDLE's continuation, and a tagged OK to the rest.
+func workServe(r *bufio.Reader, w io.Writer) {
+	io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1 IDLE X-GREET] Hello there\r\n")
+	for line := readLine(r); line != ""; line = readLine(r) {
+		tag, rest, _ := strings.Cut(line, " ")
+		switch {
+		case rest == "IDLE":
+			io.WriteString(w, "+ idling\r\n")
+		case strings.HasPrefix(rest, "FETCH "):
+			var out []byte
+			for i := 1; i <= 20; i++ {
+				out = corpus.AppendFetchMetadata(out, i)
+			}
+			w.Write(append(out, tag+" OK FETCH done\r\n"...))
+		default:
+			io.WriteString(w, tag+" OK done\r\n")
+		}
+	}
+}
+
+// work selects INBOX on s and fetches its metadata three times.
+func work(t *testing.T, ctx context.Context, s *session.Session) {
+	t.Helper()
+	cmds := []*session.Command{{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX") }}}
+	for range 3 {
+		cmds = append(cmds, &session.Command{Name: "FETCH", Args: func(e *wire.Encoder) {
+			e.SP().Raw("1:*").SP().Raw("(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE)")
+		}})
+	}
+	for _, cmd := range cmds {
+		if _, err := s.Run(ctx, cmd); err != nil {
+			t.Fatalf("%s: %v", cmd.Name, err)
+		}
+	}
+}
+
+// TestWelcomeAfterTraffic: the session keeps the greeting's line, not a
+// decoded copy, and decodes it when Welcome is first called. Asked after
+// other lines have gone through the session, Welcome still gives the
+// greeting, whole, and the same Status on every call.
+func TestWelcomeAfterTraffic(t *testing.T) {
+	s := openDefaultsWith(t, fake(t, workServe), nil)
+	work(t, ctx20(t), s)
+	w := s.Welcome()
+	if w == nil || w.Kind != codec.StatusPREAUTH || string(w.Text) != "Hello there" || w.Code == nil ||
+		w.Code.Kind != codec.CodeCapability || !slices.ContainsFunc(w.Code.Caps, func(c codec.Bytes) bool { return string(c) == "X-GREET" }) {
+		t.Fatalf("Welcome() = %+v (code %+v); want * PREAUTH [CAPABILITY IMAP4rev1 IDLE X-GREET] Hello there", w, w.Code)
+	}
+	if s.Welcome() != w {
+		t.Error("a second Welcome() returned another Status")
+	}
+}
+
+// TestIdleHeapAfterWork: with the defaults, 50 sessions that each
+// selected a mailbox and fetched 20 messages' metadata three times, then
+// wait in IDLE, hold less
+// than idleHeapBound of heap each, the fake server's side (its goroutine,
+// its bufio.Reader, the pipe) included. A session holds about 9 KB of it,
+// and the fake server's side about 4 KB (BenchmarkIdleSessions,
+// IMAPKIT_IDLE_WORK=1, for a worked session alone). What the bound
+// catches: a session that keeps a read buffer (32 KiB) while idle, for
+// one through the greeting's bytes, or a trace history of the lines' raw
+// bytes (about 5 KB more).
+func TestIdleHeapAfterWork(t *testing.T) {
+	const n, idleHeapBound = 50, 18 << 10
+	ctx := ctx20(t)
+	// Over loopback TCP, the server in this process: a transport.Pipe
+	// would count its rings, which keep the size of the largest burst.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() {
+				defer c.Close()
+				workServe(bufio.NewReaderSize(c, 512), c)
+			})
+		}
+	})
+	h0 := heapAfterGC()
+	ss := make([]*session.Session, n)
+	for i := range ss {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := openDefaultsWith(t, c, nil)
+		work(t, ctx, s)
+		p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-p.Continuations():
+		case <-ctx.Done():
+			t.Fatal("no continuation for IDLE")
+		}
+		ss[i] = s
+	}
+	// The readers go back to waiting, and give their buffers back, a
+	// moment after the continuation: measure until the heap is under the
+	// bound or the test's deadline passes.
+	var per int64
+	for {
+		per = (int64(heapAfterGC()) - int64(h0)) / n
+		if per < idleHeapBound || ctx.Err() != nil {
+			break
+		}
+		runtime.Gosched()
+	}
+	t.Logf("%d idle sessions after work: %d B of heap each, the fake servers' side included", n, per)
+	if per >= idleHeapBound {
+		t.Errorf("%d B of heap per idle session; want under %d", per, idleHeapBound)
+	}
+	runtime.KeepAlive(ss)
+}
