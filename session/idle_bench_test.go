@@ -43,8 +43,8 @@ import (
 // COMPRESS=DEFLATE (Session.Compress) in each session before its IDLE: the
 // heap then holds each session's inflater, and whatever of its deflater
 // the session keeps while idle. IMAPKIT_IDLE_WORK=1 has each session run a
-// FETCH of 40 messages' metadata (internal/corpus's stream, its lines cut
-// by the trace history to 496 bytes) before its IDLE, as a client does
+// SELECT and a FETCH of 40 messages' metadata (internal/corpus's stream,
+// lines of about 870 bytes) before its IDLE, as a client does
 // before it waits: the heap then holds what a session that has worked
 // keeps (the history of its last lines, the buffers' sizes).
 
