@@ -1640,7 +1640,15 @@ func TestDovecotContinuationRouting(t *testing.T) {
 		_, err := s.Run(ctx, &session.Command{Name: "NOOP"})
 		noopErr <- err
 	}()
-	time.Sleep(100 * time.Millisecond) // the NOOP registers and waits to write
+	// The NOOP registers and waits for the write lock, which the APPEND
+	// holds until its "+": wait for that, so that the "+" comes with a
+	// newer command in flight.
+	for session.WriteWaiters(s) == 0 {
+		if ctx.Err() != nil {
+			t.Fatal("the NOOP never waited for the write lock")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	close(conn.holdPlus)
 	if err := <-appendErr; err != nil {
 		t.Errorf("APPEND: %v", err)

@@ -26,3 +26,10 @@ func HeldEncoder(s *Session) bool {
 	defer s.unlockWrite()
 	return s.enc != nil
 }
+
+// WriteWaiters returns how many goroutines wait for the write lock now.
+func WriteWaiters(s *Session) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.wwaiters
+}
