@@ -1110,10 +1110,22 @@ func TestHostileUnexpectedContinuation(t *testing.T) {
 				}
 				return c.Serve()
 			}, 0, 0, func(c *hsCase, conn net.Conn) {
-				if c.open(conn, nil) == nil {
+				s := c.open(conn, nil)
+				if s == nil {
 					return
 				}
-				time.Sleep(50 * time.Millisecond) // the first "+" is read
+				if name == "nothing in flight" {
+					// The "+" ends the session as soon as it is
+					// read: wait for that (up to 10 s), so that it
+					// is read with nothing in flight.
+					for deadline := time.Now().Add(10 * time.Second); s.Err() == nil && time.Now().Before(deadline); {
+						time.Sleep(time.Millisecond)
+					}
+					if s.Err() == nil {
+						c.t.Errorf("the session goes on 10 s after a \"+\" with nothing in flight")
+						return
+					}
+				}
 				_, err := c.run(hsNoop())
 				if err == nil {
 					c.t.Errorf("NOOP: success; want an abort for the unexpected continuation request")
