@@ -439,7 +439,7 @@ func newSession(conn net.Conn, opts *Options) *Session {
 	s.maxNames = cmp.Or(max(s.opts.MaxKeptNames, 0), DefaultMaxKeptNames)
 	s.log = s.opts.Logger
 	if s.opts.History <= 0 {
-		s.opts.History = 20
+		s.opts.History = defaultHistory
 	}
 	s.tr = newTracer(s.opts.Trace, s.opts.TraceLiterals, s.log, s.opts.History,
 		cmp.Or(max(s.opts.TraceCapture, 0), DefaultTraceCapture))
@@ -493,6 +493,10 @@ func (s *Session) Welcome() *codec.Status {
 	}
 	return s.welcome
 }
+
+// defaultHistory is Options.History's default: the trace lines an
+// AbortError carries.
+const defaultHistory = 20
 
 // decodeGreeting decodes the greeting's line as Open read it. The line
 // decoded once already, with the same tokenizer options; should it not

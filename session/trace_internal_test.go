@@ -49,7 +49,7 @@ func TestTracerCutLines(t *testing.T) {
 // the line cut to maxTraceLine with "...", a secret sent before it
 // redacted even where the cut runs through it, and a line that fits whole.
 func TestTracerHistoryBounded(t *testing.T) {
-	const history = 8
+	const history = defaultHistory // the tracer a session makes with no options
 	tr := newTracer(nil, false, nil, history, DefaultTraceCapture)
 	tr.secrets = &secrets{}
 	long := "* 1 FETCH (X " + strings.Repeat("y", 2*(maxTraceLine+ringSlack)) + ")\r\n"
@@ -98,7 +98,7 @@ func TestTracerHistoryBounded(t *testing.T) {
 // sent yet) that holds a secret sent later is redacted when history shows
 // it, and is shown shorter than the cut with "..." (not a panic).
 func TestTracerHistoryLaterSecret(t *testing.T) {
-	tr := newTracer(nil, false, nil, 4, DefaultTraceCapture)
+	tr := newTracer(nil, false, nil, defaultHistory, DefaultTraceCapture)
 	tr.secrets = &secrets{}
 	secret := "later-secret-0123456789"
 	tr.server([]byte("* OK " + secret + strings.Repeat("d", 500) + "\r\n"))

@@ -387,16 +387,13 @@ const resetKeep = 16 << 10
 // buffer grown past 16 KiB. The options stay.
 func (e *Encoder) Reset() {
 	clear(e.buf)
-	e.buf = e.buf[:0]
-	if cap(e.buf) > resetKeep {
-		e.buf = nil
-	}
 	clear(e.parts)
-	e.parts = e.parts[:0]
-	e.secrets = e.secrets[:0]
 	clear(e.rawSecrets)
-	e.rawSecrets = e.rawSecrets[:0]
-	*e = Encoder{opts: e.opts, buf: e.buf, parts: e.parts, secrets: e.secrets, rawSecrets: e.rawSecrets}
+	buf := e.buf[:0]
+	if cap(buf) > resetKeep {
+		buf = nil
+	}
+	*e = Encoder{opts: e.opts, buf: buf, parts: e.parts[:0], secrets: e.secrets[:0], rawSecrets: e.rawSecrets[:0]}
 }
 
 // Begin starts a new command: it resets the buffer (keeping its capacity),
