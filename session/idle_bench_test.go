@@ -52,6 +52,32 @@ import (
 // answers.
 const idleWorkFetch = 40
 
+// workAnswer is a server's answer to the FETCH of work: idleWorkFetch
+// messages' metadata (internal/corpus, lines of about 870 bytes), then the
+// tagged OK.
+func workAnswer(tag string) []byte {
+	var out []byte
+	for i := 1; i <= idleWorkFetch; i++ {
+		out = corpus.AppendFetchMetadata(out, i)
+	}
+	return append(out, tag+" OK FETCH done\r\n"...)
+}
+
+// work has s do what a client does before it waits: SELECT INBOX, then a
+// FETCH of the metadata of its messages (answered by workAnswer).
+func work(tb testing.TB, ctx context.Context, s *session.Session) {
+	tb.Helper()
+	if _, err := s.Run(ctx, &session.Command{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX") }}); err != nil {
+		tb.Fatalf("SELECT: %v", err)
+	}
+	res, err := s.Run(ctx, &session.Command{Name: "FETCH", Args: func(e *wire.Encoder) {
+		e.SP().Raw("1:*").SP().Raw("(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE)")
+	}})
+	if err != nil || len(res.Data) != idleWorkFetch {
+		tb.Fatalf("FETCH: %v", err)
+	}
+}
+
 // idleServerEnv makes TestIdleServerProcess serve.
 const idleServerEnv = "IMAPKIT_IDLE_SERVER"
 
@@ -110,11 +136,7 @@ func idleServe(c net.Conn) {
 		}
 		tag, rest, _ := bytes.Cut(line, []byte(" "))
 		if bytes.HasPrefix(rest, []byte("FETCH ")) {
-			var out []byte
-			for i := 1; i <= idleWorkFetch; i++ {
-				out = corpus.AppendFetchMetadata(out, i)
-			}
-			write(append(append(out, tag...), " OK FETCH done\r\n"...))
+			write(workAnswer(string(tag)))
 			continue
 		}
 		if bytes.EqualFold(rest, []byte("IDLE")) {
@@ -254,15 +276,7 @@ func openIdle(b *testing.B, ctx context.Context, n int, compress bool, conn func
 			}
 		}
 		if os.Getenv("IMAPKIT_IDLE_WORK") == "1" {
-			if _, err := s.Run(ctx, &session.Command{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX") }}); err != nil {
-				b.Fatalf("SELECT before IDLE: %v", err)
-			}
-			res, err := s.Run(ctx, &session.Command{Name: "FETCH", Args: func(e *wire.Encoder) {
-				e.SP().Raw("1:*").SP().Raw("(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE)")
-			}})
-			if err != nil || len(res.Data) != idleWorkFetch {
-				b.Fatalf("FETCH before IDLE: %v", err)
-			}
+			work(b, ctx, s)
 		}
 		ss = append(ss, s)
 		ps = append(ps, startIdle(b, ctx, s))

@@ -2,7 +2,6 @@ package session_test
 
 import (
 	"bufio"
-	"context"
 	"io"
 	"net"
 	"runtime"
@@ -12,15 +11,12 @@ import (
 	"testing"
 
 	"github.com/imapkit/imapkit/codec"
-	"github.com/imapkit/imapkit/internal/corpus"
 	"github.com/imapkit/imapkit/session"
-	"github.com/imapkit/imapkit/wire"
 )
 
 // workServe is the fake server of TestWelcomeAfterTraffic and
-// TestIdleHeapAfterWork: a greeting with capabilities and text, twenty
-// messages' metadata (internal/corpus, about 870 bytes a line) to a FETCH,
-// IDLE's continuation, and a tagged OK to the rest.
+// TestIdleHeapAfterWork: a greeting with capabilities and text, workAnswer
+// to a FETCH, IDLE's continuation, and a tagged OK to the rest.
 func workServe(r *bufio.Reader, w io.Writer) {
 	io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1 IDLE X-GREET] Hello there\r\n")
 	for line := readLine(r); line != ""; line = readLine(r) {
@@ -29,29 +25,9 @@ func workServe(r *bufio.Reader, w io.Writer) {
 		case rest == "IDLE":
 			io.WriteString(w, "+ idling\r\n")
 		case strings.HasPrefix(rest, "FETCH "):
-			var out []byte
-			for i := 1; i <= 20; i++ {
-				out = corpus.AppendFetchMetadata(out, i)
-			}
-			w.Write(append(out, tag+" OK FETCH done\r\n"...))
+			w.Write(workAnswer(tag))
 		default:
 			io.WriteString(w, tag+" OK done\r\n")
-		}
-	}
-}
-
-// work selects INBOX on s and fetches its metadata three times.
-func work(t *testing.T, ctx context.Context, s *session.Session) {
-	t.Helper()
-	cmds := []*session.Command{{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX") }}}
-	for range 3 {
-		cmds = append(cmds, &session.Command{Name: "FETCH", Args: func(e *wire.Encoder) {
-			e.SP().Raw("1:*").SP().Raw("(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE)")
-		}})
-	}
-	for _, cmd := range cmds {
-		if _, err := s.Run(ctx, cmd); err != nil {
-			t.Fatalf("%s: %v", cmd.Name, err)
 		}
 	}
 }
@@ -74,8 +50,8 @@ func TestWelcomeAfterTraffic(t *testing.T) {
 }
 
 // TestIdleHeapAfterWork: with the defaults, 50 sessions that each
-// selected a mailbox and fetched 20 messages' metadata three times, then
-// wait in IDLE, hold less than idleHeapBound of heap each, the fake
+// selected a mailbox and fetched 40 messages' metadata (work), then wait
+// in IDLE, hold less than idleHeapBound of heap each, the fake
 // server's side (its connection and bufio.Reader) included: 13–15 KB
 // measured, of which a worked idle session is about 12 KB
 // (BenchmarkIdleSessions, IMAPKIT_IDLE_WORK=1). What the bound catches: a
@@ -114,15 +90,7 @@ func TestIdleHeapAfterWork(t *testing.T) {
 		}
 		s := openDefaultsWith(t, c, nil)
 		work(t, ctx, s)
-		p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		select {
-		case <-p.Continuations():
-		case <-ctx.Done():
-			t.Fatal("no continuation for IDLE")
-		}
+		startIdle(t, ctx, s)
 		ss[i] = s
 	}
 	// The readers go back to waiting, and give their buffers back, a
