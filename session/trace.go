@@ -24,6 +24,11 @@ type tracer struct {
 	literals bool
 	capture  int // the most of one server line (or traced literal) kept
 	log      *slog.Logger
+	// histOnly: server lines go to the history ring alone (no writer, no
+	// log, no literal bodies), which looks at the first capture bytes of
+	// a line and no further; server then takes whole lines it finds in a
+	// read without assembling them (wholeLine).
+	histOnly bool
 
 	mu    sync.Mutex
 	ring  [][]byte // recent lines, reused, each at most maxTraceLine+3 bytes
@@ -61,7 +66,8 @@ func newTracer(w io.Writer, literals bool, log *slog.Logger, history, capture in
 		capture = min(capture, maxTraceLine+ringSlack)
 	}
 	return &tracer{w: w, literals: literals, log: log, ring: make([][]byte, history),
-		dirs: make([]byte, history), marks: make([]byte, history), capture: capture}
+		dirs: make([]byte, history), marks: make([]byte, history), capture: capture,
+		histOnly: w == nil && log == nil && !literals}
 }
 
 // The marks of a server line in the history ring.
@@ -139,6 +145,12 @@ func (t *tracer) server(b []byte) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for len(b) > 0 {
+		if t.histOnly && t.litRemain == 0 && !t.cut && len(t.line_) == 0 {
+			if n := t.wholeLine(b); n > 0 {
+				b = b[n:]
+				continue
+			}
+		}
 		if t.litRemain > 0 {
 			n := int64(len(b))
 			if n > t.litRemain {
@@ -192,6 +204,57 @@ func (t *tracer) server(b []byte) {
 		t.line_ = t.line_[:0]
 		t.cut, t.tail = false, t.tail[:0]
 	}
+}
+
+// wholeLine takes, in history-only mode, the server line that starts b
+// when the history keeps all of it that matters without its being
+// assembled in line_: a line that ends in b and either has no literal or
+// is longer than capture before its first literal (what follows the cut
+// then changes nothing the history keeps; only its literals are framed,
+// so that their bytes are not taken for lines). It returns the bytes of b
+// it took, or 0, having changed nothing, when the line is to be assembled
+// as the loop of server does (a short line with a literal, a line that
+// does not end in b, a literal larger than what is left of b).
+//
+// It frames the line exactly as that loop does: the loop checks for a
+// literal header at the end of line_ while the line is not cut, and at the
+// end of the last tailLen bytes of what it added once it is cut; a
+// literal's bytes are added as "<N bytes>", whose '>' ends the header
+// check of a segment shorter than tailLen as the start of the segment
+// does here. TestTracerWholeLines compares the two on random streams cut
+// into random reads.
+func (t *tracer) wholeLine(b []byte) int {
+	i := bytes.IndexByte(b, '\n')
+	if i < 0 {
+		return 0
+	}
+	seg := b[:i+1]
+	cut := len(seg) > t.capture
+	chk := seg
+	if cut {
+		chk = seg[max(len(seg)-tailLen, 0):]
+	}
+	info, lit := wire.LiteralSuffix(trimCRLF(chk))
+	if lit && !cut {
+		return 0
+	}
+	head := trimCRLF(seg[:min(len(seg), t.capture)])
+	n := len(seg)
+	for lit {
+		if info.Size > int64(len(b)-n) {
+			return 0
+		}
+		n += int(info.Size)
+		j := bytes.IndexByte(b[n:], '\n')
+		if j < 0 {
+			return 0
+		}
+		seg = b[n : n+j+1]
+		n += len(seg)
+		info, lit = wire.LiteralSuffix(trimCRLF(seg[max(len(seg)-tailLen, 0):]))
+	}
+	t.serverLocked(head)
+	return n
 }
 
 // client traces an encoded command, redacted.

@@ -1,6 +1,11 @@
 package session
 
 import (
+	"bytes"
+	"fmt"
+	"github.com/imapkit/imapkit/internal/corpus"
+	"github.com/imapkit/imapkit/wire"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -108,4 +113,129 @@ func TestTracerHistoryLaterSecret(t *testing.T) {
 	if len(h) != 1 || h[0] != want {
 		t.Fatalf("history %.80q; want %.80q", h, want)
 	}
+}
+
+// TestTracerWholeLines: in history-only mode the tracer takes whole lines
+// without assembling them (wholeLine); the history must be the one the
+// assembling loop makes. Random streams (short and cut lines, literal
+// headers of every form, header-like bytes inside literals and right past
+// a cut, bare LF and CR CR LF line ends, a secret) are fed in random reads
+// to a tracer of each kind, with the capture a session uses and smaller
+// ones; their rings, marks, counts and histories must be equal.
+func TestTracerWholeLines(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const secret = "s3cret-pass"
+	for round := range 400 {
+		stream := tracerStream(rng, secret)
+		capture := []int{DefaultTraceCapture, 0, 10, 31, 33, maxTraceLine + 1, 300}[round%7]
+		var trs [2]*tracer
+		for k := range trs {
+			tr := newTracer(nil, false, nil, 8, DefaultTraceCapture)
+			if capture > 0 {
+				tr.capture = capture
+			}
+			tr.secrets = &secrets{}
+			if round%3 == 0 {
+				tr.secrets.add([]byte(secret))
+			}
+			trs[k] = tr
+		}
+		trs[1].histOnly = false // the reference: every line assembled
+		for b := stream; len(b) > 0; {
+			n := 1 + rng.IntN(min(len(b), []int{7, 100, 2000, 40000}[rng.IntN(4)]))
+			for _, tr := range trs {
+				tr.server(append([]byte(nil), b[:n]...))
+			}
+			b = b[n:]
+		}
+		fast, ref := trs[0], trs[1]
+		where := fmt.Sprintf("round %d (capture %d, %d bytes)", round, fast.capture, len(stream))
+		if fast.count != ref.count || fast.next != ref.next || fast.litRemain != ref.litRemain ||
+			fast.cut != ref.cut || !bytes.Equal(fast.line_, ref.line_) {
+			t.Fatalf("%s: state differs: count %d/%d, next %d/%d, litRemain %d/%d, cut %v/%v, line %q/%q",
+				where, fast.count, ref.count, fast.next, ref.next, fast.litRemain, ref.litRemain,
+				fast.cut, ref.cut, fast.line_, ref.line_)
+		}
+		if !bytes.Equal(fast.marks, ref.marks) || !bytes.Equal(fast.dirs, ref.dirs) {
+			t.Fatalf("%s: marks %v dirs %q; reference %v %q", where, fast.marks, fast.dirs, ref.marks, ref.dirs)
+		}
+		for i := range fast.ring {
+			if !bytes.Equal(fast.ring[i], ref.ring[i]) {
+				t.Fatalf("%s: ring slot %d is %q; reference %q", where, i, fast.ring[i], ref.ring[i])
+			}
+		}
+		if h, r := strings.Join(fast.history(), "\n"), strings.Join(ref.history(), "\n"); h != r {
+			t.Fatalf("%s: history\n%s\nreference\n%s", where, h, r)
+		}
+	}
+}
+
+// tracerStream makes a random server stream for TestTracerWholeLines.
+func tracerStream(rng *rand.Rand, secret string) []byte {
+	const text = "abcxyz {}~+0123456789()\r\""
+	var b []byte
+	textOf := func(n int) {
+		for range n {
+			b = append(b, text[rng.IntN(len(text))])
+		}
+	}
+	ends := []string{"\r\n", "\r\n", "\r\n", "\n", "\r\r\n"}
+	for range 1 + rng.IntN(40) {
+		b = append(b, "* "...)
+		for part := range 1 + rng.IntN(4) {
+			// Text whose length puts the header before, at or past the
+			// cut of the lines the history keeps.
+			textOf([]int{0, 5, 230, 240, 300, 490, 495, 497, 600, 1200}[rng.IntN(10)] + rng.IntN(3))
+			if rng.IntN(6) == 0 {
+				b = append(b, secret...)
+			}
+			if part == 3 || rng.IntN(3) == 0 {
+				break
+			}
+			size := rng.IntN(60)
+			switch rng.IntN(6) {
+			case 0:
+				b = fmt.Appendf(b, "{%d+}", size)
+			case 1:
+				b = fmt.Appendf(b, "~{%d}", size)
+			case 2:
+				// A header about as long as tailLen, or longer.
+				b = fmt.Appendf(b, "{%0*d}", 26+rng.IntN(12), size)
+			case 3:
+				size = 0
+				b = append(b, "{0}"...)
+			default:
+				b = fmt.Appendf(b, "{%d}", size)
+			}
+			b = append(b, ends[rng.IntN(len(ends))]...)
+			lit := len(b)
+			textOf(size)
+			if size >= 5 && rng.IntN(2) == 0 {
+				copy(b[lit:], "{9}\r\n") // a header inside the literal
+			}
+		}
+		b = append(b, ends[rng.IntN(len(ends))]...)
+	}
+	return b
+}
+
+// BenchmarkTracerHistory feeds the tracer a session makes with no options
+// (history only) the 10,000-message metadata stream in reads of the
+// tokenizer's buffer size, each copied into one buffer first as a read
+// does: the cost of the history per byte read, with the copy.
+func BenchmarkTracerHistory(b *testing.B) {
+	data := corpus.FetchMetadata(10000)
+	tr := newTracer(nil, false, nil, defaultHistory, DefaultTraceCapture)
+	tr.secrets = &secrets{}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	buf := make([]byte, wire.DefaultBufferSize)
+	for b.Loop() {
+		for p := data; len(p) > 0; {
+			n := copy(buf, p) // as a read does: the bytes are in the cache
+			tr.server(buf[:n])
+			p = p[n:]
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/10000, "ns/msg")
 }
