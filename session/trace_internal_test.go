@@ -148,26 +148,64 @@ func TestTracerWholeLines(t *testing.T) {
 			}
 			b = b[n:]
 		}
-		fast, ref := trs[0], trs[1]
-		where := fmt.Sprintf("round %d (capture %d, %d bytes)", round, fast.capture, len(stream))
-		if fast.count != ref.count || fast.next != ref.next || fast.litRemain != ref.litRemain ||
-			fast.cut != ref.cut || !bytes.Equal(fast.line_, ref.line_) {
-			t.Fatalf("%s: state differs: count %d/%d, next %d/%d, litRemain %d/%d, cut %v/%v, line %q/%q",
-				where, fast.count, ref.count, fast.next, ref.next, fast.litRemain, ref.litRemain,
-				fast.cut, ref.cut, fast.line_, ref.line_)
-		}
-		if !bytes.Equal(fast.marks, ref.marks) || !bytes.Equal(fast.dirs, ref.dirs) {
-			t.Fatalf("%s: marks %v dirs %q; reference %v %q", where, fast.marks, fast.dirs, ref.marks, ref.dirs)
-		}
-		for i := range fast.ring {
-			if !bytes.Equal(fast.ring[i], ref.ring[i]) {
-				t.Fatalf("%s: ring slot %d is %q; reference %q", where, i, fast.ring[i], ref.ring[i])
-			}
-		}
-		if h, r := strings.Join(fast.history(), "\n"), strings.Join(ref.history(), "\n"); h != r {
-			t.Fatalf("%s: history\n%s\nreference\n%s", where, h, r)
+		compareTracers(t, fmt.Sprintf("round %d (capture %d, %d bytes)", round, trs[0].capture, len(stream)), trs[0], trs[1])
+	}
+}
+
+// compareTracers fails t unless fast (history only) and ref (the same
+// tracer made to assemble every line) hold the same state and history.
+func compareTracers(t *testing.T, where string, fast, ref *tracer) {
+	t.Helper()
+	if fast.count != ref.count || fast.next != ref.next || fast.litRemain != ref.litRemain ||
+		fast.cut != ref.cut || !bytes.Equal(fast.line_, ref.line_) {
+		t.Fatalf("%s: state differs: count %d/%d, next %d/%d, litRemain %d/%d, cut %v/%v, line %q/%q",
+			where, fast.count, ref.count, fast.next, ref.next, fast.litRemain, ref.litRemain,
+			fast.cut, ref.cut, fast.line_, ref.line_)
+	}
+	if !bytes.Equal(fast.marks, ref.marks) || !bytes.Equal(fast.dirs, ref.dirs) {
+		t.Fatalf("%s: marks %v dirs %q; reference %v %q", where, fast.marks, fast.dirs, ref.marks, ref.dirs)
+	}
+	for i := range fast.ring {
+		if !bytes.Equal(fast.ring[i], ref.ring[i]) {
+			t.Fatalf("%s: ring slot %d is %q; reference %q", where, i, fast.ring[i], ref.ring[i])
 		}
 	}
+	if h, r := strings.Join(fast.history(), "\n"), strings.Join(ref.history(), "\n"); h != r {
+		t.Fatalf("%s: history\n%s\nreference\n%s", where, h, r)
+	}
+}
+
+// FuzzTracerHistory: whatever the server sends and however it is cut into
+// reads, the history-only tracer keeps the history the assembling loop
+// keeps (TestTracerWholeLines on fuzzed input). The seeds are streams of
+// tracerStream; chunk picks the read sizes, capture the tracer's capture.
+func FuzzTracerHistory(f *testing.F) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range 8 {
+		f.Add(tracerStream(rng, "s3cret-pass"), uint64(i*7919+1), uint16([]int{0, 10, 31, 241, 300}[i%5]))
+	}
+	f.Fuzz(func(t *testing.T, stream []byte, chunk uint64, capture uint16) {
+		var trs [2]*tracer
+		for k := range trs {
+			tr := newTracer(nil, false, nil, 8, DefaultTraceCapture)
+			if capture > 0 {
+				tr.capture = int(capture)
+			}
+			tr.secrets = &secrets{}
+			tr.secrets.add([]byte("s3cret-pass"))
+			trs[k] = tr
+		}
+		trs[1].histOnly = false
+		rng := rand.New(rand.NewPCG(chunk, 0))
+		for b := stream; len(b) > 0; {
+			n := 1 + rng.IntN(min(len(b), 1+int(chunk%4096)))
+			for _, tr := range trs {
+				tr.server(append([]byte(nil), b[:n]...))
+			}
+			b = b[n:]
+		}
+		compareTracers(t, fmt.Sprintf("capture %d, %d bytes", trs[0].capture, len(stream)), trs[0], trs[1])
+	})
 }
 
 // tracerStream makes a random server stream for TestTracerWholeLines.
