@@ -180,6 +180,7 @@ func TestShellCtrlCPTY(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
+	heldNOOP := make(chan struct{}) // closed when the server holds a NOOP
 	go func() {
 		c, err := ln.Accept()
 		if err != nil {
@@ -207,6 +208,7 @@ func TestShellCtrlCPTY(t *testing.T) {
 				c.Write([]byte("+ idling\r\n"))
 			case strings.EqualFold(cmd, "NOOP") && held == nil:
 				held = []byte(tag) // no answer yet
+				close(heldNOOP)
 			default:
 				if held != nil {
 					c.Write([]byte(string(held) + " OK late NOOP answer\r\n"))
@@ -234,7 +236,12 @@ func TestShellCtrlCPTY(t *testing.T) {
 	term.Write([]byte("\x03"))
 	expect("imap> ")
 	term.Write([]byte("noop\r"))
-	time.Sleep(500 * time.Millisecond) // the NOOP is out, unanswered
+	select { // the NOOP is out, unanswered
+	case <-heldNOOP:
+	case <-time.After(20 * time.Second):
+		term.Wait(time.Second)
+		t.Fatalf("the server got no NOOP:\n%s", term.Output())
+	}
 	term.Write([]byte("\x03"))
 	expect("interrupted")
 	expect("imap> ")
