@@ -208,14 +208,15 @@ type Pending struct {
 	start   time.Time
 	upgrade func() error // run on the reader goroutine after a tagged OK
 
-	// written is set once the command's bytes are all in bw, endOff the
-	// count of bytes the connection must have taken for them to be sent.
-	// A tagged response before that is forged (see complete).
+	// written is set once endOff is known, before the command's last
+	// byte is written (wire.Encoded.WriteToSized); endOff is the count of
+	// bytes the connection must have taken for the command to be sent. A
+	// tagged response before that is forged (see complete).
 	written atomic.Bool
 	endOff  int64
 	// readMark is how many bytes had been read from the server when the
-	// command's bytes were all written: an answer read before that was
-	// sent before the server saw the command (an injection).
+	// command began to be written: an answer read before that was sent
+	// before the server saw the command (an injection).
 	readMark int64
 	// syncLit is set for a command with a synchronizing literal: a tagged
 	// NO or BAD before all of it is sent refuses the literal.

@@ -327,12 +327,17 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 	if len(wc.Parts) > 1 {
 		wait = func() error { return s.waitLiteral(ctx, p) }
 	}
-	_, err = wc.WriteTo(s.bw, wait)
-	if err == nil {
-		p.endOff = s.cw.n.Load() + int64(s.bw.Buffered())
-		p.readMark = s.tr.delivered.Load()
+	// Where the command's last byte lies is set before it can reach the
+	// connection (a large argument goes past bw straight to it, inside
+	// WriteTo): a server quick to answer must not find the command
+	// unsent (complete). What had been read before the command went out
+	// cannot be its answer.
+	start, readMark := s.cw.n.Load()+int64(s.bw.Buffered()), s.tr.delivered.Load()
+	_, err = wc.WriteToSized(s.bw, wait, func(total int64) {
+		p.endOff = start + total
+		p.readMark = readMark
 		p.written.Store(true)
-	}
+	})
 	if err == nil && last && s.shouldFlush() {
 		err = s.bw.Flush()
 	}

@@ -180,6 +180,25 @@ type encSpan struct{ start, end int }
 // bytes, the server is left in the middle of a literal and the connection
 // must be closed; the error wraps io.ErrUnexpectedEOF for a short body.
 func (c *Encoded) WriteTo(w io.Writer, wait func() error) (int64, error) {
+	return c.WriteToSized(w, wait, nil)
+}
+
+// WriteToSized is WriteTo that also calls sized, once, with the number of
+// bytes the whole command takes (what WriteTo returns when it succeeds),
+// as soon as that number is known and before the last of those bytes is
+// written to w: before the first byte, or, for a command with Open
+// literals, when the last of them has learnt its size, before its header
+// is written. A client that must tell whether a response can be the
+// server's answer to the whole command (which it cannot be before the last
+// byte has gone out) learns from sized where that last byte lies, before
+// the server can possibly answer. When WriteToSized fails before the size
+// is known, sized is not called.
+func (c *Encoded) WriteToSized(w io.Writer, wait func() error, sized func(total int64)) (int64, error) {
+	total, opens := c.knownSize()
+	if opens == 0 && sized != nil {
+		sized(total)
+		sized = nil
+	}
 	var n int64
 	for i := range c.Parts {
 		p := &c.Parts[i]
@@ -204,7 +223,17 @@ func (c *Encoded) WriteTo(w io.Writer, wait func() error) (int64, error) {
 			}
 		}
 		if p.Open != nil {
-			m, err := c.writeOpened(w, p, wait)
+			opens--
+			var onSize func(int64)
+			if sized != nil {
+				onSize = func(m int64) {
+					if total += m; opens == 0 {
+						sized(total)
+						sized = nil
+					}
+				}
+			}
+			m, err := c.writeOpened(w, p, wait, onSize)
 			n += m
 			if err != nil {
 				return n, err
@@ -231,9 +260,25 @@ func (c *Encoded) WriteTo(w io.Writer, wait func() error) (int64, error) {
 	return n, nil
 }
 
+// knownSize returns the bytes the command takes but for its Open
+// literals' headers and bodies, and the number of Open parts.
+func (c *Encoded) knownSize() (total int64, opens int) {
+	for i := range c.Parts {
+		p := &c.Parts[i]
+		total += int64(len(p.Data))
+		if p.Open != nil {
+			opens++
+		} else {
+			total += p.BodySize
+		}
+	}
+	return total, opens
+}
+
 // writeOpened writes the literal of an Open part: its header, as the
-// size it learns allows, then its body.
-func (c *Encoded) writeOpened(w io.Writer, p *Part, wait func() error) (int64, error) {
+// size it learns allows, then its body. onSize, when not nil, learns the
+// bytes of header and body before the header is written.
+func (c *Encoded) writeOpened(w io.Writer, p *Part, wait func() error, onSize func(int64)) (int64, error) {
 	r, size, err := p.Open()
 	if err != nil {
 		return 0, fmt.Errorf("wire: literal body: %w", err)
@@ -242,6 +287,9 @@ func (c *Encoded) writeOpened(w io.Writer, p *Part, wait func() error) (int64, e
 		return 0, fmt.Errorf("wire: literal body: %w", ErrInvalidLiteral)
 	}
 	hdr, sync := appendLiteralHeader(c.hdr[:0], size, p.binary, p.litOpts)
+	if onSize != nil {
+		onSize(int64(len(hdr)) + size)
+	}
 	n, err := w.Write(hdr)
 	if err != nil {
 		return int64(n), err
