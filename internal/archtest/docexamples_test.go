@@ -37,12 +37,15 @@ func docExamples(root, name string) ([]docExample, error) {
 	defer f.Close()
 	var out []docExample
 	var block *docExample
+	other := false   // inside a fenced block of another language
 	exampleCol := -1 // the column headed "example" of the table being read
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 1<<20)
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
 		switch {
+		case other:
+			other = !strings.HasPrefix(line, "```")
 		case block != nil && strings.HasPrefix(line, "```"):
 			out = append(out, *block)
 			block = nil
@@ -50,6 +53,8 @@ func docExamples(root, name string) ([]docExample, error) {
 			block.code += line + "\n"
 		case strings.HasPrefix(line, "```go"):
 			block = &docExample{file: name, line: n + 1}
+		case strings.HasPrefix(line, "```"):
+			other, exampleCol = true, -1
 		case strings.HasPrefix(line, "|"):
 			cells := tableCells(line)
 			if exampleCol < 0 {
@@ -265,7 +270,8 @@ func TestDocExamplesTypeCheck(t *testing.T) {
 }
 
 // TestDocExamplesCatchPlanted: the extraction finds a ```go block and the
-// example cells of a table (a "\|" in a cell included), and the check
+// example cells of a table (a "\|" in a cell included), not what a block
+// of another language holds, and the check
 // reports a call of a method that does not exist, at its guide's line,
 // and nothing for the examples that are right.
 func TestDocExamplesCatchPlanted(t *testing.T) {
@@ -274,6 +280,7 @@ func TestDocExamplesCatchPlanted(t *testing.T) {
 	}
 	dir := t.TempDir()
 	md := "# Planted\n\n```go\nif err := c.Noop(ctx); err != nil { ... }\n```\n\n" +
+		"```sh\n| example |\n| `not Go` |\n```\n\n" +
 		"| imaplib | imapkit | example |\n|---|---|---|\n" +
 		"| `noop()` | `c.Noop(ctx)` | `c.Noop(ctx)` |\n" +
 		"| `status()` | `c.Status` | `c.Status(ctx, \"INBOX\", commands.StatusMessages\\|commands.StatusUnseen)` |\n" +
@@ -292,7 +299,7 @@ func TestDocExamplesCatchPlanted(t *testing.T) {
 		exs[i].file = filepath.Join(dir, exs[i].file)
 	}
 	errs := typeCheckExamples(t, "", exs)
-	if len(errs) != 1 || !strings.Contains(errs[0], "planted.md:11:") || !strings.Contains(errs[0], "NoSuchMethod") {
-		t.Fatalf("errors %q; want one, for NoSuchMethod at planted.md:11", errs)
+	if len(errs) != 1 || !strings.Contains(errs[0], "planted.md:16:") || !strings.Contains(errs[0], "NoSuchMethod") {
+		t.Fatalf("errors %q; want one, for NoSuchMethod at planted.md:16", errs)
 	}
 }
