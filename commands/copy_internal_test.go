@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"math"
 	"runtime"
 	"strings"
 	"testing"
@@ -444,18 +445,25 @@ func TestMessageMemory(t *testing.T) {
 		fi := &fetchIter{bufferMax: BufferedSectionMax}
 		var keep *Message
 		allocs = testing.AllocsPerRun(100, func() { keep = fi.message(session.Item{}, f) })
+		// TotalAlloc counts what every goroutine of the test binary
+		// allocates (one left by another test, the race detector's):
+		// the least of five runs is the messages' own.
 		const n = 1000
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		t0 := ms.TotalAlloc
-		for i := 0; i < n; i++ {
-			keep = fi.message(session.Item{}, f)
+		bytes = math.Inf(1)
+		for range 5 {
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			t0 := ms.TotalAlloc
+			for i := 0; i < n; i++ {
+				keep = fi.message(session.Item{}, f)
+			}
+			runtime.ReadMemStats(&ms)
+			bytes = min(bytes, float64(ms.TotalAlloc-t0)/n)
 		}
-		runtime.ReadMemStats(&ms)
 		if keep == nil {
 			t.Fatal("no message")
 		}
-		return allocs, float64(ms.TotalAlloc-t0) / n
+		return allocs, bytes
 	}
 	fs := decodeFetches(t, []byte("* 1 FETCH (UID 7 FLAGS (\\Seen $Forwarded) MODSEQ (12))\r\n"+
 		"* 2 FETCH (UID 8 BODY[HEADER.FIELDS (X-A)] {8}\r\nX-A: 1\r\n)\r\n"))
