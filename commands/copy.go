@@ -39,8 +39,12 @@ func (e *MoveIncompleteError) Error() string {
 // Unwrap returns the cause.
 func (e *MoveIncompleteError) Unwrap() error { return e.Err }
 
-// Copy copies the messages in set to mailbox (COPY, or UID COPY).
+// Copy copies the messages in set to mailbox (COPY, or UID COPY). An
+// empty set sends nothing and returns an empty result.
 func (c *Client) Copy(ctx context.Context, set Set, mailbox string) (*CopyResult, error) {
+	if set.IsEmpty() {
+		return &CopyResult{}, nil // nothing to send
+	}
 	r, err := c.run(ctx, c.target(&session.Command{Name: set.name("COPY"), Args: func(e *wire.Encoder) {
 		c.mailbox(set.encode(e), mailbox)
 	}}, &set, mailbox))
@@ -64,12 +68,16 @@ func copyUID(r *session.Result) *CopyResult {
 	return nil
 }
 
-// Move moves the messages in set to mailbox: MOVE (RFC 6851) when the
+// Move moves the messages in set to mailbox (an empty set sends nothing
+// and returns an empty result): MOVE (RFC 6851) when the
 // server offers it; otherwise, with UIDPLUS only, COPY, then STORE
 // +FLAGS.SILENT (\Deleted) and UID EXPUNGE of exactly those UIDs, the last
 // two only after the COPY succeeded (a *MoveIncompleteError when they
 // fail). Without either it returns ErrMoveUnsupported and sends nothing.
 func (c *Client) Move(ctx context.Context, set Set, mailbox string) (*CopyResult, error) {
+	if set.IsEmpty() {
+		return &CopyResult{}, nil // nothing to send
+	}
 	if c.hasCap("MOVE") {
 		r, err := c.run(ctx, c.target(&session.Command{
 			Name: set.name("MOVE"),

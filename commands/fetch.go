@@ -232,7 +232,8 @@ const BufferedSectionMax = 4096
 
 // Fetch fetches the items of the messages in set (FETCH, or UID FETCH for
 // a UID set) and returns an iterator of the messages as they arrive, read
-// on the iterating goroutine (session.Command.Pull). Body sections come
+// on the iterating goroutine (session.Command.Pull). An empty set yields
+// nothing and sends nothing. Body sections come
 // from Message.NextSection, in the order the server sent them: those up to
 // the tokenizer's string limit (wire.Options.MaxStringLiteral, 64 KiB by
 // default) arrive whole with their FETCH response, larger ones are
@@ -265,6 +266,9 @@ func (c *Client) Fetch(ctx context.Context, set Set, items *FetchItems) iter.Seq
 		if it.Vanished && !set.UID {
 			yield(nil, errors.New("commands: VANISHED needs a UID set"))
 			return
+		}
+		if set.IsEmpty() {
+			return // no message: nothing to send
 		}
 		fi := &fetchIter{ctx: ctx, onVanished: it.OnVanished, bufferMax: int64(it.BufferMax), borrow: it.Borrow}
 		if it.BufferMax == 0 {

@@ -264,12 +264,16 @@ type ExpungeResult struct {
 // Expunge removes the messages flagged \Deleted. With a UID set it sends
 // UID EXPUNGE (RFC 4315 UIDPLUS), which removes only those; a set of
 // sequence numbers is refused (there is no such command). Nil means every
-// message flagged \Deleted.
+// message flagged \Deleted; an empty UID set means none: it sends
+// nothing, and never a plain EXPUNGE.
 func (c *Client) Expunge(ctx context.Context, uids *Set) (*ExpungeResult, error) {
 	cmd := &session.Command{Name: "EXPUNGE"}
 	if uids != nil {
 		if !uids.UID {
 			return nil, errors.New("commands: Expunge takes a set of UIDs (UID EXPUNGE) or nil")
+		}
+		if uids.IsEmpty() {
+			return &ExpungeResult{}, nil // no message: nothing to send, never a plain EXPUNGE
 		}
 		if !c.hasCap("UIDPLUS") {
 			return nil, fmt.Errorf("%w: UID EXPUNGE needs UIDPLUS", ErrUnsupported)

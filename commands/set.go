@@ -9,6 +9,10 @@ import (
 // command: Fetch with a UID set sends UID FETCH, and so on. The number 0
 // stands for "*", the largest number in use. Make one with SeqNums,
 // SeqRange, UIDs, UIDRange or SetOf.
+//
+// An empty set (a search that found nothing, say) holds no message: Fetch
+// yields nothing, Store, Copy, Move and Expunge return an empty result,
+// and none of them sends anything (IMAP has no empty set to send).
 type Set struct {
 	// UID is true for a set of UIDs, false for sequence numbers.
 	UID bool

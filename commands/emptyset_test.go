@@ -1,0 +1,98 @@
+package commands_test
+
+import (
+	"bufio"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/transport"
+)
+
+// TestEmptySetSendsNothing: a search that found nothing gives an empty
+// set, and IMAP has no empty set to send (the encoder refuses one). Fetch,
+// FetchAll, Partial, Store, Copy, Move and Expunge with an empty set send
+// nothing and return an empty result, not an error (as MailKit does), for
+// sequence numbers and UIDs, with and without MOVE and UIDPLUS; an empty
+// UID set for Expunge never becomes a plain EXPUNGE. The server records
+// every line it gets: only SELECT and the final NOOP may arrive.
+func TestEmptySetSendsNothing(t *testing.T) {
+	for _, caps := range []string{"IMAP4rev1 UIDPLUS MOVE", "IMAP4rev1"} {
+		t.Run(caps, func(t *testing.T) {
+			client, server := transport.Pipe()
+			var mu sync.Mutex
+			var got []string
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				defer server.Close()
+				server.Write([]byte("* PREAUTH [CAPABILITY " + caps + "] ready\r\n"))
+				r := bufio.NewReader(server)
+				for {
+					l, err := r.ReadString('\n')
+					if err != nil {
+						return
+					}
+					tag, rest, _ := strings.Cut(strings.TrimRight(l, "\r\n"), " ")
+					mu.Lock()
+					got = append(got, rest)
+					mu.Unlock()
+					if strings.HasPrefix(rest, "SELECT") {
+						server.Write([]byte("* 3 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n" + tag + " OK [READ-WRITE] done\r\n"))
+						continue
+					}
+					server.Write([]byte(tag + " OK done\r\n"))
+				}
+			}()
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			s, err := session.Open(ctx, client, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { s.Close(); <-done }()
+			c := commands.New(s)
+			if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+				t.Fatal(err)
+			}
+			for _, set := range []commands.Set{commands.SeqNums(), commands.UIDs(), commands.SetOf(true, codec.SeqSet{})} {
+				for m, err := range c.Fetch(ctx, set, &commands.FetchItems{Flags: true}) {
+					t.Fatalf("Fetch of %+v yielded %v, %v", set, m, err)
+				}
+				if ms, err := c.FetchAll(ctx, set, nil); err != nil || len(ms) != 0 {
+					t.Fatalf("FetchAll of %+v: %v, %v", set, ms, err)
+				}
+				if b, err := c.Partial(ctx, set, commands.FetchSection{}, 0, 10); err != nil || b != nil {
+					t.Fatalf("Partial of %+v: %q, %v", set, b, err)
+				}
+				if r, err := c.Store(ctx, set, commands.AddFlags, []string{`\Seen`}, nil); err != nil || r == nil || len(r.Messages) != 0 || !r.Modified.IsEmpty() || r.Modified.UID != set.UID {
+					t.Fatalf("Store of %+v: %+v, %v", set, r, err)
+				}
+				if r, err := c.Copy(ctx, set, "Archive"); err != nil || r == nil || !r.Src.IsEmpty() || !r.Dst.IsEmpty() {
+					t.Fatalf("Copy of %+v: %+v, %v", set, r, err)
+				}
+				if r, err := c.Move(ctx, set, "Archive"); err != nil || r == nil || !r.Src.IsEmpty() {
+					t.Fatalf("Move of %+v: %+v, %v", set, r, err)
+				}
+				if set.UID {
+					if r, err := c.Expunge(ctx, &set); err != nil || r == nil || len(r.SeqNums) != 0 || !r.Vanished.IsEmpty() {
+						t.Fatalf("Expunge of %+v: %+v, %v", set, r, err)
+					}
+				}
+			}
+			if err := c.Noop(ctx); err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(got) != 2 || !strings.HasPrefix(got[0], "SELECT") || got[1] != "NOOP" {
+				t.Fatalf("the server got %q; want SELECT and NOOP alone", got)
+			}
+		})
+	}
+}
