@@ -8,16 +8,21 @@ import (
 	"unicode/utf8"
 )
 
-// Time parses the envelope's Date with ParseMessageDate.
+// Time parses the envelope's Date with ParseMessageDate. A nil Envelope
+// (a FETCH response without one) has no date, as a NIL date.
 func (e *Envelope) Time() (time.Time, error) {
+	if e == nil {
+		return ParseMessageDate(nil)
+	}
 	return ParseMessageDate(e.Date)
 }
 
 // DecodedSubject returns the subject with its RFC 2047 encoded-words
 // decoded, by DecodeHeader (which documents its errors; the string is
-// usable even with an error). A NIL subject gives "".
+// usable even with an error). A NIL subject gives "", and so does a nil
+// Envelope (a FETCH response without one: a flag update, say).
 func (e *Envelope) DecodedSubject() (string, error) {
-	if e.Subject == nil {
+	if e == nil || e.Subject == nil {
 		return "", nil
 	}
 	return DecodeHeader(e.Subject)

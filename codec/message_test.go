@@ -675,6 +675,15 @@ func TestEnvelopeMethods(t *testing.T) {
 	if s, err := (&Envelope{}).DecodedSubject(); s != "" || err != nil {
 		t.Errorf("nil subject: %q %v", s, err)
 	}
+	// A message whose FETCH response had no envelope (a flag update).
+	var none *Envelope
+	if s, err := none.DecodedSubject(); s != "" || err != nil {
+		t.Errorf("nil envelope's subject: %q %v", s, err)
+	}
+	_, err0 := (&Envelope{}).Time()
+	if _, err := none.Time(); err == nil || err.Error() != err0.Error() {
+		t.Errorf("nil envelope's time: %v; want the NIL date's error %v", err, err0)
+	}
 	if (*Envelope)(nil).Clone() != nil || (*BodyStructure)(nil).Clone() != nil {
 		t.Errorf("Clone of nil is not nil")
 	}

@@ -3,6 +3,7 @@ package commands_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -94,5 +95,58 @@ func TestEmptySetSendsNothing(t *testing.T) {
 				t.Fatalf("the server got %q; want SELECT and NOOP alone", got)
 			}
 		})
+	}
+}
+
+// TestFetchYieldsFlagUpdate: a flag change another client made, sent by
+// the server in the middle of a FETCH for a message of its set, is
+// yielded as a Message of its own with only its items (Fetch's doc says
+// so), not merged into another nor dropped; its nil Envelope's
+// DecodedSubject is "" rather than a panic.
+func TestFetchYieldsFlagUpdate(t *testing.T) {
+	client, server := transport.Pipe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer server.Close()
+		server.Write([]byte("* PREAUTH [CAPABILITY IMAP4rev1] ready\r\n"))
+		r := bufio.NewReader(server)
+		for {
+			l, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			tag, rest, _ := strings.Cut(l, " ")
+			if strings.HasPrefix(rest, "SELECT") {
+				server.Write([]byte("* 2 EXISTS\r\n" + tag + " OK [READ-WRITE] done\r\n"))
+				continue
+			}
+			env := `("Wed, 2 Jul 2026 01:01:07 +0200" "hello" NIL NIL NIL NIL NIL NIL NIL NIL)`
+			server.Write([]byte("* 1 FETCH (UID 11 ENVELOPE " + env + ")\r\n* 1 FETCH (FLAGS (\\Seen))\r\n" +
+				"* 2 FETCH (UID 12 ENVELOPE " + env + ")\r\n" + tag + " OK done\r\n"))
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s, err := session.Open(ctx, client, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { s.Close(); <-done }()
+	c := commands.New(s)
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for m, err := range c.Fetch(ctx, commands.SeqRange(1, 2), &commands.FetchItems{UID: true, Envelope: true}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		subject, err := m.Envelope.DecodedSubject()
+		got = append(got, fmt.Sprintf("%d %d %q %v %v", m.SeqNum, m.UID, subject, err, m.Flags))
+	}
+	want := []string{`1 11 "hello" <nil> []`, `1 0 "" <nil> [\Seen]`, `2 12 "hello" <nil> []`}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("messages\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

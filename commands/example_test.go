@@ -99,6 +99,9 @@ func Example_readNewestUnread() {
 		if err != nil {
 			panic(err)
 		}
+		if m.Envelope == nil || len(m.Envelope.From) == 0 {
+			continue // a flag change another client made meanwhile
+		}
 		subject, _ := m.Envelope.DecodedSubject()
 		text, _ := m.NextSection()
 		body, _ := io.ReadAll(text)
@@ -254,6 +257,9 @@ func Example_smallJob() {
 	for m, err := range c.Fetch(ctx, set, &commands.FetchItems{Envelope: true}) {
 		if err != nil {
 			panic(err)
+		}
+		if m.Envelope == nil {
+			continue // a flag change another client made meanwhile
 		}
 		subject, _ := m.Envelope.DecodedSubject()
 		fmt.Println(m.UID, subject)
