@@ -155,8 +155,11 @@ func (b *BodyStructure) Part(path ...int) *BodyStructure {
 // continuations filename*0, filename*1*, ... with a charset) are decoded,
 // and so are RFC 2047 encoded-words in a plain value (as Outlook sends
 // them). It returns "" when there is no name. A value that cannot be
-// decoded is returned as sent.
+// decoded is returned as sent. A nil part has no name.
 func (b *BodyStructure) Filename() string {
+	if b == nil {
+		return ""
+	}
 	if s, ok := msgParamValue(b.DispositionParams, "filename"); ok {
 		return s
 	}

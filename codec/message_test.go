@@ -675,6 +675,9 @@ func TestEnvelopeMethods(t *testing.T) {
 	if s, err := (&Envelope{}).DecodedSubject(); s != "" || err != nil {
 		t.Errorf("nil subject: %q %v", s, err)
 	}
+	if (*BodyStructure)(nil).Filename() != "" || (*BodyStructure)(nil).Part(1) != nil {
+		t.Errorf("a nil body structure has a name or a part")
+	}
 	// A message whose FETCH response had no envelope (a flag update).
 	var none *Envelope
 	if s, err := none.DecodedSubject(); s != "" || err != nil {
