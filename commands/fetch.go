@@ -233,19 +233,22 @@ const BufferedSectionMax = 4096
 // Fetch fetches the items of the messages in set (FETCH, or UID FETCH for
 // a UID set) and returns an iterator of the messages as they arrive, read
 // on the iterating goroutine (session.Command.Pull). An empty set yields
-// nothing and sends nothing. Each FETCH response is one Message, holding
-// the items it carried: a server may split a message's items over several
-// responses, and may send a change another client makes meanwhile (new
-// flags) as a response of its own, for a message the loop has seen or will
-// see; such a Message has only those items (a nil Envelope, UID 0 unless
-// the server sent it). Body sections come
-// from Message.NextSection, in the order the server sent them: those up to
-// the tokenizer's string limit (wire.Options.MaxStringLiteral, 64 KiB by
-// default) arrive whole with their FETCH response, larger ones are
-// streamed from the connection. What the loop body does not read is
-// skipped when it moves on. Breaking out of the loop drops the rest of the
-// answer (read in the background). An error ends the iteration with a nil
-// message; a tagged NO or BAD is a *session.StatusError.
+// nothing and sends nothing.
+//
+// Each FETCH response is one Message, holding the items it carried: a
+// server may split a message's items over several responses, and may send
+// a change another client makes meanwhile (new flags) as a response of its
+// own, for a message the loop has seen or will see; such a Message has
+// only those items (a nil Envelope, UID 0 unless the server sent it).
+//
+// Body sections come from Message.NextSection, in the order the server
+// sent them: those up to the tokenizer's string limit
+// (wire.Options.MaxStringLiteral, 64 KiB by default) arrive whole with
+// their FETCH response, larger ones are streamed from the connection. What
+// the loop body does not read is skipped when it moves on. Breaking out of
+// the loop drops the rest of the answer (read in the background). An error
+// ends the iteration with a nil message; a tagged NO or BAD is a
+// *session.StatusError.
 //
 // The loop body may run other commands on the Client, even while it holds
 // a section: the session then reads what is left of the section into
