@@ -508,9 +508,6 @@ func (d *Decoder) signed() (int64, error) {
 	return int64(n), nil
 }
 
-// atEnd reports whether the line ends next (after optional spaces).
-func (d *Decoder) atEnd() (bool, error) { return d.t.AtEOL() }
-
 // sp consumes SP unless the line ends: it reports whether more follows.
 func (d *Decoder) sp() (bool, error) {
 	if ok, err := d.t.AtEOL(); err != nil || ok {

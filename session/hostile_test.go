@@ -967,13 +967,6 @@ func TestHostileStall(t *testing.T) {
 // defects_test.go; a slowloris server, which never stalls, is ended by
 // DefaultCommandTimeout (TestCommandBoundDefault).
 
-// isTimeoutErr reports an error that says a timeout: os.ErrDeadlineExceeded,
-// context.DeadlineExceeded or a net.Error whose Timeout is true.
-func isTimeoutErr(err error) bool {
-	var ne net.Error
-	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
-}
-
 // TestHostileSlowloris: a response that arrives one byte per second and
 // never ends; the caller's deadline (1.5 s) must end the wait on time,
 // however often bytes trickle in.

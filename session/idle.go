@@ -25,12 +25,11 @@ const peekSize = 256
 // as received as they arrive); the tokenizer's next Read gets them first.
 // Only the goroutine that drives the reading coroutine uses it.
 type peekReader struct {
-	r    io.Reader
-	buf  [peekSize]byte
-	off  int   // buf[off:n] is waiting for the tokenizer
-	n    int   //
-	err  error // what the read that filled buf returned with its bytes
-	idle bool  // peek ran: the next Read is the first after an idle wait
+	r   io.Reader
+	buf [peekSize]byte
+	off int   // buf[off:n] is waiting for the tokenizer
+	n   int   //
+	err error // what the read that filled buf returned with its bytes
 }
 
 func (pr *peekReader) Read(p []byte) (int, error) {

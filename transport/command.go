@@ -41,12 +41,11 @@ type CommandConn struct {
 	waitErr    error         // valid once exited is closed
 	stderrDone chan struct{} // closed when the stderr reader goroutine ends
 
-	mu       sync.Mutex
-	tail     []byte // last stderrLimit bytes of standard error
-	grace    time.Duration
-	closed   bool
-	closeErr error
-	closing  chan struct{} // closed when Close has finished
+	mu      sync.Mutex
+	tail    []byte // last stderrLimit bytes of standard error
+	grace   time.Duration
+	closed  bool
+	closing chan struct{} // closed when Close has finished
 }
 
 // Exec starts the program name with the given arguments and returns a

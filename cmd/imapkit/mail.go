@@ -361,15 +361,6 @@ func runFetch(ctx context.Context, cn *conn, args []string, own any, o *output) 
 	return nil
 }
 
-// parseUID parses a UID argument.
-func parseUID(s string) (uint32, error) {
-	n, err := strconv.ParseUint(s, 10, 32)
-	if err != nil || n == 0 {
-		return 0, usagef("bad UID %q: a number from 1", s)
-	}
-	return uint32(n), nil
-}
-
 // parseSection parses a section specification as written between the
 // brackets of BODY[...]: "", "HEADER", "1.2", "1.MIME",
 // "HEADER.FIELDS (FROM TO)".

@@ -727,7 +727,6 @@ type printer struct {
 	sasl    bool   // the whole line is redacted
 	command string // the client's command, for LOGIN and AUTHENTICATE
 	word    int    // words of the line so far (the tag is word 0)
-	secret  bool   // the current literal's body is secret
 }
 
 // maxPrinted bounds one printed line.
