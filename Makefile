@@ -3,7 +3,7 @@ GO      ?= go
 PKGS    ?= ./...
 FUZZTIME ?= 10s
 
-.PHONY: all test demo bench bench-compare fuzz deps modules check-fmt vet tidy-check
+.PHONY: all test demo bench bench-compare fuzz lint deps modules check-fmt vet tidy-check
 
 all: test
 
@@ -26,6 +26,15 @@ check-fmt:
 vet: modules
 	@echo "== go vet (builds every package: a few minutes with an empty build cache)"
 	$(GO) vet $(PKGS)
+
+# lint runs staticcheck on both modules, fetched by version through the
+# module proxy (go run pkg@version: not a dependency of either module).
+# Not part of make test, which must not need a tool it cannot vendor.
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+lint: modules
+	@echo "== staticcheck (a minute the first time: it is downloaded and built)"
+	$(GO) run $(STATICCHECK) $(PKGS)
+	cd bench && $(GO) run $(STATICCHECK) ./...
 
 # tidy-check fails when go.mod or go.sum differ from what 'go mod tidy' writes.
 tidy-check: modules
