@@ -15,6 +15,56 @@ import (
 	"github.com/imapkit/imapkit/transport"
 )
 
+// selectedServer starts a server over transport.Pipe that announces caps,
+// answers SELECT with the given EXISTS and every other command with what
+// answer returns for it (before its tagged OK), and returns a Client with
+// INBOX selected, the session opened with the defaults, and the commands
+// the server got (SELECT included), in order.
+func selectedServer(t *testing.T, caps string, exists int, answer func(cmd string) string) (*commands.Client, context.Context, func() []string) {
+	t.Helper()
+	client, server := transport.Pipe()
+	var mu sync.Mutex
+	var got []string
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer server.Close()
+		server.Write([]byte("* PREAUTH [CAPABILITY " + caps + "] ready\r\n"))
+		r := bufio.NewReader(server)
+		for {
+			l, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			tag, rest, _ := strings.Cut(strings.TrimRight(l, "\r\n"), " ")
+			mu.Lock()
+			got = append(got, rest)
+			mu.Unlock()
+			if strings.HasPrefix(rest, "SELECT") {
+				server.Write([]byte(fmt.Sprintf("* %d EXISTS\r\n", exists) + tag + " OK [READ-WRITE] done\r\n"))
+				continue
+			}
+			server.Write([]byte(answer(rest) + tag + " OK done\r\n"))
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	s, err := session.Open(ctx, client, nil)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close(); <-done; cancel() })
+	c := commands.New(s)
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	return c, ctx, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), got...)
+	}
+}
+
 // TestEmptySetSendsNothing: a search that found nothing gives an empty
 // set, and IMAP has no empty set to send (the encoder refuses one). Fetch,
 // FetchAll, Partial, Store, Copy, Move and Expunge with an empty set send
@@ -25,42 +75,7 @@ import (
 func TestEmptySetSendsNothing(t *testing.T) {
 	for _, caps := range []string{"IMAP4rev1 UIDPLUS MOVE", "IMAP4rev1"} {
 		t.Run(caps, func(t *testing.T) {
-			client, server := transport.Pipe()
-			var mu sync.Mutex
-			var got []string
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				defer server.Close()
-				server.Write([]byte("* PREAUTH [CAPABILITY " + caps + "] ready\r\n"))
-				r := bufio.NewReader(server)
-				for {
-					l, err := r.ReadString('\n')
-					if err != nil {
-						return
-					}
-					tag, rest, _ := strings.Cut(strings.TrimRight(l, "\r\n"), " ")
-					mu.Lock()
-					got = append(got, rest)
-					mu.Unlock()
-					if strings.HasPrefix(rest, "SELECT") {
-						server.Write([]byte("* 3 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n" + tag + " OK [READ-WRITE] done\r\n"))
-						continue
-					}
-					server.Write([]byte(tag + " OK done\r\n"))
-				}
-			}()
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			s, err := session.Open(ctx, client, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer func() { s.Close(); <-done }()
-			c := commands.New(s)
-			if _, err := c.Select(ctx, "INBOX", nil); err != nil {
-				t.Fatal(err)
-			}
+			c, ctx, got := selectedServer(t, caps, 3, func(string) string { return "" })
 			for _, set := range []commands.Set{commands.SeqNums(), commands.UIDs(), commands.SetOf(true, codec.SeqSet{})} {
 				for m, err := range c.Fetch(ctx, set, &commands.FetchItems{Flags: true}) {
 					t.Fatalf("Fetch of %+v yielded %v, %v", set, m, err)
@@ -89,9 +104,7 @@ func TestEmptySetSendsNothing(t *testing.T) {
 			if err := c.Noop(ctx); err != nil {
 				t.Fatal(err)
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			if len(got) != 2 || !strings.HasPrefix(got[0], "SELECT") || got[1] != "NOOP" {
+			if got := got(); len(got) != 2 || !strings.HasPrefix(got[0], "SELECT") || got[1] != "NOOP" {
 				t.Fatalf("the server got %q; want SELECT and NOOP alone", got)
 			}
 		})
@@ -104,39 +117,11 @@ func TestEmptySetSendsNothing(t *testing.T) {
 // so), not merged into another nor dropped; its nil Envelope's
 // DecodedSubject is "" rather than a panic.
 func TestFetchYieldsFlagUpdate(t *testing.T) {
-	client, server := transport.Pipe()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer server.Close()
-		server.Write([]byte("* PREAUTH [CAPABILITY IMAP4rev1] ready\r\n"))
-		r := bufio.NewReader(server)
-		for {
-			l, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			tag, rest, _ := strings.Cut(l, " ")
-			if strings.HasPrefix(rest, "SELECT") {
-				server.Write([]byte("* 2 EXISTS\r\n" + tag + " OK [READ-WRITE] done\r\n"))
-				continue
-			}
-			env := `("Wed, 2 Jul 2026 01:01:07 +0200" "hello" NIL NIL NIL NIL NIL NIL NIL NIL)`
-			server.Write([]byte("* 1 FETCH (UID 11 ENVELOPE " + env + ")\r\n* 1 FETCH (FLAGS (\\Seen))\r\n" +
-				"* 2 FETCH (UID 12 ENVELOPE " + env + ")\r\n" + tag + " OK done\r\n"))
-		}
-	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	s, err := session.Open(ctx, client, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { s.Close(); <-done }()
-	c := commands.New(s)
-	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
+	env := `("Wed, 2 Jul 2026 01:01:07 +0200" "hello" NIL NIL NIL NIL NIL NIL NIL NIL)`
+	c, ctx, _ := selectedServer(t, "IMAP4rev1", 2, func(string) string {
+		return "* 1 FETCH (UID 11 ENVELOPE " + env + ")\r\n* 1 FETCH (FLAGS (\\Seen))\r\n" +
+			"* 2 FETCH (UID 12 ENVELOPE " + env + ")\r\n"
+	})
 	var got []string
 	for m, err := range c.Fetch(ctx, commands.SeqRange(1, 2), &commands.FetchItems{UID: true, Envelope: true}) {
 		if err != nil {

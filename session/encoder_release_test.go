@@ -14,18 +14,24 @@ import (
 	"github.com/imapkit/imapkit/wire"
 )
 
+// answerEach is a server script: a greeting, then a tagged OK for each
+// command line, followed by after.
+func answerEach(after string) func(r *bufio.Reader, w io.Writer) {
+	return func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] ready\r\n")
+		for line := readLine(r); line != ""; line = readLine(r) {
+			tag, _, _ := strings.Cut(line, " ")
+			io.WriteString(w, tag+" OK done\r\n"+after)
+		}
+	}
+}
+
 // TestReleasesEncoder: with the defaults, a session holds its command
 // Encoder only while something is to be written. After a command with a
 // 64 KiB argument is answered it holds none (so not the buffer that
 // command grew), and the next commands encode as before.
 func TestReleasesEncoder(t *testing.T) {
-	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
-		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] ready\r\n")
-		for line := readLine(r); line != ""; line = readLine(r) {
-			tag, _, _ := strings.Cut(line, " ")
-			io.WriteString(w, tag+" OK done\r\n")
-		}
-	})
+	conn := fake(t, answerEach(""))
 	ctx := ctx20(t)
 	s, err := session.Open(ctx, conn, nil)
 	if err != nil {
@@ -77,13 +83,7 @@ func (c *slowWriteConn) Write(p []byte) (int, error) {
 // once in two runs of the suite on a loaded machine). The write is held
 // until the answer, and an untagged line after it, have been read.
 func TestAnswerBeforeWriteReturns(t *testing.T) {
-	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
-		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] ready\r\n")
-		for line := readLine(r); line != ""; line = readLine(r) {
-			tag, _, _ := strings.Cut(line, " ")
-			io.WriteString(w, tag+" OK done\r\n* OK marker\r\n")
-		}
-	})
+	conn := fake(t, answerEach("* OK marker\r\n"))
 	released := make(chan struct{})
 	var once sync.Once
 	release := func() { once.Do(func() { close(released) }) }

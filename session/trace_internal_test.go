@@ -128,19 +128,8 @@ func TestTracerWholeLines(t *testing.T) {
 	for round := range 400 {
 		stream := tracerStream(rng, secret)
 		capture := []int{DefaultTraceCapture, 0, 10, 31, 33, maxTraceLine + 1, 300}[round%7]
-		var trs [2]*tracer
-		for k := range trs {
-			tr := newTracer(nil, false, nil, 8, DefaultTraceCapture)
-			if capture > 0 {
-				tr.capture = capture
-			}
-			tr.secrets = &secrets{}
-			if round%3 == 0 {
-				tr.secrets.add([]byte(secret))
-			}
-			trs[k] = tr
-		}
-		trs[1].histOnly = false // the reference: every line assembled
+		fast, ref := tracerPair(capture, round%3 == 0, secret)
+		trs := [2]*tracer{fast, ref}
 		for b := stream; len(b) > 0; {
 			n := 1 + rng.IntN(min(len(b), []int{7, 100, 2000, 40000}[rng.IntN(4)]))
 			for _, tr := range trs {
@@ -148,8 +137,29 @@ func TestTracerWholeLines(t *testing.T) {
 			}
 			b = b[n:]
 		}
-		compareTracers(t, fmt.Sprintf("round %d (capture %d, %d bytes)", round, trs[0].capture, len(stream)), trs[0], trs[1])
+		compareTracers(t, fmt.Sprintf("round %d (capture %d, %d bytes)", round, fast.capture, len(stream)), fast, ref)
 	}
+}
+
+// tracerPair returns two tracers as a session with no options makes them
+// (history only, the default history), with capture when it is not 0 and
+// secret sent when withSecret: fast takes whole lines (wholeLine), ref, the
+// reference, assembles every line.
+func tracerPair(capture int, withSecret bool, secret string) (fast, ref *tracer) {
+	mk := func() *tracer {
+		tr := newTracer(nil, false, nil, defaultHistory, DefaultTraceCapture)
+		if capture > 0 {
+			tr.capture = capture
+		}
+		tr.secrets = &secrets{}
+		if withSecret {
+			tr.secrets.add([]byte(secret))
+		}
+		return tr
+	}
+	fast, ref = mk(), mk()
+	ref.histOnly = false
+	return fast, ref
 }
 
 // compareTracers fails t unless fast (history only) and ref (the same
@@ -185,17 +195,8 @@ func FuzzTracerHistory(f *testing.F) {
 		f.Add(tracerStream(rng, "s3cret-pass"), uint64(i*7919+1), uint16([]int{0, 10, 31, 241, 300}[i%5]))
 	}
 	f.Fuzz(func(t *testing.T, stream []byte, chunk uint64, capture uint16) {
-		var trs [2]*tracer
-		for k := range trs {
-			tr := newTracer(nil, false, nil, 8, DefaultTraceCapture)
-			if capture > 0 {
-				tr.capture = int(capture)
-			}
-			tr.secrets = &secrets{}
-			tr.secrets.add([]byte("s3cret-pass"))
-			trs[k] = tr
-		}
-		trs[1].histOnly = false
+		fast, ref := tracerPair(int(capture), true, "s3cret-pass")
+		trs := [2]*tracer{fast, ref}
 		rng := rand.New(rand.NewPCG(chunk, 0))
 		for b := stream; len(b) > 0; {
 			n := 1 + rng.IntN(min(len(b), 1+int(chunk%4096)))
@@ -204,7 +205,7 @@ func FuzzTracerHistory(f *testing.F) {
 			}
 			b = b[n:]
 		}
-		compareTracers(t, fmt.Sprintf("capture %d, %d bytes", trs[0].capture, len(stream)), trs[0], trs[1])
+		compareTracers(t, fmt.Sprintf("capture %d, %d bytes", fast.capture, len(stream)), fast, ref)
 	})
 }
 
