@@ -229,6 +229,39 @@ func TestSearchDovecot(t *testing.T) {
 	if err != nil || res.All.String() != "2,4,6" {
 		t.Fatalf("KEYWORD: %v %v", err, res.All.String())
 	}
+	// An empty set matches nothing, alone, under OR and NOT, and SAVE
+	// leaves $ empty (IMAP has no empty set: it is sent as NOT ALL).
+	empty := commands.UIDs()
+	for _, tc := range []struct {
+		name string
+		cr   commands.Criteria
+		want string
+	}{
+		{"alone", commands.Criteria{Set: &empty}, ""},
+		{"or", commands.Criteria{Or: [][2]commands.Criteria{{{Set: &empty}, {Flags: []string{"$Work"}}}}}, "2,4,6"},
+		{"not", commands.Criteria{Flags: []string{"$Work"}, Not: []commands.Criteria{{Set: &empty}}}, "2,4,6"},
+	} {
+		res, err := c.Search(ctx, &tc.cr, &commands.SearchOptions{UID: true})
+		if err != nil {
+			t.Fatalf("SEARCH with an empty set, %s: %v", tc.name, err)
+		}
+		if res.All.String() != tc.want {
+			t.Fatalf("SEARCH with an empty set, %s: %q, want %q", tc.name, res.All.String(), tc.want)
+		}
+	}
+	save := &commands.SearchOptions{UID: true, Return: &commands.SearchReturn{Save: true}}
+	if _, err := c.Search(ctx, &commands.Criteria{Flags: []string{"$Work"}}, save); err != nil {
+		t.Fatal(err)
+	}
+	if ms, err := c.FetchAll(ctx, commands.SavedUIDs(), &commands.FetchItems{Flags: true}); err != nil || len(ms) != 3 {
+		t.Fatalf("FETCH $ after SAVE of $Work: %v, %d messages", err, len(ms))
+	}
+	if _, err := c.Search(ctx, &commands.Criteria{Set: &empty}, save); err != nil {
+		t.Fatal(err)
+	}
+	if ms, err := c.FetchAll(ctx, commands.SavedUIDs(), &commands.FetchItems{Flags: true}); err != nil || len(ms) != 0 {
+		t.Fatalf("FETCH $ after SAVE of an empty set: %v, %d messages", err, len(ms))
+	}
 	// SORT and THREAD.
 	nums, err := c.Sort(ctx, []commands.SortKey{{Key: "SIZE", Reverse: true}}, &commands.Criteria{Set: &commands.Set{Nums: commands.SeqRange(1, 5).Nums}}, nil)
 	if err != nil || len(nums) != 5 {

@@ -19,7 +19,8 @@ import (
 // matches every message (ALL). Dates compare whole days, in the server's
 // time zone; only the date of a time.Time is sent.
 type Criteria struct {
-	// Set restricts to a set of sequence numbers or UIDs.
+	// Set restricts to a set of sequence numbers or UIDs. An empty set
+	// matches no message (it is sent as NOT ALL: IMAP has no empty set).
 	Set *Set
 	// Flags must all be set, NotFlags all unset: system flags (\Seen,
 	// \Answered, \Flagged, \Deleted, \Draft, \Recent) or keywords.
@@ -90,12 +91,19 @@ func (cr *Criteria) encodeKeys(e *wire.Encoder, lead bool) {
 			e.SP()
 		}
 		first = false
-		if cr.Set.UID {
-			e.Atom("UID").SP()
-		}
-		if cr.Set.Saved {
+		switch {
+		case cr.Set.IsEmpty():
+			// IMAP has no empty set. NOT ALL matches no message, as the
+			// empty set does, inside NOT and OR too, and leaves $ empty
+			// under RETURN (SAVE).
+			e.Atom("NOT").SP().Atom("ALL")
+		case cr.Set.UID && cr.Set.Saved:
+			e.Atom("UID").SP().Raw("$")
+		case cr.Set.UID:
+			e.Atom("UID").SP().SeqSet(cr.Set.Nums.Ranges())
+		case cr.Set.Saved:
 			e.Raw("$")
-		} else {
+		default:
 			e.SeqSet(cr.Set.Nums.Ranges())
 		}
 	}
