@@ -142,26 +142,29 @@ func checkValues(t *testing.T, m *Message, f *codec.Fetch) {
 	if f.Has&codec.FetchInternalDate != 0 {
 		want.InternalDate, _ = codec.ParseInternalDate(f.InternalDate)
 	}
-	type attrs struct {
-		SeqNum, UID            uint32
-		Items                  codec.FetchItem
-		Flags                  []string
-		InternalDate           time.Time
-		Size                   int64
-		Envelope               *codec.Envelope
-		BodyStructure          *codec.BodyStructure
-		ModSeq                 uint64
-		EmailID, ThreadID, Pre string
-		BinarySizes            []codec.BinarySize
-		Unknown                []codec.FetchAttr
-	}
-	view := func(m *Message) attrs {
-		return attrs{m.SeqNum, m.UID, m.Items, m.Flags, m.InternalDate, m.Size, m.Envelope, m.BodyStructure,
-			m.ModSeq, m.EmailID, m.ThreadID, m.Preview, m.BinarySizes, m.Unknown}
-	}
-	if d := cmp.Diff(view(want), view(m)); d != "" {
+	if d := cmp.Diff(attrView(want), attrView(m)); d != "" {
 		t.Fatalf("message %d (-want +got):\n%s", f.Seq, d)
 	}
+}
+
+// attrs are the attributes of a Message, for cmp.
+type attrs struct {
+	SeqNum, UID            uint32
+	Items                  codec.FetchItem
+	Flags                  []string
+	InternalDate           time.Time
+	Size                   int64
+	Envelope               *codec.Envelope
+	BodyStructure          *codec.BodyStructure
+	ModSeq                 uint64
+	EmailID, ThreadID, Pre string
+	BinarySizes            []codec.BinarySize
+	Unknown                []codec.FetchAttr
+}
+
+func attrView(m *Message) attrs {
+	return attrs{m.SeqNum, m.UID, m.Items, m.Flags, m.InternalDate, m.Size, m.Envelope, m.BodyStructure,
+		m.ModSeq, m.EmailID, m.ThreadID, m.Preview, m.BinarySizes, m.Unknown}
 }
 
 // checkCapped checks that the values of m (a copy) are capped.
@@ -492,6 +495,51 @@ func TestMessageMemory(t *testing.T) {
 	for i, f := range decodeFetches(t, corpus.FetchMetadata(20)) {
 		if a, _ := perMessage(f); a != 2 {
 			t.Errorf("metadata message %d: %v allocations, want 2", i+1, a)
+		}
+	}
+}
+
+// TestFetchStreamedResentAttribute: an attribute a server sends twice in
+// one FETCH response, before and after a body section, ends with its
+// second value, whether the section came whole or was streamed (the
+// message handed out at the section's start, its values completed after
+// it), owned or borrowed: as the codec keeps it. Found by FuzzFetchCopy
+// (testdata/fuzz/FuzzFetchCopy/c6ee9e71a3e57276, with BODY twice): the
+// streamed message kept the first value.
+func TestFetchStreamedResentAttribute(t *testing.T) {
+	stream := []byte("* 1 FETCH (UID 5 FLAGS (\\Seen) BODY (\"text\" \"plain\" NIL NIL NIL \"7bit\" 3 1) BODY[] {10}\r\n0123456789" +
+		" FLAGS (\\Seen \\Flagged) BODY (\"text\" \"html\" NIL NIL NIL \"7bit\" 4 1) UID 6)\r\n")
+	want := decodeFetches(t, stream)
+	if len(want) != 1 || want[0].UID != 6 || len(want[0].Flags) != 2 || string(want[0].BodyStructure.Subtype) != "html" {
+		t.Fatalf("the codec keeps %+v", want)
+	}
+	for _, streamed := range []bool{false, true} {
+		var opts *session.Options
+		if streamed {
+			opts = &session.Options{Tokenizer: &wire.TokenizerOptions{MaxStringLiteral: 2}}
+		}
+		c := fetchServer(t, stream, opts)
+		for _, borrow := range []bool{false, true} {
+			n := 0
+			for m, err := range c.Fetch(context.Background(), SeqRange(1, 0), &FetchItems{UID: true, Borrow: borrow}) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := m.NextSection(); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := m.NextSection(); err != io.EOF {
+					t.Fatalf("after the section: %v", err)
+				}
+				if borrow {
+					m = m.Clone()
+				}
+				checkValues(t, m, want[0])
+				n++
+			}
+			if n != 1 {
+				t.Fatalf("streamed %v, borrow %v: %d messages", streamed, borrow, n)
+			}
 		}
 	}
 }

@@ -424,7 +424,6 @@ func (fi *fetchIter) message(item session.Item, f *codec.Fetch) *Message {
 	}
 	if item.Section != nil {
 		m.body = item.Body
-		m.snapHas = f.Has
 	} else {
 		m.complete = true
 	}

@@ -20,8 +20,9 @@ import (
 // whole (over the tokenizer's string limit) is handed out as soon as that
 // section starts: the attributes the server sent before it are set, and
 // those it sends after it are set once NextSection has returned io.EOF (or
-// the iteration has moved on). Dovecot, like most servers, sends the other
-// attributes first.
+// the iteration has moved on); then every attribute has the value the
+// server sent last, as in a message that came whole. Dovecot, like most
+// servers, sends the other attributes first.
 type Message struct {
 	SeqNum uint32
 	// Items says which attributes the server sent.
@@ -42,17 +43,16 @@ type Message struct {
 
 	// The sections, handed out by the iterating goroutine.
 	it       *fetchIter
-	f        *codec.Fetch    // the response its sections come from: valid until it.next
-	next     int             // the index in f.Sections of the next section to hand out
-	body     io.Reader       // the streamed body of f's last section, not handed out yet
-	snapHas  codec.FetchItem // the attributes taken from the snapshot of a streamed section
-	complete bool            // the message's FETCH response has been taken whole
-	sec0Used bool            // sec0 (or a first Section) was handed out; here to fill complete's word
-	cur      *Section        // the section handed out last, when it is read in place
-	a        arena           // the memory of the values and kept sections
-	sec0     *Section        // the first section handed out, allocated with the Message (allocMessage)
-	nsec     int             // under Borrow: the Sections of it.secs handed out
-	flags    [4]string       // what Flags holds, when it fits
+	f        *codec.Fetch // the response its sections come from: valid until it.next
+	next     int          // the index in f.Sections of the next section to hand out
+	body     io.Reader    // the streamed body of f's last section, not handed out yet
+	complete bool         // the message's FETCH response has been taken whole
+	sec0Used bool         // sec0 (or a first Section) was handed out; here to fill complete's word
+	cur      *Section     // the section handed out last, when it is read in place
+	a        arena        // the memory of the values and kept sections
+	sec0     *Section     // the first section handed out, allocated with the Message (allocMessage)
+	nsec     int          // under Borrow: the Sections of it.secs handed out
+	flags    [4]string    // what Flags holds, when it fits
 }
 
 // Has reports whether the server sent the attribute.
@@ -579,10 +579,14 @@ func (m *Message) advance() error {
 		m.body = item.Body
 		return nil
 	}
+	// The complete response holds every attribute again, each with the
+	// value the server sent last (as the codec keeps it), like the
+	// message of a response that came whole: an attribute sent twice,
+	// before and after the section, ends with its second value.
 	if m.it.borrow {
-		m.borrowValues(f, f.Has&^m.snapHas)
+		m.borrowValues(f, f.Has)
 	} else {
-		m.merge(f, ^m.snapHas, keptBytes(f, m.it.bufferMax))
+		m.merge(f, f.Has, keptBytes(f, m.it.bufferMax))
 	}
 	m.complete = true
 	return nil
