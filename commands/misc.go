@@ -91,7 +91,10 @@ func (c *Client) Compress(ctx context.Context, opts *CompressOptions) error {
 // unsolicited stream (session.Options.OnUnsolicited, Responses).
 func (c *Client) Noop(ctx context.Context) error { return c.simple(ctx, "NOOP", nil) }
 
-// Capability asks the server for its capabilities.
+// Capability returns the server's capabilities: those it announced last
+// (in its greeting or a CAPABILITY response code), or its answer to
+// CAPABILITY when they are unknown or stale (after STARTTLS or
+// authentication). Session().Run with a CAPABILITY command asks anyway.
 func (c *Client) Capability(ctx context.Context) ([]string, error) {
 	return c.s.Capabilities(ctx)
 }

@@ -13,7 +13,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/internal/fuzzseed"
@@ -178,7 +177,7 @@ func fzExec(t *testing.T, data []byte) []error {
 		if err == nil {
 			continue
 		}
-		if msg := err.Error(); !utf8.ValidString(msg) || strings.ContainsFunc(msg, func(r rune) bool { return r < 0x20 || (r >= 0x7f && r < 0xa0) }) {
+		if msg := err.Error(); fuzzseed.Unsafe(msg) {
 			t.Errorf("an error carries control bytes or invalid UTF-8: %q", msg)
 		}
 	}
@@ -195,7 +194,7 @@ type fzTrace struct{ bad atomic.Pointer[string] }
 
 func (w *fzTrace) Write(p []byte) (int, error) {
 	line := strings.TrimSuffix(string(p), "\n")
-	if !utf8.ValidString(line) || strings.ContainsFunc(line, func(r rune) bool { return r < 0x20 || (r >= 0x7f && r < 0xa0) }) {
+	if fuzzseed.Unsafe(line) {
 		w.bad.CompareAndSwap(nil, &line)
 	}
 	return len(p), nil

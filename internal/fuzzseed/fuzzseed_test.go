@@ -19,3 +19,14 @@ func TestCapture(t *testing.T) {
 		t.Errorf("Capture = %q", got)
 	}
 }
+
+// TestUnsafe: Unsafe finds C0, DEL and C1 controls and invalid UTF-8, and
+// lets printable text of any script through.
+func TestUnsafe(t *testing.T) {
+	for _, s := range []string{"", "session: NO [ALERT] Grüße", "tab\tx", "\x1b[31m", "a\x7f", "a\u0085b", "\xff", "\r\n"} {
+		want := s != "" && s != "session: NO [ALERT] Grüße"
+		if got := Unsafe(s); got != want {
+			t.Errorf("Unsafe(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
