@@ -326,7 +326,10 @@ func (c *Client) Fetch(ctx context.Context, set Set, items *FetchItems) iter.Seq
 
 // FetchAll is Fetch collecting the messages, for small answers without
 // body sections (the sections of the messages are skipped). It ignores
-// FetchItems.Borrow: the messages are copies.
+// FetchItems.Borrow: the messages are copies. Past the session's
+// MaxResultBytes (session.Options), it reads on to the end of the answer,
+// dropping the rest, and returns the messages it kept with a
+// *session.ResultTooLargeError; Fetch keeps nothing and has no bound.
 func (c *Client) FetchAll(ctx context.Context, set Set, items *FetchItems) ([]*Message, error) {
 	if items != nil && items.Borrow {
 		it := *items
@@ -334,13 +337,24 @@ func (c *Client) FetchAll(ctx context.Context, set Set, items *FetchItems) ([]*M
 		items = &it
 	}
 	var out []*Message
+	b := c.newBound("FETCH")
+	// A message is complete (its size known) once the iteration has
+	// moved past it: each counts when the next arrives, and the last at
+	// the end.
+	count := func() {
+		if n := len(out); n > 0 && !b.keep(int64(out[n-1].size)) {
+			out = out[:n-1]
+		}
+	}
 	for m, err := range c.Fetch(ctx, set, items) {
 		if err != nil {
 			return out, err
 		}
+		count()
 		out = append(out, m)
 	}
-	return out, nil
+	count()
+	return out, b.err()
 }
 
 // fetchIter is one Fetch iteration: it pulls the command's responses
@@ -422,6 +436,7 @@ func (fi *fetchIter) message(item session.Item, f *codec.Fetch) *Message {
 		m.SeqNum, m.it, m.f = f.Seq, fi, f
 		m.copyValues(f, f.Has, &c, extra)
 	}
+	m.size = addSize(0, item.Size)
 	if item.Section != nil {
 		m.body = item.Body
 	} else {

@@ -56,11 +56,17 @@ func (m *MailboxInfo) HasAttr(attr string) bool {
 }
 
 // List sends LIST with the pattern ("*" for every mailbox, "%" for one
-// level) and returns the mailboxes.
+// level) and returns the mailboxes. Past the session's MaxResultBytes
+// (session.Options), it reads on to the end of the answer, dropping the
+// rest, and returns the mailboxes it kept with a
+// *session.ResultTooLargeError; ListIter keeps nothing and has no bound.
 func (c *Client) List(ctx context.Context, pattern string, opts *ListOptions) ([]*MailboxInfo, error) {
 	var out []*MailboxInfo
-	for m, err := range c.ListIter(ctx, pattern, opts) {
+	for m, err := range c.listIter(ctx, pattern, opts, c.newBound("LIST")) {
 		if err != nil {
+			if tooLarge(err) {
+				return out, err
+			}
 			return nil, err
 		}
 		out = append(out, m)
@@ -87,6 +93,12 @@ func (c *Client) List(ctx context.Context, pattern string, opts *ListOptions) ([
 // LIST asks for STATUS MESSAGES. A LIST is asked again only when none of
 // its mailboxes was handed out yet, so that none comes twice.
 func (c *Client) ListIter(ctx context.Context, pattern string, opts *ListOptions) iter.Seq2[*MailboxInfo, error] {
+	return c.listIter(ctx, pattern, opts, nil)
+}
+
+// listIter is ListIter, whose responses count against b (nil for none):
+// those past it are dropped, and its error ends the iteration.
+func (c *Client) listIter(ctx context.Context, pattern string, opts *ListOptions, b *collectBound) iter.Seq2[*MailboxInfo, error] {
 	return func(yield func(*MailboxInfo, error) bool) {
 		var o ListOptions
 		if opts != nil {
@@ -94,7 +106,7 @@ func (c *Client) ListIter(ctx context.Context, pattern string, opts *ListOptions
 		}
 		var refused StatusItem
 		for {
-			err := c.listOnce(ctx, pattern, &o, refused, yield)
+			err := c.listOnce(ctx, pattern, &o, refused, b, yield)
 			if err == nil {
 				return
 			}
@@ -122,7 +134,7 @@ func (c *Client) ListIter(ctx context.Context, pattern string, opts *ListOptions
 // items and was refused before any mailbox was handed out (ListIter asks
 // again); otherwise nil, any error having gone to yield. refused is set in
 // the Refused of every mailbox's Status.
-func (c *Client) listOnce(ctx context.Context, pattern string, o *ListOptions, refused StatusItem, yield func(*MailboxInfo, error) bool) error {
+func (c *Client) listOnce(ctx context.Context, pattern string, o *ListOptions, refused StatusItem, b *collectBound, yield func(*MailboxInfo, error) bool) error {
 	p, err := c.s.Start(ctx, c.listCommand(pattern, o))
 	if err != nil {
 		yield(nil, err)
@@ -149,6 +161,9 @@ func (c *Client) listOnce(ctx context.Context, pattern string, o *ListOptions, r
 		if err != nil {
 			yield(nil, err)
 			return nil
+		}
+		if !b.keep(item.Size) {
+			continue
 		}
 		switch r := item.Response.(type) {
 		case *codec.List:
@@ -179,8 +194,11 @@ func (c *Client) listOnce(ctx context.Context, pattern string, o *ListOptions, r
 		yield(nil, err)
 		return nil
 	}
-	if held != nil {
-		yield(held, nil)
+	if held != nil && !yield(held, nil) {
+		return nil
+	}
+	if err := b.err(); err != nil {
+		yield(nil, err)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math"
 	"sync"
 	"time"
 
@@ -48,6 +49,7 @@ type Message struct {
 	body     io.Reader    // the streamed body of f's last section, not handed out yet
 	complete bool         // the message's FETCH response has been taken whole
 	sec0Used bool         // sec0 (or a first Section) was handed out; here to fill complete's word
+	size     uint32       // the session.Item.Size of its responses (saturated), for FetchAll's bound; in the same word
 	cur      *Section     // the section handed out last, when it is read in place
 	a        arena        // the memory of the values and kept sections
 	sec0     *Section     // the first section handed out, allocated with the Message (allocMessage)
@@ -575,6 +577,7 @@ func (m *Message) advance() error {
 		return err
 	}
 	m.f = f
+	m.size = addSize(m.size, item.Size)
 	if item.Section != nil {
 		m.body = item.Body
 		return nil
@@ -619,4 +622,13 @@ func (m *Message) drop() {
 	m.releaseCur()
 	m.f, m.body = nil, nil
 	m.complete = true
+}
+
+// addSize adds an item's Size to a message's, saturating at the largest
+// uint32 (a message's size only counts against FetchAll's bound).
+func addSize(size uint32, n int64) uint32 {
+	if n >= math.MaxUint32-int64(size) {
+		return math.MaxUint32
+	}
+	return size + uint32(n)
 }

@@ -326,7 +326,7 @@ func (c *Client) searchCommand(criteria *Criteria, opts *SearchOptions) (*sessio
 // kept). f returns false to stop: the rest of the answer is then read and
 // dropped in the background, and pull returns stopped. A tagged NO or BAD
 // is a *session.StatusError.
-func (c *Client) pull(ctx context.Context, cmd *session.Command, f func(codec.Response) bool) (stopped bool, err error) {
+func (c *Client) pull(ctx context.Context, cmd *session.Command, f func(session.Item) bool) (stopped bool, err error) {
 	p, err := c.s.Start(ctx, cmd)
 	if err != nil {
 		return false, err
@@ -344,7 +344,7 @@ func (c *Client) pull(ctx context.Context, cmd *session.Command, f func(codec.Re
 			abandon(p)
 			return false, err
 		}
-		if !f(item.Response) {
+		if !f(item) {
 			abandon(p)
 			return true, nil
 		}
@@ -362,15 +362,22 @@ func (c *Client) pull(ctx context.Context, cmd *session.Command, f func(codec.Re
 // ranges its numbers form, 8 bytes each (one range for 1:1000000, but a
 // million for a million numbers none of which follows another), on top of
 // the response line the tokenizer holds while it is decoded. SearchIter
-// holds nothing.
-func (c *Client) Search(ctx context.Context, criteria *Criteria, opts *SearchOptions) (*SearchResult, error) {
+// holds nothing. Past the session's MaxResultBytes (session.Options) of
+// SEARCH or ESEARCH responses, Search reads on to the end of the answer,
+// dropping the rest, and returns what it kept with a
+// *session.ResultTooLargeError.
+func (c *Client) Search(ctx context.Context, criteria *Criteria, opts *SearchOptions) (res *SearchResult, err error) {
 	cmd, o, err := c.searchCommand(criteria, opts)
 	if err != nil {
 		return nil, err
 	}
-	res := &SearchResult{UID: o.UID}
-	if _, err := c.pull(ctx, cmd, func(r codec.Response) bool {
-		switch d := r.(type) {
+	res = &SearchResult{UID: o.UID}
+	b := c.newBound(cmd.Name)
+	if _, err := c.pull(ctx, cmd, func(it session.Item) bool {
+		if !b.keep(it.Size) {
+			return true
+		}
+		switch d := it.Response.(type) {
 		case *codec.Search:
 			res.All.AddNum(d.Nums...)
 			if d.ModSeq > res.ModSeq {
@@ -384,6 +391,11 @@ func (c *Client) Search(ctx context.Context, criteria *Criteria, opts *SearchOpt
 		return nil, err
 	}
 	res.All.Compact()
+	defer func() {
+		if err == nil {
+			err = b.err()
+		}
+	}()
 	if o.Return == nil || !res.FromESearch {
 		// A plain SEARCH (or an IMAP4rev2 server answering one with
 		// ESEARCH ALL): the other fields follow from the set.
@@ -425,7 +437,8 @@ func (c *Client) SearchIter(ctx context.Context, criteria *Criteria, opts *Searc
 			yield(0, err)
 			return
 		}
-		stopped, err := c.pull(ctx, cmd, func(r codec.Response) bool {
+		stopped, err := c.pull(ctx, cmd, func(it session.Item) bool {
+			r := it.Response
 			switch d := r.(type) {
 			case *codec.Search:
 				for _, n := range d.Nums {

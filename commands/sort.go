@@ -22,10 +22,18 @@ type SortKey struct {
 // numbers in order. The charset is opts.Charset, or UTF-8 (SORT requires
 // one). opts.Return is ignored: see ESort. It collects SortIter: the one
 // list it returns is the only copy of the numbers.
+//
+// Past the session's MaxResultBytes (session.Options), it reads on to the
+// end of the answer, dropping the rest, and returns the numbers it kept
+// with a *session.ResultTooLargeError.
 func (c *Client) Sort(ctx context.Context, keys []SortKey, criteria *Criteria, opts *SearchOptions) ([]uint32, error) {
 	var out []uint32
-	for n, err := range c.SortIter(ctx, keys, criteria, opts) {
+	b := c.newBound("SORT")
+	for n, err := range c.sortIter(ctx, keys, criteria, opts, b) {
 		if err != nil {
+			if tooLarge(err) {
+				return out, err
+			}
 			return nil, err
 		}
 		out = append(out, n)
@@ -40,6 +48,12 @@ func (c *Client) Sort(ctx context.Context, keys []SortKey, criteria *Criteria, o
 // line). Breaking out of the loop drops the rest of the answer. An error
 // ends the iteration, yielded with 0.
 func (c *Client) SortIter(ctx context.Context, keys []SortKey, criteria *Criteria, opts *SearchOptions) iter.Seq2[uint32, error] {
+	return c.sortIter(ctx, keys, criteria, opts, nil)
+}
+
+// sortIter is SortIter, whose SORT responses count against b (nil for
+// none): those past it are dropped, and its error ends the iteration.
+func (c *Client) sortIter(ctx context.Context, keys []SortKey, criteria *Criteria, opts *SearchOptions, b *collectBound) iter.Seq2[uint32, error] {
 	return func(yield func(uint32, error) bool) {
 		var o SearchOptions
 		if opts != nil {
@@ -52,8 +66,8 @@ func (c *Client) SortIter(ctx context.Context, keys []SortKey, criteria *Criteri
 			return
 		}
 		cmd.Pull = true
-		stopped, err := c.pull(ctx, cmd, func(r codec.Response) bool {
-			if s, ok := r.(*codec.Sort); ok {
+		stopped, err := c.pull(ctx, cmd, func(it session.Item) bool {
+			if s, ok := it.Response.(*codec.Sort); ok && b.keep(it.Size) {
 				for _, n := range s.Nums {
 					if !yield(n, nil) {
 						return false
@@ -62,6 +76,9 @@ func (c *Client) SortIter(ctx context.Context, keys []SortKey, criteria *Criteri
 			}
 			return true
 		})
+		if err == nil {
+			err = b.err()
+		}
 		if err != nil && !stopped {
 			yield(0, err)
 		}

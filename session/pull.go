@@ -107,9 +107,15 @@ type Item struct {
 	// valid until the next call to Next, which skips what is left unread.
 	Section *codec.Section
 	Body    io.Reader
+	// Size is what the response counts against Options.MaxResultBytes
+	// (for the queue of copies a busy caller has waiting): the bytes it
+	// took on the wire, without the bodies of sections streamed out of
+	// it, plus a fixed overhead per response. It is 0 for a body
+	// section's item. A caller that collects a pulled answer bounds it
+	// with Size, as a collected Run is bounded (MaxResultBytes).
+	Size int64
 
-	parked bool  // the reader waits until the caller is done with it
-	cost   int64 // what a queued copy counts against MaxResultBytes
+	parked bool // the reader waits until the caller is done with it
 }
 
 // puller is a pulled command's side of the handoff (guarded by s.mu).
@@ -204,12 +210,16 @@ func (s *Session) lendableLocked(p *Pending) bool {
 		(pl.waiting || s.co.holder == p) && len(pl.queue) == 0
 }
 
+// pulledSize is the Size of the item of the response being routed: its
+// wire bytes and overhead, without the bodies streamed out of it.
+func (s *Session) pulledSize() int64 { return s.rl.respSize - s.rl.streamed }
+
 // lend lends r, the decoder's response, to the caller of the pulled
 // command p (lendableLocked said so) and stays suspended until the caller
 // is done with it, on the reading coroutine.
 func (s *Session) lend(p *Pending, r codec.Response) {
 	s.rl.yielded = true
-	ev := coEvent{kind: coItem, p: p, item: Item{Response: r, parked: true}}
+	ev := coEvent{kind: coItem, p: p, item: Item{Response: r, Size: s.pulledSize(), parked: true}}
 	if s.rl.direct {
 		// A direct step: the caller takes it as step returns.
 		s.rl.stepEvent = ev
@@ -237,12 +247,13 @@ func (s *Session) pullDeliver(p *Pending, r codec.Response) {
 	c := codec.CloneResponse(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if pl.bytes+s.rl.respSize > s.maxResult {
+	size := s.pulledSize()
+	if pl.bytes+size > s.maxResult {
 		p.dropped++
 		return
 	}
-	pl.queue = append(pl.queue, Item{Response: c, cost: s.rl.respSize})
-	pl.bytes += s.rl.respSize
+	pl.queue = append(pl.queue, Item{Response: c, Size: size})
+	pl.bytes += size
 	s.pullCond.Broadcast()
 	for len(pl.queue) >= pullQueue && !s.otherDemand(p) && !pl.closed && !p.abandoned.Load() && s.err == nil {
 		s.pullCond.Wait()
@@ -253,6 +264,7 @@ func (s *Session) pullDeliver(p *Pending, r codec.Response) {
 // coroutine, in the middle of decoding f: it returns when the caller is
 // done with the body (or the reader had to go on).
 func (s *Session) pullSection(p *Pending, f *codec.Fetch, sec *codec.Section, r io.Reader) error {
+	s.rl.streamed += sec.Size
 	// The caller gets a copy of the FETCH so far: the decoder goes on
 	// filling f while the caller reads the body.
 	snap := codec.CloneResponse(f).(*codec.Fetch)
@@ -504,7 +516,7 @@ func (p *Pending) Next(ctx context.Context) (Item, error) {
 			it := pl.queue[0]
 			pl.queue[0] = Item{}
 			pl.queue = pl.queue[1:]
-			pl.bytes -= it.cost
+			pl.bytes -= it.Size
 			pl.held = it.parked
 			s.pullCond.Broadcast()
 			return it, nil

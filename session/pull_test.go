@@ -719,3 +719,67 @@ func pullUIDs(t *testing.T, p *session.Pending) []uint32 {
 		uids = append(uids, it.Response.(*codec.Fetch).UID)
 	}
 }
+
+// TestPullItemSize: an item's Size is the bytes its response took on the
+// wire plus the same overhead for every response, whether it was lent to
+// a waiting caller or queued as a copy for a busy one (the first response
+// is queued while the caller sleeps, the rest are lent); a section's item
+// has Size 0, and the complete FETCH after it counts the bytes without the
+// streamed body. MaxResultBytes reports the bound in effect.
+func TestPullItemSize(t *testing.T) {
+	lines := []string{"* 1 FETCH (UID 1)\r\n", "* 2 FETCH (UID 22 FLAGS (\\Seen))\r\n", "* 3 FETCH (UID 333 FLAGS ())\r\n"}
+	body := strings.Repeat("x", 100)
+	big := "* 4 FETCH (UID 4 BODY[] {100}\r\n" + body + " FLAGS ())\r\n"
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+		readCommand(r, w)
+		io.WriteString(w, strings.Join(lines, "")+big+"A1 OK done\r\n")
+		io.Copy(io.Discard, r)
+	})
+	s := openDefaultsWith(t, conn, &session.Options{TagPrefix: "A", Tokenizer: &wire.TokenizerOptions{MaxStringLiteral: 10}})
+	if got := s.MaxResultBytes(); got != session.DefaultMaxResultBytes {
+		t.Fatalf("MaxResultBytes() = %d, want the default %d", got, session.DefaultMaxResultBytes)
+	}
+	p, err := s.Start(ctx20(t), pullFetch("(UID FLAGS BODY[])"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // the first responses are queued as copies
+	var sizes []int64
+	for {
+		it, err := p.Next(ctx20(t))
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if it.Section != nil {
+			if it.Size != 0 {
+				t.Fatalf("a section's item has Size %d", it.Size)
+			}
+			io.Copy(io.Discard, it.Body)
+			continue
+		}
+		sizes = append(sizes, it.Size)
+	}
+	if len(sizes) != 4 {
+		t.Fatalf("%d responses", len(sizes))
+	}
+	overhead := sizes[0] - int64(len(lines[0]))
+	if overhead <= 0 {
+		t.Fatalf("Size %d for a response of %d bytes", sizes[0], len(lines[0]))
+	}
+	for i, l := range append(lines, big) {
+		want := int64(len(l)) + overhead
+		if i == 3 {
+			want -= int64(len(body)) // streamed
+		}
+		if sizes[i] != want {
+			t.Errorf("response %d: Size %d, want %d", i+1, sizes[i], want)
+		}
+	}
+	if _, err := p.Wait(ctx20(t)); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -166,7 +166,7 @@ func (s *Session) readOne() (over bool) {
 	s.rl.yielded = false
 	s.idleWait()
 	off := s.tok.Offset()
-	s.rl.skipped = 0
+	s.rl.skipped, s.rl.streamed = 0, 0
 	r, err := s.dec.Next()
 	s.rl.respSize = s.tok.Offset() - off - s.rl.skipped + responseOverhead
 	if err != nil {

@@ -177,6 +177,7 @@ type Session struct {
 type readLoopState struct {
 	respSize int64 // wire bytes of the response being routed, plus responseOverhead
 	skipped  int64 // bytes of body sections left out of it (past MaxResultBytes)
+	streamed int64 // bytes of body sections streamed out of it to a pulled command
 
 	yield   func(coEvent) bool // the coroutine's yield
 	inCo    bool               // the coroutine is running (not a body read by a caller)
@@ -516,6 +517,12 @@ func (s *Session) State() State {
 	defer s.mu.Unlock()
 	return s.state
 }
+
+// MaxResultBytes is the bound Options.MaxResultBytes set (or
+// DefaultMaxResultBytes): what one command may collect, counted as
+// Item.Size counts. Layers above that collect a pulled answer (the typed
+// client's List, Search, Sort, FetchAll) keep to it too.
+func (s *Session) MaxResultBytes() int64 { return s.maxResult }
 
 // Caps returns the capabilities last announced, upper-cased. After STARTTLS
 // and after authentication they are asked for again.

@@ -1,0 +1,85 @@
+package commands_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/session"
+)
+
+// TestCollectBounded: a server that answers LIST, SEARCH, SORT or FETCH
+// with more than the session's MaxResultBytes (the default, 64 MiB) cannot
+// make List, Search, Sort or FetchAll grow without end, as it cannot make
+// a collected session.Run: each reads the answer to its end, keeps what
+// fits (at most the bound, counted as session.Item.Size counts) and
+// returns it with a *session.ResultTooLargeError; the session goes on
+// (NOOP succeeds). The iterators (ListIter, SearchIter, SortIter, Fetch)
+// keep nothing and are not bounded: ListIter sees every mailbox.
+func TestCollectBounded(t *testing.T) {
+	const limit = session.DefaultMaxResultBytes
+	const lines = 1200 // of about 60 KB each: 72 MB, over the bound
+	long := strings.Repeat("x", 60000)
+	nums := strings.TrimSpace(strings.Repeat("4000000000 ", 60000/11))
+	// The same line over and over (built once: the race detector makes
+	// building 4 x 72 MB line by line slow).
+	flood := func(line string) string { return strings.Repeat(line, lines) }
+	list := flood(fmt.Sprintf("* LIST () \"/\" {%d}\r\n%s\r\n", len(long), long))
+	search := flood("* SEARCH " + nums + "\r\n")
+	sort := flood("* SORT " + nums + "\r\n")
+	fetch := flood(fmt.Sprintf("* 1 FETCH (UID 1 PREVIEW {%d}\r\n%s)\r\n", len(long), long))
+	c, ctx, _ := selectedServer(t, "IMAP4rev1 SORT", lines, func(cmd string) string {
+		switch {
+		case strings.HasPrefix(cmd, "LIST"):
+			return list
+		case strings.HasPrefix(cmd, "SEARCH"):
+			return search
+		case strings.HasPrefix(cmd, "SORT"):
+			return sort
+		case strings.HasPrefix(cmd, "FETCH"):
+			return fetch
+		}
+		return ""
+	})
+	// check checks the error, and that what was kept (kept bytes on the
+	// wire) is something and within the bound.
+	check := func(what string, err error, kept int64) {
+		t.Helper()
+		var rt *session.ResultTooLargeError
+		if !errors.As(err, &rt) || rt.Limit != limit || rt.Dropped == 0 {
+			t.Fatalf("%s: %v, want a ResultTooLargeError with the default bound", what, err)
+		}
+		if kept == 0 || kept > limit {
+			t.Fatalf("%s: kept %d bytes' worth, dropped %d", what, kept, rt.Dropped)
+		}
+		if err := c.Noop(ctx); err != nil {
+			t.Fatalf("%s: NOOP after: %v", what, err)
+		}
+	}
+	mbs, err := c.List(ctx, "*", nil)
+	check("List", err, int64(len(mbs))*60000)
+	if len(mbs) >= lines {
+		t.Fatalf("List kept all %d mailboxes", len(mbs))
+	}
+	n := 0
+	for _, err := range c.ListIter(ctx, "*", nil) {
+		if err != nil {
+			t.Fatalf("ListIter: %v", err)
+		}
+		n++
+	}
+	if n != lines {
+		t.Fatalf("ListIter: %d mailboxes, want %d", n, lines)
+	}
+	res, err := c.Search(ctx, nil, nil)
+	if res == nil || !res.All.Contains(4000000000) {
+		t.Fatalf("Search: %v", res)
+	}
+	check("Search", err, 1)
+	sorted, err := c.Sort(ctx, []commands.SortKey{{Key: "DATE"}}, nil, nil)
+	check("Sort", err, int64(len(sorted))*11)
+	ms, err := c.FetchAll(ctx, commands.SeqRange(1, 0), &commands.FetchItems{UID: true, Preview: true})
+	check("FetchAll", err, int64(len(ms))*60000)
+}
