@@ -83,3 +83,23 @@ func TestCollectBounded(t *testing.T) {
 	ms, err := c.FetchAll(ctx, commands.SeqRange(1, 0), &commands.FetchItems{UID: true, Preview: true})
 	check("FetchAll", err, int64(len(ms))*60000)
 }
+
+// TestPartialBounded: Partial reads at most the length it asked for into
+// memory: a server that sends a 1 MiB section for 10 bytes gets its first
+// 10 returned, and the session goes on.
+func TestPartialBounded(t *testing.T) {
+	body := strings.Repeat("0123456789", 1<<20/10)
+	c, ctx, _ := selectedServer(t, "IMAP4rev1", 1, func(cmd string) string {
+		if strings.HasPrefix(cmd, "FETCH") {
+			return fmt.Sprintf("* 1 FETCH (BODY[]<0> {%d}\r\n%s)\r\n", len(body), body)
+		}
+		return ""
+	})
+	got, err := c.Partial(ctx, commands.SeqNums(1), commands.FetchSection{}, 0, 10)
+	if err != nil || string(got) != body[:10] {
+		t.Fatalf("Partial: %d bytes %q..., %v; want the first 10", len(got), got[:min(len(got), 20)], err)
+	}
+	if err := c.Noop(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

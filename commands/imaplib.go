@@ -239,7 +239,9 @@ func NormalizeCRLF(msg []byte) []byte {
 // Partial fetches length bytes from start of a section of one message
 // (imaplib's partial: the PARTIAL command is obsolete, this sends
 // BODY.PEEK[section]<start.length>) and returns them. With several
-// messages in set, only the first one's bytes are returned.
+// messages in set, only the first one's bytes are returned. At most
+// length bytes are read into memory: of a server that sends more than it
+// was asked, the first length are returned and the rest is dropped.
 func (c *Client) Partial(ctx context.Context, set Set, section FetchSection, start, length uint32) ([]byte, error) {
 	section.Offset, section.Count = start, length
 	var out []byte
@@ -258,7 +260,7 @@ func (c *Client) Partial(ctx context.Context, set Set, section FetchSection, sta
 		if err != nil {
 			return nil, err
 		}
-		if out, err = io.ReadAll(s); err != nil {
+		if out, err = io.ReadAll(io.LimitReader(s, int64(length))); err != nil {
 			return nil, err
 		}
 		got = true
