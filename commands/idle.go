@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 
@@ -15,6 +16,10 @@ import (
 // it with DONE and starts another: below the 30 minutes after which RFC
 // 9051 section 6.3.13 lets a server drop an idle client.
 const DefaultIdleRestart = 29 * time.Minute
+
+// idleDoneTimeout bounds the end of an IDLE: the wait for its "+" once ctx
+// has ended, the writing of DONE and the reading of the answer after it.
+const idleDoneTimeout = 30 * time.Second
 
 // DefaultIdlePoll is how often Idle sends NOOP to a server without IDLE.
 const DefaultIdlePoll = time.Minute
@@ -38,7 +43,10 @@ type IdleOptions struct {
 // It re-issues IDLE every opts.Restart. It ends, after sending DONE and
 // reading the server's answer, when ctx ends (returning ctx's error) or
 // when onEvent returns false (returning nil). onEvent must not run
-// commands on the same session: they wait until IDLE is over.
+// commands on the same session: they wait until IDLE is over. onEvent
+// gets copies it may keep. While it runs, the session reads a bounded
+// number of events ahead and then waits, holding the server back: a slow
+// onEvent never makes memory grow, and no event is lost.
 //
 // A server without IDLE is polled instead: Idle sends NOOP at once and
 // then every opts.PollInterval (DefaultIdlePoll), and hands the untagged
@@ -109,119 +117,107 @@ func (c *Client) idlePoll(ctx context.Context, interval time.Duration, onEvent f
 	}
 }
 
-// idleQueue carries events from the reader goroutine to Idle's.
-type idleQueue struct {
-	mu   sync.Mutex
-	q    []codec.Response
-	wake chan struct{}
-}
-
-func (q *idleQueue) push(r codec.Response) {
-	c := codec.CloneResponse(r)
-	q.mu.Lock()
-	q.q = append(q.q, c)
-	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
-	}
-}
-
-func (q *idleQueue) take() []codec.Response {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	l := q.q
-	q.q = nil
-	return l
-}
-
 // idleOnce runs one IDLE command; stop reports that Idle must return.
+//
+// IDLE is a pulled command (session.Command.Pull): its events are read on
+// this goroutine, in Next, and handed to onEvent as copies. While onEvent
+// runs, the session's reader queues a bounded number of copies and then
+// waits (and the server's writes in turn), so a slow onEvent and a
+// flooding server cannot make memory grow. DONE is sent, once the server's
+// "+" has come, on a goroutine of its own: at restart, when ctx ends, or
+// when onEvent returns false. Next goes on to the tagged answer, so that
+// nothing the server sends before it is lost: it is delivered, or dropped
+// once onEvent has said stop.
 func (c *Client) idleOnce(ctx context.Context, restart time.Duration, onEvent func(codec.Response) bool) (stop bool, err error) {
-	q := &idleQueue{wake: make(chan struct{}, 1)}
-	p, err := c.s.Start(ctx, &session.Command{
-		Name:   "IDLE",
-		Want:   idleWant,
-		OnData: q.push,
-	})
+	p, err := c.s.Start(ctx, &session.Command{Name: "IDLE", Want: idleWant, Pull: true})
 	if err != nil {
 		return true, err
 	}
-	// The DONE exchange must finish even when ctx has ended.
-	bg := func() (context.Context, context.CancelFunc) {
-		return context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	}
-	deliver := func() bool {
-		for _, r := range q.take() {
-			if !onEvent(r) {
-				return false
-			}
+	// The reads end idleDoneTimeout after DONE is sent (or after the wait
+	// for "+" before it gave up), even when ctx has ended.
+	rctx, cancelRead := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelRead()
+	var (
+		mu        sync.Mutex
+		doneSent  bool
+		doneErr   error
+		restarted bool
+		readTimer *time.Timer
+		once      sync.Once
+		wg        sync.WaitGroup
+	)
+	defer func() {
+		wg.Wait()
+		mu.Lock()
+		if readTimer != nil {
+			readTimer.Stop()
 		}
-		return true
-	}
-	done := func() error {
-		dctx, cancel := bg()
-		defer cancel()
-		if err := p.Continue(dctx, []byte("DONE")); err != nil {
-			return err
-		}
-		_, err := p.Wait(dctx)
-		return err
-	}
-	// Wait for the "+" that starts idling.
-	select {
-	case <-p.Continuations():
-	case <-p.Done():
-		_, err := p.Wait(ctx)
-		if err == nil {
-			err = errors.New("commands: IDLE ended before the server accepted it")
-		}
-		return true, err
-	case <-ctx.Done():
-		// The command is out: wait for its "+" so that DONE is legal.
-		dctx, cancel := bg()
-		defer cancel()
-		select {
-		case <-p.Continuations():
-			if err := done(); err != nil {
-				return true, err
-			}
-		case <-p.Done():
-		case <-dctx.Done():
-			return true, dctx.Err()
-		}
-		deliver()
-		return true, ctx.Err()
-	}
-	timer := time.NewTimer(restart)
-	defer timer.Stop()
-	for {
-		select {
-		case <-q.wake:
-			if !deliver() {
-				if err := done(); err != nil {
-					return true, err
+		mu.Unlock()
+	}()
+	sendDone := func() {
+		once.Do(func() {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				wait := time.NewTimer(idleDoneTimeout)
+				defer wait.Stop()
+				select {
+				case <-p.Continuations():
+				case <-p.Done():
+					return
+				case <-wait.C:
+					cancelRead() // no "+" to send DONE after
+					return
 				}
-				return true, nil
-			}
-		case <-timer.C:
-			if err := done(); err != nil {
-				return true, err
-			}
-			return !deliver(), nil
-		case <-ctx.Done():
-			err := done()
-			deliver()
-			if err != nil {
-				return true, err
-			}
-			return true, ctx.Err()
-		case <-p.Done():
-			_, err := p.Wait(ctx)
-			deliver()
-			if err == nil {
-				err = errors.New("commands: the server ended IDLE")
-			}
+				dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), idleDoneTimeout)
+				defer cancel()
+				err := p.Continue(dctx, []byte("DONE"))
+				mu.Lock()
+				doneSent, doneErr = true, err
+				readTimer = time.AfterFunc(idleDoneTimeout, cancelRead)
+				mu.Unlock()
+			}()
+		})
+	}
+	timer := time.AfterFunc(restart, func() {
+		mu.Lock()
+		restarted = true
+		mu.Unlock()
+		sendDone()
+	})
+	defer timer.Stop()
+	stopAfter := context.AfterFunc(ctx, sendDone)
+	defer stopAfter()
+	deliver := true
+	for {
+		it, err := p.Next(rctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
 			return true, err
 		}
+		if deliver && !onEvent(codec.CloneResponse(it.Response)) {
+			deliver = false
+			sendDone()
+		}
 	}
+	_, err = p.Wait(rctx)
+	wg.Wait()
+	mu.Lock()
+	sent, derr, again := doneSent, doneErr, restarted
+	mu.Unlock()
+	switch {
+	case err != nil:
+		return true, err
+	case derr != nil:
+		return true, derr
+	case !sent:
+		return true, errors.New("commands: the server ended IDLE")
+	case ctx.Err() != nil:
+		return true, ctx.Err()
+	case !deliver:
+		return true, nil
+	}
+	return !again, nil
 }
