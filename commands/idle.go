@@ -137,56 +137,11 @@ func (c *Client) idleOnce(ctx context.Context, restart time.Duration, onEvent fu
 	// for "+" before it gave up), even when ctx has ended.
 	rctx, cancelRead := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelRead()
-	var (
-		mu        sync.Mutex
-		doneSent  bool
-		doneErr   error
-		restarted bool
-		readTimer *time.Timer
-		once      sync.Once
-		wg        sync.WaitGroup
-	)
-	defer func() {
-		wg.Wait()
-		mu.Lock()
-		if readTimer != nil {
-			readTimer.Stop()
-		}
-		mu.Unlock()
-	}()
-	sendDone := func() {
-		once.Do(func() {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				wait := time.NewTimer(idleDoneTimeout)
-				defer wait.Stop()
-				select {
-				case <-p.Continuations():
-				case <-p.Done():
-					return
-				case <-wait.C:
-					cancelRead() // no "+" to send DONE after
-					return
-				}
-				dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), idleDoneTimeout)
-				defer cancel()
-				err := p.Continue(dctx, []byte("DONE"))
-				mu.Lock()
-				doneSent, doneErr = true, err
-				readTimer = time.AfterFunc(idleDoneTimeout, cancelRead)
-				mu.Unlock()
-			}()
-		})
-	}
-	timer := time.AfterFunc(restart, func() {
-		mu.Lock()
-		restarted = true
-		mu.Unlock()
-		sendDone()
-	})
-	defer timer.Stop()
-	stopAfter := context.AfterFunc(ctx, sendDone)
+	st := &idleState{p: p, ctx: ctx, cancelRead: cancelRead}
+	defer st.wait()
+	restartTimer := time.AfterFunc(restart, st.restart)
+	defer restartTimer.Stop()
+	stopAfter := context.AfterFunc(ctx, st.done)
 	defer stopAfter()
 	deliver := true
 	for {
@@ -199,14 +154,14 @@ func (c *Client) idleOnce(ctx context.Context, restart time.Duration, onEvent fu
 		}
 		if deliver && !onEvent(codec.CloneResponse(it.Response)) {
 			deliver = false
-			sendDone()
+			st.done()
 		}
 	}
 	_, err = p.Wait(rctx)
-	wg.Wait()
-	mu.Lock()
-	sent, derr, again := doneSent, doneErr, restarted
-	mu.Unlock()
+	st.wg.Wait()
+	st.mu.Lock()
+	sent, derr, again := st.sent, st.err, st.restarted
+	st.mu.Unlock()
 	switch {
 	case err != nil:
 		return true, err
@@ -220,4 +175,68 @@ func (c *Client) idleOnce(ctx context.Context, restart time.Duration, onEvent fu
 		return true, nil
 	}
 	return !again, nil
+}
+
+// idleState is what one IDLE's goroutines share (one allocation for an
+// idle session, not one per variable).
+type idleState struct {
+	p          *session.Pending
+	ctx        context.Context
+	cancelRead context.CancelFunc
+
+	once      sync.Once
+	wg        sync.WaitGroup
+	mu        sync.Mutex
+	sent      bool        // DONE was sent
+	err       error       // of sending DONE
+	restarted bool        // DONE was sent for the restart
+	readTimer *time.Timer // ends the reads idleDoneTimeout after DONE
+}
+
+// restart sends DONE for the restart.
+func (st *idleState) restart() {
+	st.mu.Lock()
+	st.restarted = true
+	st.mu.Unlock()
+	st.done()
+}
+
+// done sends DONE, once, on a goroutine of its own, as soon as the server's
+// "+" has come (DONE is legal only after it).
+func (st *idleState) done() {
+	st.once.Do(func() {
+		st.wg.Add(1)
+		go st.sendDone()
+	})
+}
+
+func (st *idleState) sendDone() {
+	defer st.wg.Done()
+	wait := time.NewTimer(idleDoneTimeout)
+	defer wait.Stop()
+	select {
+	case <-st.p.Continuations():
+	case <-st.p.Done():
+		return
+	case <-wait.C:
+		st.cancelRead() // no "+" to send DONE after
+		return
+	}
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(st.ctx), idleDoneTimeout)
+	defer cancel()
+	err := st.p.Continue(dctx, []byte("DONE"))
+	st.mu.Lock()
+	st.sent, st.err = true, err
+	st.readTimer = time.AfterFunc(idleDoneTimeout, st.cancelRead)
+	st.mu.Unlock()
+}
+
+// wait waits for the goroutine of done and stops the timer it set.
+func (st *idleState) wait() {
+	st.wg.Wait()
+	st.mu.Lock()
+	if st.readTimer != nil {
+		st.readTimer.Stop()
+	}
+	st.mu.Unlock()
 }
