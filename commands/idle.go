@@ -137,8 +137,10 @@ func (c *Client) idleOnce(ctx context.Context, restart time.Duration, onEvent fu
 	// for "+" before it gave up), even when ctx has ended.
 	rctx, cancelRead := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelRead()
-	st := &idleState{p: p, ctx: ctx, cancelRead: cancelRead}
-	defer st.wait()
+	st := &idleState{p: p, ctx: ctx, rctx: rctx, cancelRead: cancelRead, plus: make(chan struct{})}
+	defer st.close()
+	st.wg.Add(1)
+	go st.awaitPlus()
 	restartTimer := time.AfterFunc(restart, st.restart)
 	defer restartTimer.Stop()
 	stopAfter := context.AfterFunc(ctx, st.done)
@@ -158,7 +160,7 @@ func (c *Client) idleOnce(ctx context.Context, restart time.Duration, onEvent fu
 		}
 	}
 	_, err = p.Wait(rctx)
-	st.wg.Wait()
+	st.close()
 	st.mu.Lock()
 	sent, derr, again := st.sent, st.err, st.restarted
 	st.mu.Unlock()
@@ -182,11 +184,14 @@ func (c *Client) idleOnce(ctx context.Context, restart time.Duration, onEvent fu
 type idleState struct {
 	p          *session.Pending
 	ctx        context.Context
+	rctx       context.Context // the reads' context: its end ends the goroutines too
 	cancelRead context.CancelFunc
 
-	once      sync.Once
+	plus      chan struct{} // closed once the server's "+" has come
 	wg        sync.WaitGroup
 	mu        sync.Mutex
+	started   bool        // done's goroutine was started
+	closed    bool        // no goroutine may start any more
 	sent      bool        // DONE was sent
 	err       error       // of sending DONE
 	restarted bool        // DONE was sent for the restart
@@ -204,10 +209,14 @@ func (st *idleState) restart() {
 // done sends DONE, once, on a goroutine of its own, as soon as the server's
 // "+" has come (DONE is legal only after it).
 func (st *idleState) done() {
-	st.once.Do(func() {
-		st.wg.Add(1)
-		go st.sendDone()
-	})
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.started || st.closed {
+		return
+	}
+	st.started = true
+	st.wg.Add(1)
+	go st.sendDone()
 }
 
 func (st *idleState) sendDone() {
@@ -215,8 +224,10 @@ func (st *idleState) sendDone() {
 	wait := time.NewTimer(idleDoneTimeout)
 	defer wait.Stop()
 	select {
-	case <-st.p.Continuations():
+	case <-st.plus:
 	case <-st.p.Done():
+		return
+	case <-st.rctx.Done():
 		return
 	case <-wait.C:
 		st.cancelRead() // no "+" to send DONE after
@@ -231,8 +242,27 @@ func (st *idleState) sendDone() {
 	st.mu.Unlock()
 }
 
-// wait waits for the goroutine of done and stops the timer it set.
-func (st *idleState) wait() {
+// awaitPlus takes the server's "+" as soon as it comes, as the session
+// wants a continuation request taken (a second one, which some servers
+// send, then finds room), and closes plus.
+func (st *idleState) awaitPlus() {
+	defer st.wg.Done()
+	select {
+	case <-st.p.Continuations():
+		close(st.plus)
+	case <-st.p.Done():
+	case <-st.rctx.Done():
+	}
+}
+
+// close ends the reads, lets no goroutine start, waits for those of
+// awaitPlus and done, and stops the timer done set. A second call finds
+// nothing to wait for.
+func (st *idleState) close() {
+	st.cancelRead()
+	st.mu.Lock()
+	st.closed = true
+	st.mu.Unlock()
 	st.wg.Wait()
 	st.mu.Lock()
 	if st.readTimer != nil {

@@ -101,3 +101,57 @@ func TestIdleSlowHandlerBounded(t *testing.T) {
 	}
 	t.Logf("server held back after %d events; heap grew by %d KiB", stalledAt, grown>>10)
 }
+
+// TestIdleSecondContinuation: a server that sends a second "+" during
+// IDLE (as some do, to keep the connection alive) is served as one that
+// sends one: the first is taken as soon as it comes, so the second finds
+// room, and IDLE ends with DONE as usual.
+func TestIdleSecondContinuation(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	client, server := transport.Pipe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer server.Close()
+		server.Write([]byte("* PREAUTH [CAPABILITY IMAP4rev1 IDLE] ready\r\n"))
+		r := bufio.NewReader(server)
+		for {
+			l, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			tag, cmd, _ := strings.Cut(strings.TrimSpace(l), " ")
+			if cmd != "IDLE" {
+				server.Write([]byte(tag + " OK done\r\n"))
+				continue
+			}
+			server.Write([]byte("+ idling\r\n"))
+			time.Sleep(20 * time.Millisecond)
+			server.Write([]byte("+ still idling\r\n* 2 EXISTS\r\n"))
+			if l, err := r.ReadString('\n'); err != nil || strings.TrimSpace(l) != "DONE" {
+				return
+			}
+			server.Write([]byte(tag + " OK idle done\r\n"))
+		}
+	}()
+	s, err := session.Open(ctx, client, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { s.Close(); <-done }()
+	ic := commands.New(s)
+	var events []codec.Response
+	if err := ic.Idle(ctx, nil, func(r codec.Response) bool { events = append(events, r); return false }); err != nil {
+		t.Fatalf("Idle: %v", err)
+	}
+	if len(events) != 1 {
+		t.Fatalf("events %v", events)
+	}
+	if e, ok := events[0].(*codec.Exists); !ok || e.Count != 2 {
+		t.Fatalf("event %#v", events[0])
+	}
+	if err := ic.Noop(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
