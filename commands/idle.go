@@ -46,7 +46,9 @@ type IdleOptions struct {
 // commands on the same session: they wait until IDLE is over. onEvent
 // gets copies it may keep. While it runs, the session reads a bounded
 // number of events ahead and then waits, holding the server back: a slow
-// onEvent never makes memory grow, and no event is lost.
+// onEvent never makes memory grow, and no event is lost. A server that
+// does not let IDLE end (no "+" to send DONE after, or no answer to DONE,
+// within 30 s) makes Idle return a *session.TimeoutError.
 //
 // A server without IDLE is polled instead: Idle sends NOOP at once and
 // then every opts.PollInterval (DefaultIdlePoll), and hands the untagged
@@ -152,6 +154,9 @@ func (c *Client) idleOnce(ctx context.Context, restart time.Duration, onEvent fu
 			break
 		}
 		if err != nil {
+			if e := st.gaveUp(); e != nil {
+				return true, e
+			}
 			return true, err
 		}
 		if deliver && !onEvent(codec.CloneResponse(it.Response)) {
@@ -160,6 +165,9 @@ func (c *Client) idleOnce(ctx context.Context, restart time.Duration, onEvent fu
 		}
 	}
 	_, err = p.Wait(rctx)
+	if e := st.gaveUp(); e != nil && err != nil {
+		err = e
+	}
 	st.close()
 	st.mu.Lock()
 	sent, derr, again := st.sent, st.err, st.restarted
@@ -196,6 +204,32 @@ type idleState struct {
 	err       error       // of sending DONE
 	restarted bool        // DONE was sent for the restart
 	readTimer *time.Timer // ends the reads idleDoneTimeout after DONE
+	gaveUpErr error       // why the reads were ended (giveUp)
+}
+
+// The timeouts of an IDLE's end: a *session.TimeoutError whose What is
+// "IDLE continuation" (no "+" came, so DONE could not be sent) or "IDLE
+// DONE" (no tagged answer to DONE).
+var (
+	errIdleNoContinuation = &session.TimeoutError{What: "IDLE continuation", After: idleDoneTimeout}
+	errIdleNoAnswer       = &session.TimeoutError{What: "IDLE DONE", After: idleDoneTimeout}
+)
+
+// giveUp ends the reads, for err.
+func (st *idleState) giveUp(err error) {
+	st.mu.Lock()
+	if st.gaveUpErr == nil {
+		st.gaveUpErr = err
+	}
+	st.mu.Unlock()
+	st.cancelRead()
+}
+
+// gaveUp is the error giveUp was called with, or nil.
+func (st *idleState) gaveUp() error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.gaveUpErr
 }
 
 // restart sends DONE for the restart.
@@ -230,7 +264,7 @@ func (st *idleState) sendDone() {
 	case <-st.rctx.Done():
 		return
 	case <-wait.C:
-		st.cancelRead() // no "+" to send DONE after
+		st.giveUp(errIdleNoContinuation) // no "+" to send DONE after
 		return
 	}
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(st.ctx), idleDoneTimeout)
@@ -238,7 +272,7 @@ func (st *idleState) sendDone() {
 	err := st.p.Continue(dctx, []byte("DONE"))
 	st.mu.Lock()
 	st.sent, st.err = true, err
-	st.readTimer = time.AfterFunc(idleDoneTimeout, st.cancelRead)
+	st.readTimer = time.AfterFunc(idleDoneTimeout, func() { st.giveUp(errIdleNoAnswer) })
 	st.mu.Unlock()
 }
 

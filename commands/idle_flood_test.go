@@ -3,6 +3,7 @@ package commands_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"runtime"
 	"strconv"
 	"strings"
@@ -153,5 +154,53 @@ func TestIdleSecondContinuation(t *testing.T) {
 	}
 	if err := ic.Noop(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestIdleEndBounded: a server that does not let IDLE end cannot hold
+// Idle: with no answer to DONE, or with no "+" (so that DONE cannot be
+// sent), Idle returns a *session.TimeoutError 30 s (the fixed bound) after
+// its context ended (the package's leakcheck, in TestMain, finds nothing of
+// it left running once the tests are over). The two cases run
+// in parallel (a minute of waiting otherwise).
+func TestIdleEndBounded(t *testing.T) {
+	for _, tc := range []struct {
+		name, what string
+		plus       bool
+	}{{"no answer to DONE", "IDLE DONE", true}, {"no continuation", "IDLE continuation", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			client, server := transport.Pipe()
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				defer server.Close()
+				server.Write([]byte("* PREAUTH [CAPABILITY IMAP4rev1 IDLE] ready\r\n"))
+				r := bufio.NewReader(server)
+				for {
+					l, err := r.ReadString('\n')
+					if err != nil {
+						return
+					}
+					if strings.Contains(l, "IDLE") && tc.plus {
+						server.Write([]byte("+ idling\r\n"))
+					}
+					// Nothing else, ever: not to DONE, nor to IDLE.
+				}
+			}()
+			s, err := session.Open(context.Background(), client, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { s.Close(); <-done }()
+			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			err = commands.New(s).Idle(ctx, nil, func(codec.Response) bool { return true })
+			var te *session.TimeoutError
+			if !errors.As(err, &te) || te.What != tc.what {
+				t.Fatalf("Idle after %v: %v, want a TimeoutError for %s", time.Since(start), err, tc.what)
+			}
+		})
 	}
 }

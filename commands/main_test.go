@@ -10,6 +10,7 @@ import (
 
 	"github.com/imapkit/imapkit/auth"
 	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/leakcheck"
 	"github.com/imapkit/imapkit/internal/testserver"
 	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/transport"
@@ -32,7 +33,7 @@ func TestMain(m *testing.M) {
 			code = 1
 		}
 	}
-	os.Exit(code)
+	os.Exit(leakcheck.Finish(code))
 }
 
 func dvServer(tb testing.TB) *testserver.Server {
