@@ -128,7 +128,7 @@ func (e *ByeError) Code() *codec.Code { return e.Status.Code }
 
 // TimeoutError reports one of the session's own timeouts.
 type TimeoutError struct {
-	What  string        // "greeting", "stall" or "command"
+	What  string        // "greeting", "stall" or "command"; the typed client adds "IDLE DONE" and "IDLE continuation"
 	After time.Duration // the timeout that fired
 	Err   error         // the cause, when there is one
 }
