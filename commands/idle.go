@@ -43,7 +43,12 @@ type IdleOptions struct {
 // It re-issues IDLE every opts.Restart. It ends, after sending DONE and
 // reading the server's answer, when ctx ends (returning ctx's error) or
 // when onEvent returns false (returning nil). onEvent must not run
-// commands on the same session: they wait until IDLE is over. onEvent
+// commands on the same session: they wait until IDLE is over. A command
+// started on another goroutine waits too, until the IDLE in flight ends
+// (at its restart at the latest: a shorter opts.Restart, or ending ctx,
+// lets commands through sooner), and then goes before the next IDLE;
+// untagged responses that come between two IDLEs go to the session
+// (session.Options.OnUnsolicited, Responses), not to onEvent. onEvent
 // gets copies it may keep. While it runs, the session reads a bounded
 // number of events ahead and then waits, holding the server back: a slow
 // onEvent never makes memory grow, and no event is lost. A server that

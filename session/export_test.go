@@ -33,3 +33,11 @@ func WriteWaiters(s *Session) int {
 	defer s.mu.Unlock()
 	return s.wwaiters
 }
+
+// Waiting returns how many commands that do not run alone wait in Start
+// for their turn now.
+func Waiting(s *Session) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.waiting
+}

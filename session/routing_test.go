@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 	"testing"
 
 	"github.com/imapkit/imapkit/codec"
@@ -303,5 +304,75 @@ func TestRoutingStatusSameMailbox(t *testing.T) {
 		if len(r.Data) != 1 || r.Data[0].(*codec.MailboxStatus).Messages != want {
 			t.Fatalf("STATUS %d: %+v; want MESSAGES %d", i+1, r.Data, want)
 		}
+	}
+}
+
+// TestAloneLetsWaitersGoFirst: a command that runs alone lets the commands
+// already waiting for their turn go first. A NOOP started while IDLE is in
+// flight waits for it; the IDLE ends and a new one is started at once (as
+// commands.Client.Idle does at each restart): the NOOP is sent before the
+// new IDLE, not after it (it used to lose that race, over and over).
+func TestAloneLetsWaitersGoFirst(t *testing.T) {
+	got := make(chan string, 16)
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1 IDLE] hi\r\n")
+		for {
+			l := readLine(r)
+			if l == "" {
+				return
+			}
+			tag, cmd, _ := strings.Cut(l, " ")
+			got <- cmd
+			switch cmd {
+			case "IDLE":
+				io.WriteString(w, "+ idling\r\n")
+				if readLine(r) != "DONE" {
+					return
+				}
+				io.WriteString(w, tag+" OK idle done\r\n")
+			default:
+				io.WriteString(w, tag+" OK done\r\n")
+			}
+		}
+	})
+	s := openDefaults(t, conn, nil)
+	ctx := ctx20(t)
+	idle := &session.Command{Name: "IDLE"}
+	p, err := s.Start(ctx, idle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-p.Continuations()
+	noop := make(chan error, 1)
+	go func() { _, err := s.Run(ctx, &session.Command{Name: "NOOP"}); noop <- err }()
+	for session.Waiting(s) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	if err := p.Continue(ctx, []byte("DONE")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p2, err := s.Start(ctx, idle) // at once, as a restart does
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-noop; err != nil {
+		t.Fatalf("NOOP: %v", err)
+	}
+	<-p2.Continuations()
+	if err := p2.Continue(ctx, []byte("DONE")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p2.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for len(got) > 0 {
+		order = append(order, <-got)
+	}
+	if strings.Join(order, " ") != "IDLE NOOP IDLE" {
+		t.Fatalf("the server got %v, want IDLE NOOP IDLE", order)
 	}
 }

@@ -151,6 +151,7 @@ type Session struct {
 	pullCond   *sync.Cond // pulled commands and the reader waiting for each other (mu)
 	co         coState    // the reading coroutine (mu)
 	demanders  int        // goroutines waiting for the reader to go on (mu)
+	waiting    int        // commands that do not run alone waiting in Start for their turn (mu)
 
 	rl        readLoopState // touched by the reader goroutine alone
 	maxResult int64         // Options.MaxResultBytes or its default

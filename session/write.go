@@ -98,13 +98,18 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush bool) (*Pend
 		return nil, notSent(err)
 	}
 	s.mu.Lock()
+	waited := false // counted in s.waiting
 	for {
 		if s.err != nil {
 			err := s.err
 			s.mu.Unlock()
 			return nil, err
 		}
-		if s.canStart(info) {
+		// A command that runs alone (IDLE, say) lets the other commands
+		// that wait for their turn go first: it would hold them back for
+		// its whole life, and an IDLE re-issued at once (Idle's restart)
+		// would hold them back again and again.
+		if s.canStart(info) && (!info.alone || s.waiting == 0) {
 			break
 		}
 		if flush {
@@ -119,6 +124,10 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush bool) (*Pend
 		}
 		ch := s.changed
 		s.demanders++ // the commands in flight must end: the reader must go on
+		if !info.alone && !waited {
+			s.waiting++
+			waited = true
+		}
 		s.pullCond.Broadcast()
 		s.mu.Unlock()
 		select {
@@ -126,12 +135,14 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush bool) (*Pend
 		case <-ctx.Done():
 			s.mu.Lock()
 			s.demanders--
+			s.stopWaitingLocked(waited)
 			s.mu.Unlock()
 			return nil, notSent(ctx.Err())
 		}
 		s.mu.Lock()
 		s.demanders--
 	}
+	s.stopWaitingLocked(waited)
 	if known && !cmd.AnyState && !info.allowed.has(s.state) {
 		st := s.state
 		s.mu.Unlock()
@@ -177,6 +188,16 @@ func (s *Session) commandBound(ctx context.Context) time.Duration {
 		return time.Until(dl) + grace
 	}
 	return bound
+}
+
+// stopWaitingLocked takes a command that waited for its turn (counted in
+// s.waiting) out of the count, and wakes the commands that run alone and
+// let it go first, to look again (under mu).
+func (s *Session) stopWaitingLocked(waited bool) {
+	if waited {
+		s.waiting--
+		s.changedLocked()
+	}
 }
 
 // canStart applies the pipelining rules (under mu): a command that runs
