@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/session"
