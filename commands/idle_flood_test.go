@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"io"
 	"runtime"
 	"strconv"
 	"strings"
@@ -28,52 +29,26 @@ import (
 // defaults throughout.
 func TestIdleSlowHandlerBounded(t *testing.T) {
 	const events = 1 << 19
-	client, server := transport.Pipe()
 	var written atomic.Int64
-	srvDone := make(chan struct{})
-	go func() {
-		defer close(srvDone)
-		defer server.Close()
-		server.Write([]byte("* PREAUTH [CAPABILITY IMAP4rev1 IDLE] ready\r\n"))
-		r := bufio.NewReader(server)
-		for {
-			l, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			tag, cmd, _ := strings.Cut(strings.TrimSpace(l), " ")
-			if cmd != "IDLE" {
-				server.Write([]byte(tag + " OK done\r\n"))
-				continue
-			}
-			server.Write([]byte("+ idling\r\n"))
-			w := bufio.NewWriterSize(server, 4096)
-			for i := 1; i <= events; i++ {
-				w.WriteString("* " + strconv.Itoa(i) + " EXISTS\r\n")
-				written.Store(int64(i))
-			}
-			w.Flush()
-			if l, err := r.ReadString('\n'); err != nil || strings.TrimSpace(l) != "DONE" {
-				return
-			}
-			server.Write([]byte(tag + " OK idle done\r\n"))
+	c := idleServer(t, func(w io.Writer) bool {
+		w.Write([]byte("+ idling\r\n"))
+		bw := bufio.NewWriterSize(w, 4096)
+		for i := 1; i <= events; i++ {
+			bw.WriteString("* " + strconv.Itoa(i) + " EXISTS\r\n")
+			written.Store(int64(i))
 		}
-	}()
+		bw.Flush()
+		return true
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	s, err := session.Open(ctx, client, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { s.Close(); <-srvDone }()
-	c := commands.New(s)
 	var ms runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
 	heap0 := ms.HeapAlloc
 	var grown int64
 	var stalledAt int64
-	err = c.Idle(ctx, nil, func(r codec.Response) bool {
+	err := c.Idle(ctx, nil, func(r codec.Response) bool {
 		// The first event: wait until the server cannot write more (or
 		// has written everything), then see what the client holds.
 		last, same := int64(-1), 0
@@ -108,40 +83,14 @@ func TestIdleSlowHandlerBounded(t *testing.T) {
 // sends one: the first is taken as soon as it comes, so the second finds
 // room, and IDLE ends with DONE as usual.
 func TestIdleSecondContinuation(t *testing.T) {
+	ic := idleServer(t, func(w io.Writer) bool {
+		w.Write([]byte("+ idling\r\n"))
+		time.Sleep(20 * time.Millisecond)
+		w.Write([]byte("+ still idling\r\n* 2 EXISTS\r\n"))
+		return true
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	client, server := transport.Pipe()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer server.Close()
-		server.Write([]byte("* PREAUTH [CAPABILITY IMAP4rev1 IDLE] ready\r\n"))
-		r := bufio.NewReader(server)
-		for {
-			l, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			tag, cmd, _ := strings.Cut(strings.TrimSpace(l), " ")
-			if cmd != "IDLE" {
-				server.Write([]byte(tag + " OK done\r\n"))
-				continue
-			}
-			server.Write([]byte("+ idling\r\n"))
-			time.Sleep(20 * time.Millisecond)
-			server.Write([]byte("+ still idling\r\n* 2 EXISTS\r\n"))
-			if l, err := r.ReadString('\n'); err != nil || strings.TrimSpace(l) != "DONE" {
-				return
-			}
-			server.Write([]byte(tag + " OK idle done\r\n"))
-		}
-	}()
-	s, err := session.Open(ctx, client, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { s.Close(); <-done }()
-	ic := commands.New(s)
 	var events []codec.Response
 	if err := ic.Idle(ctx, nil, func(r codec.Response) bool { events = append(events, r); return false }); err != nil {
 		t.Fatalf("Idle: %v", err)
@@ -170,37 +119,66 @@ func TestIdleEndBounded(t *testing.T) {
 	}{{"no answer to DONE", "IDLE DONE", true}, {"no continuation", "IDLE continuation", false}} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			client, server := transport.Pipe()
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				defer server.Close()
-				server.Write([]byte("* PREAUTH [CAPABILITY IMAP4rev1 IDLE] ready\r\n"))
-				r := bufio.NewReader(server)
-				for {
-					l, err := r.ReadString('\n')
-					if err != nil {
-						return
-					}
-					if strings.Contains(l, "IDLE") && tc.plus {
-						server.Write([]byte("+ idling\r\n"))
-					}
-					// Nothing else, ever: not to DONE, nor to IDLE.
+			// Nothing is ever answered: neither DONE nor, without the
+			// "+", IDLE (whose DONE then never comes).
+			c := idleServer(t, func(w io.Writer) bool {
+				if tc.plus {
+					w.Write([]byte("+ idling\r\n"))
 				}
-			}()
-			s, err := session.Open(context.Background(), client, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer func() { s.Close(); <-done }()
+				return false
+			})
 			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 			defer cancel()
 			start := time.Now()
-			err = commands.New(s).Idle(ctx, nil, func(codec.Response) bool { return true })
+			err := c.Idle(ctx, nil, func(codec.Response) bool { return true })
 			var te *session.TimeoutError
 			if !errors.As(err, &te) || te.What != tc.what {
 				t.Fatalf("Idle after %v: %v, want a TimeoutError for %s", time.Since(start), err, tc.what)
 			}
 		})
 	}
+}
+
+// idleServer returns a Client, on a session opened with the defaults, of a
+// server over transport.Pipe that announces IDLE and answers every command
+// but IDLE with OK. For an IDLE it calls idle, which writes what the
+// server sends (its "+" included) and says whether DONE gets its OK: when
+// not, DONE is read and never answered. The session is closed and the
+// server stopped when the test ends.
+func idleServer(t *testing.T, idle func(w io.Writer) (answerDone bool)) *commands.Client {
+	t.Helper()
+	client, server := transport.Pipe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer server.Close()
+		server.Write([]byte("* PREAUTH [CAPABILITY IMAP4rev1 IDLE] ready\r\n"))
+		r := bufio.NewReader(server)
+		for {
+			l, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			tag, cmd, _ := strings.Cut(strings.TrimSpace(l), " ")
+			if cmd != "IDLE" {
+				server.Write([]byte(tag + " OK done\r\n"))
+				continue
+			}
+			answer := idle(server)
+			if l, err := r.ReadString('\n'); err != nil || strings.TrimSpace(l) != "DONE" {
+				return
+			}
+			if answer {
+				server.Write([]byte(tag + " OK idle done\r\n"))
+			}
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := session.Open(ctx, client, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close(); <-done })
+	return commands.New(s)
 }

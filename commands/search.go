@@ -366,12 +366,12 @@ func (c *Client) pull(ctx context.Context, cmd *session.Command, f func(session.
 // SEARCH or ESEARCH responses, Search reads on to the end of the answer,
 // dropping the rest, and returns what it kept with a
 // *session.ResultTooLargeError.
-func (c *Client) Search(ctx context.Context, criteria *Criteria, opts *SearchOptions) (res *SearchResult, err error) {
+func (c *Client) Search(ctx context.Context, criteria *Criteria, opts *SearchOptions) (*SearchResult, error) {
 	cmd, o, err := c.searchCommand(criteria, opts)
 	if err != nil {
 		return nil, err
 	}
-	res = &SearchResult{UID: o.UID}
+	res := &SearchResult{UID: o.UID}
 	b := c.newBound(cmd.Name)
 	if _, err := c.pull(ctx, cmd, func(it session.Item) bool {
 		if !b.keep(it.Size) {
@@ -391,11 +391,6 @@ func (c *Client) Search(ctx context.Context, criteria *Criteria, opts *SearchOpt
 		return nil, err
 	}
 	res.All.Compact()
-	defer func() {
-		if err == nil {
-			err = b.err()
-		}
-	}()
 	if o.Return == nil || !res.FromESearch {
 		// A plain SEARCH (or an IMAP4rev2 server answering one with
 		// ESEARCH ALL): the other fields follow from the set.
@@ -405,7 +400,7 @@ func (c *Client) Search(ctx context.Context, criteria *Criteria, opts *SearchOpt
 			res.Min, res.Max, res.HasMin, res.HasMax = rg[0].Start, rg[len(rg)-1].Stop, true, true
 		}
 	}
-	return res, nil
+	return res, b.err()
 }
 
 // SearchIter is Search as an iterator over the matching numbers (UIDs
