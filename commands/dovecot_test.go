@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"strconv"
@@ -446,6 +447,98 @@ func TestIdleDovecot(t *testing.T) {
 	}
 	if err := c.Noop(ctx); err != nil {
 		t.Fatalf("NOOP after IDLE: %v", err)
+	}
+}
+
+// TestIdleYieldsDovecot: with the defaults (IDLE restarted every 29
+// minutes), commands started on other goroutines during Idle, or in its
+// onEvent, end the IDLE in flight, run, and Idle goes on with a new IDLE
+// that still sees what happens in the mailbox.
+func TestIdleYieldsDovecot(t *testing.T) {
+	c := dvClient(t, testserver.Alice, nil)
+	other := dvClient(t, testserver.Alice, nil)
+	ctx := dvCtx(t)
+	mb := dvMailbox(t, testserver.Alice, 2)
+	if _, err := c.Select(ctx, mb, nil); err != nil {
+		t.Fatal(err)
+	}
+	events := make(chan uint32, 64)
+	fetched := make(chan error, 1)
+	idleErr := make(chan error, 1)
+	go func() {
+		idleErr <- c.Idle(ctx, nil, func(r codec.Response) bool {
+			e, ok := r.(*codec.Exists)
+			if !ok {
+				return true
+			}
+			if e.Count == 4 {
+				// The common use: fetch what came, from onEvent.
+				ms, err := c.FetchAll(ctx, commands.SeqNums(4), &commands.FetchItems{Envelope: true})
+				if err == nil && (len(ms) != 1 || ms[0].Envelope == nil || string(ms[0].Envelope.MessageID) != testserver.SampleInfo(4).MessageID) {
+					err = fmt.Errorf("FETCH of the new message: %+v", ms)
+				}
+				fetched <- err
+			}
+			events <- e.Count
+			return e.Count < 5
+		})
+	}()
+	// exists waits for the event of the message another client adds.
+	exists := func(n uint32) {
+		t.Helper()
+		if _, err := other.AppendBytes(ctx, mb, testserver.SampleMessage(int(n)), nil); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			select {
+			case got := <-events:
+				if got == n {
+					return
+				}
+			case err := <-idleErr:
+				t.Fatalf("Idle returned %v before EXISTS %d", err, n)
+			case <-ctx.Done():
+				t.Fatalf("no EXISTS %d during IDLE", n)
+			}
+		}
+	}
+	exists(3) // IDLE is in flight
+	// Three goroutines' commands, which would wait 29 minutes for the IDLE
+	// to end on its own.
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	errs := make(chan error, 3)
+	go func() { errs <- c.Noop(cctx) }()
+	go func() {
+		r, err := c.Search(cctx, &commands.Criteria{}, nil)
+		if err == nil && r.All.String() != "1:3" {
+			err = fmt.Errorf("SEARCH ALL found %v", r.All)
+		}
+		errs <- err
+	}()
+	go func() {
+		_, err := c.Store(cctx, commands.UIDs(1), commands.AddFlags, []string{`\Flagged`}, &commands.StoreOptions{Silent: true})
+		if err == nil {
+			var ms []*commands.Message
+			ms, err = c.FetchAll(cctx, commands.UIDs(1), &commands.FetchItems{Flags: true})
+			if err == nil && (len(ms) != 1 || !slices.Contains(ms[0].Flags, `\Flagged`)) {
+				err = fmt.Errorf("flags after STORE: %+v", ms)
+			}
+		}
+		errs <- err
+	}()
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatalf("a command during Idle: %v", err)
+		}
+	}
+	exists(4) // IDLE was sent again
+	if err := <-fetched; err != nil {
+		t.Fatalf("a command in onEvent: %v", err)
+	}
+	exists(5) // and again; the event ends Idle
+	if err := <-idleErr; err != nil {
+		t.Fatalf("Idle: %v", err)
 	}
 }
 

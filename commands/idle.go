@@ -42,16 +42,23 @@ type IdleOptions struct {
 // VANISHED, alerts, ...) to onEvent, in order, on the calling goroutine.
 // It re-issues IDLE every opts.Restart. It ends, after sending DONE and
 // reading the server's answer, when ctx ends (returning ctx's error) or
-// when onEvent returns false (returning nil). onEvent must not run
-// commands on the same session: they wait until IDLE is over. A command
-// started on another goroutine waits too, until the IDLE in flight ends
-// (at its restart at the latest: a shorter opts.Restart, or ending ctx,
-// lets commands through sooner), and then goes before the next IDLE;
-// untagged responses that come between two IDLEs go to the session
-// (session.Options.OnUnsolicited, Responses), not to onEvent. onEvent
-// gets copies it may keep. While it runs, the session reads a bounded
-// number of events ahead and then waits, holding the server back: a slow
-// onEvent never makes memory grow, and no event is lost. A server that
+// when onEvent returns false (returning nil).
+//
+// A command started on another goroutine, or in onEvent (to fetch the
+// message an EXISTS announced, say), ends the IDLE in flight: Idle sends
+// DONE, the waiting commands go, and Idle sends IDLE again once they have
+// started and the session is free. So a Client can idle on one goroutine
+// and be used on others, at the cost of a round trip per interruption.
+// Untagged responses that come between two IDLEs go to the session
+// (session.Options.OnUnsolicited, Responses), not to onEvent.
+//
+// onEvent gets copies it may keep. While it runs, the session reads a
+// bounded number of events ahead and then waits, holding the server back:
+// a slow onEvent never makes memory grow, and no event is lost. While
+// onEvent runs a command, the session must read on to that command's
+// answer: the events before it are queued, up to
+// session.Options.MaxResultBytes, past which they are dropped and Idle
+// returns a *session.ResultTooLargeError. A server that
 // does not let IDLE end (no "+" to send DONE after, or no answer to DONE,
 // within 30 s) makes Idle return a *session.TimeoutError.
 //
@@ -150,6 +157,10 @@ func (c *Client) idleOnce(ctx context.Context, restart time.Duration, onEvent fu
 	go st.awaitPlus()
 	restartTimer := time.AfterFunc(restart, st.restart)
 	defer restartTimer.Stop()
+	// A command started on another goroutine waits for this IDLE: it is
+	// ended, and the next one starts after that command.
+	stopYield := p.AfterBlocking(st.restart)
+	defer stopYield()
 	stopAfter := context.AfterFunc(ctx, st.done)
 	defer stopAfter()
 	deliver := true

@@ -78,6 +78,47 @@ func TestIdleSlowHandlerBounded(t *testing.T) {
 	t.Logf("server held back after %d events; heap grew by %d KiB", stalledAt, grown>>10)
 }
 
+// TestIdleCommandInHandlerBounded: while onEvent runs a command, the
+// session must read on to that command's answer, past the IDLE's events:
+// they are queued up to the session's MaxResultBytes and dropped past it,
+// and Idle then returns a *session.ResultTooLargeError. The command in
+// onEvent succeeds, and so does the session after. Library defaults.
+func TestIdleCommandInHandlerBounded(t *testing.T) {
+	// Charged about 270 bytes each: past the 64 MiB bound.
+	const events = 300_000
+	c := idleServer(t, func(w io.Writer) bool {
+		w.Write([]byte("+ idling\r\n"))
+		bw := bufio.NewWriterSize(w, 4096)
+		for i := 1; i <= events; i++ {
+			bw.WriteString("* " + strconv.Itoa(i) + " EXISTS\r\n")
+		}
+		bw.Flush()
+		return true
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var noop error
+	calls := 0
+	err := c.Idle(ctx, nil, func(r codec.Response) bool {
+		calls++
+		if calls == 1 {
+			noop = c.Noop(ctx)
+		}
+		return true
+	})
+	if noop != nil {
+		t.Fatalf("NOOP in onEvent: %v", noop)
+	}
+	var tooLarge *session.ResultTooLargeError
+	if !errors.As(err, &tooLarge) || calls >= events {
+		t.Fatalf("Idle: %v after %d of %d events; want a *session.ResultTooLargeError", err, calls, events)
+	}
+	if err := c.Noop(ctx); err != nil {
+		t.Fatalf("NOOP after: %v", err)
+	}
+	t.Logf("%d events delivered, %d dropped", calls, tooLarge.Dropped)
+}
+
 // TestIdleSecondContinuation: a server that sends a second "+" during
 // IDLE (as some do, to keep the connection alive) is served as one that
 // sends one: the first is taken as soon as it comes, so the second finds

@@ -76,7 +76,9 @@
 //     AUTHENTICATE, LOGIN, SELECT, EXAMINE, CLOSE, UNSELECT, ENABLE, IDLE,
 //     COMPRESS, LOGOUT, and any command the session does not know) runs
 //     alone: it waits until the commands in flight are done, and later
-//     ones wait for it;
+//     ones wait for it (Pending.AfterBlocking tells it when one does, so
+//     that an IDLE can end for them); it lets the commands already waiting
+//     go first, and IDLE lets even those that run alone go first;
 //   - a command that uses message sequence numbers (FETCH, STORE, COPY,
 //     MOVE, SEARCH, ...) does not run together with a command during which
 //     the server may send EXPUNGE, since the numbers would shift under it.

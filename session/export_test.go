@@ -39,5 +39,5 @@ func WriteWaiters(s *Session) int {
 func Waiting(s *Session) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.waiting
+	return int(s.waiting)
 }

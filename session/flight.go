@@ -124,8 +124,18 @@ func (p *Pending) doneLocked() chan struct{} {
 // endLocked marks p over (under s.mu); result and err are set.
 func (p *Pending) endLocked() {
 	p.ended = true
+	p.onBlock = nil
 	if p.done != nil {
 		close(p.done)
+	}
+}
+
+// blockLocked tells p that a command waits for it to end (under s.mu).
+func (p *Pending) blockLocked() {
+	p.blocks = true
+	if b := p.onBlock; b != nil && !p.ended {
+		p.onBlock = nil
+		go b.f()
 	}
 }
 

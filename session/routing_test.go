@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -307,14 +308,11 @@ func TestRoutingStatusSameMailbox(t *testing.T) {
 	}
 }
 
-// TestAloneLetsWaitersGoFirst: a command that runs alone lets the commands
-// already waiting for their turn go first. A NOOP started while IDLE is in
-// flight waits for it; the IDLE ends and a new one is started at once (as
-// commands.Client.Idle does at each restart): the NOOP is sent before the
-// new IDLE, not after it (it used to lose that race, over and over).
-func TestAloneLetsWaitersGoFirst(t *testing.T) {
-	got := make(chan string, 16)
-	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+// idleFake is a server that puts the names of the commands it gets on
+// got, answers IDLE with "+" and, after DONE, OK, and any other command
+// with OK.
+func idleFake(t *testing.T, got chan<- string) net.Conn {
+	return fake(t, func(r *bufio.Reader, w io.Writer) {
 		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1 IDLE] hi\r\n")
 		for {
 			l := readLine(r)
@@ -322,6 +320,7 @@ func TestAloneLetsWaitersGoFirst(t *testing.T) {
 				return
 			}
 			tag, cmd, _ := strings.Cut(l, " ")
+			cmd, _, _ = strings.Cut(cmd, " ")
 			got <- cmd
 			switch cmd {
 			case "IDLE":
@@ -335,6 +334,16 @@ func TestAloneLetsWaitersGoFirst(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestAloneLetsWaitersGoFirst: a command that runs alone lets the commands
+// already waiting for their turn go first. A NOOP started while IDLE is in
+// flight waits for it; the IDLE ends and a new one is started at once (as
+// commands.Client.Idle does at each restart): the NOOP is sent before the
+// new IDLE, not after it (it used to lose that race, over and over).
+func TestAloneLetsWaitersGoFirst(t *testing.T) {
+	got := make(chan string, 16)
+	conn := idleFake(t, got)
 	s := openDefaults(t, conn, nil)
 	ctx := ctx20(t)
 	idle := &session.Command{Name: "IDLE"}
@@ -374,5 +383,88 @@ func TestAloneLetsWaitersGoFirst(t *testing.T) {
 	}
 	if strings.Join(order, " ") != "IDLE NOOP IDLE" {
 		t.Fatalf("the server got %v, want IDLE NOOP IDLE", order)
+	}
+}
+
+// TestAfterBlocking: the function given to AfterBlocking of an IDLE runs
+// once a command waits for the IDLE to end (one that runs alone, SELECT,
+// as well as one that does not, NOOP), at once when one already waits,
+// and not at all for a command that is over; an IDLE started while a
+// SELECT waits lets the SELECT go first.
+func TestAfterBlocking(t *testing.T) {
+	got := make(chan string, 16)
+	conn := idleFake(t, got)
+	s := openDefaults(t, conn, nil)
+	ctx := ctx20(t)
+	idle := &session.Command{Name: "IDLE"}
+	called := func(blocked chan struct{}) {
+		t.Helper()
+		select {
+		case <-blocked:
+		case <-ctx.Done():
+			t.Fatal("AfterBlocking's function was not called")
+		}
+	}
+	// endIdle waits for p's AfterBlocking function, then ends p.
+	endIdle := func(p *session.Pending, blocked chan struct{}) {
+		t.Helper()
+		called(blocked)
+		if err := p.Continue(ctx, []byte("DONE")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, other := range []*session.Command{{Name: "NOOP"}, {Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX") }}} {
+		p, err := s.Start(ctx, idle)
+		if err != nil {
+			t.Fatal(err)
+		}
+		blocked := make(chan struct{})
+		stop := p.AfterBlocking(func() { close(blocked) })
+		<-p.Continuations()
+		select {
+		case <-blocked:
+			t.Fatalf("called with nothing waiting (%s)", other.Name)
+		default:
+		}
+		done := make(chan error, 1)
+		go func() { _, err := s.Run(ctx, other); done <- err }()
+		called(blocked)
+		// A command already waits: a function given now runs at once.
+		again := make(chan struct{})
+		p.AfterBlocking(func() { close(again) })
+		endIdle(p, again)
+		if stop() {
+			t.Error("stop reported that it stopped a function that ran")
+		}
+		// The next IDLE, started at once, lets the waiting command go
+		// first.
+		p2, err := s.Start(ctx, idle)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; err != nil {
+			t.Fatalf("%s: %v", other.Name, err)
+		}
+		<-p2.Continuations()
+		if err := p2.Continue(ctx, []byte("DONE")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p2.Wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+		// Over: the function is not called, and stop finds nothing.
+		if p2.AfterBlocking(func() { t.Error("called for a command that is over") })() {
+			t.Error("stop of a command that is over reported that it stopped a function")
+		}
+	}
+	var order []string
+	for len(got) > 0 {
+		order = append(order, <-got)
+	}
+	if want := "IDLE NOOP IDLE IDLE SELECT IDLE"; strings.Join(order, " ") != want {
+		t.Fatalf("the server got %v, want %s", order, want)
 	}
 }

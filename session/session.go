@@ -151,7 +151,10 @@ type Session struct {
 	pullCond   *sync.Cond // pulled commands and the reader waiting for each other (mu)
 	co         coState    // the reading coroutine (mu)
 	demanders  int        // goroutines waiting for the reader to go on (mu)
-	waiting    int        // commands that do not run alone waiting in Start for their turn (mu)
+	// waiting counts the commands that do not run alone waiting in Start
+	// for their turn, waitingAlone those that run alone, IDLE excepted
+	// (mu).
+	waiting, waitingAlone int32
 
 	rl        readLoopState // touched by the reader goroutine alone
 	maxResult int64         // Options.MaxResultBytes or its default
@@ -204,6 +207,8 @@ type Pending struct {
 	cont    chan []byte   // continuation requests for this command; made on first use (under s.mu)
 	done    chan struct{} // closed when the command is over; made on first use (under s.mu)
 	ended   bool          // the command is over: result and err are set (under s.mu)
+	blocks  bool          // a command waited behind this one (under s.mu)
+	onBlock *blockFunc    // AfterBlocking's function, until called or stopped (under s.mu)
 	result  *Result
 	rbox    *resultBox // result's memory, shared with its Status
 	err     error
@@ -243,11 +248,11 @@ type Pending struct {
 	// the message set of FETCH/STORE (to route pipelined FETCH responses)
 	// and the mailbox of SELECT/EXAMINE/STATUS.
 	set        codec.SeqSet
-	hasSet     bool
 	mailbox    string
-	hasMailbox bool
-	gotStatus  bool  // a STATUS response for its mailbox was routed to it
 	decodeErr  error // a response meant for this command could not be decoded
+	hasSet     bool
+	hasMailbox bool
+	gotStatus  bool // a STATUS response for its mailbox was routed to it
 
 	// FETCH responses delivered to the command for messages above the
 	// mailbox's count (exists.go), the first one's number, and the count
@@ -270,6 +275,42 @@ func (p *Pending) Done() <-chan struct{} {
 	defer p.s.mu.Unlock()
 	return p.doneLocked()
 }
+
+// AfterBlocking arranges to call f in its own goroutine once another
+// command waits for this one to end, and at once if one already does; f is
+// not called once the command is over. Only a command that runs alone
+// (IDLE, AUTHENTICATE, SELECT, ...) holds the others back, so only such a
+// command calls f. A command that the caller ends when it likes, IDLE, can
+// end itself then to let the waiting commands through, as
+// commands.Client.Idle does. Calling stop stops f from being called; it
+// reports whether it did. A later call of AfterBlocking replaces f.
+// Commands that run alone and wait on the server themselves (a second
+// IDLE) do not call f: two of them would end each other in turn.
+func (p *Pending) AfterBlocking(f func()) (stop func() bool) {
+	b := &blockFunc{f: f}
+	p.s.mu.Lock()
+	defer p.s.mu.Unlock()
+	switch {
+	case p.ended:
+	case p.blocks:
+		go f()
+	default:
+		p.onBlock = b
+	}
+	return func() bool {
+		p.s.mu.Lock()
+		defer p.s.mu.Unlock()
+		if p.onBlock != b {
+			return false
+		}
+		p.onBlock = nil
+		return true
+	}
+}
+
+// blockFunc is a function given to AfterBlocking (a pointer, to tell
+// registrations apart).
+type blockFunc struct{ f func() }
 
 // Continuations returns the channel of the continuation requests ("+"
 // lines) the server sends to this command, decoded text only. Literal

@@ -98,7 +98,7 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush bool) (*Pend
 		return nil, notSent(err)
 	}
 	s.mu.Lock()
-	waited := false // counted in s.waiting
+	var waited *int32 // the count of waiting commands cmd is in
 	for {
 		if s.err != nil {
 			err := s.err
@@ -108,8 +108,9 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush bool) (*Pend
 		// A command that runs alone (IDLE, say) lets the other commands
 		// that wait for their turn go first: it would hold them back for
 		// its whole life, and an IDLE re-issued at once (Idle's restart)
-		// would hold them back again and again.
-		if s.canStart(info) && (!info.alone || s.waiting == 0) {
+		// would hold them back again and again. A command that waits on
+		// the server (IDLE) lets those that run alone go first too.
+		if s.canStart(info) && (!info.alone || s.waiting == 0) && (!info.waits || s.waitingAlone == 0) {
 			break
 		}
 		if flush {
@@ -124,9 +125,22 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush bool) (*Pend
 		}
 		ch := s.changed
 		s.demanders++ // the commands in flight must end: the reader must go on
-		if !info.alone && !waited {
-			s.waiting++
-			waited = true
+		if waited == nil {
+			switch {
+			case !info.alone:
+				waited = &s.waiting
+			case !info.waits:
+				waited = &s.waitingAlone
+			}
+			if waited != nil {
+				*waited++
+			}
+		}
+		if s.counts.alone > 0 && !info.waits {
+			// What holds cmd back runs alone: it is told (AfterBlocking).
+			for _, q := range s.inflight {
+				q.blockLocked()
+			}
 		}
 		s.pullCond.Broadcast()
 		s.mu.Unlock()
@@ -190,12 +204,12 @@ func (s *Session) commandBound(ctx context.Context) time.Duration {
 	return bound
 }
 
-// stopWaitingLocked takes a command that waited for its turn (counted in
-// s.waiting) out of the count, and wakes the commands that run alone and
-// let it go first, to look again (under mu).
-func (s *Session) stopWaitingLocked(waited bool) {
-	if waited {
-		s.waiting--
+// stopWaitingLocked takes a command that waited for its turn out of the
+// count it was in (s.waiting or s.waitingAlone; nil: none), and wakes the
+// commands that run alone and let it go first, to look again (under mu).
+func (s *Session) stopWaitingLocked(waited *int32) {
+	if waited != nil {
+		*waited--
 		s.changedLocked()
 	}
 }
