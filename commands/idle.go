@@ -60,7 +60,8 @@ type IdleOptions struct {
 // session.Options.MaxResultBytes, past which they are dropped and Idle
 // returns a *session.ResultTooLargeError. A server that
 // does not let IDLE end (no "+" to send DONE after, or no answer to DONE,
-// within 30 s) makes Idle return a *session.TimeoutError.
+// within 30 s) makes Idle return a *session.TimeoutError and aborts the
+// session (session.Session.Abort), since nothing else could run on it.
 //
 // A server without IDLE is polled instead: Idle sends NOOP at once and
 // then every opts.PollInterval (DefaultIdlePoll), and hands the untagged
@@ -171,7 +172,7 @@ func (c *Client) idleOnce(ctx context.Context, restart time.Duration, onEvent fu
 		}
 		if err != nil {
 			if e := st.gaveUp(); e != nil {
-				return true, e
+				return true, c.abandonIdle(e)
 			}
 			return true, err
 		}
@@ -182,7 +183,7 @@ func (c *Client) idleOnce(ctx context.Context, restart time.Duration, onEvent fu
 	}
 	_, err = p.Wait(rctx)
 	if e := st.gaveUp(); e != nil && err != nil {
-		err = e
+		err = c.abandonIdle(e)
 	}
 	st.close()
 	st.mu.Lock()
@@ -201,6 +202,13 @@ func (c *Client) idleOnce(ctx context.Context, restart time.Duration, onEvent fu
 		return true, nil
 	}
 	return !again, nil
+}
+
+// abandonIdle aborts the session for err, the timeout of an IDLE the
+// server did not let end: with that IDLE in flight nothing else can run.
+func (c *Client) abandonIdle(err error) error {
+	c.s.Abort(err)
+	return err
 }
 
 // idleState is what one IDLE's goroutines share (one allocation for an

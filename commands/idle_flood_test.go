@@ -151,7 +151,8 @@ func TestIdleSecondContinuation(t *testing.T) {
 // Idle: with no answer to DONE, or with no "+" (so that DONE cannot be
 // sent), Idle returns a *session.TimeoutError 30 s (the fixed bound) after
 // its context ended (the package's leakcheck, in TestMain, finds nothing of
-// it left running once the tests are over). The two cases run
+// it left running once the tests are over), and the session, which the
+// IDLE in flight would block for good, is aborted. The two cases run
 // in parallel (a minute of waiting otherwise).
 func TestIdleEndBounded(t *testing.T) {
 	for _, tc := range []struct {
@@ -175,6 +176,13 @@ func TestIdleEndBounded(t *testing.T) {
 			var te *session.TimeoutError
 			if !errors.As(err, &te) || te.What != tc.what {
 				t.Fatalf("Idle after %v: %v, want a TimeoutError for %s", time.Since(start), err, tc.what)
+			}
+			// The session, which the IDLE in flight would block for
+			// good, is aborted for that reason.
+			nctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := c.Noop(nctx); !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) {
+				t.Fatalf("NOOP after Idle's timeout: %v, want the session aborted for it", err)
 			}
 		})
 	}

@@ -345,10 +345,11 @@ func TestDefectNotSent(t *testing.T) {
 }
 
 // TestDefectDefaultTimeouts: with the defaults, a server that sends its
-// greeting and then nothing ends a command after DefaultStallTimeout, and a
-// server that sends no greeting ends Open after DefaultGreetingTimeout,
-// without the caller giving a deadline. The two take 30 and 60 seconds of
-// waiting, so they run in parallel with the rest.
+// greeting and then nothing ends a command after DefaultStallTimeout, so
+// does one that does not answer IDLE's DONE, and a server that sends no
+// greeting ends Open after DefaultGreetingTimeout, without the caller
+// giving a deadline. They take 30 and 60 seconds of waiting, so they run
+// in parallel with the rest.
 func TestDefectDefaultTimeouts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits for the default timeouts (60 s)")
@@ -388,10 +389,76 @@ func TestDefectDefaultTimeouts(t *testing.T) {
 		}
 		s.Close()
 	})
+	t.Run("IDLE DONE", func(t *testing.T) {
+		// IDLE waits on the server with no stall timeout; once DONE is
+		// sent its answer is due like any command's.
+		t.Parallel()
+		conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+			io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1 IDLE] hi\r\n")
+			readLine(r)
+			io.WriteString(w, "+ idling\r\n")
+			io.Copy(io.Discard, r)
+		})
+		s, err := session.Open(context.Background(), conn, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), session.DefaultStallTimeout+30*time.Second)
+		defer cancel()
+		p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		<-p.Continuations()
+		start := time.Now()
+		if err := p.Continue(ctx, []byte("DONE")); err != nil {
+			t.Fatal(err)
+		}
+		_, err = p.Wait(ctx)
+		var te *session.TimeoutError
+		if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != "stall" {
+			t.Fatalf("got %v; want an abort with a stall *TimeoutError", err)
+		}
+		if d := time.Since(start); d < session.DefaultStallTimeout || d > session.DefaultStallTimeout+10*time.Second {
+			t.Fatalf("took %v; want about %v", d, session.DefaultStallTimeout)
+		}
+		s.Close()
+	})
 }
 
 func ctx20(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// TestAbort: Abort ends the session as a failed connection does: the
+// command in flight and later ones fail with an *AbortError that wraps the
+// caller's reason, with the history of the exchanges; the first reason
+// stays; no goroutine of the session is left.
+func TestAbort(t *testing.T) {
+	t.Cleanup(lkCheck(t))
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1 IDLE] hi\r\n")
+		readLine(r)
+		io.WriteString(w, "+ idling\r\n")
+		io.Copy(io.Discard, r)
+	})
+	s := openDefaults(t, conn, nil)
+	ctx := ctx20(t)
+	p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-p.Continuations()
+	why := errors.New("the caller's reason")
+	s.Abort(why)
+	s.Abort(errors.New("a second reason"))
+	var ae *session.AbortError
+	if _, err := p.Wait(ctx); !errors.Is(err, why) || !errors.As(err, &ae) || len(ae.History) == 0 {
+		t.Fatalf("IDLE in flight: %v; want an *AbortError with history wrapping the reason", err)
+	}
+	if _, err := s.Run(ctx, &session.Command{Name: "NOOP"}); !errors.Is(err, session.ErrAborted) || !errors.Is(err, why) {
+		t.Fatalf("NOOP after Abort: %v", err)
+	}
 }

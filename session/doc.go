@@ -195,11 +195,12 @@
 // deadline; Options.StallTimeout (60 s) aborts the session when, while a
 // command waits, no byte arrives for that long (it counts bytes, so a slow
 // download that keeps coming is never cut, and it covers the STARTTLS
-// handshake; IDLE is exempt, and so is a connection with nothing in
-// flight); Options.CommandTimeout (15 min) bounds a command whose context
+// handshake; IDLE is exempt until DONE is sent, and so is a connection
+// with nothing in flight); Options.CommandTimeout (15 min) bounds a command whose context
 // has no deadline, so that a server trickling bytes for ever cannot hold
 // it. Each fires as a *TimeoutError (ErrTimeout, os.ErrDeadlineExceeded).
-// Close ends
+// Abort ends the session for a reason of the caller's, as a failed
+// connection does. Close ends
 // the session at once: commands in flight, and calls waiting to start, end
 // with ErrClosed, and no goroutine of the session is left. Logout sends
 // LOGOUT, reads the BYE and closes.

@@ -84,6 +84,9 @@ func (s *Session) removeInflightLocked(p *Pending) {
 			s.inflight = s.inflight[:len(s.inflight)-1]
 		}
 		delete(s.byTag, p.tag)
+		if p.answering {
+			s.counts.waits++ // taken off in answeringLocked
+		}
 		s.counts.add(&p.info, -1)
 		if p.cmd.Sections != nil {
 			s.counts.streams--
@@ -129,6 +132,22 @@ func (p *Pending) endLocked() {
 		close(p.done)
 	}
 }
+
+// answeringLocked marks p, a command that waits on the server (IDLE),
+// as one that was sent its continuation line (DONE) and now waits for its
+// answer: the stall timeout applies to it (under s.mu).
+func (s *Session) answeringLocked(p *Pending) {
+	if !p.info.waits || p.answering || p.ended {
+		return
+	}
+	p.answering = true
+	s.counts.waits--
+	s.armStall()
+}
+
+// waitsOnServer reports whether p waits on the server with no end of its
+// own: IDLE before DONE (under s.mu).
+func (p *Pending) waitsOnServer() bool { return p.info.waits && !p.answering }
 
 // blockLocked tells p that a command waits for it to end (under s.mu).
 func (p *Pending) blockLocked() {

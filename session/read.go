@@ -188,7 +188,7 @@ func (s *Session) readOne() (over bool) {
 			s.mu.Lock()
 			waiting := false
 			for _, p := range s.inflight {
-				waiting = waiting || !p.info.waits
+				waiting = waiting || !p.waitsOnServer()
 			}
 			s.mu.Unlock()
 			if !waiting {

@@ -198,22 +198,26 @@ type readLoopState struct {
 
 // Pending is a command in flight.
 type Pending struct {
-	s       *Session
-	tag     string
-	name    string // the command's name for the rules: "UID FETCH"
-	wname   string // the name as sent: "UID" for imaplib's uid("FETCH", ...)
-	cmd     *Command
-	info    commandInfo
-	cont    chan []byte   // continuation requests for this command; made on first use (under s.mu)
-	done    chan struct{} // closed when the command is over; made on first use (under s.mu)
-	ended   bool          // the command is over: result and err are set (under s.mu)
-	blocks  bool          // a command waited behind this one (under s.mu)
-	onBlock *blockFunc    // AfterBlocking's function, until called or stopped (under s.mu)
-	result  *Result
-	rbox    *resultBox // result's memory, shared with its Status
-	err     error
-	start   time.Time
-	upgrade func() error // run on the reader goroutine after a tagged OK
+	s      *Session
+	tag    string
+	name   string // the command's name for the rules: "UID FETCH"
+	wname  string // the name as sent: "UID" for imaplib's uid("FETCH", ...)
+	cmd    *Command
+	info   commandInfo
+	cont   chan []byte   // continuation requests for this command; made on first use (under s.mu)
+	done   chan struct{} // closed when the command is over; made on first use (under s.mu)
+	ended  bool          // the command is over: result and err are set (under s.mu)
+	blocks bool          // a command waited behind this one (under s.mu)
+	// answering: a command that waits on the server (IDLE) was sent a
+	// continuation line (DONE) and now waits for its answer like any
+	// command: the stall timeout applies (under s.mu).
+	answering bool
+	onBlock   *blockFunc // AfterBlocking's function, until called or stopped (under s.mu)
+	result    *Result
+	rbox      *resultBox // result's memory, shared with its Status
+	err       error
+	start     time.Time
+	upgrade   func() error // run on the reader goroutine after a tagged OK
 
 	// written is set once endOff is known, before the command's last
 	// byte is written (wire.Encoded.WriteToSized); endOff is the count of
@@ -678,6 +682,26 @@ func (s *Session) Err() error {
 // handler to return; the handler's goroutine ends right after it.
 func (s *Session) Close() error {
 	s.abortWith(ErrClosed)
+	s.waitGoroutines()
+	return nil
+}
+
+// Abort ends the session as a failed connection does: the connection is
+// closed, and the commands in flight and every later call fail with an
+// *AbortError (errors.Is ErrAborted) that wraps err, with the history of
+// the exchanges. It is for a caller that finds the connection unusable, as
+// commands.Client.Idle does when the server does not let IDLE end. Like
+// Close, it leaves no goroutine of the session behind (and called from
+// OnUnsolicited, does not wait for it). A session that has already ended
+// keeps its first error.
+func (s *Session) Abort(err error) {
+	s.abort(err)
+	s.waitGoroutines()
+}
+
+// waitGoroutines waits, once the session has ended, for its reader
+// goroutine and for OnUnsolicited's, unless called from the handler.
+func (s *Session) waitGoroutines() {
 	if s.readerDone != nil {
 		<-s.readerDone
 		s.mu.Lock()
@@ -687,7 +711,6 @@ func (s *Session) Close() error {
 			<-s.eventsDone
 		}
 	}
-	return nil
 }
 
 // Logout sends LOGOUT, reads the server's BYE and closes the connection.

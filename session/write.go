@@ -625,6 +625,13 @@ func (p *Pending) Continue(ctx context.Context, line []byte) error {
 		s.abort(err)
 		return s.Err()
 	}
+	if p.info.waits {
+		// DONE: from now on IDLE's answer is due, and a server that
+		// does not send it stalls the session like any command.
+		s.mu.Lock()
+		s.answeringLocked(p)
+		s.mu.Unlock()
+	}
 	return nil
 }
 
