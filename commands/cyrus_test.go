@@ -125,3 +125,21 @@ func TestCyrus(t *testing.T) {
 	// CREATE-SPECIAL-USE: TestCreateSpecialUseCyrus.
 
 }
+
+// TestIdleYieldsCyrus: TestIdleYieldsDovecot against Cyrus, whose IDLE
+// polls the mailbox (imapidlepoll: 1 in the test server's configuration).
+func TestIdleYieldsCyrus(t *testing.T) {
+	addr := testserver.StartCyrusT(t).Addr
+	ctx := dvCtx(t)
+	admin := cyClient(t, addr, testserver.CyrusAdmin, testserver.CyrusAdminPassword)
+	if err := admin.Create(ctx, "user/alice", nil); err != nil {
+		t.Fatal(err)
+	}
+	c := cyClient(t, addr, "alice", "pass")
+	for i := range 2 {
+		if _, err := c.AppendBytes(ctx, "INBOX", testserver.SampleMessage(i), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	idleYields(t, c, cyClient(t, addr, "alice", "pass"), "INBOX")
+}

@@ -455,10 +455,13 @@ func TestIdleDovecot(t *testing.T) {
 // onEvent, end the IDLE in flight, run, and Idle goes on with a new IDLE
 // that still sees what happens in the mailbox.
 func TestIdleYieldsDovecot(t *testing.T) {
-	c := dvClient(t, testserver.Alice, nil)
-	other := dvClient(t, testserver.Alice, nil)
+	idleYields(t, dvClient(t, testserver.Alice, nil), dvClient(t, testserver.Alice, nil), dvMailbox(t, testserver.Alice, 2))
+}
+
+// idleYields runs TestIdleYieldsDovecot's checks with c; other is another
+// session of the same user, and mb a mailbox of 2 messages.
+func idleYields(t *testing.T, c, other *commands.Client, mb string) {
 	ctx := dvCtx(t)
-	mb := dvMailbox(t, testserver.Alice, 2)
 	if _, err := c.Select(ctx, mb, nil); err != nil {
 		t.Fatal(err)
 	}

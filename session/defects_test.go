@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -355,6 +356,16 @@ func TestDefectDefaultTimeouts(t *testing.T) {
 		t.Skip("waits for the default timeouts (60 s)")
 	}
 	t.Cleanup(lkCheck(t))
+	// IDLE's check runs beside the two subtests (in a goroutine, not a
+	// third parallel subtest: go test runs two at a time on two cores,
+	// and it would add a minute).
+	idleDone := make(chan error, 1)
+	go func() { idleDone <- idleDoneStalls() }()
+	t.Cleanup(func() {
+		if err := <-idleDone; err != nil {
+			t.Errorf("IDLE DONE: %v", err)
+		}
+	})
 	t.Run("greeting", func(t *testing.T) {
 		t.Parallel()
 		conn := fake(t, func(r *bufio.Reader, w io.Writer) { io.Copy(io.Discard, r) })
@@ -389,41 +400,50 @@ func TestDefectDefaultTimeouts(t *testing.T) {
 		}
 		s.Close()
 	})
-	t.Run("IDLE DONE", func(t *testing.T) {
-		// IDLE waits on the server with no stall timeout; once DONE is
-		// sent its answer is due like any command's.
-		t.Parallel()
-		conn := fake(t, func(r *bufio.Reader, w io.Writer) {
-			io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1 IDLE] hi\r\n")
-			readLine(r)
-			io.WriteString(w, "+ idling\r\n")
-			io.Copy(io.Discard, r)
-		})
-		s, err := session.Open(context.Background(), conn, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), session.DefaultStallTimeout+30*time.Second)
-		defer cancel()
-		p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		<-p.Continuations()
-		start := time.Now()
-		if err := p.Continue(ctx, []byte("DONE")); err != nil {
-			t.Fatal(err)
-		}
-		_, err = p.Wait(ctx)
-		var te *session.TimeoutError
-		if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != "stall" {
-			t.Fatalf("got %v; want an abort with a stall *TimeoutError", err)
-		}
-		if d := time.Since(start); d < session.DefaultStallTimeout || d > session.DefaultStallTimeout+10*time.Second {
-			t.Fatalf("took %v; want about %v", d, session.DefaultStallTimeout)
-		}
-		s.Close()
-	})
+
+}
+
+// idleDoneStalls checks, with the defaults, that once IDLE's DONE is sent
+// its answer is due like any command's: a server that does not send it
+// stalls the session (IDLE itself waits on the server with no stall
+// timeout).
+func idleDoneStalls() error {
+	client, server := transport.Pipe()
+	played := make(chan struct{})
+	defer func() { server.Close(); <-played }()
+	go func() {
+		defer close(played)
+		r := bufio.NewReader(server)
+		io.WriteString(server, "* PREAUTH [CAPABILITY IMAP4rev1 IDLE] hi\r\n")
+		readLine(r)
+		io.WriteString(server, "+ idling\r\n")
+		io.Copy(io.Discard, r)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), session.DefaultStallTimeout+30*time.Second)
+	defer cancel()
+	s, err := session.Open(ctx, client, nil)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
+	if err != nil {
+		return err
+	}
+	<-p.Continuations()
+	start := time.Now()
+	if err := p.Continue(ctx, []byte("DONE")); err != nil {
+		return err
+	}
+	_, err = p.Wait(ctx)
+	var te *session.TimeoutError
+	if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != "stall" {
+		return fmt.Errorf("got %v; want an abort with a stall *TimeoutError", err)
+	}
+	if d := time.Since(start); d < session.DefaultStallTimeout || d > session.DefaultStallTimeout+10*time.Second {
+		return fmt.Errorf("took %v; want about %v", d, session.DefaultStallTimeout)
+	}
+	return nil
 }
 
 func ctx20(t *testing.T) context.Context {

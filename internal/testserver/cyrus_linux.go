@@ -89,6 +89,7 @@ syslog_prefix: imapkit-cyrus
 annotation_enable_legacy_commands: yes
 annotation_allow_undefined: yes
 conversations: yes
+imapidlepoll: 1
 `, dir, CyrusAdmin),
 		"cyrus.conf": fmt.Sprintf(`START {
   recover cmd="ctl_cyrusdb -r -C %[1]s/imapd.conf"
