@@ -196,6 +196,41 @@ func Example_idle() {
 	// Output: now 10 messages
 }
 
+// Fetch each new message as IDLE announces it, from the event handler:
+// the command ends the IDLE, runs, and Idle goes on idling. Commands from
+// other goroutines are served the same way.
+func Example_idleFetchNew() {
+	ctx := context.Background()
+	c := exampleClient(ctx, map[string]string{
+		"SELECT": "* 9 EXISTS\nTAG OK [READ-WRITE] selected",
+		"IDLE":   "* 10 EXISTS",
+		"FETCH":  "* 10 FETCH (UID 31 ENVELOPE (\"Thu, 3 Dec 2026 10:00:00 +0000\" \"=?UTF-8?Q?Gr=C3=BC=C3=9Fe?=\" NIL NIL NIL NIL NIL NIL NIL \"<1@example.org>\"))\nTAG OK done",
+	})
+	defer c.Logout(ctx)
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		panic(err)
+	}
+	err := c.Idle(ctx, nil, func(r codec.Response) bool {
+		e, ok := r.(*codec.Exists)
+		if !ok {
+			return true
+		}
+		ms, err := c.FetchAll(ctx, commands.SeqNums(e.Count), &commands.FetchItems{UID: true, Envelope: true})
+		if err != nil {
+			panic(err)
+		}
+		for _, m := range ms {
+			subject, _ := m.Envelope.DecodedSubject()
+			fmt.Println("new: UID", m.UID, subject)
+		}
+		return false // stop idling (return true to go on)
+	})
+	if err != nil {
+		panic(err)
+	}
+	// Output: new: UID 31 Grüße
+}
+
 // Sync changes with QRESYNC: from the UIDVALIDITY and HIGHESTMODSEQ saved
 // last time, SELECT reports what was expunged and what changed since.
 func Example_qresync() {

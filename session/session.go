@@ -283,13 +283,13 @@ func (p *Pending) Done() <-chan struct{} {
 // AfterBlocking arranges to call f in its own goroutine once another
 // command waits for this one to end, and at once if one already does; f is
 // not called once the command is over. Only a command that runs alone
-// (IDLE, AUTHENTICATE, SELECT, ...) holds the others back, so only such a
-// command calls f. A command that the caller ends when it likes, IDLE, can
-// end itself then to let the waiting commands through, as
+// (IDLE, AUTHENTICATE, SELECT, ...) holds the others back, so f is called
+// only for such a command. A command that the caller ends when it likes,
+// IDLE, can end itself then to let the waiting commands through, as
 // commands.Client.Idle does. Calling stop stops f from being called; it
-// reports whether it did. A later call of AfterBlocking replaces f.
-// Commands that run alone and wait on the server themselves (a second
-// IDLE) do not call f: two of them would end each other in turn.
+// reports whether it did. A later call of AfterBlocking replaces f. A
+// waiting command that itself waits on the server (a second IDLE) does
+// not count: two IDLEs would end each other in turn.
 func (p *Pending) AfterBlocking(f func()) (stop func() bool) {
 	b := &blockFunc{f: f}
 	p.s.mu.Lock()
