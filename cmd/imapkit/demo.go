@@ -127,7 +127,7 @@ func demo(out io.Writer, n int, trace, keep bool, idleFor time.Duration) error {
 	}
 
 	// IDLE while another connection appends: the new message shows up
-	// as an EXISTS event.
+	// as an EXISTS event, and --new fetches its sender and subject.
 	var appended bytes.Buffer
 	appendErr := make(chan error, 1)
 	go func() {
@@ -140,7 +140,7 @@ func demo(out io.Writer, n int, trace, keep bool, idleFor time.Duration) error {
 		}
 		appendErr <- nil
 	}()
-	err = step(out, fmt.Sprintf("Idle on INBOX for %v while another process appends a message", idleFor), "idle", url, "INBOX", "--for", idleFor.String())
+	err = step(out, fmt.Sprintf("Idle on INBOX for %v while another process appends a message", idleFor), "idle", url, "INBOX", "--new", "--for", idleFor.String())
 	if aerr := <-appendErr; err == nil {
 		err = aerr
 	}

@@ -67,9 +67,14 @@ var serverCommands = []serverCmd{
 	{
 		name: "idle", args: "MAILBOX", min: 1, max: 1, summary: "print a mailbox's events (new mail, expunges, flags) as they come",
 		help: "Select MAILBOX read-only and print the server's events (EXISTS, EXPUNGE, FETCH\n" +
-			"flag changes, VANISHED, alerts) until --for has passed or the command is interrupted.",
+			"flag changes, VANISHED, alerts) until --for has passed or the command is interrupted.\n" +
+			"With --new, each new message's UID, sender and subject follow its EXISTS\n" +
+			"(fetched on the same connection: IDLE pauses for it).",
 		flags: func(fs *flag.FlagSet) any {
-			return fs.Duration("for", 0, "stop after this long (default: until interrupted)")
+			return &idleFlags{
+				d:      fs.Duration("for", 0, "stop after this long (default: until interrupted)"),
+				newMsg: fs.Bool("new", false, "fetch and print each new message's UID, sender and subject"),
+			}
 		},
 		run: runIdle,
 	},
@@ -485,28 +490,39 @@ func runAppend(ctx context.Context, cn *conn, args []string, own any, o *output)
 	return nil
 }
 
+// idleFlags are idle's flags.
+type idleFlags struct {
+	d      *time.Duration
+	newMsg *bool
+}
+
 // jsonEvent is one event of idle --json.
 type jsonEvent struct {
-	Event string   `json:"event"` // exists, expunge, recent, fetch, vanished, status, other
-	Count *uint32  `json:"count,omitempty"`
-	Seq   uint32   `json:"seq,omitempty"`
-	UID   uint32   `json:"uid,omitempty"`
-	Flags []string `json:"flags,omitempty"`
-	UIDs  string   `json:"uids,omitempty"`
-	Text  string   `json:"text,omitempty"`
+	Event   string   `json:"event"` // exists, expunge, recent, fetch, vanished, status, new (--new), other
+	Count   *uint32  `json:"count,omitempty"`
+	Seq     uint32   `json:"seq,omitempty"`
+	UID     uint32   `json:"uid,omitempty"`
+	Flags   []string `json:"flags,omitempty"`
+	UIDs    string   `json:"uids,omitempty"`
+	Text    string   `json:"text,omitempty"`
+	From    string   `json:"from,omitempty"`
+	Subject string   `json:"subject,omitempty"`
 }
 
 func runIdle(ctx context.Context, cn *conn, args []string, own any, o *output) error {
-	d := *own.(*time.Duration)
+	f := own.(*idleFlags)
+	d := *f.d
 	if d < 0 {
 		return usagef("--for must not be negative")
 	}
 	if !cn.c.Session().HasCap("IDLE") && !cn.c.Session().HasCap("IMAP4rev2") {
 		return errors.New("the server does not offer IDLE")
 	}
-	if _, err := cn.c.Examine(ctx, args[0]); err != nil {
+	mb, err := cn.c.Examine(ctx, args[0])
+	if err != nil {
 		return err
 	}
+	known := mb.Exists // messages seen so far, for --new
 	if d > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, d)
@@ -520,22 +536,68 @@ func runIdle(ctx context.Context, cn *conn, args []string, own any, o *output) e
 		fmt.Fprintln(o.stderr, " (interrupt to stop)")
 	}
 	var werr error
-	err := cn.c.Idle(ctx, nil, func(r codec.Response) bool {
-		ev := idleEvent(r)
+	show := func(ev jsonEvent) bool {
 		if o.json {
 			werr = o.emit(ev)
 		} else {
 			_, werr = fmt.Fprintln(o.stdout, ev.text())
 		}
 		return werr == nil
+	}
+	err = cn.c.Idle(ctx, nil, func(r codec.Response) bool {
+		if !show(idleEvent(r)) {
+			return false
+		}
+		if !*f.newMsg {
+			return true
+		}
+		switch v := r.(type) {
+		case *codec.Expunge:
+			known = max(known, 1) - 1
+		case *codec.Exists:
+			if v.Count <= known {
+				known = v.Count
+				return true
+			}
+			// A command from the handler: Idle ends the IDLE for it and
+			// starts another after.
+			ms, ferr := cn.c.FetchAll(ctx, commands.SeqRange(known+1, v.Count), &commands.FetchItems{UID: true, Envelope: true})
+			if ferr != nil {
+				werr = ferr
+				return false
+			}
+			known = v.Count
+			for _, m := range ms {
+				if !show(newEvent(m)) {
+					return false
+				}
+			}
+		}
+		return true
 	})
 	if werr != nil {
+		if ctx.Err() != nil && errors.Is(werr, ctx.Err()) {
+			return nil // --for ended during a fetch
+		}
 		return werr
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return nil
 	}
 	return err
+}
+
+// newEvent describes a new message for idle --new.
+func newEvent(m *commands.Message) jsonEvent {
+	ev := jsonEvent{Event: "new", Seq: m.SeqNum, UID: m.UID}
+	if e := m.Envelope; e != nil {
+		ev.Subject, _ = e.DecodedSubject()
+		ev.Subject = printable(ev.Subject)
+		if len(e.From) > 0 {
+			ev.From = printable(e.From[0].String())
+		}
+	}
+	return ev
 }
 
 // idleEvent describes an untagged response seen during IDLE.
@@ -588,6 +650,8 @@ func (e jsonEvent) text() string {
 		return s
 	case "vanished":
 		return "VANISHED " + e.UIDs
+	case "new":
+		return fmt.Sprintf("new: UID %d from %s: %s", e.UID, e.From, e.Subject)
 	case "status":
 		return "OK " + e.Text
 	}

@@ -183,7 +183,7 @@ func TestServerCommandsDovecot(t *testing.T) {
 	t.Run("idle", func(t *testing.T) {
 		done := make(chan string)
 		go func() {
-			_, out, _ := runCLIQuiet(with("idle", tls, "Trash", "--for", "4s", "--json")...)
+			_, out, _ := runCLIQuiet(with("idle", tls, "Trash", "--for", "4s", "--json", "--new")...)
 			done <- out
 		}()
 		time.Sleep(1500 * time.Millisecond)
@@ -191,6 +191,9 @@ func TestServerCommandsDovecot(t *testing.T) {
 		out := <-done
 		if !strings.Contains(out, `{"event":"exists","count":1}`) {
 			t.Errorf("idle saw no EXISTS 1: %q", out)
+		}
+		if !strings.Contains(out, `{"event":"new","seq":1,"uid":1,"from":"x@example.com","subject":"idle"}`) {
+			t.Errorf("idle --new did not report the message: %q", out)
 		}
 	})
 
