@@ -460,7 +460,9 @@ func (d *Decoder) respText() (*Code, Bytes, error) {
 		} else if c, err := t.Peek(); err != nil {
 			return nil, nil, err
 		} else if c == ' ' {
-			t.SP()
+			if err := t.SP(); err != nil {
+				return nil, nil, err
+			}
 		}
 	}
 	text, err := t.Text()
@@ -728,7 +730,11 @@ func (d *Decoder) rawValue() (Bytes, error) {
 			}
 		}
 		if depth > 0 && c == ' ' {
-			t.SP()
+			// A failed SP (a read error after the space) must end the
+			// value: looking at the same space again would loop.
+			if err := t.SP(); err != nil {
+				return nil, err
+			}
 			continue
 		}
 		if depth == 0 && (c == ' ' || c == ')' || c == ']' || c == '\r' || c == '\n') {

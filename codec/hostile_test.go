@@ -67,3 +67,47 @@ func (r *endless) Read(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// failingReader serves data, then fails every read with err, counting the
+// failed reads.
+type failingReader struct {
+	data  string
+	err   error
+	fails int
+}
+
+func (r *failingReader) Read(p []byte) (int, error) {
+	if r.data != "" {
+		n := copy(p, r.data)
+		r.data = r.data[n:]
+		return n, nil
+	}
+	r.fails++
+	if r.fails > 100 {
+		return 0, io.EOF // end a decoder that ignores the error
+	}
+	return 0, r.err
+}
+
+// TestNextReadErrorAfterSpace: a read that fails (a stall timeout, a
+// closed connection) right after a space the decoder has seen ends Next
+// with that error. Inside an unknown attribute's list the decoder ignored
+// the failed SP and looked at the same space again: with a connection
+// that fails at once (closed), the session's reader spun for ever, and
+// Close, which waits for it, never returned (found by FuzzSessionPull).
+func TestNextReadErrorAfterSpace(t *testing.T) {
+	errStall := errors.New("stalled")
+	for name, data := range map[string]string{
+		"unknown attribute's list": "* 1 FETCH (XFOO (a ",
+		"after a response code":    "* OK [ALERT] ",
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := &failingReader{data: data, err: errStall}
+			d := codec.NewDecoder(wire.NewTokenizer(r, nil), nil)
+			_, err := d.Next()
+			if !errors.Is(err, errStall) || r.fails > 2 {
+				t.Fatalf("Next: %v after %d failed reads; want the read's error after at most 2", err, r.fails)
+			}
+		})
+	}
+}

@@ -169,9 +169,10 @@ func fzPullExec(t *testing.T, data []byte, quiet time.Duration) (items [2]int, e
 		select {
 		case <-done:
 		case <-timeout.C:
+			stacks := fzStacks()
 			s.Close()
 			<-srvDone
-			t.Fatalf("a command did not end within %v of the server's hang-up", fzBound)
+			t.Fatalf("a command did not end within %v of the server's hang-up; goroutines:\n%s", fzBound, stacks)
 		}
 	}
 	s.Close()

@@ -80,9 +80,13 @@ func FuzzSession(f *testing.F) {
 
 const (
 	fzGreeting = "* PREAUTH [CAPABILITY IMAP4rev1] fuzz server ready\r\n"
-	// fzBound is how long a command may take to end once the server has
-	// hung up (generous: the machine is shared and the fuzzer niced).
-	fzBound = 10 * time.Second
+	// fzBound is how long the server lives, and a second more how long
+	// an exec may take (generous: execs take milliseconds, on a shared
+	// machine with the fuzzer niced). It must stay well under the 10 s
+	// after which Go's fuzzing engine kills a worker ("deadlocked!"): an
+	// exec stuck past it kills the worker while minimizing, and the
+	// harness's report, with the goroutines' stacks, would be lost.
+	fzBound = 4 * time.Second
 	// fzMemEvery is how often (in execs) the heap is checked.
 	fzMemEvery = 500
 	// fzMaxHeapGrowth bounds the growth of the heap in use across execs.
@@ -164,9 +168,10 @@ func fzExec(t *testing.T, data []byte) []error {
 		case err := <-ended:
 			errs = append(errs, err)
 		case <-timeout.C:
+			stacks := fzStacks()
 			s.Close()
 			<-srvDone
-			t.Fatalf("%d of %d commands did not end within %v of the server's hang-up", len(cmds)+1-len(errs), len(cmds)+1, fzBound)
+			t.Fatalf("%d of %d commands did not end within %v of the server's hang-up; goroutines:\n%s", len(cmds)+1-len(errs), len(cmds)+1, fzBound, stacks)
 		}
 	}
 	serr := s.Err()
@@ -273,4 +278,11 @@ func TestFuzzSessionControl(t *testing.T) {
 	if !protocol {
 		t.Errorf("a forged APPEND completion was not refused with ErrProtocol")
 	}
+}
+
+// fzStacks returns the stacks of every goroutine (cut at 64 KiB), for the
+// report of an exec that did not end.
+func fzStacks() []byte {
+	buf := make([]byte, 64<<10)
+	return buf[:runtime.Stack(buf, true)]
 }

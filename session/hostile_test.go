@@ -1,6 +1,7 @@
 package session_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -1404,5 +1405,35 @@ func TestHostileCompressBomb(t *testing.T) {
 			})
 			t.Logf("the server wrote %d KiB (compressed)", written>>10)
 		})
+	}
+}
+
+// TestHostileCloseMidValue: a server that stops in the middle of a FETCH
+// value, right after a space inside an unknown attribute's list, and is
+// then cut off: Close returns, and no goroutine is left. The decoder
+// ignored the failed read after the space and looked at the space again:
+// on a closed connection the reader spun for ever and Close, which waits
+// for it, never returned (found by FuzzSessionPull; codec's
+// TestNextReadErrorAfterSpace). Library defaults.
+func TestHostileCloseMidValue(t *testing.T) {
+	t.Cleanup(lkCheck(t))
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+		readLine(r)
+		io.WriteString(w, "* 1 FETCH (XFOO (a ")
+		readLine(r) // until the client hangs up
+	})
+	s := openDefaults(t, conn, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if _, err := s.Run(ctx, &session.Command{Name: "NOOP"}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("NOOP: %v; want the context's end", err)
+	}
+	closed := make(chan struct{})
+	go func() { s.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not return: the reader is stuck")
 	}
 }
