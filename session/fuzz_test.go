@@ -87,6 +87,10 @@ const (
 	// exec stuck past it kills the worker while minimizing, and the
 	// harness's report, with the goroutines' stacks, would be lost.
 	fzBound = 4 * time.Second
+	// fzLiteralWait is how long the server waits for the APPEND literal
+	// after the input's first "+" (it was 2 s: minimizing a new input
+	// then took minutes, with no exec counted meanwhile).
+	fzLiteralWait = 250 * time.Millisecond
 	// fzMemEvery is how often (in execs) the heap is checked.
 	fzMemEvery = 500
 	// fzMaxHeapGrowth bounds the growth of the heap in use across execs.
@@ -122,7 +126,11 @@ func fzExec(t *testing.T, data []byte) []error {
 		if _, err := server.Write(first); err != nil || rest == nil {
 			return
 		}
-		server.SetReadDeadline(time.Now().Add(2 * time.Second))
+		// Not long: most inputs never make the client send it, and
+		// then every exec (and each of the 200 execs of minimizing an
+		// input) would last this long; a slow machine only cuts some
+		// flows short.
+		server.SetReadDeadline(time.Now().Add(fzLiteralWait))
 		if _, err := r.ReadString('\n'); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
 			return
 		}
