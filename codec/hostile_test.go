@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/internal/fuzzseed"
 	"github.com/imapkit/imapkit/wire"
 )
 
@@ -110,4 +111,37 @@ func TestNextReadErrorAfterSpace(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzDecodeReadError cuts a server stream at a fuzzed point, after which
+// every read fails with an error that is not EOF (a stall timeout, a
+// closed connection), and checks that the decoder gives the failure back
+// instead of retrying: each Next that meets it returns, after at most two
+// failed reads per call (TestNextReadErrorAfterSpace's loop read 100).
+// The hang-up (EOF) the stream fuzzers end on did not find that loop.
+func FuzzDecodeReadError(f *testing.F) {
+	caps, err := fuzzseed.Captures("testdata/quirks")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for i, c := range caps {
+		f.Add(c.Data, uint16(len(c.Data)*(i%7+1)/8))
+	}
+	f.Add([]byte("* 1 FETCH (XFOO (a b))\r\n"), uint16(19))
+	f.Add([]byte("* OK [ALERT] hello\r\n"), uint16(13))
+	errStall := errors.New("stalled")
+	f.Fuzz(func(t *testing.T, data []byte, cut uint16) {
+		k := int(cut) % (len(data) + 1)
+		r := &failingReader{data: string(data[:k]), err: errStall}
+		d := codec.NewDecoder(wire.NewTokenizer(r, &fuzzOpts), nil)
+		for calls := 1; calls <= maxFuzzResponses; calls++ {
+			_, err := d.Next()
+			if r.fails > 2*calls {
+				t.Fatalf("%d failed reads in %d calls of Next: a read error was retried (last error: %v)", r.fails, calls, err)
+			}
+			if errors.Is(err, errStall) || err == io.EOF {
+				return
+			}
+		}
+	})
 }
