@@ -78,7 +78,9 @@
 //     alone: it waits until the commands in flight are done, and later
 //     ones wait for it (Pending.AfterBlocking tells it when one does, so
 //     that an IDLE can end for them); it lets the commands already waiting
-//     go first, and IDLE lets even those that run alone go first;
+//     go first, and IDLE lets even those that run alone go first; while it
+//     waits for its turn, the commands started after it wait too, so that
+//     a steady stream of pipelined commands cannot hold it back for ever;
 //   - a command that uses message sequence numbers (FETCH, STORE, COPY,
 //     MOVE, SEARCH, ...) does not run together with a command during which
 //     the server may send EXPUNGE, since the numbers would shift under it.

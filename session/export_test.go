@@ -34,10 +34,16 @@ func WriteWaiters(s *Session) int {
 	return s.wwaiters
 }
 
-// Waiting returns how many commands that do not run alone wait in Start
-// for their turn now.
+// Waiting returns how many commands wait in Start for their turn now,
+// IDLE excepted.
 func Waiting(s *Session) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return int(s.waiting)
+	n := 0
+	if s.wq != nil {
+		for w := s.wq.head; w != nil; w = w.next {
+			n++
+		}
+	}
+	return n
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -466,5 +467,91 @@ func TestAfterBlocking(t *testing.T) {
 	}
 	if want := "IDLE NOOP IDLE IDLE SELECT IDLE"; strings.Join(order, " ") != want {
 		t.Fatalf("the server got %v, want %s", order, want)
+	}
+}
+
+// TestAloneNotStarved: a command that runs alone gets its turn while other
+// goroutines keep pipelined commands in flight without pause. The server
+// answers a command only when the next one comes (or after 100 ms of
+// quiet), so that two goroutines running NOOP after NOOP always leave one
+// in flight: a SELECT that waited for nothing to be in flight waited for
+// ever. The commands started after the SELECT waits now wait for it.
+func TestAloneNotStarved(t *testing.T) {
+	seen := make(chan string, 1024)
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+		lines := make(chan string)
+		go func() {
+			defer close(lines)
+			for l := readLine(r); l != ""; l = readLine(r) {
+				lines <- l
+			}
+		}()
+		var open []string // tags not yet answered, oldest first
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					return
+				}
+				tag, cmd, _ := strings.Cut(l, " ")
+				cmd, _, _ = strings.Cut(cmd, " ")
+				select {
+				case seen <- cmd:
+				default:
+				}
+				if len(open) > 0 {
+					io.WriteString(w, open[0]+" OK done\r\n")
+					open = open[1:]
+				}
+				open = append(open, tag)
+			case <-time.After(100 * time.Millisecond):
+				for _, tag := range open {
+					io.WriteString(w, tag+" OK done\r\n")
+				}
+				open = open[:0]
+			}
+		}
+	})
+	s := openDefaults(t, conn, nil)
+	ctx := ctx20(t)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := s.Run(ctx, &session.Command{Name: "NOOP"}); err != nil {
+					t.Errorf("NOOP: %v", err)
+					return
+				}
+			}
+		}()
+	}
+	defer func() { close(stop); wg.Wait() }()
+	for n := 0; n < 50; n++ {
+		if <-seen != "NOOP" {
+			t.Fatal("the server got something else than NOOP")
+		}
+	}
+	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := s.Run(sctx, &session.Command{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX") }}); err != nil {
+		t.Fatalf("SELECT did not get its turn: %v", err)
+	}
+	// The NOOPs go on after it.
+	for {
+		if c := <-seen; c == "SELECT" {
+			break
+		}
+	}
+	if c := <-seen; c != "NOOP" {
+		t.Fatalf("after SELECT the server got %s", c)
 	}
 }

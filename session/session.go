@@ -151,10 +151,10 @@ type Session struct {
 	pullCond   *sync.Cond // pulled commands and the reader waiting for each other (mu)
 	co         coState    // the reading coroutine (mu)
 	demanders  int        // goroutines waiting for the reader to go on (mu)
-	// waiting counts the commands that do not run alone waiting in Start
-	// for their turn, waitingAlone those that run alone, IDLE excepted
-	// (mu).
-	waiting, waitingAlone int32
+	// wq holds the commands waiting in Start for their turn, IDLE
+	// excepted, in the order they came: made when the first one waits
+	// (mu; write.go).
+	wq *waitQueue
 
 	rl        readLoopState // touched by the reader goroutine alone
 	maxResult int64         // Options.MaxResultBytes or its default

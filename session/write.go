@@ -98,19 +98,15 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush bool) (*Pend
 		return nil, notSent(err)
 	}
 	s.mu.Lock()
-	var waited *int32 // the count of waiting commands cmd is in
+	var w *waiter // cmd's place among the commands waiting for their turn
 	for {
 		if s.err != nil {
 			err := s.err
+			s.stopWaitingLocked(w)
 			s.mu.Unlock()
 			return nil, err
 		}
-		// A command that runs alone (IDLE, say) lets the other commands
-		// that wait for their turn go first: it would hold them back for
-		// its whole life, and an IDLE re-issued at once (Idle's restart)
-		// would hold them back again and again. A command that waits on
-		// the server (IDLE) lets those that run alone go first too.
-		if s.canStart(info) && (!info.alone || s.waiting == 0) && (!info.waits || s.waitingAlone == 0) {
+		if s.canStart(info) && s.turnLocked(info, w) {
 			break
 		}
 		if flush {
@@ -125,16 +121,8 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush bool) (*Pend
 		}
 		ch := s.changed
 		s.demanders++ // the commands in flight must end: the reader must go on
-		if waited == nil {
-			switch {
-			case !info.alone:
-				waited = &s.waiting
-			case !info.waits:
-				waited = &s.waitingAlone
-			}
-			if waited != nil {
-				*waited++
-			}
+		if w == nil && !info.waits {
+			w = s.waitLocked(info.alone)
 		}
 		if s.counts.alone > 0 && !info.waits {
 			// What holds cmd back runs alone: it is told (AfterBlocking).
@@ -149,14 +137,14 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush bool) (*Pend
 		case <-ctx.Done():
 			s.mu.Lock()
 			s.demanders--
-			s.stopWaitingLocked(waited)
+			s.stopWaitingLocked(w)
 			s.mu.Unlock()
 			return nil, notSent(ctx.Err())
 		}
 		s.mu.Lock()
 		s.demanders--
 	}
-	s.stopWaitingLocked(waited)
+	s.stopWaitingLocked(w)
 	if known && !cmd.AnyState && !info.allowed.has(s.state) {
 		st := s.state
 		s.mu.Unlock()
@@ -204,14 +192,102 @@ func (s *Session) commandBound(ctx context.Context) time.Duration {
 	return bound
 }
 
-// stopWaitingLocked takes a command that waited for its turn out of the
-// count it was in (s.waiting or s.waitingAlone; nil: none), and wakes the
-// commands that run alone and let it go first, to look again (under mu).
-func (s *Session) stopWaitingLocked(waited *int32) {
-	if waited != nil {
-		*waited--
-		s.changedLocked()
+// A waitQueue holds the commands waiting in register for their turn, IDLE
+// excepted, in the order they came, so that whose turn it is follows the
+// order of arrival between the commands that run alone and the others:
+//
+//   - a command that does not run alone lets the commands that run alone
+//     and came before it go first, and does not overtake one that waits
+//     (a steady stream of pipelined commands would otherwise keep a SELECT
+//     or a LOGOUT from ever starting: the commands in flight would never
+//     all be over at once);
+//   - a command that runs alone lets every command that came before it go
+//     first (IDLE's restart would otherwise hold the others back again and
+//     again);
+//   - a command that waits on the server (IDLE) goes only when no other
+//     command waits.
+//
+// Commands that do not run alone still start together, in any order,
+// when the pipelining rules let them (canStart).
+type waitQueue struct {
+	head, tail *waiter
+	alone      *waiter // the first waiter that runs alone (nil: none)
+	n          uint64  // tickets given out
+}
+
+// A waiter is one command's place in the waitQueue.
+type waiter struct {
+	prev, next *waiter
+	ticket     uint64 // its order of arrival
+	alone      bool   // it runs alone
+}
+
+// waitLocked puts a command that must wait for its turn at the end of the
+// queue (under mu).
+func (s *Session) waitLocked(alone bool) *waiter {
+	q := s.wq
+	if q == nil {
+		q = &waitQueue{}
+		s.wq = q
 	}
+	q.n++
+	w := &waiter{prev: q.tail, ticket: q.n, alone: alone}
+	if q.tail != nil {
+		q.tail.next = w
+	} else {
+		q.head = w
+	}
+	q.tail = w
+	if alone && q.alone == nil {
+		q.alone = w
+	}
+	return w
+}
+
+// turnLocked reports whether the order of arrival lets a command of kind
+// info start now, given its place w in the queue (nil: it has none), under
+// mu. The pipelining rules are canStart's.
+func (s *Session) turnLocked(info commandInfo, w *waiter) bool {
+	q := s.wq
+	switch {
+	case q == nil || q.head == nil:
+		return true
+	case info.waits:
+		return !info.alone && q.alone == nil
+	case info.alone:
+		return q.head == w
+	}
+	return q.alone == nil || w != nil && w.ticket < q.alone.ticket
+}
+
+// stopWaitingLocked takes a command's place w out of the queue (nil:
+// none), and wakes the commands waiting for their turn to look again
+// (under mu).
+func (s *Session) stopWaitingLocked(w *waiter) {
+	if w == nil {
+		return
+	}
+	q := s.wq
+	if q.alone == w {
+		q.alone = nil
+		for n := w.next; n != nil; n = n.next {
+			if n.alone {
+				q.alone = n
+				break
+			}
+		}
+	}
+	if w.prev != nil {
+		w.prev.next = w.next
+	} else {
+		q.head = w.next
+	}
+	if w.next != nil {
+		w.next.prev = w.prev
+	} else {
+		q.tail = w.prev
+	}
+	s.changedLocked()
 }
 
 // canStart applies the pipelining rules (under mu): a command that runs
