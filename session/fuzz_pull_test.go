@@ -45,7 +45,7 @@ func FuzzSessionPull(f *testing.F) {
 	var execs atomic.Int64
 	var heap0 atomic.Uint64
 	f.Fuzz(func(t *testing.T, data []byte) {
-		fzPullExec(t, data, fzPullQuiet)
+		fzPullExec(t, data, fzPullQuiet, -1)
 		if n := execs.Add(1); n%fzMemEvery == 1 {
 			fzCheckHeap(t, &heap0)
 		}
@@ -71,10 +71,13 @@ func fzPullInput(data []byte) []byte {
 }
 
 // fzPullExec runs one exec of FuzzSessionPull and returns the items A1
-// and A3 took, and the errors A1, A2 and A3 ended with.
-func fzPullExec(t *testing.T, data []byte, quiet time.Duration) (items [2]int, errs [3]error) {
+// and A3 took, and the errors A1, A2 and A3 ended with. With cut >= 0,
+// every read of the client after the greeting and cut more bytes fails
+// (fzCutConn).
+func fzPullExec(t *testing.T, data []byte, quiet time.Duration, cut int) (items [2]int, errs [3]error) {
 	n0 := runtime.NumGoroutine()
-	client, server := transport.Pipe()
+	pipe, server := transport.Pipe()
+	client, cc := fzCut(pipe, cut)
 	srvDone := make(chan struct{})
 	go func() {
 		defer close(srvDone)
@@ -169,15 +172,14 @@ func fzPullExec(t *testing.T, data []byte, quiet time.Duration) (items [2]int, e
 		select {
 		case <-done:
 		case <-timeout.C:
-			stacks := fzStacks()
-			s.Close()
-			<-srvDone
-			t.Fatalf("a command did not end within %v of the server's hang-up; goroutines:\n%s", fzBound, stacks)
+			t.Errorf("a command did not end within %v of the server's hang-up; goroutines:\n%s", fzBound, fzStacks())
+			fzCloseBounded(t, s, srvDone)
 		}
 	}
 	s.Close()
 	client.Close()
 	<-srvDone
+	cc.check(t)
 	fzCheckGoroutines(t, n0)
 	return items, errs
 }
@@ -187,7 +189,7 @@ func fzPullExec(t *testing.T, data []byte, quiet time.Duration) (items [2]int, e
 // message 1 (over the string limit), then messages 1, 2 and 3; A3 takes 2
 // and 3.
 func TestFuzzSessionPullControl(t *testing.T) {
-	items, errs := fzPullExec(t, []byte(fzPullControl), 5*time.Second)
+	items, errs := fzPullExec(t, []byte(fzPullControl), 5*time.Second, -1)
 	for i, err := range errs {
 		if err != nil {
 			t.Errorf("command A%d: %v", i+1, err)

@@ -24,12 +24,22 @@ const peekSize = 256
 // own small buffer (through the tracer: the bytes are traced and counted
 // as received as they arrive); the tokenizer's next Read gets them first.
 // Only the goroutine that drives the reading coroutine uses it.
+//
+// It is also where the session learns that the connection failed: the
+// first read error that is not a timeout (io.EOF included) is kept in
+// broken, and every later Read returns it without reading again. Every
+// read of the session goes through here (responses, streamed bodies, the
+// idle peek), so the connection is read at most once after it failed,
+// whichever goroutine reads, and readOne ends the session with that error
+// even when the decoder made a *codec.DecodeError of it. Timeouts are not
+// kept: an interrupted read is read again (retryRead).
 type peekReader struct {
-	r   io.Reader
-	buf [peekSize]byte
-	off int   // buf[off:n] is waiting for the tokenizer
-	n   int   //
-	err error // what the read that filled buf returned with its bytes
+	r      io.Reader
+	buf    [peekSize]byte
+	off    int   // buf[off:n] is waiting for the tokenizer
+	n      int   //
+	err    error // what the read that filled buf returned with its bytes
+	broken error // the connection's failure, once it failed
 }
 
 func (pr *peekReader) Read(p []byte) (int, error) {
@@ -47,24 +57,41 @@ func (pr *peekReader) Read(p []byte) (int, error) {
 		pr.err = nil
 		return 0, err
 	}
-	return pr.r.Read(p)
+	if pr.broken != nil {
+		return 0, pr.broken
+	}
+	n, err := pr.r.Read(p)
+	if err != nil {
+		pr.failed(err)
+	}
+	return n, err
+}
+
+// failed keeps err as the connection's failure unless it is a timeout.
+func (pr *peekReader) failed(err error) {
+	if pr.broken == nil && !isTimeout(err) {
+		pr.broken = err
+	}
 }
 
 // peek waits for bytes (or an error) in the small buffer, when none is
 // waiting already.
 func (pr *peekReader) peek() {
-	if pr.off < pr.n || pr.err != nil {
+	if pr.off < pr.n || pr.err != nil || pr.broken != nil {
 		return
 	}
 	pr.off = 0
 	pr.n, pr.err = pr.r.Read(pr.buf[:])
+	if pr.err != nil {
+		pr.failed(pr.err)
+	}
 }
 
 // reset makes pr read from r, what it held dropped (the bytes received
 // before STARTTLS are never parsed).
 func (pr *peekReader) reset(r io.Reader) io.Reader {
 	pr.r = r
-	pr.off, pr.n, pr.err = 0, 0, nil
+	pr.off, pr.n, pr.err, pr.broken = 0, 0, nil, nil
 	return pr
 }
 

@@ -173,6 +173,13 @@ func (s *Session) readOne() (over bool) {
 		if s.Err() != nil {
 			return true
 		}
+		if b := s.pr.broken; b != nil {
+			// The connection failed: whatever the decoder made of it
+			// (a response abandoned after a streamed section is a
+			// *codec.DecodeError that wraps the failure), the session
+			// ends with the failure itself rather than reading again.
+			err = b
+		}
 		var de *codec.DecodeError
 		if errors.As(err, &de) && !isTimeout(err) && !errors.Is(err, wire.ErrOutOfStep) {
 			// One response could not be decoded; the stream is in
