@@ -231,12 +231,18 @@ type idleState struct {
 	gaveUpErr error       // why the reads were ended (giveUp)
 }
 
-// The timeouts of an IDLE's end: a *session.TimeoutError whose What is
-// "IDLE continuation" (no "+" came, so DONE could not be sent) or "IDLE
-// DONE" (no tagged answer to DONE).
+// The values of session.TimeoutError.What for the timeouts of an IDLE's
+// end (Client.Idle gives up and aborts the session after 30 s).
+const (
+	// TimeoutIdleContinuation: no "+" came, so DONE could not be sent.
+	TimeoutIdleContinuation = "IDLE continuation"
+	// TimeoutIdleDone: no tagged answer to DONE came.
+	TimeoutIdleDone = "IDLE DONE"
+)
+
 var (
-	errIdleNoContinuation = &session.TimeoutError{What: "IDLE continuation", After: idleDoneTimeout}
-	errIdleNoAnswer       = &session.TimeoutError{What: "IDLE DONE", After: idleDoneTimeout}
+	errIdleNoContinuation = &session.TimeoutError{What: TimeoutIdleContinuation, After: idleDoneTimeout}
+	errIdleNoAnswer       = &session.TimeoutError{What: TimeoutIdleDone, After: idleDoneTimeout}
 )
 
 // giveUp ends the reads, for err.

@@ -158,7 +158,7 @@ func TestIdleEndBounded(t *testing.T) {
 	for _, tc := range []struct {
 		name, what string
 		plus       bool
-	}{{"no answer to DONE", "IDLE DONE", true}, {"no continuation", "IDLE continuation", false}} {
+	}{{"no answer to DONE", commands.TimeoutIdleDone, true}, {"no continuation", commands.TimeoutIdleContinuation, false}} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			// Nothing is ever answered: neither DONE nor, without the

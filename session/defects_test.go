@@ -372,7 +372,7 @@ func TestDefectDefaultTimeouts(t *testing.T) {
 		start := time.Now()
 		_, err := session.Open(context.Background(), conn, nil)
 		var te *session.TimeoutError
-		if !errors.As(err, &te) || te.What != "greeting" || !errors.Is(err, session.ErrTimeout) {
+		if !errors.As(err, &te) || te.What != session.TimeoutGreeting || !errors.Is(err, session.ErrTimeout) {
 			t.Fatalf("got %v; want a greeting *TimeoutError", err)
 		}
 		if d := time.Since(start); d < session.DefaultGreetingTimeout || d > session.DefaultGreetingTimeout+10*time.Second {
@@ -392,7 +392,7 @@ func TestDefectDefaultTimeouts(t *testing.T) {
 		start := time.Now()
 		_, err = s.Run(context.Background(), &session.Command{Name: "NOOP"})
 		var te *session.TimeoutError
-		if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != "stall" {
+		if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != session.TimeoutStall {
 			t.Fatalf("got %v; want an abort with a stall *TimeoutError", err)
 		}
 		if d := time.Since(start); d < session.DefaultStallTimeout || d > session.DefaultStallTimeout+10*time.Second {
@@ -437,7 +437,7 @@ func idleDoneStalls() error {
 	}
 	_, err = p.Wait(ctx)
 	var te *session.TimeoutError
-	if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != "stall" {
+	if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != session.TimeoutStall {
 		return fmt.Errorf("got %v; want an abort with a stall *TimeoutError", err)
 	}
 	if d := time.Since(start); d < session.DefaultStallTimeout || d > session.DefaultStallTimeout+10*time.Second {

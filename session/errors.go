@@ -128,18 +128,31 @@ func (e *ByeError) Code() *codec.Code { return e.Status.Code }
 
 // TimeoutError reports one of the session's own timeouts.
 type TimeoutError struct {
-	What  string        // "greeting", "stall" or "command"; the typed client adds "IDLE DONE" and "IDLE continuation"
+	What  string        // which timeout: TimeoutGreeting, TimeoutStall or TimeoutCommand; the typed client adds its own (commands.TimeoutIdleDone, ...)
 	After time.Duration // the timeout that fired
 	Err   error         // the cause, when there is one
 }
+
+// The values of TimeoutError.What for the session's own timeouts.
+const (
+	// TimeoutGreeting: no greeting came within Options.GreetingTimeout
+	// (or before Open's context ended).
+	TimeoutGreeting = "greeting"
+	// TimeoutStall: commands were waiting for the server and no byte came
+	// within Options.StallTimeout.
+	TimeoutStall = "stall"
+	// TimeoutCommand: a command ran past Options.CommandTimeout (or past
+	// its context's deadline and the stall timeout's grace).
+	TimeoutCommand = "command"
+)
 
 // Error implements error.
 func (e *TimeoutError) Error() string {
 	var s string
 	switch e.What {
-	case "stall":
+	case TimeoutStall:
 		s = "no byte from the server in " + e.After.String()
-	case "command":
+	case TimeoutCommand:
 		s = "command not done in " + e.After.String()
 	default:
 		s = e.What + " timeout after " + e.After.String()

@@ -249,7 +249,7 @@ func (s *Session) boundFired() {
 	}
 	s.mu.Unlock()
 	if late != nil {
-		s.abort(&TimeoutError{What: "command", After: late.bound})
+		s.abort(&TimeoutError{What: TimeoutCommand, After: late.bound})
 	}
 }
 

@@ -343,7 +343,7 @@ func TestLimitCommandTimeout(t *testing.T) {
 	start := time.Now()
 	_, err = s.Run(context.Background(), &session.Command{Name: "NOOP"})
 	var te *session.TimeoutError
-	if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != "command" || !errors.Is(err, session.ErrTimeout) {
+	if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != session.TimeoutCommand || !errors.Is(err, session.ErrTimeout) {
 		t.Fatalf("NOOP to a trickling server: %v; want an abort with a command *TimeoutError", err)
 	}
 	if d := time.Since(start); d < bound || d > bound+5*time.Second {

@@ -203,7 +203,7 @@ func (s *Session) readOne() (over bool) {
 				s.wc.arm(false)
 				return false
 			}
-			err = &TimeoutError{What: "stall", After: s.wc.stall, Err: err}
+			err = &TimeoutError{What: TimeoutStall, After: s.wc.stall, Err: err}
 		}
 		if err == io.EOF {
 			if s.State() == StateLogout {

@@ -412,7 +412,7 @@ func Open(ctx context.Context, conn net.Conn, opts *Options) (*Session, error) {
 	}
 	ctxErr := func() error {
 		if greeting > 0 && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return &TimeoutError{What: "greeting", After: greeting, Err: ctx.Err()}
+			return &TimeoutError{What: TimeoutGreeting, After: greeting, Err: ctx.Err()}
 		}
 		return ctx.Err()
 	}
