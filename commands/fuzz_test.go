@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"io"
+	"net"
 	"runtime"
 	"strconv"
 	"strings"
@@ -59,7 +61,26 @@ func FuzzClient(f *testing.F) {
 		f.Add(fcScript(append([]fcAnswer{a}, fcSeed...)...))
 	}
 	f.Fuzz(func(t *testing.T, script []byte) {
-		fcExec(t, bytes.Split(script, []byte{0x1e}), fcQuiet())
+		fcExec(t, bytes.Split(script, []byte{0x1e}), fcQuiet(), -1)
+	})
+}
+
+// FuzzClientReadError is FuzzClient over a connection whose reads fail
+// with a reset (fuzzseed.CutConn) after the greeting and cut more bytes:
+// a server connection that breaks in the middle of an answer, which
+// FuzzClient's hang-up (an EOF) never gives. Beyond FuzzClient's checks,
+// at most one read may fail: the session never reads a connection again
+// after a read failed.
+func FuzzClientReadError(f *testing.F) {
+	seed := fcScript(fcSeed...)
+	for _, cut := range []uint16{0, 100, 1000, 3000} {
+		f.Add(seed, cut)
+	}
+	for _, a := range fcTrouble {
+		f.Add(fcScript(append([]fcAnswer{a}, fcSeed...)...), uint16(len(a.Text)/2))
+	}
+	f.Fuzz(func(t *testing.T, script []byte, cut uint16) {
+		fcExec(t, bytes.Split(script, []byte{0x1e}), fcQuiet(), int(cut))
 	})
 }
 
@@ -70,11 +91,18 @@ func FuzzClient(f *testing.F) {
 func TestFuzzClientControl(t *testing.T) {
 	// The last answer is LOGOUT's: the client hangs up, never the
 	// server, however slow the machine.
-	errs := fcExec(t, bytes.Split(fcScript(fcSeed...), []byte{0x1e}), time.Minute)
+	errs := fcExec(t, bytes.Split(fcScript(fcSeed...), []byte{0x1e}), time.Minute, -1)
 	for i, err := range errs {
 		if err != nil {
 			t.Errorf("%s: %v", fcOps[i].name, err)
 		}
+	}
+	// Cut after the greeting and 200 bytes (in the answers to the first
+	// operations): every operation from the cut on fails with the reset
+	// inside an *AbortError.
+	errs = fcExec(t, bytes.Split(fcScript(fcSeed...), []byte{0x1e}), time.Minute, 200)
+	if err := errs[len(errs)-1]; !errors.Is(err, fuzzseed.ErrReset) || !errors.Is(err, session.ErrAborted) {
+		t.Errorf("%s after the cut: %v; want an abort with the read's error", fcOps[len(errs)-1].name, err)
 	}
 }
 
@@ -97,7 +125,11 @@ const (
 	fcGreeting = "* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE CONDSTORE QRESYNC " +
 		"ESEARCH SEARCHRES SORT ESORT THREAD=REFERENCES LIST-EXTENDED LIST-STATUS SPECIAL-USE QUOTA ACL METADATA ANNOTATEMORE " +
 		"BINARY OBJECTID STATUS=SIZE MULTIAPPEND CATENATE] ready\r\n"
-	fcBound = 10 * time.Second
+	// fcBound is how long operations may still run after the server hung
+	// up. It must stay well under the 10 s after which Go's fuzzing
+	// engine kills a worker whose exec runs on ("deadlocked!", the
+	// harness's report lost: docs/fuzzing.md).
+	fcBound = 4 * time.Second
 )
 
 // fcQuiet is how long the server waits for the client's next command
@@ -319,9 +351,17 @@ var fcTrouble = []fcAnswer{
 }
 
 // fcExec runs one exec of FuzzClient and returns each operation's error.
-func fcExec(t *testing.T, chunks [][]byte, quiet time.Duration) []error {
+// With cut >= 0 the client's reads fail after the greeting and cut more
+// bytes (fuzzseed.CutConn).
+func fcExec(t *testing.T, chunks [][]byte, quiet time.Duration, cut int) []error {
 	n0 := runtime.NumGoroutine()
-	client, server := transport.Pipe()
+	pipe, server := transport.Pipe()
+	var client net.Conn = pipe
+	var cc *fuzzseed.CutConn
+	if cut >= 0 {
+		cc = fuzzseed.Cut(pipe, int64(len(fcGreeting)+cut))
+		client = cc
+	}
 	srvDone := make(chan struct{})
 	go func() {
 		defer close(srvDone)
@@ -352,10 +392,19 @@ func fcExec(t *testing.T, chunks [][]byte, quiet time.Duration) []error {
 		select {
 		case <-done:
 		case <-time.After(fcBound):
+			t.Errorf("operations still running %v after the server hung up; goroutines:\n%s", fcBound, fcStacks())
+			// Close is given fcBound/2: a reader stuck in a loop never
+			// lets it return, and the report must be seen before the
+			// fuzzing engine kills the worker.
 			cancel()
-			s.Close()
-			<-done
-			t.Fatalf("operations still running %v after the server hung up (errors so far: %v)", fcBound, errs)
+			closed := make(chan struct{})
+			go func() { s.Close(); <-done; close(closed) }()
+			select {
+			case <-closed:
+				t.FailNow()
+			case <-time.After(fcBound / 2):
+				t.Fatalf("Close did not return within %v either", fcBound/2)
+			}
 		}
 	}
 	serr := s.Err()
@@ -374,8 +423,18 @@ func fcExec(t *testing.T, chunks [][]byte, quiet time.Duration) []error {
 			t.Errorf("%s: an error carries control bytes or invalid UTF-8: %q", name, msg)
 		}
 	}
+	if cc != nil && cc.Failed() > 1 {
+		t.Errorf("%d reads failed after the cut; want at most 1 (the session read again after a failed read)", cc.Failed())
+	}
 	fcCheckGoroutines(t, n0)
 	return errs
+}
+
+// fcStacks returns the stacks of every goroutine (cut at 64 KiB), for the
+// report of an exec that did not end.
+func fcStacks() []byte {
+	buf := make([]byte, 64<<10)
+	return buf[:runtime.Stack(buf, true)]
 }
 
 // fcServe is FuzzClient's server: see FuzzClient.

@@ -3,7 +3,6 @@ package session_test
 import (
 	"errors"
 	"net"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -29,7 +28,7 @@ import (
 // with the read's error.
 
 // errFzReset is the error of every read past the cut.
-var errFzReset = &net.OpError{Op: "read", Net: "pipe", Err: errors.New("connection reset by fuzzed peer")}
+var errFzReset = fuzzseed.ErrReset
 
 // fzMaxFailedReads bounds the reads that fail in one exec: the session
 // never reads a connection again after a read failed (peekReader.broken).
@@ -77,57 +76,27 @@ func fzReadErrorSeeds(f *testing.F) {
 	f.Add(append(spin, "b c)) UID 1)\r\n"+fuzzseed.Complete...), uint16(len(spin)))
 }
 
-// fzCut returns c, or with cut >= 0 a fzCutConn over c whose reads fail
-// once the greeting and cut more bytes were read; check fails the exec
-// when too many reads failed.
-func fzCut(c net.Conn, cut int) (net.Conn, *fzCutConn) {
+// fzCut returns c, or with cut >= 0 a fuzzseed.CutConn over c whose reads
+// fail once the greeting and cut more bytes were read; check fails the
+// exec when too many reads failed.
+func fzCut(c net.Conn, cut int) (net.Conn, fzCutConn) {
 	if cut < 0 {
-		return c, nil
+		return c, fzCutConn{}
 	}
-	cc := &fzCutConn{Conn: c, left: int64(len(fzGreeting) + cut)}
-	return cc, cc
+	cc := fuzzseed.Cut(c, int64(len(fzGreeting)+cut))
+	return cc, fzCutConn{cc}
 }
 
-// fzCutConn is a connection whose reads fail with errFzReset once left
-// bytes were read.
-type fzCutConn struct {
-	net.Conn
-	mu     sync.Mutex
-	left   int64
-	failed int // reads that failed
-}
+// fzCutConn checks the reads of a cut connection (none: nothing to check).
+type fzCutConn struct{ c *fuzzseed.CutConn }
 
-func (c *fzCutConn) Read(p []byte) (int, error) {
-	c.mu.Lock()
-	left := c.left
-	if left <= 0 {
-		c.failed++
-		c.mu.Unlock()
-		return 0, errFzReset
-	}
-	c.mu.Unlock()
-	if int64(len(p)) > left {
-		p = p[:left]
-	}
-	// Reads by different goroutines do not overlap (the session reads
-	// from one at a time), so left cannot go below 0.
-	n, err := c.Conn.Read(p)
-	c.mu.Lock()
-	c.left -= int64(n)
-	c.mu.Unlock()
-	return n, err
-}
-
-// check fails the exec when more than fzMaxFailedReads reads failed (nil:
-// no cut, nothing to check).
-func (c *fzCutConn) check(t *testing.T) {
-	if c == nil {
+// check fails the exec when more than fzMaxFailedReads reads failed.
+func (c fzCutConn) check(t *testing.T) {
+	if c.c == nil {
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.failed > fzMaxFailedReads {
-		t.Errorf("%d reads failed after the cut; want at most %d (the session read again after a failed read)", c.failed, fzMaxFailedReads)
+	if n := c.c.Failed(); n > fzMaxFailedReads {
+		t.Errorf("%d reads failed after the cut; want at most %d (the session read again after a failed read)", n, fzMaxFailedReads)
 	}
 }
 
