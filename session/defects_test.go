@@ -482,3 +482,69 @@ func TestAbort(t *testing.T) {
 		t.Fatalf("NOOP after Abort: %v", err)
 	}
 }
+
+// TestFlushNotStrandedByGivingUp: a command that leaves its bytes in the
+// write buffer for the writer waiting for the lock to flush, and that
+// writer's context ends before it gets the lock. The APPEND's literal was
+// written after the server's "+" while a NOOP waited to be written; the
+// APPEND left its last bytes for the NOOP to flush, and the NOOP gave up:
+// the literal was never sent, and the APPEND waited for an answer that
+// could not come (until the stall timeout ended the session, 60 s). Now
+// the writer that gives up flushes them once the lock is free.
+func TestFlushNotStrandedByGivingUp(t *testing.T) {
+	plus, asked := make(chan struct{}), make(chan struct{})
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+		readLine(r) // A1 APPEND INBOX {5}
+		close(asked)
+		<-plus
+		io.WriteString(w, "+ go ahead\r\n")
+		if l := readLine(r); l != "hello" {
+			return
+		}
+		io.WriteString(w, "A1 OK APPEND completed\r\n")
+		io.Copy(io.Discard, r)
+	})
+	s := openDefaults(t, conn, nil)
+	ctx := ctx20(t)
+	appended := make(chan error, 1)
+	go func() {
+		_, err := s.Run(ctx, &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
+			e.SP().Mailbox("INBOX").SP().Literal([]byte("hello"))
+		}})
+		appended <- err
+	}()
+	// The APPEND holds the write lock while it waits for "+"; a NOOP
+	// waits for the lock behind it.
+	<-asked
+	nctx, cancel := context.WithCancel(ctx)
+	noop := make(chan error, 1)
+	go func() { _, err := s.Run(nctx, &session.Command{Name: "NOOP"}); noop <- err }()
+	for session.WriteWaiters(s) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	skipped := false
+	session.OnFlushSkipped(t, func() {
+		// The APPEND counted on the NOOP; the NOOP gives up before the
+		// APPEND lets the lock go.
+		skipped = true
+		cancel()
+		if err := <-noop; !errors.Is(err, context.Canceled) {
+			t.Errorf("NOOP: %v; want the context's error", err)
+		}
+	})
+	close(plus)
+	actx, acancel := context.WithTimeout(ctx, 5*time.Second)
+	defer acancel()
+	select {
+	case err := <-appended:
+		if err != nil {
+			t.Fatalf("APPEND: %v", err)
+		}
+	case <-actx.Done():
+		t.Fatal("APPEND did not complete: its literal was left in the buffer")
+	}
+	if !skipped {
+		t.Fatal("the APPEND flushed its literal itself: the test did not reach the case")
+	}
+}

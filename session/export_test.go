@@ -47,3 +47,11 @@ func Waiting(s *Session) int {
 	}
 	return n
 }
+
+// OnFlushSkipped sets a function run when a command leaves its bytes in
+// the buffer for a waiting writer to flush, before the write lock is
+// released, until the test ends.
+func OnFlushSkipped(t interface{ Cleanup(func()) }, f func()) {
+	testHookFlushSkipped = f
+	t.Cleanup(func() { testHookFlushSkipped = nil })
+}

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -554,4 +556,88 @@ func TestAloneNotStarved(t *testing.T) {
 	if c := <-seen; c != "NOOP" {
 		t.Fatalf("after SELECT the server got %s", c)
 	}
+}
+
+// TestWaitQueueStress runs commands that run alone (SELECT), commands
+// that use sequence numbers (FETCH), others (NOOP) and IDLE from eight
+// goroutines for half a second, against a server that answers each at
+// once. Nothing may deadlock, every command runs, the queue of waiting
+// commands is empty at the end, and the session still works.
+// (TestWaitQueueModel checks the queue with departures in any order, as
+// contexts that end make them; contexts are not cut here, since one that
+// ends while its command is written aborts the session, by design.)
+func TestWaitQueueStress(t *testing.T) {
+	// The drain stops after the server has (cleanups run last first).
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) })
+	got := make(chan string, 64)
+	conn := idleFake(t, got)
+	go func() {
+		for {
+			select {
+			case <-got:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	s := openDefaults(t, conn, nil)
+	ctx := ctx20(t)
+	deadline := time.Now().Add(500 * time.Millisecond)
+	var wg sync.WaitGroup
+	var ran atomic.Int64
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; time.Now().Before(deadline); i++ {
+				var cmd *session.Command
+				switch (g + i) % 4 {
+				case 0:
+					cmd = &session.Command{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX") }}
+				case 1:
+					cmd = &session.Command{Name: "FETCH", AnyState: true, Args: func(e *wire.Encoder) { e.SP().Raw("1:*").SP().Raw("(FLAGS)") }}
+				case 2:
+					cmd = &session.Command{Name: "NOOP"}
+				case 3:
+					p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
+					if err != nil {
+						t.Errorf("IDLE: %v", err)
+						return
+					}
+					select {
+					case <-p.Continuations():
+					case <-p.Done():
+					}
+					if err := p.Continue(ctx, []byte("DONE")); err != nil {
+						t.Errorf("DONE: %v", err)
+						return
+					}
+					if _, err := p.Wait(ctx); err != nil {
+						t.Errorf("IDLE: %v", err)
+						return
+					}
+					ran.Add(1)
+					continue
+				}
+				if _, err := s.Run(ctx, cmd); err != nil {
+					t.Errorf("%s: %v", cmd.Name, err)
+					return
+				}
+				ran.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := session.Waiting(s); n != 0 {
+		t.Errorf("%d commands still in the queue of waiting commands", n)
+	}
+	if t.Failed() {
+		buf := make([]byte, 1<<20)
+		t.Logf("%s", buf[:runtime.Stack(buf, true)])
+	}
+	if _, err := s.Run(ctx, &session.Command{Name: "NOOP"}); err != nil {
+		t.Fatalf("NOOP after: %v", err)
+	}
+	t.Logf("%d commands ran", ran.Load())
 }

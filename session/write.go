@@ -369,6 +369,7 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 		// written (behind an APPEND waiting for "+", say): not sent.
 		err := notSent(ctx.Err())
 		s.finish(p, nil, err)
+		s.flushBehind()
 		return err
 	}
 	defer s.unlockWrite()
@@ -382,6 +383,7 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 		// written: it is not sent.
 		err = notSent(err)
 		s.finish(p, nil, err)
+		s.flushForOthers()
 		return err
 	}
 	e := s.enc.Begin(p.tag).SP()
@@ -398,12 +400,7 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 	wc, err := e.End()
 	if err != nil {
 		s.finish(p, nil, err)
-		// A command that skipped its flush counted on this one.
-		if s.bw.Buffered() > 0 && s.shouldFlush() {
-			if ferr := s.bw.Flush(); ferr != nil {
-				s.abort(ferr)
-			}
-		}
+		s.flushForOthers()
 		return err
 	}
 	for _, sec := range wc.Secrets() {
@@ -449,8 +446,12 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 		p.readMark = readMark
 		p.written.Store(true)
 	})
-	if err == nil && last && s.shouldFlush() {
-		err = s.bw.Flush()
+	if err == nil && last {
+		if s.shouldFlush() {
+			err = s.bw.Flush()
+		} else if testHookFlushSkipped != nil {
+			testHookFlushSkipped()
+		}
 	}
 	if err != nil {
 		var se *StatusError
@@ -571,6 +572,48 @@ func uidSubcommand(cmd *Command) string {
 		return ""
 	}
 	return strings.ToUpper(f[0])
+}
+
+// testHookFlushSkipped, set by tests, runs when a command leaves its
+// bytes in the buffer for a writer that waits for the lock to flush,
+// before the lock is released.
+var testHookFlushSkipped func()
+
+// flushForOthers flushes, under the write lock, what commands written
+// before left in the buffer counting on this writer (see shouldFlush),
+// when no other writer waits to do it: for a writer that ends without
+// writing its command.
+func (s *Session) flushForOthers() {
+	if s.bw.Buffered() > 0 && s.shouldFlush() {
+		if err := s.bw.Flush(); err != nil {
+			s.abort(err)
+		}
+	}
+}
+
+// flushBehind is flushForOthers for a writer that gave up waiting for the
+// write lock (its context ended): a command written before may have left
+// its bytes in the buffer counting on it, and with no writer left to
+// flush them they would never be sent (the command's answer never comes;
+// only the stall timeout would end the session). When another writer
+// waits, it flushes them (or passes the duty on in turn). Otherwise they
+// are flushed once the lock is free: at once when it is, else on a
+// goroutine of its own, so that the caller whose context ended returns at
+// once.
+func (s *Session) flushBehind() {
+	if !s.shouldFlush() {
+		return
+	}
+	if s.wmu.tryLock() {
+		s.flushForOthers()
+		s.unlockWrite()
+		return
+	}
+	go func() {
+		s.wmu.Lock()
+		s.flushForOthers()
+		s.unlockWrite()
+	}()
 }
 
 // shouldFlush reports whether no other command is about to be written:
