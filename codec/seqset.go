@@ -286,6 +286,41 @@ func (s SeqSet) Contains(n uint32) bool {
 	return i < len(s.r) && seqKey(s.r[i].Start) <= k
 }
 
+// Overlaps reports whether s and t hold a number in common, following the
+// model described on SeqSet and Contains: a range x:* holds every n >= x,
+// a lone "*" only "*" itself. A client that takes "*" as the largest
+// number in use, which it may not know, checks Dynamic first.
+//
+// Cost: O(r+q) for canonical sets of r and q ranges, O(r*q) otherwise; no
+// allocation.
+func (s SeqSet) Overlaps(t SeqSet) bool {
+	meet := func(a, b wire.SeqRange) bool {
+		return seqKey(a.Start) <= seqKey(b.Stop) && seqKey(b.Start) <= seqKey(a.Stop)
+	}
+	if s.unsorted || t.unsorted {
+		for _, a := range s.r {
+			for _, b := range t.r {
+				if meet(a, b) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for i, j := 0, 0; i < len(s.r) && j < len(t.r); {
+		a, b := s.r[i], t.r[j]
+		if meet(a, b) {
+			return true
+		}
+		if seqKey(a.Stop) < seqKey(b.Stop) {
+			i++
+		} else {
+			j++
+		}
+	}
+	return false
+}
+
 // Len returns how many distinct numbers s holds. ok is false if s is
 // dynamic (holds "*"), since the count then depends on the mailbox. It
 // costs O(r) for a canonical set of r ranges; a non-canonical set is

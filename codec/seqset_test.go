@@ -2,6 +2,7 @@ package codec_test
 
 import (
 	"errors"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -376,5 +377,58 @@ func TestSeqSetParseIntoAllocs(t *testing.T) {
 	out = s.AppendTo(out)
 	if allocs := testing.AllocsPerRun(10, func() { out = s.AppendTo(out[:0]) }); allocs != 0 {
 		t.Errorf("AppendTo on a canonical set allocs = %v; want 0", allocs)
+	}
+}
+
+// TestSeqSetOverlaps compares Overlaps with a brute force over 1..40 and
+// "*", for random sets built in order (canonical) and parsed as sent
+// (not canonical), with single numbers, ranges, x:* and a lone *.
+func TestSeqSetOverlaps(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 9))
+	num := func() uint32 {
+		if rng.IntN(8) == 0 {
+			return 0 // "*"
+		}
+		return uint32(1 + rng.IntN(40))
+	}
+	gen := func() (codec.SeqSet, string) {
+		var parts []string
+		for range 1 + rng.IntN(4) {
+			a, b := num(), num()
+			str := func(n uint32) string {
+				if n == 0 {
+					return "*"
+				}
+				return strconv.Itoa(int(n))
+			}
+			if rng.IntN(2) == 0 {
+				parts = append(parts, str(a))
+			} else {
+				parts = append(parts, str(a)+":"+str(b))
+			}
+		}
+		text := strings.Join(parts, ",")
+		var parsed codec.SeqSet
+		if err := parsed.ParseInto([]byte(text)); err != nil {
+			t.Fatalf("ParseInto(%q): %v", text, err)
+		}
+		return parsed, text
+	}
+	for range 5000 {
+		s, st := gen()
+		u, ut := gen()
+		want := false
+		for n := uint32(0); n <= 40 && !want; n++ {
+			want = s.Contains(n) && u.Contains(n)
+		}
+		if got := s.Overlaps(u); got != want {
+			t.Fatalf("%q overlaps %q: %v, want %v", st, ut, got, want)
+		}
+		cs, cu := s.Clone(), u.Clone()
+		cs.Compact()
+		cu.Compact()
+		if got := cs.Overlaps(cu); got != want {
+			t.Fatalf("compacted %q overlaps %q: %v, want %v", st, ut, got, want)
+		}
 	}
 }

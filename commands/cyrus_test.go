@@ -129,17 +129,39 @@ func TestCyrus(t *testing.T) {
 // TestIdleYieldsCyrus: TestIdleYieldsDovecot against Cyrus, whose IDLE
 // polls the mailbox (imapidlepoll: 1 in the test server's configuration).
 func TestIdleYieldsCyrus(t *testing.T) {
-	addr := testserver.StartCyrusT(t).Addr
+	addr, c := cyAlice(t)
 	ctx := dvCtx(t)
-	admin := cyClient(t, addr, testserver.CyrusAdmin, testserver.CyrusAdminPassword)
-	if err := admin.Create(ctx, "user/alice", nil); err != nil {
-		t.Fatal(err)
-	}
-	c := cyClient(t, addr, "alice", "pass")
 	for i := range 2 {
 		if _, err := c.AppendBytes(ctx, "INBOX", testserver.SampleMessage(i), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
 	idleYields(t, c, cyClient(t, addr, "alice", "pass"), "INBOX")
+}
+
+// TestMixedConcurrencyCyrus is TestMixedConcurrencyDovecot against Cyrus.
+func TestMixedConcurrencyCyrus(t *testing.T) {
+	const n = 16
+	_, c := cyAlice(t)
+	ctx := dvCtx(t)
+	if err := c.Create(ctx, "mixed", nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if _, err := c.AppendBytes(ctx, "mixed", testserver.SampleMessage(i), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mixedConcurrency(t, c, "mixed", n)
+}
+
+// cyAlice starts a Cyrus server, makes alice's mailboxes as the admin, and
+// returns the server's address and a Client logged in as alice.
+func cyAlice(t *testing.T) (string, *commands.Client) {
+	addr := testserver.StartCyrusT(t).Addr
+	admin := cyClient(t, addr, testserver.CyrusAdmin, testserver.CyrusAdminPassword)
+	if err := admin.Create(dvCtx(t), "user/alice", nil); err != nil {
+		t.Fatal(err)
+	}
+	return addr, cyClient(t, addr, "alice", "pass")
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -853,4 +854,122 @@ func TestExistsDovecot(t *testing.T) {
 	if n, known := c.Exists(); known {
 		t.Fatalf("Exists after UNSELECT = %d, known", n)
 	}
+}
+
+// TestMixedConcurrencyDovecot uses one Client from six goroutines at once
+// for a second, with the defaults: fetches of every message (owned, and
+// borrowed with a NOOP run inside the loop), SEARCH, silent flag changes,
+// SELECT of the same mailbox again and again (a command that runs alone),
+// STATUS of another mailbox, and Idle, which every other command
+// interrupts. Every operation must succeed with the right answer, Idle
+// must end when its context does, and nothing may hang.
+func TestMixedConcurrencyDovecot(t *testing.T) {
+	const n = 16
+	mixedConcurrency(t, dvClient(t, testserver.Alice, nil), dvMailbox(t, testserver.Alice, n), n)
+}
+
+// mixedConcurrency is TestMixedConcurrencyDovecot's body, for any server:
+// mb holds n messages, UIDs 1 to n; INBOX exists.
+func mixedConcurrency(t *testing.T, c *commands.Client, mb string, n int) {
+	ctx := dvCtx(t)
+	if _, err := c.Select(ctx, mb, nil); err != nil {
+		t.Fatal(err)
+	}
+	rctx, stop := context.WithTimeout(ctx, time.Second)
+	defer stop()
+	var wg sync.WaitGroup
+	var ops atomic.Int64
+	fail := func(what string, err error) {
+		if rctx.Err() == nil {
+			t.Errorf("%s: %v", what, err)
+		}
+		stop()
+	}
+	loop := func(what string, op func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for rctx.Err() == nil {
+				if err := op(); err != nil {
+					fail(what, err)
+					return
+				}
+				ops.Add(1)
+			}
+		}()
+	}
+	fetchAll := func(borrow bool) func() error {
+		return func() error {
+			var uids []uint32
+			for m, err := range c.Fetch(ctx, commands.UIDRange(1, 0), &commands.FetchItems{UID: true, Flags: true, Envelope: true, Borrow: borrow}) {
+				if err != nil {
+					return err
+				}
+				if m.Envelope == nil || len(m.Envelope.Subject) == 0 {
+					return fmt.Errorf("message UID %d without its envelope", m.UID)
+				}
+				uids = append(uids, m.UID)
+				if borrow && len(uids)%5 == 0 {
+					if err := c.Noop(ctx); err != nil {
+						return fmt.Errorf("NOOP inside the loop: %w", err)
+					}
+				}
+			}
+			if len(uids) != n || uids[0] != 1 || uids[n-1] != uint32(n) {
+				return fmt.Errorf("fetched UIDs %v; want 1 to %d", uids, n)
+			}
+			return nil
+		}
+	}
+	loop("Fetch", fetchAll(false))
+	loop("Fetch Borrow", fetchAll(true))
+	loop("Search", func() error {
+		r, err := c.Search(ctx, &commands.Criteria{}, nil)
+		if err != nil {
+			return err
+		}
+		if got, _ := r.All.Len(); got != uint64(n) {
+			return fmt.Errorf("SEARCH ALL found %d messages; want %d", got, n)
+		}
+		return nil
+	})
+	var flip atomic.Bool
+	loop("Store", func() error {
+		op := commands.AddFlags
+		if flip.Load() {
+			op = commands.RemoveFlags
+		}
+		flip.Store(!flip.Load())
+		_, err := c.Store(ctx, commands.UIDs(3), op, []string{`\Flagged`}, &commands.StoreOptions{Silent: true})
+		return err
+	})
+	loop("Select", func() error {
+		st, err := c.Select(ctx, mb, nil)
+		if err != nil {
+			return err
+		}
+		if st.Exists != uint32(n) {
+			return fmt.Errorf("SELECT: %d messages; want %d", st.Exists, n)
+		}
+		return nil
+	})
+	loop("Status", func() error {
+		_, err := c.Status(ctx, "INBOX", commands.StatusMessages)
+		return err
+	})
+	idleDone := make(chan error, 1)
+	go func() { idleDone <- c.Idle(rctx, nil, func(codec.Response) bool { return true }) }()
+	wg.Wait()
+	select {
+	case err := <-idleDone:
+		if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+			t.Errorf("Idle: %v; want its context's end", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("Idle did not end with its context")
+	}
+	if err := c.Noop(ctx); err != nil {
+		t.Fatalf("NOOP after: %v", err)
+	}
+	t.Logf("%d operations", ops.Load())
 }

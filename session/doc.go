@@ -83,7 +83,13 @@
 //     a steady stream of pipelined commands cannot hold it back for ever;
 //   - a command that uses message sequence numbers (FETCH, STORE, COPY,
 //     MOVE, SEARCH, ...) does not run together with a command during which
-//     the server may send EXPUNGE, since the numbers would shift under it.
+//     the server may send EXPUNGE, since the numbers would shift under it;
+//   - two commands that take FETCH responses (FETCH, STORE and their UID
+//     forms) do not run together when their message sets may overlap:
+//     untagged responses carry no tag, so their answers could not be told
+//     apart (a set with "*", or sets of UIDs and of sequence numbers, may
+//     overlap anything). Their sets are Command.Messages or, for a raw
+//     command, the set its arguments start with.
 //
 // A server may also run pipelined commands in parallel and interleave
 // their untagged data: Dovecot answers six pipelined UID FETCH commands

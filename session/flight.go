@@ -22,14 +22,18 @@ import (
 // flightCounts counts the commands in flight by the rules that decide
 // what may start beside them (under mu).
 type flightCounts struct {
-	alone     int // must run alone
-	seqNums   int // use message sequence numbers
-	expunging int // may see EXPUNGE (not noExpunge)
-	waits     int // wait for the server (IDLE): no stall timeout
-	streams   int // have Command.Sections (every body section goes to them)
+	alone     int32 // must run alone
+	seqNums   int32 // use message sequence numbers
+	expunging int32 // may see EXPUNGE (not noExpunge)
+	waits     int32 // wait for the server (IDLE): no stall timeout
+	streams   int32 // have Command.Sections (every body section goes to them)
+	bySet     int32 // take FETCH responses by message set (commandInfo.bySet)
 }
 
-func (c *flightCounts) add(info *commandInfo, d int) {
+func (c *flightCounts) add(info *commandInfo, d int32) {
+	if info.bySet {
+		c.bySet += d
+	}
 	if info.alone {
 		c.alone += d
 	}

@@ -117,7 +117,7 @@ func (s *Session) idleWait() {
 	// either, and giving the buffers back there made every command regrow
 	// the decoder's values (a 200,000-number SORT allocated 6 MB each
 	// time; commands' TestSearchResultMemory).
-	idle := s.counts.waits > 0 && len(s.inflight) == s.counts.waits && s.co.lent == nil
+	idle := s.counts.waits > 0 && len(s.inflight) == int(s.counts.waits) && s.co.lent == nil
 	s.mu.Unlock()
 	if !idle || !s.tok.Release() {
 		return

@@ -512,6 +512,16 @@ func (p *Pending) Next(ctx context.Context) (Item, error) {
 		}
 	}()
 	for {
+		// The slot first: a response is lent there only while the
+		// caller waits with nothing queued, so whatever is queued came
+		// after it (the reader goes on while the caller has not taken it
+		// yet when another goroutine needs the reader: keepLent).
+		if pl.hasSlot {
+			it := pl.slot
+			pl.slot, pl.hasSlot = Item{}, false
+			pl.held = it.parked
+			return it, nil
+		}
 		if len(pl.queue) > 0 {
 			it := pl.queue[0]
 			pl.queue[0] = Item{}
@@ -519,12 +529,6 @@ func (p *Pending) Next(ctx context.Context) (Item, error) {
 			pl.bytes -= it.Size
 			pl.held = it.parked
 			s.pullCond.Broadcast()
-			return it, nil
-		}
-		if pl.hasSlot {
-			it := pl.slot
-			pl.slot, pl.hasSlot = Item{}, false
-			pl.held = it.parked
 			return it, nil
 		}
 		if pl.ended {

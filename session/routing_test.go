@@ -641,3 +641,101 @@ func TestWaitQueueStress(t *testing.T) {
 	}
 	t.Logf("%d commands ran", ran.Load())
 }
+
+// TestOverlappingFetchesNotPipelined: untagged FETCH responses carry no
+// tag, so two commands that take them for overlapping message sets are
+// not pipelined (the second is sent once the first has ended), while
+// commands whose sets are apart are. Raw commands (the set read from
+// their arguments) and typed ones (Command.Messages) alike; sets with "*"
+// and sets of the other kind (UIDs against sequence numbers) count as
+// overlapping.
+func TestOverlappingFetchesNotPipelined(t *testing.T) {
+	raw := func(name, set string) *session.Command {
+		return &session.Command{Name: name, Args: func(e *wire.Encoder) { e.SP().Raw(set).SP().Raw("(FLAGS)") }}
+	}
+	typed := func(name, set string) *session.Command {
+		s, err := codec.ParseSeqSet([]byte(set))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &session.Command{Name: name, Messages: &s, Args: func(e *wire.Encoder) { e.SP().Raw(set).SP().Raw("(FLAGS)") }}
+	}
+	for _, c := range []struct {
+		name      string
+		a, b      *session.Command
+		pipelined bool
+	}{
+		{"raw overlapping", raw("UID FETCH", "1:5"), raw("UID FETCH", "3:9"), false},
+		{"typed overlapping", typed("UID FETCH", "1:5"), typed("UID FETCH", "5"), false},
+		{"store and fetch", typed("UID STORE", "4"), raw("UID FETCH", "2:7"), false},
+		{"star", raw("UID FETCH", "10:*"), raw("UID FETCH", "1:2"), false},
+		{"kinds", raw("UID FETCH", "1:2"), raw("FETCH", "3:4"), false},
+		{"raw apart", raw("UID FETCH", "1:2"), raw("UID FETCH", "3:4"), true},
+		{"typed apart", typed("UID FETCH", "1,5"), typed("UID FETCH", "2:4"), true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			lines, answer := make(chan string, 4), make(chan string, 4)
+			conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+				io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+				go func() {
+					defer close(answer)
+					for l := readLine(r); l != ""; l = readLine(r) {
+						lines <- l
+					}
+				}()
+				for tag := range answer {
+					io.WriteString(w, tag+" OK done\r\n")
+				}
+			})
+			s := openDefaults(t, conn, nil)
+			ctx := ctx20(t)
+			next := func() string {
+				t.Helper()
+				select {
+				case l := <-lines:
+					tag, rest, _ := strings.Cut(l, " ")
+					return tag + " " + strings.Fields(rest)[0]
+				case <-ctx.Done():
+					t.Fatal("no command came")
+					return ""
+				}
+			}
+			sel := make(chan error, 1)
+			go func() {
+				_, err := s.Run(ctx, &session.Command{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX") }})
+				sel <- err
+			}()
+			next()
+			answer <- "A1"
+			if err := <-sel; err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 2)
+			run := func(cmd *session.Command) { _, err := s.Run(ctx, cmd); done <- err }
+			go run(c.a)
+			if got := next(); got != "A2 "+strings.Fields(c.a.Name)[0] {
+				t.Fatalf("first: %q", got)
+			}
+			go run(c.b)
+			var second string
+			select {
+			case l := <-lines:
+				second = l
+			case <-time.After(200 * time.Millisecond):
+			}
+			if pipelined := second != ""; pipelined != c.pipelined {
+				t.Fatalf("the second command was sent before the first ended: %v, want %v", pipelined, c.pipelined)
+			}
+			answer <- "A2"
+			if second == "" {
+				next()
+			}
+			answer <- "A3"
+			for range 2 {
+				if err := <-done; err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}

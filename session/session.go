@@ -368,8 +368,10 @@ type Command struct {
 	OnContinue func(text []byte) ([]byte, error)
 	// Messages is the message set the command targets (FETCH, STORE and
 	// their UID forms, whose Rules say UIDs): pipelined
-	// FETCH responses are routed by it. Nil means the session reads it
-	// back from the encoded arguments.
+	// FETCH responses are routed by it, and commands whose sets may
+	// overlap are not pipelined. Nil means the session reads it back from
+	// the encoded arguments (once more before the command starts, when
+	// it takes FETCH responses).
 	Messages *codec.SeqSet
 	// Mailbox is the mailbox the command targets (SELECT, EXAMINE,
 	// STATUS), as a Go string: pipelined STATUS responses are routed by

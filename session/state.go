@@ -1,6 +1,9 @@
 package session
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // State is a connection state (RFC 9051 section 3).
 type State uint8
@@ -125,11 +128,11 @@ type Rules struct {
 
 // commandInfo is Rules compiled for the session's use.
 type commandInfo struct {
+	data       []string // first: the one-byte fields after it fill a word
 	allowed    stateSet
 	alone      bool
 	seqNums    bool
 	noExpunge  bool
-	data       []string
 	target     Target
 	transition Transition
 	refresh    bool
@@ -138,6 +141,10 @@ type commandInfo struct {
 	waits      bool
 	uids       bool
 	readOnly   bool
+	// bySet: the command takes FETCH responses, given to it by its
+	// message set (FETCH, STORE, their UID forms): two such commands
+	// whose sets overlap cannot tell their responses apart.
+	bySet bool
 }
 
 func compile(r Rules) commandInfo {
@@ -148,7 +155,8 @@ func compile(r Rules) commandInfo {
 	return commandInfo{allowed: allowed, alone: r.Alone, seqNums: r.SeqNums, noExpunge: r.NoExpunge,
 		data: r.Data, target: r.Target, transition: r.Transition, refresh: r.RefreshCaps,
 		conts: r.Continuations, secretCont: r.SecretContinuations, waits: r.Waits,
-		uids: r.UIDs, readOnly: r.ReadOnly}
+		uids: r.UIDs, readOnly: r.ReadOnly,
+		bySet: r.Target == TargetMessages && slices.Contains(r.Data, "FETCH")}
 }
 
 // wants reports whether the untagged response named name belongs to the

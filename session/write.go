@@ -97,6 +97,12 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush bool) (*Pend
 	if err := ctx.Err(); err != nil {
 		return nil, notSent(err)
 	}
+	var set *targetSet // the messages whose FETCH responses cmd takes
+	var ts targetSet
+	if info.bySet {
+		ts = commandSet(cmd, name, wname, info.uids)
+		set = &ts
+	}
 	s.mu.Lock()
 	var w *waiter // cmd's place among the commands waiting for their turn
 	for {
@@ -106,7 +112,7 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush bool) (*Pend
 			s.mu.Unlock()
 			return nil, err
 		}
-		if s.canStart(info) && s.turnLocked(info, w) {
+		if s.canStart(info, set) && s.turnLocked(info, w) {
 			break
 		}
 		if flush {
@@ -293,8 +299,10 @@ func (s *Session) stopWaitingLocked(w *waiter) {
 // canStart applies the pipelining rules (under mu): a command that runs
 // alone starts when nothing is in flight and holds back the others; a
 // command that uses sequence numbers does not start beside one during
-// which the server may send EXPUNGE, nor the other way round.
-func (s *Session) canStart(info commandInfo) bool {
+// which the server may send EXPUNGE, nor the other way round; a command
+// that takes FETCH responses by its message set (set) does not start
+// beside another whose set may overlap it.
+func (s *Session) canStart(info commandInfo, set *targetSet) bool {
 	if len(s.inflight) == 0 {
 		return true
 	}
@@ -306,8 +314,93 @@ func (s *Session) canStart(info commandInfo) bool {
 		return false
 	case c.seqNums > 0 && !info.noExpunge:
 		return false
+	case set != nil && c.bySet > 0 && s.overlapsLocked(set):
+		return false
 	}
 	return true
+}
+
+// A targetSet is the message set of a command that takes FETCH responses
+// by it. Untagged FETCH responses carry no tag: the session gives each to
+// the oldest such command whose set holds the message (targetLocked), so
+// two of them with overlapping sets in flight at once cannot tell their
+// responses apart (Dovecot answers two pipelined FETCH 1:* with their
+// data interleaved, and the first took it all). Such commands are not
+// pipelined: the second waits for the first to end (the reader reads on
+// meanwhile, queuing what a pulled first command's caller has not taken
+// yet, within MaxResultBytes). Commands with sets apart still pipeline.
+type targetSet struct {
+	set   codec.SeqSet
+	uids  bool // UIDs, not sequence numbers
+	known bool // the set could be read: else it may hold anything
+}
+
+// overlapsLocked reports whether a command in flight that takes FETCH
+// responses by its set may share a message with set (under mu).
+func (s *Session) overlapsLocked(set *targetSet) bool {
+	for _, p := range s.inflight {
+		if !p.info.bySet {
+			continue
+		}
+		var q targetSet
+		switch {
+		case p.hasSet: // since it was sent
+			q = targetSet{set: p.set, uids: p.info.uids, known: true}
+		case p.cmd.Messages != nil: // before: its caller is still in Start
+			q = targetSet{set: *p.cmd.Messages, uids: p.info.uids, known: true}
+		}
+		if set.overlaps(&q) {
+			return true
+		}
+	}
+	return false
+}
+
+// overlaps reports whether a and b may share a message: when either is
+// not known, they are of different kinds (UIDs and sequence numbers),
+// either holds "*" (the largest number in use, which the session does not
+// know), or they share a number.
+func (a *targetSet) overlaps(b *targetSet) bool {
+	if !a.known || !b.known || a.uids != b.uids || a.set.Dynamic() || b.set.Dynamic() {
+		return true
+	}
+	return a.set.Overlaps(b.set)
+}
+
+// commandSet returns the message set of cmd, which takes FETCH responses
+// by it: Command.Messages, or for a raw command the set its arguments
+// start with, read from a trial encoding (as noteTarget reads it once the
+// command is sent); not known when neither gives one.
+func commandSet(cmd *Command, name, wname string, uids bool) targetSet {
+	if cmd.Messages != nil {
+		return targetSet{set: *cmd.Messages, uids: uids, known: true}
+	}
+	t := targetSet{uids: uids}
+	if cmd.Args == nil {
+		return t
+	}
+	e := encoderPool.Get().(*wire.Encoder)
+	defer func() {
+		e.Reset()
+		encoderPool.Put(e)
+	}()
+	e.Begin("x").SP()
+	for w, rest, more := strings.Cut(wname, " "); ; w, rest, more = strings.Cut(rest, " ") {
+		e.Atom(w)
+		if !more {
+			break
+		}
+		e.SP()
+	}
+	cmd.Args(e)
+	wc, err := e.End()
+	if err != nil || len(wc.Parts) == 0 {
+		return t
+	}
+	if set, ok := leadingSet(wc.Parts[0].Data, "x", name, wname); ok {
+		t.set, t.known = set, true
+	}
+	return t
 }
 
 // armStall turns the stall timeout on while commands wait, IDLE excepted
@@ -492,22 +585,14 @@ func (p *Pending) noteTarget(wc *wire.Encoded) {
 		return
 	}
 	data := wc.Parts[0].Data
-	skip := len(p.tag) + 1 + len(p.wname)
-	if p.wname != p.name {
-		skip += len(p.name) - len("UID") // "UID" then " FETCH" in the arguments
-	}
-	if len(data) <= skip || data[skip] != ' ' {
+	if p.info.target == TargetMessages {
+		if set, ok := leadingSet(data, p.tag, p.name, p.wname); ok {
+			p.set, p.hasSet = set, true
+		}
 		return
 	}
-	rest := data[skip+1:]
-	if p.info.target == TargetMessages {
-		end := bytes.IndexAny(rest, " \r")
-		if end < 0 {
-			return
-		}
-		if err := p.set.ParseInto(rest[:end]); err == nil {
-			p.hasSet = true
-		}
+	rest, ok := afterName(data, p.tag, p.name, p.wname)
+	if !ok {
 		return
 	}
 	switch {
@@ -552,6 +637,36 @@ func (p *Pending) noteTarget(wc *wire.Encoded) {
 			p.mailbox, p.hasMailbox = codec.DecodeMailboxLenient(rest[:end]), true
 		}
 	}
+}
+
+// afterName returns what follows "tag name " in a command's first line
+// (for imaplib's uid(...), sent as "UID", the subcommand is skipped too).
+func afterName(data []byte, tag, name, wname string) ([]byte, bool) {
+	skip := len(tag) + 1 + len(wname)
+	if wname != name {
+		skip += len(name) - len("UID") // "UID" then " FETCH" in the arguments
+	}
+	if len(data) <= skip || data[skip] != ' ' {
+		return nil, false
+	}
+	return data[skip+1:], true
+}
+
+// leadingSet parses the message set that starts a command's arguments.
+func leadingSet(data []byte, tag, name, wname string) (codec.SeqSet, bool) {
+	var set codec.SeqSet
+	rest, ok := afterName(data, tag, name, wname)
+	if !ok {
+		return set, false
+	}
+	end := bytes.IndexAny(rest, " \r")
+	if end < 0 {
+		return set, false
+	}
+	if err := set.ParseInto(rest[:end]); err != nil {
+		return set, false
+	}
+	return set, true
 }
 
 // uidSubcommand returns the first word of cmd's arguments, upper-cased:
