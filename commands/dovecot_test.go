@@ -856,9 +856,10 @@ func TestExistsDovecot(t *testing.T) {
 	}
 }
 
-// TestMixedConcurrencyDovecot uses one Client from six goroutines at once
-// for a second, with the defaults: fetches of every message (owned, and
-// borrowed with a NOOP run inside the loop), SEARCH, silent flag changes,
+// TestMixedConcurrencyDovecot uses one Client from seven goroutines at
+// once for a second, with the defaults: fetches of every message (owned,
+// and borrowed with a NOOP run inside the loop), fetches cut short (by
+// break, or by cancelling their context), SEARCH, silent flag changes,
 // SELECT of the same mailbox again and again (a command that runs alone),
 // STATUS of another mailbox, and Idle, which every other command
 // interrupts. Every operation must succeed with the right answer, Idle
@@ -866,6 +867,35 @@ func TestExistsDovecot(t *testing.T) {
 func TestMixedConcurrencyDovecot(t *testing.T) {
 	const n = 16
 	mixedConcurrency(t, dvClient(t, testserver.Alice, nil), dvMailbox(t, testserver.Alice, n), n)
+}
+
+// TestMixedConcurrencyCompressedDovecot is TestMixedConcurrencyDovecot
+// over STARTTLS and COMPRESS=DEFLATE, where the reads take other paths (a
+// pulled command's caller lets the reader goroutine do every read under
+// COMPRESS, and the deflater comes and goes with IDLE).
+func TestMixedConcurrencyCompressedDovecot(t *testing.T) {
+	const n = 16
+	srv := dvServer(t)
+	ctx := dvCtx(t)
+	conn, err := transport.Dial(ctx, srv.PlainAddr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := commands.Open(ctx, conn, &auth.Options{TLSConfig: srv.TLSConfig()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Session().Close()
+	if err := c.StartTLS(ctx, nil); err != nil {
+		t.Fatalf("STARTTLS: %v", err)
+	}
+	if err := c.Login(ctx, testserver.Alice, testserver.Password); err != nil {
+		t.Fatalf("LOGIN: %v", err)
+	}
+	if err := c.Compress(ctx, nil); err != nil {
+		t.Fatalf("COMPRESS: %v", err)
+	}
+	mixedConcurrency(t, c, dvMailbox(t, testserver.Alice, n), n)
 }
 
 // mixedConcurrency is TestMixedConcurrencyDovecot's body, for any server:
@@ -923,6 +953,34 @@ func mixedConcurrency(t *testing.T, c *commands.Client, mb string, n int) {
 	}
 	loop("Fetch", fetchAll(false))
 	loop("Fetch Borrow", fetchAll(true))
+	loop("Fetch cut short", func() error {
+		// Every other time the loop breaks after 2 messages, else its
+		// context is cancelled after 3: the rest of the answer is read
+		// and thrown away, and the session goes on.
+		fctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		brk := ops.Load()%2 == 0
+		k := 0
+		for _, err := range c.Fetch(fctx, commands.UIDRange(1, 0), &commands.FetchItems{UID: true, Envelope: true}) {
+			if err != nil {
+				if !brk && k == 3 && errors.Is(err, context.Canceled) {
+					return nil
+				}
+				return err
+			}
+			k++
+			if brk && k == 2 {
+				break
+			}
+			if !brk && k == 3 {
+				cancel()
+			}
+		}
+		if !brk {
+			return fmt.Errorf("a cancelled Fetch went on to its end (%d messages)", k)
+		}
+		return nil
+	})
 	loop("Search", func() error {
 		r, err := c.Search(ctx, &commands.Criteria{}, nil)
 		if err != nil {
