@@ -30,6 +30,16 @@ type Options struct {
 	// nil means a zero net.Dialer, which enables TCP keep-alives with the
 	// operating system's default interval (15 seconds in Go).
 	Dialer *net.Dialer
+
+	// DelayedAcks keeps the kernel's delayed ACKs. By default, on Linux,
+	// the connection asks for an immediate ACK before each read
+	// (TCP_QUICKACK): a server that writes a response in pieces with
+	// Nagle's algorithm on (Cyrus does) otherwise waits up to 40 ms for
+	// the ACK of the first piece before it sends the last one, on every
+	// such response. The cost is a setsockopt call per read and an ACK
+	// per segment received. The connection is then not a *net.TCPConn
+	// but wraps one: its methods are there, and NetConn returns it.
+	DelayedAcks bool
 }
 
 func (o *Options) dialer() *net.Dialer {
@@ -59,6 +69,9 @@ func dial(ctx context.Context, hostport string, opts *Options) (net.Conn, error)
 	conn, err := opts.dialer().DialContext(ctx, "tcp", hostport)
 	if err != nil {
 		return nil, fmt.Errorf("transport: dial %s: %w", hostport, withCtxErr(ctx, err))
+	}
+	if opts == nil || !opts.DelayedAcks {
+		conn = withQuickAck(conn)
 	}
 	return conn, nil
 }

@@ -18,6 +18,15 @@
 //     "ssh host imapd").
 //   - [Pipe]: a buffered, in-memory connection pair for tests.
 //
+// # Latency
+//
+// On Linux the TCP connections of [Dial] and [DialTLS] ask for an
+// immediate ACK before each read (TCP_QUICKACK): a server that writes a
+// response in pieces with Nagle's algorithm on, as Cyrus does, otherwise
+// waits up to 40 ms for a delayed ACK on every such response. The
+// connection then wraps the *net.TCPConn (its methods are promoted, and
+// NetConn returns it); [Options].DelayedAcks keeps the kernel's default.
+//
 // # Security
 //
 // TLS certificate and host name verification are always on unless the
