@@ -61,7 +61,7 @@ func FuzzClient(f *testing.F) {
 		f.Add(fcScript(append([]fcAnswer{a}, fcSeed...)...))
 	}
 	f.Fuzz(func(t *testing.T, script []byte) {
-		fcExec(t, bytes.Split(script, []byte{0x1e}), fcQuiet(), -1)
+		fcExec(t, bytes.Split(script, []byte{0x1e}), fcQuiet(), -1, 1)
 	})
 }
 
@@ -80,7 +80,23 @@ func FuzzClientReadError(f *testing.F) {
 		f.Add(fcScript(append([]fcAnswer{a}, fcSeed...)...), uint16(len(a.Text)/2))
 	}
 	f.Fuzz(func(t *testing.T, script []byte, cut uint16) {
-		fcExec(t, bytes.Split(script, []byte{0x1e}), fcQuiet(), int(cut))
+		fcExec(t, bytes.Split(script, []byte{0x1e}), fcQuiet(), int(cut), 1)
+	})
+}
+
+// FuzzClientConcurrent is FuzzClient with the operations spread over
+// three goroutines (operation i on goroutine i%3, each running its share
+// in order), so that the hostile answers meet pipelined commands, the
+// routing of responses between them, IDLE ending for the others, and
+// LOGOUT ending the session under commands in flight. The checks are
+// FuzzClient's (no operation need succeed).
+func FuzzClientConcurrent(f *testing.F) {
+	f.Add(fcScript(fcSeed...))
+	for _, a := range fcTrouble {
+		f.Add(fcScript(append([]fcAnswer{a}, fcSeed...)...))
+	}
+	f.Fuzz(func(t *testing.T, script []byte) {
+		fcExec(t, bytes.Split(script, []byte{0x1e}), fcQuiet(), -1, 3)
 	})
 }
 
@@ -91,7 +107,7 @@ func FuzzClientReadError(f *testing.F) {
 func TestFuzzClientControl(t *testing.T) {
 	// The last answer is LOGOUT's: the client hangs up, never the
 	// server, however slow the machine.
-	errs := fcExec(t, bytes.Split(fcScript(fcSeed...), []byte{0x1e}), time.Minute, -1)
+	errs := fcExec(t, bytes.Split(fcScript(fcSeed...), []byte{0x1e}), time.Minute, -1, 1)
 	for i, err := range errs {
 		if err != nil {
 			t.Errorf("%s: %v", fcOps[i].name, err)
@@ -100,7 +116,7 @@ func TestFuzzClientControl(t *testing.T) {
 	// Cut after the greeting and 200 bytes (in the answers to the first
 	// operations): every operation from the cut on fails with the reset
 	// inside an *AbortError.
-	errs = fcExec(t, bytes.Split(fcScript(fcSeed...), []byte{0x1e}), time.Minute, 200)
+	errs = fcExec(t, bytes.Split(fcScript(fcSeed...), []byte{0x1e}), time.Minute, 200, 1)
 	if err := errs[len(errs)-1]; !errors.Is(err, fuzzseed.ErrReset) || !errors.Is(err, session.ErrAborted) {
 		t.Errorf("%s after the cut: %v; want an abort with the read's error", fcOps[len(errs)-1].name, err)
 	}
@@ -352,8 +368,9 @@ var fcTrouble = []fcAnswer{
 
 // fcExec runs one exec of FuzzClient and returns each operation's error.
 // With cut >= 0 the client's reads fail after the greeting and cut more
-// bytes (fuzzseed.CutConn).
-func fcExec(t *testing.T, chunks [][]byte, quiet time.Duration, cut int) []error {
+// bytes (fuzzseed.CutConn). The operations run on workers goroutines,
+// operation i on goroutine i%workers.
+func fcExec(t *testing.T, chunks [][]byte, quiet time.Duration, cut, workers int) []error {
 	n0 := runtime.NumGoroutine()
 	pipe, server := transport.Pipe()
 	var client net.Conn = pipe
@@ -380,11 +397,19 @@ func fcExec(t *testing.T, chunks [][]byte, quiet time.Duration, cut int) []error
 	c := commands.New(s)
 	errs := make([]error, len(fcOps))
 	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := g; i < len(fcOps); i += workers {
+				errs[i] = fcOps[i].run(ctx, c)
+			}
+		}()
+	}
 	go func() {
-		defer close(done)
-		for i, op := range fcOps {
-			errs[i] = op.run(ctx, c)
-		}
+		wg.Wait()
+		close(done)
 	}()
 	select {
 	case <-done:
