@@ -59,6 +59,9 @@ func (s *Session) addInflightLocked(p *Pending) {
 	}
 	s.byTag[p.tag] = p
 	s.counts.add(&p.info, 1)
+	if p.info.bySet {
+		s.hullAddLocked(p)
+	}
 	if p.cmd.Sections != nil {
 		s.counts.streams++
 	}
@@ -94,6 +97,9 @@ func (s *Session) removeInflightLocked(p *Pending) {
 		s.counts.add(&p.info, -1)
 		if p.cmd.Sections != nil {
 			s.counts.streams--
+		}
+		if p.info.bySet {
+			s.hull.remove(p.info.uids)
 		}
 		return
 	}

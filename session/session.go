@@ -155,6 +155,9 @@ type Session struct {
 	// excepted, in the order they came: made when the first one waits
 	// (mu; write.go).
 	wq *waitQueue
+	// hull bounds the message sets of the commands in flight that take
+	// FETCH responses by them: made when the first starts (mu; write.go).
+	hull *setHull
 
 	rl        readLoopState // touched by the reader goroutine alone
 	maxResult int64         // Options.MaxResultBytes or its default

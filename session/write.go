@@ -157,6 +157,14 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush bool) (*Pend
 		return nil, &StateError{Command: name, State: st, Allowed: info.allowed.list()}
 	}
 	p := &Pending{s: s, tag: s.nextTag(), name: name, wname: wname, cmd: cmd, info: info, start: time.Now()}
+	if set != nil && set.known {
+		// Read once: noteTarget keeps it. A caller's Messages is
+		// copied, as the caller may reuse it once Start returns.
+		p.set, p.hasSet = set.set, true
+		if cmd.Messages != nil {
+			p.set = set.set.Clone()
+		}
+	}
 	if cmd.Pull {
 		p.pull = &puller{}
 	}
@@ -336,19 +344,18 @@ type targetSet struct {
 }
 
 // overlapsLocked reports whether a command in flight that takes FETCH
-// responses by its set may share a message with set (under mu).
+// responses by its set may share a message with set (under mu). Commands
+// pipelined in the order of their messages (UID STORE 1, 2, 3, ...) are
+// told apart by the hull of the sets in flight, without looking at each.
 func (s *Session) overlapsLocked(set *targetSet) bool {
+	if s.hull.apart(set) {
+		return false
+	}
 	for _, p := range s.inflight {
 		if !p.info.bySet {
 			continue
 		}
-		var q targetSet
-		switch {
-		case p.hasSet: // since it was sent
-			q = targetSet{set: p.set, uids: p.info.uids, known: true}
-		case p.cmd.Messages != nil: // before: its caller is still in Start
-			q = targetSet{set: *p.cmd.Messages, uids: p.info.uids, known: true}
-		}
+		q := targetSet{set: p.set, uids: p.info.uids, known: p.hasSet}
 		if set.overlaps(&q) {
 			return true
 		}
@@ -365,6 +372,86 @@ func (a *targetSet) overlaps(b *targetSet) bool {
 		return true
 	}
 	return a.set.Overlaps(b.set)
+}
+
+// A setHull bounds the message sets of the commands in flight that take
+// FETCH responses by them, for each kind (0: sequence numbers, 1: UIDs):
+// how many there are, and the lowest and highest number any holds (or
+// all: one holds "*" or could not be read). It only grows while such
+// commands are in flight and starts again when none is: it answers "apart
+// from all of them" quickly, and overlapsLocked looks at each command
+// otherwise.
+type setHull struct {
+	n      [2]int32
+	all    [2]bool
+	lo, hi [2]uint32
+}
+
+// hullAddLocked takes p's set into the hull (under mu).
+func (s *Session) hullAddLocked(p *Pending) {
+	h := s.hull
+	if h == nil {
+		h = &setHull{}
+		s.hull = h
+	}
+	k := kind(p.info.uids)
+	lo, hi, ok := bounds(p.set)
+	if h.n[k] == 0 {
+		h.all[k], h.lo[k], h.hi[k] = false, lo, hi
+	}
+	h.n[k]++
+	if !p.hasSet || !ok {
+		h.all[k] = true
+		return
+	}
+	h.lo[k], h.hi[k] = min(h.lo[k], lo), max(h.hi[k], hi)
+}
+
+// remove takes a command of the kind uids out of the hull's count.
+func (h *setHull) remove(uids bool) {
+	if h != nil {
+		h.n[kind(uids)]--
+	}
+}
+
+// apart reports whether set is known to share no message with any command
+// in the hull: none of the other kind is in flight, and set lies wholly
+// below or above those of its kind.
+func (h *setHull) apart(set *targetSet) bool {
+	if h == nil || !set.known {
+		return false
+	}
+	k := kind(set.uids)
+	if h.n[1-k] > 0 {
+		return false
+	}
+	if h.n[k] == 0 {
+		return true
+	}
+	lo, hi, ok := bounds(set.set)
+	return ok && !h.all[k] && (hi < h.lo[k] || lo > h.hi[k])
+}
+
+func kind(uids bool) int {
+	if uids {
+		return 1
+	}
+	return 0
+}
+
+// bounds returns the lowest and highest number of set; ok is false when
+// it holds "*" or nothing.
+func bounds(set codec.SeqSet) (lo, hi uint32, ok bool) {
+	rs := set.Ranges()
+	if len(rs) == 0 || set.Dynamic() {
+		return 0, 0, false
+	}
+	lo, hi = ^uint32(0), 0
+	for _, r := range rs {
+		a, b := min(r.Start, r.Stop), max(r.Start, r.Stop)
+		lo, hi = min(lo, a), max(hi, b)
+	}
+	return lo, hi, true
 }
 
 // commandSet returns the message set of cmd, which takes FETCH responses
@@ -571,6 +658,9 @@ var errCommandDone = errors.New("session: command ended before its literal was s
 func (p *Pending) noteTarget(wc *wire.Encoded) {
 	switch p.info.target {
 	case TargetMessages:
+		if p.hasSet {
+			return // read when the command started (commandSet)
+		}
 		if p.cmd.Messages != nil {
 			p.set = p.cmd.Messages.Clone()
 			p.hasSet = true
