@@ -44,6 +44,7 @@ func (s *Session) abortWith(err error) {
 	}
 	for _, p := range pend {
 		p.err = err
+		p.cut = true
 		p.endLocked()
 	}
 	s.eventsCond.Broadcast()

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -737,5 +738,91 @@ func TestOverlappingFetchesNotPipelined(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCloseUnderLoad closes a session while eight goroutines run SELECT,
+// FETCH, NOOP and IDLE on it (and pulled FETCHes, half their items left
+// untaken): every call returns, with an error once the session is closed,
+// and none is left waiting (the package's leak check looks for goroutines
+// left after the tests).
+func TestCloseUnderLoad(t *testing.T) {
+	for round := range 5 {
+		stop := make(chan struct{})
+		got := make(chan string, 64)
+		conn := idleFake(t, got)
+		go func() {
+			for {
+				select {
+				case <-got:
+				case <-stop:
+					return
+				}
+			}
+		}()
+		s := openDefaults(t, conn, nil)
+		ctx := ctx20(t)
+		if _, err := s.Run(ctx, &session.Command{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX") }}); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for g := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; ; i++ {
+					var err error
+					switch (g + i) % 5 {
+					case 0:
+						_, err = s.Run(ctx, &session.Command{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX") }})
+					case 1:
+						_, err = s.Run(ctx, &session.Command{Name: "UID FETCH", Args: func(e *wire.Encoder) { e.SP().Raw(strconv.Itoa(g + 1)).SP().Raw("(FLAGS)") }})
+					case 2:
+						_, err = s.Run(ctx, &session.Command{Name: "NOOP"})
+					case 3:
+						var p *session.Pending
+						if p, err = s.Start(ctx, &session.Command{Name: "FETCH", Pull: true, Args: func(e *wire.Encoder) { e.SP().Raw("1:*").SP().Raw("(FLAGS)") }}); err == nil {
+							if i%2 == 0 {
+								if _, err = p.Next(ctx); err == io.EOF {
+									err = nil
+								}
+							}
+							if err == nil {
+								_, err = p.Wait(ctx)
+							}
+						}
+					case 4:
+						var p *session.Pending
+						if p, err = s.Start(ctx, &session.Command{Name: "IDLE"}); err == nil {
+							select {
+							case <-p.Continuations():
+								err = p.Continue(ctx, []byte("DONE"))
+							case <-p.Done():
+							}
+							if err == nil {
+								_, err = p.Wait(ctx)
+							}
+						}
+					}
+					if err != nil {
+						if s.Err() == nil {
+							t.Errorf("round %d: %v before Close", round, err)
+						}
+						return
+					}
+				}
+			}()
+		}
+		time.Sleep(time.Duration(20+round*20) * time.Millisecond)
+		s.Close()
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			buf := make([]byte, 1<<20)
+			t.Fatalf("round %d: calls still running 10 s after Close:\n%s", round, buf[:runtime.Stack(buf, true)])
+		}
+		close(stop)
 	}
 }

@@ -211,6 +211,10 @@ type Pending struct {
 	done   chan struct{} // closed when the command is over; made on first use (under s.mu)
 	ended  bool          // the command is over: result and err are set (under s.mu)
 	blocks bool          // a command waited behind this one (under s.mu)
+	// cut: the session ended the command (abortWith, from any goroutine)
+	// while the reader may still be building its result: Wait returns no
+	// result then (under s.mu, set before done is closed).
+	cut bool
 	// answering: a command that waits on the server (IDLE) was sent a
 	// continuation line (DONE) and now waits for its answer like any
 	// command: the stall timeout applies (under s.mu).

@@ -890,6 +890,11 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 	for {
 		select {
 		case <-done:
+			if p.cut {
+				// Ended by the session's end: the reader goroutine
+				// may still be writing the result it was building.
+				return nil, p.err
+			}
 			if p.err == nil && p.info.refresh {
 				// RFC 9051 section 6.2: capabilities change with
 				// authentication; ask unless the OK carried them. Its
@@ -910,6 +915,9 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 			}
 			if err != nil {
 				<-done
+				if p.cut {
+					return nil, err
+				}
 				return p.result, err
 			}
 		case <-ctx.Done():
