@@ -152,7 +152,7 @@ func TestMixedConcurrencyCyrus(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	mixedConcurrency(t, c, "mixed", n)
+	mixedConcurrency(t, c, "mixed", n, 0)
 }
 
 // cyAlice starts a Cyrus server, makes alice's mailboxes as the admin, and

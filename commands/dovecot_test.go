@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -866,7 +867,20 @@ func TestExistsDovecot(t *testing.T) {
 // must end when its context does, and nothing may hang.
 func TestMixedConcurrencyDovecot(t *testing.T) {
 	const n = 16
-	mixedConcurrency(t, dvClient(t, testserver.Alice, nil), dvMailbox(t, testserver.Alice, n), n)
+	mixedConcurrency(t, dvClient(t, testserver.Alice, nil), dvMailbox(t, testserver.Alice, n), n, 0)
+}
+
+// TestCloseUnderLoadDovecot runs the operations of the mixed concurrency
+// test and closes the session under them, at a different moment in each
+// of five rounds: every operation returns (with an error once the session
+// is closed), Idle too, within a bound, and under -race nothing is read
+// while the reader goroutine still writes it.
+func TestCloseUnderLoadDovecot(t *testing.T) {
+	const n = 16
+	mb := dvMailbox(t, testserver.Alice, n)
+	for round := range 5 {
+		mixedConcurrency(t, dvClient(t, testserver.Alice, nil), mb, n, time.Duration(50+round*70)*time.Millisecond)
+	}
 }
 
 // TestMixedConcurrencyCompressedDovecot is TestMixedConcurrencyDovecot
@@ -895,21 +909,31 @@ func TestMixedConcurrencyCompressedDovecot(t *testing.T) {
 	if err := c.Compress(ctx, nil); err != nil {
 		t.Fatalf("COMPRESS: %v", err)
 	}
-	mixedConcurrency(t, c, dvMailbox(t, testserver.Alice, n), n)
+	mixedConcurrency(t, c, dvMailbox(t, testserver.Alice, n), n, 0)
 }
 
 // mixedConcurrency is TestMixedConcurrencyDovecot's body, for any server:
-// mb holds n messages, UIDs 1 to n; INBOX exists.
-func mixedConcurrency(t *testing.T, c *commands.Client, mb string, n int) {
+// mb holds n messages, UIDs 1 to n; INBOX exists. With closeAfter > 0 the
+// session is closed after that long, and the operations' errors after it
+// are expected.
+func mixedConcurrency(t *testing.T, c *commands.Client, mb string, n int, closeAfter time.Duration) {
 	ctx := dvCtx(t)
 	if _, err := c.Select(ctx, mb, nil); err != nil {
 		t.Fatal(err)
 	}
 	rctx, stop := context.WithTimeout(ctx, time.Second)
 	defer stop()
+	if closeAfter > 0 {
+		timer := time.AfterFunc(closeAfter, func() { c.Session().Close() })
+		defer timer.Stop()
+	}
 	var wg sync.WaitGroup
 	var ops atomic.Int64
 	fail := func(what string, err error) {
+		if closeAfter > 0 && c.Session().Err() != nil {
+			stop()
+			return
+		}
 		if rctx.Err() == nil {
 			t.Errorf("%s: %v", what, err)
 		}
@@ -1017,14 +1041,27 @@ func mixedConcurrency(t *testing.T, c *commands.Client, mb string, n int) {
 	})
 	idleDone := make(chan error, 1)
 	go func() { idleDone <- c.Idle(rctx, nil, func(codec.Response) bool { return true }) }()
-	wg.Wait()
+	ended := make(chan struct{})
+	go func() { wg.Wait(); close(ended) }()
+	select {
+	case <-ended:
+	case <-time.After(10 * time.Second):
+		buf := make([]byte, 1<<20)
+		t.Fatalf("operations still running 10 s after their second:\n%s", buf[:runtime.Stack(buf, true)])
+	}
 	select {
 	case err := <-idleDone:
-		if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+		if closeAfter == 0 && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 			t.Errorf("Idle: %v; want its context's end", err)
 		}
 	case <-ctx.Done():
-		t.Fatal("Idle did not end with its context")
+		t.Fatal("Idle did not end")
+	}
+	if closeAfter > 0 {
+		if c.Session().Err() == nil {
+			t.Fatal("the session was not closed")
+		}
+		return
 	}
 	if err := c.Noop(ctx); err != nil {
 		t.Fatalf("NOOP after: %v", err)
