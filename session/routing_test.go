@@ -741,25 +741,59 @@ func TestOverlappingFetchesNotPipelined(t *testing.T) {
 	}
 }
 
-// TestCloseUnderLoad closes a session while eight goroutines run SELECT,
+// TestCloseUnderLoad ends a session while eight goroutines run SELECT,
 // FETCH, NOOP and IDLE on it (and pulled FETCHes, half their items left
-// untaken): every call returns, with an error once the session is closed,
-// and none is left waiting (the package's leak check looks for goroutines
-// left after the tests).
+// untaken), by Close in even rounds and by the server hanging up in odd
+// ones: every call returns, with an error once the session has ended, and
+// none is left waiting (the package's leak check looks for goroutines left
+// after the tests).
 func TestCloseUnderLoad(t *testing.T) {
-	for round := range 5 {
-		stop := make(chan struct{})
-		got := make(chan string, 64)
-		conn := idleFake(t, got)
-		go func() {
+	for round := range 6 {
+		stop, hang := make(chan struct{}), make(chan struct{})
+		conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+			io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1 IDLE] hi\r\n")
+			lines := make(chan string)
+			go func() {
+				defer close(lines)
+				for l := readLine(r); l != ""; l = readLine(r) {
+					select {
+					case lines <- l:
+					case <-stop:
+						return
+					}
+				}
+			}()
 			for {
+				var l string
 				select {
-				case <-got:
-				case <-stop:
+				case <-hang:
+					return // the fake closes the connection
+				case l = <-lines:
+				}
+				if l == "" {
 					return
 				}
+				tag, cmd, _ := strings.Cut(l, " ")
+				cmd, _, _ = strings.Cut(cmd, " ")
+				switch cmd {
+				case "IDLE":
+					io.WriteString(w, "+ idling\r\n")
+					select {
+					case <-hang:
+						return
+					case l = <-lines:
+					}
+					if l != "DONE" {
+						return
+					}
+					io.WriteString(w, tag+" OK idle done\r\n")
+				case "FETCH", "UID":
+					io.WriteString(w, "* 1 FETCH (UID 1 FLAGS ())\r\n* 2 FETCH (UID 2 FLAGS ())\r\n"+tag+" OK done\r\n")
+				default:
+					io.WriteString(w, tag+" OK done\r\n")
+				}
 			}
-		}()
+		})
 		s := openDefaults(t, conn, nil)
 		ctx := ctx20(t)
 		if _, err := s.Run(ctx, &session.Command{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX") }}); err != nil {
@@ -814,7 +848,11 @@ func TestCloseUnderLoad(t *testing.T) {
 			}()
 		}
 		time.Sleep(time.Duration(20+round*20) * time.Millisecond)
-		s.Close()
+		if round%2 == 0 {
+			s.Close()
+		} else {
+			close(hang)
+		}
 		done := make(chan struct{})
 		go func() { wg.Wait(); close(done) }()
 		select {
