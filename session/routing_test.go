@@ -742,8 +742,8 @@ func TestOverlappingFetchesNotPipelined(t *testing.T) {
 }
 
 // TestCloseUnderLoad ends a session while eight goroutines run SELECT,
-// FETCH, NOOP and IDLE on it (and pulled FETCHes, half their items left
-// untaken), by Close in even rounds and by the server hanging up in odd
+// FETCH, NOOP and IDLE on it (and pulled FETCHes of a 70,000-byte body
+// streamed to the caller, read in part or not at all), by Close in even rounds and by the server hanging up in odd
 // ones: every call returns, with an error once the session has ended, and
 // none is left waiting (the package's leak check looks for goroutines left
 // after the tests).
@@ -787,8 +787,12 @@ func TestCloseUnderLoad(t *testing.T) {
 						return
 					}
 					io.WriteString(w, tag+" OK idle done\r\n")
-				case "FETCH", "UID":
-					io.WriteString(w, "* 1 FETCH (UID 1 FLAGS ())\r\n* 2 FETCH (UID 2 FLAGS ())\r\n"+tag+" OK done\r\n")
+				case "FETCH":
+					// A body large enough to be streamed to a pulled
+					// caller.
+					io.WriteString(w, "* 1 FETCH (UID 1 BODY[] {70000}\r\n"+strings.Repeat("b", 70000)+")\r\n* 2 FETCH (UID 2 FLAGS ())\r\n"+tag+" OK done\r\n")
+				case "UID":
+					io.WriteString(w, "* 1 FETCH (UID 1 FLAGS ())\r\n"+tag+" OK done\r\n")
 				default:
 					io.WriteString(w, tag+" OK done\r\n")
 				}
@@ -815,10 +819,14 @@ func TestCloseUnderLoad(t *testing.T) {
 						_, err = s.Run(ctx, &session.Command{Name: "NOOP"})
 					case 3:
 						var p *session.Pending
-						if p, err = s.Start(ctx, &session.Command{Name: "FETCH", Pull: true, Args: func(e *wire.Encoder) { e.SP().Raw("1:*").SP().Raw("(FLAGS)") }}); err == nil {
+						if p, err = s.Start(ctx, &session.Command{Name: "FETCH", Pull: true, Args: func(e *wire.Encoder) { e.SP().Raw("1:*").SP().Raw("(BODY.PEEK[])") }}); err == nil {
 							if i%2 == 0 {
-								if _, err = p.Next(ctx); err == io.EOF {
+								// The streamed body, read in part.
+								var it session.Item
+								if it, err = p.Next(ctx); err == io.EOF {
 									err = nil
+								} else if err == nil && it.Body != nil {
+									io.CopyN(io.Discard, it.Body, 30000)
 								}
 							}
 							if err == nil {
