@@ -376,9 +376,9 @@ type Command struct {
 	// Messages is the message set the command targets (FETCH, STORE and
 	// their UID forms, whose Rules say UIDs): pipelined
 	// FETCH responses are routed by it, and commands whose sets may
-	// overlap are not pipelined. Nil means the session reads it back from
-	// the encoded arguments (once more before the command starts, when
-	// it takes FETCH responses).
+	// overlap are not pipelined. Nil means the session reads it from the
+	// encoded arguments (from a trial encoding when the command starts,
+	// for a command that takes FETCH responses).
 	Messages *codec.SeqSet
 	// Mailbox is the mailbox the command targets (SELECT, EXAMINE,
 	// STATUS), as a Go string: pipelined STATUS responses are routed by
