@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/internal/testserver"
@@ -139,10 +140,12 @@ func TestIdleYieldsCyrus(t *testing.T) {
 	idleYields(t, c, cyClient(t, addr, "alice", "pass"), "INBOX")
 }
 
-// TestMixedConcurrencyCyrus is TestMixedConcurrencyDovecot against Cyrus.
+// TestMixedConcurrencyCyrus is TestMixedConcurrencyDovecot against Cyrus,
+// then TestCloseUnderLoadDovecot's rounds (the session closed under the
+// operations at 50 to 330 ms).
 func TestMixedConcurrencyCyrus(t *testing.T) {
 	const n = 16
-	_, c := cyAlice(t)
+	addr, c := cyAlice(t)
 	ctx := dvCtx(t)
 	if err := c.Create(ctx, "mixed", nil); err != nil {
 		t.Fatal(err)
@@ -153,6 +156,9 @@ func TestMixedConcurrencyCyrus(t *testing.T) {
 		}
 	}
 	mixedConcurrency(t, c, "mixed", n, 0)
+	for round := range 5 {
+		mixedConcurrency(t, cyClient(t, addr, "alice", "pass"), "mixed", n, time.Duration(50+round*70)*time.Millisecond)
+	}
 }
 
 // cyAlice starts a Cyrus server, makes alice's mailboxes as the admin, and
