@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"github.com/imapkit/imapkit/auth"
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/fuzzseed"
 	"github.com/imapkit/imapkit/internal/testserver"
 	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/transport"
@@ -665,20 +665,8 @@ func TestConcurrentDovecot(t *testing.T) {
 // COMPRESS through the Client, then BINARY and a fetch over the
 // compressed TLS connection.
 func TestConnectionDovecot(t *testing.T) {
-	srv := dvServer(t)
 	ctx := dvCtx(t)
-	conn, err := transport.Dial(ctx, srv.PlainAddr, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := commands.Open(ctx, conn, &auth.Options{TLSConfig: srv.TLSConfig()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Session().Close()
-	if err := c.StartTLS(ctx, nil); err != nil {
-		t.Fatalf("STARTTLS: %v", err)
-	}
+	c := dvStartTLS(t)
 	if !c.Auth().TLS() {
 		t.Fatal("auth does not know the connection is TLS")
 	}
@@ -883,12 +871,10 @@ func TestCloseUnderLoadDovecot(t *testing.T) {
 	}
 }
 
-// TestMixedConcurrencyCompressedDovecot is TestMixedConcurrencyDovecot
-// over STARTTLS and COMPRESS=DEFLATE, where the reads take other paths (a
-// pulled command's caller lets the reader goroutine do every read under
-// COMPRESS, and the deflater comes and goes with IDLE).
-func TestMixedConcurrencyCompressedDovecot(t *testing.T) {
-	const n = 16
+// dvStartTLS opens a Client on the plain port, not logged in, and
+// upgrades it with STARTTLS.
+func dvStartTLS(t *testing.T) *commands.Client {
+	t.Helper()
 	srv := dvServer(t)
 	ctx := dvCtx(t)
 	conn, err := transport.Dial(ctx, srv.PlainAddr, nil)
@@ -899,10 +885,21 @@ func TestMixedConcurrencyCompressedDovecot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Session().Close()
+	t.Cleanup(func() { c.Session().Close() })
 	if err := c.StartTLS(ctx, nil); err != nil {
 		t.Fatalf("STARTTLS: %v", err)
 	}
+	return c
+}
+
+// TestMixedConcurrencyCompressedDovecot is TestMixedConcurrencyDovecot
+// over STARTTLS and COMPRESS=DEFLATE, where the reads take other paths (a
+// pulled command's caller lets the reader goroutine do every read under
+// COMPRESS, and the deflater comes and goes with IDLE).
+func TestMixedConcurrencyCompressedDovecot(t *testing.T) {
+	const n = 16
+	ctx := dvCtx(t)
+	c := dvStartTLS(t)
 	if err := c.Login(ctx, testserver.Alice, testserver.Password); err != nil {
 		t.Fatalf("LOGIN: %v", err)
 	}
@@ -1046,8 +1043,7 @@ func mixedConcurrency(t *testing.T, c *commands.Client, mb string, n int, closeA
 	select {
 	case <-ended:
 	case <-time.After(10 * time.Second):
-		buf := make([]byte, 1<<20)
-		t.Fatalf("operations still running 10 s after their second:\n%s", buf[:runtime.Stack(buf, true)])
+		t.Fatalf("operations still running 10 s after their second:\n%s", fuzzseed.Stacks())
 	}
 	select {
 	case err := <-idleDone:

@@ -417,7 +417,7 @@ func fcExec(t *testing.T, chunks [][]byte, quiet time.Duration, cut, workers int
 		select {
 		case <-done:
 		case <-time.After(fcBound):
-			t.Errorf("operations still running %v after the server hung up; goroutines:\n%s", fcBound, fcStacks())
+			t.Errorf("operations still running %v after the server hung up; goroutines:\n%s", fcBound, fuzzseed.Stacks())
 			// Close is given fcBound/2: a reader stuck in a loop never
 			// lets it return, and the report must be seen before the
 			// fuzzing engine kills the worker.
@@ -453,13 +453,6 @@ func fcExec(t *testing.T, chunks [][]byte, quiet time.Duration, cut, workers int
 	}
 	fcCheckGoroutines(t, n0)
 	return errs
-}
-
-// fcStacks returns the stacks of every goroutine (cut at 64 KiB), for the
-// report of an exec that did not end.
-func fcStacks() []byte {
-	buf := make([]byte, 64<<10)
-	return buf[:runtime.Stack(buf, true)]
 }
 
 // fcServe is FuzzClient's server: see FuzzClient.

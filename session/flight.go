@@ -27,13 +27,11 @@ type flightCounts struct {
 	expunging int32 // may see EXPUNGE (not noExpunge)
 	waits     int32 // wait for the server (IDLE): no stall timeout
 	streams   int32 // have Command.Sections (every body section goes to them)
-	bySet     int32 // take FETCH responses by message set (commandInfo.bySet)
+	// Those that take FETCH responses by their message set are counted
+	// by kind in Session.hull.
 }
 
 func (c *flightCounts) add(info *commandInfo, d int32) {
-	if info.bySet {
-		c.bySet += d
-	}
 	if info.alone {
 		c.alone += d
 	}

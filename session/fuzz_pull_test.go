@@ -172,7 +172,7 @@ func fzPullExec(t *testing.T, data []byte, quiet time.Duration, cut int) (items 
 		select {
 		case <-done:
 		case <-timeout.C:
-			t.Errorf("a command did not end within %v of the server's hang-up; goroutines:\n%s", fzBound, fzStacks())
+			t.Errorf("a command did not end within %v of the server's hang-up; goroutines:\n%s", fzBound, fuzzseed.Stacks())
 			fzCloseBounded(t, s, srvDone)
 		}
 	}

@@ -178,7 +178,7 @@ func fzExec(t *testing.T, data []byte, cut int) []error {
 		case err := <-ended:
 			errs = append(errs, err)
 		case <-timeout.C:
-			t.Errorf("%d of %d commands did not end within %v of the server's hang-up; goroutines:\n%s", len(cmds)+1-len(errs), len(cmds)+1, fzBound, fzStacks())
+			t.Errorf("%d of %d commands did not end within %v of the server's hang-up; goroutines:\n%s", len(cmds)+1-len(errs), len(cmds)+1, fzBound, fuzzseed.Stacks())
 			fzCloseBounded(t, s, srvDone)
 		}
 	}
@@ -306,11 +306,4 @@ func fzCloseBounded(t *testing.T, s *session.Session, srvDone <-chan struct{}) {
 	case <-time.After(fzBound / 2):
 		t.Fatalf("Close did not return within %v either", fzBound/2)
 	}
-}
-
-// fzStacks returns the stacks of every goroutine (cut at 64 KiB), for the
-// report of an exec that did not end.
-func fzStacks() []byte {
-	buf := make([]byte, 64<<10)
-	return buf[:runtime.Stack(buf, true)]
 }

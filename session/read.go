@@ -36,6 +36,7 @@ func (s *Session) abortWith(err error) {
 	s.nsent = 0
 	clear(s.byTag)
 	s.counts = flightCounts{}
+	s.hull = nil
 	s.state = StateLogout
 	s.unselectedLocked()
 	s.changedLocked()

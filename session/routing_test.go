@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/internal/fuzzseed"
 	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/wire"
 )
@@ -473,6 +473,25 @@ func TestAfterBlocking(t *testing.T) {
 	}
 }
 
+// lineFeed hands a fake server the client's lines on a channel, closed at
+// the client's EOF, so that the server can wait for a line and something
+// else at once; it gives up a line nobody takes once stop is closed (nil:
+// never).
+func lineFeed(r *bufio.Reader, stop <-chan struct{}) <-chan string {
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		for l := readLine(r); l != ""; l = readLine(r) {
+			select {
+			case lines <- l:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	return lines
+}
+
 // TestAloneNotStarved: a command that runs alone gets its turn while other
 // goroutines keep pipelined commands in flight without pause. The server
 // answers a command only when the next one comes (or after 100 ms of
@@ -483,13 +502,7 @@ func TestAloneNotStarved(t *testing.T) {
 	seen := make(chan string, 1024)
 	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
 		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
-		lines := make(chan string)
-		go func() {
-			defer close(lines)
-			for l := readLine(r); l != ""; l = readLine(r) {
-				lines <- l
-			}
-		}()
+		lines := lineFeed(r, nil)
 		var open []string // tags not yet answered, oldest first
 		for {
 			select {
@@ -634,8 +647,7 @@ func TestWaitQueueStress(t *testing.T) {
 		t.Errorf("%d commands still in the queue of waiting commands", n)
 	}
 	if t.Failed() {
-		buf := make([]byte, 1<<20)
-		t.Logf("%s", buf[:runtime.Stack(buf, true)])
+		t.Logf("%s", fuzzseed.Stacks())
 	}
 	if _, err := s.Run(ctx, &session.Command{Name: "NOOP"}); err != nil {
 		t.Fatalf("NOOP after: %v", err)
@@ -743,26 +755,16 @@ func TestOverlappingFetchesNotPipelined(t *testing.T) {
 
 // TestCloseUnderLoad ends a session while eight goroutines run SELECT,
 // FETCH, NOOP and IDLE on it (and pulled FETCHes of a 70,000-byte body
-// streamed to the caller, read in part or not at all), by Close in even rounds and by the server hanging up in odd
-// ones: every call returns, with an error once the session has ended, and
-// none is left waiting (the package's leak check looks for goroutines left
-// after the tests).
+// streamed to the caller, read in part or not at all), by Close in even
+// rounds and by the server hanging up in odd ones: every call returns,
+// with an error once the session has ended, and none is left waiting (the
+// package's leak check looks for goroutines left after the tests).
 func TestCloseUnderLoad(t *testing.T) {
 	for round := range 6 {
 		stop, hang := make(chan struct{}), make(chan struct{})
 		conn := fake(t, func(r *bufio.Reader, w io.Writer) {
 			io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1 IDLE] hi\r\n")
-			lines := make(chan string)
-			go func() {
-				defer close(lines)
-				for l := readLine(r); l != ""; l = readLine(r) {
-					select {
-					case lines <- l:
-					case <-stop:
-						return
-					}
-				}
-			}()
+			lines := lineFeed(r, stop)
 			for {
 				var l string
 				select {
@@ -866,8 +868,7 @@ func TestCloseUnderLoad(t *testing.T) {
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
-			buf := make([]byte, 1<<20)
-			t.Fatalf("round %d: calls still running 10 s after Close:\n%s", round, buf[:runtime.Stack(buf, true)])
+			t.Fatalf("round %d: calls still running 10 s after Close:\n%s", round, fuzzseed.Stacks())
 		}
 		close(stop)
 	}

@@ -322,7 +322,7 @@ func (s *Session) canStart(info commandInfo, set *targetSet) bool {
 		return false
 	case c.seqNums > 0 && !info.noExpunge:
 		return false
-	case set != nil && c.bySet > 0 && s.overlapsLocked(set):
+	case set != nil && s.hull.busy() && s.overlapsLocked(set):
 		return false
 	}
 	return true
@@ -374,6 +374,24 @@ func (a *targetSet) overlaps(b *targetSet) bool {
 	return a.set.Overlaps(b.set)
 }
 
+// encodeCommand encodes the command line "tag wname args" with e: the
+// words of wname (normalName's: one space between them) as atoms, then
+// what args writes (nil: nothing).
+func encodeCommand(e *wire.Encoder, tag, wname string, args func(*wire.Encoder)) (*wire.Encoded, error) {
+	e.Begin(tag).SP()
+	for w, rest, more := strings.Cut(wname, " "); ; w, rest, more = strings.Cut(rest, " ") {
+		e.Atom(w)
+		if !more {
+			break
+		}
+		e.SP()
+	}
+	if args != nil {
+		args(e)
+	}
+	return e.End()
+}
+
 // A setHull bounds the message sets of the commands in flight that take
 // FETCH responses by them, for each kind (0: sequence numbers, 1: UIDs):
 // how many there are, and the lowest and highest number any holds (or
@@ -406,6 +424,10 @@ func (s *Session) hullAddLocked(p *Pending) {
 	}
 	h.lo[k], h.hi[k] = min(h.lo[k], lo), max(h.hi[k], hi)
 }
+
+// busy reports whether a command that takes FETCH responses by its set is
+// in flight.
+func (h *setHull) busy() bool { return h != nil && h.n[0]+h.n[1] > 0 }
 
 // remove takes a command of the kind uids out of the hull's count.
 func (h *setHull) remove(uids bool) {
@@ -471,16 +493,7 @@ func commandSet(cmd *Command, name, wname string, uids bool) targetSet {
 		e.Reset()
 		encoderPool.Put(e)
 	}()
-	e.Begin("x").SP()
-	for w, rest, more := strings.Cut(wname, " "); ; w, rest, more = strings.Cut(rest, " ") {
-		e.Atom(w)
-		if !more {
-			break
-		}
-		e.SP()
-	}
-	cmd.Args(e)
-	wc, err := e.End()
+	wc, err := encodeCommand(e, "x", wname, cmd.Args)
 	if err != nil || len(wc.Parts) == 0 {
 		return t
 	}
@@ -566,18 +579,7 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 		s.flushForOthers()
 		return err
 	}
-	e := s.enc.Begin(p.tag).SP()
-	for w, rest, more := strings.Cut(p.wname, " "); ; w, rest, more = strings.Cut(rest, " ") {
-		e.Atom(w) // normalName's words: one space between them
-		if !more {
-			break
-		}
-		e.SP()
-	}
-	if p.cmd.Args != nil {
-		p.cmd.Args(e)
-	}
-	wc, err := e.End()
+	wc, err := encodeCommand(s.enc, p.tag, p.wname, p.cmd.Args)
 	if err != nil {
 		s.finish(p, nil, err)
 		s.flushForOthers()

@@ -3,6 +3,7 @@ package fuzzseed
 import (
 	"errors"
 	"net"
+	"runtime"
 	"sync"
 )
 
@@ -51,4 +52,11 @@ func (c *CutConn) Failed() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.failed
+}
+
+// Stacks returns the stacks of every goroutine (cut at 64 KiB), for the
+// report of an exec or a test that did not end.
+func Stacks() []byte {
+	buf := make([]byte, 64<<10)
+	return buf[:runtime.Stack(buf, true)]
 }

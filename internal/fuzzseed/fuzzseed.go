@@ -2,7 +2,9 @@
 // seeds: the quirk captures of codec/testdata/quirks turned into the byte
 // streams a server sends, and small byte-stream versions of the scenarios
 // of the hostile-server suite (internal/hostile, session/hostile_test.go,
-// issue 7). It is imported by tests only.
+// issue 7). It also holds what the fuzz harnesses and stress tests share:
+// a connection that breaks mid-stream (CutConn) and the goroutine stacks
+// for a report (Stacks). It is imported by tests only.
 //
 // The hostile streams answer the commands of session's FuzzSession (tags
 // A1 to A4: UID FETCH, NOOP, STATUS, APPEND with a synchronizing literal);
