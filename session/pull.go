@@ -141,6 +141,13 @@ type pullBody struct {
 	mu  sync.Mutex
 	r   io.Reader // the literal, or a bytes.Reader over its rest
 	err error     // set when the rest could not be kept
+
+	// Under Session.mu: mem is what detach kept in memory while the
+	// body's item waited for Next, counted in its puller's bytes until
+	// Next takes the item (taken), so that bodies kept for a slow caller
+	// stay within MaxResultBytes together.
+	mem   int64
+	taken bool
 }
 
 func (b *pullBody) Read(p []byte) (int, error) {
@@ -153,13 +160,16 @@ func (b *pullBody) Read(p []byte) (int, error) {
 }
 
 // detach reads what is left of the literal into memory, within limit
-// bytes, so that the reader goroutine can go on.
-func (b *pullBody) detach(limit int64) {
+// bytes, so that the reader goroutine can go on, and returns how many
+// bytes it kept. Over the limit, the body fails with a
+// ResultTooLargeError instead.
+func (b *pullBody) detach(limit int64) int64 {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if _, ok := b.r.(*bytes.Reader); ok || b.err != nil {
-		return
+		return 0
 	}
+	limit = max(limit, 0)
 	rest, err := io.ReadAll(io.LimitReader(b.r, limit+1))
 	switch {
 	case err != nil:
@@ -168,6 +178,33 @@ func (b *pullBody) detach(limit int64) {
 		b.err = &ResultTooLargeError{Limit: limit, Dropped: 1}
 	default:
 		b.r = bytes.NewReader(rest)
+		return int64(len(rest))
+	}
+	return 0
+}
+
+// detachCounted detaches the body of an item of p not yet taken, within
+// what MaxResultBytes leaves beside p's queue, and counts it there until
+// Next takes it (under mu; it releases mu while it reads).
+func (s *Session) detachCounted(p *Pending, body *pullBody) {
+	pl := p.pull
+	room := s.maxResult - pl.bytes
+	s.mu.Unlock()
+	n := body.detach(room)
+	s.mu.Lock()
+	if !body.taken && !pl.closed {
+		body.mem += n
+		pl.bytes += n
+	}
+}
+
+// takeBody marks the body of an item Next hands out as taken, and no
+// longer counts what detach kept of it against the queue (under mu).
+func (pl *puller) takeBody(it Item) {
+	if b, ok := it.Body.(*pullBody); ok {
+		b.taken = true
+		pl.bytes -= b.mem
+		b.mem = 0
 	}
 }
 
@@ -279,9 +316,7 @@ func (s *Session) pullSection(p *Pending, f *codec.Fetch, sec *codec.Section, r 
 	// inMemory reads the body into memory and queues it, so that the
 	// reader goes on (under mu; it returns with mu released).
 	inMemory := func() error {
-		s.mu.Unlock()
-		body.detach(s.maxResult - pl.bytes)
-		s.mu.Lock()
+		s.detachCounted(p, body)
 		item.parked = false
 		pl.queue = append(pl.queue, item)
 		s.pullCond.Broadcast()
@@ -384,9 +419,11 @@ func (s *Session) resumableLocked() (ok, keep bool) {
 // keepLent keeps what the coroutine lent valid before it goes on: a held
 // response gets its own memory (Unshare), a section body is read into
 // memory. It runs with the coroutine claimed (co.running) and mu not held.
-func (s *Session) keepLent(body *pullBody) error {
+func (s *Session) keepLent(p *Pending, body *pullBody) error {
 	if body != nil {
-		body.detach(s.maxResult)
+		s.mu.Lock()
+		s.detachCounted(p, body)
+		s.mu.Unlock()
 		return nil
 	}
 	// Between two responses no literal is open: Unshare cannot fail.
@@ -520,6 +557,7 @@ func (p *Pending) Next(ctx context.Context) (Item, error) {
 			it := pl.slot
 			pl.slot, pl.hasSlot = Item{}, false
 			pl.held = it.parked
+			pl.takeBody(it)
 			return it, nil
 		}
 		if len(pl.queue) > 0 {
@@ -528,6 +566,7 @@ func (p *Pending) Next(ctx context.Context) (Item, error) {
 			pl.queue = pl.queue[1:]
 			pl.bytes -= it.Size
 			pl.held = it.parked
+			pl.takeBody(it)
 			s.pullCond.Broadcast()
 			return it, nil
 		}

@@ -783,3 +783,67 @@ func TestPullItemSize(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPullKeptBodiesBounded: while a pulled command's caller is slow,
+// another goroutine's command makes the reader go on, and the bodies of
+// the sections the caller has not taken are kept in memory. Together
+// they stay within MaxResultBytes (here the default, 64 MiB): three
+// 40 MiB bodies arrive, the first is kept, the next two fail with
+// ResultTooLargeError when read, instead of 120 MiB held.
+func TestPullKeptBodiesBounded(t *testing.T) {
+	const size = 40 << 20
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+		readCommand(r, w) // A1 UID FETCH
+		readCommand(r, w) // A2 NOOP
+		chunk := bytes.Repeat([]byte("x"), 1<<20)
+		for i := 1; i <= 3; i++ {
+			fmt.Fprintf(w, "* %d FETCH (UID %d BODY[] {%d}\r\n", i, i, size)
+			for range size / len(chunk) {
+				w.Write(chunk)
+			}
+			io.WriteString(w, ")\r\n")
+		}
+		io.WriteString(w, "A2 OK noop\r\nA1 OK done\r\n")
+		io.Copy(io.Discard, r)
+	})
+	s := openDefaults(t, conn, nil)
+	p, err := s.Start(ctx20(t), &session.Command{Name: "UID FETCH", AnyState: true, Pull: true, Args: func(e *wire.Encoder) {
+		e.SP().Raw("1:*").SP().Raw("(UID BODY[])")
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+		t.Fatalf("NOOP: %v", err)
+	}
+	var got []string
+	for {
+		it, err := p.Next(ctx20(t))
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if it.Body == nil {
+			continue
+		}
+		n, err := io.Copy(io.Discard, it.Body)
+		var tooLarge *session.ResultTooLargeError
+		switch {
+		case err == nil:
+			got = append(got, fmt.Sprint(n))
+		case errors.As(err, &tooLarge):
+			got = append(got, "too large")
+		default:
+			t.Fatalf("reading a body: %v", err)
+		}
+	}
+	if want := fmt.Sprintf("[%d too large too large]", size); fmt.Sprint(got) != want {
+		t.Fatalf("bodies %v; want %s", got, want)
+	}
+	if _, err := p.Wait(ctx20(t)); err != nil {
+		t.Fatal(err)
+	}
+}

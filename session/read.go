@@ -119,11 +119,11 @@ func (s *Session) readLoop() {
 			s.pullCond.Wait()
 			continue
 		}
-		body := s.co.body
+		lent, body := s.co.lent, s.co.body
 		s.co.running, s.co.holder, s.co.io = true, nil, false
 		if keep {
 			s.mu.Unlock()
-			err := s.keepLent(body)
+			err := s.keepLent(lent, body)
 			s.mu.Lock()
 			if err != nil {
 				s.co.running, s.co.stuck = false, true
