@@ -42,7 +42,7 @@ func (e *MoveIncompleteError) Unwrap() error { return e.Err }
 // Copy copies the messages in set to mailbox (COPY, or UID COPY). An
 // empty set sends nothing and returns an empty result.
 func (c *Client) Copy(ctx context.Context, set Set, mailbox string) (*CopyResult, error) {
-	if set.IsEmpty() {
+	if c.holdsNone(set) {
 		return &CopyResult{}, nil // nothing to send
 	}
 	r, err := c.run(ctx, c.target(&session.Command{Name: set.name("COPY"), Args: func(e *wire.Encoder) {
@@ -75,7 +75,7 @@ func copyUID(r *session.Result) *CopyResult {
 // two only after the COPY succeeded (a *MoveIncompleteError when they
 // fail). Without either it returns ErrMoveUnsupported and sends nothing.
 func (c *Client) Move(ctx context.Context, set Set, mailbox string) (*CopyResult, error) {
-	if set.IsEmpty() {
+	if c.holdsNone(set) {
 		return &CopyResult{}, nil // nothing to send
 	}
 	if c.hasCap("MOVE") {

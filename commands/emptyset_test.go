@@ -111,6 +111,49 @@ func TestEmptySetSendsNothing(t *testing.T) {
 	}
 }
 
+// TestStarInEmptyMailboxSendsNothing: in a mailbox the session knows to
+// be empty, a set of sequence numbers with "*" (SeqRange(1, 0), all
+// messages) names no message, and servers answer it with BAD (Dovecot:
+// "Invalid messageset"): Fetch, Store, Copy and Move send nothing, as
+// for an empty set. UID sets with "*" (valid in an empty mailbox) and
+// sequence numbers without "*" still go to the server, and so does the
+// same set once the mailbox holds a message.
+func TestStarInEmptyMailboxSendsNothing(t *testing.T) {
+	c, ctx, got := selectedServer(t, "IMAP4rev1 UIDPLUS MOVE", 0, func(cmd string) string {
+		if cmd == "NOOP" {
+			return "* 1 EXISTS\r\n"
+		}
+		return ""
+	})
+	for _, set := range []commands.Set{commands.SeqRange(1, 0), commands.SeqNums(0), commands.SeqRange(3, 0)} {
+		for m, err := range c.Fetch(ctx, set, &commands.FetchItems{Flags: true}) {
+			t.Fatalf("Fetch of %v yielded %v, %v", set.Nums, m, err)
+		}
+		if r, err := c.Store(ctx, set, commands.AddFlags, []string{`\Seen`}, nil); err != nil || r == nil || len(r.Messages) != 0 {
+			t.Fatalf("Store of %v: %+v, %v", set.Nums, r, err)
+		}
+		if r, err := c.Copy(ctx, set, "Archive"); err != nil || r == nil || !r.Src.IsEmpty() {
+			t.Fatalf("Copy of %v: %+v, %v", set.Nums, r, err)
+		}
+		if r, err := c.Move(ctx, set, "Archive"); err != nil || r == nil || !r.Src.IsEmpty() {
+			t.Fatalf("Move of %v: %+v, %v", set.Nums, r, err)
+		}
+	}
+	for range c.Fetch(ctx, commands.UIDRange(1, 0), nil) {
+	}
+	for range c.Fetch(ctx, commands.SeqNums(1), nil) {
+	}
+	if err := c.Noop(ctx); err != nil { // * 1 EXISTS
+		t.Fatal(err)
+	}
+	for range c.Fetch(ctx, commands.SeqRange(1, 0), nil) {
+	}
+	want := []string{"SELECT INBOX", "UID FETCH 1:* (UID)", "FETCH 1 (UID)", "NOOP", "FETCH 1:* (UID)"}
+	if g := got(); strings.Join(g, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("the server got\n%s\nwant\n%s", strings.Join(g, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 // TestFetchYieldsFlagUpdate: a flag change another client made, sent by
 // the server in the middle of a FETCH for a message of its set, is
 // yielded as a Message of its own with only its items (Fetch's doc says

@@ -275,7 +275,7 @@ func (c *Client) Fetch(ctx context.Context, set Set, items *FetchItems) iter.Seq
 			yield(nil, errors.New("commands: VANISHED needs a UID set"))
 			return
 		}
-		if set.IsEmpty() {
+		if c.holdsNone(set) {
 			return // no message: nothing to send
 		}
 		fi := &fetchIter{ctx: ctx, onVanished: it.OnVanished, bufferMax: int64(it.BufferMax), borrow: it.Borrow}

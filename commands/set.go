@@ -12,7 +12,10 @@ import (
 //
 // An empty set (a search that found nothing, say) holds no message: Fetch
 // yields nothing, Store, Copy, Move and Expunge return an empty result,
-// and none of them sends anything (IMAP has no empty set to send).
+// and none of them sends anything (IMAP has no empty set to send). So
+// does a set of sequence numbers with "*" (SeqRange(1, 0), all messages)
+// while the selected mailbox is known to be empty (Client.Exists): "*"
+// names no message there, and servers answer such a set with BAD.
 type Set struct {
 	// UID is true for a set of UIDs, false for sequence numbers.
 	UID bool
@@ -74,6 +77,20 @@ func (s Set) String() string {
 		return "UID " + s.Nums.String()
 	}
 	return s.Nums.String()
+}
+
+// holdsNone reports whether set names no message, so that nothing is
+// sent: it is empty, or it holds sequence numbers with "*" while the
+// selected mailbox is known to hold none.
+func (c *Client) holdsNone(set Set) bool {
+	if set.IsEmpty() {
+		return true
+	}
+	if set.UID || set.Saved || !set.Nums.Dynamic() {
+		return false
+	}
+	n, known := c.s.Exists()
+	return known && n == 0
 }
 
 // IsEmpty reports whether the set holds no number.

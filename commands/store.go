@@ -41,7 +41,7 @@ type StoreResult struct {
 // Store changes the flags of the messages in set (STORE, or UID STORE for
 // a UID set). An empty set sends nothing and returns an empty result.
 func (c *Client) Store(ctx context.Context, set Set, op StoreOp, flags []string, opts *StoreOptions) (*StoreResult, error) {
-	if set.IsEmpty() {
+	if c.holdsNone(set) {
 		return &StoreResult{Modified: Set{UID: set.UID}}, nil // nothing to send
 	}
 	var o StoreOptions
