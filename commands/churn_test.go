@@ -1,0 +1,392 @@
+package commands_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/fuzzseed"
+	"github.com/imapkit/imapkit/internal/testserver"
+)
+
+// churnSizes are the body sizes of the churn test's messages, by k mod 6:
+// whole in a FETCH response, over BufferedSectionMax (read in place), and
+// over the tokenizer's string limit (streamed from the connection).
+var churnSizes = [...]int{40, 3000, 5000, 70000, 300000, 900}
+
+// churnMessage is message k of the churn test: its X-Churn header names
+// k, and its body is a function of k, so that a fetched message can be
+// checked byte for byte without knowing which UID it got.
+func churnMessage(k int) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "From: churn@example.org\r\nSubject: churn %d\r\nX-Churn: %d\r\n\r\n", k, k)
+	r := rand.New(rand.NewPCG(uint64(k), 7))
+	size := churnSizes[k%len(churnSizes)]
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789 .,;"
+	for b.Len() < size {
+		n := 1 + r.IntN(76)
+		for range n {
+			b.WriteByte(alphabet[r.IntN(len(alphabet))])
+		}
+		b.WriteString("\r\n")
+	}
+	return b.Bytes()
+}
+
+// churnK reads k back from a message's X-Churn header.
+func churnK(msg []byte) (int, error) {
+	_, rest, ok := bytes.Cut(msg, []byte("\r\nX-Churn: "))
+	if !ok {
+		return 0, errors.New("no X-Churn header")
+	}
+	line, _, _ := bytes.Cut(rest, []byte("\r\n"))
+	return strconv.Atoi(string(line))
+}
+
+// churnFetch fetches every message of the selected mailbox by UID with
+// its whole body and checks each body byte for byte against churnMessage.
+// With skip, the bodies of every other message are left unread (drained).
+// It returns the k of each message by UID, -1 for a message answered with
+// a NIL body.
+func churnFetch(ctx context.Context, c *commands.Client, borrow, skip bool) (map[uint32]int, error) {
+	got := map[uint32]int{}
+	items := &commands.FetchItems{UID: true, Flags: true, Sections: []commands.FetchSection{commands.WholeMessage}, Borrow: borrow}
+	i := 0
+	for m, err := range c.Fetch(ctx, commands.UIDRange(1, 0), items) {
+		if err != nil {
+			return got, err
+		}
+		i++
+		if skip && i%2 == 0 {
+			continue
+		}
+		sec, err := m.NextSection()
+		if err == io.EOF {
+			continue // a flag update of another command's STORE
+		}
+		if err != nil {
+			return got, fmt.Errorf("UID %d: %w", m.UID, err)
+		}
+		if sec.Nil {
+			// Expunged by a command pipelined with this FETCH: the
+			// server may not send EXPUNGE while a FETCH runs, and
+			// answers NIL (RFC 2180, 4.1.3).
+			if m.UID == 0 {
+				return got, fmt.Errorf("message %d: NIL body without its UID", m.SeqNum)
+			}
+			got[m.UID] = -1
+			continue
+		}
+		body, err := io.ReadAll(sec)
+		if err != nil {
+			return got, fmt.Errorf("UID %d: reading its body: %w", m.UID, err)
+		}
+		if m.UID == 0 {
+			return got, fmt.Errorf("message %d: a body without its UID", m.SeqNum)
+		}
+		k, err := churnK(body)
+		if err != nil {
+			return got, fmt.Errorf("UID %d (%d bytes): %w", m.UID, len(body), err)
+		}
+		if want := churnMessage(k); !bytes.Equal(body, want) {
+			return got, fmt.Errorf("UID %d: message %d differs (%d bytes; want %d)", m.UID, k, len(body), len(want))
+		}
+		if old, dup := got[m.UID]; dup && old != k {
+			return got, fmt.Errorf("UID %d is both message %d and %d", m.UID, old, k)
+		}
+		got[m.UID] = k
+	}
+	return got, nil
+}
+
+// mailboxChurn changes a mailbox under concurrent readers for a second:
+// goroutines append messages of every size class to src (as literals,
+// synchronizing or not), move some to dst, expunge others by UID, fetch
+// every body (owned and borrowed, some left unread), search, and take
+// STATUS of dst, while Idle waits on the same Client. Each answer must be
+// right for the moment it was given: bodies byte for byte, UIDs where the
+// appends and moves said. At the end every message appended is in src
+// or dst, once, unless it was expunged; and the session's message count
+// equals the server's.
+func mailboxChurn(t *testing.T, c *commands.Client, src, dst string) {
+	ctx := dvCtx(t)
+	for _, mb := range []string{src, dst} {
+		if err := c.Create(ctx, mb, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.Select(ctx, src, nil); err != nil {
+		t.Fatal(err)
+	}
+	rctx, stop := context.WithTimeout(ctx, time.Second)
+	defer stop()
+
+	var (
+		mu       sync.Mutex
+		nextK    int
+		inSrc    = map[uint32]int{} // UID in src -> k, as APPENDUID and COPYUID said
+		moved    = map[int]uint32{} // k -> its UID in dst, as COPYUID said
+		expunged = map[int]bool{}
+		appended = map[int]bool{}
+	)
+	// takeUID takes a random message of src out of inSrc, for one
+	// goroutine to move or expunge.
+	takeUID := func(r *rand.Rand) (uint32, int, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		j := r.IntN(len(inSrc) + 1)
+		for uid, k := range inSrc {
+			if j == 0 {
+				delete(inSrc, uid)
+				return uid, k, true
+			}
+			j--
+		}
+		return 0, 0, false
+	}
+
+	var wg sync.WaitGroup
+	var ops atomic.Int64
+	fail := func(what string, err error) {
+		if rctx.Err() == nil {
+			t.Errorf("%s: %v", what, err)
+		}
+		stop()
+	}
+	loop := func(what string, op func(r *rand.Rand) error) {
+		wg.Add(1)
+		seed := uint64(len(what))
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(seed, uint64(time.Now().UnixNano())))
+			for rctx.Err() == nil {
+				if err := op(r); err != nil {
+					fail(what, err)
+					return
+				}
+				ops.Add(1)
+			}
+		}()
+	}
+	appendOne := func(r *rand.Rand) error {
+		mu.Lock()
+		k := nextK
+		nextK++
+		mu.Unlock()
+		msg := churnMessage(k)
+		opts := &commands.AppendOptions{}
+		if k%3 == 0 {
+			opts.Flags = []string{`\Seen`}
+		}
+		if k%4 == 0 {
+			opts.Date = time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
+		}
+		res, err := c.Append(ctx, src, bytes.NewReader(msg), int64(len(msg)), opts)
+		if err != nil {
+			return fmt.Errorf("message %d: %w", k, err)
+		}
+		if res.UID == 0 {
+			return fmt.Errorf("message %d: no APPENDUID", k)
+		}
+		mu.Lock()
+		appended[k] = true
+		inSrc[res.UID] = k
+		mu.Unlock()
+		return nil
+	}
+	loop("Append", appendOne)
+	loop("Append 2", appendOne)
+	loop("Move", func(r *rand.Rand) error {
+		uid, k, ok := takeUID(r)
+		if !ok {
+			return c.Noop(ctx)
+		}
+		res, err := c.Move(ctx, commands.UIDs(uid), dst)
+		if err != nil {
+			return fmt.Errorf("UID %d: %w", uid, err)
+		}
+		if res == nil || !res.Src.Contains(uid) || len(res.Dst.Ranges()) != 1 || res.Dst.Ranges()[0].Start != res.Dst.Ranges()[0].Stop {
+			return fmt.Errorf("UID %d: COPYUID %+v", uid, res)
+		}
+		mu.Lock()
+		moved[k] = res.Dst.Ranges()[0].Start
+		mu.Unlock()
+		return nil
+	})
+	loop("Expunge", func(r *rand.Rand) error {
+		uid, k, ok := takeUID(r)
+		if !ok {
+			return c.Noop(ctx)
+		}
+		if _, err := c.Store(ctx, commands.UIDs(uid), commands.AddFlags, []string{`\Deleted`}, &commands.StoreOptions{Silent: true}); err != nil {
+			return fmt.Errorf("STORE UID %d: %w", uid, err)
+		}
+		set := commands.UIDs(uid)
+		if _, err := c.Expunge(ctx, &set); err != nil {
+			return fmt.Errorf("UID EXPUNGE %d: %w", uid, err)
+		}
+		mu.Lock()
+		expunged[k] = true
+		mu.Unlock()
+		return nil
+	})
+	loop("Fetch", func(r *rand.Rand) error {
+		_, err := churnFetch(ctx, c, false, false)
+		return err
+	})
+	loop("Fetch Borrow, skipping", func(r *rand.Rand) error {
+		_, err := churnFetch(ctx, c, true, true)
+		return err
+	})
+	loop("Fetch by sequence number", func(r *rand.Rand) error {
+		// No EXPUNGE comes while a FETCH by sequence number runs (RFC
+		// 9051, 7.5.1): its messages are 1 to n in order, their UIDs
+		// ascending.
+		var last commands.Message
+		for m, err := range c.Fetch(ctx, commands.SeqRange(1, 0), &commands.FetchItems{UID: true}) {
+			if err != nil {
+				return err
+			}
+			if m.UID == 0 {
+				continue // a flag update, without its UID
+			}
+			if m.SeqNum != last.SeqNum+1 || m.UID <= last.UID {
+				return fmt.Errorf("message %d (UID %d) after %d (UID %d)", m.SeqNum, m.UID, last.SeqNum, last.UID)
+			}
+			last = *m
+		}
+		return nil
+	})
+	loop("Search", func(r *rand.Rand) error {
+		_, err := c.Search(ctx, &commands.Criteria{}, &commands.SearchOptions{UID: true})
+		return err
+	})
+	loop("Status", func(r *rand.Rand) error {
+		_, err := c.Status(ctx, dst, commands.StatusMessages|commands.StatusUIDNext)
+		return err
+	})
+	idleDone := make(chan error, 1)
+	go func() { idleDone <- c.Idle(rctx, nil, func(codec.Response) bool { return true }) }()
+	ended := make(chan struct{})
+	go func() { wg.Wait(); close(ended) }()
+	select {
+	case <-ended:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("operations still running 20 s after their second:\n%s", fuzzseed.Stacks())
+	}
+	if err := <-idleDone; !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+		t.Errorf("Idle: %v; want its context's end", err)
+	}
+	if t.Failed() {
+		return
+	}
+	t.Logf("%d operations, %d messages appended", ops.Load(), len(appended))
+
+	// What the session counted is what the server has.
+	if err := c.Noop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	n, known := c.Exists()
+	all, err := c.Search(ctx, &commands.Criteria{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if count, _ := all.All.Len(); !known || uint64(n) != count {
+		t.Errorf("the session counts %d messages (known %v); SEARCH ALL finds %d", n, known, count)
+	}
+	srcGot, err := churnFetch(ctx, c, false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for uid, k := range srcGot {
+		if k < 0 {
+			t.Errorf("UID %d of %s: a NIL body after the churn", uid, src)
+		}
+	}
+	for uid, k := range inSrc {
+		if srcGot[uid] != k {
+			t.Errorf("UID %d of %s: message %d; want %d", uid, src, srcGot[uid], k)
+		}
+	}
+	if _, err := c.Select(ctx, dst, nil); err != nil {
+		t.Fatal(err)
+	}
+	dstGot, err := churnFetch(ctx, c, false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for uid, k := range dstGot {
+		if k < 0 {
+			t.Errorf("UID %d of %s: a NIL body", uid, dst)
+		}
+	}
+	for uid, k := range dstGot {
+		if moved[k] != uid {
+			t.Errorf("UID %d of %s: message %d, which COPYUID put at UID %d", uid, dst, k, moved[k])
+		}
+	}
+	for k := range appended {
+		_, isMoved := moved[k]
+		want := 0
+		for _, b := range []bool{isMoved, expunged[k], inSrcK(inSrc, k)} {
+			if b {
+				want++
+			}
+		}
+		if want != 1 {
+			t.Errorf("message %d: moved %v, expunged %v, left in %s %v", k, isMoved, expunged[k], src, inSrcK(inSrc, k))
+		}
+	}
+	if len(srcGot) != len(inSrc) || len(dstGot) != len(moved) {
+		t.Errorf("%s holds %d messages, %s %d; want %d and %d", src, len(srcGot), dst, len(dstGot), len(inSrc), len(moved))
+	}
+	t.Logf("%d left in %s, %d moved, %d expunged", len(srcGot), src, len(moved), len(expunged))
+}
+
+func inSrcK(inSrc map[uint32]int, k int) bool {
+	for _, v := range inSrc {
+		if v == k {
+			return true
+		}
+	}
+	return false
+}
+
+// TestMailboxChurnDovecot is mailboxChurn against Dovecot, with the
+// library's defaults.
+func TestMailboxChurnDovecot(t *testing.T) {
+	c := dvClient(t, testserver.Alice, nil)
+	mb := fmt.Sprintf("churn%d", time.Now().UnixNano())
+	mailboxChurn(t, c, mb, mb+"-dst")
+}
+
+// TestMailboxChurnCompressedDovecot is the churn over STARTTLS and
+// COMPRESS=DEFLATE.
+func TestMailboxChurnCompressedDovecot(t *testing.T) {
+	ctx := dvCtx(t)
+	c := dvStartTLS(t)
+	if err := c.Login(ctx, testserver.Alice, testserver.Password); err != nil {
+		t.Fatalf("LOGIN: %v", err)
+	}
+	if err := c.Compress(ctx, nil); err != nil {
+		t.Fatalf("COMPRESS: %v", err)
+	}
+	mb := fmt.Sprintf("churnz%d", time.Now().UnixNano())
+	mailboxChurn(t, c, mb, mb+"-dst")
+}
+
+// TestMailboxChurnCyrus is mailboxChurn against Cyrus.
+func TestMailboxChurnCyrus(t *testing.T) {
+	_, c := cyAlice(t)
+	mailboxChurn(t, c, "churn", "churn-dst")
+}
