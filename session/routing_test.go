@@ -572,6 +572,179 @@ func TestAloneNotStarved(t *testing.T) {
 	}
 }
 
+// TestConflictingNotStarved: a command that may not be in flight beside
+// the pipelined commands of other goroutines gets its turn, though they
+// never leave a gap: the server answers a command only when the next one
+// comes (or after 100 ms of quiet), so that two goroutines running UID
+// commands one after the other always keep one in flight. A FETCH by
+// sequence number (no EXPUNGE may come during it, and none may come
+// between its numbers and the server's reading of them) waited for ever
+// behind UID SEARCH after UID SEARCH, and a UID FETCH 1:* behind UID
+// FETCHes of single messages, which it overlaps. Now the commands that
+// come after it wait for it once what held it back when it came is over.
+func TestConflictingNotStarved(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		stream func(i int) *session.Command
+		held   *session.Command
+	}{
+		{"sequence numbers behind UID commands",
+			func(int) *session.Command {
+				return &session.Command{Name: "UID SEARCH", Args: func(e *wire.Encoder) { e.SP().Atom("ALL") }}
+			},
+			&session.Command{Name: "FETCH", Args: func(e *wire.Encoder) { e.SP().Raw("1:*").SP().Atom("FLAGS") }}},
+		{"an overlapping set",
+			func(i int) *session.Command {
+				return &session.Command{Name: "UID FETCH", Args: func(e *wire.Encoder) {
+					e.SP().Number(uint64(1 + i%2)).SP().Atom("FLAGS")
+				}}
+			},
+			&session.Command{Name: "UID FETCH", Args: func(e *wire.Encoder) { e.SP().Raw("1:*").SP().Atom("FLAGS") }}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			held := c.held.Name
+			seen := make(chan string, 1024)
+			conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+				io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+				lines := lineFeed(r, nil)
+				var open []string // tags not yet answered, oldest first
+				for {
+					select {
+					case l, ok := <-lines:
+						if !ok {
+							return
+						}
+						tag, cmd, _ := strings.Cut(l, " ")
+						if strings.HasPrefix(cmd, held+" 1:*") {
+							cmd = "held"
+						}
+						select {
+						case seen <- cmd:
+						default:
+						}
+						if len(open) > 0 {
+							io.WriteString(w, open[0]+" OK done\r\n")
+							open = open[1:]
+						}
+						open = append(open, tag)
+					case <-time.After(100 * time.Millisecond):
+						for _, tag := range open {
+							io.WriteString(w, tag+" OK done\r\n")
+						}
+						open = open[:0]
+					}
+				}
+			})
+			s := openDefaults(t, conn, nil)
+			ctx := ctx20(t)
+			if _, err := s.Run(ctx, &session.Command{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX") }}); err != nil {
+				t.Fatal(err)
+			}
+			<-seen
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			for g := range 2 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := g; ; i += 2 {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						if _, err := s.Run(ctx, c.stream(i)); err != nil {
+							t.Errorf("%s: %v", c.stream(i).Name, err)
+							return
+						}
+					}
+				}()
+			}
+			defer func() { close(stop); wg.Wait() }()
+			for n := 0; n < 50; n++ {
+				if got := <-seen; got == "held" {
+					t.Fatalf("the server got %s before it was started", got)
+				}
+			}
+			hctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			if _, err := s.Run(hctx, c.held); err != nil {
+				t.Fatalf("%s did not get its turn: %v", held, err)
+			}
+		})
+	}
+}
+
+// TestNestedCommandOvertakesWaiter: a pulled FETCH's caller runs a command
+// in its loop (UID FETCH 10, apart from the loop's 1:5) while another
+// goroutine's UID FETCH 1:* waits for the loop's FETCH to end. The inner
+// command conflicts with the waiting one (it overlaps "*"), but it must
+// not wait behind it: the waiting one waits for the loop, and the loop
+// for the inner command. The server here ends the loop's FETCH only
+// after it has answered the inner command.
+func TestNestedCommandOvertakesWaiter(t *testing.T) {
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+		lines := lineFeed(r, nil)
+		outer := ""
+		for l := range lines {
+			tag, cmd, _ := strings.Cut(l, " ")
+			switch {
+			case strings.HasPrefix(cmd, "UID FETCH 1:5 "):
+				outer = tag
+				io.WriteString(w, "* 1 FETCH (UID 1)\r\n* 2 FETCH (UID 2)\r\n")
+			case strings.HasPrefix(cmd, "UID FETCH 10 "):
+				io.WriteString(w, "* 9 FETCH (UID 10 FLAGS ())\r\n"+tag+" OK inner\r\n"+outer+" OK outer\r\n")
+			default:
+				io.WriteString(w, tag+" OK done\r\n")
+			}
+		}
+	})
+	s := openDefaults(t, conn, nil)
+	ctx := ctx20(t)
+	if _, err := s.Run(ctx, &session.Command{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX") }}); err != nil {
+		t.Fatal(err)
+	}
+	uidFetch := func(set string, pull bool) *session.Command {
+		return &session.Command{Name: "UID FETCH", Pull: pull, Args: func(e *wire.Encoder) { e.SP().Raw(set).SP().Atom("FLAGS") }}
+	}
+	p, err := s.Start(ctx, uidFetch("1:5", true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Next(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waiting := make(chan error, 1)
+	go func() {
+		_, err := s.Run(ctx, uidFetch("1:*", false))
+		waiting <- err
+	}()
+	for session.Waiting(s) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := s.Run(ictx, uidFetch("10", false)); err != nil {
+		t.Fatalf("the inner command: %v", err)
+	}
+	for {
+		_, err := p.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := p.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-waiting; err != nil {
+		t.Fatalf("the waiting command: %v", err)
+	}
+}
+
 // TestWaitQueueStress runs commands that run alone (SELECT), commands
 // that use sequence numbers (FETCH), others (NOOP) and IDLE from eight
 // goroutines for half a second, against a server that answers each at

@@ -112,7 +112,7 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush bool) (*Pend
 			s.mu.Unlock()
 			return nil, err
 		}
-		if s.canStart(info, set) && s.turnLocked(info, w) {
+		if s.canStart(info, set) && s.turnLocked(info, set, w) {
 			break
 		}
 		if flush {
@@ -128,7 +128,10 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush bool) (*Pend
 		ch := s.changed
 		s.demanders++ // the commands in flight must end: the reader must go on
 		if w == nil && !info.waits {
-			w = s.waitLocked(info.alone)
+			w = s.waitLocked(info, set)
+		}
+		if w != nil && !w.free {
+			w.free = !s.eldersLocked(w)
 		}
 		if s.counts.alone > 0 && !info.waits {
 			// What holds cmd back runs alone: it is told (AfterBlocking).
@@ -219,7 +222,17 @@ func (s *Session) commandBound(ctx context.Context) time.Duration {
 //     first (IDLE's restart would otherwise hold the others back again and
 //     again);
 //   - a command that waits on the server (IDLE) goes only when no other
-//     command waits.
+//     command waits;
+//   - a command that does not run alone does not overtake a waiting one
+//     it may not be in flight beside (the pipelining rules of canStart: a
+//     command that uses sequence numbers and one during which the server
+//     may send EXPUNGE, or two whose message sets may overlap), once that
+//     one waits only for commands that started after it came (free).
+//     Otherwise pipelined commands that each overlap the next in time
+//     keep it waiting for ever: a FETCH by sequence number behind a
+//     stream of UID commands from other goroutines. Until then it may be
+//     overtaken: what it waits for may be a FETCH whose caller's loop runs
+//     other commands, which must not wait for the FETCH to end.
 //
 // Commands that do not run alone still start together, in any order,
 // when the pipelining rules let them (canStart).
@@ -234,34 +247,48 @@ type waiter struct {
 	prev, next *waiter
 	ticket     uint64 // its order of arrival
 	alone      bool   // it runs alone
+
+	// What canStart's rules need to know of the command, to hold back
+	// later commands it may not be in flight beside.
+	since    time.Time // when it came: commands in flight then are its elders
+	seqNums  bool
+	expunges bool // the server may send EXPUNGE during it
+	hasSet   bool
+	set      targetSet
+	free     bool // no elder it may not be in flight beside is left (under mu)
 }
 
-// waitLocked puts a command that must wait for its turn at the end of the
-// queue (under mu).
-func (s *Session) waitLocked(alone bool) *waiter {
+// waitLocked puts a command of kind info with message set set (nil: none)
+// that must wait for its turn at the end of the queue (under mu).
+func (s *Session) waitLocked(info commandInfo, set *targetSet) *waiter {
 	q := s.wq
 	if q == nil {
 		q = &waitQueue{}
 		s.wq = q
 	}
 	q.n++
-	w := &waiter{prev: q.tail, ticket: q.n, alone: alone}
+	w := &waiter{prev: q.tail, ticket: q.n, alone: info.alone,
+		since: time.Now(), seqNums: info.seqNums, expunges: !info.noExpunge}
+	if set != nil {
+		w.hasSet, w.set = true, *set
+	}
 	if q.tail != nil {
 		q.tail.next = w
 	} else {
 		q.head = w
 	}
 	q.tail = w
-	if alone && q.alone == nil {
+	if info.alone && q.alone == nil {
 		q.alone = w
 	}
 	return w
 }
 
 // turnLocked reports whether the order of arrival lets a command of kind
-// info start now, given its place w in the queue (nil: it has none), under
-// mu. The pipelining rules are canStart's.
-func (s *Session) turnLocked(info commandInfo, w *waiter) bool {
+// info with message set set (nil: none) start now, given its place w in
+// the queue (nil: it has none), under mu. The pipelining rules are
+// canStart's.
+func (s *Session) turnLocked(info commandInfo, set *targetSet, w *waiter) bool {
 	q := s.wq
 	switch {
 	case q == nil || q.head == nil:
@@ -270,8 +297,47 @@ func (s *Session) turnLocked(info commandInfo, w *waiter) bool {
 		return !info.alone && q.alone == nil
 	case info.alone:
 		return q.head == w
+	case q.alone != nil && (w == nil || w.ticket > q.alone.ticket):
+		return false
 	}
-	return q.alone == nil || w != nil && w.ticket < q.alone.ticket
+	for x := q.head; x != nil && x != w; x = x.next {
+		if x.free && x.conflicts(info, set) {
+			return false
+		}
+	}
+	return true
+}
+
+// conflicts reports whether the pipelining rules keep a command of kind
+// info with message set set (nil: none) from being in flight beside the
+// waiting command w (canStart's rules, for one pair; running alone is
+// the queue's own).
+func (w *waiter) conflicts(info commandInfo, set *targetSet) bool {
+	return info.seqNums && w.expunges || w.seqNums && !info.noExpunge ||
+		set != nil && w.hasSet && set.overlaps(&w.set)
+}
+
+// eldersLocked reports whether a command in flight that started before w
+// came keeps w waiting by the pipelining rules (under mu).
+func (s *Session) eldersLocked(w *waiter) bool {
+	for _, p := range s.inflight {
+		if p.start.After(w.since) {
+			continue
+		}
+		if p.info.alone {
+			return true
+		}
+		var set *targetSet
+		var ps targetSet
+		if p.info.bySet {
+			ps = targetSet{set: p.set, uids: p.info.uids, known: p.hasSet}
+			set = &ps
+		}
+		if w.conflicts(p.info, set) {
+			return true
+		}
+	}
+	return false
 }
 
 // stopWaitingLocked takes a command's place w out of the queue (nil:
