@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -112,7 +113,8 @@ func churnFetch(ctx context.Context, c *commands.Client, borrow, skip bool) (map
 // mailboxChurn changes a mailbox under concurrent readers for a second:
 // goroutines append messages of every size class to src (as literals,
 // synchronizing or not), move some to dst, expunge others by UID, fetch
-// every body (owned and borrowed, some left unread), search, and take
+// every body (owned and borrowed, some left unread, some left in the
+// middle by break or cancel), search, and take
 // STATUS of dst, while Idle waits on the same Client. Each answer must be
 // right for the moment it was given: bodies byte for byte, UIDs where the
 // appends and moves said. At the end every message appended is in src
@@ -157,6 +159,7 @@ func mailboxChurn(t *testing.T, c *commands.Client, src, dst string) {
 
 	var wg sync.WaitGroup
 	var ops atomic.Int64
+	var perOp sync.Map // what -> *atomic.Int64
 	fail := func(what string, err error) {
 		if rctx.Err() == nil {
 			t.Errorf("%s: %v", what, err)
@@ -166,6 +169,8 @@ func mailboxChurn(t *testing.T, c *commands.Client, src, dst string) {
 	loop := func(what string, op func(r *rand.Rand) error) {
 		wg.Add(1)
 		seed := uint64(len(what))
+		n := new(atomic.Int64)
+		perOp.Store(what, n)
 		go func() {
 			defer wg.Done()
 			r := rand.New(rand.NewPCG(seed, uint64(time.Now().UnixNano())))
@@ -175,6 +180,7 @@ func mailboxChurn(t *testing.T, c *commands.Client, src, dst string) {
 					return
 				}
 				ops.Add(1)
+				n.Add(1)
 			}
 		}()
 	}
@@ -248,6 +254,38 @@ func mailboxChurn(t *testing.T, c *commands.Client, src, dst string) {
 		_, err := churnFetch(ctx, c, true, true)
 		return err
 	})
+	loop("Fetch cut in a body", func(r *rand.Rand) error {
+		// The loop leaves in the middle of a streamed body, by break or
+		// by its context's end: the rest is drained, the session goes
+		// on.
+		fctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		brk := r.IntN(2) == 0
+		items := &commands.FetchItems{UID: true, Sections: []commands.FetchSection{commands.WholeMessage}, Borrow: r.IntN(2) == 0}
+		for m, err := range c.Fetch(fctx, commands.UIDRange(1, 0), items) {
+			if err != nil {
+				if !brk && errors.Is(err, context.Canceled) {
+					return nil
+				}
+				return err
+			}
+			sec, err := m.NextSection()
+			if err == io.EOF {
+				continue
+			}
+			if err != nil || sec.Size < 100000 {
+				continue
+			}
+			if _, err := io.ReadFull(sec, make([]byte, 1+r.IntN(50000))); err != nil {
+				return fmt.Errorf("UID %d: %w", m.UID, err)
+			}
+			if brk {
+				break
+			}
+			cancel()
+		}
+		return nil
+	})
 	loop("Fetch by sequence number", func(r *rand.Rand) error {
 		// No EXPUNGE comes while a FETCH by sequence number runs (RFC
 		// 9051, 7.5.1): its messages are 1 to n in order, their UIDs
@@ -264,6 +302,11 @@ func mailboxChurn(t *testing.T, c *commands.Client, src, dst string) {
 				return fmt.Errorf("message %d (UID %d) after %d (UID %d)", m.SeqNum, m.UID, last.SeqNum, last.UID)
 			}
 			last = *m
+		}
+		if last.SeqNum == 0 {
+			// None while the session knows the mailbox empty: nothing
+			// was sent. A NOOP keeps the loop from spinning.
+			return c.Noop(ctx)
 		}
 		return nil
 	})
@@ -290,7 +333,12 @@ func mailboxChurn(t *testing.T, c *commands.Client, src, dst string) {
 	if t.Failed() {
 		return
 	}
-	t.Logf("%d operations, %d messages appended", ops.Load(), len(appended))
+	var counts []string
+	perOp.Range(func(k, v any) bool {
+		counts = append(counts, fmt.Sprintf("%s %d", k, v.(*atomic.Int64).Load()))
+		return true
+	})
+	t.Logf("%d operations (%s), %d messages appended", ops.Load(), strings.Join(counts, ", "), len(appended))
 
 	// What the session counted is what the server has.
 	if err := c.Noop(ctx); err != nil {
