@@ -745,6 +745,91 @@ func TestNestedCommandOvertakesWaiter(t *testing.T) {
 	}
 }
 
+// TestUntoldNotPipelined: Dovecot runs pipelined SEARCH commands in
+// parallel and answers them with all their "* SEARCH" lines first, then
+// all their tagged OKs; nothing in a SEARCH response names its command,
+// so the oldest took every answer. The server here answers every command
+// it has read so far that way. Commands that take such untagged data
+// (SEARCH, SORT, LIST, MYRIGHTS, ...) are no longer pipelined with others
+// of their kind: each gets its own answer. Commands of other kinds (a
+// NOOP, a SEARCH beside a MYRIGHTS) still pipeline.
+func TestUntoldNotPipelined(t *testing.T) {
+	var mu sync.Mutex
+	batches := []int{} // how many commands the server read at once
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+		for {
+			var tags, data []string
+			for len(tags) == 0 || r.Buffered() > 0 {
+				l := readLine(r)
+				if l == "" {
+					return
+				}
+				tag, cmd, _ := strings.Cut(l, " ")
+				tags = append(tags, tag)
+				switch {
+				case strings.HasPrefix(cmd, "UID SEARCH UID "):
+					data = append(data, "* SEARCH "+strings.TrimPrefix(cmd, "UID SEARCH UID "))
+				case strings.HasPrefix(cmd, "MYRIGHTS "):
+					data = append(data, "* MYRIGHTS "+strings.TrimPrefix(cmd, "MYRIGHTS ")+" r"+strings.TrimPrefix(cmd, "MYRIGHTS "))
+				}
+			}
+			mu.Lock()
+			batches = append(batches, len(tags))
+			mu.Unlock()
+			for _, d := range data {
+				io.WriteString(w, d+"\r\n")
+			}
+			for _, tag := range tags {
+				io.WriteString(w, tag+" OK done\r\n")
+			}
+		}
+	})
+	s := openDefaults(t, conn, nil)
+	ctx := ctx20(t)
+	if _, err := s.Run(ctx, &session.Command{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX") }}); err != nil {
+		t.Fatal(err)
+	}
+	cmds := []*session.Command{{Name: "NOOP"}}
+	for _, n := range []string{"1", "6", "10"} {
+		cmds = append(cmds, &session.Command{Name: "UID SEARCH", Args: func(e *wire.Encoder) { e.SP().Atom("UID").SP().Atom(n) }},
+			&session.Command{Name: "MYRIGHTS", Args: func(e *wire.Encoder) { e.SP().Atom("m" + n) }})
+	}
+	ps, err := s.StartBatch(ctx, cmds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range ps[1:] {
+		r, err := p.Wait(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var answers []string
+		for _, d := range r.Data {
+			switch d := d.(type) {
+			case *codec.Search:
+				answers = append(answers, fmt.Sprint(d.Nums))
+			case *codec.MyRights:
+				answers = append(answers, string(d.Mailbox)+" "+string(d.Rights))
+			default:
+				answers = append(answers, fmt.Sprintf("%T", d))
+			}
+		}
+		got = append(got, strings.Join(answers, "+"))
+	}
+	want := "[1] | m1 rm1 | [6] | m6 rm6 | [10] | m10 rm10"
+	if g := strings.Join(got, " | "); g != want {
+		t.Fatalf("answers %s; want %s", g, want)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	// SELECT; NOOP, SEARCH and MYRIGHTS (kinds apart); then by pairs.
+	if fmt.Sprint(batches) != "[1 3 2 2]" {
+		t.Errorf("the server read %v commands at a time; want [1 3 2 2]", batches)
+	}
+}
+
 // TestWaitQueueStress runs commands that run alone (SELECT), commands
 // that use sequence numbers (FETCH), others (NOOP) and IDLE from eight
 // goroutines for half a second, against a server that answers each at

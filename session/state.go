@@ -145,6 +145,41 @@ type commandInfo struct {
 	// message set (FETCH, STORE, their UID forms): two such commands
 	// whose sets overlap cannot tell their responses apart.
 	bySet bool
+	// untold: the kinds of untagged data the command takes that name
+	// nothing the session could give them by (untoldKinds, a bit for
+	// each group): two commands that share one cannot be told apart, and
+	// are not pipelined.
+	untold uint8
+}
+
+// untoldKinds are the kinds of untagged data that go to the oldest
+// command in flight that takes them, with nothing in them to tell two
+// such commands apart, by group (a bit each in commandInfo.untold; kinds
+// grouped only keep more commands apart than needed). Dovecot answers
+// four pipelined UID SEARCH with their four "* SEARCH" lines first, then
+// the four tagged OKs: the oldest took all four answers. The others are
+// given by what they carry: FETCH by its message set, STATUS by its
+// mailbox, ESEARCH by its tag, and VANISHED (EARLIER), which only UID
+// FETCH takes, while the commands that expunge take EXPUNGE too, which
+// keeps them apart.
+var untoldKinds = map[string]uint8{
+	"SEARCH": 1 << 0, "SORT": 1 << 0, "THREAD": 1 << 0,
+	"LIST": 1 << 1, "LSUB": 1 << 1,
+	"NAMESPACE": 1 << 2, "ID": 1 << 2,
+	"CAPABILITY": 1 << 3, "ENABLED": 1 << 3,
+	"QUOTA": 1 << 4, "QUOTAROOT": 1 << 4,
+	"ACL": 1 << 5, "MYRIGHTS": 1 << 5, "LISTRIGHTS": 1 << 5,
+	"METADATA": 1 << 6, "ANNOTATION": 1 << 6,
+	"EXPUNGE": 1 << 7,
+}
+
+// untoldMask returns the bits of the untoldKinds among data.
+func untoldMask(data []string) uint8 {
+	var m uint8
+	for _, d := range data {
+		m |= untoldKinds[d]
+	}
+	return m
 }
 
 func compile(r Rules) commandInfo {
@@ -156,7 +191,8 @@ func compile(r Rules) commandInfo {
 		data: r.Data, target: r.Target, transition: r.Transition, refresh: r.RefreshCaps,
 		conts: r.Continuations, secretCont: r.SecretContinuations, waits: r.Waits,
 		uids: r.UIDs, readOnly: r.ReadOnly,
-		bySet: r.Target == TargetMessages && slices.Contains(r.Data, "FETCH")}
+		bySet:  r.Target == TargetMessages && slices.Contains(r.Data, "FETCH"),
+		untold: untoldMask(r.Data)}
 }
 
 // wants reports whether the untagged response named name belongs to the

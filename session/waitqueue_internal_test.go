@@ -13,8 +13,9 @@ import (
 // (a slice in order of arrival): the links both ways, the first waiter
 // that runs alone, and whose turn it is for every waiter and for a
 // newcomer of each kind. Waiters are of random kinds (sequence numbers,
-// EXPUNGE, message sets of either kind, "*") and randomly free; the model
-// finds conflicts by brute force over the sets' numbers.
+// EXPUNGE, message sets of either kind, "*", kinds of untagged data that
+// cannot be told apart) and randomly free; the model finds conflicts by
+// brute force over the sets' numbers.
 func TestWaitQueueModel(t *testing.T) {
 	s := &Session{}
 	var model []*waiter
@@ -29,7 +30,8 @@ func TestWaitQueueModel(t *testing.T) {
 		set  *targetSet
 	}
 	randomKind := func() kind {
-		k := kind{info: commandInfo{alone: rng.IntN(4) == 0, seqNums: rng.IntN(3) == 0, noExpunge: rng.IntN(2) == 0}}
+		k := kind{info: commandInfo{alone: rng.IntN(4) == 0, seqNums: rng.IntN(3) == 0, noExpunge: rng.IntN(2) == 0,
+			untold: []uint8{0, 0, 1, 2, 3}[rng.IntN(5)]}}
 		if k.set = sets[rng.IntN(len(sets))]; k.set != nil {
 			k.info.bySet, k.info.uids = true, k.set.uids
 		}
@@ -49,7 +51,8 @@ func TestWaitQueueModel(t *testing.T) {
 	}
 	conflict := func(a, b kind) bool {
 		return a.info.seqNums && !b.info.noExpunge || b.info.seqNums && !a.info.noExpunge ||
-			a.set != nil && b.set != nil && overlap(a.set, b.set)
+			a.set != nil && b.set != nil && overlap(a.set, b.set) ||
+			a.info.untold&1 != 0 && b.info.untold&1 != 0 || a.info.untold&2 != 0 && b.info.untold&2 != 0
 	}
 	for step := 0; step < 20000; step++ {
 		if len(model) == 0 || rng.IntN(2) == 0 && len(model) < 12 {

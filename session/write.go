@@ -255,6 +255,7 @@ type waiter struct {
 	expunges bool // the server may send EXPUNGE during it
 	hasSet   bool
 	set      targetSet
+	untold   uint8
 	free     bool // no elder it may not be in flight beside is left (under mu)
 }
 
@@ -268,7 +269,7 @@ func (s *Session) waitLocked(info commandInfo, set *targetSet) *waiter {
 	}
 	q.n++
 	w := &waiter{prev: q.tail, ticket: q.n, alone: info.alone,
-		since: time.Now(), seqNums: info.seqNums, expunges: !info.noExpunge}
+		since: time.Now(), seqNums: info.seqNums, expunges: !info.noExpunge, untold: info.untold}
 	if set != nil {
 		w.hasSet, w.set = true, *set
 	}
@@ -314,7 +315,7 @@ func (s *Session) turnLocked(info commandInfo, set *targetSet, w *waiter) bool {
 // the queue's own).
 func (w *waiter) conflicts(info commandInfo, set *targetSet) bool {
 	return info.seqNums && w.expunges || w.seqNums && !info.noExpunge ||
-		set != nil && w.hasSet && set.overlaps(&w.set)
+		set != nil && w.hasSet && set.overlaps(&w.set) || info.untold&w.untold != 0
 }
 
 // eldersLocked reports whether a command in flight that started before w
@@ -375,7 +376,9 @@ func (s *Session) stopWaitingLocked(w *waiter) {
 // command that uses sequence numbers does not start beside one during
 // which the server may send EXPUNGE, nor the other way round; a command
 // that takes FETCH responses by its message set (set) does not start
-// beside another whose set may overlap it.
+// beside another whose set may overlap it; two commands that take a kind
+// of untagged data that cannot be told apart (commandInfo.untold) do
+// not start together.
 func (s *Session) canStart(info commandInfo, set *targetSet) bool {
 	if len(s.inflight) == 0 {
 		return true
@@ -390,8 +393,21 @@ func (s *Session) canStart(info commandInfo, set *targetSet) bool {
 		return false
 	case set != nil && s.hull.busy() && s.overlapsLocked(set):
 		return false
+	case info.untold != 0 && s.untoldLocked(info.untold):
+		return false
 	}
 	return true
+}
+
+// untoldLocked reports whether a command in flight takes a kind of
+// untagged data of the mask (commandInfo.untold), under mu.
+func (s *Session) untoldLocked(mask uint8) bool {
+	for _, p := range s.inflight {
+		if p.cmd.Want == nil && p.info.untold&mask != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // A targetSet is the message set of a command that takes FETCH responses
