@@ -1,0 +1,158 @@
+package commands_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/testserver"
+)
+
+// attribution runs, from six goroutines at once on one Client for a
+// second, commands whose untagged answers carry no tag: UID SEARCH and UID
+// SORT with a different answer each, LIST of different names, STATUS,
+// MYRIGHTS, GETQUOTAROOT and GETMETADATA of different mailboxes, and
+// NAMESPACE. Each must get its own answer, as it does alone. Dovecot
+// answers pipelined SEARCH commands with all their data first, then
+// their tagged OKs: the oldest took every answer.
+func attribution(t *testing.T, c *commands.Client, mb string, n int, names []string, counts map[string]uint32) {
+	ctx := dvCtx(t)
+	if _, err := c.Select(ctx, mb, nil); err != nil {
+		t.Fatal(err)
+	}
+	// What each command answers when it runs alone.
+	ns, err := c.Namespace(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantNS := fmt.Sprint(ns)
+	rights := map[string]string{}
+	roots := map[string]string{}
+	for i, name := range names {
+		r, err := c.MyRights(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rights[name] = r
+		rs, qs, err := c.GetQuotaRoot(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		roots[name] = fmt.Sprint(rs, len(qs))
+		if err := c.SetMetadata(ctx, name, []commands.MetadataEntry{{Name: "/private/comment", Value: []byte(fmt.Sprint("comment ", i))}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rctx, stop := context.WithTimeout(ctx, time.Second)
+	defer stop()
+	var wg sync.WaitGroup
+	for g := 0; g < 6; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; rctx.Err() == nil; i++ {
+				var err error
+				name := names[(g+i)%len(names)]
+				switch (g + i) % 8 {
+				case 0:
+					k := uint32(1 + (g*7+i)%n)
+					set := commands.UIDs(k)
+					var r *commands.SearchResult
+					r, err = c.Search(ctx, &commands.Criteria{Set: &set}, &commands.SearchOptions{UID: true})
+					if err == nil && (!r.All.Contains(k) || func() bool { l, _ := r.All.Len(); return l != 1 }()) {
+						err = fmt.Errorf("UID SEARCH UID %d found %v", k, r.All)
+					}
+				case 1:
+					var l []*commands.MailboxInfo
+					l, err = c.List(ctx, name, nil)
+					if err == nil && (len(l) != 1 || l[0].Name != name) {
+						err = fmt.Errorf("LIST %q found %d: %+v", name, len(l), l)
+					}
+				case 2:
+					var st *commands.MailboxStatus
+					st, err = c.Status(ctx, name, commands.StatusMessages)
+					if err == nil && (st.Name != name || st.Messages != counts[name]) {
+						err = fmt.Errorf("STATUS %q answered for %q, %d messages; want %d", name, st.Name, st.Messages, counts[name])
+					}
+				case 3:
+					var r string
+					r, err = c.MyRights(ctx, name)
+					if err == nil && r != rights[name] {
+						err = fmt.Errorf("MYRIGHTS %q: %q; want %q", name, r, rights[name])
+					}
+				case 4:
+					rs, qs, e := c.GetQuotaRoot(ctx, name)
+					if err = e; err == nil && fmt.Sprint(rs, len(qs)) != roots[name] {
+						err = fmt.Errorf("GETQUOTAROOT %q: %v; want %v", name, fmt.Sprint(rs, len(qs)), roots[name])
+					}
+				case 5:
+					var got *commands.Namespace
+					got, err = c.Namespace(ctx)
+					if err == nil && fmt.Sprint(got) != wantNS {
+						err = fmt.Errorf("NAMESPACE: %v; want %v", got, wantNS)
+					}
+				case 6:
+					k := uint32(1 + (g*5+i)%n)
+					set := commands.UIDs(k)
+					var r []uint32
+					r, err = c.Sort(ctx, []commands.SortKey{{Key: "ARRIVAL"}}, &commands.Criteria{Set: &set}, &commands.SearchOptions{UID: true})
+					if err == nil && (len(r) != 1 || r[0] != k) {
+						err = fmt.Errorf("UID SORT UID %d: %v", k, r)
+					}
+				case 7:
+					var es []commands.MetadataEntry
+					es, _, err = c.GetMetadata(ctx, name, []string{"/private/comment"}, nil)
+					want := fmt.Sprint("comment ", slices.Index(names, name))
+					if err == nil && (len(es) != 1 || string(es[0].Value) != want) {
+						err = fmt.Errorf("GETMETADATA %q: %+v; want %q", name, es, want)
+					}
+				}
+				if err != nil {
+					if rctx.Err() == nil {
+						t.Errorf("goroutine %d: %v", g, err)
+					}
+					stop()
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func TestAttributionDovecot(t *testing.T) {
+	c := dvClient(t, testserver.Alice, nil)
+	ctx := dvCtx(t)
+	var names []string
+	for i := range 4 {
+		name := fmt.Sprintf("attr%d-%d", time.Now().UnixNano(), i)
+		if err := c.Create(ctx, name, nil); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, name)
+	}
+	attribution(t, c, dvMailbox(t, testserver.Alice, 16), 16, names, nil)
+}
+
+func TestAttributionCyrus(t *testing.T) {
+	_, c := cyAlice(t)
+	ctx := dvCtx(t)
+	var names []string
+	for i := range 4 {
+		name := fmt.Sprintf("attr%d", i)
+		if err := c.Create(ctx, name, nil); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, name)
+	}
+	for i := range 16 {
+		if _, err := c.AppendBytes(ctx, names[0], testserver.SampleMessage(i), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	attribution(t, c, names[0], 16, names, map[string]uint32{names[0]: 16})
+}
