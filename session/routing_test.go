@@ -819,14 +819,34 @@ func TestUntoldNotPipelined(t *testing.T) {
 		got = append(got, strings.Join(answers, "+"))
 	}
 	want := "[1] | m1 rm1 | [6] | m6 rm6 | [10] | m10 rm10"
+	// Commands with their own Want pick their responses: they pipeline.
+	wantSearch := func(n string) *session.Command {
+		return &session.Command{Name: "UID SEARCH", Args: func(e *wire.Encoder) { e.SP().Atom("UID").SP().Atom(n) },
+			Want: func(r codec.Response) bool { sr, ok := r.(*codec.Search); return ok && fmt.Sprint(sr.Nums) == "["+n+"]" }}
+	}
+	wps, err := s.StartBatch(ctx, []*session.Command{wantSearch("7"), wantSearch("8")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1, err := wps[0].Wait(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := wps[1].Wait(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r1.Data) != 1 || len(r2.Data) != 1 {
+		t.Errorf("commands with Want got %d and %d answers; want one each", len(r1.Data), len(r2.Data))
+	}
 	if g := strings.Join(got, " | "); g != want {
 		t.Fatalf("answers %s; want %s", g, want)
 	}
 	mu.Lock()
 	defer mu.Unlock()
 	// SELECT; NOOP, SEARCH and MYRIGHTS (kinds apart); then by pairs.
-	if fmt.Sprint(batches) != "[1 3 2 2]" {
-		t.Errorf("the server read %v commands at a time; want [1 3 2 2]", batches)
+	if fmt.Sprint(batches) != "[1 3 2 2 2]" {
+		t.Errorf("the server read %v commands at a time; want [1 3 2 2 2]", batches)
 	}
 }
 

@@ -94,6 +94,11 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush bool) (*Pend
 	case !known:
 		info = unknownCommand
 	}
+	if cmd.Want != nil {
+		// It picks its own responses: not held back by, nor holding
+		// back, commands that take the same kinds of untagged data.
+		info.untold = 0
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, notSent(err)
 	}
@@ -403,7 +408,7 @@ func (s *Session) canStart(info commandInfo, set *targetSet) bool {
 // untagged data of the mask (commandInfo.untold), under mu.
 func (s *Session) untoldLocked(mask uint8) bool {
 	for _, p := range s.inflight {
-		if p.cmd.Want == nil && p.info.untold&mask != 0 {
+		if p.info.untold&mask != 0 {
 			return true
 		}
 	}
