@@ -2,6 +2,7 @@ package commands_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -16,7 +17,9 @@ import (
 // second, commands whose untagged answers carry no tag: UID SEARCH and UID
 // SORT with a different answer each, LIST of different names, STATUS,
 // MYRIGHTS, GETQUOTAROOT and GETMETADATA of different mailboxes, and
-// NAMESPACE. Each must get its own answer, as it does alone. Dovecot
+// NAMESPACE; SearchIter and ListIter left early (break, or their
+// context's end) with a command run in their loop. Each must get its own
+// answer, as it does alone. Dovecot
 // answers pipelined SEARCH commands with all their data first, then
 // their tagged OKs: the oldest took every answer.
 func attribution(t *testing.T, c *commands.Client, mb string, n int, names []string, counts map[string]uint32) {
@@ -57,7 +60,7 @@ func attribution(t *testing.T, c *commands.Client, mb string, n int, names []str
 			for i := 0; rctx.Err() == nil; i++ {
 				var err error
 				name := names[(g+i)%len(names)]
-				switch (g + i) % 8 {
+				switch (g + i) % 10 {
 				case 0:
 					k := uint32(1 + (g*7+i)%n)
 					set := commands.UIDs(k)
@@ -103,6 +106,45 @@ func attribution(t *testing.T, c *commands.Client, mb string, n int, names []str
 					if err == nil && (len(r) != 1 || r[0] != k) {
 						err = fmt.Errorf("UID SORT UID %d: %v", k, r)
 					}
+				case 8:
+					// An iterator left early, by break or by its
+					// context's end, with a command run in its loop.
+					ictx, cancel := context.WithCancel(ctx)
+					k := 0
+					for uid, e := range c.SearchIter(ictx, &commands.Criteria{}, &commands.SearchOptions{UID: true}) {
+						if err = e; err != nil {
+							err = cutShort(err, k)
+							break
+						}
+						if k++; uid != uint32(k) {
+							err = fmt.Errorf("UID SEARCH ALL: %d at %d", uid, k)
+							break
+						}
+						if _, err = c.Status(ctx, name, commands.StatusMessages); err != nil || i%2 == 0 {
+							break
+						}
+						cancel()
+					}
+					cancel()
+				case 9:
+					ictx, cancel := context.WithCancel(ctx)
+					k := 0
+					for mi, e := range c.ListIter(ictx, "*", nil) {
+						if err = e; err != nil {
+							err = cutShort(err, k)
+							break
+						}
+						k++
+						if mi.Name == "" {
+							err = errors.New("LIST: a mailbox without a name")
+							break
+						}
+						if _, err = c.MyRights(ctx, name); err != nil || i%2 == 0 {
+							break
+						}
+						cancel()
+					}
+					cancel()
 				case 7:
 					var es []commands.MetadataEntry
 					es, _, err = c.GetMetadata(ctx, name, []string{"/private/comment"}, nil)
@@ -155,4 +197,18 @@ func TestAttributionCyrus(t *testing.T) {
 		}
 	}
 	attribution(t, c, names[0], 16, names, map[string]uint32{names[0]: 16})
+}
+
+// cutShort is the error of an iterator whose loop cancelled its context
+// after k values: nil when the next step ended it with the context's
+// error, as it must (Fetch, SearchIter and ListIter check the context
+// before each value they hand out).
+func cutShort(err error, k int) error {
+	if !errors.Is(err, context.Canceled) {
+		return err
+	}
+	if k != 1 {
+		return fmt.Errorf("cancelled after the first value, ended after %d: %w", k, err)
+	}
+	return nil
 }

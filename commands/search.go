@@ -432,19 +432,20 @@ func (c *Client) SearchIter(ctx context.Context, criteria *Criteria, opts *Searc
 			yield(0, err)
 			return
 		}
+		done, cut := ctx.Done(), false
 		stopped, err := c.pull(ctx, cmd, func(it session.Item) bool {
 			r := it.Response
 			switch d := r.(type) {
 			case *codec.Search:
 				for _, n := range d.Nums {
-					if !yield(n, nil) {
+					if cut = ended(done); cut || !yield(n, nil) {
 						return false
 					}
 				}
 			case *codec.ESearch:
 				if d.Has&codec.ESearchAll != 0 {
 					for n := range d.All.All {
-						if !yield(n, nil) {
+						if cut = ended(done); cut || !yield(n, nil) {
 							return false
 						}
 					}
@@ -452,9 +453,27 @@ func (c *Client) SearchIter(ctx context.Context, criteria *Criteria, opts *Searc
 			}
 			return true
 		})
-		if err != nil && !stopped {
+		if cut {
+			yield(0, ctx.Err())
+		} else if err != nil && !stopped {
 			yield(0, err)
 		}
+	}
+}
+
+// ended reports, without blocking, whether done (a context's Done channel;
+// nil for a context that never ends) is closed. The iterators that yield
+// many numbers from one response check it before each, so that a loop
+// whose context ends stops at once, as Fetch's does between messages.
+func ended(done <-chan struct{}) bool {
+	if done == nil {
+		return false
+	}
+	select {
+	case <-done:
+		return true
+	default:
+		return false
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
+	"iter"
 	"runtime"
 	"slices"
 	"strconv"
@@ -222,5 +224,38 @@ func TestSearchResultMemory(t *testing.T) {
 	}
 	if b := allocated(sortIter); b > bound {
 		t.Errorf("SortIter of %d numbers allocated %d bytes", n, b)
+	}
+}
+
+// TestIterCancelStopsAtOnce: SearchIter and SortIter yield many numbers
+// from one response; when the loop's context ends, the next step ends the
+// iteration with the context's error, as Fetch does between messages,
+// rather than yielding the rest of the response first.
+func TestIterCancelStopsAtOnce(t *testing.T) {
+	c, ctx, _ := selectedServer(t, "IMAP4rev1 SORT", 5, func(cmd string) string {
+		if strings.Contains(cmd, "SORT") {
+			return "* SORT 5 4 3 2 1\r\n"
+		}
+		return "* SEARCH 1 2 3 4 5\r\n"
+	})
+	for name, it := range map[string]func(context.Context) iter.Seq2[uint32, error]{
+		"SearchIter": func(ctx context.Context) iter.Seq2[uint32, error] { return c.SearchIter(ctx, nil, nil) },
+		"SortIter": func(ctx context.Context) iter.Seq2[uint32, error] {
+			return c.SortIter(ctx, []commands.SortKey{{Key: "ARRIVAL", Reverse: true}}, nil, nil)
+		},
+	} {
+		ictx, cancel := context.WithCancel(ctx)
+		var got []string
+		for n, err := range it(ictx) {
+			got = append(got, fmt.Sprint(n, err))
+			cancel()
+		}
+		cancel()
+		if len(got) != 2 || !strings.HasSuffix(got[1], context.Canceled.Error()) {
+			t.Errorf("%s, cancelled after the first number: %q; want the first, then %v", name, got, context.Canceled)
+		}
+		if err := c.Noop(ctx); err != nil {
+			t.Fatalf("%s: NOOP after: %v", name, err)
+		}
 	}
 }

@@ -66,10 +66,11 @@ func (c *Client) sortIter(ctx context.Context, keys []SortKey, criteria *Criteri
 			return
 		}
 		cmd.Pull = true
+		done, cut := ctx.Done(), false
 		stopped, err := c.pull(ctx, cmd, func(it session.Item) bool {
 			if s, ok := it.Response.(*codec.Sort); ok && b.keep(it.Size) {
 				for _, n := range s.Nums {
-					if !yield(n, nil) {
+					if cut = ended(done); cut || !yield(n, nil) {
 						return false
 					}
 				}
@@ -79,7 +80,9 @@ func (c *Client) sortIter(ctx context.Context, keys []SortKey, criteria *Criteri
 		if err == nil {
 			err = b.err()
 		}
-		if err != nil && !stopped {
+		if cut {
+			yield(0, ctx.Err())
+		} else if err != nil && !stopped {
 			yield(0, err)
 		}
 	}
