@@ -60,7 +60,7 @@ func attribution(t *testing.T, c *commands.Client, mb string, n int, names []str
 			for i := 0; rctx.Err() == nil; i++ {
 				var err error
 				name := names[(g+i)%len(names)]
-				switch (g + i) % 10 {
+				switch (g + i) % 11 {
 				case 0:
 					k := uint32(1 + (g*7+i)%n)
 					set := commands.UIDs(k)
@@ -145,6 +145,19 @@ func attribution(t *testing.T, c *commands.Client, mb string, n int, names []str
 						cancel()
 					}
 					cancel()
+				case 10:
+					// LIST-STATUS beside STATUS of the same mailboxes:
+					// both carry STATUS responses.
+					var l []*commands.MailboxInfo
+					l, err = c.List(ctx, "attr*", &commands.ListOptions{ReturnStatus: commands.StatusMessages})
+					for _, m := range l {
+						if err == nil && slices.Contains(names, m.Name) && (m.Status == nil || m.Status.Name != m.Name || m.Status.Messages != counts[m.Name]) {
+							err = fmt.Errorf("LIST RETURN (STATUS): %q has status %+v", m.Name, m.Status)
+						}
+					}
+					if err == nil && len(l) < len(names) {
+						err = fmt.Errorf("LIST attr* found %d mailboxes; want %d", len(l), len(names))
+					}
 				case 7:
 					var es []commands.MetadataEntry
 					es, _, err = c.GetMetadata(ctx, name, []string{"/private/comment"}, nil)

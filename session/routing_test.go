@@ -770,6 +770,10 @@ func TestUntoldNotPipelined(t *testing.T) {
 				switch {
 				case strings.HasPrefix(cmd, "UID SEARCH UID "):
 					data = append(data, "* SEARCH "+strings.TrimPrefix(cmd, "UID SEARCH UID "))
+				case strings.HasPrefix(cmd, "STATUS "):
+					data = append(data, "* STATUS "+strings.Fields(cmd)[1]+" (MESSAGES 1)")
+				case strings.HasPrefix(cmd, "LIST "):
+					data = append(data, `* LIST () "/" a`, "* STATUS a (MESSAGES 2)")
 				case strings.HasPrefix(cmd, "MYRIGHTS "):
 					data = append(data, "* MYRIGHTS "+strings.TrimPrefix(cmd, "MYRIGHTS ")+" r"+strings.TrimPrefix(cmd, "MYRIGHTS "))
 				}
@@ -839,14 +843,41 @@ func TestUntoldNotPipelined(t *testing.T) {
 	if len(r1.Data) != 1 || len(r2.Data) != 1 {
 		t.Errorf("commands with Want got %d and %d answers; want one each", len(r1.Data), len(r2.Data))
 	}
+	// STATUS commands go by their mailboxes, and pipeline; a LIST that
+	// takes STATUS responses (LIST-STATUS) does not go beside them.
+	status := func(mb string) *session.Command {
+		return &session.Command{Name: "STATUS", Args: func(e *wire.Encoder) { e.SP().Mailbox(mb).SP().Raw("(MESSAGES)") }}
+	}
+	sps, err := s.StartBatch(ctx, []*session.Command{status("a"), status("b"),
+		{Name: "LIST", Args: func(e *wire.Encoder) { e.SP().Raw(`"" a RETURN (STATUS (MESSAGES))`) }}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var counts []string
+	for _, p := range sps {
+		r, err := p.Wait(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c []string
+		for _, d := range r.Data {
+			if st, ok := d.(*codec.MailboxStatus); ok {
+				c = append(c, string(st.Mailbox)+" "+fmt.Sprint(st.Messages))
+			}
+		}
+		counts = append(counts, strings.Join(c, "+"))
+	}
+	if g := strings.Join(counts, " | "); g != "a 1 | b 1 | a 2" {
+		t.Errorf("STATUS answers %s; want a 1 | b 1 | a 2", g)
+	}
 	if g := strings.Join(got, " | "); g != want {
 		t.Fatalf("answers %s; want %s", g, want)
 	}
 	mu.Lock()
 	defer mu.Unlock()
 	// SELECT; NOOP, SEARCH and MYRIGHTS (kinds apart); then by pairs.
-	if fmt.Sprint(batches) != "[1 3 2 2 2]" {
-		t.Errorf("the server read %v commands at a time; want [1 3 2 2 2]", batches)
+	if fmt.Sprint(batches) != "[1 3 2 2 2 2 1]" {
+		t.Errorf("the server read %v commands at a time; want [1 3 2 2 2 2 1]", batches)
 	}
 }
 

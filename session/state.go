@@ -148,9 +148,19 @@ type commandInfo struct {
 	// untold: the kinds of untagged data the command takes that name
 	// nothing the session could give them by (untoldKinds, a bit for
 	// each group): two commands that share one cannot be told apart, and
-	// are not pipelined.
-	untold uint8
+	// are not pipelined (clash). keyed: those of them it takes by a key
+	// the session routes by, so that two such commands can share them:
+	// STATUS by its mailbox.
+	untold, keyed uint8
 }
+
+// clash reports whether two commands that take the untold kinds a and b,
+// of which they take ak and bk by key, cannot be told apart: they share a
+// kind that one of them does not take by key. Two STATUS commands go by
+// their mailboxes; a STATUS command and a LIST that asks for STATUS
+// (LIST-STATUS) do not: the STATUS command took the LIST's STATUS
+// responses for its mailbox.
+func clash(a, ak, b, bk uint8) bool { return a&b&^(ak&bk) != 0 }
 
 // untoldKinds are the kinds of untagged data that go to the oldest
 // command in flight that takes them, with nothing in them to tell two
@@ -158,20 +168,23 @@ type commandInfo struct {
 // grouped only keep more commands apart than needed). Dovecot answers
 // four pipelined UID SEARCH with their four "* SEARCH" lines first, then
 // the four tagged OKs: the oldest took all four answers. The others are
-// given by what they carry: FETCH by its message set, STATUS by its
-// mailbox, ESEARCH by its tag, and VANISHED (EARLIER), which only UID
-// FETCH takes, while the commands that expunge take EXPUNGE too, which
-// keeps them apart.
+// given by what they carry: FETCH by its message set, ESEARCH by its tag,
+// STATUS by its mailbox between STATUS commands (keyed), and VANISHED
+// (EARLIER), which only UID FETCH takes, while the commands that expunge
+// take EXPUNGE too, which keeps them apart.
 var untoldKinds = map[string]uint8{
 	"SEARCH": 1 << 0, "SORT": 1 << 0, "THREAD": 1 << 0,
 	"LIST": 1 << 1, "LSUB": 1 << 1,
-	"NAMESPACE": 1 << 2, "ID": 1 << 2,
-	"CAPABILITY": 1 << 3, "ENABLED": 1 << 3,
-	"QUOTA": 1 << 4, "QUOTAROOT": 1 << 4,
-	"ACL": 1 << 5, "MYRIGHTS": 1 << 5, "LISTRIGHTS": 1 << 5,
-	"METADATA": 1 << 6, "ANNOTATION": 1 << 6,
-	"EXPUNGE": 1 << 7,
+	"NAMESPACE": 1 << 2, "ID": 1 << 2, "CAPABILITY": 1 << 2, "ENABLED": 1 << 2,
+	"QUOTA": 1 << 3, "QUOTAROOT": 1 << 3,
+	"ACL": 1 << 4, "MYRIGHTS": 1 << 4, "LISTRIGHTS": 1 << 4,
+	"METADATA": 1 << 5, "ANNOTATION": 1 << 5,
+	"EXPUNGE": 1 << 6,
+	"STATUS":  untoldStatus,
 }
+
+// untoldStatus is the bit of STATUS among untoldKinds.
+const untoldStatus = 1 << 7
 
 // untoldMask returns the bits of the untoldKinds among data.
 func untoldMask(data []string) uint8 {
@@ -192,7 +205,16 @@ func compile(r Rules) commandInfo {
 		conts: r.Continuations, secretCont: r.SecretContinuations, waits: r.Waits,
 		uids: r.UIDs, readOnly: r.ReadOnly,
 		bySet:  r.Target == TargetMessages && slices.Contains(r.Data, "FETCH"),
-		untold: untoldMask(r.Data)}
+		untold: untoldMask(r.Data), keyed: keyedMask(r)}
+}
+
+// keyedMask returns the untoldKinds that r's command takes by a key: the
+// STATUS of a command whose mailbox the session reads (TargetMailbox).
+func keyedMask(r Rules) uint8 {
+	if r.Target == TargetMailbox {
+		return untoldStatus
+	}
+	return 0
 }
 
 // wants reports whether the untagged response named name belongs to the

@@ -32,6 +32,9 @@ func TestWaitQueueModel(t *testing.T) {
 	randomKind := func() kind {
 		k := kind{info: commandInfo{alone: rng.IntN(4) == 0, seqNums: rng.IntN(3) == 0, noExpunge: rng.IntN(2) == 0,
 			untold: []uint8{0, 0, 1, 2, 3}[rng.IntN(5)]}}
+		if rng.IntN(2) == 0 {
+			k.info.keyed = k.info.untold & 1 // taken by key (STATUS by mailbox)
+		}
 		if k.set = sets[rng.IntN(len(sets))]; k.set != nil {
 			k.info.bySet, k.info.uids = true, k.set.uids
 		}
@@ -52,7 +55,7 @@ func TestWaitQueueModel(t *testing.T) {
 	conflict := func(a, b kind) bool {
 		return a.info.seqNums && !b.info.noExpunge || b.info.seqNums && !a.info.noExpunge ||
 			a.set != nil && b.set != nil && overlap(a.set, b.set) ||
-			a.info.untold&1 != 0 && b.info.untold&1 != 0 || a.info.untold&2 != 0 && b.info.untold&2 != 0
+			untoldClash(a.info, b.info, 1) || untoldClash(a.info, b.info, 2)
 	}
 	for step := 0; step < 20000; step++ {
 		if len(model) == 0 || rng.IntN(2) == 0 && len(model) < 12 {
@@ -139,4 +142,12 @@ func seqSetOf(lo, hi uint32) codec.SeqSet {
 	var s codec.SeqSet
 	s.AddRange(lo, hi)
 	return s
+}
+
+// untoldClash reports whether a and b both take the untold kind bit, and
+// not both by key.
+func untoldClash(a, b commandInfo, bit uint8) bool {
+	both := a.untold&bit != 0 && b.untold&bit != 0
+	keyed := a.keyed&bit != 0 && b.keyed&bit != 0
+	return both && !keyed
 }

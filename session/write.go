@@ -97,7 +97,7 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush bool) (*Pend
 	if cmd.Want != nil {
 		// It picks its own responses: not held back by, nor holding
 		// back, commands that take the same kinds of untagged data.
-		info.untold = 0
+		info.untold, info.keyed = 0, 0
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, notSent(err)
@@ -261,6 +261,7 @@ type waiter struct {
 	hasSet   bool
 	set      targetSet
 	untold   uint8
+	keyed    uint8
 	free     bool // no elder it may not be in flight beside is left (under mu)
 }
 
@@ -274,7 +275,7 @@ func (s *Session) waitLocked(info commandInfo, set *targetSet) *waiter {
 	}
 	q.n++
 	w := &waiter{prev: q.tail, ticket: q.n, alone: info.alone,
-		since: time.Now(), seqNums: info.seqNums, expunges: !info.noExpunge, untold: info.untold}
+		since: time.Now(), seqNums: info.seqNums, expunges: !info.noExpunge, untold: info.untold, keyed: info.keyed}
 	if set != nil {
 		w.hasSet, w.set = true, *set
 	}
@@ -320,7 +321,7 @@ func (s *Session) turnLocked(info commandInfo, set *targetSet, w *waiter) bool {
 // the queue's own).
 func (w *waiter) conflicts(info commandInfo, set *targetSet) bool {
 	return info.seqNums && w.expunges || w.seqNums && !info.noExpunge ||
-		set != nil && w.hasSet && set.overlaps(&w.set) || info.untold&w.untold != 0
+		set != nil && w.hasSet && set.overlaps(&w.set) || clash(info.untold, info.keyed, w.untold, w.keyed)
 }
 
 // eldersLocked reports whether a command in flight that started before w
@@ -398,17 +399,18 @@ func (s *Session) canStart(info commandInfo, set *targetSet) bool {
 		return false
 	case set != nil && s.hull.busy() && s.overlapsLocked(set):
 		return false
-	case info.untold != 0 && s.untoldLocked(info.untold):
+	case info.untold != 0 && s.untoldLocked(info.untold, info.keyed):
 		return false
 	}
 	return true
 }
 
-// untoldLocked reports whether a command in flight takes a kind of
-// untagged data of the mask (commandInfo.untold), under mu.
-func (s *Session) untoldLocked(mask uint8) bool {
+// untoldLocked reports whether a command in flight clashes with one that
+// takes the untold kinds of untagged data mask, keyed of them by key
+// (commandInfo.untold), under mu.
+func (s *Session) untoldLocked(mask, keyed uint8) bool {
 	for _, p := range s.inflight {
-		if p.info.untold&mask != 0 {
+		if clash(p.info.untold, p.info.keyed, mask, keyed) {
 			return true
 		}
 	}
