@@ -387,10 +387,10 @@ func (s *Session) deliver(r codec.Response) {
 
 // targetLocked finds the command r belongs to (under mu): the oldest that
 // wants it, except for STATUS responses, which go to the STATUS command for
-// their mailbox, and FETCH responses, which go to the command whose
-// message set holds the message (pipelined FETCHes are answered
-// interleaved); a FETCH for a message no such command asked for is
-// unsolicited (a flag change by another client).
+// their mailbox, and FETCH and VANISHED (EARLIER) responses, which go to
+// the command whose message set holds the messages (pipelined FETCHes are
+// answered interleaved); a FETCH for a message no such command asked for
+// is unsolicited (a flag change by another client).
 func (s *Session) targetLocked(r codec.Response) *Pending {
 	if st, ok := r.(*codec.MailboxStatus); ok {
 		// Pipelined STATUS commands: match the mailbox when a server
@@ -415,17 +415,31 @@ func (s *Session) targetLocked(r codec.Response) *Pending {
 		}
 	}
 	f, isFetch := r.(*codec.Fetch)
+	v, _ := r.(*codec.Vanished)
+	earlier := v != nil && v.Earlier
 	var first, dynamic *Pending
 	for _, p := range s.inflight {
 		if !p.wants(r) {
 			continue
 		}
-		if !isFetch {
+		if !isFetch && !earlier {
 			return p
 		}
 		if !p.hasSet {
 			if first == nil {
 				first = p
+			}
+			continue
+		}
+		if earlier {
+			// VANISHED (EARLIER) answers a UID FETCH ... VANISHED
+			// (RFC 7162) with UIDs of its set: given by set as FETCH
+			// is, for UID FETCH commands with sets apart in flight.
+			if p.info.uids && p.set.Overlaps(v.UIDs) {
+				return p
+			}
+			if p.set.Dynamic() && dynamic == nil {
+				dynamic = p
 			}
 			continue
 		}

@@ -881,6 +881,53 @@ func TestUntoldNotPipelined(t *testing.T) {
 	}
 }
 
+// TestVanishedEarlierBySet: two UID FETCH ... (CHANGEDSINCE 1 VANISHED)
+// with sets apart are pipelined; each VANISHED (EARLIER) goes to the one
+// whose set holds its UIDs, whatever the order they come in (it went to
+// the oldest).
+func TestVanishedEarlierBySet(t *testing.T) {
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1 QRESYNC] hi\r\n")
+		readCommand(r, w) // SELECT
+		io.WriteString(w, "* 20 EXISTS\r\nA1 OK selected\r\n")
+		t1 := strings.Fields(readCommand(r, w))[0]
+		t2 := strings.Fields(readCommand(r, w))[0]
+		io.WriteString(w, "* VANISHED (EARLIER) 12:13\r\n* VANISHED (EARLIER) 3\r\n"+t1+" OK done\r\n"+t2+" OK done\r\n")
+		io.Copy(io.Discard, r)
+	})
+	s := openDefaults(t, conn, nil)
+	ctx := ctx20(t)
+	if _, err := s.Run(ctx, &session.Command{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX") }}); err != nil {
+		t.Fatal(err)
+	}
+	fetch := func(set string) *session.Command {
+		return &session.Command{Name: "UID FETCH", Args: func(e *wire.Encoder) {
+			e.SP().Raw(set).SP().Raw("(FLAGS) (CHANGEDSINCE 1 VANISHED)")
+		}}
+	}
+	ps, err := s.StartBatch(ctx, []*session.Command{fetch("1:5"), fetch("10:15")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range ps {
+		r, err := p.Wait(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v []string
+		for _, d := range r.Data {
+			if vr, ok := d.(*codec.Vanished); ok {
+				v = append(v, vr.UIDs.String())
+			}
+		}
+		got = append(got, strings.Join(v, "+"))
+	}
+	if g := strings.Join(got, " | "); g != "3 | 12:13" {
+		t.Fatalf("VANISHED (EARLIER) went %s; want 3 | 12:13", g)
+	}
+}
+
 // TestWaitQueueStress runs commands that run alone (SELECT), commands
 // that use sequence numbers (FETCH), others (NOOP) and IDLE from eight
 // goroutines for half a second, against a server that answers each at
