@@ -33,7 +33,12 @@ func (s *Session) Run(ctx context.Context, cmd *Command) (*Result, error) {
 // that must run alone (STARTTLS, AUTHENTICATE, IDLE, COMPRESS, LOGIN,
 // SELECT, ...) waits until the others are done and holds back the next
 // ones, and commands that use message sequence numbers are not pipelined
-// with commands during which the server may send EXPUNGE.
+// with commands during which the server may send EXPUNGE. Nor are two
+// whose answers could not be told apart: FETCH or STORE commands whose
+// message sets may overlap, and commands that take the same kind of
+// untagged data with nothing in it to name its command (two SEARCH, two
+// LIST, ...; see docs/session.md). A command that must wait does so in
+// its order of arrival.
 func (s *Session) Start(ctx context.Context, cmd *Command) (*Pending, error) {
 	ps, err := s.start(ctx, []*Command{cmd})
 	if err != nil {
@@ -231,7 +236,8 @@ func (s *Session) commandBound(ctx context.Context) time.Duration {
 //   - a command that does not run alone does not overtake a waiting one
 //     it may not be in flight beside (the pipelining rules of canStart: a
 //     command that uses sequence numbers and one during which the server
-//     may send EXPUNGE, or two whose message sets may overlap), once that
+//     may send EXPUNGE, two whose message sets may overlap, or two that
+//     take untagged data that cannot be told apart), once that
 //     one waits only for commands that started after it came (free).
 //     Otherwise pipelined commands that each overlap the next in time
 //     keep it waiting for ever: a FETCH by sequence number behind a
