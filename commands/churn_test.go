@@ -119,8 +119,10 @@ func churnFetch(ctx context.Context, c *commands.Client, borrow, skip bool) (map
 // right for the moment it was given: bodies byte for byte, UIDs where the
 // appends and moves said. At the end every message appended is in src
 // or dst, once, unless it was expunged; and the session's message count
-// equals the server's.
-func mailboxChurn(t *testing.T, c *commands.Client, src, dst string) {
+// equals the server's. With w not nil, the appends, moves and expunges
+// run on w, a second session with src selected, so that c learns of them
+// from unsolicited EXISTS and EXPUNGE between its own answers.
+func mailboxChurn(t *testing.T, c, w *commands.Client, src, dst string) {
 	ctx := dvCtx(t)
 	for _, mb := range []string{src, dst} {
 		if err := c.Create(ctx, mb, nil); err != nil {
@@ -128,6 +130,11 @@ func mailboxChurn(t *testing.T, c *commands.Client, src, dst string) {
 		}
 	}
 	if _, err := c.Select(ctx, src, nil); err != nil {
+		t.Fatal(err)
+	}
+	if w == nil {
+		w = c
+	} else if _, err := w.Select(ctx, src, nil); err != nil {
 		t.Fatal(err)
 	}
 	rctx, stop := context.WithTimeout(ctx, time.Second)
@@ -197,7 +204,7 @@ func mailboxChurn(t *testing.T, c *commands.Client, src, dst string) {
 		if k%4 == 0 {
 			opts.Date = time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
 		}
-		res, err := c.Append(ctx, src, bytes.NewReader(msg), int64(len(msg)), opts)
+		res, err := w.Append(ctx, src, bytes.NewReader(msg), int64(len(msg)), opts)
 		if err != nil {
 			return fmt.Errorf("message %d: %w", k, err)
 		}
@@ -217,7 +224,7 @@ func mailboxChurn(t *testing.T, c *commands.Client, src, dst string) {
 		if !ok {
 			return c.Noop(ctx)
 		}
-		res, err := c.Move(ctx, commands.UIDs(uid), dst)
+		res, err := w.Move(ctx, commands.UIDs(uid), dst)
 		if err != nil {
 			return fmt.Errorf("UID %d: %w", uid, err)
 		}
@@ -234,11 +241,11 @@ func mailboxChurn(t *testing.T, c *commands.Client, src, dst string) {
 		if !ok {
 			return c.Noop(ctx)
 		}
-		if _, err := c.Store(ctx, commands.UIDs(uid), commands.AddFlags, []string{`\Deleted`}, &commands.StoreOptions{Silent: true}); err != nil {
+		if _, err := w.Store(ctx, commands.UIDs(uid), commands.AddFlags, []string{`\Deleted`}, &commands.StoreOptions{Silent: true}); err != nil {
 			return fmt.Errorf("STORE UID %d: %w", uid, err)
 		}
 		set := commands.UIDs(uid)
-		if _, err := c.Expunge(ctx, &set); err != nil {
+		if _, err := w.Expunge(ctx, &set); err != nil {
 			return fmt.Errorf("UID EXPUNGE %d: %w", uid, err)
 		}
 		mu.Lock()
@@ -352,6 +359,9 @@ func mailboxChurn(t *testing.T, c *commands.Client, src, dst string) {
 	if count, _ := all.All.Len(); !known || uint64(n) != count {
 		t.Errorf("the session counts %d messages (known %v); SEARCH ALL finds %d", n, known, count)
 	}
+	if u := c.Session().Unannounced(); u != 0 {
+		t.Errorf("%d responses named messages the server had not announced", u)
+	}
 	srcGot, err := churnFetch(ctx, c, false, false)
 	if err != nil {
 		t.Fatal(err)
@@ -415,7 +425,7 @@ func inSrcK(inSrc map[uint32]int, k int) bool {
 func TestMailboxChurnDovecot(t *testing.T) {
 	c := dvClient(t, testserver.Alice, nil)
 	mb := fmt.Sprintf("churn%d", time.Now().UnixNano())
-	mailboxChurn(t, c, mb, mb+"-dst")
+	mailboxChurn(t, c, nil, mb, mb+"-dst")
 }
 
 // TestMailboxChurnCompressedDovecot is the churn over STARTTLS and
@@ -430,11 +440,24 @@ func TestMailboxChurnCompressedDovecot(t *testing.T) {
 		t.Fatalf("COMPRESS: %v", err)
 	}
 	mb := fmt.Sprintf("churnz%d", time.Now().UnixNano())
-	mailboxChurn(t, c, mb, mb+"-dst")
+	mailboxChurn(t, c, nil, mb, mb+"-dst")
 }
 
 // TestMailboxChurnCyrus is mailboxChurn against Cyrus.
 func TestMailboxChurnCyrus(t *testing.T) {
 	_, c := cyAlice(t)
-	mailboxChurn(t, c, "churn", "churn-dst")
+	mailboxChurn(t, c, nil, "churn", "churn-dst")
+}
+
+// TestMailboxChurnTwoSessionsDovecot: the changes come from a second
+// session, and the first learns of them between its answers.
+func TestMailboxChurnTwoSessionsDovecot(t *testing.T) {
+	mb := fmt.Sprintf("churn2%d", time.Now().UnixNano())
+	mailboxChurn(t, dvClient(t, testserver.Alice, nil), dvClient(t, testserver.Alice, nil), mb, mb+"-dst")
+}
+
+// TestMailboxChurnTwoSessionsCyrus is the same against Cyrus.
+func TestMailboxChurnTwoSessionsCyrus(t *testing.T) {
+	addr, c := cyAlice(t)
+	mailboxChurn(t, c, cyClient(t, addr, "alice", "pass"), "churn", "churn-dst")
 }
