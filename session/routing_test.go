@@ -826,7 +826,10 @@ func TestUntoldNotPipelined(t *testing.T) {
 	// Commands with their own Want pick their responses: they pipeline.
 	wantSearch := func(n string) *session.Command {
 		return &session.Command{Name: "UID SEARCH", Args: func(e *wire.Encoder) { e.SP().Atom("UID").SP().Atom(n) },
-			Want: func(r codec.Response) bool { sr, ok := r.(*codec.Search); return ok && fmt.Sprint(sr.Nums) == "["+n+"]" }}
+			Want: func(r codec.Response) bool {
+				sr, ok := r.(*codec.Search)
+				return ok && fmt.Sprint(sr.Nums) == "["+n+"]"
+			}}
 	}
 	wps, err := s.StartBatch(ctx, []*session.Command{wantSearch("7"), wantSearch("8")})
 	if err != nil {
