@@ -878,9 +878,13 @@ func TestUntoldNotPipelined(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	// SELECT; NOOP, SEARCH and MYRIGHTS (kinds apart); then by pairs.
-	if fmt.Sprint(batches) != "[1 3 2 2 2 2 1]" {
-		t.Errorf("the server read %v commands at a time; want [1 3 2 2 2 2 1]", batches)
+	// SELECT; NOOP, SEARCH and MYRIGHTS (kinds apart) in one write; the
+	// later SEARCH and MYRIGHTS pairs go together or apart, as their
+	// turns come; the two commands with Want together; the two STATUS
+	// together; the LIST alone.
+	n := len(batches)
+	if n < 5 || fmt.Sprint(batches[:2], batches[n-3:]) != "[1 3] [2 2 1]" {
+		t.Errorf("the server read %v commands at a time; want [1 3 ... 2 2 1]", batches)
 	}
 }
 
