@@ -390,7 +390,9 @@ func (s *Session) deliver(r codec.Response) {
 // their mailbox, and FETCH and VANISHED (EARLIER) responses, which go to
 // the command whose message set holds the messages (pipelined FETCHes are
 // answered interleaved); a FETCH for a message no such command asked for
-// is unsolicited (a flag change by another client).
+// is unsolicited (a flag change by another client). A command whose Want
+// takes a kind its rules do not gets r only when no other command wants
+// it.
 func (s *Session) targetLocked(r codec.Response) *Pending {
 	if st, ok := r.(*codec.MailboxStatus); ok {
 		// Pipelined STATUS commands: match the mailbox when a server
@@ -417,9 +419,20 @@ func (s *Session) targetLocked(r codec.Response) *Pending {
 	f, isFetch := r.(*codec.Fetch)
 	v, _ := r.(*codec.Vanished)
 	earlier := v != nil && v.Earlier
-	var first, dynamic *Pending
+	name := codec.ResponseName(r)
+	var first, dynamic, fallback *Pending
 	for _, p := range s.inflight {
 		if !p.wants(r) {
+			continue
+		}
+		if p.cmd.Want != nil && !p.info.wants(name) {
+			// A Want that takes what its command's rules do not
+			// (commands.Client.Do, a NOOP that polls for events):
+			// only what no other command takes, else it would take
+			// the answers of the commands pipelined after it.
+			if fallback == nil {
+				fallback = p
+			}
 			continue
 		}
 		if !isFetch && !earlier {
@@ -467,7 +480,10 @@ func (s *Session) targetLocked(r codec.Response) *Pending {
 	if dynamic != nil {
 		return dynamic
 	}
-	return first
+	if first != nil {
+		return first
+	}
+	return fallback
 }
 
 // wants reports whether r belongs to p: Command.Want, or the command's

@@ -751,8 +751,9 @@ func TestNestedCommandOvertakesWaiter(t *testing.T) {
 // so the oldest took every answer. The server here answers every command
 // it has read so far that way. Commands that take such untagged data
 // (SEARCH, SORT, LIST, MYRIGHTS, ...) are no longer pipelined with others
-// of their kind: each gets its own answer. Commands of other kinds (a
-// NOOP, a SEARCH beside a MYRIGHTS) still pipeline.
+// of their kind, with or without their own Want: each gets its own
+// answer. Commands of other kinds (a NOOP, a SEARCH beside a MYRIGHTS)
+// still pipeline.
 func TestUntoldNotPipelined(t *testing.T) {
 	var mu sync.Mutex
 	batches := []int{} // how many commands the server read at once
@@ -823,28 +824,27 @@ func TestUntoldNotPipelined(t *testing.T) {
 		got = append(got, strings.Join(answers, "+"))
 	}
 	want := "[1] | m1 rm1 | [6] | m6 rm6 | [10] | m10 rm10"
-	// Commands with their own Want pick their responses: they pipeline.
+	// Commands with their own Want are kept apart as well: a Want may
+	// take anything (commands.Client.Do's does).
 	wantSearch := func(n string) *session.Command {
 		return &session.Command{Name: "UID SEARCH", Args: func(e *wire.Encoder) { e.SP().Atom("UID").SP().Atom(n) },
 			Want: func(r codec.Response) bool {
-				sr, ok := r.(*codec.Search)
-				return ok && fmt.Sprint(sr.Nums) == "["+n+"]"
+				_, ok := r.(*codec.Search)
+				return ok
 			}}
 	}
 	wps, err := s.StartBatch(ctx, []*session.Command{wantSearch("7"), wantSearch("8")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r1, err := wps[0].Wait(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r2, err := wps[1].Wait(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(r1.Data) != 1 || len(r2.Data) != 1 {
-		t.Errorf("commands with Want got %d and %d answers; want one each", len(r1.Data), len(r2.Data))
+	for i, p := range wps {
+		r, err := p.Wait(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Data) != 1 || fmt.Sprint(r.Data[0].(*codec.Search).Nums) != fmt.Sprintf("[%d]", 7+i) {
+			t.Errorf("UID SEARCH UID %d with Want got %v", 7+i, r.Data)
+		}
 	}
 	// STATUS commands go by their mailboxes, and pipeline; a LIST that
 	// takes STATUS responses (LIST-STATUS) does not go beside them.
@@ -880,11 +880,56 @@ func TestUntoldNotPipelined(t *testing.T) {
 	defer mu.Unlock()
 	// SELECT; NOOP, SEARCH and MYRIGHTS (kinds apart) in one write; the
 	// later SEARCH and MYRIGHTS pairs go together or apart, as their
-	// turns come; the two commands with Want together; the two STATUS
-	// together; the LIST alone.
+	// turns come; the two commands with Want one after the other; the
+	// two STATUS together; the LIST alone.
 	n := len(batches)
-	if n < 5 || fmt.Sprint(batches[:2], batches[n-3:]) != "[1 3] [2 2 1]" {
-		t.Errorf("the server read %v commands at a time; want [1 3 ... 2 2 1]", batches)
+	if n < 6 || fmt.Sprint(batches[:2], batches[n-4:]) != "[1 3] [1 1 2 1]" {
+		t.Errorf("the server read %v commands at a time; want [1 3 ... 1 1 2 1]", batches)
+	}
+}
+
+// TestCatchAllWantTakesOnlyUnclaimed: a command whose Want takes what its
+// rules do not (commands.Client.Do, the NOOP that stands for IDLE on a
+// server without it) was the oldest command that wanted the answers of
+// the commands pipelined after it, and took them: a SEARCH beside a
+// polling NOOP came back empty. It now gets only what no other command
+// wants.
+func TestCatchAllWantTakesOnlyUnclaimed(t *testing.T) {
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+		readCommand(r, w) // SELECT
+		io.WriteString(w, "* 2 EXISTS\r\nA1 OK selected\r\n")
+		noop := strings.Fields(readCommand(r, w))[0]
+		search := strings.Fields(readCommand(r, w))[0]
+		io.WriteString(w, "* SEARCH 2\r\n* 3 EXISTS\r\n"+search+" OK done\r\n"+noop+" OK done\r\n")
+		io.Copy(io.Discard, r)
+	})
+	s := openDefaults(t, conn, nil)
+	ctx := ctx20(t)
+	if _, err := s.Run(ctx, &session.Command{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX") }}); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := s.StartBatch(ctx, []*session.Command{
+		{Name: "NOOP", Want: func(codec.Response) bool { return true }},
+		{Name: "UID SEARCH", Args: func(e *wire.Encoder) { e.SP().Atom("ALL") }},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range ps {
+		r, err := p.Wait(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, d := range r.Data {
+			names = append(names, codec.ResponseName(d))
+		}
+		got = append(got, strings.Join(names, "+"))
+	}
+	if g := strings.Join(got, " | "); g != "EXISTS | SEARCH" {
+		t.Fatalf("the NOOP and the SEARCH got %s; want EXISTS | SEARCH", g)
 	}
 }
 

@@ -355,7 +355,11 @@ type Command struct {
 	Args func(e *wire.Encoder)
 	// Want says which untagged responses belong to the command. Nil
 	// means the default for Name (FETCH responses for FETCH, LIST for
-	// LIST, ...).
+	// LIST, ...). A response of a kind the defaults for Name do not take
+	// goes to a command with Want only when no other command in flight
+	// wants it (a Want that takes everything takes nothing from the
+	// commands pipelined beside it). Want does not change the pipelining
+	// rules, which go by Name.
 	Want func(r codec.Response) bool
 	// OnData, when set, receives each response that belongs to the
 	// command instead of Result.Data. It runs where the session reads

@@ -99,11 +99,6 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush bool) (*Pend
 	case !known:
 		info = unknownCommand
 	}
-	if cmd.Want != nil {
-		// It picks its own responses: not held back by, nor holding
-		// back, commands that take the same kinds of untagged data.
-		info.untold, info.keyed = 0, 0
-	}
 	if err := ctx.Err(); err != nil {
 		return nil, notSent(err)
 	}
