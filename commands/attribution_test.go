@@ -9,8 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/internal/testserver"
+	"github.com/imapkit/imapkit/session"
 )
 
 // attribution runs, from six goroutines at once on one Client for a
@@ -60,7 +62,7 @@ func attribution(t *testing.T, c *commands.Client, mb string, n int, names []str
 			for i := 0; rctx.Err() == nil; i++ {
 				var err error
 				name := names[(g+i)%len(names)]
-				switch (g + i) % 11 {
+				switch (g + i) % 12 {
 				case 0:
 					k := uint32(1 + (g*7+i)%n)
 					set := commands.UIDs(k)
@@ -157,6 +159,18 @@ func attribution(t *testing.T, c *commands.Client, mb string, n int, names []str
 					}
 					if err == nil && len(l) < len(names) {
 						err = fmt.Errorf("LIST attr* found %d mailboxes; want %d", len(l), len(names))
+					}
+				case 11:
+					// Do's Want takes everything: only what no other
+					// command wants.
+					var r *session.Result
+					r, err = c.Do(ctx, "NOOP", nil)
+					for _, d := range r.Data {
+						switch d.(type) {
+						case *codec.Search, *codec.Sort, *codec.List, *codec.MailboxStatus, *codec.MyRights,
+							*codec.Quota, *codec.QuotaRoot, *codec.Namespace, *codec.Metadata:
+							err = fmt.Errorf("NOOP (Do) took a %s response", codec.ResponseName(d))
+						}
 					}
 				case 7:
 					var es []commands.MetadataEntry
