@@ -875,6 +875,17 @@ func TestCloseUnderLoadDovecot(t *testing.T) {
 // upgrades it with STARTTLS.
 func dvStartTLS(t *testing.T) *commands.Client {
 	t.Helper()
+	c := dvPlain(t)
+	if err := c.StartTLS(dvCtx(t), nil); err != nil {
+		t.Fatalf("STARTTLS: %v", err)
+	}
+	return c
+}
+
+// dvPlain opens a Client on the plain port, not logged in, that trusts
+// the server's certificate for STARTTLS.
+func dvPlain(t *testing.T) *commands.Client {
+	t.Helper()
 	srv := dvServer(t)
 	ctx := dvCtx(t)
 	conn, err := transport.Dial(ctx, srv.PlainAddr, nil)
@@ -886,9 +897,6 @@ func dvStartTLS(t *testing.T) *commands.Client {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Session().Close() })
-	if err := c.StartTLS(ctx, nil); err != nil {
-		t.Fatalf("STARTTLS: %v", err)
-	}
 	return c
 }
 

@@ -15,7 +15,6 @@ import (
 	"github.com/imapkit/imapkit/internal/fuzzseed"
 	"github.com/imapkit/imapkit/internal/testserver"
 	"github.com/imapkit/imapkit/session"
-	"github.com/imapkit/imapkit/transport"
 )
 
 // TestUpgradesUnderLoadDovecot: while goroutines send CAPABILITY, NOOP
@@ -27,20 +26,11 @@ import (
 // With the library's defaults.
 func TestUpgradesUnderLoadDovecot(t *testing.T) {
 	const n = 8
-	srv := dvServer(t)
 	mb := dvMailbox(t, testserver.Alice, n)
 	for round := range 3 {
 		t.Run(fmt.Sprint(round), func(t *testing.T) {
 			ctx := dvCtx(t)
-			conn, err := transport.Dial(ctx, srv.PlainAddr, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c, err := commands.Open(ctx, conn, &auth.Options{TLSConfig: srv.TLSConfig()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { c.Session().Close() })
+			c := dvPlain(t)
 			var loggedOut atomic.Bool
 			var ops atomic.Int64
 			var wg sync.WaitGroup

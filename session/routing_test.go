@@ -895,41 +895,14 @@ func TestUntoldNotPipelined(t *testing.T) {
 // polling NOOP came back empty. It now gets only what no other command
 // wants.
 func TestCatchAllWantTakesOnlyUnclaimed(t *testing.T) {
-	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
-		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
-		readCommand(r, w) // SELECT
-		io.WriteString(w, "* 2 EXISTS\r\nA1 OK selected\r\n")
-		noop := strings.Fields(readCommand(r, w))[0]
-		search := strings.Fields(readCommand(r, w))[0]
-		io.WriteString(w, "* SEARCH 2\r\n* 3 EXISTS\r\n"+search+" OK done\r\n"+noop+" OK done\r\n")
-		io.Copy(io.Discard, r)
-	})
-	s := openDefaults(t, conn, nil)
-	ctx := ctx20(t)
-	if _, err := s.Run(ctx, &session.Command{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX") }}); err != nil {
-		t.Fatal(err)
-	}
-	ps, err := s.StartBatch(ctx, []*session.Command{
+	got := pairAnswers(t, "IMAP4rev1", func(noop, search string) string {
+		return "* SEARCH 2\r\n* 21 EXISTS\r\n" + search + " OK done\r\n" + noop + " OK done\r\n"
+	}, []*session.Command{
 		{Name: "NOOP", Want: func(codec.Response) bool { return true }},
 		{Name: "UID SEARCH", Args: func(e *wire.Encoder) { e.SP().Atom("ALL") }},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, p := range ps {
-		r, err := p.Wait(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var names []string
-		for _, d := range r.Data {
-			names = append(names, codec.ResponseName(d))
-		}
-		got = append(got, strings.Join(names, "+"))
-	}
-	if g := strings.Join(got, " | "); g != "EXISTS | SEARCH" {
-		t.Fatalf("the NOOP and the SEARCH got %s; want EXISTS | SEARCH", g)
+	}, codec.ResponseName)
+	if got != "EXISTS | SEARCH" {
+		t.Fatalf("the NOOP and the SEARCH got %s; want EXISTS | SEARCH", got)
 	}
 }
 
@@ -938,13 +911,35 @@ func TestCatchAllWantTakesOnlyUnclaimed(t *testing.T) {
 // whose set holds its UIDs, whatever the order they come in (it went to
 // the oldest).
 func TestVanishedEarlierBySet(t *testing.T) {
+	fetch := func(set string) *session.Command {
+		return &session.Command{Name: "UID FETCH", Args: func(e *wire.Encoder) {
+			e.SP().Raw(set).SP().Raw("(FLAGS) (CHANGEDSINCE 1 VANISHED)")
+		}}
+	}
+	got := pairAnswers(t, "IMAP4rev1 QRESYNC", func(t1, t2 string) string {
+		return "* VANISHED (EARLIER) 12:13\r\n* VANISHED (EARLIER) 3\r\n" + t1 + " OK done\r\n" + t2 + " OK done\r\n"
+	}, []*session.Command{fetch("1:5"), fetch("10:15")}, func(r codec.Response) string {
+		return r.(*codec.Vanished).UIDs.String()
+	})
+	if got != "3 | 12:13" {
+		t.Fatalf("VANISHED (EARLIER) went %s; want 3 | 12:13", got)
+	}
+}
+
+// pairAnswers opens a session (the defaults) on a scripted server that
+// announces caps and, after SELECT, reads two commands and then writes
+// answer(tag1, tag2). It sends cmds (two) in one batch and returns the
+// untagged data each got, each response shown by show, "+" between
+// responses and " | " between commands.
+func pairAnswers(t *testing.T, caps string, answer func(t1, t2 string) string, cmds []*session.Command, show func(codec.Response) string) string {
+	t.Helper()
 	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
-		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1 QRESYNC] hi\r\n")
+		io.WriteString(w, "* PREAUTH [CAPABILITY "+caps+"] hi\r\n")
 		readCommand(r, w) // SELECT
 		io.WriteString(w, "* 20 EXISTS\r\nA1 OK selected\r\n")
 		t1 := strings.Fields(readCommand(r, w))[0]
 		t2 := strings.Fields(readCommand(r, w))[0]
-		io.WriteString(w, "* VANISHED (EARLIER) 12:13\r\n* VANISHED (EARLIER) 3\r\n"+t1+" OK done\r\n"+t2+" OK done\r\n")
+		io.WriteString(w, answer(t1, t2))
 		io.Copy(io.Discard, r)
 	})
 	s := openDefaults(t, conn, nil)
@@ -952,12 +947,7 @@ func TestVanishedEarlierBySet(t *testing.T) {
 	if _, err := s.Run(ctx, &session.Command{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX") }}); err != nil {
 		t.Fatal(err)
 	}
-	fetch := func(set string) *session.Command {
-		return &session.Command{Name: "UID FETCH", Args: func(e *wire.Encoder) {
-			e.SP().Raw(set).SP().Raw("(FLAGS) (CHANGEDSINCE 1 VANISHED)")
-		}}
-	}
-	ps, err := s.StartBatch(ctx, []*session.Command{fetch("1:5"), fetch("10:15")})
+	ps, err := s.StartBatch(ctx, cmds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -967,17 +957,13 @@ func TestVanishedEarlierBySet(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var v []string
+		var each []string
 		for _, d := range r.Data {
-			if vr, ok := d.(*codec.Vanished); ok {
-				v = append(v, vr.UIDs.String())
-			}
+			each = append(each, show(d))
 		}
-		got = append(got, strings.Join(v, "+"))
+		got = append(got, strings.Join(each, "+"))
 	}
-	if g := strings.Join(got, " | "); g != "3 | 12:13" {
-		t.Fatalf("VANISHED (EARLIER) went %s; want 3 | 12:13", g)
-	}
+	return strings.Join(got, " | ")
 }
 
 // TestWaitQueueStress runs commands that run alone (SELECT), commands
