@@ -492,15 +492,13 @@ func lineFeed(r *bufio.Reader, stop <-chan struct{}) <-chan string {
 	return lines
 }
 
-// TestAloneNotStarved: a command that runs alone gets its turn while other
-// goroutines keep pipelined commands in flight without pause. The server
-// answers a command only when the next one comes (or after 100 ms of
-// quiet), so that two goroutines running NOOP after NOOP always leave one
-// in flight: a SELECT that waited for nothing to be in flight waited for
-// ever. The commands started after the SELECT waits now wait for it.
-func TestAloneNotStarved(t *testing.T) {
-	seen := make(chan string, 1024)
-	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+// laggingServer is a scripted server that answers each command only when
+// the next one comes (or after 100 ms of quiet), so that goroutines
+// running commands one after the other always keep one in flight. It
+// sends name(command) for each command it reads on seen, unless seen is
+// full.
+func laggingServer(t *testing.T, seen chan<- string, name func(cmd string) string) net.Conn {
+	return fake(t, func(r *bufio.Reader, w io.Writer) {
 		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
 		lines := lineFeed(r, nil)
 		var open []string // tags not yet answered, oldest first
@@ -511,9 +509,8 @@ func TestAloneNotStarved(t *testing.T) {
 					return
 				}
 				tag, cmd, _ := strings.Cut(l, " ")
-				cmd, _, _ = strings.Cut(cmd, " ")
 				select {
-				case seen <- cmd:
+				case seen <- name(cmd):
 				default:
 				}
 				if len(open) > 0 {
@@ -528,6 +525,20 @@ func TestAloneNotStarved(t *testing.T) {
 				open = open[:0]
 			}
 		}
+	})
+}
+
+// TestAloneNotStarved: a command that runs alone gets its turn while other
+// goroutines keep pipelined commands in flight without pause. The server
+// answers a command only when the next one comes (or after 100 ms of
+// quiet), so that two goroutines running NOOP after NOOP always leave one
+// in flight: a SELECT that waited for nothing to be in flight waited for
+// ever. The commands started after the SELECT waits now wait for it.
+func TestAloneNotStarved(t *testing.T) {
+	seen := make(chan string, 1024)
+	conn := laggingServer(t, seen, func(cmd string) string {
+		cmd, _, _ = strings.Cut(cmd, " ")
+		return cmd
 	})
 	s := openDefaults(t, conn, nil)
 	ctx := ctx20(t)
@@ -579,7 +590,7 @@ func TestAloneNotStarved(t *testing.T) {
 // commands one after the other always keep one in flight. A FETCH by
 // sequence number (no EXPUNGE may come during it, and none may come
 // between its numbers and the server's reading of them) waited for ever
-// behind UID SEARCH after UID SEARCH, and a UID FETCH 1:* behind UID
+// behind UID STORE 1, 2, 1, 2, ..., and a UID FETCH 1:* behind UID
 // FETCHes of single messages, which it overlaps. Now the commands that
 // come after it wait for it once what held it back when it came is over.
 func TestConflictingNotStarved(t *testing.T) {
@@ -589,8 +600,10 @@ func TestConflictingNotStarved(t *testing.T) {
 		held   *session.Command
 	}{
 		{"sequence numbers behind UID commands",
-			func(int) *session.Command {
-				return &session.Command{Name: "UID SEARCH", Args: func(e *wire.Encoder) { e.SP().Atom("ALL") }}
+			func(i int) *session.Command {
+				return &session.Command{Name: "UID STORE", Args: func(e *wire.Encoder) {
+					e.SP().Number(uint64(1 + i%2)).SP().Raw(`+FLAGS (\Seen)`)
+				}}
 			},
 			&session.Command{Name: "FETCH", Args: func(e *wire.Encoder) { e.SP().Raw("1:*").SP().Atom("FLAGS") }}},
 		{"an overlapping set",
@@ -604,36 +617,11 @@ func TestConflictingNotStarved(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			held := c.held.Name
 			seen := make(chan string, 1024)
-			conn := fake(t, func(r *bufio.Reader, w io.Writer) {
-				io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
-				lines := lineFeed(r, nil)
-				var open []string // tags not yet answered, oldest first
-				for {
-					select {
-					case l, ok := <-lines:
-						if !ok {
-							return
-						}
-						tag, cmd, _ := strings.Cut(l, " ")
-						if strings.HasPrefix(cmd, held+" 1:*") {
-							cmd = "held"
-						}
-						select {
-						case seen <- cmd:
-						default:
-						}
-						if len(open) > 0 {
-							io.WriteString(w, open[0]+" OK done\r\n")
-							open = open[1:]
-						}
-						open = append(open, tag)
-					case <-time.After(100 * time.Millisecond):
-						for _, tag := range open {
-							io.WriteString(w, tag+" OK done\r\n")
-						}
-						open = open[:0]
-					}
+			conn := laggingServer(t, seen, func(cmd string) string {
+				if strings.HasPrefix(cmd, held+" 1:*") {
+					return "held"
 				}
+				return cmd
 			})
 			s := openDefaults(t, conn, nil)
 			ctx := ctx20(t)
