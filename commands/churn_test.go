@@ -475,6 +475,19 @@ func TestMailboxChurnQResyncDovecot(t *testing.T) {
 	mailboxChurn(t, c, w, mb, mb+"-dst")
 }
 
+// TestMailboxChurnQResyncCyrus is the same against Cyrus.
+func TestMailboxChurnQResyncCyrus(t *testing.T) {
+	ctx := dvCtx(t)
+	addr, c := cyAlice(t)
+	w := cyClient(t, addr, "alice", "pass")
+	for _, x := range []*commands.Client{c, w} {
+		if _, err := x.Enable(ctx, "QRESYNC"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mailboxChurn(t, c, w, "churn", "churn-dst")
+}
+
 // TestMailboxChurnTwoSessionsCyrus is the same against Cyrus.
 func TestMailboxChurnTwoSessionsCyrus(t *testing.T) {
 	addr, c := cyAlice(t)
