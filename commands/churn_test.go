@@ -18,6 +18,7 @@ import (
 	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/internal/fuzzseed"
 	"github.com/imapkit/imapkit/internal/testserver"
+	"github.com/imapkit/imapkit/session"
 )
 
 // churnSizes are the body sizes of the churn test's messages, by k mod 6:
@@ -459,6 +460,33 @@ func TestMailboxChurnCyrus(t *testing.T) {
 func TestMailboxChurnTwoSessionsDovecot(t *testing.T) {
 	mb := fmt.Sprintf("churn2%d", time.Now().UnixNano())
 	mailboxChurn(t, dvClient(t, testserver.Alice, nil), dvClient(t, testserver.Alice, nil), mb, mb+"-dst")
+}
+
+// TestMailboxChurnUnsolicitedDovecot: the first session has an
+// OnUnsolicited handler, which runs a NOOP of its own for every tenth
+// event (it may run commands), while the second session makes the
+// changes.
+func TestMailboxChurnUnsolicitedDovecot(t *testing.T) {
+	var c *commands.Client
+	var events, noops atomic.Int64
+	ready := make(chan struct{})
+	hctx := dvCtx(t)
+	c = dvClient(t, testserver.Alice, &session.Options{OnUnsolicited: func(r codec.Response) {
+		<-ready
+		if events.Add(1)%10 == 0 {
+			if err := c.Noop(hctx); err != nil && c.Session().Err() == nil {
+				t.Errorf("NOOP in OnUnsolicited: %v", err)
+			}
+			noops.Add(1)
+		}
+	}})
+	close(ready)
+	mb := fmt.Sprintf("churnu%d", time.Now().UnixNano())
+	mailboxChurn(t, c, dvClient(t, testserver.Alice, nil), mb, mb+"-dst")
+	t.Logf("%d unsolicited responses, %d NOOPs from the handler", events.Load(), noops.Load())
+	if events.Load() == 0 {
+		t.Error("no unsolicited response")
+	}
 }
 
 // TestMailboxChurnQResyncDovecot: both sessions have QRESYNC enabled, so
