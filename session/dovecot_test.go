@@ -1862,3 +1862,87 @@ func TestBugFlushSkippedForFailedWriter(t *testing.T) {
 		t.Errorf("the first NOOP: %v", err)
 	}
 }
+
+// TestDovecotConcurrentSyncLiterals: four goroutines append messages of
+// 1,000 to 20,000 bytes for a second on one session that sees LITERAL-,
+// so that those over 4096 bytes go as synchronizing literals (each waits
+// for its "+"), some from a reader; beside them, NOOP and UID FETCH run
+// without pause. The literals of one command must never interleave with
+// another command's line: every message reads back byte for byte, under
+// the UID its APPENDUID gave. With the defaults.
+func TestDovecotConcurrentSyncLiterals(t *testing.T) {
+	var tr dvBuffer
+	s := dialLiteralMinus(t, testserver.Alice, &session.Options{Trace: &tr}, &dvRewriteConn{})
+	mbox := dvNewMailbox(t, testserver.Alice, nil)
+	dvRun(t, s, dvMailboxCmd("SELECT", mbox))
+	ctx := dvCtx(t)
+	rctx, stop := context.WithTimeout(ctx, time.Second)
+	defer stop()
+	var mu sync.Mutex
+	want := map[uint32][]byte{}
+	var wg sync.WaitGroup
+	loop := func(what string, op func(g, i int) error) {
+		for g := range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; rctx.Err() == nil; i++ {
+					if err := op(g, i); err != nil {
+						if rctx.Err() == nil {
+							t.Errorf("%s: %v", what, err)
+						}
+						stop()
+						return
+					}
+				}
+			}()
+		}
+	}
+	appendOne := func(streamed bool) func(g, i int) error {
+		return func(g, i int) error {
+			msg := dvMessage(fmt.Sprintf("g%d-%d-%v", g, i, streamed), []int{1000, 10000, 20000}[(g+i)%3])
+			cmd := appendCmd(mbox, msg)
+			if streamed {
+				cmd = &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
+					e.SP().Mailbox(mbox).SP().LiteralReader(int64(len(msg)), bytes.NewReader(msg), false)
+				}}
+			}
+			r, err := s.Run(ctx, cmd)
+			if err != nil {
+				return err
+			}
+			c := r.Status.Code
+			if c == nil || c.Kind != codec.CodeAppendUID || len(c.Dst.Ranges()) != 1 {
+				return fmt.Errorf("no APPENDUID in %+v", r.Status)
+			}
+			mu.Lock()
+			want[c.Dst.Ranges()[0].Start] = msg
+			mu.Unlock()
+			return nil
+		}
+	}
+	loop("APPEND", appendOne(false))
+	loop("APPEND from a reader", appendOne(true))
+	loop("NOOP", func(int, int) error { _, err := s.Run(ctx, &session.Command{Name: "NOOP"}); return err })
+	loop("UID FETCH", func(int, int) error {
+		_, err := s.Run(ctx, &session.Command{Name: "UID FETCH", Args: dvRaw("1:* (UID FLAGS)")})
+		return err
+	})
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	if len(want) == 0 {
+		t.Fatal("nothing appended")
+	}
+	for uid, msg := range want {
+		if got := fetchBody(t, s, uid); !bytes.Equal(got, msg) {
+			t.Errorf("UID %d: %d bytes back; want %d", uid, len(got), len(msg))
+		}
+	}
+	plus := strings.Count(tr.String(), "S: + ")
+	if plus == 0 {
+		t.Error("no continuation request: no synchronizing literal was sent")
+	}
+	t.Logf("%d messages appended, %d continuation requests", len(want), plus)
+}
