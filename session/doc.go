@@ -89,15 +89,27 @@
 //     untagged responses carry no tag, so their answers could not be told
 //     apart (a set with "*", or sets of UIDs and of sequence numbers, may
 //     overlap anything). Their sets are Command.Messages or, for a raw
-//     command, the set its arguments start with.
+//     command, the set its arguments start with;
+//   - two commands that take the same kind of untagged data with nothing
+//     in it to name its command (SEARCH, SORT and THREAD; LIST and LSUB;
+//     NAMESPACE, ID, CAPABILITY and ENABLED; QUOTA; ACL, MYRIGHTS and
+//     LISTRIGHTS; METADATA and ANNOTATION; EXPUNGE; a STATUS command and a
+//     LIST) do not run together. Two STATUS commands do: their answers go
+//     by mailbox;
+//   - a command that waits for its turn by one of the last three rules is
+//     not overtaken by later commands that would hold it back again, once
+//     what held it back when it came is over.
 //
 // A server may also run pipelined commands in parallel and interleave
 // their untagged data: Dovecot answers six pipelined UID FETCH commands
-// with the data of four of them followed by four tagged OKs. FETCH
-// responses are therefore given to the command whose message set holds the
-// message (its UID for the UID forms), read from the command's encoded
-// arguments; other data goes to the oldest command in flight that wants it.
-// A Command.Want of its own overrides both.
+// with the data of four of them followed by four tagged OKs, and four
+// pipelined UID SEARCH with their four SEARCH responses first. FETCH (and
+// VANISHED (EARLIER)) responses are therefore given to the command whose
+// message set holds the message (its UID for the UID forms), read from the
+// command's encoded arguments; other data goes to the oldest command in
+// flight that wants it. A Command.Want of its own overrides both, except
+// that a response of a kind the command's rules do not take goes to it only
+// when no other command in flight wants it.
 //
 // # Untagged data
 //
