@@ -503,6 +503,19 @@ func TestMailboxChurnQResyncDovecot(t *testing.T) {
 	mailboxChurn(t, c, w, mb, mb+"-dst")
 }
 
+// TestMailboxChurnCompressedCyrus is the two-session churn against Cyrus,
+// the first session with COMPRESS=DEFLATE.
+func TestMailboxChurnCompressedCyrus(t *testing.T) {
+	addr, c := cyAlice(t)
+	if !c.Session().HasCap("COMPRESS=DEFLATE") {
+		t.Fatalf("Cyrus without COMPRESS=DEFLATE: %v", c.Caps())
+	}
+	if err := c.Compress(dvCtx(t), nil); err != nil {
+		t.Fatalf("COMPRESS: %v", err)
+	}
+	mailboxChurn(t, c, cyClient(t, addr, "alice", "pass"), "churn", "churn-dst")
+}
+
 // TestMailboxChurnQResyncCyrus is the same against Cyrus.
 func TestMailboxChurnQResyncCyrus(t *testing.T) {
 	ctx := dvCtx(t)
