@@ -113,7 +113,8 @@ func churnFetch(ctx context.Context, c *commands.Client, borrow, skip bool) (map
 
 // mailboxChurn changes a mailbox under concurrent readers for a second:
 // goroutines append messages of every size class to src (as literals,
-// synchronizing or not), move some to dst, expunge others by UID, fetch
+// synchronizing or not, and two at a time by MULTIAPPEND where the server
+// has it), move some to dst, expunge others by UID, fetch
 // every body (owned and borrowed, some left unread, some left in the
 // middle by break or cancel), search, and take
 // STATUS of dst, while Idle waits on the same Client. Each answer must be
@@ -220,6 +221,36 @@ func mailboxChurn(t *testing.T, c, w *commands.Client, src, dst string) {
 	}
 	loop("Append", appendOne)
 	loop("Append 2", appendOne)
+	if w.Session().HasCap("MULTIAPPEND") {
+		loop("MULTIAPPEND", func(r *rand.Rand) error {
+			// Two messages in one command, the second opened only when
+			// its turn comes (AppendMessage.Open).
+			mu.Lock()
+			k := nextK
+			nextK += 2
+			mu.Unlock()
+			first, second := churnMessage(k), churnMessage(k+1)
+			res, err := w.AppendMany(ctx, src, []commands.AppendMessage{
+				{R: bytes.NewReader(first), Size: int64(len(first))},
+				{Open: func() (io.Reader, int64, error) { return bytes.NewReader(second), int64(len(second)), nil }},
+			})
+			if err != nil {
+				return fmt.Errorf("messages %d and %d: %w", k, k+1, err)
+			}
+			var uids []uint32
+			for uid := range res.UIDs.All {
+				uids = append(uids, uid)
+			}
+			if len(uids) != 2 {
+				return fmt.Errorf("messages %d and %d: APPENDUID %v", k, k+1, res.UIDs)
+			}
+			mu.Lock()
+			appended[k], appended[k+1] = true, true
+			inSrc[uids[0]], inSrc[uids[1]] = k, k+1
+			mu.Unlock()
+			return nil
+		})
+	}
 	loop("Move", func(r *rand.Rand) error {
 		uid, k, ok := takeUID(r)
 		if !ok {
