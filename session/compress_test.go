@@ -2,8 +2,10 @@ package session_test
 
 import (
 	"bytes"
+	"compress/flate"
 	"context"
 	"io"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -138,4 +140,57 @@ func TestIdleReleasesDeflater(t *testing.T) {
 		}
 		endIdle(t, ctx, p)
 	}
+}
+
+// TestCompressOneWritePerCommand: each command (each Write of the session
+// on the compressed stream) reaches the connection in one write, its
+// block and the sync flush's marker together, so that a server that acts
+// on the block and closes (LOGOUT) never has the marker arrive on a closed
+// socket; a write far larger than a command goes in pieces of bounded
+// size, and inflates back to what was written.
+func TestCompressOneWritePerCommand(t *testing.T) {
+	var conn countWriter
+	fw := session.NewFlushWriter(&conn, flate.DefaultCompression)
+	for _, cmd := range []string{"A1 LOGIN x y\r\n", "A2 SELECT INBOX\r\n", "A3 IDLE\r\n", "DONE\r\n", "A4 LOGOUT\r\n"} {
+		before := conn.writes
+		if _, err := fw.Write([]byte(cmd)); err != nil {
+			t.Fatal(err)
+		}
+		if n := conn.writes - before; n != 1 {
+			t.Errorf("%q went in %d writes; want 1", cmd, n)
+		}
+	}
+	big := make([]byte, 3<<20) // 3 MiB that do not compress
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range big {
+		big[i] = byte(rng.Uint32())
+	}
+	before := conn.writes
+	if n, err := fw.Write(big); err != nil || n != len(big) {
+		t.Fatalf("Write of %d bytes: %d, %v", len(big), n, err)
+	}
+	if conn.max > 128<<10 {
+		t.Errorf("a write of %d bytes on the connection; want pieces of at most 128 KiB", conn.max)
+	}
+	t.Logf("%d bytes in %d writes", len(big), conn.writes-before)
+	got, err := io.ReadAll(flate.NewReader(bytes.NewReader(conn.buf.Bytes())))
+	if err != nil && err != io.ErrUnexpectedEOF {
+		t.Fatal(err)
+	}
+	want := "A1 LOGIN x y\r\nA2 SELECT INBOX\r\nA3 IDLE\r\nDONE\r\nA4 LOGOUT\r\n" + string(big)
+	if string(got) != want {
+		t.Errorf("inflated %d bytes; want %d", len(got), len(want))
+	}
+}
+
+// countWriter records the writes made to it.
+type countWriter struct {
+	buf         bytes.Buffer
+	writes, max int
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	c.writes++
+	c.max = max(c.max, len(p))
+	return c.buf.Write(p)
 }

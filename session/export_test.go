@@ -1,5 +1,7 @@
 package session
 
+import "io"
+
 // DirectSteps returns how many responses of pulled commands were read by
 // direct steps (Session.step) rather than by the coroutine.
 func DirectSteps(s *Session) int64 {
@@ -54,4 +56,10 @@ func Waiting(s *Session) int {
 func OnFlushSkipped(t interface{ Cleanup(func()) }, f func()) {
 	testHookFlushSkipped = f
 	t.Cleanup(func() { testHookFlushSkipped = nil })
+}
+
+// NewFlushWriter returns the writer a compressed session writes its
+// commands through, over w.
+func NewFlushWriter(w io.Writer, level int) io.Writer {
+	return &flushWriter{w: w, level: level}
 }
