@@ -16,7 +16,6 @@ import (
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
-	"github.com/imapkit/imapkit/internal/fuzzseed"
 	"github.com/imapkit/imapkit/internal/testserver"
 	"github.com/imapkit/imapkit/session"
 )
@@ -364,13 +363,7 @@ func mailboxChurn(t *testing.T, c, w *commands.Client, src, dst string) {
 	})
 	idleDone := make(chan error, 1)
 	go func() { idleDone <- c.Idle(rctx, nil, func(codec.Response) bool { return true }) }()
-	ended := make(chan struct{})
-	go func() { wg.Wait(); close(ended) }()
-	select {
-	case <-ended:
-	case <-time.After(20 * time.Second):
-		t.Fatalf("operations still running 20 s after their second:\n%s", fuzzseed.Stacks())
-	}
+	waitWithin(t, &wg, 20*time.Second)
 	if err := <-idleDone; !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 		t.Errorf("Idle: %v; want its context's end", err)
 	}

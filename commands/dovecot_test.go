@@ -917,6 +917,20 @@ func TestMixedConcurrencyCompressedDovecot(t *testing.T) {
 	mixedConcurrency(t, c, dvMailbox(t, testserver.Alice, n), n, 0)
 }
 
+// waitWithin waits for the operations of wg, which were to stop after
+// their second, and fails with every goroutine's stack if they run on
+// past bound.
+func waitWithin(t *testing.T, wg *sync.WaitGroup, bound time.Duration) {
+	t.Helper()
+	ended := make(chan struct{})
+	go func() { wg.Wait(); close(ended) }()
+	select {
+	case <-ended:
+	case <-time.After(bound):
+		t.Fatalf("operations still running %v after their second:\n%s", bound, fuzzseed.Stacks())
+	}
+}
+
 // mixedConcurrency is TestMixedConcurrencyDovecot's body, for any server:
 // mb holds n messages, UIDs 1 to n; INBOX exists. With closeAfter > 0 the
 // session is closed after that long, and the operations' errors after it
@@ -1046,13 +1060,7 @@ func mixedConcurrency(t *testing.T, c *commands.Client, mb string, n int, closeA
 	})
 	idleDone := make(chan error, 1)
 	go func() { idleDone <- c.Idle(rctx, nil, func(codec.Response) bool { return true }) }()
-	ended := make(chan struct{})
-	go func() { wg.Wait(); close(ended) }()
-	select {
-	case <-ended:
-	case <-time.After(10 * time.Second):
-		t.Fatalf("operations still running 10 s after their second:\n%s", fuzzseed.Stacks())
-	}
+	waitWithin(t, &wg, 10*time.Second)
 	select {
 	case err := <-idleDone:
 		if closeAfter == 0 && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {

@@ -422,7 +422,7 @@ func (s *Session) targetLocked(r codec.Response) *Pending {
 	name := codec.ResponseName(r)
 	var first, dynamic, fallback *Pending
 	for _, p := range s.inflight {
-		if !p.wants(r) {
+		if !p.wantsNamed(r, name) {
 			continue
 		}
 		if p.cmd.Want != nil && !p.info.wants(name) {
@@ -488,14 +488,18 @@ func (s *Session) targetLocked(r codec.Response) *Pending {
 
 // wants reports whether r belongs to p: Command.Want, or the command's
 // rules; a tagged ESEARCH goes to its tag.
-func (p *Pending) wants(r codec.Response) bool {
+func (p *Pending) wants(r codec.Response) bool { return p.wantsNamed(r, codec.ResponseName(r)) }
+
+// wantsNamed is wants for r named name (codec.ResponseName), for a
+// caller that asks several commands.
+func (p *Pending) wantsNamed(r codec.Response, name string) bool {
 	if p.cmd.Want != nil {
 		return p.cmd.Want(r)
 	}
 	if es, ok := r.(*codec.ESearch); ok && es.Tag != nil {
 		return string(es.Tag) == p.tag
 	}
-	return p.info.wants(codec.ResponseName(r))
+	return p.info.wants(name)
 }
 
 // untaggedStatus handles * OK, * NO, * BAD and * BYE.

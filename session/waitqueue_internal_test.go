@@ -88,7 +88,7 @@ func TestWaitQueueModel(t *testing.T) {
 		// The first waiter that runs alone.
 		var first *waiter
 		for _, m := range model {
-			if m.alone {
+			if m.info.alone {
 				first = m
 				break
 			}
@@ -105,10 +105,10 @@ func TestWaitQueueModel(t *testing.T) {
 		for i, m := range model {
 			k := kindOf[m]
 			want := i == 0
-			if !m.alone {
+			if !m.info.alone {
 				want = true
 				for _, b := range model[:i] {
-					want = want && !b.alone && !(b.free && conflict(kindOf[b], k))
+					want = want && !b.info.alone && !(b.free && conflict(kindOf[b], k))
 				}
 			}
 			if got := s.turnLocked(k.info, k.set, m); got != want {

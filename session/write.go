@@ -252,18 +252,14 @@ type waitQueue struct {
 type waiter struct {
 	prev, next *waiter
 	ticket     uint64 // its order of arrival
-	alone      bool   // it runs alone
 
-	// What canStart's rules need to know of the command, to hold back
-	// later commands it may not be in flight beside.
-	since    time.Time // when it came: commands in flight then are its elders
-	seqNums  bool
-	expunges bool // the server may send EXPUNGE during it
-	hasSet   bool
-	set      targetSet
-	untold   uint8
-	keyed    uint8
-	free     bool // no elder it may not be in flight beside is left (under mu)
+	// The command's kind and message set, for canStart's rules: the
+	// waiter holds back later commands it may not be in flight beside.
+	info   commandInfo
+	set    targetSet
+	hasSet bool
+	since  time.Time // when it came: commands in flight then are its elders
+	free   bool      // no elder it may not be in flight beside is left (under mu)
 }
 
 // waitLocked puts a command of kind info with message set set (nil: none)
@@ -275,8 +271,7 @@ func (s *Session) waitLocked(info commandInfo, set *targetSet) *waiter {
 		s.wq = q
 	}
 	q.n++
-	w := &waiter{prev: q.tail, ticket: q.n, alone: info.alone,
-		since: time.Now(), seqNums: info.seqNums, expunges: !info.noExpunge, untold: info.untold, keyed: info.keyed}
+	w := &waiter{prev: q.tail, ticket: q.n, info: info, since: time.Now()}
 	if set != nil {
 		w.hasSet, w.set = true, *set
 	}
@@ -309,20 +304,28 @@ func (s *Session) turnLocked(info commandInfo, set *targetSet, w *waiter) bool {
 		return false
 	}
 	for x := q.head; x != nil && x != w; x = x.next {
-		if x.free && x.conflicts(info, set) {
+		if x.free && conflict(info, set, x.info, x.setOrNil()) {
 			return false
 		}
 	}
 	return true
 }
 
-// conflicts reports whether the pipelining rules keep a command of kind
-// info with message set set (nil: none) from being in flight beside the
-// waiting command w (canStart's rules, for one pair; running alone is
-// the queue's own).
-func (w *waiter) conflicts(info commandInfo, set *targetSet) bool {
-	return info.seqNums && w.expunges || w.seqNums && !info.noExpunge ||
-		set != nil && w.hasSet && set.overlaps(&w.set) || clash(info.untold, info.keyed, w.untold, w.keyed)
+// setOrNil returns the waiting command's message set, or nil for none.
+func (w *waiter) setOrNil() *targetSet {
+	if !w.hasSet {
+		return nil
+	}
+	return &w.set
+}
+
+// conflict reports whether the pipelining rules keep two commands, of
+// kinds a and b with message sets as and bs (nil: none), from being in
+// flight together (canStart's rules, for one pair; running alone is the
+// queue's own).
+func conflict(a commandInfo, as *targetSet, b commandInfo, bs *targetSet) bool {
+	return a.seqNums && !b.noExpunge || b.seqNums && !a.noExpunge ||
+		as != nil && bs != nil && as.overlaps(bs) || clash(a.untold, a.keyed, b.untold, b.keyed)
 }
 
 // eldersLocked reports whether a command in flight that started before w
@@ -341,7 +344,7 @@ func (s *Session) eldersLocked(w *waiter) bool {
 			ps = targetSet{set: p.set, uids: p.info.uids, known: p.hasSet}
 			set = &ps
 		}
-		if w.conflicts(p.info, set) {
+		if conflict(p.info, set, w.info, w.setOrNil()) {
 			return true
 		}
 	}
@@ -359,7 +362,7 @@ func (s *Session) stopWaitingLocked(w *waiter) {
 	if q.alone == w {
 		q.alone = nil
 		for n := w.next; n != nil; n = n.next {
-			if n.alone {
+			if n.info.alone {
 				q.alone = n
 				break
 			}
