@@ -82,6 +82,43 @@ func TestCollectBounded(t *testing.T) {
 	check("Sort", err, int64(len(sorted))*11)
 	ms, err := c.FetchAll(ctx, commands.SeqRange(1, 0), &commands.FetchItems{UID: true, Preview: true})
 	check("FetchAll", err, int64(len(ms))*60000)
+	var rt *session.ResultTooLargeError
+	if errors.As(err, &rt) && rt.Queued {
+		t.Errorf("FetchAll's error says Queued: %v", err)
+	}
+
+	// Fetch keeps nothing: it sees every message. A command run in its
+	// loop body waits for the rest of the FETCH, queued meanwhile
+	// within the bound: past it, the loop sees what was kept and ends
+	// with a Queued ResultTooLargeError that says why.
+	for _, nested := range []bool{false, true} {
+		seen := 0
+		var err error
+		for m, ferr := range c.Fetch(ctx, commands.SeqRange(1, 0), &commands.FetchItems{UID: true, Preview: true}) {
+			if err = ferr; err != nil {
+				break
+			}
+			if seen++; seen == 1 && nested {
+				if err := c.Noop(ctx); err != nil {
+					t.Fatalf("NOOP in the loop: %v", err)
+				}
+			}
+			if len(m.Preview) != len(long) {
+				t.Fatalf("message %d: preview of %d bytes", seen, len(m.Preview))
+			}
+		}
+		if !nested {
+			if err != nil || seen != lines {
+				t.Fatalf("Fetch: %d messages, %v; want all %d", seen, err, lines)
+			}
+			continue
+		}
+		check("Fetch with a command in its loop", err, int64(seen-1)*60000)
+		errors.As(err, &rt)
+		if !rt.Queued || rt.Command != "FETCH" || seen+rt.Dropped != lines || !strings.Contains(err.Error(), "queued while its caller did not take it") {
+			t.Fatalf("Fetch with a command in its loop: %d seen, %v (%+v)", seen, err, rt)
+		}
+	}
 }
 
 // TestPartialBounded: Partial reads at most the length it asked for into

@@ -253,7 +253,12 @@ const BufferedSectionMax = 4096
 // The loop body may run other commands on the Client, even while it holds
 // a section: the session then reads what is left of the section into
 // memory (within session.Options.MaxResultBytes) and goes on, and the
-// messages that follow are queued. While a FETCH by sequence numbers runs,
+// messages that follow are queued. Servers answer in order (Dovecot and
+// Cyrus do, for a STORE too), so such a command returns only once the
+// whole rest of the FETCH has arrived, queued: past MaxResultBytes the
+// loop then ends with a *session.ResultTooLargeError whose Queued is set.
+// To change the messages a long loop sees, collect their UIDs and run
+// one Store after it (one command, not one per message). While a FETCH by sequence numbers runs,
 // a command during which the server may send EXPUNGE (anything but FETCH,
 // STORE and SEARCH by sequence numbers, RFC 9051 section 5.5) cannot
 // start: it waits until the rest of the answer has been read, queued in

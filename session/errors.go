@@ -79,16 +79,30 @@ var ErrResultTooLarge = errors.New("session: result too large")
 // and the rest were dropped. The command ran; its Result holds the tagged
 // status and the responses kept. Stream large answers with
 // Command.OnData and Command.Sections, or raise the option.
+//
+// A pulled command (Command.Pull) holds only what its caller has not taken
+// yet: Queued says that this passed the bound. The reader had to go on
+// while the caller did not take the responses, most often because the
+// caller ran another command before it was done with this one (in a
+// Fetch loop's body, say). Servers answer pipelined commands in order, so
+// that command's answer comes after the whole rest of this one's, which
+// was queued meanwhile. Run such commands after the loop (collect the
+// messages' UIDs, then one STORE), or on a session of their own.
 type ResultTooLargeError struct {
 	Command  string
 	Limit    int64 // the bound, in bytes received
 	Dropped  int   // responses left out
 	Sections int   // body sections left out (Section.Missing), their FETCH kept
+	Queued   bool  // the queue of a pulled command passed the bound
 }
 
 // Error implements error.
 func (e *ResultTooLargeError) Error() string {
-	return "session: " + e.Command + ": answer over Options.MaxResultBytes (" +
+	what := ": answer over Options.MaxResultBytes ("
+	if e.Queued {
+		what = ": answer queued while its caller did not take it (another command waiting for its end?) over Options.MaxResultBytes ("
+	}
+	return "session: " + e.Command + what +
 		strconv.FormatInt(e.Limit, 10) + " bytes): " + strconv.Itoa(e.Dropped) + " responses and " +
 		strconv.Itoa(e.Sections) + " body sections left out"
 }

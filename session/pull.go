@@ -163,7 +163,7 @@ func (b *pullBody) Read(p []byte) (int, error) {
 // bytes, so that the reader goroutine can go on, and returns how many
 // bytes it kept. Over the limit, the body fails with a
 // ResultTooLargeError instead.
-func (b *pullBody) detach(limit int64) int64 {
+func (b *pullBody) detach(limit int64, name string) int64 {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if _, ok := b.r.(*bytes.Reader); ok || b.err != nil {
@@ -175,7 +175,7 @@ func (b *pullBody) detach(limit int64) int64 {
 	case err != nil:
 		b.err = err
 	case int64(len(rest)) > limit:
-		b.err = &ResultTooLargeError{Limit: limit, Dropped: 1}
+		b.err = &ResultTooLargeError{Command: name, Limit: limit, Sections: 1, Queued: true}
 	default:
 		b.r = bytes.NewReader(rest)
 		return int64(len(rest))
@@ -190,7 +190,7 @@ func (s *Session) detachCounted(p *Pending, body *pullBody) {
 	pl := p.pull
 	room := s.maxResult - pl.bytes
 	s.mu.Unlock()
-	n := body.detach(room)
+	n := body.detach(room, p.name)
 	s.mu.Lock()
 	if !body.taken && !pl.closed {
 		body.mem += n

@@ -579,7 +579,7 @@ func (s *Session) complete(st *codec.Status) error {
 	} else if p.decodeErr != nil {
 		err = fmt.Errorf("session: %s: part of the answer could not be decoded: %w", p.name, p.decodeErr)
 	} else if p.dropped > 0 || p.droppedSections > 0 {
-		err = &ResultTooLargeError{Command: p.name, Limit: s.maxResult, Dropped: p.dropped, Sections: p.droppedSections}
+		err = &ResultTooLargeError{Command: p.name, Limit: s.maxResult, Dropped: p.dropped, Sections: p.droppedSections, Queued: p.pull != nil}
 	} else if p.unannounced > 0 {
 		s.mu.Lock()
 		err = &UnannouncedError{Command: p.name, Count: p.unannounced, Seq: p.unannouncedSeq, Exists: p.unannouncedExists}
