@@ -3,10 +3,12 @@ package commands_test
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/corpus"
 	"github.com/imapkit/imapkit/session"
 )
 
@@ -138,5 +140,41 @@ func TestPartialBounded(t *testing.T) {
 	}
 	if err := c.Noop(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestFetchAllHeapBounded: FetchAll's bound counts the memory its copies
+// take, not only the bytes received: a message of the metadata corpus is
+// about 870 bytes on the wire and three times that copied. A server that
+// answers with 26 MB of them (under the default bound of 64 MiB on the
+// wire) must not make FetchAll keep 100 MB: it keeps what fits the bound
+// and returns a *session.ResultTooLargeError.
+func TestFetchAllHeapBounded(t *testing.T) {
+	const n = 30000
+	stream := string(corpus.FetchMetadata(n))
+	c, ctx, _ := selectedServer(t, "IMAP4rev1", n, func(cmd string) string {
+		if strings.HasPrefix(cmd, "FETCH") {
+			return stream
+		}
+		return ""
+	})
+	items := &commands.FetchItems{UID: true, Flags: true, InternalDate: true, Size: true, Envelope: true, BodyStructure: true, ModSeq: true}
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	before := ms.HeapAlloc
+	got, err := c.FetchAll(ctx, commands.SeqRange(1, 0), items)
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	held := int64(ms.HeapAlloc) - int64(before)
+	runtime.KeepAlive(got)
+	var rt *session.ResultTooLargeError
+	if !errors.As(err, &rt) || len(got) == 0 || len(got)+rt.Dropped != n {
+		t.Fatalf("FetchAll: %d messages, %v; want some kept and a ResultTooLargeError", len(got), err)
+	}
+	limit := c.Session().MaxResultBytes()
+	t.Logf("%d of %d messages kept, heap +%.1f MiB (bound %d MiB)", len(got), n, float64(held)/(1<<20), limit>>20)
+	if held > limit+limit/8 {
+		t.Fatalf("FetchAll holds %.1f MiB, over the bound of %d MiB", float64(held)/(1<<20), limit>>20)
 	}
 }

@@ -1,6 +1,10 @@
 package commands
 
-import "github.com/imapkit/imapkit/codec"
+import (
+	"unsafe"
+
+	"github.com/imapkit/imapkit/codec"
+)
 
 // A message's values are copied out of the decoder in two passes, as
 // codec.CloneResponse does: copyCounts counts the bytes of every value and
@@ -88,6 +92,17 @@ func (n *copyCounts) message(e *codec.Envelope, b *codec.BodyStructure) {
 	if b != nil {
 		n.body(b)
 	}
+}
+
+// heap returns the bytes of the arenas copier.init allocates for n: the
+// values' bytes and the elements'.
+func (n *copyCounts) heap() int64 {
+	return int64(n.bytes) + int64(n.addrs)*int64(unsafe.Sizeof(codec.Address{})) +
+		int64(n.params)*int64(unsafe.Sizeof(codec.Param{})) +
+		int64(n.nodes)*int64(unsafe.Sizeof(codec.BodyStructure{})) +
+		int64(n.kids)*int64(unsafe.Sizeof((*codec.BodyStructure)(nil))) +
+		int64(n.strs)*int64(unsafe.Sizeof(codec.Bytes(nil))) +
+		int64(n.envs)*int64(unsafe.Sizeof(codec.Envelope{}))
 }
 
 // arena is the byte memory of a message: its values and its kept
@@ -197,7 +212,8 @@ type (
 )
 
 // allocMessage returns a new Message and a copier for n, whose element
-// arenas come with the Message in one allocation when they fit a slab.
+// arenas come with the Message in one allocation when they fit a slab. It
+// sets the Message's size to the bytes it allocated, for FetchAll's bound.
 // The Message has a first Section of its own (Message.sec0) when sections
 // is set (and in a slab).
 func allocMessage(n *copyCounts, c *copier, sections bool) *Message {
@@ -208,6 +224,7 @@ func allocMessage(n *copyCounts, c *copier, sections bool) *Message {
 	case n.nodes == 0 && n.params == 0 && !sections:
 		s := new(messageSlabEnv)
 		m = &s.m
+		m.size = uint32(unsafe.Sizeof(*s))
 		c.envs, c.addrs = s.env[:n.envs], s.addrs[:n.addrs]
 	case n.nodes <= 1 && n.params <= 4 && n.kids == 0:
 		if sections {
@@ -218,12 +235,14 @@ func allocMessage(n *copyCounts, c *copier, sections bool) *Message {
 	case n.nodes <= 3 && n.params <= 8 && n.kids <= 2:
 		s := new(messageSlab3)
 		m = &s.m
+		m.size = uint32(unsafe.Sizeof(*s))
 		m.sec0 = &s.sec
 		c.envs, c.addrs, c.params, c.nodes, c.kids = s.env[:n.envs], s.addrs[:n.addrs], s.params[:n.params], s.nodes[:n.nodes], s.kids[:n.kids]
 	default:
 		return allocUnslabbed(n, c, sections)
 	}
 	m.a.reserve(n.bytes)
+	m.size = addSize(m.size, int64(n.bytes))
 	c.buf = m.a.free
 	return m
 }
@@ -236,10 +255,13 @@ func allocUnslabbed(n *copyCounts, c *copier, sections bool) *Message {
 		s := new(messageSection)
 		m = &s.m
 		m.sec0 = &s.sec
+		m.size = uint32(unsafe.Sizeof(*s))
 	} else {
 		m = new(Message)
+		m.size = uint32(unsafe.Sizeof(*m))
 	}
 	c.init(&m.a, n)
+	m.size = addSize(m.size, n.heap())
 	return m
 }
 
@@ -250,6 +272,7 @@ func newSlab1[S any](n *copyCounts, c *copier) *Message {
 	if sec, ok := any(&s.sec).(*Section); ok {
 		s.m.sec0 = sec
 	}
+	s.m.size = uint32(unsafe.Sizeof(*s))
 	c.envs, c.addrs, c.params, c.nodes = s.env[:n.envs], s.addrs[:n.addrs], s.params[:n.params], s.nodes[:n.nodes]
 	return &s.m
 }

@@ -332,9 +332,11 @@ func (c *Client) Fetch(ctx context.Context, set Set, items *FetchItems) iter.Seq
 // FetchAll is Fetch collecting the messages, for small answers without
 // body sections (the sections of the messages are skipped). It ignores
 // FetchItems.Borrow: the messages are copies. Past the session's
-// MaxResultBytes (session.Options), it reads on to the end of the answer,
-// dropping the rest, and returns the messages it kept with a
-// *session.ResultTooLargeError; Fetch keeps nothing and has no bound.
+// MaxResultBytes (session.Options), counted for each message as the larger
+// of the bytes received (session.Item.Size) and the memory its copy takes,
+// it reads on to the end of the answer, dropping the rest, and returns the
+// messages it kept with a *session.ResultTooLargeError; Fetch keeps nothing
+// and has no bound.
 func (c *Client) FetchAll(ctx context.Context, set Set, items *FetchItems) ([]*Message, error) {
 	if items != nil && items.Borrow {
 		it := *items
@@ -441,7 +443,8 @@ func (fi *fetchIter) message(item session.Item, f *codec.Fetch) *Message {
 		m.SeqNum, m.it, m.f = f.Seq, fi, f
 		m.copyValues(f, f.Has, &c, extra)
 	}
-	m.size = addSize(0, item.Size)
+	// The copy's size (allocMessage) or the response's, if larger.
+	m.size = addSize(0, max(item.Size, int64(m.size)))
 	if item.Section != nil {
 		m.body = item.Body
 	} else {

@@ -49,7 +49,7 @@ type Message struct {
 	body     io.Reader    // the streamed body of f's last section, not handed out yet
 	complete bool         // the message's FETCH response has been taken whole
 	sec0Used bool         // sec0 (or a first Section) was handed out; here to fill complete's word
-	size     uint32       // the session.Item.Size of its responses (saturated), for FetchAll's bound; in the same word
+	size     uint32       // for FetchAll's bound: of each response, the larger of its session.Item.Size and the memory its copy took (saturated); in the same word
 	cur      *Section     // the section handed out last, when it is read in place
 	a        arena        // the memory of the values and kept sections
 	sec0     *Section     // the first section handed out, allocated with the Message (allocMessage)
@@ -165,12 +165,13 @@ func newMessage(f *codec.Fetch) *Message {
 // values of ENVELOPE and BODYSTRUCTURE are copied in one pass with exact
 // arenas (clone.go); common flags are interned, and the other strings
 // (uncommon flags, EMAILID, THREADID, PREVIEW) are cut from one string.
-func (m *Message) merge(f *codec.Fetch, mask codec.FetchItem, extra int) {
+func (m *Message) merge(f *codec.Fetch, mask codec.FetchItem, extra int) int64 {
 	has := f.Has & mask
 	n := valueCounts(f, has, extra)
 	var c copier
 	c.init(&m.a, &n)
 	m.copyValues(f, has, &c, extra)
+	return n.heap()
 }
 
 // valueCounts counts what copying the values of f in has needs, with
@@ -577,8 +578,8 @@ func (m *Message) advance() error {
 		return err
 	}
 	m.f = f
-	m.size = addSize(m.size, item.Size)
 	if item.Section != nil {
+		m.size = addSize(m.size, item.Size)
 		m.body = item.Body
 		return nil
 	}
@@ -588,8 +589,9 @@ func (m *Message) advance() error {
 	// before and after the section, ends with its second value.
 	if m.it.borrow {
 		m.borrowValues(f, f.Has)
+		m.size = addSize(m.size, item.Size)
 	} else {
-		m.merge(f, f.Has, keptBytes(f, m.it.bufferMax))
+		m.size = addSize(m.size, max(item.Size, m.merge(f, f.Has, keptBytes(f, m.it.bufferMax))))
 	}
 	m.complete = true
 	return nil
