@@ -10,9 +10,9 @@ import (
 // FetchAll) keeps of a pulled answer, as the session bounds a collected
 // Run: the session's MaxResultBytes, counted in session.Item.Size (wire
 // bytes plus a fixed overhead per response; FetchAll counts the memory of
-// a message's copy instead when it is larger, see Message.size). Past it, the method reads on
-// to the end of the answer (the command ends as the server ends it) but
-// drops what comes, and returns what it kept with a
+// a message's copy instead when it is larger, see Message.size). Past it,
+// the method reads on to the end of the answer (the command ends as the
+// server ends it) but drops what comes, and returns what it kept with a
 // *session.ResultTooLargeError. A nil bound keeps everything (the
 // iterators, which keep nothing).
 type collectBound struct {

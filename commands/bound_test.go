@@ -19,7 +19,9 @@ import (
 // fits (at most the bound, counted as session.Item.Size counts) and
 // returns it with a *session.ResultTooLargeError; the session goes on
 // (NOOP succeeds). The iterators (ListIter, SearchIter, SortIter, Fetch)
-// keep nothing and are not bounded: ListIter sees every mailbox.
+// keep nothing and are not bounded: ListIter and Fetch see every mailbox
+// and message; but a Fetch loop that runs a command in its body queues the
+// rest of the FETCH, within the bound, and ends with a Queued error.
 func TestCollectBounded(t *testing.T) {
 	const limit = session.DefaultMaxResultBytes
 	const lines = 1200 // of about 60 KB each: 72 MB, over the bound

@@ -257,13 +257,13 @@ const BufferedSectionMax = 4096
 // Cyrus do, for a STORE too), so such a command returns only once the
 // whole rest of the FETCH has arrived, queued: past MaxResultBytes the
 // loop then ends with a *session.ResultTooLargeError whose Queued is set.
-// To change the messages a long loop sees, collect their UIDs and run
-// one Store after it (one command, not one per message). While a FETCH by sequence numbers runs,
-// a command during which the server may send EXPUNGE (anything but FETCH,
-// STORE and SEARCH by sequence numbers, RFC 9051 section 5.5) cannot
-// start: it waits until the rest of the answer has been read, queued in
-// memory within the same bound. Use a UID set for long fetches that run
-// other commands on the side.
+// To change the messages a long loop sees, collect their UIDs and run one
+// Store after it (one command, not one per message). While a FETCH by
+// sequence numbers runs, a command during which the server may send
+// EXPUNGE (anything but FETCH, STORE and SEARCH by sequence numbers, RFC
+// 9051 section 5.5) cannot start: it waits until the rest of the answer
+// has been read, queued in memory within the same bound. Use a UID set
+// for long fetches that run other commands on the side.
 func (c *Client) Fetch(ctx context.Context, set Set, items *FetchItems) iter.Seq2[*Message, error] {
 	return func(yield func(*Message, error) bool) {
 		var it FetchItems

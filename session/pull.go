@@ -161,9 +161,8 @@ func (b *pullBody) Read(p []byte) (int, error) {
 
 // detach reads what is left of the literal into memory, within limit
 // bytes, so that the reader goroutine can go on, and returns how many
-// bytes it kept. Over the limit, the body fails with a
-// ResultTooLargeError instead.
-func (b *pullBody) detach(limit int64, name string) int64 {
+// bytes it kept. Over the limit, the body fails with over instead.
+func (b *pullBody) detach(limit int64, over *ResultTooLargeError) int64 {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if _, ok := b.r.(*bytes.Reader); ok || b.err != nil {
@@ -175,7 +174,7 @@ func (b *pullBody) detach(limit int64, name string) int64 {
 	case err != nil:
 		b.err = err
 	case int64(len(rest)) > limit:
-		b.err = &ResultTooLargeError{Command: name, Limit: limit, Sections: 1, Queued: true}
+		b.err = over
 	default:
 		b.r = bytes.NewReader(rest)
 		return int64(len(rest))
@@ -190,7 +189,7 @@ func (s *Session) detachCounted(p *Pending, body *pullBody) {
 	pl := p.pull
 	room := s.maxResult - pl.bytes
 	s.mu.Unlock()
-	n := body.detach(room, p.name)
+	n := body.detach(room, &ResultTooLargeError{Command: p.name, Limit: s.maxResult, Sections: 1, Queued: true})
 	s.mu.Lock()
 	if !body.taken && !pl.closed {
 		body.mem += n
