@@ -1,6 +1,10 @@
 package codec
 
-import "github.com/imapkit/imapkit/wire"
+import (
+	"unsafe"
+
+	"github.com/imapkit/imapkit/wire"
+)
 
 // CloneResponse returns a deep copy of r that borrows nothing from the
 // decoder: keep it as long as you like. It returns nil for nil, and r
@@ -719,14 +723,9 @@ func (r *ESearch) Clone() *ESearch {
 	return d
 }
 
-// Clone returns a deep copy of r, every thread and node, that owns its
-// memory. A nil r gives nil. The nodes are copied into one array and the
-// lists of children into another.
-func (r *Thread) Clone() *Thread {
-	if r == nil {
-		return nil
-	}
-	nodes, ptrs := 0, len(r.Threads)
+// count returns the number of nodes of r and of pointers to them.
+func (r *Thread) count() (nodes, ptrs int) {
+	ptrs = len(r.Threads)
 	var count func(t *ThreadNode)
 	count = func(t *ThreadNode) {
 		if t == nil {
@@ -741,6 +740,17 @@ func (r *Thread) Clone() *Thread {
 	for _, t := range r.Threads {
 		count(t)
 	}
+	return nodes, ptrs
+}
+
+// Clone returns a deep copy of r, every thread and node, that owns its
+// memory. A nil r gives nil. The nodes are copied into one array and the
+// lists of children into another.
+func (r *Thread) Clone() *Thread {
+	if r == nil {
+		return nil
+	}
+	nodes, ptrs := r.count()
 	nodeArena, ptrArena := alloc[ThreadNode](nodes), alloc[*ThreadNode](ptrs)
 	var copyNode func(t *ThreadNode) *ThreadNode
 	copyList := func(l []*ThreadNode) []*ThreadNode {
@@ -941,4 +951,144 @@ func (r *Unknown) Clone() *Unknown {
 	d := &Unknown{Tag: c.bytes(r.Tag), Num: r.Num, HasNum: r.HasNum, Name: c.bytes(r.Name), Rest: c.bytes(r.Rest)}
 	c.done()
 	return d
+}
+
+// CloneSize returns how many bytes CloneResponse(r) allocates, without
+// copying anything: what keeping a copy of r costs, to bound the memory of
+// the responses kept (the session's MaxResultBytes counts it). It leaves
+// out the allocator's rounding up to its size classes. A copy can take 20
+// times the bytes of its response on the wire: a THREAD of single digits,
+// a CAPABILITY or FLAGS of one-letter atoms, an envelope of NIL addresses.
+func CloneSize(r Response) int64 {
+	var n cloneSize
+	var top, extra uintptr
+	switch r := r.(type) {
+	case nil:
+		return 0
+	case *Status:
+		n.bytes += len(r.Tag) + len(r.Text)
+		top = unsafe.Sizeof(Status{})
+		if r.Code != nil {
+			n.code(r.Code)
+			top = unsafe.Sizeof(statusWithCode{})
+		}
+	case *Continuation:
+		top = unsafe.Sizeof(Continuation{})
+		n.bytes += len(r.Text)
+	case *Capability:
+		top = unsafe.Sizeof(Capability{})
+		n.strList(r.Caps)
+	case *Enabled:
+		top = unsafe.Sizeof(Enabled{})
+		n.strList(r.Caps)
+	case *Flags:
+		top = unsafe.Sizeof(Flags{})
+		n.strList(r.Flags)
+	case *Exists:
+		top = unsafe.Sizeof(Exists{})
+	case *Recent:
+		top = unsafe.Sizeof(Recent{})
+	case *Expunge:
+		top = unsafe.Sizeof(Expunge{})
+	case *Fetch:
+		n.fetch(r)
+		top = unsafe.Sizeof(Fetch{})
+		if r.Envelope != nil {
+			top = unsafe.Sizeof(fetchWithEnvelope{})
+		}
+		extra = uintptr(len(r.Sections))*unsafe.Sizeof(Section{}) +
+			uintptr(len(r.BinarySizes))*unsafe.Sizeof(BinarySize{}) +
+			uintptr(len(r.Unknown))*unsafe.Sizeof(FetchAttr{})
+	case *List:
+		top = unsafe.Sizeof(List{})
+		n.strList(r.Attrs)
+		n.bytes += len(r.Mailbox) + len(r.OldName)
+		n.strList(r.ChildInfo)
+		n.extList(r.Extensions)
+	case *MailboxStatus:
+		top = unsafe.Sizeof(MailboxStatus{})
+		n.bytes += len(r.Mailbox) + len(r.MailboxID)
+		n.extList(r.Unknown)
+	case *Search:
+		top = unsafe.Sizeof(Search{})
+		n.nums += len(r.Nums)
+	case *Sort:
+		top = unsafe.Sizeof(Sort{})
+		n.nums += len(r.Nums)
+	case *ESearch:
+		top = unsafe.Sizeof(ESearch{})
+		n.bytes += len(r.Tag)
+		n.seqSet(r.All)
+		n.extList(r.Unknown)
+	case *Thread:
+		top = unsafe.Sizeof(Thread{})
+		nodes, ptrs := r.count()
+		extra = uintptr(nodes)*unsafe.Sizeof(ThreadNode{}) + uintptr(ptrs)*unsafe.Sizeof((*ThreadNode)(nil))
+	case *Namespace:
+		top = unsafe.Sizeof(Namespace{})
+		for _, l := range [...][]NamespaceDesc{r.Personal, r.Other, r.Shared} {
+			extra += uintptr(len(l)) * unsafe.Sizeof(NamespaceDesc{})
+			for _, nd := range l {
+				n.bytes += len(nd.Prefix) + len(nd.LongDelim)
+				n.extList(nd.Extensions)
+			}
+		}
+	case *Quota:
+		top = unsafe.Sizeof(Quota{})
+		n.bytes += len(r.Root)
+		for _, q := range r.Resources {
+			n.bytes += len(q.Name)
+		}
+		extra = uintptr(len(r.Resources)) * unsafe.Sizeof(QuotaResource{})
+	case *QuotaRoot:
+		top = unsafe.Sizeof(QuotaRoot{})
+		n.bytes += len(r.Mailbox)
+		n.strList(r.Roots)
+	case *ACL:
+		top = unsafe.Sizeof(ACL{})
+		n.bytes += len(r.Mailbox)
+		for _, e := range r.Entries {
+			n.bytes += len(e.Identifier) + len(e.Rights)
+		}
+		extra = uintptr(len(r.Entries)) * unsafe.Sizeof(ACLEntry{})
+	case *ListRights:
+		top = unsafe.Sizeof(ListRights{})
+		n.bytes += len(r.Mailbox) + len(r.Identifier) + len(r.Required)
+		n.strList(r.Optional)
+	case *MyRights:
+		top = unsafe.Sizeof(MyRights{})
+		n.bytes += len(r.Mailbox) + len(r.Rights)
+	case *Annotation:
+		top = unsafe.Sizeof(Annotation{})
+		n.bytes += len(r.Mailbox) + len(r.Entry)
+		n.paramList(r.Attrs)
+	case *Metadata:
+		top = unsafe.Sizeof(Metadata{})
+		n.bytes += len(r.Mailbox)
+		n.paramList(r.Entries)
+	case *ID:
+		top = unsafe.Sizeof(ID{})
+		n.paramList(r.Params)
+	case *Vanished:
+		top = unsafe.Sizeof(Vanished{})
+		n.seqSet(r.UIDs)
+	case *Unknown:
+		top = unsafe.Sizeof(Unknown{})
+		n.bytes += len(r.Tag) + len(r.Name) + len(r.Rest)
+	}
+	return int64(top+extra) + n.heap()
+}
+
+// heap returns the bytes of the arenas newCloner allocates for n.
+func (n *cloneSize) heap() int64 {
+	return int64(uintptr(n.bytes) +
+		uintptr(n.strs)*unsafe.Sizeof(Bytes(nil)) +
+		uintptr(n.addrs)*unsafe.Sizeof(Address{}) +
+		uintptr(n.params)*unsafe.Sizeof(Param{}) +
+		uintptr(n.bodies)*unsafe.Sizeof(BodyStructure{}) +
+		uintptr(n.kids)*unsafe.Sizeof((*BodyStructure)(nil)) +
+		uintptr(n.envs)*unsafe.Sizeof(Envelope{}) +
+		uintptr(n.exts)*unsafe.Sizeof(ListExtension{}) +
+		uintptr(n.nums)*unsafe.Sizeof(uint32(0)) +
+		uintptr(n.ranges)*unsafe.Sizeof(wire.SeqRange{}))
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -287,5 +288,68 @@ func TestCloneFetchMetadataAllocs(t *testing.T) {
 		if a > 8 {
 			t.Errorf("FETCH %d: %v allocations per clone; want <= 8", i+1, a)
 		}
+	}
+}
+
+// TestCloneSize: CloneSize gives the bytes CloneResponse allocates, for
+// every response of cloneLines, the captures, the corpus and responses
+// whose copies take many times their size: no less, and no more than the
+// allocator's rounding adds (an eighth, and 64 bytes).
+func TestCloneSize(t *testing.T) {
+	// Responses whose copies take many times their bytes on the wire.
+	many := func(s string, n int) string { return strings.TrimSpace(strings.Repeat(s, n)) }
+	amplified := strings.Join([]string{
+		"* THREAD " + many("(1 2)", 500),
+		"* THREAD (" + many("1 ", 500) + ")",
+		"* CAPABILITY " + many("a ", 500),
+		"* FLAGS (" + many("a ", 500) + ")",
+		"* LIST (" + many(`\a `, 500) + `) "/" x`,
+		"* ID (" + many(`"a" NIL `, 500) + ")",
+		"* SEARCH " + many("1 ", 500),
+		"* ESEARCH (TAG \"a\") ALL " + strings.TrimSuffix(strings.Repeat("1,3,", 500), ","),
+		"* VANISHED " + strings.TrimSuffix(strings.Repeat("1,3,", 500), ","),
+		"* 1 FETCH (ENVELOPE (NIL NIL (" + many("(NIL NIL NIL NIL)", 500) + ") NIL NIL NIL NIL NIL NIL NIL))",
+		"* 1 FETCH (BODYSTRUCTURE (" + many(`("T" "P" NIL NIL NIL "7" 0 0)`, 200) + ` "MIXED"))`,
+	}, "\r\n") + "\r\n"
+	streams := map[string][]byte{"cloneLines": []byte(cloneLines), "FetchMetadata": corpus.FetchMetadata(50), "amplified": []byte(amplified)}
+	for _, c := range loadCaptures(t) {
+		streams[c.name] = c.data
+	}
+	const runs = 4
+	var ms runtime.MemStats
+	seen := map[string]bool{}
+	for name, data := range streams {
+		d := codec.NewDecoder(wire.NewTokenizer(bytes.NewReader(data), nil), nil)
+		for {
+			r, err := d.Next()
+			if err == io.EOF {
+				break
+			}
+			if r == nil {
+				continue
+			}
+			want := codec.CloneSize(r)
+			// The least of three measures: what another goroutine
+			// allocates meanwhile only adds.
+			got := int64(-1)
+			for range 3 {
+				runtime.ReadMemStats(&ms)
+				before := ms.TotalAlloc
+				for range runs {
+					codec.CloneResponse(r)
+				}
+				runtime.ReadMemStats(&ms)
+				if n := int64(ms.TotalAlloc-before) / runs; got < 0 || n < got {
+					got = n
+				}
+			}
+			if got < want || got > want+want/8+64 {
+				t.Errorf("%s: %T: CloneSize %d, CloneResponse allocates %d", name, r, want, got)
+			}
+			seen[fmt.Sprintf("%T", r)] = true
+		}
+	}
+	if len(seen) < 25 {
+		t.Errorf("only %d response types seen: %v", len(seen), seen)
 	}
 }
