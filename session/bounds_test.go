@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -159,4 +160,125 @@ func openDefaultsWith(t *testing.T, conn net.Conn, opts *session.Options) *sessi
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// TestKeptBytesBounded: the responses the session keeps for Responses and
+// those queued for a slow OnUnsolicited are bounded in memory, not only in
+// number, with the defaults. A hostile server sends 8 unsolicited FLAGS
+// of 500,000 one-letter flags (1 MB each on the wire, under the line
+// limit; 12.5 MB each copied) while the handler is stuck: that was 100 MB
+// kept and 100 MB queued before (1,000 kept per name and 10,000 queued
+// allowed 12 GB and 125 GB). The memory now stays within
+// DefaultMaxKeptBytes each (with the response the handler holds and the
+// decoder's own memory: 37.5 MiB in all, 190 MiB before), the newest
+// responses are kept, and the drops are counted.
+func TestKeptBytesBounded(t *testing.T) {
+	const lines = 8
+	flags := "* FLAGS (" + strings.TrimSpace(strings.Repeat("a ", 500000)) + ")\r\n"
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+		tag, _, _ := strings.Cut(readCommand(r, w), " ")
+		for range lines {
+			io.WriteString(w, flags)
+		}
+		io.WriteString(w, "* FLAGS (\\Seen last)\r\n"+tag+" OK done\r\n")
+		io.Copy(io.Discard, r)
+	})
+	release := make(chan struct{})
+	h0 := heapAfterGC()
+	s := openDefaultsWith(t, conn, &session.Options{OnUnsolicited: func(codec.Response) { <-release }})
+	if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+		t.Fatal(err)
+	}
+	held := int64(heapAfterGC()) - int64(h0)
+	close(release)
+	// The two bounds, the response the stuck handler holds and the
+	// decoder's memory for the last long line: 12.5 MB each.
+	const copySize = 500000 * (24 + 1)
+	allow := int64(2*session.DefaultMaxKeptBytes + 2*copySize)
+	t.Logf("heap +%.1f MiB held (bounds: %d MiB kept, %d MiB queued)", float64(held)/(1<<20), session.DefaultMaxKeptBytes>>20, session.DefaultMaxKeptBytes>>20)
+	if held > allow {
+		t.Fatalf("heap +%.1f MiB held; want at most %.1f MiB", float64(held)/(1<<20), float64(allow)/(1<<20))
+	}
+	kept := s.Responses("FLAGS")
+	if len(kept) == 0 || len(kept[len(kept)-1].(*codec.Flags).Flags) != 2 {
+		t.Fatalf("Responses(FLAGS) kept %d, not ending with the last FLAGS", len(kept))
+	}
+	events, dropped := s.DroppedUnsolicited()
+	if events == 0 || dropped == 0 {
+		t.Fatalf("DroppedUnsolicited: %d events, %d kept; want both counted", events, dropped)
+	}
+}
+
+// TestResultBoundCountsCopies: MaxResultBytes counts the memory of the
+// copies a command keeps, not only the bytes received, with the defaults.
+// 60 FETCH responses of 50,000 one-letter flags are 6 MB on the wire and
+// 75 MB copied: a collected Run kept them all before (75 MB, no error),
+// and so did the queue of a pulled FETCH whose caller ran a NOOP first. Both
+// now stop at the bound with a ResultTooLargeError.
+func TestResultBoundCountsCopies(t *testing.T) {
+	const n = 60
+	line := "FLAGS (" + strings.TrimSpace(strings.Repeat("a ", 50000)) + "))\r\n"
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+		for {
+			tag, cmd, _ := strings.Cut(readCommand(r, w), " ")
+			switch {
+			case tag == "":
+				return
+			case strings.HasPrefix(cmd, "UID FETCH"):
+				for i := range n {
+					fmt.Fprintf(w, "* %d FETCH (UID %d %s", i+1, i+1, line)
+				}
+			}
+			io.WriteString(w, tag+" OK done\r\n")
+		}
+	})
+	s := openDefaultsWith(t, conn, nil)
+	fetch := func(pull bool) *session.Command {
+		return &session.Command{Name: "UID FETCH", AnyState: true, Pull: pull, Args: func(e *wire.Encoder) { e.SP().Raw("1:* (FLAGS)") }}
+	}
+	check := func(what string, kept int, err error, grew int64) {
+		t.Helper()
+		var tl *session.ResultTooLargeError
+		t.Logf("%s: %d of %d kept, heap +%.1f MiB", what, kept, n, float64(grew)/(1<<20))
+		if !errors.As(err, &tl) || kept == 0 || kept+tl.Dropped != n {
+			t.Fatalf("%s: %d kept, %v; want some kept and a ResultTooLargeError", what, kept, err)
+		}
+		if limit := int64(session.DefaultMaxResultBytes); grew > limit+limit/8 {
+			t.Fatalf("%s: heap +%.1f MiB, over the bound of %d MiB", what, float64(grew)/(1<<20), limit>>20)
+		}
+	}
+
+	h0 := heapAfterGC()
+	r, err := s.Run(ctx20(t), fetch(false))
+	grew := int64(heapAfterGC()) - int64(h0)
+	kept := 0
+	if r != nil {
+		kept = len(r.Data)
+	}
+	runtime.KeepAlive(r)
+	check("Run", kept, err, grew)
+	r = nil
+
+	h0 = heapAfterGC()
+	p, err := s.Start(ctx20(t), fetch(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+		t.Fatal(err)
+	}
+	grew = int64(heapAfterGC()) - int64(h0) // the queue, all of it
+	kept = 0
+	for {
+		if _, err = p.Next(ctx20(t)); err != nil {
+			break
+		}
+		kept++
+	}
+	if err == io.EOF {
+		_, err = p.Wait(ctx20(t))
+	}
+	check("queue of a pulled FETCH", kept, err, grew)
 }

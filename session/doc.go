@@ -129,10 +129,12 @@
 // (ALERT, READ-ONLY, UIDVALIDITY, ...), for Responses, which pops them by
 // name like imaplib's response(code), and forgets when a mailbox is
 // selected, as imaplib does. The server chooses the names, so the store is
-// bounded: the last Options.MaxKept responses per name (1000) and
-// Options.MaxKeptNames names (64); the OnUnsolicited queue holds at most
-// Options.MaxUnsolicited (10000) responses when the handler falls behind.
-// What the bounds drop is counted (DroppedUnsolicited). The codes of a
+// bounded: the last Options.MaxKept responses per name (1000),
+// Options.MaxKeptNames names (64) and Options.MaxKeptBytes of memory (16
+// MiB, counted as codec.CloneSize counts a copy); the OnUnsolicited queue
+// holds at most Options.MaxUnsolicited (10000) responses and MaxKeptBytes
+// of memory when the handler falls behind. What the bounds drop is
+// counted (DroppedUnsolicited). The codes of a
 // tagged response are in its Result.Status. Recent returns pending RECENT
 // data or prods the server with NOOP, like imaplib's recent().
 //

@@ -31,7 +31,8 @@ const (
 // Default bounds on what a session keeps in memory.
 const (
 	// DefaultMaxResultBytes bounds the responses one command collects in
-	// Result.Data: each counts its bytes received plus responseOverhead.
+	// Result.Data: each counts the larger of its bytes received plus
+	// responseOverhead and the memory of its copy (codec.CloneSize).
 	DefaultMaxResultBytes = 64 << 20
 	// DefaultMaxUnsolicited bounds the responses waiting for
 	// OnUnsolicited.
@@ -40,6 +41,10 @@ const (
 	DefaultMaxKept = 1000
 	// DefaultMaxKeptNames bounds the names Responses keeps.
 	DefaultMaxKeptNames = 64
+	// DefaultMaxKeptBytes bounds the memory of the responses Responses
+	// keeps, and apart that of the responses waiting for OnUnsolicited,
+	// counted as codec.CloneSize counts a copy.
+	DefaultMaxKeptBytes = 16 << 20
 	// DefaultTraceCapture bounds what the trace keeps of one server line.
 	DefaultTraceCapture = 64 << 10
 )

@@ -110,9 +110,11 @@ type Item struct {
 	// Size is what the response counts against Options.MaxResultBytes
 	// (for the queue of copies a busy caller has waiting): the bytes it
 	// took on the wire, without the bodies of sections streamed out of
-	// it, plus a fixed overhead per response. It is 0 for a body
-	// section's item. A caller that collects a pulled answer bounds it
-	// with Size, as a collected Run is bounded (MaxResultBytes).
+	// it, plus a fixed overhead per response; for a copy queued, the
+	// memory of the copy when it is larger (codec.CloneSize). It is 0 for
+	// a body section's item. A caller that collects a pulled answer
+	// bounds it with Size, as a collected Run is bounded
+	// (MaxResultBytes); what it keeps of a response may take more.
 	Size int64
 
 	parked bool // the reader waits until the caller is done with it
@@ -281,9 +283,9 @@ func (s *Session) pullDeliver(p *Pending, r codec.Response) {
 	}
 	s.mu.Unlock()
 	c := codec.CloneResponse(r)
+	size := max(s.pulledSize(), codec.CloneSize(c))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	size := s.pulledSize()
 	if pl.bytes+size > s.maxResult {
 		p.dropped++
 		return

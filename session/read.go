@@ -358,12 +358,17 @@ func (s *Session) deliver(r codec.Response) {
 			// Handed over last, after keep and event below.
 		case target.cmd.OnData != nil:
 			target.cmd.OnData(r)
-		case target.dataBytes+s.rl.respSize > s.maxResult:
-			// Over the bound of a collecting Run: dropped, and the
-			// command ends with a ResultTooLargeError.
-			target.dropped++
 		default:
-			target.dataBytes += s.rl.respSize
+			// A collecting Run keeps a copy: it counts the larger of
+			// the bytes received and the memory of the copy.
+			size := max(s.rl.respSize, codec.CloneSize(r))
+			if target.dataBytes+size > s.maxResult {
+				// Over the bound: dropped, and the command ends with
+				// a ResultTooLargeError.
+				target.dropped++
+				break
+			}
+			target.dataBytes += size
 			res := target.resultOrNew()
 			res.Data = append(res.Data, codec.CloneResponse(r))
 		}

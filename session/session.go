@@ -71,8 +71,9 @@ type Options struct {
 	// means DefaultTraceCapture.
 	TraceCapture int
 	// MaxResultBytes bounds the responses a command collects in
-	// Result.Data, counted in bytes received plus 256 per response (about
-	// what the decoded values cost): past it, the rest is dropped
+	// Result.Data, each counted as the larger of its bytes received plus
+	// 256 and the memory of its copy (codec.CloneSize: up to 20 times the
+	// bytes received): past it, the rest is dropped
 	// and the command ends with a *ResultTooLargeError (its tagged status
 	// in the Result). Commands with OnData or Sections stream instead and
 	// have no bound. Zero means DefaultMaxResultBytes.
@@ -86,6 +87,13 @@ type Options struct {
 	// go first), MaxKeptNames the names it keeps: the server chooses
 	// them. Zero means DefaultMaxKept and DefaultMaxKeptNames.
 	MaxKept, MaxKeptNames int
+	// MaxKeptBytes bounds the memory of the responses Responses keeps,
+	// and apart that of the queue of OnUnsolicited, counted as
+	// codec.CloneSize counts a copy (a response can take 20 times its
+	// bytes on the wire): the oldest kept responses of a name make room
+	// for a new one, else it is dropped; the queue drops new ones. Both
+	// are counted (DroppedUnsolicited). Zero means DefaultMaxKeptBytes.
+	MaxKeptBytes int64
 	// OnUnsolicited receives, in order, every untagged response that no
 	// command asked for (EXISTS, EXPUNGE, flag updates, VANISHED, ALERT,
 	// ...), on a goroutine of its own: it may run commands.
@@ -115,42 +123,43 @@ type Session struct {
 	bw       *lazyWriter   // a pooled buffer while something is to be written
 	enc      *wire.Encoder // from encoderPool while something is to be written
 	wwaiters int           // goroutines waiting for wmu (guarded by mu): flush coalescing
-	// idleDeflater: the session went idle while a write held wmu, so the
-	// writer gives the deflater back as it unlocks (see idleWait).
-	idleDeflater atomic.Bool
 
 	mu         sync.Mutex
-	state      State
 	welcome    *codec.Status // the greeting, decoded; nil until Welcome while welcomeRaw is set
 	welcomeRaw []byte        // the greeting's line as received, until Welcome decodes it
 	caps       []string
-	capsStale  bool
 	inflight   []*Pending // sent commands in the order written (the first nsent), then registered ones
 	nsent      int
 	flightArr  []*Pending          // a small array for inflight, reused from its start
 	byTag      map[string]*Pending // inflight by tag
 	counts     flightCounts        // what canStart and armStall need to know of inflight
-	changed    chan struct{}       // closed when inflight changes; nil until a goroutine waits
-	bound      *time.Timer         // the command bound (CommandTimeout) of the commands in flight
-	boundAt    time.Time           // when bound fires; zero when it is not armed
-	tagPrefix  string
-	tagN       uint64
-	err        error // set when the session is over
-	readOnly   bool  // the selected mailbox is read-only
-	selected   string
-	count      msgCount // the selected mailbox's message count (exists.go)
-	utf8       bool
-	litPlus    bool // LITERAL+ announced: the encoder's options
-	litMinus   bool // LITERAL- announced
-	tlsOn      bool
-	compressed bool // COMPRESS=DEFLATE is on
-	store      map[string][]codec.Response
-	contTarget *Pending // the command sending a synchronizing literal
-	events     []codec.Response
-	eventsCond *sync.Cond
-	pullCond   *sync.Cond // pulled commands and the reader waiting for each other (mu)
-	co         coState    // the reading coroutine (mu)
-	demanders  int        // goroutines waiting for the reader to go on (mu)
+	// idleDeflater: the session went idle while a write held wmu, so the
+	// writer gives the deflater back as it unlocks (see idleWait). Here,
+	// after counts, to fill its word.
+	idleDeflater atomic.Bool
+	changed      chan struct{} // closed when inflight changes; nil until a goroutine waits
+	bound        *time.Timer   // the command bound (CommandTimeout) of the commands in flight
+	boundAt      time.Time     // when bound fires; zero when it is not armed
+	tagPrefix    string
+	tagN         uint64
+	err          error // set when the session is over
+	selected     string
+	count        msgCount // the selected mailbox's message count (exists.go)
+	state        State
+	capsStale    bool
+	readOnly     bool // the selected mailbox is read-only
+	utf8         bool
+	litPlus      bool // LITERAL+ announced: the encoder's options
+	litMinus     bool // LITERAL- announced
+	tlsOn        bool
+	compressed   bool // COMPRESS=DEFLATE is on
+	store        map[string][]codec.Response
+	contTarget   *Pending // the command sending a synchronizing literal
+	events       []codec.Response
+	eventsCond   *sync.Cond
+	pullCond     *sync.Cond // pulled commands and the reader waiting for each other (mu)
+	co           coState    // the reading coroutine (mu)
+	demanders    int        // goroutines waiting for the reader to go on (mu)
 	// wq holds the commands waiting in Start for their turn, IDLE
 	// excepted, in the order they came: made when the first one waits
 	// (mu; write.go).
@@ -163,6 +172,8 @@ type Session struct {
 	maxResult int64         // Options.MaxResultBytes or its default
 
 	maxEvents, maxKept, maxNames int    // the bounds, defaults applied
+	maxKeptBytes                 int64  // MaxKeptBytes, the default applied
+	keptBytes, eventBytes        int64  // what the store and the events hold (codec.CloneSize; under mu)
 	droppedEvents, droppedKept   uint64 // what the bounds dropped (under mu)
 
 	ww writeWatch // interrupts a write when its command's context ends
@@ -498,6 +509,7 @@ func newSession(conn net.Conn, opts *Options) *Session {
 	s.maxEvents = cmp.Or(max(s.opts.MaxUnsolicited, 0), DefaultMaxUnsolicited)
 	s.maxKept = cmp.Or(max(s.opts.MaxKept, 0), DefaultMaxKept)
 	s.maxNames = cmp.Or(max(s.opts.MaxKeptNames, 0), DefaultMaxKeptNames)
+	s.maxKeptBytes = cmp.Or(max(s.opts.MaxKeptBytes, 0), DefaultMaxKeptBytes)
 	s.log = s.opts.Logger
 	if s.opts.History <= 0 {
 		s.opts.History = defaultHistory

@@ -22,18 +22,22 @@ func (s *Session) keep(r codec.Response) {
 	if st, ok := c.(*codec.Status); ok {
 		st.Text = s.secrets.redact(st.Text)
 	}
+	size := codec.CloneSize(c)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.keepLocked(name, c)
+	s.keepLocked(name, c, size)
 	if st, ok := r.(*codec.Status); ok && st.Code != nil {
-		s.keepLocked(strings.ToUpper(string(st.Code.Name)), c)
+		s.keepLocked(strings.ToUpper(string(st.Code.Name)), c, size)
 	}
 }
 
-// keepLocked stores c under name within the store's bounds (under mu):
-// the last MaxKept responses of a name, and at most MaxKeptNames names (the
-// server chooses them; a new name past the bound is dropped and counted).
-func (s *Session) keepLocked(name string, c codec.Response) {
+// keepLocked stores c, of size bytes (codec.CloneSize), under name within
+// the store's bounds (under mu): the last MaxKept responses of a name, at
+// most MaxKeptNames names (the server chooses them; a new name past the
+// bound is dropped and counted), and MaxKeptBytes in all: the oldest
+// responses of name make room for c; when the other names hold the room,
+// c is dropped and counted.
+func (s *Session) keepLocked(name string, c codec.Response, size int64) {
 	l, ok := s.store[name]
 	if !ok && len(s.store) >= s.maxNames {
 		s.droppedKept++
@@ -44,13 +48,46 @@ func (s *Session) keepLocked(name string, c codec.Response) {
 		if len(l) >= 2*s.maxKept {
 			// Slide in place once the list is twice the bound: amortised
 			// O(1) per response, and the array never grows past it.
-			n := copy(l, l[len(l)-s.maxKept+1:])
+			gone := l[:len(l)-s.maxKept+1]
+			s.keptBytes -= storeSize(gone)
+			n := copy(l, l[len(gone):])
 			clear(l[n:])
 			l = l[:n]
 		}
 	}
+	for len(l) > 0 && s.keptBytes+size > s.maxKeptBytes {
+		s.keptBytes -= codec.CloneSize(l[0])
+		l[0] = nil
+		l = l[1:]
+		s.droppedKept++
+	}
+	if s.keptBytes+size > s.maxKeptBytes {
+		s.droppedKept++
+		if len(l) == 0 {
+			delete(s.store, name)
+		} else {
+			s.store[name] = l
+		}
+		return
+	}
+	s.keptBytes += size
 	l = append(l, c)
 	s.store[name] = l
+}
+
+// storeSize returns the bytes the store counts for l.
+func storeSize(l []codec.Response) int64 {
+	var n int64
+	for _, c := range l {
+		n += codec.CloneSize(c)
+	}
+	return n
+}
+
+// clearStoreLocked empties the store (under mu).
+func (s *Session) clearStoreLocked() {
+	clear(s.store)
+	s.keptBytes = 0
 }
 
 // Responses pops the untagged responses stored under name (imaplib's
@@ -62,6 +99,7 @@ func (s *Session) Responses(name string) []codec.Response {
 	defer s.mu.Unlock()
 	l := s.store[name]
 	delete(s.store, name)
+	s.keptBytes -= storeSize(l)
 	if len(l) > s.maxKept {
 		l = l[len(l)-s.maxKept:]
 	}
@@ -69,8 +107,8 @@ func (s *Session) Responses(name string) []codec.Response {
 }
 
 // DroppedUnsolicited returns how many unsolicited responses were dropped
-// because OnUnsolicited fell Options.MaxUnsolicited behind, and how many
-// kept responses the bounds of Responses dropped.
+// because OnUnsolicited fell Options.MaxUnsolicited (or MaxKeptBytes)
+// behind, and how many kept responses the bounds of Responses dropped.
 func (s *Session) DroppedUnsolicited() (events, kept uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -108,7 +146,15 @@ func (s *Session) event(r codec.Response) {
 	if st, ok := c.(*codec.Status); ok {
 		st.Text = s.secrets.redact(st.Text)
 	}
+	size := codec.CloneSize(c)
 	s.mu.Lock()
+	if s.eventBytes+size > s.maxKeptBytes {
+		// The same, for the memory of the queue (MaxKeptBytes).
+		s.droppedEvents++
+		s.mu.Unlock()
+		return
+	}
+	s.eventBytes += size
 	s.events = append(s.events, c)
 	s.eventsCond.Signal()
 	s.mu.Unlock()
@@ -129,6 +175,7 @@ func (s *Session) eventLoop() {
 		r := s.events[0]
 		s.events[0] = nil
 		s.events = s.events[1:]
+		s.eventBytes -= codec.CloneSize(r)
 		s.inHandler = true
 		s.mu.Unlock()
 		s.opts.OnUnsolicited(r)

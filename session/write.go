@@ -179,7 +179,7 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush bool) (*Pend
 	if info.transition == ToSelected {
 		// As imaplib: the responses kept from the mailbox selected before
 		// are forgotten.
-		clear(s.store)
+		s.clearStoreLocked()
 		s.selectingLocked()
 	}
 	if !info.waits {
