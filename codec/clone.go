@@ -728,13 +728,21 @@ func (r *Thread) count() (nodes, ptrs int) {
 	ptrs = len(r.Threads)
 	var count func(t *ThreadNode)
 	count = func(t *ThreadNode) {
-		if t == nil {
-			return
-		}
-		nodes++
-		ptrs += len(t.Children)
-		for _, k := range t.Children {
-			count(k)
+		// Down the last child by a loop, not a call: a chain of replies
+		// is as deep as its line is long (a million nodes took 67 MB of
+		// stack), while the branches, each in parentheses, are bounded
+		// by the tokenizer's MaxDepth.
+		for t != nil {
+			nodes++
+			n := len(t.Children)
+			ptrs += n
+			if n == 0 {
+				return
+			}
+			for _, k := range t.Children[:n-1] {
+				count(k)
+			}
+			t = t.Children[n-1]
 		}
 	}
 	for _, t := range r.Threads {
@@ -764,13 +772,27 @@ func (r *Thread) Clone() *Thread {
 		return d
 	}
 	copyNode = func(t *ThreadNode) *ThreadNode {
-		if t == nil {
-			return nil
+		// Down the last child by a loop, as count does.
+		var head *ThreadNode
+		link := &head
+		for t != nil {
+			d := one(&nodeArena)
+			d.Num = t.Num
+			*link = d
+			n := len(t.Children)
+			if n == 0 {
+				if t.Children != nil {
+					d.Children = take(&ptrArena, 0)
+				}
+				break
+			}
+			d.Children = take(&ptrArena, n)
+			for i, k := range t.Children[:n-1] {
+				d.Children[i] = copyNode(k)
+			}
+			link, t = &d.Children[n-1], t.Children[n-1]
 		}
-		d := one(&nodeArena)
-		d.Num = t.Num
-		d.Children = copyList(t.Children)
-		return d
+		return head
 	}
 	return &Thread{Threads: copyList(r.Threads)}
 }

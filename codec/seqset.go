@@ -153,12 +153,52 @@ func parseSeqNum(b []byte, i int) (uint32, int, error) {
 // that order.
 func (s SeqSet) Ranges() []wire.SeqRange { return s.r }
 
-// AddNum adds the numbers n to s; 0 stands for "*". See AddRange for the
-// cost.
+// AddNum adds the numbers n to s; 0 stands for "*". Numbers in ascending
+// order cost O(1) each (amortised); once one comes before the last range
+// of s, the rest are added in one sort, O((r+k) log(r+k)) for r ranges and
+// k numbers, where adding them one by one (AddRange) would cost O(r) each:
+// a server's SEARCH of a million UIDs in descending order took an hour.
 func (s *SeqSet) AddNum(n ...uint32) {
-	for _, v := range n {
+	for i, v := range n {
+		if len(n)-i > 1 && s.before(seqKey(v)) {
+			rs := make([]wire.SeqRange, len(n)-i)
+			for j, w := range n[i:] {
+				rs[j] = wire.SeqRange{Start: w, Stop: w}
+			}
+			s.addSorting(rs)
+			return
+		}
 		s.AddRange(v, v)
 	}
+}
+
+// AddRanges adds the ranges rs to s, as AddRange does each (0 stands for
+// "*"; the bounds may be given in either order), in one sort when they do
+// not come in ascending order (see AddNum). It does not modify rs.
+func (s *SeqSet) AddRanges(rs ...wire.SeqRange) {
+	for i, r := range rs {
+		nr := normRange(r.Start, r.Stop)
+		if len(rs)-i > 1 && s.before(seqKey(nr.Start)) {
+			s.addSorting(slices.Clone(rs[i:]))
+			return
+		}
+		s.AddRange(nr.Start, nr.Stop)
+	}
+}
+
+// before reports whether a range starting at key k would go before the
+// last range of s, where AddRange shifts the ranges after it.
+func (s *SeqSet) before(k uint64) bool {
+	return len(s.r) > 0 && k < seqKey(s.r[len(s.r)-1].Start)
+}
+
+// addSorting adds the ranges rs, which it may modify, to s in one sort.
+func (s *SeqSet) addSorting(rs []wire.SeqRange) {
+	for i := range rs {
+		rs[i] = normRange(rs[i].Start, rs[i].Stop)
+	}
+	s.r = compactRanges(append(s.r, rs...))
+	s.unsorted = false
 }
 
 // AddRange adds the range start:stop to s (0 stands for "*"; the bounds may

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/internal/corpus"
@@ -178,5 +180,65 @@ func TestFetchAllHeapBounded(t *testing.T) {
 	t.Logf("%d of %d messages kept, heap +%.1f MiB (bound %d MiB)", len(got), n, float64(held)/(1<<20), limit>>20)
 	if held > limit+limit/8 {
 		t.Fatalf("FetchAll holds %.1f MiB, over the bound of %d MiB", float64(held)/(1<<20), limit>>20)
+	}
+}
+
+// TestSearchDescendingNotQuadratic: a server may send a SEARCH's numbers
+// in any order. 960,000 UIDs in descending order (8 lines, 7.7 MB) made
+// Search add each before all the others, shifting them every time: about
+// ten minutes of CPU with no way to stop it (the context is looked at
+// between responses). They are now gathered and sorted once.
+func TestSearchDescendingNotQuadratic(t *testing.T) {
+	const lines, per = 8, 120000
+	var sb strings.Builder
+	next := 9000000
+	for range lines {
+		sb.WriteString("* SEARCH")
+		for range per {
+			next -= 2
+			sb.WriteString(" ")
+			sb.WriteString(strconv.Itoa(next))
+		}
+		sb.WriteString("\r\n")
+	}
+	answer := sb.String()
+	c, ctx, _ := selectedServer(t, "IMAP4rev1", 1, func(cmd string) string {
+		if strings.HasPrefix(cmd, "UID SEARCH") {
+			return answer
+		}
+		return ""
+	})
+	var res *commands.SearchResult
+	var err error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		res, err = c.Search(ctx, nil, &commands.SearchOptions{UID: true})
+	}()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("Search still running after 60 s")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := res.All.Len(); n != lines*per || res.Min != uint32(next) || res.Max != 8999998 || len(res.All.Ranges()) != lines*per {
+		t.Fatalf("Search: %d UIDs in %d ranges, min %d, max %d", n, len(res.All.Ranges()), res.Min, res.Max)
+	}
+}
+
+// TestSearchAnyOrder: SEARCH responses in ascending order, then out of
+// it, then in it again, give the set of all their numbers.
+func TestSearchAnyOrder(t *testing.T) {
+	c, ctx, _ := selectedServer(t, "IMAP4rev1", 1, func(cmd string) string {
+		if strings.HasPrefix(cmd, "SEARCH") {
+			return "* SEARCH 4 5 7\r\n* SEARCH 9 3 12\r\n* SEARCH 1 2\r\n* SEARCH 20 21\r\n* SEARCH\r\n* SEARCH 8\r\n"
+		}
+		return ""
+	})
+	res, err := c.Search(ctx, nil, nil)
+	if err != nil || res.All.String() != "1:5,7:9,12,20:21" || res.Count != 11 || res.Min != 1 || res.Max != 21 {
+		t.Fatalf("Search: %v %+v", err, res)
 	}
 }

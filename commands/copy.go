@@ -108,9 +108,11 @@ func (c *Client) Move(ctx context.Context, set Set, mailbox string) (*CopyResult
 		if err != nil {
 			return nil, err
 		}
-		for _, m := range ms {
-			uids.Nums.AddNum(m.UID)
+		nums := make([]uint32, len(ms))
+		for i, m := range ms {
+			nums[i] = m.UID
 		}
+		uids.Nums.AddNum(nums...) // in one sort, whatever the server's order
 		if uids.Nums.IsEmpty() {
 			return nil, nil
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"iter"
+	"unsafe"
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/session"
@@ -162,7 +163,7 @@ func (c *Client) listOnce(ctx context.Context, pattern string, o *ListOptions, r
 			yield(nil, err)
 			return nil
 		}
-		if !b.keep(item.Size) {
+		if !b.keep(max(item.Size, listInfoSize(item.Response))) {
 			continue
 		}
 		switch r := item.Response.(type) {
@@ -310,6 +311,25 @@ func (c *Client) mailboxInfos(data []codec.Response) []*MailboxInfo {
 }
 
 // listInfo copies a LIST response.
+// listInfoSize returns about what listInfo allocates for r, a LIST (0 for
+// any other response): a copy can take eight times its bytes on the wire
+// (a LIST of many one-letter attributes).
+func listInfoSize(r codec.Response) int64 {
+	d, ok := r.(*codec.List)
+	if !ok {
+		return 0
+	}
+	n := int64(unsafe.Sizeof(MailboxInfo{})) + 16*int64(len(d.Attrs)+len(d.ChildInfo)) +
+		3*int64(len(d.Mailbox)) + 2*int64(len(d.OldName)) // Name (UTF-8 may take more bytes) and Raw
+	for _, a := range d.Attrs {
+		n += int64(len(a))
+	}
+	for _, a := range d.ChildInfo {
+		n += int64(len(a))
+	}
+	return n + n/8 // the allocator's rounding
+}
+
 func listInfo(d *codec.List, utf8 bool) *MailboxInfo {
 	m := &MailboxInfo{Name: decodeMailbox(d.Mailbox, utf8), Attrs: strs(d.Attrs),
 		ChildInfo: strs(d.ChildInfo), Raw: d.Mailbox.Clone()}

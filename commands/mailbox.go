@@ -167,6 +167,7 @@ func (c *Client) mailboxState(name string, r *session.Result) *MailboxState {
 			st.MailboxID = string(cd.Sub)
 		}
 	}
+	var vanished []wire.SeqRange
 	for _, d := range r.Data {
 		switch d := d.(type) {
 		case *codec.Flags:
@@ -178,13 +179,12 @@ func (c *Client) mailboxState(name string, r *session.Result) *MailboxState {
 		case *codec.Status:
 			code(d.Code)
 		case *codec.Vanished:
-			for _, rg := range d.UIDs.Ranges() {
-				st.Vanished.AddRange(rg.Start, rg.Stop)
-			}
+			vanished = append(vanished, d.UIDs.Ranges()...)
 		case *codec.Fetch:
 			st.Changed = append(st.Changed, newMessage(d))
 		}
 	}
+	st.Vanished.AddRanges(vanished...) // in one sort (codec.SeqSet.AddRanges)
 	if r.Status != nil {
 		code(r.Status.Code)
 	}
@@ -286,15 +286,15 @@ func (c *Client) Expunge(ctx context.Context, uids *Set) (*ExpungeResult, error)
 		return nil, err
 	}
 	res := &ExpungeResult{}
+	var vanished []wire.SeqRange
 	for _, d := range r.Data {
 		switch d := d.(type) {
 		case *codec.Expunge:
 			res.SeqNums = append(res.SeqNums, d.Seq)
 		case *codec.Vanished:
-			for _, rg := range d.UIDs.Ranges() {
-				res.Vanished.AddRange(rg.Start, rg.Stop)
-			}
+			vanished = append(vanished, d.UIDs.Ranges()...)
 		}
 	}
+	res.Vanished.AddRanges(vanished...) // in one sort (codec.SeqSet.AddRanges)
 	return res, err
 }

@@ -373,23 +373,40 @@ func (c *Client) Search(ctx context.Context, criteria *Criteria, opts *SearchOpt
 	}
 	res := &SearchResult{UID: o.UID}
 	b := c.newBound(cmd.Name)
+	// Numbers in ascending order go into the set as they come (a range
+	// each run); others are gathered and added in one sort at the end:
+	// adding each as it comes would be quadratic (codec.SeqSet.AddNum).
+	var nums []uint32
+	var all []wire.SeqRange
 	if _, err := c.pull(ctx, cmd, func(it session.Item) bool {
-		if !b.keep(it.Size) {
-			return true
-		}
 		switch d := it.Response.(type) {
 		case *codec.Search:
-			res.All.AddNum(d.Nums...)
+			// A number takes 4 bytes, and 4 more while the slice grows.
+			if !b.keep(max(it.Size, 8*int64(len(d.Nums)))) {
+				return true
+			}
+			if len(nums) == 0 && ascendingAfter(res.All, d.Nums) {
+				res.All.AddNum(d.Nums...)
+			} else {
+				nums = append(nums, d.Nums...)
+			}
 			if d.ModSeq > res.ModSeq {
 				res.ModSeq = d.ModSeq
 			}
 		case *codec.ESearch:
-			res.addESearch(d)
+			if !b.keep(max(it.Size, 16*int64(len(d.All.Ranges())))) {
+				return true
+			}
+			res.addESearch(d, &all)
+		default:
+			b.keep(it.Size)
 		}
 		return true
 	}); err != nil {
 		return nil, err
 	}
+	res.All.AddNum(nums...)
+	res.All.AddRanges(all...)
 	res.All.Compact()
 	if o.Return == nil || !res.FromESearch {
 		// A plain SEARCH (or an IMAP4rev2 server answering one with
@@ -491,13 +508,30 @@ func (rt *SearchReturn) names() []string {
 	return l
 }
 
-// addESearch takes the data of an ESEARCH response.
-func (res *SearchResult) addESearch(d *codec.ESearch) {
+// ascendingAfter reports whether nums are in ascending order from the
+// start of the last range of s on, where adding them one by one costs
+// O(1) each.
+func ascendingAfter(s codec.SeqSet, nums []uint32) bool {
+	var prev uint32
+	if r := s.Ranges(); len(r) > 0 {
+		prev = r[len(r)-1].Start
+	}
+	for _, n := range nums {
+		if n == 0 || n < prev {
+			return false
+		}
+		prev = n
+	}
+	return true
+}
+
+// addESearch takes the data of an ESEARCH response, but for the ranges of
+// its ALL, which it appends to all for the caller to add to res.All in one
+// sort (codec.SeqSet.AddRanges).
+func (res *SearchResult) addESearch(d *codec.ESearch, all *[]wire.SeqRange) {
 	res.FromESearch = true
 	if d.Has&codec.ESearchAll != 0 {
-		for _, rg := range d.All.Ranges() {
-			res.All.AddRange(rg.Start, rg.Stop)
-		}
+		*all = append(*all, d.All.Ranges()...)
 	}
 	if d.Has&codec.ESearchMin != 0 {
 		res.Min, res.HasMin = d.Min, true

@@ -68,7 +68,8 @@ func (c *Client) sortIter(ctx context.Context, keys []SortKey, criteria *Criteri
 		cmd.Pull = true
 		done, cut := ctx.Done(), false
 		stopped, err := c.pull(ctx, cmd, func(it session.Item) bool {
-			if s, ok := it.Response.(*codec.Sort); ok && b.keep(it.Size) {
+			// Sort keeps 4 bytes a number, and 4 more while its slice grows.
+			if s, ok := it.Response.(*codec.Sort); ok && b.keep(max(it.Size, 8*int64(len(s.Nums)))) {
 				for _, n := range s.Nums {
 					if cut = ended(done); cut || !yield(n, nil) {
 						return false
@@ -112,11 +113,13 @@ func (c *Client) ESort(ctx context.Context, keys []SortKey, criteria *Criteria, 
 		return nil, err
 	}
 	res := &SearchResult{UID: o.UID}
+	var all []wire.SeqRange
 	for _, d := range r.Data {
 		if e, ok := d.(*codec.ESearch); ok {
-			res.addESearch(e)
+			res.addESearch(e, &all)
 		}
 	}
+	res.All.AddRanges(all...)
 	res.All.Compact()
 	return res, nil
 }
