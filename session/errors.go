@@ -90,7 +90,7 @@ var ErrResultTooLarge = errors.New("session: result too large")
 // messages' UIDs, then one STORE), or on a session of their own.
 type ResultTooLargeError struct {
 	Command  string
-	Limit    int64 // the bound, in bytes received
+	Limit    int64 // the bound (Options.MaxResultBytes), in bytes
 	Dropped  int   // responses left out
 	Sections int   // body sections left out (Section.Missing), their FETCH kept
 	Queued   bool  // the queue of a pulled command passed the bound

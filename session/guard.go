@@ -49,8 +49,9 @@ const (
 	DefaultTraceCapture = 64 << 10
 )
 
-// responseOverhead is what a collected response is charged beyond its
-// bytes received: the Go values a decoded response is made of.
+// responseOverhead is what a response is charged beyond its bytes
+// received, at least: the Go values a decoded response is made of. A copy
+// that takes more is charged what it takes (codec.CloneSize).
 const responseOverhead = 256
 
 // orDuration returns v, or d when v is zero; negative means off (0).
