@@ -321,11 +321,13 @@ func listInfoSize(r codec.Response) int64 {
 	}
 	n := int64(unsafe.Sizeof(MailboxInfo{})) + 16*int64(len(d.Attrs)+len(d.ChildInfo)) +
 		3*int64(len(d.Mailbox)) + 2*int64(len(d.OldName)) // Name (UTF-8 may take more bytes) and Raw
+	// A string takes a block of 16 bytes at least (the race detector
+	// turns off the allocator's packing of small ones).
 	for _, a := range d.Attrs {
-		n += int64(len(a))
+		n += max(16, (int64(len(a))+15)&^15)
 	}
 	for _, a := range d.ChildInfo {
-		n += int64(len(a))
+		n += max(16, (int64(len(a))+15)&^15)
 	}
 	return n + n/8 // the allocator's rounding
 }
