@@ -442,8 +442,10 @@ func (fi *fetchIter) message(item session.Item, f *codec.Fetch) *Message {
 		m = allocMessage(&n, &c, len(f.Sections) > 0)
 		m.SeqNum, m.it, m.f = f.Seq, fi, f
 		m.copyValues(f, f.Has, &c, extra)
+		m.size = addSize(0, int64(m.size)+valuesHeap(m, f, f.Has))
 	}
-	// The copy's size (allocMessage) or the response's, if larger.
+	// The copy's size (allocMessage, valuesHeap) or the response's, if
+	// larger.
 	m.size = addSize(0, max(item.Size, int64(m.size)))
 	if item.Section != nil {
 		m.body = item.Body

@@ -324,10 +324,10 @@ func listInfoSize(r codec.Response) int64 {
 	// A string takes a block of 16 bytes at least (the race detector
 	// turns off the allocator's packing of small ones).
 	for _, a := range d.Attrs {
-		n += max(16, (int64(len(a))+15)&^15)
+		n += max(16, block(len(a)))
 	}
 	for _, a := range d.ChildInfo {
-		n += max(16, (int64(len(a))+15)&^15)
+		n += max(16, block(len(a)))
 	}
 	return n + n/8 // the allocator's rounding
 }
