@@ -310,7 +310,6 @@ func (c *Client) mailboxInfos(data []codec.Response) []*MailboxInfo {
 	return out
 }
 
-// listInfo copies a LIST response.
 // listInfoSize returns about what listInfo allocates for r, a LIST (0 for
 // any other response): a copy can take eight times its bytes on the wire
 // (a LIST of many one-letter attributes).
@@ -332,6 +331,7 @@ func listInfoSize(r codec.Response) int64 {
 	return n + n/8 // the allocator's rounding
 }
 
+// listInfo copies a LIST response.
 func listInfo(d *codec.List, utf8 bool) *MailboxInfo {
 	m := &MailboxInfo{Name: decodeMailbox(d.Mailbox, utf8), Attrs: strs(d.Attrs),
 		ChildInfo: strs(d.ChildInfo), Raw: d.Mailbox.Clone()}
