@@ -729,7 +729,7 @@ func (r *Thread) count() (nodes, ptrs int) {
 	var count func(t *ThreadNode)
 	count = func(t *ThreadNode) {
 		// Down the last child by a loop, not a call: a chain of replies
-		// is as deep as its line is long (a million nodes took 67 MB of
+		// is as deep as its line is long (500,000 nodes took 67 MB of
 		// stack), while the branches, each in parentheses, are bounded
 		// by the tokenizer's MaxDepth.
 		for t != nil {
