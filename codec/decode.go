@@ -95,8 +95,12 @@ func (d *Decoder) Next() (Response, error) {
 			return nil, &DecodeError{Offset: t.Offset(), Err: err}
 		}
 	}
-	if d.fw == nil {
-		d.fw = flyweightPool.Get().(*flyweights) // see Release
+	if d.fw == nil || d.dropFw {
+		// After a response whose values took more than keepBytes, fresh
+		// reusable values: one huge response (a hostile server's 500,000
+		// flags, 12 MB) does not pin its memory for the decoder's
+		// lifetime. The previous response is invalid from here on.
+		d.fw, d.dropFw = flyweightPool.Get().(*flyweights), false // see Release
 	}
 	m := t.Mark()
 	off := t.Offset()
@@ -106,6 +110,12 @@ func (d *Decoder) Next() (Response, error) {
 	r, err := d.decode()
 	if err == nil {
 		if err = t.CRLF(); err == nil {
+			// A value takes at most about 24 times its bytes on the wire:
+			// only a response of more than keepBytes/24 can hold more
+			// than keepBytes, and only such a one is measured.
+			if t.Offset()-off > keepBytes/24 {
+				d.dropFw = CloneSize(r) > keepBytes
+			}
 			return r, nil
 		}
 	}
@@ -557,6 +567,12 @@ func (d *Decoder) list(nilOK bool, item func() error) error {
 		}
 	}
 }
+
+// keepBytes bounds the memory of the values a decoder keeps for reuse from
+// one response to the next (see Next), as msgArenaKeep does for envelopes
+// and body structures: a 200,000-number SEARCH (800 KB) is still decoded
+// again without allocating.
+const keepBytes = 1 << 20
 
 // flagList reads a parenthesized list of flags into dst[:0].
 func (d *Decoder) flagList(dst []Bytes) ([]Bytes, error) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -326,4 +327,49 @@ func TestSectionHandler(t *testing.T) {
 	if r, err := d.Next(); err != nil || r.(*codec.Exists).Count != 2 {
 		t.Fatalf("after a too large body: %v, %v", r, err)
 	}
+}
+
+// TestDecoderKeepsLittle: after one huge response, the decoder does not
+// keep its memory for reuse (keepBytes): the heap it holds once the next
+// response, of another kind, has been read is small. Each of these pinned
+// 4 to 16 MB before.
+func TestDecoderKeepsLittle(t *testing.T) {
+	many := func(s string, n int) string { return strings.TrimSpace(strings.Repeat(s, n)) }
+	for name, big := range map[string]string{
+		"FLAGS":      "* FLAGS (" + many("a ", 500000) + ")",
+		"CAPABILITY": "* CAPABILITY " + many("a ", 500000),
+		"FETCH":      "* 1 FETCH (FLAGS (" + many("a ", 500000) + "))",
+		"LIST":       "* LIST (" + many(`\a `, 300000) + `) "/" x`,
+		"SEARCH":     "* SEARCH " + many("1 ", 500000),
+		"ESEARCH":    "* ESEARCH ALL " + strings.TrimSuffix(strings.Repeat("1,3,", 250000), ","),
+		"ID":         "* ID (" + many(`"a" NIL `, 100000) + ")",
+		"code":       "* OK [CAPABILITY " + many("a ", 500000) + "] hi",
+	} {
+		small := "* 3 EXISTS\r\n" // of another kind: the huge one's values are not reused
+		h0 := heapLive()
+		d := codec.NewDecoder(wire.NewTokenizer(strings.NewReader(big+"\r\n"+small), nil), nil)
+		n := 0
+		for {
+			if _, err := d.Next(); err != nil {
+				break
+			}
+			n++
+		}
+		held := int64(heapLive()) - int64(h0)
+		runtime.KeepAlive(d)
+		if n != 2 {
+			t.Fatalf("%s: %d responses", name, n)
+		}
+		if held > 3<<20 {
+			t.Errorf("%s: the decoder holds %.1f MB after one huge response", name, float64(held)/1e6)
+		}
+	}
+}
+
+// heapLive returns the live heap after a collection.
+func heapLive() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }

@@ -35,11 +35,14 @@ type Decoder struct {
 	t    *wire.Tokenizer
 	opts DecoderOptions
 
-	msg  msgArena    // envelopes and body structures, reused
-	fw   *flyweights // one reusable value per response type (Unshare replaces it)
-	skip bool        // the rest of an abandoned response must be skipped first
-	name string      // the name of the response being decoded, for errors
-	tag  []byte      // the tag of the response being decoded, for errors
+	msg msgArena    // envelopes and body structures, reused
+	fw  *flyweights // one reusable value per response type (Unshare replaces it)
+	// dropFw: the last response's values took more than keepBytes; the
+	// next call to Next takes fresh ones.
+	dropFw bool
+	skip   bool   // the rest of an abandoned response must be skipped first
+	name   string // the name of the response being decoded, for errors
+	tag    []byte // the tag of the response being decoded, for errors
 }
 
 // NewDecoder returns a decoder reading from t. It does no I/O.
