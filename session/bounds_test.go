@@ -282,3 +282,29 @@ func TestResultBoundCountsCopies(t *testing.T) {
 	}
 	check("queue of a pulled FETCH", kept, err, grew)
 }
+
+// TestFloodCapabilities: a CAPABILITY of 500,000 names (1 MB on the wire)
+// is not kept whole for the session's life, which every HasCap would scan:
+// the first 1,024 are.
+func TestFloodCapabilities(t *testing.T) {
+	caps := "* CAPABILITY IMAP4rev1 " + strings.TrimSpace(strings.Repeat("X ", 500000)) + "\r\n"
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+		tag := readTag(r)
+		io.WriteString(w, caps+tag+" OK done\r\n")
+		io.Copy(io.Discard, r)
+	})
+	s := openDefaultsWith(t, conn, nil)
+	h0 := heapAfterGC()
+	if _, err := s.Run(ctx20(t), &session.Command{Name: "CAPABILITY"}); err != nil {
+		t.Fatal(err)
+	}
+	grew := int64(heapAfterGC()) - int64(h0)
+	if n := len(s.Caps()); n != 1024 || !s.HasCap("IMAP4rev1") {
+		t.Fatalf("%d capabilities kept; want the first 1024", n)
+	}
+	t.Logf("heap +%.1f MiB", float64(grew)/(1<<20))
+	if grew > 4<<20 {
+		t.Fatalf("heap grew by %.1f MiB", float64(grew)/(1<<20))
+	}
+}

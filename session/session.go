@@ -651,6 +651,9 @@ func (s *Session) UTF8Enabled() bool {
 
 func (s *Session) setCaps(caps []codec.Bytes) {
 	s.caps = s.caps[:0]
+	if len(caps) > maxCaps {
+		caps = caps[:maxCaps]
+	}
 	for _, c := range caps {
 		s.caps = append(s.caps, strings.ToUpper(string(c)))
 	}
@@ -665,6 +668,11 @@ func (s *Session) setCaps(caps []codec.Bytes) {
 	// while a writer waits for a "+" that only the reader can deliver.
 	s.litPlus, s.litMinus = plus, minus
 }
+
+// maxCaps bounds the capabilities kept of one announcement: servers send
+// tens; a hostile one's 500,000 would take 12 MB for the session's life
+// and make every HasCap (a few per command) scan them all.
+const maxCaps = 1024
 
 // deadlineWhile makes set(past) interrupt the connection when ctx ends
 // before release is called; release undoes it. Unlike a bare
