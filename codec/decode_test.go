@@ -346,8 +346,9 @@ func TestDecoderKeepsLittle(t *testing.T) {
 		"code":       "* OK [CAPABILITY " + many("a ", 500000) + "] hi",
 	} {
 		small := "* 3 EXISTS\r\n" // of another kind: the huge one's values are not reused
+		input := strings.NewReader(big + "\r\n" + small)
 		h0 := heapLive()
-		d := codec.NewDecoder(wire.NewTokenizer(strings.NewReader(big+"\r\n"+small), nil), nil)
+		d := codec.NewDecoder(wire.NewTokenizer(input, nil), nil)
 		n := 0
 		for {
 			if _, err := d.Next(); err != nil {
