@@ -392,15 +392,21 @@ func mailboxChurn(t *testing.T, c, w *commands.Client, src, dst string) {
 	if u := c.Session().Unannounced(); u != 0 {
 		t.Errorf("%d responses named messages the server had not announced", u)
 	}
-	srcGot, err := churnFetch(ctx, c, false, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for uid, k := range srcGot {
-		if k < 0 {
-			t.Errorf("UID %d of %s: a NIL body after the churn", uid, src)
+	// fetchEvery fetches every body of the selected mailbox, named name.
+	fetchEvery := func(name string) map[uint32]int {
+		t.Helper()
+		got, err := churnFetch(ctx, c, false, false)
+		if err != nil {
+			t.Fatal(err)
 		}
+		for uid, k := range got {
+			if k < 0 {
+				t.Errorf("UID %d of %s: a NIL body after the churn", uid, name)
+			}
+		}
+		return got
 	}
+	srcGot := fetchEvery(src)
 	for uid, k := range inSrc {
 		if srcGot[uid] != k {
 			t.Errorf("UID %d of %s: message %d; want %d", uid, src, srcGot[uid], k)
@@ -409,15 +415,7 @@ func mailboxChurn(t *testing.T, c, w *commands.Client, src, dst string) {
 	if _, err := c.Select(ctx, dst, nil); err != nil {
 		t.Fatal(err)
 	}
-	dstGot, err := churnFetch(ctx, c, false, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for uid, k := range dstGot {
-		if k < 0 {
-			t.Errorf("UID %d of %s: a NIL body", uid, dst)
-		}
-	}
+	dstGot := fetchEvery(dst)
 	for uid, k := range dstGot {
 		if moved[k] != uid {
 			t.Errorf("UID %d of %s: message %d, which COPYUID put at UID %d", uid, dst, k, moved[k])
@@ -461,14 +459,7 @@ func TestMailboxChurnDovecot(t *testing.T) {
 // TestMailboxChurnCompressedDovecot is the churn over STARTTLS and
 // COMPRESS=DEFLATE.
 func TestMailboxChurnCompressedDovecot(t *testing.T) {
-	ctx := dvCtx(t)
-	c := dvStartTLS(t)
-	if err := c.Login(ctx, testserver.Alice, testserver.Password); err != nil {
-		t.Fatalf("LOGIN: %v", err)
-	}
-	if err := c.Compress(ctx, nil); err != nil {
-		t.Fatalf("COMPRESS: %v", err)
-	}
+	c := dvCompressed(t)
 	mb := fmt.Sprintf("churnz%d", time.Now().UnixNano())
 	mailboxChurn(t, c, nil, mb, mb+"-dst")
 }

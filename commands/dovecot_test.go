@@ -882,6 +882,21 @@ func dvStartTLS(t *testing.T) *commands.Client {
 	return c
 }
 
+// dvCompressed opens a Client over STARTTLS, logged in as alice, with
+// COMPRESS=DEFLATE on.
+func dvCompressed(t *testing.T) *commands.Client {
+	t.Helper()
+	ctx := dvCtx(t)
+	c := dvStartTLS(t)
+	if err := c.Login(ctx, testserver.Alice, testserver.Password); err != nil {
+		t.Fatalf("LOGIN: %v", err)
+	}
+	if err := c.Compress(ctx, nil); err != nil {
+		t.Fatalf("COMPRESS: %v", err)
+	}
+	return c
+}
+
 // dvPlain opens a Client on the plain port, not logged in, that trusts
 // the server's certificate for STARTTLS.
 func dvPlain(t *testing.T) *commands.Client {
@@ -906,14 +921,7 @@ func dvPlain(t *testing.T) *commands.Client {
 // COMPRESS, and the deflater comes and goes with IDLE).
 func TestMixedConcurrencyCompressedDovecot(t *testing.T) {
 	const n = 16
-	ctx := dvCtx(t)
-	c := dvStartTLS(t)
-	if err := c.Login(ctx, testserver.Alice, testserver.Password); err != nil {
-		t.Fatalf("LOGIN: %v", err)
-	}
-	if err := c.Compress(ctx, nil); err != nil {
-		t.Fatalf("COMPRESS: %v", err)
-	}
+	c := dvCompressed(t)
 	mixedConcurrency(t, c, dvMailbox(t, testserver.Alice, n), n, 0)
 }
 

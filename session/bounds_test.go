@@ -236,7 +236,9 @@ func TestResultBoundCountsCopies(t *testing.T) {
 	})
 	s := openDefaultsWith(t, conn, nil)
 	fetch := func(pull bool) *session.Command {
-		return &session.Command{Name: "UID FETCH", AnyState: true, Pull: pull, Args: func(e *wire.Encoder) { e.SP().Raw("1:* (FLAGS)") }}
+		cmd := pullUIDFetch("(FLAGS)")
+		cmd.Pull = pull
+		return cmd
 	}
 	check := func(what string, kept int, err error, grew int64) {
 		t.Helper()

@@ -29,9 +29,16 @@ import (
 // whatever is asked).
 const metadataItems = "(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE MODSEQ BODY.PEEK[HEADER.FIELDS (LIST-ID X-PRIORITY)])"
 
-func pullFetch(items string) *session.Command {
-	return &session.Command{Name: "FETCH", AnyState: true, Pull: true, Args: func(e *wire.Encoder) {
-		e.SP().Raw("1:*").SP().Raw(items)
+func pullFetch(items string) *session.Command { return pulled("FETCH", "1:*", items) }
+
+// pullUIDFetch is pullFetch for UID FETCH 1:*.
+func pullUIDFetch(items string) *session.Command { return pulled("UID FETCH", "1:*", items) }
+
+// pulled is a pulled command name (FETCH, UID FETCH) of the set and items
+// given raw, allowed in any state.
+func pulled(name, set, items string) *session.Command {
+	return &session.Command{Name: name, AnyState: true, Pull: true, Args: func(e *wire.Encoder) {
+		e.SP().Raw(set).SP().Raw(items)
 	}}
 }
 
@@ -98,9 +105,7 @@ func TestPullOtherCommandsBetweenNext(t *testing.T) {
 	s := openDefaults(t, conn, nil)
 	// UID FETCH: NOOP may be pipelined with it (a FETCH by sequence
 	// number would hold it back until the FETCH ends, RFC 9051 5.5).
-	p, err := s.Start(ctx20(t), &session.Command{Name: "UID FETCH", AnyState: true, Pull: true, Args: func(e *wire.Encoder) {
-		e.SP().Raw("1:*").SP().Raw("(UID FLAGS)")
-	}})
+	p, err := s.Start(ctx20(t), pullUIDFetch("(UID FLAGS)"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -665,9 +670,7 @@ func pullDirectStepHeld(t *testing.T) bool {
 		io.Copy(io.Discard, r)
 	})
 	s := openDefaults(t, conn, nil)
-	p, err := s.Start(ctx20(t), &session.Command{Name: "UID FETCH", AnyState: true, Pull: true, Args: func(e *wire.Encoder) {
-		e.SP().Raw("1:50").SP().Raw("(UID FLAGS)")
-	}})
+	p, err := s.Start(ctx20(t), pulled("UID FETCH", "1:50", "(UID FLAGS)"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -812,9 +815,7 @@ func TestPullKeptBodiesBounded(t *testing.T) {
 		io.Copy(io.Discard, r)
 	})
 	s := openDefaults(t, conn, nil)
-	p, err := s.Start(ctx20(t), &session.Command{Name: "UID FETCH", AnyState: true, Pull: true, Args: func(e *wire.Encoder) {
-		e.SP().Raw("1:*").SP().Raw("(UID BODY[])")
-	}})
+	p, err := s.Start(ctx20(t), pullUIDFetch("(UID BODY[])"))
 	if err != nil {
 		t.Fatal(err)
 	}
