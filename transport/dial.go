@@ -19,6 +19,65 @@ const DefaultPort = "143"
 // ("imaps"). [DialTLS] uses it when the address has no port.
 const DefaultTLSPort = "993"
 
+// DefaultDialTimeout bounds the TCP connection attempt of [Dial] and
+// [DialTLS], name resolution included, when their context has no deadline
+// and [Options].Dialer sets neither a Timeout nor a Deadline: an address
+// that drops the SYNs would otherwise hold the caller for as long as the
+// kernel retries (about two minutes on Linux).
+const DefaultDialTimeout = 30 * time.Second
+
+// DefaultHandshakeTimeout bounds the TLS handshake of [DialTLS] and
+// [StartTLS] when their context has no deadline: a server (or a middlebox)
+// that accepts the connection and never answers the ClientHello would
+// otherwise hold the caller for ever. A context with a deadline, shorter or
+// longer, replaces it.
+const DefaultHandshakeTimeout = 30 * time.Second
+
+// TimeoutError reports that one of the package's default bounds
+// ([DefaultDialTimeout], [DefaultHandshakeTimeout]) ended an operation
+// whose context had no deadline. It wraps [context.DeadlineExceeded] (and
+// what the operation returned), and is a [net.Error] whose Timeout method
+// reports true. A deadline of the caller's own context ends an operation
+// with the context's error instead.
+type TimeoutError struct {
+	Op    string        // "dial" or "tls handshake"
+	Addr  string        // the address dialed, or the TLS server name
+	After time.Duration // the default that fired
+	Err   error         // what the operation returned
+}
+
+// Error implements error.
+func (e *TimeoutError) Error() string {
+	return fmt.Sprintf("transport: %s with %s: no answer within %v (the default bound; give the context a deadline to choose another): %v", e.Op, e.Addr, e.After, e.Err)
+}
+
+// Unwrap returns what the operation returned and context.DeadlineExceeded.
+func (e *TimeoutError) Unwrap() []error { return []error{e.Err, context.DeadlineExceeded} }
+
+// Timeout reports true: it is a timeout (net.Error).
+func (e *TimeoutError) Timeout() bool { return true }
+
+// Temporary reports false (net.Error; deprecated there).
+func (e *TimeoutError) Temporary() bool { return false }
+
+// bounded returns ctx with the default bound d when ctx has no deadline
+// and limit is true, and a function telling whether an operation's error
+// is the bound's doing: a timeout at or past the bound, ctx itself not
+// ended. (The net package turns a context's deadline into a socket
+// deadline, which may fire a moment before the context's timer.)
+func bounded(ctx context.Context, d time.Duration, limit bool) (context.Context, context.CancelFunc, func(error) bool) {
+	if _, ok := ctx.Deadline(); ok || !limit {
+		return ctx, func() {}, func(error) bool { return false }
+	}
+	bctx, cancel := context.WithTimeout(ctx, d)
+	dl, _ := bctx.Deadline()
+	return bctx, cancel, func(err error) bool {
+		var nerr net.Error
+		timeout := errors.Is(err, context.DeadlineExceeded) || errors.As(err, &nerr) && nerr.Timeout()
+		return ctx.Err() == nil && timeout && !time.Now().Before(dl)
+	}
+}
+
 // Options tunes how [Dial] and [DialTLS] open TCP connections.
 //
 // A nil *Options is equivalent to a pointer to the zero value.
@@ -56,7 +115,9 @@ func (o *Options) dialer() *net.Dialer {
 //
 // ctx bounds the connection attempt only (including name resolution); once
 // the connection is established, cancelling ctx has no effect on it. Use
-// deadlines or Close for that.
+// deadlines or Close for that. Without a deadline in ctx (or a Timeout or
+// Deadline in [Options].Dialer), the attempt is bounded by
+// [DefaultDialTimeout], and past it fails with a [*TimeoutError].
 func Dial(ctx context.Context, addr string, opts *Options) (net.Conn, error) {
 	_, hostport, err := splitAddr(addr, DefaultPort)
 	if err != nil {
@@ -66,8 +127,14 @@ func Dial(ctx context.Context, addr string, opts *Options) (net.Conn, error) {
 }
 
 func dial(ctx context.Context, hostport string, opts *Options) (net.Conn, error) {
-	conn, err := opts.dialer().DialContext(ctx, "tcp", hostport)
+	d := opts.dialer()
+	bctx, cancel, fired := bounded(ctx, DefaultDialTimeout, d.Timeout == 0 && d.Deadline.IsZero())
+	defer cancel()
+	conn, err := d.DialContext(bctx, "tcp", hostport)
 	if err != nil {
+		if fired(err) {
+			return nil, &TimeoutError{Op: "dial", Addr: hostport, After: DefaultDialTimeout, Err: err}
+		}
 		return nil, fmt.Errorf("transport: dial %s: %w", hostport, withCtxErr(ctx, err))
 	}
 	if opts == nil || !opts.DelayedAcks {
@@ -88,8 +155,10 @@ func dial(ctx context.Context, hostport string, opts *Options) (net.Conn, error)
 // of addr and a zero MinVersion defaults to TLS 1.2. A MinVersion set by the
 // caller is kept as is, so older versions are only ever enabled explicitly.
 //
-// ctx bounds both the TCP connection and the TLS handshake. If the handshake
-// fails, the TCP connection is closed. Verification failures can be
+// ctx bounds both the TCP connection and the TLS handshake; without a
+// deadline, [DefaultDialTimeout] and [DefaultHandshakeTimeout] bound them,
+// and past either it fails with a [*TimeoutError]. If the handshake fails,
+// the TCP connection is closed. Verification failures can be
 // inspected with errors.As and [*tls.CertificateVerificationError].
 func DialTLS(ctx context.Context, addr string, cfg *tls.Config, opts *Options) (*tls.Conn, error) {
 	host, hostport, err := splitAddr(addr, DefaultTLSPort)
@@ -104,7 +173,10 @@ func DialTLS(ctx context.Context, addr string, cfg *tls.Config, opts *Options) (
 	if err != nil {
 		return nil, err
 	}
-	tconn, err := handshake(ctx, conn, config)
+	tconn, err := handshake(ctx, conn, config, hostport)
+	if te := (*TimeoutError)(nil); errors.As(err, &te) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("transport: tls handshake with %s: %w", hostport, err)
 	}
@@ -130,8 +202,9 @@ func DialTLS(ctx context.Context, addr string, cfg *tls.Config, opts *Options) (
 // a non-nil cfg is cloned and never modified, and MinVersion defaults to
 // TLS 1.2.
 //
-// ctx bounds the handshake. Deadlines already set on conn also apply. On any
-// error, conn is closed: its protocol state is unusable once STARTTLS has
+// ctx bounds the handshake; without a deadline, [DefaultHandshakeTimeout]
+// does, and past it StartTLS fails with a [*TimeoutError]. Deadlines
+// already set on conn also apply. On any error, conn is closed: its protocol state is unusable once STARTTLS has
 // been accepted by the server.
 func StartTLS(ctx context.Context, conn net.Conn, host string, cfg *tls.Config) (*tls.Conn, error) {
 	if conn == nil {
@@ -151,19 +224,28 @@ func StartTLS(ctx context.Context, conn net.Conn, host string, cfg *tls.Config) 
 		conn.Close()
 		return nil, err
 	}
-	tconn, err := handshake(ctx, conn, config)
+	tconn, err := handshake(ctx, conn, config, config.ServerName)
+	if te := (*TimeoutError)(nil); errors.As(err, &te) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("transport: starttls handshake with %s: %w", config.ServerName, err)
 	}
 	return tconn, nil
 }
 
-// handshake runs the client side of a TLS handshake on conn, closing conn
+// handshake runs the client side of a TLS handshake with addr on conn,
+// within DefaultHandshakeTimeout when ctx has no deadline, closing conn
 // when it fails.
-func handshake(ctx context.Context, conn net.Conn, config *tls.Config) (*tls.Conn, error) {
+func handshake(ctx context.Context, conn net.Conn, config *tls.Config, addr string) (*tls.Conn, error) {
+	bctx, cancel, fired := bounded(ctx, DefaultHandshakeTimeout, true)
+	defer cancel()
 	tconn := tls.Client(conn, config)
-	if err := tconn.HandshakeContext(ctx); err != nil {
+	if err := tconn.HandshakeContext(bctx); err != nil {
 		conn.Close()
+		if fired(err) {
+			return nil, &TimeoutError{Op: "tls handshake", Addr: addr, After: DefaultHandshakeTimeout, Err: err}
+		}
 		return nil, withCtxErr(ctx, err)
 	}
 	return tconn, nil

@@ -14,16 +14,17 @@ import (
 	"github.com/imapkit/imapkit/transport"
 )
 
-// TestDialTimeout makes a TCP connect hang: on Linux, a listening socket
-// whose accept queue is full silently drops new SYNs. Dial must give up
-// when its context expires.
-func TestDialTimeout(t *testing.T) {
-	checkGoroutines(t)
+// hangingAddr returns the address of a listening socket whose accept
+// queue is full: on Linux it silently drops new SYNs, so that a TCP
+// connect to it hangs; ok is false when that cannot be arranged. The
+// socket is closed when t ends.
+func hangingAddr(t *testing.T) (addr string, ok bool) {
+	t.Helper()
 	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer syscall.Close(fd)
+	t.Cleanup(func() { syscall.Close(fd) })
 	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +35,7 @@ func TestDialTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
+	addr = fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
 
 	// Fill the accept queue (never accepted) until a connect hangs.
 	full := false
@@ -44,12 +45,20 @@ func TestDialTimeout(t *testing.T) {
 			full = true
 			break
 		}
-		defer c.Close()
+		t.Cleanup(func() { c.Close() })
 	}
-	if !full {
+	return addr, full
+}
+
+// TestDialTimeout makes a TCP connect hang: on Linux, a listening socket
+// whose accept queue is full silently drops new SYNs. Dial must give up
+// when its context expires.
+func TestDialTimeout(t *testing.T) {
+	checkGoroutines(t)
+	addr, ok := hangingAddr(t)
+	if !ok {
 		t.Skip("could not make a TCP connect hang on this system")
 	}
-
 	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
 	defer cancel()
 	start := time.Now()

@@ -41,6 +41,15 @@
 // never be interpreted as if they had been protected by TLS (see curl
 // CVE-2021-22947).
 //
+// # Timeouts
+//
+// The context of [Dial], [DialTLS] and [StartTLS] bounds their wait. When it
+// has no deadline, [DefaultDialTimeout] bounds the TCP connection attempt
+// (unless [Options].Dialer sets a Timeout or Deadline) and
+// [DefaultHandshakeTimeout] the TLS handshake, so that no call waits for
+// ever on a silent peer; past them they fail with a [*TimeoutError]. A
+// deadline on the context, shorter or longer, replaces them.
+//
 // # Errors
 //
 // Errors returned by the constructors in this package start with
