@@ -74,8 +74,9 @@ func TestDefaultBounds(t *testing.T) {
 	}
 	errs := make(map[string]chan error)
 	for name, run := range runs {
-		errs[name] = make(chan error, 1)
-		go func() { errs[name] <- run() }()
+		ch := make(chan error, 1)
+		errs[name] = ch
+		go func() { ch <- run() }()
 	}
 	for name, ch := range errs {
 		if err := <-ch; err != nil {
