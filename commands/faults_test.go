@@ -2,10 +2,12 @@ package commands_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
@@ -183,5 +185,33 @@ func TestIdleFaults(t *testing.T) {
 	err = c.Idle(ctx, nil, func(codec.Response) bool { return true })
 	if !errors.Is(err, session.ErrBye) && !errors.Is(err, session.ErrAborted) {
 		t.Fatalf("IDLE ended by BYE: %v", err)
+	}
+}
+
+// TestFetchSlowBody: a Fetch loop whose body takes longer in all than the
+// session's CommandTimeout runs to its end when the server answers at
+// once: the bound counts only the time the loop waits for the server
+// (see session.Options.CommandTimeout).
+func TestFetchSlowBody(t *testing.T) {
+	const bound = 200 * time.Millisecond
+	c, ctx := scriptedOpts(t, "fetch/slow-body", &session.Options{CommandTimeout: bound})
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	start, n := time.Now(), 0
+	for m, err := range c.Fetch(context.Background(), commands.SeqRange(1, 4), &commands.FetchItems{Sections: []commands.FetchSection{{}}, BufferMax: -1}) {
+		if err != nil {
+			t.Fatalf("message %d, after %v: %v", n+1, time.Since(start), err)
+		}
+		if sec, err := m.NextSection(); err != nil {
+			t.Fatal(err)
+		} else if _, err := io.Copy(io.Discard, sec); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		time.Sleep(bound / 2)
+	}
+	if n != 4 || time.Since(start) < 2*bound {
+		t.Fatalf("%d messages in %v; want 4 in over %v", n, time.Since(start), 2*bound)
 	}
 }

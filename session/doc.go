@@ -220,7 +220,8 @@
 // handshake; IDLE is exempt until DONE is sent, and so is a connection
 // with nothing in flight); Options.CommandTimeout (15 min) bounds a command whose context
 // has no deadline, so that a server trickling bytes for ever cannot hold
-// it. Each fires as a *TimeoutError (ErrTimeout, os.ErrDeadlineExceeded).
+// it (of a pulled command, it counts the time the caller waits in Next,
+// not the time its loop's body takes). Each fires as a *TimeoutError (ErrTimeout, os.ErrDeadlineExceeded).
 // Abort ends the session for a reason of the caller's, as a failed
 // connection does. Close ends
 // the session at once: commands in flight, and calls waiting to start, end

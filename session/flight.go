@@ -244,12 +244,18 @@ func (s *Session) boundFired() {
 		if p.bound == 0 {
 			continue
 		}
-		if !p.boundAt.After(now) {
+		at := p.boundAt
+		if pl := p.pull; pl != nil && pl.paced {
+			// Late once its caller has waited the bound for the
+			// server; not before that much more time has passed.
+			at = now.Add(p.bound - pl.waitedLocked(now))
+		}
+		if !at.After(now) {
 			late = p
 			break
 		}
-		if next.IsZero() || p.boundAt.Before(next) {
-			next = p.boundAt
+		if next.IsZero() || at.Before(next) {
+			next = at
 		}
 	}
 	if late == nil && !next.IsZero() {

@@ -22,9 +22,10 @@ const (
 	// for the server, no byte arrives for this long (IDLE excepted).
 	DefaultStallTimeout = 60 * time.Second
 	// DefaultCommandTimeout bounds a command's whole run when its context
-	// has no deadline; when the context has one, an abandoned command gets
-	// this long after it to end before the session is aborted. IDLE is
-	// exempt.
+	// has no deadline (of a pulled command, the time its caller waits for
+	// the server: see Options.CommandTimeout); when the context has one,
+	// an abandoned command gets this long after it to end before the
+	// session is aborted. IDLE is exempt.
 	DefaultCommandTimeout = 15 * time.Minute
 )
 

@@ -396,3 +396,96 @@ func TestStartTLSServerName(t *testing.T) {
 		})
 	}
 }
+
+// TestCommandTimeoutPacedByCaller: the command bound of a pulled command
+// whose context has no deadline counts only the time its caller waits in
+// Next for the server. A loop whose body takes longer in all than
+// CommandTimeout over a server that answers at once runs to its end; a
+// caller that waits for a trickling server is still ended by the bound,
+// and so is the rest of an answer read for nobody after Wait.
+func TestCommandTimeoutPacedByCaller(t *testing.T) {
+	const bound = 300 * time.Millisecond
+	const n = 8
+	open := func(t *testing.T, trickle bool) *session.Session {
+		conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+			io.WriteString(w, lmGreeting)
+			readCommand(r, w)
+			for i := 1; i <= n; i++ {
+				fmt.Fprintf(w, "* %d FETCH (UID %d)\r\n", i, i)
+			}
+			if !trickle {
+				io.WriteString(w, "A1 OK done\r\n")
+				io.Copy(io.Discard, r)
+				return
+			}
+			io.WriteString(w, "* 9 FETCH (UID ")
+			for {
+				if _, err := io.WriteString(w, "9"); err != nil {
+					return
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		})
+		s, err := session.Open(ctx20(t), conn, &session.Options{TagPrefix: "A", CommandTimeout: bound})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	t.Run("slow caller", func(t *testing.T) {
+		s := open(t, false)
+		ctx := context.Background()
+		p, err := s.Start(ctx, pullFetch("(UID)"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		start, got := time.Now(), 0
+		for {
+			_, err := p.Next(ctx)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("after %d responses and %v: %v", got, time.Since(start), err)
+			}
+			got++
+			time.Sleep(2 * bound / n) // the loop's body: 2 bounds in all
+		}
+		if _, err := p.Wait(ctx); err != nil || got != n {
+			t.Fatalf("%d responses, Wait: %v", got, err)
+		}
+		if d := time.Since(start); d < 2*bound {
+			t.Fatalf("the loop took %v; the test needs it to outlast the bound", d)
+		}
+		if err := s.Err(); err != nil {
+			t.Fatalf("the session ended: %v", err)
+		}
+	})
+	for _, stop := range []bool{false, true} {
+		name := map[bool]string{false: "trickling server", true: "trickling server after Wait"}[stop]
+		t.Run(name, func(t *testing.T) {
+			s := open(t, true)
+			ctx := context.Background()
+			p, err := s.Start(ctx, pullFetch("(UID)"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			if stop {
+				_, err = p.Wait(ctx)
+			} else {
+				for err == nil {
+					_, err = p.Next(ctx)
+				}
+			}
+			var te *session.TimeoutError
+			if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != session.TimeoutCommand {
+				t.Fatalf("got %v; want an abort with a command *TimeoutError", err)
+			}
+			if d := time.Since(start); d < bound || d > bound+5*time.Second {
+				t.Errorf("ended after %v; want about %v", d, bound)
+			}
+		})
+	}
+}

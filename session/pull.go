@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/imapkit/imapkit/codec"
 )
@@ -135,6 +137,52 @@ type puller struct {
 	held   bool // the caller holds an item lent by the coroutine
 	closed bool // Wait was called: items are dropped
 	ended  bool // the command is over: Next returns io.EOF once the queue is empty
+
+	// The command bound (CommandTimeout) of a pulled command whose
+	// context has no deadline counts only the time its caller waits for
+	// the server, not the time the caller spends between two calls to
+	// Next (a loop's body): see waitedLocked.
+	paced     bool
+	waited    time.Duration // the waits in Next that are over
+	waitSince atomic.Int64  // when the current wait in Next began (Unix ns), 0 when none
+	closedAt  time.Time     // when Wait was called or Next's context ended: from then on the whole time counts
+}
+
+// beginWait marks the start of a wait of the caller in Next for the
+// server (mu need not be held: boundFired reads it atomically).
+func (pl *puller) beginWait() {
+	if pl.paced {
+		pl.waitSince.Store(time.Now().UnixNano())
+	}
+}
+
+// endWait adds the wait begun by beginWait to waited (under mu).
+func (pl *puller) endWait() {
+	if ws := pl.waitSince.Swap(0); ws != 0 {
+		pl.waited += time.Duration(time.Now().UnixNano() - ws)
+	}
+}
+
+// waitedLocked is how much of the command's bound a paced pulled command
+// has used at now: the time its caller waited in Next, and the whole time
+// since the caller stopped pulling (Wait, or Next's context ended), when
+// the rest of the answer is read for nobody (under mu).
+func (pl *puller) waitedLocked(now time.Time) time.Duration {
+	w := pl.waited
+	if ws := pl.waitSince.Load(); ws != 0 {
+		w += time.Duration(now.UnixNano() - ws)
+	}
+	if !pl.closedAt.IsZero() {
+		w += now.Sub(pl.closedAt)
+	}
+	return w
+}
+
+// stopPulling records when the caller stopped pulling (under mu).
+func (pl *puller) stopPulling() {
+	if pl.paced && pl.closedAt.IsZero() {
+		pl.closedAt = time.Now()
+	}
 }
 
 // pullBody is the Body of a section item: the literal while the reader
@@ -581,6 +629,7 @@ func (p *Pending) Next(ctx context.Context) (Item, error) {
 		if err := ctx.Err(); err != nil {
 			pl.waiting = false
 			p.abandoned.Store(true)
+			pl.stopPulling()
 			s.pullCond.Broadcast()
 			return Item{}, err
 		}
@@ -600,12 +649,16 @@ func (p *Pending) Next(ctx context.Context) (Item, error) {
 			var ev coEvent
 			var ok bool
 			if direct && s.stepReady() {
+				// The response is buffered whole: no wait for the
+				// server to count.
 				ev, ok = s.step(p)
 			} else {
 				direct = false
+				pl.beginWait()
 				ev, ok = s.drive(p, ctx.Done() != nil)
 			}
 			s.mu.Lock()
+			pl.endWait()
 			s.co.running, s.co.holder = false, nil
 			pl.waiting = false
 			if !ok {
@@ -634,6 +687,8 @@ func (p *Pending) Next(ctx context.Context) (Item, error) {
 		// pulled command (otherDemand).
 		pl.waiting = true
 		s.pullCond.Broadcast()
+		pl.beginWait()
 		s.pullCond.Wait()
+		pl.endWait()
 	}
 }

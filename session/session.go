@@ -57,7 +57,11 @@ type Options struct {
 	StallTimeout time.Duration
 	// CommandTimeout bounds a command's whole run when its context has no
 	// deadline, so that a server trickling bytes for ever cannot hold it.
-	// When the context has a deadline, a command abandoned at the deadline
+	// For a pulled command (Command.Pull) only the time its caller waits
+	// in Next for the server counts, and after Wait (or the end of Next's
+	// context) the whole time: a loop whose body is slow (a typed
+	// client's Fetch over a large mailbox) is never cut while the server
+	// keeps up with it. When the context has a deadline, a command abandoned at the deadline
 	// (its answer is still read and thrown away) gets StallTimeout more to
 	// end. Either way the session is aborted when the bound passes: IMAP
 	// has no other way to stop a command. IDLE is exempt. Zero means

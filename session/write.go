@@ -187,6 +187,11 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush bool) (*Pend
 		// from then on.
 		if d := s.commandBound(ctx); d > 0 {
 			p.bound, p.boundAt = d, p.start.Add(d)
+			if _, ok := ctx.Deadline(); !ok && p.pull != nil {
+				// The caller's loop sets the pace: only its waits
+				// for the server count (boundFired).
+				p.pull.paced = true
+			}
 		}
 	}
 	s.addInflightLocked(p)
@@ -967,6 +972,7 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 	}
 	if p.pull != nil {
 		// What was not taken with Next is dropped from here on.
+		p.pull.stopPulling()
 		p.pull.closed = true
 		p.pull.queue = nil
 		s.pullCond.Broadcast()
