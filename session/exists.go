@@ -8,6 +8,7 @@ package session
 
 import (
 	"errors"
+	"math"
 	"strconv"
 
 	"github.com/imapkit/imapkit/codec"
@@ -52,7 +53,9 @@ func (s *Session) countLocked(r codec.Response, target *Pending) {
 				if target.unannounced == 0 {
 					target.unannouncedSeq = r.Seq
 				}
-				target.unannounced++
+				if target.unannounced < math.MaxUint32 {
+					target.unannounced++
+				}
 				target.unannouncedExists = c.n
 			}
 		}

@@ -250,6 +250,9 @@ func (s *Session) boundFired() {
 			// server; not before that much more time has passed.
 			at = now.Add(p.bound - pl.waitedLocked(now))
 		}
+		// The time spent reading the caller's literal bodies is the
+		// caller's, not the server's.
+		at = at.Add(time.Duration(p.callerNs.Load()))
 		if !at.After(now) {
 			late = p
 			break

@@ -489,3 +489,73 @@ func TestCommandTimeoutPacedByCaller(t *testing.T) {
 		})
 	}
 }
+
+// slowReader yields its bytes a few at a time, sleeping before each read:
+// a slow source of an APPEND's message.
+type slowReader struct {
+	left  int
+	sleep time.Duration
+}
+
+func (r *slowReader) Read(b []byte) (int, error) {
+	if r.left == 0 {
+		return 0, io.EOF
+	}
+	time.Sleep(r.sleep)
+	n := min(len(b), r.left, 4)
+	for i := range b[:n] {
+		b[i] = 'x'
+	}
+	r.left -= n
+	return n, nil
+}
+
+// TestCommandTimeoutCallerBody: the time spent reading a literal body
+// the caller gave (an APPEND's message from its io.Reader) is the
+// caller's, not the server's: an APPEND whose source takes two bounds to
+// read succeeds; an APPEND whose server never answers after the body is
+// still cut at the bound.
+func TestCommandTimeoutCallerBody(t *testing.T) {
+	const bound = 300 * time.Millisecond
+	const size = 40 // 10 reads of 4 bytes
+	for _, answer := range []bool{true, false} {
+		t.Run(map[bool]string{true: "slow source", false: "silent server"}[answer], func(t *testing.T) {
+			conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+				io.WriteString(w, lmGreeting)
+				readCommand(r, w)
+				if answer {
+					io.WriteString(w, "A1 OK appended\r\n")
+				}
+				io.Copy(io.Discard, r)
+			})
+			s, err := session.Open(ctx20(t), conn, &session.Options{TagPrefix: "A", CommandTimeout: bound})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			sleep := 2 * bound / 10
+			if !answer {
+				sleep = 0
+			}
+			body := &slowReader{left: size, sleep: sleep}
+			start := time.Now()
+			_, err = s.Run(context.Background(), &session.Command{Name: "APPEND", AnyState: true, Args: func(e *wire.Encoder) {
+				e.SP().Atom("INBOX").SP().LiteralReader(size, body, false)
+			}})
+			d := time.Since(start)
+			if answer {
+				if err != nil || d < 2*bound {
+					t.Fatalf("APPEND from a slow source: %v after %v; want success after over %v", err, d, 2*bound)
+				}
+				return
+			}
+			var te *session.TimeoutError
+			if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != session.TimeoutCommand {
+				t.Fatalf("got %v; want an abort with a command *TimeoutError", err)
+			}
+			if d < bound || d > bound+5*time.Second {
+				t.Errorf("ended after %v; want about %v", d, bound)
+			}
+		})
+	}
+}

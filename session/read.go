@@ -587,7 +587,7 @@ func (s *Session) complete(st *codec.Status) error {
 		err = &ResultTooLargeError{Command: p.name, Limit: s.maxResult, Dropped: p.dropped, Sections: p.droppedSections, Queued: p.pull != nil}
 	} else if p.unannounced > 0 {
 		s.mu.Lock()
-		err = &UnannouncedError{Command: p.name, Count: p.unannounced, Seq: p.unannouncedSeq, Exists: p.unannouncedExists}
+		err = &UnannouncedError{Command: p.name, Count: int(p.unannounced), Seq: p.unannouncedSeq, Exists: p.unannouncedExists}
 		s.mu.Unlock()
 	} else if p.info.transition == ToSelected && !p.info.readOnly && st.Code != nil && st.Code.Kind == codec.CodeReadOnly {
 		// imaplib's readonly: writing was asked and the server opened

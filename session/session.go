@@ -61,7 +61,9 @@ type Options struct {
 	// in Next for the server counts, and after Wait (or the end of Next's
 	// context) the whole time: a loop whose body is slow (a typed
 	// client's Fetch over a large mailbox) is never cut while the server
-	// keeps up with it. When the context has a deadline, a command abandoned at the deadline
+	// keeps up with it. Neither counts the time spent reading the
+	// literal bodies the caller gave (an APPEND's message from a slow
+	// io.Reader). When the context has a deadline, a command abandoned at the deadline
 	// (its answer is still read and thrown away) gets StallTimeout more to
 	// end. Either way the session is aborted when the bound passes: IMAP
 	// has no other way to stop a command. IDLE is exempt. Zero means
@@ -246,7 +248,13 @@ type Pending struct {
 	// bytes the connection must have taken for the command to be sent. A
 	// tagged response before that is forged (see complete).
 	written atomic.Bool
-	endOff  int64
+	// unannounced counts the FETCH responses delivered to the command for
+	// messages above the mailbox's count (exists.go), saturated; with
+	// unannouncedSeq, the first one's number, and unannouncedExists, the
+	// count when the last arrived (under s.mu). Here, it fills written's
+	// word.
+	unannounced uint32
+	endOff      int64
 	// readMark is how many bytes had been read from the server when the
 	// command began to be written: an answer read before that was sent
 	// before the server saw the command (an injection).
@@ -262,7 +270,11 @@ type Pending struct {
 	// for none. Session.bound fires for the earliest.
 	boundAt time.Time
 	bound   time.Duration
-	pull    *puller // Command.Pull's handoff (guarded by s.mu)
+	// callerNs is the time spent reading the literal bodies the caller
+	// gave (an APPEND's message, from its io.Reader), in nanoseconds: the
+	// command bound does not count it (callerReader).
+	callerNs atomic.Int64
+	pull     *puller // Command.Pull's handoff (guarded by s.mu)
 	// dataBytes counts the wire bytes of the responses collected in
 	// result.Data, dropped the responses left out past MaxResultBytes
 	// (reader goroutine only).
@@ -280,11 +292,7 @@ type Pending struct {
 	hasMailbox bool
 	gotStatus  bool // a STATUS response for its mailbox was routed to it
 
-	// FETCH responses delivered to the command for messages above the
-	// mailbox's count (exists.go), the first one's number, and the count
-	// when the last arrived (under s.mu).
-	unannounced       int
-	unannouncedSeq    uint32
+	unannouncedSeq    uint32 // see unannounced
 	unannouncedExists uint32
 }
 

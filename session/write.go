@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -686,6 +687,9 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 	for _, sec := range wc.Secrets() {
 		s.secrets.add([]byte(sec))
 	}
+	if p.bound > 0 {
+		timeCallerBodies(wc, p)
+	}
 	s.ww.begin(ctx, s.conn)
 	defer s.ww.end()
 	if p.cmd.Secret {
@@ -750,6 +754,45 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 }
 
 var errCommandDone = errors.New("session: command ended before its literal was sent")
+
+// timeCallerBodies wraps the literal bodies of wc that the caller reads
+// from (Part.Body, and what Part.Open returns) so that the time spent in
+// their reads is counted in p.callerNs: a slow source (an APPEND fed by a
+// FETCH from another server) is the caller's time, not the server's, and
+// the command bound leaves it out (boundFired).
+func timeCallerBodies(wc *wire.Encoded, p *Pending) {
+	for i := range wc.Parts {
+		part := &wc.Parts[i]
+		if part.Body != nil {
+			part.Body = &callerReader{r: part.Body, p: p}
+		}
+		if open := part.Open; open != nil {
+			part.Open = func() (io.Reader, int64, error) {
+				t0 := time.Now()
+				r, n, err := open()
+				p.callerNs.Add(int64(time.Since(t0)))
+				if r != nil {
+					r = &callerReader{r: r, p: p}
+				}
+				return r, n, err
+			}
+		}
+	}
+}
+
+// callerReader is a literal body of the caller's, its reads timed into
+// the command's callerNs.
+type callerReader struct {
+	r io.Reader
+	p *Pending
+}
+
+func (c *callerReader) Read(b []byte) (int, error) {
+	t0 := time.Now()
+	n, err := c.r.Read(b)
+	c.p.callerNs.Add(int64(time.Since(t0)))
+	return n, err
+}
 
 // noteTarget records what the command targets, for routing: the typed
 // facts of the Command, or else what its encoded arguments say (raw
