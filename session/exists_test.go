@@ -110,17 +110,25 @@ func TestTranscriptExists(t *testing.T) {
 	}
 	want("pulled FETCH", 1, true, 4)
 
+	r, err = s.Run(ctx, rawCommand("UID FETCH", "1:* (FLAGS)"))
+	if err != nil || len(r.Data) != 2 {
+		t.Fatalf("UID FETCH naming a message announced later: %v (%d responses); want both and no error", err, len(r.Data))
+	}
+	want("UID FETCH above the count", 1, true, 5)
+	run(rawCommand("NOOP", ""))
+	want("the late EXISTS", 2, true, 5)
+
 	if _, err := s.Run(ctx, rawCommand("EXAMINE", "Other")); err != nil {
 		t.Fatal(err)
 	}
-	want("EXAMINE without EXISTS", 0, false, 4)
+	want("EXAMINE without EXISTS", 0, false, 5)
 	if _, err := run(rawCommand("FETCH", "50 (FLAGS)")); err != nil {
 		t.Fatalf("FETCH with the count unknown: %v", err)
 	}
 	run(rawCommand("NOOP", ""))
-	want("EXISTS after EXAMINE", 60, true, 4)
+	want("EXISTS after EXAMINE", 60, true, 5)
 	run(rawCommand("CLOSE", ""))
-	want("CLOSE", 0, false, 4)
+	want("CLOSE", 0, false, 5)
 	if err := wait(); err != nil {
 		t.Fatal(err)
 	}

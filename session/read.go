@@ -585,10 +585,17 @@ func (s *Session) complete(st *codec.Status) error {
 		err = fmt.Errorf("session: %s: part of the answer could not be decoded: %w", p.name, p.decodeErr)
 	} else if p.dropped > 0 || p.droppedSections > 0 {
 		err = &ResultTooLargeError{Command: p.name, Limit: s.maxResult, Dropped: p.dropped, Sections: p.droppedSections, Queued: p.pull != nil}
-	} else if p.unannounced > 0 {
+	} else if p.unannounced > 0 && !strings.HasPrefix(p.name, "UID ") {
 		s.mu.Lock()
 		err = &UnannouncedError{Command: p.name, Count: int(p.unannounced), Seq: p.unannouncedSeq, Exists: p.unannouncedExists}
 		s.mu.Unlock()
+	} else if p.unannounced > 0 && s.log != nil {
+		// A UID command's answer is read by UID: a message it names
+		// before the server announced it (Cyrus does so when one is
+		// delivered while it answers, and sends the EXISTS with a later
+		// command) costs the caller nothing. Session.Unannounced counts
+		// it.
+		s.log.Debug("imap FETCH for messages not yet announced", "command", p.name, "count", p.unannounced, "seq", p.unannouncedSeq, "exists", p.unannouncedExists)
 	} else if p.info.transition == ToSelected && !p.info.readOnly && st.Code != nil && st.Code.Kind == codec.CodeReadOnly {
 		// imaplib's readonly: writing was asked and the server opened
 		// the mailbox read-only. It is selected; the error goes to this
