@@ -244,15 +244,16 @@ func (s *Session) boundFired() {
 		if p.bound == 0 {
 			continue
 		}
-		at := p.boundAt
+		var at time.Time
 		if pl := p.pull; pl != nil && pl.paced {
 			// Late once its caller has waited the bound for the
 			// server; not before that much more time has passed.
 			at = now.Add(p.bound - pl.waitedLocked(now))
+		} else {
+			// The time spent reading the caller's literal bodies is
+			// the caller's, not the server's.
+			at = p.boundAt.Add(time.Duration(p.callerNs.Load()))
 		}
-		// The time spent reading the caller's literal bodies is the
-		// caller's, not the server's.
-		at = at.Add(time.Duration(p.callerNs.Load()))
 		if !at.After(now) {
 			late = p
 			break
