@@ -204,8 +204,9 @@ func DialTLS(ctx context.Context, addr string, cfg *tls.Config, opts *Options) (
 //
 // ctx bounds the handshake; without a deadline, [DefaultHandshakeTimeout]
 // does, and past it StartTLS fails with a [*TimeoutError]. Deadlines
-// already set on conn also apply. On any error, conn is closed: its protocol state is unusable once STARTTLS has
-// been accepted by the server.
+// already set on conn also apply. On any error, conn is closed: its
+// protocol state is unusable once STARTTLS has been accepted by the
+// server.
 func StartTLS(ctx context.Context, conn net.Conn, host string, cfg *tls.Config) (*tls.Conn, error) {
 	if conn == nil {
 		return nil, errors.New("transport: starttls: nil connection")
