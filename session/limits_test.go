@@ -328,20 +328,11 @@ func TestLimitCommandTimeout(t *testing.T) {
 		io.WriteString(w, lmGreeting)
 		readLine(r)
 		io.WriteString(w, "* OK ")
-		for {
-			if _, err := io.WriteString(w, "x"); err != nil {
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		trickle(w, "x")
 	})
-	s, err := session.Open(ctx20(t), conn, &session.Options{TagPrefix: "A", CommandTimeout: bound})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openBounded(t, conn, bound)
 	start := time.Now()
-	_, err = s.Run(context.Background(), &session.Command{Name: "NOOP"})
+	_, err := s.Run(context.Background(), &session.Command{Name: "NOOP"})
 	var te *session.TimeoutError
 	if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != session.TimeoutCommand || !errors.Is(err, session.ErrTimeout) {
 		t.Fatalf("NOOP to a trickling server: %v; want an abort with a command *TimeoutError", err)
@@ -349,6 +340,29 @@ func TestLimitCommandTimeout(t *testing.T) {
 	if d := time.Since(start); d < bound || d > bound+5*time.Second {
 		t.Errorf("ended after %v; want about %v", d, bound)
 	}
+}
+
+// trickle writes s every 20 ms until the connection fails: a server never
+// quiet long enough for StallTimeout.
+func trickle(w io.Writer, s string) {
+	for {
+		if _, err := io.WriteString(w, s); err != nil {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// openBounded opens a session on conn with CommandTimeout bound (tags A1,
+// A2, ...), closed when t ends.
+func openBounded(t *testing.T, conn net.Conn, bound time.Duration) *session.Session {
+	t.Helper()
+	s, err := session.Open(ctx20(t), conn, &session.Options{TagPrefix: "A", CommandTimeout: bound})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
 
 // TestStartTLSServerName: Session.StartTLS with a config that names no
@@ -406,32 +420,22 @@ func TestStartTLSServerName(t *testing.T) {
 func TestCommandTimeoutPacedByCaller(t *testing.T) {
 	const bound = 300 * time.Millisecond
 	const n = 8
-	open := func(t *testing.T, trickle bool) *session.Session {
+	open := func(t *testing.T, trickling bool) *session.Session {
 		conn := fake(t, func(r *bufio.Reader, w io.Writer) {
 			io.WriteString(w, lmGreeting)
 			readCommand(r, w)
 			for i := 1; i <= n; i++ {
 				fmt.Fprintf(w, "* %d FETCH (UID %d)\r\n", i, i)
 			}
-			if !trickle {
+			if !trickling {
 				io.WriteString(w, "A1 OK done\r\n")
 				io.Copy(io.Discard, r)
 				return
 			}
 			io.WriteString(w, "* 9 FETCH (UID ")
-			for {
-				if _, err := io.WriteString(w, "9"); err != nil {
-					return
-				}
-				time.Sleep(20 * time.Millisecond)
-			}
+			trickle(w, "9")
 		})
-		s, err := session.Open(ctx20(t), conn, &session.Options{TagPrefix: "A", CommandTimeout: bound})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
+		return openBounded(t, conn, bound)
 	}
 	t.Run("slow caller", func(t *testing.T) {
 		s := open(t, false)
@@ -528,18 +532,14 @@ func TestCommandTimeoutCallerBody(t *testing.T) {
 				}
 				io.Copy(io.Discard, r)
 			})
-			s, err := session.Open(ctx20(t), conn, &session.Options{TagPrefix: "A", CommandTimeout: bound})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
+			s := openBounded(t, conn, bound)
 			sleep := 2 * bound / 10
 			if !answer {
 				sleep = 0
 			}
 			body := &slowReader{left: size, sleep: sleep}
 			start := time.Now()
-			_, err = s.Run(context.Background(), &session.Command{Name: "APPEND", AnyState: true, Args: func(e *wire.Encoder) {
+			_, err := s.Run(context.Background(), &session.Command{Name: "APPEND", AnyState: true, Args: func(e *wire.Encoder) {
 				e.SP().Atom("INBOX").SP().LiteralReader(size, body, false)
 			}})
 			d := time.Since(start)
