@@ -414,9 +414,10 @@ func TestStartTLSServerName(t *testing.T) {
 // TestCommandTimeoutPacedByCaller: the command bound of a pulled command
 // whose context has no deadline counts only the time its caller waits in
 // Next for the server. A loop whose body takes longer in all than
-// CommandTimeout over a server that answers at once runs to its end; a
-// caller that waits for a trickling server is still ended by the bound,
-// and so is the rest of an answer read for nobody after Wait.
+// CommandTimeout over a server that answers at once runs to its end, and
+// so do OnData handlers that take as long; a caller that waits for a
+// trickling server is still ended by the bound, and so is the rest of an
+// answer read for nobody after Wait.
 func TestCommandTimeoutPacedByCaller(t *testing.T) {
 	const bound = 300 * time.Millisecond
 	const n = 8
@@ -464,6 +465,25 @@ func TestCommandTimeoutPacedByCaller(t *testing.T) {
 		}
 		if err := s.Err(); err != nil {
 			t.Fatalf("the session ended: %v", err)
+		}
+	})
+	t.Run("slow OnData", func(t *testing.T) {
+		// Not pulled: the handler runs on the reader, and its time is
+		// the caller's too.
+		s := open(t, false)
+		got := 0
+		cmd := pullFetch("(UID)")
+		cmd.Pull = false
+		cmd.OnData = func(codec.Response) {
+			got++
+			time.Sleep(2 * bound / n)
+		}
+		start := time.Now()
+		if _, err := s.Run(context.Background(), cmd); err != nil || got != n {
+			t.Fatalf("%d responses after %v: %v", got, time.Since(start), err)
+		}
+		if d := time.Since(start); d < 2*bound {
+			t.Fatalf("the handlers took %v; the test needs them to outlast the bound", d)
 		}
 	})
 	for _, stop := range []bool{false, true} {

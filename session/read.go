@@ -356,6 +356,12 @@ func (s *Session) deliver(r codec.Response) {
 			// Its caller has gone: read and thrown away.
 		case target.pull != nil:
 			// Handed over last, after keep and event below.
+		case target.cmd.OnData != nil && target.bound > 0:
+			// The handler's time is the caller's, not the server's:
+			// the command bound leaves it out.
+			t0 := time.Now()
+			target.cmd.OnData(r)
+			target.callerNs.Add(int64(time.Since(t0)))
 		case target.cmd.OnData != nil:
 			target.cmd.OnData(r)
 		default:

@@ -63,7 +63,7 @@ type Options struct {
 	// client's Fetch over a large mailbox) is never cut while the server
 	// keeps up with it. Neither counts the time spent reading the
 	// literal bodies the caller gave (an APPEND's message from a slow
-	// io.Reader). When the context has a deadline, a command abandoned at the deadline
+	// io.Reader), nor the time in OnData. When the context has a deadline, a command abandoned at the deadline
 	// (its answer is still read and thrown away) gets StallTimeout more to
 	// end. Either way the session is aborted when the bound passes: IMAP
 	// has no other way to stop a command. IDLE is exempt. Zero means
