@@ -252,7 +252,10 @@ func (s *Session) boundFired() {
 		} else {
 			// The time spent reading the caller's literal bodies is
 			// the caller's, not the server's.
-			at = p.boundAt.Add(time.Duration(p.callerNs.Load()))
+			at = p.boundAt
+			if c := p.caller.Load(); c != nil {
+				at = at.Add(c.spentAt(now))
+			}
 		}
 		if !at.After(now) {
 			late = p
@@ -415,4 +418,52 @@ func (l *lazyWriter) Flush() error {
 	writerPool.Put(l.bw)
 	l.bw = nil
 	return nil
+}
+
+// callerClock measures the time a command spends on its caller's side
+// (Pending.caller), in intervals that begin and end on any goroutine; the
+// intervals that overlap count once.
+type callerClock struct {
+	mu    sync.Mutex
+	spent time.Duration // the intervals that ended
+	open  int           // the intervals open now
+	since time.Time     // when the open ones began, when open > 0
+}
+
+// callerClockOf returns p's clock, making it on first use.
+func callerClockOf(p *Pending) *callerClock {
+	if c := p.caller.Load(); c != nil {
+		return c
+	}
+	p.caller.CompareAndSwap(nil, new(callerClock))
+	return p.caller.Load()
+}
+
+func (c *callerClock) begin() {
+	c.mu.Lock()
+	if c.open == 0 {
+		c.since = time.Now()
+	}
+	c.open++
+	c.mu.Unlock()
+}
+
+func (c *callerClock) end() {
+	c.mu.Lock()
+	c.open--
+	if c.open == 0 {
+		c.spent += time.Since(c.since)
+	}
+	c.mu.Unlock()
+}
+
+// spentAt returns the time spent on the caller's side until now.
+func (c *callerClock) spentAt(now time.Time) time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d := c.spent
+	if c.open > 0 {
+		d += now.Sub(c.since)
+	}
+	return d
 }

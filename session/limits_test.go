@@ -579,3 +579,86 @@ func TestCommandTimeoutCallerBody(t *testing.T) {
 		})
 	}
 }
+
+// sleepyWriter sleeps before each write: a slow sink for a body.
+type sleepyWriter struct{ sleep time.Duration }
+
+func (w sleepyWriter) Write(b []byte) (int, error) {
+	time.Sleep(w.sleep)
+	return len(b), nil
+}
+
+// TestCommandTimeoutSections: a Sections handler's time is the caller's
+// but for its reads of the body: a handler that takes two bounds to
+// write the body out (through the body's WriteTo, or after reading it
+// whole) runs on; one that waits for a body the server trickles is cut
+// at the bound.
+func TestCommandTimeoutSections(t *testing.T) {
+	const bound = 300 * time.Millisecond
+	body := strings.Repeat("b", 4000)
+	run := func(t *testing.T, trickling bool, handle func(r io.Reader) error) error {
+		conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+			io.WriteString(w, lmGreeting)
+			readCommand(r, w)
+			if trickling {
+				fmt.Fprintf(w, "* 1 FETCH (BODY[] {%d}\r\nbb", len(body))
+				trickle(w, "b")
+				return
+			}
+			fmt.Fprintf(w, "* 1 FETCH (BODY[] {%d}\r\n%s)\r\nA1 OK done\r\n", len(body), body)
+			io.Copy(io.Discard, r)
+		})
+		s := openBounded(t, conn, bound)
+		cmd := pullFetch("(BODY[])")
+		cmd.Pull = false
+		cmd.Sections = func(_ *codec.Fetch, _ *codec.Section, r io.Reader) error { return handle(r) }
+		_, err := s.Run(context.Background(), cmd)
+		return err
+	}
+	for _, c := range []struct {
+		name   string
+		handle func(r io.Reader) error
+	}{
+		{"WriteTo", func(r io.Reader) error {
+			_, err := io.Copy(sleepyWriter{2 * bound}, r)
+			return err
+		}},
+		{"Read", func(r io.Reader) error {
+			_, err := io.ReadAll(r)
+			time.Sleep(2 * bound)
+			return err
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			start := time.Now()
+			if err := run(t, false, c.handle); err != nil || time.Since(start) < 2*bound {
+				t.Fatalf("a handler of two bounds: %v after %v; want success after over %v", err, time.Since(start), 2*bound)
+			}
+		})
+	}
+	for _, c := range []struct {
+		name   string
+		handle func(r io.Reader) error
+	}{
+		{"trickling body, WriteTo", func(r io.Reader) error {
+			_, err := io.Copy(io.Discard, r)
+			return err
+		}},
+		{"trickling body, Read", func(r io.Reader) error {
+			_, err := io.ReadAll(r)
+			return err
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			start := time.Now()
+			err := run(t, true, c.handle)
+			var te *session.TimeoutError
+			if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != session.TimeoutCommand {
+				t.Fatalf("got %v; want an abort with a command *TimeoutError", err)
+			}
+			if d := time.Since(start); d < bound || d > bound+5*time.Second {
+				t.Errorf("ended after %v; want about %v", d, bound)
+			}
+		})
+	}
+}

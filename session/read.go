@@ -359,9 +359,10 @@ func (s *Session) deliver(r codec.Response) {
 		case target.cmd.OnData != nil && target.bound > 0:
 			// The handler's time is the caller's, not the server's:
 			// the command bound leaves it out.
-			t0 := time.Now()
+			c := callerClockOf(target)
+			c.begin()
 			target.cmd.OnData(r)
-			target.callerNs.Add(int64(time.Since(t0)))
+			c.end()
 		case target.cmd.OnData != nil:
 			target.cmd.OnData(r)
 		default:
@@ -690,7 +691,17 @@ func (s *Session) sectionHandler(f *codec.Fetch, sec *codec.Section, r io.Reader
 		return s.pullSection(target, f, sec, r)
 	}
 	if target != nil && target.cmd.Sections != nil {
-		return target.cmd.Sections(f, sec, r)
+		if target.bound == 0 {
+			return target.cmd.Sections(f, sec, r)
+		}
+		// The handler's time is the caller's but for its reads of the
+		// body, which wait for the server: the command bound counts
+		// only those.
+		c := callerClockOf(target)
+		c.begin()
+		err := target.cmd.Sections(f, sec, &sectionTimer{r: r, c: c})
+		c.end()
+		return err
 	}
 	if small {
 		return codec.ErrKeepInline
@@ -726,4 +737,45 @@ func wireMaxString(o *wire.TokenizerOptions) int {
 		return o.MaxStringLiteral
 	}
 	return wire.DefaultMaxStringLiteral
+}
+
+// sectionTimer is the body handed to a Sections handler: while it waits
+// for the body's bytes (the server's time) the caller's clock stops; the
+// writes of its WriteTo are the handler's time.
+type sectionTimer struct {
+	r io.Reader
+	c *callerClock
+}
+
+func (t *sectionTimer) Read(b []byte) (int, error) {
+	t.c.end()
+	n, err := t.r.Read(b)
+	t.c.begin()
+	return n, err
+}
+
+// WriteTo keeps the body's own WriteTo (no buffer of io.Copy's), the
+// writes to w on the caller's clock.
+func (t *sectionTimer) WriteTo(w io.Writer) (int64, error) {
+	wt, ok := t.r.(io.WriterTo)
+	if !ok {
+		return io.Copy(w, struct{ io.Reader }{t})
+	}
+	t.c.end()
+	n, err := wt.WriteTo(&clockedWriter{w: w, c: t.c})
+	t.c.begin()
+	return n, err
+}
+
+// clockedWriter runs its writes on the caller's clock.
+type clockedWriter struct {
+	w io.Writer
+	c *callerClock
+}
+
+func (cw *clockedWriter) Write(b []byte) (int, error) {
+	cw.c.begin()
+	n, err := cw.w.Write(b)
+	cw.c.end()
+	return n, err
 }

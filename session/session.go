@@ -63,7 +63,9 @@ type Options struct {
 	// client's Fetch over a large mailbox) is never cut while the server
 	// keeps up with it. Neither counts the time spent reading the
 	// literal bodies the caller gave (an APPEND's message from a slow
-	// io.Reader), nor the time in OnData. When the context has a deadline, a command abandoned at the deadline
+	// io.Reader), nor the time in OnData, nor the time in a Sections
+	// handler but for its reads of the body. When the context has a
+	// deadline, a command abandoned at the deadline
 	// (its answer is still read and thrown away) gets StallTimeout more to
 	// end. Either way the session is aborted when the bound passes: IMAP
 	// has no other way to stop a command. IDLE is exempt. Zero means
@@ -270,11 +272,13 @@ type Pending struct {
 	// for none. Session.bound fires for the earliest.
 	boundAt time.Time
 	bound   time.Duration
-	// callerNs is the time spent reading the literal bodies the caller
-	// gave (an APPEND's message, from its io.Reader), in nanoseconds: the
-	// command bound does not count it (callerReader).
-	callerNs atomic.Int64
-	pull     *puller // Command.Pull's handoff (guarded by s.mu)
+	// caller is the clock of the time the command spent on the caller's
+	// side: reading the literal bodies the caller gave (an APPEND's
+	// message, from its io.Reader), in OnData, in a Sections handler
+	// outside its reads. The command bound does not count it. Made on
+	// first use (callerClockOf).
+	caller atomic.Pointer[callerClock]
+	pull   *puller // Command.Pull's handoff (guarded by s.mu)
 	// dataBytes counts the wire bytes of the responses collected in
 	// result.Data, dropped the responses left out past MaxResultBytes
 	// (reader goroutine only).

@@ -756,23 +756,24 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 var errCommandDone = errors.New("session: command ended before its literal was sent")
 
 // timeCallerBodies wraps the literal bodies of wc that the caller reads
-// from (Part.Body, and what Part.Open returns) so that the time spent in
-// their reads is counted in p.callerNs: a slow source (an APPEND fed by a
-// FETCH from another server) is the caller's time, not the server's, and
-// the command bound leaves it out (boundFired).
+// from (Part.Body, and what Part.Open returns) so that their reads run on
+// p's caller clock: a slow source (an APPEND fed by a FETCH from another
+// server) is the caller's time, not the server's, and the command bound
+// leaves it out (boundFired).
 func timeCallerBodies(wc *wire.Encoded, p *Pending) {
 	for i := range wc.Parts {
 		part := &wc.Parts[i]
 		if part.Body != nil {
-			part.Body = &callerReader{r: part.Body, p: p}
+			part.Body = &callerReader{r: part.Body, c: callerClockOf(p)}
 		}
 		if open := part.Open; open != nil {
 			part.Open = func() (io.Reader, int64, error) {
-				t0 := time.Now()
+				c := callerClockOf(p)
+				c.begin()
 				r, n, err := open()
-				p.callerNs.Add(int64(time.Since(t0)))
+				c.end()
 				if r != nil {
-					r = &callerReader{r: r, p: p}
+					r = &callerReader{r: r, c: c}
 				}
 				return r, n, err
 			}
@@ -780,17 +781,17 @@ func timeCallerBodies(wc *wire.Encoded, p *Pending) {
 	}
 }
 
-// callerReader is a literal body of the caller's, its reads timed into
-// the command's callerNs.
+// callerReader is a literal body of the caller's, its reads on the
+// command's caller clock.
 type callerReader struct {
 	r io.Reader
-	p *Pending
+	c *callerClock
 }
 
-func (c *callerReader) Read(b []byte) (int, error) {
-	t0 := time.Now()
-	n, err := c.r.Read(b)
-	c.p.callerNs.Add(int64(time.Since(t0)))
+func (cr *callerReader) Read(b []byte) (int, error) {
+	cr.c.begin()
+	n, err := cr.r.Read(b)
+	cr.c.end()
 	return n, err
 }
 
