@@ -22,7 +22,7 @@ func dumpLines(tk *wire.Tokenizer) ([]string, error) {
 	for {
 		var err error
 		toks, err = tk.AppendLine(toks[:0])
-		for _, tok := range toks {
+		for i, tok := range toks {
 			s := tok.Kind.String()
 			switch tok.Kind {
 			case wire.KindAtom, wire.KindQuoted, wire.KindText:
@@ -33,6 +33,12 @@ func dumpLines(tk *wire.Tokenizer) ([]string, error) {
 				s += fmt.Sprintf(":%d.%d.%v", tok.Num, tok.Length, tok.HasLength())
 			case wire.KindLiteral:
 				body := tok.Bytes()
+				if int64(len(body)) != tok.Literal().Size && i == len(toks)-1 && err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+					// The header AppendLine keeps for a retry of a
+					// body it could not read (past MaxLineLength, say):
+					// dump (Next and LiteralBytes) stops there too.
+					return out, err
+				}
 				if int64(len(body)) != tok.Literal().Size {
 					r, lerr := tk.LiteralReader()
 					if lerr != nil {
@@ -146,5 +152,41 @@ func TestQuotedControlBytes(t *testing.T) {
 		if err := tk.SP(); err != nil {
 			t.Fatalf("after %q: %v", s, err)
 		}
+	}
+}
+
+// TestAppendLineLiteralPastLineLimit states the fuzz input
+// f59a792199b5ccf5 in plain bytes: a line whose small literal's body
+// would end past MaxLineLength. LiteralBytes (after Next) and AppendLine
+// fail alike with ErrLineTooLong; AppendLine keeps the literal's header
+// last, without its body, for a retry. FuzzTokenizer's dumpLines streamed
+// that header's body and so counted one token more than dump; it now
+// stops there as dump does.
+func TestAppendLineLiteralPastLineLimit(t *testing.T) {
+	opts := &wire.TokenizerOptions{MaxLineLength: 64, MaxStringLiteral: 1024}
+	in := "* 1 FETCH (" + strings.Repeat("x", 40) + " {21}\r\nFRom: a@example.com\r\n"
+	tk := wire.NewTokenizer(strings.NewReader(in), opts)
+	var last wire.Token
+	var err error
+	for err == nil && last.Kind != wire.KindLiteral {
+		last, err = tk.Next()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tk.LiteralBytes(); !errors.Is(err, wire.ErrLineTooLong) {
+		t.Fatalf("LiteralBytes: %v; want ErrLineTooLong", err)
+	}
+	toks, err := wire.NewTokenizer(strings.NewReader(in), opts).AppendLine(nil)
+	if !errors.Is(err, wire.ErrLineTooLong) || len(toks) == 0 {
+		t.Fatalf("AppendLine: %d tokens, %v; want ErrLineTooLong", len(toks), err)
+	}
+	if tok := toks[len(toks)-1]; tok.Kind != wire.KindLiteral || tok.Literal().Size != 21 || tok.Bytes() != nil {
+		t.Fatalf("AppendLine's last token %v %q; want the literal's header, without its body", tok.Kind, tok.Bytes())
+	}
+	next, errNext := dump(wire.NewTokenizer(strings.NewReader(in), opts))
+	lines, errLines := dumpLines(wire.NewTokenizer(strings.NewReader(in), opts))
+	if len(next) != len(lines) || !errors.Is(errNext, wire.ErrLineTooLong) || !errors.Is(errLines, wire.ErrLineTooLong) {
+		t.Fatalf("dump %d tokens (%v), dumpLines %d (%v)", len(next), errNext, len(lines), errLines)
 	}
 }
