@@ -152,7 +152,9 @@
 // command's Result, OnData, Next, or the unsolicited stream), so nothing
 // is lost, and the command it went to ends, after all its data, with an
 // *UnannouncedError (ErrUnannounced) and its Result, as a
-// *ResultTooLargeError does. Unannounced counts every such response of
+// *ResultTooLargeError does; a command by UID does not (its answer is
+// read by UID, and Cyrus names a message delivered while it answers
+// before it announces it). Unannounced counts every such response of
 // the session, unsolicited ones and EXPUNGE or VANISHED of messages never
 // announced included. With the count unknown nothing is checked.
 //
@@ -259,8 +261,8 @@
 // SELECT that the server answers [READ-ONLY] is a *ReadOnlyError (ErrReadOnly)
 // for that SELECT alone, with its Result; the mailbox is selected. A mailbox
 // that turns read-only while selected is mailbox state (Mailbox) and an
-// unsolicited response, never an error. A command that was sent FETCH
-// responses for messages above the mailbox's count is an
+// unsolicited response, never an error. A command by sequence numbers that
+// was sent FETCH responses for messages above the mailbox's count is an
 // *UnannouncedError (ErrUnannounced), with its Result. A command whose context ended
 // before it was sent is a *NotSentError (ErrNotSent). Open's refusals are
 // ErrGreeting (with a *ByeError for a BYE greeting) and ErrNotIMAP4;
