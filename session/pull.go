@@ -658,7 +658,9 @@ func (p *Pending) Next(ctx context.Context) (Item, error) {
 				ev, ok = s.drive(p, ctx.Done() != nil)
 			}
 			s.mu.Lock()
-			pl.endWait()
+			if !direct {
+				pl.endWait()
+			}
 			s.co.running, s.co.holder = false, nil
 			pl.waiting = false
 			if !ok {

@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -754,46 +753,6 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 }
 
 var errCommandDone = errors.New("session: command ended before its literal was sent")
-
-// timeCallerBodies wraps the literal bodies of wc that the caller reads
-// from (Part.Body, and what Part.Open returns) so that their reads run on
-// p's caller clock: a slow source (an APPEND fed by a FETCH from another
-// server) is the caller's time, not the server's, and the command bound
-// leaves it out (boundFired).
-func timeCallerBodies(wc *wire.Encoded, p *Pending) {
-	for i := range wc.Parts {
-		part := &wc.Parts[i]
-		if part.Body != nil {
-			part.Body = &callerReader{r: part.Body, c: callerClockOf(p)}
-		}
-		if open := part.Open; open != nil {
-			part.Open = func() (io.Reader, int64, error) {
-				c := callerClockOf(p)
-				c.begin()
-				r, n, err := open()
-				c.end()
-				if r != nil {
-					r = &callerReader{r: r, c: c}
-				}
-				return r, n, err
-			}
-		}
-	}
-}
-
-// callerReader is a literal body of the caller's, its reads on the
-// command's caller clock.
-type callerReader struct {
-	r io.Reader
-	c *callerClock
-}
-
-func (cr *callerReader) Read(b []byte) (int, error) {
-	cr.c.begin()
-	n, err := cr.r.Read(b)
-	cr.c.end()
-	return n, err
-}
 
 // noteTarget records what the command targets, for routing: the typed
 // facts of the Command, or else what its encoded arguments say (raw

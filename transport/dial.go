@@ -62,19 +62,15 @@ func (e *TimeoutError) Temporary() bool { return false }
 
 // bounded returns ctx with the default bound d when ctx has no deadline
 // and limit is true, and a function telling whether an operation's error
-// is the bound's doing: a timeout at or past the bound, ctx itself not
-// ended. (The net package turns a context's deadline into a socket
-// deadline, which may fire a moment before the context's timer.)
+// is the bound's doing: the bound's deadline passed (as withCtxErr tells
+// it), ctx itself not ended.
 func bounded(ctx context.Context, d time.Duration, limit bool) (context.Context, context.CancelFunc, func(error) bool) {
 	if _, ok := ctx.Deadline(); ok || !limit {
 		return ctx, func() {}, func(error) bool { return false }
 	}
 	bctx, cancel := context.WithTimeout(ctx, d)
-	dl, _ := bctx.Deadline()
 	return bctx, cancel, func(err error) bool {
-		var nerr net.Error
-		timeout := errors.Is(err, context.DeadlineExceeded) || errors.As(err, &nerr) && nerr.Timeout()
-		return ctx.Err() == nil && timeout && !time.Now().Before(dl)
+		return ctx.Err() == nil && errors.Is(withCtxErr(bctx, err), context.DeadlineExceeded)
 	}
 }
 
