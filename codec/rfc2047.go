@@ -12,16 +12,17 @@ import (
 	"golang.org/x/text/encoding/ianaindex"
 )
 
-// UnknownCharsetError reports an RFC 2047 encoded-word whose charset is not
-// known. DecodeHeader returns it together with a usable string in which the
-// word is kept as it was.
+// UnknownCharsetError reports a charset that is not known: DecodeHeader
+// returns it for an RFC 2047 encoded-word, together with a usable string in
+// which the word is kept as it was; DecodeCharset and BodyStructure.Decode
+// for a body part's charset.
 type UnknownCharsetError struct {
 	Charset string // the charset name as written, without an RFC 2231 language
 }
 
 // Error implements error.
 func (e *UnknownCharsetError) Error() string {
-	return "codec: unknown charset " + strconv.Quote(e.Charset) + " in encoded-word"
+	return "codec: unknown charset " + strconv.Quote(e.Charset)
 }
 
 // DecodeHeader decodes a header value as found in an ENVELOPE subject or

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -110,6 +111,55 @@ func Example_readNewestUnread() {
 	// Output:
 	// 42 from Bob <bob@example.org>: Grüße
 	// Hello Alice!
+}
+
+// Read a message's text: find its text/plain part in the body structure,
+// fetch that part alone, and decode it (its transfer encoding and its
+// charset) as it streams in. Part.Decode's reader works on any section,
+// however large.
+func Example_readText() {
+	ctx := context.Background()
+	c := exampleClient(ctx, map[string]string{
+		"SELECT INBOX": "* 1 EXISTS\nTAG OK [READ-WRITE] selected",
+		"UID FETCH 42 (BODYSTRUCTURE)": "* 1 FETCH (UID 42 BODYSTRUCTURE (" +
+			"(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"ISO-8859-1\") NIL NIL \"QUOTED-PRINTABLE\" 23 1 NIL NIL NIL NIL)" +
+			"(\"TEXT\" \"HTML\" (\"CHARSET\" \"UTF-8\") NIL NIL \"BASE64\" 30 1 NIL NIL NIL NIL) \"ALTERNATIVE\" NIL NIL NIL NIL))\n" +
+			"TAG OK done",
+		"UID FETCH 42 (BODY.PEEK[1])": "* 1 FETCH (UID 42 BODY[1] {23}\nGr=FC=DFe aus K=F6ln!\n)\nTAG OK done",
+	})
+	defer c.Logout(ctx)
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		panic(err)
+	}
+	var structure *codec.BodyStructure
+	for m, err := range c.Fetch(ctx, commands.UIDs(42), &commands.FetchItems{BodyStructure: true}) {
+		if err != nil {
+			panic(err)
+		}
+		structure = m.BodyStructure
+	}
+	path, part := structure.TextPart("plain")
+	if part == nil {
+		return // no plain text: try "html"
+	}
+	for m, err := range c.Fetch(ctx, commands.UIDs(42), &commands.FetchItems{
+		Sections: []commands.FetchSection{{Part: path}},
+	}) {
+		if err != nil {
+			panic(err)
+		}
+		sec, err := m.NextSection()
+		if err != nil {
+			panic(err)
+		}
+		text, err := part.Decode(sec) // quoted-printable, ISO-8859-1 -> UTF-8
+		if err != nil {
+			panic(err) // an unknown encoding or charset: text still reads the raw part
+		}
+		io.Copy(os.Stdout, text)
+	}
+	// Output:
+	// Grüße aus Köln!
 }
 
 // Search by date and sender.
