@@ -137,9 +137,10 @@ type bodyReader struct {
 	err    error // the source's error, once it came
 }
 
-// read runs the decoding loop of Read: step decodes one byte into out,
-// end decodes what is held at the source's end (once).
-func (d *bodyReader) read(p []byte, step func(byte), end func()) (int, error) {
+// read runs the decoding loop of Read: fast decodes what it can straight
+// into p (the common runs of bytes), step decodes one byte into out, end
+// decodes what is held at the source's end (once).
+func (d *bodyReader) read(p []byte, fast func([]byte) int, step func(byte), end func()) (int, error) {
 	n := 0
 	for n < len(p) {
 		if d.o < d.n {
@@ -166,6 +167,10 @@ func (d *bodyReader) read(p []byte, step func(byte), end func()) (int, error) {
 			if m == 0 && err == nil {
 				break
 			}
+			continue
+		}
+		n += fast(p[n:])
+		if n == len(p) || d.ip == d.im {
 			continue
 		}
 		c := d.in[d.ip]
@@ -206,7 +211,27 @@ var base64Value = func() (t [256]byte) {
 
 // Read implements io.Reader.
 func (d *base64Reader) Read(p []byte) (int, error) {
-	return d.read(p, d.step, d.flush)
+	return d.read(p, d.fast, d.step, d.flush)
+}
+
+// fast decodes whole groups of four alphabet characters into p.
+func (d *base64Reader) fast(p []byte) int {
+	if d.q != 0 || d.done {
+		return 0
+	}
+	in := d.in[d.ip:d.im]
+	i, n := 0, 0
+	for i+4 <= len(in) && n+3 <= len(p) {
+		a, b, c, e := base64Value[in[i]], base64Value[in[i+1]], base64Value[in[i+2]], base64Value[in[i+3]]
+		if a|b|c|e > 63 {
+			break
+		}
+		p[n], p[n+1], p[n+2] = a<<2|b>>4, b<<4|c>>2, c<<6|e
+		i += 4
+		n += 3
+	}
+	d.ip += i
+	return n
 }
 
 func (d *base64Reader) step(c byte) {
@@ -271,7 +296,51 @@ const (
 
 // Read implements io.Reader.
 func (d *qpReader) Read(p []byte) (int, error) {
-	return d.read(p, d.step, d.end)
+	return d.read(p, d.fast, d.step, d.end)
+}
+
+// fast copies text into p up to a byte that needs a look further on: an
+// "=" that is not followed by two hex digits (it decodes those), white
+// space that may end a line.
+func (d *qpReader) fast(p []byte) int {
+	if d.state != qpText || d.ns != 0 {
+		return 0
+	}
+	in := d.in[d.ip:d.im]
+	i, n := 0, 0
+	for i < len(in) && n < len(p) {
+		c := in[i]
+		switch c {
+		case '=':
+			if i+2 >= len(in) {
+				break
+			}
+			hi, lo := unhex(in[i+1]), unhex(in[i+2])
+			if hi < 0 || lo < 0 {
+				break
+			}
+			p[n] = byte(hi<<4 | lo)
+			i += 3
+			n++
+			continue
+		case ' ', '\t':
+			if i+1 >= len(in) {
+				break
+			}
+			if x := in[i+1]; x == ' ' || x == '\t' || x == '\r' || x == '\n' {
+				break
+			}
+			fallthrough
+		default:
+			p[n] = c
+			i++
+			n++
+			continue
+		}
+		break
+	}
+	d.ip += i
+	return n
 }
 
 func (d *qpReader) step(c byte) {
