@@ -17,6 +17,7 @@ type fetchOpts struct {
 	section *string
 	seq     *bool
 	to      *string
+	text    *bool
 }
 
 func fetchFlags(fs *flag.FlagSet) any {
@@ -24,6 +25,7 @@ func fetchFlags(fs *flag.FlagSet) any {
 		section: fs.String("section", "", "the section: HEADER, TEXT, 1, 1.2.MIME, \"HEADER.FIELDS (FROM SUBJECT)\"; default the whole message"),
 		seq:     setFlag(fs),
 		to:      fs.String("to", "", "write each message (or section) to `DIR`/UID.eml instead of stdout; SET may then hold many messages"),
+		text:    fs.Bool("text", false, "print the message's text (its text/plain part, else its text/html part) decoded to UTF-8"),
 	}
 }
 
@@ -33,6 +35,9 @@ func checkFetch(args []string, own any) error {
 	fo := own.(*fetchOpts)
 	if _, err := parseSection(*fo.section); err != nil {
 		return err
+	}
+	if *fo.text && (*fo.section != "" || *fo.to != "") {
+		return usagef("fetch --text prints one message's text: not with --section or --to")
 	}
 	if *fo.to == "" {
 		if n, err := strconv.ParseUint(args[1], 10, 32); err == nil && n > 0 {

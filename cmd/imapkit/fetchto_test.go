@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -113,4 +114,48 @@ func TestFetchToDovecot(t *testing.T) {
 	if got := strings.Join(files(sdir), " "); got != "2.eml 3.eml" {
 		t.Errorf("files after the failed fetches: %q", got)
 	}
+}
+
+// TestFetchTextDovecot: fetch --text prints a message's text decoded to
+// UTF-8: the text/plain part of an alternative, else the HTML part (with a
+// note), and fails plainly for a message without text. A text that does not
+// end its last line (the CRLF before a MIME boundary is the boundary's) gets
+// a newline.
+func TestFetchTextDovecot(t *testing.T) {
+	srv, cf := dovecot(t, 0)
+	_, tls := urls(srv)
+	with := func(args ...string) []string { return append(append([]string{}, args...), cf...) }
+	alt := "From: a@example.org\r\nSubject: alt\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/alternative; boundary=b\r\n\r\n" +
+		"--b\r\nContent-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" +
+		"Gr=FC=DFe aus K=F6ln, a long line that the encoder has broken in two with a=\r\n soft break.\r\n" +
+		"--b\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+		"PHA+R3LDvMOfZTwvcD4=\r\n--b--\r\n"
+	html := "From: a@example.org\r\nSubject: html\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: text/html; charset=koi8-r\r\nContent-Transfer-Encoding: 8bit\r\n\r\n<p>\xf0\xd2\xc9\xd7\xc5\xd4</p>\r\n"
+	image := "From: a@example.org\r\nSubject: image\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n"
+	for i, m := range []string{alt, html, image} {
+		out, _ := cli(t, m, 0, with("append", tls, "INBOX", "-")...)
+		if !strings.Contains(out, "UID "+strconv.Itoa(i+1)+" ") {
+			t.Fatalf("append: %q", out)
+		}
+	}
+	out, errs := cli(t, "", 0, with("fetch", tls, "INBOX", "1", "--text")...)
+	if want := "Grüße aus Köln, a long line that the encoder has broken in two with a soft break.\n"; out != want || errs != "" {
+		t.Errorf("fetch --text of the alternative: %q (stderr %q); want %q", out, errs, want)
+	}
+	out, errs = cli(t, "", 0, with("fetch", tls, "INBOX", "2", "--seq", "--text")...)
+	if out != "<p>Привет</p>\r\n" || !strings.Contains(errs, "text/html part 1") {
+		t.Errorf("fetch --text of the HTML message: %q (stderr %q)", out, errs)
+	}
+	_, errs = cli(t, "", 1, with("fetch", tls, "INBOX", "3", "--text")...)
+	if !strings.Contains(errs, "no text part") {
+		t.Errorf("fetch --text of the image: %q", errs)
+	}
+	_, errs = cli(t, "", 1, with("fetch", tls, "INBOX", "9", "--text")...)
+	if !strings.Contains(errs, "no message with UID 9") {
+		t.Errorf("fetch --text of a missing UID: %q", errs)
+	}
+	cli(t, "", 2, with("fetch", tls, "INBOX", "1", "--text", "--section", "1")...)
 }

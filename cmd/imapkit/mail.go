@@ -53,6 +53,8 @@ var serverCommands = []serverCmd{
 			"server sends it, streamed. With --to DIR, write each message of SET (UIDs such\n" +
 			"as 1:5,7,9:*, or sequence numbers with --seq) to DIR/UID.eml instead, streamed\n" +
 			"into a temporary file and renamed when whole; --json prints a line per message.\n" +
+			"With --text, print the message's text instead: its text/plain part (else its\n" +
+			"text/html part), its transfer encoding and charset decoded to UTF-8.\n" +
 			"The messages are not marked \\Seen.",
 		flags: fetchFlags,
 		check: checkFetch,
@@ -338,6 +340,9 @@ func runFetch(ctx context.Context, cn *conn, args []string, own any, o *output) 
 	if *fo.seq {
 		set, what = commands.SeqNums(num), "sequence number"
 	}
+	if *fo.text {
+		return fetchText(ctx, cn, set, num, *fo.seq, what, args[0], o)
+	}
 	found := false
 	for m, err := range cn.c.Fetch(ctx, set, &commands.FetchItems{UID: true, Sections: []commands.FetchSection{sec}, BufferMax: -1}) {
 		if err != nil {
@@ -364,6 +369,84 @@ func runFetch(ctx context.Context, cn *conn, args []string, own any, o *output) 
 		return fmt.Errorf("no message with %s %d in %s: %w", what, num, args[0], errNotFound)
 	}
 	return nil
+}
+
+// fetchText prints the text of one message: the part TextPart finds,
+// plain text first, else HTML, decoded to UTF-8 as it streams. A part in an
+// unknown transfer encoding or charset is printed as it could be decoded,
+// with a warning.
+func fetchText(ctx context.Context, cn *conn, set commands.Set, num uint32, seq bool, what, mailbox string, o *output) error {
+	mine := func(m *commands.Message) bool { return seq && m.SeqNum == num || !seq && m.UID == num }
+	var structure *codec.BodyStructure
+	for m, err := range cn.c.Fetch(ctx, set, &commands.FetchItems{UID: true, BodyStructure: true}) {
+		if err != nil {
+			return err
+		}
+		if mine(m) && m.BodyStructure != nil {
+			structure = m.BodyStructure
+		}
+	}
+	if structure == nil {
+		return fmt.Errorf("no message with %s %d in %s: %w", what, num, mailbox, errNotFound)
+	}
+	path, part := structure.TextPart("plain")
+	if part == nil {
+		if path, part = structure.TextPart("html"); part == nil {
+			return fmt.Errorf("%s %d in %s has no text part (text/plain or text/html): %w", what, num, mailbox, errNotFound)
+		}
+		fmt.Fprintf(o.stderr, "imapkit: no text/plain part; printing the text/html part %s\n", partString(path))
+	}
+	for m, err := range cn.c.Fetch(ctx, set, &commands.FetchItems{UID: true, Sections: []commands.FetchSection{{Part: path}}}) {
+		if err != nil {
+			return err
+		}
+		if !mine(m) {
+			continue
+		}
+		s, err := m.NextSection()
+		if err != nil {
+			return err
+		}
+		r, err := part.Decode(s)
+		if err != nil {
+			fmt.Fprintf(o.stderr, "imapkit: part %s printed as it is: %v\n", partString(path), err)
+		}
+		w := &lastByte{w: o.stdout}
+		if _, err := io.Copy(w, r); err != nil {
+			return err
+		}
+		if w.last != '\n' && w.last != 0 {
+			// The CRLF before a MIME boundary is the boundary's: end the
+			// text's last line for the terminal.
+			if _, err := io.WriteString(o.stdout, "\n"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// lastByte is a writer that remembers the last byte written through it.
+type lastByte struct {
+	w    io.Writer
+	last byte
+}
+
+func (l *lastByte) Write(p []byte) (int, error) {
+	n, err := l.w.Write(p)
+	if n > 0 {
+		l.last = p[n-1]
+	}
+	return n, err
+}
+
+// partString writes a part number as IMAP does: 1.2.
+func partString(path []int) string {
+	s := make([]string, len(path))
+	for i, n := range path {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ".")
 }
 
 // parseSection parses a section specification as written between the
