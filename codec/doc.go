@@ -13,7 +13,10 @@
 // decode again gives the same value. The package also holds the value
 // parsers that responses need: dates (ParseInternalDate,
 // ParseMessageDate), sequence sets (SeqSet), modified UTF-7 mailbox names
-// (DecodeMailbox, EncodeMailbox) and RFC 2047 header words (DecodeHeader).
+// (DecodeMailbox, EncodeMailbox) and RFC 2047 header words (DecodeHeader),
+// and what reading a message's parts takes: BodyStructure.TextPart finds
+// its text, BodyStructure.Decode undoes a part's transfer encoding and
+// charset as it streams (DecodeTransfer, DecodeCharset).
 //
 // # Using the Decoder alone
 //

@@ -3,6 +3,7 @@ package codec_test
 import (
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/imapkit/imapkit/codec"
@@ -94,4 +95,22 @@ func ExampleCloneResponse() {
 	// Output:
 	// INBOX
 	// Archive
+}
+
+// A body part as the server stores it (quoted-printable, ISO-8859-1),
+// decoded to UTF-8 as it is read.
+func ExampleBodyStructure_Decode() {
+	part := &codec.BodyStructure{
+		Type: codec.Bytes("text"), Subtype: codec.Bytes("plain"),
+		Params:   []codec.Param{{Name: codec.Bytes("charset"), Value: codec.Bytes("iso-8859-1")}},
+		Encoding: codec.Bytes("quoted-printable"),
+	}
+	body := strings.NewReader("Gr=FC=DFe aus K=F6ln, a line broken by the=\r\n encoder.\r\n") // BODY[1]
+	text, err := part.Decode(body)
+	if err != nil {
+		panic(err) // an unknown encoding or charset; text still reads the part
+	}
+	io.Copy(os.Stdout, text)
+	// Output:
+	// Grüße aus Köln, a line broken by the encoder.
 }
