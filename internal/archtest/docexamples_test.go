@@ -166,6 +166,9 @@ func examples() error {
 		r        *session.Result     // what an earlier example's Run returned
 		cmd      *session.Command    // a command built earlier
 		uid      uint32              // a message's UID
+		m        *commands.Message   // a fetched message
+		sec      *commands.Section   // one of its body sections
+		part     *codec.BodyStructure // a body part
 		dst      io.Writer           // where a literal goes
 		newCount chan uint32         // an application's channel
 		newMail  chan struct{}       // an application's channel
@@ -180,6 +183,7 @@ func examples() error {
 	_, _, _, _, _, _ = user, pass, cfg, t, set, items
 	_, _, _, _, _, _, _, _ = name, from, to, r, cmd, uid, dst, newCount
 	_, _, _, _, _ = newMail, showUser, store, mailboxes, waitForContinuation
+	_, _, _ = m, sec, part
 	_ = bufio.NewReader
 	_, _, _, _, _, _ = bytes.MinRead, tls.VersionTLS13, errors.New, fmt.Sprint, io.EOF, log.Print
 	_, _, _, _, _ = slog.Info, os.Stdout, strings.Cut, time.Now, auth.NewPlain
