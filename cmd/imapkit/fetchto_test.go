@@ -118,9 +118,10 @@ func TestFetchToDovecot(t *testing.T) {
 
 // TestFetchTextDovecot: fetch --text prints a message's text decoded to
 // UTF-8: the text/plain part of an alternative, else the HTML part (with a
-// note), and fails plainly for a message without text. A text that does not
-// end its last line (the CRLF before a MIME boundary is the boundary's) gets
-// a newline.
+// note), and fails plainly for a message without text. It is for reading:
+// line ends become LF, a text that does not end its last line (the CRLF
+// before a MIME boundary is the boundary's) gets one, and control
+// characters that could drive the terminal are shown as '?'.
 func TestFetchTextDovecot(t *testing.T) {
 	srv, cf := dovecot(t, 0)
 	_, tls := urls(srv)
@@ -135,7 +136,12 @@ func TestFetchTextDovecot(t *testing.T) {
 		"Content-Type: text/html; charset=koi8-r\r\nContent-Transfer-Encoding: 8bit\r\n\r\n<p>\xf0\xd2\xc9\xd7\xc5\xd4</p>\r\n"
 	image := "From: a@example.org\r\nSubject: image\r\nMIME-Version: 1.0\r\n" +
 		"Content-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n"
-	for i, m := range []string{alt, html, image} {
+	// Terminal escapes, in ESC and in C1 (U+009B, CSI), a bare CR and a
+	// BEL: none reaches the terminal.
+	hostile := "From: a@example.org\r\nSubject: escapes\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" +
+		"=1B[31mred=1B[0m =C2=9B2J over=0Dwritten=07\ttab\r\nlast\r\n"
+	for i, m := range []string{alt, html, image, hostile} {
 		out, _ := cli(t, m, 0, with("append", tls, "INBOX", "-")...)
 		if !strings.Contains(out, "UID "+strconv.Itoa(i+1)+" ") {
 			t.Fatalf("append: %q", out)
@@ -146,12 +152,16 @@ func TestFetchTextDovecot(t *testing.T) {
 		t.Errorf("fetch --text of the alternative: %q (stderr %q); want %q", out, errs, want)
 	}
 	out, errs = cli(t, "", 0, with("fetch", tls, "INBOX", "2", "--seq", "--text")...)
-	if out != "<p>Привет</p>\r\n" || !strings.Contains(errs, "text/html part 1") {
+	if out != "<p>Привет</p>\n" || !strings.Contains(errs, "text/html part 1") {
 		t.Errorf("fetch --text of the HTML message: %q (stderr %q)", out, errs)
 	}
 	_, errs = cli(t, "", 1, with("fetch", tls, "INBOX", "3", "--text")...)
 	if !strings.Contains(errs, "no text part") {
 		t.Errorf("fetch --text of the image: %q", errs)
+	}
+	out, _ = cli(t, "", 0, with("fetch", tls, "INBOX", "4", "--text")...)
+	if want := "?[31mred?[0m ?2J over?written?\ttab\nlast\n"; out != want {
+		t.Errorf("fetch --text of escapes: %q; want %q", out, want)
 	}
 	_, errs = cli(t, "", 1, with("fetch", tls, "INBOX", "9", "--text")...)
 	if !strings.Contains(errs, "no message with UID 9") {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -54,7 +55,8 @@ var serverCommands = []serverCmd{
 			"as 1:5,7,9:*, or sequence numbers with --seq) to DIR/UID.eml instead, streamed\n" +
 			"into a temporary file and renamed when whole; --json prints a line per message.\n" +
 			"With --text, print the message's text instead: its text/plain part (else its\n" +
-			"text/html part), its transfer encoding and charset decoded to UTF-8.\n" +
+			"text/html part), its transfer encoding and charset decoded to UTF-8, for\n" +
+			"reading: LF line ends, other control characters shown as '?'.\n" +
 			"The messages are not marked \\Seen.",
 		flags: fetchFlags,
 		check: checkFetch,
@@ -411,33 +413,48 @@ func fetchText(ctx context.Context, cn *conn, set commands.Set, num uint32, seq 
 		if err != nil {
 			fmt.Fprintf(o.stderr, "imapkit: part %s printed as it is: %v\n", partString(path), err)
 		}
-		w := &lastByte{w: o.stdout}
-		if _, err := io.Copy(w, r); err != nil {
+		if err := writeText(o.stdout, r); err != nil {
 			return err
-		}
-		if w.last != '\n' && w.last != 0 {
-			// The CRLF before a MIME boundary is the boundary's: end the
-			// text's last line for the terminal.
-			if _, err := io.WriteString(o.stdout, "\n"); err != nil {
-				return err
-			}
 		}
 	}
 	return nil
 }
 
-// lastByte is a writer that remembers the last byte written through it.
-type lastByte struct {
-	w    io.Writer
-	last byte
-}
-
-func (l *lastByte) Write(p []byte) (int, error) {
-	n, err := l.w.Write(p)
-	if n > 0 {
-		l.last = p[n-1]
+// writeText copies the text of r to w for reading on a terminal: line ends
+// become LF, the other control characters (C0 but tab, DEL, C1) '?', as
+// printable does, so that a message cannot drive the terminal (--section
+// gives the raw bytes); and the last line is ended (the CRLF before a MIME
+// boundary is the boundary's). Bytes that are not UTF-8 (a part in an
+// unknown charset) become U+FFFD.
+func writeText(w io.Writer, r io.Reader) error {
+	br := bufio.NewReader(r)
+	bw := bufio.NewWriter(w)
+	var last rune
+	for {
+		c, _, err := br.ReadRune()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		switch {
+		case c == '\r':
+			if next, _ := br.Peek(1); len(next) == 1 && next[0] == '\n' {
+				continue
+			}
+			c = '?'
+		case c == '\n' || c == '\t':
+		case c < ' ' || c == 0x7f || c >= 0x80 && c < 0xa0:
+			c = '?'
+		}
+		bw.WriteRune(c)
+		last = c
 	}
-	return n, err
+	if last != '\n' && last != 0 {
+		bw.WriteByte('\n')
+	}
+	return bw.Flush()
 }
 
 // partString writes a part number as IMAP does: 1.2.
