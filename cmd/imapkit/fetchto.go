@@ -18,6 +18,8 @@ type fetchOpts struct {
 	seq     *bool
 	to      *string
 	text    *bool
+	parts   *bool
+	decode  *bool
 }
 
 func fetchFlags(fs *flag.FlagSet) any {
@@ -26,6 +28,8 @@ func fetchFlags(fs *flag.FlagSet) any {
 		seq:     setFlag(fs),
 		to:      fs.String("to", "", "write each message (or section) to `DIR`/UID.eml instead of stdout; SET may then hold many messages"),
 		text:    fs.Bool("text", false, "print the message's text (its text/plain part, else its text/html part) decoded to UTF-8"),
+		parts:   fs.Bool("parts", false, "list the message's parts: number, type, size, encoding, charset, disposition, file name"),
+		decode:  fs.Bool("decode", false, "with --section N (a part number): write the part with its transfer encoding (base64, quoted-printable) undone"),
 	}
 }
 
@@ -36,8 +40,17 @@ func checkFetch(args []string, own any) error {
 	if _, err := parseSection(*fo.section); err != nil {
 		return err
 	}
-	if *fo.text && (*fo.section != "" || *fo.to != "") {
-		return usagef("fetch --text prints one message's text: not with --section or --to")
+	if *fo.text && (*fo.section != "" || *fo.to != "" || *fo.parts || *fo.decode) {
+		return usagef("fetch --text prints one message's text: not with --section, --to, --parts or --decode")
+	}
+	if *fo.parts && (*fo.section != "" || *fo.to != "" || *fo.decode) {
+		return usagef("fetch --parts lists one message's parts: not with --section, --to or --decode")
+	}
+	if *fo.decode {
+		sec, _ := parseSection(*fo.section)
+		if len(sec.Part) == 0 || sec.Specifier != "" || *fo.to != "" {
+			return usagef("fetch --decode writes one part of one message: give --section N with a part number alone, such as 2 or 1.2 (see --parts), and no --to")
+		}
 	}
 	if *fo.to == "" {
 		if n, err := strconv.ParseUint(args[1], 10, 32); err == nil && n > 0 {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -168,4 +169,60 @@ func TestFetchTextDovecot(t *testing.T) {
 		t.Errorf("fetch --text of a missing UID: %q", errs)
 	}
 	cli(t, "", 2, with("fetch", tls, "INBOX", "1", "--text", "--section", "1")...)
+}
+
+// TestFetchPartsDovecot: fetch --parts lists a message's parts, and
+// --section N --decode writes one with its transfer encoding undone: the
+// photo of a sample message, byte for byte what its base64 holds; the
+// forwarded message's parts are listed inside it.
+func TestFetchPartsDovecot(t *testing.T) {
+	srv, cf := dovecot(t, 10)
+	_, tls := urls(srv)
+	with := func(args ...string) []string { return append(append([]string{}, args...), cf...) }
+	// Sample 4 (UID 5) is a photo; sample 6 (UID 7) a forwarded message.
+	info := testserver.SampleInfo(4)
+	if info.Kind != testserver.SampleImage {
+		t.Fatalf("sample 4 is %s", info.Kind)
+	}
+	out, _ := cli(t, "", 0, with("fetch", tls, "INBOX", "5", "--parts")...)
+	t.Logf("fetch --parts:\n%s", out)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "PART") ||
+		!strings.Contains(lines[1], "text/plain") || !strings.Contains(lines[1], "us-ascii") ||
+		!strings.Contains(lines[2], "image/png") || !strings.Contains(lines[2], "base64") ||
+		!strings.Contains(lines[2], "attachment") || !strings.HasSuffix(lines[2], info.Attachment) {
+		t.Errorf("fetch --parts:\n%s", out)
+	}
+	out, _ = cli(t, "", 0, with("fetch", tls, "INBOX", "7", "--parts", "--json")...)
+	var parts []jsonPart
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var p jsonPart
+		if err := json.Unmarshal([]byte(l), &p); err != nil {
+			t.Fatalf("fetch --parts --json: %q: %v", l, err)
+		}
+		parts = append(parts, p)
+	}
+	var got []string
+	for _, p := range parts {
+		got = append(got, p.Part+" "+p.Type)
+	}
+	if g := strings.Join(got, ", "); g != "1 text/plain, 2 message/rfc822, 2.1 text/plain" {
+		t.Errorf("fetch --parts --json of the forward: %s", g)
+	}
+
+	raw, _ := cli(t, "", 0, with("fetch", tls, "INBOX", "5", "--section", "2")...)
+	want, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(strings.TrimSpace(raw), "\r\n", ""))
+	if err != nil {
+		t.Fatalf("the raw part is not base64: %v", err)
+	}
+	photo, _ := cli(t, "", 0, with("fetch", tls, "INBOX", "5", "--section", "2", "--decode")...)
+	if photo != string(want) || !strings.HasPrefix(photo, "\x89PNG") {
+		t.Errorf("fetch --decode: %d bytes %q...; want the %d of the part", len(photo), photo[:min(8, len(photo))], len(want))
+	}
+	_, errs := cli(t, "", 1, with("fetch", tls, "INBOX", "5", "--section", "3", "--decode")...)
+	if !strings.Contains(errs, "no single part 3") {
+		t.Errorf("fetch --decode of a missing part: %q", errs)
+	}
+	cli(t, "", 2, with("fetch", tls, "INBOX", "5", "--section", "HEADER", "--decode")...)
+	cli(t, "", 2, with("fetch", tls, "INBOX", "5", "--parts", "--text")...)
 }

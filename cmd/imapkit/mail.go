@@ -56,7 +56,10 @@ var serverCommands = []serverCmd{
 			"into a temporary file and renamed when whole; --json prints a line per message.\n" +
 			"With --text, print the message's text instead: its text/plain part (else its\n" +
 			"text/html part), its transfer encoding and charset decoded to UTF-8, for\n" +
-			"reading: LF line ends, other control characters shown as '?'.\n" +
+			"reading: LF line ends, other control characters shown as '?'. --parts lists\n" +
+			"the message's parts (number, type, size, encoding, charset, file name);\n" +
+			"--section N --decode writes part N with its transfer encoding undone (an\n" +
+			"attachment's bytes).\n" +
 			"The messages are not marked \\Seen.",
 		flags: fetchFlags,
 		check: checkFetch,
@@ -323,8 +326,8 @@ func runFetch(ctx context.Context, cn *conn, args []string, own any, o *output) 
 	if *fo.to != "" {
 		return runFetchTo(ctx, cn, args, fo, o)
 	}
-	if o.json {
-		return usagef("fetch writes the message itself: --json does not apply (it does with --to DIR)")
+	if o.json && !*fo.parts {
+		return usagef("fetch writes the message itself: --json does not apply (it does with --to DIR or --parts)")
 	}
 	n, err := strconv.ParseUint(args[1], 10, 32)
 	if err != nil || n == 0 {
@@ -342,8 +345,14 @@ func runFetch(ctx context.Context, cn *conn, args []string, own any, o *output) 
 	if *fo.seq {
 		set, what = commands.SeqNums(num), "sequence number"
 	}
-	if *fo.text {
-		return fetchText(ctx, cn, set, num, *fo.seq, what, args[0], o)
+	om := oneMessage{set: set, num: num, seq: *fo.seq, what: what, mailbox: args[0]}
+	switch {
+	case *fo.text:
+		return fetchText(ctx, cn, om, o)
+	case *fo.parts:
+		return fetchParts(ctx, cn, om, o)
+	case *fo.decode:
+		return fetchDecoded(ctx, cn, om, sec.Part, o)
 	}
 	found := false
 	for m, err := range cn.c.Fetch(ctx, set, &commands.FetchItems{UID: true, Sections: []commands.FetchSection{sec}, BufferMax: -1}) {
@@ -373,51 +382,151 @@ func runFetch(ctx context.Context, cn *conn, args []string, own any, o *output) 
 	return nil
 }
 
-// fetchText prints the text of one message: the part TextPart finds,
-// plain text first, else HTML, decoded to UTF-8 as it streams. A part in an
-// unknown transfer encoding or charset is printed as it could be decoded,
-// with a warning.
-func fetchText(ctx context.Context, cn *conn, set commands.Set, num uint32, seq bool, what, mailbox string, o *output) error {
-	mine := func(m *commands.Message) bool { return seq && m.SeqNum == num || !seq && m.UID == num }
+// oneMessage is the message a fetch of one UID (or sequence number) is
+// about: a FETCH by UID may also bring other messages' flag updates.
+type oneMessage struct {
+	set     commands.Set
+	num     uint32
+	seq     bool
+	what    string // "UID" or "sequence number"
+	mailbox string
+}
+
+func (om oneMessage) is(m *commands.Message) bool {
+	return om.seq && m.SeqNum == om.num || !om.seq && m.UID == om.num
+}
+
+// structure fetches the message's body structure.
+func (om oneMessage) structure(ctx context.Context, cn *conn) (*codec.BodyStructure, error) {
 	var structure *codec.BodyStructure
-	for m, err := range cn.c.Fetch(ctx, set, &commands.FetchItems{UID: true, BodyStructure: true}) {
+	for m, err := range cn.c.Fetch(ctx, om.set, &commands.FetchItems{UID: true, BodyStructure: true}) {
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if mine(m) && m.BodyStructure != nil {
+		if om.is(m) && m.BodyStructure != nil {
 			structure = m.BodyStructure
 		}
 	}
 	if structure == nil {
-		return fmt.Errorf("no message with %s %d in %s: %w", what, num, mailbox, errNotFound)
+		return nil, fmt.Errorf("no message with %s %d in %s: %w", om.what, om.num, om.mailbox, errNotFound)
 	}
-	path, part := structure.TextPart("plain")
-	if part == nil {
-		if path, part = structure.TextPart("html"); part == nil {
-			return fmt.Errorf("%s %d in %s has no text part (text/plain or text/html): %w", what, num, mailbox, errNotFound)
-		}
-		fmt.Fprintf(o.stderr, "imapkit: no text/plain part; printing the text/html part %s\n", partString(path))
-	}
-	for m, err := range cn.c.Fetch(ctx, set, &commands.FetchItems{UID: true, Sections: []commands.FetchSection{{Part: path}}}) {
+	return structure, nil
+}
+
+// part fetches BODY.PEEK[path] of the message and hands it to read.
+func (om oneMessage) part(ctx context.Context, cn *conn, path []int, read func(io.Reader) error) error {
+	for m, err := range cn.c.Fetch(ctx, om.set, &commands.FetchItems{UID: true, Sections: []commands.FetchSection{{Part: path}}}) {
 		if err != nil {
 			return err
 		}
-		if !mine(m) {
+		if !om.is(m) {
 			continue
 		}
 		s, err := m.NextSection()
 		if err != nil {
 			return err
 		}
-		r, err := part.Decode(s)
-		if err != nil {
-			fmt.Fprintf(o.stderr, "imapkit: part %s printed as it is: %v\n", partString(path), err)
-		}
-		if err := writeText(o.stdout, r); err != nil {
+		if err := read(s); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// fetchText prints the text of one message: the part TextPart finds,
+// plain text first, else HTML, decoded to UTF-8 as it streams. A part in an
+// unknown transfer encoding or charset is printed as it could be decoded,
+// with a warning.
+func fetchText(ctx context.Context, cn *conn, om oneMessage, o *output) error {
+	structure, err := om.structure(ctx, cn)
+	if err != nil {
+		return err
+	}
+	path, part := structure.TextPart("plain")
+	if part == nil {
+		if path, part = structure.TextPart("html"); part == nil {
+			return fmt.Errorf("%s %d in %s has no text part (text/plain or text/html): %w", om.what, om.num, om.mailbox, errNotFound)
+		}
+		fmt.Fprintf(o.stderr, "imapkit: no text/plain part; printing the text/html part %s\n", partString(path))
+	}
+	return om.part(ctx, cn, path, func(s io.Reader) error {
+		r, err := part.Decode(s)
+		if err != nil {
+			fmt.Fprintf(o.stderr, "imapkit: part %s printed as it is: %v\n", partString(path), err)
+		}
+		return writeText(o.stdout, r)
+	})
+}
+
+// fetchDecoded writes one part of a message with its transfer encoding
+// undone: the bytes of an attachment, say.
+func fetchDecoded(ctx context.Context, cn *conn, om oneMessage, path []int, o *output) error {
+	structure, err := om.structure(ctx, cn)
+	if err != nil {
+		return err
+	}
+	part := structure.Part(path...)
+	if part == nil || part.IsMultipart() {
+		return fmt.Errorf("%s %d in %s has no single part %s (see --parts): %w", om.what, om.num, om.mailbox, partString(path), errNotFound)
+	}
+	return om.part(ctx, cn, path, func(s io.Reader) error {
+		r, err := codec.DecodeTransfer(string(part.Encoding), s)
+		if err != nil {
+			fmt.Fprintf(o.stderr, "imapkit: part %s written as it is: %v\n", partString(path), err)
+		}
+		_, err = io.Copy(o.stdout, r)
+		return err
+	})
+}
+
+// jsonPart is one line of fetch --parts --json.
+type jsonPart struct {
+	Part        string `json:"part"`
+	Type        string `json:"type"`
+	Size        int64  `json:"size"`
+	Encoding    string `json:"encoding"`
+	Charset     string `json:"charset"`
+	Disposition string `json:"disposition"`
+	Filename    string `json:"filename"`
+}
+
+// fetchParts lists the parts of a message: each one that is not a
+// multipart, attached messages and what they hold included.
+func fetchParts(ctx context.Context, cn *conn, om oneMessage, o *output) error {
+	structure, err := om.structure(ctx, cn)
+	if err != nil {
+		return err
+	}
+	tw := o.table()
+	if !o.json {
+		fmt.Fprintln(tw, "PART\tTYPE\tSIZE\tENCODING\tCHARSET\tDISPOSITION\tFILENAME")
+	}
+	var werr error
+	structure.Walk(func(path []int, p *codec.BodyStructure) bool {
+		if p.IsMultipart() || werr != nil {
+			return werr == nil
+		}
+		jp := jsonPart{Part: partString(path), Type: strings.ToLower(string(p.Type) + "/" + string(p.Subtype)), Size: p.Size,
+			Encoding: strings.ToLower(string(p.Encoding)), Charset: p.Charset(), Disposition: strings.ToLower(string(p.Disposition)),
+			Filename: p.Filename()}
+		if o.json {
+			werr = o.emit(jp)
+			return werr == nil
+		}
+		dash := func(s string) string {
+			if s == "" {
+				return "-"
+			}
+			return printable(s)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", jp.Part, dash(jp.Type), jp.Size, dash(jp.Encoding),
+			dash(jp.Charset), dash(jp.Disposition), dash(jp.Filename))
+		return true
+	})
+	if werr != nil {
+		return werr
+	}
+	return tw.Flush()
 }
 
 // writeText copies the text of r to w for reading on a terminal: line ends
