@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -118,11 +119,22 @@ func demo(out io.Writer, n int, trace, keep bool, idleFor time.Duration) error {
 	if err := step(io.MultiWriter(out, &found), "The UIDs of the invoices", "search", url, "INBOX", "SUBJECT", testserver.SampleInvoice); err != nil {
 		return err
 	}
-	uid := "1"
-	if f := strings.Fields(found.String()); len(f) > 0 {
-		uid = f[len(f)-1]
+	// The step's output is its heading, the command and the UIDs, a line
+	// each: the UIDs are the fields that are numbers.
+	var uids []string
+	for _, f := range strings.Fields(found.String()) {
+		if _, err := strconv.ParseUint(f, 10, 32); err == nil {
+			uids = append(uids, f)
+		}
+	}
+	first, uid := "1", "1"
+	if len(uids) > 0 {
+		first, uid = uids[0], uids[len(uids)-1]
 	}
 	if err := step(out, "The header of the last of them (fetch does not set \\Seen)", "fetch", url, "INBOX", uid, "--section", "HEADER.FIELDS (FROM TO SUBJECT DATE)"); err != nil {
+		return err
+	}
+	if err := step(out, "The parts of the first: the text, and the invoice attached (--section 2 --decode writes its bytes)", "fetch", url, "INBOX", first, "--parts"); err != nil {
 		return err
 	}
 

@@ -18,6 +18,7 @@ func TestDemoTour(t *testing.T) {
 		"$ imapkit status ", "messages       5",
 		"$ imapkit search ", "INBOX SUBJECT invoice\n1\n2\n",
 		"$ imapkit fetch ", "\nSubject: ",
+		"$ imapkit fetch ", "--parts", "application/pdf", "base64", "attachment", "invoice-",
 		"$ imapkit idle ", "EXISTS 6", "new: UID 6 from demo@example.com: hello while you idle",
 		"appended 111 bytes to INBOX: UID 6",
 		"$ imapkit export ", "exported 6 messages",
