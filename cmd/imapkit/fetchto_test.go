@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/imapkit/imapkit/internal/hostile"
 	"github.com/imapkit/imapkit/internal/testserver"
 )
 
@@ -225,4 +226,65 @@ func TestFetchPartsDovecot(t *testing.T) {
 	}
 	cli(t, "", 2, with("fetch", tls, "INBOX", "5", "--section", "HEADER", "--decode")...)
 	cli(t, "", 2, with("fetch", tls, "INBOX", "5", "--parts", "--text")...)
+}
+
+// TestFetchTextHostile: a server that names a part in an unknown transfer
+// encoding and charset (with a terminal escape in its name) gets the part
+// printed as it is, with a warning whose name is escaped; one that answers
+// the FETCH of the part without it is an error, not empty output.
+func TestFetchTextHostile(t *testing.T) {
+	srv, err := hostile.Listen(func(c *hostile.Conn) error {
+		if err := c.Greet("IMAP4rev1"); err != nil {
+			return err
+		}
+		for {
+			cmd, err := c.ReadCommand()
+			if err != nil {
+				return nil
+			}
+			uid, _, _ := strings.Cut(cmd.Args, " ")
+			enc := "X-ROT13"
+			if uid == "7" {
+				enc = "BASE64"
+			}
+			switch {
+			case cmd.Name == "UID FETCH" && strings.Contains(cmd.Args, "BODYSTRUCTURE"):
+				err = c.Lines(`* 1 FETCH (UID `+uid+` BODYSTRUCTURE ("TEXT" "PLAIN" ("CHARSET" "x-`+"\x1b[2J"+`klingon") NIL NIL "`+enc+`" 7 1 NIL NIL NIL NIL))`,
+					cmd.Tag+" OK done")
+			case cmd.Name == "UID FETCH" && uid == "5":
+				err = c.Lines("* 1 FETCH (UID 5)", cmd.Tag+" OK done") // no BODY[1]
+			case cmd.Name == "UID FETCH" && uid == "6":
+				err = c.Lines("* 1 FETCH (UID 6 BODY[1] {6}", "qnQnu!)", cmd.Tag+" OK done")
+			case cmd.Name == "UID FETCH":
+				err = c.Lines("* 1 FETCH (UID 7 BODY[1] {4}", "aGk=)", cmd.Tag+" OK done")
+			default:
+				err = c.Answer(cmd)
+			}
+			if err != nil {
+				return nil
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	t.Setenv("IMAPKIT_PASSWORD", "pw")
+	noTTY(t)
+	url := "imap://alice@" + srv.Addr()
+	out, errs := cli(t, "", 0, "fetch", url, "INBOX", "6", "--text", "--timeout", "10s")
+	if out != "qnQnu!\n" || !strings.Contains(errs, `unknown content transfer encoding "X-ROT13"`) {
+		t.Errorf("fetch --text of an unknown encoding: %q, stderr %q", out, errs)
+	}
+	out, errs = cli(t, "", 0, "fetch", url, "INBOX", "7", "--text", "--timeout", "10s")
+	if out != "hi\n" || !strings.Contains(errs, `unknown charset "x-\x1b[2Jklingon"`) {
+		t.Errorf("fetch --text of an unknown charset: %q, stderr %q", out, errs)
+	}
+	if strings.ContainsRune(errs, 0x1b) {
+		t.Errorf("a terminal escape reached stderr: %q", errs)
+	}
+	_, errs = cli(t, "", 1, "fetch", url, "INBOX", "5", "--text", "--timeout", "10s")
+	if !strings.Contains(errs, "sent no part 1 of UID 5") {
+		t.Errorf("fetch --text without the part: %q", errs)
+	}
 }

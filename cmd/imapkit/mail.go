@@ -415,20 +415,28 @@ func (om oneMessage) structure(ctx context.Context, cn *conn) (*codec.BodyStruct
 
 // part fetches BODY.PEEK[path] of the message and hands it to read.
 func (om oneMessage) part(ctx context.Context, cn *conn, path []int, read func(io.Reader) error) error {
+	found := false
 	for m, err := range cn.c.Fetch(ctx, om.set, &commands.FetchItems{UID: true, Sections: []commands.FetchSection{{Part: path}}}) {
 		if err != nil {
 			return err
 		}
-		if !om.is(m) {
+		if !om.is(m) || found {
 			continue
 		}
 		s, err := m.NextSection()
+		if err == io.EOF {
+			continue // the server sent the message without the part
+		}
 		if err != nil {
 			return err
 		}
+		found = true
 		if err := read(s); err != nil {
 			return err
 		}
+	}
+	if !found {
+		return fmt.Errorf("the server sent no part %s of %s %d in %s: %w", partString(path), om.what, om.num, om.mailbox, errNotFound)
 	}
 	return nil
 }
