@@ -279,7 +279,7 @@ var rulesTable = map[string]Rules{
 	"UNSUBSCRIBE":   {States: sAuthSel},
 	"IDLE":          {States: sAuthSel, Alone: true, Continuations: true, Waits: true},
 	"COMPRESS":      {States: sAuthSel, Alone: true},
-	"NOTIFY":        {States: sAuthSel},
+	"NOTIFY":        {States: sAuthSel, Data: []string{"STATUS"}}, // the answer to NOTIFY SET STATUS
 	"ESEARCH":       {States: sAuthSel, Data: []string{"ESEARCH"}},
 
 	"CHECK":       {States: sSelected},

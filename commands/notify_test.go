@@ -1,0 +1,184 @@
+package commands_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/testserver"
+	"github.com/imapkit/imapkit/session"
+)
+
+// TestNotify: NOTIFY SET with every filter and event, its STATUS answer,
+// the events during IDLE (STATUS and LIST for other mailboxes, EXISTS and
+// FETCH with the items asked for the selected one), BADEVENT, NOTIFY NONE.
+func TestNotify(t *testing.T) {
+	c, ctx := scripted(t, "notify/notify")
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	all := commands.NotifyMessageNew | commands.NotifyMessageExpunge
+	st, err := c.Notify(ctx, &commands.NotifyOptions{Status: true},
+		commands.NotifyGroup{Filter: commands.NotifySelected, Events: all | commands.NotifyFlagChange,
+			Fetch: &commands.FetchItems{UID: true, Flags: true, Sections: []commands.FetchSection{{Specifier: "HEADER.FIELDS", Fields: []string{"FROM", "SUBJECT"}}}}},
+		commands.NotifyGroup{Filter: commands.NotifySubtree, Mailboxes: []string{"Lists", "Grüße"}, Events: all},
+		commands.NotifyGroup{Filter: commands.NotifyMailboxes, Mailboxes: []string{"Junk"}},
+		commands.NotifyGroup{Filter: commands.NotifyInboxes, Events: all | commands.NotifyMailboxName | commands.NotifySubscriptionChange},
+		commands.NotifyGroup{Filter: commands.NotifyPersonal, Events: commands.NotifyMailboxMetadataChange | commands.NotifyServerMetadataChange | commands.NotifyAnnotationChange})
+	if err != nil || len(st) != 2 || st[0].Name != "Lists/imap" || st[0].Messages != 10 || st[1].Name != "Grüße" || st[1].UIDNext != 1 {
+		t.Fatalf("NOTIFY SET STATUS: %v %+v", err, st)
+	}
+	var events []string
+	err = c.Idle(ctx, nil, func(r codec.Response) bool {
+		switch r := r.(type) {
+		case *codec.MailboxStatus:
+			events = append(events, "STATUS "+string(r.Mailbox))
+		case *codec.List:
+			name, _ := codec.DecodeMailbox(r.Mailbox)
+			events = append(events, "LIST "+name)
+		case *codec.Exists:
+			events = append(events, "EXISTS")
+		case *codec.Fetch:
+			events = append(events, "FETCH "+string(r.Sections[0].Data))
+			return false
+		}
+		return true
+	})
+	want := []string{"STATUS Lists/imap", "LIST Grüße/neu", "EXISTS", "FETCH Subject: new message\r\n"}
+	if err != nil || !slices.Equal(events, want) {
+		t.Fatalf("IDLE: %v %q; want %q", err, events, want)
+	}
+	_, err = c.Notify(ctx, nil, commands.NotifyGroup{Filter: commands.NotifySelectedDelayed, Events: all},
+		commands.NotifyGroup{Filter: commands.NotifySubscribed, Events: commands.NotifyMailboxMetadataChange})
+	var se *session.StatusError
+	if !errors.As(err, &se) || !errors.Is(err, session.ErrNo) || se.Status.Code == nil || string(se.Status.Code.Name) != "BADEVENT" {
+		t.Fatalf("NOTIFY of an unknown event: %v", err)
+	}
+	if err := c.NotifyNone(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestNotifyChecks: what Notify refuses before sending anything, and a
+// server without NOTIFY.
+func TestNotifyChecks(t *testing.T) {
+	c, ctx := scripted(t, "notify/unsupported")
+	if _, err := c.Notify(ctx, nil, commands.NotifyGroup{Filter: commands.NotifyPersonal}); !errors.Is(err, commands.ErrUnsupported) {
+		t.Errorf("Notify without NOTIFY: %v", err)
+	}
+	if err := c.NotifyNone(ctx); !errors.Is(err, commands.ErrUnsupported) {
+		t.Errorf("NotifyNone without NOTIFY: %v", err)
+	}
+	if err := c.Noop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d, ctx := scripted(t, "notify/checks")
+	for _, groups := range [][]commands.NotifyGroup{
+		nil,
+		{{}},
+		{{Filter: commands.NotifySubtree}},
+		{{Filter: commands.NotifyPersonal, Mailboxes: []string{"x"}}},
+		{{Filter: commands.NotifyPersonal, Events: commands.NotifyMessageNew, Fetch: &commands.FetchItems{UID: true}}},
+		{{Filter: commands.NotifySelected, Events: commands.NotifyMessageExpunge, Fetch: &commands.FetchItems{UID: true}}},
+		{{Filter: commands.NotifySelected, Events: commands.NotifyMessageNew, Fetch: &commands.FetchItems{ChangedSince: 5}}},
+		{{Filter: commands.NotifySelected, Events: commands.NotifyMessageNew, Fetch: &commands.FetchItems{Sections: []commands.FetchSection{{Specifier: "HEADER.FIELDS"}}}}},
+	} {
+		if _, err := d.Notify(ctx, nil, groups...); err == nil || errors.Is(err, commands.ErrUnsupported) {
+			t.Errorf("Notify(%+v): %v", groups, err)
+		}
+	}
+	if err := d.Noop(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestNotifyDovecot: with NOTIFY set, a mailbox another session appends
+// to, one it creates and a message it appends to the selected mailbox come
+// to Idle as STATUS, LIST and EXISTS with the FETCH asked for; after
+// NOTIFY NONE another mailbox's changes no longer come.
+func TestNotifyDovecot(t *testing.T) {
+	c := dvClient(t, testserver.Alice, nil)
+	other := dvClient(t, testserver.Alice, nil)
+	ctx := dvCtx(t)
+	mb := dvMailbox(t, testserver.Alice, 2)
+	side := dvMailbox(t, testserver.Alice, 1)
+	if _, err := c.Select(ctx, mb, nil); err != nil {
+		t.Fatal(err)
+	}
+	all := commands.NotifyMessageNew | commands.NotifyMessageExpunge
+	st, err := c.Notify(ctx, &commands.NotifyOptions{Status: true},
+		commands.NotifyGroup{Filter: commands.NotifySelected, Events: all | commands.NotifyFlagChange, Fetch: &commands.FetchItems{UID: true, Flags: true}},
+		commands.NotifyGroup{Filter: commands.NotifyPersonal, Events: all | commands.NotifyMailboxName})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(st, func(s *commands.MailboxStatus) bool { return s.Name == side })
+	if i < 0 || st[i].Messages != 1 || slices.ContainsFunc(st, func(s *commands.MailboxStatus) bool { return s.Name == mb }) {
+		t.Fatalf("NOTIFY SET STATUS: %d statuses, %s at %d", len(st), side, i)
+	}
+	created := mb + "-created" // mb's name is new to each run
+	ictx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() {
+		time.Sleep(200 * time.Millisecond) // let IDLE start; events sent before it are kept for it too
+		bg := context.Background()
+		_, err := other.AppendBytes(bg, side, testserver.SampleMessage(3), nil)
+		if err == nil {
+			err = other.Create(bg, created, nil)
+		}
+		if err == nil {
+			_, err = other.AppendBytes(bg, mb, testserver.SampleMessage(4), nil)
+		}
+		if err != nil {
+			cancel() // the events will not come: end Idle
+		}
+		errc <- err
+	}()
+	seen := map[string]bool{}
+	err = c.Idle(ictx, nil, func(r codec.Response) bool {
+		switch r := r.(type) {
+		case *codec.MailboxStatus:
+			if string(r.Mailbox) == side && r.Messages == 2 {
+				seen["status"] = true
+			}
+		case *codec.List:
+			if string(r.Mailbox) == created {
+				seen["list"] = true
+			}
+		case *codec.Exists:
+			if r.Count == 3 {
+				seen["exists"] = true
+			}
+		case *codec.Fetch:
+			if r.UID == 3 && r.Seq == 3 {
+				seen["fetch"] = true
+			}
+		}
+		return len(seen) < 4
+	})
+	if err := <-errc; err != nil {
+		t.Fatalf("the other session: %v", err)
+	}
+	if err != nil || len(seen) != 4 {
+		t.Fatalf("Idle: %v; saw %v", err, seen)
+	}
+	if err := c.NotifyNone(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c.Response("STATUS")
+	if _, err := other.AppendBytes(ctx, side, testserver.SampleMessage(5), nil); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // what a notification would take to come
+	if err := c.Noop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Response("STATUS"); len(got) != 0 {
+		t.Fatalf("after NOTIFY NONE: %d STATUS responses", len(got))
+	}
+}
