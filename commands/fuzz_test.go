@@ -140,7 +140,7 @@ func fcScript(answers ...fcAnswer) []byte {
 const (
 	fcGreeting = "* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE CONDSTORE QRESYNC " +
 		"ESEARCH SEARCHRES SORT ESORT THREAD=REFERENCES LIST-EXTENDED LIST-STATUS SPECIAL-USE QUOTA ACL METADATA ANNOTATEMORE " +
-		"BINARY OBJECTID STATUS=SIZE MULTIAPPEND CATENATE] ready\r\n"
+		"BINARY OBJECTID STATUS=SIZE MULTIAPPEND CATENATE NOTIFY] ready\r\n"
 	// fcBound is how long operations may still run after the server hung
 	// up. It must stay well under the 10 s after which Go's fuzzing
 	// engine kills a worker whose exec runs on ("deadlocked!", the
@@ -300,6 +300,12 @@ var fcOps = []fcOp{
 		_, err := c.AppendBytes(ctx, "Sent", []byte("Subject: x\r\n\r\nhi\r\n"), &commands.AppendOptions{Flags: []string{`\Seen`}})
 		return err
 	}},
+	{"Notify", func(ctx context.Context, c *commands.Client) error {
+		_, err := c.Notify(ctx, &commands.NotifyOptions{Status: true},
+			commands.NotifyGroup{Filter: commands.NotifySelected, Events: commands.NotifyMessageNew | commands.NotifyMessageExpunge, Fetch: &commands.FetchItems{UID: true}},
+			commands.NotifyGroup{Filter: commands.NotifySubtree, Mailboxes: []string{"Grüße"}, Events: commands.NotifyMessageNew | commands.NotifyMessageExpunge})
+		return err
+	}},
 	{"Idle", func(ctx context.Context, c *commands.Client) error {
 		return c.Idle(ctx, nil, func(codec.Response) bool { return false })
 	}},
@@ -345,6 +351,7 @@ var fcSeed = []fcAnswer{
 	{"MOVE", "* OK [COPYUID 7 1:3 104:106] moved\r\n* 1 EXPUNGE\r\n* 1 EXPUNGE\r\n* 1 EXPUNGE\r\n"},
 	{"UID EXPUNGE", "* VANISHED 4:6\r\n"},
 	{"APPEND", "%T OK [APPENDUID 7 22] appended\r\n"},
+	{"NOTIFY", "* STATUS Gr&APwA3w-e (MESSAGES 1 UIDNEXT 2)\r\n"},
 	{"IDLE", "* 21 EXISTS\r\n"},
 	{"NOOP", "* SEARCH 17\r\n"},
 	{"XSTUFF", "* XSTUFF 1 2 3\r\n"},
