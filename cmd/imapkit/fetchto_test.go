@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/imapkit/imapkit/internal/hostile"
 	"github.com/imapkit/imapkit/internal/testserver"
@@ -286,5 +287,37 @@ func TestFetchTextHostile(t *testing.T) {
 	_, errs = cli(t, "", 1, "fetch", url, "INBOX", "5", "--text", "--timeout", "10s")
 	if !strings.Contains(errs, "sent no part 1 of UID 5") {
 		t.Errorf("fetch --text without the part: %q", errs)
+	}
+}
+
+// TestIdleNotifyDovecot: idle --notify reports new mail in another
+// mailbox (with its counts) and a mailbox created meanwhile, as text and
+// as JSON.
+func TestIdleNotifyDovecot(t *testing.T) {
+	srv, cf := dovecot(t, 0)
+	_, tls := urls(srv)
+	with := func(args ...string) []string { return append(append([]string{}, args...), cf...) }
+	for _, json := range []bool{false, true} {
+		box := "Fresh" + strconv.FormatBool(json)
+		args := with("idle", tls, "INBOX", "--notify", "--for", "3s")
+		if json {
+			args = append(args, "--json")
+		}
+		done := make(chan string)
+		go func() {
+			_, out, _ := runCLIQuiet(args...)
+			done <- out
+		}()
+		time.Sleep(1500 * time.Millisecond)
+		cli(t, "From: x@example.com\r\nSubject: elsewhere\r\n\r\nx\r\n", 0, with("append", tls, "Trash")...)
+		cli(t, "", 0, with("create", tls, box)...)
+		out := <-done
+		wantStatus, wantList := "MAILBOX Trash messages ", "LIST "+box+" ()"
+		if json {
+			wantStatus, wantList = `{"event":"mailbox","mailbox":"Trash","messages":`, `{"event":"list","mailbox":"`+box+`"}`
+		}
+		if !strings.Contains(out, wantStatus) || !strings.Contains(out, wantList) {
+			t.Errorf("idle --notify (json %v): no %q or %q in\n%s", json, wantStatus, wantList, out)
+		}
 	}
 }

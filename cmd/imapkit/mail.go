@@ -76,11 +76,15 @@ var serverCommands = []serverCmd{
 		help: "Select MAILBOX read-only and print the server's events (EXISTS, EXPUNGE, FETCH\n" +
 			"flag changes, VANISHED, alerts) until --for has passed or the command is interrupted.\n" +
 			"With --new, each new message's UID, sender and subject follow its EXISTS\n" +
-			"(fetched on the same connection: IDLE pauses for it).",
+			"(fetched on the same connection: IDLE pauses for it). With --notify (servers\n" +
+			"with NOTIFY, RFC 5465), the user's other mailboxes are watched too: their\n" +
+			"new and expunged mail as a mailbox line with its counts, mailboxes created,\n" +
+			"renamed and deleted as a list line.",
 		flags: func(fs *flag.FlagSet) any {
 			return &idleFlags{
 				d:      fs.Duration("for", 0, "stop after this long (default: until interrupted)"),
 				newMsg: fs.Bool("new", false, "fetch and print each new message's UID, sender and subject"),
+				notify: fs.Bool("notify", false, "also watch the user's other mailboxes (NOTIFY)"),
 			}
 		},
 		run: runIdle,
@@ -711,11 +715,12 @@ func runAppend(ctx context.Context, cn *conn, args []string, own any, o *output)
 type idleFlags struct {
 	d      *time.Duration
 	newMsg *bool
+	notify *bool
 }
 
 // jsonEvent is one event of idle --json.
 type jsonEvent struct {
-	Event   string   `json:"event"` // exists, expunge, recent, fetch, vanished, status, new (--new), other
+	Event   string   `json:"event"` // exists, expunge, recent, fetch, vanished, status, new (--new), mailbox and list (--notify), other
 	Count   *uint32  `json:"count,omitempty"`
 	Seq     uint32   `json:"seq,omitempty"`
 	UID     uint32   `json:"uid,omitempty"`
@@ -724,6 +729,14 @@ type jsonEvent struct {
 	Text    string   `json:"text,omitempty"`
 	From    string   `json:"from,omitempty"`
 	Subject string   `json:"subject,omitempty"`
+	// --notify: another mailbox's counts (mailbox), or a mailbox created,
+	// renamed or deleted (list: its attributes, \NonExistent when gone).
+	Mailbox    string   `json:"mailbox,omitempty"`
+	Messages   *uint32  `json:"messages,omitempty"`
+	Unseen     *uint32  `json:"unseen,omitempty"`
+	UIDNext    uint32   `json:"uidnext,omitempty"`
+	Attributes []string `json:"attributes,omitempty"`
+	OldName    string   `json:"old_name,omitempty"`
 }
 
 func runIdle(ctx context.Context, cn *conn, args []string, own any, o *output) error {
@@ -735,11 +748,23 @@ func runIdle(ctx context.Context, cn *conn, args []string, own any, o *output) e
 	if !cn.c.Session().HasCap("IDLE") && !cn.c.Session().HasCap("IMAP4rev2") {
 		return errors.New("the server does not offer IDLE")
 	}
+	if *f.notify && !cn.c.Session().HasCap("NOTIFY") {
+		return errors.New("the server does not offer NOTIFY (--notify)")
+	}
 	mb, err := cn.c.Examine(ctx, args[0])
 	if err != nil {
 		return err
 	}
 	known := mb.Exists // messages seen so far, for --new
+	if *f.notify {
+		msgs := commands.NotifyMessageNew | commands.NotifyMessageExpunge
+		if _, err := cn.c.Notify(ctx, nil,
+			commands.NotifyGroup{Filter: commands.NotifySelected, Events: msgs | commands.NotifyFlagChange},
+			commands.NotifyGroup{Filter: commands.NotifyPersonal, Events: msgs | commands.NotifyMailboxName | commands.NotifySubscriptionChange}); err != nil {
+			return err
+		}
+	}
+	utf8 := cn.c.Session().UTF8Enabled()
 	if d > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, d)
@@ -762,7 +787,7 @@ func runIdle(ctx context.Context, cn *conn, args []string, own any, o *output) e
 		return werr == nil
 	}
 	err = cn.c.Idle(ctx, nil, func(r codec.Response) bool {
-		if !show(idleEvent(r)) {
+		if !show(idleEvent(r, utf8)) {
 			return false
 		}
 		if !*f.newMsg {
@@ -817,9 +842,38 @@ func newEvent(m *commands.Message) jsonEvent {
 	return ev
 }
 
-// idleEvent describes an untagged response seen during IDLE.
-func idleEvent(r codec.Response) jsonEvent {
+// idleEvent describes an untagged response seen during IDLE; utf8 tells
+// how mailbox names come.
+func idleEvent(r codec.Response, utf8 bool) jsonEvent {
+	name := func(b []byte) string {
+		if !utf8 {
+			if s, err := codec.DecodeMailbox(b); err == nil {
+				return printable(s)
+			}
+		}
+		return printable(string(b))
+	}
 	switch v := r.(type) {
+	case *codec.MailboxStatus:
+		ev := jsonEvent{Event: "mailbox", Mailbox: name(v.Mailbox), UIDNext: v.UIDNext}
+		if v.Items&codec.StatusMessages != 0 {
+			n := v.Messages
+			ev.Messages = &n
+		}
+		if v.Items&codec.StatusUnseen != 0 {
+			n := v.Unseen
+			ev.Unseen = &n
+		}
+		return ev
+	case *codec.List:
+		ev := jsonEvent{Event: "list", Mailbox: name(v.Mailbox)}
+		for _, a := range v.Attrs {
+			ev.Attributes = append(ev.Attributes, printable(string(a)))
+		}
+		if v.OldName != nil {
+			ev.OldName = name(v.OldName)
+		}
+		return ev
 	case *codec.Exists:
 		n := v.Count
 		return jsonEvent{Event: "exists", Count: &n}
@@ -871,6 +925,24 @@ func (e jsonEvent) text() string {
 		return fmt.Sprintf("new: UID %d from %s: %s", e.UID, e.From, e.Subject)
 	case "status":
 		return "OK " + e.Text
+	case "mailbox":
+		s := "MAILBOX " + e.Mailbox
+		if e.Messages != nil {
+			s += fmt.Sprintf(" messages %d", *e.Messages)
+		}
+		if e.Unseen != nil {
+			s += fmt.Sprintf(" unseen %d", *e.Unseen)
+		}
+		if e.UIDNext != 0 {
+			s += fmt.Sprintf(" uidnext %d", e.UIDNext)
+		}
+		return s
+	case "list":
+		s := "LIST " + e.Mailbox + " (" + strings.Join(e.Attributes, " ") + ")"
+		if e.OldName != "" {
+			s += " renamed from " + e.OldName
+		}
+		return s
 	}
 	return "other " + e.Text
 }
