@@ -24,7 +24,7 @@ func exampleServer(answers map[string]string) net.Conn {
 	client, server := transport.Pipe()
 	go func() {
 		defer server.Close()
-		io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 LITERAL+ UIDPLUS MOVE IDLE ESEARCH] toy server ready\r\n")
+		io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 LITERAL+ UIDPLUS MOVE IDLE ESEARCH NOTIFY] toy server ready\r\n")
 		r := bufio.NewReader(server)
 		for {
 			line, err := r.ReadString('\n')
@@ -182,6 +182,51 @@ func Example_searchByDateAndSender() {
 	}
 	fmt.Println(res.All.String(), res.Count)
 	// Output: 3:5,9 4
+}
+
+// Watch every mailbox, not only the selected one: NOTIFY (RFC 5465) asks
+// the server to report new mail elsewhere as STATUS responses, and new
+// mailboxes as LIST responses, which come to Idle's callback with the
+// selected mailbox's own events.
+func Example_notify() {
+	ctx := context.Background()
+	c := exampleClient(ctx, map[string]string{
+		"SELECT INBOX": "* 3 EXISTS\nTAG OK [READ-WRITE] selected",
+		"NOTIFY SET":   "TAG OK notifying",
+		"IDLE": "* STATUS Lists (MESSAGES 11 UNSEEN 4)\n" +
+			"* LIST () \"/\" Projects\n" +
+			"* 4 EXISTS",
+	})
+	defer c.Logout(ctx)
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		panic(err)
+	}
+	msgs := commands.NotifyMessageNew | commands.NotifyMessageExpunge
+	if _, err := c.Notify(ctx, nil,
+		commands.NotifyGroup{Filter: commands.NotifySelected, Events: msgs | commands.NotifyFlagChange},
+		commands.NotifyGroup{Filter: commands.NotifyPersonal, Events: msgs | commands.NotifyMailboxName},
+	); err != nil {
+		panic(err) // commands.ErrUnsupported without NOTIFY: Idle alone watches the selected mailbox
+	}
+	err := c.Idle(ctx, nil, func(r codec.Response) bool {
+		switch r := r.(type) {
+		case *codec.MailboxStatus:
+			fmt.Printf("%s: %d messages, %d unseen\n", r.Mailbox, r.Messages, r.Unseen)
+		case *codec.List:
+			fmt.Printf("new mailbox %s\n", r.Mailbox)
+		case *codec.Exists:
+			fmt.Printf("INBOX: %d messages\n", r.Count)
+			return false // enough for the example
+		}
+		return true
+	})
+	if err != nil {
+		panic(err)
+	}
+	// Output:
+	// Lists: 11 messages, 4 unseen
+	// new mailbox Projects
+	// INBOX: 4 messages
 }
 
 // Move messages: MOVE where the server has it, with the new UIDs.
