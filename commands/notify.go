@@ -100,7 +100,11 @@ type NotifyOptions struct {
 // the STATUS responses that opts.Status asks for, and ErrUnsupported,
 // sending nothing, when the server lacks NOTIFY. A server that does not
 // know an event answers NO with the BADEVENT response code (in the
-// *session.StatusError) listing those it does.
+// *session.StatusError) listing those it does. A server that falls too far
+// behind sends an untagged OK with the NOTIFICATIONOVERFLOW response code
+// (a *codec.Status among the events) and stops: call Notify again, and
+// resynchronise the mailboxes whose events were lost (STATUS, or QRESYNC
+// for the selected one).
 //
 // The session tells a notification from a command's answer by its kind
 // alone: a STATUS or LIST notification that comes while a STATUS or LIST
