@@ -22,7 +22,7 @@ var tourRun func(args []string, stdin io.Reader, stdout, stderr io.Writer) int
 func init() { tourRun = run }
 
 // runDemo starts a throwaway Dovecot with sample mail and takes a short
-// tour of it with imapkit's own commands: capability, list, status,
+// tour of it with imapkit's own commands: capability, list, status, headers,
 // search, fetch, idle while another connection appends, and export. It is
 // what `make demo` runs.
 func runDemo(args []string, stdout, stderr io.Writer) int {
@@ -36,8 +36,8 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(fs.Output(), "usage: imapkit demo [-messages N] [-trace] [-keep] [-idle D]")
 		fmt.Fprintln(fs.Output())
 		fmt.Fprintln(fs.Output(), "Start a throwaway Dovecot with sample mail in a temporary directory, take a")
-		fmt.Fprintln(fs.Output(), "tour of it with imapkit's own commands (capability, list, status, search,")
-		fmt.Fprintln(fs.Output(), "fetch, idle while a message is appended, export) and stop it.")
+		fmt.Fprintln(fs.Output(), "tour of it with imapkit's own commands (capability, list, status, headers,")
+		fmt.Fprintln(fs.Output(), "search, fetch, idle while a message is appended, export) and stop it.")
 		fmt.Fprintln(fs.Output(), "Exit status: 0 on success, 1 if the demo failed, 2 for bad usage.")
 		fmt.Fprintln(fs.Output())
 		fs.PrintDefaults()
@@ -113,6 +113,9 @@ func demo(out io.Writer, n int, trace, keep bool, idleFor time.Duration) error {
 		return err
 	}
 	if err := step(out, "INBOX at a glance", "status", url, "INBOX"); err != nil {
+		return err
+	}
+	if err := step(out, "The newest messages, subjects decoded from their charsets", "headers", url, "INBOX", "--last", "5"); err != nil {
 		return err
 	}
 	var found bytes.Buffer

@@ -16,6 +16,7 @@ func TestDemoTour(t *testing.T) {
 		"$ imapkit capability imap://alice@localhost:", "IDLE\n",
 		"$ imapkit list ", "INBOX    5 ",
 		"$ imapkit status ", "messages       5",
+		"$ imapkit headers ", "UID  DATE", "\n5 ",
 		"$ imapkit search ", "INBOX SUBJECT invoice\n1\n2\n",
 		"$ imapkit fetch ", "\nSubject: ",
 		"$ imapkit fetch ", "--parts", "application/pdf", "base64", "attachment", "invoice-",

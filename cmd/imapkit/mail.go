@@ -89,6 +89,7 @@ var serverCommands = []serverCmd{
 		},
 		run: runIdle,
 	},
+	headersCommand,
 	importCommand,
 	probeCommand,
 	selectCommand,
@@ -525,12 +526,7 @@ func fetchParts(ctx context.Context, cn *conn, om oneMessage, o *output) error {
 			werr = o.emit(jp)
 			return werr == nil
 		}
-		dash := func(s string) string {
-			if s == "" {
-				return "-"
-			}
-			return printable(s)
-		}
+		dash := func(s string) string { return dashIfEmpty(printable(s)) }
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", jp.Part, dash(jp.Type), jp.Size, dash(jp.Encoding),
 			dash(jp.Charset), dash(jp.Disposition), dash(jp.Filename))
 		return true
