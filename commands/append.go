@@ -60,21 +60,25 @@ func (c *Client) Append(ctx context.Context, mailbox string, r io.Reader, size i
 			return nil, err
 		}
 	}
-	utf8Form := c.utf8() && c.s.HasCap("UTF8=ACCEPT")
 	res, err := c.run(ctx, c.target(&session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
-		c.mailbox(e, mailbox)
-		o.encode(e)
-		e.SP()
-		if utf8Form {
-			e.Atom("UTF8").SP().List(func(e *wire.Encoder) { e.LiteralReader(size, r, true) })
-		} else {
-			e.LiteralReader(size, r, o.Binary)
-		}
+		c.appendMessage(c.mailbox(e, mailbox), r, size, &o)
 	}}, nil, mailbox))
 	if err != nil {
 		return nil, err
 	}
 	return appendResult(res), nil
+}
+
+// appendMessage writes what follows the mailbox in APPEND and REPLACE:
+// flags, date and the message (after a space each).
+func (c *Client) appendMessage(e *wire.Encoder, r io.Reader, size int64, o *AppendOptions) {
+	o.encode(e)
+	e.SP()
+	if c.utf8() && c.s.HasCap("UTF8=ACCEPT") {
+		e.Atom("UTF8").SP().List(func(e *wire.Encoder) { e.LiteralReader(size, r, true) })
+	} else {
+		e.LiteralReader(size, r, o.Binary)
+	}
 }
 
 // AppendBytes appends msg (see Append).

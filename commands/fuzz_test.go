@@ -140,7 +140,7 @@ func fcScript(answers ...fcAnswer) []byte {
 const (
 	fcGreeting = "* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE CONDSTORE QRESYNC " +
 		"ESEARCH SEARCHRES SORT ESORT THREAD=REFERENCES LIST-EXTENDED LIST-STATUS SPECIAL-USE QUOTA ACL METADATA ANNOTATEMORE " +
-		"BINARY OBJECTID STATUS=SIZE MULTIAPPEND CATENATE NOTIFY] ready\r\n"
+		"BINARY OBJECTID STATUS=SIZE MULTIAPPEND CATENATE NOTIFY REPLACE] ready\r\n"
 	// fcBound is how long operations may still run after the server hung
 	// up. It must stay well under the 10 s after which Go's fuzzing
 	// engine kills a worker whose exec runs on ("deadlocked!", the
@@ -300,6 +300,11 @@ var fcOps = []fcOp{
 		_, err := c.AppendBytes(ctx, "Sent", []byte("Subject: x\r\n\r\nhi\r\n"), &commands.AppendOptions{Flags: []string{`\Seen`}})
 		return err
 	}},
+	{"Replace", func(ctx context.Context, c *commands.Client) error {
+		msg := "Subject: y\r\n\r\nhi\r\n"
+		_, err := c.Replace(ctx, commands.UIDs(1), "Drafts", strings.NewReader(msg), int64(len(msg)), nil)
+		return err
+	}},
 	{"Notify", func(ctx context.Context, c *commands.Client) error {
 		_, err := c.Notify(ctx, &commands.NotifyOptions{Status: true},
 			commands.NotifyGroup{Filter: commands.NotifySelected, Events: commands.NotifyMessageNew | commands.NotifyMessageExpunge, Fetch: &commands.FetchItems{UID: true}},
@@ -351,6 +356,7 @@ var fcSeed = []fcAnswer{
 	{"MOVE", "* OK [COPYUID 7 1:3 104:106] moved\r\n* 1 EXPUNGE\r\n* 1 EXPUNGE\r\n* 1 EXPUNGE\r\n"},
 	{"UID EXPUNGE", "* VANISHED 4:6\r\n"},
 	{"APPEND", "%T OK [APPENDUID 7 22] appended\r\n"},
+	{"UID REPLACE", "* 1 EXPUNGE\r\n%T OK [APPENDUID 7 23] replaced\r\n"},
 	{"NOTIFY", "* STATUS Gr&APwA3w-e (MESSAGES 1 UIDNEXT 2)\r\n"},
 	{"IDLE", "* 21 EXISTS\r\n"},
 	{"NOOP", "* SEARCH 17\r\n"},

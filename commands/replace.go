@@ -1,0 +1,110 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// ReplaceIncompleteError is returned by Replace without REPLACE when the
+// new message was appended but the old one could not be removed: both are
+// in their mailboxes. Append is the new message's APPENDUID.
+type ReplaceIncompleteError struct {
+	Append *AppendResult
+	Err    error
+}
+
+// Error implements error.
+func (e *ReplaceIncompleteError) Error() string {
+	return "commands: replace: the new message was appended but the old one not removed: " + e.Err.Error()
+}
+
+// Unwrap returns the cause.
+func (e *ReplaceIncompleteError) Unwrap() error { return e.Err }
+
+// Replace replaces one message of the selected mailbox with another
+// (REPLACE or UID REPLACE, RFC 8508), as a mail client saves a draft
+// again: it appends the new message, size bytes read from r, to mailbox
+// (the selected one or another) with opts as Append takes them, and
+// expunges msg, which holds a single UID or sequence number. It returns
+// the new message's APPENDUID.
+//
+// Where the server offers REPLACE, both happen at once or neither does.
+// Without it, with UIDPLUS, Replace appends, then (only once the APPEND
+// succeeded) stores \Deleted on msg and expunges it alone (UID EXPUNGE): a
+// failure in between leaves both messages and returns a
+// *ReplaceIncompleteError. Without either it sends nothing and returns
+// ErrUnsupported, rather than expunge other messages marked \Deleted.
+func (c *Client) Replace(ctx context.Context, msg Set, mailbox string, r io.Reader, size int64, opts *AppendOptions) (*AppendResult, error) {
+	rg := msg.Nums.Ranges()
+	if msg.Saved || len(rg) != 1 || rg[0].Start != rg[0].Stop || rg[0].Start == 0 {
+		return nil, fmt.Errorf("commands: Replace takes one message, not %s", msg)
+	}
+	var o AppendOptions
+	if opts != nil {
+		o = *opts
+	}
+	if size < 0 {
+		return nil, errors.New("commands: negative message size")
+	}
+	if o.Binary && !c.hasCap("BINARY") {
+		return nil, fmt.Errorf("%w: BINARY", ErrUnsupported)
+	}
+	if o.NormalizeCRLF {
+		var err error
+		if r, size, err = normalizedReader(r, size); err != nil {
+			return nil, err
+		}
+		o.NormalizeCRLF = false // done: Append must not do it again
+	}
+	if c.hasCap("REPLACE") {
+		res, err := c.run(ctx, c.target(&session.Command{
+			Name: msg.name("REPLACE"),
+			Args: func(e *wire.Encoder) {
+				c.appendMessage(c.mailbox(msg.encode(e), mailbox), r, size, &o)
+			},
+			Want: func(r codec.Response) bool {
+				switch r.(type) {
+				case *codec.Expunge, *codec.Vanished:
+					return true
+				}
+				return false
+			},
+		}, &msg, mailbox))
+		if err != nil {
+			return nil, err
+		}
+		return appendResult(res), nil
+	}
+	if !c.hasCap("UIDPLUS") {
+		return nil, fmt.Errorf("%w: REPLACE (and no UIDPLUS to expunge the old message alone)", ErrUnsupported)
+	}
+	old := msg
+	if !msg.UID {
+		// UID EXPUNGE needs the UID: ask for it before anything changes.
+		ms, err := c.FetchAll(ctx, msg, &FetchItems{UID: true})
+		if err != nil {
+			return nil, err
+		}
+		if len(ms) == 0 || ms[0].UID == 0 {
+			return nil, fmt.Errorf("commands: replace: no message %s", msg)
+		}
+		old = UIDs(ms[0].UID)
+	}
+	res, err := c.Append(ctx, mailbox, r, size, &o)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.Store(ctx, old, AddFlags, []string{`\Deleted`}, &StoreOptions{Silent: true}); err != nil {
+		return res, &ReplaceIncompleteError{Append: res, Err: err}
+	}
+	if _, err := c.Expunge(ctx, &old); err != nil {
+		return res, &ReplaceIncompleteError{Append: res, Err: fmt.Errorf("UID EXPUNGE: %w", err)}
+	}
+	return res, nil
+}
