@@ -180,7 +180,11 @@ func (c *Client) listOnce(ctx context.Context, pattern string, o *ListOptions, r
 			name := decodeMailbox(r.Mailbox, utf8)
 			if held != nil && held.Name == name {
 				st := codec.CloneResponse(r).(*codec.MailboxStatus)
-				held.Status = c.listStatus(name, st, refused)
+				if held.Status == nil {
+					held.Status = c.listStatus(name, st, refused)
+				} else {
+					c.mergeStatus(held.Status, st) // a NOTIFY notification's besides
+				}
 			}
 		}
 	}
@@ -304,7 +308,7 @@ func (c *Client) mailboxInfos(data []codec.Response) []*MailboxInfo {
 	}
 	for _, st := range statuses {
 		if m := byName[c.decodeMailbox(st.Mailbox)]; m != nil {
-			m.Status = c.mailboxStatus(st)
+			m.Status = c.mergeStatus(m.Status, st)
 		}
 	}
 	return out

@@ -182,3 +182,22 @@ func TestNotifyDovecot(t *testing.T) {
 		t.Fatalf("after NOTIFY NONE: %d STATUS responses", len(got))
 	}
 }
+
+// TestNotifyStatusMerge: a notification's STATUS beside the answer to
+// STATUS or LIST-STATUS for the same mailbox does not hide the items asked
+// for.
+func TestNotifyStatusMerge(t *testing.T) {
+	c, ctx := scripted(t, "notify/status-merge")
+	if _, err := c.Notify(ctx, nil, commands.NotifyGroup{Filter: commands.NotifyPersonal, Events: commands.NotifyMessageNew | commands.NotifyMessageExpunge}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.Status(ctx, "Lists", commands.StatusMessages|commands.StatusUIDNext|commands.StatusSize)
+	if err != nil || st.Messages != 11 || st.UIDNext != 40 || st.Size != 9000 || st.Unseen != 2 ||
+		st.Items != commands.StatusMessages|commands.StatusUIDNext|commands.StatusSize|commands.StatusUnseen {
+		t.Fatalf("STATUS: %v %+v", err, st)
+	}
+	l, err := c.List(ctx, "*", &commands.ListOptions{ReturnStatus: commands.StatusMessages | commands.StatusSize})
+	if err != nil || len(l) != 1 || l[0].Status == nil || l[0].Status.Messages != 12 || l[0].Status.Size != 9000 || l[0].Status.UIDNext != 41 {
+		t.Fatalf("LIST-STATUS: %v %+v", err, l)
+	}
+}

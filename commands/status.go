@@ -144,12 +144,63 @@ func (c *Client) statusOnce(ctx context.Context, mailbox string, items StatusIte
 	if err != nil {
 		return nil, err
 	}
+	var out *MailboxStatus
 	for _, d := range r.Data {
+		// Every STATUS the command took is its mailbox's (the session
+		// routes them by name): the answer, and with NOTIFY set maybe a
+		// notification besides, with other items.
 		if st, ok := d.(*codec.MailboxStatus); ok {
-			return c.mailboxStatus(st), nil
+			out = c.mergeStatus(out, st)
 		}
 	}
-	return nil, &MissingError{Command: "STATUS", Response: "STATUS"}
+	if out == nil {
+		return nil, &MissingError{Command: "STATUS", Response: "STATUS"}
+	}
+	return out, nil
+}
+
+// mergeStatus lays the items of st over dst, a status of the same mailbox
+// (nil for none yet), and returns it: a server with NOTIFY set sends the
+// STATUS of its notifications, with items of its own choosing, beside the
+// answer to STATUS or LIST-STATUS. An item sent twice has the later value.
+func (c *Client) mergeStatus(dst *MailboxStatus, st *codec.MailboxStatus) *MailboxStatus {
+	if dst == nil {
+		return c.mailboxStatus(st)
+	}
+	d := &dst.MailboxStatus
+	if st.Has(StatusMessages) {
+		d.Messages = st.Messages
+	}
+	if st.Has(StatusRecent) {
+		d.Recent = st.Recent
+	}
+	if st.Has(StatusUIDNext) {
+		d.UIDNext = st.UIDNext
+	}
+	if st.Has(StatusUIDValidity) {
+		d.UIDValidity = st.UIDValidity
+	}
+	if st.Has(StatusUnseen) {
+		d.Unseen = st.Unseen
+	}
+	if st.Has(StatusDeleted) {
+		d.Deleted = st.Deleted
+	}
+	if st.Has(StatusSize) {
+		d.Size = st.Size
+	}
+	if st.Has(StatusHighestModSeq) {
+		d.HighestModSeq = st.HighestModSeq
+	}
+	if st.Has(StatusAppendLimit) {
+		d.AppendLimit = st.AppendLimit
+	}
+	if st.Has(StatusMailboxID) {
+		d.MailboxID = st.MailboxID
+	}
+	d.Items |= st.Items
+	d.Unknown = append(d.Unknown, st.Unknown...)
+	return dst
 }
 
 // refusedStatusItem returns the item of asked that the text of a BAD
