@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/text/width"
+
 	"github.com/imapkit/imapkit/internal/testserver"
 )
 
@@ -22,6 +24,17 @@ func TestHeadersDovecot(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if len(lines) != 21 || !strings.HasPrefix(lines[0], "UID") {
 		t.Fatalf("headers: %d lines; want a heading and 20", len(lines))
+	}
+	// The columns line up on a terminal: the last column (FLAGS) starts at
+	// the same display column on every line, Japanese subjects and names
+	// (two columns a character) included.
+	col := -1
+	for _, l := range lines {
+		c := termColumns(l[:strings.LastIndex(l, "  ")+2])
+		if col >= 0 && c != col {
+			t.Errorf("%q: its last column starts at %d, the others' at %d", l, c, col)
+		}
+		col = c
 	}
 	for i, l := range lines[1:] {
 		uid := n - 20 + 1 + i
@@ -59,4 +72,18 @@ func TestHeadersDovecot(t *testing.T) {
 	}
 	cli(t, "", 2, with("headers", tls, "INBOX", "--last", "0")...)
 	cli(t, "", 2, with("headers", tls, "INBOX", "x:y")...)
+}
+
+// termColumns counts the terminal columns of s as the test's own oracle:
+// two for East Asian wide and fullwidth characters, one for the others
+// (the corpus's subjects hold no combining marks).
+func termColumns(s string) int {
+	n := 0
+	for _, r := range s {
+		n++
+		if k := width.LookupRune(r).Kind(); k == width.EastAsianWide || k == width.EastAsianFullwidth {
+			n++
+		}
+	}
+	return n
 }
