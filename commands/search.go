@@ -29,6 +29,11 @@ type Criteria struct {
 	Since, Before, On time.Time
 	// The Date header.
 	SentSince, SentBefore, SentOn time.Time
+	// The save date (SAVEDATE, RFC 8514): when the message was saved in
+	// the mailbox. SavedateSupported matches every message of a mailbox
+	// that has save dates, none of one that has not.
+	SavedSince, SavedBefore, SavedOn time.Time
+	SavedateSupported                bool
 	// Substrings of header fields, the body, or the whole message.
 	From, To, Cc, Bcc, Subject, Body, Text []string
 	// Header matches header fields by name and substring ("" matches any
@@ -129,7 +134,8 @@ func (cr *Criteria) encodeKeys(e *wire.Encoder, lead bool) {
 		k string
 		t time.Time
 	}{{"SINCE", cr.Since}, {"BEFORE", cr.Before}, {"ON", cr.On},
-		{"SENTSINCE", cr.SentSince}, {"SENTBEFORE", cr.SentBefore}, {"SENTON", cr.SentOn}}
+		{"SENTSINCE", cr.SentSince}, {"SENTBEFORE", cr.SentBefore}, {"SENTON", cr.SentOn},
+		{"SAVEDSINCE", cr.SavedSince}, {"SAVEDBEFORE", cr.SavedBefore}, {"SAVEDON", cr.SavedOn}}
 	for _, d := range dates {
 		if !d.t.IsZero() {
 			key(d.k).SP().Atom(d.t.Format(searchDate))
@@ -177,6 +183,9 @@ func (cr *Criteria) encodeKeys(e *wire.Encoder, lead bool) {
 	}
 	if cr.Recent {
 		key("RECENT")
+	}
+	if cr.SavedateSupported {
+		key("SAVEDATESUPPORTED")
 	}
 	for i := range cr.Not {
 		key("NOT").SP()
