@@ -3,13 +3,9 @@ package main
 import (
 	"context"
 	"flag"
-	"io"
-	"strconv"
+	"fmt"
 	"strings"
 	"time"
-	"unicode"
-
-	"golang.org/x/text/width"
 
 	"github.com/imapkit/imapkit/commands"
 )
@@ -79,9 +75,9 @@ func runHeaders(ctx context.Context, cn *conn, args []string, own any, o *output
 		}
 		set = commands.SeqRange(first, mb.Exists)
 	}
-	tw := &displayTable{w: o.stdout}
+	tw := o.table()
 	if !o.json {
-		tw.row("UID", "DATE", "FROM", "SUBJECT", "SIZE", "FLAGS")
+		fmt.Fprintln(tw, "UID\tDATE\tFROM\tSUBJECT\tSIZE\tFLAGS")
 	}
 	items := &commands.FetchItems{UID: true, Flags: true, InternalDate: true, Size: true, Envelope: true}
 	for m, err := range cn.c.Fetch(ctx, set, items) {
@@ -112,62 +108,10 @@ func runHeaders(ctx context.Context, cn *conn, args []string, own any, o *output
 		for i, f := range h.Flags {
 			flags[i] = printable(f)
 		}
-		tw.row(strconv.FormatUint(uint64(h.UID), 10), h.Date.Local().Format("2006-01-02 15:04"), dashIfEmpty(h.From),
-			dashIfEmpty(h.Subject), strconv.FormatInt(h.Size, 10), strings.Join(flags, " "))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\n", h.UID, h.Date.Local().Format("2006-01-02 15:04"), dashIfEmpty(h.From),
+			dashIfEmpty(h.Subject), h.Size, strings.Join(flags, " "))
 	}
-	return tw.flush()
-}
-
-// displayTable lays out rows of cells in columns, as text/tabwriter does
-// with two spaces of padding, but by display width: East Asian wide and
-// fullwidth characters (and most emoji) take two columns of a terminal,
-// combining marks none, so that the columns after a Japanese subject stay
-// in line. The last cell of a row is not padded.
-type displayTable struct {
-	w    io.Writer
-	rows [][]string
-}
-
-func (t *displayTable) row(cells ...string) { t.rows = append(t.rows, cells) }
-
-func (t *displayTable) flush() error {
-	var widths []int
-	for _, r := range t.rows {
-		for i, c := range r[:len(r)-1] {
-			if i == len(widths) {
-				widths = append(widths, 0)
-			}
-			widths[i] = max(widths[i], displayWidth(c))
-		}
-	}
-	var b strings.Builder
-	for _, r := range t.rows {
-		for i, c := range r {
-			b.WriteString(c)
-			if i < len(r)-1 {
-				b.WriteString(strings.Repeat(" ", widths[i]-displayWidth(c)+2))
-			}
-		}
-		b.WriteByte('\n')
-	}
-	t.rows = nil
-	_, err := io.WriteString(t.w, b.String())
-	return err
-}
-
-// displayWidth is how many terminal columns s takes.
-func displayWidth(s string) int {
-	n := 0
-	for _, r := range s {
-		switch k := width.LookupRune(r).Kind(); {
-		case k == width.EastAsianWide || k == width.EastAsianFullwidth:
-			n += 2
-		case unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Me, r):
-		default:
-			n++
-		}
-	}
-	return n
+	return tw.Flush()
 }
 
 // dashIfEmpty shows an empty table cell as "-".

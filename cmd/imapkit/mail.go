@@ -510,9 +510,9 @@ func fetchParts(ctx context.Context, cn *conn, om oneMessage, o *output) error {
 	if err != nil {
 		return err
 	}
-	tw := &displayTable{w: o.stdout}
+	tw := o.table()
 	if !o.json {
-		tw.row("PART", "TYPE", "SIZE", "ENCODING", "CHARSET", "DISPOSITION", "FILENAME")
+		fmt.Fprintln(tw, "PART\tTYPE\tSIZE\tENCODING\tCHARSET\tDISPOSITION\tFILENAME")
 	}
 	var werr error
 	structure.Walk(func(path []int, p *codec.BodyStructure) bool {
@@ -527,14 +527,14 @@ func fetchParts(ctx context.Context, cn *conn, om oneMessage, o *output) error {
 			return werr == nil
 		}
 		dash := func(s string) string { return dashIfEmpty(printable(s)) }
-		tw.row(jp.Part, dash(jp.Type), strconv.FormatInt(jp.Size, 10), dash(jp.Encoding),
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", jp.Part, dash(jp.Type), jp.Size, dash(jp.Encoding),
 			dash(jp.Charset), dash(jp.Disposition), dash(jp.Filename))
 		return true
 	})
 	if werr != nil {
 		return werr
 	}
-	return tw.flush()
+	return tw.Flush()
 }
 
 // writeText copies the text of r to w for reading on a terminal: line ends

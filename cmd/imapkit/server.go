@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 )
 
 // serverCmd is a command that talks to a server: it takes the connection
@@ -48,9 +47,10 @@ func (o *output) emit(v any) error {
 	return o.enc.Encode(v)
 }
 
-// table returns a tabwriter for a readable table; Flush it.
-func (o *output) table() *tabwriter.Writer {
-	return tabwriter.NewWriter(o.stdout, 0, 0, 2, ' ', 0)
+// table returns a writer for a readable table, cells separated by tabs,
+// aligned by display width (tableWriter); Flush it.
+func (o *output) table() *tableWriter {
+	return &tableWriter{w: o.stdout}
 }
 
 // command turns a serverCmd into an entry of the command table.
