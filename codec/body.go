@@ -30,7 +30,8 @@ func (e *UnknownEncodingError) Error() string {
 //
 //   - BASE64, as mail readers do: characters outside the alphabet (line
 //     breaks, spaces, stray bytes) are skipped, missing padding is
-//     accepted, and "=" ends a group of fewer than four characters;
+//     accepted, and the first "=" (padding) ends the data, as RFC 2045
+//     section 6.8 allows and Python's binascii does;
 //   - QUOTED-PRINTABLE: "=XX" (hex digits in either case) and soft line
 //     breaks ("=" at the end of a line, before CRLF or LF) are decoded,
 //     white space at the end of a line is dropped (RFC 2045 section 6.7),
