@@ -199,7 +199,7 @@ func (c *Client) mergeStatus(dst *MailboxStatus, st *codec.MailboxStatus) *Mailb
 		d.MailboxID = st.MailboxID
 	}
 	d.Items |= st.Items
-	d.Unknown = append(d.Unknown, st.Unknown...)
+	d.Unknown = append(d.Unknown[:len(d.Unknown):len(d.Unknown)], st.Unknown...) // never into the first one's array
 	return dst
 }
 
