@@ -44,21 +44,9 @@ type AppendResult struct {
 // Reading fewer than size bytes from r aborts the session: the server is
 // in the middle of the literal.
 func (c *Client) Append(ctx context.Context, mailbox string, r io.Reader, size int64, opts *AppendOptions) (*AppendResult, error) {
-	var o AppendOptions
-	if opts != nil {
-		o = *opts
-	}
-	if size < 0 {
-		return nil, errors.New("commands: negative message size")
-	}
-	if o.Binary && !c.hasCap("BINARY") {
-		return nil, fmt.Errorf("%w: BINARY", ErrUnsupported)
-	}
-	if o.NormalizeCRLF {
-		var err error
-		if r, size, err = normalizedReader(r, size); err != nil {
-			return nil, err
-		}
+	r, size, o, err := c.prepareAppend(r, size, opts)
+	if err != nil {
+		return nil, err
 	}
 	res, err := c.run(ctx, c.target(&session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
 		c.appendMessage(c.mailbox(e, mailbox), r, size, &o)
@@ -67,6 +55,31 @@ func (c *Client) Append(ctx context.Context, mailbox string, r io.Reader, size i
 		return nil, err
 	}
 	return appendResult(res), nil
+}
+
+// prepareAppend checks a message to append (or to replace another with)
+// and its options, and returns them ready to send: the options copied,
+// the message converted already when they ask for NormalizeCRLF (which
+// the copy then no longer asks for).
+func (c *Client) prepareAppend(r io.Reader, size int64, opts *AppendOptions) (io.Reader, int64, AppendOptions, error) {
+	var o AppendOptions
+	if opts != nil {
+		o = *opts
+	}
+	if size < 0 {
+		return nil, 0, o, errors.New("commands: negative message size")
+	}
+	if o.Binary && !c.hasCap("BINARY") {
+		return nil, 0, o, fmt.Errorf("%w: BINARY", ErrUnsupported)
+	}
+	if o.NormalizeCRLF {
+		var err error
+		if r, size, err = normalizedReader(r, size); err != nil {
+			return nil, 0, o, err
+		}
+		o.NormalizeCRLF = false
+	}
+	return r, size, o, nil
 }
 
 // appendMessage writes what follows the mailbox in APPEND and REPLACE:

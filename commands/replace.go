@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 
@@ -45,22 +44,9 @@ func (c *Client) Replace(ctx context.Context, msg Set, mailbox string, r io.Read
 	if msg.Saved || len(rg) != 1 || rg[0].Start != rg[0].Stop || rg[0].Start == 0 {
 		return nil, fmt.Errorf("commands: Replace takes one message, not %s", msg)
 	}
-	var o AppendOptions
-	if opts != nil {
-		o = *opts
-	}
-	if size < 0 {
-		return nil, errors.New("commands: negative message size")
-	}
-	if o.Binary && !c.hasCap("BINARY") {
-		return nil, fmt.Errorf("%w: BINARY", ErrUnsupported)
-	}
-	if o.NormalizeCRLF {
-		var err error
-		if r, size, err = normalizedReader(r, size); err != nil {
-			return nil, err
-		}
-		o.NormalizeCRLF = false // done: Append must not do it again
+	r, size, o, err := c.prepareAppend(r, size, opts)
+	if err != nil {
+		return nil, err
 	}
 	if c.hasCap("REPLACE") {
 		res, err := c.run(ctx, c.target(&session.Command{

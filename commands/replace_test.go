@@ -105,6 +105,13 @@ func TestReplaceDovecot(t *testing.T) {
 	if res, err = c.Replace(ctx, commands.UIDs(4), mb, strings.NewReader(draft), int64(len(draft)), nil); err != nil || res.UID != 5 {
 		t.Fatalf("Replace by UID: %v %+v", err, res)
 	}
+	// imaplib's CRLF normalisation, done once (the fallback's APPEND must
+	// not try it again on the converted message).
+	bare := "Subject: draft 4\n\nfourth version\n"
+	res, err = c.Replace(ctx, commands.UIDs(5), mb, strings.NewReader(bare), int64(len(bare)), &commands.AppendOptions{NormalizeCRLF: true})
+	if err != nil || res.UID != 6 {
+		t.Fatalf("Replace with NormalizeCRLF: %v %+v", err, res)
+	}
 	got := map[uint32]string{}
 	for m, err := range c.Fetch(ctx, commands.SeqRange(1, 0), &commands.FetchItems{UID: true, Envelope: true}) {
 		if err != nil {
@@ -112,7 +119,12 @@ func TestReplaceDovecot(t *testing.T) {
 		}
 		got[m.UID] = string(m.Envelope.Subject)
 	}
-	if len(got) != 3 || got[5] != "draft 3" || got[1] == "" || got[3] == "" {
-		t.Fatalf("after the replacements: %v; want UIDs 1, 3 and 5 (draft 3)", got)
+	if len(got) != 3 || got[6] != "draft 4" || got[1] == "" || got[3] == "" {
+		t.Fatalf("after the replacements: %v; want UIDs 1, 3 and 6 (draft 4)", got)
+	}
+	for m, err := range c.Fetch(ctx, commands.UIDs(6), &commands.FetchItems{Size: true}) {
+		if err != nil || m.Size != int64(len(bare)+3) {
+			t.Fatalf("the normalised draft: %v, %d bytes; want %d (CRLF line ends)", err, m.Size, len(bare)+3)
+		}
 	}
 }
