@@ -1,9 +1,12 @@
 package commands_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -101,7 +104,13 @@ func TestNotifyChecks(t *testing.T) {
 // to Idle as STATUS, LIST and EXISTS with the FETCH asked for; after
 // NOTIFY NONE another mailbox's changes no longer come.
 func TestNotifyDovecot(t *testing.T) {
-	c := dvClient(t, testserver.Alice, nil)
+	// The other session acts once IDLE is running, not after a fixed
+	// sleep: RFC 5465 lets a server send notifications between commands
+	// too, where they go to OnUnsolicited, not to Idle's callback.
+	// (Dovecot holds them until IDLE or the next command: with IDLE
+	// planted 500 ms late the test still passed.)
+	idling := &traceWatch{want: "S: + ", seen: make(chan struct{})}
+	c := dvClient(t, testserver.Alice, &session.Options{Trace: idling})
 	other := dvClient(t, testserver.Alice, nil)
 	ctx := dvCtx(t)
 	mb := dvMailbox(t, testserver.Alice, 2)
@@ -125,7 +134,12 @@ func TestNotifyDovecot(t *testing.T) {
 	defer cancel()
 	errc := make(chan error, 1)
 	go func() {
-		time.Sleep(200 * time.Millisecond) // let IDLE start; events sent before it are kept for it too
+		select {
+		case <-idling.seen:
+		case <-ictx.Done():
+			errc <- errors.New("IDLE did not start")
+			return
+		}
 		bg := context.Background()
 		_, err := other.AppendBytes(bg, side, testserver.SampleMessage(3), nil)
 		if err == nil {
@@ -200,4 +214,31 @@ func TestNotifyStatusMerge(t *testing.T) {
 	if err != nil || len(l) != 1 || l[0].Status == nil || l[0].Status.Messages != 12 || l[0].Status.Size != 9000 || l[0].Status.UIDNext != 41 {
 		t.Fatalf("LIST-STATUS: %v %+v", err, l)
 	}
+}
+
+// traceWatch is a session trace that closes seen once a line holding want
+// has been traced.
+type traceWatch struct {
+	want string
+	seen chan struct{}
+	mu   sync.Mutex
+	buf  []byte
+	once sync.Once
+}
+
+func (w *traceWatch) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, p...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			break
+		}
+		if strings.Contains(string(w.buf[:i]), w.want) {
+			w.once.Do(func() { close(w.seen) })
+		}
+		w.buf = w.buf[i+1:]
+	}
+	return len(p), nil
 }
