@@ -273,18 +273,18 @@ func TestFetchTextHostile(t *testing.T) {
 	t.Setenv("IMAPKIT_PASSWORD", "pw")
 	noTTY(t)
 	url := "imap://alice@" + srv.Addr()
-	out, errs := cli(t, "", 0, "fetch", url, "INBOX", "6", "--text", "--timeout", "10s")
+	out, errs := cli(t, "", 0, "fetch", url, "INBOX", "6", "--text")
 	if out != "qnQnu!\n" || !strings.Contains(errs, `unknown content transfer encoding "X-ROT13"`) {
 		t.Errorf("fetch --text of an unknown encoding: %q, stderr %q", out, errs)
 	}
-	out, errs = cli(t, "", 0, "fetch", url, "INBOX", "7", "--text", "--timeout", "10s")
+	out, errs = cli(t, "", 0, "fetch", url, "INBOX", "7", "--text")
 	if out != "hi\n" || !strings.Contains(errs, `unknown charset "x-\x1b[2Jklingon"`) {
 		t.Errorf("fetch --text of an unknown charset: %q, stderr %q", out, errs)
 	}
 	if strings.ContainsRune(errs, 0x1b) {
 		t.Errorf("a terminal escape reached stderr: %q", errs)
 	}
-	_, errs = cli(t, "", 1, "fetch", url, "INBOX", "5", "--text", "--timeout", "10s")
+	_, errs = cli(t, "", 1, "fetch", url, "INBOX", "5", "--text")
 	if !strings.Contains(errs, "sent no part 1 of UID 5") {
 		t.Errorf("fetch --text without the part: %q", errs)
 	}

@@ -346,11 +346,7 @@ func runFetch(ctx context.Context, cn *conn, args []string, own any, o *output) 
 	if _, err := cn.c.Examine(ctx, args[0]); err != nil {
 		return err
 	}
-	set, what := commands.UIDs(num), "UID"
-	if *fo.seq {
-		set, what = commands.SeqNums(num), "sequence number"
-	}
-	om := oneMessage{set: set, num: num, seq: *fo.seq, what: what, mailbox: args[0]}
+	om := oneMessage{num: num, seq: *fo.seq, mailbox: args[0]}
 	switch {
 	case *fo.text:
 		return fetchText(ctx, cn, om, o)
@@ -360,11 +356,11 @@ func runFetch(ctx context.Context, cn *conn, args []string, own any, o *output) 
 		return fetchDecoded(ctx, cn, om, sec.Part, o)
 	}
 	found := false
-	for m, err := range cn.c.Fetch(ctx, set, &commands.FetchItems{UID: true, Sections: []commands.FetchSection{sec}, BufferMax: -1}) {
+	for m, err := range cn.c.Fetch(ctx, om.set(), &commands.FetchItems{UID: true, Sections: []commands.FetchSection{sec}, BufferMax: -1}) {
 		if err != nil {
 			return err
 		}
-		if *fo.seq && m.SeqNum != num || !*fo.seq && m.UID != num {
+		if !om.is(m) {
 			continue
 		}
 		for {
@@ -382,7 +378,7 @@ func runFetch(ctx context.Context, cn *conn, args []string, own any, o *output) 
 		}
 	}
 	if !found {
-		return fmt.Errorf("no message with %s %d in %s: %w", what, num, args[0], errNotFound)
+		return om.missing()
 	}
 	return nil
 }
@@ -390,11 +386,31 @@ func runFetch(ctx context.Context, cn *conn, args []string, own any, o *output) 
 // oneMessage is the message a fetch of one UID (or sequence number) is
 // about: a FETCH by UID may also bring other messages' flag updates.
 type oneMessage struct {
-	set     commands.Set
 	num     uint32
-	seq     bool
-	what    string // "UID" or "sequence number"
+	seq     bool // num is a sequence number, not a UID
 	mailbox string
+}
+
+// set is the message as a set of one, by UID or sequence number.
+func (om oneMessage) set() commands.Set {
+	if om.seq {
+		return commands.SeqNums(om.num)
+	}
+	return commands.UIDs(om.num)
+}
+
+// String names the message for errors: "UID 7 in INBOX".
+func (om oneMessage) String() string {
+	what := "UID"
+	if om.seq {
+		what = "sequence number"
+	}
+	return fmt.Sprintf("%s %d in %s", what, om.num, om.mailbox)
+}
+
+// missing is the error for a message the server did not send.
+func (om oneMessage) missing() error {
+	return fmt.Errorf("no message with %s: %w", om, errNotFound)
 }
 
 func (om oneMessage) is(m *commands.Message) bool {
@@ -404,7 +420,7 @@ func (om oneMessage) is(m *commands.Message) bool {
 // structure fetches the message's body structure.
 func (om oneMessage) structure(ctx context.Context, cn *conn) (*codec.BodyStructure, error) {
 	var structure *codec.BodyStructure
-	for m, err := range cn.c.Fetch(ctx, om.set, &commands.FetchItems{UID: true, BodyStructure: true}) {
+	for m, err := range cn.c.Fetch(ctx, om.set(), &commands.FetchItems{UID: true, BodyStructure: true}) {
 		if err != nil {
 			return nil, err
 		}
@@ -413,7 +429,7 @@ func (om oneMessage) structure(ctx context.Context, cn *conn) (*codec.BodyStruct
 		}
 	}
 	if structure == nil {
-		return nil, fmt.Errorf("no message with %s %d in %s: %w", om.what, om.num, om.mailbox, errNotFound)
+		return nil, om.missing()
 	}
 	return structure, nil
 }
@@ -421,7 +437,7 @@ func (om oneMessage) structure(ctx context.Context, cn *conn) (*codec.BodyStruct
 // part fetches BODY.PEEK[path] of the message and hands it to read.
 func (om oneMessage) part(ctx context.Context, cn *conn, path []int, read func(io.Reader) error) error {
 	found := false
-	for m, err := range cn.c.Fetch(ctx, om.set, &commands.FetchItems{UID: true, Sections: []commands.FetchSection{{Part: path}}}) {
+	for m, err := range cn.c.Fetch(ctx, om.set(), &commands.FetchItems{UID: true, Sections: []commands.FetchSection{{Part: path}}}) {
 		if err != nil {
 			return err
 		}
@@ -441,7 +457,7 @@ func (om oneMessage) part(ctx context.Context, cn *conn, path []int, read func(i
 		}
 	}
 	if !found {
-		return fmt.Errorf("the server sent no part %s of %s %d in %s: %w", partString(path), om.what, om.num, om.mailbox, errNotFound)
+		return fmt.Errorf("the server sent no part %s of %s: %w", partString(path), om, errNotFound)
 	}
 	return nil
 }
@@ -458,7 +474,7 @@ func fetchText(ctx context.Context, cn *conn, om oneMessage, o *output) error {
 	path, part := structure.TextPart("plain")
 	if part == nil {
 		if path, part = structure.TextPart("html"); part == nil {
-			return fmt.Errorf("%s %d in %s has no text part (text/plain or text/html): %w", om.what, om.num, om.mailbox, errNotFound)
+			return fmt.Errorf("%s has no text part (text/plain or text/html): %w", om, errNotFound)
 		}
 		fmt.Fprintf(o.stderr, "imapkit: no text/plain part; printing the text/html part %s\n", partString(path))
 	}
@@ -480,7 +496,7 @@ func fetchDecoded(ctx context.Context, cn *conn, om oneMessage, path []int, o *o
 	}
 	part := structure.Part(path...)
 	if part == nil || part.IsMultipart() {
-		return fmt.Errorf("%s %d in %s has no single part %s (see --parts): %w", om.what, om.num, om.mailbox, partString(path), errNotFound)
+		return fmt.Errorf("%s has no single part %s (see --parts): %w", om, partString(path), errNotFound)
 	}
 	return om.part(ctx, cn, path, func(s io.Reader) error {
 		r, err := codec.DecodeTransfer(string(part.Encoding), s)
@@ -562,7 +578,7 @@ func writeText(w io.Writer, r io.Reader) error {
 			}
 			c = '?'
 		case c == '\n' || c == '\t':
-		case c < ' ' || c == 0x7f || c >= 0x80 && c < 0xa0:
+		case isControl(c):
 			c = '?'
 		}
 		bw.WriteRune(c)
@@ -947,12 +963,16 @@ func (e jsonEvent) text() string {
 // drive the terminal.
 func printable(s string) string {
 	return strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+		if isControl(r) {
 			return '?'
 		}
 		return r
 	}, s)
 }
+
+// isControl reports a control character (C0, DEL, C1): what printable and
+// fetch --text show as '?'.
+func isControl(r rune) bool { return r < ' ' || r == 0x7f || r >= 0x80 && r < 0xa0 }
 
 // nonNil makes a nil slice an empty one, so that JSON has [] and not null.
 func nonNil(s []string) []string {
