@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"strings"
+	"sync/atomic"
 
 	"github.com/imapkit/imapkit/auth"
 	"github.com/imapkit/imapkit/codec"
@@ -25,8 +26,9 @@ var ErrUnsupported = errors.New("commands: the server does not support this")
 // Client is a typed IMAP client over one session. Its methods are safe for
 // concurrent use.
 type Client struct {
-	s  *session.Session
-	ac *auth.Client
+	s      *session.Session
+	ac     *auth.Client
+	maxSet atomic.Int64 // SetMaxSetLength's limit; 0: the default
 }
 
 // New returns a Client for s. It does no I/O. Login and Authenticate need

@@ -40,11 +40,28 @@ func (e *MoveIncompleteError) Error() string {
 func (e *MoveIncompleteError) Unwrap() error { return e.Err }
 
 // Copy copies the messages in set to mailbox (COPY, or UID COPY). An
-// empty set sends nothing and returns an empty result.
+// empty set sends nothing and returns an empty result. A set too long for
+// one command line is sent in parts (Client.SetMaxSetLength), whose
+// COPYUIDs are joined.
 func (c *Client) Copy(ctx context.Context, set Set, mailbox string) (*CopyResult, error) {
 	if c.holdsNone(set) {
 		return &CopyResult{}, nil // nothing to send
 	}
+	run := c.newSplitRun(set, set.name("COPY"))
+	if len(run.parts) == 1 {
+		return c.copyPart(ctx, set, mailbox)
+	}
+	var res *CopyResult
+	err := run.each(func(part Set) error {
+		cp, err := c.copyPart(ctx, part, mailbox)
+		res = joinCopyUID(res, cp)
+		return err
+	})
+	return res, err
+}
+
+// copyPart sends COPY for set.
+func (c *Client) copyPart(ctx context.Context, set Set, mailbox string) (*CopyResult, error) {
 	r, err := c.run(ctx, c.target(&session.Command{Name: set.name("COPY"), Args: func(e *wire.Encoder) {
 		c.mailbox(set.encode(e), mailbox)
 	}}, &set, mailbox))
@@ -52,6 +69,23 @@ func (c *Client) Copy(ctx context.Context, set Set, mailbox string) (*CopyResult
 		return nil, err
 	}
 	return copyUID(r), nil
+}
+
+// joinCopyUID adds the COPYUID of a part (nil when the server sent none)
+// to that of the parts before it. The parts go in ascending order and the
+// server gives UIDs in ascending order, so the pairs stay in step. Should
+// the destination's UIDVALIDITY change between two parts, the UIDs of the
+// earlier parts are stale: the later part's replace them.
+func joinCopyUID(all, part *CopyResult) *CopyResult {
+	switch {
+	case part == nil:
+		return all
+	case all == nil || all.UIDValidity != part.UIDValidity:
+		return part
+	}
+	all.Src.AddRanges(part.Src.Ranges()...)
+	all.Dst.AddRanges(part.Dst.Ranges()...)
+	return all
 }
 
 func copyUID(r *session.Result) *CopyResult {
@@ -74,28 +108,31 @@ func copyUID(r *session.Result) *CopyResult {
 // +FLAGS.SILENT (\Deleted) and UID EXPUNGE of exactly those UIDs, the last
 // two only after the COPY succeeded (a *MoveIncompleteError when they
 // fail). Without either it returns ErrMoveUnsupported and sends nothing.
+// A set too long for one command line is moved in parts
+// (Client.SetMaxSetLength); sequence numbers, which each part's MOVE
+// changes, are first turned into UIDs (FETCH (UID)), as the fallback does.
 func (c *Client) Move(ctx context.Context, set Set, mailbox string) (*CopyResult, error) {
 	if c.holdsNone(set) {
 		return &CopyResult{}, nil // nothing to send
 	}
 	if c.hasCap("MOVE") {
-		r, err := c.run(ctx, c.target(&session.Command{
-			Name: set.name("MOVE"),
-			Args: func(e *wire.Encoder) { c.mailbox(set.encode(e), mailbox) },
-			Want: func(r codec.Response) bool {
-				switch r := r.(type) {
-				case *codec.Expunge, *codec.Vanished:
-					return true
-				case *codec.Status:
-					return r.Code != nil && r.Code.Kind == codec.CodeCopyUID
-				}
-				return false
-			},
-		}, &set, mailbox))
-		if err != nil {
-			return nil, err
+		if len(c.parts(set)) == 1 {
+			return c.movePart(ctx, set, mailbox)
 		}
-		return copyUID(r), nil
+		uids := set
+		if !set.UID {
+			var err error
+			if uids, err = c.uidsOf(ctx, set); err != nil || uids.IsEmpty() {
+				return &CopyResult{}, err
+			}
+		}
+		var res *CopyResult
+		err := c.newSplitRun(uids, "UID MOVE").each(func(part Set) error {
+			cp, err := c.movePart(ctx, part, mailbox)
+			res = joinCopyUID(res, cp)
+			return err
+		})
+		return res, err
 	}
 	if !c.hasCap("UIDPLUS") {
 		return nil, ErrMoveUnsupported
@@ -103,29 +140,72 @@ func (c *Client) Move(ctx context.Context, set Set, mailbox string) (*CopyResult
 	uids := set
 	if !set.UID {
 		// UID EXPUNGE needs the UIDs: ask for them first.
-		uids = Set{UID: true}
-		ms, err := c.FetchAll(ctx, set, &FetchItems{UID: true})
-		if err != nil {
+		var err error
+		if uids, err = c.uidsOf(ctx, set); err != nil {
 			return nil, err
 		}
-		nums := make([]uint32, len(ms))
-		for i, m := range ms {
-			nums[i] = m.UID
-		}
-		uids.Nums.AddNum(nums...) // in one sort, whatever the server's order
-		if uids.Nums.IsEmpty() {
+		if uids.IsEmpty() {
 			return nil, nil
 		}
 	}
 	cp, err := c.Copy(ctx, uids, mailbox)
 	if err != nil {
+		var split *SplitError
+		if errors.As(err, &split) {
+			// Some parts were copied: remove those from the source.
+			return cp, c.removeMoved(ctx, cp, split.Done, err)
+		}
 		return nil, err
 	}
+	return cp, c.removeMoved(ctx, cp, uids, nil)
+}
+
+// movePart sends MOVE for set.
+func (c *Client) movePart(ctx context.Context, set Set, mailbox string) (*CopyResult, error) {
+	r, err := c.run(ctx, c.target(&session.Command{
+		Name: set.name("MOVE"),
+		Args: func(e *wire.Encoder) { c.mailbox(set.encode(e), mailbox) },
+		Want: func(r codec.Response) bool {
+			switch r := r.(type) {
+			case *codec.Expunge, *codec.Vanished:
+				return true
+			case *codec.Status:
+				return r.Code != nil && r.Code.Kind == codec.CodeCopyUID
+			}
+			return false
+		},
+	}, &set, mailbox))
+	if err != nil {
+		return nil, err
+	}
+	return copyUID(r), nil
+}
+
+// uidsOf returns the UIDs of the messages of a set of sequence numbers.
+func (c *Client) uidsOf(ctx context.Context, set Set) (Set, error) {
+	uids := Set{UID: true}
+	ms, err := c.FetchAll(ctx, set, &FetchItems{UID: true})
+	if err != nil {
+		return uids, err
+	}
+	nums := make([]uint32, len(ms))
+	for i, m := range ms {
+		nums[i] = m.UID
+	}
+	uids.Nums.AddNum(nums...) // in one sort, whatever the server's order
+	return uids, nil
+}
+
+// removeMoved ends the fallback of Move: it flags the copied messages uids
+// \Deleted and expunges them. copyErr is the error of a copy that did not
+// copy every message (a *SplitError), returned after the removal of those
+// it did copy; a failure of the removal is a *MoveIncompleteError.
+func (c *Client) removeMoved(ctx context.Context, cp *CopyResult, uids Set, copyErr error) error {
 	if _, err := c.Store(ctx, uids, AddFlags, []string{`\Deleted`}, &StoreOptions{Silent: true}); err != nil {
-		return cp, &MoveIncompleteError{Copy: cp, Err: err}
+		return &MoveIncompleteError{Copy: cp, Err: err}
 	}
 	if _, err := c.Expunge(ctx, &uids); err != nil {
-		return cp, &MoveIncompleteError{Copy: cp, Err: fmt.Errorf("UID EXPUNGE: %w", err)}
+		return &MoveIncompleteError{Copy: cp, Err: fmt.Errorf("UID EXPUNGE: %w", err)}
 	}
-	return cp, nil
+	return copyErr
 }

@@ -12,7 +12,9 @@
 // Message sets say what they hold: SeqNums and SeqRange make sets of
 // message sequence numbers, UIDs and UIDRange sets of UIDs, and the kind of
 // the set chooses between FETCH and UID FETCH, STORE and UID STORE, and so
-// on. Mailbox names are Go strings in UTF-8: the package encodes them in
+// on. A set too long for one command line (DefaultMaxSetLength) is sent as
+// several commands whose answers are joined (Client.SetMaxSetLength).
+// Mailbox names are Go strings in UTF-8: the package encodes them in
 // modified UTF-7 (RFC 3501 section 5.1.3), or sends them as UTF-8 once
 // UTF8=ACCEPT or IMAP4rev2 is enabled, and decodes the names in responses.
 // Options are structs; a nil *Options means the defaults.

@@ -283,50 +283,68 @@ func (c *Client) Fetch(ctx context.Context, set Set, items *FetchItems) iter.Seq
 		if c.holdsNone(set) {
 			return // no message: nothing to send
 		}
-		fi := &fetchIter{ctx: ctx, onVanished: it.OnVanished, bufferMax: int64(it.BufferMax), borrow: it.Borrow}
-		if it.BufferMax == 0 {
-			fi.bufferMax = BufferedSectionMax
-		}
-		cmd := c.target(&session.Command{
-			Name: set.name("FETCH"),
-			Args: func(e *wire.Encoder) { set.encode(e); it.encode(e, set.UID) },
-			Pull: true,
-		}, &set, "")
-		p, err := c.s.Start(ctx, cmd)
-		if err != nil {
-			yield(nil, err)
-			return
-		}
-		fi.p = p
-		defer fi.close()
-		var cur *Message
-		for {
-			if cur != nil {
-				if err := cur.skip(); err != nil {
-					yield(nil, err)
-					return
-				}
-				cur = nil
-			}
-			item, f, err := fi.next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
+		run := c.newSplitRun(set, set.name("FETCH"))
+		for i, part := range run.parts {
+			if err := run.check(i); err != nil {
 				yield(nil, err)
 				return
 			}
-			cur = fi.message(item, f)
-			if !yield(cur, nil) {
-				cur.drop()
+			if !c.fetchPart(ctx, part, &it, yield) {
 				return
 			}
 		}
-		fi.waited = true
-		if _, err := p.Wait(ctx); err != nil {
+	}
+}
+
+// fetchPart runs one FETCH command of Fetch (the whole set, or a part of a
+// long one) and yields its messages; it returns false when the iteration
+// ended (the loop broke out, or an error was yielded).
+func (c *Client) fetchPart(ctx context.Context, set Set, it *FetchItems, yield func(*Message, error) bool) bool {
+	fi := &fetchIter{ctx: ctx, onVanished: it.OnVanished, bufferMax: int64(it.BufferMax), borrow: it.Borrow}
+	if it.BufferMax == 0 {
+		fi.bufferMax = BufferedSectionMax
+	}
+	cmd := c.target(&session.Command{
+		Name: set.name("FETCH"),
+		Args: func(e *wire.Encoder) { set.encode(e); it.encode(e, set.UID) },
+		Pull: true,
+	}, &set, "")
+	p, err := c.s.Start(ctx, cmd)
+	if err != nil {
+		yield(nil, err)
+		return false
+	}
+	fi.p = p
+	defer fi.close()
+	var cur *Message
+	for {
+		if cur != nil {
+			if err := cur.skip(); err != nil {
+				yield(nil, err)
+				return false
+			}
+			cur = nil
+		}
+		item, f, err := fi.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
 			yield(nil, err)
+			return false
+		}
+		cur = fi.message(item, f)
+		if !yield(cur, nil) {
+			cur.drop()
+			return false
 		}
 	}
+	fi.waited = true
+	if _, err := p.Wait(ctx); err != nil {
+		yield(nil, err)
+		return false
+	}
+	return true
 }
 
 // FetchAll is Fetch collecting the messages, for small answers without

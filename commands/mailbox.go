@@ -265,36 +265,53 @@ type ExpungeResult struct {
 // UID EXPUNGE (RFC 4315 UIDPLUS), which removes only those; a set of
 // sequence numbers is refused (there is no such command). Nil means every
 // message flagged \Deleted; an empty UID set means none: it sends
-// nothing, and never a plain EXPUNGE.
+// nothing, and never a plain EXPUNGE. A UID set too long for one command
+// line is sent in parts (Client.SetMaxSetLength), whose answers are
+// joined.
 func (c *Client) Expunge(ctx context.Context, uids *Set) (*ExpungeResult, error) {
-	cmd := &session.Command{Name: "EXPUNGE"}
-	if uids != nil {
-		if !uids.UID {
-			return nil, errors.New("commands: Expunge takes a set of UIDs (UID EXPUNGE) or nil")
-		}
-		if uids.IsEmpty() {
-			return &ExpungeResult{}, nil // no message: nothing to send, never a plain EXPUNGE
-		}
-		if !c.hasCap("UIDPLUS") {
-			return nil, fmt.Errorf("%w: UID EXPUNGE needs UIDPLUS", ErrUnsupported)
-		}
-		set := *uids
-		cmd = c.target(&session.Command{Name: "UID EXPUNGE", Args: func(e *wire.Encoder) { set.encode(e) }}, &set, "")
-	}
-	r, err := c.run(ctx, cmd)
-	if r == nil {
-		return nil, err
-	}
 	res := &ExpungeResult{}
 	var vanished []wire.SeqRange
-	for _, d := range r.Data {
-		switch d := d.(type) {
-		case *codec.Expunge:
-			res.SeqNums = append(res.SeqNums, d.Seq)
-		case *codec.Vanished:
-			vanished = append(vanished, d.UIDs.Ranges()...)
+	add := func(r *session.Result) {
+		for _, d := range r.Data {
+			switch d := d.(type) {
+			case *codec.Expunge:
+				res.SeqNums = append(res.SeqNums, d.Seq)
+			case *codec.Vanished:
+				vanished = append(vanished, d.UIDs.Ranges()...)
+			}
 		}
 	}
-	res.Vanished.AddRanges(vanished...) // in one sort (codec.SeqSet.AddRanges)
+	if uids == nil {
+		r, err := c.run(ctx, &session.Command{Name: "EXPUNGE"})
+		if r == nil {
+			return nil, err
+		}
+		add(r)
+		res.Vanished.AddRanges(vanished...) // in one sort (codec.SeqSet.AddRanges)
+		return res, err
+	}
+	if !uids.UID {
+		return nil, errors.New("commands: Expunge takes a set of UIDs (UID EXPUNGE) or nil")
+	}
+	if uids.IsEmpty() {
+		return res, nil // no message: nothing to send, never a plain EXPUNGE
+	}
+	if !c.hasCap("UIDPLUS") {
+		return nil, fmt.Errorf("%w: UID EXPUNGE needs UIDPLUS", ErrUnsupported)
+	}
+	run := c.newSplitRun(*uids, "UID EXPUNGE")
+	answered := false
+	err := run.each(func(set Set) error {
+		r, err := c.run(ctx, c.target(&session.Command{Name: "UID EXPUNGE", Args: func(e *wire.Encoder) { set.encode(e) }}, &set, ""))
+		if r != nil {
+			answered = true
+			add(r)
+		}
+		return err
+	})
+	if !answered {
+		return nil, err
+	}
+	res.Vanished.AddRanges(vanished...)
 	return res, err
 }

@@ -39,7 +39,9 @@ type StoreResult struct {
 }
 
 // Store changes the flags of the messages in set (STORE, or UID STORE for
-// a UID set). An empty set sends nothing and returns an empty result.
+// a UID set). An empty set sends nothing and returns an empty result. A
+// set too long for one command line is sent in parts
+// (Client.SetMaxSetLength), whose answers are joined.
 func (c *Client) Store(ctx context.Context, set Set, op StoreOp, flags []string, opts *StoreOptions) (*StoreResult, error) {
 	if c.holdsNone(set) {
 		return &StoreResult{Modified: Set{UID: set.UID}}, nil // nothing to send
@@ -58,6 +60,26 @@ func (c *Client) Store(ctx context.Context, set Set, op StoreOp, flags []string,
 	if o.Silent {
 		item += ".SILENT"
 	}
+	res := &StoreResult{Modified: Set{UID: set.UID}}
+	run := c.newSplitRun(set, set.name("STORE"))
+	if len(run.parts) == 1 {
+		ok, err := c.storePart(ctx, set, item, flags, &o, res)
+		if !ok {
+			return nil, err
+		}
+		return res, err
+	}
+	err := run.each(func(part Set) error {
+		_, err := c.storePart(ctx, part, item, flags, &o, res)
+		return err
+	})
+	return res, err
+}
+
+// storePart sends STORE for set and adds its answer to res; ok is false
+// when there is no answer to add (the command was not sent, or the session
+// ended).
+func (c *Client) storePart(ctx context.Context, set Set, item string, flags []string, o *StoreOptions, res *StoreResult) (ok bool, err error) {
 	r, err := c.run(ctx, c.target(&session.Command{Name: set.name("STORE"), Args: func(e *wire.Encoder) {
 		set.encode(e)
 		if o.UnchangedSince > 0 {
@@ -67,16 +89,15 @@ func (c *Client) Store(ctx context.Context, set Set, op StoreOp, flags []string,
 		encodeFlags(e, flags)
 	}}, &set, ""))
 	if r == nil {
-		return nil, err
+		return false, err
 	}
-	res := &StoreResult{Modified: Set{UID: set.UID}}
 	for _, d := range r.Data {
 		if f, ok := d.(*codec.Fetch); ok {
 			res.Messages = append(res.Messages, newMessage(f))
 		}
 	}
 	if st := r.Status; st != nil && st.Code != nil && st.Code.Kind == codec.CodeModified {
-		res.Modified.Nums = st.Code.Set.Clone()
+		res.Modified.Nums.AddRanges(st.Code.Set.Ranges()...)
 	}
-	return res, err
+	return true, err
 }

@@ -32,12 +32,14 @@ type msgCount struct {
 // new mailbox's EXISTS sets it again (under mu).
 func (s *Session) selectingLocked() {
 	s.count.n, s.count.known, s.count.track = 0, false, true
+	s.renumbered++
 }
 
 // unselectedLocked forgets the count when no mailbox is selected any more
 // (under mu).
 func (s *Session) unselectedLocked() {
 	s.count.n, s.count.known, s.count.track = 0, false, false
+	s.renumbered++
 }
 
 // countLocked updates the count with r, and charges a FETCH for a message
@@ -64,6 +66,7 @@ func (s *Session) countLocked(r codec.Response, target *Pending) {
 			c.n, c.known = r.Count, true
 		}
 	case *codec.Expunge:
+		s.renumbered++
 		if !c.known {
 			return
 		}
@@ -75,6 +78,9 @@ func (s *Session) countLocked(r codec.Response, target *Pending) {
 		}
 		c.n--
 	case *codec.Vanished:
+		if !r.Earlier {
+			s.renumbered++
+		}
 		if !c.known || r.Earlier {
 			return
 		}
@@ -99,6 +105,19 @@ func (s *Session) Exists() (n uint32, known bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.count.n, s.count.known
+}
+
+// Renumbered returns a counter that changes whenever sequence numbers
+// read before may have come to name other messages: at every EXPUNGE
+// response, every VANISHED response (not VANISHED (EARLIER), which
+// reports UIDs gone before), and whenever a mailbox is selected or
+// closed (it wraps at 2^32). A caller that splits work on sequence
+// numbers across several commands compares it before each: a change
+// means that the numbers it holds may be stale.
+func (s *Session) Renumbered() uint32 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.renumbered
 }
 
 // Unannounced returns how many responses since the session opened named

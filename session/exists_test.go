@@ -25,8 +25,9 @@ func rawCommand(name, args string) *session.Command {
 	}}
 }
 
-// TestTranscriptExists: the count the session follows, and FETCH
-// responses above it delivered and reported (testdata/exists.txt).
+// TestTranscriptExists: the count the session follows, FETCH responses
+// above it delivered and reported, and Renumbered's counter
+// (testdata/exists.txt).
 func TestTranscriptExists(t *testing.T) {
 	conn, wait := script(t, "exists")
 	s := transcript.Open(t, conn, nil)
@@ -49,11 +50,18 @@ func TestTranscriptExists(t *testing.T) {
 		}
 		return r, err
 	}
+	renumbered := func(step string, n uint32) {
+		t.Helper()
+		if got := s.Renumbered(); got != n {
+			t.Fatalf("%s: Renumbered() = %d; want %d", step, got, n)
+		}
+	}
 	want("PREAUTH", 0, false, 0)
 	run(rawCommand("NOOP", ""))
 	want("EXISTS in AUTH", 0, false, 0)
 	run(sel("INBOX"))
 	want("SELECT", 3, true, 0)
+	renumbered("SELECT", 1)
 
 	r, err := run(rawCommand("FETCH", "1:* (FLAGS)"))
 	var ue *session.UnannouncedError
@@ -74,12 +82,15 @@ func TestTranscriptExists(t *testing.T) {
 
 	run(rawCommand("NOOP", ""))
 	want("EXISTS 4", 4, true, 2)
+	renumbered("EXISTS", 1)
 	run(rawCommand("NOOP", ""))
 	want("EXPUNGE", 3, true, 2)
+	renumbered("EXPUNGE", 2)
 	if _, err := run(rawCommand("UID FETCH", "1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)")); err != nil {
 		t.Fatalf("UID FETCH within the count: %v", err)
 	}
 	want("VANISHED", 1, true, 2)
+	renumbered("VANISHED and VANISHED (EARLIER)", 3)
 	if _, err := run(rawCommand("NOOP", "")); err != nil {
 		t.Fatalf("NOOP with an unsolicited FETCH above the count: %v", err)
 	}
@@ -117,11 +128,13 @@ func TestTranscriptExists(t *testing.T) {
 	want("UID FETCH above the count", 1, true, 5)
 	run(rawCommand("NOOP", ""))
 	want("the late EXISTS", 2, true, 5)
+	renumbered("FETCH, NOOP", 3)
 
 	if _, err := s.Run(ctx, rawCommand("EXAMINE", "Other")); err != nil {
 		t.Fatal(err)
 	}
 	want("EXAMINE without EXISTS", 0, false, 5)
+	renumbered("EXAMINE", 4)
 	if _, err := run(rawCommand("FETCH", "50 (FLAGS)")); err != nil {
 		t.Fatalf("FETCH with the count unknown: %v", err)
 	}
@@ -129,6 +142,7 @@ func TestTranscriptExists(t *testing.T) {
 	want("EXISTS after EXAMINE", 60, true, 5)
 	run(rawCommand("CLOSE", ""))
 	want("CLOSE", 0, false, 5)
+	renumbered("CLOSE", 5)
 	if err := wait(); err != nil {
 		t.Fatal(err)
 	}

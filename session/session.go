@@ -189,6 +189,9 @@ type Session struct {
 	readerDone chan struct{}
 	eventsDone chan struct{} // nil without OnUnsolicited: no event goroutine
 	inHandler  bool          // OnUnsolicited is running
+	// renumbered counts the events after which sequence numbers may name
+	// other messages (mu; exists.go: Renumbered).
+	renumbered uint32
 }
 
 // readLoopState is the state that only the reader touches, kept apart from

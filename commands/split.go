@@ -1,0 +1,184 @@
+package commands
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/imapkit/imapkit/wire"
+)
+
+// DefaultMaxSetLength is the longest message set, in bytes as sent, that
+// one command carries unless Client.SetMaxSetLength says otherwise: a
+// command line of about 8 KB, which RFC 7162 (section 4) asks clients to
+// stay within and RFC 2683 (section 3.2.1.5) asks servers to accept.
+// Servers refuse longer lines: Dovecot answers BAD "Too long argument"
+// past 64 KiB, Cyrus closes the connection (BYE [TOOBIG]) past about 300
+// KB, others at 1,000 bytes. A set of scattered numbers, such as the
+// answer of a search in a large mailbox, easily takes more: 20,000 UIDs
+// take about 110 KB.
+const DefaultMaxSetLength = 8000
+
+// ErrRenumbered is wrapped by the error of a command split in several
+// (see Client.SetMaxSetLength) on a set of sequence numbers, when the
+// mailbox's sequence numbers changed between two of the commands
+// (session.Session.Renumbered: a message expunged, by another command or
+// another client): the rest of the set would name other messages, so it
+// is not sent. Use UIDs for long sets in a mailbox that changes.
+var ErrRenumbered = errors.New("commands: sequence numbers changed between the commands a long set was split into")
+
+// SplitError reports a command whose message set was sent as several
+// commands, being too long for one command line (Client.SetMaxSetLength),
+// and that failed after some of them succeeded: Done holds the messages of
+// those (their effect stays: flags stored, messages copied, moved or
+// expunged), Err the failure (a *session.StatusError, a context error, or
+// one wrapping ErrRenumbered). When the first of the commands fails,
+// nothing was done and the error is returned as it is.
+type SplitError struct {
+	Command     string // the command, e.g. "UID STORE"
+	Parts, Sent int    // the commands the set was split into, and those that succeeded
+	Done        Set    // the messages of the commands that succeeded
+	Err         error
+}
+
+// Error implements error.
+func (e *SplitError) Error() string {
+	return "commands: " + e.Command + ": a long set sent as " + strconv.Itoa(e.Parts) +
+		" commands; " + strconv.Itoa(e.Sent) + " succeeded, then: " + e.Err.Error()
+}
+
+// Unwrap returns the cause.
+func (e *SplitError) Unwrap() error { return e.Err }
+
+// SetMaxSetLength sets the longest message set, in bytes as sent, that one
+// command of c carries (DefaultMaxSetLength when n is 0; a negative n
+// sends every set whole). Fetch, Store, Copy, Move and Expunge send a
+// longer set as several commands, one after the other, each with a part
+// of the set in ascending order, and join their answers; the server sees
+// the same work in several commands. A failure after some of them
+// succeeded is a *SplitError saying what was done. On a set of sequence
+// numbers, a change of the numbers between two of them (an EXPUNGE) ends
+// the work with an error wrapping ErrRenumbered, except in Move, which
+// asks for the messages' UIDs first (as its fallback does) and moves
+// those. Sets in search criteria and the "$" of SEARCHRES are sent whole.
+func (c *Client) SetMaxSetLength(n int) {
+	if n == 0 {
+		n = DefaultMaxSetLength
+	}
+	c.maxSet.Store(int64(n))
+}
+
+// maxSetLength returns the limit SetMaxSetLength set, or the default.
+func (c *Client) maxSetLength() int64 {
+	if n := c.maxSet.Load(); n != 0 {
+		return n
+	}
+	return DefaultMaxSetLength
+}
+
+// parts returns set cut into sets whose wire form takes at most the
+// client's limit, in ascending order, or set alone when it fits (or is
+// "$"). A single range longer than the limit (two 10-digit numbers take
+// 21 bytes) makes a part of its own.
+func (c *Client) parts(set Set) []Set {
+	limit := c.maxSetLength()
+	if set.Saved || limit < 0 || setLength(set.Nums.Ranges()) <= limit {
+		return []Set{set}
+	}
+	nums := set.Nums.Clone()
+	nums.Compact()
+	var out []Set
+	var cur []wire.SeqRange
+	var n int64
+	flush := func() {
+		p := Set{UID: set.UID}
+		p.Nums.AddRanges(cur...)
+		out = append(out, p)
+		cur, n = nil, 0
+	}
+	for _, r := range nums.Ranges() {
+		l := rangeLength(r)
+		if len(cur) > 0 && n+1+l > limit {
+			flush()
+		}
+		if len(cur) > 0 {
+			n++ // the comma
+		}
+		cur = append(cur, r)
+		n += l
+	}
+	flush()
+	return out
+}
+
+// setLength returns the length of the wire form of rs.
+func setLength(rs []wire.SeqRange) int64 {
+	n := int64(len(rs)) - 1
+	for _, r := range rs {
+		n += rangeLength(r)
+	}
+	return n
+}
+
+// rangeLength returns the length of the wire form of r.
+func rangeLength(r wire.SeqRange) int64 {
+	var b [24]byte
+	return int64(len(r.AppendTo(b[:0])))
+}
+
+// splitRun is one command split by parts: it runs each part in turn and
+// keeps what a *SplitError needs.
+type splitRun struct {
+	c     *Client
+	cmd   string
+	parts []Set
+	mark  uint32 // session.Renumbered before the first part
+	sent  int    // the parts that succeeded
+}
+
+// newSplitRun starts the parts of set for command cmd (its name as sent).
+func (c *Client) newSplitRun(set Set, cmd string) *splitRun {
+	r := &splitRun{c: c, cmd: cmd, parts: c.parts(set)}
+	if len(r.parts) > 1 && !set.UID {
+		r.mark = c.s.Renumbered()
+	}
+	return r
+}
+
+// check returns the error that keeps part i from being sent: the sequence
+// numbers changed since the first part.
+func (r *splitRun) check(i int) error {
+	if i == 0 || r.parts[i].UID || r.c.s.Renumbered() == r.mark {
+		return nil
+	}
+	return fmt.Errorf("%w (before part %d of %d of %s)", ErrRenumbered, i+1, len(r.parts), r.cmd)
+}
+
+// fail returns err as the result of the whole: as it is when no part
+// succeeded, else a *SplitError.
+func (r *splitRun) fail(err error) error {
+	if r.sent == 0 {
+		return err
+	}
+	e := &SplitError{Command: r.cmd, Parts: len(r.parts), Sent: r.sent, Err: err}
+	e.Done.UID = r.parts[0].UID
+	for _, p := range r.parts[:r.sent] {
+		e.Done.Nums.AddRanges(p.Nums.Ranges()...)
+	}
+	return e
+}
+
+// each runs do for every part in turn, and stops at the first error
+// (returned through fail).
+func (r *splitRun) each(do func(part Set) error) error {
+	for i, p := range r.parts {
+		if err := r.check(i); err != nil {
+			return r.fail(err)
+		}
+		if err := do(p); err != nil {
+			return r.fail(err)
+		}
+		r.sent++
+	}
+	return nil
+}

@@ -1,0 +1,88 @@
+package commands
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/imapkit/imapkit/codec"
+)
+
+// TestParts checks the cutting of long sets: every part within the
+// limit (a lone range excepted), in ascending order, together the whole
+// set; a set that fits, "$" and a negative limit stay whole.
+func TestParts(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for _, limit := range []int{1, 5, 21, 100, 0, DefaultMaxSetLength} {
+		c := &Client{}
+		c.SetMaxSetLength(limit)
+		if limit == 0 {
+			limit = DefaultMaxSetLength
+		}
+		for i := 0; i < 300; i++ {
+			var set Set
+			set.UID = i%2 == 0
+			n := rnd.IntN(3000)
+			for j := 0; j < n; j++ {
+				a := rnd.Uint32N(1 << uint(1+rnd.IntN(31)))
+				if rnd.IntN(4) == 0 {
+					set.Nums.AddRange(a, a+rnd.Uint32N(100)) // a 0 is "*"
+				} else {
+					set.Nums.AddNum(a)
+				}
+			}
+			if set.IsEmpty() {
+				continue
+			}
+			parts := c.parts(set)
+			whole := set.Nums.String()
+			if len(whole) <= limit {
+				if len(parts) != 1 || parts[0].Nums.String() != whole {
+					t.Fatalf("limit %d: %q fits, cut into %d", limit, whole, len(parts))
+				}
+				continue
+			}
+			var joined codec.SeqSet
+			for k, p := range parts {
+				s := p.Nums.String()
+				if p.UID != set.UID || (len(s) > limit && len(p.Nums.Ranges()) > 1) || p.IsEmpty() {
+					t.Fatalf("limit %d: part %d %q (uid %v)", limit, k, s, p.UID)
+				}
+				if k > 0 && len(parts) > 1 {
+					prev := parts[k-1].Nums.Ranges()
+					last, first := prev[len(prev)-1], p.Nums.Ranges()[0]
+					if seqKey(last.Stop) >= seqKey(first.Start) {
+						t.Fatalf("limit %d: part %d starts at %v, after %v", limit, k, first, last)
+					}
+				}
+				joined.AddRanges(p.Nums.Ranges()...)
+			}
+			if !joined.Equal(set.Nums) {
+				t.Fatalf("limit %d: parts hold %q, want %q", limit, joined.String(), whole)
+			}
+		}
+	}
+	c := &Client{}
+	c.SetMaxSetLength(-1)
+	long := UIDs()
+	for i := uint32(1); i < 10000; i += 2 {
+		long.Nums.AddNum(i)
+	}
+	if p := c.parts(long); len(p) != 1 {
+		t.Fatalf("negative limit: %d parts", len(p))
+	}
+	c.SetMaxSetLength(0)
+	if p := c.parts(SavedUIDs()); len(p) != 1 || !p[0].Saved {
+		t.Fatalf("$: %+v", p)
+	}
+	if p := c.parts(long); len(p) != 4 {
+		t.Fatalf("5,000 UIDs of 4 and 5 digits (%d bytes) at the default: %d parts", len(long.Nums.String()), len(p))
+	}
+}
+
+// seqKey orders numbers with "*" (0) the largest.
+func seqKey(n uint32) uint64 {
+	if n == 0 {
+		return 1 << 32
+	}
+	return uint64(n)
+}

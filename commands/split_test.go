@@ -1,0 +1,95 @@
+package commands_test
+
+import (
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/session"
+)
+
+// TestSplitLongSets replays commands whose sets are longer than the
+// client's limit: each goes as several commands, and the answers are
+// joined (split/split).
+func TestSplitLongSets(t *testing.T) {
+	c, ctx := scripted(t, "split/split")
+	c.SetMaxSetLength(5)
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	var uids []uint32
+	for m, err := range c.Fetch(ctx, commands.UIDs(1, 3, 5, 7, 9), &commands.FetchItems{Flags: true}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		uids = append(uids, m.UID)
+	}
+	if !slices.Equal(uids, []uint32{1, 3, 9}) {
+		t.Fatalf("UID FETCH in two parts: %v", uids)
+	}
+	all, err := c.FetchAll(ctx, commands.SeqRange(1, 0), &commands.FetchItems{Flags: true})
+	if err != nil || len(all) != 1 {
+		t.Fatalf("FETCH 1:* (whole): %v %d", err, len(all))
+	}
+	st, err := c.Store(ctx, commands.UIDs(1, 3, 5, 7, 9), commands.AddFlags, []string{`\Flagged`}, &commands.StoreOptions{UnchangedSince: 7})
+	if err != nil || len(st.Messages) != 2 || st.Modified.String() != "UID 3,7" {
+		t.Fatalf("UID STORE in two parts: %v %+v", err, st)
+	}
+	cp, err := c.Copy(ctx, commands.UIDs(1, 3, 5, 7, 9), "Archive")
+	if err != nil || cp.UIDValidity != 4 || cp.Src.String() != "1,3,9" || cp.Dst.String() != "20:22" {
+		t.Fatalf("UID COPY in two parts: %v %+v", err, cp)
+	}
+	mv, err := c.Move(ctx, commands.SeqNums(2, 4, 6, 8, 10), "Trash")
+	if err != nil || mv.UIDValidity != 6 || mv.Src.String() != "3,9,11,15,19" || mv.Dst.String() != "30:34" {
+		t.Fatalf("MOVE of sequence numbers in parts: %v %+v", err, mv)
+	}
+	ex, err := c.Expunge(ctx, &commands.Set{UID: true, Nums: commands.UIDs(1, 5, 7, 13).Nums})
+	if err != nil || !slices.Equal(ex.SeqNums, []uint32{1, 3}) {
+		t.Fatalf("UID EXPUNGE in two parts: %v %+v", err, ex)
+	}
+}
+
+// TestSplitFailures replays split commands that fail part-way
+// (split/errors).
+func TestSplitFailures(t *testing.T) {
+	c, ctx := scripted(t, "split/errors")
+	c.SetMaxSetLength(5)
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	set := commands.UIDs(1, 3, 5, 7, 9)
+	var split *commands.SplitError
+	_, err := c.Store(ctx, set, commands.AddFlags, []string{`\Seen`}, nil)
+	if !errors.Is(err, session.ErrNo) || errors.As(err, &split) {
+		t.Fatalf("first part refused: %v", err)
+	}
+	st, err := c.Store(ctx, set, commands.AddFlags, []string{`\Seen`}, nil)
+	if !errors.As(err, &split) || !errors.Is(err, session.ErrNo) || split.Sent != 1 || split.Parts != 2 ||
+		split.Done.String() != "UID 1,3,5" || st == nil || len(st.Messages) != 1 {
+		t.Fatalf("second part refused: %v %+v", err, st)
+	}
+	_, err = c.Copy(ctx, commands.SeqNums(1, 3, 5, 7, 9), "Archive")
+	if !errors.As(err, &split) || !errors.Is(err, commands.ErrRenumbered) || split.Done.String() != "1,3,5" {
+		t.Fatalf("COPY by sequence numbers with an EXPUNGE: %v", err)
+	}
+	var got int
+	err = nil
+	for m, e := range c.Fetch(ctx, commands.SeqNums(1, 3, 5, 7, 9), &commands.FetchItems{Flags: true}) {
+		if e != nil {
+			err = e
+			break
+		}
+		if m != nil {
+			got++
+		}
+	}
+	if !errors.Is(err, commands.ErrRenumbered) || got != 1 {
+		t.Fatalf("FETCH by sequence numbers with an EXPUNGE: %v, %d messages", err, got)
+	}
+	cp, err := c.Move(ctx, set, "Nope")
+	if !errors.As(err, &split) || split.Command != "UID COPY" || split.Done.String() != "UID 1,3,5" ||
+		cp == nil || cp.Dst.String() != "20:22" {
+		t.Fatalf("fallback move whose COPY stopped: %v %+v", err, cp)
+	}
+}
