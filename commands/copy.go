@@ -47,28 +47,31 @@ func (c *Client) Copy(ctx context.Context, set Set, mailbox string) (*CopyResult
 	if c.holdsNone(set) {
 		return &CopyResult{}, nil // nothing to send
 	}
-	run := c.newSplitRun(set, set.name("COPY"))
-	if len(run.parts) == 1 {
-		return c.copyPart(ctx, set, mailbox)
-	}
-	var res *CopyResult
-	err := run.each(func(part Set) error {
-		cp, err := c.copyPart(ctx, part, mailbox)
-		res = joinCopyUID(res, cp)
-		return err
-	})
-	return res, err
+	return c.copyOrMove(ctx, set, mailbox, set.name("COPY"), nil)
 }
 
-// copyPart sends COPY for set.
-func (c *Client) copyPart(ctx context.Context, set Set, mailbox string) (*CopyResult, error) {
-	r, err := c.run(ctx, c.target(&session.Command{Name: set.name("COPY"), Args: func(e *wire.Encoder) {
-		c.mailbox(set.encode(e), mailbox)
-	}}, &set, mailbox))
-	if err != nil {
+// copyOrMove sends COPY or MOVE (name, with its UID prefix) of set to
+// mailbox, in parts when set is long, and joins their COPYUIDs; want is
+// the command's Want.
+func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, want func(codec.Response) bool) (*CopyResult, error) {
+	var res *CopyResult
+	answered := false
+	err := c.newSplitRun(set, name).run(ctx, func(set Set) *session.Command {
+		return c.target(&session.Command{
+			Name: name,
+			Args: func(e *wire.Encoder) { c.mailbox(set.encode(e), mailbox) },
+			Want: want,
+		}, &set, mailbox)
+	}, func(r *session.Result) {
+		if r.Status != nil && r.Status.Kind == codec.StatusOK {
+			answered = true
+			res = joinCopyUID(res, copyUID(r))
+		}
+	})
+	if !answered {
 		return nil, err
 	}
-	return copyUID(r), nil
+	return res, err
 }
 
 // joinCopyUID adds the COPYUID of a part (nil when the server sent none)
@@ -116,23 +119,15 @@ func (c *Client) Move(ctx context.Context, set Set, mailbox string) (*CopyResult
 		return &CopyResult{}, nil // nothing to send
 	}
 	if c.hasCap("MOVE") {
-		if len(c.parts(set)) == 1 {
-			return c.movePart(ctx, set, mailbox)
-		}
 		uids := set
-		if !set.UID {
+		if !set.UID && len(c.parts(set)) > 1 {
+			// Each MOVE renumbers: the parts go by UID.
 			var err error
 			if uids, err = c.uidsOf(ctx, set); err != nil || uids.IsEmpty() {
 				return &CopyResult{}, err
 			}
 		}
-		var res *CopyResult
-		err := c.newSplitRun(uids, "UID MOVE").each(func(part Set) error {
-			cp, err := c.movePart(ctx, part, mailbox)
-			res = joinCopyUID(res, cp)
-			return err
-		})
-		return res, err
+		return c.copyOrMove(ctx, uids, mailbox, uids.name("MOVE"), moveWants)
 	}
 	if !c.hasCap("UIDPLUS") {
 		return nil, ErrMoveUnsupported
@@ -160,25 +155,16 @@ func (c *Client) Move(ctx context.Context, set Set, mailbox string) (*CopyResult
 	return cp, c.removeMoved(ctx, cp, uids, nil)
 }
 
-// movePart sends MOVE for set.
-func (c *Client) movePart(ctx context.Context, set Set, mailbox string) (*CopyResult, error) {
-	r, err := c.run(ctx, c.target(&session.Command{
-		Name: set.name("MOVE"),
-		Args: func(e *wire.Encoder) { c.mailbox(set.encode(e), mailbox) },
-		Want: func(r codec.Response) bool {
-			switch r := r.(type) {
-			case *codec.Expunge, *codec.Vanished:
-				return true
-			case *codec.Status:
-				return r.Code != nil && r.Code.Kind == codec.CodeCopyUID
-			}
-			return false
-		},
-	}, &set, mailbox))
-	if err != nil {
-		return nil, err
+// moveWants is MOVE's Want: its EXPUNGE and VANISHED responses, and
+// COPYUID in an untagged OK (RFC 6851 section 4.3).
+func moveWants(r codec.Response) bool {
+	switch r := r.(type) {
+	case *codec.Expunge, *codec.Vanished:
+		return true
+	case *codec.Status:
+		return r.Code != nil && r.Code.Kind == codec.CodeCopyUID
 	}
-	return copyUID(r), nil
+	return false
 }
 
 // uidsOf returns the UIDs of the messages of a set of sequence numbers.

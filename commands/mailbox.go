@@ -299,15 +299,12 @@ func (c *Client) Expunge(ctx context.Context, uids *Set) (*ExpungeResult, error)
 	if !c.hasCap("UIDPLUS") {
 		return nil, fmt.Errorf("%w: UID EXPUNGE needs UIDPLUS", ErrUnsupported)
 	}
-	run := c.newSplitRun(*uids, "UID EXPUNGE")
 	answered := false
-	err := run.each(func(set Set) error {
-		r, err := c.run(ctx, c.target(&session.Command{Name: "UID EXPUNGE", Args: func(e *wire.Encoder) { set.encode(e) }}, &set, ""))
-		if r != nil {
-			answered = true
-			add(r)
-		}
-		return err
+	err := c.newSplitRun(*uids, "UID EXPUNGE").run(ctx, func(set Set) *session.Command {
+		return c.target(&session.Command{Name: "UID EXPUNGE", Args: func(e *wire.Encoder) { set.encode(e) }}, &set, "")
+	}, func(r *session.Result) {
+		answered = true
+		add(r)
 	})
 	if !answered {
 		return nil, err

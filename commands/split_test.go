@@ -62,12 +62,17 @@ func TestSplitFailures(t *testing.T) {
 	var split *commands.SplitError
 	_, err := c.Store(ctx, set, commands.AddFlags, []string{`\Seen`}, nil)
 	if !errors.Is(err, session.ErrNo) || errors.As(err, &split) {
-		t.Fatalf("first part refused: %v", err)
+		t.Fatalf("both parts refused: %v", err)
 	}
 	st, err := c.Store(ctx, set, commands.AddFlags, []string{`\Seen`}, nil)
 	if !errors.As(err, &split) || !errors.Is(err, session.ErrNo) || split.Sent != 1 || split.Parts != 2 ||
 		split.Done.String() != "UID 1,3,5" || st == nil || len(st.Messages) != 1 {
 		t.Fatalf("second part refused: %v %+v", err, st)
+	}
+	// Pipelined: the second part succeeds after the first was refused.
+	st, err = c.Store(ctx, set, commands.AddFlags, []string{`\Seen`}, nil)
+	if !errors.As(err, &split) || split.Sent != 1 || split.Done.String() != "UID 7,9" || st == nil || len(st.Messages) != 1 {
+		t.Fatalf("first of two pipelined parts refused: %v %+v", err, st)
 	}
 	_, err = c.Copy(ctx, commands.SeqNums(1, 3, 5, 7, 9), "Archive")
 	if !errors.As(err, &split) || !errors.Is(err, commands.ErrRenumbered) || split.Done.String() != "1,3,5" {

@@ -61,43 +61,29 @@ func (c *Client) Store(ctx context.Context, set Set, op StoreOp, flags []string,
 		item += ".SILENT"
 	}
 	res := &StoreResult{Modified: Set{UID: set.UID}}
-	run := c.newSplitRun(set, set.name("STORE"))
-	if len(run.parts) == 1 {
-		ok, err := c.storePart(ctx, set, item, flags, &o, res)
-		if !ok {
-			return nil, err
+	answered := false
+	err := c.newSplitRun(set, set.name("STORE")).run(ctx, func(set Set) *session.Command {
+		return c.target(&session.Command{Name: set.name("STORE"), Args: func(e *wire.Encoder) {
+			set.encode(e)
+			if o.UnchangedSince > 0 {
+				e.SP().List(func(e *wire.Encoder) { e.Atom("UNCHANGEDSINCE").SP().Number(o.UnchangedSince) })
+			}
+			e.SP().Atom(item).SP()
+			encodeFlags(e, flags)
+		}}, &set, "")
+	}, func(r *session.Result) {
+		answered = true
+		for _, d := range r.Data {
+			if f, ok := d.(*codec.Fetch); ok {
+				res.Messages = append(res.Messages, newMessage(f))
+			}
 		}
-		return res, err
-	}
-	err := run.each(func(part Set) error {
-		_, err := c.storePart(ctx, part, item, flags, &o, res)
-		return err
+		if st := r.Status; st != nil && st.Code != nil && st.Code.Kind == codec.CodeModified {
+			res.Modified.Nums.AddRanges(st.Code.Set.Ranges()...)
+		}
 	})
+	if !answered {
+		return nil, err
+	}
 	return res, err
-}
-
-// storePart sends STORE for set and adds its answer to res; ok is false
-// when there is no answer to add (the command was not sent, or the session
-// ended).
-func (c *Client) storePart(ctx context.Context, set Set, item string, flags []string, o *StoreOptions, res *StoreResult) (ok bool, err error) {
-	r, err := c.run(ctx, c.target(&session.Command{Name: set.name("STORE"), Args: func(e *wire.Encoder) {
-		set.encode(e)
-		if o.UnchangedSince > 0 {
-			e.SP().List(func(e *wire.Encoder) { e.Atom("UNCHANGEDSINCE").SP().Number(o.UnchangedSince) })
-		}
-		e.SP().Atom(item).SP()
-		encodeFlags(e, flags)
-	}}, &set, ""))
-	if r == nil {
-		return false, err
-	}
-	for _, d := range r.Data {
-		if f, ok := d.(*codec.Fetch); ok {
-			res.Messages = append(res.Messages, newMessage(f))
-		}
-	}
-	if st := r.Status; st != nil && st.Code != nil && st.Code.Kind == codec.CodeModified {
-		res.Modified.Nums.AddRanges(st.Code.Set.Ranges()...)
-	}
-	return true, err
 }
