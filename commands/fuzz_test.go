@@ -122,6 +122,16 @@ func TestFuzzClientControl(t *testing.T) {
 	}
 }
 
+// fcScattered returns the odd numbers below 4,000 as a set of UIDs or
+// of sequence numbers: too long for one command (DefaultMaxSetLength).
+func fcScattered(uid bool) commands.Set {
+	s := commands.Set{UID: uid}
+	for i := uint32(1); i < 4000; i += 2 {
+		s.Nums.AddNum(i)
+	}
+	return s
+}
+
 // fcAnswer is an answer of FuzzClient's server to the command Name.
 type fcAnswer struct{ Name, Text string }
 
@@ -287,6 +297,17 @@ var fcOps = []fcOp{
 		_, err := c.Copy(ctx, commands.UIDs(1, 2, 3), "Archive")
 		return err
 	}},
+	{"StoreSplit", func(ctx context.Context, c *commands.Client) error {
+		// 2,000 scattered UIDs (about 11 KB): two UID STORE, pipelined.
+		_, err := c.Store(ctx, fcScattered(true), commands.AddFlags, []string{`\Flagged`}, nil)
+		return err
+	}},
+	{"CopySplit", func(ctx context.Context, c *commands.Client) error {
+		// Sequence numbers: two COPY, one after the other, the second
+		// only if no EXPUNGE came between.
+		_, err := c.Copy(ctx, fcScattered(false), "Archive")
+		return err
+	}},
 	{"Move", func(ctx context.Context, c *commands.Client) error {
 		_, err := c.Move(ctx, commands.SeqRange(1, 3), "Trash")
 		return err
@@ -353,6 +374,10 @@ var fcSeed = []fcAnswer{
 	{"FETCH", "* 1 FETCH (BODY[]<0> {5}\r\nhello)\r\n"},
 	{"UID STORE", "* 1 FETCH (UID 1 FLAGS (\\Seen) MODSEQ (31))\r\n%T OK [MODIFIED 2:3] some were modified\r\n"},
 	{"UID COPY", "%T OK [COPYUID 7 1:3 101:103] copied\r\n"},
+	{"UID STORE", "* 3 FETCH (UID 5 FLAGS (\\Flagged))\r\n"},
+	{"UID STORE", "* 9 FETCH (UID 3999 FLAGS (\\Flagged))\r\n"},
+	{"COPY", "%T OK [COPYUID 7 1,3 107:108] copied\r\n"},
+	{"COPY", "%T OK [COPYUID 7 3999 109] copied\r\n"},
 	{"MOVE", "* OK [COPYUID 7 1:3 104:106] moved\r\n* 1 EXPUNGE\r\n* 1 EXPUNGE\r\n* 1 EXPUNGE\r\n"},
 	{"UID EXPUNGE", "* VANISHED 4:6\r\n"},
 	{"APPEND", "%T OK [APPENDUID 7 22] appended\r\n"},
