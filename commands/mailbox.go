@@ -28,10 +28,17 @@ type SelectOptions struct {
 type QResync struct {
 	UIDValidity uint32
 	ModSeq      uint64
-	// KnownUIDs are the UIDs the client knows; empty for none.
+	// KnownUIDs are the UIDs the client knows; empty for none. They only
+	// narrow the UIDs the server reports expunged (VANISHED (EARLIER)),
+	// so a set too long for the command line (Client.SetMaxSetLength) is
+	// sent as the one range from its lowest UID to its highest: the
+	// server may then report UIDs the client never knew, to be ignored.
 	KnownUIDs codec.SeqSet
 	// SeqMatchSeqs and SeqMatchUIDs are the optional message sequence
-	// match data: parallel sets of sequence numbers and their UIDs.
+	// match data: parallel sets of sequence numbers and their UIDs. They
+	// are left out when they would not fit the command line, or when
+	// KnownUIDs did not (a sample of a few numbers is what RFC 7162
+	// suggests).
 	SeqMatchSeqs, SeqMatchUIDs codec.SeqSet
 }
 
@@ -104,8 +111,10 @@ func (c *Client) Select(ctx context.Context, mailbox string, opts *SelectOptions
 				e.Atom("QRESYNC").SP().List(func(e *wire.Encoder) {
 					e.Number(uint64(q.UIDValidity)).SP().Number(q.ModSeq)
 					if !q.KnownUIDs.IsEmpty() {
-						e.SP().SeqSet(q.KnownUIDs.Ranges())
-						if !q.SeqMatchSeqs.IsEmpty() {
+						known, whole := c.lineSet(q.KnownUIDs)
+						e.SP().SeqSet(known)
+						if whole && !q.SeqMatchSeqs.IsEmpty() &&
+							c.fits(setLength(q.SeqMatchSeqs.Ranges())+setLength(q.SeqMatchUIDs.Ranges())) {
 							e.SP().List(func(e *wire.Encoder) {
 								e.SeqSet(q.SeqMatchSeqs.Ranges()).SP().SeqSet(q.SeqMatchUIDs.Ranges())
 							})

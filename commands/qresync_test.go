@@ -12,7 +12,8 @@ import (
 // TestQResyncDovecot syncs a mailbox with QRESYNC: after changes by
 // another session, SELECT (QRESYNC ...) reports the expunged UIDs
 // (VANISHED (EARLIER)) and the changed flags, and UID FETCH CHANGEDSINCE
-// VANISHED reports the same through the iterator.
+// VANISHED reports the same through the iterator. Known UIDs too many for
+// a command line go as one range.
 func TestQResyncDovecot(t *testing.T) {
 	c := dvClient(t, testserver.Alice, nil)
 	other := dvClient(t, testserver.Alice, nil)
@@ -50,6 +51,17 @@ func TestQResyncDovecot(t *testing.T) {
 	}
 	if st.Vanished.String() != "4:5" || len(st.Changed) != 1 || st.Changed[0].UID != 2 || !slices.Contains(st.Changed[0].Flags, `\Flagged`) {
 		t.Fatalf("SELECT (QRESYNC): vanished %v, changed %+v", st.Vanished.String(), st.Changed)
+	}
+	// The same with 20,002 known UIDs, scattered (114 KB; Dovecot answers
+	// BAD past 64 KiB): sent as 1:39999, the same answer.
+	long := oddNums(true, 40000).Nums
+	long.AddNum(2, 4)
+	if err := c.Unselect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st2, err := c.Select(ctx, mb, &commands.SelectOptions{QResync: &commands.QResync{UIDValidity: st.UIDValidity, ModSeq: known, KnownUIDs: long}})
+	if err != nil || st2.Vanished.String() != "4:5" || len(st2.Changed) != 1 || st2.Changed[0].UID != 2 {
+		t.Fatalf("SELECT (QRESYNC) with 20,002 known UIDs: %v %+v", err, st2)
 	}
 	var vanished []string
 	var changed []uint32

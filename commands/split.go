@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/wire"
 )
@@ -65,8 +66,9 @@ func (e *SplitError) Unwrap() error { return e.Err }
 // *SplitError saying what was done. On a set of sequence numbers, a
 // change of the numbers between two parts (an EXPUNGE) ends the work
 // with an error wrapping ErrRenumbered, except in Move, which asks for
-// the messages' UIDs first (as its fallback does) and moves those. Sets
-// in search criteria and the "$" of SEARCHRES are sent whole.
+// the messages' UIDs first (as its fallback does) and moves those. The
+// known UIDs of QResync go as one range instead (see QResync). Sets in
+// search criteria and the "$" of SEARCHRES are sent whole.
 func (c *Client) SetMaxSetLength(n int) {
 	if n == 0 {
 		n = DefaultMaxSetLength
@@ -88,7 +90,7 @@ func (c *Client) maxSetLength() int64 {
 // 21 bytes) makes a part of its own.
 func (c *Client) parts(set Set) []Set {
 	limit := c.maxSetLength()
-	if set.Saved || limit < 0 || setLength(set.Nums.Ranges()) <= limit {
+	if set.Saved || c.fits(setLength(set.Nums.Ranges())) {
 		return []Set{set}
 	}
 	nums := set.Nums.Clone()
@@ -115,6 +117,25 @@ func (c *Client) parts(set Set) []Set {
 	}
 	flush()
 	return out
+}
+
+// fits reports whether n bytes of message sets fit the client's limit.
+func (c *Client) fits(n int64) bool {
+	limit := c.maxSetLength()
+	return limit < 0 || n <= limit
+}
+
+// lineSet returns the ranges of s to send where a superset will do (the
+// known UIDs of QRESYNC): s's own when they fit the client's limit (whole
+// is true), else the one range from its lowest number to its highest.
+func (c *Client) lineSet(s codec.SeqSet) (rs []wire.SeqRange, whole bool) {
+	if rs = s.Ranges(); c.fits(setLength(rs)) {
+		return rs, true
+	}
+	s = s.Clone()
+	s.Compact()
+	rs = s.Ranges()
+	return []wire.SeqRange{{Start: rs[0].Start, Stop: rs[len(rs)-1].Stop}}, false
 }
 
 // setLength returns the length of the wire form of rs.

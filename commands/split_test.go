@@ -98,3 +98,28 @@ func TestSplitFailures(t *testing.T) {
 		t.Fatalf("fallback move whose COPY stopped: %v %+v", err, cp)
 	}
 }
+
+// TestSplitQResync replays SELECT (QRESYNC) with known UIDs and match
+// data past the client's limit (split/qresync).
+func TestSplitQResync(t *testing.T) {
+	c, ctx := scripted(t, "split/qresync")
+	c.SetMaxSetLength(5)
+	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
+		t.Fatal(err)
+	}
+	q := &commands.QResync{UIDValidity: 7, ModSeq: 10, KnownUIDs: commands.UIDs(1, 3, 5).Nums,
+		SeqMatchSeqs: commands.SeqNums(2).Nums, SeqMatchUIDs: commands.UIDs(3).Nums}
+	if _, err := c.Select(ctx, "INBOX", &commands.SelectOptions{QResync: q}); err != nil {
+		t.Fatal(err)
+	}
+	q.KnownUIDs = commands.UIDs(1, 3, 5, 7, 9).Nums
+	st, err := c.Select(ctx, "INBOX", &commands.SelectOptions{QResync: q})
+	if err != nil || st.Vanished.String() != "2,7" {
+		t.Fatalf("known UIDs as one range: %v %+v", err, st)
+	}
+	q.KnownUIDs = commands.UIDs(1, 3, 5).Nums
+	q.SeqMatchSeqs, q.SeqMatchUIDs = commands.SeqRange(1, 3).Nums, commands.UIDs(1, 3, 5).Nums
+	if _, err := c.Select(ctx, "INBOX", &commands.SelectOptions{QResync: q}); err != nil {
+		t.Fatal(err)
+	}
+}
