@@ -330,6 +330,48 @@ func (c *Client) searchCommand(criteria *Criteria, opts *SearchOptions) (*sessio
 	}}, o, nil
 }
 
+// searchCommands builds the commands of Search and SearchIter: one, or
+// one per part of a criteria's Set too long for the command line
+// (Client.SetMaxSetLength), each with the other criteria, whose results
+// are joined (the parts are disjoint, and every criterion must match).
+// A Set is sent whole under RETURN (SAVE), which keeps one result on the
+// server. check(i) tells whether part i may be sent: not when the
+// numbers are sequence numbers (of the Set, or of the result) and
+// changed since the first part.
+func (c *Client) searchCommands(criteria *Criteria, opts *SearchOptions) (cmds []*session.Command, o SearchOptions, check func(int) error, err error) {
+	cmd, o, err := c.searchCommand(criteria, opts)
+	if err != nil {
+		return nil, o, nil, err
+	}
+	check = func(int) error { return nil }
+	if criteria == nil || criteria.Set == nil || (o.Return != nil && o.Return.Save) {
+		return []*session.Command{cmd}, o, check, nil
+	}
+	parts := c.parts(*criteria.Set)
+	if len(parts) == 1 {
+		return []*session.Command{cmd}, o, check, nil
+	}
+	for i := range parts {
+		cr := *criteria
+		cr.Set = &parts[i]
+		part, _, err := c.searchCommand(&cr, opts)
+		if err != nil {
+			return nil, o, nil, err
+		}
+		cmds = append(cmds, part)
+	}
+	if !criteria.Set.UID || !o.UID {
+		mark := c.s.Renumbered()
+		check = func(i int) error {
+			if i > 0 && c.s.Renumbered() != mark {
+				return fmt.Errorf("%w (before part %d of %d of %s)", ErrRenumbered, i+1, len(parts), cmd.Name)
+			}
+			return nil
+		}
+	}
+	return cmds, o, check, nil
+}
+
 // pull runs cmd, which has Pull set, and hands each of its responses to f
 // on this goroutine, borrowed: valid only during the call (copy what is
 // kept). f returns false to stop: the rest of the answer is then read and
@@ -374,14 +416,34 @@ func (c *Client) pull(ctx context.Context, cmd *session.Command, f func(session.
 // holds nothing. Past the session's MaxResultBytes (session.Options) of
 // SEARCH or ESEARCH responses, Search reads on to the end of the answer,
 // dropping the rest, and returns what it kept with a
-// *session.ResultTooLargeError.
+// *session.ResultTooLargeError. A Criteria.Set too long for the command
+// line is searched in parts, one SEARCH each, whose results are joined
+// (Client.SetMaxSetLength).
 func (c *Client) Search(ctx context.Context, criteria *Criteria, opts *SearchOptions) (*SearchResult, error) {
-	cmd, o, err := c.searchCommand(criteria, opts)
+	cmds, o, check, err := c.searchCommands(criteria, opts)
 	if err != nil {
 		return nil, err
 	}
+	b := c.newBound(cmds[0].Name)
+	var res *SearchResult
+	for i, cmd := range cmds {
+		if err := check(i); err != nil {
+			return nil, err
+		}
+		part, err := c.searchOnce(ctx, cmd, o, b)
+		if err != nil {
+			return nil, err
+		}
+		res = res.join(part)
+	}
+	return res, b.err()
+}
+
+// searchOnce runs one SEARCH command of Search (the whole criteria, or
+// those of one part of a long set) and returns its result, within the
+// bound b shared by the parts.
+func (c *Client) searchOnce(ctx context.Context, cmd *session.Command, o SearchOptions, b *collectBound) (*SearchResult, error) {
 	res := &SearchResult{UID: o.UID}
-	b := c.newBound(cmd.Name)
 	// Numbers in ascending order go into the set as they come (a range
 	// each run); others are gathered and added in one sort at the end:
 	// adding each as it comes would be quadratic (codec.SeqSet.AddNum).
@@ -426,7 +488,29 @@ func (c *Client) Search(ctx context.Context, criteria *Criteria, opts *SearchOpt
 			res.Min, res.Max, res.HasMin, res.HasMax = rg[0].Start, rg[len(rg)-1].Stop, true, true
 		}
 	}
-	return res, b.err()
+	return res, nil
+}
+
+// join returns the result of two searches of disjoint messages (the parts
+// of a long set) as one: the numbers joined, the counts added, the
+// lowest MIN and the highest MAX and MODSEQ. A nil res is none yet.
+func (res *SearchResult) join(part *SearchResult) *SearchResult {
+	if res == nil {
+		return part
+	}
+	res.All.AddRanges(part.All.Ranges()...)
+	res.All.Compact()
+	res.Count += part.Count
+	res.HasCount = res.HasCount || part.HasCount
+	if part.HasMin && (!res.HasMin || part.Min < res.Min) {
+		res.Min, res.HasMin = part.Min, true
+	}
+	if part.HasMax && (!res.HasMax || part.Max > res.Max) {
+		res.Max, res.HasMax = part.Max, true
+	}
+	res.ModSeq = max(res.ModSeq, part.ModSeq)
+	res.FromESearch = res.FromESearch || part.FromESearch
+	return res
 }
 
 // SearchIter is Search as an iterator over the matching numbers (UIDs
@@ -445,7 +529,9 @@ func (c *Client) Search(ctx context.Context, criteria *Criteria, opts *SearchOpt
 // Search): the answer is then a sequence set on the wire too, 1:1000000
 // in ten bytes. Breaking out of the loop drops the rest of the answer
 // (read in the background). An error ends the iteration, yielded with 0;
-// a tagged NO or BAD is a *session.StatusError.
+// a tagged NO or BAD is a *session.StatusError. A Criteria.Set too long
+// for the command line is searched in parts, whose numbers come one part
+// after the other (Client.SetMaxSetLength).
 func (c *Client) SearchIter(ctx context.Context, criteria *Criteria, opts *SearchOptions) iter.Seq2[uint32, error] {
 	return func(yield func(uint32, error) bool) {
 		if opts != nil && opts.Return != nil {
@@ -453,38 +539,57 @@ func (c *Client) SearchIter(ctx context.Context, criteria *Criteria, opts *Searc
 			o.Return = &SearchReturn{All: true, Save: opts.Return.Save}
 			opts = &o
 		}
-		cmd, _, err := c.searchCommand(criteria, opts)
+		cmds, _, check, err := c.searchCommands(criteria, opts)
 		if err != nil {
 			yield(0, err)
 			return
 		}
-		done, cut := ctx.Done(), false
-		stopped, err := c.pull(ctx, cmd, func(it session.Item) bool {
-			r := it.Response
-			switch d := r.(type) {
-			case *codec.Search:
-				for _, n := range d.Nums {
+		for i, cmd := range cmds {
+			if err := check(i); err != nil {
+				yield(0, err)
+				return
+			}
+			if !c.searchIterOnce(ctx, cmd, yield) {
+				return
+			}
+		}
+	}
+}
+
+// searchIterOnce runs one SEARCH command of SearchIter and yields its
+// numbers; it returns false when the iteration ended.
+func (c *Client) searchIterOnce(ctx context.Context, cmd *session.Command, yield func(uint32, error) bool) bool {
+
+	done, cut := ctx.Done(), false
+	stopped, err := c.pull(ctx, cmd, func(it session.Item) bool {
+		r := it.Response
+		switch d := r.(type) {
+		case *codec.Search:
+			for _, n := range d.Nums {
+				if cut = ended(done); cut || !yield(n, nil) {
+					return false
+				}
+			}
+		case *codec.ESearch:
+			if d.Has&codec.ESearchAll != 0 {
+				for n := range d.All.All {
 					if cut = ended(done); cut || !yield(n, nil) {
 						return false
 					}
 				}
-			case *codec.ESearch:
-				if d.Has&codec.ESearchAll != 0 {
-					for n := range d.All.All {
-						if cut = ended(done); cut || !yield(n, nil) {
-							return false
-						}
-					}
-				}
 			}
-			return true
-		})
-		if cut {
-			yield(0, ctx.Err())
-		} else if err != nil && !stopped {
-			yield(0, err)
 		}
+		return true
+	})
+	if cut {
+		yield(0, ctx.Err())
+		return false
 	}
+	if err != nil && !stopped {
+		yield(0, err)
+		return false
+	}
+	return !stopped
 }
 
 // ended reports, without blocking, whether done (a context's Done channel;

@@ -66,9 +66,12 @@ func (e *SplitError) Unwrap() error { return e.Err }
 // *SplitError saying what was done. On a set of sequence numbers, a
 // change of the numbers between two parts (an EXPUNGE) ends the work
 // with an error wrapping ErrRenumbered, except in Move, which asks for
-// the messages' UIDs first (as its fallback does) and moves those. The
-// known UIDs of QResync go as one range instead (see QResync). Sets in
-// search criteria and the "$" of SEARCHRES are sent whole.
+// the messages' UIDs first (as its fallback does) and moves those.
+// Search and SearchIter search a long Criteria.Set in parts, one after
+// the other, with the other criteria, and join the results (not under
+// RETURN (SAVE)). The known UIDs of QResync go as one range instead (see
+// QResync). Sets inside Not or Or, those of Sort and Thread, and the "$"
+// of SEARCHRES are sent whole.
 func (c *Client) SetMaxSetLength(n int) {
 	if n == 0 {
 		n = DefaultMaxSetLength

@@ -20,7 +20,7 @@ func oddNums(uid bool, n uint32) commands.Set {
 	return s
 }
 
-// TestLongSetsDovecot runs Fetch, Store, Copy, Move and Expunge with the
+// TestLongSetsDovecot runs Fetch, Store, Search, Copy, Move and Expunge with the
 // library's defaults on sets longer than a command line may be: 20,000
 // scattered UIDs take 114 KB, and Dovecot answers a set past 64 KiB with
 // BAD "Too long argument"; 2,000 scattered sequence numbers (about 9.9
@@ -83,6 +83,27 @@ func TestLongSetsDovecot(t *testing.T) {
 		if err != nil || !res.All.Equal(wantUIDs) {
 			t.Fatalf("SEARCH %s: %v, %d UIDs", flag, err, res.Count)
 		}
+	}
+
+	// SEARCH within the 20,000 UIDs, plain and ESEARCH, and SearchIter.
+	for _, ret := range []*commands.SearchReturn{nil, {Min: true, Max: true, All: true, Count: true}} {
+		res, err := c.Search(ctx, &commands.Criteria{Set: &bigUIDs, Flags: []string{`\Flagged`}}, &commands.SearchOptions{UID: true, Return: ret})
+		if err != nil {
+			t.Fatalf("SEARCH UID <20,000 UIDs> FLAGGED (return %+v): %v", ret, err)
+		}
+		if !res.All.Equal(wantUIDs) || res.Count != m/2 || res.Min != 1 || res.Max != m-1 {
+			t.Fatalf("SEARCH UID <20,000 UIDs> FLAGGED (return %+v): %d UIDs, min %d max %d", ret, res.Count, res.Min, res.Max)
+		}
+	}
+	n = 0
+	for _, err := range c.SearchIter(ctx, &commands.Criteria{Set: &bigUIDs}, &commands.SearchOptions{UID: true}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if n != m/2 {
+		t.Fatalf("SearchIter UID <20,000 UIDs>: %d", n)
 	}
 
 	// FETCH and COPY by UIDs.

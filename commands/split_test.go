@@ -123,3 +123,37 @@ func TestSplitQResync(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSplitSearch replays Search and SearchIter with a Set criterion
+// past the client's limit (split/search).
+func TestSplitSearch(t *testing.T) {
+	c, ctx := scripted(t, "split/search")
+	c.SetMaxSetLength(5)
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	set := commands.UIDs(1, 3, 5, 7, 9)
+	cr := &commands.Criteria{Set: &set, NotFlags: []string{`\Seen`}}
+	res, err := c.Search(ctx, cr, &commands.SearchOptions{UID: true})
+	if err != nil || res.All.String() != "3,5,9" || res.Count != 3 || res.Min != 3 || res.Max != 9 {
+		t.Fatalf("SEARCH in two parts: %v %+v", err, res)
+	}
+	all := &commands.SearchReturn{Min: true, Max: true, All: true, Count: true}
+	res, err = c.Search(ctx, cr, &commands.SearchOptions{UID: true, Return: all})
+	if err != nil || res.All.String() != "3,5" || res.Count != 2 || !res.HasMin || res.Min != 3 || res.Max != 5 || !res.FromESearch {
+		t.Fatalf("ESEARCH in two parts (the second empty): %v %+v", err, res)
+	}
+	var got []uint32
+	for n, err := range c.SearchIter(ctx, cr, &commands.SearchOptions{UID: true}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, n)
+	}
+	if !slices.Equal(got, []uint32{3, 5, 7, 9}) {
+		t.Fatalf("SearchIter in two parts: %v", got)
+	}
+	if _, err := c.Search(ctx, cr, &commands.SearchOptions{UID: true, Return: &commands.SearchReturn{Save: true}}); err != nil {
+		t.Fatalf("RETURN (SAVE), whole: %v", err)
+	}
+}
