@@ -22,7 +22,7 @@ var headersCommand = serverCmd{
 	help: "Print a line per message of MAILBOX (opened read-only): UID, date, sender,\n" +
 		"subject (decoded), size and flags, the newest last. Without SET, the last\n" +
 		"--last messages; SET is UIDs (as search prints them), or sequence numbers\n" +
-		"with --seq. --json prints an object per message.",
+		"with --seq. --json prints an object per message.\n" + stdinSetHelp,
 	flags: func(fs *flag.FlagSet) any {
 		return &headersOpts{
 			seq:  setFlag(fs),
@@ -62,7 +62,7 @@ func runHeaders(ctx context.Context, cn *conn, args []string, own any, o *output
 	}
 	var set commands.Set
 	if len(args) > 1 {
-		if set, err = parseSet(args[1], *ho.seq); err != nil {
+		if set, err = o.readSet(args[1], *ho.seq); err != nil {
 			return err
 		}
 	} else {

@@ -60,7 +60,7 @@ var serverCommands = []serverCmd{
 			"the message's parts (number, type, size, encoding, charset, file name);\n" +
 			"--section N --decode writes part N with its transfer encoding undone (an\n" +
 			"attachment's bytes).\n" +
-			"The messages are not marked \\Seen.",
+			"The messages are not marked \\Seen.\n" + stdinSetHelp,
 		flags: fetchFlags,
 		check: checkFetch,
 		run:   runFetch,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/wire"
 )
 
 // The commands on messages of one mailbox: store, cp, mv, expunge. Sets are
@@ -22,13 +24,74 @@ func setFlag(fs *flag.FlagSet) *bool {
 }
 
 // parseSet parses a message set argument: UIDs, or sequence numbers with
-// seq.
+// seq. "-" stands for a set read from stdin (output.readSet): it parses
+// here as an empty set, for the checks made before connecting.
 func parseSet(s string, seq bool) (commands.Set, error) {
+	if s == "-" {
+		return commands.Set{UID: !seq}, nil
+	}
 	n, err := codec.ParseSeqSet([]byte(s))
 	if err != nil || n.IsEmpty() {
 		return commands.Set{}, usagef("bad message set %q: numbers and ranges such as 1:5,7,9:*", s)
 	}
 	return commands.SetOf(!seq, n), nil
+}
+
+// stdinSetHelp ends the help of the commands that take a set.
+const stdinSetHelp = "A set of \"-\" is read from stdin: numbers and ranges one per line or separated\n" +
+	"by commas, as search prints them (imapkit search URL INBOX SEEN BEFORE 1-Jan-2020 |\n" +
+	"imapkit mv URL INBOX - Archive). A long set goes to the server in several commands."
+
+// maxStdinSet bounds the numbers and ranges a set from stdin may hold
+// (the UIDs of a search of a few million messages).
+const maxStdinSet = 10_000_000
+
+// readSet returns the set of the argument s: parseSet's, or for "-" the
+// numbers and ranges on stdin, separated by white space or commas, as
+// search prints them (one per line) or as a set is written (1:5,7). An
+// empty stdin is an empty set: the commands send nothing for it.
+func (o *output) readSet(s string, seq bool) (commands.Set, error) {
+	if s != "-" {
+		return parseSet(s, seq)
+	}
+	var nums codec.SeqSet
+	sc := bufio.NewScanner(o.stdin)
+	sc.Split(scanSetTokens)
+	var rs []wire.SeqRange
+	for sc.Scan() {
+		t := sc.Bytes()
+		n, err := codec.ParseSeqSet(t)
+		if err != nil || n.IsEmpty() {
+			return commands.Set{}, usagef("bad message set on stdin: %q: numbers and ranges such as 1:5,7,9:*, one per line or separated by commas", printable(string(t)))
+		}
+		if rs = append(rs, n.Ranges()...); len(rs) > maxStdinSet {
+			return commands.Set{}, usagef("more than %d numbers and ranges on stdin", maxStdinSet)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return commands.Set{}, fmt.Errorf("reading the set from stdin: %w", err)
+	}
+	nums.AddRanges(rs...) // in one sort
+	return commands.SetOf(!seq, nums), nil
+}
+
+// scanSetTokens is a bufio.SplitFunc: the tokens between white space and
+// commas, each at most bufio.MaxScanTokenSize long.
+func scanSetTokens(data []byte, atEOF bool) (advance int, token []byte, err error) {
+	sep := func(c byte) bool { return c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+	start := 0
+	for start < len(data) && sep(data[start]) {
+		start++
+	}
+	for i := start; i < len(data); i++ {
+		if sep(data[i]) {
+			return i + 1, data[start:i], nil
+		}
+	}
+	if atEOF && len(data) > start {
+		return len(data), data[start:], nil
+	}
+	return start, nil, nil
 }
 
 // checkSet checks the set argument at index i before connecting.
@@ -56,7 +119,8 @@ var storeCommand = serverCmd{
 	summary: "add, remove or replace the flags of messages",
 	help: "Change the flags of the messages in SET (UIDs, or sequence numbers with --seq) of\n" +
 		"MAILBOX: +FLAGS adds, -FLAGS removes, FLAGS replaces (FLAGS alone clears them).\n" +
-		"Prints the new flags of each message. Example: store URL INBOX 4:7 +FLAGS '\\Seen'.",
+		"Prints the new flags of each message. Example: store URL INBOX 4:7 +FLAGS '\\Seen'.\n" +
+		stdinSetHelp,
 	flags: func(fs *flag.FlagSet) any {
 		return &storeOpts{
 			seq:    setFlag(fs),
@@ -109,7 +173,11 @@ type jsonFlags struct {
 
 func runStore(ctx context.Context, cn *conn, args []string, own any, o *output) error {
 	so := own.(*storeOpts)
-	set, op, flags, err := storeArgs(args, so)
+	_, op, flags, err := storeArgs(args, so)
+	if err != nil {
+		return err
+	}
+	set, err := o.readSet(args[1], *so.seq)
 	if err != nil {
 		return err
 	}
@@ -154,12 +222,19 @@ func copyMove(name, verb string, move bool) serverCmd {
 		summary: strings.ToLower(what) + " messages to another mailbox of the same server",
 		help: what + " the messages in SET (UIDs, or sequence numbers with --seq) of MAILBOX to DEST, on\n" +
 			"the same server, and print the UIDs they got there (COPYUID, when the server\n" +
-			"has UIDPLUS). To copy between servers, use \"imapkit copy SRC-URL DST-URL\".",
+			"has UIDPLUS). To copy between servers, use \"imapkit copy SRC-URL DST-URL\".\n" +
+			stdinSetHelp,
 		flags: func(fs *flag.FlagSet) any { return setFlag(fs) },
 		check: checkSet(1),
 		run: func(ctx context.Context, cn *conn, args []string, own any, o *output) error {
-			set, _ := parseSet(args[1], *own.(*bool))
-			var err error
+			set, err := o.readSet(args[1], *own.(*bool))
+			if err != nil {
+				return err
+			}
+			if set.IsEmpty() {
+				fmt.Fprintf(o.stderr, "imapkit %s: no message in the set\n", name)
+				return nil
+			}
 			if move {
 				_, err = cn.c.Select(ctx, args[0], nil)
 			} else {
@@ -216,7 +291,7 @@ var expungeCommand = serverCmd{
 	name: "expunge", args: "MAILBOX [UIDSET]", min: 1, max: 2,
 	summary: "remove the messages flagged \\Deleted",
 	help: "Remove the messages of MAILBOX flagged \\Deleted; with UIDSET, only those of them\n" +
-		"(UID EXPUNGE, UIDPLUS). Prints how many went.",
+		"(UID EXPUNGE, UIDPLUS). Prints how many went.\n" + stdinSetHelp,
 	check: checkSet(1),
 	run:   runExpunge,
 }
@@ -224,7 +299,10 @@ var expungeCommand = serverCmd{
 func runExpunge(ctx context.Context, cn *conn, args []string, _ any, o *output) error {
 	var set *commands.Set
 	if len(args) > 1 {
-		s, _ := parseSet(args[1], false)
+		s, err := o.readSet(args[1], false)
+		if err != nil {
+			return err
+		}
 		set = &s
 	}
 	if _, err := cn.c.Select(ctx, args[0], nil); err != nil {
