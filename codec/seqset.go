@@ -77,6 +77,28 @@ func ParseSeqSet(b []byte) (SeqSet, error) {
 	return s, err
 }
 
+// SeqSetOf returns the set of the ranges rs (0 stands for "*"; the bounds
+// may be given in either order), canonical, in one allocation of their
+// size; rs is not modified. It costs O(r) for r ranges given in ascending
+// order, O(r log r) otherwise.
+func SeqSetOf(rs ...wire.SeqRange) SeqSet {
+	if len(rs) == 0 {
+		return SeqSet{}
+	}
+	r := make([]wire.SeqRange, len(rs))
+	sorted := true
+	for i, x := range rs {
+		r[i] = normRange(x.Start, x.Stop)
+		if i > 0 && seqKey(r[i].Start) <= seqKey(r[i-1].Stop)+1 {
+			sorted = false // out of order, overlapping or adjacent
+		}
+	}
+	if !sorted {
+		r = compactRanges(r)
+	}
+	return SeqSet{r: r}
+}
+
 // ParseInto is ParseSeqSet decoding into s and reusing its memory: once s
 // has grown to the size of the sets it receives, it does not allocate
 // (0 allocations per call for SEARCH or ESEARCH results of any size). On

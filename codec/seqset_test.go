@@ -500,3 +500,47 @@ func BenchmarkSeqSetAddDescending(b *testing.B) {
 		s.AddNum(nums...)
 	}
 }
+
+// TestSeqSetOf checks SeqSetOf against AddRanges on random ranges, "*"
+// and reversed bounds included, in order and not, and that it makes one
+// allocation and leaves its argument as it was.
+func TestSeqSetOf(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 4))
+	if s := codec.SeqSetOf(); !s.IsEmpty() {
+		t.Fatalf("SeqSetOf(): %q", s.String())
+	}
+	for iter := 0; iter < 2000; iter++ {
+		rs := make([]wire.SeqRange, rnd.IntN(40))
+		next := uint32(1)
+		ascending := iter%2 == 0
+		for i := range rs {
+			a := rnd.Uint32N(300)
+			if ascending {
+				a = next + rnd.Uint32N(4)
+				next = a + rnd.Uint32N(5) + 2
+			}
+			b := a + rnd.Uint32N(5)
+			if rnd.IntN(10) == 0 {
+				b = 0 // "*"
+			}
+			if rnd.IntN(2) == 0 {
+				a, b = b, a
+			}
+			rs[i] = rg(a, b)
+		}
+		before := slices.Clone(rs)
+		got := codec.SeqSetOf(rs...)
+		var want codec.SeqSet
+		want.AddRanges(rs...)
+		if !slices.Equal(got.Ranges(), want.Ranges()) {
+			t.Fatalf("SeqSetOf(%v) = %v; want %v", before, got.Ranges(), want.Ranges())
+		}
+		if !slices.Equal(rs, before) {
+			t.Fatalf("SeqSetOf changed its argument: %v, was %v", rs, before)
+		}
+	}
+	rs := []wire.SeqRange{rg(1, 3), rg(5, 5), rg(9, 0)}
+	if n := testing.AllocsPerRun(100, func() { codec.SeqSetOf(rs...) }); n != 1 {
+		t.Fatalf("SeqSetOf: %v allocations; want 1", n)
+	}
+}

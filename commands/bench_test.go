@@ -460,3 +460,60 @@ func BenchmarkFetchFlagsPipe(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkStoreLongSet stores a flag on 20,000 scattered UIDs (114 KB of
+// set) over transport.Pipe, to a server that answers each command with
+// OK: the client's cost of cutting, encoding and joining a long set.
+// Parts sends it as the Client does by default (15 pipelined UID STORE
+// of at most DefaultMaxSetLength bytes of set each); Whole, for
+// comparison, as one command (SetMaxSetLength(-1)), which real servers
+// refuse.
+func BenchmarkStoreLongSet(b *testing.B) {
+	b.Run("Parts", func(b *testing.B) { benchmarkStoreLongSet(b, 0) })
+	b.Run("Whole", func(b *testing.B) { benchmarkStoreLongSet(b, -1) })
+}
+
+func benchmarkStoreLongSet(b *testing.B, limit int) {
+	client, server := transport.Pipe()
+	go func() {
+		defer server.Close()
+		server.Write([]byte("* PREAUTH [CAPABILITY IMAP4rev1 UIDPLUS] ready\r\n"))
+		r := bufio.NewReaderSize(server, 64<<10)
+		for {
+			line, err := r.ReadSlice('\n')
+			tag, rest, _ := strings.Cut(string(line[:min(len(line), 64)]), " ")
+			for err == bufio.ErrBufferFull {
+				_, err = r.ReadSlice('\n') // the rest of a long line
+			}
+			if err != nil {
+				return
+			}
+			if strings.HasPrefix(rest, "SELECT") {
+				server.Write([]byte("* 40000 EXISTS\r\n"))
+			}
+			server.Write([]byte(tag + " OK done\r\n"))
+		}
+	}()
+	ctx := context.Background()
+	s, err := session.Open(ctx, client, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	c := commands.New(s)
+	c.SetMaxSetLength(limit)
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		b.Fatal(err)
+	}
+	set := commands.Set{UID: true}
+	for i := uint32(1); i < 40000; i += 2 {
+		set.Nums.AddNum(i)
+	}
+	b.SetBytes(int64(len(set.Nums.String())))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := c.Store(ctx, set, commands.AddFlags, []string{`\Flagged`}, &commands.StoreOptions{Silent: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -96,30 +96,21 @@ func (c *Client) parts(set Set) []Set {
 	if set.Saved || c.fits(setLength(set.Nums.Ranges())) {
 		return []Set{set}
 	}
-	nums := set.Nums.Clone()
-	nums.Compact()
+	rs := codec.SeqSetOf(set.Nums.Ranges()...).Ranges() // canonical, our own
 	var out []Set
-	var cur []wire.SeqRange
-	var n int64
-	flush := func() {
-		p := Set{UID: set.UID}
-		p.Nums.AddRanges(cur...)
-		out = append(out, p)
-		cur, n = nil, 0
-	}
-	for _, r := range nums.Ranges() {
+	start, n := 0, int64(0)
+	for i, r := range rs {
 		l := rangeLength(r)
-		if len(cur) > 0 && n+1+l > limit {
-			flush()
+		if i > start && n+1+l > limit {
+			out = append(out, Set{UID: set.UID, Nums: codec.SeqSetOf(rs[start:i]...)})
+			start, n = i, 0
 		}
-		if len(cur) > 0 {
+		if i > start {
 			n++ // the comma
 		}
-		cur = append(cur, r)
 		n += l
 	}
-	flush()
-	return out
+	return append(out, Set{UID: set.UID, Nums: codec.SeqSetOf(rs[start:]...)})
 }
 
 // fits reports whether n bytes of message sets fit the client's limit.
@@ -135,9 +126,7 @@ func (c *Client) lineSet(s codec.SeqSet) (rs []wire.SeqRange, whole bool) {
 	if rs = s.Ranges(); c.fits(setLength(rs)) {
 		return rs, true
 	}
-	s = s.Clone()
-	s.Compact()
-	rs = s.Ranges()
+	rs = codec.SeqSetOf(rs...).Ranges()
 	return []wire.SeqRange{{Start: rs[0].Start, Stop: rs[len(rs)-1].Stop}}, false
 }
 
@@ -150,10 +139,23 @@ func setLength(rs []wire.SeqRange) int64 {
 	return n
 }
 
-// rangeLength returns the length of the wire form of r.
+// rangeLength returns the length of the wire form of r ("5", "1:5",
+// "7:*").
 func rangeLength(r wire.SeqRange) int64 {
-	var b [24]byte
-	return int64(len(r.AppendTo(b[:0])))
+	if r.Stop == r.Start {
+		return numLength(r.Start)
+	}
+	return numLength(r.Start) + 1 + numLength(r.Stop)
+}
+
+// numLength returns the length of n as written in a set ("*" for 0).
+func numLength(n uint32) int64 {
+	l := int64(1)
+	for n >= 10 {
+		n /= 10
+		l++
+	}
+	return l
 }
 
 // splitRun is one command split by parts: it runs each part and keeps
@@ -164,13 +166,12 @@ type splitRun struct {
 	parts []Set
 	mark  uint32 // session.Renumbered before the first part
 	sent  int    // the parts that succeeded
-	done  Set    // their messages
+	ok    []bool // which (made when one fails)
 }
 
 // newSplitRun cuts set into parts for command cmd (its name as sent).
 func (c *Client) newSplitRun(set Set, cmd string) *splitRun {
 	r := &splitRun{c: c, cmd: cmd, parts: c.parts(set)}
-	r.done.UID = set.UID
 	if len(r.parts) > 1 && !set.UID {
 		r.mark = c.s.Renumbered()
 	}
@@ -188,8 +189,11 @@ func (r *splitRun) check(i int) error {
 
 // succeeded records part i as done.
 func (r *splitRun) succeeded(i int) {
+	if r.ok == nil {
+		r.ok = make([]bool, len(r.parts))
+	}
+	r.ok[i] = true
 	r.sent++
-	r.done.Nums.AddRanges(r.parts[i].Nums.Ranges()...)
 }
 
 // fail returns err as the result of the whole: as it is when no part
@@ -198,7 +202,16 @@ func (r *splitRun) fail(err error) error {
 	if r.sent == 0 {
 		return err
 	}
-	return &SplitError{Command: r.cmd, Parts: len(r.parts), Sent: r.sent, Done: r.done, Err: err}
+	e := &SplitError{Command: r.cmd, Parts: len(r.parts), Sent: r.sent, Err: err}
+	e.Done.UID = r.parts[0].UID
+	var rs []wire.SeqRange
+	for i, p := range r.parts {
+		if r.ok[i] {
+			rs = append(rs, p.Nums.Ranges()...)
+		}
+	}
+	e.Done.Nums = codec.SeqSetOf(rs...)
+	return e
 }
 
 // run sends the command that build makes for each part and gives each

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/wire"
 )
 
 // TestParts checks the cutting of long sets: every part within the
@@ -85,4 +86,16 @@ func seqKey(n uint32) uint64 {
 		return 1 << 32
 	}
 	return uint64(n)
+}
+
+// TestRangeLength checks the arithmetic length against the wire form.
+func TestRangeLength(t *testing.T) {
+	for _, n := range []uint32{0, 1, 9, 10, 99, 100, 999999999, 1000000000, 4294967295} {
+		for _, m := range []uint32{0, 1, 10, 4294967295, n} {
+			r := wire.SeqRange{Start: n, Stop: m}
+			if got, want := rangeLength(r), int64(len(r.String())); got != want {
+				t.Errorf("rangeLength(%v) = %d; want %d", r, got, want)
+			}
+		}
+	}
 }
