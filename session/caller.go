@@ -17,9 +17,28 @@ import (
 // intervals that overlap count once.
 type callerClock struct {
 	mu    sync.Mutex
-	spent time.Duration // the intervals that ended
+	spent time.Duration // the intervals that ended, and the upload allowance
 	open  int           // the intervals open now
 	since time.Time     // when the open ones began, when open > 0
+}
+
+// uploadRate is the slowest upload of literal bodies the command bound
+// allows for: a command that sends n bytes of the caller's literal bodies
+// gets n/uploadRate seconds more (a 100 MiB APPEND over a link that takes
+// more than CommandTimeout to carry it is not cut). 16 KiB/s is 128
+// kbit/s; a server that takes a body slower still is cut, in a time that
+// grows with the body the caller chose to send, never without end.
+const uploadRate = 16 << 10
+
+// allow adds the upload allowance of n bytes of literal body.
+func (c *callerClock) allow(n int64) {
+	if n <= 0 {
+		return
+	}
+	d := time.Duration(n) * (time.Second / uploadRate)
+	c.mu.Lock()
+	c.spent += d
+	c.mu.Unlock()
 }
 
 // callerClockOf returns p's clock, making it on first use.
@@ -64,12 +83,15 @@ func (c *callerClock) spentAt(now time.Time) time.Duration {
 // from (Part.Body, and what Part.Open returns) so that their reads run on
 // p's caller clock: a slow source (an APPEND fed by a FETCH from another
 // server) is the caller's time, not the server's, and the command bound
-// leaves it out (boundFired).
+// leaves it out (boundFired). Their sizes add the upload allowance
+// (uploadRate).
 func timeCallerBodies(wc *wire.Encoded, p *Pending) {
 	for i := range wc.Parts {
 		part := &wc.Parts[i]
 		if part.Body != nil {
-			part.Body = &callerReader{r: part.Body, c: callerClockOf(p)}
+			c := callerClockOf(p)
+			c.allow(part.BodySize)
+			part.Body = &callerReader{r: part.Body, c: c}
 		}
 		if open := part.Open; open != nil {
 			part.Open = func() (io.Reader, int64, error) {
@@ -78,6 +100,7 @@ func timeCallerBodies(wc *wire.Encoded, p *Pending) {
 				r, n, err := open()
 				c.end()
 				if r != nil {
+					c.allow(n)
 					r = &callerReader{r: r, c: c}
 				}
 				return r, n, err
