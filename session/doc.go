@@ -220,7 +220,9 @@
 // command waits, no byte arrives for that long (it counts bytes, so a slow
 // download that keeps coming is never cut, and it covers the STARTTLS
 // handshake; IDLE is exempt until DONE is sent, and so is a connection
-// with nothing in flight); Options.CommandTimeout (15 min) bounds a command whose context
+// with nothing in flight, and the time the server spends taking in what
+// the session writes, which a write stall of four times as long bounds
+// instead); Options.CommandTimeout (15 min) bounds a command whose context
 // has no deadline, so that a server trickling bytes for ever cannot hold
 // it (of a pulled command, it counts the time the caller waits in Next,
 // not the time its loop's body takes). Each fires as a *TimeoutError (ErrTimeout, os.ErrDeadlineExceeded).

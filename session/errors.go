@@ -142,7 +142,7 @@ func (e *ByeError) Code() *codec.Code { return e.Status.Code }
 
 // TimeoutError reports one of the session's own timeouts.
 type TimeoutError struct {
-	What  string        // which timeout: TimeoutGreeting, TimeoutStall or TimeoutCommand; the typed client adds its own (commands.TimeoutIdleDone, ...)
+	What  string        // which timeout: TimeoutGreeting, TimeoutStall, TimeoutWrite or TimeoutCommand; the typed client adds its own (commands.TimeoutIdleDone, ...)
 	After time.Duration // the timeout that fired
 	Err   error         // the cause, when there is one
 }
@@ -158,6 +158,9 @@ const (
 	// TimeoutCommand: a command ran past Options.CommandTimeout (or past
 	// its context's deadline and the stall timeout's grace).
 	TimeoutCommand = "command"
+	// TimeoutWrite: the server took no byte of what the session was
+	// sending within four times Options.StallTimeout.
+	TimeoutWrite = "write"
 )
 
 // Error implements error.
@@ -168,6 +171,8 @@ func (e *TimeoutError) Error() string {
 		s = "no byte from the server in " + e.After.String()
 	case TimeoutCommand:
 		s = "command not done in " + e.After.String()
+	case TimeoutWrite:
+		s = "the server took no byte in " + e.After.String()
 	default:
 		s = e.What + " timeout after " + e.After.String()
 	}

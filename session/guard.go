@@ -84,6 +84,111 @@ type watchConn struct {
 	hard  time.Time // zero: none
 	set   time.Time // the deadline last given to the connection
 	intr  bool      // interrupted: the deadline is in the past (see interrupt)
+
+	// The write side (Write, SetWriteDeadline): wset is the stall
+	// deadline a write left on the connection (zero: none); wintr, that a
+	// deadline in the past was set (a command's context ended: writeWatch),
+	// whose timeout is the caller's, not a stall.
+	wset  time.Time
+	wintr bool
+	// wbusy counts the writes in progress, wlast is when a write last
+	// ended or got bytes through: the server was taking them in; wfull,
+	// when a write that had to wait for room ended: the send buffer was
+	// full, and the server may still be reading it (readStallExcused).
+	// Atomics, times in UnixNano: every write sets them, without mu.
+	wbusy        atomic.Int32
+	wlast, wfull atomic.Int64
+}
+
+// readStallExcused reports whether a read that timed out on the stall
+// deadline is to be tried again (Read): the server is taking in what the
+// session writes, so it is alive, only busy reading (an APPEND's message
+// takes longer than the stall timeout to upload over a slow link). So
+// while a write is in progress, for a stall timeout after a write got
+// bytes through, and for writeStallFactor stall timeouts after a write
+// that had to wait for room (what fills a send buffer takes as long to
+// drain at the pace that filled it). Never when interrupted, or when a
+// hard deadline has passed: that read would time out at once, again and
+// again. The next read sets the stall deadline again from now.
+func (c *watchConn) readStallExcused() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now()
+	if c.intr || c.stall <= 0 || (!c.hard.IsZero() && !now.Before(c.hard)) {
+		return false
+	}
+	ns := now.UnixNano()
+	return c.wbusy.Load() > 0 || ns-c.wlast.Load() < int64(c.stall) || ns-c.wfull.Load() < int64(writeStallFactor*c.stall)
+}
+
+// SetWriteDeadline sets the connection's write deadline. A deadline in
+// the past interrupts the write in progress (a command's context ended);
+// Write then leaves it in place and reports the timeout as it is.
+func (c *watchConn) SetWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.wintr = !t.IsZero() && !t.After(time.Now())
+	c.wset = time.Time{}
+	return c.Conn.SetWriteDeadline(t)
+}
+
+// writeStallFactor: the stall timeout on the write side is this many
+// read stall timeouts. A writer blocked on a full send buffer is woken
+// only once much of it has drained (Linux: half of what is queued;
+// transport.Pipe: half its buffer), so a slow link that keeps taking bytes
+// in can leave a write without progress for a long time: four stall
+// timeouts cover a send buffer of 7.5 MB drained at 16 KiB/s (the upload
+// rate the command bound allows for, uploadRate).
+const writeStallFactor = 4
+
+// Write writes p, with a stall timeout on the write side: a write the
+// server takes no byte of for writeStallFactor stall timeouts fails with a
+// *TimeoutError (TimeoutWrite); one that goes on, however slowly, is not
+// cut (the deadline moves on after each part taken). As on the read side,
+// the deadline is moved only when it would fall less than that ahead, and
+// then 1/stallSlack further.
+func (c *watchConn) Write(p []byte) (int, error) {
+	if c.stall <= 0 {
+		return c.Conn.Write(p)
+	}
+	stall := writeStallFactor * c.stall
+	done := 0
+	for {
+		start := time.Now()
+		c.mu.Lock()
+		if !c.wintr && (c.wset.IsZero() || c.wset.Before(start.Add(stall))) {
+			c.wset = start.Add(stall + stall/stallSlack)
+			c.Conn.SetWriteDeadline(c.wset)
+		}
+		c.mu.Unlock()
+		c.wbusy.Add(1)
+		n, err := c.Conn.Write(p[done:])
+		end := time.Now()
+		if n > 0 || err == nil {
+			c.wlast.Store(end.UnixNano())
+		}
+		if end.Sub(start) > c.stall/64 {
+			// It waited for room (a write that does not wait takes
+			// microseconds).
+			c.wfull.Store(end.UnixNano())
+		}
+		c.wbusy.Add(-1)
+		done += n
+		if err == nil || !isTimeout(err) {
+			return done, err
+		}
+		c.mu.Lock()
+		intr := c.wintr
+		c.wset = time.Time{} // the deadline passed: set a new one
+		c.mu.Unlock()
+		switch {
+		case intr:
+			return done, err // the caller's context
+		case n == 0:
+			return done, &TimeoutError{What: TimeoutWrite, After: stall, Err: err}
+		}
+		// Some bytes were taken before the deadline: go on.
+	}
 }
 
 // pastDeadline is the deadline of an interrupted read.
@@ -111,32 +216,41 @@ func (c *watchConn) clearInterrupt() bool {
 }
 
 func (c *watchConn) Read(p []byte) (int, error) {
-	c.mu.Lock()
-	d := c.hard
-	if c.intr {
-		d = pastDeadline
-	} else if c.armed && c.stall > 0 {
-		now := time.Now()
-		if s := now.Add(c.stall); d.IsZero() || s.Before(d) {
-			d = s
-			if c.hard.IsZero() && !c.set.IsZero() && !c.set.Before(s) {
-				// The deadline set is still at least a stall timeout
-				// ahead: leave it (a deadline costs a timer update
-				// per read). It was set stallSlack further, so a
-				// stall is detected between stall and stall+slack
-				// after the last byte.
-				d = c.set
-			} else {
-				d = s.Add(c.stall / stallSlack)
+	for {
+		c.mu.Lock()
+		d := c.hard
+		if c.intr {
+			d = pastDeadline
+		} else if c.armed && c.stall > 0 {
+			now := time.Now()
+			if s := now.Add(c.stall); d.IsZero() || s.Before(d) {
+				d = s
+				if c.hard.IsZero() && !c.set.IsZero() && !c.set.Before(s) {
+					// The deadline set is still at least a stall
+					// timeout ahead: leave it (a deadline costs a
+					// timer update per read). It was set stallSlack
+					// further, so a stall is detected between stall
+					// and stall+slack after the last byte.
+					d = c.set
+				} else {
+					d = s.Add(c.stall / stallSlack)
+				}
 			}
 		}
+		if !d.Equal(c.set) {
+			c.Conn.SetReadDeadline(d)
+			c.set = d
+		}
+		c.mu.Unlock()
+		n, err := c.Conn.Read(p)
+		if n == 0 && err != nil && isTimeout(err) && c.readStallExcused() {
+			// Not a stall: the server is taking in what the session
+			// writes. Here, under TLS and COMPRESS, which keep a read
+			// error for good, the read goes on unseen by them.
+			continue
+		}
+		return n, err
 	}
-	if !d.Equal(c.set) {
-		c.Conn.SetReadDeadline(d)
-		c.set = d
-	}
-	c.mu.Unlock()
-	return c.Conn.Read(p)
 }
 
 // arm turns the stall timeout on or off; turned on, it starts it. On

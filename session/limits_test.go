@@ -722,3 +722,64 @@ func TestCommandTimeoutSlowUpload(t *testing.T) {
 		})
 	}
 }
+
+// TestStallTimeoutWrite: the stall timeouts while the session writes. A
+// server that takes an APPEND's 1.5 MiB message in slowly (256 KiB every
+// 2/3 of the stall timeout; transport.Pipe wakes the writer once 512 KiB
+// of its 1 MiB are free, and its buffer is still draining when the last
+// write ends), for several stall timeouts in all, sending nothing, is cut
+// by neither (before, the read side's stall timeout cut it: no byte came
+// while the message went out); one that stops taking it in (its reads
+// stop, the pipe is full) ends the command with a write *TimeoutError
+// after about four stall timeouts.
+func TestStallTimeoutWrite(t *testing.T) {
+	const stall = 300 * time.Millisecond
+	const size = 3 << 19 // 1.5 MiB: past transport.Pipe's 1 MiB buffer
+	for _, reads := range []bool{true, false} {
+		t.Run(map[bool]string{true: "slow reader", false: "no reader"}[reads], func(t *testing.T) {
+			conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+				io.WriteString(w, lmGreeting)
+				r.ReadString('\n') // APPEND INBOX {size}
+				io.WriteString(w, "+ go ahead\r\n")
+				if !reads {
+					time.Sleep(6 * stall)
+					return
+				}
+				buf := make([]byte, 256<<10)
+				for got := 0; got < size; {
+					time.Sleep(2 * stall / 3)
+					n, err := io.ReadFull(r, buf)
+					got += n
+					if err != nil {
+						return
+					}
+				}
+				io.WriteString(w, "A1 OK appended\r\n")
+				io.Copy(io.Discard, r)
+			})
+			s, err := session.Open(ctx20(t), conn, &session.Options{TagPrefix: "A", StallTimeout: stall})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			start := time.Now()
+			_, err = s.Run(context.Background(), &session.Command{Name: "APPEND", AnyState: true, Args: func(e *wire.Encoder) {
+				e.SP().Atom("INBOX").SP().LiteralReader(size, strings.NewReader(strings.Repeat("x", size)), false)
+			}})
+			d := time.Since(start)
+			if reads {
+				if err != nil || d < 3*stall {
+					t.Fatalf("APPEND taken in slowly: %v after %v; want success after several stall timeouts", err, d)
+				}
+				return
+			}
+			var te *session.TimeoutError
+			if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != session.TimeoutWrite || !errors.Is(err, session.ErrTimeout) {
+				t.Fatalf("APPEND to a server that stopped reading: %v after %v; want an abort with a write *TimeoutError", err, d)
+			}
+			if d < 4*stall || d > 4*stall+2*time.Second {
+				t.Errorf("cut after %v; want about %v", d, 4*stall)
+			}
+		})
+	}
+}

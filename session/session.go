@@ -53,7 +53,13 @@ type Options struct {
 	// is exempt, and so is a connection with nothing in flight. It covers
 	// the STARTTLS handshake. A stall is detected between StallTimeout and
 	// 17/16 of it after the last byte (the read deadline is not moved on
-	// every read). Zero means DefaultStallTimeout, negative no limit.
+	// every read). While the session writes (an APPEND's message going
+	// out over a slow link), the server taking the bytes in is alive: no
+	// stall counts then, nor for a StallTimeout after, or four after a
+	// write that waited for room (the send buffer drains as slowly); the
+	// writes have their own bound instead: a write the server takes no
+	// byte of for four StallTimeouts aborts the session (a *TimeoutError,
+	// TimeoutWrite). Zero means DefaultStallTimeout, negative no limit.
 	StallTimeout time.Duration
 	// CommandTimeout bounds a command's whole run when its context has no
 	// deadline, so that a server trickling bytes for ever cannot hold it.
