@@ -113,7 +113,7 @@ func copyUID(r *session.Result) *CopyResult {
 // fail). Without either it returns ErrMoveUnsupported and sends nothing.
 // A set too long for one command line is moved in parts
 // (Client.SetMaxSetLength); sequence numbers, which each part's MOVE
-// changes, are first turned into UIDs (FETCH (UID)), as the fallback does.
+// changes, are first turned into UIDs (UID SEARCH), as the fallback does.
 func (c *Client) Move(ctx context.Context, set Set, mailbox string) (*CopyResult, error) {
 	if c.holdsNone(set) {
 		return &CopyResult{}, nil // nothing to send
@@ -123,8 +123,11 @@ func (c *Client) Move(ctx context.Context, set Set, mailbox string) (*CopyResult
 		if !set.UID && len(c.parts(set)) > 1 {
 			// Each MOVE renumbers: the parts go by UID.
 			var err error
-			if uids, err = c.uidsOf(ctx, set); err != nil || uids.IsEmpty() {
-				return &CopyResult{}, err
+			if uids, err = c.uidsOf(ctx, set); err != nil {
+				return nil, err
+			}
+			if uids.IsEmpty() {
+				return &CopyResult{}, nil
 			}
 		}
 		return c.copyOrMove(ctx, uids, mailbox, uids.name("MOVE"), moveWants)
@@ -167,19 +170,16 @@ func moveWants(r codec.Response) bool {
 	return false
 }
 
-// uidsOf returns the UIDs of the messages of a set of sequence numbers.
+// uidsOf returns the UIDs of the messages of a set of sequence numbers:
+// UID SEARCH of the set, whose answer is as compact as the UIDs are (one
+// FETCH response per message would take about a hundred bytes each, and
+// FetchAll's bound past half a million messages).
 func (c *Client) uidsOf(ctx context.Context, set Set) (Set, error) {
-	uids := Set{UID: true}
-	ms, err := c.FetchAll(ctx, set, &FetchItems{UID: true})
+	res, err := c.Search(ctx, &Criteria{Set: &set}, &SearchOptions{UID: true})
 	if err != nil {
-		return uids, err
+		return Set{UID: true}, err
 	}
-	nums := make([]uint32, len(ms))
-	for i, m := range ms {
-		nums[i] = m.UID
-	}
-	uids.Nums.AddNum(nums...) // in one sort, whatever the server's order
-	return uids, nil
+	return Set{UID: true, Nums: res.All}, nil
 }
 
 // removeMoved ends the fallback of Move: it flags the copied messages uids
