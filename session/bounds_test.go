@@ -310,3 +310,39 @@ func TestFloodCapabilities(t *testing.T) {
 		t.Fatalf("heap grew by %.1f MiB", float64(grew)/(1<<20))
 	}
 }
+
+// TestKeptNewestWins: with the defaults, a flood of unsolicited responses
+// of 60 names (1,000 each, about 18 MB of copies, past MaxKeptBytes)
+// fills Responses' store, and an [ALERT] that comes after it is kept: the
+// oldest kept responses make room, of whatever name. Before, a new
+// response was dropped when other names held the room, so the ALERT was
+// lost for Responses("ALERT").
+func TestKeptNewestWins(t *testing.T) {
+	const names, each = 60, 1000
+	pad := strings.Repeat("p", 200)
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+		tag, _, _ := strings.Cut(readCommand(r, w), " ")
+		bw := bufio.NewWriter(w)
+		for i := range names * each {
+			fmt.Fprintf(bw, "* XFLOOD%d %d %s\r\n", i%names, i, pad)
+		}
+		io.WriteString(bw, "* OK [ALERT] the server goes down in 5 minutes\r\n"+tag+" OK done\r\n")
+		bw.Flush()
+		io.Copy(io.Discard, r)
+	})
+	s := openDefaults(t, conn, nil)
+	if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+		t.Fatal(err)
+	}
+	alert := s.Responses("ALERT")
+	if len(alert) != 1 || !strings.Contains(string(alert[0].(*codec.Status).Text), "goes down") {
+		t.Fatalf("Responses(ALERT) = %v; want the alert that came after the flood", alert)
+	}
+	if l := s.Responses("XFLOOD59"); len(l) == 0 || !strings.HasPrefix(string(l[len(l)-1].(*codec.Unknown).Rest), "59999 ") {
+		t.Fatalf("Responses(XFLOOD59): %d kept, not ending with the last", len(l))
+	}
+	if _, dropped := s.DroppedUnsolicited(); dropped == 0 {
+		t.Fatal("nothing dropped: the flood did not pass the bound")
+	}
+}

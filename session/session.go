@@ -107,9 +107,10 @@ type Options struct {
 	// MaxKeptBytes bounds the memory of the responses Responses keeps,
 	// and apart that of the queue of OnUnsolicited, counted as
 	// codec.CloneSize counts a copy (a response can take 20 times its
-	// bytes on the wire): the oldest kept responses of a name make room
-	// for a new one, else it is dropped; the queue drops new ones. Both
-	// are counted (DroppedUnsolicited). Zero means DefaultMaxKeptBytes.
+	// bytes on the wire): the oldest kept responses, of any name, make
+	// room for a new one (one larger than the bound alone is dropped);
+	// the queue drops new ones. Both are counted (DroppedUnsolicited).
+	// Zero means DefaultMaxKeptBytes.
 	MaxKeptBytes int64
 	// OnUnsolicited receives, in order, every untagged response that no
 	// command asked for (EXISTS, EXPUNGE, flag updates, VANISHED, ALERT,
@@ -170,7 +171,7 @@ type Session struct {
 	litMinus     bool // LITERAL- announced
 	tlsOn        bool
 	compressed   bool // COMPRESS=DEFLATE is on
-	store        map[string][]codec.Response
+	store        map[string][]keptResponse
 	contTarget   *Pending // the command sending a synchronizing literal
 	events       []codec.Response
 	eventsCond   *sync.Cond
@@ -523,7 +524,7 @@ func Open(ctx context.Context, conn net.Conn, opts *Options) (*Session, error) {
 }
 
 func newSession(conn net.Conn, opts *Options) *Session {
-	s := &Session{store: map[string][]codec.Response{}, byTag: map[string]*Pending{}}
+	s := &Session{store: map[string][]keptResponse{}, byTag: map[string]*Pending{}}
 	if opts != nil {
 		s.opts = *opts
 	}

@@ -23,23 +23,36 @@ func (s *Session) keep(r codec.Response) {
 		st.Text = s.secrets.redact(st.Text)
 	}
 	size := codec.CloneSize(c)
+	// The bytes read so far order the kept responses by arrival: the
+	// bound on their memory drops the oldest first, whatever their name.
+	at := s.tr.delivered.Load()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.keepLocked(name, c, size)
+	s.keepLocked(name, keptResponse{c, at, size})
 	if st, ok := r.(*codec.Status); ok && st.Code != nil {
-		s.keepLocked(strings.ToUpper(string(st.Code.Name)), c, size)
+		s.keepLocked(strings.ToUpper(string(st.Code.Name)), keptResponse{c, at, size})
 	}
 }
 
-// keepLocked stores c, of size bytes (codec.CloneSize), under name within
-// the store's bounds (under mu): the last MaxKept responses of a name, at
-// most MaxKeptNames names (the server chooses them; a new name past the
-// bound is dropped and counted), and MaxKeptBytes in all: the oldest
-// responses of name make room for c; when the other names hold the room,
-// c is dropped and counted.
-func (s *Session) keepLocked(name string, c codec.Response, size int64) {
+// keptResponse is a response kept for Responses: a copy, when it arrived
+// (the bytes read from the server by then) and its size
+// (codec.CloneSize).
+type keptResponse struct {
+	r    codec.Response
+	at   int64
+	size int64
+}
+
+// keepLocked stores k under name within the store's bounds (under mu): the
+// last MaxKept responses of a name, at most MaxKeptNames names (the
+// server chooses them; a new name past the bound is dropped and counted),
+// and MaxKeptBytes in all: the oldest kept responses, of any name, make
+// room for k (so that an ALERT or a READ-ONLY that comes after a flood of
+// another name is kept); one larger than the bound alone is dropped and
+// counted.
+func (s *Session) keepLocked(name string, k keptResponse) {
 	l, ok := s.store[name]
-	if !ok && len(s.store) >= s.maxNames {
+	if !ok && len(s.store) >= s.maxNames || k.size > s.maxKeptBytes {
 		s.droppedKept++
 		return
 	}
@@ -53,33 +66,46 @@ func (s *Session) keepLocked(name string, c codec.Response, size int64) {
 			n := copy(l, l[len(gone):])
 			clear(l[n:])
 			l = l[:n]
-		}
-	}
-	for len(l) > 0 && s.keptBytes+size > s.maxKeptBytes {
-		s.keptBytes -= codec.CloneSize(l[0])
-		l[0] = nil
-		l = l[1:]
-		s.droppedKept++
-	}
-	if s.keptBytes+size > s.maxKeptBytes {
-		s.droppedKept++
-		if len(l) == 0 {
-			delete(s.store, name)
-		} else {
 			s.store[name] = l
 		}
-		return
 	}
-	s.keptBytes += size
-	l = append(l, c)
-	s.store[name] = l
+	for s.keptBytes+k.size > s.maxKeptBytes && s.dropOldestLocked() {
+	}
+	s.keptBytes += k.size
+	s.store[name] = append(s.store[name], k)
+}
+
+// dropOldestLocked drops the oldest kept response, of whichever name
+// (under mu), and reports whether there was one: the names are few
+// (MaxKeptNames), and each list is in the order of arrival.
+func (s *Session) dropOldestLocked() bool {
+	oldest := ""
+	var at int64
+	for name, l := range s.store {
+		if len(l) > 0 && (oldest == "" || l[0].at < at) {
+			oldest, at = name, l[0].at
+		}
+	}
+	if oldest == "" {
+		return false
+	}
+	l := s.store[oldest]
+	s.keptBytes -= l[0].size
+	s.droppedKept++
+	l[0] = keptResponse{}
+	if l = l[1:]; len(l) == 0 {
+		delete(s.store, oldest)
+	} else {
+		s.store[oldest] = l
+	}
+	return true
 }
 
 // storeSize returns the bytes the store counts for l.
-func storeSize(l []codec.Response) int64 {
+func storeSize(l []keptResponse) int64 {
 	var n int64
-	for _, c := range l {
-		n += codec.CloneSize(c)
+	for _, k := range l {
+		n += k.size
 	}
 	return n
 }
@@ -103,7 +129,14 @@ func (s *Session) Responses(name string) []codec.Response {
 	if len(l) > s.maxKept {
 		l = l[len(l)-s.maxKept:]
 	}
-	return l
+	if len(l) == 0 {
+		return nil
+	}
+	out := make([]codec.Response, len(l))
+	for i, k := range l {
+		out[i] = k.r
+	}
+	return out
 }
 
 // DroppedUnsolicited returns how many unsolicited responses were dropped
