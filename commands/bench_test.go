@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"runtime"
 	"strconv"
 	"strings"
@@ -303,10 +304,7 @@ func (patternReader) Read(p []byte) (int, error) {
 // the message is held (memory stays flat).
 func BenchmarkAppend100MiB(b *testing.B) {
 	const size = 100 << 20
-	client, server := transport.Pipe()
-	go func() {
-		defer server.Close()
-		server.Write([]byte("* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+] ready\r\n"))
+	c := pipeClient(b, "IMAP4rev1 LITERAL+", func(server net.Conn) {
 		r := bufio.NewReaderSize(server, 64<<10)
 		for {
 			line, err := r.ReadString('\n')
@@ -323,14 +321,8 @@ func BenchmarkAppend100MiB(b *testing.B) {
 			}
 			server.Write([]byte(tag + " OK [APPENDUID 1 1] done\r\n"))
 		}
-	}()
+	})
 	ctx := context.Background()
-	s, err := session.Open(ctx, client, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	c := commands.New(s)
 	b.SetBytes(size)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
@@ -474,10 +466,7 @@ func BenchmarkStoreLongSet(b *testing.B) {
 }
 
 func benchmarkStoreLongSet(b *testing.B, limit int) {
-	client, server := transport.Pipe()
-	go func() {
-		defer server.Close()
-		server.Write([]byte("* PREAUTH [CAPABILITY IMAP4rev1 UIDPLUS] ready\r\n"))
+	c := pipeClient(b, "IMAP4rev1 UIDPLUS", func(server net.Conn) {
 		r := bufio.NewReaderSize(server, 64<<10)
 		for {
 			line, err := r.ReadSlice('\n')
@@ -493,14 +482,8 @@ func benchmarkStoreLongSet(b *testing.B, limit int) {
 			}
 			server.Write([]byte(tag + " OK done\r\n"))
 		}
-	}()
+	})
 	ctx := context.Background()
-	s, err := session.Open(ctx, client, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	c := commands.New(s)
 	c.SetMaxSetLength(limit)
 	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
 		b.Fatal(err)
@@ -516,4 +499,21 @@ func benchmarkStoreLongSet(b *testing.B, limit int) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// pipeClient opens a Client over transport.Pipe to a server that greets
+// with PREAUTH and caps, then runs serve; both end with the benchmark.
+func pipeClient(b *testing.B, caps string, serve func(server net.Conn)) *commands.Client {
+	client, server := transport.Pipe()
+	go func() {
+		defer server.Close()
+		server.Write([]byte("* PREAUTH [CAPABILITY " + caps + "] ready\r\n"))
+		serve(server)
+	}()
+	s, err := session.Open(context.Background(), client, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return commands.New(s)
 }
