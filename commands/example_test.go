@@ -167,7 +167,7 @@ func Example_searchByDateAndSender() {
 	ctx := context.Background()
 	c := exampleClient(ctx, map[string]string{
 		"SELECT": "* 9 EXISTS\nTAG OK [READ-WRITE] selected",
-		`UID SEARCH SINCE 1-May-2026 FROM "bob@example.org"`: "* SEARCH 3 4 5 9\nTAG OK done",
+		`UID SEARCH RETURN (ALL) SINCE 1-May-2026 FROM "bob@example.org"`: "* ESEARCH (TAG \"TAG\") UID ALL 3:5,9\nTAG OK done",
 	})
 	defer c.Logout(ctx)
 	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
@@ -362,10 +362,10 @@ func Example_qresync() {
 func Example_smallJob() {
 	ctx := context.Background()
 	conn := exampleServer(map[string]string{
-		"SELECT INBOX":             "* 3 EXISTS\nTAG OK [READ-WRITE] selected",
-		"UID SEARCH UNSEEN":        "* SEARCH 7 9\nTAG OK done",
-		"UID FETCH 7,9 (ENVELOPE)": "* 1 FETCH (UID 7 ENVELOPE (NIL \"=?KOI8-R?B?8NLJ18XU?=\" NIL NIL NIL NIL NIL NIL NIL NIL))\n* 2 FETCH (UID 9 ENVELOPE (NIL \"Hello\" NIL NIL NIL NIL NIL NIL NIL NIL))\nTAG OK done",
-		"APPEND Sent":              "TAG OK [APPENDUID 3 12] done",
+		"SELECT INBOX":                   "* 3 EXISTS\nTAG OK [READ-WRITE] selected",
+		"UID SEARCH RETURN (ALL) UNSEEN": "* ESEARCH (TAG \"TAG\") UID ALL 7,9\nTAG OK done",
+		"UID FETCH 7,9 (ENVELOPE)":       "* 1 FETCH (UID 7 ENVELOPE (NIL \"=?KOI8-R?B?8NLJ18XU?=\" NIL NIL NIL NIL NIL NIL NIL NIL))\n* 2 FETCH (UID 9 ENVELOPE (NIL \"Hello\" NIL NIL NIL NIL NIL NIL NIL NIL))\nTAG OK done",
+		"APPEND Sent":                    "TAG OK [APPENDUID 3 12] done",
 	})
 
 	c, err := commands.Open(ctx, conn, nil)

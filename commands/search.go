@@ -259,8 +259,11 @@ type SearchOptions struct {
 	// none, or UTF-8 when a string is not ASCII (and UTF-8 is not
 	// enabled: then no charset may be given).
 	Charset string
-	// Return asks for ESEARCH; nil for a plain SEARCH (whose result fills
-	// All, Count, Min and Max all the same).
+	// Return chooses the ESEARCH results (RFC 4731) to ask for. Nil
+	// means every number: RETURN (ALL) when the server has ESEARCH (an
+	// IMAP4rev2 server has), whose answer is a compact set (1:200000 in
+	// a few bytes), else a plain SEARCH; either way the result fills All,
+	// Count, Min and Max.
 	Return *SearchReturn
 }
 
@@ -313,12 +316,17 @@ func (c *Client) searchCommand(criteria *Criteria, opts *SearchOptions) (*sessio
 	if o.Return != nil && o.Return.Save && !c.hasCap("SEARCHRES") {
 		return nil, o, fmt.Errorf("%w: SEARCHRES", ErrUnsupported)
 	}
-	esearch := o.Return != nil && c.hasCap("ESEARCH")
+	esearch := c.hasCap("ESEARCH")
 	name := "SEARCH"
 	if o.UID {
 		name = "UID SEARCH"
 	}
 	ret := o.Return
+	if ret == nil {
+		// Every number, as a compact set (1:200000 in a few bytes, where
+		// a plain SEARCH answer is a line of 1.3 MB).
+		ret = &SearchReturn{All: true}
+	}
 	return &session.Command{Name: name, Pull: true, Args: func(e *wire.Encoder) {
 		if esearch {
 			e.SP().Atom("RETURN").SP().List(func(e *wire.Encoder) { atoms(e, ret.names()) })
@@ -344,15 +352,37 @@ func (c *Client) searchCommands(criteria *Criteria, opts *SearchOptions) (cmds [
 		return nil, o, nil, err
 	}
 	check = func(int) error { return nil }
-	if criteria == nil || criteria.Set == nil || (o.Return != nil && o.Return.Save) {
-		return []*session.Command{cmd}, o, check, nil
+	whole := []*session.Command{cmd}
+	if o.Return != nil && o.Return.Save {
+		return whole, o, check, nil
 	}
-	parts := c.parts(*criteria.Set)
-	if len(parts) == 1 {
-		return []*session.Command{cmd}, o, check, nil
+	var base Criteria
+	if criteria != nil {
+		base = *criteria
+	}
+	var parts []Set
+	if base.Set == nil {
+		// A plain SEARCH answer is one line, which the session bounds
+		// (Session.MaxLineLength, 1 MiB by default): without ESEARCH, a
+		// large mailbox is searched in parts, each of as many messages
+		// as the line can take numbers of ten digits.
+		chunk := uint32(max(c.s.MaxLineLength()/searchNumberBytes, 1))
+		n, known := c.s.Exists()
+		if c.hasCap("ESEARCH") || !known || n <= chunk {
+			return whole, o, check, nil
+		}
+		for start := uint32(1); start <= n; start += chunk {
+			stop := start + chunk - 1
+			if stop >= n {
+				stop = 0 // "*": the last part takes what came meanwhile
+			}
+			parts = append(parts, SeqRange(start, stop))
+		}
+	} else if parts = c.parts(*base.Set); len(parts) == 1 {
+		return whole, o, check, nil
 	}
 	for i := range parts {
-		cr := *criteria
+		cr := base
 		cr.Set = &parts[i]
 		part, _, err := c.searchCommand(&cr, opts)
 		if err != nil {
@@ -360,7 +390,7 @@ func (c *Client) searchCommands(criteria *Criteria, opts *SearchOptions) (cmds [
 		}
 		cmds = append(cmds, part)
 	}
-	if !criteria.Set.UID || !o.UID {
+	if !parts[0].UID || !o.UID {
 		mark := c.s.Renumbered()
 		check = func(i int) error {
 			if i > 0 && c.s.Renumbered() != mark {
@@ -371,6 +401,13 @@ func (c *Client) searchCommands(criteria *Criteria, opts *SearchOptions) (cmds [
 	}
 	return cmds, o, check, nil
 }
+
+// searchNumberBytes is what a number of a plain SEARCH answer may take,
+// with its space and some room for the rest of the line: a plain SEARCH
+// covers at most MaxLineLength/searchNumberBytes messages (87,381 with the
+// default 1 MiB). Past the line's bound the session ends
+// (wire.ErrLineTooLong): a UID SEARCH ALL of 200,000 messages did.
+const searchNumberBytes = 12
 
 // pull runs cmd, which has Pull set, and hands each of its responses to f
 // on this goroutine, borrowed: valid only during the call (copy what is
@@ -404,8 +441,10 @@ func (c *Client) pull(ctx context.Context, cmd *session.Command, f func(session.
 	return false, err
 }
 
-// Search sends SEARCH (UID SEARCH with opts.UID), or ESEARCH's form of it
-// with opts.Return. A nil criteria matches every message.
+// Search sends SEARCH (UID SEARCH with opts.UID), in ESEARCH's form
+// (SEARCH RETURN) when the server has ESEARCH: RETURN (ALL) unless
+// opts.Return asks for other results. A nil criteria matches every
+// message.
 //
 // The answer is read from the session's pull delivery (see SearchIter)
 // straight into the compact set SearchResult.All: the numbers of a plain
@@ -418,7 +457,11 @@ func (c *Client) pull(ctx context.Context, cmd *session.Command, f func(session.
 // dropping the rest, and returns what it kept with a
 // *session.ResultTooLargeError. A Criteria.Set too long for the command
 // line is searched in parts, one SEARCH each, whose results are joined
-// (Client.SetMaxSetLength).
+// (Client.SetMaxSetLength). Without ESEARCH and a Criteria.Set, a mailbox
+// larger than one answer line can number (Session.MaxLineLength / 12
+// messages: 87,381 by default) is searched in parts of that many
+// sequence numbers: a plain SEARCH answer is one line, and past the
+// session's bound on lines the session ends.
 func (c *Client) Search(ctx context.Context, criteria *Criteria, opts *SearchOptions) (*SearchResult, error) {
 	cmds, o, check, err := c.searchCommands(criteria, opts)
 	if err != nil {
@@ -521,13 +564,13 @@ func (res *SearchResult) join(part *SearchResult) *SearchResult {
 // ESEARCH's ALL from its compact set, range by range, without expanding
 // it. So memory does not grow with the result, beyond the one response
 // line the tokenizer holds (wire.TokenizerOptions.MaxLineLength bounds it:
-// 1 MiB by default, about 140,000 numbers of a plain SEARCH that form no
-// ranges).
+// 1 MiB by default; without ESEARCH the mailbox is searched in parts that
+// fit it, as Search does).
 //
-// With opts.Return set, and a server with ESEARCH, it sends SEARCH RETURN
-// (ALL), plus SAVE when asked (MIN, MAX and COUNT are not asked: see
-// Search): the answer is then a sequence set on the wire too, 1:1000000
-// in ten bytes. Breaking out of the loop drops the rest of the answer
+// With a server with ESEARCH, it sends SEARCH RETURN (ALL), plus SAVE
+// when opts.Return asks (MIN, MAX and COUNT are not asked: see Search):
+// the answer is then a sequence set on the wire too, 1:1000000 in ten
+// bytes, and the numbers come in ascending order. Breaking out of the loop drops the rest of the answer
 // (read in the background). An error ends the iteration, yielded with 0;
 // a tagged NO or BAD is a *session.StatusError. A Criteria.Set too long
 // for the command line is searched in parts, whose numbers come one part

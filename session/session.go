@@ -624,6 +624,18 @@ func (s *Session) State() State {
 // client's List, Search, Sort, FetchAll) keep to it too.
 func (s *Session) MaxResultBytes() int64 { return s.maxResult }
 
+// MaxLineLength is the longest line the session reads
+// (wire.TokenizerOptions.MaxLineLength, or wire.DefaultMaxLineLength):
+// a longer one ends the session (wire.ErrLineTooLong). Layers above that
+// send commands whose answer is one line that grows with the mailbox (a
+// plain SEARCH) keep to it.
+func (s *Session) MaxLineLength() int {
+	if o := s.opts.Tokenizer; o != nil && o.MaxLineLength > 0 {
+		return o.MaxLineLength
+	}
+	return wire.DefaultMaxLineLength
+}
+
 // Caps returns the capabilities last announced, upper-cased. After STARTTLS
 // and after authentication they are asked for again.
 func (s *Session) Caps() []string {
