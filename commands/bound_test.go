@@ -248,3 +248,30 @@ func TestSearchAnyOrder(t *testing.T) {
 		t.Fatalf("Search: %v %+v", err, res)
 	}
 }
+
+// TestExpungeMoveLarge: with the defaults, an EXPUNGE and a MOVE that the
+// server answers with 300,000 EXPUNGE responses end well. They collected
+// the responses within MaxResultBytes (at 269 bytes each, about 250,000)
+// and returned a *session.ResultTooLargeError for work the server had
+// done; Expunge now keeps 4 bytes a message, and Move keeps none.
+func TestExpungeMoveLarge(t *testing.T) {
+	const n = 300000
+	expunges := strings.Repeat("* 1 EXPUNGE\r\n", n)
+	c, ctx, _ := selectedServer(t, "IMAP4rev1 UIDPLUS MOVE", n, func(cmd string) string {
+		switch {
+		case strings.HasPrefix(cmd, "EXPUNGE"):
+			return expunges
+		case strings.HasPrefix(cmd, "UID MOVE"):
+			return "* OK [COPYUID 7 1:300000 1:300000] moving\r\n" + expunges
+		}
+		return ""
+	})
+	res, err := c.Expunge(ctx, nil)
+	if err != nil || len(res.SeqNums) != n {
+		t.Fatalf("EXPUNGE of %d messages: %v", n, err)
+	}
+	mv, err := c.Move(ctx, commands.UIDRange(1, n), "Archive")
+	if err != nil || mv == nil || mv.Src.String() != "1:300000" || mv.UIDValidity != 7 {
+		t.Fatalf("MOVE of %d messages: %v %+v", n, err, mv)
+	}
+}

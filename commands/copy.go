@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/session"
@@ -47,30 +48,51 @@ func (c *Client) Copy(ctx context.Context, set Set, mailbox string) (*CopyResult
 	if c.holdsNone(set) {
 		return &CopyResult{}, nil // nothing to send
 	}
-	return c.copyOrMove(ctx, set, mailbox, set.name("COPY"), nil)
+	return c.copyOrMove(ctx, set, mailbox, set.name("COPY"), false)
 }
 
 // copyOrMove sends COPY or MOVE (name, with its UID prefix) of set to
-// mailbox, in parts when set is long, and joins their COPYUIDs; want is
-// the command's Want.
-func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, want func(codec.Response) bool) (*CopyResult, error) {
-	var res *CopyResult
-	answered := false
+// mailbox, in parts when set is long, and joins their COPYUIDs. A MOVE
+// (move) takes its EXPUNGE and VANISHED responses and an untagged
+// COPYUID (RFC 6851 section 4.3) as they come (session.Command.OnData),
+// keeping the COPYUID alone: a MOVE of 300,000 messages is not a
+// *session.ResultTooLargeError.
+func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, move bool) (*CopyResult, error) {
+	var (
+		mu       sync.Mutex
+		res      *CopyResult
+		answered bool
+	)
+	join := func(cp *CopyResult) {
+		mu.Lock()
+		res = joinCopyUID(res, cp)
+		mu.Unlock()
+	}
 	err := c.newSplitRun(set, name).run(ctx, func(set Set) *session.Command {
-		return c.target(&session.Command{
+		cmd := &session.Command{
 			Name: name,
 			Args: func(e *wire.Encoder) { c.mailbox(set.encode(e), mailbox) },
-			Want: want,
-		}, &set, mailbox)
+		}
+		if move {
+			cmd.Want = moveWants
+			cmd.OnData = func(r codec.Response) {
+				if st, ok := r.(*codec.Status); ok && st.Code != nil && st.Code.Kind == codec.CodeCopyUID {
+					join(&CopyResult{UIDValidity: st.Code.UIDValidity, Src: st.Code.Src.Clone(), Dst: st.Code.Dst.Clone()})
+				}
+			}
+		}
+		return c.target(cmd, &set, mailbox)
 	}, func(r *session.Result) {
 		if r.Status != nil && r.Status.Kind == codec.StatusOK {
 			answered = true
-			res = joinCopyUID(res, copyUID(r))
+			join(copyUID(r))
 		}
 	})
 	if !answered {
 		return nil, err
 	}
+	mu.Lock()
+	defer mu.Unlock()
 	return res, err
 }
 
@@ -130,7 +152,7 @@ func (c *Client) Move(ctx context.Context, set Set, mailbox string) (*CopyResult
 				return &CopyResult{}, nil
 			}
 		}
-		return c.copyOrMove(ctx, uids, mailbox, uids.name("MOVE"), moveWants)
+		return c.copyOrMove(ctx, uids, mailbox, uids.name("MOVE"), true)
 	}
 	if !c.hasCap("UIDPLUS") {
 		return nil, ErrMoveUnsupported

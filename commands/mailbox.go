@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/session"
@@ -276,28 +277,47 @@ type ExpungeResult struct {
 // message flagged \Deleted; an empty UID set means none: it sends
 // nothing, and never a plain EXPUNGE. A UID set too long for one command
 // line is sent in parts (Client.SetMaxSetLength), whose answers are
-// joined.
+// joined. The EXPUNGE responses are taken as they come (4 bytes each in
+// the result), not collected whole: an expunge of 300,000 messages is not
+// a *session.ResultTooLargeError.
 func (c *Client) Expunge(ctx context.Context, uids *Set) (*ExpungeResult, error) {
 	res := &ExpungeResult{}
-	var vanished []wire.SeqRange
-	add := func(r *session.Result) {
-		for _, d := range r.Data {
-			switch d := d.(type) {
-			case *codec.Expunge:
+	var (
+		mu       sync.Mutex
+		vanished []wire.SeqRange
+	)
+	b := c.newBound("EXPUNGE")
+	// onData takes the command's EXPUNGE and VANISHED responses where the
+	// session reads them (session.Command.OnData).
+	onData := func(r codec.Response) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch d := r.(type) {
+		case *codec.Expunge:
+			if b.keep(4) {
 				res.SeqNums = append(res.SeqNums, d.Seq)
-			case *codec.Vanished:
-				vanished = append(vanished, d.UIDs.Ranges()...)
+			}
+		case *codec.Vanished:
+			if rs := d.UIDs.Ranges(); b.keep(8 * int64(len(rs))) {
+				vanished = append(vanished, rs...)
 			}
 		}
 	}
+	end := func(err error) (*ExpungeResult, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		res.Vanished.AddRanges(vanished...) // in one sort (codec.SeqSet.AddRanges)
+		if err == nil {
+			err = b.err()
+		}
+		return res, err
+	}
 	if uids == nil {
-		r, err := c.run(ctx, &session.Command{Name: "EXPUNGE"})
+		r, err := c.run(ctx, &session.Command{Name: "EXPUNGE", OnData: onData})
 		if r == nil {
 			return nil, err
 		}
-		add(r)
-		res.Vanished.AddRanges(vanished...) // in one sort (codec.SeqSet.AddRanges)
-		return res, err
+		return end(err)
 	}
 	if !uids.UID {
 		return nil, errors.New("commands: Expunge takes a set of UIDs (UID EXPUNGE) or nil")
@@ -310,14 +330,10 @@ func (c *Client) Expunge(ctx context.Context, uids *Set) (*ExpungeResult, error)
 	}
 	answered := false
 	err := c.newSplitRun(*uids, "UID EXPUNGE").run(ctx, func(set Set) *session.Command {
-		return c.target(&session.Command{Name: "UID EXPUNGE", Args: func(e *wire.Encoder) { set.encode(e) }}, &set, "")
-	}, func(r *session.Result) {
-		answered = true
-		add(r)
-	})
+		return c.target(&session.Command{Name: "UID EXPUNGE", Args: func(e *wire.Encoder) { set.encode(e) }, OnData: onData}, &set, "")
+	}, func(*session.Result) { answered = true })
 	if !answered {
 		return nil, err
 	}
-	res.Vanished.AddRanges(vanished...)
-	return res, err
+	return end(err)
 }
