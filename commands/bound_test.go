@@ -275,3 +275,38 @@ func TestExpungeMoveLarge(t *testing.T) {
 		t.Fatalf("MOVE of %d messages: %v %+v", n, err, mv)
 	}
 }
+
+// TestSelectManyChanges: an EXAMINE (QRESYNC) answered with more changed
+// messages than the result may keep (300,000 FETCH responses of flags,
+// with the defaults) returns the mailbox's state, with the changes kept,
+// and the *session.ResultTooLargeError; the mailbox is selected. Select
+// returned nil before, though the server had selected the mailbox.
+func TestSelectManyChanges(t *testing.T) {
+	const n = 300000
+	var b strings.Builder
+	b.WriteString("* 300000 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [HIGHESTMODSEQ 900] ok\r\n* VANISHED (EARLIER) 300001:300010\r\n")
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "* %d FETCH (UID %d FLAGS (\\Seen) MODSEQ (%d))\r\n", i, i, 500+i%300)
+	}
+	answer := b.String()
+	c, ctx, _ := selectedServer(t, "IMAP4rev1 ENABLE CONDSTORE QRESYNC", 1, func(cmd string) string {
+		if strings.HasPrefix(cmd, "EXAMINE Big") { // the helper answers SELECT itself
+			return answer
+		}
+		return ""
+	})
+	st, err := c.Select(ctx, "Big", &commands.SelectOptions{ReadOnly: true, QResync: &commands.QResync{UIDValidity: 7, ModSeq: 400}})
+	if st == nil {
+		t.Fatalf("SELECT (QRESYNC) with %d changes: no state, %v", n, err)
+	}
+	if !errors.Is(err, session.ErrResultTooLarge) || st.UIDValidity != 7 || st.Exists != n ||
+		st.Vanished.String() != "300001:300010" || len(st.Changed) == 0 || len(st.Changed) >= n {
+		t.Fatalf("SELECT (QRESYNC) with %d changes: %v; %d changed, exists %d, vanished %s", n, err, len(st.Changed), st.Exists, st.Vanished.String())
+	}
+	if k, known := c.Exists(); !known || k != n {
+		t.Fatalf("Exists after: %d %v", k, known)
+	}
+	if err := c.Noop(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -93,7 +93,10 @@ func (e *ReadOnlyError) Is(target error) bool { return target == session.ErrRead
 // refusal is a *session.StatusError, and the session is then in state
 // AUTH. When the server opens read-only a mailbox asked read-write, the
 // state is returned with a *ReadOnlyError, as imaplib raises readonly; the
-// mailbox stays selected and the next command runs normally.
+// mailbox stays selected and the next command runs normally. A QRESYNC
+// select whose changed messages pass the session's MaxResultBytes returns
+// the state, with the Changed it kept, and a
+// *session.ResultTooLargeError: the mailbox is selected too.
 func (c *Client) Select(ctx context.Context, mailbox string, opts *SelectOptions) (*MailboxState, error) {
 	var o SelectOptions
 	if opts != nil {
@@ -128,13 +131,19 @@ func (c *Client) Select(ctx context.Context, mailbox string, opts *SelectOptions
 		}
 	}}, nil, mailbox))
 	var ro *session.ReadOnlyError
-	if err != nil && !(errors.As(err, &ro) && r != nil) {
+	var big *session.ResultTooLargeError
+	if err != nil && !(r != nil && (errors.As(err, &ro) || errors.As(err, &big))) {
 		return nil, err
 	}
 	// The session answers a SELECT that the server opened [READ-ONLY]
 	// with a *session.ReadOnlyError and its Result; the mailbox is
-	// selected.
+	// selected. So it is when a QRESYNC select reported more changed
+	// messages than the result may keep (MaxResultBytes): the state is
+	// returned with the error, Changed holding those kept.
 	st := c.mailboxState(mailbox, r)
+	if big != nil {
+		return st, err
+	}
 	if st.ReadOnly && !o.ReadOnly || ro != nil {
 		return st, &ReadOnlyError{Mailbox: mailbox, State: st}
 	}
