@@ -26,6 +26,13 @@ type SortKey struct {
 // Past the session's MaxResultBytes (session.Options), it reads on to the
 // end of the answer, dropping the rest, and returns the numbers it kept
 // with a *session.ResultTooLargeError.
+//
+// A SORT answer is one line with every number, and unlike Search's it
+// cannot be asked for in parts (the order would not join): past the
+// session's MaxLineLength (about 140,000 numbers of six digits with the
+// default 1 MiB) the session ends with wire.ErrLineTooLong. Narrow the
+// criteria in a mailbox that large, or give the session a longer line
+// bound (session.Options.Tokenizer.MaxLineLength).
 func (c *Client) Sort(ctx context.Context, keys []SortKey, criteria *Criteria, opts *SearchOptions) ([]uint32, error) {
 	var out []uint32
 	b := c.newBound("SORT")
