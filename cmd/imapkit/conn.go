@@ -407,13 +407,25 @@ func (f *connFlags) password(user string, t *target) (string, error) {
 	if t != nil {
 		where = t.addr
 	}
-	fmt.Fprintf(tty, "Password for %s at %s: ", user, where)
-	pw, err := term.ReadPassword(int(tty.Fd()))
-	fmt.Fprintln(tty)
+	// Echo goes off before the prompt is drawn: with term.ReadPassword
+	// the prompt came first, and what was typed as soon as it showed was
+	// echoed until ReadPassword turned echo off (TestPasswordPromptPTY
+	// saw its password on the screen in a CI run under load).
+	fd := int(tty.Fd())
+	old, err := term.MakeRaw(fd)
 	if err != nil {
 		return "", fmt.Errorf("reading the password: %w", err)
 	}
-	return string(pw), nil
+	defer term.Restore(fd, old)
+	pw, err := term.NewTerminal(tty, "").ReadPassword(fmt.Sprintf("Password for %s at %s: ", user, where))
+	fmt.Fprint(tty, "\r\n")
+	if err == io.EOF {
+		err = errors.New("interrupted") // Ctrl-C or Ctrl-D
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading the password: %w", err)
+	}
+	return pw, nil
 }
 
 // readSecretFile returns the first line of a file, without its line end.

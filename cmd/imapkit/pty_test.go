@@ -96,6 +96,11 @@ func TestPasswordPromptPTY(t *testing.T) {
 			term.Wait(time.Second)
 			t.Fatalf("no prompt %q: %v\n%s", prompt, err, term.Output())
 		}
+		// Echo is off once the prompt shows: what is typed as soon as
+		// it appears is not echoed.
+		if echo, err := term.Echo(); err != nil || echo {
+			t.Errorf("the prompt is shown while the terminal echoes (%v)", err)
+		}
 		term.Write([]byte(tc.password + "\r"))
 		if err := term.Expect(tc.want, 20*time.Second); err != nil {
 			t.Errorf("password %q: no %q: %v\n%s", tc.password, tc.want, err, term.Output())

@@ -132,6 +132,16 @@ func (t *Terminal) Expect(s string, d time.Duration) error {
 }
 
 // Write types p on the terminal, as a person would.
+// Echo reports whether the terminal echoes what is typed (the ECHO flag
+// of its line discipline, which the master end reads as the child set it).
+func (t *Terminal) Echo() (bool, error) {
+	tio, err := unix.IoctlGetTermios(int(t.master.Fd()), unix.TCGETS)
+	if err != nil {
+		return false, fmt.Errorf("ptytest: %w", err)
+	}
+	return tio.Lflag&unix.ECHO != 0, nil
+}
+
 func (t *Terminal) Write(p []byte) (int, error) { return t.master.Write(p) }
 
 var _ io.Writer = (*Terminal)(nil)
