@@ -131,7 +131,6 @@ func (t *Terminal) Expect(s string, d time.Duration) error {
 	}
 }
 
-// Write types p on the terminal, as a person would.
 // Echo reports whether the terminal echoes what is typed (the ECHO flag
 // of its line discipline, which the master end reads as the child set it).
 func (t *Terminal) Echo() (bool, error) {
@@ -142,6 +141,7 @@ func (t *Terminal) Echo() (bool, error) {
 	return tio.Lflag&unix.ECHO != 0, nil
 }
 
+// Write types p on the terminal, as a person would.
 func (t *Terminal) Write(p []byte) (int, error) { return t.master.Write(p) }
 
 var _ io.Writer = (*Terminal)(nil)
