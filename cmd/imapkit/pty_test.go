@@ -163,14 +163,37 @@ func TestShellPTY(t *testing.T) {
 	waitCount("Examine completed", 2)
 	waitCount("[READ-ONLY]", 2)
 	// Up once more, typed apart from the Enter: the recalled line runs.
-	time.Sleep(200 * time.Millisecond) // the prompt is drawn before readline reads
+	// readline draws the prompt before it puts the terminal in raw mode
+	// to read: keys typed in between would be taken in cooked mode.
+	readlineReads(t, term)
+	recalled := strings.Count(term.Output(), "examine INBOX")
 	term.Write([]byte("\x1b[A"))
-	time.Sleep(100 * time.Millisecond)
+	waitCount("examine INBOX", recalled+1) // readline draws the recalled line
 	term.Write([]byte("\r"))
 	waitCount("Examine completed", 3)
 	step("quit\r", "")
 	if err := term.Wait(20 * time.Second); err != nil {
 		t.Errorf("shell: %v\n%s", err, term.Output())
+	}
+}
+
+// readlineReads waits until the terminal is in raw mode (no echo): the
+// shell's readline is reading keys.
+func readlineReads(t *testing.T, term *ptytest.Terminal) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		echo, err := term.Echo()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !echo {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the terminal never left cooked mode:\n%s", term.Output())
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
