@@ -76,8 +76,10 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 		if move {
 			cmd.Want = moveWants
 			cmd.OnData = func(r codec.Response) {
-				if st, ok := r.(*codec.Status); ok && st.Code != nil && st.Code.Kind == codec.CodeCopyUID {
-					join(&CopyResult{UIDValidity: st.Code.UIDValidity, Src: st.Code.Src.Clone(), Dst: st.Code.Dst.Clone()})
+				// COPYUID untagged before the tagged OK (RFC 6851
+				// section 4.3); the EXPUNGE and VANISHED are not kept.
+				if st, ok := r.(*codec.Status); ok {
+					join(copyUIDOf(st))
 				}
 			}
 		}
@@ -85,7 +87,7 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 	}, func(r *session.Result) {
 		if r.Status != nil && r.Status.Kind == codec.StatusOK {
 			answered = true
-			join(copyUID(r))
+			join(copyUIDOf(r.Status))
 		}
 	})
 	if !answered {
@@ -113,18 +115,12 @@ func joinCopyUID(all, part *CopyResult) *CopyResult {
 	return all
 }
 
-func copyUID(r *session.Result) *CopyResult {
-	if st := r.Status; st != nil && st.Code != nil && st.Code.Kind == codec.CodeCopyUID {
-		return &CopyResult{UIDValidity: st.Code.UIDValidity, Src: st.Code.Src.Clone(), Dst: st.Code.Dst.Clone()}
+// copyUIDOf returns the COPYUID of a status response (copied), or nil.
+func copyUIDOf(st *codec.Status) *CopyResult {
+	if st == nil || st.Code == nil || st.Code.Kind != codec.CodeCopyUID {
+		return nil
 	}
-	for _, d := range r.Data {
-		// Servers that send COPYUID untagged before the tagged OK of MOVE
-		// (RFC 6851 section 4.3).
-		if st, ok := d.(*codec.Status); ok && st.Code != nil && st.Code.Kind == codec.CodeCopyUID {
-			return &CopyResult{UIDValidity: st.Code.UIDValidity, Src: st.Code.Src.Clone(), Dst: st.Code.Dst.Clone()}
-		}
-	}
-	return nil
+	return &CopyResult{UIDValidity: st.Code.UIDValidity, Src: st.Code.Src.Clone(), Dst: st.Code.Dst.Clone()}
 }
 
 // Move moves the messages in set to mailbox (an empty set sends nothing
@@ -142,7 +138,7 @@ func (c *Client) Move(ctx context.Context, set Set, mailbox string) (*CopyResult
 	}
 	if c.hasCap("MOVE") {
 		uids := set
-		if !set.UID && len(c.parts(set)) > 1 {
+		if !set.UID && !c.fits(setLength(set.Nums.Ranges())) {
 			// Each MOVE renumbers: the parts go by UID.
 			var err error
 			if uids, err = c.uidsOf(ctx, set); err != nil {

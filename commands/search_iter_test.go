@@ -10,9 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
@@ -271,57 +269,27 @@ func TestIterCancelStopsAtOnce(t *testing.T) {
 // join the answers.
 func TestSearchLargeMailboxNoESearch(t *testing.T) {
 	const n = 200000
-	var mu sync.Mutex
-	var sent []string
-	client, server := transport.Pipe()
-	go func() {
-		defer server.Close()
-		server.Write([]byte("* PREAUTH [CAPABILITY IMAP4rev1] ready\r\n"))
-		r := bufio.NewReaderSize(server, 64<<10)
-		for {
-			l, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			tag, rest, _ := strings.Cut(strings.TrimRight(l, "\r\n"), " ")
-			mu.Lock()
-			sent = append(sent, rest)
-			mu.Unlock()
-			switch {
-			case strings.HasPrefix(rest, "SELECT"):
-				server.Write([]byte(fmt.Sprintf("* %d EXISTS\r\n", n)))
-			case strings.HasPrefix(rest, "UID SEARCH "):
-				// The UIDs of the messages in the part (UID = 3 x seq).
-				set, err := codec.ParseSeqSet([]byte(strings.Fields(rest)[2]))
-				if err != nil {
-					set = commands.SeqRange(1, n).Nums // no set: every message
-				}
-				b := []byte("* SEARCH")
-				for _, rg := range set.Ranges() {
-					stop := rg.Stop
-					if stop == 0 {
-						stop = n
-					}
-					for i := rg.Start; i <= stop; i++ {
-						b = strconv.AppendUint(append(b, ' '), uint64(3*i), 10)
-					}
-				}
-				server.Write(append(b, "\r\n"...))
-			}
-			server.Write([]byte(tag + " OK done\r\n"))
+	c, ctx, sent := selectedServer(t, "IMAP4rev1", n, func(cmd string) string {
+		if !strings.HasPrefix(cmd, "UID SEARCH ") {
+			return ""
 		}
-	}()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	s, err := session.Open(ctx, client, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	c := commands.New(s)
-	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
+		// The UIDs of the messages in the part (UID = 3 x seq).
+		set, err := codec.ParseSeqSet([]byte(strings.Fields(cmd)[2]))
+		if err != nil {
+			set = commands.SeqRange(1, n).Nums // no set: every message
+		}
+		b := []byte("* SEARCH")
+		for _, rg := range set.Ranges() {
+			stop := rg.Stop
+			if stop == 0 {
+				stop = n
+			}
+			for i := rg.Start; i <= stop; i++ {
+				b = strconv.AppendUint(append(b, ' '), uint64(3*i), 10)
+			}
+		}
+		return string(append(b, "\r\n"...))
+	})
 	res, err := c.Search(ctx, &commands.Criteria{NotFlags: []string{`\Deleted`}}, &commands.SearchOptions{UID: true})
 	if err != nil {
 		t.Fatalf("Search of %d messages: %v", n, err)
@@ -339,12 +307,10 @@ func TestSearchLargeMailboxNoESearch(t *testing.T) {
 	if k != n {
 		t.Fatalf("SearchIter: %d numbers", k)
 	}
-	mu.Lock()
-	defer mu.Unlock()
 	want := []string{"SELECT INBOX",
 		"UID SEARCH 1:87381 UNDELETED", "UID SEARCH 87382:174762 UNDELETED", "UID SEARCH 174763:* UNDELETED",
 		"UID SEARCH 1:87381", "UID SEARCH 87382:174762", "UID SEARCH 174763:*"}
-	if !slices.Equal(sent, want) {
-		t.Fatalf("sent %q\nwant %q", sent, want)
+	if got := sent(); !slices.Equal(got, want) {
+		t.Fatalf("sent %q\nwant %q", got, want)
 	}
 }

@@ -54,7 +54,6 @@ func (o *output) readSet(s string, seq bool) (commands.Set, error) {
 	if s != "-" {
 		return parseSet(s, seq)
 	}
-	var nums codec.SeqSet
 	sc := bufio.NewScanner(o.stdin)
 	sc.Split(scanSetTokens)
 	var rs []wire.SeqRange
@@ -71,8 +70,7 @@ func (o *output) readSet(s string, seq bool) (commands.Set, error) {
 	if err := sc.Err(); err != nil {
 		return commands.Set{}, fmt.Errorf("reading the set from stdin: %w", err)
 	}
-	nums.AddRanges(rs...) // in one sort
-	return commands.SetOf(!seq, nums), nil
+	return commands.Set{UID: !seq, Nums: codec.SeqSetOf(rs...)}, nil // one sort, one copy
 }
 
 // scanSetTokens is a bufio.SplitFunc: the tokens between white space and
