@@ -114,6 +114,9 @@ type Tokenizer struct {
 	// lineCut: literal bytes of the current line left the buffer (streamed
 	// or skipped), so the line can no longer be returned whole.
 	lineCut bool
+	// dropping: Drop was called in the current line; makeRoom gives up
+	// what was consumed rather than keep it.
+	dropping bool
 
 	fwdOff  int64 // stream offset of the first consumed byte not forwarded
 	fwdLost bool  // consumed bytes left the buffer unforwarded (ErrForwardGap)
@@ -180,7 +183,7 @@ func (t *Tokenizer) Reset(r io.Reader) {
 	t.broken = nil
 	t.litRemain = 0
 	t.startHead()
-	t.lineText, t.lineCut = false, false
+	t.lineText, t.lineCut, t.dropping = false, false, false
 	t.fwdOff, t.fwdLost = t.base, false
 	t.wholeAt = 0
 }
@@ -389,7 +392,7 @@ func (t *Tokenizer) prepare() {
 	t.depth = 0
 	t.scratch = t.scratch[:0]
 	t.lineStart = t.r
-	t.lineText, t.lineCut = false, false
+	t.lineText, t.lineCut, t.dropping = false, false, false
 	// Move the unread tail to the front once past half of the buffer, so
 	// that every line shorter than half the buffer fits without growing it;
 	// but not while the whole line is buffered: it needs no room, and
@@ -509,6 +512,9 @@ func (t *Tokenizer) fillMax(max int) error {
 // line to the front when none of it was handed out, otherwise by moving it to
 // a larger buffer (the old one stays intact for borrowed slices).
 func (t *Tokenizer) makeRoom() error {
+	if t.dropping && t.r > t.lineStart && t.pend&pendLit == 0 {
+		t.dropTo(t.r)
+	}
 	used := t.w - t.lineStart
 	if used >= t.maxLine {
 		return &LimitError{Offset: t.base + int64(t.w), Limit: int64(t.maxLine), Got: int64(used), Err: ErrLineTooLong}
@@ -1575,6 +1581,29 @@ func (t *Tokenizer) breakStream(cause error) error {
 // Broken returns the error that put the tokenizer out of step with its
 // stream (see ErrOutOfStep), or nil.
 func (t *Tokenizer) Broken() error { return t.broken }
+
+// Drop gives up the bytes of the current line consumed so far, and to
+// the end of the line those consumed later, each time the buffer needs
+// room: for a caller that converts what it reads as it goes (the numbers
+// of a SEARCH or SORT response) and keeps none of the line's bytes. The
+// bytes given up stop counting toward MaxLineLength, which bounds what one
+// line keeps in memory, and their room in the buffer is reused, so a line
+// longer than MaxLineLength is read in a buffer that does not grow; the
+// caller's own bound on what it keeps takes the line limit's place. From
+// Drop to the end of the line, a slice borrowed from it (Token's too) is
+// valid only until the next call that reads; once bytes were given up,
+// marks taken before do not rewind (ErrCannotRewind) and RawLine fails,
+// as after a streamed literal. Drop does nothing at the end of a line or with a literal open;
+// it does no I/O.
+func (t *Tokenizer) Drop() {
+	if t.pend&(pendLit|pendEOL|pendBroken) != 0 {
+		return
+	}
+	t.dropping = true
+	if t.r > t.lineStart {
+		t.dropTo(t.r)
+	}
+}
 
 // dropTo consumes up to index i without keeping it for the line: when
 // nothing of the line was handed out the line start moves too.

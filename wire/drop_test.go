@@ -1,0 +1,204 @@
+package wire_test
+
+import (
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/imapkit/imapkit/wire"
+)
+
+// numbersLine is "* SEARCH 1000000 1000001 ..." with n numbers: 8 bytes
+// each.
+func numbersLine(n int) string {
+	var b strings.Builder
+	b.WriteString("* SEARCH")
+	for i := 0; i < n; i++ {
+		b.WriteByte(' ')
+		b.WriteString(strconv.Itoa(1000000 + i))
+	}
+	b.WriteString("\r\n")
+	return b.String()
+}
+
+// readNumbers reads the line numbersLine makes, calling Drop (when drop
+// is set) after its first number, and returns the count and the sum of
+// the numbers.
+func readNumbers(tk *wire.Tokenizer, drop bool) (n int, sum uint64, err error) {
+	if err := tk.Expect('*'); err != nil {
+		return 0, 0, err
+	}
+	if err := tk.SP(); err != nil {
+		return 0, 0, err
+	}
+	if _, err := tk.Atom(); err != nil { // SEARCH
+		return 0, 0, err
+	}
+	for {
+		if ok, err := tk.AtEOL(); err != nil || ok {
+			return n, sum, err
+		}
+		if err := tk.SP(); err != nil {
+			return n, sum, err
+		}
+		v, err := tk.Number()
+		if err != nil {
+			return n, sum, err
+		}
+		n++
+		sum += v
+		if drop && n == 1 {
+			tk.Drop()
+		}
+	}
+}
+
+// TestDropLongLine: with the default limits, a line of 8 MB (eight times
+// MaxLineLength) is read whole when the reader drops what it converted,
+// in a buffer that stays small; without Drop it fails with
+// ErrLineTooLong, as before. Marks and RawLine of the dropped line fail,
+// and the next line reads as usual.
+func TestDropLongLine(t *testing.T) {
+	const n = 1 << 20
+	line := numbersLine(n)
+	var want uint64
+	for i := 0; i < n; i++ {
+		want += uint64(1000000 + i)
+	}
+	input := line + "* 3 EXISTS\r\n"
+
+	t.Run("Drop", func(t *testing.T) {
+		r := &countingReader{r: strings.NewReader(input)}
+		tk := wire.NewTokenizer(r, nil)
+		m := tk.Mark()
+		got, sum, err := readNumbers(tk, true)
+		if err != nil || got != n || sum != want {
+			t.Fatalf("read %d numbers (sum %d), err %v; want %d (sum %d)", got, sum, err, n, want)
+		}
+		if err := tk.Rewind(m); !errors.Is(err, wire.ErrCannotRewind) {
+			t.Errorf("Rewind to a mark before Drop: %v, want ErrCannotRewind", err)
+		}
+		if _, err := tk.RawLine(); !errors.Is(err, wire.ErrCannotRewind) {
+			t.Errorf("RawLine of a dropped line: %v, want ErrCannotRewind", err)
+		}
+		if err := tk.CRLF(); err != nil {
+			t.Fatal(err)
+		}
+		if toks := lineTokens(t, tk); toks != "* 3 EXISTS" {
+			t.Errorf("next line: %q", toks)
+		}
+		// The buffer never grows (32 KiB, DefaultBufferSize): it moves
+		// what is left to its front each time it is full.
+		if r.maxRead > wire.DefaultBufferSize {
+			t.Errorf("a read of %d bytes: the buffer grew to the line", r.maxRead)
+		}
+	})
+	t.Run("SmallReads", func(t *testing.T) {
+		// 7-byte reads against 8-byte numbers: tokens straddle every
+		// read, and the buffer fills in the middle of a number.
+		const n = 1 << 17 // 1 MiB and a little: past MaxLineLength
+		var want uint64
+		for i := 0; i < n; i++ {
+			want += uint64(1000000 + i)
+		}
+		tk := wire.NewTokenizer(&smallReader{r: strings.NewReader(numbersLine(n)), n: 7}, nil)
+		got, sum, err := readNumbers(tk, true)
+		if err != nil || got != n || sum != want {
+			t.Fatalf("read %d numbers (sum %d), err %v; want %d (sum %d)", got, sum, err, n, want)
+		}
+	})
+	t.Run("NoDrop", func(t *testing.T) {
+		tk := wire.NewTokenizer(strings.NewReader(input), nil)
+		_, _, err := readNumbers(tk, false)
+		if !errors.Is(err, wire.ErrLineTooLong) {
+			t.Fatalf("err %v, want ErrLineTooLong", err)
+		}
+	})
+}
+
+// TestDropNoOp: Drop at the end of a line or with a literal open changes
+// nothing: the literal's body and the line are read as usual, and the
+// next line is not dropped.
+func TestDropNoOp(t *testing.T) {
+	tk := wire.NewTokenizer(strings.NewReader("* 1 X {5}\r\nhello Y\r\n* OK x\r\n"), nil)
+	m := tk.Mark()
+	steps := []func() error{
+		func() error { return tk.Expect('*') }, tk.SP,
+		func() error { _, err := tk.Number(); return err }, tk.SP,
+		func() error { _, err := tk.Atom(); return err }, tk.SP,
+		func() error { _, err := tk.Literal(); return err },
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tk.Drop() // a literal is open
+	b, err := tk.LiteralBytes()
+	if err != nil || string(b) != "hello" {
+		t.Fatalf("literal %q, %v", b, err)
+	}
+	if err := tk.SP(); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := tk.Atom(); err != nil || string(a) != "Y" {
+		t.Fatalf("atom %q, %v", a, err)
+	}
+	if err := tk.CRLF(); err != nil {
+		t.Fatal(err)
+	}
+	tk.Drop() // the line has ended
+	if err := tk.Rewind(m); err == nil {
+		t.Error("Rewind after the line ended succeeded")
+	}
+	if raw, err := tk.RawLine(); err != nil || string(raw) != "* 1 X {5}\r\nhello Y\r\n" {
+		t.Errorf("RawLine %q, %v", raw, err)
+	}
+	if toks := lineTokens(t, tk); toks != "* OK x" {
+		t.Errorf("next line: %q", toks)
+	}
+}
+
+// lineTokens reads one line with Next and joins its tokens' bytes.
+func lineTokens(t *testing.T, tk *wire.Tokenizer) string {
+	t.Helper()
+	var parts []string
+	for {
+		tok, err := tk.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch tok.Kind {
+		case wire.KindCRLF:
+			return strings.Join(parts, " ")
+		case wire.KindSP:
+		case wire.KindStar:
+			parts = append(parts, "*")
+		default:
+			parts = append(parts, tok.String())
+		}
+	}
+}
+
+// countingReader records the largest read asked of it.
+type countingReader struct {
+	r       io.Reader
+	maxRead int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	c.maxRead = max(c.maxRead, len(p))
+	return c.r.Read(p)
+}
+
+// smallReader returns at most n bytes a read.
+type smallReader struct {
+	r io.Reader
+	n int
+}
+
+func (s *smallReader) Read(p []byte) (int, error) {
+	return s.r.Read(p[:min(len(p), s.n)])
+}
