@@ -104,6 +104,7 @@ func (d *Decoder) Next() (Response, error) {
 	}
 	m := t.Mark()
 	off := t.Offset()
+	d.off = off
 	d.msg.reset()
 	d.name = ""
 	d.tag = d.tag[:0]
@@ -118,6 +119,11 @@ func (d *Decoder) Next() (Response, error) {
 			}
 			return r, nil
 		}
+	}
+	if t.Offset()-off > keepBytes/24 {
+		// A long response failed: what its values took (a SEARCH past
+		// MaxNumbers, 16 MB) is not kept for reuse either.
+		d.dropFw = true
 	}
 	if isIOError(err) {
 		if err == io.EOF && t.Offset() == off {
@@ -136,7 +142,8 @@ func (d *Decoder) Next() (Response, error) {
 			// The stream cannot be brought back in step (an endless
 			// line, a literal over the limit): report that, so that the
 			// caller closes the connection instead of calling again.
-			err = serr
+			// What failed the response is kept (errors.Is finds both).
+			err = fmt.Errorf("%w; skipping the rest: %w", err, serr)
 		}
 	}
 	return nil, &DecodeError{Offset: off, Name: d.name, Tag: string(d.tag), Err: err}

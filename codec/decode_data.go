@@ -2,6 +2,8 @@ package codec
 
 // Decoders of the untagged data responses other than FETCH.
 
+import "github.com/imapkit/imapkit/wire"
+
 func (d *Decoder) atomsToEOL(dst []Bytes) ([]Bytes, error) {
 	dst = dst[:0]
 	for {
@@ -221,6 +223,7 @@ func (d *Decoder) numbers(dst []uint32) ([]uint32, uint64, error) {
 	t := d.t
 	dst = dst[:0]
 	for {
+		d.dropLong()
 		// Fast path: " 123" already buffered.
 		if c, ok := t.PeekBuffered(); ok && c == ' ' {
 			if err := t.SP(); err != nil {
@@ -230,6 +233,9 @@ func (d *Decoder) numbers(dst []uint32) ([]uint32, uint64, error) {
 				n, err := d.num32()
 				if err != nil {
 					return dst, 0, err
+				}
+				if len(dst) == d.maxNumbers {
+					return dst, 0, d.tooMany(d.maxNumbers)
 				}
 				dst = append(dst, n)
 				continue
@@ -269,8 +275,28 @@ func (d *Decoder) numbers(dst []uint32) ([]uint32, uint64, error) {
 		if err != nil {
 			return dst, 0, err
 		}
+		if len(dst) == d.maxNumbers {
+			return dst, 0, d.tooMany(d.maxNumbers)
+		}
 		dst = append(dst, n)
 	}
+}
+
+// dropLong reads a long SEARCH, SORT or THREAD response on without
+// keeping its bytes (see dropAfter): its numbers are converted as they
+// come, and its line may be longer than MaxLineLength, the bound on its
+// numbers taking that one's place. It acts where the buffered bytes run
+// out, once per buffer refill at most.
+func (d *Decoder) dropLong() {
+	if t := d.t; t.Buffered() < 32 && t.Offset()-d.off > dropAfter {
+		t.Drop()
+	}
+}
+
+// tooMany is the error of a response with more than limit numbers (or
+// thread members).
+func (d *Decoder) tooMany(limit int) error {
+	return &wire.LimitError{Offset: d.t.Offset(), Limit: int64(limit), Got: int64(limit) + 1, Err: ErrTooManyNumbers}
 }
 
 func (d *Decoder) searchResp() (Response, error) {
@@ -403,6 +429,7 @@ func (d *Decoder) threadResp() (Response, error) {
 	t := d.t
 	r := &d.fw.thread
 	r.Threads = r.Threads[:0]
+	d.nodes = 0
 	for {
 		if ok, err := t.AtEOL(); err != nil || ok {
 			return r, err
@@ -428,6 +455,7 @@ func (d *Decoder) threadList() (*ThreadNode, error) {
 	}
 	var root, cur *ThreadNode
 	for {
+		d.dropLong()
 		if err := d.skipSpaces(); err != nil {
 			return nil, err
 		}
@@ -444,6 +472,9 @@ func (d *Decoder) threadList() (*ThreadNode, error) {
 			return root, nil
 		case '(':
 			if root == nil {
+				if err := d.node(); err != nil {
+					return nil, err
+				}
 				root = &ThreadNode{}
 				cur = root
 			}
@@ -459,6 +490,9 @@ func (d *Decoder) threadList() (*ThreadNode, error) {
 			}
 			if n == 0 {
 				return nil, errSyntax("thread member 0 is not a message number")
+			}
+			if err := d.node(); err != nil {
+				return nil, err
 			}
 			node := &ThreadNode{Num: n}
 			if root == nil {
@@ -806,4 +840,14 @@ func (d *Decoder) vanishedResp() (Response, error) {
 		}
 	}
 	return r, d.seqSet(&r.UIDs)
+}
+
+// node counts one more node of a THREAD response against the bound of an
+// eighth of MaxNumbers.
+func (d *Decoder) node() error {
+	if d.nodes == d.maxNumbers/8 {
+		return d.tooMany(d.maxNumbers / 8)
+	}
+	d.nodes++
+	return nil
 }

@@ -3,6 +3,7 @@ package codec
 import (
 	"errors"
 	"io"
+	"math"
 
 	"github.com/imapkit/imapkit/wire"
 )
@@ -28,7 +29,34 @@ type DecoderOptions struct {
 	// MaxStringLiteral is returned in Section.Data and a larger one fails
 	// that response with wire.ErrStringTooLarge (the stream stays in step).
 	SectionHandler SectionHandler
+
+	// MaxNumbers bounds the numbers of one SEARCH or SORT response, and
+	// the nodes of one THREAD response to an eighth of it (a node costs
+	// about eight times a number's 4 bytes). Zero means
+	// DefaultMaxNumbers; negative, no bound. Past it the response fails
+	// with a *wire.LimitError wrapping ErrTooManyNumbers.
+	//
+	// These responses are read without keeping their bytes (see
+	// wire.Tokenizer.Drop) once they pass 64 KiB, so their line may be
+	// longer than the tokenizer's MaxLineLength: this bound takes its
+	// place. A response read that way is not resumed after an error from
+	// the reader (a deadline): it is abandoned with a *DecodeError.
+	MaxNumbers int
 }
+
+// DefaultMaxNumbers is the default of DecoderOptions.MaxNumbers: 4,194,304
+// numbers (16 MiB as []uint32), a SEARCH of every message of a mailbox of
+// four million; a THREAD response may hold 524,288 nodes.
+const DefaultMaxNumbers = 1 << 22
+
+// ErrTooManyNumbers means a SEARCH or SORT response held more numbers, or
+// a THREAD response more nodes, than DecoderOptions.MaxNumbers allows.
+var ErrTooManyNumbers = errors.New("codec: too many numbers in one response")
+
+// dropAfter is how far into a SEARCH, SORT or THREAD response the decoder
+// starts to give up the bytes it has read (wire.Tokenizer.Drop): shorter
+// ones keep their line, and are resumed after a deadline as any response.
+const dropAfter = 64 << 10
 
 // Decoder turns the tokens of server responses into typed values.
 type Decoder struct {
@@ -43,6 +71,10 @@ type Decoder struct {
 	skip   bool   // the rest of an abandoned response must be skipped first
 	name   string // the name of the response being decoded, for errors
 	tag    []byte // the tag of the response being decoded, for errors
+	off    int64  // the stream offset where the response being decoded began
+
+	maxNumbers int // DecoderOptions.MaxNumbers, resolved (math.MaxInt: none)
+	nodes      int // the nodes of the THREAD response being decoded
 }
 
 // NewDecoder returns a decoder reading from t. It does no I/O.
@@ -50,6 +82,12 @@ func NewDecoder(t *wire.Tokenizer, opts *DecoderOptions) *Decoder {
 	d := &Decoder{t: t, fw: new(flyweights)}
 	if opts != nil {
 		d.opts = *opts
+	}
+	switch d.maxNumbers = d.opts.MaxNumbers; {
+	case d.maxNumbers == 0:
+		d.maxNumbers = DefaultMaxNumbers
+	case d.maxNumbers < 0:
+		d.maxNumbers = math.MaxInt
 	}
 	return d
 }

@@ -1,0 +1,153 @@
+package codec_test
+
+import (
+	"errors"
+	"io"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// numsLine is "* <name>" and n numbers from first, each with a space.
+func numsLine(name string, first, n int) string {
+	var b strings.Builder
+	b.WriteString("* " + name)
+	for i := 0; i < n; i++ {
+		b.WriteByte(' ')
+		b.WriteString(strconv.Itoa(first + i))
+	}
+	b.WriteString("\r\n")
+	return b.String()
+}
+
+// TestLongNumberResponses: with the defaults, SEARCH and SORT answers of
+// 2,000,000 numbers (16 MB lines, sixteen times MaxLineLength, the answer
+// of a mailbox of two million messages) and a THREAD answer of 300,000
+// messages (2.4 MB) are decoded whole, and the stream goes on. Before
+// Tokenizer.Drop each ended the stream with wire.ErrLineTooLong.
+func TestLongNumberResponses(t *testing.T) {
+	const n = 2000000
+	var thread strings.Builder
+	thread.WriteString("* THREAD ")
+	for i := 0; i < 100000; i++ {
+		// (a (b c)(d)): four nodes, three messages.
+		u := 1000000 + 3*i
+		thread.WriteString("(" + strconv.Itoa(u) + " (" + strconv.Itoa(u+1) + ")(" + strconv.Itoa(u+2) + "))")
+	}
+	thread.WriteString("\r\n")
+	input := numsLine("SEARCH", 1000000, n) + "* 3 EXISTS\r\n" +
+		numsLine("SORT", 1000000, n) + "* 4 EXISTS\r\n" +
+		thread.String() + "* 5 EXISTS\r\n"
+	d := codec.NewDecoder(wire.NewTokenizer(strings.NewReader(input), nil), nil)
+	checkNums := func(what string, nums []uint32) {
+		t.Helper()
+		if len(nums) != n || nums[0] != 1000000 || nums[n-1] != 1000000+n-1 {
+			t.Fatalf("%s: %d numbers", what, len(nums))
+		}
+	}
+	exists := func(want uint32) {
+		t.Helper()
+		r, err := d.Next()
+		if e, ok := r.(*codec.Exists); err != nil || !ok || e.Count != want {
+			t.Fatalf("after the long line: %#v, %v", r, err)
+		}
+	}
+	r, err := d.Next()
+	if s, ok := r.(*codec.Search); err != nil || !ok {
+		t.Fatalf("SEARCH: %T, %v", r, err)
+	} else {
+		checkNums("SEARCH", s.Nums)
+	}
+	exists(3)
+	r, err = d.Next()
+	if s, ok := r.(*codec.Sort); err != nil || !ok {
+		t.Fatalf("SORT: %T, %v", r, err)
+	} else {
+		checkNums("SORT", s.Nums)
+	}
+	exists(4)
+	r, err = d.Next()
+	th, ok := r.(*codec.Thread)
+	if err != nil || !ok {
+		t.Fatalf("THREAD: %T, %v", r, err)
+	}
+	if len(th.Threads) != 100000 {
+		t.Fatalf("THREAD: %d threads", len(th.Threads))
+	}
+	last := th.Threads[len(th.Threads)-1]
+	if last.Num != 1000000+3*99999 || len(last.Children) != 2 || last.Children[1].Num != last.Num+2 {
+		t.Fatalf("THREAD: last thread %+v", last)
+	}
+	exists(5)
+}
+
+// TestTooManyNumbers: with the defaults, a SEARCH of one number more than
+// DefaultMaxNumbers fails with ErrTooManyNumbers and the stream stays in
+// step; so does a THREAD of one node more than an eighth of it. An
+// endless SEARCH line from a hostile server fails the same way, and then
+// with wire.ErrOutOfStep (its rest cannot be skipped), having held at most
+// what MaxNumbers allows, none of it kept after.
+func TestTooManyNumbers(t *testing.T) {
+	t.Run("Search", func(t *testing.T) {
+		input := "* SEARCH" + strings.Repeat(" 1", codec.DefaultMaxNumbers+1) + "\r\n* 3 EXISTS\r\n"
+		d := codec.NewDecoder(wire.NewTokenizer(strings.NewReader(input), nil), nil)
+		_, err := d.Next()
+		var de *codec.DecodeError
+		if !errors.Is(err, codec.ErrTooManyNumbers) || !errors.As(err, &de) || errors.Is(err, wire.ErrOutOfStep) {
+			t.Fatalf("err %v, want a *DecodeError matching ErrTooManyNumbers", err)
+		}
+		if r, err := d.Next(); err != nil || r.(*codec.Exists).Count != 3 {
+			t.Fatalf("next: %v, %v", r, err)
+		}
+	})
+	t.Run("Thread", func(t *testing.T) {
+		input := "* THREAD " + strings.Repeat("(1)", codec.DefaultMaxNumbers/8+1) + "\r\n* 3 EXISTS\r\n"
+		d := codec.NewDecoder(wire.NewTokenizer(strings.NewReader(input), nil), nil)
+		if _, err := d.Next(); !errors.Is(err, codec.ErrTooManyNumbers) {
+			t.Fatalf("err %v, want ErrTooManyNumbers", err)
+		}
+		if r, err := d.Next(); err != nil || r.(*codec.Exists).Count != 3 {
+			t.Fatalf("next: %v, %v", r, err)
+		}
+	})
+	t.Run("Endless", func(t *testing.T) {
+		h0 := heapLive()
+		d := codec.NewDecoder(wire.NewTokenizer(io.MultiReader(strings.NewReader("* SEARCH"), repeating(" 12345")), nil), nil)
+		var peak uint64
+		_, err := d.Next()
+		if !errors.Is(err, codec.ErrTooManyNumbers) || !errors.Is(err, wire.ErrOutOfStep) {
+			t.Fatalf("err %v, want ErrTooManyNumbers and ErrOutOfStep", err)
+		}
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		peak = ms.HeapAlloc
+		if _, err := d.Next(); !errors.Is(err, wire.ErrOutOfStep) {
+			t.Fatalf("next: %v, want ErrOutOfStep", err)
+		}
+		held := int64(heapLive()) - int64(h0)
+		runtime.KeepAlive(d)
+		// 16 MiB of numbers and the slice it grew from: the bound's
+		// due, never the stream's length.
+		if peak > h0+64<<20 {
+			t.Errorf("heap went to %.1f MB over the start", float64(peak-h0)/1e6)
+		}
+		if held > 3<<20 {
+			t.Errorf("the decoder holds %.1f MB after the failed response", float64(held)/1e6)
+		}
+	})
+}
+
+// repeating repeats its string without end.
+type repeating string
+
+func (e repeating) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		n += copy(p[n:], string(e))
+	}
+	return n, nil
+}
