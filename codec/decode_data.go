@@ -2,7 +2,12 @@ package codec
 
 // Decoders of the untagged data responses other than FETCH.
 
-import "github.com/imapkit/imapkit/wire"
+import (
+	"bytes"
+	"errors"
+
+	"github.com/imapkit/imapkit/wire"
+)
 
 func (d *Decoder) atomsToEOL(dst []Bytes) ([]Bytes, error) {
 	dst = dst[:0]
@@ -288,7 +293,7 @@ func (d *Decoder) numbers(dst []uint32) ([]uint32, uint64, error) {
 // numbers taking that one's place. It acts where the buffered bytes run
 // out, once per buffer refill at most.
 func (d *Decoder) dropLong() {
-	if t := d.t; t.Buffered() < 32 && t.Offset()-d.off > dropAfter {
+	if t := d.t; t.Buffered() < 32 && t.Offset()-d.off > int64(min(dropAfter, t.MaxLineLength()/2)) {
 		t.Drop()
 	}
 }
@@ -376,7 +381,14 @@ func (d *Decoder) esearchResp() (Response, error) {
 			err = num(ESearchCount, &r.Count)
 		case eqFold(name, "ALL"):
 			r.Has |= ESearchAll
-			err = d.seqSet(&r.All)
+			if err = d.seqSet(&r.All); errors.Is(err, wire.ErrLineTooLong) {
+				// A set of scattered numbers (ESORT's, in sort order,
+				// seldom has ranges) past the line bound: read it in
+				// pieces, without keeping its bytes, as numbers does.
+				// The tag is borrowed from the line: keep a copy.
+				r.Tag = Bytes(bytes.Clone(r.Tag))
+				err = d.seqSetLong(&r.All)
+			}
 		case eqFold(name, "MODSEQ"):
 			r.Has |= ESearchModSeq
 			r.ModSeq, err = t.Number()
@@ -850,4 +862,53 @@ func (d *Decoder) node() error {
 	}
 	d.nodes++
 	return nil
+}
+
+// seqSetLong reads a sequence set too long for the line bound, range by
+// range, giving up the bytes it has read (wire.Tokenizer.Drop): the ranges
+// are bounded by MaxNumbers instead. It is seqSet's slow path, taken
+// after t.SeqSet failed with wire.ErrLineTooLong having consumed nothing.
+func (d *Decoder) seqSetLong(s *SeqSet) error {
+	t := d.t
+	t.Drop()
+	s.r, s.unsorted = s.r[:0], false
+	var prevStop uint64
+	for {
+		start, err := d.seqNumber()
+		if err != nil {
+			return err
+		}
+		stop := start
+		if ok, err := t.Accept(':'); err != nil {
+			return err
+		} else if ok {
+			if stop, err = d.seqNumber(); err != nil {
+				return err
+			}
+		}
+		r := normRange(start, stop)
+		if len(s.r) > 0 && seqKey(r.Start) <= prevStop+1 {
+			s.unsorted = true
+		}
+		prevStop = seqKey(r.Stop)
+		if len(s.r) == d.maxNumbers {
+			return d.tooMany(d.maxNumbers)
+		}
+		s.r = append(s.r, r)
+		if ok, err := t.Accept(','); err != nil || !ok {
+			return err
+		}
+	}
+}
+
+// seqNumber reads a seq-number: an nz-number, or "*" (0).
+func (d *Decoder) seqNumber() (uint32, error) {
+	if ok, err := d.t.Accept('*'); err != nil || ok {
+		return 0, err
+	}
+	n, err := d.num32()
+	if err == nil && n == 0 {
+		err = errSyntax("sequence numbers start at 1")
+	}
+	return n, err
 }

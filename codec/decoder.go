@@ -30,16 +30,18 @@ type DecoderOptions struct {
 	// that response with wire.ErrStringTooLarge (the stream stays in step).
 	SectionHandler SectionHandler
 
-	// MaxNumbers bounds the numbers of one SEARCH or SORT response, and
-	// the nodes of one THREAD response to an eighth of it (a node costs
-	// about eight times a number's 4 bytes). Zero means
+	// MaxNumbers bounds the numbers of one SEARCH or SORT response, the
+	// ranges of an ESEARCH response's ALL (ESORT's too), and the nodes of
+	// one THREAD response to an eighth of it (a node costs about eight
+	// times a number's 4 bytes). Zero means
 	// DefaultMaxNumbers; negative, no bound. Past it the response fails
 	// with a *wire.LimitError wrapping ErrTooManyNumbers.
 	//
 	// These responses are read without keeping their bytes (see
-	// wire.Tokenizer.Drop) once they pass 64 KiB, so their line may be
-	// longer than the tokenizer's MaxLineLength: this bound takes its
-	// place. A response read that way is not resumed after an error from
+	// wire.Tokenizer.Drop) once they pass 64 KiB or half the tokenizer's
+	// MaxLineLength (an ESEARCH's ALL once it passes MaxLineLength), so
+	// their line may be
+	// longer than MaxLineLength: this bound takes its place. A response read that way is not resumed after an error from
 	// the reader (a deadline): it is abandoned with a *DecodeError.
 	MaxNumbers int
 }
@@ -49,13 +51,15 @@ type DecoderOptions struct {
 // four million; a THREAD response may hold 524,288 nodes.
 const DefaultMaxNumbers = 1 << 22
 
-// ErrTooManyNumbers means a SEARCH or SORT response held more numbers, or
-// a THREAD response more nodes, than DecoderOptions.MaxNumbers allows.
+// ErrTooManyNumbers means a SEARCH or SORT response held more numbers, an
+// ESEARCH response's ALL more ranges, or a THREAD response more nodes,
+// than DecoderOptions.MaxNumbers allows.
 var ErrTooManyNumbers = errors.New("codec: too many numbers in one response")
 
 // dropAfter is how far into a SEARCH, SORT or THREAD response the decoder
-// starts to give up the bytes it has read (wire.Tokenizer.Drop): shorter
-// ones keep their line, and are resumed after a deadline as any response.
+// starts to give up the bytes it has read (wire.Tokenizer.Drop), or half
+// the tokenizer's MaxLineLength if less: shorter ones keep their line,
+// and are resumed after a deadline as any response.
 const dropAfter = 64 << 10
 
 // Decoder turns the tokens of server responses into typed values.

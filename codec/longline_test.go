@@ -26,8 +26,9 @@ func numsLine(name string, first, n int) string {
 
 // TestLongNumberResponses: with the defaults, SEARCH and SORT answers of
 // 2,000,000 numbers (16 MB lines, sixteen times MaxLineLength, the answer
-// of a mailbox of two million messages) and a THREAD answer of 300,000
-// messages (2.4 MB) are decoded whole, and the stream goes on. Before
+// of a mailbox of two million messages), a THREAD answer of 300,000
+// messages (2.4 MB) and an ESORT answer whose ALL is 1,000,000 ranges in
+// sort order (16 MB) are decoded whole, and the stream goes on. Before
 // Tokenizer.Drop each ended the stream with wire.ErrLineTooLong.
 func TestLongNumberResponses(t *testing.T) {
 	const n = 2000000
@@ -39,9 +40,21 @@ func TestLongNumberResponses(t *testing.T) {
 		thread.WriteString("(" + strconv.Itoa(u) + " (" + strconv.Itoa(u+1) + ")(" + strconv.Itoa(u+2) + "))")
 	}
 	thread.WriteString("\r\n")
+	var esort strings.Builder
+	esort.WriteString(`* ESEARCH (TAG "A7") UID ALL `)
+	for i := 0; i < n/2; i++ {
+		// In sort order (descending), two by two: 2999999:2999998,...
+		if i > 0 {
+			esort.WriteByte(',')
+		}
+		u := 1000000 + n - 2*i
+		esort.WriteString(strconv.Itoa(u) + ":" + strconv.Itoa(u-1))
+	}
+	esort.WriteString(" COUNT " + strconv.Itoa(n) + "\r\n")
 	input := numsLine("SEARCH", 1000000, n) + "* 3 EXISTS\r\n" +
 		numsLine("SORT", 1000000, n) + "* 4 EXISTS\r\n" +
-		thread.String() + "* 5 EXISTS\r\n"
+		thread.String() + "* 5 EXISTS\r\n" +
+		esort.String() + "* 6 EXISTS\r\n"
 	d := codec.NewDecoder(wire.NewTokenizer(strings.NewReader(input), nil), nil)
 	checkNums := func(what string, nums []uint32) {
 		t.Helper()
@@ -83,11 +96,23 @@ func TestLongNumberResponses(t *testing.T) {
 		t.Fatalf("THREAD: last thread %+v", last)
 	}
 	exists(5)
+	r, err = d.Next()
+	es, ok := r.(*codec.ESearch)
+	if err != nil || !ok {
+		t.Fatalf("ESEARCH: %T, %v", r, err)
+	}
+	rs := es.All.Ranges()
+	if string(es.Tag) != "A7" || !es.UID || es.Count != n || len(rs) != n/2 ||
+		rs[0] != (wire.SeqRange{Start: 1000000 + n - 1, Stop: 1000000 + n}) || rs[len(rs)-1] != (wire.SeqRange{Start: 1000001, Stop: 1000002}) {
+		t.Fatalf("ESEARCH: tag %q, UID %v, count %d, %d ranges", es.Tag, es.UID, es.Count, len(rs))
+	}
+	exists(6)
 }
 
 // TestTooManyNumbers: with the defaults, a SEARCH of one number more than
 // DefaultMaxNumbers fails with ErrTooManyNumbers and the stream stays in
-// step; so does a THREAD of one node more than an eighth of it. An
+// step; so do a THREAD of one node more than an eighth of it and an
+// ESEARCH whose ALL has one range too many. An
 // endless SEARCH line from a hostile server fails the same way, and then
 // with wire.ErrOutOfStep (its rest cannot be skipped), having held at most
 // what MaxNumbers allows, none of it kept after.
@@ -106,6 +131,16 @@ func TestTooManyNumbers(t *testing.T) {
 	})
 	t.Run("Thread", func(t *testing.T) {
 		input := "* THREAD " + strings.Repeat("(1)", codec.DefaultMaxNumbers/8+1) + "\r\n* 3 EXISTS\r\n"
+		d := codec.NewDecoder(wire.NewTokenizer(strings.NewReader(input), nil), nil)
+		if _, err := d.Next(); !errors.Is(err, codec.ErrTooManyNumbers) {
+			t.Fatalf("err %v, want ErrTooManyNumbers", err)
+		}
+		if r, err := d.Next(); err != nil || r.(*codec.Exists).Count != 3 {
+			t.Fatalf("next: %v, %v", r, err)
+		}
+	})
+	t.Run("ESearchAll", func(t *testing.T) {
+		input := `* ESEARCH (TAG "A1") ALL 1` + strings.Repeat(",1", codec.DefaultMaxNumbers) + "\r\n* 3 EXISTS\r\n"
 		d := codec.NewDecoder(wire.NewTokenizer(strings.NewReader(input), nil), nil)
 		if _, err := d.Next(); !errors.Is(err, codec.ErrTooManyNumbers) {
 			t.Fatalf("err %v, want ErrTooManyNumbers", err)

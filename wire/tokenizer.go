@@ -1582,6 +1582,10 @@ func (t *Tokenizer) breakStream(cause error) error {
 // stream (see ErrOutOfStep), or nil.
 func (t *Tokenizer) Broken() error { return t.broken }
 
+// MaxLineLength returns the bound on what one line keeps in memory:
+// TokenizerOptions.MaxLineLength, or DefaultMaxLineLength.
+func (t *Tokenizer) MaxLineLength() int { return t.maxLine }
+
 // Drop gives up the bytes of the current line consumed so far, and to
 // the end of the line those consumed later, each time the buffer needs
 // room: for a caller that converts what it reads as it goes (the numbers
