@@ -362,11 +362,12 @@ func (c *Client) searchCommands(criteria *Criteria, opts *SearchOptions) (cmds [
 	}
 	var parts []Set
 	if base.Set == nil {
-		// A plain SEARCH answer is one line, which the session bounds
-		// (Session.MaxLineLength, 1 MiB by default): without ESEARCH, a
-		// large mailbox is searched in parts, each of as many messages
-		// as the line can take numbers of ten digits.
-		chunk := uint32(max(c.s.MaxLineLength()/searchNumberBytes, 1))
+		// A plain SEARCH answer is one line: its numbers are bounded by
+		// the session's decoder (codec.DefaultMaxNumbers), its length
+		// not (the decoder reads it without keeping its bytes). Without
+		// ESEARCH, a mailbox with more messages is searched in parts of
+		// that many.
+		const chunk = codec.DefaultMaxNumbers
 		n, known := c.s.Exists()
 		if c.hasCap("ESEARCH") || !known || n <= chunk {
 			return whole, o, check, nil
@@ -401,13 +402,6 @@ func (c *Client) searchCommands(criteria *Criteria, opts *SearchOptions) (cmds [
 	}
 	return cmds, o, check, nil
 }
-
-// searchNumberBytes is what a number of a plain SEARCH answer may take,
-// with its space and some room for the rest of the line: a plain SEARCH
-// covers at most MaxLineLength/searchNumberBytes messages (87,381 with the
-// default 1 MiB). Past the line's bound the session ends
-// (wire.ErrLineTooLong): a UID SEARCH ALL of 200,000 messages did.
-const searchNumberBytes = 12
 
 // pull runs cmd, which has Pull set, and hands each of its responses to f
 // on this goroutine, borrowed: valid only during the call (copy what is
@@ -458,10 +452,8 @@ func (c *Client) pull(ctx context.Context, cmd *session.Command, f func(session.
 // *session.ResultTooLargeError. A Criteria.Set too long for the command
 // line is searched in parts, one SEARCH each, whose results are joined
 // (Client.SetMaxSetLength). Without ESEARCH and a Criteria.Set, a mailbox
-// larger than one answer line can number (Session.MaxLineLength / 12
-// messages: 87,381 by default) is searched in parts of that many
-// sequence numbers: a plain SEARCH answer is one line, and past the
-// session's bound on lines the session ends.
+// of more messages than one answer may number (codec.DefaultMaxNumbers,
+// 4,194,304) is searched in parts of that many sequence numbers.
 func (c *Client) Search(ctx context.Context, criteria *Criteria, opts *SearchOptions) (*SearchResult, error) {
 	cmds, o, check, err := c.searchCommands(criteria, opts)
 	if err != nil {
@@ -562,10 +554,10 @@ func (res *SearchResult) join(part *SearchResult) *SearchResult {
 // (session.Command.Pull). Nothing is collected: the numbers of a plain
 // SEARCH are yielded from the decoder's own response, and those of
 // ESEARCH's ALL from its compact set, range by range, without expanding
-// it. So memory does not grow with the result, beyond the one response
-// line the tokenizer holds (wire.TokenizerOptions.MaxLineLength bounds it:
-// 1 MiB by default; without ESEARCH the mailbox is searched in parts that
-// fit it, as Search does).
+// it. So memory does not grow with the result, beyond the numbers of one
+// response (codec.DefaultMaxNumbers bounds them; without ESEARCH a larger
+// mailbox is searched in parts, as Search does). An answer line longer
+// than the session's MaxLineLength is read without keeping its bytes.
 //
 // With a server with ESEARCH, it sends SEARCH RETURN (ALL), plus SAVE
 // when opts.Return asks (MIN, MAX and COUNT are not asked: see Search):

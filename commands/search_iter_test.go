@@ -262,55 +262,68 @@ func TestIterCancelStopsAtOnce(t *testing.T) {
 }
 
 // TestSearchLargeMailboxNoESearch: with the defaults, a server without
-// ESEARCH and a mailbox of 200,000 messages. A plain SEARCH answer for
+// ESEARCH. In a mailbox of 200,000 messages, a plain SEARCH answer for
 // all of them is one line of 1.4 MB, past the session's line bound (1
-// MiB): UID SEARCH ALL ended the session. Search and SearchIter now send
-// one SEARCH per 87,381 messages (1:87381, 87382:174762, 174763:*) and
-// join the answers.
+// MiB), which ended the session; stop 28 searched in parts of 87,381
+// messages. The decoder now reads such a line without keeping its bytes,
+// so one SEARCH does. A mailbox of more messages than one answer may
+// number (codec.DefaultMaxNumbers) is still searched in parts of that
+// many, and the answers joined.
 func TestSearchLargeMailboxNoESearch(t *testing.T) {
-	const n = 200000
-	c, ctx, sent := selectedServer(t, "IMAP4rev1", n, func(cmd string) string {
-		if !strings.HasPrefix(cmd, "UID SEARCH ") {
-			return ""
-		}
-		// The UIDs of the messages in the part (UID = 3 x seq).
-		set, err := codec.ParseSeqSet([]byte(strings.Fields(cmd)[2]))
-		if err != nil {
-			set = commands.SeqRange(1, n).Nums // no set: every message
-		}
-		b := []byte("* SEARCH")
-		for _, rg := range set.Ranges() {
-			stop := rg.Stop
-			if stop == 0 {
-				stop = n
+	for _, tc := range []struct {
+		name    string
+		n, step uint32 // messages; every step-th matches
+		want    []string
+	}{
+		{"OneLine", 200000, 1, []string{"SELECT INBOX", "UID SEARCH UNDELETED", "UID SEARCH ALL"}},
+		{"Parts", 2*codec.DefaultMaxNumbers + 5, 100000, []string{"SELECT INBOX",
+			"UID SEARCH 1:4194304 UNDELETED", "UID SEARCH 4194305:8388608 UNDELETED", "UID SEARCH 8388609:* UNDELETED",
+			"UID SEARCH 1:4194304", "UID SEARCH 4194305:8388608", "UID SEARCH 8388609:*"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n, step := tc.n, tc.step
+			c, ctx, sent := selectedServer(t, "IMAP4rev1", int(n), func(cmd string) string {
+				if !strings.HasPrefix(cmd, "UID SEARCH ") {
+					return ""
+				}
+				// The UIDs of the matching messages in the part (UID = 3 x seq).
+				set, err := codec.ParseSeqSet([]byte(strings.Fields(cmd)[2]))
+				if err != nil {
+					set = commands.SeqRange(1, n).Nums // no set: every message
+				}
+				b := []byte("* SEARCH")
+				for _, rg := range set.Ranges() {
+					stop := rg.Stop
+					if stop == 0 {
+						stop = n
+					}
+					for i := (rg.Start + step - 1) / step * step; i <= stop; i += step {
+						b = strconv.AppendUint(append(b, ' '), uint64(3*i), 10)
+					}
+				}
+				return string(append(b, "\r\n"...))
+			})
+			m := n / step
+			res, err := c.Search(ctx, &commands.Criteria{NotFlags: []string{`\Deleted`}}, &commands.SearchOptions{UID: true})
+			if err != nil {
+				t.Fatalf("Search of %d messages: %v", n, err)
 			}
-			for i := rg.Start; i <= stop; i++ {
-				b = strconv.AppendUint(append(b, ' '), uint64(3*i), 10)
+			if res.Count != m || res.Min != 3*step || res.Max != 3*m*step || len(res.All.Ranges()) != int(m) {
+				t.Fatalf("Search of %d messages: %d numbers, min %d, max %d", n, res.Count, res.Min, res.Max)
 			}
-		}
-		return string(append(b, "\r\n"...))
-	})
-	res, err := c.Search(ctx, &commands.Criteria{NotFlags: []string{`\Deleted`}}, &commands.SearchOptions{UID: true})
-	if err != nil {
-		t.Fatalf("Search of %d messages: %v", n, err)
-	}
-	if res.Count != n || res.Min != 3 || res.Max != 3*n || len(res.All.Ranges()) != n {
-		t.Fatalf("Search of %d messages: %d numbers, min %d, max %d", n, res.Count, res.Min, res.Max)
-	}
-	k := 0
-	for v, err := range c.SearchIter(ctx, nil, &commands.SearchOptions{UID: true}) {
-		if err != nil || v != uint32(3*(k+1)) {
-			t.Fatalf("SearchIter number %d: %d %v", k, v, err)
-		}
-		k++
-	}
-	if k != n {
-		t.Fatalf("SearchIter: %d numbers", k)
-	}
-	want := []string{"SELECT INBOX",
-		"UID SEARCH 1:87381 UNDELETED", "UID SEARCH 87382:174762 UNDELETED", "UID SEARCH 174763:* UNDELETED",
-		"UID SEARCH 1:87381", "UID SEARCH 87382:174762", "UID SEARCH 174763:*"}
-	if got := sent(); !slices.Equal(got, want) {
-		t.Fatalf("sent %q\nwant %q", got, want)
+			k := uint32(0)
+			for v, err := range c.SearchIter(ctx, nil, &commands.SearchOptions{UID: true}) {
+				if err != nil || v != 3*(k+1)*step {
+					t.Fatalf("SearchIter number %d: %d %v", k, v, err)
+				}
+				k++
+			}
+			if k != m {
+				t.Fatalf("SearchIter: %d numbers", k)
+			}
+			if got := sent(); !slices.Equal(got, tc.want) {
+				t.Fatalf("sent %q\nwant %q", got, tc.want)
+			}
+		})
 	}
 }

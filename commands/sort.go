@@ -28,11 +28,11 @@ type SortKey struct {
 // with a *session.ResultTooLargeError.
 //
 // A SORT answer is one line with every number, and unlike Search's it
-// cannot be asked for in parts (the order would not join): past the
-// session's MaxLineLength (about 140,000 numbers of six digits with the
-// default 1 MiB) the session ends with wire.ErrLineTooLong. Narrow the
-// criteria in a mailbox that large, or give the session a longer line
-// bound (session.Options.Tokenizer.MaxLineLength).
+// cannot be asked for in parts (the order would not join). A line longer
+// than the session's MaxLineLength (1 MiB, about 140,000 numbers of six
+// digits) is read without keeping its bytes; what bounds it is the
+// decoder's codec.DefaultMaxNumbers (4,194,304 numbers), past which the
+// answer fails with an error matching codec.ErrTooManyNumbers.
 func (c *Client) Sort(ctx context.Context, keys []SortKey, criteria *Criteria, opts *SearchOptions) ([]uint32, error) {
 	var out []uint32
 	b := c.newBound("SORT")
