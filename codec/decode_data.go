@@ -5,6 +5,7 @@ package codec
 import (
 	"bytes"
 	"errors"
+	"slices"
 
 	"github.com/imapkit/imapkit/wire"
 )
@@ -242,6 +243,9 @@ func (d *Decoder) numbers(dst []uint32) ([]uint32, uint64, error) {
 				if len(dst) == d.maxNumbers {
 					return dst, 0, d.tooMany(d.maxNumbers)
 				}
+				if len(dst) == cap(dst) {
+					dst = grow(dst)
+				}
 				dst = append(dst, n)
 				continue
 			}
@@ -283,8 +287,20 @@ func (d *Decoder) numbers(dst []uint32) ([]uint32, uint64, error) {
 		if len(dst) == d.maxNumbers {
 			return dst, 0, d.tooMany(d.maxNumbers)
 		}
+		if len(dst) == cap(dst) {
+			dst = grow(dst)
+		}
 		dst = append(dst, n)
 	}
+}
+
+// grow doubles the capacity of a full slice of numbers or ranges that may
+// reach millions of elements: append grows a large slice by a quarter, so
+// that it allocates about five times the final size on the way (40 MiB for
+// 8 MiB of numbers, and a heap to match until the collector runs);
+// doubling allocates twice the final size.
+func grow[T any](s []T) []T {
+	return slices.Grow(s, max(len(s), 64))
 }
 
 // dropLong reads a long SEARCH, SORT or THREAD response on without
@@ -866,7 +882,8 @@ func (d *Decoder) node() error {
 
 // seqSetLong reads a sequence set too long for the line bound, range by
 // range, giving up the bytes it has read (wire.Tokenizer.Drop): the ranges
-// are bounded by MaxNumbers instead. It is seqSet's slow path, taken
+// are bounded by half of MaxNumbers instead (a range takes the 8 bytes of
+// two numbers). It is seqSet's slow path, taken
 // after t.SeqSet failed with wire.ErrLineTooLong having consumed nothing.
 func (d *Decoder) seqSetLong(s *SeqSet) error {
 	t := d.t
@@ -891,8 +908,11 @@ func (d *Decoder) seqSetLong(s *SeqSet) error {
 			s.unsorted = true
 		}
 		prevStop = seqKey(r.Stop)
-		if len(s.r) == d.maxNumbers {
-			return d.tooMany(d.maxNumbers)
+		if len(s.r) == d.maxNumbers/2 {
+			return d.tooMany(d.maxNumbers / 2)
+		}
+		if len(s.r) == cap(s.r) {
+			s.r = grow(s.r)
 		}
 		s.r = append(s.r, r)
 		if ok, err := t.Accept(','); err != nil || !ok {

@@ -31,9 +31,9 @@ type DecoderOptions struct {
 	SectionHandler SectionHandler
 
 	// MaxNumbers bounds the numbers of one SEARCH or SORT response, the
-	// ranges of an ESEARCH response's ALL (ESORT's too), and the nodes of
-	// one THREAD response to an eighth of it (a node costs about eight
-	// times a number's 4 bytes). Zero means
+	// ranges of an ESEARCH response's ALL (ESORT's too) to half of it (a
+	// range takes 8 bytes), and the nodes of one THREAD response to an
+	// eighth of it (a node costs about eight times a number's 4 bytes). Zero means
 	// DefaultMaxNumbers; negative, no bound. Past it the response fails
 	// with a *wire.LimitError wrapping ErrTooManyNumbers.
 	//
@@ -46,10 +46,12 @@ type DecoderOptions struct {
 	MaxNumbers int
 }
 
-// DefaultMaxNumbers is the default of DecoderOptions.MaxNumbers: 4,194,304
-// numbers (16 MiB as []uint32), a SEARCH of every message of a mailbox of
-// four million; a THREAD response may hold 524,288 nodes.
-const DefaultMaxNumbers = 1 << 22
+// DefaultMaxNumbers is the default of DecoderOptions.MaxNumbers: 2,097,152
+// numbers (8 MiB as []uint32), a SEARCH of every message of a mailbox of
+// two million; an ESEARCH's ALL may hold 1,048,576 ranges and a THREAD
+// response 262,144 nodes. A hostile server that sends numbers without end
+// makes a session's heap grow by at most about 30 MiB before it gives up.
+const DefaultMaxNumbers = 1 << 21
 
 // ErrTooManyNumbers means a SEARCH or SORT response held more numbers, an
 // ESEARCH response's ALL more ranges, or a THREAD response more nodes,

@@ -453,7 +453,7 @@ func (c *Client) pull(ctx context.Context, cmd *session.Command, f func(session.
 // line is searched in parts, one SEARCH each, whose results are joined
 // (Client.SetMaxSetLength). Without ESEARCH and a Criteria.Set, a mailbox
 // of more messages than one answer may number (codec.DefaultMaxNumbers,
-// 4,194,304) is searched in parts of that many sequence numbers.
+// 2,097,152) is searched in parts of that many sequence numbers.
 func (c *Client) Search(ctx context.Context, criteria *Criteria, opts *SearchOptions) (*SearchResult, error) {
 	cmds, o, check, err := c.searchCommands(criteria, opts)
 	if err != nil {
