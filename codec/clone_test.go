@@ -360,7 +360,7 @@ func TestCloneSize(t *testing.T) {
 // one call per node). CloneResponse and CloneSize go down chains in a
 // loop: the copy is right, and the stack stays small.
 func TestCloneDeepThread(t *testing.T) {
-	const n = 300000
+	const n = 250000 // within codec.DefaultMaxNumbers/8 nodes
 	line := "* THREAD (" + strings.TrimSpace(strings.Repeat("7 ", n)) + ")(1 (2)(3 4))\r\n"
 	r, err := codec.NewDecoder(wire.NewTokenizer(strings.NewReader(line), nil), nil).Next()
 	if err != nil {

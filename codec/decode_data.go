@@ -5,7 +5,6 @@ package codec
 import (
 	"bytes"
 	"errors"
-	"slices"
 
 	"github.com/imapkit/imapkit/wire"
 )
@@ -228,8 +227,13 @@ func (d *Decoder) statusDataResp() (Response, error) {
 func (d *Decoder) numbers(dst []uint32) ([]uint32, uint64, error) {
 	t := d.t
 	dst = dst[:0]
+	if cap(dst) > d.maxNumbers {
+		dst = nil // grow checks the bound only when the slice is full
+	}
 	for {
-		d.dropLong()
+		if t.Buffered() < 32 {
+			d.dropLong()
+		}
 		// Fast path: " 123" already buffered.
 		if c, ok := t.PeekBuffered(); ok && c == ' ' {
 			if err := t.SP(); err != nil {
@@ -240,11 +244,10 @@ func (d *Decoder) numbers(dst []uint32) ([]uint32, uint64, error) {
 				if err != nil {
 					return dst, 0, err
 				}
-				if len(dst) == d.maxNumbers {
-					return dst, 0, d.tooMany(d.maxNumbers)
-				}
 				if len(dst) == cap(dst) {
-					dst = grow(dst)
+					if dst, ok = grow(dst, d.maxNumbers); !ok {
+						return dst, 0, d.tooMany(d.maxNumbers)
+					}
 				}
 				dst = append(dst, n)
 				continue
@@ -284,30 +287,39 @@ func (d *Decoder) numbers(dst []uint32) ([]uint32, uint64, error) {
 		if err != nil {
 			return dst, 0, err
 		}
-		if len(dst) == d.maxNumbers {
-			return dst, 0, d.tooMany(d.maxNumbers)
-		}
 		if len(dst) == cap(dst) {
-			dst = grow(dst)
+			var ok bool
+			if dst, ok = grow(dst, d.maxNumbers); !ok {
+				return dst, 0, d.tooMany(d.maxNumbers)
+			}
 		}
 		dst = append(dst, n)
 	}
 }
 
-// grow doubles the capacity of a full slice of numbers or ranges that may
-// reach millions of elements: append grows a large slice by a quarter, so
-// that it allocates about five times the final size on the way (40 MiB for
-// 8 MiB of numbers, and a heap to match until the collector runs);
-// doubling allocates twice the final size.
-func grow[T any](s []T) []T {
-	return slices.Grow(s, max(len(s), 64))
+// grow makes room for one more element in s, a full slice of numbers or
+// ranges, doubling its capacity but never past limit; ok is false when s
+// already holds limit elements. The bound is checked only here, once per
+// growth rather than once per element, which is why the capacity is
+// exact (a slice that came in with more capacity than limit is
+// reallocated). Doubling allocates twice the final size on the way, where
+// append, growing a large slice by a quarter, allocates five times (40
+// MiB for 8 MiB of numbers, and a heap to match until the collector runs).
+func grow[T any](s []T, limit int) ([]T, bool) {
+	if len(s) >= limit {
+		return s, false
+	}
+	n := make([]T, len(s), min(max(2*len(s), 64), limit))
+	copy(n, s)
+	return n, true
 }
 
 // dropLong reads a long SEARCH, SORT or THREAD response on without
 // keeping its bytes (see dropAfter): its numbers are converted as they
 // come, and its line may be longer than MaxLineLength, the bound on its
 // numbers taking that one's place. It acts where the buffered bytes run
-// out, once per buffer refill at most.
+// out (its callers test Buffered, inlined, before calling it), once per
+// buffer refill at most.
 func (d *Decoder) dropLong() {
 	if t := d.t; t.Buffered() < 32 && t.Offset()-d.off > int64(min(dropAfter, t.MaxLineLength()/2)) {
 		t.Drop()
@@ -483,7 +495,9 @@ func (d *Decoder) threadList() (*ThreadNode, error) {
 	}
 	var root, cur *ThreadNode
 	for {
-		d.dropLong()
+		if t.Buffered() < 32 {
+			d.dropLong()
+		}
 		if err := d.skipSpaces(); err != nil {
 			return nil, err
 		}
@@ -889,6 +903,9 @@ func (d *Decoder) seqSetLong(s *SeqSet) error {
 	t := d.t
 	t.Drop()
 	s.r, s.unsorted = s.r[:0], false
+	if cap(s.r) > d.maxNumbers/2 {
+		s.r = nil // grow checks the bound only when the slice is full
+	}
 	var prevStop uint64
 	for {
 		start, err := d.seqNumber()
@@ -908,11 +925,11 @@ func (d *Decoder) seqSetLong(s *SeqSet) error {
 			s.unsorted = true
 		}
 		prevStop = seqKey(r.Stop)
-		if len(s.r) == d.maxNumbers/2 {
-			return d.tooMany(d.maxNumbers / 2)
-		}
 		if len(s.r) == cap(s.r) {
-			s.r = grow(s.r)
+			var ok bool
+			if s.r, ok = grow(s.r, d.maxNumbers/2); !ok {
+				return d.tooMany(d.maxNumbers / 2)
+			}
 		}
 		s.r = append(s.r, r)
 		if ok, err := t.Accept(','); err != nil || !ok {
