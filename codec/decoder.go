@@ -50,7 +50,7 @@ type DecoderOptions struct {
 // numbers (8 MiB as []uint32), a SEARCH of every message of a mailbox of
 // two million; an ESEARCH's ALL may hold 1,048,576 ranges and a THREAD
 // response 262,144 nodes. A hostile server that sends numbers without end
-// makes a session's heap grow by at most about 30 MiB before it gives up.
+// makes a session's heap grow by about 15 MiB before it gives up.
 const DefaultMaxNumbers = 1 << 21
 
 // ErrTooManyNumbers means a SEARCH or SORT response held more numbers, an

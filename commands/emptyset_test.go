@@ -22,6 +22,12 @@ import (
 // the server got (SELECT included), in order.
 func selectedServer(t *testing.T, caps string, exists int, answer func(cmd string) string) (*commands.Client, context.Context, func() []string) {
 	t.Helper()
+	return selectedServerWith(t, nil, caps, exists, answer)
+}
+
+// selectedServerWith is selectedServer with the session opened with opts.
+func selectedServerWith(t *testing.T, opts *session.Options, caps string, exists int, answer func(cmd string) string) (*commands.Client, context.Context, func() []string) {
+	t.Helper()
 	client, server := transport.Pipe()
 	var mu sync.Mutex
 	var got []string
@@ -48,7 +54,7 @@ func selectedServer(t *testing.T, caps string, exists int, answer func(cmd strin
 		}
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	s, err := session.Open(ctx, client, nil)
+	s, err := session.Open(ctx, client, opts)
 	if err != nil {
 		cancel()
 		t.Fatal(err)

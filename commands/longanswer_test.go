@@ -1,12 +1,15 @@
 package commands_test
 
 import (
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/session"
 )
 
 // TestLongAnswers: with the defaults, a mailbox of 200,000 messages whose
@@ -80,5 +83,48 @@ func TestLongAnswers(t *testing.T) {
 	}
 	if err := c.Noop(ctx); err != nil {
 		t.Fatalf("NOOP after the long answers: %v", err)
+	}
+}
+
+// TestMaxNumbersOption: session.Options.MaxNumbers reaches the decoder
+// and Search's parts. With 1,000: a mailbox of 2,500 messages without
+// ESEARCH is searched in three parts; a SORT answer of 1,500 numbers fails
+// with codec.ErrTooManyNumbers, and the session goes on.
+func TestMaxNumbersOption(t *testing.T) {
+	const n = 2500
+	nums := func(name string, first, last int) string {
+		var b strings.Builder
+		b.WriteString("* " + name)
+		for i := first; i <= last; i++ {
+			b.WriteString(" " + strconv.Itoa(i))
+		}
+		return b.String() + "\r\n"
+	}
+	c, ctx, sent := selectedServerWith(t, &session.Options{MaxNumbers: 1000}, "IMAP4rev1 SORT", n, func(cmd string) string {
+		switch {
+		case strings.HasPrefix(cmd, "SEARCH 1:1000"):
+			return nums("SEARCH", 1, 1000)
+		case strings.HasPrefix(cmd, "SEARCH 1001:2000"):
+			return nums("SEARCH", 1001, 2000)
+		case strings.HasPrefix(cmd, "SEARCH 2001:*"):
+			return nums("SEARCH", 2001, n)
+		case strings.HasPrefix(cmd, "SORT"):
+			return nums("SORT", 1, 1500)
+		}
+		return ""
+	})
+	res, err := c.Search(ctx, nil, nil)
+	if err != nil || res.Count != n {
+		t.Fatalf("Search: %v, %v", res, err)
+	}
+	if _, err := c.Sort(ctx, []commands.SortKey{{Key: "ARRIVAL"}}, nil, nil); !errors.Is(err, codec.ErrTooManyNumbers) {
+		t.Fatalf("Sort of 1,500 numbers: %v, want ErrTooManyNumbers", err)
+	}
+	if err := c.Noop(ctx); err != nil {
+		t.Fatalf("NOOP: %v", err)
+	}
+	want := []string{"SELECT INBOX", "SEARCH 1:1000", "SEARCH 1001:2000", "SEARCH 2001:*", "SORT (ARRIVAL) UTF-8 ALL", "NOOP"}
+	if got := sent(); !slices.Equal(got, want) {
+		t.Fatalf("sent %q\nwant %q", got, want)
 	}
 }

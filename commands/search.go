@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"math"
 	"strings"
 	"time"
 
@@ -363,11 +364,11 @@ func (c *Client) searchCommands(criteria *Criteria, opts *SearchOptions) (cmds [
 	var parts []Set
 	if base.Set == nil {
 		// A plain SEARCH answer is one line: its numbers are bounded by
-		// the session's decoder (codec.DefaultMaxNumbers), its length
-		// not (the decoder reads it without keeping its bytes). Without
+		// the session's decoder (Session.MaxNumbers), its length not
+		// (the decoder reads it without keeping its bytes). Without
 		// ESEARCH, a mailbox with more messages is searched in parts of
 		// that many.
-		const chunk = codec.DefaultMaxNumbers
+		chunk := uint32(min(max(c.s.MaxNumbers(), 1), math.MaxUint32))
 		n, known := c.s.Exists()
 		if c.hasCap("ESEARCH") || !known || n <= chunk {
 			return whole, o, check, nil
@@ -452,8 +453,9 @@ func (c *Client) pull(ctx context.Context, cmd *session.Command, f func(session.
 // *session.ResultTooLargeError. A Criteria.Set too long for the command
 // line is searched in parts, one SEARCH each, whose results are joined
 // (Client.SetMaxSetLength). Without ESEARCH and a Criteria.Set, a mailbox
-// of more messages than one answer may number (codec.DefaultMaxNumbers,
-// 2,097,152) is searched in parts of that many sequence numbers.
+// of more messages than one answer may number (Session.MaxNumbers:
+// 2,097,152 by default) is searched in parts of that many sequence
+// numbers.
 func (c *Client) Search(ctx context.Context, criteria *Criteria, opts *SearchOptions) (*SearchResult, error) {
 	cmds, o, check, err := c.searchCommands(criteria, opts)
 	if err != nil {
@@ -555,7 +557,7 @@ func (res *SearchResult) join(part *SearchResult) *SearchResult {
 // SEARCH are yielded from the decoder's own response, and those of
 // ESEARCH's ALL from its compact set, range by range, without expanding
 // it. So memory does not grow with the result, beyond the numbers of one
-// response (codec.DefaultMaxNumbers bounds them; without ESEARCH a larger
+// response (Session.MaxNumbers bounds them; without ESEARCH a larger
 // mailbox is searched in parts, as Search does). An answer line longer
 // than the session's MaxLineLength is read without keeping its bytes.
 //

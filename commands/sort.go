@@ -31,8 +31,9 @@ type SortKey struct {
 // cannot be asked for in parts (the order would not join). A line longer
 // than the session's MaxLineLength (1 MiB, about 140,000 numbers of six
 // digits) is read without keeping its bytes; what bounds it is the
-// decoder's codec.DefaultMaxNumbers (2,097,152 numbers), past which the
-// answer fails with an error matching codec.ErrTooManyNumbers.
+// session's MaxNumbers (session.Options: 2,097,152 numbers by default),
+// past which the answer fails with an error matching
+// codec.ErrTooManyNumbers.
 func (c *Client) Sort(ctx context.Context, keys []SortKey, criteria *Criteria, opts *SearchOptions) ([]uint32, error) {
 	var out []uint32
 	b := c.newBound("SORT")

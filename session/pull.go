@@ -237,9 +237,9 @@ func (b *pullBody) detach(limit int64, over *ResultTooLargeError) int64 {
 // Next takes it (under mu; it releases mu while it reads).
 func (s *Session) detachCounted(p *Pending, body *pullBody) {
 	pl := p.pull
-	room := s.maxResult - pl.bytes
+	room := s.opts.MaxResultBytes - pl.bytes
 	s.mu.Unlock()
-	n := body.detach(room, &ResultTooLargeError{Command: p.name, Limit: s.maxResult, Sections: 1, Queued: true})
+	n := body.detach(room, &ResultTooLargeError{Command: p.name, Limit: s.opts.MaxResultBytes, Sections: 1, Queued: true})
 	s.mu.Lock()
 	if !body.taken && !pl.closed {
 		body.mem += n
@@ -334,7 +334,7 @@ func (s *Session) pullDeliver(p *Pending, r codec.Response) {
 	size := max(s.pulledSize(), codec.CloneSize(c))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if pl.bytes+size > s.maxResult {
+	if pl.bytes+size > s.opts.MaxResultBytes {
 		p.dropped++
 		return
 	}

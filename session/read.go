@@ -369,7 +369,7 @@ func (s *Session) deliver(r codec.Response) {
 			// A collecting Run keeps a copy: it counts the larger of
 			// the bytes received and the memory of the copy.
 			size := max(s.rl.respSize, codec.CloneSize(r))
-			if target.dataBytes+size > s.maxResult {
+			if target.dataBytes+size > s.opts.MaxResultBytes {
 				// Over the bound: dropped, and the command ends with
 				// a ResultTooLargeError.
 				target.dropped++
@@ -591,7 +591,7 @@ func (s *Session) complete(st *codec.Status) error {
 	} else if p.decodeErr != nil {
 		err = fmt.Errorf("session: %s: part of the answer could not be decoded: %w", p.name, p.decodeErr)
 	} else if p.dropped > 0 || p.droppedSections > 0 {
-		err = &ResultTooLargeError{Command: p.name, Limit: s.maxResult, Dropped: p.dropped, Sections: p.droppedSections, Queued: p.pull != nil}
+		err = &ResultTooLargeError{Command: p.name, Limit: s.opts.MaxResultBytes, Dropped: p.dropped, Sections: p.droppedSections, Queued: p.pull != nil}
 	} else if p.unannounced > 0 && !strings.HasPrefix(p.name, "UID ") {
 		s.mu.Lock()
 		err = &UnannouncedError{Command: p.name, Count: int(p.unannounced), Seq: p.unannouncedSeq, Exists: p.unannouncedExists}
@@ -710,7 +710,7 @@ func (s *Session) sectionHandler(f *codec.Fetch, sec *codec.Section, r io.Reader
 	// command may still hold (Options.MaxResultBytes). Past that the body
 	// is skipped and the command ends with a ResultTooLargeError; the rest
 	// of the FETCH (UID, FLAGS, ...) still arrives.
-	limit := s.maxResult
+	limit := s.opts.MaxResultBytes
 	if target != nil {
 		limit -= target.dataBytes
 	}

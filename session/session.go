@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"strconv"
 	"strings"
@@ -100,6 +101,13 @@ type Options struct {
 	// dropped and counted (DroppedUnsolicited). Zero means
 	// DefaultMaxUnsolicited.
 	MaxUnsolicited int
+	// MaxNumbers bounds the numbers of one SEARCH or SORT answer, which
+	// the decoder reads without keeping its line, however long
+	// (codec.DecoderOptions.MaxNumbers: the ranges of an ESEARCH's ALL
+	// and the nodes of a THREAD answer are bounded from it too). Past it
+	// the answer fails with an error matching codec.ErrTooManyNumbers.
+	// Zero means codec.DefaultMaxNumbers; negative, no bound.
+	MaxNumbers int
 	// MaxKept bounds the responses Responses keeps per name (the oldest
 	// go first), MaxKeptNames the names it keeps: the server chooses
 	// them. Zero means DefaultMaxKept and DefaultMaxKeptNames.
@@ -186,8 +194,7 @@ type Session struct {
 	// FETCH responses by them: made when the first starts (mu; write.go).
 	hull *setHull
 
-	rl        readLoopState // touched by the reader goroutine alone
-	maxResult int64         // Options.MaxResultBytes or its default
+	rl readLoopState // touched by the reader goroutine alone
 
 	maxEvents, maxKept, maxNames int    // the bounds, defaults applied
 	maxKeptBytes                 int64  // MaxKeptBytes, the default applied
@@ -531,9 +538,10 @@ func newSession(conn net.Conn, opts *Options) *Session {
 	s.wc = &watchConn{Conn: conn, stall: orDuration(s.opts.StallTimeout, DefaultStallTimeout)}
 	s.conn = s.wc
 	s.secrets = &secrets{}
-	s.maxResult = s.opts.MaxResultBytes
-	if s.maxResult <= 0 {
-		s.maxResult = DefaultMaxResultBytes
+	if s.opts.MaxResultBytes <= 0 {
+		// Resolved in place: a field of its own would take Session past
+		// its size class.
+		s.opts.MaxResultBytes = DefaultMaxResultBytes
 	}
 	s.maxEvents = cmp.Or(max(s.opts.MaxUnsolicited, 0), DefaultMaxUnsolicited)
 	s.maxKept = cmp.Or(max(s.opts.MaxKept, 0), DefaultMaxKept)
@@ -550,7 +558,7 @@ func newSession(conn net.Conn, opts *Options) *Session {
 	s.tr.retryRead = s.retryRead
 	s.pr = &peekReader{r: s.tr.reader(s.wc)}
 	s.tok = wire.NewTokenizer(s.pr, s.opts.Tokenizer)
-	s.dec = codec.NewDecoder(s.tok, &codec.DecoderOptions{SectionHandler: s.sectionHandler})
+	s.dec = codec.NewDecoder(s.tok, &codec.DecoderOptions{SectionHandler: s.sectionHandler, MaxNumbers: s.opts.MaxNumbers})
 	s.cw = &countWriter{w: s.tr.writer(s.wc)}
 	s.bw = &lazyWriter{w: s.cw}
 	s.tagPrefix = s.opts.TagPrefix
@@ -622,13 +630,28 @@ func (s *Session) State() State {
 // DefaultMaxResultBytes): what one command may collect, counted as
 // Item.Size counts. Layers above that collect a pulled answer (the typed
 // client's List, Search, Sort, FetchAll) keep to it too.
-func (s *Session) MaxResultBytes() int64 { return s.maxResult }
+func (s *Session) MaxResultBytes() int64 { return s.opts.MaxResultBytes }
+
+// MaxNumbers is the most numbers one SEARCH or SORT answer may hold
+// (Options.MaxNumbers, or codec.DefaultMaxNumbers; math.MaxInt for no
+// bound). Layers above that ask for answers of unknown size use it to ask
+// in parts.
+func (s *Session) MaxNumbers() int {
+	switch n := s.opts.MaxNumbers; {
+	case n < 0:
+		return math.MaxInt
+	case n == 0:
+		return codec.DefaultMaxNumbers
+	default:
+		return n
+	}
+}
 
 // MaxLineLength is the longest line the session reads
 // (wire.TokenizerOptions.MaxLineLength, or wire.DefaultMaxLineLength):
-// a longer one ends the session (wire.ErrLineTooLong). Layers above that
-// send commands whose answer is one line that grows with the mailbox (a
-// plain SEARCH) keep to it.
+// a longer one ends the session (wire.ErrLineTooLong), but for the
+// answers of SEARCH, SORT and THREAD, read without keeping their bytes
+// and bounded by MaxNumbers instead.
 func (s *Session) MaxLineLength() int {
 	if o := s.opts.Tokenizer; o != nil && o.MaxLineLength > 0 {
 		return o.MaxLineLength
