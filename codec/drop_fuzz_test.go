@@ -1,0 +1,68 @@
+package codec_test
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// dropOpts give a 64-byte line bound and a 16-byte buffer: SEARCH, SORT
+// and THREAD answers past 32 bytes, and ESEARCH's ALL past 64, are read
+// with Tokenizer.Drop, across many buffer refills.
+var dropOpts = wire.TokenizerOptions{MaxLineLength: 64, BufferSize: 16}
+
+// FuzzDropLines decodes a stream twice: with the default limits, whole,
+// and with dropOpts one byte a read, where the answers made of numbers are
+// read without keeping their bytes. Until either fails, the two decoders
+// must return the same responses: reading a line in pieces changes
+// nothing of what it holds. Neither may panic or hang.
+func FuzzDropLines(f *testing.F) {
+	for _, s := range []string{
+		"* SEARCH" + strings.Repeat(" 12345", 40) + "\r\n* 3 EXISTS\r\n",
+		"* SORT" + strings.Repeat(" 7 123456789", 20) + " (MODSEQ 99)\r\n",
+		"* SEARCH 1 2 3 \r\n* SEARCH" + strings.Repeat(" 4294967295", 12) + "\r\n",
+		"* THREAD " + strings.Repeat("(1 (2)(3 4))", 12) + "\r\n",
+		"* THREAD ((1)(2))" + strings.Repeat("(5 6 7)", 20) + "(8)\r\n",
+		`* ESEARCH (TAG "A1") UID ALL ` + strings.Repeat("1:3,77,", 30) + "9 COUNT 4\r\n",
+		"* ESEARCH ALL " + strings.Repeat("5,", 40) + "*:4 MIN 1\r\n",
+		"* SEARCH" + strings.Repeat(" 1", 50) + " x\r\n* OK done\r\n",
+		"* SEARCH" + strings.Repeat(" 123", 30) + " 0\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tk := wire.NewTokenizer(strings.NewReader(string(data)), nil)
+		whole := codec.NewDecoder(tk, nil)
+		pieces := codec.NewDecoder(wire.NewTokenizer(iotest.OneByteReader(strings.NewReader(string(data))), &dropOpts), nil)
+		for i := 0; i < 1000; i++ {
+			a, errA := whole.Next()
+			if errA != nil {
+				return
+			}
+			want := codec.CloneResponse(a)
+			raw, _ := tk.RawLine()
+			b, errB := pieces.Next()
+			if errB != nil {
+				// An answer of numbers in its plain form is read
+				// whatever its length: only what is not numbers (a
+				// run of spaces, a long atom) is bound by the line.
+				if plainNumbers.Match(raw) {
+					t.Fatalf("response %d, %q, failed read in pieces: %v", i, raw, errB)
+				}
+				return
+			}
+			if diff := cmp.Diff(want, b, cmp.AllowUnexported(codec.SeqSet{})); diff != "" {
+				t.Fatalf("response %d differs read in pieces (-whole +pieces):\n%s", i, diff)
+			}
+		}
+	})
+}
+
+// plainNumbers matches a SEARCH, SORT or THREAD line with single spaces
+// and numbers of at most ten digits, at most 100 deep.
+var plainNumbers = regexp.MustCompile(`^\* (?:(?:SEARCH|SORT)(?: [1-9][0-9]{0,9})*|THREAD(?: ?[()1-9][()0-9]{0,9})*)\r\n$`)
