@@ -128,3 +128,54 @@ func TestMaxNumbersOption(t *testing.T) {
 		t.Fatalf("sent %q\nwant %q", got, want)
 	}
 }
+
+// TestSortLongSet: a Criteria.Set too long for the command line (20,000
+// UIDs, 114 KB) cannot be sent in parts to SORT (the orders would not
+// join): Sort and ESort send the SORT without it and restrict the answer
+// to it. Before, the set went whole, and Dovecot answered BAD (Cyrus
+// closes the connection). A set of the other kind than the answer's
+// numbers still goes whole: it cannot be checked against them.
+func TestSortLongSet(t *testing.T) {
+	const n = 40000
+	c, ctx, sent := selectedServer(t, "IMAP4rev1 SORT ESORT", n, func(cmd string) string {
+		if !strings.HasPrefix(cmd, "UID SORT (REVERSE ARRIVAL) UTF-8 ") {
+			return ""
+		}
+		var b strings.Builder
+		b.WriteString("* SORT")
+		for u := n; u >= 1; u-- {
+			b.WriteString(" " + strconv.Itoa(u))
+		}
+		return b.String() + "\r\n"
+	})
+	var odd, absent commands.Set
+	odd.UID, absent.UID = true, true
+	for u := uint32(1); u < n; u += 2 {
+		odd.Nums.AddNum(u)
+		absent.Nums.AddNum(n + u)
+	}
+	keys := []commands.SortKey{{Key: "ARRIVAL", Reverse: true}}
+	uid := &commands.SearchOptions{UID: true}
+	got, err := c.Sort(ctx, keys, &commands.Criteria{Set: &odd, NotFlags: []string{`\Deleted`}}, uid)
+	if err != nil || len(got) != n/2 || got[0] != n-1 || got[n/2-1] != 1 {
+		t.Fatalf("Sort within 20,000 UIDs: %d UIDs, %v", len(got), err)
+	}
+	all := &commands.SearchOptions{UID: true, Return: &commands.SearchReturn{Min: true, Max: true, Count: true, All: true}}
+	es, err := c.ESort(ctx, keys, &commands.Criteria{Set: &odd}, all)
+	if err != nil || !es.HasMin || es.Min != n-1 || !es.HasMax || es.Max != 1 || es.Count != n/2 || !es.All.Equal(odd.Nums) {
+		t.Fatalf("ESort within 20,000 UIDs: %+v, %v", es, err)
+	}
+	es, err = c.ESort(ctx, keys, &commands.Criteria{Set: &absent}, all)
+	if err != nil || es.HasMin || es.HasMax || !es.HasCount || es.Count != 0 || !es.All.IsEmpty() {
+		t.Fatalf("ESort within 20,000 absent UIDs: %+v, %v", es, err)
+	}
+	seqs := commands.Set{Nums: odd.Nums} // sequence numbers: sent whole
+	if _, err := c.Sort(ctx, keys, &commands.Criteria{Set: &seqs}, uid); err != nil {
+		t.Fatal(err)
+	}
+	got2 := sent()
+	want := []string{"SELECT INBOX", "UID SORT (REVERSE ARRIVAL) UTF-8 UNDELETED", "UID SORT (REVERSE ARRIVAL) UTF-8 ALL", "UID SORT (REVERSE ARRIVAL) UTF-8 ALL"}
+	if len(got2) != 5 || !slices.Equal(got2[:4], want) || !strings.HasPrefix(got2[4], "UID SORT (REVERSE ARRIVAL) UTF-8 1,3,5,") {
+		t.Fatalf("sent %.200q", got2)
+	}
+}

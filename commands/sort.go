@@ -27,13 +27,17 @@ type SortKey struct {
 // end of the answer, dropping the rest, and returns the numbers it kept
 // with a *session.ResultTooLargeError.
 //
-// A SORT answer is one line with every number, and unlike Search's it
-// cannot be asked for in parts (the order would not join). A line longer
-// than the session's MaxLineLength (1 MiB, about 140,000 numbers of six
-// digits) is read without keeping its bytes; what bounds it is the
-// session's MaxNumbers (session.Options: 2,097,152 numbers by default),
-// past which the answer fails with an error matching
-// codec.ErrTooManyNumbers.
+// A SORT cannot be sent in parts, as Search is (the orders would not
+// join): a Criteria.Set too long for the command line
+// (Client.SetMaxSetLength) that numbers messages as the answer does (UIDs
+// with opts.UID) is left out of the command, and the answer restricted to
+// it; one of the other kind is sent whole.
+//
+// The answer is one line with every number. A line longer than the
+// session's MaxLineLength (1 MiB, about 140,000 numbers of six digits) is
+// read without keeping its bytes; what bounds it is the session's
+// MaxNumbers (session.Options: 2,097,152 numbers by default), past which
+// the answer fails with an error matching codec.ErrTooManyNumbers.
 func (c *Client) Sort(ctx context.Context, keys []SortKey, criteria *Criteria, opts *SearchOptions) ([]uint32, error) {
 	var out []uint32
 	b := c.newBound("SORT")
@@ -68,6 +72,7 @@ func (c *Client) sortIter(ctx context.Context, keys []SortKey, criteria *Criteri
 			o = *opts
 		}
 		o.Return = nil
+		criteria, only := c.longSet(criteria, o.UID)
 		cmd, err := c.sortCommand(keys, criteria, &o)
 		if err != nil {
 			yield(0, err)
@@ -79,6 +84,9 @@ func (c *Client) sortIter(ctx context.Context, keys []SortKey, criteria *Criteri
 			// Sort keeps 4 bytes a number, and 4 more while its slice grows.
 			if s, ok := it.Response.(*codec.Sort); ok && b.keep(max(it.Size, 8*int64(len(s.Nums)))) {
 				for _, n := range s.Nums {
+					if only != nil && !only.Contains(n) {
+						continue
+					}
 					if cut = ended(done); cut || !yield(n, nil) {
 						return false
 					}
@@ -100,7 +108,9 @@ func (c *Client) sortIter(ctx context.Context, keys []SortKey, criteria *Criteri
 // ESort sends SORT RETURN (RFC 5267 ESORT) with opts.Return (MIN, MAX,
 // COUNT, ALL; nil asks for ALL) and returns the ESEARCH answer. MIN and
 // MAX are the first and last messages in sort order; ALL is a set (the
-// order is lost). Cyrus 3.6 is known to get MIN and MAX wrong.
+// order is lost). Cyrus 3.6 is known to get MIN and MAX wrong. A long
+// Criteria.Set is handled as Sort does; MIN, MAX, COUNT and ALL are then
+// computed from the restricted answer.
 func (c *Client) ESort(ctx context.Context, keys []SortKey, criteria *Criteria, opts *SearchOptions) (*SearchResult, error) {
 	var o SearchOptions
 	if opts != nil {
@@ -111,6 +121,9 @@ func (c *Client) ESort(ctx context.Context, keys []SortKey, criteria *Criteria, 
 	}
 	if !c.hasCap("ESORT") {
 		return nil, fmt.Errorf("%w: ESORT", ErrUnsupported)
+	}
+	if _, only := c.longSet(criteria, o.UID); only != nil && !o.Return.Save {
+		return c.esortLong(ctx, keys, criteria, &o)
 	}
 	cmd, err := c.sortCommand(keys, criteria, &o)
 	if err != nil {
@@ -129,6 +142,66 @@ func (c *Client) ESort(ctx context.Context, keys []SortKey, criteria *Criteria, 
 	}
 	res.All.AddRanges(all...)
 	res.All.Compact()
+	return res, nil
+}
+
+// longSet returns criteria without its Set, and that set, when the set is
+// too long for one command line (Client.SetMaxSetLength) and numbers
+// messages as the answer does (UIDs for uid): a SORT answer cannot be
+// joined from parts (the orders would not join), but the order of a
+// subset is the order of the whole restricted to it, so the SORT is sent
+// without the set and its answer restricted to it. Otherwise it returns
+// criteria and nil: the set goes whole (a set of the other kind, or $).
+func (c *Client) longSet(criteria *Criteria, uid bool) (*Criteria, *codec.SeqSet) {
+	if criteria == nil || criteria.Set == nil || criteria.Set.Saved || criteria.Set.UID != uid {
+		return criteria, nil
+	}
+	rs := criteria.Set.Nums.Ranges()
+	if c.fits(setLength(rs)) {
+		return criteria, nil
+	}
+	cr := *criteria
+	cr.Set = nil
+	only := codec.SeqSetOf(rs...) // canonical: Contains in O(log r)
+	return &cr, &only
+}
+
+// esortLong is ESort for a Criteria.Set too long for the command line
+// (see longSet): the numbers come from a plain SORT restricted to the
+// set, and MIN, MAX (the first and last in sort order), COUNT and ALL are
+// computed from them as the server would (but for MODSEQ, which a plain
+// SORT's numbers do not carry: ModSeq stays 0).
+func (c *Client) esortLong(ctx context.Context, keys []SortKey, criteria *Criteria, o *SearchOptions) (*SearchResult, error) {
+	res := &SearchResult{UID: o.UID, FromESearch: true}
+	var first, last, count uint32
+	var all []wire.SeqRange
+	b := c.newBound("SORT")
+	for n, err := range c.sortIter(ctx, keys, criteria, o, b) {
+		if err != nil {
+			return nil, err
+		}
+		if count == 0 {
+			first = n
+		}
+		last = n
+		count++
+		if o.Return.All {
+			all = append(all, wire.SeqRange{Start: n, Stop: n})
+		}
+	}
+	r := o.Return
+	if r.Min && count > 0 {
+		res.Min, res.HasMin = first, true
+	}
+	if r.Max && count > 0 {
+		res.Max, res.HasMax = last, true
+	}
+	if r.Count {
+		res.Count, res.HasCount = count, true
+	}
+	if r.All {
+		res.All = codec.SeqSetOf(all...)
+	}
 	return res, nil
 }
 

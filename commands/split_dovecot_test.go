@@ -3,6 +3,7 @@ package commands_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/imapkit/imapkit/codec"
@@ -83,6 +84,21 @@ func TestLongSetsDovecot(t *testing.T) {
 		if err != nil || !res.All.Equal(wantUIDs) {
 			t.Fatalf("SEARCH %s: %v, %d UIDs", flag, err, res.Count)
 		}
+	}
+
+	// SORT within the 20,000 UIDs: it cannot be sent in parts, so it is
+	// sent without the set and its answer restricted to it. Subjects are
+	// the numbers, sorted as strings.
+	wantOrder := slices.Collect(wantUIDs.All)
+	slices.SortFunc(wantOrder, func(a, b uint32) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
+	sorted, err := c.Sort(ctx, []commands.SortKey{{Key: "SUBJECT"}}, &commands.Criteria{Set: &bigUIDs}, &commands.SearchOptions{UID: true})
+	if err != nil || !slices.Equal(sorted, wantOrder) {
+		t.Fatalf("UID SORT within 20,000 UIDs: %v, %d UIDs", err, len(sorted))
+	}
+	es, err := c.ESort(ctx, []commands.SortKey{{Key: "SUBJECT"}}, &commands.Criteria{Set: &bigUIDs},
+		&commands.SearchOptions{UID: true, Return: &commands.SearchReturn{Min: true, Max: true, All: true, Count: true}})
+	if err != nil || es.Min != 1 || es.Max != 999 || es.Count != m/2 || !es.All.Equal(wantUIDs) {
+		t.Fatalf("UID ESORT within 20,000 UIDs: %v, min %d max %d count %d", err, es.Min, es.Max, es.Count)
 	}
 
 	// SEARCH within the 20,000 UIDs, plain and ESEARCH, and SearchIter.
