@@ -881,7 +881,13 @@ func (d *Decoder) vanishedResp() (Response, error) {
 			return nil, err
 		}
 	}
-	return r, d.seqSet(&r.UIDs)
+	err := d.seqSet(&r.UIDs)
+	if errors.Is(err, wire.ErrLineTooLong) {
+		// Scattered expunges (every other message of a large
+		// mailbox) past the line bound: read the set in pieces.
+		err = d.seqSetLong(&r.UIDs)
+	}
+	return r, err
 }
 
 // node counts one more node of a THREAD response against the bound of an

@@ -31,16 +31,17 @@ type DecoderOptions struct {
 	SectionHandler SectionHandler
 
 	// MaxNumbers bounds the numbers of one SEARCH or SORT response, the
-	// ranges of an ESEARCH response's ALL (ESORT's too) to half of it (a
-	// range takes 8 bytes), and the nodes of one THREAD response to an
-	// eighth of it (a node costs about eight times a number's 4 bytes). Zero means
+	// ranges of an ESEARCH response's ALL (ESORT's too) and of a VANISHED
+	// response to half of it (a range takes 8 bytes), and the nodes of one
+	// THREAD response to an eighth of it (a node costs about eight times a
+	// number's 4 bytes). Zero means
 	// DefaultMaxNumbers; negative, no bound. Past it the response fails
 	// with a *wire.LimitError wrapping ErrTooManyNumbers.
 	//
 	// These responses are read without keeping their bytes (see
 	// wire.Tokenizer.Drop) once they pass 64 KiB or half the tokenizer's
-	// MaxLineLength (an ESEARCH's ALL once it passes MaxLineLength), so
-	// their line may be
+	// MaxLineLength (a set, ESEARCH's ALL or VANISHED's, once it passes
+	// MaxLineLength), so their line may be
 	// longer than MaxLineLength: this bound takes its place. A response read that way is not resumed after an error from
 	// the reader (a deadline): it is abandoned with a *DecodeError.
 	MaxNumbers int
@@ -54,8 +55,8 @@ type DecoderOptions struct {
 const DefaultMaxNumbers = 1 << 21
 
 // ErrTooManyNumbers means a SEARCH or SORT response held more numbers, an
-// ESEARCH response's ALL more ranges, or a THREAD response more nodes,
-// than DecoderOptions.MaxNumbers allows.
+// ESEARCH response's ALL or a VANISHED response more ranges, or a THREAD
+// response more nodes, than DecoderOptions.MaxNumbers allows.
 var ErrTooManyNumbers = errors.New("codec: too many numbers in one response")
 
 // dropAfter is how far into a SEARCH, SORT or THREAD response the decoder

@@ -27,8 +27,9 @@ func numsLine(name string, first, n int) string {
 // TestLongNumberResponses: with the defaults, SEARCH and SORT answers of
 // 2,000,000 numbers (16 MB lines, sixteen times MaxLineLength, the answer
 // of a mailbox of two million messages), a THREAD answer of 240,000
-// messages (2 MB) and an ESORT answer whose ALL is 1,000,000 ranges in
-// sort order (16 MB) are decoded whole, and the stream goes on. Before
+// messages (2 MB), an ESORT answer whose ALL is 1,000,000 ranges in sort
+// order (16 MB) and a VANISHED (EARLIER) of 1,000,000 scattered UIDs (8
+// MB) are decoded whole, and the stream goes on. Before
 // Tokenizer.Drop each ended the stream with wire.ErrLineTooLong.
 func TestLongNumberResponses(t *testing.T) {
 	const n = 2000000
@@ -51,7 +52,18 @@ func TestLongNumberResponses(t *testing.T) {
 		esort.WriteString(strconv.Itoa(u) + ":" + strconv.Itoa(u-1))
 	}
 	esort.WriteString(" COUNT " + strconv.Itoa(n) + "\r\n")
-	input := numsLine("SEARCH", 1000000, n) + "* 3 EXISTS\r\n" +
+	var vanished strings.Builder
+	vanished.WriteString("* VANISHED (EARLIER) ")
+	for i := 0; i < n/2; i++ {
+		// Every other UID: scattered expunges, no ranges.
+		if i > 0 {
+			vanished.WriteByte(',')
+		}
+		vanished.WriteString(strconv.Itoa(1000000 + 2*i))
+	}
+	vanished.WriteString("\r\n")
+	input := vanished.String() + "* 2 EXISTS\r\n" +
+		numsLine("SEARCH", 1000000, n) + "* 3 EXISTS\r\n" +
 		numsLine("SORT", 1000000, n) + "* 4 EXISTS\r\n" +
 		thread.String() + "* 5 EXISTS\r\n" +
 		esort.String() + "* 6 EXISTS\r\n"
@@ -70,6 +82,15 @@ func TestLongNumberResponses(t *testing.T) {
 		}
 	}
 	r, err := d.Next()
+	v, ok := r.(*codec.Vanished)
+	if err != nil || !ok {
+		t.Fatalf("VANISHED: %T, %v", r, err)
+	}
+	if rs := v.UIDs.Ranges(); !v.Earlier || len(rs) != n/2 || rs[len(rs)-1].Start != 1000000+n-2 {
+		t.Fatalf("VANISHED: %d ranges", len(rs))
+	}
+	exists(2)
+	r, err = d.Next()
 	if s, ok := r.(*codec.Search); err != nil || !ok {
 		t.Fatalf("SEARCH: %T, %v", r, err)
 	} else {

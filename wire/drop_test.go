@@ -109,6 +109,16 @@ func TestDropLongLine(t *testing.T) {
 			t.Fatalf("read %d numbers (sum %d), err %v; want %d (sum %d)", got, sum, err, n, want)
 		}
 	})
+	t.Run("LargeBuffer", func(t *testing.T) {
+		// A buffer larger than the line bound (as one grows to after a
+		// long line): what was consumed since Drop passes the bound
+		// before the buffer is full.
+		tk := wire.NewTokenizer(strings.NewReader(input), &wire.TokenizerOptions{BufferSize: 3 << 20})
+		got, sum, err := readNumbers(tk, true)
+		if err != nil || got != n || sum != want {
+			t.Fatalf("read %d numbers (sum %d), err %v; want %d (sum %d)", got, sum, err, n, want)
+		}
+	})
 	t.Run("NoDrop", func(t *testing.T) {
 		tk := wire.NewTokenizer(strings.NewReader(input), nil)
 		_, _, err := readNumbers(tk, false)

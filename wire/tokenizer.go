@@ -662,6 +662,13 @@ func (t *Tokenizer) scan(set *[256]bool) (int, error) {
 // longer than MaxLineLength.
 func (t *Tokenizer) checkLine(n int) error {
 	if used := t.r + n - t.lineStart; used > t.maxLine {
+		if t.dropping && t.r > t.lineStart && t.pend&pendLit == 0 {
+			// After Drop, what was consumed is given up here too, not
+			// only when the buffer is full: a buffer grown past the
+			// line bound by an earlier line holds more than it.
+			t.dropTo(t.r)
+			return t.checkLine(n)
+		}
 		return &LimitError{Offset: t.Offset(), Limit: int64(t.maxLine), Got: int64(used), Err: ErrLineTooLong}
 	}
 	return nil
