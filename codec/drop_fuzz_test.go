@@ -3,8 +3,8 @@ package codec_test
 import (
 	"regexp"
 	"strings"
+	"io"
 	"testing"
-	"testing/iotest"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/imapkit/imapkit/codec"
@@ -17,8 +17,8 @@ import (
 var dropOpts = wire.TokenizerOptions{MaxLineLength: 64, BufferSize: 16}
 
 // FuzzDropLines decodes a stream twice: with the default limits, whole,
-// and with dropOpts one byte a read, where the answers made of numbers are
-// read without keeping their bytes. Until either fails, the two decoders
+// and with dropOpts in reads of 1 to 250 bytes, where the answers made of
+// numbers are read without keeping their bytes. Until either fails, the two decoders
 // must return the same responses: reading a line in pieces changes
 // nothing of what it holds. Neither may panic or hang.
 func FuzzDropLines(f *testing.F) {
@@ -32,13 +32,17 @@ func FuzzDropLines(f *testing.F) {
 		"* ESEARCH ALL " + strings.Repeat("5,", 40) + "*:4 MIN 1\r\n",
 		"* SEARCH" + strings.Repeat(" 1", 50) + " x\r\n* OK done\r\n",
 		"* SEARCH" + strings.Repeat(" 123", 30) + " 0\r\n",
+		// A line near the bound grows the buffer first.
+		"* OK " + strings.Repeat("x", 55) + "\r\n* SEARCH" + strings.Repeat(" 12345", 40) + "\r\n",
+		"* OK " + strings.Repeat("x", 55) + "\r\n* ESEARCH ALL 1" + strings.Repeat(",12345", 60) + "\r\n",
+		"* VANISHED (EARLIER) 1" + strings.Repeat(",12:14", 30) + "\r\n",
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tk := wire.NewTokenizer(strings.NewReader(string(data)), nil)
 		whole := codec.NewDecoder(tk, nil)
-		pieces := codec.NewDecoder(wire.NewTokenizer(iotest.OneByteReader(strings.NewReader(string(data))), &dropOpts), nil)
+		pieces := codec.NewDecoder(wire.NewTokenizer(&chunkReader{r: strings.NewReader(string(data))}, &dropOpts), nil)
 		for i := 0; i < 1000; i++ {
 			a, errA := whole.Next()
 			if errA != nil {
@@ -65,6 +69,24 @@ func FuzzDropLines(f *testing.F) {
 
 // plainNumbers matches a SEARCH, SORT or THREAD line whose tokens
 // (numbers of at most ten digits, and parentheses for THREAD) are apart by
-// at most one space. ("* THREAD1 ..." is no THREAD: an unknown response,
-// which keeps its line; the fuzzer found that an earlier pattern took it.)
-var plainNumbers = regexp.MustCompile(`^\* (?:(?:SEARCH|SORT)(?: [1-9][0-9]{0,9})*|THREAD(?: (?:[()]|[1-9][0-9]{0,9})(?: ?(?:[()]|[1-9][0-9]{0,9}))*)?)\r\n$`)
+// at most one space, and an ESEARCH ALL or a VANISHED with nothing but its
+// set. ("* THREAD1 ..." is no THREAD: an unknown response, which keeps its
+// line; the fuzzer found that an earlier pattern took it.)
+var plainNumbers = regexp.MustCompile(`^\* (?:(?:SEARCH|SORT)(?: [1-9][0-9]{0,9})*|THREAD(?: (?:[()]|[1-9][0-9]{0,9})(?: ?(?:[()]|[1-9][0-9]{0,9}))*)?|(?:ESEARCH ALL|VANISHED(?: \(EARLIER\))?) ` + seqSetPattern + `)\r\n$`)
+
+// seqSetPattern matches a sequence set of numbers of at most ten digits.
+const seqSetPattern = `(?:[1-9][0-9]{0,9}|\*)(?::(?:[1-9][0-9]{0,9}|\*))?(?:,(?:[1-9][0-9]{0,9}|\*)(?::(?:[1-9][0-9]{0,9}|\*))?)*`
+
+// chunkReader reads in chunks of 1, 100, 3, 250 and 17 bytes, in turn:
+// tokens straddle reads, and a large read into a buffer that an earlier
+// line grew leaves much of a line buffered unread.
+type chunkReader struct {
+	r io.Reader
+	i int
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	n := [...]int{1, 100, 3, 250, 17}[c.i%5]
+	c.i++
+	return c.r.Read(p[:min(len(p), n)])
+}
