@@ -1,9 +1,9 @@
 package codec_test
 
 import (
+	"io"
 	"regexp"
 	"strings"
-	"io"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
