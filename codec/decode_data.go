@@ -413,9 +413,17 @@ func (d *Decoder) esearchResp() (Response, error) {
 				// A set of scattered numbers (ESORT's, in sort order,
 				// seldom has ranges) past the line bound: read it in
 				// pieces, without keeping its bytes, as numbers does.
-				// The tag is borrowed from the line: keep a copy.
+				// What was borrowed from the line before it, the
+				// tag and the unknown items, must be copies: the
+				// buffer reuses its room. What follows the set is
+				// read as usual (Keep).
 				r.Tag = Bytes(bytes.Clone(r.Tag))
+				for i := range r.Unknown {
+					u := &r.Unknown[i]
+					u.Tag, u.Value = Bytes(bytes.Clone(u.Tag)), Bytes(bytes.Clone(u.Value))
+				}
 				err = d.seqSetLong(&r.All)
+				t.Keep()
 			}
 		case eqFold(name, "MODSEQ"):
 			r.Has |= ESearchModSeq

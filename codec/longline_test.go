@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -206,4 +207,49 @@ func (e repeating) Read(p []byte) (int, error) {
 		n += copy(p[n:], string(e))
 	}
 	return n, nil
+}
+
+// TestESearchLongAllKeepsItems: an ESEARCH whose ALL passes the line bound
+// is read in pieces, reusing the buffer's room, so what the response
+// borrowed from the line before ALL (its tag, its unknown items) must be
+// copies; what follows ALL is read as usual (Tokenizer.Keep), within the
+// line bound. FuzzDropLines found an item after ALL whose name was
+// overwritten as the line was read on (testdata 80d9fd4c03b2e1b2). A
+// first line of 1 MB grows the buffer to its largest, so that ALL is read
+// in that buffer rather than a new one.
+func TestESearchLongAllKeepsItems(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("* OK " + strings.Repeat("x", 1000000) + "\r\n")
+	b.WriteString(`* ESEARCH (TAG "A9") X-BEFORE (1 2 "three") UID ALL 1`)
+	for i := 1; i < 200000; i++ {
+		b.WriteString("," + strconv.Itoa(2*i+1)) // scattered: 1.4 MB
+	}
+	// After ALL, 600 KB of items: the buffer is refilled while they are
+	// read.
+	b.WriteString(" X-AFTER,1:2 (x y)" + strings.Repeat(" X-K 1", 100000) + " MIN 1\r\n")
+	d := codec.NewDecoder(wire.NewTokenizer(strings.NewReader(b.String()), nil), nil)
+	if _, err := d.Next(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := d.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	es := r.(*codec.ESearch)
+	got := []string{string(es.Tag)}
+	for _, u := range es.Unknown[:2] {
+		got = append(got, string(u.Tag)+"="+string(u.Value))
+	}
+	want := []string{"A9", `X-BEFORE=(1 2 "three")`, "X-AFTER,1:2=(x y)"}
+	if !slices.Equal(got, want) || len(es.Unknown) != 100002 {
+		t.Errorf("tag and unknown items %q (%d items), want %q", got, len(es.Unknown), want)
+	}
+	for _, u := range es.Unknown[2:] {
+		if string(u.Tag) != "X-K" || string(u.Value) != "1" {
+			t.Fatalf("item %q=%q, want X-K=1", u.Tag, u.Value)
+		}
+	}
+	if n, _ := es.All.Len(); !es.UID || es.Min != 1 || n != 200000 {
+		t.Errorf("UID %v, MIN %d, %d numbers", es.UID, es.Min, n)
+	}
 }

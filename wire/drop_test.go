@@ -212,3 +212,61 @@ type smallReader struct {
 func (s *smallReader) Read(p []byte) (int, error) {
 	return s.r.Read(p[:min(len(p), s.n)])
 }
+
+// TestKeep: after a long run read with Drop, Keep makes what follows kept
+// as usual: a mark taken after it survives the buffer's refills (a 16-byte
+// buffer here), and Since returns the item whole.
+func TestKeep(t *testing.T) {
+	const n = 1 << 17 // 1 MiB of numbers: past MaxLineLength
+	input := strings.TrimSuffix(numbersLine(n), "\r\n") + " ITEM (x y \"z z\")\r\n* OK\r\n"
+	tk := wire.NewTokenizer(&smallReader{r: strings.NewReader(input), n: 5}, &wire.TokenizerOptions{BufferSize: 16})
+	if err := tk.Expect('*'); err != nil {
+		t.Fatal(err)
+	}
+	if err := tk.SP(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tk.Atom(); err != nil {
+		t.Fatal(err)
+	}
+	tk.Drop()
+	got := 0
+	for {
+		if err := tk.SP(); err != nil {
+			t.Fatal(err)
+		}
+		if c, err := tk.Peek(); err != nil {
+			t.Fatal(err)
+		} else if c < '0' || c > '9' {
+			break
+		}
+		if _, err := tk.Number(); err != nil {
+			t.Fatal(err)
+		}
+		got++
+	}
+	if got != n {
+		t.Fatalf("%d numbers", got)
+	}
+	tk.Keep()
+	m := tk.Mark()
+	for {
+		tok, err := tk.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tok.Kind == wire.KindRParen {
+			break
+		}
+	}
+	item, err := tk.Since(m)
+	if err != nil || string(item) != `ITEM (x y "z z")` {
+		t.Fatalf("Since: %q, %v", item, err)
+	}
+	if err := tk.CRLF(); err != nil {
+		t.Fatal(err)
+	}
+	if toks := lineTokens(t, tk); toks != "* OK" {
+		t.Errorf("next line: %q", toks)
+	}
+}

@@ -1594,8 +1594,8 @@ func (t *Tokenizer) Broken() error { return t.broken }
 func (t *Tokenizer) MaxLineLength() int { return t.maxLine }
 
 // Drop gives up the bytes of the current line consumed so far, and to
-// the end of the line those consumed later, each time the buffer needs
-// room: for a caller that converts what it reads as it goes (the numbers
+// the end of the line (or to Keep) those consumed later, each time the
+// buffer needs room: for a caller that converts what it reads as it goes (the numbers
 // of a SEARCH or SORT response) and keeps none of the line's bytes. The
 // bytes given up stop counting toward MaxLineLength, which bounds what one
 // line keeps in memory, and their room in the buffer is reused, so a line
@@ -1614,6 +1614,22 @@ func (t *Tokenizer) Drop() {
 	if t.r > t.lineStart {
 		t.dropTo(t.r)
 	}
+}
+
+// Keep ends what Drop began: what was consumed so far is given up, and
+// from here to the end of the line what is consumed is kept again, marks
+// and borrowed slices valid as usual, MaxLineLength counting from here. A
+// reader that read a long run of values with Drop (the set of an ESEARCH's
+// ALL) calls it to read what follows (items it keeps as borrowed bytes).
+// It does nothing when Drop was not called in the line.
+func (t *Tokenizer) Keep() {
+	if !t.dropping {
+		return
+	}
+	if t.r > t.lineStart && t.pend&pendLit == 0 {
+		t.dropTo(t.r)
+	}
+	t.dropping = false
 }
 
 // dropTo consumes up to index i without keeping it for the line: when
