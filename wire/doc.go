@@ -47,8 +47,8 @@
 // expected and what was found. After either, SkipLine gets back in step with
 // the stream. MaxLineLength bounds what a line keeps: a reader that keeps
 // none of a line's bytes (it converts numbers as it reads them) calls Drop,
-// and the line is then read to its end in a buffer that does not grow,
-// whatever its length.
+// and the line is then read to its end (or to Keep) in a buffer that does
+// not grow, whatever its length.
 //
 // # Interrupted reads
 //
