@@ -321,9 +321,17 @@ func grow[T any](s []T, limit int) ([]T, bool) {
 // out (its callers test Buffered, inlined, before calling it), once per
 // buffer refill at most.
 func (d *Decoder) dropLong() {
-	if t := d.t; t.Buffered() < 32 && t.Offset()-d.off > int64(min(dropAfter, t.MaxLineLength()/2)) {
-		t.Drop()
+	if d.t.Buffered() < 32 && d.long() {
+		d.t.Drop()
 	}
+}
+
+// long reports whether the response being decoded has read past dropAfter
+// bytes, or half the line bound if less: from there on, a response made
+// of numbers gives up the bytes it has read.
+func (d *Decoder) long() bool {
+	t := d.t
+	return t.Offset()-d.off > int64(min(dropAfter, t.MaxLineLength()/2))
 }
 
 // tooMany is the error of a response with more than limit numbers (or
@@ -409,20 +417,27 @@ func (d *Decoder) esearchResp() (Response, error) {
 			err = num(ESearchCount, &r.Count)
 		case eqFold(name, "ALL"):
 			r.Has |= ESearchAll
-			if err = d.seqSet(&r.All); errors.Is(err, wire.ErrLineTooLong) {
-				// A set of scattered numbers (ESORT's, in sort order,
-				// seldom has ranges) past the line bound: read it in
-				// pieces, without keeping its bytes, as numbers does.
-				// What was borrowed from the line before it, the
-				// tag and the unknown items, must be copies: the
-				// buffer reuses its room. What follows the set is
-				// read as usual (Keep).
+			// A set of scattered numbers (ESORT's, in sort order,
+			// seldom has ranges) may pass the line bound: it is then
+			// read in pieces, without keeping its bytes, as numbers
+			// does. Either way a long set's bytes are given up once
+			// read (it is parsed into ranges of its own), so that what
+			// follows has the line bound's room (Keep). What was
+			// borrowed from the line before it, the tag and the
+			// unknown items, must then be copies: the buffer reuses
+			// its room.
+			err = d.seqSet(&r.All)
+			if tooLong := errors.Is(err, wire.ErrLineTooLong); tooLong || err == nil && d.long() {
 				r.Tag = Bytes(bytes.Clone(r.Tag))
 				for i := range r.Unknown {
 					u := &r.Unknown[i]
 					u.Tag, u.Value = Bytes(bytes.Clone(u.Tag)), Bytes(bytes.Clone(u.Value))
 				}
-				err = d.seqSetLong(&r.All)
+				if tooLong {
+					err = d.seqSetLong(&r.All)
+				} else {
+					t.Drop()
+				}
 				t.Keep()
 			}
 		case eqFold(name, "MODSEQ"):
@@ -894,6 +909,11 @@ func (d *Decoder) vanishedResp() (Response, error) {
 		// Scattered expunges (every other message of a large
 		// mailbox) past the line bound: read the set in pieces.
 		err = d.seqSetLong(&r.UIDs)
+	} else if err == nil && d.long() {
+		// A long set that fit: its bytes are given up, so that the
+		// line's end has room.
+		t.Drop()
+		t.Keep()
 	}
 	return r, err
 }
