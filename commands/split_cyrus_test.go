@@ -5,6 +5,7 @@ package commands_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/imapkit/imapkit/codec"
@@ -48,6 +49,15 @@ func TestLongSetsCyrus(t *testing.T) {
 	}
 	if !got.Equal(want) {
 		t.Fatalf("UID FETCH of 60,000 UIDs: %s", got.String())
+	}
+	// SORT within the 60,000 UIDs: sent without the set, the answer
+	// restricted to it (whole, the set made Cyrus close the connection).
+	// Subjects are the numbers, sorted as strings.
+	wantOrder := slices.Collect(want.All)
+	slices.SortFunc(wantOrder, func(a, b uint32) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
+	sorted, err := c.Sort(ctx, []commands.SortKey{{Key: "SUBJECT"}}, &commands.Criteria{Set: &big}, &commands.SearchOptions{UID: true})
+	if err != nil || !slices.Equal(sorted, wantOrder) {
+		t.Fatalf("UID SORT within 60,000 UIDs: %v, %v", err, sorted)
 	}
 	if cp, err := c.Copy(ctx, big, "copies"); err != nil || cp == nil || !cp.Src.Equal(want) {
 		t.Fatalf("UID COPY: %v %+v", err, cp)
