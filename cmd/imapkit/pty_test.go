@@ -260,7 +260,7 @@ func TestShellCtrlCPTY(t *testing.T) {
 	expect("imap> ")
 	term.Write([]byte("idle\r"))
 	expect("stops> ")
-	time.Sleep(200 * time.Millisecond)
+	readlineReads(t, term) // Ctrl-C is then a key, not a signal
 	term.Write([]byte("\x03"))
 	expect("imap> ")
 	term.Write([]byte("noop\r"))
