@@ -3,6 +3,7 @@ package wire_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"testing"
@@ -89,10 +90,24 @@ func FuzzTokenizer(f *testing.F) {
 		opts := &wire.TokenizerOptions{MaxLineLength: 4096, MaxStringLiteral: 1024, MaxDepth: 16, MaxLiteral: 1 << 20, BufferSize: 64}
 		next, errNext := dump(wire.NewTokenizer(bytes.NewReader(in), opts))
 		lines, errLines := dumpLines(wire.NewTokenizer(bytes.NewReader(in), opts))
-		if len(next) != len(lines) || (errNext == nil) != (errLines == nil) {
+		// dump streams literals over 64 bytes, which its line then does
+		// not keep; AppendLine keeps every literal body of its line. So
+		// the bound on what a line keeps may end AppendLine's line where
+		// dump's goes on (a 999-byte literal and 4,001 bytes after it,
+		// under a 4,096-byte bound): then the tokens AppendLine gave
+		// must still be dump's first ones.
+		streamed := false // dump streamed a literal
+		for _, tok := range next {
+			var size int64
+			if _, err := fmt.Sscanf(tok, "literal:%d:", &size); err == nil && size > 64 {
+				streamed = true
+			}
+		}
+		shorter := streamed && errors.Is(errLines, wire.ErrLineTooLong) && !errors.Is(errNext, wire.ErrLineTooLong) && len(lines) <= len(next)
+		if !shorter && (len(next) != len(lines) || (errNext == nil) != (errLines == nil)) {
 			t.Fatalf("Next gave %d tokens (%v), AppendLine %d (%v)", len(next), errNext, len(lines), errLines)
 		}
-		for i := range next {
+		for i := range lines {
 			if next[i] != lines[i] {
 				t.Fatalf("token %d: Next %q, AppendLine %q", i, next[i], lines[i])
 			}
