@@ -35,6 +35,8 @@ lint: modules
 	@echo "== staticcheck (a minute the first time: it is downloaded and built)"
 	$(GO) run $(STATICCHECK) $(PKGS)
 	cd bench && $(GO) run $(STATICCHECK) ./...
+	@echo "== a 32-bit build (int is 32 bits there: a constant past it does not compile)"
+	GOARCH=386 $(GO) build $(PKGS)
 
 # tidy-check fails when go.mod or go.sum differ from what 'go mod tidy' writes.
 tidy-check: modules

@@ -368,7 +368,7 @@ func (c *Client) searchCommands(criteria *Criteria, opts *SearchOptions) (cmds [
 		// (the decoder reads it without keeping its bytes). Without
 		// ESEARCH, a mailbox with more messages is searched in parts of
 		// that many.
-		chunk := uint32(min(max(c.s.MaxNumbers(), 1), math.MaxUint32))
+		chunk := uint32(min(uint64(max(c.s.MaxNumbers(), 1)), math.MaxUint32))
 		n, known := c.s.Exists()
 		if c.hasCap("ESEARCH") || !known || n <= chunk {
 			return whole, o, check, nil
