@@ -122,7 +122,7 @@ func (d *Decoder) Next() (Response, error) {
 	}
 	if t.Offset()-off > keepBytes/24 {
 		// A long response failed: what its values took (a SEARCH past
-		// MaxNumbers, 16 MB) is not kept for reuse either.
+		// MaxNumbers, 8 MiB) is not kept for reuse either.
 		d.dropFw = true
 	}
 	if isIOError(err) {

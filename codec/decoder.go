@@ -30,20 +30,21 @@ type DecoderOptions struct {
 	// that response with wire.ErrStringTooLarge (the stream stays in step).
 	SectionHandler SectionHandler
 
-	// MaxNumbers bounds the numbers of one SEARCH or SORT response, the
-	// ranges of an ESEARCH response's ALL (ESORT's too) and of a VANISHED
-	// response to half of it (a range takes 8 bytes), and the nodes of one
-	// THREAD response to an eighth of it (a node costs about eight times a
-	// number's 4 bytes). Zero means
-	// DefaultMaxNumbers; negative, no bound. Past it the response fails
-	// with a *wire.LimitError wrapping ErrTooManyNumbers.
+	// MaxNumbers bounds the numbers of one SEARCH or SORT response; the
+	// ranges of an ESEARCH response's ALL (ESORT's too) or of a VANISHED
+	// response to half of it (a range takes 8 bytes); and the nodes of a
+	// THREAD response to an eighth of it (a node costs about eight times
+	// a number's 4 bytes). Zero means DefaultMaxNumbers; negative, no
+	// bound. Past it the response fails with a *wire.LimitError wrapping
+	// ErrTooManyNumbers.
 	//
 	// These responses are read without keeping their bytes (see
 	// wire.Tokenizer.Drop) once they pass 64 KiB or half the tokenizer's
-	// MaxLineLength (a set, ESEARCH's ALL or VANISHED's, once it passes
-	// MaxLineLength), so their line may be
-	// longer than MaxLineLength: this bound takes its place. A response read that way is not resumed after an error from
-	// the reader (a deadline): it is abandoned with a *DecodeError.
+	// MaxLineLength (a set, ALL's or VANISHED's, once it passes
+	// MaxLineLength), so their line may be longer than MaxLineLength:
+	// this bound takes its place. A response read that way is not resumed
+	// after an error from the reader (a deadline): it is abandoned with a
+	// *DecodeError.
 	MaxNumbers int
 }
 

@@ -104,9 +104,10 @@ type Options struct {
 	// MaxNumbers bounds the numbers of one SEARCH or SORT answer, which
 	// the decoder reads without keeping its line, however long
 	// (codec.DecoderOptions.MaxNumbers: the ranges of an ESEARCH's ALL
-	// and the nodes of a THREAD answer are bounded from it too). Past it
-	// the answer fails with an error matching codec.ErrTooManyNumbers.
-	// Zero means codec.DefaultMaxNumbers; negative, no bound.
+	// or a VANISHED, and the nodes of a THREAD answer, are bounded from
+	// it too). Past it the answer fails with an error matching
+	// codec.ErrTooManyNumbers. Zero means codec.DefaultMaxNumbers;
+	// negative, no bound.
 	MaxNumbers int
 	// MaxKept bounds the responses Responses keeps per name (the oldest
 	// go first), MaxKeptNames the names it keeps: the server chooses
