@@ -512,8 +512,8 @@ func (t *Tokenizer) fillMax(max int) error {
 // line to the front when none of it was handed out, otherwise by moving it to
 // a larger buffer (the old one stays intact for borrowed slices).
 func (t *Tokenizer) makeRoom() error {
-	if t.dropping && t.r > t.lineStart && t.pend&pendLit == 0 {
-		t.dropTo(t.r)
+	if t.dropping {
+		t.giveUpConsumed()
 	}
 	used := t.w - t.lineStart
 	if used >= t.maxLine {
@@ -662,11 +662,10 @@ func (t *Tokenizer) scan(set *[256]bool) (int, error) {
 // longer than MaxLineLength.
 func (t *Tokenizer) checkLine(n int) error {
 	if used := t.r + n - t.lineStart; used > t.maxLine {
-		if t.dropping && t.r > t.lineStart && t.pend&pendLit == 0 {
+		if t.dropping && t.giveUpConsumed() {
 			// After Drop, what was consumed is given up here too, not
 			// only when the buffer is full: a buffer grown past the
 			// line bound by an earlier line holds more than it.
-			t.dropTo(t.r)
 			return t.checkLine(n)
 		}
 		return &LimitError{Offset: t.Offset(), Limit: int64(t.maxLine), Got: int64(used), Err: ErrLineTooLong}
@@ -1611,9 +1610,7 @@ func (t *Tokenizer) Drop() {
 		return
 	}
 	t.dropping = true
-	if t.r > t.lineStart {
-		t.dropTo(t.r)
-	}
+	t.giveUpConsumed()
 }
 
 // Keep ends what Drop began: what was consumed so far is given up, and
@@ -1623,13 +1620,21 @@ func (t *Tokenizer) Drop() {
 // ALL) calls it to read what follows (items it keeps as borrowed bytes).
 // It does nothing when Drop was not called in the line.
 func (t *Tokenizer) Keep() {
-	if !t.dropping {
-		return
+	if t.dropping {
+		t.giveUpConsumed()
+		t.dropping = false
 	}
-	if t.r > t.lineStart && t.pend&pendLit == 0 {
-		t.dropTo(t.r)
+}
+
+// giveUpConsumed gives up what the current line consumed (see Drop),
+// unless a literal is open or nothing was consumed; it reports whether it
+// gave up anything.
+func (t *Tokenizer) giveUpConsumed() bool {
+	if t.r == t.lineStart || t.pend&pendLit != 0 {
+		return false
 	}
-	t.dropping = false
+	t.dropTo(t.r)
+	return true
 }
 
 // dropTo consumes up to index i without keeping it for the line: when
