@@ -940,7 +940,6 @@ func (d *Decoder) seqSetLong(s *SeqSet) error {
 	if cap(s.r) > d.maxNumbers/2 {
 		s.r = nil // grow checks the bound only when the slice is full
 	}
-	var prevStop uint64
 	for {
 		start, err := d.seqNumber()
 		if err != nil {
@@ -955,10 +954,7 @@ func (d *Decoder) seqSetLong(s *SeqSet) error {
 			}
 		}
 		r := normRange(start, stop)
-		if len(s.r) > 0 && seqKey(r.Start) <= prevStop+1 {
-			s.unsorted = true
-		}
-		prevStop = seqKey(r.Stop)
+		s.noteOrder(r)
 		if len(s.r) == cap(s.r) {
 			var ok bool
 			if s.r, ok = grow(s.r, d.maxNumbers/2); !ok {

@@ -109,7 +109,6 @@ func (s *SeqSet) ParseInto(b []byte) error {
 	if len(b) == 0 {
 		return &SeqSetError{Offset: 0, Reason: "empty sequence set"}
 	}
-	var prevStop uint64
 	i := 0
 	for {
 		start, j, err := parseSeqNum(b, i)
@@ -126,10 +125,7 @@ func (s *SeqSet) ParseInto(b []byte) error {
 			}
 		}
 		r := normRange(start, stop)
-		if len(s.r) > 0 && seqKey(r.Start) <= prevStop+1 {
-			s.unsorted = true
-		}
-		prevStop = seqKey(r.Stop)
+		s.noteOrder(r)
 		s.r = append(s.r, r)
 		if j == len(b) {
 			return nil
@@ -139,6 +135,14 @@ func (s *SeqSet) ParseInto(b []byte) error {
 			return &SeqSetError{Offset: j, Reason: "expected ',' or ':', got " + strconv.QuoteRune(rune(b[j]))}
 		}
 		i = j + 1
+	}
+}
+
+// noteOrder marks s as not canonical when r, about to be appended in the
+// order the peer wrote it, does not come after the last range with a gap.
+func (s *SeqSet) noteOrder(r wire.SeqRange) {
+	if n := len(s.r); n > 0 && seqKey(r.Start) <= seqKey(s.r[n-1].Stop)+1 {
+		s.unsorted = true
 	}
 }
 
