@@ -3,7 +3,6 @@ package commands_test
 import (
 	"bytes"
 	"fmt"
-	"slices"
 	"testing"
 
 	"github.com/imapkit/imapkit/auth"
@@ -24,7 +23,7 @@ func TestLongAnswersCyrus(t *testing.T) {
 	ctx := dvCtx(t)
 	msgs := make([]commands.AppendMessage, n)
 	for i := range msgs {
-		m := fmt.Appendf(nil, "Subject: s%05d\r\nMessage-ID: <%d@imapkit>\r\n\r\nbody %d\r\n", (i*7919)%(n/2), i, i)
+		m := fmt.Appendf(nil, "Subject: s%05d\r\nMessage-ID: <%d@imapkit>\r\n\r\nbody %d\r\n", longSubject(i, n), i, i)
 		msgs[i] = commands.AppendMessage{R: bytes.NewReader(m), Size: int64(len(m))}
 	}
 	if _, err := c0.AppendMany(ctx, "INBOX", msgs); err != nil {
@@ -45,30 +44,5 @@ func TestLongAnswersCyrus(t *testing.T) {
 	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
 		t.Fatal(err)
 	}
-	want := make([]uint32, n)
-	for i := range want {
-		want[i] = uint32(i + 1)
-	}
-	slices.SortStableFunc(want, func(a, b uint32) int {
-		return (int(a-1)*7919)%(n/2) - (int(b-1)*7919)%(n/2)
-	})
-	keys := []commands.SortKey{{Key: "SUBJECT"}}
-	got, err := c.Sort(ctx, keys, nil, nil)
-	if err != nil || !slices.Equal(got, want) {
-		t.Fatalf("Sort: %d numbers, %v", len(got), err)
-	}
-	es, err := c.ESort(ctx, keys, nil, nil)
-	if err != nil {
-		t.Fatalf("ESort: %v", err)
-	}
-	if l, _ := es.All.Len(); l != n {
-		t.Fatalf("ESort: %d numbers", l)
-	}
-	threads, err := c.Thread(ctx, "ORDEREDSUBJECT", nil, nil)
-	if err != nil || len(threads) != n/2 {
-		t.Fatalf("Thread: %d threads, %v", len(threads), err)
-	}
-	if err := c.Noop(ctx); err != nil {
-		t.Fatalf("NOOP after the long answers: %v", err)
-	}
+	checkLongAnswers(t, ctx, c, n)
 }
