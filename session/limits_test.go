@@ -783,3 +783,92 @@ func TestStallTimeoutWrite(t *testing.T) {
 		})
 	}
 }
+
+// scaledConn runs the deadlines of its writes faster than the clock: a
+// write deadline d ahead is set d/scale ahead. The session keeps its own
+// options (the defaults) and its own clock; only the connection's
+// deadlines on the write side, where the session's stall timeout is
+// four minutes, pass sooner, so that the defaults can be tested.
+type scaledConn struct {
+	net.Conn
+	scale time.Duration
+}
+
+func (c *scaledConn) SetWriteDeadline(t time.Time) error {
+	if !t.IsZero() {
+		now := time.Now()
+		t = now.Add(t.Sub(now) / c.scale)
+	}
+	return c.Conn.SetWriteDeadline(t)
+}
+
+func (c *scaledConn) SetDeadline(t time.Time) error {
+	if err := c.Conn.SetReadDeadline(t); err != nil {
+		return err
+	}
+	return c.SetWriteDeadline(t)
+}
+
+// TestStallTimeoutWriteDefault is TestStallTimeoutWrite with the
+// defaults (nil Options): the write side's stall timeout is four
+// DefaultStallTimeouts (4 minutes), run 500 times faster by the
+// connection's clock (scaledConn: 480 ms). A server that stops taking an
+// APPEND's message in ends the command with a write *TimeoutError, the
+// session aborted; one that takes it in slowly (256 KiB every 120 ms, a
+// quarter of the scaled stall timeout: transport.Pipe wakes the writer
+// once two reads freed half its buffer) is not cut, though the message
+// takes more than one scaled stall timeout.
+func TestStallTimeoutWriteDefault(t *testing.T) {
+	const scale = 500
+	const size = 3 << 19 // 1.5 MiB: past transport.Pipe's 1 MiB buffer
+	writeStall := 4 * session.DefaultStallTimeout
+	scaled := writeStall / scale
+	for _, reads := range []bool{true, false} {
+		t.Run(map[bool]string{true: "slow reader", false: "no reader"}[reads], func(t *testing.T) {
+			conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+				io.WriteString(w, lmGreeting)
+				line, _ := r.ReadString('\n') // APPEND INBOX {size}
+				tag, _, _ := strings.Cut(line, " ") // random: nil Options
+				io.WriteString(w, "+ go ahead\r\n")
+				if !reads {
+					time.Sleep(2 * scaled) // past the cut: it ends the test
+					return
+				}
+				buf := make([]byte, 256<<10)
+				for got := 0; got < size; {
+					time.Sleep(scaled / 4)
+					n, err := io.ReadFull(r, buf)
+					got += n
+					if err != nil {
+						return
+					}
+				}
+				io.WriteString(w, tag+" OK appended\r\n")
+				io.Copy(io.Discard, r)
+			})
+			s, err := session.Open(ctx20(t), &scaledConn{Conn: conn, scale: scale}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			start := time.Now()
+			_, err = s.Run(context.Background(), &session.Command{Name: "APPEND", AnyState: true, Args: func(e *wire.Encoder) {
+				e.SP().Atom("INBOX").SP().LiteralReader(size, strings.NewReader(strings.Repeat("x", size)), false)
+			}})
+			d := time.Since(start)
+			if reads {
+				if err != nil || d < scaled {
+					t.Fatalf("APPEND taken in slowly: %v after %v; want success after more than %v", err, d, scaled)
+				}
+				return
+			}
+			var te *session.TimeoutError
+			if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != session.TimeoutWrite || te.After != writeStall {
+				t.Fatalf("APPEND to a server that stopped reading: %v after %v; want an abort with a write *TimeoutError after %v", err, d, writeStall)
+			}
+			if d < scaled || d > scaled+2*time.Second {
+				t.Errorf("cut after %v; want about %v", d, scaled)
+			}
+		})
+	}
+}
