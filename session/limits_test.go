@@ -827,7 +827,7 @@ func TestStallTimeoutWriteDefault(t *testing.T) {
 		t.Run(map[bool]string{true: "slow reader", false: "no reader"}[reads], func(t *testing.T) {
 			conn := fake(t, func(r *bufio.Reader, w io.Writer) {
 				io.WriteString(w, lmGreeting)
-				line, _ := r.ReadString('\n') // APPEND INBOX {size}
+				line, _ := r.ReadString('\n')       // APPEND INBOX {size}
 				tag, _, _ := strings.Cut(line, " ") // random: nil Options
 				io.WriteString(w, "+ go ahead\r\n")
 				if !reads {
