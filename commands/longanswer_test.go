@@ -179,3 +179,74 @@ func TestSortLongSet(t *testing.T) {
 		t.Fatalf("sent %.200q", got2)
 	}
 }
+
+// TestStoreLargeAnswer: with the defaults, a STORE without .SILENT of
+// more messages than the session collects for one command (its
+// MaxResultBytes, 64 MiB: about 200,000 FETCH responses) returned a
+// *session.ResultTooLargeError though the server stored the flags, and a
+// set split in parts stopped at the first such part. Store now succeeds,
+// and counts the responses it left out (StoreResult.Dropped); every part
+// is sent.
+func TestStoreLargeAnswer(t *testing.T) {
+	const n = 300000
+	c, ctx, sent := selectedServer(t, "IMAP4rev1", n+10000, func(cmd string) string {
+		uid := strings.HasPrefix(cmd, "UID STORE ")
+		if !uid && !strings.HasPrefix(cmd, "STORE ") {
+			return ""
+		}
+		arg, _, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(cmd, "UID "), "STORE "), " ")
+		if arg == "1:*" {
+			arg = "1:" + strconv.Itoa(n)
+		}
+		set, err := codec.ParseSeqSet([]byte(arg))
+		if err != nil {
+			return "* BAD " + err.Error() + "\r\n"
+		}
+		var b strings.Builder
+		for v := range set.All {
+			if uid {
+				b.WriteString("* " + strconv.Itoa(int(v)) + " FETCH (UID " + strconv.Itoa(int(v)) + " FLAGS (\\Seen))\r\n")
+				continue
+			}
+			b.WriteString("* " + strconv.Itoa(int(v)) + " FETCH (FLAGS (\\Seen))\r\n")
+		}
+		return b.String()
+	})
+	check := func(name string, set commands.Set, want int) {
+		t.Helper()
+		res, err := c.Store(ctx, set, commands.AddFlags, []string{`\Seen`}, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if res.Dropped == 0 || len(res.Messages)+res.Dropped != want {
+			t.Fatalf("%s: %d messages and %d dropped; want %d in all, some dropped", name, len(res.Messages), res.Dropped, want)
+		}
+		for i, m := range res.Messages[:100] {
+			if m.SeqNum != uint32(i+1) || set.UID && m.UID != m.SeqNum || !slices.Equal(m.Flags, []string{`\Seen`}) {
+				t.Fatalf("%s: message %d: %d %v", name, i, m.SeqNum, m.Flags)
+			}
+		}
+	}
+	check("1:*", commands.SeqRange(1, 0), n)
+	// 1:300000 and 5,000 scattered numbers after it: parts of 8,000
+	// bytes, the first with 300,000 messages.
+	var set codec.SeqSet
+	set.AddRange(1, n)
+	for i := uint32(0); i < 5000; i++ {
+		set.AddNum(n + 2 + 2*i)
+	}
+	before := len(sent())
+	check("a set in parts", commands.Set{Nums: set}, n+5000)
+	if parts := len(sent()) - before; parts < 3 {
+		t.Fatalf("%d STORE commands; want the set in several parts", parts)
+	}
+	// The same as UIDs: the parts pipelined.
+	before = len(sent())
+	check("UIDs in parts", commands.Set{UID: true, Nums: set}, n+5000)
+	if parts := len(sent()) - before; parts < 3 {
+		t.Fatalf("%d UID STORE commands; want the set in several parts", parts)
+	}
+	if err := c.Noop(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

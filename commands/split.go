@@ -167,6 +167,19 @@ type splitRun struct {
 	mark  uint32 // session.Renumbered before the first part
 	sent  int    // the parts that succeeded
 	ok    []bool // which (made when one fails)
+	// done, when set, tells whether the error of a part means that its
+	// work was done all the same (Store's *session.ResultTooLargeError:
+	// the answer was cut, the flags stored): the part then succeeded.
+	done func(error) bool
+}
+
+// result returns the error of a part: err, or nil when the part's work
+// was done all the same (done).
+func (r *splitRun) result(err error) error {
+	if err != nil && r.done != nil && r.done(err) {
+		return nil
+	}
+	return err
 }
 
 // newSplitRun cuts set into parts for command cmd (its name as sent).
@@ -228,7 +241,7 @@ func (r *splitRun) run(ctx context.Context, build func(part Set) *session.Comman
 		if res != nil {
 			add(res)
 		}
-		return err
+		return r.result(err)
 	}
 	if !r.parts[0].UID {
 		for i, p := range r.parts {
@@ -239,7 +252,7 @@ func (r *splitRun) run(ctx context.Context, build func(part Set) *session.Comman
 			if res != nil {
 				add(res)
 			}
-			if err != nil {
+			if err = r.result(err); err != nil {
 				return r.fail(err)
 			}
 			r.succeeded(i)
@@ -257,7 +270,7 @@ func (r *splitRun) run(ctx context.Context, build func(part Set) *session.Comman
 		if res != nil {
 			add(res)
 		}
-		if err != nil {
+		if err = r.result(err); err != nil {
 			if first == nil {
 				first = err
 			}

@@ -33,6 +33,13 @@ type StoreResult struct {
 	// Messages are the FETCH responses with the new flags (none with
 	// Silent, except those the server sends anyway).
 	Messages []*Message
+	// Dropped counts the FETCH responses left out of Messages, past the
+	// session's bound on what one command collects
+	// (session.Options.MaxResultBytes; with the default, 64 MiB, past
+	// about 200,000 of them). The flags were stored all the same: the
+	// server said OK, and Store succeeds. Use Silent when the new flags
+	// are not needed, or Fetch them.
+	Dropped int
 	// Modified holds the messages not stored because they changed since
 	// UnchangedSince ([MODIFIED]); its kind is that of the set.
 	Modified Set
@@ -41,7 +48,10 @@ type StoreResult struct {
 // Store changes the flags of the messages in set (STORE, or UID STORE for
 // a UID set). An empty set sends nothing and returns an empty result. A
 // set too long for one command line is sent in parts
-// (Client.SetMaxSetLength), whose answers are joined.
+// (Client.SetMaxSetLength), whose answers are joined. An answer past the
+// session's MaxResultBytes is not an error here, as it is for the
+// commands whose answer is their result: the store was done, and the
+// responses left out are counted in StoreResult.Dropped.
 func (c *Client) Store(ctx context.Context, set Set, op StoreOp, flags []string, opts *StoreOptions) (*StoreResult, error) {
 	if c.holdsNone(set) {
 		return &StoreResult{Modified: Set{UID: set.UID}}, nil // nothing to send
@@ -62,7 +72,15 @@ func (c *Client) Store(ctx context.Context, set Set, op StoreOp, flags []string,
 	}
 	res := &StoreResult{Modified: Set{UID: set.UID}}
 	answered := false
-	err := c.newSplitRun(set, set.name("STORE")).run(ctx, func(set Set) *session.Command {
+	run := c.newSplitRun(set, set.name("STORE"))
+	run.done = func(err error) bool {
+		tl, ok := err.(*session.ResultTooLargeError)
+		if ok {
+			res.Dropped += tl.Dropped
+		}
+		return ok
+	}
+	err := run.run(ctx, func(set Set) *session.Command {
 		return c.target(&session.Command{Name: set.name("STORE"), Args: func(e *wire.Encoder) {
 			set.encode(e)
 			if o.UnchangedSince > 0 {
