@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
@@ -516,4 +517,74 @@ func pipeClient(b *testing.B, caps string, serve func(server net.Conn)) *command
 	}
 	b.Cleanup(func() { s.Close() })
 	return commands.New(s)
+}
+
+// BenchmarkFetchLongSetLatency fetches FLAGS of 20,000 scattered messages
+// (a set of 114 KB, sent in 15 parts: DefaultMaxSetLength) over a link
+// with a round trip of 10 ms (benchkit.DelayPipe), by sequence numbers
+// (Seq: each part is sent once the one before has ended, a round trip
+// each) and by UIDs (UID: each part is sent while the one before is read,
+// one round trip in all). ms/op is what the parts' round trips cost.
+func BenchmarkFetchLongSetLatency(b *testing.B) {
+	const last = 39999
+	client, server := benchkit.DelayPipe(5 * time.Millisecond)
+	go func() {
+		defer server.Close()
+		server.Write([]byte("* PREAUTH [CAPABILITY IMAP4rev1] ready\r\n"))
+		r := bufio.NewReaderSize(server, 64<<10)
+		var out []byte
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			tag, rest, _ := strings.Cut(strings.TrimRight(line, "\r\n"), " ")
+			out = out[:0]
+			if strings.HasPrefix(rest, "SELECT") {
+				out = fmt.Appendf(out, "* %d EXISTS\r\n", last)
+			} else if _, fetch, ok := strings.Cut(rest, "FETCH "); ok {
+				arg, _, _ := strings.Cut(fetch, " ")
+				set, err := codec.ParseSeqSet([]byte(arg))
+				if err != nil {
+					return
+				}
+				for v := range set.All {
+					out = fmt.Appendf(out, "* %d FETCH (UID %d FLAGS ())\r\n", v, v)
+				}
+			}
+			server.Write(append(out, tag+" OK done\r\n"...))
+		}
+	}()
+	ctx := context.Background()
+	s, err := session.Open(ctx, client, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	c := commands.New(s)
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		b.Fatal(err)
+	}
+	for _, uid := range []bool{false, true} {
+		set := commands.Set{UID: uid}
+		for v := uint32(1); v <= last; v += 2 {
+			set.Nums.AddNum(v)
+		}
+		b.Run(map[bool]string{false: "Seq", true: "UID"}[uid], func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				n := 0
+				for _, err := range c.Fetch(ctx, set, &commands.FetchItems{Flags: true}) {
+					if err != nil {
+						b.Fatal(err)
+					}
+					n++
+				}
+				if n != (last+1)/2 {
+					b.Fatalf("%d messages", n)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/op")
+		})
+	}
 }

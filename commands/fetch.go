@@ -264,6 +264,11 @@ const BufferedSectionMax = 4096
 // 9051 section 5.5) cannot start: it waits until the rest of the answer
 // has been read, queued in memory within the same bound. Use a UID set
 // for long fetches that run other commands on the side.
+//
+// A UID set too long for one command line is fetched in parts
+// (Client.SetMaxSetLength), four of them sent ahead of the one read: a
+// command the loop body runs then waits for their answers too, each
+// queued within the same bound.
 func (c *Client) Fetch(ctx context.Context, set Set, items *FetchItems) iter.Seq2[*Message, error] {
 	return func(yield func(*Message, error) bool) {
 		var it FetchItems
@@ -284,35 +289,117 @@ func (c *Client) Fetch(ctx context.Context, set Set, items *FetchItems) iter.Seq
 			return // no message: nothing to send
 		}
 		run := c.newSplitRun(set, set.name("FETCH"))
+		if set.UID && len(run.parts) > 1 {
+			c.fetchParts(ctx, run.parts, &it, yield)
+			return
+		}
 		for i, part := range run.parts {
 			if err := run.check(i); err != nil {
 				yield(nil, err)
 				return
 			}
-			if !c.fetchPart(ctx, part, &it, yield) {
+			if !c.fetchPart(ctx, part, &it, nil, yield) {
 				return
 			}
 		}
 	}
 }
 
-// fetchPart runs one FETCH command of Fetch (the whole set, or a part of a
-// long one) and yields its messages; it returns false when the iteration
-// ended (the loop broke out, or an error was yielded).
-func (c *Client) fetchPart(ctx context.Context, set Set, it *FetchItems, yield func(*Message, error) bool) bool {
-	fi := &fetchIter{ctx: ctx, onVanished: it.OnVanished, bufferMax: int64(it.BufferMax), borrow: it.Borrow}
-	if it.BufferMax == 0 {
-		fi.bufferMax = BufferedSectionMax
+// A started is the outcome of starting a part of a Fetch ahead.
+type started struct {
+	p   *session.Pending
+	err error
+}
+
+// fetchAhead is how many parts of a long UID set Fetch sends ahead of the
+// one it reads.
+const fetchAhead = 4
+
+// fetchParts is Fetch of a long UID set, in parts: fetchAhead parts are
+// sent ahead of the one read, so that the server has the next ones as
+// soon as it is done with one (BenchmarkFetchLongSetLatency: 15 parts over
+// a link with a 10 ms round trip took 182 ms one after the other, 50 ms
+// so). Each part is started from a goroutine of its own: the session may
+// make it wait (behind a command that runs alone, queued by another
+// goroutine), and the loop must go on reading meanwhile. The parts ahead
+// bound what can be queued when the loop body runs a command (Fetch's
+// doc): the answers of fetchAhead+1 commands. The parts of a set of
+// sequence numbers go one after the other (Fetch).
+func (c *Client) fetchParts(ctx context.Context, parts []Set, it *FetchItems, yield func(*Message, error) bool) {
+	ahead, cancel := context.WithCancel(ctx)
+	// queue holds the parts started and not read yet, in order; each is
+	// started once the one before it has been sent, so that they go in
+	// order.
+	var queue []chan started
+	var last chan struct{} // closed once the part started last is sent (or failed)
+	start := func(part Set) {
+		ch, prev, sent := make(chan started, 1), last, make(chan struct{})
+		queue, last = append(queue, ch), sent
+		go func() {
+			defer close(sent)
+			if prev != nil {
+				<-prev
+			}
+			p, err := c.s.Start(ahead, c.fetchCommand(part, it))
+			ch <- started{p, err}
+		}()
 	}
-	cmd := c.target(&session.Command{
+	defer func() {
+		// The parts started ahead and not read: stopped before they are
+		// sent, or dropped (their answers read in the background).
+		cancel()
+		for _, ch := range queue {
+			if st := <-ch; st.err == nil {
+				abandon(st.p)
+			}
+		}
+	}()
+	next := 0
+	for ; next < len(parts) && next < fetchAhead; next++ {
+		start(parts[next])
+	}
+	for i := range parts {
+		st := <-queue[0]
+		queue = queue[1:]
+		if st.err != nil {
+			yield(nil, st.err)
+			return
+		}
+		if next < len(parts) {
+			start(parts[next])
+			next++
+		}
+		if !c.fetchPart(ctx, parts[i], it, st.p, yield) {
+			return
+		}
+	}
+}
+
+// fetchCommand is the FETCH command of Fetch for set (the whole set, or
+// a part of a long one).
+func (c *Client) fetchCommand(set Set, it *FetchItems) *session.Command {
+	return c.target(&session.Command{
 		Name: set.name("FETCH"),
 		Args: func(e *wire.Encoder) { set.encode(e); it.encode(e, set.UID) },
 		Pull: true,
 	}, &set, "")
-	p, err := c.s.Start(ctx, cmd)
-	if err != nil {
-		yield(nil, err)
-		return false
+}
+
+// fetchPart runs one FETCH command of Fetch (the whole set, or a part of a
+// long one; p, when not nil, is the command started already) and yields
+// its messages; it returns false when the iteration ended (the loop broke
+// out, or an error was yielded).
+func (c *Client) fetchPart(ctx context.Context, set Set, it *FetchItems, p *session.Pending, yield func(*Message, error) bool) bool {
+	fi := &fetchIter{ctx: ctx, onVanished: it.OnVanished, bufferMax: int64(it.BufferMax), borrow: it.Borrow}
+	if it.BufferMax == 0 {
+		fi.bufferMax = BufferedSectionMax
+	}
+	if p == nil {
+		var err error
+		if p, err = c.s.Start(ctx, c.fetchCommand(set, it)); err != nil {
+			yield(nil, err)
+			return false
+		}
 	}
 	fi.p = p
 	defer fi.close()

@@ -35,8 +35,9 @@ var rules = []rule{
 	{pkg: "cmd", allowed: []string{"wire", "codec", "transport", "session", "auth", "commands", "internal/testserver"}, external: []string{"golang.org/x/term", "github.com/schollz/progressbar/v3", "github.com/chzyer/readline", "golang.org/x/text"}},
 	{pkg: "internal/archtest"},
 	{pkg: "internal/corpus"},
-	// A test kit of the ratio benchmarks.
-	{pkg: "internal/benchkit", allowed: []string{"wire", "codec"}, testing: true},
+	// A test kit of the benchmarks: the ratio benchmarks' codec and loop,
+	// and a transport.Pipe with a link's delay (DelayPipe).
+	{pkg: "internal/benchkit", allowed: []string{"wire", "codec", "transport"}, testing: true},
 	{pkg: "internal/fuzzseed"},
 	{pkg: "internal/hostile", allowed: []string{"transport"}},
 	// A test kit: it runs from TestMain.

@@ -1,8 +1,9 @@
 // Package benchkit holds what the in-process ratio benchmarks of session
 // and commands share: the codec decoding a recorded stream from memory
 // (the reference every ratio divides by) and the loop that times two jobs
-// in turn, so that a ratio holds on a busy machine. A test kit: it links
-// the testing package.
+// in turn, so that a ratio holds on a busy machine; and DelayPipe, a
+// transport.Pipe with a link's delay, for the benchmarks of round trips.
+// A test kit: it links the testing package.
 package benchkit
 
 import (

@@ -1,0 +1,143 @@
+package commands_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/transport"
+)
+
+// partsServer is a server for a Fetch of a long UID set: it answers each
+// UID FETCH with a FETCH response per UID of its set, and before its
+// tagged OK looks for the next command for up to wait (not after the part
+// that ends with last): a client that sends the next part only after that
+// OK makes it wait. It reports the commands it read, and how many parts
+// came before the OK of the one before.
+func partsServer(t *testing.T, last uint32, wait time.Duration) (c *commands.Client, ctx context.Context, stats func() (cmds []string, ahead int)) {
+	t.Helper()
+	client, server := transport.Pipe()
+	var mu sync.Mutex
+	var got []string
+	var early int
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer server.Close()
+		server.Write([]byte("* PREAUTH [CAPABILITY IMAP4rev1] ready\r\n"))
+		r := bufio.NewReader(server)
+		for {
+			l, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			tag, rest, _ := strings.Cut(strings.TrimRight(l, "\r\n"), " ")
+			mu.Lock()
+			got = append(got, rest)
+			mu.Unlock()
+			var b strings.Builder
+			switch {
+			case strings.HasPrefix(rest, "SELECT"):
+				fmt.Fprintf(&b, "* %d EXISTS\r\n", last)
+			case strings.HasPrefix(rest, "UID FETCH "):
+				arg, _, _ := strings.Cut(strings.TrimPrefix(rest, "UID FETCH "), " ")
+				set, err := codec.ParseSeqSet([]byte(arg))
+				if err != nil {
+					b.WriteString("* BAD " + err.Error() + "\r\n")
+					break
+				}
+				for v := range set.All {
+					fmt.Fprintf(&b, "* %d FETCH (UID %d FLAGS ())\r\n", v, v)
+				}
+				if !set.Contains(last) {
+					server.Write([]byte(b.String()))
+					b.Reset()
+					server.SetReadDeadline(time.Now().Add(wait))
+					if _, err := r.Peek(1); err == nil {
+						mu.Lock()
+						early++
+						mu.Unlock()
+					} else if !errors.Is(err, os.ErrDeadlineExceeded) {
+						return
+					}
+					server.SetReadDeadline(time.Time{})
+				}
+			}
+			server.Write([]byte(b.String() + tag + " OK done\r\n"))
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	s, err := session.Open(ctx, client, nil)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close(); <-done; cancel() })
+	c = commands.New(s)
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	return c, ctx, func() ([]string, int) {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), got...), early
+	}
+}
+
+// TestFetchPartsPipelined: a Fetch of a UID set too long for one command
+// line (20,000 scattered UIDs, 114 KB, sent in 15 parts) sends each part
+// while the server still answers the one before, so that the parts cost
+// one round trip in all rather than one each: the server sees every part
+// but the first before it ends the one before (it waits up to 1 s for
+// it). Breaking out of the loop drops the parts started ahead (four at
+// most); the session goes on.
+func TestFetchPartsPipelined(t *testing.T) {
+	const last = 39999
+	c, ctx, stats := partsServer(t, last, time.Second)
+	set := oddNums(true, last+1)
+	var got codec.SeqSet
+	n := 0
+	for m, err := range c.Fetch(ctx, set, &commands.FetchItems{Flags: true}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got.AddNum(m.UID)
+		n++
+	}
+	if n != 20000 || !got.Equal(set.Nums) {
+		t.Fatalf("%d messages: %s", n, got.String())
+	}
+	cmds, ahead := stats()
+	parts := len(cmds) - 1 // the SELECT
+	if parts < 10 || ahead != parts-1 {
+		t.Fatalf("%d parts, %d of them sent before the one before had ended; want all but the first", parts, ahead)
+	}
+
+	// Stop in the first part: the parts started ahead are dropped.
+	k := 0
+	for _, err := range c.Fetch(ctx, set, &commands.FetchItems{Flags: true}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k++; k == 3 {
+			break
+		}
+	}
+	if err := c.Noop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cmds, _ = stats()
+	sent := len(cmds) - 1 - parts
+	if cmds[len(cmds)-1] != "NOOP" || sent-1 > 5 {
+		t.Fatalf("after a break in the first part: %d commands; want at most 5 parts (one read, four ahead) and the NOOP", sent)
+	}
+}
