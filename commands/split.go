@@ -64,8 +64,8 @@ func (e *SplitError) Unwrap() error { return e.Err }
 // round trip, not 15), and Fetch sends four parts of a UID set ahead of
 // the one it reads (BenchmarkFetchLongSetLatency: 15 parts over a 10 ms
 // round trip, 182 ms one after the other, 50 ms so); the parts of a set
-// of sequence numbers go one after the other. A failure after some of them succeeded is a
-// *SplitError saying what was done. On a set of sequence numbers, a
+// of sequence numbers go one after the other. A failure after some of
+// them succeeded is a *SplitError saying what was done. On a set of sequence numbers, a
 // change of the numbers between two parts (an EXPUNGE) ends the work
 // with an error wrapping ErrRenumbered, except in Move, which asks for
 // the messages' UIDs first (as its fallback does) and moves those.
