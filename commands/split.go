@@ -57,23 +57,23 @@ func (e *SplitError) Unwrap() error { return e.Err }
 // SetMaxSetLength sets the longest message set, in bytes as sent, that one
 // command of c carries (DefaultMaxSetLength when n is 0; a negative n
 // sends every set whole). Fetch, Store, Copy, Move and Expunge send a
-// longer set as several commands, each with a part of the set in
-// ascending order, and join their answers: the server sees the same work
-// in several commands. The parts of a UID set are pipelined where the
-// session allows it (Store and Copy: 20,000 UIDs in 15 parts take one
-// round trip, not 15), and Fetch sends four parts of a UID set ahead of
-// the one it reads (BenchmarkFetchLongSetLatency: 15 parts over a 10 ms
-// round trip, 182 ms one after the other, 50 ms so); the parts of a set
-// of sequence numbers go one after the other. A failure after some of
-// them succeeded is a *SplitError saying what was done. On a set of sequence numbers, a
-// change of the numbers between two parts (an EXPUNGE) ends the work
-// with an error wrapping ErrRenumbered, except in Move, which asks for
-// the messages' UIDs first (as its fallback does) and moves those.
-// Search and SearchIter search a long Criteria.Set in parts, one after
-// the other, with the other criteria, and join the results (not under
-// RETURN (SAVE)). The known UIDs of QResync go as one range instead (see
-// QResync). Sets inside Not or Or, those of Sort and Thread, and the "$"
-// of SEARCHRES are sent whole.
+// longer set as several commands, each with a part of the set in ascending
+// order, and join their answers: the server sees the same work in several
+// commands. The parts of a UID set are pipelined where the session allows
+// it (Store and Copy: 20,000 UIDs in 15 parts take one round trip, not
+// 15), and Fetch sends four parts of a UID set ahead of the one it reads
+// (BenchmarkFetchLongSetLatency: 15 parts over a 10 ms round trip, 182 ms
+// one after the other, 50 ms so); the parts of a set of sequence numbers
+// go one after the other. A failure after some of them succeeded is a
+// *SplitError saying what was done. On a set of sequence numbers, a change
+// of the numbers between two parts (an EXPUNGE) ends the work with an
+// error wrapping ErrRenumbered, except in Move, which asks for the
+// messages' UIDs first (as its fallback does) and moves those. Search and
+// SearchIter search a long Criteria.Set in parts, one after the other,
+// with the other criteria, and join the results (not under RETURN (SAVE)).
+// The known UIDs of QResync go as one range instead (see QResync). Sets
+// inside Not or Or, those of Sort and Thread, and the "$" of SEARCHRES are
+// sent whole.
 func (c *Client) SetMaxSetLength(n int) {
 	if n == 0 {
 		n = DefaultMaxSetLength
