@@ -71,9 +71,10 @@ func (e *SplitError) Unwrap() error { return e.Err }
 // messages' UIDs first (as its fallback does) and moves those. Search and
 // SearchIter search a long Criteria.Set in parts, one after the other,
 // with the other criteria, and join the results (not under RETURN (SAVE)).
-// The known UIDs of QResync go as one range instead (see QResync). Sets
-// inside Not or Or, those of Sort and Thread, and the "$" of SEARCHRES are
-// sent whole.
+// The known UIDs of QResync go as one range instead (see QResync). Sort,
+// SortIter and ESort leave out a long set numbering as their answer does
+// and restrict the answer to it. Sets inside Not or Or, Thread's, a
+// Sort's of the other kind, and the "$" of SEARCHRES are sent whole.
 func (c *Client) SetMaxSetLength(n int) {
 	if n == 0 {
 		n = DefaultMaxSetLength
