@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -94,22 +95,27 @@ func partsServer(t *testing.T, last uint32, wait time.Duration) (c *commands.Cli
 }
 
 // TestFetchPartsPipelined: a Fetch of a UID set too long for one command
-// line (20,000 scattered UIDs, 114 KB, sent in 15 parts) sends each part
-// while the server still answers the one before, so that the parts cost
-// one round trip in all rather than one each: the server sees every part
-// but the first before it ends the one before (it waits up to 1 s for
-// it). Breaking out of the loop drops the parts started ahead (four at
-// most); the session goes on.
+// line (20,000 scattered UIDs, 114 KB, sent in 15 parts) sends each part,
+// in order, while the server still answers the one before, so that the
+// parts cost one round trip in all rather than one each: the server sees
+// every part but the first before it ends the one before (it waits up to
+// 1 s for it), and the messages come in ascending UIDs. Breaking out of
+// the loop drops the parts started ahead (four at most); the session goes
+// on.
 func TestFetchPartsPipelined(t *testing.T) {
 	const last = 39999
 	c, ctx, stats := partsServer(t, last, time.Second)
 	set := oddNums(true, last+1)
 	var got codec.SeqSet
-	n := 0
+	n, prev := 0, uint32(0)
 	for m, err := range c.Fetch(ctx, set, &commands.FetchItems{Flags: true}) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if m.UID <= prev {
+			t.Fatalf("UID %d after %d: the parts out of order", m.UID, prev)
+		}
+		prev = m.UID
 		got.AddNum(m.UID)
 		n++
 	}
@@ -139,5 +145,47 @@ func TestFetchPartsPipelined(t *testing.T) {
 	sent := len(cmds) - 1 - parts
 	if cmds[len(cmds)-1] != "NOOP" || sent-1 > 5 {
 		t.Fatalf("after a break in the first part: %d commands; want at most 5 parts (one read, four ahead) and the NOOP", sent)
+	}
+}
+
+// TestFetchPartsBehindSelect: a long UID Fetch whose loop, in its first
+// part, has another goroutine start a command that runs alone (SELECT of
+// the same mailbox): the parts not sent yet wait behind it, the loop goes
+// on reading those sent, and every message comes, once.
+func TestFetchPartsBehindSelect(t *testing.T) {
+	const last = 39999
+	c, ctx, stats := partsServer(t, last, 50*time.Millisecond)
+	set := oddNums(true, last+1)
+	var got codec.SeqSet
+	n, prev := 0, uint32(0)
+	selected := make(chan error, 1)
+	for m, err := range c.Fetch(ctx, set, &commands.FetchItems{Flags: true}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			go func() {
+				_, err := c.Select(ctx, "INBOX", nil)
+				selected <- err
+			}()
+			time.Sleep(50 * time.Millisecond) // the SELECT waits in the queue
+		}
+		if m.UID <= prev {
+			t.Fatalf("UID %d after %d: the parts out of order", m.UID, prev)
+		}
+		prev = m.UID
+		got.AddNum(m.UID)
+		n++
+	}
+	if err := <-selected; err != nil {
+		t.Fatal(err)
+	}
+	if n != 20000 || !got.Equal(set.Nums) {
+		t.Fatalf("%d messages: %s", n, got.String())
+	}
+	cmds, _ := stats()
+	i := slices.Index(cmds[1:], "SELECT INBOX") + 1
+	if i < 2 || i > 6 || i == len(cmds)-1 {
+		t.Fatalf("the SELECT came as command %d of %d; want after the parts sent ahead (at most 5), before the rest", i, len(cmds))
 	}
 }
