@@ -734,30 +734,52 @@ func TestCommandTimeoutSlowUpload(t *testing.T) {
 // after about four stall timeouts.
 func TestStallTimeoutWrite(t *testing.T) {
 	const stall = 300 * time.Millisecond
-	const size = 3 << 19 // 1.5 MiB: past transport.Pipe's 1 MiB buffer
+	writeStall{
+		open: func(conn net.Conn) (*session.Session, error) {
+			return session.Open(ctx20(t), conn, &session.Options{TagPrefix: "A", StallTimeout: stall})
+		},
+		pace: 2 * stall / 3, minSlow: 3 * stall, cut: 4 * stall,
+	}.run(t)
+}
+
+// writeStall is a run of TestStallTimeoutWrite or
+// TestStallTimeoutWriteDefault: an APPEND of 1.5 MiB (past
+// transport.Pipe's 1 MiB buffer) to a server that takes it in slowly (256
+// KiB after each pace), then to one that stops taking it in.
+type writeStall struct {
+	open    func(conn net.Conn) (*session.Session, error)
+	pace    time.Duration // the slow server's wait before each 256 KiB it reads
+	minSlow time.Duration // the slow APPEND must take longer: it was not cut
+	cut     time.Duration // when the APPEND the server stopped taking in is cut
+	after   time.Duration // that *TimeoutError's After (0: not checked)
+}
+
+func (ws writeStall) run(t *testing.T) {
+	const size = 3 << 19
 	for _, reads := range []bool{true, false} {
 		t.Run(map[bool]string{true: "slow reader", false: "no reader"}[reads], func(t *testing.T) {
 			conn := fake(t, func(r *bufio.Reader, w io.Writer) {
 				io.WriteString(w, lmGreeting)
-				r.ReadString('\n') // APPEND INBOX {size}
+				line, _ := r.ReadString('\n')       // APPEND INBOX {size}
+				tag, _, _ := strings.Cut(line, " ") // random with nil Options
 				io.WriteString(w, "+ go ahead\r\n")
 				if !reads {
-					time.Sleep(6 * stall)
+					time.Sleep(2 * ws.cut) // past the cut: it ends the test
 					return
 				}
 				buf := make([]byte, 256<<10)
 				for got := 0; got < size; {
-					time.Sleep(2 * stall / 3)
+					time.Sleep(ws.pace)
 					n, err := io.ReadFull(r, buf)
 					got += n
 					if err != nil {
 						return
 					}
 				}
-				io.WriteString(w, "A1 OK appended\r\n")
+				io.WriteString(w, tag+" OK appended\r\n")
 				io.Copy(io.Discard, r)
 			})
-			s, err := session.Open(ctx20(t), conn, &session.Options{TagPrefix: "A", StallTimeout: stall})
+			s, err := ws.open(conn)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -768,17 +790,18 @@ func TestStallTimeoutWrite(t *testing.T) {
 			}})
 			d := time.Since(start)
 			if reads {
-				if err != nil || d < 3*stall {
-					t.Fatalf("APPEND taken in slowly: %v after %v; want success after several stall timeouts", err, d)
+				if err != nil || d < ws.minSlow {
+					t.Fatalf("APPEND taken in slowly: %v after %v; want success after more than %v", err, d, ws.minSlow)
 				}
 				return
 			}
 			var te *session.TimeoutError
-			if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != session.TimeoutWrite || !errors.Is(err, session.ErrTimeout) {
+			if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != session.TimeoutWrite ||
+				!errors.Is(err, session.ErrTimeout) || ws.after != 0 && te.After != ws.after {
 				t.Fatalf("APPEND to a server that stopped reading: %v after %v; want an abort with a write *TimeoutError", err, d)
 			}
-			if d < 4*stall || d > 4*stall+2*time.Second {
-				t.Errorf("cut after %v; want about %v", d, 4*stall)
+			if d < ws.cut || d > ws.cut+2*time.Second {
+				t.Errorf("cut after %v; want about %v", d, ws.cut)
 			}
 		})
 	}
@@ -813,62 +836,18 @@ func (c *scaledConn) SetDeadline(t time.Time) error {
 // defaults (nil Options): the write side's stall timeout is four
 // DefaultStallTimeouts (4 minutes), run 500 times faster by the
 // connection's clock (scaledConn: 480 ms). A server that stops taking an
-// APPEND's message in ends the command with a write *TimeoutError, the
-// session aborted; one that takes it in slowly (256 KiB every 120 ms, a
-// quarter of the scaled stall timeout: transport.Pipe wakes the writer
-// once two reads freed half its buffer) is not cut, though the message
-// takes more than one scaled stall timeout.
+// APPEND's message in ends the command with a write *TimeoutError after 4
+// minutes, the session aborted; one that takes it in slowly (256 KiB
+// every 120 ms, a quarter of the scaled stall timeout: transport.Pipe
+// wakes the writer once two reads freed half its buffer) is not cut,
+// though the message takes more than one scaled stall timeout.
 func TestStallTimeoutWriteDefault(t *testing.T) {
 	const scale = 500
-	const size = 3 << 19 // 1.5 MiB: past transport.Pipe's 1 MiB buffer
-	writeStall := 4 * session.DefaultStallTimeout
-	scaled := writeStall / scale
-	for _, reads := range []bool{true, false} {
-		t.Run(map[bool]string{true: "slow reader", false: "no reader"}[reads], func(t *testing.T) {
-			conn := fake(t, func(r *bufio.Reader, w io.Writer) {
-				io.WriteString(w, lmGreeting)
-				line, _ := r.ReadString('\n')       // APPEND INBOX {size}
-				tag, _, _ := strings.Cut(line, " ") // random: nil Options
-				io.WriteString(w, "+ go ahead\r\n")
-				if !reads {
-					time.Sleep(2 * scaled) // past the cut: it ends the test
-					return
-				}
-				buf := make([]byte, 256<<10)
-				for got := 0; got < size; {
-					time.Sleep(scaled / 4)
-					n, err := io.ReadFull(r, buf)
-					got += n
-					if err != nil {
-						return
-					}
-				}
-				io.WriteString(w, tag+" OK appended\r\n")
-				io.Copy(io.Discard, r)
-			})
-			s, err := session.Open(ctx20(t), &scaledConn{Conn: conn, scale: scale}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			start := time.Now()
-			_, err = s.Run(context.Background(), &session.Command{Name: "APPEND", AnyState: true, Args: func(e *wire.Encoder) {
-				e.SP().Atom("INBOX").SP().LiteralReader(size, strings.NewReader(strings.Repeat("x", size)), false)
-			}})
-			d := time.Since(start)
-			if reads {
-				if err != nil || d < scaled {
-					t.Fatalf("APPEND taken in slowly: %v after %v; want success after more than %v", err, d, scaled)
-				}
-				return
-			}
-			var te *session.TimeoutError
-			if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != session.TimeoutWrite || te.After != writeStall {
-				t.Fatalf("APPEND to a server that stopped reading: %v after %v; want an abort with a write *TimeoutError after %v", err, d, writeStall)
-			}
-			if d < scaled || d > scaled+2*time.Second {
-				t.Errorf("cut after %v; want about %v", d, scaled)
-			}
-		})
-	}
+	scaled := 4 * session.DefaultStallTimeout / scale
+	writeStall{
+		open: func(conn net.Conn) (*session.Session, error) {
+			return session.Open(ctx20(t), &scaledConn{Conn: conn, scale: scale}, nil)
+		},
+		pace: scaled / 4, minSlow: scaled, cut: scaled, after: 4 * session.DefaultStallTimeout,
+	}.run(t)
 }
