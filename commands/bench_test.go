@@ -522,9 +522,10 @@ func pipeClient(b *testing.B, caps string, serve func(server net.Conn)) *command
 // BenchmarkFetchLongSetLatency fetches FLAGS of 20,000 scattered messages
 // (a set of 114 KB, sent in 15 parts: DefaultMaxSetLength) over a link
 // with a round trip of 10 ms (benchkit.DelayPipe), by sequence numbers
-// (Seq: each part is sent once the one before has ended, a round trip
-// each) and by UIDs (UID: each part is sent while the one before is read,
-// one round trip in all). ms/op is what the parts' round trips cost.
+// and by UIDs: each part is sent while the one before is read, one round
+// trip in all (Seq, UID), but for a fetch that may set \Seen by sequence
+// numbers, whose parts go one after the other, a round trip each
+// (SeqSetsSeen: raw items). ms/op is what the parts' round trips cost.
 func BenchmarkFetchLongSetLatency(b *testing.B) {
 	const last = 39999
 	client, server := benchkit.DelayPipe(5 * time.Millisecond)
@@ -565,16 +566,24 @@ func BenchmarkFetchLongSetLatency(b *testing.B) {
 	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
 		b.Fatal(err)
 	}
-	for _, uid := range []bool{false, true} {
-		set := commands.Set{UID: uid}
+	for _, bc := range []struct {
+		name  string
+		uid   bool
+		items *commands.FetchItems
+	}{
+		{"Seq", false, &commands.FetchItems{Flags: true}},
+		{"SeqSetsSeen", false, &commands.FetchItems{Flags: true, Raw: "RFC822.SIZE"}},
+		{"UID", true, &commands.FetchItems{Flags: true}},
+	} {
+		set := commands.Set{UID: bc.uid}
 		for v := uint32(1); v <= last; v += 2 {
 			set.Nums.AddNum(v)
 		}
-		b.Run(map[bool]string{false: "Seq", true: "UID"}[uid], func(b *testing.B) {
+		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
 				n := 0
-				for _, err := range c.Fetch(ctx, set, &commands.FetchItems{Flags: true}) {
+				for _, err := range c.Fetch(ctx, set, bc.items) {
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -265,10 +265,15 @@ const BufferedSectionMax = 4096
 // has been read, queued in memory within the same bound. Use a UID set
 // for long fetches that run other commands on the side.
 //
-// A UID set too long for one command line is fetched in parts
+// A set too long for one command line is fetched in parts
 // (Client.SetMaxSetLength), four of them sent ahead of the one read: a
 // command the loop body runs then waits for their answers too, each
-// queued within the same bound.
+// queued within the same bound. On sequence numbers, a message expunged
+// before a part is answered (by a command another goroutine ran in
+// between) ends the iteration with an error wrapping ErrRenumbered before
+// anything of that part is yielded; a fetch that may set \Seen (a
+// FetchSection with SetSeen, or FetchItems.Raw) sends such parts one after
+// the other instead, so that none is answered for other messages.
 func (c *Client) Fetch(ctx context.Context, set Set, items *FetchItems) iter.Seq2[*Message, error] {
 	return func(yield func(*Message, error) bool) {
 		var it FetchItems
@@ -289,8 +294,8 @@ func (c *Client) Fetch(ctx context.Context, set Set, items *FetchItems) iter.Seq
 			return // no message: nothing to send
 		}
 		run := c.newSplitRun(set, set.name("FETCH"))
-		if set.UID && len(run.parts) > 1 {
-			c.fetchParts(ctx, run.parts, &it, yield)
+		if len(run.parts) > 1 && (set.UID || !it.setsSeen()) {
+			c.fetchParts(ctx, run, &it, yield)
 			return
 		}
 		for i, part := range run.parts {
@@ -298,7 +303,7 @@ func (c *Client) Fetch(ctx context.Context, set Set, items *FetchItems) iter.Seq
 				yield(nil, err)
 				return
 			}
-			if !c.fetchPart(ctx, part, &it, nil, yield) {
+			if !c.fetchPart(ctx, part, &it, nil, nil, yield) {
 				return
 			}
 		}
@@ -311,21 +316,46 @@ type started struct {
 	err error
 }
 
-// fetchAhead is how many parts of a long UID set Fetch sends ahead of the
-// one it reads.
+// fetchAhead is how many parts of a long set Fetch sends ahead of the one
+// it reads.
 const fetchAhead = 4
 
-// fetchParts is Fetch of a long UID set, in parts: fetchAhead parts are
-// sent ahead of the one read, so that the server has the next ones as
-// soon as it is done with one (BenchmarkFetchLongSetLatency: 15 parts over
-// a link with a 10 ms round trip took 182 ms one after the other, 50 ms
-// so). Each part is started from a goroutine of its own: the session may
-// make it wait (behind a command that runs alone, queued by another
-// goroutine), and the loop must go on reading meanwhile. The parts ahead
-// bound what can be queued when the loop body runs a command (Fetch's
-// doc): the answers of fetchAhead+1 commands. The parts of a set of
-// sequence numbers go one after the other (Fetch).
-func (c *Client) fetchParts(ctx context.Context, parts []Set, it *FetchItems, yield func(*Message, error) bool) {
+// setsSeen tells whether fetching it may set \Seen: a section without
+// PEEK, or raw items (RFC822 and RFC822.TEXT do). Fetch sends the parts
+// of a long set of sequence numbers one after the other when it does.
+func (it *FetchItems) setsSeen() bool {
+	if it.Raw != "" {
+		return true
+	}
+	for _, s := range it.Sections {
+		if s.SetSeen {
+			return true
+		}
+	}
+	return false
+}
+
+// fetchParts is Fetch of a long set, in the parts of run: fetchAhead
+// parts are sent ahead of the one read, so that the server has the next
+// ones as soon as it is done with one (BenchmarkFetchLongSetLatency: 15
+// parts over a link with a 10 ms round trip took 182 ms one after the
+// other, 50 ms so). Each part is started from a goroutine of its own: the
+// session may make it wait (behind a command that runs alone, queued by
+// another goroutine), and the loop must go on reading meanwhile. The parts
+// ahead bound what can be queued when the loop body runs a command
+// (Fetch's doc): the answers of fetchAhead+1 commands.
+//
+// A part of sequence numbers sent ahead may reach the server after a
+// message was expunged (by a command another goroutine ran in between:
+// servers send no EXPUNGE during a FETCH by sequence numbers, RFC 9051
+// section 5.5), and then fetch other messages than those meant. Its
+// answer is checked before anything of it is yielded: once the session
+// has seen a message expunged since the first part was started
+// (run.check), the iteration ends with ErrRenumbered instead. Fetch sends
+// such parts ahead only when fetching does not set \Seen (setsSeen),
+// so that a part answered for the wrong messages has changed nothing.
+func (c *Client) fetchParts(ctx context.Context, run *splitRun, it *FetchItems, yield func(*Message, error) bool) {
+	parts := run.parts
 	ahead, cancel := context.WithCancel(ctx)
 	// queue holds the parts started and not read yet, in order; each is
 	// started once the one before it has been sent, so that they go in
@@ -361,6 +391,12 @@ func (c *Client) fetchParts(ctx context.Context, parts []Set, it *FetchItems, yi
 	for i := range parts {
 		st := <-queue[0]
 		queue = queue[1:]
+		if st.err == nil {
+			if err := run.check(i); err != nil {
+				abandon(st.p)
+				st.err = err
+			}
+		}
 		if st.err != nil {
 			yield(nil, st.err)
 			return
@@ -369,7 +405,8 @@ func (c *Client) fetchParts(ctx context.Context, parts []Set, it *FetchItems, yi
 			start(parts[next])
 			next++
 		}
-		if !c.fetchPart(ctx, parts[i], it, st.p, yield) {
+		check := func() error { return run.check(i) }
+		if !c.fetchPart(ctx, parts[i], it, st.p, check, yield) {
 			return
 		}
 	}
@@ -388,8 +425,11 @@ func (c *Client) fetchCommand(set Set, it *FetchItems) *session.Command {
 // fetchPart runs one FETCH command of Fetch (the whole set, or a part of a
 // long one; p, when not nil, is the command started already) and yields
 // its messages; it returns false when the iteration ended (the loop broke
-// out, or an error was yielded).
-func (c *Client) fetchPart(ctx context.Context, set Set, it *FetchItems, p *session.Pending, yield func(*Message, error) bool) bool {
+// out, or an error was yielded). check, when not nil, runs once the first
+// response of the answer has been read, before anything is yielded, or
+// at the end of an answer that had none: its error ends the iteration
+// instead.
+func (c *Client) fetchPart(ctx context.Context, set Set, it *FetchItems, p *session.Pending, check func() error, yield func(*Message, error) bool) bool {
 	fi := &fetchIter{ctx: ctx, onVanished: it.OnVanished, bufferMax: int64(it.BufferMax), borrow: it.Borrow}
 	if it.BufferMax == 0 {
 		fi.bufferMax = BufferedSectionMax
@@ -416,6 +456,9 @@ func (c *Client) fetchPart(ctx context.Context, set Set, it *FetchItems, p *sess
 		if err == io.EOF {
 			break
 		}
+		if err == nil && check != nil {
+			err, check = check(), nil
+		}
 		if err != nil {
 			yield(nil, err)
 			return false
@@ -428,8 +471,24 @@ func (c *Client) fetchPart(ctx context.Context, set Set, it *FetchItems, p *sess
 	}
 	fi.waited = true
 	if _, err := p.Wait(ctx); err != nil {
+		if check != nil {
+			// A part refused for numbers past the end, say: the
+			// renumbering is the cause.
+			if cerr := check(); cerr != nil {
+				err = fmt.Errorf("%w: %w", cerr, err)
+			}
+		}
 		yield(nil, err)
 		return false
+	}
+	if check != nil {
+		// No response came to this part: the session may have taken its
+		// answer for other messages than the part's (renumbered) as
+		// unsolicited.
+		if err := check(); err != nil {
+			yield(nil, err)
+			return false
+		}
 	}
 	return true
 }

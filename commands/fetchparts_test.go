@@ -18,8 +18,8 @@ import (
 	"github.com/imapkit/imapkit/transport"
 )
 
-// partsServer is a server for a Fetch of a long UID set: it answers each
-// UID FETCH with a FETCH response per UID of its set, and before its
+// partsServer is a server for a Fetch of a long set: it answers each
+// UID FETCH (FETCH) with a FETCH response per UID (number) of its set, and before its
 // tagged OK looks for the next command for up to wait (not after the part
 // that ends with last): a client that sends the next part only after that
 // OK makes it wait. It reports the commands it read, and how many parts
@@ -49,15 +49,20 @@ func partsServer(t *testing.T, last uint32, wait time.Duration) (c *commands.Cli
 			switch {
 			case strings.HasPrefix(rest, "SELECT"):
 				fmt.Fprintf(&b, "* %d EXISTS\r\n", last)
-			case strings.HasPrefix(rest, "UID FETCH "):
-				arg, _, _ := strings.Cut(strings.TrimPrefix(rest, "UID FETCH "), " ")
+			case strings.HasPrefix(rest, "UID FETCH "), strings.HasPrefix(rest, "FETCH "):
+				uid := strings.HasPrefix(rest, "UID ")
+				arg, _, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(rest, "UID "), "FETCH "), " ")
 				set, err := codec.ParseSeqSet([]byte(arg))
 				if err != nil {
 					b.WriteString("* BAD " + err.Error() + "\r\n")
 					break
 				}
 				for v := range set.All {
-					fmt.Fprintf(&b, "* %d FETCH (UID %d FLAGS ())\r\n", v, v)
+					if uid {
+						fmt.Fprintf(&b, "* %d FETCH (UID %d FLAGS ())\r\n", v, v)
+					} else {
+						fmt.Fprintf(&b, "* %d FETCH (FLAGS ())\r\n", v)
+					}
 				}
 				if !set.Contains(last) {
 					server.Write([]byte(b.String()))
@@ -94,29 +99,41 @@ func partsServer(t *testing.T, last uint32, wait time.Duration) (c *commands.Cli
 	}
 }
 
-// TestFetchPartsPipelined: a Fetch of a UID set too long for one command
-// line (20,000 scattered UIDs, 114 KB, sent in 15 parts) sends each part,
-// in order, while the server still answers the one before, so that the
-// parts cost one round trip in all rather than one each: the server sees
-// every part but the first before it ends the one before (it waits up to
-// 1 s for it), and the messages come in ascending UIDs. Breaking out of
-// the loop drops the parts started ahead (four at most); the session goes
-// on.
+// TestFetchPartsPipelined: a Fetch of a set too long for one command line
+// (20,000 scattered UIDs, 114 KB, sent in 15 parts; or as many sequence
+// numbers, the fetch setting no \Seen) sends each part, in order, while
+// the server still answers the one before, so that the parts cost one
+// round trip in all rather than one each: the server sees every part but
+// the first before it ends the one before (it waits up to 1 s for it),
+// and the messages come in ascending order. Breaking out of the loop
+// drops the parts started ahead (four at most); the session goes on.
 func TestFetchPartsPipelined(t *testing.T) {
+	for _, uid := range []bool{true, false} {
+		t.Run(map[bool]string{true: "UIDs", false: "SeqNums"}[uid], func(t *testing.T) { testFetchPartsPipelined(t, uid) })
+	}
+}
+
+func testFetchPartsPipelined(t *testing.T, uid bool) {
 	const last = 39999
 	c, ctx, stats := partsServer(t, last, time.Second)
-	set := oddNums(true, last+1)
+	set := oddNums(uid, last+1)
+	num := func(m *commands.Message) uint32 {
+		if uid {
+			return m.UID
+		}
+		return m.SeqNum
+	}
 	var got codec.SeqSet
 	n, prev := 0, uint32(0)
 	for m, err := range c.Fetch(ctx, set, &commands.FetchItems{Flags: true}) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if m.UID <= prev {
-			t.Fatalf("UID %d after %d: the parts out of order", m.UID, prev)
+		if num(m) <= prev {
+			t.Fatalf("message %d after %d: the parts out of order", num(m), prev)
 		}
-		prev = m.UID
-		got.AddNum(m.UID)
+		prev = num(m)
+		got.AddNum(num(m))
 		n++
 	}
 	if n != 20000 || !got.Equal(set.Nums) {

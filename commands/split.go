@@ -61,10 +61,11 @@ func (e *SplitError) Unwrap() error { return e.Err }
 // order, and join their answers: the server sees the same work in several
 // commands. The parts of a UID set are pipelined where the session allows
 // it (Store and Copy: 20,000 UIDs in 15 parts take one round trip, not
-// 15), and Fetch sends four parts of a UID set ahead of the one it reads
-// (BenchmarkFetchLongSetLatency: 15 parts over a 10 ms round trip, 182 ms
-// one after the other, 50 ms so); the parts of a set of sequence numbers
-// go one after the other. A failure after some of them succeeded is a
+// 15), and Fetch sends four parts ahead of the one it reads, of UIDs or,
+// when it sets no \Seen, of sequence numbers (BenchmarkFetchLongSetLatency:
+// 15 parts over a 10 ms round trip, 187 ms one after the other, 50 ms
+// so); the other parts of a set of sequence numbers go one after the
+// other. A failure after some of them succeeded is a
 // *SplitError saying what was done. On a set of sequence numbers, a change
 // of the numbers between two parts (an EXPUNGE) ends the work with an
 // error wrapping ErrRenumbered, except in Move, which asks for the

@@ -78,19 +78,28 @@ func TestSplitFailures(t *testing.T) {
 	if !errors.As(err, &split) || !errors.Is(err, commands.ErrRenumbered) || split.Done.String() != "1,3,5" {
 		t.Fatalf("COPY by sequence numbers with an EXPUNGE: %v", err)
 	}
-	var got int
-	err = nil
-	for m, e := range c.Fetch(ctx, commands.SeqNums(1, 3, 5, 7, 9), &commands.FetchItems{Flags: true}) {
-		if e != nil {
-			err = e
-			break
+	fetch := func(set commands.Set, it *commands.FetchItems) (got int, err error) {
+		for m, e := range c.Fetch(ctx, set, it) {
+			if e != nil {
+				return got, e
+			}
+			if m != nil {
+				got++
+			}
 		}
-		if m != nil {
-			got++
-		}
+		return got, nil
 	}
+	got, err := fetch(commands.SeqNums(1, 3, 5, 7, 9), &commands.FetchItems{Flags: true, Raw: "RFC822.SIZE"})
 	if !errors.Is(err, commands.ErrRenumbered) || got != 1 {
 		t.Fatalf("FETCH by sequence numbers with an EXPUNGE: %v, %d messages", err, got)
+	}
+	got, err = fetch(commands.SeqNums(1, 3, 5, 7), &commands.FetchItems{Flags: true})
+	if !errors.Is(err, commands.ErrRenumbered) || got != 3 {
+		t.Fatalf("FETCH by sequence numbers sent ahead, an EXPUNGE before the second part's answer: %v, %d messages", err, got)
+	}
+	got, err = fetch(commands.SeqNums(1, 3, 5, 7), &commands.FetchItems{Flags: true})
+	if !errors.Is(err, commands.ErrRenumbered) || !errors.Is(err, session.ErrBad) || got != 3 {
+		t.Fatalf("FETCH by sequence numbers sent ahead, the second part refused after an EXPUNGE: %v, %d messages", err, got)
 	}
 	cp, err := c.Move(ctx, set, "Nope")
 	if !errors.As(err, &split) || split.Command != "UID COPY" || split.Done.String() != "UID 1,3,5" ||
