@@ -383,7 +383,7 @@ func Example_smallJob() {
 	if err != nil {
 		panic(err)
 	}
-	set := commands.SetOf(true, unseen.All)
+	set := unseen.Set()
 	for m, err := range c.Fetch(ctx, set, &commands.FetchItems{Envelope: true}) {
 		if err != nil {
 			panic(err)

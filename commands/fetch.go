@@ -14,8 +14,8 @@ import (
 	"github.com/imapkit/imapkit/wire"
 )
 
-// FetchItems says what Fetch asks for. The zero value asks for nothing
-// but the message number; set the attributes wanted.
+// FetchItems says what Fetch asks for; set the attributes wanted. The
+// zero value (or nil) asks for UID alone: FETCH needs at least one item.
 type FetchItems struct {
 	UID           bool
 	Flags         bool

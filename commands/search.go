@@ -268,7 +268,9 @@ type SearchOptions struct {
 	Return *SearchReturn
 }
 
-// SearchResult is the answer to Search. Nums are UIDs when UID is set.
+// SearchResult is the answer to Search. The numbers are UIDs when UID is
+// set; Set gives them as a Set of that kind, for Fetch, Store and the
+// rest.
 type SearchResult struct {
 	UID bool
 	// All holds the matching numbers, compact; empty when Return did not
@@ -282,6 +284,12 @@ type SearchResult struct {
 	HasCount    bool
 	FromESearch bool // the answer was ESEARCH
 }
+
+// Set returns the matching messages (All) as a Set of the kind searched
+// for: UIDs when r.UID is set, else sequence numbers. The Set has a copy
+// of All. An empty result is an empty Set, for which Fetch, Store and the
+// rest send nothing.
+func (r *SearchResult) Set() Set { return SetOf(r.UID, r.All) }
 
 // charset decides the CHARSET argument.
 func (c *Client) charset(cr *Criteria, o *SearchOptions) (string, error) {

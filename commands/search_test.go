@@ -54,3 +54,20 @@ func TestSearchCriteria(t *testing.T) {
 		t.Fatalf("THREAD: %v %+v", err, th)
 	}
 }
+
+// TestSearchResultSet: SearchResult.Set is a Set of the kind searched
+// for, with a copy of the numbers.
+func TestSearchResultSet(t *testing.T) {
+	for _, uid := range []bool{true, false} {
+		r := &commands.SearchResult{UID: uid}
+		r.All.AddRange(3, 5)
+		s := r.Set()
+		if s.UID != uid || s.String() != commands.SetOf(uid, r.All).String() {
+			t.Fatalf("UID %v: %s", uid, s)
+		}
+		s.Nums.AddNum(9)
+		if r.All.Contains(9) {
+			t.Fatalf("UID %v: the Set shares the result's numbers", uid)
+		}
+	}
+}

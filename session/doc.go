@@ -2,7 +2,8 @@
 // RFC 9051): it writes tagged commands, reads every response, matches
 // responses to the commands that asked for them and enforces the state
 // table. It is the layer above the typed responses of package codec and
-// below a package of command helpers (commands, not written yet), and it
+// below package commands, the typed client (Run sends any command it does
+// not wrap), and it
 // covers what Python's imaplib.IMAP4 object does, plus pipelining,
 // streaming, cancellation and concurrency.
 //

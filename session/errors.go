@@ -238,6 +238,14 @@ func (e *StatusError) Is(target error) bool {
 // Code returns the response code, or nil.
 func (e *StatusError) Code() *codec.Code { return e.Status.Code }
 
+// HasCode tells whether err is (or wraps) a *StatusError whose response
+// code is of kind k: HasCode(err, codec.CodeTryCreate) after an APPEND or
+// COPY says that creating the mailbox first would help.
+func HasCode(err error, k codec.CodeKind) bool {
+	var se *StatusError
+	return errors.As(err, &se) && se.Status != nil && se.Status.Code != nil && se.Status.Code.Kind == k
+}
+
 // StateError reports a command used outside the states that allow it. It
 // is returned before anything is sent.
 type StateError struct {

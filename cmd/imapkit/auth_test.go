@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/imapkit/imapkit/auth"
 	"github.com/imapkit/imapkit/internal/hostile"
 	"github.com/imapkit/imapkit/internal/testserver"
 )
@@ -110,5 +111,21 @@ func TestSASLAnonymous(t *testing.T) {
 	_, errs := cli(t, "", 2, "capability", "imap://127.0.0.1:"+port, "--sasl", "ANONYMOUS", "--authzid", "x")
 	if !strings.Contains(errs, "cannot carry --authzid") {
 		t.Errorf("ANONYMOUS with --authzid: %q", errs)
+	}
+}
+
+// TestOAuthBearerAuthzid: --sasl OAUTHBEARER carries --authzid as its
+// authorization identity (a=), as the flag's help says, and --user when
+// there is none.
+func TestOAuthBearerAuthzid(t *testing.T) {
+	for _, c := range []struct{ authz, want string }{{"boss", "n,a=boss,"}, {"", "n,a=alice,"}} {
+		m, err := mechanism("OAUTHBEARER", &auth.Credentials{Username: "alice", AuthorizationID: c.authz, Token: "tok"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, ir, err := m.Start()
+		if err != nil || !strings.HasPrefix(string(ir), c.want) {
+			t.Errorf("--authzid %q: initial response %q, %v; want it to start with %q", c.authz, ir, err, c.want)
+		}
 	}
 }

@@ -371,7 +371,13 @@ func mechanism(name string, cred *auth.Credentials, t *target) (auth.Mechanism, 
 		if t != nil {
 			host = t.host
 		}
-		return auth.NewOAuthBearer(cred.Username, cred.Token, host, 0), needTok()
+		// Its one identity (a=) is the authorization identity: --authzid,
+		// else --user (the token says who logs in).
+		authz := cred.AuthorizationID
+		if authz == "" {
+			authz = cred.Username
+		}
+		return auth.NewOAuthBearer(authz, cred.Token, host, 0), needTok()
 	case auth.External:
 		return auth.NewExternal(cred.AuthorizationID), nil
 	case auth.Anonymous:
