@@ -69,6 +69,9 @@ func (c *Client) prepareAppend(r io.Reader, size int64, opts *AppendOptions) (io
 	if size < 0 {
 		return nil, 0, o, errors.New("commands: negative message size")
 	}
+	if err := checkFlags(o.Flags); err != nil {
+		return nil, 0, o, err
+	}
 	if o.Binary && !c.hasCap("BINARY") {
 		return nil, 0, o, fmt.Errorf("%w: BINARY", ErrUnsupported)
 	}
@@ -142,6 +145,11 @@ func (c *Client) AppendMany(ctx context.Context, mailbox string, msgs []AppendMe
 		if m.Options != nil && m.Options.Binary && !c.hasCap("BINARY") {
 			return nil, fmt.Errorf("%w: BINARY", ErrUnsupported)
 		}
+		if m.Options != nil {
+			if err := checkFlags(m.Options.Flags); err != nil {
+				return nil, err
+			}
+		}
 	}
 	res, err := c.run(ctx, c.target(&session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
 		c.mailbox(e, mailbox)
@@ -198,6 +206,9 @@ func (c *Client) AppendCatenate(ctx context.Context, mailbox string, parts []Cat
 	var o AppendOptions
 	if opts != nil {
 		o = *opts
+	}
+	if err := checkFlags(o.Flags); err != nil {
+		return nil, err
 	}
 	for _, p := range parts {
 		if (p.URL == "") == (p.R == nil) || p.Size < 0 {

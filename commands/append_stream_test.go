@@ -1,6 +1,7 @@
 package commands_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/wire"
 )
 
 // countingReader counts the bytes read from it.
@@ -87,5 +89,37 @@ func TestAppendManyOpenError(t *testing.T) {
 	}
 	if c.Session().Err() == nil {
 		t.Error("the session is still up after a command stopped in its middle")
+	}
+}
+
+// TestBadFlags replays append/bad_flags: a flag that is not an atom is an
+// error naming it, matching wire.ErrInvalidAtom, and nothing is sent.
+func TestBadFlags(t *testing.T) {
+	c, ctx := scripted(t, "append/bad_flags")
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	msg := []byte("Subject: x\r\n\r\nbody\r\n")
+	for _, flag := range []string{"my flag", `\`, "(x", "Grüße", ""} {
+		check := func(what string, err error) {
+			t.Helper()
+			if !errors.Is(err, wire.ErrInvalidAtom) || !strings.Contains(err.Error(), fmt.Sprintf("%q", flag)) {
+				t.Errorf("%s with flag %q: %v", what, flag, err)
+			}
+		}
+		flags := []string{`\Seen`, flag}
+		_, err := c.Store(ctx, commands.SeqNums(1), commands.AddFlags, flags, nil)
+		check("Store", err)
+		_, err = c.AppendBytes(ctx, "INBOX", msg, &commands.AppendOptions{Flags: flags})
+		check("Append", err)
+		_, err = c.AppendMany(ctx, "INBOX", []commands.AppendMessage{{R: bytes.NewReader(msg), Size: int64(len(msg)),
+			Options: &commands.AppendOptions{Flags: flags}}})
+		check("AppendMany", err)
+		_, err = c.AppendCatenate(ctx, "INBOX", []commands.CatenatePart{{URL: "/INBOX;UIDVALIDITY=1/;UID=1"}},
+			&commands.AppendOptions{Flags: flags})
+		check("AppendCatenate", err)
+	}
+	if err := c.Noop(ctx); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"sync/atomic"
@@ -254,8 +255,27 @@ func flagString(b []byte) string {
 	return string(b)
 }
 
+// checkFlags returns an error naming the first of flags that is not a
+// flag (an atom, after an optional backslash: no space, control byte,
+// non-ASCII byte or any of ( ) { % * " \ ]), wrapping
+// wire.ErrInvalidAtom; before anything is sent.
+func checkFlags(flags []string) error {
+	for _, f := range flags {
+		s := strings.TrimPrefix(f, `\`)
+		if s == "" {
+			return fmt.Errorf("commands: flag %q is empty: %w", f, wire.ErrInvalidAtom)
+		}
+		for i := 0; i < len(s); i++ {
+			if b := s[i]; b <= ' ' || b >= 0x7f || strings.IndexByte(`(){%*"\]`, b) >= 0 {
+				return fmt.Errorf("commands: flag %q holds %q, which no flag may: %w", f, b, wire.ErrInvalidAtom)
+			}
+		}
+	}
+	return nil
+}
+
 // encodeFlags writes a parenthesized list of flags. A flag must be a
-// flag atom (optionally with a leading backslash).
+// flag atom (optionally with a leading backslash): see checkFlags.
 func encodeFlags(e *wire.Encoder, flags []string) *wire.Encoder {
 	return e.List(func(e *wire.Encoder) {
 		for i, f := range flags {

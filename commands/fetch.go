@@ -8,6 +8,7 @@ import (
 	"iter"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/session"
@@ -316,6 +317,10 @@ type started struct {
 	err error
 }
 
+// errPartStopped is the outcome of a part of a Fetch not started because
+// the iteration ended first; no caller sees it.
+var errPartStopped = errors.New("commands: part not started")
+
 // fetchAhead is how many parts of a long set Fetch sends ahead of the one
 // it reads.
 const fetchAhead = 4
@@ -356,12 +361,12 @@ func (it *FetchItems) setsSeen() bool {
 // so that a part answered for the wrong messages has changed nothing.
 func (c *Client) fetchParts(ctx context.Context, run *splitRun, it *FetchItems, yield func(*Message, error) bool) {
 	parts := run.parts
-	ahead, cancel := context.WithCancel(ctx)
 	// queue holds the parts started and not read yet, in order; each is
 	// started once the one before it has been sent, so that they go in
 	// order.
 	var queue []chan started
 	var last chan struct{} // closed once the part started last is sent (or failed)
+	var stop atomic.Bool   // the iteration ended: start no more parts
 	start := func(part Set) {
 		ch, prev, sent := make(chan started, 1), last, make(chan struct{})
 		queue, last = append(queue, ch), sent
@@ -370,14 +375,22 @@ func (c *Client) fetchParts(ctx context.Context, run *splitRun, it *FetchItems, 
 			if prev != nil {
 				<-prev
 			}
-			p, err := c.s.Start(ahead, c.fetchCommand(part, it))
+			if stop.Load() {
+				ch <- started{nil, errPartStopped}
+				return
+			}
+			p, err := c.s.Start(ctx, c.fetchCommand(part, it))
 			ch <- started{p, err}
 		}()
 	}
 	defer func() {
-		// The parts started ahead and not read: stopped before they are
-		// sent, or dropped (their answers read in the background).
-		cancel()
+		// The parts started ahead and not read: not sent, when their turn
+		// had not come, or dropped (their answers read in the
+		// background). A part the session is sending is not stopped by
+		// a context of its own: cancelled in the middle of its write, it
+		// would abort the session (TestFetchPartsBreak); it waits for its
+		// turn within ctx, as it would have had the loop gone on.
+		stop.Store(true)
 		for _, ch := range queue {
 			if st := <-ch; st.err == nil {
 				abandon(st.p)
@@ -391,17 +404,15 @@ func (c *Client) fetchParts(ctx context.Context, run *splitRun, it *FetchItems, 
 	for i := range parts {
 		st := <-queue[0]
 		queue = queue[1:]
-		if st.err == nil {
-			if err := run.check(i); err != nil {
-				abandon(st.p)
-				st.err = err
-			}
-		}
 		if st.err != nil {
 			yield(nil, st.err)
 			return
 		}
-		if next < len(parts) {
+		// A part is read even when the numbers are known to have changed
+		// already: its check (at its first response, its end, or with its
+		// NO or BAD) tells, whenever the session read the EXPUNGE. No
+		// more parts are started then.
+		if next < len(parts) && run.check(i) == nil {
 			start(parts[next])
 			next++
 		}

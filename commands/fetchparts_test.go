@@ -206,3 +206,26 @@ func TestFetchPartsBehindSelect(t *testing.T) {
 		t.Fatalf("the SELECT came as command %d of %d; want after the parts sent ahead (at most 5), before the rest", i, len(cmds))
 	}
 }
+
+// TestFetchPartsBreak: breaking out of the loop of a long Fetch, again
+// and again, leaves the session working: the parts sent ahead are dropped,
+// and a part the session is in the middle of sending is not cancelled
+// (that would abort the session: the audit of stop 32 found the break
+// killing it within a few tries).
+func TestFetchPartsBreak(t *testing.T) {
+	for _, uid := range []bool{true, false} {
+		c, ctx, _ := partsServer(t, 39999, time.Millisecond)
+		set := oddNums(uid, 40000)
+		for i := 0; i < 40; i++ {
+			for _, err := range c.Fetch(ctx, set, &commands.FetchItems{Flags: true}) {
+				if err != nil {
+					t.Fatal(i, err)
+				}
+				break
+			}
+			if err := c.Noop(ctx); err != nil {
+				t.Fatalf("UIDs %v, break %d: %v", uid, i, err)
+			}
+		}
+	}
+}

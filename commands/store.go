@@ -53,6 +53,9 @@ type StoreResult struct {
 // commands whose answer is their result: the store was done, and the
 // responses left out are counted in StoreResult.Dropped.
 func (c *Client) Store(ctx context.Context, set Set, op StoreOp, flags []string, opts *StoreOptions) (*StoreResult, error) {
+	if err := checkFlags(flags); err != nil {
+		return nil, err
+	}
 	if c.holdsNone(set) {
 		return &StoreResult{Modified: Set{UID: set.UID}}, nil // nothing to send
 	}

@@ -453,11 +453,15 @@ func (s *Session) resumableLocked() (ok, keep bool) {
 		return true, false
 	}
 	if s.err != nil {
-		// The session ended (Close, a command's bound) while the caller
-		// may be reading the lent body: keepLent detaches it under the
-		// body's lock first, so that the coroutine, skipping the rest of
-		// the literal, never reads the connection beside the caller.
-		return true, s.co.body != nil
+		// The session ended (Close, Abort, a command's bound) while the
+		// caller may be reading the lent body, or holding the lent
+		// response: keepLent detaches the body under its lock first, so
+		// that the coroutine, skipping the rest of the literal, never
+		// reads the connection beside the caller; or gives the response
+		// its own memory, so that the coroutine, decoding what is
+		// buffered on its way out, does not overwrite what the caller
+		// holds (TestFetchLentAbort).
+		return true, true
 	}
 	if !s.co.stuck && s.otherDemand(p) {
 		return true, true
