@@ -304,7 +304,15 @@ func (c *Client) Fetch(ctx context.Context, set Set, items *FetchItems) iter.Seq
 				yield(nil, err)
 				return
 			}
-			if !c.fetchPart(ctx, part, &it, nil, nil, yield) {
+			var p *session.Pending
+			if len(run.parts) > 1 {
+				var err error
+				if p, err = c.s.Start(ctx, run.command(c.fetchCommand(part, &it))); err != nil {
+					yield(nil, err)
+					return
+				}
+			}
+			if !c.fetchPart(ctx, part, &it, p, nil, yield) {
 				return
 			}
 		}
@@ -379,7 +387,7 @@ func (c *Client) fetchParts(ctx context.Context, run *splitRun, it *FetchItems, 
 				ch <- started{nil, errPartStopped}
 				return
 			}
-			p, err := c.s.Start(ctx, c.fetchCommand(part, it))
+			p, err := c.s.Start(ctx, run.command(c.fetchCommand(part, it)))
 			ch <- started{p, err}
 		}()
 	}

@@ -391,6 +391,9 @@ func (c *Client) searchCommands(criteria *Criteria, opts *SearchOptions) (cmds [
 	} else if parts = c.parts(*base.Set); len(parts) == 1 {
 		return whole, o, check, nil
 	}
+	// Each part is bound to the mailbox the first is sent to
+	// (session.Command.Selection).
+	sel := c.s.Selections()
 	for i := range parts {
 		cr := base
 		cr.Set = &parts[i]
@@ -398,6 +401,7 @@ func (c *Client) searchCommands(criteria *Criteria, opts *SearchOptions) (cmds [
 		if err != nil {
 			return nil, o, nil, err
 		}
+		part.Selection = sel
 		cmds = append(cmds, part)
 	}
 	if !parts[0].UID || !o.UID {

@@ -69,7 +69,10 @@ func (e *SplitError) Unwrap() error { return e.Err }
 // *SplitError saying what was done. On a set of sequence numbers, a change
 // of the numbers between two parts (an EXPUNGE) ends the work with an
 // error wrapping ErrRenumbered, except in Move, which asks for the
-// messages' UIDs first (as its fallback does) and moves those. Search and
+// messages' UIDs first (as its fallback does) and moves those. On either
+// kind, a SELECT (or CLOSE) that another goroutine runs between two parts
+// stops the rest, not sent, with an error matching session.ErrReselected
+// (session.Command.Selection), rather than send them to another mailbox. Search and
 // SearchIter search a long Criteria.Set in parts, one after the other,
 // with the other criteria, and join the results (not under RETURN (SAVE)).
 // The known UIDs of QResync go as one range instead (see QResync). Sort,
@@ -169,8 +172,13 @@ type splitRun struct {
 	cmd   string
 	parts []Set
 	mark  uint32 // session.Renumbered before the first part
-	sent  int    // the parts that succeeded
-	ok    []bool // which (made when one fails)
+	// selection is session.Selections before the first part, given to
+	// each part (Command.Selection) when there are several: a SELECT
+	// another goroutine runs between two parts stops the rest, not sent
+	// (session.ErrReselected), rather than send them to another mailbox.
+	selection uint32
+	sent      int    // the parts that succeeded
+	ok        []bool // which (made when one fails)
 	// done, when set, tells whether the error of a part means that its
 	// work was done all the same (Store's *session.ResultTooLargeError:
 	// the answer was cut, the flags stored): the part then succeeded.
@@ -189,10 +197,20 @@ func (r *splitRun) result(err error) error {
 // newSplitRun cuts set into parts for command cmd (its name as sent).
 func (c *Client) newSplitRun(set Set, cmd string) *splitRun {
 	r := &splitRun{c: c, cmd: cmd, parts: c.parts(set)}
-	if len(r.parts) > 1 && !set.UID {
-		r.mark = c.s.Renumbered()
+	if len(r.parts) > 1 {
+		r.selection = c.s.Selections()
+		if !set.UID {
+			r.mark = c.s.Renumbered()
+		}
 	}
 	return r
+}
+
+// command returns cmd, the command of a part, bound to the mailbox the
+// run began in (selection).
+func (r *splitRun) command(cmd *session.Command) *session.Command {
+	cmd.Selection = r.selection
+	return cmd
 }
 
 // check returns the error that keeps part i from being sent: the sequence
@@ -252,7 +270,7 @@ func (r *splitRun) run(ctx context.Context, build func(part Set) *session.Comman
 			if err := r.check(i); err != nil {
 				return r.fail(err)
 			}
-			res, err := r.c.run(ctx, build(p))
+			res, err := r.c.run(ctx, r.command(build(p)))
 			if res != nil {
 				add(res)
 			}
@@ -265,7 +283,7 @@ func (r *splitRun) run(ctx context.Context, build func(part Set) *session.Comman
 	}
 	cmds := make([]*session.Command, len(r.parts))
 	for i, p := range r.parts {
-		cmds[i] = build(p)
+		cmds[i] = r.command(build(p))
 	}
 	ps, startErr := r.c.s.StartBatch(ctx, cmds)
 	var first error

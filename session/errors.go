@@ -53,6 +53,11 @@ var (
 	ErrTimeout = errors.New("session: timeout")
 )
 
+// ErrReselected is wrapped by the *NotSentError of a command whose
+// Command.Selection no longer held when its turn came: another mailbox was
+// selected, or the mailbox closed, since.
+var ErrReselected = errors.New("session: the selected mailbox changed")
+
 // ErrNotSent matches a *NotSentError.
 var ErrNotSent = errors.New("session: command not sent")
 

@@ -33,6 +33,7 @@ type msgCount struct {
 func (s *Session) selectingLocked() {
 	s.count.n, s.count.known, s.count.track = 0, false, true
 	s.renumbered++
+	s.reselectedLocked()
 }
 
 // unselectedLocked forgets the count when no mailbox is selected any more
@@ -40,6 +41,7 @@ func (s *Session) selectingLocked() {
 func (s *Session) unselectedLocked() {
 	s.count.n, s.count.known, s.count.track = 0, false, false
 	s.renumbered++
+	s.reselectedLocked()
 }
 
 // countLocked updates the count with r, and charges a FETCH for a message
@@ -118,6 +120,26 @@ func (s *Session) Renumbered() uint32 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.renumbered
+}
+
+// reselectedLocked counts a change of the selected mailbox (under mu). The
+// count wraps at 2^16, skipping 0 (a Command.Selection of 0 checks
+// nothing).
+func (s *Session) reselectedLocked() {
+	if s.selections++; s.selections == 0 {
+		s.selections = 1
+	}
+}
+
+// Selections counts the changes of the selected mailbox: it grows when a
+// SELECT or EXAMINE starts (is given its turn) and when the mailbox is
+// closed (CLOSE, UNSELECT, a failed SELECT, the session's end), from 0
+// (none yet), and wraps at 65,536 to 1. A command that must reach the
+// mailbox another one reached carries the count in Command.Selection.
+func (s *Session) Selections() uint32 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return uint32(s.selections)
 }
 
 // Unannounced returns how many responses since the session opened named

@@ -62,6 +62,16 @@ func TestTranscriptExists(t *testing.T) {
 	run(sel("INBOX"))
 	want("SELECT", 3, true, 0)
 	renumbered("SELECT", 1)
+	if got := s.Selections(); got != 1 {
+		t.Fatalf("Selections() after SELECT = %d; want 1", got)
+	}
+	// A command meant for another selection is not sent (the script
+	// would see it).
+	stale := rawCommand("NOOP", "")
+	stale.Selection = 7
+	if _, err := s.Run(ctx, stale); !errors.Is(err, session.ErrReselected) || !errors.Is(err, session.ErrNotSent) {
+		t.Fatalf("a command of another selection: %v; want ErrReselected, not sent", err)
+	}
 
 	r, err := run(rawCommand("FETCH", "1:* (FLAGS)"))
 	var ue *session.UnannouncedError
@@ -91,6 +101,9 @@ func TestTranscriptExists(t *testing.T) {
 	}
 	want("VANISHED", 1, true, 2)
 	renumbered("VANISHED and VANISHED (EARLIER)", 3)
+	if got := s.Selections(); got != 1 {
+		t.Fatalf("Selections() after expunges = %d; want 1 (they renumber, they do not reselect)", got)
+	}
 	if _, err := run(rawCommand("NOOP", "")); err != nil {
 		t.Fatalf("NOOP with an unsolicited FETCH above the count: %v", err)
 	}

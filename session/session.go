@@ -207,6 +207,9 @@ type Session struct {
 	readerDone chan struct{}
 	eventsDone chan struct{} // nil without OnUnsolicited: no event goroutine
 	inHandler  bool          // OnUnsolicited is running
+	// selections counts the changes of the selected mailbox (mu;
+	// exists.go: Selections); 16 bits keep Session in its size class.
+	selections uint16
 	// renumbered counts the events after which sequence numbers may name
 	// other messages (mu; exists.go: Renumbered).
 	renumbered uint32
@@ -451,6 +454,15 @@ type Command struct {
 	AnyState bool
 	// Secret marks the whole command as secret in traces.
 	Secret bool
+	// Selection, when not zero, is the count of Session.Selections the
+	// command is meant for: if another mailbox was selected (or the
+	// mailbox closed) before the command's turn came, it is not sent,
+	// and Start returns a *NotSentError wrapping ErrReselected. A client
+	// that splits one job in several commands (a long UID set) gives
+	// each the count read before the first, so that a SELECT run by
+	// another goroutine in between does not send the rest to another
+	// mailbox.
+	Selection uint32
 }
 
 // Open reads the server's greeting on conn and starts the session. The

@@ -159,6 +159,10 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush bool) (*Pend
 		s.demanders--
 	}
 	s.stopWaitingLocked(w)
+	if cmd.Selection != 0 && cmd.Selection != uint32(s.selections) {
+		s.mu.Unlock()
+		return nil, notSent(ErrReselected)
+	}
 	if known && !cmd.AnyState && !info.allowed.has(s.state) {
 		st := s.state
 		s.mu.Unlock()
