@@ -212,7 +212,7 @@ func TestStoreLargeAnswer(t *testing.T) {
 		}
 		return b.String()
 	})
-	check := func(name string, set commands.Set, want int) {
+	check := func(name string, set commands.Set, want int) (kept int) {
 		t.Helper()
 		res, err := c.Store(ctx, set, commands.AddFlags, []string{`\Seen`}, nil)
 		if err != nil {
@@ -226,8 +226,9 @@ func TestStoreLargeAnswer(t *testing.T) {
 				t.Fatalf("%s: message %d: %d %v", name, i, m.SeqNum, m.Flags)
 			}
 		}
+		return len(res.Messages)
 	}
-	check("1:*", commands.SeqRange(1, 0), n)
+	whole := check("1:*", commands.SeqRange(1, 0), n)
 	// 1:300000 and 5,000 scattered numbers after it: parts of 8,000
 	// bytes, the first with 300,000 messages.
 	var set codec.SeqSet
@@ -236,13 +237,19 @@ func TestStoreLargeAnswer(t *testing.T) {
 		set.AddNum(n + 2 + 2*i)
 	}
 	before := len(sent())
-	check("a set in parts", commands.Set{Nums: set}, n+5000)
+	// The parts' messages are bounded together: the first part filled
+	// the bound, so the others keep none.
+	if kept := check("a set in parts", commands.Set{Nums: set}, n+5000); kept > whole {
+		t.Fatalf("a set in parts: %d messages kept; the bound of one command kept %d", kept, whole)
+	}
 	if parts := len(sent()) - before; parts < 3 {
 		t.Fatalf("%d STORE commands; want the set in several parts", parts)
 	}
 	// The same as UIDs: the parts pipelined.
 	before = len(sent())
-	check("UIDs in parts", commands.Set{UID: true, Nums: set}, n+5000)
+	if kept := check("UIDs in parts", commands.Set{UID: true, Nums: set}, n+5000); kept > whole {
+		t.Fatalf("UIDs in parts: %d messages kept; the bound of one command kept %d", kept, whole)
+	}
 	if parts := len(sent()) - before; parts < 3 {
 		t.Fatalf("%d UID STORE commands; want the set in several parts", parts)
 	}

@@ -36,7 +36,8 @@ type StoreResult struct {
 	// Dropped counts the FETCH responses left out of Messages, past the
 	// session's bound on what one command collects
 	// (session.Options.MaxResultBytes; with the default, 64 MiB, past
-	// about 200,000 of them). The flags were stored all the same: the
+	// about 200,000 of them), which bounds the Messages of all the parts
+	// of a long set together too. The flags were stored all the same: the
 	// server said OK, and Store succeeds. Use Silent when the new flags
 	// are not needed, or Fetch them.
 	Dropped int
@@ -74,6 +75,7 @@ func (c *Client) Store(ctx context.Context, set Set, op StoreOp, flags []string,
 		item += ".SILENT"
 	}
 	res := &StoreResult{Modified: Set{UID: set.UID}}
+	b := c.newBound("STORE")
 	answered := false
 	run := c.newSplitRun(set, set.name("STORE"))
 	run.done = func(err error) bool {
@@ -96,7 +98,13 @@ func (c *Client) Store(ctx context.Context, set Set, op StoreOp, flags []string,
 		answered = true
 		for _, d := range r.Data {
 			if f, ok := d.(*codec.Fetch); ok {
-				res.Messages = append(res.Messages, newMessage(f))
+				// Each part's answer is bounded by the session; the
+				// parts' copies together by b.
+				if m := newMessage(f); b.keep(int64(m.size)) {
+					res.Messages = append(res.Messages, m)
+				} else {
+					res.Dropped++
+				}
 			}
 		}
 		if st := r.Status; st != nil && st.Code != nil && st.Code.Kind == codec.CodeModified {

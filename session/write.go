@@ -967,7 +967,8 @@ func (s *Session) waitLiteral(ctx context.Context, p *Pending) error {
 
 // Wait waits for the command's tagged response. It answers continuation
 // requests with Command.OnContinue. When ctx ends first, Wait returns
-// ctx's error and the command's answer is consumed in the background.
+// ctx's error and the command's answer is consumed in the background; a
+// command that had ended already gives its result, even with ctx ended.
 func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 	// Without OnContinue the continuations stay in Continuations() for the
 	// caller (IDLE); a nil channel never delivers.
@@ -995,23 +996,26 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 		done = closedChan
 	}
 	s.mu.Unlock()
+	ended := func() (*Result, error) {
+		if p.cut {
+			// Ended by the session's end: the reader goroutine may
+			// still be writing the result it was building.
+			return nil, p.err
+		}
+		if p.err == nil && p.info.refresh {
+			// RFC 9051 section 6.2: capabilities change with
+			// authentication; ask unless the OK carried them. Its
+			// failure does not undo the command's success.
+			if _, err := p.s.Capabilities(ctx); err != nil && p.result != nil {
+				p.result.FollowUpErr = err
+			}
+		}
+		return p.result, p.err
+	}
 	for {
 		select {
 		case <-done:
-			if p.cut {
-				// Ended by the session's end: the reader goroutine
-				// may still be writing the result it was building.
-				return nil, p.err
-			}
-			if p.err == nil && p.info.refresh {
-				// RFC 9051 section 6.2: capabilities change with
-				// authentication; ask unless the OK carried them. Its
-				// failure does not undo the command's success.
-				if _, err := p.s.Capabilities(ctx); err != nil && p.result != nil {
-					p.result.FollowUpErr = err
-				}
-			}
-			return p.result, p.err
+			return ended()
 		case text := <-cont:
 			resp, err := p.cmd.OnContinue(text)
 			line := resp
@@ -1029,6 +1033,14 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 				return p.result, err
 			}
 		case <-ctx.Done():
+			select {
+			case <-done:
+				// Both were ready, and select chose at random: the
+				// command's end, when it came, is the answer (a
+				// caller counting what was done must not lose it).
+				return ended()
+			default:
+			}
 			// The answer is still read, in the background, and thrown
 			// away: nothing piles up for a caller who left.
 			p.abandoned.Store(true)
