@@ -69,7 +69,34 @@ func (c *Client) Auth() *auth.Client { return c.ac }
 // run runs a command and returns its result; a NO or BAD is a
 // *session.StatusError returned with the result.
 func (c *Client) run(ctx context.Context, cmd *session.Command) (*session.Result, error) {
-	return c.s.Run(ctx, cmd)
+	return c.s.Run(ctx, bound(ctx, cmd))
+}
+
+// selectionKey is the context key of the selection (session.Selections)
+// that the commands of one job of several are bound to (bindSelection).
+type selectionKey struct{}
+
+// bindSelection returns ctx carrying the session's selection count, unless
+// it carries one already: the commands run with it (bound) are not sent
+// once another mailbox was selected (session.ErrReselected). Move's and
+// Replace's fallbacks, which remove what they copied or replaced with
+// commands of their own, run under it, so that a SELECT another goroutine
+// runs meanwhile cannot make them flag and expunge messages of another
+// mailbox.
+func (c *Client) bindSelection(ctx context.Context) context.Context {
+	if _, ok := ctx.Value(selectionKey{}).(uint32); ok {
+		return ctx
+	}
+	return context.WithValue(ctx, selectionKey{}, c.s.Selections())
+}
+
+// bound gives cmd the selection ctx carries (bindSelection), if any, and
+// returns it.
+func bound(ctx context.Context, cmd *session.Command) *session.Command {
+	if sel, ok := ctx.Value(selectionKey{}).(uint32); ok && sel != 0 {
+		cmd.Selection = sel
+	}
+	return cmd
 }
 
 // simple runs a command with a fixed set of arguments and only its status.

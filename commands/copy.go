@@ -129,6 +129,10 @@ func copyUIDOf(st *codec.Status) *CopyResult {
 // +FLAGS.SILENT (\Deleted) and UID EXPUNGE of exactly those UIDs, the last
 // two only after the COPY succeeded (a *MoveIncompleteError when they
 // fail). Without either it returns ErrMoveUnsupported and sends nothing.
+// Its commands go to the mailbox selected when it began, or not at all: a
+// SELECT that another goroutine runs meanwhile stops the rest with an
+// error matching session.ErrReselected (a *MoveIncompleteError once the
+// COPY is done), never a STORE or EXPUNGE in another mailbox.
 // A set too long for one command line is moved in parts
 // (Client.SetMaxSetLength); sequence numbers, which each part's MOVE
 // changes, are first turned into UIDs (UID SEARCH), as the fallback does.
@@ -136,6 +140,10 @@ func (c *Client) Move(ctx context.Context, set Set, mailbox string) (*CopyResult
 	if c.holdsNone(set) {
 		return &CopyResult{}, nil // nothing to send
 	}
+	// Every command of the move (the UIDs asked for, the parts, the
+	// fallback's STORE and UID EXPUNGE) goes to this mailbox or not at
+	// all (session.ErrReselected).
+	ctx = c.bindSelection(ctx)
 	if c.hasCap("MOVE") {
 		uids := set
 		if !set.UID && !c.fits(setLength(set.Nums.Ranges())) {

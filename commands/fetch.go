@@ -307,7 +307,7 @@ func (c *Client) Fetch(ctx context.Context, set Set, items *FetchItems) iter.Seq
 			var p *session.Pending
 			if len(run.parts) > 1 {
 				var err error
-				if p, err = c.s.Start(ctx, run.command(c.fetchCommand(part, &it))); err != nil {
+				if p, err = c.s.Start(ctx, run.command(ctx, c.fetchCommand(part, &it))); err != nil {
 					yield(nil, err)
 					return
 				}
@@ -387,7 +387,7 @@ func (c *Client) fetchParts(ctx context.Context, run *splitRun, it *FetchItems, 
 				ch <- started{nil, errPartStopped}
 				return
 			}
-			p, err := c.s.Start(ctx, run.command(c.fetchCommand(part, it)))
+			p, err := c.s.Start(ctx, run.command(ctx, c.fetchCommand(part, it)))
 			ch <- started{p, err}
 		}()
 	}
@@ -455,7 +455,7 @@ func (c *Client) fetchPart(ctx context.Context, set Set, it *FetchItems, p *sess
 	}
 	if p == nil {
 		var err error
-		if p, err = c.s.Start(ctx, c.fetchCommand(set, it)); err != nil {
+		if p, err = c.s.Start(ctx, bound(ctx, c.fetchCommand(set, it))); err != nil {
 			yield(nil, err)
 			return false
 		}

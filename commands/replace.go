@@ -39,6 +39,8 @@ func (e *ReplaceIncompleteError) Unwrap() error { return e.Err }
 // failure in between leaves both messages and returns a
 // *ReplaceIncompleteError. Without either it sends nothing and returns
 // ErrUnsupported, rather than expunge other messages marked \Deleted.
+// As in Move, its commands go to the mailbox selected when it began or not
+// at all (session.ErrReselected).
 func (c *Client) Replace(ctx context.Context, msg Set, mailbox string, r io.Reader, size int64, opts *AppendOptions) (*AppendResult, error) {
 	rg := msg.Nums.Ranges()
 	if msg.Saved || len(rg) != 1 || rg[0].Start != rg[0].Stop || rg[0].Start == 0 {
@@ -48,6 +50,9 @@ func (c *Client) Replace(ctx context.Context, msg Set, mailbox string, r io.Read
 	if err != nil {
 		return nil, err
 	}
+	// The old message is removed from this mailbox or not at all
+	// (session.ErrReselected).
+	ctx = c.bindSelection(ctx)
 	if c.hasCap("REPLACE") {
 		res, err := c.run(ctx, c.target(&session.Command{
 			Name: msg.name("REPLACE"),

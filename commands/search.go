@@ -422,7 +422,7 @@ func (c *Client) searchCommands(criteria *Criteria, opts *SearchOptions) (cmds [
 // dropped in the background, and pull returns stopped. A tagged NO or BAD
 // is a *session.StatusError.
 func (c *Client) pull(ctx context.Context, cmd *session.Command, f func(session.Item) bool) (stopped bool, err error) {
-	p, err := c.s.Start(ctx, cmd)
+	p, err := c.s.Start(ctx, bound(ctx, cmd))
 	if err != nil {
 		return false, err
 	}

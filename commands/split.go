@@ -208,9 +208,9 @@ func (c *Client) newSplitRun(set Set, cmd string) *splitRun {
 
 // command returns cmd, the command of a part, bound to the mailbox the
 // run began in (selection).
-func (r *splitRun) command(cmd *session.Command) *session.Command {
+func (r *splitRun) command(ctx context.Context, cmd *session.Command) *session.Command {
 	cmd.Selection = r.selection
-	return cmd
+	return bound(ctx, cmd)
 }
 
 // check returns the error that keeps part i from being sent: the sequence
@@ -270,7 +270,7 @@ func (r *splitRun) run(ctx context.Context, build func(part Set) *session.Comman
 			if err := r.check(i); err != nil {
 				return r.fail(err)
 			}
-			res, err := r.c.run(ctx, r.command(build(p)))
+			res, err := r.c.run(ctx, r.command(ctx, build(p)))
 			if res != nil {
 				add(res)
 			}
@@ -283,7 +283,7 @@ func (r *splitRun) run(ctx context.Context, build func(part Set) *session.Comman
 	}
 	cmds := make([]*session.Command, len(r.parts))
 	for i, p := range r.parts {
-		cmds[i] = r.command(build(p))
+		cmds[i] = r.command(ctx, build(p))
 	}
 	ps, startErr := r.c.s.StartBatch(ctx, cmds)
 	var first error
