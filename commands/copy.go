@@ -125,10 +125,13 @@ func copyUIDOf(st *codec.Status) *CopyResult {
 
 // Move moves the messages in set to mailbox (an empty set sends nothing
 // and returns an empty result): MOVE (RFC 6851) when the
-// server offers it; otherwise, with UIDPLUS only, COPY, then STORE
-// +FLAGS.SILENT (\Deleted) and UID EXPUNGE of exactly those UIDs, the last
+// server offers it; otherwise, with UIDPLUS only, UID SEARCH of the set
+// (the UIDs there now: a range reaching past the last UID, such as 1:*,
+// must not take in a message that arrives meanwhile), UID COPY of them,
+// then STORE +FLAGS.SILENT (\Deleted) and UID EXPUNGE of exactly those
+// the COPYUID names as copied (all of them without a COPYUID), the last
 // two only after the COPY succeeded (a *MoveIncompleteError when they
-// fail). Without either it returns ErrMoveUnsupported and sends nothing.
+// fail, which keeps the copy's *SplitError when it stopped part-way). Without either it returns ErrMoveUnsupported and sends nothing.
 // Its commands go to the mailbox selected when it began, or not at all: a
 // SELECT that another goroutine runs meanwhile stops the rest with an
 // error matching session.ErrReselected (a *MoveIncompleteError once the
@@ -161,27 +164,49 @@ func (c *Client) Move(ctx context.Context, set Set, mailbox string) (*CopyResult
 	if !c.hasCap("UIDPLUS") {
 		return nil, ErrMoveUnsupported
 	}
-	uids := set
-	if !set.UID {
-		// UID EXPUNGE needs the UIDs: ask for them first.
-		var err error
-		if uids, err = c.uidsOf(ctx, set); err != nil {
-			return nil, err
-		}
-		if uids.IsEmpty() {
-			return nil, nil
-		}
+	// UID EXPUNGE needs the UIDs, and the removal must take in only what
+	// was there to copy: a set of sequence numbers, and a UID set that
+	// reaches past the mailbox's last UID (1:*, 3:500) or $, would take in
+	// messages that arrive between the COPY and the STORE, never copied.
+	// So the UIDs are asked for first (UID SEARCH), as they are.
+	uids, err := c.uidsOf(ctx, set)
+	if err != nil {
+		return nil, err
+	}
+	if uids.IsEmpty() {
+		return &CopyResult{}, nil
 	}
 	cp, err := c.Copy(ctx, uids, mailbox)
 	if err != nil {
 		var split *SplitError
 		if errors.As(err, &split) {
 			// Some parts were copied: remove those from the source.
-			return cp, c.removeMoved(ctx, cp, split.Done, err)
+			return cp, c.removeMoved(ctx, cp, copied(split.Done, cp), err)
 		}
 		return nil, err
 	}
-	return cp, c.removeMoved(ctx, cp, uids, nil)
+	return cp, c.removeMoved(ctx, cp, copied(uids, cp), nil)
+}
+
+// copied returns the UIDs of uids that the COPYUID of cp names as copied,
+// or uids when the server sent no COPYUID: what Move's fallback removes.
+func copied(uids Set, cp *CopyResult) Set {
+	if cp == nil || cp.Src.IsEmpty() {
+		return uids
+	}
+	src := codec.SeqSetOf(cp.Src.Ranges()...) // canonical: Contains in O(log r)
+	out := Set{UID: true}
+	for _, r := range uids.Nums.Ranges() {
+		for v := r.Start; ; v++ {
+			if src.Contains(v) {
+				out.Nums.AddNum(v)
+			}
+			if v == r.Stop {
+				break
+			}
+		}
+	}
+	return out
 }
 
 // moveWants is MOVE's Want: its EXPUNGE and VANISHED responses, and
@@ -213,11 +238,21 @@ func (c *Client) uidsOf(ctx context.Context, set Set) (Set, error) {
 // copy every message (a *SplitError), returned after the removal of those
 // it did copy; a failure of the removal is a *MoveIncompleteError.
 func (c *Client) removeMoved(ctx context.Context, cp *CopyResult, uids Set, copyErr error) error {
-	if _, err := c.Store(ctx, uids, AddFlags, []string{`\Deleted`}, &StoreOptions{Silent: true}); err != nil {
+	if uids.IsEmpty() {
+		return copyErr
+	}
+	incomplete := func(err error) error {
+		if copyErr != nil {
+			// The copy's *SplitError says what was copied: kept.
+			err = fmt.Errorf("%w (after a copy that stopped part-way: %w)", err, copyErr)
+		}
 		return &MoveIncompleteError{Copy: cp, Err: err}
 	}
+	if _, err := c.Store(ctx, uids, AddFlags, []string{`\Deleted`}, &StoreOptions{Silent: true}); err != nil {
+		return incomplete(err)
+	}
 	if _, err := c.Expunge(ctx, &uids); err != nil {
-		return &MoveIncompleteError{Copy: cp, Err: fmt.Errorf("UID EXPUNGE: %w", err)}
+		return incomplete(fmt.Errorf("UID EXPUNGE: %w", err))
 	}
 	return copyErr
 }

@@ -75,6 +75,17 @@ func TestMoveFallback(t *testing.T) {
 	if !errors.As(err, &mi) || mi.Copy == nil || cp.Dst.String() != "102" || !errors.Is(err, session.ErrNo) {
 		t.Fatalf("Move with a refused STORE: %v", err)
 	}
+	// 15:*: the UIDs there are asked for, and of those copied only what
+	// the COPYUID names is removed.
+	cp, err = c.Move(ctx, commands.UIDRange(15, 0), "Archive")
+	if err != nil || cp.Src.String() != "15" || cp.Dst.String() != "103" {
+		t.Fatalf("Move of 15:*: %v %+v", err, cp)
+	}
+	// Nothing there: nothing sent after the search, an empty result.
+	cp, err = c.Move(ctx, commands.UIDRange(40, 0), "Archive")
+	if err != nil || cp == nil || !cp.Src.IsEmpty() {
+		t.Fatalf("Move of nothing: %v %+v", err, cp)
+	}
 }
 
 func TestMoveRefused(t *testing.T) {
@@ -213,5 +224,22 @@ func TestFetchSlowBody(t *testing.T) {
 	}
 	if n != 4 || time.Since(start) < 2*bound {
 		t.Fatalf("%d messages in %v; want 4 in over %v", n, time.Since(start), 2*bound)
+	}
+}
+
+// TestMoveFallbackSplitIncomplete replays move/fallback_split: the
+// removal after a copy that stopped part-way fails; the error is a
+// *MoveIncompleteError that still says what was copied (*SplitError).
+func TestMoveFallbackSplitIncomplete(t *testing.T) {
+	c, ctx := scripted(t, "move/fallback_split")
+	c.SetMaxSetLength(5)
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.Move(ctx, commands.UIDs(1, 3, 5, 7, 9), "Nope")
+	var mi *commands.MoveIncompleteError
+	var split *commands.SplitError
+	if !errors.As(err, &mi) || !errors.As(err, &split) || split.Done.String() != "UID 1,3,5" || !errors.Is(err, session.ErrNo) {
+		t.Fatalf("removal refused after a partial copy: %v", err)
 	}
 }

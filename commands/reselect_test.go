@@ -42,6 +42,8 @@ func TestMoveFallbackReselected(t *testing.T) {
 			switch {
 			case strings.HasPrefix(rest, "SELECT"):
 				server.Write([]byte("* 10 EXISTS\r\n" + tag + " OK [READ-WRITE] selected\r\n"))
+			case strings.HasPrefix(rest, "UID SEARCH"):
+				server.Write([]byte("* SEARCH 5\r\n" + tag + " OK done\r\n"))
 			case strings.HasPrefix(rest, "UID COPY"):
 				time.Sleep(150 * time.Millisecond) // the other SELECT queues meanwhile
 				server.Write([]byte(tag + " OK [COPYUID 7 5 20] copied\r\n"))
@@ -80,7 +82,7 @@ func TestMoveFallbackReselected(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	want := []string{"SELECT INBOX", "UID COPY 5 Archive", "SELECT Other", "NOOP"}
+	want := []string{"SELECT INBOX", "UID SEARCH UID 5", "UID COPY 5 Archive", "SELECT Other", "NOOP"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("the server saw %q; want %q", got, want)
 	}
