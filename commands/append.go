@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/imapkit/imapkit/codec"
@@ -25,7 +26,11 @@ type AppendOptions struct {
 	// NormalizeCRLF turns every bare CR or LF of the message into CRLF,
 	// as imaplib's append does. The message is still streamed: the reader
 	// must be an io.ReadSeeker, read once to count the line ends (which
-	// changes the size) and once to send.
+	// changes the size) and once to send: a message shorter than its size
+	// is an error (wrapping io.ErrUnexpectedEOF) before anything is sent,
+	// and one that converts to more bytes on the second read aborts the
+	// session rather than being cut. AppendMany applies it to each
+	// message that asks for it (one with Open, once opened).
 	NormalizeCRLF bool
 }
 
@@ -138,7 +143,31 @@ func (c *Client) AppendMany(ctx context.Context, mailbox string, msgs []AppendMe
 		return nil, errors.New("commands: AppendMany without messages")
 	}
 	utf8Form := c.utf8() && c.s.HasCap("UTF8=ACCEPT")
-	for _, m := range msgs {
+	msgs = slices.Clone(msgs) // the normalised readers replace the caller's
+	for i := range msgs {
+		m := &msgs[i]
+		if m.Options != nil && m.Options.NormalizeCRLF {
+			// As Append does (prepareAppend); a message opened when its
+			// turn comes is normalised then.
+			if open := m.Open; open != nil {
+				m.Open = func() (io.Reader, int64, error) {
+					r, n, err := open()
+					if err != nil {
+						return nil, 0, err
+					}
+					if n < 0 {
+						return nil, 0, errors.New("commands: negative message size")
+					}
+					return normalizedReader(r, n)
+				}
+			} else if m.Size >= 0 {
+				r, n, err := normalizedReader(m.R, m.Size)
+				if err != nil {
+					return nil, err
+				}
+				m.R, m.Size = r, n
+			}
+		}
 		if m.Open == nil && m.Size < 0 {
 			return nil, errors.New("commands: negative message size")
 		}
@@ -253,11 +282,21 @@ func normalizedReader(r io.Reader, size int64) (io.Reader, int64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
+	if n.in != size {
+		// Sent as it is, a short message aborts the session (Append);
+		// converted, it would be sent cut, as if whole.
+		return nil, 0, fmt.Errorf("commands: NormalizeCRLF: the message has %d bytes, not %d: %w", n.in, size, io.ErrUnexpectedEOF)
+	}
 	if _, err := rs.Seek(start, io.SeekStart); err != nil {
 		return nil, 0, err
 	}
-	return &crlfReader{r: io.LimitReader(rs, size)}, out, nil
+	return &crlfReader{r: io.LimitReader(rs, size), want: out}, out, nil
 }
+
+// errChanged is the error of the second read of a message to normalise
+// that converts to more bytes than the first: the literal's size is sent
+// already, so the session is aborted rather than the message cut.
+var errChanged = errors.New("commands: NormalizeCRLF: the message changed between its two reads")
 
 // crlfReader converts bare CR and LF to CRLF while reading.
 type crlfReader struct {
@@ -265,11 +304,19 @@ type crlfReader struct {
 	buf     [4096]byte
 	pending []byte // converted bytes not yet returned
 	lastCR  bool   // the last byte read was a CR (its LF was added)
+	err     error  // the error of r, returned once pending is drained
+	in, out int64  // bytes read from r, bytes converted
+	want    int64  // when not 0: the most bytes the conversion may make
 }
 
 func (c *crlfReader) Read(p []byte) (int, error) {
 	for len(c.pending) == 0 {
+		if c.err != nil {
+			return 0, c.err
+		}
 		n, err := c.r.Read(c.buf[:1024])
+		c.in += int64(n)
+		c.err = err
 		out := c.buf[1024:1024] // room for 2048: every byte may double
 		for _, b := range c.buf[:n] {
 			switch {
@@ -283,8 +330,8 @@ func (c *crlfReader) Read(p []byte) (int, error) {
 			c.lastCR = b == '\r'
 		}
 		c.pending = out
-		if n == 0 && err != nil {
-			return 0, err
+		if c.out += int64(len(out)); c.want > 0 && c.out > c.want {
+			c.pending, c.err = nil, errChanged
 		}
 	}
 	n := copy(p, c.pending)

@@ -123,3 +123,17 @@ func TestBadFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestAppendManyNormalizeCRLF replays append/many_crlf: AppendMany applies
+// each message's NormalizeCRLF, as Append does (it sent them as they were).
+func TestAppendManyNormalizeCRLF(t *testing.T) {
+	c, ctx := scripted(t, "append/many_crlf")
+	norm := &commands.AppendOptions{NormalizeCRLF: true}
+	res, err := c.AppendMany(ctx, "INBOX", []commands.AppendMessage{
+		{R: strings.NewReader("a\nb"), Size: 3, Options: norm},
+		{Size: -1, Options: norm, Open: func() (io.Reader, int64, error) { return strings.NewReader("c\rd"), 3, nil }},
+	})
+	if err != nil || res.UIDs.String() != "1:2" {
+		t.Fatalf("%v %+v", err, res)
+	}
+}

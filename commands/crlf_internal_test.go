@@ -2,6 +2,7 @@ package commands
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"math/rand/v2"
 	"testing"
@@ -34,5 +35,56 @@ func TestCRLFReader(t *testing.T) {
 	}
 	if b, _ := io.ReadAll(got); string(b) != "a\r\nb\r\nc\r\n" {
 		t.Fatalf("%q", b)
+	}
+}
+
+// errAfterData returns its bytes with err, then (0, io.EOF).
+type errAfterData struct {
+	b    []byte
+	err  error
+	done bool
+}
+
+func (r *errAfterData) Read(p []byte) (int, error) {
+	if r.done {
+		return 0, io.EOF
+	}
+	r.done = true
+	return copy(p, r.b), r.err
+}
+
+// changingSeeker gives a, then b once it is sought back: a message that
+// changes between NormalizeCRLF's two reads.
+type changingSeeker struct {
+	*bytes.Reader
+	b []byte
+}
+
+func (c *changingSeeker) Seek(off int64, whence int) (int64, error) {
+	if whence == io.SeekStart && c.b != nil {
+		c.Reader, c.b = bytes.NewReader(c.b), nil
+	}
+	return c.Reader.Seek(off, whence)
+}
+
+// TestNormalizedReaderFaults: a message shorter than its size is an error
+// before anything is sent (it was sent cut, as if whole); an error that
+// comes with data is returned, not lost; a message that converts to more
+// bytes on the second read than on the first ends the literal with an
+// error (the session is then aborted) rather than being cut.
+func TestNormalizedReaderFaults(t *testing.T) {
+	if _, _, err := normalizedReader(bytes.NewReader([]byte("a\nb")), 10); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("short message: %v", err)
+	}
+	boom := errors.New("disk gone")
+	if b, err := io.ReadAll(&crlfReader{r: &errAfterData{b: []byte("x\ny"), err: boom}}); err != boom || string(b) != "x\r\ny" {
+		t.Errorf("error with data: %q, %v", b, err)
+	}
+	r, n, err := normalizedReader(&changingSeeker{Reader: bytes.NewReader([]byte("a\nb\nc")), b: []byte("a\nb\n\n")}, 5)
+	if err != nil || n != 7 {
+		t.Fatalf("%d, %v", n, err)
+	}
+	if _, err := io.ReadAll(r); err != errChanged {
+		t.Errorf("a message that grew: %v", err)
 	}
 }
