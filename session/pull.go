@@ -179,6 +179,18 @@ func (pl *puller) waitedLocked(now time.Time) time.Duration {
 }
 
 // stopPulling records when the caller stopped pulling (under mu).
+// unwatch drops the registration of the context Next was last called
+// with (under mu): once the command's pulling is over (EOF, Wait, an
+// error, the session's end), nothing of it must stay in the caller's
+// context, which would keep the Pending and its Session alive until the
+// context ends (and, for a context of the caller's own type, a goroutine).
+func (pl *puller) unwatch() {
+	if pl.stop != nil {
+		pl.stop()
+		pl.stop, pl.ctx = nil, nil
+	}
+}
+
 func (pl *puller) stopPulling() {
 	if pl.paced && pl.closedAt.IsZero() {
 		pl.closedAt = time.Now()
@@ -624,13 +636,11 @@ func (p *Pending) Next(ctx context.Context) (Item, error) {
 			return it, nil
 		}
 		if pl.ended {
-			if pl.stop != nil {
-				pl.stop()
-				pl.stop, pl.ctx = nil, nil
-			}
+			pl.unwatch()
 			return Item{}, io.EOF
 		}
 		if err := ctx.Err(); err != nil {
+			pl.unwatch()
 			pl.waiting = false
 			p.abandoned.Store(true)
 			pl.stopPulling()
@@ -638,6 +648,7 @@ func (p *Pending) Next(ctx context.Context) (Item, error) {
 			return Item{}, err
 		}
 		if s.err != nil {
+			pl.unwatch()
 			return Item{}, s.err
 		}
 		if s.co.next != nil && !s.co.running && !s.co.io && !s.co.done && (s.co.lent == nil || s.co.lent == p) {

@@ -47,6 +47,9 @@ func (s *Session) abortWith(err error) {
 		p.err = err
 		p.cut = true
 		p.endLocked()
+		if p.pull != nil {
+			p.pull.unwatch()
+		}
 	}
 	s.eventsCond.Broadcast()
 	s.pullCond.Broadcast()

@@ -980,6 +980,7 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 	}
 	if p.pull != nil {
 		// What was not taken with Next is dropped from here on.
+		p.pull.unwatch()
 		p.pull.stopPulling()
 		p.pull.closed = true
 		p.pull.queue = nil
