@@ -53,6 +53,11 @@ var (
 	ErrTimeout = errors.New("session: timeout")
 )
 
+// ErrBodyDropped is the error of a read of a pulled command's body
+// section after the command's answer was given up (Pending.Wait, or the
+// context of Pending.Next ended) while the section was being read.
+var ErrBodyDropped = errors.New("session: the section's command was waited for or abandoned while it was read")
+
 // ErrReselected is wrapped by the *NotSentError of a command whose
 // Command.Selection no longer held when its turn came: another mailbox was
 // selected, or the mailbox closed, since.

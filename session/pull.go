@@ -221,6 +221,17 @@ func (b *pullBody) Read(p []byte) (int, error) {
 	return b.r.Read(p)
 }
 
+// fence ends a body its command gave up (under the body's lock: a read in
+// progress finishes first): reads then fail with err. A body in memory
+// already stays readable.
+func (b *pullBody) fence(err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, ok := b.r.(*bytes.Reader); !ok && b.err == nil {
+		b.err = err
+	}
+}
+
 // detach reads what is left of the literal into memory, within limit
 // bytes, so that the reader goroutine can go on, and returns how many
 // bytes it kept. Over the limit, the body fails with over instead.
@@ -462,7 +473,12 @@ func (s *Session) resumableLocked() (ok, keep bool) {
 		return true, false
 	}
 	if p.pull.closed || p.abandoned.Load() {
-		return true, false
+		// The caller gave the answer up (Wait, an ended context), but
+		// may still be in the middle of reading a lent body from
+		// another goroutine: keepLent fences it first, so that the
+		// coroutine, skipping the rest of the literal, never reads the
+		// connection beside that read (TestPullWaitWhileBodyRead).
+		return true, s.co.body != nil
 	}
 	if s.err != nil {
 		// The session ended (Close, Abort, a command's bound) while the
@@ -487,6 +503,12 @@ func (s *Session) resumableLocked() (ok, keep bool) {
 func (s *Session) keepLent(p *Pending, body *pullBody) error {
 	if body != nil {
 		s.mu.Lock()
+		if p.pull.closed || p.abandoned.Load() {
+			// Nobody will read the rest: ended, not kept.
+			s.mu.Unlock()
+			body.fence(ErrBodyDropped)
+			return nil
+		}
 		s.detachCounted(p, body)
 		s.mu.Unlock()
 		return nil
