@@ -288,14 +288,11 @@ func flagString(b []byte) string {
 // wire.ErrInvalidAtom; before anything is sent.
 func checkFlags(flags []string) error {
 	for _, f := range flags {
-		s := strings.TrimPrefix(f, `\`)
-		if s == "" {
+		switch i := wire.BadAtom(f); {
+		case i == len(f):
 			return fmt.Errorf("commands: flag %q is empty: %w", f, wire.ErrInvalidAtom)
-		}
-		for i := 0; i < len(s); i++ {
-			if b := s[i]; b <= ' ' || b >= 0x7f || strings.IndexByte(`(){%*"\]`, b) >= 0 {
-				return fmt.Errorf("commands: flag %q holds %q, which no flag may: %w", f, b, wire.ErrInvalidAtom)
-			}
+		case i >= 0:
+			return fmt.Errorf("commands: flag %q holds %q, which no flag may: %w", f, f[i], wire.ErrInvalidAtom)
 		}
 	}
 	return nil

@@ -1,8 +1,6 @@
 package commands_test
 
 import (
-	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -11,7 +9,6 @@ import (
 
 	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/session"
-	"github.com/imapkit/imapkit/transport"
 )
 
 // TestFetchLentAbort: the session ends (Abort) while the loop body holds
@@ -27,47 +24,18 @@ func TestFetchLentAbort(t *testing.T) {
 }
 
 func testFetchLentAbort(t *testing.T, borrow bool) {
-	client, server := transport.Pipe()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer server.Close()
-		server.Write([]byte("* PREAUTH [CAPABILITY IMAP4rev1] ready\r\n"))
-		r := bufio.NewReader(server)
-		for {
-			l, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			tag, rest, _ := strings.Cut(strings.TrimRight(l, "\r\n"), " ")
-			switch {
-			case strings.HasPrefix(rest, "SELECT"):
-				server.Write([]byte("* 10 EXISTS\r\n" + tag + " OK [READ-WRITE] done\r\n"))
-			case strings.HasPrefix(rest, "UID FETCH"):
-				time.Sleep(50 * time.Millisecond) // the caller waits in Next
-				var b strings.Builder
-				for i := 1; i <= 10; i++ {
-					fmt.Fprintf(&b, "* %d FETCH (UID %d FLAGS (\\Seen k%d) ENVELOPE (\"date%d\" \"subject number %d\" NIL NIL NIL NIL NIL NIL NIL \"<id%d@x>\"))\r\n", i, i, i, i, i, i)
-				}
-				server.Write([]byte(b.String()))
-				time.Sleep(300 * time.Millisecond)
-				server.Write([]byte(tag + " OK done\r\n"))
-			default:
-				server.Write([]byte(tag + " OK done\r\n"))
-			}
+	c, ctx, _ := selectedServer(t, "IMAP4rev1", 10, func(cmd string) string {
+		if !strings.HasPrefix(cmd, "UID FETCH") {
+			return ""
 		}
-	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	s, err := session.Open(ctx, client, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { s.Close(); <-done }()
-	c := commands.New(s)
-	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
+		time.Sleep(50 * time.Millisecond) // the caller waits in Next
+		var b strings.Builder
+		for i := 1; i <= 10; i++ {
+			fmt.Fprintf(&b, "* %d FETCH (UID %d FLAGS (\\Seen k%d) ENVELOPE (\"date%d\" \"subject number %d\" NIL NIL NIL NIL NIL NIL NIL \"<id%d@x>\"))\r\n", i, i, i, i, i, i)
+		}
+		return b.String()
+	})
+	s := c.Session()
 	k := 0
 	var end error
 	for m, err := range c.Fetch(ctx, commands.UIDRange(1, 10), &commands.FetchItems{Flags: true, Envelope: true, Borrow: borrow}) {

@@ -1122,8 +1122,13 @@ func encIsNIL[T encBytes](s T) bool {
 	return len(s) == 3 && s[0]|0x20 == 'n' && s[1]|0x20 == 'i' && s[2]|0x20 == 'l'
 }
 
-// encBadAtom returns -1 when s is a valid Atom argument, else the index of
-// the first bad byte (len(s) when s is empty or a lone '\').
+// BadAtom returns -1 when Encoder.Atom would write s (an atom, after an
+// optional backslash, as flags have), else the index of the first byte
+// that keeps it from being one (len(s) when s is empty or a lone '\').
+// A client checks its arguments with it before a command is encoded.
+func BadAtom(s string) int { return encBadAtom(s) }
+
+// encBadAtom is BadAtom.
 func encBadAtom(s string) int {
 	i := 0
 	if len(s) > 0 && s[0] == '\\' {

@@ -1142,3 +1142,12 @@ func TestEncoderReset(t *testing.T) {
 		t.Errorf("buffer cap %d after Reset of a large command; want it let go", cap(e.buf))
 	}
 }
+
+// TestBadAtom: BadAtom says what Atom would refuse, with the offset.
+func TestBadAtom(t *testing.T) {
+	for s, want := range map[string]int{`\Seen`: -1, "$Label1": -1, "": 0, `\`: 1, "my flag": 2, "(x": 0, "Grüße": 2, `a\b`: 1} {
+		if got := BadAtom(s); got != want {
+			t.Errorf("BadAtom(%q) = %d; want %d", s, got, want)
+		}
+	}
+}
