@@ -349,8 +349,9 @@ func TestDefectNotSent(t *testing.T) {
 // greeting and then nothing ends a command after DefaultStallTimeout, so
 // does one that does not answer IDLE's DONE, and a server that sends no
 // greeting ends Open after DefaultGreetingTimeout, without the caller
-// giving a deadline. They take 30 and 60 seconds of waiting, so they run
-// in parallel with the rest.
+// giving a deadline; so does a server stalling in a streamed body the
+// caller reads (bodyReadStalls). They take 30 and 60 seconds of waiting,
+// so they run in parallel with the rest.
 func TestDefectDefaultTimeouts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits for the default timeouts (60 s)")
@@ -359,11 +360,15 @@ func TestDefectDefaultTimeouts(t *testing.T) {
 	// IDLE's check runs beside the two subtests (in a goroutine, not a
 	// third parallel subtest: go test runs two at a time on two cores,
 	// and it would add a minute).
-	idleDone := make(chan error, 1)
+	idleDone, bodyDone := make(chan error, 1), make(chan error, 1)
 	go func() { idleDone <- idleDoneStalls() }()
+	go func() { bodyDone <- bodyReadStalls() }()
 	t.Cleanup(func() {
 		if err := <-idleDone; err != nil {
 			t.Errorf("IDLE DONE: %v", err)
+		}
+		if err := <-bodyDone; err != nil {
+			t.Errorf("a streamed body's read: %v", err)
 		}
 	})
 	t.Run("greeting", func(t *testing.T) {

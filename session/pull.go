@@ -107,6 +107,8 @@ type Item struct {
 	Response codec.Response
 	// Section and Body are set for a body section: Body streams it, and is
 	// valid until the next call to Next, which skips what is left unread.
+	// A failed read of Body returns the error the session ended with, as
+	// Next and Wait do then (an *AbortError; ErrClosed after Close).
 	Section *codec.Section
 	Body    io.Reader
 	// Size is what the response counts against Options.MaxResultBytes
@@ -201,8 +203,9 @@ func (pl *puller) stopPulling() {
 // waits, or its rest in memory once the reader had to go on.
 type pullBody struct {
 	mu  sync.Mutex
+	s   *Session
 	r   io.Reader // the literal, or a bytes.Reader over its rest
-	err error     // set when the rest could not be kept
+	err error     // set when the rest could not be kept, or a read failed
 
 	// Under Session.mu: mem is what detach kept in memory while the
 	// body's item waited for Next, counted in its puller's bytes until
@@ -218,7 +221,16 @@ func (b *pullBody) Read(p []byte) (int, error) {
 	if b.err != nil {
 		return 0, b.err
 	}
-	return b.r.Read(p)
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF {
+		// The connection failed under the caller's read (a body in
+		// memory only ends): the session ends with the error its
+		// reader would have made of it, and the read returns what Next
+		// and Wait return then.
+		b.err = b.s.readFailed(err)
+		err = b.err
+	}
+	return n, err
 }
 
 // fence ends a body its command gave up (under the body's lock: a read in
@@ -381,7 +393,7 @@ func (s *Session) pullSection(p *Pending, f *codec.Fetch, sec *codec.Section, r 
 	if n := len(snap.Sections); n > 0 {
 		secCopy = &snap.Sections[n-1]
 	}
-	body := &pullBody{r: r}
+	body := &pullBody{s: s, r: r}
 	s.mu.Lock()
 	pl := p.pull
 	item := Item{Response: snap, Section: secCopy, Body: body, parked: true}

@@ -208,16 +208,8 @@ func (s *Session) readOne() (over bool) {
 				s.wc.arm(false)
 				return false
 			}
-			err = &TimeoutError{What: TimeoutStall, After: s.wc.stall, Err: err}
 		}
-		if err == io.EOF {
-			if s.State() == StateLogout {
-				s.abortWith(ErrClosed) // the server closed after LOGOUT
-				return true
-			}
-			err = io.ErrUnexpectedEOF
-		}
-		s.abort(err)
+		s.readFailed(err)
 		return true
 	}
 	if err := s.route(r); err != nil {
@@ -225,6 +217,32 @@ func (s *Session) readOne() (over bool) {
 		return true
 	}
 	return false
+}
+
+// readFailed ends the session after a read from the connection failed
+// with err (on the goroutine that reads: the reader, or the caller of a
+// streamed body's Read), and returns the session's error: the one it ended
+// with before, if it had. A timeout is a stall (*TimeoutError); io.EOF is
+// io.ErrUnexpectedEOF, or ErrClosed after LOGOUT.
+func (s *Session) readFailed(err error) error {
+	if e := s.Err(); e != nil {
+		// Closed or aborted already: the read failed because of it.
+		return e
+	}
+	if b := s.pr.broken; b != nil {
+		err = b
+	}
+	switch {
+	case isTimeout(err):
+		err = &TimeoutError{What: TimeoutStall, After: s.wc.stall, Err: err}
+	case err == io.EOF && s.State() == StateLogout:
+		s.abortWith(ErrClosed) // the server closed after LOGOUT
+		return s.Err()
+	case err == io.EOF:
+		err = io.ErrUnexpectedEOF
+	}
+	s.abort(err)
+	return s.Err()
 }
 
 // blame attaches an undecodable response to the command it was most likely

@@ -331,7 +331,11 @@ func (p *Pending) takesContinuations() bool { return p.info.conts }
 // Tag returns the command's tag.
 func (p *Pending) Tag() string { return p.tag }
 
-// Done returns a channel closed when the command is over.
+// Done returns a channel closed when the command is over. For a pulled
+// command (Command.Pull) the answer is read only as Next or Wait ask for
+// it: waiting on Done without calling them, while a lent response or body
+// of it is held, can wait for ever (unless other commands make the
+// reader go on).
 func (p *Pending) Done() <-chan struct{} {
 	p.s.mu.Lock()
 	defer p.s.mu.Unlock()
