@@ -212,6 +212,21 @@ func (s *SeqSet) AddRanges(rs ...wire.SeqRange) {
 	}
 }
 
+// Append adds the ranges rs (0 stands for "*"; the bounds may be given in
+// either order) after those of s, in the order given, as ParseSeqSet
+// keeps the order a peer wrote: what joins the COPYUIDs of several
+// commands without losing which source UID pairs with which destination
+// UID. s stays canonical only when they come in ascending order with gaps
+// between them; AddRange and the other additions compact it first. It does
+// not modify rs.
+func (s *SeqSet) Append(rs ...wire.SeqRange) {
+	for _, r := range rs {
+		nr := normRange(r.Start, r.Stop)
+		s.noteOrder(nr)
+		s.r = append(s.r, nr)
+	}
+}
+
 // before reports whether a range starting at key k would go before the
 // last range of s, where AddRange shifts the ranges after it.
 func (s *SeqSet) before(k uint64) bool {

@@ -544,3 +544,33 @@ func TestSeqSetOf(t *testing.T) {
 		t.Fatalf("SeqSetOf: %v allocations; want 1", n)
 	}
 }
+
+// TestSeqSetAppend: Append keeps the order given (as a parse keeps the
+// peer's), for COPYUIDs joined from several commands; the canonical forms
+// (String, Equal, Contains, Len) see the set sorted, and the additions
+// that keep a set canonical compact it first.
+func TestSeqSetAppend(t *testing.T) {
+	s, err := codec.ParseSeqSet([]byte("7,3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Append(wire.SeqRange{Start: 9, Stop: 8}, wire.SeqRange{Start: 1, Stop: 1})
+	want := []wire.SeqRange{{Start: 7, Stop: 7}, {Start: 3, Stop: 3}, {Start: 8, Stop: 9}, {Start: 1, Stop: 1}}
+	if got := s.Ranges(); !slices.Equal(got, want) {
+		t.Errorf("Ranges %v; want %v", got, want)
+	}
+	if n, ok := s.Len(); s.String() != "1,3,7:9" || !ok || n != 5 || !s.Contains(8) || s.Contains(2) {
+		t.Errorf("canonical view: %s, %d", s, n)
+	}
+	var a codec.SeqSet
+	a.Append(wire.SeqRange{Start: 1, Stop: 2}, wire.SeqRange{Start: 5, Stop: 5})
+	a.AddRange(3, 3) // canonical still: merges
+	if got := a.Ranges(); !slices.Equal(got, []wire.SeqRange{{Start: 1, Stop: 3}, {Start: 5, Stop: 5}}) {
+		t.Errorf("ascending appends then AddRange: %v", got)
+	}
+	a.Append(wire.SeqRange{Start: 4, Stop: 4})
+	a.AddRange(9, 9)
+	if got := a.Ranges(); !slices.Equal(got, []wire.SeqRange{{Start: 1, Stop: 5}, {Start: 9, Stop: 9}}) {
+		t.Errorf("an adjacent append then AddRange: %v", got)
+	}
+}

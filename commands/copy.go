@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"sync"
 
 	"github.com/imapkit/imapkit/codec"
@@ -13,10 +14,92 @@ import (
 
 // CopyResult is the COPYUID of a copy or move (UIDPLUS, RFC 4315): the
 // destination's UIDVALIDITY and the source UIDs with the UIDs they got,
-// in the same order. It is nil when the server sent no COPYUID.
+// in the same order: the n-th UID of Src (in the order of its Ranges, the
+// server's) went to the n-th of Dst. Pairs and DstOf pair them. It is nil
+// when the server sent no COPYUID.
 type CopyResult struct {
 	UIDValidity uint32
 	Src, Dst    codec.SeqSet
+}
+
+// Valid reports whether Src and Dst can be paired: they hold the same
+// number of UIDs, none twice, and no "*". A server that sends other sets
+// is at fault; Pairs then yields nothing and DstOf finds nothing.
+func (r *CopyResult) Valid() bool {
+	if r == nil {
+		return false
+	}
+	ns, oks := distinctLen(r.Src)
+	nd, okd := distinctLen(r.Dst)
+	return oks && okd && ns == nd
+}
+
+// distinctLen returns how many UIDs s holds, and whether it holds each
+// once and no "*".
+func distinctLen(s codec.SeqSet) (uint64, bool) {
+	n, ok := s.Len()
+	if !ok {
+		return 0, false
+	}
+	var all uint64
+	for _, r := range s.Ranges() {
+		all += uint64(r.Stop) - uint64(r.Start) + 1
+	}
+	return n, all == n
+}
+
+// Pairs yields each copied message's source UID with its UID in the
+// destination, in the order the server paired them (Src's ranges, not
+// sorted). It allocates nothing, whatever the sets' size; it yields
+// nothing unless Valid.
+func (r *CopyResult) Pairs() iter.Seq2[uint32, uint32] {
+	return func(yield func(src, dst uint32) bool) {
+		if !r.Valid() {
+			return
+		}
+		dst := r.Dst.Ranges()
+		j, d := 0, uint64(0) // the next destination UID: dst[j].Start+d
+		for _, sr := range r.Src.Ranges() {
+			for v := uint64(sr.Start); v <= uint64(sr.Stop); v++ {
+				if !yield(uint32(v), uint32(uint64(dst[j].Start)+d)) {
+					return
+				}
+				if d++; uint64(dst[j].Start)+d > uint64(dst[j].Stop) {
+					j, d = j+1, 0
+				}
+			}
+		}
+	}
+}
+
+// DstOf returns the destination UID of the message whose source UID was
+// src, and whether the COPYUID names it (false unless Valid). It walks the
+// ranges: O(r) for r ranges.
+func (r *CopyResult) DstOf(src uint32) (uint32, bool) {
+	if src == 0 || !r.Valid() {
+		return 0, false
+	}
+	var off uint64 // how many UIDs of Src come before the range holding src
+	found := false
+	for _, sr := range r.Src.Ranges() {
+		if src >= sr.Start && src <= sr.Stop {
+			off += uint64(src - sr.Start)
+			found = true
+			break
+		}
+		off += uint64(sr.Stop-sr.Start) + 1
+	}
+	if !found {
+		return 0, false
+	}
+	for _, dr := range r.Dst.Ranges() {
+		if n := uint64(dr.Stop-dr.Start) + 1; off >= n {
+			off -= n
+			continue
+		}
+		return uint32(uint64(dr.Start) + off), true
+	}
+	return 0, false
 }
 
 // ErrMoveUnsupported is returned by Move when the server has neither MOVE
@@ -99,10 +182,12 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 }
 
 // joinCopyUID adds the COPYUID of a part (nil when the server sent none)
-// to that of the parts before it. The parts go in ascending order and the
-// server gives UIDs in ascending order, so the pairs stay in step. Should
-// the destination's UIDVALIDITY change between two parts, the UIDs of the
-// earlier parts are stale: the later part's replace them.
+// to that of the parts before it, each set after the other in the order
+// the server gave (codec.SeqSet.Append), so that the n-th source UID
+// still pairs with the n-th destination UID whatever order a server gives
+// them in (sorting each set on its own, as it did, paired them wrongly
+// then). Should the destination's UIDVALIDITY change between two parts,
+// the UIDs of the earlier parts are stale: the later part's replace them.
 func joinCopyUID(all, part *CopyResult) *CopyResult {
 	switch {
 	case part == nil:
@@ -110,8 +195,8 @@ func joinCopyUID(all, part *CopyResult) *CopyResult {
 	case all == nil || all.UIDValidity != part.UIDValidity:
 		return part
 	}
-	all.Src.AddRanges(part.Src.Ranges()...)
-	all.Dst.AddRanges(part.Dst.Ranges()...)
+	all.Src.Append(part.Src.Ranges()...)
+	all.Dst.Append(part.Dst.Ranges()...)
 	return all
 }
 

@@ -404,3 +404,21 @@ func Example_smallJob() {
 	// 7 Привет
 	// 9 Hello
 }
+
+// The COPYUID of a copy pairs each source UID with the UID its copy got,
+// in the order the server named them.
+func ExampleCopyResult_Pairs() {
+	src, _ := codec.ParseSeqSet([]byte("7,3:4"))
+	dst, _ := codec.ParseSeqSet([]byte("20:22"))
+	res := &commands.CopyResult{UIDValidity: 1700000001, Src: src, Dst: dst}
+	for s, d := range res.Pairs() {
+		fmt.Println(s, "->", d)
+	}
+	d, ok := res.DstOf(4)
+	fmt.Println("4 is now", d, ok)
+	// Output:
+	// 7 -> 20
+	// 3 -> 21
+	// 4 -> 22
+	// 4 is now 22 true
+}

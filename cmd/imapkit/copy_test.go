@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/internal/testserver"
 	"github.com/imapkit/imapkit/transport"
@@ -384,3 +385,17 @@ func TestMapName(t *testing.T) {
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+// TestAsSent: cp and mv print a COPYUID's sets in the server's order,
+// which pairs them; sorted, "3,1,2" -> "10:12" read as 1 -> 10.
+func TestAsSent(t *testing.T) {
+	for in, want := range map[string]string{"3,1,2": "3,1,2", "5:7,1": "5:7,1", "1:3": "1:3", "9:8": "8:9"} {
+		s, err := codec.ParseSeqSet([]byte(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := asSent(s); got != want {
+			t.Errorf("asSent(%s) = %s; want %s", in, got, want)
+		}
+	}
+}

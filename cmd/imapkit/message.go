@@ -256,7 +256,7 @@ func copyMove(name, verb string, move bool) serverCmd {
 			}
 			j := jsonCopy{Mailbox: args[0], To: args[2], Set: set.Nums.String()}
 			if res != nil {
-				j.UIDValidity, j.Src, j.Dst = res.UIDValidity, res.Src.String(), res.Dst.String()
+				j.UIDValidity, j.Src, j.Dst = res.UIDValidity, asSent(res.Src), asSent(res.Dst)
 			}
 			if o.json {
 				if werr := o.emit(j); werr != nil {
@@ -270,6 +270,20 @@ func copyMove(name, verb string, move bool) serverCmd {
 			return err
 		},
 	}
+}
+
+// asSent writes a COPYUID set in the order the server gave it, which
+// pairs the source UIDs with the destination UIDs (the n-th with the
+// n-th); String would sort each set on its own.
+func asSent(s codec.SeqSet) string {
+	var b []byte
+	for i, r := range s.Ranges() {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = codec.SeqSetOf(r).AppendTo(b)
+	}
+	return string(b)
 }
 
 // jsonCopy is cp --json and mv --json.
