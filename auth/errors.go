@@ -3,11 +3,10 @@ package auth
 import (
 	"bytes"
 	"errors"
-	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/imapkit/imapkit/codec"
+	esc "github.com/imapkit/imapkit/internal/printable"
 	"github.com/imapkit/imapkit/session"
 )
 
@@ -140,25 +139,7 @@ func (e *OAuthError) Error() string {
 // DEL, C1) and invalid UTF-8 are escaped as \xNN, so that a server cannot
 // write terminal escapes to the user's screen (as session's errors do).
 // The raw bytes stay in Error.Status.Text.
-func escapeText(b []byte) string {
-	var out []byte
-	for i := 0; i < len(b); {
-		r, n := utf8.DecodeRune(b[i:])
-		if r < 0x20 || (r >= 0x7f && r < 0xa0) || (r == utf8.RuneError && n == 1) {
-			for _, c := range b[i : i+n] {
-				out = append(out, '\\', 'x')
-				if c < 0x10 {
-					out = append(out, '0')
-				}
-				out = strconv.AppendUint(out, uint64(c), 16)
-			}
-		} else {
-			out = append(out, b[i:i+n]...)
-		}
-		i += n
-	}
-	return string(out)
-}
+func escapeText(b []byte) string { return esc.Escape(b) }
 
 // redactError replaces the secrets of a mechanism by "***" in the server
 // text an *Error or a *CanceledError (and the *session.StatusError inside)

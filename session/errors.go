@@ -299,7 +299,7 @@ type ReadOnlyError struct {
 
 // Error implements error.
 func (e *ReadOnlyError) Error() string {
-	return "session: mailbox " + e.Mailbox + " is read-only"
+	return "session: mailbox " + printable([]byte(e.Mailbox)) + " is read-only"
 }
 
 // Is makes errors.Is(err, ErrReadOnly) true.

@@ -3,13 +3,17 @@ package session
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
+
+	esc "github.com/imapkit/imapkit/internal/printable"
+	"github.com/imapkit/imapkit/wire"
 )
 
 // Default timeouts. Each applies when its Options field is zero; a negative
@@ -405,62 +409,53 @@ func (x *secrets) redact(b []byte) []byte {
 	return b
 }
 
-// printable returns b for an error message or a trace line: control bytes
-// (C0, DEL, C1) and invalid UTF-8 are escaped as \xNN, so that a server cannot write terminal escapes to the user's screen
-// or forge lines of a log. The raw bytes stay in the typed fields
-// (Status.Text, ...).
-func printable(b []byte) string {
-	clean := true
-	for i := 0; i < len(b); {
-		c := b[i]
-		if c < utf8.RuneSelf {
-			if c < 0x20 || c == 0x7f {
-				clean = false
-				break
-			}
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRune(b[i:])
-		if (r == utf8.RuneError && n == 1) || (r >= 0x80 && r < 0xa0) {
-			clean = false
-			break
-		}
-		i += n
+// redactSyntax redacts the excerpt of the server's bytes that a
+// *wire.SyntaxError in err quotes (its Got), in place: a server that
+// echoes a credential where a response cannot hold it would otherwise see
+// it printed in the command's error. The excerpt is quoted and cut to 16
+// bytes, so a secret is looked for quoted too, and a part of one at
+// either end of the excerpt (4 bytes or more) counts.
+func (x *secrets) redactSyntax(err error) {
+	var se *wire.SyntaxError
+	if !x.any() || !errors.As(err, &se) {
+		return
 	}
-	if clean {
-		return string(b)
-	}
-	out := make([]byte, 0, len(b)+16)
-	for i := 0; i < len(b); {
-		c := b[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c < 0x20 || c == 0x7f:
-				out = appendHex(out, c)
-			default:
-				out = append(out, c)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	got := se.Got
+	for _, sec := range x.list {
+		q := strconv.Quote(string(sec))
+		q = q[1 : len(q)-1]
+		for _, form := range []string{string(sec), q} {
+			if strings.Contains(got, form) {
+				got = strings.ReplaceAll(got, form, "***")
 			}
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRune(b[i:])
-		if (r == utf8.RuneError && n == 1) || (r >= 0x80 && r < 0xa0) {
-			for _, c := range b[i : i+n] {
-				out = appendHex(out, c)
+			// A cut secret: the excerpt opens with its end, or stops
+			// (before the closing quote and "...") with its start.
+			body := strings.TrimSuffix(strings.TrimSuffix(got, "..."), `"`)
+			body = strings.TrimPrefix(body, `"`)
+			for k := len(form) - 1; k >= 4; k-- {
+				if strings.HasSuffix(body, form[:k]) {
+					got = strings.Replace(got, form[:k]+`"`, `***"`, 1)
+					break
+				}
 			}
-		} else {
-			out = append(out, b[i:i+n]...)
+			for k := len(form) - 1; k >= 4; k-- {
+				if strings.HasPrefix(body, form[len(form)-k:]) {
+					got = strings.Replace(got, `"`+form[len(form)-k:], `"***`, 1)
+					break
+				}
+			}
 		}
-		i += n
 	}
-	return string(out)
+	se.Got = got
 }
 
-func appendHex(out []byte, c byte) []byte {
-	out = append(out, '\\', 'x')
-	if c < 0x10 {
-		out = append(out, '0')
-	}
-	return strconv.AppendUint(out, uint64(c), 16)
-}
+// isPrintable reports whether printable would return b as it is.
+func isPrintable(b []byte) bool { return esc.Clean(b) }
+
+// printable returns b for an error message or a trace line: control bytes
+// (C0, DEL, C1) and invalid UTF-8 are escaped as \xNN, so that a server
+// cannot write terminal escapes to the user's screen or forge lines of a
+// log. The raw bytes stay in the typed fields (Status.Text, ...).
+func printable(b []byte) string { return esc.Escape(b) }

@@ -178,6 +178,7 @@ func (s *Session) readOne() (over bool) {
 		if s.Err() != nil {
 			return true
 		}
+		s.secrets.redactSyntax(err)
 		if b := s.pr.broken; b != nil {
 			// The connection failed: whatever the decoder made of it
 			// (a response abandoned after a streamed section is a
@@ -325,13 +326,13 @@ func (s *Session) route(r codec.Response) error {
 			p := s.byTag[tag]
 			s.mu.Unlock()
 			if p == nil {
-				return &ProtocolError{Reason: "tagged response for an unknown tag " + strconv.Quote(printable([]byte(tag)))}
+				return &ProtocolError{Reason: "tagged response for an unknown tag " + strconv.Quote(printable(s.secrets.redact([]byte(tag))))}
 			}
 			if !p.sent() {
 				return &ProtocolError{Reason: "tagged response for " + p.name + " before it was sent"}
 			}
 			s.finish(p, nil, fmt.Errorf("session: %s: the server answered %s %s", p.name,
-				printable(r.Name), printable(s.secrets.redact(r.Rest))))
+				printable(s.secrets.redact(r.Name)), printable(s.secrets.redact(r.Rest))))
 			return nil
 		}
 	case *codec.Capability:
@@ -581,6 +582,16 @@ func (s *Session) untaggedStatus(r *codec.Status) error {
 func (s *Session) cloneStatus(st *codec.Status) *codec.Status {
 	c := codec.CloneResponse(st).(*codec.Status)
 	c.Text = s.secrets.redact(c.Text)
+	if k := c.Code; k != nil && s.secrets.any() {
+		// A server may echo a credential as a code, or in the arguments
+		// of one (statusString prints the name).
+		k.Name, k.Raw, k.Sub = s.secrets.redact(k.Name), s.secrets.redact(k.Raw), s.secrets.redact(k.Sub)
+		for _, l := range [][]codec.Bytes{k.Caps, k.Flags, k.Charsets} {
+			for i := range l {
+				l[i] = s.secrets.redact(l[i])
+			}
+		}
+	}
 	return c
 }
 
@@ -590,7 +601,7 @@ func (s *Session) complete(st *codec.Status) error {
 	p := s.byTag[string(st.Tag)]
 	s.mu.Unlock()
 	if p == nil {
-		return &ProtocolError{Reason: "tagged response for an unknown tag " + strconv.Quote(printable(st.Tag))}
+		return &ProtocolError{Reason: "tagged response for an unknown tag " + strconv.Quote(printable(s.secrets.redact(st.Tag)))}
 	}
 	if !p.sent() && (st.Kind == codec.StatusOK || !p.syncLit.Load()) {
 		// The server cannot answer a command it has not seen: a forged

@@ -306,8 +306,14 @@ func (t *tracer) clientSecret(tag, name string) {
 	t.line('C', []byte(tag+" "+name+" ***"))
 }
 
-// line traces one line.
+// line traces one line of the client's (the server's go through
+// serverLocked), escaped: a command may carry bytes the server chose (a
+// mailbox name it listed, with terminal escapes in it) in a quoted
+// string or a literal.
 func (t *tracer) line(dir byte, b []byte) {
+	if !isPrintable(b) {
+		b = []byte(printable(b))
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.emitLocked(dir, b)

@@ -690,12 +690,22 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 	for _, sec := range wc.Secrets() {
 		s.secrets.add([]byte(sec))
 	}
+	secret := p.cmd.Secret
+	if !secret && len(wc.Secrets()) == 0 && (p.name == "LOGIN" || p.name == "AUTHENTICATE") {
+		// A credential command written without wire.Encoder.Password or
+		// Secret (the escape hatch: a raw LOGIN): every argument counts
+		// as a credential, in the trace and in what the server echoes.
+		secret = true
+		for _, a := range credentialArgs(wc) {
+			s.secrets.add(a)
+		}
+	}
 	if p.bound > 0 {
 		timeCallerBodies(wc, p)
 	}
 	s.ww.begin(ctx, s.conn)
 	defer s.ww.end()
-	if p.cmd.Secret {
+	if secret {
 		s.tr.clientSecret(p.tag, p.name)
 	} else {
 		s.tr.client(wc)
@@ -1117,4 +1127,36 @@ func (s *Session) markSent(p *Pending, wc *wire.Encoded) {
 			return
 		}
 	}
+}
+
+// credentialArgs returns the arguments of an encoded LOGIN or AUTHENTICATE
+// (its atoms, strings and literals, as the server reads them), for
+// redaction: read back with a tokenizer from the command's bytes. Streamed
+// literal bodies are not read (a credential is never one).
+func credentialArgs(wc *wire.Encoded) [][]byte {
+	var line []byte
+	for _, part := range wc.Parts {
+		line = append(line, part.Data...)
+	}
+	t := wire.NewTokenizer(bytes.NewReader(line), nil)
+	var out [][]byte
+	if _, err := t.Atom(); err != nil { // the tag
+		return nil
+	}
+	if t.SP() != nil {
+		return nil
+	}
+	if _, err := t.Atom(); err != nil { // the name
+		return nil
+	}
+	for t.SP() == nil {
+		a, err := t.AString()
+		if err != nil {
+			break
+		}
+		if len(a) > 0 {
+			out = append(out, bytes.Clone(a))
+		}
+	}
+	return out
 }

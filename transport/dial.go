@@ -9,6 +9,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/imapkit/imapkit/internal/printable"
 )
 
 // DefaultPort is the IANA-assigned port for IMAP4 over plain TCP (and
@@ -174,7 +176,7 @@ func DialTLS(ctx context.Context, addr string, cfg *tls.Config, opts *Options) (
 		return nil, err
 	}
 	if err != nil {
-		return nil, fmt.Errorf("transport: tls handshake with %s: %w", hostport, err)
+		return nil, fmt.Errorf("transport: tls handshake with %s: %w", hostport, escaped(err))
 	}
 	return tconn, nil
 }
@@ -226,7 +228,7 @@ func StartTLS(ctx context.Context, conn net.Conn, host string, cfg *tls.Config) 
 		return nil, err
 	}
 	if err != nil {
-		return nil, fmt.Errorf("transport: starttls handshake with %s: %w", config.ServerName, err)
+		return nil, fmt.Errorf("transport: starttls handshake with %s: %w", config.ServerName, escaped(err))
 	}
 	return tconn, nil
 }
@@ -346,3 +348,15 @@ func splitAddr(addr, defaultPort string) (host, hostport string, err error) {
 	}
 	return host, net.JoinHostPort(host, port), nil
 }
+
+// escapedError is an error whose text is escaped (internal/printable): a
+// TLS handshake's error quotes the certificate's names, which whoever
+// answers the connection chose (x509.HostnameError lists them raw, and a
+// name may hold terminal escapes). errors.As still finds the cause.
+type escapedError struct{ err error }
+
+func escaped(err error) error { return &escapedError{err} }
+
+func (e *escapedError) Error() string { return printable.String(e.err.Error()) }
+
+func (e *escapedError) Unwrap() error { return e.err }

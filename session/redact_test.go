@@ -1,0 +1,421 @@
+package session_test
+
+// The tests of this file come from a security audit (2026-12-04): a server
+// (or a man in the middle) getting a credential the session sent, or
+// terminal escapes, into an error, a trace or a log. Each failed before its
+// fix; its comment says what the bug was.
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"log/slog"
+	"math/big"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/internal/hostile"
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// TestRedactEchoedPasswordAsResponseName: a server answers a command with
+// a tagged response whose name (the word after the tag) is the password
+// LOGIN sent. The session's error prints r.Name without redaction
+// (session/read.go:315-316).
+func TestRedactEchoedPasswordAsResponseName(t *testing.T) {
+	hsRun(t, func(c *hostile.Conn) error {
+		if err := c.Greet("IMAP4rev1"); err != nil {
+			return err
+		}
+		cmd, err := c.Expect("LOGIN")
+		if err != nil {
+			return err
+		}
+		if err := c.Reply(cmd.Tag, "OK [CAPABILITY IMAP4rev1] done"); err != nil {
+			return err
+		}
+		if cmd, err = c.Expect("NOOP"); err != nil {
+			return err
+		}
+		if err := c.Reply(cmd.Tag, hsPassword+" echoed"); err != nil {
+			return err
+		}
+		return c.Serve()
+	}, 0, 0, func(c *hsCase, conn net.Conn) {
+		s := c.open(conn, hsOpts())
+		if s == nil {
+			return
+		}
+		if _, err := c.run(loginCommand("alice", hsPassword)); err != nil {
+			c.t.Fatalf("LOGIN: %v", err)
+		}
+		_, err := c.run(hsNoop())
+		if err == nil {
+			c.t.Fatalf("NOOP: no error")
+		}
+		if strings.Contains(err.Error(), hsPassword) {
+			c.t.Errorf("the error holds the password: %q", err.Error())
+		}
+		c.s.Close()
+	})
+}
+
+// TestRedactEchoedPasswordAsUnknownTag: a server sends a tagged response
+// whose tag is the password LOGIN sent. The abort's ProtocolError quotes the
+// tag without redaction (session/read.go:310), and so do the error of the
+// next command, the slog record and AbortError.Error.
+func TestRedactEchoedPasswordAsUnknownTag(t *testing.T) {
+	var logbuf bytes.Buffer
+	var mu sync.Mutex
+	hsRun(t, func(c *hostile.Conn) error {
+		if err := c.Greet("IMAP4rev1"); err != nil {
+			return err
+		}
+		cmd, err := c.Expect("LOGIN")
+		if err != nil {
+			return err
+		}
+		if err := c.Reply(cmd.Tag, "OK [CAPABILITY IMAP4rev1] done"); err != nil {
+			return err
+		}
+		if _, err = c.Expect("NOOP"); err != nil {
+			return err
+		}
+		if err := c.Line(hsPassword + " OK echoed"); err != nil {
+			return err
+		}
+		return c.Serve()
+	}, 0, 0, func(c *hsCase, conn net.Conn) {
+		opts := hsOpts()
+		opts.Logger = slog.New(slog.NewTextHandler(&hsSyncWriter{w: &logbuf, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		s := c.open(conn, opts)
+		if s == nil {
+			return
+		}
+		if _, err := c.run(loginCommand("alice", hsPassword)); err != nil {
+			c.t.Fatalf("LOGIN: %v", err)
+		}
+		_, err := c.run(hsNoop())
+		if err == nil {
+			c.t.Fatalf("NOOP: no error")
+		}
+		if strings.Contains(err.Error(), hsPassword) {
+			c.t.Errorf("the error holds the password: %q", err.Error())
+		}
+		var ae *session.AbortError
+		if errors.As(err, &ae) {
+			hsClean(c.t, "AbortError.History", strings.Join(ae.History, "\n"))
+		}
+		c.s.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		if strings.Contains(logbuf.String(), hsPassword) {
+			c.t.Errorf("the slog output holds the password:\n%s", logbuf.String())
+		}
+	})
+}
+
+// TestRedactEchoedPasswordInDecodeError: a server echoes the password where
+// the decoder expects a flag list; the *wire.SyntaxError's excerpt of the
+// server's bytes (wire/errors.go:106) reaches the command's error without
+// redaction.
+func TestRedactEchoedPasswordInDecodeError(t *testing.T) {
+	hsRun(t, func(c *hostile.Conn) error {
+		if err := c.Greet("IMAP4rev1"); err != nil {
+			return err
+		}
+		cmd, err := c.Expect("LOGIN")
+		if err != nil {
+			return err
+		}
+		if err := c.Reply(cmd.Tag, "OK [CAPABILITY IMAP4rev1] done"); err != nil {
+			return err
+		}
+		if cmd, err = c.Expect("NOOP"); err != nil {
+			return err
+		}
+		if err := c.Line("* FLAGS " + hsPassword); err != nil {
+			return err
+		}
+		if err := c.Reply(cmd.Tag, "OK done"); err != nil {
+			return err
+		}
+		return c.Serve()
+	}, 0, 0, func(c *hsCase, conn net.Conn) {
+		s := c.open(conn, hsOpts())
+		if s == nil {
+			return
+		}
+		if _, err := c.run(loginCommand("alice", hsPassword)); err != nil {
+			c.t.Fatalf("LOGIN: %v", err)
+		}
+		_, err := c.run(hsNoop())
+		if err != nil && strings.Contains(err.Error(), hsPassword) {
+			c.t.Errorf("the error holds the password: %q", err.Error())
+		}
+		c.s.Close()
+	})
+}
+
+// TestRedactTraceClientLineEscapes: a mailbox name the server listed, with
+// terminal escapes in it, goes out as a quoted string when the caller
+// selects it; the trace writes the client's line raw (session/trace.go:
+// emitOut for 'C' lines, and history() for client lines), so the server's
+// escape bytes reach the trace (the CLI's --debug goes to the terminal).
+func TestRedactTraceClientLineEscapes(t *testing.T) {
+	var trace bytes.Buffer
+	var mu sync.Mutex
+	const evil = "Box\x1b[2J\x1b[31mred"
+	hsRun(t, func(c *hostile.Conn) error {
+		if err := c.PreAuth("IMAP4rev1"); err != nil {
+			return err
+		}
+		cmd, err := c.Expect("LIST")
+		if err != nil {
+			return err
+		}
+		if err := c.Line("* LIST () \"/\" \"" + evil + "\""); err != nil {
+			return err
+		}
+		if err := c.Reply(cmd.Tag, "OK done"); err != nil {
+			return err
+		}
+		if cmd, err = c.Expect("SELECT"); err != nil {
+			return err
+		}
+		if err := c.Reply(cmd.Tag, "NO no such mailbox"); err != nil {
+			return err
+		}
+		return c.Serve()
+	}, 0, 0, func(c *hsCase, conn net.Conn) {
+		opts := hsOpts()
+		opts.Trace = &hsSyncWriter{w: &trace, mu: &mu}
+		s := c.open(conn, opts)
+		if s == nil {
+			return
+		}
+		r, err := c.run(&session.Command{Name: "LIST", Args: func(e *wire.Encoder) { e.SP().String("").SP().String("*") }})
+		if err != nil {
+			c.t.Fatalf("LIST: %v", err)
+		}
+		var name string
+		for _, d := range r.Data {
+			if l, ok := d.(*codec.List); ok {
+				name = string(l.Mailbox)
+			}
+		}
+		if name != evil {
+			c.t.Fatalf("LIST gave %q", name)
+		}
+		c.run(sel(name))
+		c.s.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		hsClean(c.t, "the trace", trace.String())
+	})
+}
+
+// TestRedactReadOnlyErrorEscapes: a mailbox name the server listed, with
+// terminal escapes, selected read-write and answered OK [READ-ONLY]: the
+// *ReadOnlyError's text holds the name raw (session/errors.go:302), while
+// every other error escapes server text.
+func TestRedactReadOnlyErrorEscapes(t *testing.T) {
+	const evil = "Box\x1b[2J\x1b[31mred"
+	hsRun(t, func(c *hostile.Conn) error {
+		if err := c.PreAuth("IMAP4rev1"); err != nil {
+			return err
+		}
+		cmd, err := c.Expect("LIST")
+		if err != nil {
+			return err
+		}
+		if err := c.Line("* LIST () \"/\" \"" + evil + "\""); err != nil {
+			return err
+		}
+		if err := c.Reply(cmd.Tag, "OK done"); err != nil {
+			return err
+		}
+		if cmd, err = c.Expect("SELECT"); err != nil {
+			return err
+		}
+		if err := c.Lines("* 0 EXISTS", cmd.Tag+" OK [READ-ONLY] done"); err != nil {
+			return err
+		}
+		return c.Serve()
+	}, 0, 0, func(c *hsCase, conn net.Conn) {
+		s := c.open(conn, hsOpts())
+		if s == nil {
+			return
+		}
+		r, err := c.run(&session.Command{Name: "LIST", Args: func(e *wire.Encoder) { e.SP().String("").SP().String("*") }})
+		if err != nil {
+			c.t.Fatalf("LIST: %v", err)
+		}
+		var name string
+		for _, d := range r.Data {
+			if l, ok := d.(*codec.List); ok {
+				name = string(l.Mailbox)
+			}
+		}
+		_, err = c.run(sel(name))
+		if !errors.Is(err, session.ErrReadOnly) {
+			c.t.Fatalf("SELECT: %v; want a ReadOnlyError", err)
+		}
+		hsClean(c.t, "the ReadOnlyError", err.Error())
+		c.s.Close()
+	})
+}
+
+// TestRedactEchoedPasswordAsCode: a NO whose response code is the password
+// LOGIN sent. statusString (session/errors.go:211) prints the code's name
+// escaped but not redacted; cloneStatus redacts the text alone.
+func TestRedactEchoedPasswordAsCode(t *testing.T) {
+	var trace bytes.Buffer
+	var mu sync.Mutex
+	hsRun(t, func(c *hostile.Conn) error {
+		if err := c.Greet("IMAP4rev1"); err != nil {
+			return err
+		}
+		cmd, err := c.Expect("LOGIN")
+		if err != nil {
+			return err
+		}
+		if err := c.Reply(cmd.Tag, "NO ["+hsPassword+"] wrong password"); err != nil {
+			return err
+		}
+		return c.Serve()
+	}, 0, 0, func(c *hsCase, conn net.Conn) {
+		opts := hsOpts()
+		opts.Trace = &hsSyncWriter{w: &trace, mu: &mu}
+		s := c.open(conn, opts)
+		if s == nil {
+			return
+		}
+		_, err := c.run(loginCommand("alice", hsPassword))
+		if !errors.Is(err, session.ErrNo) {
+			c.t.Fatalf("LOGIN: %v; want a NO", err)
+		}
+		hsClean(c.t, "the LOGIN error", err.Error())
+		c.s.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		hsClean(c.t, "the trace", trace.String())
+	})
+}
+
+// TestRedactStartTLSCertNameEscapes: a man in the middle answers the
+// STARTTLS handshake with a certificate whose DNS name holds terminal
+// escapes; crypto/x509's HostnameError lists the names raw (the host name
+// is checked before the chain) and Session.StartTLS returns it unescaped
+// (session/read.go:627 wraps transport's error as it is), against
+// docs/security.md's "no ... terminal escape leaked into errors".
+func TestRedactStartTLSCertNameEscapes(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		DNSNames:     []string{"x\x1b[2J\x1b]0;owned\x07y.example"},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scfg := &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+	hsRun(t, func(c *hostile.Conn) error {
+		if err := c.Greet(hsPreTLSCaps); err != nil {
+			return err
+		}
+		cmd, err := c.Expect("STARTTLS")
+		if err != nil {
+			return err
+		}
+		if err := c.Reply(cmd.Tag, "OK begin TLS now"); err != nil {
+			return err
+		}
+		c.StartTLS(scfg)
+		return nil
+	}, 0, 0, func(c *hsCase, conn net.Conn) {
+		s := c.open(conn, &session.Options{ServerName: "mail.example.com"})
+		if s == nil {
+			return
+		}
+		err := s.StartTLS(context.Background(), nil)
+		if err == nil {
+			c.t.Fatal("StartTLS succeeded")
+		}
+		hsClean(c.t, "the StartTLS error", err.Error())
+		c.s.Close()
+	})
+}
+
+// TestRedactRawLogin: LOGIN through the escape hatch (a Command whose
+// Args write the password raw, as commands.Client.Xatom and Do do, in any
+// of its forms: atom, quoted string, literal) is traced with its arguments
+// redacted, and a server echoing the password in a NO does not put it in
+// the error or the trace: the session counts every argument of a LOGIN or
+// AUTHENTICATE written without Encoder.Password or Secret as a credential.
+// It was traced in the clear. Found by the security audit of this stop.
+func TestRedactRawLogin(t *testing.T) {
+	for _, form := range []string{"atom", "quoted", "literal"} {
+		var trace bytes.Buffer
+		var mu sync.Mutex
+		hsRun(t, func(c *hostile.Conn) error {
+			if err := c.Greet("IMAP4rev1 LITERAL+"); err != nil {
+				return err
+			}
+			cmd, err := c.Expect("LOGIN")
+			if err != nil {
+				return err
+			}
+			if err := c.Reply(cmd.Tag, "NO login failed for "+hsPassword); err != nil {
+				return err
+			}
+			return c.Serve()
+		}, 0, 0, func(c *hsCase, conn net.Conn) {
+			opts := hsOpts()
+			opts.Trace = &hsSyncWriter{w: &trace, mu: &mu}
+			s := c.open(conn, opts)
+			if s == nil {
+				return
+			}
+			_, err := c.run(&session.Command{Name: "LOGIN", Args: func(e *wire.Encoder) {
+				e.SP().Atom("alice").SP()
+				switch form {
+				case "atom":
+					e.Raw(hsPassword)
+				case "quoted":
+					e.Raw(`"` + hsPassword + `"`)
+				default:
+					e.Literal([]byte(hsPassword))
+				}
+			}})
+			if !errors.Is(err, session.ErrNo) {
+				c.t.Fatalf("LOGIN: %v; want a NO", err)
+			}
+			hsClean(c.t, "the LOGIN error", err.Error())
+			c.s.Close()
+			mu.Lock()
+			defer mu.Unlock()
+			hsClean(c.t, "the trace", trace.String())
+			if !strings.Contains(trace.String(), "LOGIN ***") {
+				c.t.Errorf("the trace does not show the LOGIN:\n%s", trace.String())
+			}
+		})
+	}
+}
