@@ -189,7 +189,7 @@ func (c *Client) Authenticate(ctx context.Context, m Mechanism) error {
 // ErrCancel (or any error) to cancel with "*". No initial response is
 // sent. Unknown mechanisms count as sending a password in the clear.
 func (c *Client) AuthenticateFunc(ctx context.Context, mechanism string, f func(challenge []byte) ([]byte, error)) error {
-	return c.Authenticate(ctx, &funcClient{name: mechanism, f: f})
+	return c.Authenticate(ctx, &funcClient{name: mechanism, f: f, add: c.s.AddSecret})
 }
 
 // ProxyAuth sends PROXYAUTH user (imaplib's proxyauth): an administrator

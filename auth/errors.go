@@ -61,7 +61,7 @@ func (e *Error) Error() string {
 	if e.Status != nil {
 		b.WriteString(": " + e.Status.Kind.String())
 		if c := e.Status.Code; c != nil {
-			b.WriteString(" [" + string(c.Name) + "]")
+			b.WriteString(" [" + escapeText(c.Name) + "]")
 		}
 		if len(e.Status.Text) > 0 {
 			b.WriteString(" " + escapeText(e.Status.Text))
@@ -127,10 +127,10 @@ type OAuthError struct {
 func (e *OAuthError) Error() string {
 	s := "auth: " + e.Mechanism + " token rejected"
 	if e.Status != "" {
-		s += ": status " + e.Status
+		s += ": status " + esc.String(e.Status)
 	}
 	if e.Scope != "" {
-		s += ", scope " + e.Scope
+		s += ", scope " + esc.String(e.Scope)
 	}
 	return s
 }
@@ -146,6 +146,21 @@ func escapeText(b []byte) string { return esc.Escape(b) }
 // carries. The session redacts what it sent (the base64 payload); a server
 // may echo the password it decoded from it.
 func redactError(err error, secrets []string) {
+	var oe *OAuthError
+	if errors.As(err, &oe) {
+		// The server's JSON: it may echo the token. Its fields are words
+		// ("invalid_token"): a secret too short to be a real token
+		// (a test's "tok") is not looked for there.
+		for _, s := range secrets {
+			if len(s) < minAnswerSecret {
+				continue
+			}
+			for _, f := range []*string{&oe.Status, &oe.Schemes, &oe.Scope, &oe.OpenIDConfiguration} {
+				*f = strings.ReplaceAll(*f, s, "***")
+			}
+			oe.Raw = bytes.ReplaceAll(oe.Raw, []byte(s), []byte("***"))
+		}
+	}
 	var st **codec.Status
 	var e *Error
 	var ce *CanceledError

@@ -192,7 +192,16 @@ func (c *oauthClient) detail() error {
 type funcClient struct {
 	name string
 	f    func(challenge []byte) ([]byte, error)
+	// add tells the session of an answer before it is sent (base64, the
+	// only form the session sees): it is a credential, which a server may
+	// echo decoded. answers keeps them for redactError.
+	add     func([]byte)
+	answers []string
 }
+
+// minAnswerSecret: shorter answers (an empty one, "y") are not counted as
+// credentials: redacting them would blank out common text.
+const minAnswerSecret = 4
 
 func (c *funcClient) Start() (string, []byte, error) { return c.name, nil, nil }
 
@@ -201,8 +210,17 @@ func (c *funcClient) Next(challenge []byte) ([]byte, error) {
 	if err == nil && resp == nil {
 		resp = []byte{}
 	}
+	if err == nil && len(resp) >= minAnswerSecret {
+		if c.add != nil {
+			c.add(resp)
+		}
+		c.answers = append(c.answers, string(resp))
+	}
 	return resp, err
 }
+
+// secrets returns the answers sent so far.
+func (c *funcClient) secrets() []string { return c.answers }
 
 // saslName escapes "=" and "," as RFC 5801 and RFC 5802 require for names
 // in GS2 headers and SCRAM attributes.
