@@ -37,12 +37,17 @@ type IdleOptions struct {
 	NoPoll bool
 }
 
+// ErrIdleEnded is what Idle returns when the server ended the IDLE on its
+// own (a tagged OK without DONE), neither ctx nor onEvent having asked.
+var ErrIdleEnded = errors.New("commands: the server ended IDLE")
+
 // Idle sends IDLE (RFC 2177, RFC 9051) and hands every untagged response
 // the server sends meanwhile (EXISTS, EXPUNGE, FETCH flag changes,
 // VANISHED, alerts, ...) to onEvent, in order, on the calling goroutine.
 // It re-issues IDLE every opts.Restart. It ends, after sending DONE and
 // reading the server's answer, when ctx ends (returning ctx's error) or
-// when onEvent returns false (returning nil).
+// when onEvent returns false (returning nil). A server that ends the IDLE
+// itself makes it return ErrIdleEnded.
 //
 // A command started on another goroutine, or in onEvent (to fetch the
 // message an EXISTS announced, say), ends the IDLE in flight: Idle sends
@@ -196,12 +201,13 @@ func (c *Client) idleOnce(ctx context.Context, restart time.Duration, onEvent fu
 		return true, err
 	case derr != nil:
 		return true, derr
-	case !sent:
-		return true, errors.New("commands: the server ended IDLE")
 	case ctx.Err() != nil:
 		return true, ctx.Err()
 	case !deliver:
+		// onEvent said stop: whoever ended the IDLE, it has.
 		return true, nil
+	case !sent:
+		return true, ErrIdleEnded
 	}
 	return !again, nil
 }
@@ -303,9 +309,13 @@ func (st *idleState) sendDone() {
 	defer cancel()
 	err := st.p.Continue(dctx, []byte("DONE"))
 	st.mu.Lock()
+	defer st.mu.Unlock()
+	if errors.Is(err, session.ErrCommandEnded) {
+		// The server ended the IDLE first: no DONE went, none is due.
+		return
+	}
 	st.sent, st.err = true, err
 	st.readTimer = time.AfterFunc(idleDoneTimeout, func() { st.giveUp(errIdleNoAnswer) })
-	st.mu.Unlock()
 }
 
 // awaitPlus takes the server's "+" as soon as it comes, as the session

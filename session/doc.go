@@ -209,9 +209,11 @@
 //     session is aborted, IMAP having no other way to stop a command);
 //   - while the command is being written (a write blocked on a full
 //     connection, a streamed literal, or the wait for the "+" that lets a
-//     synchronizing literal go): the server is in the middle of the command
-//     and the connection can no longer be trusted, so the session aborts
-//     with an *AbortError wrapping the context's error. A server that
+//     synchronizing literal go): a write that ends within 50 ms goes out
+//     whole (the command is sent; the call returns the context's error);
+//     past that, the server is in the middle of the command and the
+//     connection can no longer be trusted, so the session aborts with an
+//     *AbortError wrapping the context's error. A server that
 //     refuses a literal with NO or BAD instead of "+" ends the command
 //     normally.
 //

@@ -53,6 +53,12 @@ var (
 	ErrTimeout = errors.New("session: timeout")
 )
 
+// ErrCommandEnded is what Pending.Continue returns, having sent nothing,
+// when the command has ended: the server answered it before the line was
+// written (a server that ends IDLE on its own while the client sends
+// DONE).
+var ErrCommandEnded = errors.New("session: the command has ended")
+
 // ErrBodyDropped is the error of a read of a pulled command's body
 // section after the command's answer was given up (Pending.Wait, or the
 // context of Pending.Next ended) while the section was being read.

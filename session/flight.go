@@ -290,7 +290,7 @@ func normalName(n string) string {
 
 // writeWatch interrupts the write in progress when the context of the
 // command being written ends (by moving the connection's write deadline to
-// the past), as deadlineWhile does, but with one context.AfterFunc per
+// writeGrace from then), as deadlineWhile does, but with one context.AfterFunc per
 // context rather than per write: a batch, or a loop of Runs with one
 // context, registers once. Writes are serialised (wmu): begin and end
 // bracket each.
@@ -301,7 +301,7 @@ type writeWatch struct {
 	fn     func()          // w.fire, made once
 	active context.Context // the context of the write in progress
 	conn   net.Conn        // whose write deadline it is
-	hit    bool            // the deadline was moved to the past
+	hit    bool            // the deadline was moved (writeGrace)
 }
 
 // begin starts watching ctx for a write on conn (under the write lock).
@@ -321,25 +321,24 @@ func (w *writeWatch) begin(ctx context.Context, conn net.Conn) {
 		w.ctx = ctx
 		w.stop = context.AfterFunc(ctx, w.fn)
 	}
+	// A context that ended before this (its AfterFunc found no write
+	// watched) is the caller's to see: it checks ctx after begin, before
+	// a byte is written, and does not send the command.
 	w.active, w.conn = ctx, conn
-	if ctx.Err() != nil {
-		// Ended already: its AfterFunc may have run while no write was
-		// watched.
-		w.interruptLocked()
-	}
 }
+
+// writeGrace is how long a write whose context ended may still take: a
+// write that is not blocked (a few bytes into the connection's buffer)
+// ends well within it, sent, rather than fail having sent nothing and
+// abort the session; a write blocked on a server that does not read is
+// cut when it passes (TestShortDeadlinesKeepSession).
+const writeGrace = 50 * time.Millisecond
 
 func (w *writeWatch) fire() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.active != nil && w.active.Err() != nil {
-		w.interruptLocked()
-	}
-}
-
-func (w *writeWatch) interruptLocked() {
-	if !w.hit {
-		w.conn.SetWriteDeadline(time.Unix(1, 0))
+	if w.active != nil && w.active.Err() != nil && !w.hit {
+		w.conn.SetWriteDeadline(time.Now().Add(writeGrace))
 		w.hit = true
 	}
 }

@@ -577,6 +577,24 @@ func (s *Session) untaggedStatus(r *codec.Status) error {
 	return nil
 }
 
+// strayDone reports a tagged answer to a "DONE" the session sent for an
+// IDLE the server ended at the same time, reading the DONE as a command
+// whose tag is DONE (Dovecot: "DONE BAD ..."): IMAP's own race, not the
+// server's fault, so it is dropped (logged) rather than abort the session.
+// No tag of the session's is "DONE" (TagPrefix and a number).
+func (s *Session) strayDone(tag []byte) bool {
+	s.mu.Lock()
+	sent := s.sentDone
+	s.mu.Unlock()
+	if !sent || !strings.EqualFold(string(tag), "DONE") {
+		return false
+	}
+	if s.log != nil {
+		s.log.Debug("imap answer to a DONE sent as the server ended IDLE, dropped")
+	}
+	return true
+}
+
 // cloneStatus copies st, with the credentials the session sent redacted
 // from its text.
 func (s *Session) cloneStatus(st *codec.Status) *codec.Status {
@@ -601,6 +619,9 @@ func (s *Session) complete(st *codec.Status) error {
 	p := s.byTag[string(st.Tag)]
 	s.mu.Unlock()
 	if p == nil {
+		if s.strayDone(st.Tag) {
+			return nil
+		}
 		return &ProtocolError{Reason: "tagged response for an unknown tag " + strconv.Quote(printable(s.secrets.redact(st.Tag)))}
 	}
 	if !p.sent() && (st.Kind == codec.StatusOK || !p.syncLit.Load()) {

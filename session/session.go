@@ -207,6 +207,8 @@ type Session struct {
 	readerDone chan struct{}
 	eventsDone chan struct{} // nil without OnUnsolicited: no event goroutine
 	inHandler  bool          // OnUnsolicited is running
+	// sentDone: a DONE went out for an IDLE (mu; read.go: strayDone).
+	sentDone bool
 	// selections counts the changes of the selected mailbox (mu;
 	// exists.go: Selections); 16 bits keep Session in its size class.
 	selections uint16

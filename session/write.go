@@ -705,6 +705,15 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 	}
 	s.ww.begin(ctx, s.conn)
 	defer s.ww.end()
+	if err := ctx.Err(); err != nil {
+		// Ended since the check above (encoding takes time), and not a
+		// byte of the command written: it is not sent, and the session
+		// goes on (the write watch would have cut the write at once).
+		err = notSent(err)
+		s.finish(p, nil, err)
+		s.flushForOthers()
+		return err
+	}
 	if secret {
 		s.tr.clientSecret(p.tag, p.name)
 	} else {
@@ -1062,7 +1071,8 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 
 // Continue sends one line in answer to a continuation request (an
 // AUTHENTICATE response, IDLE's DONE). The line must not hold CR, LF or
-// NUL.
+// NUL. Once the command has ended it sends nothing and returns
+// ErrCommandEnded.
 func (p *Pending) Continue(ctx context.Context, line []byte) error {
 	for _, c := range line {
 		if c == '\r' || c == '\n' || c == 0 {
@@ -1074,6 +1084,18 @@ func (p *Pending) Continue(ctx context.Context, line []byte) error {
 	defer s.unlockWrite()
 	if err := s.Err(); err != nil {
 		return err
+	}
+	s.mu.Lock()
+	ended := p.ended
+	if !ended && p.info.waits {
+		// DONE: the server may still end the command on its own before
+		// reading it, and take "DONE" for a tag (complete).
+		s.sentDone = true
+	}
+	s.mu.Unlock()
+	if ended {
+		// Written now, the line would be read as a command of its own.
+		return ErrCommandEnded
 	}
 	defer deadlineWhile(ctx, s.conn.SetWriteDeadline)()
 	if p.info.secretCont || p.cmd.Secret {

@@ -1,0 +1,85 @@
+package commands_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/hostile"
+	"github.com/imapkit/imapkit/session"
+)
+
+// hostileClient opens a Client, with the defaults, on a scripted server.
+func hostileClient(t *testing.T, sc hostile.Scenario) *commands.Client {
+	t.Helper()
+	conn, srv := hostile.Pipe(sc)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := session.Open(ctx, conn, nil)
+	if err != nil {
+		srv.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close(); srv.Close() })
+	return commands.New(s)
+}
+
+// TestIdleServerEnds: a server that ends IDLE on its own (its tagged OK
+// right after an event) while onEvent asks to stop at that event: Idle's
+// DONE, racing the end, sent "DONE" as a command line after the IDLE was
+// over, the server answered "DONE BAD", and the session was aborted (the
+// next NOOP failed; 8 runs of 20). Now no DONE goes once the IDLE has
+// ended, and an answer to one already on its way is dropped. With onEvent
+// going on, Idle returns ErrIdleEnded (it was an untyped error). Found by
+// the fault audit of 2026-12-04.
+func TestIdleServerEnds(t *testing.T) {
+	for i := 0; i < 20; i++ {
+		stray := make(chan string, 10)
+		c := hostileClient(t, func(c *hostile.Conn) error {
+			c.PreAuth("IMAP4rev1 IDLE")
+			cmd, err := c.Until("IDLE")
+			if err != nil {
+				return err
+			}
+			c.Continue("idling")
+			c.Sleep(5 * time.Millisecond)
+			c.Lines("* 1 EXISTS", cmd.Tag+" OK IDLE terminated by server")
+			for {
+				cmd, err := c.ReadCommand()
+				if err != nil {
+					return err
+				}
+				if cmd.Line == "DONE" {
+					stray <- cmd.Line
+					c.Line("DONE BAD Error in IMAP command received by server.") // as Dovecot answers
+					continue
+				}
+				if err := c.Answer(cmd); err != nil {
+					return err
+				}
+			}
+		})
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		stop := i%2 == 0
+		ierr := c.Idle(ctx, nil, func(r codec.Response) bool { return !stop })
+		nerr := c.Noop(ctx)
+		cancel()
+		if nerr != nil {
+			t.Fatalf("run %d: NOOP after Idle: %v (Idle: %v)", i, nerr, ierr)
+		}
+		switch {
+		case stop && ierr != nil:
+			t.Fatalf("run %d: Idle stopped by onEvent: %v; want nil", i, ierr)
+		case !stop && !errors.Is(ierr, commands.ErrIdleEnded):
+			t.Fatalf("run %d: Idle ended by the server: %v; want ErrIdleEnded", i, ierr)
+		}
+		select {
+		case <-stray:
+			t.Logf("run %d: a DONE crossed the server's end; its answer was dropped", i)
+		default:
+		}
+	}
+}
