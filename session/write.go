@@ -159,6 +159,14 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush bool) (*Pend
 		s.demanders--
 	}
 	s.stopWaitingLocked(w)
+	if s.state == StateLogout {
+		// LOGOUT is over (a command that waited behind it, or one that
+		// came after it): the server is closing the connection, and a
+		// command written now would reach it after LOGOUT, or fail on
+		// the closed connection as if the session had been aborted.
+		s.mu.Unlock()
+		return nil, notSent(ErrClosed)
+	}
 	if cmd.Selection != 0 && cmd.Selection != uint32(s.selections) {
 		s.mu.Unlock()
 		return nil, notSent(ErrReselected)
