@@ -350,7 +350,8 @@ func TestDefectNotSent(t *testing.T) {
 // does one that does not answer IDLE's DONE, and a server that sends no
 // greeting ends Open after DefaultGreetingTimeout, without the caller
 // giving a deadline; so does a server stalling in a streamed body the
-// caller reads (bodyReadStalls). They take 30 and 60 seconds of waiting,
+// caller reads (bodyReadStalls), and one silent after STARTTLS's OK
+// (startTLSStalls). They take 30 and 60 seconds of waiting,
 // so they run in parallel with the rest.
 func TestDefectDefaultTimeouts(t *testing.T) {
 	if testing.Short() {
@@ -360,10 +361,15 @@ func TestDefectDefaultTimeouts(t *testing.T) {
 	// IDLE's check runs beside the two subtests (in a goroutine, not a
 	// third parallel subtest: go test runs two at a time on two cores,
 	// and it would add a minute).
-	idleDone, bodyDone := make(chan error, 1), make(chan error, 1)
+	idleDone, bodyDone, tlsDone := make(chan error, 1), make(chan error, 1), make(chan error, 1)
 	go func() { idleDone <- idleDoneStalls() }()
 	go func() { bodyDone <- bodyReadStalls() }()
+	dir := t.TempDir()
+	go func() { tlsDone <- startTLSStalls(dir) }()
 	t.Cleanup(func() {
+		if err := <-tlsDone; err != nil {
+			t.Errorf("a STARTTLS handshake: %v", err)
+		}
 		if err := <-idleDone; err != nil {
 			t.Errorf("IDLE DONE: %v", err)
 		}

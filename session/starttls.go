@@ -5,12 +5,16 @@ package session
 import (
 	"context"
 	"crypto/tls"
+	"errors"
+	"fmt"
 
 	"github.com/imapkit/imapkit/transport"
 )
 
-// StartTLS upgrades the connection (RFC 9051 section 6.2.1). It refuses
-// when TLS is already on or the server lacks STARTTLS. Every byte received
+// StartTLS upgrades the connection (RFC 9051 section 6.2.1). It refuses,
+// sending nothing, when TLS is already on, when the server lacks STARTTLS,
+// and when there is no server name to verify the certificate against
+// (Options.ServerName, cfg.ServerName: transport.ErrNoServerName). Every byte received
 // before the handshake is thrown away, and the capabilities are asked for
 // again.
 func (s *Session) StartTLS(ctx context.Context, cfg *tls.Config) error {
@@ -27,6 +31,11 @@ func (s *Session) StartTLS(ctx context.Context, cfg *tls.Config) error {
 	if cfg != nil && cfg.ServerName != "" {
 		host = cfg.ServerName
 	}
+	if host == "" && (cfg == nil || !cfg.InsecureSkipVerify) {
+		// Known before anything is sent: after STARTTLS's OK the
+		// session would be lost with it.
+		return fmt.Errorf("session: STARTTLS: %w (Options.ServerName)", transport.ErrNoServerName)
+	}
 	p, err := s.register(ctx, &Command{Name: "STARTTLS"}, false)
 	if err != nil {
 		return err
@@ -34,6 +43,12 @@ func (s *Session) StartTLS(ctx context.Context, cfg *tls.Config) error {
 	p.upgrade = func() error {
 		raw := s.wc // the handshake's reads keep the stall timeout
 		tc, err := transport.StartTLS(ctx, raw, host, cfg)
+		var tte *transport.TimeoutError
+		if err != nil && isTimeout(err) && !errors.As(err, &tte) && ctx.Err() == nil {
+			// Not the context, not transport's own bound: the session's
+			// stall timeout cut the handshake (raw is s.wc).
+			err = &TimeoutError{What: TimeoutStall, After: s.wc.stall, Err: err}
+		}
 		if err != nil {
 			return err
 		}

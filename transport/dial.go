@@ -35,6 +35,11 @@ const DefaultDialTimeout = 30 * time.Second
 // longer, replaces it.
 const DefaultHandshakeTimeout = 30 * time.Second
 
+// ErrNoServerName: TLS was asked for with no server name to verify the
+// certificate against (no host name, and no tls.Config.ServerName), and
+// without tls.Config.InsecureSkipVerify.
+var ErrNoServerName = errors.New("transport: tls: no server name to verify the certificate against")
+
 // TimeoutError reports that one of the package's default bounds
 // ([DefaultDialTimeout], [DefaultHandshakeTimeout]) ended an operation
 // whose context had no deadline. It wraps [context.DeadlineExceeded] (and
@@ -263,7 +268,7 @@ func tlsConfig(cfg *tls.Config, host string) (*tls.Config, error) {
 		c.ServerName = serverName(host)
 	}
 	if c.ServerName == "" && !c.InsecureSkipVerify {
-		return nil, errors.New("transport: tls: no server name to verify the certificate against")
+		return nil, ErrNoServerName
 	}
 	if c.MinVersion == 0 {
 		c.MinVersion = tls.VersionTLS12
