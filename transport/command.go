@@ -213,6 +213,12 @@ func (c *CommandConn) Close() error {
 	grace := c.grace
 	c.mu.Unlock()
 	defer close(c.closing)
+	gone := false // the child had exited before Close
+	select {
+	case <-c.exited:
+		gone = true
+	default:
+	}
 
 	// Close our read end first, so that a blocked Read reports net.ErrClosed
 	// rather than the EOF caused by the child exiting on end of input.
@@ -231,6 +237,13 @@ func (c *CommandConn) Close() error {
 	}
 	select {
 	case <-c.exited:
+		// The child exited by itself, on end of input: descendants in
+		// its group may not have (TestCommandCloseKillsDescendants).
+		// Only when it exited during Close: the group's id is a pid,
+		// which the kernel could have given out again long after.
+		if !gone {
+			killDescendants(c.cmd.Process)
+		}
 	default:
 		killProcessGroup(c.cmd.Process)
 		<-c.exited

@@ -15,3 +15,7 @@ func setProcessGroup(cmd *exec.Cmd) {}
 func killProcessGroup(p *os.Process) {
 	_ = p.Kill()
 }
+
+// killDescendants does nothing where the child has no process group of its
+// own.
+func killDescendants(p *os.Process) {}

@@ -20,3 +20,14 @@ func killProcessGroup(p *os.Process) {
 	_ = syscall.Kill(-p.Pid, syscall.SIGKILL)
 	_ = p.Kill()
 }
+
+// killDescendants kills what is left of the child's process group once the
+// child has exited by itself, during Close: descendants it started (a
+// wrapper script's ssh) that would outlive Close. The group's id is the
+// child's pid, which the kernel does not give out again while the group
+// has a member; with none left the kill finds no group (unless the pid
+// was given out again in the moment since the child was reaped, which
+// takes the kernel's pid space wrapping around).
+func killDescendants(p *os.Process) {
+	_ = syscall.Kill(-p.Pid, syscall.SIGKILL)
+}
