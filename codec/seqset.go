@@ -216,12 +216,19 @@ func (s *SeqSet) AddRanges(rs ...wire.SeqRange) {
 // either order) after those of s, in the order given, as ParseSeqSet
 // keeps the order a peer wrote: what joins the COPYUIDs of several
 // commands without losing which source UID pairs with which destination
-// UID. s stays canonical only when they come in ascending order with gaps
-// between them; AddRange and the other additions compact it first. It does
-// not modify rs.
+// UID. A range that goes on where the last one stops joins it. s stays
+// canonical only when they come in ascending order; AddRange and the other
+// additions compact it first. It does not modify rs.
 func (s *SeqSet) Append(rs ...wire.SeqRange) {
 	for _, r := range rs {
 		nr := normRange(r.Start, r.Stop)
+		if n := len(s.r); n > 0 && s.r[n-1].Stop != 0 && nr.Start != 0 && uint64(nr.Start) == uint64(s.r[n-1].Stop)+1 {
+			// It goes on where the last range stops: the same numbers
+			// in the same order, in one range (1:1711 then 1712:2000 is
+			// 1:2000).
+			s.r[n-1].Stop = nr.Stop
+			continue
+		}
 		s.noteOrder(nr)
 		s.r = append(s.r, nr)
 	}

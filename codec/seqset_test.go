@@ -570,6 +570,11 @@ func TestSeqSetAppend(t *testing.T) {
 	}
 	a.Append(wire.SeqRange{Start: 4, Stop: 4})
 	a.AddRange(9, 9)
+	var j codec.SeqSet
+	j.Append(wire.SeqRange{Start: 1, Stop: 1711}, wire.SeqRange{Start: 1712, Stop: 2000}, wire.SeqRange{Start: 7, Stop: 7}, wire.SeqRange{Start: 8, Stop: 0}, wire.SeqRange{Start: 9, Stop: 9})
+	if got := j.Ranges(); !slices.Equal(got, []wire.SeqRange{{Start: 1, Stop: 2000}, {Start: 7, Stop: 0}, {Start: 9, Stop: 9}}) {
+		t.Errorf("a range going on from the last joins it (none goes on from *): %v", got)
+	}
 	if got := a.Ranges(); !slices.Equal(got, []wire.SeqRange{{Start: 1, Stop: 5}, {Start: 9, Stop: 9}}) {
 		t.Errorf("an adjacent append then AddRange: %v", got)
 	}
