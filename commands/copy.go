@@ -224,7 +224,12 @@ func copyUIDOf(st *codec.Status) *CopyResult {
 // A set too long for one command line is moved in parts
 // (Client.SetMaxSetLength); sequence numbers, which each part's MOVE
 // changes, are first turned into UIDs (UID SEARCH), as the fallback does.
+// From a mailbox open read-only it returns ErrMailboxReadOnly and sends
+// nothing (use Copy).
 func (c *Client) Move(ctx context.Context, set Set, mailbox string) (*CopyResult, error) {
+	if err := c.writable(); err != nil {
+		return nil, err
+	}
 	if c.holdsNone(set) {
 		return &CopyResult{}, nil // nothing to send
 	}

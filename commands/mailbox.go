@@ -71,6 +71,32 @@ type MailboxState struct {
 	Status *codec.Status
 }
 
+// ErrMailboxReadOnly is what Store, Expunge and Move return, having sent
+// nothing, when the selected mailbox is open read-only (EXAMINE, or a
+// SELECT the server answered [READ-ONLY]): the server would change
+// nothing, and some say OK all the same (Dovecot answers STORE "OK Store
+// ignored"), which would read as done. errors.Is(err, session.ErrReadOnly)
+// is true. Select the mailbox (read-write) first.
+var ErrMailboxReadOnly error = mailboxReadOnly{}
+
+type mailboxReadOnly struct{}
+
+func (mailboxReadOnly) Error() string {
+	return "commands: the selected mailbox is open read-only: nothing can be stored or removed"
+}
+
+// Is makes errors.Is(err, session.ErrReadOnly) true.
+func (mailboxReadOnly) Is(target error) bool { return target == session.ErrReadOnly }
+
+// writable returns ErrMailboxReadOnly when the selected mailbox is open
+// read-only.
+func (c *Client) writable() error {
+	if name, ro := c.s.Mailbox(); name != "" && ro {
+		return ErrMailboxReadOnly
+	}
+	return nil
+}
+
 // ReadOnlyError is imaplib's readonly error for Select: the server opened
 // read-only (with [READ-ONLY]) a mailbox that Select asked to open
 // read-write. The mailbox is selected, State says how it is, and the
@@ -288,8 +314,12 @@ type ExpungeResult struct {
 // line is sent in parts (Client.SetMaxSetLength), whose answers are
 // joined. The EXPUNGE responses are taken as they come (4 bytes each in
 // the result), not collected whole: an expunge of 300,000 messages is not
-// a *session.ResultTooLargeError.
+// a *session.ResultTooLargeError. In a mailbox open read-only it returns
+// ErrMailboxReadOnly and sends nothing.
 func (c *Client) Expunge(ctx context.Context, uids *Set) (*ExpungeResult, error) {
+	if err := c.writable(); err != nil {
+		return nil, err
+	}
 	res := &ExpungeResult{}
 	var (
 		mu       sync.Mutex

@@ -52,9 +52,13 @@ type StoreResult struct {
 // (Client.SetMaxSetLength), whose answers are joined. An answer past the
 // session's MaxResultBytes is not an error here, as it is for the
 // commands whose answer is their result: the store was done, and the
-// responses left out are counted in StoreResult.Dropped.
+// responses left out are counted in StoreResult.Dropped. In a mailbox open
+// read-only it returns ErrMailboxReadOnly and sends nothing.
 func (c *Client) Store(ctx context.Context, set Set, op StoreOp, flags []string, opts *StoreOptions) (*StoreResult, error) {
 	if err := checkFlags(flags); err != nil {
+		return nil, err
+	}
+	if err := c.writable(); err != nil {
 		return nil, err
 	}
 	if c.holdsNone(set) {
