@@ -60,6 +60,7 @@ func (s *Session) CompressLevel(ctx context.Context, level int) error {
 		raw := s.conn
 		zr := flate.NewReader(io.MultiReader(bytes.NewReader(rest), raw))
 		s.wmu.Lock()
+		s.tr.restart()
 		s.tok.Reset(s.pr.reset(s.tr.reader(zr)))
 		// From here the tracer counts inflated bytes: in the tokenizer's
 		// offsets, which continue from what it consumed.

@@ -419,3 +419,50 @@ func TestRedactRawLogin(t *testing.T) {
 		})
 	}
 }
+
+// TestHostileStartTLSInjectionTrace: plaintext injected after STARTTLS's
+// OK, ending in a literal's header, is thrown away unparsed; the trace
+// forgets it too. The tracer kept the announced literal, and took the
+// first 100,000 bytes read over TLS for its body: the server's lines
+// after the handshake were missing from the trace and the history.
+func TestHostileStartTLSInjectionTrace(t *testing.T) {
+	scfg, ccfg := hsTLS(t)
+	var trace bytes.Buffer
+	var mu sync.Mutex
+	hsRun(t, func(c *hostile.Conn) error {
+		if err := c.Greet(hsPreTLSCaps); err != nil {
+			return err
+		}
+		cmd, err := c.Expect("STARTTLS")
+		if err != nil {
+			return err
+		}
+		if err := c.WriteString(cmd.Tag + " OK begin TLS now\r\n* OK {100000}\r\n"); err != nil {
+			return err
+		}
+		if err := c.StartTLS(scfg); err != nil {
+			return err
+		}
+		c.Caps = "IMAP4rev1 AUTH=PLAIN X-POST-TLS"
+		return c.Serve()
+	}, 0, 0, func(c *hsCase, conn net.Conn) {
+		opts := hsOpts()
+		opts.Trace = &hsSyncWriter{w: &trace, mu: &mu}
+		s := c.open(conn, opts)
+		if s == nil {
+			return
+		}
+		if err := s.StartTLS(context.Background(), ccfg); err != nil {
+			c.t.Fatalf("StartTLS: %v", err)
+		}
+		if !s.HasCap("X-POST-TLS") {
+			c.t.Fatalf("capabilities after STARTTLS: %v", s.Caps())
+		}
+		c.s.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		if !strings.Contains(trace.String(), "S: * CAPABILITY IMAP4rev1 AUTH=PLAIN X-POST-TLS") {
+			c.t.Errorf("the server's CAPABILITY over TLS is missing from the trace:\n%s", trace.String())
+		}
+	})
+}

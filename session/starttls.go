@@ -57,6 +57,7 @@ func (s *Session) StartTLS(ctx context.Context, cfg *tls.Config) error {
 		}
 		s.wmu.Lock()
 		s.conn = tc
+		s.tr.restart()
 		s.tok.Reset(s.pr.reset(s.tr.reader(tc)))
 		s.cw.w = s.tr.writer(tc)
 		s.wmu.Unlock()

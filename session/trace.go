@@ -117,6 +117,18 @@ func (t *tracer) add(b []byte) {
 // reader returns r with the server side of the trace attached.
 func (t *tracer) reader(r io.Reader) io.Reader { return &traceReader{t: t, r: r} }
 
+// restart forgets the server line being assembled, and any literal it
+// announced: the stream goes on over TLS or COMPRESS, and what was read
+// before is thrown away unparsed. Injected plaintext ending in "{N}" would
+// otherwise hide the first N bytes of the server's lines over TLS from
+// the trace as a literal's body (TestHostileStartTLSInjectionTrace).
+func (t *tracer) restart() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.line_, t.cut, t.tail = t.line_[:0], false, t.tail[:0]
+	t.litRemain, t.litLen, t.litBody = 0, 0, t.litBody[:0]
+}
+
 // writer returns w: client lines are traced from the encoded commands.
 func (t *tracer) writer(w io.Writer) io.Writer { return w }
 
