@@ -116,7 +116,12 @@ func authenticate(ctx context.Context, s *session.Session, name string, ir []byt
 			if len(resp) > 0 {
 				line = base64.StdEncoding.EncodeToString(resp)
 			}
-			if err := p.Continue(ctx, []byte(line)); err != nil {
+			if err := p.Continue(ctx, []byte(line)); errors.Is(err, session.ErrCommandEnded) {
+				// The server answered (a NO after its challenge) before
+				// the response went: that answer is the result.
+				_, err := p.Wait(ctx)
+				return refusal("AUTHENTICATE", name, err, detail())
+			} else if err != nil {
 				return err
 			}
 		case <-ctx.Done():
@@ -128,9 +133,10 @@ func authenticate(ctx context.Context, s *session.Session, name string, ir []byt
 
 // cancel sends "*" and waits for the server's tagged answer.
 func cancel(ctx context.Context, p *session.Pending, mech string, cause error) error {
-	if err := p.Continue(ctx, []byte("*")); err != nil {
+	if err := p.Continue(ctx, []byte("*")); err != nil && !errors.Is(err, session.ErrCommandEnded) {
 		return err
 	}
+	// Sent, or the server ended the command first: its answer follows.
 	select {
 	case <-p.Done():
 		r, err := p.Wait(ctx)

@@ -3,6 +3,7 @@ package auth_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -462,21 +463,26 @@ func TestPolicyLoginDisabled(t *testing.T) {
 func TestPolicyTLSRequired(t *testing.T) {
 	tests := []struct {
 		name, transcript, want string
+		cfg                    *tls.Config
 	}{
 		{"STARTTLS missing", `
-			S: * OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] hi`, "does not offer STARTTLS"},
+			S: * OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] hi`, "does not offer STARTTLS", nil},
 		{"STARTTLS refused", `
 			S: * OK [CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN] hi
 			C: A1 STARTTLS
-			S: A1 NO TLS not available`, "STARTTLS failed"},
+			S: A1 NO TLS not available`, "STARTTLS failed", &tls.Config{ServerName: "imap.example.com"}},
+		// No name to verify the certificate against: STARTTLS is not
+		// even sent (the session would be lost after the server's OK).
+		{"no server name", `
+			S: * OK [CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN] hi`, "no server name", nil},
 		{"PREAUTH on plaintext", `
-			S: * PREAUTH [CAPABILITY IMAP4rev1 STARTTLS] hi`, "PREAUTH"},
+			S: * PREAUTH [CAPABILITY IMAP4rev1 STARTTLS] hi`, "PREAUTH", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			// Even on loopback: TLS required means TLS.
 			conn, wait := script(t, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 143}, tt.transcript)
-			c, err := open(t, conn, &auth.Options{RequireTLS: true}, nil)
+			c, err := open(t, conn, &auth.Options{RequireTLS: true, TLSConfig: tt.cfg}, nil)
 			if !errors.Is(err, auth.ErrTLSRequired) || c != nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Open: %v; want ErrTLSRequired (%s)", err, tt.want)
 			}

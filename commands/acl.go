@@ -49,8 +49,9 @@ func (c *Client) MyRights(ctx context.Context, mailbox string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	want := c.encodeMailbox(mailbox)
 	for _, d := range r.Data {
-		if m, ok := d.(*codec.MyRights); ok {
+		if m, ok := d.(*codec.MyRights); ok && sameMailbox(string(m.Mailbox), want) {
 			return string(m.Rights), nil
 		}
 	}

@@ -310,3 +310,9 @@ func encodeFlags(e *wire.Encoder, flags []string) *wire.Encoder {
 		}
 	})
 }
+
+// sameMailbox reports whether two mailbox names as sent are the same
+// mailbox: equal, or INBOX in any case (RFC 9051 section 5.1).
+func sameMailbox(a, b string) bool {
+	return a == b || equalFold(a, "INBOX") && equalFold(b, "INBOX")
+}

@@ -41,6 +41,9 @@ type MailboxInfo struct {
 	OldName string
 	// Status is the mailbox's STATUS with ListOptions.ReturnStatus.
 	Status *MailboxStatus
+	// MyRights is the user's rights on the mailbox (MYRIGHTS, RFC 8440)
+	// with ListOptions.ReturnMyRights; "" when the server sent none.
+	MyRights string
 	// Raw is the name as sent.
 	Raw []byte
 }
@@ -176,6 +179,10 @@ func (c *Client) listOnce(ctx context.Context, pattern string, o *ListOptions, r
 				}
 			}
 			held = m
+		case *codec.MyRights:
+			if held != nil && held.Name == decodeMailbox(r.Mailbox, utf8) {
+				held.MyRights = string(r.Rights)
+			}
 		case *codec.MailboxStatus:
 			name := decodeMailbox(r.Mailbox, utf8)
 			if held != nil && held.Name == name {

@@ -528,9 +528,12 @@ func (c *Client) searchOnce(ctx context.Context, cmd *session.Command, o SearchO
 	res.All.AddNum(nums...)
 	res.All.AddRanges(all...)
 	res.All.Compact()
-	if o.Return == nil || !res.FromESearch {
+	saveOnly := o.Return != nil && *o.Return == SearchReturn{Save: true}
+	if (o.Return == nil || !res.FromESearch) && !saveOnly {
 		// A plain SEARCH (or an IMAP4rev2 server answering one with
-		// ESEARCH ALL): the other fields follow from the set.
+		// ESEARCH ALL): the other fields follow from the set. With SAVE
+		// alone the server sends no ESEARCH (RFC 5182 section 2.1):
+		// nothing is known of the matches but that they are saved.
 		n, _ := res.All.Len()
 		res.Count, res.HasCount = uint32(n), true
 		if rg := res.All.Ranges(); len(rg) > 0 {

@@ -89,12 +89,12 @@ type watchConn struct {
 	set   time.Time // the deadline last given to the connection
 	intr  bool      // interrupted: the deadline is in the past (see interrupt)
 
-	// The write side (Write, SetWriteDeadline): wset is the stall
-	// deadline a write left on the connection (zero: none); wintr, that a
-	// deadline in the past was set (a command's context ended: writeWatch),
-	// whose timeout is the caller's, not a stall.
+	// The write side (Write, SetWriteDeadline): wset is the deadline a
+	// write left on the connection (zero: none); wdead, the caller's (a
+	// command's context ended: writeWatch gives it writeGrace; zero:
+	// none), whose timeout is the caller's, not a stall.
 	wset  time.Time
-	wintr bool
+	wdead time.Time
 	// wbusy counts the writes in progress, wlast is when a write last
 	// ended or got bytes through: the server was taking them in; wfull,
 	// when a write that had to wait for room ended: the send buffer was
@@ -125,13 +125,14 @@ func (c *watchConn) readStallExcused() bool {
 	return c.wbusy.Load() > 0 || ns-c.wlast.Load() < int64(c.stall) || ns-c.wfull.Load() < int64(writeStallFactor*c.stall)
 }
 
-// SetWriteDeadline sets the connection's write deadline. A deadline in
-// the past interrupts the write in progress (a command's context ended);
-// Write then leaves it in place and reports the timeout as it is.
+// SetWriteDeadline sets the caller's write deadline (a command's context
+// ended: the write watch gives the write in progress writeGrace). Write
+// keeps it, or the stall deadline when that comes first, and reports a
+// timeout at or past it as it is; zero clears it.
 func (c *watchConn) SetWriteDeadline(t time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.wintr = !t.IsZero() && !t.After(time.Now())
+	c.wdead = t
 	c.wset = time.Time{}
 	return c.Conn.SetWriteDeadline(t)
 }
@@ -160,9 +161,15 @@ func (c *watchConn) Write(p []byte) (int, error) {
 	for {
 		start := time.Now()
 		c.mu.Lock()
-		if !c.wintr && (c.wset.IsZero() || c.wset.Before(start.Add(stall))) {
-			c.wset = start.Add(stall + stall/stallSlack)
-			c.Conn.SetWriteDeadline(c.wset)
+		if c.wset.IsZero() || (c.wset.Before(start.Add(stall)) && !c.wset.Equal(c.wdead)) {
+			// The stall deadline, or the caller's when it comes first
+			// (it stays where it is: TestWriteGraceCutsSlowWrite).
+			d := start.Add(stall + stall/stallSlack)
+			if !c.wdead.IsZero() && c.wdead.Before(d) {
+				d = c.wdead
+			}
+			c.wset = d
+			c.Conn.SetWriteDeadline(d)
 		}
 		c.mu.Unlock()
 		c.wbusy.Add(1)
@@ -182,7 +189,7 @@ func (c *watchConn) Write(p []byte) (int, error) {
 			return done, err
 		}
 		c.mu.Lock()
-		intr := c.wintr
+		intr := !c.wdead.IsZero() && !end.Before(c.wdead)
 		c.wset = time.Time{} // the deadline passed: set a new one
 		c.mu.Unlock()
 		switch {

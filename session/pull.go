@@ -257,7 +257,9 @@ func (b *pullBody) detach(limit int64, over *ResultTooLargeError) int64 {
 	rest, err := io.ReadAll(io.LimitReader(b.r, limit+1))
 	switch {
 	case err != nil:
-		b.err = err
+		// As Read: the session's typed error, the session ended with it
+		// (TestDetachedBodyErrorTyped).
+		b.err = b.s.readFailed(err)
 	case int64(len(rest)) > limit:
 		b.err = over
 	default:

@@ -428,15 +428,17 @@ func (s *Session) deliver(r codec.Response) {
 // takes a kind its rules do not gets r only when no other command wants
 // it.
 func (s *Session) targetLocked(r codec.Response) *Pending {
+	isStatus := false
 	if st, ok := r.(*codec.MailboxStatus); ok {
 		// Pipelined STATUS commands: match the mailbox when a server
 		// answers them out of order.
 		// Two STATUS for the same mailbox: the oldest that has no answer
 		// yet gets it.
 		name := codec.DecodeMailboxLenient(st.Mailbox)
+		isStatus = true
 		var answered *Pending
 		for _, p := range s.inflight {
-			if p.info.target == TargetMailbox && p.hasMailbox && p.mailbox == name && p.wants(r) {
+			if p.info.target == TargetMailbox && p.hasMailbox && sameMailbox(p.mailbox, name) && p.wants(r) {
 				if !p.gotStatus {
 					p.gotStatus = true
 					return p
@@ -457,6 +459,12 @@ func (s *Session) targetLocked(r codec.Response) *Pending {
 	var first, dynamic, fallback *Pending
 	for _, p := range s.inflight {
 		if !p.wantsNamed(r, name) {
+			continue
+		}
+		if isStatus && p.info.target == TargetMailbox && p.hasMailbox {
+			// Another mailbox's STATUS (none matched above: a NOTIFY
+			// STATUS event): not this command's answer, whose mailbox is
+			// known (TestStatusOtherMailboxNotTaken).
 			continue
 		}
 		if p.cmd.Want != nil && !p.info.wants(name) {
@@ -577,6 +585,12 @@ func (s *Session) untaggedStatus(r *codec.Status) error {
 	return nil
 }
 
+// sameMailbox reports whether two decoded mailbox names are the same
+// mailbox: equal, or INBOX in any case (RFC 9051 section 5.1).
+func sameMailbox(a, b string) bool {
+	return a == b || strings.EqualFold(a, "INBOX") && strings.EqualFold(b, "INBOX")
+}
+
 // strayDone reports a tagged answer to a "DONE" the session sent for an
 // IDLE the server ended at the same time, reading the DONE as a command
 // whose tag is DONE (Dovecot: "DONE BAD ..."): IMAP's own race, not the
@@ -601,14 +615,12 @@ func (s *Session) cloneStatus(st *codec.Status) *codec.Status {
 	c := codec.CloneResponse(st).(*codec.Status)
 	c.Text = s.secrets.redact(c.Text)
 	if k := c.Code; k != nil && s.secrets.any() {
-		// A server may echo a credential as a code, or in the arguments
-		// of one (statusString prints the name).
-		k.Name, k.Raw, k.Sub = s.secrets.redact(k.Name), s.secrets.redact(k.Raw), s.secrets.redact(k.Sub)
-		for _, l := range [][]codec.Bytes{k.Caps, k.Flags, k.Charsets} {
-			for i := range l {
-				l[i] = s.secrets.redact(l[i])
-			}
-		}
+		// A server may echo a credential as a code (statusString prints
+		// its name), or in the arguments of one it does not know. The
+		// typed fields of the codes it knows (CAPABILITY, PERMANENTFLAGS,
+		// ...) are left as they are: redacting a common word there would
+		// change what the caller reads.
+		k.Name, k.Raw = s.secrets.redact(k.Name), s.secrets.redact(k.Raw)
 	}
 	return c
 }
@@ -710,8 +722,12 @@ func (s *Session) transition(p *Pending, st *codec.Status) {
 		s.selected, s.readOnly = "", false
 		s.unselectedLocked()
 	case ToLogout:
-		s.state = StateLogout
-		s.unselectedLocked()
+		if ok {
+			// A LOGOUT refused (NO, BAD) leaves the session as it
+			// was: commands may still go (TestRefusedLogoutKeepsSession).
+			s.state = StateLogout
+			s.unselectedLocked()
+		}
 	case ToNonAuth:
 		if ok {
 			s.state = StateNonAuth

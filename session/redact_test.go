@@ -6,6 +6,7 @@ package session_test
 // fix; its comment says what the bug was.
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/ecdsa"
@@ -13,7 +14,9 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
+	"io"
 	"log/slog"
 	"math/big"
 	"net"
@@ -465,4 +468,93 @@ func TestHostileStartTLSInjectionTrace(t *testing.T) {
 			c.t.Errorf("the server's CAPABILITY over TLS is missing from the trace:\n%s", trace.String())
 		}
 	})
+}
+
+// TestRedactRawAuthMechanismNotSecret: a raw AUTHENTICATE (the escape
+// hatch) counts its arguments after the mechanism as credentials, not the
+// mechanism's name, and the typed fields of known codes are never
+// redacted: a first version of TestRedactRawLogin's fix made "PLAIN" a
+// secret, and the answer's CAPABILITY code read AUTH=***. Found by the
+// review of 2026-12-04.
+func TestRedactRawAuthMechanismNotSecret(t *testing.T) {
+	ir := base64.StdEncoding.EncodeToString([]byte("\x00alice\x00s3cret-pass"))
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN] hi\r\n")
+		l := readLine(r)
+		tag, _, _ := strings.Cut(l, " ")
+		io.WriteString(w, tag+" OK [CAPABILITY IMAP4rev1 AUTH=PLAIN IDLE] PLAIN login ok\r\n")
+		for {
+			l := readLine(r)
+			if l == "" {
+				return
+			}
+			tag, _, _ := strings.Cut(l, " ")
+			io.WriteString(w, tag+" OK [CAPABILITY IMAP4rev1 AUTH=PLAIN IDLE] done\r\n")
+		}
+	})
+	s := openDefaults(t, conn, nil)
+	r, err := s.Run(ctx20(t), &session.Command{Name: "AUTHENTICATE", Args: func(e *wire.Encoder) {
+		e.SP().Atom("PLAIN").SP().Atom(ir)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var caps []string
+	for _, c := range r.Status.Code.Caps {
+		caps = append(caps, string(c))
+	}
+	if !strings.Contains(strings.Join(caps, " "), "AUTH=PLAIN") || !strings.Contains(string(r.Status.Text), "PLAIN") {
+		t.Errorf("AUTHENTICATE's Result.Status: caps %q, text %q; the mechanism name is no credential", caps, r.Status.Text)
+	}
+	r, err = s.Run(ctx20(t), &session.Command{Name: "NOOP"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	caps = caps[:0]
+	for _, c := range r.Status.Code.Caps {
+		caps = append(caps, string(c))
+	}
+	if !strings.Contains(strings.Join(caps, " "), "AUTH=PLAIN") {
+		t.Errorf("a later NOOP's Result.Status.Code.Caps = %q", caps)
+	}
+}
+
+// TestRedactRawLoginShortArgs: a raw LOGIN's user name is no secret, and
+// an argument under 4 bytes is not redacted (as auth's answers): a first
+// version made the user "a" a secret and rewrote the typed PERMANENTFLAGS
+// of a later SELECT (\Flagged -> \Fl***gged). Found by the review of
+// 2026-12-04.
+func TestRedactRawLoginShortArgs(t *testing.T) {
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* OK [CAPABILITY IMAP4rev1] hi\r\n")
+		for {
+			l := readLine(r)
+			if l == "" {
+				return
+			}
+			tag, rest, _ := strings.Cut(l, " ")
+			if strings.HasPrefix(rest, "SELECT") {
+				io.WriteString(w, tag+" OK [PERMANENTFLAGS (\\Seen \\Flagged \\Draft)] [READ-WRITE] selected\r\n")
+				continue
+			}
+			io.WriteString(w, tag+" OK done\r\n")
+		}
+	})
+	s := openDefaults(t, conn, nil)
+	if _, err := s.Run(ctx20(t), &session.Command{Name: "LOGIN", Args: func(e *wire.Encoder) {
+		e.SP().AString("a").SP().AString("long-password")
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Run(ctx20(t), &session.Command{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var flags []string
+	for _, f := range r.Status.Code.Flags {
+		flags = append(flags, string(f))
+	}
+	if strings.Join(flags, " ") != `\Seen \Flagged \Draft` {
+		t.Errorf("SELECT's PERMANENTFLAGS = %q", flags)
+	}
 }

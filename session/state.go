@@ -264,7 +264,7 @@ var rulesTable = map[string]Rules{
 	"GETQUOTA":      {States: sAuthSel, Data: []string{"QUOTA"}},
 	"GETQUOTAROOT":  {States: sAuthSel, Data: []string{"QUOTA", "QUOTAROOT"}},
 	"GETMETADATA":   {States: sAuthSel, Data: []string{"METADATA"}},
-	"LIST":          {States: sAuthSel, Data: []string{"LIST", "STATUS"}},
+	"LIST":          {States: sAuthSel, Data: []string{"LIST", "STATUS", "MYRIGHTS"}}, // RETURN (STATUS ...), (MYRIGHTS): RFC 5819, RFC 8440
 	"LISTRIGHTS":    {States: sAuthSel, Data: []string{"LISTRIGHTS"}},
 	"LSUB":          {States: sAuthSel, Data: []string{"LSUB", "LIST"}},
 	"MYRIGHTS":      {States: sAuthSel, Data: []string{"MYRIGHTS"}},

@@ -1159,10 +1159,16 @@ func (s *Session) markSent(p *Pending, wc *wire.Encoded) {
 	}
 }
 
+// minArgSecret: a raw credential argument shorter than this is not
+// redacted from what the server sends (a one-letter user name would blank
+// out every such letter); auth's answers use the same bound.
+const minArgSecret = 4
+
 // credentialArgs returns the arguments of an encoded LOGIN or AUTHENTICATE
-// (its atoms, strings and literals, as the server reads them), for
-// redaction: read back with a tokenizer from the command's bytes. Streamed
-// literal bodies are not read (a credential is never one).
+// after the first (the user name, the mechanism: no secrets), as the
+// server reads them (atoms, strings, literals), for redaction: read back
+// with a tokenizer from the command's bytes. Streamed literal bodies are
+// not read (a credential is never one).
 func credentialArgs(wc *wire.Encoded) [][]byte {
 	var line []byte
 	for _, part := range wc.Parts {
@@ -1179,12 +1185,12 @@ func credentialArgs(wc *wire.Encoded) [][]byte {
 	if _, err := t.Atom(); err != nil { // the name
 		return nil
 	}
-	for t.SP() == nil {
+	for i := 0; t.SP() == nil; i++ {
 		a, err := t.AString()
 		if err != nil {
 			break
 		}
-		if len(a) > 0 {
+		if i > 0 && len(a) >= minArgSecret {
 			out = append(out, bytes.Clone(a))
 		}
 	}

@@ -56,7 +56,8 @@ type CommandConn struct {
 // The child's standard error is captured (the last 4 KiB are kept) and
 // available from [CommandConn.Stderr] for error messages. The child runs
 // in its own process group where the platform supports it, so that
-// [CommandConn.Close] can kill its descendants too. It inherits the
+// [CommandConn.Close] can kill its descendants too (unless the child
+// exited before Close: see there). It inherits the
 // environment and working directory of the current process.
 //
 // ctx is consulted only before the process is started: as with [Dial],
@@ -197,6 +198,10 @@ func (c *CommandConn) SetGracePeriod(d time.Duration) {
 // Close closes the child's standard input and output, waits up to the grace
 // period (see [CommandConn.SetGracePeriod]) for the child to exit, then
 // kills it, together with its process group where supported, and reaps it.
+// A child that exits within the grace period has its process group killed
+// too (descendants it left running); one that had exited before Close
+// does not (its process group's id is its pid, which the system may have
+// given to another process since).
 // When Close returns, no goroutine started for this connection is left and
 // the child is not a zombie.
 //
