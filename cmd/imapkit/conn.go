@@ -134,16 +134,15 @@ func isURL(s string) bool {
 }
 
 // splitURL takes the server URL off the positional arguments: the first
-// imap[s]:// URL among them (usually the first argument), else $IMAPKIT_URL. With --stream no URL is
-// needed.
+// argument when it is an imap[s]:// URL, else $IMAPKIT_URL. Only the first
+// argument may be the server: a URL further on (a search value, a mailbox
+// name) is an argument, never a server to send the password to. With
+// --stream no URL is needed.
 func (f *connFlags) splitURL(args []string) (*target, []string, error) {
 	raw := ""
-	for i, a := range args {
-		if isURL(a) {
-			raw = a
-			args = append(args[:i:i], args[i+1:]...)
-			break
-		}
+	if len(args) > 0 && isURL(args[0]) {
+		raw = args[0]
+		args = args[1:]
 	}
 	if raw == "" && f.stream == "" {
 		raw = os.Getenv("IMAPKIT_URL")

@@ -94,7 +94,7 @@ func TestServerCommandsDovecot(t *testing.T) {
 			t.Errorf("status: %q", out)
 		}
 		var j jsonStatus
-		out, _ = cli(t, "", 0, with("status", "INBOX", tls, "--json")...)
+		out, _ = cli(t, "", 0, with("status", tls, "INBOX", "--json")...)
 		if err := json.Unmarshal([]byte(out), &j); err != nil || j.Messages != 12 || j.UIDNext != 13 || j.UIDValidity == 0 {
 			t.Errorf("status --json: %q (%v)", out, err)
 		}
