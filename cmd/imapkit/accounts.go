@@ -62,7 +62,7 @@ func parseAccounts(name string) ([]account, error) {
 			case isOpt && k == "dst-password-file" && v != "":
 				a.dstPasswordFile = v
 			default:
-				return nil, usagef("%s line %d: %q is neither an imap[s]:// URL nor password-file=FILE or dst-password-file=FILE", name, n, f)
+				return nil, usagef("%s line %d: %q is neither an imap[s]:// URL nor password-file=FILE or dst-password-file=FILE", name, n, redactURL(f))
 			}
 		}
 		if a.src == "" {
@@ -134,7 +134,7 @@ func runAccounts(ctx context.Context, file, shard string, _ []string, o *output,
 		if errors.As(err, &ue) || ctx.Err() != nil {
 			return err
 		}
-		err = fmt.Errorf("%s line %d (%s): %w", file, a.line, printable(a.src), err)
+		err = fmt.Errorf("%s line %d (%s): %w", file, a.line, printable(redactURL(a.src)), err)
 		fmt.Fprintf(o.stderr, "imapkit: %s\n", firstLine(err.Error()))
 		if first == nil {
 			first = err

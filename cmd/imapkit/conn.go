@@ -92,7 +92,13 @@ type target struct {
 }
 
 // parseURL parses imap://user@host:port or imaps://user@host:port.
+// A URL holding a password is refused before it is parsed, and without
+// quoting it: a malformed one (bad port, bad escape, other scheme) would
+// otherwise be printed whole in the error, password included.
 func parseURL(raw string) (*target, error) {
+	if redactURL(raw) != raw {
+		return nil, usagef("bad URL: it holds a password; give it in $IMAPKIT_PASSWORD or --password-file instead")
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, usagef("bad URL %q: %v", raw, errors.Unwrap(err))
@@ -125,6 +131,29 @@ func parseURL(raw string) (*target, error) {
 	}
 	t.addr = net.JoinHostPort(t.host, port)
 	return t, nil
+}
+
+// redactURL returns raw with the password of its user information, if it
+// has one, replaced by xxxxx (as url.URL.Redacted does), without parsing
+// it: it works on URLs that do not parse.
+func redactURL(raw string) string {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return raw
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	at := strings.LastIndex(rest[:end], "@")
+	if at < 0 {
+		return raw
+	}
+	user, _, hasPW := strings.Cut(rest[:at], ":")
+	if !hasPW {
+		return raw
+	}
+	return scheme + "://" + user + ":xxxxx" + rest[at:]
 }
 
 // isURL reports whether s looks like an imap:// or imaps:// URL.

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -66,5 +68,56 @@ func TestURLOnlyFirstArgument(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("$IMAPKIT_URL's server did not get the URL as the search value: %q", realGot())
+	}
+}
+
+// TestURLPasswordNotPrinted: a URL holding a password is refused; when it
+// is malformed too (bad port, bad escape, another scheme), the error must
+// not print it, wherever it came from: the command line, $IMAPKIT_URL, an
+// --accounts file.
+func TestURLPasswordNotPrinted(t *testing.T) {
+	noTTY(t)
+	t.Setenv("IMAPKIT_PASSWORD", "x")
+	dir := t.TempDir()
+	acc := filepath.Join(dir, "accounts")
+	os.WriteFile(acc, []byte("imaps://alice:S3cretPW@mail.example.com:99x\n"), 0o600)
+	acc2 := filepath.Join(dir, "accounts2")
+	os.WriteFile(acc2, []byte("imapx://alice:S3cretPW@mail.example.com\n"), 0o600)
+	for _, tc := range []struct {
+		env  string
+		args []string
+	}{
+		{"", []string{"capability", "imaps://alice:S3cretPW@mail.example.com:99x"}},
+		{"", []string{"capability", "imaps://alice:S3cret%zzPW@mail.example.com"}},
+		{"", []string{"capability", "imaps://alice:S3cretPW@mail.example.com/path"}},
+		{"imapx://alice:S3cretPW@mail.example.com", []string{"capability"}},
+		{"imaps://alice:S3cretPW@mail.example.com:99x", []string{"capability"}},
+		{"", []string{"export", "--accounts", acc, "INBOX", "--to", t.TempDir()}},
+		{"", []string{"export", "--accounts", acc2, "INBOX", "--to", t.TempDir()}},
+		{"", []string{"copy", "--accounts", acc}},
+	} {
+		t.Setenv("IMAPKIT_URL", tc.env)
+		code, out, errs := runCLI(t, "", tc.args...)
+		if code != exitUsage && code != exitConnFail {
+			t.Errorf("imapkit %q (IMAPKIT_URL=%q): exit %d", tc.args, tc.env, code)
+		}
+		if strings.Contains(out+errs, "S3cret") {
+			t.Errorf("imapkit %q (IMAPKIT_URL=%q): exit %d, the password is printed: %q", tc.args, tc.env, code, errs)
+		}
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"imaps://alice@host":              "imaps://alice@host",
+		"imaps://alice:pw@host:99x":       "imaps://alice:xxxxx@host:99x",
+		"imapx://alice:p%zz@w@host/x?y#z": "imapx://alice:xxxxx@host/x?y#z",
+		"imaps://host:993":                "imaps://host:993",
+		"imaps://host/a:b@c":              "imaps://host/a:b@c",
+		"not a url":                       "not a url",
+	} {
+		if got := redactURL(in); got != want {
+			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
