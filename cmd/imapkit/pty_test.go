@@ -12,9 +12,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/imapkit/imapkit/internal/hostile"
 	"github.com/imapkit/imapkit/internal/ptytest"
 )
 
@@ -282,5 +284,75 @@ func TestShellCtrlCPTY(t *testing.T) {
 	}
 	if out := term.Output(); strings.Contains(out, "late NOOP answer") {
 		t.Errorf("the stopped NOOP's answer was printed:\n%s", out)
+	}
+}
+
+// TestShellHistoryPTY: shell --history FILE creates FILE readable by its
+// owner only (whatever the umask), and keeps out of it the lines that
+// carry a credential: a LOGIN or AUTHENTICATE typed as in any IMAP client
+// (the shell refuses them, but the line holds the password). Other
+// commands are kept.
+func TestShellHistoryPTY(t *testing.T) {
+	srv, err := hostile.Listen(func(c *hostile.Conn) error {
+		if err := c.Greet("IMAP4rev1"); err != nil {
+			return err
+		}
+		c.Serve()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	hist := filepath.Join(t.TempDir(), "history")
+	term, err := ptytest.Start(ptyCommand(t, []string{"IMAPKIT_PASSWORD=pw"}, "shell", "imap://alice@"+srv.Addr(), "--history", hist))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := term.Expect("imap> ", 20*time.Second); err != nil {
+		t.Fatalf("no prompt: %v\n%s", err, term.Output())
+	}
+	for _, step := range []struct {
+		line, want string
+		n          int
+	}{
+		{"login alice Secr3tPW", "not sent from here", 1},
+		{"a1 LOGIN alice Secr3tPW", "A1 completed", 1}, // sent as a command named A1
+		{"authenticate plain AGFsaWNlAFNlY3IzdFBX", "not sent from here", 2},
+		{"noop", "NOOP completed", 1},
+	} {
+		readlineReads(t, term)
+		term.Write([]byte(step.line + "\r"))
+		deadline := time.Now().Add(20 * time.Second)
+		for strings.Count(term.Output(), step.want) < step.n {
+			if time.Now().After(deadline) {
+				t.Fatalf("after %q: no %q:\n%s", step.line, step.want, term.Output())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	readlineReads(t, term)
+	term.Write([]byte("quit\r"))
+	if err := term.Wait(20 * time.Second); err != nil {
+		t.Errorf("shell: %v\n%s", err, term.Output())
+	}
+	b, err := os.ReadFile(hist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "Secr3tPW") || strings.Contains(string(b), "AGFsaWNl") {
+		t.Errorf("the history file holds a credential: %q", b)
+	}
+	if !strings.Contains(string(b), "noop") {
+		t.Errorf("the history file lacks the NOOP typed: %q", b)
+	}
+	fi, err := os.Stat(hist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		t.Errorf("the history file is readable by others: mode %v", fi.Mode().Perm())
 	}
 }

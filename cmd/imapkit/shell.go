@@ -47,6 +47,8 @@ type lineSource interface {
 	next(prompt string) (string, error)
 	// out is where responses go while a line is being read (IDLE).
 	out() io.Writer
+	// remember adds a command line to the history, if there is one.
+	remember(line string)
 	close()
 }
 
@@ -58,10 +60,74 @@ type scriptLines struct {
 
 func (s *scriptLines) next(string) (string, error) { return readLine(s.r) }
 func (s *scriptLines) out() io.Writer              { return s.w }
+func (s *scriptLines) remember(string)             {}
 func (s *scriptLines) close()                      {}
 
-// terminalLines reads lines with editing and history.
-type terminalLines struct{ rl *readline.Instance }
+// terminalLines reads lines with editing and history. readline saves
+// nothing by itself: remember keeps a command line in memory and, with
+// --history, appends it to hist, unless it carries a credential.
+type terminalLines struct {
+	rl   *readline.Instance
+	hist *os.File // nil: the history is in memory only
+}
+
+// maxHistory is how many lines of the history file are loaded.
+const maxHistory = 500
+
+// openHistory opens (or creates) the history file, readable by its owner
+// only (an existing file readable by others is made private), and loads
+// its last lines into rl's history.
+func openHistory(rl *readline.Instance, name string) (*os.File, error) {
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("--history: %w", err)
+	}
+	if fi, err := f.Stat(); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		if err := f.Chmod(fi.Mode().Perm() &^ 0o077); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("--history: %w", err)
+		}
+	}
+	var lines []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if l := strings.TrimSpace(sc.Text()); l != "" && !holdsCredential(l) {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) > maxHistory {
+		lines = lines[len(lines)-maxHistory:]
+	}
+	for _, l := range lines {
+		rl.SaveHistory(l)
+	}
+	return f, nil
+}
+
+// holdsCredential reports whether a typed line may carry a credential:
+// LOGIN or AUTHENTICATE (which the shell refuses, but which a person types
+// with the password), also after a tag typed out of habit. Such a line is
+// kept out of the history.
+func holdsCredential(line string) bool {
+	w := strings.Fields(line)
+	for i := 0; i < len(w) && i < 2; i++ {
+		switch strings.ToUpper(w[i]) {
+		case "LOGIN", "AUTHENTICATE":
+			return true
+		}
+	}
+	return false
+}
+
+func (t *terminalLines) remember(line string) {
+	if strings.TrimSpace(line) == "" || holdsCredential(line) {
+		return
+	}
+	t.rl.SaveHistory(line)
+	if t.hist != nil {
+		fmt.Fprintln(t.hist, line)
+	}
+}
 
 func (t *terminalLines) next(prompt string) (string, error) {
 	t.rl.SetPrompt(prompt)
@@ -77,7 +143,12 @@ func (t *terminalLines) next(prompt string) (string, error) {
 	}
 }
 func (t *terminalLines) out() io.Writer { return t.rl.Stdout() }
-func (t *terminalLines) close()         { t.rl.Close() }
+func (t *terminalLines) close() {
+	t.rl.Close()
+	if t.hist != nil {
+		t.hist.Close()
+	}
+}
 
 // bothTerminal reports whether r and w are both a terminal.
 func bothTerminal(r io.Reader, w io.Writer) bool {
@@ -115,18 +186,25 @@ func runShell(ctx context.Context, cn *conn, _ []string, own any, o *output) err
 		ctx, stop = signal.NotifyContext(context.WithoutCancel(ctx), syscall.SIGTERM)
 		defer stop()
 		rl, err := readline.NewEx(&readline.Config{
-			Prompt:            "imap> ",
-			HistoryFile:       *own.(*string),
-			HistorySearchFold: true,
-			InterruptPrompt:   "^C",
-			Stdin:             o.stdin.(*os.File),
-			Stdout:            o.stdout,
-			Stderr:            o.stderr,
+			Prompt:                 "imap> ",
+			DisableAutoSaveHistory: true, // remember, after the credential check
+			HistorySearchFold:      true,
+			InterruptPrompt:        "^C",
+			Stdin:                  o.stdin.(*os.File),
+			Stdout:                 o.stdout,
+			Stderr:                 o.stderr,
 		})
 		if err != nil {
 			return err
 		}
-		src = &terminalLines{rl}
+		tl := &terminalLines{rl: rl}
+		if name := *own.(*string); name != "" {
+			if tl.hist, err = openHistory(rl, name); err != nil {
+				rl.Close()
+				return err
+			}
+		}
+		src = tl
 		fmt.Fprintf(o.stdout, "Logged in; %d capabilities. Type IMAP commands without tags; QUIT ends.\n", len(cn.c.Caps()))
 	} else {
 		src = &scriptLines{r: bufio.NewReader(o.stdin), w: o.stdout}
@@ -150,6 +228,7 @@ func runShell(ctx context.Context, cn *conn, _ []string, own any, o *output) err
 		if err != nil {
 			return err
 		}
+		src.remember(line)
 		tc, err := parseTyped(line, func() (string, error) { return src.next("literal> ") })
 		if !interactive && !o.json && strings.TrimSpace(line) != "" {
 			fmt.Fprintf(o.stdout, "> %s\n", printable(line))
