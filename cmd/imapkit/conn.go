@@ -189,6 +189,12 @@ func (f *connFlags) splitURL(args []string) (*target, []string, error) {
 	return t, args, err
 }
 
+// streamScript runs --stream's command ($1) as sh -c would, with the
+// passwords' variables taken out of the environment first: the command
+// (ssh, a local imapd) needs no password, and what it starts should not
+// inherit one.
+const streamScript = `unset IMAPKIT_PASSWORD IMAPKIT_DST_PASSWORD; eval "$1"`
+
 // tlsConfig returns the TLS configuration for host.
 func (f *connFlags) tlsConfig(host string) (*tls.Config, error) {
 	cfg := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12, InsecureSkipVerify: f.insecureSkipVerify}
@@ -239,7 +245,7 @@ func (f *connFlags) dial(ctx context.Context, t *target, stderr io.Writer) (*con
 	var nc net.Conn
 	var cfg *tls.Config
 	if f.stream != "" {
-		cc, err := transport.Exec(ctx, "/bin/sh", "-c", f.stream)
+		cc, err := transport.Exec(ctx, "/bin/sh", "-c", streamScript, "sh", f.stream)
 		if err != nil {
 			return nil, err
 		}

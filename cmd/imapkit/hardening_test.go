@@ -121,3 +121,26 @@ func TestRedactURL(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamChildNoPassword: the --stream command does not inherit
+// $IMAPKIT_PASSWORD or $IMAPKIT_DST_PASSWORD, and still runs as sh -c
+// would run it.
+func TestStreamChildNoPassword(t *testing.T) {
+	noTTY(t)
+	t.Setenv("IMAPKIT_PASSWORD", "TopSecretPW")
+	t.Setenv("IMAPKIT_DST_PASSWORD", "DstSecretPW")
+	t.Setenv("IMAPKIT_URL", "")
+	t.Setenv("IMAPKIT_OTHER", "kept")
+	f := filepath.Join(t.TempDir(), "env")
+	runCLI(t, "", "capability", "--stream", "env > '"+f+"'; exit 1")
+	b, err := os.ReadFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "TopSecretPW") || strings.Contains(string(b), "DstSecretPW") {
+		t.Errorf("the --stream child has a password in its environment")
+	}
+	if !strings.Contains(string(b), "IMAPKIT_OTHER=kept") {
+		t.Errorf("the --stream child lost the rest of the environment: %q", b)
+	}
+}
