@@ -482,9 +482,19 @@ func readSecretFile(name string) (string, error) {
 	return strings.TrimRight(line, "\r\n"), nil
 }
 
-// close logs out (bounded by the timeout) and closes the connection.
+// logoutAfterInterrupt bounds the LOGOUT of a command that was
+// interrupted (Ctrl-C, SIGTERM): the user wants out, and a stalled server
+// must not hold the process for another --timeout.
+const logoutAfterInterrupt = time.Second
+
+// close logs out (bounded by the timeout, or by logoutAfterInterrupt
+// after an interrupt) and closes the connection.
 func (cn *conn) close() {
-	ctx, cancel := context.WithTimeout(context.Background(), cn.flags.timeout)
+	d := cn.flags.timeout
+	if interrupted.Err() != nil && d > logoutAfterInterrupt {
+		d = logoutAfterInterrupt
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	cn.c.Logout(ctx)
 	cn.c.Session().Close()

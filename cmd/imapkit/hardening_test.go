@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/imapkit/imapkit/internal/hostile"
 )
@@ -142,5 +144,64 @@ func TestStreamChildNoPassword(t *testing.T) {
 	}
 	if !strings.Contains(string(b), "IMAPKIT_OTHER=kept") {
 		t.Errorf("the --stream child lost the rest of the environment: %q", b)
+	}
+}
+
+// stallAtSelect starts a server that logs in and then never answers
+// SELECT (nor anything after it); selected is closed when SELECT arrives.
+func stallAtSelect(t *testing.T) (srv *hostile.Server, selected chan struct{}) {
+	t.Helper()
+	selected = make(chan struct{})
+	var once sync.Once
+	srv, err := hostile.Listen(func(c *hostile.Conn) error {
+		if err := c.Greet("IMAP4rev1"); err != nil {
+			return err
+		}
+		if _, err := c.Until("SELECT"); err != nil {
+			return nil
+		}
+		once.Do(func() { close(selected) })
+		c.Stall()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv, selected
+}
+
+// TestInterruptStalledServerExitsSoon: Ctrl-C while the server stalls.
+// With the default --timeout (30s), the command returns soon after the
+// interrupt: its LOGOUT is bounded by logoutAfterInterrupt, not by
+// another whole --timeout.
+func TestInterruptStalledServerExitsSoon(t *testing.T) {
+	srv, selected := stallAtSelect(t)
+	t.Setenv("IMAPKIT_PASSWORD", "pw")
+	t.Setenv("IMAPKIT_URL", "")
+	noTTY(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	old := interrupted
+	interrupted = ctx
+	defer func() { interrupted = old }()
+	atc := make(chan time.Time, 1)
+	go func() {
+		<-selected
+		atc <- time.Now()
+		cancel() // the user's Ctrl-C
+	}()
+	code, _, errs := runCLI(t, "", "select", "imap://alice@"+srv.Addr(), "INBOX")
+	var at time.Time
+	select {
+	case at = <-atc:
+	default:
+		t.Fatalf("select ended before the interrupt: exit %d, stderr %q", code, errs)
+	}
+	if d := time.Since(at); d > logoutAfterInterrupt+3*time.Second {
+		t.Errorf("select returned %v after the interrupt, exit %d, stderr %q", d.Round(time.Millisecond), code, errs)
+	}
+	if code != exitConnFail {
+		t.Errorf("exit %d after an interrupt, want %d", code, exitConnFail)
 	}
 }

@@ -79,6 +79,15 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	interrupted = ctx
+	// The first Ctrl-C or SIGTERM cancels ctx: the command stops and logs
+	// out (briefly: conn.close). Then the signals get their default action
+	// back, so a second one ends the process at once, even if the server
+	// is stalled. (The shell's own handler still catches Ctrl-C while one
+	// of its commands runs.)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	code := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

@@ -4,6 +4,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"net"
 	"os"
 	"os/exec"
@@ -354,5 +355,53 @@ func TestShellHistoryPTY(t *testing.T) {
 	}
 	if fi.Mode().Perm()&0o077 != 0 {
 		t.Errorf("the history file is readable by others: mode %v", fi.Mode().Perm())
+	}
+}
+
+// TestSecondInterruptExits: a second Ctrl-C (SIGINT) ends the process at
+// once, while the first one's LOGOUT waits on a stalled server.
+func TestSecondInterruptExits(t *testing.T) {
+	srv, selected := stallAtSelect(t)
+	cmd := ptyCommand(t, []string{"IMAPKIT_PASSWORD=pw"}, "select", "imap://alice@"+srv.Addr(), "INBOX")
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-selected:
+	case err := <-done:
+		t.Fatalf("select ended before SELECT was stalled: %v, stderr %q", err, stderr.String())
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("the server never got SELECT; stderr %q", stderr.String())
+	}
+	cmd.Process.Signal(os.Interrupt)
+	// The command reports the interrupt before it logs out.
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(stderr.String(), "imapkit select:") {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("no error after the first Ctrl-C; stderr %q", stderr.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond)
+	cmd.Process.Signal(os.Interrupt)
+	select {
+	case err := <-done:
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			t.Fatalf("after two Ctrl-Cs: %v", err)
+		}
+		if ws, ok := ee.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGINT {
+			t.Errorf("the second Ctrl-C did not end the process: %v (it logged out first); stderr %q", err, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Errorf("the process outlived the second Ctrl-C by 10s; stderr %q", stderr.String())
 	}
 }
