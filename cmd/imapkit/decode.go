@@ -495,7 +495,7 @@ func jsonString(w *bytes.Buffer, s string) {
 			w.WriteString(`\r`)
 		case r == '\t':
 			w.WriteString(`\t`)
-		case r < 0x20 || r == 0x7f || r == '\u2028' || r == '\u2029':
+		case isControl(r) || r == '\u2028' || r == '\u2029':
 			w.WriteString(`\u`)
 			w.WriteByte(hex[r>>12&0xf])
 			w.WriteByte(hex[r>>8&0xf])

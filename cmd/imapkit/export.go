@@ -564,7 +564,7 @@ func (md *maildirSink) commit() (int64, error) {
 func (md *maildirSink) close() error {
 	if len(md.dropped) > 0 {
 		names := slices.Sorted(maps.Keys(md.dropped))
-		fmt.Fprintf(os.Stderr, "imapkit: export: a Maildir names 26 keywords at most; left out of the file names: %s\n", strings.Join(names, " "))
+		fmt.Fprintf(os.Stderr, "imapkit: export: a Maildir names 26 keywords at most; left out of the file names: %s\n", printable(strings.Join(names, " ")))
 	}
 	return nil
 }

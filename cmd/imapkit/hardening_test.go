@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/imapkit/imapkit/internal/hostile"
 )
@@ -203,5 +205,121 @@ func TestInterruptStalledServerExitsSoon(t *testing.T) {
 	}
 	if code != exitConnFail {
 		t.Errorf("exit %d after an interrupt, want %d", code, exitConnFail)
+	}
+}
+
+// c1Server answers with C1 controls in every server string it can: CSI
+// as UTF-8 (U+009B) and as a raw 8-bit byte (0x9b), each followed by "2J"
+// (clear the screen, on a terminal that honours C1 controls).
+func c1Server(t *testing.T) string {
+	t.Helper()
+	const c1 = "\u009b2J\x9b2J"
+	srv, err := hostile.Listen(func(c *hostile.Conn) error {
+		if err := c.Greet("IMAP4rev1 IDLE LIST-STATUS"); err != nil {
+			return err
+		}
+		for {
+			cmd, err := c.ReadCommand()
+			if err != nil {
+				return nil
+			}
+			switch cmd.Name {
+			case "LIST", "LSUB":
+				err = c.Lines(`* `+cmd.Name+` (\HasNoChildren \X`+c1+`) "/" "box`+c1+`"`, cmd.Tag+" OK done")
+			case "SELECT", "EXAMINE":
+				err = c.Lines(`* FLAGS (\Seen \Y`+c1+`)`, "* 3 EXISTS", "* 0 RECENT",
+					`* OK [PERMANENTFLAGS (\Seen \Z`+c1+`)] pf`,
+					"* OK [UIDVALIDITY 1] v", "* OK [UIDNEXT 4] n", cmd.Tag+" OK [READ-WRITE] done")
+			case "UID STORE":
+				err = c.Lines(`* 1 FETCH (UID 1 FLAGS (\Seen \W`+c1+`))`, cmd.Tag+" OK done")
+			case "FETCH":
+				err = c.Lines(`* 1 FETCH (BODY[HEADER.FIELDS ("`+c1+`X")] {3}`, `abc)`, cmd.Tag+" OK done")
+			case "IDLE":
+				err = c.Lines("+ idling", `* 2 FETCH (FLAGS (\Seen \V`+c1+`))`)
+				if err == nil {
+					c.ReadLine()
+					err = c.Reply(cmd.Tag, "OK done")
+				}
+			case "STATUS":
+				err = c.Lines(`* STATUS "box`+c1+`" (MESSAGES 1)`, cmd.Tag+" OK done")
+			default:
+				err = c.Answer(cmd)
+			}
+			if err != nil || cmd.Name == "LOGOUT" {
+				return nil
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	t.Setenv("IMAPKIT_PASSWORD", "pw")
+	t.Setenv("IMAPKIT_URL", "")
+	noTTY(t)
+	return "imap://alice@" + srv.Addr()
+}
+
+// noC1 fails when s holds ESC, a C1 control as UTF-8, or a byte that
+// is not UTF-8 in 0x80-0x9f (an 8-bit C1 control).
+func noC1(t *testing.T, what, s string) {
+	t.Helper()
+	if strings.Contains(s, "\x1b") {
+		t.Errorf("%s holds ESC: %q", what, s)
+	}
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r >= 0x80 && r < 0xa0 || r == utf8.RuneError && n == 1 && s[i] >= 0x80 && s[i] < 0xa0 {
+			t.Errorf("%s holds the C1 control %#x at %d: %q", what, s[i:i+n], i, s)
+			return
+		}
+		i += n
+	}
+}
+
+// TestServerC1ControlsEscaped: what a server sends reaches the terminal
+// with its C1 controls (CSI as U+009B or as a raw 0x9b) shown as '?',
+// as C0 controls are: list and lsub attributes, idle's FETCH flags, the
+// capabilities probe prints, raw's and the shell's decoded responses
+// (their text form is JSON, which must escape C1 too) and the section
+// spec of a FETCH body.
+func TestServerC1ControlsEscaped(t *testing.T) {
+	url := c1Server(t)
+	for _, args := range [][]string{
+		{"capability", url},
+		{"list", url},
+		{"list", url, "--status"},
+		{"lsub", url},
+		{"shell", url},
+		{"select", url, "INBOX"},
+		{"store", url, "INBOX", "1", "+FLAGS", `\Seen`},
+		{"idle", url, "INBOX", "--for", "1s"},
+		{"probe", url},
+		{"raw", url, "LIST", `""`, `*`},
+		{"raw", url, "STATUS", "INBOX", "(MESSAGES)"},
+		{"raw", url, "FETCH 1 BODY.PEEK[HEADER.FIELDS (X)]"},
+	} {
+		stdin := ""
+		if args[0] == "shell" {
+			stdin = "LIST \"\" *\nFETCH 1 BODY.PEEK[HEADER.FIELDS (X)]\n"
+		}
+		code, out, errs := runCLI(t, stdin, args...)
+		what := strings.Join(args[:1], " ") + fmt.Sprintf(" (exit %d)", code)
+		if code != 0 {
+			t.Errorf("%s: stdout %q stderr %q", what, out, errs)
+		}
+		noC1(t, what+" stdout", out)
+		noC1(t, what+" stderr", errs)
+	}
+}
+
+// TestProxyPrinterC1: the proxy's printout escapes C1 controls (as UTF-8
+// and as raw bytes) as it does C0, and leaves other UTF-8 alone.
+func TestProxyPrinterC1(t *testing.T) {
+	var p printer
+	p.begin(false, "")
+	p.add([]byte("a\u009bb\x9bc\x1bd é"))
+	if got, want := string(p.buf), `a\xc2\x9bb\x9bc\x1bd é`; got != want {
+		t.Errorf("printer.add: %q, want %q", got, want)
 	}
 }

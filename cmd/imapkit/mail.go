@@ -183,9 +183,9 @@ func runList(ctx context.Context, cn *conn, args []string, own any, o *output) e
 			if b.Status != nil {
 				n, u = b.Status.Messages, b.Status.Unseen
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\n", printable(b.Name), n, u, strings.Join(b.Attrs, " "))
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\n", printable(b.Name), n, u, printable(strings.Join(b.Attrs, " ")))
 		} else {
-			fmt.Fprintf(tw, "%s\t%s\n", printable(b.Name), strings.Join(b.Attrs, " "))
+			fmt.Fprintf(tw, "%s\t%s\n", printable(b.Name), printable(strings.Join(b.Attrs, " ")))
 		}
 	}
 	return tw.Flush()
@@ -794,7 +794,7 @@ func runIdle(ctx context.Context, cn *conn, args []string, own any, o *output) e
 		if o.json {
 			werr = o.emit(ev)
 		} else {
-			_, werr = fmt.Fprintln(o.stdout, ev.text())
+			_, werr = fmt.Fprintln(o.stdout, printable(ev.text()))
 		}
 		return werr == nil
 	}

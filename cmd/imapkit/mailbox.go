@@ -132,7 +132,7 @@ func runLSub(ctx context.Context, cn *conn, args []string, _ any, o *output) err
 			}
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\n", printable(b.Name), strings.Join(b.Attrs, " "))
+		fmt.Fprintf(tw, "%s\t%s\n", printable(b.Name), printable(strings.Join(b.Attrs, " ")))
 	}
 	return tw.Flush()
 }

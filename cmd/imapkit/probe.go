@@ -124,11 +124,11 @@ func runProbe(ctx context.Context, cn *conn, _ []string, _ any, o *output) error
 	tw := o.table()
 	fmt.Fprintf(tw, "greeting\t%s\n", r.Greeting)
 	fmt.Fprintf(tw, "tls\t%s\n", r.TLS)
-	fmt.Fprintf(tw, "capabilities (greeting)\t%s\n", strings.Join(r.CapsGreeting, " "))
+	fmt.Fprintf(tw, "capabilities (greeting)\t%s\n", printable(strings.Join(r.CapsGreeting, " ")))
 	if r.CapsTLS != nil {
-		fmt.Fprintf(tw, "capabilities (after STARTTLS)\t%s\n", strings.Join(r.CapsTLS, " "))
+		fmt.Fprintf(tw, "capabilities (after STARTTLS)\t%s\n", printable(strings.Join(r.CapsTLS, " ")))
 	}
-	fmt.Fprintf(tw, "capabilities (after login)\t%s\n", strings.Join(r.CapsAuth, " "))
+	fmt.Fprintf(tw, "capabilities (after login)\t%s\n", printable(strings.Join(r.CapsAuth, " ")))
 	if ns := r.Namespaces; ns != nil {
 		for _, g := range []struct {
 			name string

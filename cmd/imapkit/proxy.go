@@ -24,6 +24,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/imapkit/imapkit/wire"
 )
@@ -788,17 +789,23 @@ func (p *printer) raw(secret bool) {
 	p.buf = append(p.buf, " [not tokenized: relayed unchanged]"...)
 }
 
-// add appends b, with control bytes escaped, up to maxPrinted.
+// add appends b, up to maxPrinted, with control characters (C0, DEL, C1
+// as UTF-8) and bytes that are not UTF-8 (a raw 0x9b is CSI to an 8-bit
+// terminal) escaped as \xNN, byte by byte.
 func (p *printer) add(b []byte) {
-	for _, c := range b {
+	for len(b) > 0 {
 		if len(p.buf) >= maxPrinted {
 			return
 		}
-		if c < 0x20 || c == 0x7f {
-			p.buf = append(p.buf, fmt.Sprintf("\\x%02x", c)...)
-			continue
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n <= 1 || isControl(r) {
+			for _, c := range b[:n] {
+				p.buf = append(p.buf, fmt.Sprintf("\\x%02x", c)...)
+			}
+		} else {
+			p.buf = append(p.buf, b[:n]...)
 		}
-		p.buf = append(p.buf, c)
+		b = b[n:]
 	}
 }
 

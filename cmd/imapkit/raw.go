@@ -244,7 +244,7 @@ func (p *respPrinter) print(r codec.Response) {
 			if b, ok := p.dr.bodies[i]; ok && s.Streamed {
 				data, truncated = b.data, b.truncated
 			}
-			head := fmt.Sprintf("  %s[%s] (%d bytes)", sectionKindName(s.Kind), s.Spec, s.Size)
+			head := fmt.Sprintf("  %s[%s] (%d bytes)", sectionKindName(s.Kind), printable(string(s.Spec)), s.Size)
 			if truncated {
 				head += fmt.Sprintf(", the first %d shown", len(data))
 			}
