@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/base64"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -321,5 +324,105 @@ func TestProxyPrinterC1(t *testing.T) {
 	p.add([]byte("a\u009bb\x9bc\x1bd é"))
 	if got, want := string(p.buf), `a\xc2\x9bb\x9bc\x1bd é`; got != want {
 		t.Errorf("printer.add: %q, want %q", got, want)
+	}
+}
+
+// TestProxyServerEchoRedacted: imapkit proxy redacts the client's
+// credentials from the server's lines too: a server that echoes LOGIN's
+// password (quoted, atom or literal) or AUTHENTICATE PLAIN's password in
+// its answer does not put it on the proxy's output.
+func TestProxyServerEchoRedacted(t *testing.T) {
+	pws := []string{"atomPW-1111", "quotedPW-2222", "literalPW-3333", "plainPW-4444"}
+	srv, err := hostile.Listen(func(c *hostile.Conn) error {
+		if err := c.Greet("IMAP4rev1 AUTH=PLAIN"); err != nil {
+			return err
+		}
+		for {
+			cmd, err := c.ReadCommand()
+			if err != nil {
+				return nil
+			}
+			echo := cmd.Args
+			if cmd.Literal >= 0 {
+				if err := c.Continue("go ahead"); err != nil {
+					return err
+				}
+				lit, err := c.ReadLiteral(cmd.Literal)
+				if err != nil {
+					return err
+				}
+				rest, err := c.ReadLine()
+				if err != nil {
+					return err
+				}
+				echo += string(lit) + rest
+			}
+			switch cmd.Name {
+			case "LOGOUT":
+				return c.Answer(cmd)
+			case "AUTHENTICATE":
+				_, ir, _ := strings.Cut(cmd.Args, " ")
+				dec, _ := base64.StdEncoding.DecodeString(ir)
+				echo += " decoded " + strings.ReplaceAll(string(dec), "\x00", " ")
+			}
+			if err := c.Line("* BAD you sent " + echo); err != nil {
+				return err
+			}
+			if err := c.Reply(cmd.Tag, "NO [AUTHENTICATIONFAILED] wrong password "+echo); err != nil {
+				return err
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.Addr(), "--once")
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(20 * time.Second))
+	br := bufio.NewReader(nc)
+	readTagged := func(tag string) {
+		t.Helper()
+		for {
+			l, err := br.ReadString('\n')
+			if err != nil {
+				t.Fatalf("reading the answer to %s: %v", tag, err)
+			}
+			if strings.HasPrefix(l, tag+" ") {
+				return
+			}
+		}
+	}
+	br.ReadString('\n') // the greeting
+	fmt.Fprintf(nc, "A1 LOGIN alice %s\r\n", pws[0])
+	readTagged("A1")
+	fmt.Fprintf(nc, "A2 LOGIN alice \"%s\"\r\n", pws[1])
+	readTagged("A2")
+	fmt.Fprintf(nc, "A3 LOGIN alice {%d}\r\n", len(pws[2]))
+	if l, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(l, "+") {
+		t.Fatalf("no continuation for the literal: %q %v", l, err)
+	}
+	fmt.Fprintf(nc, "%s\r\n", pws[2])
+	readTagged("A3")
+	fmt.Fprintf(nc, "A4 AUTHENTICATE PLAIN %s\r\n", base64.StdEncoding.EncodeToString([]byte("\x00alice\x00"+pws[3])))
+	readTagged("A4")
+	fmt.Fprintf(nc, "A5 LOGOUT\r\n")
+	readTagged("A5")
+	nc.Close()
+	waitFor(t, out, "connection closed")
+	if !strings.Contains(out.String(), "wrong password") {
+		t.Fatalf("the server's answers are not in the proxy's output:\n%s", out.String())
+	}
+	for _, pw := range pws {
+		if strings.Contains(out.String(), pw) {
+			t.Errorf("the proxy's output holds the password %s:\n%s", pw, out.String())
+		}
+	}
+	if !strings.Contains(out.String(), "decoded  alice ***") {
+		t.Errorf("PLAIN's user name is redacted too, or the echo is missing:\n%s", out.String())
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
@@ -205,7 +206,69 @@ type proxySession struct {
 	// switched carries the outcome of a STARTTLS or COMPRESS from the
 	// server's direction to the client's, which waits for it.
 	switched chan switchResult
+	// secrets are the credentials the client sent, redacted from what
+	// the server's lines are printed with (a server may echo them).
+	secrets secretSet
 }
+
+// secretSet holds the credentials seen on a connection.
+type secretSet struct {
+	mu sync.Mutex
+	l  [][]byte
+}
+
+// minSecret is the shortest credential redacted from the server's lines:
+// a shorter one would blot out common words.
+const minSecret = 3
+
+// add records b (copied) as a credential, and when b is base64 (a SASL
+// line), what it decodes to and what follows its last NUL (PLAIN's
+// password).
+func (ss *secretSet) add(b []byte) {
+	if len(b) < minSecret {
+		return
+	}
+	ss.mu.Lock()
+	ss.l = append(ss.l, bytes.Clone(b))
+	ss.mu.Unlock()
+	if dec, err := base64.StdEncoding.DecodeString(string(b)); err == nil && len(dec) >= minSecret {
+		ss.mu.Lock()
+		ss.l = append(ss.l, dec)
+		ss.mu.Unlock()
+		if i := bytes.LastIndexByte(dec, 0); i >= 0 {
+			ss.add(dec[i+1:])
+		}
+	}
+}
+
+// redact replaces every recorded credential in b by ***.
+func (ss *secretSet) redact(b []byte) []byte {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	for _, sec := range ss.l {
+		if bytes.Contains(b, sec) {
+			b = bytes.ReplaceAll(b, sec, []byte("***"))
+		}
+	}
+	return b
+}
+
+// captureWriter passes writes on to w and keeps the first max bytes: a
+// secret literal's body, for secretSet.
+type captureWriter struct {
+	w   *bufio.Writer
+	buf []byte
+	max int
+}
+
+func (c *captureWriter) Write(b []byte) (int, error) {
+	if n := min(len(b), c.max-len(c.buf)); n > 0 {
+		c.buf = append(c.buf, b[:n]...)
+	}
+	return c.w.Write(b)
+}
+
+func (c *captureWriter) Flush() error { return c.w.Flush() }
 
 type switchResult struct {
 	ok     bool // the server accepted: the streams changed
@@ -286,6 +349,7 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 	w := bufio.NewWriterSize(server, 32<<10)
 	var p printer
 	p.prefix = fmt.Sprintf("[%d] C: ", ps.id)
+	p.secrets = &ps.secrets
 	var line []wire.Token
 	var ev wire.Event
 	start := true
@@ -377,9 +441,23 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 				// The server's "+" comes next: print the line so far.
 				ps.out.line(p.cont())
 			}
-			if _, err := tk.ForwardLiteral(w); err != nil {
+			var lw io.Writer = w
+			var cw *captureWriter
+			if p.secretLit {
+				// A password sent as a literal: keep it to redact.
+				if _, err := tk.Forward(w); err != nil {
+					ps.logf("* client side: %v", err)
+					return
+				}
+				cw = &captureWriter{w: w, max: 1024}
+				lw = cw
+			}
+			if _, err := tk.ForwardLiteral(lw); err != nil {
 				ps.logf("* client side: %v", err)
 				return
+			}
+			if cw != nil {
+				ps.secrets.add(cw.buf)
 			}
 			continue
 		}
@@ -454,7 +532,7 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 				if err = tk.ForwardLine(w); err == nil {
 					err = w.endLine(true)
 				}
-				ps.out.line(p.end())
+				ps.out.line(ps.secrets.redact(p.end()))
 				start = true
 				if err == nil {
 					continue
@@ -488,7 +566,7 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 			ps.logf("* server side: %v", err)
 			return
 		}
-		ps.out.line(p.end())
+		ps.out.line(ps.secrets.redact(p.end()))
 		start = true
 		sw := ev.Kind == wire.LineCompletion && (ev.Command == "STARTTLS" || ev.Command == "COMPRESS")
 		if err := w.endLine(tk.ShouldFlush() || sw); err != nil {
@@ -728,6 +806,11 @@ type printer struct {
 	sasl    bool   // the whole line is redacted
 	command string // the client's command, for LOGIN and AUTHENTICATE
 	word    int    // words of the line so far (the tag is word 0)
+	// secrets, on the client's side, records what is redacted, so that
+	// the server's echo of it can be redacted too.
+	secrets *secretSet
+	// secretLit: the line so far ends in a literal that is redacted.
+	secretLit bool
 }
 
 // maxPrinted bounds one printed line.
@@ -735,7 +818,7 @@ const maxPrinted = 4096
 
 func (p *printer) begin(sasl bool, command string) {
 	p.buf = append(p.buf[:0], p.prefix...)
-	p.sasl, p.command, p.word = sasl, command, 0
+	p.sasl, p.command, p.word, p.secretLit = sasl, command, 0, false
 }
 
 // redactedCommand reports whether the command's arguments after the first
@@ -749,6 +832,7 @@ func (p *printer) tokens(line []wire.Token) {
 		for _, tok := range line {
 			if tok.Kind != wire.KindCRLF {
 				n += len(wire.AppendToken(nil, tok))
+				p.secret(tok)
 			}
 		}
 		p.buf = append(p.buf, "[SASL data redacted, "...)
@@ -764,8 +848,11 @@ func (p *printer) tokens(line []wire.Token) {
 			p.add([]byte{' '})
 			continue
 		}
+		p.secretLit = false
 		if p.word >= 3 && redactedCommand(p.command) {
 			p.add([]byte("***"))
+			p.secret(tok)
+			p.secretLit = tok.Kind == wire.KindLiteral
 		} else if tok.Kind == wire.KindLiteral {
 			info := tok.Literal()
 			p.add([]byte("{" + strconv.FormatInt(info.Size, 10) + " bytes}"))
@@ -775,6 +862,13 @@ func (p *printer) tokens(line []wire.Token) {
 		if p.word == 0 || tok.Kind != wire.KindLParen && tok.Kind != wire.KindLBracket {
 			p.word++
 		}
+	}
+}
+
+// secret records a redacted token's value, when the printer keeps them.
+func (p *printer) secret(tok wire.Token) {
+	if p.secrets != nil && tok.Kind != wire.KindLiteral {
+		p.secrets.add(tok.Bytes())
 	}
 }
 
