@@ -229,6 +229,7 @@ type conn struct {
 	t      *target // nil with --stream
 	flags  *connFlags
 	stderr io.Writer
+	cc     *transport.CommandConn // --stream's child, or nil
 	// caps records the capabilities at each step, for probe.
 	capsGreeting, capsTLS []string
 }
@@ -244,8 +245,10 @@ func (f *connFlags) dial(ctx context.Context, t *target, stderr io.Writer) (*con
 	defer cancel()
 	var nc net.Conn
 	var cfg *tls.Config
+	var cc *transport.CommandConn
 	if f.stream != "" {
-		cc, err := transport.Exec(ctx, "/bin/sh", "-c", streamScript, "sh", f.stream)
+		var err error
+		cc, err = transport.Exec(ctx, "/bin/sh", "-c", streamScript, "sh", f.stream)
 		if err != nil {
 			return nil, err
 		}
@@ -272,9 +275,9 @@ func (f *connFlags) dial(ctx context.Context, t *target, stderr io.Writer) (*con
 	})
 	if err != nil {
 		nc.Close()
-		return nil, err
+		return nil, withChildStderr(cc, err)
 	}
-	cn := &conn{c: commands.NewAuth(ac), ac: ac, t: t, flags: f, stderr: stderr}
+	cn := &conn{c: commands.NewAuth(ac), ac: ac, t: t, flags: f, stderr: stderr, cc: cc}
 	cn.capsGreeting = cn.c.Caps()
 	if t != nil && !t.tls {
 		s := ac.Session()
@@ -311,9 +314,50 @@ func (f *connFlags) connect(ctx context.Context, t *target, stdin io.Reader, std
 	}
 	if err := cn.login(ctx); err != nil {
 		cn.c.Session().Close()
-		return nil, err
+		return nil, withChildStderr(cn.cc, err)
 	}
 	return cn, nil
+}
+
+// failed is err, with --stream's child's last words added when the
+// session failed (the connection, not a NO): "ssh: Could not resolve
+// hostname" says more than "reading the greeting: EOF". The session is
+// closed first, so that the child's stderr is complete.
+func (cn *conn) failed(err error) error {
+	if err == nil || cn.cc == nil || exitCode(io.Discard, "", err) != exitConnFail {
+		return err
+	}
+	cn.c.Session().Close()
+	return withChildStderr(cn.cc, err)
+}
+
+// maxChildStderr bounds the part of the child's stderr shown in an error.
+const maxChildStderr = 500
+
+// withChildStderr adds the end of the stream child's standard error
+// (its last lines, escaped, on one line) to err. cc must be closed, or
+// its child gone, for the tail to be whole.
+func withChildStderr(cc *transport.CommandConn, err error) error {
+	if cc == nil || err == nil {
+		return err
+	}
+	var lines []string
+	for _, l := range strings.Split(string(cc.Stderr()), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, printable(l))
+		}
+	}
+	if len(lines) == 0 {
+		return err
+	}
+	if len(lines) > 3 {
+		lines = lines[len(lines)-3:]
+	}
+	tail := strings.Join(lines, " / ")
+	if len(tail) > maxChildStderr {
+		tail = "..." + strings.ToValidUTF8(tail[len(tail)-maxChildStderr:], "")
+	}
+	return fmt.Errorf("%w (--stream command's stderr: %s)", err, tail)
 }
 
 // login authenticates unless the session is already (PREAUTH).

@@ -426,3 +426,25 @@ func TestProxyServerEchoRedacted(t *testing.T) {
 		t.Errorf("PLAIN's user name is redacted too, or the echo is missing:\n%s", out.String())
 	}
 }
+
+// TestStreamChildStderrShown: when the session over --stream fails, the
+// error shows the end of the command's stderr (escaped, on the error's
+// one line): why ssh could not connect, why the imapd died.
+func TestStreamChildStderrShown(t *testing.T) {
+	noTTY(t)
+	t.Setenv("IMAPKIT_PASSWORD", "x")
+	t.Setenv("IMAPKIT_URL", "")
+	for _, tc := range []struct {
+		name, stream, cmd, want string
+	}{
+		{"before the greeting", "echo 'ssh: Could not resolve hostname nohost' >&2; printf 'x\\033[2Jy\\n' >&2; exit 255", "capability",
+			"ssh: Could not resolve hostname nohost / x?[2Jy)"},
+		{"after login", `printf '* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n'; read l; echo 'imapd: out of memory' >&2; exit 1`, "list",
+			"imapd: out of memory)"},
+	} {
+		code, out, errs := runCLI(t, "", tc.cmd, "--stream", tc.stream)
+		if code != exitConnFail || !strings.HasSuffix(strings.TrimSpace(errs), tc.want) || strings.Count(errs, "\n") != 1 {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit 3 and one line ending in %q", tc.name, code, out, errs, tc.want)
+		}
+	}
+}

@@ -110,7 +110,7 @@ func (sc serverCmd) main(stdin io.Reader, args []string, stdout, stderr io.Write
 		return exitCode(stderr, sc.name, err)
 	}
 	defer cn.close()
-	return exitCode(stderr, sc.name, sc.run(ctx, cn, pos, own, o))
+	return exitCode(stderr, sc.name, cn.failed(sc.run(ctx, cn, pos, own, o)))
 }
 
 // parseInterleaved parses fs's flags wherever they are among the
