@@ -77,10 +77,34 @@ func (f *connFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.caFile, "ca-file", "", "trust only the CA certificates in this PEM `file`")
 	fs.BoolVar(&f.insecureSkipVerify, "insecure-skip-verify", false, "do not verify the server's certificate (anyone on the path can read everything)")
 	fs.BoolVar(&f.insecurePlaintext, "insecure-plaintext", false, "on imap://, go on without TLS when the server offers no STARTTLS, and allow the password in the clear")
-	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "bound on connecting and logging in, and on the server's silence during a command")
+	f.timeout = 30 * time.Second
+	fs.Var(positiveDuration{&f.timeout}, "timeout", "bound on connecting and logging in, and on the server's silence during a command (a `duration` more than 0)")
 	fs.BoolVar(&f.debug, "debug", false, "print the IMAP exchange on stderr (credentials redacted)")
 	fs.BoolVar(&f.json, "json", false, "print JSON (one object per line; see docs/cli.md)")
 	fs.StringVar(&f.stream, "stream", "", "talk IMAP to this shell `command`'s stdin/stdout instead of a URL (e.g. 'ssh host imapd')")
+}
+
+// positiveDuration is a duration flag that must be more than 0: a
+// --timeout of 0 or less would fail every command at once.
+type positiveDuration struct{ d *time.Duration }
+
+func (p positiveDuration) String() string {
+	if p.d == nil {
+		return ""
+	}
+	return p.d.String()
+}
+
+func (p positiveDuration) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return errors.New("parse error")
+	}
+	if d <= 0 {
+		return errors.New("must be more than 0")
+	}
+	*p.d = d
+	return nil
 }
 
 // target is where to connect, from a URL.

@@ -448,3 +448,30 @@ func TestStreamChildStderrShown(t *testing.T) {
 		}
 	}
 }
+
+// TestTimeoutNotPositiveIsUsageError: --timeout 0 or negative is a usage
+// error (exit 2), not a limit that fails every command at once with a
+// misleading connection error.
+func TestTimeoutNotPositiveIsUsageError(t *testing.T) {
+	noTTY(t)
+	t.Setenv("IMAPKIT_PASSWORD", "x")
+	t.Setenv("IMAPKIT_URL", "")
+	for _, args := range [][]string{
+		{"capability", "imaps://alice@localhost:1", "--timeout", "0"},
+		{"capability", "imaps://alice@localhost:1", "--timeout", "-1s"},
+		{"copy", "imaps://alice@localhost:1", "imaps://alice@localhost:2", "--timeout", "0s"},
+		{"export", "--accounts", "/nonexistent", "INBOX", "--to", "/nonexistent", "--timeout", "0"},
+		{"proxy", "--listen", "127.0.0.1:0", "--upstream", "imaps://localhost:1", "--timeout", "-5s"},
+	} {
+		// Without the check, the proxy would serve until interrupted.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		old := interrupted
+		interrupted = ctx
+		code, _, errs := runCLI(t, "", args...)
+		interrupted = old
+		cancel()
+		if code != exitUsage || !strings.Contains(errs, "must be more than 0") {
+			t.Errorf("imapkit %q: exit %d, want 2 (usage); stderr %q", args, code, errs)
+		}
+	}
+}

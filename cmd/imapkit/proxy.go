@@ -56,7 +56,9 @@ func runProxy(args []string, stdout, stderr io.Writer) int {
 	certOut := fs.String("cert-out", "", "with --self-signed, write the generated certificate (PEM) to this `file`, for the client to trust")
 	implicitTLS := fs.Bool("tls", false, "clients connect with TLS (imaps); otherwise in the clear, with STARTTLS when there is a certificate")
 	once := fs.Bool("once", false, "stop after the first client's connection ends")
-	timeout := fs.Duration("timeout", 30*time.Second, "bound on connecting to the upstream server and on TLS handshakes")
+	timeout := new(time.Duration)
+	*timeout = 30 * time.Second
+	fs.Var(positiveDuration{timeout}, "timeout", "bound on connecting to the upstream server and on TLS handshakes (a `duration` more than 0)")
 	insecurePlain := fs.Bool("insecure-plaintext", false, "relay LOGIN and AUTHENTICATE to an imap:// upstream that is not on loopback without STARTTLS (anyone on the path can read the password)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: imapkit proxy --listen ADDR --upstream URL [--tls] [--cert F --key F | --self-signed] [--once]")
