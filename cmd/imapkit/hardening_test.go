@@ -2,8 +2,10 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -301,6 +303,9 @@ func TestServerC1ControlsEscaped(t *testing.T) {
 		{"raw", url, "LIST", `""`, `*`},
 		{"raw", url, "STATUS", "INBOX", "(MESSAGES)"},
 		{"raw", url, "FETCH 1 BODY.PEEK[HEADER.FIELDS (X)]"},
+		{"list", url, "--json"},
+		{"select", url, "INBOX", "--json"},
+		{"idle", url, "INBOX", "--for", "1s", "--json"},
 	} {
 		stdin := ""
 		if args[0] == "shell" {
@@ -473,5 +478,25 @@ func TestTimeoutNotPositiveIsUsageError(t *testing.T) {
 		if code != exitUsage || !strings.Contains(errs, "must be more than 0") {
 			t.Errorf("imapkit %q: exit %d, want 2 (usage); stderr %q", args, code, errs)
 		}
+	}
+}
+
+// TestJSONOutputEscapesC1: --json output (encoding/json escapes C0 but
+// not C1) has the C1 controls escaped as \u0080-\u009f, and stays the
+// same JSON.
+func TestJSONOutputEscapesC1(t *testing.T) {
+	var buf bytes.Buffer
+	o := &output{stdout: &buf, json: true}
+	in := map[string]string{"a": "x\u009b2J \u0080 é \u00a0 \u00c2 ok"}
+	if err := o.emit(in); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"a":"x\u009b2J \u0080 é ` + "\u00a0" + ` Â ok"}` + "\n"
+	if buf.String() != want {
+		t.Errorf("emit: %q, want %q", buf.String(), want)
+	}
+	var back map[string]string
+	if err := json.Unmarshal(buf.Bytes(), &back); err != nil || back["a"] != in["a"] {
+		t.Errorf("the escaped JSON does not decode to the same value: %q %v", back["a"], err)
 	}
 }

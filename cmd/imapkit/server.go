@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -36,15 +37,48 @@ type output struct {
 	stdout, stderr io.Writer
 	json           bool
 	enc            *json.Encoder
+	buf            bytes.Buffer // what enc writes, before escapeC1
 }
 
-// emit writes one JSON object on a line.
+// emit writes one JSON object on a line, with C1 controls escaped.
 func (o *output) emit(v any) error {
 	if o.enc == nil {
-		o.enc = json.NewEncoder(o.stdout)
+		o.enc = json.NewEncoder(&o.buf)
 		o.enc.SetEscapeHTML(false)
 	}
-	return o.enc.Encode(v)
+	o.buf.Reset()
+	if err := o.enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := o.stdout.Write(escapeC1(o.buf.Bytes()))
+	return err
+}
+
+// escapeC1 escapes the C1 controls (U+0080 to U+009F, in UTF-8 C2 80 to
+// C2 9F) in encoding/json's output as \u0080 to \u009f: it escapes C0 but
+// writes C1 as it is, and a terminal may take U+009B for CSI. Outside
+// strings JSON has no bytes above 0x7f, so only strings change.
+func escapeC1(b []byte) []byte {
+	i := bytes.IndexByte(b, 0xc2)
+	if i < 0 {
+		return b
+	}
+	var out []byte
+	for i >= 0 && i+1 < len(b) {
+		if c := b[i+1]; c >= 0x80 && c < 0xa0 {
+			out = append(out, b[:i]...)
+			out = fmt.Appendf(out, "\\u%04x", c)
+			b = b[i+2:]
+			i = bytes.IndexByte(b, 0xc2)
+			continue
+		}
+		j := bytes.IndexByte(b[i+1:], 0xc2)
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return append(out, b...)
 }
 
 // table returns a writer for a readable table, cells separated by tabs,
