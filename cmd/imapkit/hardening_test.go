@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -499,4 +500,24 @@ func TestJSONOutputEscapesC1(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes(), &back); err != nil || back["a"] != in["a"] {
 		t.Errorf("the escaped JSON does not decode to the same value: %q %v", back["a"], err)
 	}
+}
+
+// TestMaildirDroppedKeywordsNoteEscaped: export's note on the keywords a
+// Maildir cannot name (server strings) shows their controls as '?'.
+func TestMaildirDroppedKeywordsNoteEscaped(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := os.Stderr
+	os.Stderr = w
+	md := &maildirSink{dropped: map[string]bool{"$K\u009b2J\x1b[31m": true}}
+	md.close()
+	os.Stderr = old
+	w.Close()
+	b, _ := io.ReadAll(r)
+	if !strings.Contains(string(b), "left out of the file names") {
+		t.Fatalf("no note: %q", b)
+	}
+	noC1(t, "the note", string(b))
 }
