@@ -122,6 +122,11 @@ type Namespace struct {
 type NamespaceDesc struct {
 	Prefix string
 	Delim  string
+	// Extensions are the namespace's response extensions (RFC 2342
+	// section 5, RFC 9051 section 7.3.5; TRANSLATION of RFC 5255), by
+	// name, each value as sent (a parenthesized list of strings); nil
+	// when there are none.
+	Extensions map[string]string
 }
 
 // Namespace sends NAMESPACE.
@@ -135,6 +140,12 @@ func (c *Client) Namespace(ctx context.Context) (*Namespace, error) {
 		var out []NamespaceDesc
 		for _, d := range l {
 			nd := NamespaceDesc{Prefix: c.decodeMailbox(d.Prefix)}
+			for _, x := range d.Extensions {
+				if nd.Extensions == nil {
+					nd.Extensions = make(map[string]string, len(d.Extensions))
+				}
+				nd.Extensions[string(x.Tag)] = string(x.Value)
+			}
 			switch {
 			case d.LongDelim != nil:
 				nd.Delim = string(d.LongDelim)

@@ -236,3 +236,33 @@ func TestListMyRightsCyrus(t *testing.T) {
 		t.Fatalf("%d of 20 rounds: MyRights took the LIST's MYRIGHTS of another mailbox", bad)
 	}
 }
+
+// TestNamespaceExtensions: a namespace's response extensions (RFC 2342
+// section 5) are kept, by name, with their values as sent; Namespace
+// dropped them (the codec decoded them).
+func TestNamespaceExtensions(t *testing.T) {
+	c := hostileClient(t, func(c *hostile.Conn) error {
+		c.PreAuth("IMAP4rev1 NAMESPACE")
+		cmd, err := c.Until("NAMESPACE")
+		if err != nil {
+			return err
+		}
+		if err := c.Lines(
+			`* NAMESPACE (("" "/" "X-PARAM" ("FLAG1" "FLAG2"))) (("~" "/")) (("#shared/" "/" "TRANSLATION" ("Gemeinsam")))`,
+			cmd.Tag+" OK done"); err != nil {
+			return err
+		}
+		return c.Serve()
+	})
+	ns, err := c.Namespace(resCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprintf("%v %v %v", ns.Personal[0].Extensions, ns.Other[0].Extensions, ns.Shared[0].Extensions)
+	if want := `map[X-PARAM:("FLAG1" "FLAG2")] map[] map[TRANSLATION:("Gemeinsam")]`; got != want {
+		t.Fatalf("extensions %s; want %s", got, want)
+	}
+	if ns.Other[0].Extensions != nil {
+		t.Fatal("a namespace without extensions has a map")
+	}
+}
