@@ -120,8 +120,11 @@ type target struct {
 // quoting it: a malformed one (bad port, bad escape, other scheme) would
 // otherwise be printed whole in the error, password included.
 func parseURL(raw string) (*target, error) {
+	if !strings.Contains(raw, "://") {
+		return nil, usagef("bad URL %q: it must start with imap:// or imaps://", redactURL(raw))
+	}
 	if redactURL(raw) != raw {
-		return nil, usagef("bad URL: it holds a password; give it in $IMAPKIT_PASSWORD or --password-file instead")
+		return nil, usagef("bad URL: it may hold a password; give it in $IMAPKIT_PASSWORD or --password-file instead")
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -157,27 +160,28 @@ func parseURL(raw string) (*target, error) {
 	return t, nil
 }
 
-// redactURL returns raw with the password of its user information, if it
-// has one, replaced by xxxxx (as url.URL.Redacted does), without parsing
-// it: it works on URLs that do not parse.
+// redactURL returns raw with anything that may be a password replaced by
+// xxxxx, without parsing it: it works on URLs that do not parse, and errs
+// on the side of redacting. Whatever stands between the scheme's "://"
+// and the last '@' is the user information when it holds a ':' (a
+// password may hold '/', '?', '#' or '@', typed as they are): from its
+// first ':' to the last '@' is replaced. Without "://" (imaps:/alice:pw@host,
+// a typo), everything from the first ':' to the last '@' is replaced
+// when the two are there in that order.
 func redactURL(raw string) string {
-	scheme, rest, ok := strings.Cut(raw, "://")
-	if !ok {
-		return raw
-	}
-	end := strings.IndexAny(rest, "/?#")
-	if end < 0 {
-		end = len(rest)
-	}
-	at := strings.LastIndex(rest[:end], "@")
+	at := strings.LastIndexByte(raw, '@')
 	if at < 0 {
 		return raw
 	}
-	user, _, hasPW := strings.Cut(rest[:at], ":")
-	if !hasPW {
+	start := 0
+	if i := strings.Index(raw, "://"); i >= 0 && i < at {
+		start = i + len("://")
+	}
+	c := strings.IndexByte(raw[start:at], ':')
+	if c < 0 {
 		return raw
 	}
-	return scheme + "://" + user + ":xxxxx" + rest[at:]
+	return raw[:start+c] + ":xxxxx" + raw[at:]
 }
 
 // isURL reports whether s looks like an imap:// or imaps:// URL.

@@ -123,11 +123,52 @@ func TestRedactURL(t *testing.T) {
 		"imaps://alice:pw@host:99x":       "imaps://alice:xxxxx@host:99x",
 		"imapx://alice:p%zz@w@host/x?y#z": "imapx://alice:xxxxx@host/x?y#z",
 		"imaps://host:993":                "imaps://host:993",
-		"imaps://host/a:b@c":              "imaps://host/a:b@c",
+		"imaps://host/a:b@c":              "imaps://host/a:xxxxx@c",
+		"imaps://alice:pw/x?y#z@host":     "imaps://alice:xxxxx@host",
+		"imaps://alice@example.com:p@w@h": "imaps://alice@example.com:xxxxx@h",
+		"imaps:/alice:pw@host":            "imaps:xxxxx@host",
+		"alice:pw@host":                   "alice:xxxxx@host",
+		"imaps://alice@host:993":          "imaps://alice@host:993",
 		"not a url":                       "not a url",
 	} {
 		if got := redactURL(in); got != want {
 			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestURLPasswordUnusualCharsNotPrinted: a password holding '/', '?' or
+// '#' (typed as is, not percent-encoded) or a URL with a mistyped scheme
+// separator (imaps:/) is not printed, from the command line,
+// $IMAPKIT_URL or an --accounts file.
+func TestURLPasswordUnusualCharsNotPrinted(t *testing.T) {
+	noTTY(t)
+	t.Setenv("IMAPKIT_PASSWORD", "x")
+	dir := t.TempDir()
+	acc := filepath.Join(dir, "accounts")
+	os.WriteFile(acc, []byte("imaps:/alice:S3cretPW@mail.example.com\n"), 0o600)
+	acc2 := filepath.Join(dir, "accounts2")
+	os.WriteFile(acc2, []byte("imaps://alice:S3cret/PW@mail.example.com\n"), 0o600)
+	for _, tc := range []struct {
+		env  string
+		args []string
+	}{
+		{"", []string{"capability", "imaps://alice:S3cret/PW@mail.example.com"}},
+		{"", []string{"capability", "imaps://alice:S3cret#PW@mail.example.com"}},
+		{"", []string{"capability", "imaps://alice:S3cret?PW@mail.example.com"}},
+		{"imaps:/alice:S3cretPW@mail.example.com", []string{"capability"}},
+		{"imaps:alice:S3cretPW@mail.example.com", []string{"capability"}},
+		{"imaps://alice:S3cret?PW@mail.example.com", []string{"capability"}},
+		{"", []string{"export", "--accounts", acc, "INBOX", "--to", t.TempDir()}},
+		{"", []string{"export", "--accounts", acc2, "INBOX", "--to", t.TempDir()}},
+	} {
+		t.Setenv("IMAPKIT_URL", tc.env)
+		code, out, errs := runCLI(t, "", tc.args...)
+		if code != exitUsage && code != exitConnFail {
+			t.Errorf("imapkit %q (IMAPKIT_URL=%q): exit %d", tc.args, tc.env, code)
+		}
+		if strings.Contains(out+errs, "S3cret") {
+			t.Errorf("imapkit %q (IMAPKIT_URL=%q): exit %d, the password is printed: %q", tc.args, tc.env, code, errs)
 		}
 	}
 }
