@@ -474,6 +474,81 @@ func TestProxyServerEchoRedacted(t *testing.T) {
 	}
 }
 
+// TestProxyServerEchoRedactedEscapedForms: a server that echoes LOGIN's
+// arguments as they were sent shows a quoted password with its escapes
+// ("pa\\ss\"word"), and the proxy prints bytes that are not UTF-8 and
+// controls (a Latin-1 é, a tab) as \xNN: none of these forms of the
+// password reaches the proxy's output, though the proxy records the
+// password decoded.
+func TestProxyServerEchoRedactedEscapedForms(t *testing.T) {
+	srv, err := hostile.Listen(func(c *hostile.Conn) error {
+		if err := c.Greet("IMAP4rev1"); err != nil {
+			return err
+		}
+		for {
+			cmd, err := c.ReadCommand()
+			if err != nil {
+				return nil
+			}
+			if cmd.Name == "LOGOUT" {
+				return c.Answer(cmd)
+			}
+			if err := c.Line("* BAD you sent " + cmd.Args); err != nil {
+				return err
+			}
+			if err := c.Reply(cmd.Tag, "NO [AUTHENTICATIONFAILED] wrong password "+cmd.Args); err != nil {
+				return err
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.Addr(), "--once")
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(20 * time.Second))
+	br := bufio.NewReader(nc)
+	readTagged := func(tag string) {
+		t.Helper()
+		for {
+			l, err := br.ReadString('\n')
+			if err != nil {
+				t.Fatalf("reading the answer to %s: %v", tag, err)
+			}
+			if strings.HasPrefix(l, tag+" ") {
+				return
+			}
+		}
+	}
+	br.ReadString('\n') // the greeting
+	// Secret1\pw"x, quoted
+	fmt.Fprintf(nc, "A1 LOGIN alice \"Secret1\\\\pw\\\"x\"\r\n")
+	readTagged("A1")
+	// a Latin-1 é in an atom
+	fmt.Fprintf(nc, "A2 LOGIN alice Secret2\xe9pwd\r\n")
+	readTagged("A2")
+	// a tab, '\' and é, quoted
+	fmt.Fprintf(nc, "A3 LOGIN alice \"Secret3\tpw\\\\\xe9\"\r\n")
+	readTagged("A3")
+	fmt.Fprintf(nc, "A4 LOGOUT\r\n")
+	readTagged("A4")
+	nc.Close()
+	waitFor(t, out, "connection closed")
+	if !strings.Contains(out.String(), "wrong password") {
+		t.Fatalf("the server's answers are not in the proxy's output:\n%s", out.String())
+	}
+	for _, pw := range []string{"Secret1", "Secret2", "Secret3"} {
+		if strings.Contains(out.String(), pw) {
+			t.Errorf("the proxy's output holds the password %s...:\n%s", pw, out.String())
+		}
+	}
+}
+
 // TestStreamChildStderrShown: when the session over --stream fails, the
 // error shows the end of the command's stderr (escaped, on the error's
 // one line): why ssh could not connect, why the imapd died.

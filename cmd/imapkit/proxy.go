@@ -21,6 +21,7 @@ import (
 	"math/big"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -223,24 +224,55 @@ type secretSet struct {
 // a shorter one would blot out common words.
 const minSecret = 3
 
-// add records b (copied) as a credential, and when b is base64 (a SASL
-// line), what it decodes to and what follows its last NUL (PLAIN's
-// password).
+// add records b as a credential, and when b is base64 (a SASL line),
+// what it decodes to and what follows its last NUL (PLAIN's password).
 func (ss *secretSet) add(b []byte) {
 	if len(b) < minSecret {
 		return
 	}
-	ss.mu.Lock()
-	ss.l = append(ss.l, bytes.Clone(b))
-	ss.mu.Unlock()
+	ss.record(b)
 	if dec, err := base64.StdEncoding.DecodeString(string(b)); err == nil && len(dec) >= minSecret {
-		ss.mu.Lock()
-		ss.l = append(ss.l, dec)
-		ss.mu.Unlock()
+		ss.record(dec)
 		if i := bytes.LastIndexByte(dec, 0); i >= 0 {
 			ss.add(dec[i+1:])
 		}
 	}
+}
+
+// record keeps every form in which the credential b may show in a
+// printed line: b itself, b inside a quoted string ('\' and '"' escaped,
+// as a server echoes a quoted argument as sent), and both as the printer
+// shows them (control characters and bytes that are not UTF-8 as \xNN).
+// The longest forms come first, so that none is left half redacted.
+func (ss *secretSet) record(b []byte) {
+	q := quotedForm(b)
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	for _, f := range [][]byte{b, q, printedForm(b), printedForm(q)} {
+		if !slices.ContainsFunc(ss.l, func(x []byte) bool { return bytes.Equal(x, f) }) {
+			ss.l = append(ss.l, bytes.Clone(f))
+		}
+	}
+	slices.SortStableFunc(ss.l, func(x, y []byte) int { return len(y) - len(x) })
+}
+
+// quotedForm is b as the inside of a quoted string: '\' and '"' escaped.
+func quotedForm(b []byte) []byte {
+	var out []byte
+	for _, c := range b {
+		if c == '\\' || c == '"' {
+			out = append(out, '\\')
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// printedForm is b as printer.add shows it.
+func printedForm(b []byte) []byte {
+	var p printer
+	p.add(b)
+	return p.buf
 }
 
 // redact replaces every recorded credential in b by ***.
