@@ -348,11 +348,16 @@ func (f *connFlags) connect(ctx context.Context, t *target, stdin io.Reader, std
 }
 
 // failed is err, with --stream's child's last words added when the
-// session failed (the connection, not a NO): "ssh: Could not resolve
-// hostname" says more than "reading the greeting: EOF". The session is
-// closed first, so that the child's stderr is complete.
+// session failed (the connection, not a NO, nor a local error such as
+// stdout not writable): "ssh: Could not resolve hostname" says more than
+// "reading the greeting: EOF". The session is closed first, so that the
+// child's stderr is complete; after any other error it stays open, and
+// close logs out.
 func (cn *conn) failed(err error) error {
-	if err == nil || cn.cc == nil || exitCode(io.Discard, "", err) != exitConnFail {
+	if err == nil || cn.cc == nil {
+		return err
+	}
+	if !errors.Is(err, session.ErrAborted) && cn.c.Session().Err() == nil {
 		return err
 	}
 	cn.c.Session().Close()

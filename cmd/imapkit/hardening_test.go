@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -568,6 +569,43 @@ func TestStreamChildStderrShown(t *testing.T) {
 		if code != exitConnFail || !strings.HasSuffix(strings.TrimSpace(errs), tc.want) || strings.Count(errs, "\n") != 1 {
 			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit 3 and one line ending in %q", tc.name, code, out, errs, tc.want)
 		}
+	}
+}
+
+// failingWriter is a stdout that cannot be written (a full disk).
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
+
+// TestStreamLocalErrorLogsOut: with --stream, a local error (exit 3:
+// stdout cannot be written) is not a failed session: the command still
+// logs out, and the child's stderr (unrelated) is not added to the error.
+func TestStreamLocalErrorLogsOut(t *testing.T) {
+	noTTY(t)
+	t.Setenv("IMAPKIT_PASSWORD", "x")
+	t.Setenv("IMAPKIT_URL", "")
+	log := filepath.Join(t.TempDir(), "log")
+	script := `echo 'motd: welcome' >&2; printf '* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n'
+while IFS= read -r l; do
+  echo "$l" >> '` + log + `'
+  tag=${l%% *}
+  case "$l" in
+  *LOGOUT*) printf '* BYE bye\r\n%s OK done\r\n' "$tag"; exit 0;;
+  *LIST*) printf '* LIST () "/" INBOX\r\n%s OK done\r\n' "$tag";;
+  *) printf '%s OK done\r\n' "$tag";;
+  esac
+done`
+	var errs strings.Builder
+	code := run([]string{"list", "--stream", script}, strings.NewReader(""), failingWriter{}, &errs)
+	if code != exitConnFail || !strings.Contains(errs.String(), "no space left on device") {
+		t.Errorf("exit %d, stderr %q; want exit 3 and the write error", code, errs.String())
+	}
+	got, _ := os.ReadFile(log)
+	if !strings.Contains(string(got), "LOGOUT") {
+		t.Errorf("no LOGOUT sent after a local error; the child got %q", got)
+	}
+	if strings.Contains(errs.String(), "motd") {
+		t.Errorf("a local error is blamed on the --stream command: %q", errs.String())
 	}
 }
 
