@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/term"
@@ -564,15 +565,31 @@ func readSecretFile(name string) (string, error) {
 // must not hold the process for another --timeout.
 const logoutAfterInterrupt = time.Second
 
-// close logs out (bounded by the timeout, or by logoutAfterInterrupt
-// after an interrupt) and closes the connection.
+// close logs out (bounded by the timeout, and by logoutAfterInterrupt
+// from an interrupt, whether it came before or during the LOGOUT) and
+// closes the connection.
 func (cn *conn) close() {
-	d := cn.flags.timeout
-	if interrupted.Err() != nil && d > logoutAfterInterrupt {
-		d = logoutAfterInterrupt
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), d)
+	ctx, cancel := context.WithTimeout(context.Background(), cn.flags.timeout)
 	defer cancel()
+	var mu sync.Mutex
+	var timer *time.Timer
+	done := false
+	stop := context.AfterFunc(interrupted, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !done {
+			timer = time.AfterFunc(logoutAfterInterrupt, cancel)
+		}
+	})
+	defer func() {
+		stop()
+		mu.Lock()
+		done = true
+		if timer != nil {
+			timer.Stop()
+		}
+		mu.Unlock()
+	}()
 	cn.c.Logout(ctx)
 	cn.c.Session().Close()
 }

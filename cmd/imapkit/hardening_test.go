@@ -256,6 +256,54 @@ func TestInterruptStalledServerExitsSoon(t *testing.T) {
 	}
 }
 
+// TestInterruptDuringLogoutExitsSoon: Ctrl-C while the command's final
+// LOGOUT waits on a stalled server: the LOGOUT, begun with the whole
+// --timeout as its bound, is cut logoutAfterInterrupt after the
+// interrupt.
+func TestInterruptDuringLogoutExitsSoon(t *testing.T) {
+	atLogout := make(chan struct{})
+	var once sync.Once
+	srv, err := hostile.Listen(func(c *hostile.Conn) error {
+		if err := c.Greet("IMAP4rev1"); err != nil {
+			return err
+		}
+		if _, err := c.Until("LOGOUT"); err != nil {
+			return nil
+		}
+		once.Do(func() { close(atLogout) })
+		c.Stall()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	t.Setenv("IMAPKIT_PASSWORD", "pw")
+	t.Setenv("IMAPKIT_URL", "")
+	noTTY(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	old := interrupted
+	interrupted = ctx
+	defer func() { interrupted = old }()
+	atc := make(chan time.Time, 1)
+	go func() {
+		<-atLogout
+		atc <- time.Now()
+		cancel() // Ctrl-C while LOGOUT waits
+	}()
+	code, _, errs := runCLI(t, "", "capability", "imap://alice@"+srv.Addr(), "--timeout", "10s")
+	var at time.Time
+	select {
+	case at = <-atc:
+	default:
+		t.Fatalf("capability ended before LOGOUT was interrupted: exit %d, stderr %q", code, errs)
+	}
+	if d := time.Since(at); d > logoutAfterInterrupt+3*time.Second {
+		t.Errorf("capability returned %v after the interrupt during LOGOUT (exit %d, stderr %q)", d.Round(time.Millisecond), code, errs)
+	}
+}
+
 // c1Server answers with C1 controls in every server string it can: CSI
 // as UTF-8 (U+009B) and as a raw 8-bit byte (0x9b), each followed by "2J"
 // (clear the screen, on a terminal that honours C1 controls).
