@@ -412,6 +412,27 @@ func TestServerC1ControlsEscaped(t *testing.T) {
 	}
 }
 
+// TestPrintableInvalidUTF8: printable shows each byte that is not UTF-8
+// (a raw 0x9b, CSI to an 8-bit terminal) as '?', as docs/cli.md says,
+// not as U+FFFD; controls become '?' and valid text, U+FFFD included,
+// stays.
+func TestPrintableInvalidUTF8(t *testing.T) {
+	for in, want := range map[string]string{
+		"a\x9b2J":         "a?2J",
+		"\xff\xfe":        "??",
+		"caf\xe9 au lait": "caf? au lait",
+		"x\u009b\x1by\tz": "x??y?z",
+		"é \ufffd ok":     "é \ufffd ok",
+		"plain":           "plain",
+		"":                "",
+		"\xe2\x82":        "??",
+	} {
+		if got := printable(in); got != want {
+			t.Errorf("printable(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 // TestProxyPrinterC1: the proxy's printout escapes C1 controls (as UTF-8
 // and as raw bytes) as it does C0, and leaves other UTF-8 alone.
 func TestProxyPrinterC1(t *testing.T) {

@@ -959,15 +959,27 @@ func (e jsonEvent) text() string {
 	return "other " + e.Text
 }
 
-// printable replaces control characters, so that a server's names cannot
-// drive the terminal.
+// printable replaces control characters, and each byte that is not
+// UTF-8 (a raw 0x9b is CSI to an 8-bit terminal), by '?', so that a
+// server's names cannot drive the terminal.
 func printable(s string) string {
-	return strings.Map(func(r rune) rune {
-		if isControl(r) {
-			return '?'
+	var b []byte // nil until something is replaced
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if isControl(r) || r == utf8.RuneError && n == 1 {
+			if b == nil {
+				b = append(make([]byte, 0, len(s)), s[:i]...)
+			}
+			b = append(b, '?')
+		} else if b != nil {
+			b = append(b, s[i:i+n]...)
 		}
-		return r
-	}, s)
+		i += n
+	}
+	if b == nil {
+		return s
+	}
+	return string(b)
 }
 
 // isControl reports a control character (C0, DEL, C1): what printable and
