@@ -405,3 +405,82 @@ func TestSecondInterruptExits(t *testing.T) {
 		t.Errorf("the process outlived the second Ctrl-C by 10s; stderr %q", stderr.String())
 	}
 }
+
+// TestShellSIGTERMAtPromptPTY: a SIGTERM while the interactive shell
+// waits at its prompt (readline reading keys) ends the shell: it logs out
+// and exits with status 3, as an interrupted command does.
+func TestShellSIGTERMAtPromptPTY(t *testing.T) {
+	srv, got := recordingServer(t)
+	cmd := ptyCommand(t, []string{"IMAPKIT_PASSWORD=pw"}, "shell", "imap://alice@"+srv.Addr())
+	term, err := ptytest.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := term.Expect("imap> ", 20*time.Second); err != nil {
+		term.Wait(time.Second)
+		t.Fatal(err)
+	}
+	readlineReads(t, term)
+	cmd.Process.Signal(syscall.SIGTERM)
+	err = term.Wait(10 * time.Second)
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitConnFail {
+		t.Errorf("after SIGTERM at the shell's prompt: %v, want exit status %d\n%q", err, exitConnFail, term.Output())
+	}
+	if !strings.Contains(term.Output(), "imapkit shell: terminated") {
+		t.Errorf("no error line for the SIGTERM:\n%q", term.Output())
+	}
+	if l := got(); len(l) == 0 || !strings.HasPrefix(l[len(l)-1], "LOGOUT") {
+		t.Errorf("the shell did not log out; the server got %q", l)
+	}
+}
+
+// TestShellSecondSIGTERMExitsPTY: at the interactive shell's prompt, a
+// first SIGTERM ends the shell, whose LOGOUT waits on a stalled server;
+// a second SIGTERM then ends the process at once (docs/cli.md): the
+// shell's own SIGTERM handler is gone.
+func TestShellSecondSIGTERMExitsPTY(t *testing.T) {
+	atLogout := make(chan struct{})
+	var once sync.Once
+	srv, err := hostile.Listen(func(c *hostile.Conn) error {
+		if err := c.Greet("IMAP4rev1"); err != nil {
+			return err
+		}
+		if _, err := c.Until("LOGOUT"); err != nil {
+			return nil
+		}
+		once.Do(func() { close(atLogout) })
+		c.Stall()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	cmd := ptyCommand(t, []string{"IMAPKIT_PASSWORD=pw"}, "shell", "imap://alice@"+srv.Addr())
+	term, err := ptytest.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := term.Expect("imap> ", 20*time.Second); err != nil {
+		term.Wait(time.Second)
+		t.Fatal(err)
+	}
+	readlineReads(t, term)
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-atLogout:
+	case <-time.After(10 * time.Second):
+		term.Wait(time.Second)
+		t.Fatalf("the first SIGTERM at the prompt did not end the shell (no LOGOUT):\n%q", term.Output())
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	err = term.Wait(10 * time.Second)
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		t.Fatalf("after two SIGTERMs: %v\n%q", err, term.Output())
+	}
+	if ws, ok := ee.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGTERM {
+		t.Errorf("the second SIGTERM did not end the process: %v\n%q", err, term.Output())
+	}
+}
