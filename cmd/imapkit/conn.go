@@ -218,11 +218,15 @@ func (f *connFlags) splitURL(args []string) (*target, []string, error) {
 	return t, args, err
 }
 
-// streamScript runs --stream's command ($1) as sh -c would, with the
-// passwords' variables taken out of the environment first: the command
-// (ssh, a local imapd) needs no password, and what it starts should not
-// inherit one.
-const streamScript = `unset IMAPKIT_PASSWORD IMAPKIT_DST_PASSWORD; eval "$1"`
+// streamArgs runs --stream's command as sh -c, started by env with the
+// passwords' variables taken out of the environment: the command (ssh, a
+// local imapd) needs no password, and neither what it starts nor the
+// shell itself (its /proc/PID/environ is readable by the command) should
+// hold one. (transport.Exec cannot be given an environment: the child
+// inherits this process's.)
+func streamArgs(command string) (name string, args []string) {
+	return "/usr/bin/env", []string{"-u", "IMAPKIT_PASSWORD", "-u", "IMAPKIT_DST_PASSWORD", "/bin/sh", "-c", command}
+}
 
 // tlsConfig returns the TLS configuration for host.
 func (f *connFlags) tlsConfig(host string) (*tls.Config, error) {
@@ -277,7 +281,8 @@ func (f *connFlags) dial(ctx context.Context, t *target, stderr io.Writer) (*con
 	var cc *transport.CommandConn
 	if f.stream != "" {
 		var err error
-		cc, err = transport.Exec(ctx, "/bin/sh", "-c", streamScript, "sh", f.stream)
+		name, args := streamArgs(f.stream)
+		cc, err = transport.Exec(ctx, name, args...)
 		if err != nil {
 			return nil, err
 		}

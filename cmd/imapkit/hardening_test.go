@@ -197,6 +197,34 @@ func TestStreamChildNoPassword(t *testing.T) {
 	}
 }
 
+// TestStreamShellEnvironNoPassword: the shell that runs the --stream
+// command does not hold $IMAPKIT_PASSWORD or $IMAPKIT_DST_PASSWORD in its
+// own initial environment either (/proc/$$/environ, readable by the
+// command): unsetting them in the shell hid them from the command's
+// children only.
+func TestStreamShellEnvironNoPassword(t *testing.T) {
+	if _, err := os.Stat("/proc/self/environ"); err != nil {
+		t.Skip("no /proc/PID/environ here")
+	}
+	noTTY(t)
+	t.Setenv("IMAPKIT_PASSWORD", "TopSecretPW")
+	t.Setenv("IMAPKIT_DST_PASSWORD", "DstSecretPW")
+	t.Setenv("IMAPKIT_URL", "")
+	t.Setenv("IMAPKIT_OTHER", "kept")
+	f := filepath.Join(t.TempDir(), "environ")
+	runCLI(t, "", "capability", "--stream", "cat /proc/$$/environ > '"+f+"'; exit 1")
+	b, err := os.ReadFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(b, []byte("TopSecretPW")) || bytes.Contains(b, []byte("DstSecretPW")) {
+		t.Errorf("the --stream shell has a password in its /proc/$$/environ")
+	}
+	if !bytes.Contains(b, []byte("IMAPKIT_OTHER=kept")) {
+		t.Errorf("the --stream shell lost the rest of the environment: %q", b)
+	}
+}
+
 // stallAtSelect starts a server that logs in and then never answers
 // SELECT (nor anything after it); selected is closed when SELECT arrives.
 func stallAtSelect(t *testing.T) (srv *hostile.Server, selected chan struct{}) {
