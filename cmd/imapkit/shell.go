@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-	"sync/atomic"
 	"syscall"
 
 	"github.com/chzyer/readline"
@@ -70,17 +69,6 @@ func (s *scriptLines) close()                      {}
 type terminalLines struct {
 	rl   *readline.Instance
 	hist *os.File // nil: the history is in memory only
-	// ended is set by end: the reading stopped for a SIGTERM, and
-	// readline's reader may still wait for a key.
-	ended atomic.Bool
-}
-
-// end makes the Readline that waits, or the next one, return io.EOF:
-// SIGTERM at the prompt ends the shell. readline restores the terminal
-// as Readline returns.
-func (t *terminalLines) end() {
-	t.ended.Store(true)
-	t.rl.Operation.Close()
 }
 
 // maxHistory is how many lines of the history file are loaded.
@@ -156,13 +144,7 @@ func (t *terminalLines) next(prompt string) (string, error) {
 }
 func (t *terminalLines) out() io.Writer { return t.rl.Stdout() }
 func (t *terminalLines) close() {
-	if t.ended.Load() {
-		// readline's Close waits for its reader, which waits for a key
-		// that may never come: the process ends without it.
-		go t.rl.Close()
-	} else {
-		t.rl.Close()
-	}
+	t.rl.Close()
 	if t.hist != nil {
 		t.hist.Close()
 	}
@@ -197,11 +179,9 @@ func cmdCtx(ctx context.Context, interactive bool, run func(context.Context) err
 func runShell(ctx context.Context, cn *conn, _ []string, own any, o *output) error {
 	var src lineSource
 	interactive := bothTerminal(o.stdin, o.stdout)
-	var tl *terminalLines
 	if interactive {
 		// The process's Ctrl-C ends a command of the shell, not the
-		// shell (cmdCtx); SIGTERM still ends it, at the prompt too
-		// (below: readline does not watch ctx).
+		// shell (cmdCtx); SIGTERM still ends it.
 		var stop context.CancelFunc
 		ctx, stop = signal.NotifyContext(context.WithoutCancel(ctx), syscall.SIGTERM)
 		defer stop()
@@ -217,7 +197,7 @@ func runShell(ctx context.Context, cn *conn, _ []string, own any, o *output) err
 		if err != nil {
 			return err
 		}
-		tl = &terminalLines{rl: rl}
+		tl := &terminalLines{rl: rl}
 		if name := *own.(*string); name != "" {
 			if tl.hist, err = openHistory(rl, name); err != nil {
 				rl.Close()
@@ -225,30 +205,11 @@ func runShell(ctx context.Context, cn *conn, _ []string, own any, o *output) err
 			}
 		}
 		src = tl
-		// On SIGTERM the shell's handler goes (so that a second SIGTERM
-		// ends the process at once, main's being gone too) and the line
-		// being read ends.
-		defer context.AfterFunc(ctx, func() {
-			stop()
-			tl.end()
-		})()
 		fmt.Fprintf(o.stdout, "Logged in; %d capabilities. Type IMAP commands without tags; QUIT ends.\n", len(cn.c.Caps()))
 	} else {
 		src = &scriptLines{r: bufio.NewReader(o.stdin), w: o.stdout}
 	}
 	defer src.close()
-	err := shellLoop(ctx, cn, src, interactive, o)
-	if tl != nil && tl.ended.Load() && (err == nil || errors.Is(err, context.Canceled)) {
-		return errShellTerminated
-	}
-	return err
-}
-
-// errShellTerminated is the end of an interactive shell by SIGTERM.
-var errShellTerminated = errors.New("terminated")
-
-// shellLoop reads, sends and prints commands until the input ends.
-func shellLoop(ctx context.Context, cn *conn, src lineSource, interactive bool, o *output) error {
 	s := cn.c.Session()
 	p := newRespPrinter(src.out(), o.json)
 	failed, total := 0, 0
