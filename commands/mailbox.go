@@ -212,8 +212,18 @@ func (c *Client) mailboxState(name string, r *session.Result) *MailboxState {
 			st.MailboxID = string(cd.Sub)
 		}
 	}
+	// What came before a [CLOSED] is the previous mailbox's (RFC 7162
+	// section 3.2.11: its VANISHED and FETCH during the SELECT of
+	// another): only what follows describes this one
+	// (TestSelectClosedCode).
+	data := r.Data
+	for i, d := range r.Data {
+		if s, ok := d.(*codec.Status); ok && s.Code != nil && s.Code.Kind == codec.CodeClosed {
+			data = r.Data[i+1:]
+		}
+	}
 	var vanished []wire.SeqRange
-	for _, d := range r.Data {
+	for _, d := range data {
 		switch d := d.(type) {
 		case *codec.Flags:
 			st.Flags = strs(d.Flags)

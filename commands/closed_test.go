@@ -1,0 +1,62 @@
+package commands_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/hostile"
+)
+
+// TestSelectClosedCode: with QRESYNC enabled, a SELECT while another
+// mailbox is selected gets "* OK [CLOSED]" (RFC 7162 section 3.2.11): what
+// comes before it concerns the mailbox being closed (here UID 7 of A
+// expunged, UID 2 of A flagged) and is not the new mailbox's. Select put
+// both in B's MailboxState (Vanished, Changed): a caller would have
+// deleted B's UID 7 and changed B's UID 2. Found by the synchronisation
+// audit of 2026-12-04.
+func TestSelectClosedCode(t *testing.T) {
+	c := hostileClient(t, func(c *hostile.Conn) error {
+		c.PreAuth("IMAP4rev1 ENABLE CONDSTORE QRESYNC UIDPLUS")
+		cmd, err := c.Until("ENABLE")
+		if err != nil {
+			return err
+		}
+		c.Lines("* ENABLED QRESYNC", cmd.Tag+" OK enabled")
+		if cmd, err = c.Expect("SELECT"); err != nil {
+			return err
+		}
+		c.Lines(`* FLAGS (\Seen \Flagged \Deleted)`, "* 9 EXISTS", "* OK [UIDVALIDITY 1] x", "* OK [UIDNEXT 10] x",
+			"* OK [HIGHESTMODSEQ 100] x", cmd.Tag+" OK [READ-WRITE] selected A")
+		if cmd, err = c.Expect("SELECT"); err != nil {
+			return err
+		}
+		c.Lines("* VANISHED 7", `* 2 FETCH (UID 2 FLAGS (\Flagged) MODSEQ (101))`, "* OK [CLOSED] A closed",
+			`* FLAGS (\Seen \Flagged \Deleted)`, "* 20 EXISTS", "* OK [UIDVALIDITY 5] x", "* OK [UIDNEXT 21] x",
+			"* OK [HIGHESTMODSEQ 500] x", "* VANISHED (EARLIER) 3", cmd.Tag+" OK [READ-WRITE] selected B")
+		return c.Serve()
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Select(ctx, "A", nil); err != nil {
+		t.Fatal(err)
+	}
+	var known = commands.UIDRange(1, 20).Nums
+	st, err := c.Select(ctx, "B", &commands.SelectOptions{QResync: &commands.QResync{UIDValidity: 5, ModSeq: 400, KnownUIDs: known}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Vanished.String() != "3" || len(st.Changed) != 0 || st.Exists != 20 || st.UIDValidity != 5 || st.HighestModSeq != 500 {
+		t.Fatalf("B: vanished %q, changed %d (UID %d); want vanished 3 and nothing changed: A's responses before [CLOSED] taken for B's",
+			st.Vanished.String(), len(st.Changed), func() uint32 {
+				if len(st.Changed) > 0 {
+					return st.Changed[0].UID
+				}
+				return 0
+			}())
+	}
+}
