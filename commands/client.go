@@ -316,3 +316,12 @@ func encodeFlags(e *wire.Encoder, flags []string) *wire.Encoder {
 func sameMailbox(a, b string) bool {
 	return a == b || equalFold(a, "INBOX") && equalFold(b, "INBOX")
 }
+
+// HighestModSeq returns the selected mailbox's HIGHESTMODSEQ as the server
+// last gave it (session.Session.HighestModSeq): the SELECT's, or a later
+// FETCH's, STORE's or EXPUNGE's tagged [HIGHESTMODSEQ]. Keep this value for
+// the next Select's QResync or Fetch's ChangedSince, not the largest
+// Message.ModSeq a Fetch yielded: a server may send a message's new MODSEQ
+// before the expunge of a lower one, and resyncing from the higher value
+// loses that expunge (RFC 7162 errata 1810).
+func (c *Client) HighestModSeq() (uint64, bool) { return c.s.HighestModSeq() }

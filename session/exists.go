@@ -23,15 +23,21 @@ type msgCount struct {
 	// EXISTS outside that (a broken server, a session that never selected)
 	// is not tracked.
 	track bool
+	// hasModSeq: modseq is the selected mailbox's HIGHESTMODSEQ, as the
+	// server last gave it in a response code; see HighestModSeq. (Here,
+	// beside the other flags, to keep Session in its size class.)
+	hasModSeq bool
 	// unannounced counts the responses that named a message above the
 	// count since the session opened.
 	unannounced uint64
+	modseq      uint64
 }
 
 // selectingLocked forgets the count when a SELECT or EXAMINE starts: the
 // new mailbox's EXISTS sets it again (under mu).
 func (s *Session) selectingLocked() {
 	s.count.n, s.count.known, s.count.track = 0, false, true
+	s.count.modseq, s.count.hasModSeq = 0, false
 	s.renumbered++
 	s.reselectedLocked()
 }
@@ -40,6 +46,7 @@ func (s *Session) selectingLocked() {
 // (under mu).
 func (s *Session) unselectedLocked() {
 	s.count.n, s.count.known, s.count.track = 0, false, false
+	s.count.modseq, s.count.hasModSeq = 0, false
 	s.renumbered++
 	s.reselectedLocked()
 }
@@ -128,6 +135,37 @@ func (s *Session) Renumbered() uint32 {
 func (s *Session) reselectedLocked() {
 	if s.selections++; s.selections == 0 {
 		s.selections = 1
+	}
+}
+
+// HighestModSeq returns the selected mailbox's HIGHESTMODSEQ as the
+// server last gave it (CONDSTORE, RFC 7162): in the SELECT's
+// [HIGHESTMODSEQ], and in the [HIGHESTMODSEQ] of a later command's tagged
+// OK (RFC 7162 section 3.1.2.1 and errata 1810: a FETCH, STORE or EXPUNGE
+// may say it). ok is false without one (no mailbox selected, NOMODSEQ, a
+// server without CONDSTORE). A client that keeps a copy of the mailbox
+// stores this value for its next SELECT (QRESYNC) or FETCH CHANGEDSINCE,
+// never the largest MODSEQ its FETCH responses showed: a server can send
+// a message's new MODSEQ before the expunge of a lower one, and resyncing
+// from the higher value would lose that expunge
+// (TestHighestModSeqFromTaggedOK).
+func (s *Session) HighestModSeq() (modseq uint64, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.count.modseq, s.count.hasModSeq
+}
+
+// modSeqCodeLocked records a [HIGHESTMODSEQ] or [NOMODSEQ] code of the
+// selected mailbox (under mu).
+func (s *Session) modSeqCodeLocked(c *codec.Code) {
+	if c == nil || !s.count.track {
+		return
+	}
+	switch c.Kind {
+	case codec.CodeHighestModSeq:
+		s.count.modseq, s.count.hasModSeq = c.Num, true
+	case codec.CodeNoModSeq:
+		s.count.modseq, s.count.hasModSeq = 0, false
 	}
 }
 

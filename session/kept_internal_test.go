@@ -16,7 +16,7 @@ import (
 // bytes drops are the oldest, of any name (all older than every response
 // left); and the per-name bound slides a name's oldest out.
 func TestKeptBytesAccounting(t *testing.T) {
-	for _, maxKept := range []int{5, 1 << 20} {
+	for _, maxKept := range []int32{5, 1 << 20} {
 		rng := rand.New(rand.NewPCG(7, uint64(maxKept)))
 		s := &Session{store: map[string][]keptResponse{}, maxKept: maxKept, maxNames: 3, maxKeptBytes: 4000}
 		s.eventsCond = sync.NewCond(&s.mu)
@@ -51,7 +51,7 @@ func TestKeptBytesAccounting(t *testing.T) {
 				c := &codec.Unknown{Name: codec.Bytes(name), Rest: codec.Bytes(strings.Repeat("x", n))}
 				size := codec.CloneSize(c)
 				_, known := s.store[name]
-				fits := size <= s.maxKeptBytes && (known || len(s.store) < s.maxNames)
+				fits := size <= s.maxKeptBytes && (known || len(s.store) < int(s.maxNames))
 				before := held()
 				s.mu.Lock()
 				s.keepLocked(name, keptResponse{c, int64(i), size})
@@ -83,7 +83,7 @@ func TestKeptBytesAccounting(t *testing.T) {
 				s.clearStoreLocked()
 				s.mu.Unlock()
 			}
-			if got, want := s.keptBytes, sum(); got != want || got > s.maxKeptBytes || len(s.store) > s.maxNames {
+			if got, want := s.keptBytes, sum(); got != want || got > s.maxKeptBytes || len(s.store) > int(s.maxNames) {
 				t.Fatalf("maxKept %d, step %d: counted %d, held %d, bound %d, %d names", maxKept, i, got, want, s.maxKeptBytes, len(s.store))
 			}
 		}

@@ -566,6 +566,16 @@ func (s *Session) untaggedStatus(r *codec.Status) error {
 	}
 	if c := r.Code; c != nil {
 		switch c.Kind {
+		case codec.CodeHighestModSeq, codec.CodeNoModSeq:
+			s.mu.Lock()
+			s.modSeqCodeLocked(c)
+			s.mu.Unlock()
+		case codec.CodeClosed:
+			// What came before was the previous mailbox's (RFC 7162
+			// section 3.2.11).
+			s.mu.Lock()
+			s.count.modseq, s.count.hasModSeq = 0, false
+			s.mu.Unlock()
 		case codec.CodeCapability:
 			s.mu.Lock()
 			s.setCaps(c.Caps)
@@ -741,6 +751,9 @@ func (s *Session) transition(p *Pending, st *codec.Status) {
 	}
 	if ok && p.info.refresh && !capCode {
 		s.capsStale = true
+	}
+	if ok {
+		s.modSeqCodeLocked(st.Code) // a FETCH's, STORE's, EXPUNGE's [HIGHESTMODSEQ]
 	}
 }
 

@@ -197,7 +197,7 @@ type Session struct {
 
 	rl readLoopState // touched by the reader goroutine alone
 
-	maxEvents, maxKept, maxNames int    // the bounds, defaults applied
+	maxEvents, maxKept, maxNames int32  // the bounds, defaults applied (int32: Session's size class)
 	maxKeptBytes                 int64  // MaxKeptBytes, the default applied
 	keptBytes, eventBytes        int64  // what the store and the events hold (codec.CloneSize; under mu)
 	droppedEvents, droppedKept   uint64 // what the bounds dropped (under mu)
@@ -564,9 +564,9 @@ func newSession(conn net.Conn, opts *Options) *Session {
 		// its size class.
 		s.opts.MaxResultBytes = DefaultMaxResultBytes
 	}
-	s.maxEvents = cmp.Or(max(s.opts.MaxUnsolicited, 0), DefaultMaxUnsolicited)
-	s.maxKept = cmp.Or(max(s.opts.MaxKept, 0), DefaultMaxKept)
-	s.maxNames = cmp.Or(max(s.opts.MaxKeptNames, 0), DefaultMaxKeptNames)
+	s.maxEvents = int32(min(cmp.Or(max(s.opts.MaxUnsolicited, 0), DefaultMaxUnsolicited), math.MaxInt32))
+	s.maxKept = int32(min(cmp.Or(max(s.opts.MaxKept, 0), DefaultMaxKept), math.MaxInt32))
+	s.maxNames = int32(min(cmp.Or(max(s.opts.MaxKeptNames, 0), DefaultMaxKeptNames), math.MaxInt32))
 	s.maxKeptBytes = cmp.Or(max(s.opts.MaxKeptBytes, 0), DefaultMaxKeptBytes)
 	s.log = s.opts.Logger
 	if s.opts.History <= 0 {

@@ -52,16 +52,16 @@ type keptResponse struct {
 // counted.
 func (s *Session) keepLocked(name string, k keptResponse) {
 	l, ok := s.store[name]
-	if !ok && len(s.store) >= s.maxNames || k.size > s.maxKeptBytes {
+	if !ok && len(s.store) >= int(s.maxNames) || k.size > s.maxKeptBytes {
 		s.droppedKept++
 		return
 	}
-	if len(l) >= s.maxKept {
+	if len(l) >= int(s.maxKept) {
 		s.droppedKept++
-		if len(l) >= 2*s.maxKept {
+		if len(l) >= 2*int(s.maxKept) {
 			// Slide in place once the list is twice the bound: amortised
 			// O(1) per response, and the array never grows past it.
-			gone := l[:len(l)-s.maxKept+1]
+			gone := l[:len(l)-int(s.maxKept)+1]
 			s.keptBytes -= storeSize(gone)
 			n := copy(l, l[len(gone):])
 			clear(l[n:])
@@ -126,8 +126,8 @@ func (s *Session) Responses(name string) []codec.Response {
 	l := s.store[name]
 	delete(s.store, name)
 	s.keptBytes -= storeSize(l)
-	if len(l) > s.maxKept {
-		l = l[len(l)-s.maxKept:]
+	if len(l) > int(s.maxKept) {
+		l = l[len(l)-int(s.maxKept):]
 	}
 	if len(l) == 0 {
 		return nil
@@ -166,7 +166,7 @@ func (s *Session) event(r codec.Response) {
 		return
 	}
 	s.mu.Lock()
-	if len(s.events) >= s.maxEvents {
+	if len(s.events) >= int(s.maxEvents) {
 		// The handler is too slow for the server: drop rather than grow
 		// without bound (waiting could deadlock a handler that runs
 		// commands). DroppedUnsolicited tells how many.
