@@ -46,8 +46,12 @@ var ErrIdleEnded = errors.New("commands: the server ended IDLE")
 // VANISHED, alerts, ...) to onEvent, in order, on the calling goroutine.
 // It re-issues IDLE every opts.Restart. It ends, after sending DONE and
 // reading the server's answer, when ctx ends (returning ctx's error) or
-// when onEvent returns false (returning nil). A server that ends the IDLE
-// itself makes it return ErrIdleEnded.
+// when onEvent returns false (returning nil). What the server sends until
+// it answers DONE still goes to onEvent after it returned false (its
+// answers then ignored), so that no flag change is lost; but for EXISTS,
+// EXPUNGE, RECENT and VANISHED, which the session delivers to its own
+// stream anyway (session.Options.OnUnsolicited, Responses). A server that
+// ends the IDLE itself makes it return ErrIdleEnded.
 //
 // A command started on another goroutine, or in onEvent (to fetch the
 // message an EXISTS announced, say), ends the IDLE in flight: Idle sends
@@ -123,10 +127,20 @@ func (c *Client) idlePoll(ctx context.Context, interval time.Duration, onEvent f
 			}
 			return err
 		}
+		stop := false
 		for _, d := range r.Data {
-			if !onEvent(d) {
-				return nil
+			// The rest of the NOOP's data after a false goes to
+			// onEvent too (the NOOP took it: nothing else would see
+			// it), but for what the session gives its stream anyway.
+			if stop && sessionKeeps(d) {
+				continue
 			}
+			if !onEvent(d) {
+				stop = true
+			}
+		}
+		if stop {
+			return nil
 		}
 		timer.Reset(interval)
 		select {
@@ -183,7 +197,14 @@ func (c *Client) idleOnce(ctx context.Context, restart time.Duration, onEvent fu
 			}
 			return true, err
 		}
-		if deliver && !onEvent(codec.CloneResponse(it.Response)) {
+		// After onEvent said stop, what the server sends before it
+		// answers DONE still goes to onEvent (its answer then unheard):
+		// the IDLE took it, nothing else would see it
+		// (TestIdleStopKeepsLaterEvents).
+		if !deliver && sessionKeeps(it.Response) {
+			continue // the session's stream has it
+		}
+		if !onEvent(codec.CloneResponse(it.Response)) && deliver {
 			deliver = false
 			st.done()
 		}
@@ -347,4 +368,15 @@ func (st *idleState) close() {
 		st.readTimer.Stop()
 	}
 	st.mu.Unlock()
+}
+
+// sessionKeeps reports the mailbox-state responses the session gives its
+// unsolicited stream even when a command takes them (EXISTS, EXPUNGE,
+// RECENT, VANISHED): after onEvent said stop, Idle leaves them there.
+func sessionKeeps(r codec.Response) bool {
+	switch r.(type) {
+	case *codec.Exists, *codec.Expunge, *codec.Recent, *codec.Vanished:
+		return true
+	}
+	return false
 }
