@@ -291,37 +291,48 @@ func Example_idle() {
 	// Output: now 10 messages
 }
 
-// Fetch each new message as IDLE announces it, from the event handler:
-// the command ends the IDLE, runs, and Idle goes on idling. Commands from
-// other goroutines are served the same way.
+// New mail as it comes: fetch every message past the last UID seen, then
+// idle until the mailbox grows past the count fetched. The session counts
+// the messages (Exists) also while no IDLE runs, so mail that arrives
+// during a fetch is not missed; and fetching by UID range (not the
+// sequence number an EXISTS names) catches every message an EXISTS
+// announced, however many.
 func Example_idleFetchNew() {
 	ctx := context.Background()
 	c := exampleClient(ctx, map[string]string{
-		"SELECT": "* 9 EXISTS\nTAG OK [READ-WRITE] selected",
-		"IDLE":   "* 10 EXISTS",
-		"FETCH":  "* 10 FETCH (UID 31 ENVELOPE (\"Thu, 3 Dec 2026 10:00:00 +0000\" \"=?UTF-8?Q?Gr=C3=BC=C3=9Fe?=\" NIL NIL NIL NIL NIL NIL NIL \"<1@example.org>\"))\nTAG OK done",
+		"SELECT":        "* 9 EXISTS\n* OK [UIDNEXT 31] x\nTAG OK [READ-WRITE] selected",
+		"IDLE":          "* 10 EXISTS",
+		"UID FETCH 31:": "* 10 FETCH (UID 31 ENVELOPE (\"Thu, 3 Dec 2026 10:00:00 +0000\" \"=?UTF-8?Q?Gr=C3=BC=C3=9Fe?=\" NIL NIL NIL NIL NIL NIL NIL \"<1@example.org>\"))\nTAG OK done",
 	})
 	defer c.Logout(ctx)
-	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+	st, err := c.Select(ctx, "INBOX", nil)
+	if err != nil {
 		panic(err)
 	}
-	err := c.Idle(ctx, nil, func(r codec.Response) bool {
-		e, ok := r.(*codec.Exists)
-		if !ok {
-			return true
+	next, fetched := st.UIDNext, st.Exists // mail from UID next on is new
+	for round := 0; round < 1; round++ {   // a real program loops for ever
+		if n, _ := c.Exists(); n <= fetched {
+			err := c.Idle(ctx, nil, func(r codec.Response) bool {
+				e, ok := r.(*codec.Exists)
+				return !ok || e.Count <= fetched // stop once the mailbox grew
+			})
+			if err != nil {
+				panic(err)
+			}
 		}
-		ms, err := c.FetchAll(ctx, commands.SeqNums(e.Count), &commands.FetchItems{UID: true, Envelope: true})
+		fetched, _ = c.Exists()
+		ms, err := c.FetchAll(ctx, commands.UIDRange(next, 0), &commands.FetchItems{UID: true, Envelope: true})
 		if err != nil {
 			panic(err)
 		}
 		for _, m := range ms {
+			if m.UID < next {
+				continue // next:* names the last message when none is newer
+			}
 			subject, _ := m.Envelope.DecodedSubject()
 			fmt.Println("new: UID", m.UID, subject)
+			next = m.UID + 1
 		}
-		return false // stop idling (return true to go on)
-	})
-	if err != nil {
-		panic(err)
 	}
 	// Output: new: UID 31 Grüße
 }
