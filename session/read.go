@@ -699,8 +699,14 @@ func (s *Session) complete(st *codec.Status) error {
 		// the handshake or the inflater would take it for a failure.
 		s.wc.clearInterrupt()
 		if uerr := p.upgrade(); uerr != nil {
+			// The session ends before the caller hears of it: a command
+			// it runs next must find it ended with this error, not
+			// write on the connection the failed handshake closed
+			// (startTLSStalls saw a write error win the race).
+			err := fmt.Errorf("%s: %w", p.name, uerr)
+			s.abort(err)
 			s.finish(p, r, uerr)
-			return fmt.Errorf("%s: %w", p.name, uerr)
+			return err
 		}
 	}
 	s.finish(p, r, err)
