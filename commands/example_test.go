@@ -291,12 +291,13 @@ func Example_idle() {
 	// Output: now 10 messages
 }
 
-// New mail as it comes: fetch every message past the last UID seen, then
-// idle until the mailbox grows past the count fetched. The session counts
-// the messages (Exists) also while no IDLE runs, so mail that arrives
-// during a fetch is not missed; and fetching by UID range (not the
-// sequence number an EXISTS names) catches every message an EXISTS
-// announced, however many.
+// New mail as it comes: fetch every message from the next UID on, then
+// idle until an EXISTS says the mailbox changed, and again. Fetching by UID
+// range (not the sequence number an EXISTS names) catches every message
+// it announced, however many; checking the count the session follows
+// (Exists) before idling catches one that came while the fetch ran (its
+// EXISTS went to the session, between two IDLEs), unless an expunge during
+// that fetch hid it, in which case the next event brings it.
 func Example_idleFetchNew() {
 	ctx := context.Background()
 	c := exampleClient(ctx, map[string]string{
@@ -309,25 +310,26 @@ func Example_idleFetchNew() {
 	if err != nil {
 		panic(err)
 	}
-	next, fetched := st.UIDNext, st.Exists // mail from UID next on is new
-	for round := 0; round < 1; round++ {   // a real program loops for ever
-		if n, _ := c.Exists(); n <= fetched {
+	next, seen := st.UIDNext, st.Exists  // mail from UID next on is new
+	for round := 0; round < 1; round++ { // a real program loops for ever
+		if n, _ := c.Exists(); n <= seen {
 			err := c.Idle(ctx, nil, func(r codec.Response) bool {
-				e, ok := r.(*codec.Exists)
-				return !ok || e.Count <= fetched // stop once the mailbox grew
+				_, exists := r.(*codec.Exists)
+				return !exists // stop at any EXISTS: go and look
 			})
 			if err != nil {
 				panic(err)
 			}
 		}
-		fetched, _ = c.Exists()
 		ms, err := c.FetchAll(ctx, commands.UIDRange(next, 0), &commands.FetchItems{UID: true, Envelope: true})
 		if err != nil {
 			panic(err)
 		}
+		seen = 0
 		for _, m := range ms {
+			seen = max(seen, m.SeqNum) // next:* always holds the last message
 			if m.UID < next {
-				continue // next:* names the last message when none is newer
+				continue // it is not new (next:* names it when none is)
 			}
 			subject, _ := m.Envelope.DecodedSubject()
 			fmt.Println("new: UID", m.UID, subject)

@@ -501,12 +501,12 @@ func (s *Session) targetLocked(r codec.Response) *Pending {
 		n := f.Seq
 		if p.info.uids {
 			if f.Has&codec.FetchUID == 0 {
-				// A whole FETCH without a UID is no answer to a UID
-				// command, which always has one (RFC 9051 section
-				// 6.4.9): another client's flag change
-				// (TestUIDCommandLeavesFetchWithoutUID). At a streamed
-				// body the UID may not be decoded yet: best guess.
-				if s.rl.inSection && first == nil {
+				// Not decoded yet (a streamed body comes first), or a
+				// server that leaves the UID out: best guess. (Leaving
+				// a whole one to the unsolicited stream split a message
+				// whose body had been routed here, and lost a quirky
+				// server's answer: reverted.)
+				if first == nil {
 					first = p
 				}
 				continue
@@ -774,9 +774,7 @@ func (s *Session) sectionHandler(f *codec.Fetch, sec *codec.Section, r io.Reader
 		s.mu.Unlock()
 		return codec.ErrKeepInline
 	}
-	s.rl.inSection = true
 	target := s.targetLocked(f)
-	s.rl.inSection = false
 	s.mu.Unlock()
 	if target != nil && target.pull != nil {
 		if small {

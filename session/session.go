@@ -240,10 +240,8 @@ type readLoopState struct {
 	direct    bool
 	stepEvent coEvent
 	// cancelable: the caller that drives has a context that can end;
-	// upgrade: a TLS or COMPRESS upgrade comes next (see coBeforeRead);
-	// inSection: a FETCH is routed at a body section, before the rest
-	// of it is decoded (targetLocked).
-	cancelable, upgrade, inSection bool
+	// upgrade: a TLS or COMPRESS upgrade comes next (see coBeforeRead).
+	cancelable, upgrade bool
 }
 
 // Pending is a command in flight.
