@@ -799,6 +799,11 @@ func runIdle(ctx context.Context, cn *conn, args []string, own any, o *output) e
 		return werr == nil
 	}
 	err = cn.c.Idle(ctx, nil, func(r codec.Response) bool {
+		if werr != nil {
+			// Stopped already: Idle hands on what came before DONE's
+			// answer; the error that stopped it stays.
+			return false
+		}
 		if !show(idleEvent(r, utf8)) {
 			return false
 		}
