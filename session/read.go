@@ -567,9 +567,11 @@ func (s *Session) untaggedStatus(r *codec.Status) error {
 	if c := r.Code; c != nil {
 		switch c.Kind {
 		case codec.CodeHighestModSeq, codec.CodeNoModSeq:
-			s.mu.Lock()
-			s.modSeqCodeLocked(c)
-			s.mu.Unlock()
+			if r.Kind == codec.StatusOK { // a NO or BAD's code is no state
+				s.mu.Lock()
+				s.modSeqCodeLocked(c)
+				s.mu.Unlock()
+			}
 		case codec.CodeClosed:
 			// What came before was the previous mailbox's (RFC 7162
 			// section 3.2.11).

@@ -1,0 +1,64 @@
+package session_test
+
+import (
+	"bufio"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// TestHighestModSeqCodes: HighestModSeq follows the OK codes of the
+// selected mailbox: the SELECT's, a later command's tagged OK, an
+// untagged OK; not a NO's or BAD's code, nor one before a SELECT; it is
+// gone after CLOSE.
+func TestHighestModSeqCodes(t *testing.T) {
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1 CONDSTORE] hi\r\n")
+		for {
+			l := readLine(r)
+			if l == "" {
+				return
+			}
+			tag, rest, _ := strings.Cut(l, " ")
+			switch {
+			case strings.HasPrefix(rest, "SELECT"):
+				io.WriteString(w, "* 3 EXISTS\r\n* OK [HIGHESTMODSEQ 5] x\r\n"+tag+" OK [READ-WRITE] done\r\n")
+			case rest == "NOOP":
+				io.WriteString(w, "* NO [HIGHESTMODSEQ 99] not so\r\n* BAD [HIGHESTMODSEQ 98] nor so\r\n"+tag+" OK done\r\n")
+			case strings.HasPrefix(rest, "FETCH"):
+				io.WriteString(w, tag+" OK [HIGHESTMODSEQ 7] done\r\n")
+			case rest == "CHECK":
+				io.WriteString(w, "* OK [HIGHESTMODSEQ 8] x\r\n"+tag+" NO [HIGHESTMODSEQ 97] refused\r\n")
+			default:
+				io.WriteString(w, tag+" OK done\r\n")
+			}
+		}
+	})
+	s := openDefaults(t, conn, nil)
+	defer s.Close()
+	ctx := ctx20(t)
+	run := func(name string, args func(*wire.Encoder)) {
+		t.Helper()
+		s.Run(ctx, &session.Command{Name: name, Args: args})
+	}
+	want := func(step string, n uint64, ok bool) {
+		t.Helper()
+		if got, gok := s.HighestModSeq(); got != n || gok != ok {
+			t.Fatalf("%s: HighestModSeq %d, %v; want %d, %v", step, got, gok, n, ok)
+		}
+	}
+	want("before SELECT", 0, false)
+	run("SELECT", func(e *wire.Encoder) { e.SP().Mailbox("INBOX") })
+	want("after SELECT", 5, true)
+	run("NOOP", nil)
+	want("after an untagged NO and BAD", 5, true)
+	run("FETCH", func(e *wire.Encoder) { e.SP().Raw("1:* (FLAGS) (CHANGEDSINCE 5)") })
+	want("after a tagged OK", 7, true)
+	run("CHECK", nil)
+	want("after an untagged OK and a tagged NO", 8, true)
+	run("CLOSE", nil)
+	want("after CLOSE", 0, false)
+}
