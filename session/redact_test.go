@@ -36,25 +36,7 @@ import (
 // LOGIN sent. The session's error prints r.Name without redaction
 // (session/read.go:315-316).
 func TestRedactEchoedPasswordAsResponseName(t *testing.T) {
-	hsRun(t, func(c *hostile.Conn) error {
-		if err := c.Greet("IMAP4rev1"); err != nil {
-			return err
-		}
-		cmd, err := c.Expect("LOGIN")
-		if err != nil {
-			return err
-		}
-		if err := c.Reply(cmd.Tag, "OK [CAPABILITY IMAP4rev1] done"); err != nil {
-			return err
-		}
-		if cmd, err = c.Expect("NOOP"); err != nil {
-			return err
-		}
-		if err := c.Reply(cmd.Tag, hsPassword+" echoed"); err != nil {
-			return err
-		}
-		return c.Serve()
-	}, 0, 0, func(c *hsCase, conn net.Conn) {
+	hsRun(t, echoAtNoop("TAG "+hsPassword+" echoed"), 0, 0, func(c *hsCase, conn net.Conn) {
 		s := c.open(conn, hsOpts())
 		if s == nil {
 			return
@@ -80,25 +62,7 @@ func TestRedactEchoedPasswordAsResponseName(t *testing.T) {
 func TestRedactEchoedPasswordAsUnknownTag(t *testing.T) {
 	var logbuf bytes.Buffer
 	var mu sync.Mutex
-	hsRun(t, func(c *hostile.Conn) error {
-		if err := c.Greet("IMAP4rev1"); err != nil {
-			return err
-		}
-		cmd, err := c.Expect("LOGIN")
-		if err != nil {
-			return err
-		}
-		if err := c.Reply(cmd.Tag, "OK [CAPABILITY IMAP4rev1] done"); err != nil {
-			return err
-		}
-		if _, err = c.Expect("NOOP"); err != nil {
-			return err
-		}
-		if err := c.Line(hsPassword + " OK echoed"); err != nil {
-			return err
-		}
-		return c.Serve()
-	}, 0, 0, func(c *hsCase, conn net.Conn) {
+	hsRun(t, echoAtNoop(hsPassword+" OK echoed"), 0, 0, func(c *hsCase, conn net.Conn) {
 		opts := hsOpts()
 		opts.Logger = slog.New(slog.NewTextHandler(&hsSyncWriter{w: &logbuf, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		s := c.open(conn, opts)
@@ -133,28 +97,7 @@ func TestRedactEchoedPasswordAsUnknownTag(t *testing.T) {
 // server's bytes (wire/errors.go:106) reaches the command's error without
 // redaction.
 func TestRedactEchoedPasswordInDecodeError(t *testing.T) {
-	hsRun(t, func(c *hostile.Conn) error {
-		if err := c.Greet("IMAP4rev1"); err != nil {
-			return err
-		}
-		cmd, err := c.Expect("LOGIN")
-		if err != nil {
-			return err
-		}
-		if err := c.Reply(cmd.Tag, "OK [CAPABILITY IMAP4rev1] done"); err != nil {
-			return err
-		}
-		if cmd, err = c.Expect("NOOP"); err != nil {
-			return err
-		}
-		if err := c.Line("* FLAGS " + hsPassword); err != nil {
-			return err
-		}
-		if err := c.Reply(cmd.Tag, "OK done"); err != nil {
-			return err
-		}
-		return c.Serve()
-	}, 0, 0, func(c *hsCase, conn net.Conn) {
+	hsRun(t, echoAtNoop("* FLAGS "+hsPassword, "TAG OK done"), 0, 0, func(c *hsCase, conn net.Conn) {
 		s := c.open(conn, hsOpts())
 		if s == nil {
 			return
@@ -179,28 +122,7 @@ func TestRedactTraceClientLineEscapes(t *testing.T) {
 	var trace bytes.Buffer
 	var mu sync.Mutex
 	const evil = "Box\x1b[2J\x1b[31mred"
-	hsRun(t, func(c *hostile.Conn) error {
-		if err := c.PreAuth("IMAP4rev1"); err != nil {
-			return err
-		}
-		cmd, err := c.Expect("LIST")
-		if err != nil {
-			return err
-		}
-		if err := c.Line("* LIST () \"/\" \"" + evil + "\""); err != nil {
-			return err
-		}
-		if err := c.Reply(cmd.Tag, "OK done"); err != nil {
-			return err
-		}
-		if cmd, err = c.Expect("SELECT"); err != nil {
-			return err
-		}
-		if err := c.Reply(cmd.Tag, "NO no such mailbox"); err != nil {
-			return err
-		}
-		return c.Serve()
-	}, 0, 0, func(c *hsCase, conn net.Conn) {
+	hsRun(t, listsThenSelect(evil, "TAG NO no such mailbox"), 0, 0, func(c *hsCase, conn net.Conn) {
 		opts := hsOpts()
 		opts.Trace = &hsSyncWriter{w: &trace, mu: &mu}
 		s := c.open(conn, opts)
@@ -234,28 +156,7 @@ func TestRedactTraceClientLineEscapes(t *testing.T) {
 // every other error escapes server text.
 func TestRedactReadOnlyErrorEscapes(t *testing.T) {
 	const evil = "Box\x1b[2J\x1b[31mred"
-	hsRun(t, func(c *hostile.Conn) error {
-		if err := c.PreAuth("IMAP4rev1"); err != nil {
-			return err
-		}
-		cmd, err := c.Expect("LIST")
-		if err != nil {
-			return err
-		}
-		if err := c.Line("* LIST () \"/\" \"" + evil + "\""); err != nil {
-			return err
-		}
-		if err := c.Reply(cmd.Tag, "OK done"); err != nil {
-			return err
-		}
-		if cmd, err = c.Expect("SELECT"); err != nil {
-			return err
-		}
-		if err := c.Lines("* 0 EXISTS", cmd.Tag+" OK [READ-ONLY] done"); err != nil {
-			return err
-		}
-		return c.Serve()
-	}, 0, 0, func(c *hsCase, conn net.Conn) {
+	hsRun(t, listsThenSelect(evil, "* 0 EXISTS", "TAG OK [READ-ONLY] done"), 0, 0, func(c *hsCase, conn net.Conn) {
 		s := c.open(conn, hsOpts())
 		if s == nil {
 			return
@@ -557,4 +458,61 @@ func TestRedactRawLoginShortArgs(t *testing.T) {
 	if strings.Join(flags, " ") != `\Seen \Flagged \Draft` {
 		t.Errorf("SELECT's PERMANENTFLAGS = %q", flags)
 	}
+}
+
+// echoAtNoop is a server that takes LOGIN, then answers the NOOP after it
+// with lines ("TAG" standing for the NOOP's tag), then serves.
+func echoAtNoop(lines ...string) hostile.Scenario {
+	return func(c *hostile.Conn) error {
+		if err := c.Greet("IMAP4rev1"); err != nil {
+			return err
+		}
+		cmd, err := c.Expect("LOGIN")
+		if err != nil {
+			return err
+		}
+		if err := c.Reply(cmd.Tag, "OK [CAPABILITY IMAP4rev1] done"); err != nil {
+			return err
+		}
+		if cmd, err = c.Expect("NOOP"); err != nil {
+			return err
+		}
+		return tagged(c, cmd.Tag, lines)
+	}
+}
+
+// listsThenSelect is a server that lists one mailbox, name, and answers
+// the SELECT after with lines ("TAG" standing for its tag), then serves.
+func listsThenSelect(name string, lines ...string) hostile.Scenario {
+	return func(c *hostile.Conn) error {
+		if err := c.PreAuth("IMAP4rev1"); err != nil {
+			return err
+		}
+		cmd, err := c.Expect("LIST")
+		if err != nil {
+			return err
+		}
+		if err := c.Lines("* LIST () \"/\" \""+name+"\"", cmd.Tag+" OK done"); err != nil {
+			return err
+		}
+		if cmd, err = c.Expect("SELECT"); err != nil {
+			return err
+		}
+		return tagged(c, cmd.Tag, lines)
+	}
+}
+
+// tagged writes lines with their "TAG " prefix made tag, then serves.
+func tagged(c *hostile.Conn, tag string, lines []string) error {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		if rest, ok := strings.CutPrefix(l, "TAG "); ok {
+			l = tag + " " + rest
+		}
+		out[i] = l
+	}
+	if err := c.Lines(out...); err != nil {
+		return err
+	}
+	return c.Serve()
 }
