@@ -522,27 +522,7 @@ func TestProxyServerEchoRedacted(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.Addr(), "--once")
-	nc, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(20 * time.Second))
-	br := bufio.NewReader(nc)
-	readTagged := func(tag string) {
-		t.Helper()
-		for {
-			l, err := br.ReadString('\n')
-			if err != nil {
-				t.Fatalf("reading the answer to %s: %v", tag, err)
-			}
-			if strings.HasPrefix(l, tag+" ") {
-				return
-			}
-		}
-	}
-	br.ReadString('\n') // the greeting
+	nc, br, readTagged, out := proxiedConn(t, srv.Addr())
 	fmt.Fprintf(nc, "A1 LOGIN alice %s\r\n", pws[0])
 	readTagged("A1")
 	fmt.Fprintf(nc, "A2 LOGIN alice \"%s\"\r\n", pws[1])
@@ -603,27 +583,7 @@ func TestProxyServerEchoRedactedEscapedForms(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.Addr(), "--once")
-	nc, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(20 * time.Second))
-	br := bufio.NewReader(nc)
-	readTagged := func(tag string) {
-		t.Helper()
-		for {
-			l, err := br.ReadString('\n')
-			if err != nil {
-				t.Fatalf("reading the answer to %s: %v", tag, err)
-			}
-			if strings.HasPrefix(l, tag+" ") {
-				return
-			}
-		}
-	}
-	br.ReadString('\n') // the greeting
+	nc, _, readTagged, out := proxiedConn(t, srv.Addr())
 	// Secret1\pw"x, quoted
 	fmt.Fprintf(nc, "A1 LOGIN alice \"Secret1\\\\pw\\\"x\"\r\n")
 	readTagged("A1")
@@ -771,4 +731,33 @@ func TestMaildirDroppedKeywordsNoteEscaped(t *testing.T) {
 		t.Fatalf("no note: %q", b)
 	}
 	noC1(t, "the note", string(b))
+}
+
+// proxiedConn starts the proxy (--once) to the upstream server at addr
+// and returns a client connection through it, past the greeting, its
+// reader, a function that reads up to the answer tagged tag, and the
+// proxy's output.
+func proxiedConn(t *testing.T, addr string) (net.Conn, *bufio.Reader, func(tag string), *syncBuffer) {
+	t.Helper()
+	paddr, out, _ := startProxy(t, "--upstream", "imap://"+addr, "--once")
+	nc, err := net.Dial("tcp", paddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	nc.SetDeadline(time.Now().Add(20 * time.Second))
+	br := bufio.NewReader(nc)
+	br.ReadString('\n') // the greeting
+	return nc, br, func(tag string) {
+		t.Helper()
+		for {
+			l, err := br.ReadString('\n')
+			if err != nil {
+				t.Fatalf("reading the answer to %s: %v", tag, err)
+			}
+			if strings.HasPrefix(l, tag+" ") {
+				return
+			}
+		}
+	}, out
 }
