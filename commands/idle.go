@@ -132,7 +132,7 @@ func (c *Client) idlePoll(ctx context.Context, interval time.Duration, onEvent f
 			// The rest of the NOOP's data after a false goes to
 			// onEvent too (the NOOP took it: nothing else would see
 			// it), but for what the session gives its stream anyway.
-			if stop && sessionKeeps(d) {
+			if stop && session.AlwaysEvent(d) {
 				continue
 			}
 			if !onEvent(d) {
@@ -201,7 +201,7 @@ func (c *Client) idleOnce(ctx context.Context, restart time.Duration, onEvent fu
 		// answers DONE still goes to onEvent (its answer then unheard):
 		// the IDLE took it, nothing else would see it
 		// (TestIdleStopKeepsLaterEvents).
-		if !deliver && sessionKeeps(it.Response) {
+		if !deliver && session.AlwaysEvent(it.Response) {
 			continue // the session's stream has it
 		}
 		if !onEvent(codec.CloneResponse(it.Response)) && deliver {
@@ -368,15 +368,4 @@ func (st *idleState) close() {
 		st.readTimer.Stop()
 	}
 	st.mu.Unlock()
-}
-
-// sessionKeeps reports the mailbox-state responses the session gives its
-// unsolicited stream even when a command takes them (EXISTS, EXPUNGE,
-// RECENT, VANISHED): after onEvent said stop, Idle leaves them there.
-func sessionKeeps(r codec.Response) bool {
-	switch r.(type) {
-	case *codec.Exists, *codec.Expunge, *codec.Recent, *codec.Vanished:
-		return true
-	}
-	return false
 }

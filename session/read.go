@@ -352,6 +352,18 @@ func (s *Session) route(r codec.Response) error {
 	return nil
 }
 
+// AlwaysEvent reports the responses the session gives its unsolicited
+// stream (Options.OnUnsolicited, Responses) even when a command takes
+// them: the mailbox-state responses EXISTS, EXPUNGE, RECENT and VANISHED,
+// so that a tracker of the mailbox sees them all, in order.
+func AlwaysEvent(r codec.Response) bool {
+	switch r.(type) {
+	case *codec.Exists, *codec.Expunge, *codec.Recent, *codec.Vanished:
+		return true
+	}
+	return false
+}
+
 // deliver gives an untagged data response to the oldest command that wants
 // it, else to the unsolicited stream. Mailbox-state responses (EXISTS,
 // EXPUNGE, RECENT, VANISHED) go to the stream in any case, so that a
@@ -402,13 +414,10 @@ func (s *Session) deliver(r codec.Response) {
 			res.Data = append(res.Data, codec.CloneResponse(r))
 		}
 	}
-	switch r.(type) {
-	case *codec.Exists, *codec.Expunge, *codec.Recent, *codec.Vanished:
+	if AlwaysEvent(r) {
 		taken = false
-	case *codec.Status:
-		if taken {
-			s.keep(r) // response codes stay available to Responses
-		}
+	} else if _, ok := r.(*codec.Status); ok && taken {
+		s.keep(r) // response codes stay available to Responses
 	}
 	if !taken {
 		s.keep(r)
