@@ -2,10 +2,13 @@ package session_test
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"io"
+	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/imapkit/imapkit/session"
 )
@@ -100,4 +103,76 @@ func TestStrayDoneAnswer(t *testing.T) {
 	if err := s.Err(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestContinueEndedContext: a continuation line whose context has already
+// ended (IDLE's DONE sent from a context that was cancelled to stop the
+// IDLE, an AUTHENTICATE answer after its caller gave up) is still written,
+// within the write grace: left unsent, the server would wait for it
+// forever, and cut at once (a deadline in the past) it aborted the session
+// though the connection was fine.
+func TestContinueEndedContext(t *testing.T) {
+	conn := unbufferedFake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1 IDLE] hi\r\n")
+		readLine(r)
+		io.WriteString(w, "+ idling\r\n")
+		// Slow to read (an unbuffered pipe: the write waits for it),
+		// well within the write grace.
+		time.Sleep(10 * time.Millisecond)
+		if l := readLine(r); l != "DONE" {
+			io.WriteString(w, "* BAD expected DONE, got "+l+"\r\n")
+			return
+		}
+		io.WriteString(w, "A1 OK IDLE done\r\n")
+		for {
+			l := readLine(r)
+			if l == "" {
+				return
+			}
+			tag, _, _ := strings.Cut(l, " ")
+			io.WriteString(w, tag+" OK done\r\n")
+		}
+	})
+	s := openDefaults(t, conn, nil)
+	defer s.Close()
+	ctx := ctx20(t)
+	p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.Continuations():
+	case <-ctx.Done():
+		t.Fatal("no continuation request")
+	}
+	ended, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := p.Continue(ended, []byte("DONE")); err != nil {
+		t.Fatalf("Continue with an ended context: %v; session err %v", err, s.Err())
+	}
+	if _, err := p.Wait(ctx); err != nil {
+		t.Fatalf("IDLE: %v", err)
+	}
+	if _, err := s.Run(ctx, &session.Command{Name: "NOOP"}); err != nil {
+		t.Fatalf("NOOP after: %v", err)
+	}
+}
+
+// unbufferedFake is fake over net.Pipe: a client write waits until the
+// server reads it, as when a socket's send buffer is full.
+func unbufferedFake(t *testing.T, play func(r *bufio.Reader, w io.Writer)) net.Conn {
+	t.Helper()
+	client, server := net.Pipe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer server.Close()
+		play(bufio.NewReader(server), server)
+	}()
+	t.Cleanup(func() {
+		client.Close()
+		server.Close()
+		<-done
+	})
+	return client
 }

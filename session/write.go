@@ -1080,7 +1080,10 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 // Continue sends one line in answer to a continuation request (an
 // AUTHENTICATE response, IDLE's DONE). The line must not hold CR, LF or
 // NUL. Once the command has ended it sends nothing and returns
-// ErrCommandEnded.
+// ErrCommandEnded. ctx bounds the write as a command's context does: the
+// line is written even when ctx has already ended (unsent, it would leave
+// the server waiting), and a write still blocked 50 ms after ctx ends (a
+// server that does not read) is cut, which ends the session.
 func (p *Pending) Continue(ctx context.Context, line []byte) error {
 	for _, c := range line {
 		if c == '\r' || c == '\n' || c == 0 {
@@ -1105,7 +1108,12 @@ func (p *Pending) Continue(ctx context.Context, line []byte) error {
 		// Written now, the line would be read as a command of its own.
 		return ErrCommandEnded
 	}
-	defer deadlineWhile(ctx, s.conn.SetWriteDeadline)()
+	// A context that ends (or has ended) cuts the write after writeGrace,
+	// as for a command, not at once: left unwritten, the line would leave
+	// the server waiting for it, and a deadline in the past aborted the
+	// session over a line that fits in the socket's buffer.
+	s.ww.begin(ctx, s.conn)
+	defer s.ww.end()
 	if p.info.secretCont || p.cmd.Secret {
 		s.secrets.add(line)
 		s.tr.line('C', []byte("***"))
