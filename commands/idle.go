@@ -38,7 +38,9 @@ type IdleOptions struct {
 }
 
 // ErrIdleEnded is what Idle returns when the server ended the IDLE on its
-// own (a tagged OK without DONE), neither ctx nor onEvent having asked.
+// own (a tagged OK without DONE), neither ctx nor onEvent having asked. An
+// IDLE the server ends while Idle is ending it to restart (its timer, or a
+// command waiting) is restarted as if DONE had ended it.
 var ErrIdleEnded = errors.New("commands: the server ended IDLE")
 
 // Idle sends IDLE (RFC 2177, RFC 9051) and hands every untagged response
@@ -227,9 +229,11 @@ func (c *Client) idleOnce(ctx context.Context, restart time.Duration, onEvent fu
 	case !deliver:
 		// onEvent said stop: whoever ended the IDLE, it has.
 		return true, nil
-	case !sent:
+	case !sent && !again:
 		return true, ErrIdleEnded
 	}
+	// Ended for the restart (the timer, or a command waiting), by DONE or
+	// by the server first: idle again.
 	return !again, nil
 }
 

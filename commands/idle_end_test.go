@@ -83,3 +83,64 @@ func TestIdleServerEnds(t *testing.T) {
 		}
 	}
 }
+
+// TestIdleRestartCrossesServerEnd: a command on another goroutine asks the
+// IDLE to end (as the restart timer does), and the server ends it on its
+// own before DONE could go (no "+" had come). The IDLE was being ended
+// for the restart anyway, so Idle lets the waiting command run and idles
+// again; it returned ErrIdleEnded, ending a caller's loop over a race the
+// caller had no part in.
+func TestIdleRestartCrossesServerEnd(t *testing.T) {
+	idles := make(chan struct{}, 4)
+	c := hostileClient(t, func(c *hostile.Conn) error {
+		c.PreAuth("IMAP4rev1 IDLE")
+		cmd, err := c.Until("IDLE")
+		if err != nil {
+			return err
+		}
+		idles <- struct{}{}
+		c.Line("* 1 EXISTS")
+		// The NOOP the EXISTS starts is waiting for the IDLE by now.
+		c.Sleep(300 * time.Millisecond)
+		c.Line(cmd.Tag + " OK IDLE terminated by server")
+		var idle string
+		for {
+			cmd, err := c.ReadCommand()
+			if err != nil {
+				return err
+			}
+			switch {
+			case cmd.Name == "IDLE":
+				idles <- struct{}{}
+				idle = cmd.Tag
+				c.Continue("idling")
+				c.Line("* 2 EXISTS")
+			case cmd.Line == "DONE":
+				c.Line(idle + " OK IDLE done")
+			default:
+				if err := c.Answer(cmd); err != nil {
+					return err
+				}
+			}
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	noop := make(chan error, 1)
+	err := c.Idle(ctx, nil, func(r codec.Response) bool {
+		e, ok := r.(*codec.Exists)
+		if ok && e.Count == 1 {
+			go func() { noop <- c.Noop(ctx) }()
+		}
+		return !ok || e.Count != 2
+	})
+	if err != nil {
+		t.Fatalf("Idle: %v; want nil (ended by onEvent at the second IDLE's EXISTS)", err)
+	}
+	if err := <-noop; err != nil {
+		t.Fatalf("NOOP: %v", err)
+	}
+	if n := len(idles); n != 2 {
+		t.Fatalf("the server saw %d IDLEs; want 2", n)
+	}
+}
