@@ -12,6 +12,7 @@ import (
 
 	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/internal/corpus"
+	"github.com/imapkit/imapkit/internal/hostile"
 	"github.com/imapkit/imapkit/session"
 )
 
@@ -308,5 +309,124 @@ func TestSelectManyChanges(t *testing.T) {
 	}
 	if err := c.Noop(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestStatusRepeatedUnknownBounded: a server that answers STATUS (or
+// LIST-STATUS, for a ListIter) with its mailbox's STATUS again and again,
+// each with items the codec does not know. The unknown items are merged
+// by tag, as the known ones are (the later value wins), and merging adds
+// at most 64 tags: Status appended every response's items to a list it
+// copied whole each time (20,000 responses of 23 bytes: 10 s and 11 GiB
+// allocated), and a ListIter held 12 times the bytes received for one
+// mailbox, with no bound at all.
+func TestStatusRepeatedUnknownBounded(t *testing.T) {
+	const n = 20000
+	line := func(i int64) string {
+		if i%2 == 0 {
+			return "* STATUS INBOX (XA " + strconv.FormatInt(i, 10) + ")"
+		}
+		return "* STATUS INBOX (X" + strconv.FormatInt(i, 10) + " 1)" // a new tag each time
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	check := func(what string, st *commands.MailboxStatus, alloc uint64) {
+		t.Helper()
+		if st == nil {
+			t.Fatalf("%s: no status", what)
+		}
+		if len(st.Unknown) != 64 || string(st.Unknown[0].Tag) != "XA" || string(st.Unknown[0].Value) != strconv.Itoa(n-2) {
+			t.Errorf("%s: %d unknown items, the first %q=%q; want 64, XA=%d (the last XA sent)", what, len(st.Unknown), st.Unknown[0].Tag, st.Unknown[0].Value, n-2)
+		}
+		if alloc > 128<<20 {
+			t.Errorf("%s: %d responses of 23 bytes allocated %d MiB", what, n, alloc>>20)
+		}
+	}
+	c := hostileClient(t, func(c *hostile.Conn) error {
+		c.PreAuth("IMAP4rev1 LIST-EXTENDED LIST-STATUS")
+		cmd, err := c.Until("STATUS")
+		if err != nil {
+			return err
+		}
+		c.Line("* STATUS INBOX (MESSAGES 1 XA 0)")
+		c.Copy(hostile.Generate(n, line))
+		c.Reply(cmd.Tag, "OK done")
+		if cmd, err = c.Until("LIST"); err != nil {
+			return err
+		}
+		c.Line(`* LIST () "/" INBOX`)
+		c.Line("* STATUS INBOX (MESSAGES 1 XA 0)")
+		c.Copy(hostile.Generate(n, line))
+		c.Reply(cmd.Tag, "OK done")
+		return c.Serve()
+	})
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	st, err := c.Status(ctx, "INBOX", commands.StatusMessages)
+	runtime.ReadMemStats(&m1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("Status", st, m1.TotalAlloc-m0.TotalAlloc)
+	runtime.ReadMemStats(&m0)
+	var got *commands.MailboxInfo
+	for m, err := range c.ListIter(ctx, "*", &commands.ListOptions{ReturnStatus: commands.StatusMessages}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = m
+	}
+	runtime.ReadMemStats(&m1)
+	if got == nil {
+		t.Fatal("ListIter: no mailbox")
+	}
+	check("ListIter", got.Status, m1.TotalAlloc-m0.TotalAlloc)
+}
+
+// TestMoveCopyUIDFloodBounded: a server that sends untagged COPYUIDs
+// without end during one UID MOVE (72 MB of them; RFC 6851 has one). Move
+// keeps them within MaxResultBytes (the default, 64 MiB, 8 bytes a range)
+// and returns what it kept with a *session.ResultTooLargeError; it kept
+// every one (180 MiB held for 120 MB received).
+func TestMoveCopyUIDFloodBounded(t *testing.T) {
+	var b strings.Builder
+	for i := 0; i < 50000; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Itoa(1 + 2*i)) // no two adjacent: a range each
+	}
+	set := b.String()
+	c := hostileClient(t, func(c *hostile.Conn) error {
+		c.PreAuth("IMAP4rev1 MOVE UIDPLUS")
+		cmd, err := c.Until("UID MOVE")
+		if err != nil {
+			return err
+		}
+		c.Copy(hostile.Generate(120, func(int64) string { return "* OK [COPYUID 7 " + set + " " + set + "] moved" }))
+		c.Reply(cmd.Tag, "OK done")
+		return c.Serve()
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Move(ctx, commands.UIDs(1), "Trash")
+	if !errors.Is(err, session.ErrResultTooLarge) {
+		t.Errorf("Move: %v; want ErrResultTooLarge", err)
+	}
+	if res == nil {
+		t.Fatal("Move: no result")
+	}
+	kept := 8 * int64(len(res.Src.Ranges())+len(res.Dst.Ranges()))
+	if kept > session.DefaultMaxResultBytes || kept == 0 {
+		t.Errorf("Move kept %d bytes of COPYUID ranges; want some, within %d", kept, session.DefaultMaxResultBytes)
+	}
+	if len(res.Src.Ranges()) != len(res.Dst.Ranges()) {
+		t.Errorf("the COPYUIDs kept do not pair up: %d source, %d destination ranges", len(res.Src.Ranges()), len(res.Dst.Ranges()))
+	}
+	if err := c.Noop(ctx); err != nil {
+		t.Fatalf("NOOP after: %v", err)
 	}
 }

@@ -139,17 +139,27 @@ func (c *Client) Copy(ctx context.Context, set Set, mailbox string) (*CopyResult
 // (move) takes its EXPUNGE and VANISHED responses and an untagged
 // COPYUID (RFC 6851 section 4.3) as they come (session.Command.OnData),
 // keeping the COPYUID alone: a MOVE of 300,000 messages is not a
-// *session.ResultTooLargeError.
+// *session.ResultTooLargeError. The COPYUIDs kept are bounded by
+// MaxResultBytes all the same (8 bytes a range): a server may send one
+// per part, but a hostile one could send them without end (120 MB of
+// them held 180 MiB); past the bound the rest are dropped and the result
+// comes with a *session.ResultTooLargeError.
 func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, move bool) (*CopyResult, error) {
 	var (
 		mu       sync.Mutex
 		res      *CopyResult
 		answered bool
 	)
-	join := func(cp *CopyResult) {
+	b := c.newBound(name)
+	join := func(st *codec.Status) {
+		if st == nil || st.Code == nil || st.Code.Kind != codec.CodeCopyUID {
+			return
+		}
 		mu.Lock()
-		res = joinCopyUID(res, cp)
-		mu.Unlock()
+		defer mu.Unlock()
+		if b.keep(8 * int64(len(st.Code.Src.Ranges())+len(st.Code.Dst.Ranges()))) {
+			res = joinCopyUID(res, copyUIDOf(st))
+		}
 	}
 	err := c.newSplitRun(set, name).run(ctx, func(set Set) *session.Command {
 		cmd := &session.Command{
@@ -162,7 +172,7 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 				// COPYUID untagged before the tagged OK (RFC 6851
 				// section 4.3); the EXPUNGE and VANISHED are not kept.
 				if st, ok := r.(*codec.Status); ok {
-					join(copyUIDOf(st))
+					join(st)
 				}
 			}
 		}
@@ -170,7 +180,7 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 	}, func(r *session.Result) {
 		if r.Status != nil && r.Status.Kind == codec.StatusOK {
 			answered = true
-			join(copyUIDOf(r.Status))
+			join(r.Status)
 		}
 	})
 	if !answered {
@@ -178,6 +188,9 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 	}
 	mu.Lock()
 	defer mu.Unlock()
+	if err == nil {
+		err = b.err()
+	}
 	return res, err
 }
 

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"slices"
@@ -162,7 +163,11 @@ func (c *Client) statusOnce(ctx context.Context, mailbox string, items StatusIte
 // mergeStatus lays the items of st over dst, a status of the same mailbox
 // (nil for none yet), and returns it: a server with NOTIFY set sends the
 // STATUS of its notifications, with items of its own choosing, beside the
-// answer to STATUS or LIST-STATUS. An item sent twice has the later value.
+// answer to STATUS or LIST-STATUS. An item sent twice has the later value,
+// items the codec does not know (Unknown) too, by tag: a server repeating
+// them made the list grow with every STATUS (a ListIter held 242 MiB for
+// one mailbox, and each merge copied the whole list: quadratic). At most
+// maxMergedUnknown tags are added to the first STATUS's.
 func (c *Client) mergeStatus(dst *MailboxStatus, st *codec.MailboxStatus) *MailboxStatus {
 	if dst == nil {
 		return c.mailboxStatus(st)
@@ -199,8 +204,35 @@ func (c *Client) mergeStatus(dst *MailboxStatus, st *codec.MailboxStatus) *Mailb
 		d.MailboxID = st.MailboxID
 	}
 	d.Items |= st.Items
-	d.Unknown = append(d.Unknown[:len(d.Unknown):len(d.Unknown)], st.Unknown...) // never into the first one's array
+	if len(st.Unknown) > 0 {
+		d.Unknown = mergeUnknown(d.Unknown, st.Unknown)
+	}
 	return dst
+}
+
+// maxMergedUnknown bounds the unknown STATUS items merging adds: real
+// servers send a few, if any.
+const maxMergedUnknown = 64
+
+// mergeUnknown lays the items of add over have, by tag (ASCII case
+// insensitive): a tag held takes the later value, a new one is appended
+// while have holds fewer than maxMergedUnknown. The result is a new slice
+// (have may be the first STATUS's own array), made once per merge of a
+// bounded size: linear in what the server sends.
+func mergeUnknown(have, add []codec.ListExtension) []codec.ListExtension {
+	if len(have) > maxMergedUnknown {
+		return have // the first STATUS's, as sent; nothing merged into it
+	}
+	out := make([]codec.ListExtension, len(have), min(maxMergedUnknown, len(have)+len(add)))
+	copy(out, have)
+	for _, u := range add {
+		if i := slices.IndexFunc(out, func(h codec.ListExtension) bool { return bytes.EqualFold(h.Tag, u.Tag) }); i >= 0 {
+			out[i] = u
+		} else if len(out) < maxMergedUnknown {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // refusedStatusItem returns the item of asked that the text of a BAD
