@@ -244,7 +244,7 @@ const BufferedSectionMax = 4096
 //
 // Body sections come from Message.NextSection, in the order the server
 // sent them: those up to the tokenizer's string limit
-// (wire.Options.MaxStringLiteral, 64 KiB by default) arrive whole with
+// (wire.TokenizerOptions.MaxStringLiteral, 64 KiB by default) arrive whole with
 // their FETCH response, larger ones are streamed from the connection. What
 // the loop body does not read is skipped when it moves on. Breaking out of
 // the loop drops the rest of the answer (read in the background). An error
