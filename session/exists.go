@@ -140,9 +140,10 @@ func (s *Session) reselectedLocked() {
 
 // HighestModSeq returns the selected mailbox's HIGHESTMODSEQ as the
 // server last gave it (CONDSTORE, RFC 7162): in the SELECT's
-// [HIGHESTMODSEQ], and in the [HIGHESTMODSEQ] of a later command's tagged
-// OK (RFC 7162 section 3.1.2.1 and errata 1810: a FETCH, STORE or EXPUNGE
-// may say it). ok is false without one (no mailbox selected, NOMODSEQ, a
+// [HIGHESTMODSEQ], and in the [HIGHESTMODSEQ] of a later untagged OK or
+// of a later command's tagged OK (RFC 7162 section 3.1.2.1 and errata
+// 1810: a FETCH, STORE or EXPUNGE may say it); a NO's or BAD's is not
+// taken. ok is false without one (no mailbox selected, NOMODSEQ, a
 // server without CONDSTORE). A client that keeps a copy of the mailbox
 // stores this value for its next SELECT (QRESYNC) or FETCH CHANGEDSINCE,
 // never the largest MODSEQ its FETCH responses showed: a server can send
