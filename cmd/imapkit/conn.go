@@ -36,6 +36,13 @@ const (
 // SIGINT and SIGTERM, so that a command logs out or stops cleanly.
 var interrupted = context.Background()
 
+// releaseSignals cancels interrupted and gives SIGINT and SIGTERM their
+// default action back at once, as main does in its own goroutine after the
+// first signal (main sets it; in tests it does nothing). The shell calls it
+// before it logs out on SIGTERM: a second signal must not find main's
+// handler still there, which main's goroutine may not have removed yet.
+var releaseSignals = func() {}
+
 // openTTY opens the terminal for the password prompt; tests replace it.
 var openTTY = func() (*os.File, error) { return os.OpenFile("/dev/tty", os.O_RDWR, 0) }
 

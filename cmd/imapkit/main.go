@@ -79,6 +79,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	interrupted = ctx
+	releaseSignals = stop
 	// The first Ctrl-C or SIGTERM cancels ctx: the command stops and logs
 	// out (briefly: conn.close). Then the signals get their default action
 	// back, so a second one ends the process at once, even if the server

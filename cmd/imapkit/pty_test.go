@@ -405,3 +405,109 @@ func TestSecondInterruptExits(t *testing.T) {
 		t.Errorf("the process outlived the second Ctrl-C by 10s; stderr %q", stderr.String())
 	}
 }
+
+// TestShellSIGTERMAtPromptPTY: a SIGTERM while the interactive shell waits
+// at its prompt (readline reading keys, no command running) ends the shell
+// as an interrupt ends any command: it logs out and exits with status 3.
+// The line typed so far is not run. (Before, nothing watched the SIGTERM
+// while readline waited for a key: the process lived on.)
+func TestShellSIGTERMAtPromptPTY(t *testing.T) {
+	srv, got := recordingServer(t)
+	cmd := ptyCommand(t, []string{"IMAPKIT_PASSWORD=pw"}, "shell", "imap://alice@"+srv.Addr())
+	term, err := ptytest.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := term.Expect("imap> ", 20*time.Second); err != nil {
+		term.Wait(time.Second)
+		t.Fatal(err)
+	}
+	readlineReads(t, term)
+	term.Write([]byte("noop")) // no Enter
+	if err := term.Expect("noop", 20*time.Second); err != nil {
+		term.Wait(time.Second)
+		t.Fatal(err)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	err = term.Wait(10 * time.Second)
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitConnFail {
+		t.Errorf("after SIGTERM at the shell's prompt: %v, want exit status %d\n%q", err, exitConnFail, term.Output())
+	}
+	if !strings.Contains(term.Output(), "imapkit shell: terminated") {
+		t.Errorf("no error line for the SIGTERM:\n%q", term.Output())
+	}
+	l := got()
+	if len(l) == 0 || !strings.HasPrefix(l[len(l)-1], "LOGOUT") {
+		t.Errorf("the shell did not log out; the server got %q", l)
+	}
+	for _, c := range l {
+		if strings.HasPrefix(c, "NOOP") {
+			t.Errorf("the line being typed at the SIGTERM was run; the server got %q", l)
+		}
+	}
+}
+
+// TestShellSIGTERMStalledLogoutPTY: at the interactive shell's prompt, a
+// SIGTERM ends the shell, whose LOGOUT waits on a stalled server: it is
+// cut after logoutAfterInterrupt (exit status 3), or a second SIGTERM,
+// sent as soon as the LOGOUT is out, ends the process at once (killed by
+// it: no handler of the shell's or main's is left to catch it).
+func TestShellSIGTERMStalledLogoutPTY(t *testing.T) {
+	for _, second := range []bool{false, true} {
+		atLogout := make(chan struct{})
+		var once sync.Once
+		srv, err := hostile.Listen(func(c *hostile.Conn) error {
+			if err := c.Greet("IMAP4rev1"); err != nil {
+				return err
+			}
+			if _, err := c.Until("LOGOUT"); err != nil {
+				return nil
+			}
+			once.Do(func() { close(atLogout) })
+			c.Stall()
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		cmd := ptyCommand(t, []string{"IMAPKIT_PASSWORD=pw"}, "shell", "imap://alice@"+srv.Addr())
+		term, err := ptytest.Start(cmd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := term.Expect("imap> ", 20*time.Second); err != nil {
+			term.Wait(time.Second)
+			t.Fatal(err)
+		}
+		readlineReads(t, term)
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-atLogout:
+		case <-time.After(10 * time.Second):
+			term.Wait(time.Second)
+			t.Fatalf("the SIGTERM at the prompt did not end the shell (no LOGOUT):\n%q", term.Output())
+		}
+		at := time.Now()
+		if second {
+			cmd.Process.Signal(syscall.SIGTERM)
+		}
+		err = term.Wait(10 * time.Second)
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			t.Fatalf("second SIGTERM %v: %v\n%q", second, err, term.Output())
+		}
+		ws, ok := ee.Sys().(syscall.WaitStatus)
+		switch {
+		case !ok:
+			t.Errorf("second SIGTERM %v: %v", second, err)
+		case second && (!ws.Signaled() || ws.Signal() != syscall.SIGTERM):
+			t.Errorf("the second SIGTERM did not end the process: %v\n%q", err, term.Output())
+		case !second && ee.ExitCode() != exitConnFail:
+			t.Errorf("after SIGTERM: %v, want exit status %d\n%q", err, exitConnFail, term.Output())
+		case !second && time.Since(at) > logoutAfterInterrupt+3*time.Second:
+			t.Errorf("the LOGOUT after SIGTERM was not cut short: the shell exited %v after it", time.Since(at))
+		}
+	}
+}

@@ -67,9 +67,20 @@ func (s *scriptLines) close()                      {}
 // nothing by itself: remember keeps a command line in memory and, with
 // --history, appends it to hist, unless it carries a credential.
 type terminalLines struct {
-	rl   *readline.Instance
+	rl *readline.Instance
+	// in is the terminal as readline reads it: closing it ends the
+	// reading (end).
+	in   *readline.CancelableStdin
 	hist *os.File // nil: the history is in memory only
 }
+
+// end ends the reading of lines, for SIGTERM: readline's read of the
+// terminal, which waits for a key, returns io.EOF, so the Readline that
+// waits (or the next one) returns, with the terminal restored, and
+// readline's Close does not wait for a key. A line typed so far comes back
+// as if Enter had been typed: the shell does not run it (runShell checks
+// its context).
+func (t *terminalLines) end() { t.in.Close() }
 
 // maxHistory is how many lines of the history file are loaded.
 const maxHistory = 500
@@ -181,23 +192,24 @@ func runShell(ctx context.Context, cn *conn, _ []string, own any, o *output) err
 	interactive := bothTerminal(o.stdin, o.stdout)
 	if interactive {
 		// The process's Ctrl-C ends a command of the shell, not the
-		// shell (cmdCtx); SIGTERM still ends it.
+		// shell (cmdCtx); SIGTERM still ends it, at the prompt too (below).
 		var stop context.CancelFunc
 		ctx, stop = signal.NotifyContext(context.WithoutCancel(ctx), syscall.SIGTERM)
 		defer stop()
+		in := readline.NewCancelableStdin(o.stdin)
 		rl, err := readline.NewEx(&readline.Config{
 			Prompt:                 "imap> ",
 			DisableAutoSaveHistory: true, // remember, after the credential check
 			HistorySearchFold:      true,
 			InterruptPrompt:        "^C",
-			Stdin:                  o.stdin.(*os.File),
+			Stdin:                  in,
 			Stdout:                 o.stdout,
 			Stderr:                 o.stderr,
 		})
 		if err != nil {
 			return err
 		}
-		tl := &terminalLines{rl: rl}
+		tl := &terminalLines{rl: rl, in: in}
 		if name := *own.(*string); name != "" {
 			if tl.hist, err = openHistory(rl, name); err != nil {
 				rl.Close()
@@ -205,6 +217,15 @@ func runShell(ctx context.Context, cn *conn, _ []string, own any, o *output) err
 			}
 		}
 		src = tl
+		// SIGTERM: the shell's handler and main's go first (a second
+		// SIGTERM then ends the process at once, even while the LOGOUT
+		// waits), then the reading of the terminal ends, if the shell
+		// waits at its prompt: readline does not watch ctx.
+		defer context.AfterFunc(ctx, func() {
+			stop()
+			releaseSignals()
+			tl.end()
+		})()
 		fmt.Fprintf(o.stdout, "Logged in; %d capabilities. Type IMAP commands without tags; QUIT ends.\n", len(cn.c.Caps()))
 	} else {
 		src = &scriptLines{r: bufio.NewReader(o.stdin), w: o.stdout}
@@ -222,6 +243,9 @@ func runShell(ctx context.Context, cn *conn, _ []string, own any, o *output) err
 			prompt = "imap " + printable(m) + "> "
 		}
 		line, err := src.next(prompt)
+		if interactive && ctx.Err() != nil {
+			return errShellTerminated // SIGTERM: the line is not run
+		}
 		if err == io.EOF || err == errLineInterrupt {
 			break // Ctrl-D, or Ctrl-C on an empty line at the prompt
 		}
@@ -230,6 +254,9 @@ func runShell(ctx context.Context, cn *conn, _ []string, own any, o *output) err
 		}
 		src.remember(line)
 		tc, err := parseTyped(line, func() (string, error) { return src.next("literal> ") })
+		if interactive && ctx.Err() != nil {
+			return errShellTerminated // SIGTERM while a literal was typed
+		}
 		if !interactive && !o.json && strings.TrimSpace(line) != "" {
 			fmt.Fprintf(o.stdout, "> %s\n", printable(line))
 		}
@@ -258,6 +285,9 @@ func runShell(ctx context.Context, cn *conn, _ []string, own any, o *output) err
 				continue
 			}
 		}
+		if interactive && ctx.Err() != nil {
+			return errShellTerminated // SIGTERM while the command ran
+		}
 		if err == nil {
 			continue
 		}
@@ -274,6 +304,9 @@ func runShell(ctx context.Context, cn *conn, _ []string, own any, o *output) err
 	}
 	return shellEnd(failed, total, interactive)
 }
+
+// errShellTerminated ends an interactive shell on SIGTERM: exit status 3.
+var errShellTerminated = errors.New("terminated")
 
 // shellEnd is the shell's result: errShellFailed for a script with
 // failures.
