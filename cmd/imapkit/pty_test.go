@@ -511,3 +511,66 @@ func TestShellSIGTERMStalledLogoutPTY(t *testing.T) {
 		}
 	}
 }
+
+// TestShellHistoryOldFilePTY: a history file written by an older version,
+// readable by others and holding credential lines, is made readable by its
+// owner only, and its credential lines are dropped from it, not only left
+// out of the history loaded; its other lines are kept, and the new
+// commands are added.
+func TestShellHistoryOldFilePTY(t *testing.T) {
+	srv, err := hostile.Listen(func(c *hostile.Conn) error {
+		if err := c.Greet("IMAP4rev1"); err != nil {
+			return err
+		}
+		c.Serve()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	hist := filepath.Join(t.TempDir(), "history")
+	old := "select INBOX\nlogin alice Secr3tPW\na1 LOGIN alice Secr3tPW\nauthenticate plain AGFsaWNlAFNlY3IzdFBX\nuid search all\n"
+	if err := os.WriteFile(hist, []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(hist, 0o644); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	term, err := ptytest.Start(ptyCommand(t, []string{"IMAPKIT_PASSWORD=pw"}, "shell", "imap://alice@"+srv.Addr(), "--history", hist))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := term.Expect("imap> ", 20*time.Second); err != nil {
+		term.Wait(time.Second)
+		t.Fatalf("no prompt: %v\n%s", err, term.Output())
+	}
+	readlineReads(t, term)
+	term.Write([]byte("noop\r"))
+	if err := term.Expect("NOOP completed", 20*time.Second); err != nil {
+		term.Wait(time.Second)
+		t.Fatalf("no NOOP answer: %v\n%s", err, term.Output())
+	}
+	readlineReads(t, term)
+	term.Write([]byte("quit\r"))
+	if err := term.Wait(20 * time.Second); err != nil {
+		t.Errorf("shell: %v\n%s", err, term.Output())
+	}
+	b, err := os.ReadFile(hist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "Secr3tPW") || strings.Contains(string(b), "AGFsaWNl") {
+		t.Errorf("the history file still holds the old credential lines: %q", b)
+	}
+	if want := "select INBOX\nuid search all\nnoop\nquit\n"; string(b) != want {
+		t.Errorf("the history file holds %q, want %q", b, want)
+	}
+	fi, err := os.Stat(hist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("the history file has mode %v, want 0600", fi.Mode().Perm())
+	}
+}

@@ -86,8 +86,10 @@ func (t *terminalLines) end() { t.in.Close() }
 const maxHistory = 500
 
 // openHistory opens (or creates) the history file, readable by its owner
-// only (an existing file readable by others is made private), and loads
-// its last lines into rl's history.
+// only (an existing file readable by others is made private, or refused),
+// and loads its last lines into rl's history. Credential lines (which an
+// older imapkit saved) are not loaded, and are dropped from the file: it is
+// rewritten in place without them.
 func openHistory(rl *readline.Instance, name string) (*os.File, error) {
 	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
@@ -96,14 +98,31 @@ func openHistory(rl *readline.Instance, name string) (*os.File, error) {
 	if fi, err := f.Stat(); err == nil && fi.Mode().Perm()&0o077 != 0 {
 		if err := f.Chmod(fi.Mode().Perm() &^ 0o077); err != nil {
 			f.Close()
-			return nil, fmt.Errorf("--history: %w", err)
+			return nil, fmt.Errorf("--history: %s is readable by others (mode %v) and cannot be made private: %w", name, fi.Mode().Perm(), err)
 		}
 	}
-	var lines []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if l := strings.TrimSpace(sc.Text()); l != "" && !holdsCredential(l) {
+	b, err := io.ReadAll(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--history: %w", err)
+	}
+	var lines, keep []string
+	dropped := false
+	for _, raw := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+		l := strings.TrimSpace(raw)
+		if holdsCredential(l) {
+			dropped = true
+			continue
+		}
+		keep = append(keep, raw)
+		if l != "" {
 			lines = append(lines, l)
+		}
+	}
+	if dropped {
+		if err := rewriteHistory(f, keep); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("--history: dropping the lines with credentials from %s: %w", name, err)
 		}
 	}
 	if len(lines) > maxHistory {
@@ -113,6 +132,24 @@ func openHistory(rl *readline.Instance, name string) (*os.File, error) {
 		rl.SaveHistory(l)
 	}
 	return f, nil
+}
+
+// rewriteHistory replaces the content of f (opened O_APPEND) with lines.
+// In place, not by a renamed copy: the file that held the credentials is
+// the one cleaned, through a symbolic link too.
+func rewriteHistory(f *os.File, lines []string) error {
+	if err := f.Truncate(0); err != nil {
+		return err
+	}
+	var b strings.Builder
+	for _, l := range lines {
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	if _, err := f.WriteString(b.String()); err != nil {
+		return err
+	}
+	return f.Sync()
 }
 
 // holdsCredential reports whether a typed line may carry a credential:
