@@ -90,7 +90,7 @@ func (c *Client) Session() *session.Session { return c.s }
 // StartTLS or Open. A STARTTLS run on the session directly is not seen.
 func (c *Client) TLS() bool { return c.tls }
 
-// StartTLS upgrades the connection (session.StartTLS) with
+// StartTLS upgrades the connection (Session.StartTLS) with
 // Options.TLSConfig, and remembers that it is TLS.
 func (c *Client) StartTLS(ctx context.Context) error {
 	if err := startTLS(ctx, c.s, c.opts.TLSConfig); err != nil {

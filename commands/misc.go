@@ -58,7 +58,7 @@ func (c *Client) ProxyAuth(ctx context.Context, user string) error {
 // StartTLS upgrades the connection with STARTTLS. With a Client made by
 // Open or NewAuth it goes through auth (which then knows the connection
 // is protected) and cfg must be nil (auth.Options.TLSConfig is used);
-// otherwise it runs session.StartTLS with cfg.
+// otherwise it runs Session.StartTLS with cfg.
 func (c *Client) StartTLS(ctx context.Context, cfg *tls.Config) error {
 	if c.ac != nil && cfg == nil {
 		return c.ac.StartTLS(ctx)

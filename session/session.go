@@ -94,7 +94,7 @@ type Options struct {
 	// bytes received): past it, the rest is dropped
 	// and the command ends with a *ResultTooLargeError (its tagged status
 	// in the Result). Commands with OnData or Sections stream instead and
-	// have no bound. Zero means DefaultMaxResultBytes.
+	// have no bound. Zero (or a negative value) means DefaultMaxResultBytes.
 	MaxResultBytes int64
 	// MaxUnsolicited bounds the queue of responses waiting for
 	// OnUnsolicited: when the handler falls that far behind, new ones are

@@ -1,6 +1,6 @@
 // Package leakcheck fails a package's tests when they leave something
 // running: goroutines of the module's packages, open file descriptors, or
-// child processes (those of transport.Command, say). It is imported by
+// child processes (those of transport.Exec, say). It is imported by
 // tests only, from TestMain:
 //
 //	func TestMain(m *testing.M) { os.Exit(leakcheck.Main(m)) }
