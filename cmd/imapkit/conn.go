@@ -39,8 +39,9 @@ var interrupted = context.Background()
 // releaseSignals cancels interrupted and gives SIGINT and SIGTERM their
 // default action back at once, as main does in its own goroutine after the
 // first signal (main sets it; in tests it does nothing). The shell calls it
-// before it logs out on SIGTERM: a second signal must not find main's
-// handler still there, which main's goroutine may not have removed yet.
+// before it logs out on SIGTERM, and conn.close before an interrupted
+// command's LOGOUT: a second signal must not find main's handler still
+// there, which main's goroutine may not have removed yet.
 var releaseSignals = func() {}
 
 // openTTY opens the terminal for the password prompt; tests replace it.
@@ -586,7 +587,14 @@ func (cn *conn) close() {
 	var mu sync.Mutex
 	var timer *time.Timer
 	done := false
+	if interrupted.Err() != nil {
+		// The signals' default action back before the LOGOUT goes out:
+		// a second signal during it ends the process, whether or not
+		// main's goroutine has released them yet.
+		releaseSignals()
+	}
 	stop := context.AfterFunc(interrupted, func() {
+		releaseSignals()
 		mu.Lock()
 		defer mu.Unlock()
 		if !done {

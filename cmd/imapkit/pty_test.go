@@ -388,7 +388,8 @@ func TestSecondInterruptExits(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	time.Sleep(20 * time.Millisecond)
+	// At once: the LOGOUT may be going out; main's goroutine may not yet
+	// have given SIGINT its default action back, conn.close has.
 	cmd.Process.Signal(os.Interrupt)
 	select {
 	case err := <-done:
