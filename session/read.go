@@ -510,11 +510,23 @@ func (s *Session) targetLocked(r codec.Response) *Pending {
 		n := f.Seq
 		if p.info.uids {
 			if f.Has&codec.FetchUID == 0 {
-				// Not decoded yet (a streamed body comes first), or a
-				// server that leaves the UID out: best guess. (Leaving
-				// a whole one to the unsolicited stream split a message
-				// whose body had been routed here, and lost a quirky
-				// server's answer: reverted.)
+				if flagsOnly(f) {
+					// FLAGS (and MODSEQ) alone, no UID: a flag change
+					// another client made, which Dovecot and Cyrus
+					// report so during a UID FETCH or UID STORE of
+					// other messages; an answer to a UID command
+					// carries the UID (RFC 9051 section 6.4.9). Taken
+					// as this command's, it was an extra message with
+					// UID 0 in a Fetch and never reached the
+					// unsolicited stream (TestUIDCommandLeavesFlagChange).
+					continue
+				}
+				// Not decoded yet (a streamed body comes first: the
+				// section is in f already), or a server that leaves the
+				// UID out of an answer with more in it: best guess.
+				// (Leaving all of these to the unsolicited stream split
+				// a message whose body had been routed here, and lost a
+				// quirky server's answer.)
 				if first == nil {
 					first = p
 				}
@@ -539,6 +551,13 @@ func (s *Session) targetLocked(r codec.Response) *Pending {
 		return first
 	}
 	return fallback
+}
+
+// flagsOnly reports whether f holds nothing but FLAGS and MODSEQ: no
+// other item, no body section (one being streamed is in f.Sections
+// already), nothing unknown.
+func flagsOnly(f *codec.Fetch) bool {
+	return f.Has&^(codec.FetchFlags|codec.FetchModSeq) == 0 && len(f.Sections) == 0 && len(f.BinarySizes) == 0 && len(f.Unknown) == 0
 }
 
 // wants reports whether r belongs to p: Command.Want, or the command's
