@@ -238,3 +238,37 @@ func TestFetchPartsBreak(t *testing.T) {
 		}
 	}
 }
+
+// TestFetchSeqPartsBehindSelect: as TestFetchPartsBehindSelect, on a set
+// of sequence numbers: the error matches session.ErrReselected (and
+// ErrNotSent) as SetMaxSetLength says, not ErrRenumbered alone (a SELECT
+// renumbers too, and that check came first; the concurrency audit of
+// 2026-12-04).
+func TestFetchSeqPartsBehindSelect(t *testing.T) {
+	const last = 39999
+	c, ctx, _ := partsServer(t, last, 50*time.Millisecond)
+	set := oddNums(false, last+1)
+	n := 0
+	selected := make(chan error, 1)
+	var end error
+	for _, err := range c.Fetch(ctx, set, &commands.FetchItems{Flags: true}) {
+		if err != nil {
+			end = err
+			break
+		}
+		if n == 0 {
+			go func() {
+				_, err := c.Select(ctx, "Other", nil)
+				selected <- err
+			}()
+			time.Sleep(50 * time.Millisecond) // the SELECT waits in the queue
+		}
+		n++
+	}
+	if err := <-selected; err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(end, session.ErrReselected) || !errors.Is(end, session.ErrNotSent) || !errors.Is(end, commands.ErrRenumbered) || n == 0 || n >= 20000 {
+		t.Fatalf("after %d messages: %v; want the parts behind the SELECT not sent, matching ErrReselected", n, end)
+	}
+}

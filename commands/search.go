@@ -408,7 +408,7 @@ func (c *Client) searchCommands(criteria *Criteria, opts *SearchOptions) (cmds [
 		mark := c.s.Renumbered()
 		check = func(i int) error {
 			if i > 0 && c.s.Renumbered() != mark {
-				return fmt.Errorf("%w (before part %d of %d of %s)", ErrRenumbered, i+1, len(parts), cmd.Name)
+				return c.renumberedError(sel, i, len(parts), cmd.Name)
 			}
 			return nil
 		}

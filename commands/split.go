@@ -219,7 +219,20 @@ func (r *splitRun) check(i int) error {
 	if i == 0 || r.parts[i].UID || r.c.s.Renumbered() == r.mark {
 		return nil
 	}
-	return fmt.Errorf("%w (before part %d of %d of %s)", ErrRenumbered, i+1, len(r.parts), r.cmd)
+	return r.c.renumberedError(r.selection, i, len(r.parts), r.cmd)
+}
+
+// renumberedError is the error of part i of n of cmd, not sent because the
+// sequence numbers changed since the first part: wrapping ErrRenumbered,
+// and session.ErrReselected too when the change is a SELECT (or CLOSE)
+// since selection, as the session's own check of a part says (a SELECT
+// renumbers too, and was reported as ErrRenumbered alone when this check
+// came first).
+func (c *Client) renumberedError(selection uint32, i, n int, cmd string) error {
+	if selection != 0 && c.s.Selections() != selection {
+		return &session.NotSentError{Err: fmt.Errorf("%w: %w (before part %d of %d of %s)", session.ErrReselected, ErrRenumbered, i+1, n, cmd)}
+	}
+	return fmt.Errorf("%w (before part %d of %d of %s)", ErrRenumbered, i+1, n, cmd)
 }
 
 // succeeded records part i as done.
