@@ -136,8 +136,10 @@ func (e *OAuthError) Error() string {
 }
 
 // escapeText returns server text for an error message: control bytes (C0,
-// DEL, C1) and invalid UTF-8 are escaped as \xNN, so that a server cannot
-// write terminal escapes to the user's screen (as session's errors do).
+// DEL, C1), the line and paragraph separators, the bidirectional controls
+// and invalid UTF-8 are escaped as \xNN (internal/printable), so that a
+// server cannot write terminal escapes to the user's screen or reorder
+// what it shows (as session's errors do).
 // The raw bytes stay in Error.Status.Text.
 func escapeText(b []byte) string { return esc.Escape(b) }
 

@@ -462,7 +462,8 @@ func (x *secrets) redactSyntax(err error) {
 func isPrintable(b []byte) bool { return esc.Clean(b) }
 
 // printable returns b for an error message or a trace line: control bytes
-// (C0, DEL, C1) and invalid UTF-8 are escaped as \xNN, so that a server
-// cannot write terminal escapes to the user's screen or forge lines of a
-// log. The raw bytes stay in the typed fields (Status.Text, ...).
+// (C0, DEL, C1), the line and paragraph separators, the bidirectional
+// controls and invalid UTF-8 are escaped as \xNN (internal/printable), so
+// that a server cannot write terminal escapes to the user's screen, forge
+// lines of a log or reorder what is shown. The raw bytes stay in the typed fields (Status.Text, ...).
 func printable(b []byte) string { return esc.Escape(b) }

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/imapkit/imapkit/codec"
+	esc "github.com/imapkit/imapkit/internal/printable"
 	"github.com/imapkit/imapkit/wire"
 )
 
@@ -495,7 +496,7 @@ func jsonString(w *bytes.Buffer, s string) {
 			w.WriteString(`\r`)
 		case r == '\t':
 			w.WriteString(`\t`)
-		case isControl(r) || r == '\u2028' || r == '\u2029':
+		case esc.Unsafe(r):
 			w.WriteString(`\u`)
 			w.WriteByte(hex[r>>12&0xf])
 			w.WriteByte(hex[r>>8&0xf])

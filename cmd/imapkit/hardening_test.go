@@ -713,6 +713,48 @@ func TestJSONOutputEscapesC1(t *testing.T) {
 	}
 }
 
+// TestBidiAndSeparatorsEscaped: the bidirectional controls (a
+// right-to-left override making "gpj.exe" read "exe.jpg", Trojan Source
+// style) and the line and paragraph separators a server sends are
+// escaped wherever the CLI shows server text, as control characters are:
+// '?' in tables and events, \xNN in the proxy's printout, \uNNNN in JSON
+// (which decodes to the same text); fetch --text keeps them (a message's
+// text, read as text).
+func TestBidiAndSeparatorsEscaped(t *testing.T) {
+	const in = "a\u202egpj.exe\u2028b\u2029c\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u2066\u2067\u2068\u2069 é"
+	if got, want := printable(in), "a?gpj.exe?b?c??????????? é"; got != want {
+		t.Errorf("printable: %q, want %q", got, want)
+	}
+	var p printer
+	p.begin(false, "")
+	p.add([]byte("x\u202ey\u2028z\u061c"))
+	if got, want := string(p.buf), `x\xe2\x80\xaey\xe2\x80\xa8z\xd8\x9c`; got != want {
+		t.Errorf("printer.add: %q, want %q", got, want)
+	}
+	var w bytes.Buffer
+	jsonString(&w, "x\u202ey\u2028z\u2066")
+	if got, want := w.String(), `"x\u202ey\u2028z\u2066"`; got != want {
+		t.Errorf("jsonString: %q, want %q", got, want)
+	}
+	var buf bytes.Buffer
+	o := &output{stdout: &buf, json: true}
+	if err := o.emit(map[string]string{"a": in}); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"a":"a\u202egpj.exe\u2028b\u2029c\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u2066\u2067\u2068\u2069 é"}` + "\n"
+	if buf.String() != want {
+		t.Errorf("emit: %q, want %q", buf.String(), want)
+	}
+	var back map[string]string
+	if err := json.Unmarshal(buf.Bytes(), &back); err != nil || back["a"] != in {
+		t.Errorf("the escaped JSON does not decode to the same value: %q %v", back["a"], err)
+	}
+	var text bytes.Buffer
+	if err := writeText(&text, strings.NewReader("\u05e9\u05dc\u05d5\u05dd\u200f!\n")); err != nil || text.String() != "\u05e9\u05dc\u05d5\u05dd\u200f!\n" {
+		t.Errorf("writeText changed a right-to-left mark: %q %v", text.String(), err)
+	}
+}
+
 // TestMaildirDroppedKeywordsNoteEscaped: export's note on the keywords a
 // Maildir cannot name (server strings) shows their controls as '?'.
 func TestMaildirDroppedKeywordsNoteEscaped(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
+	esc "github.com/imapkit/imapkit/internal/printable"
 	"github.com/imapkit/imapkit/wire"
 )
 
@@ -964,14 +965,17 @@ func (e jsonEvent) text() string {
 	return "other " + e.Text
 }
 
-// printable replaces control characters, and each byte that is not
-// UTF-8 (a raw 0x9b is CSI to an 8-bit terminal), by '?', so that a
-// server's names cannot drive the terminal.
+// printable replaces control characters, the line and paragraph
+// separators, the bidirectional controls (what internal/printable
+// escapes: esc.Unsafe) and each byte that is not UTF-8 (a raw 0x9b is CSI
+// to an 8-bit terminal) by '?', so that a server's names cannot drive the
+// terminal, break a line or reorder what is shown (a right-to-left
+// override in a file name).
 func printable(s string) string {
 	var b []byte // nil until something is replaced
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
-		if isControl(r) || r == utf8.RuneError && n == 1 {
+		if esc.Unsafe(r) || r == utf8.RuneError && n == 1 {
 			if b == nil {
 				b = append(make([]byte, 0, len(s)), s[:i]...)
 			}
@@ -987,8 +991,11 @@ func printable(s string) string {
 	return string(b)
 }
 
-// isControl reports a control character (C0, DEL, C1): what printable and
-// fetch --text show as '?'.
+// isControl reports a control character (C0, DEL, C1): what fetch --text
+// shows as '?'. It is narrower than printable's esc.Unsafe: a message's
+// text, shown for reading, keeps its bidirectional marks (right-to-left
+// text needs them to be shown right) and separators, which cannot drive
+// the terminal.
 func isControl(r rune) bool { return r < ' ' || r == 0x7f || r >= 0x80 && r < 0xa0 }
 
 // nonNil makes a nil slice an empty one, so that JSON has [] and not null.

@@ -28,6 +28,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	esc "github.com/imapkit/imapkit/internal/printable"
 	"github.com/imapkit/imapkit/wire"
 )
 
@@ -918,15 +919,16 @@ func (p *printer) raw(secret bool) {
 }
 
 // add appends b, up to maxPrinted, with control characters (C0, DEL, C1
-// as UTF-8) and bytes that are not UTF-8 (a raw 0x9b is CSI to an 8-bit
-// terminal) escaped as \xNN, byte by byte.
+// as UTF-8), the line and paragraph separators and bidirectional controls
+// (esc.Unsafe) and bytes that are not UTF-8 (a raw 0x9b is CSI to an 8-bit
+// terminal) escaped as \xNN, byte by byte, as internal/printable does.
 func (p *printer) add(b []byte) {
 	for len(b) > 0 {
 		if len(p.buf) >= maxPrinted {
 			return
 		}
 		r, n := utf8.DecodeRune(b)
-		if r == utf8.RuneError && n <= 1 || isControl(r) {
+		if r == utf8.RuneError && n <= 1 || esc.Unsafe(r) {
 			for _, c := range b[:n] {
 				p.buf = append(p.buf, fmt.Sprintf("\\x%02x", c)...)
 			}

@@ -9,6 +9,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
+
+	esc "github.com/imapkit/imapkit/internal/printable"
 )
 
 // serverCmd is a command that talks to a server: it takes the connection
@@ -37,10 +40,11 @@ type output struct {
 	stdout, stderr io.Writer
 	json           bool
 	enc            *json.Encoder
-	buf            bytes.Buffer // what enc writes, before escapeC1
+	buf            bytes.Buffer // what enc writes, before escapeUnsafe
 }
 
-// emit writes one JSON object on a line, with C1 controls escaped.
+// emit writes one JSON object on a line, with C1 and bidirectional
+// controls escaped (escapeUnsafe).
 func (o *output) emit(v any) error {
 	if o.enc == nil {
 		o.enc = json.NewEncoder(&o.buf)
@@ -50,35 +54,37 @@ func (o *output) emit(v any) error {
 	if err := o.enc.Encode(v); err != nil {
 		return err
 	}
-	_, err := o.stdout.Write(escapeC1(o.buf.Bytes()))
+	_, err := o.stdout.Write(escapeUnsafe(o.buf.Bytes()))
 	return err
 }
 
-// escapeC1 escapes the C1 controls (U+0080 to U+009F, in UTF-8 C2 80 to
-// C2 9F) in encoding/json's output as \u0080 to \u009f: it escapes C0 but
-// writes C1 as it is, and a terminal may take U+009B for CSI. Outside
-// strings JSON has no bytes above 0x7f, so only strings change.
-func escapeC1(b []byte) []byte {
-	i := bytes.IndexByte(b, 0xc2)
-	if i < 0 {
-		return b
-	}
-	var out []byte
-	for i >= 0 && i+1 < len(b) {
-		if c := b[i+1]; c >= 0x80 && c < 0xa0 {
-			out = append(out, b[:i]...)
-			out = fmt.Appendf(out, "\\u%04x", c)
-			b = b[i+2:]
-			i = bytes.IndexByte(b, 0xc2)
+// escapeUnsafe escapes, in encoding/json's output, what it writes as it
+// is but printable would not show (esc.Unsafe): the C1 controls (U+0080
+// to U+009F; a terminal may take U+009B for CSI) and the bidirectional
+// controls (U+061C, U+200E, U+200F, U+202A to U+202E, U+2066 to U+2069),
+// as \u0080 or \u202e. encoding/json escapes C0 and U+2028, U+2029
+// itself. Outside strings JSON has no bytes above 0x7f, so only strings
+// change, and they decode to the same text.
+func escapeUnsafe(b []byte) []byte {
+	var out []byte // nil until something is escaped
+	start := 0
+	for i := 0; i < len(b); {
+		if b[i] < utf8.RuneSelf {
+			i++
 			continue
 		}
-		j := bytes.IndexByte(b[i+1:], 0xc2)
-		if j < 0 {
-			break
+		r, n := utf8.DecodeRune(b[i:])
+		if esc.Unsafe(r) {
+			out = append(out, b[start:i]...)
+			out = fmt.Appendf(out, "\\u%04x", r)
+			start = i + n
 		}
-		i += 1 + j
+		i += n
 	}
-	return append(out, b...)
+	if out == nil {
+		return b
+	}
+	return append(out, b[start:]...)
 }
 
 // table returns a writer for a readable table, cells separated by tabs,

@@ -38,7 +38,7 @@ var rules = []rule{
 	// A test kit of the benchmarks: the ratio benchmarks' codec and loop,
 	// and a transport.Pipe with a link's delay (DelayPipe).
 	{pkg: "internal/benchkit", allowed: []string{"wire", "codec", "transport"}, testing: true},
-	{pkg: "internal/fuzzseed"},
+	{pkg: "internal/fuzzseed", allowed: []string{"internal/printable"}},
 	{pkg: "internal/hostile", allowed: []string{"transport"}},
 	// A test kit: it runs from TestMain.
 	{pkg: "internal/leakcheck", allowed: []string{"internal/procfs"}, testing: true},

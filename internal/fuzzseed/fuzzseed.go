@@ -20,6 +20,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/imapkit/imapkit/internal/printable"
 )
 
 // A Seed is one named input.
@@ -225,10 +227,12 @@ func Sync(dir string, seeds []Seed, update bool) (problems []string, err error) 
 	return problems, nil
 }
 
-// Unsafe reports whether text holds a control byte (C0, DEL or C1) or
-// invalid UTF-8: what no error text or trace line of the library may carry
-// (a terminal escape from a server must not reach a user or a log). The
-// fuzz targets check every error and trace line with it.
+// Unsafe reports whether text holds a character internal/printable
+// escapes (printable.Unsafe: a control byte, C0, DEL or C1, a line or
+// paragraph separator, a bidirectional control) or invalid UTF-8: what no
+// error text or trace line of the library may carry (a terminal escape
+// from a server must not reach a user or a log). The fuzz targets check
+// every error and trace line with it.
 func Unsafe(text string) bool {
-	return !utf8.ValidString(text) || strings.ContainsFunc(text, func(r rune) bool { return r < 0x20 || (r >= 0x7f && r < 0xa0) })
+	return !utf8.ValidString(text) || strings.ContainsFunc(text, printable.Unsafe)
 }

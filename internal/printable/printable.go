@@ -1,15 +1,40 @@
 // Package printable escapes what a peer chose (a server's text, a
 // certificate's names) before it goes into an error message, a trace line
-// or a log: control bytes (C0, DEL, C1) and invalid UTF-8 become \xNN, so
-// that a server cannot write terminal escapes to the user's screen or
-// forge lines of a log. The layers keep the raw bytes in their typed
-// fields; only what they print goes through here.
+// or a log: control bytes (C0, DEL, C1), the Unicode line and paragraph
+// separators, the bidirectional controls and invalid UTF-8 become \xNN,
+// so that a server cannot write terminal escapes to the user's screen,
+// forge lines of a log or reorder what is shown (a right-to-left override
+// making "gpj.exe" read "exe.jpg", Trojan Source style). The layers keep
+// the raw bytes in their typed fields; only what they print goes through
+// here.
 package printable
 
 import (
 	"strconv"
 	"unicode/utf8"
 )
+
+// Unsafe reports whether Escape escapes the character r: a control
+// character (C0, DEL, C1: U+0000 to U+001F, U+007F to U+009F), the line
+// and paragraph separators (U+2028, U+2029: line ends to some log
+// readers and to JavaScript), or a bidirectional control, which changes
+// the order in which the text around it is shown (U+061C ALM, U+200E LRM,
+// U+200F RLM, U+202A to U+202E the embeddings and overrides, U+2066 to
+// U+2069 the isolates).
+func Unsafe(r rune) bool {
+	switch {
+	case r < 0x20 || r == 0x7f:
+		return true
+	case r < 0x80:
+		return false
+	case r < 0xa0:
+		return true
+	case r < 0x61c:
+		return false
+	}
+	return r == 0x61c || r == 0x200e || r == 0x200f ||
+		r >= 0x2028 && r <= 0x202e || r >= 0x2066 && r <= 0x2069
+}
 
 // Clean reports whether Escape would return b as it is.
 func Clean(b []byte) bool {
@@ -23,7 +48,7 @@ func Clean(b []byte) bool {
 			continue
 		}
 		r, n := utf8.DecodeRune(b[i:])
-		if (r == utf8.RuneError && n == 1) || (r >= 0x80 && r < 0xa0) {
+		if (r == utf8.RuneError && n == 1) || Unsafe(r) {
 			return false
 		}
 		i += n
@@ -31,8 +56,8 @@ func Clean(b []byte) bool {
 	return true
 }
 
-// Escape returns b with its control bytes and invalid UTF-8 escaped as
-// \xNN.
+// Escape returns b with its unsafe characters (Unsafe) and invalid UTF-8
+// escaped as \xNN, byte by byte (U+202E is \xe2\x80\xae).
 func Escape(b []byte) string {
 	if Clean(b) {
 		return string(b)
@@ -50,7 +75,7 @@ func Escape(b []byte) string {
 			continue
 		}
 		r, n := utf8.DecodeRune(b[i:])
-		if (r == utf8.RuneError && n == 1) || (r >= 0x80 && r < 0xa0) {
+		if (r == utf8.RuneError && n == 1) || Unsafe(r) {
 			for _, c := range b[i : i+n] {
 				out = appendHex(out, c)
 			}

@@ -21,6 +21,16 @@ func TestEscape(t *testing.T) {
 		"nbsp\u00a0is fine":   "nbsp\u00a0is fine",
 		"cut \xe2\x82 rune":   `cut \xe2\x82 rune`,
 		"emoji \U0001F600 ok": "emoji \U0001F600 ok",
+		// Line and paragraph separators: line ends to some log readers.
+		"log\u2028forged": `log\xe2\x80\xa8forged`,
+		"log\u2029forged": `log\xe2\x80\xa9forged`,
+		// Bidirectional controls reorder what is shown (Trojan Source).
+		"file\u202egpj.exe":                       `file\xe2\x80\xaegpj.exe`,
+		"lre\u202a pdf\u202c lro\u202d rle\u202b": `lre\xe2\x80\xaa pdf\xe2\x80\xac lro\xe2\x80\xad rle\xe2\x80\xab`,
+		"lri\u2066 rli\u2067 fsi\u2068 pdi\u2069": `lri\xe2\x81\xa6 rli\xe2\x81\xa7 fsi\xe2\x81\xa8 pdi\xe2\x81\xa9`,
+		"lrm\u200e rlm\u200f alm\u061c":           `lrm\xe2\x80\x8e rlm\xe2\x80\x8f alm\xd8\x9c`,
+		// Their neighbours are text.
+		"zwj\u200d nnbsp\u202f ‧\u2027 wj\u2060 \u206a arabic\u061b": "zwj\u200d nnbsp\u202f ‧\u2027 wj\u2060 \u206a arabic\u061b",
 	} {
 		if got := printable.String(in); got != want {
 			t.Errorf("String(%q) = %q; want %q", in, got, want)
@@ -30,6 +40,23 @@ func TestEscape(t *testing.T) {
 		}
 		if printable.Clean([]byte(in)) != (in == want) {
 			t.Errorf("Clean(%q) = %v", in, !(in == want))
+		}
+	}
+}
+
+// TestUnsafe checks Unsafe against every rune it is about, and their
+// neighbours.
+func TestUnsafe(t *testing.T) {
+	unsafe := func(r rune) bool {
+		return r < 0x20 || r >= 0x7f && r < 0xa0 || r == 0x61c || r == 0x200e || r == 0x200f ||
+			r >= 0x2028 && r <= 0x202e || r >= 0x2066 && r <= 0x2069
+	}
+	for r := rune(0); r < 0x3000; r++ {
+		if got := printable.Unsafe(r); got != unsafe(r) {
+			t.Errorf("Unsafe(%U) = %v", r, got)
+		}
+		if s := string(r); printable.Clean([]byte(s)) == unsafe(r) {
+			t.Errorf("Clean(%q) = %v", s, !unsafe(r))
 		}
 	}
 }
