@@ -55,6 +55,34 @@ func TestSearchCriteria(t *testing.T) {
 	}
 }
 
+// TestSortModSeq: the MODSEQ of a SORT answer (RFC 7162 section 3.1.5,
+// "* SORT 5 2 (MODSEQ 917)") is kept in SortResult.ModSeq, as a search's
+// is in SearchResult.ModSeq and ESORT's MODSEQ item in ESort's; 0 when
+// the answer has none. Sort, which returns the numbers only, gets the
+// same numbers.
+func TestSortModSeq(t *testing.T) {
+	c, ctx := scripted(t, "search/sortmodseq")
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.SortResult(ctx, []commands.SortKey{{Key: "ARRIVAL", Reverse: true}}, &commands.Criteria{ModSeq: 620162338}, &commands.SearchOptions{UID: true})
+	if err != nil || !res.UID || !slices.Equal(res.Nums, []uint32{5, 2}) || res.ModSeq != 917 {
+		t.Fatalf("UID SORT MODSEQ: %v %+v", err, res)
+	}
+	res, err = c.SortResult(ctx, []commands.SortKey{{Key: "SIZE"}}, nil, nil)
+	if err != nil || res.UID || !slices.Equal(res.Nums, []uint32{3, 1, 2}) || res.ModSeq != 0 {
+		t.Fatalf("SORT: %v %+v", err, res)
+	}
+	es, err := c.ESort(ctx, []commands.SortKey{{Key: "SIZE"}}, &commands.Criteria{ModSeq: 620162338}, &commands.SearchOptions{Return: &commands.SearchReturn{Min: true, Count: true}})
+	if err != nil || es.Min != 2 || es.Count != 2 || es.ModSeq != 918 {
+		t.Fatalf("ESORT MODSEQ: %v %+v", err, es)
+	}
+	nums, err := c.Sort(ctx, []commands.SortKey{{Key: "DATE"}}, &commands.Criteria{ModSeq: 5}, nil)
+	if err != nil || !slices.Equal(nums, []uint32{7}) {
+		t.Fatalf("Sort: %v %v", err, nums)
+	}
+}
+
 // TestSearchResultSet: SearchResult.Set is a Set of the kind searched
 // for, with a copy of the numbers.
 func TestSearchResultSet(t *testing.T) {

@@ -38,19 +38,49 @@ type SortKey struct {
 // read without keeping its bytes; what bounds it is the session's
 // MaxNumbers (session.Options: 2,097,152 numbers by default), past which
 // the answer fails with an error matching codec.ErrTooManyNumbers.
+//
+// Sort drops the answer's MODSEQ (RFC 7162: with a Criteria.ModSeq, the
+// highest mod-sequence of the messages found); SortResult keeps it.
 func (c *Client) Sort(ctx context.Context, keys []SortKey, criteria *Criteria, opts *SearchOptions) ([]uint32, error) {
-	var out []uint32
+	res, err := c.SortResult(ctx, keys, criteria, opts)
+	if res == nil {
+		return nil, err
+	}
+	return res.Nums, err
+}
+
+// SortResult is the answer to a SORT (Client.SortResult). The numbers are
+// UIDs when UID is set.
+type SortResult struct {
+	UID bool
+	// Nums are the matching numbers in sort order.
+	Nums []uint32
+	// ModSeq is the answer's MODSEQ (RFC 7162 section 3.1.5, "* SORT 2
+	// 5 (MODSEQ 917)"): with a Criteria.ModSeq (or a MODSEQ key in
+	// Criteria.Raw), the highest mod-sequence of the messages found, as
+	// SearchResult.ModSeq; 0 when the server sent none, and when a long
+	// Criteria.Set was left out of the command (see Sort: the server's
+	// MODSEQ is then that of the whole answer, not of the set's part).
+	ModSeq uint64
+}
+
+// SortResult is Sort returning a SortResult: the numbers in sort order
+// and the answer's MODSEQ, which Sort drops. Past the session's
+// MaxResultBytes it returns the numbers it kept with a
+// *session.ResultTooLargeError, as Sort does.
+func (c *Client) SortResult(ctx context.Context, keys []SortKey, criteria *Criteria, opts *SearchOptions) (*SortResult, error) {
+	res := &SortResult{UID: opts != nil && opts.UID}
 	b := c.newBound("SORT")
-	for n, err := range c.sortIter(ctx, keys, criteria, opts, b) {
+	for n, err := range c.sortIter(ctx, keys, criteria, opts, b, &res.ModSeq) {
 		if err != nil {
 			if tooLarge(err) {
-				return out, err
+				return res, err
 			}
 			return nil, err
 		}
-		out = append(out, n)
+		res.Nums = append(res.Nums, n)
 	}
-	return out, nil
+	return res, nil
 }
 
 // SortIter is Sort as an iterator over the numbers in sort order, read on
@@ -60,12 +90,15 @@ func (c *Client) Sort(ctx context.Context, keys []SortKey, criteria *Criteria, o
 // line). Breaking out of the loop drops the rest of the answer. An error
 // ends the iteration, yielded with 0.
 func (c *Client) SortIter(ctx context.Context, keys []SortKey, criteria *Criteria, opts *SearchOptions) iter.Seq2[uint32, error] {
-	return c.sortIter(ctx, keys, criteria, opts, nil)
+	return c.sortIter(ctx, keys, criteria, opts, nil, nil)
 }
 
 // sortIter is SortIter, whose SORT responses count against b (nil for
 // none): those past it are dropped, and its error ends the iteration.
-func (c *Client) sortIter(ctx context.Context, keys []SortKey, criteria *Criteria, opts *SearchOptions, b *collectBound) iter.Seq2[uint32, error] {
+// The highest MODSEQ of the kept responses goes to *modseq (nil: none),
+// unless the answer is restricted to a long set left out of the command
+// (longSet), whose MODSEQ the server's is not.
+func (c *Client) sortIter(ctx context.Context, keys []SortKey, criteria *Criteria, opts *SearchOptions, b *collectBound, modseq *uint64) iter.Seq2[uint32, error] {
 	return func(yield func(uint32, error) bool) {
 		var o SearchOptions
 		if opts != nil {
@@ -83,6 +116,9 @@ func (c *Client) sortIter(ctx context.Context, keys []SortKey, criteria *Criteri
 		stopped, err := c.pull(ctx, cmd, func(it session.Item) bool {
 			// Sort keeps 4 bytes a number, and 4 more while its slice grows.
 			if s, ok := it.Response.(*codec.Sort); ok && b.keep(max(it.Size, 8*int64(len(s.Nums)))) {
+				if modseq != nil && only == nil && s.ModSeq > *modseq {
+					*modseq = s.ModSeq
+				}
 				for _, n := range s.Nums {
 					if only != nil && !only.Contains(n) {
 						continue
@@ -169,14 +205,15 @@ func (c *Client) longSet(criteria *Criteria, uid bool) (*Criteria, *codec.SeqSet
 // esortLong is ESort for a Criteria.Set too long for the command line
 // (see longSet): the numbers come from a plain SORT restricted to the
 // set, and MIN, MAX (the first and last in sort order), COUNT and ALL are
-// computed from them as the server would (but for MODSEQ, which a plain
-// SORT's numbers do not carry: ModSeq stays 0).
+// computed from them as the server would (but for MODSEQ: the plain
+// SORT's is that of the whole answer, not of the set's part; ModSeq stays
+// 0).
 func (c *Client) esortLong(ctx context.Context, keys []SortKey, criteria *Criteria, o *SearchOptions) (*SearchResult, error) {
 	res := &SearchResult{UID: o.UID, FromESearch: true}
 	var first, last, count uint32
 	var all []wire.SeqRange
 	b := c.newBound("SORT")
-	for n, err := range c.sortIter(ctx, keys, criteria, o, b) {
+	for n, err := range c.sortIter(ctx, keys, criteria, o, b, nil) {
 		if err != nil {
 			return nil, err
 		}
