@@ -165,8 +165,34 @@ func (c *Client) Namespace(ctx context.Context) (*Namespace, error) {
 }
 
 // ID sends ID (RFC 2971) with the client's fields (nil sends NIL) and
-// returns the server's (nil for NIL).
+// returns the server's (nil for NIL) as a map. The map cannot tell a NIL
+// value from "" (both are "") and keeps one value of a field the server
+// sent twice (the last); IDFields returns the fields as sent.
 func (c *Client) ID(ctx context.Context, fields map[string]string) (map[string]string, error) {
+	list, err := c.IDFields(ctx, fields)
+	if err != nil || list == nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(list))
+	for _, f := range list {
+		out[f.Name] = f.Value
+	}
+	return out, nil
+}
+
+// IDField is one field of the server's ID answer (RFC 2971).
+type IDField struct {
+	Name  string
+	Value string // "" when Nil
+	Nil   bool   // the value was NIL, not a string
+}
+
+// IDFields is ID returning the server's fields as a list, in the order
+// sent: a NIL value has Nil set (ID's map has "" for it), and a field
+// sent twice is there twice (ID's map keeps the last). The answer NIL is
+// a nil list; "()" an empty one. Field names are as the server wrote
+// them (RFC 2971 makes them case-insensitive).
+func (c *Client) IDFields(ctx context.Context, fields map[string]string) ([]IDField, error) {
 	r, err := c.run(ctx, &session.Command{Name: "ID", Args: func(e *wire.Encoder) {
 		e.SP()
 		if fields == nil {
@@ -186,12 +212,12 @@ func (c *Client) ID(ctx context.Context, fields map[string]string) (map[string]s
 	if err != nil {
 		return nil, err
 	}
-	var out map[string]string
+	var out []IDField
 	for _, d := range r.Data {
 		if id, ok := d.(*codec.ID); ok && id.Params != nil {
-			out = map[string]string{}
+			out = make([]IDField, 0, len(id.Params))
 			for _, p := range id.Params {
-				out[string(p.Name)] = string(p.Value)
+				out = append(out, IDField{Name: string(p.Name), Value: string(p.Value), Nil: p.Value.IsNil()})
 			}
 		}
 	}

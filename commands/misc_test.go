@@ -1,6 +1,7 @@
 package commands_test
 
 import (
+	"maps"
 	"slices"
 	"testing"
 
@@ -50,6 +51,34 @@ func TestUnauthenticate(t *testing.T) {
 	id, err := c.ID(ctx, nil)
 	if err != nil || id != nil {
 		t.Fatalf("ID NIL: %v %v", err, id)
+	}
+}
+
+// TestIDFields: IDFields returns the server's ID fields in order, with a
+// NIL value marked Nil (not "" as the map has it) and a field sent twice
+// there twice (the map keeps the last); "()" is an empty list, not nil.
+func TestIDFields(t *testing.T) {
+	c, ctx := scripted(t, "misc/id")
+	fields := map[string]string{"name": "imapkit"}
+	got, err := c.IDFields(ctx, fields)
+	want := []commands.IDField{
+		{Name: "name", Value: "Srv"}, {Name: "version", Nil: true}, {Name: "os", Value: ""},
+		{Name: "Name", Value: "Srv2"}, {Name: "name", Value: "Srv3"}, {Name: "build", Value: "42"},
+	}
+	if err != nil || !slices.Equal(got, want) {
+		t.Fatalf("IDFields: %v\n got %+v\nwant %+v", err, got, want)
+	}
+	m, err := c.ID(ctx, fields)
+	if err != nil || !maps.Equal(m, map[string]string{"name": "Srv3", "version": "", "os": "", "Name": "Srv2", "build": "42"}) {
+		t.Fatalf("ID: %v %v", err, m)
+	}
+	got, err = c.IDFields(ctx, nil)
+	if err != nil || got == nil || len(got) != 0 {
+		t.Fatalf("IDFields (): %v %#v", err, got)
+	}
+	m, err = c.ID(ctx, nil)
+	if err != nil || m == nil || len(m) != 0 {
+		t.Fatalf("ID (): %v %#v", err, m)
 	}
 }
 
