@@ -82,6 +82,25 @@ func TestIDFields(t *testing.T) {
 	}
 }
 
+// TestStoreUnchangedSinceZero: HasUnchangedSince sends "UNCHANGEDSINCE
+// 0" (RFC 7162 allows it: fail for every message with a mod-sequence),
+// which UnchangedSince 0 alone cannot, as it means no modifier.
+func TestStoreUnchangedSinceZero(t *testing.T) {
+	c, ctx := scripted(t, "mailbox/store_unchangedsince0")
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Store(ctx, commands.UIDRange(1, 3), commands.AddFlags, []string{`\Seen`},
+		&commands.StoreOptions{Silent: true, HasUnchangedSince: true})
+	if err != nil || res.Modified.String() != "UID 1:3" {
+		t.Fatalf("STORE UNCHANGEDSINCE 0: %v %+v", err, res)
+	}
+	res, err = c.Store(ctx, commands.UIDRange(1, 3), commands.AddFlags, []string{`\Seen`}, &commands.StoreOptions{Silent: true})
+	if err != nil || !res.Modified.Nums.IsEmpty() {
+		t.Fatalf("STORE: %v %+v", err, res)
+	}
+}
+
 func TestCreateSpecialUse(t *testing.T) {
 	c, ctx := scripted(t, "mailbox/create_special_use")
 	if err := c.Create(ctx, "Flagged mail", &commands.CreateOptions{SpecialUse: []string{`\Flagged`}}); err != nil {

@@ -25,7 +25,15 @@ type StoreOptions struct {
 	Silent bool
 	// UnchangedSince is the UNCHANGEDSINCE modifier (RFC 7162): messages
 	// changed since are not stored and come back in StoreResult.Modified.
+	// 0 sends no modifier, unless HasUnchangedSince is set.
 	UnchangedSince uint64
+	// HasUnchangedSince sends UNCHANGEDSINCE even when UnchangedSince is
+	// 0: "UNCHANGEDSINCE 0" (RFC 7162 section 3.1.3) always fails for a
+	// message whose flags have a mod-sequence, so nothing is stored in a
+	// mailbox with mod-sequences and every message comes back in
+	// StoreResult.Modified. With UnchangedSince above 0 it changes
+	// nothing.
+	HasUnchangedSince bool
 }
 
 // StoreResult is the answer to Store.
@@ -92,7 +100,7 @@ func (c *Client) Store(ctx context.Context, set Set, op StoreOp, flags []string,
 	err := run.run(ctx, func(set Set) *session.Command {
 		return c.target(&session.Command{Name: set.name("STORE"), Args: func(e *wire.Encoder) {
 			set.encode(e)
-			if o.UnchangedSince > 0 {
+			if o.UnchangedSince > 0 || o.HasUnchangedSince {
 				e.SP().List(func(e *wire.Encoder) { e.Atom("UNCHANGEDSINCE").SP().Number(o.UnchangedSince) })
 			}
 			e.SP().Atom(item).SP()
