@@ -37,11 +37,19 @@ type FetchItems struct {
 	// messages whose mod-sequence is higher.
 	ChangedSince uint64
 	// Vanished adds the VANISHED modifier (RFC 7162 QRESYNC, UID sets
-	// only, with ChangedSince): expunged UIDs come to OnVanished.
+	// only, with ChangedSince): expunged UIDs come to OnVanished, as
+	// VANISHED (EARLIER).
 	Vanished bool
-	// OnVanished receives the UIDs of VANISHED responses, on the
-	// iterating goroutine, in order with the messages.
-	OnVanished func(uids codec.SeqSet)
+	// OnVanished receives the UIDs of the VANISHED responses the FETCH
+	// gets, on the iterating goroutine, in order with the messages.
+	// earlier tells the two kinds apart: true for VANISHED (EARLIER),
+	// history (messages expunged before, the answer to the Vanished
+	// modifier), which changes no message count; false for a live
+	// VANISHED, messages expunged now, during a UID FETCH, which
+	// renumbers the mailbox and lowers its count (session.Exists) as
+	// EXPUNGE does. The session's unsolicited stream
+	// (session.Options.OnUnsolicited) gets a live one too.
+	OnVanished func(uids codec.SeqSet, earlier bool)
 	// BufferMax is the size up to which a body section is kept whole in
 	// memory of its own (copied, or read whole from the connection when
 	// it is streamed), so that it can still be read after the next section
@@ -553,7 +561,7 @@ func (c *Client) FetchAll(ctx context.Context, set Set, items *FetchItems) ([]*M
 type fetchIter struct {
 	ctx        context.Context
 	p          *session.Pending
-	onVanished func(codec.SeqSet)
+	onVanished func(codec.SeqSet, bool)
 	bufferMax  int64
 	err        error  // the error that ended the iteration
 	waited     bool   // Wait was called
@@ -589,7 +597,7 @@ func (fi *fetchIter) next() (session.Item, *codec.Fetch, error) {
 			return item, r, nil
 		case *codec.Vanished:
 			if fi.onVanished != nil {
-				fi.onVanished(r.UIDs.Clone())
+				fi.onVanished(r.UIDs.Clone(), r.Earlier)
 			}
 		}
 	}

@@ -175,7 +175,7 @@ func TestFetchRunWhileHoldingDovecot(t *testing.T) {
 		n := 0
 		var vanished int
 		for m, err := range c.Fetch(ctx, set, &commands.FetchItems{UID: true, Flags: true,
-			Sections: []commands.FetchSection{commands.WholeMessage}, OnVanished: func(codec.SeqSet) { vanished++ }}) {
+			Sections: []commands.FetchSection{commands.WholeMessage}, OnVanished: func(codec.SeqSet, bool) { vanished++ }}) {
 			if err != nil {
 				t.Fatalf("%v: %v", set, err)
 			}

@@ -246,7 +246,7 @@ var fcOps = []fcOp{
 	}},
 	{"Fetch", func(ctx context.Context, c *commands.Client) error {
 		items := &commands.FetchItems{UID: true, Flags: true, InternalDate: true, Size: true, Envelope: true, BodyStructure: true,
-			ModSeq: true, EmailID: true, ThreadID: true, Preview: true, ChangedSince: 5, Vanished: true, OnVanished: func(codec.SeqSet) {},
+			ModSeq: true, EmailID: true, ThreadID: true, Preview: true, ChangedSince: 5, Vanished: true, OnVanished: func(codec.SeqSet, bool) {},
 			Sections: []commands.FetchSection{{Specifier: "HEADER"}, {Part: []int{1}}, {Binary: true}}}
 		for m, err := range c.Fetch(ctx, commands.UIDRange(1, 0), items) {
 			if err != nil {

@@ -1,6 +1,7 @@
 package commands_test
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"testing"
@@ -98,6 +99,35 @@ func TestStoreUnchangedSinceZero(t *testing.T) {
 	res, err = c.Store(ctx, commands.UIDRange(1, 3), commands.AddFlags, []string{`\Seen`}, &commands.StoreOptions{Silent: true})
 	if err != nil || !res.Modified.Nums.IsEmpty() {
 		t.Fatalf("STORE: %v %+v", err, res)
+	}
+}
+
+// TestFetchVanishedEarlier: OnVanished tells VANISHED (EARLIER), the
+// history the VANISHED modifier asks for, from a live VANISHED that comes
+// during the same UID FETCH (a message expunged now, which lowers the
+// count).
+func TestFetchVanishedEarlier(t *testing.T) {
+	c, ctx := scripted(t, "fetch/vanished")
+	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	var uids []uint32
+	for m, err := range c.Fetch(ctx, commands.UIDRange(1, 0), &commands.FetchItems{UID: true, Flags: true, ChangedSince: 10, Vanished: true,
+		OnVanished: func(u codec.SeqSet, earlier bool) { got = append(got, fmt.Sprintf("%s earlier=%v", u, earlier)) }}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		uids = append(uids, m.UID)
+	}
+	if want := []string{"2:3 earlier=true", "5 earlier=false"}; !slices.Equal(got, want) || !slices.Equal(uids, []uint32{1, 4}) {
+		t.Fatalf("OnVanished %q, want %q; UIDs %v", got, want, uids)
+	}
+	if n, ok := c.Exists(); !ok || n != 4 {
+		t.Fatalf("Exists %d %v, want 4 (5 less the live VANISHED's one)", n, ok)
 	}
 }
 

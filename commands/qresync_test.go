@@ -66,7 +66,12 @@ func TestQResyncDovecot(t *testing.T) {
 	var vanished []string
 	var changed []uint32
 	for m, err := range c.Fetch(ctx, commands.UIDRange(1, 0), &commands.FetchItems{Flags: true, ChangedSince: known, Vanished: true,
-		OnVanished: func(u codec.SeqSet) { vanished = append(vanished, u.String()) }}) {
+		OnVanished: func(u codec.SeqSet, earlier bool) {
+			if !earlier {
+				t.Errorf("VANISHED %s answering the VANISHED modifier is not EARLIER", u)
+			}
+			vanished = append(vanished, u.String())
+		}}) {
 		if err != nil {
 			t.Fatal(err)
 		}
