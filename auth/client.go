@@ -87,8 +87,9 @@ func Open(ctx context.Context, conn net.Conn, opts *Options) (*Client, error) {
 func (c *Client) Session() *session.Session { return c.s }
 
 // TLS reports whether the connection is TLS: implicit, or upgraded by
-// StartTLS or Open. A STARTTLS run on the session directly is not seen.
-func (c *Client) TLS() bool { return c.tls }
+// STARTTLS (by this Client, by Open, or on the session directly:
+// Session.TLS).
+func (c *Client) TLS() bool { return c.tls || c.s.TLS() }
 
 // StartTLS upgrades the connection (Session.StartTLS) with
 // Options.TLSConfig, and remembers that it is TLS.
@@ -102,7 +103,7 @@ func (c *Client) StartTLS(ctx context.Context) error {
 
 // cleartextOK reports whether a password may be sent in the clear.
 func (c *Client) cleartextOK() bool {
-	return c.tls || c.local || c.opts.AllowInsecurePassword
+	return c.TLS() || c.local || c.opts.AllowInsecurePassword
 }
 
 func (c *Client) insecure(what string) error {

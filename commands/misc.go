@@ -55,10 +55,11 @@ func (c *Client) ProxyAuth(ctx context.Context, user string) error {
 	return c.ac.ProxyAuth(ctx, user)
 }
 
-// StartTLS upgrades the connection with STARTTLS. With a Client made by
-// Open or NewAuth it goes through auth (which then knows the connection
-// is protected) and cfg must be nil (auth.Options.TLSConfig is used);
-// otherwise it runs Session.StartTLS with cfg.
+// StartTLS upgrades the connection with STARTTLS. With a nil cfg and a
+// Client made by Open or NewAuth it goes through auth, with
+// auth.Options.TLSConfig; otherwise it runs Session.StartTLS with cfg.
+// Either way auth then counts the connection as protected (Session.TLS)
+// and lets a password go over it.
 func (c *Client) StartTLS(ctx context.Context, cfg *tls.Config) error {
 	if c.ac != nil && cfg == nil {
 		return c.ac.StartTLS(ctx)

@@ -11,6 +11,14 @@ import (
 	"github.com/imapkit/imapkit/transport"
 )
 
+// TLS reports whether the connection is TLS: a *tls.Conn given to Open, or
+// upgraded by StartTLS.
+func (s *Session) TLS() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tlsOn
+}
+
 // StartTLS upgrades the connection (RFC 9051 section 6.2.1). It refuses,
 // sending nothing, when TLS is already on, when the server lacks STARTTLS,
 // and when there is no server name to verify the certificate against
@@ -34,7 +42,7 @@ func (s *Session) StartTLS(ctx context.Context, cfg *tls.Config) error {
 	if host == "" && (cfg == nil || !cfg.InsecureSkipVerify) {
 		// Known before anything is sent: after STARTTLS's OK the
 		// session would be lost with it.
-		return fmt.Errorf("session: STARTTLS: %w (Options.ServerName)", transport.ErrNoServerName)
+		return fmt.Errorf("session: STARTTLS: %w (set session.Options.ServerName, or ServerName in the tls.Config, to the host the certificate must name)", transport.ErrNoServerName)
 	}
 	p, err := s.register(ctx, &Command{Name: "STARTTLS"}, false)
 	if err != nil {
