@@ -68,4 +68,3 @@ func TestStartTLSOwnConfigCountsAsTLS(t *testing.T) {
 		t.Fatalf("Login over TLS: %v", err)
 	}
 }
-
