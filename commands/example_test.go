@@ -363,6 +363,9 @@ func Example_qresync() {
 	for _, m := range st.Changed {
 		fmt.Println("changed:", m.UID, m.Flags)
 	}
+	// With KnownUIDs, messages that arrived since (UIDs past 211) are not
+	// in st.Changed: fetch UIDRange(the UIDNext saved last time, 0) for
+	// them. Save UIDNext too.
 	fmt.Println("save:", st.UIDValidity, st.HighestModSeq)
 	// Output:
 	// expunged: 41,43:116,118,120:211

@@ -29,11 +29,16 @@ type SelectOptions struct {
 type QResync struct {
 	UIDValidity uint32
 	ModSeq      uint64
-	// KnownUIDs are the UIDs the client knows; empty for none. They only
-	// narrow the UIDs the server reports expunged (VANISHED (EARLIER)),
-	// so a set too long for the command line (Client.SetMaxSetLength) is
-	// sent as the one range from its lowest UID to its highest: the
-	// server may then report UIDs the client never knew, to be ignored.
+	// KnownUIDs are the UIDs the client knows; empty for none. They
+	// narrow what the server reports to those UIDs: the expunged
+	// (VANISHED (EARLIER)) and, on Dovecot among others, the changed
+	// (MailboxState.Changed) too, so that a message that arrived since
+	// (a UID past all the known ones) is not reported at all: fetch
+	// UIDRange(the UIDNext remembered, 0) after the SELECT for those, or
+	// leave KnownUIDs empty. A set too long for the command line
+	// (Client.SetMaxSetLength) is sent as the one range from its lowest
+	// UID to its highest: the server may then report UIDs the client
+	// never knew, to be ignored.
 	KnownUIDs codec.SeqSet
 	// SeqMatchSeqs and SeqMatchUIDs are the optional message sequence
 	// match data: parallel sets of sequence numbers and their UIDs. They
