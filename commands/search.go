@@ -71,6 +71,38 @@ var systemFlagKeys = map[string]string{
 
 const searchDate = "2-Jan-2006"
 
+// checkFlags refuses, before anything is sent, a flag of Flags or
+// NotFlags (in Not and Or too) that is not a flag atom (checkFlags) or
+// that starts with a backslash without being a system flag: it would go
+// as KEYWORD \Seeen, which is no keyword (a keyword has no backslash),
+// and Dovecot answers such a search OK with no message, so that a typo
+// looked like "nothing flagged". The error wraps wire.ErrInvalidAtom.
+func (cr *Criteria) checkFlags() error {
+	for _, flags := range [][]string{cr.Flags, cr.NotFlags} {
+		if err := checkFlags(flags); err != nil {
+			return err
+		}
+		for _, f := range flags {
+			if _, ok := systemFlagKeys[strings.ToLower(f)]; !ok && strings.HasPrefix(f, `\`) {
+				return fmt.Errorf("commands: search flag %q is no system flag (\\Seen, \\Answered, \\Flagged, \\Deleted, \\Draft, \\Recent), and a keyword has no backslash: %w", f, wire.ErrInvalidAtom)
+			}
+		}
+	}
+	for i := range cr.Not {
+		if err := cr.Not[i].checkFlags(); err != nil {
+			return err
+		}
+	}
+	for i := range cr.Or {
+		for j := range cr.Or[i] {
+			if err := cr.Or[i][j].checkFlags(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // encode writes the criteria, each key after a space.
 func (cr *Criteria) encode(e *wire.Encoder) { cr.encodeKeys(e, true) }
 
@@ -317,6 +349,9 @@ func (c *Client) searchCommand(criteria *Criteria, opts *SearchOptions) (*sessio
 	var cr Criteria
 	if criteria != nil {
 		cr = *criteria
+	}
+	if err := cr.checkFlags(); err != nil {
+		return nil, o, err
 	}
 	cs, err := c.charset(&cr, &o)
 	if err != nil {

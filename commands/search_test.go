@@ -1,11 +1,15 @@
 package commands_test
 
 import (
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/hostile"
+	"github.com/imapkit/imapkit/wire"
 )
 
 func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 12, 0, 0, 0, time.UTC) }
@@ -97,5 +101,57 @@ func TestSearchResultSet(t *testing.T) {
 		if r.All.Contains(9) {
 			t.Fatalf("UID %v: the Set shares the result's numbers", uid)
 		}
+	}
+}
+
+// TestSearchUnknownSystemFlagRefused: a typo in a system flag
+// (Flags: {`\Seeen`}) went as "KEYWORD \Seeen", which is no keyword, and
+// Dovecot answered OK with no message: "nothing is flagged". Now refused
+// before anything is sent (Search, Sort, Thread, in Not and Or too), with
+// an error wrapping wire.ErrInvalidAtom; system flags in any case and
+// keywords go as before. From the newcomer API audit of 2026-12-04.
+func TestSearchUnknownSystemFlagRefused(t *testing.T) {
+	got := make(chan string, 16)
+	c := hostileClient(t, func(c *hostile.Conn) error {
+		c.PreAuth("IMAP4rev1 SORT THREAD=REFERENCES")
+		for {
+			cmd, err := c.ReadCommand()
+			if err != nil {
+				return err
+			}
+			got <- cmd.Line
+			if err := c.Answer(cmd); err != nil {
+				return err
+			}
+		}
+	})
+	ctx := dvCtx(t)
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	<-got
+	bad := []*commands.Criteria{
+		{Flags: []string{`\Seeen`}},
+		{NotFlags: []string{`\flaged`}},
+		{Not: []commands.Criteria{{Flags: []string{`\Sen`}}}},
+		{Or: [][2]commands.Criteria{{{}, {NotFlags: []string{`\X`}}}}},
+		{Flags: []string{"two words"}},
+	}
+	for i, cr := range bad {
+		if _, err := c.Search(ctx, cr, nil); !errors.Is(err, wire.ErrInvalidAtom) {
+			t.Errorf("Search, case %d: %v; want ErrInvalidAtom", i, err)
+		}
+		if _, err := c.Sort(ctx, []commands.SortKey{{Key: "ARRIVAL"}}, cr, nil); !errors.Is(err, wire.ErrInvalidAtom) {
+			t.Errorf("Sort, case %d: %v; want ErrInvalidAtom", i, err)
+		}
+		if _, err := c.Thread(ctx, "REFERENCES", cr, nil); !errors.Is(err, wire.ErrInvalidAtom) {
+			t.Errorf("Thread, case %d: %v; want ErrInvalidAtom", i, err)
+		}
+	}
+	if _, err := c.Search(ctx, &commands.Criteria{Flags: []string{`\SEEN`, "$Junk"}, NotFlags: []string{`\recent`}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if l := <-got; !strings.HasSuffix(l, "SEARCH SEEN KEYWORD $Junk NOT RECENT") {
+		t.Errorf("the server got %q first; want the good search (the bad ones not sent)", l)
 	}
 }

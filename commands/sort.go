@@ -255,6 +255,9 @@ func (c *Client) sortCommand(keys []SortKey, criteria *Criteria, opts *SearchOpt
 	if criteria != nil {
 		cr = *criteria
 	}
+	if err := cr.checkFlags(); err != nil {
+		return nil, err
+	}
 	cs := o.Charset
 	if cs == "" {
 		cs = "UTF-8"
@@ -296,6 +299,9 @@ func (c *Client) Thread(ctx context.Context, algorithm string, criteria *Criteri
 	var cr Criteria
 	if criteria != nil {
 		cr = *criteria
+	}
+	if err := cr.checkFlags(); err != nil {
+		return nil, err
 	}
 	cs := o.Charset
 	if cs == "" {
