@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os/exec"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
@@ -18,38 +20,91 @@ import (
 
 // imaplibOut is what testdata/imaplib/diff.py prints.
 type imaplibOut struct {
-	Exists          int   `json:"exists"`
-	Search          []int `json:"search"`
-	UIDSearchUnseen []int `json:"uid_search_unseen"`
+	Exists          int       `json:"exists"`
+	Search          []int     `json:"search"`
+	UIDSearchUnseen []int     `json:"uid_search_unseen"`
+	SearchUTF8      [][]int   `json:"search_utf8"`
+	Partial         []*[]byte `json:"partial"`
+	PartialMethod   string    `json:"partial_method"`
 	Messages        []struct {
 		Seq, UID, Size int
 		Flags          []string
 		Body           string
 	} `json:"messages"`
 	List []struct {
-		Name, Delim string
-		Attrs       []string
+		Name, Delim, Decoded string
+		Attrs                []string
 	} `json:"list"`
 	Status map[string]int `json:"status"`
+	Append struct {
+		AppendUID int
+		Messages  []struct {
+			UID, Size    int
+			InternalDate string
+			Epoch        int64
+			Flags        []string
+			Body         []byte
+		}
+	} `json:"append"`
+	Expunge struct {
+		Expunged []int
+		UIDs     [][2]int
+	} `json:"expunge"`
 }
 
-// TestImaplibDifferential runs the same operations through Python's
-// imaplib (testdata/imaplib/diff.py) and through imapkit on the same
-// mailbox of the same Dovecot, and compares: message numbers, UIDs, flags,
-// sizes, bodies byte for byte, LIST names (as sent) and attributes, and
-// STATUS counts.
-//
-// Known differences, by design, not compared: imaplib leaves mailbox names
-// in modified UTF-7 (imapkit decodes them: compared via MailboxInfo.Raw and
-// the decoded name), and imaplib's SELECT sets no \Seen (neither does
-// BODY.PEEK here).
+// TestImaplibDifferential runs imaplibDifferential on Dovecot.
 func TestImaplibDifferential(t *testing.T) {
 	c := dvClient(t, testserver.Alice, nil)
+	imaplibDifferential(t, c, dvServer(t).PlainAddr, testserver.Alice, dvMailbox(t, testserver.Alice, 12), `a "quoted" name`)
+}
+
+// TestImaplibDifferentialCyrus runs imaplibDifferential on Cyrus, the
+// messages appended by imapkit. Cyrus refuses '"' in a mailbox name (NO
+// Invalid mailbox name).
+func TestImaplibDifferentialCyrus(t *testing.T) {
+	addr, c := cyAlice(t)
 	ctx := dvCtx(t)
-	mb := dvMailbox(t, testserver.Alice, 12)
-	for _, sub := range []string{"Grüße", `a "quoted" name`, "plain"} {
+	mb := "diff"
+	if err := c.Create(ctx, mb, nil); err != nil {
+		t.Fatal(err)
+	}
+	var msgs []commands.AppendMessage
+	for i := range 12 {
+		m := testserver.SampleMessage(i)
+		msgs = append(msgs, commands.AppendMessage{R: bytes.NewReader(m), Size: int64(len(m)),
+			Options: &commands.AppendOptions{Date: testserver.SampleInfo(i).Date}})
+	}
+	if _, err := c.AppendMany(ctx, mb, msgs); err != nil {
+		t.Fatal(err)
+	}
+	imaplibDifferential(t, c, addr, testserver.Alice, mb)
+}
+
+// imaplibDifferential runs the same operations through Python's imaplib
+// (testdata/imaplib/diff.py) and through imapkit on the same mailbox mb
+// (12 sample messages) of the same server, and compares: message numbers,
+// UIDs, flags, sizes, bodies byte for byte, LIST names (as sent, and
+// decoded: the script decodes modified UTF-7 on its own) and attributes,
+// STATUS counts, SEARCH CHARSET UTF-8 with non-ASCII strings, partial
+// FETCHes (BODY.PEEK[section]<start.length>), an APPEND of a message with
+// bare LFs, CRs and 8-bit bytes, with a date in a half-hour time zone
+// (imaplib's CRLF normalisation against AppendOptions.NormalizeCRLF; the
+// internal dates as sent and as instants), and the EXPUNGE responses and
+// the sequence numbers and UIDs after an EXPUNGE.
+//
+// Known differences, by design or imaplib's, not compared: imaplib leaves
+// mailbox names in modified UTF-7 (imapkit decodes them: compared via
+// MailboxInfo.Raw and the decoded name); imaplib's Internaldate2tuple
+// returns local time, dropping the zone the server sent (compared: the
+// instant, and the zone by the raw string); imaplib's partial() sends
+// PARTIAL, an IMAP2bis command that RFC 2060 removed and neither server
+// knows (BAD): the partial FETCHes are sent by hand through fetch(), as
+// imapkit's Partial sends them.
+func imaplibDifferential(t *testing.T, c *commands.Client, addr, user, mb string, names ...string) {
+	ctx := dvCtx(t)
+	for _, sub := range append(names, "Grüße", "a & b ☕ 日本", "plain", "append", "expunge-py", "expunge-go") {
 		if err := c.Create(ctx, mb+"/"+sub, nil); err != nil {
-			t.Fatal(err)
+			t.Fatalf("%s: %v", sub, err)
 		}
 	}
 	if _, err := c.Select(ctx, mb, nil); err != nil {
@@ -61,10 +116,55 @@ func TestImaplibDifferential(t *testing.T) {
 	if _, err := c.Store(ctx, commands.SeqNums(3), commands.AddFlags, []string{`\Flagged`}, nil); err != nil {
 		t.Fatal(err)
 	}
+	for _, dst := range []string{mb + "/expunge-py", mb + "/expunge-go"} {
+		if _, err := c.Copy(ctx, commands.SeqRange(1, 0), dst); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := c.Unselect(ctx); err != nil {
 		t.Fatal(err)
 	}
-	py := runImaplib(t, ctx, mb, mb+"*")
+	// Non-ASCII SEARCH strings: in the decoded subjects of messages 4
+	// (UTF-8), 9 (KOI8-R) and 10, and a From display name.
+	searches := [][2]string{{"SUBJECT", "München"}, {"SUBJECT", "Отчёт"}, {"FROM", "Müller"}}
+	msg2 := testserver.SampleMessage(1)
+	hdrEnd := bytes.Index(msg2, []byte("\r\n\r\n")) + 4
+	size2 := uint32(len(msg2))
+	partials := []struct {
+		seq           uint32
+		section       commands.FetchSection
+		start, length uint32
+	}{
+		{2, commands.TextSection, 3, 20},
+		{2, commands.WholeMessage, 10, 50},
+		{2, commands.WholeMessage, size2 - 5, 100},
+		{2, commands.WholeMessage, size2 + 10, 5},
+		{2, commands.HeaderSection, 0, uint32(hdrEnd)},
+		{1, commands.FetchSection{Part: []int{1}}, 0, 30},
+		{1, commands.FetchSection{Part: []int{2}, Specifier: "MIME"}, 5, 1000},
+	}
+	// Bare LF, bare CR, CR CR LF, 8-bit bytes (UTF-8 and Latin-1) in the
+	// body, no final line end.
+	bare := []byte("From: bare@example.org\nSubject: bare line ends\r\nDate: Thu, 4 Mar 2021 05:06:07 -0330\n\n" +
+		"Grüße \xe9t\xe9\nCR alone\rCR CR LF\r\r\nend")
+	date := time.Date(2021, 3, 4, 5, 6, 7, 0, time.FixedZone("", -(3*3600+30*60)))
+	expungeSeqs := []uint32{2, 5, 6, 12}
+
+	args := []string{codec.EncodeMailbox(mb), codec.EncodeMailbox(mb + "*")}
+	for _, s := range searches {
+		args = append(args, "--search-utf8", s[0], s[1])
+	}
+	for _, p := range partials {
+		sec := strings.TrimSuffix(strings.TrimPrefix(p.section.String(), "BODY.PEEK["), "]")
+		args = append(args, "--partial", fmt.Sprint(p.seq), sec, fmt.Sprint(p.start), fmt.Sprint(p.length))
+	}
+	args = append(args, "--append", codec.EncodeMailbox(mb+"/append"), date.Format(time.RFC3339))
+	var seqs []string
+	for _, n := range expungeSeqs {
+		seqs = append(seqs, fmt.Sprint(n))
+	}
+	args = append(args, "--expunge", codec.EncodeMailbox(mb+"/expunge-py"), strings.Join(seqs, ","))
+	py := runImaplib(t, ctx, addr, user, bare, args...)
 	t.Logf("imaplib: exists %d, %d messages, list %+v, status %v, unseen %v", py.Exists, len(py.Messages), py.List, py.Status, py.UIDSearchUnseen)
 
 	if _, err := c.Select(ctx, mb, nil); err != nil {
@@ -90,6 +190,40 @@ func TestImaplibDifferential(t *testing.T) {
 	}
 	if got := nums(unseen.All); !slices.Equal(got, py.UIDSearchUnseen) {
 		t.Errorf("UID SEARCH UNSEEN: imapkit %v, imaplib %v", got, py.UIDSearchUnseen)
+	}
+	if len(py.SearchUTF8) != len(searches) {
+		t.Fatalf("imaplib: %d searches", len(py.SearchUTF8))
+	}
+	for i, s := range searches {
+		var cr commands.Criteria
+		switch s[0] {
+		case "SUBJECT":
+			cr.Subject = []string{s[1]}
+		case "FROM":
+			cr.From = []string{s[1]}
+		}
+		res, err := c.Search(ctx, &cr, &commands.SearchOptions{Charset: "UTF-8"})
+		if err != nil {
+			t.Fatalf("SEARCH CHARSET UTF-8 %s %s: %v", s[0], s[1], err)
+		}
+		if got := nums(res.All); !slices.Equal(got, py.SearchUTF8[i]) || len(got) == 0 {
+			t.Errorf("SEARCH CHARSET UTF-8 %s %s: imapkit %v, imaplib %v", s[0], s[1], got, py.SearchUTF8[i])
+		}
+	}
+	if len(py.Partial) != len(partials) {
+		t.Fatalf("imaplib: %d partial FETCHes", len(py.Partial))
+	}
+	for i, p := range partials {
+		got, err := c.Partial(ctx, commands.SeqNums(p.seq), p.section, p.start, p.length)
+		if err != nil {
+			t.Fatalf("partial %d %s: %v", p.seq, p.section, err)
+		}
+		if pyv := derefBytes(py.Partial[i]); !bytes.Equal(got, pyv) || (got == nil) != (pyv == nil) {
+			t.Errorf("partial %d %s<%d.%d>: imapkit %q, imaplib %q", p.seq, p.section, p.start, p.length, got, pyv)
+		}
+	}
+	if !strings.Contains(py.PartialMethod, "PARTIAL") || !strings.Contains(py.PartialMethod, "BAD") {
+		t.Errorf("imaplib's partial(): %q, want a BAD to PARTIAL (or imaplib fixed it: compare it)", py.PartialMethod)
 	}
 	i := 0
 	for m, err := range c.Fetch(ctx, commands.SeqRange(1, 0), &commands.FetchItems{UID: true, Flags: true, Size: true, Sections: []commands.FetchSection{commands.WholeMessage}}) {
@@ -132,11 +266,8 @@ func TestImaplibDifferential(t *testing.T) {
 		attrs := slices.Clone(m.Attrs)
 		slices.Sort(attrs)
 		raw := latin1(m.Raw)
-		if raw != p.Name || m.Delim != p.Delim || !slices.Equal(attrs, p.Attrs) {
-			t.Errorf("LIST: imapkit %q %q %v, imaplib %q %q %v", raw, m.Delim, attrs, p.Name, p.Delim, p.Attrs)
-		}
-		if dec, err := codec.DecodeMailbox(m.Raw); err != nil || dec != m.Name {
-			t.Errorf("LIST: %q decodes to %q, imapkit says %q", m.Raw, dec, m.Name)
+		if raw != p.Name || m.Name != p.Decoded || m.Delim != p.Delim || !slices.Equal(attrs, p.Attrs) {
+			t.Errorf("LIST: imapkit %q (%q) %q %v, imaplib %q (%q) %q %v", raw, m.Name, m.Delim, attrs, p.Name, p.Decoded, p.Delim, p.Attrs)
 		}
 	}
 	status, err := c.Status(ctx, mb, commands.StatusMessages|commands.StatusRecent|commands.StatusUIDNext|commands.StatusUIDValidity|commands.StatusUnseen)
@@ -150,14 +281,103 @@ func TestImaplibDifferential(t *testing.T) {
 			t.Errorf("STATUS %s: imapkit %d, imaplib %d", k, v, py.Status[k])
 		}
 	}
+	imaplibDiffAppend(t, c, mb+"/append", py, bare, date)
+	imaplibDiffExpunge(t, c, mb+"/expunge-go", py, expungeSeqs)
 }
 
-func runImaplib(t *testing.T, ctx context.Context, mailbox, pattern string) *imaplibOut {
+// imaplibDiffAppend appends bare as imaplib did (after it, to the same
+// mailbox) and compares both stored messages, as imapkit fetches them,
+// with what imaplib fetched of its own.
+func imaplibDiffAppend(t *testing.T, c *commands.Client, mb string, py *imaplibOut, bare []byte, date time.Time) {
+	ctx := dvCtx(t)
+	res, err := c.Append(ctx, mb, bytes.NewReader(bare), int64(len(bare)),
+		&commands.AppendOptions{Flags: []string{`\Flagged`}, Date: date, NormalizeCRLF: true})
+	if err != nil {
+		t.Fatalf("APPEND: %v", err)
+	}
+	if len(py.Append.Messages) != 1 || py.Append.Messages[0].UID != py.Append.AppendUID || res.UID != uint32(py.Append.AppendUID)+1 {
+		t.Fatalf("APPENDUID: imapkit %d, imaplib %d, imaplib fetched %+v", res.UID, py.Append.AppendUID, py.Append.Messages)
+	}
+	p := py.Append.Messages[0]
+	if !bytes.Equal(p.Body, commands.NormalizeCRLF(bare)) {
+		t.Errorf("imaplib stored %q, NormalizeCRLF gives %q", p.Body, commands.NormalizeCRLF(bare))
+	}
+	if _, err := c.Examine(ctx, mb); err != nil {
+		t.Fatal(err)
+	}
+	pyFlags := slices.DeleteFunc(slices.Clone(p.Flags), func(f string) bool { return f == `\Recent` })
+	n := 0
+	for m, err := range c.Fetch(ctx, commands.SeqRange(1, 0), &commands.FetchItems{UID: true, Flags: true, InternalDate: true, Size: true, Sections: []commands.FetchSection{commands.WholeMessage}}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		s, err := m.NextSection()
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(s)
+		// \Recent went to imaplib's session, which selected the
+		// mailbox first: the server's doing, not a client's.
+		flags := slices.DeleteFunc(slices.Clone(m.Flags), func(f string) bool { return f == `\Recent` })
+		slices.Sort(flags)
+		who := map[bool]string{true: "imaplib's", false: "imapkit's"}[int(m.UID) == p.UID]
+		if !bytes.Equal(body, p.Body) || int(m.Size) != p.Size || !slices.Equal(flags, pyFlags) {
+			t.Errorf("%s APPEND as imapkit reads it: %d %v %q, imaplib read %d %v %q", who, m.Size, flags, body, p.Size, pyFlags, p.Body)
+		}
+		// The instant, and the zone the server sent (imaplib's
+		// Internaldate2tuple drops it; the raw string keeps it).
+		raw := []byte(p.InternalDate)
+		if raw[0] == ' ' {
+			raw[0] = '0'
+		}
+		if m.InternalDate.Unix() != p.Epoch || m.InternalDate.Format("02-Jan-2006 15:04:05 -0700") != string(raw) || !m.InternalDate.Equal(date) {
+			t.Errorf("%s INTERNALDATE: imapkit %v, imaplib %q (%d), appended %v", who, m.InternalDate, p.InternalDate, p.Epoch, date)
+		}
+	}
+	if n != 2 {
+		t.Errorf("%s: %d messages, want 2", mb, n)
+	}
+}
+
+// imaplibDiffExpunge does on mb what imaplib did on its copy: STORE
+// +FLAGS (\Deleted) on seqs, EXPUNGE, FETCH 1:* (UID).
+func imaplibDiffExpunge(t *testing.T, c *commands.Client, mb string, py *imaplibOut, seqs []uint32) {
+	ctx := dvCtx(t)
+	if _, err := c.Select(ctx, mb, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Store(ctx, commands.SeqNums(seqs...), commands.AddFlags, []string{`\Deleted`}, &commands.StoreOptions{Silent: true}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Expunge(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int
+	for _, n := range res.SeqNums {
+		got = append(got, int(n))
+	}
+	if !slices.Equal(got, py.Expunge.Expunged) || len(got) != len(seqs) {
+		t.Errorf("EXPUNGE: imapkit %v, imaplib %v", got, py.Expunge.Expunged)
+	}
+	var uids [][2]int
+	for m, err := range c.Fetch(ctx, commands.SeqRange(1, 0), &commands.FetchItems{UID: true}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		uids = append(uids, [2]int{int(m.SeqNum), int(m.UID)})
+	}
+	if !slices.Equal(uids, py.Expunge.UIDs) || len(uids) != 12-len(seqs) {
+		t.Errorf("after EXPUNGE: imapkit %v, imaplib %v", uids, py.Expunge.UIDs)
+	}
+}
+
+func runImaplib(t *testing.T, ctx context.Context, addr, user string, stdin []byte, args ...string) *imaplibOut {
 	t.Helper()
-	srv := dvServer(t)
-	host, port, _ := strings.Cut(srv.PlainAddr, ":")
-	cmd := exec.CommandContext(ctx, "python3", "testdata/imaplib/diff.py", host, port, testserver.Alice, testserver.Password,
-		codec.EncodeMailbox(mailbox), codec.EncodeMailbox(pattern))
+	host, port, _ := strings.Cut(addr, ":")
+	cmd := exec.CommandContext(ctx, "python3", append([]string{"testdata/imaplib/diff.py", host, port, user, testserver.Password}, args...)...)
+	cmd.Stdin = bytes.NewReader(stdin)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	b, err := cmd.Output()
