@@ -419,9 +419,47 @@ func TestImaplibQuotaACL(t *testing.T) {
 	if err := c.SetACL(ctx, mb, testserver.Bob, "lrs"); err != nil {
 		t.Fatal(err)
 	}
-	srv := dvServer(t)
-	host, port, _ := strings.Cut(srv.PlainAddr, ":")
-	cmd := exec.CommandContext(ctx, "python3", "testdata/imaplib/quota_acl.py", host, port, testserver.TinyUser, testserver.Password, codec.EncodeMailbox(mb))
+	imaplibQuotaACL(t, c, dvServer(t).PlainAddr, testserver.TinyUser, mb, false)
+}
+
+// TestImaplibQuotaACLCyrus compares QUOTA (two resources set by the
+// administrator, some in use), ACL, MYRIGHTS and LIST RETURN (MYRIGHTS)
+// read by imaplib and by imapkit on the same Cyrus mailbox.
+func TestImaplibQuotaACLCyrus(t *testing.T) {
+	addr := testserver.StartCyrusT(t).Addr
+	ctx := dvCtx(t)
+	admin := cyClient(t, addr, testserver.CyrusAdmin, testserver.CyrusAdminPassword)
+	if err := admin.Create(ctx, "user/alice", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.SetQuota(ctx, "user/alice", map[string]uint64{"STORAGE": 1000, "MESSAGE": 50}); err != nil {
+		t.Fatalf("SETQUOTA: %v", err)
+	}
+	c := cyClient(t, addr, testserver.Alice, testserver.Password)
+	mb := "Grüße"
+	if err := c.Create(ctx, mb, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if _, err := c.AppendBytes(ctx, mb, testserver.SampleMessage(i), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.SetACL(ctx, mb, testserver.Bob, "lrs"); err != nil {
+		t.Fatal(err)
+	}
+	imaplibQuotaACL(t, c, addr, testserver.Alice, mb, true)
+}
+
+func imaplibQuotaACL(t *testing.T, c *commands.Client, addr, user, mb string, listMyRights bool) {
+	t.Helper()
+	ctx := dvCtx(t)
+	host, port, _ := strings.Cut(addr, ":")
+	args := []string{"testdata/imaplib/quota_acl.py", host, port, user, testserver.Password, codec.EncodeMailbox(mb)}
+	if listMyRights {
+		args = append(args, "--list-myrights")
+	}
+	cmd := exec.CommandContext(ctx, "python3", args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	b, err := cmd.Output()
@@ -434,8 +472,9 @@ func TestImaplibQuotaACL(t *testing.T) {
 			Root      string
 			Resources []commands.QuotaResource
 		}
-		ACL      []commands.ACLEntry
-		MyRights string
+		ACL          []commands.ACLEntry
+		MyRights     string
+		ListMyRights string `json:"list_myrights"`
 	}
 	if err := json.Unmarshal(b, &py); err != nil {
 		t.Fatalf("%v: %s", err, b)
@@ -460,6 +499,17 @@ func TestImaplibQuotaACL(t *testing.T) {
 	if err != nil || rights != py.MyRights {
 		t.Errorf("MYRIGHTS: imapkit %v %q, imaplib %q", err, rights, py.MyRights)
 	}
+	if listMyRights {
+		l, err := c.List(ctx, mb, &commands.ListOptions{ReturnMyRights: true})
+		if err != nil || len(l) != 1 || l[0].MyRights != py.ListMyRights || l[0].MyRights != rights {
+			var got []string
+			for _, m := range l {
+				got = append(got, m.MyRights)
+			}
+			t.Errorf("LIST RETURN (MYRIGHTS): imapkit %v %q, imaplib %q, MYRIGHTS %q", err, got, py.ListMyRights, rights)
+		}
+	}
+	t.Logf("imaplib: %s", b)
 }
 
 // imaplibMetadata runs testdata/imaplib/metadata.py against addr as user,

@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """Quota and ACL through Python's imaplib, for TestImaplibQuotaACL.
 
-usage: quota_acl.py HOST PORT USER PASSWORD MAILBOX
+usage: quota_acl.py HOST PORT USER PASSWORD MAILBOX [--list-myrights]
 
 Prints JSON: the quota roots and resources of getquotaroot(MAILBOX), and
-the entries of getacl(MAILBOX) and myrights(MAILBOX).
+the entries of getacl(MAILBOX) and myrights(MAILBOX); with --list-myrights
+also the MYRIGHTS of LIST "" MAILBOX RETURN (MYRIGHTS) (RFC 8440), which
+imaplib has no method for: list() sends its arguments as written.
 """
 import imaplib, json, re, sys
 
 host, port, user, password, mailbox = sys.argv[1:6]
+list_myrights = '--list-myrights' in sys.argv[6:]
 M = imaplib.IMAP4(host, int(port))
 M.login(user, password)
 out = {}
@@ -31,5 +34,11 @@ parts = re.findall(r'"[^"]*"|\S+', data[0].decode())[1:]
 out['acl'] = [{'identifier': parts[i].strip('"'), 'rights': parts[i + 1].strip('"')} for i in range(0, len(parts), 2)]
 typ, data = M.myrights(mailbox)
 out['myrights'] = re.findall(r'"[^"]*"|\S+', data[0].decode())[1].strip('"')
+if list_myrights:
+    typ, data = M.list('""', '%s RETURN (MYRIGHTS)' % mailbox)
+    assert typ == 'OK', (typ, data)
+    # The untagged MYRIGHTS stays in imaplib's untagged_responses.
+    typ, data = M.response('MYRIGHTS')
+    out['list_myrights'] = re.findall(r'"[^"]*"|\S+', data[0].decode())[1].strip('"')
 M.logout()
 json.dump(out, sys.stdout)
