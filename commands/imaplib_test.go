@@ -64,7 +64,7 @@ func TestImaplibDifferential(t *testing.T) {
 func TestImaplibDifferentialCyrus(t *testing.T) {
 	addr, c := cyAlice(t)
 	ctx := dvCtx(t)
-	mb := "diff"
+	mb := "Grüße & diff"
 	if err := c.Create(ctx, mb, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -423,8 +423,8 @@ func TestImaplibQuotaACL(t *testing.T) {
 }
 
 // TestImaplibQuotaACLCyrus compares QUOTA (two resources set by the
-// administrator, some in use), ACL, MYRIGHTS and LIST RETURN (MYRIGHTS)
-// read by imaplib and by imapkit on the same Cyrus mailbox.
+// administrator, some in use), ACL, MYRIGHTS, LIST RETURN (MYRIGHTS) and an
+// annotation read by imaplib and by imapkit on the same Cyrus mailbox.
 func TestImaplibQuotaACLCyrus(t *testing.T) {
 	addr := testserver.StartCyrusT(t).Addr
 	ctx := dvCtx(t)
@@ -449,6 +449,33 @@ func TestImaplibQuotaACLCyrus(t *testing.T) {
 		t.Fatal(err)
 	}
 	imaplibQuotaACL(t, c, addr, testserver.Alice, mb, true)
+
+	// ANNOTATEMORE: a value with CRLF and UTF-8 (a literal), set by
+	// imapkit, on a non-ASCII mailbox, read by both (TestCyrus compares a
+	// quoted one).
+	value := "line 1\r\nGrüße ☕"
+	if err := c.SetAnnotation(ctx, mb, "/comment", []commands.MetadataEntry{{Name: "value.priv", Value: []byte(value)}}); err != nil {
+		t.Fatalf("SETANNOTATION: %v", err)
+	}
+	an, err := c.GetAnnotation(ctx, mb, "/comment", "value.priv")
+	if err != nil || len(an) != 1 || len(an[0].Attrs) != 1 {
+		t.Fatalf("GETANNOTATION: %v %+v", err, an)
+	}
+	host, port, _ := strings.Cut(addr, ":")
+	cmd := exec.CommandContext(ctx, "python3", "testdata/imaplib/annotation.py", host, port, testserver.Alice, testserver.Password, codec.EncodeMailbox(mb), "/comment", "value.priv")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("imaplib: %v\n%s", err, stderr.String())
+	}
+	var py struct{ Entry, Attr, Value string }
+	if err := json.Unmarshal(out, &py); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if py.Entry != an[0].Entry || py.Attr != an[0].Attrs[0].Name || py.Value != string(an[0].Attrs[0].Value) || py.Value != value {
+		t.Errorf("annotation: imaplib %+v, imapkit %q %q %q", py, an[0].Entry, an[0].Attrs[0].Name, an[0].Attrs[0].Value)
+	}
 }
 
 func imaplibQuotaACL(t *testing.T, c *commands.Client, addr, user, mb string, listMyRights bool) {

@@ -25,7 +25,7 @@ else:
 out = {'entry': m.group(2).decode(), 'attr': m.group(3).decode(), 'value': val}
 typ, data = M.getquotaroot(mailbox)
 roots_line, quota_lines = data
-q = re.search(rb'\(STORAGE (\d+) (\d+)\)', quota_lines[0])
+q = re.search(rb'[( ]STORAGE (\d+) (\d+)[ )]', quota_lines[0])
 out['storage'] = [int(q.group(1)), int(q.group(2))]
 M.logout()
 json.dump(out, sys.stdout)
