@@ -241,7 +241,9 @@ func NormalizeCRLF(msg []byte) []byte {
 // BODY.PEEK[section]<start.length>) and returns them. With several
 // messages in set, only the first one's bytes are returned. At most
 // length bytes are read into memory: of a server that sends more than it
-// was asked, the first length are returned and the rest is dropped.
+// was asked, the first length are returned and the rest is dropped. A
+// section the server sends as NIL (a part the message has not, on Cyrus)
+// is nil; an empty one is empty and not nil.
 func (c *Client) Partial(ctx context.Context, set Set, section FetchSection, start, length uint32) ([]byte, error) {
 	section.Offset, section.Count = start, length
 	var out []byte
@@ -259,6 +261,12 @@ func (c *Client) Partial(ctx context.Context, set Set, section FetchSection, sta
 		}
 		if err != nil {
 			return nil, err
+		}
+		if s.Nil {
+			// NIL (Cyrus, for a part the message has not): nil, told
+			// from an empty section, which is empty and not nil.
+			got = true
+			continue
 		}
 		if out, err = io.ReadAll(io.LimitReader(s, int64(length))); err != nil {
 			return nil, err
