@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os/exec"
 	"slices"
 	"strings"
@@ -34,6 +35,7 @@ type imaplibOut struct {
 	List []struct {
 		Name, Delim, Decoded string
 		Attrs                []string
+		Status               map[string]int
 	} `json:"list"`
 	Status map[string]int `json:"status"`
 	Append struct {
@@ -289,17 +291,18 @@ func imaplibDifferential(t *testing.T, c *commands.Client, addr, user, mb string
 		if raw != p.Name || m.Name != p.Decoded || m.Delim != p.Delim || !slices.Equal(attrs, p.Attrs) {
 			t.Errorf("LIST: imapkit %q (%q) %q %v, imaplib %q (%q) %q %v", raw, m.Name, m.Delim, attrs, p.Name, p.Decoded, p.Delim, p.Attrs)
 		}
+		if st, err := c.Status(ctx, m.Name, commands.StatusMessages|commands.StatusRecent|commands.StatusUIDNext|commands.StatusUIDValidity|commands.StatusUnseen); err != nil {
+			t.Errorf("STATUS %q: %v", m.Name, err)
+		} else if !maps.Equal(statusMap(st), p.Status) {
+			t.Errorf("STATUS %q: imapkit %v, imaplib %v", m.Name, statusMap(st), p.Status)
+		}
 	}
 	status, err := c.Status(ctx, mb, commands.StatusMessages|commands.StatusRecent|commands.StatusUIDNext|commands.StatusUIDValidity|commands.StatusUnseen)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]int{"MESSAGES": int(status.Messages), "RECENT": int(status.Recent), "UIDNEXT": int(status.UIDNext),
-		"UIDVALIDITY": int(status.UIDValidity), "UNSEEN": int(status.Unseen)}
-	for k, v := range want {
-		if py.Status[k] != v {
-			t.Errorf("STATUS %s: imapkit %d, imaplib %d", k, v, py.Status[k])
-		}
+	if got := statusMap(status); !maps.Equal(got, py.Status) {
+		t.Errorf("STATUS: imapkit %v, imaplib %v", got, py.Status)
 	}
 	imaplibDiffAppend(t, c, mb+"/append", py, bare, date)
 	imaplibDiffExpunge(t, c, mb+"/expunge-go", py, expungeSeqs)
@@ -391,6 +394,11 @@ func imaplibDiffExpunge(t *testing.T, c *commands.Client, mb string, py *imaplib
 	if !slices.Equal(uids, py.Expunge.UIDs) || len(uids) != 12-len(seqs) {
 		t.Errorf("after EXPUNGE: imapkit %v, imaplib %v", uids, py.Expunge.UIDs)
 	}
+}
+
+func statusMap(st *commands.MailboxStatus) map[string]int {
+	return map[string]int{"MESSAGES": int(st.Messages), "RECENT": int(st.Recent), "UIDNEXT": int(st.UIDNext),
+		"UIDVALIDITY": int(st.UIDValidity), "UNSEEN": int(st.Unseen)}
 }
 
 func runImaplib(t *testing.T, ctx context.Context, addr, user string, stdin []byte, args ...string) *imaplibOut {

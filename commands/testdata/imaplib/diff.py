@@ -114,33 +114,6 @@ for item in data:
                  'body': base64.b64encode(body).decode()})
 out['messages'] = msgs
 
-typ, data = M.list('""', quote(pattern))
-mboxes = []
-list_re = re.compile(rb'\((?P<attrs>[^)]*)\) (?P<delim>"[^"]*"|NIL) (?P<name>.*)')
-i = 0
-while i < len(data):
-    item = data[i]
-    if isinstance(item, tuple):  # name sent as a literal
-        m = list_re.match(item[0])
-        name = item[1]
-    else:
-        m = list_re.match(item)
-        name = m.group('name')
-        if name.startswith(b'"'):
-            name = re.sub(rb'\\(.)', rb'\1', name[1:-1])
-    i += 1
-    if isinstance(item, tuple) and i < len(data) and data[i] == b'':
-        i += 1
-    delim = m.group('delim')
-    mboxes.append({'name': name.decode('latin-1'), 'decoded': mutf7_decode(name),
-                   'delim': '' if delim == b'NIL' else delim[1:-1].decode(),
-                   'attrs': sorted(a.decode() for a in m.group('attrs').split())})
-out['list'] = sorted(mboxes, key=lambda m: m['name'])
-
-typ, data = M.status(quote(mailbox), '(MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN)')
-st = re.search(rb'\((.*)\)', data[0]).group(1).split()
-out['status'] = {st[j].decode(): int(st[j + 1]) for j in range(0, len(st), 2)}
-
 for mb, date in opts.get('--append', []):
     msg = sys.stdin.buffer.read()
     typ, data = M.append(quote(mb), '\\Flagged', datetime.datetime.fromisoformat(date), msg)
@@ -176,6 +149,44 @@ for mb, seqs in opts.get('--expunge', []):
     assert typ == 'OK', (typ, data)
     uids = [[int(x) for x in re.match(rb'(\d+) \(UID (\d+)\)', d).groups()] for d in data]
     out['expunge'] = {'expunged': expunged, 'uids': uids}
+
+if '--append' in opts or '--expunge' in opts:
+    typ, data = M.unselect()
+    assert typ == 'OK', (typ, data)
+
+# LIST and STATUS after the operations above, as imapkit sees them.
+typ, data = M.list('""', quote(pattern))
+mboxes = []
+list_re = re.compile(rb'\((?P<attrs>[^)]*)\) (?P<delim>"[^"]*"|NIL) (?P<name>.*)')
+i = 0
+while i < len(data):
+    item = data[i]
+    if isinstance(item, tuple):  # name sent as a literal
+        m = list_re.match(item[0])
+        name = item[1]
+    else:
+        m = list_re.match(item)
+        name = m.group('name')
+        if name.startswith(b'"'):
+            name = re.sub(rb'\\(.)', rb'\1', name[1:-1])
+    i += 1
+    if isinstance(item, tuple) and i < len(data) and data[i] == b'':
+        i += 1
+    delim = m.group('delim')
+    mboxes.append({'name': name.decode('latin-1'), 'decoded': mutf7_decode(name),
+                   'delim': '' if delim == b'NIL' else delim[1:-1].decode(),
+                   'attrs': sorted(a.decode() for a in m.group('attrs').split())})
+mboxes.sort(key=lambda m: m['name'])
+out['list'] = mboxes
+
+def status(name):
+    typ, data = M.status(quote(name), '(MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN)')
+    assert typ == 'OK', (typ, data)
+    st = re.search(rb'\(([^()]*)\)$', data[0]).group(1).split()
+    return {st[j].decode(): int(st[j + 1]) for j in range(0, len(st), 2)}
+out['status'] = status(mailbox)
+for m in mboxes:
+    m['status'] = status(m['name'])
 
 M.logout()
 json.dump(out, sys.stdout)
