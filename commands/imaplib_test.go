@@ -234,11 +234,10 @@ func imaplibDifferential(t *testing.T, c *commands.Client, addr, user, mb string
 				p.seq, p.section, p.start, p.length, got, got == nil, pyv, pyv == nil))
 		}
 	}
-	// imapkit's bug: Partial returns the same empty, non-nil slice for
-	// NIL (Cyrus's answer for a part the message has not) as for "" (what
-	// Dovecot sends): the caller cannot tell a missing section from an
-	// empty one, which imaplib's caller, reading the FETCH response, can
-	// (Section.Nil has it; Partial drops it).
+	// NIL (Cyrus's answer for a part the message has not) against ""
+	// (what Dovecot sends): imaplib's caller, reading the FETCH response,
+	// tells them apart, and so must Partial's (nil, not empty). It
+	// returned the same empty slice for both (found here on Cyrus).
 	t.Run("NIL", func(t *testing.T) {
 		for _, d := range nilDiffs {
 			t.Errorf("partial %s", d)
