@@ -58,8 +58,8 @@
 // succeed; SELECT and EXAMINE to SELECTED when they succeed and to AUTH
 // when they fail; CLOSE and UNSELECT to AUTH whatever the answer; LOGOUT
 // to LOGOUT. A command used in a state that does not allow it is refused
-// with a *StateError before anything is sent, with imaplib's message
-// ("command FETCH illegal in state AUTH, only allowed in states SELECTED");
+// with a *StateError before anything is sent, with imaplib's message and a hint
+// ("command FETCH illegal in state AUTH, only allowed in states SELECTED (select a mailbox first)");
 // AllowedStates tells the states of each command the session knows.
 // Command.AnyState sends a known command in any state, and a command the
 // session does not know is allowed in every state, like imaplib's xatom.

@@ -623,10 +623,10 @@ func TestDovecotStateRefusedLocally(t *testing.T) {
 		cmd   *session.Command
 		msg   string
 	}{
-		{session.StateNonAuth, dvMailboxCmd("SELECT", "INBOX"), "command SELECT illegal in state NONAUTH, only allowed in states AUTH, SELECTED"},
-		{session.StateNonAuth, &session.Command{Name: "enable", Args: dvRaw("CONDSTORE")}, "command ENABLE illegal in state NONAUTH, only allowed in states AUTH"},
-		{session.StateAuth, &session.Command{Name: "FETCH", Args: dvRaw("1 (UID)")}, "command FETCH illegal in state AUTH, only allowed in states SELECTED"},
-		{session.StateAuth, &session.Command{Name: "UID FETCH", Args: dvRaw("1 (UID)")}, "command UID FETCH illegal in state AUTH, only allowed in states SELECTED"},
+		{session.StateNonAuth, dvMailboxCmd("SELECT", "INBOX"), "command SELECT illegal in state NONAUTH, only allowed in states AUTH, SELECTED (log in first)"},
+		{session.StateNonAuth, &session.Command{Name: "enable", Args: dvRaw("CONDSTORE")}, "command ENABLE illegal in state NONAUTH, only allowed in states AUTH (log in first)"},
+		{session.StateAuth, &session.Command{Name: "FETCH", Args: dvRaw("1 (UID)")}, "command FETCH illegal in state AUTH, only allowed in states SELECTED (select a mailbox first)"},
+		{session.StateAuth, &session.Command{Name: "UID FETCH", Args: dvRaw("1 (UID)")}, "command UID FETCH illegal in state AUTH, only allowed in states SELECTED (select a mailbox first)"},
 		{session.StateAuth, dvLoginCmd("alice", "pass"), "command LOGIN illegal in state AUTH, only allowed in states NONAUTH"},
 		{session.StateSelected, &session.Command{Name: "ENABLE", Args: dvRaw("CONDSTORE")}, "command ENABLE illegal in state SELECTED, only allowed in states AUTH"},
 	}
@@ -652,7 +652,7 @@ func TestDovecotStateRefusedLocally(t *testing.T) {
 			t.Errorf("%s: StateError.State = %v; want %v", c.cmd.Name, se.State, c.state)
 		}
 		if got := strings.TrimPrefix(err.Error(), "session: "); got != c.msg {
-			t.Errorf("%s in %v: %q; want imaplib's %q", c.cmd.Name, c.state, got, c.msg)
+			t.Errorf("%s in %v: %q; want imaplib's words (and a hint) %q", c.cmd.Name, c.state, got, c.msg)
 		}
 		if errors.Is(err, session.ErrNo) || errors.Is(err, session.ErrBad) || errors.Is(err, session.ErrAborted) {
 			t.Errorf("%s: StateError matches a status sentinel", c.cmd.Name)
@@ -1495,8 +1495,9 @@ func TestDovecotImaplib(t *testing.T) {
 		t.Errorf("state after LOGIN: %s; imaplib %s", got, py.Login)
 	}
 	_, err = s.Run(ctx, &session.Command{Name: "FETCH", Args: dvRaw("1 (UID)")})
-	if got := strings.TrimPrefix(fmt.Sprint(err), "session: "); got != py.StateError {
-		t.Errorf("FETCH in AUTH: %q; imaplib %q", got, py.StateError)
+	// imaplib's words, then what to do (StateError's hint).
+	if got := strings.TrimPrefix(fmt.Sprint(err), "session: "); got != py.StateError+" (select a mailbox first)" {
+		t.Errorf("FETCH in AUTH: %q; imaplib %q and the hint", got, py.StateError)
 	}
 	r := dvRun(t, s, dvMailboxCmd("EXAMINE", "INBOX"))
 	if got := fmt.Sprint(lastExists(r.Data)); len(py.Examine) != 2 || py.Examine[1] != got {

@@ -3,6 +3,7 @@ package session
 import (
 	"errors"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -270,14 +271,24 @@ type StateError struct {
 	Allowed []State
 }
 
-// Error implements error, in imaplib's words.
+// Error implements error, in imaplib's words, with what to do when that
+// is plain: "(select a mailbox first)", "(log in first)".
 func (e *StateError) Error() string {
 	names := make([]string, len(e.Allowed))
 	for i, s := range e.Allowed {
 		names[i] = s.String()
 	}
-	return "session: command " + e.Command + " illegal in state " + e.State.String() +
+	msg := "session: command " + e.Command + " illegal in state " + e.State.String() +
 		", only allowed in states " + strings.Join(names, ", ")
+	switch {
+	case e.State == StateLogout:
+		return msg + " (the session has logged out)"
+	case e.State == StateNonAuth && !slices.Contains(e.Allowed, StateNonAuth):
+		return msg + " (log in first)"
+	case e.State == StateAuth && len(e.Allowed) == 1 && e.Allowed[0] == StateSelected:
+		return msg + " (select a mailbox first)"
+	}
+	return msg
 }
 
 // AbortError is a connection-level failure. It matches ErrAborted and wraps

@@ -116,7 +116,7 @@ func ExampleStateError() {
 	fmt.Println(err)
 	// Output:
 	// FETCH AUTH [SELECTED]
-	// session: command FETCH illegal in state AUTH, only allowed in states SELECTED
+	// session: command FETCH illegal in state AUTH, only allowed in states SELECTED (select a mailbox first)
 }
 
 // A tagged NO or BAD is a *StatusError: errors.Is tells NO from BAD, and

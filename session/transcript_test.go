@@ -124,7 +124,7 @@ func TestTranscriptStateRefusedLocally(t *testing.T) {
 	if !errors.As(err, &se) {
 		t.Fatalf("FETCH in AUTH: err = %v; want *StateError", err)
 	}
-	if want := "session: command FETCH illegal in state AUTH, only allowed in states SELECTED"; err.Error() != want {
+	if want := "session: command FETCH illegal in state AUTH, only allowed in states SELECTED (select a mailbox first)"; err.Error() != want {
 		t.Fatalf("error %q; want %q", err, want)
 	}
 	_, err = s.Run(ctx, loginCommand("a", "b"))
