@@ -74,9 +74,14 @@ func TestLogoutWhileCommandsRun(t *testing.T) {
 		wg.Wait()
 		close(errs)
 		for err := range errs {
-			if !errors.Is(err, session.ErrClosed) {
-				t.Fatalf("run %d: a NOOP during Logout: %v; want ErrClosed", i, err)
+			if !errors.Is(err, session.ErrClosed) || !errors.Is(err, session.ErrNotSent) {
+				t.Fatalf("run %d: a NOOP during Logout: %v; want ErrClosed, not sent", i, err)
 			}
+		}
+		// After it, too (this was ErrClosed alone, though docs/errors.md
+		// says not sent: the newcomer audit of 2026-12-04).
+		if _, err := s.Run(ctx, &session.Command{Name: "NOOP"}); !errors.Is(err, session.ErrClosed) || !errors.Is(err, session.ErrNotSent) {
+			t.Fatalf("run %d: a NOOP after Logout: %v; want ErrClosed, not sent", i, err)
 		}
 		select {
 		case l := <-after:

@@ -115,6 +115,12 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush bool) (*Pend
 			err := s.err
 			s.stopWaitingLocked(w)
 			s.mu.Unlock()
+			if err == ErrClosed {
+				// Closed (Close, or the end of a LOGOUT): nothing was
+				// sent, as docs/errors.md says, like a command that
+				// waited behind the LOGOUT.
+				err = notSent(err)
+			}
 			return nil, err
 		}
 		if s.canStart(info, set) && s.turnLocked(info, set, w) {
