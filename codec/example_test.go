@@ -114,3 +114,13 @@ func ExampleBodyStructure_Decode() {
 	// Output:
 	// Grüße aus Köln, a line broken by the encoder.
 }
+
+// A client that keeps the UIDs it knows of a mailbox (for QRESYNC's known
+// UIDs, say) removes those a VANISHED names.
+func ExampleSeqSet_Remove() {
+	known, _ := codec.ParseSeqSet([]byte("1:120"))
+	vanished, _ := codec.ParseSeqSet([]byte("41,43:116,118"))
+	known.Remove(vanished)
+	fmt.Println(known.String())
+	// Output: 1:40,42,117,119:120
+}

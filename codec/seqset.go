@@ -409,6 +409,61 @@ func (s SeqSet) Overlaps(t SeqSet) bool {
 	return false
 }
 
+// Remove removes from s every number that t holds (the set difference
+// s minus t), following the model described on SeqSet and Contains:
+// removing x:* removes every n >= x and "*", removing a number from a
+// range x:* splits it (1:* minus 5 is 1:4,6:*), removing a lone "*"
+// leaves every number (1:* minus * is 1:4294967295). A client that keeps
+// the UIDs it knows of a mailbox removes those a VANISHED names. s becomes
+// canonical; t is not modified. It costs O(r+q) for canonical sets of r
+// and q ranges and allocates the result once.
+func (s *SeqSet) Remove(t SeqSet) {
+	s.Compact()
+	if len(s.r) == 0 || len(t.r) == 0 {
+		return
+	}
+	tr := t.canonical()
+	out := make([]wire.SeqRange, 0, len(s.r)+1)
+	emit := func(lo, hi uint64) {
+		// Keys 1..2^32-1 are numbers and 2^32+1 is "*": 2^32 is none.
+		if lo == 1<<32 {
+			lo++
+		}
+		if hi == 1<<32 {
+			hi--
+		}
+		if lo <= hi {
+			out = append(out, wire.SeqRange{Start: unKey(lo), Stop: unKey(hi)})
+		}
+	}
+	j := 0
+	for _, a := range s.r {
+		lo, hi := seqKey(a.Start), seqKey(a.Stop)
+		for j < len(tr) && seqKey(tr[j].Stop) < lo {
+			j++
+		}
+		for k := j; lo <= hi && k < len(tr) && seqKey(tr[k].Start) <= hi; k++ {
+			b0, b1 := seqKey(tr[k].Start), seqKey(tr[k].Stop)
+			if b0 > lo {
+				emit(lo, b0-1)
+			}
+			if b1+1 > lo {
+				lo = b1 + 1
+			}
+		}
+		emit(lo, hi)
+	}
+	s.r, s.unsorted = out, false
+}
+
+// unKey is the inverse of seqKey.
+func unKey(k uint64) uint32 {
+	if k > 1<<32 {
+		return 0
+	}
+	return uint32(k)
+}
+
 // Len returns how many distinct numbers s holds. ok is false if s is
 // dynamic (holds "*"), since the count then depends on the mailbox. It
 // costs O(r) for a canonical set of r ranges; a non-canonical set is

@@ -579,3 +579,79 @@ func TestSeqSetAppend(t *testing.T) {
 		t.Errorf("an adjacent append then AddRange: %v", got)
 	}
 }
+
+// TestSeqSetRemove: the set difference, "*" as a number above every other
+// (SeqSet's model), the result canonical, t left alone.
+func TestSeqSetRemove(t *testing.T) {
+	for _, c := range []struct{ s, t, want string }{
+		{"1:10", "3:4,8", "1:2,5:7,9:10"},
+		{"1:*", "5", "1:4,6:*"},
+		{"1:*", "5:*", "1:4"},
+		{"1:*", "*", "1:4294967295"},
+		{"1:*", "4294967295", "1:4294967294,*"},
+		{"1:*", "4294967295:*", "1:4294967294"},
+		{"*", "1:100", "*"},
+		{"*", "100:*", ""},
+		{"7,3,1:2", "2:3", "1,7"}, // not canonical: compacted first
+		{"1:5", "10:20", "1:5"},
+		{"1:5", "1:5", ""},
+		{"10:20", "1:5,15,25:*", "10:14,16:20"},
+	} {
+		s := mustSeqSet(t, c.s)
+		tt := mustSeqSet(t, c.t)
+		before := tt.String()
+		s.Remove(tt)
+		if got := s.String(); got != c.want {
+			t.Errorf("%s minus %s = %q; want %q", c.s, c.t, got, c.want)
+		}
+		if tt.String() != before {
+			t.Errorf("%s minus %s changed t to %s", c.s, c.t, tt.String())
+		}
+	}
+	var empty codec.SeqSet
+	empty.Remove(mustSeqSet(t, "1:5"))
+	if !empty.IsEmpty() {
+		t.Errorf("empty minus 1:5 = %s", empty.String())
+	}
+}
+
+// TestSeqSetRemoveRandom checks Remove against Contains on random sets,
+// "*" among them.
+func TestSeqSetRemoveRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	num := func() uint32 {
+		if rng.IntN(12) == 0 {
+			return 0 // "*"
+		}
+		return uint32(rng.IntN(60) + 1)
+	}
+	set := func() codec.SeqSet {
+		var s codec.SeqSet
+		rs := make([]wire.SeqRange, rng.IntN(5))
+		for i := range rs {
+			rs[i] = rg(num(), num())
+		}
+		s.Append(rs...) // unsorted, as a peer may write it
+		return s
+	}
+	probes := []uint32{0, 4294967295, 4294967294, 61, 62, 100}
+	for n := uint32(1); n <= 60; n++ {
+		probes = append(probes, n)
+	}
+	for iter := 0; iter < 2000; iter++ {
+		s, tt := set(), set()
+		r := s.Clone()
+		r.Remove(tt)
+		for _, p := range probes {
+			if want := s.Contains(p) && !tt.Contains(p); r.Contains(p) != want {
+				t.Fatalf("(%s minus %s = %s).Contains(%d) = %v; want %v", s.String(), tt.String(), r.String(), p, !want, want)
+			}
+		}
+		rs := r.Ranges()
+		for i := 1; i < len(rs); i++ {
+			if rs[i-1].Stop == 0 || (rs[i].Start != 0 && rs[i].Start <= rs[i-1].Stop+1) {
+				t.Fatalf("%s minus %s: not canonical: %v", s.String(), tt.String(), rs)
+			}
+		}
+	}
+}
