@@ -29,7 +29,9 @@ type SelectOptions struct {
 type QResync struct {
 	UIDValidity uint32
 	ModSeq      uint64
-	// KnownUIDs are the UIDs the client knows; empty for none. They
+	// KnownUIDs are the UIDs the client knows (kept with codec.SeqSet's
+	// AddRange and Remove, as messages arrive and VANISHED names them);
+	// empty for none. They
 	// narrow what the server reports to those UIDs: the expunged
 	// (VANISHED (EARLIER)) and, on Dovecot among others, the changed
 	// (MailboxState.Changed) too, so that a message that arrived since
