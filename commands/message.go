@@ -28,7 +28,10 @@ import (
 type Message struct {
 	SeqNum uint32
 	// Items says which attributes the server sent.
-	Items         codec.FetchItem
+	Items codec.FetchItem
+	// UID is 0 when the server did not send it (a FETCH of sequence
+	// numbers without FetchItems.UID). Do not pass it on unchecked:
+	// UIDs(0) is "*", the last message.
 	UID           uint32
 	Flags         []string
 	InternalDate  time.Time

@@ -47,7 +47,8 @@ func SeqRange(start, stop uint32) Set {
 	return s
 }
 
-// UIDs returns a set of UIDs (0 means "*").
+// UIDs returns a set of UIDs (0 means "*", the last message: mind a
+// Message.UID of 0, which means the server did not send one).
 func UIDs(n ...uint32) Set {
 	s := Set{UID: true}
 	s.Nums.AddNum(n...)
