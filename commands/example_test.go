@@ -395,7 +395,7 @@ func Example_smallJob() {
 	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
 		panic(err)
 	}
-	unseen, err := c.Search(ctx, &commands.Criteria{NotFlags: []string{`\Seen`}}, &commands.SearchOptions{UID: true})
+	unseen, err := c.Search(ctx, &commands.Criteria{NotFlags: []string{commands.FlagSeen}}, &commands.SearchOptions{UID: true})
 	if err != nil {
 		panic(err)
 	}
@@ -410,10 +410,10 @@ func Example_smallJob() {
 		subject, _ := m.Envelope.DecodedSubject()
 		fmt.Println(m.UID, subject)
 	}
-	if _, err := c.Store(ctx, set, commands.AddFlags, []string{`\Seen`}, &commands.StoreOptions{Silent: true}); err != nil {
+	if _, err := c.Store(ctx, set, commands.AddFlags, []string{commands.FlagSeen}, &commands.StoreOptions{Silent: true}); err != nil {
 		panic(err)
 	}
-	if _, err := c.AppendBytes(ctx, "Sent", []byte("Subject: hi\r\n\r\nhi\r\n"), &commands.AppendOptions{Flags: []string{`\Seen`}}); err != nil {
+	if _, err := c.AppendBytes(ctx, "Sent", []byte("Subject: hi\r\n\r\nhi\r\n"), &commands.AppendOptions{Flags: []string{commands.FlagSeen}}); err != nil {
 		panic(err)
 	}
 	// Output:

@@ -8,6 +8,26 @@ import (
 	"github.com/imapkit/imapkit/wire"
 )
 
+// The system flags (RFC 9051 section 2.3.2) and the keywords registered
+// with IANA that mail clients use most, for Store, AppendOptions.Flags and
+// Criteria.Flags: a constant cannot be mistyped (`\Seeen` goes as a flag
+// of its own in a STORE).
+const (
+	FlagSeen     = `\Seen`
+	FlagAnswered = `\Answered`
+	FlagFlagged  = `\Flagged`
+	FlagDeleted  = `\Deleted`
+	FlagDraft    = `\Draft`
+	// FlagRecent is IMAP4rev1's: read only, and gone in IMAP4rev2.
+	FlagRecent = `\Recent`
+
+	FlagForwarded = "$Forwarded" // RFC 5550
+	FlagMDNSent   = "$MDNSent"   // RFC 3503
+	FlagJunk      = "$Junk"      // RFC 9051 section 2.3.2
+	FlagNotJunk   = "$NotJunk"   // RFC 9051 section 2.3.2
+	FlagPhishing  = "$Phishing"  // RFC 9051 section 2.3.2
+)
+
 // StoreOp is how Store changes flags.
 type StoreOp uint8
 
