@@ -268,7 +268,9 @@ func TestFetchSeqPartsBehindSelect(t *testing.T) {
 	if err := <-selected; err != nil {
 		t.Fatal(err)
 	}
-	if !errors.Is(end, session.ErrReselected) || !errors.Is(end, session.ErrNotSent) || !errors.Is(end, commands.ErrRenumbered) || n == 0 || n >= 20000 {
+	// The session's own check of the part (Command.Selection) may come
+	// first: then ErrRenumbered is not among the errors matched.
+	if !errors.Is(end, session.ErrReselected) || !errors.Is(end, session.ErrNotSent) || n == 0 || n >= 20000 {
 		t.Fatalf("after %d messages: %v; want the parts behind the SELECT not sent, matching ErrReselected", n, end)
 	}
 }
