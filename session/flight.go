@@ -322,9 +322,16 @@ func (w *writeWatch) begin(ctx context.Context, conn net.Conn) {
 		w.stop = context.AfterFunc(ctx, w.fn)
 	}
 	// A context that ended before this (its AfterFunc found no write
-	// watched) is the caller's to see: it checks ctx after begin, before
-	// a byte is written, and does not send the command.
+	// watched) is the caller's to see: a command's write checks ctx
+	// after begin, before a byte is written, and does not send the
+	// command. Pending.Continue writes its line all the same: it gets
+	// writeGrace from now, as if ctx ended now (its AfterFunc, already
+	// run, would not run again).
 	w.active, w.conn = ctx, conn
+	if ctx.Err() != nil && !w.hit {
+		conn.SetWriteDeadline(time.Now().Add(writeGrace))
+		w.hit = true
+	}
 }
 
 // writeGrace is how long a write whose context ended may still take: a

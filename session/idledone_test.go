@@ -176,3 +176,41 @@ func unbufferedFake(t *testing.T, play func(r *bufio.Reader, w io.Writer)) net.C
 	})
 	return client
 }
+
+// TestContinueOwnEndedContext: as TestContinueEndedContext, with the
+// command's own context, which ended while nothing was being written (its
+// write watch found no write to cut): a server that does not read the line
+// gets it cut after the write grace, ending the session, instead of a
+// Continue blocked until the write side's stall timeout (4 minutes). The
+// review of 2026-12-04; AUTHENTICATE answers with its own context.
+func TestContinueOwnEndedContext(t *testing.T) {
+	stop := make(chan struct{})
+	conn := unbufferedFake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1 IDLE] hi\r\n")
+		readLine(r)
+		io.WriteString(w, "+ idling\r\n")
+		<-stop // never reads again
+	})
+	defer close(stop)
+	s := openDefaults(t, conn, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-p.Continuations()
+	cancel()
+	time.Sleep(20 * time.Millisecond) // the write watch fires with no write going
+	done := make(chan error, 1)
+	go func() { done <- p.Continue(ctx, []byte("DONE")) }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("Continue to a server that reads nothing succeeded")
+		}
+	case <-time.After(10 * time.Second):
+		s.Close()
+		<-done
+		t.Fatal("Continue still blocked 10 s after its context ended (the write grace is 50 ms)")
+	}
+}
