@@ -93,11 +93,13 @@ func runHeaders(ctx context.Context, cn *conn, args []string, own any, o *output
 		} else {
 			h.Date = m.InternalDate // no Date header, or one no parser reads
 		}
+		// As sent: --json escapes what must be (escapeUnsafe) and keeps
+		// the bidirectional marks right-to-left text needs; the table
+		// below makes them printable.
 		if len(m.Envelope.From) > 0 {
-			h.From = printable(m.Envelope.From[0].String())
+			h.From = m.Envelope.From[0].String()
 		}
-		s, _ := m.Envelope.DecodedSubject()
-		h.Subject = printable(s)
+		h.Subject, _ = m.Envelope.DecodedSubject()
 		if o.json {
 			if err := o.emit(h); err != nil {
 				return err
@@ -108,8 +110,8 @@ func runHeaders(ctx context.Context, cn *conn, args []string, own any, o *output
 		for i, f := range h.Flags {
 			flags[i] = printable(f)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\n", h.UID, h.Date.Local().Format("2006-01-02 15:04"), dashIfEmpty(h.From),
-			dashIfEmpty(h.Subject), h.Size, strings.Join(flags, " "))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\n", h.UID, h.Date.Local().Format("2006-01-02 15:04"), dashIfEmpty(printable(h.From)),
+			dashIfEmpty(printable(h.Subject)), h.Size, strings.Join(flags, " "))
 	}
 	return tw.Flush()
 }

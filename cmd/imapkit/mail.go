@@ -851,10 +851,11 @@ func runIdle(ctx context.Context, cn *conn, args []string, own any, o *output) e
 func newEvent(m *commands.Message) jsonEvent {
 	ev := jsonEvent{Event: "new", Seq: m.SeqNum, UID: m.UID}
 	if e := m.Envelope; e != nil {
+		// As sent, for --json (see headers); the text line makes them
+		// printable.
 		ev.Subject, _ = e.DecodedSubject()
-		ev.Subject = printable(ev.Subject)
 		if len(e.From) > 0 {
-			ev.From = printable(e.From[0].String())
+			ev.From = e.From[0].String()
 		}
 	}
 	return ev
@@ -940,7 +941,7 @@ func (e jsonEvent) text() string {
 	case "vanished":
 		return "VANISHED " + e.UIDs
 	case "new":
-		return fmt.Sprintf("new: UID %d from %s: %s", e.UID, e.From, e.Subject)
+		return fmt.Sprintf("new: UID %d from %s: %s", e.UID, printable(e.From), printable(e.Subject))
 	case "status":
 		return "OK " + e.Text
 	case "mailbox":
