@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -88,8 +89,9 @@ const maxHistory = 500
 // openHistory opens (or creates) the history file, readable by its owner
 // only (an existing file readable by others is made private, or refused),
 // and loads its last lines into rl's history. Credential lines (which an
-// older imapkit saved) are not loaded, and are dropped from the file: it is
-// rewritten in place without them.
+// older imapkit saved), with the lines of a literal they announce (a
+// password typed at "literal> "), are not loaded, and are dropped from the
+// file: it is rewritten in place without them.
 func openHistory(rl *readline.Instance, name string) (*os.File, error) {
 	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
@@ -108,10 +110,30 @@ func openHistory(rl *readline.Instance, name string) (*os.File, error) {
 	}
 	var lines, keep []string
 	dropped := false
+	lit := 0 // bytes still to drop of a credential line's literal
 	for _, raw := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+		if lit > 0 {
+			// A line of the literal a credential line announced (the
+			// password typed at "literal> ", which an older imapkit
+			// saved too): dropped, each line counted with its CRLF as
+			// the shell sends it (parseTyped); what follows the literal
+			// on its last line goes on the command, maybe to another.
+			dropped = true
+			if lit >= len(raw)+2 {
+				lit -= len(raw) + 2
+				continue
+			}
+			rest := ""
+			if lit < len(raw) {
+				rest = raw[lit:]
+			}
+			lit = literalLen(rest)
+			continue
+		}
 		l := strings.TrimSpace(raw)
 		if holdsCredential(l) {
 			dropped = true
+			lit = literalLen(l)
 			continue
 		}
 		keep = append(keep, raw)
@@ -132,6 +154,20 @@ func openHistory(rl *readline.Instance, name string) (*os.File, error) {
 		rl.SaveHistory(l)
 	}
 	return f, nil
+}
+
+// literalLen is the size of the literal {N} (or {N+}) a typed line ends
+// with, 0 for none.
+func literalLen(line string) int {
+	m := literalHeader.FindStringSubmatch(strings.TrimSpace(line))
+	if m == nil {
+		return 0
+	}
+	n, err := strconv.Atoi(m[1])
+	if err != nil || n > maxTypedLiteral {
+		return 0
+	}
+	return n
 }
 
 // rewriteHistory replaces the content of f (opened O_APPEND) with lines.
