@@ -430,3 +430,64 @@ func TestMoveCopyUIDFloodBounded(t *testing.T) {
 		t.Fatalf("NOOP after: %v", err)
 	}
 }
+
+// TestMoveFallbackCopyUIDNotBounded: the bound on a MOVE's untagged
+// COPYUIDs (TestMoveCopyUIDFloodBounded) does not apply to a tagged OK's:
+// with a COPYUID larger than MaxResultBytes/8 (a small bound set here:
+// a tagged line cannot reach the default's 64 MiB), Copy returned a
+// *session.ResultTooLargeError for a copy the server had done, and Move's
+// fallback took it for a failure and stopped: the messages stayed in
+// both mailboxes, without a *MoveIncompleteError (the review of this
+// stop).
+func TestMoveFallbackCopyUIDNotBounded(t *testing.T) {
+	var nums, src, dst []string
+	for i := 1; i <= 599; i += 2 {
+		nums = append(nums, strconv.Itoa(i))
+		src = append(src, strconv.Itoa(i))
+		dst = append(dst, strconv.Itoa(i+1000))
+	}
+	seen := make(chan string, 16)
+	conn, srv := hostile.Pipe(func(c *hostile.Conn) error {
+		c.PreAuth("IMAP4rev1 UIDPLUS")
+		for {
+			cmd, err := c.ReadCommand()
+			if err != nil {
+				return err
+			}
+			seen <- cmd.Name
+			switch cmd.Name {
+			case "UID SEARCH":
+				err = c.Lines("* SEARCH "+strings.Join(nums, " "), cmd.Tag+" OK done")
+			case "UID COPY":
+				err = c.Lines(cmd.Tag + " OK [COPYUID 7 " + strings.Join(src, ",") + " " + strings.Join(dst, ",") + "] done")
+			default:
+				err = c.Answer(cmd)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := session.Open(ctx, conn, &session.Options{MaxResultBytes: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close(); srv.Close() })
+	c := commands.New(s)
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	cp, err := c.Move(ctx, commands.UIDRange(1, 600), "Archive")
+	if err != nil || cp == nil || len(cp.Src.Ranges()) != 300 {
+		t.Fatalf("Move: %v, %v; want the 300 UIDs moved", cp, err)
+	}
+	var names []string
+	for len(seen) > 0 {
+		names = append(names, <-seen)
+	}
+	if got := strings.Join(names, ","); got != "SELECT,UID SEARCH,UID COPY,UID STORE,UID EXPUNGE" {
+		t.Errorf("the server got %s; want the copied UIDs removed after the COPY", got)
+	}
+}

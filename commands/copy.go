@@ -139,11 +139,13 @@ func (c *Client) Copy(ctx context.Context, set Set, mailbox string) (*CopyResult
 // (move) takes its EXPUNGE and VANISHED responses and an untagged
 // COPYUID (RFC 6851 section 4.3) as they come (session.Command.OnData),
 // keeping the COPYUID alone: a MOVE of 300,000 messages is not a
-// *session.ResultTooLargeError. The COPYUIDs kept are bounded by
-// MaxResultBytes all the same (8 bytes a range): a server may send one
-// per part, but a hostile one could send them without end (120 MB of
-// them held 180 MiB); past the bound the rest are dropped and the result
-// comes with a *session.ResultTooLargeError.
+// *session.ResultTooLargeError. The untagged COPYUIDs kept are bounded
+// by MaxResultBytes all the same (8 bytes a range): RFC 6851 has one per
+// MOVE, but a hostile server could send them without end (120 MB of them
+// held 180 MiB); past the bound the rest are dropped and the result comes
+// with a *session.ResultTooLargeError. A tagged OK's COPYUID (one per
+// part, of a part's size) is always kept: Copy's result is whole, which
+// Move's fallback needs to remove what was copied.
 func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, move bool) (*CopyResult, error) {
 	var (
 		mu       sync.Mutex
@@ -151,13 +153,13 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 		answered bool
 	)
 	b := c.newBound(name)
-	join := func(st *codec.Status) {
+	join := func(st *codec.Status, untagged bool) {
 		if st == nil || st.Code == nil || st.Code.Kind != codec.CodeCopyUID {
 			return
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		if b.keep(8 * int64(len(st.Code.Src.Ranges())+len(st.Code.Dst.Ranges()))) {
+		if !untagged || b.keep(8*int64(len(st.Code.Src.Ranges())+len(st.Code.Dst.Ranges()))) {
 			res = joinCopyUID(res, copyUIDOf(st))
 		}
 	}
@@ -172,7 +174,7 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 				// COPYUID untagged before the tagged OK (RFC 6851
 				// section 4.3); the EXPUNGE and VANISHED are not kept.
 				if st, ok := r.(*codec.Status); ok {
-					join(st)
+					join(st, true)
 				}
 			}
 		}
@@ -180,7 +182,7 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 	}, func(r *session.Result) {
 		if r.Status != nil && r.Status.Kind == codec.StatusOK {
 			answered = true
-			join(r.Status)
+			join(r.Status, false)
 		}
 	})
 	if !answered {
