@@ -423,7 +423,7 @@ func (s *SeqSet) Remove(t SeqSet) {
 		return
 	}
 	tr := t.canonical()
-	out := make([]wire.SeqRange, 0, len(s.r)+1)
+	out := make([]wire.SeqRange, 0, len(s.r)+len(tr)) // each range of t splits at most one
 	emit := func(lo, hi uint64) {
 		// Keys 1..2^32-1 are numbers and 2^32+1 is "*": 2^32 is none.
 		if lo == 1<<32 {
