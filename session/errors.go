@@ -74,10 +74,11 @@ var ErrReselected = errors.New("session: the selected mailbox changed")
 var ErrNotSent = errors.New("session: command not sent")
 
 // NotSentError reports a command that ended before any of its bytes were
-// sent (its context ended while it waited for its turn): it is safe to
-// retry, whatever it was. It wraps the cause, so errors.Is(err,
-// context.DeadlineExceeded) still holds. Any other error of a command that
-// was started means it may have run.
+// sent (its context ended while it waited for its turn, another mailbox
+// was selected, the session was closed): it is safe to retry, whatever it
+// was, on this session unless the cause is ErrClosed. It wraps the cause,
+// so errors.Is(err, context.DeadlineExceeded) still holds. Any other error
+// of a command that was started means it may have run.
 type NotSentError struct{ Err error }
 
 // Error implements error.
