@@ -86,13 +86,17 @@ func (t *terminalLines) end() { t.in.Close() }
 // maxHistory is how many lines of the history file are loaded.
 const maxHistory = 500
 
+// historySaver is what openHistory loads the lines into: a
+// *readline.Instance.
+type historySaver interface{ SaveHistory(string) error }
+
 // openHistory opens (or creates) the history file, readable by its owner
 // only (an existing file readable by others is made private, or refused),
 // and loads its last lines into rl's history. Credential lines (which an
 // older imapkit saved), with the lines of a literal they announce (a
 // password typed at "literal> "), are not loaded, and are dropped from the
 // file: it is rewritten in place without them.
-func openHistory(rl *readline.Instance, name string) (*os.File, error) {
+func openHistory(rl historySaver, name string) (*os.File, error) {
 	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("--history: %w", err)
