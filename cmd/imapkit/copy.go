@@ -283,6 +283,29 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 	return firstErr
 }
 
+// errorAsSent is err's message with the server's answer in it (a
+// *session.StatusError's code and text) as the server sent it, for
+// --json, which escapes what it must itself: err.Error() writes the
+// answer's control bytes and bidirectional marks as \xNN. Other errors
+// keep their message.
+func errorAsSent(err error) string {
+	msg := err.Error()
+	var se *session.StatusError
+	if !errors.As(err, &se) || !strings.HasSuffix(msg, se.Error()) {
+		return msg
+	}
+	var b strings.Builder
+	b.WriteString(msg[:len(msg)-len(se.Error())])
+	b.WriteString("session: " + se.Command + ": " + se.Status.Kind.String())
+	if c := se.Status.Code; c != nil {
+		b.WriteString(" [" + string(c.Name) + "]")
+	}
+	if len(se.Status.Text) > 0 {
+		b.WriteString(" " + string(se.Status.Text))
+	}
+	return b.String()
+}
+
 func firstNonEmpty(s ...string) string {
 	for _, v := range s {
 		if v != "" {
@@ -377,8 +400,10 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 			// A server that refuses (a keyword the destination does
 			// not take, say) does not stop the copy of new mail;
 			// the changes are tried again next run.
-			res.FlagsRefused = printable(err.Error())
-			fmt.Fprintf(stderr, "imapkit copy: %s: flag changes not carried: %s\n", printable(name), res.FlagsRefused)
+			// The answer as the server sent it, for --json (escaped
+			// by the JSON writer); err.Error() escapes it for stderr.
+			res.FlagsRefused = errorAsSent(err)
+			fmt.Fprintf(stderr, "imapkit copy: %s: flag changes not carried: %s\n", printable(name), printable(err.Error()))
 			plan = flagSyncOff
 		case err != nil:
 			return nil, fmt.Errorf("carrying flag changes: %w", err)

@@ -862,15 +862,17 @@ func newEvent(m *commands.Message) jsonEvent {
 }
 
 // idleEvent describes an untagged response seen during IDLE; utf8 tells
-// how mailbox names come.
+// how mailbox names come. Its strings are as sent, for --json (escaped by
+// the JSON writer, which turns bytes that are not UTF-8 into U+FFFD); the
+// text line (text) is made printable where it is printed.
 func idleEvent(r codec.Response, utf8 bool) jsonEvent {
 	name := func(b []byte) string {
 		if !utf8 {
 			if s, err := codec.DecodeMailbox(b); err == nil {
-				return printable(s)
+				return s
 			}
 		}
-		return printable(string(b))
+		return string(b)
 	}
 	switch v := r.(type) {
 	case *codec.MailboxStatus:
@@ -887,7 +889,7 @@ func idleEvent(r codec.Response, utf8 bool) jsonEvent {
 	case *codec.List:
 		ev := jsonEvent{Event: "list", Mailbox: name(v.Mailbox)}
 		for _, a := range v.Attrs {
-			ev.Attributes = append(ev.Attributes, printable(string(a)))
+			ev.Attributes = append(ev.Attributes, string(a))
 		}
 		if v.OldName != nil {
 			ev.OldName = name(v.OldName)
@@ -918,12 +920,13 @@ func idleEvent(r codec.Response, utf8 bool) jsonEvent {
 			}
 			t = "[" + code + "] " + t
 		}
-		return jsonEvent{Event: "status", Text: printable(t)}
+		return jsonEvent{Event: "status", Text: t}
 	}
-	return jsonEvent{Event: "other", Text: printable(fmt.Sprintf("%T", r))}
+	return jsonEvent{Event: "other", Text: fmt.Sprintf("%T", r)}
 }
 
-// text is the event as one readable line.
+// text is the event as one line, with the server's strings as they are:
+// its caller makes it printable.
 func (e jsonEvent) text() string {
 	switch e.Event {
 	case "exists":

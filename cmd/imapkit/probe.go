@@ -61,7 +61,9 @@ var specialUses = []string{`\All`, `\Archive`, `\Drafts`, `\Flagged`, `\Junk`, `
 
 func runProbe(ctx context.Context, cn *conn, _ []string, _ any, o *output) error {
 	s := cn.c.Session()
-	r := probeResult{Greeting: printable(string(s.Welcome().Text)), CapsGreeting: nonNil(cn.capsGreeting), CapsTLS: cn.capsTLS}
+	// The greeting and the ID fields as sent, for --json (escaped by the
+	// JSON writer); the table below makes them printable.
+	r := probeResult{Greeting: string(s.Welcome().Text), CapsGreeting: nonNil(cn.capsGreeting), CapsTLS: cn.capsTLS}
 	switch {
 	case cn.t != nil && cn.t.tls:
 		r.TLS = "implicit"
@@ -84,10 +86,7 @@ func runProbe(ctx context.Context, cn *conn, _ []string, _ any, o *output) error
 			return err
 		}
 		if len(id) > 0 {
-			r.ID = map[string]string{}
-			for k, v := range id {
-				r.ID[printable(k)] = printable(v)
-			}
+			r.ID = id
 		}
 	}
 	r.Quirks = []string{}
@@ -122,7 +121,7 @@ func runProbe(ctx context.Context, cn *conn, _ []string, _ any, o *output) error
 		return o.emit(r)
 	}
 	tw := o.table()
-	fmt.Fprintf(tw, "greeting\t%s\n", r.Greeting)
+	fmt.Fprintf(tw, "greeting\t%s\n", printable(r.Greeting))
 	fmt.Fprintf(tw, "tls\t%s\n", r.TLS)
 	fmt.Fprintf(tw, "capabilities (greeting)\t%s\n", printable(strings.Join(r.CapsGreeting, " ")))
 	if r.CapsTLS != nil {
@@ -150,7 +149,7 @@ func runProbe(ctx context.Context, cn *conn, _ []string, _ any, o *output) error
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			fmt.Fprintf(tw, "id %s\t%s\n", k, r.ID[k])
+			fmt.Fprintf(tw, "id %s\t%s\n", printable(k), printable(r.ID[k]))
 		}
 	}
 	if r.Server == "" {
