@@ -146,38 +146,25 @@ func (c *watchConn) SetWriteDeadline(t time.Time) error {
 // rate the command bound allows for, uploadRate).
 const writeStallFactor = 4
 
-// writeWindows: a write waits on the connection in windows of
-// 1/writeWindows of the write side's stall timeout, so that a write that
-// got a few bytes through at the start of a window and none after is told
-// from one that goes on: a connection's Write reports the bytes it took,
-// not when, and a window as long as the stall timeout restarted it after
-// bytes taken at its very start (a server that stopped reading an APPEND
-// of 16 MiB was cut after 8.5 minutes, not 4; the leak audit of
-// 2026-12-04 on TCP). The write fails once writeWindows windows in a row
-// took no byte.
-const writeWindows = 32
-
 // Write writes p, with a stall timeout on the write side: a write the
 // server takes no byte of for writeStallFactor stall timeouts fails with a
-// *TimeoutError (TimeoutWrite), between 4 and 4.4 stall timeouts after the
-// last byte taken; one that goes on, however slowly, is not cut. It waits
-// in windows of a 32nd of that (writeWindows); as on the read side, the
-// deadline is moved only when it would fall less than a window ahead, and
+// *TimeoutError (TimeoutWrite); one that goes on, however slowly, is not
+// cut (the deadline moves on after each part taken). As on the read side,
+// the deadline is moved only when it would fall less than that ahead, and
 // then 1/stallSlack further.
 func (c *watchConn) Write(p []byte) (int, error) {
 	if c.stall <= 0 {
 		return c.Conn.Write(p)
 	}
 	stall := writeStallFactor * c.stall
-	window := stall / writeWindows
-	done, idle := 0, 0
+	done := 0
 	for {
 		start := time.Now()
 		c.mu.Lock()
-		if c.wset.IsZero() || (c.wset.Before(start.Add(window)) && !c.wset.Equal(c.wdead)) {
-			// The window's deadline, or the caller's when it comes
-			// first (it stays where it is: TestWriteGraceCutsSlowWrite).
-			d := start.Add(window + window/stallSlack)
+		if c.wset.IsZero() || (c.wset.Before(start.Add(stall)) && !c.wset.Equal(c.wdead)) {
+			// The stall deadline, or the caller's when it comes first
+			// (it stays where it is: TestWriteGraceCutsSlowWrite).
+			d := start.Add(stall + stall/stallSlack)
 			if !c.wdead.IsZero() && c.wdead.Before(d) {
 				d = c.wdead
 			}
@@ -205,16 +192,13 @@ func (c *watchConn) Write(p []byte) (int, error) {
 		intr := !c.wdead.IsZero() && !end.Before(c.wdead)
 		c.wset = time.Time{} // the deadline passed: set a new one
 		c.mu.Unlock()
-		if intr {
+		switch {
+		case intr:
 			return done, err // the caller's context
-		}
-		if n > 0 {
-			idle = 0 // bytes taken in this window: go on
-			continue
-		}
-		if idle++; idle >= writeWindows {
+		case n == 0:
 			return done, &TimeoutError{What: TimeoutWrite, After: stall, Err: err}
 		}
+		// Some bytes were taken before the deadline: go on.
 	}
 }
 

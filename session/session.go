@@ -59,8 +59,7 @@ type Options struct {
 	// stall counts then, nor for a StallTimeout after, or four after a
 	// write that waited for room (the send buffer drains as slowly); the
 	// writes have their own bound instead: a write the server takes no
-	// byte of for four StallTimeouts (cut between 4 and 4.4 of them after
-	// the last byte taken) aborts the session (a *TimeoutError,
+	// byte of for four StallTimeouts aborts the session (a *TimeoutError,
 	// TimeoutWrite). Zero means DefaultStallTimeout, negative no limit.
 	StallTimeout time.Duration
 	// CommandTimeout bounds a command's whole run when its context has no
