@@ -59,7 +59,15 @@ const (
 // that takes more is charged what it takes (codec.CloneSize).
 const responseOverhead = 256
 
-// orDuration returns v, or d when v is zero; negative means off (0).
+// maxTimeout is the longest timeout the session uses (about nine years):
+// a longer one is taken as this, so that what is computed from it (four
+// stall timeouts on the write side, a command bound plus its allowances)
+// cannot overflow. StallTimeout: math.MaxInt64 made every write fail at
+// once, its deadline in the past (the review of 2026-12-04).
+const maxTimeout = time.Duration(1) << 58
+
+// orDuration returns v, or d when v is zero; negative means off (0); at
+// most maxTimeout.
 func orDuration(v, d time.Duration) time.Duration {
 	switch {
 	case v == 0:
@@ -67,7 +75,7 @@ func orDuration(v, d time.Duration) time.Duration {
 	case v < 0:
 		return 0
 	}
-	return v
+	return min(v, maxTimeout)
 }
 
 // stallSlack: a read pushes the stall deadline 1/stallSlack of the stall

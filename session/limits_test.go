@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"strings"
 	"sync"
@@ -850,4 +851,43 @@ func TestStallTimeoutWriteDefault(t *testing.T) {
 		},
 		pace: scaled / 4, minSlow: scaled, cut: scaled, after: 4 * session.DefaultStallTimeout,
 	}.run(t)
+}
+
+// TestHugeTimeouts: timeouts as long as a time.Duration goes
+// (math.MaxInt64) mean "practically none", not an overflow: four stall
+// timeouts on the write side wrapped into a deadline in the past and every
+// write failed at once ("took no byte in -1620095h"; the review of
+// 2026-12-04).
+func TestHugeTimeouts(t *testing.T) {
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, lmGreeting)
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			tag, rest, _ := strings.Cut(line, " ")
+			if strings.HasSuffix(strings.TrimSpace(rest), "}") {
+				io.WriteString(w, "+ go ahead\r\n")
+				io.CopyN(io.Discard, r, 1<<20)
+				r.ReadString('\n')
+			}
+			io.WriteString(w, tag+" OK done\r\n")
+		}
+	})
+	huge := time.Duration(math.MaxInt64)
+	s, err := session.Open(ctx20(t), conn, &session.Options{StallTimeout: huge, CommandTimeout: huge, GreetingTimeout: huge})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.Run(context.Background(), &session.Command{Name: "NOOP"}); err != nil {
+		t.Fatalf("NOOP: %v", err)
+	}
+	const size = 1 << 20
+	if _, err := s.Run(context.Background(), &session.Command{Name: "APPEND", AnyState: true, Args: func(e *wire.Encoder) {
+		e.SP().Atom("INBOX").SP().LiteralReader(size, strings.NewReader(strings.Repeat("x", size)), false)
+	}}); err != nil {
+		t.Fatalf("APPEND: %v", err)
+	}
 }

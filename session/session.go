@@ -24,7 +24,8 @@ import (
 )
 
 // Options configures a Session. A nil *Options is equivalent to a zero
-// Options.
+// Options. A timeout longer than about nine years (2^58 ns) is taken as
+// that.
 type Options struct {
 	// Tokenizer sets the wire limits (line length, literal sizes, depth).
 	Tokenizer *wire.TokenizerOptions
