@@ -126,7 +126,10 @@ func (e *MoveIncompleteError) Unwrap() error { return e.Err }
 // Copy copies the messages in set to mailbox (COPY, or UID COPY). An
 // empty set sends nothing and returns an empty result. A set too long for
 // one command line is sent in parts (Client.SetMaxSetLength), whose
-// COPYUIDs are joined.
+// COPYUIDs are joined. COPYUIDs past the session's MaxResultBytes (8
+// bytes a range: only a hostile server gets there) are dropped, and the
+// result comes with a *session.ResultTooLargeError: everything was
+// copied.
 func (c *Client) Copy(ctx context.Context, set Set, mailbox string) (*CopyResult, error) {
 	if c.holdsNone(set) {
 		return &CopyResult{}, nil // nothing to send
@@ -139,13 +142,13 @@ func (c *Client) Copy(ctx context.Context, set Set, mailbox string) (*CopyResult
 // (move) takes its EXPUNGE and VANISHED responses and an untagged
 // COPYUID (RFC 6851 section 4.3) as they come (session.Command.OnData),
 // keeping the COPYUID alone: a MOVE of 300,000 messages is not a
-// *session.ResultTooLargeError. The untagged COPYUIDs kept are bounded
-// by MaxResultBytes all the same (8 bytes a range): RFC 6851 has one per
+// *session.ResultTooLargeError. The COPYUIDs kept are bounded by
+// MaxResultBytes all the same (8 bytes a range): RFC 6851 has one per
 // MOVE, but a hostile server could send them without end (120 MB of them
-// held 180 MiB); past the bound the rest are dropped and the result comes
-// with a *session.ResultTooLargeError. A tagged OK's COPYUID (one per
-// part, of a part's size) is always kept: Copy's result is whole, which
-// Move's fallback needs to remove what was copied.
+// held 180 MiB), or a tagged one of a megabyte for each part; past the
+// bound the rest are dropped and the result comes with a
+// *session.ResultTooLargeError, every part having succeeded (Move's
+// fallback then removes every UID it copied).
 func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, move bool) (*CopyResult, error) {
 	var (
 		mu       sync.Mutex
@@ -153,13 +156,13 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 		answered bool
 	)
 	b := c.newBound(name)
-	join := func(st *codec.Status, untagged bool) {
+	join := func(st *codec.Status) {
 		if st == nil || st.Code == nil || st.Code.Kind != codec.CodeCopyUID {
 			return
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		if !untagged || b.keep(8*int64(len(st.Code.Src.Ranges())+len(st.Code.Dst.Ranges()))) {
+		if b.keep(8 * int64(len(st.Code.Src.Ranges())+len(st.Code.Dst.Ranges()))) {
 			res = joinCopyUID(res, copyUIDOf(st))
 		}
 	}
@@ -174,7 +177,7 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 				// COPYUID untagged before the tagged OK (RFC 6851
 				// section 4.3); the EXPUNGE and VANISHED are not kept.
 				if st, ok := r.(*codec.Status); ok {
-					join(st, true)
+					join(st)
 				}
 			}
 		}
@@ -182,7 +185,7 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 	}, func(r *session.Result) {
 		if r.Status != nil && r.Status.Kind == codec.StatusOK {
 			answered = true
-			join(r.Status, false)
+			join(r.Status)
 		}
 	})
 	if !answered {
@@ -288,6 +291,12 @@ func (c *Client) Move(ctx context.Context, set Set, mailbox string) (*CopyResult
 			// Some parts were copied: remove those from the source.
 			return cp, c.removeMoved(ctx, cp, copied(split.Done, cp), err)
 		}
+		if tooLarge(err) {
+			// Every part was copied; only COPYUIDs past the bound were
+			// dropped, so cp does not name them all: remove every UID.
+			// The move is done, its result incomplete (err).
+			return cp, c.removeMoved(ctx, cp, uids, err)
+		}
 		return nil, err
 	}
 	return cp, c.removeMoved(ctx, cp, copied(uids, cp), nil)
@@ -349,7 +358,11 @@ func (c *Client) removeMoved(ctx context.Context, cp *CopyResult, uids Set, copy
 	incomplete := func(err error) error {
 		if copyErr != nil {
 			// The copy's *SplitError says what was copied: kept.
-			err = fmt.Errorf("%w (after a copy that stopped part-way: %w)", err, copyErr)
+			if tooLarge(copyErr) {
+				err = fmt.Errorf("%w (after a copy whose COPYUIDs passed the bound: %w)", err, copyErr)
+			} else {
+				err = fmt.Errorf("%w (after a copy that stopped part-way: %w)", err, copyErr)
+			}
 		}
 		return &MoveIncompleteError{Copy: cp, Err: err}
 	}
