@@ -416,43 +416,58 @@ func (s SeqSet) Overlaps(t SeqSet) bool {
 // leaves every number (1:* minus * is 1:4294967295). A client that keeps
 // the UIDs it knows of a mailbox removes those a VANISHED names. s becomes
 // canonical; t is not modified. It costs O(r+q) for canonical sets of r
-// and q ranges and allocates the result once.
+// and q ranges and allocates the result once, at its size (and a sorted
+// copy of t when t is not canonical).
 func (s *SeqSet) Remove(t SeqSet) {
 	s.Compact()
 	if len(s.r) == 0 || len(t.r) == 0 {
 		return
 	}
 	tr := t.canonical()
-	out := make([]wire.SeqRange, 0, len(s.r)+len(tr)) // each range of t splits at most one
-	emit := func(lo, hi uint64) {
-		// Keys 1..2^32-1 are numbers and 2^32+1 is "*": 2^32 is none.
+	// Two passes over the same walk: the first counts the ranges, so that
+	// the result is allocated once and no larger than it is (t may hold a
+	// million ranges that touch s nowhere).
+	walk := func(emit func(lo, hi uint64)) {
+		j := 0
+		for _, a := range s.r {
+			lo, hi := seqKey(a.Start), seqKey(a.Stop)
+			for j < len(tr) && seqKey(tr[j].Stop) < lo {
+				j++
+			}
+			for k := j; lo <= hi && k < len(tr) && seqKey(tr[k].Start) <= hi; k++ {
+				b0, b1 := seqKey(tr[k].Start), seqKey(tr[k].Stop)
+				if b0 > lo {
+					emit(lo, b0-1)
+				}
+				if b1+1 > lo {
+					lo = b1 + 1
+				}
+			}
+			emit(lo, hi)
+		}
+	}
+	// Keys 1..2^32-1 are numbers and 2^32+1 is "*": 2^32 is none.
+	clamp := func(lo, hi uint64) (uint64, uint64) {
 		if lo == 1<<32 {
 			lo++
 		}
 		if hi == 1<<32 {
 			hi--
 		}
-		if lo <= hi {
+		return lo, hi
+	}
+	n := 0
+	walk(func(lo, hi uint64) {
+		if lo, hi = clamp(lo, hi); lo <= hi {
+			n++
+		}
+	})
+	out := make([]wire.SeqRange, 0, n)
+	walk(func(lo, hi uint64) {
+		if lo, hi = clamp(lo, hi); lo <= hi {
 			out = append(out, wire.SeqRange{Start: unKey(lo), Stop: unKey(hi)})
 		}
-	}
-	j := 0
-	for _, a := range s.r {
-		lo, hi := seqKey(a.Start), seqKey(a.Stop)
-		for j < len(tr) && seqKey(tr[j].Stop) < lo {
-			j++
-		}
-		for k := j; lo <= hi && k < len(tr) && seqKey(tr[k].Start) <= hi; k++ {
-			b0, b1 := seqKey(tr[k].Start), seqKey(tr[k].Stop)
-			if b0 > lo {
-				emit(lo, b0-1)
-			}
-			if b1+1 > lo {
-				lo = b1 + 1
-			}
-		}
-		emit(lo, hi)
-	}
+	})
 	s.r, s.unsorted = out, false
 }
 

@@ -3,6 +3,7 @@ package codec_test
 import (
 	"errors"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -667,5 +668,27 @@ func TestSeqSetRemoveAllocs(t *testing.T) {
 	})
 	if allocs > 2 { // SeqSetOf's slice, Remove's
 		t.Errorf("%v allocations; want 2", allocs)
+	}
+}
+
+// TestSeqSetRemoveLargeT: a t of a million ranges that touch s nowhere
+// costs s nothing more than its result (the second review of this stop:
+// the result was sized for every range of t, 8 MB for {5}).
+func TestSeqSetRemoveLargeT(t *testing.T) {
+	var tt codec.SeqSet
+	for i := uint32(0); i < 1_000_000; i++ {
+		tt.Append(rg(100+2*i, 100+2*i))
+	}
+	var s codec.SeqSet
+	s.AddNum(5)
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	s.Remove(tt)
+	runtime.ReadMemStats(&m1)
+	if got := s.String(); got != "5" {
+		t.Fatalf("5 minus far ranges = %q", got)
+	}
+	if b := m1.TotalAlloc - m0.TotalAlloc; b > 1024 {
+		t.Errorf("Remove allocated %d bytes for a one-range result", b)
 	}
 }
