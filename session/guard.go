@@ -117,9 +117,12 @@ type watchConn struct {
 // session writes, so it is alive, only busy reading (an APPEND's message
 // takes longer than the stall timeout to upload over a slow link). So
 // while a write is in progress, for a stall timeout after a write got
-// bytes through, and for writeStallFactor stall timeouts after a write
-// that had to wait for room (what fills a send buffer takes as long to
-// drain at the pace that filled it). Never when interrupted, or when a
+// bytes through, and for twice writeStallFactor stall timeouts after a
+// write that had to wait for room: the last write left the send buffer
+// full, and a blocked writer is woken once half of it has drained, which
+// the write side allows writeStallFactor stall timeouts for: the whole
+// buffer may take twice that (TestSlowUploadNotCutAfterLastWrite). Never
+// when interrupted, or when a
 // hard deadline has passed: that read would time out at once, again and
 // again. The next read sets the stall deadline again from now.
 func (c *watchConn) readStallExcused() bool {
@@ -130,7 +133,7 @@ func (c *watchConn) readStallExcused() bool {
 		return false
 	}
 	ns := now.UnixNano()
-	return c.wbusy.Load() > 0 || ns-c.wlast.Load() < int64(c.stall) || ns-c.wfull.Load() < int64(writeStallFactor*c.stall)
+	return c.wbusy.Load() > 0 || ns-c.wlast.Load() < int64(c.stall) || ns-c.wfull.Load() < int64(2*writeStallFactor*c.stall)
 }
 
 // SetWriteDeadline sets the caller's write deadline (a command's context

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -889,5 +890,50 @@ func TestHugeTimeouts(t *testing.T) {
 		e.SP().Atom("INBOX").SP().LiteralReader(size, strings.NewReader(strings.Repeat("x", size)), false)
 	}}); err != nil {
 		t.Fatalf("APPEND: %v", err)
+	}
+}
+
+// TestSlowUploadNotCutAfterLastWrite: an APPEND over a link that takes
+// the message in slowly but steadily (256 KiB every 540 ms with a 300 ms
+// stall timeout: transport.Pipe wakes the writer once half its 1 MiB is
+// free) is not cut by the read side while the send buffer the last write
+// filled drains: that takes up to two of the write side's bounds (a full
+// buffer is two half-drains), and the read side excused one: the 1.2 MiB
+// APPEND was cut with "no byte from the server" (the second review of
+// 2026-12-04).
+func TestSlowUploadNotCutAfterLastWrite(t *testing.T) {
+	const stall = 300 * time.Millisecond
+	for _, size := range []int{3 << 19, 3<<19 - 300<<10} {
+		t.Run(strconv.Itoa(size), func(t *testing.T) {
+			t.Parallel()
+			conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+				io.WriteString(w, lmGreeting)
+				line, _ := r.ReadString('\n')
+				tag, _, _ := strings.Cut(line, " ")
+				io.WriteString(w, "+ go ahead\r\n")
+				buf := make([]byte, 256<<10)
+				for got := 0; got < size; {
+					time.Sleep(9 * 4 * stall / 10 / 2)
+					n, err := io.ReadFull(r, buf[:min(len(buf), size-got)])
+					got += n
+					if err != nil {
+						return
+					}
+				}
+				io.WriteString(w, tag+" OK appended\r\n")
+				io.Copy(io.Discard, r)
+			})
+			s, err := session.Open(ctx20(t), conn, &session.Options{TagPrefix: "A", StallTimeout: stall})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			_, err = s.Run(context.Background(), &session.Command{Name: "APPEND", AnyState: true, Args: func(e *wire.Encoder) {
+				e.SP().Atom("INBOX").SP().LiteralReader(int64(size), strings.NewReader(strings.Repeat("x", size)), false)
+			}})
+			if err != nil {
+				t.Fatalf("APPEND taken in slowly but steadily: %v", err)
+			}
+		})
 	}
 }

@@ -57,7 +57,7 @@ type Options struct {
 	// 17/16 of it after the last byte (the read deadline is not moved on
 	// every read). While the session writes (an APPEND's message going
 	// out over a slow link), the server taking the bytes in is alive: no
-	// stall counts then, nor for a StallTimeout after, or four after a
+	// stall counts then, nor for a StallTimeout after, or eight after a
 	// write that waited for room (the send buffer drains as slowly); the
 	// writes have their own bound instead: a write the server takes no
 	// byte of for four StallTimeouts aborts the session (a *TimeoutError,
