@@ -243,7 +243,9 @@ func copyUIDOf(st *codec.Status) *CopyResult {
 // (Client.SetMaxSetLength); sequence numbers, which each part's MOVE
 // changes, are first turned into UIDs (UID SEARCH), as the fallback does.
 // From a mailbox open read-only it returns ErrMailboxReadOnly and sends
-// nothing (use Copy).
+// nothing (use Copy). A move done whose COPYUIDs passed the session's
+// MaxResultBytes (only a hostile server's do) returns what it kept of them
+// with a *session.ResultTooLargeError.
 func (c *Client) Move(ctx context.Context, set Set, mailbox string) (*CopyResult, error) {
 	if err := c.writable(); err != nil {
 		return nil, err
@@ -349,8 +351,9 @@ func (c *Client) uidsOf(ctx context.Context, set Set) (Set, error) {
 
 // removeMoved ends the fallback of Move: it flags the copied messages uids
 // \Deleted and expunges them. copyErr is the error of a copy that did not
-// copy every message (a *SplitError), returned after the removal of those
-// it did copy; a failure of the removal is a *MoveIncompleteError.
+// copy every message (a *SplitError), or of one that did but whose
+// COPYUIDs passed the bound (a *session.ResultTooLargeError), returned
+// after the removal; a failure of the removal is a *MoveIncompleteError.
 func (c *Client) removeMoved(ctx context.Context, cp *CopyResult, uids Set, copyErr error) error {
 	if uids.IsEmpty() {
 		return copyErr

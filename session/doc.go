@@ -225,7 +225,8 @@
 // handshake; IDLE is exempt until DONE is sent, and so is a connection
 // with nothing in flight, and the time the server spends taking in what
 // the session writes, which a write stall of four times as long bounds
-// instead); Options.CommandTimeout (15 min) bounds a command whose context
+// instead, and eight stall timeouts after a write that waited for room,
+// while the send buffer drains); Options.CommandTimeout (15 min) bounds a command whose context
 // has no deadline, so that a server trickling bytes for ever cannot hold
 // it (of a pulled command, it counts the time the caller waits in Next,
 // not the time its loop's body takes). Each fires as a *TimeoutError (ErrTimeout, os.ErrDeadlineExceeded).
