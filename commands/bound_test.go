@@ -290,12 +290,23 @@ func TestSelectManyChanges(t *testing.T) {
 		fmt.Fprintf(&b, "* %d FETCH (UID %d FLAGS (\\Seen) MODSEQ (%d))\r\n", i, i, 500+i%300)
 	}
 	answer := b.String()
-	c, ctx, _ := selectedServer(t, "IMAP4rev1 ENABLE CONDSTORE QRESYNC", 1, func(cmd string) string {
-		if strings.HasPrefix(cmd, "EXAMINE Big") { // the helper answers SELECT itself
+	c, ctx, _ := selectedServer(t, "IMAP4rev1 ENABLE CONDSTORE QRESYNC UNSELECT", 1, func(cmd string) string {
+		switch {
+		case strings.HasPrefix(cmd, "EXAMINE Big"): // the helper answers SELECT itself
 			return answer
+		case cmd == "ENABLE QRESYNC":
+			return "* ENABLED QRESYNC\r\n"
 		}
 		return ""
 	})
+	// QRESYNC is enabled before a mailbox is selected (the helper selected
+	// INBOX).
+	if err := c.Unselect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
+		t.Fatal(err)
+	}
 	st, err := c.Select(ctx, "Big", &commands.SelectOptions{ReadOnly: true, QResync: &commands.QResync{UIDValidity: 7, ModSeq: 400}})
 	if st == nil {
 		t.Fatalf("SELECT (QRESYNC) with %d changes: no state, %v", n, err)

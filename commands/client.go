@@ -24,6 +24,20 @@ var ErrNoAuth = errors.New("commands: this Client has no auth.Client (made with 
 // extension the server does not advertise when there is no safe fallback.
 var ErrUnsupported = errors.New("commands: the server does not support this")
 
+// ErrNotEnabled is wrapped by the error of a method that needs an
+// extension ENABLE turns on (QRESYNC for Select's QResync and
+// FetchItems.Vanished) when it is not on: nothing is sent (the server
+// would answer BAD).
+var ErrNotEnabled = errors.New("commands: extension not enabled")
+
+// needEnabled returns an error wrapping ErrNotEnabled when ext is not on.
+func (c *Client) needEnabled(ext, what string) error {
+	if c.s.Enabled(ext) {
+		return nil
+	}
+	return fmt.Errorf("%w: %s needs %s: call Enable(ctx, %q) after logging in, before selecting a mailbox", ErrNotEnabled, what, ext, ext)
+}
+
 // Client is a typed IMAP client over one session. Its methods are safe for
 // concurrent use.
 type Client struct {

@@ -299,6 +299,12 @@ func (c *Client) Fetch(ctx context.Context, set Set, items *FetchItems) iter.Seq
 			yield(nil, errors.New("commands: VANISHED needs a UID set"))
 			return
 		}
+		if it.Vanished {
+			if err := c.needEnabled("QRESYNC", "FetchItems.Vanished"); err != nil {
+				yield(nil, err)
+				return
+			}
+		}
 		if c.holdsNone(set) {
 			return // no message: nothing to send
 		}

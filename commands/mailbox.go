@@ -20,7 +20,8 @@ type SelectOptions struct {
 	// mod-sequences for the session.
 	CondStore bool
 	// QResync adds the QRESYNC parameter (RFC 7162 section 3.2.5); the
-	// session must have run Enable(ctx, "QRESYNC") first.
+	// session must have run Enable(ctx, "QRESYNC") first (else an error
+	// wrapping ErrNotEnabled, nothing sent).
 	QResync *QResync
 }
 
@@ -134,6 +135,11 @@ func (c *Client) Select(ctx context.Context, mailbox string, opts *SelectOptions
 	var o SelectOptions
 	if opts != nil {
 		o = *opts
+	}
+	if o.QResync != nil {
+		if err := c.needEnabled("QRESYNC", "SelectOptions.QResync"); err != nil {
+			return nil, err
+		}
 	}
 	name := "SELECT"
 	if o.ReadOnly {

@@ -1,11 +1,15 @@
 package commands_test
 
 import (
+	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/hostile"
 	"github.com/imapkit/imapkit/internal/testserver"
 )
 
@@ -79,5 +83,69 @@ func TestQResyncDovecot(t *testing.T) {
 	}
 	if !slices.Equal(vanished, []string{"4:5"}) || !slices.Equal(changed, []uint32{2}) {
 		t.Fatalf("UID FETCH CHANGEDSINCE VANISHED: vanished %v, changed %v", vanished, changed)
+	}
+}
+
+// TestQResyncNeedsEnable: Select with QResync and a Fetch with
+// FetchItems.Vanished before ENABLE QRESYNC are refused before anything
+// is sent, with an error wrapping ErrNotEnabled that says what to call
+// (the server's BAD "QRESYNC not enabled" came back before; the newcomer
+// audit of 2026-12-04). After the ENABLED response they go; the session
+// tracks it (Session.Enabled), also for an ENABLE sent raw.
+func TestQResyncNeedsEnable(t *testing.T) {
+	got := make(chan string, 16)
+	c := hostileClient(t, func(c *hostile.Conn) error {
+		c.PreAuth("IMAP4rev1 ENABLE CONDSTORE QRESYNC")
+		for {
+			cmd, err := c.ReadCommand()
+			if err != nil {
+				return err
+			}
+			got <- cmd.Line
+			switch cmd.Name {
+			case "ENABLE":
+				err = c.Lines("* ENABLED QRESYNC", cmd.Tag+" OK enabled")
+			case "UID FETCH":
+				err = c.Lines(cmd.Tag + " OK done")
+			default:
+				err = c.Answer(cmd)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	})
+	ctx := dvCtx(t)
+	q := &commands.SelectOptions{QResync: &commands.QResync{UIDValidity: 1, ModSeq: 5}}
+	if _, err := c.Select(ctx, "INBOX", q); !errors.Is(err, commands.ErrNotEnabled) {
+		t.Fatalf("Select with QResync before ENABLE: %v; want ErrNotEnabled", err)
+	}
+	if !strings.Contains(fmt.Sprint(commands.ErrNotEnabled), "not enabled") {
+		t.Fatal("ErrNotEnabled's text")
+	}
+	if c.Session().Enabled("QRESYNC") || c.Session().Enabled("CONDSTORE") {
+		t.Fatal("Session.Enabled before ENABLE")
+	}
+	// Raw, through the escape hatch: the session sees the ENABLED response.
+	if _, err := c.Xatom(ctx, "ENABLE", "QRESYNC"); err != nil {
+		t.Fatal(err)
+	}
+	if !c.Session().Enabled("qresync") || !c.Session().Enabled("CONDSTORE") || c.Session().Enabled("UTF8=ACCEPT") || c.Session().Enabled("X-FOO") {
+		t.Fatalf("Session.Enabled after ENABLED QRESYNC: qresync %v condstore %v utf8 %v", c.Session().Enabled("qresync"), c.Session().Enabled("CONDSTORE"), c.Session().Enabled("UTF8=ACCEPT"))
+	}
+	if _, err := c.Select(ctx, "INBOX", q); err != nil {
+		t.Fatalf("Select with QResync after ENABLE: %v", err)
+	}
+	for _, err := range c.Fetch(ctx, commands.UIDRange(1, 0), &commands.FetchItems{Flags: true, ChangedSince: 5, Vanished: true}) {
+		if err != nil {
+			t.Fatalf("Fetch with Vanished after ENABLE: %v", err)
+		}
+	}
+	var lines []string
+	for len(got) > 0 {
+		lines = append(lines, <-got)
+	}
+	if len(lines) != 3 || !strings.Contains(lines[0], "ENABLE QRESYNC") || !strings.Contains(lines[1], "SELECT INBOX (QRESYNC") || !strings.Contains(lines[2], "VANISHED") {
+		t.Errorf("the server got %q; want ENABLE, SELECT (QRESYNC), UID FETCH ... VANISHED (nothing before ENABLE)", lines)
 	}
 }

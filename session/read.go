@@ -341,9 +341,9 @@ func (s *Session) route(r codec.Response) error {
 		s.mu.Unlock()
 	case *codec.Enabled:
 		for _, c := range r.Caps {
-			if strings.EqualFold(string(c), "UTF8=ACCEPT") || strings.EqualFold(string(c), "IMAP4REV2") {
+			if b := enabledBit(string(c)); b != 0 {
 				s.mu.Lock()
-				s.utf8 = true // the encoder takes it at the next command
+				s.enabled |= b // UTF-8 mode: the encoder takes it at the next command
 				s.mu.Unlock()
 			}
 		}

@@ -175,10 +175,10 @@ type Session struct {
 	count        msgCount // the selected mailbox's message count (exists.go)
 	state        State
 	capsStale    bool
-	readOnly     bool // the selected mailbox is read-only
-	utf8         bool
-	litPlus      bool // LITERAL+ announced: the encoder's options
-	litMinus     bool // LITERAL- announced
+	readOnly     bool       // the selected mailbox is read-only
+	enabled      enabledExt // extensions ENABLE turned on (UTF-8 mode, QRESYNC, CONDSTORE)
+	litPlus      bool       // LITERAL+ announced: the encoder's options
+	litMinus     bool       // LITERAL- announced
 	tlsOn        bool
 	compressed   bool // COMPRESS=DEFLATE is on
 	store        map[string][]keptResponse
@@ -730,7 +730,48 @@ func (s *Session) ProtocolVersion() string {
 func (s *Session) UTF8Enabled() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.utf8
+	return s.enabled&enabledUTF8 != 0
+}
+
+// enabledExt is the set of extensions the server said ENABLE turned on
+// (its ENABLED response, RFC 5161), those the session and the layers
+// above act on.
+type enabledExt uint8
+
+const (
+	enabledUTF8      enabledExt = 1 << iota // UTF8=ACCEPT, or IMAP4rev2
+	enabledIMAP4rev2                        // IMAP4rev2
+	enabledQResync                          // QRESYNC (CONDSTORE with it)
+	enabledCondStore                        // CONDSTORE
+)
+
+// enabledBit maps an ENABLED capability to its bit, 0 for one the session
+// does not track.
+func enabledBit(c string) enabledExt {
+	switch strings.ToUpper(c) {
+	case "UTF8=ACCEPT":
+		return enabledUTF8
+	case "IMAP4REV2":
+		return enabledIMAP4rev2 | enabledUTF8
+	case "QRESYNC":
+		return enabledQResync | enabledCondStore // RFC 7162 section 3.2.3
+	case "CONDSTORE":
+		return enabledCondStore
+	}
+	return 0
+}
+
+// Enabled reports whether the server said (ENABLED, RFC 5161) that ENABLE
+// turned ext on, in any case: UTF8=ACCEPT (also on with IMAP4rev2),
+// IMAP4rev2, QRESYNC, CONDSTORE (also on with QRESYNC). It reports false
+// for any other extension, and for CONDSTORE turned on otherwise than by
+// ENABLE (SELECT (CONDSTORE), a FETCH of MODSEQ: RFC 7162's
+// CONDSTORE-enabling commands).
+func (s *Session) Enabled(ext string) bool {
+	b := enabledBit(ext)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return b != 0 && s.enabled&b == b
 }
 
 func (s *Session) setCaps(caps []codec.Bytes) {

@@ -671,7 +671,7 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 	locked := s.wmu.lockCtx(ctx)
 	s.mu.Lock()
 	s.wwaiters--
-	plus, minus, utf8 := s.litPlus, s.litMinus, s.utf8
+	plus, minus, utf8 := s.litPlus, s.litMinus, s.enabled&enabledUTF8 != 0
 	s.mu.Unlock()
 	if !locked {
 		// The context ended while the command waited for its turn to be
