@@ -2,6 +2,8 @@ package commands_test
 
 import (
 	"context"
+	"io"
+	"net"
 	"slices"
 	"sync"
 	"testing"
@@ -37,21 +39,11 @@ func TestUIDCommandLeavesFlagChange(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s, err := session.Open(ctx, conn, &session.Options{OnUnsolicited: func(r codec.Response) {
-		if f, ok := r.(*codec.Fetch); ok {
-			mu.Lock()
-			events = append(events, f)
-			mu.Unlock()
-		}
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close(); srv.Close() })
-	c := commands.New(s)
-	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
+	c := selectedWatching(t, ctx, conn, srv, func(f *codec.Fetch) {
+		mu.Lock()
+		events = append(events, f)
+		mu.Unlock()
+	})
 	res, err := c.Store(ctx, commands.UIDs(1), commands.AddFlags, []string{`\Seen`}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -96,21 +88,11 @@ func TestUIDFetchLeavesFlagChange(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s, err := session.Open(ctx, conn, &session.Options{OnUnsolicited: func(r codec.Response) {
-		if f, ok := r.(*codec.Fetch); ok {
-			mu.Lock()
-			events = append(events, f)
-			mu.Unlock()
-		}
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close(); srv.Close() })
-	c := commands.New(s)
-	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
+	c := selectedWatching(t, ctx, conn, srv, func(f *codec.Fetch) {
+		mu.Lock()
+		events = append(events, f)
+		mu.Unlock()
+	})
 	var sizes []int64
 	for m, err := range c.Fetch(ctx, commands.UIDRange(5, 6), &commands.FetchItems{Size: true}) {
 		if err != nil {
@@ -179,4 +161,25 @@ func TestUIDFetchLeavesFlagChangeDovecot(t *testing.T) {
 	if !slices.Contains(seqs, 2) {
 		t.Errorf("OnUnsolicited got FETCHes of %v; want message 2's flag change", seqs)
 	}
+}
+
+// selectedWatching opens a Client on a scripted server with the defaults
+// but OnUnsolicited, which hands each unsolicited FETCH to onFetch, and
+// selects INBOX.
+func selectedWatching(t *testing.T, ctx context.Context, conn net.Conn, srv io.Closer, onFetch func(*codec.Fetch)) *commands.Client {
+	t.Helper()
+	s, err := session.Open(ctx, conn, &session.Options{OnUnsolicited: func(r codec.Response) {
+		if f, ok := r.(*codec.Fetch); ok {
+			onFetch(f)
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close(); srv.Close() })
+	c := commands.New(s)
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

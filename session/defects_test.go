@@ -29,7 +29,13 @@ import (
 // returns the client's end. play gets a reader of the client's lines.
 func fake(t *testing.T, play func(r *bufio.Reader, w io.Writer)) net.Conn {
 	t.Helper()
-	client, server := transport.Pipe()
+	return fakeOver(t, transport.Pipe, play)
+}
+
+// fakeOver is fake over the pipe pipe makes (client end first).
+func fakeOver(t *testing.T, pipe func() (net.Conn, net.Conn), play func(r *bufio.Reader, w io.Writer)) net.Conn {
+	t.Helper()
+	client, server := pipe()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

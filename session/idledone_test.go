@@ -70,27 +70,12 @@ func TestStrayDoneAnswer(t *testing.T) {
 		}
 		// As if the IDLE had ended before the DONE was read.
 		io.WriteString(w, "A1 OK IDLE terminated\r\nDONE BAD Error in IMAP command received by server.\r\n")
-		for {
-			l := readLine(r)
-			if l == "" {
-				return
-			}
-			tag, _, _ := strings.Cut(l, " ")
-			io.WriteString(w, tag+" OK done\r\n")
-		}
+		answerOK(r, w)
 	})
 	s := openDefaults(t, conn, nil)
 	defer s.Close()
 	ctx := ctx20(t)
-	p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-p.Continuations():
-	case <-ctx.Done():
-		t.Fatal("no continuation request")
-	}
+	p := startIdle(t, ctx, s)
 	if err := p.Continue(ctx, []byte("DONE")); err != nil {
 		t.Fatal(err)
 	}
@@ -124,27 +109,12 @@ func TestContinueEndedContext(t *testing.T) {
 			return
 		}
 		io.WriteString(w, "A1 OK IDLE done\r\n")
-		for {
-			l := readLine(r)
-			if l == "" {
-				return
-			}
-			tag, _, _ := strings.Cut(l, " ")
-			io.WriteString(w, tag+" OK done\r\n")
-		}
+		answerOK(r, w)
 	})
 	s := openDefaults(t, conn, nil)
 	defer s.Close()
 	ctx := ctx20(t)
-	p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-p.Continuations():
-	case <-ctx.Done():
-		t.Fatal("no continuation request")
-	}
+	p := startIdle(t, ctx, s)
 	ended, cancel := context.WithCancel(ctx)
 	cancel()
 	if err := p.Continue(ended, []byte("DONE")); err != nil {
@@ -162,19 +132,19 @@ func TestContinueEndedContext(t *testing.T) {
 // server reads it, as when a socket's send buffer is full.
 func unbufferedFake(t *testing.T, play func(r *bufio.Reader, w io.Writer)) net.Conn {
 	t.Helper()
-	client, server := net.Pipe()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer server.Close()
-		play(bufio.NewReader(server), server)
-	}()
-	t.Cleanup(func() {
-		client.Close()
-		server.Close()
-		<-done
-	})
-	return client
+	return fakeOver(t, net.Pipe, play)
+}
+
+// answerOK answers every command line with its tag and OK, until EOF.
+func answerOK(r *bufio.Reader, w io.Writer) {
+	for {
+		l := readLine(r)
+		if l == "" {
+			return
+		}
+		tag, _, _ := strings.Cut(l, " ")
+		io.WriteString(w, tag+" OK done\r\n")
+	}
 }
 
 // TestContinueOwnEndedContext: as TestContinueEndedContext, with the
@@ -194,11 +164,7 @@ func TestContinueOwnEndedContext(t *testing.T) {
 	defer close(stop)
 	s := openDefaults(t, conn, nil)
 	ctx, cancel := context.WithCancel(context.Background())
-	p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	<-p.Continuations()
+	p := startIdle(t, ctx, s)
 	cancel()
 	time.Sleep(20 * time.Millisecond) // the write watch fires with no write going
 	done := make(chan error, 1)
