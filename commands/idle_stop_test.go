@@ -72,7 +72,7 @@ func TestIdleStopKeepsLaterEvents(t *testing.T) {
 	for _, r := range c.Session().Responses("FETCH") {
 		note(r)
 	}
-	time.Sleep(100 * time.Millisecond) // let OnUnsolicited run
+	waitEvents(&mu, func() bool { return seen[1] && seen[2] })
 	mu.Lock()
 	defer mu.Unlock()
 	if !seen[1] || !seen[2] {
@@ -125,7 +125,7 @@ func TestIdlePollStopKeepsLaterEvents(t *testing.T) {
 	for _, r := range s.Responses("FETCH") {
 		note(r)
 	}
-	time.Sleep(100 * time.Millisecond)
+	waitEvents(&mu, func() bool { return seen[1] && seen[2] })
 	mu.Lock()
 	defer mu.Unlock()
 	if !seen[1] || !seen[2] {

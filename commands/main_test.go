@@ -110,3 +110,23 @@ func sanitize(s string) string {
 	}
 	return string(b)
 }
+
+// waitEvents waits until done, which the caller evaluates under its own
+// lock, reports true, or 10 s pass. OnUnsolicited runs on a goroutine of
+// its own, so a command's end (a NOOP after the events) does not mean the
+// handler has run yet: a test that looked at once, or after a fixed sleep,
+// failed on a loaded CI machine (TestUIDFetchLeavesFlagChange saw 0 events
+// there). Waiting for the expected count, not for a fixed time, keeps the
+// check that nothing more arrives to what follows.
+func waitEvents(mu *sync.Mutex, done func() bool) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		ok := done()
+		mu.Unlock()
+		if ok || time.Now().After(deadline) {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

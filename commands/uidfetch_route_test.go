@@ -48,7 +48,7 @@ func TestUIDCommandLeavesFlagChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond)
+	waitEvents(&mu, func() bool { return len(events) > 0 })
 	mu.Lock()
 	defer mu.Unlock()
 	for _, m := range res.Messages {
@@ -110,6 +110,7 @@ func TestUIDFetchLeavesFlagChange(t *testing.T) {
 	if err := c.Noop(ctx); err != nil {
 		t.Fatal(err)
 	}
+	waitEvents(&mu, func() bool { return len(events) >= 2 })
 	mu.Lock()
 	defer mu.Unlock()
 	if len(events) != 2 || events[0].Seq != 2 || events[1].Seq != 2 {
@@ -156,6 +157,7 @@ func TestUIDFetchLeavesFlagChangeDovecot(t *testing.T) {
 	if err := c.Noop(ctx); err != nil {
 		t.Fatal(err)
 	}
+	waitEvents(&mu, func() bool { return slices.Contains(seqs, 2) })
 	mu.Lock()
 	defer mu.Unlock()
 	if !slices.Contains(seqs, 2) {
