@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -492,12 +493,45 @@ func lineFeed(r *bufio.Reader, stop <-chan struct{}) <-chan string {
 	return lines
 }
 
+// cmdLog records, in order, the names of the commands a scripted server
+// read. It keeps every one: the channel it replaced dropped names when
+// full, and TestAloneNotStarved waited for ever for a SELECT dropped behind
+// a thousand NOOPs on a loaded machine (its reads had no deadline either).
+type cmdLog struct {
+	mu    sync.Mutex
+	names []string
+}
+
+func (l *cmdLog) add(name string) {
+	l.mu.Lock()
+	l.names = append(l.names, name)
+	l.mu.Unlock()
+}
+
+// waitUntil polls until done holds for the names so far and returns them;
+// after 20 s it fails the test, saying what it waited for.
+func (l *cmdLog) waitUntil(t *testing.T, what string, done func(names []string) bool) []string {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		l.mu.Lock()
+		names := l.names[:len(l.names):len(l.names)]
+		l.mu.Unlock()
+		if done(names) {
+			return names
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s within 20 s: the server read %d commands", what, len(names))
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
 // laggingServer is a scripted server that answers each command only when
 // the next one comes (or after 100 ms of quiet), so that goroutines
 // running commands one after the other always keep one in flight. It
-// sends name(command) for each command it reads on seen, unless seen is
-// full.
-func laggingServer(t *testing.T, seen chan<- string, name func(cmd string) string) net.Conn {
+// adds name(command) to seen for each command it reads.
+func laggingServer(t *testing.T, seen *cmdLog, name func(cmd string) string) net.Conn {
 	return fake(t, func(r *bufio.Reader, w io.Writer) {
 		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
 		lines := lineFeed(r, nil)
@@ -509,10 +543,7 @@ func laggingServer(t *testing.T, seen chan<- string, name func(cmd string) strin
 					return
 				}
 				tag, cmd, _ := strings.Cut(l, " ")
-				select {
-				case seen <- name(cmd):
-				default:
-				}
+				seen.add(name(cmd))
 				if len(open) > 0 {
 					io.WriteString(w, open[0]+" OK done\r\n")
 					open = open[1:]
@@ -535,7 +566,7 @@ func laggingServer(t *testing.T, seen chan<- string, name func(cmd string) strin
 // in flight: a SELECT that waited for nothing to be in flight waited for
 // ever. The commands started after the SELECT waits now wait for it.
 func TestAloneNotStarved(t *testing.T) {
-	seen := make(chan string, 1024)
+	seen := new(cmdLog)
 	conn := laggingServer(t, seen, func(cmd string) string {
 		cmd, _, _ = strings.Cut(cmd, " ")
 		return cmd
@@ -562,9 +593,9 @@ func TestAloneNotStarved(t *testing.T) {
 		}()
 	}
 	defer func() { close(stop); wg.Wait() }()
-	for n := 0; n < 50; n++ {
-		if <-seen != "NOOP" {
-			t.Fatal("the server got something else than NOOP")
+	for _, c := range seen.waitUntil(t, "50 NOOPs", func(n []string) bool { return len(n) >= 50 }) {
+		if c != "NOOP" {
+			t.Fatalf("the server got %s; only NOOPs were sent", c)
 		}
 	}
 	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -573,12 +604,11 @@ func TestAloneNotStarved(t *testing.T) {
 		t.Fatalf("SELECT did not get its turn: %v", err)
 	}
 	// The NOOPs go on after it.
-	for {
-		if c := <-seen; c == "SELECT" {
-			break
-		}
-	}
-	if c := <-seen; c != "NOOP" {
+	names := seen.waitUntil(t, "command after the SELECT", func(n []string) bool {
+		i := slices.Index(n, "SELECT")
+		return i >= 0 && i+1 < len(n)
+	})
+	if c := names[slices.Index(names, "SELECT")+1]; c != "NOOP" {
 		t.Fatalf("after SELECT the server got %s", c)
 	}
 }
@@ -616,7 +646,7 @@ func TestConflictingNotStarved(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			held := c.held.Name
-			seen := make(chan string, 1024)
+			seen := new(cmdLog)
 			conn := laggingServer(t, seen, func(cmd string) string {
 				if strings.HasPrefix(cmd, held+" 1:*") {
 					return "held"
@@ -628,7 +658,6 @@ func TestConflictingNotStarved(t *testing.T) {
 			if _, err := s.Run(ctx, &session.Command{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX") }}); err != nil {
 				t.Fatal(err)
 			}
-			<-seen
 			stop := make(chan struct{})
 			var wg sync.WaitGroup
 			for g := range 2 {
@@ -649,10 +678,9 @@ func TestConflictingNotStarved(t *testing.T) {
 				}()
 			}
 			defer func() { close(stop); wg.Wait() }()
-			for n := 0; n < 50; n++ {
-				if got := <-seen; got == "held" {
-					t.Fatalf("the server got %s before it was started", got)
-				}
+			// The SELECT, then 50 of the stream.
+			if slices.Contains(seen.waitUntil(t, "50 commands of the stream", func(n []string) bool { return len(n) >= 51 }), "held") {
+				t.Fatalf("the server got %s before it was started", held)
 			}
 			hctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			defer cancel()
