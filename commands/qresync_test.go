@@ -120,6 +120,16 @@ func TestQResyncNeedsEnable(t *testing.T) {
 	if _, err := c.Select(ctx, "INBOX", q); !errors.Is(err, commands.ErrNotEnabled) {
 		t.Fatalf("Select with QResync before ENABLE: %v; want ErrNotEnabled", err)
 	}
+	vanished := &commands.FetchItems{Flags: true, ChangedSince: 5, Vanished: true}
+	fetched := 0
+	for _, err := range c.Fetch(ctx, commands.UIDRange(1, 0), vanished) {
+		if fetched++; !errors.Is(err, commands.ErrNotEnabled) {
+			t.Fatalf("Fetch with Vanished before ENABLE: %v; want ErrNotEnabled", err)
+		}
+	}
+	if fetched != 1 {
+		t.Fatalf("Fetch with Vanished before ENABLE yielded %d times; want once, with ErrNotEnabled", fetched)
+	}
 	if !strings.Contains(fmt.Sprint(commands.ErrNotEnabled), "not enabled") {
 		t.Fatal("ErrNotEnabled's text")
 	}
@@ -136,7 +146,7 @@ func TestQResyncNeedsEnable(t *testing.T) {
 	if _, err := c.Select(ctx, "INBOX", q); err != nil {
 		t.Fatalf("Select with QResync after ENABLE: %v", err)
 	}
-	for _, err := range c.Fetch(ctx, commands.UIDRange(1, 0), &commands.FetchItems{Flags: true, ChangedSince: 5, Vanished: true}) {
+	for _, err := range c.Fetch(ctx, commands.UIDRange(1, 0), vanished) {
 		if err != nil {
 			t.Fatalf("Fetch with Vanished after ENABLE: %v", err)
 		}
