@@ -359,18 +359,26 @@ func TestAppendDovecot(t *testing.T) {
 	if _, err := c.Examine(ctx, mb); err != nil {
 		t.Fatal(err)
 	}
+	fetched := 0
 	for m, err := range c.Fetch(ctx, commands.UIDs(1), &commands.FetchItems{Flags: true, InternalDate: true, Sections: []commands.FetchSection{{}}}) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		fetched++
 		if !m.InternalDate.Equal(date) || !slices.Contains(m.Flags, "$Label1") || !slices.Contains(m.Flags, `\Seen`) {
 			t.Fatalf("appended: %v %v", m.InternalDate, m.Flags)
 		}
-		s, _ := m.NextSection()
-		b, _ := io.ReadAll(s)
-		if !bytes.Equal(b, msg) {
-			t.Fatal("appended body differs")
+		s, err := m.NextSection()
+		if err != nil {
+			t.Fatalf("appended: its body: %v", err)
 		}
+		b, err := io.ReadAll(s)
+		if err != nil || !bytes.Equal(b, msg) {
+			t.Fatalf("appended body differs (%v)", err)
+		}
+	}
+	if fetched != 1 {
+		t.Fatalf("FETCH of the appended UID 1 yielded %d messages; want 1", fetched)
 	}
 	// imaplib's CRLF normalisation, streamed from a ReadSeeker; the
 	// result equals NormalizeCRLF's. A big message crosses buffers.
@@ -391,18 +399,26 @@ func TestAppendDovecot(t *testing.T) {
 	}
 	// Dovecot stores the binary body in base64 (RFC 3516 allows it);
 	// BINARY[1] gives the content back.
+	var uids []uint32
 	for m, err := range c.Fetch(ctx, commands.UIDRange(2, 3), &commands.FetchItems{Sections: []commands.FetchSection{{}, {Binary: true, Part: []int{1}}}}) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, _ := m.NextSection()
-		if m.UID == 3 {
-			s, _ = m.NextSection()
+		uids = append(uids, m.UID)
+		s, err := m.NextSection()
+		if err == nil && m.UID == 3 {
+			s, err = m.NextSection()
 		}
-		got, _ := io.ReadAll(s)
-		if w := map[uint32][]byte{2: want, 3: []byte("\xff\xfe\x01 raw\r\n")}[m.UID]; !bytes.Equal(got, w) {
-			t.Fatalf("UID %d: %q...\nwant %q...", m.UID, got[:min(60, len(got))], w[:min(60, len(w))])
+		if err != nil {
+			t.Fatalf("UID %d: its section: %v", m.UID, err)
 		}
+		got, err := io.ReadAll(s)
+		if w := map[uint32][]byte{2: want, 3: []byte("\xff\xfe\x01 raw\r\n")}[m.UID]; err != nil || !bytes.Equal(got, w) {
+			t.Fatalf("UID %d: %q... (%v)\nwant %q...", m.UID, got[:min(60, len(got))], err, w[:min(60, len(w))])
+		}
+	}
+	if !slices.Equal(uids, []uint32{2, 3}) {
+		t.Fatalf("FETCH of UIDs 2:3 yielded UIDs %v; want [2 3]", uids)
 	}
 	// A short reader aborts the session rather than desynchronise it.
 	_, err = c.Append(ctx, mb, bytes.NewReader(msg[:10]), 20, nil)
@@ -765,15 +781,23 @@ func TestCatenateDovecot(t *testing.T) {
 	}
 	msg := testserver.SampleMessage(1)
 	text := msg[bytes.Index(msg, []byte("\r\n\r\n"))+4:]
+	fetched := 0
 	for m, err := range c.Fetch(ctx, commands.UIDs(1), &commands.FetchItems{Sections: []commands.FetchSection{{}}}) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, _ := m.NextSection()
-		got, _ := io.ReadAll(s)
-		if want := append([]byte(hdr), text...); !bytes.Equal(got, want) {
-			t.Fatalf("catenated message:\n%q\nwant\n%q", got[:min(200, len(got))], want[:min(200, len(want))])
+		fetched++
+		s, err := m.NextSection()
+		if err != nil {
+			t.Fatalf("catenated message: its body: %v", err)
 		}
+		got, err := io.ReadAll(s)
+		if want := append([]byte(hdr), text...); err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("catenated message (%v):\n%q\nwant\n%q", err, got[:min(200, len(got))], want[:min(200, len(want))])
+		}
+	}
+	if fetched != 1 {
+		t.Fatalf("FETCH of the catenated UID 1 yielded %d messages; want 1", fetched)
 	}
 }
 
