@@ -122,9 +122,14 @@ func TestReplaceDovecot(t *testing.T) {
 	if len(got) != 3 || got[6] != "draft 4" || got[1] == "" || got[3] == "" {
 		t.Fatalf("after the replacements: %v; want UIDs 1, 3 and 6 (draft 4)", got)
 	}
+	fetched := 0
 	for m, err := range c.Fetch(ctx, commands.UIDs(6), &commands.FetchItems{Size: true}) {
 		if err != nil || m.Size != int64(len(bare)+3) {
 			t.Fatalf("the normalised draft: %v, %d bytes; want %d (CRLF line ends)", err, m.Size, len(bare)+3)
 		}
+		fetched++
+	}
+	if fetched != 1 {
+		t.Fatalf("FETCH of the normalised draft (UID 6) yielded %d messages; want 1", fetched)
 	}
 }
