@@ -707,24 +707,32 @@ func TestConnectionDovecot(t *testing.T) {
 		t.Fatal(err)
 	}
 	msg := testserver.SampleMessage(0) // multipart: a text part and a base64 PDF
+	fetched := 0
 	for m, err := range c.Fetch(ctx, commands.SeqNums(1), &commands.FetchItems{BodyStructure: true,
 		Sections: []commands.FetchSection{{}, {Binary: true, Part: []int{2}}}}) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, _ := m.NextSection()
-		whole, _ := io.ReadAll(s)
-		if !bytes.Equal(whole, msg) {
-			t.Fatal("BODY[] differs over TLS+COMPRESS")
-		}
+		fetched++
 		s, err := m.NextSection()
+		if err != nil {
+			t.Fatalf("BODY[]: %v", err)
+		}
+		whole, err := io.ReadAll(s)
+		if err != nil || !bytes.Equal(whole, msg) {
+			t.Fatalf("BODY[] differs over TLS+COMPRESS (%v)", err)
+		}
+		s, err = m.NextSection()
 		if err != nil || s.Kind != codec.SectionBinary {
 			t.Fatalf("BINARY[2]: %v %+v", err, s)
 		}
-		pdf, _ := io.ReadAll(s)
-		if !bytes.HasPrefix(pdf, []byte("%PDF-")) {
-			t.Fatalf("BINARY[2] is not the decoded PDF: %q", pdf[:min(len(pdf), 20)])
+		pdf, err := io.ReadAll(s)
+		if err != nil || !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+			t.Fatalf("BINARY[2] is not the decoded PDF: %q (%v)", pdf[:min(len(pdf), 20)], err)
 		}
+	}
+	if fetched != 1 {
+		t.Fatalf("FETCH 1 over TLS+COMPRESS yielded %d messages; want 1", fetched)
 	}
 }
 
