@@ -836,15 +836,18 @@ func (c *scaledConn) SetDeadline(t time.Time) error {
 
 // TestStallTimeoutWriteDefault is TestStallTimeoutWrite with the
 // defaults (nil Options): the write side's stall timeout is four
-// DefaultStallTimeouts (4 minutes), run 500 times faster by the
-// connection's clock (scaledConn: 480 ms). A server that stops taking an
+// DefaultStallTimeouts (4 minutes), run 200 times faster by the
+// connection's clock (scaledConn: 1.2 s). A server that stops taking an
 // APPEND's message in ends the command with a write *TimeoutError after 4
 // minutes, the session aborted; one that takes it in slowly (256 KiB
-// every 120 ms, a quarter of the scaled stall timeout: transport.Pipe
+// every 300 ms, a quarter of the scaled stall timeout: transport.Pipe
 // wakes the writer once two reads freed half its buffer) is not cut,
-// though the message takes more than one scaled stall timeout.
+// though the message takes more than one scaled stall timeout. (At 500
+// times, 480 ms, the slow reader was cut once on a loaded machine under
+// -race: a window held only 240 ms of slack; 600 ms now, as
+// TestStallTimeoutWrite's 800.)
 func TestStallTimeoutWriteDefault(t *testing.T) {
-	const scale = 500
+	const scale = 200
 	scaled := 4 * session.DefaultStallTimeout / scale
 	writeStall{
 		open: func(conn net.Conn) (*session.Session, error) {
