@@ -783,6 +783,10 @@ func (s *Session) transition(p *Pending, st *codec.Status) {
 			s.state = StateNonAuth
 			s.selected, s.readOnly = "", false
 			s.unselectedLocked()
+			// What ENABLE turned on ends with the authentication: the
+			// next user's session starts without it (Cyrus 3.6;
+			// TestUnauthenticateCyrus), UTF-8 mailbox names too.
+			s.enabled = 0
 		}
 	}
 	if ok && p.info.refresh && !capCode {

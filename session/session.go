@@ -766,7 +766,9 @@ func enabledBit(c string) enabledExt {
 // IMAP4rev2, QRESYNC, CONDSTORE (also on with QRESYNC). It reports false
 // for any other extension, and for CONDSTORE turned on otherwise than by
 // ENABLE (SELECT (CONDSTORE), a FETCH of MODSEQ: RFC 7162's
-// CONDSTORE-enabling commands).
+// CONDSTORE-enabling commands). An UNAUTHENTICATE accepted turns them
+// all off again, as the server does (Cyrus answers a SELECT (QRESYNC ...)
+// after it with BAD until ENABLE is sent again).
 func (s *Session) Enabled(ext string) bool {
 	b := enabledBit(ext)
 	s.mu.Lock()
