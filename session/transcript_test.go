@@ -30,6 +30,24 @@ func script(t *testing.T, name string) (net.Conn, func() error) {
 	return transcript.Start(t, transcript.ReadFile(t, filepath.Join("testdata", name+".txt")))
 }
 
+// waitEvents waits until done, which the caller evaluates under its own
+// lock, reports true, or 10 s pass: OnUnsolicited runs on a goroutine of
+// its own, so a command's end does not mean its handler has run yet
+// (TestTranscriptPipeline failed so with a delay planted in the handler's
+// goroutine).
+func waitEvents(mu *sync.Mutex, done func() bool) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		ok := done()
+		mu.Unlock()
+		if ok || time.Now().After(deadline) {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func ctx5(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	t.Cleanup(cancel)
@@ -192,6 +210,10 @@ func TestTranscriptPipeline(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
+	// Close does not wait for a handler it finds running (it cannot tell
+	// whether it was called from it), and the handler's goroutine goes on
+	// with what was queued: wait for the three events.
+	waitEvents(&mu, func() bool { return len(events) >= 3 })
 	mu.Lock()
 	defer mu.Unlock()
 	if want := []string{"EXISTS 3", "EXISTS 4", "EXPUNGE 1"}; fmt.Sprint(events) != fmt.Sprint(want) {
