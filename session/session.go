@@ -836,10 +836,17 @@ func (s *Session) Err() error {
 }
 
 // Close closes the connection without LOGOUT. Commands in flight end with
-// ErrClosed. No goroutine of the session is left when Close returns.
+// ErrClosed. No goroutine of the session is left when Close returns: the
+// unsolicited responses received before it have been handed to
+// OnUnsolicited.
 //
-// Close called from OnUnsolicited (or while it runs) does not wait for the
-// handler to return; the handler's goroutine ends right after it.
+// Close called from OnUnsolicited, or while the handler runs, does not wait
+// for it (it cannot tell whether it was called from the handler, which
+// would wait for itself): the handler's goroutine goes on with the
+// responses already queued and ends after them. A program that must know
+// the handler is done, for instance before closing a channel the handler
+// sends on, says so itself (a sync.WaitGroup or a flag under its own
+// lock).
 func (s *Session) Close() error {
 	s.abortWith(ErrClosed)
 	s.waitGoroutines()
