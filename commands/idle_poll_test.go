@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,7 +18,8 @@ import (
 // poll interval, the same events as IDLE in order, the end by onEvent, by
 // the context and by a refused NOOP, and NoPoll's refusal.
 func TestIdlePoll(t *testing.T) {
-	c, ctx := scripted(t, "idle/poll")
+	answered := &lineClock{prefix: "S: A5 OK"}
+	c, ctx := scriptedOpts(t, "idle/poll", &session.Options{Trace: answered})
 	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +40,12 @@ func TestIdlePoll(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("polled IDLE until the deadline: %v", err)
 	}
-	time.Sleep(100 * time.Millisecond) // past the script's QUIET
+	// Past the script's QUIET 300ms, which starts when the server has
+	// written A5's OK, so before the client read it: a fixed 100 ms after
+	// the context's end assumed that OK came within the first 50 ms. Wait
+	// until 300 ms after the client read it, and a margin for the server
+	// to see its read deadline pass.
+	answered.sleepPast(t, 300*time.Millisecond+200*time.Millisecond)
 	err = c.Idle(ctx, &commands.IdleOptions{PollInterval: time.Hour}, func(codec.Response) bool { return true })
 	if !errors.Is(err, session.ErrBad) {
 		t.Fatalf("polled IDLE, NOOP refused: %v", err)
@@ -45,4 +53,40 @@ func TestIdlePoll(t *testing.T) {
 	if err := c.Idle(ctx, &commands.IdleOptions{NoPoll: true}, func(codec.Response) bool { return true }); !errors.Is(err, commands.ErrUnsupported) {
 		t.Fatalf("NoPoll: %v", err)
 	}
+}
+
+// lineClock is a session trace that records when the first line starting
+// with prefix was received.
+type lineClock struct {
+	prefix string
+	mu     sync.Mutex
+	at     time.Time
+}
+
+func (l *lineClock) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.at.IsZero() && strings.HasPrefix(string(b), l.prefix) {
+		l.at = time.Now()
+	}
+	return len(b), nil
+}
+
+// sleepPast waits for the line (up to 10 s: it may come after the
+// command's context ended) and sleeps until d after it came.
+func (l *lineClock) sleepPast(t *testing.T, d time.Duration) {
+	t.Helper()
+	var at time.Time
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		l.mu.Lock()
+		at = l.at
+		l.mu.Unlock()
+		if !at.IsZero() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q line in the trace after 10 s", l.prefix)
+		}
+	}
+	time.Sleep(time.Until(at.Add(d)))
 }
