@@ -17,18 +17,34 @@ import (
 // Move ends with a *MoveIncompleteError matching session.ErrReselected.
 // Replace's fallback is bound the same way.
 func TestMoveFallbackReselected(t *testing.T) {
+	// The SELECT is started once the server has the COPY (a fixed 50 ms
+	// after Move started could come before the COPY on a loaded machine),
+	// and the COPY is answered 150 ms after that (the SELECT queues
+	// meanwhile), not 150 ms after the COPY came.
+	copying := make(chan struct{})   // the server has the UID COPY
+	selecting := make(chan struct{}) // the other goroutine calls Select now
 	c, ctx, sent := selectedServer(t, "IMAP4rev1 UIDPLUS", 10, func(cmd string) string {
 		switch {
 		case strings.HasPrefix(cmd, "UID SEARCH"):
+			time.Sleep(100 * time.Millisecond) // PLANTED
 			return "* SEARCH 5\r\n"
 		case strings.HasPrefix(cmd, "UID COPY"):
+			close(copying)
+			select {
+			case <-selecting:
+			case <-time.After(10 * time.Second):
+			}
 			time.Sleep(150 * time.Millisecond) // the other SELECT queues meanwhile
 		}
 		return ""
 	})
 	selected := make(chan error, 1)
 	go func() {
-		time.Sleep(50 * time.Millisecond)
+		select {
+		case <-copying:
+		case <-time.After(10 * time.Second):
+		}
+		close(selecting)
 		_, err := c.Select(ctx, "Other", nil)
 		selected <- err
 	}()
