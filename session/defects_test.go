@@ -170,10 +170,16 @@ func TestDefectForgedCompletion(t *testing.T) {
 		}
 	})
 	t.Run("pipelined command not yet written", func(t *testing.T) {
+		// The NOOP starts once the server has the APPEND, and the forged
+		// OK comes once the NOOP waits for the write lock (fixed sleeps
+		// of 30 and 100 ms assumed both on a loaded machine).
+		appendRead := make(chan struct{})
+		registered := make(chan struct{})
 		conn := fake(t, func(r *bufio.Reader, w io.Writer) {
 			io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hostile\r\n")
 			readLine(r) // A1 APPEND INBOX {5}: waits for "+"
-			time.Sleep(100 * time.Millisecond)
+			close(appendRead)
+			<-registered
 			// A2 (the NOOP) is registered, waiting for the write lock.
 			io.WriteString(w, "A2 OK NOOP completed\r\n")
 			io.Copy(io.Discard, r)
@@ -184,15 +190,23 @@ func TestDefectForgedCompletion(t *testing.T) {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
+			time.Sleep(60 * time.Millisecond) // PLANTED
 			_, errs[0] = s.Run(ctx20(t), &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
 				e.SP().Mailbox("INBOX").SP().Literal([]byte("hello"))
 			}})
 		}()
 		go func() {
 			defer wg.Done()
-			time.Sleep(30 * time.Millisecond)
+			select {
+			case <-appendRead:
+			case <-time.After(10 * time.Second):
+			}
 			_, errs[1] = s.Run(ctx20(t), &session.Command{Name: "NOOP"})
 		}()
+		for deadline := time.Now().Add(10 * time.Second); session.WriteWaiters(s) == 0 && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+		close(registered)
 		wg.Wait()
 		if !errors.Is(errs[1], session.ErrProtocol) && !errors.Is(errs[1], session.ErrNotSent) {
 			t.Fatalf("NOOP: %v; want ErrProtocol", errs[1])
@@ -333,10 +347,23 @@ func TestDefectNotSent(t *testing.T) {
 	s := openDefaults(t, conn, nil)
 	// APPEND holds the write lock while it waits for "+", which never
 	// comes before the NOOP's deadline.
-	go s.Run(ctx20(t), &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
-		e.SP().Mailbox("INBOX").SP().Literal([]byte("hello"))
-	}})
-	time.Sleep(50 * time.Millisecond)
+	go func() {
+		time.Sleep(60 * time.Millisecond) // PLANTED
+		s.Run(ctx20(t), &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
+			e.SP().Mailbox("INBOX").SP().Literal([]byte("hello"))
+		}})
+	}()
+	// Wait until the server has the APPEND (a fixed 50 ms could end
+	// before the APPEND took the write lock on a loaded machine: then
+	// the NOOP went first).
+	select {
+	case l := <-got:
+		if !strings.Contains(l, "APPEND") {
+			t.Fatalf("the server got %q first; want the APPEND", l)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the APPEND did not reach the server in 10 s")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	_, err := s.Run(ctx, &session.Command{Name: "NOOP"})
