@@ -410,12 +410,17 @@ func TestHostileLiteralOverLimit(t *testing.T) {
 // but not yet written (it waits behind an APPEND that waits for "+") must
 // not complete it: the session aborts (issue 7 item 3).
 func TestHostileForgedPipelined(t *testing.T) {
+	// The client starts the UID FETCH once the server has the APPEND, and
+	// the server forges its OK once it waits for the write lock (fixed
+	// sleeps of 50 and 20 ms assumed both on a loaded machine).
+	appendSeen := make(chan struct{})
 	registered := make(chan struct{})
 	hsRun(t, func(c *hostile.Conn) error {
 		cmd, err := hsSelected(c, "APPEND")
 		if err != nil {
 			return err
 		}
+		close(appendSeen)
 		if cmd.Tag != "A2" {
 			return fmt.Errorf("APPEND has tag %s; want A2", cmd.Tag)
 		}
@@ -423,7 +428,7 @@ func TestHostileForgedPipelined(t *testing.T) {
 		// written while the APPEND waits for "+". Complete it anyway.
 		select {
 		case <-registered:
-		case <-time.After(2 * time.Second):
+		case <-time.After(10 * time.Second):
 		}
 		if err := c.Sleep(100 * time.Millisecond); err != nil {
 			return err
@@ -438,18 +443,24 @@ func TestHostileForgedPipelined(t *testing.T) {
 		}
 		appended := make(chan error, 1)
 		go func() {
+			time.Sleep(60 * time.Millisecond) // PLANTED
 			_, err := c.s.Run(context.Background(), &session.Command{Name: "APPEND",
 				Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX").SP().Literal([]byte("Subject: x\r\n\r\nbody\r\n")) }})
 			appended <- err
 		}()
-		time.Sleep(50 * time.Millisecond) // APPEND is written and waits for "+"
+		select { // APPEND is written and waits for "+"
+		case <-appendSeen:
+		case <-time.After(10 * time.Second):
+		}
 		fetched := make(chan error, 1)
 		go func() {
 			r, err := c.s.Run(context.Background(), hsUIDFetch("1:* (FLAGS)"))
 			c.note("UID FETCH", r, err)
 			fetched <- err
 		}()
-		time.Sleep(20 * time.Millisecond)
+		for deadline := time.Now().Add(10 * time.Second); session.WriteWaiters(c.s) == 0 && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
 		close(registered)
 		err := <-fetched
 		if err == nil {
