@@ -1209,7 +1209,9 @@ func TestDovecotCloseInFlight(t *testing.T) {
 		_, err := s.Run(ctx, &session.Command{Name: "NOOP"})
 		queued <- err
 	}()
-	time.Sleep(20 * time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); session.Waiting(s) == 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond) // the NOOP waits behind LOGIN
+	}
 	s.Close()
 	if _, err := p.Wait(ctx); !errors.Is(err, session.ErrClosed) {
 		t.Errorf("LOGIN in flight at Close: %v; want ErrClosed", err)
@@ -1849,7 +1851,12 @@ func TestBugFlushSkippedForFailedWriter(t *testing.T) {
 		// second command to queue up behind it.
 		_, err := s.Run(ctx, &session.Command{Name: "NOOP", Args: func(e *wire.Encoder) {
 			close(holding)
-			time.Sleep(100 * time.Millisecond)
+			// Until the second command waits for the write lock (a
+			// fixed 100 ms let the first go on alone on a loaded
+			// machine, and the test proved nothing).
+			for session.WriteWaiters(s) == 0 && ctx.Err() == nil {
+				time.Sleep(time.Millisecond)
+			}
 		}})
 		first <- err
 	}()

@@ -120,7 +120,9 @@ func TestLeakCloseInFlight(t *testing.T) {
 	}
 	queued := make(chan error, 1)
 	go func() { _, err := s.Run(ctx, &session.Command{Name: "NOOP"}); queued <- err }()
-	time.Sleep(20 * time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); session.Waiting(s) == 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond) // the NOOP waits behind LOGIN
+	}
 	s.Close()
 	if _, err := p.Wait(ctx); !errors.Is(err, session.ErrClosed) {
 		t.Errorf("Wait: %v; want ErrClosed", err)
