@@ -70,7 +70,12 @@ func TestLongAnswersDovecot(t *testing.T) {
 		msgs[i] = []byte(fmt.Sprintf("Subject: s%05d\r\nDate: Mon, 1 Jan 2024 00:%02d:%02d +0000\r\nMessage-ID: <%d@imapkit>\r\n\r\nbody %d\r\n",
 			longSubject(i, n), i/60%60, i%60, i, i))
 	}
-	name := fmt.Sprintf("long-%s", sanitize(t.Name()))
+	// A mailbox of its own each run: with -count=2 the second run seeded
+	// the first run's mailbox again, and SORT found 40,000 messages.
+	dvMailboxN.Lock()
+	dvMailboxN.n++
+	name := fmt.Sprintf("long%d-%s", dvMailboxN.n, sanitize(t.Name()))
+	dvMailboxN.Unlock()
 	if err := dvServer(t).SeedMailbox("alice", name, msgs); err != nil {
 		t.Fatal(err)
 	}
