@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/imapkit/imapkit/internal/hostile"
 	"github.com/imapkit/imapkit/internal/testserver"
@@ -299,23 +298,18 @@ func TestIdleNotifyDovecot(t *testing.T) {
 	with := func(args ...string) []string { return append(append([]string{}, args...), cf...) }
 	for _, json := range []bool{false, true} {
 		box := "Fresh" + strconv.FormatBool(json)
-		args := with("idle", tls, "INBOX", "--notify", "--for", "3s")
+		args := with("idle", tls, "INBOX", "--notify", "--for", "60s")
 		if json {
 			args = append(args, "--json")
 		}
-		done := make(chan string)
-		go func() {
-			_, out, _ := runCLIQuiet(args...)
-			done <- out
-		}()
-		time.Sleep(1500 * time.Millisecond)
-		cli(t, "From: x@example.com\r\nSubject: elsewhere\r\n\r\nx\r\n", 0, with("append", tls, "Trash")...)
-		cli(t, "", 0, with("create", tls, box)...)
-		out := <-done
 		wantStatus, wantList := "MAILBOX Trash messages ", "LIST "+box+" ()"
 		if json {
 			wantStatus, wantList = `{"event":"mailbox","mailbox":"Trash","messages":`, `{"event":"list","mailbox":"`+box+`"}`
 		}
+		out := idleUntil(t, args, func() {
+			cli(t, "From: x@example.com\r\nSubject: elsewhere\r\n\r\nx\r\n", 0, with("append", tls, "Trash")...)
+			cli(t, "", 0, with("create", tls, box)...)
+		}, wantStatus, wantList)
 		if !strings.Contains(out, wantStatus) || !strings.Contains(out, wantList) {
 			t.Errorf("idle --notify (json %v): no %q or %q in\n%s", json, wantStatus, wantList, out)
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -181,14 +182,9 @@ func TestServerCommandsDovecot(t *testing.T) {
 	})
 
 	t.Run("idle", func(t *testing.T) {
-		done := make(chan string)
-		go func() {
-			_, out, _ := runCLIQuiet(with("idle", tls, "Trash", "--for", "4s", "--json", "--new")...)
-			done <- out
-		}()
-		time.Sleep(1500 * time.Millisecond)
-		cli(t, "From: x@example.com\r\nSubject: idle\r\n\r\nx\r\n", 0, with("append", tls, "Trash")...)
-		out := <-done
+		out := idleUntil(t, with("idle", tls, "Trash", "--for", "60s", "--json", "--new"), func() {
+			cli(t, "From: x@example.com\r\nSubject: idle\r\n\r\nx\r\n", 0, with("append", tls, "Trash")...)
+		}, `{"event":"exists","count":1}`, `"subject":"idle"}`)
 		if !strings.Contains(out, `{"event":"exists","count":1}`) {
 			t.Errorf("idle saw no EXISTS 1: %q", out)
 		}
@@ -212,11 +208,58 @@ func TestServerCommandsDovecot(t *testing.T) {
 	})
 }
 
-// runCLIQuiet is runCLI for goroutines (no t).
-func runCLIQuiet(args ...string) (int, string, string) {
-	var out, errOut bytes.Buffer
-	code := run(args, strings.NewReader(""), &out, &errOut)
-	return code, out.String(), errOut.String()
+// idleUntil runs "imapkit ARGS --debug" (an idle command; --debug puts
+// the IMAP exchange on stderr), calls act once the server has answered
+// the IDLE with its continuation request, and interrupts the command (as
+// Ctrl-C would) once its stdout holds every string of want, or 20 s after
+// act. It returns the command's stdout. The idle tests slept a fixed
+// 1.5 s for the command to be idling, and had its --for window (3 or 4
+// s, counted from before the IDLE) hold the other command's run too: a
+// loaded machine could miss either.
+func idleUntil(t *testing.T, args []string, act func(), want ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	old := interrupted
+	interrupted = ctx
+	defer func() { interrupted = old }()
+	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		run(append(append([]string{}, args...), "--debug"), strings.NewReader(""), stdout, stderr)
+	}()
+	defer func() { cancel(); <-done }() // also when act fails the test
+	idling := func() bool {
+		_, after, ok := strings.Cut(stderr.String(), " IDLE\n")
+		return ok && strings.Contains(after, "S: + ")
+	}
+	for deadline := time.Now().Add(20 * time.Second); !idling(); time.Sleep(10 * time.Millisecond) {
+		select {
+		case <-done:
+			t.Fatalf("imapkit %q ended before idling:\nstdout: %s\nstderr: %s", args, stdout.String(), stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("imapkit %q not idling after 20 s:\nstderr: %s", args, stderr.String())
+		}
+	}
+	act()
+	has := func() bool {
+		out := stdout.String()
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				return false
+			}
+		}
+		return true
+	}
+	for deadline := time.Now().Add(20 * time.Second); !has() && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	return stdout.String()
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
