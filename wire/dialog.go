@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"context"
 	"strings"
 	"sync"
 )
@@ -61,17 +62,34 @@ type Event struct {
 // before the line is forwarded: the peer cannot answer a line it has not
 // received, so the two calls see the conversation in its order.
 //
-// The rules it applies: after a client's AUTHENTICATE, every client line
-// is a SASL response and every server "+" a challenge, until the server
-// completes that command (tagged OK, NO or BAD); after a client's IDLE, a
-// client line "DONE" ends it; a tagged server line completes the command
-// with that tag, which Event names, so that the caller can act on STARTTLS
-// or COMPRESS accepted (both directions change their stream after it).
+// The rules it applies: after a client's AUTHENTICATE, every server "+"
+// is a challenge, and the client line that answers it a SASL response,
+// until the server completes that command (tagged OK, NO or BAD); a client
+// line that answers no challenge is a command, as the server reads it (a
+// client that pipelines a command after AUTHENTICATE with an initial
+// response must not hide it from a filter as a SASL line). After a
+// client's IDLE, a client line "DONE" ends it. A tagged server line
+// completes the command with that tag, which Event names, so that the
+// caller can act on STARTTLS or COMPRESS accepted (both directions change
+// their stream after it).
+//
+// A client's synchronizing literal needs the server's word: the client
+// sends its body only after the server's "+", and when the server refuses
+// the command instead (a tagged NO or BAD, such as APPEND's [TRYCREATE]),
+// the body never comes and the client's next line is a new command. A
+// proxy that went on to relay the announced bytes as the body would take
+// that command for literal data, out of step with the server. So the
+// client direction calls ExpectContinuation before it forwards such a
+// literal's header and WaitContinuation after (see their docs).
 type Dialog struct {
-	mu   sync.Mutex
-	sasl string   // tag of the AUTHENTICATE in progress
-	idle string   // tag of the IDLE in progress
-	tags []string // pending commands: tag, name, tag, name, ...
+	mu       sync.Mutex
+	sasl     string   // tag of the AUTHENTICATE in progress
+	saslTurn bool     // the server sent a challenge the client has not answered
+	idle     string   // tag of the IDLE in progress
+	tags     []string // pending commands: tag, name, tag, name, ...
+	cur      string   // tag of the client's last command
+	litTag   string   // the command whose synchronizing literal awaits the server's word
+	lit      chan bool
 }
 
 // maxPending bounds the commands a Dialog remembers without a completion.
@@ -81,7 +99,8 @@ const maxPending = 1024
 func (d *Dialog) Client(line []Token) Event {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.sasl != "" {
+	if d.sasl != "" && d.saslTurn {
+		d.saslTurn = false
 		return Event{Kind: LineSASL}
 	}
 	first, second := lineWords(line)
@@ -100,6 +119,7 @@ func (d *Dialog) Client(line []Token) Event {
 			}
 		}
 	}
+	d.cur = ev.Tag
 	if ev.Tag != "" && ev.Command != "" {
 		if len(d.tags) >= 2*maxPending {
 			d.tags = append(d.tags[:0], d.tags[2:]...)
@@ -123,8 +143,10 @@ func (d *Dialog) Server(line []Token) Event {
 	switch first.Kind {
 	case KindPlus:
 		if d.sasl != "" {
+			d.saslTurn = true
 			return Event{Kind: LineSASL}
 		}
+		d.verdictLocked(true)
 		return Event{Kind: LineContinuation}
 	case KindStar:
 		return Event{Kind: LineUntagged}
@@ -140,13 +162,67 @@ func (d *Dialog) Server(line []Token) Event {
 			break
 		}
 	}
+	if ev.Tag == d.litTag {
+		d.verdictLocked(false) // refused: its body will not come
+	}
 	if ev.Tag == d.sasl {
-		d.sasl = ""
+		d.sasl, d.saslTurn = "", false
 	}
 	if ev.Tag == d.idle {
 		d.idle = ""
 	}
 	return ev
+}
+
+// ExpectContinuation tells d that the client direction has read the
+// header of a synchronizing literal (AppendUntilLiteral stopped at a
+// KindLiteral token whose Literal().NonSync is false) of the command it
+// last passed to Client, and will not read the body before the server's
+// word. Call it before forwarding the header, so that the server's answer
+// cannot come first; then forward and flush the header and call
+// WaitContinuation.
+func (d *Dialog) ExpectContinuation() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.litTag = d.cur
+	d.lit = make(chan bool, 1)
+}
+
+// WaitContinuation waits for the server's word on the literal announced to
+// ExpectContinuation: true when the server sent "+" (relay the body, with
+// Tokenizer.ForwardLiteral), false when it completed the command instead
+// (NO or BAD: the client will not send the body; call
+// Tokenizer.RefuseLiteral and read the next line as a new command). It
+// returns ctx's error if ctx ends first (the server direction ended: cancel
+// ctx then), and false at once without ExpectContinuation.
+func (d *Dialog) WaitContinuation(ctx context.Context) (bool, error) {
+	d.mu.Lock()
+	ch := d.lit
+	d.mu.Unlock()
+	if ch == nil {
+		return false, nil
+	}
+	select {
+	case ok := <-ch:
+		return ok, nil
+	case <-ctx.Done():
+		d.mu.Lock()
+		if d.lit == ch {
+			d.lit, d.litTag = nil, ""
+		}
+		d.mu.Unlock()
+		return false, ctx.Err()
+	}
+}
+
+// verdictLocked hands the server's word to the literal that awaits it, if
+// any: go-ahead ("+") or refusal (the command's completion).
+func (d *Dialog) verdictLocked(ok bool) {
+	if d.lit == nil {
+		return
+	}
+	d.lit <- ok
+	d.lit, d.litTag = nil, ""
 }
 
 // lineWords returns the first two tokens of line that are not spaces

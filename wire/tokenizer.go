@@ -1273,6 +1273,23 @@ func (t *Tokenizer) LiteralReader() (io.Reader, error) {
 	return &t.lit, nil
 }
 
+// RefuseLiteral ends the open literal without its body, and the line with
+// it: the next call reads a new line. It is for a proxy relaying a client
+// whose synchronizing literal the server refused (Dialog.WaitContinuation
+// reported a tagged NO or BAD where "+" would let the body come): the
+// client never sends that body, and its next bytes are a new command. Call
+// it after forwarding the header and before reading any of the body. It
+// fails with ErrLiteralPending when no literal is open.
+func (t *Tokenizer) RefuseLiteral() error {
+	if t.pend&pendLit == 0 {
+		return ErrLiteralPending
+	}
+	t.closeLiteral()
+	t.pend |= pendEOL
+	t.gen++
+	return nil
+}
+
 // literalReader streams the open literal.
 type literalReader struct{ t *Tokenizer }
 
