@@ -352,11 +352,16 @@ func (ps *proxySession) serve(ctx context.Context, client net.Conn) {
 	stop := context.AfterFunc(ctx, func() { ps.closeAll() })
 	defer stop()
 	done := make(chan struct{})
+	// The client direction may wait for the server's word on a literal:
+	// it ends with the server direction.
+	cctx, ccancel := context.WithCancel(ctx)
+	defer ccancel()
 	go func() {
 		defer close(done)
-		ps.clientToServer(ctx)
+		ps.clientToServer(cctx)
 	}()
 	ps.serverToClient(ctx)
+	ccancel()
 	ps.toClient.close()
 	ps.closeAll()
 	<-done
@@ -475,6 +480,30 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 			if !last.Literal().NonSync {
 				// The server's "+" comes next: print the line so far.
 				ps.out.line(p.cont())
+				// The client sends the body only if the server lets it:
+				// refused (APPEND's NO [TRYCREATE]), its next line is a
+				// new command, not literal data.
+				ps.dialog.ExpectContinuation()
+				if _, err := tk.Forward(w); err != nil {
+					ps.logf("* client side: %v", err)
+					return
+				}
+				if err := w.Flush(); err != nil {
+					return
+				}
+				goAhead, err := ps.dialog.WaitContinuation(ctx)
+				if err != nil {
+					return
+				}
+				if !goAhead {
+					if err := tk.RefuseLiteral(); err != nil {
+						ps.logf("* client side: %v", err)
+						ps.closeAll()
+						return
+					}
+					start = true
+					continue
+				}
 			}
 			var lw io.Writer = w
 			var cw *captureWriter

@@ -266,6 +266,48 @@ m2.logout()
 	}
 }
 
+// TestProxyRefusedLiteral: imaplib APPENDs to a mailbox that does not
+// exist; Dovecot answers NO [TRYCREATE] instead of the "+" that would let
+// the body come, and imaplib, as its docs suggest, CREATEs the mailbox and
+// APPENDs again. The proxy read imaplib's CREATE as the refused literal's
+// body: it relayed it as data, out of step with the server, and imaplib
+// waited for an answer that never came (a filter would never have seen the
+// CREATE; the proxy-writer audit of 2026-12-04). Now the proxy waits for
+// the server's word before it relays a synchronizing literal's body.
+func TestProxyRefusedLiteral(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Fatal("python3 is needed for this test")
+	}
+	srv, _ := dovecot(t, 3)
+	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.PlainAddr)
+	host, port, _ := net.SplitHostPort(addr)
+	box := fmt.Sprintf("Missing%d", time.Now().UnixNano())
+	script := fmt.Sprintf(`
+import imaplib
+m = imaplib.IMAP4(%q, %s, timeout=20)
+m.login(%q, %q)
+body = b"From: py@example.com\r\nSubject: refused\r\n\r\nhello\r\n"
+typ, data = m.append(%q, None, None, body)
+assert typ == "NO" and b"TRYCREATE" in data[0], (typ, data)
+typ, data = m.create(%q)
+assert typ == "OK", (typ, data)
+typ, data = m.append(%q, None, None, body)
+assert typ == "OK", (typ, data)
+typ, data = m.select(%q)
+assert typ == "OK" and data[0] == b"1", (typ, data)
+m.logout()
+`, host, port, testserver.Alice, testserver.Password, box, box, box, box)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if b, err := exec.CommandContext(ctx, "python3", "-c", script).CombinedOutput(); err != nil {
+		t.Fatalf("imaplib: %v\n%s\ntrace:\n%s", err, b, out.String())
+	}
+	waitFor(t, out, "* connection closed")
+	if trace := out.String(); !strings.Contains(trace, "CREATE "+box) {
+		t.Errorf("the trace shows no CREATE:\n%s", trace)
+	}
+}
+
 // TestProxyTLS: TLS on both sides (imaps:// upstream, --tls with a
 // generated certificate downstream), then COMPRESS: the proxy keeps
 // relaying without decoding.
