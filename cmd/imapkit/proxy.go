@@ -393,9 +393,6 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 	var line []wire.Token
 	var ev wire.Event
 	start := true
-	// src is what tk reads: the client, or after a refused command, the
-	// bytes read ahead and then the client.
-	var src io.Reader = client
 	// secure: credentials may go upstream (TLS there, loopback, or the
 	// user's explicit choice).
 	secure := ps.cfg.upstream.tls || ps.cfg.insecurePlaintext || isLoopback(server)
@@ -465,7 +462,7 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 			if why := ps.refusal(ev, secure); why != "" {
 				p.tokens(line)
 				ps.out.line(p.refused())
-				if src, err = ps.refuse(tk, line, src, ev.Tag, why); err != nil {
+				if err := ps.refuse(tk, line, ev.Tag, why); err != nil {
 					ps.logf("* client side: %v", err)
 					ps.closeAll()
 					return
@@ -560,11 +557,11 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 					return
 				}
 			}
-			io.Copy(server, src)
+			io.Copy(server, client)
 			return
 		}
 		client, server = res.client, res.server
-		src, secure = client, true
+		secure = true
 		tk.Reset(client) // nothing read before the handshake is relayed
 		w.Reset(server)
 	}
@@ -702,31 +699,31 @@ func (ps *proxySession) refusal(ev wire.Event, secure bool) string {
 // rest of the command without relaying it: the bodies of non-synchronizing
 // literals are read and dropped; at a synchronizing literal, the NO goes
 // instead of the "+" the client waits for, so that no body follows, and
-// the tokenizer starts over on what it read ahead. It returns the reader
-// the tokenizer reads from now on.
-func (ps *proxySession) refuse(tk *wire.Tokenizer, line []wire.Token, src io.Reader, tag, why string) (io.Reader, error) {
+// the literal ends there (RefuseLiteral).
+func (ps *proxySession) refuse(tk *wire.Tokenizer, line []wire.Token, tag, why string) error {
 	for {
+		if _, err := tk.Forward(io.Discard); err != nil {
+			return err
+		}
 		last := line[len(line)-1]
 		if last.Kind != wire.KindLiteral {
-			if _, err := tk.Forward(io.Discard); err != nil {
-				return src, err
-			}
 			break
 		}
 		if !last.Literal().NonSync {
-			src = io.MultiReader(bytes.NewReader(tk.Detach()), src)
-			tk.Reset(src)
+			if err := tk.RefuseLiteral(); err != nil {
+				return err
+			}
 			break
 		}
 		if _, err := tk.ForwardLiteral(io.Discard); err != nil {
-			return src, err
+			return err
 		}
 		var err error
 		if line, err = tk.AppendUntilLiteral(line[:0]); err != nil {
-			return src, err
+			return err
 		}
 	}
-	return src, ps.toClient.inject(ps.answer(tag, why))
+	return ps.toClient.inject(ps.answer(tag, why))
 }
 
 // refuseLine is refuse for a line that does not tokenize: the answer goes
