@@ -163,6 +163,7 @@ func examples() error {
 		items    *commands.FetchItems
 		name     string              // a mailbox
 		from, to net.Conn            // a proxy's two sides
+		d        *wire.Dialog        // a proxy's Dialog
 		r        *session.Result     // what an earlier example's Run returned
 		cmd      *session.Command    // a command built earlier
 		uid      uint32              // a message's UID
@@ -183,7 +184,7 @@ func examples() error {
 	_, _, _, _, _, _ = user, pass, cfg, t, set, items
 	_, _, _, _, _, _, _, _ = name, from, to, r, cmd, uid, dst, newCount
 	_, _, _, _, _ = newMail, showUser, store, mailboxes, waitForContinuation
-	_, _, _ = m, sec, part
+	_, _, _, _ = m, sec, part, d
 	_ = bufio.NewReader
 	_, _, _, _, _, _ = bytes.MinRead, tls.VersionTLS13, errors.New, fmt.Sprint, io.EOF, log.Print
 	_, _, _, _, _ = slog.Info, os.Stdout, strings.Cut, time.Now, auth.NewPlain
