@@ -41,14 +41,19 @@
 //
 // TokenizerOptions holds every limit with its default: MaxLineLength
 // (1 MiB, like imaplib's 1,000,000), MaxStringLiteral (64 KiB), MaxDepth
-// (100) and MaxLiteral (1 GiB). Exceeding one gives a *LimitError wrapping
-// ErrLineTooLong, ErrStringTooLarge, ErrTooDeep or ErrLiteralTooLarge.
+// (100), MaxLiteral (1 GiB) and MaxLineTokens (65,536). Exceeding one gives
+// a *LimitError wrapping ErrLineTooLong, ErrStringTooLarge, ErrTooDeep,
+// ErrLiteralTooLarge or ErrTooManyTokens.
 // Malformed input gives a *SyntaxError with the stream offset, what was
 // expected and what was found. After either, SkipLine gets back in step with
-// the stream. MaxLineLength bounds what a line keeps: a reader that keeps
-// none of a line's bytes (it converts numbers as it reads them) calls Drop,
-// and the line is then read to its end (or to Keep) in a buffer that does
-// not grow, whatever its length.
+// the stream. MaxLineLength bounds the bytes a line keeps in the buffer: a
+// reader that keeps none of a line's bytes (it converts numbers as it reads
+// them) calls Drop, and the line is then read to its end (or to Keep) in a
+// buffer that does not grow, whatever its length. It does not bound the
+// Tokens AppendLine and AppendUntilLiteral append (48 bytes each, and a
+// 1 MiB line can hold a million tokens): MaxLineTokens bounds those of one
+// call, and ErrTooManyTokens is no failure: the next call goes on with the
+// line.
 //
 // # Interrupted reads
 //

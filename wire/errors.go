@@ -19,6 +19,11 @@ var (
 	ErrStringTooLarge = errors.New("wire: literal too large to return as a string")
 	// ErrTooDeep means parentheses or brackets nested deeper than MaxDepth.
 	ErrTooDeep = errors.New("wire: nesting too deep")
+	// ErrTooManyTokens means AppendLine or AppendUntilLiteral appended
+	// MaxLineTokens tokens and the line goes on. It is not a failure of
+	// the stream: the tokens returned with it are valid, and the next call
+	// goes on with the same line.
+	ErrTooManyTokens = errors.New("wire: too many tokens for one call")
 	// ErrNumberOverflow means a number does not fit in 64 bits.
 	ErrNumberOverflow = errors.New("wire: number overflows 64 bits")
 	// ErrCannotRewind means Rewind was given a mark from an earlier line, or
@@ -86,12 +91,16 @@ func (e *SyntaxError) Unwrap() error { return e.Err }
 func (e *SyntaxError) Is(target error) bool { return target == ErrSyntax }
 
 // LimitError reports input that exceeded one of the tokenizer's limits. It
-// wraps ErrLineTooLong, ErrLiteralTooLarge, ErrStringTooLarge or ErrTooDeep.
+// wraps ErrLineTooLong, ErrLiteralTooLarge, ErrStringTooLarge, ErrTooDeep
+// or ErrTooManyTokens.
 type LimitError struct {
 	Offset int64 // stream offset where the limit was hit
 	Limit  int64 // the configured limit
-	Got    int64 // the size or depth found (for literals: the announced size)
-	Err    error // the sentinel
+	// Got is the size or depth found (for literals: the announced size;
+	// for ErrTooManyTokens, Limit+1: the line has more tokens than one
+	// call returns).
+	Got int64
+	Err error // the sentinel
 }
 
 // Error implements error.

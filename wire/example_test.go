@@ -3,6 +3,7 @@ package wire_test
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -31,7 +32,10 @@ func (l *leg) relayLine() error {
 	for {
 		var err error
 		l.line, err = l.tk.AppendUntilLiteral(l.line[:0])
-		if err != nil {
+		// ErrTooManyTokens: a line of more than MaxLineTokens tokens; the
+		// next call goes on with it (not a new line: no new classify).
+		more := errors.Is(err, wire.ErrTooManyTokens)
+		if err != nil && !more {
 			return err // on a *SyntaxError, ForwardLine relays the line as it is
 		}
 		if start {
@@ -56,6 +60,12 @@ func (l *leg) relayLine() error {
 			if tok.Kind != wire.KindSP {
 				words++
 			}
+		}
+		if more {
+			if _, err := l.tk.Forward(l.w); err != nil {
+				return err
+			}
+			continue
 		}
 		if l.line[len(l.line)-1].Kind == wire.KindLiteral {
 			// The header goes out (flushed) before the body is awaited.
@@ -89,8 +99,12 @@ func Example_loggingProxy() {
 		"+ idling\r\n* 1 FETCH (BODY[] {5}\r\nhello)\r\na3 OK done\r\n"
 	var d wire.Dialog
 	var toServer, toClient bytes.Buffer
-	client := &leg{who: "C: ", tk: wire.NewTokenizer(strings.NewReader(fromClient), nil), w: bufio.NewWriter(&toServer), classify: d.Client}
-	server := &leg{who: "S: ", tk: wire.NewTokenizer(strings.NewReader(fromServer), nil), w: bufio.NewWriter(&toClient), classify: d.Server}
+	// MaxLineTokens 5, only to show lines read in several calls: the
+	// default (65,536) takes one call for any ordinary line. Dialog needs
+	// a line's first five tokens ("a1 UID FETCH").
+	opts := &wire.TokenizerOptions{MaxLineTokens: 5}
+	client := &leg{who: "C: ", tk: wire.NewTokenizer(strings.NewReader(fromClient), opts), w: bufio.NewWriter(&toServer), classify: d.Client}
+	server := &leg{who: "S: ", tk: wire.NewTokenizer(strings.NewReader(fromServer), opts), w: bufio.NewWriter(&toClient), classify: d.Server}
 	for _, turn := range "SCSCSCSCSSCS" {
 		l := client
 		if turn == 'S' {

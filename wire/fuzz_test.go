@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"testing"
 	"testing/iotest"
 
@@ -72,6 +73,10 @@ func FuzzTokenizer(f *testing.F) {
 	f.Add([]byte("\"unterminated\r\n"))
 	f.Add([]byte("((((((((((((((((((((((((\r\n"))
 	f.Add([]byte("~{3+}\r\na\x00b <1.2> <9> \"a\\\"b\" nil NIL Nil 18446744073709551616\r\n"))
+	// Lines of many tokens, which AppendLine returns in several calls
+	// (MaxLineTokens, below, is 1 to 7 for most lengths).
+	f.Add([]byte("a1 NOOP" + strings.Repeat(" 1", 300) + "\r\n* 2 FETCH (BODY[] {3}\r\nabc (((x))) \"q\" <1.2>)\r\n"))
+	f.Add([]byte("* OK [ALERT] text {5}\r\n+ go on\r\n* SEARCH" + strings.Repeat(" 4294967295", 100) + "\r\n"))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		whole, errWhole := tokenizeAll(bytes.NewReader(in))
 		slow, errSlow := tokenizeAll(&timeoutReader{r: iotest.OneByteReader(bytes.NewReader(in)), n: 3, chunk: 1})
@@ -86,8 +91,10 @@ func FuzzTokenizer(f *testing.F) {
 		if (errWhole == nil) != (errSlow == nil) {
 			t.Fatalf("errors differ: %v vs %v", errWhole, errSlow)
 		}
-		// AppendLine gives the same tokens as Next.
-		opts := &wire.TokenizerOptions{MaxLineLength: 4096, MaxStringLiteral: 1024, MaxDepth: 16, MaxLiteral: 1 << 20, BufferSize: 64}
+		// AppendLine gives the same tokens as Next, in calls of up to
+		// MaxLineTokens tokens (1 to 7; for 0, the default, one call a
+		// line).
+		opts := &wire.TokenizerOptions{MaxLineLength: 4096, MaxStringLiteral: 1024, MaxDepth: 16, MaxLiteral: 1 << 20, BufferSize: 64, MaxLineTokens: len(in) % 8}
 		next, errNext := dump(wire.NewTokenizer(bytes.NewReader(in), opts))
 		lines, errLines := dumpLines(wire.NewTokenizer(bytes.NewReader(in), opts))
 		// dump streams literals over 64 bytes, which its line then does

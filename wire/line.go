@@ -14,6 +14,16 @@ import (
 // stream it with LiteralReader, then call AppendLine again to continue the
 // line.
 //
+// One call appends at most MaxLineTokens tokens (DefaultMaxLineTokens:
+// 65,536, 3 MiB of Tokens). MaxLineLength bounds a line's bytes, not its
+// tokens, and a Token takes 48 bytes whatever its size on the wire: a
+// 1 MiB line of " 1 1 1..." is a million tokens. On reaching the bound
+// AppendLine returns the tokens so far with a *LimitError wrapping
+// ErrTooManyTokens, the last token not a CRLF; the line is not refused
+// and the stream stays in step: call again (with dst reset, or not) to go
+// on with the same line. A caller that looks at a line's first tokens
+// (its tag, its command) must not take that call's tokens for a new line.
+//
 // It suits tracers that want a line's tokens at once: one call per line
 // and 0 allocations once dst has grown. (Scan is as fast or faster per
 // token: AppendLine also writes each Token into dst.) A proxy in front of
@@ -32,19 +42,29 @@ func (t *Tokenizer) AppendLine(dst []Token) ([]Token, error) {
 // (ForwardLiteral does both), then calls AppendUntilLiteral again to go on
 // with the line. So a synchronizing literal's header reaches the server,
 // whose "+" lets the client send the body, before the proxy waits for the
-// body.
+// body. Like AppendLine, one call appends at most MaxLineTokens tokens:
+// on ErrTooManyTokens a proxy forwards what was read (Forward) and calls
+// again, for the rest of the same line.
 func (t *Tokenizer) AppendUntilLiteral(dst []Token) ([]Token, error) {
 	return t.appendLine(dst, true)
 }
 
 func (t *Tokenizer) appendLine(dst []Token, stopAtLiteral bool) ([]Token, error) {
+	// limit is the length dst may reach in this call (MaxLineTokens more).
+	limit := len(dst) + t.maxTokens
+	if limit < len(dst) {
+		limit = int(^uint(0) >> 1)
+	}
 	for {
 		if t.pend == 0 {
 			var done bool
-			dst, done = t.appendFast(dst)
+			dst, done = t.appendFast(dst, limit)
 			if done {
 				return dst, nil
 			}
+		}
+		if len(dst) >= limit {
+			return dst, &LimitError{Offset: t.Offset(), Limit: int64(t.maxTokens), Got: int64(t.maxTokens) + 1, Err: ErrTooManyTokens}
 		}
 		kind, err := t.next()
 		if err != nil {
@@ -70,11 +90,18 @@ func (t *Tokenizer) appendLine(dst []Token, stopAtLiteral bool) ([]Token, error)
 }
 
 // appendFast tokenizes what is in the buffer until it meets a token that is
-// not whole there, or that needs the general path. done reports the end of
-// the line.
-func (t *Tokenizer) appendFast(dst []Token) ([]Token, bool) {
+// not whole there, or that needs the general path, or dst reaches limit
+// tokens. done reports the end of the line.
+func (t *Tokenizer) appendFast(dst []Token, limit int) ([]Token, bool) {
 	buf := t.buf[:t.w]
 	r := t.r
+	// Every token takes at least one byte: when the buffer could hold more
+	// tokens than dst has room for, look at no more bytes than that room.
+	// A token cut there is not whole, so the loop stops before it and
+	// appendLine checks the bound; the loop itself checks nothing.
+	if room := limit - len(dst); room < len(buf)-r {
+		buf = buf[:r+room]
+	}
 	maxEnd := t.lineStart + t.maxLine
 loop:
 	for r < len(buf) {

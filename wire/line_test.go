@@ -15,7 +15,8 @@ import (
 )
 
 // dumpLines renders the tokens that AppendLine returns, in dump's format;
-// literals larger than the string limit are streamed.
+// literals larger than the string limit are streamed. A line of more than
+// MaxLineTokens tokens takes several calls (ErrTooManyTokens between them).
 func dumpLines(tk *wire.Tokenizer) ([]string, error) {
 	var out []string
 	var toks []wire.Token
@@ -33,7 +34,7 @@ func dumpLines(tk *wire.Tokenizer) ([]string, error) {
 				s += fmt.Sprintf(":%d.%d.%v", tok.Num, tok.Length, tok.HasLength())
 			case wire.KindLiteral:
 				body := tok.Bytes()
-				if int64(len(body)) != tok.Literal().Size && i == len(toks)-1 && err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+				if int64(len(body)) != tok.Literal().Size && i == len(toks)-1 && err != nil && !errors.Is(err, os.ErrDeadlineExceeded) && !errors.Is(err, wire.ErrTooManyTokens) {
 					// The header AppendLine keeps for a retry of a
 					// body it could not read (past MaxLineLength, say):
 					// dump (Next and LiteralBytes) stops there too.
@@ -61,7 +62,7 @@ func dumpLines(tk *wire.Tokenizer) ([]string, error) {
 			}
 			out = append(out, s)
 		}
-		if errors.Is(err, os.ErrDeadlineExceeded) {
+		if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, wire.ErrTooManyTokens) {
 			continue
 		}
 		if err == io.EOF {
@@ -85,13 +86,17 @@ func TestAppendLineMatchesNext(t *testing.T) {
 	}
 	for name, mk := range readers {
 		for _, max := range []int{0, 4} { // 4: the literals are streamed
-			tk := wire.NewTokenizer(mk(), &wire.TokenizerOptions{BufferSize: 32, MaxStringLiteral: max})
-			got, err := dumpLines(tk)
-			if err != nil {
-				t.Fatalf("%s/%d: %v", name, max, err)
-			}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("%s/%d: AppendLine differs from Next (-want +got):\n%s", name, max, diff)
+			// maxTok 1 and 3: every line takes several calls, which must
+			// give the same tokens as one.
+			for _, maxTok := range []int{0, 1, 3} {
+				tk := wire.NewTokenizer(mk(), &wire.TokenizerOptions{BufferSize: 32, MaxStringLiteral: max, MaxLineTokens: maxTok})
+				got, err := dumpLines(tk)
+				if err != nil {
+					t.Fatalf("%s/%d/%d: %v", name, max, maxTok, err)
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("%s/%d/%d: AppendLine differs from Next (-want +got):\n%s", name, max, maxTok, diff)
+				}
 			}
 		}
 	}

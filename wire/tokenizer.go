@@ -14,7 +14,8 @@ import (
 const (
 	// DefaultMaxLineLength bounds the bytes one line keeps in memory: every
 	// byte outside literals plus the literals returned as bytes. imaplib uses
-	// 1,000,000.
+	// 1,000,000. It does not bound the Tokens AppendLine makes of them
+	// (DefaultMaxLineTokens does).
 	DefaultMaxLineLength = 1 << 20
 	// DefaultMaxStringLiteral bounds a literal returned as bytes; larger
 	// literals must be streamed with LiteralReader.
@@ -28,6 +29,20 @@ const (
 	// grows (up to the line limit) only when a line longer than half of it
 	// arrives.
 	DefaultBufferSize = 32 << 10
+	// DefaultMaxLineTokens bounds the tokens one AppendLine or
+	// AppendUntilLiteral call appends: 65,536 Tokens of 48 bytes are 3 MiB
+	// (about 3.75 MiB of capacity once append has grown the slice), the
+	// order of the 1 MiB line buffer, where a 1 MiB line of " 1 1 1..."
+	// would otherwise keep a million Tokens (52 MiB, 258 MiB allocated
+	// while the slice grows). Legitimate lines can be longer (a SEARCH
+	// answer of 100,000 UIDs is 200,000 tokens counting KindSP): such a
+	// line is not refused, it takes several calls, each returning up to
+	// the bound with ErrTooManyTokens and the next one going on with the
+	// same line. The bound is set high enough that ordinary lines (FETCH
+	// responses, BODYSTRUCTUREs, client commands, whose sets are one
+	// atom) never meet it, and low enough that what a caller keeps stays
+	// a few MiB.
+	DefaultMaxLineTokens = 1 << 16
 )
 
 // TokenizerOptions configures a Tokenizer. A nil *TokenizerOptions is
@@ -39,6 +54,11 @@ type TokenizerOptions struct {
 	MaxDepth         int   // default DefaultMaxDepth
 	MaxLiteral       int64 // default DefaultMaxLiteral
 	BufferSize       int   // default DefaultBufferSize
+	// MaxLineTokens bounds the tokens one AppendLine or AppendUntilLiteral
+	// call appends (default DefaultMaxLineTokens); a longer line takes
+	// several calls (see AppendLine). Other methods read one token at a
+	// time and are not concerned.
+	MaxLineTokens int
 
 	// LenientLineEnds accepts a bare LF where CRLF belongs. Off by default:
 	// no conforming peer needs it.
@@ -97,6 +117,7 @@ type Tokenizer struct {
 	released  int   // the size of the buffer Release gave back (0: none)
 
 	maxLine, maxString, maxDepth int
+	maxTokens                    int // AppendLine's bound (MaxLineTokens)
 	maxLiteral                   int64
 	lenient                      bool
 
@@ -147,6 +168,7 @@ func NewTokenizer(r io.Reader, opts *TokenizerOptions) *Tokenizer {
 		maxLine:    orDefault(o.MaxLineLength, DefaultMaxLineLength),
 		maxString:  orDefault(o.MaxStringLiteral, DefaultMaxStringLiteral),
 		maxDepth:   orDefault(o.MaxDepth, DefaultMaxDepth),
+		maxTokens:  orDefault(o.MaxLineTokens, DefaultMaxLineTokens),
 		maxLiteral: o.MaxLiteral,
 		lenient:    o.LenientLineEnds,
 		pend:       pendHead,
