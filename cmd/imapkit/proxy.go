@@ -399,6 +399,12 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 	for {
 		var err error
 		line, err = tk.AppendUntilLiteral(line[:0])
+		// A line of more than MaxLineTokens tokens comes in pieces: the
+		// next call goes on with the same line.
+		more := errors.Is(err, wire.ErrTooManyTokens)
+		if more {
+			err = nil
+		}
 		if err != nil {
 			if errors.Is(err, wire.ErrSyntax) {
 				// Relay what cannot be tokenized unchanged; redact it
@@ -472,6 +478,13 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 			}
 		}
 		p.tokens(line)
+		if more {
+			if _, err := tk.Forward(w); err != nil {
+				ps.logf("* client side: %v", err)
+				return
+			}
+			continue
+		}
 		last := line[len(line)-1]
 		if last.Kind == wire.KindLiteral {
 			if !last.Literal().NonSync {
@@ -581,6 +594,10 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 	for {
 		var err error
 		line, err = tk.AppendUntilLiteral(line[:0])
+		more := errors.Is(err, wire.ErrTooManyTokens) // the line goes on
+		if more {
+			err = nil
+		}
 		if err != nil {
 			if errors.Is(err, wire.ErrSyntax) {
 				if start && len(line) > 0 {
@@ -616,6 +633,13 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 			start = false
 		}
 		p.tokens(line)
+		if more {
+			if _, err := tk.Forward(w); err != nil {
+				ps.logf("* server side: %v", err)
+				return
+			}
+			continue
+		}
 		if line[len(line)-1].Kind == wire.KindLiteral {
 			if _, err := tk.ForwardLiteral(w); err != nil {
 				ps.logf("* server side: %v", err)
@@ -706,20 +730,24 @@ func (ps *proxySession) refuse(tk *wire.Tokenizer, line []wire.Token, tag, why s
 			return err
 		}
 		last := line[len(line)-1]
-		if last.Kind != wire.KindLiteral {
+		if last.Kind == wire.KindCRLF {
 			break
 		}
-		if !last.Literal().NonSync {
-			if err := tk.RefuseLiteral(); err != nil {
+		if last.Kind == wire.KindLiteral {
+			if !last.Literal().NonSync {
+				if err := tk.RefuseLiteral(); err != nil {
+					return err
+				}
+				break
+			}
+			if _, err := tk.ForwardLiteral(io.Discard); err != nil {
 				return err
 			}
-			break
 		}
-		if _, err := tk.ForwardLiteral(io.Discard); err != nil {
-			return err
-		}
+		// After a literal, or a piece of a line of more than MaxLineTokens
+		// tokens: the command goes on, and is dropped too.
 		var err error
-		if line, err = tk.AppendUntilLiteral(line[:0]); err != nil {
+		if line, err = tk.AppendUntilLiteral(line[:0]); err != nil && !errors.Is(err, wire.ErrTooManyTokens) {
 			return err
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -109,6 +110,12 @@ func TestProxyPlaintextCredentials(t *testing.T) {
 		{"A8", "A8 NOOP\r\n", "A8 OK"},
 		{"A9", "A9 STARTTLS\r\n", "A9 NO imapkit proxy: no certificate"},
 		{"B1", "B1 CAPABILITY\r\n", "B1 OK"},
+		// A LOGIN line of more tokens than the tokenizer hands out in one
+		// call (wire.DefaultMaxLineTokens): refused whole, none of it
+		// relayed (taking the first piece for the whole line would have
+		// relayed the rest as a new line).
+		{"C1", "C1 LOGIN alice pass" + strings.Repeat(" x", 70000) + "\r\n", "C1 NO [PRIVACYREQUIRED] "},
+		{"C2", "C2 NOOP\r\n", "C2 OK"},
 	} {
 		lc.send(c.cmd)
 		if got := lc.tagged(c.tag); !strings.HasPrefix(got, c.want) {
@@ -140,7 +147,7 @@ func TestProxyPlaintextCredentials(t *testing.T) {
 	tp.ln.Close()
 	tp.wg.Wait()
 	up := tp.toServer.String()
-	for _, secret := range []string{"LOGIN", "AUTHENTICATE", "STARTTLS", testserver.Password, "AGFsaWNlAHBhc3M="} {
+	for _, secret := range []string{"LOGIN", "AUTHENTICATE", "STARTTLS", testserver.Password, "AGFsaWNlAHBhc3M=", " x x x"} {
 		if strings.Contains(strings.ToUpper(up), strings.ToUpper(secret)) {
 			t.Errorf("%q reached the upstream server:\n%s", secret, up)
 		}
@@ -190,4 +197,52 @@ func TestProxyPlaintextAllowed(t *testing.T) {
 			t.Errorf("the login after STARTTLS was not relayed:\n%s", trace)
 		}
 	})
+}
+
+// TestProxyLongServerLine: a server line of more tokens than the tokenizer
+// hands out in one call (wire.DefaultMaxLineTokens: a SEARCH answer of
+// 70,000 numbers) is relayed whole and the connection goes on; the proxy
+// took the tokenizer's ErrTooManyTokens for a broken stream and closed the
+// connection. The upstream is scripted: a real server sends such a line
+// only for a mailbox of 70,000 messages.
+func TestProxyLongServerLine(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	search := "* SEARCH" + strings.Repeat(" 7", 70000) + "\r\n"
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		br := bufio.NewReader(c)
+		io.WriteString(c, "* OK [CAPABILITY IMAP4rev1] ready\r\n")
+		for {
+			l, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			tag, cmd, _ := strings.Cut(strings.TrimSpace(l), " ")
+			if cmd == "SEARCH ALL" {
+				io.WriteString(c, search)
+			}
+			io.WriteString(c, tag+" OK done\r\n")
+		}
+	}()
+	addr, out, _ := startProxy(t, "--upstream", "imap://"+ln.Addr().String())
+	lc := dialLines(t, addr)
+	lc.send("a1 SEARCH ALL\r\n")
+	if got := lc.line(); got != search {
+		t.Fatalf("the SEARCH line came as %d bytes; want %d", len(got), len(search))
+	}
+	if got := lc.tagged("a1"); !strings.HasPrefix(got, "a1 OK") {
+		t.Fatalf("a1: %q", got)
+	}
+	lc.send("a2 NOOP\r\n")
+	if got := lc.tagged("a2"); !strings.HasPrefix(got, "a2 OK") {
+		t.Fatalf("a2: %q\n%s", got, out.String())
+	}
 }
