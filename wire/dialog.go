@@ -83,13 +83,25 @@ type Event struct {
 // literal's header and WaitContinuation after (see their docs).
 type Dialog struct {
 	mu       sync.Mutex
-	sasl     string   // tag of the AUTHENTICATE in progress
-	saslTurn bool     // the server sent a challenge the client has not answered
-	idle     string   // tag of the IDLE in progress
-	tags     []string // pending commands: tag, name, tag, name, ...
-	cur      string   // tag of the client's last command
-	litTag   string   // the command whose synchronizing literal awaits the server's word
-	lit      chan bool
+	sasl     string // tag of the AUTHENTICATE in progress
+	saslTurn bool   // the server sent a challenge the client has not answered
+	// saslAhead: client lines of the exchange sent before a challenge
+	// (taken for commands): the server reads them as responses to the
+	// challenges it sends next.
+	saslAhead int
+	idle      string   // tag of the IDLE in progress
+	idlePlus  bool     // the IDLE awaits its "+", which is no literal's go-ahead
+	tags      []string // pending commands: tag, name, tag, name, ...
+	cur       string   // tag of the client's last command
+	litTag    string   // the command whose synchronizing literal awaits the server's word
+	// litSkip: completions tagged litTag still due to earlier commands
+	// with the same tag (a client may reuse a pending tag), which are not
+	// the literal's refusal; -1: unknown (the pending list overflowed, or
+	// the command has no tag), so only "+" ends the wait.
+	litSkip int
+	lost    bool      // pending commands were forgotten (more than maxPending)
+	lit     chan bool // holds the server's word until WaitContinuation takes it
+	litOpen bool      // the server's word on lit has not come
 }
 
 // maxPending bounds the commands a Dialog remembers without a completion.
@@ -99,9 +111,12 @@ const maxPending = 1024
 func (d *Dialog) Client(line []Token) Event {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.sasl != "" && d.saslTurn {
-		d.saslTurn = false
-		return Event{Kind: LineSASL}
+	if d.sasl != "" {
+		if d.saslTurn {
+			d.saslTurn = false
+			return Event{Kind: LineSASL}
+		}
+		d.saslAhead++ // a command, unless a challenge comes for it
 	}
 	first, second := lineWords(line)
 	if d.idle != "" && second.Kind == 0 && first.Kind == KindAtom && strings.EqualFold(string(first.b), "DONE") {
@@ -120,16 +135,19 @@ func (d *Dialog) Client(line []Token) Event {
 		}
 	}
 	d.cur = ev.Tag
-	if ev.Tag != "" && ev.Command != "" {
+	// Every tagged line is pending, with a name or not: the server
+	// completes it with its tag (a BAD for "a1" alone).
+	if ev.Tag != "" {
 		if len(d.tags) >= 2*maxPending {
 			d.tags = append(d.tags[:0], d.tags[2:]...)
+			d.lost = true
 		}
 		d.tags = append(d.tags, ev.Tag, ev.Command)
 		switch ev.Command {
 		case "AUTHENTICATE":
 			d.sasl = ev.Tag
 		case "IDLE":
-			d.idle = ev.Tag
+			d.idle, d.idlePlus = ev.Tag, true
 		}
 	}
 	return ev
@@ -143,8 +161,18 @@ func (d *Dialog) Server(line []Token) Event {
 	switch first.Kind {
 	case KindPlus:
 		if d.sasl != "" {
-			d.saslTurn = true
+			if d.saslAhead > 0 {
+				d.saslAhead-- // answered by a line already sent
+			} else {
+				d.saslTurn = true
+			}
 			return Event{Kind: LineSASL}
+		}
+		if d.idlePlus {
+			// IDLE accepted: the server answers in order, and the IDLE
+			// came before any literal awaiting its word.
+			d.idlePlus = false
+			return Event{Kind: LineContinuation}
 		}
 		d.verdictLocked(true)
 		return Event{Kind: LineContinuation}
@@ -162,14 +190,22 @@ func (d *Dialog) Server(line []Token) Event {
 			break
 		}
 	}
-	if ev.Tag == d.litTag {
-		d.verdictLocked(false) // refused: its body will not come
+	if len(d.tags) == 0 {
+		d.lost = false // every command remembered is complete: in step again
+	}
+	if d.litOpen && ev.Tag == d.litTag {
+		switch {
+		case d.litSkip == 0:
+			d.verdictLocked(false) // refused: its body will not come
+		case d.litSkip > 0:
+			d.litSkip-- // an earlier command's with the same tag
+		}
 	}
 	if ev.Tag == d.sasl {
-		d.sasl, d.saslTurn = "", false
+		d.sasl, d.saslTurn, d.saslAhead = "", false, 0
 	}
 	if ev.Tag == d.idle {
-		d.idle = ""
+		d.idle, d.idlePlus = "", false
 	}
 	return ev
 }
@@ -186,6 +222,17 @@ func (d *Dialog) ExpectContinuation() {
 	defer d.mu.Unlock()
 	d.litTag = d.cur
 	d.lit = make(chan bool, 1)
+	d.litOpen = true
+	d.litSkip = -1
+	if d.cur != "" && !d.lost {
+		d.litSkip = 0
+		for i := 0; i < len(d.tags); i += 2 {
+			if d.tags[i] == d.cur {
+				d.litSkip++
+			}
+		}
+		d.litSkip-- // the literal's own command, pending too
+	}
 }
 
 // WaitContinuation waits for the server's word on the literal announced to
@@ -204,11 +251,16 @@ func (d *Dialog) WaitContinuation(ctx context.Context) (bool, error) {
 	}
 	select {
 	case ok := <-ch:
+		d.mu.Lock()
+		if d.lit == ch {
+			d.lit = nil
+		}
+		d.mu.Unlock()
 		return ok, nil
 	case <-ctx.Done():
 		d.mu.Lock()
 		if d.lit == ch {
-			d.lit, d.litTag = nil, ""
+			d.lit, d.litTag, d.litOpen = nil, "", false
 		}
 		d.mu.Unlock()
 		return false, ctx.Err()
@@ -217,12 +269,14 @@ func (d *Dialog) WaitContinuation(ctx context.Context) (bool, error) {
 
 // verdictLocked hands the server's word to the literal that awaits it, if
 // any: go-ahead ("+") or refusal (the command's completion).
+// The word stays in the channel until WaitContinuation takes it: it may
+// come before WaitContinuation is called.
 func (d *Dialog) verdictLocked(ok bool) {
-	if d.lit == nil {
+	if !d.litOpen {
 		return
 	}
 	d.lit <- ok
-	d.lit, d.litTag = nil, ""
+	d.litTag, d.litOpen = "", false
 }
 
 // lineWords returns the first two tokens of line that are not spaces

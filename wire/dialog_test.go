@@ -33,8 +33,11 @@ func TestDialogSASLNeedsChallenge(t *testing.T) {
 		{false, "+ cj1mb28=\r\n", wire.Event{Kind: wire.LineSASL}},
 		{true, "Yz1iaXdz\r\n", wire.Event{Kind: wire.LineSASL}},
 		{true, "b2 DELETE y\r\n", wire.Event{Kind: wire.LineCommand, Tag: "b2", Command: "DELETE"}},
+		// The server reads the line already sent ("b2 DELETE y") as the
+		// response to this challenge: the client's next line answers
+		// none, and is a command as the server reads it.
 		{false, "+ dj1iYXI=\r\n", wire.Event{Kind: wire.LineSASL}},
-		{true, "\r\n", wire.Event{Kind: wire.LineSASL}},
+		{true, "\r\n", wire.Event{Kind: wire.LineCommand}},
 		{false, "b1 OK done\r\n", wire.Event{Kind: wire.LineCompletion, Tag: "b1", Command: "AUTHENTICATE", Status: "OK"}},
 		// After the completion, "+" is a continuation again.
 		{false, "+ go ahead\r\n", wire.Event{Kind: wire.LineContinuation}},

@@ -1,0 +1,210 @@
+package wire_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/wire"
+)
+
+// dialogStep is a line seen by a Dialog: from the client, from the server,
+// or the client direction announcing a synchronizing literal ("expect").
+type dialogStep struct {
+	who  byte // 'C', 'S', 'E' (ExpectContinuation)
+	line string
+}
+
+func runDialog(t *testing.T, d *wire.Dialog, steps []dialogStep) []wire.Event {
+	t.Helper()
+	var evs []wire.Event
+	for _, s := range steps {
+		if s.who == 'E' {
+			d.ExpectContinuation()
+			continue
+		}
+		toks, err := wire.NewTokenizer(strings.NewReader(s.line), nil).AppendUntilLiteral(nil)
+		if err != nil {
+			t.Fatalf("%q: %v", s.line, err)
+		}
+		if s.who == 'C' {
+			evs = append(evs, d.Client(toks))
+		} else {
+			evs = append(evs, d.Server(toks))
+		}
+	}
+	return evs
+}
+
+// waitVerdict returns WaitContinuation's answer, or "none" when the Dialog
+// has none yet (the server has not given its word).
+func waitVerdict(d *wire.Dialog) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	ok, err := d.WaitContinuation(ctx)
+	switch {
+	case err != nil:
+		return "none"
+	case ok:
+		return "go-ahead"
+	}
+	return "refused"
+}
+
+// TestDialogVerdictBeforeWait: the server's word may come before the
+// client direction calls WaitContinuation (docs/proxy.md: Forward, Flush,
+// then WaitContinuation; the server's "+" can be read and passed to Server
+// in between, on a busy machine or a fast link). Server dropped the
+// channel with the verdict, and WaitContinuation then answered false, "no
+// ExpectContinuation": the proxy called RefuseLiteral and read the body
+// the client sends after the "+" as commands, out of step with the server
+// (a "x NOOP {20+}" in that body hides, as a literal, the command the
+// server reads after the body).
+func TestDialogVerdictBeforeWait(t *testing.T) {
+	for _, c := range []struct{ server, want string }{
+		{"+ OK\r\n", "go-ahead"},
+		{"a1 NO [TRYCREATE] no such mailbox\r\n", "refused"},
+	} {
+		var d wire.Dialog
+		runDialog(t, &d, []dialogStep{
+			{'C', "a1 APPEND INBOX {13}\r\n"},
+			{'E', ""},
+			{'S', c.server},
+		})
+		if got := waitVerdict(&d); got != c.want {
+			t.Errorf("%q before WaitContinuation: %s; want %s", c.server, got, c.want)
+		}
+	}
+}
+
+// TestDialogIdlePlusIsNotGoAhead: the "+" that accepts an IDLE is not the
+// go-ahead of a later command's synchronizing literal. A client pipelines
+// "a1 IDLE", "DONE" and "a2 APPEND Missing {18}"; the proxy forwards them
+// (flushed only at the literal's header: ShouldFlush is false while more is
+// buffered) and waits. The server answers "+ idling", "a1 OK" and "a2 NO
+// [TRYCREATE]", in that order: the "+" reaches WaitContinuation first, the
+// proxy relays the client's next 18 bytes ("a3 DELETE Victim\r\n") as the
+// literal's body, and the server, which refused the APPEND, runs them as a
+// command no filter saw.
+func TestDialogIdlePlusIsNotGoAhead(t *testing.T) {
+	var d wire.Dialog
+	runDialog(t, &d, []dialogStep{
+		{'C', "a1 IDLE\r\n"},
+		{'C', "DONE\r\n"},
+		{'C', "a2 APPEND Missing {18}\r\n"},
+		{'E', ""},
+		{'S', "+ idling\r\n"},
+		{'S', "a1 OK Idle completed\r\n"},
+		{'S', "a2 NO [TRYCREATE] Mailbox doesn't exist\r\n"},
+	})
+	if got := waitVerdict(&d); got != "refused" {
+		t.Fatalf("WaitContinuation: %s; want refused (the \"+\" was IDLE's)", got)
+	}
+}
+
+// TestDialogSASLEarlyResponse: a client sends its SASL response without
+// waiting for the server's "+" ("a1 AUTHENTICATE PLAIN\r\n<response>\r\n"
+// in one write: the Dialog sees the response before the challenge, and
+// takes it for a command). The server reads it as the response to its "+".
+// Once the client has the "+", which answers nothing the client will send,
+// its next line is a command for the server (run after a1's completion:
+// Dovecot delays a failed authentication 2 s); the Dialog took it for SASL.
+func TestDialogSASLEarlyResponse(t *testing.T) {
+	var d wire.Dialog
+	evs := runDialog(t, &d, []dialogStep{
+		{'C', "a1 AUTHENTICATE PLAIN\r\n"},
+		{'C', "AGFsaWNlAHdyb25n\r\n"},
+		{'S', "+ \r\n"},
+		{'C', "a2 LOGIN alice pass\r\n"},
+	})
+	if ev := evs[3]; ev.Kind != wire.LineCommand || ev.Command != "LOGIN" {
+		t.Fatalf("the line after the answered challenge: %+v; want the command LOGIN", ev)
+	}
+}
+
+// TestDialogReusedTagLiteral: a client reuses a pending tag ("a1 NOOP"
+// then "a1 APPEND INBOX {13}"). The server completes the NOOP ("a1 OK"),
+// then lets the literal come ("+ OK"): the Dialog took the NOOP's
+// completion for the APPEND's refusal, so the proxy reads the body as
+// commands (a "x NOOP {20+}" there swallows, as a literal, the
+// "a3 DELETE Victim" the server then reads as a command).
+func TestDialogReusedTagLiteral(t *testing.T) {
+	var d wire.Dialog
+	runDialog(t, &d, []dialogStep{
+		{'C', "a1 NOOP\r\n"},
+		{'C', "a1 APPEND INBOX {13}\r\n"},
+		{'E', ""},
+		{'S', "a1 OK NOOP completed\r\n"},
+		{'S', "+ OK\r\n"},
+	})
+	if got := waitVerdict(&d); got != "go-ahead" {
+		t.Fatalf("WaitContinuation: %s; want go-ahead (a1 OK completed the NOOP)", got)
+	}
+}
+
+// TestDialogTagOnlyLineLiteral: a tagged line without a command name
+// ("a1" alone) is pending too: the server completes it ("a1 BAD"), and
+// that completion is not the refusal of a later "a1 APPEND INBOX {13}"'s
+// literal. Dialog did not count such a line, so the BAD read as the
+// refusal and the body the client sends after "+" was read as commands.
+func TestDialogTagOnlyLineLiteral(t *testing.T) {
+	var d wire.Dialog
+	runDialog(t, &d, []dialogStep{
+		{'C', "a1\r\n"},
+		{'C', "a1 APPEND INBOX {13}\r\n"},
+		{'E', ""},
+		{'S', "a1 BAD missing command\r\n"},
+		{'S', "+ OK\r\n"},
+	})
+	if got := waitVerdict(&d); got != "go-ahead" {
+		t.Fatalf("WaitContinuation: %s; want go-ahead (a1 BAD completed the line without a command)", got)
+	}
+	// The same order with the literal refused: the second a1 completion.
+	runDialog(t, &d, []dialogStep{
+		{'S', "a1 OK appended\r\n"}, // the first APPEND, done
+		{'C', "a1\r\n"},
+		{'C', "a1 APPEND Missing {13}\r\n"},
+		{'E', ""},
+		{'S', "a1 BAD missing command\r\n"},
+		{'S', "a1 NO [TRYCREATE] no such mailbox\r\n"},
+	})
+	if got := waitVerdict(&d); got != "refused" {
+		t.Fatalf("WaitContinuation: %s; want refused", got)
+	}
+}
+
+// TestDialogLostPendingLiteral: once more commands are pending than the
+// Dialog remembers (1,024), it cannot tell whose completion a reused tag's
+// is, so only the server's "+" ends a literal's wait: a completion tagged
+// like the literal's command is not taken for its refusal (which, wrong,
+// would make the proxy read the body as commands). Once every remembered
+// command is complete, it counts again.
+func TestDialogLostPendingLiteral(t *testing.T) {
+	var d wire.Dialog
+	var steps []dialogStep
+	for range 1100 {
+		steps = append(steps, dialogStep{'C', "a1 NOOP\r\n"})
+	}
+	steps = append(steps, dialogStep{'C', "a1 APPEND INBOX {13}\r\n"}, dialogStep{'E', ""})
+	for range 1100 {
+		steps = append(steps, dialogStep{'S', "a1 OK done\r\n"})
+	}
+	// 1,100 completions of a1 for 1,101 commands tagged a1: none is the
+	// APPEND's; its "+" comes next. The first word is the one kept.
+	steps = append(steps, dialogStep{'S', "+ OK\r\n"})
+	runDialog(t, &d, steps)
+	if got := waitVerdict(&d); got != "go-ahead" {
+		t.Fatalf("WaitContinuation: %s; want go-ahead (a completion of an earlier a1 was taken for the refusal)", got)
+	}
+	// The APPEND completes; nothing is pending: in step again.
+	runDialog(t, &d, []dialogStep{
+		{'S', "a1 OK appended\r\n"},
+		{'C', "a2 APPEND Missing {13}\r\n"},
+		{'E', ""},
+		{'S', "a2 NO [TRYCREATE] no such mailbox\r\n"},
+	})
+	if got := waitVerdict(&d); got != "refused" {
+		t.Fatalf("WaitContinuation after the pending list emptied: %s; want refused", got)
+	}
+}
