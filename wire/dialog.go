@@ -49,6 +49,15 @@ type Event struct {
 	Command string
 	// Status is OK, NO or BAD (upper case) for a LineCompletion.
 	Status string
+	// Raw is set for a client line the server reads to its end as text,
+	// without literals: a SASL response, and a line that answers an
+	// accepted IDLE (DONE, or what the server takes for it and answers
+	// BAD). A "{n}" or "{n+}" at the end of such a line is text to the
+	// server, not a literal header: a proxy forwards the line up to there
+	// and calls Tokenizer.RefuseLiteral (the line ends there), never reads
+	// a body. Relaying the next bytes as a body would hide from it the
+	// command the server reads there.
+	Raw bool
 }
 
 // Dialog follows the state that the two directions of one IMAP connection
@@ -102,25 +111,82 @@ type Dialog struct {
 	lost    bool      // pending commands were forgotten (more than maxPending)
 	lit     chan bool // holds the server's word until WaitContinuation takes it
 	litOpen bool      // the server's word on lit has not come
+	// word, when not nil, is closed when the server's next word on
+	// AUTHENTICATE or IDLE comes (ClientWait waits for it).
+	word chan struct{}
 }
 
 // maxPending bounds the commands a Dialog remembers without a completion.
 const maxPending = 1024
 
-// Client tells what the client's line is and records what it changes.
+// Client tells what the client's line is and records what it changes. It
+// does not wait: a line the client sends during AUTHENTICATE before the
+// server's challenge, or after IDLE before the server's "+", is read by the
+// server according to what the server says next, which Client cannot know
+// yet; it calls such a line a command (so a filter sees it), though the
+// server may read it as a SASL response or IDLE's DONE. A tracer can live
+// with that; a proxy that filters calls ClientWait.
 func (d *Dialog) Client(line []Token) Event {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	return d.clientLocked(line)
+}
+
+// ClientWait is Client for a proxy: a line whose reading depends on the
+// server's next word (sent during AUTHENTICATE before a challenge, or after
+// IDLE before the server's "+") waits for that word: the challenge makes
+// it a SASL response, IDLE's "+" makes it IDLE's answer, the command's
+// completion makes it a command. Other lines are told at once. It returns
+// ctx's error if ctx ends first (cancel ctx when the server's direction
+// ends).
+func (d *Dialog) ClientWait(ctx context.Context, line []Token) (Event, error) {
+	for {
+		d.mu.Lock()
+		if !(d.sasl != "" && !d.saslTurn) && !(d.idle != "" && d.idlePlus) {
+			ev := d.clientLocked(line)
+			d.mu.Unlock()
+			return ev, nil
+		}
+		if d.word == nil {
+			d.word = make(chan struct{})
+		}
+		ch := d.word
+		d.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return Event{}, ctx.Err()
+		}
+	}
+}
+
+// wakeLocked lets a ClientWait waiting for the server's word go on.
+func (d *Dialog) wakeLocked() {
+	if d.word != nil {
+		close(d.word)
+		d.word = nil
+	}
+}
+
+func (d *Dialog) clientLocked(line []Token) Event {
 	if d.sasl != "" {
 		if d.saslTurn {
 			d.saslTurn = false
-			return Event{Kind: LineSASL}
+			return Event{Kind: LineSASL, Raw: true}
 		}
 		d.saslAhead++ // a command, unless a challenge comes for it
 	}
 	first, second := lineWords(line)
-	if d.idle != "" && second.Kind == 0 && first.Kind == KindAtom && strings.EqualFold(string(first.b), "DONE") {
-		return Event{Kind: LineDone}
+	if d.idle != "" {
+		// With the IDLE accepted, the server reads this line as its
+		// DONE (or answers BAD and ends the IDLE): as text.
+		raw := !d.idlePlus
+		if second.Kind == 0 && first.Kind == KindAtom && strings.EqualFold(string(first.b), "DONE") {
+			return Event{Kind: LineDone, Raw: raw}
+		}
+		if raw {
+			return Event{Kind: LineCommand, Raw: true}
+		}
 	}
 	ev := Event{Kind: LineCommand}
 	if first.Kind == KindAtom || first.Kind == KindNumber {
@@ -166,12 +232,14 @@ func (d *Dialog) Server(line []Token) Event {
 			} else {
 				d.saslTurn = true
 			}
+			d.wakeLocked()
 			return Event{Kind: LineSASL}
 		}
 		if d.idlePlus {
 			// IDLE accepted: the server answers in order, and the IDLE
 			// came before any literal awaiting its word.
 			d.idlePlus = false
+			d.wakeLocked()
 			return Event{Kind: LineContinuation}
 		}
 		d.verdictLocked(true)
@@ -203,9 +271,11 @@ func (d *Dialog) Server(line []Token) Event {
 	}
 	if ev.Tag == d.sasl {
 		d.sasl, d.saslTurn, d.saslAhead = "", false, 0
+		d.wakeLocked()
 	}
 	if ev.Tag == d.idle {
 		d.idle, d.idlePlus = "", false
+		d.wakeLocked()
 	}
 	return ev
 }

@@ -31,7 +31,7 @@ func TestDialogSASLNeedsChallenge(t *testing.T) {
 		// A multi-step exchange: each response answers a challenge.
 		{true, "b1 AUTHENTICATE SCRAM-SHA-256 biwsbj1hbGljZQ==\r\n", wire.Event{Kind: wire.LineCommand, Tag: "b1", Command: "AUTHENTICATE"}},
 		{false, "+ cj1mb28=\r\n", wire.Event{Kind: wire.LineSASL}},
-		{true, "Yz1iaXdz\r\n", wire.Event{Kind: wire.LineSASL}},
+		{true, "Yz1iaXdz\r\n", wire.Event{Kind: wire.LineSASL, Raw: true}},
 		{true, "b2 DELETE y\r\n", wire.Event{Kind: wire.LineCommand, Tag: "b2", Command: "DELETE"}},
 		// The server reads the line already sent ("b2 DELETE y") as the
 		// response to this challenge: the client's next line answers
@@ -155,5 +155,118 @@ func TestDialogWaitContinuationEnds(t *testing.T) {
 	}
 	if err := wire.NewTokenizer(strings.NewReader("a NOOP\r\n"), nil).RefuseLiteral(); !errors.Is(err, wire.ErrLiteralPending) {
 		t.Fatalf("RefuseLiteral with no literal open: %v", err)
+	}
+}
+
+// TestDialogRawLines: the server reads a SASL response, and the line that
+// answers an accepted IDLE, to its end as text: a "{20+}" at its end is no
+// literal header there. A proxy that relayed the next 20 bytes as a body
+// hid the command the server reads in them ("abc {20+}" as a SASL
+// response, then "a2 DELETE Victim": Dovecot fails the AUTHENTICATE and
+// runs the DELETE). Event.Raw tells the proxy to end such a line at the
+// header (Tokenizer.RefuseLiteral); this relay then sees the DELETE.
+func TestDialogRawLines(t *testing.T) {
+	for _, c := range []struct {
+		name, start, plus, end string
+	}{
+		{"sasl", "a1 AUTHENTICATE PLAIN\r\n", "+ \r\n", "a1 NO [AUTHENTICATIONFAILED] bad\r\n"},
+		{"idle", "a1 IDLE\r\n", "+ idling\r\n", "a1 BAD expected DONE\r\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var d wire.Dialog
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			client := c.start + "abc {18+}\r\na2 DELETE Victim\r\n"
+			tk := wire.NewTokenizer(strings.NewReader(client), nil)
+			server := func(l string) {
+				toks, err := wire.NewTokenizer(strings.NewReader(l), nil).AppendLine(nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				d.Server(toks)
+			}
+			var up bytes.Buffer
+			line, _ := tk.AppendUntilLiteral(nil)
+			d.Client(line)
+			tk.Forward(&up)
+			server(c.plus)
+			line, _ = tk.AppendUntilLiteral(line[:0])
+			ev, err := d.ClientWait(ctx, line)
+			if err != nil || !ev.Raw {
+				t.Fatalf("the line after %q: %+v %v; want Raw", c.plus, ev, err)
+			}
+			if last := line[len(line)-1]; last.Kind != wire.KindLiteral {
+				t.Fatalf("the line does not end with what looks like a literal header")
+			}
+			tk.Forward(&up)
+			if err := tk.RefuseLiteral(); err != nil {
+				t.Fatal(err)
+			}
+			server(c.end)
+			line, _ = tk.AppendUntilLiteral(line[:0])
+			if ev, err := d.ClientWait(ctx, line); err != nil || ev.Kind != wire.LineCommand || ev.Command != "DELETE" {
+				t.Fatalf("the next line: %+v %v; want the command DELETE", ev, err)
+			}
+			tk.Forward(&up)
+			if up.String() != client {
+				t.Fatalf("relayed %q; want %q", up.String(), client)
+			}
+		})
+	}
+}
+
+// TestDialogClientWait: a line the client sends during AUTHENTICATE before
+// the server's challenge, or after IDLE before its "+", waits in
+// ClientWait for the server's word, which decides how the server reads it.
+func TestDialogClientWait(t *testing.T) {
+	toks := func(s string) []wire.Token {
+		line, err := wire.NewTokenizer(strings.NewReader(s), nil).AppendUntilLiteral(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return line
+	}
+	for _, c := range []struct {
+		name, cmd, ahead, word string
+		want                   wire.Event
+	}{
+		{"challenge", "a1 AUTHENTICATE PLAIN AGFsaWNlAHBhc3M=\r\n", "b {5+}\r\n", "+ more\r\n", wire.Event{Kind: wire.LineSASL, Raw: true}},
+		{"completion", "a1 AUTHENTICATE PLAIN AGFsaWNlAHBhc3M=\r\n", "a2 DELETE x\r\n", "a1 OK done\r\n", wire.Event{Kind: wire.LineCommand, Tag: "a2", Command: "DELETE"}},
+		{"idle accepted", "a1 IDLE\r\n", "DONE\r\n", "+ idling\r\n", wire.Event{Kind: wire.LineDone, Raw: true}},
+		{"idle refused", "a1 IDLE\r\n", "a2 DELETE x\r\n", "a1 NO no idle\r\n", wire.Event{Kind: wire.LineCommand, Tag: "a2", Command: "DELETE"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var d wire.Dialog
+			d.Client(toks(c.cmd))
+			got := make(chan wire.Event, 1)
+			go func() {
+				ev, err := d.ClientWait(context.Background(), toks(c.ahead))
+				if err != nil {
+					t.Error(err)
+				}
+				got <- ev
+			}()
+			select {
+			case ev := <-got:
+				t.Fatalf("ClientWait told %+v before the server's word", ev)
+			case <-time.After(50 * time.Millisecond):
+			}
+			d.Server(toks(c.word))
+			select {
+			case ev := <-got:
+				if ev != c.want {
+					t.Fatalf("after %q: %+v; want %+v", c.word, ev, c.want)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("ClientWait still waiting after the server's word")
+			}
+		})
+	}
+	var d wire.Dialog
+	d.Client(toks("a1 IDLE\r\n"))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := d.ClientWait(ctx, toks("DONE\r\n")); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("ClientWait with ctx ended: %v", err)
 	}
 }
