@@ -412,10 +412,19 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 				secret := true
 				why := ""
 				if start && len(line) > 0 {
-					ev = ps.dialog.Client(line)
+					if ev, err = ps.dialog.ClientWait(ctx, line); err != nil {
+						return
+					}
 					p.begin(ev.Kind == wire.LineSASL, ev.Command)
 					start = false
 					why = ps.refusal(ev, secure)
+					if ev.Raw {
+						// The server reads the line as text, which
+						// ForwardLine (literals included) may not.
+						ps.logf("* client side: a SASL or IDLE line that does not tokenize: closing")
+						ps.closeAll()
+						return
+					}
 				} else if start && !secure {
 					// No tag and name to tell the command by: it may
 					// carry credentials, so it does not go upstream.
@@ -462,7 +471,11 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 			return
 		}
 		if start {
-			ev = ps.dialog.Client(line)
+			// A line sent during AUTHENTICATE or IDLE before the server's
+			// word waits for it: it decides how the server reads the line.
+			if ev, err = ps.dialog.ClientWait(ctx, line); err != nil {
+				return
+			}
 			p.begin(ev.Kind == wire.LineSASL, ev.Command)
 			start = false
 			if why := ps.refusal(ev, secure); why != "" {
@@ -486,6 +499,25 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 			continue
 		}
 		last := line[len(line)-1]
+		if last.Kind == wire.KindLiteral && ev.Raw {
+			// A SASL response or IDLE's answer: the server reads it as
+			// text, so "{n}" ends it, and no body follows.
+			if _, err := tk.Forward(w); err != nil {
+				ps.logf("* client side: %v", err)
+				return
+			}
+			if err := tk.RefuseLiteral(); err != nil {
+				ps.logf("* client side: %v", err)
+				ps.closeAll()
+				return
+			}
+			ps.out.line(p.end())
+			start = true
+			if err := w.Flush(); err != nil {
+				return
+			}
+			continue
+		}
 		if last.Kind == wire.KindLiteral {
 			if !last.Literal().NonSync {
 				// The server's "+" comes next: print the line so far.

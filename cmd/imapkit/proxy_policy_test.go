@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -244,5 +245,32 @@ func TestProxyLongServerLine(t *testing.T) {
 	lc.send("a2 NOOP\r\n")
 	if got := lc.tagged("a2"); !strings.HasPrefix(got, "a2 OK") {
 		t.Fatalf("a2: %q\n%s", got, out.String())
+	}
+}
+
+// TestProxySASLLineIsText: Dovecot reads a SASL response to its end as
+// text, so "abc {18+}" is a (bad) response and the 18 bytes after it,
+// "a2 CREATE Victim", a command that it runs. The proxy took "{18+}" for a
+// literal header and relayed the command as its body: the trace hid it
+// (and a filter would not have seen it). Event.Raw ends such a line at the
+// header now.
+func TestProxySASLLineIsText(t *testing.T) {
+	srv, _ := dovecot(t, 1)
+	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.PlainAddr)
+	lc := dialLines(t, addr)
+	lc.send("a1 AUTHENTICATE PLAIN\r\n")
+	if l := lc.line(); !strings.HasPrefix(l, "+") {
+		t.Fatalf("AUTHENTICATE: %q", l)
+	}
+	box := fmt.Sprintf("V%d", time.Now().UnixNano()%1000000)
+	cmd := "a2 CREATE " + box + "\r\n"
+	lc.send(fmt.Sprintf("abc {%d+}\r\n%s", len(cmd), cmd))
+	if got := lc.tagged("a1"); strings.HasPrefix(got, "a1 OK") {
+		t.Fatalf("a1: %q", got)
+	}
+	got := lc.tagged("a2")
+	waitFor(t, out, "a2")
+	if !strings.Contains(out.String(), "C: a2 CREATE "+box) {
+		t.Fatalf("the server answered %q, and the trace shows no CREATE command:\n%s", got, out.String())
 	}
 }
