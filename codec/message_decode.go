@@ -216,9 +216,14 @@ func (d *Decoder) msgNString() (Bytes, error) {
 		}
 		next, ok := t.PeekBuffered()
 		if !ok {
-			next, err = t.Peek()
+			if next, err = t.Peek(); err != nil {
+				// A read error (a deadline): the caller resumes the
+				// response; taking the string as ended here would
+				// skip the repair below and decode differently.
+				return nil, err
+			}
 		}
-		if err == nil && !msgDelim[next] {
+		if !msgDelim[next] {
 			return d.msgRepairQuoted(m, nil)
 		}
 	} else {
