@@ -13,6 +13,11 @@ import (
 // its body. Whatever the handler leaves unread is skipped. An error from
 // the handler ends the decoding of that response with that error; the
 // decoder stays in step with the stream.
+//
+// f holds what the response carried before the section, and no more: the
+// items after it (often FLAGS, or the UID when a server sends it last) are
+// still zero during the call. Servers usually send UID first, but none has
+// to: a handler that files bodies by f.UID checks that it is set.
 type SectionHandler func(f *Fetch, s *Section, r io.Reader) error
 
 // ErrKeepInline is returned by a SectionHandler that has read nothing of
