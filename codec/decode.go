@@ -17,7 +17,11 @@ type DecodeError struct {
 	// Tag is the tag of a tagged response ("" for untagged ones), so
 	// that a client can end the command whose status it could not read.
 	Tag string
-	Err error // the cause: a *wire.SyntaxError, a *wire.LimitError, ...
+	// Seq is a FETCH response's message number ("* 12 FETCH"), and UID
+	// its UID when the response gave it before the failure; both 0
+	// otherwise. They say which message the failure lost.
+	Seq, UID uint32
+	Err      error // the cause: a *wire.SyntaxError, a *wire.LimitError, ...
 }
 
 // Error implements error.
@@ -26,7 +30,18 @@ func (e *DecodeError) Error() string {
 	if name == "" {
 		name = "response"
 	}
-	return fmt.Sprintf("codec: cannot decode %s at offset %d: %v", name, e.Offset, e.Err)
+	return fmt.Sprintf("codec: cannot decode %s%s at offset %d: %v", name, e.message(), e.Offset, e.Err)
+}
+
+// message says which message a FETCH's failure lost, or "".
+func (e *DecodeError) message() string {
+	switch {
+	case e.Seq == 0:
+		return ""
+	case e.UID == 0:
+		return fmt.Sprintf(" of message %d", e.Seq)
+	}
+	return fmt.Sprintf(" of message %d (UID %d)", e.Seq, e.UID)
 }
 
 // Unwrap returns the cause.
@@ -133,7 +148,7 @@ func (d *Decoder) Next() (Response, error) {
 			return nil, err
 		}
 		d.skip = true
-		return nil, &DecodeError{Offset: off, Name: d.name, Tag: string(d.tag), Err: err}
+		return nil, d.decodeError(off, err)
 	}
 	if serr := t.SkipLine(); serr != nil {
 		if isIOError(serr) {
@@ -146,7 +161,16 @@ func (d *Decoder) Next() (Response, error) {
 			err = fmt.Errorf("%w; skipping the rest: %w", err, serr)
 		}
 	}
-	return nil, &DecodeError{Offset: off, Name: d.name, Tag: string(d.tag), Err: err}
+	return nil, d.decodeError(off, err)
+}
+
+// decodeError is the *DecodeError of the response being decoded.
+func (d *Decoder) decodeError(off int64, err error) *DecodeError {
+	e := &DecodeError{Offset: off, Name: d.name, Tag: string(d.tag), Err: err}
+	if d.name == "FETCH" {
+		e.Seq, e.UID = d.fw.fetch.Seq, d.fw.fetch.UID
+	}
+	return e
 }
 
 // isIOError reports errors that come from the reader rather than from the

@@ -137,6 +137,12 @@ func (dr *decodeRun) stream(r io.Reader) bool {
 				if name == "" {
 					name = "response"
 				}
+				if de.Seq != 0 {
+					name += fmt.Sprintf(" of message %d", de.Seq)
+					if de.UID != 0 {
+						name += fmt.Sprintf(" (UID %d)", de.UID)
+					}
+				}
 				fmt.Fprintf(dr.stderr, "imapkit decode: %s: %s: cannot decode %s: %v\n", dr.name, dr.pos(de.Offset), name, de.Err)
 				continue
 			}

@@ -166,7 +166,7 @@ func TestDecodeBodyLimit(t *testing.T) {
 // TestDecodeErrors: an undecodable response is reported with its offset,
 // the rest of the stream is still decoded and the exit code is 1.
 func TestDecodeErrors(t *testing.T) {
-	in := "* 1 EXISTS\r\n* 1 FETCH (UID x)\r\n* 2 EXISTS\r\n* 99999999999 EXISTS\r\n* 3 EXISTS\r\n* 4 FETCH (UID"
+	in := "* 1 EXISTS\r\n* 1 FETCH (UID 7 FLAGS x)\r\n* 2 EXISTS\r\n* 99999999999 EXISTS\r\n* 3 EXISTS\r\n* 4 FETCH (UID"
 	code, stdout, stderr := runCLI(t, in, "decode")
 	if code != 1 {
 		t.Errorf("exit %d; want 1", code)
@@ -180,9 +180,9 @@ func TestDecodeErrors(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
 	want := []string{
-		"imapkit decode: -: offset 12: cannot decode FETCH: ",
-		"imapkit decode: -: offset 43: cannot decode response: ",
-		"imapkit decode: -: offset 77: the stream ends inside a response",
+		"imapkit decode: -: offset 12: cannot decode FETCH of message 1 (UID 7): ",
+		"imapkit decode: -: offset 51: cannot decode response: ",
+		"imapkit decode: -: offset 85: the stream ends inside a response",
 	}
 	if len(lines) != len(want) {
 		t.Fatalf("stderr:\n%s\nwant %d lines", stderr, len(want))
