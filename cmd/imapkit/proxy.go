@@ -411,26 +411,29 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 				// unless the line is known to be harmless.
 				secret := true
 				why := ""
-				if start && len(line) > 0 {
+				if start {
+					// Even with no token: the Dialog counts the line, and
+					// says whether the server reads it as text.
 					if ev, err = ps.dialog.ClientWait(ctx, line); err != nil {
 						return
 					}
 					p.begin(ev.Kind == wire.LineSASL, ev.Command)
 					start = false
-					why = ps.refusal(ev, secure)
-					if ev.Raw {
-						// The server reads the line as text, which
-						// ForwardLine (literals included) may not.
-						ps.logf("* client side: a SASL or IDLE line that does not tokenize: closing")
-						ps.closeAll()
-						return
+					if len(line) > 0 {
+						why = ps.refusal(ev, secure)
+					} else if !secure && !ev.Raw {
+						// No tag and name to tell the command by: it may
+						// carry credentials, so it does not go upstream.
+						ev, why = wire.Event{Tag: "*"}, "BAD imapkit proxy: a line that cannot be tokenized is not relayed in plaintext to "+ps.cfg.upstream.addr
 					}
-				} else if start && !secure {
-					// No tag and name to tell the command by: it may
-					// carry credentials, so it does not go upstream.
-					p.begin(false, "")
-					start = false
-					ev, why = wire.Event{Tag: "*"}, "BAD imapkit proxy: a line that cannot be tokenized is not relayed in plaintext to "+ps.cfg.upstream.addr
+				}
+				if ev.Raw {
+					// The server reads the line as text, which
+					// ForwardLine (literals included) may not: also
+					// when the error comes in a later piece of the line.
+					ps.logf("* client side: a SASL or IDLE line that does not tokenize: closing")
+					ps.closeAll()
+					return
 				}
 				if why != "" {
 					p.buf = append(p.buf, "[redacted]"...)
