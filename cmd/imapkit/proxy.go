@@ -421,11 +421,24 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 					start = false
 					if len(line) > 0 {
 						why = ps.refusal(ev, secure)
-					} else if !secure && !ev.Raw {
-						// No tag and name to tell the command by: it may
-						// carry credentials, so it does not go upstream.
-						ev, why = wire.Event{Tag: "*"}, "BAD imapkit proxy: a line that cannot be tokenized is not relayed in plaintext to "+ps.cfg.upstream.addr
 					}
+					if why == "" && !secure && !ev.Raw {
+						// The server may read the line otherwise than
+						// ForwardLine (a "{n+}" after the error taken for
+						// a literal, its body a LOGIN the server runs): it
+						// may carry credentials, so it does not go upstream.
+						tag := ev.Tag
+						if tag == "" {
+							tag = "*"
+						}
+						ev, why = wire.Event{Tag: tag}, "BAD imapkit proxy: a line that cannot be tokenized is not relayed in plaintext to "+ps.cfg.upstream.addr
+					}
+				} else if !secure {
+					// Part of the command went upstream already: it cannot
+					// be refused, and the rest may not be relayed.
+					ps.logf("* client side: a line that does not tokenize, to a plaintext upstream: closing")
+					ps.closeAll()
+					return
 				}
 				if ev.Raw {
 					// The server reads the line as text, which
