@@ -26,7 +26,6 @@ func TestMoveFallbackReselected(t *testing.T) {
 	c, ctx, sent := selectedServer(t, "IMAP4rev1 UIDPLUS", 10, func(cmd string) string {
 		switch {
 		case strings.HasPrefix(cmd, "UID SEARCH"):
-			time.Sleep(100 * time.Millisecond) // PLANTED
 			return "* SEARCH 5\r\n"
 		case strings.HasPrefix(cmd, "UID COPY"):
 			close(copying)

@@ -190,7 +190,6 @@ func TestDefectForgedCompletion(t *testing.T) {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			time.Sleep(60 * time.Millisecond) // PLANTED
 			_, errs[0] = s.Run(ctx20(t), &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
 				e.SP().Mailbox("INBOX").SP().Literal([]byte("hello"))
 			}})
@@ -348,7 +347,6 @@ func TestDefectNotSent(t *testing.T) {
 	// APPEND holds the write lock while it waits for "+", which never
 	// comes before the NOOP's deadline.
 	go func() {
-		time.Sleep(60 * time.Millisecond) // PLANTED
 		s.Run(ctx20(t), &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
 			e.SP().Mailbox("INBOX").SP().Literal([]byte("hello"))
 		}})

@@ -443,7 +443,6 @@ func TestHostileForgedPipelined(t *testing.T) {
 		}
 		appended := make(chan error, 1)
 		go func() {
-			time.Sleep(60 * time.Millisecond) // PLANTED
 			_, err := c.s.Run(context.Background(), &session.Command{Name: "APPEND",
 				Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX").SP().Literal([]byte("Subject: x\r\n\r\nbody\r\n")) }})
 			appended <- err
