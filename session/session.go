@@ -836,9 +836,9 @@ func (s *Session) Err() error {
 }
 
 // Close closes the connection without LOGOUT. Commands in flight end with
-// ErrClosed. No goroutine of the session is left when Close returns: the
-// unsolicited responses received before it have been handed to
-// OnUnsolicited.
+// ErrClosed. No goroutine of the session is left when Close returns, and
+// the unsolicited responses received before it have been handed to
+// OnUnsolicited, unless Close finds the handler running:
 //
 // Close called from OnUnsolicited, or while the handler runs, does not wait
 // for it (it cannot tell whether it was called from the handler, which
