@@ -98,11 +98,15 @@ type Dialog struct {
 	// (taken for commands): the server reads them as responses to the
 	// challenges it sends next.
 	saslAhead int
-	idle      string   // tag of the IDLE in progress
-	idlePlus  bool     // the IDLE awaits its "+", which is no literal's go-ahead
-	tags      []string // pending commands: tag, name, tag, name, ...
-	cur       string   // tag of the client's last command
-	litTag    string   // the command whose synchronizing literal awaits the server's word
+	idle      string // tag of the IDLE in progress
+	idlePlus  bool   // the IDLE awaits its "+", which is no literal's go-ahead
+	// idleDone: the client line that ends the IDLE was seen (the one the
+	// server reads as its answer, or a DONE): the next lines are commands,
+	// though the IDLE's completion has not come yet.
+	idleDone bool
+	tags     []string // pending commands: tag, name, tag, name, ...
+	cur      string   // tag of the client's last command
+	litTag   string   // the command whose synchronizing literal awaits the server's word
 	// litSkip: completions tagged litTag still due to earlier commands
 	// with the same tag (a client may reuse a pending tag), which are not
 	// the literal's refusal; -1: unknown (the pending list overflowed, or
@@ -177,14 +181,18 @@ func (d *Dialog) clientLocked(line []Token) Event {
 		d.saslAhead++ // a command, unless a challenge comes for it
 	}
 	first, second := lineWords(line)
-	if d.idle != "" {
+	if d.idle != "" && !d.idleDone {
 		// With the IDLE accepted, the server reads this line as its
-		// DONE (or answers BAD and ends the IDLE): as text.
+		// DONE (or answers BAD and ends the IDLE): as text. It reads the
+		// next line as a command, whether the IDLE's completion came
+		// already or not.
 		raw := !d.idlePlus
 		if second.Kind == 0 && first.Kind == KindAtom && strings.EqualFold(string(first.b), "DONE") {
+			d.idleDone = true
 			return Event{Kind: LineDone, Raw: raw}
 		}
 		if raw {
+			d.idleDone = true
 			return Event{Kind: LineCommand, Raw: true}
 		}
 	}
@@ -213,7 +221,7 @@ func (d *Dialog) clientLocked(line []Token) Event {
 		case "AUTHENTICATE":
 			d.sasl = ev.Tag
 		case "IDLE":
-			d.idle, d.idlePlus = ev.Tag, true
+			d.idle, d.idlePlus, d.idleDone = ev.Tag, true, false
 		}
 	}
 	return ev
@@ -274,7 +282,7 @@ func (d *Dialog) Server(line []Token) Event {
 		d.wakeLocked()
 	}
 	if ev.Tag == d.idle {
-		d.idle, d.idlePlus = "", false
+		d.idle, d.idlePlus, d.idleDone = "", false, false
 		d.wakeLocked()
 	}
 	return ev

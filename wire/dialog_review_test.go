@@ -208,3 +208,46 @@ func TestDialogLostPendingLiteral(t *testing.T) {
 		t.Fatalf("WaitContinuation after the pending list emptied: %s; want refused", got)
 	}
 }
+
+// TestDialogIdleAnswerEndsIdle: the server reads one line as the answer to
+// an accepted IDLE (DONE, or anything else, answered BAD) and the next as a
+// command, before its completion of the IDLE reaches the proxy. The Dialog
+// kept the IDLE running until that completion: a client that sent "DONE"
+// and "a2 LOGIN alice secret" in one go had the LOGIN classified as a Raw
+// LineCommand without tag or name (imapkit proxy relayed it in plaintext
+// and printed the password); after "abc {18+}" as the answer, the
+// "a2 DELETE Victim" the server runs was hidden the same way. Found by
+// FuzzDialogRelay (its seeds "IDLE raw line" and "IDLE DONE APPEND").
+func TestDialogIdleAnswerEndsIdle(t *testing.T) {
+	toks := func(s string) []wire.Token {
+		line, err := wire.NewTokenizer(strings.NewReader(s), nil).AppendUntilLiteral(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return line
+	}
+	for _, c := range []struct {
+		answer string
+		want   wire.Event
+	}{
+		{"DONE\r\n", wire.Event{Kind: wire.LineDone, Raw: true}},
+		{"abc {18+}\r\n", wire.Event{Kind: wire.LineCommand, Raw: true}},
+	} {
+		var d wire.Dialog
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		d.Client(toks("a1 IDLE\r\n"))
+		d.Server(toks("+ idling\r\n"))
+		if ev, err := d.ClientWait(ctx, toks(c.answer)); err != nil || ev != c.want {
+			t.Fatalf("%q: %+v %v; want %+v", c.answer, ev, err, c.want)
+		}
+		// a1's completion has not come yet.
+		want := wire.Event{Kind: wire.LineCommand, Tag: "a2", Command: "LOGIN"}
+		if ev, err := d.ClientWait(ctx, toks("a2 LOGIN alice secret\r\n")); err != nil || ev != want {
+			t.Fatalf("the line after %q: %+v %v; want %+v", c.answer, ev, err, want)
+		}
+		cancel()
+		if ev := d.Server(toks("a1 OK idle done\r\n")); ev.Command != "IDLE" {
+			t.Fatalf("the IDLE's completion: %+v", ev)
+		}
+	}
+}
