@@ -197,13 +197,12 @@ func (d *Dialog) clientLocked(line []Token) Event {
 		}
 	}
 	ev := Event{Kind: LineCommand}
-	if first.Kind == KindAtom || first.Kind == KindNumber {
-		ev.Tag = string(first.b)
-	}
-	if second.Kind == KindAtom {
-		ev.Command = strings.ToUpper(string(second.b))
+	tag, rest := lineHead(line)
+	ev.Tag = tag
+	if name := lineWord(rest, 0); name.Kind == KindAtom {
+		ev.Command = strings.ToUpper(string(name.b))
 		if ev.Command == "UID" {
-			if third := lineWord(line, 2); third.Kind == KindAtom {
+			if third := lineWord(rest, 1); third.Kind == KindAtom {
 				ev.Command += " " + strings.ToUpper(string(third.b))
 			}
 		}
@@ -231,8 +230,7 @@ func (d *Dialog) clientLocked(line []Token) Event {
 func (d *Dialog) Server(line []Token) Event {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	first, second := lineWords(line)
-	switch first.Kind {
+	switch lineWord(line, 0).Kind {
 	case KindPlus:
 		if d.sasl != "" {
 			if d.saslAhead > 0 {
@@ -255,9 +253,10 @@ func (d *Dialog) Server(line []Token) Event {
 	case KindStar:
 		return Event{Kind: LineUntagged}
 	}
-	ev := Event{Kind: LineCompletion, Tag: string(first.b)}
-	if second.Kind == KindAtom {
-		ev.Status = strings.ToUpper(string(second.b))
+	tag, rest := lineHead(line)
+	ev := Event{Kind: LineCompletion, Tag: tag}
+	if status := lineWord(rest, 0); status.Kind == KindAtom {
+		ev.Status = strings.ToUpper(string(status.b))
 	}
 	for i := 0; i < len(d.tags); i += 2 {
 		if d.tags[i] == ev.Tag {
@@ -355,6 +354,40 @@ func (d *Dialog) verdictLocked(ok bool) {
 	}
 	d.lit <- ok
 	d.litTag, d.litOpen = "", false
+}
+
+// lineHead returns a line's tag as a server reads a command's (and a
+// client a completion's): every byte up to the first space, which the
+// tokenizer may cut into several tokens. Dovecot takes "NIL" (a KindNIL),
+// "a[1]" (an atom, '[', a number, ']'), "]" or "<1>" (a KindPartial) for a
+// tag; a Dialog that looked at the first token alone saw no tag, or "a",
+// and no command name, in "NIL AUTHENTICATE PLAIN" or "a[1 LOGIN alice
+// secret". tag is "" when a token there is no part of a tag (a quoted
+// string, a parenthesis, a lone "*" or "+"); rest is what follows the
+// tag, or the first token when there is none.
+func lineHead(line []Token) (tag string, rest []Token) {
+	i := 0
+	for i < len(line) && line[i].Kind == KindSP {
+		i++
+	}
+	start := i
+	var buf [64]byte
+	b := buf[:0]
+	for ; i < len(line) && line[i].Kind != KindSP && line[i].Kind != KindCRLF; i++ {
+		switch line[i].Kind {
+		case KindAtom, KindNumber, KindNIL, KindLBracket, KindRBracket, KindPartial:
+			b = AppendToken(b, line[i])
+		default:
+			if start < len(line) {
+				return "", line[start+1:]
+			}
+			return "", nil
+		}
+	}
+	if i == start {
+		return "", line[i:]
+	}
+	return string(b), line[i:]
 }
 
 // lineWords returns the first two tokens of line that are not spaces

@@ -251,3 +251,48 @@ func TestDialogIdleAnswerEndsIdle(t *testing.T) {
 		}
 	}
 }
+
+// TestDialogTagAsServerReadsIt: a server reads a command's tag up to the
+// first space: Dovecot takes "NIL", "a[1" or "]" for tags, which the
+// tokenizer cuts (NIL is a KindNIL, '[' and ']' tokens of their own). The
+// Dialog took the first token alone for the tag: "NIL AUTHENTICATE PLAIN"
+// had no tag, so no SASL exchange began, and the response "abc {18+}"
+// after the server's challenge was a command whose literal hid the
+// "a2 DELETE Victim" the server runs; "a[1 LOGIN alice secret" had tag
+// "a" and no name (imapkit proxy relayed it in plaintext and printed the
+// password). Found by FuzzDialogRelay ("] A").
+func TestDialogTagAsServerReadsIt(t *testing.T) {
+	toks := func(s string) []wire.Token {
+		line, err := wire.NewTokenizer(strings.NewReader(s), nil).AppendUntilLiteral(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return line
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var d wire.Dialog
+	if ev := d.Client(toks("NIL AUTHENTICATE PLAIN\r\n")); ev.Tag != "NIL" || ev.Command != "AUTHENTICATE" {
+		t.Fatalf("NIL AUTHENTICATE: %+v", ev)
+	}
+	d.Server(toks("+ \r\n"))
+	if ev, err := d.ClientWait(ctx, toks("abc {18+}\r\n")); err != nil || ev != (wire.Event{Kind: wire.LineSASL, Raw: true}) {
+		t.Fatalf("the response: %+v %v; want a Raw LineSASL", ev, err)
+	}
+	if ev := d.Server(toks("NIL NO [AUTHENTICATIONFAILED] bad\r\n")); ev.Command != "AUTHENTICATE" {
+		t.Fatalf("the completion: %+v", ev)
+	}
+	for _, c := range []struct{ line, tag, command string }{
+		{"a[1 LOGIN alice secret\r\n", "a[1", "LOGIN"},
+		{"] UID EXPUNGE 1\r\n", "]", "UID EXPUNGE"},
+		{"a1[x] DELETE Victim\r\n", "a1[x]", "DELETE"},
+	} {
+		want := wire.Event{Kind: wire.LineCommand, Tag: c.tag, Command: c.command}
+		if ev, err := d.ClientWait(ctx, toks(c.line)); err != nil || ev != want {
+			t.Fatalf("%q: %+v %v; want %+v", c.line, ev, err, want)
+		}
+		if ev := d.Server(toks(c.tag + " OK done\r\n")); ev.Tag != c.tag || ev.Command != c.command {
+			t.Fatalf("the completion of %q: %+v", c.line, ev)
+		}
+	}
+}
