@@ -1,0 +1,675 @@
+package wire_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"testing/synctest"
+
+	"github.com/imapkit/imapkit/wire"
+)
+
+// FuzzDialogRelay is a differential test of Dialog and the client
+// direction of the relay loop of docs/proxy.md against a model of an IMAP
+// server. The input is what a hostile client sends (client), the choices
+// of the server and of the scheduling of the two directions (decide: even
+// bytes for the server, odd bytes for the scheduling, 0 once used up), and
+// pieces, which sets MaxLineTokens (0: the default; otherwise 5 to 12, so
+// that lines come in pieces; the model's server then takes tags of up to
+// MaxLineTokens-4 bytes, so that the tag, the name and UID's subcommand come
+// in the first piece, the one the loop classifies: with the default, 65,536
+// tokens, a server's bound on tags, 100 bytes for Dovecot, does the same).
+//
+// The server model (relayServer) reads the client bytes as a server does:
+// a command line's tag and name as the grammar has them (relayHead), its
+// arguments and literals with its own Tokenizer; a synchronizing literal
+// accepted ("+ go", then the body) or refused ("tag NO", no body: the line
+// ends); AUTHENTICATE answered with 0 to 2 challenges, each followed by one
+// line read as text (to its LF: a "{n}" there is text), then OK or NO ("*"
+// cancels: BAD); IDLE accepted ("+ idling", one line read as text, OK if
+// it is DONE, BAD otherwise) or refused (NO); other commands OK, a line
+// without a valid tag "* BAD". It records every command it reads with its
+// offset in the client stream, and every response with the offset after
+// which it sent it.
+//
+// The proxy (relayProxy) follows the loop of docs/proxy.md with one
+// Tokenizer over the same bytes and one Dialog, to which the server's
+// responses go in order, as the scheduling bytes choose, never before the
+// proxy has forwarded what caused them. Where the loop waits (ClientWait,
+// WaitContinuation) the next responses go until it can go on; with none
+// left it stalls, which is fine (it fails closed) and ends the exec.
+//
+// The property: every command the server read that starts before what the
+// proxy forwarded is one the proxy classified as a LineCommand at the same
+// offset, with the same tag and name (extra ones are fine); the proxy
+// relays the client's bytes unchanged; no panic, no wait that never ends
+// (each exec runs in a synctest bubble, so a goroutine blocked for good is
+// reported), and a wait that stalled must not have been able to go on (a
+// lost wake-up).
+func FuzzDialogRelay(f *testing.F) {
+	for _, s := range relaySeeds {
+		f.Add([]byte(s.client), s.decide(), s.pieces)
+	}
+	f.Fuzz(func(t *testing.T, client, decide []byte, pieces uint8) {
+		if len(client) > 1<<17 {
+			return
+		}
+		if msg := checkRelay(t, client, decide, pieces); msg != "" {
+			t.Fatal(msg)
+		}
+	})
+}
+
+// relaySeed is a scenario: the client's bytes, the server's choices (one
+// byte each: see relayServer) and the scheduling's (responses delivered at
+// each scheduling point, 0 to 3).
+type relaySeed struct {
+	name          string
+	client        string
+	server, sched []byte
+	pieces        uint8
+}
+
+// decide interleaves the server's and the scheduling's choices as
+// FuzzDialogRelay reads them.
+func (s relaySeed) decide() []byte {
+	n := max(len(s.server), len(s.sched))
+	out := make([]byte, 2*n)
+	for i := range n {
+		if i < len(s.server) {
+			out[2*i] = s.server[i]
+		}
+		if i < len(s.sched) {
+			out[2*i+1] = s.sched[i]
+		}
+	}
+	return out
+}
+
+// The server's choices: a synchronizing literal is accepted with 0,
+// refused with 1; AUTHENTICATE sends c&3 challenges (3: none), then OK if
+// c&4 is 0, NO otherwise; IDLE is accepted with 0, refused with 1.
+const (
+	accept = 0
+	refuse = 1
+)
+
+// eager delivers every response it can at each scheduling point.
+var eager = bytes.Repeat([]byte{3}, 64)
+
+var relaySeeds = []relaySeed{
+	{name: "refused APPEND", client: "a1 APPEND Missing {18}\r\na2 DELETE Victim\r\na3 NOOP\r\n", server: []byte{refuse}},
+	{name: "accepted APPEND", client: "a1 APPEND INBOX {18}\r\na2 DELETE Victim\r\na3 NOOP\r\n", server: []byte{accept}},
+	{name: "SASL-IR pipelined", client: "a1 AUTHENTICATE PLAIN AGFsaWNlAHBhc3M=\r\na2 DELETE x\r\n", server: []byte{0}},
+	{name: "SASL two steps", client: "b1 AUTHENTICATE SCRAM-SHA-256 biwsbj1hbGljZQ==\r\nYz1iaXdz\r\nb2 DELETE y\r\n\r\nb3 NOOP\r\n", server: []byte{2}},
+	{name: "SASL early response", client: "a1 AUTHENTICATE PLAIN\r\nAGFsaWNlAHdyb25n\r\na2 LOGIN alice pass\r\n", server: []byte{1 | 4}},
+	{name: "SASL cancel", client: "a1 AUTHENTICATE PLAIN\r\n*\r\na2 DELETE x\r\n", server: []byte{2}},
+	{name: "SASL raw line", client: "a1 AUTHENTICATE PLAIN\r\nabc {18+}\r\na2 DELETE Victim\r\n", server: []byte{1 | 4}},
+	{name: "SASL raw sync", client: "a1 AUTHENTICATE PLAIN\r\nabc {18}\r\na2 DELETE Victim\r\n", server: []byte{1 | 4}, sched: eager},
+	{name: "IDLE raw line", client: "a1 IDLE\r\nabc {18+}\r\na2 DELETE Victim\r\n", server: []byte{accept}},
+	{name: "IDLE refused", client: "a1 IDLE\r\na2 DELETE x\r\n", server: []byte{refuse}},
+	{name: "IDLE DONE APPEND", client: "a1 IDLE\r\nDONE\r\na2 APPEND Missing {18}\r\na3 DELETE Victim\r\n", server: []byte{accept, refuse}, sched: []byte{0, 0, 0, 0, 0}},
+	{name: "IDLE DONE APPEND eager", client: "a1 IDLE\r\nDONE\r\na2 APPEND Missing {18}\r\na3 DELETE Victim\r\n", server: []byte{accept, refuse}, sched: eager},
+	{name: "reused tag", client: "a1 NOOP\r\na1 APPEND INBOX {13}\r\nx NOOP {20+}\r\na3 DELETE Victim\r\n", server: []byte{accept}},
+	{name: "reused tag refused", client: "a1 NOOP\r\na1 APPEND Missing {13}\r\nx NOOP {20+}\r\na3 DELETE Victim\r\n", server: []byte{refuse}},
+	{name: "tag only", client: "a1\r\na1 APPEND INBOX {13}\r\nx NOOP {20+}\r\na3 DELETE Victim\r\n", server: []byte{accept}},
+	{name: "verdict before wait", client: "a1 APPEND INBOX {13}\r\nx NOOP {20+}\r\na3 DELETE Victim\r\n", server: []byte{accept}, sched: []byte{0, 0, 3}},
+	{name: "non-sync literals", client: "a1 APPEND INBOX (\\Seen) {5+}\r\nhello {3+}\r\nabc\r\na2 UID FETCH 1:* (FLAGS)\r\n"},
+	{name: "raw text line", client: "a1 NOOP abc {18+}\r\na2 DELETE Victim\r\n"},
+	{name: "IDLE DONE LOGIN", client: "a1 IDLE\r\nDONE\r\na2 LOGIN alice secret\r\n", server: []byte{accept}},
+	{name: "NIL tag AUTHENTICATE", client: "NIL AUTHENTICATE PLAIN\r\nabc {18+}\r\na2 DELETE Victim\r\n", server: []byte{1 | 4}},
+	{name: "bracket tags", client: "a[1 LOGIN alice secret\r\n] UID EXPUNGE 1\r\n<1> IDLE\r\nabc {18+}\r\na2 DELETE Victim\r\n", server: []byte{accept}},
+	{name: "long line", client: "a1 SEARCH" + strings.Repeat(" 1", 200) + " {5}\r\nhello\r\na2 DELETE x\r\n", pieces: 1},
+	{name: "long line refused", client: "a1 SEARCH" + strings.Repeat(" 1", 200) + " {18}\r\na2 DELETE Victim\r\n", server: []byte{refuse}, pieces: 3},
+	{name: "long SASL line", client: "a1 AUTHENTICATE PLAIN\r\n" + strings.Repeat("a ", 100) + "{18+}\r\na2 DELETE Victim\r\n", server: []byte{1}, pieces: 2},
+}
+
+// TestDialogRelaySeeds runs FuzzDialogRelay's seeds with their names.
+func TestDialogRelaySeeds(t *testing.T) {
+	for _, s := range relaySeeds {
+		t.Run(s.name, func(t *testing.T) {
+			if msg := checkRelay(t, []byte(s.client), s.decide(), s.pieces); msg != "" {
+				t.Fatal(msg)
+			}
+		})
+	}
+}
+
+// choices reads a stream of decision bytes: 0 once it is used up.
+type choices struct {
+	b []byte
+	i int
+}
+
+func (c *choices) next() byte {
+	if c.i >= len(c.b) {
+		return 0
+	}
+	c.i++
+	return c.b[c.i-1]
+}
+
+// relayCmd is a command line: where it starts in the client stream, its
+// tag and its name (upper case; "UID FETCH" for UID commands).
+type relayCmd struct {
+	off       int64
+	tag, name string
+}
+
+// relayResp is a line the server sends once it has read the client's
+// bytes up to after.
+type relayResp struct {
+	after int64
+	line  []byte
+}
+
+// checkRelay runs the server model and the proxy on one input and returns
+// what breaks the property ("" if nothing).
+func checkRelay(t *testing.T, client, decide []byte, pieces uint8) (msg string) {
+	var srvDec, schedDec choices
+	for i, c := range decide {
+		if i%2 == 0 {
+			srvDec.b = append(srvDec.b, c)
+		} else {
+			schedDec.b = append(schedDec.b, c)
+		}
+	}
+	srv := relayServer{in: client, dec: &srvDec, maxTag: 100}
+	if pieces != 0 {
+		// The tag, the name and UID's subcommand must come in the first
+		// piece, which the loop classifies; tokens take a byte at least.
+		srv.maxTag = relayMaxLineTokens(pieces) - 4
+	}
+	srv.run()
+	p := &relayProxy{resps: srv.resps, sched: &schedDec}
+	synctest.Test(t, func(*testing.T) { msg = p.run(client, pieces) })
+	if msg != "" {
+		return msg + "\n" + relayReport(client, &srv, p)
+	}
+	fwd := p.out.Bytes()
+	if !bytes.Equal(fwd, client[:len(fwd)]) {
+		return fmt.Sprintf("relayed %q; the client sent %q", fwd, client[:len(fwd)]) + "\n" + relayReport(client, &srv, p)
+	}
+	seen := make(map[relayCmd]bool, len(p.cmds))
+	for _, c := range p.cmds {
+		seen[c] = true
+	}
+	for _, c := range srv.cmds {
+		if c.off >= int64(len(fwd)) {
+			break
+		}
+		if !seen[c] {
+			return fmt.Sprintf("the server read the command %q %q at offset %d, relayed (%d bytes) and not seen as that command by the proxy", c.tag, c.name, c.off, len(fwd)) + "\n" + relayReport(client, &srv, p)
+		}
+	}
+	return ""
+}
+
+func relayReport(client []byte, srv *relayServer, p *relayProxy) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "client %q\nserver commands:", client)
+	for _, c := range srv.cmds {
+		fmt.Fprintf(&b, " %d:%q/%q", c.off, c.tag, c.name)
+	}
+	b.WriteString("\nserver responses:")
+	for _, r := range srv.resps {
+		fmt.Fprintf(&b, " %d:%q", r.after, r.line)
+	}
+	if p != nil {
+		b.WriteString("\nproxy commands:")
+		for _, c := range p.cmds {
+			fmt.Fprintf(&b, " %d:%q/%q", c.off, c.tag, c.name)
+		}
+		fmt.Fprintf(&b, "\nproxy: forwarded %d bytes, delivered %d responses, stopped: %s\nlog: %s", p.out.Len(), p.next, p.stop, strings.Join(p.log, "; "))
+	}
+	return b.String()
+}
+
+// relayMaxLineTokens is the proxy's MaxLineTokens for pieces != 0.
+func relayMaxLineTokens(pieces uint8) int { return 5 + int(pieces%8) }
+
+// relayServer is the model of the server: the ground truth of which
+// command lines the server reads, and where.
+type relayServer struct {
+	in     []byte
+	maxTag int // the longest tag it takes (Dovecot: 100 bytes)
+	dec    *choices
+	tk     *wire.Tokenizer
+	rd     bytes.Reader
+	line   []wire.Token
+	cmds   []relayCmd
+	resps  []relayResp
+}
+
+func (m *relayServer) send(after int64, s string) {
+	m.resps = append(m.resps, relayResp{after, []byte(s + "\r\n")})
+}
+
+// run reads command lines until the input ends or one cannot be read.
+func (m *relayServer) run() {
+	m.tk = wire.NewTokenizer(&m.rd, &wire.TokenizerOptions{BufferSize: 512})
+	pos := int64(0)
+	for pos < int64(len(m.in)) && len(m.resps) < 1<<12 {
+		next, ok := m.command(pos)
+		if !ok {
+			return
+		}
+		pos = next
+	}
+}
+
+// textLine reads one line as text, to its LF, from pos: what comes before
+// the CRLF (or LF), and where the next line starts.
+func (m *relayServer) textLine(pos int64) (text []byte, next int64, ok bool) {
+	i := bytes.IndexByte(m.in[pos:], '\n')
+	if i < 0 {
+		return nil, 0, false
+	}
+	next = pos + int64(i) + 1
+	return bytes.TrimSuffix(m.in[pos:next-1], []byte("\r")), next, true
+}
+
+// relayHead reads a command line's tag and name as the grammar has them
+// (RFC 9051: tag = 1*<any ASTRING-CHAR except "+">, SP, the command name,
+// an atom up to SP or the line's end, of letters, digits and "-" after a
+// first letter, as command names are; after UID, the next one too). A
+// server reads a line whose tag is not valid as no command ("* BAD"); it
+// answers a tagged line whose name is not a command with "tag BAD" and
+// runs nothing. tag is "" when not valid (or longer than maxTag), name ""
+// when not valid.
+func relayHead(line []byte, maxTag int) (tag, name string) {
+	i := 0
+	for i < len(line) && isTagChar(line[i]) {
+		i++
+	}
+	if i == 0 || i > maxTag || i == len(line) || line[i] != ' ' {
+		return "", ""
+	}
+	tag = string(line[:i])
+	word := func(j int) (string, int) {
+		k := j
+		for k < len(line) && line[k] != ' ' && line[k] != '\r' && line[k] != '\n' {
+			if !isAtomChar(line[k]) {
+				return "", k
+			}
+			k++
+		}
+		if k == j || k == len(line) {
+			return "", k
+		}
+		for n, c := range line[j:k] {
+			if !(c|0x20 >= 'a' && c|0x20 <= 'z' || n > 0 && (c == '-' || c >= '0' && c <= '9')) {
+				return "", k // an atom, but no command's name
+			}
+		}
+		return strings.ToUpper(string(line[j:k])), k
+	}
+	name, j := word(i + 1)
+	if name == "UID" {
+		name = "" // without a command after it, BAD
+		if j < len(line) && line[j] == ' ' {
+			if sub, _ := word(j + 1); sub != "" {
+				name = "UID " + sub
+			}
+		}
+	}
+	return tag, name
+}
+
+// isAtomChar: ATOM-CHAR, any CHAR except atom-specials.
+func isAtomChar(c byte) bool {
+	return c > ' ' && c < 0x7f && !strings.ContainsRune(`(){%*"\]`, rune(c))
+}
+
+// isTagChar: ASTRING-CHAR ("]" too) except "+".
+func isTagChar(c byte) bool { return c != '+' && (c == ']' || isAtomChar(c)) }
+
+// command reads the command line at pos and runs it: it returns where the
+// server reads next, and false when it cannot go on (the input ends, or a
+// limit).
+func (m *relayServer) command(pos int64) (int64, bool) {
+	m.rd.Reset(m.in[pos:])
+	m.tk.Reset(&m.rd)
+	base := m.tk.Offset()
+	at := func() int64 { return pos + m.tk.Offset() - base }
+	// The head, from the line's bytes up to its first LF.
+	end := bytes.IndexByte(m.in[pos:], '\n')
+	if end < 0 {
+		return 0, false
+	}
+	tag, name := relayHead(m.in[pos:pos+int64(end)+1], m.maxTag)
+	if tag != "" && name != "" {
+		m.cmds = append(m.cmds, relayCmd{pos, tag, name})
+	}
+	bad := "* BAD"
+	if tag != "" {
+		bad = tag + " BAD"
+	}
+	for {
+		var err error
+		m.line, err = m.tk.AppendUntilLiteral(m.line[:0])
+		if errors.Is(err, wire.ErrTooManyTokens) {
+			continue
+		}
+		if errors.Is(err, wire.ErrSyntax) {
+			// Not the grammar: the server answers BAD and skips to the LF.
+			off := at()
+			i := bytes.IndexByte(m.in[off:], '\n')
+			if i < 0 {
+				return 0, false
+			}
+			m.send(off+int64(i)+1, bad+" syntax")
+			return off + int64(i) + 1, true
+		}
+		if err != nil {
+			return 0, false
+		}
+		last := m.line[len(m.line)-1]
+		if last.Kind == wire.KindLiteral {
+			if !last.Literal().NonSync {
+				if m.dec.next()&1 == refuse {
+					if tag != "" {
+						m.send(at(), tag+" NO refused")
+					} else {
+						m.send(at(), "* BAD refused")
+					}
+					if err := m.tk.RefuseLiteral(); err != nil {
+						panic(err)
+					}
+					return at(), true
+				}
+				m.send(at(), "+ go")
+			}
+			lr, err := m.tk.LiteralReader()
+			if err != nil {
+				return 0, false
+			}
+			if n, err := io.Copy(io.Discard, lr); err != nil || n < int64(last.Num) {
+				return 0, false
+			}
+			continue
+		}
+		// The line's end.
+		pos = at()
+		switch {
+		case tag == "":
+			m.send(pos, bad)
+		case name == "AUTHENTICATE":
+			return m.authenticate(tag, pos)
+		case name == "IDLE":
+			return m.idle(tag, pos)
+		case name == "":
+			m.send(pos, bad)
+		default:
+			m.send(pos, tag+" OK done")
+		}
+		return pos, true
+	}
+}
+
+func (m *relayServer) authenticate(tag string, pos int64) (int64, bool) {
+	c := m.dec.next()
+	for range c & 3 % 3 {
+		m.send(pos, "+ c")
+		text, next, ok := m.textLine(pos)
+		if !ok {
+			return 0, false
+		}
+		pos = next
+		if string(text) == "*" {
+			m.send(pos, tag+" BAD cancelled")
+			return pos, true
+		}
+	}
+	if c&4 == 0 {
+		m.send(pos, tag+" OK authenticated")
+	} else {
+		m.send(pos, tag+" NO failed")
+	}
+	return pos, true
+}
+
+func (m *relayServer) idle(tag string, pos int64) (int64, bool) {
+	if m.dec.next()&1 == refuse {
+		m.send(pos, tag+" NO no idle")
+		return pos, true
+	}
+	m.send(pos, "+ idling")
+	text, next, ok := m.textLine(pos)
+	if !ok {
+		return 0, false
+	}
+	if bytes.EqualFold(text, []byte("DONE")) {
+		m.send(next, tag+" OK idle done")
+	} else {
+		m.send(next, tag+" BAD expected DONE")
+	}
+	return next, true
+}
+
+// relayProxy is the client direction of docs/proxy.md's loop, with the
+// server direction reduced to passing the model's responses to d.Server.
+type relayProxy struct {
+	d     wire.Dialog
+	resps []relayResp
+	next  int // the next response to pass to d.Server
+	sched *choices
+	out   bytes.Buffer // what was forwarded to the server
+	cmds  []relayCmd
+	stop  string
+	log   []string
+
+	srvTk   *wire.Tokenizer
+	srvRd   bytes.Reader
+	srvLine []wire.Token
+}
+
+// deliver passes the next response to d.Server, if the server has sent it
+// (it has read what caused it): false if not.
+func (p *relayProxy) deliver() bool {
+	if p.next >= len(p.resps) || p.resps[p.next].after > int64(p.out.Len()) {
+		return false
+	}
+	r := p.resps[p.next]
+	p.next++
+	p.srvRd.Reset(r.line)
+	p.srvTk.Reset(&p.srvRd)
+	var err error
+	p.srvLine, err = p.srvTk.AppendUntilLiteral(p.srvLine[:0])
+	if err != nil {
+		panic(fmt.Sprintf("the response %q: %v", r.line, err))
+	}
+	ev := p.d.Server(p.srvLine)
+	p.log = append(p.log, fmt.Sprintf("S %q %v", bytes.TrimSuffix(r.line, []byte("\r\n")), ev.Kind))
+	return true
+}
+
+// schedule delivers what the scheduling chooses here (0 to 3 responses).
+func (p *relayProxy) schedule() {
+	for range p.sched.next() % 4 {
+		if !p.deliver() {
+			return
+		}
+	}
+}
+
+// clientWait is d.ClientWait with the responses delivered as it waits: it
+// returns false if the proxy stalls (no response left to deliver).
+func (p *relayProxy) clientWait(line []wire.Token) (wire.Event, bool) {
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	// ClientWait tells a line that needs no word at once, whatever ctx.
+	if ev, err := p.d.ClientWait(cancelled, line); err == nil {
+		return ev, true
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	type result struct {
+		ev  wire.Event
+		err error
+	}
+	res := make(chan result, 1)
+	go func() {
+		ev, err := p.d.ClientWait(ctx, line)
+		res <- result{ev, err}
+	}()
+	for {
+		synctest.Wait() // ClientWait returned or waits for good
+		select {
+		case r := <-res:
+			cancel()
+			if r.err != nil {
+				panic(r.err)
+			}
+			return r.ev, true
+		default:
+		}
+		if !p.deliver() {
+			cancel()
+			if r := <-res; r.err == nil {
+				return r.ev, true // raced with cancel: cannot happen after Wait
+			}
+			if ev, err := p.d.ClientWait(cancelled, line); err == nil {
+				panic(fmt.Sprintf("ClientWait stayed waiting though it could tell the line: %+v (a lost wake-up)", ev))
+			}
+			return wire.Event{}, false
+		}
+	}
+}
+
+// waitContinuation is d.WaitContinuation with the responses delivered as
+// it waits: ok is false if the proxy stalls.
+func (p *relayProxy) waitContinuation() (goAhead, ok bool) {
+	ctx, cancel := context.WithCancel(context.Background())
+	type result struct {
+		ok  bool
+		err error
+	}
+	res := make(chan result, 1)
+	go func() {
+		ok, err := p.d.WaitContinuation(ctx)
+		res <- result{ok, err}
+	}()
+	for {
+		synctest.Wait()
+		select {
+		case r := <-res:
+			cancel()
+			if r.err != nil {
+				panic(r.err)
+			}
+			return r.ok, true
+		default:
+		}
+		if !p.deliver() {
+			cancel()
+			r := <-res
+			if r.err == nil {
+				panic("WaitContinuation returned after Wait found it waiting")
+			}
+			return false, false
+		}
+	}
+}
+
+// run is the loop of docs/proxy.md; it returns what went wrong, "" if
+// nothing (a stall, the end of the input or a line the tokenizer refuses
+// end it: p.stop).
+func (p *relayProxy) run(client []byte, pieces uint8) (msg string) {
+	defer func() {
+		if r := recover(); r != nil {
+			msg = fmt.Sprintf("panic: %v", r)
+		}
+	}()
+	p.srvTk = wire.NewTokenizer(&p.srvRd, &wire.TokenizerOptions{BufferSize: 256})
+	opts := &wire.TokenizerOptions{BufferSize: 512}
+	if pieces != 0 {
+		opts.MaxLineTokens = relayMaxLineTokens(pieces)
+	}
+	tk := wire.NewTokenizer(bytes.NewReader(client), opts)
+	var line []wire.Token
+	var ev wire.Event
+	start := true
+	for steps := 0; ; steps++ {
+		if steps > 4*len(client)+64 {
+			return "the loop does not end"
+		}
+		p.schedule()
+		lineStart := tk.Offset()
+		var err error
+		line, err = tk.AppendUntilLiteral(line[:0])
+		more := errors.Is(err, wire.ErrTooManyTokens)
+		if more {
+			err = nil
+		}
+		if err != nil {
+			// The end of the input, a line the tokenizer refuses (a proxy
+			// that filters does not relay it), a limit: the proxy stops.
+			p.stop = err.Error()
+			return ""
+		}
+		if start {
+			var ok bool
+			if ev, ok = p.clientWait(line); !ok {
+				p.stop = "stalled in ClientWait"
+				return ""
+			}
+			p.log = append(p.log, fmt.Sprintf("C@%d %+v", lineStart, ev))
+			if ev.Kind == wire.LineCommand {
+				p.cmds = append(p.cmds, relayCmd{lineStart, ev.Tag, ev.Command})
+			}
+			start = false
+		}
+		if more {
+			if _, err := tk.Forward(&p.out); err != nil {
+				return "Forward: " + err.Error()
+			}
+			continue
+		}
+		if last := line[len(line)-1]; last.Kind == wire.KindLiteral {
+			if ev.Raw {
+				if _, err := tk.Forward(&p.out); err != nil {
+					return "Forward: " + err.Error()
+				}
+				if err := tk.RefuseLiteral(); err != nil {
+					return "RefuseLiteral: " + err.Error()
+				}
+				start = true
+				continue
+			}
+			if !last.Literal().NonSync {
+				p.schedule()
+				p.d.ExpectContinuation()
+				p.schedule()
+				if _, err := tk.Forward(&p.out); err != nil {
+					return "Forward: " + err.Error()
+				}
+				goAhead, ok := p.waitContinuation()
+				if !ok {
+					p.stop = "stalled in WaitContinuation"
+					return ""
+				}
+				p.log = append(p.log, fmt.Sprintf("literal@%d go-ahead %v", tk.Offset(), goAhead))
+				if !goAhead {
+					if err := tk.RefuseLiteral(); err != nil {
+						return "RefuseLiteral: " + err.Error()
+					}
+					start = true
+					continue
+				}
+			}
+			if _, err := tk.ForwardLiteral(&p.out); err != nil {
+				p.stop = "ForwardLiteral: " + err.Error()
+				return ""
+			}
+			continue
+		}
+		if _, err := tk.Forward(&p.out); err != nil {
+			return "Forward: " + err.Error()
+		}
+		start = true
+	}
+}
