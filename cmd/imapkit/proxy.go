@@ -590,7 +590,11 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 		ps.out.line(p.end())
 		start = true
 		wait := ev.Kind == wire.LineCommand && (ev.Command == "STARTTLS" || ev.Command == "COMPRESS")
-		if tk.ShouldFlush() || wait {
+		// After AUTHENTICATE, IDLE or a SASL response, the next line may
+		// wait in ClientWait for the server's answer to this one: it must
+		// have gone out, though the client sent more behind it.
+		answered := ev.Kind == wire.LineSASL || ev.Kind == wire.LineCommand && (ev.Command == "AUTHENTICATE" || ev.Command == "IDLE")
+		if tk.ShouldFlush() || wait || answered {
 			if err := w.Flush(); err != nil {
 				return
 			}

@@ -274,3 +274,26 @@ func TestProxySASLLineIsText(t *testing.T) {
 		t.Fatalf("the server answered %q, and the trace shows no CREATE command:\n%s", got, out.String())
 	}
 }
+
+// TestProxyIdleDoneInOneWrite: a client that sends IDLE and its DONE in one
+// write (pipelining the DONE). The proxy read DONE, whose reading waits for
+// the server's word on the IDLE, while the IDLE itself was still in its
+// write buffer (it flushed only when nothing more was buffered): both
+// waited until the connection's end. Now a line after which a ClientWait
+// may wait is sent at once (FuzzDialogRelay's author noticed it).
+func TestProxyIdleDoneInOneWrite(t *testing.T) {
+	srv, _ := dovecot(t, 1)
+	addr, _, _ := startProxy(t, "--upstream", "imap://"+srv.PlainAddr)
+	lc := dialLines(t, addr)
+	lc.send("a0 LOGIN " + testserver.Alice + " " + testserver.Password + "\r\na1 SELECT INBOX\r\n")
+	if got := lc.tagged("a1"); !strings.HasPrefix(got, "a1 OK") {
+		t.Fatalf("SELECT: %q", got)
+	}
+	lc.send("a2 IDLE\r\nDONE\r\na3 NOOP\r\n")
+	if got := lc.tagged("a2"); !strings.HasPrefix(got, "a2 OK") {
+		t.Fatalf("IDLE: %q", got)
+	}
+	if got := lc.tagged("a3"); !strings.HasPrefix(got, "a3 OK") {
+		t.Fatalf("NOOP: %q", got)
+	}
+}
