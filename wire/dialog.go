@@ -104,9 +104,15 @@ type Dialog struct {
 	// server reads as its answer, or a DONE): the next lines are commands,
 	// though the IDLE's completion has not come yet.
 	idleDone bool
-	tags     []string // pending commands: tag, name, tag, name, ...
-	cur      string   // tag of the client's last command
-	litTag   string   // the command whose synchronizing literal awaits the server's word
+	tags     []pending // commands not completed yet, oldest first
+	nextID   uint64    // the id of the last command recorded
+	// saslID, idleID: the pending entry of the AUTHENTICATE or IDLE in
+	// progress, so that only its own completion ends it (a client may
+	// reuse a tag: an earlier command's completion with the same tag does
+	// not end it).
+	saslID, idleID uint64
+	cur            string // tag of the client's last command
+	litTag         string // the command whose synchronizing literal awaits the server's word
 	// litSkip: completions tagged litTag still due to earlier commands
 	// with the same tag (a client may reuse a pending tag), which are not
 	// the literal's refusal; -1: unknown (the pending list overflowed, or
@@ -118,6 +124,12 @@ type Dialog struct {
 	// word, when not nil, is closed when the server's next word on
 	// AUTHENTICATE or IDLE comes (ClientWait waits for it).
 	word chan struct{}
+}
+
+// pending is a command a Dialog saw and whose completion has not come.
+type pending struct {
+	tag, name string
+	id        uint64
 }
 
 // maxPending bounds the commands a Dialog remembers without a completion.
@@ -211,16 +223,17 @@ func (d *Dialog) clientLocked(line []Token) Event {
 	// Every tagged line is pending, with a name or not: the server
 	// completes it with its tag (a BAD for "a1" alone).
 	if ev.Tag != "" {
-		if len(d.tags) >= 2*maxPending {
-			d.tags = append(d.tags[:0], d.tags[2:]...)
+		if len(d.tags) >= maxPending {
+			d.tags = append(d.tags[:0], d.tags[1:]...)
 			d.lost = true
 		}
-		d.tags = append(d.tags, ev.Tag, ev.Command)
+		d.nextID++
+		d.tags = append(d.tags, pending{tag: ev.Tag, name: ev.Command, id: d.nextID})
 		switch ev.Command {
 		case "AUTHENTICATE":
-			d.sasl = ev.Tag
+			d.sasl, d.saslID = ev.Tag, d.nextID
 		case "IDLE":
-			d.idle, d.idlePlus, d.idleDone = ev.Tag, true, false
+			d.idle, d.idlePlus, d.idleDone, d.idleID = ev.Tag, true, false, d.nextID
 		}
 	}
 	return ev
@@ -258,10 +271,11 @@ func (d *Dialog) Server(line []Token) Event {
 	if status := lineWord(rest, 0); status.Kind == KindAtom {
 		ev.Status = strings.ToUpper(string(status.b))
 	}
-	for i := 0; i < len(d.tags); i += 2 {
-		if d.tags[i] == ev.Tag {
-			ev.Command = d.tags[i+1]
-			d.tags = append(d.tags[:i], d.tags[i+2:]...)
+	var done uint64 // the id of the command completed, 0 if none is known
+	for i := range d.tags {
+		if d.tags[i].tag == ev.Tag {
+			ev.Command, done = d.tags[i].name, d.tags[i].id
+			d.tags = append(d.tags[:i], d.tags[i+1:]...)
 			break
 		}
 	}
@@ -276,11 +290,14 @@ func (d *Dialog) Server(line []Token) Event {
 			d.litSkip-- // an earlier command's with the same tag
 		}
 	}
-	if ev.Tag == d.sasl {
+	// The completion of the AUTHENTICATE or IDLE itself ends it; with
+	// no pending entry for the tag (forgotten: more than maxPending),
+	// the tag alone decides.
+	if d.sasl != "" && (done == d.saslID || done == 0 && ev.Tag == d.sasl) {
 		d.sasl, d.saslTurn, d.saslAhead = "", false, 0
 		d.wakeLocked()
 	}
-	if ev.Tag == d.idle {
+	if d.idle != "" && (done == d.idleID || done == 0 && ev.Tag == d.idle) {
 		d.idle, d.idlePlus, d.idleDone = "", false, false
 		d.wakeLocked()
 	}
@@ -303,8 +320,8 @@ func (d *Dialog) ExpectContinuation() {
 	d.litSkip = -1
 	if d.cur != "" && !d.lost {
 		d.litSkip = 0
-		for i := 0; i < len(d.tags); i += 2 {
-			if d.tags[i] == d.cur {
+		for i := range d.tags {
+			if d.tags[i].tag == d.cur {
 				d.litSkip++
 			}
 		}

@@ -296,3 +296,31 @@ func TestDialogTagAsServerReadsIt(t *testing.T) {
 		}
 	}
 }
+
+// TestDialogReusedTagIdleSASL: a completion ends the AUTHENTICATE or IDLE
+// in progress only when it is theirs: with a tag reused ("<1>" alone, then
+// "<1> IDLE"), the earlier line's "<1> BAD" ended the IDLE, so the line
+// after the server's "+ idling", which the server reads as text (and
+// answers BAD, ending the IDLE), was a command whose "{8}" the proxy took
+// for a literal, hiding the command the server reads after it. Found by
+// FuzzDialogRelay (testdata/fuzz/FuzzDialogRelay/a01f3cc3ffc363f0).
+func TestDialogReusedTagIdleSASL(t *testing.T) {
+	for _, c := range []struct{ name, cmd, plus string }{
+		{"idle", "<1> IDLE\r\n", "+ idling\r\n"},
+		{"sasl", "<1> AUTHENTICATE PLAIN\r\n", "+ \r\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var d wire.Dialog
+			evs := runDialog(t, &d, []dialogStep{
+				{'C', "<1>\r\n"},
+				{'C', c.cmd},
+				{'S', "<1> BAD missing command\r\n"},
+				{'S', c.plus},
+				{'C', "x {8}\r\n"},
+			})
+			if ev := evs[len(evs)-1]; !ev.Raw {
+				t.Fatalf("the line after %q: %+v; want Raw (the earlier <1>'s BAD did not end the %s)", c.plus, ev, c.name)
+			}
+		})
+	}
+}
