@@ -211,11 +211,11 @@ func (d *Dialog) clientLocked(line []Token) Event {
 	ev := Event{Kind: LineCommand}
 	tag, rest := lineHead(line)
 	ev.Tag = tag
-	if name := lineWord(rest, 0); name.Kind == KindAtom {
-		ev.Command = strings.ToUpper(string(name.b))
+	if name, ok := commandWord(lineWord(rest, 0)); ok {
+		ev.Command = name
 		if ev.Command == "UID" {
-			if third := lineWord(rest, 1); third.Kind == KindAtom {
-				ev.Command += " " + strings.ToUpper(string(third.b))
+			if third, ok := commandWord(lineWord(rest, 1)); ok {
+				ev.Command += " " + third
 			}
 		}
 	}
@@ -405,6 +405,17 @@ func lineHead(line []Token) (tag string, rest []Token) {
 		return "", line[i:]
 	}
 	return string(b), line[i:]
+}
+
+// commandWord returns tok as a command name reads, in upper case: an atom,
+// and "NIL" or digits too, which a server reads as a name (one it does not
+// know) though the tokenizer makes a KindNIL or a KindNumber of them.
+func commandWord(tok Token) (string, bool) {
+	switch tok.Kind {
+	case KindAtom, KindNIL, KindNumber:
+		return strings.ToUpper(string(AppendToken(nil, tok))), true
+	}
+	return "", false
 }
 
 // lineWords returns the first two tokens of line that are not spaces

@@ -324,3 +324,22 @@ func TestDialogReusedTagIdleSASL(t *testing.T) {
 		})
 	}
 }
+
+// TestDialogCommandNameAsServerReadsIt: a command name is what the server
+// reads as one, "NIL" or digits too (KindNIL, KindNumber to the
+// tokenizer): Dialog named no command for "0 NIL 0", where the model
+// server of FuzzDialogRelay read the (unknown) command NIL
+// (testdata/fuzz/FuzzDialogRelay/2bfa230df8f1dfc0).
+func TestDialogCommandNameAsServerReadsIt(t *testing.T) {
+	var d wire.Dialog
+	evs := runDialog(t, &d, []dialogStep{
+		{'C', "0 NIL 0\r\n"},
+		{'C', "a1 123\r\n"},
+		{'C', "a2 uid nil 1\r\n"},
+	})
+	for i, want := range []string{"NIL", "123", "UID NIL"} {
+		if evs[i].Command != want {
+			t.Errorf("line %d: command %q; want %q", i, evs[i].Command, want)
+		}
+	}
+}
