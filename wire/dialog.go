@@ -112,12 +112,13 @@ type Dialog struct {
 	// not end it).
 	saslID, idleID uint64
 	cur            string // tag of the client's last command
-	litTag         string // the command whose synchronizing literal awaits the server's word
-	// litSkip: completions tagged litTag still due to earlier commands
-	// with the same tag (a client may reuse a pending tag), which are not
-	// the literal's refusal; -1: unknown (the pending list overflowed, or
-	// the command has no tag), so only "+" ends the wait.
-	litSkip int
+	// litID is the pending entry of the command whose synchronizing
+	// literal awaits the server's word: its completion is the refusal
+	// (an earlier command's with the same tag is not). 0: unknown (the
+	// command has no tag, or pending commands were forgotten, so that a
+	// forgotten one's completion could be taken for it): only "+" ends
+	// the wait.
+	litID   uint64
 	lost    bool      // pending commands were forgotten (more than maxPending)
 	lit     chan bool // holds the server's word until WaitContinuation takes it
 	litOpen bool      // the server's word on lit has not come
@@ -282,13 +283,8 @@ func (d *Dialog) Server(line []Token) Event {
 	if len(d.tags) == 0 {
 		d.lost = false // every command remembered is complete: in step again
 	}
-	if d.litOpen && ev.Tag == d.litTag {
-		switch {
-		case d.litSkip == 0:
-			d.verdictLocked(false) // refused: its body will not come
-		case d.litSkip > 0:
-			d.litSkip-- // an earlier command's with the same tag
-		}
+	if d.litOpen && done != 0 && done == d.litID {
+		d.verdictLocked(false) // refused: its body will not come
 	}
 	// The completion of the AUTHENTICATE or IDLE itself ends it; with
 	// no pending entry for the tag (forgotten: more than maxPending),
@@ -314,18 +310,17 @@ func (d *Dialog) Server(line []Token) Event {
 func (d *Dialog) ExpectContinuation() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.litTag = d.cur
 	d.lit = make(chan bool, 1)
 	d.litOpen = true
-	d.litSkip = -1
+	d.litID = 0
 	if d.cur != "" && !d.lost {
-		d.litSkip = 0
-		for i := range d.tags {
+		// The literal's command: the newest pending one with its tag.
+		for i := len(d.tags) - 1; i >= 0; i-- {
 			if d.tags[i].tag == d.cur {
-				d.litSkip++
+				d.litID = d.tags[i].id
+				break
 			}
 		}
-		d.litSkip-- // the literal's own command, pending too
 	}
 }
 
@@ -354,7 +349,7 @@ func (d *Dialog) WaitContinuation(ctx context.Context) (bool, error) {
 	case <-ctx.Done():
 		d.mu.Lock()
 		if d.lit == ch {
-			d.lit, d.litTag, d.litOpen = nil, "", false
+			d.lit, d.litID, d.litOpen = nil, 0, false
 		}
 		d.mu.Unlock()
 		return false, ctx.Err()
@@ -370,7 +365,7 @@ func (d *Dialog) verdictLocked(ok bool) {
 		return
 	}
 	d.lit <- ok
-	d.litTag, d.litOpen = "", false
+	d.litID, d.litOpen = 0, false
 }
 
 // lineHead returns a line's tag as a server reads a command's (and a
