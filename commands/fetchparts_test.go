@@ -176,31 +176,13 @@ func testFetchPartsPipelined(t *testing.T, uid bool) {
 func TestFetchPartsBehindSelect(t *testing.T) {
 	const last = 39999
 	c, ctx, stats := partsServer(t, last, 50*time.Millisecond)
-	set := oddNums(true, last+1)
-	n, prev := 0, uint32(0)
-	selected := make(chan error, 1)
-	var end error
-	for m, err := range c.Fetch(ctx, set, &commands.FetchItems{Flags: true}) {
-		if err != nil {
-			end = err
-			break
-		}
-		if n == 0 {
-			go func() {
-				_, err := c.Select(ctx, "Other", nil)
-				selected <- err
-			}()
-			time.Sleep(50 * time.Millisecond) // the SELECT waits in the queue
-		}
+	prev := uint32(0)
+	n, end := fetchBehindSelect(t, ctx, c, oddNums(true, last+1), func(m *commands.Message) {
 		if m.UID <= prev {
 			t.Fatalf("UID %d after %d: the parts out of order", m.UID, prev)
 		}
 		prev = m.UID
-		n++
-	}
-	if err := <-selected; err != nil {
-		t.Fatal(err)
-	}
+	})
 	if !errors.Is(end, session.ErrReselected) || !errors.Is(end, session.ErrNotSent) || n == 0 || n >= 20000 {
 		t.Fatalf("after %d messages: %v; want the parts behind the SELECT not sent", n, end)
 	}
@@ -247,11 +229,22 @@ func TestFetchPartsBreak(t *testing.T) {
 func TestFetchSeqPartsBehindSelect(t *testing.T) {
 	const last = 39999
 	c, ctx, _ := partsServer(t, last, 50*time.Millisecond)
-	set := oddNums(false, last+1)
-	n := 0
+	n, end := fetchBehindSelect(t, ctx, c, oddNums(false, last+1), func(*commands.Message) {})
+	// The session's own check of the part (Command.Selection) may come
+	// first: then ErrRenumbered is not among the errors matched.
+	if !errors.Is(end, session.ErrReselected) || !errors.Is(end, session.ErrNotSent) || n == 0 || n >= 20000 {
+		t.Fatalf("after %d messages: %v; want the parts behind the SELECT not sent, matching ErrReselected", n, end)
+	}
+}
+
+// fetchBehindSelect fetches set's FLAGS, starts a SELECT of "Other" on
+// another goroutine once the first message came (50 ms later it waits in
+// the queue), hands each message to each, and returns how many came and
+// the error that ended the loop.
+func fetchBehindSelect(t *testing.T, ctx context.Context, c *commands.Client, set commands.Set, each func(*commands.Message)) (n int, end error) {
+	t.Helper()
 	selected := make(chan error, 1)
-	var end error
-	for _, err := range c.Fetch(ctx, set, &commands.FetchItems{Flags: true}) {
+	for m, err := range c.Fetch(ctx, set, &commands.FetchItems{Flags: true}) {
 		if err != nil {
 			end = err
 			break
@@ -263,14 +256,11 @@ func TestFetchSeqPartsBehindSelect(t *testing.T) {
 			}()
 			time.Sleep(50 * time.Millisecond) // the SELECT waits in the queue
 		}
+		each(m)
 		n++
 	}
 	if err := <-selected; err != nil {
 		t.Fatal(err)
 	}
-	// The session's own check of the part (Command.Selection) may come
-	// first: then ErrRenumbered is not among the errors matched.
-	if !errors.Is(end, session.ErrReselected) || !errors.Is(end, session.ErrNotSent) || n == 0 || n >= 20000 {
-		t.Fatalf("after %d messages: %v; want the parts behind the SELECT not sent, matching ErrReselected", n, end)
-	}
+	return n, end
 }
