@@ -58,6 +58,11 @@ type Event struct {
 	// a body. Relaying the next bytes as a body would hide from it the
 	// command the server reads there.
 	Raw bool
+	// Withhold is set for a server's "+" that answers a literal the client
+	// sent as non-synchronizing ("{n+}") and the caller forwarded as
+	// synchronizing (ExpectContinuation with NonSync set): the client
+	// expects no "+" there, so a proxy does not forward this line.
+	Withhold bool
 }
 
 // Dialog follows the state that the two directions of one IMAP connection
@@ -90,6 +95,20 @@ type Event struct {
 // that command for literal data, out of step with the server. So the
 // client direction calls ExpectContinuation before it forwards such a
 // literal's header and WaitContinuation after (see their docs).
+//
+// A non-synchronizing literal ("{n+}", LITERAL+ or LITERAL-) has no
+// server's word, and servers do not always read one: Dovecot 2.3 skips the
+// rest of a line to its LF once it has a command's arguments, or for a
+// command it does not know, so the 18 bytes after "a NOOP {18+}" run as a
+// command of their own, while after "a SELECT {5+}" they are the mailbox
+// name. Which it is depends on each command's grammar in each server. A
+// proxy that filters or traces commands therefore forwards such a header
+// as synchronizing (Tokenizer.ForwardAsSync) and asks for the server's
+// word as for any other literal (ExpectContinuation with the literal's
+// LiteralInfo); it holds the body back until the "+", which it does not
+// forward (Event.Withhold), and drops the body and the rest of the command
+// when the server completes the command instead. This costs a round trip
+// per such literal.
 type Dialog struct {
 	mu       sync.Mutex
 	sasl     string // tag of the AUTHENTICATE in progress
@@ -122,6 +141,9 @@ type Dialog struct {
 	lost    bool      // pending commands were forgotten (more than maxPending)
 	lit     chan bool // holds the server's word until WaitContinuation takes it
 	litOpen bool      // the server's word on lit has not come
+	// litQuiet: the literal awaiting the server's word was sent by the
+	// client as non-synchronizing: its "+" is not the client's to see.
+	litQuiet bool
 	// word, when not nil, is closed when the server's next word on
 	// AUTHENTICATE or IDLE comes (ClientWait waits for it).
 	word chan struct{}
@@ -257,13 +279,19 @@ func (d *Dialog) Server(line []Token) Event {
 		}
 		if d.idlePlus {
 			// IDLE accepted: the server answers in order, and the IDLE
-			// came before any literal awaiting its word.
+			// came before any literal awaiting its word. A literal on the
+			// IDLE's own line is refused: the server, idling, reads its
+			// body as a line of text (IDLE's DONE, or a BAD).
 			d.idlePlus = false
+			if d.litOpen && d.litID != 0 && d.litID == d.idleID {
+				d.verdictLocked(false)
+			}
 			d.wakeLocked()
 			return Event{Kind: LineContinuation}
 		}
+		quiet := d.litOpen && d.litQuiet
 		d.verdictLocked(true)
-		return Event{Kind: LineContinuation}
+		return Event{Kind: LineContinuation, Withhold: quiet}
 	case KindStar:
 		return Event{Kind: LineUntagged}
 	}
@@ -301,17 +329,25 @@ func (d *Dialog) Server(line []Token) Event {
 }
 
 // ExpectContinuation tells d that the client direction has read the
-// header of a synchronizing literal (AppendUntilLiteral stopped at a
-// KindLiteral token whose Literal().NonSync is false) of the command it
-// last passed to Client, and will not read the body before the server's
-// word. Call it before forwarding the header, so that the server's answer
-// cannot come first; then forward and flush the header and call
-// WaitContinuation.
-func (d *Dialog) ExpectContinuation() {
+// header of a literal (AppendUntilLiteral stopped at a KindLiteral token;
+// lit is its Literal()) of the command it last passed to Client, and will
+// not read the body before the server's word. Call it before forwarding
+// the header, so that the server's answer cannot come first; then forward
+// and flush the header and call WaitContinuation.
+//
+// For a synchronizing literal, forward the header with Forward: the client
+// waits for the same "+". For a non-synchronizing one (lit.NonSync), whose
+// body the client sends without waiting, forward it with ForwardAsSync, so
+// that the server gives its word; the "+" that answers it comes with
+// Event.Withhold set (do not forward it: the client expects none), and a
+// refusal means the body the client sent is to be read and dropped, with
+// the rest of the command.
+func (d *Dialog) ExpectContinuation(lit LiteralInfo) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.lit = make(chan bool, 1)
 	d.litOpen = true
+	d.litQuiet = lit.NonSync
 	d.litID = 0
 	if d.cur != "" && !d.lost {
 		// The literal's command: the newest pending one with its tag.
@@ -326,11 +362,15 @@ func (d *Dialog) ExpectContinuation() {
 
 // WaitContinuation waits for the server's word on the literal announced to
 // ExpectContinuation: true when the server sent "+" (relay the body, with
-// Tokenizer.ForwardLiteral), false when it completed the command instead
-// (NO or BAD: the client will not send the body; call
-// Tokenizer.RefuseLiteral and read the next line as a new command). It
-// returns ctx's error if ctx ends first (the server direction ended: cancel
-// ctx then), and false at once without ExpectContinuation.
+// Tokenizer.ForwardLiteral), false when it refused the literal: it
+// completed the command instead (NO or BAD), or, for a literal on an IDLE
+// line, accepted the IDLE (it reads what follows as a line of text). Then
+// a client that sent a synchronizing literal will not send the body: call
+// Tokenizer.RefuseLiteral and read the next line as a new command. A
+// client that sent a non-synchronizing one sent its body: read and drop
+// it (ForwardLiteral to io.Discard) and the rest of its command, literals
+// included. It returns ctx's error if ctx ends first (the server direction
+// ended: cancel ctx then), and false at once without ExpectContinuation.
 func (d *Dialog) WaitContinuation(ctx context.Context) (bool, error) {
 	d.mu.Lock()
 	ch := d.lit
@@ -349,7 +389,7 @@ func (d *Dialog) WaitContinuation(ctx context.Context) (bool, error) {
 	case <-ctx.Done():
 		d.mu.Lock()
 		if d.lit == ch {
-			d.lit, d.litID, d.litOpen = nil, 0, false
+			d.lit, d.litID, d.litOpen, d.litQuiet = nil, 0, false, false
 		}
 		d.mu.Unlock()
 		return false, ctx.Err()
@@ -365,7 +405,7 @@ func (d *Dialog) verdictLocked(ok bool) {
 		return
 	}
 	d.lit <- ok
-	d.litID, d.litOpen = 0, false
+	d.litID, d.litOpen, d.litQuiet = 0, false, false
 }
 
 // lineHead returns a line's tag as a server reads a command's (and a

@@ -642,7 +642,7 @@ func (p *relayProxy) run(client []byte, pieces uint8) (msg string) {
 			}
 			if !last.Literal().NonSync {
 				p.schedule()
-				p.d.ExpectContinuation()
+				p.d.ExpectContinuation(wire.LiteralInfo{})
 				p.schedule()
 				if _, err := tk.Forward(&p.out); err != nil {
 					return "Forward: " + err.Error()

@@ -21,7 +21,7 @@ func runDialog(t *testing.T, d *wire.Dialog, steps []dialogStep) []wire.Event {
 	var evs []wire.Event
 	for _, s := range steps {
 		if s.who == 'E' {
-			d.ExpectContinuation()
+			d.ExpectContinuation(wire.LiteralInfo{})
 			continue
 		}
 		toks, err := wire.NewTokenizer(strings.NewReader(s.line), nil).AppendUntilLiteral(nil)

@@ -96,7 +96,7 @@ func TestDialogRefusedLiteral(t *testing.T) {
 			if last.Kind != wire.KindLiteral || last.Literal().NonSync {
 				t.Fatalf("the line does not end with a synchronizing literal: %v", last.Kind)
 			}
-			d.ExpectContinuation()
+			d.ExpectContinuation(last.Literal())
 			if _, err := tk.Forward(w); err != nil {
 				t.Fatal(err)
 			}
@@ -147,7 +147,7 @@ func TestDialogWaitContinuationEnds(t *testing.T) {
 	if ok, err := d.WaitContinuation(context.Background()); ok || err != nil {
 		t.Fatalf("without ExpectContinuation: %v %v", ok, err)
 	}
-	d.ExpectContinuation()
+	d.ExpectContinuation(wire.LiteralInfo{})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	if ok, err := d.WaitContinuation(ctx); ok || !errors.Is(err, context.DeadlineExceeded) {

@@ -51,6 +51,9 @@ var (
 	// literal body was skipped or streamed before the bytes ahead of it
 	// were forwarded. Relaying on would corrupt the stream: close it.
 	ErrForwardGap = errors.New("wire: consumed bytes were dropped before they were forwarded")
+	// ErrHeaderForwarded means ForwardAsSync was called for a literal whose
+	// header was forwarded already, as it was sent.
+	ErrHeaderForwarded = errors.New("wire: the literal header was forwarded already")
 )
 
 // outOfStepError is the sticky error of a tokenizer out of step.

@@ -242,6 +242,46 @@ func (t *Tokenizer) forwardN(w io.Writer, end int) (int, error) {
 	return n, err
 }
 
+// ForwardAsSync is Forward for a relay that hands a client's
+// non-synchronizing literal to the server as synchronizing: when the last
+// thing read is the header of a non-synchronizing literal ("{n+}" or
+// "~{n+}", AppendUntilLiteral stopped there) whose body has not been read,
+// the header goes out without its '+' ("{n}"), the rest unchanged;
+// otherwise it is Forward. The server then gives its word on the literal,
+// "+" or the command's completion, where it would otherwise read the body
+// or not without saying so (Dovecot reads the bytes after "a NOOP {18+}"
+// as a command of their own): see Dialog.ExpectContinuation. It fails with
+// ErrHeaderForwarded when the header went out already (Forward was called
+// after it was read).
+func (t *Tokenizer) ForwardAsSync(w io.Writer) (int, error) {
+	if t.pend&pendLit == 0 || t.r != t.litStart {
+		return t.Forward(w)
+	}
+	// The header ends at litStart: '+', '}', then CRLF (or a bare LF when
+	// lenient).
+	i := t.litStart - 1
+	if i >= 0 && t.buf[i] == '\n' {
+		i--
+	}
+	if i >= 0 && t.buf[i] == '\r' {
+		i--
+	}
+	if i < 1 || t.buf[i] != '}' || t.buf[i-1] != '+' {
+		return t.Forward(w) // a synchronizing literal
+	}
+	plus := i - 1
+	if t.fwdOff-t.base > int64(plus) {
+		return 0, ErrHeaderForwarded
+	}
+	n, err := t.forwardN(w, plus)
+	if err != nil {
+		return n, err
+	}
+	t.fwdOff++ // the '+' stays behind
+	m, err := t.forwardN(w, t.r)
+	return n + m, err
+}
+
 // ForwardLiteral relays the open literal: it forwards what was consumed
 // (Forward: the line up to and including the literal header), flushes w
 // when w has a Flush() error method and nothing more is buffered (a client

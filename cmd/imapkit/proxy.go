@@ -535,33 +535,45 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 			continue
 		}
 		if last.Kind == wire.KindLiteral {
-			if !last.Literal().NonSync {
-				// The server's "+" comes next: print the line so far.
-				ps.out.line(p.cont())
-				// The client sends the body only if the server lets it:
-				// refused (APPEND's NO [TRYCREATE]), its next line is a
-				// new command, not literal data.
-				ps.dialog.ExpectContinuation()
-				if _, err := tk.Forward(w); err != nil {
-					ps.logf("* client side: %v", err)
-					return
+			// The server's word comes next: "+" or the command's
+			// completion. The client sends a synchronizing literal's body
+			// only if the server lets it: refused (APPEND's NO
+			// [TRYCREATE]), its next line is a new command, not literal
+			// data. A non-synchronizing literal goes to the server as
+			// synchronizing, so that the server says whether it reads the
+			// body (Dovecot runs the bytes after "a NOOP {18+}" as a
+			// command of their own); its "+" is not relayed.
+			lit := last.Literal()
+			ps.out.line(p.cont())
+			ps.dialog.ExpectContinuation(lit)
+			if _, err := tk.ForwardAsSync(w); err != nil {
+				ps.logf("* client side: %v", err)
+				return
+			}
+			if err := w.Flush(); err != nil {
+				return
+			}
+			goAhead, err := ps.dialog.WaitContinuation(ctx)
+			if err != nil {
+				return
+			}
+			if !goAhead {
+				if lit.NonSync {
+					// The client sent the body: it and the rest of the
+					// command are dropped, as the server did not read them.
+					err = skipCommand(tk, line)
+					p.buf = append(p.buf, " [dropped: the literal the client sent as {n+} and the rest of its command; the server refused it]"...)
+					ps.out.line(p.end())
+				} else {
+					err = tk.RefuseLiteral()
 				}
-				if err := w.Flush(); err != nil {
-					return
-				}
-				goAhead, err := ps.dialog.WaitContinuation(ctx)
 				if err != nil {
+					ps.logf("* client side: %v", err)
+					ps.closeAll()
 					return
 				}
-				if !goAhead {
-					if err := tk.RefuseLiteral(); err != nil {
-						ps.logf("* client side: %v", err)
-						ps.closeAll()
-						return
-					}
-					start = true
-					continue
-				}
+				start = true
+				continue
 			}
 			var lw io.Writer = w
 			var cw *captureWriter
@@ -685,6 +697,22 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 			start = false
 		}
 		p.tokens(line)
+		if ev.Withhold {
+			// The "+" for a literal the client sent as non-synchronizing
+			// (forwarded as synchronizing): the client expects none. A
+			// "+" line announces no literal.
+			if _, err := tk.Forward(io.Discard); err != nil {
+				ps.logf("* server side: %v", err)
+				return
+			}
+			if more {
+				continue
+			}
+			p.buf = append(p.buf, " [withheld: the go-ahead for a literal the client sent as {n+}, relayed as {n}]"...)
+			ps.out.line(p.end())
+			start = true
+			continue
+		}
 		if more {
 			if _, err := tk.Forward(w); err != nil {
 				ps.logf("* server side: %v", err)
@@ -777,6 +805,18 @@ func (ps *proxySession) refusal(ev wire.Event, secure bool) string {
 // instead of the "+" the client waits for, so that no body follows, and
 // the literal ends there (RefuseLiteral).
 func (ps *proxySession) refuse(tk *wire.Tokenizer, line []wire.Token, tag, why string) error {
+	if err := skipCommand(tk, line); err != nil {
+		return err
+	}
+	return ps.toClient.inject(ps.answer(tag, why))
+}
+
+// skipCommand reads the rest of a command without relaying it. line is the
+// part read last (up to its end or a literal). The bodies of
+// non-synchronizing literals are read and dropped; a synchronizing literal
+// ends the command (RefuseLiteral): the client sends its body only after a
+// "+", which the command answered will not get.
+func skipCommand(tk *wire.Tokenizer, line []wire.Token) error {
 	for {
 		if _, err := tk.Forward(io.Discard); err != nil {
 			return err
@@ -803,7 +843,7 @@ func (ps *proxySession) refuse(tk *wire.Tokenizer, line []wire.Token, tag, why s
 			return err
 		}
 	}
-	return ps.toClient.inject(ps.answer(tag, why))
+	return nil
 }
 
 // refuseLine is refuse for a line that does not tokenize: the answer goes

@@ -1,0 +1,119 @@
+package wire_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/wire"
+)
+
+// TestForwardAsSync: the header of a non-synchronizing literal goes out
+// without its '+', everything else as it came; a synchronizing literal, a
+// line without one, and a header already forwarded are left alone.
+func TestForwardAsSync(t *testing.T) {
+	for _, c := range []struct {
+		in, want string
+		lenient  bool
+	}{
+		{"a1 APPEND INBOX {5+}\r\n", "a1 APPEND INBOX {5}\r\n", false},
+		{"a1 APPEND INBOX ~{12+}\r\n", "a1 APPEND INBOX ~{12}\r\n", false},
+		{"a1 NOOP {007+}\r\n", "a1 NOOP {007}\r\n", false},
+		{"a1 NOOP {7+}\n", "a1 NOOP {7}\n", true},
+		{"a1 APPEND INBOX {5}\r\n", "a1 APPEND INBOX {5}\r\n", false},
+		{"a1 NOOP x+}\r\n", "a1 NOOP x+}\r\n", false},
+	} {
+		tk := wire.NewTokenizer(strings.NewReader(c.in+"hello"), &wire.TokenizerOptions{LenientLineEnds: c.lenient})
+		if _, err := tk.AppendUntilLiteral(nil); err != nil {
+			t.Fatalf("%q: %v", c.in, err)
+		}
+		var out bytes.Buffer
+		if _, err := tk.ForwardAsSync(&out); err != nil {
+			t.Fatalf("%q: %v", c.in, err)
+		}
+		if out.String() != c.want {
+			t.Errorf("%q: forwarded %q; want %q", c.in, out.String(), c.want)
+		}
+	}
+	// After Forward, the header went out as it came: too late.
+	tk := wire.NewTokenizer(strings.NewReader("a1 NOOP {5+}\r\nhello\r\n"), nil)
+	if _, err := tk.AppendUntilLiteral(nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tk.Forward(io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tk.ForwardAsSync(io.Discard); !errors.Is(err, wire.ErrHeaderForwarded) {
+		t.Fatalf("ForwardAsSync after Forward: %v; want ErrHeaderForwarded", err)
+	}
+	// The body and the rest relay as before.
+	var out bytes.Buffer
+	tk = wire.NewTokenizer(strings.NewReader("a1 X {5+}\r\nhello Y\r\n"), nil)
+	line, err := tk.AppendUntilLiteral(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk.ForwardAsSync(&out)
+	if _, err := tk.ForwardLiteral(&out); err != nil {
+		t.Fatal(err)
+	}
+	if _, err = tk.AppendUntilLiteral(line[:0]); err != nil {
+		t.Fatal(err)
+	}
+	tk.Forward(&out)
+	if want := "a1 X {5}\r\nhello Y\r\n"; out.String() != want {
+		t.Fatalf("relayed %q; want %q", out.String(), want)
+	}
+}
+
+// TestDialogNonSyncLiteral: a client's non-synchronizing literal, which a
+// proxy forwards as synchronizing to learn whether the server reads it.
+// Dovecot 2.3 does not read the body after "a1 NOOP {18+}" (it skips the
+// rest of the line to its LF and runs "a2 DELETE Victim" as a command of
+// its own), so a proxy relaying it as a literal hid that DELETE from its
+// filter and trace; sent as "{18}", the server says so: the completion
+// instead of "+", the refusal. The "+" that does come (SELECT reads its
+// literal) is the proxy's own: Event.Withhold. A literal on an IDLE line
+// is refused by the IDLE's "+" (the server, idling, reads the body as a
+// line of text).
+func TestDialogNonSyncLiteral(t *testing.T) {
+	for _, c := range []struct {
+		name, client, server string
+		want                 wire.Event // the server line's
+		goAhead              bool
+	}{
+		{"NOOP", "a1 NOOP {18+}\r\n", "a1 OK NOOP completed\r\n", wire.Event{Kind: wire.LineCompletion, Tag: "a1", Command: "NOOP", Status: "OK"}, false},
+		{"SELECT", "a1 SELECT {5+}\r\n", "+ OK\r\n", wire.Event{Kind: wire.LineContinuation, Withhold: true}, true},
+		{"IDLE", "a1 IDLE {4+}\r\n", "+ idling\r\n", wire.Event{Kind: wire.LineContinuation}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var d wire.Dialog
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			line, err := wire.NewTokenizer(strings.NewReader(c.client), nil).AppendUntilLiteral(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.Client(line)
+			d.ExpectContinuation(line[len(line)-1].Literal())
+			toks, err := wire.NewTokenizer(strings.NewReader(c.server), nil).AppendLine(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ev := d.Server(toks); ev != c.want {
+				t.Fatalf("server %q: %+v; want %+v", c.server, ev, c.want)
+			}
+			if ok, err := d.WaitContinuation(ctx); err != nil || ok != c.goAhead {
+				t.Fatalf("WaitContinuation: %v %v; want %v", ok, err, c.goAhead)
+			}
+			// Later "+"s are nobody's to withhold.
+			if ev := d.Server(toks[:1]); ev.Withhold {
+				t.Fatalf("a later +: %+v", ev)
+			}
+		})
+	}
+}
