@@ -88,7 +88,10 @@ func (l *leg) relayLine() error {
 // A two-way logging proxy: each direction has its own Tokenizer (in a real
 // proxy, its own goroutine), a Dialog shared by both tells SASL lines and
 // DONE from commands, and Forward/ForwardLiteral pass every byte on
-// unchanged. Here the two directions are canned and take turns.
+// unchanged. Here the two directions are canned and take turns. A proxy
+// that filters commands, not only logs them, also waits for the server's
+// word on each client literal (docs/proxy.md): a server may not read the
+// body a "{n+}" announces.
 func Example_loggingProxy() {
 	fromClient := "a1 LOGIN alice {6+}\r\nsecret\r\n" +
 		"a2 AUTHENTICATE PLAIN\r\nAGFsaWNlAHNlY3JldA==\r\n" +
