@@ -15,12 +15,13 @@ import (
 )
 
 // traceServer is what the server sends in sessionTrace, one S: line of the
-// transcript each: a control byte and 8-bit text, and literals (one with
+// transcript each: a control byte, 8-bit text and text that reads like an
+// escape ("\x1b": escaped as \x5cx1b), and literals (one with
 // a CRLF inside, two in one response, one empty).
 var traceServer = []string{
 	"* PREAUTH [CAPABILITY IMAP4rev1] hi",
 	"* 2 EXISTS",
-	"* OK [ALERT] a\tb \u00e9t\u00e9",
+	"* OK [ALERT] a\tb \u00e9t\u00e9 \\x1b is text",
 	"A1 OK [READ-WRITE] done",
 	"* 1 FETCH (UID 7 BODY[] {12}",
 	"Hello",

@@ -462,12 +462,19 @@ func TestPrintableInvalidUTF8(t *testing.T) {
 }
 
 // TestProxyPrinterC1: the proxy's printout escapes C1 controls (as UTF-8
-// and as raw bytes) as it does C0, and leaves other UTF-8 alone.
+// and as raw bytes) as it does C0, and leaves other UTF-8 alone; a
+// backslash before an 'x' is escaped, as internal/printable does.
 func TestProxyPrinterC1(t *testing.T) {
 	var p printer
 	p.begin(false, "")
 	p.add([]byte("a\u009bb\x9bc\x1bd é"))
 	if got, want := string(p.buf), `a\xc2\x9bb\x9bc\x1bd é`; got != want {
+		t.Errorf("printer.add: %q, want %q", got, want)
+	}
+	// A server's text that reads like an escape is not taken for one.
+	p.begin(false, "")
+	p.add([]byte(`fake \x1b \Seen`))
+	if got, want := string(p.buf), `fake \x5cx1b \Seen`; got != want {
 		t.Errorf("printer.add: %q, want %q", got, want)
 	}
 }

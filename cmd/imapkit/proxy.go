@@ -1067,14 +1067,15 @@ func (p *printer) raw(secret bool) {
 // add appends b, up to maxPrinted, with control characters (C0, DEL, C1
 // as UTF-8), the line and paragraph separators and bidirectional controls
 // (esc.Unsafe) and bytes that are not UTF-8 (a raw 0x9b is CSI to an 8-bit
-// terminal) escaped as \xNN, byte by byte, as internal/printable does.
+// terminal) escaped as \xNN, byte by byte, and a backslash before an 'x'
+// as \x5c, as internal/printable does.
 func (p *printer) add(b []byte) {
 	for len(b) > 0 {
 		if len(p.buf) >= maxPrinted {
 			return
 		}
 		r, n := utf8.DecodeRune(b)
-		if r == utf8.RuneError && n <= 1 || esc.Unsafe(r) {
+		if r == utf8.RuneError && n <= 1 || esc.Unsafe(r) || r == '\\' && len(b) > 1 && b[1] == 'x' {
 			for _, c := range b[:n] {
 				p.buf = append(p.buf, fmt.Sprintf("\\x%02x", c)...)
 			}

@@ -4,9 +4,11 @@
 // separators, the bidirectional controls and invalid UTF-8 become \xNN,
 // so that a server cannot write terminal escapes to the user's screen,
 // forge lines of a log or reorder what is shown (a right-to-left override
-// making "gpj.exe" read "exe.jpg", Trojan Source style). The layers keep
-// the raw bytes in their typed fields; only what they print goes through
-// here.
+// making "gpj.exe" read "exe.jpg", Trojan Source style). A backslash
+// before an 'x' is written \x5c, so that what reads \xNN is always an
+// escape (a server's text "\x1b" is not taken for an ESC it sent); other
+// backslashes stay (\Seen). The layers keep the raw bytes in their typed
+// fields; only what they print goes through here.
 package printable
 
 import (
@@ -41,7 +43,7 @@ func Clean(b []byte) bool {
 	for i := 0; i < len(b); {
 		c := b[i]
 		if c < utf8.RuneSelf {
-			if c < 0x20 || c == 0x7f {
+			if c < 0x20 || c == 0x7f || c == '\\' && i+1 < len(b) && b[i+1] == 'x' {
 				return false
 			}
 			i++
@@ -57,7 +59,8 @@ func Clean(b []byte) bool {
 }
 
 // Escape returns b with its unsafe characters (Unsafe) and invalid UTF-8
-// escaped as \xNN, byte by byte (U+202E is \xe2\x80\xae).
+// escaped as \xNN, byte by byte (U+202E is \xe2\x80\xae), and a
+// backslash before an 'x' as \x5c.
 func Escape(b []byte) string {
 	if Clean(b) {
 		return string(b)
@@ -66,7 +69,7 @@ func Escape(b []byte) string {
 	for i := 0; i < len(b); {
 		c := b[i]
 		if c < utf8.RuneSelf {
-			if c < 0x20 || c == 0x7f {
+			if c < 0x20 || c == 0x7f || c == '\\' && i+1 < len(b) && b[i+1] == 'x' {
 				out = appendHex(out, c)
 			} else {
 				out = append(out, c)

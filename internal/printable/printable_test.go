@@ -29,6 +29,12 @@ func TestEscape(t *testing.T) {
 		"lre\u202a pdf\u202c lro\u202d rle\u202b": `lre\xe2\x80\xaa pdf\xe2\x80\xac lro\xe2\x80\xad rle\xe2\x80\xab`,
 		"lri\u2066 rli\u2067 fsi\u2068 pdi\u2069": `lri\xe2\x81\xa6 rli\xe2\x81\xa7 fsi\xe2\x81\xa8 pdi\xe2\x81\xa9`,
 		"lrm\u200e rlm\u200f alm\u061c":           `lrm\xe2\x80\x8e rlm\xe2\x80\x8f alm\xd8\x9c`,
+		// A backslash before an 'x' is escaped: what reads \xNN is an
+		// escape, never a server's text that looks like one.
+		`fake \x1b esc`: `fake \x5cx1b esc`,
+		`\x`:            `\x5cx`,
+		"real \x1b esc": `real \x1b esc`,
+		`\Seen \\ end\`: `\Seen \\ end\`,
 		// Their neighbours are text.
 		"zwj\u200d nnbsp\u202f ‧\u2027 wj\u2060 \u206a arabic\u061b": "zwj\u200d nnbsp\u202f ‧\u2027 wj\u2060 \u206a arabic\u061b",
 	} {
