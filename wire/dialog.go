@@ -41,7 +41,11 @@ func (k LineKind) String() string {
 // Event is what Dialog tells about one line.
 type Event struct {
 	Kind LineKind
-	// Tag is the command's tag (LineCommand, LineCompletion).
+	// Tag is the command's tag (LineCommand, LineCompletion): the bytes up
+	// to the first space, as a server reads them. "" when the line has no
+	// tag: it begins with a space, a quoted string, a parenthesis, "*",
+	// "+" or a literal, or is empty (Dovecot answers such a line "* BAD
+	// Invalid tag" and reads no literal on it). Command may still be set.
 	Tag string
 	// Command is the command's name in upper case: for a LineCommand, its
 	// own; for a LineCompletion, the name of the command it completes, when
@@ -233,6 +237,11 @@ func (d *Dialog) clientLocked(line []Token) Event {
 	}
 	ev := Event{Kind: LineCommand}
 	tag, rest := lineHead(line)
+	if len(line) > 0 && line[0].Kind == KindSP {
+		// No tag, as Dovecot reads it; the command is named all the same,
+		// for a filter, in case a server reads one there.
+		tag = ""
+	}
 	ev.Tag = tag
 	if name, ok := commandWord(lineWord(rest, 0)); ok {
 		ev.Command = name

@@ -117,3 +117,23 @@ func TestDialogNonSyncLiteral(t *testing.T) {
 		})
 	}
 }
+
+// TestDialogLeadingSpaceNoTag: a line that begins with a space has no tag
+// as Dovecot reads it ("* BAD Invalid tag"), so it is not pending (no
+// completion will come for "a1"); its command is still named, for a
+// filter.
+func TestDialogLeadingSpaceNoTag(t *testing.T) {
+	var d wire.Dialog
+	line, err := wire.NewTokenizer(strings.NewReader(" a1 DELETE x\r\n"), nil).AppendLine(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev := d.Client(line); ev != (wire.Event{Kind: wire.LineCommand, Command: "DELETE"}) {
+		t.Fatalf("%+v; want a LineCommand DELETE without a tag", ev)
+	}
+	// Nothing pending: a completion tagged a1 completes no command.
+	toks, _ := wire.NewTokenizer(strings.NewReader("a1 OK done\r\n"), nil).AppendLine(nil)
+	if ev := d.Server(toks); ev.Command != "" {
+		t.Fatalf("a1's completion names %q", ev.Command)
+	}
+}

@@ -781,8 +781,15 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 // an upstream that is neither on loopback nor behind TLS, or a STARTTLS
 // the proxy has no certificate for.
 func (ps *proxySession) refusal(ev wire.Event, secure bool) string {
-	if ev.Kind != wire.LineCommand || ev.Tag == "" {
+	if ev.Kind != wire.LineCommand || ev.Raw {
 		return ""
+	}
+	if ev.Tag == "" {
+		// Servers answer "* BAD" and run nothing (Dovecot: "Invalid
+		// tag"), but may leave a literal on such a line unanswered,
+		// neither "+" nor a completion, and the relay waiting for their
+		// word; and credentials on it would go upstream for nothing.
+		return "BAD imapkit proxy: a line without a tag is not a command"
 	}
 	switch ev.Command {
 	case "LOGIN", "AUTHENTICATE":
@@ -858,6 +865,9 @@ func (ps *proxySession) refuseLine(tk *wire.Tokenizer, tag, why string) error {
 
 // answer returns the proxy's answer line and lets the Dialog see it.
 func (ps *proxySession) answer(tag, why string) []byte {
+	if tag == "" {
+		tag = "*"
+	}
 	if !strings.HasPrefix(why, "BAD ") {
 		why = "NO " + why
 	}

@@ -65,3 +65,47 @@ func TestProxyNonSyncLiteral(t *testing.T) {
 		}
 	}
 }
+
+// TestProxyTaglessLine: a line without a tag, as a server reads it (one
+// that begins with "*", a quoted string or a space), is no command:
+// Dovecot answers "* BAD Invalid tag", reads no literal on it, and runs
+// the bytes after "* NOOP {n+}" as the next command. Relayed as a literal,
+// "b2 CREATE box" hid there; with the literal sent as synchronizing the
+// relay waited for a word Dovecot never sends (neither "+" nor a
+// completion: the connection stalled). The proxy answers such a line
+// itself with "* BAD" and relays none of it, literals included.
+func TestProxyTaglessLine(t *testing.T) {
+	srv, _ := dovecot(t, 1)
+	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.PlainAddr)
+	lc := dialLines(t, addr)
+	lc.send("a0 LOGIN " + testserver.Alice + " " + testserver.Password + "\r\n")
+	if got := lc.tagged("a0"); !strings.HasPrefix(got, "a0 OK") {
+		t.Fatalf("LOGIN: %q", got)
+	}
+	box := fmt.Sprintf("T%d", time.Now().UnixNano()%1000000)
+	hidden := "b2 CREATE " + box + "\r\n"
+	for i, line := range []string{
+		fmt.Sprintf("* NOOP {%d+}\r\n%s\r\n", len(hidden), hidden),
+		fmt.Sprintf("\"x\" NOOP {%d+}\r\n%s\r\n", len(hidden), hidden),
+		" a1 NOOP {5}\r\n",
+		"(x) NOOP\r\n",
+	} {
+		tag := fmt.Sprintf("c%d", i)
+		lc.send(line + tag + " STATUS " + box + " (MESSAGES)\r\n")
+		if got := lc.line(); !strings.HasPrefix(got, "* BAD imapkit proxy: a line without a tag") {
+			t.Fatalf("%q: %q; want the proxy's * BAD", line, got)
+		}
+		for {
+			l := lc.line()
+			if strings.HasPrefix(l, "b2 ") {
+				t.Fatalf("%q: the server ran the literal's bytes as a command: %q\n%s", line, l, out.String())
+			}
+			if strings.HasPrefix(l, tag+" ") {
+				if !strings.HasPrefix(l, tag+" NO") {
+					t.Fatalf("%q: STATUS of the mailbox the hidden command would have created: %q", line, l)
+				}
+				break
+			}
+		}
+	}
+}

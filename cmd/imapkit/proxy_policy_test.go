@@ -88,8 +88,9 @@ func (lc *lineConn) tagged(tag string) string {
 // TestProxyPlaintextCredentials: to an imap:// upstream that is not on
 // loopback, the proxy answers LOGIN and AUTHENTICATE itself with a tagged
 // NO until STARTTLS, whatever the form of the command (literals, SASL-IR),
-// and the credentials never reach the wire upstream; a STARTTLS without a
-// certificate gets a NO, and the connection goes on.
+// and the credentials never reach the wire upstream (nor on a line without
+// a tag); a STARTTLS without a certificate gets a NO, and the connection
+// goes on.
 func TestProxyPlaintextCredentials(t *testing.T) {
 	srv, _ := dovecot(t, 1)
 	ip := nonLoopbackIP(t)
@@ -117,6 +118,10 @@ func TestProxyPlaintextCredentials(t *testing.T) {
 		// relayed the rest as a new line).
 		{"C1", "C1 LOGIN alice pass" + strings.Repeat(" x", 70000) + "\r\n", "C1 NO [PRIVACYREQUIRED] "},
 		{"C2", "C2 NOOP\r\n", "C2 OK"},
+		// A line without a tag is no command (the server answers
+		// "* BAD"): not relayed either, credentials or not.
+		{"*", "\"x\" LOGIN alice pass\r\n", "* BAD imapkit proxy: a line without a tag"},
+		{"C3", "C3 NOOP\r\n", "C3 OK"},
 	} {
 		lc.send(c.cmd)
 		if got := lc.tagged(c.tag); !strings.HasPrefix(got, c.want) {
