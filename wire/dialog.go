@@ -67,6 +67,14 @@ type Event struct {
 	// synchronizing (ExpectContinuation with NonSync set): the client
 	// expects no "+" there, so a proxy does not forward this line.
 	Withhold bool
+	// Stray is set for a server's "+" that answers nothing d knows of: no
+	// literal awaits the server's word (ExpectContinuation), no
+	// AUTHENTICATE or IDLE is in progress. The server is reading something
+	// as a literal that the relay does not (they are out of step): a proxy
+	// that calls ExpectContinuation for every client literal closes the
+	// connection. (A tracer that calls Client alone sees every literal's
+	// "+" as Stray.)
+	Stray bool
 }
 
 // Dialog follows the state that the two directions of one IMAP connection
@@ -134,7 +142,9 @@ type Dialog struct {
 	// reuse a tag: an earlier command's completion with the same tag does
 	// not end it).
 	saslID, idleID uint64
-	cur            string // tag of the client's last command
+	// curID is the pending entry of the client's last command, 0 when it
+	// had no tag.
+	curID uint64
 	// litID is the pending entry of the command whose synchronizing
 	// literal awaits the server's word: its completion is the refusal
 	// (an earlier command's with the same tag is not). 0: unknown (the
@@ -251,7 +261,7 @@ func (d *Dialog) clientLocked(line []Token) Event {
 			}
 		}
 	}
-	d.cur = ev.Tag
+	d.curID = 0
 	// Every tagged line is pending, with a name or not: the server
 	// completes it with its tag (a BAD for "a1" alone).
 	if ev.Tag != "" {
@@ -261,6 +271,7 @@ func (d *Dialog) clientLocked(line []Token) Event {
 		}
 		d.nextID++
 		d.tags = append(d.tags, pending{tag: ev.Tag, name: ev.Command, id: d.nextID})
+		d.curID = d.nextID
 		switch ev.Command {
 		case "AUTHENTICATE":
 			d.sasl, d.saslID = ev.Tag, d.nextID
@@ -298,9 +309,9 @@ func (d *Dialog) Server(line []Token) Event {
 			d.wakeLocked()
 			return Event{Kind: LineContinuation}
 		}
-		quiet := d.litOpen && d.litQuiet
+		ev := Event{Kind: LineContinuation, Withhold: d.litOpen && d.litQuiet, Stray: !d.litOpen}
 		d.verdictLocked(true)
-		return Event{Kind: LineContinuation, Withhold: quiet}
+		return ev
 	case KindStar:
 		return Event{Kind: LineUntagged}
 	}
@@ -344,6 +355,14 @@ func (d *Dialog) Server(line []Token) Event {
 // the header, so that the server's answer cannot come first; then forward
 // and flush the header and call WaitContinuation.
 //
+// It returns false, and WaitContinuation then reports the literal refused
+// at once, when the server completed that command already (an APPEND's NO
+// after its first message, before a later message's header was read):
+// forward the header all the same (a server that skips the rest of a
+// command it refused reads up to it: Dovecot reads the rest of an APPEND's
+// line, a synchronizing literal ending it; one that does not reads it as a
+// line without a tag, and answers BAD), and go on as for a refusal.
+//
 // For a synchronizing literal, forward the header with Forward: the client
 // waits for the same "+". For a non-synchronizing one (lit.NonSync), whose
 // body the client sends without waiting, forward it with ForwardAsSync, so
@@ -351,22 +370,32 @@ func (d *Dialog) Server(line []Token) Event {
 // Event.Withhold set (do not forward it: the client expects none), and a
 // refusal means the body the client sent is to be read and dropped, with
 // the rest of the command.
-func (d *Dialog) ExpectContinuation(lit LiteralInfo) {
+func (d *Dialog) ExpectContinuation(lit LiteralInfo) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.lit = make(chan bool, 1)
-	d.litOpen = true
-	d.litQuiet = lit.NonSync
-	d.litID = 0
-	if d.cur != "" && !d.lost {
-		// The literal's command: the newest pending one with its tag.
-		for i := len(d.tags) - 1; i >= 0; i-- {
-			if d.tags[i].tag == d.cur {
-				d.litID = d.tags[i].id
+	d.lit, d.litOpen, d.litQuiet, d.litID = nil, false, false, 0
+	if d.curID != 0 && !d.lost {
+		// With no pending commands forgotten, the literal's command is
+		// pending until its completion came.
+		done := true
+		for i := range d.tags {
+			if d.tags[i].id == d.curID {
+				done = false
 				break
 			}
 		}
+		if done {
+			return false
+		}
+		d.litID = d.curID
 	}
+	// Otherwise (no tag, or pending commands forgotten, so that a
+	// forgotten one's completion could be taken for this one's) only "+"
+	// ends the wait.
+	d.lit = make(chan bool, 1)
+	d.litOpen = true
+	d.litQuiet = lit.NonSync
+	return true
 }
 
 // WaitContinuation waits for the server's word on the literal announced to

@@ -40,7 +40,7 @@ func TestDialogSASLNeedsChallenge(t *testing.T) {
 		{true, "\r\n", wire.Event{Kind: wire.LineCommand}},
 		{false, "b1 OK done\r\n", wire.Event{Kind: wire.LineCompletion, Tag: "b1", Command: "AUTHENTICATE", Status: "OK"}},
 		// After the completion, "+" is a continuation again.
-		{false, "+ go ahead\r\n", wire.Event{Kind: wire.LineContinuation}},
+		{false, "+ go ahead\r\n", wire.Event{Kind: wire.LineContinuation, Stray: true}},
 	}
 	for i, s := range steps {
 		toks, err := wire.NewTokenizer(strings.NewReader(s.line), nil).AppendLine(nil)

@@ -407,71 +407,48 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 		}
 		if err != nil {
 			if errors.Is(err, wire.ErrSyntax) {
-				// Relay what cannot be tokenized unchanged; redact it
-				// unless the line is known to be harmless.
-				secret := true
-				why := ""
-				if start {
-					// Even with no token: the Dialog counts the line, and
-					// says whether the server reads it as text.
-					if ev, err = ps.dialog.ClientWait(ctx, line); err != nil {
-						return
-					}
-					p.begin(ev.Kind == wire.LineSASL, ev.Command)
-					start = false
-					if len(line) > 0 {
-						why = ps.refusal(ev, secure)
-					}
-					if why == "" && !secure && !ev.Raw {
-						// The server may read the line otherwise than
-						// ForwardLine (a "{n+}" after the error taken for
-						// a literal, its body a LOGIN the server runs): it
-						// may carry credentials, so it does not go upstream.
-						tag := ev.Tag
-						if tag == "" {
-							tag = "*"
-						}
-						ev, why = wire.Event{Tag: tag}, "BAD imapkit proxy: a line that cannot be tokenized is not relayed in plaintext to "+ps.cfg.upstream.addr
-					}
-				} else if !secure {
-					// Part of the command went upstream already: it cannot
-					// be refused, and the rest may not be relayed.
-					ps.logf("* client side: a line that does not tokenize, to a plaintext upstream: closing")
+				// A line that does not tokenize is not relayed: the
+				// server may read it otherwise than ForwardLine would
+				// relay it (a "{n+}" after the error relayed as a
+				// literal, its body a command the server runs, hidden
+				// from the trace and from the credentials check).
+				if !start {
+					// Part of the command went upstream already: it
+					// cannot be refused, and the rest may not be relayed.
+					ps.logf("* client side: a command that does not tokenize after its first part: closing")
 					ps.closeAll()
 					return
 				}
+				// Even with no token: the Dialog counts the line, and
+				// says whether the server reads it as text.
+				if ev, err = ps.dialog.ClientWait(ctx, line); err != nil {
+					return
+				}
+				p.begin(ev.Kind == wire.LineSASL, ev.Command)
+				start = false
 				if ev.Raw {
-					// The server reads the line as text, which
-					// ForwardLine (literals included) may not: also
-					// when the error comes in a later piece of the line.
+					// The server reads the line as text: the proxy's
+					// answer would not be the server's.
 					ps.logf("* client side: a SASL or IDLE line that does not tokenize: closing")
 					ps.closeAll()
 					return
 				}
-				if why != "" {
-					p.buf = append(p.buf, "[redacted]"...)
-					ps.out.line(p.refused())
-					start = true
-					if err := ps.refuseLine(tk, ev.Tag, why); err != nil {
-						ps.logf("* client side: %v", err)
-						ps.closeAll()
-						return
-					}
-					continue
+				why := ""
+				if len(line) > 0 {
+					why = ps.refusal(ev, secure)
 				}
-				if !start {
-					p.tokens(line)
-					secret = p.sasl || redactedCommand(p.command)
+				if why == "" {
+					why = "BAD imapkit proxy: a line that cannot be tokenized is not relayed"
 				}
-				p.raw(secret)
-				if err = tk.ForwardLine(w); err == nil {
-					err = w.Flush()
-				}
-				ps.out.line(p.end())
+				p.buf = append(p.buf, "[redacted]"...)
+				ps.out.line(p.refused())
 				start = true
-				if err == nil {
-					continue
+				if err := ps.refuseLine(tk, ev.Tag, why); err != nil {
+					ps.logf("* client side: %v", err)
+					ps.closeAll()
+					return
 				}
+				continue
 			}
 			tk.Forward(w)
 			w.Flush()
@@ -545,17 +522,30 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 			// command of their own); its "+" is not relayed.
 			lit := last.Literal()
 			ps.out.line(p.cont())
-			ps.dialog.ExpectContinuation(lit)
-			if _, err := tk.ForwardAsSync(w); err != nil {
-				ps.logf("* client side: %v", err)
-				return
-			}
-			if err := w.Flush(); err != nil {
-				return
-			}
-			goAhead, err := ps.dialog.WaitContinuation(ctx)
-			if err != nil {
-				return
+			goAhead := false
+			if ps.dialog.ExpectContinuation(lit) {
+				if _, err := tk.ForwardAsSync(w); err != nil {
+					ps.logf("* client side: %v", err)
+					return
+				}
+				if err := w.Flush(); err != nil {
+					return
+				}
+				if goAhead, err = ps.dialog.WaitContinuation(ctx); err != nil {
+					return
+				}
+			} else {
+				// The command was completed already (an APPEND's NO
+				// after its first message): the server reads the rest
+				// of its line to a synchronizing literal's header, or
+				// this as a line without a tag, and no body.
+				if _, err := tk.ForwardAsSync(w); err != nil {
+					ps.logf("* client side: %v", err)
+					return
+				}
+				if err := w.Flush(); err != nil {
+					return
+				}
 			}
 			if !goAhead {
 				if lit.NonSync {
@@ -697,6 +687,14 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 			start = false
 		}
 		p.tokens(line)
+		if ev.Stray {
+			// The server reads something as a literal (or a SASL
+			// response) that the proxy relayed as commands: out of step.
+			ps.out.line(p.end())
+			ps.logf("* server side: a \"+\" that answers nothing the client sent: the proxy and the server read the client differently; closing")
+			ps.closeAll()
+			return
+		}
 		if ev.Withhold {
 			// The "+" for a literal the client sent as non-synchronizing
 			// (forwarded as synchronizing): the client expects none. A
