@@ -42,10 +42,12 @@ func (k LineKind) String() string {
 type Event struct {
 	Kind LineKind
 	// Tag is the command's tag (LineCommand, LineCompletion): the bytes up
-	// to the first space, as a server reads them. "" when the line has no
-	// tag: it begins with a space, a quoted string, a parenthesis, "*",
-	// "+" or a literal, or is empty (Dovecot answers such a line "* BAD
-	// Invalid tag" and reads no literal on it). Command may still be set.
+	// to the first space, as a server reads them. "" when a client line has
+	// no valid tag: it begins with a space, a quoted string, a parenthesis,
+	// "*", "+" or a literal, its first word has a byte no tag may have
+	// ('%', '*', '+', a control or 8-bit byte), or it is empty (Dovecot
+	// answers such a line "* BAD Invalid tag" and reads no literal on it).
+	// Command may still be set.
 	Tag string
 	// Command is the command's name in upper case: for a LineCommand, its
 	// own; for a LineCompletion, the name of the command it completes, when
@@ -247,7 +249,7 @@ func (d *Dialog) clientLocked(line []Token) Event {
 	}
 	ev := Event{Kind: LineCommand}
 	tag, rest := lineHead(line)
-	if len(line) > 0 && line[0].Kind == KindSP {
+	if len(line) > 0 && line[0].Kind == KindSP || !validTag(tag) {
 		// No tag, as Dovecot reads it; the command is named all the same,
 		// for a filter, in case a server reads one there.
 		tag = ""
@@ -288,6 +290,14 @@ func (d *Dialog) Server(line []Token) Event {
 	defer d.mu.Unlock()
 	switch lineWord(line, 0).Kind {
 	case KindPlus:
+		if d.sasl != "" && d.litOpen && d.litID != 0 && d.litID == d.saslID {
+			// A literal on the AUTHENTICATE line itself (no grammar has
+			// one there): this "+" may be its go-ahead or a challenge
+			// from a server that skipped it. Refused, and out of step.
+			d.verdictLocked(false)
+			d.wakeLocked()
+			return Event{Kind: LineSASL, Stray: true}
+		}
 		if d.sasl != "" {
 			if d.saslAhead > 0 {
 				d.saslAhead-- // answered by a line already sent
@@ -478,6 +488,21 @@ func lineHead(line []Token) (tag string, rest []Token) {
 		return "", line[i:]
 	}
 	return string(b), line[i:]
+}
+
+// validTag reports whether a client's tag is one: RFC 9051's tag is
+// 1*<any ASTRING-CHAR except "+">, so no '%', '*', '"', '\\', '+', control
+// or 8-bit byte (the other specials end the tag's tokens in lineHead).
+// Dovecot answers a line with another tag "* BAD Invalid tag" and reads no
+// literal on it.
+func validTag(tag string) bool {
+	for i := 0; i < len(tag); i++ {
+		switch c := tag[i]; {
+		case c <= ' ' || c >= 0x7f, c == '%', c == '*', c == '"', c == '\\', c == '+', c == '(', c == ')', c == '{':
+			return false
+		}
+	}
+	return true
 }
 
 // commandWord returns tok as a command name reads, in upper case: an atom,
