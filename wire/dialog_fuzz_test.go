@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -14,42 +15,62 @@ import (
 )
 
 // FuzzDialogRelay is a differential test of Dialog and the client
-// direction of the relay loop of docs/proxy.md against a model of an IMAP
-// server. The input is what a hostile client sends (client), the choices
-// of the server and of the scheduling of the two directions (decide: even
-// bytes for the server, odd bytes for the scheduling, 0 once used up), and
-// pieces, which sets MaxLineTokens (0: the default; otherwise 5 to 12, so
-// that lines come in pieces; the model's server then takes tags of up to
-// MaxLineTokens-4 bytes, so that the tag, the name and UID's subcommand come
-// in the first piece, the one the loop classifies: with the default, 65,536
-// tokens, a server's bound on tags, 100 bytes for Dovecot, does the same).
+// direction of the relay loop of docs/proxy.md (as cmd/imapkit's proxy
+// runs it) against a model of an IMAP server. The input is what a hostile
+// client sends (client), the choices of the server and of the scheduling
+// of the two directions (decide: even bytes for the server, odd bytes for
+// the scheduling, 0 once used up), and pieces, which sets MaxLineTokens
+// (0: the default; otherwise 5 to 12, so that lines come in pieces; the
+// model's server then takes tags of up to MaxLineTokens-4 bytes, so that
+// the tag, the name and UID's subcommand come in the first piece, the one
+// the loop classifies: with the default, 65,536 tokens, a server's bound
+// on tags, 100 bytes for Dovecot, does the same).
 //
-// The server model (relayServer) reads the client bytes as a server does:
-// a command line's tag and name as the grammar has them (relayHead), its
-// arguments and literals with its own Tokenizer; a synchronizing literal
-// accepted ("+ go", then the body) or refused ("tag NO", no body: the line
-// ends); AUTHENTICATE answered with 0 to 2 challenges, each followed by one
-// line read as text (to its LF: a "{n}" there is text), then OK or NO ("*"
-// cancels: BAD); IDLE accepted ("+ idling", one line read as text, OK if
-// it is DONE, BAD otherwise) or refused (NO); other commands OK, a line
-// without a valid tag "* BAD". It records every command it reads with its
-// offset in the client stream, and every response with the offset after
-// which it sent it.
+// The server model (relayServer) reads what the proxy forwarded, as it
+// comes, as a server does: a command line's tag and name as the grammar
+// has them (relayHead), its arguments and literals with its own
+// Tokenizer. Like Dovecot 2.3, it reads a literal only while the command
+// wants arguments (relayArgs): a command that takes none (NOOP,
+// CAPABILITY, IDLE, ...), an unknown name, or a tagged line with no valid
+// name, is run once its line is read as text to the first LF, so that a
+// literal header ends the line, no "+" is sent, and what follows is read
+// as a new command (the body of a "{n+}" runs as commands); CREATE and
+// DELETE take one argument, STATUS and RENAME two: a literal after them
+// ends the line the same way, with the command's completion. A literal
+// it reads is, when synchronizing, accepted ("+ go", then the body) or
+// refused ("tag NO", no body: the line ends), when non-synchronizing read
+// at once. AUTHENTICATE is answered with 0 to 2 challenges, each followed
+// by one line read as text (to its LF: a "{n}" there is text), then OK or
+// NO ("*" cancels: BAD); IDLE accepted ("+ idling", one line read as text,
+// OK if it is DONE, BAD otherwise) or refused (NO); other commands OK, an
+// unknown one BAD, a line without a valid tag "* BAD". It records every
+// command it reads with its offset in what the proxy forwarded, and every
+// response with the offset after which it sent it and, for a "+", why.
 //
 // The proxy (relayProxy) follows the loop of docs/proxy.md with one
-// Tokenizer over the same bytes and one Dialog, to which the server's
+// Tokenizer over the client's bytes and one Dialog, to which the server's
 // responses go in order, as the scheduling bytes choose, never before the
-// proxy has forwarded what caused them. Where the loop waits (ClientWait,
-// WaitContinuation) the next responses go until it can go on; with none
-// left it stalls, which is fine (it fails closed) and ends the exec.
+// proxy has forwarded what caused them. Every literal waits for the
+// server's word (ExpectContinuation with its LiteralInfo, then
+// WaitContinuation), a non-synchronizing one forwarded as synchronizing
+// (ForwardAsSync); refused, a synchronizing literal ends the line
+// (RefuseLiteral), a non-synchronizing one's body and the rest of its
+// command are read and dropped (skipCommand). Where the loop waits
+// (ClientWait, WaitContinuation) the next responses go until it can go on;
+// with none left it stalls, which is fine (it fails closed) and ends the
+// exec.
 //
-// The property: every command the server read that starts before what the
-// proxy forwarded is one the proxy classified as a LineCommand at the same
-// offset, with the same tag and name (extra ones are fine); the proxy
-// relays the client's bytes unchanged; no panic, no wait that never ends
-// (each exec runs in a synctest bubble, so a goroutine blocked for good is
-// reported), and a wait that stalled must not have been able to go on (a
-// lost wake-up).
+// The property: every command the server read is one the proxy classified
+// as a LineCommand at the same offset of the forwarded stream, with the
+// same tag and name (extra ones are fine); the proxy relays the client's
+// bytes unchanged but for the '+' of the non-synchronizing literal
+// headers it forwards as synchronizing and the commands it drops; the
+// client sees a "+" exactly when it asked for one: Event.Withhold is set
+// on the go-ahead of a literal the client sent as non-synchronizing, and
+// on no other "+" (a synchronizing literal's, a SASL challenge, IDLE's);
+// no panic, no wait that never ends (each exec runs in a synctest bubble,
+// so a goroutine blocked for good is reported), and a wait that stalled
+// must not have been able to go on (a lost wake-up).
 func FuzzDialogRelay(f *testing.F) {
 	for _, s := range relaySeeds {
 		f.Add([]byte(s.client), s.decide(), s.pieces)
@@ -126,6 +147,21 @@ var relaySeeds = []relaySeed{
 	{name: "long line", client: "a1 SEARCH" + strings.Repeat(" 1", 200) + " {5}\r\nhello\r\na2 DELETE x\r\n", pieces: 1},
 	{name: "long line refused", client: "a1 SEARCH" + strings.Repeat(" 1", 200) + " {18}\r\na2 DELETE Victim\r\n", server: []byte{refuse}, pieces: 3},
 	{name: "long SASL line", client: "a1 AUTHENTICATE PLAIN\r\n" + strings.Repeat("a ", 100) + "{18+}\r\na2 DELETE Victim\r\n", server: []byte{1}, pieces: 2},
+	// Dovecot 2.3 reads no literal for a command that has its arguments:
+	// the bytes after "a1 NOOP {18+}" run as a command. The proxy forwards
+	// the header as "{18}": the server completes the NOOP (no "+"), and
+	// the proxy drops the body and the rest of the command (here an empty
+	// line), so that a2 goes nowhere and a3 is the next command.
+	{name: "NOOP non-sync hidden command", client: "a1 NOOP {18+}\r\na2 DELETE Victim\r\n\r\na3 NOOP\r\n"},
+	{name: "NOOP sync", client: "a1 NOOP {18}\r\na2 DELETE Victim\r\na3 NOOP\r\n"},
+	{name: "unknown non-sync", client: "a1 XYZZY {18+}\r\na2 DELETE Victim\r\n\r\na3 NOOP\r\n", sched: eager},
+	{name: "CREATE extra literal", client: "a1 CREATE {2+}\r\nX1 {18+}\r\na2 DELETE Victim\r\n\r\na3 NOOP\r\n"},
+	{name: "STATUS extra literal", client: "a1 STATUS INBOX (MESSAGES) {18+}\r\na2 DELETE Victim\r\n\r\na3 NOOP\r\n"},
+	{name: "SELECT non-sync", client: "a1 SELECT {5+}\r\nINBOX\r\na2 NOOP\r\n"},
+	{name: "SELECT non-sync refused", client: "a1 SELECT {18+}\r\na2 DELETE Victim\r\n\r\na3 NOOP\r\n", server: []byte{refuse}},
+	{name: "APPEND second non-sync refused", client: "a1 APPEND INBOX {5+}\r\nhello {18+}\r\na2 DELETE Victim\r\n\r\na3 NOOP\r\n", server: []byte{accept, refuse}},
+	{name: "IDLE non-sync literal", client: "a1 IDLE {4+}\r\nDONE\r\na2 DELETE x\r\na3 NOOP\r\n", server: []byte{accept}},
+	{name: "IDLE sync literal", client: "a1 IDLE {4}\r\nDONE\r\na2 NOOP\r\n", server: []byte{accept}, sched: eager},
 }
 
 // TestDialogRelaySeeds runs FuzzDialogRelay's seeds with their names.
@@ -153,18 +189,29 @@ func (c *choices) next() byte {
 	return c.b[c.i-1]
 }
 
-// relayCmd is a command line: where it starts in the client stream, its
-// tag and its name (upper case; "UID FETCH" for UID commands).
+// relayCmd is a command line: where it starts in the stream the proxy
+// forwarded (where the server reads it), its tag and its name (upper case;
+// "UID FETCH" for UID commands).
 type relayCmd struct {
 	off       int64
 	tag, name string
 }
 
-// relayResp is a line the server sends once it has read the client's
-// bytes up to after.
+// relayPlus says why the server sent a "+".
+type relayPlus uint8
+
+const (
+	plusLit  relayPlus = iota + 1 // the go-ahead for the literal whose header ends at after
+	plusSASL                      // a SASL challenge
+	plusIdle                      // IDLE accepted
+)
+
+// relayResp is a line the server sends once it has read the forwarded
+// bytes up to after; plus says why, for a "+".
 type relayResp struct {
 	after int64
 	line  []byte
+	plus  relayPlus
 }
 
 // checkRelay runs the server model and the proxy on one input and returns
@@ -178,32 +225,29 @@ func checkRelay(t *testing.T, client, decide []byte, pieces uint8) (msg string) 
 			schedDec.b = append(schedDec.b, c)
 		}
 	}
-	srv := relayServer{in: client, dec: &srvDec, maxTag: 100}
+	srv := &relayServer{dec: &srvDec, maxTag: 100}
 	if pieces != 0 {
 		// The tag, the name and UID's subcommand must come in the first
 		// piece, which the loop classifies; tokens take a byte at least.
 		srv.maxTag = relayMaxLineTokens(pieces) - 4
 	}
-	srv.run()
-	p := &relayProxy{resps: srv.resps, sched: &schedDec}
+	p := &relayProxy{srv: srv, sched: &schedDec, client: client, litNonSync: map[int64]bool{}}
 	synctest.Test(t, func(*testing.T) { msg = p.run(client, pieces) })
+	if msg == "" {
+		msg = p.fail
+	}
 	if msg != "" {
-		return msg + "\n" + relayReport(client, &srv, p)
+		return msg + "\n" + relayReport(client, srv, p)
 	}
-	fwd := p.out.Bytes()
-	if !bytes.Equal(fwd, client[:len(fwd)]) {
-		return fmt.Sprintf("relayed %q; the client sent %q", fwd, client[:len(fwd)]) + "\n" + relayReport(client, &srv, p)
-	}
+	// The server reads what the proxy forwarded last, too.
+	srv.feed(p.out.Bytes())
 	seen := make(map[relayCmd]bool, len(p.cmds))
 	for _, c := range p.cmds {
 		seen[c] = true
 	}
 	for _, c := range srv.cmds {
-		if c.off >= int64(len(fwd)) {
-			break
-		}
 		if !seen[c] {
-			return fmt.Sprintf("the server read the command %q %q at offset %d, relayed (%d bytes) and not seen as that command by the proxy", c.tag, c.name, c.off, len(fwd)) + "\n" + relayReport(client, &srv, p)
+			return fmt.Sprintf("the server read the command %q %q at offset %d of what the proxy relayed (%d bytes), not seen as that command by the proxy", c.tag, c.name, c.off, p.out.Len()) + "\n" + relayReport(client, srv, p)
 		}
 	}
 	return ""
@@ -211,7 +255,7 @@ func checkRelay(t *testing.T, client, decide []byte, pieces uint8) (msg string) 
 
 func relayReport(client []byte, srv *relayServer, p *relayProxy) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "client %q\nserver commands:", client)
+	fmt.Fprintf(&b, "client %q\nforwarded %q\nserver commands:", client, p.out.Bytes())
 	for _, c := range srv.cmds {
 		fmt.Fprintf(&b, " %d:%q/%q", c.off, c.tag, c.name)
 	}
@@ -219,13 +263,15 @@ func relayReport(client []byte, srv *relayServer, p *relayProxy) string {
 	for _, r := range srv.resps {
 		fmt.Fprintf(&b, " %d:%q", r.after, r.line)
 	}
-	if p != nil {
-		b.WriteString("\nproxy commands:")
-		for _, c := range p.cmds {
-			fmt.Fprintf(&b, " %d:%q/%q", c.off, c.tag, c.name)
-		}
-		fmt.Fprintf(&b, "\nproxy: forwarded %d bytes, delivered %d responses, stopped: %s\nlog: %s", p.out.Len(), p.next, p.stop, strings.Join(p.log, "; "))
+	b.WriteString("\nproxy commands (forwarded@client offset):")
+	for i, c := range p.cmds {
+		fmt.Fprintf(&b, " %d@%d:%q/%q", c.off, p.cmdAt[i], c.tag, c.name)
 	}
+	b.WriteString("\nproxy dropped (client offsets):")
+	for _, d := range p.dropped {
+		fmt.Fprintf(&b, " %d-%d", d[0], d[1])
+	}
+	fmt.Fprintf(&b, "\nproxy: forwarded %d bytes, delivered %d responses, stopped: %s\nlog: %s", p.out.Len(), p.next, p.stop, strings.Join(p.log, "; "))
 	return b.String()
 }
 
@@ -233,32 +279,63 @@ func relayReport(client []byte, srv *relayServer, p *relayProxy) string {
 func relayMaxLineTokens(pieces uint8) int { return 5 + int(pieces%8) }
 
 // relayServer is the model of the server: the ground truth of which
-// command lines the server reads, and where.
+// command lines the server reads, and where. It reads what the proxy
+// forwarded as it comes (feed).
 type relayServer struct {
-	in     []byte
-	maxTag int // the longest tag it takes (Dovecot: 100 bytes)
+	in     []byte // what the proxy forwarded so far
+	maxTag int    // the longest tag it takes (Dovecot: 100 bytes)
 	dec    *choices
 	tk     *wire.Tokenizer
 	rd     bytes.Reader
 	line   []wire.Token
 	cmds   []relayCmd
 	resps  []relayResp
+	// The server reads the command at pos; cmds, resps and dec.i were at
+	// nCmds, nResps and decAt when it began. A command whose bytes have
+	// not all come is read again from pos when more come: the model is
+	// deterministic, so what it sent already comes again, the same.
+	pos                  int64
+	nCmds, nResps, decAt int
+	fed                  int  // len(in) at the last feed
+	full                 bool // the limit on responses was reached
 }
 
 func (m *relayServer) send(after int64, s string) {
-	m.resps = append(m.resps, relayResp{after, []byte(s + "\r\n")})
+	m.resps = append(m.resps, relayResp{after: after, line: []byte(s + "\r\n")})
 }
 
-// run reads command lines until the input ends or one cannot be read.
-func (m *relayServer) run() {
-	m.tk = wire.NewTokenizer(&m.rd, &wire.TokenizerOptions{BufferSize: 512})
-	pos := int64(0)
-	for pos < int64(len(m.in)) && len(m.resps) < 1<<12 {
-		next, ok := m.command(pos)
+func (m *relayServer) sendPlus(after int64, s string, why relayPlus) {
+	m.resps = append(m.resps, relayResp{after, []byte(s + "\r\n"), why})
+}
+
+// feed lets the server read in, all that the proxy forwarded so far: it
+// reads command lines until in ends or one cannot be read.
+func (m *relayServer) feed(in []byte) {
+	if len(in) == m.fed || m.full {
+		return
+	}
+	if m.tk == nil {
+		m.tk = wire.NewTokenizer(&m.rd, &wire.TokenizerOptions{BufferSize: 512})
+	}
+	m.in, m.fed = in, len(in)
+	for m.pos < int64(len(in)) {
+		if len(m.resps) >= 1<<12 {
+			m.full = true
+			return
+		}
+		sent := slices.Clone(m.resps[m.nResps:])
+		m.cmds, m.resps, m.dec.i = m.cmds[:m.nCmds], m.resps[:m.nResps], m.decAt
+		next, ok := m.command(m.pos)
+		again := m.resps[m.nResps:]
+		for i, r := range sent {
+			if i >= len(again) || again[i].after != r.after || !bytes.Equal(again[i].line, r.line) || again[i].plus != r.plus {
+				panic(fmt.Sprintf("the model server, reading the command at %d again with more bytes, did not send its response %d (%q) again", m.pos, i, r.line))
+			}
+		}
 		if !ok {
 			return
 		}
-		pos = next
+		m.pos, m.nCmds, m.nResps, m.decAt = next, len(m.cmds), len(m.resps), m.dec.i
 	}
 }
 
@@ -328,30 +405,88 @@ func isAtomChar(c byte) bool {
 // isTagChar: ASTRING-CHAR ("]" too) except "+".
 func isTagChar(c byte) bool { return c != '+' && (c == ']' || isAtomChar(c)) }
 
+// relayArgs says how the model server reads a command's arguments, as
+// Dovecot 2.3 does: it reads want of them, literals included (-1: all
+// that the line has), then runs the command and skips the rest of the
+// line to its LF, literals not counted: a literal header after its
+// arguments ends the line, the server sends the command's completion and
+// no "+", and reads what follows as a new command (the body of a "{n+}"
+// runs as commands). known is false for a name it does not know, which it
+// answers with BAD at once, as it does a tagged line with no valid name.
+func relayArgs(name string) (want int, known bool) {
+	switch name {
+	case "NOOP", "CAPABILITY", "IDLE", "LOGOUT", "CHECK", "CLOSE", "EXPUNGE", "UNSELECT", "NAMESPACE":
+		return 0, true
+	case "CREATE", "DELETE", "SUBSCRIBE", "UNSUBSCRIBE":
+		return 1, true
+	case "RENAME", "STATUS":
+		return 2, true
+	case "LOGIN", "AUTHENTICATE", "SELECT", "EXAMINE", "LIST", "LSUB", "APPEND", "ENABLE", "ID",
+		"SEARCH", "FETCH", "STORE", "COPY", "MOVE", "SORT", "THREAD",
+		"UID SEARCH", "UID FETCH", "UID STORE", "UID COPY", "UID MOVE", "UID EXPUNGE", "UID SORT", "UID THREAD":
+		return -1, true
+	}
+	return 0, false
+}
+
 // command reads the command line at pos and runs it: it returns where the
 // server reads next, and false when it cannot go on (the input ends, or a
 // limit).
 func (m *relayServer) command(pos int64) (int64, bool) {
-	m.rd.Reset(m.in[pos:])
-	m.tk.Reset(&m.rd)
-	base := m.tk.Offset()
-	at := func() int64 { return pos + m.tk.Offset() - base }
 	// The head, from the line's bytes up to its first LF.
 	end := bytes.IndexByte(m.in[pos:], '\n')
 	if end < 0 {
 		return 0, false
 	}
-	tag, name := relayHead(m.in[pos:pos+int64(end)+1], m.maxTag)
+	eol := pos + int64(end) + 1
+	tag, name := relayHead(m.in[pos:eol], m.maxTag)
 	if tag != "" && name != "" {
 		m.cmds = append(m.cmds, relayCmd{pos, tag, name})
 	}
+	want, known := relayArgs(name)
+	if tag == "" {
+		want = -1 // no command: this server reads the line's literals
+	} else if want == 0 {
+		// No argument to read: the line is read as text to its first LF
+		// (a literal header's, if it has one), and the command runs.
+		switch {
+		case !known:
+			m.send(eol, tag+" BAD unknown command")
+		case name == "IDLE":
+			return m.idle(tag, eol)
+		default:
+			m.send(eol, tag+" OK done")
+		}
+		return eol, true
+	}
+	m.rd.Reset(m.in[pos:])
+	m.tk.Reset(&m.rd)
+	base := m.tk.Offset()
+	at := func() int64 { return pos + m.tk.Offset() - base }
 	bad := "* BAD"
 	if tag != "" {
 		bad = tag + " BAD"
 	}
+	// sp counts the spaces outside parentheses: the literal at the end of
+	// m.line belongs to argument sp-1 ("tag SP name SP arg1 SP arg2").
+	sp, depth := 0, 0
 	for {
 		var err error
 		m.line, err = m.tk.AppendUntilLiteral(m.line[:0])
+		if err == nil || errors.Is(err, wire.ErrTooManyTokens) {
+			for _, tok := range m.line {
+				switch tok.Kind {
+				case wire.KindLParen:
+					depth++
+				case wire.KindRParen:
+					depth = max(depth-1, 0)
+				case wire.KindSP:
+					if depth == 0 {
+						sp++
+					}
+				}
+			}
+		}
 		if errors.Is(err, wire.ErrTooManyTokens) {
 			continue
 		}
@@ -370,6 +505,12 @@ func (m *relayServer) command(pos int64) (int64, bool) {
 		}
 		last := m.line[len(m.line)-1]
 		if last.Kind == wire.KindLiteral {
+			if want >= 0 && sp-1 > want {
+				// The command has its arguments: the header's LF ends
+				// the line, and the command runs (no "+").
+				m.send(at(), tag+" OK done")
+				return at(), true
+			}
 			if !last.Literal().NonSync {
 				if m.dec.next()&1 == refuse {
 					if tag != "" {
@@ -382,7 +523,7 @@ func (m *relayServer) command(pos int64) (int64, bool) {
 					}
 					return at(), true
 				}
-				m.send(at(), "+ go")
+				m.sendPlus(at(), "+ go", plusLit)
 			}
 			lr, err := m.tk.LiteralReader()
 			if err != nil {
@@ -400,10 +541,6 @@ func (m *relayServer) command(pos int64) (int64, bool) {
 			m.send(pos, bad)
 		case name == "AUTHENTICATE":
 			return m.authenticate(tag, pos)
-		case name == "IDLE":
-			return m.idle(tag, pos)
-		case name == "":
-			m.send(pos, bad)
 		default:
 			m.send(pos, tag+" OK done")
 		}
@@ -414,7 +551,7 @@ func (m *relayServer) command(pos int64) (int64, bool) {
 func (m *relayServer) authenticate(tag string, pos int64) (int64, bool) {
 	c := m.dec.next()
 	for range c & 3 % 3 {
-		m.send(pos, "+ c")
+		m.sendPlus(pos, "+ c", plusSASL)
 		text, next, ok := m.textLine(pos)
 		if !ok {
 			return 0, false
@@ -438,7 +575,7 @@ func (m *relayServer) idle(tag string, pos int64) (int64, bool) {
 		m.send(pos, tag+" NO no idle")
 		return pos, true
 	}
-	m.send(pos, "+ idling")
+	m.sendPlus(pos, "+ idling", plusIdle)
 	text, next, ok := m.textLine(pos)
 	if !ok {
 		return 0, false
@@ -454,14 +591,22 @@ func (m *relayServer) idle(tag string, pos int64) (int64, bool) {
 // relayProxy is the client direction of docs/proxy.md's loop, with the
 // server direction reduced to passing the model's responses to d.Server.
 type relayProxy struct {
-	d     wire.Dialog
-	resps []relayResp
-	next  int // the next response to pass to d.Server
-	sched *choices
-	out   bytes.Buffer // what was forwarded to the server
-	cmds  []relayCmd
-	stop  string
-	log   []string
+	d      wire.Dialog
+	srv    *relayServer
+	next   int // the next response to pass to d.Server
+	sched  *choices
+	client []byte
+	out    bytes.Buffer // what was forwarded to the server
+	cpos   int64        // the client's bytes up to here are forwarded or dropped
+	cmds   []relayCmd   // offsets in out
+	cmdAt  []int64      // the offset in client of each of cmds
+	// litNonSync: for each literal header forwarded, by the offset in out
+	// where it ends, whether the client sent it as non-synchronizing.
+	litNonSync map[int64]bool
+	dropped    [][2]int64 // ranges of the client's bytes dropped
+	stop       string
+	fail       string // what broke the property in deliver
+	log        []string
 
 	srvTk   *wire.Tokenizer
 	srvRd   bytes.Reader
@@ -469,12 +614,14 @@ type relayProxy struct {
 }
 
 // deliver passes the next response to d.Server, if the server has sent it
-// (it has read what caused it): false if not.
+// (it has read what caused it): false if not. It checks that a "+" is
+// withheld from the client exactly when the client did not ask for it.
 func (p *relayProxy) deliver() bool {
-	if p.next >= len(p.resps) || p.resps[p.next].after > int64(p.out.Len()) {
+	p.srv.feed(p.out.Bytes())
+	if p.next >= len(p.srv.resps) || p.srv.resps[p.next].after > int64(p.out.Len()) {
 		return false
 	}
-	r := p.resps[p.next]
+	r := p.srv.resps[p.next]
 	p.next++
 	p.srvRd.Reset(r.line)
 	p.srvTk.Reset(&p.srvRd)
@@ -484,7 +631,21 @@ func (p *relayProxy) deliver() bool {
 		panic(fmt.Sprintf("the response %q: %v", r.line, err))
 	}
 	ev := p.d.Server(p.srvLine)
-	p.log = append(p.log, fmt.Sprintf("S %q %v", bytes.TrimSuffix(r.line, []byte("\r\n")), ev.Kind))
+	p.log = append(p.log, fmt.Sprintf("S %q %v withhold=%v", bytes.TrimSuffix(r.line, []byte("\r\n")), ev.Kind, ev.Withhold))
+	if r.plus != 0 && p.fail == "" {
+		// The client asked for this "+" unless it is the go-ahead for a
+		// literal the client sent as non-synchronizing.
+		asked := r.plus != plusLit || !p.litNonSync[r.after]
+		if ev.Withhold == asked {
+			what := "asked for it"
+			if !asked {
+				what = "sent that literal as non-synchronizing: it expects no \"+\""
+			}
+			p.fail = fmt.Sprintf("the server's %q (sent after %d) came with Withhold %v (%v); the client %s", r.line, r.after, ev.Withhold, ev.Kind, what)
+		}
+	} else if ev.Withhold && p.fail == "" {
+		p.fail = fmt.Sprintf("the server's %q came with Withhold", r.line)
+	}
 	return true
 }
 
@@ -575,6 +736,70 @@ func (p *relayProxy) waitContinuation() (goAhead, ok bool) {
 	}
 }
 
+// forward runs f, one of tk's forwarding calls, on what goes to the server
+// and checks what it wrote: the client's bytes from where the last one
+// ended up to what tk consumed, unchanged, but for the '+' of a
+// non-synchronizing literal's header when asSync. It returns what went
+// wrong ("" if nothing) and f's error.
+func (p *relayProxy) forward(tk *wire.Tokenizer, asSync bool, f func(io.Writer) error) (string, error) {
+	from := p.out.Len()
+	if err := f(&p.out); err != nil {
+		return "", err
+	}
+	sent := p.client[p.cpos:tk.Offset()]
+	want := sent
+	if asSync && bytes.HasSuffix(want, []byte("+}\r\n")) {
+		want = slices.Concat(want[:len(want)-4], []byte("}\r\n"))
+	}
+	if got := p.out.Bytes()[from:]; !bytes.Equal(got, want) {
+		return fmt.Sprintf("relayed %q where the client sent %q (at %d)", got, sent, p.cpos), nil
+	}
+	p.cpos = tk.Offset()
+	return "", nil
+}
+
+// forwardOrFail is forward for a call that must not fail: what went wrong,
+// the call's error included.
+func (p *relayProxy) forwardOrFail(tk *wire.Tokenizer, asSync bool, name string, f func(io.Writer) error) string {
+	msg, err := p.forward(tk, asSync, f)
+	if msg == "" && err != nil {
+		msg = name + ": " + err.Error()
+	}
+	return msg
+}
+
+// relaySkipCommand is cmd/imapkit's skipCommand: it reads the rest of a
+// command without relaying it. line is the part read last (up to its end
+// or a literal). The bodies of non-synchronizing literals are read and
+// dropped; a synchronizing literal ends the command (RefuseLiteral).
+func relaySkipCommand(tk *wire.Tokenizer, line []wire.Token) error {
+	for {
+		if _, err := tk.Forward(io.Discard); err != nil {
+			return err
+		}
+		last := line[len(line)-1]
+		if last.Kind == wire.KindCRLF {
+			break
+		}
+		if last.Kind == wire.KindLiteral {
+			if !last.Literal().NonSync {
+				if err := tk.RefuseLiteral(); err != nil {
+					return err
+				}
+				break
+			}
+			if _, err := tk.ForwardLiteral(io.Discard); err != nil {
+				return err
+			}
+		}
+		var err error
+		if line, err = tk.AppendUntilLiteral(line[:0]); err != nil && !errors.Is(err, wire.ErrTooManyTokens) {
+			return err
+		}
+	}
+	return nil
+}
+
 // run is the loop of docs/proxy.md; it returns what went wrong, "" if
 // nothing (a stall, the end of the input or a line the tokenizer refuses
 // end it: p.stop).
@@ -590,6 +815,7 @@ func (p *relayProxy) run(client []byte, pieces uint8) (msg string) {
 		opts.MaxLineTokens = relayMaxLineTokens(pieces)
 	}
 	tk := wire.NewTokenizer(bytes.NewReader(client), opts)
+	fwd := func(w io.Writer) error { _, err := tk.Forward(w); return err }
 	var line []wire.Token
 	var ev wire.Event
 	start := true
@@ -597,8 +823,14 @@ func (p *relayProxy) run(client []byte, pieces uint8) (msg string) {
 		if steps > 4*len(client)+64 {
 			return "the loop does not end"
 		}
+		if p.fail != "" {
+			return p.fail
+		}
 		p.schedule()
 		lineStart := tk.Offset()
+		if start && p.cpos != lineStart {
+			return fmt.Sprintf("a line starts at %d, but the client's bytes are forwarded or dropped up to %d", lineStart, p.cpos)
+		}
 		var err error
 		line, err = tk.AppendUntilLiteral(line[:0])
 		more := errors.Is(err, wire.ErrTooManyTokens)
@@ -619,20 +851,21 @@ func (p *relayProxy) run(client []byte, pieces uint8) (msg string) {
 			}
 			p.log = append(p.log, fmt.Sprintf("C@%d %+v", lineStart, ev))
 			if ev.Kind == wire.LineCommand {
-				p.cmds = append(p.cmds, relayCmd{lineStart, ev.Tag, ev.Command})
+				p.cmds = append(p.cmds, relayCmd{int64(p.out.Len()), ev.Tag, ev.Command})
+				p.cmdAt = append(p.cmdAt, lineStart)
 			}
 			start = false
 		}
 		if more {
-			if _, err := tk.Forward(&p.out); err != nil {
-				return "Forward: " + err.Error()
+			if msg := p.forwardOrFail(tk, false, "Forward", fwd); msg != "" {
+				return msg
 			}
 			continue
 		}
 		if last := line[len(line)-1]; last.Kind == wire.KindLiteral {
 			if ev.Raw {
-				if _, err := tk.Forward(&p.out); err != nil {
-					return "Forward: " + err.Error()
+				if msg := p.forwardOrFail(tk, false, "Forward", fwd); msg != "" {
+					return msg
 				}
 				if err := tk.RefuseLiteral(); err != nil {
 					return "RefuseLiteral: " + err.Error()
@@ -640,35 +873,51 @@ func (p *relayProxy) run(client []byte, pieces uint8) (msg string) {
 				start = true
 				continue
 			}
-			if !last.Literal().NonSync {
-				p.schedule()
-				p.d.ExpectContinuation(wire.LiteralInfo{})
-				p.schedule()
-				if _, err := tk.Forward(&p.out); err != nil {
-					return "Forward: " + err.Error()
-				}
-				goAhead, ok := p.waitContinuation()
-				if !ok {
-					p.stop = "stalled in WaitContinuation"
-					return ""
-				}
-				p.log = append(p.log, fmt.Sprintf("literal@%d go-ahead %v", tk.Offset(), goAhead))
-				if !goAhead {
-					if err := tk.RefuseLiteral(); err != nil {
-						return "RefuseLiteral: " + err.Error()
-					}
-					start = true
-					continue
-				}
+			// As cmd/imapkit's clientToServer: every literal waits for the
+			// server's word, a non-synchronizing one forwarded as
+			// synchronizing; its "+" comes withheld (deliver checks it).
+			lit := last.Literal()
+			p.schedule()
+			p.d.ExpectContinuation(lit)
+			p.schedule()
+			asSync := func(w io.Writer) error { _, err := tk.ForwardAsSync(w); return err }
+			if msg := p.forwardOrFail(tk, lit.NonSync, "ForwardAsSync", asSync); msg != "" {
+				return msg
 			}
-			if _, err := tk.ForwardLiteral(&p.out); err != nil {
+			p.litNonSync[int64(p.out.Len())] = lit.NonSync
+			goAhead, ok := p.waitContinuation()
+			if !ok {
+				p.stop = "stalled in WaitContinuation"
+				return ""
+			}
+			p.log = append(p.log, fmt.Sprintf("literal@%d nonsync=%v go-ahead %v", tk.Offset(), lit.NonSync, goAhead))
+			if !goAhead {
+				if lit.NonSync {
+					// The client sent the body: it and the rest of the
+					// command are dropped, as the server did not read them.
+					if err := relaySkipCommand(tk, line); err != nil {
+						p.stop = "skipCommand: " + err.Error()
+						return ""
+					}
+					p.dropped = append(p.dropped, [2]int64{p.cpos, tk.Offset()})
+					p.cpos = tk.Offset()
+				} else if err := tk.RefuseLiteral(); err != nil {
+					return "RefuseLiteral: " + err.Error()
+				}
+				start = true
+				continue
+			}
+			fwdLit := func(w io.Writer) error { _, err := tk.ForwardLiteral(w); return err }
+			if msg, err := p.forward(tk, false, fwdLit); msg != "" {
+				return msg
+			} else if err != nil {
 				p.stop = "ForwardLiteral: " + err.Error()
 				return ""
 			}
 			continue
 		}
-		if _, err := tk.Forward(&p.out); err != nil {
-			return "Forward: " + err.Error()
+		if msg := p.forwardOrFail(tk, false, "Forward", fwd); msg != "" {
+			return msg
 		}
 		start = true
 	}
