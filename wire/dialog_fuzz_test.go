@@ -31,8 +31,9 @@ import (
 // has them (relayHead), its arguments and literals with its own
 // Tokenizer. Like Dovecot 2.3, it reads a literal only while the command
 // wants arguments (relayArgs): a command that takes none (NOOP,
-// CAPABILITY, IDLE, ...), an unknown name, or a tagged line with no valid
-// name, is run once its line is read as text to the first LF, so that a
+// CAPABILITY, IDLE, ...), an unknown name, a tagged line with no valid
+// name, or a line with no valid tag ("* BAD", as Dovecot's "Invalid
+// tag"), is run once its line is read as text to the first LF, so that a
 // literal header ends the line, no "+" is sent, and what follows is read
 // as a new command (the body of a "{n+}" runs as commands); CREATE and
 // DELETE take one argument, STATUS and RENAME two: a literal after them
@@ -43,9 +44,9 @@ import (
 // by one line read as text (to its LF: a "{n}" there is text), then OK or
 // NO ("*" cancels: BAD); IDLE accepted ("+ idling", one line read as text,
 // OK if it is DONE, BAD otherwise) or refused (NO); other commands OK, an
-// unknown one BAD, a line without a valid tag "* BAD". It records every
-// command it reads with its offset in what the proxy forwarded, and every
-// response with the offset after which it sent it and, for a "+", why.
+// unknown one BAD. It records every command it reads with its offset in
+// what the proxy forwarded, and every response with the offset after
+// which it sent it and, for a "+", why.
 //
 // The proxy (relayProxy) follows the loop of docs/proxy.md with one
 // Tokenizer over the client's bytes and one Dialog, to which the server's
@@ -444,12 +445,13 @@ func (m *relayServer) command(pos int64) (int64, bool) {
 		m.cmds = append(m.cmds, relayCmd{pos, tag, name})
 	}
 	want, known := relayArgs(name)
-	if tag == "" {
-		want = -1 // no command: this server reads the line's literals
-	} else if want == 0 {
+	if tag == "" || want == 0 {
 		// No argument to read: the line is read as text to its first LF
-		// (a literal header's, if it has one), and the command runs.
+		// (a literal header's, if it has one), and the command runs. A
+		// line without a valid tag gets "* BAD" (Dovecot: "Invalid tag").
 		switch {
+		case tag == "":
+			m.send(eol, "* BAD invalid tag")
 		case !known:
 			m.send(eol, tag+" BAD unknown command")
 		case name == "IDLE":
@@ -463,10 +465,7 @@ func (m *relayServer) command(pos int64) (int64, bool) {
 	m.tk.Reset(&m.rd)
 	base := m.tk.Offset()
 	at := func() int64 { return pos + m.tk.Offset() - base }
-	bad := "* BAD"
-	if tag != "" {
-		bad = tag + " BAD"
-	}
+	bad := tag + " BAD"
 	// sp counts the spaces outside parentheses: the literal at the end of
 	// m.line belongs to argument sp-1 ("tag SP name SP arg1 SP arg2").
 	sp, depth := 0, 0
@@ -513,11 +512,7 @@ func (m *relayServer) command(pos int64) (int64, bool) {
 			}
 			if !last.Literal().NonSync {
 				if m.dec.next()&1 == refuse {
-					if tag != "" {
-						m.send(at(), tag+" NO refused")
-					} else {
-						m.send(at(), "* BAD refused")
-					}
+					m.send(at(), tag+" NO refused")
 					if err := m.tk.RefuseLiteral(); err != nil {
 						panic(err)
 					}
@@ -537,8 +532,6 @@ func (m *relayServer) command(pos int64) (int64, bool) {
 		// The line's end.
 		pos = at()
 		switch {
-		case tag == "":
-			m.send(pos, bad)
 		case name == "AUTHENTICATE":
 			return m.authenticate(tag, pos)
 		default:
