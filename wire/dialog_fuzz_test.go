@@ -598,6 +598,7 @@ type relayProxy struct {
 	litNonSync map[int64]bool
 	dropped    [][2]int64 // ranges of the client's bytes dropped
 	stop       string
+	stray      bool   // the Dialog called a server's "+" Stray: the proxy closes
 	fail       string // what broke the property in deliver
 	log        []string
 
@@ -624,8 +625,15 @@ func (p *relayProxy) deliver() bool {
 		panic(fmt.Sprintf("the response %q: %v", r.line, err))
 	}
 	ev := p.d.Server(p.srvLine)
-	p.log = append(p.log, fmt.Sprintf("S %q %v withhold=%v", bytes.TrimSuffix(r.line, []byte("\r\n")), ev.Kind, ev.Withhold))
-	if r.plus != 0 && p.fail == "" {
+	p.log = append(p.log, fmt.Sprintf("S %q %v withhold=%v stray=%v", bytes.TrimSuffix(r.line, []byte("\r\n")), ev.Kind, ev.Withhold, ev.Stray))
+	if ev.Stray {
+		// As cmd/imapkit's serverToClient: out of step, the proxy
+		// closes the connection (run stops at its next step).
+		p.stray = true
+	}
+	if ev.Stray {
+		// Not relayed: the proxy closes the connection.
+	} else if r.plus != 0 && p.fail == "" {
 		// The client asked for this "+" unless it is the go-ahead for a
 		// literal the client sent as non-synchronizing.
 		asked := r.plus != plusLit || !p.litNonSync[r.after]
@@ -819,6 +827,10 @@ func (p *relayProxy) run(client []byte, pieces uint8) (msg string) {
 		if p.fail != "" {
 			return p.fail
 		}
+		if p.stray {
+			p.stop = "a stray \"+\": the proxy closes the connection"
+			return ""
+		}
 		p.schedule()
 		lineStart := tk.Offset()
 		if start && p.cpos != lineStart {
@@ -871,14 +883,19 @@ func (p *relayProxy) run(client []byte, pieces uint8) (msg string) {
 			// synchronizing; its "+" comes withheld (deliver checks it).
 			lit := last.Literal()
 			p.schedule()
-			p.d.ExpectContinuation(lit)
+			// false: the command was completed already; the header goes
+			// up all the same and the literal counts as refused.
+			expect := p.d.ExpectContinuation(lit)
 			p.schedule()
 			asSync := func(w io.Writer) error { _, err := tk.ForwardAsSync(w); return err }
 			if msg := p.forwardOrFail(tk, lit.NonSync, "ForwardAsSync", asSync); msg != "" {
 				return msg
 			}
 			p.litNonSync[int64(p.out.Len())] = lit.NonSync
-			goAhead, ok := p.waitContinuation()
+			goAhead, ok := false, true
+			if expect {
+				goAhead, ok = p.waitContinuation()
+			}
 			if !ok {
 				p.stop = "stalled in WaitContinuation"
 				return ""

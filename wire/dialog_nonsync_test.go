@@ -131,6 +131,21 @@ func TestDialogLeadingSpaceNoTag(t *testing.T) {
 	if ev := d.Client(line); ev != (wire.Event{Kind: wire.LineCommand, Command: "DELETE"}) {
 		t.Fatalf("%+v; want a LineCommand DELETE without a tag", ev)
 	}
+	// A first word with a byte no tag may have is no tag either.
+	told := 0
+	for _, l := range []string{"%1 DELETE x\r\n", "a*1 DELETE x\r\n", "+a DELETE x\r\n", "a\\1 DELETE x\r\n"} {
+		toks, err := wire.NewTokenizer(strings.NewReader(l), nil).AppendLine(nil)
+		if err != nil {
+			continue // not a line the tokenizer hands out: never classified
+		}
+		told++
+		if ev := d.Client(toks); ev.Tag != "" || ev.Command != "DELETE" {
+			t.Errorf("%q: %+v; want DELETE without a tag", l, ev)
+		}
+	}
+	if told < 2 {
+		t.Fatalf("only %d of the lines tokenize", told)
+	}
 	// Nothing pending: a completion tagged a1 completes no command.
 	toks, _ := wire.NewTokenizer(strings.NewReader("a1 OK done\r\n"), nil).AppendLine(nil)
 	if ev := d.Server(toks); ev.Command != "" {

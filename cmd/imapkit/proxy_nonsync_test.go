@@ -89,6 +89,9 @@ func TestProxyTaglessLine(t *testing.T) {
 		fmt.Sprintf("\"x\" NOOP {%d+}\r\n%s\r\n", len(hidden), hidden),
 		" a1 NOOP {5}\r\n",
 		"(x) NOOP\r\n",
+		// A first word no tag may be (Dovecot: "Invalid tag").
+		"%1 NOOP {5}\r\n",
+		"a*1 NOOP {5}\r\n",
 	} {
 		tag := fmt.Sprintf("c%d", i)
 		lc.send(line + tag + " STATUS " + box + " (MESSAGES)\r\n")
