@@ -152,3 +152,32 @@ func TestDialogLeadingSpaceNoTag(t *testing.T) {
 		t.Fatalf("a1's completion names %q", ev.Command)
 	}
 }
+
+// TestRefuseLine: the rest of a refused command that does not tokenize,
+// read as the client sends it once refused: a non-synchronizing literal's
+// body is dropped, a synchronizing literal's header ends it (no body
+// follows the refusal). ForwardLine(io.Discard) read the client's next
+// command as that body. Forward goes on after it.
+func TestRefuseLine(t *testing.T) {
+	for _, c := range []struct{ in, next string }{
+		{"a1 APPEND B\x01x {12}\r\na2 NOOP\r\n", "a2 NOOP\r\n"},
+		{"a1 APPEND B\x01x {5+}\r\nhello {3}\r\na2 NOOP\r\n", "a2 NOOP\r\n"},
+		{"a1 LOGIN \"a\\q\" {5+}\r\nhello\r\na2 NOOP\r\n", "a2 NOOP\r\n"},
+	} {
+		tk := wire.NewTokenizer(strings.NewReader(c.in), nil)
+		if _, err := tk.AppendUntilLiteral(nil); !errors.Is(err, wire.ErrSyntax) {
+			t.Fatalf("%q: %v; want a syntax error", c.in, err)
+		}
+		if err := tk.RefuseLine(); err != nil {
+			t.Fatalf("%q: RefuseLine: %v", c.in, err)
+		}
+		line, err := tk.AppendLine(nil)
+		if err != nil {
+			t.Fatalf("%q: the next line: %v", c.in, err)
+		}
+		var out bytes.Buffer
+		if _, err := tk.Forward(&out); err != nil || out.String() != c.next {
+			t.Fatalf("%q: the next line %v forwarded as %q, %v; want %q", c.in, len(line), out.String(), err, c.next)
+		}
+	}
+}

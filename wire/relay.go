@@ -314,7 +314,20 @@ func (t *Tokenizer) ForwardLiteral(w io.Writer) (int64, error) {
 // error matching ErrOutOfStep) on a line longer than MaxLineLength outside
 // its literals or a literal over MaxLiteral. The text of a status response
 // or a continuation request never announces a literal.
-func (t *Tokenizer) ForwardLine(w io.Writer) error { return t.skipLine(w) }
+func (t *Tokenizer) ForwardLine(w io.Writer) error { return t.skipLine(w, false) }
+
+// RefuseLine is SkipLine for a proxy that refuses a client's command
+// without relaying it, reading the rest of it as the client sends it once
+// refused: the bodies of non-synchronizing literals are read and dropped,
+// and a synchronizing literal's header ends the command (the client waits
+// for the server's "+", and the refusal comes instead: no body follows,
+// and its next bytes are a new command; SkipLine or ForwardLine would read
+// them as that body). It is for a line after a *SyntaxError (which
+// consumes nothing); a line that tokenizes is read on with
+// AppendUntilLiteral and RefuseLiteral, as docs/proxy.md shows. The bytes
+// are dropped as Forward(io.Discard) drops them: Forward goes on with the
+// next line.
+func (t *Tokenizer) RefuseLine() error { return t.skipLine(io.Discard, true) }
 
 // ShouldFlush is the flush hint of a relay that buffers what it forwards
 // (a *bufio.Writer): it reports whether the last call ended a line or read

@@ -1505,11 +1505,12 @@ func (t *Tokenizer) drainLiteral() error {
 // stream cannot be brought back in step within the limits. SkipLine then
 // fails with an error matching ErrOutOfStep (and the limit's sentinel), and
 // so does every later call: the connection must be closed.
-func (t *Tokenizer) SkipLine() error { return t.skipLine(nil) }
+func (t *Tokenizer) SkipLine() error { return t.skipLine(nil, false) }
 
 // skipLine is SkipLine; with w non-nil it is ForwardLine: every byte is
-// written to w before it is given up.
-func (t *Tokenizer) skipLine(w io.Writer) error {
+// written to w before it is given up. With refuse, a synchronizing
+// literal's header ends the line (RefuseLine).
+func (t *Tokenizer) skipLine(w io.Writer, refuse bool) error {
 	if err := t.begin(); err != nil {
 		return err
 	}
@@ -1579,6 +1580,19 @@ func (t *Tokenizer) skipLine(w io.Writer) error {
 		}
 		known, whole = true, false
 		if info, ok := literalAtEnd(t.buf[t.r:end]); ok && !text {
+			if refuse && !info.NonSync {
+				// The client waits for a "+" that the refusal replaces:
+				// no body comes, and its next bytes are a new command.
+				if w != nil {
+					if err := t.forwardTo(w, end); err != nil {
+						return err
+					}
+				}
+				t.dropTo(end)
+				t.pend |= pendEOL
+				t.depth = 0
+				return nil
+			}
 			if info.Size > t.maxLiteral {
 				return t.breakStream(&LimitError{Offset: t.base + int64(end), Limit: t.maxLiteral, Got: info.Size, Err: ErrLiteralTooLarge})
 			}

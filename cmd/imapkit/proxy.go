@@ -858,7 +858,7 @@ func (ps *proxySession) refuseLine(tk *wire.Tokenizer, tag, why string) error {
 	if err := ps.toClient.inject(answer); err != nil {
 		return err
 	}
-	return tk.ForwardLine(io.Discard)
+	return tk.RefuseLine()
 }
 
 // answer returns the proxy's answer line and lets the Dialog see it.

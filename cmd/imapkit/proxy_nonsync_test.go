@@ -112,3 +112,27 @@ func TestProxyTaglessLine(t *testing.T) {
 		}
 	}
 }
+
+// TestProxyUntokenizedSyncLiteral: a command that does not tokenize (a
+// control byte in a mailbox name) and announces a synchronizing literal
+// gets the proxy's BAD, not relayed; the client, which waits for a "+",
+// sends no body and goes on with its next command. The proxy read the
+// rest of the line with ForwardLine, which took that next command for the
+// literal's body: it was never answered.
+func TestProxyUntokenizedSyncLiteral(t *testing.T) {
+	srv, _ := dovecot(t, 1)
+	addr, _, _ := startProxy(t, "--upstream", "imap://"+srv.PlainAddr)
+	lc := dialLines(t, addr)
+	lc.send("a0 LOGIN " + testserver.Alice + " " + testserver.Password + "\r\n")
+	if got := lc.tagged("a0"); !strings.HasPrefix(got, "a0 OK") {
+		t.Fatalf("LOGIN: %q", got)
+	}
+	lc.send("a1 APPEND Box\x01 {30}\r\n")
+	if got := lc.line(); !strings.HasPrefix(got, "a1 BAD imapkit proxy") {
+		t.Fatalf("APPEND: %q; want the proxy's BAD", got)
+	}
+	lc.send("a2 NOOP\r\n")
+	if got := lc.tagged("a2"); !strings.HasPrefix(got, "a2 OK") {
+		t.Fatalf("NOOP: %q", got)
+	}
+}
