@@ -59,7 +59,7 @@ var cmdTable = []command{
 	{"demo", "[-messages N] [-trace] [-keep]", "start a throwaway Dovecot with sample mail and drive it", noInput(runDemo)},
 	{"export", "[flags] URL MAILBOX --to PATH [--format mbox|maildir]", exportCommand.summary, runExportCommand},
 	{"copy", "[flags] SRC-URL DST-URL [MAILBOX...]", "copy mailboxes between servers, incrementally (imapsync's job)", runCopyCommand},
-	{"proxy", "--listen ADDR --upstream URL", "a trace proxy: relay a mail client's connection unchanged and print it, credentials redacted", noInput(runProxy)},
+	{"proxy", "--listen ADDR --upstream URL", "a trace proxy: relay a mail client's connection and print it, credentials redacted", noInput(runProxy)},
 }
 
 // noInput adapts a command that does not read standard input.
