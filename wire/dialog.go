@@ -69,13 +69,15 @@ type Event struct {
 	// synchronizing (ExpectContinuation with NonSync set): the client
 	// expects no "+" there, so a proxy does not forward this line.
 	Withhold bool
-	// Stray is set for a server's "+" that answers nothing d knows of: no
-	// literal awaits the server's word (ExpectContinuation), no
-	// AUTHENTICATE or IDLE is in progress. The server is reading something
-	// as a literal that the relay does not (they are out of step): a proxy
-	// that calls ExpectContinuation for every client literal closes the
-	// connection. (A tracer that calls Client alone sees every literal's
-	// "+" as Stray.)
+	// Stray is set for a server's "+" that is no SASL challenge (during
+	// AUTHENTICATE), no IDLE's go-ahead (its first "+") and no go-ahead for
+	// a literal that awaits the server's word (ExpectContinuation); and for
+	// a "+" during AUTHENTICATE while a literal on the AUTHENTICATE line
+	// itself awaits it (a go-ahead or a challenge: no telling). The server
+	// is reading something as a literal that the relay does not (they are
+	// out of step): a proxy that calls ExpectContinuation for every client
+	// literal closes the connection. (A tracer that calls Client alone sees
+	// every literal's "+" as Stray.)
 	Stray bool
 }
 
@@ -191,13 +193,17 @@ func (d *Dialog) Client(line []Token) Event {
 // server's next word (sent during AUTHENTICATE before a challenge, or after
 // IDLE before the server's "+") waits for that word: the challenge makes
 // it a SASL response, IDLE's "+" makes it IDLE's answer, the command's
-// completion makes it a command. Other lines are told at once. It returns
-// ctx's error if ctx ends first (cancel ctx when the server's direction
-// ends).
+// completion makes it a command. A command while 1,024 commands await
+// their completion waits for one: a Dialog remembers that many, and one
+// that forgot a command could take its completion for a later command's
+// with the same tag (Client forgets the oldest instead; a proxy that calls
+// ClientWait never makes it forget). Other lines are told at once. It
+// returns ctx's error if ctx ends first (cancel ctx when the server's
+// direction ends).
 func (d *Dialog) ClientWait(ctx context.Context, line []Token) (Event, error) {
 	for {
 		d.mu.Lock()
-		if !(d.sasl != "" && !d.saslTurn) && !(d.idle != "" && d.idlePlus) {
+		if !d.waitsLocked(line) {
 			ev := d.clientLocked(line)
 			d.mu.Unlock()
 			return ev, nil
@@ -213,6 +219,32 @@ func (d *Dialog) ClientWait(ctx context.Context, line []Token) (Event, error) {
 			return Event{}, ctx.Err()
 		}
 	}
+}
+
+// WouldWait reports whether ClientWait would wait before telling line. A
+// relay that buffers what it forwards flushes first when it would: the
+// server's word that ClientWait waits for may be an answer to a command
+// still in the relay's buffer. Once false, it stays false for that line
+// until ClientWait is called (the server's lines only end waits).
+func (d *Dialog) WouldWait(line []Token) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.waitsLocked(line)
+}
+
+func (d *Dialog) waitsLocked(line []Token) bool {
+	return d.sasl != "" && !d.saslTurn || d.idle != "" && d.idlePlus ||
+		len(d.tags) >= maxPending && d.pendsLocked(line)
+}
+
+// pendsLocked reports whether clientLocked would record line as a pending
+// command (a tagged line that is no SASL response or IDLE's answer).
+func (d *Dialog) pendsLocked(line []Token) bool {
+	if d.sasl != "" && d.saslTurn || d.idle != "" && !d.idleDone {
+		return false
+	}
+	tag, _ := lineHead(line)
+	return tag != "" && validTag(tag) && !(len(line) > 0 && line[0].Kind == KindSP)
 }
 
 // wakeLocked lets a ClientWait waiting for the server's word go on.
@@ -335,6 +367,7 @@ func (d *Dialog) Server(line []Token) Event {
 		if d.tags[i].tag == ev.Tag {
 			ev.Command, done = d.tags[i].name, d.tags[i].id
 			d.tags = append(d.tags[:i], d.tags[i+1:]...)
+			d.wakeLocked() // a ClientWait may wait for room
 			break
 		}
 	}
@@ -345,8 +378,10 @@ func (d *Dialog) Server(line []Token) Event {
 		d.verdictLocked(false) // refused: its body will not come
 	}
 	// The completion of the AUTHENTICATE or IDLE itself ends it; with
-	// no pending entry for the tag (forgotten: more than maxPending),
-	// the tag alone decides.
+	// no pending entry for the tag (forgotten: Client keeps maxPending),
+	// the tag alone decides. (With commands forgotten, a completion may
+	// also be taken for a later command's with the same tag: a tracer's
+	// imprecision; ClientWait forgets none.)
 	if d.sasl != "" && (done == d.saslID || done == 0 && ev.Tag == d.sasl) {
 		d.sasl, d.saslTurn, d.saslAhead = "", false, 0
 		d.wakeLocked()
@@ -356,6 +391,42 @@ func (d *Dialog) Server(line []Token) Event {
 		d.wakeLocked()
 	}
 	return ev
+}
+
+// Answered tells d that the caller answered the client's last command
+// (the line last passed to Client or ClientWait) itself and did not relay
+// it, as a proxy's refusal does: the command is complete, an AUTHENTICATE
+// or IDLE it was is over, and a literal of it awaiting the server's word is
+// refused. Call it instead of passing the answer to Server, which matches
+// a completion by its tag, to the oldest pending command with it: one the
+// server still has to answer.
+func (d *Dialog) Answered() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	id := d.curID
+	if id == 0 {
+		return
+	}
+	d.curID = 0
+	for i := range d.tags {
+		if d.tags[i].id == id {
+			d.tags = append(d.tags[:i], d.tags[i+1:]...)
+			break
+		}
+	}
+	if len(d.tags) == 0 {
+		d.lost = false
+	}
+	if d.litOpen && d.litID == id {
+		d.verdictLocked(false)
+	}
+	if d.sasl != "" && d.saslID == id {
+		d.sasl, d.saslTurn, d.saslAhead = "", false, 0
+	}
+	if d.idle != "" && d.idleID == id {
+		d.idle, d.idlePlus, d.idleDone = "", false, false
+	}
+	d.wakeLocked()
 }
 
 // ExpectContinuation tells d that the client direction has read the
@@ -490,15 +561,16 @@ func lineHead(line []Token) (tag string, rest []Token) {
 	return string(b), line[i:]
 }
 
-// validTag reports whether a client's tag is one: RFC 9051's tag is
-// 1*<any ASTRING-CHAR except "+">, so no '%', '*', '"', '\\', '+', control
-// or 8-bit byte (the other specials end the tag's tokens in lineHead).
-// Dovecot answers a line with another tag "* BAD Invalid tag" and reads no
-// literal on it.
+// validTag reports whether a client's tag is one as Dovecot reads it: RFC
+// 9051's tag is 1*<any ASTRING-CHAR except "+">, so no '%', '*', '"',
+// '\\', '+', control or 8-bit byte (the other specials end the tag's tokens
+// in lineHead), and Dovecot refuses ']' too, which RFC 9051 allows. Dovecot
+// answers a line with another tag "* BAD Invalid tag", never completes it,
+// and reads no literal on it.
 func validTag(tag string) bool {
 	for i := 0; i < len(tag); i++ {
 		switch c := tag[i]; {
-		case c <= ' ' || c >= 0x7f, c == '%', c == '*', c == '"', c == '\\', c == '+', c == '(', c == ')', c == '{':
+		case c <= ' ' || c >= 0x7f, c == '%', c == '*', c == '"', c == '\\', c == '+', c == '(', c == ')', c == '{', c == ']':
 			return false
 		}
 	}

@@ -403,8 +403,9 @@ func isAtomChar(c byte) bool {
 	return c > ' ' && c < 0x7f && !strings.ContainsRune(`(){%*"\]`, rune(c))
 }
 
-// isTagChar: ASTRING-CHAR ("]" too) except "+".
-func isTagChar(c byte) bool { return c != '+' && (c == ']' || isAtomChar(c)) }
+// isTagChar: ATOM-CHAR except "+", as Dovecot reads a tag (RFC 9051's
+// ASTRING-CHAR allows "]" too; Dovecot answers "* BAD Invalid tag").
+func isTagChar(c byte) bool { return c != '+' && isAtomChar(c) }
 
 // relayArgs says how the model server reads a command's arguments, as
 // Dovecot 2.3 does: it reads want of them, literals included (-1: all

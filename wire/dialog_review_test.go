@@ -284,12 +284,17 @@ func TestDialogTagAsServerReadsIt(t *testing.T) {
 	}
 	for _, c := range []struct{ line, tag, command string }{
 		{"a[1 LOGIN alice secret\r\n", "a[1", "LOGIN"},
-		{"] UID EXPUNGE 1\r\n", "]", "UID EXPUNGE"},
-		{"a1[x] DELETE Victim\r\n", "a1[x]", "DELETE"},
+		// Dovecot refuses "]" in a tag ("* BAD Invalid tag"): no tag, the
+		// command still named.
+		{"] UID EXPUNGE 1\r\n", "", "UID EXPUNGE"},
+		{"a1[x] DELETE Victim\r\n", "", "DELETE"},
 	} {
 		want := wire.Event{Kind: wire.LineCommand, Tag: c.tag, Command: c.command}
 		if ev, err := d.ClientWait(ctx, toks(c.line)); err != nil || ev != want {
 			t.Fatalf("%q: %+v %v; want %+v", c.line, ev, err, want)
+		}
+		if c.tag == "" {
+			continue // no completion comes: the server answers "* BAD"
 		}
 		if ev := d.Server(toks(c.tag + " OK done\r\n")); ev.Tag != c.tag || ev.Command != c.command {
 			t.Fatalf("the completion of %q: %+v", c.line, ev)

@@ -212,6 +212,10 @@ type proxySession struct {
 	// switched carries the outcome of a STARTTLS or COMPRESS from the
 	// server's direction to the client's, which waits for it.
 	switched chan switchResult
+	// awaiting is the tag of the STARTTLS or COMPRESS that the client's
+	// direction forwarded and waits on ("" when none; under mu): only its
+	// completion changes the streams.
+	awaiting string
 	// secrets are the credentials the client sent, redacted from what
 	// the server's lines are printed with (a server may echo them).
 	secrets secretSet
@@ -423,6 +427,11 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 				}
 				// Even with no token: the Dialog counts the line, and
 				// says whether the server reads it as text.
+				if ps.dialog.WouldWait(line) {
+					if err := w.Flush(); err != nil {
+						return
+					}
+				}
 				if ev, err = ps.dialog.ClientWait(ctx, line); err != nil {
 					return
 				}
@@ -445,6 +454,11 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 				p.buf = append(p.buf, "[redacted]"...)
 				ps.out.line(p.refused())
 				start = true
+				// Commands relayed before it go out first: the client
+				// may wait for their answers.
+				if err := w.Flush(); err != nil {
+					return
+				}
 				if err := ps.refuseLine(tk, ev.Tag, why); err != nil {
 					ps.logf("* client side: %v", err)
 					ps.closeAll()
@@ -452,7 +466,9 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 				}
 				continue
 			}
-			tk.Forward(w)
+			// What was read of an unfinished line is not relayed: it was
+			// not classified (a LOGIN cut by a limit or by the client's
+			// end would reach the server in part).
 			w.Flush()
 			if err != io.EOF {
 				ps.logf("* client side: %v", err)
@@ -467,7 +483,15 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 		}
 		if start {
 			// A line sent during AUTHENTICATE or IDLE before the server's
-			// word waits for it: it decides how the server reads the line.
+			// word waits for it: it decides how the server reads the line;
+			// and a command waits while 1,024 commands await their
+			// completions. What is buffered goes out first: the word may
+			// answer it.
+			if ps.dialog.WouldWait(line) {
+				if err := w.Flush(); err != nil {
+					return
+				}
+			}
 			if ev, err = ps.dialog.ClientWait(ctx, line); err != nil {
 				return
 			}
@@ -476,6 +500,11 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 			if why := ps.refusal(ev, secure); why != "" {
 				p.tokens(line)
 				ps.out.line(p.refused())
+				// Commands relayed before it go out first: the client
+				// may wait for their answers.
+				if err := w.Flush(); err != nil {
+					return
+				}
 				if err := ps.refuse(tk, line, ev.Tag, why); err != nil {
 					ps.logf("* client side: %v", err)
 					ps.closeAll()
@@ -587,13 +616,18 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 			}
 			continue
 		}
+		wait := ev.Kind == wire.LineCommand && (ev.Command == "STARTTLS" || ev.Command == "COMPRESS")
+		if wait {
+			ps.mu.Lock()
+			ps.awaiting = ev.Tag
+			ps.mu.Unlock()
+		}
 		if _, err := tk.Forward(w); err != nil {
 			ps.logf("* client side: %v", err)
 			return
 		}
 		ps.out.line(p.end())
 		start = true
-		wait := ev.Kind == wire.LineCommand && (ev.Command == "STARTTLS" || ev.Command == "COMPRESS")
 		// After AUTHENTICATE, IDLE or a SASL response, the next line may
 		// wait in ClientWait for the server's answer to this one: it must
 		// have gone out, though the client sent more behind it.
@@ -733,7 +767,7 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 		}
 		ps.out.line(ps.secrets.redact(p.end()))
 		start = true
-		sw := ev.Kind == wire.LineCompletion && (ev.Command == "STARTTLS" || ev.Command == "COMPRESS")
+		sw := ev.Kind == wire.LineCompletion && (ev.Command == "STARTTLS" || ev.Command == "COMPRESS") && ps.takeAwaiting(ev.Tag)
 		if err := w.endLine(tk.ShouldFlush() || sw); err != nil {
 			return
 		}
@@ -776,6 +810,18 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 	}
 }
 
+// takeAwaiting reports whether the client's direction waits on the
+// STARTTLS or COMPRESS tagged tag, and stops it waiting for another.
+func (ps *proxySession) takeAwaiting(tag string) bool {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if ps.awaiting == "" || ps.awaiting != tag {
+		return false
+	}
+	ps.awaiting = ""
+	return true
+}
+
 // refusal returns why the proxy answers the client's command itself
 // instead of relaying it, or "" to relay it: credentials in the clear to
 // an upstream that is neither on loopback nor behind TLS, or a STARTTLS
@@ -790,6 +836,13 @@ func (ps *proxySession) refusal(ev wire.Event, secure bool) string {
 		// neither "+" nor a completion, and the relay waiting for their
 		// word; and credentials on it would go upstream for nothing.
 		return "BAD imapkit proxy: a line without a tag is not a command"
+	}
+	if ev.Command == "" {
+		// A tag alone, or no command name after it where the line's first
+		// piece ends: Cyrus answers "* BAD" and never completes it (the
+		// Dialog would wait for that completion), and a command name in a
+		// later piece would go unchecked.
+		return "BAD imapkit proxy: no command name"
 	}
 	switch ev.Command {
 	case "LOGIN", "AUTHENTICATE":
@@ -872,13 +925,10 @@ func (ps *proxySession) answer(tag, why string) []byte {
 		why = "NO " + why
 	}
 	answer := []byte(tag + " " + why + "\r\n")
-	if tag != "*" {
-		// The Dialog saw the command: it must see its completion too.
-		rt := wire.NewTokenizer(bytes.NewReader(answer), nil)
-		if toks, err := rt.AppendUntilLiteral(nil); err == nil {
-			ps.dialog.Server(toks)
-		}
-	}
+	// The Dialog saw the command: it is complete (by its own entry, not
+	// by its tag, which an earlier command the server has yet to answer
+	// may share).
+	ps.dialog.Answered()
 	ps.logf("P: %s", bytes.TrimSuffix(answer, []byte("\r\n")))
 	return answer
 }

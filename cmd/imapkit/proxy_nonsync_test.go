@@ -136,3 +136,21 @@ func TestProxyUntokenizedSyncLiteral(t *testing.T) {
 		t.Fatalf("NOOP: %q", got)
 	}
 }
+
+// TestProxyTagAloneCyrus: a tag with no command name ("y" alone). Cyrus
+// answers it "* BAD Invalid tag" and never completes it, so a Dialog that
+// relayed it kept it pending for ever (1,024 of them and every later
+// command waited for room); the proxy answers it itself, tagged, so the
+// client gets its completion too.
+func TestProxyTagAloneCyrus(t *testing.T) {
+	cy := testserver.StartCyrusT(t)
+	addr, _, _ := startProxy(t, "--upstream", "imap://"+cy.Addr)
+	lc := dialLines(t, addr)
+	lc.send("y\r\nz NOOP\r\n")
+	if got := lc.line(); !strings.HasPrefix(got, "y BAD imapkit proxy: no command name") {
+		t.Fatalf("a tag alone: %q; want the proxy's tagged BAD", got)
+	}
+	if got := lc.tagged("z"); !strings.HasPrefix(got, "z OK") {
+		t.Fatalf("NOOP: %q", got)
+	}
+}
