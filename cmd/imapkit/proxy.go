@@ -471,7 +471,11 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 			// end would reach the server in part).
 			w.Flush()
 			if err != io.EOF {
-				ps.logf("* client side: %v", err)
+				if !errors.Is(err, net.ErrClosed) {
+					// (Closed: the other direction ended the connection,
+					// after a LOGOUT say, and said why.)
+					ps.logf("* client side: %v", err)
+				}
 				ps.closeAll()
 				return
 			}
@@ -708,7 +712,7 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 			}
 			tk.Forward(w)
 			w.Flush()
-			if err != io.EOF {
+			if err != io.EOF && !errors.Is(err, net.ErrClosed) {
 				ps.logf("* server side: %v", err)
 			}
 			select {

@@ -229,6 +229,9 @@ func TestProxyPlainByteIdentical(t *testing.T) {
 	}
 	trace := out.String()
 	checkRedacted(t, trace)
+	if strings.Contains(trace, "use of closed network connection") {
+		t.Errorf("a LOGOUT's end shows as an error in the trace:\n%s", trace)
+	}
 	for _, want := range []string{"C: ", " LOGIN alice ***", "S: * OK [CAPABILITY", " IDLE", "S: + idling", "C: DONE", "{", "bytes}"} {
 		if !strings.Contains(trace, want) {
 			t.Errorf("no %q in the trace:\n%s", want, trace)
