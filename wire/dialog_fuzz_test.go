@@ -154,6 +154,11 @@ var relaySeeds = []relaySeed{
 	// the proxy drops the body and the rest of the command (here an empty
 	// line), so that a2 goes nowhere and a3 is the next command.
 	{name: "NOOP non-sync hidden command", client: "a1 NOOP {18+}\r\na2 DELETE Victim\r\n\r\na3 NOOP\r\n"},
+	// Lines the proxy refuses itself (no tag, no command name, not
+	// tokenized: Answered): a refused tag alone left pending would take
+	// the IDLE's completion with the same tag.
+	{name: "refused lines", client: "* NOOP {18+}\r\na2 DELETE Victim\r\nz\r\nz IDLE\r\nDONE\r\na1 NOOP \x01 {3}\r\nz NOOP {18+}\r\na2 DELETE Victim\r\n\r\n", server: []byte{accept}},
+	{name: "refused tag alone before IDLE", client: "z\r\nz IDLE\r\nDONE\r\nb1 NOOP {18+}\r\na2 DELETE Victim\r\n\r\n", server: []byte{accept}, sched: eager},
 	{name: "NOOP sync", client: "a1 NOOP {18}\r\na2 DELETE Victim\r\na3 NOOP\r\n"},
 	{name: "unknown non-sync", client: "a1 XYZZY {18+}\r\na2 DELETE Victim\r\n\r\na3 NOOP\r\n", sched: eager},
 	{name: "CREATE extra literal", client: "a1 CREATE {2+}\r\nX1 {18+}\r\na2 DELETE Victim\r\n\r\na3 NOOP\r\n"},
@@ -843,9 +848,9 @@ func (p *relayProxy) run(client []byte, pieces uint8) (msg string) {
 		if more {
 			err = nil
 		}
-		if err != nil {
-			// The end of the input, a line the tokenizer refuses (a proxy
-			// that filters does not relay it), a limit: the proxy stops.
+		if err != nil && !(start && errors.Is(err, wire.ErrSyntax)) {
+			// The end of the input, a limit, a line the tokenizer refuses
+			// after a part of it went up: the proxy stops (closes).
 			p.stop = err.Error()
 			return ""
 		}
@@ -856,6 +861,31 @@ func (p *relayProxy) run(client []byte, pieces uint8) (msg string) {
 				return ""
 			}
 			p.log = append(p.log, fmt.Sprintf("C@%d %+v", lineStart, ev))
+			if err != nil || ev.Kind == wire.LineCommand && !ev.Raw && (ev.Tag == "" || ev.Command == "") {
+				// As cmd/imapkit's refusal: a line that does not tokenize,
+				// or without a tag or a command name, is answered by the
+				// proxy (Answered) and none of it relayed.
+				if err != nil && ev.Raw {
+					p.stop = "a raw line that does not tokenize: the proxy closes"
+					return ""
+				}
+				var skipErr error
+				if err != nil {
+					skipErr = tk.RefuseLine()
+				} else {
+					skipErr = relaySkipCommand(tk, line)
+				}
+				if skipErr != nil {
+					p.stop = "refusing: " + skipErr.Error()
+					return ""
+				}
+				p.d.Answered()
+				p.log = append(p.log, fmt.Sprintf("refused@%d..%d", lineStart, tk.Offset()))
+				p.dropped = append(p.dropped, [2]int64{p.cpos, tk.Offset()})
+				p.cpos = tk.Offset()
+				start = true
+				continue
+			}
 			if ev.Kind == wire.LineCommand {
 				p.cmds = append(p.cmds, relayCmd{int64(p.out.Len()), ev.Tag, ev.Command})
 				p.cmdAt = append(p.cmdAt, lineStart)
