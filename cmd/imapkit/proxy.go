@@ -749,6 +749,11 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 			p.buf = append(p.buf, " [withheld: the go-ahead for a literal the client sent as {n+}, relayed as {n}]"...)
 			ps.out.line(p.end())
 			start = true
+			// The lines before it were held for it (more was buffered):
+			// they go now, as they would at the end of a relayed line.
+			if err := w.endLine(tk.ShouldFlush()); err != nil {
+				return
+			}
 			continue
 		}
 		if more {
