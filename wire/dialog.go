@@ -77,7 +77,11 @@ type Event struct {
 	// is reading something as a literal that the relay does not (they are
 	// out of step): a proxy that calls ExpectContinuation for every client
 	// literal closes the connection. (A tracer that calls Client alone sees
-	// every literal's "+" as Stray.)
+	// every literal's "+" as Stray.) Stray is also set for a completion
+	// whose tag is no pending command's (after Client forgot commands, one
+	// of theirs is not called Stray): the server ran a command the relay
+	// did not see as one; too late to refuse it, but a proxy closes the
+	// connection before anything more gets through.
 	Stray bool
 }
 
@@ -370,6 +374,11 @@ func (d *Dialog) Server(line []Token) Event {
 			d.wakeLocked() // a ClientWait may wait for room
 			break
 		}
+	}
+	if done == 0 && !d.lost {
+		// A completion of no command d saw: the server ran a command
+		// that the relay did not see as one.
+		ev.Stray = true
 	}
 	if len(d.tags) == 0 {
 		d.lost = false // every command remembered is complete: in step again

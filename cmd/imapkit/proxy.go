@@ -402,8 +402,12 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 	// secure: credentials may go upstream (TLS there, loopback, or the
 	// user's explicit choice).
 	secure := ps.cfg.upstream.tls || ps.cfg.insecurePlaintext || isLoopback(server)
+	var lineStart int64 // where the current line began in the client's stream
 	for {
 		var err error
+		if start {
+			lineStart = tk.Offset()
+		}
 		line, err = tk.AppendUntilLiteral(line[:0])
 		// A line of more than MaxLineTokens tokens comes in pieces: the
 		// next call goes on with the same line.
@@ -517,6 +521,16 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 				start = true
 				continue
 			}
+		}
+		if ev.Raw && tk.Offset()-lineStart > maxRawLine {
+			// A SASL response or IDLE's answer: the server reads it as
+			// text, but not without end, and what it does at its limit
+			// differs (Cyrus 3.6 fails the AUTHENTICATE after 21,847
+			// bytes of a response and runs the rest of the line as a
+			// command; Dovecot closes the connection).
+			ps.logf("* client side: a SASL response or IDLE answer of more than %d bytes: closing", maxRawLine)
+			ps.closeAll()
+			return
 		}
 		p.tokens(line)
 		if more {
@@ -818,6 +832,13 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 		ps.switched <- switchResult{ok: true, client: nc, server: ns}
 	}
 }
+
+// maxRawLine bounds a line the server reads as text (a SASL response, the
+// line that answers IDLE) that the proxy relays: it is under the shortest
+// limit a server was seen to apply before reading the rest of the line as
+// a command (Cyrus 3.6: 21,847 bytes of a SASL response). A GSSAPI token
+// longer than that would not get through Cyrus either.
+const maxRawLine = 16 << 10
 
 // takeAwaiting reports whether the client's direction waits on the
 // STARTTLS or COMPRESS tagged tag, and stops it waiting for another.

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
+	"io"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -153,4 +156,45 @@ func TestProxyTagAloneCyrus(t *testing.T) {
 	if got := lc.tagged("z"); !strings.HasPrefix(got, "z OK") {
 		t.Fatalf("NOOP: %q", got)
 	}
+}
+
+// TestProxyStrayCompletion: a completion whose tag is no command the proxy
+// relayed means the server ran a command the proxy did not see (Cyrus ran
+// one hidden in a long SASL response). The proxy cannot undo it, but
+// closes the connection without relaying the answer, so that nothing more
+// gets through. The upstream is scripted: a real server answers only what
+// it was sent.
+func TestProxyStrayCompletion(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		io.WriteString(c, "* OK scripted\r\n")
+		br := bufio.NewReader(c)
+		for {
+			l, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			tag, _, _ := strings.Cut(l, " ")
+			io.WriteString(c, "hidden OK ran a command you did not see\r\n"+tag+" OK done\r\n")
+		}
+	}()
+	addr, out, _ := startProxy(t, "--upstream", "imap://"+ln.Addr().String())
+	lc := dialLines(t, addr)
+	lc.send("a1 NOOP\r\n")
+	got := readUntil(lc, "a1 ", 5*time.Second)
+	for _, l := range got {
+		if strings.HasPrefix(l, "hidden ") || strings.HasPrefix(l, "a1 ") {
+			t.Fatalf("the client got %q after a completion of a command the proxy did not see\n%s", l, out.String())
+		}
+	}
+	waitFor(t, out, "* connection closed")
 }

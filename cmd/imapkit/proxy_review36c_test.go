@@ -45,3 +45,36 @@ func TestProxyReview36cWithheldPlusHoldsAnswer(t *testing.T) {
 		}
 	}
 }
+
+// TestProxyReview36cLongSASLLineCyrus: the Dialog calls the client's
+// line after a SASL challenge a SASL response (Raw), and the proxy relays
+// it whole, unread ("[SASL data redacted]"). Cyrus 3.6 reads at most
+// 21,847 bytes of a SASL response (a base64 buffer), fails the
+// AUTHENTICATE, and reads the rest of the line as a command of its own:
+// here a LOGIN, which it runs. The session is logged in while the trace
+// shows no command but a failed AUTHENTICATE; any command hides so.
+// (Dovecot closes the connection on such a line: failing closed.)
+func TestProxyReview36cLongSASLLineCyrus(t *testing.T) {
+	cy := testserver.StartCyrusT(t)
+	addr, out, _ := startProxy(t, "--upstream", "imap://"+cy.Addr)
+	lc := dialLines(t, addr)
+	lc.send("a AUTHENTICATE PLAIN\r\n")
+	if l := lc.line(); !strings.HasPrefix(l, "+") {
+		t.Fatalf("no challenge: %q", l)
+	}
+	lc.send(strings.Repeat("A", 21847) + "z3 LOGIN " + testserver.Alice + " " + testserver.Password + "\r\n")
+	lc.send("z4 NOOP\r\n")
+	got := readUntil(lc, "z4 ", 10*time.Second)
+	trace := out.String()
+	for _, l := range got {
+		if strings.Contains(l, "z3 OK") && !strings.Contains(trace, "C: z3 ") {
+			t.Errorf("the server ran a LOGIN the proxy did not see: %.80q\ntrace:\n%s", l, trace)
+		}
+	}
+	// The client may not see it, the proxy closing on the completion of a
+	// command it did not see (Event.Stray); the server must not have run
+	// it: the line goes nowhere past the proxy's bound (maxRawLine).
+	if strings.Contains(trace, "S: z3 ") {
+		t.Errorf("the server answered z3, a command hidden in a SASL response:\n%.2000s", trace)
+	}
+}
