@@ -745,7 +745,11 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 			// The server reads something as a literal (or a SASL
 			// response) that the proxy relayed as commands: out of step.
 			ps.out.line(p.end())
-			ps.logf("* server side: a \"+\" that answers nothing the client sent: the proxy and the server read the client differently; closing")
+			if ev.Kind == wire.LineCompletion {
+				ps.logf("* server side: the completion of a command the proxy did not relay as one: the proxy and the server read the client differently; closing")
+			} else {
+				ps.logf("* server side: a \"+\" that answers nothing the client sent: the proxy and the server read the client differently; closing")
+			}
 			ps.closeAll()
 			return
 		}
