@@ -403,10 +403,11 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 	// user's explicit choice).
 	secure := ps.cfg.upstream.tls || ps.cfg.insecurePlaintext || isLoopback(server)
 	var lineStart int64 // where the current line began in the client's stream
+	var litBytes int64  // the bodies of its literals relayed so far
 	for {
 		var err error
 		if start {
-			lineStart = tk.Offset()
+			lineStart, litBytes = tk.Offset(), 0
 		}
 		line, err = tk.AppendUntilLiteral(line[:0])
 		// A line of more than MaxLineTokens tokens comes in pieces: the
@@ -505,7 +506,11 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 			}
 			p.begin(ev.Kind == wire.LineSASL, ev.Command)
 			start = false
-			if why := ps.refusal(ev, secure); why != "" {
+			why := ps.refusal(ev, secure)
+			if why == "" && ev.Kind == wire.LineCommand && !ev.Raw && tk.Offset()-lineStart > maxCommandLine {
+				why = fmt.Sprintf("BAD imapkit proxy: a command line over %d bytes is not relayed", maxCommandLine)
+			}
+			if why != "" {
 				p.tokens(line)
 				ps.out.line(p.refused())
 				// Commands relayed before it go out first: the client
@@ -521,6 +526,13 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 				start = true
 				continue
 			}
+		}
+		if ev.Kind == wire.LineCommand && !ev.Raw && tk.Offset()-lineStart-litBytes > maxCommandLine {
+			// A later part of the line (the first part went up) takes it
+			// past the bound: it cannot be refused any more.
+			ps.logf("* client side: a command line over %d bytes (literals not counted): closing", maxCommandLine)
+			ps.closeAll()
+			return
 		}
 		if ev.Raw && tk.Offset()-lineStart > maxRawLine {
 			// A SASL response or IDLE's answer: the server reads it as
@@ -625,10 +637,12 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 				cw = &captureWriter{w: w, max: 1024}
 				lw = cw
 			}
-			if _, err := tk.ForwardLiteral(lw); err != nil {
+			n, err := tk.ForwardLiteral(lw)
+			if err != nil {
 				ps.logf("* client side: %v", err)
 				return
 			}
+			litBytes += n
 			if cw != nil {
 				ps.secrets.add(cw.buf)
 			}
@@ -843,6 +857,13 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 // a command (Cyrus 3.6: 21,847 bytes of a SASL response). A GSSAPI token
 // longer than that would not get through Cyrus either.
 const maxRawLine = 16 << 10
+
+// maxCommandLine bounds a command line the proxy relays, literal bodies
+// not counted: under Dovecot 2.3's limit (65,536 bytes), past which its
+// APPEND parser ends the command where it stands and runs the rest of the
+// line as a new command. Dovecot refuses longer lines of other commands
+// anyway; Cyrus takes words of up to 128 KiB.
+const maxCommandLine = 64000
 
 // takeAwaiting reports whether the client's direction waits on the
 // STARTTLS or COMPRESS tagged tag, and stops it waiting for another.

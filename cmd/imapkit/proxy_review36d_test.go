@@ -34,7 +34,7 @@ func directLogin(t *testing.T, addr, user, pass string) *lineConn {
 // command the proxy relayed: no Event.Stray, the proxy does not close,
 // and the trace shows "C: a3 NOOP" answered by the CREATE's completion.
 func TestProxyReview36dSetquotaCyrus(t *testing.T) {
-	t.Skip("open: a server that runs the rest of a command's line as a command (Cyrus's SETQUOTA, UNDUMP, XWARMUP) defeats a relay that reads the line as one command; docs/proxy.md \"Servers that read on mid-line (open)\". Remove this skip to see it fail")
+	t.Skip("open: a server that runs the rest of a command's line as a command (Cyrus's SETQUOTA, UNDUMP, XWARMUP) defeats a relay that reads the line as one command; docs/proxy.md \"Servers that read on mid-line (partly open)\". Remove this skip to see it fail")
 	cy := testserver.StartCyrusT(t)
 	admin := directLogin(t, cy.Addr, testserver.CyrusAdmin, testserver.CyrusAdminPassword)
 	admin.send("d1 CREATE user/" + testserver.Alice + "\r\n")
@@ -83,7 +83,6 @@ func TestProxyReview36dSetquotaCyrus(t *testing.T) {
 // 1 MiB) relays the whole line as one APPEND; it sees h1's completion as
 // Stray and closes, after the server ran the CREATE.
 func TestProxyReview36dAppendLineTooLargeDovecot(t *testing.T) {
-	t.Skip("open: Dovecot's APPEND parser resumes mid-line after an error (a line over 64 KiB); docs/proxy.md \"Servers that read on mid-line (open)\". Remove this skip to see it fail")
 	srv, _ := dovecot(t, 1)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.PlainAddr)
 	lc := dialLines(t, addr)
