@@ -507,6 +507,9 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 			p.begin(ev.Kind == wire.LineSASL, ev.Command)
 			start = false
 			why := ps.refusal(ev, secure)
+			if why == "" && ev.Kind == wire.LineCommand {
+				why = midLineRefusal(ev.Command, line)
+			}
 			if why == "" && ev.Kind == wire.LineCommand && !ev.Raw && tk.Offset()-lineStart > maxCommandLine {
 				why = fmt.Sprintf("BAD imapkit proxy: a command line over %d bytes is not relayed", maxCommandLine)
 			}
@@ -857,6 +860,40 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 // a command (Cyrus 3.6: 21,847 bytes of a SASL response). A GSSAPI token
 // longer than that would not get through Cyrus either.
 const maxRawLine = 16 << 10
+
+// midLineRefusal returns why the proxy refuses a command that a server
+// answers before reading its whole line and then runs the rest of that
+// line as a new command, unless its shape leaves nothing there a server
+// could run: Cyrus 3.6 refuses SETQUOTA and UNDUMP (from a user who is no
+// admin) and XWARMUP after their first argument. A SETQUOTA whose second
+// argument is its parenthesised list is let through: what follows the
+// first argument begins with "(", no command's tag. line is the command's
+// first part (to its end or its first literal).
+func midLineRefusal(command string, line []wire.Token) string {
+	switch command {
+	case "UNDUMP", "XWARMUP":
+		return "BAD imapkit proxy: " + command + " is not relayed (Cyrus may run the rest of its line as a command)"
+	case "SETQUOTA":
+		// The two words after the command's name (the tag may be several
+		// tokens; a tag that reads SETQUOTA makes this stricter, not
+		// laxer).
+		var args []wire.Token
+		seen := false
+		for _, tok := range line {
+			switch {
+			case tok.Kind == wire.KindSP || tok.Kind == wire.KindCRLF:
+			case !seen:
+				seen = tok.Kind == wire.KindAtom && strings.EqualFold(string(tok.Bytes()), "SETQUOTA")
+			case len(args) < 2:
+				args = append(args, tok)
+			}
+		}
+		if len(args) < 2 || args[0].Kind == wire.KindLiteral || args[1].Kind != wire.KindLParen {
+			return "BAD imapkit proxy: SETQUOTA is relayed only as SETQUOTA root (resource limit ...)"
+		}
+	}
+	return ""
+}
 
 // maxCommandLine bounds a command line the proxy relays, literal bodies
 // not counted: under Dovecot 2.3's limit (65,536 bytes), past which its
