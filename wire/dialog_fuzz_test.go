@@ -56,7 +56,7 @@ import (
 // WaitContinuation), a non-synchronizing one forwarded as synchronizing
 // (ForwardAsSync); refused, a synchronizing literal ends the line
 // (RefuseLiteral), a non-synchronizing one's body and the rest of its
-// command are read and dropped (skipCommand). Where the loop waits
+// command are read and dropped (Tokenizer.RefuseCommand). Where the loop waits
 // (ClientWait, WaitContinuation) the next responses go until it can go on;
 // with none left it stalls, which is fine (it fails closed) and ends the
 // exec.
@@ -775,38 +775,6 @@ func (p *relayProxy) forwardOrFail(tk *wire.Tokenizer, asSync bool, name string,
 	return msg
 }
 
-// relaySkipCommand is cmd/imapkit's skipCommand: it reads the rest of a
-// command without relaying it. line is the part read last (up to its end
-// or a literal). The bodies of non-synchronizing literals are read and
-// dropped; a synchronizing literal ends the command (RefuseLiteral).
-func relaySkipCommand(tk *wire.Tokenizer, line []wire.Token) error {
-	for {
-		if _, err := tk.Forward(io.Discard); err != nil {
-			return err
-		}
-		last := line[len(line)-1]
-		if last.Kind == wire.KindCRLF {
-			break
-		}
-		if last.Kind == wire.KindLiteral {
-			if !last.Literal().NonSync {
-				if err := tk.RefuseLiteral(); err != nil {
-					return err
-				}
-				break
-			}
-			if _, err := tk.ForwardLiteral(io.Discard); err != nil {
-				return err
-			}
-		}
-		var err error
-		if line, err = tk.AppendUntilLiteral(line[:0]); err != nil && !errors.Is(err, wire.ErrTooManyTokens) {
-			return err
-		}
-	}
-	return nil
-}
-
 // run is the loop of docs/proxy.md; it returns what went wrong, "" if
 // nothing (a stall, the end of the input or a line the tokenizer refuses
 // end it: p.stop).
@@ -873,7 +841,7 @@ func (p *relayProxy) run(client []byte, pieces uint8) (msg string) {
 				if err != nil {
 					skipErr = tk.RefuseLine()
 				} else {
-					skipErr = relaySkipCommand(tk, line)
+					skipErr = tk.RefuseCommand(line)
 				}
 				if skipErr != nil {
 					p.stop = "refusing: " + skipErr.Error()
@@ -936,8 +904,8 @@ func (p *relayProxy) run(client []byte, pieces uint8) (msg string) {
 				if lit.NonSync {
 					// The client sent the body: it and the rest of the
 					// command are dropped, as the server did not read them.
-					if err := relaySkipCommand(tk, line); err != nil {
-						p.stop = "skipCommand: " + err.Error()
+					if err := tk.RefuseCommand(line); err != nil {
+						p.stop = "RefuseCommand: " + err.Error()
 						return ""
 					}
 					p.dropped = append(p.dropped, [2]int64{p.cpos, tk.Offset()})

@@ -181,3 +181,36 @@ func TestRefuseLine(t *testing.T) {
 		}
 	}
 }
+
+// TestRefuseCommand: the rest of a refused command that tokenizes, as the
+// client sends it once refused: non-synchronizing bodies dropped, a
+// synchronizing literal's header ends it, a line in pieces read to its
+// end; Forward goes on with the next line.
+func TestRefuseCommand(t *testing.T) {
+	for _, c := range []struct {
+		in     string
+		pieces int
+	}{
+		{"a1 LOGIN alice pass\r\n", 0},
+		{"a1 LOGIN {5+}\r\nalice {4+}\r\npass\r\n", 0},
+		{"a1 LOGIN {5}\r\n", 0},
+		{"a1 LOGIN alice {4}\r\n", 0},
+		{"a1 SEARCH 1 2 3 4 5 6 7 8 {3+}\r\nabc 9 10\r\n", 4},
+	} {
+		tk := wire.NewTokenizer(strings.NewReader(c.in+"a2 NOOP\r\n"), &wire.TokenizerOptions{MaxLineTokens: c.pieces})
+		line, err := tk.AppendUntilLiteral(nil)
+		if err != nil && !errors.Is(err, wire.ErrTooManyTokens) {
+			t.Fatalf("%q: %v", c.in, err)
+		}
+		if err := tk.RefuseCommand(line); err != nil {
+			t.Fatalf("%q: RefuseCommand: %v", c.in, err)
+		}
+		if _, err := tk.AppendLine(nil); err != nil {
+			t.Fatalf("%q: the next line: %v", c.in, err)
+		}
+		var out bytes.Buffer
+		if _, err := tk.Forward(&out); err != nil || out.String() != "a2 NOOP\r\n" {
+			t.Fatalf("%q: the next line forwarded as %q, %v", c.in, out.String(), err)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"errors"
 	"io"
 	"strconv"
 )
@@ -315,6 +316,45 @@ func (t *Tokenizer) ForwardLiteral(w io.Writer) (int64, error) {
 // its literals or a literal over MaxLiteral. The text of a status response
 // or a continuation request never announces a literal.
 func (t *Tokenizer) ForwardLine(w io.Writer) error { return t.skipLine(w, false) }
+
+// RefuseCommand reads the rest of a command that a proxy refuses without
+// relaying it, as the client sends it once refused. line is the part of
+// the command read last (by AppendUntilLiteral: up to its end, its first
+// literal or a piece's end), none of it forwarded yet or all of it: the
+// bytes are dropped as Forward(io.Discard) drops them. The bodies of
+// non-synchronizing literals are read and dropped; a synchronizing
+// literal's header ends the command (the client waits for a "+" that the
+// refusal replaces: no body follows), as in RefuseLiteral. Pieces of a
+// line of more than MaxLineTokens tokens are read on to its end. For a
+// line that does not tokenize, use RefuseLine.
+func (t *Tokenizer) RefuseCommand(line []Token) error {
+	for {
+		if _, err := t.Forward(io.Discard); err != nil {
+			return err
+		}
+		var last Token
+		if len(line) > 0 {
+			last = line[len(line)-1]
+		}
+		if last.Kind == KindCRLF {
+			return nil
+		}
+		if last.Kind == KindLiteral {
+			if !last.Literal().NonSync {
+				return t.RefuseLiteral()
+			}
+			if _, err := t.ForwardLiteral(io.Discard); err != nil {
+				return err
+			}
+		}
+		// After a literal, or a piece of a line of more than
+		// MaxLineTokens tokens: the command goes on, and is dropped too.
+		var err error
+		if line, err = t.AppendUntilLiteral(line[:0]); err != nil && !errors.Is(err, ErrTooManyTokens) {
+			return err
+		}
+	}
+}
 
 // RefuseLine is SkipLine for a proxy that refuses a client's command
 // without relaying it, reading the rest of it as the client sends it once

@@ -615,7 +615,7 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 				if lit.NonSync {
 					// The client sent the body: it and the rest of the
 					// command are dropped, as the server did not read them.
-					err = skipCommand(tk, line)
+					err = tk.RefuseCommand(line)
 					p.buf = append(p.buf, " [dropped: the literal the client sent as {n+} and the rest of its command; the server refused it]"...)
 					ps.out.line(p.end())
 				} else {
@@ -957,45 +957,10 @@ func (ps *proxySession) refusal(ev wire.Event, secure bool) string {
 // instead of the "+" the client waits for, so that no body follows, and
 // the literal ends there (RefuseLiteral).
 func (ps *proxySession) refuse(tk *wire.Tokenizer, line []wire.Token, tag, why string) error {
-	if err := skipCommand(tk, line); err != nil {
+	if err := tk.RefuseCommand(line); err != nil {
 		return err
 	}
 	return ps.toClient.inject(ps.answer(tag, why))
-}
-
-// skipCommand reads the rest of a command without relaying it. line is the
-// part read last (up to its end or a literal). The bodies of
-// non-synchronizing literals are read and dropped; a synchronizing literal
-// ends the command (RefuseLiteral): the client sends its body only after a
-// "+", which the command answered will not get.
-func skipCommand(tk *wire.Tokenizer, line []wire.Token) error {
-	for {
-		if _, err := tk.Forward(io.Discard); err != nil {
-			return err
-		}
-		last := line[len(line)-1]
-		if last.Kind == wire.KindCRLF {
-			break
-		}
-		if last.Kind == wire.KindLiteral {
-			if !last.Literal().NonSync {
-				if err := tk.RefuseLiteral(); err != nil {
-					return err
-				}
-				break
-			}
-			if _, err := tk.ForwardLiteral(io.Discard); err != nil {
-				return err
-			}
-		}
-		// After a literal, or a piece of a line of more than MaxLineTokens
-		// tokens: the command goes on, and is dropped too.
-		var err error
-		if line, err = tk.AppendUntilLiteral(line[:0]); err != nil && !errors.Is(err, wire.ErrTooManyTokens) {
-			return err
-		}
-	}
-	return nil
 }
 
 // refuseLine is refuse for a line that does not tokenize: the answer goes

@@ -26,10 +26,7 @@ func TestProxyNonSyncLiteral(t *testing.T) {
 	srv, _ := dovecot(t, 1)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.PlainAddr)
 	lc := dialLines(t, addr)
-	lc.send("a0 LOGIN " + testserver.Alice + " " + testserver.Password + "\r\n")
-	if got := lc.tagged("a0"); !strings.HasPrefix(got, "a0 OK") {
-		t.Fatalf("LOGIN: %q", got)
-	}
+	lc.login("a0")
 	box := fmt.Sprintf("N%d", time.Now().UnixNano()%1000000)
 	hidden := "a2 CREATE " + box + "\r\n"
 	lc.send(fmt.Sprintf("a1 NOOP {%d+}\r\n%s\r\na3 STATUS %s (MESSAGES)\r\n", len(hidden), hidden, box))
@@ -81,10 +78,7 @@ func TestProxyTaglessLine(t *testing.T) {
 	srv, _ := dovecot(t, 1)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.PlainAddr)
 	lc := dialLines(t, addr)
-	lc.send("a0 LOGIN " + testserver.Alice + " " + testserver.Password + "\r\n")
-	if got := lc.tagged("a0"); !strings.HasPrefix(got, "a0 OK") {
-		t.Fatalf("LOGIN: %q", got)
-	}
+	lc.login("a0")
 	box := fmt.Sprintf("T%d", time.Now().UnixNano()%1000000)
 	hidden := "b2 CREATE " + box + "\r\n"
 	for i, line := range []string{
@@ -126,10 +120,7 @@ func TestProxyUntokenizedSyncLiteral(t *testing.T) {
 	srv, _ := dovecot(t, 1)
 	addr, _, _ := startProxy(t, "--upstream", "imap://"+srv.PlainAddr)
 	lc := dialLines(t, addr)
-	lc.send("a0 LOGIN " + testserver.Alice + " " + testserver.Password + "\r\n")
-	if got := lc.tagged("a0"); !strings.HasPrefix(got, "a0 OK") {
-		t.Fatalf("LOGIN: %q", got)
-	}
+	lc.login("a0")
 	lc.send("a1 APPEND Box\x01 {30}\r\n")
 	if got := lc.line(); !strings.HasPrefix(got, "a1 BAD imapkit proxy") {
 		t.Fatalf("APPEND: %q; want the proxy's BAD", got)

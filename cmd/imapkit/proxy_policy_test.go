@@ -75,6 +75,15 @@ func (lc *lineConn) line() string {
 	return l
 }
 
+// login logs alice in with tag and fails the test unless it is OK.
+func (lc *lineConn) login(tag string) {
+	lc.t.Helper()
+	lc.send(tag + " LOGIN " + testserver.Alice + " " + testserver.Password + "\r\n")
+	if got := lc.tagged(tag); !strings.HasPrefix(got, tag+" OK") {
+		lc.t.Fatalf("LOGIN: %q", got)
+	}
+}
+
 // tagged reads up to the line tagged tag and returns it.
 func (lc *lineConn) tagged(tag string) string {
 	lc.t.Helper()

@@ -65,10 +65,7 @@ func TestProxyReview36UntokenizedNonSync(t *testing.T) {
 	srv, _ := dovecot(t, 1)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.PlainAddr)
 	lc := dialLines(t, addr)
-	lc.send("a0 LOGIN " + testserver.Alice + " " + testserver.Password + "\r\n")
-	if got := lc.tagged("a0"); !strings.HasPrefix(got, "a0 OK") {
-		t.Fatalf("LOGIN: %q", got)
-	}
+	lc.login("a0")
 	box := fmt.Sprintf("U%d", time.Now().UnixNano()%1000000)
 	hidden := "a2 CREATE " + box + "\r\n"
 	lc.send(fmt.Sprintf("a1 NOOP \x01 {%d+}\r\n%s\r\na3 STATUS %s (MESSAGES)\r\n", len(hidden), hidden, box))

@@ -59,10 +59,7 @@ func TestProxyReview36bLostPendingIdleCyrus(t *testing.T) {
 	cy := testserver.StartCyrusT(t)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+cy.Addr)
 	lc := dialLines(t, addr)
-	lc.send("a0 LOGIN " + testserver.Alice + " " + testserver.Password + "\r\n")
-	if got := lc.tagged("a0"); !strings.HasPrefix(got, "a0 OK") {
-		t.Fatalf("LOGIN: %q", got)
-	}
+	lc.login("a0")
 	hidden := "z3 CREATE INBOX/Hidden36\r\n"
 	lc.send("z NOOP\r\n" + strings.Repeat("y\r\n", 2000) + "z IDLE\r\n" +
 		fmt.Sprintf("z2 NOOP {%d+}\r\n%s\r\n", len(hidden), hidden) + "z4 NOOP\r\n")
@@ -122,10 +119,7 @@ func TestProxyReview36bLostPendingIdleDovecot(t *testing.T) {
 	srv, _ := dovecot(t, 1)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.PlainAddr)
 	lc := dialLines(t, addr)
-	lc.send("a0 LOGIN " + testserver.Alice + " " + testserver.Password + "\r\n")
-	if got := lc.tagged("a0"); !strings.HasPrefix(got, "a0 OK") {
-		t.Fatalf("LOGIN: %q", got)
-	}
+	lc.login("a0")
 	box := fmt.Sprintf("Hidden%d", time.Now().UnixNano()%1000000)
 	hidden := "z3 CREATE " + box + "\r\n"
 	lc.send("z NOOP\r\n" + strings.Repeat("y NOOP\r\n", 1100) + "z IDLE\r\n" +

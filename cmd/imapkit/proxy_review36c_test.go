@@ -25,10 +25,7 @@ func TestProxyReview36cWithheldPlusHoldsAnswer(t *testing.T) {
 	srv, _ := dovecot(t, 1)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.PlainAddr)
 	lc := dialLines(t, addr)
-	lc.send("a LOGIN " + testserver.Alice + " " + testserver.Password + "\r\n")
-	if got := lc.tagged("a"); !strings.HasPrefix(got, "a OK") {
-		t.Fatalf("LOGIN: %q", got)
-	}
+	lc.login("a")
 	for i := 0; i < 3; i++ {
 		lc.send("a0 NOOP\r\na1 APPEND INBOX {5+}\r\n")
 		lc.c.SetReadDeadline(time.Now().Add(3 * time.Second))

@@ -42,10 +42,7 @@ func TestProxyReview36dSetquotaCyrus(t *testing.T) {
 	}
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+cy.Addr)
 	lc := dialLines(t, addr)
-	lc.send("a0 LOGIN " + testserver.Alice + " " + testserver.Password + "\r\n")
-	if got := lc.tagged("a0"); !strings.HasPrefix(got, "a0 OK") {
-		t.Fatalf("LOGIN: %q", got)
-	}
+	lc.login("a0")
 	box := "INBOX/Hidden36d"
 	lc.send("a1 SETQUOTA x a3 CREATE " + box + "\r\n" +
 		"a2 GETMETADATA INBOX x y z\r\n" +
@@ -98,10 +95,7 @@ func TestProxyReview36dAppendLineTooLargeDovecot(t *testing.T) {
 	srv, _ := dovecot(t, 1)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.PlainAddr)
 	lc := dialLines(t, addr)
-	lc.send("a0 LOGIN " + testserver.Alice + " " + testserver.Password + "\r\n")
-	if got := lc.tagged("a0"); !strings.HasPrefix(got, "a0 OK") {
-		t.Fatalf("LOGIN: %q", got)
-	}
+	lc.login("a0")
 	box := fmt.Sprintf("H%d", time.Now().UnixNano()%1000000)
 	filler := strings.Repeat(strings.Repeat("A", 999)+" ", 66) // the next argument starts past 64 KiB
 	lc.send("a1 APPEND INBOX " + filler + "\"x\"h1 CREATE " + box + "\r\na2 NOOP\r\n")

@@ -179,15 +179,12 @@ func examples() error {
 		}
 		mailboxes           []string
 		waitForContinuation func() error // a proxy's wait for "+"
-		// a proxy's reading of the rest of a command it does not relay
-		// ("Refusing a command" in docs/proxy.md)
-		skipCommand func(*wire.Tokenizer, []wire.Token) error
 	)
 	_, _, _, _, _, _, _ = ctx, c, s, conn, err, password, msg
 	_, _, _, _, _, _ = user, pass, cfg, t, set, items
 	_, _, _, _, _, _, _, _ = name, from, to, r, cmd, uid, dst, newCount
 	_, _, _, _, _ = newMail, showUser, store, mailboxes, waitForContinuation
-	_, _, _, _, _ = m, sec, part, d, skipCommand
+	_, _, _, _ = m, sec, part, d
 	_ = bufio.NewReader
 	_, _, _, _, _, _ = bytes.MinRead, tls.VersionTLS13, errors.New, fmt.Sprint, io.EOF, log.Print
 	_, _, _, _, _ = slog.Info, os.Stdout, strings.Cut, time.Now, auth.NewPlain
