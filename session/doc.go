@@ -125,7 +125,8 @@
 // command took them, so that a mailbox tracker sees every one in order.
 //
 // Unsolicited responses are handed, in the order they arrived, to
-// Options.OnUnsolicited on a goroutine of its own, which may run commands.
+// Options.OnUnsolicited on a goroutine of its own, which may run commands;
+// Done tells when it has returned for good after Close.
 // They are also kept, with the response codes of untagged status responses
 // (ALERT, READ-ONLY, UIDVALIDITY, ...), for Responses, which pops them by
 // name like imaplib's response(code), and forgets when a mailbox is

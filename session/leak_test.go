@@ -284,3 +284,69 @@ func TestLeakOpenFails(t *testing.T) {
 	}
 	check()
 }
+
+// TestLeakDone: Close finds OnUnsolicited running and returns without
+// waiting for it (it cannot tell the handler's goroutine from another's);
+// Done stays open while the handler runs, with a response still queued
+// behind it, and is closed once the handler has returned and had the
+// queued one. Without a handler, Done is closed when Close returns.
+func TestLeakDone(t *testing.T) {
+	check := lkCheck(t)
+	client, server := transport.Pipe()
+	go lkServer(server, "* PREAUTH [CAPABILITY IMAP4rev1] hi", func(line string) string {
+		tag, _, _ := strings.Cut(line, " ")
+		return "* 3 EXISTS\r\n* 4 EXISTS\r\n" + tag + " OK done\r\n"
+	})
+	entered, release := make(chan struct{}), make(chan struct{})
+	var got []codec.Response // written by the handler only; read after Done
+	s, err := session.Open(dvCtx(t), client, &session.Options{OnUnsolicited: func(r codec.Response) {
+		got = append(got, r)
+		if len(got) == 1 {
+			close(entered)
+			<-release
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dvRun(t, s, &session.Command{Name: "NOOP"})
+	<-entered
+	s.Close() // returns with the handler still blocked
+	select {
+	case <-s.Done():
+		t.Fatal("Done closed while OnUnsolicited still runs")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	select {
+	case <-s.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("Done not closed after OnUnsolicited returned")
+	}
+	if len(got) != 2 {
+		t.Errorf("OnUnsolicited had %d responses before Done; want both EXISTS", len(got))
+	}
+	check()
+
+	client, server = transport.Pipe()
+	go lkServer(server, "* PREAUTH [CAPABILITY IMAP4rev1] hi", func(line string) string {
+		tag, _, _ := strings.Cut(line, " ")
+		return tag + " OK done\r\n"
+	})
+	s, err = session.Open(dvCtx(t), client, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-s.Done():
+		t.Fatal("Done closed while the session runs")
+	default:
+	}
+	s.Close()
+	select {
+	case <-s.Done():
+	default:
+		t.Error("Done not closed when Close returned (no handler)")
+	}
+	check()
+}

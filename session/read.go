@@ -107,7 +107,12 @@ func (s *Session) finish(p *Pending, r *Result, err error) {
 // (readCo) whenever no pulled command's caller does, until the session
 // ends. See the top of pull.go.
 func (s *Session) readLoop() {
-	defer close(s.readerDone)
+	defer func() {
+		close(s.readerDone)
+		if s.opts.OnUnsolicited == nil {
+			close(s.done) // no event goroutine to close it
+		}
+	}()
 	next, stop := iter.Pull(s.readCo)
 	defer stop()
 	s.mu.Lock()

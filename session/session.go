@@ -206,8 +206,11 @@ type Session struct {
 	ww writeWatch // interrupts a write when its command's context ends
 
 	readerDone chan struct{}
-	eventsDone chan struct{} // nil without OnUnsolicited: no event goroutine
-	inHandler  bool          // OnUnsolicited is running
+	// done is closed once every goroutine of the session has returned:
+	// by the event goroutine after the reader, or by the reader when
+	// there is no OnUnsolicited (Done).
+	done      chan struct{}
+	inHandler bool // OnUnsolicited is running
 	// sentDone: a DONE went out for an IDLE (mu; read.go: strayDone).
 	sentDone bool
 	// selections counts the changes of the selected mailbox (mu;
@@ -595,10 +598,10 @@ func newSession(conn net.Conn, opts *Options) *Session {
 
 func (s *Session) startGoroutines() {
 	s.readerDone = make(chan struct{})
+	s.done = make(chan struct{})
 	go s.readLoop()
 	if s.opts.OnUnsolicited != nil {
 		// Without a handler there is nothing to run: no goroutine.
-		s.eventsDone = make(chan struct{})
 		go s.eventLoop()
 	}
 }
@@ -846,7 +849,7 @@ func (s *Session) Err() error {
 // responses already queued and ends after them. A program that must know
 // the handler is done, for instance before closing a channel the handler
 // sends on, says so itself (a sync.WaitGroup or a flag under its own
-// lock).
+// lock), or waits on Done outside the handler.
 func (s *Session) Close() error {
 	s.abortWith(ErrClosed)
 	s.waitGoroutines()
@@ -874,11 +877,20 @@ func (s *Session) waitGoroutines() {
 		s.mu.Lock()
 		inHandler := s.inHandler
 		s.mu.Unlock()
-		if !inHandler && s.eventsDone != nil {
-			<-s.eventsDone
+		if !inHandler {
+			<-s.done
 		}
 	}
 }
+
+// Done returns a channel that is closed once the session has ended (Close,
+// Logout, Abort, or a failed connection) and every goroutine it started
+// has returned: its reader, and OnUnsolicited's with the responses queued
+// for it, which Close does not wait for when it finds the handler running.
+// A program that must know the handler is done (before it closes a channel
+// the handler sends on, say) waits on Done after Close; waiting on it from
+// OnUnsolicited itself never ends.
+func (s *Session) Done() <-chan struct{} { return s.done }
 
 // Logout sends LOGOUT, reads the server's BYE and closes the connection.
 func (s *Session) Logout(ctx context.Context) error {

@@ -195,7 +195,10 @@ func (s *Session) event(r codec.Response) {
 
 // eventLoop calls OnUnsolicited in order on its own goroutine.
 func (s *Session) eventLoop() {
-	defer close(s.eventsDone)
+	defer func() {
+		<-s.readerDone // the reader ends first: it may queue the last events
+		close(s.done)
+	}()
 	for {
 		s.mu.Lock()
 		for len(s.events) == 0 && s.err == nil {
