@@ -2,6 +2,7 @@ package codec
 
 import (
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -279,4 +280,24 @@ func AppendEncodeMailbox(dst []byte, s string) []byte {
 		closeRun()
 	}
 	return dst
+}
+
+// SameMailbox reports whether two mailbox names, in the same form (both
+// as sent, or both decoded), name the same mailbox: they are equal, or
+// equal but for the case of a leading INBOX, alone (INBOX is case
+// insensitive, RFC 9051 section 5.1) or followed by "/" or "." (the
+// mailboxes under it, which servers name so: Dovecot answers GETMETADATA
+// of "inbox/x" with "* METADATA INBOX/x"). Other names are compared byte
+// for byte.
+func SameMailbox(a, b string) bool {
+	if a == b {
+		return true
+	}
+	if len(a) != len(b) || len(a) < 5 || !strings.EqualFold(a[:5], "INBOX") || !strings.EqualFold(b[:5], "INBOX") {
+		return false
+	}
+	if len(a) == 5 {
+		return true
+	}
+	return (a[5] == '/' || a[5] == '.') && a[5:] == b[5:]
 }

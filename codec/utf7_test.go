@@ -135,3 +135,29 @@ func TestEncodeMailboxNoAlloc(t *testing.T) {
 		t.Errorf("EncodeMailbox(%q) allocs = %v; want 0", name, allocs)
 	}
 }
+
+func TestSameMailbox(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{
+		{"INBOX", "INBOX", true},
+		{"inbox", "INBOX", true},
+		{"Inbox/Sent", "INBOX/Sent", true},
+		{"inbox.Sent", "INBOX.Sent", true},
+		{"inbox/sent", "INBOX/Sent", false}, // only INBOX is case insensitive
+		{"inboxes", "INBOXES", false},       // not INBOX
+		{"inbox-old", "INBOX-old", false},   // no delimiter after INBOX
+		{"Sent", "sent", false},
+		{"INBOX", "INBOX/", false},
+		{"", "", true},
+		{"a", "b", false},
+	} {
+		if got := codec.SameMailbox(c.a, c.b); got != c.want {
+			t.Errorf("SameMailbox(%q, %q) = %v; want %v", c.a, c.b, got, c.want)
+		}
+		if got := codec.SameMailbox(c.b, c.a); got != c.want {
+			t.Errorf("SameMailbox(%q, %q) = %v; want %v", c.b, c.a, got, c.want)
+		}
+	}
+}

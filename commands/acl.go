@@ -51,7 +51,7 @@ func (c *Client) MyRights(ctx context.Context, mailbox string) (string, error) {
 	}
 	want := c.encodeMailbox(mailbox)
 	for _, d := range r.Data {
-		if m, ok := d.(*codec.MyRights); ok && sameMailbox(string(m.Mailbox), want) {
+		if m, ok := d.(*codec.MyRights); ok && codec.SameMailbox(string(m.Mailbox), want) {
 			return string(m.Rights), nil
 		}
 	}

@@ -325,12 +325,6 @@ func encodeFlags(e *wire.Encoder, flags []string) *wire.Encoder {
 	})
 }
 
-// sameMailbox reports whether two mailbox names as sent are the same
-// mailbox: equal, or INBOX in any case (RFC 9051 section 5.1).
-func sameMailbox(a, b string) bool {
-	return a == b || equalFold(a, "INBOX") && equalFold(b, "INBOX")
-}
-
 // HighestModSeq returns the selected mailbox's HIGHESTMODSEQ as the server
 // last gave it (session.Session.HighestModSeq): the SELECT's, or a later
 // FETCH's, STORE's or EXPUNGE's tagged [HIGHESTMODSEQ]. Keep this value for

@@ -180,12 +180,12 @@ func (c *Client) listOnce(ctx context.Context, pattern string, o *ListOptions, r
 			}
 			held = m
 		case *codec.MyRights:
-			if held != nil && held.Name == decodeMailbox(r.Mailbox, utf8) {
+			if held != nil && codec.SameMailbox(held.Name, decodeMailbox(r.Mailbox, utf8)) {
 				held.MyRights = string(r.Rights)
 			}
 		case *codec.MailboxStatus:
 			name := decodeMailbox(r.Mailbox, utf8)
-			if held != nil && held.Name == name {
+			if held != nil && codec.SameMailbox(held.Name, name) {
 				st := codec.CloneResponse(r).(*codec.MailboxStatus)
 				if held.Status == nil {
 					held.Status = c.listStatus(name, st, refused)

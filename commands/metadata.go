@@ -69,7 +69,7 @@ func (c *Client) GetMetadata(ctx context.Context, mailbox string, entries []stri
 		// The answer names the mailbox asked for, with values; an entry
 		// list without them, or another mailbox's, is an unsolicited
 		// change notice (RFC 5464 section 4.4.2), not an entry unset.
-		if m, ok := d.(*codec.Metadata); ok && m.Values && sameMailbox(string(m.Mailbox), want) {
+		if m, ok := d.(*codec.Metadata); ok && m.Values && codec.SameMailbox(string(m.Mailbox), want) {
 			for _, p := range m.Entries {
 				out = append(out, MetadataEntry{Name: string(p.Name), Value: p.Value.Clone()})
 			}

@@ -452,7 +452,7 @@ func (s *Session) targetLocked(r codec.Response) *Pending {
 		isStatus = true
 		var answered *Pending
 		for _, p := range s.inflight {
-			if p.info.target == TargetMailbox && p.hasMailbox && sameMailbox(p.mailbox, name) && p.wants(r) {
+			if p.info.target == TargetMailbox && p.hasMailbox && codec.SameMailbox(p.mailbox, name) && p.wants(r) {
 				if !p.gotStatus {
 					p.gotStatus = true
 					return p
@@ -632,12 +632,6 @@ func (s *Session) untaggedStatus(r *codec.Status) error {
 	}
 	s.deliver(r)
 	return nil
-}
-
-// sameMailbox reports whether two decoded mailbox names are the same
-// mailbox: equal, or INBOX in any case (RFC 9051 section 5.1).
-func sameMailbox(a, b string) bool {
-	return a == b || strings.EqualFold(a, "INBOX") && strings.EqualFold(b, "INBOX")
 }
 
 // strayDone reports a tagged answer to a "DONE" the session sent for an
