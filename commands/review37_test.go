@@ -67,3 +67,65 @@ func TestReview37ListStatusInboxCase(t *testing.T) {
 		t.Fatalf("List = %d mailboxes, first %+v; want inbox with Status MESSAGES 9", len(l), l[0])
 	}
 }
+
+// TestReview37ExpungeVanishedTakenByUIDFetch: with QRESYNC on, Expunge(UID
+// 2) run while a UID FETCH is in flight (from the Fetch loop's body, which
+// the package allows). The server answers the UID EXPUNGE with a live
+// "* VANISHED 2" before the FETCH's tagged OK (legal: RFC 9051 section
+// 5.5). The session gave it to the oldest command that wants VANISHED, the
+// UID FETCH (which takes only VANISHED (EARLIER)), and Expunge returned an
+// empty Vanished though the server expunged UID 2 in answer to it.
+func TestReview37ExpungeVanishedTakenByUIDFetch(t *testing.T) {
+	c := hostileClient(t, func(c *hostile.Conn) error {
+		c.PreAuth("IMAP4rev1 ENABLE UIDPLUS CONDSTORE QRESYNC")
+		en, err := c.Until("ENABLE")
+		if err != nil {
+			return err
+		}
+		if err := c.Lines("* ENABLED QRESYNC", en.Tag+" OK enabled"); err != nil {
+			return err
+		}
+		fetch, err := c.Until("UID FETCH")
+		if err != nil {
+			return err
+		}
+		if err := c.Lines("* 1 FETCH (UID 1 FLAGS ())"); err != nil {
+			return err
+		}
+		exp, err := c.Expect("UID EXPUNGE")
+		if err != nil {
+			return err
+		}
+		if err := c.Lines("* VANISHED 2", fetch.Tag+" OK fetch done", exp.Tag+" OK expunge done"); err != nil {
+			return err
+		}
+		return c.Serve()
+	})
+	ctx := resCtx(t)
+	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	var res *commands.ExpungeResult
+	var eerr error
+	n := 0
+	for m, err := range c.Fetch(ctx, commands.UIDs(1, 3), &commands.FetchItems{Flags: true}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if n == 1 {
+			set := commands.UIDs(2)
+			res, eerr = c.Expunge(ctx, &set)
+		}
+		_ = m
+	}
+	if eerr != nil {
+		t.Fatal(eerr)
+	}
+	if !res.Vanished.Contains(2) {
+		t.Fatalf("Expunge(UID 2).Vanished = %v; want 2 (the server's VANISHED answered the UID EXPUNGE)", res.Vanished)
+	}
+}

@@ -475,6 +475,18 @@ func (s *Session) targetLocked(r codec.Response) *Pending {
 		if !p.wantsNamed(r, name) {
 			continue
 		}
+		if v != nil && !earlier && p.info.target == TargetMessages {
+			// A live VANISHED reports an expunge (RFC 7162 section
+			// 3.2.10): a UID FETCH in flight gets it (OnVanished) only
+			// when no command that expunges does. Given to the UID
+			// FETCH, an EXPUNGE or UID MOVE pipelined beside it lost the
+			// VANISHED that answered it (its result said nothing was
+			// expunged).
+			if first == nil {
+				first = p
+			}
+			continue
+		}
 		if isStatus && p.info.target == TargetMailbox && p.hasMailbox {
 			// Another mailbox's STATUS (none matched above: a NOTIFY
 			// STATUS event): not this command's answer, whose mailbox is
