@@ -5,8 +5,12 @@ package commands_test
 // each failed before its fix.
 
 import (
+	"context"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/internal/hostile"
 
 	"github.com/imapkit/imapkit/commands"
@@ -127,5 +131,61 @@ func TestReview37ExpungeVanishedTakenByUIDFetch(t *testing.T) {
 	}
 	if !res.Vanished.Contains(2) {
 		t.Fatalf("Expunge(UID 2).Vanished = %v; want 2 (the server's VANISHED answered the UID EXPUNGE)", res.Vanished)
+	}
+}
+
+// TestReview37MoveCopyUIDTakenByIdlePoll: on a server with MOVE and
+// without IDLE, Idle polls with NOOP (whose Want takes every untagged
+// response). Move runs on another goroutine while that NOOP is in flight;
+// the server sends the MOVE's COPYUID as an untagged OK (RFC 6851 section
+// 4.3, as Dovecot does) before the NOOP's tagged OK. Both commands take an
+// untagged OK only as a fallback (a Want beyond their rules), and the
+// session gave it to the oldest, the NOOP: Move returned a nil
+// *CopyResult and no error, and Idle's onEvent got the Move's COPYUID.
+func TestReview37MoveCopyUIDTakenByIdlePoll(t *testing.T) {
+	c := hostileClient(t, func(c *hostile.Conn) error {
+		c.PreAuth("IMAP4rev1 MOVE UIDPLUS")
+		noop, err := c.Until("NOOP")
+		if err != nil {
+			return err
+		}
+		move, err := c.Expect("UID MOVE")
+		if err != nil {
+			return err
+		}
+		if err := c.Lines("* OK [COPYUID 7 1 5] Moved UIDs.", "* 1 EXPUNGE",
+			noop.Tag+" OK NOOP done", move.Tag+" OK Move completed"); err != nil {
+			return err
+		}
+		return c.Serve()
+	})
+	ctx := resCtx(t)
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	ictx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var mu sync.Mutex
+	var events []string
+	idled := make(chan error, 1)
+	go func() {
+		idled <- c.Idle(ictx, &commands.IdleOptions{PollInterval: time.Hour}, func(r codec.Response) bool {
+			mu.Lock()
+			events = append(events, codec.ResponseName(r))
+			mu.Unlock()
+			return true
+		})
+	}()
+	time.Sleep(50 * time.Millisecond) // the NOOP goes first
+	cp, err := c.Move(ctx, commands.UIDs(1), "Archive")
+	cancel()
+	<-idled
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cp == nil || cp.UIDValidity != 7 || !cp.Dst.Contains(5) {
+		mu.Lock()
+		defer mu.Unlock()
+		t.Fatalf("Move(UID 1) = %+v; want COPYUID 7 1 5 (Idle's onEvent got %v)", cp, events)
 	}
 }
