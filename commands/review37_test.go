@@ -6,6 +6,7 @@ package commands_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -187,5 +188,60 @@ func TestReview37MoveCopyUIDTakenByIdlePoll(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		t.Fatalf("Move(UID 1) = %+v; want COPYUID 7 1 5 (Idle's onEvent got %v)", cp, events)
+	}
+}
+
+// TestReview37StatusSameMailboxReordered: two goroutines ask STATUS of the
+// same mailbox for different items (MESSAGES, then UIDNEXT). The server,
+// holding both, answers them in the other order, with each tagged OK
+// after its own data: "* STATUS INBOX (UIDNEXT 9)", A2 OK, "* STATUS
+// INBOX (MESSAGES 7)", A1 OK. The session gave a STATUS of a mailbox to
+// the oldest STATUS command of that mailbox without an answer yet: the
+// MESSAGES caller took the UIDNEXT answer (and later its own, merged), and
+// the UIDNEXT caller, ended by its OK with nothing, failed with a
+// *MissingError. Status's Want now takes only answers with an item it
+// asked for.
+func TestReview37StatusSameMailboxReordered(t *testing.T) {
+	c := hostileClient(t, func(c *hostile.Conn) error {
+		c.PreAuth("IMAP4rev1")
+		a, err := c.Until("STATUS")
+		if err != nil {
+			return err
+		}
+		b, err := c.Expect("STATUS")
+		if err != nil {
+			return err
+		}
+		first, second := a, b
+		if !strings.Contains(a.Args, "UIDNEXT") {
+			first, second = b, a // answer the UIDNEXT one first
+		}
+		if err := c.Lines("* STATUS INBOX (UIDNEXT 9)", first.Tag+" OK done",
+			"* STATUS INBOX (MESSAGES 7)", second.Tag+" OK done"); err != nil {
+			return err
+		}
+		return c.Serve()
+	})
+	ctx := resCtx(t)
+	var wg sync.WaitGroup
+	var msgs, next *commands.MailboxStatus
+	var e1, e2 error
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		msgs, e1 = c.Status(ctx, "INBOX", commands.StatusMessages)
+	}()
+	time.Sleep(50 * time.Millisecond) // the MESSAGES one goes first
+	go func() {
+		defer wg.Done()
+		next, e2 = c.Status(ctx, "INBOX", commands.StatusUIDNext)
+	}()
+	wg.Wait()
+	if e1 != nil || e2 != nil {
+		t.Fatalf("Status(MESSAGES) = %+v, %v; Status(UIDNEXT) = %+v, %v; want 7 and 9, no error", msgs, e1, next, e2)
+	}
+	if !msgs.Has(commands.StatusMessages) || msgs.Messages != 7 || !next.Has(commands.StatusUIDNext) || next.UIDNext != 9 {
+		t.Fatalf("Status(MESSAGES) = items %v messages %d; Status(UIDNEXT) = items %v uidnext %d; want 7 and 9",
+			msgs.Items, msgs.Messages, next.Items, next.UIDNext)
 	}
 }

@@ -141,6 +141,13 @@ func (c *Client) statusOnce(ctx context.Context, mailbox string, items StatusIte
 	r, err := c.run(ctx, c.target(&session.Command{Name: "STATUS", Args: func(e *wire.Encoder) {
 		c.mailbox(e, mailbox).SP()
 		encodeStatusItems(e, items)
+	}, Want: func(r codec.Response) bool {
+		// Of the STATUS responses for the mailbox (the session routes
+		// them by name), those with an item asked for, or none: two
+		// STATUS of one mailbox for other items, answered in the other
+		// order, took each other's answer.
+		st, ok := r.(*codec.MailboxStatus)
+		return ok && (st.Items&items != 0 || st.Items == 0)
 	}}, nil, mailbox))
 	if err != nil {
 		return nil, err
@@ -149,7 +156,7 @@ func (c *Client) statusOnce(ctx context.Context, mailbox string, items StatusIte
 	for _, d := range r.Data {
 		// Every STATUS the command took is its mailbox's (the session
 		// routes them by name): the answer, and with NOTIFY set maybe a
-		// notification besides, with other items.
+		// notification besides, with some of the same items.
 		if st, ok := d.(*codec.MailboxStatus); ok {
 			out = c.mergeStatus(out, st)
 		}
