@@ -6,6 +6,8 @@ package commands_test
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -243,5 +245,76 @@ func TestReview37StatusSameMailboxReordered(t *testing.T) {
 	if !msgs.Has(commands.StatusMessages) || msgs.Messages != 7 || !next.Has(commands.StatusUIDNext) || next.UIDNext != 9 {
 		t.Fatalf("Status(MESSAGES) = items %v messages %d; Status(UIDNEXT) = items %v uidnext %d; want 7 and 9",
 			msgs.Items, msgs.Messages, next.Items, next.UIDNext)
+	}
+}
+
+// TestReview37UIDFetchStreamedBodyBeforeUID: two goroutines fetch BODY[]
+// of UID 1 and UID 2 (sets apart: pipelined). The server puts each
+// message's UID after its body (any order of FETCH items is legal, RFC
+// 9051 section 7.5.2) and interleaves the answers. A body over the
+// tokenizer's string limit is streamed, routed before the UID is read:
+// the session gave it to the oldest UID FETCH in flight, and the rest of
+// the response (with the UID) by UID to the other: the first Fetch
+// yielded a second message, UID 0 with UID 2's body, and the second
+// yielded UID 2 without its body. Such a body is now kept in the FETCH,
+// which goes by its UID.
+func TestReview37UIDFetchStreamedBodyBeforeUID(t *testing.T) {
+	body := strings.Repeat("x", 100<<10)
+	c := hostileClient(t, func(c *hostile.Conn) error {
+		c.PreAuth("IMAP4rev1")
+		a, err := c.Until("UID FETCH")
+		if err != nil {
+			return err
+		}
+		b, err := c.Expect("UID FETCH")
+		if err != nil {
+			return err
+		}
+		if strings.HasPrefix(a.Args, "2 ") {
+			a, b = b, a
+		}
+		for _, uid := range []int{1, 2} {
+			if err := c.WriteString(fmt.Sprintf("* %d FETCH (BODY[] {%d}\r\n%s UID %d)\r\n", uid, len(body), body, uid)); err != nil {
+				return err
+			}
+		}
+		if err := c.Lines(a.Tag+" OK done", b.Tag+" OK done"); err != nil {
+			return err
+		}
+		return c.Serve()
+	})
+	ctx := resCtx(t)
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	got := make([][]string, 2)
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for m, err := range c.Fetch(ctx, commands.UIDs(uint32(i+1)), &commands.FetchItems{Sections: []commands.FetchSection{commands.WholeMessage}}) {
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				var n int64
+				for {
+					s, err := m.NextSection()
+					if err != nil {
+						break
+					}
+					k, _ := io.Copy(io.Discard, s)
+					n += k
+				}
+				got[i] = append(got[i], fmt.Sprintf("UID %d with %d body bytes", m.UID, n))
+			}
+		}()
+		time.Sleep(50 * time.Millisecond) // UID 1's goes first
+	}
+	wg.Wait()
+	if errs[0] != nil || errs[1] != nil || fmt.Sprint(got) != fmt.Sprintf("[[UID 1 with %[1]d body bytes] [UID 2 with %[1]d body bytes]]", len(body)) {
+		t.Fatalf("Fetch(UID 1) yielded %q (%v), Fetch(UID 2) yielded %q (%v); want each its own message, UID and body", got[0], errs[0], got[1], errs[1])
 	}
 }

@@ -176,7 +176,7 @@ func (s *Session) readOne() (over bool) {
 	s.rl.yielded = false
 	s.idleWait()
 	off := s.tok.Offset()
-	s.rl.skipped, s.rl.streamed = 0, 0
+	s.rl.skipped, s.rl.streamed, s.rl.unowned = 0, 0, 0
 	r, err := s.dec.Next()
 	s.rl.respSize = s.tok.Offset() - off - s.rl.skipped + responseOverhead
 	if err != nil {
@@ -376,6 +376,12 @@ func AlwaysEvent(r codec.Response) bool {
 func (s *Session) deliver(r codec.Response) {
 	s.mu.Lock()
 	target := s.targetLocked(r)
+	if n := s.rl.unowned; n > 0 {
+		s.rl.unowned = 0
+		if target != nil {
+			target.droppedSections += int(n)
+		}
+	}
 	s.countLocked(r, target)
 	if f, ok := r.(*codec.Fetch); ok && target != nil && target.pull != nil && s.lendableLocked(target) {
 		// The fast path of a pulled FETCH (a header sync's every
@@ -657,6 +663,18 @@ func (s *Session) untaggedStatus(r *codec.Status) error {
 	return nil
 }
 
+// uidCommandsLocked counts the commands in flight that take f by UID (UID
+// FETCH, UID STORE), under mu.
+func (s *Session) uidCommandsLocked(f *codec.Fetch) int {
+	n := 0
+	for _, p := range s.inflight {
+		if p.info.bySet && p.info.uids && p.wants(f) {
+			n++
+		}
+	}
+	return n
+}
+
 // strayDone reports a tagged answer to a "DONE" the session sent for an
 // IDLE the server ended at the same time, reading the DONE as a command
 // whose tag is DONE (Dovecot: "DONE BAD ..."): IMAP's own race, not the
@@ -831,6 +849,17 @@ func (s *Session) sectionHandler(f *codec.Fetch, sec *codec.Section, r io.Reader
 		return codec.ErrKeepInline
 	}
 	target := s.targetLocked(f)
+	unknown := target != nil && target.info.uids && f.Has&codec.FetchUID == 0 && s.uidCommandsLocked(f) > 1
+	if unknown {
+		// Its UID comes after it, with more than one UID FETCH or UID
+		// STORE in flight: whose it is cannot be told yet, and streamed
+		// to the oldest (targetLocked's guess) it went to another
+		// command than the rest of its message (a pipelined Fetch
+		// yielded a second message, UID 0 with the other's body). It is
+		// kept in the FETCH, which goes by its UID once read, within
+		// MaxResultBytes.
+		target = nil
+	}
 	s.mu.Unlock()
 	if target != nil && target.pull != nil {
 		if small {
@@ -865,6 +894,8 @@ func (s *Session) sectionHandler(f *codec.Fetch, sec *codec.Section, r io.Reader
 	if sec.Size > limit {
 		if target != nil {
 			target.droppedSections++
+		} else if unknown {
+			s.rl.unowned++ // charged where the FETCH goes (deliver)
 		}
 		// The FETCH is charged without the body it left out.
 		s.rl.skipped += sec.Size

@@ -246,6 +246,11 @@ type readLoopState struct {
 	// cancelable: the caller that drives has a context that can end;
 	// upgrade: a TLS or COMPRESS upgrade comes next (see coBeforeRead).
 	cancelable, upgrade bool
+	// unowned: body sections of the response being read left out (past
+	// MaxResultBytes) before it could be told whose they are (their UID
+	// came after them, with more than one UID command in flight): charged
+	// to the command the response goes to (sectionHandler, deliver).
+	unowned int32
 }
 
 // Pending is a command in flight.
@@ -431,7 +436,12 @@ type Command struct {
 	OnData func(r codec.Response)
 	// Sections, when set, streams the body sections of the FETCH
 	// responses that belong to the command (see codec.SectionHandler). It
-	// runs where OnData runs, under the same rules.
+	// runs where OnData runs, under the same rules. A section that comes
+	// before its message's UID while more than one UID FETCH or UID STORE
+	// is in flight cannot be told whose it is: it is not streamed (here
+	// or with Pull) but kept in the FETCH, which goes by its UID, within
+	// Options.MaxResultBytes (past it, Section.Missing and a
+	// *ResultTooLargeError).
 	Sections codec.SectionHandler
 	// OnContinue answers continuation requests that are not a literal's
 	// (AUTHENTICATE): it gets the request's text and returns the line to
