@@ -496,6 +496,14 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 		}
 		dstUIDs, err := ap.send(ctx, items)
 		if err != nil {
+			if notAppended(err) {
+				// Refused: the group is not pending any more (and
+				// is sent again by the next run).
+				box.Pending, box.PendingUID, box.PendingSrc = nil, 0, nil
+				if serr := saveJSON(path, state); serr != nil {
+					return errors.Join(err, serr)
+				}
+			}
 			return err
 		}
 		if err := hook("appended"); err != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/session"
 )
 
 // The journalled appending that import and copy share. Each group of
@@ -92,24 +93,57 @@ func (a *appender) prepare(ctx context.Context, n int) (*pendingAppend, error) {
 	return &pendingAppend{DstUIDValidity: a.uidv, DstUIDNext: a.next, Count: n}, nil
 }
 
+// notAppendedError is the error of a group that certainly did not land:
+// the server answered its APPEND NO or BAD (a MULTIAPPEND lands whole or
+// not at all), or it failed before its APPEND was sent. Its pending record
+// is then dropped at once: left in the state, a later run would take the
+// group for landed as soon as anything else moved the mailbox's UIDNEXT.
+type notAppendedError struct{ err error }
+
+func (e *notAppendedError) Error() string { return e.err.Error() }
+func (e *notAppendedError) Unwrap() error { return e.err }
+
+// notAppended reports whether err says that its group did not land.
+func notAppended(err error) bool {
+	var e *notAppendedError
+	return errors.As(err, &e)
+}
+
+// refusedAppend reports whether err is the server's tagged NO or BAD to
+// an APPEND: the command was answered, and nothing of it was appended. An
+// error of anything else (the connection lost before the answer, a
+// message that could not be read mid-command) leaves it unknown.
+func refusedAppend(err error) bool {
+	var se *session.StatusError
+	return errors.As(err, &se) && strings.EqualFold(se.Command, "APPEND") &&
+		(errors.Is(se, session.ErrNo) || errors.Is(se, session.ErrBad))
+}
+
 // send appends the group and returns the destination UIDs of its
 // messages in order (APPENDUID, UIDPLUS), or nil when the server gave none
 // for the mailbox's UIDVALIDITY as known (a.uidv). The UIDNEXT after it is
-// taken from APPENDUID, else asked for again before the next group.
+// taken from APPENDUID, else asked for again before the next group. An
+// error for a group that certainly did not land is a *notAppendedError.
 func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, error) {
 	a.next = 0
 	var uids []uint32
 	if len(items) == 1 || !a.multi {
-		for _, it := range items {
+		for i, it := range items {
 			r, size := it.r, it.size
 			if it.open != nil {
 				var err error
 				if r, size, err = it.open(); err != nil {
+					if i == 0 {
+						err = &notAppendedError{err} // no APPEND sent
+					}
 					return nil, err
 				}
 			}
 			res, err := a.c.Append(ctx, a.mailbox, r, size, &commands.AppendOptions{Flags: it.flags, Date: it.date})
 			if err != nil {
+				if i == 0 && refusedAppend(err) {
+					err = &notAppendedError{err}
+				}
 				return nil, err
 			}
 			if res.UID != 0 && res.UIDValidity == a.uidv {
@@ -128,6 +162,9 @@ func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, erro
 	}
 	res, err := a.c.AppendMany(ctx, a.mailbox, msgs)
 	if err != nil {
+		if refusedAppend(err) {
+			err = &notAppendedError{err}
+		}
 		return nil, err
 	}
 	if res.UIDValidity == a.uidv {

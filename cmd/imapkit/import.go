@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -204,6 +205,14 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 			return err
 		}
 		if _, err := ap.send(ctx, items); err != nil {
+			if notAppended(err) {
+				// Refused: the group is not pending any more (and
+				// is sent again by the next run).
+				ent.Pending, ent.PendingOffset, ent.PendingDone = nil, 0, nil
+				if serr := saveJSON(spath, state); serr != nil {
+					return errors.Join(err, serr)
+				}
+			}
 			return err
 		}
 		if err := hook("appended"); err != nil {

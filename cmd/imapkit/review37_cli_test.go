@@ -1,0 +1,517 @@
+//go:build linux
+
+package main
+
+// Review 37 of the command-line tool (an audit's tests): each failed
+// before the fix its comment names, and guards it now.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/hostile"
+	"github.com/imapkit/imapkit/internal/testserver"
+)
+
+// bigMessage is a message larger than TinyUser's 20 KiB quota.
+func bigMessage(subject string) []byte {
+	return []byte("From: a@example.com\r\nSubject: " + subject + "\r\nMessage-ID: <" + subject + "@audit>\r\n\r\n" +
+		strings.Repeat("a line of the big message that does not fit the quota\r\n", 600))
+}
+
+// TestReview37CopyNoLeavesPendingThenSkipped: an APPEND the destination
+// refuses (NO [OVERQUOTA]) left the group recorded as pending. Mail
+// delivered to the destination mailbox before the next run moved its
+// UIDNEXT, and the next run took the refused group for landed: it skipped
+// the message for good and exited 0. Fixed: a NO or BAD to the APPEND drops
+// the pending record at once (notAppendedError), so the next run sends the
+// message again (and fails again on the quota, exit 1).
+func TestReview37CopyNoLeavesPendingThenSkipped(t *testing.T) {
+	a, cf := dovecot(t, 0)
+	b := testserver.StartT(t, nil)
+	_, aURL := urls(a)
+	_, bURL := urls(b)
+	bURL = strings.Replace(bURL, "alice@", testserver.TinyUser+"@", 1)
+	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	ac := client(t, a.TLSAddr, a, testserver.Alice, testserver.Password)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := ac.AppendBytes(ctx, "INBOX", bigMessage("big"), nil); err != nil {
+		t.Fatal(err)
+	}
+	state := t.TempDir()
+	args := []string{"copy", aURL, bURL, "INBOX", "--ca-file", cf[1], "--dst-ca-file", writeCA(t, b), "--state-dir", state, "--timeout", "20s", "--quiet"}
+	code, _, errs := runCLI(t, "", args...)
+	if code != 1 || !strings.Contains(errs, "OVERQUOTA") && !strings.Contains(strings.ToLower(errs), "quota") {
+		t.Fatalf("first copy: exit %d, stderr %q; want 1 and a quota refusal", code, errs)
+	}
+	// Ordinary mail reaches the destination's INBOX meanwhile.
+	bc := client(t, b.TLSAddr, b, testserver.TinyUser, testserver.Password)
+	if _, err := bc.AppendBytes(ctx, "INBOX", []byte("From: x@example.com\r\nSubject: delivered\r\n\r\nhi\r\n"), nil); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCLI(t, "", args...)
+	got := mailOf(t, bc, "INBOX")
+	has := false
+	for _, m := range got {
+		if strings.Contains(m.body, "Subject: big") {
+			has = true
+		}
+	}
+	if code == 0 && !has {
+		t.Fatalf("second copy: exit 0 (%q %q), but the refused message was never copied: the destination holds %d messages, none of them it", out, errs, len(got))
+	}
+}
+
+// TestReview37ImportNoLeavesPendingThenSkipped is the same for import
+// (fixed the same way).
+func TestReview37ImportNoLeavesPendingThenSkipped(t *testing.T) {
+	b, cf := dovecot(t, 0)
+	_, bURL := urls(b)
+	bURL = strings.Replace(bURL, "alice@", testserver.TinyUser+"@", 1)
+	mbox := filepath.Join(t.TempDir(), "in.mbox")
+	body := strings.ReplaceAll(string(bigMessage("big")), "\r\n", "\n")
+	if err := os.WriteFile(mbox, []byte("From a@example.com Thu Feb  1 10:00:00 2024\n"+body+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{"import", bURL, mbox, "--to", "INBOX", "--quiet"}, cf...)
+	code, _, errs := runCLI(t, "", args...)
+	if code != 1 {
+		t.Fatalf("first import: exit %d, stderr %q; want 1 (over quota)", code, errs)
+	}
+	bc := client(t, b.TLSAddr, b, testserver.TinyUser, testserver.Password)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := bc.AppendBytes(ctx, "INBOX", []byte("From: x@example.com\r\nSubject: delivered\r\n\r\nhi\r\n"), nil); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCLI(t, "", args...)
+	got := mailOf(t, bc, "INBOX")
+	has := false
+	for _, m := range got {
+		if strings.Contains(m.body, "Subject: big") {
+			has = true
+		}
+	}
+	if code == 0 && !has {
+		t.Fatalf("second import: exit 0 (%q %q), but the refused message was never imported (%d messages in INBOX)", out, errs, len(got))
+	}
+}
+
+// TestReview37CopyFlagsLostAfterInterruptedFirstRun: the source's
+// HIGHESTMODSEQ is recorded only when a run completes. A first run stopped
+// after some messages were copied leaves it 0, so the next run takes
+// itself for "the first run with CONDSTORE" and carries no flag change;
+// changes made between the two runs to the mail copied by the first are
+// never carried.
+func TestReview37CopyFlagsLostAfterInterruptedFirstRun(t *testing.T) {
+	t.Skip("review 37 finding 2: not fixed yet") // SKIP-2
+	a, cf := dovecot(t, 3)
+	b := testserver.StartT(t, nil)
+	_, aURL := urls(a)
+	_, bURL := urls(b)
+	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	args := []string{"copy", aURL, bURL, "INBOX", "--ca-file", cf[1], "--dst-ca-file", writeCA(t, b), "--state-dir", t.TempDir(), "--timeout", "20s", "--no-multiappend"}
+	seen := 0
+	testHook = func(s string) error {
+		if s == "pending" {
+			if seen++; seen == 2 {
+				return errors.New("stopped by the test")
+			}
+		}
+		return nil
+	}
+	t.Cleanup(func() { testHook = nil })
+	cli(t, "", 3, args...) // UID 1 copied, then stopped
+	testHook = nil
+
+	ac := client(t, a.TLSAddr, a, testserver.Alice, testserver.Password)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := ac.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ac.Store(ctx, commands.UIDs(1), commands.AddFlags, []string{`\Flagged`}, &commands.StoreOptions{Silent: true}); err != nil {
+		t.Fatal(err)
+	}
+	copyReport(t, 0, args...)
+	copyReport(t, 0, args...)
+	want := mailOf(t, ac, "INBOX")
+	got := mailOf(t, client(t, b.TLSAddr, b, testserver.Alice, testserver.Password), "INBOX")
+	if len(got) != 3 {
+		t.Fatalf("%d messages copied; want 3", len(got))
+	}
+	if got[0].flags != want[0].flags {
+		t.Fatalf("UID 1: flags %q on the destination after two complete runs; the source has %q", got[0].flags, want[0].flags)
+	}
+}
+
+// scriptedSource is a read-only source server: NAMESPACE answers ns, LIST
+// answers list (lines after "* LIST "), and boxes holds each selectable
+// mailbox's messages (UIDs from 1).
+func scriptedSource(ns string, list []string, boxes map[string][]string) hostile.Scenario {
+	return func(c *hostile.Conn) error {
+		if err := c.Greet("IMAP4rev1 NAMESPACE"); err != nil {
+			return err
+		}
+		var cur []string
+		for {
+			cmd, err := c.ReadCommand()
+			if err != nil {
+				return err
+			}
+			ok := cmd.Tag + " OK done"
+			switch cmd.Name {
+			case "LOGIN":
+				err = c.Line(ok)
+			case "NAMESPACE":
+				err = c.Lines("* NAMESPACE "+ns, ok)
+			case "LIST":
+				var l []string
+				for _, x := range list {
+					l = append(l, "* LIST "+x)
+				}
+				err = c.Lines(append(l, ok)...)
+			case "EXAMINE", "SELECT":
+				name := strings.Trim(cmd.Args, `"`)
+				b, found := boxes[name]
+				if !found {
+					err = c.Line(cmd.Tag + " NO no such mailbox")
+					break
+				}
+				cur = b
+				err = c.Lines(fmt.Sprintf("* %d EXISTS", len(b)), "* OK [UIDVALIDITY 7] x", fmt.Sprintf("* OK [UIDNEXT %d] x", len(b)+1), cmd.Tag+" OK [READ-ONLY] done")
+			case "UID SEARCH":
+				var l []string
+				for i := range cur {
+					l = append(l, fmt.Sprint(i+1))
+				}
+				err = c.Lines("* SEARCH "+strings.Join(l, " "), ok)
+			case "UID FETCH":
+				set, _, _ := strings.Cut(cmd.Args, " ")
+				want := map[int]bool{}
+				for _, p := range strings.Split(set, ",") {
+					lo, hi, isRange := strings.Cut(p, ":")
+					var a, z int
+					fmt.Sscan(lo, &a)
+					z = a
+					if isRange {
+						if hi == "*" {
+							z = len(cur)
+						} else {
+							fmt.Sscan(hi, &z)
+						}
+					}
+					for i := min(a, z); i <= max(a, z); i++ {
+						want[i] = true
+					}
+				}
+				for i, b := range cur {
+					if err != nil {
+						break
+					}
+					if !want[i+1] {
+						continue
+					}
+					if !strings.Contains(cmd.Args, "BODY") {
+						err = c.Linef(`* %d FETCH (UID %d FLAGS () INTERNALDATE "01-Feb-2024 10:00:00 +0000" RFC822.SIZE %d)`, i+1, i+1, len(b))
+					} else if b == expungedNIL {
+						// As Dovecot answers for a message expunged by
+						// another session since this one last heard.
+						err = c.Linef("* %d FETCH (UID %d BODY[] NIL)", i+1, i+1)
+						ok = cmd.Tag + " OK [EXPUNGEISSUED] Some messages were already expunged"
+					} else if err = c.Linef("* %d FETCH (UID %d BODY[] {%d}", i+1, i+1, len(b)); err == nil {
+						_, err = c.Copy(strings.NewReader(b + ")\r\n"))
+					}
+				}
+				if err == nil {
+					err = c.Line(ok)
+				}
+			case "LOGOUT":
+				c.Lines("* BYE bye", ok)
+				return nil
+			default:
+				err = c.Answer(cmd)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// TestReview37CopyZeroByteMessageBlocksMailbox: a 0-byte message on the source
+// is appended as a 0-byte literal, which Dovecot refuses; every run stops
+// there, and the messages after it are never copied. (import gives such a
+// message a line end: "APPEND needs a byte".)
+func TestReview37CopyZeroByteMessageBlocksMailbox(t *testing.T) {
+	t.Skip("review 37 finding 4: not fixed yet") // SKIP-4
+	bodies := []string{
+		"From: a@example.com\r\nSubject: one\r\n\r\nfirst\r\n",
+		"",
+		"From: c@example.com\r\nSubject: three\r\n\r\nthird\r\n",
+	}
+	src, err := hostile.Listen(scriptedSource(`(("" "/")) NIL NIL`, []string{`() "/" INBOX`}, map[string][]string{"INBOX": bodies}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	b, cf := dovecot(t, 0)
+	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	_, bURL := urls(b)
+	for _, multi := range []bool{true, false} {
+		args := []string{"copy", "imap://alice@" + src.Addr(), bURL, "INBOX", "--dst-ca-file", cf[1], "--state-dir", t.TempDir(), "--timeout", "20s", "--quiet"}
+		if !multi {
+			args = append(args, "--no-multiappend")
+		}
+		var code int
+		var errs string
+		for range 2 {
+			code, _, errs = runCLI(t, "", args...)
+		}
+		got := mailOf(t, client(t, b.TLSAddr, b, testserver.Alice, testserver.Password), "INBOX")
+		third := false
+		for _, m := range got {
+			third = third || strings.Contains(m.body, "Subject: three")
+		}
+		if !third {
+			t.Errorf("multiappend=%v: after two runs (last exit %d, stderr %q) the message after the 0-byte one was never copied", multi, code, errs)
+		}
+	}
+}
+
+// TestReview37CopySharedNamespaceCopied: a source whose shared namespace has
+// the prefix "" (Cyrus without altnamespace: NAMESPACE (("INBOX." "."))
+// (("user." ".")) (("" "."))) has its shared folders copied as if they were
+// the user's own, and a shared folder "Sent" lands in the user's Sent next
+// to "INBOX.Sent". docs/cli.md: "Copies every selectable mailbox of the
+// source's personal namespace".
+func TestReview37CopySharedNamespaceCopied(t *testing.T) {
+	t.Skip("review 37 finding 3: not fixed yet") // SKIP-3
+	src, err := hostile.Listen(scriptedSource(`(("INBOX." ".")) (("user." ".")) (("" "."))`,
+		[]string{`(\HasChildren) "." INBOX`, `(\HasNoChildren) "." INBOX.Sent`, `(\HasNoChildren) "." Sent`},
+		map[string][]string{
+			"INBOX":      {"From: a@example.com\r\nSubject: in\r\n\r\nin\r\n"},
+			"INBOX.Sent": {"From: a@example.com\r\nSubject: mine\r\n\r\nmine\r\n"},
+			"Sent":       {"From: all@example.com\r\nSubject: shared announcement\r\n\r\nto everyone\r\n"},
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	b, cf := dovecot(t, 0)
+	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	_, bURL := urls(b)
+	code, out, errs := runCLI(t, "", "copy", "imap://alice@"+src.Addr(), bURL, "--dst-ca-file", cf[1], "--state-dir", t.TempDir(), "--timeout", "20s", "--quiet")
+	t.Logf("exit %d\n%s%s", code, out, errs)
+	got := mailOf(t, client(t, b.TLSAddr, b, testserver.Alice, testserver.Password), "Sent")
+	for _, m := range got {
+		if strings.Contains(m.body, "shared announcement") {
+			t.Fatalf("the source's shared folder \"Sent\" was copied into the user's own Sent (%d messages there)", len(got))
+		}
+	}
+}
+
+// TestReview37MboxRoundTripBytes: docs/cli.md says an export to mbox then an
+// import gives "the same bytes and dates". A message without a final line
+// end comes back with a CRLF added.
+func TestReview37MboxRoundTripBytes(t *testing.T) {
+	t.Skip("review 37 finding 6: not fixed yet") // SKIP-6
+	srv, cf := dovecot(t, 0)
+	_, url := urls(srv)
+	c := client(t, srv.TLSAddr, srv, testserver.Alice, testserver.Password)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, m := range []string{
+		"From: a@example.com\r\nSubject: no final line end\r\n\r\nlast line without CRLF",
+		"From: a@example.com\r\nSubject: bare LF\n\nbody with bare LF\n",
+	} {
+		if _, err := c.AppendBytes(ctx, "Src", []byte(m), nil); err != nil {
+			if err := c.Create(ctx, "Src", nil); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.AppendBytes(ctx, "Src", []byte(m), nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	mbox := filepath.Join(t.TempDir(), "src.mbox")
+	cli(t, "", 0, append([]string{"export", url, "Src", "--to", mbox, "--quiet"}, cf...)...)
+	cli(t, "", 0, append([]string{"import", url, mbox, "--to", "Back", "--quiet"}, cf...)...)
+	want, got := mailOf(t, c, "Src"), mailOf(t, c, "Back")
+	if len(got) != len(want) {
+		t.Fatalf("%d messages back; want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].body != want[i].body {
+			t.Errorf("message %d: %q back; was %q", i+1, got[i].body, want[i].body)
+		}
+	}
+}
+
+// TestReview37CopyNULByte: a message holding a NUL byte (which only a
+// literal8 can carry; the destination offers BINARY).
+func TestReview37CopyNULByte(t *testing.T) {
+	t.Skip("review 37 finding 7: not fixed yet") // SKIP-7
+	bodies := []string{
+		"From: a@example.com\r\nSubject: nul\r\n\r\nbefore\x00after\r\n",
+		"From: c@example.com\r\nSubject: next\r\n\r\nnext\r\n",
+	}
+	src, err := hostile.Listen(scriptedSource(`(("" "/")) NIL NIL`, []string{`() "/" INBOX`}, map[string][]string{"INBOX": bodies}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	b, cf := dovecot(t, 0)
+	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	_, bURL := urls(b)
+	code, out, errs := runCLI(t, "", "copy", "imap://alice@"+src.Addr(), bURL, "INBOX", "--dst-ca-file", cf[1], "--state-dir", t.TempDir(), "--timeout", "20s", "--quiet")
+	got := mailOf(t, client(t, b.TLSAddr, b, testserver.Alice, testserver.Password), "INBOX")
+	t.Logf("exit %d %q %q; %d messages", code, out, errs, len(got))
+	if len(got) != 2 || got[0].body != bodies[0] {
+		for _, m := range got {
+			t.Logf("%q", m.body)
+		}
+		t.Fatalf("NUL message not copied byte for byte")
+	}
+}
+
+// TestReview37CopyExpungedMidCopy: a message expunged on the source after
+// copy fetched the batch's metadata but before its body (another client
+// emptying the Trash, say). Probe: is the run still a success?
+func TestReview37CopyExpungedMidCopy(t *testing.T) {
+	t.Skip("review 37 finding 4: not fixed yet") // SKIP-4
+	a, cf := dovecot(t, 5)
+	b := testserver.StartT(t, nil)
+	_, aURL := urls(a)
+	_, bURL := urls(b)
+	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	ac := client(t, a.TLSAddr, a, testserver.Alice, testserver.Password)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := ac.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"copy", aURL, bURL, "INBOX", "--ca-file", cf[1], "--dst-ca-file", writeCA(t, b), "--state-dir", t.TempDir(), "--timeout", "20s", "--quiet", "--no-multiappend"}
+	if os.Getenv("AUDIT_DEBUG") != "" {
+		args = append(args, "--debug")
+	}
+	done := false
+	testHook = func(s string) error {
+		if s == "pending" && !done {
+			done = true
+			if _, err := ac.Store(ctx, commands.UIDs(3), commands.AddFlags, []string{`\Deleted`}, nil); err != nil {
+				return err
+			}
+			if _, err := ac.Expunge(ctx, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	t.Cleanup(func() { testHook = nil })
+	code, out, errs := runCLI(t, "", args...)
+	testHook = nil
+	got := mailOf(t, client(t, b.TLSAddr, b, testserver.Alice, testserver.Password), "INBOX")
+	t.Logf("exit %d %q %q; %d messages on the destination", code, out, errs, len(got))
+	if code != 0 || len(got) != 4 {
+		t.Errorf("a message expunged during the copy: exit %d, %d of the 4 remaining messages copied", code, len(got))
+	}
+}
+
+// expungedNIL in scriptedSource's boxes is a message whose body FETCH
+// answers NIL, as Dovecot does once it was expunged by another session.
+const expungedNIL = "\x00NIL"
+
+// TestReview37ExportExpungedNILWritesPhantom: a message expunged by another
+// session between export's metadata FETCH and its body FETCH comes back as
+// BODY[] NIL (Dovecot; see TestReview37CopyExpungedMidCopy's trace). export
+// writes it as an empty message (mbox) or a 0-byte file (Maildir) and
+// counts it exported.
+func TestReview37ExportExpungedNILWritesPhantom(t *testing.T) {
+	t.Skip("review 37 finding 5: not fixed yet") // SKIP-5
+	bodies := []string{
+		"From: a@example.com\r\nSubject: one\r\n\r\nfirst\r\n",
+		expungedNIL,
+		"From: c@example.com\r\nSubject: three\r\n\r\nthird\r\n",
+	}
+	src, err := hostile.Listen(scriptedSource(`(("" "/")) NIL NIL`, []string{`() "/" INBOX`}, map[string][]string{"INBOX": bodies}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
+	t.Setenv("IMAPKIT_URL", "")
+	noTTY(t)
+	dir := t.TempDir()
+	mbox := filepath.Join(dir, "x.mbox")
+	code, out, errs := runCLI(t, "", "export", "imap://alice@"+src.Addr(), "INBOX", "--to", mbox, "--quiet")
+	b, _ := os.ReadFile(mbox)
+	if n := strings.Count(string(b), "From MAILER-DAEMON"); n != 2 {
+		t.Errorf("mbox export: exit %d %q %q: %d messages in the mbox; want the 2 that exist:\n%s", code, out, errs, n, b)
+	}
+	md := filepath.Join(dir, "md")
+	code, out, errs = runCLI(t, "", "export", "imap://alice@"+src.Addr(), "INBOX", "--to", md, "--format", "maildir", "--quiet")
+	ents, _ := os.ReadDir(filepath.Join(md, "cur"))
+	for _, e := range ents {
+		if fi, err := e.Info(); err == nil && fi.Size() == 0 {
+			t.Errorf("maildir export: exit %d %q %q: 0-byte message file %s", code, out, errs, e.Name())
+		}
+	}
+}
+
+// TestReview37CopyExpungeThenDeliveryLosesGroup chains the two with real
+// servers and routine events: a message of the source expunged mid-copy
+// (its body came back NIL, appended as 0 bytes) made the destination
+// refuse the whole MULTIAPPEND group; the group stayed "pending"; one new
+// mail delivered to the destination's INBOX before the next run, and the
+// next run took the group for landed: the 4 messages of it that still
+// existed were never copied, and the run exited 0. Fixed: the refused
+// group's pending record is dropped, so the next run copies the 4.
+func TestReview37CopyExpungeThenDeliveryLosesGroup(t *testing.T) {
+	a, cf := dovecot(t, 5)
+	b := testserver.StartT(t, nil)
+	_, aURL := urls(a)
+	_, bURL := urls(b)
+	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	ac := client(t, a.TLSAddr, a, testserver.Alice, testserver.Password)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := ac.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"copy", aURL, bURL, "INBOX", "--ca-file", cf[1], "--dst-ca-file", writeCA(t, b), "--state-dir", t.TempDir(), "--timeout", "20s", "--quiet"}
+	done := false
+	testHook = func(s string) error {
+		if s == "pending" && !done { // between the metadata FETCH and the bodies
+			done = true
+			if _, err := ac.Store(ctx, commands.UIDs(3), commands.AddFlags, []string{`\Deleted`}, nil); err != nil {
+				return err
+			}
+			if _, err := ac.Expunge(ctx, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	t.Cleanup(func() { testHook = nil })
+	code, _, errs := runCLI(t, "", args...)
+	testHook = nil
+	t.Logf("first run: exit %d %q", code, errs)
+	bc := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
+	if _, err := bc.AppendBytes(ctx, "INBOX", []byte("From: x@example.com\r\nSubject: delivered\r\n\r\nhi\r\n"), nil); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCLI(t, "", args...)
+	got := mailOf(t, bc, "INBOX")
+	if want := 4 + 1; len(got) != want {
+		t.Fatalf("second run: exit %d %q %q; the destination holds %d messages; want the source's 4 and the delivered one", code, out, errs, len(got))
+	}
+}
