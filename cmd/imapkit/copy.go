@@ -178,8 +178,10 @@ type copyBox struct {
 	// PendingSrc are the source UIDs of the pending group.
 	PendingSrc []uint32 `json:"pending_src,omitempty"`
 	// HighestModSeq is the source mailbox's HIGHESTMODSEQ when the last
-	// complete run began (CONDSTORE): the flag changes above it are
-	// carried by the next run. 0 when the source has no CONDSTORE.
+	// complete run began (CONDSTORE), or when the first run began: the
+	// flag changes above it are carried by the next run. 0 when the
+	// source has no CONDSTORE; 0 with mail copied (LastUID > 0) makes the
+	// next run with CONDSTORE compare the flags of every copy once.
 	HighestModSeq uint64 `json:"highest_modseq,omitempty"`
 	// DstUIDValidity is the UIDVALIDITY of the destination mailbox that
 	// UIDMap is for.
@@ -413,6 +415,13 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 		}
 	}
 
+	if plan == flagSyncUnchanged && box.LastUID == 0 && ms.HighestModSeq != 0 && !ms.NoModSeq {
+		// Nothing was copied before: every message copied from here on
+		// has flags as of this EXAMINE or later. Recorded now (saved
+		// with the first group), so that a first run stopped mid-way
+		// leaves the next one the changes to look for.
+		box.HighestModSeq = ms.HighestModSeq
+	}
 	var uids []uint32
 	if ms.Exists > 0 {
 		all, err := searchUIDs(ctx, src, []string{"UID", fmt.Sprintf("%d:*", box.LastUID+1)})

@@ -338,11 +338,17 @@ func planFlagSync(src *commands.Client, ms *commands.MailboxState, box *copyBox,
 		return flagSyncFull, 0
 	case !condstore:
 		return flagSyncOff, 0
-	case box.HighestModSeq == 0:
-		// The first run with CONDSTORE (or a state written before copy
-		// recorded it): the flags copied now are those of today;
-		// changes count from here.
+	case box.HighestModSeq == 0 && box.LastUID == 0:
+		// The first run: the flags copied now are those of today;
+		// changes count from here (copyMailbox records the
+		// HIGHESTMODSEQ before the first group is appended).
 		return flagSyncUnchanged, 0
+	case box.HighestModSeq == 0:
+		// Mail was copied with no HIGHESTMODSEQ recorded (the source
+		// had no CONDSTORE then, or a state written before copy
+		// recorded it early, by a first run that was stopped): its
+		// flags may have changed since, unseen; compare them all once.
+		return flagSyncFull, 0
 	case ms.HighestModSeq == box.HighestModSeq:
 		return flagSyncUnchanged, 0
 	default:

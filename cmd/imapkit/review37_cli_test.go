@@ -106,19 +106,34 @@ func TestReview37ImportNoLeavesPendingThenSkipped(t *testing.T) {
 }
 
 // TestReview37CopyFlagsLostAfterInterruptedFirstRun: the source's
-// HIGHESTMODSEQ is recorded only when a run completes. A first run stopped
-// after some messages were copied leaves it 0, so the next run takes
-// itself for "the first run with CONDSTORE" and carries no flag change;
-// changes made between the two runs to the mail copied by the first are
-// never carried.
+// HIGHESTMODSEQ was recorded only when a run completed. A first run stopped
+// after some messages were copied left it 0, so the next run took itself
+// for "the first run with CONDSTORE" and carried no flag change; changes
+// made between the two runs to the mail copied by the first were never
+// carried. Fixed two ways, one per subtest: a first run records the
+// HIGHESTMODSEQ of its EXAMINE before its first group ("stopped": the state
+// holds it after the stop, and the next run carries the change by
+// CHANGEDSINCE); and a state with mail copied but no HIGHESTMODSEQ (written
+// by a version before the fix: "old-state") makes the next run compare the
+// flags of every copy once (flag_sync "full").
 func TestReview37CopyFlagsLostAfterInterruptedFirstRun(t *testing.T) {
-	t.Skip("review 37 finding 2: not fixed yet") // SKIP-2
+	for _, oldState := range []bool{false, true} {
+		name := "stopped"
+		if oldState {
+			name = "old-state"
+		}
+		t.Run(name, func(t *testing.T) { review37FlagsAfterStop(t, oldState) })
+	}
+}
+
+func review37FlagsAfterStop(t *testing.T, oldState bool) {
 	a, cf := dovecot(t, 3)
 	b := testserver.StartT(t, nil)
 	_, aURL := urls(a)
 	_, bURL := urls(b)
 	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
-	args := []string{"copy", aURL, bURL, "INBOX", "--ca-file", cf[1], "--dst-ca-file", writeCA(t, b), "--state-dir", t.TempDir(), "--timeout", "20s", "--no-multiappend"}
+	stateDir := t.TempDir()
+	args := []string{"copy", aURL, bURL, "INBOX", "--ca-file", cf[1], "--dst-ca-file", writeCA(t, b), "--state-dir", stateDir, "--timeout", "20s", "--no-multiappend"}
 	seen := 0
 	testHook = func(s string) error {
 		if s == "pending" {
@@ -132,6 +147,27 @@ func TestReview37CopyFlagsLostAfterInterruptedFirstRun(t *testing.T) {
 	cli(t, "", 3, args...) // UID 1 copied, then stopped
 	testHook = nil
 
+	paths, err := filepath.Glob(filepath.Join(stateDir, "copy-*.json"))
+	if err != nil || len(paths) != 1 {
+		t.Fatalf("state files %v (%v); want one", paths, err)
+	}
+	var st copyState
+	if _, err := loadJSON(paths[0], &st); err != nil {
+		t.Fatal(err)
+	}
+	box := st.Mailboxes["INBOX"]
+	if box == nil || box.LastUID != 1 {
+		t.Fatalf("state after the stopped run: %+v; want INBOX with last UID 1", box)
+	}
+	if oldState {
+		box.HighestModSeq = 0 // as the version before the fix left it
+		if err := saveJSON(paths[0], &st); err != nil {
+			t.Fatal(err)
+		}
+	} else if box.HighestModSeq == 0 {
+		t.Fatalf("the stopped first run recorded no HIGHESTMODSEQ: %+v", box)
+	}
+
 	ac := client(t, a.TLSAddr, a, testserver.Alice, testserver.Password)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -141,7 +177,10 @@ func TestReview37CopyFlagsLostAfterInterruptedFirstRun(t *testing.T) {
 	if _, err := ac.Store(ctx, commands.UIDs(1), commands.AddFlags, []string{`\Flagged`}, &commands.StoreOptions{Silent: true}); err != nil {
 		t.Fatal(err)
 	}
-	copyReport(t, 0, args...)
+	r := copyReport(t, 0, args...)["INBOX"]
+	if want := map[bool]string{false: "condstore", true: "full"}[oldState]; r.FlagSync != want || r.FlagsUpdated != 1 {
+		t.Errorf("second run: flag_sync %q, flags_updated %d; want %q and 1", r.FlagSync, r.FlagsUpdated, want)
+	}
 	copyReport(t, 0, args...)
 	want := mailOf(t, ac, "INBOX")
 	got := mailOf(t, client(t, b.TLSAddr, b, testserver.Alice, testserver.Password), "INBOX")
