@@ -14,14 +14,24 @@ type nameMapper struct {
 	src, dst             *commands.Client
 	srcPrefix, dstPrefix string
 	srcDelim, dstDelim   string
-	skip                 []string // the source's other-users and shared prefixes
-	maps                 map[string]string
-	have                 map[string]bool // the destination's mailboxes
+	// srcNS are the source's namespaces (none without NAMESPACE): a
+	// mailbox is of the one whose prefix is its longest.
+	srcNS []srcNamespace
+	maps  map[string]string
+	have  map[string]bool // the destination's mailboxes
+}
+
+// srcNamespace is one namespace of the source: its prefix and delimiter,
+// and whether it is a personal one.
+type srcNamespace struct {
+	prefix, delim string
+	personal      bool
 }
 
 // personal returns a server's personal namespace prefix and delimiter:
-// from NAMESPACE when offered, else from LIST "" "".
-func personal(ctx context.Context, c *commands.Client) (prefix, delim string, others []string, err error) {
+// from NAMESPACE when offered, else from LIST "" "". all are its
+// namespaces (personal, other users', shared) as NAMESPACE gives them.
+func personal(ctx context.Context, c *commands.Client) (prefix, delim string, all []srcNamespace, err error) {
 	s := c.Session()
 	if s.HasCap("NAMESPACE") || s.HasCap("IMAP4rev2") {
 		ns, err := c.Namespace(ctx)
@@ -31,13 +41,14 @@ func personal(ctx context.Context, c *commands.Client) (prefix, delim string, ot
 		if len(ns.Personal) > 0 {
 			prefix, delim = ns.Personal[0].Prefix, ns.Personal[0].Delim
 		}
+		for _, d := range ns.Personal {
+			all = append(all, srcNamespace{d.Prefix, d.Delim, true})
+		}
 		for _, d := range append(append([]commands.NamespaceDesc{}, ns.Other...), ns.Shared...) {
-			if d.Prefix != "" {
-				others = append(others, d.Prefix)
-			}
+			all = append(all, srcNamespace{d.Prefix, d.Delim, false})
 		}
 		if delim != "" {
-			return prefix, delim, others, nil
+			return prefix, delim, all, nil
 		}
 	}
 	boxes, err := c.List(ctx, "", nil)
@@ -47,13 +58,34 @@ func personal(ctx context.Context, c *commands.Client) (prefix, delim string, ot
 	if len(boxes) > 0 {
 		delim = boxes[0].Delim
 	}
-	return prefix, delim, others, nil
+	return prefix, delim, all, nil
+}
+
+// isPersonal reports whether the mailbox name is in a personal namespace
+// of ns: the namespace whose prefix is the longest that name starts with
+// (a prefix "" matches every name; the prefix's own root, "user" of
+// "user.", counts as its). INBOX is personal whatever the prefixes say.
+// A name in no namespace, or a server without NAMESPACE, counts as
+// personal.
+func isPersonal(name string, ns []srcNamespace) bool {
+	if strings.EqualFold(name, "INBOX") {
+		return true
+	}
+	best, personal := -1, true
+	for _, n := range ns {
+		match := strings.HasPrefix(name, n.prefix) ||
+			n.delim != "" && strings.HasSuffix(n.prefix, n.delim) && name == strings.TrimSuffix(n.prefix, n.delim)
+		if match && len(n.prefix) > best {
+			best, personal = len(n.prefix), n.personal
+		}
+	}
+	return personal
 }
 
 func newNameMapper(ctx context.Context, src, dst *commands.Client, maps map[string]string) (*nameMapper, error) {
 	m := &nameMapper{src: src, dst: dst, maps: maps, have: map[string]bool{}}
 	var err error
-	if m.srcPrefix, m.srcDelim, m.skip, err = personal(ctx, src); err != nil {
+	if m.srcPrefix, m.srcDelim, m.srcNS, err = personal(ctx, src); err != nil {
 		return nil, err
 	}
 	if m.dstPrefix, m.dstDelim, _, err = personal(ctx, dst); err != nil {
@@ -69,22 +101,22 @@ func newNameMapper(ctx context.Context, src, dst *commands.Client, maps map[stri
 	return m, nil
 }
 
-// sourceMailboxes lists the source's own selectable mailboxes.
+// sourceMailboxes lists the source's own selectable mailboxes: those of
+// its personal namespace (see isPersonal), not other users' or shared
+// ones, even when such a namespace has the prefix "" (Cyrus without
+// altnamespace: personal "INBOX.", shared "").
 func (m *nameMapper) sourceMailboxes(ctx context.Context) ([]string, error) {
 	boxes, err := m.src.List(ctx, "*", nil)
 	if err != nil {
 		return nil, err
 	}
 	var names []string
-next:
 	for _, b := range boxes {
 		if b.HasAttr(`\Noselect`) || b.HasAttr(`\NonExistent`) {
 			continue
 		}
-		for _, p := range m.skip {
-			if strings.HasPrefix(b.Name, p) {
-				continue next
-			}
+		if !isPersonal(b.Name, m.srcNS) {
+			continue
 		}
 		names = append(names, b.Name)
 	}

@@ -328,12 +328,13 @@ func TestReview37CopyZeroByteMessageBlocksMailbox(t *testing.T) {
 
 // TestReview37CopySharedNamespaceCopied: a source whose shared namespace has
 // the prefix "" (Cyrus without altnamespace: NAMESPACE (("INBOX." "."))
-// (("user." ".")) (("" "."))) has its shared folders copied as if they were
-// the user's own, and a shared folder "Sent" lands in the user's Sent next
+// (("user." ".")) (("" "."))) had its shared folders copied as if they were
+// the user's own, and a shared folder "Sent" landed in the user's Sent next
 // to "INBOX.Sent". docs/cli.md: "Copies every selectable mailbox of the
-// source's personal namespace".
+// source's personal namespace". Fixed: a mailbox is of the namespace whose
+// prefix is its longest (isPersonal), and only personal ones are copied;
+// INBOX and INBOX.Sent still are.
 func TestReview37CopySharedNamespaceCopied(t *testing.T) {
-	t.Skip("review 37 finding 3: not fixed yet") // SKIP-3
 	src, err := hostile.Listen(scriptedSource(`(("INBOX." ".")) (("user." ".")) (("" "."))`,
 		[]string{`(\HasChildren) "." INBOX`, `(\HasNoChildren) "." INBOX.Sent`, `(\HasNoChildren) "." Sent`},
 		map[string][]string{
@@ -350,10 +351,46 @@ func TestReview37CopySharedNamespaceCopied(t *testing.T) {
 	_, bURL := urls(b)
 	code, out, errs := runCLI(t, "", "copy", "imap://alice@"+src.Addr(), bURL, "--dst-ca-file", cf[1], "--state-dir", t.TempDir(), "--timeout", "20s", "--quiet")
 	t.Logf("exit %d\n%s%s", code, out, errs)
-	got := mailOf(t, client(t, b.TLSAddr, b, testserver.Alice, testserver.Password), "Sent")
+	bc := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
+	got := mailOf(t, bc, "Sent")
 	for _, m := range got {
 		if strings.Contains(m.body, "shared announcement") {
 			t.Fatalf("the source's shared folder \"Sent\" was copied into the user's own Sent (%d messages there)", len(got))
+		}
+	}
+	if code != 0 || len(got) != 1 || !strings.Contains(got[0].body, "Subject: mine") || len(mailOf(t, bc, "INBOX")) != 1 {
+		t.Fatalf("exit %d, %d messages in Sent; want 0, and INBOX and INBOX.Sent copied", code, len(got))
+	}
+}
+
+// TestReview37IsPersonal: which namespace a name is of, on the servers'
+// usual layouts.
+func TestReview37IsPersonal(t *testing.T) {
+	cyrus := []srcNamespace{{"INBOX.", ".", true}, {"user.", ".", false}, {"", ".", false}}
+	cyrusAlt := []srcNamespace{{"", "/", true}, {"Other Users/", "/", false}, {"Shared Folders/", "/", false}}
+	dovecot := []srcNamespace{{"", "/", true}, {"shared/", "/", false}}
+	for _, c := range []struct {
+		ns   []srcNamespace
+		name string
+		want bool
+	}{
+		{cyrus, "INBOX", true},
+		{cyrus, "inbox", true},
+		{cyrus, "INBOX.Sent", true},
+		{cyrus, "INBOX.a.b", true},
+		{cyrus, "Sent", false},
+		{cyrus, "user.bob.Sent", false},
+		{cyrus, "user", false},
+		{cyrusAlt, "Sent", true},
+		{cyrusAlt, "Shared Folders/news", false},
+		{cyrusAlt, "Other Users/bob", false},
+		{dovecot, "Archive/2024", true},
+		{dovecot, "shared/bob/INBOX", false},
+		{nil, "anything", true},
+		{[]srcNamespace{{"INBOX.", ".", true}}, "Elsewhere", true}, // in no namespace
+	} {
+		if got := isPersonal(c.name, c.ns); got != c.want {
+			t.Errorf("isPersonal(%q, %v) = %v; want %v", c.name, c.ns, got, c.want)
 		}
 	}
 }
