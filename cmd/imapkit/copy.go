@@ -273,6 +273,9 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 			}
 		} else {
 			fmt.Fprintf(out.stdout, "%s -> %s: copied %d messages (%d bytes); last UID %d", printable(name), printable(dname), r.Copied, r.Bytes, r.LastUID)
+			if r.Vanished > 0 {
+				fmt.Fprintf(out.stdout, "; %d expunged during the copy, skipped", r.Vanished)
+			}
 			if r.FlagsUpdated > 0 || r.FlagsUnmatched > 0 {
 				fmt.Fprintf(out.stdout, "; flags updated on %d", r.FlagsUpdated)
 				if r.FlagsUnmatched > 0 {
@@ -340,6 +343,12 @@ type copyResult struct {
 	// FlagsRefused is the destination's answer when it refused a flag
 	// change: the changes are tried again by the next run.
 	FlagsRefused string `json:"flags_refused,omitempty"`
+	// Vanished counts the messages expunged on the source during the
+	// copy (their bodies came back NIL): not copied.
+	Vanished int `json:"vanished,omitempty"`
+	// Empty counts the 0-byte messages, appended as a blank line (an
+	// APPEND needs a byte).
+	Empty int `json:"empty,omitempty"`
 }
 
 // copyMailbox copies the messages of name not copied yet to dname.
@@ -435,10 +444,40 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 		}
 	}
 	p := newProgress(stderr, quiet || o.quiet, "copy "+name, len(uids))
+	empty := func(uid uint32) {
+		res.Empty++
+		fmt.Fprintf(stderr, "imapkit copy: %s: UID %d is empty (0 bytes): appended as a blank line (an APPEND needs a byte)\n", printable(name), uid)
+	}
 	for len(uids) > 0 {
 		batch := uids[:min(copyFetchBatch, len(uids))]
 		uids = uids[len(batch):]
-		if err := copyBatch(ctx, src, ap, batch, box, state, path, p); err != nil {
+		err := copyBatch(ctx, src, ap, batch, box, state, path, p, empty)
+		var gone *vanishedError
+		if errors.As(err, &gone) && !ap.closed {
+			// Its APPEND was not sent; the messages before it are
+			// copied. Skipped, once the source confirms that it is
+			// expunged: a UID is never used again, so the state may
+			// move past it; the rest of the batch is fetched again.
+			if err := confirmExpunged(ctx, src, gone.uid); err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(stderr, "imapkit copy: %s: UID %d was expunged on the source during the copy: skipped\n", printable(name), gone.uid)
+			res.Vanished++
+			p.skip(1)
+			box.LastUID = max(box.LastUID, gone.uid)
+			if err := saveJSON(path, state); err != nil {
+				return nil, err
+			}
+			var rest []uint32
+			for _, u := range batch {
+				if u > box.LastUID {
+					rest = append(rest, u)
+				}
+			}
+			uids = append(rest, uids...)
+			continue
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -451,11 +490,35 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 	return res, saveJSON(path, state)
 }
 
+// confirmExpunged checks that the source no longer has uid, whose body it
+// sent as NIL: after a NOOP (which reports the expunge to this session),
+// UID SEARCH UID uid finds nothing. Anything else is an error: the message
+// is not skipped.
+func confirmExpunged(ctx context.Context, src *commands.Client, uid uint32) error {
+	if err := src.Noop(ctx); err != nil {
+		return err
+	}
+	found, err := searchUIDs(ctx, src, []string{"UID", fmt.Sprint(uid)})
+	if err != nil {
+		return err
+	}
+	if slices.Contains(found, uid) {
+		return fmt.Errorf("UID %d: the source sent its body as NIL but still has it: not copied (run again)", uid)
+	}
+	return nil
+}
+
 // copyBatch copies the messages of uids: their metadata first (flags,
 // internal date, and RFC822.SIZE, which only bounds the bytes of a group),
 // then their bodies, each streamed from the FETCH into an APPEND with the
-// size of the FETCH's literal.
-func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []uint32, box *copyBox, state *copyState, path string, p *progress) error {
+// size of the FETCH's literal. A body the source sends as NIL (the message
+// was expunged since the metadata FETCH) stops it with a *vanishedError:
+// the group it is in is not appended (without MULTIAPPEND, the group is
+// that message alone; in a MULTIAPPEND, the APPEND is abandoned mid-way and
+// the connection to the destination closed), and its pending record is
+// dropped. empty is called for each 0-byte message, appended as a blank
+// line.
+func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []uint32, box *copyBox, state *copyState, path string, p *progress, empty func(uid uint32)) error {
 	set := commands.UIDs(uids...)
 	meta, err := src.FetchAll(ctx, set, &commands.FetchItems{UID: true, Flags: true, InternalDate: true, Size: true})
 	if err != nil {
@@ -489,7 +552,7 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 			// comes: its size is that of the FETCH's literal, read
 			// from the source just then (RFC822.SIZE only sized the
 			// group).
-			b := &pulledBody{p: bodies, uid: m.UID, n: &sizes[i]}
+			b := &pulledBody{p: bodies, uid: m.UID, n: &sizes[i], empty: empty}
 			items[i] = appendItem{open: b.openSized, flags: appendableFlags(m.Flags), date: m.InternalDate}
 		}
 		pend, err := ap.prepare(ctx, len(group))
@@ -549,18 +612,41 @@ type bodyPuller struct {
 // from the source's connection while it writes it to the destination's,
 // with the size the source's literal announced.
 type pulledBody struct {
-	p   *bodyPuller
-	uid uint32
-	n   *int64 // bytes read
-	sec *commands.Section
+	p     *bodyPuller
+	uid   uint32
+	n     *int64 // bytes read
+	sec   *commands.Section
+	r     io.Reader // sec, or a blank line for a 0-byte message
+	empty func(uid uint32)
+}
+
+// vanishedError is the error of a message whose body the source sent as
+// NIL: Dovecot's answer for a message another session expunged since this
+// one last heard (with OK [EXPUNGEISSUED]).
+type vanishedError struct{ uid uint32 }
+
+func (e *vanishedError) Error() string {
+	return fmt.Sprintf("UID %d: expunged on the source during the copy (its body came back NIL)", e.uid)
 }
 
 // openSized opens the body and returns it with its size (an
-// appendItem's open).
+// appendItem's open). A 0-byte body is a blank line: an APPEND of 0 bytes
+// is refused (Dovecot, Cyrus), as import does.
 func (b *pulledBody) openSized() (io.Reader, int64, error) {
 	if err := b.open(); err != nil {
 		return nil, 0, err
 	}
+	if b.sec.Nil {
+		return nil, 0, &vanishedError{b.uid}
+	}
+	if b.sec.Size == 0 {
+		if b.empty != nil {
+			b.empty(b.uid)
+		}
+		b.r = strings.NewReader("\r\n")
+		return b, 2, nil
+	}
+	b.r = b.sec
 	return b, b.sec.Size, nil
 }
 
@@ -592,10 +678,10 @@ func (b *pulledBody) open() error {
 }
 
 func (b *pulledBody) Read(p []byte) (int, error) {
-	if b.sec == nil {
+	if b.r == nil {
 		return 0, fmt.Errorf("UID %d: read before it was opened", b.uid)
 	}
-	n, err := b.sec.Read(p)
+	n, err := b.r.Read(p)
 	*b.n += int64(n)
 	return n, err
 }

@@ -56,6 +56,7 @@ type appender struct {
 	multi   bool   // MULTIAPPEND offered
 	next    uint32 // the mailbox's UIDNEXT as known; 0 when unknown
 	uidv    uint32
+	closed  bool // an APPEND was abandoned mid-way: the connection is closed
 }
 
 // newAppender appends to mailbox; noMulti turns MULTIAPPEND off.
@@ -162,7 +163,14 @@ func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, erro
 	}
 	res, err := a.c.AppendMany(ctx, a.mailbox, msgs)
 	if err != nil {
-		if refusedAppend(err) {
+		var gone *vanishedError
+		if errors.As(err, &gone) {
+			// A message that vanished mid-group stopped the
+			// command before its end, and the connection was
+			// closed: a MULTIAPPEND left unfinished adds nothing.
+			a.closed = true
+			err = &notAppendedError{fmt.Errorf("%w (the APPEND of its group was abandoned mid-way, with nothing of it appended, and the connection to the destination closed: run again)", err)}
+		} else if refusedAppend(err) {
 			err = &notAppendedError{err}
 		}
 		return nil, err

@@ -79,6 +79,8 @@ type importMsg struct {
 	// end is the mbox offset after it; name its Maildir unique name.
 	end  int64
 	name string
+	// blank: the message was empty, and is appended as a blank line.
+	blank bool
 }
 
 func runImport(ctx context.Context, cn *conn, args []string, own any, o *output) error {
@@ -187,6 +189,13 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		items := make([]appendItem, len(group))
 		for i, m := range group {
 			items[i] = appendItem{r: &lazyReader{open: m.open}, size: m.size, flags: m.flags, date: m.date}
+			if m.blank {
+				what := m.name
+				if format == "mbox" {
+					what = fmt.Sprintf("the message ending at offset %d", m.end)
+				}
+				fmt.Fprintf(o.stderr, "imapkit import: %s is empty (0 bytes): appended as a blank line (an APPEND needs a byte)\n", printable(what))
+			}
 		}
 		pend, err := ap.prepare(ctx, len(group))
 		if err != nil {
@@ -280,6 +289,7 @@ func (m *importMsg) measure() error {
 	}
 	if n == 0 {
 		n, m.open = 2, func() io.Reader { return strings.NewReader("\r\n") } // APPEND needs a byte
+		m.blank = true
 	}
 	m.size = n
 	return nil
