@@ -184,8 +184,18 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 	for len(uids) > 0 {
 		batch := uids[:min(exportBatch, len(uids))]
 		uids = uids[len(batch):]
-		if err := exportBatchOf(ctx, cn.c, batch, sk, p); err != nil {
+		written, vanished, err := exportBatchOf(ctx, cn.c, batch, sk, p)
+		if err != nil {
 			return err
+		}
+		// A message whose body came back NIL is skipped once the
+		// server confirms that it is gone: then its UID never comes
+		// back, and the state may move past it.
+		for _, u := range vanished {
+			if err := confirmExpunged(ctx, cn.c, u); err != nil {
+				return err
+			}
+			fmt.Fprintf(o.stderr, "imapkit export: UID %d was expunged during the export: skipped\n", u)
 		}
 		size, err := sk.commit()
 		if err != nil {
@@ -193,7 +203,7 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		}
 		st.Size = size
 		st.LastUID = batch[len(batch)-1]
-		st.Messages += int64(len(batch))
+		st.Messages += int64(written)
 		if err := st.save(e.to); err != nil {
 			return err
 		}
@@ -215,14 +225,16 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 }
 
 // exportBatchOf fetches the messages of uids (ascending) and writes them to
-// sk in UID order.
-func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk sink, p *progress) error {
+// sk in UID order. It returns how many it wrote, and the UIDs whose body
+// the server sent as NIL (Dovecot's answer for a message another session
+// expunged since this one last heard): those are not written.
+func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk sink, p *progress) (written int, vanished []uint32, err error) {
 	set := commands.UIDs(uids...)
 	// The metadata first, so that an mbox's From line and a Maildir's
 	// file name do not depend on the order of the server's attributes.
 	meta, err := c.FetchAll(ctx, set, &commands.FetchItems{UID: true, Flags: true, InternalDate: true})
 	if err != nil {
-		return err
+		return 0, nil, err
 	}
 	byUID := make(map[uint32]*commands.Message, len(meta))
 	for _, m := range meta {
@@ -230,7 +242,7 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 	}
 	for m, err := range c.Fetch(ctx, set, &commands.FetchItems{UID: true, Sections: []commands.FetchSection{commands.WholeMessage}, BufferMax: -1}) {
 		if err != nil {
-			return err
+			return written, nil, err
 		}
 		if md := byUID[m.UID]; md != nil {
 			m.Flags, m.InternalDate = md.Flags, md.InternalDate
@@ -240,18 +252,27 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 			continue
 		}
 		if err != nil {
-			return err
+			return written, nil, err
+		}
+		if s.Nil {
+			if m.UID == 0 {
+				return written, nil, fmt.Errorf("the server sent message %d's body as NIL, without its UID", m.SeqNum)
+			}
+			vanished = append(vanished, m.UID)
+			p.skip(1)
+			continue
 		}
 		n, err := sk.write(m, s)
 		if err != nil {
-			return err
+			return written, nil, err
 		}
+		written++
 		p.add(n)
 		if err := hook("exported"); err != nil {
-			return err
+			return written, nil, err
 		}
 	}
-	return nil
+	return written, vanished, nil
 }
 
 // mboxSink appends messages to an mbox file in the mboxrd format.

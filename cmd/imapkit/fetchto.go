@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -104,6 +105,11 @@ func runFetchTo(ctx context.Context, cn *conn, args []string, fo *fetchOpts, o *
 			return err
 		}
 		j, ok, err := writeFetched(dir, m)
+		var gone *nilSectionError
+		if errors.As(err, &gone) {
+			fmt.Fprintf(o.stderr, "imapkit fetch: %v: not written\n", err)
+			continue
+		}
 		if err != nil {
 			return err
 		}
@@ -130,8 +136,22 @@ func runFetchTo(ctx context.Context, cn *conn, args []string, fo *fetchOpts, o *
 	return err
 }
 
+// nilSectionError is writeFetched's error for a message whose section the
+// server sent as NIL (Dovecot's answer for a message another session
+// expunged since this one last heard): nothing is written for it, and the
+// others are.
+type nilSectionError struct{ uid, seq uint32 }
+
+func (e *nilSectionError) Error() string {
+	if e.uid == 0 {
+		return fmt.Sprintf("message %d: the server sent it as NIL (expunged meanwhile?)", e.seq)
+	}
+	return fmt.Sprintf("UID %d: the server sent it as NIL (expunged meanwhile?)", e.uid)
+}
+
 // writeFetched streams m's section into DIR/UID.eml. ok is false when the
-// server sent the message without the section (nothing is written).
+// server sent the message without the section (nothing is written); the
+// error is a *nilSectionError when it sent the section as NIL.
 func writeFetched(dir string, m *commands.Message) (j jsonFetched, ok bool, err error) {
 	tmp, err := os.CreateTemp(dir, ".fetch-*.part")
 	if err != nil {
@@ -143,6 +163,7 @@ func writeFetched(dir string, m *commands.Message) (j jsonFetched, ok bool, err 
 			os.Remove(tmp.Name())
 		}
 	}()
+	sawNil := false
 	for {
 		s, err := m.NextSection()
 		if err == io.EOF {
@@ -150,6 +171,10 @@ func writeFetched(dir string, m *commands.Message) (j jsonFetched, ok bool, err 
 		}
 		if err != nil {
 			return j, false, err
+		}
+		if s.Nil {
+			sawNil = true
+			continue
 		}
 		ok = true
 		n, err := io.Copy(tmp, s)
@@ -159,6 +184,9 @@ func writeFetched(dir string, m *commands.Message) (j jsonFetched, ok bool, err 
 		}
 	}
 	if !ok {
+		if sawNil {
+			return j, false, &nilSectionError{m.UID, m.SeqNum}
+		}
 		return j, false, nil
 	}
 	// The UID is known once every section has been read, whatever the

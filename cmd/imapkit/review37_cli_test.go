@@ -201,6 +201,7 @@ func scriptedSource(ns string, list []string, boxes map[string][]string) hostile
 			return err
 		}
 		var cur []string
+		gone := map[int]bool{} // UIDs whose body came back NIL: expunged, so not found by a later SEARCH
 		for {
 			cmd, err := c.ReadCommand()
 			if err != nil {
@@ -230,7 +231,9 @@ func scriptedSource(ns string, list []string, boxes map[string][]string) hostile
 			case "UID SEARCH":
 				var l []string
 				for i := range cur {
-					l = append(l, fmt.Sprint(i+1))
+					if !gone[i+1] {
+						l = append(l, fmt.Sprint(i+1))
+					}
 				}
 				err = c.Lines("* SEARCH "+strings.Join(l, " "), ok)
 			case "UID FETCH":
@@ -265,6 +268,7 @@ func scriptedSource(ns string, list []string, boxes map[string][]string) hostile
 						// As Dovecot answers for a message expunged by
 						// another session since this one last heard.
 						err = c.Linef("* %d FETCH (UID %d BODY[] NIL)", i+1, i+1)
+						gone[i+1] = true
 						ok = cmd.Tag + " OK [EXPUNGEISSUED] Some messages were already expunged"
 					} else if err = c.Linef("* %d FETCH (UID %d BODY[] {%d}", i+1, i+1, len(b)); err == nil {
 						_, err = c.Copy(strings.NewReader(b + ")\r\n"))
@@ -511,10 +515,11 @@ const expungedNIL = "\x00NIL"
 // TestReview37ExportExpungedNILWritesPhantom: a message expunged by another
 // session between export's metadata FETCH and its body FETCH comes back as
 // BODY[] NIL (Dovecot; see TestReview37CopyExpungedMidCopy's trace). export
-// writes it as an empty message (mbox) or a 0-byte file (Maildir) and
-// counts it exported.
+// wrote it as an empty message (mbox) or a 0-byte file (Maildir) and
+// counted it exported; fetch --to wrote an empty UID.eml. Fixed: it is
+// skipped and reported (export once the server confirms it gone), and
+// not counted.
 func TestReview37ExportExpungedNILWritesPhantom(t *testing.T) {
-	t.Skip("review 37 finding 5: not fixed yet") // SKIP-5
 	bodies := []string{
 		"From: a@example.com\r\nSubject: one\r\n\r\nfirst\r\n",
 		expungedNIL,
@@ -535,6 +540,10 @@ func TestReview37ExportExpungedNILWritesPhantom(t *testing.T) {
 	if n := strings.Count(string(b), "From MAILER-DAEMON"); n != 2 {
 		t.Errorf("mbox export: exit %d %q %q: %d messages in the mbox; want the 2 that exist:\n%s", code, out, errs, n, b)
 	}
+	const note = "UID 2 was expunged during the export: skipped"
+	if code != 0 || !strings.Contains(out, "exported 2 messages") || !strings.Contains(errs, note) {
+		t.Errorf("mbox export: exit %d %q %q; want 0, 2 exported, and %q", code, out, errs, note)
+	}
 	md := filepath.Join(dir, "md")
 	code, out, errs = runCLI(t, "", "export", "imap://alice@"+src.Addr(), "INBOX", "--to", md, "--format", "maildir", "--quiet")
 	ents, _ := os.ReadDir(filepath.Join(md, "cur"))
@@ -542,6 +551,14 @@ func TestReview37ExportExpungedNILWritesPhantom(t *testing.T) {
 		if fi, err := e.Info(); err == nil && fi.Size() == 0 {
 			t.Errorf("maildir export: exit %d %q %q: 0-byte message file %s", code, out, errs, e.Name())
 		}
+	}
+	if code != 0 || len(ents) != 2 || !strings.Contains(errs, note) {
+		t.Errorf("maildir export: exit %d %q %q, %d files; want 0, 2 files, and %q", code, out, errs, len(ents), note)
+	}
+	fd := filepath.Join(dir, "fetched")
+	code, out, errs = runCLI(t, "", "fetch", "imap://alice@"+src.Addr(), "INBOX", "1:3", "--to", fd)
+	if _, err := os.Stat(filepath.Join(fd, "2.eml")); err == nil || code != 0 || !strings.Contains(out, "fetched 2 messages") || !strings.Contains(errs, "UID 2: the server sent it as NIL") {
+		t.Errorf("fetch --to: exit %d %q %q (2.eml: %v); want 0, 2 fetched, no 2.eml, and a note", code, out, errs, err)
 	}
 }
 
