@@ -444,9 +444,12 @@ func TestReview37MboxRoundTripBytes(t *testing.T) {
 }
 
 // TestReview37CopyNULByte: a message holding a NUL byte (which only a
-// literal8 can carry; the destination offers BINARY).
+// literal8 can carry; the destination offers BINARY). Not fixed (finding
+// 7, left for later): copy APPENDs it as a plain literal, and Dovecot
+// stores the NUL as 0x80, so the copy is not byte for byte. Skipped until
+// then.
 func TestReview37CopyNULByte(t *testing.T) {
-	t.Skip("review 37 finding 7: not fixed yet") // SKIP-7
+	t.Skip("review 37 finding 7 (a NUL byte arrives as 0x80: no literal8) is not fixed yet")
 	bodies := []string{
 		"From: a@example.com\r\nSubject: nul\r\n\r\nbefore\x00after\r\n",
 		"From: c@example.com\r\nSubject: next\r\n\r\nnext\r\n",
