@@ -177,6 +177,7 @@ func (s *Session) readOne() (over bool) {
 	s.idleWait()
 	off := s.tok.Offset()
 	s.rl.skipped, s.rl.streamed, s.rl.unowned = 0, 0, 0
+	s.rl.respSize = off
 	r, err := s.dec.Next()
 	s.rl.respSize = s.tok.Offset() - off - s.rl.skipped + responseOverhead
 	if err != nil {
@@ -884,10 +885,12 @@ func (s *Session) sectionHandler(f *codec.Fetch, sec *codec.Section, r io.Reader
 		return codec.ErrKeepInline
 	}
 	// Nobody streams it: collect it, as imaplib does, within what the
-	// command may still hold (Options.MaxResultBytes). Past that the body
-	// is skipped and the command ends with a ResultTooLargeError; the rest
+	// command may still hold (Options.MaxResultBytes), less what this
+	// FETCH collected already (a FETCH of many large sections held each
+	// up to the bound: memory without bound). Past that the body is
+	// skipped and the command ends with a ResultTooLargeError; the rest
 	// of the FETCH (UID, FLAGS, ...) still arrives.
-	limit := s.opts.MaxResultBytes
+	limit := s.opts.MaxResultBytes - (s.tok.Offset() - s.rl.respSize - s.rl.skipped - s.rl.streamed)
 	if target != nil {
 		limit -= target.dataBytes
 	}

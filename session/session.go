@@ -231,7 +231,10 @@ type Session struct {
 // reader goroutine, or a pulled command's caller in Next. One drives at a
 // time (coState.running, under mu).
 type readLoopState struct {
-	respSize int64 // wire bytes of the response being routed, plus responseOverhead
+	// respSize: the wire bytes of the response being routed, plus
+	// responseOverhead; while it is read, the tokenizer's offset where
+	// it began (sectionHandler: what it holds so far).
+	respSize int64
 	skipped  int64 // bytes of body sections left out of it (past MaxResultBytes)
 	streamed int64 // bytes of body sections streamed out of it to a pulled command
 

@@ -87,3 +87,45 @@ func TestUnknownOwnerSectionTooLarge(t *testing.T) {
 		t.Fatalf("first: %q, %v; second: %q, %v; want nothing and no error, then UID 2 with its body missing and a ResultTooLargeError counting it", got[0], errs[0], got[1], errs[1])
 	}
 }
+
+// TestCollectedSectionsBounded: a collecting Run of a FETCH whose three
+// body sections of 30 MiB each fit MaxResultBytes (the default, 64 MiB)
+// one by one but not together. Each was checked against the bound alone:
+// all three were held (90 MiB, and a FETCH of many such sections held
+// memory without bound) before the whole response was dropped. Now the
+// third is left out (Section.Missing) and the FETCH kept with the other
+// two; the command ends with a *ResultTooLargeError that counts it.
+func TestCollectedSectionsBounded(t *testing.T) {
+	const size = 30 << 20
+	client, server := transport.Pipe()
+	body := strings.Repeat("x", size)
+	go lkServer(server, "* PREAUTH [CAPABILITY IMAP4rev1] hi", func(line string) string {
+		tag, rest, _ := strings.Cut(line, " ")
+		if strings.HasPrefix(rest, "FETCH") {
+			return fmt.Sprintf("* 1 FETCH (BODY[1] {%[1]d}\r\n%[2]s BODY[2] {%[1]d}\r\n%[2]s BODY[3] {%[1]d}\r\n%[2]s)\r\n%[3]s OK done\r\n", size, body, tag)
+		}
+		return tag + " OK done\r\n"
+	})
+	s, err := session.Open(dvCtx(t), client, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	dvRun(t, s, dvMailboxCmd("SELECT", "INBOX"))
+	res, err := s.Run(dvCtx(t), &session.Command{Name: "FETCH", Args: dvRaw("1 (BODY[1] BODY[2] BODY[3])")})
+	var tl *session.ResultTooLargeError
+	if !errors.As(err, &tl) || tl.Sections != 1 || tl.Dropped != 0 {
+		t.Fatalf("Run: %v; want a ResultTooLargeError for one section left out, no response dropped", err)
+	}
+	var kept []string
+	for _, d := range res.Data {
+		if f, ok := d.(*codec.Fetch); ok {
+			for _, sec := range f.Sections {
+				kept = append(kept, fmt.Sprintf("%d bytes missing %v", len(sec.Data), sec.Missing))
+			}
+		}
+	}
+	if want := fmt.Sprintf("[%[1]d bytes missing false %[1]d bytes missing false 0 bytes missing true]", size); fmt.Sprint(kept) != want {
+		t.Fatalf("sections %v; want %s", kept, want)
+	}
+}
