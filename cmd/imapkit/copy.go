@@ -247,6 +247,7 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 		}
 	}
 	var firstErr error
+	failed := 0
 	for _, name := range mailboxes {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -265,6 +266,7 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 			if firstErr == nil {
 				firstErr = err
 			}
+			failed++
 			continue
 		}
 		if out.json {
@@ -285,8 +287,25 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 			fmt.Fprintln(out.stdout)
 		}
 	}
-	return firstErr
+	if firstErr != nil {
+		return &mailboxesError{failed: failed, total: len(mailboxes), first: firstErr}
+	}
+	return nil
 }
+
+// mailboxesError reports the mailboxes whose copy failed (each was
+// reported on stderr already, so that the summary is not the first
+// failure again); its exit code is the first failure's.
+type mailboxesError struct {
+	failed, total int
+	first         error
+}
+
+func (e *mailboxesError) Error() string {
+	return fmt.Sprintf("%d of %d mailboxes failed", e.failed, e.total)
+}
+
+func (e *mailboxesError) Unwrap() error { return e.first }
 
 // errorAsSent is err's message with the server's answer in it (a
 // *session.StatusError's code and text) as the server sent it, for

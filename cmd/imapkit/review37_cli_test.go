@@ -52,6 +52,11 @@ func TestReview37CopyNoLeavesPendingThenSkipped(t *testing.T) {
 	if code != 1 || !strings.Contains(errs, "OVERQUOTA") && !strings.Contains(strings.ToLower(errs), "quota") {
 		t.Fatalf("first copy: exit %d, stderr %q; want 1 and a quota refusal", code, errs)
 	}
+	// The mailbox's failure is reported once, then summed up (it was
+	// printed a second time as the exit status's message).
+	if n := strings.Count(errs, "INBOX: "); n != 1 || !strings.Contains(errs, "imapkit copy: 1 of 1 mailboxes failed") {
+		t.Errorf("first copy: stderr %q; want the INBOX failure once, then \"1 of 1 mailboxes failed\"", errs)
+	}
 	// Ordinary mail reaches the destination's INBOX meanwhile.
 	bc := client(t, b.TLSAddr, b, testserver.TinyUser, testserver.Password)
 	if _, err := bc.AppendBytes(ctx, "INBOX", []byte("From: x@example.com\r\nSubject: delivered\r\n\r\nhi\r\n"), nil); err != nil {
