@@ -362,6 +362,10 @@ func (d *Decoder) esearchResp() (Response, error) {
 	all, unknown := r.All, r.Unknown[:0]
 	all.Reset()
 	*r = ESearch{All: all, Unknown: unknown}
+	// copied: the tag and the first copied unknown items are copies
+	// (see ALL below), of copiedBytes in all.
+	copied, copiedBytes := 0, 0
+	tagCopied := false
 	for {
 		more, err := d.sp()
 		if err != nil || !more {
@@ -428,10 +432,24 @@ func (d *Decoder) esearchResp() (Response, error) {
 			// its room.
 			err = d.seqSet(&r.All)
 			if tooLong := errors.Is(err, wire.ErrLineTooLong); tooLong || err == nil && d.long() {
-				r.Tag = Bytes(bytes.Clone(r.Tag))
-				for i := range r.Unknown {
-					u := &r.Unknown[i]
+				// Each once: an ALL after each unknown item copied
+				// them all again (quadratic). And the copies count
+				// against the line bound together, which Keep
+				// restarts: else a line of unknown items, an ALL
+				// after each, was held whole whatever its length
+				// (100 MiB of them decoded as one response).
+				if !tagCopied {
+					r.Tag = Bytes(bytes.Clone(r.Tag))
+					copiedBytes += len(r.Tag)
+					tagCopied = true
+				}
+				for ; copied < len(r.Unknown); copied++ {
+					u := &r.Unknown[copied]
 					u.Tag, u.Value = Bytes(bytes.Clone(u.Tag)), Bytes(bytes.Clone(u.Value))
+					copiedBytes += len(u.Tag) + len(u.Value)
+				}
+				if max := t.MaxLineLength(); copiedBytes > max {
+					return nil, &wire.LimitError{Offset: t.Offset(), Limit: int64(max), Got: int64(copiedBytes), Err: wire.ErrLineTooLong}
 				}
 				if tooLong {
 					err = d.seqSetLong(&r.All)
