@@ -890,9 +890,17 @@ func (s *Session) sectionHandler(f *codec.Fetch, sec *codec.Section, r io.Reader
 	// up to the bound: memory without bound). Past that the body is
 	// skipped and the command ends with a ResultTooLargeError; the rest
 	// of the FETCH (UID, FLAGS, ...) still arrives.
-	limit := s.opts.MaxResultBytes - (s.tok.Offset() - s.rl.respSize - s.rl.skipped - s.rl.streamed)
-	if target != nil {
+	held := s.tok.Offset() - s.rl.respSize - s.rl.skipped - s.rl.streamed
+	limit := s.opts.MaxResultBytes - held
+	switch {
+	case target != nil:
 		limit -= target.dataBytes
+	case !unknown:
+		// No command's: at most what Responses may keep
+		// (MaxKeptBytes); collected within MaxResultBytes, a 60 MB
+		// body no command asked for was held, then copied, to be
+		// dropped.
+		limit = min(limit, s.maxKeptBytes-held)
 	}
 	if sec.Size > limit {
 		if target != nil {

@@ -18,6 +18,14 @@ func (s *Session) keep(r codec.Response) {
 	if name == "" {
 		return
 	}
+	if codec.CloneSize(r) > s.maxKeptBytes {
+		// Too large to keep: counted before it is copied (a 60 MB
+		// body was copied whole to be dropped).
+		s.mu.Lock()
+		s.droppedKept++
+		s.mu.Unlock()
+		return
+	}
 	c := codec.CloneResponse(r)
 	if st, ok := c.(*codec.Status); ok {
 		st.Text = s.secrets.redact(st.Text)
@@ -166,10 +174,11 @@ func (s *Session) event(r codec.Response) {
 		return
 	}
 	s.mu.Lock()
-	if len(s.events) >= int(s.maxEvents) {
+	if len(s.events) >= int(s.maxEvents) || s.eventBytes+codec.CloneSize(r) > s.maxKeptBytes {
 		// The handler is too slow for the server: drop rather than grow
 		// without bound (waiting could deadlock a handler that runs
-		// commands). DroppedUnsolicited tells how many.
+		// commands). DroppedUnsolicited tells how many. Measured before
+		// the copy, which a response over the bound made in vain.
 		s.droppedEvents++
 		s.mu.Unlock()
 		return
