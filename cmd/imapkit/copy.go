@@ -450,26 +450,21 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 		// leaves the next one the changes to look for.
 		box.HighestModSeq = ms.HighestModSeq
 	}
-	var uids []uint32
+	uids := &uidQueue{}
 	if ms.Exists > 0 {
 		all, err := searchUIDs(ctx, src, []string{"UID", fmt.Sprintf("%d:*", box.LastUID+1)})
 		if err != nil {
 			return nil, err
 		}
-		for _, u := range all {
-			if u > box.LastUID {
-				uids = append(uids, u)
-			}
-		}
+		uids = newUIDQueue(all, box.LastUID)
 	}
-	p := newProgress(stderr, quiet || o.quiet, "copy "+name, len(uids))
+	p := newProgress(stderr, quiet || o.quiet, "copy "+name, uids.len())
 	empty := func(uid uint32) {
 		res.Empty++
 		fmt.Fprintf(stderr, "imapkit copy: %s: UID %d is empty (0 bytes): appended as a blank line (an APPEND needs a byte)\n", printable(name), uid)
 	}
-	for len(uids) > 0 {
-		batch := uids[:min(copyFetchBatch, len(uids))]
-		uids = uids[len(batch):]
+	for uids.len() > 0 {
+		batch := uids.take(copyFetchBatch)
 		err := copyBatch(ctx, src, ap, batch, box, state, path, p, empty)
 		var gone *vanishedError
 		if errors.As(err, &gone) && !ap.closed {
@@ -493,7 +488,7 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 					rest = append(rest, u)
 				}
 			}
-			uids = append(rest, uids...)
+			uids.unshift(rest)
 			continue
 		}
 		if err != nil {
@@ -521,7 +516,7 @@ func confirmExpunged(ctx context.Context, src *commands.Client, uid uint32) erro
 	if err != nil {
 		return err
 	}
-	if slices.Contains(found, uid) {
+	if found.Contains(uid) {
 		return fmt.Errorf("UID %d: the source sent its body as NIL but still has it: not copied (run again)", uid)
 	}
 	return nil

@@ -177,12 +177,20 @@ func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, erro
 	}
 	if res.UIDValidity == a.uidv {
 		var last uint32
-		for u := range res.UIDs.All {
-			last = max(last, u)
-			uids = append(uids, u)
+		for _, r := range res.UIDs.Ranges() {
+			last = max(last, r.Start, r.Stop)
 		}
 		if last != 0 {
 			a.next = last + 1
+		}
+		// Counted before they are listed: a hostile APPENDUID of a few
+		// bytes (1:4294967295) was listed whole, 16 GiB, before its
+		// count was found wrong.
+		if n, ok := res.UIDs.Len(); ok && n == uint64(len(items)) {
+			uids = make([]uint32, 0, len(items))
+			for u := range res.UIDs.All {
+				uids = append(uids, u)
+			}
 		}
 	}
 	if len(uids) != len(items) {

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
 )
 
@@ -164,26 +165,32 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 	// The UIDs to export: every one above the last exported. A UID
 	// SEARCH for N:* also matches the highest UID when it is below N, so
 	// filter.
-	var uids []uint32
+	var all codec.SeqSet
 	if ms.Exists > 0 {
-		all, err := searchUIDs(ctx, cn.c, []string{"UID", fmt.Sprintf("%d:*", st.LastUID+1)})
-		if err != nil {
+		if all, err = searchUIDs(ctx, cn.c, []string{"UID", fmt.Sprintf("%d:*", st.LastUID+1)}); err != nil {
 			return err
 		}
-		for _, u := range all {
-			if u > st.LastUID {
-				uids = append(uids, u)
+	}
+	uids := newUIDQueue(all, st.LastUID)
+	md, _ := sk.(*maildirSink)
+	total := uids.len()
+	if md != nil {
+		for u := range md.have {
+			if u > st.LastUID && all.Contains(u) {
+				total-- // written by a run that stopped (resume)
 			}
 		}
 	}
-	if md, ok := sk.(*maildirSink); ok {
-		uids = md.missing(uids)
-	}
 
-	p := newProgress(o.stderr, e.quiet || o.json, "export "+mailbox, len(uids))
-	for len(uids) > 0 {
-		batch := uids[:min(exportBatch, len(uids))]
-		uids = uids[len(batch):]
+	p := newProgress(o.stderr, e.quiet || o.json, "export "+mailbox, max(total, 0))
+	for uids.len() > 0 {
+		batch := uids.take(exportBatch)
+		if md != nil {
+			// Those a run stopped after writing (resume) are there.
+			if batch = md.missing(batch); len(batch) == 0 {
+				continue
+			}
+		}
 		written, vanished, err := exportBatchOf(ctx, cn.c, batch, sk, p)
 		if err != nil {
 			return err

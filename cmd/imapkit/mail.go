@@ -3,10 +3,12 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -249,21 +251,42 @@ func runSearch(ctx context.Context, cn *conn, args []string, _ any, o *output) e
 	if err != nil {
 		return err
 	}
+	// Written as they are listed, not listed first: the answer's size
+	// is the server's to choose (searchUIDs).
+	w := bufio.NewWriter(o.stdout)
 	if o.json {
-		return o.emit(struct {
-			Mailbox string   `json:"mailbox"`
-			UIDs    []uint32 `json:"uids"`
-		}{args[0], uids})
+		var name strings.Builder // as output.emit writes it
+		enc := json.NewEncoder(&name)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(args[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, `{"mailbox":%s,"uids":[`, escapeUnsafe([]byte(strings.TrimSuffix(name.String(), "\n"))))
 	}
-	for _, u := range uids {
-		fmt.Fprintln(o.stdout, u)
+	first := true
+	for u := range uids.All {
+		switch {
+		case !o.json:
+			fmt.Fprintln(w, u)
+		case first:
+			fmt.Fprint(w, u)
+		default:
+			fmt.Fprintf(w, ",%d", u)
+		}
+		first = false
 	}
-	return nil
+	if o.json {
+		fmt.Fprintln(w, "]}")
+	}
+	return w.Flush()
 }
 
 // searchUIDs sends UID SEARCH with criteria given as command-line
-// arguments and returns the UIDs in ascending order.
-func searchUIDs(ctx context.Context, c *commands.Client, criteria []string) ([]uint32, error) {
+// arguments and returns the UIDs as a set, in canonical (ascending) form:
+// ranges, not a list of every number, so that an answer of a few bytes
+// ("ALL 1:4294967295") costs what it weighs (listed, 8,000,000 UIDs took
+// 121 MiB before a message was fetched, and that range 16 GiB).
+func searchUIDs(ctx context.Context, c *commands.Client, criteria []string) (codec.SeqSet, error) {
 	if len(criteria) == 0 {
 		criteria = []string{"ALL"}
 	}
@@ -275,7 +298,7 @@ func searchUIDs(ctx context.Context, c *commands.Client, criteria []string) ([]u
 			}
 		}
 		if !utf8.ValidString(a) {
-			return nil, usagef("search: %q is not UTF-8", a)
+			return codec.SeqSet{}, usagef("search: %q is not UTF-8", a)
 		}
 	}
 	r, err := c.Do(ctx, "UID SEARCH", func(e *wire.Encoder) {
@@ -295,21 +318,82 @@ func searchUIDs(ctx context.Context, c *commands.Client, criteria []string) ([]u
 		}
 	})
 	if err != nil {
-		return nil, err
+		return codec.SeqSet{}, err
 	}
-	uids := []uint32{}
+	var uids codec.SeqSet
 	for _, d := range r.Data {
 		switch v := d.(type) {
 		case *codec.Search:
-			uids = append(uids, v.Nums...)
+			uids.AddNum(v.Nums...)
 		case *codec.ESearch:
-			for n := range v.All.All {
-				uids = append(uids, n)
+			for _, r := range v.All.Ranges() {
+				if r.Start != 0 && r.Stop != 0 { // no "*" in an answer
+					uids.AddRange(r.Start, r.Stop)
+				}
 			}
 		}
 	}
-	slices.Sort(uids)
+	uids.Compact()
 	return uids, nil
+}
+
+// A uidQueue hands out the UIDs of a set above a bound in ascending
+// order, a batch at a time, holding the set's ranges, never a list of all
+// its numbers (searchUIDs).
+type uidQueue struct {
+	r    []wire.SeqRange // canonical ranges; r[i] from next on is left
+	i    int
+	next uint32
+	left uint64   // numbers left in r
+	back []uint32 // put back (unshift), handed out first
+}
+
+// newUIDQueue returns the queue of the UIDs of s (canonical) above after.
+func newUIDQueue(s codec.SeqSet, after uint32) *uidQueue {
+	q := &uidQueue{}
+	for _, r := range s.Ranges() {
+		if r.Stop <= after {
+			continue
+		}
+		r.Start = max(r.Start, after+1)
+		q.r = append(q.r, r)
+		q.left += uint64(r.Stop-r.Start) + 1
+	}
+	if len(q.r) > 0 {
+		q.next = q.r[0].Start
+	}
+	return q
+}
+
+// len returns how many UIDs are left (at most math.MaxInt).
+func (q *uidQueue) len() int {
+	return int(min(q.left+uint64(len(q.back)), uint64(math.MaxInt)))
+}
+
+// take removes and returns the next n UIDs at most (none when empty).
+func (q *uidQueue) take(n int) []uint32 {
+	out := make([]uint32, 0, min(n, q.len()))
+	for len(out) < n && len(q.back) > 0 {
+		out = append(out, q.back[0])
+		q.back = q.back[1:]
+	}
+	for len(out) < n && q.i < len(q.r) {
+		out = append(out, q.next)
+		q.left--
+		if q.next == q.r[q.i].Stop {
+			if q.i++; q.i < len(q.r) {
+				q.next = q.r[q.i].Start
+			}
+			continue
+		}
+		q.next++
+	}
+	return out
+}
+
+// unshift puts uids (ascending, below those left) back at the head.
+func (q *uidQueue) unshift(uids []uint32) {
+	q.back = append(slices.Clip(uids), q.back...)
 }
 
 // searchAtom reports whether a search argument goes as written: a key, a
