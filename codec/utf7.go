@@ -288,7 +288,12 @@ func AppendEncodeMailbox(dst []byte, s string) []byte {
 // insensitive, RFC 9051 section 5.1) or followed by "/" or "." (the
 // mailboxes under it, which servers name so: Dovecot answers GETMETADATA
 // of "inbox/x" with "* METADATA INBOX/x"). Other names are compared byte
-// for byte.
+// for byte. It does not know the server's delimiter: on a server whose
+// delimiter is "/", "inbox.x" and "INBOX.x" are two mailboxes that it
+// calls the same, so it is for telling a command's answer from other
+// mailboxes' notices among responses already known to be about one
+// mailbox, not for routing (the session routes STATUS by exact name, INBOX
+// alone in any case).
 func SameMailbox(a, b string) bool {
 	if a == b {
 		return true

@@ -176,7 +176,7 @@ func (s *Session) readOne() (over bool) {
 	s.rl.yielded = false
 	s.idleWait()
 	off := s.tok.Offset()
-	s.rl.skipped, s.rl.streamed, s.rl.unowned = 0, 0, 0
+	s.rl.skipped, s.rl.streamed, s.rl.guessed = 0, 0, false
 	s.rl.respSize = off
 	r, err := s.dec.Next()
 	s.rl.respSize = s.tok.Offset() - off - s.rl.skipped + responseOverhead
@@ -377,11 +377,8 @@ func AlwaysEvent(r codec.Response) bool {
 func (s *Session) deliver(r codec.Response) {
 	s.mu.Lock()
 	target := s.targetLocked(r)
-	if n := s.rl.unowned; n > 0 {
-		s.rl.unowned = 0
-		if target != nil {
-			target.droppedSections += int(n)
-		}
+	if f, ok := r.(*codec.Fetch); ok {
+		s.checkGuessLocked(f, target)
 	}
 	s.countLocked(r, target)
 	if f, ok := r.(*codec.Fetch); ok && target != nil && target.pull != nil && s.lendableLocked(target) {
@@ -470,7 +467,7 @@ func (s *Session) targetLocked(r codec.Response) *Pending {
 		isStatus = true
 		var answered *Pending
 		for _, p := range s.inflight {
-			if p.info.target == TargetMailbox && p.hasMailbox && codec.SameMailbox(p.mailbox, name) && p.wants(r) {
+			if p.info.target == TargetMailbox && p.hasMailbox && sameMailbox(p.mailbox, name) && p.wants(r) {
 				if !p.gotStatus {
 					p.gotStatus = true
 					return p
@@ -489,6 +486,7 @@ func (s *Session) targetLocked(r codec.Response) *Pending {
 	earlier := v != nil && v.Earlier
 	name := codec.ResponseName(r)
 	var first, dynamic, fallback *Pending
+	firstDone := false // first is a UID command whose set is answered (uidsDone)
 	for _, p := range s.inflight {
 		if !p.wantsNamed(r, name) {
 			continue
@@ -558,12 +556,17 @@ func (s *Session) targetLocked(r codec.Response) *Pending {
 				}
 				// Not decoded yet (a streamed body comes first: the
 				// section is in f already), or a server that leaves the
-				// UID out of an answer with more in it: best guess.
-				// (Leaving all of these to the unsolicited stream split
-				// a message whose body had been routed here, and lost a
-				// quirky server's answer.)
-				if first == nil {
-					first = p
+				// UID out of an answer with more in it: best guess, the
+				// oldest whose answer has not gone past its set yet
+				// (servers answer in order, by ascending UID: Dovecot
+				// sends the FETCH data of pipelined UID FETCHes before
+				// their tagged OKs, and the oldest took the next
+				// one's). deliver checks the guess once the UID is read
+				// (checkGuessLocked). (Leaving all of these to the
+				// unsolicited stream split a message whose body had
+				// been routed here, and lost a quirky server's answer.)
+				if done := p.uidsDone(); first == nil || firstDone && !done {
+					first, firstDone = p, done
 				}
 				continue
 			}
@@ -664,16 +667,62 @@ func (s *Session) untaggedStatus(r *codec.Status) error {
 	return nil
 }
 
-// uidCommandsLocked counts the commands in flight that take f by UID (UID
-// FETCH, UID STORE), under mu.
-func (s *Session) uidCommandsLocked(f *codec.Fetch) int {
-	n := 0
+// sameMailbox reports whether two decoded mailbox names are the same
+// mailbox for routing STATUS responses: equal, or INBOX in any case (RFC
+// 9051 section 5.1). Not codec.SameMailbox, which also takes "inbox/x"
+// for "INBOX/x" whatever the server's delimiter: on a server whose
+// delimiter is "/", "inbox.x" and "INBOX.x" are two mailboxes (Cyrus 3.6),
+// and a NOTIFY STATUS of one was merged into the answer for the other.
+// Servers answer STATUS with the name as asked (Dovecot, Cyrus).
+func sameMailbox(a, b string) bool {
+	return a == b || len(a) == 5 && len(b) == 5 && strings.EqualFold(a, "INBOX") && strings.EqualFold(b, "INBOX")
+}
+
+// uidsDone reports whether the FETCH responses routed to p, a UID FETCH
+// or UID STORE, have reached the largest UID of its set (reader
+// goroutine only): a server answers by ascending UID, so no later
+// response is p's.
+func (p *Pending) uidsDone() bool {
+	if !p.hasSet || p.lastUID == 0 || p.set.Dynamic() {
+		return false
+	}
+	var top uint32
+	for _, r := range p.set.Ranges() {
+		top = max(top, r.Start, r.Stop)
+	}
+	return p.lastUID >= top
+}
+
+// checkGuessLocked follows the FETCH responses given to UID commands
+// (Pending.lastUID), and checks where a FETCH whose body was streamed
+// before its UID was read went against where its UID sends it (under mu,
+// on the reader): when the guess was wrong (a server that answered
+// pipelined UID FETCHes out of order, with the UID after the body), the
+// body went to the wrong command and its message lacks it. Both end with
+// an error matching ErrMisrouted, never a silent mix.
+func (s *Session) checkGuessLocked(f *codec.Fetch, target *Pending) {
+	if target != nil && target.info.uids && f.Has&codec.FetchUID != 0 {
+		target.lastUID = max(target.lastUID, f.UID)
+	}
+	if !s.rl.guessed {
+		return
+	}
+	s.rl.guessed = false
 	for _, p := range s.inflight {
-		if p.info.bySet && p.info.uids && p.wants(f) {
-			n++
+		if !p.guessed {
+			continue
+		}
+		p.guessed = false
+		if p == target {
+			continue
+		}
+		err := &codec.DecodeError{Name: "FETCH", Seq: f.Seq, UID: f.UID, Err: ErrMisrouted}
+		for _, q := range []*Pending{p, target} {
+			if q != nil && q.decodeErr == nil {
+				q.decodeErr = err
+			}
 		}
 	}
-	return n
 }
 
 // strayDone reports a tagged answer to a "DONE" the session sent for an
@@ -850,16 +899,10 @@ func (s *Session) sectionHandler(f *codec.Fetch, sec *codec.Section, r io.Reader
 		return codec.ErrKeepInline
 	}
 	target := s.targetLocked(f)
-	unknown := target != nil && target.info.uids && f.Has&codec.FetchUID == 0 && s.uidCommandsLocked(f) > 1
-	if unknown {
-		// Its UID comes after it, with more than one UID FETCH or UID
-		// STORE in flight: whose it is cannot be told yet, and streamed
-		// to the oldest (targetLocked's guess) it went to another
-		// command than the rest of its message (a pipelined Fetch
-		// yielded a second message, UID 0 with the other's body). It is
-		// kept in the FETCH, which goes by its UID once read, within
-		// MaxResultBytes.
-		target = nil
+	if target != nil && target.info.uids && f.Has&codec.FetchUID == 0 && (target.pull != nil && !small || target.cmd.Sections != nil) {
+		// Streamed to a command chosen before the UID is read: deliver
+		// checks the choice once it is (checkGuessLocked).
+		target.guessed, s.rl.guessed = true, true
 	}
 	s.mu.Unlock()
 	if target != nil && target.pull != nil {
@@ -895,7 +938,7 @@ func (s *Session) sectionHandler(f *codec.Fetch, sec *codec.Section, r io.Reader
 	switch {
 	case target != nil:
 		limit -= target.dataBytes
-	case !unknown:
+	default:
 		// No command's: at most what Responses may keep
 		// (MaxKeptBytes); collected within MaxResultBytes, a 60 MB
 		// body no command asked for was held, then copied, to be
@@ -905,8 +948,6 @@ func (s *Session) sectionHandler(f *codec.Fetch, sec *codec.Section, r io.Reader
 	if sec.Size > limit {
 		if target != nil {
 			target.droppedSections++
-		} else if unknown {
-			s.rl.unowned++ // charged where the FETCH goes (deliver)
 		}
 		// The FETCH is charged without the body it left out.
 		s.rl.skipped += sec.Size

@@ -249,11 +249,10 @@ type readLoopState struct {
 	// cancelable: the caller that drives has a context that can end;
 	// upgrade: a TLS or COMPRESS upgrade comes next (see coBeforeRead).
 	cancelable, upgrade bool
-	// unowned: body sections of the response being read left out (past
-	// MaxResultBytes) before it could be told whose they are (their UID
-	// came after them, with more than one UID command in flight): charged
-	// to the command the response goes to (sectionHandler, deliver).
-	unowned int32
+	// guessed: a body section of the response being read was streamed
+	// to a command chosen before its UID was read (Pending.guessed):
+	// deliver checks the guess.
+	guessed bool
 }
 
 // Pending is a command in flight.
@@ -333,9 +332,16 @@ type Pending struct {
 	hasSet     bool
 	hasMailbox bool
 	gotStatus  bool // a STATUS response for its mailbox was routed to it
+	// guessed: a body section of the response being read was streamed
+	// to this command before its UID was read (reader goroutine only).
+	guessed bool
 
 	unannouncedSeq    uint32 // see unannounced
 	unannouncedExists uint32
+	// lastUID is the largest UID of the FETCH responses routed to a UID
+	// FETCH or UID STORE (reader goroutine only): once it reaches the
+	// largest of its set, no body can be its (targetLocked's guess).
+	lastUID uint32
 }
 
 // takesContinuations reports whether p may get continuation requests that
@@ -441,10 +447,11 @@ type Command struct {
 	// responses that belong to the command (see codec.SectionHandler). It
 	// runs where OnData runs, under the same rules. A section that comes
 	// before its message's UID while more than one UID FETCH or UID STORE
-	// is in flight cannot be told whose it is: it is not streamed (here
-	// or with Pull) but kept in the FETCH, which goes by its UID, within
-	// Options.MaxResultBytes (past it, Section.Missing and a
-	// *ResultTooLargeError).
+	// is in flight goes (here or with Pull) to the oldest of them whose
+	// set the FETCH responses so far have not gone through (servers
+	// answer in order, by ascending UID); should the UID then name
+	// another command's message, both end with an error matching
+	// ErrMisrouted.
 	Sections codec.SectionHandler
 	// OnContinue answers continuation requests that are not a literal's
 	// (AUTHENTICATE): it gets the request's text and returns the line to
