@@ -128,6 +128,13 @@ func refusedAppend(err error) bool {
 func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, error) {
 	a.next = 0
 	var uids []uint32
+	// abandoned: a message could not be read whole, or not opened, once
+	// its APPEND had begun: the session was aborted with the command
+	// unfinished, which appends nothing (the server is in the middle of
+	// the literal when the connection closes). Taken for "answer not
+	// known", such a group stayed pending, and a later run took it for
+	// landed once anything else moved the mailbox's UIDNEXT: lost.
+	abandoned := false
 	if len(items) == 1 || !a.multi {
 		for i, it := range items {
 			r, size := it.r, it.size
@@ -140,10 +147,14 @@ func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, erro
 					return nil, err
 				}
 			}
-			res, err := a.c.Append(ctx, a.mailbox, r, size, &commands.AppendOptions{Flags: it.flags, Date: it.date})
+			res, err := a.c.Append(ctx, a.mailbox, &srcReader{r: r, left: size, failed: &abandoned}, size, &commands.AppendOptions{Flags: it.flags, Date: it.date})
 			if err != nil {
-				if i == 0 && refusedAppend(err) {
+				switch {
+				case i == 0 && refusedAppend(err):
 					err = &notAppendedError{err}
+				case i == 0 && abandoned:
+					a.closed = true
+					err = &notAppendedError{fmt.Errorf("%w (the APPEND was abandoned mid-way, with nothing of it appended, and the connection to the destination closed: run again)", err)}
 				}
 				return nil, err
 			}
@@ -159,12 +170,25 @@ func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, erro
 	}
 	msgs := make([]commands.AppendMessage, len(items))
 	for i, it := range items {
-		msgs[i] = commands.AppendMessage{R: it.r, Size: it.size, Open: it.open, Options: &commands.AppendOptions{Flags: it.flags, Date: it.date}}
+		m := commands.AppendMessage{Options: &commands.AppendOptions{Flags: it.flags, Date: it.date}}
+		if it.open == nil {
+			m.R, m.Size = &srcReader{r: it.r, left: it.size, failed: &abandoned}, it.size
+		} else {
+			m.Open = func() (io.Reader, int64, error) {
+				r, n, err := it.open()
+				if err != nil {
+					abandoned = true
+					return nil, 0, err
+				}
+				return &srcReader{r: r, left: n, failed: &abandoned}, n, nil
+			}
+		}
+		msgs[i] = m
 	}
 	res, err := a.c.AppendMany(ctx, a.mailbox, msgs)
 	if err != nil {
 		var gone *vanishedError
-		if errors.As(err, &gone) {
+		if errors.As(err, &gone) || abandoned {
 			// A message that vanished mid-group stopped the
 			// command before its end, and the connection was
 			// closed: a MULTIAPPEND left unfinished adds nothing.
@@ -197,6 +221,24 @@ func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, erro
 		uids = nil
 	}
 	return uids, nil
+}
+
+// srcReader reads a message for an APPEND and sets *failed when it
+// cannot give the left bytes: an error, or an end before them (the
+// session then aborts the command mid-literal).
+type srcReader struct {
+	r      io.Reader
+	left   int64
+	failed *bool
+}
+
+func (s *srcReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	s.left -= int64(n)
+	if err != nil && (err != io.EOF || s.left > 0) {
+		*s.failed = true
+	}
+	return n, err
 }
 
 // landed reports whether a pending group reached the mailbox: its UIDNEXT
