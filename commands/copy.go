@@ -109,15 +109,25 @@ var ErrMoveUnsupported = errors.New("commands: the server has neither MOVE nor U
 
 // MoveIncompleteError reports a fallback move whose COPY succeeded but
 // whose removal from the source failed: the messages are in both
-// mailboxes. Copy holds the COPYUID.
+// mailboxes. Copy holds the COPYUID. Deleted holds the source UIDs that
+// the fallback flagged \Deleted (all those it tried to, when its STORE
+// failed part-way): the next EXPUNGE or CLOSE of the mailbox, by any
+// client, removes them, and a Move tried again copies them twice. Take
+// the flag off (Store with RemoveFlags) to keep them, or expunge them
+// (Expunge of Deleted) to finish the move.
 type MoveIncompleteError struct {
-	Copy *CopyResult
-	Err  error
+	Copy    *CopyResult
+	Deleted Set
+	Err     error
 }
 
 // Error implements error.
 func (e *MoveIncompleteError) Error() string {
-	return "commands: move: messages copied but not removed from the source: " + e.Err.Error()
+	msg := "commands: move: messages copied but not removed from the source: " + e.Err.Error()
+	if !e.Deleted.IsEmpty() {
+		msg += " (left flagged \\Deleted in the source: " + e.Deleted.String() + ")"
+	}
+	return msg
 }
 
 // Unwrap returns the cause.
@@ -354,6 +364,7 @@ func (c *Client) removeMoved(ctx context.Context, cp *CopyResult, uids Set, copy
 	if uids.IsEmpty() {
 		return copyErr
 	}
+	var deleted Set // flagged \Deleted by the STORE below
 	incomplete := func(err error) error {
 		if copyErr != nil {
 			// The copy's *SplitError says what was copied: kept.
@@ -363,11 +374,22 @@ func (c *Client) removeMoved(ctx context.Context, cp *CopyResult, uids Set, copy
 				err = fmt.Errorf("%w (after a copy that stopped part-way: %w)", err, copyErr)
 			}
 		}
-		return &MoveIncompleteError{Copy: cp, Err: err}
+		return &MoveIncompleteError{Copy: cp, Deleted: deleted, Err: err}
 	}
 	if _, err := c.Store(ctx, uids, AddFlags, []string{`\Deleted`}, &StoreOptions{Silent: true}); err != nil {
+		var split *SplitError
+		var refused *session.StatusError
+		switch {
+		case errors.As(err, &split):
+			deleted = split.Done // the parts stored
+		case errors.As(err, &refused), errors.Is(err, session.ErrNotSent):
+			// Refused or not sent: nothing stored.
+		default:
+			deleted = uids // may carry it: the answer was not had
+		}
 		return incomplete(err)
 	}
+	deleted = uids
 	if _, err := c.Expunge(ctx, &uids); err != nil {
 		return incomplete(fmt.Errorf("UID EXPUNGE: %w", err))
 	}

@@ -371,7 +371,17 @@ func (c *Client) searchCommand(criteria *Criteria, opts *SearchOptions) (*sessio
 		// a plain SEARCH answer is a line of 1.3 MB).
 		ret = &SearchReturn{All: true}
 	}
-	return &session.Command{Name: name, Pull: true, Args: func(e *wire.Encoder) {
+	var rules *session.Rules
+	if o.UID && cr.seqNums() {
+		// UID SEARCH of sequence numbers (Move's and its fallback's
+		// UIDs of a set): the session's rules for UID SEARCH let it run
+		// beside a command during which the server may expunge, which
+		// would renumber the set while it is read; SEARCH's do not.
+		r, _ := session.CommandRules(name)
+		r.SeqNums, r.NoExpunge = true, true
+		rules = &r
+	}
+	return &session.Command{Name: name, Pull: true, Rules: rules, Args: func(e *wire.Encoder) {
 		if esearch {
 			e.SP().Atom("RETURN").SP().List(func(e *wire.Encoder) { atoms(e, ret.names()) })
 		}
@@ -380,6 +390,24 @@ func (c *Client) searchCommand(criteria *Criteria, opts *SearchOptions) (*sessio
 		}
 		cr.encode(e)
 	}}, o, nil
+}
+
+// seqNums reports whether the criteria hold a set of sequence numbers.
+func (cr *Criteria) seqNums() bool {
+	if cr.Set != nil && !cr.Set.UID {
+		return true
+	}
+	for i := range cr.Not {
+		if cr.Not[i].seqNums() {
+			return true
+		}
+	}
+	for i := range cr.Or {
+		if cr.Or[i][0].seqNums() || cr.Or[i][1].seqNums() {
+			return true
+		}
+	}
+	return false
 }
 
 // searchCommands builds the commands of Search and SearchIter: one, or
@@ -441,6 +469,12 @@ func (c *Client) searchCommands(criteria *Criteria, opts *SearchOptions) (cmds [
 	}
 	if !parts[0].UID || !o.UID {
 		mark := c.s.Renumbered()
+		for _, part := range cmds {
+			// Checked again by the session when the part's turn comes
+			// (another goroutine's command may bring an EXPUNGE while it
+			// waits).
+			part.CheckRenumbered, part.Renumbered = true, mark
+		}
 		check = func(i int) error {
 			if i > 0 && c.s.Renumbered() != mark {
 				return c.renumberedError(sel, i, len(parts), cmd.Name)

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -28,7 +27,7 @@ const DefaultMaxSetLength = 8000
 // (session.Session.Renumbered: a message expunged, by another command or
 // another client): the rest of the set would name other messages, so it
 // is not sent. Use UIDs for long sets in a mailbox that changes.
-var ErrRenumbered = errors.New("commands: sequence numbers changed between the commands a long set was split into")
+var ErrRenumbered = session.ErrRenumbered
 
 // SplitError reports a command whose message set was sent as several
 // commands, being too long for one command line (Client.SetMaxSetLength),
@@ -210,6 +209,12 @@ func (c *Client) newSplitRun(set Set, cmd string) *splitRun {
 // run began in (selection).
 func (r *splitRun) command(ctx context.Context, cmd *session.Command) *session.Command {
 	cmd.Selection = r.selection
+	if len(r.parts) > 1 && !r.parts[0].UID {
+		// Checked by the session when the part's turn comes, not only
+		// before it is queued (check): a part that waited behind
+		// another goroutine's NOOP went out after the NOOP's EXPUNGE.
+		cmd.CheckRenumbered, cmd.Renumbered = true, r.mark
+	}
 	return bound(ctx, cmd)
 }
 

@@ -332,3 +332,9 @@ func (e *ReadOnlyError) Is(target error) bool { return target == ErrReadOnly }
 // body, and the body yielded without its message), rather than a silent
 // mix. Running such fetches one after the other avoids it.
 var ErrMisrouted = errors.New("session: a FETCH body came before its UID and went to another command than its message (pipelined UID FETCH answered out of order)")
+
+// ErrRenumbered is wrapped by the *NotSentError of a command whose
+// Command.Renumbered count is stale: sequence numbers may have come to
+// name other messages since it was read. commands.ErrRenumbered is the
+// same error.
+var ErrRenumbered = errors.New("sequence numbers changed between the commands a long set was split into")

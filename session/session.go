@@ -493,6 +493,20 @@ type Command struct {
 	// another goroutine in between does not send the rest to another
 	// mailbox.
 	Selection uint32
+	// Renumbered, when CheckRenumbered is set, is the count of
+	// Session.Renumbered the command's sequence numbers were read at (a
+	// part of a long set, read before the first part): if sequence
+	// numbers may have changed before the command's turn came (an
+	// EXPUNGE or VANISHED that another goroutine's command brought, a
+	// SELECT), it is not sent, and Start returns a *NotSentError
+	// wrapping ErrRenumbered. Checked when the command starts: from then
+	// on, the pipelining rules keep commands during which the server may
+	// expunge from running beside one whose Rules say SeqNums. (Checked
+	// by its caller before the command waited for its turn, a part
+	// queued behind another goroutine's NOOP went out after the NOOP's
+	// EXPUNGE, and flagged messages nobody named.)
+	Renumbered      uint32
+	CheckRenumbered bool
 }
 
 // Open reads the server's greeting on conn and starts the session. The

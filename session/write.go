@@ -177,6 +177,10 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush bool) (*Pend
 		s.mu.Unlock()
 		return nil, notSent(ErrReselected)
 	}
+	if cmd.CheckRenumbered && cmd.Renumbered != s.renumbered {
+		s.mu.Unlock()
+		return nil, notSent(ErrRenumbered)
+	}
 	if known && !cmd.AnyState && !info.allowed.has(s.state) {
 		st := s.state
 		s.mu.Unlock()

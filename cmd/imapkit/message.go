@@ -247,9 +247,12 @@ func copyMove(name, verb string, move bool) serverCmd {
 			} else {
 				res, err = cn.c.Copy(ctx, set, args[2])
 			}
+			did := verb
 			var mie *commands.MoveIncompleteError
 			if errors.As(err, &mie) {
-				res = mie.Copy
+				// Copied, not removed from the source: not "moved" (the
+				// error, on stderr, says what is left flagged \Deleted).
+				res, did = mie.Copy, "copied (the move did not finish)"
 			}
 			if err != nil && res == nil {
 				return err
@@ -263,9 +266,9 @@ func copyMove(name, verb string, move bool) serverCmd {
 					return werr
 				}
 			} else if res != nil {
-				fmt.Fprintf(o.stdout, "%s %s UID %s to %s UID %s (UIDVALIDITY %d)\n", verb, printable(args[0]), j.Src, printable(args[2]), j.Dst, j.UIDValidity)
+				fmt.Fprintf(o.stdout, "%s %s UID %s to %s UID %s (UIDVALIDITY %d)\n", did, printable(args[0]), j.Src, printable(args[2]), j.Dst, j.UIDValidity)
 			} else {
-				fmt.Fprintf(o.stdout, "%s %s %s to %s\n", verb, printable(args[0]), j.Set, printable(args[2]))
+				fmt.Fprintf(o.stdout, "%s %s %s to %s\n", did, printable(args[0]), j.Set, printable(args[2]))
 			}
 			return err
 		},
