@@ -380,12 +380,16 @@ func (c *Client) removeMoved(ctx context.Context, cp *CopyResult, uids Set, copy
 		var split *SplitError
 		var refused *session.StatusError
 		switch {
-		case errors.As(err, &split):
-			deleted = split.Done // the parts stored
 		case errors.As(err, &refused), errors.Is(err, session.ErrNotSent):
-			// Refused or not sent: nothing stored.
+			// Refused or not sent: nothing stored (but by the parts
+			// that succeeded before, when the set went in parts).
+			if errors.As(err, &split) {
+				deleted = split.Done
+			}
 		default:
-			deleted = uids // may carry it: the answer was not had
+			// The answer was not had (the connection lost): every UID
+			// may carry it, those of parts sent ahead unanswered too.
+			deleted = uids
 		}
 		return incomplete(err)
 	}

@@ -325,12 +325,13 @@ func (e *ReadOnlyError) Is(target error) bool { return target == ErrReadOnly }
 
 // ErrMisrouted is matched by the error of the commands a FETCH body went
 // astray between: a body that comes before its message's UID while more
-// than one UID FETCH is in flight goes to the command whose answer is due
-// next (servers answer in order, by ascending UID); a server that answers
-// otherwise sends it to another command than its message. Both commands
-// end with an error that matches ErrMisrouted (the message that lacks its
-// body, and the body yielded without its message), rather than a silent
-// mix. Running such fetches one after the other avoids it.
+// than one UID FETCH is in flight, and only one of them may still own it
+// by the answers so far (servers answer by ascending UID), is streamed to
+// that one (Command.Sections); a server that answers otherwise sends it
+// to another command than its message. Both commands end with an error
+// that matches ErrMisrouted (the message that lacks its body, and the
+// body yielded without its message), rather than a silent mix. Running
+// such fetches one after the other avoids it.
 var ErrMisrouted = errors.New("session: a FETCH body came before its UID and went to another command than its message (pipelined UID FETCH answered out of order)")
 
 // ErrRenumbered is wrapped by the *NotSentError of a command whose

@@ -176,7 +176,7 @@ func (s *Session) readOne() (over bool) {
 	s.rl.yielded = false
 	s.idleWait()
 	off := s.tok.Offset()
-	s.rl.skipped, s.rl.streamed, s.rl.guessed = 0, 0, false
+	s.rl.skipped, s.rl.streamed, s.rl.guessed, s.rl.unowned = 0, 0, false, 0
 	s.rl.respSize = off
 	r, err := s.dec.Next()
 	s.rl.respSize = s.tok.Offset() - off - s.rl.skipped + responseOverhead
@@ -598,6 +598,13 @@ func flagsOnly(f *codec.Fetch) bool {
 	return f.Has&^(codec.FetchFlags|codec.FetchModSeq) == 0 && len(f.Sections) == 0 && len(f.BinarySizes) == 0 && len(f.Unknown) == 0
 }
 
+// flagChange reports whether f holds FLAGS (and MODSEQ, UID) alone: the
+// shape of a flag change another client made, as well as of an answer to a
+// FETCH of FLAGS.
+func flagChange(f *codec.Fetch) bool {
+	return f.Has&^(codec.FetchFlags|codec.FetchModSeq|codec.FetchUID) == 0 && len(f.Sections) == 0 && len(f.BinarySizes) == 0 && len(f.Unknown) == 0
+}
+
 // wants reports whether r belongs to p: Command.Want, or the command's
 // rules; a tagged ESEARCH goes to its tag.
 func (p *Pending) wants(r codec.Response) bool { return p.wantsNamed(r, codec.ResponseName(r)) }
@@ -693,6 +700,20 @@ func (p *Pending) uidsDone() bool {
 	return p.lastUID >= top
 }
 
+// openUIDCommandsLocked counts the commands in flight that take f by UID
+// (UID FETCH, UID STORE) and whose answer has not gone past their set
+// (uidsDone), under mu: those that may own a FETCH whose UID is not read
+// yet.
+func (s *Session) openUIDCommandsLocked(f *codec.Fetch) int {
+	n := 0
+	for _, p := range s.inflight {
+		if p.info.bySet && p.info.uids && p.wants(f) && !p.uidsDone() {
+			n++
+		}
+	}
+	return n
+}
+
 // checkGuessLocked follows the FETCH responses given to UID commands
 // (Pending.lastUID), and checks where a FETCH whose body was streamed
 // before its UID was read went against where its UID sends it (under mu,
@@ -701,7 +722,16 @@ func (p *Pending) uidsDone() bool {
 // body went to the wrong command and its message lacks it. Both end with
 // an error matching ErrMisrouted, never a silent mix.
 func (s *Session) checkGuessLocked(f *codec.Fetch, target *Pending) {
-	if target != nil && target.info.uids && f.Has&codec.FetchUID != 0 {
+	if n := s.rl.unowned; n > 0 {
+		s.rl.unowned = 0
+		if target != nil {
+			target.droppedSections += int(n)
+		}
+	}
+	if target != nil && target.info.uids && f.Has&codec.FetchUID != 0 && !flagChange(f) && target.set.Contains(f.UID) {
+		// An answer of its set; not a flag change another client made
+		// (FLAGS alone, which may name any message of the set, before
+		// the answers that come ahead of it).
 		target.lastUID = max(target.lastUID, f.UID)
 	}
 	if !s.rl.guessed {
@@ -899,10 +929,25 @@ func (s *Session) sectionHandler(f *codec.Fetch, sec *codec.Section, r io.Reader
 		return codec.ErrKeepInline
 	}
 	target := s.targetLocked(f)
-	if target != nil && target.info.uids && f.Has&codec.FetchUID == 0 && (target.pull != nil && !small || target.cmd.Sections != nil) {
-		// Streamed to a command chosen before the UID is read: deliver
-		// checks the choice once it is (checkGuessLocked).
-		target.guessed, s.rl.guessed = true, true
+	unknown := false
+	if target != nil && target.info.uids && f.Has&codec.FetchUID == 0 {
+		switch {
+		case s.openUIDCommandsLocked(f) > 1:
+			// Its UID comes after it, and more than one UID command
+			// may own it (a long Fetch's parts ahead; two Fetch
+			// loops): kept in the FETCH, which goes by its UID once
+			// read, within MaxResultBytes. Streamed to the oldest, it
+			// went to another command than the rest of its message
+			// (a message of UID 0 with the other's body), and a guess
+			// by the answers so far failed where a UID of the set is
+			// gone.
+			target, unknown = nil, true
+		case target.pull != nil && !small || target.cmd.Sections != nil:
+			// Streamed to the one command whose answer has not gone
+			// past its set: deliver checks it once the UID is read
+			// (checkGuessLocked).
+			target.guessed, s.rl.guessed = true, true
+		}
 	}
 	s.mu.Unlock()
 	if target != nil && target.pull != nil {
@@ -938,7 +983,7 @@ func (s *Session) sectionHandler(f *codec.Fetch, sec *codec.Section, r io.Reader
 	switch {
 	case target != nil:
 		limit -= target.dataBytes
-	default:
+	case !unknown:
 		// No command's: at most what Responses may keep
 		// (MaxKeptBytes); collected within MaxResultBytes, a 60 MB
 		// body no command asked for was held, then copied, to be
@@ -948,6 +993,8 @@ func (s *Session) sectionHandler(f *codec.Fetch, sec *codec.Section, r io.Reader
 	if sec.Size > limit {
 		if target != nil {
 			target.droppedSections++
+		} else if unknown {
+			s.rl.unowned++ // charged where the FETCH goes (deliver)
 		}
 		// The FETCH is charged without the body it left out.
 		s.rl.skipped += sec.Size

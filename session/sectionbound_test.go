@@ -15,13 +15,16 @@ import (
 )
 
 // TestMisroutedBodyBeforeUID: two pulled UID FETCH commands in flight,
-// and a server that answers the second first, its UID after a body too
-// large to keep in the FETCH (streamed). The body goes to the command
-// whose answer is due next (the first: nothing of its set was answered),
-// and the rest of the FETCH by its UID to the second: both end with an
+// of UID 1 and UID 2. The server answers the first (UID first), then
+// sends a second FETCH of UID 1 with its UID after a body too large to
+// keep in the FETCH (legal: a server may send several FETCH responses for
+// one message). The first's answer has reached the top of its set, so the
+// body goes to the one command that may still own it, the second, while
+// the rest of the FETCH goes by its UID to the first: both end with an
 // error matching ErrMisrouted, never a body yielded as another message's
-// without a word (before, the first yielded a message of UID 0 with the
-// second's body, and the second its message without it).
+// without a word (before, the second yielded a message of UID 0 with UID
+// 1's body). When more than one command may own such a body it is kept in
+// the FETCH instead (commands TestReview37bFetchPartsBodyBeforeUID).
 func TestMisroutedBodyBeforeUID(t *testing.T) {
 	const size = 100 << 10
 	client, server := transport.Pipe()
@@ -43,7 +46,7 @@ func TestMisroutedBodyBeforeUID(t *testing.T) {
 			if fetches = append(fetches, tag); len(fetches) < 2 {
 				continue
 			}
-			fmt.Fprintf(server, "* 2 FETCH (BODY[] {%d}\r\n%s UID 2)\r\n%s OK done\r\n%s OK done\r\n",
+			fmt.Fprintf(server, "* 1 FETCH (UID 1 RFC822.SIZE 5)\r\n* 1 FETCH (BODY[] {%d}\r\n%s UID 1)\r\n%s OK done\r\n%s OK done\r\n",
 				size, strings.Repeat("x", size), fetches[0], fetches[1])
 		}
 	}()

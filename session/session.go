@@ -253,6 +253,11 @@ type readLoopState struct {
 	// to a command chosen before its UID was read (Pending.guessed):
 	// deliver checks the guess.
 	guessed bool
+	// unowned: body sections of the response being read left out (past
+	// MaxResultBytes) before it could be told whose they are (their UID
+	// came after them, with more than one UID command that may own
+	// them): charged to the command the response goes to (deliver).
+	unowned int32
 }
 
 // Pending is a command in flight.
@@ -447,11 +452,15 @@ type Command struct {
 	// responses that belong to the command (see codec.SectionHandler). It
 	// runs where OnData runs, under the same rules. A section that comes
 	// before its message's UID while more than one UID FETCH or UID STORE
-	// is in flight goes (here or with Pull) to the oldest of them whose
-	// set the FETCH responses so far have not gone through (servers
-	// answer in order, by ascending UID); should the UID then name
+	// is in flight goes (here or with Pull) to the one of them whose
+	// answers have not reached the top of its set yet (servers answer by
+	// ascending UID), and is checked once the UID is read: should it name
 	// another command's message, both end with an error matching
-	// ErrMisrouted.
+	// ErrMisrouted. When more than one may still own it, it is not
+	// streamed but kept in the FETCH, which goes by its UID, within
+	// Options.MaxResultBytes (past it, Section.Missing and a
+	// *ResultTooLargeError). Servers that send the UID first (Dovecot,
+	// Cyrus) are routed by it.
 	Sections codec.SectionHandler
 	// OnContinue answers continuation requests that are not a literal's
 	// (AUTHENTICATE): it gets the request's text and returns the line to
