@@ -290,7 +290,7 @@ func normalizedReader(r io.Reader, size int64) (io.Reader, int64, error) {
 	if _, err := rs.Seek(start, io.SeekStart); err != nil {
 		return nil, 0, err
 	}
-	return &crlfReader{r: io.LimitReader(rs, size), want: out}, out, nil
+	return &crlfReader{r: io.LimitReader(rs, size), want: out, size: size}, out, nil
 }
 
 // errChanged is the error of the second read of a message to normalise
@@ -307,6 +307,7 @@ type crlfReader struct {
 	err     error  // the error of r, returned once pending is drained
 	in, out int64  // bytes read from r, bytes converted
 	want    int64  // when not 0: the most bytes the conversion may make
+	size    int64  // with want: the bytes of r, all of which must be read
 }
 
 func (c *crlfReader) Read(p []byte) (int, error) {
@@ -330,7 +331,11 @@ func (c *crlfReader) Read(p []byte) (int, error) {
 			c.lastCR = b == '\r'
 		}
 		c.pending = out
-		if c.out += int64(len(out)); c.want > 0 && c.out > c.want {
+		if c.out += int64(len(out)); c.want > 0 && (c.out > c.want || c.out == c.want && c.in < c.size) {
+			// More than counted, or all of it with input left, which
+			// converts to more: the literal, its size sent, would go
+			// out cut, the rest of the message unread (its input read
+			// in chunks, the bound fell on a chunk's end).
 			c.pending, c.err = nil, errChanged
 		}
 	}
@@ -339,13 +344,23 @@ func (c *crlfReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// appendResult reads the APPENDUID of an APPEND's tagged OK (UIDPLUS).
+// appendResult reads the APPENDUID of an APPEND's tagged OK (UIDPLUS), or
+// of an untagged OK the command took (REPLACE).
 func appendResult(res *session.Result) *AppendResult {
 	out := &AppendResult{}
-	if st := res.Status; st != nil && st.Code != nil && st.Code.Kind == codec.CodeAppendUID {
-		out.UIDValidity = st.Code.UIDValidity
-		if rg := st.Code.Dst.Ranges(); len(rg) > 0 {
-			out.UID = rg[0].Start
+	statuses := []*codec.Status{res.Status} // the tagged OK's first
+	for _, d := range res.Data {
+		if st, ok := d.(*codec.Status); ok {
+			statuses = append(statuses, st) // REPLACE's untagged OK (RFC 8508)
+		}
+	}
+	for _, st := range statuses {
+		if st != nil && st.Code != nil && st.Code.Kind == codec.CodeAppendUID {
+			out.UIDValidity = st.Code.UIDValidity
+			if rg := st.Code.Dst.Ranges(); len(rg) > 0 {
+				out.UID = rg[0].Start
+			}
+			break
 		}
 	}
 	return out

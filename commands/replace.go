@@ -40,11 +40,23 @@ func (e *ReplaceIncompleteError) Unwrap() error { return e.Err }
 // *ReplaceIncompleteError. Without either it sends nothing and returns
 // ErrUnsupported, rather than expunge other messages marked \Deleted.
 // As in Move, its commands go to the mailbox selected when it began or not
-// at all (session.ErrReselected).
+// at all (session.ErrReselected). With no mailbox selected, or the
+// selected one open read-only, it sends nothing and returns a
+// *session.StateError or ErrMailboxReadOnly.
 func (c *Client) Replace(ctx context.Context, msg Set, mailbox string, r io.Reader, size int64, opts *AppendOptions) (*AppendResult, error) {
 	rg := msg.Nums.Ranges()
 	if msg.Saved || len(rg) != 1 || rg[0].Start != rg[0].Stop || rg[0].Start == 0 {
 		return nil, fmt.Errorf("commands: Replace takes one message, not %s", msg)
+	}
+	// The old message is in the selected mailbox, which must be open
+	// read-write: checked before anything is sent (the fallback appended
+	// first, then found it could not remove the old one: a second copy
+	// each time a caller tried again).
+	if name, _ := c.s.Mailbox(); name == "" {
+		return nil, &session.StateError{Command: msg.name("REPLACE"), State: c.s.State(), Allowed: []session.State{session.StateSelected}}
+	}
+	if err := c.writable(); err != nil {
+		return nil, err
 	}
 	r, size, o, err := c.prepareAppend(r, size, opts)
 	if err != nil {
@@ -60,9 +72,13 @@ func (c *Client) Replace(ctx context.Context, msg Set, mailbox string, r io.Read
 				c.appendMessage(c.mailbox(msg.encode(e), mailbox), r, size, &o)
 			},
 			Want: func(r codec.Response) bool {
-				switch r.(type) {
+				switch r := r.(type) {
 				case *codec.Expunge, *codec.Vanished:
 					return true
+				case *codec.Status:
+					// APPENDUID in an untagged OK, as RFC 8508's
+					// example has it.
+					return r.Code != nil && r.Code.Kind == codec.CodeAppendUID
 				}
 				return false
 			},

@@ -446,13 +446,18 @@ func (s *Session) deliver(r codec.Response) {
 // takes a kind its rules do not gets r only when no other command wants
 // it.
 func (s *Session) targetLocked(r codec.Response) *Pending {
-	if st, ok := r.(*codec.Status); ok && st.Code != nil && st.Code.Kind == codec.CodeCopyUID {
+	if st, ok := r.(*codec.Status); ok && st.Code != nil && (st.Code.Kind == codec.CodeCopyUID || st.Code.Kind == codec.CodeAppendUID) {
 		// An untagged OK [COPYUID] answers a MOVE (RFC 6851 section
-		// 4.3), which takes untagged OKs only as a fallback, as a NOOP
+		// 4.3), an untagged OK [APPENDUID] a REPLACE (RFC 8508), each
+		// of which takes untagged OKs only as a fallback, as a NOOP
 		// that polls for events does: the oldest fallback took it, and
 		// Move said the server sent no COPYUID.
+		cmd := "MOVE"
+		if st.Code.Kind == codec.CodeAppendUID {
+			cmd = "REPLACE"
+		}
 		for _, p := range s.inflight {
-			if (p.name == "MOVE" || p.name == "UID MOVE") && p.wants(r) {
+			if (p.name == cmd || p.name == "UID "+cmd) && p.wants(r) {
 				return p
 			}
 		}
