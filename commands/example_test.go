@@ -359,6 +359,12 @@ func Example_qresync() {
 	if err != nil {
 		panic(err)
 	}
+	if st.UIDValidityChanged {
+		// The UIDs kept name other messages now: drop them, fetch the
+		// mailbox afresh.
+		fmt.Println("start over")
+		return
+	}
 	fmt.Println("expunged:", st.Vanished.String())
 	for _, m := range st.Changed {
 		fmt.Println("changed:", m.UID, m.Flags)

@@ -77,6 +77,13 @@ type MailboxState struct {
 	Changed []*Message
 	// Status is the tagged status.
 	Status *codec.Status
+	// UIDValidityChanged is set when SelectOptions.QResync named another
+	// UIDVALIDITY than the mailbox has now (it was deleted and made
+	// again, or renumbered): the server ignored the QRESYNC parameter
+	// (RFC 7162 section 3.2.5), Vanished and Changed are empty, and
+	// every UID the client knew names another message or none. Discard
+	// what is kept of the mailbox and fetch it afresh.
+	UIDValidityChanged bool
 }
 
 // ErrMailboxReadOnly is what Store, Expunge and Move return, having sent
@@ -180,6 +187,9 @@ func (c *Client) Select(ctx context.Context, mailbox string, opts *SelectOptions
 	// messages than the result may keep (MaxResultBytes): the state is
 	// returned with the error, Changed holding those kept.
 	st := c.mailboxState(mailbox, r)
+	if q := o.QResync; q != nil && st.UIDValidity != 0 && st.UIDValidity != q.UIDValidity {
+		st.UIDValidityChanged = true
+	}
 	if big != nil {
 		return st, err
 	}

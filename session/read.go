@@ -580,10 +580,14 @@ func (s *Session) targetLocked(r codec.Response) *Pending {
 		if p.set.Contains(n) {
 			return p
 		}
-		if p.set.Dynamic() && dynamic == nil {
+		if p.set.Dynamic() && dynamic == nil && !(s.count.known && f.Seq < s.count.n) {
 			// "*" is the largest number in use, which the session does
 			// not know: 1000:* on a mailbox whose last UID is 30 is
-			// 30:1000, and UID FETCH * returns the last message.
+			// 30:1000, and UID FETCH * returns the last message. Only
+			// the last message can be that answer: another client's
+			// flag change of message 2 of 7, during a Fetch of new mail
+			// (UIDNext:*), was taken for new mail and never reached
+			// the unsolicited stream.
 			dynamic = p
 		}
 	}
