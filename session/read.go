@@ -377,8 +377,8 @@ func AlwaysEvent(r codec.Response) bool {
 func (s *Session) deliver(r codec.Response) {
 	s.mu.Lock()
 	target := s.targetLocked(r)
-	if f, ok := r.(*codec.Fetch); ok {
-		s.checkGuessLocked(f, target)
+	if f, ok := r.(*codec.Fetch); ok && (target != nil && target.info.uids || s.rl.guessed || s.rl.unowned != 0) {
+		s.checkGuessLocked(f, target) // not called for the FETCH of a FETCH by sequence numbers
 	}
 	s.countLocked(r, target)
 	if f, ok := r.(*codec.Fetch); ok && target != nil && target.pull != nil && s.lendableLocked(target) {
