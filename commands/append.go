@@ -331,8 +331,8 @@ func (c *crlfReader) Read(p []byte) (int, error) {
 			c.lastCR = b == '\r'
 		}
 		c.pending = out
-		if c.out += int64(len(out)); c.want > 0 && (c.out > c.want || c.out == c.want && c.in < c.size) {
-			// More than counted, or all of it with input left, which
+		if c.out += int64(len(out)); c.want > 0 && (c.out > c.want || c.out == c.want && c.in < c.size && !c.restIsLF()) {
+			// More than counted, or all of it with input left that
 			// converts to more: the literal, its size sent, would go
 			// out cut, the rest of the message unread (its input read
 			// in chunks, the bound fell on a chunk's end).
@@ -342,6 +342,23 @@ func (c *crlfReader) Read(p []byte) (int, error) {
 	n := copy(p, c.pending)
 	c.pending = c.pending[n:]
 	return n, nil
+}
+
+// restIsLF reads what is left of the input when the conversion has made
+// all the bytes counted, and reports whether it converts to nothing: one
+// LF after a CR (whose LF was added), the CR the last byte of a chunk.
+func (c *crlfReader) restIsLF() bool {
+	if !c.lastCR || c.size-c.in != 1 {
+		return false
+	}
+	var b [1]byte
+	n, err := io.ReadFull(c.r, b[:])
+	c.in += int64(n)
+	if err != nil || b[0] != '\n' {
+		return false
+	}
+	c.lastCR = false
+	return true
 }
 
 // appendResult reads the APPENDUID of an APPEND's tagged OK (UIDPLUS), or

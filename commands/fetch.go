@@ -452,6 +452,9 @@ func (c *Client) fetchCommand(set Set, it *FetchItems) *session.Command {
 		Name: set.name("FETCH"),
 		Args: func(e *wire.Encoder) { set.encode(e); it.encode(e, set.UID) },
 		Pull: true,
+		// A body that comes before its UID is not this command's
+		// (session.Command.NoBodies): with Raw items, who knows.
+		NoBodies: len(it.Sections) == 0 && it.Raw == "",
 	}, &set, "")
 }
 

@@ -40,23 +40,14 @@ func (e *ReplaceIncompleteError) Unwrap() error { return e.Err }
 // *ReplaceIncompleteError. Without either it sends nothing and returns
 // ErrUnsupported, rather than expunge other messages marked \Deleted.
 // As in Move, its commands go to the mailbox selected when it began or not
-// at all (session.ErrReselected). With no mailbox selected, or the
-// selected one open read-only, it sends nothing and returns a
-// *session.StateError or ErrMailboxReadOnly.
+// at all (session.ErrReselected). The fallback first asks for msg's UID
+// (UID FETCH): with no mailbox selected, msg not there, or the mailbox open
+// read-only, it appends nothing and returns a *session.StateError, an
+// error, or ErrMailboxReadOnly.
 func (c *Client) Replace(ctx context.Context, msg Set, mailbox string, r io.Reader, size int64, opts *AppendOptions) (*AppendResult, error) {
 	rg := msg.Nums.Ranges()
 	if msg.Saved || len(rg) != 1 || rg[0].Start != rg[0].Stop || rg[0].Start == 0 {
 		return nil, fmt.Errorf("commands: Replace takes one message, not %s", msg)
-	}
-	// The old message is in the selected mailbox, which must be open
-	// read-write: checked before anything is sent (the fallback appended
-	// first, then found it could not remove the old one: a second copy
-	// each time a caller tried again).
-	if name, _ := c.s.Mailbox(); name == "" {
-		return nil, &session.StateError{Command: msg.name("REPLACE"), State: c.s.State(), Allowed: []session.State{session.StateSelected}}
-	}
-	if err := c.writable(); err != nil {
-		return nil, err
 	}
 	r, size, o, err := c.prepareAppend(r, size, opts)
 	if err != nil {
@@ -91,17 +82,22 @@ func (c *Client) Replace(ctx context.Context, msg Set, mailbox string, r io.Read
 	if !c.hasCap("UIDPLUS") {
 		return nil, fmt.Errorf("%w: REPLACE (and no UIDPLUS to expunge the old message alone)", ErrUnsupported)
 	}
-	old := msg
-	if !msg.UID {
-		// UID EXPUNGE needs the UID: ask for it before anything changes.
-		ms, err := c.FetchAll(ctx, msg, &FetchItems{UID: true})
-		if err != nil {
-			return nil, err
-		}
-		if len(ms) == 0 || ms[0].UID == 0 {
-			return nil, fmt.Errorf("commands: replace: no message %s", msg)
-		}
-		old = UIDs(ms[0].UID)
+	// UID EXPUNGE needs the UID: asked for before anything changes,
+	// which also finds, before the new message is appended, that no
+	// mailbox is selected (a *session.StateError, after a SELECT still in
+	// flight), that the old message is not there, or that the mailbox is
+	// open read-only: the fallback appended first, then could not remove
+	// the old one (a second copy at each try).
+	ms, err := c.FetchAll(ctx, msg, &FetchItems{UID: true})
+	if err != nil {
+		return nil, err
+	}
+	if len(ms) == 0 || ms[0].UID == 0 {
+		return nil, fmt.Errorf("commands: replace: no message %s", msg)
+	}
+	old := UIDs(ms[0].UID)
+	if err := c.writable(); err != nil {
+		return nil, err
 	}
 	res, err := c.Append(ctx, mailbox, r, size, &o)
 	if err != nil {

@@ -570,6 +570,9 @@ func (s *Session) targetLocked(r codec.Response) *Pending {
 				// (checkGuessLocked). (Leaving all of these to the
 				// unsolicited stream split a message whose body had
 				// been routed here, and lost a quirky server's answer.)
+				if len(f.Sections) > 0 && p.noBodies() {
+					continue // a body is not its
+				}
 				if done := p.uidsDone(); first == nil || firstDone && !done {
 					first, firstDone = p, done
 				}
@@ -709,6 +712,10 @@ func (p *Pending) uidsDone() bool {
 	return p.lastUID >= top
 }
 
+// noBodies reports whether p asks for no body section (Command.NoBodies,
+// or a UID STORE).
+func (p *Pending) noBodies() bool { return p.cmd.NoBodies || p.name == "UID STORE" }
+
 // openUIDCommandsLocked counts the commands in flight that take f by UID
 // (UID FETCH, UID STORE) and whose answer has not gone past their set
 // (uidsDone), under mu: those that may own a FETCH whose UID is not read
@@ -716,7 +723,7 @@ func (p *Pending) uidsDone() bool {
 func (s *Session) openUIDCommandsLocked(f *codec.Fetch) int {
 	n := 0
 	for _, p := range s.inflight {
-		if p.info.bySet && p.info.uids && p.wants(f) && !p.uidsDone() {
+		if p.info.bySet && p.info.uids && !p.noBodies() && p.wants(f) && !p.uidsDone() {
 			n++
 		}
 	}

@@ -127,3 +127,89 @@ func TestCollectedSectionsBounded(t *testing.T) {
 		t.Fatalf("sections %v; want %s", kept, want)
 	}
 }
+
+// TestBodyBeforeUIDBesideBodiless: a pulled UID FETCH of a body, with a
+// UID STORE and a UID FETCH of flags (Command.NoBodies) in flight beside
+// it, and a server that puts the UID after the body. Neither of the
+// others can own a body, so it streams to the first (an item with a Body),
+// as it does when the UID FETCH is alone: counted as possible owners,
+// they made it be kept in the FETCH (within MaxResultBytes; past it,
+// failed).
+func TestBodyBeforeUIDBesideBodiless(t *testing.T) {
+	const size = 100 << 10
+	client, server := transport.Pipe()
+	go func() {
+		defer server.Close()
+		io.WriteString(server, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+		r := bufio.NewReader(server)
+		var tags []string
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			tag, rest, _ := strings.Cut(strings.TrimRight(line, "\r\n"), " ")
+			if !strings.HasPrefix(rest, "UID ") {
+				io.WriteString(server, tag+" OK done\r\n")
+				continue
+			}
+			if tags = append(tags, tag); len(tags) < 3 {
+				continue
+			}
+			fmt.Fprintf(server, "* 3 FETCH (BODY[] {%d}\r\n%s UID 5)\r\n%s OK done\r\n%s OK done\r\n%s OK done\r\n",
+				size, strings.Repeat("x", size), tags[0], tags[1], tags[2])
+		}
+	}()
+	s, err := session.Open(dvCtx(t), client, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := dvCtx(t)
+	dvRun(t, s, dvMailboxCmd("SELECT", "INBOX"))
+	set := func(n uint32) *codec.SeqSet {
+		var s codec.SeqSet
+		s.AddNum(n)
+		return &s
+	}
+	body, err := s.Start(ctx, &session.Command{Name: "UID FETCH", Messages: set(5), Pull: true, Args: dvRaw("5 BODY[]")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var others []*session.Pending
+	for _, c := range []*session.Command{
+		{Name: "UID STORE", Messages: set(7), Args: dvRaw(`7 +FLAGS.SILENT (\Seen)`)},
+		{Name: "UID FETCH", Messages: set(8), NoBodies: true, Args: dvRaw("8 (FLAGS)")},
+	} {
+		p, err := s.Start(ctx, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		others = append(others, p)
+	}
+	streamed := false
+	for {
+		it, err := body.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if it.Body != nil {
+			n, _ := io.Copy(io.Discard, it.Body)
+			streamed = n == size
+		}
+	}
+	if _, err := body.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range others {
+		if _, err := p.Wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !streamed {
+		t.Fatal("the body was not streamed (kept in the FETCH: the UID STORE and the UID FETCH of flags were taken for its possible owners)")
+	}
+}

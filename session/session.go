@@ -451,8 +451,9 @@ type Command struct {
 	// Sections, when set, streams the body sections of the FETCH
 	// responses that belong to the command (see codec.SectionHandler). It
 	// runs where OnData runs, under the same rules. A section that comes
-	// before its message's UID while more than one UID FETCH or UID STORE
-	// is in flight goes (here or with Pull) to the one of them whose
+	// before its message's UID while more than one UID FETCH that may ask
+	// for bodies (not NoBodies) is in flight goes (here or with Pull) to
+	// the one of them whose
 	// answers have not reached the top of its set yet (servers answer by
 	// ascending UID), and is checked once the UID is read: should it name
 	// another command's message, both end with an error matching
@@ -516,6 +517,12 @@ type Command struct {
 	// EXPUNGE, and flagged messages nobody named.)
 	Renumbered      uint32
 	CheckRenumbered bool
+	// NoBodies says that the command asks for no body section (a UID
+	// FETCH of flags or envelopes): a FETCH body that comes before its
+	// UID is not its, whatever its set, and it does not keep such a body
+	// from being streamed to the command it is for (see Sections). UID
+	// STORE is taken as such whatever this says.
+	NoBodies bool
 }
 
 // Open reads the server's greeting on conn and starts the session. The
