@@ -606,9 +606,7 @@ func (s *Session) targetLocked(r codec.Response) *Pending {
 // flagsOnly reports whether f holds nothing but FLAGS and MODSEQ: no
 // other item, no body section (one being streamed is in f.Sections
 // already), nothing unknown.
-func flagsOnly(f *codec.Fetch) bool {
-	return f.Has&^(codec.FetchFlags|codec.FetchModSeq) == 0 && len(f.Sections) == 0 && len(f.BinarySizes) == 0 && len(f.Unknown) == 0
-}
+func flagsOnly(f *codec.Fetch) bool { return f.Has&codec.FetchUID == 0 && flagChange(f) }
 
 // flagChange reports whether f holds FLAGS (and MODSEQ, UID) alone: the
 // shape of a flag change another client made, as well as of an answer to a
@@ -694,7 +692,7 @@ func (s *Session) untaggedStatus(r *codec.Status) error {
 // and a NOTIFY STATUS of one was merged into the answer for the other.
 // Servers answer STATUS with the name as asked (Dovecot, Cyrus).
 func sameMailbox(a, b string) bool {
-	return a == b || len(a) == 5 && len(b) == 5 && strings.EqualFold(a, "INBOX") && strings.EqualFold(b, "INBOX")
+	return a == b || strings.EqualFold(a, "INBOX") && strings.EqualFold(b, "INBOX")
 }
 
 // uidsDone reports whether the FETCH responses routed to p, a UID FETCH

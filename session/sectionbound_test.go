@@ -14,6 +14,42 @@ import (
 	"github.com/imapkit/imapkit/wire"
 )
 
+// uidCommandsSession opens a session, with INBOX selected, on a scripted
+// server that answers every command but those whose name begins with
+// "UID " at once, holds n of these, then writes answer(their tags) (the
+// answers to them all).
+func uidCommandsSession(t *testing.T, n int, answer func(tags []string) string) *session.Session {
+	t.Helper()
+	client, server := transport.Pipe()
+	go func() {
+		defer server.Close()
+		io.WriteString(server, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+		r := bufio.NewReader(server)
+		var tags []string
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			tag, rest, _ := strings.Cut(strings.TrimRight(line, "\r\n"), " ")
+			if !strings.HasPrefix(rest, "UID ") {
+				io.WriteString(server, tag+" OK done\r\n")
+				continue
+			}
+			if tags = append(tags, tag); len(tags) == n {
+				io.WriteString(server, answer(tags))
+			}
+		}
+	}()
+	s, err := session.Open(dvCtx(t), client, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	dvRun(t, s, dvMailboxCmd("SELECT", "INBOX"))
+	return s
+}
+
 // TestMisroutedBodyBeforeUID: two pulled UID FETCH commands in flight,
 // of UID 1 and UID 2. The server answers the first (UID first), then
 // sends a second FETCH of UID 1 with its UID after a body too large to
@@ -27,36 +63,11 @@ import (
 // the FETCH instead (commands TestReview37bFetchPartsBodyBeforeUID).
 func TestMisroutedBodyBeforeUID(t *testing.T) {
 	const size = 100 << 10
-	client, server := transport.Pipe()
-	go func() {
-		defer server.Close()
-		io.WriteString(server, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
-		r := bufio.NewReader(server)
-		var fetches []string
-		for {
-			line, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			tag, rest, _ := strings.Cut(strings.TrimRight(line, "\r\n"), " ")
-			if !strings.HasPrefix(rest, "UID FETCH") {
-				io.WriteString(server, tag+" OK done\r\n")
-				continue
-			}
-			if fetches = append(fetches, tag); len(fetches) < 2 {
-				continue
-			}
-			fmt.Fprintf(server, "* 1 FETCH (UID 1 RFC822.SIZE 5)\r\n* 1 FETCH (BODY[] {%d}\r\n%s UID 1)\r\n%s OK done\r\n%s OK done\r\n",
-				size, strings.Repeat("x", size), fetches[0], fetches[1])
-		}
-	}()
-	s, err := session.Open(dvCtx(t), client, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := uidCommandsSession(t, 2, func(tags []string) string {
+		return fmt.Sprintf("* 1 FETCH (UID 1 RFC822.SIZE 5)\r\n* 1 FETCH (BODY[] {%d}\r\n%s UID 1)\r\n%s OK done\r\n%s OK done\r\n",
+			size, strings.Repeat("x", size), tags[0], tags[1])
+	})
 	ctx := dvCtx(t)
-	dvRun(t, s, dvMailboxCmd("SELECT", "INBOX"))
 	var ps []*session.Pending
 	for _, uid := range []uint32{1, 2} {
 		var set codec.SeqSet
@@ -137,36 +148,11 @@ func TestCollectedSectionsBounded(t *testing.T) {
 // failed).
 func TestBodyBeforeUIDBesideBodiless(t *testing.T) {
 	const size = 100 << 10
-	client, server := transport.Pipe()
-	go func() {
-		defer server.Close()
-		io.WriteString(server, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
-		r := bufio.NewReader(server)
-		var tags []string
-		for {
-			line, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			tag, rest, _ := strings.Cut(strings.TrimRight(line, "\r\n"), " ")
-			if !strings.HasPrefix(rest, "UID ") {
-				io.WriteString(server, tag+" OK done\r\n")
-				continue
-			}
-			if tags = append(tags, tag); len(tags) < 3 {
-				continue
-			}
-			fmt.Fprintf(server, "* 3 FETCH (BODY[] {%d}\r\n%s UID 5)\r\n%s OK done\r\n%s OK done\r\n%s OK done\r\n",
-				size, strings.Repeat("x", size), tags[0], tags[1], tags[2])
-		}
-	}()
-	s, err := session.Open(dvCtx(t), client, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := uidCommandsSession(t, 3, func(tags []string) string {
+		return fmt.Sprintf("* 3 FETCH (BODY[] {%d}\r\n%s UID 5)\r\n%s OK done\r\n%s OK done\r\n%s OK done\r\n",
+			size, strings.Repeat("x", size), tags[0], tags[1], tags[2])
+	})
 	ctx := dvCtx(t)
-	dvRun(t, s, dvMailboxCmd("SELECT", "INBOX"))
 	set := func(n uint32) *codec.SeqSet {
 		var s codec.SeqSet
 		s.AddNum(n)

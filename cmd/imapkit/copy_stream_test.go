@@ -11,14 +11,33 @@ import (
 	"github.com/imapkit/imapkit/internal/testserver"
 )
 
-// wrongSizeSource is a source server whose RFC822.SIZE is wrong for every
-// message (1 byte), as some servers' are for messages stored with bare LF:
-// copy must append each body with the size of its FETCH literal.
-func wrongSizeSource(bodies []string) hostile.Scenario {
+// expungedNIL in scriptedSource's boxes is a message whose body FETCH
+// answers NIL, as Dovecot does once it was expunged by another session.
+const expungedNIL = "\x00NIL"
+
+// scriptedSource is a read-only source server: NAMESPACE answers ns, LIST
+// answers list (lines after "* LIST "), and boxes holds each selectable
+// mailbox's messages (UIDs from 1). A body expungedNIL is answered NIL, as
+// Dovecot answers for a message expunged meanwhile.
+func scriptedSource(ns string, list []string, boxes map[string][]string) hostile.Scenario {
+	return scriptedSourceWith(ns, list, boxes, sourceOpts{})
+}
+
+// sourceOpts are the quirks and faults of a scriptedSourceWith.
+type sourceOpts struct {
+	flags string                // every message's FLAGS ("" for none)
+	size  func(body string) int // the RFC822.SIZE it claims; nil: the body's
+	cut   func(uid int) bool    // true: half the body is sent, then the connection closed
+}
+
+// scriptedSourceWith is scriptedSource with o's quirks and faults.
+func scriptedSourceWith(ns string, list []string, boxes map[string][]string, o sourceOpts) hostile.Scenario {
 	return func(c *hostile.Conn) error {
-		if err := c.Greet("IMAP4rev1"); err != nil {
+		if err := c.Greet("IMAP4rev1 NAMESPACE"); err != nil {
 			return err
 		}
+		var cur []string
+		gone := map[int]bool{} // UIDs whose body came back NIL: expunged, so not found by a later SEARCH
 		for {
 			cmd, err := c.ReadCommand()
 			if err != nil {
@@ -28,24 +47,74 @@ func wrongSizeSource(bodies []string) hostile.Scenario {
 			switch cmd.Name {
 			case "LOGIN":
 				err = c.Line(ok)
+			case "NAMESPACE":
+				err = c.Lines("* NAMESPACE "+ns, ok)
 			case "LIST":
-				err = c.Lines(`* LIST (\Noselect) "/" ""`, ok)
-			case "EXAMINE":
-				err = c.Lines(fmt.Sprintf("* %d EXISTS", len(bodies)), "* OK [UIDVALIDITY 7] x", fmt.Sprintf("* OK [UIDNEXT %d] x", len(bodies)+1), cmd.Tag+" OK [READ-ONLY] done")
+				var l []string
+				for _, x := range list {
+					l = append(l, "* LIST "+x)
+				}
+				err = c.Lines(append(l, ok)...)
+			case "EXAMINE", "SELECT":
+				name := strings.Trim(cmd.Args, `"`)
+				b, found := boxes[name]
+				if !found {
+					err = c.Line(cmd.Tag + " NO no such mailbox")
+					break
+				}
+				cur = b
+				err = c.Lines(fmt.Sprintf("* %d EXISTS", len(b)), "* OK [UIDVALIDITY 7] x", fmt.Sprintf("* OK [UIDNEXT %d] x", len(b)+1), cmd.Tag+" OK [READ-ONLY] done")
 			case "UID SEARCH":
 				var l []string
-				for i := range bodies {
-					l = append(l, fmt.Sprint(i+1))
+				for i := range cur {
+					if !gone[i+1] {
+						l = append(l, fmt.Sprint(i+1))
+					}
 				}
 				err = c.Lines("* SEARCH "+strings.Join(l, " "), ok)
 			case "UID FETCH":
-				for i, b := range bodies {
+				set, _, _ := strings.Cut(cmd.Args, " ")
+				want := map[int]bool{}
+				for _, p := range strings.Split(set, ",") {
+					lo, hi, isRange := strings.Cut(p, ":")
+					var a, z int
+					fmt.Sscan(lo, &a)
+					z = a
+					if isRange {
+						if hi == "*" {
+							z = len(cur)
+						} else {
+							fmt.Sscan(hi, &z)
+						}
+					}
+					for i := min(a, z); i <= max(a, z); i++ {
+						want[i] = true
+					}
+				}
+				for i, b := range cur {
 					if err != nil {
 						break
 					}
-					if strings.Contains(cmd.Args, "RFC822.SIZE") {
-						err = c.Linef(`* %d FETCH (UID %d FLAGS (\Seen) INTERNALDATE "01-Feb-2024 10:00:00 +0000" RFC822.SIZE 1)`, i+1, i+1)
+					if !want[i+1] {
+						continue
+					}
+					if !strings.Contains(cmd.Args, "BODY") {
+						size := len(b)
+						if o.size != nil {
+							size = o.size(b)
+						}
+						err = c.Linef(`* %d FETCH (UID %d FLAGS (%s) INTERNALDATE "01-Feb-2024 10:00:00 +0000" RFC822.SIZE %d)`, i+1, i+1, o.flags, size)
+					} else if b == expungedNIL {
+						// As Dovecot answers for a message expunged by
+						// another session since this one last heard.
+						err = c.Linef("* %d FETCH (UID %d BODY[] NIL)", i+1, i+1)
+						gone[i+1] = true
+						ok = cmd.Tag + " OK [EXPUNGEISSUED] Some messages were already expunged"
 					} else if err = c.Linef("* %d FETCH (UID %d BODY[] {%d}", i+1, i+1, len(b)); err == nil {
+						if o.cut != nil && o.cut(i+1) {
+							c.WriteString(b[:len(b)/2])
+							return c.Close()
+						}
 						_, err = c.Copy(strings.NewReader(b + ")\r\n"))
 					}
 				}
@@ -73,7 +142,11 @@ func TestCopyWrongRFC822Size(t *testing.T) {
 		"From: b@example.com\r\nSubject: two\r\n\r\n" + strings.Repeat("second body line\r\n", 5000),
 		"From: c@example.com\r\nSubject: three\r\n\r\nthird\r\n",
 	}
-	src, err := hostile.Listen(wrongSizeSource(bodies))
+	// RFC822.SIZE wrong for every message (1 byte), as some servers'
+	// are for messages stored with bare LF: copy must append each body
+	// with the size of its FETCH literal.
+	src, err := hostile.Listen(scriptedSourceWith(`(("" "/")) NIL NIL`, []string{`() "/" INBOX`}, map[string][]string{"INBOX": bodies},
+		sourceOpts{flags: `\Seen`, size: func(string) int { return 1 }}))
 	if err != nil {
 		t.Fatal(err)
 	}

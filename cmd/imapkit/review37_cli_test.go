@@ -8,7 +8,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -194,104 +193,6 @@ func review37FlagsAfterStop(t *testing.T, oldState bool) {
 	}
 	if got[0].flags != want[0].flags {
 		t.Fatalf("UID 1: flags %q on the destination after two complete runs; the source has %q", got[0].flags, want[0].flags)
-	}
-}
-
-// scriptedSource is a read-only source server: NAMESPACE answers ns, LIST
-// answers list (lines after "* LIST "), and boxes holds each selectable
-// mailbox's messages (UIDs from 1).
-func scriptedSource(ns string, list []string, boxes map[string][]string) hostile.Scenario {
-	return func(c *hostile.Conn) error {
-		if err := c.Greet("IMAP4rev1 NAMESPACE"); err != nil {
-			return err
-		}
-		var cur []string
-		gone := map[int]bool{} // UIDs whose body came back NIL: expunged, so not found by a later SEARCH
-		for {
-			cmd, err := c.ReadCommand()
-			if err != nil {
-				return err
-			}
-			ok := cmd.Tag + " OK done"
-			switch cmd.Name {
-			case "LOGIN":
-				err = c.Line(ok)
-			case "NAMESPACE":
-				err = c.Lines("* NAMESPACE "+ns, ok)
-			case "LIST":
-				var l []string
-				for _, x := range list {
-					l = append(l, "* LIST "+x)
-				}
-				err = c.Lines(append(l, ok)...)
-			case "EXAMINE", "SELECT":
-				name := strings.Trim(cmd.Args, `"`)
-				b, found := boxes[name]
-				if !found {
-					err = c.Line(cmd.Tag + " NO no such mailbox")
-					break
-				}
-				cur = b
-				err = c.Lines(fmt.Sprintf("* %d EXISTS", len(b)), "* OK [UIDVALIDITY 7] x", fmt.Sprintf("* OK [UIDNEXT %d] x", len(b)+1), cmd.Tag+" OK [READ-ONLY] done")
-			case "UID SEARCH":
-				var l []string
-				for i := range cur {
-					if !gone[i+1] {
-						l = append(l, fmt.Sprint(i+1))
-					}
-				}
-				err = c.Lines("* SEARCH "+strings.Join(l, " "), ok)
-			case "UID FETCH":
-				set, _, _ := strings.Cut(cmd.Args, " ")
-				want := map[int]bool{}
-				for _, p := range strings.Split(set, ",") {
-					lo, hi, isRange := strings.Cut(p, ":")
-					var a, z int
-					fmt.Sscan(lo, &a)
-					z = a
-					if isRange {
-						if hi == "*" {
-							z = len(cur)
-						} else {
-							fmt.Sscan(hi, &z)
-						}
-					}
-					for i := min(a, z); i <= max(a, z); i++ {
-						want[i] = true
-					}
-				}
-				for i, b := range cur {
-					if err != nil {
-						break
-					}
-					if !want[i+1] {
-						continue
-					}
-					if !strings.Contains(cmd.Args, "BODY") {
-						err = c.Linef(`* %d FETCH (UID %d FLAGS () INTERNALDATE "01-Feb-2024 10:00:00 +0000" RFC822.SIZE %d)`, i+1, i+1, len(b))
-					} else if b == expungedNIL {
-						// As Dovecot answers for a message expunged by
-						// another session since this one last heard.
-						err = c.Linef("* %d FETCH (UID %d BODY[] NIL)", i+1, i+1)
-						gone[i+1] = true
-						ok = cmd.Tag + " OK [EXPUNGEISSUED] Some messages were already expunged"
-					} else if err = c.Linef("* %d FETCH (UID %d BODY[] {%d}", i+1, i+1, len(b)); err == nil {
-						_, err = c.Copy(strings.NewReader(b + ")\r\n"))
-					}
-				}
-				if err == nil {
-					err = c.Line(ok)
-				}
-			case "LOGOUT":
-				c.Lines("* BYE bye", ok)
-				return nil
-			default:
-				err = c.Answer(cmd)
-			}
-			if err != nil {
-				return err
-			}
-		}
 	}
 }
 
@@ -522,10 +423,6 @@ func TestReview37CopyExpungedMidCopy(t *testing.T) {
 		t.Errorf("a message expunged during the copy: exit %d, %d of the 4 remaining messages copied, stderr %q", code, len(got), errs)
 	}
 }
-
-// expungedNIL in scriptedSource's boxes is a message whose body FETCH
-// answers NIL, as Dovecot does once it was expunged by another session.
-const expungedNIL = "\x00NIL"
 
 // TestReview37ExportExpungedNILWritesPhantom: a message expunged by another
 // session between export's metadata FETCH and its body FETCH comes back as

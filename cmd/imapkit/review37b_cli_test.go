@@ -5,7 +5,6 @@ package main
 // A second review of stop 37's fixes: each test failed on them.
 
 import (
-	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -13,72 +12,6 @@ import (
 	"github.com/imapkit/imapkit/internal/hostile"
 	"github.com/imapkit/imapkit/internal/testserver"
 )
-
-// cutSource is a read-only source with one mailbox, INBOX, holding bodies
-// (UIDs from 1). While cut is set, the body of UID cutUID is sent half
-// way and the connection dropped (a source that fails mid-message: a
-// network error, a server restart), and cut is cleared.
-func cutSource(bodies []string, cutUID int, cut *atomic.Bool) hostile.Scenario {
-	return func(c *hostile.Conn) error {
-		if err := c.Greet("IMAP4rev1 NAMESPACE"); err != nil {
-			return err
-		}
-		for {
-			cmd, err := c.ReadCommand()
-			if err != nil {
-				return err
-			}
-			ok := cmd.Tag + " OK done"
-			switch cmd.Name {
-			case "LOGIN":
-				err = c.Line(ok)
-			case "NAMESPACE":
-				err = c.Lines(`* NAMESPACE (("" "/")) NIL NIL`, ok)
-			case "LIST":
-				err = c.Lines(`* LIST () "/" INBOX`, ok)
-			case "EXAMINE", "SELECT":
-				err = c.Lines(fmt.Sprintf("* %d EXISTS", len(bodies)), "* OK [UIDVALIDITY 7] x", fmt.Sprintf("* OK [UIDNEXT %d] x", len(bodies)+1), cmd.Tag+" OK [READ-ONLY] done")
-			case "UID SEARCH":
-				var l []string
-				for i := range bodies {
-					l = append(l, fmt.Sprint(i+1))
-				}
-				err = c.Lines("* SEARCH "+strings.Join(l, " "), ok)
-			case "UID FETCH":
-				// The sets copy sends are of whole batches here: answer
-				// every message.
-				for i, b := range bodies {
-					if err != nil {
-						break
-					}
-					if !strings.Contains(cmd.Args, "BODY") {
-						err = c.Linef(`* %d FETCH (UID %d FLAGS () INTERNALDATE "01-Feb-2024 10:00:00 +0000" RFC822.SIZE %d)`, i+1, i+1, len(b))
-						continue
-					}
-					if err = c.Linef("* %d FETCH (UID %d BODY[] {%d}", i+1, i+1, len(b)); err != nil {
-						break
-					}
-					if i+1 == cutUID && cut.CompareAndSwap(true, false) {
-						c.WriteString(b[:len(b)/2])
-						return c.Close()
-					}
-					_, err = c.Copy(strings.NewReader(b + ")\r\n"))
-				}
-				if err == nil {
-					err = c.Line(ok)
-				}
-			case "LOGOUT":
-				c.Lines("* BYE bye", ok)
-				return nil
-			default:
-				err = c.Answer(cmd)
-			}
-			if err != nil {
-				return err
-			}
-		}
-	}
-}
 
 // TestReview37bCopyAbandonedMultiappend: the source fails in the middle of
 // the second message of a MULTIAPPEND group. The APPEND is abandoned
@@ -97,7 +30,10 @@ func TestReview37bCopyAbandonedMultiappend(t *testing.T) {
 	}
 	var cut atomic.Bool
 	cut.Store(true)
-	src, err := hostile.Listen(cutSource(bodies, 2, &cut))
+	// The body of UID 2 is sent half way, the connection dropped (a
+	// network error, a server restart), once.
+	src, err := hostile.Listen(scriptedSourceWith(`(("" "/")) NIL NIL`, []string{`() "/" INBOX`}, map[string][]string{"INBOX": bodies},
+		sourceOpts{cut: func(uid int) bool { return uid == 2 && cut.CompareAndSwap(true, false) }}))
 	if err != nil {
 		t.Fatal(err)
 	}
