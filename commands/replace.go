@@ -15,12 +15,23 @@ import (
 // in their mailboxes. Append is the new message's APPENDUID.
 type ReplaceIncompleteError struct {
 	Append *AppendResult
-	Err    error
+	// Old is the old message's UID.
+	Old uint32
+	// Deleted says that the old message was flagged \Deleted before its
+	// UID EXPUNGE failed: it stays so, and the next EXPUNGE of the
+	// mailbox, by this client or another, removes it. Clear the flag
+	// (Store with RemoveFlags) to keep it.
+	Deleted bool
+	Err     error
 }
 
 // Error implements error.
 func (e *ReplaceIncompleteError) Error() string {
-	return "commands: replace: the new message was appended but the old one not removed: " + e.Err.Error()
+	left := ""
+	if e.Deleted {
+		left = `, left flagged \Deleted`
+	}
+	return fmt.Sprintf("commands: replace: the new message was appended but the old one (UID %d%s) not removed: %v", e.Old, left, e.Err)
 }
 
 // Unwrap returns the cause.
@@ -104,10 +115,10 @@ func (c *Client) Replace(ctx context.Context, msg Set, mailbox string, r io.Read
 		return nil, err
 	}
 	if _, err := c.Store(ctx, old, AddFlags, []string{`\Deleted`}, &StoreOptions{Silent: true}); err != nil {
-		return res, &ReplaceIncompleteError{Append: res, Err: err}
+		return res, &ReplaceIncompleteError{Append: res, Old: ms[0].UID, Err: err}
 	}
 	if _, err := c.Expunge(ctx, &old); err != nil {
-		return res, &ReplaceIncompleteError{Append: res, Err: fmt.Errorf("UID EXPUNGE: %w", err)}
+		return res, &ReplaceIncompleteError{Append: res, Old: ms[0].UID, Deleted: true, Err: fmt.Errorf("UID EXPUNGE: %w", err)}
 	}
 	return res, nil
 }

@@ -51,8 +51,15 @@ func TestReplaceFallback(t *testing.T) {
 	msg = "Subject: v3\r\n\r\nhi"
 	res, err = c.Replace(ctx, commands.UIDs(13), "Drafts", strings.NewReader(msg), int64(len(msg)), nil)
 	var ie *commands.ReplaceIncompleteError
-	if !errors.As(err, &ie) || ie.Append.UID != 14 || res == nil || res.UID != 14 || !errors.Is(err, session.ErrNo) {
+	if !errors.As(err, &ie) || ie.Append.UID != 14 || res == nil || res.UID != 14 || !errors.Is(err, session.ErrNo) ||
+		ie.Old != 13 || ie.Deleted || strings.Contains(err.Error(), "Deleted") {
 		t.Fatalf("Replace whose STORE fails: %v %+v", err, res)
+	}
+	msg = "Subject: v4\r\n\r\nhi"
+	_, err = c.Replace(ctx, commands.UIDs(14), "Drafts", strings.NewReader(msg), int64(len(msg)), nil)
+	if !errors.As(err, &ie) || ie.Append.UID != 15 || ie.Old != 14 || !ie.Deleted ||
+		!strings.Contains(err.Error(), `(UID 14, left flagged \Deleted)`) || !errors.Is(err, session.ErrNo) {
+		t.Fatalf("Replace whose UID EXPUNGE fails: %v", err)
 	}
 	if err := c.Noop(ctx); err != nil {
 		t.Fatal(err)
