@@ -131,6 +131,10 @@ type puller struct {
 	waiting bool   // the caller is in Next with nothing to take
 	slot    Item   // a response handed over borrowed, not yet taken
 	hasSlot bool
+	// overflow: a response was dropped because the queue passed
+	// MaxResultBytes (ResultTooLargeError.Queued), as opposed to a body
+	// left out for the command's whole answer (under s.mu)
+	overflow bool
 
 	// The context of the last Next, watched so that its end wakes the
 	// caller: one registration for a loop of calls with the same ctx.
@@ -373,6 +377,7 @@ func (s *Session) pullDeliver(p *Pending, r codec.Response) {
 	defer s.mu.Unlock()
 	if pl.bytes+size > s.opts.MaxResultBytes {
 		p.dropped++
+		pl.overflow = true
 		return
 	}
 	pl.queue = append(pl.queue, Item{Response: c, Size: size})

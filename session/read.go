@@ -834,7 +834,10 @@ func (s *Session) complete(st *codec.Status) error {
 	} else if p.decodeErr != nil {
 		err = fmt.Errorf("session: %s: part of the answer could not be decoded: %w", p.name, p.decodeErr)
 	} else if p.dropped > 0 || p.droppedSections > 0 {
-		err = &ResultTooLargeError{Command: p.name, Limit: s.opts.MaxResultBytes, Dropped: p.dropped, Sections: p.droppedSections, Queued: p.pull != nil}
+		s.mu.Lock()
+		queued := p.pull != nil && p.pull.overflow
+		s.mu.Unlock()
+		err = &ResultTooLargeError{Command: p.name, Limit: s.opts.MaxResultBytes, Dropped: p.dropped, Sections: p.droppedSections, Queued: queued}
 	} else if p.unannounced > 0 && !strings.HasPrefix(p.name, "UID ") {
 		s.mu.Lock()
 		err = &UnannouncedError{Command: p.name, Count: int(p.unannounced), Seq: p.unannouncedSeq, Exists: p.unannouncedExists}

@@ -199,3 +199,51 @@ func TestBodyBeforeUIDBesideBodiless(t *testing.T) {
 		t.Fatal("the body was not streamed (kept in the FETCH: the UID STORE and the UID FETCH of flags were taken for its possible owners)")
 	}
 }
+
+// TestUnownedBodyOverBoundNotQueued: two pulled UID FETCH commands in
+// flight, and a body sent before its UID too large to keep in the FETCH
+// (over MaxResultBytes, the default) while the UID would tell which
+// command owns it. The body is left out and its command ends with a
+// *ResultTooLargeError, whose Queued must be false: nothing waited in a
+// pulled command's queue for its caller (the error said "answer queued
+// while its caller did not take it", sending the reader after a slow
+// loop that was not there).
+func TestUnownedBodyOverBoundNotQueued(t *testing.T) {
+	const size = 65 << 20
+	s := uidCommandsSession(t, 2, func(tags []string) string {
+		return fmt.Sprintf("* 1 FETCH (BODY[] {%d}\r\n%s UID 1)\r\n%s OK done\r\n%s OK done\r\n",
+			size, strings.Repeat("x", size), tags[0], tags[1])
+	})
+	ctx := dvCtx(t)
+	var ps []*session.Pending
+	for _, uid := range []uint32{1, 2} {
+		var set codec.SeqSet
+		set.AddNum(uid)
+		p, err := s.Start(ctx, &session.Command{Name: "UID FETCH", Messages: &set, Pull: true,
+			Args: func(e *wire.Encoder) { e.SP().Raw(fmt.Sprintf("%d BODY[]", uid)) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps = append(ps, p)
+	}
+	for {
+		it, err := ps[0].Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f, ok := it.Response.(*codec.Fetch); ok && (f.UID != 1 || len(f.Sections) != 1 || !f.Sections[0].Missing) {
+			t.Fatalf("first command's FETCH: UID %d, %d sections; want UID 1 with its body left out", f.UID, len(f.Sections))
+		}
+	}
+	_, err := ps[0].Wait(ctx)
+	var tl *session.ResultTooLargeError
+	if !errors.As(err, &tl) || tl.Sections != 1 || tl.Queued || strings.Contains(err.Error(), "queued") {
+		t.Fatalf("first: %v; want a ResultTooLargeError for one section left out, not queued", err)
+	}
+	if _, err := ps[1].Wait(ctx); err != nil {
+		t.Fatalf("second: %v", err)
+	}
+}
