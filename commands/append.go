@@ -21,7 +21,16 @@ type AppendOptions struct {
 	// Date is its internal date; zero leaves it to the server (now).
 	Date time.Time
 	// Binary sends the message as literal8 (RFC 3516 BINARY), so that it
-	// may hold NUL and raw 8-bit content.
+	// may hold NUL and raw 8-bit content. A plain literal may not hold NUL
+	// (RFC 3501, RFC 9051; Dovecot stores it as 0x80, Cyrus refuses it):
+	// without Binary, a message given in memory (a []byte, or a reader
+	// with Len and ReadAt such as *bytes.Reader and *strings.Reader) is
+	// checked before it is sent, and sent as literal8 when it holds a NUL
+	// and the server has BINARY, or refused with an error wrapping
+	// wire.ErrNUL when it has not; any other reader is checked as it is
+	// sent, and a NUL aborts the session (the server is in the middle of
+	// the literal) with an error wrapping wire.ErrNUL, rather than have
+	// the message stored altered or refused.
 	Binary bool
 	// NormalizeCRLF turns every bare CR or LF of the message into CRLF,
 	// as imaplib's append does. The message is still streamed: the reader
@@ -46,8 +55,12 @@ type AppendResult struct {
 // non-synchronizing when the server's LITERAL+ or LITERAL- allows it; with
 // UTF8=ACCEPT enabled it is sent in the UTF8 form of RFC 6855. Bare CR or
 // LF are sent as they are (see NormalizeCRLF for imaplib's conversion).
-// Reading fewer than size bytes from r aborts the session: the server is
-// in the middle of the literal.
+// r must hold exactly size bytes: when its length is known without
+// reading (see ErrSizeMismatch), another length is an error before
+// anything is sent; otherwise reading fewer than size bytes from r aborts
+// the session (the server is in the middle of the literal), and bytes past
+// size are left unread. A message larger than the server's APPENDLIMIT=n
+// is ErrTooBig, before anything is sent.
 func (c *Client) Append(ctx context.Context, mailbox string, r io.Reader, size int64, opts *AppendOptions) (*AppendResult, error) {
 	r, size, o, err := c.prepareAppend(r, size, opts)
 	if err != nil {
@@ -80,6 +93,9 @@ func (c *Client) prepareAppend(r io.Reader, size int64, opts *AppendOptions) (io
 	if o.Binary && !c.hasCap("BINARY") {
 		return nil, 0, o, fmt.Errorf("%w: BINARY", ErrUnsupported)
 	}
+	if err := checkSize(r, size); err != nil {
+		return nil, 0, o, err
+	}
 	if o.NormalizeCRLF {
 		var err error
 		if r, size, err = normalizedReader(r, size); err != nil {
@@ -87,7 +103,11 @@ func (c *Client) prepareAppend(r io.Reader, size int64, opts *AppendOptions) (io
 		}
 		o.NormalizeCRLF = false
 	}
-	return r, size, o, nil
+	if err := c.checkAppendLimit(size); err != nil {
+		return nil, 0, o, err
+	}
+	r, err := c.checkNUL(r, size, &o)
+	return r, size, o, err
 }
 
 // appendMessage writes what follows the mailbox in APPEND and REPLACE:
@@ -96,6 +116,9 @@ func (c *Client) appendMessage(e *wire.Encoder, r io.Reader, size int64, o *Appe
 	o.encode(e)
 	e.SP()
 	if c.utf8() && c.s.HasCap("UTF8=ACCEPT") {
+		if g, ok := r.(*nulGuard); ok {
+			r = g.r // literal8: NUL is allowed
+		}
 		e.Atom("UTF8").SP().List(func(e *wire.Encoder) { e.LiteralReader(size, r, true) })
 	} else {
 		e.LiteralReader(size, r, o.Binary)
@@ -146,26 +169,61 @@ func (c *Client) AppendMany(ctx context.Context, mailbox string, msgs []AppendMe
 	msgs = slices.Clone(msgs) // the normalised readers replace the caller's
 	for i := range msgs {
 		m := &msgs[i]
-		if m.Options != nil && m.Options.NormalizeCRLF {
-			// As Append does (prepareAppend); a message opened when its
-			// turn comes is normalised then.
-			if open := m.Open; open != nil {
-				m.Open = func() (io.Reader, int64, error) {
-					r, n, err := open()
-					if err != nil {
+		if open := m.Open; open != nil {
+			// A message opened when its turn comes is checked (and
+			// normalised) then: an error stops the command in the
+			// middle, the session is aborted and none is added.
+			normalize := m.Options != nil && m.Options.NormalizeCRLF
+			binary := m.Options != nil && m.Options.Binary
+			m.Open = func() (io.Reader, int64, error) {
+				r, n, err := open()
+				if err != nil {
+					return nil, 0, err
+				}
+				if n < 0 {
+					return nil, 0, errors.New("commands: negative message size")
+				}
+				if err := checkSize(r, n); err != nil {
+					return nil, 0, err
+				}
+				if normalize {
+					if r, n, err = normalizedReader(r, n); err != nil {
 						return nil, 0, err
 					}
-					if n < 0 {
-						return nil, 0, errors.New("commands: negative message size")
-					}
-					return normalizedReader(r, n)
 				}
-			} else if m.Size >= 0 {
+				if !binary && !utf8Form {
+					r = &nulGuard{r: r}
+				}
+				return r, n, nil
+			}
+		} else if m.Size >= 0 {
+			if err := checkSize(m.R, m.Size); err != nil {
+				return nil, err
+			}
+			if m.Options != nil && m.Options.NormalizeCRLF {
+				// As Append does (prepareAppend).
 				r, n, err := normalizedReader(m.R, m.Size)
 				if err != nil {
 					return nil, err
 				}
 				m.R, m.Size = r, n
+			}
+			if err := c.checkAppendLimit(m.Size); err != nil {
+				return nil, err
+			}
+			if !utf8Form {
+				var o AppendOptions
+				if m.Options != nil {
+					o = *m.Options
+				}
+				r, err := c.checkNUL(m.R, m.Size, &o)
+				if err != nil {
+					return nil, err
+				}
+				if o.Binary && (m.Options == nil || !m.Options.Binary) {
+					m.Options = &o // the caller's options are left as they are
+				}
+				m.R = r
 			}
 		}
 		if m.Open == nil && m.Size < 0 {
@@ -243,6 +301,11 @@ func (c *Client) AppendCatenate(ctx context.Context, mailbox string, parts []Cat
 		if (p.URL == "") == (p.R == nil) || p.Size < 0 {
 			return nil, errors.New("commands: a CATENATE part is a URL or a reader with its size")
 		}
+		if p.R != nil {
+			if err := checkSize(p.R, p.Size); err != nil {
+				return nil, err
+			}
+		}
 	}
 	res, err := c.run(ctx, c.target(&session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
 		c.mailbox(e, mailbox)
@@ -255,7 +318,8 @@ func (c *Client) AppendCatenate(ctx context.Context, mailbox string, parts []Cat
 				if p.URL != "" {
 					e.Atom("URL").SP().AString(p.URL)
 				} else {
-					e.Atom("TEXT").SP().LiteralReader(p.Size, p.R, false)
+					// CATENATE's TEXT takes a plain literal: no NUL.
+					e.Atom("TEXT").SP().LiteralReader(p.Size, &nulGuard{r: p.R}, false)
 				}
 			}
 		})
@@ -264,6 +328,129 @@ func (c *Client) AppendCatenate(ctx context.Context, mailbox string, parts []Cat
 		return nil, err
 	}
 	return appendResult(res), nil
+}
+
+// ErrSizeMismatch is the error of Append, AppendMany, AppendCatenate and
+// Replace given a reader that holds more or fewer bytes than the size
+// given with it, found before anything is sent: the message would have
+// been stored cut, or the session aborted in the middle of its literal.
+// The length of a reader is known without reading it when it has a Len
+// method (*bytes.Reader, *strings.Reader, *bytes.Buffer) or is an
+// io.Seeker (*os.File of a regular file, *io.SectionReader); of other
+// readers exactly size bytes are read, the rest left unread (pass an
+// io.LimitReader or io.NewSectionReader to send part of a larger one on
+// purpose). One that holds fewer aborts the session.
+var ErrSizeMismatch = errors.New("commands: the message's reader does not hold the size given")
+
+// checkSize returns an error wrapping ErrSizeMismatch when r's length is
+// known without reading it (see ErrSizeMismatch) and is not size; one
+// that holds fewer bytes wraps io.ErrUnexpectedEOF too.
+func checkSize(r io.Reader, size int64) error {
+	var n int64
+	switch r := r.(type) {
+	case nil:
+		return nil
+	case interface{ Len() int }:
+		n = int64(r.Len())
+	case io.Seeker:
+		cur, err := r.Seek(0, io.SeekCurrent)
+		if err != nil {
+			return nil // a pipe, say: not known
+		}
+		end, err := r.Seek(0, io.SeekEnd)
+		if _, err2 := r.Seek(cur, io.SeekStart); err2 != nil {
+			return fmt.Errorf("commands: the message's reader could not seek back after measuring it: %w", err2)
+		}
+		if err != nil {
+			return nil
+		}
+		n = end - cur
+	default:
+		return nil
+	}
+	switch {
+	case n > size:
+		return fmt.Errorf("%w: it holds %d bytes, the size given is %d: the message would be stored cut", ErrSizeMismatch, n, size)
+	case n < size:
+		return fmt.Errorf("%w: it holds %d bytes, the size given is %d: %w", ErrSizeMismatch, n, size, io.ErrUnexpectedEOF)
+	}
+	return nil
+}
+
+// checkNUL returns the reader to send for a message of size bytes read
+// from r, with its options o, when it is not sent as literal8 already: a
+// message in memory (Len and ReadAt) is scanned, and holding a NUL it is
+// sent as literal8 (o.Binary set) when the server has BINARY, or refused
+// with an error wrapping wire.ErrNUL; any other reader is wrapped in a
+// nulGuard, which fails the literal at the first NUL.
+func (c *Client) checkNUL(r io.Reader, size int64, o *AppendOptions) (io.Reader, error) {
+	if o.Binary || size == 0 {
+		return r, nil
+	}
+	ra, ok := r.(interface {
+		io.ReaderAt
+		Len() int
+	})
+	if !ok {
+		return &nulGuard{r: r}, nil
+	}
+	// A *bytes.Reader or *strings.Reader: Len is what is left from the
+	// read position, which ReadAt does not see; Size gives where it is.
+	start := int64(0)
+	if sz, ok := r.(interface{ Size() int64 }); ok {
+		start = sz.Size() - int64(ra.Len())
+	} else {
+		return &nulGuard{r: r}, nil
+	}
+	var buf [4096]byte
+	for off := int64(0); off < size; {
+		n, err := ra.ReadAt(buf[:min(int64(len(buf)), size-off)], start+off)
+		if i := bytes.IndexByte(buf[:n], 0); i >= 0 {
+			if !c.hasCap("BINARY") {
+				return nil, fmt.Errorf("commands: the message holds a NUL byte (at byte %d), which only literal8 may carry, and the server lacks BINARY: %w", off+int64(i), wire.ErrNUL)
+			}
+			o.Binary = true
+			return r, nil
+		}
+		off += int64(n)
+		if err != nil {
+			break // checkSize found its length; the send reports a short read
+		}
+	}
+	return r, nil
+}
+
+// nulGuard passes a message's bytes through, and fails at the first NUL,
+// which a plain literal may not carry: the literal stops there and the
+// session is aborted, so that the server stores nothing.
+type nulGuard struct {
+	r   io.Reader
+	off int64
+}
+
+// Read implements io.Reader.
+func (g *nulGuard) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	if i := bytes.IndexByte(p[:n], 0); i >= 0 {
+		return i, fmt.Errorf("commands: the message holds a NUL byte (at byte %d), which a plain literal may not carry: set AppendOptions.Binary (literal8, with BINARY): %w", g.off+int64(i), wire.ErrNUL)
+	}
+	g.off += int64(n)
+	return n, err
+}
+
+// ErrTooBig is the error of an append of a message larger than the
+// server's APPENDLIMIT=n capability (RFC 7889), returned before anything is
+// sent: RFC 7889 asks clients not to send one, and a server may close the
+// connection rather than read it.
+var ErrTooBig = errors.New("commands: the message is larger than the server's APPENDLIMIT")
+
+// checkAppendLimit returns an error wrapping ErrTooBig when the server's
+// APPENDLIMIT=n capability is less than size.
+func (c *Client) checkAppendLimit(size int64) error {
+	if n, ok := c.capAppendLimit(); ok && uint64(size) > n {
+		return fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooBig, size, n)
+	}
+	return nil
 }
 
 // normalizedReader returns r with bare CR and LF made CRLF, and its new

@@ -159,17 +159,22 @@ func r37eAppendUID() func(c r37eCmd) string {
 
 // changingSeeker is a file rewritten between NormalizeCRLF's two reads:
 // every Seek to the start after the first read serves the next version.
+// changingSeeker is a message that changes once it has been read: a
+// seek back to the start after a read gives its next version (a seek
+// without a read between, as Append's measure of its length, does not).
 type changingSeeker struct {
 	versions [][]byte
 	v        int
 	r        *bytes.Reader
 	seeks    int
+	read     bool
 }
 
 func (c *changingSeeker) Read(p []byte) (int, error) {
 	if c.r == nil {
 		c.r = bytes.NewReader(c.versions[0])
 	}
+	c.read = true
 	return c.r.Read(p)
 }
 
@@ -177,8 +182,9 @@ func (c *changingSeeker) Seek(off int64, whence int) (int64, error) {
 	if c.r == nil {
 		c.r = bytes.NewReader(c.versions[0])
 	}
-	if whence == io.SeekStart {
+	if whence == io.SeekStart && c.read {
 		c.seeks++
+		c.read = false
 		if c.v+1 < len(c.versions) {
 			c.v++
 			c.r = bytes.NewReader(c.versions[c.v])
