@@ -182,11 +182,13 @@ func ParseInternalDate(b []byte) (time.Time, error) {
 // section 9), "DD-Mmm-YYYY HH:MM:SS +HHMM", without the double quotes (the
 // caller quotes it), in t's own zone, and returns the extended slice. The
 // day is written with two digits ("07"). If t's offset is not a whole
-// number of minutes, t is written in UTC. A year outside 0-9999 cannot be
-// represented and is written with its own digits (not valid IMAP).
+// number of minutes, or is 100 hours or more (the zone has two digits of
+// hours), t is written in UTC: the same instant. A year outside 0-9999
+// cannot be represented and is written with its own digits (not valid
+// IMAP).
 func AppendInternalDate(dst []byte, t time.Time) []byte {
 	_, off := t.Zone()
-	if off%60 != 0 {
+	if off%60 != 0 || off >= 100*3600 || off <= -100*3600 {
 		t, off = t.UTC(), 0
 	}
 	year, month, day := t.Date()

@@ -101,6 +101,12 @@ func TestAppendInternalDate(t *testing.T) {
 		{time.Date(999, 3, 10, 1, 2, 3, 0, time.UTC), "10-Mar-0999 01:02:03 +0000"},
 		// Offset with seconds: written in UTC.
 		{time.Date(1900, 1, 1, 0, 0, 0, 0, time.FixedZone("LMT", -17762)), "01-Jan-1900 04:56:02 +0000"},
+		// Offsets of 100 hours or more have no two-digit form: UTC (they
+		// were written modulo 100 hours, "+0001" for +100:01, another
+		// instant).
+		{time.Date(2024, 1, 5, 0, 0, 0, 0, time.FixedZone("", 100*3600+60)), "31-Dec-2023 19:59:00 +0000"},
+		{time.Date(2024, 1, 5, 0, 0, 0, 0, time.FixedZone("", -100*3600)), "09-Jan-2024 04:00:00 +0000"},
+		{time.Date(2024, 1, 5, 0, 0, 0, 0, time.FixedZone("", 99*3600+59*60)), "05-Jan-2024 00:00:00 +9959"},
 	}
 	for _, tt := range tests {
 		if got := string(codec.AppendInternalDate([]byte("x"), tt.in)); got != "x"+tt.want {

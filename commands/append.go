@@ -87,7 +87,7 @@ func (c *Client) prepareAppend(r io.Reader, size int64, opts *AppendOptions) (io
 	if size < 0 {
 		return nil, 0, o, errors.New("commands: negative message size")
 	}
-	if err := checkFlags(o.Flags); err != nil {
+	if err := o.check(); err != nil {
 		return nil, 0, o, err
 	}
 	if o.Binary && !c.hasCap("BINARY") {
@@ -233,7 +233,7 @@ func (c *Client) AppendMany(ctx context.Context, mailbox string, msgs []AppendMe
 			return nil, fmt.Errorf("%w: BINARY", ErrUnsupported)
 		}
 		if m.Options != nil {
-			if err := checkFlags(m.Options.Flags); err != nil {
+			if err := m.Options.check(); err != nil {
 				return nil, err
 			}
 		}
@@ -294,7 +294,7 @@ func (c *Client) AppendCatenate(ctx context.Context, mailbox string, parts []Cat
 	if opts != nil {
 		o = *opts
 	}
-	if err := checkFlags(o.Flags); err != nil {
+	if err := o.check(); err != nil {
 		return nil, err
 	}
 	for _, p := range parts {
@@ -572,6 +572,32 @@ func appendResult(res *session.Result) *AppendResult {
 
 // encode writes the flags and internal date of an APPEND message, each
 // after a space, when set.
+// check refuses, before anything is sent, options the server would
+// refuse while it parses the APPEND, before the message: a flag a client
+// may not set (checkSettableFlags), or a date whose year IMAP cannot
+// write. Such a BAD came before a message already sent as a
+// non-synchronizing literal, which Dovecot then read as commands.
+func (o *AppendOptions) check() error {
+	if err := checkSettableFlags(o.Flags); err != nil {
+		return err
+	}
+	return checkDate(o.Date)
+}
+
+// checkDate returns an error when t's year, in its zone or in UTC, lies
+// outside 0-9999, which an IMAP date cannot write (its year is 4 digits).
+func checkDate(t time.Time) error {
+	if t.IsZero() {
+		return nil
+	}
+	for _, y := range []int{t.Year(), t.UTC().Year()} {
+		if y < 0 || y > 9999 {
+			return fmt.Errorf("commands: date %s: an IMAP date's year has four digits (0-9999)", t.Format(time.RFC3339))
+		}
+	}
+	return nil
+}
+
 func (o *AppendOptions) encode(e *wire.Encoder) {
 	if len(o.Flags) > 0 {
 		e.SP()

@@ -312,6 +312,32 @@ func checkFlags(flags []string) error {
 	return nil
 }
 
+// checkSettableFlags is checkFlags for the flags a client sets (APPEND,
+// STORE): a flag with a backslash must also be one of the system flags a
+// client may set, \Seen, \Answered, \Flagged, \Deleted or \Draft, in any
+// case. \Recent (the server's alone), a typo such as \Seeen, or another
+// flag-extension is refused before anything is sent: Dovecot answers such
+// an APPEND "BAD Invalid system flag" before its message, and then reads
+// the message, already sent as a non-synchronizing literal (LITERAL+), as
+// commands of its own: whoever wrote the message ran commands on the
+// account. The error wraps wire.ErrInvalidAtom.
+func checkSettableFlags(flags []string) error {
+	if err := checkFlags(flags); err != nil {
+		return err
+	}
+	for _, f := range flags {
+		if !strings.HasPrefix(f, `\`) {
+			continue
+		}
+		switch strings.ToLower(f) {
+		case `\seen`, `\answered`, `\flagged`, `\deleted`, `\draft`:
+		default:
+			return fmt.Errorf("commands: flag %q is no system flag a client may set (\\Seen, \\Answered, \\Flagged, \\Deleted, \\Draft), and a keyword has no backslash: %w", f, wire.ErrInvalidAtom)
+		}
+	}
+	return nil
+}
+
 // encodeFlags writes a parenthesized list of flags. A flag must be a
 // flag atom (optionally with a leading backslash): see checkFlags.
 func encodeFlags(e *wire.Encoder, flags []string) *wire.Encoder {

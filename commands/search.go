@@ -71,13 +71,30 @@ var systemFlagKeys = map[string]string{
 
 const searchDate = "2-Jan-2006"
 
-// checkFlags refuses, before anything is sent, a flag of Flags or
-// NotFlags (in Not and Or too) that is not a flag atom (checkFlags) or
-// that starts with a backslash without being a system flag: it would go
-// as KEYWORD \Seeen, which is no keyword (a keyword has no backslash),
-// and Dovecot answers such a search OK with no message, so that a typo
-// looked like "nothing flagged". The error wraps wire.ErrInvalidAtom.
-func (cr *Criteria) checkFlags() error {
+// check refuses, before anything is sent, a flag of Flags or NotFlags
+// (in Not and Or too) that is not a flag atom (checkFlags) or that starts
+// with a backslash without being a system flag: it would go as KEYWORD
+// \Seeen, which is no keyword (a keyword has no backslash), and Dovecot
+// answers such a search OK with no message, so that a typo looked like
+// "nothing flagged" (the error wraps wire.ErrInvalidAtom). It refuses as
+// well what IMAP cannot write: a date whose year is outside 0-9999, a
+// negative Larger or Smaller (taken for no bound, it matched every
+// message), a Younger or Older under a second (WITHIN counts whole
+// seconds, and 0 is no valid interval).
+func (cr *Criteria) check() error {
+	for _, t := range []time.Time{cr.Since, cr.Before, cr.On, cr.SentSince, cr.SentBefore, cr.SentOn, cr.SavedSince, cr.SavedBefore, cr.SavedOn} {
+		if err := checkDate(t); err != nil {
+			return err
+		}
+	}
+	if cr.Larger < 0 || cr.Smaller < 0 {
+		return fmt.Errorf("commands: search size bound below 0 (Larger %d, Smaller %d)", cr.Larger, cr.Smaller)
+	}
+	for _, d := range []time.Duration{cr.Younger, cr.Older} {
+		if d != 0 && d < time.Second {
+			return fmt.Errorf("commands: search Younger/Older of %v: WITHIN counts whole seconds, from 1", d)
+		}
+	}
 	for _, flags := range [][]string{cr.Flags, cr.NotFlags} {
 		if err := checkFlags(flags); err != nil {
 			return err
@@ -89,13 +106,13 @@ func (cr *Criteria) checkFlags() error {
 		}
 	}
 	for i := range cr.Not {
-		if err := cr.Not[i].checkFlags(); err != nil {
+		if err := cr.Not[i].check(); err != nil {
 			return err
 		}
 	}
 	for i := range cr.Or {
 		for j := range cr.Or[i] {
-			if err := cr.Or[i][j].checkFlags(); err != nil {
+			if err := cr.Or[i][j].check(); err != nil {
 				return err
 			}
 		}
@@ -350,7 +367,7 @@ func (c *Client) searchCommand(criteria *Criteria, opts *SearchOptions) (*sessio
 	if criteria != nil {
 		cr = *criteria
 	}
-	if err := cr.checkFlags(); err != nil {
+	if err := cr.check(); err != nil {
 		return nil, o, err
 	}
 	cs, err := c.charset(&cr, &o)

@@ -255,7 +255,7 @@ func (c *Client) sortCommand(keys []SortKey, criteria *Criteria, opts *SearchOpt
 	if criteria != nil {
 		cr = *criteria
 	}
-	if err := cr.checkFlags(); err != nil {
+	if err := cr.check(); err != nil {
 		return nil, err
 	}
 	cs := o.Charset
@@ -300,7 +300,7 @@ func (c *Client) Thread(ctx context.Context, algorithm string, criteria *Criteri
 	if criteria != nil {
 		cr = *criteria
 	}
-	if err := cr.checkFlags(); err != nil {
+	if err := cr.check(); err != nil {
 		return nil, err
 	}
 	cs := o.Charset

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/session"
@@ -83,7 +84,12 @@ type StoreResult struct {
 // responses left out are counted in StoreResult.Dropped. In a mailbox open
 // read-only it returns ErrMailboxReadOnly and sends nothing.
 func (c *Client) Store(ctx context.Context, set Set, op StoreOp, flags []string, opts *StoreOptions) (*StoreResult, error) {
-	if err := checkFlags(flags); err != nil {
+	if op < AddFlags || op > ReplaceFlags {
+		// The zero StoreOp went as FLAGS, replacing every flag of the
+		// messages.
+		return nil, fmt.Errorf("commands: Store: no such StoreOp %d (AddFlags, RemoveFlags or ReplaceFlags)", op)
+	}
+	if err := checkSettableFlags(flags); err != nil {
 		return nil, err
 	}
 	if err := c.writable(); err != nil {

@@ -253,11 +253,20 @@ func (a *appender) landed(ctx context.Context, p *pendingAppend) (bool, error) {
 	return a.next > p.DstUIDNext, nil
 }
 
-// appendableFlags drops the flags an APPEND may not set (\Recent).
+// appendableFlags drops the flags an APPEND may not set: \Recent, and any
+// other flag with a backslash that is not one of the five a client sets
+// (a source's own extension, or a hostile server's): commands refuses such
+// an APPEND before sending it (Dovecot answers it BAD before reading its
+// message), which failed the message's whole group at every run.
 func appendableFlags(flags []string) []string {
 	out := flags[:0:0]
 	for _, f := range flags {
-		if !strings.EqualFold(f, `\Recent`) {
+		if !strings.HasPrefix(f, `\`) {
+			out = append(out, f)
+			continue
+		}
+		switch strings.ToLower(f) {
+		case `\seen`, `\answered`, `\flagged`, `\deleted`, `\draft`:
 			out = append(out, f)
 		}
 	}

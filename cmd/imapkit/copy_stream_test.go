@@ -171,3 +171,30 @@ func TestCopyWrongRFC822Size(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestCopyUnsettableSourceFlags copies from a source whose messages carry
+// flags no APPEND may set: \Recent and a system-flag extension (\Foo, a
+// quirky or hostile server's). They are left out, the rest kept: commands
+// refuses an APPEND with them before sending it (Dovecot answers BAD before
+// reading the message, then reads the message as commands), which failed
+// the mailbox at every run.
+func TestCopyUnsettableSourceFlags(t *testing.T) {
+	bodies := []string{"From: a@example.com\r\nSubject: one\r\n\r\nfirst\r\n"}
+	src, err := hostile.Listen(scriptedSourceWith(`(("" "/")) NIL NIL`, []string{`() "/" INBOX`}, map[string][]string{"INBOX": bodies},
+		sourceOpts{flags: `\Seen \Recent \Foo $Label`}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	b, cf := dovecot(t, 0)
+	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	_, bURL := urls(b)
+	rs := copyReport(t, 0, "copy", "imap://alice@"+src.Addr(), bURL, "INBOX", "--dst-ca-file", cf[1], "--state-dir", t.TempDir(), "--timeout", "20s")
+	if rs["INBOX"].Copied != 1 {
+		t.Fatalf("copied %+v", rs)
+	}
+	got := mailOf(t, client(t, b.TLSAddr, b, testserver.Alice, testserver.Password), "INBOX")
+	if len(got) != 1 || got[0].body != bodies[0] || got[0].flags != `$label \seen` {
+		t.Fatalf("destination %v; want the message with $Label and \\Seen", got)
+	}
+}
