@@ -149,7 +149,13 @@ func (c *Client) Authenticate(ctx context.Context, m Mechanism) error {
 	if err != nil {
 		return err
 	}
-	name = strings.ToUpper(name)
+	// Upper-cased in ASCII only: strings.ToUpper made "PLAIN" of "plaın".
+	name = strings.Map(func(r rune) rune {
+		if 'a' <= r && r <= 'z' {
+			return r - ('a' - 'A')
+		}
+		return r
+	}, name)
 	if !validMechanism(name) {
 		return fmt.Errorf("%w %q", errBadMechanism, name)
 	}

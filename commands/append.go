@@ -290,6 +290,9 @@ func (c *Client) AppendCatenate(ctx context.Context, mailbox string, parts []Cat
 	if !c.hasCap("CATENATE") {
 		return nil, fmt.Errorf("%w: CATENATE", ErrUnsupported)
 	}
+	if len(parts) == 0 {
+		return nil, errors.New("commands: AppendCatenate without parts")
+	}
 	var o AppendOptions
 	if opts != nil {
 		o = *opts

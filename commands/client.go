@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/imapkit/imapkit/auth"
 	"github.com/imapkit/imapkit/codec"
@@ -158,9 +159,60 @@ func (c *Client) encodeMailbox(name string) string {
 	return codec.EncodeMailbox(name)
 }
 
-// mailbox appends a mailbox name argument (after a space).
+// ErrMailboxName is the error of a command given a mailbox name that is
+// not valid UTF-8 or holds a NUL, before anything is sent: converted to
+// modified UTF-7, each invalid byte became U+FFFD, so that Delete("Old\xff")
+// deleted "Old\uFFFD", a mailbox nobody named.
+var ErrMailboxName = errors.New("commands: invalid mailbox name")
+
+// mailbox appends a mailbox name argument (after a space); a name that
+// is not valid UTF-8 or holds a NUL fails the command (ErrMailboxName).
 func (c *Client) mailbox(e *wire.Encoder, name string) *wire.Encoder {
+	if err := checkMailboxName(name); err != nil {
+		return e.Fail("Mailbox", err)
+	}
 	return e.SP().Mailbox(c.encodeMailbox(name))
+}
+
+// atom writes s as an atom that is no flag: a leading backslash, which
+// wire.Encoder.Atom lets through for flags, fails the command (wrapping
+// wire.ErrInvalidAtom) where the grammar wants a plain atom (a capability,
+// an object ID, a sort key, a quota resource).
+func atom(e *wire.Encoder, s string) *wire.Encoder {
+	if strings.HasPrefix(s, `\`) {
+		return e.Fail("Atom", fmt.Errorf("%q: a backslash begins only a flag: %w", s, wire.ErrInvalidAtom))
+	}
+	return e.Atom(s)
+}
+
+// upperASCII upper-cases the letters a-z of s, and nothing else:
+// strings.ToUpper maps "ſ" to "S" and "ı" to "I", which made an atom
+// (SUBJECT, PLAIN) of a word that was none.
+func upperASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'a' <= s[i] && s[i] <= 'z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'a' <= b[j] && b[j] <= 'z' {
+					b[j] -= 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+// checkMailboxName returns an error wrapping ErrMailboxName for a name
+// that is not valid UTF-8 or holds a NUL.
+func checkMailboxName(name string) error {
+	switch {
+	case !utf8.ValidString(name):
+		return fmt.Errorf("%w: %q is not valid UTF-8", ErrMailboxName, name)
+	case strings.IndexByte(name, 0) >= 0:
+		return fmt.Errorf("%w: %q holds a NUL byte: %w", ErrMailboxName, name, wire.ErrNUL)
+	}
+	return nil
 }
 
 // decodeMailbox turns a mailbox name from a response into UTF-8.

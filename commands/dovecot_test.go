@@ -420,8 +420,14 @@ func TestAppendDovecot(t *testing.T) {
 	if !slices.Equal(uids, []uint32{2, 3}) {
 		t.Fatalf("FETCH of UIDs 2:3 yielded UIDs %v; want [2 3]", uids)
 	}
-	// A short reader aborts the session rather than desynchronise it.
+	// A short reader whose length is known is refused before anything
+	// is sent (ErrSizeMismatch); one whose length is not aborts the
+	// session rather than desynchronise it.
 	_, err = c.Append(ctx, mb, bytes.NewReader(msg[:10]), 20, nil)
+	if !errors.Is(err, commands.ErrSizeMismatch) || !errors.Is(err, io.ErrUnexpectedEOF) || c.Session().Err() != nil {
+		t.Fatalf("short bytes.Reader: %v, session %v", err, c.Session().Err())
+	}
+	_, err = c.Append(ctx, mb, io.MultiReader(bytes.NewReader(msg[:10])), 20, nil)
 	if err == nil || !errors.Is(c.Session().Err(), session.ErrAborted) {
 		t.Fatalf("short reader: %v, session %v", err, c.Session().Err())
 	}

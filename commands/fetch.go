@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"math"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -158,8 +159,8 @@ func (s FetchSection) check() error {
 		return fmt.Errorf("commands: unknown section specifier %q", s.Specifier)
 	}
 	for _, p := range s.Part {
-		if p <= 0 {
-			return fmt.Errorf("commands: part number %d", p)
+		if p <= 0 || p > math.MaxUint32 {
+			return fmt.Errorf("commands: part number %d (1 to 4294967295)", p)
 		}
 	}
 	for _, f := range s.Fields {
@@ -297,6 +298,11 @@ func (c *Client) Fetch(ctx context.Context, set Set, items *FetchItems) iter.Seq
 		}
 		if it.Vanished && !set.UID {
 			yield(nil, errors.New("commands: VANISHED needs a UID set"))
+			return
+		}
+		if it.Vanished && it.ChangedSince == 0 {
+			// Sent as CHANGEDSINCE 0, which RFC 7162 has no room for.
+			yield(nil, errors.New("commands: FetchItems.Vanished needs ChangedSince (a mod-sequence, from 1)"))
 			return
 		}
 		if it.Vanished {

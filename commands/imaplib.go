@@ -245,6 +245,11 @@ func NormalizeCRLF(msg []byte) []byte {
 // section the server sends as NIL (a part the message has not, on Cyrus)
 // is nil; an empty one is empty and not nil.
 func (c *Client) Partial(ctx context.Context, set Set, section FetchSection, start, length uint32) ([]byte, error) {
+	if length == 0 {
+		// BODY[]<start.0> has no form (the length is nz-number): it
+		// went as the whole section.
+		return nil, errors.New("commands: Partial of length 0")
+	}
 	section.Offset, section.Count = start, length
 	var out []byte
 	got := false

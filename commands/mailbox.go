@@ -147,6 +147,10 @@ func (c *Client) Select(ctx context.Context, mailbox string, opts *SelectOptions
 		if err := c.needEnabled("QRESYNC", "SelectOptions.QResync"); err != nil {
 			return nil, err
 		}
+		if o.QResync.UIDValidity == 0 || o.QResync.ModSeq == 0 {
+			// Sent as QRESYNC (0 0): RFC 7162 wants both from 1.
+			return nil, errors.New("commands: SelectOptions.QResync needs the UIDVALIDITY and the mod-sequence of an earlier SELECT (both from 1)")
+		}
 	}
 	name := "SELECT"
 	if o.ReadOnly {

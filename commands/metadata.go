@@ -2,6 +2,8 @@ package commands
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strconv"
 
 	"github.com/imapkit/imapkit/codec"
@@ -31,6 +33,12 @@ func (c *Client) GetMetadata(ctx context.Context, mailbox string, entries []stri
 	var o MetadataOptions
 	if opts != nil {
 		o = *opts
+	}
+	if o.Depth < -1 || o.Depth > 1 {
+		return nil, 0, fmt.Errorf("commands: MetadataOptions.Depth %d (0, 1, or -1 for infinity)", o.Depth)
+	}
+	if len(entries) == 0 {
+		return nil, 0, errors.New("commands: GetMetadata without entries")
 	}
 	r, err := c.run(ctx, c.target(&session.Command{Name: "GETMETADATA", Args: func(e *wire.Encoder) {
 		if o.Depth != 0 || o.MaxSize > 0 {
@@ -83,6 +91,9 @@ func (c *Client) GetMetadata(ctx context.Context, mailbox string, entries []stri
 
 // SetMetadata sends SETMETADATA: a nil Value removes the entry.
 func (c *Client) SetMetadata(ctx context.Context, mailbox string, entries []MetadataEntry) error {
+	if len(entries) == 0 {
+		return errors.New("commands: SetMetadata without entries")
+	}
 	return c.simpleTo(ctx, "SETMETADATA", mailbox, func(e *wire.Encoder) {
 		c.mailbox(e, mailbox).SP().List(func(e *wire.Encoder) {
 			for i, en := range entries {
@@ -112,6 +123,9 @@ type Annotation struct {
 // GetAnnotation sends GETANNOTATION (imaplib's getannotation) for an entry
 // pattern and attribute patterns (e.g. "/comment", "value.shared").
 func (c *Client) GetAnnotation(ctx context.Context, mailbox, entry string, attrs ...string) ([]*Annotation, error) {
+	if len(attrs) == 0 {
+		return nil, errors.New("commands: GetAnnotation without attributes (\"value.priv\", \"value.shared\", ...)")
+	}
 	r, err := c.run(ctx, c.target(&session.Command{Name: "GETANNOTATION", Args: func(e *wire.Encoder) {
 		c.mailbox(e, mailbox).SP().String(entry).SP()
 		if len(attrs) == 1 {

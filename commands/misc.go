@@ -4,6 +4,7 @@ import (
 	"compress/flate"
 	"context"
 	"crypto/tls"
+	"errors"
 	"strings"
 
 	"github.com/imapkit/imapkit/auth"
@@ -229,9 +230,12 @@ func (c *Client) IDFields(ctx context.Context, fields map[string]string) ([]IDFi
 // enabled. Enabling UTF8=ACCEPT (or IMAP4rev2) switches mailbox names to
 // UTF-8 and lets Append send the UTF8 form.
 func (c *Client) Enable(ctx context.Context, caps ...string) ([]string, error) {
+	if len(caps) == 0 {
+		return nil, errors.New("commands: Enable without capabilities")
+	}
 	r, err := c.run(ctx, &session.Command{Name: "ENABLE", Args: func(e *wire.Encoder) {
 		for _, cp := range caps {
-			e.SP().Atom(cp)
+			atom(e.SP(), cp)
 		}
 	}})
 	if err != nil {

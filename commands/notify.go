@@ -122,6 +122,14 @@ func (c *Client) Notify(ctx context.Context, opts *NotifyOptions, groups ...Noti
 		if g.Filter < NotifySelected || g.Filter > NotifyMailboxes {
 			return nil, fmt.Errorf("commands: NOTIFY group %d: no filter", i)
 		}
+		var known NotifyEvent
+		for _, n := range notifyEventNames {
+			known |= n.ev
+		}
+		if g.Events&^known != 0 {
+			// Sent as an empty list, "(PERSONAL ())".
+			return nil, fmt.Errorf("commands: NOTIFY group %d: unknown event bits %#x", i, uint16(g.Events&^known))
+		}
 		many := g.Filter == NotifySubtree || g.Filter == NotifyMailboxes
 		if many != (len(g.Mailboxes) > 0) {
 			return nil, fmt.Errorf("commands: NOTIFY group %d: mailboxes go with NotifySubtree and NotifyMailboxes, which need them", i)

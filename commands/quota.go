@@ -2,6 +2,8 @@ package commands
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"strings"
 
 	"github.com/imapkit/imapkit/codec"
@@ -68,13 +70,18 @@ func (c *Client) GetQuotaRoot(ctx context.Context, mailbox string) (roots []stri
 // SetQuota sends SETQUOTA (usually for an administrator) with the limits
 // by resource name; an empty map removes the limits.
 func (c *Client) SetQuota(ctx context.Context, root string, limits map[string]uint64) (*Quota, error) {
+	for k, v := range limits {
+		if v > math.MaxInt64 {
+			return nil, fmt.Errorf("commands: SetQuota %s %d: a limit is at most 2^63-1 (RFC 9208)", k, v)
+		}
+	}
 	r, err := c.run(ctx, &session.Command{Name: "SETQUOTA", Args: func(e *wire.Encoder) {
 		e.SP().AString(root).SP().List(func(e *wire.Encoder) {
 			for i, k := range sortedKeys(limits) {
 				if i > 0 {
 					e.SP()
 				}
-				e.Atom(strings.ToUpper(k)).SP().Number(limits[k])
+				atom(e, upperASCII(k)).SP().Number(limits[k])
 			}
 		})
 	}})

@@ -220,10 +220,10 @@ func (cr *Criteria) encodeKeys(e *wire.Encoder, lead bool) {
 		key("OLDER").SP().Number(uint64(cr.Older / time.Second))
 	}
 	if cr.EmailID != "" {
-		key("EMAILID").SP().Atom(cr.EmailID)
+		atom(key("EMAILID").SP(), cr.EmailID)
 	}
 	if cr.ThreadID != "" {
-		key("THREADID").SP().Atom(cr.ThreadID)
+		atom(key("THREADID").SP(), cr.ThreadID)
 	}
 	if cr.New {
 		key("NEW")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"iter"
-	"strings"
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/session"
@@ -278,7 +277,7 @@ func (c *Client) sortCommand(keys []SortKey, criteria *Criteria, opts *SearchOpt
 				if k.Reverse {
 					e.Atom("REVERSE").SP()
 				}
-				e.Atom(strings.ToUpper(k.Key))
+				atom(e, upperASCII(k.Key))
 			}
 		})
 		e.SP().AString(cs)
@@ -293,8 +292,8 @@ func (c *Client) Thread(ctx context.Context, algorithm string, criteria *Criteri
 	if opts != nil {
 		o = *opts
 	}
-	if !c.hasCap("THREAD=" + strings.ToUpper(algorithm)) {
-		return nil, fmt.Errorf("%w: THREAD=%s", ErrUnsupported, strings.ToUpper(algorithm))
+	if !c.hasCap("THREAD=" + upperASCII(algorithm)) {
+		return nil, fmt.Errorf("%w: THREAD=%s", ErrUnsupported, upperASCII(algorithm))
 	}
 	var cr Criteria
 	if criteria != nil {
@@ -312,7 +311,7 @@ func (c *Client) Thread(ctx context.Context, algorithm string, criteria *Criteri
 		name = "UID THREAD"
 	}
 	r, err := c.run(ctx, &session.Command{Name: name, Args: func(e *wire.Encoder) {
-		e.SP().Atom(strings.ToUpper(algorithm)).SP().AString(cs)
+		atom(e.SP(), upperASCII(algorithm)).SP().AString(cs)
 		cr.encode(e)
 	}})
 	if err != nil {

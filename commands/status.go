@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -102,6 +103,13 @@ func encodeStatusItems(e *wire.Encoder, items StatusItem) {
 func (c *Client) Status(ctx context.Context, mailbox string, items StatusItem) (*MailboxStatus, error) {
 	if items == 0 {
 		items = StatusMessages | StatusUIDNext | StatusUIDValidity | StatusUnseen
+	}
+	var known StatusItem
+	for _, n := range statusItemNames {
+		known |= n.item
+	}
+	if items&^known != 0 {
+		return nil, fmt.Errorf("commands: Status: unknown StatusItem bits %#x", uint64(items&^known))
 	}
 	ask := items
 	var refused StatusItem

@@ -585,6 +585,15 @@ func (e *Encoder) End() (*Encoded, error) {
 // command.
 func (e *Encoder) Err() error { return e.err }
 
+// Fail records err as the Encoder's error, unless it has one already, for
+// a caller that finds an argument it cannot write (a layer above that
+// checks its own arguments): nothing more is written, and End returns it
+// in an *EncodeError naming op, so that the command is not sent.
+func (e *Encoder) Fail(op string, err error) *Encoder {
+	e.fail(op, -1, err)
+	return e
+}
+
 // fail records the first error.
 func (e *Encoder) fail(op string, off int, err error) {
 	if e.err == nil {

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -301,6 +302,10 @@ func runMetadata(ctx context.Context, cn *conn, args []string, own any, o *outpu
 	mbox := args[1]
 	switch args[0] {
 	case "get":
+		if *mo.maxSize > math.MaxUint32 {
+			// uint32 kept the low bits: 4294967297 went as MAXSIZE 1.
+			return usagef("--maxsize is at most 4294967295")
+		}
 		opts := &commands.MetadataOptions{MaxSize: uint32(*mo.maxSize)}
 		switch *mo.depth {
 		case "0":

@@ -70,7 +70,9 @@ func runHeaders(ctx context.Context, cn *conn, args []string, own any, o *output
 			return nil
 		}
 		first := uint32(1)
-		if mb.Exists > uint32(*ho.last) {
+		if int64(mb.Exists) > int64(*ho.last) {
+			// Compared as int64: uint32(--last) kept its low bits (4294967297
+			// asked for the last message only).
 			first = mb.Exists - uint32(*ho.last) + 1
 		}
 		set = commands.SeqRange(first, mb.Exists)
