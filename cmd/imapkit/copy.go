@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -253,10 +254,17 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 			return err
 		}
 		dname := m.dstName(name)
-		if err := m.ensure(ctx, dname); err != nil {
-			return fmt.Errorf("creating %s on the destination: %w", dname, err)
+		// A CREATE the destination refuses (a name it does not allow:
+		// Dovecot refuses "a.b" and "~x", which Cyrus takes) fails that
+		// mailbox, not the run: it stopped every mailbox after it, at
+		// every run.
+		var r *copyResult
+		err := m.ensure(ctx, dname)
+		if err != nil {
+			err = fmt.Errorf("creating %s on the destination: %w (--map %s=NAME copies it under another name)", dname, err, name)
+		} else {
+			r, err = copyMailbox(ctx, src.c, dst.c, name, dname, state, path, o, out.json, out.stderr)
 		}
-		r, err := copyMailbox(ctx, src.c, dst.c, name, dname, state, path, o, out.json, out.stderr)
 		if err != nil {
 			err = fmt.Errorf("%s: %w", name, err)
 			if ctx.Err() != nil {
@@ -451,7 +459,9 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 		box.HighestModSeq = ms.HighestModSeq
 	}
 	uids := &uidQueue{}
-	if ms.Exists > 0 {
+	if ms.Exists > 0 && box.LastUID < math.MaxUint32 {
+		// At the largest UID nothing can be new: LastUID+1 wrapped to 0,
+		// and "UID 0:*" is BAD, at every run.
 		all, err := searchUIDs(ctx, src, []string{"UID", fmt.Sprintf("%d:*", box.LastUID+1)})
 		if err != nil {
 			return nil, err

@@ -54,6 +54,7 @@ type appender struct {
 	c       *commands.Client
 	mailbox string
 	multi   bool   // MULTIAPPEND offered
+	binary  bool   // BINARY offered: messages go as literal8
 	next    uint32 // the mailbox's UIDNEXT as known; 0 when unknown
 	uidv    uint32
 	closed  bool // an APPEND was abandoned mid-way: the connection is closed
@@ -61,7 +62,15 @@ type appender struct {
 
 // newAppender appends to mailbox; noMulti turns MULTIAPPEND off.
 func newAppender(c *commands.Client, mailbox string, noMulti bool) *appender {
-	return &appender{c: c, mailbox: mailbox, multi: !noMulti && c.Session().HasCap("MULTIAPPEND")}
+	// With BINARY every message goes as literal8 (RFC 3516): a NUL, which
+	// a plain literal may not carry, is stored as it is (Dovecot stored
+	// it as 0x80 from a plain literal), and one read from a source as it
+	// streams would otherwise abort the connection (commands refuses a
+	// NUL in a plain literal). Dovecot and Cyrus store the other bytes
+	// the same either way.
+	s := c.Session()
+	return &appender{c: c, mailbox: mailbox, multi: !noMulti && s.HasCap("MULTIAPPEND"),
+		binary: s.HasCap("BINARY") || s.HasCap("IMAP4rev2")}
 }
 
 // groupFull reports whether a group of n messages of total bytes is as
@@ -147,7 +156,7 @@ func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, erro
 					return nil, err
 				}
 			}
-			res, err := a.c.Append(ctx, a.mailbox, &srcReader{r: r, left: size, failed: &abandoned}, size, &commands.AppendOptions{Flags: it.flags, Date: it.date})
+			res, err := a.c.Append(ctx, a.mailbox, &srcReader{r: r, left: size, failed: &abandoned}, size, &commands.AppendOptions{Flags: it.flags, Date: it.date, Binary: a.binary})
 			if err != nil {
 				switch {
 				case i == 0 && refusedAppend(err):
@@ -170,7 +179,7 @@ func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, erro
 	}
 	msgs := make([]commands.AppendMessage, len(items))
 	for i, it := range items {
-		m := commands.AppendMessage{Options: &commands.AppendOptions{Flags: it.flags, Date: it.date}}
+		m := commands.AppendMessage{Options: &commands.AppendOptions{Flags: it.flags, Date: it.date, Binary: a.binary}}
 		if it.open == nil {
 			m.R, m.Size = &srcReader{r: it.r, left: it.size, failed: &abandoned}, it.size
 		} else {

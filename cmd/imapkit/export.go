@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -166,7 +167,9 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 	// SEARCH for N:* also matches the highest UID when it is below N, so
 	// filter.
 	var all codec.SeqSet
-	if ms.Exists > 0 {
+	if ms.Exists > 0 && st.LastUID < math.MaxUint32 {
+		// At the largest UID nothing can be new (LastUID+1 wrapped to 0:
+		// "UID 0:*" is BAD, at every run).
 		if all, err = searchUIDs(ctx, cn.c, []string{"UID", fmt.Sprintf("%d:*", st.LastUID+1)}); err != nil {
 			return err
 		}

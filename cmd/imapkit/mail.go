@@ -852,7 +852,22 @@ func runIdle(ctx context.Context, cn *conn, args []string, own any, o *output) e
 	if err != nil {
 		return err
 	}
-	known := mb.Exists // messages seen so far, for --new
+	// --new follows new mail by UID, from the mailbox's UIDNEXT: by a
+	// count of messages kept from the events it missed an EXISTS the
+	// server sent with the answer to its own FETCH (between two IDLEs,
+	// where it goes to the session, not to Idle's handler), and never
+	// reported that message.
+	next := uint64(mb.UIDNext)
+	if next == 0 && *f.newMsg && mb.Exists > 0 {
+		ms, err := cn.c.FetchAll(ctx, commands.SeqNums(mb.Exists), &commands.FetchItems{UID: true})
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			next = max(next, uint64(m.UID)+1)
+		}
+	}
+	next = max(next, 1)
 	if *f.notify {
 		msgs := commands.NotifyMessageNew | commands.NotifyMessageExpunge
 		if _, err := cn.c.Notify(ctx, nil,
@@ -895,26 +910,31 @@ func runIdle(ctx context.Context, cn *conn, args []string, own any, o *output) e
 		if !*f.newMsg {
 			return true
 		}
-		switch v := r.(type) {
-		case *codec.Expunge:
-			known = max(known, 1) - 1
-		case *codec.Exists:
-			if v.Count <= known {
-				known = v.Count
-				return true
-			}
-			// A command from the handler: Idle ends the IDLE for it and
-			// starts another after.
-			ms, ferr := cn.c.FetchAll(ctx, commands.SeqRange(known+1, v.Count), &commands.FetchItems{UID: true, Envelope: true})
+		if _, ok := r.(*codec.Exists); !ok {
+			return true
+		}
+		// A command from the handler: Idle ends the IDLE for it and
+		// starts another after. Again while the session's count moved
+		// during the FETCH: the EXISTS of a message that arrived then
+		// came with the FETCH's answer, not to this handler.
+		for next <= math.MaxUint32 {
+			before, _ := cn.c.Exists()
+			ms, ferr := cn.c.FetchAll(ctx, commands.UIDRange(uint32(next), 0), &commands.FetchItems{UID: true, Envelope: true})
 			if ferr != nil {
 				werr = ferr
 				return false
 			}
-			known = v.Count
 			for _, m := range ms {
+				if uint64(m.UID) < next {
+					continue // UID next:* names the last message when next is past it
+				}
+				next = uint64(m.UID) + 1
 				if !show(newEvent(m)) {
 					return false
 				}
+			}
+			if now, _ := cn.c.Exists(); now == before {
+				break
 			}
 		}
 		return true

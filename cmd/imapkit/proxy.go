@@ -223,9 +223,17 @@ type proxySession struct {
 
 // secretSet holds the credentials seen on a connection.
 type secretSet struct {
-	mu sync.Mutex
-	l  [][]byte
+	mu     sync.Mutex
+	l      [][]byte   // the forms of the credentials in groups, longest first
+	groups [][][]byte // the forms of each credential recorded, oldest first
 }
+
+// maxSecretGroups is how many credentials a connection's secretSet keeps,
+// the newest: a client that sent LOGIN after LOGIN (a wrong or rotating
+// password, a brute-forcer) made it grow by four copies of each, never
+// trimmed and all compared with every server line (+2.9 MB and seconds of
+// CPU after 12,000). As session's secrets are (16).
+const maxSecretGroups = 16
 
 // minSecret is the shortest credential redacted from the server's lines:
 // a shorter one would blot out common words.
@@ -255,9 +263,24 @@ func (ss *secretSet) record(b []byte) {
 	q := quotedForm(b)
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
+	var g [][]byte
 	for _, f := range [][]byte{b, q, printedForm(b), printedForm(q)} {
-		if !slices.ContainsFunc(ss.l, func(x []byte) bool { return bytes.Equal(x, f) }) {
-			ss.l = append(ss.l, bytes.Clone(f))
+		if !slices.ContainsFunc(g, func(x []byte) bool { return bytes.Equal(x, f) }) {
+			g = append(g, bytes.Clone(f))
+		}
+	}
+	// The same credential again moves to the newest place.
+	ss.groups = slices.DeleteFunc(ss.groups, func(x [][]byte) bool { return bytes.Equal(x[0], g[0]) })
+	if len(ss.groups) >= maxSecretGroups {
+		ss.groups = slices.Delete(ss.groups, 0, len(ss.groups)-maxSecretGroups+1)
+	}
+	ss.groups = append(ss.groups, g)
+	ss.l = ss.l[:0]
+	for _, x := range ss.groups {
+		for _, f := range x {
+			if !slices.ContainsFunc(ss.l, func(y []byte) bool { return bytes.Equal(y, f) }) {
+				ss.l = append(ss.l, f)
+			}
 		}
 	}
 	slices.SortStableFunc(ss.l, func(x, y []byte) int { return len(y) - len(x) })
