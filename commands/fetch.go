@@ -622,8 +622,23 @@ func (fi *fetchIter) next() (session.Item, *codec.Fetch, error) {
 // close ends the command when the iteration ended before its answer did:
 // what is left is read and dropped in the background.
 func (fi *fetchIter) close() {
+	fi.retireLent()
 	if !fi.waited {
 		abandon(fi.p)
+	}
+}
+
+// retireLent ends, under Borrow, the Sections handed out for the lent
+// Message: read after the iteration ended they gave ErrSectionGone's
+// promise no heed and read the decoder's recycled memory, another
+// message's bytes, with no error.
+func (fi *fetchIter) retireLent() {
+	if !fi.borrow || fi.lent == nil {
+		return
+	}
+	fi.sec0.end()
+	for _, s := range fi.secs[:fi.lent.nsec] {
+		s.end()
 	}
 }
 
@@ -638,6 +653,7 @@ func (fi *fetchIter) message(item session.Item, f *codec.Fetch) *Message {
 			fi.lent = new(Message)
 		}
 		m = fi.lent
+		fi.retireLent() // the last message's, reused from here
 		*m = Message{SeqNum: f.Seq, it: fi, f: f, sec0: &fi.sec0}
 		fi.sec0 = Section{}
 		m.borrowValues(f, f.Has)

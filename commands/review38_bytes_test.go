@@ -468,3 +468,43 @@ func TestReview38BytesAppendNULDovecot(t *testing.T) {
 		}
 	})
 }
+
+// TestReview38BytesBorrowKeptSectionDovecot: under Borrow, a body section that
+// came whole with its FETCH response is read in place; Section.Read on
+// it after the iteration has ended must fail with ErrSectionGone (its
+// documentation: "once a section read in place is no longer current ...
+// the iteration moved on, or it ended"). Instead it reads the decoder's
+// recycled buffer: after another FETCH, 8667 bytes that are not the
+// message's, with a nil error.
+func TestReview38BytesBorrowKeptSectionDovecot(t *testing.T) {
+	c := dvClient(t, testserver.Alice, nil)
+	ctx := dvCtx(t)
+	mb := dvMailbox(t, testserver.Alice, 6)
+	if _, err := c.Select(ctx, mb, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := r38Body(t, c, 1, false)
+	var kept *commands.Section
+	for m, err := range c.Fetch(ctx, commands.UIDs(1), &commands.FetchItems{UID: true, Borrow: true, Sections: []commands.FetchSection{commands.WholeMessage}}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kept, err = m.NextSection(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.FetchAll(ctx, commands.UIDRange(2, 6), &commands.FetchItems{UID: true, Sections: []commands.FetchSection{commands.WholeMessage}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(kept)
+	if err == nil && !bytes.Equal(got, want) {
+		i := 0
+		for i < len(got) && i < len(want) && got[i] == want[i] {
+			i++
+		}
+		t.Errorf("the Section of UID 1 kept past the iteration read %d bytes, differing from UID 1's %d from byte %d (%q), with no error; want ErrSectionGone", len(got), len(want), i, got[i:min(len(got), i+30)])
+	}
+	if err != nil && !errors.Is(err, commands.ErrSectionGone) {
+		t.Errorf("error %v; want ErrSectionGone", err)
+	}
+}
