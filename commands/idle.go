@@ -81,6 +81,10 @@ var ErrIdleEnded = errors.New("commands: the server ended IDLE")
 // during a NOOP, the NOOP's answer is read and dropped in the background).
 // With opts.NoPoll it returns ErrUnsupported instead.
 func (c *Client) Idle(ctx context.Context, opts *IdleOptions, onEvent func(codec.Response) bool) error {
+	if onEvent == nil {
+		// It panicked at the first event, the IDLE under way.
+		return errors.New("commands: Idle needs an onEvent function")
+	}
 	var o IdleOptions
 	if opts != nil {
 		o = *opts

@@ -475,3 +475,10 @@ func TestReview38InputPartialZeroLength(t *testing.T) {
 		}
 	}
 }
+
+// TestReview38InputIdleNilHandler: Idle with a nil onEvent is an error
+// before anything is sent (it panicked at the first event).
+func TestReview38InputIdleNilHandler(t *testing.T) {
+	c, srv, ctx := zzClient(t, "IDLE", true)
+	zzRefused(t, srv, "Idle(nil)", func() error { return c.Idle(ctx, nil, nil) })
+}
