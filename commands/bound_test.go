@@ -163,12 +163,17 @@ func TestPartialBounded(t *testing.T) {
 func TestFetchAllHeapBounded(t *testing.T) {
 	const n = 30000
 	stream := string(corpus.FetchMetadata(n))
-	c, ctx, _ := selectedServer(t, "IMAP4rev1", n, func(cmd string) string {
+	c, _, _ := selectedServer(t, "IMAP4rev1", n, func(cmd string) string {
 		if strings.HasPrefix(cmd, "FETCH") {
 			return stream
 		}
 		return ""
 	})
+	// 26 MB of FETCH responses under -race took up to 21 s on a loaded
+	// 2-core machine, past selectedServer's 20 s: a context of their own,
+	// which only guards against a hang.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
 	items := &commands.FetchItems{UID: true, Flags: true, InternalDate: true, Size: true, Envelope: true, BodyStructure: true, ModSeq: true}
 	var ms runtime.MemStats
 	runtime.GC()
@@ -295,7 +300,7 @@ func TestSelectManyChanges(t *testing.T) {
 		fmt.Fprintf(&b, "* %d FETCH (UID %d FLAGS (\\Seen) MODSEQ (%d))\r\n", i, i, 500+i%300)
 	}
 	answer := b.String()
-	c, ctx, _ := selectedServer(t, "IMAP4rev1 ENABLE CONDSTORE QRESYNC UNSELECT", 1, func(cmd string) string {
+	c, _, _ := selectedServer(t, "IMAP4rev1 ENABLE CONDSTORE QRESYNC UNSELECT", 1, func(cmd string) string {
 		switch {
 		case strings.HasPrefix(cmd, "EXAMINE Big"): // the helper answers SELECT itself
 			return answer
@@ -304,6 +309,11 @@ func TestSelectManyChanges(t *testing.T) {
 		}
 		return ""
 	})
+	// 300,000 FETCH responses under -race took up to 32 s on a loaded
+	// 2-core machine: a context of their own rather than selectedServer's
+	// 20 s (ran out in 1 run of 5); it only guards against a hang.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
 	// QRESYNC is enabled before a mailbox is selected (the helper selected
 	// INBOX).
 	if err := c.Unselect(ctx); err != nil {
@@ -423,7 +433,10 @@ func TestMoveCopyUIDFloodBounded(t *testing.T) {
 		c.Reply(cmd.Tag, "OK done")
 		return c.Serve()
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	// 70 MB of COPYUID under -race took 37 to 55 s on a loaded 2-core
+	// machine and once ran out of 60 s: 3 minutes, which only guard
+	// against a hang.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
 		t.Fatal(err)

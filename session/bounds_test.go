@@ -262,7 +262,7 @@ func TestResultBoundCountsCopies(t *testing.T) {
 	}
 
 	h0 := heapAfterGC()
-	r, err := s.Run(ctx20(t), fetch(false))
+	r, err := s.Run(ctxBulk(t), fetch(false))
 	grew := int64(heapAfterGC()) - int64(h0)
 	kept := 0
 	if r != nil {
@@ -273,23 +273,23 @@ func TestResultBoundCountsCopies(t *testing.T) {
 	r = nil
 
 	h0 = heapAfterGC()
-	p, err := s.Start(ctx20(t), fetch(true))
+	p, err := s.Start(ctxBulk(t), fetch(true))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+	if _, err := s.Run(ctxBulk(t), &session.Command{Name: "NOOP"}); err != nil {
 		t.Fatal(err)
 	}
 	grew = int64(heapAfterGC()) - int64(h0) // the queue, all of it
 	kept = 0
 	for {
-		if _, err = p.Next(ctx20(t)); err != nil {
+		if _, err = p.Next(ctxBulk(t)); err != nil {
 			break
 		}
 		kept++
 	}
 	if err == io.EOF {
-		_, err = p.Wait(ctx20(t))
+		_, err = p.Wait(ctxBulk(t))
 	}
 	check("queue of a pulled FETCH", kept, err, grew)
 }

@@ -494,6 +494,17 @@ func ctx20(t *testing.T) context.Context {
 	return ctx
 }
 
+// ctxBulk is ctx20 for a test that moves tens of megabytes through the
+// session (millions of flags, bodies of 30 to 40 MiB): under -race that
+// takes 10 to 35 s on a 2-core machine with other work on it, past
+// ctx20's 20 s (TestResultBoundCountsCopies failed 5 runs of 5 so, at a
+// load average of 4 to 9). It only guards against a hang.
+func ctxBulk(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
 // TestAbort: Abort ends the session as a failed connection does: the
 // command in flight and later ones fail with an *AbortError that wraps the
 // caller's reason, with the history of the exchanges; the first reason

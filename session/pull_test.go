@@ -815,16 +815,16 @@ func TestPullKeptBodiesBounded(t *testing.T) {
 		io.Copy(io.Discard, r)
 	})
 	s := openDefaults(t, conn, nil)
-	p, err := s.Start(ctx20(t), pullUIDFetch("(UID BODY[])"))
+	p, err := s.Start(ctxBulk(t), pullUIDFetch("(UID BODY[])"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+	if _, err := s.Run(ctxBulk(t), &session.Command{Name: "NOOP"}); err != nil {
 		t.Fatalf("NOOP: %v", err)
 	}
 	var got []string
 	for {
-		it, err := p.Next(ctx20(t))
+		it, err := p.Next(ctxBulk(t))
 		if err == io.EOF {
 			break
 		}
@@ -848,7 +848,7 @@ func TestPullKeptBodiesBounded(t *testing.T) {
 	if want := fmt.Sprintf("[%d too large too large]", size); fmt.Sprint(got) != want {
 		t.Fatalf("bodies %v; want %s", got, want)
 	}
-	if _, err := p.Wait(ctx20(t)); err != nil {
+	if _, err := p.Wait(ctxBulk(t)); err != nil {
 		t.Fatal(err)
 	}
 }

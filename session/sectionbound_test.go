@@ -121,7 +121,7 @@ func TestCollectedSectionsBounded(t *testing.T) {
 	}
 	defer s.Close()
 	dvRun(t, s, dvMailboxCmd("SELECT", "INBOX"))
-	res, err := s.Run(dvCtx(t), &session.Command{Name: "FETCH", Args: dvRaw("1 (BODY[1] BODY[2] BODY[3])")})
+	res, err := s.Run(ctxBulk(t), &session.Command{Name: "FETCH", Args: dvRaw("1 (BODY[1] BODY[2] BODY[3])")})
 	var tl *session.ResultTooLargeError
 	if !errors.As(err, &tl) || tl.Sections != 1 || tl.Dropped != 0 {
 		t.Fatalf("Run: %v; want a ResultTooLargeError for one section left out, no response dropped", err)
