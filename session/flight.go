@@ -14,6 +14,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/imapkit/imapkit/codec"
@@ -302,6 +303,26 @@ type writeWatch struct {
 	active context.Context // the context of the write in progress
 	conn   net.Conn        // whose write deadline it is
 	hit    bool            // the deadline was moved (writeGrace)
+	// fresh: hit, and no byte has been handed to the connection since:
+	// the first write gets writeGrace from its own start (start), not
+	// from when the context ended (a goroutine the scheduler did not run
+	// for 50 ms, on a loaded machine, found its deadline passed before
+	// it wrote a byte, and a connection in step was aborted).
+	fresh atomic.Bool
+}
+
+// start is called (by countWriter) before bytes go to the connection:
+// the first write after the context ended gets writeGrace from now.
+func (w *writeWatch) start() {
+	if !w.fresh.Load() {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.fresh.Load() && w.conn != nil {
+		w.conn.SetWriteDeadline(time.Now().Add(writeGrace))
+		w.fresh.Store(false)
+	}
 }
 
 // begin starts watching ctx for a write on conn (under the write lock).
@@ -331,6 +352,7 @@ func (w *writeWatch) begin(ctx context.Context, conn net.Conn) {
 	if ctx.Err() != nil && !w.hit {
 		conn.SetWriteDeadline(time.Now().Add(writeGrace))
 		w.hit = true
+		w.fresh.Store(true)
 	}
 }
 
@@ -347,6 +369,7 @@ func (w *writeWatch) fire() {
 	if w.active != nil && w.active.Err() != nil && !w.hit {
 		w.conn.SetWriteDeadline(time.Now().Add(writeGrace))
 		w.hit = true
+		w.fresh.Store(true)
 	}
 }
 
@@ -360,6 +383,7 @@ func (w *writeWatch) end() {
 		w.conn.SetWriteDeadline(time.Time{})
 	}
 	w.hit = false
+	w.fresh.Store(false)
 }
 
 // close drops the registration.

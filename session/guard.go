@@ -365,8 +365,9 @@ func (l *writeLock) Unlock() { <-l.ch }
 // countWriter counts the bytes handed to the connection, so that the
 // session knows whether a command's bytes have all been sent.
 type countWriter struct {
-	w io.Writer
-	n atomic.Int64
+	w  io.Writer
+	n  atomic.Int64
+	ww *writeWatch // told of each write (writeWatch.start)
 }
 
 func (c *countWriter) Write(p []byte) (int, error) {
@@ -374,6 +375,9 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	// returns (on a synchronous pipe, or when this goroutine is slow to
 	// run again). A failed write aborts the session anyway.
 	c.n.Add(int64(len(p)))
+	if c.ww != nil {
+		c.ww.start()
+	}
 	return c.w.Write(p)
 }
 

@@ -632,7 +632,7 @@ func newSession(conn net.Conn, opts *Options) *Session {
 	s.pr = &peekReader{r: s.tr.reader(s.wc)}
 	s.tok = wire.NewTokenizer(s.pr, s.opts.Tokenizer)
 	s.dec = codec.NewDecoder(s.tok, &codec.DecoderOptions{SectionHandler: s.sectionHandler, MaxNumbers: s.opts.MaxNumbers})
-	s.cw = &countWriter{w: s.tr.writer(s.wc)}
+	s.cw = &countWriter{w: s.tr.writer(s.wc), ww: &s.ww}
 	s.bw = &lazyWriter{w: s.cw}
 	s.tagPrefix = s.opts.TagPrefix
 	if s.tagPrefix == "" {
