@@ -22,15 +22,18 @@ type AppendOptions struct {
 	Date time.Time
 	// Binary sends the message as literal8 (RFC 3516 BINARY), so that it
 	// may hold NUL and raw 8-bit content. A plain literal may not hold NUL
-	// (RFC 3501, RFC 9051; Dovecot stores it as 0x80, Cyrus refuses it):
-	// without Binary, a message given in memory (a []byte, or a reader
-	// with Len and ReadAt such as *bytes.Reader and *strings.Reader) is
-	// checked before it is sent, and sent as literal8 when it holds a NUL
-	// and the server has BINARY, or refused with an error wrapping
-	// wire.ErrNUL when it has not; any other reader is checked as it is
-	// sent, and a NUL aborts the session (the server is in the middle of
-	// the literal) with an error wrapping wire.ErrNUL, rather than have
-	// the message stored altered or refused.
+	// (RFC 3501, RFC 9051; Cyrus refuses it, Dovecot takes it but shows it
+	// as 0x80 in BODY[]): without Binary, a message whose bytes can be read
+	// before it is sent (a []byte; a reader with ReadAt that can say where
+	// it is: *bytes.Reader, *strings.Reader, *os.File, *io.SectionReader)
+	// is looked at first, and sent as literal8 when it holds a NUL and the
+	// server has BINARY, or refused with an error wrapping wire.ErrNUL when
+	// it has not; any other reader is checked as it is sent, and a NUL
+	// aborts the session (the server is in the middle of the literal) with
+	// an error wrapping wire.ErrNUL, nothing stored. Note that both Dovecot
+	// and Cyrus rewrite a part labelled "Content-Transfer-Encoding: binary"
+	// as base64 when it comes in literal8, and keep it as sent in a plain
+	// literal.
 	Binary bool
 	// NormalizeCRLF turns every bare CR or LF of the message into CRLF,
 	// as imaplib's append does. The message is still streamed: the reader
@@ -96,8 +99,13 @@ func (c *Client) prepareAppend(r io.Reader, size int64, opts *AppendOptions) (io
 	if err := checkSize(r, size); err != nil {
 		return nil, 0, o, err
 	}
+	// Before NormalizeCRLF, which neither makes nor removes a NUL, and
+	// whose reader is no longer one whose bytes can be looked at first.
+	guard, err := c.checkNUL(r, size, &o)
+	if err != nil {
+		return nil, 0, o, err
+	}
 	if o.NormalizeCRLF {
-		var err error
 		if r, size, err = normalizedReader(r, size); err != nil {
 			return nil, 0, o, err
 		}
@@ -106,8 +114,10 @@ func (c *Client) prepareAppend(r io.Reader, size int64, opts *AppendOptions) (io
 	if err := c.checkAppendLimit(size); err != nil {
 		return nil, 0, o, err
 	}
-	r, err := c.checkNUL(r, size, &o)
-	return r, size, o, err
+	if guard {
+		r = &nulGuard{r: r}
+	}
+	return r, size, o, nil
 }
 
 // appendMessage writes what follows the mailbox in APPEND and REPLACE:
@@ -116,7 +126,11 @@ func (c *Client) appendMessage(e *wire.Encoder, r io.Reader, size int64, o *Appe
 	o.encode(e)
 	e.SP()
 	if c.utf8() && c.s.HasCap("UTF8=ACCEPT") {
-		if g, ok := r.(*nulGuard); ok {
+		for {
+			g, ok := r.(*nulGuard)
+			if !ok {
+				break
+			}
 			r = g.r // literal8: NUL is allowed
 		}
 		e.Atom("UTF8").SP().List(func(e *wire.Encoder) { e.LiteralReader(size, r, true) })
@@ -191,6 +205,9 @@ func (c *Client) AppendMany(ctx context.Context, mailbox string, msgs []AppendMe
 						return nil, 0, err
 					}
 				}
+				if err := c.checkAppendLimit(n); err != nil {
+					return nil, 0, err
+				}
 				if !binary && !utf8Form {
 					r = &nulGuard{r: r}
 				}
@@ -200,8 +217,22 @@ func (c *Client) AppendMany(ctx context.Context, mailbox string, msgs []AppendMe
 			if err := checkSize(m.R, m.Size); err != nil {
 				return nil, err
 			}
+			// As Append does (prepareAppend): NUL first, then CRLF.
+			guard := false
+			if !utf8Form {
+				var o AppendOptions
+				if m.Options != nil {
+					o = *m.Options
+				}
+				var err error
+				if guard, err = c.checkNUL(m.R, m.Size, &o); err != nil {
+					return nil, err
+				}
+				if o.Binary && (m.Options == nil || !m.Options.Binary) {
+					m.Options = &o // the caller's options are left as they are
+				}
+			}
 			if m.Options != nil && m.Options.NormalizeCRLF {
-				// As Append does (prepareAppend).
 				r, n, err := normalizedReader(m.R, m.Size)
 				if err != nil {
 					return nil, err
@@ -211,19 +242,8 @@ func (c *Client) AppendMany(ctx context.Context, mailbox string, msgs []AppendMe
 			if err := c.checkAppendLimit(m.Size); err != nil {
 				return nil, err
 			}
-			if !utf8Form {
-				var o AppendOptions
-				if m.Options != nil {
-					o = *m.Options
-				}
-				r, err := c.checkNUL(m.R, m.Size, &o)
-				if err != nil {
-					return nil, err
-				}
-				if o.Binary && (m.Options == nil || !m.Options.Binary) {
-					m.Options = &o // the caller's options are left as they are
-				}
-				m.R = r
+			if guard {
+				m.R = &nulGuard{r: m.R}
 			}
 		}
 		if m.Open == nil && m.Size < 0 {
@@ -380,47 +400,61 @@ func checkSize(r io.Reader, size int64) error {
 	return nil
 }
 
-// checkNUL returns the reader to send for a message of size bytes read
-// from r, with its options o, when it is not sent as literal8 already: a
-// message in memory (Len and ReadAt) is scanned, and holding a NUL it is
-// sent as literal8 (o.Binary set) when the server has BINARY, or refused
-// with an error wrapping wire.ErrNUL; any other reader is wrapped in a
-// nulGuard, which fails the literal at the first NUL.
-func (c *Client) checkNUL(r io.Reader, size int64, o *AppendOptions) (io.Reader, error) {
+// checkNUL looks, when the message is not sent as literal8 already, for
+// a NUL in a message of size bytes read from r, with its options o,
+// before anything is sent, when r's bytes can be read without moving it
+// (io.ReaderAt, with Len and Size as *bytes.Reader and *strings.Reader
+// have, or an io.Seeker to say where it is: a file, an io.SectionReader):
+// holding a NUL, it is sent as literal8 (o.Binary set) when the server has
+// BINARY, or refused with an error wrapping wire.ErrNUL. It reports guard
+// when r cannot be looked at first (a pipe, a network stream, a reader
+// already guarded): the caller wraps what it sends in a nulGuard, which
+// fails the literal at the first NUL.
+func (c *Client) checkNUL(r io.Reader, size int64, o *AppendOptions) (guard bool, err error) {
 	if o.Binary || size == 0 {
-		return r, nil
+		return false, nil
 	}
-	ra, ok := r.(interface {
-		io.ReaderAt
-		Len() int
-	})
+	if _, ok := r.(*nulGuard); ok {
+		return false, nil // guarded already (Replace's fallback calls Append)
+	}
+	ra, ok := r.(io.ReaderAt)
 	if !ok {
-		return &nulGuard{r: r}, nil
+		return true, nil
 	}
-	// A *bytes.Reader or *strings.Reader: Len is what is left from the
-	// read position, which ReadAt does not see; Size gives where it is.
-	start := int64(0)
-	if sz, ok := r.(interface{ Size() int64 }); ok {
-		start = sz.Size() - int64(ra.Len())
-	} else {
-		return &nulGuard{r: r}, nil
+	var start int64
+	switch v := r.(type) {
+	case interface {
+		Len() int
+		Size() int64
+	}:
+		// Len is what is left from the read position, which ReadAt
+		// does not see.
+		start = v.Size() - int64(v.Len())
+	case io.Seeker:
+		if start, err = v.Seek(0, io.SeekCurrent); err != nil {
+			return true, nil
+		}
+	default:
+		return true, nil
 	}
-	var buf [4096]byte
+	buf := make([]byte, min(size, 32<<10))
 	for off := int64(0); off < size; {
 		n, err := ra.ReadAt(buf[:min(int64(len(buf)), size-off)], start+off)
 		if i := bytes.IndexByte(buf[:n], 0); i >= 0 {
 			if !c.hasCap("BINARY") {
-				return nil, fmt.Errorf("commands: the message holds a NUL byte (at byte %d), which only literal8 may carry, and the server lacks BINARY: %w", off+int64(i), wire.ErrNUL)
+				return false, fmt.Errorf("commands: the message holds a NUL byte (at byte %d), which only literal8 may carry, and the server lacks BINARY: %w", off+int64(i), wire.ErrNUL)
 			}
 			o.Binary = true
-			return r, nil
+			return false, nil
 		}
 		off += int64(n)
 		if err != nil {
-			break // checkSize found its length; the send reports a short read
+			// checkSize found its length (or could not): the send
+			// reports a short read; a NUL past this is not looked for.
+			return true, nil
 		}
 	}
-	return r, nil
+	return false, nil
 }
 
 // nulGuard passes a message's bytes through, and fails at the first NUL,

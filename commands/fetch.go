@@ -636,9 +636,15 @@ func (fi *fetchIter) retireLent() {
 	if !fi.borrow || fi.lent == nil {
 		return
 	}
-	fi.sec0.end()
+	// Only those read in place: a streamed one was copied or is read
+	// as without Borrow.
+	if fi.sec0.lent {
+		fi.sec0.end()
+	}
 	for _, s := range fi.secs[:fi.lent.nsec] {
-		s.end()
+		if s.lent {
+			s.end()
+		}
 	}
 }
 

@@ -87,6 +87,9 @@ type Section struct {
 	// mu lets that wait for a Read in progress on another goroutine.
 	mu   sync.Mutex
 	gone bool
+	// lent: under Borrow, read in place from the lent response: ended
+	// with the iteration (fetchIter.retireLent).
+	lent bool
 }
 
 // ErrSectionGone is returned by Section.Read once a section read in place
@@ -577,6 +580,7 @@ func (m *Message) handOut(sec *codec.Section, body io.Reader) (*Section, error) 
 		case borrow:
 			// In place until the iteration moves on: the response (or the
 			// snapshot, the session's copy) stays valid until then.
+			s.lent = true
 		case int64(len(data)) <= keep:
 			data = m.a.bytes(data)
 		default:

@@ -179,6 +179,10 @@ func (c *Client) encodeNotifyGroup(e *wire.Encoder, g NotifyGroup) {
 				if i > 0 {
 					e.SP()
 				}
+				if err := checkMailboxName(m); err != nil {
+					e.Fail("Mailbox", err)
+					return
+				}
 				e.Mailbox(c.encodeMailbox(m))
 			}
 		})

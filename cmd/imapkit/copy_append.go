@@ -13,6 +13,7 @@ import (
 
 	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/wire"
 )
 
 // The journalled appending that import and copy share. Each group of
@@ -47,6 +48,11 @@ type appendItem struct {
 	open  func() (io.Reader, int64, error)
 	flags []string
 	date  time.Time
+	// binary: the message holds a NUL (import looks): sent as literal8
+	// when the destination has BINARY. Not for every message: Dovecot and
+	// Cyrus rewrite a part labelled "Content-Transfer-Encoding: binary"
+	// as base64 when it comes in literal8.
+	binary bool
 }
 
 // appender appends to one mailbox of the destination.
@@ -54,7 +60,7 @@ type appender struct {
 	c       *commands.Client
 	mailbox string
 	multi   bool   // MULTIAPPEND offered
-	binary  bool   // BINARY offered: messages go as literal8
+	binary  bool   // BINARY offered: a message holding a NUL goes as literal8
 	next    uint32 // the mailbox's UIDNEXT as known; 0 when unknown
 	uidv    uint32
 	closed  bool // an APPEND was abandoned mid-way: the connection is closed
@@ -62,12 +68,6 @@ type appender struct {
 
 // newAppender appends to mailbox; noMulti turns MULTIAPPEND off.
 func newAppender(c *commands.Client, mailbox string, noMulti bool) *appender {
-	// With BINARY every message goes as literal8 (RFC 3516): a NUL, which
-	// a plain literal may not carry, is stored as it is (Dovecot stored
-	// it as 0x80 from a plain literal), and one read from a source as it
-	// streams would otherwise abort the connection (commands refuses a
-	// NUL in a plain literal). Dovecot and Cyrus store the other bytes
-	// the same either way.
 	s := c.Session()
 	return &appender{c: c, mailbox: mailbox, multi: !noMulti && s.HasCap("MULTIAPPEND"),
 		binary: s.HasCap("BINARY") || s.HasCap("IMAP4rev2")}
@@ -129,6 +129,22 @@ func refusedAppend(err error) bool {
 		(errors.Is(se, session.ErrNo) || errors.Is(se, session.ErrBad))
 }
 
+// cutAppend reports whether err is the library's refusal of an APPEND,
+// before it was sent or in the middle of its literal (which aborts the
+// session: the server appends nothing): a NUL a plain literal may not
+// carry, a message whose size or reader the library refused, one over
+// APPENDLIMIT, an argument it refused, a command not sent. Such a group
+// certainly did not land: left pending, a later run took it for landed
+// once anything else moved the mailbox's UIDNEXT.
+func cutAppend(err error) bool {
+	for _, e := range []error{wire.ErrNUL, commands.ErrSizeMismatch, commands.ErrTooBig, wire.ErrInvalidAtom, commands.ErrMailboxName, session.ErrNotSent} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
 // send appends the group and returns the destination UIDs of its
 // messages in order (APPENDUID, UIDPLUS), or nil when the server gave none
 // for the mailbox's UIDVALIDITY as known (a.uidv). The UIDNEXT after it is
@@ -156,10 +172,13 @@ func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, erro
 					return nil, err
 				}
 			}
-			res, err := a.c.Append(ctx, a.mailbox, &srcReader{r: r, left: size, failed: &abandoned}, size, &commands.AppendOptions{Flags: it.flags, Date: it.date, Binary: a.binary})
+			res, err := a.c.Append(ctx, a.mailbox, &srcReader{r: r, left: size, failed: &abandoned}, size, &commands.AppendOptions{Flags: it.flags, Date: it.date, Binary: it.binary && a.binary})
 			if err != nil {
+				if errors.Is(err, session.ErrAborted) {
+					a.closed = true
+				}
 				switch {
-				case i == 0 && refusedAppend(err):
+				case i == 0 && (refusedAppend(err) || cutAppend(err)):
 					err = &notAppendedError{err}
 				case i == 0 && abandoned:
 					a.closed = true
@@ -179,7 +198,7 @@ func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, erro
 	}
 	msgs := make([]commands.AppendMessage, len(items))
 	for i, it := range items {
-		m := commands.AppendMessage{Options: &commands.AppendOptions{Flags: it.flags, Date: it.date, Binary: a.binary}}
+		m := commands.AppendMessage{Options: &commands.AppendOptions{Flags: it.flags, Date: it.date, Binary: it.binary && a.binary}}
 		if it.open == nil {
 			m.R, m.Size = &srcReader{r: it.r, left: it.size, failed: &abandoned}, it.size
 		} else {
@@ -203,7 +222,10 @@ func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, erro
 			// closed: a MULTIAPPEND left unfinished adds nothing.
 			a.closed = true
 			err = &notAppendedError{fmt.Errorf("%w (the APPEND of its group was abandoned mid-way, with nothing of it appended, and the connection to the destination closed: run again)", err)}
-		} else if refusedAppend(err) {
+		} else if refusedAppend(err) || cutAppend(err) {
+			if errors.Is(err, session.ErrAborted) {
+				a.closed = true
+			}
 			err = &notAppendedError{err}
 		}
 		return nil, err

@@ -188,7 +188,11 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		msgs = msgs[n:]
 		items := make([]appendItem, len(group))
 		for i, m := range group {
-			items[i] = appendItem{r: &lazyReader{open: m.open}, size: m.size, flags: m.flags, date: m.date}
+			nul, err := holdsNUL(m.open)
+			if err != nil {
+				return err
+			}
+			items[i] = appendItem{r: &lazyReader{open: m.open}, size: m.size, flags: m.flags, date: m.date, binary: nul}
 			if m.blank {
 				what := m.name
 				if format == "mbox" {
@@ -293,6 +297,30 @@ func (m *importMsg) measure() error {
 	}
 	m.size = n
 	return nil
+}
+
+// holdsNUL reads a message to look for a NUL, which only literal8 may
+// carry (the appender sends such a message as literal8 when the server
+// has BINARY; only such a message: a literal8 makes Dovecot and Cyrus
+// rewrite a binary part as base64).
+func holdsNUL(open func() io.Reader) (bool, error) {
+	r := open()
+	if c, ok := r.(io.Closer); ok {
+		defer c.Close()
+	}
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(buf)
+		if bytes.IndexByte(buf[:n], 0) >= 0 {
+			return true, nil
+		}
+		if err == io.EOF {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+	}
 }
 
 // lazyReader opens its source at the first Read, and closes it at the end,

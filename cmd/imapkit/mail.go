@@ -914,26 +914,27 @@ func runIdle(ctx context.Context, cn *conn, args []string, own any, o *output) e
 			return true
 		}
 		// A command from the handler: Idle ends the IDLE for it and
-		// starts another after. Again while the session's count moved
-		// during the FETCH: the EXISTS of a message that arrived then
-		// came with the FETCH's answer, not to this handler.
+		// starts another after. Again until a FETCH finds nothing new:
+		// the EXISTS of a message that arrived during one came with its
+		// answer, to the session, not to this handler (and with an
+		// expunge beside it the count did not even move).
 		for next <= math.MaxUint32 {
-			before, _ := cn.c.Exists()
 			ms, ferr := cn.c.FetchAll(ctx, commands.UIDRange(uint32(next), 0), &commands.FetchItems{UID: true, Envelope: true})
 			if ferr != nil {
 				werr = ferr
 				return false
 			}
+			found := false
 			for _, m := range ms {
 				if uint64(m.UID) < next {
 					continue // UID next:* names the last message when next is past it
 				}
-				next = uint64(m.UID) + 1
+				found, next = true, uint64(m.UID)+1
 				if !show(newEvent(m)) {
 					return false
 				}
 			}
-			if now, _ := cn.c.Exists(); now == before {
+			if !found {
 				break
 			}
 		}

@@ -1,0 +1,365 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/hostile"
+	"github.com/imapkit/imapkit/internal/testserver"
+)
+
+// zzRev38Bodies returns BODY.PEEK[] of every message of mailbox.
+func zzRev38Bodies(t *testing.T, c *commands.Client, mailbox string) [][]byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	st, err := c.Examine(ctx, mailbox)
+	if err != nil {
+		t.Fatalf("EXAMINE %s: %v", mailbox, err)
+	}
+	if st.Exists == 0 {
+		return nil
+	}
+	var out [][]byte
+	for m, err := range c.Fetch(ctx, commands.SeqRange(1, 0), &commands.FetchItems{UID: true, Sections: []commands.FetchSection{{}}}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := m.NextSection()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// TestReview38RevImportCTEBinaryRewrittenDovecot: import (and copy) now send
+// every message as literal8 when the destination has BINARY. A server
+// given a literal8 APPEND converts each MIME part declared
+// "Content-Transfer-Encoding: binary" to base64 (Dovecot's binary
+// converter; Cyrus does the same): a message with no NUL at all, which a
+// plain literal stored byte for byte before 581fc90, is now stored
+// rewritten. copy_append.go says "Dovecot and Cyrus store the other bytes
+// the same either way", which is false.
+func TestReview38RevImportCTEBinaryRewrittenDovecot(t *testing.T) {
+	msg := []byte("From: a@example.org\r\nSubject: bin\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: binary\r\n\r\nGr\xc3\xbc\xc3\x9fe\r\n")
+	srv, cf := dovecot(t, 0)
+	_, url := urls(srv)
+	src := filepath.Join(t.TempDir(), "src")
+	for _, d := range []string{"cur", "new", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(src, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(src, "cur", "1700000000.M1P1.host:2,S"), msg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cli(t, "", 0, append([]string{"import", url, src, "--to", "CTEBin", "--format", "maildir", "--quiet"}, cf...)...)
+	got := zzRev38Bodies(t, client(t, srv.TLSAddr, srv, testserver.Alice, testserver.Password), "CTEBin")
+	if len(got) != 1 || !bytes.Equal(got[0], msg) {
+		t.Fatalf("stored %q\nwant (the file) %q", got, msg)
+	}
+}
+
+// zzRev38NULSource is a source whose INBOX holds one message (UID 5)
+// with a NUL in its body, as a server that stores NUL (Cyrus, from a
+// literal8) hands it out.
+func zzRev38NULSource(body string) hostile.Scenario {
+	return func(c *hostile.Conn) error {
+		if err := c.Greet("IMAP4rev1 NAMESPACE"); err != nil {
+			return err
+		}
+		for {
+			cmd, err := c.ReadCommand()
+			if err != nil {
+				return err
+			}
+			ok := cmd.Tag + " OK done"
+			switch cmd.Name {
+			case "LOGIN":
+				err = c.Line(ok)
+			case "EXAMINE", "SELECT":
+				err = c.Lines("* 1 EXISTS", "* OK [UIDVALIDITY 7] x", "* OK [UIDNEXT 6] x", cmd.Tag+" OK [READ-ONLY] done")
+			case "UID SEARCH":
+				err = c.Lines("* SEARCH 5", ok)
+			case "UID FETCH":
+				if strings.Contains(cmd.Args, "BODY") {
+					if err = c.Linef("* 1 FETCH (UID 5 BODY[] {%d}", len(body)); err == nil {
+						err = c.WriteString(body + ")\r\n")
+					}
+				} else {
+					err = c.Linef(`* 1 FETCH (UID 5 FLAGS (\Seen) INTERNALDATE "01-Feb-2024 10:00:00 +0000" RFC822.SIZE %d)`, len(body))
+				}
+				if err == nil {
+					err = c.Line(ok)
+				}
+			case "LOGOUT":
+				c.Lines("* BYE bye", ok)
+				return nil
+			default:
+				err = c.Answer(cmd)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// TestReview38RevCopyNULNoBinaryDestLost: copy from a source holding a NUL to
+// a destination without BINARY. commands now refuses the NUL in the plain
+// literal as it streams (nulGuard) and aborts the session: nothing was
+// appended. But the error is no *notAppendedError (srcReader read the
+// source fine, so "abandoned" stays false; refusedAppend is false), so
+// the group's pending record stays in the state; the next run takes it
+// for landed as soon as anything else moved the destination's UIDNEXT
+// (new mail in INBOX), records the message as copied, and it is never
+// copied: lost, silently, the very case copy_append.go's "abandoned"
+// exists for.
+func TestReview38RevCopyNULNoBinaryDestLost(t *testing.T) {
+	body := "From: a@example.com\r\nSubject: nul\r\n\r\nbefore\x00after\r\n"
+	src, err := hostile.Listen(zzRev38NULSource(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var mu sync.Mutex
+	uidnext, appended := 1, 0
+	dst, err := hostile.Listen(func(c *hostile.Conn) error {
+		if err := c.Greet("IMAP4rev1 LITERAL+ UIDPLUS NAMESPACE"); err != nil {
+			return err
+		}
+		for {
+			cmd, err := c.ReadCommand()
+			if err != nil {
+				return err
+			}
+			ok := cmd.Tag + " OK done"
+			switch cmd.Name {
+			case "LOGIN":
+				err = c.Line(ok)
+			case "NAMESPACE":
+				err = c.Lines(`* NAMESPACE (("" "/")) NIL NIL`, ok)
+			case "LIST":
+				err = c.Lines(`* LIST () "/" INBOX`, ok)
+			case "STATUS":
+				mu.Lock()
+				n := uidnext
+				mu.Unlock()
+				err = c.Lines(fmt.Sprintf("* STATUS INBOX (UIDNEXT %d UIDVALIDITY 9)", n), ok)
+			case "APPEND":
+				if !cmd.NonSync {
+					if err = c.Continue("go"); err != nil {
+						return err
+					}
+				}
+				if _, err = c.ReadLiteral(cmd.Literal); err != nil {
+					return err
+				}
+				if _, err = c.ReadLine(); err != nil {
+					return err
+				}
+				mu.Lock()
+				appended++
+				u := uidnext
+				uidnext++
+				mu.Unlock()
+				err = c.Line(fmt.Sprintf("%s OK [APPENDUID 9 %d] done", cmd.Tag, u))
+			case "LOGOUT":
+				c.Lines("* BYE bye", ok)
+				return nil
+			default:
+				err = c.Answer(cmd)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	t.Setenv("IMAPKIT_PASSWORD", "secret")
+	t.Setenv("IMAPKIT_DST_PASSWORD", "secret")
+	t.Setenv("IMAPKIT_URL", "")
+	noTTY(t)
+	state := t.TempDir()
+	args := []string{"copy", "imap://alice@" + src.Addr(), "imap://alice@" + dst.Addr(), "INBOX", "--state-dir", state, "--timeout", "10s", "--quiet"}
+	code, out, errs := runCLI(t, "", args...)
+	t.Logf("run 1: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	// New mail reaches the destination's INBOX between the runs.
+	mu.Lock()
+	uidnext++
+	mu.Unlock()
+	code, out, errs = runCLI(t, "", args...)
+	t.Logf("run 2: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	mu.Lock()
+	n := appended
+	mu.Unlock()
+	if n == 0 && code == 0 {
+		t.Errorf("run 2 succeeded and the message was never appended: the group aborted on its NUL in run 1 stayed pending and was taken for landed (lost)")
+	}
+	ents, _ := os.ReadDir(state)
+	for _, e := range ents {
+		b, _ := os.ReadFile(filepath.Join(state, e.Name()))
+		t.Logf("state %s: %s", e.Name(), b)
+	}
+}
+
+// TestReview38RevIdleNewExpungeAndArrivalDuringFetch: idle --new now loops
+// its UID FETCH while the session's message count moved during it
+// (mail.go runIdle: "if now == before break"). But the count is no
+// measure of arrivals: a message expunged and another delivered while
+// the FETCH of a new message runs leave it unchanged. Their EXPUNGE and
+// EXISTS come with the FETCH's answer, to the session, not to Idle's
+// handler; the loop stops, and the delivered message (UID 112) is never
+// reported. The fix's own case (an arrival during the FETCH) with an
+// expunge beside it. Comparing UIDNEXT, or looping until a UID FETCH
+// finds nothing new, would catch it.
+func TestReview38RevIdleNewExpungeAndArrivalDuringFetch(t *testing.T) {
+	env := func(uid int) string {
+		return fmt.Sprintf(`ENVELOPE ("Thu, 1 Feb 2024 10:00:00 +0000" "msg %d" (("A" NIL "a" "example.com")) NIL NIL NIL NIL NIL NIL "<%d@x>")`, uid, uid)
+	}
+	src, err := hostile.Listen(func(c *hostile.Conn) error {
+		if err := c.Greet("IMAP4rev1 IDLE"); err != nil {
+			return err
+		}
+		uids := []int{101, 102, 103, 104, 105, 106, 107, 108, 109, 110}
+		idles, churned := 0, false
+		for {
+			cmd, err := c.ReadCommand()
+			if err != nil {
+				return err
+			}
+			ok := cmd.Tag + " OK done"
+			switch cmd.Name {
+			case "EXAMINE", "SELECT":
+				err = c.Lines("* 10 EXISTS", "* OK [UIDVALIDITY 7] x", "* OK [UIDNEXT 111] x", cmd.Tag+" OK [READ-ONLY] done")
+			case "IDLE":
+				idles++
+				lines := []string{"+ idling"}
+				if idles == 1 {
+					uids = append(uids, 111)
+					lines = append(lines, fmt.Sprintf("* %d EXISTS", len(uids)))
+				}
+				if err = c.Lines(lines...); err != nil {
+					return err
+				}
+				if _, err = c.ReadLine(); err != nil { // DONE
+					return err
+				}
+				err = c.Line(cmd.Tag + " OK IDLE terminated")
+			case "UID FETCH", "FETCH":
+				set, _, _ := strings.Cut(cmd.Args, " ")
+				lo, hi, _ := strings.Cut(set, ":")
+				var a, z int
+				fmt.Sscan(lo, &a)
+				z = a
+				if hi == "*" {
+					z = 1 << 30
+				} else if hi != "" {
+					fmt.Sscan(hi, &z)
+				}
+				var lines []string
+				for i, u := range uids {
+					in := u >= a && u <= z
+					if cmd.Name == "FETCH" {
+						in = i+1 >= a && i+1 <= z
+					}
+					if in || (cmd.Name == "UID FETCH" && hi == "*" && i == len(uids)-1) {
+						lines = append(lines, fmt.Sprintf("* %d FETCH (UID %d %s)", i+1, u, env(u)))
+					}
+				}
+				if !churned && cmd.Name == "UID FETCH" {
+					// During this FETCH: message 3 is expunged, and
+					// message UID 112 is delivered.
+					churned = true
+					uids = append(append(uids[:2:2], uids[3:]...), 112)
+					lines = append(lines, "* 3 EXPUNGE", fmt.Sprintf("* %d EXISTS", len(uids)))
+				}
+				err = c.Lines(append(lines, ok)...)
+			case "LOGOUT":
+				c.Lines("* BYE bye", ok)
+				return nil
+			default:
+				err = c.Answer(cmd)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	t.Setenv("IMAPKIT_PASSWORD", "secret")
+	t.Setenv("IMAPKIT_URL", "")
+	noTTY(t)
+	code, out, errs := runCLI(t, "", "idle", "imap://alice@"+src.Addr(), "INBOX", "--new", "--for", "1500ms")
+	t.Logf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
+	if !strings.Contains(out, "msg 111") {
+		t.Fatalf("message 111 not reported")
+	}
+	if !strings.Contains(out, "msg 112") {
+		t.Errorf("idle --new: message UID 112, delivered (with an EXPUNGE beside it) while the FETCH of 111 ran, was never reported")
+	}
+}
+
+// TestReview38RevAppendFileNULDovecot: "imapkit append" (docs/cli.md: "appends
+// FILE or stdin byte for byte") passes its *os.File to Append without
+// Binary. import and copy now send literal8 when the destination has
+// BINARY; append does not, and commands' nulGuard aborts the connection
+// at the NUL (the file is no in-memory reader, so checkNUL does not scan
+// it), with an error telling the user to "set AppendOptions.Binary",
+// which the CLI has no flag for. A file holding a NUL cannot be appended
+// to Dovecot, which has BINARY. Before 017d563 this test passed: Dovecot
+// took the NUL from the plain literal and BINARY.PEEK[] gave the file back
+// exactly (only BODY[] shows 0x80).
+func TestReview38RevAppendFileNULDovecot(t *testing.T) {
+	msg := []byte("From: a@example.org\r\nSubject: nul\r\n\r\nbefore\x00after\r\n")
+	srv, cf := dovecot(t, 0)
+	_, url := urls(srv)
+	f := filepath.Join(t.TempDir(), "msg.eml")
+	if err := os.WriteFile(f, msg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCLI(t, "", append([]string{"append", url, "INBOX", f}, cf...)...)
+	if code != 0 {
+		t.Fatalf("imapkit append of a file holding a NUL to Dovecot (BINARY): exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	}
+	c := client(t, srv.TLSAddr, srv, testserver.Alice, testserver.Password)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := c.Examine(ctx, "INBOX"); err != nil {
+		t.Fatal(err)
+	}
+	for m, err := range c.Fetch(ctx, commands.SeqRange(1, 0), &commands.FetchItems{Sections: []commands.FetchSection{{Binary: true}}}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, _ := m.NextSection()
+		b, _ := io.ReadAll(s)
+		if !bytes.Equal(b, msg) {
+			t.Errorf("stored %q, want %q", b, msg)
+		}
+	}
+}
