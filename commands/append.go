@@ -101,9 +101,14 @@ func (c *Client) prepareAppend(r io.Reader, size int64, opts *AppendOptions) (io
 	}
 	// Before NormalizeCRLF, which neither makes nor removes a NUL, and
 	// whose reader is no longer one whose bytes can be looked at first.
-	guard, err := c.checkNUL(r, size, &o)
-	if err != nil {
-		return nil, 0, o, err
+	// Not in UTF8 form (UTF8=ACCEPT enabled): a literal8, which may
+	// carry a NUL, as AppendMany has it.
+	var guard bool
+	var err error
+	if !(c.utf8() && c.s.HasCap("UTF8=ACCEPT")) {
+		if guard, err = c.checkNUL(r, size, &o); err != nil {
+			return nil, 0, o, err
+		}
 	}
 	if o.NormalizeCRLF {
 		if r, size, err = normalizedReader(r, size); err != nil {
@@ -434,6 +439,9 @@ func (c *Client) checkNUL(r io.Reader, size int64, o *AppendOptions) (guard bool
 		if start, err = v.Seek(0, io.SeekCurrent); err != nil {
 			return true, nil
 		}
+		// A file may change between this look and the send (rewritten,
+		// or while the APPEND waits for "+"): still guarded.
+		guard = true
 	default:
 		return true, nil
 	}
@@ -454,7 +462,7 @@ func (c *Client) checkNUL(r io.Reader, size int64, o *AppendOptions) (guard bool
 			return true, nil
 		}
 	}
-	return false, nil
+	return guard, nil
 }
 
 // nulGuard passes a message's bytes through, and fails at the first NUL,
