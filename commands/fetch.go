@@ -159,7 +159,7 @@ func (s FetchSection) check() error {
 		return fmt.Errorf("commands: unknown section specifier %q", s.Specifier)
 	}
 	for _, p := range s.Part {
-		if p <= 0 || p > math.MaxUint32 {
+		if p <= 0 || int64(p) > math.MaxUint32 {
 			return fmt.Errorf("commands: part number %d (1 to 4294967295)", p)
 		}
 	}
