@@ -615,8 +615,6 @@ func appendResult(res *session.Result) *AppendResult {
 	return out
 }
 
-// encode writes the flags and internal date of an APPEND message, each
-// after a space, when set.
 // check refuses, before anything is sent, options the server would
 // refuse while it parses the APPEND, before the message: a flag a client
 // may not set (checkSettableFlags), or a date whose year IMAP cannot
@@ -643,6 +641,8 @@ func checkDate(t time.Time) error {
 	return nil
 }
 
+// encode writes the flags and internal date of an APPEND message, each
+// after a space, when set.
 func (o *AppendOptions) encode(e *wire.Encoder) {
 	if len(o.Flags) > 0 {
 		e.SP()

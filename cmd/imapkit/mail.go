@@ -852,11 +852,10 @@ func runIdle(ctx context.Context, cn *conn, args []string, own any, o *output) e
 	if err != nil {
 		return err
 	}
-	// --new follows new mail by UID, from the mailbox's UIDNEXT: by a
-	// count of messages kept from the events it missed an EXISTS the
-	// server sent with the answer to its own FETCH (between two IDLEs,
-	// where it goes to the session, not to Idle's handler), and never
-	// reported that message.
+	// --new follows new mail by UID, from the mailbox's UIDNEXT. Counting
+	// messages from the events, it missed an EXISTS the server sent with
+	// the answer to its own FETCH (between two IDLEs, where it goes to the
+	// session, not to Idle's handler), and never reported that message.
 	next := uint64(mb.UIDNext)
 	if next == 0 && *f.newMsg && mb.Exists > 0 {
 		ms, err := cn.c.FetchAll(ctx, commands.SeqNums(mb.Exists), &commands.FetchItems{UID: true})
