@@ -95,6 +95,12 @@ func runHeaders(ctx context.Context, cn *conn, args []string, own any, o *output
 		} else {
 			h.Date = m.InternalDate // no Date header, or one no parser reads
 		}
+		if _, off := h.Date.Zone(); off <= -24*3600 || off >= 24*3600 {
+			// A zone JSON cannot write (Date: ... +9900, which a sender
+			// chooses): the same instant in UTC. It stopped the whole
+			// listing at that message (exit 3).
+			h.Date = h.Date.UTC()
+		}
 		// As sent: --json escapes what must be (escapeUnsafe) and keeps
 		// the bidirectional marks right-to-left text needs; the table
 		// below makes them printable.

@@ -154,7 +154,7 @@ func runList(ctx context.Context, cn *conn, args []string, own any, o *output) e
 	withStatus := *own.(*bool)
 	if withStatus {
 		if !s.HasCap("LIST-STATUS") && !s.HasCap("IMAP4rev2") {
-			return errors.New("--status: the server does not offer LIST-STATUS")
+			return fmt.Errorf("--status: the server does not offer LIST-STATUS: %w", commands.ErrUnsupported)
 		}
 		opts.ReturnStatus = commands.StatusMessages | commands.StatusUnseen
 	}
@@ -440,7 +440,7 @@ func runFetch(ctx context.Context, cn *conn, args []string, own any, o *output) 
 	case *fo.decode:
 		return fetchDecoded(ctx, cn, om, sec.Part, o)
 	}
-	found := false
+	found, nilBody := false, false
 	for m, err := range cn.c.Fetch(ctx, om.set(), &commands.FetchItems{UID: true, Sections: []commands.FetchSection{sec}, BufferMax: -1}) {
 		if err != nil {
 			return err
@@ -456,6 +456,13 @@ func runFetch(ctx context.Context, cn *conn, args []string, own any, o *output) 
 			if err != nil {
 				return err
 			}
+			if s.Nil {
+				// Dovecot's answer for a message another session
+				// expunged: nothing to write, and not found (it exited
+				// 0 with nothing written).
+				nilBody = true
+				continue
+			}
 			found = true
 			if _, err := io.Copy(o.stdout, s); err != nil {
 				return err
@@ -463,6 +470,9 @@ func runFetch(ctx context.Context, cn *conn, args []string, own any, o *output) 
 		}
 	}
 	if !found {
+		if nilBody {
+			return fmt.Errorf("the server sent %s as NIL (expunged meanwhile?): %w", om, errNotFound)
+		}
 		return om.missing()
 	}
 	return nil
@@ -535,6 +545,9 @@ func (om oneMessage) part(ctx context.Context, cn *conn, path []int, read func(i
 		}
 		if err != nil {
 			return err
+		}
+		if s.Nil {
+			continue // NIL: the part is not there (exited 0 with nothing)
 		}
 		found = true
 		if err := read(s); err != nil {
@@ -843,10 +856,10 @@ func runIdle(ctx context.Context, cn *conn, args []string, own any, o *output) e
 		return usagef("--for must not be negative")
 	}
 	if !cn.c.Session().HasCap("IDLE") && !cn.c.Session().HasCap("IMAP4rev2") {
-		return errors.New("the server does not offer IDLE")
+		return fmt.Errorf("the server does not offer IDLE: %w", commands.ErrUnsupported)
 	}
 	if *f.notify && !cn.c.Session().HasCap("NOTIFY") {
-		return errors.New("the server does not offer NOTIFY (--notify)")
+		return fmt.Errorf("the server does not offer NOTIFY (--notify): %w", commands.ErrUnsupported)
 	}
 	mb, err := cn.c.Examine(ctx, args[0])
 	if err != nil {
