@@ -70,10 +70,17 @@ func (c *Client) GetQuotaRoot(ctx context.Context, mailbox string) (roots []stri
 // SetQuota sends SETQUOTA (usually for an administrator) with the limits
 // by resource name; an empty map removes the limits.
 func (c *Client) SetQuota(ctx context.Context, root string, limits map[string]uint64) (*Quota, error) {
+	seen := make(map[string]string, len(limits))
 	for k, v := range limits {
 		if v > math.MaxInt64 {
 			return nil, fmt.Errorf("commands: SetQuota %s %d: a limit is at most 2^63-1 (RFC 9208)", k, v)
 		}
+		// Resource names are sent upper-cased: "storage" and "STORAGE"
+		// went as the same resource twice, with two limits.
+		if other, ok := seen[upperASCII(k)]; ok {
+			return nil, fmt.Errorf("commands: SetQuota names resource %s twice (%q and %q)", upperASCII(k), other, k)
+		}
+		seen[upperASCII(k)] = k
 	}
 	r, err := c.run(ctx, &session.Command{Name: "SETQUOTA", Args: func(e *wire.Encoder) {
 		e.SP().AString(root).SP().List(func(e *wire.Encoder) {
