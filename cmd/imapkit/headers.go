@@ -95,11 +95,19 @@ func runHeaders(ctx context.Context, cn *conn, args []string, own any, o *output
 		} else {
 			h.Date = m.InternalDate // no Date header, or one no parser reads
 		}
-		if _, off := h.Date.Zone(); off <= -24*3600 || off >= 24*3600 {
-			// A zone JSON cannot write (Date: ... +9900, which a sender
-			// chooses): the same instant in UTC. It stopped the whole
-			// listing at that message (exit 3).
+		if _, err := h.Date.MarshalJSON(); err != nil {
+			// A date JSON cannot write (a zone of 24 h or more, "Date:
+			// ... +9900", which any sender chooses): the same instant in
+			// UTC, or, when that is past year 9999 or before year 0, the
+			// internal date, or none. It stopped the whole listing at
+			// that message (exit 3).
 			h.Date = h.Date.UTC()
+			if _, err := h.Date.MarshalJSON(); err != nil {
+				h.Date = m.InternalDate.UTC()
+				if _, err := h.Date.MarshalJSON(); err != nil {
+					h.Date = time.Time{}
+				}
+			}
 		}
 		// As sent: --json escapes what must be (escapeUnsafe) and keeps
 		// the bidirectional marks right-to-left text needs; the table
