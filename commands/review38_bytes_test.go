@@ -51,6 +51,14 @@ var r38LitRE = regexp.MustCompile(`~?\{(\d+)(\+?)\}\r\n$`)
 
 func r38FakeClient(t *testing.T, caps string, answer func(c r38Cmd) string) (*commands.Client, context.Context, *r38Fake) {
 	t.Helper()
+	return r38FakeClientHook(t, caps, nil, answer)
+}
+
+// r38FakeClientHook is r38FakeClient with beforeCont, when not nil, run
+// when a synchronizing literal's header has arrived, before the "+" that
+// lets its bytes go.
+func r38FakeClientHook(t *testing.T, caps string, beforeCont func(), answer func(c r38Cmd) string) (*commands.Client, context.Context, *r38Fake) {
+	t.Helper()
 	f := &r38Fake{}
 	client, server := transport.Pipe()
 	done := make(chan struct{})
@@ -75,6 +83,9 @@ func r38FakeClient(t *testing.T, caps string, answer func(c r38Cmd) string) (*co
 				}
 				n, _ := strconv.Atoi(string(m[1]))
 				if len(m[2]) == 0 {
+					if beforeCont != nil {
+						beforeCont()
+					}
 					if _, err := io.WriteString(server, "+ go\r\n"); err != nil {
 						return
 					}
@@ -90,7 +101,10 @@ func r38FakeClient(t *testing.T, caps string, answer func(c r38Cmd) string) (*co
 			f.mu.Lock()
 			f.cmds = append(f.cmds, c)
 			f.mu.Unlock()
-			out := answer(c)
+			out := ""
+			if answer != nil {
+				out = answer(c)
+			}
 			if out == "" {
 				out = c.Tag + " OK done\r\n"
 			}

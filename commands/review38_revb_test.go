@@ -1,116 +1,16 @@
 package commands_test
 
 import (
-	"bufio"
 	"bytes"
-	"context"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
-	"sync"
 	"testing"
-	"time"
 
-	"github.com/imapkit/imapkit/auth"
 	"github.com/imapkit/imapkit/commands"
-	"github.com/imapkit/imapkit/session"
-	"github.com/imapkit/imapkit/transport"
 	"github.com/imapkit/imapkit/wire"
 )
-
-// zzFake is r38FakeClient with a hook run when a synchronizing literal's
-// header has arrived, before the "+" that lets its bytes go.
-type zzFake struct {
-	mu   sync.Mutex
-	cmds []r38Cmd
-}
-
-func (f *zzFake) appends() []r38Cmd {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []r38Cmd
-	for _, c := range f.cmds {
-		if bytes.Contains(c.Raw[:min(len(c.Raw), 40)], []byte(" APPEND ")) {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-func zzFakeClient(t *testing.T, caps string, beforeCont func(), answer func(c r38Cmd) string) (*commands.Client, context.Context, *zzFake) {
-	t.Helper()
-	f := &zzFake{}
-	client, server := transport.Pipe()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer server.Close()
-		r := bufio.NewReader(server)
-		if _, err := io.WriteString(server, "* PREAUTH [CAPABILITY "+caps+"] fake\r\n"); err != nil {
-			return
-		}
-		for {
-			var raw []byte
-			for {
-				line, err := r.ReadBytes('\n')
-				raw = append(raw, line...)
-				if err != nil {
-					return
-				}
-				m := r38LitRE.FindSubmatch(line)
-				if m == nil {
-					break
-				}
-				n, _ := strconv.Atoi(string(m[1]))
-				if len(m[2]) == 0 {
-					if beforeCont != nil {
-						beforeCont()
-					}
-					if _, err := io.WriteString(server, "+ go\r\n"); err != nil {
-						return
-					}
-				}
-				body := make([]byte, n)
-				if _, err := io.ReadFull(r, body); err != nil {
-					return
-				}
-				raw = append(raw, body...)
-			}
-			tag, _, _ := bytes.Cut(raw, []byte(" "))
-			c := r38Cmd{Tag: string(tag), Raw: raw}
-			f.mu.Lock()
-			f.cmds = append(f.cmds, c)
-			f.mu.Unlock()
-			out := ""
-			if answer != nil {
-				out = answer(c)
-			}
-			if out == "" {
-				out = c.Tag + " OK done\r\n"
-			}
-			if _, err := io.WriteString(server, out); err != nil {
-				return
-			}
-		}
-	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	t.Cleanup(cancel)
-	c, err := commands.Open(ctx, client, &auth.Options{Session: &session.Options{TagPrefix: "A"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c.Session().Close()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			t.Error("fake server did not stop")
-		}
-	})
-	return c, ctx, f
-}
 
 // TestReview38RevbAppendFileChangedAfterNULCheck: 08c27ad made checkNUL scan a
 // file (io.ReaderAt + io.Seeker) before the APPEND and, finding no NUL,
@@ -144,10 +44,10 @@ func TestReview38RevbAppendFileChangedAfterNULCheck(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	c, ctx, fk := zzFakeClient(t, "IMAP4rev1", change, nil)
+	c, ctx, fk := r38FakeClientHook(t, "IMAP4rev1", change, nil)
 	_, err = c.Append(ctx, "INBOX", f, int64(len(msg)), nil)
 	t.Logf("Append: %v", err)
-	for _, a := range fk.appends() {
+	for _, a := range r38Appends(fk) {
 		if bytes.IndexByte(a.Raw, 0) >= 0 && !bytes.Contains(a.Raw, []byte("~{")) {
 			t.Errorf("a NUL went out in a plain literal (the file changed after checkNUL): %q", a.Raw)
 		}
@@ -171,7 +71,7 @@ func TestReview38RevbAppendFileNULUTF8Form(t *testing.T) {
 	if err := os.WriteFile(path, msg, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, ctx, fk := zzFakeClient(t, "IMAP4rev1 LITERAL+ MULTIAPPEND ENABLE UTF8=ACCEPT", nil, func(c r38Cmd) string {
+	c, ctx, fk := r38FakeClientHook(t, "IMAP4rev1 LITERAL+ MULTIAPPEND ENABLE UTF8=ACCEPT", nil, func(c r38Cmd) string {
 		if bytes.Contains(c.Raw, []byte(" ENABLE ")) {
 			return "* ENABLED UTF8=ACCEPT\r\n" + c.Tag + " OK done\r\n"
 		}
@@ -203,5 +103,5 @@ func TestReview38RevbAppendFileNULUTF8Form(t *testing.T) {
 	if err != nil {
 		t.Errorf("Append of an io.SectionReader (UTF8 form): %v; want it sent", err)
 	}
-	t.Logf("%d APPENDs reached the server", len(fk.appends()))
+	t.Logf("%d APPENDs reached the server", len(r38Appends(fk)))
 }
