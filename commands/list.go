@@ -64,6 +64,8 @@ func (m *MailboxInfo) HasAttr(attr string) bool {
 // (session.Options), it reads on to the end of the answer, dropping the
 // rest, and returns the mailboxes it kept with a
 // *session.ResultTooLargeError; ListIter keeps nothing and has no bound.
+// A pattern or reference that is not valid UTF-8 or holds a NUL is
+// ErrMailboxName, before anything is sent.
 func (c *Client) List(ctx context.Context, pattern string, opts *ListOptions) ([]*MailboxInfo, error) {
 	var out []*MailboxInfo
 	for m, err := range c.listIter(ctx, pattern, opts, c.newBound("LIST")) {
@@ -261,16 +263,17 @@ func (c *Client) listCommand(pattern string, opts *ListOptions) *session.Command
 		if len(sel) > 0 {
 			e.SP().List(func(e *wire.Encoder) { atoms(e, sel) })
 		}
-		e.SP().AString(c.encodeMailbox(o.Reference)).SP()
+		e.SP()
+		c.listName(e, o.Reference, true).SP()
 		if len(o.Patterns) > 0 {
 			e.List(func(e *wire.Encoder) {
-				e.String(c.encodeMailbox(pattern))
+				c.listName(e, pattern, false)
 				for _, p := range o.Patterns {
-					e.SP().String(c.encodeMailbox(p))
+					c.listName(e.SP(), p, false)
 				}
 			})
 		} else {
-			e.String(c.encodeMailbox(pattern))
+			c.listName(e, pattern, false)
 		}
 		if len(ret) > 0 || o.ReturnStatus != 0 {
 			e.SP().Atom("RETURN").SP().List(func(e *wire.Encoder) {
@@ -287,11 +290,26 @@ func (c *Client) listCommand(pattern string, opts *ListOptions) *session.Command
 	}}
 }
 
+// listName writes a LIST or LSUB reference (an astring) or pattern (a
+// string, which may hold the wildcards); a name that is not valid UTF-8
+// or holds a NUL fails the command (ErrMailboxName), as a mailbox
+// argument does: converted, "Old\xff*" would have listed "Old\uFFFD*".
+func (c *Client) listName(e *wire.Encoder, name string, reference bool) *wire.Encoder {
+	if err := checkMailboxName(name); err != nil {
+		return e.Fail("Mailbox", err)
+	}
+	if reference {
+		return e.AString(c.encodeMailbox(name))
+	}
+	return e.String(c.encodeMailbox(name))
+}
+
 // LSub sends LSUB (IMAP4rev1; imaplib's lsub): the subscribed mailboxes.
 // IMAP4rev2 servers may not have it; use List with Subscribed there.
 func (c *Client) LSub(ctx context.Context, reference, pattern string) ([]*MailboxInfo, error) {
 	r, err := c.run(ctx, &session.Command{Name: "LSUB", Args: func(e *wire.Encoder) {
-		e.SP().AString(c.encodeMailbox(reference)).SP().String(c.encodeMailbox(pattern))
+		c.listName(e.SP(), reference, true).SP()
+		c.listName(e, pattern, false)
 	}})
 	if err != nil {
 		return nil, err
