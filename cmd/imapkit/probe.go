@@ -38,6 +38,9 @@ type probeResult struct {
 	// for any other server).
 	Server string   `json:"server,omitempty"`
 	Quirks []string `json:"quirks"`
+	// Refused holds, per command the server advertised but answered with
+	// NO or BAD (NAMESPACE, LIST), its answer: probe describes the rest.
+	Refused map[string]string `json:"refused,omitempty"`
 }
 
 type probeNamespaces struct {
@@ -98,14 +101,20 @@ func runProbe(ctx context.Context, cn *conn, _ []string, _ any, o *output) error
 	}
 	if s.HasCap("NAMESPACE") || s.HasCap("IMAP4rev2") {
 		ns, err := cn.c.Namespace(ctx)
-		if err != nil {
+		switch {
+		case refused(err):
+			r.refused("NAMESPACE", err)
+		case err != nil:
 			return err
+		default:
+			r.Namespaces = &probeNamespaces{nonNilNS(ns.Personal), nonNilNS(ns.Other), nonNilNS(ns.Shared)}
 		}
-		r.Namespaces = &probeNamespaces{nonNilNS(ns.Personal), nonNilNS(ns.Other), nonNilNS(ns.Shared)}
 	}
 	opts := &commands.ListOptions{ReturnSpecialUse: s.HasCap("SPECIAL-USE") || s.HasCap("IMAP4rev2")}
 	boxes, err := cn.c.List(ctx, "*", opts)
-	if err != nil {
+	if refused(err) {
+		r.refused("LIST", err)
+	} else if err != nil {
 		return err
 	}
 	r.MailboxesTotal = len(boxes)
@@ -152,6 +161,11 @@ func runProbe(ctx context.Context, cn *conn, _ []string, _ any, o *output) error
 			fmt.Fprintf(tw, "id %s\t%s\n", printable(k), printable(r.ID[k]))
 		}
 	}
+	for _, cmd := range []string{"NAMESPACE", "LIST"} {
+		if text, ok := r.Refused[cmd]; ok {
+			fmt.Fprintf(tw, "refused %s\t%s\n", cmd, printable(text))
+		}
+	}
 	if r.Server == "" {
 		fmt.Fprintf(tw, "quirks\tnone known (not a server the codec has quirks for)\n")
 	} else {
@@ -161,6 +175,19 @@ func runProbe(ctx context.Context, cn *conn, _ []string, _ any, o *output) error
 		}
 	}
 	return tw.Flush()
+}
+
+// refused reports whether err is the server's NO or BAD.
+func refused(err error) bool {
+	return errors.Is(err, session.ErrNo) || errors.Is(err, session.ErrBad)
+}
+
+// refused records the server's answer refusing cmd.
+func (r *probeResult) refused(cmd string, err error) {
+	if r.Refused == nil {
+		r.Refused = map[string]string{}
+	}
+	r.Refused[cmd] = err.Error()
 }
 
 func nonNilNS(l []commands.NamespaceDesc) []probeNS {

@@ -228,3 +228,56 @@ func TestProbeQuirksDovecot(t *testing.T) {
 		t.Errorf("probe --json against Dovecot: %q (%v)", out, err)
 	}
 }
+
+// TestReview39ProbeNamespaceRefused: a server advertising NAMESPACE (or
+// LIST's RETURN options) that answers NO or BAD made probe exit 1 with
+// nothing described; now the refusal is reported beside the rest.
+func TestReview39ProbeNamespaceRefused(t *testing.T) {
+	srv, err := hostile.Listen(func(c *hostile.Conn) error {
+		c.Caps = "IMAP4rev1 NAMESPACE SPECIAL-USE LIST-EXTENDED"
+		if err := c.Greet(c.Caps); err != nil {
+			return err
+		}
+		for {
+			cmd, err := c.ReadCommand()
+			if err != nil {
+				return nil
+			}
+			switch cmd.Name {
+			case "CAPABILITY":
+				err = c.Lines("* CAPABILITY "+c.Caps, cmd.Tag+" OK done")
+			case "LOGIN":
+				err = c.Reply(cmd.Tag, "OK logged in")
+			case "NAMESPACE":
+				err = c.Reply(cmd.Tag, "NO [UNAVAILABLE] namespaces are off today")
+			case "LIST":
+				err = c.Reply(cmd.Tag, "BAD RETURN not understood")
+			case "LOGOUT":
+				return c.Lines("* BYE bye", cmd.Tag+" OK done")
+			default:
+				err = c.Reply(cmd.Tag, "BAD Unknown command")
+			}
+			if err != nil {
+				return nil
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	t.Setenv("IMAPKIT_PASSWORD", "pw")
+	noTTY(t)
+	url := "imap://alice@" + srv.Addr()
+	out, _ := cli(t, "", 0, "probe", url, "--timeout", "10s")
+	for _, want := range []string{"refused NAMESPACE", "namespaces are off today", "refused LIST", "RETURN not understood", "capabilities (after login)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("probe: no %q in\n%s", want, out)
+		}
+	}
+	out, _ = cli(t, "", 0, "probe", url, "--timeout", "10s", "--json")
+	var r probeResult
+	if err := json.Unmarshal([]byte(out), &r); err != nil || r.Namespaces != nil || !strings.Contains(r.Refused["NAMESPACE"], "NO") || !strings.Contains(r.Refused["LIST"], "BAD") {
+		t.Errorf("probe --json: %q (%v)", out, err)
+	}
+}
