@@ -642,6 +642,9 @@ type pulledBody struct {
 	sec   *commands.Section
 	r     io.Reader // sec, or a blank line for a 0-byte message
 	empty func(uid uint32)
+	// later is the message whose UID comes after its body: checked at
+	// the body's end.
+	later *commands.Message
 }
 
 // vanishedError is the error of a message whose body the source sent as
@@ -683,20 +686,29 @@ func (b *pulledBody) open() error {
 		if err != nil {
 			return err
 		}
-		if m.UID < b.uid {
+		// UID 0: a server that sends the UID after the body ("BODY[]
+		// {n} ... UID 7)", Domino's order) of a body streamed before
+		// the UID was read. Taken as this one, and checked at its end.
+		if m.UID != 0 && m.UID < b.uid {
 			continue
 		}
-		if m.UID != b.uid {
+		if m.UID != 0 && m.UID != b.uid {
 			return fmt.Errorf("UID %d: not in the FETCH answer (expunged meanwhile?)", b.uid)
 		}
 		sec, err := m.NextSection()
 		if err == io.EOF {
-			return fmt.Errorf("UID %d: no body in the FETCH answer", b.uid)
+			// No body: a flag change another client made, which the
+			// server may send amid the answer (RFC 3501 7.4.2). The
+			// body comes in another response.
+			continue
 		}
 		if err != nil {
 			return err
 		}
 		b.sec = sec
+		if m.UID == 0 {
+			b.later = m
+		}
 		return nil
 	}
 }
@@ -706,6 +718,21 @@ func (b *pulledBody) Read(p []byte) (int, error) {
 		return 0, fmt.Errorf("UID %d: read before it was opened", b.uid)
 	}
 	n, err := b.r.Read(p)
+	if b.later != nil && (err == io.EOF || *b.n+int64(n) >= b.sec.Size) {
+		// The attributes after the section, its UID among them, are
+		// read with the section's end: checked before its last bytes
+		// are handed on (the APPEND reads exactly the size, and an
+		// error beside them would be dropped), so that another
+		// message's body never completes this one's literal.
+		m := b.later
+		b.later = nil
+		if _, serr := m.NextSection(); serr != nil && serr != io.EOF {
+			return 0, serr
+		}
+		if m.UID != b.uid {
+			return 0, fmt.Errorf("UID %d: the source sent message %d (UID %d) in its place", b.uid, m.SeqNum, m.UID)
+		}
+	}
 	*b.n += int64(n)
 	return n, err
 }

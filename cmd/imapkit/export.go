@@ -105,6 +105,8 @@ func (st *exportState) save(path string) error {
 type sink interface {
 	// write stores one message read from body.
 	write(m *commands.Message, body io.Reader) (int64, error)
+	// spoolDir is where a body whose UID comes after it is spooled.
+	spoolDir() string
 	// commit makes everything written so far durable and returns the
 	// size to record in the state.
 	commit() (int64, error)
@@ -254,9 +256,6 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 		if err != nil {
 			return written, nil, err
 		}
-		if md := byUID[m.UID]; md != nil {
-			m.Flags, m.InternalDate = md.Flags, md.InternalDate
-		}
 		s, err := m.NextSection()
 		if err == io.EOF {
 			continue
@@ -272,7 +271,30 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 			p.skip(1)
 			continue
 		}
-		n, err := sk.write(m, s)
+		var body io.Reader = s
+		var sp *spooled
+		if m.UID == 0 {
+			// A server that sends the UID after the body ("BODY[] {n} ...
+			// UID 7)", Domino's order): a body streamed before it is read
+			// leaves the UID unknown until the section's end, and the
+			// file's name, flags and date depend on it. Spool it first.
+			sp, err = spool(sk.spoolDir(), m, s)
+			if err != nil {
+				return written, nil, err
+			}
+			if m.UID == 0 {
+				sp.Close()
+				return written, nil, fmt.Errorf("the server sent message %d without its UID", m.SeqNum)
+			}
+			body = sp
+		}
+		if md := byUID[m.UID]; md != nil {
+			m.Flags, m.InternalDate = md.Flags, md.InternalDate
+		}
+		n, err := sk.write(m, body)
+		if sp != nil {
+			sp.Close()
+		}
 		if err != nil {
 			return written, nil, err
 		}
@@ -283,6 +305,40 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 		}
 	}
 	return written, vanished, nil
+}
+
+// spool reads s, a section of m, whole into a temporary file in dir
+// (removed when closed; in a Maildir, tmp/) and returns it rewound: m's attributes after the
+// section (its UID) are known then.
+func spool(dir string, m *commands.Message, s io.Reader) (*spooled, error) {
+	f, err := os.CreateTemp(dir, "spool-*.imapkit") // a Maildir's open removes leftovers
+	if err != nil {
+		return nil, err
+	}
+	sp := &spooled{f}
+	if _, err := io.Copy(f, s); err != nil {
+		sp.Close()
+		return nil, err
+	}
+	// The attributes after the section are read with the section's end.
+	if _, err := m.NextSection(); err != nil && err != io.EOF {
+		sp.Close()
+		return nil, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		sp.Close()
+		return nil, err
+	}
+	return sp, nil
+}
+
+// spooled is a spooled body: a temporary file, removed when closed.
+type spooled struct{ *os.File }
+
+func (s *spooled) Close() error {
+	err := s.File.Close()
+	os.Remove(s.Name())
+	return err
 }
 
 // mboxSink appends messages to an mbox file in the mboxrd format.
@@ -320,6 +376,8 @@ func openMbox(path string, size int64) (*mboxSink, error) {
 	}
 	return &mboxSink{f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
 }
+
+func (s *mboxSink) spoolDir() string { return filepath.Dir(s.f.Name()) }
 
 func (s *mboxSink) write(m *commands.Message, body io.Reader) (int64, error) {
 	d := m.InternalDate
@@ -454,6 +512,8 @@ func (md *maildirSink) missing(uids []uint32) []uint32 {
 	}
 	return out
 }
+
+func (md *maildirSink) spoolDir() string { return filepath.Join(md.dir, "tmp") }
 
 func (md *maildirSink) write(m *commands.Message, body io.Reader) (int64, error) {
 	d := m.InternalDate
