@@ -461,12 +461,15 @@ func (c *Client) searchCommands(criteria *Criteria, opts *SearchOptions) (cmds [
 		if c.hasCap("ESEARCH") || !known || n <= chunk {
 			return whole, o, check, nil
 		}
-		for start := uint32(1); start <= n; start += chunk {
-			stop := start + chunk - 1
-			if stop >= n {
+		// Counted in 64 bits: start+chunk past 2^32-1 wrapped to a small
+		// number, and a mailbox of 2^32-1 messages (a hostile EXISTS)
+		// added parts for ever.
+		for start := uint64(1); start <= uint64(n); start += uint64(chunk) {
+			stop := start + uint64(chunk) - 1
+			if stop >= uint64(n) {
 				stop = 0 // "*": the last part takes what came meanwhile
 			}
-			parts = append(parts, SeqRange(start, stop))
+			parts = append(parts, SeqRange(uint32(start), uint32(stop)))
 		}
 	} else if parts = c.parts(*base.Set); len(parts) == 1 {
 		return whole, o, check, nil
