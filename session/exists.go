@@ -130,7 +130,7 @@ func (s *Session) Renumbered() uint32 {
 }
 
 // reselectedLocked counts a change of the selected mailbox (under mu). The
-// count wraps at 2^16, skipping 0 (a Command.Selection of 0 checks
+// count wraps at 2^32, skipping 0 (a Command.Selection of 0 checks
 // nothing).
 func (s *Session) reselectedLocked() {
 	if s.selections++; s.selections == 0 {
@@ -173,12 +173,12 @@ func (s *Session) modSeqCodeLocked(c *codec.Code) {
 // Selections counts the changes of the selected mailbox: it grows when a
 // SELECT or EXAMINE starts (is given its turn) and when the mailbox is
 // closed (CLOSE, UNSELECT, a failed SELECT, the session's end), from 0
-// (none yet), and wraps at 65,536 to 1. A command that must reach the
+// (none yet), and wraps at 2^32 to 1. A command that must reach the
 // mailbox another one reached carries the count in Command.Selection.
 func (s *Session) Selections() uint32 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return uint32(s.selections)
+	return s.selections
 }
 
 // Unannounced returns how many responses since the session opened named

@@ -198,10 +198,16 @@ type Session struct {
 
 	rl readLoopState // touched by the reader goroutine alone
 
-	maxEvents, maxKept, maxNames int32  // the bounds, defaults applied (int32: Session's size class)
-	maxKeptBytes                 int64  // MaxKeptBytes, the default applied
-	keptBytes, eventBytes        int64  // what the store and the events hold (codec.CloneSize; under mu)
-	droppedEvents, droppedKept   uint64 // what the bounds dropped (under mu)
+	maxEvents, maxKept, maxNames int32 // the bounds, defaults applied (int32: Session's size class)
+	// selections counts the changes of the selected mailbox (mu;
+	// exists.go: Selections), in the room the three int32 leave before
+	// the next int64. 32 bits: a 16-bit count came back to its value
+	// after 65,535 SELECTs, and a split command bound to one mailbox
+	// (Command.Selection) went on in another.
+	selections                 uint32
+	maxKeptBytes               int64  // MaxKeptBytes, the default applied
+	keptBytes, eventBytes      int64  // what the store and the events hold (codec.CloneSize; under mu)
+	droppedEvents, droppedKept uint64 // what the bounds dropped (under mu)
 
 	ww writeWatch // interrupts a write when its command's context ends
 
@@ -213,9 +219,6 @@ type Session struct {
 	inHandler bool // OnUnsolicited is running
 	// sentDone: a DONE went out for an IDLE (mu; read.go: strayDone).
 	sentDone bool
-	// selections counts the changes of the selected mailbox (mu;
-	// exists.go: Selections); 16 bits keep Session in its size class.
-	selections uint16
 	// renumbered counts the events after which sequence numbers may name
 	// other messages (mu; exists.go: Renumbered).
 	renumbered uint32
