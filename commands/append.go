@@ -624,19 +624,31 @@ func (o *AppendOptions) check() error {
 	if err := checkSettableFlags(o.Flags); err != nil {
 		return err
 	}
-	return checkDate(o.Date)
+	return checkInternalDate(o.Date)
 }
 
-// checkDate returns an error when t's year, in its zone or in UTC, lies
-// outside 0-9999, which an IMAP date cannot write (its year is 4 digits).
-func checkDate(t time.Time) error {
+// checkInternalDate returns an error when t, written as an INTERNALDATE
+// (codec.AppendInternalDate: in its own zone, or in UTC for an offset IMAP
+// cannot write), has a year outside 0-9999: its year has 4 digits, and
+// Dovecot answers BAD to another before reading the literal. The year as
+// written counts, not t's year in UTC: "31-Dec-9999 23:00:00 -0500" is
+// valid (Dovecot and Cyrus take it).
+func checkInternalDate(t time.Time) error {
 	if t.IsZero() {
 		return nil
 	}
-	for _, y := range []int{t.Year(), t.UTC().Year()} {
-		if y < 0 || y > 9999 {
-			return fmt.Errorf("commands: date %s: an IMAP date's year has four digits (0-9999)", t.Format(time.RFC3339))
-		}
+	var buf [32]byte
+	if len(codec.AppendInternalDate(buf[:0], t)) != len("02-Jan-2006 15:04:05 -0700") {
+		return fmt.Errorf("commands: date %s: an IMAP date's year has four digits (0-9999)", t.Format(time.RFC3339))
+	}
+	return nil
+}
+
+// checkDate returns an error when t's year, in its zone (a search date is
+// written so: searchDate), lies outside 0-9999.
+func checkDate(t time.Time) error {
+	if !t.IsZero() && (t.Year() < 0 || t.Year() > 9999) {
+		return fmt.Errorf("commands: date %s: an IMAP date's year has four digits (0-9999)", t.Format(time.RFC3339))
 	}
 	return nil
 }

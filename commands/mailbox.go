@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 
 	"github.com/imapkit/imapkit/codec"
@@ -61,10 +62,12 @@ type MailboxState struct {
 	PermanentFlags []string
 	Exists         uint32
 	Recent         uint32 // IMAP4rev1 only
-	UIDValidity    uint32
-	UIDNext        uint32
+	// UIDValidity and UIDNext are 0 when not sent, or sent past 32
+	// bits (Zoho's UIDNEXT): unknown, not cut.
+	UIDValidity uint32
+	UIDNext     uint32
 	// FirstUnseen is the sequence number of the first unseen message
-	// ([UNSEEN n], IMAP4rev1 only); 0 when not sent.
+	// ([UNSEEN n], IMAP4rev1 only); 0 when not sent (or past 32 bits).
 	FirstUnseen   uint32
 	HighestModSeq uint64 // CONDSTORE/QRESYNC; 0 when not sent
 	NoModSeq      bool   // [NOMODSEQ]: the mailbox has no mod-sequences
@@ -226,11 +229,11 @@ func (c *Client) mailboxState(name string, r *session.Result) *MailboxState {
 				st.PermanentFlags = []string{}
 			}
 		case codec.CodeUIDNext:
-			st.UIDNext = uint32(cd.Num)
+			st.UIDNext = code32(cd.Num)
 		case codec.CodeUIDValidity:
-			st.UIDValidity = uint32(cd.Num)
+			st.UIDValidity = code32(cd.Num)
 		case codec.CodeUnseen:
-			st.FirstUnseen = uint32(cd.Num)
+			st.FirstUnseen = code32(cd.Num)
 		case codec.CodeHighestModSeq:
 			st.HighestModSeq = cd.Num
 		case codec.CodeNoModSeq:
@@ -412,4 +415,16 @@ func (c *Client) Expunge(ctx context.Context, uids *Set) (*ExpungeResult, error)
 		return nil, err
 	}
 	return end(err)
+}
+
+// code32 is a response code's number that the grammar bounds to 32 bits
+// (UIDNEXT, UIDVALIDITY, UNSEEN). The codec reads more (Zoho predicts a
+// UIDNEXT past 2^32); a number past 32 bits is unknown (0), never its
+// low 32 bits: a UIDVALIDITY of 2^32+1 read as 1 would have named
+// another mailbox state for a cache.
+func code32(n uint64) uint32 {
+	if n > math.MaxUint32 {
+		return 0
+	}
+	return uint32(n)
 }
