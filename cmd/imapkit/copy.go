@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -548,7 +549,7 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 	if err != nil {
 		return err
 	}
-	slices.SortFunc(meta, func(a, b *commands.Message) int { return int(a.UID) - int(b.UID) })
+	slices.SortFunc(meta, func(a, b *commands.Message) int { return cmp.Compare(a.UID, b.UID) }) // not int(a)-int(b): 32-bit ints overflow
 	if len(meta) < len(uids) {
 		p.skip(len(uids) - len(meta)) // expunged meanwhile
 	}

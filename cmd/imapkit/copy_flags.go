@@ -51,13 +51,18 @@ func (r *uidRun) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// srcEnd is the source UID after the run, in 64 bits: a run ending at
+// UID 4294967295 ends at 2^32, which 32 bits wrapped to 0, and its
+// UIDs were never found.
+func (r uidRun) srcEnd() uint64 { return uint64(r.Src) + uint64(r.N) }
+
 // uidMap is a source-UID -> destination-UID map: runs sorted by Src, not
 // overlapping.
 type uidMap []uidRun
 
 // lookup returns the destination UID of src, or 0.
 func (m uidMap) lookup(src uint32) uint32 {
-	i := sort.Search(len(m), func(i int) bool { return m[i].Src+m[i].N > src })
+	i := sort.Search(len(m), func(i int) bool { return m[i].srcEnd() > uint64(src) })
 	if i < len(m) && m[i].Src <= src {
 		return m[i].Dst + (src - m[i].Src)
 	}
@@ -71,7 +76,7 @@ func (m *uidMap) add(src, dst uint32) {
 		return
 	}
 	r := *m
-	i := sort.Search(len(r), func(i int) bool { return r[i].Src+r[i].N > src })
+	i := sort.Search(len(r), func(i int) bool { return r[i].srcEnd() > uint64(src) })
 	if i < len(r) && r[i].Src <= src {
 		if r[i].Dst+(src-r[i].Src) == dst {
 			return
@@ -93,7 +98,7 @@ func (m *uidMap) add(src, dst uint32) {
 		return
 	}
 	// i is the first run after src.
-	if i > 0 && r[i-1].Src+r[i-1].N == src && r[i-1].Dst+r[i-1].N == dst {
+	if i > 0 && r[i-1].srcEnd() == uint64(src) && uint64(r[i-1].Dst)+uint64(r[i-1].N) == uint64(dst) {
 		r[i-1].N++
 		if i < len(r) && r[i].Src == src+1 && r[i].Dst == dst+1 {
 			r[i-1].N += r[i].N
