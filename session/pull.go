@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"sync"
 	"sync/atomic"
@@ -606,6 +607,40 @@ func (s *Session) retryRead(err error) bool {
 	return true
 }
 
+// driveFor runs the reading coroutine for p's caller (Next, mu not held):
+// one direct step when the response is buffered whole and direct is
+// allowed, else drive. A panic inside it (a Trace writer, a slog handler,
+// another command's OnData or Sections run by the coroutine) would leave
+// the coroutine claimed and mu unlocked under Next's deferred Unlock, a
+// fatal error no recover catches: the session is aborted, the coroutine
+// given up (it is dead once it panicked), mu locked again for Next's
+// defers, and the panic goes on to Next's caller.
+func (s *Session) driveFor(p *Pending, ctx context.Context, direct bool) (ev coEvent, ok, stepped bool) {
+	returned := false
+	defer func() {
+		if !returned {
+			r := recover()
+			s.abort(fmt.Errorf("session: panic while reading for %s: %v", p.name, r))
+			s.mu.Lock()
+			s.co.running, s.co.holder, s.co.done = false, nil, true
+			p.pull.waiting = false
+			s.pullCond.Broadcast()
+			panic(r)
+		}
+	}()
+	if direct && s.stepReady() {
+		// The response is buffered whole: no wait for the server to
+		// count.
+		ev, ok = s.step(p)
+	} else {
+		direct = false
+		p.pull.beginWait()
+		ev, ok = s.drive(p, ctx.Done() != nil)
+	}
+	returned = true
+	return ev, ok, direct
+}
+
 // interruptDriver interrupts the read of p's caller if it drives the
 // coroutine (under mu): its context has ended.
 func (s *Session) interruptDriver(p *Pending) {
@@ -702,17 +737,7 @@ func (p *Pending) Next(ctx context.Context) (Item, error) {
 			// must read on the reader goroutine) never see a direct step.
 			direct := s.co.clean && s.counts.alone == 0
 			s.mu.Unlock()
-			var ev coEvent
-			var ok bool
-			if direct && s.stepReady() {
-				// The response is buffered whole: no wait for the
-				// server to count.
-				ev, ok = s.step(p)
-			} else {
-				direct = false
-				pl.beginWait()
-				ev, ok = s.drive(p, ctx.Done() != nil)
-			}
+			ev, ok, direct := s.driveFor(p, ctx, direct)
 			s.mu.Lock()
 			if !direct {
 				pl.endWait()

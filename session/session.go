@@ -469,7 +469,8 @@ type Command struct {
 	// OnContinue answers continuation requests that are not a literal's
 	// (AUTHENTICATE): it gets the request's text and returns the line to
 	// send, without CRLF. Wait calls it. Returning an error cancels the
-	// exchange with "*".
+	// exchange with "*"; so does a panic, which then goes on to Wait's
+	// caller.
 	OnContinue func(text []byte) ([]byte, error)
 	// Messages is the message set the command targets (FETCH, STORE and
 	// their UID forms, whose Rules say UIDs): pipelined

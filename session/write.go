@@ -690,6 +690,24 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 		s.enc = encoderPool.Get().(*wire.Encoder)
 	}
 	defer s.releaseEncoder() // before unlockWrite
+	// A panic in the caller's code while the command is sent (its Args,
+	// its message's io.Reader, a Trace writer or slog handler): before
+	// it is marked sent, it ends as not sent; after, bytes may be out
+	// (an APPEND's literal half written, which the next command's bytes
+	// would complete), and the session is aborted. The panic goes on.
+	marked := false
+	defer func() {
+		if r := recover(); r != nil {
+			err := fmt.Errorf("session: panic while sending %s: %v", p.name, r)
+			if marked {
+				s.abort(err)
+			} else {
+				s.finish(p, nil, notSent(err))
+				s.flushForOthers()
+			}
+			panic(r)
+		}
+	}()
 	s.enc.SetOptions(&wire.EncoderOptions{LiteralPlus: plus, LiteralMinus: minus, UTF8: utf8})
 	if err := ctx.Err(); err != nil {
 		// The context ended while the command waited for its turn to be
@@ -737,6 +755,7 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 	} else {
 		s.tr.client(wc)
 	}
+	marked = true
 	s.markSent(p, wc)
 	if len(wc.Parts) > 1 {
 		p.syncLit.Store(true)
@@ -1055,7 +1074,7 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 		case <-done:
 			return ended()
 		case text := <-cont:
-			resp, err := p.cmd.OnContinue(text)
+			resp, err := p.onContinue(ctx, text)
 			line := resp
 			if err != nil {
 				line = []byte("*")
@@ -1085,6 +1104,22 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 			return nil, ctx.Err()
 		}
 	}
+}
+
+// onContinue calls the command's OnContinue. When it panics, the
+// exchange is cancelled as for an error ("*"): the server, left waiting
+// for a line, would hold every later command behind it; the panic then
+// goes on to the caller of Wait.
+func (p *Pending) onContinue(ctx context.Context, text []byte) (resp []byte, err error) {
+	returned := false
+	defer func() {
+		if !returned {
+			p.Continue(ctx, []byte("*"))
+		}
+	}()
+	resp, err = p.cmd.OnContinue(text)
+	returned = true
+	return resp, err
 }
 
 // Continue sends one line in answer to a continuation request (an
