@@ -107,7 +107,7 @@ func authenticate(ctx context.Context, s *session.Session, name string, ir []byt
 			} else if chal, derr := base64.StdEncoding.DecodeString(string(text)); derr != nil {
 				cerr = fmt.Errorf("auth: the server's challenge is not base64: %w", derr)
 			} else {
-				resp, cerr = next(chal)
+				resp, cerr = callNext(p, next, chal)
 			}
 			if cerr != nil {
 				return cancel(ctx, p, name, cerr)
@@ -129,6 +129,27 @@ func authenticate(ctx context.Context, s *session.Session, name string, ir []byt
 			return ctx.Err()
 		}
 	}
+}
+
+// callNext calls next with a challenge. When it panics (the caller's
+// mechanism or AuthenticateFunc callback), the exchange is cancelled with
+// "*" and any later challenge answered so (abandon): the server, left
+// waiting for a line, would hold every later command behind it. The
+// panic goes on.
+func callNext(p *session.Pending, next func([]byte) ([]byte, error), chal []byte) (resp []byte, err error) {
+	returned := false
+	defer func() {
+		if !returned {
+			ctx, stop := context.WithTimeout(context.Background(), cancelTimeout)
+			defer stop()
+			if p.Continue(ctx, []byte("*")) == nil {
+				abandon(p)
+			}
+		}
+	}()
+	resp, err = next(chal)
+	returned = true
+	return resp, err
 }
 
 // cancel sends "*" and waits for the server's tagged answer.

@@ -486,6 +486,14 @@ func (c *Client) fetchPart(ctx context.Context, set Set, it *FetchItems, p *sess
 	fi.p = p
 	defer fi.close()
 	var cur *Message
+	// A loop body that panics leaves cur handed out: its sections end
+	// here too (ErrSectionGone), or a kept one read in place would read
+	// whatever the decoder's memory holds next.
+	defer func() {
+		if cur != nil {
+			cur.drop()
+		}
+	}()
 	for {
 		if cur != nil {
 			if err := cur.skip(); err != nil {
@@ -508,6 +516,7 @@ func (c *Client) fetchPart(ctx context.Context, set Set, it *FetchItems, p *sess
 		cur = fi.message(item, f)
 		if !yield(cur, nil) {
 			cur.drop()
+			cur = nil
 			return false
 		}
 	}

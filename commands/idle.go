@@ -73,6 +73,7 @@ var ErrIdleEnded = errors.New("commands: the server ended IDLE")
 // does not let IDLE end (no "+" to send DONE after, or no answer to DONE,
 // within 30 s) makes Idle return a *session.TimeoutError and aborts the
 // session (session.Session.Abort), since nothing else could run on it.
+// So does a panic in onEvent, which then goes on to Idle's caller.
 //
 // A server without IDLE is polled instead: Idle sends NOOP at once and
 // then every opts.PollInterval (DefaultIdlePoll), and hands the untagged
@@ -191,6 +192,15 @@ func (c *Client) idleOnce(ctx context.Context, restart time.Duration, onEvent fu
 	defer stopYield()
 	stopAfter := context.AfterFunc(ctx, st.done)
 	defer stopAfter()
+	// A panic in onEvent leaves an IDLE nobody ends, which every later
+	// command would wait behind for ever (IDLE has no command bound):
+	// the session is aborted, and the panic goes on to Idle's caller.
+	returned := false
+	defer func() {
+		if !returned {
+			c.s.Abort(errIdlePanic)
+		}
+	}()
 	deliver := true
 	for {
 		it, err := p.Next(context.Background())
@@ -215,6 +225,7 @@ func (c *Client) idleOnce(ctx context.Context, restart time.Duration, onEvent fu
 			st.done()
 		}
 	}
+	returned = true
 	_, err = p.Wait(context.Background())
 	if e := st.gaveUp(); e != nil && err != nil {
 		err = e
@@ -269,6 +280,9 @@ const (
 	// TimeoutIdleDone: no tagged answer to DONE came.
 	TimeoutIdleDone = "IDLE DONE"
 )
+
+// errIdlePanic aborts the session when Idle's handler panicked.
+var errIdlePanic = errors.New("commands: Idle's handler panicked: the IDLE could not be ended, session aborted")
 
 var (
 	errIdleNoContinuation = &session.TimeoutError{What: TimeoutIdleContinuation, After: idleDoneTimeout}

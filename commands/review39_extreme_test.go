@@ -156,7 +156,7 @@ func TestReview39XAppendDateEdgeDovecot(t *testing.T) {
 	for i, d := range []time.Time{
 		time.Date(9999, 12, 31, 23, 0, 0, 0, time.FixedZone("", -5*3600)),
 		time.Date(0, 1, 1, 0, 30, 0, 0, time.FixedZone("", 3600)),
-		time.Date(9999, 12, 31, 23, 59, 59, 0, time.FixedZone("", -(99*3600 + 59*60))),
+		time.Date(9999, 12, 31, 23, 59, 59, 0, time.FixedZone("", -(99*3600+59*60))),
 	} {
 		victim := fmt.Sprintf("%s/injected-%d", mb, i)
 		if _, err := c.AppendBytes(ctx, mb, []byte("X1 CREATE "+victim+"\r\n"), &commands.AppendOptions{Date: d}); err != nil {
