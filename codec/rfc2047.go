@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"encoding/base64"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/htmlindex"
 	"golang.org/x/text/encoding/ianaindex"
+	"golang.org/x/text/encoding/unicode"
 )
 
 // UnknownCharsetError reports a charset that is not known: DecodeHeader
@@ -39,8 +41,12 @@ func (e *UnknownCharsetError) Error() string {
 //     koi8-r, koi8-u, iso-2022-jp, shift_jis, euc-jp, gb2312, gbk,
 //     gb18030, big5, euc-kr and more. Following WHATWG, iso-8859-1 and
 //     us-ascii are read as windows-1252, its superset, which is what
-//     mislabelled mail needs. An RFC 2231 language suffix ("utf-8*en") is
-//     ignored. Bytes not valid in the charset become U+FFFD.
+//     mislabelled mail needs. UTF-16 is read as RFC 2781 has it: a
+//     leading byte order mark gives the order, and "utf-16" without one
+//     is big-endian (WHATWG's "utf-16" is little-endian, BOM ignored);
+//     "utf-16le" and its Microsoft labels ("unicode", "ucs-2") are
+//     little-endian unless a BOM says otherwise. An RFC 2231 language
+//     suffix ("utf-8*en") is ignored. Bytes not valid in the charset become U+FFFD.
 //   - An encoded-word with an unknown charset is kept as is, and the
 //     result comes with an *UnknownCharsetError (for the first such word):
 //     the string is still usable, with the rest decoded.
@@ -280,6 +286,9 @@ func lookupCharset(name []byte) (encoding.Encoding, bool) {
 		return charmap.Windows1252, true
 	}
 	s := string(name)
+	if e := lookupUTF16(s); e != nil {
+		return e, true
+	}
 	if e, err := htmlindex.Get(s); err == nil && e != nil && e != encoding.Replacement {
 		return e, true
 	}
@@ -290,6 +299,41 @@ func lookupCharset(name []byte) (encoding.Encoding, bool) {
 	}
 	return nil, false
 }
+
+// lookupUTF16 returns the decoder for a UTF-16 charset name, or nil for
+// another name. WHATWG (htmlindex) reads "utf-16" as UTF-16LE and ignores
+// a byte order mark; in MIME, "utf-16" is RFC 2781's: a leading BOM gives
+// the byte order, big-endian without one (section 4.3). So "utf-16" is
+// big-endian by default here, "utf-16be" too, "utf-16le" and Microsoft's
+// labels of it ("unicode", "ucs-2", ...: WHATWG's utf-16le labels)
+// little-endian; in all of them a leading BOM is honoured and dropped. (RFC 2781 makes
+// a leading FE FF of "utf-16be" a zero-width no-break space, which shows
+// as nothing; a reversed one is a mislabelled text.)
+func lookupUTF16(name string) encoding.Encoding {
+	for _, l := range utf16Labels {
+		if strings.EqualFold(name, l.name) {
+			return l.enc
+		}
+	}
+	return nil
+}
+
+// utf16Labels are the names lookupUTF16 knows.
+var utf16Labels = func() []struct {
+	name string
+	enc  encoding.Encoding
+} {
+	be := unicode.UTF16(unicode.BigEndian, unicode.UseBOM)
+	le := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM)
+	return []struct {
+		name string
+		enc  encoding.Encoding
+	}{
+		{"utf-16", be}, {"utf-16be", be}, {"unicodefffe", be}, {"csutf16", be}, {"csutf16be", be},
+		{"utf-16le", le}, {"unicode", le}, {"ucs-2", le}, {"csunicode", le}, {"iso-10646-ucs-2", le},
+		{"unicodefeff", le}, {"csutf16le", le},
+	}
+}()
 
 // appendCharset appends src, in the charset of enc (nil for UTF-8),
 // converted to UTF-8.
