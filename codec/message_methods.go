@@ -154,7 +154,7 @@ func (b *BodyStructure) Part(path ...int) *BodyStructure {
 // parameter, else the type's name parameter. RFC 2231 forms (filename*,
 // continuations filename*0, filename*1*, ... with a charset) are decoded,
 // and so are RFC 2047 encoded-words in a plain value (as Outlook sends
-// them). It returns "" when there is no name. A value that cannot be
+// them), continuations without "*" joined into one included. It returns "" when there is no name. A value that cannot be
 // decoded is returned as sent. A nil part has no name.
 func (b *BodyStructure) Filename() string {
 	if b == nil {
@@ -191,17 +191,25 @@ func msgParamValue(ps []Param, name string) (string, bool) {
 	if plain == nil {
 		return "", false
 	}
-	if bytes.Contains(plain, []byte("=?")) {
-		if s, err := DecodeHeader(plain); err == nil || s != "" {
-			return s, true
+	return msgPlainString(plain), true
+}
+
+// msgPlainString decodes a plain (not RFC 2231 extended) parameter value:
+// RFC 2047 encoded-words in it (a mailer quirk that mail readers
+// tolerate) are decoded, the rest is read as msgLatin1 reads it.
+func msgPlainString(v []byte) string {
+	if bytes.Contains(v, []byte("=?")) {
+		if s, err := DecodeHeader(v); err == nil || s != "" {
+			return s
 		}
 	}
-	return msgLatin1(plain), true
+	return msgLatin1(v)
 }
 
 // msgContinuations joins RFC 2231 continuations name*0, name*1*, ...:
 // sections are taken in order from 0 up to the first missing number; the
-// first of a repeated number wins.
+// first of a repeated number wins. When no section is extended, the
+// joined value is decoded as a plain value (msgPlainString).
 func msgContinuations(ps []Param, name string) (string, bool) {
 	type section struct {
 		num   int64
@@ -231,7 +239,7 @@ func msgContinuations(ps []Param, name string) (string, bool) {
 	}
 	sort.SliceStable(secs, func(i, j int) bool { return secs[i].num < secs[j].num })
 	var raw, charset []byte
-	next := int64(0)
+	next, anyExt := int64(0), false
 	for _, sec := range secs {
 		if sec.num < next {
 			continue // a repeated number
@@ -245,6 +253,7 @@ func msgContinuations(ps []Param, name string) (string, bool) {
 			raw = append(raw, part...)
 			continue
 		}
+		anyExt = true
 		if sec.num == 0 {
 			if cs, rest, ok := msgCut2231(part); ok {
 				charset, part = cs, rest
@@ -254,6 +263,12 @@ func msgContinuations(ps []Param, name string) (string, bool) {
 	}
 	if next == 0 {
 		return "", false
+	}
+	if !anyExt {
+		// No section is extended: the joined value is a plain one, which
+		// may hold encoded-words split across sections (filename*0=
+		// "=?utf-8?B?w6nD", filename*1="qcOp?=.pdf").
+		return msgPlainString(raw), true
 	}
 	return msgCharsetString(charset, raw), true
 }

@@ -46,3 +46,22 @@ func TestReview39QUTF16Charset(t *testing.T) {
 		t.Errorf("DecodeHeader(=?utf-16?B?/v8AaABp?=) = %q, %v; want \"hi\"", s, err)
 	}
 }
+
+// TestReview39QFilenameEncodedWordsInContinuations: a long file name that a
+// mailer wrote as RFC 2047 encoded-words and then split into RFC 2231
+// continuations without the "*" of an extended value (filename*0="=?utf-8?B?...",
+// filename*1="...?=": a mailer quirk that mail readers tolerate).
+// BodyStructure.Filename decodes encoded-words in a
+// plain value, and joins continuations, but does not decode the joined
+// value: the caller gets "=?utf-8?B?w6nDqcOpw6k=?=.pdf" as the name.
+func TestReview39QFilenameEncodedWordsInContinuations(t *testing.T) {
+	for _, ps := range [][]codec.Param{
+		{{Name: codec.Bytes("filename*0"), Value: codec.Bytes("=?utf-8?B?w6nDqcOp")}, {Name: codec.Bytes("filename*1"), Value: codec.Bytes("w6k=?=.pdf")}},
+		{{Name: codec.Bytes("filename*0"), Value: codec.Bytes("=?utf-8?B?w6nDqcOpw6k=?=")}, {Name: codec.Bytes("filename*1"), Value: codec.Bytes(".pdf")}},
+	} {
+		b := &codec.BodyStructure{Type: codec.Bytes("application"), Subtype: codec.Bytes("pdf"), Disposition: codec.Bytes("attachment"), DispositionParams: ps}
+		if got := b.Filename(); got != "éééé.pdf" {
+			t.Errorf("Filename of %q = %q; want \"éééé.pdf\"", ps, got)
+		}
+	}
+}
