@@ -64,16 +64,18 @@ func (m *MailboxInfo) HasAttr(attr string) bool {
 // (session.Options), it reads on to the end of the answer, dropping the
 // rest, and returns the mailboxes it kept with a
 // *session.ResultTooLargeError; ListIter keeps nothing and has no bound.
-// A pattern or reference that is not valid UTF-8 or holds a NUL is
-// ErrMailboxName, before anything is sent.
+// Any other error also comes with the mailboxes decoded before it, as
+// FetchAll's messages do: a LIST line the codec cannot decode (a
+// delimiter sent as the quoted string "NIL", as Courier and SmarterMail
+// have been reported to do) costs its own mailbox, and the answer's
+// other mailboxes come with the error. A pattern or reference that is
+// not valid UTF-8 or holds a NUL is ErrMailboxName, before anything is
+// sent.
 func (c *Client) List(ctx context.Context, pattern string, opts *ListOptions) ([]*MailboxInfo, error) {
 	var out []*MailboxInfo
 	for m, err := range c.listIter(ctx, pattern, opts, c.newBound("LIST")) {
 		if err != nil {
-			if tooLarge(err) {
-				return out, err
-			}
-			return nil, err
+			return out, err
 		}
 		out = append(out, m)
 	}
@@ -305,14 +307,19 @@ func (c *Client) listName(e *wire.Encoder, name string, reference bool) *wire.En
 }
 
 // LSub sends LSUB (IMAP4rev1; imaplib's lsub): the subscribed mailboxes.
-// IMAP4rev2 servers may not have it; use List with Subscribed there.
+// IMAP4rev2 servers may not have it; use List with Subscribed there. As
+// with List, the mailboxes decoded come with an error that ends an answer
+// the server completed (a line that could not be decoded, say).
 func (c *Client) LSub(ctx context.Context, reference, pattern string) ([]*MailboxInfo, error) {
 	r, err := c.run(ctx, &session.Command{Name: "LSUB", Args: func(e *wire.Encoder) {
 		c.listName(e.SP(), reference, true).SP()
 		c.listName(e, pattern, false)
 	}})
 	if err != nil {
-		return nil, err
+		if r == nil {
+			return nil, err
+		}
+		return c.mailboxInfos(r.Data), err
 	}
 	return c.mailboxInfos(r.Data), nil
 }
