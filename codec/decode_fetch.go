@@ -166,6 +166,7 @@ func (d *Decoder) fetchAtt(f *Fetch, name []byte) error {
 		}
 		if eqFold(name, "X-GM-LABELS") {
 			f.Has |= FetchGmailLabels
+			f.GmailLabels = f.GmailLabels[:0] // sent twice: the last list, as FLAGS
 			return d.list(false, func() error {
 				var l []byte
 				c, err := t.Peek()

@@ -47,7 +47,13 @@ const copyShapes = "* 1 FETCH (UID 7 FLAGS (\\Seen $Label1 Work \\Flagged Later 
 	"(\"application\" \"pdf\" (\"name\" \"x.pdf\") NIL NIL \"base64\" 10 NIL (\"attachment\" (\"filename\" \"x.pdf\")) NIL NIL) \"mixed\" (\"boundary\" \"m\") NIL NIL NIL))\r\n" +
 	// A Sender that differs from From only by "" for NIL, a Reply-To equal
 	// to it.
-	"* 6 FETCH (UID 12 ENVELOPE (NIL NIL ((NIL NIL \"a\" \"h\")) ((\"\" NIL \"a\" \"h\")) ((NIL NIL \"a\" \"h\")) NIL NIL NIL NIL NIL))\r\n"
+	"* 6 FETCH (UID 12 ENVELOPE (NIL NIL ((NIL NIL \"a\" \"h\")) ((\"\" NIL \"a\" \"h\")) ((NIL NIL \"a\" \"h\")) NIL NIL NIL NIL NIL))\r\n" +
+	// Gmail's attributes and SAVEDATE (Message.Extra): labels (more than
+	// it holds inline, one a literal) and a date before a body section,
+	// sent again after it with other values (the last ones count).
+	"* 7 FETCH (UID 13 X-GM-LABELS (\\Inbox \"[Gmail]/Sent Mail\" Work {2}\r\nab $Later Todo) X-GM-MSGID 1278455344230334865 " +
+	"SAVEDATE \"10-Jul-2026 06:02:11 +0000\" BODY[HEADER] {12}\r\nSubject: x\r\n X-GM-THRID 1266894439832287888 SAVEDATE NIL X-GM-LABELS (\\Important Work))\r\n" +
+	"* 8 FETCH (UID 14 X-GM-LABELS () SAVEDATE \"11-Jul-2026 07:00:00 +0200\")\r\n"
 
 // decodeFetches decodes a stream of FETCH responses and returns deep
 // copies made by the codec (codec.CloneResponse): the expected values.
@@ -142,6 +148,18 @@ func checkValues(t *testing.T, m *Message, f *codec.Fetch) {
 	if f.Has&codec.FetchInternalDate != 0 {
 		want.InternalDate, _ = codec.ParseInternalDate(f.InternalDate)
 	}
+	if f.Has&extraItems != 0 {
+		want.Extra = &MessageExtra{GmailMsgID: f.GmailMsgID, GmailThreadID: f.GmailThreadID}
+		if f.Has&codec.FetchSaveDate != 0 {
+			want.Extra.SaveDate, _ = codec.ParseInternalDate(f.SaveDate)
+		}
+		if f.Has&codec.FetchGmailLabels != 0 {
+			want.Extra.GmailLabels = []string{}
+			for _, l := range f.GmailLabels {
+				want.Extra.GmailLabels = append(want.Extra.GmailLabels, string(l))
+			}
+		}
+	}
 	if d := cmp.Diff(attrView(want), attrView(m)); d != "" {
 		t.Fatalf("message %d (-want +got):\n%s", f.Seq, d)
 	}
@@ -159,12 +177,13 @@ type attrs struct {
 	ModSeq                 uint64
 	EmailID, ThreadID, Pre string
 	BinarySizes            []codec.BinarySize
+	Extra                  *MessageExtra
 	Unknown                []codec.FetchAttr
 }
 
 func attrView(m *Message) attrs {
 	return attrs{m.SeqNum, m.UID, m.Items, m.Flags, m.InternalDate, m.Size, m.Envelope, m.BodyStructure,
-		m.ModSeq, m.EmailID, m.ThreadID, m.Preview, m.BinarySizes, m.Unknown}
+		m.ModSeq, m.EmailID, m.ThreadID, m.Preview, m.BinarySizes, m.Extra, m.Unknown}
 }
 
 // checkCapped checks that the values of m (a copy) are capped.

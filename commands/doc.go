@@ -31,8 +31,8 @@
 // A Message's attributes are copied out of the decoder by default, so
 // that they stay valid after the iteration moves on. FetchItems.Borrow
 // lends them instead, without a copy: the Message, its Envelope,
-// BodyStructure, Flags slice, BinarySizes, Unknown and Sections are valid
-// only until the loop body returns (the same *Message is reused for the
+// BodyStructure, Flags slice, Extra, BinarySizes, Unknown and Sections are
+// valid only until the loop body returns (the same *Message is reused for the
 // next message); its strings stay valid. Message.Clone copies a borrowed
 // message to keep it.
 //

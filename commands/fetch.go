@@ -29,10 +29,17 @@ type FetchItems struct {
 	EmailID       bool // OBJECTID
 	ThreadID      bool // OBJECTID
 	Preview       bool // RFC 8970 PREVIEW
+	SaveDate      bool // RFC 8514 SAVEDATE
+	// GmailMsgID, GmailThreadID and GmailLabels ask for Gmail's
+	// X-GM-MSGID, X-GM-THRID and X-GM-LABELS (X-GM-EXT-1). They and
+	// SaveDate come in Message.Extra.
+	GmailMsgID, GmailThreadID, GmailLabels bool
 	// Sections are the body sections to fetch, streamed in order.
 	Sections []FetchSection
-	// Raw is appended to the items as written, e.g. "X-GM-LABELS" or,
-	// alone, a macro such as "FAST" or a whole list "(FLAGS RFC822)".
+	// Raw is appended to the items as written, e.g. "X-GUID" (Dovecot) or,
+	// alone, a macro such as "FAST" or a whole list "(FLAGS RFC822)". The
+	// attributes the codec knows come in their Message fields (those of
+	// X-GM-LABELS in Message.Extra); the others in Message.Unknown.
 	Raw string
 	// ChangedSince adds the CHANGEDSINCE modifier (RFC 7162): only
 	// messages whose mod-sequence is higher.
@@ -67,10 +74,10 @@ type FetchItems struct {
 	// message. Until then its Envelope, BodyStructure, BinarySizes and
 	// Unknown are the decoder's own values (their codec.Bytes point into
 	// the connection's buffer); after, they are overwritten, and so are
-	// the Flags slice, the Sections handed out and their Part. The
-	// strings (the elements of Flags, EmailID, ThreadID, Preview, a
-	// Section's Spec and Specifier) are copies or interned: they stay
-	// valid. Message.Clone returns a copy that stays valid. A body section
+	// the Flags slice, the Extra and its GmailLabels slice, the Sections
+	// handed out and their Part. The strings (the elements of Flags and
+	// of GmailLabels, EmailID, ThreadID, Preview, a Section's Spec and
+	// Specifier) are copies or interned: they stay valid. Message.Clone returns a copy that stays valid. A body section
 	// that came whole with its FETCH response is read in place, whatever
 	// its size, until the iteration moves on; a streamed section is read
 	// as without Borrow. The loop body may still run other commands: the
@@ -194,6 +201,10 @@ func (it *FetchItems) encode(e *wire.Encoder, uid bool) {
 	add(it.EmailID, "EMAILID")
 	add(it.ThreadID, "THREADID")
 	add(it.Preview, "PREVIEW")
+	add(it.SaveDate, "SAVEDATE")
+	add(it.GmailMsgID, "X-GM-MSGID")
+	add(it.GmailThreadID, "X-GM-THRID")
+	add(it.GmailLabels, "X-GM-LABELS")
 	n := len(names) + len(it.Sections)
 	e.SP()
 	if n == 0 && it.Raw != "" {
@@ -599,6 +610,8 @@ type fetchIter struct {
 	sec0    Section    // the first Section of every message
 	flagBuf []string   // the Flags of a message with more than Message.flags holds
 	secs    []*Section // the Sections after a message's first
+	extra   messageExtra
+	labels  []string // the GmailLabels of a message with more than extra holds
 }
 
 // next returns the next FETCH response of the command, with the item that

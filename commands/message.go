@@ -43,13 +43,18 @@ type Message struct {
 	ThreadID      string // OBJECTID; "" for NIL
 	Preview       string
 	BinarySizes   []codec.BinarySize
+	// Extra holds the attributes few servers send: SAVEDATE and Gmail's
+	// X-GM-MSGID, X-GM-THRID and X-GM-LABELS; nil when the server sent
+	// none of them. (They are apart to keep every Message small.)
+	Extra *MessageExtra
 	// Unknown holds attributes the codec does not know, raw.
 	Unknown []codec.FetchAttr
 
 	// The sections, handed out by the iterating goroutine.
 	it       *fetchIter
 	f        *codec.Fetch // the response its sections come from: valid until it.next
-	next     int          // the index in f.Sections of the next section to hand out
+	next     int32        // the index in f.Sections of the next section to hand out
+	nsec     int32        // under Borrow: the Sections of it.secs handed out; in the same word
 	body     io.Reader    // the streamed body of f's last section, not handed out yet
 	complete bool         // the message's FETCH response has been taken whole
 	sec0Used bool         // sec0 (or a first Section) was handed out; here to fill complete's word
@@ -57,8 +62,34 @@ type Message struct {
 	cur      *Section     // the section handed out last, when it is read in place
 	a        arena        // the memory of the values and kept sections
 	sec0     *Section     // the first section handed out, allocated with the Message (allocMessage)
-	nsec     int          // under Borrow: the Sections of it.secs handed out
 	flags    [4]string    // what Flags holds, when it fits
+}
+
+// MessageExtra holds the attributes of a Message that few servers send
+// (Message.Extra); Message.Items says which were sent.
+type MessageExtra struct {
+	// SaveDate is the date the message was saved in its mailbox
+	// (SAVEDATE, RFC 8514); zero when the server sent NIL (it cannot
+	// tell) or a date that does not parse.
+	SaveDate time.Time
+	// GmailMsgID and GmailThreadID are Gmail's message and thread IDs
+	// (X-GM-MSGID and X-GM-THRID; X-GM-EXT-1).
+	GmailMsgID, GmailThreadID uint64
+	// GmailLabels are the message's Gmail labels (X-GM-LABELS) as sent,
+	// quotes removed: system labels such as \Important or \Inbox, and
+	// label names as Gmail writes mailbox names (modified UTF-7 unless
+	// UTF8=ACCEPT is enabled: codec.DecodeMailbox decodes one).
+	GmailLabels []string
+}
+
+// extraItems are the attributes that go to Message.Extra.
+const extraItems = codec.FetchSaveDate | codec.FetchGmailMsgID | codec.FetchGmailThreadID | codec.FetchGmailLabels
+
+// messageExtra is a MessageExtra with room for the labels it holds, when
+// they fit: one allocation.
+type messageExtra struct {
+	MessageExtra
+	labels [4]string
 }
 
 // Has reports whether the server sent the attribute.
@@ -241,8 +272,9 @@ func (m *Message) copyValues(f *codec.Fetch, has codec.FetchItem, c *copier, ext
 
 // valuesHeap returns about what copyValues allocates for the attributes in
 // has of f besides the arenas (copyCounts): the Flags past those a Message
-// holds, the strings cut for them and for EMAILID, THREADID and PREVIEW
-// (fewer when flags are interned or cached), BinarySizes and Unknown. For
+// holds, the strings cut for them and for EMAILID, THREADID, PREVIEW and
+// the Gmail labels (fewer when flags are interned or cached), the Extra,
+// BinarySizes and Unknown. For
 // FetchAll's bound: a FETCH of 500,000 one-letter flags is 1 MB on the
 // wire and 9 MB copied.
 func valuesHeap(m *Message, f *codec.Fetch, has codec.FetchItem) int64 {
@@ -263,6 +295,17 @@ func valuesHeap(m *Message, f *codec.Fetch, has codec.FetchItem) int64 {
 	}
 	if has&codec.FetchPreview != 0 {
 		n += int64(len(f.Preview))
+	}
+	if has&extraItems != 0 {
+		n += int64(unsafe.Sizeof(messageExtra{}))
+		if has&codec.FetchGmailLabels != 0 {
+			if len(f.GmailLabels) > len(messageExtra{}.labels) {
+				n += int64(len(f.GmailLabels)) * int64(unsafe.Sizeof(""))
+			}
+			for _, b := range f.GmailLabels {
+				n += int64(len(b))
+			}
+		}
 	}
 	// Each Part, Name and Raw is an allocation of its own: a 16-byte block
 	// at least (the race detector turns off the packing of small ones).
@@ -337,8 +380,9 @@ func (m *Message) borrowValues(f *codec.Fetch, has codec.FetchItem) {
 
 // setScalars sets what copyValues and borrowValues set alike: UID, the
 // flags (into m.Flags, which the caller has sized to f.Flags), INTERNALDATE,
-// RFC822.SIZE, MODSEQ, and the strings cut by cutStrings (keywords not
-// cached in fc, EMAILID, THREADID, PREVIEW).
+// RFC822.SIZE, MODSEQ, the Extra (setExtra), and the strings cut by
+// cutStrings (keywords and labels not cached in fc, EMAILID, THREADID,
+// PREVIEW).
 func (m *Message) setScalars(f *codec.Fetch, has codec.FetchItem, fc *flagCache) {
 	if has&codec.FetchUID != 0 {
 		m.UID = f.UID
@@ -367,9 +411,63 @@ func (m *Message) setScalars(f *codec.Fetch, has codec.FetchItem, fc *flagCache)
 	if has&codec.FetchPreview != 0 {
 		sn += len(f.Preview)
 	}
+	if has&extraItems != 0 {
+		sn += m.setExtra(f, has, fc)
+	}
 	if sn > 0 {
 		m.cutStrings(f, has, sn)
 	}
+}
+
+// setExtra sets the attributes of m.Extra in has, making m.Extra when it
+// is nil: the message's own, or under Borrow the iteration's, reused. The
+// labels are set as setFlags sets flags: it returns the length of those
+// left to cutStrings.
+func (m *Message) setExtra(f *codec.Fetch, has codec.FetchItem, fc *flagCache) int {
+	x := m.Extra
+	var room []string // where the labels go when they fit
+	if x == nil {
+		var e *messageExtra
+		if m.it != nil && m.it.borrow {
+			e = &m.it.extra
+			*e = messageExtra{}
+		} else {
+			e = new(messageExtra)
+		}
+		x, room = &e.MessageExtra, e.labels[:]
+		m.Extra = x
+	}
+	if has&codec.FetchSaveDate != 0 {
+		x.SaveDate = time.Time{}
+		if t, err := codec.ParseInternalDate(f.SaveDate); err == nil {
+			x.SaveDate = t
+		}
+	}
+	if has&codec.FetchGmailMsgID != 0 {
+		x.GmailMsgID = f.GmailMsgID
+	}
+	if has&codec.FetchGmailThreadID != 0 {
+		x.GmailThreadID = f.GmailThreadID
+	}
+	if has&codec.FetchGmailLabels == 0 {
+		return 0
+	}
+	n := len(f.GmailLabels)
+	switch {
+	case n <= len(room):
+		x.GmailLabels = room[:n:n]
+	case n <= cap(x.GmailLabels):
+		// Sent again after a streamed section: the same message's.
+		x.GmailLabels = x.GmailLabels[:n:n]
+	case m.it != nil && m.it.borrow:
+		if cap(m.it.labels) < n {
+			m.it.labels = make([]string, n)
+		}
+		x.GmailLabels = m.it.labels[:n:n]
+	default:
+		x.GmailLabels = make([]string, n)
+	}
+	return setFlags(x.GmailLabels, f.GmailLabels, fc)
 }
 
 // setFlags sets dst to the flags of l that are interned or cached in fc (a
@@ -451,15 +549,32 @@ func (m *Message) Clone() *Message {
 		}
 		copy(d.Flags, m.Flags)
 	}
+	if m.Extra != nil {
+		d.Extra = cloneExtra(m.Extra)
+	}
 	d.BinarySizes = cloneBinarySizes(m.BinarySizes)
 	d.Unknown = cloneUnknown(m.Unknown)
 	d.complete = true
 	return d
 }
 
-// cutStrings sets the flags of m that are not interned (left "" by merge)
-// and its EMAILID, THREADID and PREVIEW in has, from one string of their
-// sn bytes.
+// cloneExtra returns a copy of x (its strings shared: immutable).
+func cloneExtra(x *MessageExtra) *MessageExtra {
+	e := &messageExtra{MessageExtra: *x}
+	if l := x.GmailLabels; l != nil {
+		if len(l) <= len(e.labels) {
+			e.GmailLabels = e.labels[:len(l):len(l)]
+		} else {
+			e.GmailLabels = make([]string, len(l))
+		}
+		copy(e.GmailLabels, l)
+	}
+	return &e.MessageExtra
+}
+
+// cutStrings sets the flags and Gmail labels of m that are not interned
+// (left "" by setFlags) and its EMAILID, THREADID and PREVIEW in has, from
+// one string of their sn bytes.
 func (m *Message) cutStrings(f *codec.Fetch, has codec.FetchItem, sn int) {
 	var small [256]byte
 	buf := small[:0]
@@ -483,6 +598,14 @@ func (m *Message) cutStrings(f *codec.Fetch, has codec.FetchItem, sn int) {
 	if has&codec.FetchPreview != 0 {
 		buf = append(buf, f.Preview...)
 	}
+	labels := has&codec.FetchGmailLabels != 0
+	if labels {
+		for i, b := range f.GmailLabels {
+			if m.Extra.GmailLabels[i] == "" {
+				buf = append(buf, b...)
+			}
+		}
+	}
 	str := string(buf)
 	cut := func(n int) string {
 		s := str[:n]
@@ -504,6 +627,13 @@ func (m *Message) cutStrings(f *codec.Fetch, has codec.FetchItem, sn int) {
 	}
 	if has&codec.FetchPreview != 0 {
 		m.Preview = cut(len(f.Preview))
+	}
+	if labels {
+		for i, b := range f.GmailLabels {
+			if m.Extra.GmailLabels[i] == "" {
+				m.Extra.GmailLabels[i] = cut(len(b))
+			}
+		}
 	}
 }
 
@@ -528,13 +658,13 @@ func (m *Message) NextSection() (*Section, error) {
 	for {
 		if m.f != nil {
 			secs := m.f.Sections
-			for m.next < len(secs) {
+			for int(m.next) < len(secs) {
 				sec := &secs[m.next]
 				m.next++
 				if !sec.Streamed {
 					return m.handOut(sec, nil)
 				}
-				if m.body != nil && m.next == len(secs) {
+				if m.body != nil && int(m.next) == len(secs) {
 					// The streamed section the snapshot came with.
 					body := m.body
 					m.body = nil
@@ -605,7 +735,7 @@ func (m *Message) newSection() *Section {
 	if !fi.borrow {
 		return &Section{}
 	}
-	if m.nsec == len(fi.secs) {
+	if int(m.nsec) == len(fi.secs) {
 		fi.secs = append(fi.secs, new(Section))
 	}
 	s := fi.secs[m.nsec]

@@ -6,6 +6,7 @@ package commands_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"strconv"
@@ -14,10 +15,46 @@ import (
 	"time"
 
 	"github.com/imapkit/imapkit/auth"
+	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/transport"
 )
+
+// TestReview39QGmailAttributesLost: FetchItems.Raw's own example is
+// "X-GM-LABELS". Gmail answers with X-GM-LABELS, X-GM-MSGID and
+// X-GM-THRID; the codec decodes all three (codec.Fetch.GmailLabels,
+// GmailMsgID, GmailThreadID), so they are not in Message.Unknown, and
+// Message has no field for them: the caller sees Has(FetchGmailLabels)
+// true and no labels anywhere. Same for SAVEDATE (RFC 8514).
+func TestReview39QGmailAttributesLost(t *testing.T) {
+	c, ctx := zqClient(t, "IMAP4rev1 X-GM-EXT-1", map[string]string{
+		"UID FETCH": `* 1 FETCH (X-GM-THRID 1266894439832287888 X-GM-MSGID 1278455344230334865 X-GM-LABELS (\Important "[Gmail]/Sent Mail" Work) UID 4 SAVEDATE "10-Jul-2026 06:02:11 +0000")` + "\r\n",
+	})
+	ms, err := c.FetchAll(ctx, commands.UIDs(4), &commands.FetchItems{UID: true, Raw: "X-GM-LABELS X-GM-MSGID X-GM-THRID SAVEDATE"})
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("FetchAll: %d messages, %v", len(ms), err)
+	}
+	m := ms[0]
+	if !m.Has(codec.FetchGmailLabels) || !m.Has(codec.FetchGmailMsgID) || !m.Has(codec.FetchGmailThreadID) || !m.Has(codec.FetchSaveDate) {
+		t.Fatalf("Items %b: the attributes are not even marked", m.Items)
+	}
+	// Wherever a fix puts them (new fields, Unknown), the values must be
+	// somewhere in the Message.
+	js, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Work", "[Gmail]/Sent Mail", "Important", "1278455344230334865", "1266894439832287888", "10-Jul-2026|2026-07-10"} {
+		found := false
+		for _, w := range strings.Split(want, "|") {
+			found = found || strings.Contains(string(js), w)
+		}
+		if !found {
+			t.Errorf("the message says it has X-GM-LABELS, X-GM-MSGID, X-GM-THRID and SAVEDATE (Items %b), yet %q is nowhere in it: %s", m.Items, want, js)
+		}
+	}
+}
 
 // TestReview39QListOneBadLineLosesAll: one LIST line the codec cannot decode
 // (here a delimiter sent as the quoted string "NIL", reported of Courier
