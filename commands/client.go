@@ -45,6 +45,7 @@ type Client struct {
 	s      *session.Session
 	ac     *auth.Client
 	maxSet atomic.Int64 // SetMaxSetLength's limit; 0: the default
+	names  rawNames     // the listed names that do not encode back
 }
 
 // New returns a Client for s. It does no I/O. Login and Authenticate need
@@ -151,10 +152,15 @@ func (c *Client) target(cmd *session.Command, set *Set, mailbox string) *session
 // utf8 reports whether mailbox names go as UTF-8.
 func (c *Client) utf8() bool { return c.s.UTF8Enabled() }
 
-// encodeMailbox returns name as sent on the wire.
+// encodeMailbox returns name as sent on the wire: in modified UTF-7, or
+// as a LIST or LSUB answer gave it when its Name does not encode back to
+// that (rawNames).
 func (c *Client) encodeMailbox(name string) string {
 	if c.utf8() {
 		return name
+	}
+	if raw, ok := c.names.raw(name); ok {
+		return raw
 	}
 	return codec.EncodeMailbox(name)
 }

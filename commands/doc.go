@@ -17,6 +17,8 @@
 // Mailbox names are Go strings in UTF-8: the package encodes them in
 // modified UTF-7 (RFC 3501 section 5.1.3), or sends them as UTF-8 once
 // UTF8=ACCEPT or IMAP4rev2 is enabled, and decodes the names in responses.
+// A name a server listed in another form ("R&D", raw UTF-8) goes back as
+// it was listed: see MailboxInfo.Name.
 // Options are structs; a nil *Options means the defaults.
 //
 // Fetch returns an iterator of messages, pulled from the session on the

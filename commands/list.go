@@ -32,7 +32,16 @@ type ListOptions struct {
 
 // MailboxInfo is one mailbox of a LIST or LSUB answer.
 type MailboxInfo struct {
-	Name  string // decoded: UTF-8
+	// Name is the mailbox's name, decoded: UTF-8. Pass it to the Client's
+	// commands (Select, Status, ...) as it is. A server that does not write
+	// names in modified UTF-7 ("R&D", raw UTF-8 without UTF8=ACCEPT) lists
+	// names that are decoded leniently (codec.DecodeMailboxLenient) and
+	// would not encode back to what it sent ("R&-D"): the Client that
+	// listed them remembers (up to a few thousand of them) and sends such
+	// a Name as the server listed it. Two names the server lists that
+	// decode alike ("R&D" and "R&-D") have the same Name, which reaches
+	// the one listed last; Raw tells them apart.
+	Name  string
 	Delim string // the hierarchy delimiter; "" for none (NIL)
 	Attrs []string
 	// ChildInfo is the CHILDINFO extended data (e.g. SUBSCRIBED).
@@ -175,7 +184,7 @@ func (c *Client) listOnce(ctx context.Context, pattern string, o *ListOptions, r
 		}
 		switch r := item.Response.(type) {
 		case *codec.List:
-			m := listInfo(r, utf8)
+			m := c.listInfo(r, utf8)
 			if held != nil {
 				yielded = true
 				if !yield(held, nil) {
@@ -331,7 +340,7 @@ func (c *Client) mailboxInfos(data []codec.Response) []*MailboxInfo {
 	for _, d := range data {
 		switch d := d.(type) {
 		case *codec.List:
-			m := listInfo(d, c.utf8())
+			m := c.listInfo(d, c.utf8())
 			out = append(out, m)
 			byName[m.Name] = m
 		case *codec.MailboxStatus:
@@ -365,6 +374,16 @@ func listInfoSize(r codec.Response) int64 {
 		n += max(16, block(len(a)))
 	}
 	return n + n/8 // the allocator's rounding
+}
+
+// listInfo is the package's listInfo for c: a name that does not encode
+// back to what the server sent is remembered (rawNames).
+func (c *Client) listInfo(d *codec.List, utf8 bool) *MailboxInfo {
+	m := listInfo(d, utf8)
+	if !utf8 {
+		c.names.note(m.Name, d.Mailbox)
+	}
+	return m
 }
 
 // listInfo copies a LIST response.

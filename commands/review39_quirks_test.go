@@ -56,6 +56,47 @@ func TestReview39QGmailAttributesLost(t *testing.T) {
 	}
 }
 
+// TestReview39QListNameNotReachable: servers that do not encode mailbox names
+// in modified UTF-7 (an unescaped "&" as in "R&D", raw UTF-8 without
+// UTF8=ACCEPT; codec.DecodeMailboxLenient's own examples) list names that
+// MailboxInfo.Name decodes leniently; passing that Name back to Select
+// (or Status, Delete, ... and `imapkit copy`, which selects each listed
+// name) re-encodes it into another name: "R&-D", "Tom &- Jerry". On such
+// a server that is no mailbox (NO), or another one. The name the server
+// listed must go back as it was listed.
+func TestReview39QListNameNotReachable(t *testing.T) {
+	seen := make(chan string, 100)
+	c, ctx := zqOpen(t, "* PREAUTH [CAPABILITY IMAP4rev1] fake", map[string]string{
+		"LIST":   "* LIST (\\HasNoChildren) \"/\" \"R&D\"\r\n* LIST (\\HasNoChildren) \"/\" \"Tom & Jerry\"\r\n",
+		"SELECT": "* 0 EXISTS\r\n",
+	}, seen)
+	boxes, err := c.List(ctx, "*", nil)
+	if err != nil || len(boxes) != 2 {
+		t.Fatalf("List: %v, %d", err, len(boxes))
+	}
+	for _, b := range boxes {
+		if _, err := c.Select(ctx, b.Name, nil); err != nil {
+			t.Fatalf("Select(%q): %v", b.Name, err)
+		}
+	}
+	var selects []string
+	for len(selects) < 2 {
+		select {
+		case l := <-seen:
+			if strings.Contains(l, " SELECT ") {
+				selects = append(selects, l)
+			}
+		case <-ctx.Done():
+			t.Fatal("no SELECT seen")
+		}
+	}
+	for i, b := range boxes {
+		if want := string(b.Raw); !strings.Contains(selects[i], " "+want+"\r\n") && !strings.Contains(selects[i], ` "`+want+`"`) {
+			t.Errorf("LIST gave %q (Name %q); Select(Name) sent %q: a name the server never listed", want, b.Name, selects[i])
+		}
+	}
+}
+
 // TestReview39QListOneBadLineLosesAll: one LIST line the codec cannot decode
 // (here a delimiter sent as the quoted string "NIL", reported of Courier
 // and SmarterMail; the codec takes NIL and "" for "no delimiter" but

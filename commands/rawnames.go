@@ -1,0 +1,64 @@
+package commands
+
+import (
+	"sync"
+
+	"github.com/imapkit/imapkit/codec"
+)
+
+// rawNamesMax bounds the names a Client remembers (rawNames): past it, the
+// memory is cleared and the names are learned again from the next LIST.
+const rawNamesMax = 4096
+
+// rawNames remembers, of the mailbox names a LIST or LSUB answer gave,
+// those whose Name does not encode back to the name as the server sent
+// it: a server that does not write names in modified UTF-7 lists "R&D" or
+// raw UTF-8, which MailboxInfo.Name decodes leniently and EncodeMailbox
+// would send as another name ("R&-D"). A command given such a Name sends
+// the name as listed (Client.encodeMailbox).
+type rawNames struct {
+	mu sync.Mutex
+	m  map[string]string // Name → the name as the server sent it
+}
+
+// note records the name of a LIST or LSUB line: name is raw decoded (not
+// under UTF8=ACCEPT, where names go as they are). A
+// name that encodes back to raw drops what was recorded for it: of two
+// names that decode alike ("R&D" and "R&-D"), the one listed last is the
+// one Name reaches.
+func (r *rawNames) note(name string, raw []byte) {
+	same := plainName(raw) || codec.EncodeMailbox(name) == string(raw)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case same:
+		delete(r.m, name) // none for a nil map
+	default:
+		if r.m == nil {
+			r.m = make(map[string]string)
+		} else if _, ok := r.m[name]; !ok && len(r.m) >= rawNamesMax {
+			clear(r.m)
+		}
+		r.m[name] = string(raw)
+	}
+}
+
+// raw returns the name as the server listed it, for a Name recorded by
+// note.
+func (r *rawNames) raw(name string) (string, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s, ok := r.m[name]
+	return s, ok
+}
+
+// plainName reports whether b is printable US-ASCII without "&": a name
+// that decodes to itself and encodes back to itself.
+func plainName(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c > 0x7e || c == '&' {
+			return false
+		}
+	}
+	return true
+}
