@@ -638,10 +638,23 @@ func checkInternalDate(t time.Time) error {
 		return nil
 	}
 	var buf [32]byte
-	if len(codec.AppendInternalDate(buf[:0], t)) != len("02-Jan-2006 15:04:05 -0700") {
+	// "02-Jan-2006 15:04:05 -0700": the year as written is bytes 7 to
+	// 10, four digits (a year -999 to -100 also takes four bytes).
+	b := codec.AppendInternalDate(buf[:0], t)
+	if len(b) != len("02-Jan-2006 15:04:05 -0700") || !digits(b[7:11]) {
 		return fmt.Errorf("commands: date %s: an IMAP date's year has four digits (0-9999)", t.Format(time.RFC3339))
 	}
 	return nil
+}
+
+// digits reports whether b is ASCII digits only.
+func digits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // checkDate returns an error when t's year, in its zone (a search date is
