@@ -620,6 +620,12 @@ func (s *Session) driveFor(p *Pending, ctx context.Context, direct bool) (ev coE
 	defer func() {
 		if !returned {
 			r := recover()
+			if s.inWant {
+				// The panic came from a Command.Want, called with mu
+				// held: release it for the abort.
+				s.inWant = false
+				s.mu.Unlock()
+			}
 			s.abort(fmt.Errorf("session: panic while reading for %s: %v", p.name, r))
 			s.mu.Lock()
 			s.co.running, s.co.holder, s.co.done = false, nil, true

@@ -31,7 +31,7 @@ func (s *Session) abortWith(err error) {
 		return
 	}
 	s.err = err
-	pend := s.inflight
+	pend, nsent := s.inflight, s.nsent
 	s.inflight = nil
 	s.nsent = 0
 	clear(s.byTag)
@@ -43,8 +43,14 @@ func (s *Session) abortWith(err error) {
 	if s.bound != nil {
 		s.bound.Stop()
 	}
-	for _, p := range pend {
+	for i, p := range pend {
 		p.err = err
+		if i >= nsent {
+			// Registered, waiting for its turn to be written: not a
+			// byte of it went out, and its caller may send it again
+			// (ErrNotSent), not the error of a literal it never had.
+			p.err = notSent(err)
+		}
 		p.cut = true
 		p.endLocked()
 		if p.pull != nil {
@@ -623,7 +629,10 @@ func (p *Pending) wants(r codec.Response) bool { return p.wantsNamed(r, codec.Re
 // caller that asks several commands.
 func (p *Pending) wantsNamed(r codec.Response, name string) bool {
 	if p.cmd.Want != nil {
-		return p.cmd.Want(r)
+		p.s.inWant = true
+		w := p.cmd.Want(r)
+		p.s.inWant = false
+		return w
 	}
 	if es, ok := r.(*codec.ESearch); ok && es.Tag != nil {
 		return string(es.Tag) == p.tag

@@ -115,13 +115,10 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush bool) (*Pend
 			err := s.err
 			s.stopWaitingLocked(w)
 			s.mu.Unlock()
-			if err == ErrClosed {
-				// Closed (Close, or the end of a LOGOUT): nothing was
-				// sent, as docs/errors.md says, like a command that
-				// waited behind the LOGOUT.
-				err = notSent(err)
-			}
-			return nil, err
+			// Closed (Close, or the end of a LOGOUT) or aborted:
+			// nothing of this command was sent, as docs/errors.md
+			// says, like a command that waited behind the LOGOUT.
+			return nil, notSent(err)
 		}
 		if s.canStart(info, set) && s.turnLocked(info, set, w) {
 			break
@@ -676,7 +673,14 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 	s.mu.Lock()
 	s.wwaiters--
 	plus, minus, utf8 := s.litPlus, s.litMinus, s.enabled&enabledUTF8 != 0
+	ended := s.err
 	s.mu.Unlock()
+	if locked && ended != nil {
+		// The session ended while the command waited for its turn to be
+		// written (abortWith ended it as not sent): nothing of it goes.
+		s.unlockWrite()
+		return notSent(ended)
+	}
 	if !locked {
 		// The context ended while the command waited for its turn to be
 		// written (behind an APPEND waiting for "+", say): not sent.
