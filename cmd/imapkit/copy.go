@@ -693,18 +693,19 @@ func (b *pulledBody) open() error {
 		if m.UID != 0 && m.UID < b.uid {
 			continue
 		}
-		if m.UID != 0 && m.UID != b.uid {
-			return fmt.Errorf("UID %d: not in the FETCH answer (expunged meanwhile?)", b.uid)
-		}
 		sec, err := m.NextSection()
 		if err == io.EOF {
-			// No body: a flag change another client made, which the
-			// server may send amid the answer (RFC 3501 7.4.2). The
-			// body comes in another response.
+			// No body: a flag change another client made (of this
+			// message or a later one), which the server may send amid
+			// the answer (RFC 3501 7.4.2). The body comes in another
+			// response.
 			continue
 		}
 		if err != nil {
 			return err
+		}
+		if m.UID != 0 && m.UID != b.uid {
+			return fmt.Errorf("UID %d: not in the FETCH answer (expunged meanwhile?)", b.uid)
 		}
 		b.sec = sec
 		if m.UID == 0 {

@@ -445,7 +445,7 @@ func runFetch(ctx context.Context, cn *conn, args []string, own any, o *output) 
 		if err != nil {
 			return err
 		}
-		if !om.is(m) {
+		if !om.maybe(m) {
 			continue
 		}
 		for {
@@ -463,8 +463,17 @@ func runFetch(ctx context.Context, cn *conn, args []string, own any, o *output) 
 				nilBody = true
 				continue
 			}
+			r, done, ok, err := om.take(m, s)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
 			found = true
-			if _, err := io.Copy(o.stdout, s); err != nil {
+			_, err = io.Copy(o.stdout, r)
+			done()
+			if err != nil {
 				return err
 			}
 		}
@@ -512,6 +521,32 @@ func (om oneMessage) is(m *commands.Message) bool {
 	return om.seq && m.SeqNum == om.num || !om.seq && m.UID == om.num
 }
 
+// maybe reports whether m may be the message: it is, or its UID is not
+// known yet (a server that sends the UID after a streamed body, Domino's
+// order: take then says).
+func (om oneMessage) maybe(m *commands.Message) bool {
+	return om.is(m) || !om.seq && m.UID == 0
+}
+
+// take returns s, the one section fetched of m, when m is the message:
+// at once when m's UID is known, else spooled into a temporary file until
+// the section's end, after which the UID says whose it is. done releases
+// what take kept.
+func (om oneMessage) take(m *commands.Message, s *commands.Section) (r io.Reader, done func(), ok bool, err error) {
+	if om.seq || m.UID != 0 {
+		return s, func() {}, om.is(m), nil
+	}
+	sp, err := spool("", m, s)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if !om.is(m) {
+		sp.Close()
+		return nil, nil, false, nil
+	}
+	return sp, func() { sp.Close() }, true, nil
+}
+
 // structure fetches the message's body structure.
 func (om oneMessage) structure(ctx context.Context, cn *conn) (*codec.BodyStructure, error) {
 	var structure *codec.BodyStructure
@@ -536,7 +571,7 @@ func (om oneMessage) part(ctx context.Context, cn *conn, path []int, read func(i
 		if err != nil {
 			return err
 		}
-		if !om.is(m) || found {
+		if !om.maybe(m) || found {
 			continue
 		}
 		s, err := m.NextSection()
@@ -549,8 +584,17 @@ func (om oneMessage) part(ctx context.Context, cn *conn, path []int, read func(i
 		if s.Nil {
 			continue // NIL: the part is not there (exited 0 with nothing)
 		}
+		r, done, ok, err := om.take(m, s)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
 		found = true
-		if err := read(s); err != nil {
+		err = read(r)
+		done()
+		if err != nil {
 			return err
 		}
 	}
