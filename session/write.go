@@ -1118,7 +1118,10 @@ func (p *Pending) onContinue(ctx context.Context, text []byte) (resp []byte, err
 	returned := false
 	defer func() {
 		if !returned {
-			p.Continue(ctx, []byte("*"))
+			// Sent even when ctx has ended: the exchange must end.
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			p.Continue(cctx, []byte("*"))
 		}
 	}()
 	resp, err = p.cmd.OnContinue(text)
