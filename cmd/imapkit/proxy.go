@@ -488,7 +488,7 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 					return
 				}
 				if err := ps.refuseLine(tk, ev.Tag, why); err != nil {
-					ps.logf("* client side: %v", err)
+					ps.logf("* client side: %s", errText(err))
 					ps.closeAll()
 					return
 				}
@@ -502,7 +502,7 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 				if !errors.Is(err, net.ErrClosed) {
 					// (Closed: the other direction ended the connection,
 					// after a LOGOUT say, and said why.)
-					ps.logf("* client side: %v", err)
+					ps.logf("* client side: %s", errText(err))
 				}
 				ps.closeAll()
 				return
@@ -545,7 +545,7 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 					return
 				}
 				if err := ps.refuse(tk, line, ev.Tag, why); err != nil {
-					ps.logf("* client side: %v", err)
+					ps.logf("* client side: %s", errText(err))
 					ps.closeAll()
 					return
 				}
@@ -573,7 +573,7 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 		p.tokens(line)
 		if more {
 			if _, err := tk.Forward(w); err != nil {
-				ps.logf("* client side: %v", err)
+				ps.logf("* client side: %s", errText(err))
 				return
 			}
 			continue
@@ -583,11 +583,11 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 			// A SASL response or IDLE's answer: the server reads it as
 			// text, so "{n}" ends it, and no body follows.
 			if _, err := tk.Forward(w); err != nil {
-				ps.logf("* client side: %v", err)
+				ps.logf("* client side: %s", errText(err))
 				return
 			}
 			if err := tk.RefuseLiteral(); err != nil {
-				ps.logf("* client side: %v", err)
+				ps.logf("* client side: %s", errText(err))
 				ps.closeAll()
 				return
 			}
@@ -612,7 +612,7 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 			goAhead := false
 			if ps.dialog.ExpectContinuation(lit) {
 				if _, err := tk.ForwardAsSync(w); err != nil {
-					ps.logf("* client side: %v", err)
+					ps.logf("* client side: %s", errText(err))
 					return
 				}
 				if err := w.Flush(); err != nil {
@@ -627,7 +627,7 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 				// of its line to a synchronizing literal's header, or
 				// this as a line without a tag, and no body.
 				if _, err := tk.ForwardAsSync(w); err != nil {
-					ps.logf("* client side: %v", err)
+					ps.logf("* client side: %s", errText(err))
 					return
 				}
 				if err := w.Flush(); err != nil {
@@ -639,13 +639,18 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 					// The client sent the body: it and the rest of the
 					// command are dropped, as the server did not read them.
 					err = tk.RefuseCommand(line)
+					if errors.Is(err, wire.ErrSyntax) {
+						// A rest that does not tokenize: dropped to
+						// the line's end all the same.
+						err = tk.RefuseLine()
+					}
 					p.buf = append(p.buf, " [dropped: the literal the client sent as {n+} and the rest of its command; the server refused it]"...)
 					ps.out.line(p.end())
 				} else {
 					err = tk.RefuseLiteral()
 				}
 				if err != nil {
-					ps.logf("* client side: %v", err)
+					ps.logf("* client side: %s", errText(err))
 					ps.closeAll()
 					return
 				}
@@ -657,7 +662,7 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 			if p.secretLit {
 				// A password sent as a literal: keep it to redact.
 				if _, err := tk.Forward(w); err != nil {
-					ps.logf("* client side: %v", err)
+					ps.logf("* client side: %s", errText(err))
 					return
 				}
 				cw = &captureWriter{w: w, max: 1024}
@@ -665,7 +670,7 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 			}
 			n, err := tk.ForwardLiteral(lw)
 			if err != nil {
-				ps.logf("* client side: %v", err)
+				ps.logf("* client side: %s", errText(err))
 				return
 			}
 			litBytes += n
@@ -681,7 +686,7 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 			ps.mu.Unlock()
 		}
 		if _, err := tk.Forward(w); err != nil {
-			ps.logf("* client side: %v", err)
+			ps.logf("* client side: %s", errText(err))
 			return
 		}
 		ps.out.line(p.end())
@@ -767,7 +772,7 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 			tk.Forward(w)
 			w.Flush()
 			if err != io.EOF && !errors.Is(err, net.ErrClosed) {
-				ps.logf("* server side: %v", err)
+				ps.logf("* server side: %s", errText(err))
 			}
 			select {
 			case ps.switched <- switchResult{err: err}:
@@ -798,7 +803,7 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 			// (forwarded as synchronizing): the client expects none. A
 			// "+" line announces no literal.
 			if _, err := tk.Forward(io.Discard); err != nil {
-				ps.logf("* server side: %v", err)
+				ps.logf("* server side: %s", errText(err))
 				return
 			}
 			if more {
@@ -816,20 +821,20 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 		}
 		if more {
 			if _, err := tk.Forward(w); err != nil {
-				ps.logf("* server side: %v", err)
+				ps.logf("* server side: %s", errText(err))
 				return
 			}
 			continue
 		}
 		if line[len(line)-1].Kind == wire.KindLiteral {
 			if _, err := tk.ForwardLiteral(w); err != nil {
-				ps.logf("* server side: %v", err)
+				ps.logf("* server side: %s", errText(err))
 				return
 			}
 			continue
 		}
 		if _, err := tk.Forward(w); err != nil {
-			ps.logf("* server side: %v", err)
+			ps.logf("* server side: %s", errText(err))
 			return
 		}
 		ps.out.line(ps.secrets.redact(p.end()))
@@ -979,11 +984,33 @@ func (ps *proxySession) refusal(ev wire.Event, secure bool) string {
 // literals are read and dropped; at a synchronizing literal, the NO goes
 // instead of the "+" the client waits for, so that no body follows, and
 // the literal ends there (RefuseLiteral).
+//
+// When the rest of the command does not tokenize (a quoted password with a
+// backslash the client did not escape), the answer goes all the same and
+// the rest of the line is dropped as RefuseLine drops it.
 func (ps *proxySession) refuse(tk *wire.Tokenizer, line []wire.Token, tag, why string) error {
-	if err := tk.RefuseCommand(line); err != nil {
+	err := tk.RefuseCommand(line)
+	if err != nil && !errors.Is(err, wire.ErrSyntax) {
 		return err
 	}
-	return ps.toClient.inject(ps.answer(tag, why))
+	if ierr := ps.toClient.inject(ps.answer(tag, why)); ierr != nil {
+		return ierr
+	}
+	if err != nil {
+		return tk.RefuseLine()
+	}
+	return nil
+}
+
+// errText is err as the trace prints it: a *wire.SyntaxError without its
+// excerpt of the input, which may be a password (a LOGIN's rest that does
+// not tokenize); only its offset and what was expected are kept.
+func errText(err error) string {
+	var se *wire.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("a line that does not tokenize (at offset %d: expected %s)", se.Offset, se.Expected)
+	}
+	return err.Error()
 }
 
 // refuseLine is refuse for a line that does not tokenize: the answer goes
