@@ -405,6 +405,26 @@ func (ps *proxySession) closeAll() {
 	s.Close()
 }
 
+// closeUpstreamWrite half-closes the current upstream connection, as the
+// client's direction ends: the server reads the end of its input and ends
+// the connection, and with it the server's direction, after it sent what
+// it had to (a client that half-closed may still read it). Over TLS a
+// close_notify goes first. Nothing else writes to the server by then; the
+// write is bounded, lest a server that does not read hold it.
+func (ps *proxySession) closeUpstreamWrite() {
+	_, s := ps.conns()
+	s.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	if tc, ok := s.(*tls.Conn); ok {
+		tc.CloseWrite()
+		s = tc.NetConn()
+	}
+	if cw, ok := s.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	} else {
+		s.Close()
+	}
+}
+
 func (ps *proxySession) conns() (client, server net.Conn) {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
@@ -414,6 +434,12 @@ func (ps *proxySession) conns() (client, server net.Conn) {
 // clientToServer relays and prints what the client sends.
 func (ps *proxySession) clientToServer(ctx context.Context) {
 	client, server := ps.conns()
+	// Whichever way this direction ends (the client's end at a line's end
+	// or in the middle of a literal, an error, after COMPRESS), the server
+	// is told: otherwise one that waits for the rest of a literal, or an
+	// idle one, holds the upstream connection and both directions until
+	// its own timeout (Dovecot: 30 minutes).
+	defer ps.closeUpstreamWrite()
 	tk := wire.NewTokenizer(client, nil)
 	w := bufio.NewWriterSize(server, 32<<10)
 	var p printer
@@ -507,10 +533,8 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 				ps.closeAll()
 				return
 			}
-			// The client is done sending: let the server finish.
-			if cw, ok := server.(interface{ CloseWrite() error }); ok {
-				cw.CloseWrite()
-			}
+			// The client is done sending: let the server finish (the
+			// deferred closeUpstreamWrite).
 			return
 		}
 		if start {

@@ -102,3 +102,60 @@ func TestReview39PProxyRefusedLoginSyntaxErrorLeaksPassword(t *testing.T) {
 		t.Errorf("the password is in the proxy's trace:\n%s", tr)
 	}
 }
+
+// TestReview39PProxyClientGoneMidLiteralKeepsUpstream: a client that closes its
+// connection in the middle of a literal's body leaves the proxy's
+// connection to the upstream open: clientToServer returns on
+// ForwardLiteral's error without closeAll (and without CloseWrite), and
+// serve waits for the server's direction, which waits for the server. The
+// server still waits for the rest of the literal (Dovecot for its 30
+// minutes' idle timeout), so the upstream connection, the client's socket
+// and both goroutines stay. At a line's end the same EOF half-closes the
+// upstream (CloseWrite) and the server closes at once.
+func TestReview39PProxyClientGoneMidLiteralKeepsUpstream(t *testing.T) {
+	srv, _ := dovecot(t, 1)
+	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.PlainAddr)
+	lc := dialLines(t, addr)
+	lc.login("a")
+	lc.send("b APPEND INBOX {100}\r\n")
+	if l := lc.line(); !strings.HasPrefix(l, "+") {
+		t.Fatalf("no go-ahead: %q", l)
+	}
+	lc.send("From: x@example.com\r\n")
+	time.Sleep(100 * time.Millisecond)
+	lc.c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) && !strings.Contains(out.String(), "* connection closed") {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(out.String(), "* connection closed") {
+		t.Errorf("10 s after the client closed mid-literal, the proxy still holds the connection and its upstream:\n%s", out.String())
+	}
+}
+
+// TestReview39PProxyClientGoneAfterCompress: after COMPRESS the client's
+// direction relays with io.Copy(server, client) and returns at the
+// client's EOF without closing or half-closing the upstream; serve waits
+// for the server's direction, io.Copy(client, server), which waits for
+// the server. Dovecot keeps an idle logged-in connection for 30 minutes:
+// the upstream connection and the proxy's goroutines stay that long after
+// the client is gone.
+func TestReview39PProxyClientGoneAfterCompress(t *testing.T) {
+	srv, _ := dovecot(t, 1)
+	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.PlainAddr)
+	lc := dialLines(t, addr)
+	lc.login("a")
+	lc.send("c COMPRESS DEFLATE\r\n")
+	if l := lc.tagged("c"); !strings.HasPrefix(l, "c OK") {
+		t.Skipf("COMPRESS: %q", l)
+	}
+	waitFor(t, out, "COMPRESS=DEFLATE active")
+	lc.c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) && !strings.Contains(out.String(), "* connection closed") {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(out.String(), "* connection closed") {
+		t.Errorf("10 s after the client closed a compressed connection, the proxy still holds it and its upstream:\n%s", out.String())
+	}
+}
