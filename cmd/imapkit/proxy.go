@@ -954,6 +954,20 @@ func midLineRefusal(command string, line []wire.Token) string {
 // anyway; Cyrus takes words of up to 128 KiB.
 const maxCommandLine = 64000
 
+// maxTag bounds the tag of a command the proxy relays, and maxCommandName
+// its name: the Dialog keeps both for each command that awaits its
+// completion, up to 1,024 of them, and a command line may be 64,000 bytes
+// (maxCommandLine), which made 65 MiB per connection for a client that
+// pipelined commands with long tags. RFC 3501 and 9051 set no bound on a
+// tag (1*<any ASTRING-CHAR except "+">); clients use a few bytes ("A0001",
+// imaplib's "ABCD1"), and no command name is longer than a few words. With
+// the bounds, what the Dialog keeps is under 330 KiB. A longer tag or name
+// gets a BAD from the proxy (its own entry in the Dialog ends at once).
+const (
+	maxTag         = 256
+	maxCommandName = 64
+)
+
 // takeAwaiting reports whether the client's direction waits on the
 // STARTTLS or COMPRESS tagged tag, and stops it waiting for another.
 func (ps *proxySession) takeAwaiting(tag string) bool {
@@ -980,6 +994,12 @@ func (ps *proxySession) refusal(ev wire.Event, secure bool) string {
 		// neither "+" nor a completion, and the relay waiting for their
 		// word; and credentials on it would go upstream for nothing.
 		return "BAD imapkit proxy: a line without a tag is not a command"
+	}
+	if len(ev.Tag) > maxTag {
+		return fmt.Sprintf("BAD imapkit proxy: a tag over %d bytes is not relayed", maxTag)
+	}
+	if len(ev.Command) > maxCommandName {
+		return fmt.Sprintf("BAD imapkit proxy: a command name over %d bytes is not relayed", maxCommandName)
 	}
 	if ev.Command == "" {
 		// A tag alone, or no command name after it where the line's first
@@ -1060,7 +1080,11 @@ func (ps *proxySession) answer(tag, why string) []byte {
 	// by its tag, which an earlier command the server has yet to answer
 	// may share).
 	ps.dialog.Answered()
-	ps.logf("P: %s", bytes.TrimSuffix(answer, []byte("\r\n")))
+	var p printer
+	p.prefix = fmt.Sprintf("[%d] P: ", ps.id)
+	p.begin(false, "")
+	p.add(bytes.TrimSuffix(answer, []byte("\r\n")))
+	ps.out.line(p.end())
 	return answer
 }
 

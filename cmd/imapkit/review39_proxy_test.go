@@ -2,8 +2,10 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -157,5 +159,71 @@ func TestReview39PProxyClientGoneAfterCompress(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "* connection closed") {
 		t.Errorf("10 s after the client closed a compressed connection, the proxy still holds it and its upstream:\n%s", out.String())
+	}
+}
+
+// TestReview39PProxyLongTagsHeld: the Dialog keeps each pending command's tag
+// and name as strings, up to 1,024 commands, and the proxy lets a command
+// line of up to 64,000 bytes through, the tag as long as the line. A
+// client that pipelines 1,024 commands with 63,000-byte tags to an
+// upstream that is slow to answer (here: it reads and does not answer; a
+// server also stops draining its answers when the client does not read)
+// makes the proxy hold about 64 MB for one connection, twenty times what
+// the rest of a connection may take (the tokenizer's 1 MiB line buffer
+// and 3 MiB of tokens), and as much again per connection.
+func TestReview39PProxyLongTagsHeld(t *testing.T) {
+	up := p39StartUpstream(t, "127.0.0.1:0", func(c net.Conn, br *bufio.Reader) {
+		io.Copy(io.Discard, br) // reads everything, answers nothing
+	})
+	addr, out, _ := startProxy(t, "--upstream", "imap://"+up.ln.Addr().String())
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base := ms.HeapInuse
+	lc := dialLines(t, addr)
+	// The client reads what it gets (the proxy's answers), counting the
+	// BADs for long tags: a client that does not read holds the proxy's
+	// answers as it would a server's.
+	const n, tagLen = 1024, 63000
+	bads := make(chan int, 1)
+	go func() {
+		got := 0
+		for got < n {
+			l, err := lc.br.ReadString('\n')
+			if err != nil {
+				break
+			}
+			if strings.HasSuffix(l, " BAD imapkit proxy: a tag over 256 bytes is not relayed\r\n") {
+				got++
+			}
+		}
+		bads <- got
+	}()
+	buf := make([]byte, 0, tagLen+16)
+	for i := 0; i < n; i++ {
+		buf = buf[:0]
+		buf = fmt.Appendf(buf, "%06d", i)
+		for len(buf) < tagLen {
+			buf = append(buf, 'x')
+		}
+		buf = append(buf, " NOOP\r\n"...)
+		if _, err := lc.c.Write(buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Let the proxy read and relay them all.
+	waitFor(t, out, fmt.Sprintf("C: %06d", n-1))
+	time.Sleep(300 * time.Millisecond)
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	// Not counting the test's own copy of the trace (4 KiB a line).
+	held := int64(ms.HeapInuse) - int64(base) - int64(len(out.String()))
+	t.Logf("heap held for one connection: %d MiB", held>>20)
+	if held > 16<<20 {
+		t.Errorf("one client connection makes the proxy hold %d MiB (tags of pending commands)", held>>20)
+	}
+	lc.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if got := <-bads; got != n {
+		t.Errorf("%d of %d commands with long tags were answered BAD", got, n)
 	}
 }
