@@ -305,6 +305,16 @@ func printedForm(b []byte) []byte {
 	return p.buf
 }
 
+// longest returns the length of the longest form of a credential recorded.
+func (ss *secretSet) longest() int {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if len(ss.l) == 0 {
+		return 0
+	}
+	return len(ss.l[0])
+}
+
 // redact replaces every recorded credential in b by ***.
 func (ss *secretSet) redact(b []byte) []byte {
 	ss.mu.Lock()
@@ -505,7 +515,7 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 				if why == "" {
 					why = "BAD imapkit proxy: a line that cannot be tokenized is not relayed"
 				}
-				p.buf = append(p.buf, "[redacted]"...)
+				p.note("[redacted]")
 				ps.out.line(p.refused())
 				start = true
 				// Commands relayed before it go out first: the client
@@ -668,7 +678,7 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 						// the line's end all the same.
 						err = tk.RefuseLine()
 					}
-					p.buf = append(p.buf, " [dropped: the literal the client sent as {n+} and the rest of its command; the server refused it]"...)
+					p.note(" [dropped: the literal the client sent as {n+} and the rest of its command; the server refused it]")
 					ps.out.line(p.end())
 				} else {
 					err = tk.RefuseLiteral()
@@ -765,6 +775,7 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 	w := ps.toClient
 	var p printer
 	p.prefix = fmt.Sprintf("[%d] S: ", ps.id)
+	p.redact = &ps.secrets
 	var line []wire.Token
 	var ev wire.Event
 	start := true
@@ -787,7 +798,7 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 				if err = tk.ForwardLine(w); err == nil {
 					err = w.endLine(true)
 				}
-				ps.out.line(ps.secrets.redact(p.end()))
+				ps.out.line(p.end())
 				start = true
 				if err == nil {
 					continue
@@ -833,7 +844,7 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 			if more {
 				continue
 			}
-			p.buf = append(p.buf, " [withheld: the go-ahead for a literal the client sent as {n+}, relayed as {n}]"...)
+			p.note(" [withheld: the go-ahead for a literal the client sent as {n+}, relayed as {n}]")
 			ps.out.line(p.end())
 			start = true
 			// The lines before it were held for it (more was buffered):
@@ -861,7 +872,7 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 			ps.logf("* server side: %s", errText(err))
 			return
 		}
-		ps.out.line(ps.secrets.redact(p.end()))
+		ps.out.line(p.end())
 		start = true
 		sw := ev.Kind == wire.LineCompletion && (ev.Command == "STARTTLS" || ev.Command == "COMPRESS") && ps.takeAwaiting(ev.Tag)
 		if err := w.endLine(tk.ShouldFlush() || sw); err != nil {
@@ -1207,6 +1218,16 @@ type printer struct {
 	secrets *secretSet
 	// secretLit: the line so far ends in a literal that is redacted.
 	secretLit bool
+	// redact, on the server's side, holds the client's credentials, to
+	// be redacted from the line before it is cut at maxPrinted: add keeps
+	// slack bytes more (the longest credential's printed form), so that
+	// a credential across the cut is whole when it is redacted.
+	redact *secretSet
+	slack  int
+	cut    bool // add dropped some of the line
+	// settled: the line's content was redacted and cut (settle); only the
+	// proxy's notes follow.
+	settled bool
 }
 
 // maxPrinted bounds one printed line.
@@ -1215,6 +1236,37 @@ const maxPrinted = 4096
 func (p *printer) begin(sasl bool, command string) {
 	p.buf = append(p.buf[:0], p.prefix...)
 	p.sasl, p.command, p.word, p.secretLit = sasl, command, 0, false
+	p.cut, p.settled = false, false
+	p.slack = 0
+	if p.redact != nil {
+		p.slack = p.redact.longest()
+	}
+}
+
+// settle ends the line's content: the credentials in it are redacted,
+// then it is cut at maxPrinted (at a character's start).
+func (p *printer) settle() {
+	if p.settled {
+		return
+	}
+	p.settled = true
+	if p.redact != nil {
+		p.buf = p.redact.redact(p.buf)
+	}
+	if len(p.buf) > maxPrinted {
+		i := maxPrinted
+		for i > 0 && !utf8.RuneStart(p.buf[i]) {
+			i--
+		}
+		p.buf = p.buf[:i]
+		p.cut = true
+	}
+}
+
+// note appends the proxy's own words about the line, after its content.
+func (p *printer) note(s string) {
+	p.settle()
+	p.buf = append(p.buf, s...)
 }
 
 // redactedCommand reports whether the command's arguments after the first
@@ -1274,9 +1326,9 @@ func (p *printer) raw(secret bool) {
 		p.buf = append(p.buf, p.prefix...)
 	}
 	if secret {
-		p.buf = append(p.buf, "[redacted]"...)
+		p.note("[redacted]")
 	}
-	p.buf = append(p.buf, " [not tokenized: relayed unchanged]"...)
+	p.note(" [not tokenized: relayed unchanged]")
 }
 
 // add appends b, up to maxPrinted, with control characters (C0, DEL, C1
@@ -1286,7 +1338,8 @@ func (p *printer) raw(secret bool) {
 // as \x5c, as internal/printable does.
 func (p *printer) add(b []byte) {
 	for len(b) > 0 {
-		if len(p.buf) >= maxPrinted {
+		if len(p.buf) >= maxPrinted+p.slack || p.settled {
+			p.cut = true
 			return
 		}
 		r, n := utf8.DecodeRune(b)
@@ -1303,7 +1356,7 @@ func (p *printer) add(b []byte) {
 
 // refused returns the line printed so far, marked as not relayed.
 func (p *printer) refused() []byte {
-	p.buf = append(p.buf, " [not relayed: answered by the proxy]"...)
+	p.note(" [not relayed: answered by the proxy]")
 	return p.end()
 }
 
@@ -1317,12 +1370,14 @@ func (p *printer) cont() []byte {
 
 // end returns the printed line and starts the next.
 func (p *printer) end() []byte {
-	if len(p.buf) >= maxPrinted {
+	p.settle()
+	if p.cut {
 		p.buf = append(p.buf, "..."...)
 	}
 	p.buf = append(p.buf, '\n')
 	b := p.buf
 	p.buf = p.buf[:0:0]
+	p.cut, p.settled = false, false
 	return b
 }
 
