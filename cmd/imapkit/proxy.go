@@ -25,6 +25,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -159,15 +160,37 @@ func serveProxy(ctx context.Context, ln net.Listener, cfg *proxyConfig, once boo
 	defer stop()
 	out := &lockedWriter{w: cfg.out}
 	var wg sync.WaitGroup
-	defer wg.Wait()
+	// On any return, no more clients come before the connections are
+	// waited for (the listener stayed open, and a client connecting then
+	// waited in its backlog for ever).
+	defer func() {
+		ln.Close()
+		wg.Wait()
+	}()
+	var delay time.Duration // the wait after a passing Accept error
 	for id := 1; ; id++ {
 		c, err := ln.Accept()
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
-			return err
+			if !temporaryAccept(err) {
+				return err
+			}
+			// Out of file descriptors, say, while many clients are
+			// connected: it passes as they leave. Retried with a growing
+			// wait, as net/http's Server does.
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			out.line(fmt.Appendf(nil, "* accept: %v; retrying in %v\n", err, delay))
+			select {
+			case <-time.After(delay):
+			case <-ctx.Done():
+				return nil
+			}
+			id--
+			continue
 		}
+		delay = 0
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -183,6 +206,18 @@ func serveProxy(ctx context.Context, ln net.Listener, cfg *proxyConfig, once boo
 			return nil
 		}
 	}
+}
+
+// temporaryAccept reports whether an error of Accept passes: no file
+// descriptor or buffer memory left for the moment, or a connection aborted
+// by its client before it was accepted.
+func temporaryAccept(err error) bool {
+	for _, e := range []error{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM, syscall.ECONNABORTED} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // lockedWriter serializes the trace lines of every connection.
