@@ -596,7 +596,21 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 			if ev, err = ps.dialog.ClientWait(ctx, line); err != nil {
 				return
 			}
-			p.begin(ev.Kind == wire.LineSASL, ev.Command)
+			cmd := ev.Command
+			if ev.Kind == wire.LineCommand && ev.Raw {
+				// The server reads the line as the IDLE's answer, but a
+				// confused client may have sent a command there: its
+				// credentials are redacted all the same, and not sent
+				// in the clear (the proxy cannot answer for the server,
+				// which ends the IDLE on such a line: it closes).
+				cmd = rawCommandName(line)
+				if redactedCommand(cmd) && !secure {
+					ps.logf("* client side: %s sent as the IDLE's answer, to an upstream in the clear: not relayed; closing", cmd)
+					ps.closeAll()
+					return
+				}
+			}
+			p.begin(ev.Kind == wire.LineSASL, cmd)
 			start = false
 			why := ps.refusal(ev, secure)
 			if why == "" && ev.Kind == wire.LineCommand {
@@ -1302,6 +1316,23 @@ func (p *printer) settle() {
 func (p *printer) note(s string) {
 	p.settle()
 	p.buf = append(p.buf, s...)
+}
+
+// rawCommandName returns the name of the command that line (the first
+// part of a line the server reads as text) would be read as, in upper
+// case: the atom after its first word; "" when there is none.
+func rawCommandName(line []wire.Token) string {
+	i := 0
+	for i < len(line) && line[i].Kind == wire.KindSP {
+		i++
+	}
+	for i < len(line) && line[i].Kind != wire.KindSP && line[i].Kind != wire.KindCRLF {
+		i++
+	}
+	if i+1 < len(line) && line[i].Kind == wire.KindSP && line[i+1].Kind == wire.KindAtom {
+		return strings.ToUpper(string(line[i+1].Bytes()))
+	}
+	return ""
 }
 
 // redactedCommand reports whether the command's arguments after the first

@@ -317,3 +317,85 @@ func TestReview39PProxyAcceptErrorStopsProxy(t *testing.T) {
 		t.Fatalf("no greeting after a burst of clients (%q, %v):\n%s", l, err, stderr.String())
 	}
 }
+
+// TestReview39PProxyLoginDuringIdlePrinted: a line the client sends once the
+// server accepted its IDLE is the IDLE's answer to the Dialog (a Raw
+// LineCommand with no Command name), so the printer, which redacts by
+// ev.Command, prints a LOGIN sent there with its password (and, to an
+// imap:// upstream not on loopback, the refusal by command name does not
+// apply either). docs/cli.md: "every argument of LOGIN after the user
+// name" is redacted.
+func TestReview39PProxyLoginDuringIdlePrinted(t *testing.T) {
+	up := p39StartUpstream(t, "127.0.0.1:0", func(c net.Conn, br *bufio.Reader) {
+		for {
+			l, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			if strings.Contains(l, " IDLE") {
+				io.WriteString(c, "+ idling\r\n")
+				continue
+			}
+			io.WriteString(c, "a BAD expected DONE\r\n")
+		}
+	})
+	addr, out, _ := startProxy(t, "--upstream", "imap://"+up.ln.Addr().String())
+	lc := dialLines(t, addr)
+	lc.send("a IDLE\r\n")
+	if l := lc.line(); !strings.HasPrefix(l, "+") {
+		t.Fatalf("IDLE: %q", l)
+	}
+	const secret = "Hunter2pass"
+	lc.send("b LOGIN alice " + secret + "\r\n")
+	lc.tagged("a")
+	time.Sleep(100 * time.Millisecond)
+	if tr := out.String(); strings.Contains(tr, secret) {
+		t.Errorf("the password is in the proxy's trace:\n%s", tr)
+	}
+}
+
+// TestReview39PProxyLoginDuringIdleInsecure: the same LOGIN sent as the
+// IDLE's answer, to an imap:// upstream that is not on loopback, would
+// reach it in the clear (the refusal went by command name, and the line
+// had none to the Dialog). The proxy cannot answer for the server, which
+// ends the IDLE on such a line: it closes the connection, and nothing of
+// the line goes upstream.
+func TestReview39PProxyLoginDuringIdleInsecure(t *testing.T) {
+	ip := nonLoopbackIP(t)
+	var mu sync.Mutex
+	var got strings.Builder
+	up := p39StartUpstream(t, net.JoinHostPort(ip, "0"), func(c net.Conn, br *bufio.Reader) {
+		for {
+			l, err := br.ReadString('\n')
+			mu.Lock()
+			got.WriteString(l)
+			mu.Unlock()
+			if err != nil {
+				return
+			}
+			if strings.Contains(l, " IDLE") {
+				io.WriteString(c, "+ idling\r\n")
+				continue
+			}
+			io.WriteString(c, "a BAD expected DONE\r\n")
+		}
+	})
+	addr, out, _ := startProxy(t, "--upstream", "imap://"+up.ln.Addr().String())
+	lc := dialLines(t, addr)
+	lc.send("a IDLE\r\n")
+	if l := lc.line(); !strings.HasPrefix(l, "+") {
+		t.Fatalf("IDLE: %q", l)
+	}
+	const secret = "Hunter2pass"
+	lc.send("b LOGIN alice " + secret + "\r\n")
+	waitFor(t, out, "* connection closed")
+	time.Sleep(100 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Contains(got.String(), secret) {
+		t.Errorf("the password went upstream in the clear: %q", got.String())
+	}
+	if tr := out.String(); strings.Contains(tr, secret) {
+		t.Errorf("the password is in the proxy's trace:\n%s", tr)
+	}
+}
