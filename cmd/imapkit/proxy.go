@@ -25,6 +25,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -61,7 +62,7 @@ func runProxy(args []string, stdout, stderr io.Writer) int {
 	once := fs.Bool("once", false, "stop after the first client's connection ends")
 	timeout := new(time.Duration)
 	*timeout = 30 * time.Second
-	fs.Var(positiveDuration{timeout}, "timeout", "bound on connecting to the upstream server and on TLS handshakes (a `duration` more than 0)")
+	fs.Var(positiveDuration{timeout}, "timeout", "bound on connecting to the upstream server, on TLS handshakes and on each write to the client (a `duration` more than 0)")
 	insecurePlain := fs.Bool("insecure-plaintext", false, "relay LOGIN and AUTHENTICATE to an imap:// upstream that is not on loopback without STARTTLS (anyone on the path can read the password)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: imapkit proxy --listen ADDR --upstream URL [--tls] [--cert F --key F | --self-signed] [--once]")
@@ -254,6 +255,34 @@ type proxySession struct {
 	// secrets are the credentials the client sent, redacted from what
 	// the server's lines are printed with (a server may echo them).
 	secrets secretSet
+	// stalled: a write to the client timed out (clientWriter).
+	stalled atomic.Bool
+}
+
+// clientWriter is c as the proxy writes to it: each write must make
+// progress within the --timeout (cfg.dialTimeout). A client that stops
+// reading while the server sends blocks the server's direction in a write
+// once the buffers are full; without a bound it held the connection, its
+// upstream (whose end went unnoticed) and both directions for ever.
+func (ps *proxySession) clientWriter(c net.Conn) io.Writer {
+	return &deadlineWriter{c: c, d: ps.cfg.dialTimeout, stalled: &ps.stalled}
+}
+
+// deadlineWriter sets a write deadline d ahead before each write to c,
+// and records a write that timed out in stalled.
+type deadlineWriter struct {
+	c       net.Conn
+	d       time.Duration
+	stalled *atomic.Bool
+}
+
+func (w *deadlineWriter) Write(p []byte) (int, error) {
+	w.c.SetWriteDeadline(time.Now().Add(w.d))
+	n, err := w.c.Write(p)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		w.stalled.Store(true)
+	}
+	return n, err
 }
 
 // secretSet holds the credentials seen on a connection.
@@ -421,7 +450,7 @@ func (ps *proxySession) serve(ctx context.Context, client net.Conn) {
 	defer server.Close()
 	ps.client, ps.server = client, server
 	ps.switched = make(chan switchResult, 1)
-	ps.toClient = newClientOut(client)
+	ps.toClient = newClientOut(ps.clientWriter(client))
 	// Closing both connections ends both directions, whichever ends first.
 	stop := context.AfterFunc(ctx, func() { ps.closeAll() })
 	defer stop()
@@ -435,6 +464,9 @@ func (ps *proxySession) serve(ctx context.Context, client net.Conn) {
 		ps.clientToServer(cctx)
 	}()
 	ps.serverToClient(ctx)
+	if ps.stalled.Load() {
+		ps.logf("* client side: a write to the client made no progress for %v (it reads nothing): closing", ps.cfg.dialTimeout)
+	}
 	ccancel()
 	ps.toClient.close()
 	ps.closeAll()
@@ -937,12 +969,13 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 		if ev.Command == "COMPRESS" {
 			ps.logf("* COMPRESS=DEFLATE active: relaying the rest of the connection without decoding it")
 			ps.switched <- switchResult{ok: true}
+			cw := ps.clientWriter(client)
 			if b := tk.Detach(); len(b) > 0 {
-				if _, err := client.Write(b); err != nil {
+				if _, err := cw.Write(b); err != nil {
 					return
 				}
 			}
-			io.Copy(client, server)
+			io.Copy(cw, server)
 			return
 		}
 		// STARTTLS: a TLS layer on both sides, then on.
@@ -961,7 +994,7 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 		ps.mu.Unlock()
 		client, server = nc, ns
 		tk.Reset(server) // nothing read before the handshake is relayed
-		w.reset(client)
+		w.reset(ps.clientWriter(client))
 		ps.switched <- switchResult{ok: true, client: nc, server: ns}
 	}
 }
@@ -1161,7 +1194,7 @@ type clientOut struct {
 	closed  bool // the server's direction is done
 }
 
-func newClientOut(c net.Conn) *clientOut {
+func newClientOut(c io.Writer) *clientOut {
 	o := &clientOut{w: bufio.NewWriterSize(c, 32<<10)}
 	o.cond.L = &o.mu
 	return o
@@ -1196,7 +1229,7 @@ func (o *clientOut) endLine(flush bool) error {
 }
 
 // reset moves the writer to the new layer after STARTTLS.
-func (o *clientOut) reset(c net.Conn) {
+func (o *clientOut) reset(c io.Writer) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.w.Reset(c)

@@ -230,6 +230,47 @@ func TestReview39PProxyLongTagsHeld(t *testing.T) {
 	}
 }
 
+// TestReview39PProxyStalledClientOutlivesUpstream: the proxy sets no deadline on
+// any read or write of a relayed connection. A client that stops reading
+// (here after the greeting) blocks the server's direction in a write to
+// it for ever: the upstream's answers stop being read, so even the
+// upstream closing the connection (its own timeout, a LOGOUT, a crash) is
+// never noticed, and the client's socket, the upstream's, and the two
+// goroutines stay until the proxy stops. Waits 40 s: longer than the
+// proxy's --timeout (30 s by default), the only time bound it has.
+func TestReview39PProxyStalledClientOutlivesUpstream(t *testing.T) {
+	if testing.Short() {
+		t.Skip("40 s")
+	}
+	up := p39StartUpstream(t, "127.0.0.1:0", func(c net.Conn, br *bufio.Reader) {
+		line := "* OK " + strings.Repeat("x", 1000) + "\r\n"
+		for i := 0; i < 16<<10; i++ { // 16 MB the client never reads
+			c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+			if _, err := io.WriteString(c, line); err != nil {
+				break
+			}
+		}
+		// Then the server is gone.
+	})
+	addr, out, _ := startProxy(t, "--upstream", "imap://"+up.ln.Addr().String())
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetReadBuffer(4096)
+	}
+	c.Read(make([]byte, 64)) // a little of the greeting, then nothing
+	deadline := time.Now().Add(40 * time.Second)
+	for time.Now().Before(deadline) && !strings.Contains(out.String(), "* connection closed") {
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !strings.Contains(out.String(), "* connection closed") {
+		t.Errorf("40 s after the upstream closed, the proxy still holds a connection whose client stopped reading")
+	}
+}
+
 // TestReview39PProxyEchoedPasswordCutAtPrintBound: the server's lines are
 // redacted after they are printed, and the printer cuts a line at
 // maxPrinted (4,096 bytes) in the middle of a token. A server that echoes
