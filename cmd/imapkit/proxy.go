@@ -923,6 +923,7 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 				return
 			}
 			if more {
+				giveUpForwarded(tk)
 				continue
 			}
 			p.note(" [withheld: the go-ahead for a literal the client sent as {n+}, relayed as {n}]")
@@ -940,6 +941,7 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 				ps.logf("* server side: %s", errText(err))
 				return
 			}
+			giveUpForwarded(tk)
 			continue
 		}
 		if line[len(line)-1].Kind == wire.KindLiteral {
@@ -947,6 +949,7 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 				ps.logf("* server side: %s", errText(err))
 				return
 			}
+			giveUpForwarded(tk)
 			continue
 		}
 		if _, err := tk.Forward(w); err != nil {
@@ -997,6 +1000,19 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 		w.reset(ps.clientWriter(client))
 		ps.switched <- switchResult{ok: true, client: nc, server: ns}
 	}
+}
+
+// giveUpForwarded gives up the bytes of the current line that were
+// consumed, all forwarded and printed already (Drop, then Keep at once:
+// MaxLineLength counts from here). MaxLineLength bounds what a line keeps
+// in memory, and the relay keeps nothing of what it passed on: a server's
+// line longer than 1 MiB (the SEARCH answer of 300,000 UIDs, 2.4 MB) is
+// relayed in pieces in a buffer that does not grow, where it closed the
+// connection. A piece is at most MaxLineTokens tokens, and the line's
+// text between two literals at most MaxLineLength.
+func giveUpForwarded(tk *wire.Tokenizer) {
+	tk.Drop()
+	tk.Keep()
 }
 
 // maxRawLine bounds a line the server reads as text (a SASL response, the

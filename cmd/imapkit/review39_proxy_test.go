@@ -230,6 +230,47 @@ func TestReview39PProxyLongTagsHeld(t *testing.T) {
 	}
 }
 
+// TestReview39PProxyServerLineOverMiB: a server line longer than the tokenizer's
+// MaxLineLength (1 MiB; the proxy uses the defaults) — the UID SEARCH ALL
+// answer of a mailbox of 300,000 messages, 2.4 MB — closes the
+// connection: serverToClient takes the *wire.LimitError for a broken
+// stream, relays the part read and returns. The session's decoder reads
+// such answers (codec's MaxNumbers: 2,097,152 numbers, any line length),
+// and docs/cli.md says the proxy relays every byte unchanged.
+func TestReview39PProxyServerLineOverMiB(t *testing.T) {
+	var sb strings.Builder
+	sb.WriteString("* SEARCH")
+	for i := 1000001; i <= 1300000; i++ {
+		fmt.Fprintf(&sb, " %d", i)
+	}
+	sb.WriteString("\r\n")
+	search := sb.String()
+	up := p39StartUpstream(t, "127.0.0.1:0", func(c net.Conn, br *bufio.Reader) {
+		for {
+			l, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			tag, cmd, _ := strings.Cut(strings.TrimSpace(l), " ")
+			if cmd == "UID SEARCH ALL" {
+				io.WriteString(c, search)
+			}
+			io.WriteString(c, tag+" OK done\r\n")
+		}
+	})
+	addr, out, _ := startProxy(t, "--upstream", "imap://"+up.ln.Addr().String())
+	lc := dialLines(t, addr)
+	lc.send("a1 UID SEARCH ALL\r\n")
+	lc.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	got, err := lc.br.ReadString('\n')
+	if err != nil || got != search {
+		t.Fatalf("the SEARCH line came as %d bytes (%v); want %d\n%s", len(got), err, len(search), out.String())
+	}
+	if got := lc.tagged("a1"); !strings.HasPrefix(got, "a1 OK") {
+		t.Fatalf("a1: %q", got)
+	}
+}
+
 // TestReview39PProxyStalledClientOutlivesUpstream: the proxy sets no deadline on
 // any read or write of a relayed connection. A client that stops reading
 // (here after the greeting) blocks the server's direction in a write to
