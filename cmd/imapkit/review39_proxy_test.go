@@ -46,6 +46,12 @@ func p39StartUpstream(t *testing.T, listen string, serve func(c net.Conn, br *bu
 		for {
 			c, err := ln.Accept()
 			if err != nil {
+				if temporaryAccept(err) {
+					// Out of file descriptors (the accept test lowers
+					// the process's limit, the upstream's too).
+					time.Sleep(10 * time.Millisecond)
+					continue
+				}
 				return
 			}
 			u.mu.Lock()
