@@ -109,20 +109,40 @@ var ErrMoveUnsupported = errors.New("commands: the server has neither MOVE nor U
 
 // MoveIncompleteError reports a fallback move whose COPY succeeded but
 // whose removal from the source failed: the messages are in both
-// mailboxes. Copy holds the COPYUID. Deleted holds the source UIDs that
+// mailboxes, unless Unknown. Copy holds the COPYUID. Deleted holds the source UIDs that
 // the fallback flagged \Deleted (all those it tried to, when its STORE
 // failed part-way): the next EXPUNGE or CLOSE of the mailbox, by any
 // client, removes them, and a Move tried again copies them twice. Take
 // the flag off (Store with RemoveFlags) to keep them, or expunge them
 // (Expunge of Deleted) to finish the move.
+//
+// Unknown says that the failing command's answer was not had (the
+// connection lost, the context ended): it may have run, and the messages
+// of Deleted may carry \Deleted (STORE) or be gone from the source (UID
+// EXPUNGE, Expunged). Look at the source before acting on them.
 type MoveIncompleteError struct {
 	Copy    *CopyResult
 	Deleted Set
-	Err     error
+	Unknown bool
+	// Expunged says that the failing command was the UID EXPUNGE (with
+	// Unknown: the messages may have been removed).
+	Expunged bool
+	Err      error
 }
 
 // Error implements error.
 func (e *MoveIncompleteError) Error() string {
+	if e.Unknown {
+		what := "flagged \\Deleted in the source"
+		if e.Expunged {
+			what = "removed from the source"
+		}
+		msg := "commands: move: messages copied; they may or may not have been " + what + " (no answer): " + e.Err.Error()
+		if !e.Deleted.IsEmpty() {
+			msg += " (UIDs " + e.Deleted.String() + ")"
+		}
+		return msg
+	}
 	msg := "commands: move: messages copied but not removed from the source: " + e.Err.Error()
 	if !e.Deleted.IsEmpty() {
 		msg += " (left flagged \\Deleted in the source: " + e.Deleted.String() + ")"
@@ -365,6 +385,7 @@ func (c *Client) removeMoved(ctx context.Context, cp *CopyResult, uids Set, copy
 		return copyErr
 	}
 	var deleted Set // flagged \Deleted by the STORE below
+	var unknown, expunged bool
 	incomplete := func(err error) error {
 		if copyErr != nil {
 			// The copy's *SplitError says what was copied: kept.
@@ -374,7 +395,7 @@ func (c *Client) removeMoved(ctx context.Context, cp *CopyResult, uids Set, copy
 				err = fmt.Errorf("%w (after a copy that stopped part-way: %w)", err, copyErr)
 			}
 		}
-		return &MoveIncompleteError{Copy: cp, Deleted: deleted, Err: err}
+		return &MoveIncompleteError{Copy: cp, Deleted: deleted, Unknown: unknown, Expunged: expunged, Err: err}
 	}
 	if _, err := c.Store(ctx, uids, AddFlags, []string{`\Deleted`}, &StoreOptions{Silent: true}); err != nil {
 		var split *SplitError
@@ -389,12 +410,16 @@ func (c *Client) removeMoved(ctx context.Context, cp *CopyResult, uids Set, copy
 		default:
 			// The answer was not had (the connection lost): every UID
 			// may carry it, those of parts sent ahead unanswered too.
-			deleted = uids
+			deleted, unknown = uids, true
 		}
 		return incomplete(err)
 	}
 	deleted = uids
 	if _, err := c.Expunge(ctx, &uids); err != nil {
+		// An answer lost: the messages may be gone already (a caller
+		// that took them for left in both and expunged the copies
+		// lost the mail).
+		unknown, expunged = answerLost(err), true
 		return incomplete(fmt.Errorf("UID EXPUNGE: %w", err))
 	}
 	return copyErr

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -12,7 +13,8 @@ import (
 
 // ReplaceIncompleteError is returned by Replace without REPLACE when the
 // new message was appended but the old one could not be removed: both are
-// in their mailboxes. Append is the new message's APPENDUID.
+// in their mailboxes, unless Unknown. Append is the new message's
+// APPENDUID.
 type ReplaceIncompleteError struct {
 	Append *AppendResult
 	// Old is the old message's UID.
@@ -22,16 +24,35 @@ type ReplaceIncompleteError struct {
 	// mailbox, by this client or another, removes it. Clear the flag
 	// (Store with RemoveFlags) to keep it.
 	Deleted bool
+	// Unknown says that the failing command's answer was not had (the
+	// connection lost, the context ended): it may have run. The old
+	// message may carry \Deleted (STORE) or be gone (UID EXPUNGE): look
+	// before acting on it.
+	Unknown bool
 	Err     error
 }
 
 // Error implements error.
 func (e *ReplaceIncompleteError) Error() string {
+	if e.Unknown {
+		what := "flagged \\Deleted"
+		if e.Deleted {
+			what = "removed"
+		}
+		return fmt.Sprintf("commands: replace: the new message was appended; the old one (UID %d) may or may not have been %s (no answer): %v", e.Old, what, e.Err)
+	}
 	left := ""
 	if e.Deleted {
 		left = `, left flagged \Deleted`
 	}
 	return fmt.Sprintf("commands: replace: the new message was appended but the old one (UID %d%s) not removed: %v", e.Old, left, e.Err)
+}
+
+// answerLost reports whether err, of a command that was started, leaves
+// its outcome unknown: neither the server's NO or BAD nor not sent.
+func answerLost(err error) bool {
+	var refused *session.StatusError
+	return !errors.As(err, &refused) && !errors.Is(err, session.ErrNotSent)
 }
 
 // Unwrap returns the cause.
@@ -115,10 +136,10 @@ func (c *Client) Replace(ctx context.Context, msg Set, mailbox string, r io.Read
 		return nil, err
 	}
 	if _, err := c.Store(ctx, old, AddFlags, []string{`\Deleted`}, &StoreOptions{Silent: true}); err != nil {
-		return res, &ReplaceIncompleteError{Append: res, Old: ms[0].UID, Err: err}
+		return res, &ReplaceIncompleteError{Append: res, Old: ms[0].UID, Unknown: answerLost(err), Err: err}
 	}
 	if _, err := c.Expunge(ctx, &old); err != nil {
-		return res, &ReplaceIncompleteError{Append: res, Old: ms[0].UID, Deleted: true, Err: fmt.Errorf("UID EXPUNGE: %w", err)}
+		return res, &ReplaceIncompleteError{Append: res, Old: ms[0].UID, Deleted: true, Unknown: answerLost(err), Err: fmt.Errorf("UID EXPUNGE: %w", err)}
 	}
 	return res, nil
 }

@@ -253,6 +253,9 @@ func copyMove(name, verb string, move bool) serverCmd {
 				// Copied, not removed from the source: not "moved" (the
 				// error, on stderr, says what is left flagged \Deleted).
 				res, did = mie.Copy, "copied (the move did not finish)"
+				if mie.Unknown {
+					did = "copied (whether the move finished is unknown)"
+				}
 			}
 			if err != nil && res == nil {
 				return err

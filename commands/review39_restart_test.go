@@ -1,0 +1,370 @@
+package commands_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"math/rand"
+	"net"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/auth"
+	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/testserver"
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/transport"
+)
+
+// rs39Relay is a TCP relay between the client and Dovecot that a test can
+// cut (both sides closed, as a server that dies) or freeze (no byte
+// forwarded either way, no FIN: a network partition).
+type rs39Relay struct {
+	t       testing.TB
+	ln      net.Listener
+	backend string
+
+	mu     sync.Mutex
+	conns  []net.Conn
+	frozen bool
+	thaw   chan struct{}
+	// onC2S / onS2C see each chunk before it is forwarded; they may
+	// return "cut" (close everything, chunk dropped), "freeze" (freeze
+	// before forwarding) or "" (forward).
+	onC2S func(seen []byte) string
+	onS2C func(seen []byte) string
+	c2s   bytes.Buffer // everything the client sent (first MiB)
+	c2sN  int64
+	s2cN  int64
+	// hideMove renames the MOVE capability (same length) on the way.
+	hideMove bool
+	// rewrite replaces (same length) what the server sends.
+	rewrite [][2]string
+	// delay slows what the server sends: a pause before each chunk.
+	delay time.Duration
+}
+
+func rs39NewRelay(t testing.TB, backend string) *rs39Relay {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rs39Relay{t: t, ln: ln, backend: backend, thaw: make(chan struct{})}
+	close(r.thaw)
+	go r.accept()
+	t.Cleanup(func() { ln.Close(); r.Thaw(); r.Cut() })
+	return r
+}
+
+func (r *rs39Relay) Addr() string { return r.ln.Addr().String() }
+
+func (r *rs39Relay) accept() {
+	for {
+		c, err := r.ln.Accept()
+		if err != nil {
+			return
+		}
+		s, err := net.Dial("tcp", r.backend)
+		if err != nil {
+			c.Close()
+			continue
+		}
+		r.mu.Lock()
+		r.conns = append(r.conns, c, s)
+		r.mu.Unlock()
+		go r.pump(c, s, true)
+		go r.pump(s, c, false)
+	}
+}
+
+func (r *rs39Relay) pump(from, to net.Conn, c2s bool) {
+	buf := make([]byte, 4096)
+	for {
+		n, err := from.Read(buf)
+		if n > 0 {
+			r.mu.Lock()
+			var act string
+			if c2s {
+				r.c2sN += int64(n)
+				if r.c2s.Len() < 1<<20 {
+					r.c2s.Write(buf[:n])
+				}
+				if r.onC2S != nil {
+					act = r.onC2S(r.c2s.Bytes())
+				}
+			} else {
+				for _, rw := range r.rewrite {
+					copy(buf[:n], bytes.ReplaceAll(buf[:n], []byte(rw[0]), []byte(rw[1])))
+				}
+				if r.hideMove {
+					copy(buf[:n], bytes.ReplaceAll(buf[:n], []byte(" MOVE"), []byte(" XMOV")))
+				}
+				r.s2cN += int64(n)
+				if r.onS2C != nil {
+					act = r.onS2C(buf[:n])
+				}
+			}
+			r.mu.Unlock()
+			switch act {
+			case "cut":
+				r.Cut()
+				return
+			case "freeze":
+				r.Freeze()
+			}
+			r.mu.Lock()
+			thaw := r.thaw
+			delay := r.delay
+			r.mu.Unlock()
+			if !c2s && delay > 0 {
+				time.Sleep(delay)
+			}
+			<-thaw
+			if _, err := to.Write(buf[:n]); err != nil {
+				from.Close()
+				return
+			}
+		}
+		if err != nil {
+			if tc, ok := to.(*net.TCPConn); ok {
+				tc.CloseWrite()
+			}
+			return
+		}
+	}
+}
+
+// Cut closes every connection (the server died).
+func (r *rs39Relay) Cut() {
+	r.mu.Lock()
+	cs := r.conns
+	r.conns = nil
+	r.mu.Unlock()
+	for _, c := range cs {
+		c.Close()
+	}
+}
+
+// Freeze stops forwarding in both directions.
+func (r *rs39Relay) Freeze() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.frozen {
+		r.frozen = true
+		r.thaw = make(chan struct{})
+	}
+}
+
+func (r *rs39Relay) Thaw() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.frozen {
+		r.frozen = false
+		close(r.thaw)
+	}
+}
+
+// rs39Client logs in through the relay with the library's defaults.
+func rs39Client(t testing.TB, r *rs39Relay) *commands.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	conn, err := transport.Dial(ctx, r.Addr(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := commands.Open(ctx, conn, &auth.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Session().Close() })
+	if err := c.Login(ctx, testserver.Alice, testserver.Password); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func rs39Contains(b []byte, s string) bool { return bytes.Contains(b, []byte(s)) }
+
+func rs39Goroutines() int { runtime.GC(); return runtime.NumGoroutine() }
+
+// rs39BigMsg is a message of about size bytes of incompressible text.
+func rs39BigMsg(i, size int) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "From: a@example.org\r\nTo: b@example.org\r\nSubject: big %d\r\nMessage-ID: <zz%d-%d@x>\r\n\r\n", i, i, time.Now().UnixNano())
+	rnd := rand.New(rand.NewSource(int64(i)))
+	raw := make([]byte, 57)
+	for b.Len() < size {
+		rnd.Read(raw)
+		b.WriteString(base64.StdEncoding.EncodeToString(raw))
+		b.WriteString("\r\n")
+	}
+	_ = strings.Repeat
+	return b.Bytes()
+}
+
+func rs39BigMailbox(t *testing.T, n, size int) string {
+	name := fmt.Sprintf("zz-%s-%d", sanitize(t.Name()), time.Now().UnixNano())
+	var msgs [][]byte
+	for i := 0; i < n; i++ {
+		msgs = append(msgs, rs39BigMsg(i, size))
+	}
+	if err := dvServer(t).SeedMailbox(testserver.Alice, name, msgs); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+// rs39After returns a hook acting once the client has sent marker and then
+// at least extra bytes.
+func (r *rs39Relay) rs39After(marker string, extra int, act string) func([]byte) string {
+	done := false
+	return func(b []byte) string {
+		if done {
+			return ""
+		}
+		i := bytes.Index(b, []byte(marker))
+		if i >= 0 && r.c2sN-int64(i+len(marker)) >= int64(extra) {
+			done = true
+			return act
+		}
+		return ""
+	}
+}
+
+// TestReview39RMoveFallbackExpungeAnswerLost: Move's fallback (a server without
+// MOVE: the relay hides it from Dovecot) sends UID EXPUNGE, the server
+// expunges, and the connection dies before the answer comes (the server
+// killed, or the link lost, at that moment). Move returns a
+// *MoveIncompleteError that says "messages copied but not removed from
+// the source ... left flagged \Deleted in the source: UID 1:5", whose doc
+// says "the messages are in both mailboxes"; but they are in the
+// destination only. A caller that trusts it and rolls the move back by
+// expunging the copies loses the mail. An answer that never came is
+// unknown, and should be said so (as session's doc has it: any error of a
+// command that was started means it may have run).
+func TestReview39RMoveFallbackExpungeAnswerLost(t *testing.T) {
+	src := dvMailbox(t, testserver.Alice, 5)
+	dst := dvMailbox(t, testserver.Alice, 0)
+	r := rs39NewRelay(t, dvServer(t).PlainAddr)
+	r.hideMove = true
+	c := rs39Client(t, r)
+	if c.Session().HasCap("MOVE") || !c.Session().HasCap("UIDPLUS") {
+		t.Fatal("the relay did not hide MOVE")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := c.Select(ctx, src, nil); err != nil {
+		t.Fatal(err)
+	}
+	r.mu.Lock()
+	r.onS2C = func(p []byte) string {
+		if bytes.Contains(p, []byte(" EXPUNGE")) { // the UID EXPUNGE's answer
+			return "cut"
+		}
+		return ""
+	}
+	r.mu.Unlock()
+	_, err := c.Move(ctx, commands.UIDRange(1, 0), dst)
+	var mi *commands.MoveIncompleteError
+	if !errors.As(err, &mi) {
+		t.Fatalf("Move: %v; want a *MoveIncompleteError", err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	c2 := dvClient(t, testserver.Alice, nil)
+	sst, err2 := c2.Status(ctx, src, commands.StatusMessages)
+	dst2, err3 := c2.Status(ctx, dst, commands.StatusMessages)
+	if err2 != nil || err3 != nil {
+		t.Fatal(err2, err3)
+	}
+	t.Logf("source %d, destination %d messages; Move said: %v", sst.Messages, dst2.Messages, err)
+	if sst.Messages == 0 && strings.Contains(err.Error(), "not removed from the source") && !strings.Contains(err.Error(), "may") {
+		t.Fatalf("the move was done (source empty, destination %d), but the error says %q: an unknown outcome reported as not done", dst2.Messages, err)
+	}
+}
+
+// TestReview39RReplaceFallbackExpungeAnswerLost is the same for Replace's
+// fallback (Dovecot 2.3 has no REPLACE): the old message is expunged, the
+// answer is lost, and the *ReplaceIncompleteError says "both are in their
+// mailboxes" with Deleted set, while the old one is gone.
+func TestReview39RReplaceFallbackExpungeAnswerLost(t *testing.T) {
+	mb := dvMailbox(t, testserver.Alice, 1)
+	r := rs39NewRelay(t, dvServer(t).PlainAddr)
+	c := rs39Client(t, r)
+	if c.Session().HasCap("REPLACE") {
+		t.Skip("the server has REPLACE")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := c.Select(ctx, mb, nil); err != nil {
+		t.Fatal(err)
+	}
+	r.mu.Lock()
+	r.onS2C = func(p []byte) string {
+		if bytes.Contains(p, []byte(" EXPUNGE")) {
+			return "cut"
+		}
+		return ""
+	}
+	r.mu.Unlock()
+	msg := []byte("From: a@example.org\r\nSubject: new draft\r\n\r\nnew\r\n")
+	_, err := c.Replace(ctx, commands.UIDs(1), mb, bytes.NewReader(msg), int64(len(msg)), nil)
+	var ri *commands.ReplaceIncompleteError
+	if !errors.As(err, &ri) {
+		t.Fatalf("Replace: %v; want a *ReplaceIncompleteError", err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	c2 := dvClient(t, testserver.Alice, nil)
+	ms, err2 := c2.Examine(ctx, mb)
+	if err2 != nil {
+		t.Fatal(err2)
+	}
+	t.Logf("mailbox holds %d messages; Replace said: %v (Deleted %v)", ms.Exists, err, ri.Deleted)
+	if ms.Exists == 1 && !strings.Contains(err.Error(), "may") {
+		t.Fatalf("the replace was done (the old message is gone), but the error says %q: an unknown outcome reported as not done", err)
+	}
+}
+
+// TestReview39RQueuedAppendAbortNotSent: two goroutines append to one Client
+// (the docs say methods are safe for concurrent use and pipelined). The
+// network freezes while the first, a 20 MiB message, is mid-literal; the
+// second (a 17-byte message) waits for its turn to be written, not a
+// byte of it sent. Then the server dies (the connection is cut). The
+// second Append returns the first one's *AbortError, "wire: literal
+// body (4194252 of 20971569 bytes sent): ...", which names a literal it
+// never had, and does not match session.ErrNotSent: by the docs ("Any
+// other error of a command that was started means it may have run") its
+// message may have been stored, so a careful caller cannot retry it
+// without risking a duplicate, though it certainly was not sent.
+func TestReview39RQueuedAppendAbortNotSent(t *testing.T) {
+	mb := dvMailbox(t, testserver.Alice, 0)
+	r := rs39NewRelay(t, dvServer(t).PlainAddr)
+	c := rs39Client(t, r)
+	r.Freeze()
+	big := rs39BigMsg(1, 20<<20)
+	errA := make(chan error, 1)
+	go func() {
+		_, err := c.Append(context.Background(), mb, bytes.NewReader(big), int64(len(big)), nil)
+		errA <- err
+	}()
+	time.Sleep(500 * time.Millisecond) // A is blocked mid-literal
+	small := []byte("Subject: x\r\n\r\nx\r\n")
+	errB := make(chan error, 1)
+	go func() {
+		_, err := c.Append(context.Background(), mb, bytes.NewReader(small), int64(len(small)), nil)
+		errB <- err
+	}()
+	time.Sleep(500 * time.Millisecond) // B waits for its turn to write
+	r.Cut()
+	ea, eb := <-errA, <-errB
+	t.Logf("A (mid-literal): %v", ea)
+	t.Logf("B (never written): %v", eb)
+	if !errors.Is(eb, session.ErrNotSent) {
+		t.Fatalf("the queued APPEND, of which no byte was sent, returned %v: not a *session.NotSentError, so it may have run by the docs", eb)
+	}
+}
