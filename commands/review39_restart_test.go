@@ -368,3 +368,46 @@ func TestReview39RQueuedAppendAbortNotSent(t *testing.T) {
 		t.Fatalf("the queued APPEND, of which no byte was sent, returned %v: not a *session.NotSentError, so it may have run by the docs", eb)
 	}
 }
+
+// TestReview39RStartTLSDeadlineMisreported: the context of StartTLS ends during
+// the TLS handshake (the server, or the network, froze after STARTTLS's
+// OK). StartTLS returns the bare context error, which the docs
+// (docs/errors.md "In code", docs/session.md "Cancellation") say means
+// that the command is still in flight and the session goes on; but the
+// handshake, run on the reader goroutine with that same ended context,
+// fails and the session is aborted: the next command fails with an
+// *AbortError. Either the session goes on, or the error says it is over.
+// Fixed: the handshake is not tied to the caller's context (transport's
+// own bound, or the caller's deadline when later), and the session goes
+// on once the network does.
+func TestReview39RStartTLSDeadlineMisreported(t *testing.T) {
+	r := rs39NewRelay(t, dvServer(t).PlainAddr)
+	conn, err := transport.Dial(context.Background(), r.Addr(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := commands.Open(context.Background(), conn, &auth.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Session().Close() })
+	r.mu.Lock()
+	r.onC2S = r.rs39After("STARTTLS\r\n", 1, "freeze") // the ClientHello is held
+	r.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	err = c.StartTLS(ctx, dvServer(t).TLSConfig())
+	if err == nil {
+		t.Fatal("StartTLS through a frozen network succeeded")
+	}
+	if errors.Is(err, session.ErrAborted) {
+		return // says the session is over: fine
+	}
+	r.Thaw()
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel2()
+	if nerr := c.Noop(ctx2); nerr != nil {
+		t.Fatalf("StartTLS returned %v (not session.ErrAborted: the session goes on, by the docs), yet the next command fails: %v", err, nerr)
+	}
+}
+

@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/imapkit/imapkit/transport"
 )
@@ -50,9 +51,20 @@ func (s *Session) StartTLS(ctx context.Context, cfg *tls.Config) error {
 	}
 	p.upgrade = func() error {
 		raw := s.wc // the handshake's reads keep the stall timeout
-		tc, err := transport.StartTLS(ctx, raw, host, cfg)
+		// Not ended by the caller's context: once STARTTLS's OK has come
+		// the handshake must run or the session is lost, and a StartTLS
+		// returning its context's error means, as for any command, that
+		// the session goes on. transport bounds it
+		// (DefaultHandshakeTimeout), or the caller's deadline when later.
+		hctx := context.WithoutCancel(ctx)
+		if d, ok := ctx.Deadline(); ok && time.Until(d) > transport.DefaultHandshakeTimeout {
+			var cancel context.CancelFunc
+			hctx, cancel = context.WithDeadline(hctx, d)
+			defer cancel()
+		}
+		tc, err := transport.StartTLS(hctx, raw, host, cfg)
 		var tte *transport.TimeoutError
-		if err != nil && isTimeout(err) && !errors.As(err, &tte) && ctx.Err() == nil {
+		if err != nil && isTimeout(err) && !errors.As(err, &tte) {
 			// Not the context, not transport's own bound: the session's
 			// stall timeout cut the handshake (raw is s.wc).
 			err = &TimeoutError{What: TimeoutStall, After: s.wc.stall, Err: err}
