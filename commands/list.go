@@ -37,8 +37,8 @@ type MailboxInfo struct {
 	// names in modified UTF-7 ("R&D", raw UTF-8 without UTF8=ACCEPT) lists
 	// names that are decoded leniently (codec.DecodeMailboxLenient) and
 	// would not encode back to what it sent ("R&-D"): the Client that
-	// listed them remembers (up to a few thousand of them) and sends such
-	// a Name as the server listed it. Two names the server lists that
+	// listed them remembers (up to 4,096 of them and 1 MiB, names up to
+	// 1 KiB) and sends such a Name as the server listed it. Two names the server lists that
 	// decode alike ("R&D" and "R&-D") have the same Name, which reaches
 	// the one listed last; Raw tells them apart.
 	Name  string

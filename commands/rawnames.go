@@ -8,7 +8,14 @@ import (
 
 // rawNamesMax bounds the names a Client remembers (rawNames): past it, the
 // memory is cleared and the names are learned again from the next LIST.
-const rawNamesMax = 4096
+// rawNamesMaxBytes bounds their bytes the same way, and a name over
+// rawNameMax bytes is not remembered: a hostile server listing 4,096
+// names of a megabyte each would have made the Client keep 8 GiB.
+const (
+	rawNamesMax      = 4096
+	rawNamesMaxBytes = 1 << 20
+	rawNameMax       = 1024
+)
 
 // rawNames remembers, of the mailbox names a LIST or LSUB answer gave,
 // those whose Name does not encode back to the name as the server sent
@@ -17,8 +24,9 @@ const rawNamesMax = 4096
 // would send as another name ("R&-D"). A command given such a Name sends
 // the name as listed (Client.encodeMailbox).
 type rawNames struct {
-	mu sync.Mutex
-	m  map[string]string // Name → the name as the server sent it
+	mu    sync.Mutex
+	m     map[string]string // Name → the name as the server sent it
+	bytes int               // of the names in m, both forms
 }
 
 // note records the name of a LIST or LSUB line: name is raw decoded (not
@@ -30,17 +38,21 @@ func (r *rawNames) note(name string, raw []byte) {
 	same := plainName(raw) || codec.EncodeMailbox(name) == string(raw)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	switch {
-	case same:
-		delete(r.m, name) // none for a nil map
-	default:
-		if r.m == nil {
-			r.m = make(map[string]string)
-		} else if _, ok := r.m[name]; !ok && len(r.m) >= rawNamesMax {
-			clear(r.m)
-		}
-		r.m[name] = string(raw)
+	if old, ok := r.m[name]; ok {
+		delete(r.m, name)
+		r.bytes -= len(name) + len(old)
 	}
+	if same || len(raw) > rawNameMax {
+		return
+	}
+	if r.m == nil {
+		r.m = make(map[string]string)
+	} else if len(r.m) >= rawNamesMax || r.bytes+len(name)+len(raw) > rawNamesMaxBytes {
+		clear(r.m)
+		r.bytes = 0
+	}
+	r.m[name] = string(raw)
+	r.bytes += len(name) + len(raw)
 }
 
 // raw returns the name as the server listed it, for a Name recorded by
