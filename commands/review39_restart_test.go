@@ -410,4 +410,3 @@ func TestReview39RStartTLSDeadlineMisreported(t *testing.T) {
 		t.Fatalf("StartTLS returned %v (not session.ErrAborted: the session goes on, by the docs), yet the next command fails: %v", err, nerr)
 	}
 }
-
