@@ -694,6 +694,16 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 			continue
 		}
 		last := line[len(line)-1]
+		if last.Kind == wire.KindLiteral && ev.Raw && last.Literal().NonSync {
+			// A SASL response or IDLE's answer ending in "{n+}": the
+			// server reads it as text, but the client, taking it for a
+			// command, has sent the literal's body behind it (a LOGIN's
+			// password, say), which nothing would read as what it is:
+			// neither relayed nor printed, the connection closes.
+			ps.logf("* client side: a SASL response or IDLE answer ending in a non-synchronizing literal: closing")
+			ps.closeAll()
+			return
+		}
 		if last.Kind == wire.KindLiteral && ev.Raw {
 			// A SASL response or IDLE's answer: the server reads it as
 			// text, so "{n}" ends it, and no body follows.
