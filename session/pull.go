@@ -136,6 +136,9 @@ type puller struct {
 	// MaxResultBytes (ResultTooLargeError.Queued), as opposed to a body
 	// left out for the command's whole answer (under s.mu)
 	overflow bool
+	// wantPanic: a Command.Want panicked while this command's caller
+	// drove the reading (Session.callWant; under s.mu).
+	wantPanic *wantPanic
 
 	// The context of the last Next, watched so that its end wakes the
 	// caller: one registration for a loop of calls with the same ctx.
@@ -620,13 +623,11 @@ func (s *Session) driveFor(p *Pending, ctx context.Context, direct bool) (ev coE
 	defer func() {
 		if !returned {
 			r := recover()
-			if s.inWant {
-				// The panic came from a Command.Want, called with mu
-				// held: release it for the abort.
-				s.inWant = false
-				s.mu.Unlock()
+			what := p.name
+			if wp, ok := r.(*wantPanic); ok {
+				r, what = wp.v, wp.cmd+"'s Want"
 			}
-			s.abort(fmt.Errorf("session: panic while reading for %s: %v", p.name, r))
+			s.abort(fmt.Errorf("session: panic while reading for %s: %v", what, r))
 			s.mu.Lock()
 			s.co.running, s.co.holder, s.co.done = false, nil, true
 			p.pull.waiting = false
@@ -642,6 +643,16 @@ func (s *Session) driveFor(p *Pending, ctx context.Context, direct bool) (ev coE
 		direct = false
 		p.pull.beginWait()
 		ev, ok = s.drive(p, ctx.Done() != nil)
+	}
+	s.mu.Lock()
+	wp := p.pull.wantPanic
+	p.pull.wantPanic = nil
+	s.mu.Unlock()
+	if wp != nil {
+		// A Command.Want panicked while this caller drove (callWant):
+		// the recovery above aborts the session, and the panic goes on
+		// here, mu not held.
+		panic(wp)
 	}
 	returned = true
 	return ev, ok, direct

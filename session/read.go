@@ -629,15 +629,40 @@ func (p *Pending) wants(r codec.Response) bool { return p.wantsNamed(r, codec.Re
 // caller that asks several commands.
 func (p *Pending) wantsNamed(r codec.Response, name string) bool {
 	if p.cmd.Want != nil {
-		p.s.inWant = true
-		w := p.cmd.Want(r)
-		p.s.inWant = false
-		return w
+		return p.s.callWant(p, r)
 	}
 	if es, ok := r.(*codec.ESearch); ok && es.Tag != nil {
 		return string(es.Tag) == p.tag
 	}
 	return p.info.wants(name)
+}
+
+// callWant calls p's Want with mu held. When a pulled command's caller
+// drives the reading (Next: co.holder), a panic in it is kept for that
+// caller (puller.wantPanic) and Want taken as false: unwinding here, with
+// mu held by code that unlocks it in one place or another (a defer, or
+// not), would leave mu locked or unlock it twice. driveFor then aborts
+// the session and panics on the caller's goroutine. On the reader
+// goroutine it panics there (callbacks on the session's goroutines must
+// not panic: docs/session.md).
+func (s *Session) callWant(p *Pending, r codec.Response) (w bool) {
+	if h := s.co.holder; s.co.running && h != nil && h.pull != nil {
+		defer func() {
+			if v := recover(); v != nil {
+				if h.pull.wantPanic == nil {
+					h.pull.wantPanic = &wantPanic{cmd: p.name, v: v}
+				}
+				w = false
+			}
+		}()
+	}
+	return p.cmd.Want(r)
+}
+
+// wantPanic is a panic of a Command.Want kept for the caller of Next.
+type wantPanic struct {
+	cmd string
+	v   any
 }
 
 // untaggedStatus handles * OK, * NO, * BAD and * BYE.

@@ -219,10 +219,6 @@ type Session struct {
 	inHandler bool // OnUnsolicited is running
 	// sentDone: a DONE went out for an IDLE (mu; read.go: strayDone).
 	sentDone bool
-	// inWant: a Command.Want runs, called with mu held (read.go:
-	// wantsNamed): a panic in it leaves mu locked, which driveFor's
-	// recovery then unlocks.
-	inWant bool
 	// renumbered counts the events after which sequence numbers may name
 	// other messages (mu; exists.go: Renumbered).
 	renumbered uint32

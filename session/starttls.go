@@ -7,7 +7,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/imapkit/imapkit/transport"
 )
@@ -25,7 +24,11 @@ func (s *Session) TLS() bool {
 // and when there is no server name to verify the certificate against
 // (Options.ServerName, cfg.ServerName: transport.ErrNoServerName). Every byte received
 // before the handshake is thrown away, and the capabilities are asked for
-// again.
+// again. The handshake after STARTTLS's OK is not ended by ctx: when ctx
+// ends first, StartTLS returns its error and the session goes on with the
+// handshake, for transport.DefaultHandshakeTimeout past ctx's deadline at
+// most (or DefaultHandshakeTimeout, ctx having none), and the stall
+// timeout; a failure then ends the session, as any handshake failure does.
 func (s *Session) StartTLS(ctx context.Context, cfg *tls.Config) error {
 	s.mu.Lock()
 	on := s.tlsOn
@@ -54,18 +57,20 @@ func (s *Session) StartTLS(ctx context.Context, cfg *tls.Config) error {
 		// Not ended by the caller's context: once STARTTLS's OK has come
 		// the handshake must run or the session is lost, and a StartTLS
 		// returning its context's error means, as for any command, that
-		// the session goes on. transport bounds it
-		// (DefaultHandshakeTimeout), or the caller's deadline when later.
+		// the session goes on. Its bound: the caller's deadline and
+		// transport.DefaultHandshakeTimeout more (so that the caller's
+		// context always ends first), else DefaultHandshakeTimeout
+		// (transport's own); the stall timeout too (raw is s.wc).
 		hctx := context.WithoutCancel(ctx)
-		if d, ok := ctx.Deadline(); ok && time.Until(d) > transport.DefaultHandshakeTimeout {
+		if d, ok := ctx.Deadline(); ok {
 			var cancel context.CancelFunc
-			hctx, cancel = context.WithDeadline(hctx, d)
+			hctx, cancel = context.WithDeadline(hctx, d.Add(transport.DefaultHandshakeTimeout))
 			defer cancel()
 		}
 		tc, err := transport.StartTLS(hctx, raw, host, cfg)
 		var tte *transport.TimeoutError
-		if err != nil && isTimeout(err) && !errors.As(err, &tte) {
-			// Not the context, not transport's own bound: the session's
+		if err != nil && isTimeout(err) && !errors.As(err, &tte) && hctx.Err() == nil {
+			// Not its context, not transport's own bound: the session's
 			// stall timeout cut the handshake (raw is s.wc).
 			err = &TimeoutError{What: TimeoutStall, After: s.wc.stall, Err: err}
 		}

@@ -760,7 +760,12 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 		s.tr.client(wc)
 	}
 	marked = true
-	s.markSent(p, wc)
+	if !s.markSent(p, wc) {
+		// The session ended since the check after the write lock
+		// (while the command was encoded or traced): it ended p as not
+		// sent, and not a byte of it goes.
+		return notSent(s.Err())
+	}
 	if len(wc.Parts) > 1 {
 		p.syncLit.Store(true)
 		// The "+" for this command's literals may arrive as soon as the
@@ -1204,8 +1209,11 @@ func notSent(err error) error { return &NotSentError{Err: err} }
 // written gets the first answer.
 //
 // It also records what p targets (noteTarget) under mu: the reader
-// goroutine reads it while routing.
-func (s *Session) markSent(p *Pending, wc *wire.Encoded) {
+// goroutine reads it while routing. It reports false when the session has
+// ended and p with it (abortWith ended it as not sent, being unmarked):
+// then nothing of p may be written, or a command reported not sent would
+// reach the server (and be sent again by a careful caller).
+func (s *Session) markSent(p *Pending, wc *wire.Encoded) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p.noteTarget(wc)
@@ -1214,9 +1222,10 @@ func (s *Session) markSent(p *Pending, wc *wire.Encoded) {
 			copy(s.inflight[s.nsent+1:i+1], s.inflight[s.nsent:i])
 			s.inflight[s.nsent] = p
 			s.nsent++
-			return
+			return true
 		}
 	}
+	return s.err == nil
 }
 
 // minArgSecret: a raw credential argument shorter than this is not
