@@ -62,7 +62,9 @@ var ErrCommandEnded = errors.New("session: the command has ended")
 
 // ErrBodyDropped is the error of a read of a pulled command's body
 // section after the command's answer was given up (Pending.Wait, or the
-// context of Pending.Next ended) while the section was being read.
+// context of Pending.Next ended) while the section was being read, or
+// once the context of the Next that handed the section out has ended
+// (the error then matches that context's error too: see Item.Body).
 var ErrBodyDropped = errors.New("session: the section's command was waited for or abandoned while it was read")
 
 // ErrReselected is wrapped by the *NotSentError of a command whose

@@ -33,7 +33,12 @@ import (
 // the connection; if its context ends during a read, the read is
 // interrupted (watchConn.interrupt) and the coroutine goes to the reader
 // goroutine, which reads again (retryRead), so that Next's context keeps
-// working.
+// working. A caller reading a lent body section reads the connection too
+// (pullBody.Read): when the context of the Next that handed it out ends,
+// that read is interrupted as well (interruptBody, not under COMPRESS),
+// and is not read again: the body ends with the context's error, the
+// command is abandoned, and the reader goroutine resumes the coroutine,
+// which skips the rest of the literal (TestPullBodyReadContextFrozen).
 //
 // When the caller is busy, the coroutine queues copies, up to pullQueue
 // responses, then waits (backpressure). While the coroutine is lent, any
@@ -81,18 +86,19 @@ type coEvent struct {
 // coState is the reading coroutine's state (guarded by mu).
 type coState struct {
 	next    func() (coEvent, bool)
-	running bool      // someone is inside next
-	io      bool      // suspended before a read: the reader goroutine resumes it
-	stuck   bool      // Unshare failed: wait for the caller of lent
-	done    bool      // the coroutine has returned
-	holder  *Pending  // while running, the pulled command whose caller drives; nil: the reader goroutine
-	lent    *Pending  // suspended, lent to lent's caller
-	body    *pullBody // the body section lent, if it is one
+	running bool // someone is inside next
+	io      bool // suspended before a read: the reader goroutine resumes it
+	stuck   bool // Unshare failed: wait for the caller of lent
+	done    bool // the coroutine has returned
 	// clean: suspended where nothing is left of the response it routed
 	// (a lent response, or coRouted), so a direct step may read the next
-	// one in its place (Session.step).
-	clean bool
-	steps int64 // direct steps taken, for the tests
+	// one in its place (Session.step). Beside the other bools: Session's
+	// size class.
+	clean  bool
+	holder *Pending  // while running, the pulled command whose caller drives; nil: the reader goroutine
+	lent   *Pending  // suspended, lent to lent's caller
+	body   *pullBody // the body section lent, if it is one
+	steps  int64     // direct steps taken, for the tests
 }
 
 // pullQueue is how many copied responses a pulled command may have waiting
@@ -110,6 +116,16 @@ type Item struct {
 	// valid until the next call to Next, which skips what is left unread.
 	// A failed read of Body returns the error the session ended with, as
 	// Next and Wait do then (an *AbortError; ErrClosed after Close).
+	// Once the context of the Next that handed it out has ended, a read
+	// of Body returns an error matching that context's error and
+	// ErrBodyDropped, also when it was waiting for the server, and the
+	// command is abandoned as when Next's context ends: the rest of its
+	// answer is read and thrown away, and the session goes on. Under
+	// COMPRESS a read already waiting for the server is not interrupted
+	// (the inflater would keep the timeout for good): it returns when
+	// bytes come, or fails when the stall timeout fires. A body the
+	// session read into memory (another goroutine needed the reader)
+	// stays readable.
 	Section *codec.Section
 	Body    io.Reader
 	// Size is what the response counts against Options.MaxResultBytes
@@ -212,8 +228,14 @@ func (pl *puller) stopPulling() {
 type pullBody struct {
 	mu  sync.Mutex
 	s   *Session
+	p   *Pending  // the command it is a section of
 	r   io.Reader // the literal, or a bytes.Reader over its rest
 	err error     // set when the rest could not be kept, or a read failed
+
+	// ctx is the context of the Next that handed the body out (set by
+	// takeBody, under Session.mu): once it has ended, a read of the
+	// literal returns its error and the command is abandoned (ended).
+	ctx context.Context
 
 	// Under Session.mu: mem is what detach kept in memory while the
 	// body's item waited for Next, counted in its puller's bytes until
@@ -223,22 +245,112 @@ type pullBody struct {
 	taken bool
 }
 
+// Read reads the body. A read of the literal (the caller reads the
+// connection) heeds the context of the Next that handed the body out:
+// once it has ended, the read returns its error, at once when the read
+// waits for the server (the context's end interrupts it: see Next), and
+// the command is abandoned, the rest of its answer read and thrown away
+// (ended). A body in memory stays readable.
 func (b *pullBody) Read(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.err != nil {
 		return 0, b.err
 	}
+	if _, ok := b.r.(*bytes.Reader); ok {
+		return b.r.Read(p) // io.EOF at its end, no other error
+	}
+	s := b.s
+	// Marked before the context is looked at, and the context's end
+	// looks at the mark (interruptBody): either this read sees the
+	// context ended, or that interrupts the read.
+	s.bodyRead.Store(b)
+	// Not left behind by a panic (a Trace writer's) either: retryRead
+	// would take another read for this one.
+	defer s.bodyRead.CompareAndSwap(b, nil)
+	if err := b.ctxErr(); err != nil {
+		s.bodyRead.Store(nil)
+		return 0, b.ended(err)
+	}
 	n, err := b.r.Read(p)
+	s.bodyRead.Store(nil)
 	if err != nil && err != io.EOF {
+		if cerr := b.ctxErr(); cerr != nil && isTimeout(err) && !b.compressed() {
+			// Interrupted for the context's end (retryRead did not
+			// read again): the literal is where the read left it
+			// (neither the tokenizer nor TLS keeps a timeout), and
+			// the coroutine skips its rest.
+			return n, b.ended(cerr)
+		}
 		// The connection failed under the caller's read (a body in
 		// memory only ends): the session ends with the error its
 		// reader would have made of it, and the read returns what Next
 		// and Wait return then.
-		b.err = b.s.readFailed(err)
+		b.err = s.readFailed(err)
 		err = b.err
 	}
 	return n, err
+}
+
+// ctxErr is the error of the context the body was handed out with, nil
+// while it has not ended (only by the body's reader).
+func (b *pullBody) ctxErr() error {
+	if b.ctx == nil {
+		return nil
+	}
+	return b.ctx.Err()
+}
+
+// compressed reports whether the session reads through COMPRESS: there
+// no read is interrupted, and a timeout is the connection's.
+func (b *pullBody) compressed() bool {
+	b.s.mu.Lock()
+	defer b.s.mu.Unlock()
+	return b.s.compressed
+}
+
+// bodyEndedError is the error of a read of a body section whose context
+// ended: it matches the context's error and ErrBodyDropped.
+type bodyEndedError struct {
+	cmd string
+	err error // the context's
+}
+
+func (e *bodyEndedError) Error() string {
+	return "session: " + e.cmd + ": body section dropped: " + e.err.Error()
+}
+
+func (e *bodyEndedError) Unwrap() []error { return []error{e.err, ErrBodyDropped} }
+
+// ended ends the body whose context ended, cause its error (under the
+// body's lock, the connection not being read): its reads return cause,
+// wrapped with ErrBodyDropped, from here on, and its command is abandoned
+// as Next abandons it when its context has ended, so that the reader
+// goroutine resumes the coroutine (keepLent finds the body ended), which
+// skips the rest of the literal and reads the rest of the answer for
+// nobody; the session goes on. No interrupt is left for another read.
+// After the session's end, the reads return its error instead.
+func (b *pullBody) ended(cause error) error {
+	s, p := b.s, b.p
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.co.lent == p && s.co.body == b {
+		// The coroutine is suspended, lent to this body: no
+		// interrupt pending is anyone else's (interruptBody's, which
+		// may have come as a read ended without it).
+		s.wc.clearInterrupt()
+	}
+	if s.err != nil {
+		b.err = s.err
+		return b.err
+	}
+	b.err = &bodyEndedError{cmd: p.name, err: cause}
+	if !p.abandoned.Load() {
+		p.abandoned.Store(true)
+		p.pull.stopPulling()
+	}
+	s.pullCond.Broadcast()
+	return b.err
 }
 
 // fence ends a body its command gave up (under the body's lock: a read in
@@ -293,10 +405,12 @@ func (s *Session) detachCounted(p *Pending, body *pullBody) {
 }
 
 // takeBody marks the body of an item Next hands out as taken, and no
-// longer counts what detach kept of it against the queue (under mu).
-func (pl *puller) takeBody(it Item) {
+// longer counts what detach kept of it against the queue; ctx is Next's,
+// which the body's reads heed (under mu).
+func (pl *puller) takeBody(it Item, ctx context.Context) {
 	if b, ok := it.Body.(*pullBody); ok {
 		b.taken = true
+		b.ctx = ctx
 		pl.bytes -= b.mem
 		b.mem = 0
 	}
@@ -404,7 +518,7 @@ func (s *Session) pullSection(p *Pending, f *codec.Fetch, sec *codec.Section, r 
 	if n := len(snap.Sections); n > 0 {
 		secCopy = &snap.Sections[n-1]
 	}
-	body := &pullBody{s: s, r: r}
+	body := &pullBody{s: s, p: p, r: r}
 	s.mu.Lock()
 	pl := p.pull
 	item := Item{Response: snap, Section: secCopy, Body: body, parked: true}
@@ -600,8 +714,18 @@ func (s *Session) coBeforeRead() {
 // reports whether to read again: when the read was interrupted for a
 // pulled command's caller whose context ended (interruptDriver). If that
 // caller drives the coroutine, it hands it to the reader goroutine first.
+//
+// A caller reading a lent body whose context has ended is not read for
+// again: pullBody.Read ends the body (the interrupt, interruptBody's, is
+// cleared there).
 func (s *Session) retryRead(err error) bool {
-	if !isTimeout(err) || !s.wc.clearInterrupt() {
+	if !isTimeout(err) {
+		return false
+	}
+	if b := s.bodyRead.Load(); b != nil && b.ctxErr() != nil {
+		return false
+	}
+	if !s.wc.clearInterrupt() {
 		return false
 	}
 	if s.rl.inCo && s.rl.holder != nil {
@@ -666,6 +790,21 @@ func (s *Session) interruptDriver(p *Pending) {
 	}
 }
 
+// interruptBody interrupts the read of the body lent to p's caller if
+// that caller reads it now from the connection and Next handed it out
+// with ctx, which has ended (under mu): the read fails with a timeout
+// that retryRead does not read again for, and pullBody.Read ends the body.
+// A caller that is not reading then finds ctx ended at its next read.
+// Not under COMPRESS, whose inflater keeps a read's error for good: there
+// a read in progress goes on (bounded by the stall timeout), and the next
+// one finds ctx ended.
+func (s *Session) interruptBody(p *Pending, ctx context.Context) {
+	b := s.co.body
+	if s.co.lent == p && b != nil && b.ctx == ctx && !s.compressed && s.bodyRead.Load() == b {
+		s.wc.interrupt()
+	}
+}
+
 // Next returns the next response of a command started with Command.Pull,
 // on the caller's goroutine, in the order the server sent them; io.EOF
 // means the command is over (Wait then returns its result). A response is
@@ -691,6 +830,7 @@ func (p *Pending) Next(ctx context.Context) (Item, error) {
 		pl.stop = context.AfterFunc(ctx, func() {
 			s.mu.Lock()
 			s.interruptDriver(p)
+			s.interruptBody(p, ctx)
 			s.pullCond.Broadcast()
 			s.mu.Unlock()
 		})
@@ -715,7 +855,7 @@ func (p *Pending) Next(ctx context.Context) (Item, error) {
 			it := pl.slot
 			pl.slot, pl.hasSlot = Item{}, false
 			pl.held = it.parked
-			pl.takeBody(it)
+			pl.takeBody(it, ctx)
 			return it, nil
 		}
 		if len(pl.queue) > 0 {
@@ -724,7 +864,7 @@ func (p *Pending) Next(ctx context.Context) (Item, error) {
 			pl.queue = pl.queue[1:]
 			pl.bytes -= it.Size
 			pl.held = it.parked
-			pl.takeBody(it)
+			pl.takeBody(it, ctx)
 			s.pullCond.Broadcast()
 			return it, nil
 		}

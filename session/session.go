@@ -188,6 +188,10 @@ type Session struct {
 	pullCond     *sync.Cond // pulled commands and the reader waiting for each other (mu)
 	co           coState    // the reading coroutine (mu)
 	demanders    int        // goroutines waiting for the reader to go on (mu)
+	// bodyRead is the lent body section whose caller is reading the
+	// connection now (pullBody.Read): an interrupted read of it is not
+	// read again (retryRead) when its context has ended.
+	bodyRead atomic.Pointer[pullBody]
 	// wq holds the commands waiting in Start for their turn, IDLE
 	// excepted, in the order they came: made when the first one waits
 	// (mu; write.go).
