@@ -269,7 +269,8 @@ const BufferedSectionMax = 4096
 // the loop body does not read is skipped when it moves on. Breaking out of
 // the loop drops the rest of the answer (read in the background). An error
 // ends the iteration with a nil message; a tagged NO or BAD is a
-// *session.StatusError.
+// *session.StatusError. When ctx ends, the iteration ends with its error,
+// and a streamed section's Read returns it too (see Section.Read).
 //
 // The loop body may run other commands on the Client, even while it holds
 // a section: the session then reads what is left of the section into

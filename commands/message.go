@@ -128,7 +128,14 @@ type Section struct {
 // moved on, or it ended.
 var ErrSectionGone = errors.New("commands: body section read after the iteration moved on")
 
-// Read reads the section's body.
+// Read reads the section's body. A section streamed from the connection
+// heeds the context of the Fetch it came from: once that context has
+// ended, Read returns an error matching the context's error (and
+// session.ErrBodyDropped), also when it was waiting for the server (under
+// COMPRESS, a read already waiting returns when bytes come or the
+// session's stall timeout fires); the rest of the answer is read and
+// dropped in the background, and the iteration ends with the context's
+// error. A section in memory stays readable.
 func (s *Section) Read(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
