@@ -401,6 +401,9 @@ func (c *Client) removeMoved(ctx context.Context, cp *CopyResult, uids Set, copy
 		var split *SplitError
 		var refused *session.StatusError
 		switch {
+		case errors.As(err, &split) && split.Unknown:
+			// A part's answer lost: every UID may carry it.
+			deleted, unknown = uids, true
 		case errors.As(err, &refused), errors.Is(err, session.ErrNotSent):
 			// Refused or not sent: nothing stored (but by the parts
 			// that succeeded before, when the set went in parts).
@@ -419,7 +422,8 @@ func (c *Client) removeMoved(ctx context.Context, cp *CopyResult, uids Set, copy
 		// An answer lost: the messages may be gone already (a caller
 		// that took them for left in both and expunged the copies
 		// lost the mail).
-		unknown, expunged = answerLost(err), true
+		var split *SplitError
+		unknown, expunged = answerLost(err) || errors.As(err, &split) && split.Unknown, true
 		return incomplete(fmt.Errorf("UID EXPUNGE: %w", err))
 	}
 	return copyErr

@@ -252,7 +252,9 @@ func TestReview39RMoveFallbackExpungeAnswerLost(t *testing.T) {
 	src := dvMailbox(t, testserver.Alice, 5)
 	dst := dvMailbox(t, testserver.Alice, 0)
 	r := rs39NewRelay(t, dvServer(t).PlainAddr)
+	r.mu.Lock()
 	r.hideMove = true
+	r.mu.Unlock()
 	c := rs39Client(t, r)
 	if c.Session().HasCap("MOVE") || !c.Session().HasCap("UIDPLUS") {
 		t.Fatal("the relay did not hide MOVE")

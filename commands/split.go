@@ -41,7 +41,10 @@ type SplitError struct {
 	Command     string // the command, e.g. "UID STORE"
 	Parts, Sent int    // the commands the set was split into, and those that succeeded
 	Done        Set    // the messages of the commands that succeeded
-	Err         error
+	// Unknown says that a part sent ended without its answer (the
+	// connection lost, the context ended): it may have run, beyond Done.
+	Unknown bool
+	Err     error
 }
 
 // Error implements error.
@@ -178,6 +181,7 @@ type splitRun struct {
 	selection uint32
 	sent      int    // the parts that succeeded
 	ok        []bool // which (made when one fails)
+	lost      bool   // a part sent ended without its answer (answerLost)
 	// done, when set, tells whether the error of a part means that its
 	// work was done all the same (Store's *session.ResultTooLargeError:
 	// the answer was cut, the flags stored): the part then succeeded.
@@ -189,6 +193,9 @@ type splitRun struct {
 func (r *splitRun) result(err error) error {
 	if err != nil && r.done != nil && r.done(err) {
 		return nil
+	}
+	if err != nil && answerLost(err) {
+		r.lost = true
 	}
 	return err
 }
@@ -250,12 +257,15 @@ func (r *splitRun) succeeded(i int) {
 }
 
 // fail returns err as the result of the whole: as it is when no part
-// succeeded, else a *SplitError.
+// succeeded and none lost its answer, else a *SplitError.
 func (r *splitRun) fail(err error) error {
-	if r.sent == 0 {
+	if r.sent == 0 && !r.lost {
 		return err
 	}
-	e := &SplitError{Command: r.cmd, Parts: len(r.parts), Sent: r.sent, Err: err}
+	if r.ok == nil {
+		r.ok = make([]bool, len(r.parts))
+	}
+	e := &SplitError{Command: r.cmd, Parts: len(r.parts), Sent: r.sent, Unknown: r.lost, Err: err}
 	e.Done.UID = r.parts[0].UID
 	var rs []wire.SeqRange
 	for i, p := range r.parts {
