@@ -120,6 +120,10 @@ var ErrMoveUnsupported = errors.New("commands: the server has neither MOVE nor U
 // connection lost, the context ended): it may have run, and the messages
 // of Deleted may carry \Deleted (STORE) or be gone from the source (UID
 // EXPUNGE, Expunged). Look at the source before acting on them.
+//
+// Removed holds the source UIDs a UID EXPUNGE sent in parts did remove
+// (the parts that succeeded, SplitError.Done): those are in the
+// destination only, and not in Deleted.
 type MoveIncompleteError struct {
 	Copy    *CopyResult
 	Deleted Set
@@ -127,6 +131,7 @@ type MoveIncompleteError struct {
 	// Expunged says that the failing command was the UID EXPUNGE (with
 	// Unknown: the messages may have been removed).
 	Expunged bool
+	Removed  Set
 	Err      error
 }
 
@@ -144,6 +149,9 @@ func (e *MoveIncompleteError) Error() string {
 		return msg
 	}
 	msg := "commands: move: messages copied but not removed from the source: " + e.Err.Error()
+	if !e.Removed.IsEmpty() {
+		msg = "commands: move: messages copied, those of UIDs " + e.Removed.String() + " removed from the source, the rest not: " + e.Err.Error()
+	}
 	if !e.Deleted.IsEmpty() {
 		msg += " (left flagged \\Deleted in the source: " + e.Deleted.String() + ")"
 	}
@@ -384,7 +392,7 @@ func (c *Client) removeMoved(ctx context.Context, cp *CopyResult, uids Set, copy
 	if uids.IsEmpty() {
 		return copyErr
 	}
-	var deleted Set // flagged \Deleted by the STORE below
+	var deleted, removed Set // flagged \Deleted by the STORE below; expunged
 	var unknown, expunged bool
 	incomplete := func(err error) error {
 		if copyErr != nil {
@@ -395,7 +403,7 @@ func (c *Client) removeMoved(ctx context.Context, cp *CopyResult, uids Set, copy
 				err = fmt.Errorf("%w (after a copy that stopped part-way: %w)", err, copyErr)
 			}
 		}
-		return &MoveIncompleteError{Copy: cp, Deleted: deleted, Unknown: unknown, Expunged: expunged, Err: err}
+		return &MoveIncompleteError{Copy: cp, Deleted: deleted, Unknown: unknown, Expunged: expunged, Removed: removed, Err: err}
 	}
 	if _, err := c.Store(ctx, uids, AddFlags, []string{`\Deleted`}, &StoreOptions{Silent: true}); err != nil {
 		var split *SplitError
@@ -424,6 +432,14 @@ func (c *Client) removeMoved(ctx context.Context, cp *CopyResult, uids Set, copy
 		// lost the mail).
 		var split *SplitError
 		unknown, expunged = answerLost(err) || errors.As(err, &split) && split.Unknown, true
+		if split != nil && split.Sent > 0 {
+			// The parts that succeeded removed their messages: they
+			// are in the destination only (a caller rolling back by
+			// expunging the copies would lose them).
+			removed = split.Done
+			deleted = Set{UID: true, Nums: uids.Nums.Clone()}
+			deleted.Nums.Remove(split.Done.Nums)
+		}
 		return incomplete(fmt.Errorf("UID EXPUNGE: %w", err))
 	}
 	return copyErr

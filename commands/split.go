@@ -31,12 +31,13 @@ var ErrRenumbered = session.ErrRenumbered
 
 // SplitError reports a command whose message set was sent as several
 // commands, being too long for one command line (Client.SetMaxSetLength),
-// some of which failed while others succeeded: Done holds the messages of
-// those that succeeded (their effect stays: flags stored, messages
-// copied, moved or expunged), Sent their number, Err the first failure (a
-// *session.StatusError, a context error, or one wrapping ErrRenumbered).
-// When none succeeded, nothing was done and the first error is returned
-// as it is.
+// some of which failed while others succeeded, or ended without their
+// answer: Done holds the messages of those that succeeded (their effect
+// stays: flags stored, messages copied, moved or expunged), Sent their
+// number, Err the first failure (a *session.StatusError, a context error,
+// or one wrapping ErrRenumbered), Unknown whether a part may have run
+// beyond Done. When none succeeded and none lost its answer, nothing was
+// done and the first error is returned as it is.
 type SplitError struct {
 	Command     string // the command, e.g. "UID STORE"
 	Parts, Sent int    // the commands the set was split into, and those that succeeded
