@@ -694,13 +694,14 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 			continue
 		}
 		last := line[len(line)-1]
-		if last.Kind == wire.KindLiteral && ev.Raw && last.Literal().NonSync {
-			// A SASL response or IDLE's answer ending in "{n+}": the
-			// server reads it as text, but the client, taking it for a
-			// command, has sent the literal's body behind it (a LOGIN's
-			// password, say), which nothing would read as what it is:
-			// neither relayed nor printed, the connection closes.
-			ps.logf("* client side: a SASL response or IDLE answer ending in a non-synchronizing literal: closing")
+		if last.Kind == wire.KindLiteral && ev.Raw && last.Literal().NonSync && redactedCommand(rawCommandName(line)) {
+			// A LOGIN or AUTHENTICATE as IDLE's answer, ending in "{n+}":
+			// the server reads the line as text and what follows as a
+			// new command, but the client, taking it for a command, has
+			// sent the literal's body behind it: a password, which would
+			// be printed (and relayed) as a command line. The connection
+			// closes. (Other such lines go on as the server reads them.)
+			ps.logf("* client side: a %s ending in a non-synchronizing literal as the IDLE's answer: closing", rawCommandName(line))
 			ps.closeAll()
 			return
 		}
