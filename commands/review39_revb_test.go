@@ -2,10 +2,12 @@ package commands_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestReview39WRawNamesUnboundedBytes: rawNames (commands/rawnames.go) bounds the
@@ -15,11 +17,11 @@ import (
 // with lines whose names do not round-trip makes the Client keep about
 // 2 bytes per name byte (the decoded key and the raw value) for the life
 // of the Client: 4,096 such names is about 8 GiB. Here 48 names of
-// 1 MB are kept after the loop has dropped every MailboxInfo.
+// 1 MB are kept after the loop has dropped every MailboxInfo (16 now).
 func TestReview39WRawNamesUnboundedBytes(t *testing.T) {
-	const n, size = 48, 1000 << 10
+	const n, size = 16, 1000 << 10 // 16 MB: under -race on a loaded machine 48 passed the fake client's 10 s
 	pad := strings.Repeat("x", size)
-	c, ctx, _ := r38FakeClient(t, "IMAP4rev1", func(cmd r38Cmd) string {
+	c, _, _ := r38FakeClient(t, "IMAP4rev1", func(cmd r38Cmd) string {
 		if !bytes.Contains(cmd.Raw, []byte(" LIST ")) {
 			return ""
 		}
@@ -34,7 +36,9 @@ func TestReview39WRawNamesUnboundedBytes(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	got := 0
-	for m, err := range c.ListIter(ctx, "*", nil) {
+	lctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // 16 MB under -race on a loaded machine
+	defer cancel()
+	for m, err := range c.ListIter(lctx, "*", nil) {
 		if err != nil {
 			t.Fatalf("ListIter: %v", err)
 		}
@@ -50,10 +54,10 @@ func TestReview39WRawNamesUnboundedBytes(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	kept := int64(after.HeapAlloc) - int64(before.HeapAlloc)
 	runtime.KeepAlive(c)
-	if kept > 16<<20 {
+	if kept > 8<<20 {
 		t.Errorf("after a ListIter that kept nothing, the Client holds %d MiB more heap (%d names of %d KiB that do not round-trip, remembered by rawNames with no byte bound); 4,096 such names would be ~8 GiB", kept>>20, n, size>>10)
 	}
-	if err := c.Noop(ctx); err != nil {
+	if err := c.Noop(lctx); err != nil {
 		t.Fatal(err)
 	}
 }
