@@ -66,6 +66,11 @@ func c39TracePanicChild(t *testing.T) {
 	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
 		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
 		readCommand(r, w)
+		// The caller waits in Next before the first response comes, so
+		// that it is lent to it and the caller reads the second itself
+		// (sent at once, the first was queued, and the reader goroutine,
+		// reading on, met the panic: 1 run in 10 under -race).
+		time.Sleep(300 * time.Millisecond)
 		io.WriteString(w, "* 1 FETCH (UID 10)\r\n")
 		time.Sleep(300 * time.Millisecond)
 		io.WriteString(w, "* 2 FETCH (UID 20)\r\n")
