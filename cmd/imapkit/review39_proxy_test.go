@@ -219,8 +219,13 @@ func TestReview39PProxyLongTagsHeld(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// Let the proxy read and relay them all.
-	waitFor(t, out, fmt.Sprintf("C: %06d", n-1))
+	// Let the proxy read and relay them all (64 MB: waitFor's 5 s were
+	// too few under -race on a loaded machine, in the fresh-clone CI run).
+	last := fmt.Sprintf("C: %06d", n-1)
+	for end := time.Now().Add(2 * time.Minute); !strings.Contains(out.String(), last) && time.Now().Before(end); {
+		time.Sleep(100 * time.Millisecond)
+	}
+	waitFor(t, out, last)
 	time.Sleep(300 * time.Millisecond)
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
