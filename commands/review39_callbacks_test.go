@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -19,19 +18,6 @@ import (
 	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/transport"
 )
-
-// c39Settle waits for the goroutine count to come back to at most n.
-func c39Settle(n int) int {
-	var g int
-	for i := 0; i < 100; i++ {
-		g = runtime.NumGoroutine()
-		if g <= n {
-			return g
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return g
-}
 
 // c39Recover runs f and reports whether it panicked.
 func c39Recover(f func()) (panicked any) {

@@ -253,16 +253,3 @@ func zqAlive(t *testing.T, c *commands.Client, ctx context.Context) {
 		t.Fatalf("the session did not survive: NOOP: %v", err)
 	}
 }
-
-// zqOpenConn opens a Client on conn, reporting (not failing on) an error.
-func zqOpenConn(t *testing.T, conn net.Conn) (*commands.Client, context.Context) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	t.Cleanup(cancel)
-	c, err := commands.Open(ctx, conn, &auth.Options{Session: &session.Options{TagPrefix: "A"}})
-	if err != nil {
-		t.Logf("open: %v", err)
-		return nil, ctx
-	}
-	t.Cleanup(func() { c.Session().Close() })
-	return c, ctx
-}

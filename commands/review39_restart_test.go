@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"math/rand"
 	"net"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -188,10 +187,6 @@ func rs39Client(t testing.TB, r *rs39Relay) *commands.Client {
 	}
 	return c
 }
-
-func rs39Contains(b []byte, s string) bool { return bytes.Contains(b, []byte(s)) }
-
-func rs39Goroutines() int { runtime.GC(); return runtime.NumGoroutine() }
 
 // rs39BigMsg is a message of about size bytes of incompressible text.
 func rs39BigMsg(i, size int) []byte {

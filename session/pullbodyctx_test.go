@@ -112,7 +112,7 @@ func bodyCtxConn(t *testing.T, tlsOn bool, play func(r io.Reader, w io.Writer)) 
 // bodyCtxRead pulls the body of the UID FETCH with ctx and reads it until
 // the read fails; it returns the error and when the read returned.
 // handed, when not nil, runs once Next has handed the body out.
-func bodyCtxRead(t *testing.T, s *session.Session, ctx context.Context, handed func()) (*session.Pending, error, time.Time) {
+func bodyCtxRead(t *testing.T, s *session.Session, ctx context.Context, handed func()) (*session.Pending, time.Time, error) {
 	t.Helper()
 	p, err := s.Start(ctx, pullUIDFetch("(UID BODY[])"))
 	if err != nil {
@@ -133,7 +133,7 @@ func bodyCtxRead(t *testing.T, s *session.Session, ctx context.Context, handed f
 			t.Errorf("a read after %v: %v", err, err2)
 		}
 	}
-	return p, err, at
+	return p, at, err
 }
 
 // bodyCtxAfter checks that the session goes on after a body read that its
@@ -173,7 +173,7 @@ func TestPullBodyReadContextFrozen(t *testing.T) {
 			s := openDefaults(t, conn, nil)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()
-			p, err, at := bodyCtxRead(t, s, ctx, nil)
+			p, at, err := bodyCtxRead(t, s, ctx, nil)
 			dl, _ := ctx.Deadline()
 			if late := at.Sub(dl); late > time.Second {
 				t.Errorf("the body's read returned %v after its context's deadline", late)
@@ -209,7 +209,7 @@ func TestPullBodyReadContextSlow(t *testing.T) {
 			}
 			ctx, cancel := context.WithCancel(context.Background())
 			cancelled := make(chan time.Time, 1)
-			p, err, at := bodyCtxRead(t, s, ctx, func() {
+			p, at, err := bodyCtxRead(t, s, ctx, func() {
 				time.AfterFunc(100*time.Millisecond, func() { cancelled <- time.Now(); cancel() })
 			})
 			if !errors.Is(err, context.Canceled) || !errors.Is(err, session.ErrBodyDropped) {

@@ -153,35 +153,6 @@ func (r *cr39Relay) cr39Set(c2s func([]byte, int64) string, s2c func([]byte) str
 	r.mu.Unlock()
 }
 
-// cr39AfterC2S acts once marker has been sent and extra bytes after it.
-func cr39AfterC2S(marker string, extra int64, act string) func([]byte, int64) string {
-	done := false
-	return func(b []byte, total int64) string {
-		if done {
-			return ""
-		}
-		i := bytes.Index(b, []byte(marker))
-		if i >= 0 && total-int64(i+len(marker)) >= extra {
-			done = true
-			return act
-		}
-		return ""
-	}
-}
-
-// cr39NthS2C acts on the n-th chunk from the server holding marker.
-func cr39NthS2C(marker string, n int, act string) func([]byte) string {
-	seen := 0
-	return func(p []byte) string {
-		if bytes.Contains(p, []byte(marker)) {
-			if seen++; seen == n {
-				return act
-			}
-		}
-		return ""
-	}
-}
-
 func cr39Big(i, size int) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "From: a@example.org\r\nTo: b@example.org\r\nSubject: zz %d\r\nMessage-ID: <zz%d@audit>\r\nDate: Mon, 1 Jan 2024 10:00:00 +0000\r\n\r\n", i, i)
