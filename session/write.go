@@ -812,14 +812,41 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 			// the connection in step.
 			return nil
 		}
-		if ctx.Err() != nil {
-			err = fmt.Errorf("%w (cancelled while sending %s)", ctx.Err(), p.name)
+		if cerr := ctx.Err(); cerr != nil {
+			// The session ends for every command, but the context was
+			// this one's: the others' errors say why without matching
+			// context.Canceled (their own contexts did not end: a caller
+			// taking that for "given up" would drop them), this one's
+			// matches it too.
+			s.abort(&cancelledWriteError{cmd: p.name, ctx: cerr})
+			return &ownCancelError{abort: s.Err(), ctx: cerr}
 		}
 		s.abort(err)
 		return s.Err()
 	}
 	return nil
 }
+
+// cancelledWriteError is why a session ended whose command's context
+// ended while it was written: it does not unwrap to the context's error,
+// which was that command's alone.
+type cancelledWriteError struct {
+	cmd string
+	ctx error
+}
+
+func (e *cancelledWriteError) Error() string {
+	return fmt.Sprintf("%v (cancelled while sending %s)", e.ctx, e.cmd)
+}
+
+// ownCancelError is the error of the command whose cancelled write ended
+// the session: the session's *AbortError, and its own context's error.
+type ownCancelError struct {
+	abort, ctx error
+}
+
+func (e *ownCancelError) Error() string   { return e.abort.Error() }
+func (e *ownCancelError) Unwrap() []error { return []error{e.abort, e.ctx} }
 
 var errCommandDone = errors.New("session: command ended before its literal was sent")
 
