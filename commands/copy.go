@@ -158,8 +158,10 @@ func (e *MoveIncompleteError) Error() string {
 	return msg
 }
 
-// Unwrap returns the cause.
-func (e *MoveIncompleteError) Unwrap() error { return e.Err }
+// Unwrap returns the cause. It never matches session.ErrNotSent, whatever
+// the failing command: the messages were copied, and a Move tried again
+// would copy them twice (partlyDone).
+func (e *MoveIncompleteError) Unwrap() error { return partlyDone(e.Err) }
 
 // Copy copies the messages in set to mailbox (COPY, or UID COPY). An
 // empty set sends nothing and returns an empty result. A set too long for
@@ -408,11 +410,15 @@ func (c *Client) removeMoved(ctx context.Context, cp *CopyResult, uids Set, copy
 	if _, err := c.Store(ctx, uids, AddFlags, []string{`\Deleted`}, &StoreOptions{Silent: true}); err != nil {
 		var split *SplitError
 		var refused *session.StatusError
+		cause := err // a part's own error, for a split STORE
+		if errors.As(err, &split) {
+			cause = split.Err
+		}
 		switch {
-		case errors.As(err, &split) && split.Unknown:
+		case split != nil && split.Unknown:
 			// A part's answer lost: every UID may carry it.
 			deleted, unknown = uids, true
-		case errors.As(err, &refused), errors.Is(err, session.ErrNotSent):
+		case errors.As(cause, &refused), errors.Is(cause, session.ErrNotSent):
 			// Refused or not sent: nothing stored (but by the parts
 			// that succeeded before, when the set went in parts).
 			if errors.As(err, &split) {
@@ -431,7 +437,11 @@ func (c *Client) removeMoved(ctx context.Context, cp *CopyResult, uids Set, copy
 		// that took them for left in both and expunged the copies
 		// lost the mail).
 		var split *SplitError
-		unknown, expunged = answerLost(err) || errors.As(err, &split) && split.Unknown, true
+		cause := err
+		if errors.As(err, &split) {
+			cause = split.Err
+		}
+		unknown, expunged = answerLost(cause) || split != nil && split.Unknown, true
 		if split != nil && split.Sent > 0 {
 			// The parts that succeeded removed their messages: they
 			// are in the destination only (a caller rolling back by

@@ -55,8 +55,34 @@ func answerLost(err error) bool {
 	return !errors.As(err, &refused) && !errors.Is(err, session.ErrNotSent)
 }
 
-// Unwrap returns the cause.
-func (e *ReplaceIncompleteError) Unwrap() error { return e.Err }
+// Unwrap returns the cause. It never matches session.ErrNotSent: the new
+// message was appended, and a Replace tried again would append it twice
+// (partlyDone).
+func (e *ReplaceIncompleteError) Unwrap() error { return partlyDone(e.Err) }
+
+// partlyDone returns err, the failure of a step of work already partly
+// done, as the cause of the whole: when that step was not sent
+// (session.ErrNotSent, which says "safe to retry"), the result keeps its
+// text and the step's own cause (a context's error, ErrReselected, the
+// session's end) but no longer matches ErrNotSent: the work done before
+// it makes a retry of the whole unsafe (a message copied or appended
+// again).
+func partlyDone(err error) error {
+	var ns *session.NotSentError
+	if !errors.As(err, &ns) {
+		return err
+	}
+	return &stepNotSentError{msg: err.Error(), cause: ns.Err}
+}
+
+// stepNotSentError: see partlyDone.
+type stepNotSentError struct {
+	msg   string
+	cause error
+}
+
+func (e *stepNotSentError) Error() string { return e.msg }
+func (e *stepNotSentError) Unwrap() error { return e.cause }
 
 // Replace replaces one message of the selected mailbox with another
 // (REPLACE or UID REPLACE, RFC 8508), as a mail client saves a draft

@@ -54,8 +54,16 @@ func (e *SplitError) Error() string {
 		" commands; " + strconv.Itoa(e.Sent) + " succeeded, then: " + e.Err.Error()
 }
 
-// Unwrap returns the cause.
-func (e *SplitError) Unwrap() error { return e.Err }
+// Unwrap returns the cause. When some parts succeeded, or one may have
+// run (Unknown), it does not match session.ErrNotSent, though the part
+// that failed was not sent: the parts done make a retry of the whole
+// unsafe (a Copy would copy them twice). Err keeps the part's error.
+func (e *SplitError) Unwrap() error {
+	if e.Sent > 0 || e.Unknown {
+		return partlyDone(e.Err)
+	}
+	return e.Err
+}
 
 // SetMaxSetLength sets the longest message set, in bytes as sent, that one
 // command of c carries (DefaultMaxSetLength when n is 0; a negative n
