@@ -67,22 +67,41 @@ func (e *ReplaceIncompleteError) Unwrap() error { return partlyDone(e.Err) }
 // session's end) but no longer matches ErrNotSent: the work done before
 // it makes a retry of the whole unsafe (a message copied or appended
 // again).
+//
+// Only the branch that leads to the *session.NotSentError is rebuilt:
+// the others (a copy's *SplitError or *session.ResultTooLargeError
+// joined beside it) stay as they are, for errors.As and errors.Is.
 func partlyDone(err error) error {
-	var ns *session.NotSentError
-	if !errors.As(err, &ns) {
+	if ns, ok := err.(*session.NotSentError); ok {
+		return &stepNotSentError{msg: ns.Error(), errs: []error{ns.Err}}
+	}
+	if err == nil || !errors.Is(err, session.ErrNotSent) {
 		return err
 	}
-	return &stepNotSentError{msg: err.Error(), cause: ns.Err}
+	var errs []error
+	switch x := err.(type) {
+	case interface{ Unwrap() []error }:
+		errs = x.Unwrap()
+	case interface{ Unwrap() error }:
+		errs = []error{x.Unwrap()}
+	default:
+		return err
+	}
+	out := make([]error, len(errs))
+	for i, e := range errs {
+		out[i] = partlyDone(e)
+	}
+	return &stepNotSentError{msg: err.Error(), errs: out}
 }
 
 // stepNotSentError: see partlyDone.
 type stepNotSentError struct {
-	msg   string
-	cause error
+	msg  string
+	errs []error
 }
 
-func (e *stepNotSentError) Error() string { return e.msg }
-func (e *stepNotSentError) Unwrap() error { return e.cause }
+func (e *stepNotSentError) Error() string   { return e.msg }
+func (e *stepNotSentError) Unwrap() []error { return e.errs }
 
 // Replace replaces one message of the selected mailbox with another
 // (REPLACE or UID REPLACE, RFC 8508), as a mail client saves a draft

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -243,6 +244,13 @@ func (r *splitRun) check(i int) error {
 	return r.c.renumberedError(r.selection, i, len(r.parts), r.cmd)
 }
 
+// alsoCtxError is a part's error that also matches the context that ended
+// the session under the batch (splitRun.run).
+type alsoCtxError struct{ err, ctx error }
+
+func (e *alsoCtxError) Error() string   { return e.err.Error() }
+func (e *alsoCtxError) Unwrap() []error { return []error{e.err, e.ctx} }
+
 // renumberedError is the error of part i of n of cmd, not sent because the
 // sequence numbers changed since the first part: wrapping ErrRenumbered,
 // and session.ErrReselected too when the change is a SELECT (or CLOSE)
@@ -339,6 +347,12 @@ func (r *splitRun) run(ctx context.Context, build func(part Set) *session.Comman
 	}
 	if first == nil {
 		first = startErr // the parts from len(ps) on were not sent
+	} else if cerr := ctx.Err(); cerr != nil && !errors.Is(first, cerr) && errors.Is(startErr, cerr) {
+		// The batch's own context cut a later part's write and ended
+		// the session: the earlier parts have the session's error,
+		// which does not match the context's (it was not theirs
+		// alone); the whole's matches it, as a single command's would.
+		first = &alsoCtxError{err: first, ctx: cerr}
 	}
 	if first != nil {
 		return r.fail(first)

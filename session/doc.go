@@ -213,8 +213,9 @@
 //     synchronizing literal go): a write that ends within 50 ms goes out
 //     whole (the command is sent; the call returns the context's error);
 //     past that, the server is in the middle of the command and the
-//     connection can no longer be trusted, so the session aborts with an
-//     *AbortError wrapping the context's error. A server that
+//     connection can no longer be trusted, so the session aborts: that
+//     command's error matches both the context's error and an
+//     *AbortError, the other commands' the *AbortError alone. A server that
 //     refuses a literal with NO or BAD instead of "+" ends the command
 //     normally.
 //
