@@ -109,8 +109,9 @@ var ErrMoveUnsupported = errors.New("commands: the server has neither MOVE nor U
 
 // MoveIncompleteError reports a fallback move whose COPY succeeded but
 // whose removal from the source failed: the messages are in both
-// mailboxes, unless Unknown. Copy holds the COPYUID. Deleted holds the source UIDs that
-// the fallback flagged \Deleted (all those it tried to, when its STORE
+// mailboxes, but those of Removed, and unless Unknown. Copy holds the
+// COPYUID. Deleted holds the source UIDs that the fallback flagged
+// \Deleted (all those it tried to, when its STORE
 // failed part-way): the next EXPUNGE or CLOSE of the mailbox, by any
 // client, removes them, and a Move tried again copies them twice. Take
 // the flag off (Store with RemoveFlags) to keep them, or expunge them
