@@ -20,17 +20,28 @@ import (
 // of message 2 (another client marked it \Seen: RFC 3501 section 7.4.2
 // lets a server send a FETCH at any time, with the UID during a UID
 // command) just before that message's body.
-func q39FlagUpdateSource(bodies []string) hostile.Scenario { return q39Source(bodies, true, false, 0) }
+func q39FlagUpdateSource(bodies []string) hostile.Scenario {
+	return q39Source(bodies, q39Opts{flagAt: 2, flagOf: 2})
+}
 
 // q39Flags are the flags q39Source gives every message.
 const q39Flags = `\Flagged`
 
-// q39Source is the source of q39FlagUpdateSource; flagBefore sends the
-// flag change before message 2's body; uidAfter sends each UID after the
-// body, as in "(BODY[] {n} ... UID 2)" (Domino's order); a message
-// numbered omit (from 1) is left out of the bodies' answer (expunged
-// meanwhile).
-func q39Source(bodies []string, flagBefore, uidAfter bool, omit int) hostile.Scenario {
+// q39Opts are q39Source's quirks and faults.
+type q39Opts struct {
+	// flagAt, flagOf: before the body of message flagAt (from 1), a flag
+	// change of message flagOf (another client's).
+	flagAt, flagOf int
+	// uidAfter sends each UID after the body, as in "(BODY[] {n} ... UID
+	// 2)" (Domino's order).
+	uidAfter bool
+	// omit: message omit (from 1) is left out of the bodies' answer
+	// (expunged meanwhile).
+	omit int
+}
+
+// q39Source is the source of q39FlagUpdateSource, with the quirks of o.
+func q39Source(bodies []string, o q39Opts) hostile.Scenario {
 	return func(c *hostile.Conn) error {
 		if err := c.Greet("IMAP4rev1 NAMESPACE"); err != nil {
 			return err
@@ -61,17 +72,17 @@ func q39Source(bodies []string, flagBefore, uidAfter bool, omit int) hostile.Sce
 						err = c.Linef(`* %d FETCH (UID %d FLAGS (%s) INTERNALDATE "01-Feb-2024 10:00:00 +0000" RFC822.SIZE %d)`, i+1, i+1, q39Flags, len(b))
 						continue
 					}
-					if i+1 == omit {
+					if i+1 == o.omit {
 						continue
 					}
-					if uidAfter {
+					if o.uidAfter {
 						if err = c.Linef("* %d FETCH (BODY[] {%d}", i+1, len(b)); err == nil {
 							_, err = c.Copy(strings.NewReader(b + fmt.Sprintf(" UID %d)\r\n", i+1)))
 						}
 						continue
 					}
-					if flagBefore && i == 1 {
-						if err = c.Linef(`* %d FETCH (FLAGS (\Seen) UID %d)`, i+1, i+1); err != nil {
+					if i+1 == o.flagAt {
+						if err = c.Linef(`* %d FETCH (FLAGS (\Seen) UID %d)`, o.flagOf, o.flagOf); err != nil {
 							break
 						}
 					}
@@ -138,7 +149,7 @@ func TestReview39QCopyUIDAfterBody(t *testing.T) {
 		"From: b@example.com\r\nSubject: two\r\n\r\nsecond\r\n",
 		"From: c@example.com\r\nSubject: three\r\n\r\n" + strings.Repeat("third body line\r\n", 8000),
 	}
-	src, err := hostile.Listen(q39Source(bodies, false, true, 0))
+	src, err := hostile.Listen(q39Source(bodies, q39Opts{uidAfter: true}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +182,7 @@ func TestReview39QExportUIDAfterBody(t *testing.T) {
 		"From: b@example.com\r\nSubject: two\r\n\r\nsecond\r\n",
 		"From: c@example.com\r\nSubject: three\r\n\r\n" + strings.Repeat("third body line\r\n", 8000),
 	}
-	src, err := hostile.Listen(q39Source(bodies, false, true, 0))
+	src, err := hostile.Listen(q39Source(bodies, q39Opts{uidAfter: true}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +222,7 @@ func TestReview39QCopyUIDAfterBodyOtherMessage(t *testing.T) {
 		"From: a@example.com\r\nSubject: one\r\n\r\n" + strings.Repeat("first body line\r\n", 8000),
 		"From: b@example.com\r\nSubject: two\r\n\r\n" + strings.Repeat("second body line\r\n", 8000),
 	}
-	src, err := hostile.Listen(q39Source(bodies, false, true, 1))
+	src, err := hostile.Listen(q39Source(bodies, q39Opts{uidAfter: true, omit: 1}))
 	if err != nil {
 		t.Fatal(err)
 	}

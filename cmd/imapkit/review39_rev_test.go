@@ -3,7 +3,6 @@
 package main
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 
@@ -16,59 +15,7 @@ import (
 // change of message 3 (another client marked it \Seen; RFC 3501 7.4.2,
 // with its UID during a UID command) before message 1's body.
 func v39FlagOtherSource(bodies []string) hostile.Scenario {
-	return func(c *hostile.Conn) error {
-		if err := c.Greet("IMAP4rev1 NAMESPACE"); err != nil {
-			return err
-		}
-		for {
-			cmd, err := c.ReadCommand()
-			if err != nil {
-				return err
-			}
-			ok := cmd.Tag + " OK done"
-			switch cmd.Name {
-			case "LOGIN":
-				err = c.Line(ok)
-			case "NAMESPACE":
-				err = c.Lines(`* NAMESPACE (("" "/")) NIL NIL`, ok)
-			case "LIST":
-				err = c.Lines(`* LIST () "/" INBOX`, ok)
-			case "EXAMINE", "SELECT":
-				err = c.Lines(fmt.Sprintf("* %d EXISTS", len(bodies)), "* OK [UIDVALIDITY 7] x", fmt.Sprintf("* OK [UIDNEXT %d] x", len(bodies)+1), cmd.Tag+" OK [READ-ONLY] done")
-			case "UID SEARCH":
-				err = c.Lines("* SEARCH 1 2 3", ok)
-			case "UID FETCH":
-				for i, b := range bodies {
-					if err != nil {
-						break
-					}
-					if !strings.Contains(cmd.Args, "BODY") {
-						err = c.Linef(`* %d FETCH (UID %d FLAGS (%s) INTERNALDATE "01-Feb-2024 10:00:00 +0000" RFC822.SIZE %d)`, i+1, i+1, q39Flags, len(b))
-						continue
-					}
-					if i == 0 {
-						if err = c.Linef(`* 3 FETCH (FLAGS (\Seen) UID 3)`); err != nil {
-							break
-						}
-					}
-					if err = c.Linef("* %d FETCH (UID %d BODY[] {%d}", i+1, i+1, len(b)); err == nil {
-						_, err = c.Copy(strings.NewReader(b + ")\r\n"))
-					}
-				}
-				if err == nil {
-					err = c.Line(ok)
-				}
-			case "LOGOUT":
-				c.Lines("* BYE bye", ok)
-				return nil
-			default:
-				err = c.Answer(cmd)
-			}
-			if err != nil {
-				return err
-			}
-		}
-	}
+	return q39Source(bodies, q39Opts{flagAt: 1, flagOf: 3})
 }
 
 // TestReview39VCopyFlagUpdateOtherUIDBeforeBody: e6f60a4 made copy skip a
@@ -107,7 +54,7 @@ func TestReview39VCopyFlagUpdateOtherUIDBeforeBody(t *testing.T) {
 // the server sent it.
 func TestReview39VFetchUIDAfterBody(t *testing.T) {
 	body := "From: a@example.com\r\nSubject: one\r\n\r\n" + strings.Repeat("first body line\r\n", 8000)
-	src, err := hostile.Listen(q39Source([]string{body}, false, true, 0))
+	src, err := hostile.Listen(q39Source([]string{body}, q39Opts{uidAfter: true}))
 	if err != nil {
 		t.Fatal(err)
 	}
