@@ -230,6 +230,11 @@ type Credentials struct {
 // send a secret in the clear are skipped unless cleartextOK. It returns
 // the mechanism's name and a client for it, or ErrNoMechanism, or
 // ErrInsecure when only mechanisms sending a secret in the clear would do.
+// SCRAM is skipped when its PRECIS preparation (OpaqueString) refuses the
+// username or the password: an emoji with its variation selector, a
+// zero-width joiner, a control character or a character newer than the
+// Unicode version of golang.org/x/text. SCRAM could not log in with them;
+// the next mechanism sends the password as it is.
 func Choose(caps []string, cred *Credentials, cleartextOK bool) (mechanism string, m sasl.Client, err error) {
 	offered := map[string]bool{}
 	for _, c := range caps {
@@ -244,12 +249,13 @@ func Choose(caps []string, cred *Credentials, cleartextOK bool) (mechanism strin
 	}
 	pw := cred.Password != "" && cred.Username != ""
 	noAuthz := cred.AuthorizationID == ""
+	scram := pw && noAuthz && scramPreparable(cred.Username, cred.Password)
 	cands := []cand{
 		{External, cred.External, func() sasl.Client { return NewExternal(cred.AuthorizationID) }},
 		{OAuthBearer, cred.Token != "", func() sasl.Client { return NewOAuthBearer(cred.AuthorizationID, cred.Token, "", 0) }},
 		{XOAuth2, cred.Token != "" && noAuthz, func() sasl.Client { return NewXOAuth2(cred.Username, cred.Token) }},
-		{SCRAMSHA256, pw && noAuthz, func() sasl.Client { return NewSCRAMSHA256(cred.AuthorizationID, cred.Username, cred.Password) }},
-		{SCRAMSHA1, pw && noAuthz, func() sasl.Client { return NewSCRAMSHA1(cred.AuthorizationID, cred.Username, cred.Password) }},
+		{SCRAMSHA256, scram, func() sasl.Client { return NewSCRAMSHA256(cred.AuthorizationID, cred.Username, cred.Password) }},
+		{SCRAMSHA1, scram, func() sasl.Client { return NewSCRAMSHA1(cred.AuthorizationID, cred.Username, cred.Password) }},
 		{CRAMMD5, pw && noAuthz, func() sasl.Client { return NewCRAMMD5(cred.Username, cred.Password) }},
 		{Plain, pw, func() sasl.Client { return NewPlain(cred.AuthorizationID, cred.Username, cred.Password) }},
 		{Login, pw && noAuthz, func() sasl.Client { return NewLogin(cred.Username, cred.Password) }},

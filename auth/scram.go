@@ -92,6 +92,16 @@ func (c *scramClient) Next(challenge []byte) ([]byte, error) {
 	return nil, sasl.ErrUnexpectedServerChallenge
 }
 
+// scramPreparable reports whether SCRAM's preparation of the username and
+// the password (PRECIS OpaqueString, RFC 7677 and RFC 8265) accepts them.
+func scramPreparable(user, pass string) bool {
+	if _, err := precis.OpaqueString.String(user); err != nil {
+		return false
+	}
+	_, err := precis.OpaqueString.String(pass)
+	return err == nil
+}
+
 func (c *scramClient) clientFinal(serverFirst []byte) ([]byte, error) {
 	sf, err := parseServerFirst(serverFirst)
 	if err != nil {
