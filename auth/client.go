@@ -36,12 +36,13 @@ type Options struct {
 
 // Client authenticates one IMAP session and applies the credential policy.
 // It knows whether the connection is protected because it opened the
-// session on it (and ran STARTTLS itself). Its methods may be called from
-// one goroutine at a time.
+// session on it (and the session knows of STARTTLS). Its methods are safe
+// for concurrent use: nothing in it changes after Open, and the session
+// orders the commands.
 type Client struct {
 	s     *session.Session
 	opts  Options
-	tls   bool // the connection is TLS (implicit, or STARTTLS by this Client)
+	tls   bool // the connection was TLS when the Client was made (implicit TLS); never written after, so read without a lock
 	local bool // the peer is on this machine (loopback, Unix socket, pipe)
 	peer  string
 }
@@ -92,13 +93,9 @@ func (c *Client) Session() *session.Session { return c.s }
 func (c *Client) TLS() bool { return c.tls || c.s.TLS() }
 
 // StartTLS upgrades the connection (Session.StartTLS) with
-// Options.TLSConfig, and remembers that it is TLS.
+// Options.TLSConfig; the session remembers that it is TLS (TLS).
 func (c *Client) StartTLS(ctx context.Context) error {
-	if err := startTLS(ctx, c.s, c.opts.TLSConfig); err != nil {
-		return err
-	}
-	c.tls = true
-	return nil
+	return startTLS(ctx, c.s, c.opts.TLSConfig)
 }
 
 // cleartextOK reports whether a password may be sent in the clear.

@@ -266,7 +266,9 @@ func (c *Client) Recent(ctx context.Context) ([]uint32, error) {
 }
 
 // Response pops the untagged responses and response codes kept under name
-// (imaplib's response(code)): "EXISTS", "ALERT", "READ-ONLY", ...
+// (imaplib's response(code)): "EXISTS", "ALERT", "READ-ONLY", ... As in
+// imaplib, the codes of tagged answers are kept too (READ-ONLY after an
+// EXAMINE, APPENDUID after an APPEND): see Session.Responses.
 func (c *Client) Response(name string) []codec.Response { return c.s.Responses(name) }
 
 // Caps returns the capabilities the session knows, without I/O.

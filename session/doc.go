@@ -137,7 +137,9 @@
 // holds at most Options.MaxUnsolicited (10000) responses and MaxKeptBytes
 // of memory when the handler falls behind. What the bounds drop is
 // counted (DroppedUnsolicited). The codes of a
-// tagged response are in its Result.Status. Recent returns pending RECENT
+// tagged response are in its Result.Status, and kept for Responses under
+// the code's name as imaplib keeps them (READ-ONLY of an EXAMINE,
+// APPENDUID of an APPEND, COPYUID of a COPY). Recent returns pending RECENT
 // data or prods the server with NOOP, like imaplib's recent().
 //
 // # The message count

@@ -861,6 +861,7 @@ func (s *Session) complete(st *codec.Status) error {
 		return &ProtocolError{Reason: "tagged " + st.Kind.String() + " for " + p.name + " received before the command was sent"}
 	}
 	s.setStatus(p, st)
+	s.keepCode(st) // imaplib's response(code) sees tagged codes too
 	r := p.result
 	var err error
 	if st.Kind != codec.StatusOK {

@@ -12,10 +12,27 @@ import (
 
 // keep stores r for Responses (imaplib's untagged_responses), bounded to
 // the last 1000 of each name. Data that a command took is in its Result
-// instead.
+// instead; the code of a status response is kept under the code's name
+// too.
 func (s *Session) keep(r codec.Response) {
-	name := codec.ResponseName(r)
-	if name == "" {
+	s.keepAs(r, codec.ResponseName(r))
+}
+
+// keepCode stores the response code of a tagged status response for
+// Responses, under the code's name alone, as imaplib keeps the
+// "bracketed response information" of every answer: READ-ONLY of a
+// SELECT, APPENDUID of an APPEND, COPYUID of a COPY.
+func (s *Session) keepCode(st *codec.Status) {
+	if st.Code != nil {
+		s.keepAs(st, "")
+	}
+}
+
+// keepAs stores r under name and, for a status response with a code,
+// under the code's name; an empty name stores it under the code's alone.
+func (s *Session) keepAs(r codec.Response, name string) {
+	st, _ := r.(*codec.Status)
+	if name == "" && (st == nil || st.Code == nil) {
 		return
 	}
 	if codec.CloneSize(r) > s.maxKeptBytes {
@@ -36,8 +53,10 @@ func (s *Session) keep(r codec.Response) {
 	at := s.tr.delivered.Load()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.keepLocked(name, keptResponse{c, at, size})
-	if st, ok := r.(*codec.Status); ok && st.Code != nil {
+	if name != "" {
+		s.keepLocked(name, keptResponse{c, at, size})
+	}
+	if st != nil && st.Code != nil {
 		s.keepLocked(strings.ToUpper(string(st.Code.Name)), keptResponse{c, at, size})
 	}
 }
@@ -126,7 +145,10 @@ func (s *Session) clearStoreLocked() {
 
 // Responses pops the untagged responses stored under name (imaplib's
 // response(code)): a response name such as "EXISTS", "FETCH" or "OK", or a
-// response code such as "READ-ONLY" or "ALERT".
+// response code such as "READ-ONLY" or "ALERT". As in imaplib, the codes
+// of tagged answers are kept too, under the code's name alone (the
+// tagged *codec.Status, whose Code holds it): READ-ONLY after an EXAMINE,
+// APPENDUID after an APPEND, COPYUID after a COPY.
 func (s *Session) Responses(name string) []codec.Response {
 	name = strings.ToUpper(name)
 	s.mu.Lock()
