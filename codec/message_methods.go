@@ -39,14 +39,20 @@ func (a *Address) DecodedName() (string, error) {
 
 // String returns the address as in a header: "Name <mailbox@host>", or
 // "mailbox@host" without a name. The name is decoded (DecodedName) and
-// quoted when it holds RFC 5322 specials. A group start gives "group:" and
-// a group end ";".
+// quoted when it holds RFC 5322 specials. A group start gives "group:",
+// its name decoded the same way, and a group end ";". Control characters
+// (a CR or LF from an encoded-word or a literal, say) come out as spaces:
+// the string never breaks a header line.
 func (a *Address) String() string {
 	if a.IsGroupEnd() {
 		return ";"
 	}
 	if a.IsGroupStart() {
-		return msgQuotePhrase(string(a.Mailbox)) + ":"
+		name, err := DecodeHeader(a.Mailbox)
+		if err != nil && name == "" {
+			name = string(a.Mailbox)
+		}
+		return noCTL(msgQuotePhrase(name) + ":")
 	}
 	addr := string(a.Mailbox) + "@" + string(a.Host)
 	name, err := a.DecodedName()
@@ -54,9 +60,25 @@ func (a *Address) String() string {
 		name = string(a.Name)
 	}
 	if name == "" {
-		return addr
+		return noCTL(addr)
 	}
-	return msgQuotePhrase(name) + " <" + addr + ">"
+	return noCTL(msgQuotePhrase(name) + " <" + addr + ">")
+}
+
+// noCTL returns s with its ASCII control characters (tab included) and
+// DEL replaced by spaces.
+func noCTL(s string) string {
+	i := strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
+	if i < 0 {
+		return s
+	}
+	b := []byte(s)
+	for ; i < len(b); i++ {
+		if b[i] < 0x20 || b[i] == 0x7f {
+			b[i] = ' '
+		}
+	}
+	return string(b)
 }
 
 // msgQuotePhrase quotes s as an RFC 5322 quoted-string when it holds a
