@@ -28,8 +28,9 @@ const (
 	// DefaultCommandTimeout bounds a command's whole run when its context
 	// has no deadline (of a pulled command, the time its caller waits for
 	// the server: see Options.CommandTimeout); when the context has one,
-	// an abandoned command gets this long after it to end before the
-	// session is aborted. IDLE is exempt.
+	// a command abandoned at that deadline gets the stall timeout more
+	// (DefaultStallTimeout, or this bound when StallTimeout is turned off)
+	// to end before the session is aborted. IDLE is exempt.
 	DefaultCommandTimeout = 15 * time.Minute
 )
 

@@ -78,7 +78,7 @@ type Options struct {
 	// server takes it in (100 MiB: 1 h 47 min more). When the context has a
 	// deadline, a command abandoned at the deadline
 	// (its answer is still read and thrown away) gets StallTimeout more to
-	// end. Either way the session is aborted when the bound passes: IMAP
+	// end (the command bound itself when StallTimeout is negative). Either way the session is aborted when the bound passes: IMAP
 	// has no other way to stop a command. IDLE is exempt. Zero means
 	// DefaultCommandTimeout, negative no limit.
 	CommandTimeout time.Duration

@@ -175,7 +175,7 @@ func examples() error {
 		newMail  chan struct{}       // an application's channel
 		showUser func(string)        // an application's function
 		store    interface {         // an application's message store
-			Create(uid uint32) (io.WriteCloser, error)
+			Create(uid, seq uint32) (io.WriteCloser, error)
 		}
 		mailboxes           []string
 		waitForContinuation func() error // a proxy's wait for "+"
