@@ -39,7 +39,8 @@ func (e *UnknownCharsetError) Error() string {
 //     Encoding Standard name (htmlindex), then by IANA name (ianaindex),
 //     case-insensitively: utf-8, us-ascii, iso-8859-x, windows-125x,
 //     koi8-r, koi8-u, iso-2022-jp, shift_jis, euc-jp, gb2312, gbk,
-//     gb18030, big5, euc-kr and more. Following WHATWG, iso-8859-1 and
+//     gb18030, big5, euc-kr and more, and names that mailers write but
+//     neither lists (latin-1, cp932, cp949, eucjp, koi8r, ...). Following WHATWG, iso-8859-1 and
 //     us-ascii are read as windows-1252, its superset, which is what
 //     mislabelled mail needs. UTF-16 is read as RFC 2781 has it: a
 //     leading byte order mark gives the order, and "utf-16" without one
@@ -289,6 +290,9 @@ func lookupCharset(name []byte) (encoding.Encoding, bool) {
 	if e := lookupUTF16(s); e != nil {
 		return e, true
 	}
+	if a, ok := charsetAliases[strings.ToLower(s)]; ok {
+		s = a
+	}
 	if e, err := htmlindex.Get(s); err == nil && e != nil && e != encoding.Replacement {
 		return e, true
 	}
@@ -298,6 +302,18 @@ func lookupCharset(name []byte) (encoding.Encoding, bool) {
 		}
 	}
 	return nil, false
+}
+
+// charsetAliases maps names that mail software writes (Python's codec
+// names, Microsoft's code pages) but that neither the Encoding Standard
+// nor IANA lists to a name that they do.
+var charsetAliases = map[string]string{
+	"latin-1": "windows-1252", "latin_1": "windows-1252",
+	"cp932": "shift_jis", "ms932": "shift_jis", "windows-31j": "shift_jis",
+	"cp949": "euc-kr", "ms949": "euc-kr", "uhc": "euc-kr", "euckr": "euc-kr", "euc_kr": "euc-kr",
+	"eucjp": "euc-jp", "euc_jp": "euc-jp",
+	"koi8r": "koi8-r", "koi8_r": "koi8-r", "koi8u": "koi8-u", "koi8_u": "koi8-u",
+	"cp936": "gbk", "ms936": "gbk", "cp950": "big5", "ms950": "big5",
 }
 
 // lookupUTF16 returns the decoder for a UTF-16 charset name, or nil for
