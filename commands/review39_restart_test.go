@@ -7,169 +7,20 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
-	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/imapkit/imapkit/auth"
 	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/faultrelay"
 	"github.com/imapkit/imapkit/internal/testserver"
 	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/transport"
 )
 
-// rs39Relay is a TCP relay between the client and Dovecot that a test can
-// cut (both sides closed, as a server that dies) or freeze (no byte
-// forwarded either way, no FIN: a network partition).
-type rs39Relay struct {
-	t       testing.TB
-	ln      net.Listener
-	backend string
-
-	mu     sync.Mutex
-	conns  []net.Conn
-	frozen bool
-	thaw   chan struct{}
-	// onC2S / onS2C see each chunk before it is forwarded; they may
-	// return "cut" (close everything, chunk dropped), "freeze" (freeze
-	// before forwarding) or "" (forward).
-	onC2S func(seen []byte) string
-	onS2C func(seen []byte) string
-	c2s   bytes.Buffer // everything the client sent (first MiB)
-	c2sN  int64
-	s2cN  int64
-	// hideMove renames the MOVE capability (same length) on the way.
-	hideMove bool
-	// rewrite replaces (same length) what the server sends.
-	rewrite [][2]string
-	// delay slows what the server sends: a pause before each chunk.
-	delay time.Duration
-}
-
-func rs39NewRelay(t testing.TB, backend string) *rs39Relay {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &rs39Relay{t: t, ln: ln, backend: backend, thaw: make(chan struct{})}
-	close(r.thaw)
-	go r.accept()
-	t.Cleanup(func() { ln.Close(); r.Thaw(); r.Cut() })
-	return r
-}
-
-func (r *rs39Relay) Addr() string { return r.ln.Addr().String() }
-
-func (r *rs39Relay) accept() {
-	for {
-		c, err := r.ln.Accept()
-		if err != nil {
-			return
-		}
-		s, err := net.Dial("tcp", r.backend)
-		if err != nil {
-			c.Close()
-			continue
-		}
-		r.mu.Lock()
-		r.conns = append(r.conns, c, s)
-		r.mu.Unlock()
-		go r.pump(c, s, true)
-		go r.pump(s, c, false)
-	}
-}
-
-func (r *rs39Relay) pump(from, to net.Conn, c2s bool) {
-	buf := make([]byte, 4096)
-	for {
-		n, err := from.Read(buf)
-		if n > 0 {
-			r.mu.Lock()
-			var act string
-			if c2s {
-				r.c2sN += int64(n)
-				if r.c2s.Len() < 1<<20 {
-					r.c2s.Write(buf[:n])
-				}
-				if r.onC2S != nil {
-					act = r.onC2S(r.c2s.Bytes())
-				}
-			} else {
-				for _, rw := range r.rewrite {
-					copy(buf[:n], bytes.ReplaceAll(buf[:n], []byte(rw[0]), []byte(rw[1])))
-				}
-				if r.hideMove {
-					copy(buf[:n], bytes.ReplaceAll(buf[:n], []byte(" MOVE"), []byte(" XMOV")))
-				}
-				r.s2cN += int64(n)
-				if r.onS2C != nil {
-					act = r.onS2C(buf[:n])
-				}
-			}
-			r.mu.Unlock()
-			switch act {
-			case "cut":
-				r.Cut()
-				return
-			case "freeze":
-				r.Freeze()
-			}
-			r.mu.Lock()
-			thaw := r.thaw
-			delay := r.delay
-			r.mu.Unlock()
-			if !c2s && delay > 0 {
-				time.Sleep(delay)
-			}
-			<-thaw
-			if _, err := to.Write(buf[:n]); err != nil {
-				from.Close()
-				return
-			}
-		}
-		if err != nil {
-			if tc, ok := to.(*net.TCPConn); ok {
-				tc.CloseWrite()
-			}
-			return
-		}
-	}
-}
-
-// Cut closes every connection (the server died).
-func (r *rs39Relay) Cut() {
-	r.mu.Lock()
-	cs := r.conns
-	r.conns = nil
-	r.mu.Unlock()
-	for _, c := range cs {
-		c.Close()
-	}
-}
-
-// Freeze stops forwarding in both directions.
-func (r *rs39Relay) Freeze() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if !r.frozen {
-		r.frozen = true
-		r.thaw = make(chan struct{})
-	}
-}
-
-func (r *rs39Relay) Thaw() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.frozen {
-		r.frozen = false
-		close(r.thaw)
-	}
-}
-
 // rs39Client logs in through the relay with the library's defaults.
-func rs39Client(t testing.TB, r *rs39Relay) *commands.Client {
+func rs39Client(t testing.TB, r *faultrelay.Relay) *commands.Client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -215,23 +66,6 @@ func rs39BigMailbox(t *testing.T, n, size int) string {
 	return name
 }
 
-// rs39After returns a hook acting once the client has sent marker and then
-// at least extra bytes.
-func (r *rs39Relay) rs39After(marker string, extra int, act string) func([]byte) string {
-	done := false
-	return func(b []byte) string {
-		if done {
-			return ""
-		}
-		i := bytes.Index(b, []byte(marker))
-		if i >= 0 && r.c2sN-int64(i+len(marker)) >= int64(extra) {
-			done = true
-			return act
-		}
-		return ""
-	}
-}
-
 // TestReview39RMoveFallbackExpungeAnswerLost: Move's fallback (a server without
 // MOVE: the relay hides it from Dovecot) sends UID EXPUNGE, the server
 // expunges, and the connection dies before the answer comes (the server
@@ -246,10 +80,10 @@ func (r *rs39Relay) rs39After(marker string, extra int, act string) func([]byte)
 func TestReview39RMoveFallbackExpungeAnswerLost(t *testing.T) {
 	src := dvMailbox(t, testserver.Alice, 5)
 	dst := dvMailbox(t, testserver.Alice, 0)
-	r := rs39NewRelay(t, dvServer(t).PlainAddr)
-	r.mu.Lock()
-	r.hideMove = true
-	r.mu.Unlock()
+	r := faultrelay.New(t, dvServer(t).PlainAddr)
+	r.Update(func(h *faultrelay.Hooks) {
+		h.Rewrite = append(h.Rewrite, [2]string{" MOVE", " XMOV"})
+	})
 	c := rs39Client(t, r)
 	if c.Session().HasCap("MOVE") || !c.Session().HasCap("UIDPLUS") {
 		t.Fatal("the relay did not hide MOVE")
@@ -259,14 +93,14 @@ func TestReview39RMoveFallbackExpungeAnswerLost(t *testing.T) {
 	if _, err := c.Select(ctx, src, nil); err != nil {
 		t.Fatal(err)
 	}
-	r.mu.Lock()
-	r.onS2C = func(p []byte) string {
-		if bytes.Contains(p, []byte(" EXPUNGE")) { // the UID EXPUNGE's answer
-			return "cut"
+	r.Update(func(h *faultrelay.Hooks) {
+		h.OnS2C = func(p []byte) string {
+			if bytes.Contains(p, []byte(" EXPUNGE")) { // the UID EXPUNGE's answer
+				return "cut"
+			}
+			return ""
 		}
-		return ""
-	}
-	r.mu.Unlock()
+	})
 	_, err := c.Move(ctx, commands.UIDRange(1, 0), dst)
 	var mi *commands.MoveIncompleteError
 	if !errors.As(err, &mi) {
@@ -291,7 +125,7 @@ func TestReview39RMoveFallbackExpungeAnswerLost(t *testing.T) {
 // mailboxes" with Deleted set, while the old one is gone.
 func TestReview39RReplaceFallbackExpungeAnswerLost(t *testing.T) {
 	mb := dvMailbox(t, testserver.Alice, 1)
-	r := rs39NewRelay(t, dvServer(t).PlainAddr)
+	r := faultrelay.New(t, dvServer(t).PlainAddr)
 	c := rs39Client(t, r)
 	if c.Session().HasCap("REPLACE") {
 		t.Skip("the server has REPLACE")
@@ -301,14 +135,14 @@ func TestReview39RReplaceFallbackExpungeAnswerLost(t *testing.T) {
 	if _, err := c.Select(ctx, mb, nil); err != nil {
 		t.Fatal(err)
 	}
-	r.mu.Lock()
-	r.onS2C = func(p []byte) string {
-		if bytes.Contains(p, []byte(" EXPUNGE")) {
-			return "cut"
+	r.Update(func(h *faultrelay.Hooks) {
+		h.OnS2C = func(p []byte) string {
+			if bytes.Contains(p, []byte(" EXPUNGE")) {
+				return "cut"
+			}
+			return ""
 		}
-		return ""
-	}
-	r.mu.Unlock()
+	})
 	msg := []byte("From: a@example.org\r\nSubject: new draft\r\n\r\nnew\r\n")
 	_, err := c.Replace(ctx, commands.UIDs(1), mb, bytes.NewReader(msg), int64(len(msg)), nil)
 	var ri *commands.ReplaceIncompleteError
@@ -340,7 +174,7 @@ func TestReview39RReplaceFallbackExpungeAnswerLost(t *testing.T) {
 // without risking a duplicate, though it certainly was not sent.
 func TestReview39RQueuedAppendAbortNotSent(t *testing.T) {
 	mb := dvMailbox(t, testserver.Alice, 0)
-	r := rs39NewRelay(t, dvServer(t).PlainAddr)
+	r := faultrelay.New(t, dvServer(t).PlainAddr)
 	c := rs39Client(t, r)
 	r.Freeze()
 	big := rs39BigMsg(1, 20<<20)
@@ -378,7 +212,7 @@ func TestReview39RQueuedAppendAbortNotSent(t *testing.T) {
 // own bound, or the caller's deadline when later), and the session goes
 // on once the network does.
 func TestReview39RStartTLSDeadlineMisreported(t *testing.T) {
-	r := rs39NewRelay(t, dvServer(t).PlainAddr)
+	r := faultrelay.New(t, dvServer(t).PlainAddr)
 	conn, err := transport.Dial(context.Background(), r.Addr(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -388,9 +222,9 @@ func TestReview39RStartTLSDeadlineMisreported(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Session().Close() })
-	r.mu.Lock()
-	r.onC2S = r.rs39After("STARTTLS\r\n", 1, "freeze") // the ClientHello is held
-	r.mu.Unlock()
+	r.Update(func(h *faultrelay.Hooks) {
+		h.OnC2S = faultrelay.After("STARTTLS\r\n", 1, "freeze") // the ClientHello is held
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	err = c.StartTLS(ctx, dvServer(t).TLSConfig())

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/faultrelay"
 )
 
 // TestReview39RSectionReadIgnoresContext: a Fetch loop given a context with a
@@ -20,25 +21,27 @@ import (
 // interrupted at once. Defaults: no session option set.
 func TestReview39RSectionReadIgnoresContext(t *testing.T) {
 	mb := rs39BigMailbox(t, 1, 2<<20)
-	r := rs39NewRelay(t, dvServer(t).PlainAddr)
+	r := faultrelay.New(t, dvServer(t).PlainAddr)
 	c := rs39Client(t, r)
 	if _, err := c.Examine(context.Background(), mb); err != nil {
 		t.Fatal(err)
 	}
 	armed := false
-	r.mu.Lock()
-	r.onS2C = func(p []byte) string {
-		if !armed && bytes.Contains(p, []byte("BODY[]")) {
-			armed = true
-			r.s2cN = 0
+	var seen int64 // bytes the server sent since armed
+	r.Update(func(h *faultrelay.Hooks) {
+		h.OnS2C = func(p []byte) string {
+			seen += int64(len(p))
+			if !armed && bytes.Contains(p, []byte("BODY[]")) {
+				armed = true
+				seen = 0
+			}
+			if armed && seen > 256<<10 {
+				armed = false
+				return "freeze"
+			}
+			return ""
 		}
-		if armed && r.s2cN > 256<<10 {
-			armed = false
-			return "freeze"
-		}
-		return ""
-	}
-	r.mu.Unlock()
+	})
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -80,25 +83,27 @@ func TestReview39RSectionReadIgnoresContext(t *testing.T) {
 // FetchAll of the same message returns at the deadline.
 func TestReview39RPartialIgnoresContext(t *testing.T) {
 	mb := rs39BigMailbox(t, 1, 2<<20)
-	r := rs39NewRelay(t, dvServer(t).PlainAddr)
+	r := faultrelay.New(t, dvServer(t).PlainAddr)
 	c := rs39Client(t, r)
 	if _, err := c.Examine(context.Background(), mb); err != nil {
 		t.Fatal(err)
 	}
 	armed := false
-	r.mu.Lock()
-	r.onS2C = func(p []byte) string {
-		if !armed && bytes.Contains(p, []byte("BODY[")) {
-			armed = true
-			r.s2cN = 0
+	var seen int64 // bytes the server sent since armed
+	r.Update(func(h *faultrelay.Hooks) {
+		h.OnS2C = func(p []byte) string {
+			seen += int64(len(p))
+			if !armed && bytes.Contains(p, []byte("BODY[")) {
+				armed = true
+				seen = 0
+			}
+			if armed && seen > 256<<10 {
+				armed = false
+				return "freeze"
+			}
+			return ""
 		}
-		if armed && r.s2cN > 256<<10 {
-			armed = false
-			return "freeze"
-		}
-		return ""
-	}
-	r.mu.Unlock()
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	start := time.Now()
@@ -125,14 +130,14 @@ func TestReview39RPartialIgnoresContext(t *testing.T) {
 // before it hears of the cancellation.
 func TestReview39RSectionReadIgnoresCancel(t *testing.T) {
 	mb := rs39BigMailbox(t, 1, 4<<20)
-	r := rs39NewRelay(t, dvServer(t).PlainAddr)
+	r := faultrelay.New(t, dvServer(t).PlainAddr)
 	c := rs39Client(t, r)
 	if _, err := c.Examine(context.Background(), mb); err != nil {
 		t.Fatal(err)
 	}
-	r.mu.Lock()
-	r.delay = 20 * time.Millisecond // a pause before each 4 KiB chunk
-	r.mu.Unlock()
+	r.Update(func(h *faultrelay.Hooks) {
+		h.Delay = 20 * time.Millisecond // a pause before each 4 KiB chunk
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cancelled := time.Now().Add(time.Second)

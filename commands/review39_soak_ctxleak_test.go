@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imapkit/imapkit/internal/faultrelay"
 	"github.com/imapkit/imapkit/internal/testserver"
 	"github.com/imapkit/imapkit/session"
 )
@@ -24,7 +25,7 @@ import (
 // or under a type that does not unwrap to it).
 func TestReview39SOtherContextCanceledLeaks(t *testing.T) {
 	mb := dvMailbox(t, testserver.Alice, 0)
-	r := rs39NewRelay(t, dvServer(t).PlainAddr)
+	r := faultrelay.New(t, dvServer(t).PlainAddr)
 	c := rs39Client(t, r)
 	r.Freeze()
 	big := rs39BigMsg(1, 20<<20)

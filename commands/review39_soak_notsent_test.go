@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/faultrelay"
 	"github.com/imapkit/imapkit/internal/testserver"
 	"github.com/imapkit/imapkit/session"
 )
@@ -16,19 +17,19 @@ import (
 // marker, then has c select other (on another goroutine) and waits until
 // the SELECT went out (or 3 s), then thaws. It returns a channel with
 // the Select's error.
-func s39HoldAndSelect(t *testing.T, r *rs39Relay, c *commands.Client, marker, other string) <-chan error {
+func s39HoldAndSelect(t *testing.T, r *faultrelay.Relay, c *commands.Client, marker, other string) <-chan error {
 	held := make(chan struct{})
 	done := false
-	r.mu.Lock()
-	r.onS2C = func(p []byte) string {
-		if !done && bytes.Contains(p, []byte(marker)) {
-			done = true
-			close(held)
-			return "freeze"
+	r.Update(func(h *faultrelay.Hooks) {
+		h.OnS2C = func(p []byte) string {
+			if !done && bytes.Contains(p, []byte(marker)) {
+				done = true
+				close(held)
+				return "freeze"
+			}
+			return ""
 		}
-		return ""
-	}
-	r.mu.Unlock()
+	})
 	selErr := make(chan error, 1)
 	go func() {
 		select {
@@ -37,9 +38,8 @@ func s39HoldAndSelect(t *testing.T, r *rs39Relay, c *commands.Client, marker, ot
 			selErr <- errors.New("marker never seen")
 			return
 		}
-		r.mu.Lock()
-		before := bytes.Count(r.c2s.Bytes(), []byte(" SELECT "))
-		r.mu.Unlock()
+		sent, _ := r.Sent()
+		before := bytes.Count(sent, []byte(" SELECT "))
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
@@ -48,9 +48,8 @@ func s39HoldAndSelect(t *testing.T, r *rs39Relay, c *commands.Client, marker, ot
 		}()
 		deadline := time.Now().Add(3 * time.Second)
 		for time.Now().Before(deadline) {
-			r.mu.Lock()
-			n := bytes.Count(r.c2s.Bytes(), []byte(" SELECT "))
-			r.mu.Unlock()
+			sent, _ := r.Sent()
+			n := bytes.Count(sent, []byte(" SELECT "))
 			if n > before {
 				break
 			}
@@ -73,10 +72,10 @@ func TestReview39SMoveFallbackIncompleteIsNotSent(t *testing.T) {
 	src := dvMailbox(t, testserver.Alice, 3)
 	dst := dvMailbox(t, testserver.Alice, 0)
 	other := dvMailbox(t, testserver.Alice, 1)
-	r := rs39NewRelay(t, dvServer(t).PlainAddr)
-	r.mu.Lock()
-	r.hideMove = true
-	r.mu.Unlock()
+	r := faultrelay.New(t, dvServer(t).PlainAddr)
+	r.Update(func(h *faultrelay.Hooks) {
+		h.Rewrite = append(h.Rewrite, [2]string{" MOVE", " XMOV"})
+	})
 	c := rs39Client(t, r)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -111,7 +110,7 @@ func TestReview39SSplitCopyPartDoneIsNotSent(t *testing.T) {
 	src := dvMailbox(t, testserver.Alice, 6)
 	dst := dvMailbox(t, testserver.Alice, 0)
 	other := dvMailbox(t, testserver.Alice, 1)
-	r := rs39NewRelay(t, dvServer(t).PlainAddr)
+	r := faultrelay.New(t, dvServer(t).PlainAddr)
 	c := rs39Client(t, r)
 	c.SetMaxSetLength(3) // "1,3" fits; sequence numbers 1,3,5 go as parts
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -146,7 +145,7 @@ func TestReview39SSplitCopyPartDoneIsNotSent(t *testing.T) {
 func TestReview39SReplaceFallbackIncompleteIsNotSent(t *testing.T) {
 	mb := dvMailbox(t, testserver.Alice, 1)
 	other := dvMailbox(t, testserver.Alice, 1)
-	r := rs39NewRelay(t, dvServer(t).PlainAddr)
+	r := faultrelay.New(t, dvServer(t).PlainAddr)
 	c := rs39Client(t, r)
 	if c.Session().HasCap("REPLACE") {
 		t.Skip("the server has REPLACE")

@@ -40,6 +40,9 @@ var rules = []rule{
 	{pkg: "internal/benchkit", allowed: []string{"wire", "codec", "transport"}, testing: true},
 	{pkg: "internal/fuzzseed", allowed: []string{"internal/printable"}},
 	{pkg: "internal/hostile", allowed: []string{"transport"}},
+	// A test kit: a TCP relay that cuts, freezes, slows or rewrites a
+	// real server's connection (commands' and the CLI's restart tests).
+	{pkg: "internal/faultrelay", testing: true},
 	// A test kit: it runs from TestMain.
 	{pkg: "internal/leakcheck", allowed: []string{"internal/procfs"}, testing: true},
 	{pkg: "internal/testserver", allowed: []string{"internal/procfs"}},
