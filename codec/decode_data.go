@@ -594,8 +594,10 @@ func (d *Decoder) namespaceResp() (Response, error) {
 	*r = Namespace{}
 	for i, dst := range []*[]NamespaceDesc{&r.Personal, &r.Other, &r.Shared} {
 		if err := d.t.SP(); err != nil {
-			if i == 2 {
-				// Some servers omit the shared namespaces.
+			if i == 2 && !isIOError(err) {
+				// Some servers omit the shared namespaces. (Not after a
+				// read error: a deadline before the line's end is no
+				// proof that the line ends there.)
 				if ok, _ := d.t.AtEOL(); ok {
 					return r, nil
 				}

@@ -1520,29 +1520,40 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool) error {
 		}
 	}
 	// A status response's or continuation request's line has no literal:
-	// decide while its head is still in the buffer.
+	// decide from its head (its first two words), which stays in the
+	// buffer at lineStart until it is decided, whatever the reads' sizes.
 	text, known := t.lineText, t.lineText
-	head := t.lineStart
-	whole := !t.lineCut
-	if !known && whole {
-		text, known = statusPrefix(t.buf[head:t.w])
+	whole := !t.lineCut // the line's head is in the buffer
+	decide := func(end int) {
+		if !known && whole {
+			text, known = statusPrefix(t.buf[t.lineStart:end])
+			if !known && end-t.lineStart > maxStatusHead {
+				known = true // no status line has a head so long
+			}
+		}
+		if text {
+			// Kept for a skip resumed after a read error (a deadline):
+			// "{12}" at the end of a text line is no literal then either.
+			t.lineText = true
+		}
 	}
+	decide(t.w)
 	// skipped counts the line's bytes outside literals, from where the
 	// line began: what the caller had already consumed counts too.
 	skipped := int64(t.r - t.lineStart)
-	// What was consumed of the line is given up now, so that the buffer
-	// has room to look for the line's end (borrowed bytes of the line end
-	// their life here, as the line does).
-	if t.r > t.lineStart {
+	// What was consumed of the line is given up now (once its head is
+	// decided), so that the buffer has room to look for the line's end
+	// (borrowed bytes of the line end their life here, as the line does).
+	if t.r > t.lineStart && known {
 		t.dropTo(t.r)
 	}
 	for {
 		k := bytes.IndexByte(t.buf[t.r:t.w], '\n')
 		if k < 0 {
 			// Keep a short tail so a literal header split across reads is
-			// still recognised; drop the rest.
+			// still recognised; drop the rest (not an undecided head).
 			const tail = 32
-			if t.w-t.r > tail {
+			if known && t.w-t.r > tail {
 				if w != nil {
 					if err := t.forwardTo(w, t.w-tail); err != nil {
 						return err
@@ -1560,7 +1571,6 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool) error {
 					return err
 				}
 			}
-			whole = false // fill may move the buffer
 			if err := t.fill(); err != nil {
 				var le *LimitError
 				if errors.As(err, &le) {
@@ -1568,6 +1578,10 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool) error {
 				}
 				return t.eofErr(err, 1)
 			}
+			// fill keeps the bytes from lineStart (it moves them, and
+			// lineStart with them) unless a Drop gave them up.
+			whole = whole && !t.lineCut
+			decide(t.w)
 			continue
 		}
 		end := t.r + k + 1
@@ -1575,9 +1589,7 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool) error {
 		if skipped > int64(t.maxLine) {
 			return t.breakStream(&LimitError{Offset: t.base + int64(end), Limit: int64(t.maxLine), Got: skipped, Err: ErrLineTooLong})
 		}
-		if !known && whole {
-			text, _ = statusPrefix(t.buf[head:end])
-		}
+		decide(end)
 		known, whole = true, false
 		if info, ok := literalAtEnd(t.buf[t.r:end]); ok && !text {
 			if refuse && !info.NonSync {
@@ -1626,6 +1638,10 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool) error {
 		return nil
 	}
 }
+
+// maxStatusHead bounds the bytes skipLine keeps to decide whether a line
+// is a status response (a tag and a status word): past it, it is not.
+const maxStatusHead = 1024
 
 // breakStream puts the tokenizer in the out-of-step state: cause, and
 // every later call, fails with an error matching both ErrOutOfStep and
