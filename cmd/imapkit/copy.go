@@ -35,7 +35,9 @@ personal namespaces and hierarchy delimiters ("Archive/2024" on a server with
 
 The copy is incremental and resumable: the state file (in --state-dir, one per
 SRC and DST) records, per mailbox and UIDVALIDITY, the last UID copied. A
-second run copies only newer mail; a stopped run resumes with no duplicate.
+second run copies only newer mail; a stopped run resumes with no duplicate;
+a run started while another of the same job holds the state (its lock,
+STATE.lock) refuses at once (exit 3).
 Flag changes of mail copied before are carried when the source offers
 CONDSTORE (the state records its HIGHESTMODSEQ and which copy is which);
 --sync-flags compares the flags of every message copied before.
@@ -221,6 +223,13 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 	srcUser, dstUser := firstNonEmpty(o.src.user, st.user), firstNonEmpty(o.dst.user, dt.user)
 	state := &copyState{Version: 1, Src: accountKey(st, srcUser), Dst: accountKey(dt, dstUser), Mailboxes: map[string]*copyBox{}}
 	path := copyStatePath(o.stateDir, state.Src, state.Dst)
+	// The state is read once and trusted until the end of the run: a
+	// second run of the same job at the same time must not start.
+	l, err := lockState(path)
+	if err != nil {
+		return err
+	}
+	defer l.unlock()
 	if _, err := loadJSON(path, state); err != nil {
 		return err
 	}

@@ -305,7 +305,10 @@ func appendableFlags(flags []string) []string {
 }
 
 // saveJSON writes v to path atomically and durably: a synced temporary file
-// renamed over it.
+// (of a name of its own, PATH.*.tmp, in path's directory) renamed over it.
+// A fixed temporary name made two writers remove each other's file
+// ("rename PATH.tmp PATH: no such file or directory"); the state's
+// lock (lockState) keeps two runs of one job apart anyway.
 func saveJSON(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
@@ -314,11 +317,11 @@ func saveJSON(path string, v any) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp") // mode 0600
 	if err != nil {
 		return err
 	}
+	tmp := f.Name()
 	_, err = f.Write(append(b, '\n'))
 	if err == nil {
 		err = f.Sync()

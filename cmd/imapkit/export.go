@@ -47,6 +47,13 @@ var exportCommand = serverCmd{
 		fs.StringVar(&e.shard, "shard", "", "with --accounts, do only share `i/n` of the accounts (i from 1 to n)")
 		return e
 	},
+	lock: func(_ []string, own any) (*stateLock, error) {
+		e := own.(*exportOpts)
+		if e.to == "" || e.accounts != "" || e.shard != "" {
+			return nil, nil // refused by runExport
+		}
+		return lockExport(e.to)
+	},
 	run: runExport,
 }
 
@@ -88,17 +95,16 @@ func loadState(path string) (*exportState, error) {
 	return &st, nil
 }
 
-// save writes the state atomically (a temporary file renamed over it).
+// save writes the state atomically and durably (saveJSON).
 func (st *exportState) save(path string) error {
-	b, err := json.MarshalIndent(st, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := statePath(path) + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, statePath(path))
+	return saveJSON(statePath(path), st)
+}
+
+// lockExport takes the lock of the state of an export to path (see
+// lockState): it also keeps a second export away from the mbox or Maildir,
+// whose open cuts the mbox back and removes the Maildir's temporary files.
+func lockExport(path string) (*stateLock, error) {
+	return lockState(statePath(path))
 }
 
 // sink is where exported messages go.
@@ -113,6 +119,7 @@ type sink interface {
 	close() error
 }
 
+// runExport exports; its caller holds the state's lock (lockExport).
 func runExport(ctx context.Context, cn *conn, args []string, own any, o *output) error {
 	e := own.(*exportOpts)
 	mailbox := args[0]

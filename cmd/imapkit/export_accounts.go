@@ -47,17 +47,22 @@ func runExportCommand(stdin io.Reader, args []string, stdout, stderr io.Writer) 
 		if a.srcPasswordFile != "" {
 			acf.passwordFile = a.srcPasswordFile
 		}
-		cn, err := acf.connect(ctx, t, stdin, stderr)
-		if err != nil {
-			return err
-		}
-		defer cn.close()
 		ae := *e
 		ae.accounts, ae.shard = "", ""
 		ae.to = exportAccountPath(dir, t, firstNonEmpty(acf.user, t.user), mailbox, e.format)
 		if err := os.MkdirAll(filepath.Dir(ae.to), 0o700); err != nil {
 			return err
 		}
+		l, err := lockExport(ae.to)
+		if err != nil {
+			return err
+		}
+		defer l.unlock()
+		cn, err := acf.connect(ctx, t, stdin, stderr)
+		if err != nil {
+			return err
+		}
+		defer cn.close()
 		return runExport(ctx, cn, []string{mailbox}, &ae, o)
 	})
 	return exitCode(stderr, "export", err)

@@ -35,7 +35,8 @@ var importCommand = serverCmd{
 		fs.BoolVar(&i.noMulti, "no-multiappend", false, "one APPEND per message even when MULTIAPPEND is offered")
 		return i
 	},
-	run: runImport,
+	lock: func(args []string, _ any) (*stateLock, error) { return lockState(importStatePath(args[0])) },
+	run:  runImport,
 }
 
 // importOpts are import's own flags.

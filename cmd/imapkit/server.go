@@ -31,7 +31,11 @@ type serverCmd struct {
 	// check, when set, checks the positional arguments before anything
 	// is asked or sent: a *usageError for bad ones.
 	check func(args []string, own any) error
-	run   func(ctx context.Context, cn *conn, args []string, own any, o *output) error
+	// lock, when set, takes the lock of the command's state file
+	// (lockState) before anything is asked or sent; it is held until
+	// the command ends. nil when there is nothing to lock.
+	lock func(args []string, own any) (*stateLock, error)
+	run  func(ctx context.Context, cn *conn, args []string, own any, o *output) error
 }
 
 // output is where a command writes.
@@ -137,6 +141,13 @@ func (sc serverCmd) main(stdin io.Reader, args []string, stdout, stderr io.Write
 	}
 	if err != nil {
 		return exitCode(stderr, sc.name, err)
+	}
+	if sc.lock != nil {
+		l, err := sc.lock(pos, own)
+		if err != nil {
+			return exitCode(stderr, sc.name, err)
+		}
+		defer l.unlock()
 	}
 	ctx := interrupted
 	o := &output{stdin: stdin, stdout: stdout, stderr: stderr, json: cf.json}

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// A stateLock is held on a state file (copy's, import's, export's) for the
+// whole run of a job: a second run of the same job (a scheduler that
+// restarts a shard it believes dead, a cron job that overlaps the last
+// one) refuses to start instead of working from a state the first one is
+// about to move past, which appended the same mail twice. The lock is a
+// kernel lock (flock(2)) on a file next to the state, STATE.lock: the state
+// file itself is replaced by a rename at every save, which would lose a
+// lock on it. The kernel drops the lock when the process ends however it
+// ends (SIGKILL, a crash), so a dead run never blocks the next one; the
+// lock file stays, empty.
+type stateLock struct {
+	f *os.File
+}
+
+// stateBusyError reports that another process holds the lock of a state
+// file: exit code 3, nothing done.
+type stateBusyError struct {
+	path string
+}
+
+func (e *stateBusyError) Error() string {
+	return fmt.Sprintf("%s: another imapkit is using it (a run of the same job is under way): nothing done", e.path)
+}
+
+// lockState takes the lock of the state file path, creating its directory
+// and lock file when missing, or returns a *stateBusyError at once when
+// another run holds it. Once held, temporary files of earlier runs
+// (saveJSON's, left by a kill between its write and its rename) are
+// removed. Where the system has no flock (Windows, Plan 9, ...) it does
+// nothing: runs of the same job must not overlap there.
+func lockState(path string) (*stateLock, error) {
+	if !stateLocking {
+		return &stateLock{}, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	busy, err := flockExclusive(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("locking %s: %w", path, err)
+	}
+	if busy {
+		f.Close()
+		return nil, &stateBusyError{path: path}
+	}
+	removeStateTemps(path)
+	return &stateLock{f: f}, nil
+}
+
+// unlock releases the lock (closing its file does).
+func (l *stateLock) unlock() {
+	if l != nil && l.f != nil {
+		l.f.Close()
+		l.f = nil
+	}
+}
+
+// removeStateTemps removes the temporary files saveJSON leaves next to
+// path when a run is killed between writing one and renaming it (and the
+// fixed PATH.tmp of older imapkits). Only the holder of the lock may: a
+// temporary file is another run's work in progress otherwise.
+func removeStateTemps(path string) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		name := e.Name()
+		if strings.HasPrefix(name, base+".") && strings.HasSuffix(name, ".tmp") && e.Type().IsRegular() {
+			os.Remove(filepath.Join(dir, name))
+		}
+	}
+}

@@ -1,0 +1,27 @@
+//go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly || illumos
+
+package main
+
+import (
+	"errors"
+	"os"
+	"syscall"
+)
+
+// stateLocking says that lockState locks: flock(2) is there.
+const stateLocking = true
+
+// flockExclusive takes an exclusive flock on f without waiting; busy when
+// another open file holds it.
+func flockExclusive(f *os.File) (busy bool, err error) {
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if !errors.Is(err, syscall.EINTR) {
+			break
+		}
+	}
+	if errors.Is(err, syscall.EWOULDBLOCK) {
+		return true, nil
+	}
+	return false, err
+}

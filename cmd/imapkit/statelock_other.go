@@ -1,0 +1,12 @@
+//go:build !(linux || darwin || freebsd || netbsd || openbsd || dragonfly || illumos)
+
+package main
+
+import "os"
+
+// stateLocking says that lockState does nothing here: there is no
+// flock(2) in package syscall on this system.
+const stateLocking = false
+
+// flockExclusive is never called where stateLocking is false.
+func flockExclusive(*os.File) (busy bool, err error) { return false, nil }
