@@ -527,31 +527,57 @@ func (f *connFlags) password(user string, t *target) (string, error) {
 		return pw, nil
 	}
 	tty, err := openTTY()
-	if err != nil || !term.IsTerminal(int(tty.Fd())) {
-		if tty != nil {
-			tty.Close()
-		}
+	if err != nil {
 		return "", usagef("no password: set $%s or give %s (no terminal to ask on)", env, fileFlag)
 	}
 	defer tty.Close()
+	// The descriptor without tty.Fd(), which would put it back in
+	// blocking mode: the read below must stay in the runtime's poller,
+	// where a deadline wakes it.
+	fd := -1
+	if rc, err := tty.SyscallConn(); err == nil {
+		rc.Control(func(u uintptr) { fd = int(u) })
+	}
+	if fd < 0 || !term.IsTerminal(fd) {
+		return "", usagef("no password: set $%s or give %s (no terminal to ask on)", env, fileFlag)
+	}
 	where := "the server"
 	if t != nil {
 		where = t.addr
+	}
+	if interrupted.Err() != nil {
+		return "", errors.New("reading the password: interrupted")
 	}
 	// Echo goes off before the prompt is drawn: with term.ReadPassword
 	// the prompt came first, and what was typed as soon as it showed was
 	// echoed until ReadPassword turned echo off (TestPasswordPromptPTY
 	// saw its password on the screen in a CI run under load).
-	fd := int(tty.Fd())
 	old, err := term.MakeRaw(fd)
 	if err != nil {
 		return "", fmt.Errorf("reading the password: %w", err)
 	}
 	defer term.Restore(fd, old)
+	// Ctrl-C or SIGTERM (the interrupted context) wakes the read: a
+	// deadline in the past ends it in this goroutine, which then restores
+	// the terminal and returns; nothing is left reading the terminal.
+	// The prompt ignored the signal before, and the second one killed the
+	// process with the terminal still raw (no echo). Where the terminal
+	// is not in the poller (SetReadDeadline fails), the interrupt
+	// restores the terminal's state at least: the read goes on, and a
+	// second signal ends the process with echo on.
+	pollable := tty.SetReadDeadline(time.Time{}) == nil
+	stop := context.AfterFunc(interrupted, func() {
+		if pollable {
+			tty.SetReadDeadline(time.Now())
+		} else {
+			term.Restore(fd, old)
+		}
+	})
 	pw, err := term.NewTerminal(tty, "").ReadPassword(fmt.Sprintf("Password for %s at %s: ", user, where))
+	stop()
 	fmt.Fprint(tty, "\r\n")
-	if err == io.EOF {
-		err = errors.New("interrupted") // Ctrl-C or Ctrl-D
+	if interrupted.Err() != nil || err == io.EOF {
+		err = errors.New("interrupted") // SIGTERM, Ctrl-C or Ctrl-D
 	}
 	if err != nil {
 		return "", fmt.Errorf("reading the password: %w", err)
