@@ -63,6 +63,15 @@ var ErrIdleEnded = errors.New("commands: the server ended IDLE")
 // Untagged responses that come between two IDLEs go to the session
 // (session.Options.OnUnsolicited, Responses), not to onEvent.
 //
+// Idle watches the mailbox selected when it is called (or, called in the
+// authenticated state, none: the server's alerts, NOTIFY's events). Once
+// one of those commands changed the selection (a SELECT or EXAMINE,
+// successful or not, a CLOSE, an UNSELECT: session.Session.Selections),
+// Idle does not idle again, in a mailbox its caller did not ask for or in
+// none: it returns a *session.NotSentError matching session.ErrReselected
+// (the events up to the change having gone to onEvent). Select the
+// mailbox to watch and call Idle again.
+//
 // onEvent gets copies it may keep. While it runs, the session reads a
 // bounded number of events ahead and then waits, holding the server back:
 // a slow onEvent never makes memory grow, and no event is lost. While
@@ -90,6 +99,13 @@ func (c *Client) Idle(ctx context.Context, opts *IdleOptions, onEvent func(codec
 	if opts != nil {
 		o = *opts
 	}
+	// Every IDLE (and every NOOP that stands for one) is bound to the
+	// mailbox selected now: one started after another goroutine's SELECT,
+	// CLOSE or UNSELECT would idle in another mailbox, or in no mailbox,
+	// and hand onEvent events it cannot tell from this one's (or none at
+	// all) without a word. It is not sent, and Idle returns its
+	// *session.NotSentError (session.ErrReselected).
+	sel := c.s.Selections()
 	if !c.hasCap("IDLE") {
 		if o.NoPoll {
 			return fmt.Errorf("%w: IDLE", ErrUnsupported)
@@ -98,14 +114,14 @@ func (c *Client) Idle(ctx context.Context, opts *IdleOptions, onEvent func(codec
 		if o.PollInterval > 0 {
 			interval = o.PollInterval
 		}
-		return c.idlePoll(ctx, interval, onEvent)
+		return c.idlePoll(ctx, interval, sel, onEvent)
 	}
 	restart := DefaultIdleRestart
 	if o.Restart > 0 {
 		restart = o.Restart
 	}
 	for {
-		stop, err := c.idleOnce(ctx, restart, onEvent)
+		stop, err := c.idleOnce(ctx, restart, sel, onEvent)
 		if err != nil || stop {
 			return err
 		}
@@ -123,11 +139,11 @@ func idleWant(r codec.Response) bool {
 }
 
 // idlePoll stands for IDLE on a server without it: NOOP every interval.
-func (c *Client) idlePoll(ctx context.Context, interval time.Duration, onEvent func(codec.Response) bool) error {
+func (c *Client) idlePoll(ctx context.Context, interval time.Duration, sel uint32, onEvent func(codec.Response) bool) error {
 	timer := time.NewTimer(interval)
 	defer timer.Stop()
 	for {
-		r, err := c.run(ctx, &session.Command{Name: "NOOP", Want: idleWant})
+		r, err := c.run(ctx, &session.Command{Name: "NOOP", Want: idleWant, Selection: sel, CheckSelection: true})
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -158,7 +174,8 @@ func (c *Client) idlePoll(ctx context.Context, interval time.Duration, onEvent f
 	}
 }
 
-// idleOnce runs one IDLE command; stop reports that Idle must return.
+// idleOnce runs one IDLE command, bound to the selection sel (Idle); stop
+// reports that Idle must return.
 //
 // IDLE is a pulled command (session.Command.Pull): its events are read on
 // this goroutine, in Next, and handed to onEvent as copies. While onEvent
@@ -169,8 +186,8 @@ func (c *Client) idlePoll(ctx context.Context, interval time.Duration, onEvent f
 // when onEvent returns false. Next goes on to the tagged answer, so that
 // nothing the server sends before it is lost: it is delivered, or dropped
 // once onEvent has said stop.
-func (c *Client) idleOnce(ctx context.Context, restart time.Duration, onEvent func(codec.Response) bool) (stop bool, err error) {
-	p, err := c.s.Start(ctx, &session.Command{Name: "IDLE", Want: idleWant, Pull: true})
+func (c *Client) idleOnce(ctx context.Context, restart time.Duration, sel uint32, onEvent func(codec.Response) bool) (stop bool, err error) {
+	p, err := c.s.Start(ctx, &session.Command{Name: "IDLE", Want: idleWant, Pull: true, Selection: sel, CheckSelection: true})
 	if err != nil {
 		return true, err
 	}

@@ -509,8 +509,14 @@ type Command struct {
 	// that splits one job in several commands (a long UID set) gives
 	// each the count read before the first, so that a SELECT run by
 	// another goroutine in between does not send the rest to another
-	// mailbox.
+	// mailbox. A count of 0 (no mailbox selected yet on the session) is
+	// checked only with CheckSelection.
 	Selection uint32
+	// CheckSelection makes the session check Selection even when it is
+	// 0: a command meant for the authenticated state of a session that
+	// never selected a mailbox (commands.Client.Idle called there) is
+	// not sent once one was selected.
+	CheckSelection bool
 	// Renumbered, when CheckRenumbered is set, is the count of
 	// Session.Renumbered the command's sequence numbers were read at (a
 	// part of a long set, read before the first part): if sequence

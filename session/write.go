@@ -170,7 +170,7 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush bool) (*Pend
 		s.mu.Unlock()
 		return nil, notSent(ErrClosed)
 	}
-	if cmd.Selection != 0 && cmd.Selection != uint32(s.selections) {
+	if (cmd.Selection != 0 || cmd.CheckSelection) && cmd.Selection != uint32(s.selections) {
 		s.mu.Unlock()
 		return nil, notSent(ErrReselected)
 	}
