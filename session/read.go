@@ -448,9 +448,10 @@ func (s *Session) deliver(r codec.Response) {
 // their mailbox, and FETCH and VANISHED (EARLIER) responses, which go to
 // the command whose message set holds the messages (pipelined FETCHes are
 // answered interleaved); a FETCH for a message no such command asked for
-// is unsolicited (a flag change by another client). A command whose Want
-// takes a kind its rules do not gets r only when no other command wants
-// it.
+// is unsolicited (a flag change by another client), unless a command's
+// own Want takes it. A command whose Want takes a kind its rules do not,
+// or a FETCH no command's set holds, gets r only when no other command
+// wants it.
 func (s *Session) targetLocked(r codec.Response) *Pending {
 	if st, ok := r.(*codec.Status); ok && st.Code != nil && (st.Code.Kind == codec.CodeCopyUID || st.Code.Kind == codec.CodeAppendUID) {
 		// An untagged OK [COPYUID] answers a MOVE (RFC 6851 section
@@ -563,6 +564,13 @@ func (s *Session) targetLocked(r codec.Response) *Pending {
 					// as this command's, it was an extra message with
 					// UID 0 in a Fetch and never reached the
 					// unsolicited stream (TestUIDCommandLeavesFlagChange).
+					// A command whose own Want takes it (every
+					// response: commands.Client.Do, imapkit's raw,
+					// shell and idle --new) gets it if no other
+					// command does, as it gets other kinds.
+					if p.cmd.Want != nil && fallback == nil {
+						fallback = p
+					}
 					continue
 				}
 				// Not decoded yet (a streamed body comes first: the
@@ -598,6 +606,10 @@ func (s *Session) targetLocked(r codec.Response) *Pending {
 			// (UIDNext:*), was taken for new mail and never reached
 			// the unsolicited stream.
 			dynamic = p
+		} else if p.cmd.Want != nil && fallback == nil {
+			// Not of its set, but its own Want takes it: see flagsOnly
+			// above.
+			fallback = p
 		}
 	}
 	if dynamic != nil {

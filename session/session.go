@@ -445,8 +445,11 @@ type Command struct {
 	// LIST, ...). A response of a kind the defaults for Name do not take
 	// goes to a command with Want only when no other command in flight
 	// wants it (a Want that takes everything takes nothing from the
-	// commands pipelined beside it). Want does not change the pipelining
-	// rules, which go by Name.
+	// commands pipelined beside it); so does a FETCH response that a
+	// FETCH or STORE command's Want takes but its message set does not
+	// hold (another client's flag change), which without Want is
+	// unsolicited. Want does not change the pipelining rules, which go
+	// by Name.
 	Want func(r codec.Response) bool
 	// OnData, when set, receives each response that belongs to the
 	// command instead of Result.Data. It runs where the session reads

@@ -13,12 +13,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
 	esc "github.com/imapkit/imapkit/internal/printable"
+	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/wire"
 )
 
@@ -972,23 +974,16 @@ func runIdle(ctx context.Context, cn *conn, args []string, own any, o *output) e
 		// A command from the handler: Idle ends the IDLE for it and
 		// starts another after. Again until a FETCH finds nothing new:
 		// the EXISTS of a message that arrived during one came with its
-		// answer, to the session, not to this handler (and with an
-		// expunge beside it the count did not even move).
+		// answer, not to this handler (and with an expunge beside it the
+		// count did not even move).
 		for next <= math.MaxUint32 {
-			ms, ferr := cn.c.FetchAll(ctx, commands.UIDRange(uint32(next), 0), &commands.FetchItems{UID: true, Envelope: true})
+			found, ferr := fetchNew(ctx, cn.c.Session(), &next, func(r codec.Response) bool { return show(idleEvent(r, utf8)) }, show)
 			if ferr != nil {
 				werr = ferr
 				return false
 			}
-			found := false
-			for _, m := range ms {
-				if uint64(m.UID) < next {
-					continue // UID next:* names the last message when next is past it
-				}
-				found, next = true, uint64(m.UID)+1
-				if !show(newEvent(m)) {
-					return false
-				}
+			if werr != nil {
+				return false
 			}
 			if !found {
 				break
@@ -1008,10 +1003,66 @@ func runIdle(ctx context.Context, cn *conn, args []string, own any, o *output) e
 	return err
 }
 
+// fetchNew is the UID FETCH of idle --new: the UID and envelope of the
+// messages from *next on, each handed to onNew as a "new" event, *next
+// moved past it. The command takes every untagged response the server
+// sends while it runs (but the continuation requests, CAPABILITY and
+// ENABLED, which the session handles), in order: those that are not its
+// answer (an EXPUNGE, another client's flag change, an EXISTS, an alert)
+// go to onEvent, as the IDLE's would. Run with commands.Client.FetchAll,
+// they went to the session's unsolicited stream, which nothing reads
+// here: never printed, and every sequence number printed after them was
+// off for a consumer that follows the events. Both run where the session
+// reads (session.Command.OnData), so they only print. found reports a new
+// message; once either returned false, the rest of the answer is read and
+// not printed (the caller's error says why). So is what comes after Run
+// returned early (ctx ended: the answer is read in the background), lest
+// it be printed after the command's end, beside its caller.
+func fetchNew(ctx context.Context, s *session.Session, next *uint64, onEvent func(codec.Response) bool, onNew func(jsonEvent) bool) (found bool, err error) {
+	var mu sync.Mutex // stopped, found and *next, between OnData and this goroutine
+	stopped := false
+	from := uint32(*next)
+	_, err = s.Run(ctx, &session.Command{
+		Name: "UID FETCH",
+		Args: func(e *wire.Encoder) {
+			e.SP().SeqSet([]wire.SeqRange{{Start: from, Stop: 0}}).SP().Raw("(UID ENVELOPE)")
+		},
+		Want: func(r codec.Response) bool {
+			switch r.(type) {
+			case *codec.Continuation, *codec.Capability, *codec.Enabled:
+				return false
+			}
+			return true
+		},
+		OnData: func(r codec.Response) {
+			mu.Lock()
+			defer mu.Unlock()
+			if stopped {
+				return
+			}
+			if f, ok := r.(*codec.Fetch); ok && f.Has&codec.FetchEnvelope != 0 {
+				// The answer's: a message of the set (another
+				// client's flag change has no envelope).
+				if uint64(f.UID) < *next {
+					return // UID next:* names the last message when next is past it
+				}
+				found, *next = true, uint64(f.UID)+1
+				stopped = !onNew(newEvent(f.Seq, f.UID, f.Envelope))
+				return
+			}
+			stopped = !onEvent(r)
+		},
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	stopped = true
+	return found, err
+}
+
 // newEvent describes a new message for idle --new.
-func newEvent(m *commands.Message) jsonEvent {
-	ev := jsonEvent{Event: "new", Seq: m.SeqNum, UID: m.UID}
-	if e := m.Envelope; e != nil {
+func newEvent(seq, uid uint32, e *codec.Envelope) jsonEvent {
+	ev := jsonEvent{Event: "new", Seq: seq, UID: uid}
+	if e != nil {
 		// As sent, for --json (see headers); the text line makes them
 		// printable.
 		ev.Subject, _ = e.DecodedSubject()
