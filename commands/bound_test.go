@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"runtime"
 	"strconv"
 	"strings"
@@ -31,25 +32,25 @@ func TestCollectBounded(t *testing.T) {
 	const lines = 1200 // of about 60 KB each: 72 MB, over the bound
 	long := strings.Repeat("x", 60000)
 	nums := strings.TrimSpace(strings.Repeat("4000000000 ", 60000/11))
-	// The same line over and over (built once: the race detector makes
-	// building 4 x 72 MB line by line slow).
-	flood := func(line string) string { return strings.Repeat(line, lines) }
-	list := flood(fmt.Sprintf("* LIST () \"/\" {%d}\r\n%s\r\n", len(long), long))
-	search := flood("* SEARCH " + nums + "\r\n")
-	sort := flood("* SORT " + nums + "\r\n")
-	fetch := flood(fmt.Sprintf("* 1 FETCH (UID 1 PREVIEW {%d}\r\n%s)\r\n", len(long), long))
-	c, _, _ := selectedServer(t, "IMAP4rev1 SORT", lines, func(cmd string) string {
+	// The same line over and over, streamed: six answers of 72 MB built
+	// up front (and copied to be written) cost more under the race
+	// detector than the client reading them.
+	list := fmt.Sprintf("* LIST () \"/\" {%d}\r\n%s\r\n", len(long), long)
+	search := "* SEARCH " + nums + "\r\n"
+	sort := "* SORT " + nums + "\r\n"
+	fetch := fmt.Sprintf("* 1 FETCH (UID 1 PREVIEW {%d}\r\n%s)\r\n", len(long), long)
+	c, _, _ := selectedServerStream(t, nil, "IMAP4rev1 SORT", lines, func(cmd string) io.Reader {
 		switch {
 		case strings.HasPrefix(cmd, "LIST"):
-			return list
+			return hostile.Repeat(list, lines)
 		case strings.HasPrefix(cmd, "SEARCH"):
-			return search
+			return hostile.Repeat(search, lines)
 		case strings.HasPrefix(cmd, "SORT"):
-			return sort
+			return hostile.Repeat(sort, lines)
 		case strings.HasPrefix(cmd, "FETCH"):
-			return fetch
+			return hostile.Repeat(fetch, lines)
 		}
-		return ""
+		return strings.NewReader("")
 	})
 	// Six answers of 72 MB take about 15 s under the race detector alone,
 	// over 20 s (selectedServer's context) beside the other packages'
@@ -162,12 +163,13 @@ func TestPartialBounded(t *testing.T) {
 // and returns a *session.ResultTooLargeError.
 func TestFetchAllHeapBounded(t *testing.T) {
 	const n = 30000
-	stream := string(corpus.FetchMetadata(n))
-	c, _, _ := selectedServer(t, "IMAP4rev1", n, func(cmd string) string {
+	// corpus.FetchMetadata(n), made one response at a time as it is
+	// written: built up front it was 26 MB held and copied twice more.
+	c, _, _ := selectedServerStream(t, nil, "IMAP4rev1", n, func(cmd string) io.Reader {
 		if strings.HasPrefix(cmd, "FETCH") {
-			return stream
+			return &metadataReader{n: n}
 		}
-		return ""
+		return strings.NewReader("")
 	})
 	// 26 MB of FETCH responses under -race took up to 21 s on a loaded
 	// 2-core machine, past selectedServer's 20 s: a context of their own,
@@ -193,6 +195,27 @@ func TestFetchAllHeapBounded(t *testing.T) {
 	if held > limit+limit/8 {
 		t.Fatalf("FetchAll holds %.1f MiB, over the bound of %d MiB", float64(held)/(1<<20), limit>>20)
 	}
+}
+
+// metadataReader reads the bytes of corpus.FetchMetadata(n), made one
+// response at a time in a buffer it reuses.
+type metadataReader struct {
+	n, i     int
+	buf, cur []byte
+}
+
+func (r *metadataReader) Read(p []byte) (int, error) {
+	for len(r.cur) == 0 {
+		if r.i == r.n {
+			return 0, io.EOF
+		}
+		r.i++
+		r.buf = corpus.AppendFetchMetadata(r.buf[:0], r.i)
+		r.cur = r.buf
+	}
+	k := copy(p, r.cur)
+	r.cur = r.cur[k:]
+	return k, nil
 }
 
 // TestSearchDescendingNotQuadratic: a server may send a SEARCH's numbers
@@ -423,13 +446,14 @@ func TestMoveCopyUIDFloodBounded(t *testing.T) {
 		b.WriteString(strconv.Itoa(1 + 2*i)) // no two adjacent: a range each
 	}
 	set := b.String()
+	line := "* OK [COPYUID 7 " + set + " " + set + "] moved\r\n" // made once, not once a line
 	c := hostileClient(t, func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1 MOVE UIDPLUS")
 		cmd, err := c.Until("UID MOVE")
 		if err != nil {
 			return err
 		}
-		c.Copy(hostile.Generate(120, func(int64) string { return "* OK [COPYUID 7 " + set + " " + set + "] moved" }))
+		c.Copy(hostile.Repeat(line, 120))
 		c.Reply(cmd.Tag, "OK done")
 		return c.Serve()
 	})

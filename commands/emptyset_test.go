@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -28,6 +29,19 @@ func selectedServer(t *testing.T, caps string, exists int, answer func(cmd strin
 // selectedServerWith is selectedServer with the session opened with opts.
 func selectedServerWith(t *testing.T, opts *session.Options, caps string, exists int, answer func(cmd string) string) (*commands.Client, context.Context, func() []string) {
 	t.Helper()
+	return selectedServerStream(t, opts, caps, exists, func(cmd string) io.Reader { return strings.NewReader(answer(cmd)) })
+}
+
+// selectedServerStream is selectedServerWith with each answer read from
+// the reader answer returns and written, then the tagged OK, through a
+// 64 KiB buffer: an answer that fits it with its OK goes out in one
+// Write, as selectedServerWith's strings did before, and a flood of many megabytes from a
+// reader that makes it as it goes (hostile.Repeat) is never held whole
+// by the test (under -race each fresh heap page costs shadow memory and
+// page faults too: a 72 MB flood built up front, and copied twice more
+// into one []byte with its OK, cost more than the client reading it).
+func selectedServerStream(t *testing.T, opts *session.Options, caps string, exists int, answer func(cmd string) io.Reader) (*commands.Client, context.Context, func() []string) {
+	t.Helper()
 	client, server := transport.Pipe()
 	var mu sync.Mutex
 	var got []string
@@ -37,6 +51,7 @@ func selectedServerWith(t *testing.T, opts *session.Options, caps string, exists
 		defer server.Close()
 		server.Write([]byte("* PREAUTH [CAPABILITY " + caps + "] ready\r\n"))
 		r := bufio.NewReader(server)
+		w := bufio.NewWriterSize(server, 64<<10)
 		for {
 			l, err := r.ReadString('\n')
 			if err != nil {
@@ -50,7 +65,9 @@ func selectedServerWith(t *testing.T, opts *session.Options, caps string, exists
 				server.Write([]byte(fmt.Sprintf("* %d EXISTS\r\n", exists) + tag + " OK [READ-WRITE] done\r\n"))
 				continue
 			}
-			server.Write([]byte(answer(rest) + tag + " OK done\r\n"))
+			io.Copy(w, answer(rest))
+			w.WriteString(tag + " OK done\r\n")
+			w.Flush()
 		}
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

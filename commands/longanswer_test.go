@@ -3,6 +3,7 @@ package commands_test
 import (
 	"context"
 	"errors"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/hostile"
 	"github.com/imapkit/imapkit/session"
 )
 
@@ -191,10 +193,12 @@ func TestSortLongSet(t *testing.T) {
 // is sent.
 func TestStoreLargeAnswer(t *testing.T) {
 	const n = 300000
-	c, _, sent := selectedServer(t, "IMAP4rev1", n+10000, func(cmd string) string {
+	// Each answer is made a line at a time as it is written (10 MB each,
+	// built whole and copied, cost more under -race than reading them).
+	c, _, sent := selectedServerStream(t, nil, "IMAP4rev1", n+10000, func(cmd string) io.Reader {
 		uid := strings.HasPrefix(cmd, "UID STORE ")
 		if !uid && !strings.HasPrefix(cmd, "STORE ") {
-			return ""
+			return strings.NewReader("")
 		}
 		arg, _, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(cmd, "UID "), "STORE "), " ")
 		if arg == "1:*" {
@@ -202,17 +206,16 @@ func TestStoreLargeAnswer(t *testing.T) {
 		}
 		set, err := codec.ParseSeqSet([]byte(arg))
 		if err != nil {
-			return "* BAD " + err.Error() + "\r\n"
+			return strings.NewReader("* BAD " + err.Error() + "\r\n")
 		}
-		var b strings.Builder
-		for v := range set.All {
+		nums := slices.Collect(set.All)
+		return hostile.Generate(int64(len(nums)), func(i int64) string {
+			v := strconv.Itoa(int(nums[i]))
 			if uid {
-				b.WriteString("* " + strconv.Itoa(int(v)) + " FETCH (UID " + strconv.Itoa(int(v)) + " FLAGS (\\Seen))\r\n")
-				continue
+				return "* " + v + " FETCH (UID " + v + " FLAGS (\\Seen))"
 			}
-			b.WriteString("* " + strconv.Itoa(int(v)) + " FETCH (FLAGS (\\Seen))\r\n")
-		}
-		return b.String()
+			return "* " + v + " FETCH (FLAGS (\\Seen))"
+		})
 	})
 	// Its own deadline, not selectedServer's 20 s for the whole test: the
 	// three STOREs of over 300,000 answers each take 11 s with -race on an
