@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/internal/hostile"
 	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/transport"
 	"github.com/imapkit/imapkit/wire"
@@ -19,6 +20,15 @@ import (
 // "UID " at once, holds n of these, then writes answer(their tags) (the
 // answers to them all).
 func uidCommandsSession(t *testing.T, n int, answer func(tags []string) string) *session.Session {
+	t.Helper()
+	return uidCommandsSessionStream(t, n, func(tags []string) io.Reader { return strings.NewReader(answer(tags)) })
+}
+
+// uidCommandsSessionStream is uidCommandsSession with the answers read
+// from a reader as they are written: a body of many megabytes (xs) is
+// never held whole by the test (under -race each fresh heap page costs
+// shadow memory and page faults too).
+func uidCommandsSessionStream(t *testing.T, n int, answer func(tags []string) io.Reader) *session.Session {
 	t.Helper()
 	client, server := transport.Pipe()
 	go func() {
@@ -37,7 +47,7 @@ func uidCommandsSession(t *testing.T, n int, answer func(tags []string) string) 
 				continue
 			}
 			if tags = append(tags, tag); len(tags) == n {
-				io.WriteString(server, answer(tags))
+				io.Copy(server, answer(tags))
 			}
 		}
 	}()
@@ -48,6 +58,11 @@ func uidCommandsSession(t *testing.T, n int, answer func(tags []string) string) 
 	t.Cleanup(func() { s.Close() })
 	dvRun(t, s, dvMailboxCmd("SELECT", "INBOX"))
 	return s
+}
+
+// xs reads n bytes of "x", made from one 64 KiB piece.
+func xs(n int) io.Reader {
+	return io.LimitReader(hostile.Repeat(strings.Repeat("x", 64<<10), -1), int64(n))
 }
 
 // TestMisroutedBodyBeforeUID: two pulled UID FETCH commands in flight,
@@ -107,11 +122,16 @@ func TestMisroutedBodyBeforeUID(t *testing.T) {
 func TestCollectedSectionsBounded(t *testing.T) {
 	const size = 30 << 20
 	client, server := transport.Pipe()
-	body := strings.Repeat("x", size)
 	go lkServer(server, "* PREAUTH [CAPABILITY IMAP4rev1] hi", func(line string) string {
 		tag, rest, _ := strings.Cut(line, " ")
 		if strings.HasPrefix(rest, "FETCH") {
-			return fmt.Sprintf("* 1 FETCH (BODY[1] {%[1]d}\r\n%[2]s BODY[2] {%[1]d}\r\n%[2]s BODY[3] {%[1]d}\r\n%[2]s)\r\n%[3]s OK done\r\n", size, body, tag)
+			// The bodies streamed before the tagged OK lkServer writes:
+			// made whole, the answer was 90 MiB held and 90 more copied.
+			io.Copy(server, io.MultiReader(
+				strings.NewReader(fmt.Sprintf("* 1 FETCH (BODY[1] {%d}\r\n", size)), xs(size),
+				strings.NewReader(fmt.Sprintf(" BODY[2] {%d}\r\n", size)), xs(size),
+				strings.NewReader(fmt.Sprintf(" BODY[3] {%d}\r\n", size)), xs(size),
+				strings.NewReader(")\r\n")))
 		}
 		return tag + " OK done\r\n"
 	})
@@ -210,9 +230,9 @@ func TestBodyBeforeUIDBesideBodiless(t *testing.T) {
 // loop that was not there).
 func TestUnownedBodyOverBoundNotQueued(t *testing.T) {
 	const size = 65 << 20
-	s := uidCommandsSession(t, 2, func(tags []string) string {
-		return fmt.Sprintf("* 1 FETCH (BODY[] {%d}\r\n%s UID 1)\r\n%s OK done\r\n%s OK done\r\n",
-			size, strings.Repeat("x", size), tags[0], tags[1])
+	s := uidCommandsSessionStream(t, 2, func(tags []string) io.Reader {
+		return io.MultiReader(strings.NewReader(fmt.Sprintf("* 1 FETCH (BODY[] {%d}\r\n", size)), xs(size),
+			strings.NewReader(fmt.Sprintf(" UID 1)\r\n%s OK done\r\n%s OK done\r\n", tags[0], tags[1])))
 	})
 	ctx := ctxBulk(t) // 65 MiB under -race: minutes on a loaded machine
 	var ps []*session.Pending
