@@ -252,8 +252,9 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 	if err != nil {
 		return err
 	}
+	var clashes map[string]error
 	if len(mailboxes) == 0 {
-		if mailboxes, err = m.sourceMailboxes(ctx); err != nil {
+		if mailboxes, clashes, err = m.sourceMailboxes(ctx); err != nil {
 			return err
 		}
 	}
@@ -268,12 +269,15 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 		// Dovecot refuses "a.b" and "~x", which Cyrus takes) fails that
 		// mailbox, not the run: it stopped every mailbox after it, at
 		// every run.
+		// A name two listed mailboxes decode to fails (sourceMailboxes).
 		var r *copyResult
-		err := m.ensure(ctx, dname)
-		if err != nil {
-			err = fmt.Errorf("creating %s on the destination: %w (--map %s=NAME copies it under another name)", dname, err, name)
-		} else {
-			r, err = copyMailbox(ctx, src.c, dst.c, name, dname, state, path, o, out.json, out.stderr)
+		err := clashes[name]
+		if err == nil {
+			if err = m.ensure(ctx, dname); err != nil {
+				err = fmt.Errorf("creating %s on the destination: %w (--map %s=NAME copies it under another name)", dname, err, name)
+			} else {
+				r, err = copyMailbox(ctx, src.c, dst.c, name, dname, state, path, o, out.json, out.stderr)
+			}
 		}
 		if err != nil {
 			err = fmt.Errorf("%s: %w", name, err)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/imapkit/imapkit/commands"
@@ -105,22 +107,44 @@ func newNameMapper(ctx context.Context, src, dst *commands.Client, maps map[stri
 // its personal namespace (see isPersonal), not other users' or shared
 // ones, even when such a namespace has the prefix "" (Cyrus without
 // altnamespace: personal "INBOX.", shared "").
-func (m *nameMapper) sourceMailboxes(ctx context.Context) ([]string, error) {
+//
+// Two mailboxes the source lists whose names decode alike (a server that
+// does not write names in modified UTF-7 lists "R&D" beside "R&-D") have
+// the same MailboxInfo.Name, which reaches only the one listed last: the
+// name is returned once, and clashes has an error naming both raw forms
+// for it, which fails that mailbox. Copied by its Name, the one listed
+// last was copied twice and the other never, silently.
+func (m *nameMapper) sourceMailboxes(ctx context.Context) (names []string, clashes map[string]error, err error) {
 	boxes, err := m.src.List(ctx, "*", nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var names []string
+	raws := map[string][]string{} // Name → the raw names listed for it
+	for _, b := range boxes {
+		raws[b.Name] = append(raws[b.Name], string(b.Raw))
+	}
+	seen := map[string]bool{}
 	for _, b := range boxes {
 		if b.HasAttr(`\Noselect`) || b.HasAttr(`\NonExistent`) {
 			continue
 		}
-		if !isPersonal(b.Name, m.srcNS) {
+		if !isPersonal(b.Name, m.srcNS) || seen[b.Name] {
 			continue
 		}
+		seen[b.Name] = true
 		names = append(names, b.Name)
+		if r := raws[b.Name]; len(r) > 1 {
+			if clashes == nil {
+				clashes = map[string]error{}
+			}
+			q := make([]string, len(r))
+			for i, x := range r {
+				q[i] = strconv.Quote(x)
+			}
+			clashes[b.Name] = fmt.Errorf("the source lists %d mailboxes whose names decode to this one (%s), which imapkit cannot tell apart: none of them is copied; rename all but one on the source", len(r), strings.Join(q, ", "))
+		}
 	}
-	return names, nil
+	return names, clashes, nil
 }
 
 // dstName maps a source mailbox name to the destination's.
