@@ -49,7 +49,7 @@ func (c *Client) MyRights(ctx context.Context, mailbox string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	want := c.encodeMailbox(mailbox)
+	want, _ := c.encodeMailbox(mailbox) // the command went: no error
 	for _, d := range r.Data {
 		if m, ok := d.(*codec.MyRights); ok && codec.SameMailbox(string(m.Mailbox), want) {
 			return string(m.Rights), nil

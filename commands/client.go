@@ -152,32 +152,46 @@ func (c *Client) target(cmd *session.Command, set *Set, mailbox string) *session
 // utf8 reports whether mailbox names go as UTF-8.
 func (c *Client) utf8() bool { return c.s.UTF8Enabled() }
 
-// encodeMailbox returns name as sent on the wire: in modified UTF-7, or
-// as a LIST or LSUB answer gave it when its Name does not encode back to
-// that (rawNames).
-func (c *Client) encodeMailbox(name string) string {
-	if c.utf8() {
-		return name
+// encodeMailbox returns name as sent on the wire: as a LIST or LSUB
+// answer gave it when its Name does not encode back to that or is not a
+// name a caller could send (rawNames), else in modified UTF-7 (as it is
+// under UTF-8). A name that is not valid UTF-8 or holds a NUL is an
+// error wrapping ErrMailboxName, unless it is such a listed Name: the
+// server's own name goes back as it was listed ("Caf\xe9" in Latin-1,
+// "&AAA-"), a name the caller made up is refused.
+func (c *Client) encodeMailbox(name string) (string, error) {
+	utf8 := c.utf8()
+	if !utf8 {
+		if raw, ok := c.names.raw(name); ok {
+			return raw, nil
+		}
 	}
-	if raw, ok := c.names.raw(name); ok {
-		return raw
+	if err := checkMailboxName(name); err != nil {
+		return "", err
 	}
-	return codec.EncodeMailbox(name)
+	if utf8 {
+		return name, nil
+	}
+	return codec.EncodeMailbox(name), nil
 }
 
 // ErrMailboxName is the error of a command given a mailbox name that is
 // not valid UTF-8 or holds a NUL, before anything is sent: converted to
 // modified UTF-7, each invalid byte became U+FFFD, so that Delete("Old\xff")
-// deleted "Old\uFFFD", a mailbox nobody named.
+// deleted "Old\uFFFD", a mailbox nobody named. A MailboxInfo.Name the
+// Client remembers from a LIST or LSUB answer is not refused: it goes as
+// the server listed it.
 var ErrMailboxName = errors.New("commands: invalid mailbox name")
 
-// mailbox appends a mailbox name argument (after a space); a name that
-// is not valid UTF-8 or holds a NUL fails the command (ErrMailboxName).
+// mailbox appends a mailbox name argument (after a space) as
+// encodeMailbox gives it; a name it refuses fails the command
+// (ErrMailboxName).
 func (c *Client) mailbox(e *wire.Encoder, name string) *wire.Encoder {
-	if err := checkMailboxName(name); err != nil {
+	enc, err := c.encodeMailbox(name)
+	if err != nil {
 		return e.Fail("Mailbox", err)
 	}
-	return e.SP().Mailbox(c.encodeMailbox(name))
+	return e.SP().Mailbox(enc)
 }
 
 // atom writes s as an atom that is no flag: a leading backslash, which

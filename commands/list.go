@@ -36,9 +36,12 @@ type MailboxInfo struct {
 	// commands (Select, Status, ...) as it is. A server that does not write
 	// names in modified UTF-7 ("R&D", raw UTF-8 without UTF8=ACCEPT) lists
 	// names that are decoded leniently (codec.DecodeMailboxLenient) and
-	// would not encode back to what it sent ("R&-D"): the Client that
-	// listed them remembers (up to 4,096 of them and 1 MiB, names up to
-	// 1 KiB) and sends such a Name as the server listed it. Two names the server lists that
+	// would not encode back to what it sent ("R&-D"), or that are not
+	// valid UTF-8 (raw Latin-1 "Caf\xe9", passed through) or hold a NUL
+	// ("&AAA-"), which the commands refuse from a caller (ErrMailboxName):
+	// the Client that listed them remembers (up to 4,096 of them and
+	// 1 MiB, names up to 1 KiB) and sends such a Name as the server listed
+	// it. Two names the server lists that
 	// decode alike ("R&D" and "R&-D") have the same Name, which reaches
 	// the one listed last; Raw tells them apart.
 	Name  string
@@ -304,15 +307,17 @@ func (c *Client) listCommand(pattern string, opts *ListOptions) *session.Command
 // listName writes a LIST or LSUB reference (an astring) or pattern (a
 // string, which may hold the wildcards); a name that is not valid UTF-8
 // or holds a NUL fails the command (ErrMailboxName), as a mailbox
-// argument does: converted, "Old\xff*" would have listed "Old\uFFFD*".
+// argument does (encodeMailbox): converted, "Old\xff*" would have listed
+// "Old\uFFFD*".
 func (c *Client) listName(e *wire.Encoder, name string, reference bool) *wire.Encoder {
-	if err := checkMailboxName(name); err != nil {
+	enc, err := c.encodeMailbox(name)
+	if err != nil {
 		return e.Fail("Mailbox", err)
 	}
 	if reference {
-		return e.AString(c.encodeMailbox(name))
+		return e.AString(enc)
 	}
-	return e.String(c.encodeMailbox(name))
+	return e.String(enc)
 }
 
 // LSub sends LSUB (IMAP4rev1; imaplib's lsub): the subscribed mailboxes.

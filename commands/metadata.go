@@ -72,7 +72,7 @@ func (c *Client) GetMetadata(ctx context.Context, mailbox string, entries []stri
 	if err != nil {
 		return nil, 0, err
 	}
-	want := c.encodeMailbox(mailbox)
+	want, _ := c.encodeMailbox(mailbox) // the command went: no error
 	for _, d := range r.Data {
 		// The answer names the mailbox asked for, with values; an entry
 		// list without them, or another mailbox's, is an unsolicited

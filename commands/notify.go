@@ -179,11 +179,12 @@ func (c *Client) encodeNotifyGroup(e *wire.Encoder, g NotifyGroup) {
 				if i > 0 {
 					e.SP()
 				}
-				if err := checkMailboxName(m); err != nil {
+				enc, err := c.encodeMailbox(m)
+				if err != nil {
 					e.Fail("Mailbox", err)
 					return
 				}
-				e.Mailbox(c.encodeMailbox(m))
+				e.Mailbox(enc)
 			}
 		})
 	}

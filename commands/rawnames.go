@@ -21,8 +21,11 @@ const (
 // those whose Name does not encode back to the name as the server sent
 // it: a server that does not write names in modified UTF-7 lists "R&D" or
 // raw UTF-8, which MailboxInfo.Name decodes leniently and EncodeMailbox
-// would send as another name ("R&-D"). A command given such a Name sends
-// the name as listed (Client.encodeMailbox).
+// would send as another name ("R&-D"). So are those whose Name is not
+// valid UTF-8 or holds a NUL (raw Latin-1 "Caf\xe9", passed through; "&AAA-",
+// which decodes to NUL), which a command refuses from a caller
+// (ErrMailboxName). A command given such a Name sends the name as listed
+// (Client.encodeMailbox).
 type rawNames struct {
 	mu    sync.Mutex
 	m     map[string]string // Name → the name as the server sent it
@@ -35,7 +38,7 @@ type rawNames struct {
 // names that decode alike ("R&D" and "R&-D"), the one listed last is the
 // one Name reaches.
 func (r *rawNames) note(name string, raw []byte) {
-	same := plainName(raw) || codec.EncodeMailbox(name) == string(raw)
+	same := plainName(raw) || codec.EncodeMailbox(name) == string(raw) && checkMailboxName(name) == nil
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if old, ok := r.m[name]; ok {
