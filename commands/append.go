@@ -105,7 +105,7 @@ func (c *Client) prepareAppend(r io.Reader, size int64, opts *AppendOptions) (io
 	// carry a NUL, as AppendMany has it.
 	var guard bool
 	var err error
-	if !(c.utf8() && c.s.HasCap("UTF8=ACCEPT")) {
+	if !c.appendUTF8() {
 		if guard, err = c.checkNUL(r, size, &o); err != nil {
 			return nil, 0, o, err
 		}
@@ -130,7 +130,7 @@ func (c *Client) prepareAppend(r io.Reader, size int64, opts *AppendOptions) (io
 func (c *Client) appendMessage(e *wire.Encoder, r io.Reader, size int64, o *AppendOptions) {
 	o.encode(e)
 	e.SP()
-	if c.utf8() && c.s.HasCap("UTF8=ACCEPT") {
+	if c.appendUTF8() {
 		for {
 			g, ok := r.(*nulGuard)
 			if !ok {
@@ -184,7 +184,7 @@ func (c *Client) AppendMany(ctx context.Context, mailbox string, msgs []AppendMe
 	if len(msgs) == 0 {
 		return nil, errors.New("commands: AppendMany without messages")
 	}
-	utf8Form := c.utf8() && c.s.HasCap("UTF8=ACCEPT")
+	utf8Form := c.appendUTF8()
 	msgs = slices.Clone(msgs) // the normalised readers replace the caller's
 	for i := range msgs {
 		m := &msgs[i]
@@ -676,4 +676,14 @@ func (o *AppendOptions) encode(e *wire.Encoder) {
 	if !o.Date.IsZero() {
 		e.SP().String(string(codec.AppendInternalDate(nil, o.Date)))
 	}
+}
+
+// appendUTF8 reports whether APPEND sends its message in the UTF8 form of
+// RFC 6855: after an ENABLE that turned UTF-8 mode on (UTF8=ACCEPT, or
+// IMAP4rev2, which the server's ENABLED gives), on a server offering
+// UTF8=ACCEPT. Not for UTF-8 names alone (Session.UTF8Enabled on an
+// IMAP4rev2-only server, where nothing was enabled): RFC 6855 lets a
+// client use the UTF8 form only once it has enabled UTF8=ACCEPT.
+func (c *Client) appendUTF8() bool {
+	return c.s.Enabled("UTF8=ACCEPT") && c.s.HasCap("UTF8=ACCEPT")
 }

@@ -16,7 +16,9 @@
 // several commands whose answers are joined (Client.SetMaxSetLength).
 // Mailbox names are Go strings in UTF-8: the package encodes them in
 // modified UTF-7 (RFC 3501 section 5.1.3), or sends them as UTF-8 once
-// UTF8=ACCEPT or IMAP4rev2 is enabled, and decodes the names in responses.
+// UTF8=ACCEPT or IMAP4rev2 is enabled or when the server offers IMAP4rev2
+// without IMAP4rev1 (session.Session.UTF8Enabled), and decodes the names
+// in responses the same way.
 // A name a server listed in another form ("R&D", raw UTF-8) goes back as
 // it was listed: see MailboxInfo.Name.
 // Options are structs; a nil *Options means the defaults.

@@ -23,7 +23,8 @@
 // capabilities are taken from the tagged OK's CAPABILITY code when it has
 // one and asked for otherwise. LITERAL+ and LITERAL- decide how literals
 // are sent; a successful ENABLE UTF8=ACCEPT turns on UTF-8 quoted strings
-// (UTF8Enabled). Compress turns on COMPRESS=DEFLATE (RFC 4978), switching
+// (UTF8Enabled), as do capabilities offering IMAP4rev2 without IMAP4rev1
+// (an IMAP4rev2 session from the start, RFC 9051 section 6.1.1). Compress turns on COMPRESS=DEFLATE (RFC 4978), switching
 // both directions right after the server's OK.
 //
 // # Running commands

@@ -795,12 +795,39 @@ func (s *Session) ProtocolVersion() string {
 	return ""
 }
 
-// UTF8Enabled reports whether UTF-8 mode is on (ENABLE UTF8=ACCEPT or
-// IMAP4rev2 succeeded).
+// UTF8Enabled reports whether UTF-8 mode is on: mailbox names and quoted
+// strings go as UTF-8, not in modified UTF-7. It is on once ENABLE
+// UTF8=ACCEPT or IMAP4rev2 succeeded, and while the capabilities offer
+// IMAP4rev2 without IMAP4rev1: such a server speaks IMAP4rev2 from the
+// start (RFC 9051 section 6.1.1), whose names are UTF-8 (section 5.1). It
+// follows the capabilities last announced: a server whose capabilities
+// after authentication add or drop IMAP4rev1 turns it off or on with
+// them (not ENABLE's part). Enabled still reports only what ENABLE
+// turned on.
 func (s *Session) UTF8Enabled() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.enabled&enabledUTF8 != 0
+	return s.utf8Locked()
+}
+
+// utf8Locked is UTF8Enabled under mu. The capabilities are looked at
+// each time (as HasCap does) rather than kept in a field: Session is at
+// its size class's end (TestStructSizeClasses), and STARTTLS, which
+// forgets them, needs nothing more.
+func (s *Session) utf8Locked() bool {
+	if s.enabled&enabledUTF8 != 0 {
+		return true
+	}
+	rev1, rev2 := false, false
+	for _, c := range s.caps {
+		switch c {
+		case "IMAP4REV1":
+			rev1 = true
+		case "IMAP4REV2":
+			rev2 = true
+		}
+	}
+	return rev2 && !rev1
 }
 
 // enabledExt is the set of extensions the server said ENABLE turned on

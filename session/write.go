@@ -672,7 +672,7 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 	locked := s.wmu.lockCtx(ctx)
 	s.mu.Lock()
 	s.wwaiters--
-	plus, minus, utf8 := s.litPlus, s.litMinus, s.enabled&enabledUTF8 != 0
+	plus, minus, utf8 := s.litPlus, s.litMinus, s.utf8Locked()
 	ended := s.err
 	s.mu.Unlock()
 	if locked && ended != nil {
