@@ -41,8 +41,9 @@ func (a *Address) DecodedName() (string, error) {
 // "mailbox@host" without a name. The name is decoded (DecodedName) and
 // quoted when it holds RFC 5322 specials. A group start gives "group:",
 // its name decoded the same way, and a group end ";". Control characters
-// (a CR or LF from an encoded-word or a literal, say) come out as spaces:
-// the string never breaks a header line.
+// (a CR or LF from an encoded-word or a literal, say, or a C1 control
+// such as NEL) and U+2028/U+2029 come out as spaces: the string never
+// breaks a line.
 func (a *Address) String() string {
 	if a.IsGroupEnd() {
 		return ";"
@@ -65,20 +66,24 @@ func (a *Address) String() string {
 	return noCTL(msgQuotePhrase(name) + " <" + addr + ">")
 }
 
-// noCTL returns s with its ASCII control characters (tab included) and
-// DEL replaced by spaces.
+// noCTL returns s with its control characters (ASCII's, tab included,
+// DEL, the C1 controls such as NEL and CSI) and the Unicode line and
+// paragraph separators replaced by spaces.
 func noCTL(s string) string {
-	i := strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
-	if i < 0 {
+	if strings.IndexFunc(s, isCTL) < 0 {
 		return s
 	}
-	b := []byte(s)
-	for ; i < len(b); i++ {
-		if b[i] < 0x20 || b[i] == 0x7f {
-			b[i] = ' '
+	return strings.Map(func(r rune) rune {
+		if isCTL(r) {
+			return ' '
 		}
-	}
-	return string(b)
+		return r
+	}, s)
+}
+
+// isCTL reports the characters noCTL replaces.
+func isCTL(r rune) bool {
+	return r < 0x20 || r >= 0x7f && r <= 0x9f || r == 0x2028 || r == 0x2029
 }
 
 // msgQuotePhrase quotes s as an RFC 5322 quoted-string when it holds a

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"bytes"
 	"sync"
 
 	"github.com/imapkit/imapkit/codec"
@@ -45,7 +46,9 @@ func (r *rawNames) note(name string, raw []byte) {
 		delete(r.m, name)
 		r.bytes -= len(name) + len(old)
 	}
-	if same || len(raw) > rawNameMax {
+	if same || len(raw) > rawNameMax || bytes.IndexByte(raw, 0) >= 0 {
+		// (A NUL byte cannot be sent: such a name is refused as one the
+		// caller made up would be, with ErrMailboxName.)
 		return
 	}
 	if r.m == nil {

@@ -382,11 +382,15 @@ func AlwaysEvent(r codec.Response) bool {
 // mailbox tracker sees them all, in order.
 func (s *Session) deliver(r codec.Response) {
 	s.mu.Lock()
-	target := s.targetLocked(r)
+	target, byWant := s.routeLocked(r)
 	if f, ok := r.(*codec.Fetch); ok && (target != nil && target.info.uids || s.rl.guessed || s.rl.unowned != 0) {
 		s.checkGuessLocked(f, target) // not called for the FETCH of a FETCH by sequence numbers
 	}
-	s.countLocked(r, target)
+	if byWant {
+		s.countLocked(r, nil)
+	} else {
+		s.countLocked(r, target)
+	}
 	if f, ok := r.(*codec.Fetch); ok && target != nil && target.pull != nil && s.lendableLocked(target) {
 		// The fast path of a pulled FETCH (a header sync's every
 		// message): lent to its waiting or driving caller under the
@@ -453,6 +457,15 @@ func (s *Session) deliver(r codec.Response) {
 // or a FETCH no command's set holds, gets r only when no other command
 // wants it.
 func (s *Session) targetLocked(r codec.Response) *Pending {
+	p, _ := s.routeLocked(r)
+	return p
+}
+
+// routeLocked is targetLocked, and reports whether r goes to its command
+// only because the command's own Want takes what neither its rules nor
+// its message set give it: then the command is not charged with an
+// unannounced FETCH (its own answers were in order).
+func (s *Session) routeLocked(r codec.Response) (target *Pending, byWant bool) {
 	if st, ok := r.(*codec.Status); ok && st.Code != nil && (st.Code.Kind == codec.CodeCopyUID || st.Code.Kind == codec.CodeAppendUID) {
 		// An untagged OK [COPYUID] answers a MOVE (RFC 6851 section
 		// 4.3), an untagged OK [APPENDUID] a REPLACE (RFC 8508), each
@@ -465,7 +478,7 @@ func (s *Session) targetLocked(r codec.Response) *Pending {
 		}
 		for _, p := range s.inflight {
 			if (p.name == cmd || p.name == "UID "+cmd) && p.wants(r) {
-				return p
+				return p, false
 			}
 		}
 	}
@@ -482,7 +495,7 @@ func (s *Session) targetLocked(r codec.Response) *Pending {
 			if p.info.target == TargetMailbox && p.hasMailbox && sameMailbox(p.mailbox, name) && p.wants(r) {
 				if !p.gotStatus {
 					p.gotStatus = true
-					return p
+					return p, false
 				}
 				if answered == nil {
 					answered = p
@@ -490,7 +503,7 @@ func (s *Session) targetLocked(r codec.Response) *Pending {
 			}
 		}
 		if answered != nil {
-			return answered
+			return answered, false
 		}
 	}
 	f, isFetch := r.(*codec.Fetch)
@@ -532,7 +545,7 @@ func (s *Session) targetLocked(r codec.Response) *Pending {
 			continue
 		}
 		if !isFetch && !earlier {
-			return p
+			return p, false
 		}
 		if !p.hasSet {
 			if first == nil {
@@ -545,7 +558,7 @@ func (s *Session) targetLocked(r codec.Response) *Pending {
 			// (RFC 7162) with UIDs of its set: given by set as FETCH
 			// is, for UID FETCH commands with sets apart in flight.
 			if p.info.uids && p.set.Overlaps(v.UIDs) {
-				return p
+				return p, false
 			}
 			if p.set.Dynamic() && dynamic == nil {
 				dynamic = p
@@ -595,7 +608,7 @@ func (s *Session) targetLocked(r codec.Response) *Pending {
 			n = f.UID
 		}
 		if p.set.Contains(n) {
-			return p
+			return p, false
 		}
 		if p.set.Dynamic() && dynamic == nil && !(s.count.known && f.Seq < s.count.n) {
 			// "*" is the largest number in use, which the session does
@@ -613,12 +626,12 @@ func (s *Session) targetLocked(r codec.Response) *Pending {
 		}
 	}
 	if dynamic != nil {
-		return dynamic
+		return dynamic, false
 	}
 	if first != nil {
-		return first
+		return first, false
 	}
-	return fallback
+	return fallback, fallback != nil
 }
 
 // flagsOnly reports whether f holds nothing but FLAGS and MODSEQ: no

@@ -43,9 +43,13 @@ func (s *Session) keepAs(r codec.Response, name string) {
 		s.mu.Unlock()
 		return
 	}
-	c := codec.CloneResponse(r)
-	if st, ok := c.(*codec.Status); ok {
-		st.Text = s.secrets.redact(st.Text)
+	var c codec.Response
+	if st != nil {
+		// Text, and the name and arguments of a code, redacted (a
+		// server may echo a credential in either: a LOGIN's tagged NO).
+		c = s.cloneStatus(st)
+	} else {
+		c = codec.CloneResponse(r)
 	}
 	size := codec.CloneSize(c)
 	// The bytes read so far order the kept responses by arrival: the
@@ -56,8 +60,8 @@ func (s *Session) keepAs(r codec.Response, name string) {
 	if name != "" {
 		s.keepLocked(name, keptResponse{c, at, size})
 	}
-	if st != nil && st.Code != nil {
-		s.keepLocked(strings.ToUpper(string(st.Code.Name)), keptResponse{c, at, size})
+	if cs, ok := c.(*codec.Status); ok && cs.Code != nil {
+		s.keepLocked(strings.ToUpper(string(cs.Code.Name)), keptResponse{c, at, size})
 	}
 }
 
@@ -206,9 +210,13 @@ func (s *Session) event(r codec.Response) {
 		return
 	}
 	s.mu.Unlock()
-	c := codec.CloneResponse(r)
-	if st, ok := c.(*codec.Status); ok {
-		st.Text = s.secrets.redact(st.Text)
+	var c codec.Response
+	if st, ok := r.(*codec.Status); ok {
+		// Text, and the name and arguments of a code, redacted, as
+		// for Responses.
+		c = s.cloneStatus(st)
+	} else {
+		c = codec.CloneResponse(r)
 	}
 	size := codec.CloneSize(c)
 	s.mu.Lock()

@@ -1525,11 +1525,15 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool) error {
 	text, known := t.lineText, t.lineText
 	whole := !t.lineCut // the line's head is in the buffer
 	decide := func(end int) {
-		if !known && whole {
-			text, known = statusPrefix(t.buf[t.lineStart:end])
-			if !known && end-t.lineStart > maxStatusHead {
-				known = true // no status line has a head so long
-			}
+		switch {
+		case known:
+		case !whole:
+			// The head is gone (a skip resumed after a streamed literal
+			// or a Drop, or one not remembered as text): not a text
+			// line, as it would be had it come whole.
+			known = true
+		default:
+			text, known = statusHead(t.buf[t.lineStart:end])
 		}
 		if text {
 			// Kept for a skip resumed after a read error (a deadline):
@@ -1640,8 +1644,22 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool) error {
 }
 
 // maxStatusHead bounds the bytes skipLine keeps to decide whether a line
-// is a status response (a tag and a status word): past it, it is not.
+// is a status response (a tag and a status word): one whose first two
+// words do not end within it is not, however the line was read.
 const maxStatusHead = 1024
+
+// statusHead is statusPrefix on a line's first maxStatusHead bytes: b
+// is the line so far (ending in its LF when whole).
+func statusHead(b []byte) (text, known bool) {
+	if len(b) > maxStatusHead {
+		b = b[:maxStatusHead]
+		if text, known = statusPrefix(b); !known {
+			return false, true
+		}
+		return text, known
+	}
+	return statusPrefix(b)
+}
 
 // breakStream puts the tokenizer in the out-of-step state: cause, and
 // every later call, fails with an error matching both ErrOutOfStep and
