@@ -348,7 +348,9 @@ func (s *spooled) Close() error {
 	return err
 }
 
-// mboxSink appends messages to an mbox file in the mboxrd format.
+// mboxSink appends messages to an mbox file in the mboxrd format, with LF
+// line ends but for a line whose text ends in CR (see write); import's
+// mboxReader gives the messages back.
 type mboxSink struct {
 	f *os.File
 	w *bufio.Writer
@@ -394,7 +396,15 @@ func (s *mboxSink) write(m *commands.Message, body io.Reader) (int64, error) {
 	fmt.Fprintf(s.w, "From MAILER-DAEMON %s\n", d.UTC().Format("Mon Jan _2 15:04:05 2006"))
 	r := bufio.NewReaderSize(body, 32<<10)
 	var n int64
-	lineStart, lastLF := true, true
+	// A line's CRLF is written as LF, but for a line whose text itself
+	// ends in CR (CR CR LF in the message): its CRLF stays, since import
+	// takes a CR before an LF for the line end's (as mbox readers do) and
+	// would otherwise lose the text's CR. A line longer than the buffer
+	// comes in chunks: the CRs at a chunk's end (two at most are needed to
+	// tell) wait for the next chunk. lastCR: the last byte written of
+	// this line is a CR.
+	lineStart, lastCR, held := true, false, 0
+	var joined []byte
 	for {
 		chunk, err := r.ReadSlice('\n')
 		n += int64(len(chunk))
@@ -402,18 +412,30 @@ func (s *mboxSink) write(m *commands.Message, body io.Reader) (int64, error) {
 			if lineStart && isFromLine(chunk) {
 				s.w.WriteByte('>')
 			}
-			full := chunk[len(chunk)-1] == '\n'
-			if full {
-				chunk = chunk[:len(chunk)-1]
-				if len(chunk) > 0 && chunk[len(chunk)-1] == '\r' {
-					chunk = chunk[:len(chunk)-1]
+			if held > 0 {
+				joined = append(append(joined[:0], "\r\r"[:held]...), chunk...)
+				chunk, held = joined, 0
+			}
+			if chunk[len(chunk)-1] == '\n' {
+				text := chunk[:len(chunk)-1]
+				if k := len(text); k > 0 && text[k-1] == '\r' {
+					if !(k > 1 && text[k-2] == '\r' || k == 1 && lastCR) {
+						text = text[:k-1] // CRLF becomes LF
+					}
 				}
-			}
-			s.w.Write(chunk)
-			if full {
+				s.w.Write(text)
 				s.w.WriteByte('\n')
+				lineStart, lastCR = true, false
+			} else {
+				for held < 2 && held < len(chunk) && chunk[len(chunk)-1-held] == '\r' {
+					held++
+				}
+				if w := chunk[:len(chunk)-held]; len(w) > 0 {
+					s.w.Write(w)
+					lastCR = w[len(w)-1] == '\r'
+				}
+				lineStart = false
 			}
-			lineStart, lastLF = full, full
 		}
 		if err == bufio.ErrBufferFull {
 			continue
@@ -425,7 +447,13 @@ func (s *mboxSink) write(m *commands.Message, body io.Reader) (int64, error) {
 			return n, err
 		}
 	}
-	if !lastLF {
+	if !lineStart {
+		// A last line without a line end gets one: CRLF when its text
+		// ends in CR, which an LF alone would make the line end's.
+		s.w.WriteString("\r\r"[:held])
+		if held > 0 || lastCR {
+			s.w.WriteByte('\r')
+		}
 		s.w.WriteByte('\n')
 	}
 	s.w.WriteByte('\n')

@@ -451,6 +451,8 @@ func mboxFlags(line []byte) []string {
 
 // mboxReader gives a message of an mbox as it is appended: ">From " quoting
 // undone (one ">" less on lines of ">+From ") and LF line ends made CRLF.
+// A CR before an LF is the line end's: a line ending in CRLF is kept (an
+// mbox with CRLF line ends, or export's line whose text ends in CR).
 type mboxReader struct {
 	r         *bufio.Reader
 	buf, out  []byte
