@@ -258,6 +258,7 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 			return err
 		}
 	}
+	clashes = m.destClashes(mailboxes, clashes)
 	var firstErr error
 	failed := 0
 	for _, name := range mailboxes {
@@ -269,7 +270,8 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 		// Dovecot refuses "a.b" and "~x", which Cyrus takes) fails that
 		// mailbox, not the run: it stopped every mailbox after it, at
 		// every run.
-		// A name two listed mailboxes decode to fails (sourceMailboxes).
+		// A name two listed mailboxes decode to fails (sourceMailboxes),
+		// and so do the names mapped to one destination (destClashes).
 		var r *copyResult
 		err := clashes[name]
 		if err == nil {

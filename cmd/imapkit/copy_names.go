@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -147,6 +148,88 @@ func (m *nameMapper) sourceMailboxes(ctx context.Context) (names []string, clash
 	return names, clashes, nil
 }
 
+// destClashes adds to clashes (made when nil) an error for each of names
+// that the name mapping sends where it must not: to the destination
+// mailbox another of names goes to as well (INBOX in any case is one
+// mailbox: IMAP's INBOX is case-insensitive), or, for a name other than
+// INBOX, to the destination's INBOX. Either merges mailboxes, silently:
+// Cyrus's "INBOX.Inbox" becomes "Inbox", the INBOX of a destination with
+// the prefix "", and "a/b" and "a_b" of a "." source both become "a_b" on
+// a "/" one (a destination delimiter inside a level becomes "_"). Every
+// mailbox of such a group fails, so none of them is copied, as
+// sourceMailboxes fails the names that decode alike. A name the user
+// mapped with --map goes where it was told: a group fails only when two of
+// its names, or one other than INBOX sent to INBOX, got their destination
+// from the mapping. A name that already has an error keeps it.
+func (m *nameMapper) destClashes(names []string, clashes map[string]error) map[string]error {
+	return nameClashes(names, m.dstName, func(n string) bool { _, ok := m.maps[n]; return ok }, clashes)
+}
+
+// nameClashes is destClashes for the mapping dst, under which mapped
+// tells the names given with --map.
+func nameClashes(names []string, dst func(string) string, mapped func(string) bool, clashes map[string]error) map[string]error {
+	inbox := func(s string) bool { return strings.EqualFold(s, "INBOX") }
+	key := func(d string) string {
+		if inbox(d) {
+			return "INBOX"
+		}
+		return d
+	}
+	groups := map[string][]string{} // destination → its source names, each once
+	var order []string
+	for _, n := range names {
+		k := key(dst(n))
+		if slices.Contains(groups[k], n) {
+			continue
+		}
+		if groups[k] == nil {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], n)
+	}
+	for _, k := range order {
+		g := groups[k]
+		auto, intoInbox := 0, false
+		for _, n := range g {
+			if !mapped(n) {
+				auto++
+				intoInbox = intoInbox || k == "INBOX" && !inbox(n)
+			}
+		}
+		if auto < 2 && !intoInbox {
+			continue
+		}
+		q := make([]string, len(g))
+		for i, n := range g {
+			q[i] = strconv.Quote(n)
+		}
+		var err error
+		if len(g) == 1 {
+			err = fmt.Errorf("it would go to the destination's %s, which is its INBOX (INBOX is case-insensitive), and be merged into it: it is not copied; --map %s=NAME copies it under another name", strconv.Quote(dst(g[0])), g[0])
+		} else {
+			what := strconv.Quote(dst(g[0]))
+			if k == "INBOX" {
+				what = "INBOX (INBOX is case-insensitive)"
+			}
+			all := "all"
+			if len(g) == 2 {
+				all = "both"
+			}
+			err = fmt.Errorf("the source's %s would %s go to the destination's %s and be merged: none of them is copied; --map SRC=NAME copies one under another name", strings.Join(q, ", "), all, what)
+		}
+		for _, n := range g {
+			if clashes[n] != nil {
+				continue
+			}
+			if clashes == nil {
+				clashes = map[string]error{}
+			}
+			clashes[n] = err
+		}
+	}
+	return clashes
+}
+
 // dstName maps a source mailbox name to the destination's.
 func (m *nameMapper) dstName(name string) string {
 	if d, ok := m.maps[name]; ok {
@@ -157,7 +240,8 @@ func (m *nameMapper) dstName(name string) string {
 
 // mapName moves name from one namespace (prefix, delimiter) to another.
 // INBOX stays INBOX. A destination delimiter inside a level's name becomes
-// "_", so that it does not make a new level.
+// "_", so that it does not make a new level. Two names can map to one, and
+// a name other than INBOX to INBOX in another case: see destClashes.
 func mapName(name, srcPrefix, srcDelim, dstPrefix, dstDelim string) string {
 	if strings.EqualFold(name, "INBOX") {
 		return "INBOX"
