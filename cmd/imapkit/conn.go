@@ -649,6 +649,13 @@ func exitCode(stderr io.Writer, name string, err error) int {
 	if i := strings.IndexByte(msg, '\n'); i >= 0 {
 		msg = msg[:i]
 	}
+	if interrupted.Err() != nil {
+		// Before the message: a second Ctrl-C the user presses on
+		// seeing it must end the process, and main's goroutine may not
+		// have given the signals their default action back yet (a
+		// loaded machine: TestSecondInterruptExits caught it swallowed).
+		releaseSignals()
+	}
 	fmt.Fprintf(stderr, "imapkit %s: %s\n", name, msg)
 	var ue *usageError
 	switch {
