@@ -43,14 +43,7 @@ func (s *Session) keepAs(r codec.Response, name string) {
 		s.mu.Unlock()
 		return
 	}
-	var c codec.Response
-	if st != nil {
-		// Text, and the name and arguments of a code, redacted (a
-		// server may echo a credential in either: a LOGIN's tagged NO).
-		c = s.cloneStatus(st)
-	} else {
-		c = codec.CloneResponse(r)
-	}
+	c := s.cloneRedacted(r)
 	size := codec.CloneSize(c)
 	// The bytes read so far order the kept responses by arrival: the
 	// bound on their memory drops the oldest first, whatever their name.
@@ -63,6 +56,16 @@ func (s *Session) keepAs(r codec.Response, name string) {
 	if cs, ok := c.(*codec.Status); ok && cs.Code != nil {
 		s.keepLocked(strings.ToUpper(string(cs.Code.Name)), keptResponse{c, at, size})
 	}
+}
+
+// cloneRedacted copies r for Responses or OnUnsolicited: a status
+// response with its text and its code's name and arguments redacted (a
+// server may echo a credential in either: a LOGIN's tagged NO).
+func (s *Session) cloneRedacted(r codec.Response) codec.Response {
+	if st, ok := r.(*codec.Status); ok {
+		return s.cloneStatus(st)
+	}
+	return codec.CloneResponse(r)
 }
 
 // keptResponse is a response kept for Responses: a copy, when it arrived
@@ -210,14 +213,7 @@ func (s *Session) event(r codec.Response) {
 		return
 	}
 	s.mu.Unlock()
-	var c codec.Response
-	if st, ok := r.(*codec.Status); ok {
-		// Text, and the name and arguments of a code, redacted, as
-		// for Responses.
-		c = s.cloneStatus(st)
-	} else {
-		c = codec.CloneResponse(r)
-	}
+	c := s.cloneRedacted(r)
 	size := codec.CloneSize(c)
 	s.mu.Lock()
 	if s.eventBytes+size > s.maxKeptBytes {
