@@ -57,6 +57,9 @@ func msgKeep[T any](s []T) []T {
 	return s[:0]
 }
 
+// msgSlabMaxShift caps a msgSlab chunk at 4 << 6 = 256 values.
+const msgSlabMaxShift = 6
+
 // msgSlab hands out pointers to values allocated in chunks. Chunks never
 // move, so pointers stay valid while the slab grows.
 type msgSlab[T any] struct {
@@ -77,10 +80,11 @@ func (s *msgSlab[T]) get() *T {
 		s.i++
 		s.n = 0
 	}
-	size := 4 << len(s.chunks)
-	if size > 256 {
-		size = 256
-	}
+	// Chunks double from 4 to 256 values and stay at 256: the shift is
+	// capped, not its result (4 << 62 is 0 and 4 << 61 negative: a response
+	// of about 15,000 body parts or envelopes made the 62nd chunk and
+	// crashed the process in make).
+	size := 4 << min(len(s.chunks), msgSlabMaxShift)
 	c := make([]T, size)
 	s.chunks = append(s.chunks, c)
 	s.n = 1
