@@ -92,6 +92,14 @@ func (e *NotSentError) Unwrap() error { return e.Err }
 // Is makes errors.Is(err, ErrNotSent) true.
 func (e *NotSentError) Is(target error) bool { return target == ErrNotSent }
 
+// ErrDecoderPanic: decoding a server's response panicked. That is a bug
+// of this module, met on bytes no test or fuzz target had tried; rather
+// than the panic ending the whole process from the session's reader
+// goroutine, the session ends with an *AbortError wrapping this error
+// (its text holds the panic's value; the stack goes to Options.Logger at
+// level Error). Please report it.
+var ErrDecoderPanic = errors.New("session: decoding a response panicked (a bug in imapkit)")
+
 // ErrResultTooLarge matches a *ResultTooLargeError.
 var ErrResultTooLarge = errors.New("session: result too large")
 

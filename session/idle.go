@@ -40,6 +40,10 @@ type peekReader struct {
 	n      int   //
 	err    error // what the read that filled buf returned with its bytes
 	broken error // the connection's failure, once it failed
+	// inRead: a read of r runs (the connection, TLS, COMPRESS, the
+	// Trace writer and Logger): a panic then is not the decoder's
+	// (decodeNext).
+	inRead bool
 }
 
 func (pr *peekReader) Read(p []byte) (int, error) {
@@ -60,7 +64,9 @@ func (pr *peekReader) Read(p []byte) (int, error) {
 	if pr.broken != nil {
 		return 0, pr.broken
 	}
+	pr.inRead = true
 	n, err := pr.r.Read(p)
+	pr.inRead = false
 	if err != nil {
 		pr.failed(err)
 	}
@@ -81,7 +87,9 @@ func (pr *peekReader) peek() {
 		return
 	}
 	pr.off = 0
+	pr.inRead = true
 	pr.n, pr.err = pr.r.Read(pr.buf[:])
+	pr.inRead = false
 	if pr.err != nil {
 		pr.failed(pr.err)
 	}
@@ -91,7 +99,7 @@ func (pr *peekReader) peek() {
 // before STARTTLS are never parsed).
 func (pr *peekReader) reset(r io.Reader) io.Reader {
 	pr.r = r
-	pr.off, pr.n, pr.err, pr.broken = 0, 0, nil, nil
+	pr.off, pr.n, pr.err, pr.broken, pr.inRead = 0, 0, nil, nil, false
 	return pr
 }
 

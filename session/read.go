@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"log/slog"
 	"net"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -184,7 +186,7 @@ func (s *Session) readOne() (over bool) {
 	off := s.tok.Offset()
 	s.rl.skipped, s.rl.streamed, s.rl.guessed, s.rl.unowned = 0, 0, false, 0
 	s.rl.respSize = off
-	r, err := s.dec.Next()
+	r, err := s.decodeNext()
 	s.rl.respSize = s.tok.Offset() - off - s.rl.skipped + responseOverhead
 	if err != nil {
 		if s.Err() != nil {
@@ -230,6 +232,47 @@ func (s *Session) readOne() (over bool) {
 		return true
 	}
 	return false
+}
+
+// callSections calls the command's Sections handler, from within the
+// decoder: a panic in it is the handler's, and decodeNext lets it go on.
+func (s *Session) callSections(p *Pending, f *codec.Fetch, sec *codec.Section, r io.Reader) error {
+	s.rl.inUser = true
+	err := p.cmd.Sections(f, sec, r)
+	s.rl.inUser = false
+	return err
+}
+
+// decodeNext is s.dec.Next with a guard: a panic of the decoder's own
+// code (wire, codec, this package: a bug) becomes an error matching
+// ErrDecoderPanic, which ends the session (it is not a *codec.DecodeError:
+// the decoder's state after it is unknown). A panic of the user's code
+// that runs within (Sections, the conn, Trace, Logger) is not caught.
+// A deferred function costs a few nanoseconds per response.
+func (s *Session) decodeNext() (r codec.Response, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			if s.rl.inUser || s.pr.inRead {
+				// A Sections handler's panic, or one of a read of
+				// the connection (the conn, a Trace writer, a
+				// Logger): not the decoder's. It goes on as before
+				// (callbacks must not panic: docs/session.md).
+				s.rl.inUser, s.pr.inRead = false, false
+				panic(v)
+			}
+			r, err = nil, decoderPanic(s.log, v)
+		}
+	}()
+	return s.dec.Next()
+}
+
+// decoderPanic is the error for a panic v of the decoder; the stack goes
+// to log when there is one.
+func decoderPanic(log *slog.Logger, v any) error {
+	if log != nil {
+		log.Error("imap decoder panic (a bug in imapkit: please report it)", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+	}
+	return fmt.Errorf("%w: %v", ErrDecoderPanic, v)
 }
 
 // readFailed ends the session after a read from the connection failed
@@ -1035,14 +1078,14 @@ func (s *Session) sectionHandler(f *codec.Fetch, sec *codec.Section, r io.Reader
 	}
 	if target != nil && target.cmd.Sections != nil {
 		if target.bound == 0 {
-			return target.cmd.Sections(f, sec, r)
+			return s.callSections(target, f, sec, r)
 		}
 		// The handler's time is the caller's but for its reads of the
 		// body, which wait for the server: the command bound counts
 		// only those.
 		c := callerClockOf(target)
 		c.begin()
-		err := target.cmd.Sections(f, sec, &sectionTimer{r: r, c: c})
+		err := s.callSections(target, f, sec, &sectionTimer{r: r, c: c})
 		c.end()
 		return err
 	}

@@ -260,6 +260,9 @@ type readLoopState struct {
 	// to a command chosen before its UID was read (Pending.guessed):
 	// deliver checks the guess.
 	guessed bool
+	// inUser: a Command.Sections handler runs (callSections): a panic
+	// then is the handler's, not the decoder's (decodeNext).
+	inUser bool
 	// unowned: body sections of the response being read left out (past
 	// MaxResultBytes) before it could be told whose they are (their UID
 	// came after them, with more than one UID command that may own
@@ -567,7 +570,7 @@ func Open(ctx context.Context, conn net.Conn, opts *Options) (*Session, error) {
 		return ctx.Err()
 	}
 	release := deadlineWhile(ctx, s.wc.setHard)
-	g, err := s.dec.Next()
+	g, err := s.decodeNext()
 	release()
 	if err == nil && ctx.Err() != nil {
 		err = ctx.Err()
