@@ -61,9 +61,13 @@ func (s *Session) abortWith(err error) {
 	}
 	s.eventsCond.Broadcast()
 	s.pullCond.Broadcast()
+	// Read under mu: STARTTLS's upgrade may be replacing it on the
+	// reader goroutine (under wmu and mu; wmu cannot be taken here, the
+	// writers abort with it held).
+	conn := s.conn
 	s.mu.Unlock()
 	s.ww.close()
-	s.conn.Close()
+	conn.Close()
 	if s.log != nil && !errors.Is(err, ErrClosed) {
 		s.log.Debug("imap session aborted", "err", err)
 	}

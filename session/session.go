@@ -138,7 +138,7 @@ type Session struct {
 	opts Options
 	log  *slog.Logger
 
-	conn    net.Conn
+	conn    net.Conn     // wc, or the TLS conn over it after STARTTLS: set under wmu and mu, read under either (or on the reader goroutine, which sets it)
 	wc      *watchConn   // the raw connection, with the read deadlines
 	cw      *countWriter // what bw wrote to the connection
 	secrets *secrets     // credentials sent, redacted from server text

@@ -81,16 +81,19 @@ func (s *Session) StartTLS(ctx context.Context, cfg *tls.Config) error {
 			s.log.Warn("imap: discarding bytes received after STARTTLS's OK (possible injection)", "bytes", n)
 		}
 		s.wmu.Lock()
-		s.conn = tc
 		s.tr.restart()
 		s.tok.Reset(s.pr.reset(s.tr.reader(tc)))
 		s.cw.w = s.tr.writer(tc)
-		s.wmu.Unlock()
+		// conn is set under both locks: writers read it under wmu,
+		// abortWith (Close, Abort, from any goroutine, sometimes with
+		// wmu held) under mu.
 		s.mu.Lock()
+		s.conn = tc
 		s.tlsOn = true
 		s.caps = nil
 		s.capsStale = true
 		s.mu.Unlock()
+		s.wmu.Unlock()
 		return nil
 	}
 	if err := s.send(ctx, p, true); err != nil {
