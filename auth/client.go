@@ -227,11 +227,15 @@ type Credentials struct {
 // send a secret in the clear are skipped unless cleartextOK. It returns
 // the mechanism's name and a client for it, or ErrNoMechanism, or
 // ErrInsecure when only mechanisms sending a secret in the clear would do.
-// SCRAM is skipped when its PRECIS preparation (OpaqueString) refuses the
-// username or the password: an emoji with its variation selector, a
-// zero-width joiner, a control character or a character newer than the
-// Unicode version of golang.org/x/text. SCRAM could not log in with them;
-// the next mechanism sends the password as it is.
+// SCRAM is skipped unless its PRECIS preparation (OpaqueString) accepts
+// the username and the password unchanged. It refuses an emoji with its
+// variation selector, a zero-width joiner, a control character or a
+// character newer than the Unicode version of golang.org/x/text; it
+// changes a non-ASCII space (U+00A0, the no-break space) to an ASCII one
+// and decomposed characters to composed ones (NFC). SCRAM could not log in
+// with the first, nor with the second on a server that keys SCRAM on the
+// password as stored (Dovecot); the next mechanism sends the password as
+// it is.
 func Choose(caps []string, cred *Credentials, cleartextOK bool) (mechanism string, m sasl.Client, err error) {
 	offered := map[string]bool{}
 	for _, c := range caps {

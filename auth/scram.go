@@ -93,13 +93,19 @@ func (c *scramClient) Next(challenge []byte) ([]byte, error) {
 }
 
 // scramPreparable reports whether SCRAM's preparation of the username and
-// the password (PRECIS OpaqueString, RFC 7677 and RFC 8265) accepts them.
+// the password (PRECIS OpaqueString, RFC 7677 and RFC 8265) accepts them
+// and leaves them as they are. A server may derive its SCRAM keys from the
+// password as stored, not prepared (Dovecot does), so one the preparation
+// changes (a no-break space U+00A0 mapped to a space, a decomposed accent
+// composed: NFD to NFC) fails there, where a mechanism sending the
+// password as it is logs in.
 func scramPreparable(user, pass string) bool {
-	if _, err := precis.OpaqueString.String(user); err != nil {
+	u, err := precis.OpaqueString.String(user)
+	if err != nil || u != user {
 		return false
 	}
-	_, err := precis.OpaqueString.String(pass)
-	return err == nil
+	p, err := precis.OpaqueString.String(pass)
+	return err == nil && p == pass
 }
 
 func (c *scramClient) clientFinal(serverFirst []byte) ([]byte, error) {
