@@ -158,13 +158,11 @@ func (c *Client) utf8() bool { return c.s.UTF8Enabled() }
 // under UTF-8). A name that is not valid UTF-8 or holds a NUL is an
 // error wrapping ErrMailboxName, unless it is such a listed Name: the
 // server's own name goes back as it was listed ("Caf\xe9" in Latin-1,
-// "&AAA-"), a name the caller made up is refused.
+// in UTF-8 mode too; "&AAA-"), a name the caller made up is refused.
 func (c *Client) encodeMailbox(name string) (string, error) {
 	utf8 := c.utf8()
-	if !utf8 {
-		if raw, ok := c.names.raw(name); ok {
-			return raw, nil
-		}
+	if raw, ok := c.names.raw(name, utf8); ok {
+		return raw, nil
 	}
 	if err := checkMailboxName(name); err != nil {
 		return "", err

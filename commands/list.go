@@ -37,8 +37,9 @@ type MailboxInfo struct {
 	// names in modified UTF-7 ("R&D", raw UTF-8 without UTF8=ACCEPT) lists
 	// names that are decoded leniently (codec.DecodeMailboxLenient) and
 	// would not encode back to what it sent ("R&-D"), or that are not
-	// valid UTF-8 (raw Latin-1 "Caf\xe9", passed through) or hold a NUL
-	// ("&AAA-"), which the commands refuse from a caller (ErrMailboxName):
+	// valid UTF-8 (raw Latin-1 "Caf\xe9", passed through, in UTF-8 mode
+	// too) or hold a NUL ("&AAA-"), which the commands refuse from a
+	// caller (ErrMailboxName):
 	// the Client that listed them remembers (up to 4,096 of them and
 	// 1 MiB, names up to 1 KiB) and sends such a Name as the server listed
 	// it. Two names the server lists that
@@ -381,13 +382,12 @@ func listInfoSize(r codec.Response) int64 {
 	return n + n/8 // the allocator's rounding
 }
 
-// listInfo is the package's listInfo for c: a name that does not encode
-// back to what the server sent is remembered (rawNames).
+// listInfo is the package's listInfo for c: a name that does not go back
+// as what the server sent, or that a command would refuse from a caller,
+// is remembered (rawNames), in UTF-8 mode too.
 func (c *Client) listInfo(d *codec.List, utf8 bool) *MailboxInfo {
 	m := listInfo(d, utf8)
-	if !utf8 {
-		c.names.note(m.Name, d.Mailbox)
-	}
+	c.names.note(m.Name, d.Mailbox, utf8)
 	return m
 }
 

@@ -27,24 +27,43 @@ const (
 // which decodes to NUL), which a command refuses from a caller
 // (ErrMailboxName). A command given such a Name sends the name as listed
 // (Client.encodeMailbox).
+//
+// In UTF-8 mode (UTF8=ACCEPT enabled, or an IMAP4rev2-only server) a Name
+// is the name as sent, and goes back as it is; only one that is not valid
+// UTF-8 ("Caf\xe9") is remembered, so that a command does not refuse it.
+// Each name is remembered with the mode it was listed in, and is sent as
+// listed only in that mode: "&AAA-", listed before ENABLE UTF8=ACCEPT as
+// a name in modified UTF-7, is another name after it.
 type rawNames struct {
 	mu    sync.Mutex
-	m     map[string]string // Name → the name as the server sent it
-	bytes int               // of the names in m, both forms
+	m     map[string]rawName // Name → the name as the server sent it
+	bytes int                // of the names in m, both forms
 }
 
-// note records the name of a LIST or LSUB line: name is raw decoded (not
-// under UTF8=ACCEPT, where names go as they are). A
-// name that encodes back to raw drops what was recorded for it: of two
-// names that decode alike ("R&D" and "R&-D"), the one listed last is the
-// one Name reaches.
-func (r *rawNames) note(name string, raw []byte) {
-	same := plainName(raw) || codec.EncodeMailbox(name) == string(raw) && checkMailboxName(name) == nil
+// rawName is a name as the server listed it, and whether it was listed in
+// UTF-8 mode.
+type rawName struct {
+	raw  string
+	utf8 bool
+}
+
+// note records the name of a LIST or LSUB line: name is raw decoded as
+// decodeMailbox does in the mode utf8 says. A name that goes back as raw
+// without it drops what was recorded for it: of two names that decode
+// alike ("R&D" and "R&-D"), the one listed last is the one Name reaches.
+func (r *rawNames) note(name string, raw []byte, utf8 bool) {
+	var same bool
+	if utf8 {
+		// Sent as is (name is raw), unless the caller's check refuses it.
+		same = checkMailboxName(name) == nil
+	} else {
+		same = plainName(raw) || codec.EncodeMailbox(name) == string(raw) && checkMailboxName(name) == nil
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if old, ok := r.m[name]; ok {
 		delete(r.m, name)
-		r.bytes -= len(name) + len(old)
+		r.bytes -= len(name) + len(old.raw)
 	}
 	if same || len(raw) > rawNameMax || bytes.IndexByte(raw, 0) >= 0 {
 		// (A NUL byte cannot be sent: such a name is refused as one the
@@ -52,22 +71,25 @@ func (r *rawNames) note(name string, raw []byte) {
 		return
 	}
 	if r.m == nil {
-		r.m = make(map[string]string)
+		r.m = make(map[string]rawName)
 	} else if len(r.m) >= rawNamesMax || r.bytes+len(name)+len(raw) > rawNamesMaxBytes {
 		clear(r.m)
 		r.bytes = 0
 	}
-	r.m[name] = string(raw)
+	r.m[name] = rawName{raw: string(raw), utf8: utf8}
 	r.bytes += len(name) + len(raw)
 }
 
 // raw returns the name as the server listed it, for a Name recorded by
-// note.
-func (r *rawNames) raw(name string) (string, bool) {
+// note in the same mode (utf8).
+func (r *rawNames) raw(name string, utf8 bool) (string, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	s, ok := r.m[name]
-	return s, ok
+	n, ok := r.m[name]
+	if !ok || n.utf8 != utf8 {
+		return "", false
+	}
+	return n.raw, true
 }
 
 // plainName reports whether b is printable US-ASCII without "&": a name

@@ -13,9 +13,9 @@ import (
 // wins; the memory is bounded.
 func TestRawNames(t *testing.T) {
 	var r rawNames
-	list := func(raw string) { r.note(decodeMailbox([]byte(raw), false), []byte(raw)) }
+	list := func(raw string) { r.note(decodeMailbox([]byte(raw), false), []byte(raw), false) }
 	encode := func(name string) string { // Client.encodeMailbox without UTF8=ACCEPT
-		if s, ok := r.raw(name); ok {
+		if s, ok := r.raw(name, false); ok {
 			return s
 		}
 		return codec.EncodeMailbox(name)
@@ -30,7 +30,7 @@ func TestRawNames(t *testing.T) {
 		}
 	}
 	if len(r.m) != 3 {
-		t.Errorf("%d names remembered; want 3 (R&D, Tom & Jerry, ab): %q", len(r.m), r.m)
+		t.Errorf("%d names remembered; want 3 (R&D, Tom & Jerry, ab): %v", len(r.m), r.m)
 	}
 	// "R&-D" listed after "R&D": Name "R&D" reaches it.
 	list("R&-D")
@@ -45,5 +45,33 @@ func TestRawNames(t *testing.T) {
 	}
 	if got := encode("x&" + strconv.Itoa(rawNamesMax+9)); got != "x&"+strconv.Itoa(rawNamesMax+9) {
 		t.Errorf("the last name listed is not remembered: %q", got)
+	}
+}
+
+// TestRawNamesUTF8Mode: in UTF-8 mode a listed name that is not valid
+// UTF-8 is remembered (sent as listed), a valid one is not (it goes as it
+// is), a NUL is not (refused); a name remembered in one mode is not sent
+// as listed in the other ("&AAA-" listed before ENABLE UTF8=ACCEPT is
+// another name after it).
+func TestRawNamesUTF8Mode(t *testing.T) {
+	var r rawNames
+	for _, raw := range []string{"Caf\xe9", "Grüße", "a\x00b"} {
+		r.note(decodeMailbox([]byte(raw), true), []byte(raw), true)
+	}
+	if s, ok := r.raw("Caf\xe9", true); !ok || s != "Caf\xe9" {
+		t.Errorf("raw(Caf\\xe9, utf8) = %q, %v", s, ok)
+	}
+	if _, ok := r.raw("Caf\xe9", false); ok {
+		t.Errorf("a name listed in UTF-8 mode is found outside it")
+	}
+	if len(r.m) != 1 {
+		t.Errorf("%d names remembered; want 1 (Caf\\xe9): %v", len(r.m), r.m)
+	}
+	r.note(decodeMailbox([]byte("&AAA-"), false), []byte("&AAA-"), false)
+	if _, ok := r.raw("\x00", true); ok {
+		t.Errorf("a name listed outside UTF-8 mode is sent as listed in it")
+	}
+	if s, ok := r.raw("\x00", false); !ok || s != "&AAA-" {
+		t.Errorf("raw(NUL, !utf8) = %q, %v", s, ok)
 	}
 }
