@@ -310,6 +310,17 @@ func (d *Decoder) untagged() (Response, error) {
 		if err != nil {
 			return nil, err
 		}
+		if n == 0 && (eqFold(name, "FETCH") || eqFold(name, "EXPUNGE")) {
+			// message-data = nz-number SP ("EXPUNGE" / ("FETCH" ...)):
+			// a message 0 is no message (and "*" in a SeqSet). EXISTS
+			// and RECENT are counts, 0 included.
+			d.name = "EXPUNGE"
+			if eqFold(name, "FETCH") {
+				d.name = "FETCH"
+				d.fw.fetch.Seq, d.fw.fetch.UID = 0, 0 // not the last FETCH's
+			}
+			return nil, errSyntax("message number 0 (numbers start at 1)")
+		}
 		switch {
 		case eqFold(name, "FETCH"):
 			d.name = "FETCH"

@@ -223,7 +223,9 @@ func (d *Decoder) statusDataResp() (Response, error) {
 }
 
 // numbers decodes *(SP nz-number) [SP "(" "MODSEQ" SP mod-sequence ")"] as
-// in SEARCH and SORT responses. Gmail and others end with a space.
+// in SEARCH and SORT responses. Gmail and others end with a space. A 0 is
+// a syntax error (nzNum32): taken as a number it was "*" in the SeqSet a
+// search result becomes, the mailbox's last message.
 func (d *Decoder) numbers(dst []uint32) ([]uint32, uint64, error) {
 	t := d.t
 	dst = dst[:0]
@@ -240,7 +242,7 @@ func (d *Decoder) numbers(dst []uint32) ([]uint32, uint64, error) {
 				return dst, 0, err
 			}
 			if c, ok := t.PeekBuffered(); ok && c >= '0' && c <= '9' {
-				n, err := d.num32()
+				n, err := d.nzNum32()
 				if err != nil {
 					return dst, 0, err
 				}
@@ -283,7 +285,7 @@ func (d *Decoder) numbers(dst []uint32) ([]uint32, uint64, error) {
 			}
 			return dst, ms, t.Expect(')')
 		}
-		n, err := d.num32()
+		n, err := d.nzNum32()
 		if err != nil {
 			return dst, 0, err
 		}
@@ -993,9 +995,17 @@ func (d *Decoder) seqNumber() (uint32, error) {
 	if ok, err := d.t.Accept('*'); err != nil || ok {
 		return 0, err
 	}
+	return d.nzNum32()
+}
+
+// nzNum32 reads an nz-number (RFC 9051 section 9), a message number or
+// UID: 0 is a syntax error. A 0 taken as a number is "*" in a SeqSet (and
+// in commands.Set): the mailbox's last message, which the response did
+// not name.
+func (d *Decoder) nzNum32() (uint32, error) {
 	n, err := d.num32()
 	if err == nil && n == 0 {
-		err = errSyntax("sequence numbers start at 1")
+		err = errSyntax("message number or UID 0 (numbers start at 1)")
 	}
 	return n, err
 }

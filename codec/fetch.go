@@ -24,7 +24,8 @@ const (
 // Fetch is an untagged FETCH response: the attributes of one message.
 // Has says which fields were sent. Section bodies (BODY[...], BINARY[...],
 // RFC822, RFC822.HEADER, RFC822.TEXT) are in Sections; with a
-// DecoderOptions.SectionHandler they are streamed to it instead.
+// DecoderOptions.SectionHandler they are streamed to it instead. Seq and
+// UID (when sent) are from 1: "* 0 FETCH" or "UID 0" is a *DecodeError.
 type Fetch struct {
 	Seq uint32
 	Has FetchItem

@@ -89,7 +89,8 @@ type Recent struct {
 	Count uint32
 }
 
-// Expunge is an untagged EXPUNGE response: the sequence number removed.
+// Expunge is an untagged EXPUNGE response: the sequence number removed,
+// from 1 ("* 0 EXPUNGE" is a *DecodeError).
 type Expunge struct {
 	Seq uint32
 }
@@ -150,7 +151,8 @@ type MailboxStatus struct {
 func (s *MailboxStatus) Has(item StatusItem) bool { return s.Items&item != 0 }
 
 // Search is an untagged SEARCH response: message numbers or UIDs, and the
-// MODSEQ of RFC 7162 when present.
+// MODSEQ of RFC 7162 when present. The numbers are nz-numbers: a response
+// with a 0 among them is a *DecodeError (0 is "*" in a SeqSet).
 type Search struct {
 	Nums   []uint32
 	ModSeq uint64 // 0 when absent
@@ -182,7 +184,8 @@ const (
 	ESearchModSeq
 )
 
-// Sort is an untagged SORT response (RFC 5256).
+// Sort is an untagged SORT response (RFC 5256). As in Search, a 0 among
+// the numbers is a *DecodeError.
 type Sort struct {
 	Nums   []uint32
 	ModSeq uint64

@@ -1,0 +1,60 @@
+package codec_test
+
+// Review round 41 (numbers at their limits): a message number 0, or a "*"
+// where a server answer names messages, is a typed decode error.
+
+import (
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// r41Refused checks that each of lines is a *codec.DecodeError and that
+// the response after it decodes (the stream stays in step), read whole
+// and a byte at a time (the slow paths of numbers and sets).
+func r41Refused(t *testing.T, lines []string) {
+	t.Helper()
+	for _, line := range lines {
+		for _, oneByte := range []bool{false, true} {
+			var r io.Reader = strings.NewReader(line + "* 7 EXISTS\r\n")
+			if oneByte {
+				r = iotest.OneByteReader(r)
+			}
+			d := codec.NewDecoder(wire.NewTokenizer(r, nil), nil)
+			resp, err := d.Next()
+			var de *codec.DecodeError
+			if !errors.As(err, &de) {
+				t.Errorf("%q (one byte at a time %v): %T %v; want a *codec.DecodeError", line, oneByte, resp, err)
+				continue
+			}
+			if next, err := d.Next(); err != nil {
+				t.Errorf("%q: the next response: %v", line, err)
+			} else if e, ok := next.(*codec.Exists); !ok || e.Count != 7 {
+				t.Errorf("%q: the next response is %#v; want EXISTS 7", line, next)
+			}
+		}
+	}
+}
+
+// TestReview41ANumberZero: SEARCH and SORT hold nz-numbers, as do the
+// message numbers of FETCH and EXPUNGE; a 0 was taken, and in a SeqSet 0
+// is "*". EXISTS, RECENT and an empty SEARCH stay valid.
+func TestReview41ANumberZero(t *testing.T) {
+	r41Refused(t, []string{
+		"* SEARCH 2 0\r\n",
+		"* SEARCH 0\r\n",
+		"* SEARCH 2 0 (MODSEQ 5)\r\n",
+		"* SORT 0 2\r\n",
+		"* 0 EXPUNGE\r\n",
+		"* 0 FETCH (FLAGS ())\r\n",
+		"* 0 fetch (UID 4)\r\n",
+	})
+	for _, line := range []string{"* 0 EXISTS\r\n", "* 0 RECENT\r\n", "* SEARCH\r\n", "* SEARCH 2 10\r\n", "* SORT 3 1 (MODSEQ 9)\r\n"} {
+		decodeOne(t, line)
+	}
+}

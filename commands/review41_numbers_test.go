@@ -1,0 +1,63 @@
+package commands_test
+
+// Review round 41 (numbers at their limits): a message number 0 or a
+// "*" where a server answer names messages.
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/imapkit/imapkit/commands"
+)
+
+// A SEARCH or SORT answer holds nz-numbers (RFC 9051 section 7.3.5:
+// "SEARCH" *(SP nz-number); RFC 5256 likewise). A server that answers
+// "* SEARCH 2 0" (broken or hostile) has its 0 taken as a number, and in
+// codec.SeqSet and commands.Set 0 is "*": Search returns the set "2,*"
+// (Count 0, Max 0, with HasCount and HasMax), SearchIter and Sort yield 0,
+// and a Store, Copy, Move or Expunge of the result acts on the mailbox's
+// last message, which the search did not match. Hostile bytes must give a
+// typed error (THREAD already refuses a member 0).
+func TestReview41ASearchZeroBecomesStar(t *testing.T) {
+	c, ctx, f := r38FakeClient(t, "IMAP4rev1 UIDPLUS SORT", func(cmd r38Cmd) string {
+		s := string(cmd.Raw)
+		switch {
+		case strings.Contains(s, " SELECT "):
+			return "* 3 EXISTS\r\n* OK [UIDVALIDITY 5] x\r\n" + cmd.Tag + " OK [READ-WRITE] done\r\n"
+		case strings.Contains(s, " SORT "):
+			return "* SORT 2 0\r\n" + cmd.Tag + " OK done\r\n"
+		case strings.Contains(s, " SEARCH "):
+			return "* SEARCH 2 0\r\n" + cmd.Tag + " OK done\r\n"
+		}
+		return ""
+	})
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	var bad []string
+	crit := &commands.Criteria{Flags: []string{commands.FlagDeleted}}
+	res, err := c.Search(ctx, crit, &commands.SearchOptions{UID: true})
+	if err == nil && (res.All.Dynamic() || res.All.Contains(0)) {
+		bad = append(bad, "Search of \"* SEARCH 2 0\": no error, All = "+res.All.String()+" (0 taken as \"*\")")
+		if _, err := c.Store(ctx, res.Set(), commands.AddFlags, []string{commands.FlagSeen}, nil); err == nil {
+			for _, cm := range f.commands() {
+				if strings.Contains(string(cm.Raw), "STORE") {
+					bad = append(bad, "then Store of the result sent "+strings.TrimSpace(string(cm.Raw)))
+				}
+			}
+		}
+	}
+	for u, err := range c.SearchIter(ctx, crit, &commands.SearchOptions{UID: true}) {
+		if err == nil && u == 0 {
+			bad = append(bad, "SearchIter yielded UID 0 with no error")
+		}
+	}
+	nums, err := c.Sort(ctx, []commands.SortKey{{Key: "DATE"}}, crit, &commands.SearchOptions{UID: true})
+	if err == nil && slices.Contains(nums, 0) {
+		bad = append(bad, "Sort of \"* SORT 2 0\": no error, numbers include 0")
+	}
+	if len(bad) > 0 {
+		t.Fatal(strings.Join(bad, "\n"))
+	}
+}
