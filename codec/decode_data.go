@@ -408,19 +408,21 @@ func (d *Decoder) esearchResp() (Response, error) {
 		if err := t.SP(); err != nil {
 			return nil, err
 		}
-		num := func(item ESearchItem, p *uint32) error {
-			n, err := d.num32()
+		num := func(item ESearchItem, p *uint32, read func() (uint32, error)) error {
+			n, err := read()
 			*p = n
 			r.Has |= item
 			return err
 		}
 		switch {
 		case eqFold(name, "MIN"):
-			err = num(ESearchMin, &r.Min)
+			// MIN and MAX are nz-numbers (RFC 4731): a 0 was "*",
+			// the last message, in a caller's set. COUNT may be 0.
+			err = num(ESearchMin, &r.Min, d.nzNum32)
 		case eqFold(name, "MAX"):
-			err = num(ESearchMax, &r.Max)
+			err = num(ESearchMax, &r.Max, d.nzNum32)
 		case eqFold(name, "COUNT"):
-			err = num(ESearchCount, &r.Count)
+			err = num(ESearchCount, &r.Count, d.num32)
 		case eqFold(name, "ALL"):
 			r.Has |= ESearchAll
 			// A set of scattered numbers (ESORT's, in sort order,

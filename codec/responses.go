@@ -158,7 +158,8 @@ type Search struct {
 	ModSeq uint64 // 0 when absent
 }
 
-// ESearch is an untagged ESEARCH response (RFC 4731, RFC 9051).
+// ESearch is an untagged ESEARCH response (RFC 4731, RFC 9051). Min and
+// Max are from 1 (MIN 0 or MAX 0 is a *DecodeError); Count may be 0.
 type ESearch struct {
 	Tag    Bytes // the correlator's tag; nil when absent
 	UID    bool

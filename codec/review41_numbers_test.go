@@ -58,3 +58,17 @@ func TestReview41ANumberZero(t *testing.T) {
 		decodeOne(t, line)
 	}
 }
+
+// TestReview41CESearchMinZero: ESEARCH's MIN and MAX are nz-numbers (RFC
+// 4731); COUNT is a number and may be 0.
+func TestReview41CESearchMinZero(t *testing.T) {
+	r41Refused(t, []string{
+		"* ESEARCH (TAG \"A1\") UID MIN 0\r\n",
+		"* ESEARCH (TAG \"A1\") UID MIN 2 MAX 0\r\n",
+		"* ESEARCH MAX 0 COUNT 3\r\n",
+	})
+	r := decodeOne(t, "* ESEARCH (TAG \"A1\") UID MIN 2 MAX 9 COUNT 0\r\n").(*codec.ESearch)
+	if r.Min != 2 || r.Max != 9 || r.Count != 0 || r.Has&codec.ESearchCount == 0 {
+		t.Errorf("MIN 2 MAX 9 COUNT 0 decoded as %+v", r)
+	}
+}

@@ -61,3 +61,26 @@ func TestReview41ASearchZeroBecomesStar(t *testing.T) {
 		t.Fatal(strings.Join(bad, "\n"))
 	}
 }
+
+// ESEARCH's MIN and MAX are nz-numbers (RFC 4731); the codec reads them
+// with num32, which takes 0, and Search hands out HasMin with Min 0,
+// which UIDs(res.Min) turns into "*", the last message.
+func TestReview41CESearchMinZero(t *testing.T) {
+	c, ctx, _ := r38FakeClient(t, "IMAP4rev1 ESEARCH", func(cmd r38Cmd) string {
+		s := string(cmd.Raw)
+		switch {
+		case strings.Contains(s, " SELECT "):
+			return "* 3 EXISTS\r\n* OK [UIDVALIDITY 5] x\r\n" + cmd.Tag + " OK [READ-WRITE] done\r\n"
+		case strings.Contains(s, " SEARCH "):
+			return "* ESEARCH (TAG \"" + cmd.Tag + "\") UID MIN 0 MAX 0\r\n" + cmd.Tag + " OK done\r\n"
+		}
+		return ""
+	})
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Search(ctx, &commands.Criteria{Flags: []string{commands.FlagDeleted}}, &commands.SearchOptions{UID: true, Return: &commands.SearchReturn{Min: true, Max: true}})
+	if err == nil && (res.HasMin && res.Min == 0 || res.HasMax && res.Max == 0) {
+		t.Fatalf("Search of ESEARCH \"MIN 0 MAX 0\": no error, HasMin %v Min %d, HasMax %v Max %d (UIDs(0) is \"*\")", res.HasMin, res.Min, res.HasMax, res.Max)
+	}
+}
