@@ -462,6 +462,9 @@ func (d *Decoder) esearchResp() (Response, error) {
 				}
 				t.Keep()
 			}
+			if err == nil {
+				err = noStar(&r.All, "ESEARCH ALL")
+			}
 		case eqFold(name, "MODSEQ"):
 			r.Has |= ESearchModSeq
 			r.ModSeq, err = t.Number()
@@ -998,6 +1001,19 @@ func (d *Decoder) seqNumber() (uint32, error) {
 		return 0, err
 	}
 	return d.nzNum32()
+}
+
+// noStar refuses a set of a server answer that names messages (ESEARCH's
+// ALL, VANISHED, MODIFIED) when it holds "*": the server knows its
+// numbers, and "*" is none it matched, expunged or left unmodified. Taken
+// as sent it was the mailbox's last message (and, from UID n on, every
+// message after it) in a Set a caller acts on, while the set's count and
+// bounds could not be known.
+func noStar(s *SeqSet, what string) error {
+	if s.Dynamic() {
+		return errSyntax(what + ` holds "*", which names no message`)
+	}
+	return nil
 }
 
 // nzNum32 reads an nz-number (RFC 9051 section 9), a message number or

@@ -159,7 +159,9 @@ type Search struct {
 }
 
 // ESearch is an untagged ESEARCH response (RFC 4731, RFC 9051). Min and
-// Max are from 1 (MIN 0 or MAX 0 is a *DecodeError); Count may be 0.
+// Max are from 1 (MIN 0 or MAX 0 is a *DecodeError); Count may be 0. All
+// never holds "*": an ALL that does is a *DecodeError (the server's
+// numbers are known to it; "*" is none it matched).
 type ESearch struct {
 	Tag    Bytes // the correlator's tag; nil when absent
 	UID    bool

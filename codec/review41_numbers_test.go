@@ -20,6 +20,10 @@ import (
 func r41Refused(t *testing.T, lines []string) {
 	t.Helper()
 	for _, line := range lines {
+		name := line
+		if len(name) > 80 {
+			name = name[:40] + "..." + name[len(name)-20:]
+		}
 		for _, oneByte := range []bool{false, true} {
 			var r io.Reader = strings.NewReader(line + "* 7 EXISTS\r\n")
 			if oneByte {
@@ -29,13 +33,13 @@ func r41Refused(t *testing.T, lines []string) {
 			resp, err := d.Next()
 			var de *codec.DecodeError
 			if !errors.As(err, &de) {
-				t.Errorf("%q (one byte at a time %v): %T %v; want a *codec.DecodeError", line, oneByte, resp, err)
+				t.Errorf("%q (one byte at a time %v): %T %v; want a *codec.DecodeError", name, oneByte, resp, err)
 				continue
 			}
 			if next, err := d.Next(); err != nil {
-				t.Errorf("%q: the next response: %v", line, err)
+				t.Errorf("%q: the next response: %v", name, err)
 			} else if e, ok := next.(*codec.Exists); !ok || e.Count != 7 {
-				t.Errorf("%q: the next response is %#v; want EXISTS 7", line, next)
+				t.Errorf("%q: the next response is %#v; want EXISTS 7", name, next)
 			}
 		}
 	}
@@ -70,5 +74,28 @@ func TestReview41CESearchMinZero(t *testing.T) {
 	r := decodeOne(t, "* ESEARCH (TAG \"A1\") UID MIN 2 MAX 9 COUNT 0\r\n").(*codec.ESearch)
 	if r.Min != 2 || r.Max != 9 || r.Count != 0 || r.Has&codec.ESearchCount == 0 {
 		t.Errorf("MIN 2 MAX 9 COUNT 0 decoded as %+v", r)
+	}
+}
+
+// TestReview41BESearchAllStar: an ESEARCH ALL set holding "*" is refused,
+// short or read in pieces past the line bound (its slow path); sets
+// without it are kept.
+func TestReview41BESearchAllStar(t *testing.T) {
+	long := strings.Repeat("1,", 600000) // 1.2 MB: past the 1 MiB line bound
+	r41Refused(t, []string{
+		"* ESEARCH (TAG \"A1\") UID ALL 2:*\r\n",
+		"* ESEARCH ALL *\r\n",
+		"* ESEARCH UID ALL 1,3,*:9 COUNT 3\r\n",
+		"* ESEARCH UID ALL " + long + "*\r\n",
+	})
+	r := decodeOne(t, "* ESEARCH (TAG \"A1\") UID ALL 2:4,9 COUNT 4\r\n").(*codec.ESearch)
+	if r.All.String() != "2:4,9" || r.Count != 4 {
+		t.Errorf("ALL 2:4,9 COUNT 4 decoded as %+v", r)
+	}
+	d := codec.NewDecoder(wire.NewTokenizer(strings.NewReader("* ESEARCH UID ALL "+long+"2\r\n"), nil), nil)
+	if resp, err := d.Next(); err != nil {
+		t.Errorf("a long ALL without \"*\": %v", err)
+	} else if n, ok := resp.(*codec.ESearch).All.Len(); !ok || n != 2 {
+		t.Errorf("a long ALL without \"*\": Len %d, %v; want 2", n, ok)
 	}
 }

@@ -84,3 +84,55 @@ func TestReview41CESearchMinZero(t *testing.T) {
 		t.Fatalf("Search of ESEARCH \"MIN 0 MAX 0\": no error, HasMin %v Min %d, HasMax %v Max %d (UIDs(0) is \"*\")", res.HasMin, res.Min, res.HasMax, res.Max)
 	}
 }
+
+// An ESEARCH "ALL 2:*" (RFC 4731; the grammar's sequence-set lets "*"
+// through, though no server of ours sends it and "*" is no number that
+// matched) goes into SearchResult.All as the dynamic set 2:*, and the
+// fields Search derives from All (o.Return == nil: the default) say the
+// opposite of it: HasCount true with Count 0 (Len fails on a dynamic set
+// and its 0 is kept), HasMax true with Max 0 (the "*"). SearchIter, for
+// the same answer, yields nothing at all (All skips "*" ranges), and
+// imapkit search drops such ranges. A caller that trusts Count (0: none
+// matched) or Max, or acts on Result.Set() (a Store of it sends "UID
+// STORE 2:*", every message from UID 2 on), gets three different
+// answers; the library should refuse the answer with a typed error (or at
+// least not claim a count it does not have).
+func TestReview41BESearchAllStar(t *testing.T) {
+	c, ctx, _ := r38FakeClient(t, "IMAP4rev1 ESEARCH UIDPLUS", func(cmd r38Cmd) string {
+		s := string(cmd.Raw)
+		switch {
+		case strings.Contains(s, " SELECT "):
+			return "* 3 EXISTS\r\n* OK [UIDVALIDITY 5] x\r\n" + cmd.Tag + " OK [READ-WRITE] done\r\n"
+		case strings.Contains(s, " SEARCH "):
+			return "* ESEARCH (TAG \"" + cmd.Tag + "\") UID ALL 2:*\r\n" + cmd.Tag + " OK done\r\n"
+		}
+		return ""
+	})
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	crit := &commands.Criteria{Flags: []string{commands.FlagDeleted}}
+	res, err := c.Search(ctx, crit, &commands.SearchOptions{UID: true})
+	if err != nil {
+		return // refused: fine
+	}
+	iterated := 0
+	for _, err := range c.SearchIter(ctx, crit, &commands.SearchOptions{UID: true}) {
+		if err == nil {
+			iterated++
+		}
+	}
+	var bad []string
+	if !res.All.IsEmpty() && res.HasCount && res.Count == 0 {
+		bad = append(bad, "HasCount with Count 0 for the non-empty All "+res.All.String())
+	}
+	if res.HasMax && res.Max == 0 {
+		bad = append(bad, "HasMax with Max 0 (UIDs(0) is \"*\")")
+	}
+	if !res.All.IsEmpty() && iterated == 0 {
+		bad = append(bad, "SearchIter yields no UID for the same answer")
+	}
+	if len(bad) > 0 {
+		t.Fatal("Search of ESEARCH \"ALL 2:*\" returned no error and: " + strings.Join(bad, "; "))
+	}
+}

@@ -323,7 +323,9 @@ type SearchOptions struct {
 type SearchResult struct {
 	UID bool
 	// All holds the matching numbers, compact; empty when Return did not
-	// ask for ALL.
+	// ask for ALL. It never holds "*": an answer with a 0 among SEARCH's
+	// numbers or a "*" in ESEARCH's ALL is an error (*codec.DecodeError).
+	// Count, Min and Max, when derived from All, are of the numbers in it.
 	All         codec.SeqSet
 	Min, Max    uint32
 	Count       uint32
