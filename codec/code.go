@@ -104,7 +104,7 @@ type Code struct {
 	UIDValidity uint32  // APPENDUID, COPYUID
 	Src         SeqSet  // COPYUID: the source UIDs
 	Dst         SeqSet  // COPYUID: the destination UIDs; APPENDUID: the appended UIDs
-	Set         SeqSet  // MODIFIED
+	Set         SeqSet  // MODIFIED (never "*": a MODIFIED with one is a *DecodeError)
 	Sub         Bytes   // METADATA: LONGENTRIES, MAXSIZE, TOOMANY or NOPRIVATE; MAILBOXID: the id
 	Raw         Bytes   // the arguments of any other code, raw; nil when none
 }

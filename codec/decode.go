@@ -480,7 +480,8 @@ func (d *Decoder) statusResp(tag Bytes, kind StatusKind) (Response, error) {
 
 // respText decodes [SP ["[" code "]" [SP]] text]. A missing text is
 // accepted (a tolerance), and so is a code the decoder cannot parse: then
-// the whole remainder is the text.
+// the whole remainder is the text. Not a MODIFIED whose set is wrong (a 0,
+// a "*"): dropped, it said every message was stored (keptCodeError).
 func (d *Decoder) respText() (*Code, Bytes, error) {
 	t := d.t
 	if ok, err := t.AtEOL(); err != nil || ok {
@@ -497,7 +498,8 @@ func (d *Decoder) respText() (*Code, Bytes, error) {
 		var err error
 		code, err = d.respCode()
 		if err != nil {
-			if isIOError(err) {
+			var kept *keptCodeError
+			if isIOError(err) || errors.As(err, &kept) {
 				return nil, nil, err
 			}
 			// Not a code after all: the text begins with '['.

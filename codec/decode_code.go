@@ -98,7 +98,16 @@ func (d *Decoder) respCode() (*Code, error) {
 		if err := t.SP(); err != nil {
 			return nil, err
 		}
-		if err := d.seqSet(&c.Set); err != nil {
+		// The messages that failed UNCHANGEDSINCE (RFC 7162 section
+		// 3.1.3): "*" is none of them.
+		err := d.seqSet(&c.Set)
+		if err == nil {
+			err = noStar(&c.Set, "MODIFIED")
+		}
+		if err != nil {
+			if !isIOError(err) {
+				err = &keptCodeError{err}
+			}
 			return nil, err
 		}
 	case CodeMetadata:
@@ -219,3 +228,13 @@ func codeKind(name []byte) CodeKind {
 	}
 	return CodeOther
 }
+
+// keptCodeError is the failure of a code whose arguments are wrong and
+// which respText must not take for the start of the text, as it takes
+// other codes it cannot parse: MODIFIED, whose loss says that a
+// conditional STORE stored every message. The status is then a
+// *DecodeError (for a tagged one, its command ends with it).
+type keptCodeError struct{ err error }
+
+func (e *keptCodeError) Error() string { return e.err.Error() }
+func (e *keptCodeError) Unwrap() error { return e.err }

@@ -942,6 +942,10 @@ func (d *Decoder) vanishedResp() (Response, error) {
 		t.Drop()
 		t.Keep()
 	}
+	if err == nil {
+		// known-uids: "*" is not allowed (RFC 7162 section 7).
+		err = noStar(&r.UIDs, "VANISHED")
+	}
 	return r, err
 }
 

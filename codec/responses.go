@@ -289,7 +289,8 @@ type ID struct {
 	Params []Param
 }
 
-// Vanished is an untagged VANISHED response (RFC 7162).
+// Vanished is an untagged VANISHED response (RFC 7162). UIDs never holds
+// "*" (known-uids): a VANISHED with one is a *DecodeError.
 type Vanished struct {
 	Earlier bool
 	UIDs    SeqSet

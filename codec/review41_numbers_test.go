@@ -99,3 +99,23 @@ func TestReview41BESearchAllStar(t *testing.T) {
 		t.Errorf("a long ALL without \"*\": Len %d, %v; want 2", n, ok)
 	}
 }
+
+// TestReview41DVanishedStar: VANISHED's known-uids exclude "*" (RFC 7162
+// section 7), short or read in pieces; so does MODIFIED, the messages
+// that failed UNCHANGEDSINCE (a tagged OK with one is refused whole).
+func TestReview41DVanishedStar(t *testing.T) {
+	long := strings.Repeat("1,", 600000) // past the 1 MiB line bound
+	r41Refused(t, []string{
+		"* VANISHED (EARLIER) 3:*\r\n",
+		"* VANISHED *\r\n",
+		"* VANISHED 1," + long + "*:4\r\n",
+		"A1 OK [MODIFIED 2:*] some were modified\r\n",
+		"* OK [MODIFIED *] x\r\n",
+	})
+	if v := decodeOne(t, "* VANISHED (EARLIER) 3:5,9\r\n").(*codec.Vanished); !v.Earlier || v.UIDs.String() != "3:5,9" {
+		t.Errorf("VANISHED (EARLIER) 3:5,9 decoded as %+v", v)
+	}
+	if st := decodeOne(t, "A1 OK [MODIFIED 2,7:8] x\r\n").(*codec.Status); st.Code == nil || st.Code.Set.String() != "2,7:8" {
+		t.Errorf("MODIFIED 2,7:8 decoded as %+v", st)
+	}
+}

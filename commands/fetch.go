@@ -56,7 +56,8 @@ type FetchItems struct {
 	// VANISHED, messages expunged now, during a UID FETCH, which
 	// renumbers the mailbox and lowers its count (session.Exists) as
 	// EXPUNGE does. The session's unsolicited stream
-	// (session.Options.OnUnsolicited) gets a live one too.
+	// (session.Options.OnUnsolicited) gets a live one too. uids never
+	// holds "*": a VANISHED with one is a *codec.DecodeError.
 	OnVanished func(uids codec.SeqSet, earlier bool)
 	// BufferMax is the size up to which a body section is kept whole in
 	// memory of its own (copied, or read whole from the connection when

@@ -73,7 +73,8 @@ type MailboxState struct {
 	NoModSeq      bool   // [NOMODSEQ]: the mailbox has no mod-sequences
 	MailboxID     string // OBJECTID ([MAILBOXID (id)]); "" when not sent
 	// Vanished holds the UIDs reported expunged by a QRESYNC select
-	// (VANISHED (EARLIER)).
+	// (VANISHED (EARLIER)). It never holds "*" (RFC 7162 forbids it): a
+	// VANISHED with one fails the Select with a *codec.DecodeError.
 	Vanished codec.SeqSet
 	// Changed holds the messages a QRESYNC select reported changed
 	// (their FETCH responses: UID, FLAGS, MODSEQ).

@@ -4,10 +4,13 @@ package commands_test
 // "*" where a server answer names messages.
 
 import (
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
 )
 
@@ -134,5 +137,75 @@ func TestReview41BESearchAllStar(t *testing.T) {
 	}
 	if len(bad) > 0 {
 		t.Fatal("Search of ESEARCH \"ALL 2:*\" returned no error and: " + strings.Join(bad, "; "))
+	}
+}
+
+// TestReview41DVanishedStar: VANISHED holds known-uids, where RFC 7162
+// (section 7) forbids "*"; MODIFIED lists the messages that failed
+// UNCHANGEDSINCE, and "*" is none of them. A server that sent
+// "* VANISHED (EARLIER) 3:*" to a QRESYNC Select had it end in
+// MailboxState.Vanished as 3:* with no error (a caller dropping those
+// UIDs from its cache drops every message from UID 3 on, and the set's
+// length is unknown); the same for a Fetch's OnVanished and for
+// "[MODIFIED 2:*]" in StoreResult.Modified (a retry of Modified stores
+// every message from UID 2 on). Each must be a typed error.
+func TestReview41DVanishedStar(t *testing.T) {
+	c, ctx, f := r38FakeClient(t, "IMAP4rev1 ENABLE CONDSTORE QRESYNC", func(cmd r38Cmd) string {
+		s := string(cmd.Raw)
+		switch {
+		case strings.Contains(s, " ENABLE "):
+			return "* ENABLED QRESYNC\r\n" + cmd.Tag + " OK done\r\n"
+		case strings.Contains(s, " SELECT "):
+			vanished := ""
+			if strings.Contains(s, "QRESYNC") {
+				vanished = "* VANISHED (EARLIER) 3:*\r\n"
+			}
+			return "* 3 EXISTS\r\n* OK [UIDVALIDITY 5] x\r\n* OK [HIGHESTMODSEQ 90] x\r\n" +
+				vanished + cmd.Tag + " OK [READ-WRITE] done\r\n"
+		case strings.Contains(s, " FETCH "):
+			return "* VANISHED (EARLIER) 4,7:*\r\n* 1 FETCH (UID 1 FLAGS () MODSEQ (80))\r\n" + cmd.Tag + " OK done\r\n"
+		case strings.Contains(s, " STORE "):
+			return "* 1 FETCH (UID 1 FLAGS (\\Seen) MODSEQ (91))\r\n" + cmd.Tag + " OK [MODIFIED 2:*] some were modified\r\n"
+		}
+		return ""
+	})
+	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
+		t.Fatal(err)
+	}
+	var bad []string
+	st, err := c.Select(ctx, "INBOX", &commands.SelectOptions{QResync: &commands.QResync{UIDValidity: 5, ModSeq: 10}})
+	if err == nil && st.Vanished.Dynamic() {
+		bad = append(bad, "Select: no error, MailboxState.Vanished = "+st.Vanished.String())
+	} else if de := (*codec.DecodeError)(nil); !errors.As(err, &de) {
+		bad = append(bad, fmt.Sprintf("Select: %v; want a *codec.DecodeError", err))
+	}
+	if err != nil {
+		// The SELECT failed on the VANISHED: select again, plainly,
+		// for the commands below.
+		if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var vanished codec.SeqSet
+	_, err = c.FetchAll(ctx, commands.UIDRange(1, 0), &commands.FetchItems{Flags: true, ChangedSince: 10, Vanished: true,
+		OnVanished: func(uids codec.SeqSet, earlier bool) { vanished.AddRanges(uids.Ranges()...) }})
+	if err == nil && vanished.Dynamic() {
+		bad = append(bad, "Fetch: no error, OnVanished got "+vanished.String())
+	} else if de := (*codec.DecodeError)(nil); !errors.As(err, &de) {
+		bad = append(bad, fmt.Sprintf("Fetch: %v; want a *codec.DecodeError", err))
+	}
+	res, err := c.Store(ctx, commands.UIDs(1, 2, 3), commands.AddFlags, []string{commands.FlagSeen}, &commands.StoreOptions{UnchangedSince: 90})
+	if err == nil && res.Modified.Nums.Dynamic() {
+		bad = append(bad, "Store: no error, StoreResult.Modified = "+res.Modified.String())
+	} else if de := (*codec.DecodeError)(nil); !errors.As(err, &de) {
+		// Not a code dropped as text either: an empty Modified says
+		// every message was stored.
+		bad = append(bad, fmt.Sprintf("Store: %v (Modified %v); want a *codec.DecodeError", err, res))
+	}
+	if len(bad) > 0 {
+		for _, cm := range f.commands() {
+			bad = append(bad, "  sent "+strings.TrimSpace(string(cm.Raw)))
+		}
+		t.Fatal(strings.Join(bad, "\n"))
 	}
 }

@@ -71,7 +71,9 @@ type StoreResult struct {
 	// are not needed, or Fetch them.
 	Dropped int
 	// Modified holds the messages not stored because they changed since
-	// UnchangedSince ([MODIFIED]); its kind is that of the set.
+	// UnchangedSince ([MODIFIED]); its kind is that of the set. It never
+	// holds "*": a MODIFIED with one (or with a 0) fails the Store with a
+	// *codec.DecodeError rather than be dropped.
 	Modified Set
 }
 
