@@ -39,11 +39,19 @@ func (a *Address) DecodedName() (string, error) {
 
 // String returns the address as in a header: "Name <mailbox@host>", or
 // "mailbox@host" without a name. The name is decoded (DecodedName) and
-// quoted when it holds RFC 5322 specials. A group start gives "group:",
-// its name decoded the same way, and a group end ";". Control characters
-// (a CR or LF from an encoded-word or a literal, say, or a C1 control
-// such as NEL) and U+2028/U+2029 come out as spaces: the string never
-// breaks a line.
+// quoted when it holds RFC 5322 specials. The mailbox (the local part,
+// which servers give unquoted) is written as sent when it is an RFC 5322
+// dot-atom, else as a quoted-string ("\"" and "\\" escaped): the local
+// part `a>, <b@evil.example` of a sender's quoted one stays one address.
+// The host is written as sent when it is a dot-atom, a domain literal
+// ("[...]") or empty, else each character that cannot stand in a dot-atom
+// (and each dot that would leave an empty label) comes out as "?", so that
+// it cannot add an address either. UTF-8 counts as atom text (RFC 6532):
+// an ordinary address comes out as sent. A group start gives "group:", its
+// name decoded the same way, and a group end ";". Control characters (a
+// CR or LF from an encoded-word or a literal, say, or a C1 control such
+// as NEL) and U+2028/U+2029 come out as spaces ("?" in a host): the
+// string never breaks a line.
 func (a *Address) String() string {
 	if a.IsGroupEnd() {
 		return ";"
@@ -55,7 +63,7 @@ func (a *Address) String() string {
 		}
 		return noCTL(msgQuotePhrase(name) + ":")
 	}
-	addr := string(a.Mailbox) + "@" + string(a.Host)
+	addr := msgLocalPart(string(a.Mailbox)) + "@" + msgHost(string(a.Host))
 	name, err := a.DecodedName()
 	if err != nil && name == "" {
 		name = string(a.Name)
@@ -84,6 +92,89 @@ func noCTL(s string) string {
 // isCTL reports the characters noCTL replaces.
 func isCTL(r rune) bool {
 	return r < 0x20 || r >= 0x7f && r <= 0x9f || r == 0x2028 || r == 0x2029
+}
+
+// isMsgAtext reports an RFC 5322 atext byte, any byte of a UTF-8
+// sequence counting as one (RFC 6532). Controls and space are not atext.
+func isMsgAtext(c byte) bool {
+	if c >= 0x80 {
+		return true
+	}
+	if c <= ' ' || c == 0x7f {
+		return false
+	}
+	return !strings.ContainsRune(`()<>[]:;@\,."`, rune(c))
+}
+
+// isDotAtom reports whether s is an RFC 5322 dot-atom-text: atext runs
+// separated by single dots, none empty.
+func isDotAtom(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] != '.' && !isMsgAtext(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// msgLocalPart returns the local part m of an address as in a header:
+// as it is when a dot-atom, else an RFC 5322 quoted-string.
+func msgLocalPart(m string) string {
+	m = noCTL(m) // first: a space from a C1 control is no atext
+	if isDotAtom(m) {
+		return m
+	}
+	var b strings.Builder
+	b.Grow(len(m) + 2)
+	b.WriteByte('"')
+	for i := 0; i < len(m); i++ {
+		if m[i] == '"' || m[i] == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(m[i])
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// msgHost returns the host h of an address as in a header: as it is when
+// a dot-atom or a domain literal ("[" dtext "]") or empty, else with each
+// byte that is not atext, and each dot that would start, end or double a
+// label, replaced by "?": a dot-atom, which no special can break out of.
+func msgHost(h string) string {
+	h = noCTL(h) // first, as in msgLocalPart
+	if h == "" || isDotAtom(h) {
+		return h
+	}
+	if len(h) >= 2 && h[0] == '[' && h[len(h)-1] == ']' && isDtext(h[1:len(h)-1]) {
+		return h
+	}
+	b := []byte(h)
+	for i, c := range b {
+		switch {
+		case c == '.':
+			if i == 0 || i == len(b)-1 || b[i-1] == '.' {
+				b[i] = '?'
+			}
+		case !isMsgAtext(c):
+			b[i] = '?'
+		}
+	}
+	return string(b)
+}
+
+// isDtext reports whether s is RFC 5322 dtext only: printable ASCII but
+// "[", "]" and "\\", or UTF-8 (RFC 6532).
+func isDtext(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x80 && (c <= ' ' || c == 0x7f || c == '[' || c == ']' || c == '\\') {
+			return false
+		}
+	}
+	return true
 }
 
 // msgQuotePhrase quotes s as an RFC 5322 quoted-string when it holds a

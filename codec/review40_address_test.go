@@ -45,8 +45,11 @@ func TestReview40DAddressStringControls(t *testing.T) {
 		a    codec.Address
 		want string
 	}{
-		{codec.Address{Mailbox: codec.Bytes("eve\r\nBcc: x"), Host: codec.Bytes("example.com")}, "eve  Bcc: x@example.com"},
-		{codec.Address{Mailbox: codec.Bytes("eve"), Host: codec.Bytes("ex\x00ample.com\t")}, "eve@ex ample.com "},
+		// Since round 41 the local part is quoted when it is not a
+		// dot-atom, and a host that is not one has "?" for what cannot
+		// stand in it (TestReview41EAddressStringRoundTrip).
+		{codec.Address{Mailbox: codec.Bytes("eve\r\nBcc: x"), Host: codec.Bytes("example.com")}, `"eve  Bcc: x"@example.com`},
+		{codec.Address{Mailbox: codec.Bytes("eve"), Host: codec.Bytes("ex\x00ample.com\t")}, "eve@ex?ample.com?"},
 		{codec.Address{Mailbox: codec.Bytes("=?utf-8?q?a=0Db?=")}, "a b:"},
 		{codec.Address{Name: codec.Bytes("Ann Lee"), Mailbox: codec.Bytes("ann"), Host: codec.Bytes("example.com")}, "Ann Lee <ann@example.com>"},
 		{codec.Address{Name: codec.Bytes("=?utf-8?q?Gr=C3=BC=C3=9Fe?="), Mailbox: codec.Bytes("g"), Host: codec.Bytes("h")}, "Grüße <g@h>"},
