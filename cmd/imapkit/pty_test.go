@@ -47,7 +47,11 @@ func imapkitBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(binDir, "imapkit")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		args := []string{"build", "-o", binPath}
+		if raceBuild {
+			args = append(args, "-race")
+		}
+		out, err := exec.Command("go", append(args, ".")...).CombinedOutput()
 		if err != nil {
 			binErr = &buildError{err, string(out)}
 		}

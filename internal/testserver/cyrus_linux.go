@@ -163,11 +163,11 @@ DAEMON {
 	}
 }
 
-// StartCyrusT starts a Cyrus in a new temporary directory and stops it
+// StartCyrusT starts a Cyrus in a new directory under TempBase and stops it
 // when the test ends; failures are t.Fatal.
 func StartCyrusT(t TB) *Cyrus {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "imapkit-cyrus-")
+	dir, err := os.MkdirTemp(TempBase(), "imapkit-cyrus-")
 	if err != nil {
 		t.Fatalf("%v", err)
 	}

@@ -423,7 +423,7 @@ type Shared struct {
 func (s *Shared) Get(t TB) *Server {
 	t.Helper()
 	s.once.Do(func() {
-		if s.dir, s.err = os.MkdirTemp("", s.Prefix); s.err != nil {
+		if s.dir, s.err = os.MkdirTemp(TempBase(), s.Prefix); s.err != nil {
 			return
 		}
 		s.srv, s.err = Start(s.dir, s.Options)
