@@ -1177,11 +1177,17 @@ func (p *Pending) Continue(ctx context.Context, line []byte) error {
 	s := p.s
 	s.wmu.Lock()
 	defer s.unlockWrite()
-	if err := s.Err(); err != nil {
-		return err
-	}
 	s.mu.Lock()
 	ended := p.ended
+	if !ended && s.err != nil {
+		// Checked after ended: a command the server answered (a NO
+		// after its challenge) before the session ended (the server
+		// closed after its NO) is ErrCommandEnded, and Wait gives its
+		// answer, not the session's end.
+		err := s.err
+		s.mu.Unlock()
+		return err
+	}
 	if !ended && p.info.waits {
 		// DONE: the server may still end the command on its own before
 		// reading it, and take "DONE" for a tag (complete).
