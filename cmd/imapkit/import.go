@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/imapkit/imapkit/codec"
 )
 
 var importCommand = serverCmd{
@@ -82,6 +84,9 @@ type importMsg struct {
 	name string
 	// blank: the message was empty, and is appended as a blank line.
 	blank bool
+	// badFrom is, for an mbox, the From line (its first 120 bytes) when
+	// it has no date fromLineDate reads.
+	badFrom string
 }
 
 func runImport(ctx context.Context, cn *conn, args []string, own any, o *output) error {
@@ -164,6 +169,9 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		defer f.Close()
 		if msgs, err = scanMbox(f, ent.Offset); err != nil {
 			return fmt.Errorf("%s: %w", path, err)
+		}
+		if w := fromDateWarning(msgs); w != "" {
+			fmt.Fprintf(o.stderr, "imapkit import: %s: %s\n", printable(path), w)
 		}
 	} else {
 		if msgs, err = scanMaildir(path, ent.Done); err != nil {
@@ -381,7 +389,12 @@ func scanMbox(f *os.File, offset int64) ([]*importMsg, error) {
 			switch {
 			case lineStart && bytes.HasPrefix(line, []byte("From ")) && (cur == nil || lastBlank >= 0):
 				finish(off)
-				cur = &importMsg{size: -1, date: fromLineDate(line)}
+				cur = &importMsg{size: -1}
+				var ok bool
+				if cur.date, ok = fromLineDate(line); !ok {
+					// Kept (its start) for the warning.
+					cur.badFrom = strings.TrimRight(string(line[:min(len(line), 120)]), "\r\n")
+				}
 				start, inHeader, lastBlank = off+int64(len(line)), true, -1
 			case cur == nil:
 				return nil, fmt.Errorf("offset %d: not an mbox (no From line)", off)
@@ -410,19 +423,73 @@ func scanMbox(f *os.File, offset int64) ([]*importMsg, error) {
 	}
 }
 
-// fromLineDate parses the date of a From line: "From sender Mon Jan _2
-// 15:04:05 2006" (UTC); zero when it does not parse.
-func fromLineDate(line []byte) time.Time {
-	s := strings.TrimRight(string(line), "\r\n")
-	for _, layout := range []string{"Mon Jan _2 15:04:05 2006", "Mon Jan _2 15:04:05 -0700 2006", "Mon Jan _2 15:04:05 MST 2006"} {
-		if len(s) < len(layout) {
-			continue
-		}
-		if t, err := time.Parse(layout, s[len(s)-len(layout):]); err == nil {
-			return t
+// fromLineDate returns the date of an mbox From line, "From sender Sat Jan
+// 3 01:05:34 1996": the asctime form, read by its fields (the day padded
+// or not), with an optional zone before or after the year ("+0200",
+// "PST"); without a zone the date is UTC. ok is false when the line holds
+// no such date.
+func fromLineDate(line []byte) (t time.Time, ok bool) {
+	f := strings.Fields(string(line))
+	// The time is the last field of the form digit...":"; before it
+	// come the day of the week, the month and the day, and before those
+	// "From" and the sender.
+	k := -1
+	for i := len(f) - 1; i >= 5; i-- {
+		if c := f[i][0]; c >= '0' && c <= '9' && strings.Contains(f[i], ":") {
+			k = i
+			break
 		}
 	}
-	return time.Time{}
+	if k < 0 {
+		return time.Time{}, false
+	}
+	year, zone := "", ""
+	switch rest := f[k+1:]; {
+	case len(rest) == 1 && allDigits(rest[0]):
+		year = rest[0]
+	case len(rest) == 2 && allDigits(rest[0]) && !allDigits(rest[1]):
+		year, zone = rest[0], rest[1]
+	case len(rest) == 2 && !allDigits(rest[0]) && allDigits(rest[1]):
+		zone, year = rest[0], rest[1]
+	default:
+		return time.Time{}, false
+	}
+	if zone != "" && strings.IndexFunc(zone, func(r rune) bool { return r < 'A' || r > 'Z' && r < 'a' || r > 'z' }) < 0 {
+		t, err := time.Parse("Mon Jan _2 15:04:05 MST 2006", strings.Join([]string{f[k-3], f[k-2], f[k-1], f[k], zone, year}, " "))
+		return t, err == nil
+	}
+	t, err := codec.ParseMessageDate([]byte(strings.Join([]string{f[k-3], f[k-2], f[k-1], f[k], year, zone}, " ")))
+	return t, err == nil
+}
+
+// allDigits reports a non-empty string of ASCII digits.
+func allDigits(s string) bool {
+	return s != "" && strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' }) < 0
+}
+
+// fromDateWarning returns the warning for the messages of an mbox whose
+// From line has no date fromLineDate reads (they are appended without an
+// internal date, which the server then sets to its time of arrival), or
+// "" when all have one: one line for the file, with their count and the
+// first of those lines.
+func fromDateWarning(msgs []*importMsg) string {
+	n, first := 0, ""
+	for _, m := range msgs {
+		if m.badFrom != "" {
+			if n == 0 {
+				first = m.badFrom
+			}
+			n++
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	lines := "From lines have"
+	if n == 1 {
+		lines = "From line has"
+	}
+	return fmt.Sprintf("%d %s no date imapkit reads (the first: %q): appended without an internal date (the server's time of arrival)", n, lines, printable(first))
 }
 
 // mboxFlags returns the IMAP flags of a Status or X-Status header line.

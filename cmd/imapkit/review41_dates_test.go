@@ -1,0 +1,78 @@
+package main
+
+// Review round 41 (numbers and dates at their limits): the mbox From
+// line's date.
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// review41ScanOne writes mbox to a file and returns the one message
+// scanMbox finds in it.
+func review41ScanOne(t *testing.T, mbox string) *importMsg {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "m.mbox")
+	if err := os.WriteFile(f, []byte(mbox), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fh, err := os.Open(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	msgs, err := scanMbox(fh, 0)
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("scanMbox: %d messages, %v", len(msgs), err)
+	}
+	return msgs[0]
+}
+
+// import takes a message's internal date from its mbox From line
+// (docs/cli.md: "The internal date is the From line's date (UTC)") by
+// time.Parse of the last len(layout) bytes of the line. A day written
+// without its padding space ("Sat Jan 3 01:05:34 1996", one byte short)
+// shifted that window onto the space before the weekday, no layout
+// parsed, and the date was silently lost: the message was appended with
+// the server's "now" as its internal date, for every message of days 1
+// to 9 (with "+0000" before the year too). The date is now read by its
+// fields; a From line whose date does not parse is recorded for the
+// warning import prints.
+func TestReview41FImportFromLineUnpaddedDay(t *testing.T) {
+	want := time.Date(1996, 1, 3, 1, 5, 34, 0, time.UTC)
+	for _, from := range []string{
+		"From user@example.com Sat Jan 3 01:05:34 1996\n",
+		"From 1234@xxx Sat Jan 3 01:05:34 +0000 1996\n",
+		"From user@example.com Sat Jan  3 01:05:34 1996\n",
+		"From user@example.com Sat Jan 03 01:05:34 1996\r\n",
+		"From 1234@xxx Sat Jan 3 03:05:34 +0200 1996\n",
+	} {
+		m := review41ScanOne(t, from+"Subject: x\n\nbody\n")
+		if !m.date.Equal(want) {
+			t.Errorf("From line %q: internal date %v, want %v (lost: the APPEND goes without a date)", from, m.date, want)
+		}
+		if m.badFrom != "" {
+			t.Errorf("From line %q: recorded as dateless (%q)", from, m.badFrom)
+		}
+	}
+	for _, from := range []string{
+		"From user@example.com\n",
+		"From user@example.com Sat Jan 33 01:05:34 1996\n",
+		"From user@example.com Sat Jan 3 01:05:34 +0000 1996 trailing words\n",
+	} {
+		m := review41ScanOne(t, from+"Subject: x\n\nbody\n")
+		if !m.date.IsZero() || m.badFrom == "" {
+			t.Errorf("From line %q: date %v, recorded as dateless: %q; want no date, recorded for the warning", from, m.date, m.badFrom)
+		}
+	}
+	msgs := []*importMsg{{badFrom: "From a\x1b[2J"}, {}, {badFrom: "From b"}}
+	if w := fromDateWarning(msgs); w == "" || !strings.Contains(w, "2 From lines") || !strings.Contains(w, "From a?[2J") {
+		t.Errorf("warning %q: want the count and the first line, made printable", w)
+	}
+	if w := fromDateWarning(msgs[1:2]); w != "" {
+		t.Errorf("warning %q for messages with dates", w)
+	}
+}
