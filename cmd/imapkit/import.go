@@ -425,9 +425,11 @@ func scanMbox(f *os.File, offset int64) ([]*importMsg, error) {
 
 // fromLineDate returns the date of an mbox From line, "From sender Sat Jan
 // 3 01:05:34 1996": the asctime form, read by its fields (the day padded
-// or not), with an optional zone before or after the year ("+0200",
-// "PST"); without a zone the date is UTC. ok is false when the line holds
-// no such date.
+// or not), with an optional zone before or after the year: an offset
+// ("+0200") or a name of RFC 5322 ("PST", "GMT"; also "UTC" and "Z");
+// without a zone the date is UTC. ok is false when the line holds no such
+// date, or a zone name not among those (an abbreviation such as "CEST" has
+// no offset one can rely on).
 func fromLineDate(line []byte) (t time.Time, ok bool) {
 	f := strings.Fields(string(line))
 	// The time is the last field of the form digit...":"; before it
@@ -454,12 +456,24 @@ func fromLineDate(line []byte) (t time.Time, ok bool) {
 	default:
 		return time.Time{}, false
 	}
-	if zone != "" && strings.IndexFunc(zone, func(r rune) bool { return r < 'A' || r > 'Z' && r < 'a' || r > 'z' }) < 0 {
-		t, err := time.Parse("Mon Jan _2 15:04:05 MST 2006", strings.Join([]string{f[k-3], f[k-2], f[k-1], f[k], zone, year}, " "))
-		return t, err == nil
-	}
 	t, err := codec.ParseMessageDate([]byte(strings.Join([]string{f[k-3], f[k-2], f[k-1], f[k], year, zone}, " ")))
-	return t, err == nil
+	if err != nil {
+		return time.Time{}, false
+	}
+	// A zone name: those of RFC 5322 (UT, GMT, EST to PDT) and UTC and Z.
+	// The codec gives the US names a zone of their own and any other
+	// name UTC, which for a name it does not know (CEST, JST) would be
+	// a date hours off: no date then.
+	if zone != "" && strings.IndexFunc(zone, func(r rune) bool { return r < 'A' || r > 'Z' && r < 'a' || r > 'z' }) < 0 {
+		switch strings.ToUpper(zone) {
+		case "UT", "UTC", "GMT", "Z":
+		default:
+			if t.Location() == time.UTC {
+				return time.Time{}, false
+			}
+		}
+	}
+	return t, true
 }
 
 // allDigits reports a non-empty string of ASCII digits.

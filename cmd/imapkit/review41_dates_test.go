@@ -76,3 +76,40 @@ func TestReview41FImportFromLineUnpaddedDay(t *testing.T) {
 		t.Errorf("warning %q for messages with dates", w)
 	}
 }
+
+// The From line layout "Mon Jan _2 15:04:05 MST 2006" was parsed with
+// time.Parse, which gives a zone abbreviation the current location does
+// not know an offset of 0 (Go's documented behaviour): "PST" read on a
+// machine whose zone is UTC (a server, a container) gave 01:05:34 UTC
+// instead of 09:05:34 UTC, and the message was appended eight hours off
+// ("03-Jan-1996 01:05:34 +0000"); the same mbox imported on a machine in
+// California gave the right instant. The names of RFC 5322 now have their
+// offsets (codec.ParseMessageDate), whatever the machine's zone; another
+// name (CEST, whose offset nothing says) gives no date, recorded for the
+// warning, rather than a date hours off.
+func TestReview41GImportFromLineZoneName(t *testing.T) {
+	saved := time.Local
+	time.Local = time.UTC // a machine (or container) whose zone is UTC
+	defer func() { time.Local = saved }()
+	got := review41ScanOne(t, "From user@example.com Sat Jan  3 01:05:34 PST 1996\nSubject: x\n\nbody\n").date
+	want := time.Date(1996, 1, 3, 9, 5, 34, 0, time.UTC) // 01:05:34 -0800
+	if !got.Equal(want) {
+		_, off := got.Zone()
+		t.Fatalf("From line \"Sat Jan  3 01:05:34 PST 1996\": internal date %v (offset %d s), want %v: PST taken as UTC", got, off, want)
+	}
+	for _, tc := range []struct {
+		line string
+		want time.Time
+	}{
+		{"From a@b Sat Jan 3 01:05:34 GMT 1996\n", time.Date(1996, 1, 3, 1, 5, 34, 0, time.UTC)},
+		{"From a@b Sat Jan 3 01:05:34 edt 1996\n", time.Date(1996, 1, 3, 5, 5, 34, 0, time.UTC)},
+		{"From a@b Sat Jan 3 01:05:34 1996 PDT\n", time.Date(1996, 1, 3, 8, 5, 34, 0, time.UTC)},
+		{"From a@b Sat Jan 3 01:05:34 CEST 1996\n", time.Time{}},
+		{"From a@b Sat Jan 3 01:05:34 XYZ 1996\n", time.Time{}},
+	} {
+		m := review41ScanOne(t, tc.line+"\nbody\n")
+		if !m.date.Equal(tc.want) || (m.badFrom != "") != tc.want.IsZero() {
+			t.Errorf("From line %q: date %v (dateless: %q), want %v", tc.line, m.date, m.badFrom, tc.want)
+		}
+	}
+}
