@@ -82,7 +82,7 @@ type jsonFetched struct {
 // to DIR/UID.eml: streamed into a temporary file in DIR, then renamed, so
 // that a file by that name is always whole.
 func runFetchTo(ctx context.Context, cn *conn, args []string, fo *fetchOpts, o *output) error {
-	set, err := o.readSet(args[1], *fo.seq)
+	set, err := o.readSet(ctx, args[1], *fo.seq)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"slices"
 	"strings"
@@ -64,7 +65,7 @@ func FuzzReadSet(f *testing.F) {
 	f.Add("5:1,,,", uint32(4294967295), byte(200))
 	f.Fuzz(func(t *testing.T, in string, after uint32, batch byte) {
 		o := &output{stdin: strings.NewReader(in)}
-		s, err := o.readSet("-", false)
+		s, err := o.readSet(context.Background(), "-", false)
 		toks := strings.FieldsFunc(in, func(r rune) bool { return strings.ContainsRune(", \t\n\r", r) })
 		var rs []wire.SeqRange
 		bad := false

@@ -62,7 +62,7 @@ func runHeaders(ctx context.Context, cn *conn, args []string, own any, o *output
 	}
 	var set commands.Set
 	if len(args) > 1 {
-		if set, err = o.readSet(args[1], *ho.seq); err != nil {
+		if set, err = o.readSet(ctx, args[1], *ho.seq); err != nil {
 			return err
 		}
 	} else {

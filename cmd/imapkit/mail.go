@@ -818,14 +818,22 @@ func runAppend(ctx context.Context, cn *conn, args []string, own any, o *output)
 	var size int64
 	if len(args) < 2 || args[1] == "-" {
 		// Spool stdin to a temporary file: APPEND needs the size first,
-		// and memory stays flat.
+		// and memory stays flat. The file is unlinked at once (where
+		// the system allows an open file to be), so that nothing of
+		// the message is left in $TMPDIR even if the process is
+		// killed; reading stdin stops at Ctrl-C (o.stdinUntil).
 		tmp, err := os.CreateTemp("", "imapkit-append-")
 		if err != nil {
 			return err
 		}
-		defer os.Remove(tmp.Name())
-		defer tmp.Close()
-		if size, err = io.Copy(tmp, o.stdin); err != nil {
+		unlinked := os.Remove(tmp.Name()) == nil
+		defer func() {
+			tmp.Close()
+			if !unlinked {
+				os.Remove(tmp.Name())
+			}
+		}()
+		if size, err = io.Copy(tmp, o.stdinUntil(ctx)); err != nil {
 			return fmt.Errorf("reading stdin: %w", err)
 		}
 		if _, err := tmp.Seek(0, io.SeekStart); err != nil {

@@ -49,12 +49,13 @@ const maxStdinSet = 10_000_000
 // readSet returns the set of the argument s: parseSet's, or for "-" the
 // numbers and ranges on stdin, separated by white space or commas, as
 // search prints them (one per line) or as a set is written (1:5,7). An
-// empty stdin is an empty set: the commands send nothing for it.
-func (o *output) readSet(s string, seq bool) (commands.Set, error) {
+// empty stdin is an empty set: the commands send nothing for it. Reading
+// stdin stops when ctx ends (o.stdinUntil).
+func (o *output) readSet(ctx context.Context, s string, seq bool) (commands.Set, error) {
 	if s != "-" {
 		return parseSet(s, seq)
 	}
-	sc := bufio.NewScanner(o.stdin)
+	sc := bufio.NewScanner(o.stdinUntil(ctx))
 	sc.Split(scanSetTokens)
 	var rs []wire.SeqRange
 	for sc.Scan() {
@@ -175,7 +176,7 @@ func runStore(ctx context.Context, cn *conn, args []string, own any, o *output) 
 	if err != nil {
 		return err
 	}
-	set, err := o.readSet(args[1], *so.seq)
+	set, err := o.readSet(ctx, args[1], *so.seq)
 	if err != nil {
 		return err
 	}
@@ -225,7 +226,7 @@ func copyMove(name, verb string, move bool) serverCmd {
 		flags: func(fs *flag.FlagSet) any { return setFlag(fs) },
 		check: checkSet(1),
 		run: func(ctx context.Context, cn *conn, args []string, own any, o *output) error {
-			set, err := o.readSet(args[1], *own.(*bool))
+			set, err := o.readSet(ctx, args[1], *own.(*bool))
 			if err != nil {
 				return err
 			}
@@ -317,7 +318,7 @@ var expungeCommand = serverCmd{
 func runExpunge(ctx context.Context, cn *conn, args []string, _ any, o *output) error {
 	var set *commands.Set
 	if len(args) > 1 {
-		s, err := o.readSet(args[1], false)
+		s, err := o.readSet(ctx, args[1], false)
 		if err != nil {
 			return err
 		}

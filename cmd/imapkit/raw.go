@@ -379,9 +379,12 @@ var rawCommand = serverCmd{
 }
 
 func runRaw(ctx context.Context, cn *conn, args []string, own any, o *output) error {
-	in := bufio.NewReader(o.stdin)
+	in := bufio.NewReader(o.stdinUntil(ctx)) // a literal's lines; Ctrl-C stops the reading
 	tc, err := parseTyped(strings.Join(args, " "), func() (string, error) { return readLine(in) })
 	if err != nil {
+		if ctx.Err() != nil {
+			return &errInterrupted{ctx.Err()} // not the input's fault
+		}
 		return usagef("%v", err)
 	}
 	if tc == nil {

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"unicode/utf8"
 
@@ -45,6 +46,95 @@ type output struct {
 	json           bool
 	enc            *json.Encoder
 	buf            bytes.Buffer // what enc writes, before escapeUnsafe
+}
+
+// stdinUntil returns o.stdin as read under ctx, the command's context:
+// a Read that waits for input (a terminal, a pipe whose writer is slow)
+// returns errInterrupted as soon as ctx ends (Ctrl-C, SIGTERM), and so
+// does every Read after. append's spooling of the message, a set given
+// as "-" and raw's literals read stdin through it: they ignored Ctrl-C
+// while stdin stayed open, and the second one killed the process (append
+// leaving its temporary file behind).
+//
+// A blocking read cannot be woken (os.Stdin is not in the runtime's
+// poller unless it was non-blocking at start, and making it so would
+// change the terminal or pipe the parent shares): the read runs in a
+// goroutine of its own, into a buffer of its own, which stays blocked
+// after the interrupt until input comes or the process, which is
+// ending, exits. A regular file, which does not wait, is read directly
+// (ctx is checked before each Read).
+func (o *output) stdinUntil(ctx context.Context) io.Reader {
+	if f, ok := o.stdin.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			return &ctxCheckReader{ctx: ctx, r: f}
+		}
+	}
+	return &ctxReader{ctx: ctx, r: o.stdin, done: make(chan ctxReadResult, 1)}
+}
+
+// errInterrupted is what a read of stdin returns once the command's
+// context has ended; it wraps the context's error.
+type errInterrupted struct{ err error }
+
+func (e *errInterrupted) Error() string { return "interrupted" }
+func (e *errInterrupted) Unwrap() error { return e.err }
+
+// ctxCheckReader is a reader that does not wait, read while ctx lasts.
+type ctxCheckReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c *ctxCheckReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, &errInterrupted{err}
+	}
+	return c.r.Read(p)
+}
+
+// ctxReader reads r in a goroutine, one Read at a time into buf, and
+// gives up waiting for it when ctx ends (stdinUntil).
+type ctxReader struct {
+	ctx     context.Context
+	r       io.Reader
+	buf     []byte
+	done    chan ctxReadResult
+	pending bool // a Read of r runs, into buf
+}
+
+// ctxReadResult is the outcome of one Read of ctxReader's r.
+type ctxReadResult struct {
+	n   int
+	err error
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		// Also after an interrupted Read: its goroutine may still
+		// write into buf.
+		return 0, &errInterrupted{err}
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if !c.pending {
+		if c.buf == nil {
+			c.buf = make([]byte, 32<<10)
+		}
+		buf := c.buf[:min(len(p), len(c.buf))]
+		c.pending = true
+		go func() {
+			n, err := c.r.Read(buf)
+			c.done <- ctxReadResult{n, err}
+		}()
+	}
+	select {
+	case res := <-c.done:
+		c.pending = false
+		return copy(p, c.buf[:res.n]), res.err
+	case <-c.ctx.Done():
+		return 0, &errInterrupted{c.ctx.Err()}
+	}
 }
 
 // emit writes one JSON object on a line, with C1 and bidirectional
