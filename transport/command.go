@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -60,6 +61,14 @@ type CommandConn struct {
 // exited before Close: see there). It inherits the
 // environment and working directory of the current process.
 //
+// On Linux and FreeBSD the child is also killed (SIGKILL) when the current
+// process dies without having closed the connection: killed by a signal
+// (a second Ctrl-C), say. The kernel sends that signal to the child alone,
+// not to its descendants, and Linux drops it when the child executes a
+// set-user-ID or set-group-ID program. On other systems a child left
+// behind that way sees end of file on its standard input and is expected
+// to exit by itself.
+//
 // ctx is consulted only before the process is started: as with [Dial],
 // cancelling ctx later does not affect the connection. Use
 // [CommandConn.Close] to end it.
@@ -72,6 +81,14 @@ func Exec(ctx context.Context, name string, args ...string) (*CommandConn, error
 	}
 	cmd := exec.Command(name, args...)
 	setProcessGroup(cmd)
+	c := &CommandConn{
+		cmd:        cmd,
+		local:      commandAddr("self[" + strconv.Itoa(os.Getpid()) + "]"),
+		exited:     make(chan struct{}),
+		stderrDone: make(chan struct{}),
+		grace:      DefaultGracePeriod,
+		closing:    make(chan struct{}),
+	}
 
 	var files []*os.File // every pipe end, for cleanup on error
 	closeAll := func() {
@@ -95,26 +112,15 @@ func Exec(ctx context.Context, name string, args ...string) (*CommandConn, error
 		}
 		if err == nil {
 			cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, errW
-			err = cmd.Start()
+			err = c.start()
 		}
 		if err == nil {
 			// The child has its own copies now.
 			inR.Close()
 			outW.Close()
 			errW.Close()
-			c := &CommandConn{
-				cmd:        cmd,
-				stdin:      inW,
-				stdout:     outR,
-				stderr:     errR,
-				local:      commandAddr("self[" + strconv.Itoa(os.Getpid()) + "]"),
-				remote:     commandAddr(filepath.Base(name) + "[" + strconv.Itoa(cmd.Process.Pid) + "]"),
-				exited:     make(chan struct{}),
-				stderrDone: make(chan struct{}),
-				grace:      DefaultGracePeriod,
-				closing:    make(chan struct{}),
-			}
-			go c.wait()
+			c.stdin, c.stdout, c.stderr = inW, outR, errR
+			c.remote = commandAddr(filepath.Base(name) + "[" + strconv.Itoa(cmd.Process.Pid) + "]")
 			go c.readStderr()
 			return c, nil
 		}
@@ -129,10 +135,31 @@ type commandAddr string
 func (commandAddr) Network() string  { return "command" }
 func (a commandAddr) String() string { return string(a) }
 
-// wait reaps the child as soon as it exits.
-func (c *CommandConn) wait() {
-	c.waitErr = c.cmd.Wait()
-	close(c.exited)
+// start starts the child from a goroutine of its own, which then reaps the
+// child as soon as it exits. That goroutine is locked to its OS thread
+// from before the start until the child has been reaped: on Linux the
+// kernel sends the parent-death signal (see setProcessGroup) when the
+// thread that started the child ends, not the process, and the Go runtime
+// ends a thread when a goroutine locked to it returns without unlocking
+// it (https://go.dev/issue/27505). Exec's caller may be such a goroutine,
+// and any goroutine could later be scheduled on, lock and end the thread
+// Start ran on; the thread held here is one the reaping blocks in wait4
+// anyway.
+func (c *CommandConn) start() error {
+	started := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		if err := c.cmd.Start(); err != nil {
+			runtime.UnlockOSThread()
+			started <- err
+			return
+		}
+		started <- nil
+		c.waitErr = c.cmd.Wait()
+		runtime.UnlockOSThread()
+		close(c.exited)
+	}()
+	return <-started
 }
 
 // readStderr keeps the tail of the child's standard error until EOF or

@@ -9,9 +9,11 @@ import (
 )
 
 // setProcessGroup makes the child the leader of a new process group, so
-// that killProcessGroup reaches its descendants too.
+// that killProcessGroup reaches its descendants too, and has it killed
+// when the current process dies where the system can (setParentDeathSignal).
 func setProcessGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	setParentDeathSignal(cmd.SysProcAttr)
 }
 
 // killProcessGroup sends SIGKILL to the child's process group and to the

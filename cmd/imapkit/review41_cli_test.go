@@ -1,0 +1,163 @@
+//go:build linux
+
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/internal/ptytest"
+)
+
+// TestReview41JSecondInterruptLeavesStreamChild: with --stream, a command whose
+// server (the child) stalls is interrupted by Ctrl-C, and the user presses
+// Ctrl-C again on seeing the error, as TestSecondInterruptExits expects
+// users to: the second SIGINT kills imapkit at once (default action). The
+// child runs in a process group of its own (transport.Exec's Setpgid), so
+// the terminal's SIGINT never reaches it, and nothing of imapkit is left to
+// kill it: it goes on running, reparented to init (ssh on a stalled
+// network: until its TCP timeout), after imapkit has exited.
+func TestReview41JSecondInterruptLeavesStreamChild(t *testing.T) {
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	script := `echo $$ > '` + pidFile + `'
+printf '* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n'
+while IFS= read -r l; do
+  tag=${l%% *}
+  case "$l" in
+  *SELECT*) exec sleep 120;;
+  *) printf '%s OK done\r\n' "$tag";;
+  esac
+done`
+	cmd := ptyCommand(t, nil, "select", "--stream", script, "INBOX")
+	term, err := ptytest.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pid int
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		b, _ := os.ReadFile(pidFile)
+		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && n > 0 {
+			pid = n
+			break
+		}
+		if time.Now().After(deadline) {
+			term.Wait(time.Second)
+			t.Fatalf("the child never started: %q", term.Output())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
+	// The child is at SELECT, stalled (exec sleep).
+	for !strings.Contains(procCmdline(pid), "sleep") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the child never got SELECT: %q", term.Output())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Ctrl-C on the terminal: SIGINT to its foreground process group.
+	term.Write([]byte{3})
+	if err := term.Expect("imapkit select:", 10*time.Second); err != nil {
+		t.Fatalf("no error after the first Ctrl-C: %q", term.Output())
+	}
+	term.Write([]byte{3})
+	term.Wait(10 * time.Second)
+	// A zombie is dead: the process it was reparented to (init) reaps
+	// it in its own time.
+	for deadline := time.Now().Add(3 * time.Second); procRunning(pid); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("3 s after imapkit exited on the second Ctrl-C, its --stream child %d (%s) is still running", pid, procCmdline(pid))
+		}
+	}
+}
+
+// TestReview41JSecondSignalNoTerminal: the same without a terminal (a
+// session of its own: imapkit run from a script or a service), the two
+// SIGINTs sent to imapkit alone. The child, in a process group of its own
+// and sent nothing, must still not outlive imapkit killed by the second:
+// the kernel kills it when its parent dies (transport.Exec's parent-death
+// signal).
+func TestReview41JSecondSignalNoTerminal(t *testing.T) {
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	script := `echo $$ > '` + pidFile + `'
+printf '* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n'
+while IFS= read -r l; do
+  tag=${l%% *}
+  case "$l" in
+  *SELECT*) exec sleep 120;;
+  *) printf '%s OK done\r\n' "$tag";;
+  esac
+done`
+	cmd := ptyCommand(t, nil, "select", "--stream", script, "INBOX")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // no controlling terminal
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-done
+	})
+	var pid int
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		b, _ := os.ReadFile(pidFile)
+		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && n > 0 {
+			pid = n
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the child never started: %q", stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
+	for !strings.Contains(procCmdline(pid), "sleep") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the child never got SELECT: %q", stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	for !strings.Contains(stderr.String(), "imapkit select:") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no error after the first SIGINT: %q", stderr.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("imapkit outlived the second SIGINT by 10 s: %q", stderr.String())
+	}
+	for deadline := time.Now().Add(3 * time.Second); procRunning(pid); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("3 s after imapkit was killed by the second SIGINT, its --stream child %d (%s) is still running", pid, procCmdline(pid))
+		}
+	}
+}
+
+func procCmdline(pid int) string {
+	b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	return strings.ReplaceAll(string(b), "\x00", " ")
+}
+
+// procRunning reports whether pid is a live process, not a zombie.
+func procRunning(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i >= 0 && len(s) > i+2 && s[i+2] != 'Z' && s[i+2] != 'X'
+}

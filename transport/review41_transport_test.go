@@ -1,0 +1,138 @@
+//go:build linux
+
+package transport_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/transport"
+)
+
+// review41HolderEnv names the file where TestReview41JHolder, run as a
+// helper process, writes its child's pid.
+const review41HolderEnv = "IMAPKIT_REVIEW41_HOLDER_PIDFILE"
+
+// TestReview41JHolder is the helper process of
+// TestReview41JChildDiesWithHolder: it starts a child with Exec, writes the
+// child's pid and waits to be killed. Run directly it does nothing.
+func TestReview41JHolder(t *testing.T) {
+	pidFile := os.Getenv(review41HolderEnv)
+	if pidFile == "" {
+		t.Skip("helper process only")
+	}
+	c, err := transport.Exec(context.Background(), "sh", "-c", "exec sleep 120")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(c.Pid())), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Minute)
+	c.Close()
+}
+
+// TestReview41JChildDiesWithHolder: the process holding a CommandConn dies
+// without closing it (SIGKILL here; a second Ctrl-C for the CLI, whose
+// default action gives Close no chance to run). Its child, in a process
+// group of its own, received no signal and went on running, reparented to
+// init. On Linux the kernel must kill it (parent-death signal).
+func TestReview41JChildDiesWithHolder(t *testing.T) {
+	needProgram(t, "sh", "sleep")
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	holder := exec.Command(os.Args[0], "-test.run=^TestReview41JHolder$", "-test.count=1")
+	holder.Env = append(os.Environ(), review41HolderEnv+"="+pidFile)
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var pid int
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		b, _ := os.ReadFile(pidFile)
+		if n, err := strconv.Atoi(string(b)); err == nil && n > 0 {
+			pid = n
+			break
+		}
+		if time.Now().After(deadline) {
+			holder.Process.Kill()
+			holder.Wait()
+			t.Fatal("the helper never started its child")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
+	holder.Process.Kill()
+	holder.Wait()
+	for deadline := time.Now().Add(5 * time.Second); review41Alive(pid); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("5 s after the process holding it was killed, the child %d is still running", pid)
+		}
+	}
+}
+
+// TestReview41JThreadExitKeepsChild: Exec called from a goroutine locked
+// to its OS thread, which then returns without unlocking it, so that the
+// Go runtime ends the thread. Linux sends the parent-death signal when the
+// thread that started the child ends: the child must live on until Close.
+func TestReview41JThreadExitKeepsChild(t *testing.T) {
+	needProgram(t, "sh", "cat")
+	type result struct {
+		c   *transport.CommandConn
+		err error
+	}
+	ch := make(chan result, 1)
+	var onEndingThread func()
+	onEndingThread = func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		if syscall.Gettid() == syscall.Getpid() {
+			// The main thread, which the runtime does not end but
+			// parks: keep it, so that the next goroutine gets another.
+			defer runtime.UnlockOSThread()
+			done := make(chan struct{})
+			go func() { defer close(done); onEndingThread() }()
+			<-done
+			return
+		}
+		c, err := transport.Exec(context.Background(), "sh", "-c", "exec cat")
+		ch <- result{c, err}
+	}
+	go onEndingThread()
+	r := <-ch
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	defer r.c.Close()
+	time.Sleep(500 * time.Millisecond)
+	select {
+	case <-r.c.Done():
+		t.Fatalf("the child died when the thread that called Exec ended: %v", r.c.ExitErr())
+	default:
+	}
+	r.c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := r.c.Write([]byte("ping\n")); err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 5)
+	if _, err := r.c.Read(b); err != nil || string(b) != "ping\n" {
+		t.Fatalf("Read = %q, %v", b, err)
+	}
+}
+
+// review41Alive reports whether pid is a live process (not a zombie).
+func review41Alive(pid int) bool {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(stat)
+	i := strings.LastIndexByte(s, ')')
+	return i >= 0 && len(s) > i+2 && s[i+2] != 'Z' && s[i+2] != 'X'
+}
