@@ -31,10 +31,11 @@ const stderrLimit = 4 << 10
 //
 // Its methods are safe for concurrent use.
 type CommandConn struct {
-	cmd    *exec.Cmd
-	stdin  *os.File // our end: the child's standard input
-	stdout *os.File // our end: the child's standard output
-	stderr *os.File // our end: the child's standard error
+	cmd      *exec.Cmd
+	ownGroup bool     // the child leads a process group of its own
+	stdin    *os.File // our end: the child's standard input
+	stdout   *os.File // our end: the child's standard output
+	stderr   *os.File // our end: the child's standard error
 
 	local, remote net.Addr
 
@@ -49,6 +50,33 @@ type CommandConn struct {
 	closing chan struct{} // closed when Close has finished
 }
 
+// ExecOptions tunes how [ExecWithOptions] starts the child. The zero value
+// gives [Exec]'s behaviour.
+type ExecOptions struct {
+	// SameProcessGroup leaves the child in the current process's process
+	// group instead of making it the leader of a new one (Unix; elsewhere
+	// it has no effect). An interactive program wants it, for a child
+	// that may use the terminal: the child then shares the terminal with
+	// its parent, as the commands of a shell pipeline do. In a group of
+	// its own, which the terminal takes for a background job, a child
+	// reading the terminal (ssh asking for a password, a passphrase or
+	// whether to trust a host key) is stopped by SIGTTIN and never gets
+	// the answer; in the parent's group it reads it as the parent could,
+	// and the terminal's Ctrl-C, Ctrl-\ and Ctrl-Z reach it along with
+	// the parent. A parent that handles Ctrl-C itself (to log out, say)
+	// has the child ignore SIGINT: Exec cannot, but signals ignored when
+	// a program starts stay ignored, so a wrapper such as
+	// sh -c "trap '' INT; exec ssh host imapd" does (sftp has its ssh
+	// ignore SIGINT the same way).
+	//
+	// The price: [CommandConn.Close] kills the child alone, not the
+	// descendants it started, which must end by themselves (on end of
+	// file on their standard input, or by the terminal's signals). A
+	// daemon, or any program whose child never needs the terminal, should
+	// leave it false.
+	SameProcessGroup bool
+}
+
 // Exec starts the program name with the given arguments and returns a
 // connection to its standard input and output, like Python imaplib's
 // IMAP4_stream. Typical commands are "doveadm exec imap -u alice" (a
@@ -58,8 +86,9 @@ type CommandConn struct {
 // available from [CommandConn.Stderr] for error messages. The child runs
 // in its own process group where the platform supports it, so that
 // [CommandConn.Close] can kill its descendants too (unless the child
-// exited before Close: see there). It inherits the
-// environment and working directory of the current process.
+// exited before Close: see there); a child that may need the terminal
+// wants [ExecWithOptions] and [ExecOptions.SameProcessGroup]. It inherits
+// the environment and working directory of the current process.
 //
 // On Linux and FreeBSD the child is also killed (SIGKILL) when the current
 // process dies without having closed the connection: killed by a signal
@@ -76,13 +105,21 @@ type CommandConn struct {
 // When the child exits, reads return [io.EOF] once its output is drained;
 // [CommandConn.Done] and [CommandConn.ExitErr] report the exit.
 func Exec(ctx context.Context, name string, args ...string) (*CommandConn, error) {
+	return ExecWithOptions(ctx, nil, name, args...)
+}
+
+// ExecWithOptions is [Exec] with options; nil opts is the zero
+// [ExecOptions], which makes it Exec.
+func ExecWithOptions(ctx context.Context, opts *ExecOptions, name string, args ...string) (*CommandConn, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("transport: command %s: %w", name, err)
 	}
+	ownGroup := opts == nil || !opts.SameProcessGroup
 	cmd := exec.Command(name, args...)
-	setProcessGroup(cmd)
+	setProcessGroup(cmd, ownGroup)
 	c := &CommandConn{
 		cmd:        cmd,
+		ownGroup:   ownGroup,
 		local:      commandAddr("self[" + strconv.Itoa(os.Getpid()) + "]"),
 		exited:     make(chan struct{}),
 		stderrDone: make(chan struct{}),
@@ -228,7 +265,9 @@ func (c *CommandConn) SetGracePeriod(d time.Duration) {
 // A child that exits within the grace period has its process group killed
 // too (descendants it left running); one that had exited before Close
 // does not (its process group's id is its pid, which the system may have
-// given to another process since).
+// given to another process since). A child started with
+// [ExecOptions.SameProcessGroup] has no group of its own: Close kills the
+// child alone.
 // When Close returns, no goroutine started for this connection is left and
 // the child is not a zombie.
 //
@@ -273,11 +312,16 @@ func (c *CommandConn) Close() error {
 		// its group may not have (TestCommandCloseKillsDescendants).
 		// Only when it exited during Close: the group's id is a pid,
 		// which the kernel could have given out again long after.
-		if !gone {
+		if !gone && c.ownGroup {
 			killDescendants(c.cmd.Process)
 		}
 	default:
-		killProcessGroup(c.cmd.Process)
+		if c.ownGroup {
+			killProcessGroup(c.cmd.Process)
+		} else {
+			// Its group is ours.
+			_ = c.cmd.Process.Kill()
+		}
 		<-c.exited
 	}
 

@@ -8,7 +8,7 @@ import (
 )
 
 // setProcessGroup does nothing on this platform.
-func setProcessGroup(cmd *exec.Cmd) {}
+func setProcessGroup(cmd *exec.Cmd, own bool) {}
 
 // killProcessGroup kills the child only: this platform has no process
 // groups in the Unix sense.

@@ -8,11 +8,12 @@ import (
 	"syscall"
 )
 
-// setProcessGroup makes the child the leader of a new process group, so
-// that killProcessGroup reaches its descendants too, and has it killed
-// when the current process dies where the system can (setParentDeathSignal).
-func setProcessGroup(cmd *exec.Cmd) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+// setProcessGroup makes the child the leader of a new process group when
+// own is true, so that killProcessGroup reaches its descendants too (else
+// it stays in ours), and has it killed when the current process dies
+// where the system can (setParentDeathSignal).
+func setProcessGroup(cmd *exec.Cmd, own bool) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: own}
 	setParentDeathSignal(cmd.SysProcAttr)
 }
 

@@ -15,7 +15,9 @@
 //     server's tagged OK to the STARTTLS command.
 //   - [Exec]: talk to a child process over its stdin and stdout, like
 //     Python imaplib's IMAP4_stream (for example "doveadm exec imap" or
-//     "ssh host imapd").
+//     "ssh host imapd"). [ExecWithOptions] with
+//     [ExecOptions.SameProcessGroup] leaves the child in the caller's
+//     process group, for a child that may ask on the terminal.
 //   - [Pipe]: a buffered, in-memory connection pair for tests.
 //
 // # Latency

@@ -136,3 +136,36 @@ func review41Alive(pid int) bool {
 	i := strings.LastIndexByte(s, ')')
 	return i >= 0 && len(s) > i+2 && s[i+2] != 'Z' && s[i+2] != 'X'
 }
+
+// TestReview41ISameProcessGroup: Exec's child leads a process group of its
+// own, which a terminal takes for a background job (its read of the
+// terminal stops it: the CLI's `--stream 'ssh host imapd'` could not ask
+// for a password). ExecOptions.SameProcessGroup leaves it in ours, and
+// Close still kills it (the child alone: the group is ours).
+func TestReview41ISameProcessGroup(t *testing.T) {
+	needProgram(t, "sh", "sleep")
+	for _, same := range []bool{false, true} {
+		c, err := transport.ExecWithOptions(context.Background(), &transport.ExecOptions{SameProcessGroup: same}, "sh", "-c", "exec sleep 60")
+		if err != nil {
+			t.Fatal(err)
+		}
+		pid := c.Pid()
+		want := pid
+		if same {
+			want = syscall.Getpgrp()
+		}
+		if got, err := syscall.Getpgid(pid); err != nil || got != want {
+			t.Errorf("SameProcessGroup %v: the child's process group is %d (%v), want %d", same, got, err, want)
+		}
+		c.SetGracePeriod(0)
+		c.Close()
+		select {
+		case <-c.Done():
+		default:
+			t.Fatalf("SameProcessGroup %v: Close returned before the child was reaped", same)
+		}
+		if err := c.ExitErr(); err == nil || !strings.Contains(err.Error(), "killed") {
+			t.Errorf("SameProcessGroup %v: ExitErr = %v, want the kill", same, err)
+		}
+	}
+}

@@ -44,6 +44,25 @@ var interrupted = context.Background()
 // there, which main's goroutine may not have removed yet.
 var releaseSignals = func() {}
 
+// hasTerminal reports whether the process has a controlling terminal. A
+// --stream command then stays in imapkit's process group
+// (transport.ExecOptions.SameProcessGroup): in a group of its own the
+// terminal would take it for a background job, and its prompt on
+// /dev/tty (ssh's password, passphrase or host key question) would stop
+// it with SIGTTIN. In imapkit's group it can ask, and the terminal's
+// Ctrl-Z and Ctrl-\ reach it along with imapkit (Ctrl-C does not: see
+// streamArgs). Standard input is not the question: `append --stream 'ssh
+// ...' <message` still has ssh prompt on the terminal. Without a terminal
+// the command gets a group of its own, which Close kills whole.
+var hasTerminal = func() bool {
+	f, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		return false
+	}
+	f.Close()
+	return true
+}
+
 // openTTY opens the terminal for the password prompt; tests replace it.
 var openTTY = func() (*os.File, error) { return os.OpenFile("/dev/tty", os.O_RDWR, 0) }
 
@@ -232,7 +251,18 @@ func (f *connFlags) splitURL(args []string) (*target, []string, error) {
 // shell itself (its /proc/PID/environ is readable by the command) should
 // hold one. (transport.Exec cannot be given an environment: the child
 // inherits this process's.)
-func streamArgs(command string) (name string, args []string) {
+//
+// With shareTerminal (the command runs in imapkit's process group: see
+// hasTerminal) the shell ignores SIGINT first, and so does what it runs
+// (ssh leaves an ignored SIGINT ignored), as sftp has its ssh do: the
+// terminal's Ctrl-C is imapkit's to handle, which stops the command that
+// runs, logs out and closes the connection (the shell goes on with the
+// next command, idle exits 0); were the --stream command killed by the
+// same Ctrl-C, there would be no connection left for any of that.
+func streamArgs(command string, shareTerminal bool) (name string, args []string) {
+	if shareTerminal {
+		command = "trap '' INT\n" + command
+	}
 	return "/usr/bin/env", []string{"-u", "IMAPKIT_PASSWORD", "-u", "IMAPKIT_DST_PASSWORD", "/bin/sh", "-c", command}
 }
 
@@ -289,8 +319,9 @@ func (f *connFlags) dial(ctx context.Context, t *target, stderr io.Writer) (*con
 	var cc *transport.CommandConn
 	if f.stream != "" {
 		var err error
-		name, args := streamArgs(f.stream)
-		cc, err = transport.Exec(ctx, name, args...)
+		share := hasTerminal()
+		name, args := streamArgs(f.stream, share)
+		cc, err = transport.ExecWithOptions(ctx, &transport.ExecOptions{SameProcessGroup: share}, name, args...)
 		if err != nil {
 			return nil, err
 		}

@@ -14,6 +14,41 @@ import (
 	"github.com/imapkit/imapkit/internal/ptytest"
 )
 
+// TestReview41IStreamChildPromptsOnTTY: the --stream command asks something on
+// the terminal before it speaks IMAP, as the documented
+// `--stream 'ssh mail.example.com /usr/lib/dovecot/imap'` does for a
+// password, a key's passphrase or an unknown host key. transport.Exec puts
+// the child in a process group of its own (Setpgid), which is then a
+// background group of the terminal: its read of /dev/tty stops it with
+// SIGTTIN, the answer typed never reaches it, and the command fails after
+// the greeting timeout (or hangs, stopped) instead of going on.
+func TestReview41IStreamChildPromptsOnTTY(t *testing.T) {
+	script := `printf 'Passphrase: ' >/dev/tty; IFS= read -r pw </dev/tty
+printf '* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n'
+while IFS= read -r l; do
+  tag=${l%% *}
+  case "$l" in
+  *LOGOUT*) printf '* BYE bye\r\n%s OK done\r\n' "$tag"; exit 0;;
+  *LIST*) printf '* LIST () "/" INBOX-%s\r\n%s OK done\r\n' "$pw" "$tag";;
+  *) printf '%s OK done\r\n' "$tag";;
+  esac
+done`
+	term, err := ptytest.Start(ptyCommand(t, nil, "list", "--timeout", "8s", "--stream", script))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := term.Expect("Passphrase: ", 20*time.Second); err != nil {
+		term.Wait(time.Second)
+		t.Fatalf("no prompt: %v\n%q", err, term.Output())
+	}
+	time.Sleep(200 * time.Millisecond)
+	term.Write([]byte("open-sesame\r"))
+	err = term.Wait(30 * time.Second)
+	if err != nil || !strings.Contains(term.Output(), "INBOX-open-sesame") {
+		t.Errorf("the --stream child could not read its answer from the terminal: %v\n%q", err, term.Output())
+	}
+}
+
 // TestReview41JSecondInterruptLeavesStreamChild: with --stream, a command whose
 // server (the child) stalls is interrupted by Ctrl-C, and the user presses
 // Ctrl-C again on seeing the error, as TestSecondInterruptExits expects
@@ -160,4 +195,64 @@ func procRunning(pid int) bool {
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
 	return i >= 0 && len(s) > i+2 && s[i+2] != 'Z' && s[i+2] != 'X'
+}
+
+// TestReview41IStreamKeepsTerminalInterrupt: sharing imapkit's process
+// group (TestReview41IStreamChildPromptsOnTTY), the --stream command would
+// get the terminal's Ctrl-C too and die of it: `idle` then ended with
+// "connection aborted" and status 3 instead of logging out and exiting 0,
+// and `shell` lost its connection where Ctrl-C should stop one command.
+// The command ignores SIGINT; imapkit's handling of it closes the
+// connection.
+func TestReview41IStreamKeepsTerminalInterrupt(t *testing.T) {
+	script := `printf '* PREAUTH [CAPABILITY IMAP4rev1 IDLE] hi\r\n'
+while IFS= read -r l; do
+  tag=${l%% *}
+  case "$l" in
+  *"SELECT INBOX"*) printf '%s OK done\r\n' "$tag";;
+  *SELECT*) sleep 2; printf '%s NO late\r\n' "$tag";;
+  *IDLE*) printf '+ idling\r\n'; IFS= read -r l; printf '%s OK done\r\n' "$tag";;
+  *LOGOUT*) printf '* BYE bye\r\n%s OK done\r\n' "$tag"; exit 0;;
+  *) printf '%s OK done\r\n' "$tag";;
+  esac
+done`
+	t.Run("idle", func(t *testing.T) {
+		term, err := ptytest.Start(ptyCommand(t, nil, "idle", "--stream", script, "INBOX"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := term.Expect("interrupt to stop", 20*time.Second); err != nil {
+			term.Wait(time.Second)
+			t.Fatalf("not idling: %v\n%q", err, term.Output())
+		}
+		time.Sleep(200 * time.Millisecond)
+		term.Write([]byte{3})
+		if err := term.Wait(10 * time.Second); err != nil {
+			t.Errorf("idle --stream, Ctrl-C: %v, want exit 0\n%q", err, term.Output())
+		}
+	})
+	t.Run("shell", func(t *testing.T) {
+		term, err := ptytest.Start(ptyCommand(t, nil, "shell", "--stream", script))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := term.Expect("imap> ", 20*time.Second); err != nil {
+			term.Wait(time.Second)
+			t.Fatalf("no prompt: %v\n%q", err, term.Output())
+		}
+		term.Write([]byte("SELECT Stalls\r"))
+		time.Sleep(500 * time.Millisecond)
+		term.Write([]byte{3})
+		if err := term.Expect("interrupted", 10*time.Second); err != nil {
+			term.Wait(time.Second)
+			t.Fatalf("no interrupt: %v\n%q", err, term.Output())
+		}
+		term.Write([]byte("NOOP\r"))
+		time.Sleep(3 * time.Second) // the SELECT's late answer, dropped, then the NOOP's
+		term.Write([]byte("QUIT\r"))
+		err = term.Wait(20 * time.Second)
+		if out := term.Output(); err != nil || strings.Contains(out, "connection aborted") {
+			t.Errorf("shell --stream, Ctrl-C during a command, then NOOP and QUIT: %v\n%q", err, out)
+		}
+	})
 }
