@@ -25,7 +25,8 @@ type Options struct {
 	// plaintext, whatever the server says, and loopback is no exception.
 	RequireTLS bool
 	// TLSConfig is used for STARTTLS. Nil means the defaults of package
-	// transport with Session.ServerName.
+	// transport with Session.ServerName, or the host a transport.Dial
+	// connection was dialled as.
 	TLSConfig *tls.Config
 	// AllowInsecurePassword lets LOGIN and the mechanisms that send a
 	// password or token in the clear (see SendsCleartext) run on a

@@ -127,7 +127,8 @@ type Options struct {
 	// ...), on a goroutine of its own: it may run commands.
 	OnUnsolicited func(codec.Response)
 	// ServerName is used to verify the certificate on STARTTLS when the
-	// tls.Config has none.
+	// tls.Config has none. Empty, the host of a connection from
+	// transport.Dial is (transport.ServerName).
 	ServerName string
 }
 

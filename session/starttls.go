@@ -22,7 +22,8 @@ func (s *Session) TLS() bool {
 // StartTLS upgrades the connection (RFC 9051 section 6.2.1). It refuses,
 // sending nothing, when TLS is already on, when the server lacks STARTTLS,
 // and when there is no server name to verify the certificate against
-// (Options.ServerName, cfg.ServerName: transport.ErrNoServerName). Every byte received
+// (cfg.ServerName, Options.ServerName, or the host a connection from
+// transport.Dial was dialled as: transport.ErrNoServerName). Every byte received
 // before the handshake is thrown away, and the capabilities are asked for
 // again. The handshake after STARTTLS's OK is not ended by ctx: when ctx
 // ends first, StartTLS returns its error and the session goes on with the
@@ -42,6 +43,10 @@ func (s *Session) StartTLS(ctx context.Context, cfg *tls.Config) error {
 	host := s.opts.ServerName
 	if cfg != nil && cfg.ServerName != "" {
 		host = cfg.ServerName
+	}
+	if host == "" {
+		// The host a connection from transport.Dial was dialled as.
+		host = transport.ServerName(s.wc.Conn)
 	}
 	if host == "" && (cfg == nil || !cfg.InsecureSkipVerify) {
 		// Known before anything is sent: after STARTTLS's OK the

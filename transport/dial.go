@@ -99,8 +99,7 @@ type Options struct {
 	// Nagle's algorithm on (Cyrus does) otherwise waits up to 40 ms for
 	// the ACK of the first piece before it sends the last one, on every
 	// such response. The cost is a setsockopt call per read and an ACK
-	// per segment received. The connection is then not a *net.TCPConn
-	// but wraps one: its methods are there, and NetConn returns it.
+	// per segment received.
 	DelayedAcks bool
 }
 
@@ -116,20 +115,62 @@ func (o *Options) dialer() *net.Dialer {
 // addr is "host" or "host:port"; IPv6 literals may be written "[::1]",
 // "[::1]:143" or "::1". When the port is missing, [DefaultPort] is used.
 //
+// The connection is not a *net.TCPConn but wraps one: the methods of
+// *net.TCPConn are there (CloseWrite, SetKeepAlive, ...), NetConn returns
+// it, and ServerName returns the host part of addr, which [StartTLS] and
+// session.Session.StartTLS verify the server's certificate against when
+// they are given no other name (imaplib's IMAP4(host).starttls() does the
+// same): see [ServerName].
+//
 // ctx bounds the connection attempt only (including name resolution); once
 // the connection is established, cancelling ctx has no effect on it. Use
 // deadlines or Close for that. Without a deadline in ctx (or a Timeout or
 // Deadline in [Options].Dialer), the attempt is bounded by
 // [DefaultDialTimeout], and past it fails with a [*TimeoutError].
 func Dial(ctx context.Context, addr string, opts *Options) (net.Conn, error) {
-	_, hostport, err := splitAddr(addr, DefaultPort)
+	host, hostport, err := splitAddr(addr, DefaultPort)
 	if err != nil {
 		return nil, err
 	}
-	return dial(ctx, hostport, opts)
+	return dial(ctx, host, hostport, opts)
 }
 
-func dial(ctx context.Context, hostport string, opts *Options) (net.Conn, error) {
+// ServerName returns the TLS server name conn was opened for, when it
+// tells one: a connection from [Dial] does (the host part of its address,
+// an IPv6 zone left out), through a ServerName() string method; other
+// connections give "". StartTLS and session.Session.StartTLS use it when
+// neither their tls.Config nor the caller gives a name.
+func ServerName(conn net.Conn) string {
+	if sn, ok := conn.(interface{ ServerName() string }); ok {
+		return sn.ServerName()
+	}
+	return ""
+}
+
+// hostConn is a TCP connection that remembers the host it was dialled as
+// (Dial with DelayedAcks, or where TCP_QUICKACK does not exist). The
+// methods of *net.TCPConn are promoted; NetConn returns it.
+type hostConn struct {
+	*net.TCPConn
+	host string
+}
+
+// ServerName returns the host the connection was dialled as (see Dial).
+func (c *hostConn) ServerName() string { return c.host }
+
+// NetConn returns the underlying *net.TCPConn.
+func (c *hostConn) NetConn() net.Conn { return c.TCPConn }
+
+// withHost wraps a TCP connection in a hostConn; other connections are
+// returned as they are.
+func withHost(conn net.Conn, host string) net.Conn {
+	if tc, ok := conn.(*net.TCPConn); ok {
+		return &hostConn{TCPConn: tc, host: host}
+	}
+	return conn
+}
+
+func dial(ctx context.Context, host, hostport string, opts *Options) (net.Conn, error) {
 	d := opts.dialer()
 	bctx, cancel, fired := bounded(ctx, DefaultDialTimeout, d.Timeout == 0 && d.Deadline.IsZero())
 	defer cancel()
@@ -140,10 +181,11 @@ func dial(ctx context.Context, hostport string, opts *Options) (net.Conn, error)
 		}
 		return nil, fmt.Errorf("transport: dial %s: %w", hostport, withCtxErr(ctx, err))
 	}
+	name := serverName(host)
 	if opts == nil || !opts.DelayedAcks {
-		conn = withQuickAck(conn)
+		return withQuickAck(conn, name), nil
 	}
-	return conn, nil
+	return withHost(conn, name), nil
 }
 
 // DialTLS opens a connection to an IMAP server that speaks implicit TLS
@@ -172,7 +214,7 @@ func DialTLS(ctx context.Context, addr string, cfg *tls.Config, opts *Options) (
 	if err != nil {
 		return nil, err
 	}
-	conn, err := dial(ctx, hostport, opts)
+	conn, err := dial(ctx, host, hostport, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +242,9 @@ func DialTLS(ctx context.Context, addr string, cfg *tls.Config, opts *Options) (
 //
 // host names the server for certificate verification. It may be a host
 // name, an IP address or a "host:port" address (the port is ignored). It is
-// used when cfg.ServerName is empty; if both are empty, StartTLS fails.
+// used when cfg.ServerName is empty; if both are empty, the name conn was
+// dialled for is ([ServerName]: a connection from [Dial] has one); if
+// there is none either, StartTLS fails with [ErrNoServerName].
 // Otherwise cfg is treated as by [DialTLS]: nil means a new configuration,
 // a non-nil cfg is cloned and never modified, and MinVersion defaults to
 // TLS 1.2.
@@ -222,6 +266,9 @@ func StartTLS(ctx context.Context, conn net.Conn, host string, cfg *tls.Config) 
 			return nil, fmt.Errorf("transport: starttls: %w", err)
 		}
 		name = h
+	}
+	if name == "" {
+		name = ServerName(conn)
 	}
 	config, err := tlsConfig(cfg, name)
 	if err != nil {

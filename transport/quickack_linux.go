@@ -20,26 +20,30 @@ import (
 // ...); NetConn returns the *net.TCPConn itself.
 type quickAckConn struct {
 	*net.TCPConn
-	raw syscall.RawConn
-	ack func(fd uintptr) // made once: Control does not allocate
+	raw  syscall.RawConn
+	ack  func(fd uintptr) // made once: Control does not allocate
+	host string           // ServerName
 }
+
+// ServerName returns the host the connection was dialled as (see Dial).
+func (c *quickAckConn) ServerName() string { return c.host }
 
 func quickAck(fd uintptr) {
 	syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_QUICKACK, 1)
 }
 
-// withQuickAck wraps a TCP connection in a quickAckConn; other
-// connections are returned as they are.
-func withQuickAck(conn net.Conn) net.Conn {
+// withQuickAck wraps a TCP connection in a quickAckConn that remembers
+// host; other connections go to withHost.
+func withQuickAck(conn net.Conn, host string) net.Conn {
 	tc, ok := conn.(*net.TCPConn)
 	if !ok {
-		return conn
+		return withHost(conn, host)
 	}
 	raw, err := tc.SyscallConn()
 	if err != nil {
-		return conn
+		return withHost(conn, host)
 	}
-	return &quickAckConn{TCPConn: tc, raw: raw, ack: quickAck}
+	return &quickAckConn{TCPConn: tc, raw: raw, ack: quickAck, host: host}
 }
 
 // Read asks for an immediate ACK, then reads.

@@ -4,5 +4,5 @@ package transport
 
 import "net"
 
-// withQuickAck returns conn: TCP_QUICKACK is Linux's (quickack_linux.go).
-func withQuickAck(conn net.Conn) net.Conn { return conn }
+// withQuickAck is withHost: TCP_QUICKACK is Linux's (quickack_linux.go).
+func withQuickAck(conn net.Conn, host string) net.Conn { return withHost(conn, host) }
