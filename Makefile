@@ -55,11 +55,24 @@ tidy-check: modules
 	@echo "== go mod tidy -diff"
 	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run 'go mod tidy'"; exit 1; }
 
+# The comparison suite's module (bench/) is vetted and tested beside the
+# main module's tests, its output kept until they end: the main module's
+# last test binaries (commands, session) wait on servers and deadlines
+# for minutes with a core to spare, and the bench step ran after them,
+# alone, for a minute and a half from an empty build cache.
+BENCHTEST = cd bench && $(GO) vet -race ./... && $(GO) mod tidy -diff && $(GO) test -race -vet=off -count=1 ./...
+
 test: deps modules check-fmt vet tidy-check
 	@echo "== building the tests with -race and running them; the tests start Dovecot and Cyrus (minutes with an empty build cache)"
-	$(GO) test -race -vet=off -count=1 -timeout $(TESTTIMEOUT) $(PKGS)
-	@echo "== the comparison suite's own module (bench/, with go-imap v2): go vet, go mod tidy -diff, its tests with -race (its timed runs are make bench-compare's)"
-	cd bench && $(GO) vet -race ./... && $(GO) mod tidy -diff && $(GO) test -race -vet=off -count=1 ./...
+	@echo "== beside them: the comparison suite's own module (bench/, with go-imap v2): go vet, go mod tidy -diff, its tests with -race (its timed runs are make bench-compare's); its output follows theirs"
+	@blog=$$(mktemp); \
+	( $(BENCHTEST) ) >$$blog 2>&1 & bpid=$$!; \
+	echo "$(GO) test -race -vet=off -count=1 -timeout $(TESTTIMEOUT) $(PKGS)"; \
+	$(GO) test -race -vet=off -count=1 -timeout $(TESTTIMEOUT) $(PKGS); st=$$?; \
+	wait $$bpid; bst=$$?; \
+	echo "== the comparison suite's module (bench/): $(BENCHTEST)"; cat $$blog; rm -f $$blog; \
+	if [ $$bst -ne 0 ]; then echo "bench/: FAILED (exit $$bst)"; fi; \
+	[ $$st -eq 0 ] && [ $$bst -eq 0 ]
 
 demo: deps modules
 	@echo "== building imapkit (a minute with an empty build cache)"
