@@ -322,19 +322,28 @@ func searchUIDs(ctx context.Context, c *commands.Client, criteria []string) (cod
 	if err != nil {
 		return codec.SeqSet{}, err
 	}
-	var uids codec.SeqSet
+	// The numbers and ranges of every response are gathered and added in
+	// one sort (codec.SeqSet.AddNum, AddRanges): added one at a time, a
+	// server listing them in descending order made each go in at the
+	// front of the set, shifting all the others (O(n^2): 400,000 UIDs
+	// took 41 s, and the decoder's bounds allow a million ranges).
+	var nums []uint32
+	var all []wire.SeqRange
 	for _, d := range r.Data {
 		switch v := d.(type) {
 		case *codec.Search:
-			uids.AddNum(v.Nums...)
+			nums = append(nums, v.Nums...)
 		case *codec.ESearch:
 			for _, r := range v.All.Ranges() {
 				if r.Start != 0 && r.Stop != 0 { // no "*" in an answer
-					uids.AddRange(r.Start, r.Stop)
+					all = append(all, r)
 				}
 			}
 		}
 	}
+	var uids codec.SeqSet
+	uids.AddNum(nums...)
+	uids.AddRanges(all...)
 	uids.Compact()
 	return uids, nil
 }
