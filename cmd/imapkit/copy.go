@@ -167,6 +167,9 @@ type copyState struct {
 	Src       string              `json:"src"`
 	Dst       string              `json:"dst"`
 	Mailboxes map[string]*copyBox `json:"mailboxes"` // by source mailbox name
+
+	journal  *os.File // the map journal, from the run's first save on
+	replayed bool     // a map journal was read at the start
 }
 
 // copyBox is the state of one source mailbox.
@@ -191,8 +194,12 @@ type copyBox struct {
 	// UIDMap is for.
 	DstUIDValidity uint32 `json:"dst_uidvalidity,omitempty"`
 	// UIDMap maps source UIDs to the UIDs of their copies, as runs
-	// [src, dst, n] of consecutive UIDs.
+	// [src, dst, n] of consecutive UIDs. The state file holds it between
+	// runs; during a run, in the map journal (copy_statemap.go).
 	UIDMap uidMap `json:"uid_map,omitempty"`
+
+	// mapLog are the changes of UIDMap not journaled yet.
+	mapLog []mapRecord
 }
 
 // accountKey names an account on a server: scheme, user, host and port.
@@ -211,7 +218,7 @@ func copyStatePath(dir, src, dst string) string {
 }
 
 // copyAccount copies the mailboxes (all when none is named) of one account.
-func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailboxes []string, out *output) error {
+func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailboxes []string, out *output) (err error) {
 	st, err := parseURL(srcURL)
 	if err != nil {
 		return err
@@ -230,12 +237,19 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 		return err
 	}
 	defer l.unlock()
-	if _, err := loadJSON(path, state); err != nil {
+	if err := loadCopyState(path, state); err != nil {
 		return err
 	}
-	if state.Mailboxes == nil {
-		state.Mailboxes = map[string]*copyBox{}
-	}
+	// The maps go back into the state file, whatever the run's end.
+	defer func() {
+		if cerr := state.compact(path); cerr != nil {
+			if err == nil {
+				err = cerr
+			} else {
+				err = errors.Join(err, cerr)
+			}
+		}
+	}()
 
 	src, err := o.src.connect(ctx, st, out.stdin, out.stderr)
 	if err != nil {
@@ -433,7 +447,7 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 			}
 		}
 		box.Pending, box.PendingUID, box.PendingSrc = nil, 0, nil
-		if err := saveJSON(path, state); err != nil {
+		if err := state.save(path); err != nil {
 			return nil, err
 		}
 	}
@@ -462,7 +476,7 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 		case err != nil:
 			return nil, fmt.Errorf("carrying flag changes: %w", err)
 		}
-		if err := saveJSON(path, state); err != nil { // the map may have grown
+		if err := state.save(path); err != nil { // the map may have grown
 			return nil, err
 		}
 	}
@@ -505,7 +519,7 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 			res.Vanished++
 			p.skip(1)
 			box.LastUID = max(box.LastUID, gone.uid)
-			if err := saveJSON(path, state); err != nil {
+			if err := state.save(path); err != nil {
 				return nil, err
 			}
 			var rest []uint32
@@ -527,7 +541,7 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 		box.HighestModSeq = ms.HighestModSeq
 	}
 	res.LastUID, res.Copied, res.Bytes = box.LastUID, p.n, p.bytes
-	return res, saveJSON(path, state)
+	return res, state.save(path)
 }
 
 // confirmExpunged checks that the source no longer has uid, whose body it
@@ -600,7 +614,7 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 			return err
 		}
 		box.Pending, box.PendingUID, box.PendingSrc = pend, group[len(group)-1].UID, uidsOf(group)
-		if err := saveJSON(path, state); err != nil {
+		if err := state.save(path); err != nil {
 			return err
 		}
 		if err := hook("pending"); err != nil {
@@ -612,7 +626,7 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 				// Refused: the group is not pending any more (and
 				// is sent again by the next run).
 				box.Pending, box.PendingUID, box.PendingSrc = nil, 0, nil
-				if serr := saveJSON(path, state); serr != nil {
+				if serr := state.save(path); serr != nil {
 					return errors.Join(err, serr)
 				}
 			}
@@ -624,7 +638,7 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 		box.mapAppended(pend.DstUIDValidity, uidsOf(group), dstUIDs)
 		box.LastUID, box.Pending, box.PendingUID, box.PendingSrc = group[len(group)-1].UID, nil, 0, nil
 		box.Copied += int64(len(group))
-		if err := saveJSON(path, state); err != nil {
+		if err := state.save(path); err != nil {
 			return err
 		}
 		for _, s := range sizes {

@@ -23,8 +23,12 @@ import (
 //
 // A copy is found by the source-UID -> destination-UID map that APPENDUID
 // (UIDPLUS) gives as each group is appended; the state keeps it as runs of
-// consecutive UIDs, one run per APPEND group at most and usually one for
-// the whole mailbox. A copy the map does not know (a destination without
+// consecutive UIDs: one for a mailbox copied in one go whose UIDs follow
+// each other, but one per message where the source's UIDs have gaps (mail
+// deleted before the copy), so the map may hold a run per message. During
+// a run the maps' changes go to a journal, not the state file, which each
+// group's saves would otherwise rewrite whole (copy_statemap.go). A copy
+// the map does not know (a destination without
 // UIDPLUS, a state written before the map existed) is looked for by its
 // Message-ID (UID SEARCH HEADER Message-ID), when exactly one destination
 // message has it; that finding is added to the map.
@@ -116,17 +120,18 @@ func (m *uidMap) add(src, dst uint32) {
 }
 
 // mapAppended records the destination UIDs of appended source messages;
-// dst is nil when the server gave none.
+// dst is nil when the server gave none. The next save of the state
+// journals them (copyState.save).
 func (b *copyBox) mapAppended(dstUIDValidity uint32, src, dst []uint32) {
 	if len(dst) != len(src) || dstUIDValidity == 0 {
 		return
 	}
-	if b.DstUIDValidity != dstUIDValidity {
-		b.UIDMap, b.DstUIDValidity = nil, dstUIDValidity
-	}
+	b.addPairs(dstUIDValidity, src, dst)
+	pairs := make([][2]uint32, len(src))
 	for i := range src {
-		b.UIDMap.add(src[i], dst[i])
+		pairs[i] = [2]uint32{src[i], dst[i]}
 	}
+	b.mapLog = append(b.mapLog, mapRecord{V: dstUIDValidity, Pairs: pairs})
 }
 
 // flagSync says how copy carries the flag changes of one mailbox.
@@ -271,7 +276,7 @@ func (f *flagSyncer) selectDst(ctx context.Context) error {
 		return err
 	}
 	if f.box.DstUIDValidity != ms.UIDValidity {
-		f.box.UIDMap, f.box.DstUIDValidity = nil, ms.UIDValidity
+		f.box.resetMap(ms.UIDValidity)
 	}
 	f.selected, f.dstUIDV = true, ms.UIDValidity
 	return nil
