@@ -320,9 +320,16 @@ func (s *Session) blame(de *codec.DecodeError) {
 		}
 	}
 	defer s.mu.Unlock()
+	// The oldest command that takes responses of its name (a FETCH: by
+	// its Want too; an ESEARCH, SEARCH, SORT, LIST...: by the command
+	// table), else the oldest: blamed on a NOOP ahead of it, a SEARCH
+	// whose answer could not be read ended with no error and no result.
 	var target *Pending
 	for _, p := range s.inflight {
-		if de.Name == "FETCH" && !p.wants(&codec.Fetch{}) {
+		switch {
+		case de.Name == "FETCH" && !p.wants(&codec.Fetch{}):
+			continue
+		case de.Name != "FETCH" && de.Name != "" && !p.info.wants(de.Name):
 			continue
 		}
 		target = p
