@@ -251,7 +251,8 @@ func (s *Session) callSections(p *Pending, f *codec.Fetch, sec *codec.Section, r
 // code (wire, codec, this package: a bug) becomes an error matching
 // ErrDecoderPanic, which ends the session (it is not a *codec.DecodeError:
 // the decoder's state after it is unknown). A panic of the user's code
-// that runs within (Sections, the conn, Trace, Logger) is not caught.
+// that runs within (Sections, the conn, Trace, Logger, a Want the section
+// handler calls with mu held) is not caught, nor one while mu is held.
 // A deferred function costs a few nanoseconds per response.
 func (s *Session) decodeNext() (r codec.Response, err error) {
 	defer func() {
@@ -264,6 +265,15 @@ func (s *Session) decodeNext() (r codec.Response, err error) {
 				s.rl.inUser, s.pr.inRead = false, false
 				panic(v)
 			}
+			if !s.mu.TryLock() {
+				// mu may be held by the code that panicked (the
+				// section handler routes under it, and calls a
+				// Command.Want there): ending the session would
+				// take it again and hang for ever. It goes on as a
+				// panic, as before: a crash, not a hang.
+				panic(v)
+			}
+			s.mu.Unlock()
 			r, err = nil, decoderPanic(s.log, v)
 		}
 	}()

@@ -1179,11 +1179,11 @@ func (p *Pending) Continue(ctx context.Context, line []byte) error {
 	defer s.unlockWrite()
 	s.mu.Lock()
 	ended := p.ended
-	if !ended && s.err != nil {
-		// Checked after ended: a command the server answered (a NO
-		// after its challenge) before the session ended (the server
-		// closed after its NO) is ErrCommandEnded, and Wait gives its
-		// answer, not the session's end.
+	if (!ended || p.cut) && s.err != nil {
+		// A command the server answered (a NO after its challenge)
+		// before the session ended (the server closed after its NO) is
+		// ErrCommandEnded, and Wait gives its answer; one the session's
+		// end cut (p.cut) gets the session's error.
 		err := s.err
 		s.mu.Unlock()
 		return err
