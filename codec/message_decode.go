@@ -248,7 +248,10 @@ func (d *Decoder) msgNString() (Bytes, error) {
 // is the first quote followed by a delimiter (msgDelim) or the end of the
 // line; quotes before it belong to the string, and a backslash escapes only
 // a quote or a backslash. orig is the tokenizer's error for the string, if
-// it gave one; it is returned when the string cannot be repaired.
+// it gave one; it is returned when the string cannot be repaired. The work
+// is linear in the string's length: the line is looked at (PeekAt) only as
+// far as the string's end, not to the end of the line, so that a line of
+// many such strings costs no more than one reading of it.
 func (d *Decoder) msgRepairQuoted(m wire.Mark, orig error) (Bytes, error) {
 	t := d.t
 	fail := func(err error) (Bytes, error) {
@@ -261,111 +264,145 @@ func (d *Decoder) msgRepairQuoted(m wire.Mark, orig error) (Bytes, error) {
 		return fail(err)
 	}
 	start := t.Offset()
-	rest, err := t.Text()
-	if rerr := t.Rewind(m); rerr != nil {
-		return fail(rerr)
-	}
+	end, esc, balanced, err := msgScanQuoted(t)
 	if err != nil {
 		if _, ok := err.(*wire.SyntaxError); ok {
 			return fail(err)
 		}
 		return nil, err // a read error: the caller may resume the response
 	}
-	end, esc := msgScanQuoted(rest)
 	if end < 0 {
-		return fail(&wire.SyntaxError{Offset: start, Expected: "closing '\"'", Got: msgExcerpt(rest)})
+		return fail(&wire.SyntaxError{Offset: start, Expected: "closing '\"'", Got: msgPeekExcerpt(t)})
 	}
-	if !msgBalanced(rest[1:end]) {
+	if !balanced {
 		// The bytes are consumed with Expect, which counts parentheses
 		// and brackets toward the nesting depth: only balanced ones leave
 		// it as it was.
-		return fail(&wire.SyntaxError{Offset: start, Expected: "quoted string", Got: msgExcerpt(rest)})
-	}
-	val := rest[1:end:end]
-	if esc {
-		val = d.unescapeQuoted(val, true)
+		return fail(&wire.SyntaxError{Offset: start, Expected: "quoted string", Got: msgPeekExcerpt(t)})
 	}
 	// Consume the string's bytes. The tokenizer has no call to skip n
 	// bytes; Expect consumes any byte (and counts the balanced parentheses
-	// and brackets in and out again).
-	for i := 0; i <= end; {
-		c := rest[i]
-		if c == ' ' {
-			if err := t.SP(); err != nil {
-				return nil, err
-			}
-			for i <= end && rest[i] == ' ' {
-				i++
-			}
-			continue
-		}
-		if err := t.Expect(c); err != nil {
+	// and brackets in and out again). A run of spaces inside the string
+	// ends before its closing quote, so SP never goes past it.
+	stop := start + int64(end) + 1
+	for t.Offset() < stop {
+		c, err := t.Peek()
+		if err != nil {
 			return nil, err
 		}
-		i++
+		if c == ' ' {
+			err = t.SP()
+		} else {
+			err = t.Expect(c)
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	return Bytes(val), nil
+	raw, err := t.Since(m)
+	if err != nil {
+		return nil, err
+	}
+	return d.unescapeQuoted(raw[1:end:end], esc), nil
 }
 
-// msgScanQuoted finds the closing quote of the quoted string that starts
-// line, as msgRepairQuoted describes; -1 when there is none. esc reports
-// escapes in the string.
-func msgScanQuoted(line []byte) (end int, esc bool) {
-	for i := 1; i < len(line); i++ {
-		switch c := line[i]; c {
+// msgScanQuoted finds, without consuming anything, the closing quote of the
+// quoted string at the tokenizer's position, as msgRepairQuoted describes:
+// end is its offset from the opening quote, -1 when the line ends first.
+// esc reports escapes in the string; balanced reports whether its
+// parentheses and brackets, counted together as the tokenizer counts
+// depth, never close more than were opened and end balanced. The line is
+// read no further than the byte after the closing quote (and the spaces
+// after a quote, to see what follows them): a bare LF, or a CR, ends it
+// (the tokenizer's CRLF says later whether the line's end is well formed).
+func msgScanQuoted(t *wire.Tokenizer) (end int, esc, balanced bool, err error) {
+	depth, neg := 0, false
+	for i := 1; ; i++ {
+		c, err := t.PeekAt(i)
+		if err != nil {
+			return -1, false, false, err
+		}
+		switch c {
 		case '\\':
-			if i+1 < len(line) && (line[i+1] == '"' || line[i+1] == '\\') {
+			n, err := t.PeekAt(i + 1)
+			if err != nil {
+				return -1, false, false, err
+			}
+			if n == '"' || n == '\\' {
 				esc = true
 				i++
 			}
 		case '"':
-			if i+1 == len(line) || (msgDelim[line[i+1]] && (line[i+1] != ' ' || msgFieldFollows(line[i+1:]))) {
-				return i, esc
+			n, err := t.PeekAt(i + 1)
+			if err != nil {
+				return -1, false, false, err
+			}
+			if !msgDelim[n] {
+				break
+			}
+			ok := n != ' '
+			if !ok {
+				if ok, err = msgFieldFollows(t, i+1); err != nil {
+					return -1, false, false, err
+				}
+			}
+			if ok {
+				return i, esc, depth == 0 && !neg, nil
 			}
 		case '\r', '\n':
-			return -1, false
-		}
-	}
-	return -1, false
-}
-
-// msgFieldFollows reports whether, after the spaces at the start of b, what
-// comes can start the next field of a body structure or envelope (NIL, a
-// string, a list, a number, a literal) or ends the line. A quote followed by
-// a space and a word ("Fw: "Q3 plan" draft") is inside the string.
-func msgFieldFollows(b []byte) bool {
-	i := 0
-	for i < len(b) && b[i] == ' ' {
-		i++
-	}
-	if i == len(b) {
-		return true
-	}
-	switch c := b[i]; {
-	case c == 'N' || c == 'n' || c == '"' || c == '(' || c == ')' || c == '{' || c == '~' || c == '-' || c == '\r' || c == '\n':
-		return true
-	case c >= '0' && c <= '9':
-		return true
-	}
-	return false
-}
-
-// msgBalanced reports whether the parentheses and brackets of b, counted
-// together as the tokenizer counts depth, never close more than were
-// opened and end balanced.
-func msgBalanced(b []byte) bool {
-	n := 0
-	for _, c := range b {
-		switch c {
+			return -1, false, false, nil
 		case '(', '[':
-			n++
+			depth++
 		case ')', ']':
-			if n--; n < 0 {
-				return false
+			if depth--; depth < 0 {
+				neg = true
 			}
 		}
 	}
-	return n == 0
+}
+
+// msgFieldFollows reports whether, after the spaces at offset i of the
+// line (from the tokenizer's position), what comes can start the next
+// field of a body structure or envelope (NIL, a string, a list, a number, a
+// literal) or ends the line. A quote followed by a space and a word ("Fw:
+// "Q3 plan" draft") is inside the string.
+func msgFieldFollows(t *wire.Tokenizer, i int) (bool, error) {
+	c, err := t.PeekAt(i)
+	for err == nil && c == ' ' {
+		i++
+		c, err = t.PeekAt(i)
+	}
+	if err != nil {
+		return false, err
+	}
+	switch {
+	case c == 'N' || c == 'n' || c == '"' || c == '(' || c == ')' || c == '{' || c == '~' || c == '-' || c == '\r' || c == '\n':
+		return true, nil
+	case c >= '0' && c <= '9':
+		return true, nil
+	}
+	return false, nil
+}
+
+// msgPeekExcerpt is msgExcerpt of the rest of the line from the
+// tokenizer's position, looked at without consuming it (at most 17 bytes).
+func msgPeekExcerpt(t *wire.Tokenizer) string {
+	var b [17]byte
+	n := 0
+	for n < len(b) {
+		c, err := t.PeekAt(n)
+		if err != nil || c == '\n' {
+			break
+		}
+		if c == '\r' {
+			if c2, err := t.PeekAt(n + 1); err != nil || c2 == '\n' {
+				break
+			}
+		}
+		b[n] = c
+		n++
+	}
+	return msgExcerpt(b[:n])
 }
 
 func msgExcerpt(b []byte) string {

@@ -638,6 +638,36 @@ func (t *Tokenizer) peekSlow() (byte, error) {
 	return t.peekAt(0)
 }
 
+// PeekAt returns the byte i bytes after the next one without consuming
+// anything: PeekAt(0) is Peek. It reads more as needed, and fails with
+// ErrLineTooLong (a *LimitError) when the byte lies more than
+// MaxLineLength bytes into the line, so that looking ahead is bounded as
+// reading is. It does not stop at the line's end: a caller that looks for
+// something in the line stops at its LF itself, as past it are the next
+// line's bytes. A parser that must look ahead before it knows how to read
+// a token (how far a malformed quoted string goes) uses it instead of
+// Text, which reads the whole rest of the line. An open literal is drained
+// first; i must not be negative.
+func (t *Tokenizer) PeekAt(i int) (byte, error) {
+	if t.pend == 0 && uint(i) < uint(t.w-t.r) && t.r+i-t.lineStart <= t.maxLine {
+		return t.buf[t.r+i], nil
+	}
+	return t.peekAtSlow(i)
+}
+
+func (t *Tokenizer) peekAtSlow(i int) (byte, error) {
+	if i < 0 {
+		return 0, errors.New("wire: PeekAt with a negative offset")
+	}
+	if err := t.begin(); err != nil {
+		return 0, err
+	}
+	if err := t.checkLine(i); err != nil {
+		return 0, err
+	}
+	return t.peekAt(i)
+}
+
 // syntaxErr builds a SyntaxError at t.r+i.
 func (t *Tokenizer) syntaxErr(i int, expected string, sentinel error) error {
 	end := t.r + i + 16
