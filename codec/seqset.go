@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"math/bits"
 	"slices"
 	"strconv"
 
@@ -379,31 +380,75 @@ func (s SeqSet) Contains(n uint32) bool {
 // a lone "*" only "*" itself. A client that takes "*" as the largest
 // number in use, which it may not know, checks Dynamic first.
 //
-// Cost: O(r+q) for canonical sets of r and q ranges, O(r*q) otherwise; no
-// allocation.
+// Cost, for sets of r and q ranges, r <= q: O(r+q) when both are
+// canonical (O(r log q) when q is much larger); O(q log r) or O(r log q)
+// when one of them is, without allocation (each range of the other is
+// looked up by binary search); when neither is, a sorted copy of the
+// smaller is made (O(r log r), one allocation), then as before. A set
+// parsed from a server keeps the server's order, so its size never
+// multiplies the other's.
 func (s SeqSet) Overlaps(t SeqSet) bool {
-	meet := func(a, b wire.SeqRange) bool {
-		return seqKey(a.Start) <= seqKey(b.Stop) && seqKey(b.Start) <= seqKey(a.Stop)
+	if len(s.r) > len(t.r) {
+		s, t = t, s // s is the smaller
 	}
-	if s.unsorted || t.unsorted {
-		for _, a := range s.r {
-			for _, b := range t.r {
-				if meet(a, b) {
-					return true
+	if len(s.r) == 0 {
+		return false
+	}
+	switch {
+	case s.unsorted && t.unsorted:
+		if len(s.r) <= 8 && len(t.r) <= 8 {
+			for _, a := range s.r {
+				for _, b := range t.r {
+					if seqMeet(a, b) {
+						return true
+					}
 				}
 			}
+			return false
 		}
-		return false
+		return overlapsSorted(compactRanges(slices.Clone(s.r)), t.r)
+	case s.unsorted:
+		return overlapsSorted(t.r, s.r)
+	case t.unsorted:
+		return overlapsSorted(s.r, t.r)
+	}
+	if len(s.r)*bits.Len(uint(len(t.r))) < len(t.r) {
+		return overlapsSorted(t.r, s.r)
 	}
 	for i, j := 0, 0; i < len(s.r) && j < len(t.r); {
 		a, b := s.r[i], t.r[j]
-		if meet(a, b) {
+		if seqMeet(a, b) {
 			return true
 		}
 		if seqKey(a.Stop) < seqKey(b.Stop) {
 			i++
 		} else {
 			j++
+		}
+	}
+	return false
+}
+
+// seqMeet reports whether ranges a and b share a number.
+func seqMeet(a, b wire.SeqRange) bool {
+	return seqKey(a.Start) <= seqKey(b.Stop) && seqKey(b.Start) <= seqKey(a.Stop)
+}
+
+// overlapsSorted reports whether a range of rs, in any order, meets one of
+// sorted, which is canonical: O(len(rs) log len(sorted)), no allocation.
+func overlapsSorted(sorted, rs []wire.SeqRange) bool {
+	for _, b := range rs {
+		// The first range of sorted that does not end before b starts:
+		// the only one that can meet b if any does (sorted's ranges are
+		// ascending and apart).
+		i, _ := slices.BinarySearchFunc(sorted, seqKey(b.Start), func(r wire.SeqRange, k uint64) int {
+			if seqKey(r.Stop) < k {
+				return -1
+			}
+			return 1
+		})
+		if i < len(sorted) && seqKey(sorted[i].Start) <= seqKey(b.Stop) {
+			return true
 		}
 	}
 	return false
@@ -498,7 +543,12 @@ func (s SeqSet) Len() (n uint64, ok bool) {
 func (s SeqSet) IsEmpty() bool { return len(s.r) == 0 }
 
 // Dynamic reports whether s holds "*", whose value depends on the mailbox.
+// It costs O(1) for a canonical set (where "*" can only end the last
+// range), O(r) for a set of r ranges in the order a peer sent them.
 func (s SeqSet) Dynamic() bool {
+	if !s.unsorted {
+		return len(s.r) > 0 && s.r[len(s.r)-1].Stop == 0
+	}
 	for _, r := range s.r {
 		if r.Stop == 0 {
 			return true

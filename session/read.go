@@ -821,16 +821,18 @@ func sameMailbox(a, b string) bool {
 // uidsDone reports whether the FETCH responses routed to p, a UID FETCH
 // or UID STORE, have reached the largest UID of its set (reader
 // goroutine only): a server answers by ascending UID, so no later
-// response is p's.
+// response is p's. O(1): p.set is canonical (routingSet), its largest
+// UID the end of its last range; it is asked once per FETCH response and
+// command in flight.
 func (p *Pending) uidsDone() bool {
 	if !p.hasSet || p.lastUID == 0 || p.set.Dynamic() {
 		return false
 	}
-	var top uint32
-	for _, r := range p.set.Ranges() {
-		top = max(top, r.Start, r.Stop)
+	rs := p.set.Ranges()
+	if len(rs) == 0 {
+		return false
 	}
-	return p.lastUID >= top
+	return p.lastUID >= rs[len(rs)-1].Stop
 }
 
 // noBodies reports whether p asks for no body section (Command.NoBodies,

@@ -488,7 +488,9 @@ type Command struct {
 	// FETCH responses are routed by it, and commands whose sets may
 	// overlap are not pipelined. Nil means the session reads it from the
 	// encoded arguments (from a trial encoding when the command starts,
-	// for a command that takes FETCH responses).
+	// for a command that takes FETCH responses). The session keeps a
+	// sorted copy, so that routing a response costs O(log r) for r ranges
+	// in any order: the caller may reuse the set once Start returns.
 	Messages *codec.SeqSet
 	// Mailbox is the mailbox the command targets (SELECT, EXAMINE,
 	// STATUS), as a Go string: pipelined STATUS responses are routed by

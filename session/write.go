@@ -185,12 +185,10 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush bool) (*Pend
 	}
 	p := &Pending{s: s, tag: s.nextTag(), name: name, wname: wname, cmd: cmd, info: info, start: time.Now()}
 	if set != nil && set.known {
-		// Read once: noteTarget keeps it. A caller's Messages is
-		// copied, as the caller may reuse it once Start returns.
+		// Read once: noteTarget keeps it. A caller's Messages was
+		// copied (commandSet), as the caller may reuse it once Start
+		// returns.
 		p.set, p.hasSet = set.set, true
-		if cmd.Messages != nil {
-			p.set = set.set.Clone()
-		}
 	}
 	if cmd.Pull {
 		p.pull = &puller{}
@@ -596,10 +594,12 @@ func bounds(set codec.SeqSet) (lo, hi uint32, ok bool) {
 // commandSet returns the message set of cmd, which takes FETCH responses
 // by it: Command.Messages, or for a raw command the set its arguments
 // start with, read from a trial encoding (as noteTarget reads it once the
-// command is sent); not known when neither gives one.
+// command is sent); not known when neither gives one. The set is
+// canonical (routingSet), and Messages is copied: the caller may reuse
+// it once Start returns.
 func commandSet(cmd *Command, name, wname string, uids bool) targetSet {
 	if cmd.Messages != nil {
-		return targetSet{set: *cmd.Messages, uids: uids, known: true}
+		return targetSet{set: routingSet(cmd.Messages.Clone()), uids: uids, known: true}
 	}
 	t := targetSet{uids: uids}
 	if cmd.Args == nil {
@@ -615,9 +615,22 @@ func commandSet(cmd *Command, name, wname string, uids bool) targetSet {
 		return t
 	}
 	if set, ok := leadingSet(wc.Parts[0].Data, "x", name, wname); ok {
-		t.set, t.known = set, true
+		t.set, t.known = routingSet(set), true
 	}
 	return t
+}
+
+// routingSet returns set, which the session owns, canonical (compacted in
+// place): the FETCH and VANISHED responses of a command are routed by its
+// set, once per response and per command in flight (Contains, Overlaps,
+// Dynamic, uidsDone), which costs O(log r) or O(1) on a canonical set of r
+// ranges but O(r) on one in the order the caller wrote it (a raw UID
+// FETCH of UIDs in descending order), and a server chooses how many
+// responses it sends. Only the numbers matter for routing, not their
+// order.
+func routingSet(set codec.SeqSet) codec.SeqSet {
+	set.Compact()
+	return set
 }
 
 // armStall turns the stall timeout on while commands wait, IDLE excepted
@@ -861,7 +874,7 @@ func (p *Pending) noteTarget(wc *wire.Encoded) {
 			return // read when the command started (commandSet)
 		}
 		if p.cmd.Messages != nil {
-			p.set = p.cmd.Messages.Clone()
+			p.set = routingSet(p.cmd.Messages.Clone())
 			p.hasSet = true
 			return
 		}
@@ -876,7 +889,7 @@ func (p *Pending) noteTarget(wc *wire.Encoded) {
 	data := wc.Parts[0].Data
 	if p.info.target == TargetMessages {
 		if set, ok := leadingSet(data, p.tag, p.name, p.wname); ok {
-			p.set, p.hasSet = set, true
+			p.set, p.hasSet = routingSet(set), true
 		}
 		return
 	}

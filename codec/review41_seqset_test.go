@@ -1,0 +1,163 @@
+package codec
+
+import (
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/wire"
+)
+
+// TestReview41ROverlapsNotProduct: Overlaps of a set in the order a server
+// sent it (not canonical) fell back to a nested loop, O(r*q): a session
+// routes each VANISHED (EARLIER) by Overlaps with the set of every UID
+// command in flight, so a server's descending list of q UIDs cost q times
+// the command's ranges. It must cost about O(q log r): the time for a
+// command of 2,048 ranges is compared with the time for one range (x2048
+// for the nested loop, about x11 for binary searches), and the common case
+// (one set canonical) must not allocate.
+func TestReview41ROverlapsNotProduct(t *testing.T) {
+	const q = 100000
+	var b strings.Builder
+	for i := q; i > 0; i-- {
+		if i != q {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Itoa(2*i + 1000000))
+	}
+	server, err := ParseSeqSet([]byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	command := func(r int) SeqSet {
+		var s SeqSet
+		for i := 0; i < r; i++ {
+			s.AddNum(uint32(2*i + 1))
+		}
+		return s
+	}
+	// The same command set as a raw command's arguments would give it:
+	// in the order written (descending), not canonical either.
+	parsedDesc := func(s SeqSet) SeqSet {
+		rs := s.Ranges()
+		var b strings.Builder
+		for i := len(rs) - 1; i >= 0; i-- {
+			if i != len(rs)-1 {
+				b.WriteByte(',')
+			}
+			b.WriteString(strconv.Itoa(int(rs[i].Start)))
+		}
+		p, err := ParseSeqSet([]byte(b.String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	timeOf := func(f func() bool) time.Duration {
+		best := time.Duration(1 << 62)
+		for k := 0; k < 3; k++ {
+			start := time.Now()
+			if f() {
+				t.Fatal("the sets overlap: they should not")
+			}
+			best = min(best, time.Since(start))
+		}
+		return best
+	}
+	one, many := command(1), command(2048)
+	manyDesc := parsedDesc(many)
+	base := timeOf(func() bool { return one.Overlaps(server) })
+	for _, c := range []struct {
+		name string
+		f    func() bool
+	}{
+		{"canonical command, server's set", func() bool { return many.Overlaps(server) }},
+		{"server's set, canonical command", func() bool { return server.Overlaps(many) }},
+		{"descending command, server's set", func() bool { return manyDesc.Overlaps(server) }},
+	} {
+		d := timeOf(c.f)
+		ratio := float64(d) / float64(base)
+		t.Logf("%s: %v against %v for a command of one range (x%.1f)", c.name, d, base, ratio)
+		if ratio > 200 {
+			t.Errorf("%s: Overlaps of 2,048 ranges with %d costs x%.0f the time of one range: O(r*q)", c.name, q, ratio)
+		}
+	}
+	if a := testing.AllocsPerRun(5, func() { many.Overlaps(server) }); a != 0 {
+		t.Errorf("Overlaps of a canonical set with a server's set allocates %v times; want 0", a)
+	}
+	// The answers are those of the nested loop.
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{
+		{"5,3,1", "2,4,6", false}, {"5,3,1", "6,4,3", true}, {"1:3", "9,7,3", true},
+		{"9,7,3", "1:2", false}, {"1:*", "9,2", true}, {"9,*", "10:12,1", false},
+		{"9,*", "12,*", true}, {"4:*,2", "3", false}, {"4:*,2", "100", true},
+		{"30,29,28,27,26,25,24,23,22,21", "1,3,5,7,9,11,13,15,17,19", false},
+		{"30,29,28,27,26,25,24,23,22,21", "1,3,5,7,9,11,13,15,17,29", true},
+	} {
+		a, _ := ParseSeqSet([]byte(c.a))
+		b, _ := ParseSeqSet([]byte(c.b))
+		for _, x := range [][2]SeqSet{{a, b}, {b, a}, {a.canonicalSet(), b}, {a, b.canonicalSet()}, {b, a.canonicalSet()}, {a.canonicalSet(), b.canonicalSet()}} {
+			if got := x[0].Overlaps(x[1]); got != c.want {
+				t.Errorf("%v Overlaps %v = %v; want %v", x[0].Ranges(), x[1].Ranges(), got, c.want)
+			}
+		}
+	}
+}
+
+// TestReview41ROverlapsOracle: Overlaps, by each of its paths (both sets
+// canonical, merged or by binary search; one canonical; neither, small or
+// with a sorted copy), answers as the nested loop over the ranges does;
+// Dynamic (O(1) on a canonical set) as a look at every range does.
+func TestReview41ROverlapsOracle(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 18))
+	gen := func() SeqSet {
+		var s SeqSet
+		n := 1 + rng.IntN(40)
+		if rng.IntN(4) == 0 {
+			n = 1 + rng.IntN(3)
+		}
+		for range n {
+			a, b := uint32(1+rng.IntN(300)), uint32(1+rng.IntN(300))
+			if rng.IntN(2) == 0 {
+				b = a
+			} else if rng.IntN(30) == 0 {
+				b = 0 // "*"
+			}
+			s.Append(wire.SeqRange{Start: a, Stop: b})
+		}
+		if rng.IntN(2) == 0 {
+			s.Compact()
+		}
+		return s
+	}
+	for range 20000 {
+		a, b := gen(), gen()
+		want := false
+		for _, x := range a.Ranges() {
+			for _, y := range b.Ranges() {
+				want = want || seqMeet(x, y)
+			}
+		}
+		dyn := false
+		for _, x := range a.Ranges() {
+			dyn = dyn || x.Stop == 0
+		}
+		if a.Dynamic() != dyn {
+			t.Fatalf("%v (canonical %v) Dynamic = %v; want %v", a.Ranges(), !a.unsorted, !dyn, dyn)
+		}
+		if got := a.Overlaps(b); got != want {
+			t.Fatalf("%v (canonical %v) Overlaps %v (canonical %v) = %v; want %v", a.Ranges(), !a.unsorted, b.Ranges(), !b.unsorted, got, want)
+		}
+	}
+}
+
+// canonicalSet returns a canonical copy of s.
+func (s SeqSet) canonicalSet() SeqSet {
+	c := s.Clone()
+	c.Compact()
+	return c
+}
