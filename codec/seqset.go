@@ -526,16 +526,35 @@ func unKey(k uint64) uint32 {
 
 // Len returns how many distinct numbers s holds. ok is false if s is
 // dynamic (holds "*"), since the count then depends on the mailbox. It
-// costs O(r) for a canonical set of r ranges; a non-canonical set is
-// compacted into a temporary copy first.
+// costs O(r) for a set of r ranges that is canonical or, in the order a
+// peer sent them, ascending or descending without overlaps (1,2,3 or
+// 9,7,5:6: what servers send), and does not allocate then; a set in any
+// other order is compacted into a temporary copy first (O(r log r)).
 func (s SeqSet) Len() (n uint64, ok bool) {
 	if s.Dynamic() {
 		return 0, false
 	}
-	for _, r := range s.canonical() {
+	rs := s.r
+	if s.unsorted && !monotoneApart(rs) {
+		rs = s.canonical()
+	}
+	for _, r := range rs {
 		n += uint64(r.Stop) - uint64(r.Start) + 1
 	}
 	return n, true
+}
+
+// monotoneApart reports whether the ranges rs, in their order, are all
+// ascending or all descending, none overlapping another (adjacent ones
+// may follow each other): then none holds a number another holds.
+func monotoneApart(rs []wire.SeqRange) bool {
+	up, down := true, true
+	for i := 1; i < len(rs) && (up || down); i++ {
+		a, b := rs[i-1], rs[i]
+		up = up && seqKey(b.Start) > seqKey(a.Stop)
+		down = down && seqKey(b.Stop) < seqKey(a.Start)
+	}
+	return up || down
 }
 
 // IsEmpty reports whether s holds nothing. An empty set is not valid on
