@@ -259,7 +259,16 @@ func (f *connFlags) splitURL(args []string) (*target, []string, error) {
 // runs, logs out and closes the connection (the shell goes on with the
 // next command, idle exits 0); were the --stream command killed by the
 // same Ctrl-C, there would be no connection left for any of that.
+//
+// A simple command (execSimple) is run with exec: it is then the shell's
+// process, the one transport.Exec's parent-death signal kills when
+// imapkit dies (a second Ctrl-C, a SIGKILL) and Close kills. dash forks
+// even the one command of sh -c: ssh went on running, reparented, after
+// imapkit was killed, and on a stalled network did not see its stdin end.
 func streamArgs(command string, shareTerminal bool) (name string, args []string) {
+	if execSimple(command) {
+		command = "exec " + strings.TrimLeft(command, " \t")
+	}
 	if shareTerminal {
 		command = "trap '' INT\n" + command
 	}
@@ -705,3 +714,29 @@ func exitCode(stderr io.Writer, name string, err error) int {
 // errNotFound reports that what was asked for is not on the server (a
 // UID that does not exist): exit code 1, as for a NO.
 var errNotFound = errors.New("not found")
+
+// execSimple reports whether command is one simple command that sh can
+// run with exec in front of it: no list, pipeline, subshell, background
+// job, command substitution or newline (a quoted ";" counts too: such a
+// command runs as written), a first word that is neither an assignment
+// nor a shell keyword or builtin (exec cd fails where cd ran). Anything
+// else runs as written, under the shell.
+func execSimple(command string) bool {
+	if strings.ContainsAny(command, ";&|()`\n") || strings.Contains(command, "$(") {
+		return false
+	}
+	fields := strings.Fields(command)
+	if len(fields) == 0 || strings.Contains(fields[0], "=") {
+		return false
+	}
+	switch strings.Trim(fields[0], `'"`) {
+	case "if", "then", "else", "elif", "fi", "case", "esac", "for", "while", "until", "do", "done",
+		"in", "function", "select", "time", "{", "}", "[[", "]]", "!", ".", ":", "alias", "bg", "break",
+		"cd", "command", "continue", "eval", "exec", "exit", "export", "false", "fc", "fg", "getopts",
+		"hash", "jobs", "kill", "local", "printf", "pwd", "read", "readonly", "return", "set", "shift",
+		"test", "[", "times", "trap", "true", "type", "ulimit", "umask", "unalias", "unset", "wait",
+		"source", "echo":
+		return false
+	}
+	return true
+}
