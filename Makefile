@@ -65,12 +65,12 @@ BENCHTEST = cd bench && $(GO) vet -race ./... && $(GO) mod tidy -diff && $(GO) t
 test: deps modules check-fmt vet tidy-check
 	@echo "== building the tests with -race and running them; the tests start Dovecot and Cyrus (minutes with an empty build cache)"
 	@echo "== beside them: the comparison suite's own module (bench/, with go-imap v2): go vet, go mod tidy -diff, its tests with -race (its timed runs are make bench-compare's); its output follows theirs"
-	@blog=$$(mktemp); \
+	@blog=$$(mktemp); trap 'rm -f "$$blog"' EXIT; trap 'rm -f "$$blog"; exit 130' INT TERM; \
 	( $(BENCHTEST) ) >$$blog 2>&1 & bpid=$$!; \
 	echo "$(GO) test -race -vet=off -count=1 -timeout $(TESTTIMEOUT) $(PKGS)"; \
 	$(GO) test -race -vet=off -count=1 -timeout $(TESTTIMEOUT) $(PKGS); st=$$?; \
 	wait $$bpid; bst=$$?; \
-	echo "== the comparison suite's module (bench/): $(BENCHTEST)"; cat $$blog; rm -f $$blog; \
+	echo "== the comparison suite's module (bench/): $(BENCHTEST)"; cat "$$blog"; \
 	if [ $$bst -ne 0 ]; then echo "bench/: FAILED (exit $$bst)"; fi; \
 	[ $$st -eq 0 ] && [ $$bst -eq 0 ]
 
