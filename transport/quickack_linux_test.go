@@ -7,6 +7,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"reflect"
 	"testing"
 
 	"github.com/imapkit/imapkit/transport"
@@ -90,8 +91,15 @@ func TestDialQuickAck(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	if _, ok := d.(*net.TCPConn); !ok {
-		t.Fatalf("with DelayedAcks the connection is %T", d)
+	// With DelayedAcks it wraps the *net.TCPConn too (for ServerName,
+	// since 31d4032), but not in the quick-ACK wrapper.
+	if reflect.TypeOf(d) == reflect.TypeOf(c) {
+		t.Fatalf("with DelayedAcks the connection is the quick-ACK one (%T)", d)
+	}
+	if nd, ok := d.(interface{ NetConn() net.Conn }); !ok {
+		t.Fatalf("with DelayedAcks the connection (%T) has no NetConn", d)
+	} else if _, ok := nd.NetConn().(*net.TCPConn); !ok {
+		t.Fatalf("with DelayedAcks NetConn is %T", nd.NetConn())
 	}
 	roundTrip(t, d, buf)
 }
