@@ -265,19 +265,33 @@ func (s *Session) decodeNext() (r codec.Response, err error) {
 				s.rl.inUser, s.pr.inRead = false, false
 				panic(v)
 			}
-			if !s.mu.TryLock() {
-				// mu may be held by the code that panicked (the
-				// section handler routes under it, and calls a
-				// Command.Want there): ending the session would
-				// take it again and hang for ever. It goes on as a
-				// panic, as before: a crash, not a hang.
+			if !s.muFreeSoon() {
+				// mu is held by the code that panicked (the section
+				// handler routes under it, and calls a Command.Want
+				// there): ending the session would take it again
+				// and hang for ever. It goes on as a panic, as
+				// before: a crash, not a hang.
 				panic(v)
 			}
-			s.mu.Unlock()
 			r, err = nil, decoderPanic(s.log, v)
 		}
 	}()
 	return s.dec.Next()
+}
+
+// muFreeSoon reports whether mu can be taken within a second (taking and
+// releasing it): another goroutine holds it for moments (Start, Wait,
+// State...), the code that panicked with it held for ever.
+func (s *Session) muFreeSoon() bool {
+	for deadline := time.Now().Add(time.Second); ; time.Sleep(time.Millisecond) {
+		if s.mu.TryLock() {
+			s.mu.Unlock()
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
 }
 
 // decoderPanic is the error for a panic v of the decoder; the stack goes
