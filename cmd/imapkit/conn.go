@@ -718,15 +718,18 @@ var errNotFound = errors.New("not found")
 // execSimple reports whether command is one simple command that sh can
 // run with exec in front of it: no list, pipeline, subshell, background
 // job, command substitution or newline (a quoted ";" counts too: such a
-// command runs as written), a first word that is neither an assignment
-// nor a shell keyword or builtin (exec cd fails where cd ran). Anything
+// command runs as written), a first word that is neither an assignment,
+// a redirection, nor a shell keyword or builtin (exec cd fails where cd
+// ran). Anything
 // else runs as written, under the shell.
 func execSimple(command string) bool {
 	if strings.ContainsAny(command, ";&|()`\n") || strings.Contains(command, "$(") {
 		return false
 	}
 	fields := strings.Fields(command)
-	if len(fields) == 0 || strings.Contains(fields[0], "=") {
+	if len(fields) == 0 || strings.ContainsAny(fields[0], "=<>") {
+		// An assignment, or a redirection that may come before one
+		// ("2>/dev/null FOO=bar cmd": exec would run FOO=bar).
 		return false
 	}
 	switch strings.Trim(fields[0], `'"`) {
