@@ -68,14 +68,19 @@ BENCHTEST = cd bench && $(GO) vet -race ./... && $(GO) mod tidy -diff && $(GO) t
 # deadlines) came last in ./...'s order and ran alone at the end with a
 # core idle: session alone for the last 170 s of a 684 s cold run.
 TESTPKGS ?= ./session ./commands ./cmd/imapkit $(PKGS)
+# TESTP test binaries run at once (go test -p; GOMAXPROCS, 2 here, by
+# default): the three longest wait for servers and deadlines a good part
+# of their time, and with 2 the third (cmd/imapkit, 213 s) ran after the
+# first two, alone at the end: 612 s cold with 2 (quiet machine).
+TESTP ?= 3
 
 test: deps modules check-fmt vet tidy-check
 	@echo "== building the tests with -race and running them; the tests start Dovecot and Cyrus (minutes with an empty build cache)"
 	@echo "== beside them: the comparison suite's own module (bench/, with go-imap v2): go vet, go mod tidy -diff, its tests with -race (its timed runs are make bench-compare's); its output follows theirs"
 	@blog=$$(mktemp); trap 'rm -f "$$blog"' EXIT; trap 'rm -f "$$blog"; exit 130' INT TERM; \
 	( $(BENCHTEST) ) >$$blog 2>&1 & bpid=$$!; \
-	echo "$(GO) test -race -vet=off -count=1 -timeout $(TESTTIMEOUT) $(TESTPKGS)"; \
-	$(GO) test -race -vet=off -count=1 -timeout $(TESTTIMEOUT) $(TESTPKGS); st=$$?; \
+	echo "$(GO) test -race -vet=off -count=1 -p $(TESTP) -timeout $(TESTTIMEOUT) $(TESTPKGS)"; \
+	$(GO) test -race -vet=off -count=1 -p $(TESTP) -timeout $(TESTTIMEOUT) $(TESTPKGS); st=$$?; \
 	wait $$bpid; bst=$$?; \
 	echo "== the comparison suite's module (bench/): $(BENCHTEST)"; cat "$$blog"; \
 	if [ $$bst -ne 0 ]; then echo "bench/: FAILED (exit $$bst)"; fi; \
