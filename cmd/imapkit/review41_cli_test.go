@@ -128,7 +128,17 @@ while IFS= read -r l; do
   *) printf '%s OK done\r\n' "$tag";;
   esac
 done`
-	cmd := ptyCommand(t, nil, "select", "--stream", script, "INBOX")
+	secondSigintEndsStreamChild(t, script, pidFile, "its --stream child")
+}
+
+// secondSigintEndsStreamChild runs imapkit select --stream stream without
+// a controlling terminal, waits for the child that writes its pid to
+// pidFile to stall at SELECT (a sleep), sends imapkit two SIGINTs and
+// fails unless imapkit ends and the child (named what in messages) is
+// gone within 3 s after.
+func secondSigintEndsStreamChild(t *testing.T, stream, pidFile, what string) {
+	t.Helper()
+	cmd := ptyCommand(t, nil, "select", "--stream", stream, "INBOX")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // no controlling terminal
 	stderr := &syncBuffer{}
 	cmd.Stderr = stderr
@@ -176,7 +186,7 @@ done`
 	}
 	for deadline := time.Now().Add(3 * time.Second); procRunning(pid); time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("3 s after imapkit was killed by the second SIGINT, its --stream child %d (%s) is still running", pid, procCmdline(pid))
+			t.Fatalf("3 s after imapkit was killed by the second SIGINT, %s %d (%s) is still running", what, pid, procCmdline(pid))
 		}
 	}
 }

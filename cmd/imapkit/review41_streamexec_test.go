@@ -1,13 +1,11 @@
+//go:build linux
+
 package main
 
 import (
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
-	"syscall"
 	"testing"
-	"time"
 )
 
 // TestReview41VStreamCommandOutlivesImapkit: docs/cli.md (--stream, the
@@ -45,57 +43,8 @@ done
 		t.Fatal(err)
 	}
 	// One simple command, like "ssh host /usr/lib/dovecot/imap".
-	cmd := ptyCommand(t, nil, "select", "--stream", "/bin/sh "+server, "INBOX")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // no controlling terminal
-	stderr := &syncBuffer{}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-done
-	})
-	var pid int
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		b, _ := os.ReadFile(pidFile)
-		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && n > 0 {
-			pid = n
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the command never started: %q", stderr.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
-	for !strings.Contains(procCmdline(pid), "sleep") {
-		if time.Now().After(deadline) {
-			t.Fatalf("the command never got SELECT: %q", stderr.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	cmd.Process.Signal(syscall.SIGINT)
-	for !strings.Contains(stderr.String(), "imapkit select:") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no error after the first SIGINT: %q", stderr.String())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	cmd.Process.Signal(syscall.SIGINT)
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatalf("imapkit outlived the second SIGINT by 10 s: %q", stderr.String())
-	}
-	for deadline := time.Now().Add(3 * time.Second); procRunning(pid); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("3 s after imapkit was killed by the second SIGINT, the --stream command %d (%s), forked by the shell, is still running (reparented to init); only the shell got the parent-death signal", pid, procCmdline(pid))
-		}
-	}
+	secondSigintEndsStreamChild(t, "/bin/sh "+server, pidFile,
+		"the --stream command, forked by the shell (reparented to init if only the shell got the parent-death signal),")
 }
 
 // TestReview41VExecSimple: which --stream commands are run with exec.
