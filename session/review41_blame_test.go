@@ -1,7 +1,6 @@
 package session_test
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -21,7 +20,7 @@ import (
 // command that takes responses of that name now: the SEARCH fails, the
 // NOOP does not.
 func TestReview41SBlameByName(t *testing.T) {
-	conn, srv := hostile.Pipe(func(c *hostile.Conn) error {
+	ctx, s := r41Open(t, 20*time.Second, func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1 ESEARCH")
 		var tags []string
 		for len(tags) < 2 {
@@ -36,14 +35,6 @@ func TestReview41SBlameByName(t *testing.T) {
 		c.Reply(tags[1], "OK search")
 		return c.Serve()
 	})
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	s, err := session.Open(ctx, conn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
 	noop, err := s.Start(ctx, &session.Command{Name: "NOOP"})
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package session_test
 
 import (
-	"context"
 	"errors"
 	"testing"
 	"time"
@@ -19,7 +18,7 @@ import (
 // TestAuthenticateEndedBeforeAnswer (1 run in 10 at load 13). Continue
 // now looks at the command first; Wait gives the NO.
 func TestReview41QContinueAfterNoThenEOF(t *testing.T) {
-	conn, srv := hostile.Pipe(func(c *hostile.Conn) error {
+	ctx, s := r41Open(t, 20*time.Second, func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1")
 		cmd, err := c.Until("AUTHENTICATE")
 		if err != nil {
@@ -29,14 +28,6 @@ func TestReview41QContinueAfterNoThenEOF(t *testing.T) {
 		c.Reply(cmd.Tag, "NO [AUTHENTICATIONFAILED] no")
 		return c.Close()
 	})
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	s, err := session.Open(ctx, conn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
 	p, err := s.Start(ctx, &session.Command{Name: "AUTHENTICATE", AnyState: true, Args: func(e *wire.Encoder) { e.SP().Atom("X-TEST") }})
 	if err != nil {
 		t.Fatal(err)

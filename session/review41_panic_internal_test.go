@@ -23,6 +23,28 @@ import (
 // It now ends the session with an *AbortError matching ErrDecoderPanic,
 // and the command waiting gets it.
 func TestReview41PDecoderPanicEndsSession(t *testing.T) {
+	ctx, s := r41PlantedSession(t, func(*Session) func(*codec.Fetch, *codec.Section, io.Reader) error {
+		return func(*codec.Fetch, *codec.Section, io.Reader) error { panic("planted decoder bug") }
+	})
+	_, err := s.Run(ctx, &Command{Name: "NOOP"})
+	if !errors.Is(err, ErrDecoderPanic) || !errors.Is(err, ErrAborted) {
+		t.Fatalf("NOOP: %v; want an error matching ErrDecoderPanic and ErrAborted", err)
+	}
+	if !strings.Contains(err.Error(), "planted decoder bug") {
+		t.Errorf("the error does not name the panic: %v", err)
+	}
+	if !errors.Is(s.Err(), ErrDecoderPanic) {
+		t.Errorf("session error %v; want ErrDecoderPanic", s.Err())
+	}
+}
+
+// r41PlantedSession does Open's steps against a server that answers NOOP
+// with a 5,000-byte FETCH body, with the decoder's section hook made by
+// section (given the session) planted before the reader goroutine
+// starts: a stand-in for a bug in the decoder's own code. The session,
+// its server and the 20 s context end with the test.
+func r41PlantedSession(t *testing.T, section func(*Session) func(*codec.Fetch, *codec.Section, io.Reader) error) (context.Context, *Session) {
+	t.Helper()
 	conn, srv := hostile.Pipe(func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1")
 		cmd, err := c.Until("NOOP")
@@ -33,13 +55,11 @@ func TestReview41PDecoderPanicEndsSession(t *testing.T) {
 		c.Reply(cmd.Tag, "OK")
 		return c.Serve()
 	})
-	defer srv.Close()
+	t.Cleanup(func() { srv.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	// Open's steps, with the decoder's hook planted before the reader
-	// goroutine starts.
+	t.Cleanup(cancel)
 	s := newSession(conn, nil)
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
 	g, err := s.decodeNext()
 	st, ok := g.(*codec.Status)
 	if err != nil || !ok || st.Kind != codec.StatusPREAUTH || st.Code == nil || st.Code.Kind != codec.CodeCapability {
@@ -47,20 +67,9 @@ func TestReview41PDecoderPanicEndsSession(t *testing.T) {
 	}
 	s.state = StateAuth
 	s.setCaps(st.Code.Caps)
-	s.dec = codec.NewDecoder(s.tok, &codec.DecoderOptions{SectionHandler: func(*codec.Fetch, *codec.Section, io.Reader) error {
-		panic("planted decoder bug")
-	}})
+	s.dec = codec.NewDecoder(s.tok, &codec.DecoderOptions{SectionHandler: section(s)})
 	s.startGoroutines()
-	_, err = s.Run(ctx, &Command{Name: "NOOP"})
-	if !errors.Is(err, ErrDecoderPanic) || !errors.Is(err, ErrAborted) {
-		t.Fatalf("NOOP: %v; want an error matching ErrDecoderPanic and ErrAborted", err)
-	}
-	if !strings.Contains(err.Error(), "planted decoder bug") {
-		t.Errorf("the error does not name the panic: %v", err)
-	}
-	if !errors.Is(s.Err(), ErrDecoderPanic) {
-		t.Errorf("session error %v; want ErrDecoderPanic", s.Err())
-	}
+	return ctx, s
 }
 
 // TestReview41PSectionsPanicNotCaught: a panic of the user's Sections

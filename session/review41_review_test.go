@@ -27,7 +27,7 @@ import (
 // documented as "the server answered it before the line was written"
 // (docs/errors.md: "after the server had ended the command").
 func TestReview41TContinueAfterAbortIsNotCommandEnded(t *testing.T) {
-	conn, srv := hostile.Pipe(func(c *hostile.Conn) error {
+	ctx, s := r41Open(t, 20*time.Second, func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1")
 		if _, err := c.Until("AUTHENTICATE"); err != nil {
 			return err
@@ -35,14 +35,6 @@ func TestReview41TContinueAfterAbortIsNotCommandEnded(t *testing.T) {
 		c.Line("+ Y2hhbGxlbmdl")
 		return c.Close() // no tagged answer: the connection is lost
 	})
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	s, err := session.Open(ctx, conn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
 	p, err := s.Start(ctx, &session.Command{Name: "AUTHENTICATE", AnyState: true, Args: func(e *wire.Encoder) { e.SP().Atom("X-TEST") }})
 	if err != nil {
 		t.Fatal(err)
@@ -116,7 +108,7 @@ func TestReview41UWantPanicInSectionHandler(t *testing.T) {
 }
 
 func r41WantPanicChild(t *testing.T) {
-	conn, srv := hostile.Pipe(func(c *hostile.Conn) error {
+	ctx, s := r41Open(t, 5*time.Second, func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1")
 		cmd, err := c.Until("FETCH")
 		if err != nil {
@@ -126,14 +118,7 @@ func r41WantPanicChild(t *testing.T) {
 		c.Reply(cmd.Tag, "OK")
 		return c.Serve()
 	})
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	s, err := session.Open(ctx, conn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = s.Run(ctx, &session.Command{Name: "FETCH", AnyState: true,
+	_, err := s.Run(ctx, &session.Command{Name: "FETCH", AnyState: true,
 		Args: func(e *wire.Encoder) { e.SP().Raw("1").SP().Raw("(BODY[])") },
 		Want: func(codec.Response) bool { panic("the user's Want panics") },
 		Sections: func(_ *codec.Fetch, _ *codec.Section, r io.Reader) error {
@@ -154,6 +139,23 @@ func r41WantPanicChild(t *testing.T) {
 
 // r41Trim keeps, of the child's output, what is not a goroutine's stack
 // and the stacks that go through this module (where it is stuck).
+// r41Open opens a session on a scripted hostile server running script,
+// with a context of the given timeout; the session, the server and the
+// context end with the test.
+func r41Open(t *testing.T, timeout time.Duration, script func(c *hostile.Conn) error) (context.Context, *session.Session) {
+	t.Helper()
+	conn, srv := hostile.Pipe(script)
+	t.Cleanup(func() { srv.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancel)
+	s, err := session.Open(ctx, conn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return ctx, s
+}
+
 func r41Trim(s string) string {
 	var b strings.Builder
 	for i, block := range strings.Split(s, "\n\n") {

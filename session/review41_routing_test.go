@@ -1,7 +1,6 @@
 package session_test
 
 import (
-	"context"
 	"strconv"
 	"strings"
 	"testing"
@@ -37,7 +36,7 @@ func TestReview41RVanishedEarlierOverlapsProduct(t *testing.T) {
 			v.WriteString(strconv.Itoa(2*i + 1000000))
 		}
 		line := v.String()
-		conn, srv := hostile.Pipe(func(c *hostile.Conn) error {
+		ctx, s := r41Open(t, 120*time.Second, func(c *hostile.Conn) error {
 			c.PreAuth("IMAP4rev1 CONDSTORE QRESYNC")
 			cmd, err := c.Until("UID FETCH")
 			if err != nil {
@@ -47,14 +46,6 @@ func TestReview41RVanishedEarlierOverlapsProduct(t *testing.T) {
 			c.Reply(cmd.Tag, "OK")
 			return c.Serve()
 		})
-		defer srv.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
-		defer cancel()
-		s, err := session.Open(ctx, conn, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
 		if _, err := s.Run(ctx, &session.Command{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Atom("INBOX") }}); err != nil {
 			t.Fatal(err)
 		}
@@ -63,7 +54,7 @@ func TestReview41RVanishedEarlierOverlapsProduct(t *testing.T) {
 			set.AddNum(uint32(2*i + 1))
 		}
 		start := time.Now()
-		_, err = s.Run(ctx, &session.Command{Name: "UID FETCH", Messages: &set, Args: func(e *wire.Encoder) {
+		_, err := s.Run(ctx, &session.Command{Name: "UID FETCH", Messages: &set, Args: func(e *wire.Encoder) {
 			e.SP().Raw(set.String()).SP().Raw("(FLAGS) (CHANGEDSINCE 1 VANISHED)")
 		}})
 		d := time.Since(start)
