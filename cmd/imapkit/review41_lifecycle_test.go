@@ -7,7 +7,9 @@ package main
 
 import (
 	"context"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -28,31 +30,7 @@ func TestReview41HAppendStdinInterrupt(t *testing.T) {
 	tmp := t.TempDir()
 	cmd := ptyCommand(t, []string{"IMAPKIT_PASSWORD=pw", "TMPDIR=" + tmp},
 		"append", "imap://alice@"+srv.Addr(), "INBOX")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stdin.Close()
-	stderr := &syncBuffer{}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	// Logged in: now spooling stdin.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		l := got()
-		if len(l) > 0 && strings.HasPrefix(l[0], "LOGIN") {
-			break
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatalf("no LOGIN; got %q stderr %q", l, stderr.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	stdin, stderr, done := startLoggedIn(t, cmd, got)
 	stdin.Write([]byte("Subject: secret draft\r\n\r\nhalf a message"))
 	time.Sleep(300 * time.Millisecond)
 	cmd.Process.Signal(syscall.SIGINT)
@@ -79,6 +57,39 @@ func TestReview41HAppendStdinInterrupt(t *testing.T) {
 	for _, f := range left {
 		b, _ := os.ReadFile(f)
 		t.Errorf("temporary file left behind (exited on first SIGINT: %v): %s holding %q", exited, f, b)
+	}
+}
+
+// startLoggedIn starts cmd, an imapkit command against the recording
+// server whose lines got returns, with a stdin pipe and stderr captured,
+// and returns once the command has logged in (within 20 s): the pipe
+// (closed with the test), stderr, and a channel that gets cmd.Wait's
+// result.
+func startLoggedIn(t *testing.T, cmd *exec.Cmd, got func() []string) (io.WriteCloser, *syncBuffer, chan error) {
+	t.Helper()
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stdin.Close() })
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		l := got()
+		if len(l) > 0 && strings.HasPrefix(l[0], "LOGIN") {
+			return stdin, stderr, done
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("no LOGIN; got %q stderr %q", l, stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -130,30 +141,7 @@ func TestReview41HReadSetInterrupt(t *testing.T) {
 func TestReview41HRawLiteralInterrupt(t *testing.T) {
 	srv, got := recordingServer(t)
 	cmd := ptyCommand(t, []string{"IMAPKIT_PASSWORD=pw"}, "raw", "imap://alice@"+srv.Addr(), "APPEND INBOX {20}")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stdin.Close()
-	stderr := &syncBuffer{}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		l := got()
-		if len(l) > 0 && strings.HasPrefix(l[0], "LOGIN") {
-			break
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatalf("no LOGIN; got %q stderr %q", l, stderr.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	stdin, stderr, done := startLoggedIn(t, cmd, got)
 	stdin.Write([]byte("Subject: x\n"))
 	time.Sleep(300 * time.Millisecond)
 	cmd.Process.Signal(syscall.SIGINT)
