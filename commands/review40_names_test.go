@@ -19,7 +19,15 @@ import (
 // selected, asked for its STATUS, copied or deleted at all; imapkit copy
 // fails it at every run.
 func TestReview40BListedLatin1NameUnusable(t *testing.T) {
-	c, ctx, f := r38FakeClient(t, "IMAP4rev1", func(cmd r38Cmd) string {
+	listedLatin1NameStatus(t, "IMAP4rev1")
+}
+
+// listedLatin1NameStatus lists "Caf\xe9" as raw 8-bit bytes from a fake
+// server offering caps, asks for its STATUS by the listed Name, and fails
+// unless the Client sends the name as listed and reads the answer.
+func listedLatin1NameStatus(t *testing.T, caps string) {
+	t.Helper()
+	c, ctx, f := r38FakeClient(t, caps, func(cmd r38Cmd) string {
 		switch {
 		case bytes.Contains(cmd.Raw, []byte(" LIST ")):
 			return "* LIST () \"/\" {4}\r\nCaf\xe9\r\n" + cmd.Tag + " OK done\r\n"
@@ -35,7 +43,7 @@ func TestReview40BListedLatin1NameUnusable(t *testing.T) {
 	name := l[0].Name
 	st, err := c.Status(ctx, name, commands.StatusMessages)
 	if errors.Is(err, commands.ErrMailboxName) {
-		t.Fatalf("Status(%q), a Name LIST gave: refused before sending: %v", name, err)
+		t.Fatalf("Status(%q), a Name LIST gave: refused before sending (caps %s): %v", name, caps, err)
 	}
 	if err != nil || st.Messages != 3 {
 		t.Fatalf("Status(%q): %v %+v", name, err, st)
