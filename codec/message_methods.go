@@ -127,14 +127,20 @@ func msgLocalPart(m string) string {
 	if isDotAtom(m) {
 		return m
 	}
+	return msgQuoted(m)
+}
+
+// msgQuoted returns s as an RFC 5322 quoted-string: in double quotes,
+// with each double quote and backslash escaped by a backslash.
+func msgQuoted(s string) string {
 	var b strings.Builder
-	b.Grow(len(m) + 2)
+	b.Grow(len(s) + 2)
 	b.WriteByte('"')
-	for i := 0; i < len(m); i++ {
-		if m[i] == '"' || m[i] == '\\' {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' || s[i] == '\\' {
 			b.WriteByte('\\')
 		}
-		b.WriteByte(m[i])
+		b.WriteByte(s[i])
 	}
 	b.WriteByte('"')
 	return b.String()
@@ -183,16 +189,7 @@ func msgQuotePhrase(s string) string {
 	if !strings.ContainsAny(s, "()<>[]:;@\\,.\"") {
 		return s
 	}
-	var b strings.Builder
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		if s[i] == '"' || s[i] == '\\' {
-			b.WriteByte('\\')
-		}
-		b.WriteByte(s[i])
-	}
-	b.WriteByte('"')
-	return b.String()
+	return msgQuoted(s)
 }
 
 // Walk calls f for b and every part below it, depth first, with the part's
