@@ -56,8 +56,9 @@ func DecodeTransfer(encoding string, r io.Reader) (io.Reader, error) {
 
 // DecodeCharset returns a reader of the text r holds in charset, converted
 // to UTF-8 as it is read. Charsets are found as DecodeHeader finds them
-// (WHATWG names, then IANA names; us-ascii and iso-8859-1 read as
-// windows-1252, their superset; UTF-16 as RFC 2781 has it, a byte order
+// (WHATWG names, then IANA names; us-ascii and iso-8859-1, under any of
+// their names, read as windows-1252, their superset, as WHATWG has it;
+// UTF-16 as RFC 2781 has it, a byte order
 // mark honoured, big-endian without one); bytes not valid in the charset become
 // U+FFFD, UTF-8 included. No charset ("") is us-ascii (RFC 2045 section
 // 5.2). An unknown charset gives r itself with an *UnknownCharsetError.

@@ -311,14 +311,14 @@ func msgParamValue(ps []Param, name string) (string, bool) {
 
 // msgPlainString decodes a plain (not RFC 2231 extended) parameter value:
 // RFC 2047 encoded-words in it (a mailer quirk that mail readers
-// tolerate) are decoded, the rest is read as msgLatin1 reads it.
+// tolerate) are decoded, the rest is read as msgUnlabelled reads it.
 func msgPlainString(v []byte) string {
 	if bytes.Contains(v, []byte("=?")) {
 		if s, err := DecodeHeader(v); err == nil || s != "" {
 			return s
 		}
 	}
-	return msgLatin1(v)
+	return msgUnlabelled(v)
 }
 
 // msgContinuations joins RFC 2231 continuations name*0, name*1*, ...:
@@ -427,13 +427,13 @@ func msgPercentDecode(dst, v []byte) []byte {
 // msgCharsetString converts raw in charset to a string: UTF-8 and ASCII
 // (or no charset) directly, other charsets through DecodeHeader (as a
 // Q encoded-word). Whatever cannot be converted is read as UTF-8, or
-// Latin-1 when it is not valid UTF-8.
+// windows-1252 when it is not valid UTF-8 (msgUnlabelled).
 func msgCharsetString(charset, raw []byte) string {
 	if len(charset) == 0 || eqFold(charset, "utf-8") || eqFold(charset, "utf8") || eqFold(charset, "us-ascii") {
-		return msgLatin1(raw)
+		return msgUnlabelled(raw)
 	}
 	if bytes.ContainsAny(charset, "? \t\r\n") {
-		return msgLatin1(raw)
+		return msgUnlabelled(raw)
 	}
 	w := make([]byte, 0, len(charset)+3*len(raw)+8)
 	w = append(w, "=?"...)
@@ -450,20 +450,25 @@ func msgCharsetString(charset, raw []byte) string {
 	w = append(w, "?="...)
 	s, err := DecodeHeader(w)
 	if err != nil {
-		return msgLatin1(raw)
+		return msgUnlabelled(raw)
 	}
 	return s
 }
 
-// msgLatin1 returns b as a string when it is valid UTF-8, else decoded as
-// ISO-8859-1.
-func msgLatin1(b []byte) string {
+// msgUnlabelled returns b as a string when it is valid UTF-8, else decoded
+// as windows-1252, as DecodeHeader reads unlabelled 8-bit text
+// (appendUnlabelled).
+func msgUnlabelled(b []byte) string {
 	if utf8.Valid(b) {
 		return string(b)
 	}
-	r := make([]rune, len(b))
-	for i, c := range b {
-		r[i] = rune(c)
+	out := make([]byte, 0, 2*len(b))
+	for _, c := range b {
+		if c < utf8.RuneSelf {
+			out = append(out, c)
+		} else {
+			out = appendUnlabelled(out, c)
+		}
 	}
-	return string(r)
+	return string(out)
 }

@@ -41,8 +41,8 @@ func (e *UnknownCharsetError) Error() string {
 //     koi8-r, koi8-u, iso-2022-jp, shift_jis, euc-jp, gb2312, gbk,
 //     gb18030, big5, euc-kr and more, and names that mailers write but
 //     neither lists (latin-1, cp932, cp949, eucjp, koi8r, ...). Following WHATWG, iso-8859-1 and
-//     us-ascii are read as windows-1252, its superset, which is what
-//     mislabelled mail needs. UTF-16 is read as RFC 2781 has it: a
+//     us-ascii (under any of their names) are read as windows-1252, their
+//     superset, which is what mislabelled mail needs. UTF-16 is read as RFC 2781 has it: a
 //     leading byte order mark gives the order, and "utf-16" without one
 //     is big-endian (WHATWG's "utf-16" is little-endian, BOM ignored);
 //     "utf-16le" and its Microsoft labels ("unicode", "ucs-2") are
@@ -57,7 +57,11 @@ func (e *UnknownCharsetError) Error() string {
 //   - Outside encoded-words, folding (CRLF or LF followed by a space or tab,
 //     RFC 5322 section 2.2.3) is removed. Raw 8-bit text that is valid
 //     UTF-8 (RFC 6532) is kept; a stretch of plain text that is not valid
-//     UTF-8 is decoded as ISO-8859-1 (Latin-1), byte by byte.
+//     UTF-8 is decoded as windows-1252, byte by byte: unlabelled 8-bit
+//     mail is overwhelmingly windows-1252, whose 0x80-0x9F bytes are
+//     curly quotes, dashes and the euro sign where ISO-8859-1 has
+//     invisible control characters (WHATWG reads iso-8859-1 so too).
+//     The five bytes windows-1252 leaves undefined become U+FFFD.
 //
 // A value without "=?", folding or invalid UTF-8 is returned as a plain
 // copy.
@@ -137,7 +141,8 @@ func (d *headerDecoder) flush() {
 	d.pend, d.hasPend, d.pendName, d.pendEnc = d.pend[:0], false, nil, nil
 }
 
-// plain appends plain text: unfolded, kept if valid UTF-8, else Latin-1.
+// plain appends plain text: unfolded, kept if valid UTF-8, else read as
+// windows-1252 (appendUnlabelled).
 func (d *headerDecoder) plain(b []byte) {
 	valid := utf8.Valid(b)
 	for i := 0; i < len(b); i++ {
@@ -152,9 +157,18 @@ func (d *headerDecoder) plain(b []byte) {
 		if c < utf8.RuneSelf || valid {
 			d.out = append(d.out, c)
 		} else {
-			d.out = utf8.AppendRune(d.out, rune(c))
+			d.out = appendUnlabelled(d.out, c)
 		}
 	}
+}
+
+// appendUnlabelled appends the 8-bit byte c of text that no charset labels
+// and that is not valid UTF-8 (a raw header, a raw MIME parameter), read
+// as windows-1252: what such mail almost always is, and what WHATWG reads
+// iso-8859-1 and us-ascii as. Its undefined bytes (0x81, 0x8D, 0x8F, 0x90,
+// 0x9D) become U+FFFD.
+func appendUnlabelled(dst []byte, c byte) []byte {
+	return utf8.AppendRune(dst, charmap.Windows1252.DecodeByte(c))
 }
 
 func isAllFWS(b []byte) bool {
@@ -298,6 +312,11 @@ func lookupCharset(name []byte) (encoding.Encoding, bool) {
 	}
 	for _, x := range []*ianaindex.Index{ianaindex.MIME, ianaindex.IANA} {
 		if e, err := x.Encoding(s); err == nil && e != nil && e != encoding.Replacement {
+			if n, _ := ianaindex.MIME.Name(e); n == "US-ASCII" {
+				// IANA's other us-ascii labels (csASCII, us,
+				// iso-ir-6, ...): windows-1252, as us-ascii.
+				return charmap.Windows1252, true
+			}
 			return e, true
 		}
 	}
