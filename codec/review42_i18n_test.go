@@ -50,3 +50,24 @@ func TestReview42F2AUnlabelledWindows1252(t *testing.T) {
 		}
 	}
 }
+
+// TestReview42F2BSameCharsetOtherLabel checks that adjacent encoded-words
+// whose labels name the same charset in different spellings are decoded
+// together, as words with identical labels are: a multi-byte character
+// split across them survives instead of becoming two U+FFFD.
+func TestReview42F2BSameCharsetOtherLabel(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"=?UTF-8?B?ww==?= =?utf8?B?nGJlcnNpY2h0?=", "Übersicht"},
+		{"=?utf-8?Q?Caf=C3?= =?UTF-8?Q?=A9?=", "Café"},
+		{"=?utf8?Q?=E2=82?=\r\n =?UTF-8*en?Q?=AC?=", "€"},
+		{"=?cp932?B?k/o=?= =?shift_jis?B?lns=?=", "日本"},
+		{"=?Shift_JIS?B?k/qW?= =?SJIS?B?ew==?=", "日本"}, // a character split
+		// Different charsets are still decoded apart.
+		{"=?utf-8?Q?=C3?= =?iso-8859-1?Q?=A9?=", "\ufffd©"},
+	} {
+		got, err := DecodeHeader([]byte(tt.in))
+		if err != nil || got != tt.want {
+			t.Errorf("DecodeHeader(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+}

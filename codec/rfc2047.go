@@ -3,6 +3,7 @@ package codec
 import (
 	"bytes"
 	"encoding/base64"
+	"reflect"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -34,7 +35,9 @@ func (e *UnknownCharsetError) Error() string {
 //   - Encoded-words separated only by white space are joined without it
 //     (RFC 2047 section 6.2). Adjacent words in the same charset are
 //     decoded together, so a multi-byte character split across two words
-//     (a common mistake) survives.
+//     (a common mistake) survives. The same charset may be written under
+//     different labels ("UTF-8" and "utf8", "iso-8859-1" and "latin1",
+//     "cp932" and "shift_jis"): what counts is the charset they name.
 //   - Charsets are looked up with golang.org/x/text, first by their WHATWG
 //     Encoding Standard name (htmlindex), then by IANA name (ianaindex),
 //     case-insensitively: utf-8, us-ascii, iso-8859-x, windows-125x,
@@ -108,9 +111,9 @@ func DecodeHeader(b []byte) (string, error) {
 			d.flush()
 			d.plain(gap)
 		}
-		if !d.hasPend || !bytes.EqualFold(d.pendName, w.charset) {
+		if !d.hasPend || !sameCharset(d.pendEnc, enc) {
 			d.flush()
-			d.hasPend, d.pendName, d.pendEnc = true, w.charset, enc
+			d.hasPend, d.pendEnc = true, enc
 		}
 		d.pend = append(d.pend, decoded...)
 		d.scratch = d.scratch[:start]
@@ -123,13 +126,12 @@ func DecodeHeader(b []byte) (string, error) {
 
 // headerDecoder holds the state of DecodeHeader.
 type headerDecoder struct {
-	out      []byte
-	scratch  []byte
-	pend     []byte // decoded bytes of adjacent words in one charset
-	hasPend  bool
-	pendName []byte
-	pendEnc  encoding.Encoding // nil for UTF-8
-	err      error
+	out     []byte
+	scratch []byte
+	pend    []byte // decoded bytes of adjacent words in one charset
+	hasPend bool
+	pendEnc encoding.Encoding // nil for UTF-8
+	err     error
 }
 
 // flush converts the pending words to UTF-8.
@@ -138,7 +140,18 @@ func (d *headerDecoder) flush() {
 		return
 	}
 	d.out = appendCharset(d.out, d.pendEnc, d.pend)
-	d.pend, d.hasPend, d.pendName, d.pendEnc = d.pend[:0], false, nil, nil
+	d.pend, d.hasPend, d.pendEnc = d.pend[:0], false, nil
+}
+
+// sameCharset reports whether two decoders from lookupCharset are the same
+// charset: labels are compared by what they name ("UTF-8" and "utf8",
+// "iso-8859-1" and "latin1", "cp932" and "shift_jis"), not as written.
+func sameCharset(a, b encoding.Encoding) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	ta, tb := reflect.TypeOf(a), reflect.TypeOf(b)
+	return ta == tb && ta.Comparable() && a == b
 }
 
 // plain appends plain text: unfolded, kept if valid UTF-8, else read as
