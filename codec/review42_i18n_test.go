@@ -71,3 +71,24 @@ func TestReview42F2BSameCharsetOtherLabel(t *testing.T) {
 		}
 	}
 }
+
+// TestReview42F2CUTF16WordBOM checks that adjacent UTF-16 encoded-words
+// that each start with a byte order mark (as mailers write them) decode
+// without a stray U+FEFF, each word in the byte order its mark gives, and
+// that a word without a mark still continues the run before it (a
+// surrogate pair split across words survives).
+func TestReview42F2CUTF16WordBOM(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"=?UTF-16?B?/v8AQwBhAGY=?= =?UTF-16?B?/v8A6Q==?=", "Café"},
+		{"=?utf-16?B?//5IAGUAbABsAG8ALAAgAA==?=\r\n =?UTF-16?B?//53APYAcgBsAGQA?=", "Hello, wörld"},
+		{"=?UTF-16?B?/v8AYQ==?= =?utf-16?B?//5iAA==?=", "ab"},
+		{"=?UTF-16LE?B?//54AA==?= =?unicode?B?//55AA==?=", "xy"},
+		{"=?UTF-16?B?/v/YPQ==?= =?UTF-16?B?3gAAIQ==?=", "😀!"},
+		{"=?UTF-16?B?//5wAA==?= =?UTF-16?B?cQA=?=", "pq"},
+	} {
+		got, err := DecodeHeader([]byte(tt.in))
+		if err != nil || got != tt.want {
+			t.Errorf("DecodeHeader(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+}

@@ -49,7 +49,10 @@ func (e *UnknownCharsetError) Error() string {
 //     leading byte order mark gives the order, and "utf-16" without one
 //     is big-endian (WHATWG's "utf-16" is little-endian, BOM ignored);
 //     "utf-16le" and its Microsoft labels ("unicode", "ucs-2") are
-//     little-endian unless a BOM says otherwise. An RFC 2231 language
+//     little-endian unless a BOM says otherwise. Adjacent UTF-16 words
+//     are decoded together, but a word that starts with a BOM of its own
+//     (as mailers write each word) starts afresh: its BOM gives its byte
+//     order and is dropped, never left as U+FEFF. An RFC 2231 language
 //     suffix ("utf-8*en") is ignored. Bytes not valid in the charset become U+FFFD.
 //   - An encoded-word with an unknown charset is kept as is, and the
 //     result comes with an *UnknownCharsetError (for the first such word):
@@ -111,7 +114,7 @@ func DecodeHeader(b []byte) (string, error) {
 			d.flush()
 			d.plain(gap)
 		}
-		if !d.hasPend || !sameCharset(d.pendEnc, enc) {
+		if !d.hasPend || !sameCharset(d.pendEnc, enc) || startsUTF16Run(enc, d.pend, decoded) {
 			d.flush()
 			d.hasPend, d.pendEnc = true, enc
 		}
@@ -141,6 +144,19 @@ func (d *headerDecoder) flush() {
 	}
 	d.out = appendCharset(d.out, d.pendEnc, d.pend)
 	d.pend, d.hasPend, d.pendEnc = d.pend[:0], false, nil
+}
+
+// startsUTF16Run reports whether a UTF-16 word, its decoded bytes word,
+// starts with a byte order mark of its own, after the whole code
+// units pend holds: then it starts a new run, decoded apart, so that its
+// mark gives its byte order and is dropped rather than read as U+FEFF in
+// the middle of the run (mailers encode each word of a UTF-16 header
+// with its own BOM).
+func startsUTF16Run(enc encoding.Encoding, pend, word []byte) bool {
+	if enc != utf16BE && enc != utf16LE || len(pend) == 0 || len(pend)%2 != 0 || len(word) < 2 {
+		return false
+	}
+	return word[0] == 0xFE && word[1] == 0xFF || word[0] == 0xFF && word[1] == 0xFE
 }
 
 // sameCharset reports whether two decoders from lookupCharset are the same
@@ -366,13 +382,19 @@ func lookupUTF16(name string) encoding.Encoding {
 	return nil
 }
 
+// utf16BE and utf16LE are the decoders of lookupUTF16: a leading byte
+// order mark is honoured and dropped.
+var (
+	utf16BE = unicode.UTF16(unicode.BigEndian, unicode.UseBOM)
+	utf16LE = unicode.UTF16(unicode.LittleEndian, unicode.UseBOM)
+)
+
 // utf16Labels are the names lookupUTF16 knows.
 var utf16Labels = func() []struct {
 	name string
 	enc  encoding.Encoding
 } {
-	be := unicode.UTF16(unicode.BigEndian, unicode.UseBOM)
-	le := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM)
+	be, le := utf16BE, utf16LE
 	return []struct {
 		name string
 		enc  encoding.Encoding
