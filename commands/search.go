@@ -306,8 +306,11 @@ type SearchOptions struct {
 	// UID returns UIDs (UID SEARCH) instead of sequence numbers.
 	UID bool
 	// Charset names the charset of the criteria's strings. Empty means
-	// none, or UTF-8 when a string is not ASCII (and UTF-8 is not
-	// enabled: then no charset may be given).
+	// none, or UTF-8 when a string is not ASCII (SORT and THREAD, which
+	// require a charset: UTF-8). Once UTF-8 is enabled (ENABLE
+	// UTF8=ACCEPT, or IMAP4rev2) it must be empty or UTF-8: SEARCH is
+	// then sent without CHARSET, SORT and THREAD with UTF-8, and another
+	// charset is an error wrapping ErrCharsetUTF8, nothing sent.
 	Charset string
 	// Return chooses the ESEARCH results (RFC 4731) to ask for. Nil
 	// means every number: RETURN (ALL) when the server has ESEARCH (an
@@ -342,13 +345,31 @@ type SearchResult struct {
 // rest send nothing.
 func (r *SearchResult) Set() Set { return SetOf(r.UID, r.All) }
 
-// charset decides the CHARSET argument.
+// ErrCharsetUTF8 is returned, wrapped with the charset given, by Search,
+// Sort and Thread (and their iterators and ESort) given a
+// SearchOptions.Charset other than UTF-8 once UTF-8 is enabled (ENABLE
+// UTF8=ACCEPT, or IMAP4rev2): RFC 6855 section 3 and its erratum 4029
+// allow no other (a server answers BAD, or reads the strings in the wrong
+// charset). Nothing is sent.
+var ErrCharsetUTF8 = errors.New("commands: no CHARSET but UTF-8 may be given once UTF-8 is enabled")
+
+// checkCharset is the charset rule of UTF-8 mode that Search, Sort and
+// Thread share: once UTF-8 is enabled, o.Charset must be empty or UTF-8
+// (ErrCharsetUTF8). It reports whether UTF-8 mode is on.
+func (c *Client) checkCharset(o *SearchOptions) (bool, error) {
+	if !c.utf8() {
+		return false, nil
+	}
+	if o.Charset != "" && !strings.EqualFold(o.Charset, "UTF-8") {
+		return true, fmt.Errorf("%w (%q)", ErrCharsetUTF8, o.Charset)
+	}
+	return true, nil
+}
+
+// charset decides the CHARSET argument of SEARCH, which is optional.
 func (c *Client) charset(cr *Criteria, o *SearchOptions) (string, error) {
-	if c.utf8() {
-		if o.Charset != "" && !strings.EqualFold(o.Charset, "UTF-8") {
-			return "", errors.New("commands: no CHARSET may be given once UTF-8 is enabled")
-		}
-		return "", nil // RFC 6855 section 3: none
+	if utf8, err := c.checkCharset(o); utf8 || err != nil {
+		return "", err // RFC 6855 section 3: none
 	}
 	if o.Charset != "" {
 		return o.Charset, nil
@@ -357,6 +378,20 @@ func (c *Client) charset(cr *Criteria, o *SearchOptions) (string, error) {
 		return "UTF-8", nil
 	}
 	return "", nil
+}
+
+// mandatoryCharset decides the charset argument of SORT and THREAD, which
+// is required (RFC 5256): o.Charset, or UTF-8 when it is empty or once
+// UTF-8 is enabled (where no other may be given: checkCharset).
+func (c *Client) mandatoryCharset(o *SearchOptions) (string, error) {
+	utf8, err := c.checkCharset(o)
+	if err != nil {
+		return "", err
+	}
+	if utf8 || o.Charset == "" {
+		return "UTF-8", nil
+	}
+	return o.Charset, nil
 }
 
 // searchCommand builds the command of Search and SearchIter.

@@ -19,7 +19,8 @@ type SortKey struct {
 
 // Sort sends SORT (UID SORT with opts.UID) and returns the matching
 // numbers in order. The charset is opts.Charset, or UTF-8 (SORT requires
-// one). opts.Return is ignored: see ESort. It collects SortIter: the one
+// one); once UTF-8 is enabled it is UTF-8, and another opts.Charset is an
+// error wrapping ErrCharsetUTF8, nothing sent. opts.Return is ignored: see ESort. It collects SortIter: the one
 // list it returns is the only copy of the numbers.
 //
 // Past the session's MaxResultBytes (session.Options), it reads on to the
@@ -257,9 +258,9 @@ func (c *Client) sortCommand(keys []SortKey, criteria *Criteria, opts *SearchOpt
 	if err := cr.check(); err != nil {
 		return nil, err
 	}
-	cs := o.Charset
-	if cs == "" {
-		cs = "UTF-8"
+	cs, err := c.mandatoryCharset(&o)
+	if err != nil {
+		return nil, err
 	}
 	name := "SORT"
 	if o.UID {
@@ -287,6 +288,9 @@ func (c *Client) sortCommand(keys []SortKey, criteria *Criteria, opts *SearchOpt
 
 // Thread sends THREAD (UID THREAD with opts.UID) with an algorithm
 // (REFERENCES, ORDEREDSUBJECT, REFS) and returns the threads as trees.
+// Its charset is chosen as Sort's: opts.Charset or UTF-8, only UTF-8 once
+// UTF-8 is enabled (another is an error wrapping ErrCharsetUTF8, nothing
+// sent).
 func (c *Client) Thread(ctx context.Context, algorithm string, criteria *Criteria, opts *SearchOptions) ([]*codec.ThreadNode, error) {
 	var o SearchOptions
 	if opts != nil {
@@ -302,9 +306,9 @@ func (c *Client) Thread(ctx context.Context, algorithm string, criteria *Criteri
 	if err := cr.check(); err != nil {
 		return nil, err
 	}
-	cs := o.Charset
-	if cs == "" {
-		cs = "UTF-8"
+	cs, err := c.mandatoryCharset(&o)
+	if err != nil {
+		return nil, err
 	}
 	name := "THREAD"
 	if o.UID {
