@@ -20,8 +20,9 @@ type SortKey struct {
 // Sort sends SORT (UID SORT with opts.UID) and returns the matching
 // numbers in order. The charset is opts.Charset, or UTF-8 (SORT requires
 // one); once UTF-8 is enabled it is UTF-8, and another opts.Charset is an
-// error wrapping ErrCharsetUTF8, nothing sent. opts.Return is ignored: see ESort. It collects SortIter: the one
-// list it returns is the only copy of the numbers.
+// error wrapping ErrCharsetUTF8, nothing sent. opts.Return is ignored:
+// see ESort. It collects SortIter: the one list it returns is the only
+// copy of the numbers.
 //
 // Past the session's MaxResultBytes (session.Options), it reads on to the
 // end of the answer, dropping the rest, and returns the numbers it kept
