@@ -613,8 +613,11 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 		if err != nil {
 			return err
 		}
-		box.Pending, box.PendingUID, box.PendingSrc = pend, group[len(group)-1].UID, uidsOf(group)
-		if err := state.save(path); err != nil {
+		if err := savePending(func() {
+			box.Pending, box.PendingUID, box.PendingSrc = pend, group[len(group)-1].UID, uidsOf(group)
+		}, func() {
+			box.Pending, box.PendingUID, box.PendingSrc = nil, 0, nil
+		}, func() error { return state.save(path) }); err != nil {
 			return err
 		}
 		if err := hook("pending"); err != nil {

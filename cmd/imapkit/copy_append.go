@@ -103,6 +103,23 @@ func (a *appender) prepare(ctx context.Context, n int) (*pendingAppend, error) {
 	return &pendingAppend{DstUIDValidity: a.uidv, DstUIDNext: a.next, Count: n}, nil
 }
 
+// savePending records a group about to be sent as pending (set) and saves
+// the state (save). When the save fails the record is dropped again (unset)
+// before the error is returned: the group's APPEND is then not sent, and a
+// pending record of an APPEND never sent, kept in memory and written by a
+// later save of the run (copy goes on with the next mailbox, and compacts
+// the state at its end), made the next run take the group for landed as
+// soon as anything else moved the destination mailbox's UIDNEXT: its
+// messages were never copied, and the run said nothing.
+func savePending(set, unset func(), save func() error) error {
+	set()
+	if err := save(); err != nil {
+		unset()
+		return err
+	}
+	return nil
+}
+
 // notAppendedError is the error of a group that certainly did not land:
 // the server answered its APPEND NO or BAD (a MULTIAPPEND lands whole or
 // not at all), or it failed before its APPEND was sent. Its pending record

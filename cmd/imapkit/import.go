@@ -214,13 +214,16 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		if err != nil {
 			return err
 		}
-		ent.Pending, ent.PendingOffset, ent.PendingDone = pend, group[len(group)-1].end, nil
-		if format == "maildir" {
-			for _, m := range group {
-				ent.PendingDone = append(ent.PendingDone, m.name)
+		if err := savePending(func() {
+			ent.Pending, ent.PendingOffset, ent.PendingDone = pend, group[len(group)-1].end, nil
+			if format == "maildir" {
+				for _, m := range group {
+					ent.PendingDone = append(ent.PendingDone, m.name)
+				}
 			}
-		}
-		if err := saveJSON(spath, state); err != nil {
+		}, func() {
+			ent.Pending, ent.PendingOffset, ent.PendingDone = nil, 0, nil
+		}, func() error { return saveJSON(spath, state) }); err != nil {
 			return err
 		}
 		if err := hook("pending"); err != nil {

@@ -1,0 +1,285 @@
+//go:build linux
+
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/internal/testserver"
+)
+
+// r42FakeDst is a scripted destination server for copy: PREAUTH, LITERAL+,
+// no UIDPLUS (so copy asks STATUS before each APPEND group). It keeps the
+// mailboxes, their UIDNEXT and the Message-IDs appended to each.
+type r42FakeDst struct {
+	mu       sync.Mutex
+	boxes    map[string]*r42FakeBox
+	onStatus func(box string, n int) // n: how many STATUS of box so far, this one included
+	statusN  map[string]int
+	log      []string
+	caps     string // "" for IMAP4rev1 LITERAL+
+}
+
+type r42FakeBox struct {
+	uidNext uint32
+	ids     []string
+}
+
+var r42LitRE = regexp.MustCompile(`~?\{(\d+)(\+?)\}\r\n$`)
+var r42MsgIDRE = regexp.MustCompile(`(?i)Message-ID:\s*(<[^>]*>)`)
+
+func r42Unquote(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		s = strings.ReplaceAll(s[1:len(s)-1], `\"`, `"`)
+	}
+	return s
+}
+
+func (f *r42FakeDst) start(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go f.serve(c)
+		}
+	}()
+	return ln.Addr().String()
+}
+
+func (f *r42FakeDst) serve(c net.Conn) {
+	defer c.Close()
+	r := bufio.NewReader(c)
+	caps := f.caps
+	if caps == "" {
+		caps = "IMAP4rev1 LITERAL+"
+	}
+	io.WriteString(c, "* PREAUTH [CAPABILITY "+caps+"] fake destination\r\n")
+	for {
+		var raw []byte
+		for {
+			line, err := r.ReadBytes('\n')
+			raw = append(raw, line...)
+			if err != nil {
+				return
+			}
+			m := r42LitRE.FindSubmatch(line)
+			if m == nil {
+				break
+			}
+			n, _ := strconv.Atoi(string(m[1]))
+			if len(m[2]) == 0 {
+				io.WriteString(c, "+ go\r\n")
+			}
+			body := make([]byte, n)
+			if _, err := io.ReadFull(r, body); err != nil {
+				return
+			}
+			raw = append(raw, body...)
+		}
+		first, _, _ := strings.Cut(string(raw), "\r\n")
+		fields := strings.SplitN(first, " ", 3)
+		tag, cmd, rest := fields[0], "", ""
+		if len(fields) > 1 {
+			cmd = strings.ToUpper(fields[1])
+		}
+		if len(fields) > 2 {
+			rest = fields[2]
+		}
+		out := f.answer(tag, cmd, rest, raw)
+		if _, err := io.WriteString(c, out); err != nil || cmd == "LOGOUT" {
+			return
+		}
+	}
+}
+
+func (f *r42FakeDst) answer(tag, cmd, rest string, raw []byte) string {
+	f.mu.Lock()
+	f.log = append(f.log, tag+" "+cmd+" "+rest)
+	f.mu.Unlock()
+	ok := tag + " OK done\r\n"
+	switch cmd {
+	case "CAPABILITY":
+		caps := f.caps
+		if caps == "" {
+			caps = "IMAP4rev1 LITERAL+"
+		}
+		return "* CAPABILITY " + caps + "\r\n" + ok
+	case "LOGOUT":
+		return "* BYE bye\r\n" + ok
+	case "LIST":
+		ref, pat, _ := strings.Cut(rest, " ")
+		_ = ref
+		pat = r42Unquote(pat)
+		if pat == "" {
+			return `* LIST (\Noselect) "/" ""` + "\r\n" + ok
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		var b strings.Builder
+		for name := range f.boxes {
+			if pat == "*" || pat == "%" || pat == name {
+				fmt.Fprintf(&b, "* LIST () \"/\" \"%s\"\r\n", name)
+			}
+		}
+		return b.String() + ok
+	case "CREATE":
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		name := r42Unquote(rest)
+		if f.boxes[name] == nil {
+			f.boxes[name] = &r42FakeBox{uidNext: 1}
+		}
+		return ok
+	case "STATUS":
+		name := rest
+		if i := strings.Index(name, " ("); i >= 0 {
+			name = name[:i]
+		}
+		name = r42Unquote(name)
+		f.mu.Lock()
+		f.statusN[name]++
+		n := f.statusN[name]
+		hook := f.onStatus
+		f.mu.Unlock()
+		if hook != nil {
+			hook(name, n)
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		bx := f.boxes[name]
+		if bx == nil {
+			return tag + " NO [NONEXISTENT] no such mailbox\r\n"
+		}
+		return fmt.Sprintf("* STATUS \"%s\" (UIDNEXT %d UIDVALIDITY 7 MESSAGES %d)\r\n", name, bx.uidNext, len(bx.ids)) + ok
+	case "APPEND":
+		name := rest
+		if strings.HasPrefix(name, `"`) {
+			name = name[:strings.Index(name[1:], `"`)+2]
+		} else {
+			name, _, _ = strings.Cut(name, " ")
+		}
+		name = r42Unquote(name)
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		bx := f.boxes[name]
+		if bx == nil {
+			return tag + " NO [TRYCREATE] no such mailbox\r\n"
+		}
+		for _, m := range r42MsgIDRE.FindAllSubmatch(raw, -1) {
+			bx.ids = append(bx.ids, string(m[1]))
+			bx.uidNext++
+		}
+		return ok
+	}
+	return ok
+}
+
+// TestReview42AACopyFailedPendingSaveLosesMail: copy records an APPEND group as
+// pending in its state file before sending it. When that save fails (the
+// disk full for a moment: ENOSPC), copyBatch returns at once, the APPEND is
+// never sent, but box.Pending stays set in memory; copyAccount goes on with
+// the next mailbox and its saves (and the run's final compact) write the
+// stale record to the state file. The next run takes it for an APPEND whose
+// answer was lost and asks the destination whether its UIDNEXT moved: any
+// mail delivered to that mailbox meanwhile makes the group count as landed,
+// and its messages are never copied.
+//
+// Here the state file's place is made unwritable (a directory stands where
+// the file is renamed to) exactly between the save that records message 1
+// of A as copied and the save that records message 2 as pending, and made
+// writable again when mailbox B's copy begins. Then one message is
+// delivered to A's destination, and copy run again.
+func TestReview42AACopyFailedPendingSaveLosesMail(t *testing.T) {
+	srv, cf := dovecot(t, 0)
+	_, srcURL := urls(srv)
+	ac := client(t, srv.TLSAddr, srv, testserver.Alice, testserver.Password)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, mb := range []string{"A", "B"} {
+		if err := ac.Create(ctx, mb, nil); err != nil {
+			t.Fatal(err)
+		}
+		for i := 1; i <= 2; i++ {
+			msg := fmt.Sprintf("From: x@example.org\r\nSubject: %s%d\r\nMessage-ID: <%s%d@zz>\r\n\r\nbody\r\n", mb, i, mb, i)
+			if _, err := ac.AppendBytes(ctx, mb, []byte(msg), nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	stateDir := t.TempDir()
+	fake := &r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}}
+	var statePath string
+	broken := false
+	fake.onStatus = func(box string, n int) {
+		if statePath == "" {
+			ents, _ := os.ReadDir(stateDir)
+			for _, e := range ents {
+				if strings.HasSuffix(e.Name(), ".json") {
+					statePath = filepath.Join(stateDir, e.Name())
+				}
+			}
+		}
+		switch {
+		case box == "A" && n == 2 && statePath != "":
+			// The state file cannot be replaced: its save fails.
+			if err := os.Rename(statePath, statePath+".aside"); err != nil {
+				t.Error(err)
+			}
+			os.Mkdir(statePath, 0o700)
+			os.WriteFile(filepath.Join(statePath, "x"), nil, 0o600)
+			broken = true
+		case box == "B" && broken:
+			os.RemoveAll(statePath)
+			if err := os.Rename(statePath+".aside", statePath); err != nil {
+				t.Error(err)
+			}
+			broken = false
+		}
+	}
+	addr := fake.start(t)
+	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	args := []string{"copy", srcURL, "imap://alice@" + addr, "A", "B", "--ca-file", cf[1], "--dst-insecure-plaintext",
+		"--state-dir", stateDir, "--timeout", "20s", "--no-multiappend", "--quiet"}
+	code, out, errs := runCLI(t, "", args...)
+	t.Logf("run 1: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	if code == 0 {
+		t.Fatalf("run 1: exit 0; the state save was to fail")
+	}
+	b, _ := os.ReadFile(statePath)
+	if strings.Contains(string(b), `"pending"`) {
+		t.Errorf("after run 1 the state file holds a pending APPEND that was never sent:\n%s", b)
+	}
+	// Mail arrives in A's destination meanwhile (the new server is live).
+	fake.mu.Lock()
+	fake.boxes["A"].uidNext++
+	fake.onStatus = nil
+	fake.mu.Unlock()
+	code, out, errs = runCLI(t, "", args...)
+	t.Logf("run 2: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	fake.mu.Lock()
+	got := strings.Join(fake.boxes["A"].ids, " ")
+	fake.mu.Unlock()
+	if got != "<A1@zz> <A2@zz>" {
+		t.Errorf("A's destination holds %q after two runs, want <A1@zz> <A2@zz>: message A2 was lost", got)
+	}
+}
