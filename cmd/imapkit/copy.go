@@ -260,7 +260,7 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 	if err != nil {
 		return fmt.Errorf("destination: %w", err)
 	}
-	defer dst.close()
+	defer func() { dst.close() }() // the last connection (see below)
 
 	m, err := newNameMapper(ctx, src.c, dst.c, o.maps)
 	if err != nil {
@@ -278,6 +278,22 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 	for _, name := range mailboxes {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if serr := dst.c.Session().Err(); serr != nil {
+			// The destination's session ended (with the mailbox
+			// before: an APPEND abandoned mid-way, a message the
+			// library refused once its turn came or one that could
+			// not be read whole from the source; or the server
+			// closed it): this mailbox and those after it get a new
+			// connection. Over the closed one, every later mailbox
+			// failed ("creating B on the destination: session:
+			// command not sent"), at every run.
+			nd, err := o.dst.connect(ctx, dt, out.stdin, out.stderr)
+			if err != nil {
+				return fmt.Errorf("destination: connecting again (its session ended: %v): %w", serr, err)
+			}
+			dst.close()
+			dst, m.dst = nd, nd.c
 		}
 		dname := m.dstName(name)
 		// A CREATE the destination refuses (a name it does not allow:
@@ -563,8 +579,9 @@ func confirmExpunged(ctx context.Context, src *commands.Client, uid uint32) erro
 }
 
 // copyBatch copies the messages of uids: their metadata first (flags,
-// internal date, and RFC822.SIZE, which only bounds the bytes of a group),
-// then their bodies, each streamed from the FETCH into an APPEND with the
+// internal date, and RFC822.SIZE, which bounds the bytes of a group and
+// stops at a message over the destination's APPENDLIMIT: those before it
+// are copied, and it is a *tooBigError, never sent), then their bodies, each streamed from the FETCH into an APPEND with the
 // size of the FETCH's literal. A body the source sends as NIL (the message
 // was expunged since the metadata FETCH) stops it with a *vanishedError:
 // the group it is in is not appended (without MULTIAPPEND, the group is
@@ -582,8 +599,22 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 	if len(meta) < len(uids) {
 		p.skip(len(uids) - len(meta)) // expunged meanwhile
 	}
+	// A message over the destination's APPENDLIMIT (by its RFC822.SIZE)
+	// is never sent: the library finds it too big only when its turn
+	// comes in the command (its size is learnt from the source's literal
+	// then), which aborts the session with the group half sent, and
+	// closed the connection for every mailbox after this one. The
+	// messages before it are copied; it fails the mailbox, naming it.
+	var big error
+	for i, m := range meta {
+		if ap.tooBig(m.Size) {
+			big = &tooBigError{uid: m.UID, size: m.Size, limit: ap.limit}
+			meta = meta[:i]
+			break
+		}
+	}
 	if len(meta) == 0 {
-		return nil
+		return big
 	}
 	set = commands.UIDs(uidsOf(meta)...)
 	next, stop := iter.Pull2(src.Fetch(ctx, set, &commands.FetchItems{UID: true, Sections: []commands.FetchSection{commands.WholeMessage}, BufferMax: -1}))
@@ -648,7 +679,7 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 			p.add(s)
 		}
 	}
-	return nil
+	return big
 }
 
 func uidsOf(ms []*commands.Message) []uint32 {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -64,14 +65,48 @@ type appender struct {
 	next    uint32 // the mailbox's UIDNEXT as known; 0 when unknown
 	uidv    uint32
 	closed  bool // an APPEND was abandoned mid-way: the connection is closed
+	// limit is the destination's APPENDLIMIT=n, when hasLimit.
+	limit    uint64
+	hasLimit bool
 }
 
 // newAppender appends to mailbox; noMulti turns MULTIAPPEND off.
 func newAppender(c *commands.Client, mailbox string, noMulti bool) *appender {
 	s := c.Session()
-	return &appender{c: c, mailbox: mailbox, multi: !noMulti && s.HasCap("MULTIAPPEND"),
+	a := &appender{c: c, mailbox: mailbox, multi: !noMulti && s.HasCap("MULTIAPPEND"),
 		binary: s.HasCap("BINARY") || s.HasCap("IMAP4rev2")}
+	for _, cp := range s.Caps() {
+		if v, ok := strings.CutPrefix(strings.ToUpper(cp), "APPENDLIMIT="); ok {
+			if n, err := strconv.ParseUint(v, 10, 64); err == nil {
+				a.limit, a.hasLimit = n, true
+			}
+		}
+	}
+	return a
 }
+
+// tooBig reports whether a message of size bytes is over the
+// destination's APPENDLIMIT (as commands reads it: a limit of 0 takes
+// nothing).
+func (a *appender) tooBig(size int64) bool {
+	return a.hasLimit && uint64(max(size, 2)) > a.limit // 0 bytes go as a blank line
+}
+
+// tooBigError is the error of a message over the destination's
+// APPENDLIMIT, found by its RFC822.SIZE before its group is sent: the
+// messages before it are copied, it and those after it in its mailbox are
+// not. It wraps commands.ErrTooBig.
+type tooBigError struct {
+	uid   uint32
+	size  int64
+	limit uint64
+}
+
+func (e *tooBigError) Error() string {
+	return fmt.Sprintf("UID %d: %d bytes (RFC822.SIZE), over the destination's APPENDLIMIT of %d: not copied, nor the mail after it in this mailbox", e.uid, e.size, e.limit)
+}
+
+func (e *tooBigError) Unwrap() error { return commands.ErrTooBig }
 
 // groupFull reports whether a group of n messages of total bytes is as
 // large as one APPEND should be.

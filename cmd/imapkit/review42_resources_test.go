@@ -30,6 +30,9 @@ type r42FakeDst struct {
 	statusN  map[string]int
 	log      []string
 	caps     string // "" for IMAP4rev1 LITERAL+
+	// dropAppend: an APPEND to this mailbox closes the connection
+	// unanswered (added for TestReview42ABCopyDestinationEndedReconnects).
+	dropAppend string
 }
 
 type r42FakeBox struct {
@@ -106,6 +109,9 @@ func (f *r42FakeDst) serve(c net.Conn) {
 			rest = fields[2]
 		}
 		out := f.answer(tag, cmd, rest, raw)
+		if out == "" {
+			return // dropAppend
+		}
 		if _, err := io.WriteString(c, out); err != nil || cmd == "LOGOUT" {
 			return
 		}
@@ -181,6 +187,9 @@ func (f *r42FakeDst) answer(tag, cmd, rest string, raw []byte) string {
 		name = r42Unquote(name)
 		f.mu.Lock()
 		defer f.mu.Unlock()
+		if name == f.dropAppend {
+			return ""
+		}
 		bx := f.boxes[name]
 		if bx == nil {
 			return tag + " NO [TRYCREATE] no such mailbox\r\n"
@@ -281,5 +290,109 @@ func TestReview42AACopyFailedPendingSaveLosesMail(t *testing.T) {
 	fake.mu.Unlock()
 	if got != "<A1@zz> <A2@zz>" {
 		t.Errorf("A's destination holds %q after two runs, want <A1@zz> <A2@zz>: message A2 was lost", got)
+	}
+}
+
+// TestReview42ABCopyTooBigBlocksLaterMailboxes: a destination with APPENDLIMIT (Gmail
+// has APPENDLIMIT=35651584) and MULTIAPPEND. Source mailbox A holds a small
+// message and one larger than the limit; B a small one. copy puts A's two
+// messages in one MULTIAPPEND group; commands checks APPENDLIMIT only when
+// the big message's turn comes (AppendMany's Open), in the middle of the
+// command, which aborts the session: the connection to the destination is
+// closed. copy then goes on with B over the closed connection, which fails
+// too ("creating B on the destination: ..."), and so does every mailbox
+// after A, at every run, since A's group is the same each time. One message
+// the destination cannot take must fail its own mailbox (at most), not
+// every later one, forever. (By the code, a message with a NUL byte going
+// to a server without BINARY should abort the session the same way,
+// wire.ErrNUL from the nulGuard mid-literal; not exercised here.)
+func TestReview42ABCopyTooBigBlocksLaterMailboxes(t *testing.T) {
+	srv, cf := dovecot(t, 0)
+	_, srcURL := urls(srv)
+	ac := client(t, srv.TLSAddr, srv, testserver.Alice, testserver.Password)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	msg := func(id string, size int) []byte {
+		m := fmt.Sprintf("From: x@example.org\r\nSubject: %s\r\nMessage-ID: <%s@zz>\r\n\r\n", id, id)
+		for len(m) < size {
+			m += strings.Repeat("y", 70) + "\r\n"
+		}
+		return []byte(m)
+	}
+	for mb, sizes := range map[string][]int{"A": {100, 5000}, "B": {100}} {
+		if err := ac.Create(ctx, mb, nil); err != nil {
+			t.Fatal(err)
+		}
+		for i, n := range sizes {
+			if _, err := ac.AppendBytes(ctx, mb, msg(fmt.Sprintf("%s%d", mb, i+1), n), nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	fake := &r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{},
+		caps: "IMAP4rev1 LITERAL+ MULTIAPPEND APPENDLIMIT=2000"}
+	addr := fake.start(t)
+	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	args := []string{"copy", srcURL, "imap://alice@" + addr, "A", "B", "--ca-file", cf[1], "--dst-insecure-plaintext",
+		"--state-dir", t.TempDir(), "--timeout", "20s", "--quiet"}
+	var lastErrs string
+	for run := 1; run <= 2; run++ {
+		code, out, errs := runCLI(t, "", args...)
+		t.Logf("run %d: exit %d\nstdout: %s\nstderr: %s", run, code, out, errs)
+		lastErrs = errs
+	}
+	fake.mu.Lock()
+	defer fake.mu.Unlock()
+	if b := fake.boxes["B"]; b == nil || strings.Join(b.ids, " ") != "<B1@zz>" {
+		t.Errorf("after two runs B's destination holds %v, want <B1@zz>: A's message over APPENDLIMIT closed the connection, and every mailbox after A failed, at every run", b)
+	}
+	// Added to the auditor's test: the message before the big one is
+	// copied (the big one is never sent, so nothing is aborted), and the
+	// failure names the big one's UID.
+	if a := fake.boxes["A"]; a == nil || strings.Join(a.ids, " ") != "<A1@zz>" {
+		t.Errorf("after two runs A's destination holds %v, want <A1@zz>", a)
+	}
+	if !strings.Contains(lastErrs, "A: UID 2: ") {
+		t.Errorf("A's failure does not name UID 2: %s", lastErrs)
+	}
+}
+
+// TestReview42ABCopyDestinationEndedReconnects: when the destination's
+// session ends with one mailbox (here the server drops the connection at
+// A's APPEND; a message the library refuses mid-command, such as one with a
+// NUL for a server without BINARY, ends it the same way), copy connects
+// again for the next mailboxes: B is copied, and no "creating B on the
+// destination" failure is reported over the closed connection.
+func TestReview42ABCopyDestinationEndedReconnects(t *testing.T) {
+	srv, cf := dovecot(t, 0)
+	_, srcURL := urls(srv)
+	ac := client(t, srv.TLSAddr, srv, testserver.Alice, testserver.Password)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, mb := range []string{"A", "B"} {
+		if err := ac.Create(ctx, mb, nil); err != nil {
+			t.Fatal(err)
+		}
+		msg := fmt.Sprintf("From: x@example.org\r\nSubject: %s1\r\nMessage-ID: <%s1@zz>\r\n\r\nbody\r\n", mb, mb)
+		if _, err := ac.AppendBytes(ctx, mb, []byte(msg), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fake := &r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}, dropAppend: "A"}
+	addr := fake.start(t)
+	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	code, out, errs := runCLI(t, "", "copy", srcURL, "imap://alice@"+addr, "A", "B", "--ca-file", cf[1], "--dst-insecure-plaintext",
+		"--state-dir", t.TempDir(), "--timeout", "20s", "--quiet")
+	t.Logf("exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	if code == 0 || !strings.Contains(errs, "imapkit copy: A: ") {
+		t.Errorf("exit %d: want A reported failed", code)
+	}
+	if strings.Contains(errs, "creating B") || !strings.Contains(out, "B -> B: copied 1 messages") {
+		t.Errorf("B was not copied after A's APPEND ended the destination's session")
+	}
+	fake.mu.Lock()
+	defer fake.mu.Unlock()
+	if b := fake.boxes["B"]; b == nil || strings.Join(b.ids, " ") != "<B1@zz>" {
+		t.Errorf("B's destination holds %v, want <B1@zz>", b)
 	}
 }
