@@ -202,7 +202,16 @@ func cutAppend(err error) bool {
 // for the mailbox's UIDVALIDITY as known (a.uidv). The UIDNEXT after it is
 // taken from APPENDUID, else asked for again before the next group. An
 // error for a group that certainly did not land is a *notAppendedError.
+// The items' readers that are io.Closers (import's files) are closed when
+// it returns, whatever the outcome.
 func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, error) {
+	defer func() {
+		for _, it := range items {
+			if c, ok := it.r.(io.Closer); ok {
+				c.Close()
+			}
+		}
+	}()
 	a.next = 0
 	var uids []uint32
 	// abandoned: a message could not be read whole, or not opened, once

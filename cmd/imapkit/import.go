@@ -201,7 +201,7 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 			if err != nil {
 				return err
 			}
-			items[i] = appendItem{r: &lazyReader{open: m.open}, size: m.size, flags: m.flags, date: m.date, binary: nul}
+			items[i] = appendItem{r: &lazyReader{open: m.open, left: m.size}, size: m.size, flags: m.flags, date: m.date, binary: nul}
 			if m.blank {
 				what := m.name
 				if format == "mbox" {
@@ -335,24 +335,46 @@ func holdsNUL(open func() io.Reader) (bool, error) {
 	}
 }
 
-// lazyReader opens its source at the first Read, and closes it at the end,
-// so that a group of messages holds one file open at a time.
+// lazyReader opens its source at the first Read, and closes it once the
+// message's size has been read (or a Read failed), so that a group of
+// messages holds one file open at a time. The APPEND reads exactly the
+// size and never asks for the end: closed only at an error, every file of
+// a Maildir stayed open until the garbage collector finalized it, and an
+// import under a limit of 40 descriptors failed at the 30th message, at
+// every run. The appender closes it too once its APPEND has ended,
+// whatever the outcome (appender.send).
 type lazyReader struct {
-	open func() io.Reader
-	r    io.Reader
+	open   func() io.Reader
+	r      io.Reader
+	left   int64 // bytes not read yet of the message's size
+	closed bool
 }
 
 func (l *lazyReader) Read(p []byte) (int, error) {
+	if l.closed {
+		return 0, io.EOF
+	}
 	if l.r == nil {
 		l.r = l.open()
 	}
 	n, err := l.r.Read(p)
-	if err != nil {
-		if c, ok := l.r.(io.Closer); ok {
-			c.Close()
-		}
+	l.left -= int64(n)
+	if err != nil || l.left <= 0 {
+		l.Close()
 	}
 	return n, err
+}
+
+// Close closes the source when it was opened; a Read after it is at
+// the end.
+func (l *lazyReader) Close() error {
+	l.closed = true
+	c, ok := l.r.(io.Closer)
+	l.r = nil
+	if ok {
+		return c.Close()
+	}
+	return nil
 }
 
 // scanMbox finds the messages of an mbox from offset on: their places, the

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -396,3 +397,49 @@ func TestReview42ABCopyDestinationEndedReconnects(t *testing.T) {
 		t.Errorf("B's destination holds %v, want <B1@zz>", b)
 	}
 }
+
+// TestReview42ACImportMaildirLeaksFiles: import opens each Maildir message's file
+// when its turn in the APPEND comes (lazyReader) and closes it only when a
+// Read returns an error; but the APPEND reads exactly the message's size
+// (an io.LimitedReader in wire's encoder) and never asks for the EOF, so
+// every file stays open until the garbage collector finalizes it. A
+// MULTIAPPEND group (50 messages) holds its 50 files open at once, and
+// more pile up across groups between collections: under a descriptor limit
+// of 40 (as a container or a shared account may have; the process needs
+// about 10 for itself) the import aborts "too many open files" at the 30th
+// message, at every run. One file at a time is all it needs.
+func TestReview42ACImportMaildirLeaksFiles(t *testing.T) {
+	if _, err := exec.LookPath("prlimit"); err != nil {
+		t.Skip("prlimit (util-linux) not found")
+	}
+	srv, cf := dovecot(t, 0)
+	_, u := urls(srv)
+	md := filepath.Join(t.TempDir(), "md")
+	for _, s := range []string{"cur", "new", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(md, s), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const n = 60
+	for i := 0; i < n; i++ {
+		msg := fmt.Sprintf("From: x@example.org\r\nSubject: %d\r\nMessage-ID: <%d@zz>\r\n\r\nbody %d\r\n", i, i, i)
+		if err := os.WriteFile(filepath.Join(md, "cur", fmt.Sprintf("%d.M%d.host:2,S", 1700000000+i, i)), []byte(msg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	args := append([]string{"import", u, md, "--to", "Imported", "--quiet"}, cf...)
+	cmd := exec.Command("prlimit", append([]string{"--nofile=40:40", imapkitBinary(t)}, args...)...)
+	cmd.Env = append(os.Environ(), "IMAPKIT_PASSWORD="+testserver.Password)
+	var o, e strings.Builder
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if err != nil {
+		t.Fatalf("import of %d Maildir messages with 40 file descriptors: %v\nstdout: %s\nstderr: %s", n, err, o.String(), e.String())
+	}
+	if !strings.Contains(o.String(), fmt.Sprintf("imported %d messages", n)) {
+		t.Fatalf("import: %s", o.String())
+	}
+}
+
+// r42Endless is standard input that never ends (a capture being written):
+// a server line again and again, until stop is closed.
