@@ -39,7 +39,7 @@ func runDecode(stdin io.Reader, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(fs.Output(), "response: {\"offset\": N, \"type\": \"FETCH\", \"response\": {...}}.")
 		fmt.Fprintln(fs.Output(), "With -trace the input is a session's trace; \"line\" (the trace line)")
 		fmt.Fprintln(fs.Output(), "replaces \"offset\". See docs/decode.md.")
-		fmt.Fprintln(fs.Output(), "Exit status: 0 if every response decoded, 1 if one did not, 2 for bad usage.")
+		fmt.Fprintln(fs.Output(), "Exit status: 0 if every response decoded, 1 if one did not (or the output could not be written), 2 for bad usage.")
 		fmt.Fprintln(fs.Output())
 		fs.PrintDefaults()
 	}
@@ -81,6 +81,17 @@ func runDecode(stdin io.Reader, args []string, stdout, stderr io.Writer) int {
 		if !dec.stream(r) {
 			status = 1
 		}
+		if dec.werr != nil {
+			// The output failed (a full disk, a file over
+			// RLIMIT_FSIZE): nothing more can be written, and a
+			// capture being written never ends. Its error is
+			// reported once, and nothing more is read.
+			if c, ok := file.(io.Closer); ok && name != "-" {
+				c.Close()
+			}
+			fmt.Fprintf(stderr, "imapkit decode: %v\n", dec.werr)
+			return 1
+		}
 		if ts != nil && ts.bad > 0 {
 			fmt.Fprintf(stderr, "imapkit decode: %s: line %d: not a trace line (%d such lines skipped)\n", name, ts.firstBad, ts.bad)
 			status = 1
@@ -109,6 +120,10 @@ type decodeRun struct {
 
 	bodies map[int]body // the streamed sections of the current response
 	buf    bytes.Buffer
+	// werr is the output's first write error: it stops the stream.
+	// Ignored before, it let decode read and decode its input to the
+	// end (forever, for a capture being written) writing nothing.
+	werr error
 }
 
 // body is the start of a streamed section body.
@@ -155,7 +170,9 @@ func (dr *decodeRun) stream(r io.Reader) bool {
 			}
 			return false
 		}
-		dr.write(off, resp)
+		if dr.write(off, resp); dr.werr != nil {
+			return false
+		}
 	}
 }
 
@@ -199,7 +216,8 @@ func (dr *decodeRun) section(f *codec.Fetch, s *codec.Section, r io.Reader) erro
 	return nil
 }
 
-// write prints one response as a JSON line.
+// write prints one response as a JSON line; a write error is kept in
+// dr.werr.
 func (dr *decodeRun) write(off int64, r codec.Response) {
 	w := &dr.buf
 	w.Reset()
@@ -221,7 +239,9 @@ func (dr *decodeRun) write(off int64, r codec.Response) {
 	w.WriteString(`,"response":`)
 	dr.value(reflect.ValueOf(r))
 	w.WriteString("}\n")
-	dr.out.Write(w.Bytes())
+	if _, err := dr.out.Write(w.Bytes()); err != nil && dr.werr == nil {
+		dr.werr = err
+	}
 }
 
 // responseType names a response for the "type" field: the name it has on

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -443,3 +444,59 @@ func TestReview42ACImportMaildirLeaksFiles(t *testing.T) {
 
 // r42Endless is standard input that never ends (a capture being written):
 // a server line again and again, until stop is closed.
+
+type r42Endless struct {
+	stop <-chan struct{}
+	line []byte
+	off  int
+}
+
+func (r *r42Endless) Read(p []byte) (int, error) {
+	select {
+	case <-r.stop:
+		return 0, io.EOF
+	default:
+	}
+	n := 0
+	for n < len(p) {
+		c := copy(p[n:], r.line[r.off:])
+		n += c
+		r.off = (r.off + c) % len(r.line)
+	}
+	return n, nil
+}
+
+// r42FullWriter is an output on a full disk: every Write fails.
+type r42FullWriter struct{}
+
+func (r42FullWriter) Write(p []byte) (int, error) {
+	return 0, fmt.Errorf("write out.jsonl: %w", r42ENOSPC)
+}
+
+// TestReview42ADDecodeIgnoresOutputErrors: decode writes its JSON through a
+// bufio.Writer and looks at the write error only once every input has been
+// read to its end (the final Flush). With its output on a full disk (or a
+// file over RLIMIT_FSIZE) it goes on reading and decoding, writing
+// nothing and saying nothing, for as long as its input lasts: forever for
+// a capture being written ("imapkit proxy ... | imapkit decode -trace >
+// out.jsonl"), hours for a large one. It should stop at the first failed
+// write with "imapkit decode: ...: no space left on device" and exit 1.
+func TestReview42ADDecodeIgnoresOutputErrors(t *testing.T) {
+	stop := make(chan struct{})
+	in := &r42Endless{stop: stop, line: []byte("* 1 FETCH (UID 1 FLAGS (\\Seen))\r\n")}
+	var errs strings.Builder
+	done := make(chan int, 1)
+	go func() { done <- runDecode(in, nil, r42FullWriter{}, &errs) }()
+	select {
+	case code := <-done:
+		if code == 0 || !strings.Contains(errs.String(), "no space left") {
+			t.Fatalf("decode: exit %d, stderr %q; want exit 1 and the write error", code, errs.String())
+		}
+	case <-time.After(10 * time.Second):
+		close(stop)
+		<-done
+		t.Fatalf("decode went on reading for 10 s after its output failed, saying nothing (stderr %q)", errs.String())
+	}
+}
+
+var r42ENOSPC = syscall.ENOSPC
