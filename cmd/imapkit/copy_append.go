@@ -379,7 +379,10 @@ func saveJSON(path string, v any) error {
 }
 
 // writeFileAtomic writes b to path as saveJSON does: a synced temporary
-// file (mode 0600) renamed over path.
+// file (mode 0600) renamed over path. The temporary file is removed when
+// the write or the rename fails: left behind, every failed save of a run
+// (a full disk, a directory where the file goes) added one to the state
+// directory.
 func writeFileAtomic(path string, b []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
@@ -396,11 +399,14 @@ func writeFileAtomic(path string, b []byte) error {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
 	if err != nil {
 		os.Remove(tmp)
 		return err
 	}
-	return os.Rename(tmp, path)
+	return nil
 }
 
 // loadJSON reads v from path; it reports false when there is no file.

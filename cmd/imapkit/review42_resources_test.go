@@ -500,3 +500,40 @@ func TestReview42ADDecodeIgnoresOutputErrors(t *testing.T) {
 }
 
 var r42ENOSPC = syscall.ENOSPC
+
+// TestReview42AEWriteFileAtomicRemovesTemp: a save whose rename fails (a
+// directory stands where the state file goes, as in
+// TestReview42AACopyFailedPendingSaveLosesMail) leaves no PATH.*.tmp
+// behind; one whose write fails removed its own already.
+func TestReview42AEWriteFileAtomicRemovesTemp(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "state.json")
+	if err := os.Mkdir(path, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(path, "x"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if err := writeFileAtomic(path, []byte("{}\n")); err == nil {
+			t.Fatal("writeFileAtomic over a non-empty directory succeeded")
+		}
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".tmp") {
+			t.Errorf("a failed writeFileAtomic left %s behind", e.Name())
+		}
+	}
+	// And a save that works still leaves only the file.
+	os.RemoveAll(path)
+	if err := writeFileAtomic(path, []byte("{}\n")); err != nil {
+		t.Fatal(err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("after a save the directory holds %d entries, want 1", len(ents))
+	}
+}
