@@ -9,6 +9,7 @@ import (
 	"math"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/session"
@@ -259,39 +260,66 @@ func (cr *Criteria) encodeKeys(e *wire.Encoder, lead bool) {
 	}
 }
 
-// hasNonASCII reports whether any string of the criteria is not 7-bit.
-func (cr *Criteria) hasNonASCII() bool {
-	check := func(l ...string) bool {
-		for _, s := range l {
-			for i := 0; i < len(s); i++ {
-				if s[i] >= 0x80 {
-					return true
-				}
+// eachString calls f with each string of the criteria that goes as an
+// IMAP string (From, To, Cc, Bcc, Subject, Body, Text, Header names and
+// values, in Not and Or too) and the key it goes with, until f returns
+// false; it reports whether f did. Raw is not among them: it goes as
+// written.
+func (cr *Criteria) eachString(f func(key, s string) bool) bool {
+	texts := []struct {
+		k string
+		l []string
+	}{{"FROM", cr.From}, {"TO", cr.To}, {"CC", cr.Cc}, {"BCC", cr.Bcc},
+		{"SUBJECT", cr.Subject}, {"BODY", cr.Body}, {"TEXT", cr.Text}}
+	for _, t := range texts {
+		for _, s := range t.l {
+			if !f(t.k, s) {
+				return false
 			}
-		}
-		return false
-	}
-	for _, l := range [][]string{cr.From, cr.To, cr.Cc, cr.Bcc, cr.Subject, cr.Body, cr.Text} {
-		if check(l...) {
-			return true
 		}
 	}
 	for _, h := range cr.Header {
-		if check(h.Name, h.Value) {
-			return true
+		if !f("HEADER name", h.Name) || !f("HEADER "+h.Name, h.Value) {
+			return false
 		}
 	}
 	for i := range cr.Not {
-		if cr.Not[i].hasNonASCII() {
-			return true
+		if !cr.Not[i].eachString(f) {
+			return false
 		}
 	}
 	for i := range cr.Or {
-		if cr.Or[i][0].hasNonASCII() || cr.Or[i][1].hasNonASCII() {
-			return true
+		if !cr.Or[i][0].eachString(f) || !cr.Or[i][1].eachString(f) {
+			return false
 		}
 	}
-	return false
+	return true
+}
+
+// hasNonASCII reports whether any string of the criteria is not 7-bit.
+func (cr *Criteria) hasNonASCII() bool {
+	return !cr.eachString(func(_, s string) bool {
+		for i := 0; i < len(s); i++ {
+			if s[i] >= 0x80 {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// checkUTF8 refuses, with an error wrapping ErrSearchNotUTF8, a string
+// of the criteria (eachString) that is not valid UTF-8. It is called when
+// the charset sent or implied is UTF-8.
+func (cr *Criteria) checkUTF8() error {
+	var err error
+	cr.eachString(func(key, s string) bool {
+		if !utf8.ValidString(s) {
+			err = fmt.Errorf("%w: %s %q", ErrSearchNotUTF8, key, s)
+		}
+		return err == nil
+	})
+	return err
 }
 
 // SearchReturn asks for ESEARCH results (RFC 4731, RFC 9051): the
@@ -310,7 +338,11 @@ type SearchOptions struct {
 	// require a charset: UTF-8). Once UTF-8 is enabled (ENABLE
 	// UTF8=ACCEPT, or IMAP4rev2) it must be empty or UTF-8: SEARCH is
 	// then sent without CHARSET, SORT and THREAD with UTF-8, and another
-	// charset is an error wrapping ErrCharsetUTF8, nothing sent.
+	// charset is an error wrapping ErrCharsetUTF8, nothing sent. When
+	// the charset is UTF-8 (chosen so, given as UTF-8, or implied by
+	// UTF-8 mode), a string that is not valid UTF-8 is an error wrapping
+	// ErrSearchNotUTF8, nothing sent; under another charset the bytes go
+	// as they are.
 	Charset string
 	// Return chooses the ESEARCH results (RFC 4731) to ask for. Nil
 	// means every number: RETURN (ALL) when the server has ESEARCH (an
@@ -353,45 +385,62 @@ func (r *SearchResult) Set() Set { return SetOf(r.UID, r.All) }
 // charset). Nothing is sent.
 var ErrCharsetUTF8 = errors.New("commands: no CHARSET but UTF-8 may be given once UTF-8 is enabled")
 
-// checkCharset is the charset rule of UTF-8 mode that Search, Sort and
-// Thread share: once UTF-8 is enabled, o.Charset must be empty or UTF-8
-// (ErrCharsetUTF8). It reports whether UTF-8 mode is on.
-func (c *Client) checkCharset(o *SearchOptions) (bool, error) {
-	if !c.utf8() {
-		return false, nil
-	}
-	if o.Charset != "" && !strings.EqualFold(o.Charset, "UTF-8") {
+// ErrSearchNotUTF8 is returned, wrapped with the key and the string, by
+// Search, Sort and Thread (and their iterators and ESort) given a string
+// criterion that is not valid UTF-8 when the charset is UTF-8: chosen by
+// the Client (SEARCH with a non-ASCII string and no
+// SearchOptions.Charset; SORT and THREAD with none), given as "UTF-8", or
+// implied once UTF-8 is enabled. Such bytes, declared UTF-8, are no
+// search key (Dovecot answers BAD "Invalid search key") or match
+// something else (Cyrus). Nothing is sent. Bytes in another charset go
+// as they are when SearchOptions.Charset names it.
+var ErrSearchNotUTF8 = errors.New("commands: search string is not valid UTF-8, and the charset is UTF-8")
+
+// checkCharset is the charset rule that Search, Sort and Thread share.
+// Once UTF-8 is enabled, o.Charset must be empty or UTF-8
+// (ErrCharsetUTF8). cs is the charset the command is to carry ("" for
+// none); when it, or UTF-8 mode, makes the charset UTF-8, every string of
+// cr must be valid UTF-8 (ErrSearchNotUTF8). It reports whether UTF-8
+// mode is on.
+func (c *Client) checkCharset(cr *Criteria, o *SearchOptions, cs string) (bool, error) {
+	on := c.utf8()
+	if on && o.Charset != "" && !strings.EqualFold(o.Charset, "UTF-8") {
 		return true, fmt.Errorf("%w (%q)", ErrCharsetUTF8, o.Charset)
 	}
-	return true, nil
+	if on || strings.EqualFold(cs, "UTF-8") {
+		if err := cr.checkUTF8(); err != nil {
+			return on, err
+		}
+	}
+	return on, nil
 }
 
-// charset decides the CHARSET argument of SEARCH, which is optional.
+// charset decides the CHARSET argument of SEARCH, which is optional:
+// none once UTF-8 is enabled (RFC 6855 section 3), else o.Charset, or
+// UTF-8 when it is empty and a string is not ASCII.
 func (c *Client) charset(cr *Criteria, o *SearchOptions) (string, error) {
-	if utf8, err := c.checkCharset(o); utf8 || err != nil {
-		return "", err // RFC 6855 section 3: none
+	cs := o.Charset
+	if cs == "" && cr.hasNonASCII() {
+		cs = "UTF-8"
 	}
-	if o.Charset != "" {
-		return o.Charset, nil
+	if on, err := c.checkCharset(cr, o, cs); on || err != nil {
+		return "", err
 	}
-	if cr.hasNonASCII() {
-		return "UTF-8", nil
-	}
-	return "", nil
+	return cs, nil
 }
 
 // mandatoryCharset decides the charset argument of SORT and THREAD, which
 // is required (RFC 5256): o.Charset, or UTF-8 when it is empty or once
 // UTF-8 is enabled (where no other may be given: checkCharset).
-func (c *Client) mandatoryCharset(o *SearchOptions) (string, error) {
-	utf8, err := c.checkCharset(o)
-	if err != nil {
+func (c *Client) mandatoryCharset(cr *Criteria, o *SearchOptions) (string, error) {
+	cs := o.Charset
+	if cs == "" || c.utf8() {
+		cs = "UTF-8"
+	}
+	if _, err := c.checkCharset(cr, o, cs); err != nil {
 		return "", err
 	}
-	if utf8 || o.Charset == "" {
-		return "UTF-8", nil
-	}
-	return o.Charset, nil
+	return cs, nil
 }
 
 // searchCommand builds the command of Search and SearchIter.

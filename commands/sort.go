@@ -20,7 +20,9 @@ type SortKey struct {
 // Sort sends SORT (UID SORT with opts.UID) and returns the matching
 // numbers in order. The charset is opts.Charset, or UTF-8 (SORT requires
 // one); once UTF-8 is enabled it is UTF-8, and another opts.Charset is an
-// error wrapping ErrCharsetUTF8, nothing sent. opts.Return is ignored:
+// error wrapping ErrCharsetUTF8, nothing sent; under UTF-8 a string of
+// the criteria that is not valid UTF-8 is an error wrapping
+// ErrSearchNotUTF8, nothing sent. opts.Return is ignored:
 // see ESort. It collects SortIter: the one list it returns is the only
 // copy of the numbers.
 //
@@ -259,7 +261,7 @@ func (c *Client) sortCommand(keys []SortKey, criteria *Criteria, opts *SearchOpt
 	if err := cr.check(); err != nil {
 		return nil, err
 	}
-	cs, err := c.mandatoryCharset(&o)
+	cs, err := c.mandatoryCharset(&cr, &o)
 	if err != nil {
 		return nil, err
 	}
@@ -291,7 +293,8 @@ func (c *Client) sortCommand(keys []SortKey, criteria *Criteria, opts *SearchOpt
 // (REFERENCES, ORDEREDSUBJECT, REFS) and returns the threads as trees.
 // Its charset is chosen as Sort's: opts.Charset or UTF-8, only UTF-8 once
 // UTF-8 is enabled (another is an error wrapping ErrCharsetUTF8, nothing
-// sent).
+// sent), and a string not valid UTF-8 under UTF-8 is an error wrapping
+// ErrSearchNotUTF8, nothing sent.
 func (c *Client) Thread(ctx context.Context, algorithm string, criteria *Criteria, opts *SearchOptions) ([]*codec.ThreadNode, error) {
 	var o SearchOptions
 	if opts != nil {
@@ -307,7 +310,7 @@ func (c *Client) Thread(ctx context.Context, algorithm string, criteria *Criteri
 	if err := cr.check(); err != nil {
 		return nil, err
 	}
-	cs, err := c.mandatoryCharset(&o)
+	cs, err := c.mandatoryCharset(&cr, &o)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,105 @@
+//go:build linux
+
+package commands_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/session"
+)
+
+// review42SearchLatin1 searches for a string that is not valid UTF-8 (Latin-1
+// "café", the minimal failing input of the random search property: the
+// generator cut a UTF-8 rune in two) without SearchOptions.Charset. The
+// Client labels the criteria CHARSET UTF-8 itself (SearchOptions.Charset:
+// "UTF-8 when a string is not ASCII"), so it declares bytes UTF-8 that are
+// not: the request must be refused before anything is sent, with a typed
+// error, not sent as a false declaration for the server to answer BAD
+// "Invalid search key" (Dovecot) or to match against something else.
+func review42SearchLatin1(t *testing.T, c *commands.Client, mb string) {
+	ctx := dvCtx(t)
+	if _, err := c.AppendBytes(ctx, mb, []byte("Subject: x\r\nContent-Type: text/plain; charset=utf-8\r\n\r\ncafé\r\n"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Select(ctx, mb, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"caf\xe9", "\xf0\x9d\r\n\x84\x9e\\"} {
+		res, err := c.Search(ctx, &commands.Criteria{Body: []string{s}}, nil)
+		if err == nil {
+			t.Errorf("Search(Body %q), not UTF-8, labelled CHARSET UTF-8 by the Client: no error, result %v", s, res.All)
+			continue
+		}
+		if errors.Is(err, session.ErrBad) || errors.Is(err, session.ErrNo) {
+			t.Errorf("Search(Body %q), not UTF-8: sent to the server as CHARSET UTF-8, which answered: %v", s, err)
+		}
+		if !errors.Is(err, commands.ErrSearchNotUTF8) {
+			t.Errorf("Search(Body %q): %v, want commands.ErrSearchNotUTF8", s, err)
+		}
+	}
+}
+
+func TestReview42DAInvalidUTF8Dovecot(t *testing.T) {
+	review42SearchLatin1(t, dvClient(t, "alice", nil), dvMailbox(t, "alice", 0))
+}
+
+func TestReview42DAInvalidUTF8Cyrus(t *testing.T) {
+	_, c := cyAlice(t)
+	review42SearchLatin1(t, c, "INBOX")
+}
+
+// TestReview42DAInvalidUTF8Everywhere: the check covers every string key,
+// in Not and Or, and SORT and THREAD (which share the criteria); an
+// explicit "UTF-8" is checked too, another charset passes the bytes on,
+// and the connection is still usable after each refusal.
+func TestReview42DAInvalidUTF8Everywhere(t *testing.T) {
+	c := dvClient(t, "alice", nil)
+	ctx := dvCtx(t)
+	mb := dvMailbox(t, "alice", 0)
+	if _, err := c.AppendBytes(ctx, mb, []byte("Subject: x\r\nContent-Type: text/plain; charset=utf-8\r\n\r\ncafé\r\n"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Select(ctx, mb, nil); err != nil {
+		t.Fatal(err)
+	}
+	bad := "caf\xe9"
+	for name, cr := range map[string]*commands.Criteria{
+		"From":         {From: []string{bad}},
+		"Subject":      {Subject: []string{"ok", bad}},
+		"Header name":  {Header: []commands.HeaderCriterion{{Name: bad}}},
+		"Header value": {Header: []commands.HeaderCriterion{{Name: "X-A", Value: bad}}},
+		"Not":          {Not: []commands.Criteria{{Text: []string{bad}}}},
+		"Or":           {Or: [][2]commands.Criteria{{{Cc: []string{"a"}}, {Bcc: []string{bad}}}}},
+	} {
+		if _, err := c.Search(ctx, cr, nil); !errors.Is(err, commands.ErrSearchNotUTF8) {
+			t.Errorf("Search(%s not UTF-8): %v, want ErrSearchNotUTF8", name, err)
+		}
+		if _, err := c.Search(ctx, cr, &commands.SearchOptions{Charset: "utf-8"}); !errors.Is(err, commands.ErrSearchNotUTF8) {
+			t.Errorf("Search(%s not UTF-8, Charset utf-8): %v, want ErrSearchNotUTF8", name, err)
+		}
+		if _, err := c.Sort(ctx, []commands.SortKey{{Key: "ARRIVAL"}}, cr, nil); !errors.Is(err, commands.ErrSearchNotUTF8) {
+			t.Errorf("Sort(%s not UTF-8): %v, want ErrSearchNotUTF8", name, err)
+		}
+		if _, err := c.Thread(ctx, "REFERENCES", cr, nil); !errors.Is(err, commands.ErrSearchNotUTF8) {
+			t.Errorf("Thread(%s not UTF-8): %v, want ErrSearchNotUTF8", name, err)
+		}
+	}
+	// Named as Latin-1, the same bytes are "café" and go as they are.
+	res, err := c.Search(ctx, &commands.Criteria{Body: []string{bad}}, &commands.SearchOptions{Charset: "ISO-8859-1"})
+	if err != nil {
+		t.Fatalf("Search(Body Latin-1 café, Charset ISO-8859-1): %v", err)
+	}
+	if n, _ := res.All.Len(); n != 1 {
+		t.Errorf("Search(Body Latin-1 café, Charset ISO-8859-1): %v, want the one message", res.All)
+	}
+	// Valid UTF-8 still finds it.
+	res, err = c.Search(ctx, &commands.Criteria{Body: []string{"café"}}, nil)
+	if err != nil {
+		t.Fatalf("Search(Body café): %v", err)
+	}
+	if n, _ := res.All.Len(); n != 1 {
+		t.Errorf("Search(Body café): %v, want the one message", res.All)
+	}
+}
