@@ -148,7 +148,7 @@ func (d *Decoder) readBodyStructure(extended bool) (*BodyStructure, error) {
 func (d *Decoder) msgExpectErr(what string) error {
 	got := "EOF"
 	if c, err := d.t.Peek(); err == nil {
-		got = strconv.QuoteRune(rune(c))
+		got = wire.QuoteChar(string([]byte{c}))
 	}
 	return &wire.SyntaxError{Offset: d.t.Offset(), Expected: what, Got: got}
 }

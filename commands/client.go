@@ -376,7 +376,7 @@ func checkFlags(flags []string) error {
 		case i == len(f):
 			return fmt.Errorf("commands: flag %q is empty: %w", f, wire.ErrInvalidAtom)
 		case i >= 0:
-			return fmt.Errorf("commands: flag %q holds %q, which no flag may: %w", f, f[i], wire.ErrInvalidAtom)
+			return fmt.Errorf("commands: flag %q holds %s, which no flag may: %w", f, wire.QuoteChar(f[i:]), wire.ErrInvalidAtom)
 		}
 	}
 	return nil

@@ -4,10 +4,12 @@ package commands_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/wire"
 )
 
 // review42SearchLatin1 searches for a string that is not valid UTF-8 (Latin-1
@@ -101,5 +103,38 @@ func TestReview42DAInvalidUTF8Everywhere(t *testing.T) {
 	}
 	if n, _ := res.All.Len(); n != 1 {
 		t.Errorf("Search(Body café): %v, want the one message", res.All)
+	}
+}
+
+// TestReview42DBFlagErrorNamesWrongChar: the random keyword property's
+// refused non-ASCII keywords are refused with the right typed error
+// (wire.ErrInvalidAtom), but its message named the wrong character:
+// checkFlags (client.go) formatted the first bad byte, f[i], with %q, so
+// a keyword "Wichtig-é" was said to hold 'Ã' (0xC3, the first byte of é's
+// UTF-8 read as Latin-1), a character the user never wrote; for "日本" it
+// said 'æ'. The message should name the character (é, U+00E9) or the byte
+// (0xc3).
+func TestReview42DBFlagErrorNamesWrongChar(t *testing.T) {
+	c := dvClient(t, "alice", nil)
+	ctx := dvCtx(t)
+	mb := dvMailbox(t, "alice", 1)
+	if _, err := c.Select(ctx, mb, nil); err != nil {
+		t.Fatal(err)
+	}
+	for kw, bogus := range map[string]string{"Wichtig-é": "'Ã'", "日本": "'æ'"} {
+		_, err := c.Store(ctx, commands.SeqNums(1), commands.AddFlags, []string{kw}, nil)
+		if !errors.Is(err, wire.ErrInvalidAtom) {
+			t.Fatalf("Store(%q): %v, want wire.ErrInvalidAtom", kw, err)
+		}
+		if strings.Contains(err.Error(), bogus) {
+			t.Errorf("Store(%q): the error names a character the keyword does not hold: %v", kw, err)
+		}
+	}
+	// The character itself, or the byte in hex when it is no character.
+	for kw, want := range map[string]string{"Wichtig-é": "holds 'é'", "日本": "holds '日'", "caf\xe9": "holds 0xe9", "a b": "holds ' '"} {
+		_, err := c.Store(ctx, commands.SeqNums(1), commands.AddFlags, []string{kw}, nil)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Store(%q): %v, want it to say %s", kw, err, want)
+		}
 	}
 }

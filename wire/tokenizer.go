@@ -890,9 +890,9 @@ func (t *Tokenizer) Accept(c byte) (bool, error) {
 	return true, t.consumeSpecial(c)
 }
 
-func quoteByte(c byte) string {
-	return "'" + string(rune(c)) + "'"
-}
+// quoteByte names the byte c for an error message (QuoteChar: a byte
+// over 0x7f, no character by itself, in hex).
+func quoteByte(c byte) string { return QuoteChar(string([]byte{c})) }
 
 // Atom reads an atom: a run of ATOM-CHARs (RFC 9051) that stops at '['
 // too, so that BODY[...] and response codes split where the grammar needs.
