@@ -302,6 +302,9 @@ func searchUIDs(ctx context.Context, c *commands.Client, criteria []string) (cod
 		if !utf8.ValidString(a) {
 			return codec.SeqSet{}, usagef("search: %q is not UTF-8", a)
 		}
+		if _, ok := unquoteIMAP(a); !ok && strings.HasPrefix(a, `"`) {
+			return codec.SeqSet{}, usagef(`search: %q starts with a double quote but is no complete quoted string (a value in quotes, as imaplib takes it, ends with the one unescaped " and has \\ and \" for \ and " inside; a value without quotes is quoted for you)`, a)
+		}
 	}
 	r, err := c.Do(ctx, "UID SEARCH", func(e *wire.Encoder) {
 		if charset {
@@ -309,12 +312,11 @@ func searchUIDs(ctx context.Context, c *commands.Client, criteria []string) (cod
 		}
 		for _, a := range criteria {
 			e.SP()
-			if searchAtom(a) {
+			if v, ok := unquoteIMAP(a); ok {
+				e.String(v)
+			} else if searchAtom(a) {
 				e.Raw(a)
 			} else {
-				if len(a) >= 2 && a[0] == '"' && a[len(a)-1] == '"' && !strings.Contains(a[1:len(a)-1], `"`) {
-					a = a[1 : len(a)-1]
-				}
 				e.String(a)
 			}
 		}
@@ -405,6 +407,34 @@ func (q *uidQueue) take(n int) []uint32 {
 // unshift puts uids (ascending, below those left) back at the head.
 func (q *uidQueue) unshift(uids []uint32) {
 	q.back = append(slices.Clip(uids), q.back...)
+}
+
+// unquoteIMAP returns the value of a when a is a complete IMAP quoted
+// string (RFC 9051 section 4.3): a double quote, characters other than
+// " and \ or those two escaped with a backslash, and a closing double
+// quote that ends a. imaplib sends its criteria as written, so its users
+// quote a value that way ("C:\\temp" for C:\temp); search sends the
+// value, so that the server searches for what they meant.
+func unquoteIMAP(a string) (string, bool) {
+	if len(a) < 2 || a[0] != '"' {
+		return "", false
+	}
+	var b strings.Builder
+	for i := 1; i < len(a); i++ {
+		switch c := a[i]; c {
+		case '\\':
+			if i+1 == len(a) || (a[i+1] != '"' && a[i+1] != '\\') {
+				return "", false
+			}
+			i++
+			b.WriteByte(a[i])
+		case '"':
+			return b.String(), i == len(a)-1
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return "", false
 }
 
 // searchAtom reports whether a search argument goes as written: a key, a
