@@ -310,14 +310,30 @@ func searchUIDs(ctx context.Context, c *commands.Client, criteria []string) (cod
 		if charset {
 			e.SP().Atom("CHARSET").SP().Atom("UTF-8")
 		}
+		values, flag := 0, false // what the last key takes
 		for _, a := range criteria {
 			e.SP()
-			if v, ok := unquoteIMAP(a); ok {
+			v, quoted := unquoteIMAP(a)
+			switch {
+			case quoted:
 				e.String(v)
-			} else if searchAtom(a) {
-				e.Raw(a)
-			} else {
+			case values > 0:
 				e.String(a)
+			case flag:
+				e.Atom(a)
+			case searchAtom(a):
+				e.Raw(a)
+			default:
+				e.String(a)
+			}
+			switch {
+			case values > 0:
+				values--
+			case flag:
+				flag = false
+			case !quoted:
+				values = searchValueKeys[strings.ToUpper(a)]
+				flag = searchFlagKeys[strings.ToUpper(a)]
 			}
 		}
 	})
@@ -437,15 +453,37 @@ func unquoteIMAP(a string) (string, bool) {
 	return "", false
 }
 
-// searchAtom reports whether a search argument goes as written: a key, a
-// date, a number, a set or a parenthesis.
+// searchValueKeys are the search keys whose arguments are values the
+// user means as written (a substring, a header field's name), with how
+// many: each is sent as a string, whatever it holds (":-)", "*", "a\b"
+// and "SEEN" too), never as search syntax.
+var searchValueKeys = map[string]int{
+	"BCC": 1, "BODY": 1, "CC": 1, "FROM": 1, "SUBJECT": 1, "TEXT": 1, "TO": 1,
+	"HEADER": 2, "X-GM-RAW": 1,
+}
+
+// searchFlagKeys are the search keys whose argument is a keyword, an
+// atom: sent as one, or refused before anything is sent
+// (wire.ErrInvalidAtom).
+var searchFlagKeys = map[string]bool{"KEYWORD": true, "UNKEYWORD": true}
+
+// searchAtom reports whether a search argument, in the place of a key (not
+// the value of one of searchValueKeys), goes as written: a parenthesis,
+// alone, for grouping; or a key, a date, a number or a set, which hold no
+// space, quote, brace, % or parenthesis. Anything else is a value, sent as
+// a string: a parenthesis within an argument (":-)", "a)") is part of
+// it, not a group (written as written, it made the encoder refuse the
+// command, or the server answer BAD).
 func searchAtom(a string) bool {
+	if a == "(" || a == ")" {
+		return true
+	}
 	if a == "" {
 		return false
 	}
 	for i := 0; i < len(a); i++ {
 		c := a[i]
-		if c <= ' ' || c >= 0x7f || c == '"' || c == '{' || c == '%' {
+		if c <= ' ' || c >= 0x7f || c == '"' || c == '{' || c == '%' || c == '(' || c == ')' {
 			return false
 		}
 	}
