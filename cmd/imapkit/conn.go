@@ -22,6 +22,7 @@ import (
 	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/transport"
+	"github.com/imapkit/imapkit/wire"
 )
 
 // The exit codes of the commands that talk to a server (docs/cli.md).
@@ -703,12 +704,38 @@ func exitCode(stderr io.Writer, name string, err error) int {
 		return exitUsage
 	case errors.Is(err, session.ErrAborted), errors.Is(err, session.ErrClosed):
 		return exitConnFail
+	case argumentError(err):
+		return exitUsage
 	case errors.Is(err, session.ErrNo), errors.Is(err, session.ErrBad), errors.Is(err, errNotFound),
 		errors.Is(err, commands.ErrUnsupported), errors.Is(err, commands.ErrMoveUnsupported),
 		errors.Is(err, errShellFailed):
 		return exitNo
 	}
 	return exitConnFail
+}
+
+// argumentErrors are the library's refusals of an argument, before
+// anything is sent: what the user gave cannot go in a command (a keyword
+// holding '"' or 'é', a flag such as \Seeen, a mailbox name that is not
+// UTF-8, a NUL, search strings or a charset the rules of UTF-8 refuse,
+// raw syntax the encoder refuses). They exit 2, as a usage error: the run
+// can never work as given, and a script that retries on 3 (a connection
+// error) would retry it for ever. An error of an aborted connection is
+// matched first: a NUL met mid-literal has cost the connection (exit 3).
+var argumentErrors = []error{
+	wire.ErrInvalidAtom, wire.ErrNUL, wire.ErrInvalidRaw, wire.ErrInvalidSpecial,
+	wire.ErrUnbalancedList, wire.ErrEmptySeqSet, wire.ErrInvalidText,
+	commands.ErrMailboxName, commands.ErrCharsetUTF8, commands.ErrSearchNotUTF8,
+}
+
+// argumentError reports whether err is one of argumentErrors.
+func argumentError(err error) bool {
+	for _, e := range argumentErrors {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // errNotFound reports that what was asked for is not on the server (a
