@@ -704,7 +704,7 @@ func exitCode(stderr io.Writer, name string, err error) int {
 		return exitUsage
 	case errors.Is(err, session.ErrAborted), errors.Is(err, session.ErrClosed):
 		return exitConnFail
-	case argumentError(err):
+	case argumentError(err) && !perMailbox(err):
 		return exitUsage
 	case errors.Is(err, session.ErrNo), errors.Is(err, session.ErrBad), errors.Is(err, errNotFound),
 		errors.Is(err, commands.ErrUnsupported), errors.Is(err, commands.ErrMoveUnsupported),
@@ -736,6 +736,15 @@ func argumentError(err error) bool {
 		}
 	}
 	return false
+}
+
+// perMailbox reports whether err sums up copy's run over many mailboxes:
+// there an argument error comes of what the source listed (a name the
+// destination cannot be given), not of what the user typed, and exits 3
+// as other failures of the run.
+func perMailbox(err error) bool {
+	var me *mailboxesError
+	return errors.As(err, &me)
 }
 
 // errNotFound reports that what was asked for is not on the server (a

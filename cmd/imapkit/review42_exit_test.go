@@ -3,10 +3,14 @@
 package main
 
 import (
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/imapkit/imapkit/commands"
 )
 
 // TestReview42DERefusedArgumentExit3: docs/cli.md's exit status table:
@@ -62,5 +66,20 @@ func TestReview42DERefusedArgumentExit3(t *testing.T) {
 	}
 	if code, out, errs := runCLI(t, "", append([]string{"search", tls, "INBOX", "ALL"}, cf...)...); code != 0 || strings.TrimSpace(out) != "1" {
 		t.Errorf("imapkit search ALL: exit %d, stdout %q, stderr %s", code, out, errs)
+	}
+}
+
+// TestReview42DEPerMailboxArgumentErrorExit3: an argument error met by
+// copy's run over the source's mailboxes (a listed name the destination
+// cannot be given) comes of the server's data, not of the user's
+// arguments: the run exits 3, as before f91338d made such errors exit 2;
+// the same error of a command the user typed exits 2.
+func TestReview42DEPerMailboxArgumentErrorExit3(t *testing.T) {
+	nameErr := fmt.Errorf("creating %q on the destination: %w", "Caf\xe9", commands.ErrMailboxName)
+	if code := exitCode(io.Discard, "create", nameErr); code != exitUsage {
+		t.Errorf("create's own name error: exit %d; want %d", code, exitUsage)
+	}
+	if code := exitCode(io.Discard, "copy", &mailboxesError{failed: 1, total: 2, first: nameErr}); code != exitConnFail {
+		t.Errorf("copy's per-mailbox name error: exit %d; want %d", code, exitConnFail)
 	}
 }
