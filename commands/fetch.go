@@ -337,13 +337,13 @@ func (c *Client) Fetch(ctx context.Context, set Set, items *FetchItems) iter.Seq
 				yield(nil, err)
 				return
 			}
-			var p *session.Pending
-			if len(run.parts) > 1 {
-				var err error
-				if p, err = c.s.Start(ctx, run.command(ctx, c.fetchCommand(part, &it))); err != nil {
-					yield(nil, err)
-					return
-				}
+			// Started through run.command: on sequence numbers, a
+			// command that waited for its turn after an EXPUNGE the
+			// session read since the call is not sent (ErrRenumbered).
+			p, err := c.s.Start(ctx, run.command(ctx, c.fetchCommand(part, &it)))
+			if err != nil {
+				yield(nil, err)
+				return
 			}
 			if !c.fetchPart(ctx, part, &it, p, nil, yield) {
 				return
@@ -478,7 +478,7 @@ func (c *Client) fetchCommand(set Set, it *FetchItems) *session.Command {
 }
 
 // fetchPart runs one FETCH command of Fetch (the whole set, or a part of a
-// long one; p, when not nil, is the command started already) and yields
+// long one; p is the command, started already) and yields
 // its messages; it returns false when the iteration ended (the loop broke
 // out, or an error was yielded). check, when not nil, runs once the first
 // response of the answer has been read, before anything is yielded, or
@@ -488,13 +488,6 @@ func (c *Client) fetchPart(ctx context.Context, set Set, it *FetchItems, p *sess
 	fi := &fetchIter{ctx: ctx, onVanished: it.OnVanished, bufferMax: int64(it.BufferMax), borrow: it.Borrow}
 	if it.BufferMax == 0 {
 		fi.bufferMax = BufferedSectionMax
-	}
-	if p == nil {
-		var err error
-		if p, err = c.s.Start(ctx, bound(ctx, c.fetchCommand(set, it))); err != nil {
-			yield(nil, err)
-			return false
-		}
 	}
 	fi.p = p
 	defer fi.close()

@@ -513,6 +513,26 @@ func (cr *Criteria) seqNums() bool {
 	return false
 }
 
+// numbered reports whether the criteria hold a set of sequence numbers
+// that names other messages once a message is expunged
+// (Set.renumberable: not "$", not "1:*").
+func (cr *Criteria) numbered() bool {
+	if cr.Set != nil && cr.Set.renumberable() {
+		return true
+	}
+	for i := range cr.Not {
+		if cr.Not[i].numbered() {
+			return true
+		}
+	}
+	for i := range cr.Or {
+		if cr.Or[i][0].numbered() || cr.Or[i][1].numbered() {
+			return true
+		}
+	}
+	return false
+}
+
 // searchCommands builds the commands of Search and SearchIter: one, or
 // one per part of a criteria's Set too long for the command line
 // (Client.SetMaxSetLength), each with the other criteria, whose results
@@ -527,6 +547,14 @@ func (c *Client) searchCommands(criteria *Criteria, opts *SearchOptions) (cmds [
 		return nil, o, nil, err
 	}
 	check = func(int) error { return nil }
+	if criteria != nil && criteria.numbered() {
+		// Sequence numbers name the messages they name at the call: a
+		// SEARCH that waits for its turn and goes out after an EXPUNGE
+		// the session read meanwhile would search other messages
+		// (session.Command.CheckRenumbered; the parts below have their
+		// own).
+		cmd.CheckRenumbered, cmd.Renumbered = true, c.s.Renumbered()
+	}
 	whole := []*session.Command{cmd}
 	if o.Return != nil && o.Return.Save {
 		return whole, o, check, nil

@@ -94,6 +94,22 @@ func (c *Client) holdsNone(set Set) bool {
 	return known && n == 0
 }
 
+// renumberable reports whether set holds sequence numbers that an EXPUNGE
+// can make name other messages: not UIDs, not "$" (the server keeps track
+// of its messages), and not a set holding "1:*", which names every
+// message of the mailbox whatever their numbers.
+func (s Set) renumberable() bool {
+	if s.UID || s.Saved {
+		return false
+	}
+	for _, r := range s.Nums.Ranges() {
+		if r.Start == 1 && r.Stop == 0 || r.Start == 0 && r.Stop == 1 {
+			return false
+		}
+	}
+	return true
+}
+
 // IsEmpty reports whether the set holds no number.
 func (s Set) IsEmpty() bool { return !s.Saved && s.Nums.IsEmpty() }
 

@@ -22,12 +22,21 @@ import (
 // take about 110 KB.
 const DefaultMaxSetLength = 8000
 
-// ErrRenumbered is wrapped by the error of a command split in several
-// (see Client.SetMaxSetLength) on a set of sequence numbers, when the
-// mailbox's sequence numbers changed between two of the commands
-// (session.Session.Renumbered: a message expunged, by another command or
-// another client): the rest of the set would name other messages, so it
-// is not sent. Use UIDs for long sets in a mailbox that changes.
+// ErrRenumbered is wrapped by the error of a command on a set of
+// sequence numbers (Fetch, Store, Copy, Move, Search's Criteria.Set) when
+// the mailbox's sequence numbers changed after the call and before the
+// command was sent (session.Session.Renumbered: a message expunged, by
+// another command or another client, that the session read while the
+// command waited for its turn, e.g. behind a FETCH another goroutine
+// reads or a NOOP queued before it): the numbers would name other
+// messages, so the command is not sent (a command not split fails with
+// a *session.NotSentError, matching session.ErrNotSent). For
+// a command split in several (see Client.SetMaxSetLength), the same
+// holds between two of the commands: the rest of the set is not sent.
+// An EXPUNGE the session read before the call does not count: numbers
+// worked out after it are current. A set holding "1:*" (every message,
+// whatever the numbers) and "$" are not checked. Use UIDs in a mailbox
+// that changes.
 var ErrRenumbered = session.ErrRenumbered
 
 // SplitError reports a command whose message set was sent as several
@@ -183,7 +192,12 @@ type splitRun struct {
 	c     *Client
 	cmd   string
 	parts []Set
-	mark  uint32 // session.Renumbered before the first part
+	// seqNums says that the set is of sequence numbers that an EXPUNGE
+	// makes name other messages (Set.renumberable: not UIDs, not "$",
+	// not "1:*"): each command is checked against mark
+	// (Command.CheckRenumbered).
+	seqNums bool
+	mark    uint32 // session.Renumbered at the call, when seqNums
 	// selection is session.Selections before the first part, given to
 	// each part (Command.Selection) when there are several: a SELECT
 	// another goroutine runs between two parts stops the rest, not sent
@@ -212,12 +226,18 @@ func (r *splitRun) result(err error) error {
 
 // newSplitRun cuts set into parts for command cmd (its name as sent).
 func (c *Client) newSplitRun(set Set, cmd string) *splitRun {
-	r := &splitRun{c: c, cmd: cmd, parts: c.parts(set)}
+	r := &splitRun{c: c, cmd: cmd, parts: c.parts(set), seqNums: set.renumberable()}
 	if len(r.parts) > 1 {
 		r.selection = c.s.Selections()
-		if !set.UID {
-			r.mark = c.s.Renumbered()
-		}
+	}
+	if r.seqNums {
+		// Taken at the call, whatever the number of parts: the caller's
+		// numbers name the messages they name now. A command that waits
+		// for its turn (behind a FETCH another goroutine reads, behind a
+		// NOOP queued before it) may go out after an EXPUNGE the
+		// session reads meanwhile, and would then act on other messages
+		// (TestReview42CAStoreSeqSentAfterQueuedExpunge).
+		r.mark = c.s.Renumbered()
 	}
 	return r
 }
@@ -226,10 +246,12 @@ func (c *Client) newSplitRun(set Set, cmd string) *splitRun {
 // run began in (selection).
 func (r *splitRun) command(ctx context.Context, cmd *session.Command) *session.Command {
 	cmd.Selection = r.selection
-	if len(r.parts) > 1 && !r.parts[0].UID {
-		// Checked by the session when the part's turn comes, not only
-		// before it is queued (check): a part that waited behind
-		// another goroutine's NOOP went out after the NOOP's EXPUNGE.
+	if r.seqNums {
+		// Checked by the session when the command's turn comes, not
+		// only before it is queued (check): a command, or a part, that
+		// waited behind another goroutine's NOOP went out after the
+		// NOOP's EXPUNGE, and acted on the messages that had come to
+		// bear the numbers.
 		cmd.CheckRenumbered, cmd.Renumbered = true, r.mark
 	}
 	return bound(ctx, cmd)
@@ -238,7 +260,7 @@ func (r *splitRun) command(ctx context.Context, cmd *session.Command) *session.C
 // check returns the error that keeps part i from being sent: the sequence
 // numbers changed since the first part.
 func (r *splitRun) check(i int) error {
-	if i == 0 || r.parts[i].UID || r.c.s.Renumbered() == r.mark {
+	if i == 0 || !r.seqNums || r.c.s.Renumbered() == r.mark {
 		return nil
 	}
 	return r.c.renumberedError(r.selection, i, len(r.parts), r.cmd)
@@ -304,7 +326,7 @@ func (r *splitRun) fail(err error) error {
 // first failure stops the rest.
 func (r *splitRun) run(ctx context.Context, build func(part Set) *session.Command, add func(*session.Result)) error {
 	if len(r.parts) == 1 {
-		res, err := r.c.run(ctx, build(r.parts[0]))
+		res, err := r.c.run(ctx, r.command(ctx, build(r.parts[0])))
 		if res != nil {
 			add(res)
 		}

@@ -346,6 +346,8 @@ var ErrMisrouted = errors.New("session: a FETCH body came before its UID and wen
 
 // ErrRenumbered is wrapped by the *NotSentError of a command whose
 // Command.Renumbered count is stale: sequence numbers may have come to
-// name other messages since it was read. commands.ErrRenumbered is the
+// name other messages since it was read (at the call of a command of
+// package commands on sequence numbers, or before the first of the
+// commands a long set was split into). commands.ErrRenumbered is the
 // same error.
-var ErrRenumbered = errors.New("sequence numbers changed between the commands a long set was split into")
+var ErrRenumbered = errors.New("sequence numbers changed since they were read (a message expunged): they would name other messages")
