@@ -305,10 +305,11 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 		var r *copyResult
 		err := clashes[name]
 		if err == nil {
-			if err = m.ensure(ctx, dname); err != nil {
+			var created bool
+			if created, err = m.ensure(ctx, dname); err != nil {
 				err = fmt.Errorf("creating %s on the destination: %w (--map %s=NAME copies it under another name)", dname, err, name)
 			} else {
-				r, err = copyMailbox(ctx, src.c, dst.c, name, dname, state, path, o, out.json, out.stderr)
+				r, err = copyMailbox(ctx, src.c, dst.c, name, dname, created, state, path, o, out.json, out.stderr)
 			}
 		}
 		if err != nil {
@@ -424,8 +425,9 @@ type copyResult struct {
 	Empty int `json:"empty,omitempty"`
 }
 
-// copyMailbox copies the messages of name not copied yet to dname.
-func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname string, state *copyState, path string, o *copyOpts, quiet bool, stderr io.Writer) (*copyResult, error) {
+// copyMailbox copies the messages of name not copied yet to dname;
+// created says that this run created dname.
+func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname string, created bool, state *copyState, path string, o *copyOpts, quiet bool, stderr io.Writer) (*copyResult, error) {
 	ss := src.Session()
 	ms, err := src.Select(ctx, name, &commands.SelectOptions{ReadOnly: true, CondStore: ss.HasCap("CONDSTORE") || ss.HasCap("QRESYNC")})
 	if err != nil {
@@ -442,6 +444,28 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 		return nil, fmt.Errorf("it was copied to %s before, not %s: keep the same --map (or remove its entry from %s)", box.Dst, dname, path)
 	}
 	ap := newAppender(dst, dname, o.noMulti)
+	// The destination mailbox must be the one the state's LastUID and
+	// map speak of: deleted and created again since, it holds none of
+	// the mail copied before, which a run trusting LastUID skipped for
+	// good (TestReview42CBCopyDstRecreatedSkipsSilently).
+	startOver, err := ap.checkDst(ctx, box.DstUIDValidity, box.LastUID > 0 || box.Pending != nil, created,
+		fmt.Sprintf("check %s on the destination: delete it to copy the mailbox whole again (this command creates it anew), or remove the entry of %s from %s", dname, name, path))
+	if err != nil {
+		return nil, err
+	}
+	if startOver {
+		fmt.Fprintf(stderr, "imapkit copy: %s: warning: the destination mailbox %s is new and empty (UIDVALIDITY %d, recorded %d): the mail copied to it before is gone; copying the mailbox whole again\n", printable(name), printable(dname), ap.uidv, box.DstUIDValidity)
+		box.LastUID, box.HighestModSeq = 0, 0
+		box.Pending, box.PendingUID, box.PendingSrc = nil, 0, nil
+	}
+	if startOver || box.DstUIDValidity != ap.uidv {
+		// Recorded even when the destination has no UIDPLUS (no map
+		// then): the next run checks against it.
+		box.resetMap(ap.uidv)
+	}
+	if err := state.save(path); err != nil {
+		return nil, err
+	}
 	if box.Pending != nil {
 		ok, err := ap.landed(ctx, box.Pending)
 		if err != nil {

@@ -64,7 +64,9 @@ type appender struct {
 	binary  bool   // BINARY offered: a message holding a NUL goes as literal8
 	next    uint32 // the mailbox's UIDNEXT as known; 0 when unknown
 	uidv    uint32
-	closed  bool // an APPEND was abandoned mid-way: the connection is closed
+	// messages is the mailbox's message count at the last STATUS.
+	messages uint32
+	closed   bool // an APPEND was abandoned mid-way: the connection is closed
 	// limit is the destination's APPENDLIMIT=n, when hasLimit.
 	limit    uint64
 	hasLimit bool
@@ -117,14 +119,54 @@ func (a *appender) groupFull(n int, bytes int64) bool {
 	return n >= groupMessages || bytes >= groupBytes
 }
 
-// status learns the destination's UIDNEXT and UIDVALIDITY.
+// status learns the destination's UIDNEXT, UIDVALIDITY and message count.
 func (a *appender) status(ctx context.Context) error {
-	st, err := a.c.Status(ctx, a.mailbox, commands.StatusUIDNext|commands.StatusUIDValidity)
+	st, err := a.c.Status(ctx, a.mailbox, commands.StatusUIDNext|commands.StatusUIDValidity|commands.StatusMessages)
 	if err != nil {
 		return err
 	}
-	a.next, a.uidv = st.UIDNext, st.UIDValidity
+	a.next, a.uidv, a.messages = st.UIDNext, st.UIDValidity, st.Messages
 	return nil
+}
+
+// errDstChanged is the error of a destination mailbox that is not the one
+// earlier runs appended to and holds messages (checkDst).
+var errDstChanged = errors.New("the destination mailbox is not the one earlier runs appended to")
+
+// checkDst checks, before anything is appended, that the destination
+// mailbox is the one earlier runs appended to: recorded is the
+// UIDVALIDITY they recorded (0: none recorded), appended whether they
+// appended anything (or have a pending group), created whether this run
+// had to create the mailbox. The state's count of what was done says
+// what the destination holds; a mailbox deleted (and created again, by
+// this run or another client) since holds none of it, and a run that
+// trusted the count would skip it all for ever (it did: "copied 0
+// messages", exit 0). When the mailbox is another (a UIDVALIDITY other
+// than the one recorded, or created though something was appended
+// before), startOver is true if it is empty: the caller appends
+// everything again, as to a new mailbox. When it holds messages, whose
+// they are cannot be told (copying everything again could duplicate
+// them, copying only what is new would leave out the rest): an error
+// wrapping errDstChanged, which hint ends. Either way a.uidv is the
+// mailbox's UIDVALIDITY, for the caller to record.
+func (a *appender) checkDst(ctx context.Context, recorded uint32, appended, created bool, hint string) (startOver bool, err error) {
+	if err := a.status(ctx); err != nil {
+		return false, err
+	}
+	switch {
+	case recorded != 0 && recorded != a.uidv:
+	case recorded == 0 && appended && created:
+	default:
+		return false, nil
+	}
+	if a.messages == 0 {
+		return true, nil
+	}
+	was := "recorded none"
+	if recorded != 0 {
+		was = fmt.Sprintf("UIDVALIDITY %d, now %d", recorded, a.uidv)
+	}
+	return false, fmt.Errorf("%w (%s; it holds %d messages): what was appended before may or may not be in it, so neither the rest nor everything is appended; %s", errDstChanged, was, a.messages, hint)
 }
 
 // prepare returns the pending record of a group of n messages about to be

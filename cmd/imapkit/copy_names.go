@@ -263,14 +263,15 @@ func mapName(name, srcPrefix, srcDelim, dstPrefix, dstDelim string) string {
 	return dstPrefix + strings.Join(levels, sep)
 }
 
-// ensure creates the destination mailbox when it is missing.
-func (m *nameMapper) ensure(ctx context.Context, name string) error {
+// ensure creates the destination mailbox when it is missing; created
+// says that it did.
+func (m *nameMapper) ensure(ctx context.Context, name string) (created bool, err error) {
 	if m.have[name] || strings.EqualFold(name, "INBOX") {
-		return nil
+		return false, nil
 	}
 	if err := m.dst.Create(ctx, name, nil); err != nil {
-		return err
+		return false, err
 	}
 	m.have[name] = true
-	return nil
+	return true, nil
 }

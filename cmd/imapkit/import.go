@@ -69,6 +69,10 @@ type importEntry struct {
 	// the pending group landed.
 	PendingOffset int64    `json:"pending_offset,omitempty"`
 	PendingDone   []string `json:"pending_done,omitempty"`
+	// DstUIDValidity is the UIDVALIDITY of the mailbox imported to: a
+	// run that finds another (the mailbox deleted and created again)
+	// does not take Offset and Done for what it holds (appender.checkDst).
+	DstUIDValidity uint32 `json:"dst_uidvalidity,omitempty"`
 }
 
 func importStatePath(path string) string { return filepath.Clean(path) + ".imapkit-import.json" }
@@ -130,12 +134,32 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 	if err != nil {
 		return err
 	}
+	created := false
 	if len(boxes) == 0 && !strings.EqualFold(opts.to, "INBOX") {
 		if err := cn.c.Create(ctx, opts.to, nil); err != nil {
 			return err
 		}
+		created = true
 	}
 	ap := newAppender(cn.c, opts.to, opts.noMulti)
+	// The mailbox must be the one Offset and Done speak of: deleted and
+	// created again since, it holds none of what was imported.
+	startOver, err := ap.checkDst(ctx, ent.DstUIDValidity, ent.Imported > 0 || ent.Offset > 0 || len(ent.Done) > 0 || ent.Pending != nil, created,
+		fmt.Sprintf("check %s: delete it to import %s whole again (this command creates it anew), or remove its entry from %s", opts.to, path, spath))
+	if err != nil {
+		return err
+	}
+	if startOver {
+		fmt.Fprintf(o.stderr, "imapkit import: warning: %s is new and empty (UIDVALIDITY %d, recorded %d): what was imported to it before is gone; importing %s whole again\n", printable(opts.to), ap.uidv, ent.DstUIDValidity, printable(path))
+		ent.Offset, ent.Done = 0, nil
+		ent.Pending, ent.PendingOffset, ent.PendingDone = nil, 0, nil
+	}
+	if ent.DstUIDValidity != ap.uidv {
+		ent.DstUIDValidity = ap.uidv
+		if err := saveJSON(spath, state); err != nil {
+			return err
+		}
+	}
 	commit := func() {
 		if ent.Format == "mbox" {
 			ent.Offset = ent.PendingOffset

@@ -223,6 +223,10 @@ func TestJSONKeepsServerText(t *testing.T) {
 				switch cmd.Name {
 				case "UID FETCH":
 					err = c.Lines(`* 1 FETCH (UID 1 FLAGS ())`, cmd.Tag+" OK done")
+				case "STATUS":
+					// copy checks the destination mailbox is the one
+					// the state speaks of (UIDVALIDITY 1, as recorded).
+					err = c.Lines(`* STATUS INBOX (MESSAGES 1 UIDNEXT 2 UIDVALIDITY 1)`, cmd.Tag+" OK done")
 				case "UID STORE", "STORE":
 					err = c.Reply(cmd.Tag, "NO [LIMIT] refused "+rawText)
 				default:
