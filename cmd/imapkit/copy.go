@@ -418,7 +418,8 @@ type copyResult struct {
 	// change: the changes are tried again by the next run.
 	FlagsRefused string `json:"flags_refused,omitempty"`
 	// Vanished counts the messages expunged on the source during the
-	// copy (their bodies came back NIL): not copied.
+	// copy (their bodies came back NIL, or were left out of the body
+	// FETCH's answer): not copied.
 	Vanished int `json:"vanished,omitempty"`
 	// Empty counts the 0-byte messages, appended as a blank line (an
 	// APPEND needs a byte).
@@ -597,7 +598,7 @@ func confirmExpunged(ctx context.Context, src *commands.Client, uid uint32) erro
 		return err
 	}
 	if found.Contains(uid) {
-		return fmt.Errorf("UID %d: the source sent its body as NIL but still has it: not copied (run again)", uid)
+		return fmt.Errorf("UID %d: the source sent its body as NIL, or left it out of the FETCH answer, but still has it: not copied (run again)", uid)
 	}
 	return nil
 }
@@ -605,9 +606,11 @@ func confirmExpunged(ctx context.Context, src *commands.Client, uid uint32) erro
 // copyBatch copies the messages of uids: their metadata first (flags,
 // internal date, and RFC822.SIZE, which bounds the bytes of a group and
 // stops at a message over the destination's APPENDLIMIT: those before it
-// are copied, and it is a *tooBigError, never sent), then their bodies, each streamed from the FETCH into an APPEND with the
-// size of the FETCH's literal. A body the source sends as NIL (the message
-// was expunged since the metadata FETCH) stops it with a *vanishedError:
+// are copied, and it is a *tooBigError, never sent), then their bodies,
+// each streamed from the FETCH into an APPEND with the size of the FETCH's
+// literal. A body the source sends as NIL, or leaves out of the answer
+// (the message was expunged since the metadata FETCH), stops it with a
+// *vanishedError:
 // the group it is in is not appended (without MULTIAPPEND, the group is
 // that message alone; in a MULTIAPPEND, the APPEND is abandoned mid-way and
 // the connection to the destination closed), and its pending record is
@@ -717,6 +720,12 @@ func uidsOf(ms []*commands.Message) []uint32 {
 // bodyPuller hands out the bodies of a FETCH one message at a time.
 type bodyPuller struct {
 	next func() (*commands.Message, error, bool)
+	// held is a message whose body came where an earlier UID's was
+	// expected (that one left out of the answer: expunged since the
+	// metadata FETCH, as Dovecot answers), its section opened (heldSec):
+	// it is the next call's.
+	held    *commands.Message
+	heldSec *commands.Section
 }
 
 // pulledBody is the body of one message, taken from the FETCH when its
@@ -736,11 +745,20 @@ type pulledBody struct {
 }
 
 // vanishedError is the error of a message whose body the source sent as
-// NIL: Dovecot's answer for a message another session expunged since this
-// one last heard (with OK [EXPUNGEISSUED]).
-type vanishedError struct{ uid uint32 }
+// NIL (Dovecot's answer for a message another session expunged since this
+// one last heard, with OK [EXPUNGEISSUED]), or left out of the body
+// FETCH's answer (missing: Dovecot's answer when the expunge came before
+// the FETCH, after the metadata FETCH listed it). confirmExpunged then
+// decides whether it is skipped.
+type vanishedError struct {
+	uid     uint32
+	missing bool
+}
 
 func (e *vanishedError) Error() string {
+	if e.missing {
+		return fmt.Sprintf("UID %d: expunged on the source during the copy (left out of the FETCH answer)", e.uid)
+	}
 	return fmt.Sprintf("UID %d: expunged on the source during the copy (its body came back NIL)", e.uid)
 }
 
@@ -752,7 +770,7 @@ func (b *pulledBody) openSized() (io.Reader, int64, error) {
 		return nil, 0, err
 	}
 	if b.sec.Nil {
-		return nil, 0, &vanishedError{b.uid}
+		return nil, 0, &vanishedError{uid: b.uid}
 	}
 	if b.sec.Size == 0 {
 		if b.empty != nil {
@@ -767,32 +785,54 @@ func (b *pulledBody) openSized() (io.Reader, int64, error) {
 
 func (b *pulledBody) open() error {
 	for {
-		m, err, ok := b.p.next()
-		if !ok {
-			return fmt.Errorf("UID %d: not in the FETCH answer (expunged meanwhile?)", b.uid)
+		var m *commands.Message
+		var sec *commands.Section
+		if m, sec = b.p.held, b.p.heldSec; m != nil {
+			b.p.held, b.p.heldSec = nil, nil
+			if m.UID < b.uid {
+				continue // not asked for by any call: dropped
+			}
+		} else {
+			var err error
+			var ok bool
+			m, err, ok = b.p.next()
+			if !ok {
+				// The answer ended without it: left out, as a
+				// message expunged since the metadata FETCH is.
+				return &vanishedError{uid: b.uid, missing: true}
+			}
+			if err != nil {
+				return err
+			}
+			// UID 0: a server that sends the UID after the body
+			// ("BODY[] {n} ... UID 7)", Domino's order) of a body
+			// streamed before the UID was read. Taken as this one,
+			// and checked at its end.
+			if m.UID != 0 && m.UID < b.uid {
+				continue
+			}
+			sec, err = m.NextSection()
+			if err == io.EOF {
+				// No body: a flag change another client made (of
+				// this message or a later one), which the server
+				// may send amid the answer (RFC 3501 7.4.2). The
+				// body comes in another response.
+				continue
+			}
+			if err != nil {
+				return err
+			}
 		}
-		if err != nil {
-			return err
-		}
-		// UID 0: a server that sends the UID after the body ("BODY[]
-		// {n} ... UID 7)", Domino's order) of a body streamed before
-		// the UID was read. Taken as this one, and checked at its end.
-		if m.UID != 0 && m.UID < b.uid {
-			continue
-		}
-		sec, err := m.NextSection()
-		if err == io.EOF {
-			// No body: a flag change another client made (of this
-			// message or a later one), which the server may send amid
-			// the answer (RFC 3501 7.4.2). The body comes in another
-			// response.
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if m.UID != 0 && m.UID != b.uid {
-			return fmt.Errorf("UID %d: not in the FETCH answer (expunged meanwhile?)", b.uid)
+		if m.UID != 0 && m.UID > b.uid {
+			// A later message's body where this one's was expected
+			// (the answer is in UID order): this one was left out
+			// (Dovecot leaves out, with no NIL body, a message
+			// expunged after the metadata FETCH listed it). The later
+			// one is kept for its own turn; confirmExpunged decides
+			// whether this one is skipped
+			// (TestReview42CCCopyExpungedBeforeMetaFetchFails).
+			b.p.held, b.p.heldSec = m, sec
+			return &vanishedError{uid: b.uid, missing: true}
 		}
 		b.sec = sec
 		if m.UID == 0 {

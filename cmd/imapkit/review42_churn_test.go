@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/internal/testserver"
 )
 
@@ -130,5 +131,55 @@ func TestReview42CBImportDstRecreated(t *testing.T) {
 	t.Logf("second import: exit %d %q %q; %d messages", code, out, errs, len(got))
 	if code != 0 || len(got) != 3 {
 		t.Errorf("mailbox deleted after the import: the next import exits %d with %d of the 3 messages in it", code, len(got))
+	}
+}
+
+// TestReview42CCCopyExpungedBeforeMetaFetchFails: docs/cli.md promises that a
+// message expunged on the source during the copy is skipped (once
+// confirmed gone) and the run goes on. Another client expunges a message
+// of the second batch while copy appends the last message of the first
+// (after the first batch's body UID FETCH ended, before the second
+// batch's metadata UID FETCH). Dovecot answers that metadata FETCH with
+// the expunged message still listed (this session was not told yet) and
+// sends its EXPUNGE at the end; the body UID FETCH then leaves it out.
+// pulledBody.open takes the next message for it and fails the mailbox:
+// "UID 202: not in the FETCH answer (expunged meanwhile?)", exit 3.
+func TestReview42CCCopyExpungedBeforeMetaFetchFails(t *testing.T) {
+	a, cf := dovecot(t, 205)
+	b := testserver.StartT(t, nil)
+	_, aURL := urls(a)
+	_, bURL := urls(b)
+	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	ac := client(t, a.TLSAddr, a, testserver.Alice, testserver.Password)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := ac.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"copy", aURL, bURL, "INBOX", "--ca-file", cf[1], "--dst-ca-file", writeCA(t, b), "--state-dir", t.TempDir(), "--timeout", "20s", "--quiet", "--no-multiappend"}
+	appended := 0
+	testHook = func(s string) error {
+		if s == "appended" {
+			if appended++; appended == 200 { // the first batch's last message
+				if _, err := ac.Store(ctx, commands.UIDs(202), commands.AddFlags, []string{`\Deleted`}, nil); err != nil {
+					return err
+				}
+				if _, err := ac.Expunge(ctx, nil); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	t.Cleanup(func() { testHook = nil })
+	code, out, errs := runCLI(t, "", args...)
+	testHook = nil
+	n := 0
+	if ms, err := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password).Examine(ctx, "INBOX"); err == nil {
+		n = int(ms.Exists)
+	}
+	t.Logf("exit %d %q %q; %d messages on the destination", code, out, errs, n)
+	if code != 0 || n != 204 {
+		t.Errorf("a message expunged during the copy (before its batch's metadata FETCH): exit %d, %d of the 204 remaining messages copied; stderr %q", code, n, errs)
 	}
 }
