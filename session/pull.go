@@ -74,7 +74,15 @@ const (
 	coIO
 )
 
-// coEvent is what the reading coroutine yields.
+// coEvent is what the reading coroutine, or a direct step, hands the
+// goroutine that drove it. The coroutine yields only its kind: the event
+// itself waits in readLoopState.event, which the driver takes and clears
+// (see Session.drive). iter.Pull keeps the last value yielded until the
+// coroutine yields again, which may be never (a caller that goes on with
+// direct steps, then only the reader goroutine, which is yielded nothing):
+// a coItem kept there would pin the decoder's reusable response, and
+// every later response decoded into the same memory, a large body
+// included, for as long (TestReview42BAPulledItemPinsBigResponse).
 type coEvent struct {
 	kind   coKind
 	p      *Pending  // coItem: the command the item is for
@@ -85,7 +93,7 @@ type coEvent struct {
 
 // coState is the reading coroutine's state (guarded by mu).
 type coState struct {
-	next    func() (coEvent, bool)
+	next    func() (coKind, bool)
 	running bool // someone is inside next
 	io      bool // suspended before a read: the reader goroutine resumes it
 	stuck   bool // Unshare failed: wait for the caller of lent
@@ -464,13 +472,12 @@ func (s *Session) pulledSize() int64 { return s.rl.respSize - s.rl.streamed }
 // is done with it, on the reading coroutine.
 func (s *Session) lend(p *Pending, r codec.Response) {
 	s.rl.yielded = true
-	ev := coEvent{kind: coItem, p: p, item: Item{Response: r, Size: s.pulledSize(), parked: true}}
-	if s.rl.direct {
-		// A direct step: the caller takes it as step returns.
-		s.rl.stepEvent = ev
-		return
+	// A direct step's caller takes it as step returns; a driver of the
+	// coroutine as drive returns.
+	s.rl.event = coEvent{kind: coItem, p: p, item: Item{Response: r, Size: s.pulledSize(), parked: true}}
+	if !s.rl.direct {
+		s.rl.yield(coItem)
 	}
-	s.rl.yield(ev)
 }
 
 // pullDeliver hands r to the pulled command p, on the reading coroutine.
@@ -563,7 +570,8 @@ func (s *Session) pullSection(p *Pending, f *codec.Fetch, sec *codec.Section, r 
 	queued := !pl.waiting && s.co.holder != p
 	s.mu.Unlock()
 	s.rl.yielded = true
-	s.rl.yield(coEvent{kind: coItem, p: p, item: item, body: body, queued: queued})
+	s.rl.event = coEvent{kind: coItem, p: p, item: item, body: body, queued: queued}
+	s.rl.yield(coItem)
 	return nil
 }
 
@@ -666,11 +674,11 @@ func (s *Session) keepLent(p *Pending, body *pullBody) error {
 // response are saved. The caller has claimed the reader as for drive.
 func (s *Session) step(holder *Pending) (coEvent, bool) {
 	s.rl.holder, s.rl.direct = holder, true
-	s.rl.stepEvent = coEvent{kind: coRouted}
+	s.rl.event = coEvent{kind: coRouted}
 	over := s.readOne()
-	ev := s.rl.stepEvent
+	ev := s.rl.event
 	s.rl.holder, s.rl.direct = nil, false
-	s.rl.stepEvent = coEvent{}
+	s.rl.event = coEvent{}
 	return ev, !over
 }
 
@@ -689,8 +697,14 @@ func (s *Session) stepReady() bool {
 // must not block on the network.
 func (s *Session) drive(holder *Pending, cancelable bool) (coEvent, bool) {
 	s.rl.holder, s.rl.inCo, s.rl.cancelable = holder, true, cancelable
-	ev, ok := s.co.next()
+	kind, ok := s.co.next()
 	s.rl.holder, s.rl.inCo, s.rl.cancelable = nil, false, false
+	ev := coEvent{kind: kind}
+	if kind == coItem {
+		// Taken from where the coroutine left it, and cleared there:
+		// what iter.Pull keeps is the kind alone.
+		ev, s.rl.event = s.rl.event, coEvent{}
+	}
 	return ev, ok
 }
 
@@ -706,7 +720,7 @@ func (s *Session) drive(holder *Pending, cancelable bool) (coEvent, bool) {
 // or COMPRESS upgrade, which reads on its own.
 func (s *Session) coBeforeRead() {
 	if s.rl.inCo && s.rl.holder != nil && (s.rl.upgrade || s.rl.cancelable && s.compressed) {
-		s.rl.yield(coEvent{kind: coIO})
+		s.rl.yield(coIO)
 	}
 }
 
@@ -729,7 +743,7 @@ func (s *Session) retryRead(err error) bool {
 		return false
 	}
 	if s.rl.inCo && s.rl.holder != nil {
-		s.rl.yield(coEvent{kind: coIO})
+		s.rl.yield(coIO)
 	}
 	return true
 }

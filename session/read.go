@@ -167,7 +167,7 @@ func (s *Session) readLoop() {
 
 // readCo reads and routes every response until the session ends: the
 // reading coroutine.
-func (s *Session) readCo(yield func(coEvent) bool) {
+func (s *Session) readCo(yield func(coKind) bool) {
 	s.rl.yield = yield
 	for {
 		if s.readOne() {
@@ -176,7 +176,7 @@ func (s *Session) readCo(yield func(coEvent) bool) {
 		if s.rl.holder != nil && !s.rl.yielded {
 			// A caller drives: it looks at its command between two
 			// responses (has it ended? has its context?).
-			yield(coEvent{kind: coRouted})
+			yield(coRouted)
 		}
 	}
 }

@@ -246,14 +246,16 @@ type readLoopState struct {
 	skipped  int64 // bytes of body sections left out of it (past MaxResultBytes)
 	streamed int64 // bytes of body sections streamed out of it to a pulled command
 
-	yield   func(coEvent) bool // the coroutine's yield
-	inCo    bool               // the coroutine is running (not a body read by a caller)
-	holder  *Pending           // the pulled command whose caller drives, or nil
-	yielded bool               // the response being routed was lent (coItem)
-	// direct: a direct step reads (Session.step), not the coroutine;
-	// stepEvent is what it hands the caller.
-	direct    bool
-	stepEvent coEvent
+	yield   func(coKind) bool // the coroutine's yield
+	inCo    bool              // the coroutine is running (not a body read by a caller)
+	holder  *Pending          // the pulled command whose caller drives, or nil
+	yielded bool              // the response being routed was lent (coItem)
+	// direct: a direct step reads (Session.step), not the coroutine.
+	// event is what a direct step, or the coroutine (which yields only
+	// its kind), hands the goroutine that drove it: taken and cleared
+	// as step or drive returns (see coEvent).
+	direct bool
+	event  coEvent
 	// cancelable: the caller that drives has a context that can end;
 	// upgrade: a TLS or COMPRESS upgrade comes next (see coBeforeRead).
 	cancelable, upgrade bool
