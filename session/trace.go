@@ -269,48 +269,57 @@ func (t *tracer) wholeLine(b []byte) int {
 	return n
 }
 
-// client traces an encoded command, redacted.
+// client traces an encoded command, redacted. Unless literals are traced,
+// each literal's body is shown as "<N bytes>" on the line of its header
+// (as for the server's lines), and is neither read nor copied
+// (Encoded.AppendSummary); when only the history ring sees the command,
+// no more of it is rendered than the ring keeps of a line (maxTraceLine,
+// plus ringSlack so that escaping cuts where the whole line would), so
+// that a command with a 20 MB literal, or a 20 MB line, costs no copy of
+// it. The scratch buffer is let go when a command grew it past cbufKeep:
+// the session does not hold the largest command it traced
+// (TestReview42BBTraceKeepsLargestCommand).
 func (t *tracer) client(c *wire.Encoded) {
 	if t.w == nil && t.log == nil && len(t.ring) == 0 {
 		return
 	}
-	red := bytes.TrimRight(c.AppendRedacted(t.cbuf[:0]), "\r\n")
-	t.cbuf = red[:0] // reused: client runs under the session's write lock
 	if t.literals {
+		red := bytes.TrimRight(c.AppendRedacted(t.cbuf[:0]), "\r\n")
+		t.keepCbuf(red)
 		for _, l := range bytes.Split(red, []byte("\r\n")) {
 			t.line('C', l)
 		}
 		return
 	}
-	// As for the server's lines: a literal's body becomes "<N bytes>" on
-	// the line of its header, and the command goes on on that line.
-	var line []byte
+	limit := -1
+	if t.w == nil && t.log == nil {
+		limit = maxTraceLine + ringSlack
+	}
+	red, _ := c.AppendSummary(t.cbuf[:0], limit)
+	t.keepCbuf(red)
 	for {
 		i := bytes.Index(red, []byte("\r\n"))
 		if i < 0 {
-			if line != nil {
-				red = append(line, red...)
-			}
 			t.line('C', red)
 			return
 		}
-		line = append(line, red[:i]...)
+		t.line('C', red[:i])
 		red = red[i+2:]
-		info, ok := wire.LiteralSuffix(line)
-		n := info.Size
-		if !ok {
-			t.line('C', line)
-			line = line[:0]
-			continue
-		}
-		summary := []byte("<" + strconv.FormatInt(n, 10) + " bytes>")
-		line = append(append(line, ' '), summary...)
-		if bytes.HasPrefix(red, summary) {
-			red = red[len(summary):] // a streamed body: summarised already
-		} else {
-			red = red[min(n, int64(len(red))):]
-		}
 	}
+}
+
+// cbufKeep is the largest scratch buffer client keeps for the next
+// command, as the Encoder lets go of a buffer grown past 16 KiB.
+const cbufKeep = 16 << 10
+
+// keepCbuf keeps b's memory for the next command, unless it is larger
+// than cbufKeep (client runs under the session's write lock).
+func (t *tracer) keepCbuf(b []byte) {
+	if cap(b) > cbufKeep {
+		t.cbuf = nil
+		return
+	}
+	t.cbuf = b[:0]
 }
 
 // clientSecret traces a command whose arguments are all secret.

@@ -151,6 +151,7 @@ type Encoded struct {
 	Parts []Part
 
 	secrets    []encSpan        // buffer offsets of secret arguments, ascending
+	lits       []encSpan        // in-memory literal bodies outside secrets, each with its header's CRLF, ascending
 	rawSecrets []string         // their values, for Secrets
 	lr         io.LimitedReader // WriteTo's body limiter, kept here to avoid allocating
 	hdr        [32]byte         // WriteTo's buffer for the header of an Open literal
@@ -355,6 +356,105 @@ func (c *Encoded) AppendRedacted(dst []byte) []byte {
 	return dst
 }
 
+// AppendSummary appends to dst the command as a trace shows it on one
+// line: AppendRedacted's text, except that each literal's body, in memory
+// or streamed, is shown as "<N bytes>" after its header and a space
+// ("{5}\r\nhello" becomes "{5} <5 bytes>"), and the command's closing
+// CRLF is left out. At most max bytes are appended (max < 0: no limit);
+// cut reports that more would have followed. It neither reads nor copies
+// a literal's body: its cost does not grow with the literals, and with a
+// limit the bytes it appends do not grow with the command.
+func (c *Encoded) AppendSummary(dst []byte, max int) (_ []byte, cut bool) {
+	w := summaryWriter{dst: dst, room: max}
+	if max < 0 {
+		w.room = int(^uint(0) >> 1)
+	}
+	si, li := 0, 0
+	for i := range c.Parts {
+		p := &c.Parts[i]
+		data, base := p.Data, p.off
+		end := base + len(data)
+		streamed := p.streamed()
+		// A streamed literal's header ends its part's Data, or, for a
+		// synchronizing one, the part before (its own Data is empty):
+		// that CRLF is shown as the space before the summary. The last
+		// part ends with the command's CRLF.
+		dropCRLF := streamed || i == len(c.Parts)-1 ||
+			i+1 < len(c.Parts) && len(c.Parts[i+1].Data) == 0 && c.Parts[i+1].streamed()
+		if dropCRLF && bytes.HasSuffix(data, []byte("\r\n")) {
+			end -= 2
+		}
+		for pos := base; pos < end && !w.cut; {
+			for si < len(c.secrets) && c.secrets[si].end <= pos {
+				si++
+			}
+			for li < len(c.lits) && c.lits[li].end <= pos {
+				li++
+			}
+			var sp encSpan
+			lit, found := false, false
+			if si < len(c.secrets) {
+				sp, found = c.secrets[si], true
+			}
+			if li < len(c.lits) && (!found || c.lits[li].start < sp.start) {
+				sp, lit, found = c.lits[li], true, true
+			}
+			if !found || sp.start >= end {
+				w.add(data[pos-base : end-base])
+				break
+			}
+			if sp.start > pos {
+				w.add(data[pos-base : sp.start-base])
+			}
+			if sp.start >= base {
+				// The span begins in this part: shown here.
+				if lit {
+					w.size(int64(sp.end - sp.start - 2))
+				} else {
+					w.add([]byte("***"))
+				}
+			}
+			pos = min(sp.end, end)
+		}
+		if p.Open != nil {
+			w.add([]byte("{?}<streamed>"))
+		} else if streamed {
+			w.size(p.BodySize)
+		}
+	}
+	return w.dst, w.cut
+}
+
+// streamed reports whether a literal body is streamed after p's Data
+// (LiteralReader).
+func (p *Part) streamed() bool { return p.Open == nil && (p.Body != nil || p.BodySize > 0) }
+
+// summaryWriter appends AppendSummary's text within room bytes.
+type summaryWriter struct {
+	dst  []byte
+	room int
+	cut  bool
+}
+
+func (w *summaryWriter) add(b []byte) {
+	if w.cut || len(b) == 0 {
+		return
+	}
+	if len(b) > w.room {
+		b, w.cut = b[:w.room], true
+	}
+	w.dst = append(w.dst, b...)
+	w.room -= len(b)
+}
+
+// size adds a literal's summary, " <N bytes>".
+func (w *summaryWriter) size(n int64) {
+	var buf [32]byte
+	b := append(buf[:0], " <"...)
+	b = strconv.AppendInt(b, n, 10)
+	w.add(append(b, " bytes>"...))
+}
+
 // String returns AppendRedacted as a string, so that printing an Encoded with
 // the fmt package never shows a password.
 func (c *Encoded) String() string {
@@ -386,6 +486,9 @@ type Encoder struct {
 	buf     []byte
 	parts   []Part
 	secrets []encSpan
+	// lits are the in-memory literal bodies written outside a secret,
+	// each with the CRLF of its header, for Encoded.AppendSummary.
+	lits []encSpan
 	// rawSecrets holds the values of the secret arguments, for
 	// Encoded.Secrets.
 	rawSecrets []string
@@ -441,7 +544,7 @@ func (e *Encoder) Reset() {
 	if cap(buf) > resetKeep {
 		buf = nil
 	}
-	*e = Encoder{opts: e.opts, buf: buf, parts: e.parts[:0], secrets: e.secrets[:0], rawSecrets: e.rawSecrets[:0]}
+	*e = Encoder{opts: e.opts, buf: buf, parts: e.parts[:0], secrets: e.secrets[:0], lits: e.lits[:0], rawSecrets: e.rawSecrets[:0]}
 }
 
 // Begin starts a new command: it resets the buffer (keeping its capacity),
@@ -453,6 +556,7 @@ func (e *Encoder) Begin(tag string) *Encoder {
 	e.parts = append(e.parts[:0], Part{})
 	e.buf = e.buf[:0]
 	e.secrets = e.secrets[:0]
+	e.lits = e.lits[:0]
 	e.rawSecrets = e.rawSecrets[:0]
 	e.cmd = Encoded{}
 	e.err = nil
@@ -577,7 +681,7 @@ func (e *Encoder) End() (*Encoded, error) {
 		}
 		e.parts[i].Data = e.buf[e.parts[i].off:end:end]
 	}
-	e.cmd = Encoded{Tag: e.tag, Parts: e.parts, secrets: e.secrets, rawSecrets: e.rawSecrets}
+	e.cmd = Encoded{Tag: e.tag, Parts: e.parts, secrets: e.secrets, lits: e.lits, rawSecrets: e.rawSecrets}
 	return &e.cmd, nil
 }
 
@@ -755,7 +859,7 @@ func (e *Encoder) markSecret(start int) {
 func (e *Encoder) Literal(b []byte) *Encoder {
 	if e.next("Literal") {
 		e.literalHeader(int64(len(b)), false)
-		e.buf = append(e.buf, b...)
+		appendLiteralBody(e, b, false)
 	}
 	return e
 }
@@ -766,7 +870,7 @@ func (e *Encoder) Literal(b []byte) *Encoder {
 func (e *Encoder) Literal8(b []byte) *Encoder {
 	if e.next("Literal8") {
 		e.literalHeader(int64(len(b)), true)
-		e.buf = append(e.buf, b...)
+		appendLiteralBody(e, b, false)
 	}
 	return e
 }
@@ -818,6 +922,18 @@ func (e *Encoder) LiteralFunc(open func() (io.Reader, int64, error), binary bool
 	p.Open, p.binary, p.litOpts = open, binary, &opts
 	e.parts = append(e.parts, Part{off: len(e.buf)})
 	return e
+}
+
+// appendLiteralBody writes b, the body of the literal whose header was
+// just written, and records it (with the header's CRLF) for
+// Encoded.AppendSummary, unless it is secret: a secret is shown as "***"
+// whole.
+func appendLiteralBody[T encBytes](e *Encoder, b T, secret bool) {
+	start := len(e.buf) - 2 // the header's CRLF
+	e.buf = append(e.buf, b...)
+	if !secret && e.secret == 0 {
+		e.lits = append(e.lits, encSpan{start, len(e.buf)})
+	}
 }
 
 // literalHeader writes {n}\r\n, {n+}\r\n, ~{n}\r\n or ~{n+}\r\n; after a
@@ -1063,7 +1179,7 @@ func encString[T encBytes](e *Encoder, op string, s T, atomOK, secret bool) *Enc
 		e.buf = appendQuoted(e.buf, s)
 	default:
 		e.literalHeader(int64(len(s)), false)
-		e.buf = append(e.buf, s...)
+		appendLiteralBody(e, s, secret)
 	}
 	if secret {
 		e.markSecret(start)
