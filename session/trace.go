@@ -35,6 +35,10 @@ type tracer struct {
 	dirs  []byte   // the direction of each line of ring: 'S' or 'C'
 	marks []byte   // of each server line of ring: lineCut, lineClean
 	next  int
+	// count is how many lines the ring holds: it stops at len(ring), so
+	// that it never wraps however long the session lives (on 386 an int
+	// counting every line did after 2^31 of them, and history then
+	// panicked on the reader goroutine).
 	count int
 
 	line_     []byte // the server line being assembled, up to capture bytes
@@ -364,7 +368,9 @@ func (t *tracer) serverLocked(line []byte) {
 		t.dirs[t.next] = 'S'
 		t.marks[t.next] = mark
 		t.next = (t.next + 1) % len(t.ring)
-		t.count++
+		if t.count < len(t.ring) {
+			t.count++
+		}
 	}
 	if t.w != nil || t.log != nil {
 		t.emitOut('S', []byte(printable(t.secrets.redact(line))))
@@ -388,7 +394,9 @@ func (t *tracer) emitLocked(dir byte, b []byte) {
 		t.dirs[t.next] = dir
 		t.marks[t.next] = 0 // read for server lines only; not left stale
 		t.next = (t.next + 1) % len(t.ring)
-		t.count++
+		if t.count < len(t.ring) {
+			t.count++
+		}
 	}
 	t.emitOut(dir, b)
 }
@@ -411,10 +419,7 @@ func (t *tracer) emitOut(dir byte, b []byte) {
 func (t *tracer) history() []string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	n := len(t.ring)
-	if t.count < n {
-		n = t.count
-	}
+	n := min(max(t.count, 0), len(t.ring))
 	out := make([]string, 0, n)
 	for i := 0; i < n; i++ {
 		j := (t.next - n + i + len(t.ring)) % len(t.ring)
