@@ -108,7 +108,8 @@ type watchConn struct {
 	// ended or got bytes through: the server was taking them in; wfull,
 	// when a write that had to wait for room ended: the send buffer was
 	// full, and the server may still be reading it (readStallExcused).
-	// Atomics, times in UnixNano: every write sets them, without mu.
+	// Atomics, times as monotonic readings (monoAt; 0: never): every
+	// write sets them, without mu.
 	wbusy        atomic.Int32
 	wlast, wfull atomic.Int64
 }
@@ -133,8 +134,9 @@ func (c *watchConn) readStallExcused() bool {
 	if c.intr || c.stall <= 0 || (!c.hard.IsZero() && !now.Before(c.hard)) {
 		return false
 	}
-	ns := now.UnixNano()
-	return c.wbusy.Load() > 0 || ns-c.wlast.Load() < int64(c.stall) || ns-c.wfull.Load() < int64(2*writeStallFactor*c.stall)
+	ns := monoAt(now)
+	last, full := c.wlast.Load(), c.wfull.Load()
+	return c.wbusy.Load() > 0 || last != 0 && ns-last < int64(c.stall) || full != 0 && ns-full < int64(2*writeStallFactor*c.stall)
 }
 
 // SetWriteDeadline sets the caller's write deadline (a command's context
@@ -188,12 +190,12 @@ func (c *watchConn) Write(p []byte) (int, error) {
 		n, err := c.Conn.Write(p[done:])
 		end := time.Now()
 		if n > 0 || err == nil {
-			c.wlast.Store(end.UnixNano())
+			c.wlast.Store(monoAt(end))
 		}
 		if end.Sub(start) > c.stall/64 {
 			// It waited for room (a write that does not wait takes
 			// microseconds).
-			c.wfull.Store(end.UnixNano())
+			c.wfull.Store(monoAt(end))
 		}
 		c.wbusy.Add(-1)
 		done += n

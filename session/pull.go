@@ -178,7 +178,7 @@ type puller struct {
 	// Next (a loop's body): see waitedLocked.
 	paced     bool
 	waited    time.Duration // the waits in Next that are over
-	waitSince atomic.Int64  // when the current wait in Next began (Unix ns), 0 when none
+	waitSince atomic.Int64  // when the current wait in Next began (monoNow), 0 when none
 	closedAt  time.Time     // when Wait was called or Next's context ended: from then on the whole time counts
 }
 
@@ -186,14 +186,14 @@ type puller struct {
 // server (mu need not be held: boundFired reads it atomically).
 func (pl *puller) beginWait() {
 	if pl.paced {
-		pl.waitSince.Store(time.Now().UnixNano())
+		pl.waitSince.Store(monoNow())
 	}
 }
 
 // endWait adds the wait begun by beginWait to waited (under mu).
 func (pl *puller) endWait() {
 	if ws := pl.waitSince.Swap(0); ws != 0 {
-		pl.waited += time.Duration(time.Now().UnixNano() - ws)
+		pl.waited += time.Duration(monoNow() - ws)
 	}
 }
 
@@ -204,7 +204,7 @@ func (pl *puller) endWait() {
 func (pl *puller) waitedLocked(now time.Time) time.Duration {
 	w := pl.waited
 	if ws := pl.waitSince.Load(); ws != 0 {
-		w += time.Duration(now.UnixNano() - ws)
+		w += time.Duration(monoAt(now) - ws)
 	}
 	if !pl.closedAt.IsZero() {
 		w += now.Sub(pl.closedAt)
