@@ -35,6 +35,13 @@ type IdleOptions struct {
 	// NoPoll makes Idle return ErrUnsupported, sending nothing, when the
 	// server does not advertise IDLE, instead of polling.
 	NoPoll bool
+	// Catch, when not nil, is the caller's session.Catch, which Idle
+	// takes what comes between its commands from instead of one of its
+	// own: a caller that runs commands of its own between calls of Idle
+	// (on the same goroutine) and started the Catch before the first
+	// hands onEvent, in order, what came between them too, the first
+	// time Idle takes from it. nil: Idle catches for its own run.
+	Catch *session.Catch
 }
 
 // ErrIdleEnded is what Idle returns when the server ended the IDLE on its
@@ -52,16 +59,23 @@ var ErrIdleEnded = errors.New("commands: the server ended IDLE")
 // it answers DONE still goes to onEvent after it returned false (its
 // answers then ignored), so that no flag change is lost; but for EXISTS,
 // EXPUNGE, RECENT and VANISHED, which the session delivers to its own
-// stream anyway (session.Options.OnUnsolicited, Responses). A server that
-// ends the IDLE itself makes it return ErrIdleEnded.
+// stream anyway (session.Options.OnUnsolicited, Responses). When ctx ends,
+// everything until that answer goes to onEvent: a caller that ends one
+// Idle to run a command of its own and then idles again (imapkit idle
+// --new) cancels a context of its own. A server that ends the IDLE itself
+// makes it return ErrIdleEnded.
 //
 // A command started on another goroutine, or in onEvent (to fetch the
 // message an EXISTS announced, say), ends the IDLE in flight: Idle sends
 // DONE, the waiting commands go, and Idle sends IDLE again once they have
 // started and the session is free. So a Client can idle on one goroutine
 // and be used on others, at the cost of a round trip per interruption.
-// Untagged responses that come between two IDLEs go to the session
-// (session.Options.OnUnsolicited, Responses), not to onEvent.
+// Untagged responses that come between two IDLEs, which no command takes
+// (an EXISTS a server sends right after its answer to DONE), go to
+// onEvent too, in order, before what the next IDLE brings (a
+// session.Catch, opts.Catch or one of Idle's own, takes them);
+// EXISTS, EXPUNGE, RECENT and VANISHED go to the session's stream
+// (session.Options.OnUnsolicited, Responses) as well, as always.
 //
 // Idle watches the mailbox selected when it is called (or, called in the
 // authenticated state, none: the server's alerts, NOTIFY's events). Once
@@ -106,6 +120,11 @@ func (c *Client) Idle(ctx context.Context, opts *IdleOptions, onEvent func(codec
 	// all) without a word. It is not sent, and Idle returns its
 	// *session.NotSentError (session.ErrReselected).
 	sel := c.s.Selections()
+	ca := o.Catch
+	if ca == nil {
+		ca = c.s.Catch()
+		defer ca.Stop()
+	}
 	if !c.hasCap("IDLE") {
 		if o.NoPoll {
 			return fmt.Errorf("%w: IDLE", ErrUnsupported)
@@ -114,14 +133,14 @@ func (c *Client) Idle(ctx context.Context, opts *IdleOptions, onEvent func(codec
 		if o.PollInterval > 0 {
 			interval = o.PollInterval
 		}
-		return c.idlePoll(ctx, interval, sel, onEvent)
+		return c.idlePoll(ctx, interval, sel, ca, onEvent)
 	}
 	restart := DefaultIdleRestart
 	if o.Restart > 0 {
 		restart = o.Restart
 	}
 	for {
-		stop, err := c.idleOnce(ctx, restart, sel, onEvent)
+		stop, err := c.idleOnce(ctx, restart, sel, ca, onEvent)
 		if err != nil || stop {
 			return err
 		}
@@ -139,11 +158,24 @@ func idleWant(r codec.Response) bool {
 }
 
 // idlePoll stands for IDLE on a server without it: NOOP every interval.
-func (c *Client) idlePoll(ctx context.Context, interval time.Duration, sel uint32, onEvent func(codec.Response) bool) error {
+// What ca caught between two NOOPs goes to onEvent before the next NOOP's
+// data, as Idle's between two IDLEs.
+func (c *Client) idlePoll(ctx context.Context, interval time.Duration, sel uint32, ca *session.Catch, onEvent func(codec.Response) bool) error {
 	timer := time.NewTimer(interval)
 	defer timer.Stop()
 	for {
-		r, err := c.run(ctx, &session.Command{Name: "NOOP", Want: idleWant, Selection: sel, CheckSelection: true})
+		p, err := c.s.Start(ctx, bound(ctx, &session.Command{Name: "NOOP", Want: idleWant, Selection: sel, CheckSelection: true}))
+		var caught []codec.Response
+		var cerr error
+		if err == nil {
+			// In flight: what came before is in ca, what comes
+			// after goes to the NOOP.
+			caught, cerr = ca.Take()
+		}
+		var r *session.Result
+		if err == nil {
+			r, err = p.Wait(ctx)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -151,7 +183,7 @@ func (c *Client) idlePoll(ctx context.Context, interval time.Duration, sel uint3
 			return err
 		}
 		stop := false
-		for _, d := range r.Data {
+		for _, d := range append(caught, r.Data...) {
 			// The rest of the NOOP's data after a false goes to
 			// onEvent too (the NOOP took it: nothing else would see
 			// it), but for what the session gives its stream anyway.
@@ -161,6 +193,9 @@ func (c *Client) idlePoll(ctx context.Context, interval time.Duration, sel uint3
 			if !onEvent(d) {
 				stop = true
 			}
+		}
+		if cerr != nil {
+			return cerr
 		}
 		if stop {
 			return nil
@@ -186,11 +221,15 @@ func (c *Client) idlePoll(ctx context.Context, interval time.Duration, sel uint3
 // when onEvent returns false. Next goes on to the tagged answer, so that
 // nothing the server sends before it is lost: it is delivered, or dropped
 // once onEvent has said stop.
-func (c *Client) idleOnce(ctx context.Context, restart time.Duration, sel uint32, onEvent func(codec.Response) bool) (stop bool, err error) {
+func (c *Client) idleOnce(ctx context.Context, restart time.Duration, sel uint32, ca *session.Catch, onEvent func(codec.Response) bool) (stop bool, err error) {
 	p, err := c.s.Start(ctx, &session.Command{Name: "IDLE", Want: idleWant, Pull: true, Selection: sel, CheckSelection: true})
 	if err != nil {
 		return true, err
 	}
+	// The IDLE is in flight: what came since the last one ended (or
+	// before Idle, into the caller's Catch) is in ca, and goes to
+	// onEvent before what this one brings.
+	caught, cerr := ca.Take()
 	// The reads are not tied to ctx: its end sends DONE, and the reads go
 	// on to the server's answer. They end idleDoneTimeout after DONE is
 	// sent (or after the wait for "+" before it gave up) at the latest:
@@ -219,6 +258,19 @@ func (c *Client) idleOnce(ctx context.Context, restart time.Duration, sel uint32
 		}
 	}()
 	deliver := true
+	for _, r := range caught {
+		if !deliver && session.AlwaysEvent(r) {
+			continue // as below
+		}
+		if !onEvent(r) && deliver {
+			deliver = false
+			st.done()
+		}
+	}
+	if cerr != nil && deliver {
+		deliver = false
+		st.done()
+	}
 	for {
 		it, err := p.Next(context.Background())
 		if err == io.EOF {
@@ -254,6 +306,8 @@ func (c *Client) idleOnce(ctx context.Context, restart time.Duration, sel uint32
 	switch {
 	case err != nil:
 		return true, err
+	case cerr != nil:
+		return true, cerr
 	case derr != nil:
 		return true, derr
 	case ctx.Err() != nil:

@@ -455,7 +455,8 @@ func AlwaysEvent(r codec.Response) bool {
 }
 
 // deliver gives an untagged data response to the oldest command that wants
-// it, else to the unsolicited stream. Mailbox-state responses (EXISTS,
+// it, else to the newest Catch running (catch.go), else to the unsolicited
+// stream. Mailbox-state responses (EXISTS,
 // EXPUNGE, RECENT, VANISHED) go to the stream in any case, so that a
 // mailbox tracker sees them all, in order.
 func (s *Session) deliver(r codec.Response) {
@@ -469,6 +470,9 @@ func (s *Session) deliver(r codec.Response) {
 	} else {
 		s.countLocked(r, target)
 	}
+	// What no command takes goes to the newest Catch, under the lock
+	// that decided no command in flight takes it (catch.go).
+	caught := target == nil && s.catchLocked(r)
 	if f, ok := r.(*codec.Fetch); ok && target != nil && target.pull != nil && s.lendableLocked(target) {
 		// The fast path of a pulled FETCH (a header sync's every
 		// message): lent to its waiting or driving caller under the
@@ -479,7 +483,7 @@ func (s *Session) deliver(r codec.Response) {
 		return
 	}
 	s.mu.Unlock()
-	taken := false
+	taken := caught
 	if target != nil {
 		taken = true
 		switch {

@@ -155,7 +155,7 @@ type Session struct {
 
 	mu         sync.Mutex
 	welcome    *codec.Status // the greeting, decoded; nil until Welcome while welcomeRaw is set
-	welcomeRaw []byte        // the greeting's line as received, until Welcome decodes it
+	welcomeRaw string        // the greeting's line as received, until Welcome decodes it (a string: 8 bytes less, for catch)
 	caps       []string
 	inflight   []*Pending // sent commands in the order written (the first nsent), then registered ones
 	nsent      int
@@ -184,6 +184,7 @@ type Session struct {
 	compressed   bool // COMPRESS=DEFLATE is on
 	store        map[string][]keptResponse
 	contTarget   *Pending // the command sending a synchronizing literal
+	catch        *Catch   // the newest Catch running, the others by prev (catch.go)
 	events       []codec.Response
 	eventsCond   *sync.Cond
 	pullCond     *sync.Cond // pulled commands and the reader waiting for each other (mu)
@@ -598,7 +599,7 @@ func Open(ctx context.Context, conn net.Conn, opts *Options) (*Session, error) {
 	// The greeting is kept as its line's bytes (often a tenth of a
 	// decoded copy) and decoded when Welcome asks, which few callers do.
 	if raw, err := s.tok.RawLine(); err == nil {
-		s.welcomeRaw = bytes.Clone(raw)
+		s.welcomeRaw = string(raw)
 	} else {
 		s.welcome = codec.CloneResponse(st).(*codec.Status)
 	}
@@ -696,8 +697,8 @@ func (s *Session) Welcome() *codec.Status {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.welcome == nil {
-		s.welcome = decodeGreeting(s.welcomeRaw, s.opts.Tokenizer)
-		s.welcomeRaw = nil
+		s.welcome = decodeGreeting([]byte(s.welcomeRaw), s.opts.Tokenizer)
+		s.welcomeRaw = ""
 	}
 	return s.welcome
 }

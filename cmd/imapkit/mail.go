@@ -1034,6 +1034,9 @@ func runIdle(ctx context.Context, cn *conn, args []string, own any, o *output) e
 	}
 	var werr error
 	show := func(ev jsonEvent) bool {
+		if werr != nil {
+			return false // the error that stopped it stays
+		}
 		if o.json {
 			werr = o.emit(ev)
 		} else {
@@ -1041,41 +1044,66 @@ func runIdle(ctx context.Context, cn *conn, args []string, own any, o *output) e
 		}
 		return werr == nil
 	}
-	err = cn.c.Idle(ctx, nil, func(r codec.Response) bool {
-		if werr != nil {
-			// Stopped already: Idle hands on what came before DONE's
-			// answer; the error that stopped it stays.
-			return false
-		}
-		if !show(idleEvent(r, utf8)) {
-			return false
-		}
-		if !*f.newMsg {
-			return true
-		}
-		if _, ok := r.(*codec.Exists); !ok {
-			return true
-		}
-		// A command from the handler: Idle ends the IDLE for it and
-		// starts another after. Again until a FETCH finds nothing new:
-		// the EXISTS of a message that arrived during one came with its
-		// answer, not to this handler (and with an expunge beside it the
-		// count did not even move).
-		for next <= math.MaxUint32 {
-			found, ferr := fetchNew(ctx, cn.c.Session(), &next, func(r codec.Response) bool { return show(idleEvent(r, utf8)) }, show)
-			if ferr != nil {
-				werr = ferr
+	onEvent := func(r codec.Response) bool { return show(idleEvent(r, utf8)) }
+	// What the server sends between the commands of the watch (after the
+	// answer to an IDLE's DONE, before the FETCH of --new went out; after
+	// that FETCH, before the next IDLE) no command takes: ca takes it, and
+	// Idle and fetchNew print it, in order, before what their command
+	// brings. It went to the session's unsolicited stream, which nothing
+	// reads here: an EXISTS that came right after the answer to DONE was
+	// never printed.
+	ca := cn.c.Session().Catch()
+	defer ca.Stop()
+	for {
+		// --new ends the IDLE at an EXISTS, and fetches from here: the
+		// handler does not run the FETCH itself, which printed what came
+		// with the answer to its DONE (Idle hands it on once the handler
+		// has returned) after what the FETCH brought. It ends it by
+		// ending the IDLE's context, not by returning false: Idle then
+		// hands on everything until that answer, EXISTS included.
+		due := false
+		ictx, stop := context.WithCancel(ctx)
+		err = cn.c.Idle(ictx, &commands.IdleOptions{Catch: ca}, func(r codec.Response) bool {
+			if !onEvent(r) {
 				return false
 			}
-			if werr != nil {
-				return false
+			if _, ok := r.(*codec.Exists); ok && *f.newMsg {
+				due = true
+				stop()
+			}
+			return true
+		})
+		stop()
+		if due && ctx.Err() == nil && errors.Is(err, context.Canceled) {
+			err = nil
+		}
+		if werr != nil || err != nil || !due {
+			break
+		}
+		// Again until a FETCH finds nothing new: the EXISTS of a message
+		// that arrived during one came with its answer (and with an
+		// expunge beside it the count did not even move).
+		for next <= math.MaxUint32 && werr == nil {
+			found, ferr := fetchNew(ctx, cn.c.Session(), ca, &next, onEvent, show)
+			if ferr != nil {
+				werr = ferr
+				break
 			}
 			if !found {
 				break
 			}
 		}
-		return true
-	})
+		if werr != nil {
+			break
+		}
+	}
+	if werr == nil && err == nil || ctx.Err() != nil {
+		// What came after the last IDLE, before the end.
+		caught, _ := ca.Take()
+		for _, r := range caught {
+			onEvent(r)
+		}
+	}
 	if werr != nil {
 		if ctx.Err() != nil && errors.Is(werr, ctx.Err()) {
 			return nil // --for ended during a fetch
@@ -1097,17 +1125,39 @@ func runIdle(ctx context.Context, cn *conn, args []string, own any, o *output) e
 // go to onEvent, as the IDLE's would. Run with commands.Client.FetchAll,
 // they went to the session's unsolicited stream, which nothing reads
 // here: never printed, and every sequence number printed after them was
-// off for a consumer that follows the events. Both run where the session
-// reads (session.Command.OnData), so they only print. found reports a new
-// message; once either returned false, the rest of the answer is read and
-// not printed (the caller's error says why). So is what comes after Run
-// returned early (ctx ended: the answer is read in the background), lest
-// it be printed after the command's end, beside its caller.
-func fetchNew(ctx context.Context, s *session.Session, next *uint64, onEvent func(codec.Response) bool, onNew func(jsonEvent) bool) (found bool, err error) {
+// off for a consumer that follows the events. What came before the
+// command went out, which ca caught, goes to onEvent first. Both run
+// where the session reads (session.Command.OnData), so they only print.
+// found reports a new message; once either returned false, the rest of
+// the answer is read and not printed (the caller's error says why). So
+// is what comes after Run returned early (ctx ended: the answer is read
+// in the background), lest it be printed after the command's end, beside
+// its caller.
+func fetchNew(ctx context.Context, s *session.Session, ca *session.Catch, next *uint64, onEvent func(codec.Response) bool, onNew func(jsonEvent) bool) (found bool, err error) {
 	var mu sync.Mutex // stopped, found and *next, between OnData and this goroutine
 	stopped := false
+	// The command's own responses wait until what ca caught is printed:
+	// the session's reader waits (for a Take and a few lines at most),
+	// and the server with it.
+	ready := make(chan struct{})
 	from := uint32(*next)
-	_, err = s.Run(ctx, &session.Command{
+	handle := func(r codec.Response) { // under mu
+		if stopped {
+			return
+		}
+		if f, ok := r.(*codec.Fetch); ok && f.Has&codec.FetchEnvelope != 0 {
+			// The answer's: a message of the set (another client's
+			// flag change has no envelope).
+			if uint64(f.UID) < *next {
+				return // UID next:* names the last message when next is past it
+			}
+			found, *next = true, uint64(f.UID)+1
+			stopped = !onNew(newEvent(f.Seq, f.UID, f.Envelope))
+			return
+		}
+		stopped = !onEvent(r)
+	}
+	p, err := s.Start(ctx, &session.Command{
 		Name: "UID FETCH",
 		Args: func(e *wire.Encoder) {
 			e.SP().SeqSet([]wire.SeqRange{{Start: from, Stop: 0}}).SP().Raw("(UID ENVELOPE)")
@@ -1120,24 +1170,27 @@ func fetchNew(ctx context.Context, s *session.Session, next *uint64, onEvent fun
 			return true
 		},
 		OnData: func(r codec.Response) {
+			<-ready
 			mu.Lock()
 			defer mu.Unlock()
-			if stopped {
-				return
-			}
-			if f, ok := r.(*codec.Fetch); ok && f.Has&codec.FetchEnvelope != 0 {
-				// The answer's: a message of the set (another
-				// client's flag change has no envelope).
-				if uint64(f.UID) < *next {
-					return // UID next:* names the last message when next is past it
-				}
-				found, *next = true, uint64(f.UID)+1
-				stopped = !onNew(newEvent(f.Seq, f.UID, f.Envelope))
-				return
-			}
-			stopped = !onEvent(r)
+			handle(r)
 		},
 	})
+	// In flight (or not sent): what came before is in ca, what comes
+	// after goes to the command.
+	caught, cerr := ca.Take()
+	mu.Lock()
+	for _, r := range caught {
+		handle(r)
+	}
+	mu.Unlock()
+	close(ready)
+	if err == nil {
+		_, err = p.Wait(ctx)
+	}
+	if err == nil {
+		err = cerr
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	stopped = true
