@@ -369,9 +369,13 @@ func skipSep(b []byte, i int) int {
 
 // readYear reads a year and applies RFC 5322 section 4.3: a year of one or
 // two digits below 50 is 20xx, other two-digit years 19xx, three-digit
-// years + 1900.
+// years + 1900. A year of five digits or more is no year (not ok): its
+// first four were read as the year ("Sat Jan 3 10:00:00 12026" was 1202).
 func readYear(b []byte, i int) (y, j int, ok bool) {
 	y, n, j := num(b, i, 4)
+	if j < len(b) && isDigit(b[j]) {
+		return 0, j, false
+	}
 	switch n {
 	case 0:
 		return 0, j, false
@@ -507,7 +511,8 @@ func mkTime(year int, month time.Month, day, h, m, s, off int, loc *time.Locatio
 //     does a missing zone; "UTC+0200" uses the offset;
 //   - comments, extra white space and folding anywhere between tokens, and
 //     anything after the zone (a trailing "." or garbage) is ignored;
-//   - the asctime form "Wed Jul 17 02:23:25 1996" (with optional zone).
+//   - the asctime form "Wed Jul 17 02:23:25 1996" (with optional zone);
+//   - a year of five digits or more is an error, in either form.
 //
 // It makes one pass without trying layouts and does not allocate unless it
 // fails (or meets a zone offset of 24 hours or more). Numeric offsets give

@@ -476,11 +476,18 @@ func scanMbox(f *os.File, offset int64) ([]*importMsg, error) {
 // 3 01:05:34 1996": the asctime form, read by its fields (the day padded
 // or not), with an optional zone before or after the year: an offset
 // ("+0200") or a name of RFC 5322 ("PST", "GMT"; also "UTC" and "Z");
-// without a zone the date is UTC. ok is false when the line holds no such
-// date, or a zone name not among those (an abbreviation such as "CEST" has
-// no offset one can rely on).
+// without a zone the date is UTC. The old UUCP form's "remote from HOST"
+// after the date is left out. ok is false when the line holds no such
+// date, other words after it, a year of five digits or more, or a zone
+// name not among those (an abbreviation such as "CEST" has no offset one
+// can rely on).
 func fromLineDate(line []byte) (t time.Time, ok bool) {
 	f := strings.Fields(string(line))
+	if n := len(f); n >= 3 && strings.EqualFold(f[n-3], "remote") && strings.EqualFold(f[n-2], "from") {
+		// "From bob Sat Jan  3 10:00:00 2026 remote from host": UUCP's
+		// forwarding note, after the date.
+		f = f[:n-3]
+	}
 	// The time is the last field of the form digit...":"; before it
 	// come the day of the week, the month and the day, and before those
 	// "From" and the sender.
