@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -119,6 +120,83 @@ func (m *uidMap) add(src, dst uint32) {
 	*m = slices.Insert(r, i, uidRun{src, dst, 1})
 }
 
+// addMany maps each src[i] to dst[i], as add does one at a time (a src
+// given twice keeps its last dst), in O(n + k log k) for a map of n runs
+// and k pairs: sorted once, then merged with the runs in one pass. add
+// one at a time inserted each pair into the sorted runs, moving those
+// after it: quadratic for the Message-ID fallback's thousands of pairs,
+// each between the runs of a map with a run per message.
+func (m *uidMap) addMany(src, dst []uint32) {
+	ps := make([]uidRun, 0, len(src))
+	for i := range src {
+		if src[i] != 0 && dst[i] != 0 {
+			ps = append(ps, uidRun{src[i], dst[i], 1})
+		}
+	}
+	switch len(ps) {
+	case 0:
+		return
+	case 1:
+		m.add(ps[0].Src, ps[0].Dst)
+		return
+	}
+	slices.SortStableFunc(ps, func(a, b uidRun) int { return cmp.Compare(a.Src, b.Src) })
+	// The last of the pairs for one src.
+	k := 0
+	for i := range ps {
+		if k > 0 && ps[k-1].Src == ps[i].Src {
+			ps[k-1] = ps[i]
+		} else {
+			ps[k] = ps[i]
+			k++
+		}
+	}
+	ps = ps[:k]
+	old := *m
+	var out uidMap
+	if n := len(old); n == 0 || old[n-1].srcEnd() <= uint64(ps[0].Src) {
+		// All after the map (a group just appended): added at its
+		// end, in place.
+		out, old = old, nil
+	} else {
+		out = make(uidMap, 0, len(old)+len(ps))
+	}
+	push := func(r uidRun) {
+		if n := len(out); n > 0 && out[n-1].srcEnd() == uint64(r.Src) && uint64(out[n-1].Dst)+uint64(out[n-1].N) == uint64(r.Dst) {
+			out[n-1].N += r.N
+			return
+		}
+		out = append(out, r)
+	}
+	j := 0
+	for _, r := range old {
+		for j < len(ps) && ps[j].Src < r.Src {
+			push(ps[j])
+			j++
+		}
+		// The pairs within r replace its UIDs: r is cut around them.
+		for j < len(ps) && uint64(ps[j].Src) < r.srcEnd() {
+			p := ps[j]
+			if p.Src > r.Src {
+				push(uidRun{r.Src, r.Dst, p.Src - r.Src})
+			}
+			push(p)
+			off := p.Src - r.Src + 1
+			if r.N -= off; r.N > 0 {
+				r.Src, r.Dst = p.Src+1, r.Dst+off
+			}
+			j++
+		}
+		if r.N > 0 {
+			push(r)
+		}
+	}
+	for ; j < len(ps); j++ {
+		push(ps[j])
+	}
+	*m = out
+}
+
 // mapAppended records the destination UIDs of appended source messages;
 // dst is nil when the server gave none. The next save of the state
 // journals them (copyState.save).
@@ -158,6 +236,19 @@ type flagSyncer struct {
 	dstUIDV  uint32 // its UIDVALIDITY then
 	updated  int    // copies whose flags were changed
 	unknown  int    // changed messages whose copy was not found
+	// The copies found by Message-ID (copies), added to the map at the
+	// end (mapFound), all at once.
+	foundSrc, foundDst []uint32
+}
+
+// mapFound adds the copies found by Message-ID to the map, in one go
+// (uidMap.addMany): added one by one, each went between the map's runs,
+// moving those after it, a time quadratic in their number.
+func (f *flagSyncer) mapFound() {
+	if len(f.foundSrc) > 0 {
+		f.box.mapAppended(f.dstUIDV, f.foundSrc, f.foundDst)
+	}
+	f.foundSrc, f.foundDst = nil, nil
 }
 
 // syncFlags compares the flags of the messages with UIDs up to last (those
@@ -167,6 +258,7 @@ func (f *flagSyncer) syncFlags(ctx context.Context, last uint32) error {
 	if last == 0 {
 		return nil
 	}
+	defer f.mapFound()
 	type msgFlags struct {
 		uid   uint32
 		flags []string
@@ -221,7 +313,8 @@ func (f *flagSyncer) syncFlags(ctx context.Context, last uint32) error {
 }
 
 // copies returns the destination UIDs of the source's srcUIDs: from the map,
-// else by Message-ID.
+// else by Message-ID (kept for mapFound; the source's UIDs are asked once
+// each, so the map need not have them meanwhile).
 func (f *flagSyncer) copies(ctx context.Context, srcUIDs []uint32) (map[uint32]uint32, error) {
 	out := map[uint32]uint32{}
 	var missing []uint32
@@ -259,7 +352,7 @@ func (f *flagSyncer) copies(ctx context.Context, srcUIDs []uint32) (map[uint32]u
 		}
 		if len(found) == 1 {
 			out[m.UID] = found[0]
-			f.box.mapAppended(f.dstUIDV, []uint32{m.UID}, found)
+			f.foundSrc, f.foundDst = append(f.foundSrc, m.UID), append(f.foundDst, found[0])
 		}
 	}
 	return out, nil

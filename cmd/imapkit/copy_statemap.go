@@ -58,14 +58,12 @@ func (b *copyBox) resetMap(v uint32) {
 }
 
 // addPairs maps src[i] to dst[i] for a destination of UIDVALIDITY v,
-// dropping a map kept for another.
+// dropping a map kept for another; a src given twice keeps its last dst.
 func (b *copyBox) addPairs(v uint32, src, dst []uint32) {
 	if b.DstUIDValidity != v {
 		b.UIDMap, b.DstUIDValidity = nil, v
 	}
-	for i := range src {
-		b.UIDMap.add(src[i], dst[i])
-	}
+	b.UIDMap.addMany(src, dst)
 }
 
 // boxNames returns the names of the mailboxes of st, sorted.
