@@ -641,15 +641,16 @@ func (t *Tokenizer) peekSlow() (byte, error) {
 // PeekAt returns the byte i bytes after the next one without consuming
 // anything: PeekAt(0) is Peek. It reads more as needed, and fails with
 // ErrLineTooLong (a *LimitError) when the byte lies more than
-// MaxLineLength bytes into the line, so that looking ahead is bounded as
-// reading is. It does not stop at the line's end: a caller that looks for
+// MaxLineLength bytes into the line (it would be byte MaxLineLength+1 of
+// the line, or later: a line that long fails when read), so that looking
+// ahead is bounded as reading is. It does not stop at the line's end: a caller that looks for
 // something in the line stops at its LF itself, as past it are the next
 // line's bytes. A parser that must look ahead before it knows how to read
 // a token (how far a malformed quoted string goes) uses it instead of
 // Text, which reads the whole rest of the line. An open literal is drained
 // first; i must not be negative.
 func (t *Tokenizer) PeekAt(i int) (byte, error) {
-	if t.pend == 0 && uint(i) < uint(t.w-t.r) && t.r+i-t.lineStart <= t.maxLine {
+	if t.pend == 0 && uint(i) < uint(t.w-t.r) && t.r+i-t.lineStart < t.maxLine {
 		return t.buf[t.r+i], nil
 	}
 	return t.peekAtSlow(i)
@@ -662,7 +663,14 @@ func (t *Tokenizer) peekAtSlow(i int) (byte, error) {
 	if err := t.begin(); err != nil {
 		return 0, err
 	}
-	if err := t.checkLine(i); err != nil {
+	// The byte at i is the last of i+1 bytes: a line holding it holds
+	// them all (checkLine(i) let the line have one byte more than
+	// MaxLineLength). i at the bound or past it is past it whatever was
+	// consumed (and i+1 cannot overflow below it).
+	if i >= t.maxLine {
+		return 0, &LimitError{Offset: t.Offset(), Limit: int64(t.maxLine), Got: int64(t.r-t.lineStart) + int64(i) + 1, Err: ErrLineTooLong}
+	}
+	if err := t.checkLine(i + 1); err != nil {
 		return 0, err
 	}
 	return t.peekAt(i)
