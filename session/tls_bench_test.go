@@ -14,7 +14,6 @@ import (
 	"net"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -309,13 +308,3 @@ func BenchmarkFetchMetadataDovecotTLS(b *testing.B) { benchFetchMetadataDovecot(
 
 // BenchmarkFetchMetadataDovecotTCP: the same over Dovecot's plain port.
 func BenchmarkFetchMetadataDovecotTCP(b *testing.B) { benchFetchMetadataDovecot(b, false) }
-
-// bnCPU returns the CPU time (user and system) the test process has used:
-// Dovecot runs in processes of its own, so over a run it is the client's.
-func bnCPU(tb testing.TB) int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		tb.Fatal(err)
-	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
-}

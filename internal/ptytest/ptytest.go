@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package ptytest runs a child process on a pseudo-terminal, for tests of
 // what a program does only on a terminal: a password prompt without echo, a
 // progress bar, line editing.
