@@ -92,6 +92,18 @@ type connFlags struct {
 	// passwordEnv is the environment variable holding the password;
 	// "" means IMAPKIT_PASSWORD (copy's destination uses another).
 	passwordEnv string
+	// used is the secret of the last successful login, kept for the
+	// next one to the same account (copy's reconnection to the
+	// destination): a --password-file that is a pipe (<(pass show x))
+	// or a FIFO gives it once, and a prompt would ask again in a run
+	// left unattended. It lives in this process's memory only.
+	used usedSecret
+}
+
+// usedSecret is a secret (a password or an OAuth token) that logged in
+// to the account key names.
+type usedSecret struct {
+	key, password, token string
 }
 
 // register adds the connection flags to fs.
@@ -467,9 +479,17 @@ func (cn *conn) login(ctx context.Context) error {
 		return usagef("no user name: put it in the URL (imaps://USER@host) or give --user")
 	}
 	cred := &auth.Credentials{Username: user, AuthorizationID: f.authzid}
+	key := user
+	if cn.t != nil {
+		key += "\x00" + cn.t.addr
+	}
 	if noSecret {
 		// No password: EXTERNAL proves who we are with the certificate,
 		// ANONYMOUS does not.
+	} else if f.used.key == key && f.used.key != "" {
+		// Logged in before in this run: the file is not read again nor
+		// the prompt shown again.
+		cred.Password, cred.Token = f.used.password, f.used.token
 	} else if f.oauthTokenFile != "" {
 		tok, err := readSecretFile(f.oauthTokenFile)
 		if err != nil {
@@ -485,16 +505,21 @@ func (cn *conn) login(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
+	var err error
 	if sasl != "" {
-		m, err := mechanism(sasl, cred, cn.t)
-		if err != nil {
+		var m auth.Mechanism
+		if m, err = mechanism(sasl, cred, cn.t); err != nil {
 			return err
 		}
-		return cn.ac.Authenticate(ctx, m)
+		err = cn.ac.Authenticate(ctx, m)
+	} else {
+		_, err = cn.ac.AuthenticateBest(ctx, cred)
+		if errors.Is(err, auth.ErrNoMechanism) && cred.Password != "" && cred.AuthorizationID == "" {
+			err = cn.ac.Login(ctx, user, cred.Password)
+		}
 	}
-	_, err := cn.ac.AuthenticateBest(ctx, cred)
-	if errors.Is(err, auth.ErrNoMechanism) && cred.Password != "" && cred.AuthorizationID == "" {
-		err = cn.ac.Login(ctx, user, cred.Password)
+	if err == nil && !noSecret {
+		f.used = usedSecret{key: key, password: cred.Password, token: cred.Token}
 	}
 	return err
 }

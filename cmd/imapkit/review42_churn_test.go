@@ -55,9 +55,6 @@ func TestReview42CBCopyDstRecreatedSkipsSilently(t *testing.T) {
 	}
 }
 
-// TestZZIdleNewEventsAfterDoneOutOfOrder: "imapkit idle --new --json".
-// IDLE reports "* 11 EXISTS"; the handler fetches the new message, which
-
 // TestReview42CBCopyDstRecreatedNotEmptyRefused: as
 // TestReview42CBCopyDstRecreatedSkipsSilently, but the recreated
 // destination mailbox already holds a message when the next run comes:

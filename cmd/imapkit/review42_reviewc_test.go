@@ -1,0 +1,157 @@
+//go:build linux
+
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/internal/testserver"
+)
+
+// r42rLoginDst is r42FakeDst behind a greeting that asks for a login: LOGIN
+// succeeds with password pw only.
+type r42rLoginDst struct {
+	*r42FakeDst
+	pw     string
+	logins []string // the passwords tried, in order
+}
+
+func (f *r42rLoginDst) start(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go f.serve(c)
+		}
+	}()
+	return ln.Addr().String()
+}
+
+func (f *r42rLoginDst) serve(c net.Conn) {
+	defer c.Close()
+	r := bufio.NewReader(c)
+	io.WriteString(c, "* OK [CAPABILITY IMAP4rev1 LITERAL+] fake destination, login please\r\n")
+	authed := false
+	for {
+		var raw []byte
+		for {
+			line, err := r.ReadBytes('\n')
+			raw = append(raw, line...)
+			if err != nil {
+				return
+			}
+			m := r42LitRE.FindSubmatch(line)
+			if m == nil {
+				break
+			}
+			n, _ := strconv.Atoi(string(m[1]))
+			if len(m[2]) == 0 {
+				io.WriteString(c, "+ go\r\n")
+			}
+			body := make([]byte, n)
+			if _, err := io.ReadFull(r, body); err != nil {
+				return
+			}
+			raw = append(raw, body...)
+		}
+		first, _, _ := strings.Cut(string(raw), "\r\n")
+		fields := strings.SplitN(first, " ", 3)
+		tag, cmd, rest := fields[0], "", ""
+		if len(fields) > 1 {
+			cmd = strings.ToUpper(fields[1])
+		}
+		if len(fields) > 2 {
+			rest = fields[2]
+		}
+		var out string
+		switch {
+		case cmd == "LOGIN":
+			_, pw, _ := strings.Cut(rest, " ")
+			pw = r42Unquote(pw)
+			f.mu.Lock()
+			f.logins = append(f.logins, pw)
+			f.mu.Unlock()
+			if pw == f.pw {
+				authed = true
+				out = tag + " OK [CAPABILITY IMAP4rev1 LITERAL+] logged in\r\n"
+			} else {
+				out = tag + " NO [AUTHENTICATIONFAILED] wrong password\r\n"
+			}
+		case cmd == "AUTHENTICATE":
+			out = tag + " NO not offered\r\n"
+		case !authed && cmd != "CAPABILITY" && cmd != "LOGOUT" && cmd != "NOOP":
+			out = tag + " BAD log in first\r\n"
+		default:
+			out = f.answer(tag, cmd, rest, raw)
+		}
+		if out == "" {
+			return // dropAppend
+		}
+		if _, err := io.WriteString(c, out); err != nil || cmd == "LOGOUT" {
+			return
+		}
+	}
+}
+
+// TestReview42RACopyReconnectRereadsPasswordFile: 1a93262 replaces a destination
+// session that ended during a mailbox by connecting again
+// (o.dst.connect), which asks connFlags.password again: --dst-password-file
+// is read a second time. The usual way to hand a secret over without a file
+// on disk, --dst-password-file <(pass show mail) (bash's process
+// substitution: /dev/fd/63, a pipe), gives the password once: the second
+// read finds the pipe at its end, an empty password, the reconnection fails
+// and the run ends there, the mailboxes after the one that failed never
+// copied (the same with a FIFO, where the second open blocks for ever; and
+// with the prompt, which asks again in a run left unattended). The password
+// that worked for the first login should be kept for the reconnection.
+func TestReview42RACopyReconnectRereadsPasswordFile(t *testing.T) {
+	srv, cf := dovecot(t, 0)
+	_, srcURL := urls(srv)
+	ac := client(t, srv.TLSAddr, srv, testserver.Alice, testserver.Password)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, mb := range []string{"A", "B"} {
+		if err := ac.Create(ctx, mb, nil); err != nil {
+			t.Fatal(err)
+		}
+		msg := fmt.Sprintf("From: x@example.org\r\nSubject: %s1\r\nMessage-ID: <%s1@zz>\r\n\r\nbody\r\n", mb, mb)
+		if _, err := ac.AppendBytes(ctx, mb, []byte(msg), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fake := &r42rLoginDst{r42FakeDst: &r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}, dropAppend: "A"}, pw: "s3cret"}
+	addr := fake.start(t)
+	// As bash's <(echo s3cret) gives it: a pipe, read through /dev/fd/N.
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	io.WriteString(pw, "s3cret\n")
+	pw.Close()
+	pwFile := fmt.Sprintf("/dev/fd/%d", pr.Fd())
+	code, out, errs := runCLI(t, "", "copy", srcURL, "imap://alice@"+addr, "A", "B", "--ca-file", cf[1], "--dst-insecure-plaintext",
+		"--dst-password-file", pwFile, "--state-dir", t.TempDir(), "--timeout", "20s", "--quiet")
+	t.Logf("exit %d\nstdout: %s\nstderr: %s\nlogins: %q", code, out, errs, fake.logins)
+	fake.mu.Lock()
+	defer fake.mu.Unlock()
+	if b := fake.boxes["B"]; b == nil || strings.Join(b.ids, " ") != "<B1@zz>" {
+		t.Errorf("B was not copied (exit %d): the reconnection after A's failure read --dst-password-file again, found the pipe at its end (an empty password) and failed; LOGINs sent: %q (with a regular file the same run copies B)", code, fake.logins)
+	}
+}
