@@ -142,8 +142,8 @@ var errDstChanged = errors.New("the destination mailbox is not the one earlier r
 // this run or another client) since holds none of it, and a run that
 // trusted the count would skip it all for ever (it did: "copied 0
 // messages", exit 0). When the mailbox is another (a UIDVALIDITY other
-// than the one recorded, or created though something was appended
-// before), startOver is true if it is empty: the caller appends
+// than the one recorded, or created by this run though something was
+// appended before, whatever UIDVALIDITY is recorded), startOver is true if it is empty: the caller appends
 // everything again, as to a new mailbox. When it holds messages, whose
 // they are cannot be told (copying everything again could duplicate
 // them, copying only what is new would leave out the rest): an error
@@ -153,9 +153,14 @@ func (a *appender) checkDst(ctx context.Context, recorded uint32, appended, crea
 	if err := a.status(ctx); err != nil {
 		return false, err
 	}
+	// Created though something was appended before is another mailbox
+	// whatever UIDVALIDITY is recorded: a server may give a mailbox
+	// created again the UIDVALIDITY it had (a constant one, or one
+	// derived from the name), and comparing UIDVALIDITYs alone then took
+	// it for the one appended to.
 	switch {
+	case appended && created:
 	case recorded != 0 && recorded != a.uidv:
-	case recorded == 0 && appended && created:
 	default:
 		return false, nil
 	}
@@ -163,8 +168,11 @@ func (a *appender) checkDst(ctx context.Context, recorded uint32, appended, crea
 		return true, nil
 	}
 	was := "recorded none"
-	if recorded != 0 {
+	switch {
+	case recorded != 0 && recorded != a.uidv:
 		was = fmt.Sprintf("UIDVALIDITY %d, now %d", recorded, a.uidv)
+	case recorded != 0:
+		was = fmt.Sprintf("created by this run, UIDVALIDITY %d as recorded", recorded)
 	}
 	return false, fmt.Errorf("%w (%s; it holds %d messages): what was appended before may or may not be in it, so neither the rest nor everything is appended; %s", errDstChanged, was, a.messages, hint)
 }

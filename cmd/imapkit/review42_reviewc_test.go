@@ -155,3 +155,52 @@ func TestReview42RACopyReconnectRereadsPasswordFile(t *testing.T) {
 		t.Errorf("B was not copied (exit %d): the reconnection after A's failure read --dst-password-file again, found the pipe at its end (an empty password) and failed; LOGINs sent: %q (with a regular file the same run copies B)", code, fake.logins)
 	}
 }
+
+// TestReview42RBCopyDstRecreatedSameUIDValidity: checkDst (111041d) takes a
+// destination mailbox that this run had to create, though the state says
+// mail was appended to it before, for another mailbox only when no
+// UIDVALIDITY is recorded; with one recorded it compares UIDVALIDITYs
+// alone. A server that gives a recreated mailbox the UIDVALIDITY it had
+// (a constant one, or one derived from the name: RFC 9051 forbids it, but
+// such servers exist; here the fake's STATUS always says 7) gets the very
+// case the commit fixed: the second run creates the mailbox, trusts
+// LastUID and copies nothing, exit 0, the mail gone from the destination.
+// "created" alone proves the mailbox is not the one appended to.
+func TestReview42RBCopyDstRecreatedSameUIDValidity(t *testing.T) {
+	srv, cf := dovecot(t, 0)
+	_, srcURL := urls(srv)
+	ac := client(t, srv.TLSAddr, srv, testserver.Alice, testserver.Password)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := ac.Create(ctx, "A", nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 2; i++ {
+		msg := fmt.Sprintf("From: x@example.org\r\nSubject: A%d\r\nMessage-ID: <A%d@zz>\r\n\r\nbody\r\n", i, i)
+		if _, err := ac.AppendBytes(ctx, "A", []byte(msg), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fake := &r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}}
+	addr := fake.start(t)
+	args := []string{"copy", srcURL, "imap://alice@" + addr, "A", "--ca-file", cf[1], "--dst-insecure-plaintext",
+		"--state-dir", t.TempDir(), "--timeout", "20s", "--quiet"}
+	if code, out, errs := runCLI(t, "", args...); code != 0 {
+		t.Fatalf("run 1: exit %d\n%s\n%s", code, out, errs)
+	}
+	// Another client deletes A on the destination.
+	fake.mu.Lock()
+	delete(fake.boxes, "A")
+	fake.mu.Unlock()
+	code, out, errs := runCLI(t, "", args...)
+	t.Logf("run 2: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	fake.mu.Lock()
+	defer fake.mu.Unlock()
+	var got string
+	if b := fake.boxes["A"]; b != nil {
+		got = strings.Join(b.ids, " ")
+	}
+	if got != "<A1@zz> <A2@zz>" {
+		t.Errorf("run 2 created A anew on the destination (exit %d, %q) and it holds %q, want <A1@zz> <A2@zz>: the copies are silently gone", code, strings.TrimSpace(out), got)
+	}
+}
