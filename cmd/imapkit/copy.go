@@ -450,7 +450,7 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 	// the mail copied before, which a run trusting LastUID skipped for
 	// good (TestReview42CBCopyDstRecreatedSkipsSilently).
 	startOver, err := ap.checkDst(ctx, box.DstUIDValidity, box.LastUID > 0 || box.Pending != nil, created,
-		fmt.Sprintf("check %s on the destination: delete it to copy the mailbox whole again (this command creates it anew), or remove the entry of %s from %s", dname, name, path))
+		dstChangedHint(dname, "to copy the mailbox whole again", "the entry of "+name, path))
 	if err != nil {
 		return nil, err
 	}

@@ -177,6 +177,19 @@ func (a *appender) checkDst(ctx context.Context, recorded uint32, appended, crea
 	return false, fmt.Errorf("%w (%s; it holds %d messages): what was appended before may or may not be in it, so neither the rest nor everything is appended; %s", errDstChanged, was, a.messages, hint)
 }
 
+// dstChangedHint is the hint that ends checkDst's refusal of the
+// destination mailbox dname, for copy and import alike: again says what
+// starting over does ("to copy the mailbox whole again"), entry names the
+// state file's entry and statePath the file. A mailbox is deleted (the
+// command creates it anew); INBOX cannot be deleted, nor is it created:
+// it is emptied.
+func dstChangedHint(dname, again, entry, statePath string) string {
+	if strings.EqualFold(dname, "INBOX") {
+		return fmt.Sprintf("check INBOX on the destination: empty it %s (INBOX cannot be deleted), or remove %s from %s", again, entry, statePath)
+	}
+	return fmt.Sprintf("check %s on the destination: delete it %s (this command creates it anew), or remove %s from %s", dname, again, entry, statePath)
+}
+
 // prepare returns the pending record of a group of n messages about to be
 // sent.
 func (a *appender) prepare(ctx context.Context, n int) (*pendingAppend, error) {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -202,5 +203,53 @@ func TestReview42RBCopyDstRecreatedSameUIDValidity(t *testing.T) {
 	}
 	if got != "<A1@zz> <A2@zz>" {
 		t.Errorf("run 2 created A anew on the destination (exit %d, %q) and it holds %q, want <A1@zz> <A2@zz>: the copies are silently gone", code, strings.TrimSpace(out), got)
+	}
+}
+
+// TestReview42RCCopyDstChangedInboxHint: when the destination mailbox holds
+// messages under another UIDVALIDITY than the state's, checkDst (111041d)
+// refuses it with the hint "delete it to copy the mailbox whole again
+// (this command creates it anew)". For INBOX (the usual destination of
+// the usual mailbox) that advice cannot be followed: INBOX cannot be
+// deleted (Dovecot: NO), and copy never creates it. The hint should name
+// what works for INBOX (remove the state entry; empty it).
+func TestReview42RCCopyDstChangedInboxHint(t *testing.T) {
+	srv, cf := dovecot(t, 2)
+	_, srcURL := urls(srv)
+	stateDir := t.TempDir()
+	fake := &r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}}
+	addr := fake.start(t)
+	args := []string{"copy", srcURL, "imap://alice@" + addr, "INBOX", "--ca-file", cf[1], "--dst-insecure-plaintext",
+		"--state-dir", stateDir, "--timeout", "20s", "--quiet"}
+	if code, out, errs := runCLI(t, "", args...); code != 0 {
+		t.Fatalf("run 1: exit %d\n%s\n%s", code, out, errs)
+	}
+	// The state's destination UIDVALIDITY is not the INBOX's any more (the
+	// account was recreated on the destination, say, and mail delivered).
+	ents, _ := os.ReadDir(stateDir)
+	var statePath string
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".json") {
+			statePath = filepath.Join(stateDir, e.Name())
+		}
+	}
+	b, err := os.ReadFile(statePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nb := strings.Replace(string(b), `"dst_uidvalidity": 7`, `"dst_uidvalidity": 8`, 1)
+	if nb == string(b) {
+		t.Fatalf("no dst_uidvalidity 7 in the state:\n%s", b)
+	}
+	if err := os.WriteFile(statePath, []byte(nb), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCLI(t, "", args...)
+	t.Logf("run 2: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	if code == 0 || !strings.Contains(errs, "not the one earlier runs appended to") {
+		t.Fatalf("run 2: exit %d, want the INBOX refused", code)
+	}
+	if strings.Contains(errs, "delete it") {
+		t.Errorf("the refusal of INBOX tells the user to delete INBOX, which no server allows and copy would not create anew: %s", errs)
 	}
 }
