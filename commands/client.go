@@ -221,6 +221,13 @@ func upperASCII(s string) string {
 	return s
 }
 
+// CheckMailboxName returns the error a command gives, before anything is
+// sent, a mailbox name its caller made up that is not valid UTF-8 or holds
+// a NUL (wrapping ErrMailboxName), and nil for any other name: a program
+// can check the names it was given before it connects. (A Name a LIST
+// answer gave is not refused by a command; see ErrMailboxName.)
+func CheckMailboxName(name string) error { return checkMailboxName(name) }
+
 // checkMailboxName returns an error wrapping ErrMailboxName for a name
 // that is not valid UTF-8 or holds a NUL.
 func checkMailboxName(name string) error {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -137,6 +138,9 @@ func runCopyCommand(stdin io.Reader, args []string, stdout, stderr io.Writer) in
 	o.dstFlagsF()
 	out := &output{stdin: stdin, stdout: stdout, stderr: stderr, json: o.src.json}
 	if o.accounts != "" {
+		if err := checkTypedNames(pos, o.maps); err != nil {
+			return exitCode(stderr, "copy", err)
+		}
 		return exitCode(stderr, "copy", runAccounts(interrupted, o.accounts, o.shard, pos, out, func(ctx context.Context, a account) error {
 			if a.dst == "" {
 				return usagef("%s line %d: copy needs SRC-URL DST-URL", o.accounts, a.line)
@@ -158,7 +162,31 @@ func runCopyCommand(stdin io.Reader, args []string, stdout, stderr io.Writer) in
 	if len(pos) < 2 || !isURL(pos[0]) || !isURL(pos[1]) {
 		return exitCode(stderr, "copy", usagef("usage: imapkit copy [flags] SRC-URL DST-URL [MAILBOX...]"))
 	}
+	if err := checkTypedNames(pos[2:], o.maps); err != nil {
+		return exitCode(stderr, "copy", err)
+	}
 	return exitCode(stderr, "copy", copyAccount(interrupted, o, pos[0], pos[1], pos[2:], out))
+}
+
+// checkTypedNames refuses, before anything is connected, a mailbox name
+// the user typed that no command can send (commands.CheckMailboxName: not
+// UTF-8, a NUL): one of mailboxes, or a --map target. Found inside the run
+// over mailboxes, such a name counted as a name the source listed (exit
+// 3, retried by scripts for ever) where it is a bad argument (exit 2).
+// --map's source names are not checked: one may match a name the source
+// lists as it is (raw Latin-1), which is sent back as listed.
+func checkTypedNames(mailboxes []string, m mapFlag) error {
+	for _, name := range mailboxes {
+		if err := commands.CheckMailboxName(name); err != nil {
+			return fmt.Errorf("mailbox %s: %w", printable(name), err)
+		}
+	}
+	for _, s := range slices.Sorted(maps.Keys(m)) {
+		if err := commands.CheckMailboxName(m[s]); err != nil {
+			return fmt.Errorf("--map %s=%s: %w", printable(s), printable(m[s]), err)
+		}
+	}
+	return nil
 }
 
 // copyState is a copy's state file: one per source and destination.

@@ -253,3 +253,23 @@ func TestReview42RCCopyDstChangedInboxHint(t *testing.T) {
 		t.Errorf("the refusal of INBOX tells the user to delete INBOX, which no server allows and copy would not create anew: %s", errs)
 	}
 }
+
+// TestReview42RDCopyTypedBadMailboxExit3: docs/cli.md's exit table: 2 for bad
+// arguments, "a mailbox name that is not UTF-8" among them; 3 for
+// connection errors, which scripts retry. ca7dccc makes every argument
+// error inside copy's run over mailboxes exit 3 (perMailbox), meant for a
+// name the source listed; a name the user typed on the command line
+// (copy SRC DST $'Old\xff') is refused before anything is sent and exits
+// 3 too, so a script retrying on 3 retries it for ever.
+func TestReview42RDCopyTypedBadMailboxExit3(t *testing.T) {
+	noTTY(t)
+	src := &r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}}
+	dst := &r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}}
+	sa, da := src.start(t), dst.start(t)
+	code, out, errs := runCLI(t, "", "copy", "imap://alice@"+sa, "imap://alice@"+da, "Old\xff", "--insecure-plaintext", "--dst-insecure-plaintext",
+		"--state-dir", t.TempDir(), "--timeout", "20s", "--quiet")
+	t.Logf("exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	if code != exitUsage {
+		t.Errorf("copy of a typed mailbox name that is not UTF-8: exit %d, want %d (a bad argument, refused before anything was sent)", code, exitUsage)
+	}
+}
