@@ -727,6 +727,13 @@ func exitCode(stderr io.Writer, name string, err error) int {
 	switch {
 	case errors.As(err, &ue):
 		return exitUsage
+	case errors.Is(err, commands.ErrTooBig):
+		// A message over the server's APPENDLIMIT: its stated limit
+		// refuses it, as a NO [TOOBIG] would, at every run; not a
+		// connection error for scripts to retry (matched before an
+		// aborted session, which a too-big message found mid-way
+		// through a MULTIAPPEND costs).
+		return exitNo
 	case errors.Is(err, session.ErrAborted), errors.Is(err, session.ErrClosed):
 		return exitConnFail
 	case argumentError(err) && !perMailbox(err):

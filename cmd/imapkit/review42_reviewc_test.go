@@ -273,3 +273,56 @@ func TestReview42RDCopyTypedBadMailboxExit3(t *testing.T) {
 		t.Errorf("copy of a typed mailbox name that is not UTF-8: exit %d, want %d (a bad argument, refused before anything was sent)", code, exitUsage)
 	}
 }
+
+// TestReview42RECopyTooBigExit3: 1a93262 stops a mailbox at a message over the
+// destination's APPENDLIMIT with a *tooBigError (wrapping
+// commands.ErrTooBig), and "every run stops that mailbox there until the
+// limit allows it". exitCode maps it to 3, docs/cli.md's "connection,
+// TLS, protocol or local I/O error": the code c77437d took argument errors
+// away from because "a script retrying on 3 retried a command that can
+// never work". The server's stated limit refusing a message is a refusal
+// (1, as a NO [TOOBIG] to the APPEND would be), not a connection failure.
+func TestReview42RECopyTooBigExit3(t *testing.T) {
+	srv, cf := dovecot(t, 0)
+	_, srcURL := urls(srv)
+	ac := client(t, srv.TLSAddr, srv, testserver.Alice, testserver.Password)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := ac.Create(ctx, "A", nil); err != nil {
+		t.Fatal(err)
+	}
+	msg := "From: x@example.org\r\nSubject: big\r\nMessage-ID: <big@zz>\r\n\r\n" + strings.Repeat("x", 500) + "\r\n"
+	if _, err := ac.AppendBytes(ctx, "A", []byte(msg), nil); err != nil {
+		t.Fatal(err)
+	}
+	fake := &r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}, caps: "IMAP4rev1 LITERAL+ APPENDLIMIT=200"}
+	addr := fake.start(t)
+	code, out, errs := runCLI(t, "", "copy", srcURL, "imap://alice@"+addr, "A", "--ca-file", cf[1], "--dst-insecure-plaintext",
+		"--state-dir", t.TempDir(), "--timeout", "20s", "--quiet")
+	t.Logf("exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	if !strings.Contains(errs, "APPENDLIMIT") {
+		t.Fatalf("no APPENDLIMIT failure reported")
+	}
+	if code == exitConnFail {
+		t.Errorf("a message over the destination's APPENDLIMIT (a permanent refusal, the same at every run) exits %d, the code of a connection error that scripts retry; want %d", code, exitNo)
+	}
+}
+
+// TestReview42REAppendTooBigExit1: as TestReview42RECopyTooBigExit3, for
+// "imapkit append" of a message over the server's APPENDLIMIT (the
+// library refuses it before sending, commands.ErrTooBig): exit 1, the
+// server's stated limit refusing it, not 3.
+func TestReview42REAppendTooBigExit1(t *testing.T) {
+	noTTY(t)
+	fake := &r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}, caps: "IMAP4rev1 LITERAL+ APPENDLIMIT=20"}
+	addr := fake.start(t)
+	msg := "From: x@example.org\r\nSubject: big\r\n\r\n" + strings.Repeat("x", 100) + "\r\n"
+	code, out, errs := runCLI(t, msg, "append", "imap://alice@"+addr, "INBOX", "-", "--insecure-plaintext", "--timeout", "20s")
+	t.Logf("exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	if !strings.Contains(errs, "APPENDLIMIT") {
+		t.Fatalf("no APPENDLIMIT refusal reported")
+	}
+	if code != exitNo {
+		t.Errorf("append of a message over the server's APPENDLIMIT: exit %d, want %d", code, exitNo)
+	}
+}
