@@ -1080,18 +1080,31 @@ func runIdle(ctx context.Context, cn *conn, args []string, own any, o *output) e
 		if werr != nil || err != nil || !due {
 			break
 		}
-		// Again until a FETCH finds nothing new: the EXISTS of a message
-		// that arrived during one came with its answer (and with an
-		// expunge beside it the count did not even move).
+		// Again until a FETCH finds nothing new and says of nothing
+		// more: the EXISTS of a message that arrived during one came
+		// with its answer (and with an expunge beside it the count did
+		// not even move). One that came with the answer of a FETCH that
+		// found nothing new (the last one) went to no handler: the
+		// next IDLE started and the message was never fetched, so a
+		// count past the answer's last message (pending) fetches again.
+		// The same pending count twice without anything found ends it:
+		// a server that repeats an EXISTS with every answer, and answers
+		// UID n:* past its last UID with nothing, is not asked for ever.
+		var lastPending uint32
 		for next <= math.MaxUint32 && werr == nil {
-			found, ferr := fetchNew(ctx, cn.c.Session(), ca, &next, onEvent, show)
+			found, pending, ferr := fetchNew(ctx, cn.c.Session(), ca, &next, onEvent, show)
 			if ferr != nil {
 				werr = ferr
 				break
 			}
-			if !found {
+			if found {
+				lastPending = 0
+				continue
+			}
+			if pending == 0 || pending == lastPending {
 				break
 			}
+			lastPending = pending
 		}
 		if werr != nil {
 			break
@@ -1128,20 +1141,48 @@ func runIdle(ctx context.Context, cn *conn, args []string, own any, o *output) e
 // off for a consumer that follows the events. What came before the
 // command went out, which ca caught, goes to onEvent first. Both run
 // where the session reads (session.Command.OnData), so they only print.
-// found reports a new message; once either returned false, the rest of
+// found reports a new message. pending is the mailbox's message count
+// when an EXISTS came (caught before the command or with its answer) and
+// said of more messages than the answer's last one (its sequence number,
+// moved down by the EXPUNGEs after it): mail that arrived while the
+// FETCH ran, which the caller fetches with another; 0 otherwise. Once
+// either callback returned false, the rest of
 // the answer is read and not printed (the caller's error says why). So
 // is what comes after Run returned early (ctx ended: the answer is read
 // in the background), lest it be printed after the command's end, beside
 // its caller.
-func fetchNew(ctx context.Context, s *session.Session, ca *session.Catch, next *uint64, onEvent func(codec.Response) bool, onNew func(jsonEvent) bool) (found bool, err error) {
-	var mu sync.Mutex // stopped, found and *next, between OnData and this goroutine
+func fetchNew(ctx context.Context, s *session.Session, ca *session.Catch, next *uint64, onEvent func(codec.Response) bool, onNew func(jsonEvent) bool) (found bool, pending uint32, err error) {
+	var mu sync.Mutex // stopped, found, *next and the counts, between OnData and this goroutine
 	stopped := false
+	// count is the message count the last EXISTS gave (counted down by
+	// EXPUNGEs after it), known once one came; lastSeq the sequence
+	// number of the answer's last message, as later EXPUNGEs move it.
+	var count, lastSeq uint32
+	known := false
+	track := func(r codec.Response) {
+		switch r := r.(type) {
+		case *codec.Exists:
+			count, known = r.Count, true
+		case *codec.Expunge:
+			if count > 0 {
+				count--
+			}
+			if r.Seq <= lastSeq {
+				lastSeq--
+			}
+		case *codec.Fetch:
+			if r.Has&codec.FetchEnvelope != 0 {
+				lastSeq = max(lastSeq, r.Seq)
+			}
+		}
+	}
 	// The command's own responses wait until what ca caught is printed:
 	// the session's reader waits (for a Take and a few lines at most),
 	// and the server with it.
 	ready := make(chan struct{})
 	from := uint32(*next)
 	handle := func(r codec.Response) { // under mu
+		track(r)
 		if stopped {
 			return
 		}
@@ -1194,7 +1235,10 @@ func fetchNew(ctx context.Context, s *session.Session, ca *session.Catch, next *
 	mu.Lock()
 	defer mu.Unlock()
 	stopped = true
-	return found, err
+	if known && count > lastSeq {
+		pending = count
+	}
+	return found, pending, err
 }
 
 // newEvent describes a new message for idle --new.
