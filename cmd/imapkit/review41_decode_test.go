@@ -52,10 +52,21 @@ func TestReview41TDecodeSectionsQuadratic(t *testing.T) {
 		t.Logf("the section handler for %6d sections: best of 3 %v", n, best)
 		return best
 	}
-	small := handler(8750)
-	large := handler(70000)
-	ratio := float64(large) / float64(small)
-	t.Logf("x8 the sections: x%.1f the handler's time (linear ~8, quadratic ~64)", ratio)
+	// A loaded machine can stretch one measurement (x30.7 once, beside
+	// other test binaries, where it ran x8.1 alone): the ratio must stay
+	// under the bound in one of three attempts. Quadratic code gives ~64
+	// in every one.
+	var ratio float64
+	var large time.Duration
+	for attempt := 0; attempt < 3; attempt++ {
+		small := handler(8750)
+		large = handler(70000)
+		ratio = float64(large) / float64(small)
+		t.Logf("x8 the sections: x%.1f the handler's time (linear ~8, quadratic ~64)", ratio)
+		if ratio <= 30 {
+			break
+		}
+	}
 	if ratio > 30 {
 		t.Errorf("imapkit decode's section handler costs O(s^2) for a FETCH of s sections: x8 the sections took x%.1f the time (%v for 70,000 sections, one 980 KB line)", ratio, large)
 	}
