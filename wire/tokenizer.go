@@ -643,7 +643,9 @@ func (t *Tokenizer) peekSlow() (byte, error) {
 // ErrLineTooLong (a *LimitError) when the byte lies more than
 // MaxLineLength bytes into the line (it would be byte MaxLineLength+1 of
 // the line, or later: a line that long fails when read), so that looking
-// ahead is bounded as reading is. It does not stop at the line's end: a caller that looks for
+// ahead is bounded as reading is; as reading, it lets a line of
+// MaxLineLength bytes end with its CRLF (or a lone LF when lenient),
+// returning that CR and LF past the bound. It does not stop at the line's end: a caller that looks for
 // something in the line stops at its LF itself, as past it are the next
 // line's bytes. A parser that must look ahead before it knows how to read
 // a token (how far a malformed quoted string goes) uses it instead of
@@ -665,15 +667,30 @@ func (t *Tokenizer) peekAtSlow(i int) (byte, error) {
 	}
 	// The byte at i is the last of i+1 bytes: a line holding it holds
 	// them all (checkLine(i) let the line have one byte more than
-	// MaxLineLength). i at the bound or past it is past it whatever was
-	// consumed (and i+1 cannot overflow below it).
-	if i >= t.maxLine {
+	// MaxLineLength). i more than two bytes past the bound is past it
+	// whatever was consumed (and i+1 cannot overflow below it).
+	if i >= t.maxLine+2 {
 		return 0, &LimitError{Offset: t.Offset(), Limit: int64(t.maxLine), Got: int64(t.r-t.lineStart) + int64(i) + 1, Err: ErrLineTooLong}
 	}
-	if err := t.checkLine(i + 1); err != nil {
-		return 0, err
+	err := t.checkLine(i + 1)
+	if err == nil {
+		return t.peekAt(i)
 	}
-	return t.peekAt(i)
+	// Reading lets a line of MaxLineLength bytes end with its CRLF (CRLF
+	// looks at the two bytes past the bound): so does looking ahead.
+	if over := t.r + i + 1 - t.lineStart - t.maxLine; over == 1 || over == 2 {
+		if t.checkLine(i+1-over) == nil {
+			c, perr := t.peekAt(i)
+			if perr != nil {
+				return 0, perr
+			}
+			if over == 1 && (c == '\r' || c == '\n' && t.lenient) ||
+				over == 2 && c == '\n' && t.buf[t.r+i-1] == '\r' {
+				return c, nil
+			}
+		}
+	}
+	return 0, err
 }
 
 // syntaxErr builds a SyntaxError at t.r+i.
