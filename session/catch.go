@@ -41,15 +41,20 @@ func (s *Session) Catch() *Catch {
 	return c
 }
 
+// CatchCommand is the Command of the *ResultTooLargeError that
+// Catch.Take returns: no command is involved, and Queued is false.
+const CatchCommand = "Catch (the responses no command took)"
+
 // Take returns what c collected since the last Take, in the order it
-// came, and a *ResultTooLargeError when the bound dropped some of it.
+// came, and a *ResultTooLargeError when the bound dropped some of it
+// (its Command is CatchCommand, Dropped counts the responses left out).
 func (c *Catch) Take() ([]codec.Response, error) {
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
 	items, dropped := c.items, c.dropped
 	c.items, c.bytes, c.dropped = nil, 0, 0
 	if dropped > 0 {
-		return items, &ResultTooLargeError{Command: "unclaimed responses", Limit: c.s.opts.MaxResultBytes, Dropped: dropped, Queued: true}
+		return items, &ResultTooLargeError{Command: CatchCommand, Limit: c.s.opts.MaxResultBytes, Dropped: dropped}
 	}
 	return items, nil
 }
