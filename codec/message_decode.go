@@ -3,6 +3,7 @@ package codec
 import (
 	"strconv"
 
+	"github.com/imapkit/imapkit/internal/printable"
 	"github.com/imapkit/imapkit/wire"
 )
 
@@ -148,7 +149,7 @@ func (d *Decoder) readBodyStructure(extended bool) (*BodyStructure, error) {
 func (d *Decoder) msgExpectErr(what string) error {
 	got := "EOF"
 	if c, err := d.t.Peek(); err == nil {
-		got = wire.QuoteChar(string([]byte{c}))
+		got = printable.QuoteChar(string([]byte{c}))
 	}
 	return &wire.SyntaxError{Offset: d.t.Offset(), Expected: what, Got: got}
 }

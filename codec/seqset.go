@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/imapkit/imapkit/internal/printable"
 	"github.com/imapkit/imapkit/wire"
 )
 
@@ -134,7 +135,7 @@ func (s *SeqSet) ParseInto(b []byte) error {
 		}
 		if b[j] != ',' {
 			s.r = s.r[:0]
-			return &SeqSetError{Offset: j, Reason: "expected ',' or ':', got " + wire.QuoteChar(string(b[j:min(j+utf8.UTFMax, len(b))]))}
+			return &SeqSetError{Offset: j, Reason: "expected ',' or ':', got " + printable.QuoteChar(string(b[j:min(j+utf8.UTFMax, len(b))]))}
 		}
 		i = j + 1
 	}
@@ -161,7 +162,7 @@ func parseSeqNum(b []byte, i int) (uint32, int, error) {
 		if c == '0' {
 			return 0, i, &SeqSetError{Offset: i, Reason: "numbers start at 1 (0 or a leading zero is invalid)"}
 		}
-		return 0, i, &SeqSetError{Offset: i, Reason: "expected number or '*', got " + wire.QuoteChar(string(b[i:min(i+utf8.UTFMax, len(b))]))}
+		return 0, i, &SeqSetError{Offset: i, Reason: "expected number or '*', got " + printable.QuoteChar(string(b[i:min(i+utf8.UTFMax, len(b))]))}
 	}
 	var n uint64
 	j := i

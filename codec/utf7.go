@@ -6,7 +6,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
-	"github.com/imapkit/imapkit/wire"
+	"github.com/imapkit/imapkit/internal/printable"
 )
 
 // Mailbox names in modified UTF-7 (RFC 3501 section 5.1.3, kept by RFC 9051
@@ -96,7 +96,7 @@ func DecodeMailbox(b []byte) (string, error) {
 			}
 			afterRun = true
 		default:
-			return "", &UTF7Error{Offset: i, Reason: wire.QuoteChar(string(b[i:min(i+utf8.UTFMax, len(b))])) + " is not printable US-ASCII"}
+			return "", &UTF7Error{Offset: i, Reason: printable.QuoteChar(string(b[i:min(i+utf8.UTFMax, len(b))])) + " is not printable US-ASCII"}
 		}
 	}
 	return string(out), nil
@@ -151,7 +151,7 @@ func decodeUTF7Run(out, b []byte, i int, strict bool) ([]byte, int, error) {
 	case j == len(b):
 		return fail(i, "unterminated encoded run (missing '-')")
 	case b[j] != '-':
-		return fail(j, "unexpected "+wire.QuoteChar(string(b[j:min(j+utf8.UTFMax, len(b))]))+" in encoded run")
+		return fail(j, "unexpected "+printable.QuoteChar(string(b[j:min(j+utf8.UTFMax, len(b))]))+" in encoded run")
 	case j == i+1:
 		return fail(i, "empty encoded run") // unreachable: "&-" is handled by callers
 	case hi != 0:

@@ -11,6 +11,7 @@ import (
 
 	"github.com/imapkit/imapkit/auth"
 	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/internal/printable"
 	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/wire"
 )
@@ -383,7 +384,7 @@ func checkFlags(flags []string) error {
 		case i == len(f):
 			return fmt.Errorf("commands: flag %q is empty: %w", f, wire.ErrInvalidAtom)
 		case i >= 0:
-			return fmt.Errorf("commands: flag %q holds %s, which no flag may: %w", f, wire.QuoteChar(f[i:]), wire.ErrInvalidAtom)
+			return fmt.Errorf("commands: flag %q holds %s, which no flag may: %w", f, printable.QuoteChar(f[i:]), wire.ErrInvalidAtom)
 		}
 	}
 	return nil

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"unicode/utf8"
 )
 
 // Sentinel errors. Every error returned by the tokenizer that concerns a
@@ -124,22 +123,4 @@ func excerpt(b []byte) string {
 		return strconv.Quote(string(b[:16])) + "..."
 	}
 	return strconv.Quote(string(b))
-}
-
-// QuoteChar names the character s starts with, for an error message
-// about it: the character quoted as by strconv.QuoteRune ('a', 'é') when
-// s starts with a valid UTF-8 encoding of one (an ASCII byte included),
-// else its first byte in hex (0xc3): a byte of a character cut in two,
-// or of another charset. Formatting the byte alone with %q, or as a rune,
-// named the Latin-1 character of its value ('Ã' for the first byte of
-// 'é'), which the text does not hold. An empty s is "end of input".
-func QuoteChar(s string) string {
-	if s == "" {
-		return "end of input"
-	}
-	r, n := utf8.DecodeRuneInString(s)
-	if r == utf8.RuneError && n <= 1 {
-		return fmt.Sprintf("0x%02x", s[0])
-	}
-	return strconv.QuoteRune(r)
 }

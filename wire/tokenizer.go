@@ -7,6 +7,8 @@ import (
 	"io"
 	"math"
 	"math/bits"
+
+	"github.com/imapkit/imapkit/internal/printable"
 )
 
 // Default limits. Each is used when the matching TokenizerOptions field is
@@ -915,9 +917,9 @@ func (t *Tokenizer) Accept(c byte) (bool, error) {
 	return true, t.consumeSpecial(c)
 }
 
-// quoteByte names the byte c for an error message (QuoteChar: a byte
-// over 0x7f, no character by itself, in hex).
-func quoteByte(c byte) string { return QuoteChar(string([]byte{c})) }
+// quoteByte names the byte c for an error message (printable.QuoteChar:
+// a byte over 0x7f, no character by itself, in hex).
+func quoteByte(c byte) string { return printable.QuoteChar(string([]byte{c})) }
 
 // Atom reads an atom: a run of ATOM-CHARs (RFC 9051) that stops at '['
 // too, so that BODY[...] and response codes split where the grammar needs.

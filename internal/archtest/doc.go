@@ -4,8 +4,10 @@
 // for "wire" governs "wire/sub" too). A row lists the module packages and
 // the modules outside the standard library that the row's non-test code may
 // import. In short: transport and wire import no other package of the
-// module; codec only wire; session wire, codec and transport; auth nothing
-// above session (plus go-sasl); commands nothing above auth; cmd/... any
+// module but internal/printable (escaping for error messages), which any
+// library layer may import; codec only wire; session wire, codec and
+// transport; auth nothing above session (plus go-sasl); commands nothing
+// above auth; cmd/... any
 // library layer and internal/testserver; internal/... what its row says. No
 // package but the test kits may link the testing package, so the CLI binary
 // never does. doc_test.go keeps another rule of the brief: every exported

@@ -105,3 +105,24 @@ func appendHex(out []byte, c byte) []byte {
 	}
 	return strconv.AppendUint(out, uint64(c), 16)
 }
+
+// QuoteChar names the character s starts with, for an error message
+// about it: the character quoted as by strconv.QuoteRune ('a', 'é') when
+// s starts with a valid UTF-8 encoding of one (an ASCII byte included),
+// else its first byte in hex (0xc3): a byte of a character cut in two,
+// or of another charset. Formatting the byte alone with %q, or as a rune,
+// named the Latin-1 character of its value ('Ã' for the first byte of
+// 'é'), which the text does not hold. An empty s is "end of input". What
+// it returns is safe to print (strconv.QuoteRune escapes what is not
+// printable).
+func QuoteChar(s string) string {
+	if s == "" {
+		return "end of input"
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	if r == utf8.RuneError && n <= 1 {
+		const hex = "0123456789abcdef"
+		return "0x" + string([]byte{hex[s[0]>>4], hex[s[0]&0xf]})
+	}
+	return strconv.QuoteRune(r)
+}

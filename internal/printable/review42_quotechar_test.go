@@ -1,9 +1,9 @@
-package wire_test
+package printable_test
 
 import (
 	"testing"
 
-	"github.com/imapkit/imapkit/wire"
+	"github.com/imapkit/imapkit/internal/printable"
 )
 
 // TestReview42DBQuoteChar: QuoteChar names a character as the text holds
@@ -19,7 +19,7 @@ func TestReview42DBQuoteChar(t *testing.T) {
 		"\x00":    `'\x00'`,
 		"":        "end of input",
 	} {
-		if got := wire.QuoteChar(s); got != want {
+		if got := printable.QuoteChar(s); got != want {
 			t.Errorf("QuoteChar(%q) = %s, want %s", s, got, want)
 		}
 	}
