@@ -135,17 +135,38 @@ func (c *Client) simpleTo(ctx context.Context, name, mailbox string, args func(e
 // the session decodes the names in responses, so that they match). The
 // session routes pipelined FETCH and STATUS answers by them instead of
 // reading the encoded arguments back. Every command of this package that
-// has a message set or a mailbox argument goes through here.
+// has a message set or a mailbox argument goes through here, and so
+// gets its sequence-number check (seqChecked) when set holds sequence
+// numbers: called when the command is built, at the call.
 func (c *Client) target(cmd *session.Command, set *Set, mailbox string) *session.Command {
 	if set != nil && !set.Saved {
 		cmd.Messages = &set.Nums
 	}
+	c.seqChecked(cmd, set != nil && set.renumberable())
 	if mailbox != "" {
 		cmd.Mailbox = mailbox
 		if c.utf8() {
 			// Sent as is; the session decodes response names leniently.
 			cmd.Mailbox = codec.DecodeMailboxLenient([]byte(mailbox))
 		}
+	}
+	return cmd
+}
+
+// seqChecked marks cmd, whose arguments hold sequence numbers that an
+// EXPUNGE can make name other messages when numbered is true (a
+// Set.renumberable set, Criteria.numbered criteria), with the session's
+// Renumbered count now, the call's time: a command that waits for its turn
+// (behind a FETCH another goroutine reads, behind a NOOP queued before
+// it) and would go out after an EXPUNGE the session read meanwhile is not
+// sent (session.Command.CheckRenumbered; ErrRenumbered), rather than act
+// on the messages that came to bear the numbers. It is the one place
+// that sets the check: target calls it for every command built on a
+// Set, and a split run (splitRun.command) only moves the mark back to
+// the call of the whole. It returns cmd.
+func (c *Client) seqChecked(cmd *session.Command, numbered bool) *session.Command {
+	if numbered {
+		cmd.CheckRenumbered, cmd.Renumbered = true, c.s.Renumbered()
 	}
 	return cmd
 }

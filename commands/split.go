@@ -23,7 +23,8 @@ import (
 const DefaultMaxSetLength = 8000
 
 // ErrRenumbered is wrapped by the error of a command on a set of
-// sequence numbers (Fetch, Store, Copy, Move, Search's Criteria.Set) when
+// sequence numbers (Fetch, Store, Copy, Move, Replace, Search's
+// Criteria.Set) when
 // the mailbox's sequence numbers changed after the call and before the
 // command was sent (session.Session.Renumbered: a message expunged, by
 // another command or another client, that the session read while the
@@ -246,14 +247,14 @@ func (c *Client) newSplitRun(set Set, cmd string) *splitRun {
 // run began in (selection).
 func (r *splitRun) command(ctx context.Context, cmd *session.Command) *session.Command {
 	cmd.Selection = r.selection
-	if r.seqNums {
-		// Checked by the session when the command's turn comes, not
-		// only before it is queued (check): a command, or a part, that
-		// waited behind another goroutine's NOOP went out after the
-		// NOOP's EXPUNGE, and acted on the messages that had come to
-		// bear the numbers.
-		cmd.CheckRenumbered, cmd.Renumbered = true, r.mark
-	}
+	// Checked by the session when the command's turn comes, not only
+	// before it is queued (check): a command, or a part, that waited
+	// behind another goroutine's NOOP went out after the NOOP's EXPUNGE,
+	// and acted on the messages that had come to bear the numbers. The
+	// part was marked when built (target, seqChecked); its mark is the
+	// call's, and the whole set decides (a part of a set holding "1:*"
+	// is not checked).
+	cmd.CheckRenumbered, cmd.Renumbered = r.seqNums, r.mark
 	return bound(ctx, cmd)
 }
 

@@ -1,0 +1,93 @@
+package commands_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/hostile"
+)
+
+// r42lQueuedBehindExpunge runs do on a Client whose server answers another
+// goroutine's NOOP, queued first, with "* 1 EXPUNGE" after do's command
+// was called (and had to wait its turn: it works on sequence numbers). It
+// returns do's error and the command lines the server got after the NOOP.
+func r42lQueuedBehindExpunge(t *testing.T, caps string, do func(ctx context.Context, c *commands.Client) error) (error, []string) {
+	var mu sync.Mutex
+	var after []string
+	noopSeen := false
+	c := hostileClient(t, func(hc *hostile.Conn) error {
+		hc.PreAuth(caps)
+		for {
+			cmd, err := hc.ReadCommand()
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			if noopSeen {
+				after = append(after, cmd.Name+" "+cmd.Args)
+			}
+			mu.Unlock()
+			switch cmd.Name {
+			case "SELECT":
+				hc.Lines("* 5 EXISTS", "* OK [UIDVALIDITY 7] x", cmd.Tag+" OK [READ-WRITE] done")
+			case "NOOP":
+				mu.Lock()
+				noopSeen = true
+				mu.Unlock()
+				hc.Sleep(300 * time.Millisecond) // the other command is queued meanwhile
+				hc.Lines("* 1 EXPUNGE", cmd.Tag+" OK done")
+			case "SORT", "UID SORT":
+				hc.Lines("* SORT 2", cmd.Tag+" OK done")
+			default:
+				if err := hc.Answer(cmd); err != nil {
+					return err
+				}
+			}
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	noop := make(chan error, 1)
+	go func() { noop <- c.Noop(ctx) }()
+	time.Sleep(100 * time.Millisecond) // the NOOP is in flight
+	err := do(ctx, c)
+	if err := <-noop; err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	return err, append([]string(nil), after...)
+}
+
+// TestReview42LCReplaceSeqNotChecked (finding 3): 1b52cb3 checks "every command on sequence
+// numbers" for an EXPUNGE read between the call and its turn, but
+// Replace (RFC 8508 REPLACE, which expunges the message it names) is
+// started without Command.CheckRenumbered: Replace(SeqNums(3)) waiting
+// behind a NOOP whose answer brings "* 1 EXPUNGE" is sent as "REPLACE 3",
+// and replaces (removes) the message that was number 4 at the call.
+// Store, Copy, Move, Fetch and Search are refused (ErrRenumbered) in the
+// same place.
+func TestReview42LCReplaceSeqNotChecked(t *testing.T) {
+	msg := "Subject: new\r\n\r\nbody\r\n"
+	err, after := r42lQueuedBehindExpunge(t, "IMAP4rev1 REPLACE UIDPLUS", func(ctx context.Context, c *commands.Client) error {
+		_, err := c.Replace(ctx, commands.SeqNums(3), "INBOX", strings.NewReader(msg), int64(len(msg)), nil)
+		return err
+	})
+	for _, l := range after {
+		if strings.HasPrefix(l, "REPLACE 3") {
+			t.Fatalf("sent %q after the NOOP's '* 1 EXPUNGE' (Replace: %v): it replaces the message that was number 4 at the call; want ErrRenumbered, nothing sent", l, err)
+		}
+	}
+	if !errors.Is(err, commands.ErrRenumbered) {
+		t.Fatalf("Replace: %v (sent %q); want ErrRenumbered", err, after)
+	}
+}
