@@ -162,13 +162,20 @@ func (c *Client) target(cmd *session.Command, set *Set, mailbox string) *session
 // sent (session.Command.CheckRenumbered; ErrRenumbered), rather than act
 // on the messages that came to bear the numbers. It is the one place
 // that sets the check: target calls it for every command built on a
-// Set, and a split run (splitRun.command) only moves the mark back to
-// the call of the whole. It returns cmd.
+// Set, criteriaChecked for every command built on Criteria, and a split
+// run (splitRun.command) only moves the mark back to the call of the
+// whole. It returns cmd.
 func (c *Client) seqChecked(cmd *session.Command, numbered bool) *session.Command {
 	if numbered {
 		cmd.CheckRenumbered, cmd.Renumbered = true, c.s.Renumbered()
 	}
 	return cmd
+}
+
+// criteriaChecked is seqChecked for a command whose arguments hold cr
+// (SEARCH, SORT, THREAD): checked when cr holds sequence numbers.
+func (c *Client) criteriaChecked(cmd *session.Command, cr *Criteria) *session.Command {
+	return c.seqChecked(cmd, cr != nil && cr.numbered())
 }
 
 // utf8 reports whether mailbox names go as UTF-8.

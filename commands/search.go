@@ -484,7 +484,7 @@ func (c *Client) searchCommand(criteria *Criteria, opts *SearchOptions) (*sessio
 		r.SeqNums, r.NoExpunge = true, true
 		rules = &r
 	}
-	return &session.Command{Name: name, Pull: true, Rules: rules, Args: func(e *wire.Encoder) {
+	return c.criteriaChecked(&session.Command{Name: name, Pull: true, Rules: rules, Args: func(e *wire.Encoder) {
 		if esearch {
 			e.SP().Atom("RETURN").SP().List(func(e *wire.Encoder) { atoms(e, ret.names()) })
 		}
@@ -492,7 +492,7 @@ func (c *Client) searchCommand(criteria *Criteria, opts *SearchOptions) (*sessio
 			e.SP().Atom("CHARSET").SP().AString(cs)
 		}
 		cr.encode(e)
-	}}, o, nil
+	}}, &cr), o, nil
 }
 
 // seqNums reports whether the criteria hold a set of sequence numbers.
@@ -547,14 +547,6 @@ func (c *Client) searchCommands(criteria *Criteria, opts *SearchOptions) (cmds [
 		return nil, o, nil, err
 	}
 	check = func(int) error { return nil }
-	if criteria != nil && criteria.numbered() {
-		// Sequence numbers name the messages they name at the call: a
-		// SEARCH that waits for its turn and goes out after an EXPUNGE
-		// the session read meanwhile would search other messages
-		// (session.Command.CheckRenumbered; the parts below have their
-		// own).
-		cmd.CheckRenumbered, cmd.Renumbered = true, c.s.Renumbered()
-	}
 	whole := []*session.Command{cmd}
 	if o.Return != nil && o.Return.Save {
 		return whole, o, check, nil

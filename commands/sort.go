@@ -269,7 +269,7 @@ func (c *Client) sortCommand(keys []SortKey, criteria *Criteria, opts *SearchOpt
 	if o.UID {
 		name = "UID SORT"
 	}
-	return &session.Command{Name: name, Args: func(e *wire.Encoder) {
+	return c.criteriaChecked(&session.Command{Name: name, Args: func(e *wire.Encoder) {
 		if o.Return != nil {
 			e.SP().Atom("RETURN").SP().List(func(e *wire.Encoder) { atoms(e, o.Return.names()) })
 		}
@@ -286,7 +286,7 @@ func (c *Client) sortCommand(keys []SortKey, criteria *Criteria, opts *SearchOpt
 		})
 		e.SP().AString(cs)
 		cr.encode(e)
-	}}, nil
+	}}, &cr), nil
 }
 
 // Thread sends THREAD (UID THREAD with opts.UID) with an algorithm
@@ -318,10 +318,10 @@ func (c *Client) Thread(ctx context.Context, algorithm string, criteria *Criteri
 	if o.UID {
 		name = "UID THREAD"
 	}
-	r, err := c.run(ctx, &session.Command{Name: name, Args: func(e *wire.Encoder) {
+	r, err := c.run(ctx, c.criteriaChecked(&session.Command{Name: name, Args: func(e *wire.Encoder) {
 		atom(e.SP(), upperASCII(algorithm)).SP().AString(cs)
 		cr.encode(e)
-	}})
+	}}, &cr))
 	if err != nil {
 		return nil, err
 	}

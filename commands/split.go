@@ -23,9 +23,9 @@ import (
 const DefaultMaxSetLength = 8000
 
 // ErrRenumbered is wrapped by the error of a command on a set of
-// sequence numbers (Fetch, Store, Copy, Move, Replace, Search's
-// Criteria.Set) when
-// the mailbox's sequence numbers changed after the call and before the
+// sequence numbers (Fetch, Store, Copy, Move, Replace, and Search, Sort,
+// ESort and Thread whose Criteria hold one) when the mailbox's sequence
+// numbers changed after the call and before the
 // command was sent (session.Session.Renumbered: a message expunged, by
 // another command or another client, that the session read while the
 // command waited for its turn, e.g. behind a FETCH another goroutine
