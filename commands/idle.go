@@ -75,7 +75,12 @@ var ErrIdleEnded = errors.New("commands: the server ended IDLE")
 // onEvent too, in order, before what the next IDLE brings (a
 // session.Catch, opts.Catch or one of Idle's own, takes them);
 // EXISTS, EXPUNGE, RECENT and VANISHED go to the session's stream
-// (session.Options.OnUnsolicited, Responses) as well, as always.
+// (session.Options.OnUnsolicited, Responses) as well, as always. When
+// Idle returns between two IDLEs (ctx ended while the next one waited
+// for its turn), what its own Catch took since the last goes to onEvent
+// before it returns, unless onEvent had said stop (then it goes to the
+// session's stream, session.Catch.Stop); what opts.Catch took stays
+// there, for its caller.
 //
 // Idle watches the mailbox selected when it is called (or, called in the
 // authenticated state, none: the server's alerts, NOTIFY's events). Once
@@ -120,11 +125,46 @@ func (c *Client) Idle(ctx context.Context, opts *IdleOptions, onEvent func(codec
 	// all) without a word. It is not sent, and Idle returns its
 	// *session.NotSentError (session.ErrReselected).
 	sel := c.s.Selections()
-	ca := o.Catch
-	if ca == nil {
-		ca = c.s.Catch()
-		defer ca.Stop()
+	if o.Catch != nil {
+		return c.idle(ctx, &o, sel, o.Catch, onEvent)
 	}
+	ca := c.s.Catch()
+	// Stop never loses what ca holds: it goes to an older Catch, or to
+	// the session's stream (session.Catch.Stop).
+	defer ca.Stop()
+	said := false // onEvent said stop
+	err := c.idle(ctx, &o, sel, ca, func(r codec.Response) bool {
+		if !onEvent(r) {
+			said = true
+			return false
+		}
+		return true
+	})
+	if !said {
+		// Idle returned between two commands (its context ended while
+		// the next IDLE or NOOP waited for its turn, or could not be
+		// sent): what came since the last one, newer than anything
+		// onEvent had, goes to it first, in order.
+		// After a false, the rest goes to onEvent too (taken from ca:
+		// nothing else would see it), but for what the session's
+		// stream had, as in idlePoll and idleOnce.
+		caught, _ := ca.Take()
+		stop := false
+		for _, r := range caught {
+			if stop && session.AlwaysEvent(r) {
+				continue
+			}
+			if !onEvent(r) {
+				stop = true
+			}
+		}
+	}
+	return err
+}
+
+// idle is Idle once its Catch ca is known.
+func (c *Client) idle(ctx context.Context, opts *IdleOptions, sel uint32, ca *session.Catch, onEvent func(codec.Response) bool) error {
+	o := *opts
 	if !c.hasCap("IDLE") {
 		if o.NoPoll {
 			return fmt.Errorf("%w: IDLE", ErrUnsupported)

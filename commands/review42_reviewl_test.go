@@ -8,8 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/internal/hostile"
+	"github.com/imapkit/imapkit/session"
 )
 
 // r42lQueuedBehindExpunge runs do on a Client whose server answers another
@@ -111,5 +113,109 @@ func TestReview42LDSortSeqSetNotChecked(t *testing.T) {
 	}
 	if !errors.Is(err, commands.ErrRenumbered) {
 		t.Fatalf("Sort: %v (sent %q); want ErrRenumbered", err, after)
+	}
+}
+
+// TestReview42LAIdleCatchDropsAtEnd (finding 1): Idle catches (its own session.Catch) what no
+// command takes while another goroutine's command interrupts the IDLE. When
+// Idle then returns before its next IDLE is in flight (its context ends
+// while that IDLE waits for its turn), its deferred Catch.Stop throws away
+// what was caught: a flag change the server sent during the other command
+// reaches neither onEvent, nor OnUnsolicited, nor Responses. Before
+// 9d74fc2 it went to the session's stream.
+func TestReview42LAIdleCatchDropsAtEnd(t *testing.T) {
+	release := make(chan struct{})
+	conn, srv := hostile.Pipe(func(c *hostile.Conn) error {
+		c.PreAuth("IMAP4rev1 IDLE")
+		for {
+			cmd, err := c.ReadCommand()
+			if err != nil {
+				return err
+			}
+			switch cmd.Name {
+			case "SELECT":
+				c.Lines("* 3 EXISTS", cmd.Tag+" OK [READ-WRITE] done")
+			case "IDLE":
+				c.Continue("idling")
+				c.Line("* 3 RECENT")
+				if _, err := c.ReadLine(); err != nil { // DONE
+					return err
+				}
+				c.Line(cmd.Tag + " OK IDLE terminated")
+			case "CHECK":
+				// Another client's flag change, during the CHECK.
+				c.Line("* 2 FETCH (FLAGS (\\Flagged))")
+				<-release
+				c.Line(cmd.Tag + " OK done")
+			default:
+				if err := c.Answer(cmd); err != nil {
+					return err
+				}
+			}
+		}
+	})
+	var mu sync.Mutex
+	var unsolicited []codec.Response
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := session.Open(ctx, conn, &session.Options{OnUnsolicited: func(r codec.Response) {
+		mu.Lock()
+		unsolicited = append(unsolicited, r)
+		mu.Unlock()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { s.Close(); srv.Close() }()
+	c := commands.New(s)
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	ictx, icancel := context.WithCancel(ctx)
+	defer icancel()
+	events := make(chan codec.Response, 10)
+	done := make(chan error, 1)
+	go func() {
+		done <- c.Idle(ictx, nil, func(r codec.Response) bool {
+			events <- r
+			return true
+		})
+	}()
+	<-events // * 3 RECENT: the first IDLE is under way
+	checked := make(chan error, 1)
+	go func() { checked <- c.Check(ctx) }()
+	// The CHECK ends the IDLE and goes; the FETCH comes during it, and
+	// Idle's next IDLE waits for the CHECK's end. Idle is then stopped.
+	time.Sleep(300 * time.Millisecond)
+	icancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Logf("Idle: %v", err)
+	}
+	close(release)
+	if err := <-checked; err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Noop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	seen := false
+	for len(events) > 0 {
+		if _, ok := (<-events).(*codec.Fetch); ok {
+			seen = true
+		}
+	}
+	mu.Lock()
+	for _, r := range unsolicited {
+		if _, ok := r.(*codec.Fetch); ok {
+			seen = true
+		}
+	}
+	mu.Unlock()
+	if len(c.Response("FETCH")) > 0 {
+		seen = true
+	}
+	if !seen {
+		t.Fatal("the server's '* 2 FETCH (FLAGS (\\Flagged))' reached neither onEvent, nor OnUnsolicited, nor Responses: Idle's Catch took it and Stop dropped it")
 	}
 }

@@ -26,8 +26,12 @@ type Catch struct {
 // in order, and hands it on before what the next command brings: a
 // response either went to a command in flight or is here, as the same
 // lock decides both. What a Catch takes goes no more to
-// Options.OnUnsolicited and Responses, as what a command takes; the
-// mailbox-state responses (AlwaysEvent) go there still.
+// Options.OnUnsolicited, as what a command takes (but what Stop hands
+// back); it is still kept for Responses, as every response no command
+// takes (imaplib's untagged_responses: a FLAGS, an OK [PERMANENTFLAGS],
+// another client's flag change between two commands stays there for
+// Response(name)). The mailbox-state responses (AlwaysEvent) go to both
+// at once still.
 //
 // While several Catches are running, the newest takes them all (a
 // function that catches inside a caller that does). What one holds is
@@ -60,21 +64,58 @@ func (c *Catch) Take() ([]codec.Response, error) {
 }
 
 // Stop ends the collection (an older Catch still running takes the next
-// ones) and drops what was not taken. A second call does nothing.
+// ones) and loses nothing of what c holds and was not taken: it goes, in
+// order, to the Catch that was running when c was started, if it still
+// runs (within its MaxResultBytes bound; responses c dropped are counted
+// in its next Take's error too), and else where the session would have
+// sent it had no Catch run: to Options.OnUnsolicited (within its bounds,
+// Options.MaxUnsolicited and MaxKeptBytes; what c dropped is counted in
+// DroppedUnsolicited), after whatever the handler had before. Responses
+// has it already (see Catch), and EXISTS, EXPUNGE, RECENT and VANISHED
+// went to both at once. A second call does nothing.
 func (c *Catch) Stop() {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if c.stopped {
 		return
 	}
 	c.stopped = true
-	for at := &c.s.catch; *at != nil; at = &(*at).prev {
+	for at := &s.catch; *at != nil; at = &(*at).prev {
 		if *at == c {
 			*at = c.prev
 			break
 		}
 	}
-	c.prev, c.items, c.bytes = nil, nil, 0
+	// Under the lock that routes every response: what the reader
+	// routes next goes after these, to the stream or to prev.
+	if p := c.prev; p != nil && !p.stopped {
+		for _, r := range c.items {
+			p.addLocked(r, codec.CloneSize(r))
+		}
+		p.dropped += c.dropped
+	} else {
+		for _, r := range c.items {
+			if !AlwaysEvent(r) { // the stream had it when it came
+				s.eventOwnedLocked(r)
+			}
+		}
+		if s.opts.OnUnsolicited != nil {
+			s.droppedEvents += uint64(c.dropped)
+		}
+	}
+	c.prev, c.items, c.bytes, c.dropped = nil, nil, 0, 0
+}
+
+// addLocked adds r, a copy c owns, of size bytes, to c within
+// MaxResultBytes (under mu).
+func (c *Catch) addLocked(r codec.Response, size int64) {
+	if c.bytes+size > c.s.opts.MaxResultBytes {
+		c.dropped++
+		return
+	}
+	c.bytes += size
+	c.items = append(c.items, r)
 }
 
 // catchLocked gives r, which no command in flight takes, to the newest
@@ -93,7 +134,6 @@ func (s *Session) catchLocked(r codec.Response) bool {
 		c.dropped++
 		return true
 	}
-	c.bytes += size
-	c.items = append(c.items, s.cloneRedacted(r))
+	c.addLocked(s.cloneRedacted(r), size)
 	return true
 }

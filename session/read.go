@@ -517,8 +517,11 @@ func (s *Session) deliver(r codec.Response) {
 	}
 	if AlwaysEvent(r) {
 		taken = false
-	} else if _, ok := r.(*codec.Status); ok && taken {
-		s.keep(r) // response codes stay available to Responses
+	} else if _, ok := r.(*codec.Status); ok && taken || caught {
+		// Response codes stay available to Responses; so does what a
+		// Catch took (no command did): only OnUnsolicited misses it,
+		// which the Catch's holder gets it instead of.
+		s.keep(r)
 	}
 	if !taken {
 		s.keep(r)

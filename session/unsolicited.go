@@ -228,6 +228,23 @@ func (s *Session) event(r codec.Response) {
 	s.mu.Unlock()
 }
 
+// eventOwnedLocked queues r, a redacted copy the session owns (a Catch's,
+// at its Stop), for OnUnsolicited within the bounds event keeps (under
+// mu).
+func (s *Session) eventOwnedLocked(r codec.Response) {
+	if s.opts.OnUnsolicited == nil {
+		return
+	}
+	size := codec.CloneSize(r)
+	if len(s.events) >= int(s.maxEvents) || s.eventBytes+size > s.maxKeptBytes {
+		s.droppedEvents++
+		return
+	}
+	s.eventBytes += size
+	s.events = append(s.events, r)
+	s.eventsCond.Signal()
+}
+
 // eventLoop calls OnUnsolicited in order on its own goroutine.
 func (s *Session) eventLoop() {
 	defer func() {
