@@ -205,23 +205,23 @@ func (c *Client) idlePoll(ctx context.Context, interval time.Duration, sel uint3
 	defer timer.Stop()
 	for {
 		p, err := c.s.Start(ctx, bound(ctx, &session.Command{Name: "NOOP", Want: idleWant, Selection: sel, CheckSelection: true}))
-		var caught []codec.Response
-		var cerr error
-		if err == nil {
-			// In flight: what came before is in ca, what comes
-			// after goes to the NOOP.
-			caught, cerr = ca.Take()
-		}
 		var r *session.Result
 		if err == nil {
 			r, err = p.Wait(ctx)
 		}
 		if err != nil {
+			// What ca caught is left there: Idle hands it to onEvent
+			// (its own Catch) or its caller takes it (opts.Catch).
+			// Taken before and dropped here, it reached no one.
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
 			return err
 		}
+		// Taken once the NOOP answered: what came before it started is
+		// in ca, what came after went to the NOOP (it takes every
+		// untagged response ca would), so the order is the same.
+		caught, cerr := ca.Take()
 		stop := false
 		for _, d := range append(caught, r.Data...) {
 			// The rest of the NOOP's data after a false goes to

@@ -219,3 +219,96 @@ func TestReview42LAIdleCatchDropsAtEnd(t *testing.T) {
 		t.Fatal("the server's '* 2 FETCH (FLAGS (\\Flagged))' reached neither onEvent, nor OnUnsolicited, nor Responses: Idle's Catch took it and Stop dropped it")
 	}
 }
+
+// TestReview42LBIdlePollCaughtLostOnCancel (finding 2): without IDLE, Idle polls with NOOP and
+// hands onEvent what its Catch took between two NOOPs, once the next NOOP
+// is in flight and has answered. The Catch is emptied (Take) right after
+// the NOOP starts; when the NOOP then fails to complete (Idle's context
+// ends while it waits for the answer), idlePoll returns without handing
+// them on: a flag change the server sent between the polls reaches
+// neither onEvent nor the stream, and is gone from the caller's own Catch
+// (IdleOptions.Catch) too. Caused by 9d74fc2 (before, it went to
+// OnUnsolicited).
+func TestReview42LBIdlePollCaughtLostOnCancel(t *testing.T) {
+	release := make(chan struct{})
+	conn, srv := hostile.Pipe(func(c *hostile.Conn) error {
+		c.PreAuth("IMAP4rev1")
+		noops := 0
+		for {
+			cmd, err := c.ReadCommand()
+			if err != nil {
+				return err
+			}
+			switch cmd.Name {
+			case "SELECT":
+				c.Lines("* 3 EXISTS", cmd.Tag+" OK [READ-WRITE] done")
+			case "NOOP":
+				noops++
+				switch noops {
+				case 1:
+					c.Line(cmd.Tag + " OK done")
+					time.Sleep(50 * time.Millisecond)
+					// Between two polls: another client's flag change.
+					c.Line("* 2 FETCH (FLAGS (\\Flagged))")
+				default:
+					<-release
+					c.Line(cmd.Tag + " OK done")
+				}
+			default:
+				if err := c.Answer(cmd); err != nil {
+					return err
+				}
+			}
+		}
+	})
+	var mu sync.Mutex
+	var unsolicited []codec.Response
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := session.Open(ctx, conn, &session.Options{OnUnsolicited: func(r codec.Response) {
+		mu.Lock()
+		unsolicited = append(unsolicited, r)
+		mu.Unlock()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { s.Close(); srv.Close() }()
+	defer close(release) // before the server is closed
+	c := commands.New(s)
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	ca := s.Catch()
+	defer ca.Stop()
+	ictx, icancel := context.WithCancel(ctx)
+	var events []codec.Response
+	done := make(chan error, 1)
+	go func() {
+		done <- c.Idle(ictx, &commands.IdleOptions{PollInterval: 200 * time.Millisecond, Catch: ca}, func(r codec.Response) bool {
+			mu.Lock()
+			events = append(events, r)
+			mu.Unlock()
+			return true
+		})
+	}()
+	// The first NOOP at once, the FETCH 50 ms later, the second NOOP at
+	// 200 ms, which the server does not answer; Idle is stopped at 500 ms.
+	time.Sleep(500 * time.Millisecond)
+	icancel()
+	<-done
+	left, _ := ca.Take()
+	seen := len(left) > 0
+	mu.Lock()
+	for _, l := range [][]codec.Response{events, unsolicited} {
+		for _, r := range l {
+			if _, ok := r.(*codec.Fetch); ok {
+				seen = true
+			}
+		}
+	}
+	mu.Unlock()
+	if !seen {
+		t.Fatal("the '* 2 FETCH (FLAGS (\\Flagged))' sent between two polls reached neither onEvent, nor OnUnsolicited, nor stayed in the caller's Catch: idlePoll took it and returned without handing it on")
+	}
+}
