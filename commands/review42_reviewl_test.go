@@ -312,3 +312,122 @@ func TestReview42LBIdlePollCaughtLostOnCancel(t *testing.T) {
 		t.Fatal("the '* 2 FETCH (FLAGS (\\Flagged))' sent between two polls reached neither onEvent, nor OnUnsolicited, nor stayed in the caller's Catch: idlePoll took it and returned without handing it on")
 	}
 }
+
+// TestReview42LEStoreRefusedByHigherExpunge (finding 5): since 1b52cb3 every command on
+// sequence numbers is refused (ErrRenumbered, not sent) when the session
+// read any EXPUNGE between the call and its turn. An EXPUNGE of a message
+// numbered above every number of the set renumbers none of them: here
+// "* 10 EXPUNGE" comes with another goroutine's NOOP, and Store(3) — whose
+// 3 still names the same message — is refused where it was sent, and
+// right, before. The counter (session.Renumbered) cannot tell; the check
+// needs the lowest number expunged since the mark (VANISHED aside).
+func TestReview42LEStoreRefusedByHigherExpunge(t *testing.T) {
+	c := hostileClient(t, func(hc *hostile.Conn) error {
+		hc.PreAuth("IMAP4rev1")
+		for {
+			cmd, err := hc.ReadCommand()
+			if err != nil {
+				return err
+			}
+			switch cmd.Name {
+			case "SELECT":
+				hc.Lines("* 10 EXISTS", cmd.Tag+" OK [READ-WRITE] done")
+			case "NOOP":
+				hc.Sleep(300 * time.Millisecond) // the Store is queued meanwhile
+				hc.Lines("* 10 EXPUNGE", cmd.Tag+" OK done")
+			default:
+				if err := hc.Answer(cmd); err != nil {
+					return err
+				}
+			}
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	noop := make(chan error, 1)
+	go func() { noop <- c.Noop(ctx) }()
+	time.Sleep(100 * time.Millisecond) // the NOOP is in flight
+	_, err := c.Store(ctx, commands.SeqNums(3), commands.AddFlags, []string{`\Flagged`}, &commands.StoreOptions{Silent: true})
+	if err := <-noop; err != nil {
+		t.Fatal(err)
+	}
+	if errors.Is(err, commands.ErrRenumbered) {
+		t.Fatalf("Store(3) refused after '* 10 EXPUNGE', which leaves 1..9 as they were: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestReview42LEHigherExpungeSeveralWaiting (finding 5): several commands
+// wait, each with its own mark, while a NOOP brings "* 10 EXPUNGE" and
+// "* 8 EXPUNGE": Store(3) is sent (3 names the same message), Store(9)
+// and Store(2:*) are refused (8 renumbered 9; "*" is the last, which
+// changed): each command's check is its own.
+func TestReview42LEHigherExpungeSeveralWaiting(t *testing.T) {
+	var mu sync.Mutex
+	var stores []string
+	c := hostileClient(t, func(hc *hostile.Conn) error {
+		hc.PreAuth("IMAP4rev1")
+		for {
+			cmd, err := hc.ReadCommand()
+			if err != nil {
+				return err
+			}
+			switch cmd.Name {
+			case "SELECT":
+				hc.Lines("* 20 EXISTS", cmd.Tag+" OK [READ-WRITE] done")
+			case "NOOP":
+				hc.Sleep(300 * time.Millisecond) // the Stores are queued meanwhile
+				hc.Lines("* 10 EXPUNGE", "* 8 EXPUNGE", cmd.Tag+" OK done")
+			case "STORE":
+				mu.Lock()
+				stores = append(stores, cmd.Args)
+				mu.Unlock()
+				hc.Line(cmd.Tag + " OK done")
+			default:
+				if err := hc.Answer(cmd); err != nil {
+					return err
+				}
+			}
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	noop := make(chan error, 1)
+	go func() { noop <- c.Noop(ctx) }()
+	time.Sleep(100 * time.Millisecond) // the NOOP is in flight
+	sets := []commands.Set{commands.SeqNums(3), commands.SeqNums(9), commands.SeqRange(2, 0)}
+	errs := make([]error, len(sets))
+	var wg sync.WaitGroup
+	for i, set := range sets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = c.Store(ctx, set, commands.AddFlags, []string{`\Flagged`}, &commands.StoreOptions{Silent: true})
+		}()
+	}
+	wg.Wait()
+	if err := <-noop; err != nil {
+		t.Fatal(err)
+	}
+	if errs[0] != nil {
+		t.Errorf("Store(3) after '* 10 EXPUNGE' and '* 8 EXPUNGE': %v; want it sent", errs[0])
+	}
+	for i := 1; i < len(sets); i++ {
+		if !errors.Is(errs[i], commands.ErrRenumbered) {
+			t.Errorf("Store(%s) after '* 8 EXPUNGE': %v; want ErrRenumbered", sets[i], errs[i])
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(stores) != 1 || !strings.HasPrefix(stores[0], "3 ") {
+		t.Errorf("STOREs sent: %q; want only the one of 3", stores)
+	}
+}

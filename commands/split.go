@@ -35,7 +35,11 @@ const DefaultMaxSetLength = 8000
 // a command split in several (see Client.SetMaxSetLength), the same
 // holds between two of the commands: the rest of the set is not sent.
 // An EXPUNGE the session read before the call does not count: numbers
-// worked out after it are current. A set holding "1:*" (every message,
+// worked out after it are current; nor does, for a command that waited
+// for its turn, an EXPUNGE of a message numbered above every number of
+// its set (not one holding "*"): the numbers still name the same
+// messages (session.Command.Renumbered; the later parts of a split set
+// and Search's criteria are refused at any EXPUNGE). A set holding "1:*" (every message,
 // whatever the numbers) and "$" are not checked. Use UIDs in a mailbox
 // that changes.
 var ErrRenumbered = session.ErrRenumbered

@@ -348,6 +348,8 @@ var ErrMisrouted = errors.New("session: a FETCH body came before its UID and wen
 // Command.Renumbered count is stale: sequence numbers may have come to
 // name other messages since it was read (at the call of a command of
 // package commands on sequence numbers, or before the first of the
-// commands a long set was split into). commands.ErrRenumbered is the
-// same error.
+// commands a long set was split into); not when the command waited for
+// its turn from then on and the only changes were EXPUNGEs above its
+// set's largest number (see Command.Renumbered). commands.ErrRenumbered
+// is the same error.
 var ErrRenumbered = errors.New("sequence numbers changed since they were read (a message expunged): they would name other messages")

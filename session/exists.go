@@ -38,7 +38,7 @@ type msgCount struct {
 func (s *Session) selectingLocked() {
 	s.count.n, s.count.known, s.count.track = 0, false, true
 	s.count.modseq, s.count.hasModSeq = 0, false
-	s.renumbered++
+	s.renumberedLocked(0)
 	s.reselectedLocked()
 }
 
@@ -47,7 +47,7 @@ func (s *Session) selectingLocked() {
 func (s *Session) unselectedLocked() {
 	s.count.n, s.count.known, s.count.track = 0, false, false
 	s.count.modseq, s.count.hasModSeq = 0, false
-	s.renumbered++
+	s.renumberedLocked(0)
 	s.reselectedLocked()
 }
 
@@ -75,7 +75,7 @@ func (s *Session) countLocked(r codec.Response, target *Pending) {
 			c.n, c.known = r.Count, true
 		}
 	case *codec.Expunge:
-		s.renumbered++
+		s.renumberedLocked(r.Seq)
 		if !c.known {
 			return
 		}
@@ -88,7 +88,7 @@ func (s *Session) countLocked(r codec.Response, target *Pending) {
 		c.n--
 	case *codec.Vanished:
 		if !r.Earlier {
-			s.renumbered++
+			s.renumberedLocked(0) // UIDs: which numbers, unknown
 		}
 		if !c.known || r.Earlier {
 			return

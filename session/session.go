@@ -540,7 +540,14 @@ type Command struct {
 	// expunge from running beside one whose Rules say SeqNums. (Checked
 	// by its caller before the command waited for its turn, a part
 	// queued behind another goroutine's NOOP went out after the NOOP's
-	// EXPUNGE, and flagged messages nobody named.)
+	// EXPUNGE, and flagged messages nobody named.) One exception: a
+	// command whose count was current when it began to wait for its
+	// turn, whose Messages has a known largest number (no "*"), and
+	// during whose wait every change was an EXPUNGE of a message
+	// numbered above that number, is sent: its numbers name the same
+	// messages. A VANISHED (UIDs: which numbers is unknown), a SELECT,
+	// an EXPUNGE read before the wait, or criteria without Messages
+	// (a SEARCH's) still refuse it.
 	Renumbered      uint32
 	CheckRenumbered bool
 	// NoBodies says that the command asks for no body section (a UID

@@ -137,6 +137,13 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush bool) (*Pend
 		s.demanders++ // the commands in flight must end: the reader must go on
 		if w == nil && !info.waits {
 			w = s.waitLocked(info, set)
+			if cmd.CheckRenumbered && cmd.Renumbered == s.renumbered {
+				// Followed while it waits (renumberedLocked): an
+				// EXPUNGE above its numbers does not make it stale.
+				if m := seqSetMax(cmd.Messages); m != 0 {
+					w.renumberAt, w.renumberMax, w.renumberOK = s.renumbered, m, true
+				}
+			}
 		}
 		if w != nil && !w.free {
 			w.free = !s.eldersLocked(w)
@@ -174,7 +181,11 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush bool) (*Pend
 		s.mu.Unlock()
 		return nil, notSent(ErrReselected)
 	}
-	if cmd.CheckRenumbered && cmd.Renumbered != s.renumbered {
+	if cmd.CheckRenumbered && cmd.Renumbered != s.renumbered && !(w != nil && w.renumberOK && w.renumberAt == s.renumbered) {
+		// Sequence numbers may have changed since the mark: refused,
+		// but when the command waited for its turn from the mark on
+		// and every change since was an EXPUNGE above its largest
+		// number (TestReview42LEStoreRefusedByHigherExpunge).
 		s.mu.Unlock()
 		return nil, notSent(ErrRenumbered)
 	}
@@ -282,6 +293,17 @@ type waiter struct {
 	hasSet bool
 	since  time.Time // when it came: commands in flight then are its elders
 	free   bool      // no elder it may not be in flight beside is left (under mu)
+
+	// For a command with Command.CheckRenumbered whose count was
+	// current when it began to wait, and whose message set's largest
+	// number is known (renumberMax): renumberOK says that every
+	// renumbering since was an EXPUNGE of a message numbered above
+	// renumberMax, which leaves the set's numbers naming the same
+	// messages; renumberAt is the Session.renumbered count it was last
+	// checked at (renumberedLocked, under mu).
+	renumberAt  uint32
+	renumberMax uint32
+	renumberOK  bool
 }
 
 // waitLocked puts a command of kind info with message set set (nil: none)
@@ -307,6 +329,44 @@ func (s *Session) waitLocked(info commandInfo, set *targetSet) *waiter {
 		q.alone = w
 	}
 	return w
+}
+
+// seqSetMax returns the largest number of set, or 0 when it is nil,
+// empty, or holds "*" (its largest number is the mailbox's last).
+func seqSetMax(set *codec.SeqSet) uint32 {
+	if set == nil {
+		return 0
+	}
+	var m uint32
+	for _, r := range set.Ranges() {
+		if r.Start == 0 || r.Stop == 0 {
+			return 0
+		}
+		m = max(m, r.Start, r.Stop)
+	}
+	return m
+}
+
+// renumberedLocked counts an event after which sequence numbers may name
+// other messages (Renumbered): the EXPUNGE of message seq, or, with seq 0,
+// anything else (a VANISHED, a mailbox selected or closed). A waiting
+// command it leaves unharmed (an EXPUNGE above its set's numbers) keeps
+// its count current (waiter.renumberOK), under mu.
+func (s *Session) renumberedLocked(seq uint32) {
+	s.renumbered++
+	if s.wq == nil {
+		return
+	}
+	for w := s.wq.head; w != nil; w = w.next {
+		if !w.renumberOK {
+			continue
+		}
+		if seq == 0 || seq <= w.renumberMax || w.renumberAt+1 != s.renumbered {
+			w.renumberOK = false
+			continue
+		}
+		w.renumberAt = s.renumbered
+	}
 }
 
 // turnLocked reports whether the order of arrival lets a command of kind
