@@ -117,8 +117,7 @@ func TestReview42F1AIdleRestartGapGuard(t *testing.T) {
 // and a caller that watches with Idle alone missed the new mail.
 func TestReview42F1AIdleOtherCommandGap(t *testing.T) {
 	for i := 0; i < 5; i++ {
-		var c *commands.Client
-		c = hostileClient(t, func(c *hostile.Conn) error {
+		c := hostileClient(t, func(c *hostile.Conn) error {
 			c.PreAuth("IMAP4rev1 IDLE")
 			for {
 				cmd, err := c.ReadCommand()

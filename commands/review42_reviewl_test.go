@@ -17,8 +17,8 @@ import (
 // r42lQueuedBehindExpunge runs do on a Client whose server answers another
 // goroutine's NOOP, queued first, with "* 1 EXPUNGE" after do's command
 // was called (and had to wait its turn: it works on sequence numbers). It
-// returns do's error and the command lines the server got after the NOOP.
-func r42lQueuedBehindExpunge(t *testing.T, caps string, do func(ctx context.Context, c *commands.Client) error) (error, []string) {
+// returns the command lines the server got after the NOOP and do's error.
+func r42lQueuedBehindExpunge(t *testing.T, caps string, do func(ctx context.Context, c *commands.Client) error) ([]string, error) {
 	var mu sync.Mutex
 	var after []string
 	noopSeen := false
@@ -67,7 +67,7 @@ func r42lQueuedBehindExpunge(t *testing.T, caps string, do func(ctx context.Cont
 	time.Sleep(50 * time.Millisecond)
 	mu.Lock()
 	defer mu.Unlock()
-	return err, append([]string(nil), after...)
+	return append([]string(nil), after...), err
 }
 
 // TestReview42LCReplaceSeqNotChecked (finding 3): 1b52cb3 checks "every command on sequence
@@ -80,7 +80,7 @@ func r42lQueuedBehindExpunge(t *testing.T, caps string, do func(ctx context.Cont
 // same place.
 func TestReview42LCReplaceSeqNotChecked(t *testing.T) {
 	msg := "Subject: new\r\n\r\nbody\r\n"
-	err, after := r42lQueuedBehindExpunge(t, "IMAP4rev1 REPLACE UIDPLUS", func(ctx context.Context, c *commands.Client) error {
+	after, err := r42lQueuedBehindExpunge(t, "IMAP4rev1 REPLACE UIDPLUS", func(ctx context.Context, c *commands.Client) error {
 		_, err := c.Replace(ctx, commands.SeqNums(3), "INBOX", strings.NewReader(msg), int64(len(msg)), nil)
 		return err
 	})
@@ -102,7 +102,7 @@ func TestReview42LCReplaceSeqNotChecked(t *testing.T) {
 // numbers. sortCommand (commands/sort.go) sets no CheckRenumbered.
 func TestReview42LDSortSeqSetNotChecked(t *testing.T) {
 	set := commands.SeqNums(3)
-	err, after := r42lQueuedBehindExpunge(t, "IMAP4rev1 SORT", func(ctx context.Context, c *commands.Client) error {
+	after, err := r42lQueuedBehindExpunge(t, "IMAP4rev1 SORT", func(ctx context.Context, c *commands.Client) error {
 		_, err := c.Sort(ctx, []commands.SortKey{{Key: "DATE"}}, &commands.Criteria{Set: &set}, nil)
 		return err
 	})
