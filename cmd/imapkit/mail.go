@@ -1089,8 +1089,12 @@ func runIdle(ctx context.Context, cn *conn, args []string, own any, o *output) e
 		// count past the answer's last message (pending) fetches again.
 		// The same pending count twice without anything found ends it:
 		// a server that repeats an EXISTS with every answer, and answers
-		// UID n:* past its last UID with nothing, is not asked for ever.
+		// UID n:* past its last UID with nothing, is not asked for ever;
+		// nor is one whose EXISTS grows with every empty answer: after
+		// maxEmptyRefetch fetches that found nothing, the next IDLE.
+		const maxEmptyRefetch = 2
 		var lastPending uint32
+		empty := 0
 		for next <= math.MaxUint32 && werr == nil {
 			found, pending, ferr := fetchNew(ctx, cn.c.Session(), ca, &next, onEvent, show)
 			if ferr != nil {
@@ -1098,13 +1102,14 @@ func runIdle(ctx context.Context, cn *conn, args []string, own any, o *output) e
 				break
 			}
 			if found {
-				lastPending = 0
+				lastPending, empty = 0, 0
 				continue
 			}
-			if pending == 0 || pending == lastPending {
+			if pending == 0 || pending == lastPending || empty >= maxEmptyRefetch {
 				break
 			}
 			lastPending = pending
+			empty++
 		}
 		if werr != nil {
 			break
