@@ -140,14 +140,18 @@ func (c *Client) Idle(ctx context.Context, opts *IdleOptions, onEvent func(codec
 		}
 		return true
 	})
-	if !said {
+	if !said && c.s.Selections() == sel {
 		// Idle returned between two commands (its context ended while
 		// the next IDLE or NOOP waited for its turn, or could not be
 		// sent): what came since the last one, newer than anything
 		// onEvent had, goes to it first, in order.
 		// After a false, the rest goes to onEvent too (taken from ca:
 		// nothing else would see it), but for what the session's
-		// stream had, as in idlePoll and idleOnce.
+		// stream had, as in idlePoll and idleOnce. Not when another
+		// goroutine selected another mailbox meanwhile (the next IDLE
+		// was refused: ErrReselected): what ca holds may be of that
+		// mailbox, and goes to the session's stream with Stop (the
+		// second review of 6949e67).
 		caught, _ := ca.Take()
 		stop := false
 		for _, r := range caught {
@@ -205,25 +209,31 @@ func (c *Client) idlePoll(ctx context.Context, interval time.Duration, sel uint3
 	defer timer.Stop()
 	for {
 		p, err := c.s.Start(ctx, bound(ctx, &session.Command{Name: "NOOP", Want: idleWant, Selection: sel, CheckSelection: true}))
+		var caught []codec.Response
+		var cerr error
+		if err == nil {
+			// In flight: what came before it started is in ca, what
+			// comes after goes to the NOOP (it takes every untagged
+			// response ca would). Taken only after the NOOP's answer,
+			// ca would hold what came after that answer too, handed
+			// on before the NOOP's data: out of order (the second
+			// review of 9f35f1d).
+			caught, cerr = ca.Take()
+		}
 		var r *session.Result
 		if err == nil {
 			r, err = p.Wait(ctx)
 		}
-		if err != nil {
-			// What ca caught is left there: Idle hands it to onEvent
-			// (its own Catch) or its caller takes it (opts.Catch).
-			// Taken before and dropped here, it reached no one.
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return err
+		var data []codec.Response
+		if err == nil {
+			data = r.Data
 		}
-		// Taken once the NOOP answered: what came before it started is
-		// in ca, what came after went to the NOOP (it takes every
-		// untagged response ca would), so the order is the same.
-		caught, cerr := ca.Take()
+		// What was taken goes to onEvent even when the NOOP failed:
+		// taken and dropped, it would reach no one. What ca holds when
+		// the NOOP could not start stays there: Idle hands it to onEvent
+		// (its own Catch) or its caller takes it (opts.Catch).
 		stop := false
-		for _, d := range append(caught, r.Data...) {
+		for _, d := range append(caught, data...) {
 			// The rest of the NOOP's data after a false goes to
 			// onEvent too (the NOOP took it: nothing else would see
 			// it), but for what the session gives its stream anyway.
@@ -233,6 +243,12 @@ func (c *Client) idlePoll(ctx context.Context, interval time.Duration, sel uint3
 			if !onEvent(d) {
 				stop = true
 			}
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return err
 		}
 		if cerr != nil {
 			return cerr
