@@ -72,7 +72,12 @@ func (c *Catch) Take() ([]codec.Response, error) {
 // Options.MaxUnsolicited and MaxKeptBytes; what c dropped is counted in
 // DroppedUnsolicited), after whatever the handler had before. Responses
 // has it already (see Catch), and EXISTS, EXPUNGE, RECENT and VANISHED
-// went to both at once. A second call does nothing.
+// went to both at once. So the handler gets what c held after those, when
+// they came later: a FETCH by sequence number that c held can reach
+// OnUnsolicited after an EXPUNGE that renumbered its message; a handler
+// that follows sequence numbers should go by the FETCH's UID there (or
+// take what a Catch holds with Take before stopping it). A second call
+// does nothing.
 func (c *Catch) Stop() {
 	s := c.s
 	s.mu.Lock()
