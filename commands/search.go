@@ -497,36 +497,29 @@ func (c *Client) searchCommand(criteria *Criteria, opts *SearchOptions) (*sessio
 
 // seqNums reports whether the criteria hold a set of sequence numbers.
 func (cr *Criteria) seqNums() bool {
-	if cr.Set != nil && !cr.Set.UID {
-		return true
-	}
-	for i := range cr.Not {
-		if cr.Not[i].seqNums() {
-			return true
-		}
-	}
-	for i := range cr.Or {
-		if cr.Or[i][0].seqNums() || cr.Or[i][1].seqNums() {
-			return true
-		}
-	}
-	return false
+	return cr.anySet(func(s *Set) bool { return !s.UID })
 }
 
 // numbered reports whether the criteria hold a set of sequence numbers
 // that names other messages once a message is expunged
 // (Set.renumberable: not "$", not "1:*").
 func (cr *Criteria) numbered() bool {
-	if cr.Set != nil && cr.Set.renumberable() {
+	return cr.anySet(func(s *Set) bool { return s.renumberable() })
+}
+
+// anySet reports whether f holds for a Set of the criteria, in Not and Or
+// too.
+func (cr *Criteria) anySet(f func(*Set) bool) bool {
+	if cr.Set != nil && f(cr.Set) {
 		return true
 	}
 	for i := range cr.Not {
-		if cr.Not[i].numbered() {
+		if cr.Not[i].anySet(f) {
 			return true
 		}
 	}
 	for i := range cr.Or {
-		if cr.Or[i][0].numbered() || cr.Or[i][1].numbered() {
+		if cr.Or[i][0].anySet(f) || cr.Or[i][1].anySet(f) {
 			return true
 		}
 	}
