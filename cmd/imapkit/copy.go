@@ -626,7 +626,7 @@ func confirmExpunged(ctx context.Context, src *commands.Client, uid uint32) erro
 		return err
 	}
 	if found.Contains(uid) {
-		return fmt.Errorf("UID %d: the source sent its body as NIL, or left it out of the FETCH answer, but still has it: not copied (run again)", uid)
+		return fmt.Errorf("UID %d: the source sent its body as NIL, or left it out of the FETCH answer, but still has it: not copied or exported (run again)", uid)
 	}
 	return nil
 }

@@ -28,6 +28,11 @@ type sourceOpts struct {
 	flags string                // every message's FLAGS ("" for none)
 	size  func(body string) int // the RFC822.SIZE it claims; nil: the body's
 	cut   func(uid int) bool    // true: half the body is sent, then the connection closed
+	// omit: true leaves the message out of a body FETCH's answer (no
+	// NIL); with omitGone it is expunged too (a later SEARCH does not
+	// find it), else it stays.
+	omit     func(uid int) bool
+	omitGone bool
 }
 
 // scriptedSourceWith is scriptedSource with o's quirks and faults.
@@ -104,6 +109,10 @@ func scriptedSourceWith(ns string, list []string, boxes map[string][]string, o s
 							size = o.size(b)
 						}
 						err = c.Linef(`* %d FETCH (UID %d FLAGS (%s) INTERNALDATE "01-Feb-2024 10:00:00 +0000" RFC822.SIZE %d)`, i+1, i+1, o.flags, size)
+					} else if o.omit != nil && o.omit(i+1) {
+						if o.omitGone {
+							gone[i+1] = true
+						}
 					} else if b == expungedNIL {
 						// As Dovecot answers for a message expunged by
 						// another session since this one last heard.

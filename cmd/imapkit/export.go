@@ -246,7 +246,8 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 // exportBatchOf fetches the messages of uids (ascending) and writes them to
 // sk in UID order. It returns how many it wrote, and the UIDs whose body
 // the server sent as NIL (Dovecot's answer for a message another session
-// expunged since this one last heard): those are not written.
+// expunged since this one last heard) or left out of its answer: those
+// are not written (the caller confirms them gone).
 func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk sink, p *progress) (written int, vanished []uint32, err error) {
 	set := commands.UIDs(uids...)
 	// The metadata first, so that an mbox's From line and a Maildir's
@@ -259,16 +260,20 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 	for _, m := range meta {
 		byUID[m.UID] = m
 	}
+	got := make(map[uint32]bool, len(uids)) // the UIDs the body FETCH answered for
 	for m, err := range c.Fetch(ctx, set, &commands.FetchItems{UID: true, Sections: []commands.FetchSection{commands.WholeMessage}, BufferMax: -1}) {
 		if err != nil {
 			return written, nil, err
 		}
 		s, err := m.NextSection()
 		if err == io.EOF {
-			continue
+			continue // no body: a flag update, say
 		}
 		if err != nil {
 			return written, nil, err
+		}
+		if m.UID != 0 {
+			got[m.UID] = true
 		}
 		if s.Nil {
 			if m.UID == 0 {
@@ -294,6 +299,7 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 				return written, nil, fmt.Errorf("the server sent message %d without its UID", m.SeqNum)
 			}
 			body = sp
+			got[m.UID] = true
 		}
 		if md := byUID[m.UID]; md != nil {
 			m.Flags, m.InternalDate = md.Flags, md.InternalDate
@@ -309,6 +315,17 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 		p.add(n)
 		if err := hook("exported"); err != nil {
 			return written, nil, err
+		}
+	}
+	// A message the answer left out (no NIL body: Dovecot's answer for
+	// one expunged between the search and this FETCH) is one more to
+	// confirm gone before the state moves past it: the state moved past
+	// it silently, and a message a server left out for another reason
+	// was never exported.
+	for _, u := range uids {
+		if !got[u] {
+			vanished = append(vanished, u)
+			p.skip(1)
 		}
 	}
 	return written, vanished, nil

@@ -4,11 +4,13 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/imapkit/imapkit/internal/hostile"
+	"github.com/imapkit/imapkit/internal/testserver"
 )
 
 // TestReview42SAIdleNewGrowingExistsLoops (93d5f91; second review of the round): idle --new fetches again
@@ -85,5 +87,43 @@ func TestReview42SAIdleNewGrowingExistsLoops(t *testing.T) {
 	t.Logf("exit %d, %d UID FETCHes\nstdout (%d lines)\nstderr:\n%s", code, n, strings.Count(out, "\n"), errs)
 	if n > 10 {
 		t.Fatalf("idle --new sent %d UID FETCHes in 2 s for one EXISTS event: the re-fetch loop on a growing EXISTS has no bound", n)
+	}
+}
+
+// TestReview42SDExportLeftOutConfirmed: a message the body FETCH's answer
+// leaves out (no NIL body) was skipped by export without a word, and the
+// state moved past it: right when it was expunged meanwhile (Dovecot's
+// answer), a message never exported when the server left it out for
+// another reason. It is confirmed gone now, as a NIL body is (and as
+// copy does since f989e52): gone, it is skipped with a note; still
+// there, the run fails and the state stays before it.
+func TestReview42SDExportLeftOutConfirmed(t *testing.T) {
+	bodies := []string{
+		"From: a@example.com\r\nSubject: one\r\n\r\nfirst\r\n",
+		"From: b@example.com\r\nSubject: two\r\n\r\nsecond\r\n",
+		"From: c@example.com\r\nSubject: three\r\n\r\nthird\r\n",
+	}
+	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
+	t.Setenv("IMAPKIT_URL", "")
+	noTTY(t)
+	for _, gone := range []bool{true, false} {
+		src, err := hostile.Listen(scriptedSourceWith(`(("" "/")) NIL NIL`, []string{`() "/" INBOX`}, map[string][]string{"INBOX": bodies},
+			sourceOpts{omit: func(uid int) bool { return uid == 2 }, omitGone: gone}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer src.Close()
+		mbox := filepath.Join(t.TempDir(), "x.mbox")
+		code, out, errs := runCLI(t, "", "export", "imap://alice@"+src.Addr(), "INBOX", "--to", mbox, "--quiet")
+		if gone {
+			const note = "UID 2 was expunged during the export: skipped"
+			if code != 0 || !strings.Contains(out, "exported 2 messages") || !strings.Contains(errs, note) {
+				t.Errorf("UID 2 left out and expunged: exit %d %q %q; want 0, 2 exported, and %q", code, out, errs, note)
+			}
+			continue
+		}
+		if code == 0 || !strings.Contains(errs, "UID 2") {
+			t.Errorf("UID 2 left out of the answer but still on the server: exit %d %q %q; want a failure naming UID 2 (the state must not move past it)", code, out, errs)
+		}
 	}
 }
