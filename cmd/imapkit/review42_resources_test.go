@@ -43,6 +43,44 @@ type r42FakeBox struct {
 }
 
 var r42LitRE = regexp.MustCompile(`~?\{(\d+)(\+?)\}\r\n$`)
+
+// r42ReadCommand reads one command line from r, with its literals (a "+ go"
+// written to w for each synchronizing one), for a fake server: the raw
+// bytes, the tag, the command's name in upper case, the rest of its first
+// line, and false when the connection ended.
+func r42ReadCommand(r *bufio.Reader, w io.Writer) (raw []byte, tag, cmd, rest string, ok bool) {
+	for {
+		line, err := r.ReadBytes('\n')
+		raw = append(raw, line...)
+		if err != nil {
+			return raw, "", "", "", false
+		}
+		m := r42LitRE.FindSubmatch(line)
+		if m == nil {
+			break
+		}
+		n, _ := strconv.Atoi(string(m[1]))
+		if len(m[2]) == 0 {
+			io.WriteString(w, "+ go\r\n")
+		}
+		body := make([]byte, n)
+		if _, err := io.ReadFull(r, body); err != nil {
+			return raw, "", "", "", false
+		}
+		raw = append(raw, body...)
+	}
+	first, _, _ := strings.Cut(string(raw), "\r\n")
+	fields := strings.SplitN(first, " ", 3)
+	tag = fields[0]
+	if len(fields) > 1 {
+		cmd = strings.ToUpper(fields[1])
+	}
+	if len(fields) > 2 {
+		rest = fields[2]
+	}
+	return raw, tag, cmd, rest, true
+}
+
 var r42MsgIDRE = regexp.MustCompile(`(?i)Message-ID:\s*(<[^>]*>)`)
 
 func r42Unquote(s string) string {
@@ -80,35 +118,9 @@ func (f *r42FakeDst) serve(c net.Conn) {
 	}
 	io.WriteString(c, "* PREAUTH [CAPABILITY "+caps+"] fake destination\r\n")
 	for {
-		var raw []byte
-		for {
-			line, err := r.ReadBytes('\n')
-			raw = append(raw, line...)
-			if err != nil {
-				return
-			}
-			m := r42LitRE.FindSubmatch(line)
-			if m == nil {
-				break
-			}
-			n, _ := strconv.Atoi(string(m[1]))
-			if len(m[2]) == 0 {
-				io.WriteString(c, "+ go\r\n")
-			}
-			body := make([]byte, n)
-			if _, err := io.ReadFull(r, body); err != nil {
-				return
-			}
-			raw = append(raw, body...)
-		}
-		first, _, _ := strings.Cut(string(raw), "\r\n")
-		fields := strings.SplitN(first, " ", 3)
-		tag, cmd, rest := fields[0], "", ""
-		if len(fields) > 1 {
-			cmd = strings.ToUpper(fields[1])
-		}
-		if len(fields) > 2 {
-			rest = fields[2]
+		raw, tag, cmd, rest, ok := r42ReadCommand(r, c)
+		if !ok {
+			return
 		}
 		out := f.answer(tag, cmd, rest, raw)
 		if out == "" {

@@ -10,7 +10,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -52,35 +51,9 @@ func (f *r42rLoginDst) serve(c net.Conn) {
 	io.WriteString(c, "* OK [CAPABILITY IMAP4rev1 LITERAL+] fake destination, login please\r\n")
 	authed := false
 	for {
-		var raw []byte
-		for {
-			line, err := r.ReadBytes('\n')
-			raw = append(raw, line...)
-			if err != nil {
-				return
-			}
-			m := r42LitRE.FindSubmatch(line)
-			if m == nil {
-				break
-			}
-			n, _ := strconv.Atoi(string(m[1]))
-			if len(m[2]) == 0 {
-				io.WriteString(c, "+ go\r\n")
-			}
-			body := make([]byte, n)
-			if _, err := io.ReadFull(r, body); err != nil {
-				return
-			}
-			raw = append(raw, body...)
-		}
-		first, _, _ := strings.Cut(string(raw), "\r\n")
-		fields := strings.SplitN(first, " ", 3)
-		tag, cmd, rest := fields[0], "", ""
-		if len(fields) > 1 {
-			cmd = strings.ToUpper(fields[1])
-		}
-		if len(fields) > 2 {
-			rest = fields[2]
+		raw, tag, cmd, rest, ok := r42ReadCommand(r, c)
+		if !ok {
+			return
 		}
 		var out string
 		switch {
