@@ -208,17 +208,19 @@ func (c *Client) idlePoll(ctx context.Context, interval time.Duration, sel uint3
 	timer := time.NewTimer(interval)
 	defer timer.Stop()
 	for {
-		p, err := c.s.Start(ctx, bound(ctx, &session.Command{Name: "NOOP", Want: idleWant, Selection: sel, CheckSelection: true}))
+		p, err := c.s.Start(ctx, bound(ctx, &session.Command{Name: "NOOP", Want: idleWant, Selection: sel, CheckSelection: true, Catch: ca}))
 		var caught []codec.Response
 		var cerr error
 		if err == nil {
-			// In flight: what came before it started is in ca, what
-			// comes after goes to the NOOP (it takes every untagged
-			// response ca would). Taken only after the NOOP's answer,
-			// ca would hold what came after that answer too, handed
-			// on before the NOOP's data: out of order (the second
-			// review of 9f35f1d).
-			caught, cerr = ca.Take()
+			// What came before the NOOP went in flight (ca was marked
+			// then, under the lock that routes responses); what came
+			// during it went to the NOOP (it takes every untagged
+			// response ca would); what came after its answer stays in
+			// ca for the next round. Taken with Take, even right after
+			// Start, ca could hold what came after the answer too (the
+			// server is quick), handed on before the NOOP's data: out
+			// of order (the second review of 9f35f1d; CI, 1 run of 10).
+			caught, cerr = ca.TakeMarked()
 		}
 		var r *session.Result
 		if err == nil {
@@ -278,14 +280,15 @@ func (c *Client) idlePoll(ctx context.Context, interval time.Duration, sel uint3
 // nothing the server sends before it is lost: it is delivered, or dropped
 // once onEvent has said stop.
 func (c *Client) idleOnce(ctx context.Context, restart time.Duration, sel uint32, ca *session.Catch, onEvent func(codec.Response) bool) (stop bool, err error) {
-	p, err := c.s.Start(ctx, &session.Command{Name: "IDLE", Want: idleWant, Pull: true, Selection: sel, CheckSelection: true})
+	p, err := c.s.Start(ctx, &session.Command{Name: "IDLE", Want: idleWant, Pull: true, Selection: sel, CheckSelection: true, Catch: ca})
 	if err != nil {
 		return true, err
 	}
-	// The IDLE is in flight: what came since the last one ended (or
-	// before Idle, into the caller's Catch) is in ca, and goes to
-	// onEvent before what this one brings.
-	caught, cerr := ca.Take()
+	// What came since the last one ended (or before Idle, into the
+	// caller's Catch), before this IDLE went in flight, goes to onEvent
+	// before what this one brings; what came after its answer (an IDLE
+	// refused at once) stays in ca for the next round (as in idlePoll).
+	caught, cerr := ca.TakeMarked()
 	// The reads are not tied to ctx: its end sends DONE, and the reads go
 	// on to the server's answer. They end idleDoneTimeout after DONE is
 	// sent (or after the wait for "+" before it gave up) at the latest:

@@ -17,6 +17,11 @@ type Catch struct {
 	bytes   int64
 	dropped int
 	stopped bool
+	// mark is how many of items came before the last command started
+	// with Command.Catch set to c went in flight; markBytes their size,
+	// markDropped the responses dropped by then (TakeMarked).
+	mark, markDropped int
+	markBytes         int64
 }
 
 // Catch starts collecting the untagged data responses that no command in
@@ -57,10 +62,47 @@ func (c *Catch) Take() ([]codec.Response, error) {
 	defer c.s.mu.Unlock()
 	items, dropped := c.items, c.dropped
 	c.items, c.bytes, c.dropped = nil, 0, 0
-	if dropped > 0 {
-		return items, &ResultTooLargeError{Command: CatchCommand, Limit: c.s.opts.MaxResultBytes, Dropped: dropped}
+	c.mark, c.markBytes, c.markDropped = 0, 0, 0
+	return items, c.tooLarge(dropped)
+}
+
+// TakeMarked returns what c collected, since the last Take or
+// TakeMarked, before the last command started with Command.Catch set to
+// c went in flight, in the order it came, and a *ResultTooLargeError
+// when the bound dropped some of it. What c collected after that moment
+// stays in c for the next Take. Without such a command since the last
+// Take, it returns nothing.
+func (c *Catch) TakeMarked() ([]codec.Response, error) {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	n, dropped := c.mark, c.markDropped
+	var items []codec.Response
+	if n > 0 {
+		items = c.items[:n:n]
 	}
-	return items, nil
+	if n == len(c.items) {
+		c.items = nil
+	} else {
+		c.items = c.items[n:]
+	}
+	c.bytes -= c.markBytes
+	c.dropped -= dropped
+	c.mark, c.markBytes, c.markDropped = 0, 0, 0
+	return items, c.tooLarge(dropped)
+}
+
+// markLocked marks what c holds as collected before a command went in
+// flight (TakeMarked; under mu).
+func (c *Catch) markLocked() {
+	c.mark, c.markBytes, c.markDropped = len(c.items), c.bytes, c.dropped
+}
+
+// tooLarge is Take's error when dropped responses were left out.
+func (c *Catch) tooLarge(dropped int) error {
+	if dropped > 0 {
+		return &ResultTooLargeError{Command: CatchCommand, Limit: c.s.opts.MaxResultBytes, Dropped: dropped}
+	}
+	return nil
 }
 
 // Stop ends the collection (an older Catch still running takes the next
@@ -110,6 +152,7 @@ func (c *Catch) Stop() {
 		}
 	}
 	c.prev, c.items, c.bytes, c.dropped = nil, nil, 0, 0
+	c.mark, c.markBytes, c.markDropped = 0, 0, 0
 }
 
 // addLocked adds r, a copy c owns, of size bytes, to c within

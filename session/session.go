@@ -556,6 +556,16 @@ type Command struct {
 	// from being streamed to the command it is for (see Sections). UID
 	// STORE is taken as such whatever this says.
 	NoBodies bool
+	// Catch, when set (a Catch of this session), is marked when the
+	// command goes in flight, under the lock that routes every response:
+	// Catch.TakeMarked then returns what the Catch collected before the
+	// command was sent, and leaves what came after (once the command
+	// ended, or what its Want did not take) for the next Take. A watcher
+	// whose command takes every response the Catch would (a NOOP between
+	// two IDLEs) hands on what TakeMarked returns, then the command's
+	// data, then what the Catch took after it: the server's order, even
+	// when the command's answer was read before Start returned.
+	Catch *Catch
 }
 
 // Open reads the server's greeting on conn and starts the session. The

@@ -226,6 +226,9 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush bool) (*Pend
 	if len(s.inflight) == 1 {
 		s.armStall()
 	}
+	if c := cmd.Catch; c != nil && c.s == s {
+		c.markLocked()
+	}
 	s.mu.Unlock()
 	return p, nil
 }
