@@ -568,13 +568,21 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 		uids = newUIDQueue(all, box.LastUID)
 	}
 	p := newProgress(stderr, quiet || o.quiet, "copy "+name, uids.len())
+	emptied := map[uint32]bool{} // a group sent again one at a time opens a message again
 	empty := func(uid uint32) {
+		if emptied[uid] {
+			return
+		}
+		emptied[uid] = true
 		res.Empty++
 		fmt.Fprintf(stderr, "imapkit copy: %s: UID %d is empty (0 bytes): appended as a blank line (an APPEND needs a byte)\n", printable(name), uid)
 	}
+	note := func(s string) {
+		fmt.Fprintf(stderr, "imapkit copy: %s: %s\n", printable(name), printable(s))
+	}
 	for uids.len() > 0 {
 		batch := uids.take(copyFetchBatch)
-		err := copyBatch(ctx, src, ap, batch, box, state, path, p, empty)
+		err := copyBatch(ctx, src, ap, batch, box, state, path, p, empty, note)
 		var gone *vanishedError
 		if errors.As(err, &gone) && !ap.closed {
 			// Its APPEND was not sent; the messages before it are
@@ -642,9 +650,13 @@ func confirmExpunged(ctx context.Context, src *commands.Client, uid uint32) erro
 // the group it is in is not appended (without MULTIAPPEND, the group is
 // that message alone; in a MULTIAPPEND, the APPEND is abandoned mid-way and
 // the connection to the destination closed), and its pending record is
-// dropped. empty is called for each 0-byte message, appended as a blank
+// dropped. A group of several messages refused because the destination is
+// full or a message too big (fullRefusal) is sent again one message at a
+// time, its bodies fetched again: those that fit are copied, and the first
+// refused one stops it with an error naming its UID (note says so on
+// stderr). empty is called for each 0-byte message, appended as a blank
 // line.
-func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []uint32, box *copyBox, state *copyState, path string, p *progress, empty func(uid uint32)) error {
+func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []uint32, box *copyBox, state *copyState, path string, p *progress, empty func(uid uint32), note func(string)) error {
 	set := commands.UIDs(uids...)
 	meta, err := src.FetchAll(ctx, set, &commands.FetchItems{UID: true, Flags: true, InternalDate: true, Size: true})
 	if err != nil {
@@ -671,20 +683,30 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 	if len(meta) == 0 {
 		return big
 	}
-	set = commands.UIDs(uidsOf(meta)...)
-	next, stop := iter.Pull2(src.Fetch(ctx, set, &commands.FetchItems{UID: true, Sections: []commands.FetchSection{commands.WholeMessage}, BufferMax: -1}))
-	defer stop()
-	bodies := &bodyPuller{next: next}
+	// The bodies of meta, in one FETCH; fetched again from the group on
+	// when a group is sent again one message at a time (its bodies were
+	// read, or left half read, by the refused APPEND).
+	var bodies *bodyPuller
+	stop := func() {}
+	fetchBodies := func() {
+		stop()
+		var next func() (*commands.Message, error, bool)
+		next, stop = iter.Pull2(src.Fetch(ctx, commands.UIDs(uidsOf(meta)...), &commands.FetchItems{UID: true, Sections: []commands.FetchSection{commands.WholeMessage}, BufferMax: -1}))
+		bodies = &bodyPuller{next: next}
+	}
+	fetchBodies()
+	defer func() { stop() }()
 
+	singly := 0 // messages to send one at a time (retrySingly)
 	for len(meta) > 0 {
 		n := 0
 		var bytes int64
-		for n < len(meta) && !ap.groupFull(n, bytes) {
+		for n < len(meta) && !ap.groupFull(n, bytes) && (singly == 0 || n < 1) {
 			bytes += meta[n].Size
 			n++
 		}
 		group := meta[:n]
-		meta = meta[n:]
+		rest := meta[n:]
 		items := make([]appendItem, len(group))
 		sizes := make([]int64, len(group))
 		for i, m := range group {
@@ -719,11 +741,24 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 					return errors.Join(err, serr)
 				}
 			}
-			return err
+			if ap.retrySingly(len(group), err) {
+				// Full, or a message too big: nothing of the
+				// group was appended. Its messages go one at a
+				// time, so that those that fit are copied.
+				if note != nil {
+					note(fmt.Sprintf("the destination refused the APPEND of UIDs %d to %d (%v): sending them one at a time", group[0].UID, group[len(group)-1].UID, err))
+				}
+				singly = len(group)
+				fetchBodies()
+				continue
+			}
+			return nameRefused(len(group), func() string { return fmt.Sprintf("UID %d", group[0].UID) }, err)
 		}
 		if err := hook("appended"); err != nil {
 			return err
 		}
+		meta = rest
+		singly = max(singly-len(group), 0)
 		box.mapAppended(pend.DstUIDValidity, uidsOf(group), dstUIDs)
 		box.LastUID, box.Pending, box.PendingUID, box.PendingSrc = group[len(group)-1].UID, nil, 0, nil
 		box.Copied += int64(len(group))

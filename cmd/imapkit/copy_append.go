@@ -244,6 +244,62 @@ func refusedAppend(err error) bool {
 		(errors.Is(se, session.ErrNo) || errors.Is(se, session.ErrBad))
 }
 
+// fullRefusal reports whether err is the server's NO to an APPEND saying
+// that the mailbox is full or a message too big: [OVERQUOTA] (RFC 9208),
+// [LIMIT] (RFC 5530) or [TOOBIG] (RFC 4469, RFC 7889). A MULTIAPPEND group
+// lands whole or not at all, so such a group of several messages is sent
+// again one message at a time (retrySingly): those that fit are appended,
+// and the run stops at the first that does not. Sent as a group again, it
+// was refused at every run, and nothing of the mailbox was appended where
+// some of it fitted.
+func fullRefusal(err error) bool {
+	var se *session.StatusError
+	if !refusedAppend(err) || !errors.As(err, &se) || !errors.Is(se, session.ErrNo) || se.Status.Code == nil {
+		return false
+	}
+	switch strings.ToUpper(string(se.Status.Code.Name)) {
+	case "OVERQUOTA", "LIMIT", "TOOBIG":
+		return true
+	}
+	return false
+}
+
+// retrySingly reports whether a group of n messages whose APPEND failed
+// with err is to be sent again one message at a time: a group of several,
+// refused by a fullRefusal, over a connection still open.
+func (a *appender) retrySingly(n int, err error) bool {
+	return n > 1 && !a.closed && notAppended(err) && fullRefusal(err)
+}
+
+// refusedMessageError is the error of an APPEND of one message that did
+// not land (the server refused it, or the library did before or while
+// sending it): it names the message (what: a source UID for copy, a file
+// or an mbox offset for import). The state stops before it, and the run
+// stops there in its mailbox.
+type refusedMessageError struct {
+	what string
+	err  error
+}
+
+func (e *refusedMessageError) Error() string {
+	return fmt.Sprintf("%s: not appended (nor the messages after it): %v", e.what, e.err)
+}
+
+func (e *refusedMessageError) Unwrap() error { return e.err }
+
+// nameRefused returns err naming the message what when err says that the
+// APPEND of that one message (a group of one) did not land, else err.
+func nameRefused(n int, what func() string, err error) error {
+	if n != 1 || !notAppended(err) {
+		return err
+	}
+	var gone *vanishedError
+	if errors.As(err, &gone) {
+		return err // names its UID
+	}
+	return &refusedMessageError{what: what(), err: err}
+}
+
 // cutAppend reports whether err is the library's refusal of an APPEND,
 // before it was sent or in the middle of its literal (which aborts the
 // session: the server appends nothing): a NUL a plain literal may not

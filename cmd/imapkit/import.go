@@ -86,8 +86,9 @@ type importMsg struct {
 	// end is the mbox offset after it; name its Maildir unique name.
 	end  int64
 	name string
-	// blank: the message was empty, and is appended as a blank line.
-	blank bool
+	// blank: the message was empty, and is appended as a blank line;
+	// warned: stderr said so.
+	blank, warned bool
 	// badFrom is, for an mbox, the From line (its first 120 bytes) when
 	// it has no date fromLineDate reads.
 	badFrom string
@@ -204,13 +205,21 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 	}
 
 	p := newProgress(o.stderr, opts.quiet || o.json, "import "+opts.to, len(msgs))
+	// what names a message in an error.
+	what := func(m *importMsg) string {
+		if format == "mbox" {
+			return fmt.Sprintf("the message ending at offset %d of %s", m.end, path)
+		}
+		return m.name
+	}
+	singly := 0 // messages to send one at a time (appender.retrySingly)
 	for len(msgs) > 0 {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		n := 0
 		var bytes int64
-		for n < len(msgs) && !ap.groupFull(n, bytes) {
+		for n < len(msgs) && !ap.groupFull(n, bytes) && (singly == 0 || n < 1) {
 			if err := msgs[n].measure(); err != nil {
 				return err
 			}
@@ -218,7 +227,7 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 			n++
 		}
 		group := msgs[:n]
-		msgs = msgs[n:]
+		rest := msgs[n:]
 		items := make([]appendItem, len(group))
 		for i, m := range group {
 			nul, err := holdsNUL(m.open)
@@ -226,12 +235,9 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 				return err
 			}
 			items[i] = appendItem{r: &lazyReader{open: m.open, left: m.size}, size: m.size, flags: m.flags, date: m.date, binary: nul}
-			if m.blank {
-				what := m.name
-				if format == "mbox" {
-					what = fmt.Sprintf("the message ending at offset %d", m.end)
-				}
-				fmt.Fprintf(o.stderr, "imapkit import: %s is empty (0 bytes): appended as a blank line (an APPEND needs a byte)\n", printable(what))
+			if m.blank && !m.warned {
+				m.warned = true // not again when its group goes one at a time
+				fmt.Fprintf(o.stderr, "imapkit import: %s is empty (0 bytes): appended as a blank line (an APPEND needs a byte)\n", printable(what(m)))
 			}
 		}
 		pend, err := ap.prepare(ctx, len(group))
@@ -262,11 +268,21 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 					return errors.Join(err, serr)
 				}
 			}
-			return err
+			if ap.retrySingly(len(group), err) {
+				// Full, or a message too big: nothing of the
+				// group was appended. Its messages go one at a
+				// time, so that those that fit are imported.
+				fmt.Fprintf(o.stderr, "imapkit import: the server refused the APPEND of %d messages, from %s to %s (%s): sending them one at a time\n", len(group), printable(what(group[0])), printable(what(group[len(group)-1])), printable(err.Error()))
+				singly = len(group)
+				continue
+			}
+			return nameRefused(len(group), func() string { return what(group[0]) }, err)
 		}
 		if err := hook("appended"); err != nil {
 			return err
 		}
+		msgs = rest
+		singly = max(singly-len(group), 0)
 		commit()
 		if err := saveJSON(spath, state); err != nil {
 			return err
