@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/commands"
 )
 
 var importCommand = serverCmd{
@@ -222,6 +223,16 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		for n < len(msgs) && !ap.groupFull(n, bytes) && (singly == 0 || n < 1) {
 			if err := msgs[n].measure(); err != nil {
 				return err
+			}
+			if ap.tooBig(msgs[n].size) {
+				// Over the server's APPENDLIMIT: the messages before
+				// it go, it is never sent, and the error names it.
+				// In a group, the library refused the whole group
+				// before sending it, naming none.
+				if n > 0 {
+					break
+				}
+				return &refusedMessageError{what: what(msgs[0]), err: fmt.Errorf("%w: %d bytes, the limit is %d", commands.ErrTooBig, msgs[0].size, ap.limit)}
 			}
 			bytes += msgs[n].size
 			n++
