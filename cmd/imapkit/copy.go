@@ -19,6 +19,7 @@ import (
 
 	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/wire"
 )
 
 // copyFetchBatch is how many messages one UID FETCH of copy asks for.
@@ -60,10 +61,13 @@ type copyOpts struct {
 	quiet     bool
 	noMulti   bool
 	syncFlags bool
-	maps      mapFlag
-	accounts  string
-	shard     string
-	dstFlagsF func() // fills dst from src and the --dst- flags
+	// skipUnsendable: a message the destination cannot take (over its
+	// APPENDLIMIT, a NUL byte without BINARY) is skipped, not a failure.
+	skipUnsendable bool
+	maps           mapFlag
+	accounts       string
+	shard          string
+	dstFlagsF      func() // fills dst from src and the --dst- flags
 }
 
 // mapFlag is --map SRC=DST, repeated.
@@ -103,6 +107,7 @@ func copyFlags(fs *flag.FlagSet, o *copyOpts) {
 	fs.StringVar(&o.stateDir, "state-dir", defaultStateDir(), "the `directory` of the state files")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress display")
 	fs.BoolVar(&o.noMulti, "no-multiappend", false, "one APPEND per message even when the destination offers MULTIAPPEND")
+	fs.BoolVar(&o.skipUnsendable, "skip-unsendable", false, "skip, with a warning, a message the destination cannot take (over its APPENDLIMIT, or holding a NUL byte when it lacks BINARY), and record it in the state as skipped (without it, such a message stops its mailbox)")
 	fs.BoolVar(&o.syncFlags, "sync-flags", false, "compare the flags of every message copied before with its copy, and carry the differences (without it, only the changes CONDSTORE reports are carried)")
 	fs.Var(o.maps, "map", "copy source mailbox `SRC=DST` to DST (repeatable)")
 	fs.StringVar(&o.accounts, "accounts", "", "copy every account listed in this `file` (see docs/cli.md)")
@@ -226,6 +231,16 @@ type copyBox struct {
 	// runs; during a run, in the map journal (copy_statemap.go).
 	UIDMap uidMap `json:"uid_map,omitempty"`
 
+	// Skipped are the source UIDs not copied because the destination
+	// cannot take them (--skip-unsendable): over its APPENDLIMIT, or
+	// holding a NUL byte and the destination without BINARY. No run
+	// sends them again.
+	Skipped []uint32 `json:"skipped,omitempty"`
+	// Binary are the source UIDs found to hold a NUL byte (met in the
+	// middle of their APPEND): sent as literal8 to a destination with
+	// BINARY.
+	Binary []uint32 `json:"binary,omitempty"`
+
 	// mapLog are the changes of UIDMap not journaled yet.
 	mapLog []mapRecord
 }
@@ -303,7 +318,11 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 	clashes = m.destClashes(mailboxes, clashes)
 	var firstErr error
 	failed := 0
-	for _, name := range mailboxes {
+	// prev is the report of a mailbox's copy stopped to be tried again
+	// (a *retryMailboxError): added to the next try's.
+	var prev *copyResult
+	for i := 0; i < len(mailboxes); i++ {
+		name := mailboxes[i]
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -340,6 +359,18 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 				r, err = copyMailbox(ctx, src.c, dst.c, name, dname, created, state, path, o, out.json, out.stderr)
 			}
 		}
+		r = prev.add(r)
+		prev = nil
+		var retry *retryMailboxError
+		if errors.As(err, &retry) {
+			// A message holding a NUL cost the destination's
+			// session; it is recorded now (sent as literal8, or
+			// skipped): the mailbox goes again, over a new
+			// connection (above).
+			prev = r
+			i--
+			continue
+		}
 		if err != nil {
 			err = fmt.Errorf("%s: %w", name, err)
 			if ctx.Err() != nil {
@@ -360,6 +391,9 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 			fmt.Fprintf(out.stdout, "%s -> %s: copied %d messages (%d bytes); last UID %d", printable(name), printable(dname), r.Copied, r.Bytes, r.LastUID)
 			if r.Vanished > 0 {
 				fmt.Fprintf(out.stdout, "; %d expunged during the copy, skipped", r.Vanished)
+			}
+			if r.Skipped > 0 {
+				fmt.Fprintf(out.stdout, "; %d skipped (the destination cannot take them: see the warnings)", r.Skipped)
 			}
 			if r.FlagsUpdated > 0 || r.FlagsUnmatched > 0 {
 				fmt.Fprintf(out.stdout, "; flags updated on %d", r.FlagsUpdated)
@@ -452,7 +486,45 @@ type copyResult struct {
 	// Empty counts the 0-byte messages, appended as a blank line (an
 	// APPEND needs a byte).
 	Empty int `json:"empty,omitempty"`
+	// Skipped counts the messages skipped by this run because the
+	// destination cannot take them (--skip-unsendable): over its
+	// APPENDLIMIT, or holding a NUL byte without BINARY. The state
+	// records their UIDs.
+	Skipped int `json:"skipped,omitempty"`
 }
+
+// add returns r with the counts of p (a try of the same mailbox stopped
+// to be tried again) added; either may be nil.
+func (p *copyResult) add(r *copyResult) *copyResult {
+	if p == nil || r == nil {
+		return r
+	}
+	r.Copied += p.Copied
+	r.Bytes += p.Bytes
+	r.Vanished += p.Vanished
+	r.Empty += p.Empty
+	r.Skipped += p.Skipped
+	r.FlagsUpdated += p.FlagsUpdated
+	r.FlagsUnmatched += p.FlagsUnmatched
+	return r
+}
+
+// retryMailboxError stops a mailbox's copy to try it again at once: a
+// message holding a NUL byte was met in the middle of its APPEND (the
+// destination's session is aborted), and the state now records it, as
+// one to send as literal8 (the destination has BINARY) or as skipped
+// (--skip-unsendable). Each such stop records another UID, so the tries
+// of a mailbox end.
+type retryMailboxError struct {
+	uid uint32
+	err error
+}
+
+func (e *retryMailboxError) Error() string {
+	return fmt.Sprintf("UID %d holds a NUL byte: trying the mailbox again: %v", e.uid, e.err)
+}
+
+func (e *retryMailboxError) Unwrap() error { return e.err }
 
 // copyMailbox copies the messages of name not copied yet to dname;
 // created says that this run created dname.
@@ -580,9 +652,18 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 	note := func(s string) {
 		fmt.Fprintf(stderr, "imapkit copy: %s: %s\n", printable(name), printable(s))
 	}
+	hooks := &batchHooks{empty: empty, note: note}
+	if o.skipUnsendable {
+		hooks.skip = func(uid uint32, why string) {
+			res.Skipped++
+			p.skip(1)
+			box.Skipped = append(box.Skipped, uid)
+			note(fmt.Sprintf("warning: UID %d %s: skipped (--skip-unsendable; the state records it, and no run sends it again)", uid, why))
+		}
+	}
 	for uids.len() > 0 {
 		batch := uids.take(copyFetchBatch)
-		err := copyBatch(ctx, src, ap, batch, box, state, path, p, empty, note)
+		err := copyBatch(ctx, src, ap, batch, box, state, path, p, hooks)
 		var gone *vanishedError
 		if errors.As(err, &gone) && !ap.closed {
 			// Its APPEND was not sent; the messages before it are
@@ -607,6 +688,12 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 			}
 			uids.unshift(rest)
 			continue
+		}
+		var retry *retryMailboxError
+		if errors.As(err, &retry) {
+			p.done()
+			res.LastUID, res.Copied, res.Bytes = box.LastUID, p.n, p.bytes
+			return res, err
 		}
 		if err != nil {
 			return nil, err
@@ -656,7 +743,17 @@ func confirmExpunged(ctx context.Context, src *commands.Client, uid uint32) erro
 // refused one stops it with an error naming its UID (note says so on
 // stderr). empty is called for each 0-byte message, appended as a blank
 // line.
-func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []uint32, box *copyBox, state *copyState, path string, p *progress, empty func(uid uint32), note func(string)) error {
+func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []uint32, box *copyBox, state *copyState, path string, p *progress, hooks *batchHooks) error {
+	// The messages skipped by an earlier try or run are not sent again.
+	if len(box.Skipped) > 0 {
+		n := len(uids)
+		uids = slices.DeleteFunc(slices.Clone(uids), func(u uint32) bool { return slices.Contains(box.Skipped, u) })
+		p.skip(n - len(uids))
+		if len(uids) == 0 {
+			return nil
+		}
+	}
+	empty, note := hooks.empty, hooks.note
 	set := commands.UIDs(uids...)
 	meta, err := src.FetchAll(ctx, set, &commands.FetchItems{UID: true, Flags: true, InternalDate: true, Size: true})
 	if err != nil {
@@ -672,12 +769,28 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 	// then), which aborts the session with the group half sent, and
 	// closed the connection for every mailbox after this one. The
 	// messages before it are copied; it fails the mailbox, naming it.
+	// With --skip-unsendable it is skipped, and the rest goes on.
 	var big error
-	for i, m := range meta {
-		if ap.tooBig(m.Size) {
-			big = &tooBigError{uid: m.UID, size: m.Size, limit: ap.limit}
-			meta = meta[:i]
-			break
+	skipped := false
+	for i := 0; i < len(meta); i++ {
+		m := meta[i]
+		if !ap.tooBig(m.Size) {
+			continue
+		}
+		if hooks.skip != nil {
+			hooks.skip(m.UID, fmt.Sprintf("is %d bytes (RFC822.SIZE), over the destination's APPENDLIMIT of %d", m.Size, ap.limit))
+			meta = slices.Delete(meta, i, i+1)
+			i--
+			skipped = true
+			continue
+		}
+		big = &tooBigError{uid: m.UID, size: m.Size, limit: ap.limit}
+		meta = meta[:i]
+		break
+	}
+	if skipped {
+		if err := state.save(path); err != nil {
+			return err
 		}
 	}
 	if len(meta) == 0 {
@@ -715,7 +828,8 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 			// from the source just then (RFC822.SIZE only sized the
 			// group).
 			b := &pulledBody{p: bodies, uid: m.UID, n: &sizes[i], empty: empty}
-			items[i] = appendItem{open: b.openSized, flags: appendableFlags(m.Flags), date: m.InternalDate}
+			items[i] = appendItem{open: b.openSized, flags: appendableFlags(m.Flags), date: m.InternalDate,
+				binary: slices.Contains(box.Binary, m.UID)} // literal8 with BINARY
 		}
 		pend, err := ap.prepare(ctx, len(group))
 		if err != nil {
@@ -752,6 +866,11 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 				fetchBodies()
 				continue
 			}
+			if errors.Is(err, wire.ErrNUL) && errors.Is(err, session.ErrAborted) && bodies.cur != 0 {
+				// Met in a message's literal (not in an
+				// argument, refused before anything was sent).
+				return unsendableNUL(ap, box, state, path, bodies.cur, hooks, err)
+			}
 			return nameRefused(len(group), func() string { return fmt.Sprintf("UID %d", group[0].UID) }, err)
 		}
 		if err := hook("appended"); err != nil {
@@ -780,9 +899,49 @@ func uidsOf(ms []*commands.Message) []uint32 {
 	return u
 }
 
+// batchHooks are what copyBatch calls back: empty for each 0-byte
+// message (appended as a blank line), note to say something on stderr,
+// skip (nil without --skip-unsendable) for a message the destination
+// cannot take (why says why), which it records in the state as skipped.
+type batchHooks struct {
+	empty func(uid uint32)
+	note  func(string)
+	skip  func(uid uint32, why string)
+}
+
+// unsendableNUL handles the failure err of an APPEND in which the message
+// of source UID uid was found to hold a NUL byte (wire.ErrNUL, met in the
+// middle of its literal: the destination's session is aborted, nothing of
+// the group appended). With BINARY on the destination, the UID is
+// recorded to go as literal8 (RFC 3516), and so, with --skip-unsendable
+// (hooks.skip), is one skipped: the state is saved and a
+// *retryMailboxError returned, for copyAccount to copy the mailbox again
+// over a new connection. Otherwise the error names the UID and the
+// option. A UID already recorded as binary is not tried again (nothing
+// would change).
+func unsendableNUL(ap *appender, box *copyBox, state *copyState, path string, uid uint32, hooks *batchHooks, err error) error {
+	switch {
+	case ap.binary && !slices.Contains(box.Binary, uid):
+		box.Binary = append(box.Binary, uid)
+		hooks.note(fmt.Sprintf("UID %d holds a NUL byte: it goes as literal8 (BINARY); copying the mailbox again over a new connection", uid))
+	case !ap.binary && hooks.skip != nil:
+		hooks.skip(uid, "holds a NUL byte, which the destination (without BINARY) cannot take")
+	case ap.binary:
+		return &refusedMessageError{what: fmt.Sprintf("UID %d", uid), err: err}
+	default:
+		return &refusedMessageError{what: fmt.Sprintf("UID %d", uid), err: fmt.Errorf("it holds a NUL byte, which the destination cannot take without BINARY (--skip-unsendable skips it): %w", err)}
+	}
+	if serr := state.save(path); serr != nil {
+		return errors.Join(err, serr)
+	}
+	return &retryMailboxError{uid: uid, err: err}
+}
+
 // bodyPuller hands out the bodies of a FETCH one message at a time.
 type bodyPuller struct {
 	next func() (*commands.Message, error, bool)
+	// cur is the UID of the message opened last: the one being sent.
+	cur uint32
 	// held is a message whose body came where an earlier UID's was
 	// expected (that one left out of the answer: expunged since the
 	// metadata FETCH, as Dovecot answers), its section opened (heldSec):
@@ -832,6 +991,7 @@ func (b *pulledBody) openSized() (io.Reader, int64, error) {
 	if err := b.open(); err != nil {
 		return nil, 0, err
 	}
+	b.p.cur = b.uid
 	if b.sec.Nil {
 		return nil, 0, &vanishedError{uid: b.uid}
 	}

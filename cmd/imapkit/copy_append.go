@@ -105,7 +105,7 @@ type tooBigError struct {
 }
 
 func (e *tooBigError) Error() string {
-	return fmt.Sprintf("UID %d: %d bytes (RFC822.SIZE), over the destination's APPENDLIMIT of %d: not copied, nor the mail after it in this mailbox", e.uid, e.size, e.limit)
+	return fmt.Sprintf("UID %d: %d bytes (RFC822.SIZE), over the destination's APPENDLIMIT of %d: not copied, nor the mail after it in this mailbox (--skip-unsendable skips it)", e.uid, e.size, e.limit)
 }
 
 func (e *tooBigError) Unwrap() error { return commands.ErrTooBig }
