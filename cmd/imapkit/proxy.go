@@ -41,6 +41,9 @@ type proxyConfig struct {
 	downTLS     *tls.Config // the proxy's certificate, or nil
 	implicitTLS bool        // --tls: clients connect with TLS
 	out         io.Writer   // the trace
+	// errOut is where a write error of the trace is reported (once);
+	// nil: nowhere.
+	errOut      io.Writer
 	dialTimeout time.Duration
 	// insecurePlaintext lets LOGIN and AUTHENTICATE through to an
 	// imap:// upstream that is not on loopback before any STARTTLS.
@@ -77,7 +80,8 @@ func runProxy(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(fs.Output(), "Without a certificate, the proxy answers a client's STARTTLS with NO.")
 		fmt.Fprintln(fs.Output(), "A {n+} literal goes upstream as {n}, so that the server says whether it")
 		fmt.Fprintln(fs.Output(), "reads it; lines without a tag or that cannot be tokenized get a BAD.")
-		fmt.Fprintln(fs.Output(), "Exit status: 0 when stopped, 2 for bad usage, 3 when it cannot listen.")
+		fmt.Fprintln(fs.Output(), "Exit status: 0 when stopped, 2 for bad usage, 3 when it cannot listen or")
+		fmt.Fprintln(fs.Output(), "lines of the trace could not be written (reported on stderr at once).")
 		fmt.Fprintln(fs.Output())
 		fs.PrintDefaults()
 	}
@@ -101,7 +105,7 @@ func runProxy(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(2, "%v", err)
 	}
-	cfg := &proxyConfig{upstream: up, implicitTLS: *implicitTLS, out: stdout, dialTimeout: *timeout, insecurePlaintext: *insecurePlain}
+	cfg := &proxyConfig{upstream: up, implicitTLS: *implicitTLS, out: stdout, errOut: stderr, dialTimeout: *timeout, insecurePlaintext: *insecurePlain}
 	f := &connFlags{caFile: *caFile, insecureSkipVerify: *insecure}
 	if cfg.upstreamTLS, err = f.tlsConfig(up.host); err != nil {
 		return fail(2, "%v", err)
@@ -154,12 +158,15 @@ func runProxy(args []string, stdout, stderr io.Writer) int {
 // serveProxy accepts clients on ln until ctx ends (or, with once, until
 // the first client's connection ends), and relays each to the upstream
 // server. It closes ln and waits for every connection before it returns.
-func serveProxy(ctx context.Context, ln net.Listener, cfg *proxyConfig, once bool) error {
+// When lines of the trace could not be written, it returns an error
+// saying so (after the connections ended: the relay goes on without
+// them).
+func serveProxy(ctx context.Context, ln net.Listener, cfg *proxyConfig, once bool) (err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
-	out := &lockedWriter{w: cfg.out}
+	out := &lockedWriter{w: cfg.out, errOut: cfg.errOut}
 	var wg sync.WaitGroup
 	// On any return, no more clients come before the connections are
 	// waited for (the listener stayed open, and a client connecting then
@@ -167,6 +174,9 @@ func serveProxy(ctx context.Context, ln net.Listener, cfg *proxyConfig, once boo
 	defer func() {
 		ln.Close()
 		wg.Wait()
+		if err == nil {
+			err = out.failure()
+		}
 	}()
 	var delay time.Duration // the wait after a passing Accept error
 	for id := 1; ; id++ {
@@ -221,16 +231,55 @@ func temporaryAccept(err error) bool {
 	return false
 }
 
-// lockedWriter serializes the trace lines of every connection.
+// lockedWriter serializes the trace lines of every connection. A line
+// it cannot write (a full disk, a closed file) is lost, and counted: the
+// first error is reported on errOut at once, the trace says how many
+// lines were lost where writing works again, and failure reports it at
+// the end. The relay goes on: the trace serves the debugging of a
+// client, whose connection a proxy that stopped on a full disk would cut
+// (its user sees the server gone); stderr and the exit status say that
+// the trace is not whole. Before, the write errors were ignored: lines
+// went missing without a word, and the proxy exited 0.
 type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu     sync.Mutex
+	w      io.Writer
+	errOut io.Writer // nil: nowhere
+	err    error     // the first write error
+	lost   int       // lines lost since the last one written
+	total  int       // lines lost in all
 }
 
 func (l *lockedWriter) line(b []byte) {
 	l.mu.Lock()
-	l.w.Write(b)
-	l.mu.Unlock()
+	defer l.mu.Unlock()
+	if l.lost > 0 {
+		if _, err := fmt.Fprintf(l.w, "* trace: %d lines lost here (%v)\n", l.lost, l.err); err != nil {
+			l.lost++
+			l.total++
+			return
+		}
+		l.lost = 0
+	}
+	if _, err := l.w.Write(b); err != nil {
+		l.lost++
+		l.total++
+		if l.err == nil {
+			l.err = err
+			if l.errOut != nil {
+				fmt.Fprintf(l.errOut, "imapkit proxy: writing the trace: %v: lines of the trace are lost from here (the connections go on; the exit status will be 3)\n", err)
+			}
+		}
+	}
+}
+
+// failure is the error of a trace that lost lines, or nil.
+func (l *lockedWriter) failure() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.err == nil {
+		return nil
+	}
+	return fmt.Errorf("the trace is incomplete: %d lines could not be written (the first error is above)", l.total)
 }
 
 // proxySession is one client's connection and its upstream.
