@@ -763,8 +763,8 @@ func (s *Session) MaxNumbers() int {
 	}
 }
 
-// MaxLineLength is the longest line the session reads
-// (wire.TokenizerOptions.MaxLineLength, or wire.DefaultMaxLineLength):
+// MaxLineLength is the longest line the session reads, its CRLF not
+// counted (wire.TokenizerOptions.MaxLineLength, or wire.DefaultMaxLineLength):
 // a longer one ends the session (wire.ErrLineTooLong), but for the
 // answers of SEARCH, SORT and THREAD, read without keeping their bytes
 // and bounded by MaxNumbers instead.

@@ -46,8 +46,10 @@
 // ErrLiteralTooLarge or ErrTooManyTokens.
 // Malformed input gives a *SyntaxError with the stream offset, what was
 // expected and what was found. After either, SkipLine gets back in step with
-// the stream. MaxLineLength bounds the bytes a line keeps in the buffer: a
-// reader that keeps none of a line's bytes (it converts numbers as it reads
+// the stream. MaxLineLength bounds the bytes a line keeps in the buffer,
+// its final CRLF not counted (a line of exactly MaxLineLength bytes reads;
+// one byte more fails with ErrLineTooLong, at the latest when its CRLF is
+// read): a reader that keeps none of a line's bytes (it converts numbers as it reads
 // them) calls Drop, and the line is then read to its end (or to Keep) in a
 // buffer that does not grow, whatever its length. It does not bound the
 // Tokens AppendLine and AppendUntilLiteral append (48 bytes each, and a

@@ -149,8 +149,8 @@ loop:
 			dst = appendTok(dst, KindQuoted, 0, buf[r+1:i:i])
 			r = i + 1
 		case clsCR:
-			if r+1 >= len(buf) || buf[r+1] != '\n' {
-				break loop
+			if r+1 >= len(buf) || buf[r+1] != '\n' || r > maxEnd {
+				break loop // CRLF checks the line's length
 			}
 			dst = appendTok(dst, KindCRLF, 0, nil)
 			t.r = r + 2

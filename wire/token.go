@@ -306,8 +306,8 @@ func (t *Tokenizer) next() (Kind, error) {
 		t.setLazy(KindQuoted, r+1, i)
 		return KindQuoted, nil
 	case clsCR:
-		if i == len(buf) || buf[i] != '\n' {
-			return t.nextSlow()
+		if i == len(buf) || buf[i] != '\n' || r-t.lineStart > t.maxLine {
+			return t.nextSlow() // CRLF checks the line's length
 		}
 		t.r = i + 1
 		t.pend |= pendEOL

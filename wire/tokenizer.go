@@ -15,7 +15,10 @@ import (
 // zero.
 const (
 	// DefaultMaxLineLength bounds the bytes one line keeps in memory: every
-	// byte outside literals plus the literals returned as bytes. imaplib uses
+	// byte outside literals plus the literals returned as bytes, the
+	// line's final CRLF not counted (a line of exactly MaxLineLength bytes
+	// and its CRLF is read; one byte more fails with ErrLineTooLong; the
+	// buffer holds up to MaxLineLength+2 bytes of a line). imaplib uses
 	// 1,000,000. It does not bound the Tokens AppendLine makes of them
 	// (DefaultMaxLineTokens does).
 	DefaultMaxLineLength = 1 << 20
@@ -540,7 +543,12 @@ func (t *Tokenizer) makeRoom() error {
 		t.giveUpConsumed()
 	}
 	used := t.w - t.lineStart
-	if used >= t.maxLine {
+	// A line of MaxLineLength bytes ends with its CRLF, past the bound
+	// (checkLine lets the line end there, as PeekAt does): the buffer
+	// must be able to hold those two bytes too. With the defaults it
+	// grows by doubling to exactly MaxLineLength, and a line that filled
+	// it could not be read to its end.
+	if used >= t.maxLine+2 {
 		return &LimitError{Offset: t.base + int64(t.w), Limit: int64(t.maxLine), Got: int64(used), Err: ErrLineTooLong}
 	}
 	if t.lineStart > 0 && t.r == t.lineStart && used < len(t.buf)/2 {
@@ -798,7 +806,7 @@ func (t *Tokenizer) CRLF() error {
 	if err := t.begin(); err != nil {
 		return err
 	}
-	if r := t.r; r+1 < t.w && t.buf[r] == '\r' && t.buf[r+1] == '\n' {
+	if r := t.r; r+1 < t.w && t.buf[r] == '\r' && t.buf[r+1] == '\n' && r-t.lineStart <= t.maxLine {
 		t.r = r + 2
 		t.pend |= pendEOL
 		t.depth = 0
@@ -806,6 +814,14 @@ func (t *Tokenizer) CRLF() error {
 	}
 	n, err := t.scan(&spaceSet)
 	if err != nil {
+		return err
+	}
+	// The line ends here: what it consumed must be within the bound
+	// (its CRLF not counted). The methods that consume a special or a
+	// run of spaces already buffered do not check it, and the buffer
+	// holds up to two bytes more than the bound (makeRoom), so that
+	// the line's last bytes are checked here, where every line ends.
+	if err := t.checkLine(n); err != nil {
 		return err
 	}
 	c, err := t.peekAt(n)
@@ -1037,21 +1053,25 @@ func (t *Tokenizer) Text() ([]byte, error) {
 			break
 		}
 		i = t.w - t.r
-		if err := t.checkLine(i); err != nil {
+		// The last byte read may be the line's CR, not counted.
+		if err := t.checkLine(max(i-1, 0)); err != nil {
 			return nil, err
 		}
 		if err := t.fill(); err != nil {
 			return nil, t.eofErr(err, i)
 		}
 	}
-	if err := t.checkLine(i); err != nil {
-		return nil, err
-	}
 	end := t.r + i
 	if end > t.r && t.buf[end-1] == '\r' {
 		end--
 	} else if !t.lenient {
+		if err := t.checkLine(i); err != nil {
+			return nil, err
+		}
 		return nil, t.syntaxErr(i, "CRLF", nil)
+	}
+	if err := t.checkLine(end - t.r); err != nil {
+		return nil, err
 	}
 	b := t.borrow(t.r, end)
 	t.r = end
@@ -1647,7 +1667,15 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool) error {
 		}
 		end := t.r + k + 1
 		skipped += int64(end - t.r)
-		if skipped > int64(t.maxLine) {
+		// The line's end is not counted, as reading does not count it:
+		// the LF, and the CR before it (the buffer holds the stream's
+		// bytes contiguously from index 0, so end-2 is the byte before
+		// the LF when it is not negative).
+		eol := int64(1)
+		if end >= 2 && t.buf[end-2] == '\r' {
+			eol = 2
+		}
+		if skipped-eol > int64(t.maxLine) {
 			return t.breakStream(&LimitError{Offset: t.base + int64(end), Limit: int64(t.maxLine), Got: skipped, Err: ErrLineTooLong})
 		}
 		decide(end)
@@ -1732,8 +1760,9 @@ func (t *Tokenizer) breakStream(cause error) error {
 // stream (see ErrOutOfStep), or nil.
 func (t *Tokenizer) Broken() error { return t.broken }
 
-// MaxLineLength returns the bound on what one line keeps in memory:
-// TokenizerOptions.MaxLineLength, or DefaultMaxLineLength.
+// MaxLineLength returns the bound on what one line keeps in memory, its
+// final CRLF not counted: TokenizerOptions.MaxLineLength, or
+// DefaultMaxLineLength.
 func (t *Tokenizer) MaxLineLength() int { return t.maxLine }
 
 // Drop gives up the bytes of the current line consumed so far, and to
