@@ -92,7 +92,12 @@ func (k CodeKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil
 
 // Code is a response code, the bracketed part of a status response such as
 // [UIDNEXT 4392] or [COPYUID 38505 304,319:320 3956:3958]. Kind says which
-// fields are set; an unknown code keeps its arguments in Raw.
+// fields are set; an unknown code keeps its arguments in Raw. A code of a
+// known kind whose arguments do not parse is no code: the status's text
+// begins with its "[". So are a COPYUID or APPENDUID whose sets hold "*"
+// (RFC 4315) or whose UIDVALIDITY is 0, and a UIDVALIDITY of 0 (an
+// nz-number): a decoded UIDValidity is never 0, Src and Dst never hold
+// "*".
 type Code struct {
 	Kind CodeKind
 	Name Bytes // as sent
@@ -101,9 +106,9 @@ type Code struct {
 	Caps        []Bytes // CAPABILITY
 	Flags       []Bytes // PERMANENTFLAGS
 	Charsets    []Bytes // BADCHARSET
-	UIDValidity uint32  // APPENDUID, COPYUID
-	Src         SeqSet  // COPYUID: the source UIDs
-	Dst         SeqSet  // COPYUID: the destination UIDs; APPENDUID: the appended UIDs
+	UIDValidity uint32  // APPENDUID, COPYUID (never 0)
+	Src         SeqSet  // COPYUID: the source UIDs (never "*")
+	Dst         SeqSet  // COPYUID: the destination UIDs; APPENDUID: the appended UIDs (never "*")
 	Set         SeqSet  // MODIFIED (never "*": a MODIFIED with one is a *DecodeError)
 	Sub         Bytes   // METADATA: LONGENTRIES, MAXSIZE, TOOMANY or NOPRIVATE; MAILBOXID: the id
 	Raw         Bytes   // the arguments of any other code, raw; nil when none

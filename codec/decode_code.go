@@ -72,12 +72,18 @@ func (d *Decoder) respCode() (*Code, error) {
 		if c.Num, err = t.Number(); err != nil {
 			return nil, err
 		}
+		if c.Kind == CodeUIDValidity && c.Num == 0 {
+			return nil, errUIDValidityZero
+		}
 	case CodeAppendUID, CodeCopyUID:
 		if err := t.SP(); err != nil {
 			return nil, err
 		}
 		if c.UIDValidity, err = d.num32(); err != nil {
 			return nil, err
+		}
+		if c.UIDValidity == 0 {
+			return nil, errUIDValidityZero
 		}
 		if err := t.SP(); err != nil {
 			return nil, err
@@ -92,6 +98,18 @@ func (d *Decoder) respCode() (*Code, error) {
 			}
 		}
 		if err := d.seqSet(target); err != nil {
+			return nil, err
+		}
+		// RFC 4315 allows no "*" in either uid-set: a COPYUID or
+		// APPENDUID holding one names a UID the server did not give
+		// (commands.CopyResult cannot pair it, and joined with the
+		// COPYUIDs of a copy's other parts it made theirs unpairable
+		// too; Append took 12 of "12:*" for the UID). Refused as any
+		// code that does not parse is: respText makes it text.
+		if err := noStar(&c.Src, c.Kind.String()); err != nil {
+			return nil, err
+		}
+		if err := noStar(&c.Dst, c.Kind.String()); err != nil {
 			return nil, err
 		}
 	case CodeModified:
@@ -228,6 +246,12 @@ func codeKind(name []byte) CodeKind {
 	}
 	return CodeOther
 }
+
+// errUIDValidityZero refuses a UIDVALIDITY of 0 in a code (UIDVALIDITY,
+// COPYUID, APPENDUID): RFC 3501, 4315 and 9051 make it an nz-number, and
+// 0 is what commands.MailboxState and CopyResult hold when none was
+// given. Such a code is text, as any code that does not parse.
+var errUIDValidityZero = errSyntax("UIDVALIDITY 0 (UIDVALIDITY is an nz-number)")
 
 // keptCodeError is the failure of a code whose arguments are wrong and
 // which respText must not take for the start of the text, as it takes

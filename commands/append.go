@@ -47,7 +47,8 @@ type AppendOptions struct {
 }
 
 // AppendResult is the APPENDUID of an append (UIDPLUS): zero when the
-// server sent none.
+// server sent none, or one the codec could not read (a UIDVALIDITY of 0,
+// a "*" in its uid-set: RFC 4315).
 type AppendResult struct {
 	UIDValidity uint32
 	UID         uint32

@@ -16,7 +16,10 @@ import (
 // destination's UIDVALIDITY and the source UIDs with the UIDs they got,
 // in the same order: the n-th UID of Src (in the order of its Ranges, the
 // server's) went to the n-th of Dst. Pairs and DstOf pair them. It is nil
-// when the server sent no COPYUID.
+// when the server sent no COPYUID, or none that could be read: the codec
+// drops a COPYUID whose UIDVALIDITY is 0 or whose sets hold "*" (RFC
+// 4315), so UIDValidity is never 0 and a part of a split copy whose
+// COPYUID was dropped leaves the other parts' UIDs as they were.
 type CopyResult struct {
 	UIDValidity uint32
 	Src, Dst    codec.SeqSet
