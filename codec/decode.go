@@ -538,6 +538,22 @@ func (d *Decoder) num32() (uint32, error) {
 	return uint32(n), nil
 }
 
+// maxModSeq is the largest mod-sequence (RFC 7162 section 7:
+// mod-sequence-value is a positive 63-bit number).
+const maxModSeq = 1<<63 - 1
+
+// modSeq reads a mod-sequence (HIGHESTMODSEQ, the MODSEQ of SEARCH, SORT
+// and ESEARCH): a number past maxModSeq is a syntax error, as it is in a
+// FETCH's MODSEQ (signed), so that no value the client could not send
+// back (QRESYNC, CHANGEDSINCE, UNCHANGEDSINCE, SEARCH MODSEQ) is taken.
+func (d *Decoder) modSeq() (uint64, error) {
+	n, err := d.t.Number()
+	if err == nil && n > maxModSeq {
+		return 0, errSyntax(fmt.Sprintf("mod-sequence %d past 2^63-1 (RFC 7162)", n))
+	}
+	return n, err
+}
+
 // signed reads a number that some servers send negative (Exchange's -1
 // sizes, Zoho's MODSEQ -1).
 func (d *Decoder) signed() (int64, error) {

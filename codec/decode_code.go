@@ -65,7 +65,7 @@ func (d *Decoder) respCode() (*Code, error) {
 			}
 		}
 		c.Charsets = charsets
-	case CodeUIDNext, CodeUIDValidity, CodeUnseen, CodeHighestModSeq:
+	case CodeUIDNext, CodeUIDValidity, CodeUnseen:
 		if err := t.SP(); err != nil {
 			return nil, err
 		}
@@ -74,6 +74,13 @@ func (d *Decoder) respCode() (*Code, error) {
 		}
 		if c.Kind == CodeUIDValidity && c.Num == 0 {
 			return nil, errUIDValidityZero
+		}
+	case CodeHighestModSeq:
+		if err := t.SP(); err != nil {
+			return nil, err
+		}
+		if c.Num, err = d.modSeq(); err != nil {
+			return nil, err
 		}
 	case CodeAppendUID, CodeCopyUID:
 		if err := t.SP(); err != nil {

@@ -203,7 +203,9 @@ func (d *Decoder) statusDataResp() (Response, error) {
 		case eqFold(name, "SIZE"):
 			return num64(StatusSize, &r.Size)
 		case eqFold(name, "HIGHESTMODSEQ"):
-			return num64(StatusHighestModSeq, &r.HighestModSeq)
+			r.Items |= StatusHighestModSeq
+			r.HighestModSeq, err = d.modSeq()
+			return err
 		case eqFold(name, "APPENDLIMIT"):
 			r.Items |= StatusAppendLimit
 			if ok, err := t.AcceptNIL(); err != nil || ok {
@@ -279,7 +281,7 @@ func (d *Decoder) numbers(dst []uint32) ([]uint32, uint64, error) {
 			if err := t.SP(); err != nil {
 				return dst, 0, err
 			}
-			ms, err := t.Number()
+			ms, err := d.modSeq()
 			if err != nil {
 				return dst, 0, err
 			}
@@ -467,7 +469,7 @@ func (d *Decoder) esearchResp() (Response, error) {
 			}
 		case eqFold(name, "MODSEQ"):
 			r.Has |= ESearchModSeq
-			r.ModSeq, err = t.Number()
+			r.ModSeq, err = d.modSeq()
 		default:
 			var v Bytes
 			v, err = d.esearchRaw()

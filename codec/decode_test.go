@@ -62,7 +62,9 @@ func TestDecodeStatus(t *testing.T) {
 		{"A142 OK [READ-WRITE] SELECT completed\r\n", &codec.Status{Tag: b("A142"), Kind: codec.StatusOK, Code: &codec.Code{Kind: codec.CodeReadWrite, Name: b("READ-WRITE")}, Text: b("SELECT completed")}},
 		{"a1 no [TRYCREATE] No such mailbox\r\n", &codec.Status{Tag: b("a1"), Kind: codec.StatusNO, Code: &codec.Code{Kind: codec.CodeTryCreate, Name: b("TRYCREATE")}, Text: b("No such mailbox")}},
 		{"* OK [UIDVALIDITY 3857529045] UIDs valid\r\n", &codec.Status{Kind: codec.StatusOK, Code: &codec.Code{Kind: codec.CodeUIDValidity, Name: b("UIDVALIDITY"), Num: 3857529045}, Text: b("UIDs valid")}},
-		{"* OK [HIGHESTMODSEQ 18446744073709551615] Highest\r\n", &codec.Status{Kind: codec.StatusOK, Code: &codec.Code{Kind: codec.CodeHighestModSeq, Name: b("HIGHESTMODSEQ"), Num: 18446744073709551615}, Text: b("Highest")}},
+		{"* OK [HIGHESTMODSEQ 9223372036854775807] Highest\r\n", &codec.Status{Kind: codec.StatusOK, Code: &codec.Code{Kind: codec.CodeHighestModSeq, Name: b("HIGHESTMODSEQ"), Num: 9223372036854775807}, Text: b("Highest")}},
+		// Past RFC 7162's 2^63-1: text, as any code that does not parse.
+		{"* OK [HIGHESTMODSEQ 18446744073709551615] Highest\r\n", &codec.Status{Kind: codec.StatusOK, Text: b("[HIGHESTMODSEQ 18446744073709551615] Highest")}},
 		// PERMANENTFLAGS with spaces inside the list.
 		{"* OK [PERMANENTFLAGS ( \\*)] Limited\r\n", &codec.Status{Kind: codec.StatusOK, Code: &codec.Code{Kind: codec.CodePermanentFlags, Name: b("PERMANENTFLAGS"), Flags: bs(`\*`)}, Text: b("Limited")}},
 		{"* OK [PERMANENTFLAGS (\\Deleted \\Seen $Label[test] \\*)] Flags permitted.\r\n", &codec.Status{Kind: codec.StatusOK, Code: &codec.Code{Kind: codec.CodePermanentFlags, Name: b("PERMANENTFLAGS"), Flags: bs(`\Deleted`, `\Seen`, `$Label[test]`, `\*`)}, Text: b("Flags permitted.")}},

@@ -210,6 +210,24 @@ func (c *Client) encodeMailbox(name string) (string, error) {
 // the server listed it.
 var ErrMailboxName = errors.New("commands: invalid mailbox name")
 
+// ErrModSeq is returned, wrapped with the option that holds it, for a
+// mod-sequence past 2^63-1 given to send (FetchItems.ChangedSince,
+// StoreOptions.UnchangedSince, SelectOptions.QResync's ModSeq,
+// Criteria.ModSeq): RFC 7162 makes a mod-sequence a positive 63-bit
+// number, and nothing is sent. The codec refuses such a value from a
+// server (a *codec.DecodeError, or a [HIGHESTMODSEQ] that is text), so a
+// mod-sequence the client was given by the server always goes back.
+var ErrModSeq = errors.New("commands: mod-sequence past 2^63-1 (RFC 7162)")
+
+// checkModSeq refuses a mod-sequence that RFC 7162 has no room for
+// (ErrModSeq): what is the option that holds it, for the message.
+func checkModSeq(what string, v uint64) error {
+	if v > 1<<63-1 {
+		return fmt.Errorf("%w: %s %d", ErrModSeq, what, v)
+	}
+	return nil
+}
+
 // mailbox appends a mailbox name argument (after a space) as
 // encodeMailbox gives it; a name it refuses fails the command
 // (ErrMailboxName).

@@ -42,7 +42,8 @@ type FetchItems struct {
 	// X-GM-LABELS in Message.Extra); the others in Message.Unknown.
 	Raw string
 	// ChangedSince adds the CHANGEDSINCE modifier (RFC 7162): only
-	// messages whose mod-sequence is higher.
+	// messages whose mod-sequence is higher. At most 2^63-1: past it
+	// Fetch yields an error wrapping ErrModSeq, nothing sent.
 	ChangedSince uint64
 	// Vanished adds the VANISHED modifier (RFC 7162 QRESYNC, UID sets
 	// only, with ChangedSince): expunged UIDs come to OnVanished, as
@@ -311,6 +312,10 @@ func (c *Client) Fetch(ctx context.Context, set Set, items *FetchItems) iter.Seq
 		}
 		if it.Vanished && !set.UID {
 			yield(nil, errors.New("commands: VANISHED needs a UID set"))
+			return
+		}
+		if err := checkModSeq("FetchItems.ChangedSince", it.ChangedSince); err != nil {
+			yield(nil, err)
 			return
 		}
 		if it.Vanished && it.ChangedSince == 0 {

@@ -30,7 +30,9 @@ type SelectOptions struct {
 // resynchronisation (RFC 7162 section 3.2.5).
 type QResync struct {
 	UIDValidity uint32
-	ModSeq      uint64
+	// ModSeq is the mailbox's HIGHESTMODSEQ then, from 1 to 2^63-1 (past
+	// it Select returns an error wrapping ErrModSeq, nothing sent).
+	ModSeq uint64
 	// KnownUIDs are the UIDs the client knows (kept with codec.SeqSet's
 	// AddRange and Remove, as messages arrive and VANISHED names them);
 	// empty for none. They
@@ -149,6 +151,9 @@ func (c *Client) Select(ctx context.Context, mailbox string, opts *SelectOptions
 	}
 	if o.QResync != nil {
 		if err := c.needEnabled("QRESYNC", "SelectOptions.QResync"); err != nil {
+			return nil, err
+		}
+		if err := checkModSeq("SelectOptions.QResync.ModSeq", o.QResync.ModSeq); err != nil {
 			return nil, err
 		}
 		if o.QResync.UIDValidity == 0 || o.QResync.ModSeq == 0 {

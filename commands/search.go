@@ -43,7 +43,8 @@ type Criteria struct {
 	Header []HeaderCriterion
 	// Larger and Smaller compare RFC822.SIZE; 0 for no bound.
 	Larger, Smaller int64
-	// ModSeq matches messages with a higher mod-sequence (CONDSTORE).
+	// ModSeq matches messages with a higher mod-sequence (CONDSTORE); at
+	// most 2^63-1 (past it, an error wrapping ErrModSeq, nothing sent).
 	ModSeq uint64
 	// Younger and Older (WITHIN, RFC 5032) compare the internal date with
 	// now, to the second.
@@ -81,12 +82,16 @@ const searchDate = "2-Jan-2006"
 // well what IMAP cannot write: a date whose year is outside 0-9999, a
 // negative Larger or Smaller (taken for no bound, it matched every
 // message), a Younger or Older under a second (WITHIN counts whole
-// seconds, and 0 is no valid interval).
+// seconds, and 0 is no valid interval), and a ModSeq past 2^63-1
+// (ErrModSeq).
 func (cr *Criteria) check() error {
 	for _, t := range []time.Time{cr.Since, cr.Before, cr.On, cr.SentSince, cr.SentBefore, cr.SentOn, cr.SavedSince, cr.SavedBefore, cr.SavedOn} {
 		if err := checkDate(t); err != nil {
 			return err
 		}
+	}
+	if err := checkModSeq("Criteria.ModSeq", cr.ModSeq); err != nil {
+		return err
 	}
 	if cr.Larger < 0 || cr.Smaller < 0 {
 		return fmt.Errorf("commands: search size bound below 0 (Larger %d, Smaller %d)", cr.Larger, cr.Smaller)

@@ -46,7 +46,9 @@ type StoreOptions struct {
 	Silent bool
 	// UnchangedSince is the UNCHANGEDSINCE modifier (RFC 7162): messages
 	// changed since are not stored and come back in StoreResult.Modified.
-	// 0 sends no modifier, unless HasUnchangedSince is set.
+	// 0 sends no modifier, unless HasUnchangedSince is set. At most
+	// 2^63-1: past it Store returns an error wrapping ErrModSeq, nothing
+	// sent.
 	UnchangedSince uint64
 	// HasUnchangedSince sends UNCHANGEDSINCE even when UnchangedSince is
 	// 0: "UNCHANGEDSINCE 0" (RFC 7162 section 3.1.3) always fails for a
@@ -93,6 +95,11 @@ func (c *Client) Store(ctx context.Context, set Set, op StoreOp, flags []string,
 	}
 	if err := checkSettableFlags(flags); err != nil {
 		return nil, err
+	}
+	if opts != nil {
+		if err := checkModSeq("StoreOptions.UnchangedSince", opts.UnchangedSince); err != nil {
+			return nil, err
+		}
 	}
 	if err := c.writable(); err != nil {
 		return nil, err
