@@ -758,55 +758,88 @@ type writeStall struct {
 
 func (ws writeStall) run(t *testing.T) {
 	const size = 3 << 19
+	// The message is made once, outside Args: Args runs while the
+	// command is in flight (the read side's stall timeout armed), twice
+	// per command (at Start and when it is written), and building 1.5 MiB
+	// there took up to 600 ms on a loaded machine under -race.
+	msg := strings.Repeat("x", size)
 	for _, reads := range []bool{true, false} {
 		t.Run(map[bool]string{true: "slow reader", false: "no reader"}[reads], func(t *testing.T) {
-			conn := fake(t, func(r *bufio.Reader, w io.Writer) {
-				io.WriteString(w, lmGreeting)
-				line, _ := r.ReadString('\n')       // APPEND INBOX {size}
-				tag, _, _ := strings.Cut(line, " ") // random with nil Options
-				io.WriteString(w, "+ go ahead\r\n")
-				if !reads {
-					time.Sleep(2 * ws.cut) // past the cut: it ends the test
-					return
-				}
-				buf := make([]byte, 256<<10)
-				for got := 0; got < size; {
-					time.Sleep(ws.pace)
-					n, err := io.ReadFull(r, buf)
-					got += n
-					if err != nil {
-						return
-					}
-				}
-				io.WriteString(w, tag+" OK appended\r\n")
-				io.Copy(io.Discard, r)
-			})
-			s, err := ws.open(conn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			start := time.Now()
-			_, err = s.Run(context.Background(), &session.Command{Name: "APPEND", AnyState: true, Args: func(e *wire.Encoder) {
-				e.SP().Atom("INBOX").SP().LiteralReader(size, strings.NewReader(strings.Repeat("x", size)), false)
-			}})
-			d := time.Since(start)
-			if reads {
-				if err != nil || d < ws.minSlow {
-					t.Fatalf("APPEND taken in slowly: %v after %v; want success after more than %v", err, d, ws.minSlow)
-				}
-				return
-			}
-			var te *session.TimeoutError
-			if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != session.TimeoutWrite ||
-				!errors.Is(err, session.ErrTimeout) || ws.after != 0 && te.After != ws.after {
-				t.Fatalf("APPEND to a server that stopped reading: %v after %v; want an abort with a write *TimeoutError", err, d)
-			}
-			if d < ws.cut || d > ws.cut+2*time.Second {
-				t.Errorf("cut after %v; want about %v", d, ws.cut)
-			}
+			timedTries(t, 3, func() error { return ws.try(t, reads, msg) })
 		})
 	}
+}
+
+// try is one attempt of a writeStall run (reads: the server takes the
+// message in slowly; otherwise it stops taking it in): its failure, nil
+// when it passed.
+func (ws writeStall) try(t *testing.T, reads bool, msg string) error {
+	size := len(msg)
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, lmGreeting)
+		line, _ := r.ReadString('\n')       // APPEND INBOX {size}
+		tag, _, _ := strings.Cut(line, " ") // random with nil Options
+		io.WriteString(w, "+ go ahead\r\n")
+		if !reads {
+			time.Sleep(2 * ws.cut) // past the cut: it ends the test
+			return
+		}
+		buf := make([]byte, 256<<10)
+		for got := 0; got < size; {
+			time.Sleep(ws.pace)
+			n, err := io.ReadFull(r, buf)
+			got += n
+			if err != nil {
+				return
+			}
+		}
+		io.WriteString(w, tag+" OK appended\r\n")
+		io.Copy(io.Discard, r)
+	})
+	s, err := ws.open(conn)
+	if err != nil {
+		return err
+	}
+	defer s.Close() // the next attempt's server is another
+	start := time.Now()
+	_, err = s.Run(context.Background(), &session.Command{Name: "APPEND", AnyState: true, Args: func(e *wire.Encoder) {
+		e.SP().Atom("INBOX").SP().LiteralReader(int64(size), strings.NewReader(msg), false)
+	}})
+	d := time.Since(start)
+	if reads {
+		if err != nil || d < ws.minSlow {
+			return fmt.Errorf("APPEND taken in slowly: %v after %v; want success after more than %v", err, d, ws.minSlow)
+		}
+		return nil
+	}
+	var te *session.TimeoutError
+	if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != session.TimeoutWrite ||
+		!errors.Is(err, session.ErrTimeout) || ws.after != 0 && te.After != ws.after {
+		return fmt.Errorf("APPEND to a server that stopped reading: %v after %v; want an abort with a write *TimeoutError", err, d)
+	}
+	if d < ws.cut || d > ws.cut+2*time.Second {
+		return fmt.Errorf("cut after %v; want about %v", d, ws.cut)
+	}
+	return nil
+}
+
+// timedTries runs try, an attempt of a test whose property is a matter
+// of timing (a stall timeout of a few hundred milliseconds against a
+// server paced by time.Sleep), up to n times, and fails the test only if
+// every attempt failed. A loaded machine under -race can stretch one
+// attempt's pacing past its bound (TestStallTimeoutWriteDefault's slow
+// reader, cut after 1.6 to 2 s; measured at load 20); code that cuts or
+// fails to cut fails each attempt.
+func timedTries(t *testing.T, n int, try func() error) {
+	t.Helper()
+	var err error
+	for i := 1; i <= n; i++ {
+		if err = try(); err == nil {
+			return
+		}
+		t.Logf("attempt %d of %d: %v", i, n, err)
+	}
+	t.Fatalf("%d attempts failed; the last: %v", n, err)
 }
 
 // scaledConn runs the deadlines of its writes faster than the clock: a
@@ -909,34 +942,42 @@ func TestSlowUploadNotCutAfterLastWrite(t *testing.T) {
 	for _, size := range []int{3 << 19, 3<<19 - 300<<10} {
 		t.Run(strconv.Itoa(size), func(t *testing.T) {
 			t.Parallel()
-			conn := fake(t, func(r *bufio.Reader, w io.Writer) {
-				io.WriteString(w, lmGreeting)
-				line, _ := r.ReadString('\n')
-				tag, _, _ := strings.Cut(line, " ")
-				io.WriteString(w, "+ go ahead\r\n")
-				buf := make([]byte, 256<<10)
-				for got := 0; got < size; {
-					time.Sleep(9 * 4 * stall / 10 / 2)
-					n, err := io.ReadFull(r, buf[:min(len(buf), size-got)])
-					got += n
-					if err != nil {
-						return
+			// Made outside Args, which runs with the read side's stall
+			// timeout armed: building the message there took longer than
+			// the stall timeout on a loaded machine under -race, and the
+			// session was cut before a byte went out (timedTries).
+			msg := strings.Repeat("x", size)
+			timedTries(t, 3, func() error {
+				conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+					io.WriteString(w, lmGreeting)
+					line, _ := r.ReadString('\n')
+					tag, _, _ := strings.Cut(line, " ")
+					io.WriteString(w, "+ go ahead\r\n")
+					buf := make([]byte, 256<<10)
+					for got := 0; got < size; {
+						time.Sleep(9 * 4 * stall / 10 / 2)
+						n, err := io.ReadFull(r, buf[:min(len(buf), size-got)])
+						got += n
+						if err != nil {
+							return
+						}
 					}
+					io.WriteString(w, tag+" OK appended\r\n")
+					io.Copy(io.Discard, r)
+				})
+				s, err := session.Open(ctx20(t), conn, &session.Options{TagPrefix: "A", StallTimeout: stall})
+				if err != nil {
+					return err
 				}
-				io.WriteString(w, tag+" OK appended\r\n")
-				io.Copy(io.Discard, r)
+				defer s.Close()
+				_, err = s.Run(context.Background(), &session.Command{Name: "APPEND", AnyState: true, Args: func(e *wire.Encoder) {
+					e.SP().Atom("INBOX").SP().LiteralReader(int64(size), strings.NewReader(msg), false)
+				}})
+				if err != nil {
+					return fmt.Errorf("APPEND taken in slowly but steadily: %w", err)
+				}
+				return nil
 			})
-			s, err := session.Open(ctx20(t), conn, &session.Options{TagPrefix: "A", StallTimeout: stall})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			_, err = s.Run(context.Background(), &session.Command{Name: "APPEND", AnyState: true, Args: func(e *wire.Encoder) {
-				e.SP().Atom("INBOX").SP().LiteralReader(int64(size), strings.NewReader(strings.Repeat("x", size)), false)
-			}})
-			if err != nil {
-				t.Fatalf("APPEND taken in slowly but steadily: %v", err)
-			}
 		})
 	}
 }
