@@ -665,7 +665,7 @@ func TestHostileEndlessLine(t *testing.T) {
 				n, err := c.Copy(hostile.Endless(tc.prefix, tc.unit))
 				written = n
 				return err
-			}, 0, 0, func(c *hsCase, conn net.Conn) {
+			}, endlessBound, 0, func(c *hsCase, conn net.Conn) {
 				if !c.selectInbox(conn) {
 					return
 				}
@@ -677,9 +677,24 @@ func TestHostileEndlessLine(t *testing.T) {
 				c.wantAborted(tc.cmd, err, tc.want)
 			})
 			t.Logf("the server wrote %d MiB", written>>20)
+			// Bounded in bytes, whatever the machine's load: the session
+			// stops reading at its bound (1 MiB of line, or 2 Mi numbers
+			// of up to 6 bytes), plus what the sockets' buffers hold.
+			if written > endlessMaxBytes {
+				t.Errorf("the server wrote %d MiB before the session stopped reading; want at most %d MiB", written>>20, endlessMaxBytes>>20)
+			}
 		})
 	}
 }
+
+// endlessBound is how long an endless-line case may take before it counts
+// as a hang: reading up to 16 MiB under -race on a loaded 2-core machine
+// took more than hsBound (CI of stop 43, load 17); the bytes read are
+// bounded by endlessMaxBytes instead, which no load changes.
+const (
+	endlessBound    = 30 * time.Second
+	endlessMaxBytes = 32 << 20
+)
 
 // TestHostileNested: lists and BODYSTRUCTURE nested 100,000 deep must fail
 // with wire.ErrTooDeep; the line ends, so the session stays in step.
