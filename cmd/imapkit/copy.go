@@ -737,11 +737,12 @@ func confirmExpunged(ctx context.Context, src *commands.Client, uid uint32) erro
 // the group it is in is not appended (without MULTIAPPEND, the group is
 // that message alone; in a MULTIAPPEND, the APPEND is abandoned mid-way and
 // the connection to the destination closed), and its pending record is
-// dropped. A group of several messages refused because the destination is
-// full or a message too big (fullRefusal) is sent again one message at a
-// time, its bodies fetched again: those that fit are copied, and the first
-// refused one stops it with an error naming its UID (note says so on
-// stderr). empty is called for each 0-byte message, appended as a blank
+// dropped. A group of several messages the destination refuses with a
+// tagged NO (groupRefusal: full, a message too big or one it will not
+// take, with a response code or none) is sent again one message at a
+// time, its bodies fetched again (note says so on stderr): those it takes
+// are copied, and the first refused one stops it with an error naming its
+// UID. empty is called for each 0-byte message, appended as a blank
 // line.
 func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []uint32, box *copyBox, state *copyState, path string, p *progress, hooks *batchHooks) error {
 	// The messages skipped by an earlier try or run are not sent again.
@@ -856,9 +857,10 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 				}
 			}
 			if ap.retrySingly(len(group), err) {
-				// Full, or a message too big: nothing of the
+				// Refused NO (full, a message too big or one
+				// the destination will not take): nothing of the
 				// group was appended. Its messages go one at a
-				// time, so that those that fit are copied.
+				// time, so that those it takes are copied.
 				if note != nil {
 					note(fmt.Sprintf("the destination refused the APPEND of UIDs %d to %d (%v): sending them one at a time", group[0].UID, group[len(group)-1].UID, err))
 				}

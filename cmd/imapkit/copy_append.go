@@ -244,31 +244,35 @@ func refusedAppend(err error) bool {
 		(errors.Is(se, session.ErrNo) || errors.Is(se, session.ErrBad))
 }
 
-// fullRefusal reports whether err is the server's NO to an APPEND saying
-// that the mailbox is full or a message too big: [OVERQUOTA] (RFC 9208),
-// [LIMIT] (RFC 5530) or [TOOBIG] (RFC 4469, RFC 7889). A MULTIAPPEND group
-// lands whole or not at all, so such a group of several messages is sent
-// again one message at a time (retrySingly): those that fit are appended,
-// and the run stops at the first that does not. Sent as a group again, it
-// was refused at every run, and nothing of the mailbox was appended where
-// some of it fitted.
-func fullRefusal(err error) bool {
+// groupRefusal reports whether err is the server's tagged NO to an
+// APPEND, whatever its response code or none: the mailbox full
+// ([OVERQUOTA], RFC 9208; Cyrus 3.6 answers "NO Over quota" with no
+// code), a message too big ([LIMIT], RFC 5530; [TOOBIG], RFC 4469), a
+// message the server will not take (Cyrus: "NO Message contains NUL
+// characters" for a literal8 with a NUL in a header), or the mailbox gone
+// ([TRYCREATE]). A MULTIAPPEND group lands whole or not at all, and the
+// answer does not say which message was refused, so such a group of
+// several messages is sent again one message at a time (retrySingly):
+// those the server takes are appended, and the run stops at the first it
+// refuses, naming it. Sent as a group again, it was refused at every run,
+// and nothing of the mailbox was appended though some of it fitted; only
+// the three codes above were retried so, and on Cyrus, which sends none,
+// the group was refused at every run with no message named. When the
+// refusal is not about a message ([TRYCREATE]), the first message sent
+// alone is refused as the group was, and the run stops there, naming it.
+// A BAD (a command the server could not parse) is not retried.
+func groupRefusal(err error) bool {
 	var se *session.StatusError
-	if !refusedAppend(err) || !errors.As(err, &se) || !errors.Is(se, session.ErrNo) || se.Status.Code == nil {
-		return false
-	}
-	switch strings.ToUpper(string(se.Status.Code.Name)) {
-	case "OVERQUOTA", "LIMIT", "TOOBIG":
-		return true
-	}
-	return false
+	return refusedAppend(err) && errors.As(err, &se) && errors.Is(se, session.ErrNo)
 }
 
 // retrySingly reports whether a group of n messages whose APPEND failed
-// with err is to be sent again one message at a time: a group of several,
-// refused by a fullRefusal, over a connection still open.
+// with err is to be sent again one message at a time: a group of several
+// that certainly did not land, refused by a tagged NO (groupRefusal), over
+// a connection still open. The messages then go in groups of one, which
+// this never retries: a refusal is not sent again for ever.
 func (a *appender) retrySingly(n int, err error) bool {
-	return n > 1 && !a.closed && notAppended(err) && fullRefusal(err)
+	return n > 1 && !a.closed && notAppended(err) && groupRefusal(err)
 }
 
 // refusedMessageError is the error of an APPEND of one message that did

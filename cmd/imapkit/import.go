@@ -280,9 +280,10 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 				}
 			}
 			if ap.retrySingly(len(group), err) {
-				// Full, or a message too big: nothing of the
+				// Refused NO (full, a message too big or one
+				// the server will not take): nothing of the
 				// group was appended. Its messages go one at a
-				// time, so that those that fit are imported.
+				// time, so that those it takes are imported.
 				fmt.Fprintf(o.stderr, "imapkit import: the server refused the APPEND of %d messages, from %s to %s (%s): sending them one at a time\n", len(group), printable(what(group[0])), printable(what(group[len(group)-1])), printable(err.Error()))
 				singly = len(group)
 				continue

@@ -1,0 +1,235 @@
+//go:build linux
+
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/imapkit/imapkit/internal/testserver"
+)
+
+// r43NDst is a scripted destination: r42FakeDst's answers for everything
+// but APPEND, which it reads itself: synchronizing literals get "+ go"
+// unless early is set and the message would go over maxMsgs (then the
+// command is refused NO [OVERQUOTA] in place of the continuation, as RFC
+// 3501 allows); a MULTIAPPEND over maxMsgs read whole is refused NO
+// [OVERQUOTA]. Every APPEND's raw bytes are kept.
+type r43NDst struct {
+	r42FakeDst
+	maxMsgs int // 0: no quota
+	early   bool
+	// appendUID: answer an APPEND OK [APPENDUID 7 a:b], and SELECT with
+	// UIDVALIDITY 7 (UIDPLUS in caps).
+	appendUID bool
+	// refuse, when set, is the answer to every APPEND read whole (after
+	// its tag): "NO [TRYCREATE] gone", say.
+	refuse  string
+	rawMu   sync.Mutex
+	appends []string
+}
+
+func (f *r43NDst) start(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go f.serve(c)
+		}
+	}()
+	return ln.Addr().String()
+}
+
+func (f *r43NDst) stored() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.boxes["INBOX"].ids)
+}
+
+func (f *r43NDst) serve(c net.Conn) {
+	defer c.Close()
+	r := bufio.NewReader(c)
+	io.WriteString(c, "* PREAUTH [CAPABILITY "+f.caps+"] fake destination\r\n")
+	for {
+		var raw []byte
+		refused := false
+		n := 0 // literals of the command
+		for {
+			line, err := r.ReadBytes('\n')
+			raw = append(raw, line...)
+			if err != nil {
+				return
+			}
+			m := r42LitRE.FindSubmatch(line)
+			if m == nil {
+				break
+			}
+			size, _ := strconv.Atoi(string(m[1]))
+			n++
+			if len(m[2]) == 0 {
+				if f.early && f.maxMsgs > 0 && f.stored()+n > f.maxMsgs {
+					tag, _, _ := strings.Cut(string(raw), " ")
+					io.WriteString(c, tag+" NO [OVERQUOTA] Quota exceeded\r\n")
+					refused = true
+					break
+				}
+				io.WriteString(c, "+ go\r\n")
+			}
+			body := make([]byte, size)
+			if _, err := io.ReadFull(r, body); err != nil {
+				return
+			}
+			raw = append(raw, body...)
+		}
+		if refused {
+			f.rawMu.Lock()
+			f.appends = append(f.appends, string(raw))
+			f.rawMu.Unlock()
+			continue
+		}
+		first, _, _ := strings.Cut(string(raw), "\r\n")
+		fields := strings.SplitN(first, " ", 3)
+		tag, cmd, rest := fields[0], "", ""
+		if len(fields) > 1 {
+			cmd = strings.ToUpper(fields[1])
+		}
+		if len(fields) > 2 {
+			rest = fields[2]
+		}
+		if cmd == "APPEND" {
+			f.rawMu.Lock()
+			f.appends = append(f.appends, string(raw))
+			f.rawMu.Unlock()
+			if f.refuse != "" {
+				io.WriteString(c, tag+" "+f.refuse+"\r\n")
+				continue
+			}
+			if f.maxMsgs > 0 && f.stored()+n > f.maxMsgs {
+				io.WriteString(c, tag+" NO [OVERQUOTA] Quota exceeded\r\n")
+				continue
+			}
+		}
+		if f.appendUID && cmd == "SELECT" {
+			io.WriteString(c, fmt.Sprintf("* %d EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n%s OK [READ-WRITE] done\r\n", f.stored(), tag))
+			continue
+		}
+		before := f.stored()
+		out := f.answer(tag, cmd, rest, raw)
+		if f.appendUID && cmd == "APPEND" && strings.HasSuffix(out, " OK done\r\n") {
+			out = fmt.Sprintf("%s OK [APPENDUID 7 %d:%d] done\r\n", tag, before+1, f.stored())
+		}
+		if _, err := io.WriteString(c, out); err != nil || cmd == "LOGOUT" {
+			return
+		}
+	}
+}
+
+func r43NNewDst(caps string, maxMsgs int, early bool) *r43NDst {
+	return &r43NDst{r42FakeDst: r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}, caps: caps}, maxMsgs: maxMsgs, early: early}
+}
+
+func r43NIDs(f *r43NDst) string { return r43IDs(&f.r42FakeDst) }
+
+// r43NCopyTo runs copy from the scripted source at srcAddr to dstURL.
+func r43NCopyTo(t *testing.T, srcAddr, dstURL, state string, extra ...string) (int, string, string) {
+	t.Helper()
+	args := append([]string{"copy", "imap://alice@" + srcAddr, dstURL, "INBOX", "--insecure-plaintext", "--dst-insecure-plaintext",
+		"--state-dir", state, "--timeout", "20s", "--quiet"}, extra...)
+	t.Setenv("IMAPKIT_PASSWORD", "x")
+	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	code, out, errs := runCLI(t, "", args...)
+	t.Logf("copy %q: exit %d\nstdout: %s\nstderr: %s", extra, code, out, errs)
+	return code, out, errs
+}
+
+// TestReview43NCopyBinaryRefusedBlocksGroup (real Cyrus): a source message with
+// a NUL in a header goes to Cyrus (BINARY) as literal8 after the NUL
+// retry, and Cyrus refuses it: "NO Message contains NUL characters" (no
+// response code). Its MULTIAPPEND group (u1, u2, u3) is refused whole, is
+// not sent again one at a time (retrySingly only for [OVERQUOTA],
+// [LIMIT], [TOOBIG]), and the error names no message: u1 and u3 are
+// never copied, at every run, and --skip-unsendable does not help (the
+// destination has BINARY). Sent singly, u1 lands and the refusal names
+// UID 2 ("Any APPEND of one message that fails names its UID so").
+func TestReview43NCopyBinaryRefusedBlocksGroup(t *testing.T) {
+	nulHdr := "From: a@example.com\r\nSubject: u\x002\r\nMessage-ID: <u2@r43>\r\n\r\nhi\r\n"
+	bodies := []string{r43Body(1, false), nulHdr, r43Body(3, false)}
+	dstURL, ac := cyrusAlice(t)
+	srcAddr := r43Source(t, bodies)
+	state := t.TempDir()
+	for run := 1; run <= 2; run++ {
+		_, _, errs := r43NCopyTo(t, srcAddr, dstURL, state, "--skip-unsendable")
+		got := r43Subjects(mailOf(t, ac, "INBOX"))
+		if !slices.Contains(got, "u1") || !strings.Contains(errs, "UID 2: not appended") {
+			t.Errorf("run %d: the destination holds %q, stderr %q: want u1 copied (the message before the refused one) and the refusal naming UID 2", run, got, errs)
+		}
+	}
+}
+
+// TestReview43NCopyCyrusOverQuotaGroupNotRetried (real Cyrus 3.6, a 20 KiB
+// STORAGE quota, five 6 KiB messages): Cyrus refuses the MULTIAPPEND
+// group "NO Over quota", with no [OVERQUOTA] response code, so
+// fullRefusal is false and the group is not sent again one at a time:
+// nothing is copied, at every run, and the error names no message (the
+// very failure 919a68b fixes for Dovecot, which sends the code). Sent one
+// at a time, m1..m3 fit and the run stops at UID 4, naming it.
+func TestReview43NCopyCyrusOverQuotaGroupNotRetried(t *testing.T) {
+	cy := testserver.StartCyrusT(t)
+	admin := client(t, cy.Addr, nil, testserver.CyrusAdmin, testserver.CyrusAdminPassword)
+	ctx := t.Context()
+	if err := admin.Create(ctx, "user/alice", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.SetQuota(ctx, "user/alice", map[string]uint64{"STORAGE": 20}); err != nil {
+		t.Fatal(err)
+	}
+	ac := client(t, cy.Addr, nil, testserver.Alice, testserver.Password)
+	var bodies []string
+	for i := 1; i <= 5; i++ {
+		bodies = append(bodies, string(r43Msg(i)))
+	}
+	srcAddr := r43Source(t, bodies)
+	state := t.TempDir()
+	for run := 1; run <= 2; run++ {
+		code, _, errs := r43NCopyTo(t, srcAddr, "imap://alice@"+cy.Addr, state)
+		got := r43Subjects(mailOf(t, ac, "INBOX"))
+		if strings.Join(got, " ") != "m1 m2 m3" || code != exitNo || !strings.Contains(errs, "UID 4: not appended") {
+			t.Errorf("run %d: exit %d, the destination holds %q, stderr %q; want 1, m1 m2 m3 (what fits the quota) and the error naming UID 4", run, code, got, errs)
+		}
+	}
+}
+
+// TestReview43NCopyUnrelatedNOStopsAtFirst: a MULTIAPPEND group refused
+// by a NO that is not about any of its messages (NO [TRYCREATE]: the
+// mailbox is gone) is sent again one message at a time like any other
+// refused group; the first message sent alone is refused too, and the
+// mailbox stops there, naming it: two APPENDs in all, no loop.
+func TestReview43NCopyUnrelatedNOStopsAtFirst(t *testing.T) {
+	bodies := []string{r43Body(1, false), r43Body(2, false), r43Body(3, false)}
+	fake := r43NNewDst("IMAP4rev1 LITERAL+ MULTIAPPEND", 0, false)
+	fake.refuse = "NO [TRYCREATE] no such mailbox"
+	addr := fake.start(t)
+	state := t.TempDir()
+	srcAddr := r43Source(t, bodies)
+	code, _, errs := r43Copy(t, srcAddr, &fake.r42FakeDst, addr, state)
+	fake.rawMu.Lock()
+	n := len(fake.appends)
+	fake.rawMu.Unlock()
+	if code != exitNo || n != 2 || !strings.Contains(errs, "UID 1: not appended") || !strings.Contains(errs, "TRYCREATE") {
+		t.Errorf("exit %d, %d APPENDs, stderr %q; want 1, 2 APPENDs (the group, then UID 1 alone) and the error naming UID 1 with the server's answer", code, n, errs)
+	}
+}
