@@ -243,6 +243,12 @@ type copyBox struct {
 
 	// mapLog are the changes of UIDMap not journaled yet.
 	mapLog []mapRecord
+	// stopUID, when not 0, is a message found over the destination's
+	// APPENDLIMIT in the middle of its group (unsendableTooBig, without
+	// --skip-unsendable): the mailbox's next try in this run copies the
+	// messages before it and fails with stopErr, naming it. Not saved.
+	stopUID uint32
+	stopErr error
 }
 
 // accountKey names an account on a server: scheme, user, host and port.
@@ -363,10 +369,12 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 		prev = nil
 		var retry *retryMailboxError
 		if errors.As(err, &retry) {
-			// A message holding a NUL cost the destination's
-			// session; it is recorded now (sent as literal8, or
-			// skipped): the mailbox goes again, over a new
-			// connection (above).
+			// A message holding a NUL, or over APPENDLIMIT by
+			// the size of its body, met when its turn came
+			// (which may have cost the destination's session),
+			// is recorded now (sent as literal8, or skipped):
+			// the mailbox goes again, over a new connection
+			// when the session ended (above).
 			prev = r
 			i--
 			continue
@@ -510,18 +518,20 @@ func (p *copyResult) add(r *copyResult) *copyResult {
 }
 
 // retryMailboxError stops a mailbox's copy to try it again at once: a
-// message holding a NUL byte was met in the middle of its APPEND (the
-// destination's session is aborted), and the state now records it, as
-// one to send as literal8 (the destination has BINARY) or as skipped
-// (--skip-unsendable). Each such stop records another UID, so the tries
-// of a mailbox end.
+// message holding a NUL byte, or over the destination's APPENDLIMIT by
+// the size of its body, was met when its turn in an APPEND came (in a
+// MULTIAPPEND the destination's session is aborted), and the state now
+// records it, as one to send as literal8 (a NUL, the destination has
+// BINARY) or as skipped (--skip-unsendable). Each such stop records
+// another UID, so the tries of a mailbox end.
 type retryMailboxError struct {
 	uid uint32
+	why string // what the message is: "holds a NUL byte"
 	err error
 }
 
 func (e *retryMailboxError) Error() string {
-	return fmt.Sprintf("UID %d holds a NUL byte: trying the mailbox again: %v", e.uid, e.err)
+	return fmt.Sprintf("UID %d %s: trying the mailbox again: %v", e.uid, e.why, e.err)
 }
 
 func (e *retryMailboxError) Unwrap() error { return e.err }
@@ -775,6 +785,13 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 	skipped := false
 	for i := 0; i < len(meta); i++ {
 		m := meta[i]
+		if m.UID == box.stopUID && box.stopErr != nil {
+			// Found over APPENDLIMIT by its body's size by the
+			// try before (unsendableTooBig).
+			big = box.stopErr
+			meta = meta[:i]
+			break
+		}
 		if !ap.tooBig(m.Size) {
 			continue
 		}
@@ -873,6 +890,14 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 				// argument, refused before anything was sent).
 				return unsendableNUL(ap, box, state, path, bodies.cur, hooks, err)
 			}
+			if errors.Is(err, commands.ErrTooBig) && notAppended(err) && bodies.cur != 0 {
+				// Over APPENDLIMIT by the size of its literal,
+				// though not by its RFC822.SIZE (checked above):
+				// found when its turn came, in the middle of a
+				// MULTIAPPEND (the session aborted) or before
+				// its own APPEND.
+				return unsendableTooBig(ap, box, state, path, bodies.cur, group[0].UID, hooks, err)
+			}
 			return nameRefused(len(group), func() string { return fmt.Sprintf("UID %d", group[0].UID) }, err)
 		}
 		if err := hook("appended"); err != nil {
@@ -936,7 +961,39 @@ func unsendableNUL(ap *appender, box *copyBox, state *copyState, path string, ui
 	if serr := state.save(path); serr != nil {
 		return errors.Join(err, serr)
 	}
-	return &retryMailboxError{uid: uid, err: err}
+	return &retryMailboxError{uid: uid, why: "holds a NUL byte", err: err}
+}
+
+// unsendableTooBig handles the failure err (wrapping commands.ErrTooBig)
+// of an APPEND, its group's first message first, in which the message of
+// source UID uid was found over the destination's APPENDLIMIT when its
+// turn came: its literal is larger than its RFC822.SIZE said (a source
+// storing bare LF counts LF line ends and sends CRLF), so the check
+// before the group was sent let it through. In a MULTIAPPEND the
+// destination's session is aborted, nothing of the group appended: the
+// error named no message, and --skip-unsendable did not skip it, so the
+// mailbox stopped there at every run. With --skip-unsendable (hooks.skip)
+// the UID is recorded as skipped, the state saved, and a
+// *retryMailboxError returned, for copyAccount to copy the mailbox again
+// (over a new connection when the session ended). Without it the error
+// names the UID and the option; when messages came before it in its
+// group, the mailbox is first tried again stopping before it
+// (box.stopUID), so that they are copied, as they are when RFC822.SIZE
+// tells.
+func unsendableTooBig(ap *appender, box *copyBox, state *copyState, path string, uid, first uint32, hooks *batchHooks, err error) error {
+	if hooks.skip == nil {
+		named := &refusedMessageError{what: fmt.Sprintf("UID %d", uid), err: fmt.Errorf("over the destination's APPENDLIMIT of %d by the size of its body, though not by its RFC822.SIZE (--skip-unsendable skips it): %w", ap.limit, err)}
+		if uid == first || box.stopUID != 0 {
+			return named
+		}
+		box.stopUID, box.stopErr = uid, named
+		return &retryMailboxError{uid: uid, why: "is over the destination's APPENDLIMIT", err: err}
+	}
+	hooks.skip(uid, fmt.Sprintf("is over the destination's APPENDLIMIT of %d by the size of its body (its RFC822.SIZE said less)", ap.limit))
+	if serr := state.save(path); serr != nil {
+		return errors.Join(err, serr)
+	}
+	return &retryMailboxError{uid: uid, why: "is over the destination's APPENDLIMIT", err: err}
 }
 
 // bodyPuller hands out the bodies of a FETCH one message at a time.

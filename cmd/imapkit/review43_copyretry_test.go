@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/imapkit/imapkit/internal/hostile"
 	"github.com/imapkit/imapkit/internal/testserver"
 )
 
@@ -231,5 +232,60 @@ func TestReview43NCopyUnrelatedNOStopsAtFirst(t *testing.T) {
 	fake.rawMu.Unlock()
 	if code != exitNo || n != 2 || !strings.Contains(errs, "UID 1: not appended") || !strings.Contains(errs, "TRYCREATE") {
 		t.Errorf("exit %d, %d APPENDs, stderr %q; want 1, 2 APPENDs (the group, then UID 1 alone) and the error naming UID 1 with the server's answer", code, n, errs)
+	}
+}
+
+// TestReview43NCopySkipUnsendableSizeUnderstated: a source whose RFC822.SIZE is
+// smaller than the BODY[] it sends (a server storing bare LF counts LF
+// line ends, its BODY[] has CRLF; copy itself does not trust
+// RFC822.SIZE, TestCopyWrongRFC822Size) has a message over the
+// destination's APPENDLIMIT that the RFC822.SIZE check lets through. The
+// library finds it too big when its turn comes mid-MULTIAPPEND, the group
+// is abandoned and the connection closed, and the error names no UID;
+// --skip-unsendable does not skip it (only the NUL met mid-APPEND is
+// attributed to its message and retried), so the mailbox stops there at
+// every run and u1, u3 are never copied.
+func TestReview43NCopySkipUnsendableSizeUnderstated(t *testing.T) {
+	big := "From: a@example.com\r\nSubject: big\r\nMessage-ID: <big@r43>\r\n\r\n" + strings.Repeat("x", 400) + "\r\n"
+	bodies := []string{r43Body(1, false), big, r43Body(3, false)}
+	src, err := hostile.Listen(scriptedSourceWith(`(("" "/")) NIL NIL`, []string{`() "/" INBOX`}, map[string][]string{"INBOX": bodies},
+		sourceOpts{size: func(b string) int { return len(b) / 2 }}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	fake := r43NNewDst("IMAP4rev1 LITERAL+ MULTIAPPEND APPENDLIMIT=300", 0, false)
+	addr := fake.start(t)
+	state := t.TempDir()
+	for run := 1; run <= 2; run++ {
+		code, _, errs := r43Copy(t, src.Addr(), &fake.r42FakeDst, addr, state, "--skip-unsendable")
+		if got := r43NIDs(fake); code != 0 || got != "<u1@r43> <u3@r43>" {
+			t.Errorf("run %d with --skip-unsendable: exit %d, destination %q, stderr %q; want 0, u1 and u3 (UID 2, over APPENDLIMIT, skipped)", run, code, got, errs)
+		}
+	}
+}
+
+// TestReview43NCopySizeUnderstatedNamesUID: the same message without
+// --skip-unsendable: the mailbox fails naming UID 2 (exit 1), and u1,
+// which came before it in its MULTIAPPEND group, is copied, as when
+// RFC822.SIZE tells the size. Before, the error named no UID and nothing
+// of the group was copied, at every run.
+func TestReview43NCopySizeUnderstatedNamesUID(t *testing.T) {
+	big := "From: a@example.com\r\nSubject: big\r\nMessage-ID: <big@r43>\r\n\r\n" + strings.Repeat("x", 400) + "\r\n"
+	bodies := []string{r43Body(1, false), big, r43Body(3, false)}
+	src, err := hostile.Listen(scriptedSourceWith(`(("" "/")) NIL NIL`, []string{`() "/" INBOX`}, map[string][]string{"INBOX": bodies},
+		sourceOpts{size: func(b string) int { return len(b) / 2 }}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	fake := r43NNewDst("IMAP4rev1 LITERAL+ MULTIAPPEND APPENDLIMIT=300", 0, false)
+	addr := fake.start(t)
+	state := t.TempDir()
+	for run := 1; run <= 2; run++ {
+		code, _, errs := r43Copy(t, src.Addr(), &fake.r42FakeDst, addr, state)
+		if got := r43NIDs(fake); code != exitNo || got != "<u1@r43>" || !strings.Contains(errs, "UID 2: not appended") || !strings.Contains(errs, "--skip-unsendable") {
+			t.Errorf("run %d: exit %d, destination %q, stderr %q; want 1, u1 copied, and the error naming UID 2 and the option", run, code, got, errs)
+		}
 	}
 }
