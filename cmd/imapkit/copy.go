@@ -325,8 +325,10 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 	var firstErr error
 	failed := 0
 	// prev is the report of a mailbox's copy stopped to be tried again
-	// (a *retryMailboxError): added to the next try's.
+	// (a *retryMailboxError): added to the next try's. try is what the
+	// tries of the mailbox share.
 	var prev *copyResult
+	var try *mailboxTry
 	for i := 0; i < len(mailboxes); i++ {
 		name := mailboxes[i]
 		if err := ctx.Err(); err != nil {
@@ -362,7 +364,10 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 			if created, err = m.ensure(ctx, dname); err != nil {
 				err = fmt.Errorf("creating %s on the destination: %w (--map %s=NAME copies it under another name)", dname, err, name)
 			} else {
-				r, err = copyMailbox(ctx, src.c, dst.c, name, dname, created, state, path, o, out.json, out.stderr)
+				if prev == nil {
+					try = &mailboxTry{}
+				}
+				r, err = copyMailbox(ctx, src.c, dst.c, name, dname, created, state, path, o, out.json, out.stderr, try)
 			}
 		}
 		r = prev.add(r)
@@ -514,7 +519,35 @@ func (p *copyResult) add(r *copyResult) *copyResult {
 	r.Skipped += p.Skipped
 	r.FlagsUpdated += p.FlagsUpdated
 	r.FlagsUnmatched += p.FlagsUnmatched
+	if r.FlagsRefused == "" {
+		r.FlagsRefused = p.FlagsRefused
+	}
 	return r
+}
+
+// mailboxTry is what the tries of one mailbox's copy in a run share (a
+// *retryMailboxError starts the next): each counts and warns about what
+// the tries before it did not, so that the mailbox's report counts each
+// thing once. A try copied the mailbox again from its start, and its
+// report was added to the stopped one's: a 0-byte message opened by both
+// was "empty": 2 (and warned about twice), and with --sync-flags the flags
+// of the mail copied before were compared again, a copy not found counted
+// twice.
+type mailboxTry struct {
+	// emptied are the 0-byte messages counted and warned about.
+	emptied map[uint32]bool
+	// flagsDone: the flags of the mail copied before were carried (or
+	// the note that they cannot be was given) by an earlier try, whose
+	// method was flagSync and whose outcome plan (flagSyncOff when the
+	// destination refused the changes), after an EXAMINE that reported
+	// modSeq (noModSeq): the mailbox's HIGHESTMODSEQ recorded at its end
+	// is that one, so that a change made between the tries is carried by
+	// the next run.
+	flagsDone bool
+	flagSync  string
+	plan      flagSync
+	modSeq    uint64
+	noModSeq  bool
 }
 
 // retryMailboxError stops a mailbox's copy to try it again at once: a
@@ -538,7 +571,13 @@ func (e *retryMailboxError) Unwrap() error { return e.err }
 
 // copyMailbox copies the messages of name not copied yet to dname;
 // created says that this run created dname.
-func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname string, created bool, state *copyState, path string, o *copyOpts, quiet bool, stderr io.Writer) (*copyResult, error) {
+//
+// try is what the tries of the mailbox in this run share (a new one for
+// the first; nil is taken as one).
+func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname string, created bool, state *copyState, path string, o *copyOpts, quiet bool, stderr io.Writer, try *mailboxTry) (*copyResult, error) {
+	if try == nil {
+		try = &mailboxTry{}
+	}
 	ss := src.Session()
 	ms, err := src.Select(ctx, name, &commands.SelectOptions{ReadOnly: true, CondStore: ss.HasCap("CONDSTORE") || ss.HasCap("QRESYNC")})
 	if err != nil {
@@ -604,13 +643,19 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 	}
 	res := &copyResult{Src: state.Src, Dst: state.Dst, Mailbox: name, DstMailbox: dname, UIDValidity: box.UIDValidity}
 
-	// The flags of the mail copied before.
+	// The flags of the mail copied before: compared once in a run, by
+	// the mailbox's first try.
 	plan, since := planFlagSync(src, ms, box, o.syncFlags)
-	res.FlagSync = plan.String()
-	if plan == flagSyncOff && box.LastUID > 0 {
+	modSeq, noModSeq := ms.HighestModSeq, ms.NoModSeq
+	if try.flagsDone {
+		res.FlagSync, plan, modSeq, noModSeq = try.flagSync, try.plan, try.modSeq, try.noModSeq
+	} else {
+		res.FlagSync = plan.String()
+	}
+	if !try.flagsDone && plan == flagSyncOff && box.LastUID > 0 {
 		fmt.Fprintf(stderr, "imapkit copy: %s: note: %v\n", printable(name), errNoCondStore)
 	}
-	if plan == flagSyncChanged || plan == flagSyncFull {
+	if !try.flagsDone && (plan == flagSyncChanged || plan == flagSyncFull) {
 		fs := &flagSyncer{src: src, dst: dst, dname: dname, box: box, since: since}
 		err := fs.syncFlags(ctx, box.LastUID)
 		res.FlagsUpdated, res.FlagsUnmatched = fs.updated, fs.unknown
@@ -631,6 +676,9 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 			return nil, err
 		}
 	}
+	if !try.flagsDone {
+		try.flagsDone, try.flagSync, try.plan, try.modSeq, try.noModSeq = true, res.FlagSync, plan, modSeq, noModSeq
+	}
 
 	if plan == flagSyncUnchanged && box.LastUID == 0 && ms.HighestModSeq != 0 && !ms.NoModSeq {
 		// Nothing was copied before: every message copied from here on
@@ -650,12 +698,16 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 		uids = newUIDQueue(all, box.LastUID)
 	}
 	p := newProgress(stderr, quiet || o.quiet, "copy "+name, uids.len())
-	emptied := map[uint32]bool{} // a group sent again one at a time opens a message again
+	// A group sent again one at a time, or a try after a stopped one,
+	// opens a message again.
+	if try.emptied == nil {
+		try.emptied = map[uint32]bool{}
+	}
 	empty := func(uid uint32) {
-		if emptied[uid] {
+		if try.emptied[uid] {
 			return
 		}
-		emptied[uid] = true
+		try.emptied[uid] = true
 		res.Empty++
 		fmt.Fprintf(stderr, "imapkit copy: %s: UID %d is empty (0 bytes): appended as a blank line (an APPEND needs a byte)\n", printable(name), uid)
 	}
@@ -710,9 +762,10 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 		}
 	}
 	p.done()
-	if plan != flagSyncOff && ms.HighestModSeq != 0 && !ms.NoModSeq {
-		// The next run carries the changes made since this EXAMINE.
-		box.HighestModSeq = ms.HighestModSeq
+	if plan != flagSyncOff && modSeq != 0 && !noModSeq {
+		// The next run carries the changes made since the EXAMINE the
+		// flags were compared after (this try's, or the first's).
+		box.HighestModSeq = modSeq
 	}
 	res.LastUID, res.Copied, res.Bytes = box.LastUID, p.n, p.bytes
 	return res, state.save(path)

@@ -4,6 +4,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -287,5 +288,66 @@ func TestReview43NCopySizeUnderstatedNamesUID(t *testing.T) {
 		if got := r43NIDs(fake); code != exitNo || got != "<u1@r43>" || !strings.Contains(errs, "UID 2: not appended") || !strings.Contains(errs, "--skip-unsendable") {
 			t.Errorf("run %d: exit %d, destination %q, stderr %q; want 1, u1 copied, and the error naming UID 2 and the option", run, code, got, errs)
 		}
+	}
+}
+
+// TestReview43NCopyNULRetryCountsEmptyTwice: a 0-byte message in the group of a
+// message holding a NUL (to a destination with BINARY) is opened by the
+// try that met the NUL and again by the try after it; the report counts
+// it twice ("empty": 2 in --json) and stderr warns twice, where the
+// commit's own rule is "a 0-byte message opened twice is warned about and
+// counted once".
+func TestReview43NCopyNULRetryCountsEmptyTwice(t *testing.T) {
+	bodies := []string{"", r43Body(2, true), r43Body(3, false)}
+	fake := r43NNewDst("IMAP4rev1 MULTIAPPEND BINARY", 0, false)
+	addr := fake.start(t)
+	state := t.TempDir()
+	srcAddr := r43Source(t, bodies)
+	code, out, errs := r43Copy(t, srcAddr, &fake.r42FakeDst, addr, state, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	var r copyResult
+	if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &r); err != nil {
+		t.Fatalf("--json output %q: %v", out, err)
+	}
+	warned := strings.Count(errs, "UID 1 is empty")
+	if r.Empty != 1 || warned != 1 || r.Copied != 3 {
+		t.Errorf("report: copied %d, empty %d, %d warnings; want 3 copied, 1 empty message counted and warned about once", r.Copied, r.Empty, warned)
+	}
+}
+
+// TestReview43NCopyNULRetryCountsUnmatchedTwice: the NUL retry copies the
+// mailbox again from its start, flag comparison included (--sync-flags),
+// and copyResult.add sums the two tries' counts: a copy not found is
+// reported twice ("flags_unmatched": 2, "(2 copies not found)") though
+// there is one.
+func TestReview43NCopyNULRetryCountsUnmatchedTwice(t *testing.T) {
+	boxes := map[string][]string{"INBOX": {r43Body(1, false)}}
+	src, err := hostile.Listen(scriptedSource(`(("" "/")) NIL NIL`, []string{`() "/" INBOX`}, boxes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	fake := r43NNewDst("IMAP4rev1 MULTIAPPEND BINARY", 0, false)
+	addr := fake.start(t)
+	state := t.TempDir()
+	if code, _, _ := r43Copy(t, src.Addr(), &fake.r42FakeDst, addr, state); code != 0 {
+		t.Fatalf("run 1: exit %d", code)
+	}
+	// u1's copy is gone from the destination (no UIDPLUS: no map; its
+	// Message-ID is not found): one copy not found. Two new messages, the
+	// second holding a NUL.
+	fake.mu.Lock()
+	fake.boxes["INBOX"].ids = nil
+	fake.mu.Unlock()
+	boxes["INBOX"] = []string{r43Body(1, false), r43Body(2, false), r43Body(3, true)}
+	code, out, _ := r43Copy(t, src.Addr(), &fake.r42FakeDst, addr, state, "--sync-flags", "--json")
+	var r copyResult
+	if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &r); err != nil {
+		t.Fatalf("exit %d, --json output %q: %v", code, out, err)
+	}
+	if r.FlagsUnmatched != 1 || r.Copied != 2 {
+		t.Errorf("report: copied %d, flags_unmatched %d; want 2 copied and 1 copy not found", r.Copied, r.FlagsUnmatched)
 	}
 }
