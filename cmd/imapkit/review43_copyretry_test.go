@@ -351,3 +351,32 @@ func TestReview43NCopyNULRetryCountsUnmatchedTwice(t *testing.T) {
 		t.Errorf("report: copied %d, flags_unmatched %d; want 2 copied and 1 copy not found", r.Copied, r.FlagsUnmatched)
 	}
 }
+
+// TestReview43NCopySkippedCountsAsCopyNotFound: a message --skip-unsendable
+// skipped (over APPENDLIMIT) is below LastUID once the mail after it is
+// copied; every later run with --sync-flags takes it for a copied message
+// whose copy is missing: it is looked for on the destination by
+// Message-ID (copies: an ENVELOPE FETCH and a SEARCH per skipped message,
+// at every run; this scripted source sends no ENVELOPE), and counted
+// as "(1 copies not found)" / "flags_unmatched": 1, though the state
+// records it as skipped, never copied.
+func TestReview43NCopySkippedCountsAsCopyNotFound(t *testing.T) {
+	big := "From: a@example.com\r\nSubject: big\r\nMessage-ID: <big@r43>\r\n\r\n" + strings.Repeat("x", 1000) + "\r\n"
+	bodies := []string{r43Body(1, false), big, r43Body(3, false)}
+	fake := r43NNewDst("IMAP4rev1 LITERAL+ MULTIAPPEND UIDPLUS APPENDLIMIT=300", 0, false)
+	fake.appendUID = true
+	addr := fake.start(t)
+	state := t.TempDir()
+	srcAddr := r43Source(t, bodies)
+	if code, _, _ := r43Copy(t, srcAddr, &fake.r42FakeDst, addr, state, "--skip-unsendable"); code != 0 || r43NIDs(fake) != "<u1@r43> <u3@r43>" {
+		t.Fatalf("run 1: exit %d, destination %q", code, r43NIDs(fake))
+	}
+	code, out, _ := r43Copy(t, srcAddr, &fake.r42FakeDst, addr, state, "--sync-flags", "--json")
+	var r copyResult
+	if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &r); err != nil {
+		t.Fatalf("exit %d, --json output %q: %v", code, out, err)
+	}
+	if r.FlagsUnmatched != 0 {
+		t.Errorf("run 2 --sync-flags: flags_unmatched %d; want 0 (UID 2 is recorded as skipped, not copied)", r.FlagsUnmatched)
+	}
+}
