@@ -249,7 +249,38 @@ type copyBox struct {
 	// messages before it and fails with stopErr, naming it. Not saved.
 	stopUID uint32
 	stopErr error
+	// skippedIdx and binaryIdx index Skipped and Binary (isSkipped,
+	// isBinary).
+	skippedIdx, binaryIdx uidIndex
 }
+
+// uidIndex is a set of the UIDs of a list that only grows during a run
+// (copyBox.Skipped, Binary), kept up to date as the list grows: a lookup
+// is a map's, where a linear search of the list for every UID of a
+// mailbox was quadratic in the messages a run skips.
+type uidIndex struct {
+	set map[uint32]bool
+	n   int // the list's elements in set
+}
+
+// has reports whether uid is in list, the list the index is of.
+func (x *uidIndex) has(list []uint32, uid uint32) bool {
+	if len(list) < x.n || x.set == nil {
+		x.set, x.n = make(map[uint32]bool, len(list)), 0 // not the list it was: built again
+	}
+	for _, u := range list[x.n:] {
+		x.set[u] = true
+	}
+	x.n = len(list)
+	return x.set[uid]
+}
+
+// isSkipped reports whether the state records uid as skipped.
+func (b *copyBox) isSkipped(uid uint32) bool { return b.skippedIdx.has(b.Skipped, uid) }
+
+// isBinary reports whether the state records uid as one to send as
+// literal8.
+func (b *copyBox) isBinary(uid uint32) bool { return b.binaryIdx.has(b.Binary, uid) }
 
 // accountKey names an account on a server: scheme, user, host and port.
 func accountKey(t *target, user string) string {
@@ -811,7 +842,7 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 	// The messages skipped by an earlier try or run are not sent again.
 	if len(box.Skipped) > 0 {
 		n := len(uids)
-		uids = slices.DeleteFunc(slices.Clone(uids), func(u uint32) bool { return slices.Contains(box.Skipped, u) })
+		uids = slices.DeleteFunc(slices.Clone(uids), box.isSkipped)
 		p.skip(n - len(uids))
 		if len(uids) == 0 {
 			return nil
@@ -900,7 +931,7 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 			// group).
 			b := &pulledBody{p: bodies, uid: m.UID, n: &sizes[i], empty: empty}
 			items[i] = appendItem{open: b.openSized, flags: appendableFlags(m.Flags), date: m.InternalDate,
-				binary: slices.Contains(box.Binary, m.UID)} // literal8 with BINARY
+				binary: box.isBinary(m.UID)} // literal8 with BINARY
 		}
 		pend, err := ap.prepare(ctx, len(group))
 		if err != nil {
@@ -1001,7 +1032,7 @@ type batchHooks struct {
 // would change).
 func unsendableNUL(ap *appender, box *copyBox, state *copyState, path string, uid uint32, hooks *batchHooks, err error) error {
 	switch {
-	case ap.binary && !slices.Contains(box.Binary, uid):
+	case ap.binary && !box.isBinary(uid):
 		box.Binary = append(box.Binary, uid)
 		hooks.note(fmt.Sprintf("UID %d holds a NUL byte: it goes as literal8 (BINARY); copying the mailbox again over a new connection", uid))
 	case !ap.binary && hooks.skip != nil:

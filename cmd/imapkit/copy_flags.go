@@ -263,10 +263,6 @@ func (f *flagSyncer) syncFlags(ctx context.Context, last uint32) error {
 		return nil
 	}
 	defer f.mapFound()
-	skipped := make(map[uint32]bool, len(f.box.Skipped))
-	for _, u := range f.box.Skipped {
-		skipped[u] = true
-	}
 	type msgFlags struct {
 		uid   uint32
 		flags []string
@@ -310,7 +306,7 @@ func (f *flagSyncer) syncFlags(ctx context.Context, last uint32) error {
 		if m.UID == 0 || m.UID > last {
 			continue // "1:last" holds the highest UID when last is gone
 		}
-		if skipped[m.UID] {
+		if f.box.isSkipped(m.UID) {
 			continue // never copied
 		}
 		chunk = append(chunk, msgFlags{m.UID, appendableFlags(m.Flags)})

@@ -380,3 +380,28 @@ func TestReview43NCopySkippedCountsAsCopyNotFound(t *testing.T) {
 		t.Errorf("run 2 --sync-flags: flags_unmatched %d; want 0 (UID 2 is recorded as skipped, not copied)", r.FlagsUnmatched)
 	}
 }
+
+// TestReview43NUIDIndex: copyBox.isSkipped and isBinary answer for the
+// list as it is, after appends (hooks.skip, unsendableNUL) and after the
+// list is replaced by a shorter one.
+func TestReview43NUIDIndex(t *testing.T) {
+	b := &copyBox{Skipped: []uint32{3, 9}}
+	if !b.isSkipped(3) || !b.isSkipped(9) || b.isSkipped(4) {
+		t.Fatal("the loaded list")
+	}
+	b.Skipped = append(b.Skipped, 4)
+	if !b.isSkipped(4) || !b.isSkipped(3) {
+		t.Error("a UID appended is not found")
+	}
+	b.Skipped = []uint32{7}
+	if b.isSkipped(3) || !b.isSkipped(7) {
+		t.Error("a shorter list is answered from the old one")
+	}
+	if b.isBinary(7) {
+		t.Error("Binary answered from Skipped")
+	}
+	b.Binary = append(b.Binary, 7)
+	if !b.isBinary(7) {
+		t.Error("a binary UID appended is not found")
+	}
+}
