@@ -694,8 +694,11 @@ func (t *Tokenizer) peekAtSlow(i int) (byte, error) {
 			if perr != nil {
 				return 0, perr
 			}
-			if over == 1 && (c == '\r' || c == '\n' && t.lenient) ||
-				over == 2 && c == '\n' && t.buf[t.r+i-1] == '\r' {
+			// One byte over: the CR of a line of MaxLineLength bytes,
+			// or the LF of one a byte shorter (or a lenient bare LF).
+			crlf := c == '\n' && t.r+i > 0 && t.buf[t.r+i-1] == '\r'
+			if over == 1 && (c == '\r' || crlf || c == '\n' && t.lenient) ||
+				over == 2 && crlf {
 				return c, nil
 			}
 		}
