@@ -19,10 +19,19 @@ import (
 // when the server sent no COPYUID, or none that could be read: the codec
 // drops a COPYUID whose UIDVALIDITY is 0 or whose sets hold "*" (RFC
 // 4315), so UIDValidity is never 0 and a part of a split copy whose
-// COPYUID was dropped leaves the other parts' UIDs as they were.
+// COPYUID was dropped leaves the other parts' UIDs as they were. The UIDs
+// of a part that succeeded without a COPYUID (none sent, one dropped, or
+// one past MaxResultBytes) are not in Src: the result claims no mapping
+// for them, though they were copied.
 type CopyResult struct {
 	UIDValidity uint32
 	Src, Dst    codec.SeqSet
+	// unmapped holds the source UIDs that parts which succeeded copied
+	// without a COPYUID kept for them (the part's whole set: RFC 4315
+	// gives a server that sends none no way to say it copied less), and
+	// those of parts whose COPYUID a later part's new UIDVALIDITY made
+	// stale. Move's fallback removes them as it does Src (copied).
+	unmapped codec.SeqSet
 }
 
 // Valid reports whether Src and Dst can be paired: they hold the same
@@ -173,7 +182,8 @@ func (e *MoveIncompleteError) Unwrap() error { return partlyDone(e.Err) }
 // Copy copies the messages in set to mailbox (COPY, or UID COPY). An
 // empty set sends nothing and returns an empty result. A set too long for
 // one command line is sent in parts (Client.SetMaxSetLength), whose
-// COPYUIDs are joined. COPYUIDs past the session's MaxResultBytes (8
+// COPYUIDs are joined; the UIDs of a part that succeeded without a
+// usable COPYUID are copied but have no mapping in the result. COPYUIDs past the session's MaxResultBytes (8
 // bytes a range: only a hostile server gets there) are dropped, and the
 // result comes with a *session.ResultTooLargeError: everything was
 // copied.
@@ -200,20 +210,32 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 	var (
 		mu       sync.Mutex
 		res      *CopyResult
+		unmapped codec.SeqSet // CopyResult.unmapped
 		answered bool
 	)
 	b := c.newBound(name)
-	join := func(st *codec.Status) {
+	// join adds the COPYUID of st, if any, to res and reports whether it
+	// kept one.
+	join := func(st *codec.Status) bool {
 		if st == nil || st.Code == nil || st.Code.Kind != codec.CodeCopyUID {
-			return
+			return false
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		if b.keep(8 * int64(len(st.Code.Src.Ranges())+len(st.Code.Dst.Ranges()))) {
-			res = joinCopyUID(res, copyUIDOf(st))
+		if !b.keep(8 * int64(len(st.Code.Src.Ranges())+len(st.Code.Dst.Ranges()))) {
+			return false
 		}
+		part := copyUIDOf(st)
+		if res != nil && res.UIDValidity != part.UIDValidity {
+			// The earlier parts' mapping is stale (joinCopyUID), but
+			// they did copy those UIDs.
+			unmapped.AddRanges(res.Src.Ranges()...)
+		}
+		res = joinCopyUID(res, part)
+		return true
 	}
-	err := c.newSplitRun(set, name).run(ctx, func(set Set) *session.Command {
+	run := c.newSplitRun(set, name)
+	err := run.run(ctx, func(set Set) *session.Command {
 		cmd := &session.Command{
 			Name: name,
 			Args: func(e *wire.Encoder) { c.mailbox(set.encode(e), mailbox) },
@@ -229,10 +251,19 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 			}
 		}
 		return c.target(cmd, &set, mailbox)
-	}, func(r *session.Result) {
+	}, func(i int, r *session.Result) {
 		if r.Status != nil && r.Status.Kind == codec.StatusOK {
 			answered = true
-			join(r.Status)
+			if !join(r.Status) && !move {
+				// The part copied its set (its OK says so) with no
+				// COPYUID to name the UIDs: record them, so that
+				// Move's fallback removes what was copied. (A MOVE's
+				// COPYUID may have come untagged; its parts need no
+				// removal.)
+				mu.Lock()
+				unmapped.AddRanges(run.parts[i].Nums.Ranges()...)
+				mu.Unlock()
+			}
 		}
 	})
 	if !answered {
@@ -242,6 +273,9 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 	defer mu.Unlock()
 	if err == nil {
 		err = b.err()
+	}
+	if res != nil {
+		res.unmapped = unmapped
 	}
 	return res, err
 }
@@ -279,7 +313,9 @@ func copyUIDOf(st *codec.Status) *CopyResult {
 // (the UIDs there now: a range reaching past the last UID, such as 1:*,
 // must not take in a message that arrives meanwhile), UID COPY of them,
 // then STORE +FLAGS.SILENT (\Deleted) and UID EXPUNGE of exactly those
-// the COPYUID names as copied (all of them without a COPYUID), the last
+// the COPYUID names as copied (all of them without a COPYUID; with a set
+// sent in parts, all those of each part that succeeded without a usable
+// COPYUID, which the result does not map), the last
 // two only after the COPY succeeded (a *MoveIncompleteError when they
 // fail, which keeps the copy's *SplitError when it stopped part-way). Without either it returns ErrMoveUnsupported and sends nothing.
 // Its commands go to the mailbox selected when it began, or not at all: a
@@ -352,7 +388,8 @@ func (c *Client) Move(ctx context.Context, set Set, mailbox string) (*CopyResult
 }
 
 // copied returns the UIDs of uids that the COPYUID of cp names as copied,
-// or uids when the server sent no COPYUID: what Move's fallback removes.
+// with those of the parts that succeeded without one (cp.unmapped), or
+// uids when the server sent no COPYUID: what Move's fallback removes.
 func copied(uids Set, cp *CopyResult) Set {
 	if cp == nil || cp.Src.IsEmpty() {
 		return uids
@@ -363,6 +400,7 @@ func copied(uids Set, cp *CopyResult) Set {
 	// deaf to the caller's context.
 	notCopied := uids.Nums.Clone()
 	notCopied.Remove(cp.Src)
+	notCopied.Remove(cp.unmapped)
 	out := Set{UID: true, Nums: uids.Nums.Clone()}
 	out.Nums.Remove(notCopied)
 	return out

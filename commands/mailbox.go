@@ -416,7 +416,7 @@ func (c *Client) Expunge(ctx context.Context, uids *Set) (*ExpungeResult, error)
 	answered := false
 	err := c.newSplitRun(*uids, "UID EXPUNGE").run(ctx, func(set Set) *session.Command {
 		return c.target(&session.Command{Name: "UID EXPUNGE", Args: func(e *wire.Encoder) { set.encode(e) }, OnData: onData}, &set, "")
-	}, func(*session.Result) { answered = true })
+	}, func(int, *session.Result) { answered = true })
 	if !answered {
 		return nil, err
 	}

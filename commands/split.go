@@ -322,18 +322,18 @@ func (r *splitRun) fail(err error) error {
 }
 
 // run sends the command that build makes for each part and gives each
-// answer that came (a Result, with or without an error) to add, in the
-// order of the parts. A single part is run as it is, its error returned
+// answer that came (a Result, with or without an error) to add with the
+// part's index in parts, in the order of the parts. A single part is run as it is, its error returned
 // unchanged. The parts of a UID set are pipelined (one write, then their
 // answers in turn: a part that fails does not stop the others, sent
 // already); the parts of a set of sequence numbers go one after the
 // other, each after checking that the numbers did not change, and the
 // first failure stops the rest.
-func (r *splitRun) run(ctx context.Context, build func(part Set) *session.Command, add func(*session.Result)) error {
+func (r *splitRun) run(ctx context.Context, build func(part Set) *session.Command, add func(i int, r *session.Result)) error {
 	if len(r.parts) == 1 {
 		res, err := r.c.run(ctx, r.command(ctx, build(r.parts[0])))
 		if res != nil {
-			add(res)
+			add(0, res)
 		}
 		return r.result(err)
 	}
@@ -344,7 +344,7 @@ func (r *splitRun) run(ctx context.Context, build func(part Set) *session.Comman
 			}
 			res, err := r.c.run(ctx, r.command(ctx, build(p)))
 			if res != nil {
-				add(res)
+				add(i, res)
 			}
 			if err = r.result(err); err != nil {
 				return r.fail(err)
@@ -362,7 +362,7 @@ func (r *splitRun) run(ctx context.Context, build func(part Set) *session.Comman
 	for i, p := range ps {
 		res, err := p.Wait(ctx)
 		if res != nil {
-			add(res)
+			add(i, res)
 		}
 		if err = r.result(err); err != nil {
 			if first == nil {

@@ -141,7 +141,7 @@ func (c *Client) Store(ctx context.Context, set Set, op StoreOp, flags []string,
 			e.SP().Atom(item).SP()
 			encodeFlags(e, flags)
 		}}, &set, "")
-	}, func(r *session.Result) {
+	}, func(_ int, r *session.Result) {
 		answered = true
 		for _, d := range r.Data {
 			if f, ok := d.(*codec.Fetch); ok {
