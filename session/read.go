@@ -1084,8 +1084,14 @@ func (s *Session) transition(p *Pending, st *codec.Status) {
 // sectionHandler streams FETCH bodies to the command that wants them.
 func (s *Session) sectionHandler(f *codec.Fetch, sec *codec.Section, r io.Reader) error {
 	small := sec.Size <= int64(wireMaxString(s.opts.Tokenizer))
+	// A small body kept inline (codec.ErrKeepInline: LiteralBytes) stays
+	// in the line's buffer and counts against MaxLineLength: the small
+	// sections of one FETCH together passed it (20 of 60,000 bytes ended
+	// the session, wire.ErrLineTooLong). One that would pass it is
+	// collected instead, as a large one is, within MaxResultBytes.
+	inline := small && sec.Size <= int64(s.tok.LineRoom())
 	s.mu.Lock()
-	if small && s.counts.streams == 0 {
+	if inline && s.counts.streams == 0 {
 		// Whoever it is for keeps it in the FETCH (only a Sections
 		// handler takes small bodies): no routing needed. A header
 		// literal in every message of a header sync comes here.
@@ -1115,12 +1121,12 @@ func (s *Session) sectionHandler(f *codec.Fetch, sec *codec.Section, r io.Reader
 	}
 	s.mu.Unlock()
 	if target != nil && target.pull != nil {
-		if small {
-			return codec.ErrKeepInline // in the FETCH, no copy
+		if !small {
+			return s.pullSection(target, f, sec, r)
 		}
-		return s.pullSection(target, f, sec, r)
-	}
-	if target != nil && target.cmd.Sections != nil {
+		// A small one stays in the FETCH (Section.Data): inline, no
+		// copy, or collected below when the line has no room for it.
+	} else if target != nil && target.cmd.Sections != nil {
 		if target.bound == 0 {
 			return s.callSections(target, f, sec, r)
 		}
@@ -1133,10 +1139,11 @@ func (s *Session) sectionHandler(f *codec.Fetch, sec *codec.Section, r io.Reader
 		c.end()
 		return err
 	}
-	if small {
+	if inline {
 		return codec.ErrKeepInline
 	}
-	// Nobody streams it: collect it, as imaplib does, within what the
+	// Nobody streams it (or it is small, for a pulling command, and the
+	// line has no room for it): collect it, as imaplib does, within what the
 	// command may still hold (Options.MaxResultBytes), less what this
 	// FETCH collected already (a FETCH of many large sections held each
 	// up to the bound: memory without bound). Past that the body is

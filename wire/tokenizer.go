@@ -1768,6 +1768,12 @@ func (t *Tokenizer) Broken() error { return t.broken }
 // DefaultMaxLineLength.
 func (t *Tokenizer) MaxLineLength() int { return t.maxLine }
 
+// LineRoom returns how many more bytes the current line may keep before
+// it passes MaxLineLength: the largest literal LiteralBytes takes at this
+// point (it keeps the literal in the line's buffer, counted against the
+// bound; a literal read through LiteralReader is not). It does no I/O.
+func (t *Tokenizer) LineRoom() int { return max(t.maxLine-(t.r-t.lineStart), 0) }
+
 // Drop gives up the bytes of the current line consumed so far, and to
 // the end of the line (or to Keep) those consumed later, each time the
 // buffer needs room: for a caller that converts what it reads as it goes (the numbers
