@@ -183,10 +183,10 @@ func (e *MoveIncompleteError) Unwrap() error { return partlyDone(e.Err) }
 // empty set sends nothing and returns an empty result. A set too long for
 // one command line is sent in parts (Client.SetMaxSetLength), whose
 // COPYUIDs are joined; the UIDs of a part that succeeded without a
-// usable COPYUID are copied but have no mapping in the result. COPYUIDs past the session's MaxResultBytes (8
-// bytes a range: only a hostile server gets there) are dropped, and the
-// result comes with a *session.ResultTooLargeError: everything was
-// copied.
+// usable COPYUID are copied but have no mapping in the result. COPYUIDs
+// past the session's MaxResultBytes (8 bytes a range: only a hostile
+// server gets there) are dropped, and the result comes with a
+// *session.ResultTooLargeError: everything was copied.
 func (c *Client) Copy(ctx context.Context, set Set, mailbox string) (*CopyResult, error) {
 	if c.holdsNone(set) {
 		return &CopyResult{}, nil // nothing to send
@@ -315,9 +315,10 @@ func copyUIDOf(st *codec.Status) *CopyResult {
 // then STORE +FLAGS.SILENT (\Deleted) and UID EXPUNGE of exactly those
 // the COPYUID names as copied (all of them without a COPYUID; with a set
 // sent in parts, all those of each part that succeeded without a usable
-// COPYUID, which the result does not map), the last
-// two only after the COPY succeeded (a *MoveIncompleteError when they
-// fail, which keeps the copy's *SplitError when it stopped part-way). Without either it returns ErrMoveUnsupported and sends nothing.
+// COPYUID, which the result does not map), the last two only after the
+// COPY succeeded (a *MoveIncompleteError when they fail, which keeps the
+// copy's *SplitError when it stopped part-way). Without either it returns
+// ErrMoveUnsupported and sends nothing.
 // Its commands go to the mailbox selected when it began, or not at all: a
 // SELECT that another goroutine runs meanwhile stops the rest with an
 // error matching session.ErrReselected (a *MoveIncompleteError once the

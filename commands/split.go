@@ -323,8 +323,8 @@ func (r *splitRun) fail(err error) error {
 
 // run sends the command that build makes for each part and gives each
 // answer that came (a Result, with or without an error) to add with the
-// part's index in parts, in the order of the parts. A single part is run as it is, its error returned
-// unchanged. The parts of a UID set are pipelined (one write, then their
+// part's index in parts, in the order of the parts. A single part is run
+// as it is, its error returned unchanged. The parts of a UID set are pipelined (one write, then their
 // answers in turn: a part that fails does not stop the others, sent
 // already); the parts of a set of sequence numbers go one after the
 // other, each after checking that the numbers did not change, and the
