@@ -243,10 +243,12 @@ type copyBox struct {
 
 	// mapLog are the changes of UIDMap not journaled yet.
 	mapLog []mapRecord
-	// stopUID, when not 0, is a message found over the destination's
-	// APPENDLIMIT in the middle of its group (unsendableTooBig, without
-	// --skip-unsendable): the mailbox's next try in this run copies the
-	// messages before it and fails with stopErr, naming it. Not saved.
+	// stopUID, when not 0, is a message the destination cannot take,
+	// found so in the middle of its group (over its APPENDLIMIT by the
+	// size of its body, or holding a NUL byte without BINARY; without
+	// --skip-unsendable: stopBefore): the mailbox's next try in this run
+	// copies the messages before it and fails with stopErr, naming it.
+	// Not saved.
 	stopUID uint32
 	stopErr error
 	// skippedIdx and binaryIdx index Skipped and Binary (isSkipped,
@@ -408,9 +410,10 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 			// A message holding a NUL, or over APPENDLIMIT by
 			// the size of its body, met when its turn came
 			// (which may have cost the destination's session),
-			// is recorded now (sent as literal8, or skipped):
-			// the mailbox goes again, over a new connection
-			// when the session ended (above).
+			// is recorded now (sent as literal8, skipped, or
+			// to stop before: stopBefore): the mailbox goes
+			// again, over a new connection when the session
+			// ended (above).
 			prev = r
 			i--
 			continue
@@ -586,8 +589,11 @@ type mailboxTry struct {
 // the size of its body, was met when its turn in an APPEND came (in a
 // MULTIAPPEND the destination's session is aborted), and the state now
 // records it, as one to send as literal8 (a NUL, the destination has
-// BINARY) or as skipped (--skip-unsendable). Each such stop records
-// another UID, so the tries of a mailbox end.
+// BINARY) or as skipped (--skip-unsendable); or, without
+// --skip-unsendable, copyBox.stopUID does (in memory, once a mailbox:
+// stopBefore), for the next try to copy the messages before it and stop
+// there. Each such stop records another UID, so the tries of a mailbox
+// end.
 type retryMailboxError struct {
 	uid uint32
 	why string // what the message is: "holds a NUL byte"
@@ -870,8 +876,8 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 	for i := 0; i < len(meta); i++ {
 		m := meta[i]
 		if m.UID == box.stopUID && box.stopErr != nil {
-			// Found over APPENDLIMIT by its body's size by the
-			// try before (unsendableTooBig).
+			// Found unsendable in the middle of its group by
+			// the try before (stopBefore).
 			big = box.stopErr
 			meta = meta[:i]
 			break
@@ -972,7 +978,7 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 			if errors.Is(err, wire.ErrNUL) && errors.Is(err, session.ErrAborted) && bodies.cur != 0 {
 				// Met in a message's literal (not in an
 				// argument, refused before anything was sent).
-				return unsendableNUL(ap, box, state, path, bodies.cur, hooks, err)
+				return unsendableNUL(ap, box, state, path, bodies.cur, group[0].UID, hooks, err)
 			}
 			if errors.Is(err, commands.ErrTooBig) && notAppended(err) && bodies.cur != 0 {
 				// Over APPENDLIMIT by the size of its literal,
@@ -1028,9 +1034,12 @@ type batchHooks struct {
 // (hooks.skip), is one skipped: the state is saved and a
 // *retryMailboxError returned, for copyAccount to copy the mailbox again
 // over a new connection. Otherwise the error names the UID and the
-// option. A UID already recorded as binary is not tried again (nothing
-// would change).
-func unsendableNUL(ap *appender, box *copyBox, state *copyState, path string, uid uint32, hooks *batchHooks, err error) error {
+// option; when messages came before it in its group (first is the
+// group's first UID), the mailbox is first tried again stopping before
+// it (stopBefore), so that they are copied. A UID already recorded as
+// binary is not tried again (nothing would change).
+func unsendableNUL(ap *appender, box *copyBox, state *copyState, path string, uid, first uint32, hooks *batchHooks, err error) error {
+	const why = "holds a NUL byte"
 	switch {
 	case ap.binary && !box.isBinary(uid):
 		box.Binary = append(box.Binary, uid)
@@ -1038,14 +1047,14 @@ func unsendableNUL(ap *appender, box *copyBox, state *copyState, path string, ui
 	case !ap.binary && hooks.skip != nil:
 		hooks.skip(uid, "holds a NUL byte, which the destination (without BINARY) cannot take")
 	case ap.binary:
-		return &refusedMessageError{what: fmt.Sprintf("UID %d", uid), err: err}
+		return stopBefore(box, uid, first, why, &refusedMessageError{what: fmt.Sprintf("UID %d", uid), err: err}, err)
 	default:
-		return &refusedMessageError{what: fmt.Sprintf("UID %d", uid), err: fmt.Errorf("it holds a NUL byte, which the destination cannot take without BINARY (--skip-unsendable skips it): %w", err)}
+		return stopBefore(box, uid, first, why, &refusedMessageError{what: fmt.Sprintf("UID %d", uid), err: fmt.Errorf("it holds a NUL byte, which the destination cannot take without BINARY (--skip-unsendable skips it): %w", err)}, err)
 	}
 	if serr := state.save(path); serr != nil {
 		return errors.Join(err, serr)
 	}
-	return &retryMailboxError{uid: uid, why: "holds a NUL byte", err: err}
+	return &retryMailboxError{uid: uid, why: why, err: err}
 }
 
 // unsendableTooBig handles the failure err (wrapping commands.ErrTooBig)
@@ -1062,22 +1071,35 @@ func unsendableNUL(ap *appender, box *copyBox, state *copyState, path string, ui
 // (over a new connection when the session ended). Without it the error
 // names the UID and the option; when messages came before it in its
 // group, the mailbox is first tried again stopping before it
-// (box.stopUID), so that they are copied, as they are when RFC822.SIZE
+// (stopBefore), so that they are copied, as they are when RFC822.SIZE
 // tells.
 func unsendableTooBig(ap *appender, box *copyBox, state *copyState, path string, uid, first uint32, hooks *batchHooks, err error) error {
 	if hooks.skip == nil {
-		named := &refusedMessageError{what: fmt.Sprintf("UID %d", uid), err: fmt.Errorf("over the destination's APPENDLIMIT of %d by the size of its body, though not by its RFC822.SIZE (--skip-unsendable skips it): %w", ap.limit, err)}
-		if uid == first || box.stopUID != 0 {
-			return named
-		}
-		box.stopUID, box.stopErr = uid, named
-		return &retryMailboxError{uid: uid, why: "is over the destination's APPENDLIMIT", err: err}
+		return stopBefore(box, uid, first, "is over the destination's APPENDLIMIT", &refusedMessageError{what: fmt.Sprintf("UID %d", uid), err: fmt.Errorf("over the destination's APPENDLIMIT of %d by the size of its body, though not by its RFC822.SIZE (--skip-unsendable skips it): %w", ap.limit, err)}, err)
 	}
 	hooks.skip(uid, fmt.Sprintf("is over the destination's APPENDLIMIT of %d by the size of its body (its RFC822.SIZE said less)", ap.limit))
 	if serr := state.save(path); serr != nil {
 		return errors.Join(err, serr)
 	}
 	return &retryMailboxError{uid: uid, why: "is over the destination's APPENDLIMIT", err: err}
+}
+
+// stopBefore ends a mailbox's copy at the message of source UID uid,
+// found unsendable (why says why) when its turn in an APPEND came, in a
+// group whose first message is first: named is the error that names it.
+// Met mid-MULTIAPPEND, the failure abandoned the whole group, so the
+// messages before it were not copied either, at any run. When it was
+// not the group's first, box.stopUID and box.stopErr record it (in
+// memory) and a *retryMailboxError (err its cause) is returned: the
+// mailbox's next try copies the messages before it and then fails with
+// named (copyBatch). Otherwise, or when this try was already such a
+// retry, named is returned.
+func stopBefore(box *copyBox, uid, first uint32, why string, named, err error) error {
+	if uid == first || box.stopUID != 0 {
+		return named
+	}
+	box.stopUID, box.stopErr = uid, named
+	return &retryMailboxError{uid: uid, why: why, err: err}
 }
 
 // bodyPuller hands out the bodies of a FETCH one message at a time.
