@@ -124,20 +124,6 @@ func (d *Decoder) Next() (Response, error) {
 	d.name = ""
 	d.tag = d.tag[:0]
 	r, err := d.decode()
-	if err == nil && d.long() {
-		switch r.(type) {
-		case *Search, *Sort, *Thread:
-			// Read without keeping their bytes past the line bound
-			// (bounded by MaxNumbers), given up lazily when the buffer
-			// runs low (dropLong): a line buffered whole gave up
-			// nothing, and its end, where the line's length is checked,
-			// failed with wire.ErrLineTooLong (CI of stop 43:
-			// TestLongAnswersDovecot, a THREAD of 118 KB under a 64 KiB
-			// bound). Its bytes are given up here, as VANISHED's are.
-			t.Drop()
-			t.Keep()
-		}
-	}
 	if err == nil {
 		if err = t.CRLF(); err == nil {
 			// A value takes at most about 24 times its bytes on the wire:
