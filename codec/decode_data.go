@@ -5,6 +5,7 @@ package codec
 import (
 	"bytes"
 	"errors"
+	"math"
 
 	"github.com/imapkit/imapkit/wire"
 )
@@ -235,7 +236,7 @@ func (d *Decoder) numbers(dst []uint32) ([]uint32, uint64, error) {
 		dst = nil // grow checks the bound only when the slice is full
 	}
 	for {
-		if t.Buffered() < 32 {
+		if t.Offset() > d.dropAt {
 			d.dropLong()
 		}
 		// Fast path: " 123" already buffered.
@@ -321,13 +322,19 @@ func grow[T any](s []T, limit int) ([]T, bool) {
 // dropLong reads a long SEARCH, SORT or THREAD response on without
 // keeping its bytes (see dropAfter): its numbers are converted as they
 // come, and its line may be longer than MaxLineLength, the bound on its
-// numbers taking that one's place. It acts where the buffered bytes run
-// out (its callers test Buffered, inlined, before calling it), once per
-// buffer refill at most.
+// numbers taking that one's place. Its callers call it (testing dropAt,
+// inlined) as soon as the response is long, once per response: the
+// tokenizer then gives up what was read each time its buffer needs room,
+// where the line's length is checked, and in the SkipLine after an
+// error. It was called only where the buffered bytes ran out: a line
+// already buffered whole (a slow reader behind a fast server) never was,
+// and when it failed (past MaxNumbers, a number 0) the SkipLine after it
+// counted the whole line against the bound, ErrOutOfStep, where the same
+// line read in pieces was skipped in step
+// (TestReview44LLongAnswerErrorBuffered).
 func (d *Decoder) dropLong() {
-	if d.t.Buffered() < 32 && d.long() {
-		d.t.Drop()
-	}
+	d.t.Drop()
+	d.dropAt = math.MaxInt64
 }
 
 // long reports whether the response being decoded has read past dropAfter
@@ -346,10 +353,11 @@ func (d *Decoder) tooMany(limit int) error {
 
 // giveUpLong gives up the bytes a long response read without keeping
 // them (Drop, then Keep: MaxLineLength counts from here), before its
-// line's end. dropLong gives them up lazily, when the buffer runs low: a
-// line buffered whole gave up nothing, and its end, where the line's
-// length is checked, failed with wire.ErrLineTooLong (CI of stop 43:
-// TestLongAnswersDovecot, a THREAD of 118 KB under a 64 KiB bound).
+// line's end, where the line's length is checked: a long set read whole
+// by seqSet (VANISHED), and a SEARCH, SORT or THREAD answer (CI of stop
+// 43: TestLongAnswersDovecot, a THREAD of 118 KB under a 64 KiB bound,
+// buffered whole, failed with wire.ErrLineTooLong when dropLong acted
+// only where the buffered bytes ran out).
 func (d *Decoder) giveUpLong() {
 	if d.long() {
 		d.t.Drop()
@@ -567,7 +575,7 @@ func (d *Decoder) threadList() (*ThreadNode, error) {
 	}
 	var root, cur *ThreadNode
 	for {
-		if t.Buffered() < 32 {
+		if t.Offset() > d.dropAt {
 			d.dropLong()
 		}
 		if err := d.skipSpaces(); err != nil {

@@ -85,6 +85,10 @@ type Decoder struct {
 	name   string // the name of the response being decoded, for errors
 	tag    []byte // the tag of the response being decoded, for errors
 	off    int64  // the stream offset where the response being decoded began
+	// dropAt is the stream offset past which a SEARCH, SORT or THREAD
+	// response being decoded is long and gives up its bytes (dropLong);
+	// math.MaxInt64 once it did.
+	dropAt int64
 
 	maxNumbers int // DecoderOptions.MaxNumbers, resolved (math.MaxInt: none)
 	nodes      int // the nodes of the THREAD response being decoded

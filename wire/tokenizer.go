@@ -1599,6 +1599,13 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool) error {
 			return err
 		}
 	}
+	if t.dropping {
+		// What was consumed since Drop stops counting toward
+		// MaxLineLength (Drop's doc), but is given up only when the
+		// buffer needs room or a read checks the bound: a line
+		// buffered whole gave up nothing, and was counted here whole.
+		t.giveUpConsumed()
+	}
 	// A status response's or continuation request's line has no literal:
 	// decide from its head (its first two words), which stays in the
 	// buffer at lineStart until it is decided, whatever the reads' sizes.
@@ -1779,7 +1786,8 @@ func (t *Tokenizer) LineRoom() int { return max(t.maxLine-(t.r-t.lineStart), 0) 
 // buffer needs room: for a caller that converts what it reads as it goes (the numbers
 // of a SEARCH or SORT response) and keeps none of the line's bytes. The
 // bytes given up stop counting toward MaxLineLength, which bounds what one
-// line keeps in memory, and their room in the buffer is reused, so a line
+// line keeps in memory (a SkipLine after Drop counts only the rest of the
+// line), and their room in the buffer is reused, so a line
 // longer than MaxLineLength is read in a buffer that does not grow; the
 // caller's own bound on what it keeps takes the line limit's place. From
 // Drop to the end of the line, a slice borrowed from it (Token's too) is
