@@ -325,13 +325,19 @@ func (t *Tokenizer) ForwardLine(w io.Writer) error { return t.skipLine(w, false)
 // non-synchronizing literals are read and dropped; a synchronizing
 // literal's header ends the command (the client waits for a "+" that the
 // refusal replaces: no body follows), as in RefuseLiteral. Pieces of a
-// line of more than MaxLineTokens tokens are read on to its end. For a
-// line that does not tokenize, use RefuseLine.
+// line of more than MaxLineTokens tokens are read on to its end, each
+// given up once dropped (MaxLineLength bounds a piece, not the command).
+// For a line that does not tokenize, use RefuseLine.
 func (t *Tokenizer) RefuseCommand(line []Token) error {
 	for {
 		if _, err := t.Forward(io.Discard); err != nil {
 			return err
 		}
+		// Dropped, so given up: a command of many pieces was kept
+		// whole, and one longer than MaxLineLength failed with
+		// ErrLineTooLong, stuck mid-line, instead of being refused.
+		t.Drop()
+		t.Keep()
 		var last Token
 		if len(line) > 0 {
 			last = line[len(line)-1]
