@@ -102,7 +102,7 @@ type Code struct {
 	Kind CodeKind
 	Name Bytes // as sent
 
-	Num         uint64  // UIDNEXT, UIDVALIDITY, UNSEEN, HIGHESTMODSEQ; METADATA MAXSIZE and LONGENTRIES
+	Num         uint64  // UIDNEXT, UIDVALIDITY, UNSEEN (nz-numbers of 32 bits), HIGHESTMODSEQ; METADATA MAXSIZE and LONGENTRIES
 	Caps        []Bytes // CAPABILITY
 	Flags       []Bytes // PERMANENTFLAGS
 	Charsets    []Bytes // BADCHARSET

@@ -1,6 +1,10 @@
 package codec
 
-import "github.com/imapkit/imapkit/wire"
+import (
+	"fmt"
+
+	"github.com/imapkit/imapkit/wire"
+)
 
 // respCode decodes "[" code "]". The Code is the decoder's flyweight.
 func (d *Decoder) respCode() (*Code, error) {
@@ -69,11 +73,22 @@ func (d *Decoder) respCode() (*Code, error) {
 		if err := t.SP(); err != nil {
 			return nil, err
 		}
+		// nz-numbers of 32 bits (RFC 3501, 9051): a 0, or a number
+		// past 32 bits (which commands cut to 0, "unknown", without a
+		// word), is refused as any code that does not parse is:
+		// respText makes it text. But a UIDNEXT past 32 bits is kept
+		// (Zoho predicts one: the quirk table), for commands to take
+		// as unknown.
 		if c.Num, err = t.Number(); err != nil {
 			return nil, err
 		}
-		if c.Kind == CodeUIDValidity && c.Num == 0 {
+		switch {
+		case c.Num == 0 && c.Kind == CodeUIDValidity:
 			return nil, errUIDValidityZero
+		case c.Num == 0:
+			return nil, errSyntax(c.Kind.String() + " 0 (an nz-number)")
+		case c.Num > 1<<32-1 && c.Kind != CodeUIDNext:
+			return nil, errSyntax(fmt.Sprintf("%s %d overflows 32 bits", c.Kind, c.Num))
 		}
 	case CodeHighestModSeq:
 		if err := t.SP(); err != nil {

@@ -182,6 +182,18 @@ func (d *Decoder) statusDataResp() (Response, error) {
 			r.Items |= item
 			return err
 		}
+		// UIDNEXT and UIDVALIDITY are nz-numbers (RFC 3501, 9051): a
+		// 0 (commands' "unknown", reported as known) fails the
+		// response as a number past 32 bits does.
+		nz := func(item StatusItem, p *uint32, what string) error {
+			if err := num(item, p); err != nil {
+				return err
+			}
+			if *p == 0 {
+				return errSyntax("STATUS " + what + " 0 (an nz-number)")
+			}
+			return nil
+		}
 		num64 := func(item StatusItem, p *uint64) error {
 			n, err := t.Number()
 			*p = n
@@ -194,9 +206,9 @@ func (d *Decoder) statusDataResp() (Response, error) {
 		case eqFold(name, "RECENT"):
 			return num(StatusRecent, &r.Recent)
 		case eqFold(name, "UIDNEXT"):
-			return num(StatusUIDNext, &r.UIDNext)
+			return nz(StatusUIDNext, &r.UIDNext, "UIDNEXT")
 		case eqFold(name, "UIDVALIDITY"):
-			return num(StatusUIDValidity, &r.UIDValidity)
+			return nz(StatusUIDValidity, &r.UIDValidity, "UIDVALIDITY")
 		case eqFold(name, "UNSEEN"):
 			return num(StatusUnseen, &r.Unseen)
 		case eqFold(name, "DELETED"):
