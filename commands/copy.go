@@ -22,16 +22,22 @@ import (
 // COPYUID was dropped leaves the other parts' UIDs as they were. The UIDs
 // of a part that succeeded without a COPYUID (none sent, one dropped, or
 // one past MaxResultBytes) are not in Src: the result claims no mapping
-// for them, though they were copied.
+// for them, though they were copied; Unmapped holds them.
 type CopyResult struct {
 	UIDValidity uint32
 	Src, Dst    codec.SeqSet
-	// unmapped holds the source UIDs that parts which succeeded copied
-	// without a COPYUID kept for them (the part's whole set: RFC 4315
-	// gives a server that sends none no way to say it copied less), and
-	// those of parts whose COPYUID a later part's new UIDVALIDITY made
-	// stale. Move's fallback removes them as it does Src (copied).
-	unmapped codec.SeqSet
+	// Unmapped holds the source UIDs copied (or moved) without a
+	// mapping, in ascending order: those of the parts of a copy sent in
+	// parts (Client.SetMaxSetLength) that succeeded without a usable
+	// COPYUID (none sent, [UIDNOTSTICKY], one the codec drops, one past
+	// MaxResultBytes; the part's whole set, as RFC 4315 gives a server
+	// that sends none no way to say it copied less), and those of the
+	// parts whose COPYUID a later part's new UIDVALIDITY made stale. They
+	// are never in Src: Pairs and DstOf do not name them. Empty when
+	// every part's COPYUID was kept. (A result is nil when no part had
+	// one: then every UID copied is unmapped.) Move's fallback removes
+	// them from the source with those of Src.
+	Unmapped codec.SeqSet
 }
 
 // Valid reports whether Src and Dst can be paired: they hold the same
@@ -183,7 +189,8 @@ func (e *MoveIncompleteError) Unwrap() error { return partlyDone(e.Err) }
 // empty set sends nothing and returns an empty result. A set too long for
 // one command line is sent in parts (Client.SetMaxSetLength), whose
 // COPYUIDs are joined; the UIDs of a part that succeeded without a
-// usable COPYUID are copied but have no mapping in the result. COPYUIDs
+// usable COPYUID are copied but have no mapping in the result
+// (CopyResult.Unmapped holds them). COPYUIDs
 // past the session's MaxResultBytes (8 bytes a range: only a hostile
 // server gets there) are dropped, and the result comes with a
 // *session.ResultTooLargeError: everything was copied.
@@ -210,7 +217,10 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 	var (
 		mu       sync.Mutex
 		res      *CopyResult
-		unmapped codec.SeqSet // CopyResult.unmapped
+		unmapped codec.SeqSet // CopyResult.Unmapped
+		// mapped[i] says that part i (of a MOVE) had a COPYUID
+		// kept, untagged (OnData) or tagged.
+		mapped   []bool
 		answered bool
 	)
 	b := c.newBound(name)
@@ -235,33 +245,40 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 		return true
 	}
 	run := c.newSplitRun(set, name)
+	mapped = make([]bool, len(run.parts))
+	built := 0 // run builds the parts' commands in order, each once
 	err := run.run(ctx, func(set Set) *session.Command {
 		cmd := &session.Command{
 			Name: name,
 			Args: func(e *wire.Encoder) { c.mailbox(set.encode(e), mailbox) },
 		}
 		if move {
+			i := built
 			cmd.Want = moveWants
 			cmd.OnData = func(r codec.Response) {
 				// COPYUID untagged before the tagged OK (RFC 6851
 				// section 4.3); the EXPUNGE and VANISHED are not kept.
-				if st, ok := r.(*codec.Status); ok {
-					join(st)
+				if st, ok := r.(*codec.Status); ok && join(st) {
+					mu.Lock()
+					mapped[i] = true
+					mu.Unlock()
 				}
 			}
 		}
+		built++
 		return c.target(cmd, &set, mailbox)
 	}, func(i int, r *session.Result) {
 		if r.Status != nil && r.Status.Kind == codec.StatusOK {
 			answered = true
-			if !join(r.Status) && !move {
-				// The part copied its set (its OK says so) with no
-				// COPYUID to name the UIDs: record them, so that
-				// Move's fallback removes what was copied. (A MOVE's
-				// COPYUID may have come untagged; its parts need no
-				// removal.)
+			if !join(r.Status) {
+				// The part copied (or moved) its set, its OK says so,
+				// with no COPYUID kept to name the UIDs (a MOVE's may
+				// have come untagged): record them (Unmapped), so that
+				// Move's fallback removes what was copied.
 				mu.Lock()
-				unmapped.AddRanges(run.parts[i].Nums.Ranges()...)
+				if !mapped[i] {
+					unmapped.AddRanges(run.parts[i].Nums.Ranges()...)
+				}
 				mu.Unlock()
 			}
 		}
@@ -275,7 +292,11 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 		err = b.err()
 	}
 	if res != nil {
-		res.unmapped = unmapped
+		// Ascending, and never in Src: a part's UIDs that a later
+		// part's COPYUID of the same UIDVALIDITY names again (a server
+		// that answers twice for one UID) keep the mapping.
+		unmapped.Remove(res.Src)
+		res.Unmapped = unmapped
 	}
 	return res, err
 }
@@ -389,7 +410,7 @@ func (c *Client) Move(ctx context.Context, set Set, mailbox string) (*CopyResult
 }
 
 // copied returns the UIDs of uids that the COPYUID of cp names as copied,
-// with those of the parts that succeeded without one (cp.unmapped), or
+// with those of the parts that succeeded without one (cp.Unmapped), or
 // uids when the server sent no COPYUID: what Move's fallback removes.
 func copied(uids Set, cp *CopyResult) Set {
 	if cp == nil || cp.Src.IsEmpty() {
@@ -401,7 +422,7 @@ func copied(uids Set, cp *CopyResult) Set {
 	// deaf to the caller's context.
 	notCopied := uids.Nums.Clone()
 	notCopied.Remove(cp.Src)
-	notCopied.Remove(cp.unmapped)
+	notCopied.Remove(cp.Unmapped)
 	out := Set{UID: true, Nums: uids.Nums.Clone()}
 	out.Nums.Remove(notCopied)
 	return out
