@@ -190,9 +190,10 @@ func TestSortLongSet(t *testing.T) {
 // *session.ResultTooLargeError though the server stored the flags, and a
 // set split in parts stopped at the first such part. Store now succeeds,
 // and counts the responses it left out (StoreResult.Dropped); every part
-// is sent.
+// is sent. 240,000 messages: the bound keeps 190,650 of them (300,000
+// until stop 44: more decoding under -race for the same bound crossed).
 func TestStoreLargeAnswer(t *testing.T) {
-	const n = 300000
+	const n = 240000
 	// Each answer is made a line at a time as it is written (10 MB each,
 	// built whole and copied, cost more under -race than reading them).
 	c, _, sent := selectedServerStream(t, nil, "IMAP4rev1", n+10000, func(cmd string) io.Reader {
@@ -218,7 +219,7 @@ func TestStoreLargeAnswer(t *testing.T) {
 		})
 	})
 	// Its own deadline, not selectedServer's 20 s for the whole test: the
-	// three STOREs of over 300,000 answers each take 11 s with -race on an
+	// three STOREs of over 300,000 answers each took 11 s with -race on an
 	// idle machine, and passed 20 s under load ("UIDs in parts: context
 	// deadline exceeded"). It only keeps a hang from lasting.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -229,6 +230,7 @@ func TestStoreLargeAnswer(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
+		t.Logf("%s: %d messages kept, %d dropped", name, len(res.Messages), res.Dropped)
 		if res.Dropped == 0 || len(res.Messages)+res.Dropped != want {
 			t.Fatalf("%s: %d messages and %d dropped; want %d in all, some dropped", name, len(res.Messages), res.Dropped, want)
 		}
@@ -240,8 +242,8 @@ func TestStoreLargeAnswer(t *testing.T) {
 		return len(res.Messages)
 	}
 	whole := check("1:*", commands.SeqRange(1, 0), n)
-	// 1:300000 and 5,000 scattered numbers after it: parts of 8,000
-	// bytes, the first with 300,000 messages.
+	// 1:240000 and 5,000 scattered numbers after it: parts of 8,000
+	// bytes, the first with 240,000 messages.
 	var set codec.SeqSet
 	set.AddRange(1, n)
 	for i := uint32(0); i < 5000; i++ {
