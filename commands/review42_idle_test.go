@@ -18,43 +18,22 @@ import (
 // says so. It returns what onEvent got, as text.
 func review42IdleEvents(t *testing.T, restart time.Duration, doneLines func(tag string) []string, stop func(r codec.Response) bool) []string {
 	t.Helper()
-	c := hostileClient(t, func(c *hostile.Conn) error {
-		c.PreAuth("IMAP4rev1 IDLE")
-		idles := 0
-		for {
-			cmd, err := c.ReadCommand()
-			if err != nil {
-				return err
-			}
-			switch cmd.Name {
-			case "SELECT", "EXAMINE":
-				c.Lines("* 3 EXISTS", cmd.Tag+" OK [READ-WRITE] done")
-			case "IDLE":
-				idles++
-				c.Continue("idling")
-				if idles == 1 {
-					c.Line("* 4 EXISTS")
-				}
-				if _, err := c.ReadLine(); err != nil { // DONE
-					return err
-				}
-				if idles == 1 {
-					c.WriteString(strings.Join(doneLines(cmd.Tag), "\r\n") + "\r\n")
-				} else {
-					c.Line(cmd.Tag + " OK IDLE terminated")
-				}
-			default:
-				if err := c.Answer(cmd); err != nil {
-					return err
-				}
-			}
+	idles := 0
+	on := handlers{"IDLE": func(c *hostile.Conn, cmd *hostile.Command) error {
+		idles++
+		c.Continue("idling")
+		if idles == 1 {
+			c.Line("* 4 EXISTS")
 		}
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
+		if _, err := c.ReadLine(); err != nil { // DONE
+			return err
+		}
+		if idles == 1 {
+			return c.WriteString(strings.Join(doneLines(cmd.Tag), "\r\n") + "\r\n")
+		}
+		return c.Line(cmd.Tag + " OK IDLE terminated")
+	}}
+	ctx, c := fakeClient(t, fakeServer{caps: "IMAP4rev1 IDLE", exists: 3, on: on})
 	var mu sync.Mutex
 	var got []string
 	ictx, icancel := context.WithTimeout(ctx, 1500*time.Millisecond)
@@ -117,36 +96,12 @@ func TestReview42F1AIdleRestartGapGuard(t *testing.T) {
 // and a caller that watches with Idle alone missed the new mail.
 func TestReview42F1AIdleOtherCommandGap(t *testing.T) {
 	for i := 0; i < 5; i++ {
-		c := hostileClient(t, func(c *hostile.Conn) error {
-			c.PreAuth("IMAP4rev1 IDLE")
-			for {
-				cmd, err := c.ReadCommand()
-				if err != nil {
-					return err
-				}
-				switch cmd.Name {
-				case "SELECT":
-					c.Lines("* 3 EXISTS", cmd.Tag+" OK [READ-WRITE] done")
-				case "IDLE":
-					c.Continue("idling")
-					c.Line("* 3 RECENT")
-					if _, err := c.ReadLine(); err != nil { // DONE
-						return err
-					}
-					c.Line(cmd.Tag + " OK IDLE terminated")
-				case "CHECK":
-					c.WriteString(cmd.Tag + " OK done\r\n* 4 EXISTS\r\n")
-				default:
-					if err := c.Answer(cmd); err != nil {
-						return err
-					}
-				}
-			}
-		})
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		if _, err := c.Select(ctx, "INBOX", nil); err != nil {
-			t.Fatal(err)
-		}
+		ctx, c := fakeClient(t, fakeServer{caps: "IMAP4rev1 IDLE", exists: 3, on: handlers{
+			"IDLE": idleAnswer("* 3 RECENT"),
+			"CHECK": func(c *hostile.Conn, cmd *hostile.Command) error {
+				return c.WriteString(cmd.Tag + " OK done\r\n* 4 EXISTS\r\n")
+			},
+		}})
 		got := make(chan uint32, 10)
 		ictx, icancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
@@ -175,7 +130,6 @@ func TestReview42F1AIdleOtherCommandGap(t *testing.T) {
 		}
 		icancel()
 		<-done
-		cancel()
 		if n != 4 {
 			t.Fatalf("run %d: onEvent never got the EXISTS sent right after the other goroutine's CHECK", i)
 		}

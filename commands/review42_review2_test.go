@@ -1,7 +1,6 @@
 package commands_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -26,36 +25,15 @@ func TestReview42SBIdlePollTakesLaterFirst(t *testing.T) {
 	bad := 0
 	const runs = 10
 	for i := 0; i < runs; i++ {
-		c := hostileClient(t, func(hc *hostile.Conn) error {
-			hc.PreAuth("IMAP4rev1")
-			noops := 0
-			for {
-				cmd, err := hc.ReadCommand()
-				if err != nil {
-					return err
+		noops := 0
+		ctx, c := fakeClient(t, fakeServer{caps: "IMAP4rev1", exists: 5, on: handlers{
+			"NOOP": func(hc *hostile.Conn, cmd *hostile.Command) error {
+				if noops++; noops == 1 {
+					return hc.WriteString("* 3 FETCH (FLAGS (\\Seen))\r\n" + cmd.Tag + " OK done\r\n* 3 FETCH (FLAGS ())\r\n")
 				}
-				switch cmd.Name {
-				case "SELECT":
-					hc.Lines("* 5 EXISTS", cmd.Tag+" OK [READ-WRITE] done")
-				case "NOOP":
-					noops++
-					if noops == 1 {
-						hc.WriteString("* 3 FETCH (FLAGS (\\Seen))\r\n" + cmd.Tag + " OK done\r\n* 3 FETCH (FLAGS ())\r\n")
-					} else {
-						hc.Line(cmd.Tag + " OK done")
-					}
-				default:
-					if err := hc.Answer(cmd); err != nil {
-						return err
-					}
-				}
-			}
-		})
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		if _, err := c.Select(ctx, "INBOX", nil); err != nil {
-			cancel()
-			t.Fatal(err)
-		}
+				return hc.Line(cmd.Tag + " OK done")
+			},
+		}})
 		var got []string
 		err := c.Idle(ctx, &commands.IdleOptions{PollInterval: 20 * time.Millisecond}, func(r codec.Response) bool {
 			if f, ok := r.(*codec.Fetch); ok {
@@ -63,7 +41,6 @@ func TestReview42SBIdlePollTakesLaterFirst(t *testing.T) {
 			}
 			return len(got) < 2
 		})
-		cancel()
 		if err != nil {
 			t.Fatalf("Idle: %v", err)
 		}
@@ -85,38 +62,15 @@ func TestReview42SBIdlePollTakesLaterFirst(t *testing.T) {
 // which onEvent cannot tell from one of the mailbox it watches. The doc
 // says "the events up to the change having gone to onEvent".
 func TestReview42SCIdleHandsOtherMailboxEvents(t *testing.T) {
-	c := hostileClient(t, func(hc *hostile.Conn) error {
-		hc.PreAuth("IMAP4rev1 IDLE")
-		for {
-			cmd, err := hc.ReadCommand()
-			if err != nil {
-				return err
+	ctx, c := fakeClient(t, fakeServer{caps: "IMAP4rev1 IDLE", exists: 5, on: handlers{
+		"SELECT": func(hc *hostile.Conn, cmd *hostile.Command) error {
+			if strings.Contains(cmd.Args, "Other") {
+				return hc.WriteString("* 3 EXISTS\r\n" + cmd.Tag + " OK [READ-WRITE] done\r\n* 1 FETCH (FLAGS (\\Deleted))\r\n")
 			}
-			switch cmd.Name {
-			case "SELECT":
-				if strings.Contains(cmd.Args, "Other") {
-					hc.WriteString("* 3 EXISTS\r\n" + cmd.Tag + " OK [READ-WRITE] done\r\n* 1 FETCH (FLAGS (\\Deleted))\r\n")
-				} else {
-					hc.Lines("* 5 EXISTS", cmd.Tag+" OK [READ-WRITE] done")
-				}
-			case "IDLE":
-				hc.Line("+ idling")
-				if _, err := hc.ReadLine(); err != nil {
-					return err
-				}
-				hc.Line(cmd.Tag + " OK IDLE terminated")
-			default:
-				if err := hc.Answer(cmd); err != nil {
-					return err
-				}
-			}
-		}
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
+			return hc.Lines("* 5 EXISTS", cmd.Tag+" OK [READ-WRITE] done")
+		},
+		"IDLE": idleAnswer(),
+	}})
 	var got []codec.Response
 	done := make(chan error, 1)
 	go func() {

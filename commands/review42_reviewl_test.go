@@ -19,44 +19,30 @@ import (
 // was called (and had to wait its turn: it works on sequence numbers). It
 // returns the command lines the server got after the NOOP and do's error.
 func r42lQueuedBehindExpunge(t *testing.T, caps string, do func(ctx context.Context, c *commands.Client) error) ([]string, error) {
+	sort2 := func(hc *hostile.Conn, cmd *hostile.Command) error { return hc.Lines("* SORT 2", cmd.Tag+" OK done") }
 	var mu sync.Mutex
 	var after []string
 	noopSeen := false
-	c := hostileClient(t, func(hc *hostile.Conn) error {
-		hc.PreAuth(caps)
-		for {
-			cmd, err := hc.ReadCommand()
-			if err != nil {
-				return err
-			}
-			mu.Lock()
-			if noopSeen {
-				after = append(after, cmd.Name+" "+cmd.Args)
-			}
-			mu.Unlock()
-			switch cmd.Name {
-			case "SELECT":
-				hc.Lines("* 5 EXISTS", "* OK [UIDVALIDITY 7] x", cmd.Tag+" OK [READ-WRITE] done")
-			case "NOOP":
-				mu.Lock()
-				noopSeen = true
-				mu.Unlock()
-				hc.Sleep(300 * time.Millisecond) // the other command is queued meanwhile
-				hc.Lines("* 1 EXPUNGE", cmd.Tag+" OK done")
-			case "SORT", "UID SORT":
-				hc.Lines("* SORT 2", cmd.Tag+" OK done")
-			default:
-				if err := hc.Answer(cmd); err != nil {
-					return err
-				}
-			}
+	ctx, c := fakeClient(t, fakeServer{caps: caps, each: func(cmd *hostile.Command) {
+		mu.Lock()
+		if noopSeen {
+			after = append(after, cmd.Name+" "+cmd.Args)
 		}
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
+		mu.Unlock()
+	}, on: handlers{
+		"SELECT": func(hc *hostile.Conn, cmd *hostile.Command) error {
+			return hc.Lines("* 5 EXISTS", "* OK [UIDVALIDITY 7] x", cmd.Tag+" OK [READ-WRITE] done")
+		},
+		"NOOP": func(hc *hostile.Conn, cmd *hostile.Command) error {
+			mu.Lock()
+			noopSeen = true
+			mu.Unlock()
+			hc.Sleep(300 * time.Millisecond) // the other command is queued meanwhile
+			return hc.Lines("* 1 EXPUNGE", cmd.Tag+" OK done")
+		},
+		"SORT":     sort2,
+		"UID SORT": sort2,
+	}})
 	noop := make(chan error, 1)
 	go func() { noop <- c.Noop(ctx) }()
 	time.Sleep(100 * time.Millisecond) // the NOOP is in flight
@@ -125,52 +111,16 @@ func TestReview42LDSortSeqSetNotChecked(t *testing.T) {
 // 9d74fc2 it went to the session's stream.
 func TestReview42LAIdleCatchDropsAtEnd(t *testing.T) {
 	release := make(chan struct{})
-	conn, srv := hostile.Pipe(func(c *hostile.Conn) error {
-		c.PreAuth("IMAP4rev1 IDLE")
-		for {
-			cmd, err := c.ReadCommand()
-			if err != nil {
-				return err
-			}
-			switch cmd.Name {
-			case "SELECT":
-				c.Lines("* 3 EXISTS", cmd.Tag+" OK [READ-WRITE] done")
-			case "IDLE":
-				c.Continue("idling")
-				c.Line("* 3 RECENT")
-				if _, err := c.ReadLine(); err != nil { // DONE
-					return err
-				}
-				c.Line(cmd.Tag + " OK IDLE terminated")
-			case "CHECK":
-				// Another client's flag change, during the CHECK.
-				c.Line("* 2 FETCH (FLAGS (\\Flagged))")
-				<-release
-				c.Line(cmd.Tag + " OK done")
-			default:
-				if err := c.Answer(cmd); err != nil {
-					return err
-				}
-			}
-		}
-	})
-	var mu sync.Mutex
-	var unsolicited []codec.Response
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	s, err := session.Open(ctx, conn, &session.Options{OnUnsolicited: func(r codec.Response) {
-		mu.Lock()
-		unsolicited = append(unsolicited, r)
-		mu.Unlock()
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { s.Close(); srv.Close() }()
-	c := commands.New(s)
-	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
+	var unsolicited responseLog
+	ctx, _, c := fakeSession(t, fakeServer{caps: "IMAP4rev1 IDLE", exists: 3, on: handlers{
+		"IDLE": idleAnswer("* 3 RECENT"),
+		"CHECK": func(c *hostile.Conn, cmd *hostile.Command) error {
+			// Another client's flag change, during the CHECK.
+			c.Line("* 2 FETCH (FLAGS (\\Flagged))")
+			<-release
+			return c.Line(cmd.Tag + " OK done")
+		},
+	}}, &session.Options{OnUnsolicited: unsolicited.add})
 	ictx, icancel := context.WithCancel(ctx)
 	defer icancel()
 	events := make(chan codec.Response, 10)
@@ -205,14 +155,7 @@ func TestReview42LAIdleCatchDropsAtEnd(t *testing.T) {
 			seen = true
 		}
 	}
-	mu.Lock()
-	for _, r := range unsolicited {
-		if _, ok := r.(*codec.Fetch); ok {
-			seen = true
-		}
-	}
-	mu.Unlock()
-	if len(c.Response("FETCH")) > 0 {
+	if unsolicited.hasFetch() || len(c.Response("FETCH")) > 0 {
 		seen = true
 	}
 	if !seen {
@@ -231,64 +174,30 @@ func TestReview42LAIdleCatchDropsAtEnd(t *testing.T) {
 // OnUnsolicited).
 func TestReview42LBIdlePollCaughtLostOnCancel(t *testing.T) {
 	release := make(chan struct{})
-	conn, srv := hostile.Pipe(func(c *hostile.Conn) error {
-		c.PreAuth("IMAP4rev1")
-		noops := 0
-		for {
-			cmd, err := c.ReadCommand()
-			if err != nil {
-				return err
+	defer close(release) // before the server is closed (a Cleanup)
+	noops := 0
+	var unsolicited responseLog
+	ctx, s, c := fakeSession(t, fakeServer{caps: "IMAP4rev1", exists: 3, on: handlers{
+		"NOOP": func(c *hostile.Conn, cmd *hostile.Command) error {
+			noops++
+			if noops > 1 {
+				<-release
+				return c.Line(cmd.Tag + " OK done")
 			}
-			switch cmd.Name {
-			case "SELECT":
-				c.Lines("* 3 EXISTS", cmd.Tag+" OK [READ-WRITE] done")
-			case "NOOP":
-				noops++
-				switch noops {
-				case 1:
-					c.Line(cmd.Tag + " OK done")
-					time.Sleep(50 * time.Millisecond)
-					// Between two polls: another client's flag change.
-					c.Line("* 2 FETCH (FLAGS (\\Flagged))")
-				default:
-					<-release
-					c.Line(cmd.Tag + " OK done")
-				}
-			default:
-				if err := c.Answer(cmd); err != nil {
-					return err
-				}
-			}
-		}
-	})
-	var mu sync.Mutex
-	var unsolicited []codec.Response
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	s, err := session.Open(ctx, conn, &session.Options{OnUnsolicited: func(r codec.Response) {
-		mu.Lock()
-		unsolicited = append(unsolicited, r)
-		mu.Unlock()
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { s.Close(); srv.Close() }()
-	defer close(release) // before the server is closed
-	c := commands.New(s)
-	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
+			c.Line(cmd.Tag + " OK done")
+			time.Sleep(50 * time.Millisecond)
+			// Between two polls: another client's flag change.
+			return c.Line("* 2 FETCH (FLAGS (\\Flagged))")
+		},
+	}}, &session.Options{OnUnsolicited: unsolicited.add})
 	ca := s.Catch()
 	defer ca.Stop()
 	ictx, icancel := context.WithCancel(ctx)
-	var events []codec.Response
+	var events responseLog
 	done := make(chan error, 1)
 	go func() {
 		done <- c.Idle(ictx, &commands.IdleOptions{PollInterval: 200 * time.Millisecond, Catch: ca}, func(r codec.Response) bool {
-			mu.Lock()
-			events = append(events, r)
-			mu.Unlock()
+			events.add(r)
 			return true
 		})
 	}()
@@ -297,18 +206,7 @@ func TestReview42LBIdlePollCaughtLostOnCancel(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	icancel()
 	<-done
-	left, _ := ca.Take()
-	seen := len(left) > 0
-	mu.Lock()
-	for _, l := range [][]codec.Response{events, unsolicited} {
-		for _, r := range l {
-			if _, ok := r.(*codec.Fetch); ok {
-				seen = true
-			}
-		}
-	}
-	mu.Unlock()
-	if !seen {
+	if left, _ := ca.Take(); len(left) == 0 && !events.hasFetch() && !unsolicited.hasFetch() {
 		t.Fatal("the '* 2 FETCH (FLAGS (\\Flagged))' sent between two polls reached neither onEvent, nor OnUnsolicited, nor stayed in the caller's Catch: idlePoll took it and returned without handing it on")
 	}
 }
@@ -322,31 +220,12 @@ func TestReview42LBIdlePollCaughtLostOnCancel(t *testing.T) {
 // right, before. The counter (session.Renumbered) cannot tell; the check
 // needs the lowest number expunged since the mark (VANISHED aside).
 func TestReview42LEStoreRefusedByHigherExpunge(t *testing.T) {
-	c := hostileClient(t, func(hc *hostile.Conn) error {
-		hc.PreAuth("IMAP4rev1")
-		for {
-			cmd, err := hc.ReadCommand()
-			if err != nil {
-				return err
-			}
-			switch cmd.Name {
-			case "SELECT":
-				hc.Lines("* 10 EXISTS", cmd.Tag+" OK [READ-WRITE] done")
-			case "NOOP":
-				hc.Sleep(300 * time.Millisecond) // the Store is queued meanwhile
-				hc.Lines("* 10 EXPUNGE", cmd.Tag+" OK done")
-			default:
-				if err := hc.Answer(cmd); err != nil {
-					return err
-				}
-			}
-		}
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
+	ctx, c := fakeClient(t, fakeServer{caps: "IMAP4rev1", exists: 10, on: handlers{
+		"NOOP": func(hc *hostile.Conn, cmd *hostile.Command) error {
+			hc.Sleep(300 * time.Millisecond) // the Store is queued meanwhile
+			return hc.Lines("* 10 EXPUNGE", cmd.Tag+" OK done")
+		},
+	}})
 	noop := make(chan error, 1)
 	go func() { noop <- c.Noop(ctx) }()
 	time.Sleep(100 * time.Millisecond) // the NOOP is in flight
@@ -370,36 +249,18 @@ func TestReview42LEStoreRefusedByHigherExpunge(t *testing.T) {
 func TestReview42LEHigherExpungeSeveralWaiting(t *testing.T) {
 	var mu sync.Mutex
 	var stores []string
-	c := hostileClient(t, func(hc *hostile.Conn) error {
-		hc.PreAuth("IMAP4rev1")
-		for {
-			cmd, err := hc.ReadCommand()
-			if err != nil {
-				return err
-			}
-			switch cmd.Name {
-			case "SELECT":
-				hc.Lines("* 20 EXISTS", cmd.Tag+" OK [READ-WRITE] done")
-			case "NOOP":
-				hc.Sleep(300 * time.Millisecond) // the Stores are queued meanwhile
-				hc.Lines("* 10 EXPUNGE", "* 8 EXPUNGE", cmd.Tag+" OK done")
-			case "STORE":
-				mu.Lock()
-				stores = append(stores, cmd.Args)
-				mu.Unlock()
-				hc.Line(cmd.Tag + " OK done")
-			default:
-				if err := hc.Answer(cmd); err != nil {
-					return err
-				}
-			}
-		}
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
+	ctx, c := fakeClient(t, fakeServer{caps: "IMAP4rev1", exists: 20, on: handlers{
+		"NOOP": func(hc *hostile.Conn, cmd *hostile.Command) error {
+			hc.Sleep(300 * time.Millisecond) // the Stores are queued meanwhile
+			return hc.Lines("* 10 EXPUNGE", "* 8 EXPUNGE", cmd.Tag+" OK done")
+		},
+		"STORE": func(hc *hostile.Conn, cmd *hostile.Command) error {
+			mu.Lock()
+			stores = append(stores, cmd.Args)
+			mu.Unlock()
+			return hc.Line(cmd.Tag + " OK done")
+		},
+	}})
 	noop := make(chan error, 1)
 	go func() { noop <- c.Noop(ctx) }()
 	time.Sleep(100 * time.Millisecond) // the NOOP is in flight
