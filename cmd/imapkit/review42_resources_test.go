@@ -91,23 +91,7 @@ func r42Unquote(s string) string {
 	return s
 }
 
-func (f *r42FakeDst) start(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go f.serve(c)
-		}
-	}()
-	return ln.Addr().String()
-}
+func (f *r42FakeDst) start(t *testing.T) string { return serveTCP(t, f.serve) }
 
 func (f *r42FakeDst) serve(c net.Conn) {
 	defer c.Close()

@@ -27,23 +27,7 @@ type r42rLoginDst struct {
 	logins []string // the passwords tried, in order
 }
 
-func (f *r42rLoginDst) start(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go f.serve(c)
-		}
-	}()
-	return ln.Addr().String()
-}
+func (f *r42rLoginDst) start(t *testing.T) string { return serveTCP(t, f.serve) }
 
 func (f *r42rLoginDst) serve(c net.Conn) {
 	defer c.Close()

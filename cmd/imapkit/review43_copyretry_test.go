@@ -38,23 +38,7 @@ type r43NDst struct {
 	appends []string
 }
 
-func (f *r43NDst) start(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go f.serve(c)
-		}
-	}()
-	return ln.Addr().String()
-}
+func (f *r43NDst) start(t *testing.T) string { return serveTCP(t, f.serve) }
 
 func (f *r43NDst) stored() int {
 	f.mu.Lock()
@@ -236,6 +220,25 @@ func TestReview43NCopyUnrelatedNOStopsAtFirst(t *testing.T) {
 	}
 }
 
+// r43NUnderstated starts the source of the SizeUnderstated tests: its
+// INBOX holds u1, a message of 462 bytes (UID 2) and u3, each with an
+// RFC822.SIZE of half its size; and a MULTIAPPEND destination with an
+// APPENDLIMIT of 300. It returns the source's address, the destination
+// and its address, and a state directory.
+func r43NUnderstated(t *testing.T) (src string, fake *r43NDst, addr, state string) {
+	t.Helper()
+	big := "From: a@example.com\r\nSubject: big\r\nMessage-ID: <big@r43>\r\n\r\n" + strings.Repeat("x", 400) + "\r\n"
+	bodies := []string{r43Body(1, false), big, r43Body(3, false)}
+	srv, err := hostile.Listen(scriptedSourceWith(`(("" "/")) NIL NIL`, []string{`() "/" INBOX`}, map[string][]string{"INBOX": bodies},
+		sourceOpts{size: func(b string) int { return len(b) / 2 }}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	fake = r43NNewDst("IMAP4rev1 LITERAL+ MULTIAPPEND APPENDLIMIT=300", 0, false)
+	return srv.Addr(), fake, fake.start(t), t.TempDir()
+}
+
 // TestReview43NCopySkipUnsendableSizeUnderstated: a source whose RFC822.SIZE is
 // smaller than the BODY[] it sends (a server storing bare LF counts LF
 // line ends, its BODY[] has CRLF; copy itself does not trust
@@ -247,19 +250,9 @@ func TestReview43NCopyUnrelatedNOStopsAtFirst(t *testing.T) {
 // attributed to its message and retried), so the mailbox stops there at
 // every run and u1, u3 are never copied.
 func TestReview43NCopySkipUnsendableSizeUnderstated(t *testing.T) {
-	big := "From: a@example.com\r\nSubject: big\r\nMessage-ID: <big@r43>\r\n\r\n" + strings.Repeat("x", 400) + "\r\n"
-	bodies := []string{r43Body(1, false), big, r43Body(3, false)}
-	src, err := hostile.Listen(scriptedSourceWith(`(("" "/")) NIL NIL`, []string{`() "/" INBOX`}, map[string][]string{"INBOX": bodies},
-		sourceOpts{size: func(b string) int { return len(b) / 2 }}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { src.Close() })
-	fake := r43NNewDst("IMAP4rev1 LITERAL+ MULTIAPPEND APPENDLIMIT=300", 0, false)
-	addr := fake.start(t)
-	state := t.TempDir()
+	src, fake, addr, state := r43NUnderstated(t)
 	for run := 1; run <= 2; run++ {
-		code, _, errs := r43Copy(t, src.Addr(), &fake.r42FakeDst, addr, state, "--skip-unsendable")
+		code, _, errs := r43Copy(t, src, &fake.r42FakeDst, addr, state, "--skip-unsendable")
 		if got := r43NIDs(fake); code != 0 || got != "<u1@r43> <u3@r43>" {
 			t.Errorf("run %d with --skip-unsendable: exit %d, destination %q, stderr %q; want 0, u1 and u3 (UID 2, over APPENDLIMIT, skipped)", run, code, got, errs)
 		}
@@ -272,19 +265,9 @@ func TestReview43NCopySkipUnsendableSizeUnderstated(t *testing.T) {
 // RFC822.SIZE tells the size. Before, the error named no UID and nothing
 // of the group was copied, at every run.
 func TestReview43NCopySizeUnderstatedNamesUID(t *testing.T) {
-	big := "From: a@example.com\r\nSubject: big\r\nMessage-ID: <big@r43>\r\n\r\n" + strings.Repeat("x", 400) + "\r\n"
-	bodies := []string{r43Body(1, false), big, r43Body(3, false)}
-	src, err := hostile.Listen(scriptedSourceWith(`(("" "/")) NIL NIL`, []string{`() "/" INBOX`}, map[string][]string{"INBOX": bodies},
-		sourceOpts{size: func(b string) int { return len(b) / 2 }}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { src.Close() })
-	fake := r43NNewDst("IMAP4rev1 LITERAL+ MULTIAPPEND APPENDLIMIT=300", 0, false)
-	addr := fake.start(t)
-	state := t.TempDir()
+	src, fake, addr, state := r43NUnderstated(t)
 	for run := 1; run <= 2; run++ {
-		code, _, errs := r43Copy(t, src.Addr(), &fake.r42FakeDst, addr, state)
+		code, _, errs := r43Copy(t, src, &fake.r42FakeDst, addr, state)
 		if got := r43NIDs(fake); code != exitNo || got != "<u1@r43>" || !strings.Contains(errs, "UID 2: not appended") || !strings.Contains(errs, "--skip-unsendable") {
 			t.Errorf("run %d: exit %d, destination %q, stderr %q; want 1, u1 copied, and the error naming UID 2 and the option", run, code, got, errs)
 		}
