@@ -22,6 +22,24 @@ import (
 // reaches exactly by doubling), at both edges, by several readers, whole
 // reads and one byte a read.
 func TestReview43LLineAtBound(t *testing.T) {
+	starSP := func(tk *wire.Tokenizer) error {
+		if err := tk.Expect('*'); err != nil {
+			return err
+		}
+		return tk.SP()
+	}
+	nextToCRLF := func(tk *wire.Tokenizer) error {
+		for {
+			tok, err := tk.Next()
+			if err != nil || tok.Kind == wire.KindCRLF {
+				return err
+			}
+		}
+	}
+	appendLine := func(tk *wire.Tokenizer) error {
+		_, err := tk.AppendLine(nil)
+		return err
+	}
 	type reader struct {
 		name string
 		line func(n int) string // a line of n bytes, CRLF not counted
@@ -30,10 +48,7 @@ func TestReview43LLineAtBound(t *testing.T) {
 	pad := func(prefix string, n int) string { return prefix + strings.Repeat("a", n-len(prefix)) }
 	readers := []reader{
 		{"Atom", func(n int) string { return pad("* ", n) }, func(tk *wire.Tokenizer) error {
-			if err := tk.Expect('*'); err != nil {
-				return err
-			}
-			if err := tk.SP(); err != nil {
+			if err := starSP(tk); err != nil {
 				return err
 			}
 			if _, err := tk.Atom(); err != nil {
@@ -58,10 +73,7 @@ func TestReview43LLineAtBound(t *testing.T) {
 			return tk.CRLF()
 		}},
 		{"Quoted", func(n int) string { return pad("* \"", n-1) + "\"" }, func(tk *wire.Tokenizer) error {
-			if err := tk.Expect('*'); err != nil {
-				return err
-			}
-			if err := tk.SP(); err != nil {
+			if err := starSP(tk); err != nil {
 				return err
 			}
 			if _, err := tk.Quoted(); err != nil {
@@ -69,26 +81,10 @@ func TestReview43LLineAtBound(t *testing.T) {
 			}
 			return tk.CRLF()
 		}},
-		{"Next", func(n int) string { return pad("* ", n) }, func(tk *wire.Tokenizer) error {
-			for {
-				tok, err := tk.Next()
-				if err != nil {
-					return err
-				}
-				if tok.Kind == wire.KindCRLF {
-					return nil
-				}
-			}
-		}},
-		{"AppendLine", func(n int) string { return pad("* ", n) }, func(tk *wire.Tokenizer) error {
-			_, err := tk.AppendLine(nil)
-			return err
-		}},
+		{"Next", func(n int) string { return pad("* ", n) }, nextToCRLF},
+		{"AppendLine", func(n int) string { return pad("* ", n) }, appendLine},
 		{"Rest", func(n int) string { return pad("* OK ", n) }, func(tk *wire.Tokenizer) error {
-			if err := tk.Expect('*'); err != nil {
-				return err
-			}
-			if err := tk.SP(); err != nil {
+			if err := starSP(tk); err != nil {
 				return err
 			}
 			if _, err := tk.Rest(); err != nil {
@@ -120,25 +116,9 @@ func TestReview43LLineAtBound(t *testing.T) {
 			}
 			return tk.CRLF()
 		}},
-		{"NextParen", func(n int) string { return pad("* (", n-2) + "))" }, func(tk *wire.Tokenizer) error {
-			for {
-				tok, err := tk.Next()
-				if err != nil {
-					return err
-				}
-				if tok.Kind == wire.KindCRLF {
-					return nil
-				}
-			}
-		}},
-		{"AppendLineParen", func(n int) string { return pad("* (", n-2) + "))" }, func(tk *wire.Tokenizer) error {
-			_, err := tk.AppendLine(nil)
-			return err
-		}},
-		{"TrailingSP", func(n int) string { return pad("* ", n-2) + "  " }, func(tk *wire.Tokenizer) error {
-			_, err := tk.AppendLine(nil)
-			return err
-		}},
+		{"NextParen", func(n int) string { return pad("* (", n-2) + "))" }, nextToCRLF},
+		{"AppendLineParen", func(n int) string { return pad("* (", n-2) + "))" }, appendLine},
+		{"TrailingSP", func(n int) string { return pad("* ", n-2) + "  " }, appendLine},
 		{"SkipLine", func(n int) string { return pad("* ", n) }, func(tk *wire.Tokenizer) error {
 			if _, err := tk.Atom(); err != nil && tk.Expect('*') != nil {
 				return err
