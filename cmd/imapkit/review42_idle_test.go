@@ -13,7 +13,10 @@ import (
 // IDLE a message arrives (* 11 EXISTS); at the DONE that ends it, the
 // server sends doneLines (which may announce more messages, before or
 // after the tagged OK) around the tagged OK. Later IDLEs wait for DONE.
-func review42IdleServer(t *testing.T, done func(tag string, uids *[]int) []string, args ...string) string {
+// fetched, when not nil, gives the lines the server adds to its answer to
+// the nth UID FETCH (from 1), before the tagged OK. It runs imapkit idle
+// with args on it and returns what it printed.
+func review42IdleServer(t *testing.T, done func(tag string, uids *[]int) []string, fetched func(n int, uids *[]int) []string, args ...string) string {
 	t.Helper()
 	env := func(uid int) string {
 		return fmt.Sprintf(`ENVELOPE ("Thu, 1 Feb 2024 10:00:00 +0000" "msg %d" (("A" NIL "a" "example.com")) NIL NIL NIL NIL NIL NIL "<%d@x>")`, uid, uid)
@@ -24,7 +27,7 @@ func review42IdleServer(t *testing.T, done func(tag string, uids *[]int) []strin
 			return err
 		}
 		uids := []int{101, 102, 103, 104, 105, 106, 107, 108, 109, 110}
-		idles := 0
+		idles, fetches := 0, 0
 		for {
 			cmd, err := c.ReadCommand()
 			if err != nil {
@@ -57,6 +60,7 @@ func review42IdleServer(t *testing.T, done func(tag string, uids *[]int) []strin
 					err = c.Line(cmd.Tag + " OK IDLE terminated")
 				}
 			case "UID FETCH":
+				fetches++
 				set, _, _ := strings.Cut(cmd.Args, " ")
 				lo, _, _ := strings.Cut(set, ":")
 				var a int
@@ -66,6 +70,9 @@ func review42IdleServer(t *testing.T, done func(tag string, uids *[]int) []strin
 					if u >= a || i == len(uids)-1 {
 						lines = append(lines, fmt.Sprintf("* %d FETCH (UID %d %s)", i+1, u, env(u)))
 					}
+				}
+				if fetched != nil {
+					lines = append(lines, fetched(fetches, &uids)...)
 				}
 				err = c.Lines(append(lines, cmd.Tag+" OK done")...)
 			case "LOGOUT":
@@ -136,6 +143,6 @@ func TestReview42F1AIdleBetweenIdles(t *testing.T) {
 		l := []string{"* 12 EXISTS", tag + " OK IDLE terminated"}
 		*uids = append(*uids, 113)
 		return append(l, "* 13 EXISTS")
-	}, "--new", "--for", "1500ms")
+	}, nil, "--new", "--for", "1500ms")
 	review42Order(t, out, "EXISTS 11", "EXISTS 12", "EXISTS 13", "msg 111", "msg 112", "msg 113")
 }

@@ -11,11 +11,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/imapkit/imapkit/internal/hostile"
 	"github.com/imapkit/imapkit/internal/testserver"
 )
 
@@ -244,82 +242,17 @@ func TestReview42RDCopyTypedBadMailboxExit3(t *testing.T) {
 // never fetched nor reported as new (until some other mail arrives). An
 // EXISTS met during a fetch should count as "fetch again".
 func TestReview42RFIdleNewExistsDuringEmptyFetchLost(t *testing.T) {
-	env := func(uid int) string {
-		return fmt.Sprintf(`ENVELOPE ("Thu, 1 Feb 2024 10:00:00 +0000" "msg %d" (("A" NIL "a" "example.com")) NIL NIL NIL NIL NIL NIL "<%d@x>")`, uid, uid)
-	}
-	var mu sync.Mutex
-	src, err := hostile.Listen(func(c *hostile.Conn) error {
-		if err := c.Greet("IMAP4rev1 IDLE"); err != nil {
-			return err
+	out := review42IdleServer(t, func(tag string, _ *[]int) []string {
+		return []string{tag + " OK IDLE terminated"}
+	}, func(n int, uids *[]int) []string {
+		if n != 2 {
+			return nil
 		}
-		uids := []int{101, 102, 103, 104, 105, 106, 107, 108, 109, 110}
-		idles, fetches := 0, 0
-		for {
-			cmd, err := c.ReadCommand()
-			if err != nil {
-				return err
-			}
-			mu.Lock()
-			switch cmd.Name {
-			case "EXAMINE", "SELECT":
-				err = c.Lines("* 10 EXISTS", "* OK [UIDVALIDITY 7] x", "* OK [UIDNEXT 111] x", cmd.Tag+" OK [READ-ONLY] done")
-			case "IDLE":
-				idles++
-				lines := []string{"+ idling"}
-				if idles == 1 {
-					uids = append(uids, 111)
-					lines = append(lines, fmt.Sprintf("* %d EXISTS", len(uids)))
-				}
-				if err = c.Lines(lines...); err != nil {
-					break
-				}
-				mu.Unlock()
-				_, err = c.ReadLine() // DONE
-				mu.Lock()
-				if err == nil {
-					err = c.Line(cmd.Tag + " OK IDLE terminated")
-				}
-			case "UID FETCH":
-				fetches++
-				set, _, _ := strings.Cut(cmd.Args, " ")
-				lo, _, _ := strings.Cut(set, ":")
-				var a int
-				fmt.Sscan(lo, &a)
-				var lines []string
-				for i, u := range uids {
-					if u >= a || i == len(uids)-1 {
-						lines = append(lines, fmt.Sprintf("* %d FETCH (UID %d %s)", i+1, u, env(u)))
-					}
-				}
-				if fetches == 2 {
-					// Mail came while this FETCH ran: announced at its
-					// end, as Dovecot does.
-					uids = append(uids, 112)
-					lines = append(lines, fmt.Sprintf("* %d EXISTS", len(uids)))
-				}
-				err = c.Lines(append(lines, cmd.Tag+" OK done")...)
-			case "LOGOUT":
-				c.Lines("* BYE bye", cmd.Tag+" OK done")
-				mu.Unlock()
-				return nil
-			default:
-				err = c.Answer(cmd)
-			}
-			mu.Unlock()
-			if err != nil {
-				return err
-			}
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	t.Setenv("IMAPKIT_PASSWORD", "secret")
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
-	code, out, errs := runCLI(t, "", "idle", "imap://alice@"+src.Addr(), "INBOX", "--new", "--for", "2s")
-	t.Logf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
+		// Mail came while this FETCH ran: announced at its end, as
+		// Dovecot does.
+		*uids = append(*uids, 112)
+		return []string{fmt.Sprintf("* %d EXISTS", len(*uids))}
+	}, "--new", "--for", "2s")
 	if !strings.Contains(out, "EXISTS 12") {
 		t.Fatalf("EXISTS 12 not printed: the script did not run as meant")
 	}
