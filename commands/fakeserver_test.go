@@ -3,6 +3,7 @@ package commands_test
 import (
 	"context"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,8 +17,9 @@ import (
 // fakeServer is a scripted server for this package's tests: it greets with
 // PREAUTH and caps, runs the handler on names for a command named there,
 // answers SELECT and EXAMINE otherwise with "* <exists> EXISTS" and a
-// READ-WRITE OK, and any other command as hostile's Answer does. A
-// handler's error (the connection gone) ends the server.
+// READ-WRITE OK (with exists 0, as hostile's Answer does), and any other
+// command as hostile's Answer does. A handler's error (the connection
+// gone) ends the server.
 type fakeServer struct {
 	caps   string
 	exists int
@@ -42,7 +44,7 @@ func (sc fakeServer) serve(c *hostile.Conn) error {
 		switch h := sc.on[cmd.Name]; {
 		case h != nil:
 			err = h(c, cmd)
-		case cmd.Name == "SELECT" || cmd.Name == "EXAMINE":
+		case sc.exists > 0 && (cmd.Name == "SELECT" || cmd.Name == "EXAMINE"):
 			err = c.Lines("* "+strconv.Itoa(sc.exists)+" EXISTS", cmd.Tag+" OK [READ-WRITE] done")
 		default:
 			err = c.Answer(cmd)
@@ -125,4 +127,27 @@ func (l *responseLog) hasFetch() bool {
 		}
 	}
 	return false
+}
+
+// copyUIDParts answers a UID COPY of the part "1:2" with a valid COPYUID
+// and any other part with "OK "+code: the second part of a set split by
+// SetMaxSetLength(3).
+func copyUIDParts(code string) func(c *hostile.Conn, cmd *hostile.Command) error {
+	return func(c *hostile.Conn, cmd *hostile.Command) error {
+		if strings.HasPrefix(cmd.Args, "1:2 ") {
+			return c.Reply(cmd.Tag, "OK [COPYUID 7 1:2 10:11] done")
+		}
+		return c.Reply(cmd.Tag, "OK "+code+" done")
+	}
+}
+
+// record answers OK and appends what of its arguments keep returns to
+// *to, under mu.
+func record(mu *sync.Mutex, to *[]string, keep func(args string) string) func(c *hostile.Conn, cmd *hostile.Command) error {
+	return func(c *hostile.Conn, cmd *hostile.Command) error {
+		mu.Lock()
+		*to = append(*to, keep(cmd.Args))
+		mu.Unlock()
+		return c.Reply(cmd.Tag, "OK done")
+	}
 }

@@ -1,12 +1,10 @@
 package commands_test
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/internal/hostile"
@@ -24,39 +22,13 @@ func TestReview43PMoveFallbackSplitBadCopyUID(t *testing.T) {
 	for _, bad := range []string{"[COPYUID 0 4 20]", "[COPYUID 7 4:* 20]", "[COPYUID 7 4 20:*]", "[UIDNOTSTICKY]"} {
 		var mu sync.Mutex
 		var stores []string
-		c := hostileClient(t, func(hc *hostile.Conn) error {
-			hc.PreAuth("IMAP4rev1 UIDPLUS LITERAL+")
-			for {
-				cmd, err := hc.ReadCommand()
-				if err != nil {
-					return err
-				}
-				switch {
-				case cmd.Name == "UID SEARCH":
-					if err = hc.Line("* SEARCH 1 2 4"); err == nil {
-						err = hc.Reply(cmd.Tag, "OK done")
-					}
-				case cmd.Name == "UID COPY" && strings.HasPrefix(cmd.Args, "1:2 "):
-					err = hc.Reply(cmd.Tag, "OK [COPYUID 7 1:2 10:11] done")
-				case cmd.Name == "UID COPY":
-					err = hc.Reply(cmd.Tag, "OK "+bad+" done")
-				case cmd.Name == "UID STORE":
-					mu.Lock()
-					stores = append(stores, cmd.Args)
-					mu.Unlock()
-					err = hc.Reply(cmd.Tag, "OK done")
-				default:
-					err = hc.Answer(cmd)
-				}
-				if err != nil {
-					return err
-				}
-			}
-		})
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		if _, err := c.Select(ctx, "INBOX", nil); err != nil {
-			t.Fatal(err)
-		}
+		ctx, c := fakeClient(t, fakeServer{caps: "IMAP4rev1 UIDPLUS LITERAL+", on: handlers{
+			"UID SEARCH": func(hc *hostile.Conn, cmd *hostile.Command) error {
+				return hc.Lines("* SEARCH 1 2 4", cmd.Tag+" OK done")
+			},
+			"UID COPY":  copyUIDParts(bad),
+			"UID STORE": record(&mu, &stores, func(args string) string { return args }),
+		}})
 		c.SetMaxSetLength(3) // two parts: 1:2 and 4
 		res, err := c.Move(ctx, commands.UIDs(1, 2, 4), "Dst")
 		mu.Lock()
@@ -80,7 +52,6 @@ func TestReview43PMoveFallbackSplitBadCopyUID(t *testing.T) {
 				t.Errorf("%s: DstOf(2) = %d, %v; want 11 (the first part's COPYUID)", bad, d, ok)
 			}
 		}
-		cancel()
 	}
 }
 
@@ -92,48 +63,24 @@ func TestReview43PMoveFallbackSplitBadCopyUID(t *testing.T) {
 func TestReview43PMoveFallbackSplitPartsKept(t *testing.T) {
 	var mu sync.Mutex
 	var stores, expunges []string
-	c := hostileClient(t, func(hc *hostile.Conn) error {
-		hc.PreAuth("IMAP4rev1 UIDPLUS LITERAL+")
-		for {
-			cmd, err := hc.ReadCommand()
-			if err != nil {
-				return err
-			}
+	first := func(args string) string { return strings.Fields(args)[0] }
+	ctx, c := fakeClient(t, fakeServer{caps: "IMAP4rev1 UIDPLUS LITERAL+", on: handlers{
+		"UID SEARCH": func(hc *hostile.Conn, cmd *hostile.Command) error {
+			return hc.Lines("* SEARCH 1 2 4 6 8 9 11", cmd.Tag+" OK done")
+		},
+		"UID COPY": func(hc *hostile.Conn, cmd *hostile.Command) error {
 			switch {
-			case cmd.Name == "UID SEARCH":
-				if err = hc.Line("* SEARCH 1 2 4 6 8 9 11"); err == nil {
-					err = hc.Reply(cmd.Tag, "OK done")
-				}
-			case cmd.Name == "UID COPY" && strings.HasPrefix(cmd.Args, "1:2,4 "):
+			case strings.HasPrefix(cmd.Args, "1:2,4 "):
 				// 2 was expunged: only 1 and 4 copied.
-				err = hc.Reply(cmd.Tag, "OK [COPYUID 7 1,4 10:11] done")
-			case cmd.Name == "UID COPY" && strings.HasPrefix(cmd.Args, "6,8:9 "):
-				err = hc.Reply(cmd.Tag, "OK [UIDNOTSTICKY] done")
-			case cmd.Name == "UID COPY":
-				err = hc.Reply(cmd.Tag, "NO [OVERQUOTA] full")
-			case cmd.Name == "UID STORE":
-				mu.Lock()
-				stores = append(stores, strings.Fields(cmd.Args)[0])
-				mu.Unlock()
-				err = hc.Reply(cmd.Tag, "OK done")
-			case cmd.Name == "UID EXPUNGE":
-				mu.Lock()
-				expunges = append(expunges, cmd.Args)
-				mu.Unlock()
-				err = hc.Reply(cmd.Tag, "OK done")
-			default:
-				err = hc.Answer(cmd)
+				return hc.Reply(cmd.Tag, "OK [COPYUID 7 1,4 10:11] done")
+			case strings.HasPrefix(cmd.Args, "6,8:9 "):
+				return hc.Reply(cmd.Tag, "OK [UIDNOTSTICKY] done")
 			}
-			if err != nil {
-				return err
-			}
-		}
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
+			return hc.Reply(cmd.Tag, "NO [OVERQUOTA] full")
+		},
+		"UID STORE":   record(&mu, &stores, first),
+		"UID EXPUNGE": record(&mu, &expunges, func(args string) string { return args }),
+	}})
 	c.SetMaxSetLength(5) // parts 1:2,4 and 6,8:9 and 11
 	res, err := c.Move(ctx, commands.UIDs(1, 2, 4, 6, 8, 9, 11), "Dst")
 	var split *commands.SplitError

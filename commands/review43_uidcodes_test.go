@@ -1,10 +1,8 @@
 package commands_test
 
 import (
-	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/internal/hostile"
@@ -22,36 +20,18 @@ import (
 // parts whose COPYUID was valid, Append no UID.
 func TestReview43LCopyAppendUIDCodesRefused(t *testing.T) {
 	for _, bad := range []string{"[COPYUID 0 4 20]", "[COPYUID 7 4:* 20]", "[COPYUID 7 4 20:*]"} {
-		c := hostileClient(t, func(hc *hostile.Conn) error {
-			hc.PreAuth("IMAP4rev1 UIDPLUS LITERAL+")
-			for {
-				cmd, err := hc.ReadCommand()
-				if err != nil {
+		ctx, c := fakeClient(t, fakeServer{caps: "IMAP4rev1 UIDPLUS LITERAL+", on: handlers{
+			"UID COPY": copyUIDParts(bad),
+			"APPEND": func(hc *hostile.Conn, cmd *hostile.Command) error {
+				if _, err := hc.ReadLiteral(cmd.Literal); err != nil {
 					return err
 				}
-				switch {
-				case cmd.Name == "UID COPY" && strings.HasPrefix(cmd.Args, "1:2 "):
-					err = hc.Reply(cmd.Tag, "OK [COPYUID 7 1:2 10:11] done")
-				case cmd.Name == "UID COPY":
-					err = hc.Reply(cmd.Tag, "OK "+bad+" done")
-				case cmd.Name == "APPEND":
-					if _, err = hc.ReadLiteral(cmd.Literal); err == nil {
-						if _, err = hc.ReadLine(); err == nil {
-							err = hc.Reply(cmd.Tag, "OK [APPENDUID 7 12:*] done")
-						}
-					}
-				default:
-					err = hc.Answer(cmd)
-				}
-				if err != nil {
+				if _, err := hc.ReadLine(); err != nil {
 					return err
 				}
-			}
-		})
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		if _, err := c.Select(ctx, "INBOX", nil); err != nil {
-			t.Fatal(err)
-		}
+				return hc.Reply(cmd.Tag, "OK [APPENDUID 7 12:*] done")
+			},
+		}})
 		c.SetMaxSetLength(3) // two parts: 1:2 and 4
 		res, err := c.Copy(ctx, commands.UIDs(1, 2, 4), "Dst")
 		if err != nil {
@@ -74,6 +54,5 @@ func TestReview43LCopyAppendUIDCodesRefused(t *testing.T) {
 		if ar.UID != 0 || ar.UIDValidity != 0 {
 			t.Errorf("Append with [APPENDUID 7 12:*]: UIDValidity %d, UID %d; want none (0, 0)", ar.UIDValidity, ar.UID)
 		}
-		cancel()
 	}
 }
