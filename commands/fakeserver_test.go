@@ -151,3 +151,10 @@ func record(mu *sync.Mutex, to *[]string, keep func(args string) string) func(c 
 		return c.Reply(cmd.Tag, "OK done")
 	}
 }
+
+// answer answers with lines and the tagged OK, in one write.
+func answer(lines ...string) func(c *hostile.Conn, cmd *hostile.Command) error {
+	return func(c *hostile.Conn, cmd *hostile.Command) error {
+		return c.Lines(append(lines[:len(lines):len(lines)], cmd.Tag+" OK done")...)
+	}
+}

@@ -34,45 +34,29 @@ import (
 func TestReview42CAStoreSeqSentAfterQueuedExpunge(t *testing.T) {
 	var mu sync.Mutex
 	var order []string
-	c := hostileClient(t, func(hc *hostile.Conn) error {
-		if err := hc.PreAuth("IMAP4rev1"); err != nil {
-			return err
-		}
-		for {
-			cmd, err := hc.ReadCommand()
-			if err != nil {
-				return err
-			}
-			mu.Lock()
-			order = append(order, cmd.Name+" "+cmd.Args)
-			mu.Unlock()
-			switch cmd.Name {
-			case "SELECT":
-				err = hc.Lines("* 5 EXISTS", "* OK [UIDVALIDITY 7] x", "* OK [UIDNEXT 6] x", cmd.Tag+" OK [READ-WRITE] done")
-			case "FETCH":
-				for i := 1; i <= 5 && err == nil; i++ {
-					body := fmt.Sprintf("Subject: %d\r\n\r\nbody %d\r\n", i, i)
-					err = hc.WriteString(fmt.Sprintf("* %d FETCH (UID %d FLAGS () BODY[] {%d}\r\n%s)\r\n", i, i, len(body), body))
-					if err == nil {
-						err = hc.Sleep(150 * time.Millisecond)
-					}
-				}
+	c := hostileClient(t, fakeServer{caps: "IMAP4rev1", each: func(cmd *hostile.Command) {
+		mu.Lock()
+		order = append(order, cmd.Name+" "+cmd.Args)
+		mu.Unlock()
+	}, on: handlers{
+		"SELECT": answer("* 5 EXISTS", "* OK [UIDVALIDITY 7] x", "* OK [UIDNEXT 6] x"),
+		"FETCH": func(hc *hostile.Conn, cmd *hostile.Command) (err error) {
+			for i := 1; i <= 5 && err == nil; i++ {
+				body := fmt.Sprintf("Subject: %d\r\n\r\nbody %d\r\n", i, i)
+				err = hc.WriteString(fmt.Sprintf("* %d FETCH (UID %d FLAGS () BODY[] {%d}\r\n%s)\r\n", i, i, len(body), body))
 				if err == nil {
-					err = hc.Line(cmd.Tag + " OK done")
+					err = hc.Sleep(150 * time.Millisecond)
 				}
-			case "NOOP":
-				// Another client expunged message 1.
-				err = hc.Lines("* 1 EXPUNGE", cmd.Tag+" OK done")
-			case "STORE":
+			}
+			if err == nil {
 				err = hc.Line(cmd.Tag + " OK done")
-			default:
-				err = hc.Answer(cmd)
 			}
-			if err != nil {
-				return err
-			}
-		}
-	})
+			return err
+		},
+		// Another client expunged message 1.
+		"NOOP":  answer("* 1 EXPUNGE"),
+		"STORE": answer(),
+	}}.serve)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
@@ -128,32 +112,12 @@ func TestReview42CAStoreSeqSentAfterQueuedExpunge(t *testing.T) {
 // after it are current) does not refuse a Store, Copy, Fetch or Search by
 // sequence numbers.
 func TestReview42CAStoreSeqAfterReadExpungeSent(t *testing.T) {
-	c := hostileClient(t, func(hc *hostile.Conn) error {
-		if err := hc.PreAuth("IMAP4rev1"); err != nil {
-			return err
-		}
-		for {
-			cmd, err := hc.ReadCommand()
-			if err != nil {
-				return err
-			}
-			switch cmd.Name {
-			case "SELECT":
-				err = hc.Lines("* 5 EXISTS", "* OK [UIDVALIDITY 7] x", "* OK [UIDNEXT 6] x", cmd.Tag+" OK [READ-WRITE] done")
-			case "NOOP":
-				err = hc.Lines("* 1 EXPUNGE", cmd.Tag+" OK done")
-			case "FETCH":
-				err = hc.Lines("* 3 FETCH (UID 4 FLAGS ())", cmd.Tag+" OK done")
-			case "SEARCH":
-				err = hc.Lines("* SEARCH 3", cmd.Tag+" OK done")
-			default:
-				err = hc.Line(cmd.Tag + " OK done")
-			}
-			if err != nil {
-				return err
-			}
-		}
-	})
+	c := hostileClient(t, fakeServer{caps: "IMAP4rev1", on: handlers{
+		"SELECT": answer("* 5 EXISTS", "* OK [UIDVALIDITY 7] x", "* OK [UIDNEXT 6] x"),
+		"NOOP":   answer("* 1 EXPUNGE"),
+		"FETCH":  answer("* 3 FETCH (UID 4 FLAGS ())"),
+		"SEARCH": answer("* SEARCH 3"),
+	}}.serve)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if _, err := c.Select(ctx, "INBOX", nil); err != nil {

@@ -23,29 +23,14 @@ import (
 func TestReview43LModSeqNotSent(t *testing.T) {
 	var mu sync.Mutex
 	var sent []string
-	c := hostileClient(t, func(hc *hostile.Conn) error {
-		hc.PreAuth("IMAP4rev1 ENABLE CONDSTORE QRESYNC UIDPLUS")
-		for {
-			cmd, err := hc.ReadCommand()
-			if err != nil {
-				return err
-			}
-			mu.Lock()
-			sent = append(sent, cmd.Name+" "+cmd.Args)
-			mu.Unlock()
-			switch cmd.Name {
-			case "ENABLE":
-				err = hc.Lines("* ENABLED QRESYNC", cmd.Tag+" OK done")
-			case "SELECT":
-				err = hc.Lines("* 3 EXISTS", "* OK [UIDVALIDITY 1] x", "* OK [HIGHESTMODSEQ 18446744073709551615] x", cmd.Tag+" OK [READ-WRITE] done")
-			default:
-				err = hc.Reply(cmd.Tag, "OK done")
-			}
-			if err != nil {
-				return err
-			}
-		}
-	})
+	c := hostileClient(t, fakeServer{caps: "IMAP4rev1 ENABLE CONDSTORE QRESYNC UIDPLUS", each: func(cmd *hostile.Command) {
+		mu.Lock()
+		sent = append(sent, cmd.Name+" "+cmd.Args)
+		mu.Unlock()
+	}, on: handlers{
+		"ENABLE": answer("* ENABLED QRESYNC"),
+		"SELECT": answer("* 3 EXISTS", "* OK [UIDVALIDITY 1] x", "* OK [HIGHESTMODSEQ 18446744073709551615] x"),
+	}}.serve)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
