@@ -1087,9 +1087,13 @@ func (s *Session) sectionHandler(f *codec.Fetch, sec *codec.Section, r io.Reader
 	// A small body kept inline (codec.ErrKeepInline: LiteralBytes) stays
 	// in the line's buffer and counts against MaxLineLength: the small
 	// sections of one FETCH together passed it (20 of 60,000 bytes ended
-	// the session, wire.ErrLineTooLong). One that would pass it is
-	// collected instead, as a large one is, within MaxResultBytes.
-	inline := small && sec.Size <= int64(s.tok.LineRoom())
+	// the session, wire.ErrLineTooLong). They are kept inline only while
+	// the line keeps half its bound free for what follows them (the rest
+	// of the FETCH, which counts too: one that filled the room to the
+	// last bytes left none for the " FLAGS (...))" after it,
+	// TestReview44FSmallSectionsLeaveRoom); the others are collected, as
+	// a large one is, within MaxResultBytes.
+	inline := small && sec.Size <= int64(s.tok.LineRoom()-s.tok.MaxLineLength()/2)
 	s.mu.Lock()
 	if inline && s.counts.streams == 0 {
 		// Whoever it is for keeps it in the FETCH (only a Sections
