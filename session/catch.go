@@ -4,16 +4,25 @@
 
 package session
 
-import "github.com/imapkit/imapkit/codec"
+import (
+	"math"
+
+	"github.com/imapkit/imapkit/codec"
+)
 
 // Catch collects, in the order the server sent them, the untagged data
 // responses that no command in flight takes: those a server sends between
 // two commands (an EXISTS right after the tagged answer to an IDLE's
 // DONE, before the next IDLE went out). Made by Session.Catch.
 type Catch struct {
-	s       *Session
-	prev    *Catch // the Catch running before this one (under mu)
-	items   []codec.Response
+	s     *Session
+	prev  *Catch // the Catch running before this one (under mu)
+	items []codec.Response
+	// at[i] is the stream's expunge position (xl.pos) when items[i]
+	// was caught: Stop renumbers a held FETCH by the EXPUNGEs and
+	// VANISHEDs the stream had after it.
+	at      []uint64
+	xl      *expungeLog // shared by the Catches running together (under mu)
 	bytes   int64
 	dropped int
 	stopped bool
@@ -46,6 +55,11 @@ func (s *Session) Catch() *Catch {
 	c := &Catch{s: s}
 	s.mu.Lock()
 	c.prev, s.catch = s.catch, c
+	if c.prev != nil {
+		c.xl = c.prev.xl
+	} else {
+		c.xl = new(expungeLog)
+	}
 	s.mu.Unlock()
 	return c
 }
@@ -61,7 +75,7 @@ func (c *Catch) Take() ([]codec.Response, error) {
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
 	items, dropped := c.items, c.dropped
-	c.items, c.bytes, c.dropped = nil, 0, 0
+	c.items, c.at, c.bytes, c.dropped = nil, nil, 0, 0
 	c.mark, c.markBytes, c.markDropped = 0, 0, 0
 	return items, c.tooLarge(dropped)
 }
@@ -81,9 +95,9 @@ func (c *Catch) TakeMarked() ([]codec.Response, error) {
 		items = c.items[:n:n]
 	}
 	if n == len(c.items) {
-		c.items = nil
+		c.items, c.at = nil, nil
 	} else {
-		c.items = c.items[n:]
+		c.items, c.at = c.items[n:], c.at[n:]
 	}
 	c.bytes -= c.markBytes
 	c.dropped -= dropped
@@ -114,12 +128,24 @@ func (c *Catch) tooLarge(dropped int) error {
 // Options.MaxUnsolicited and MaxKeptBytes; what c dropped is counted in
 // DroppedUnsolicited), after whatever the handler had before. Responses
 // has it already (see Catch), and EXISTS, EXPUNGE, RECENT and VANISHED
-// went to both at once. So the handler gets what c held after those, when
-// they came later: a FETCH by sequence number that c held can reach
-// OnUnsolicited after an EXPUNGE that renumbered its message; a handler
-// that follows sequence numbers should go by the FETCH's UID there (or
-// take what a Catch holds with Take before stopping it). A second call
-// does nothing.
+// went to both at once, when they came.
+//
+// So the handler gets what c held after the EXPUNGEs and VANISHEDs that
+// came later, and Stop makes a FETCH it hands on fit them: its sequence
+// number is the one its message has after them, as if the FETCH had gone
+// to the handler when it came, and a FETCH of a message one of them
+// removed is left out (its message is gone: not counted as dropped). An
+// EXPUNGE renumbers it; a VANISHED (not EARLIER) leaves out the FETCH
+// whose UID it holds and lowers the number of one with a UID by the
+// UIDs below that UID it holds (a FETCH without a UID keeps its number
+// then: a server that sends VANISHED, in QRESYNC mode, sends the UID in
+// every FETCH). What it takes to do so is bounded: the Catches running
+// together remember the last 1024 EXPUNGEs and VANISHEDs (the
+// latter holding 1024 ranges of UIDs in all); a FETCH
+// held across more than that (or across a VANISHED of more ranges) can
+// not be renumbered and is left out, counted in DroppedUnsolicited. A
+// handler that wants every FETCH takes what a Catch holds with Take
+// before stopping it. A second call does nothing.
 func (c *Catch) Stop() {
 	s := c.s
 	s.mu.Lock()
@@ -134,36 +160,51 @@ func (c *Catch) Stop() {
 			break
 		}
 	}
-	// Under the lock that routes every response: what the reader
-	// routes next goes after these, to the stream or to prev.
+	// Under the lock that routes every response, and under which the
+	// stream gets its EXPUNGEs and VANISHEDs (and c.xl hears of them):
+	// what the reader routes next goes after these, to the stream or to
+	// prev.
 	if p := c.prev; p != nil && !p.stopped {
-		for _, r := range c.items {
-			p.addLocked(r, codec.CloneSize(r))
+		// p shares c.xl: the positions go with the responses.
+		for i, r := range c.items {
+			p.addLocked(r, codec.CloneSize(r), c.at[i])
 		}
 		p.dropped += c.dropped
 	} else {
-		for _, r := range c.items {
-			if !AlwaysEvent(r) { // the stream had it when it came
-				s.eventOwnedLocked(r)
+		from := 0 // the first entry of c.xl after the last FETCH's position
+		for i, r := range c.items {
+			if AlwaysEvent(r) { // the stream had it when it came
+				continue
 			}
+			if f, ok := r.(*codec.Fetch); ok && s.opts.OnUnsolicited != nil {
+				switch c.xl.renumber(f, c.at[i], &from) {
+				case fetchGone:
+					continue
+				case fetchLost:
+					s.droppedEvents++
+					continue
+				}
+			}
+			s.eventOwnedLocked(r)
 		}
 		if s.opts.OnUnsolicited != nil {
 			s.droppedEvents += uint64(c.dropped)
 		}
 	}
-	c.prev, c.items, c.bytes, c.dropped = nil, nil, 0, 0
+	c.prev, c.items, c.at, c.bytes, c.dropped = nil, nil, nil, 0, 0
 	c.mark, c.markBytes, c.markDropped = 0, 0, 0
 }
 
-// addLocked adds r, a copy c owns, of size bytes, to c within
-// MaxResultBytes (under mu).
-func (c *Catch) addLocked(r codec.Response, size int64) {
+// addLocked adds r, a copy c owns, of size bytes, caught at the stream's
+// expunge position at, to c within MaxResultBytes (under mu).
+func (c *Catch) addLocked(r codec.Response, size int64, at uint64) {
 	if c.bytes+size > c.s.opts.MaxResultBytes {
 		c.dropped++
 		return
 	}
 	c.bytes += size
 	c.items = append(c.items, r)
+	c.at = append(c.at, at)
 }
 
 // catchLocked gives r, which no command in flight takes, to the newest
@@ -182,6 +223,138 @@ func (s *Session) catchLocked(r codec.Response) bool {
 		c.dropped++
 		return true
 	}
-	c.addLocked(s.cloneRedacted(r), size)
+	c.addLocked(s.cloneRedacted(r), size, c.xl.pos)
 	return true
+}
+
+// catchExpunges bounds what an expungeLog remembers: its entries, and the
+// ranges of UIDs its VANISHEDs hold in all (Catch.Stop).
+const catchExpunges = 1024
+
+// expungeLog remembers, for the Catches running together, the EXPUNGEs and
+// VANISHEDs (not EARLIER) the stream got, in its order, while they run:
+// Stop renumbers by them a FETCH it hands to the stream (under mu).
+type expungeLog struct {
+	pos    uint64 // the position of the last one the stream got
+	lost   uint64 // the last position forgotten past the bound
+	ents   []expungeEntry
+	ranges int // the UID ranges ents hold
+}
+
+// expungeEntry is an EXPUNGE (seq) or a VANISHED (uids, canonical).
+type expungeEntry struct {
+	pos  uint64
+	seq  uint32
+	uids codec.SeqSet
+}
+
+// record notes r, which the stream gets (or, past its bound, drops) now,
+// when it is an EXPUNGE or a VANISHED (not EARLIER); under mu, in the same
+// hold that queues or drops r, so that the stream's order and the log's
+// are one.
+func (l *expungeLog) record(r codec.Response) {
+	var e expungeEntry
+	switch r := r.(type) {
+	case *codec.Expunge:
+		e.seq = r.Seq
+	case *codec.Vanished:
+		if r.Earlier {
+			return // messages gone before: no number changes
+		}
+		if n := len(r.UIDs.Ranges()); n > catchExpunges {
+			// Too many ranges to keep: what came before can not be
+			// renumbered any more.
+			l.pos++
+			l.lost = l.pos
+			clear(l.ents)
+			l.ents, l.ranges = l.ents[:0], 0
+			return
+		}
+		e.uids = r.UIDs.Clone()
+		e.uids.Compact()
+	default:
+		return
+	}
+	l.pos++
+	e.pos = l.pos
+	n := len(e.uids.Ranges())
+	for len(l.ents) > 0 && (len(l.ents) >= catchExpunges || l.ranges+n > catchExpunges) {
+		l.lost = l.ents[0].pos
+		l.ranges -= len(l.ents[0].uids.Ranges())
+		l.ents[0] = expungeEntry{}
+		l.ents = l.ents[1:]
+	}
+	if len(l.ents) == cap(l.ents) && len(l.ents) > 0 {
+		// Slid to the end of its array: move it to a new one, no larger
+		// than twice what it holds.
+		l.ents = append(make([]expungeEntry, 0, 2*len(l.ents)), l.ents...)
+	}
+	l.ents = append(l.ents, e)
+	l.ranges += n
+}
+
+// What renumber did with a FETCH.
+const (
+	fetchKept = iota // renumbered (or as it was)
+	fetchGone        // its message was removed
+	fetchLost        // the log forgot what came after it
+)
+
+// renumber makes f, caught at position at, fit the EXPUNGEs and VANISHEDs
+// the stream got after it (Catch.Stop). from is where to start looking
+// in l.ents: the positions of the FETCHes a Catch holds do not go down,
+// so each call starts where the last one did.
+func (l *expungeLog) renumber(f *codec.Fetch, at uint64, from *int) int {
+	if at >= l.pos {
+		return fetchKept // nothing came after it
+	}
+	if at < l.lost {
+		return fetchLost
+	}
+	for *from < len(l.ents) && l.ents[*from].pos <= at {
+		*from++
+	}
+	n := f.Seq
+	for _, e := range l.ents[*from:] {
+		switch {
+		case e.seq != 0:
+			if e.seq == n {
+				return fetchGone
+			}
+			if e.seq < n {
+				n--
+			}
+		case f.Has&codec.FetchUID != 0:
+			if e.uids.Contains(f.UID) {
+				return fetchGone
+			}
+			below := uidsBelow(e.uids, f.UID)
+			if below >= uint64(n) {
+				return fetchGone // more removed below it than there were: a server's error
+			}
+			n -= uint32(below)
+		}
+	}
+	f.Seq = n
+	return fetchKept
+}
+
+// uidsBelow counts the numbers below u that s, canonical, holds ("*" as
+// the largest number).
+func uidsBelow(s codec.SeqSet, u uint32) uint64 {
+	var k uint64
+	for _, r := range s.Ranges() {
+		lo, hi := uint64(r.Start), uint64(r.Stop)
+		if r.Start == 0 {
+			lo = math.MaxUint32
+		}
+		if r.Stop == 0 {
+			hi = math.MaxUint32
+		}
+		if lo >= uint64(u) {
+			break
+		}
+		k += min(hi, uint64(u)-1) - lo + 1
+	}
+	return k
 }

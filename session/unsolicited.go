@@ -209,6 +209,7 @@ func (s *Session) event(r codec.Response) {
 		// commands). DroppedUnsolicited tells how many. Measured before
 		// the copy, which a response over the bound made in vain.
 		s.droppedEvents++
+		s.caughtEventLocked(r)
 		s.mu.Unlock()
 		return
 	}
@@ -216,6 +217,7 @@ func (s *Session) event(r codec.Response) {
 	c := s.cloneRedacted(r)
 	size := codec.CloneSize(c)
 	s.mu.Lock()
+	s.caughtEventLocked(r)
 	if s.eventBytes+size > s.maxKeptBytes {
 		// The same, for the memory of the queue (MaxKeptBytes).
 		s.droppedEvents++
@@ -226,6 +228,15 @@ func (s *Session) event(r codec.Response) {
 	s.events = append(s.events, c)
 	s.eventsCond.Signal()
 	s.mu.Unlock()
+}
+
+// caughtEventLocked tells the running Catches of r, which the stream gets
+// (or drops) in this hold of mu: an EXPUNGE or VANISHED renumbers the
+// FETCHes they hold for the stream (Catch.Stop).
+func (s *Session) caughtEventLocked(r codec.Response) {
+	if c := s.catch; c != nil {
+		c.xl.record(r)
+	}
 }
 
 // eventOwnedLocked queues r, a redacted copy the session owns (a Catch's,
