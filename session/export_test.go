@@ -1,6 +1,9 @@
 package session
 
-import "io"
+import (
+	"io"
+	"time"
+)
 
 // DirectSteps returns how many responses of pulled commands were read by
 // direct steps (Session.step) rather than by the coroutine.
@@ -62,4 +65,13 @@ func OnFlushSkipped(t interface{ Cleanup(func()) }, f func()) {
 // commands through, over w.
 func NewFlushWriter(w io.Writer, level int) io.Writer {
 	return &flushWriter{w: w, level: level}
+}
+
+// StallSpeed makes the stall timeouts of the sessions opened until the
+// test ends run k times faster, on the read and the write side alike (the
+// errors report the timeouts they stand for). The test must not be
+// parallel.
+func StallSpeed(t interface{ Cleanup(func()) }, k time.Duration) {
+	testStallSpeed = k
+	t.Cleanup(func() { testStallSpeed = 0 })
 }

@@ -112,6 +112,28 @@ type watchConn struct {
 	// write sets them, without mu.
 	wbusy        atomic.Int32
 	wlast, wfull atomic.Int64
+
+	// nominal is the stall timeout stall stands for when a test runs it
+	// faster (testStallSpeed), which the errors report; 0: stall.
+	nominal time.Duration
+}
+
+// testStallSpeed, set by tests (StallSpeed in export_test.go), makes the
+// stall timeouts of the sessions opened while it is set run that many
+// times faster, on the read and the write side alike, their excuses and
+// slack included: the session's own clock for them, where a connection
+// that ran only its deadlines faster left the session's reckoning at full
+// length (the write deadline a first write set was not moved for 15 s).
+// Read once, by Open: nothing on the hot path.
+var testStallSpeed time.Duration
+
+// stallAfter is the stall timeout a *TimeoutError reports: stall, or the
+// one it stands for (testStallSpeed).
+func (c *watchConn) stallAfter() time.Duration {
+	if c.nominal != 0 {
+		return c.nominal
+	}
+	return c.stall
 }
 
 // readStallExcused reports whether a read that timed out on the stall
@@ -210,7 +232,7 @@ func (c *watchConn) Write(p []byte) (int, error) {
 		case intr:
 			return done, err // the caller's context
 		case n == 0:
-			return done, &TimeoutError{What: TimeoutWrite, After: stall, Err: err}
+			return done, &TimeoutError{What: TimeoutWrite, After: writeStallFactor * c.stallAfter(), Err: err}
 		}
 		// Some bytes were taken before the deadline: go on.
 	}

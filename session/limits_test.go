@@ -842,49 +842,31 @@ func timedTries(t *testing.T, n int, try func() error) {
 	t.Fatalf("%d attempts failed; the last: %v", n, err)
 }
 
-// scaledConn runs the deadlines of its writes faster than the clock: a
-// write deadline d ahead is set d/scale ahead. The session keeps its own
-// options (the defaults) and its own clock; only the connection's
-// deadlines on the write side, where the session's stall timeout is
-// four minutes, pass sooner, so that the defaults can be tested.
-type scaledConn struct {
-	net.Conn
-	scale time.Duration
-}
-
-func (c *scaledConn) SetWriteDeadline(t time.Time) error {
-	if !t.IsZero() {
-		now := time.Now()
-		t = now.Add(t.Sub(now) / c.scale)
-	}
-	return c.Conn.SetWriteDeadline(t)
-}
-
-func (c *scaledConn) SetDeadline(t time.Time) error {
-	if err := c.Conn.SetReadDeadline(t); err != nil {
-		return err
-	}
-	return c.SetWriteDeadline(t)
-}
-
 // TestStallTimeoutWriteDefault is TestStallTimeoutWrite with the
 // defaults (nil Options): the write side's stall timeout is four
-// DefaultStallTimeouts (4 minutes), run 200 times faster by the
-// connection's clock (scaledConn: 1.2 s). A server that stops taking an
-// APPEND's message in ends the command with a write *TimeoutError after 4
-// minutes, the session aborted; one that takes it in slowly (256 KiB
-// every 300 ms, a quarter of the scaled stall timeout: transport.Pipe
-// wakes the writer once two reads freed half its buffer) is not cut,
-// though the message takes more than one scaled stall timeout. (At 500
-// times, 480 ms, the slow reader was cut once on a loaded machine under
-// -race: a window held only 240 ms of slack; 600 ms now, as
-// TestStallTimeoutWrite's 800.)
+// DefaultStallTimeouts (4 minutes), run 200 times faster by the session's
+// own clock for its stall timeouts (session.StallSpeed: 1.2 s, the read
+// side's 300 ms). A server that stops taking an APPEND's message in ends
+// the command with a write *TimeoutError after 4 minutes, the session
+// aborted; one that takes it in slowly (256 KiB every 300 ms, a quarter
+// of the scaled write stall timeout: transport.Pipe wakes the writer once
+// two reads freed half its buffer), sending nothing, is cut by neither
+// side, though the message takes more than one scaled write stall
+// timeout. (The read side's excuse for a draining send buffer is not
+// tested here: at this pace the buffer drains within half of it;
+// TestSlowUploadNotCutAfterLastWrite tests it.)
+// Before, only the connection's write deadlines ran faster (a wrapping
+// net.Conn): the session reckoned with its own four minutes and did not
+// move the deadline its first write set, so the slow reader passed only
+// if a write was under way and had made progress when that deadline
+// came, 1.275 s in (about one run in 16 failed at load 13-17 under -race).
 func TestStallTimeoutWriteDefault(t *testing.T) {
-	const scale = 200
-	scaled := 4 * session.DefaultStallTimeout / scale
+	const speed = 200
+	session.StallSpeed(t, speed)
+	scaled := 4 * session.DefaultStallTimeout / speed
 	writeStall{
 		open: func(conn net.Conn) (*session.Session, error) {
-			return session.Open(ctx20(t), &scaledConn{Conn: conn, scale: scale}, nil)
+			return session.Open(ctx20(t), conn, nil)
 		},
 		pace: scaled / 4, minSlow: scaled, cut: scaled, after: 4 * session.DefaultStallTimeout,
 	}.run(t)

@@ -318,7 +318,7 @@ func (s *Session) readFailed(err error) error {
 	}
 	switch {
 	case isTimeout(err):
-		err = &TimeoutError{What: TimeoutStall, After: s.wc.stall, Err: err}
+		err = &TimeoutError{What: TimeoutStall, After: s.wc.stallAfter(), Err: err}
 	case err == io.EOF && s.State() == StateLogout:
 		s.abortWith(ErrClosed) // the server closed after LOGOUT
 		return s.Err()

@@ -1,8 +1,11 @@
 package session_test
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -207,5 +210,29 @@ func TestReview44SCatchStopRenumberBound(t *testing.T) {
 				t.Errorf("Stop counted %d dropped events", dropped)
 			}
 		})
+	}
+}
+
+// TestReview44SStallSpeed: session.StallSpeed, the test hook that runs a
+// session's stall timeouts faster (TestStallTimeoutWriteDefault), runs the
+// read side's too, and the error reports the timeout it stands for: a
+// server that answers nothing cuts the session with a stall
+// *TimeoutError whose After is the default stall timeout.
+func TestReview44SStallSpeed(t *testing.T) {
+	session.StallSpeed(t, 200)
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, lmGreeting)
+		r.ReadString('\n')
+		io.Copy(io.Discard, r) // no answer
+	})
+	s, err := session.Open(ctx20(t), conn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	_, err = s.Run(ctx20(t), &session.Command{Name: "NOOP"})
+	var te *session.TimeoutError
+	if !errors.As(err, &te) || te.What != session.TimeoutStall || te.After != session.DefaultStallTimeout {
+		t.Fatalf("NOOP to a silent server: %v; want a stall *TimeoutError after %v", err, session.DefaultStallTimeout)
 	}
 }

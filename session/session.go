@@ -652,6 +652,9 @@ func newSession(conn net.Conn, opts *Options) *Session {
 		s.opts = *opts
 	}
 	s.wc = &watchConn{Conn: conn, stall: orDuration(s.opts.StallTimeout, DefaultStallTimeout)}
+	if k := testStallSpeed; k > 1 && s.wc.stall > 0 {
+		s.wc.nominal, s.wc.stall = s.wc.stall, s.wc.stall/k
+	}
 	s.conn = s.wc
 	s.secrets = &secrets{}
 	if s.opts.MaxResultBytes <= 0 {

@@ -77,7 +77,7 @@ func (s *Session) StartTLS(ctx context.Context, cfg *tls.Config) error {
 		if err != nil && isTimeout(err) && !errors.As(err, &tte) && hctx.Err() == nil {
 			// Not its context, not transport's own bound: the session's
 			// stall timeout cut the handshake (raw is s.wc).
-			err = &TimeoutError{What: TimeoutStall, After: s.wc.stall, Err: err}
+			err = &TimeoutError{What: TimeoutStall, After: s.wc.stallAfter(), Err: err}
 		}
 		if err != nil {
 			return err
