@@ -218,8 +218,10 @@ func (s *Session) readOne() (over bool) {
 		if isTimeout(err) {
 			s.mu.Lock()
 			waiting := false
-			for _, p := range s.inflight {
-				waiting = waiting || !p.waitsOnServer()
+			for i, p := range s.inflight {
+				// A command not sent yet waits for no answer
+				// (armStall).
+				waiting = waiting || i < s.nsent && !p.waitsOnServer()
 			}
 			s.mu.Unlock()
 			if !waiting {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/wire"
 )
 
 // r44Stream records what OnUnsolicited gets, as short strings.
@@ -235,4 +236,80 @@ func TestReview44SStallSpeed(t *testing.T) {
 	if !errors.As(err, &te) || te.What != session.TimeoutStall || te.After != session.DefaultStallTimeout {
 		t.Fatalf("NOOP to a silent server: %v; want a stall *TimeoutError after %v", err, session.DefaultStallTimeout)
 	}
+}
+
+// TestReview44SStallArmedWhenSent: the read side's stall timeout started
+// when a command was registered, before its Args ran: the time the
+// caller's Args took (a message built there, a file read) counted as the
+// server's silence, and a session with nothing else in flight was cut as
+// "no byte from the server" before a byte of the command went out. It
+// starts once the command is sent now. A command sent before still has
+// it: a server that does not answer it is cut while the next command's
+// Args runs.
+func TestReview44SStallArmedWhenSent(t *testing.T) {
+	const stall = 300 * time.Millisecond
+	slowArgs := func(e *wire.Encoder) { time.Sleep(4 * stall) }
+	t.Run("alone", func(t *testing.T) {
+		conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+			io.WriteString(w, lmGreeting)
+			for {
+				line, err := r.ReadString('\n')
+				if err != nil {
+					return
+				}
+				tag, _, _ := strings.Cut(line, " ")
+				io.WriteString(w, tag+" OK done\r\n")
+			}
+		})
+		s, err := session.Open(ctx20(t), conn, &session.Options{StallTimeout: stall})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP", Args: slowArgs}); err != nil {
+			t.Fatalf("NOOP whose Args takes four stall timeouts, to a server that answers: %v", err)
+		}
+	})
+	t.Run("behind", func(t *testing.T) {
+		conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+			io.WriteString(w, lmGreeting)
+			io.Copy(io.Discard, r) // no answer
+		})
+		s, err := session.Open(ctx20(t), conn, &session.Options{StallTimeout: stall})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		status := func(mbox string) func(*wire.Encoder) {
+			return func(e *wire.Encoder) { e.SP().Mailbox(mbox).SP().List(func(e *wire.Encoder) { e.Atom("MESSAGES") }) }
+		}
+		p, err := s.Start(ctx20(t), &session.Command{Name: "STATUS", Args: status("a")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		in := make(chan struct{})
+		var calls atomic.Int32
+		go func() {
+			// STATUS b pipelines behind STATUS a; its Args runs when
+			// it is sent, registered, and takes its time.
+			_, err := s.Run(ctx20(t), &session.Command{Name: "STATUS", Args: func(e *wire.Encoder) {
+				status("b")(e)
+				if calls.Add(1) == 1 {
+					close(in)
+				}
+				time.Sleep(4 * stall)
+			}})
+			done <- err
+		}()
+		<-in
+		_, err = p.Wait(ctx20(t))
+		var te *session.TimeoutError
+		if !errors.As(err, &te) || te.What != session.TimeoutStall {
+			t.Errorf("STATUS sent to a server that does not answer, the next command's Args running: %v; want a stall *TimeoutError", err)
+		}
+		if err := <-done; err == nil {
+			t.Error("the STATUS behind it succeeded; want the session's abort")
+		}
+	})
 }

@@ -52,7 +52,10 @@ type Options struct {
 	// StallTimeout aborts the session when, while a command waits for the
 	// server, no byte arrives for this long: it counts from the last byte
 	// received, so a slow download that keeps coming is never cut. IDLE
-	// is exempt, and so is a connection with nothing in flight. It covers
+	// is exempt, and so is a connection with nothing in flight; a command
+	// waits for the server once it is sent (its Args has run), so the
+	// time its Args takes, and its wait for its turn to be written, do
+	// not count when nothing sent before it is in flight. It covers
 	// the STARTTLS handshake. A stall is detected between StallTimeout and
 	// 17/16 of it after the last byte (the read deadline is not moved on
 	// every read). While the session writes (an APPEND's message going

@@ -222,10 +222,7 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush bool) (*Pend
 			}
 		}
 	}
-	s.addInflightLocked(p)
-	if len(s.inflight) == 1 {
-		s.armStall()
-	}
+	s.addInflightLocked(p) // the stall timeout starts when it is sent (armStall)
 	if c := cmd.Catch; c != nil && c.s == s {
 		c.markLocked()
 	}
@@ -696,10 +693,15 @@ func routingSet(set codec.SeqSet) codec.SeqSet {
 	return set
 }
 
-// armStall turns the stall timeout on while commands wait, IDLE excepted
-// (under mu).
+// armStall turns the stall timeout on while commands wait for the server,
+// IDLE excepted (under mu): while a command is in flight that was sent
+// (markSent: its Args ran, its bytes are about to go out). One only
+// registered owes the server nothing yet, and the server it nothing: the
+// time its caller's Args takes, or its wait for the write lock, is not
+// the server's silence (a slow Args, a 1.5 MiB message built there, was
+// cut as "no byte from the server" before a byte went out).
 func (s *Session) armStall() {
-	s.wc.arm(len(s.inflight) > 0 && s.counts.waits == 0)
+	s.wc.arm(s.nsent > 0 && s.counts.waits == 0)
 }
 
 // unlockWrite releases the write lock. A deflater that idleWait could not
@@ -1331,6 +1333,7 @@ func (s *Session) markSent(p *Pending, wc *wire.Encoded) bool {
 			copy(s.inflight[s.nsent+1:i+1], s.inflight[s.nsent:i])
 			s.inflight[s.nsent] = p
 			s.nsent++
+			s.armStall()
 			return true
 		}
 	}
