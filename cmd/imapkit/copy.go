@@ -62,7 +62,8 @@ type copyOpts struct {
 	noMulti   bool
 	syncFlags bool
 	// skipUnsendable: a message the destination cannot take (over its
-	// APPENDLIMIT, a NUL byte without BINARY) is skipped, not a failure.
+	// APPENDLIMIT, a NUL byte without BINARY or refused even as
+	// literal8) is skipped, not a failure.
 	skipUnsendable bool
 	maps           mapFlag
 	accounts       string
@@ -107,7 +108,7 @@ func copyFlags(fs *flag.FlagSet, o *copyOpts) {
 	fs.StringVar(&o.stateDir, "state-dir", defaultStateDir(), "the `directory` of the state files")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress display")
 	fs.BoolVar(&o.noMulti, "no-multiappend", false, "one APPEND per message even when the destination offers MULTIAPPEND")
-	fs.BoolVar(&o.skipUnsendable, "skip-unsendable", false, "skip, with a warning, a message the destination cannot take (over its APPENDLIMIT, or holding a NUL byte when it lacks BINARY), and record it in the state as skipped (without it, such a message stops its mailbox)")
+	fs.BoolVar(&o.skipUnsendable, "skip-unsendable", false, "skip, with a warning, a message the destination cannot take (over its APPENDLIMIT, or holding a NUL byte when it lacks BINARY or refuses it even as literal8), and record it in the state as skipped (without it, such a message stops its mailbox)")
 	fs.BoolVar(&o.syncFlags, "sync-flags", false, "compare the flags of every message copied before with its copy, and carry the differences (without it, only the changes CONDSTORE reports are carried)")
 	fs.Var(o.maps, "map", "copy source mailbox `SRC=DST` to DST (repeatable)")
 	fs.StringVar(&o.accounts, "accounts", "", "copy every account listed in this `file` (see docs/cli.md)")
@@ -233,8 +234,9 @@ type copyBox struct {
 
 	// Skipped are the source UIDs not copied because the destination
 	// cannot take them (--skip-unsendable): over its APPENDLIMIT, or
-	// holding a NUL byte and the destination without BINARY. No run
-	// sends them again.
+	// holding a NUL byte and the destination without BINARY, or
+	// refusing it even as literal8 (binaryRefusal). No run sends them
+	// again.
 	Skipped []uint32 `json:"skipped,omitempty"`
 	// Binary are the source UIDs found to hold a NUL byte (met in the
 	// middle of their APPEND): sent as literal8 to a destination with
@@ -535,8 +537,8 @@ type copyResult struct {
 	Empty int `json:"empty,omitempty"`
 	// Skipped counts the messages skipped by this run because the
 	// destination cannot take them (--skip-unsendable): over its
-	// APPENDLIMIT, or holding a NUL byte without BINARY. The state
-	// records their UIDs.
+	// APPENDLIMIT, or holding a NUL byte without BINARY or refused even
+	// as literal8. The state records their UIDs.
 	Skipped int `json:"skipped,omitempty"`
 }
 
@@ -973,6 +975,27 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 				}
 				singly = len(group)
 				fetchBodies()
+				continue
+			}
+			if len(group) == 1 && ap.binary && box.isBinary(group[0].UID) && notAppended(err) && binaryRefusal(err) {
+				// Holding a NUL, sent alone as literal8, and
+				// refused all the same (Cyrus: "NO Message
+				// contains NUL characters"): it cannot be
+				// sent. Skipped with --skip-unsendable, which
+				// left it stopping the mailbox at every run.
+				uid := group[0].UID
+				if hooks.skip == nil {
+					return binaryRefusedError(fmt.Sprintf("UID %d", uid), err)
+				}
+				hooks.skip(uid, fmt.Sprintf("holds a NUL byte, which the destination refused even as literal8 (%v)", err))
+				if err := state.save(path); err != nil {
+					return err
+				}
+				meta = rest
+				singly = max(singly-1, 0)
+				if len(meta) > 0 {
+					fetchBodies() // the rest's, from the next message
+				}
 				continue
 			}
 			if errors.Is(err, wire.ErrNUL) && errors.Is(err, session.ErrAborted) && bodies.cur != 0 {

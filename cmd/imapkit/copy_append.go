@@ -266,6 +266,36 @@ func groupRefusal(err error) bool {
 	return refusedAppend(err) && errors.As(err, &se) && errors.Is(se, session.ErrNo)
 }
 
+// binaryRefusal reports whether err is the destination's refusal of a
+// message holding a NUL byte sent alone as literal8 (BINARY): a tagged NO
+// with no response code, [PARSE] or [CANNOT] (RFC 5530: the message
+// cannot be parsed; the command can never succeed), whose text does not
+// speak of a quota. Cyrus 3.6 refuses a NUL in a header so, even in
+// literal8: "NO Message contains NUL characters". Such a message is
+// unsendable as one over APPENDLIMIT is: --skip-unsendable skips it.
+// Before, it stopped its mailbox (copy) or the import at every run, the
+// option notwithstanding. A refusal with another code ([OVERQUOTA],
+// [TRYCREATE], [LIMIT]...) or with none but about a quota (Cyrus 3.6:
+// "NO Over quota") is about the mailbox, not the message: not skipped.
+func binaryRefusal(err error) bool {
+	var se *session.StatusError
+	if !refusedAppend(err) || !errors.As(err, &se) || !errors.Is(se, session.ErrNo) {
+		return false
+	}
+	if c := se.Status.Code; c != nil && !strings.EqualFold(string(c.Name), "PARSE") && !strings.EqualFold(string(c.Name), "CANNOT") {
+		return false
+	}
+	return !strings.Contains(strings.ToLower(string(se.Status.Text)), "quota")
+}
+
+// binaryRefusedError is the error of a message holding a NUL byte that
+// the destination refused even as literal8 (binaryRefusal), without
+// --skip-unsendable: what names it (a source UID, a file, an mbox
+// offset), and the hint names the option.
+func binaryRefusedError(what string, err error) error {
+	return &refusedMessageError{what: what, err: fmt.Errorf("it holds a NUL byte, which the destination refused even as literal8 (--skip-unsendable skips it): %w", err)}
+}
+
 // retrySingly reports whether a group of n messages whose APPEND failed
 // with err is to be sent again one message at a time: a group of several
 // that certainly did not land, refused by a tagged NO (groupRefusal), over

@@ -158,9 +158,12 @@ func TestReview43NCopyBinaryRefusedBlocksGroup(t *testing.T) {
 	srcAddr := r43Source(t, bodies)
 	state := t.TempDir()
 	for run := 1; run <= 2; run++ {
-		_, _, errs := r43NCopyTo(t, srcAddr, dstURL, state, "--skip-unsendable")
+		// Without --skip-unsendable (which skips it since
+		// TestReview44CCopyBinaryRefusedSkipUnsendable): the
+		// refusal names UID 2 and the option.
+		_, _, errs := r43NCopyTo(t, srcAddr, dstURL, state)
 		got := r43Subjects(mailOf(t, ac, "INBOX"))
-		if !slices.Contains(got, "u1") || !strings.Contains(errs, "UID 2: not appended") {
+		if !slices.Contains(got, "u1") || !strings.Contains(errs, "UID 2: not appended") || !strings.Contains(errs, "--skip-unsendable") {
 			t.Errorf("run %d: the destination holds %q, stderr %q: want u1 copied (the message before the refused one) and the refusal naming UID 2", run, got, errs)
 		}
 	}
