@@ -94,6 +94,27 @@ func (a *appender) tooBig(size int64) bool {
 	return a.hasLimit && uint64(max(size, 2)) > a.limit // 0 bytes go as a blank line
 }
 
+// errNeedsBinary is the error of a message holding a NUL byte, which
+// only a literal8 (BINARY, RFC 3516) may carry, for a server without
+// BINARY: it can never be appended there (exit status 1, as a refusal).
+var errNeedsBinary = errors.New("it holds a NUL byte, which the server cannot take without BINARY")
+
+// unsendable reports why the server cannot take m, an import's message
+// (measured, looked at for a NUL): over its APPENDLIMIT, or holding a NUL
+// byte without BINARY. why is for the warning of --skip-unsendable, err
+// (nil when m can be sent) for the error without it.
+func (a *appender) unsendable(m *importMsg) (why string, err error) {
+	switch {
+	case a.tooBig(m.size):
+		return fmt.Sprintf("is %d bytes, over the server's APPENDLIMIT of %d", m.size, a.limit),
+			fmt.Errorf("%w: %d bytes, the limit is %d (--skip-unsendable skips it)", commands.ErrTooBig, m.size, a.limit)
+	case m.nul && !a.binary:
+		return "holds a NUL byte, which the server (without BINARY) cannot take",
+			fmt.Errorf("%w (--skip-unsendable skips it)", errNeedsBinary)
+	}
+	return "", nil
+}
+
 // tooBigError is the error of a message over the destination's
 // APPENDLIMIT, found by its RFC822.SIZE before its group is sent: the
 // messages before it are copied, it and those after it in its mailbox are
@@ -293,7 +314,7 @@ func binaryRefusal(err error) bool {
 // --skip-unsendable: what names it (a source UID, a file, an mbox
 // offset), and the hint names the option.
 func binaryRefusedError(what string, err error) error {
-	return &refusedMessageError{what: what, err: fmt.Errorf("it holds a NUL byte, which the destination refused even as literal8 (--skip-unsendable skips it): %w", err)}
+	return &refusedMessageError{what: what, err: fmt.Errorf("it holds a NUL byte, refused even as literal8 (--skip-unsendable skips it): %w", err)}
 }
 
 // retrySingly reports whether a group of n messages whose APPEND failed

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/imapkit/imapkit/codec"
-	"github.com/imapkit/imapkit/commands"
 )
 
 var importCommand = serverCmd{
@@ -29,13 +28,17 @@ var importCommand = serverCmd{
 		"internal dates (the mbox From line's date; the Maildir file's modification\n" +
 		"time). mbox lines are sent with CRLF ends and >From unquoted. The state file\n" +
 		"PATH.imapkit-import.json records what is imported: a second run appends only\n" +
-		"what is new, and a stopped run resumes with no duplicate.",
+		"what is new, and a stopped run resumes with no duplicate. A message the server\n" +
+		"cannot take (over its APPENDLIMIT, or holding a NUL byte when it lacks BINARY\n" +
+		"or refuses it even as literal8) stops the import at it, named; --skip-unsendable\n" +
+		"skips it with a warning and records it in the state, so no run sends it again.",
 	flags: func(fs *flag.FlagSet) any {
 		i := &importOpts{}
 		fs.StringVar(&i.to, "to", "", "the mailbox to append to (required)")
 		fs.StringVar(&i.format, "format", "auto", "auto, mbox or maildir")
 		fs.BoolVar(&i.quiet, "quiet", false, "no progress display")
 		fs.BoolVar(&i.noMulti, "no-multiappend", false, "one APPEND per message even when MULTIAPPEND is offered")
+		fs.BoolVar(&i.skipUnsendable, "skip-unsendable", false, "skip, with a warning, a message the server cannot take (over its APPENDLIMIT, or holding a NUL byte when it lacks BINARY or refuses it even as literal8), and record it in the state as skipped (without it, such a message stops the import)")
 		return i
 	},
 	lock: func(args []string, _ any) (*stateLock, error) { return lockState(importStatePath(args[0])) },
@@ -46,6 +49,9 @@ var importCommand = serverCmd{
 type importOpts struct {
 	to, format     string
 	quiet, noMulti bool
+	// skipUnsendable: a message the server cannot take is skipped and
+	// recorded (importEntry.Skipped, SkippedOffsets), not a failure.
+	skipUnsendable bool
 }
 
 // importState is the state file of imports from one PATH: one entry per
@@ -70,6 +76,14 @@ type importEntry struct {
 	// the pending group landed.
 	PendingOffset int64    `json:"pending_offset,omitempty"`
 	PendingDone   []string `json:"pending_done,omitempty"`
+	// Skipped are, for a Maildir, the unique names of the files the
+	// server cannot take, skipped by --skip-unsendable (over its
+	// APPENDLIMIT, holding a NUL byte without BINARY or refused even as
+	// literal8); SkippedOffsets are, for an mbox, the offsets where such
+	// messages end (as errors name them). No run sends them again, even
+	// one that imports the whole PATH again (a mailbox deleted since).
+	Skipped        []string `json:"skipped,omitempty"`
+	SkippedOffsets []int64  `json:"skipped_offsets,omitempty"`
 	// DstUIDValidity is the UIDVALIDITY of the mailbox imported to: a
 	// run that finds another (the mailbox deleted and created again)
 	// does not take Offset and Done for what it holds (appender.checkDst).
@@ -90,6 +104,8 @@ type importMsg struct {
 	// blank: the message was empty, and is appended as a blank line;
 	// warned: stderr said so.
 	blank, warned bool
+	// nul: the message holds a NUL byte (once looked: looked).
+	nul, looked bool
 	// badFrom is, for an mbox, the From line (its first 120 bytes) when
 	// it has no date fromLineDate reads.
 	badFrom string
@@ -196,11 +212,20 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		if msgs, err = scanMbox(f, ent.Offset); err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
+		// Skipped before (an import of the whole mbox again: the
+		// mailbox deleted since): not sent again.
+		if len(ent.SkippedOffsets) > 0 {
+			gone := make(map[int64]bool, len(ent.SkippedOffsets))
+			for _, off := range ent.SkippedOffsets {
+				gone[off] = true
+			}
+			msgs = slices.DeleteFunc(msgs, func(m *importMsg) bool { return gone[m.end] })
+		}
 		if w := fromDateWarning(msgs); w != "" {
 			fmt.Fprintf(o.stderr, "imapkit import: %s: %s\n", printable(path), w)
 		}
 	} else {
-		if msgs, err = scanMaildir(path, ent.Done); err != nil {
+		if msgs, err = scanMaildir(path, slices.Concat(ent.Done, ent.Skipped)); err != nil {
 			return err
 		}
 	}
@@ -213,6 +238,23 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		}
 		return m.name
 	}
+	// skip skips the message m, at the head of msgs (all before it are
+	// imported or skipped), which the server cannot take (why says
+	// why): --skip-unsendable. The state records it (an mbox's offset
+	// moves past it) and is saved.
+	skipped := 0
+	skip := func(m *importMsg, why string) error {
+		skipped++
+		p.skip(1)
+		if format == "mbox" {
+			ent.SkippedOffsets = append(ent.SkippedOffsets, m.end)
+			ent.Offset = m.end
+		} else {
+			ent.Skipped = append(ent.Skipped, m.name)
+		}
+		fmt.Fprintf(o.stderr, "imapkit import: warning: %s %s: skipped (--skip-unsendable; the state records it, and no run sends it again)\n", printable(what(m)), printable(why))
+		return saveJSON(spath, state)
+	}
 	singly := 0 // messages to send one at a time (appender.retrySingly)
 	for len(msgs) > 0 {
 		if err := ctx.Err(); err != nil {
@@ -221,31 +263,48 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		n := 0
 		var bytes int64
 		for n < len(msgs) && !ap.groupFull(n, bytes) && (singly == 0 || n < 1) {
-			if err := msgs[n].measure(); err != nil {
+			m := msgs[n]
+			if err := m.measure(); err != nil {
 				return err
 			}
-			if ap.tooBig(msgs[n].size) {
-				// Over the server's APPENDLIMIT: the messages before
-				// it go, it is never sent, and the error names it.
-				// In a group, the library refused the whole group
-				// before sending it, naming none.
-				if n > 0 {
-					break
-				}
-				return &refusedMessageError{what: what(msgs[0]), err: fmt.Errorf("%w: %d bytes, the limit is %d", commands.ErrTooBig, msgs[0].size, ap.limit)}
+			if err := m.lookNUL(); err != nil {
+				return err
 			}
-			bytes += msgs[n].size
-			n++
+			// A message the server cannot take is never sent: over
+			// its APPENDLIMIT (in a group, the library refused the
+			// whole group before sending it, naming none), or holding
+			// a NUL byte, which only literal8 (BINARY) carries
+			// (found in the middle of a MULTIAPPEND, it abandoned the
+			// group and closed the connection, the messages before it
+			// not imported, and the error named none). The messages
+			// before it go; it is skipped (--skip-unsendable), else
+			// the run stops at it, naming it.
+			why, uerr := ap.unsendable(m)
+			if uerr == nil {
+				bytes += m.size
+				n++
+				continue
+			}
+			if n > 0 {
+				break
+			}
+			if !opts.skipUnsendable {
+				return &refusedMessageError{what: what(m), err: uerr}
+			}
+			if err := skip(m, why); err != nil {
+				return err
+			}
+			msgs = msgs[1:]
+			singly = max(singly-1, 0)
+		}
+		if n == 0 {
+			continue // skipped to the end
 		}
 		group := msgs[:n]
 		rest := msgs[n:]
 		items := make([]appendItem, len(group))
 		for i, m := range group {
-			nul, err := holdsNUL(m.open)
-			if err != nil {
-				return err
-			}
-			items[i] = appendItem{r: &lazyReader{open: m.open, left: m.size}, size: m.size, flags: m.flags, date: m.date, binary: nul}
+			items[i] = appendItem{r: &lazyReader{open: m.open, left: m.size}, size: m.size, flags: m.flags, date: m.date, binary: m.nul}
 			if m.blank && !m.warned {
 				m.warned = true // not again when its group goes one at a time
 				fmt.Fprintf(o.stderr, "imapkit import: %s is empty (0 bytes): appended as a blank line (an APPEND needs a byte)\n", printable(what(m)))
@@ -288,6 +347,20 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 				singly = len(group)
 				continue
 			}
+			if len(group) == 1 && ap.binary && group[0].nul && notAppended(err) && binaryRefusal(err) {
+				// Holding a NUL, sent as literal8, and refused
+				// all the same (Cyrus 3.6: "NO Message contains
+				// NUL characters" for a NUL in a header).
+				if !opts.skipUnsendable {
+					return binaryRefusedError(what(group[0]), err)
+				}
+				if err := skip(group[0], fmt.Sprintf("holds a NUL byte, which the server refused even as literal8 (%v)", err)); err != nil {
+					return err
+				}
+				msgs = rest
+				singly = max(singly-1, 0)
+				continue
+			}
 			return nameRefused(len(group), func() string { return what(group[0]) }, err)
 		}
 		if err := hook("appended"); err != nil {
@@ -311,9 +384,16 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 			Mailbox  string `json:"mailbox"`
 			Imported int    `json:"imported"`
 			Bytes    int64  `json:"bytes"`
-		}{path, format, opts.to, p.n, p.bytes})
+			// Skipped: the messages this run skipped
+			// (--skip-unsendable).
+			Skipped int `json:"skipped,omitempty"`
+		}{path, format, opts.to, p.n, p.bytes, skipped})
 	}
-	fmt.Fprintf(o.stdout, "imported %d messages (%d bytes) from %s to %s\n", p.n, p.bytes, path, printable(opts.to))
+	fmt.Fprintf(o.stdout, "imported %d messages (%d bytes) from %s to %s", p.n, p.bytes, path, printable(opts.to))
+	if skipped > 0 {
+		fmt.Fprintf(o.stdout, "; %d skipped (the server cannot take them: see the warnings)", skipped)
+	}
+	fmt.Fprintln(o.stdout)
 	return nil
 }
 
@@ -360,6 +440,19 @@ func (m *importMsg) measure() error {
 		m.blank = true
 	}
 	m.size = n
+	return nil
+}
+
+// lookNUL learns whether the message holds a NUL byte (m.nul), once.
+func (m *importMsg) lookNUL() error {
+	if m.looked {
+		return nil
+	}
+	nul, err := holdsNUL(m.open)
+	if err != nil {
+		return err
+	}
+	m.nul, m.looked = nul, true
 	return nil
 }
 

@@ -33,9 +33,13 @@ type r43NDst struct {
 	appendUID bool
 	// refuse, when set, is the answer to every APPEND read whole (after
 	// its tag): "NO [TRYCREATE] gone", say.
-	refuse  string
-	rawMu   sync.Mutex
-	appends []string
+	refuse string
+	// refuseNUL, when set, is the answer to every APPEND read whole
+	// that holds a NUL byte (a literal8): Cyrus 3.6 answers "NO Message
+	// contains NUL characters" to a NUL in a header.
+	refuseNUL string
+	rawMu     sync.Mutex
+	appends   []string
 }
 
 func (f *r43NDst) start(t *testing.T) string { return serveTCP(t, f.serve) }
@@ -102,6 +106,10 @@ func (f *r43NDst) serve(c net.Conn) {
 			f.rawMu.Unlock()
 			if f.refuse != "" {
 				io.WriteString(c, tag+" "+f.refuse+"\r\n")
+				continue
+			}
+			if f.refuseNUL != "" && strings.Contains(string(raw), "\x00") {
+				io.WriteString(c, tag+" "+f.refuseNUL+"\r\n")
 				continue
 			}
 			if f.maxMsgs > 0 && f.stored()+n > f.maxMsgs {
