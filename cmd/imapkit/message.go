@@ -221,7 +221,10 @@ func copyMove(name, verb string, move bool) serverCmd {
 		summary: strings.ToLower(what) + " messages to another mailbox of the same server",
 		help: what + " the messages in SET (UIDs, or sequence numbers with --seq) of MAILBOX to DEST, on\n" +
 			"the same server, and print the UIDs they got there (COPYUID, when the server\n" +
-			"has UIDPLUS). To copy between servers, use \"imapkit copy SRC-URL DST-URL\".\n" +
+			"has UIDPLUS). A long set goes in parts: the UIDs of a part whose answer had no\n" +
+			"usable COPYUID are printed on a line of their own (--json: \"unmapped\"), copied\n" +
+			"with no destination UID known. To copy between servers, use\n" +
+			"\"imapkit copy SRC-URL DST-URL\".\n" +
 			stdinSetHelp,
 		flags: func(fs *flag.FlagSet) any { return setFlag(fs) },
 		check: checkSet(1),
@@ -264,13 +267,26 @@ func copyMove(name, verb string, move bool) serverCmd {
 			j := jsonCopy{Mailbox: args[0], To: args[2], Set: set.Nums.String()}
 			if res != nil {
 				j.UIDValidity, j.Src, j.Dst = res.UIDValidity, asSent(res.Src), asSent(res.Dst)
+				if !res.Unmapped.IsEmpty() {
+					j.Unmapped = res.Unmapped.String()
+				}
 			}
 			if o.json {
 				if werr := o.emit(j); werr != nil {
 					return werr
 				}
 			} else if res != nil {
-				fmt.Fprintf(o.stdout, "%s %s UID %s to %s UID %s (UIDVALIDITY %d)\n", did, printable(args[0]), j.Src, printable(args[2]), j.Dst, j.UIDValidity)
+				if j.Src != "" {
+					fmt.Fprintf(o.stdout, "%s %s UID %s to %s UID %s (UIDVALIDITY %d)\n", did, printable(args[0]), j.Src, printable(args[2]), j.Dst, j.UIDValidity)
+				}
+				if j.Unmapped != "" {
+					// A part of a long set answered with no
+					// usable COPYUID: copied (or moved) all the
+					// same, with no destination UID known. Left
+					// out, the line above read as if only the
+					// mapped UIDs had gone.
+					fmt.Fprintf(o.stdout, "%s %s UID %s to %s, destination UID unknown (the server's COPYUID for them was missing or unusable)\n", did, printable(args[0]), j.Unmapped, printable(args[2]))
+				}
 			} else {
 				fmt.Fprintf(o.stdout, "%s %s %s to %s\n", did, printable(args[0]), j.Set, printable(args[2]))
 			}
@@ -301,6 +317,10 @@ type jsonCopy struct {
 	UIDValidity uint32 `json:"uidvalidity,omitempty"`
 	Src         string `json:"src,omitempty"`
 	Dst         string `json:"dst,omitempty"`
+	// Unmapped are the source UIDs copied (or moved) with no destination
+	// UID known: those of the parts of a long set whose answer had no
+	// usable COPYUID (commands.CopyResult.Unmapped), in ascending order.
+	Unmapped string `json:"unmapped,omitempty"`
 }
 
 var cpCommand = copyMove("cp", "copied", false)
