@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/session"
@@ -288,25 +289,51 @@ func groupRefusal(err error) bool {
 }
 
 // binaryRefusal reports whether err is the destination's refusal of a
-// message holding a NUL byte sent alone as literal8 (BINARY): a tagged NO
-// with no response code, [PARSE] or [CANNOT] (RFC 5530: the message
-// cannot be parsed; the command can never succeed), whose text does not
-// speak of a quota. Cyrus 3.6 refuses a NUL in a header so, even in
-// literal8: "NO Message contains NUL characters". Such a message is
-// unsendable as one over APPENDLIMIT is: --skip-unsendable skips it.
-// Before, it stopped its mailbox (copy) or the import at every run, the
-// option notwithstanding. A refusal with another code ([OVERQUOTA],
-// [TRYCREATE], [LIMIT]...) or with none but about a quota (Cyrus 3.6:
-// "NO Over quota") is about the mailbox, not the message: not skipped.
+// message holding a NUL byte sent alone as literal8 (BINARY) that says
+// the message itself can never be taken: a tagged NO coded [PARSE] or
+// [CANNOT] (RFC 5530: the message cannot be parsed; the command can never
+// succeed), or with no response code and a text naming a NUL: the word
+// "NUL" (any case, a word of its own: not "NULL", not "annul"). Cyrus 3.6
+// refuses a NUL in a header so, even in literal8: "NO Message contains
+// NUL characters". A text that speaks of a quota is not taken so, coded
+// or not. Such a message is unsendable as one over APPENDLIMIT is:
+// --skip-unsendable skips it, and no later run sends it.
+//
+// Any other refusal stops the mailbox (copy) or the import, naming the
+// message, as without the option, and the next run sends it again: one
+// with another code ([OVERQUOTA], [TRYCREATE], [LIMIT], [UNAVAILABLE],
+// [SERVERBUG]...), and one with no code whose text does not name a NUL:
+// about the mailbox (Cyrus 3.6: "NO Over quota") or the server's passing
+// state ("NO Server shutting down, try again later"; Cyrus's I/O error,
+// "NO System I/O error", has no code). Before, every uncoded NO but one
+// about a quota was taken for the message's: a passing refusal had the
+// message skipped for ever.
 func binaryRefusal(err error) bool {
 	var se *session.StatusError
 	if !refusedAppend(err) || !errors.As(err, &se) || !errors.Is(se, session.ErrNo) {
 		return false
 	}
-	if c := se.Status.Code; c != nil && !strings.EqualFold(string(c.Name), "PARSE") && !strings.EqualFold(string(c.Name), "CANNOT") {
+	text := string(se.Status.Text)
+	if strings.Contains(strings.ToLower(text), "quota") {
 		return false
 	}
-	return !strings.Contains(strings.ToLower(string(se.Status.Text)), "quota")
+	if c := se.Status.Code; c != nil {
+		return strings.EqualFold(string(c.Name), "PARSE") || strings.EqualFold(string(c.Name), "CANNOT")
+	}
+	return namesNUL(text)
+}
+
+// namesNUL reports whether text holds the word "NUL", in any case, with
+// no letter or digit on either side.
+func namesNUL(text string) bool {
+	for _, w := range strings.FieldsFunc(text, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	}) {
+		if strings.EqualFold(w, "NUL") {
+			return true
+		}
+	}
+	return false
 }
 
 // binaryRefusedError is the error of a message holding a NUL byte that

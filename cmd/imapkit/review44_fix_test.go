@@ -1,0 +1,102 @@
+//go:build linux
+
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestReview44HImportTransientRefusalSkippedForever: a message holding a
+// NUL, sent alone as literal8 to a BINARY server, refused by a NO with no
+// response code that says nothing of the message ("NO Server shutting
+// down, try again later"; Cyrus's IMAP_IOERROR, "NO System I/O error",
+// has no code) was taken by binaryRefusal for a message the server can
+// never take: with --skip-unsendable it was recorded as skipped, and no
+// later run sent it, though the server, back to health, takes it. Now only
+// a refusal that speaks of the message ([PARSE], [CANNOT], or an uncoded
+// text naming a NUL) skips it; the others stop the import, and the next
+// run imports it. [UNAVAILABLE] and [SERVERBUG] were never skipped and are
+// checked alongside.
+func TestReview44HImportTransientRefusalSkippedForever(t *testing.T) {
+	for _, refusal := range []string{"NO Server shutting down, try again later", "NO System I/O error", "NO [UNAVAILABLE] try later", "NO [SERVERBUG] oops"} {
+		t.Run(refusal, func(t *testing.T) {
+			fake := r43NNewDst("IMAP4rev1 LITERAL+ MULTIAPPEND BINARY", 0, false)
+			fake.refuseNUL = refusal
+			addr := fake.start(t)
+			path, names := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, ""), r44ImportMsg(2, "nul"), r44ImportMsg(3, "")})
+			args := []string{"import", "imap://alice@" + addr, path, "--to", "INBOX", "--insecure-plaintext", "--timeout", "20s", "--quiet", "--skip-unsendable"}
+			code, out, errs := runCLI(t, "", args...)
+			t.Logf("run 1 (server refusing %q): exit %d\nstdout: %s\nstderr: %s", refusal, code, out, errs)
+			if code != exitNo || !strings.Contains(errs, "not appended") {
+				t.Errorf("run 1, refused %q: exit %d, stderr %q; want 1 and the error naming the message", refusal, code, errs)
+			}
+			fake.refuseNUL = "" // the server is well again
+			code, out, errs = runCLI(t, "", args...)
+			t.Logf("run 2 (server well): exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+			e := r44ImportState(t, path)
+			if got := r43NIDs(fake); !strings.Contains(got, "<m2@r44>") || len(e.Skipped) != 0 {
+				t.Errorf("after a transient refusal %q: the destination holds %q, state skipped %q; want %s imported by the second run, nothing recorded as unsendable", refusal, got, e.Skipped, names[1])
+			}
+		})
+	}
+}
+
+// TestReview44HCopyTransientRefusalSkippedForever: copy's side of
+// TestReview44HImportTransientRefusalSkippedForever (the same
+// binaryRefusal): a NUL message, sent alone as literal8, refused "NO
+// System I/O error" (no code: Cyrus's IMAP_IOERROR) was recorded skipped
+// with --skip-unsendable, and a later run, the destination well, never
+// copied it. Now the mailbox stops at it (exit 1) and the next run copies
+// it.
+func TestReview44HCopyTransientRefusalSkippedForever(t *testing.T) {
+	fake := r43NNewDst("IMAP4rev1 LITERAL+ BINARY", 0, false)
+	fake.refuseNUL = "NO System I/O error"
+	addr := fake.start(t)
+	state := t.TempDir()
+	srcAddr := r43Source(t, []string{r43Body(1, false), r43Body(2, true), r43Body(3, false)})
+	code, _, errs := r43Copy(t, srcAddr, &fake.r42FakeDst, addr, state, "--skip-unsendable")
+	if code != exitNo || !strings.Contains(errs, "UID 2: not appended") {
+		t.Errorf("run 1, refused \"NO System I/O error\": exit %d, stderr %q; want 1 and the error naming UID 2", code, errs)
+	}
+	fake.refuseNUL = "" // well again
+	r43Copy(t, srcAddr, &fake.r42FakeDst, addr, state, "--skip-unsendable")
+	box := r43Box(t, state)
+	if got := r43NIDs(fake); !strings.Contains(got, "<u2@r43>") || len(box.Skipped) != 0 {
+		t.Errorf("after a transient uncoded NO: the destination holds %q, state skipped %v; want u2 copied by the second run, nothing recorded as unsendable", got, box.Skipped)
+	}
+}
+
+// TestReview44HBinaryRefusalWords: which refusals of a NUL message sent
+// alone as literal8 binaryRefusal takes for the message's own (a
+// permanent skip with --skip-unsendable).
+func TestReview44HBinaryRefusalWords(t *testing.T) {
+	for _, c := range []struct {
+		refusal string
+		skip    bool
+	}{
+		{"NO Message contains NUL characters", true}, // Cyrus 3.6
+		{"NO message contains nul bytes", true},
+		{"NO [PARSE] cannot parse the message", true},
+		{"NO [CANNOT] never", true},
+		{"NO System I/O error", false},
+		{"NO Server shutting down, try again later", false},
+		{"NO Over quota", false},
+		{"NO [OVERQUOTA] Quota exceeded", false},
+		{"NO [UNAVAILABLE] Message contains NUL characters", false},
+		{"NO Message contains NULL characters", false},
+		{"NO Annulled", false},
+	} {
+		fake := r43NNewDst("IMAP4rev1 LITERAL+ BINARY", 0, false)
+		fake.refuseNUL = c.refusal
+		addr := fake.start(t)
+		state := t.TempDir()
+		srcAddr := r43Source(t, []string{r43Body(1, true)})
+		code, _, errs := r43Copy(t, srcAddr, &fake.r42FakeDst, addr, state, "--skip-unsendable")
+		box := r43Box(t, state)
+		skipped := box != nil && len(box.Skipped) == 1
+		if skipped != c.skip || (c.skip && code != 0) || (!c.skip && code != exitNo) {
+			t.Errorf("%q: exit %d, stderr %q, state %+v; want skipped %v", c.refusal, code, errs, box, c.skip)
+		}
+	}
+}
