@@ -275,6 +275,12 @@ func copyMove(name, verb string, move bool) serverCmd {
 				if werr := o.emit(j); werr != nil {
 					return werr
 				}
+			} else if res != nil && err == nil && j.Src == "" && j.Unmapped == "" {
+				// Nothing sent: a set of sequence numbers
+				// with "*" in an empty mailbox (the library's
+				// empty result). Said as an empty set is;
+				// before, nothing at all was printed.
+				fmt.Fprintf(o.stderr, "imapkit %s: no message in the set\n", name)
 			} else if res != nil {
 				if j.Src != "" {
 					fmt.Fprintf(o.stdout, "%s %s UID %s to %s UID %s (UIDVALIDITY %d)\n", did, printable(args[0]), j.Src, printable(args[2]), j.Dst, j.UIDValidity)

@@ -3,6 +3,11 @@
 package main
 
 import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
 	"strings"
 	"testing"
 )
@@ -97,6 +102,61 @@ func TestReview44HBinaryRefusalWords(t *testing.T) {
 		skipped := box != nil && len(box.Skipped) == 1
 		if skipped != c.skip || (c.skip && code != 0) || (!c.skip && code != exitNo) {
 			t.Errorf("%q: exit %d, stderr %q, state %+v; want skipped %v", c.refusal, code, errs, box, c.skip)
+		}
+	}
+}
+
+// r44HNoCopyUIDServer is a scripted server (PREAUTH, UIDPLUS, MOVE)
+// whose INBOX holds exists messages; every other command (UID COPY, UID
+// MOVE) is answered OK, with no COPYUID.
+func r44HNoCopyUIDServer(t *testing.T, exists int) string {
+	return serveTCP(t, func(c net.Conn) {
+		defer c.Close()
+		r := bufio.NewReader(c)
+		io.WriteString(c, "* PREAUTH [CAPABILITY IMAP4rev1 UIDPLUS MOVE] fake\r\n")
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			f := strings.Fields(line)
+			if len(f) < 2 {
+				return
+			}
+			tag, cmd := f[0], strings.ToUpper(f[1])
+			out := tag + " OK done\r\n"
+			switch cmd {
+			case "SELECT", "EXAMINE":
+				out = fmt.Sprintf("* %d EXISTS\r\n* OK [UIDVALIDITY 1] x\r\n* OK [UIDNEXT %d] x\r\n", exists, exists+1) + tag + " OK [READ-WRITE] done\r\n"
+			case "LOGOUT":
+				io.WriteString(c, "* BYE bye\r\n"+tag+" OK done\r\n")
+				return
+			}
+			if _, err := io.WriteString(c, out); err != nil {
+				return
+			}
+		}
+	})
+}
+
+// TestReview44HCpMvEmptyResultSilent: cp or mv --seq 1:* of an empty
+// mailbox sends nothing (the library's empty CopyResult, not nil); the
+// text output printed the mapped line only when Src was not empty and
+// the unmapped one only when Unmapped was not: with both empty, nothing
+// at all, exit 0, where an empty set says "no message in the set". Now it
+// says that.
+func TestReview44HCpMvEmptyResultSilent(t *testing.T) {
+	addr := r44HNoCopyUIDServer(t, 0)
+	for _, cmd := range []string{"cp", "mv"} {
+		code, out, errs := runCLI(t, "", cmd, "imap://alice@"+addr, "INBOX", "1:*", "Archive", "--seq", "--insecure-plaintext", "--timeout", "20s")
+		t.Logf("%s: exit %d\nstdout: %q\nstderr: %q", cmd, code, out, errs)
+		if code != 0 || out != "" || errs != "imapkit "+cmd+": no message in the set\n" {
+			t.Errorf("%s --seq 1:* of an empty mailbox: exit %d, stdout %q, stderr %q; want 0 and \"no message in the set\"", cmd, code, out, errs)
+		}
+		code, out, _ = runCLI(t, "", cmd, "imap://alice@"+addr, "INBOX", "1:*", "Archive", "--seq", "--json", "--insecure-plaintext", "--timeout", "20s")
+		var j map[string]any
+		if err := json.Unmarshal([]byte(out), &j); code != 0 || err != nil || j["src"] != nil || j["unmapped"] != nil {
+			t.Errorf("%s --json of an empty mailbox: exit %d, %q; want 0 and one object with no src nor unmapped", cmd, code, out)
 		}
 	}
 }
