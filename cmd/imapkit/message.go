@@ -221,10 +221,10 @@ func copyMove(name, verb string, move bool) serverCmd {
 		summary: strings.ToLower(what) + " messages to another mailbox of the same server",
 		help: what + " the messages in SET (UIDs, or sequence numbers with --seq) of MAILBOX to DEST, on\n" +
 			"the same server, and print the UIDs they got there (COPYUID, when the server\n" +
-			"has UIDPLUS). A long set goes in parts: the UIDs of a part whose answer had no\n" +
-			"usable COPYUID are printed on a line of their own (--json: \"unmapped\"), copied\n" +
-			"with no destination UID known. To copy between servers, use\n" +
-			"\"imapkit copy SRC-URL DST-URL\".\n" +
+			"has UIDPLUS). A long set goes in parts. UIDs whose answer had no usable\n" +
+			"COPYUID (a part's, or the whole set's), from a server with UIDPLUS, are printed\n" +
+			"on a line of their own (--json: \"unmapped\"), copied with no destination UID\n" +
+			"known. To copy between servers, use \"imapkit copy SRC-URL DST-URL\".\n" +
 			stdinSetHelp,
 		flags: func(fs *flag.FlagSet) any { return setFlag(fs) },
 		check: checkSet(1),
@@ -270,6 +270,15 @@ func copyMove(name, verb string, move bool) serverCmd {
 				if !res.Unmapped.IsEmpty() {
 					j.Unmapped = res.Unmapped.String()
 				}
+			} else if err == nil && set.UID && !set.Saved && (cn.c.Session().HasCap("UIDPLUS") || cn.c.Session().HasCap("IMAP4rev2")) {
+				// No part had a usable COPYUID (the library's
+				// nil result), from a server that sends them:
+				// every UID of the set was copied (or moved)
+				// with no destination UID known, as a part's
+				// are when another part had one. Before, they
+				// were listed only then, and a script reading
+				// "unmapped" found nothing where all was.
+				j.Unmapped = set.Nums.String()
 			}
 			if o.json {
 				if werr := o.emit(j); werr != nil {
@@ -281,7 +290,7 @@ func copyMove(name, verb string, move bool) serverCmd {
 				// empty result). Said as an empty set is;
 				// before, nothing at all was printed.
 				fmt.Fprintf(o.stderr, "imapkit %s: no message in the set\n", name)
-			} else if res != nil {
+			} else if res != nil || j.Unmapped != "" {
 				if j.Src != "" {
 					fmt.Fprintf(o.stdout, "%s %s UID %s to %s UID %s (UIDVALIDITY %d)\n", did, printable(args[0]), j.Src, printable(args[2]), j.Dst, j.UIDValidity)
 				}
@@ -324,8 +333,10 @@ type jsonCopy struct {
 	Src         string `json:"src,omitempty"`
 	Dst         string `json:"dst,omitempty"`
 	// Unmapped are the source UIDs copied (or moved) with no destination
-	// UID known: those of the parts of a long set whose answer had no
-	// usable COPYUID (commands.CopyResult.Unmapped), in ascending order.
+	// UID known, in ascending order: those of the parts of a long set
+	// whose answer had no usable COPYUID (commands.CopyResult.Unmapped),
+	// or, no part having had one, the whole set of UIDs, when the server
+	// has UIDPLUS (one without sends no COPYUID: nothing is listed).
 	Unmapped string `json:"unmapped,omitempty"`
 }
 
