@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"testing"
 )
@@ -205,5 +206,32 @@ func TestReview44HCpAllPartsUnmappedJSON(t *testing.T) {
 	code, out, _ = runCLI(t, "", "cp", "imap://alice@"+plain, "INBOX", "4:7", "Archive", "--insecure-plaintext", "--timeout", "20s")
 	if code != 0 || out != "copied INBOX 4:7 to Archive\n" {
 		t.Errorf("cp to a server without UIDPLUS: exit %d, %q; want the plain line", code, out)
+	}
+}
+
+// TestReview44HExitTableImportSkipUnsendable: docs/cli.md's exit status
+// table said of a message over APPENDLIMIT "copy --skip-unsendable skips
+// it instead, exit 0", and listed "a NUL" only under 2. import has
+// --skip-unsendable too (exit 0), and an import's message holding a NUL
+// for a server without BINARY exits 1 (errNeedsBinary): the table, where
+// scripts look, said neither.
+func TestReview44HExitTableImportSkipUnsendable(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/cli.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, _ := strings.Cut(string(doc), "## Exit status")
+	row1 := ""
+	for _, l := range strings.Split(rest, "\n") {
+		if strings.HasPrefix(l, "| 1 |") {
+			row1 = l
+			break
+		}
+	}
+	if !strings.Contains(row1, "import --skip-unsendable") && !strings.Contains(row1, "`import`) skip") {
+		t.Errorf("exit status 1 row does not say import --skip-unsendable skips (exit 0): %q", row1)
+	}
+	if !strings.Contains(row1, "NUL") {
+		t.Errorf("exit status 1 row does not list a message holding a NUL for a server without BINARY (import exits 1 for it): %q", row1)
 	}
 }
