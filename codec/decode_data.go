@@ -182,15 +182,18 @@ func (d *Decoder) statusDataResp() (Response, error) {
 			r.Items |= item
 			return err
 		}
-		// UIDNEXT and UIDVALIDITY are nz-numbers (RFC 3501, 9051): a
-		// 0 (commands' "unknown", reported as known) fails the
-		// response as a number past 32 bits does.
-		nz := func(item StatusItem, p *uint32, what string) error {
+		// UIDNEXT and UIDVALIDITY are nz-numbers (RFC 3501, 9051), but
+		// servers do send 0 (WinWebMail, SmarterMail, old Apache James
+		// a UIDVALIDITY; some a UIDNEXT for every mailbox). Such an
+		// item is taken as not sent: its bit cleared from Items, its
+		// value 0 (commands' "unknown"), the rest of the answer kept.
+		// Past 32 bits it fails the response as any other item does.
+		nz := func(item StatusItem, p *uint32) error {
 			if err := num(item, p); err != nil {
 				return err
 			}
 			if *p == 0 {
-				return errSyntax("STATUS " + what + " 0 (an nz-number)")
+				r.Items &^= item
 			}
 			return nil
 		}
@@ -206,9 +209,9 @@ func (d *Decoder) statusDataResp() (Response, error) {
 		case eqFold(name, "RECENT"):
 			return num(StatusRecent, &r.Recent)
 		case eqFold(name, "UIDNEXT"):
-			return nz(StatusUIDNext, &r.UIDNext, "UIDNEXT")
+			return nz(StatusUIDNext, &r.UIDNext)
 		case eqFold(name, "UIDVALIDITY"):
-			return nz(StatusUIDValidity, &r.UIDValidity, "UIDVALIDITY")
+			return nz(StatusUIDValidity, &r.UIDValidity)
 		case eqFold(name, "UNSEEN"):
 			return num(StatusUnseen, &r.Unseen)
 		case eqFold(name, "DELETED"):

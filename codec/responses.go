@@ -130,7 +130,9 @@ const (
 	StatusMailboxID
 )
 
-// MailboxStatus is an untagged STATUS response.
+// MailboxStatus is an untagged STATUS response. A UIDNEXT or UIDVALIDITY
+// of 0 (nz-numbers, but some servers send a 0) is taken as not sent: its
+// bit is clear in Items, its field 0 (unknown).
 type MailboxStatus struct {
 	Mailbox       Bytes
 	Items         StatusItem // which of the fields below were sent

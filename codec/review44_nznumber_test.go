@@ -72,25 +72,27 @@ func TestReview44LNzNumberCodes(t *testing.T) {
 }
 
 // TestReview44LStatusNzNumbers: a STATUS answer's UIDNEXT and UIDVALIDITY
-// are nz-numbers (RFC 3501, 9051). A 0 was taken (Items set, the value 0:
-// commands' "unknown" reported as known). It is now what the codec does
-// with any other invalid STATUS item (a number past 32 bits, one that is
-// not a number): a *DecodeError for the response, the stream in step.
-// Valid values at both ends, and MESSAGES, UNSEEN, RECENT and DELETED of
-// 0, are read.
+// are nz-numbers (RFC 3501, 9051), but servers send 0 (WinWebMail,
+// SmarterMail, old Apache James a UIDVALIDITY). A 0 is taken as not sent:
+// the answer decodes, the item's bit clear in Items, its value 0, the
+// other items kept. Past 32 bits an item fails the response (a
+// *DecodeError, the stream in step). Valid values at both ends, and
+// MESSAGES, UNSEEN, RECENT and DELETED of 0, are read.
 func TestReview44LStatusNzNumbers(t *testing.T) {
+	const nzItems = codec.StatusUIDNext | codec.StatusUIDValidity
 	for _, c := range []struct {
 		items string
 		ok    bool
+		want  codec.StatusItem // the items among nzItems and MESSAGES kept
 	}{
-		{"MESSAGES 0 RECENT 0 UNSEEN 0 DELETED 0 UIDNEXT 1 UIDVALIDITY 1", true},
-		{"UIDNEXT 4294967295 UIDVALIDITY 4294967295", true},
-		{"UIDVALIDITY 0", false},
-		{"MESSAGES 3 UIDNEXT 0", false},
-		{"UIDNEXT 00 MESSAGES 3", false},
-		{"UIDVALIDITY 4294967296", false},
-		{"UIDNEXT 4294967296", false},
-		{"MESSAGES 4294967296", false},
+		{"MESSAGES 0 RECENT 0 UNSEEN 0 DELETED 0 UIDNEXT 1 UIDVALIDITY 1", true, codec.StatusMessages | nzItems},
+		{"UIDNEXT 4294967295 UIDVALIDITY 4294967295", true, nzItems},
+		{"UIDVALIDITY 0", true, 0},
+		{"MESSAGES 3 UIDNEXT 0", true, codec.StatusMessages},
+		{"UIDNEXT 00 MESSAGES 3 UIDVALIDITY 7", true, codec.StatusMessages | codec.StatusUIDValidity},
+		{"UIDVALIDITY 4294967296", false, 0},
+		{"UIDNEXT 4294967296", false, 0},
+		{"MESSAGES 4294967296", false, 0},
 	} {
 		for _, oneByte := range []bool{false, true} {
 			line := "* STATUS INBOX (" + c.items + ")\r\n"
@@ -101,8 +103,13 @@ func TestReview44LStatusNzNumbers(t *testing.T) {
 			d := codec.NewDecoder(wire.NewTokenizer(r, nil), nil)
 			resp, err := d.Next()
 			if c.ok {
-				if st, ok := resp.(*codec.MailboxStatus); err != nil || !ok || st.Items&codec.StatusUIDNext == 0 {
+				st, ok := resp.(*codec.MailboxStatus)
+				if err != nil || !ok {
 					t.Errorf("%q: %v %v; want it decoded", line, resp, err)
+				} else if got := st.Items & (nzItems | codec.StatusMessages); got != c.want {
+					t.Errorf("%q: Items %#x; want %#x", line, got, c.want)
+				} else if !st.Has(codec.StatusUIDNext) && st.UIDNext != 0 || !st.Has(codec.StatusUIDValidity) && st.UIDValidity != 0 {
+					t.Errorf("%q: %+v; want an item not kept 0", line, st)
 				}
 			} else if _, isDecode := errors.AsType[*codec.DecodeError](err); !isDecode || errors.Is(err, wire.ErrOutOfStep) {
 				st, _ := resp.(*codec.MailboxStatus)

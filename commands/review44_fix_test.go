@@ -1,0 +1,102 @@
+package commands_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/hostile"
+)
+
+// TestReview44RStatusUIDValidityZero: servers do send UIDVALIDITY 0
+// (WinWebMail 4.4, SmarterMail 13, Apache James before JAMES-3074) and
+// UIDNEXT 0 (node-imap #549). 0f0d470 made a STATUS answer holding either
+// a *codec.DecodeError, so Status failed, losing MESSAGES and the rest. The
+// 0 item is now taken as not sent: Has false, its value 0 (unknown), the
+// rest of the answer kept, the session in step.
+func TestReview44RStatusUIDValidityZero(t *testing.T) {
+	for _, c := range []struct {
+		line          string
+		zero          commands.StatusItem
+		uidNext, uidV uint32
+	}{
+		{"* STATUS INBOX (MESSAGES 3 UIDNEXT 4 UIDVALIDITY 0)", commands.StatusUIDValidity, 4, 0},
+		{"* STATUS INBOX (MESSAGES 3 UIDNEXT 0 UIDVALIDITY 9)", commands.StatusUIDNext, 0, 9},
+	} {
+		t.Run(c.line, func(t *testing.T) {
+			cl := hostileClient(t, func(hc *hostile.Conn) error {
+				hc.PreAuth("IMAP4rev1")
+				for {
+					cmd, err := hc.ReadCommand()
+					if err != nil {
+						return err
+					}
+					if cmd.Name == "STATUS" {
+						err = hc.Lines(c.line, cmd.Tag+" OK done")
+					} else {
+						err = hc.Answer(cmd)
+					}
+					if err != nil {
+						return err
+					}
+				}
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			st, err := cl.Status(ctx, "INBOX", commands.StatusMessages|commands.StatusUIDNext|commands.StatusUIDValidity)
+			if err != nil {
+				t.Fatalf("Status: %v; want MESSAGES 3 (the 0 item unknown)", err)
+			}
+			if st.Messages != 3 || st.UIDNext != c.uidNext || st.UIDValidity != c.uidV {
+				t.Errorf("Messages %d UIDNext %d UIDValidity %d; want 3 %d %d", st.Messages, st.UIDNext, st.UIDValidity, c.uidNext, c.uidV)
+			}
+			if st.Has(c.zero) || !st.Has(commands.StatusMessages) {
+				t.Errorf("Items %#x; want MESSAGES, not the item sent as 0 (%#x)", st.Items, c.zero)
+			}
+			if err := cl.Noop(ctx); err != nil {
+				t.Fatalf("NOOP after: %v", err)
+			}
+		})
+	}
+}
+
+// TestReview44RListStatusUIDValidityZero: the same through LIST-STATUS:
+// one mailbox whose STATUS holds UIDVALIDITY 0 failed the STATUS
+// response, and with it the whole ListIter.
+func TestReview44RListStatusUIDValidityZero(t *testing.T) {
+	cl := hostileClient(t, func(hc *hostile.Conn) error {
+		hc.PreAuth("IMAP4rev1 LIST-EXTENDED LIST-STATUS")
+		for {
+			cmd, err := hc.ReadCommand()
+			if err != nil {
+				return err
+			}
+			if cmd.Name == "LIST" {
+				err = hc.Lines(`* LIST () "/" INBOX`, "* STATUS INBOX (MESSAGES 3 UIDVALIDITY 0)",
+					`* LIST () "/" Sent`, "* STATUS Sent (MESSAGES 2 UIDVALIDITY 5)", cmd.Tag+" OK done")
+			} else {
+				err = hc.Answer(cmd)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	got := map[string]uint32{}
+	uidv := map[string]uint32{}
+	for m, err := range cl.ListIter(ctx, "*", &commands.ListOptions{ReturnStatus: commands.StatusMessages | commands.StatusUIDValidity}) {
+		if err != nil {
+			t.Fatalf("ListIter: %v; want INBOX (MESSAGES 3) and Sent", err)
+		}
+		if m.Status != nil {
+			got[m.Name] = m.Status.Messages
+			uidv[m.Name] = m.Status.UIDValidity
+		}
+	}
+	if got["INBOX"] != 3 || got["Sent"] != 2 || uidv["INBOX"] != 0 || uidv["Sent"] != 5 {
+		t.Errorf("MESSAGES %v, UIDVALIDITY %v; want INBOX 3 (UIDVALIDITY unknown), Sent 2 (5)", got, uidv)
+	}
+}
