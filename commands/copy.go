@@ -33,10 +33,15 @@ type CopyResult struct {
 	// MaxResultBytes; the part's whole set, as RFC 4315 gives a server
 	// that sends none no way to say it copied less), and those of the
 	// parts whose COPYUID a later part's new UIDVALIDITY made stale. They
-	// are never in Src: Pairs and DstOf do not name them. Empty when
-	// every part's COPYUID was kept. (A result is nil when no part had
-	// one: then every UID copied is unmapped.) Move's fallback removes
-	// them from the source with those of Src.
+	// are never in Src: Pairs and DstOf do not name them. It only ever
+	// holds UIDs, for a Copy or Move of sequence numbers too: a set of
+	// sequence numbers too long for one command is first turned into
+	// UIDs (UID SEARCH) and sent in parts by UID, and one sent whole is a
+	// single part, whose result is nil without a COPYUID. Empty means
+	// that every message copied is in Src (every part's COPYUID was
+	// kept). (A result is nil when no part had one: then every message
+	// copied is unmapped.) Move's fallback removes them from the source
+	// with those of Src.
 	Unmapped codec.SeqSet
 }
 
@@ -190,13 +195,32 @@ func (e *MoveIncompleteError) Unwrap() error { return partlyDone(e.Err) }
 // one command line is sent in parts (Client.SetMaxSetLength), whose
 // COPYUIDs are joined; the UIDs of a part that succeeded without a
 // usable COPYUID are copied but have no mapping in the result
-// (CopyResult.Unmapped holds them). COPYUIDs
+// (CopyResult.Unmapped holds them). A set of sequence numbers too long
+// for one command is first turned into UIDs (UID SEARCH of the set, in
+// the mailbox selected when Copy began), as Move does, and its parts go
+// by UID (a *SplitError's Done then holds UIDs): the UIDs of a part
+// without a COPYUID would be unknown otherwise. COPYUIDs
 // past the session's MaxResultBytes (8 bytes a range: only a hostile
 // server gets there) are dropped, and the result comes with a
 // *session.ResultTooLargeError: everything was copied.
 func (c *Client) Copy(ctx context.Context, set Set, mailbox string) (*CopyResult, error) {
 	if c.holdsNone(set) {
 		return &CopyResult{}, nil // nothing to send
+	}
+	if !set.UID && !set.Saved && !c.fits(setLength(set.Nums.Ranges())) {
+		// Parts of sequence numbers: a part answered without a
+		// COPYUID would leave its UIDs unknown (CopyResult.Unmapped
+		// holds UIDs only). The parts go by UID, in the mailbox whose
+		// numbers they were.
+		ctx = c.bindSelection(ctx)
+		uids, err := c.uidsOf(ctx, set)
+		if err != nil {
+			return nil, err
+		}
+		if uids.IsEmpty() {
+			return &CopyResult{}, nil
+		}
+		set = uids
 	}
 	return c.copyOrMove(ctx, set, mailbox, set.name("COPY"), false)
 }
@@ -275,8 +299,13 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 				// with no COPYUID kept to name the UIDs (a MOVE's may
 				// have come untagged): record them (Unmapped), so that
 				// Move's fallback removes what was copied.
+				// A set sent in parts is one of UIDs (Copy and
+				// Move turn sequence numbers into UIDs first); a
+				// set of sequence numbers is one part, whose
+				// result is nil without a COPYUID: Unmapped never
+				// holds a sequence number.
 				mu.Lock()
-				if !mapped[i] {
+				if !mapped[i] && set.UID {
 					unmapped.AddRanges(run.parts[i].Nums.Ranges()...)
 				}
 				mu.Unlock()

@@ -2,6 +2,7 @@ package commands_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,5 +99,68 @@ func TestReview44RListStatusUIDValidityZero(t *testing.T) {
 	}
 	if got["INBOX"] != 3 || got["Sent"] != 2 || uidv["INBOX"] != 0 || uidv["Sent"] != 5 {
 		t.Errorf("MESSAGES %v, UIDVALIDITY %v; want INBOX 3 (UIDVALIDITY unknown), Sent 2 (5)", got, uidv)
+	}
+}
+
+// TestReview44RCopySeqUnmapped: a Copy of sequence numbers sent in parts
+// whose second part is answered OK without a COPYUID. CopyResult.Unmapped,
+// documented as source UIDs never in Src, was filled with that part's
+// sequence numbers and then had Src (UIDs) removed from it: message 4
+// collided with UID 4 of Src and vanished, so Unmapped was empty ("every
+// part's COPYUID was kept") though message 4 (UID 9) was copied with no
+// mapping, and Move's fallback or a caller's Remove(res.Src) could act on
+// a wrong number. Messages 1, 2 and 4 have UIDs 3, 4 and 9; the server
+// answers a COPY by sequence numbers or by UID alike, so the test holds
+// whichever the client sends: Unmapped must be exactly UID 9.
+func TestReview44RCopySeqUnmapped(t *testing.T) {
+	uidOf := map[string]string{"1": "3", "2": "4", "4": "9"}
+	cl := hostileClient(t, func(hc *hostile.Conn) error {
+		hc.PreAuth("IMAP4rev1 LITERAL+ UIDPLUS")
+		for {
+			cmd, err := hc.ReadCommand()
+			if err != nil {
+				return err
+			}
+			switch {
+			case cmd.Name == "UID SEARCH":
+				// The UIDs of the sequence numbers asked for.
+				var uids []string
+				for _, f := range strings.FieldsFunc(cmd.Args, func(r rune) bool { return r == ' ' || r == ',' || r == ':' }) {
+					if u, ok := uidOf[f]; ok {
+						uids = append(uids, u)
+					}
+				}
+				err = hc.Lines("* SEARCH "+strings.Join(uids, " "), cmd.Tag+" OK done")
+			case cmd.Name == "COPY" && strings.HasPrefix(cmd.Args, "1:2 "),
+				cmd.Name == "UID COPY" && strings.HasPrefix(cmd.Args, "3:4 "):
+				err = hc.Reply(cmd.Tag, "OK [COPYUID 7 3:4 10:11] done")
+			case cmd.Name == "COPY" || cmd.Name == "UID COPY":
+				err = hc.Reply(cmd.Tag, "OK done") // message 4 (UID 9), no COPYUID
+			default:
+				err = hc.Answer(cmd)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := cl.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	cl.SetMaxSetLength(3) // two parts: 1:2 and 4 (UIDs 3:4 and 9)
+	res, err := cl.Copy(ctx, commands.SeqNums(1, 2, 4), "Dst")
+	if err != nil || res == nil {
+		t.Fatalf("%v, %v; want a result", res, err)
+	}
+	if res.Src.String() != "3:4" || res.Dst.String() != "10:11" {
+		t.Fatalf("Src %s Dst %s; want 3:4 10:11", res.Src, res.Dst)
+	}
+	if res.Unmapped.String() != "9" {
+		t.Errorf("Unmapped %q; want \"9\", the UID of message 4, copied without a mapping", res.Unmapped)
+	}
+	if err := cl.Noop(ctx); err != nil {
+		t.Fatalf("NOOP after: %v", err)
 	}
 }

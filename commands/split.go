@@ -94,8 +94,9 @@ func (e *SplitError) Unwrap() error {
 // other. A failure after some of them succeeded is a
 // *SplitError saying what was done. On a set of sequence numbers, a change
 // of the numbers between two parts (an EXPUNGE) ends the work with an
-// error wrapping ErrRenumbered, except in Move, which asks for the
-// messages' UIDs first (as its fallback does) and moves those. On either
+// error wrapping ErrRenumbered, except in Copy and Move, which ask for the
+// messages' UIDs first (as Move's fallback does) and copy or move those
+// (an EXPUNGE during that UID SEARCH ends it, nothing copied). On either
 // kind, a SELECT (or CLOSE) that another goroutine runs between two parts
 // stops the rest, not sent, with an error matching session.ErrReselected
 // (session.Command.Selection), rather than send them to another mailbox. Search and

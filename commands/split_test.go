@@ -74,9 +74,12 @@ func TestSplitFailures(t *testing.T) {
 	if !errors.As(err, &split) || split.Sent != 1 || split.Done.String() != "UID 7,9" || st == nil || len(st.Messages) != 1 {
 		t.Fatalf("first of two pipelined parts refused: %v %+v", err, st)
 	}
-	_, err = c.Copy(ctx, commands.SeqNums(1, 3, 5, 7, 9), "Archive")
-	if !errors.As(err, &split) || !errors.Is(err, commands.ErrRenumbered) || split.Done.String() != "1,3,5" {
-		t.Fatalf("COPY by sequence numbers with an EXPUNGE: %v", err)
+	// A long set of sequence numbers is turned into UIDs first (UID
+	// SEARCH, in parts): an EXPUNGE during the first part stops it,
+	// nothing copied.
+	cp0, err := c.Copy(ctx, commands.SeqNums(1, 3, 5, 7, 9), "Archive")
+	if !errors.Is(err, commands.ErrRenumbered) || errors.As(err, &split) || cp0 != nil {
+		t.Fatalf("COPY by sequence numbers with an EXPUNGE: %v %+v", err, cp0)
 	}
 	fetch := func(set commands.Set, it *commands.FetchItems) (got int, err error) {
 		for m, e := range c.Fetch(ctx, set, it) {
