@@ -346,7 +346,8 @@ func grow[T any](s []T, limit int) ([]T, bool) {
 // and when it failed (past MaxNumbers, a number 0) the SkipLine after it
 // counted the whole line against the bound, ErrOutOfStep, where the same
 // line read in pieces was skipped in step
-// (TestReview44LLongAnswerErrorBuffered).
+// (TestReview44LLongAnswerErrorBuffered). A response that fails before
+// it is long gives up its bytes on the error path (dropFailed).
 func (d *Decoder) dropLong() {
 	d.t.Drop()
 	d.dropAt = math.MaxInt64
@@ -384,20 +385,39 @@ func (d *Decoder) searchResp() (Response, error) {
 	r := &d.fw.search
 	var err error
 	r.Nums, r.ModSeq, err = d.numbers(r.Nums)
-	if err == nil {
-		d.giveUpLong()
+	if err != nil {
+		d.dropFailed(err)
+		return nil, err
 	}
-	return r, err
+	d.giveUpLong()
+	return r, nil
 }
 
 func (d *Decoder) sortResp() (Response, error) {
 	r := &d.fw.sort
 	var err error
 	r.Nums, r.ModSeq, err = d.numbers(r.Nums)
-	if err == nil {
-		d.giveUpLong()
+	if err != nil {
+		d.dropFailed(err)
+		return nil, err
 	}
-	return r, err
+	d.giveUpLong()
+	return r, nil
+}
+
+// dropFailed gives up what a SEARCH, SORT or THREAD response that failed
+// with err read (Drop: the decoder keeps none of its bytes), so that the
+// SkipLine after it (Next) counts only the rest of the line against
+// MaxLineLength, as when the error comes past dropAt, where dropLong has
+// already given them up. A response that failed early (past a small
+// MaxNumbers, a 0 near the start) in a line longer than MaxLineLength had
+// the whole line counted: ErrOutOfStep, the connection lost
+// (TestReview44RLongAnswerEarlyError). An I/O error gives up nothing: Next
+// rewinds to the response's start to read it again.
+func (d *Decoder) dropFailed(err error) {
+	if !isIOError(err) {
+		d.t.Drop()
+	}
 }
 
 // esearchResp decodes "ESEARCH" [search-correlator] [SP "UID"]
@@ -558,6 +578,16 @@ func (d *Decoder) esearchRaw() (Bytes, error) {
 
 // threadResp decodes "THREAD" *(SP? thread-list) (RFC 5256).
 func (d *Decoder) threadResp() (Response, error) {
+	r, err := d.threads()
+	if err != nil {
+		d.dropFailed(err)
+		return nil, err
+	}
+	return r, nil
+}
+
+// threads decodes the threads of a THREAD response (threadResp).
+func (d *Decoder) threads() (*Thread, error) {
 	t := d.t
 	r := &d.fw.thread
 	r.Threads = r.Threads[:0]
