@@ -217,18 +217,25 @@ func (s *Session) readOne() (over bool) {
 		}
 		if isTimeout(err) {
 			s.mu.Lock()
+			// A command not sent yet, or sent with its bytes still
+			// in the write buffer, waits for no answer (armStall).
 			waiting := false
-			for i, p := range s.inflight {
-				// A command not sent yet waits for no answer
-				// (armStall).
-				waiting = waiting || i < s.nsent && !p.waitsOnServer()
+			if s.stallOwedLocked() {
+				for _, p := range s.inflight[:s.nsent] {
+					waiting = waiting || !p.waitsOnServer()
+				}
 			}
-			s.mu.Unlock()
 			if !waiting {
 				// A deadline left from a command that has ended.
+				// Turned off under mu: a command sent between
+				// the check and the turning off (markSent,
+				// armOut) would otherwise be left with no
+				// deadline at all.
 				s.wc.arm(false)
+				s.mu.Unlock()
 				return false
 			}
+			s.mu.Unlock()
 		}
 		s.readFailed(err)
 		return true

@@ -53,9 +53,12 @@ type Options struct {
 	// server, no byte arrives for this long: it counts from the last byte
 	// received, so a slow download that keeps coming is never cut. IDLE
 	// is exempt, and so is a connection with nothing in flight; a command
-	// waits for the server once it is sent (its Args has run), so the
-	// time its Args takes, and its wait for its turn to be written, do
-	// not count when nothing sent before it is in flight. It covers
+	// waits for the server once its bytes have been handed to the
+	// connection (all of them, or those up to a synchronizing literal's
+	// "+"), so the time its Args takes, its wait for its turn to be
+	// written, and the time its bytes wait in the write buffer for the
+	// next command's (pipelining), do not count when nothing handed to
+	// the connection before it is in flight. It covers
 	// the STARTTLS handshake. A stall is detected between StallTimeout and
 	// 17/16 of it after the last byte (the read deadline is not moved on
 	// every read). While the session writes (an APPEND's message going
@@ -228,6 +231,9 @@ type Session struct {
 	inHandler bool // OnUnsolicited is running
 	// sentDone: a DONE went out for an IDLE (mu; read.go: strayDone).
 	sentDone bool
+	// contWait: a command waits for a "+", its bytes before it flushed
+	// (mu; write.go: waitLiteral, stallOwedLocked).
+	contWait bool
 	// renumbered counts the events after which sequence numbers may name
 	// other messages (mu; exists.go: Renumbered).
 	renumbered uint32

@@ -694,14 +694,36 @@ func routingSet(set codec.SeqSet) codec.SeqSet {
 }
 
 // armStall turns the stall timeout on while commands wait for the server,
-// IDLE excepted (under mu): while a command is in flight that was sent
-// (markSent: its Args ran, its bytes are about to go out). One only
-// registered owes the server nothing yet, and the server it nothing: the
-// time its caller's Args takes, or its wait for the write lock, is not
-// the server's silence (a slow Args, a 1.5 MiB message built there, was
-// cut as "no byte from the server" before a byte went out).
+// IDLE excepted (under mu): while the server owes an answer (stallOwedLocked).
+// A command only registered, or sent but with its bytes still in the
+// write buffer (left for the next command's writer to flush, while that
+// command's Args runs), owes the server nothing yet, and the server it
+// nothing: the time its caller's Args takes, its wait for the write lock,
+// or the next command's Args, is not the server's silence (a slow Args, a
+// 1.5 MiB message built there, was cut as "no byte from the server"
+// before a byte went out). It is called where that can change: when
+// bytes went to the connection (armOut), when a command ends, when IDLE
+// is sent its DONE, and around the wait for a "+" (waitLiteral).
 func (s *Session) armStall() {
-	s.wc.arm(s.nsent > 0 && s.counts.waits == 0)
+	s.wc.arm(s.counts.waits == 0 && s.stallOwedLocked())
+}
+
+// stallOwedLocked reports whether a command in flight is owed an answer
+// by the server (under mu): one whose bytes have all been handed to the
+// connection, or one waiting for a "+" (its bytes up to the literal are
+// flushed before it waits). The commands sent are in s.inflight in the
+// order their bytes went out, so when any is out the first one is.
+func (s *Session) stallOwedLocked() bool {
+	return s.nsent > 0 && (s.contWait || s.inflight[0].sent())
+}
+
+// armOut starts the stall timeout when a command's bytes have just been
+// handed to the connection (under the write lock, not under mu): a flush,
+// or a write past the buffer. Already counting, it goes on counting.
+func (s *Session) armOut() {
+	s.mu.Lock()
+	s.armStall()
+	s.mu.Unlock()
 }
 
 // unlockWrite releases the write lock. A deflater that idleWait could not
@@ -870,7 +892,8 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 	// WriteTo): a server quick to answer must not find the command
 	// unsent (complete). What had been read before the command went out
 	// cannot be its answer.
-	start, readMark := s.cw.n.Load()+int64(s.bw.Buffered()), s.tr.delivered.Load()
+	out := s.cw.n.Load()
+	start, readMark := out+int64(s.bw.Buffered()), s.tr.delivered.Load()
 	_, err = wc.WriteToSized(s.bw, wait, func(total int64) {
 		p.endOff = start + total
 		p.readMark = readMark
@@ -882,6 +905,13 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 		} else if testHookFlushSkipped != nil {
 			testHookFlushSkipped()
 		}
+	}
+	if err == nil && s.cw.n.Load() != out {
+		// Bytes went to the connection (this command's, flushed, or
+		// those of commands written before, pushed out by this one's):
+		// the server may owe an answer now. Bytes left in the buffer
+		// for the next writer owe nothing until it flushes them.
+		s.armOut()
 	}
 	if err != nil {
 		var se *StatusError
@@ -1069,7 +1099,9 @@ func (s *Session) flushForOthers() {
 	if s.bw.Buffered() > 0 && s.shouldFlush() {
 		if err := s.bw.Flush(); err != nil {
 			s.abort(err)
+			return
 		}
+		s.armOut()
 	}
 }
 
@@ -1112,16 +1144,30 @@ func (s *Session) flush(ctx context.Context) {
 	defer s.unlockWrite()
 	if err := s.bw.Flush(); err != nil {
 		s.abort(err)
+		return
 	}
+	s.armOut()
 }
 
-// waitLiteral waits for the "+" that lets a synchronizing literal go.
+// waitLiteral waits for the "+" that lets a synchronizing literal go. The
+// bytes before it have been flushed (wire.Encoded.WriteTo): the server
+// owes the "+" (or an answer), and the stall timeout counts while it
+// waits; once the "+" came, the rest of the command is the session's to
+// write, and owes nothing until it is out (armStall).
 func (s *Session) waitLiteral(ctx context.Context, p *Pending) error {
 	s.demand()
 	defer s.undemand()
 	s.mu.Lock()
 	cont, done := p.contLocked(), p.doneLocked()
+	s.contWait = true
+	s.armStall()
 	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.contWait = false
+		s.armStall()
+		s.mu.Unlock()
+	}()
 	select {
 	case <-cont:
 		return nil
@@ -1333,7 +1379,9 @@ func (s *Session) markSent(p *Pending, wc *wire.Encoded) bool {
 			copy(s.inflight[s.nsent+1:i+1], s.inflight[s.nsent:i])
 			s.inflight[s.nsent] = p
 			s.nsent++
-			s.armStall()
+			// The stall timeout starts once its bytes are out
+			// (armOut), not now: they may wait in the buffer for
+			// the next command's Args.
 			return true
 		}
 	}
