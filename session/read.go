@@ -188,7 +188,7 @@ func (s *Session) readOne() (over bool) {
 	s.rl.yielded = false
 	s.idleWait()
 	off := s.tok.Offset()
-	s.rl.skipped, s.rl.streamed, s.rl.guessed, s.rl.unowned = 0, 0, false, 0
+	s.rl.skipped, s.rl.streamed, s.rl.guessed, s.rl.unowned, s.rl.lineHeld = 0, 0, false, 0, 0
 	s.rl.respSize = off
 	r, err := s.decodeNext()
 	s.rl.respSize = s.tok.Offset() - off - s.rl.skipped + responseOverhead
@@ -1100,9 +1100,18 @@ func (s *Session) sectionHandler(f *codec.Fetch, sec *codec.Section, r io.Reader
 	// the line keeps half its bound free for what follows them (the rest
 	// of the FETCH, which counts too: one that filled the room to the
 	// last bytes left none for the " FLAGS (...))" after it,
-	// TestReview44FSmallSectionsLeaveRoom); the others are collected, as
-	// a large one is, within MaxResultBytes.
-	inline := small && sec.Size <= int64(s.tok.LineRoom()-s.tok.MaxLineLength()/2)
+	// TestReview44FSmallSectionsLeaveRoom); the others are collected.
+	// One that fits the line's room counting those collected so (room)
+	// is collected within the line's bound, as it was kept inline
+	// before: the FETCH's memory, its line and those sections, stays
+	// within MaxLineLength, and a FETCH under it is read whole whatever
+	// MaxResultBytes (a 600 KB FETCH of small sections came back with
+	// sections Missing under a MaxResultBytes of 256 KiB,
+	// TestReview44GSmallSectionsMissingUnderResultBound). Past the room,
+	// as a large one, within MaxResultBytes.
+	room := int64(s.tok.LineRoom()) - s.rl.lineHeld
+	lineHeld := small && sec.Size <= room
+	inline := small && sec.Size <= room-int64(s.tok.MaxLineLength()/2)
 	s.mu.Lock()
 	if inline && s.counts.streams == 0 {
 		// Whoever it is for keeps it in the FETCH (only a Sections
@@ -1154,6 +1163,18 @@ func (s *Session) sectionHandler(f *codec.Fetch, sec *codec.Section, r io.Reader
 	}
 	if inline {
 		return codec.ErrKeepInline
+	}
+	if lineHeld {
+		// Small, in the room the line would have left had it been
+		// kept inline: within the line's bound (above).
+		b := make([]byte, sec.Size)
+		if _, err := io.ReadFull(r, b); err != nil {
+			return err
+		}
+		s.rl.lineHeld += sec.Size
+		sec.Data = b
+		sec.Streamed = false
+		return nil
 	}
 	// Nobody streams it (or it is small, for a pulling command, and the
 	// line has no room for it): collect it, as imaplib does, within what the

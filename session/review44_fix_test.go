@@ -2,12 +2,15 @@ package session_test
 
 import (
 	"bufio"
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/wire"
 )
@@ -114,5 +117,136 @@ func TestReview44GStallWaitingForContinuation(t *testing.T) {
 	var te *session.TimeoutError
 	if !errors.As(err, &te) || te.What != session.TimeoutStall {
 		t.Fatalf("APPEND waiting for a \"+\" the server never sends: %v; want a stall *TimeoutError", err)
+	}
+}
+
+// TestReview44GSmallSectionsMissingUnderResultBound: 542477c keeps a small
+// section inline only while the line keeps half of MaxLineLength free;
+// past that it is collected within MaxResultBytes less what the line
+// holds already (held). A command that streams (OnData: "not bounded",
+// limits.md) or a pulled one ("a small one stays in Section.Data") with
+// a MaxResultBytes under half the line's bound now gets the later
+// sections of a FETCH as Missing, where before they were kept inline
+// (the whole FETCH, 10 sections of 60,000 bytes, is 600 KB: under the
+// 1 MiB line bound).
+func TestReview44GSmallSectionsMissingUnderResultBound(t *testing.T) {
+	const n, size = 10, 60000
+	var b strings.Builder
+	b.WriteString("* 1 FETCH (UID 7")
+	var secs []string
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, " BODY[%d] {%d}\r\n%s", i, size, strings.Repeat("x", size))
+		secs = append(secs, fmt.Sprintf("BODY.PEEK[%d]", i))
+	}
+	b.WriteString(" FLAGS (\\Seen))\r\n")
+	resp := b.String()
+	args := func(e *wire.Encoder) { e.SP().Raw("7 (" + strings.Join(secs, " ") + ")") }
+	check := func(t *testing.T, f *codec.Fetch) {
+		t.Helper()
+		if f == nil || len(f.Sections) != n {
+			t.Fatalf("FETCH %v; want one with %d sections", f != nil, n)
+		}
+		for i, sec := range f.Sections {
+			if sec.Missing || len(sec.Data) != size {
+				t.Errorf("section %d: %d bytes, Missing %v; want %d bytes (a 600 KB FETCH, under MaxLineLength, kept whole before 542477c)", i+1, len(sec.Data), sec.Missing, size)
+			}
+		}
+	}
+	for _, mode := range []string{"ondata", "pull"} {
+		t.Run(mode, func(t *testing.T) {
+			s := r42Open(t, &session.Options{MaxResultBytes: 256 << 10}, func(tag, cmd string) string {
+				if strings.Contains(cmd, "FETCH") {
+					return resp + tag + " OK done\r\n"
+				}
+				return tag + " OK done\r\n"
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			var f *codec.Fetch
+			if mode == "ondata" {
+				_, err := s.Run(ctx, &session.Command{Name: "UID FETCH", Args: args, OnData: func(r codec.Response) {
+					if g, ok := r.(*codec.Fetch); ok {
+						f = g.Clone()
+					}
+				}})
+				if err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				p, err := s.Start(ctx, &session.Command{Name: "UID FETCH", Args: args, Pull: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for {
+					it, err := p.Next(ctx)
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					if g, ok := it.Response.(*codec.Fetch); ok {
+						f = g.Clone()
+					}
+				}
+				if _, err := p.Wait(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			check(t, f)
+		})
+	}
+}
+
+// TestReview44GSmallSectionsLineHeldBounded: the small sections collected
+// within the line's bound (not MaxResultBytes) count against that bound
+// together with the line: a FETCH of 40 sections of 60,000 bytes (2.4 MB,
+// past the 1 MiB line bound) on a session with MaxResultBytes of 256 KiB
+// keeps at most MaxLineLength of them, the rest left out (Missing) with a
+// *ResultTooLargeError, as before 542477c; not all 2.4 MB (each section,
+// collected, leaves the line's room as it was).
+func TestReview44GSmallSectionsLineHeldBounded(t *testing.T) {
+	const n, size = 40, 60000
+	var b strings.Builder
+	b.WriteString("* 1 FETCH (UID 7")
+	var secs []string
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, " BODY[%d] {%d}\r\n%s", i, size, strings.Repeat("x", size))
+		secs = append(secs, fmt.Sprintf("BODY.PEEK[%d]", i))
+	}
+	b.WriteString(" FLAGS (\\Seen))\r\n")
+	resp := b.String()
+	s := r42Open(t, &session.Options{MaxResultBytes: 256 << 10}, func(tag, cmd string) string {
+		if strings.Contains(cmd, "FETCH") {
+			return resp + tag + " OK done\r\n"
+		}
+		return tag + " OK done\r\n"
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var f *codec.Fetch
+	_, err := s.Run(ctx, &session.Command{Name: "UID FETCH", Args: func(e *wire.Encoder) { e.SP().Raw("7 (" + strings.Join(secs, " ") + ")") }, OnData: func(r codec.Response) {
+		if g, ok := r.(*codec.Fetch); ok {
+			f = g.Clone()
+		}
+	}})
+	if !errors.Is(err, session.ErrResultTooLarge) {
+		t.Errorf("Run: %v; want a *ResultTooLargeError (sections left out)", err)
+	}
+	if f == nil || len(f.Sections) != n {
+		t.Fatalf("FETCH %v; want one with %d sections", f != nil, n)
+	}
+	kept, missing := 0, 0
+	for _, sec := range f.Sections {
+		kept += len(sec.Data)
+		if sec.Missing {
+			missing++
+		}
+	}
+	if kept > wire.DefaultMaxLineLength || missing == 0 {
+		t.Errorf("%d bytes of sections kept, %d left out; want at most MaxLineLength (%d) kept, the rest left out", kept, missing, wire.DefaultMaxLineLength)
+	}
+	if len(f.Flags) != 1 {
+		t.Errorf("flags %q; want [\\Seen] (read after the sections)", f.Flags)
 	}
 }

@@ -255,10 +255,14 @@ type readLoopState struct {
 	respSize int64
 	skipped  int64 // bytes of body sections left out of it (past MaxResultBytes)
 	streamed int64 // bytes of body sections streamed out of it to a pulled command
+	// lineHeld: bytes of small body sections of it collected because
+	// the line kept less than half its bound free, within the line's
+	// bound instead of MaxResultBytes (sectionHandler).
+	lineHeld int64
 
 	yield   func(coKind) bool // the coroutine's yield
-	inCo    bool              // the coroutine is running (not a body read by a caller)
 	holder  *Pending          // the pulled command whose caller drives, or nil
+	inCo    bool              // the coroutine is running (not a body read by a caller); beside the next bools (Session's size class)
 	yielded bool              // the response being routed was lent (coItem)
 	// direct: a direct step reads (Session.step), not the coroutine.
 	// event is what a direct step, or the coroutine (which yields only
