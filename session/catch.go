@@ -145,9 +145,13 @@ func (c *Catch) tooLarge(dropped int) error {
 // together remember the last 1024 EXPUNGEs and VANISHEDs (the
 // latter holding 1024 ranges of UIDs in all); a FETCH
 // held across more than that (or across a VANISHED of more ranges) can
-// not be renumbered and is left out, counted in DroppedUnsolicited. A
-// handler that wants every FETCH takes what a Catch holds with Take
-// before stopping it. A second call does nothing.
+// not be renumbered and is left out, counted in DroppedUnsolicited. So is
+// a FETCH caught before the selected mailbox changed (a SELECT or EXAMINE,
+// even of the same mailbox, CLOSE, UNSELECT): it names a message of the mailbox
+// selected then, and handed on after the next one's EXISTS it would be
+// taken for one of that mailbox's. A handler that wants every FETCH takes
+// what a Catch holds with Take before stopping it, or before changing
+// the selected mailbox. A second call does nothing.
 func (c *Catch) Stop() {
 	s := c.s
 	s.mu.Lock()
@@ -309,6 +313,18 @@ func (l *expungeLog) record(r codec.Response) {
 	}
 	l.ents = append(l.ents, e)
 	l.ranges += n
+}
+
+// reselected notes a change of the selected mailbox (a SELECT or EXAMINE
+// given its turn, CLOSE, UNSELECT, a failed SELECT), under mu: the
+// FETCHes caught before it name messages of the mailbox selected then,
+// which no number in the next one names; like those held across more
+// than the log remembers, Stop leaves them out and counts them.
+func (l *expungeLog) reselected() {
+	l.pos++
+	l.lost = l.pos
+	clear(l.ents)
+	l.ents, l.ranges = l.ents[:0], 0
 }
 
 // What renumber did with a FETCH.

@@ -136,6 +136,11 @@ func (s *Session) reselectedLocked() {
 	if s.selections++; s.selections == 0 {
 		s.selections = 1
 	}
+	if c := s.catch; c != nil {
+		// The FETCHes the running Catches hold name messages of the
+		// mailbox selected before: Stop leaves them out.
+		c.xl.reselected()
+	}
 }
 
 // HighestModSeq returns the selected mailbox's HIGHESTMODSEQ as the

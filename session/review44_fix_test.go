@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -248,5 +249,72 @@ func TestReview44GSmallSectionsLineHeldBounded(t *testing.T) {
 	}
 	if len(f.Flags) != 1 {
 		t.Errorf("flags %q; want [\\Seen] (read after the sections)", f.Flags)
+	}
+}
+
+// TestReview44GCatchStopAfterReselect: a FETCH a Catch held, caught in
+// the mailbox selected then, went at Stop to OnUnsolicited after the
+// next mailbox's EXISTS (a SELECT or EXAMINE of it), renumbered by that
+// mailbox's EXPUNGEs, where a handler took it for one of that mailbox's
+// messages; or after a CLOSE or UNSELECT, with no mailbox selected. Stop
+// now leaves out the FETCHes caught before the selected mailbox changed,
+// and counts them in DroppedUnsolicited.
+func TestReview44GCatchStopAfterReselect(t *testing.T) {
+	for _, c := range []struct {
+		name, cmd string
+		args      func(*wire.Encoder)
+		want      string // the stream after the first SELECT's EXISTS
+	}{
+		{"select", "SELECT", func(e *wire.Encoder) { e.SP().Mailbox("Other") }, "EXISTS 100|EXPUNGE 3"},
+		{"examine", "EXAMINE", func(e *wire.Encoder) { e.SP().Mailbox("Other") }, "EXISTS 100|EXPUNGE 3"},
+		{"unselect", "UNSELECT", nil, ""},
+		{"close", "CLOSE", nil, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st := &r44Stream{ch: make(chan struct{})}
+			var noops, checks atomic.Int32
+			s := r42Open(t, &session.Options{OnUnsolicited: st.on}, func(tag, line string) string {
+				switch {
+				case strings.HasPrefix(line, "CHECK") && checks.Add(1) == 1:
+					return tag + " OK done\r\n* 5 FETCH (UID 50 FLAGS (\\Seen))\r\n"
+				case strings.HasPrefix(line, "NOOP") && c.want != "" && noops.Add(1) == 1:
+					return "* 3 EXPUNGE\r\n" + tag + " OK done\r\n"
+				case strings.HasPrefix(line, "NOOP"):
+					return "* 77 RECENT\r\n" + tag + " OK done\r\n"
+				}
+				return tag + " OK done\r\n"
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			run := func(name string, args func(*wire.Encoder)) {
+				t.Helper()
+				if _, err := s.Run(ctx, &session.Command{Name: name, Args: args}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ca := s.Catch()
+			run("CHECK", nil) // the FETCH after its answer is caught
+			// Read (and caught) once the next answer is: not left for
+			// the SELECT, which takes FETCHes (QRESYNC).
+			run("CHECK", nil)
+			run(c.cmd, c.args)
+			if c.want != "" {
+				run("NOOP", nil) // the new mailbox's EXPUNGE goes to the stream at once
+			}
+			before, _ := s.DroppedUnsolicited()
+			ca.Stop()
+			after, _ := s.DroppedUnsolicited()
+			run("NOOP", nil) // RECENT 77: the end of the stream
+			want := "EXISTS 100|" + c.want + "|RECENT 77"
+			if c.want == "" {
+				want = "EXISTS 100|RECENT 77"
+			}
+			if got := st.stream(t); got != want {
+				t.Errorf("the stream: %s\nwant        %s (the FETCH of the mailbox selected before left out)", got, want)
+			}
+			if after-before != 1 {
+				t.Errorf("DroppedUnsolicited grew by %d at Stop; want 1 (the FETCH left out)", after-before)
+			}
+		})
 	}
 }
