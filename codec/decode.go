@@ -120,7 +120,6 @@ func (d *Decoder) Next() (Response, error) {
 	m := t.Mark()
 	off := t.Offset()
 	d.off = off
-	d.dropAt = off + int64(min(dropAfter, t.MaxLineLength()/2))
 	d.msg.reset()
 	d.name = ""
 	d.tag = d.tag[:0]

@@ -250,6 +250,7 @@ func (d *Decoder) numbers(dst []uint32) ([]uint32, uint64, error) {
 	if cap(dst) > d.maxNumbers {
 		dst = nil // grow checks the bound only when the slice is full
 	}
+	d.dropAt = d.longAt()
 	for {
 		if t.Offset() > d.dropAt {
 			d.dropLong()
@@ -356,9 +357,14 @@ func (d *Decoder) dropLong() {
 // long reports whether the response being decoded has read past dropAfter
 // bytes, or half the line bound if less: from there on, a response made
 // of numbers gives up the bytes it has read.
-func (d *Decoder) long() bool {
-	t := d.t
-	return t.Offset()-d.off > int64(min(dropAfter, t.MaxLineLength()/2))
+func (d *Decoder) long() bool { return d.t.Offset() > d.longAt() }
+
+// longAt is the stream offset past which the response being decoded is
+// long (long): dropAfter bytes from its start, or half the line bound if
+// less. numbers and threads set dropAt to it when they begin, the one
+// place it is needed (not Next, for every response).
+func (d *Decoder) longAt() int64 {
+	return d.off + int64(min(dropAfter, d.t.MaxLineLength()/2))
 }
 
 // tooMany is the error of a response with more than limit numbers (or
@@ -592,6 +598,7 @@ func (d *Decoder) threads() (*Thread, error) {
 	r := &d.fw.thread
 	r.Threads = r.Threads[:0]
 	d.nodes = 0
+	d.dropAt = d.longAt()
 	for {
 		if ok, err := t.AtEOL(); err != nil || ok {
 			if ok {

@@ -87,7 +87,7 @@ type Decoder struct {
 	off    int64  // the stream offset where the response being decoded began
 	// dropAt is the stream offset past which a SEARCH, SORT or THREAD
 	// response being decoded is long and gives up its bytes (dropLong);
-	// math.MaxInt64 once it did.
+	// math.MaxInt64 once it did. Set by numbers and threads (longAt).
 	dropAt int64
 
 	maxNumbers int // DecoderOptions.MaxNumbers, resolved (math.MaxInt: none)
