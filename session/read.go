@@ -1167,14 +1167,8 @@ func (s *Session) sectionHandler(f *codec.Fetch, sec *codec.Section, r io.Reader
 	if lineHeld {
 		// Small, in the room the line would have left had it been
 		// kept inline: within the line's bound (above).
-		b := make([]byte, sec.Size)
-		if _, err := io.ReadFull(r, b); err != nil {
-			return err
-		}
 		s.rl.lineHeld += sec.Size
-		sec.Data = b
-		sec.Streamed = false
-		return nil
+		return collectSection(sec, r)
 	}
 	// Nobody streams it (or it is small, for a pulling command, and the
 	// line has no room for it): collect it, as imaplib does, within what the
@@ -1206,6 +1200,12 @@ func (s *Session) sectionHandler(f *codec.Fetch, sec *codec.Section, r io.Reader
 		sec.Missing = true
 		return nil
 	}
+	return collectSection(sec, r)
+}
+
+// collectSection reads the body r of sec, a streamed section, into memory
+// of its own: it goes on in the FETCH as Section.Data (sectionHandler).
+func collectSection(sec *codec.Section, r io.Reader) error {
 	b := make([]byte, sec.Size)
 	if _, err := io.ReadFull(r, b); err != nil {
 		return err
