@@ -1072,7 +1072,11 @@ func unsendableNUL(ap *appender, box *copyBox, state *copyState, path string, ui
 	case ap.binary:
 		return stopBefore(box, uid, first, why, &refusedMessageError{what: fmt.Sprintf("UID %d", uid), err: err}, err)
 	default:
-		return stopBefore(box, uid, first, why, &refusedMessageError{what: fmt.Sprintf("UID %d", uid), err: fmt.Errorf("it holds a NUL byte, which the destination cannot take without BINARY (--skip-unsendable skips it): %w", err)}, err)
+		// Named by errNeedsBinary, not by the aborted session: the
+		// destination can never take it (exit 1, a refusal, as
+		// import's), where a lost connection (exit 3) is one a
+		// script retries for ever.
+		return stopBefore(box, uid, first, why, &refusedMessageError{what: fmt.Sprintf("UID %d", uid), err: fmt.Errorf("%w (--skip-unsendable skips it)", errNeedsBinary)}, err)
 	}
 	if serr := state.save(path); serr != nil {
 		return errors.Join(err, serr)
@@ -1115,10 +1119,14 @@ func unsendableTooBig(ap *appender, box *copyBox, state *copyState, path string,
 // not the group's first, box.stopUID and box.stopErr record it (in
 // memory) and a *retryMailboxError (err its cause) is returned: the
 // mailbox's next try copies the messages before it and then fails with
-// named (copyBatch). Otherwise, or when this try was already such a
-// retry, named is returned.
+// named (copyBatch). So too when it was its group's first but err
+// aborted the destination's session (met in the middle of its literal):
+// the next try, over a new connection, stops before it without sending
+// it, and the run ends with a clean LOGOUT (the group's first failed so
+// at every run after the first, which starts at it). Otherwise, or when
+// this try was already such a retry, named is returned.
 func stopBefore(box *copyBox, uid, first uint32, why string, named, err error) error {
-	if uid == first || box.stopUID != 0 {
+	if (uid == first && !errors.Is(err, session.ErrAborted)) || box.stopUID != 0 {
 		return named
 	}
 	box.stopUID, box.stopErr = uid, named
