@@ -422,25 +422,51 @@ func detectFormat(path string) (string, error) {
 	return "mbox", nil
 }
 
-// measure counts the bytes of a message as it will be sent, when not known.
+// measure counts the bytes of a message as it will be sent, when not
+// known, and looks for a NUL in the same pass (lookNUL then has nothing
+// to read). An mbox's messages are measured by scanMbox, a Maildir's by
+// their files' sizes: only an empty file is read here.
 func (m *importMsg) measure() error {
 	if m.size >= 0 {
 		return nil
 	}
 	r := m.open()
-	n, err := io.Copy(io.Discard, r)
-	if c, ok := r.(io.Closer); ok {
-		c.Close()
+	var c nulCounter
+	_, err := io.Copy(&c, r)
+	if cl, ok := r.(io.Closer); ok {
+		cl.Close()
 	}
 	if err != nil {
 		return err
 	}
+	m.nul, m.looked = c.nul, true
+	m.setSize(c.n)
+	return nil
+}
+
+// setSize sets the size of the message as it will be sent, n bytes: an
+// empty one is appended as a blank line (an APPEND needs a byte).
+func (m *importMsg) setSize(n int64) {
 	if n == 0 {
-		n, m.open = 2, func() io.Reader { return strings.NewReader("\r\n") } // APPEND needs a byte
+		n, m.open = 2, func() io.Reader { return strings.NewReader("\r\n") }
 		m.blank = true
 	}
 	m.size = n
-	return nil
+}
+
+// nulCounter is an io.Writer that counts the bytes written to it and
+// whether one was a NUL.
+type nulCounter struct {
+	n   int64
+	nul bool
+}
+
+func (c *nulCounter) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	if !c.nul && bytes.IndexByte(p, 0) >= 0 {
+		c.nul = true
+	}
+	return len(p), nil
 }
 
 // lookNUL learns whether the message holds a NUL byte (m.nul), once.
@@ -523,8 +549,12 @@ func (l *lazyReader) Close() error {
 }
 
 // scanMbox finds the messages of an mbox from offset on: their places, the
-// From line's date and the flags of their Status and X-Status headers. It
-// reads the file once and keeps no message's bytes.
+// From line's date and the flags of their Status and X-Status headers, and
+// their sizes as they will be sent (mboxReader: CRLF line ends, >From
+// unquoted) and whether they hold a NUL, so that the import reads each
+// message only once more, to send it (it read each three times more:
+// to measure it, to look for a NUL, to send it). It reads the file once
+// and keeps no message's bytes.
 func scanMbox(f *os.File, offset int64) ([]*importMsg, error) {
 	fi, err := f.Stat()
 	if err != nil {
@@ -539,6 +569,12 @@ func scanMbox(f *os.File, offset int64) ([]*importMsg, error) {
 	var cur *importMsg
 	var start, lastBlank int64 = 0, -1 // lastBlank: where a blank line that ends the previous line begins
 	inHeader, lineStart := false, true
+	// sent counts the bytes of cur as mboxReader gives them, sentAtBlank
+	// those before the blank line at lastBlank; prevCR: the line's bytes
+	// so far end with a CR (the chunk before, of a line longer than the
+	// buffer).
+	var sent, sentAtBlank int64
+	prevCR := false
 	finish := func(end int64) {
 		if cur == nil {
 			return
@@ -550,7 +586,33 @@ func scanMbox(f *os.File, offset int64) ([]*importMsg, error) {
 		s, e := start, bodyEnd
 		cur.end = end
 		cur.open = func() io.Reader { return newMboxReader(io.NewSectionReader(f, s, e-s)) }
+		size := sent
+		if lastBlank >= 0 {
+			size = sentAtBlank
+		}
+		cur.looked = true // cur.nul: set by the lines
+		cur.setSize(size)
 		msgs = append(msgs, cur)
+	}
+	count := func(chunk []byte, lineStart bool) {
+		if bytes.IndexByte(chunk, 0) >= 0 {
+			cur.nul = true
+		}
+		// As mboxReader.Read, whose buffer (mboxReadBuf) holds the
+		// first chunk of a longer line: ">From " unquoted at a line's
+		// start, a bare LF sent as CRLF.
+		if lineStart && len(chunk) > 0 && chunk[0] == '>' && isFromLine(chunk[:min(len(chunk), mboxReadBuf)]) {
+			sent--
+		}
+		sent += int64(len(chunk))
+		if n := len(chunk); n > 0 && chunk[n-1] == '\n' {
+			if !(n >= 2 && chunk[n-2] == '\r' || n == 1 && prevCR) {
+				sent++
+			}
+			prevCR = false
+		} else if n > 0 {
+			prevCR = chunk[n-1] == '\r'
+		}
 	}
 	for {
 		line, err := r.ReadSlice('\n')
@@ -560,6 +622,7 @@ func scanMbox(f *os.File, offset int64) ([]*importMsg, error) {
 			case lineStart && bytes.HasPrefix(line, []byte("From ")) && (cur == nil || lastBlank >= 0):
 				finish(off)
 				cur = &importMsg{size: -1}
+				sent, sentAtBlank, prevCR = 0, 0, false
 				var ok bool
 				if cur.date, ok = fromLineDate(line); !ok {
 					// Kept (its start) for the warning.
@@ -571,11 +634,14 @@ func scanMbox(f *os.File, offset int64) ([]*importMsg, error) {
 			case lineStart && (string(line) == "\n" || string(line) == "\r\n"):
 				inHeader = false
 				lastBlank = off
+				sentAtBlank = sent
+				count(line, lineStart)
 			default:
 				if lineStart && inHeader {
 					cur.flags = append(cur.flags, mboxFlags(line)...)
 				}
 				lastBlank = -1
+				count(line, lineStart)
 			}
 			off += int64(len(line))
 			lineStart = full
@@ -719,8 +785,12 @@ type mboxReader struct {
 	err       error
 }
 
+// mboxReadBuf is the size of mboxReader's buffer: the longest chunk of
+// a line it looks at for ">From " (scanMbox counts as it does).
+const mboxReadBuf = 32 << 10
+
 func newMboxReader(r io.Reader) *mboxReader {
-	return &mboxReader{r: bufio.NewReaderSize(r, 32<<10), lineStart: true}
+	return &mboxReader{r: bufio.NewReaderSize(r, mboxReadBuf), lineStart: true}
 }
 
 func (m *mboxReader) Read(p []byte) (int, error) {

@@ -3,6 +3,10 @@
 package main
 
 import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -42,5 +46,62 @@ func TestReview45CCopyNULNoBinaryExit1(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestReview45CMboxScanSizes: scanMbox gives each mbox message's size as
+// it will be sent, and whether it holds a NUL, without reading it again
+// (import read each message three times: to measure it, to look for a
+// NUL, to send it); they must be what mboxReader gives, byte for byte, on
+// the awkward lines: ">From " quoted (also past mboxReader's buffer), CRLF
+// and bare LF ends, a CR at a chunk's end, lines longer than either
+// buffer, a NUL, an empty message, no final line end.
+func TestReview45CMboxScanSizes(t *testing.T) {
+	long := strings.Repeat("x", 70<<10)
+	gt := strings.Repeat(">", mboxReadBuf+3)
+	cr := strings.Repeat("y", mboxReadBuf-1) + "\r\n" // the CR at the end of the first chunk
+	msgs := []string{
+		"Subject: a\n\nhello\n>From me\n>>From you\nFrom here\n",
+		"Subject: b\r\n\r\nwith CRLF\r\nand\rbare CR\r\n\r\n",
+		"Subject: c\n\n" + long + "\n>" + long + "\n" + gt + "From x\n" + cr + ">From " + long + "\n",
+		"Subject: d\n\nN\x00L\n",
+		"",
+		"Subject: e\n\n\n\nlast, no line end",
+	}
+	var b strings.Builder
+	for _, m := range msgs {
+		b.WriteString("From a@example.com Sat Jan  3 01:05:34 1996\n" + m)
+		if !strings.HasSuffix(m, "no line end") {
+			b.WriteString("\n")
+		}
+	}
+	path := filepath.Join(t.TempDir(), "m.mbox")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	got, err := scanMbox(f, 0)
+	if err != nil || len(got) != len(msgs) {
+		t.Fatalf("scanMbox: %d messages, %v; want %d", len(got), err, len(msgs))
+	}
+	for i, m := range got {
+		data, err := io.ReadAll(m.open())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.blank {
+			if i != 4 || string(data) != "\r\n" || m.size != 2 || m.nul {
+				t.Errorf("message %d: blank, %q, size %d, nul %v; want only the empty message 4, as a blank line", i, data, m.size, m.nul)
+			}
+			continue
+		}
+		wantNUL := bytes.IndexByte(data, 0) >= 0
+		if m.size != int64(len(data)) || !m.looked || m.nul != wantNUL {
+			t.Errorf("message %d: scanned size %d, NUL %v (looked %v); mboxReader gives %d bytes, NUL %v", i, m.size, m.nul, m.looked, len(data), wantNUL)
+		}
 	}
 }
