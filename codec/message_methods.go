@@ -43,8 +43,11 @@ func (a *Address) DecodedName() (string, error) {
 // which servers give unquoted) is written as sent when it is an RFC 5322
 // dot-atom, else as a quoted-string ("\"" and "\\" escaped): the local
 // part `a>, <b@evil.example` of a sender's quoted one stays one address.
-// The host is written as sent when it is a dot-atom, a domain literal
-// ("[...]") or empty, else each character that cannot stand in a dot-atom
+// The host is written as sent when it is a dot-atom or a domain literal
+// ("[...]"); an empty host (an unqualified address, "bob") leaves out the
+// "@" too, giving the mailbox alone ("bob", or "Name <bob>"), where it gave
+// "bob@", which reads as an address cut short; otherwise each character
+// that cannot stand in a dot-atom
 // (and each dot that would leave an empty label) comes out as "?", so that
 // it cannot add an address either. UTF-8 counts as atom text (RFC 6532):
 // an ordinary address comes out as sent. A group start gives "group:", its
@@ -63,7 +66,10 @@ func (a *Address) String() string {
 		}
 		return noCTL(msgQuotePhrase(name) + ":")
 	}
-	addr := msgLocalPart(string(a.Mailbox)) + "@" + msgHost(string(a.Host))
+	addr := msgLocalPart(string(a.Mailbox))
+	if host := msgHost(string(a.Host)); host != "" {
+		addr += "@" + host
+	}
 	name, err := a.DecodedName()
 	if err != nil && name == "" {
 		name = string(a.Name)
