@@ -80,7 +80,8 @@ type jsonFetched struct {
 
 // runFetchTo writes every message of the set (or the section asked for)
 // to DIR/UID.eml: streamed into a temporary file in DIR, then renamed, so
-// that a file by that name is always whole.
+// that a file by that name is always whole. The temporary files a killed
+// run left in DIR are removed first (removeFetchTemps).
 func runFetchTo(ctx context.Context, cn *conn, args []string, fo *fetchOpts, o *output) error {
 	set, err := o.readSet(ctx, args[1], *fo.seq)
 	if err != nil {
@@ -94,6 +95,7 @@ func runFetchTo(ctx context.Context, cn *conn, args []string, fo *fetchOpts, o *
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
+	removeFetchTemps(dir)
 	if _, err := cn.c.Examine(ctx, args[0]); err != nil {
 		return err
 	}
@@ -153,7 +155,7 @@ func (e *nilSectionError) Error() string {
 // server sent the message without the section (nothing is written); the
 // error is a *nilSectionError when it sent the section as NIL.
 func writeFetched(dir string, m *commands.Message) (j jsonFetched, ok bool, err error) {
-	tmp, err := os.CreateTemp(dir, ".fetch-*.part")
+	tmp, err := createFetchTemp(dir)
 	if err != nil {
 		return j, false, err
 	}
@@ -207,4 +209,66 @@ func writeFetched(dir string, m *commands.Message) (j jsonFetched, ok bool, err 
 	}
 	tmp = nil
 	return j, true, nil
+}
+
+// fetchTempPattern names the temporary files of fetch --to in DIR.
+const fetchTempPattern = ".fetch-*.part"
+
+// createFetchTemp creates a temporary file in dir for writeFetched and
+// holds an exclusive flock(2) on it until it is closed (renamed, or
+// removed): removeFetchTemps of a later run tells by it that its writer
+// is alive. Another run's removeFetchTemps may remove the file between
+// its creation and the lock; it is then created again.
+func createFetchTemp(dir string) (*os.File, error) {
+	for try := 0; ; try++ {
+		f, err := os.CreateTemp(dir, fetchTempPattern)
+		if err != nil || !stateLocking {
+			return f, err
+		}
+		if _, err := flockExclusive(f); err != nil {
+			f.Close()
+			os.Remove(f.Name())
+			return nil, fmt.Errorf("locking %s: %w", f.Name(), err)
+		}
+		fi, err := f.Stat()
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+			return nil, err
+		}
+		if ni, err := os.Stat(f.Name()); err == nil && os.SameFile(fi, ni) || try == 2 {
+			return f, nil
+		}
+		f.Close() // removed by another run before it was locked
+	}
+}
+
+// removeFetchTemps removes the temporary files of fetch --to in dir that
+// no running fetch holds: a run killed (SIGKILL, a crash, the machine
+// down) while writing a message leaves its file behind, and no later run
+// removed it, so that they piled up. A file whose lock is held is a
+// running fetch's, and stays; the kernel drops the lock of a process that
+// ends however it ends. Where there is no flock(2), nothing is removed.
+// The .eml files need no such care: a file of that name is only ever a
+// whole one, renamed into place.
+func removeFetchTemps(dir string) {
+	if !stateLocking {
+		return
+	}
+	names, _ := filepath.Glob(filepath.Join(dir, fetchTempPattern))
+	for _, name := range names {
+		if li, err := os.Lstat(name); err != nil || !li.Mode().IsRegular() {
+			continue // not one of ours (a FIFO would block the open)
+		}
+		f, err := os.OpenFile(name, os.O_RDWR, 0)
+		if err != nil {
+			continue
+		}
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			if busy, err := flockExclusive(f); err == nil && !busy {
+				os.Remove(name)
+			}
+		}
+		f.Close()
+	}
 }

@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -103,5 +104,59 @@ func TestReview45CMboxScanSizes(t *testing.T) {
 		if m.size != int64(len(data)) || !m.looked || m.nul != wantNUL {
 			t.Errorf("message %d: scanned size %d, NUL %v (looked %v); mboxReader gives %d bytes, NUL %v", i, m.size, m.nul, m.looked, len(data), wantNUL)
 		}
+	}
+}
+
+// TestReview45CFetchToStalePartsRemoved: fetch --to streams each message
+// into DIR/.fetch-*.part and renames it when whole; a run killed
+// (SIGKILL) left its .part behind, and no later run removed it: they
+// piled up in DIR for ever (the .eml files were right: a partial file is
+// never named so). The next run removes a .part whose writer is gone (no
+// process holds its lock), leaves one a running fetch holds (its lock
+// held here, as a concurrent run's), and writes the messages whole,
+// replacing an .eml of an earlier run.
+func TestReview45CFetchToStalePartsRemoved(t *testing.T) {
+	if !stateLocking {
+		t.Skip("no flock(2) here: stale .part files are left")
+	}
+	bodies := []string{r43Body(1, false), r43Body(2, false)}
+	addr := r43Source(t, bodies)
+	dir := t.TempDir()
+	stale := filepath.Join(dir, ".fetch-1234.part")
+	if err := os.WriteFile(stale, []byte("From: half a mess"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	live := filepath.Join(dir, ".fetch-5678.part")
+	lf, err := os.Create(live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lf.Close()
+	if busy, err := flockExclusive(lf); busy || err != nil {
+		t.Fatalf("locking the live .part: busy %v, %v", busy, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "1.eml"), []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("IMAPKIT_PASSWORD", "x")
+	code, out, errs := runCLI(t, "", "fetch", "imap://alice@"+addr, "INBOX", "1:2", "--to", dir, "--insecure-plaintext", "--timeout", "20s")
+	if code != 0 {
+		t.Fatalf("fetch --to: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("the stale .part of a killed run is still there (%v)", err)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("the .part a running fetch holds was removed: %v", err)
+	}
+	for i, want := range bodies {
+		got, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("%d.eml", i+1)))
+		if err != nil || string(got) != want {
+			t.Errorf("%d.eml: %q, %v; want %q", i+1, got, err, want)
+		}
+	}
+	parts, _ := filepath.Glob(filepath.Join(dir, ".fetch-*.part"))
+	if len(parts) != 1 {
+		t.Errorf(".part files left: %q; want only the live one", parts)
 	}
 }
