@@ -684,6 +684,15 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 
 	// The flags of the mail copied before: compared once in a run, by
 	// the mailbox's first try.
+	if box.HighestModSeq > math.MaxInt64 {
+		// Past 2^63-1 (RFC 7162), which no server sends now that the
+		// codec refuses it, but a state an older imapkit wrote may
+		// hold: asked for in FETCH CHANGEDSINCE, it failed the
+		// mailbox at every run (commands.ErrModSeq, nothing sent).
+		// Taken as unknown: the flags are compared in full once.
+		fmt.Fprintf(stderr, "imapkit copy: %s: warning: the state's HIGHESTMODSEQ %d is past 2^63-1 (RFC 7162): taken as unknown, the flags of the mail copied before are compared in full\n", printable(name), box.HighestModSeq)
+		box.HighestModSeq = 0
+	}
 	plan, since := planFlagSync(src, ms, box, o.syncFlags)
 	modSeq, noModSeq := ms.HighestModSeq, ms.NoModSeq
 	if try.flagsDone {

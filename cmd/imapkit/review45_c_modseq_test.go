@@ -1,0 +1,65 @@
+//go:build linux
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/testserver"
+)
+
+// TestReview45CCopyStoredModSeqPastBound (real Dovecot, to itself under
+// another name): a copy state holding a HIGHESTMODSEQ past 2^63-1 (an
+// older imapkit wrote what a server sent) was asked for in every later
+// run's FETCH CHANGEDSINCE, which the library refuses (commands.ErrModSeq,
+// nothing sent): the mailbox failed at every run, its new mail never
+// copied. Such a stored value is taken as unknown: a warning, a full flag
+// comparison once (the change made meanwhile is carried), and the next
+// run is an ordinary one.
+func TestReview45CCopyStoredModSeqPastBound(t *testing.T) {
+	a, cf := dovecot(t, 3)
+	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	_, url := urls(a)
+	state := t.TempDir()
+	args := []string{"copy", url, url, "INBOX", "--map", "INBOX=Dst", "--ca-file", cf[1], "--dst-ca-file", cf[1], "--state-dir", state, "--timeout", "20s"}
+	if r := copyReport(t, 0, args...)["INBOX"]; r.Copied != 3 {
+		t.Fatalf("first run: %+v", r)
+	}
+	c := client(t, a.TLSAddr, a, testserver.Alice, testserver.Password)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Store(ctx, commands.UIDs(2), commands.AddFlags, []string{`\Flagged`}, &commands.StoreOptions{Silent: true}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(state, mustOne(t, state))
+	var st copyState
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	st.Mailboxes["INBOX"].HighestModSeq = 1 << 63
+	if err := saveJSON(path, &st); err != nil {
+		t.Fatal(err)
+	}
+	rs, errs := copyReportErr(t, 0, args...)
+	if r := rs["INBOX"]; r.FlagSync != "full" || r.FlagsUpdated != 1 || !strings.Contains(errs, "9223372036854775808") {
+		t.Errorf("run with the stored HIGHESTMODSEQ past 2^63-1: %+v, stderr %q; want a full flag sync updating 1 copy, and a warning naming the value", r, errs)
+	}
+	rs, errs = copyReportErr(t, 0, args...)
+	if r := rs["INBOX"]; r.FlagsUpdated != 0 || r.FlagSync == "full" || strings.Contains(errs, "9223372036854775808") {
+		t.Errorf("the run after: %+v, stderr %q; want an ordinary run", r, errs)
+	}
+}
