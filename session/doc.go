@@ -228,7 +228,8 @@
 // command waits, no byte arrives for that long (it counts bytes, so a slow
 // download that keeps coming is never cut, and it covers the STARTTLS
 // handshake; IDLE is exempt until DONE is sent, and so is a connection
-// with nothing in flight, and the time the server spends taking in what
+// with nothing in flight, the time the client takes to answer a "+"
+// (OnContinue, Continue), and the time the server spends taking in what
 // the session writes, which a write stall of four times as long bounds
 // instead, and eight stall timeouts after a write that waited for room,
 // while the send buffer drains); Options.CommandTimeout (15 min) bounds a command whose context

@@ -406,6 +406,16 @@ func (s *Session) route(r codec.Response) error {
 		if target != lit && target.cmd.OnContinue == nil && !target.takesContinuations() {
 			return &ProtocolError{Reason: "continuation request for " + target.name + ", which does not take one"}
 		}
+		if target != lit {
+			// The client owes the answer now, the server nothing
+			// until it is out (Continue): no stall timeout meanwhile.
+			// Counted before it is handed over, so that the answer,
+			// which comes after, finds it.
+			s.mu.Lock()
+			target.contOwed++
+			s.armStall()
+			s.mu.Unlock()
+		}
 		select {
 		case cont <- append([]byte(nil), r.Text...):
 		default:

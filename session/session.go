@@ -58,7 +58,12 @@ type Options struct {
 	// "+"), so the time its Args takes, its wait for its turn to be
 	// written, and the time its bytes wait in the write buffer for the
 	// next command's (pipelining), do not count when nothing handed to
-	// the connection before it is in flight. It covers
+	// the connection before it is in flight. Nor does the time the client
+	// takes to answer a continuation request ("+") to a command
+	// (OnContinue, or a caller answering from Continuations: an OAuth
+	// token fetched, a SASL step asking the user), nor the time a
+	// synchronizing literal's body takes to come from its io.Reader after
+	// its "+": the server owes nothing until the answer is out. It covers
 	// the STARTTLS handshake. A stall is detected between StallTimeout and
 	// 17/16 of it after the last byte (the read deadline is not moved on
 	// every read). While the session writes (an APPEND's message going
@@ -307,12 +312,19 @@ type Pending struct {
 	// continuation line (DONE) and now waits for its answer like any
 	// command: the stall timeout applies (under s.mu).
 	answering bool
-	onBlock   *blockFunc // AfterBlocking's function, until called or stopped (under s.mu)
-	result    *Result
-	rbox      *resultBox // result's memory, shared with its Status
-	err       error
-	start     time.Time
-	upgrade   func() error // run on the reader goroutine after a tagged OK
+	// contOwed counts the continuation requests ("+", not a literal's)
+	// routed to the command less the lines sent in answer (Continue): while
+	// it is above zero the client owes the server its answer, the server
+	// owes nothing, and the stall timeout is off (stallOwedLocked). A line
+	// sent before its "+" (an early DONE) makes it negative, and the "+"
+	// then brings it back to zero (under s.mu). Here, in the bools' word.
+	contOwed int32
+	onBlock  *blockFunc // AfterBlocking's function, until called or stopped (under s.mu)
+	result   *Result
+	rbox     *resultBox // result's memory, shared with its Status
+	err      error
+	start    time.Time
+	upgrade  func() error // run on the reader goroutine after a tagged OK
 
 	// written is set once endOff is known, before the command's last
 	// byte is written (wire.Encoded.WriteToSized); endOff is the count of

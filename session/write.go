@@ -712,9 +712,13 @@ func (s *Session) armStall() {
 // by the server (under mu): one whose bytes have all been handed to the
 // connection, or one waiting for a "+" (its bytes up to the literal are
 // flushed before it waits). The commands sent are in s.inflight in the
-// order their bytes went out, so when any is out the first one is.
+// order their bytes went out, so when any is out the first one is. Not
+// when the first was sent a "+" that the client has not answered yet
+// (Pending.contOwed: an OnContinue fetching a token, a caller answering
+// from Continuations): the server waits for the client's line, and the
+// commands sent after it come after that line.
 func (s *Session) stallOwedLocked() bool {
-	return s.nsent > 0 && (s.contWait || s.inflight[0].sent())
+	return s.nsent > 0 && (s.contWait || (s.inflight[0].sent() && s.inflight[0].contOwed <= 0))
 }
 
 // armOut starts the stall timeout when a command's bytes have just been
@@ -1340,13 +1344,16 @@ func (p *Pending) Continue(ctx context.Context, line []byte) error {
 		s.abort(err)
 		return s.Err()
 	}
+	// The answer is out: the server owes the next step (stallOwedLocked).
+	s.mu.Lock()
+	p.contOwed--
 	if p.info.waits {
 		// DONE: from now on IDLE's answer is due, and a server that
 		// does not send it stalls the session like any command.
-		s.mu.Lock()
 		s.answeringLocked(p)
-		s.mu.Unlock()
 	}
+	s.armStall()
+	s.mu.Unlock()
 	return nil
 }
 

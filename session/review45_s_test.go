@@ -1,0 +1,253 @@
+package session_test
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// s45Stall is the default stall timeout as StallSpeed(t, 200) runs it.
+const s45Stall = session.DefaultStallTimeout / 200
+
+// s45Slow is how long the client's side of a continuation takes in the
+// stall tests: three stall timeouts. The session notices a stall between
+// one timeout and one and a sixteenth after the last byte, so a timer left
+// counting while the client works always fires.
+const s45Slow = 3 * s45Stall
+
+// s45Auth is a server for AUTHENTICATE: it asks once with "+", reads the
+// client's line and answers OK, or, with silent set, answers nothing after
+// the line (a stall).
+func s45Auth(silent bool) func(r *bufio.Reader, w io.Writer) {
+	return func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, lmGreeting)
+		for {
+			line := readLine(r)
+			if line == "" {
+				return
+			}
+			tag, rest, _ := strings.Cut(line, " ")
+			if !strings.HasPrefix(rest, "AUTHENTICATE") {
+				io.WriteString(w, tag+" OK done\r\n")
+				continue
+			}
+			io.WriteString(w, "+ \r\n")
+			if readLine(r) == "" {
+				return
+			}
+			if silent {
+				io.Copy(io.Discard, r)
+				return
+			}
+			io.WriteString(w, tag+" OK authenticated\r\n")
+		}
+	}
+}
+
+func s45AuthCmd(onContinue func([]byte) ([]byte, error)) *session.Command {
+	return &session.Command{Name: "AUTHENTICATE", AnyState: true, OnContinue: onContinue,
+		Args: func(e *wire.Encoder) { e.SP().Atom("X-TEST") }}
+}
+
+// TestReview45SStallOffWhileClientAnswers: the read side's stall timer
+// went on counting after a "+" reached a command, while the client worked
+// on its answer (an OAuth token fetched over the network in OnContinue, a
+// SASL step that asks the user, a caller answering from Continuations):
+// the server owes nothing until the client's line is out, yet an answer
+// slower than the stall timeout cut the session as "no byte from the
+// server". The timer is off from the "+" until the answer's bytes are
+// handed to the connection, and on again from then: a server that then
+// says nothing is still cut. Default options, run 200 times faster.
+func TestReview45SStallOffWhileClientAnswers(t *testing.T) {
+	session.StallSpeed(t, 200)
+	t.Run("OnContinue", func(t *testing.T) {
+		s, err := session.Open(ctx20(t), fake(t, s45Auth(false)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		_, err = s.Run(ctx20(t), s45AuthCmd(func([]byte) ([]byte, error) {
+			time.Sleep(s45Slow) // a token fetched over the network
+			return []byte("dG9rZW4="), nil
+		}))
+		if err != nil {
+			t.Fatalf("AUTHENTICATE whose OnContinue takes three stall timeouts, to a server that answers: %v", err)
+		}
+	})
+	t.Run("Continue", func(t *testing.T) {
+		s, err := session.Open(ctx20(t), fake(t, s45Auth(false)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		ctx := ctx20(t)
+		p, err := s.Start(ctx, s45AuthCmd(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-p.Continuations():
+		case <-ctx.Done():
+			t.Fatal("no continuation request")
+		}
+		time.Sleep(s45Slow) // the caller works on its answer
+		if err := p.Continue(ctx, []byte("dG9rZW4=")); err != nil {
+			t.Fatalf("Continue after three stall timeouts of the caller's work: %v", err)
+		}
+		if _, err := p.Wait(ctx); err != nil {
+			t.Fatalf("AUTHENTICATE answered from Continuations after three stall timeouts: %v", err)
+		}
+	})
+	t.Run("silent after the answer", func(t *testing.T) {
+		s, err := session.Open(ctx20(t), fake(t, s45Auth(true)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		_, err = s.Run(ctx20(t), s45AuthCmd(func([]byte) ([]byte, error) { return []byte("dG9rZW4="), nil }))
+		var te *session.TimeoutError
+		if !errors.As(err, &te) || te.What != session.TimeoutStall {
+			t.Fatalf("AUTHENTICATE whose answer the server never acknowledges: %v; want a stall *TimeoutError", err)
+		}
+	})
+}
+
+// TestReview45SStallLiteralSlowBody: after a synchronizing literal's "+",
+// the literal's body comes from the caller's io.Reader: the time it takes
+// is the client's, not the server's silence, and is not cut (the body's
+// bytes are not all out, so the command is owed nothing yet). Once all of
+// it is out, a server that says nothing is cut. Default options, run 200
+// times faster.
+func TestReview45SStallLiteralSlowBody(t *testing.T) {
+	session.StallSpeed(t, 200)
+	const body = "Subject: x\r\n\r\nbody\r\n"
+	server := func(silent bool) func(r *bufio.Reader, w io.Writer) {
+		return func(r *bufio.Reader, w io.Writer) {
+			io.WriteString(w, lmGreeting) // no LITERAL+: the literal waits for "+"
+			line := readLine(r)
+			tag, _, _ := strings.Cut(line, " ")
+			i := strings.LastIndexByte(line, '{')
+			n, err := strconv.Atoi(strings.TrimRight(line[i+1:], "}\r\n"))
+			if i < 0 || err != nil {
+				return
+			}
+			io.WriteString(w, "+ go\r\n")
+			if _, err := io.CopyN(io.Discard, r, int64(n)); err != nil {
+				return
+			}
+			readLine(r)
+			if silent {
+				io.Copy(io.Discard, r)
+				return
+			}
+			io.WriteString(w, tag+" OK appended\r\n")
+		}
+	}
+	appendCmd := func(slow bool) *session.Command {
+		return &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
+			var r io.Reader = strings.NewReader(body)
+			if slow {
+				r = &s45SlowReader{r: r, wait: s45Slow}
+			}
+			e.SP().Mailbox("INBOX").SP().LiteralReader(int64(len(body)), r, false)
+		}}
+	}
+	t.Run("slow body", func(t *testing.T) {
+		s, err := session.Open(ctx20(t), fake(t, server(false)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if _, err := s.Run(ctx20(t), appendCmd(true)); err != nil {
+			t.Fatalf("APPEND whose body's reader takes three stall timeouts after the \"+\": %v", err)
+		}
+	})
+	t.Run("silent after the body", func(t *testing.T) {
+		s, err := session.Open(ctx20(t), fake(t, server(true)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		_, err = s.Run(ctx20(t), appendCmd(false))
+		var te *session.TimeoutError
+		if !errors.As(err, &te) || te.What != session.TimeoutStall {
+			t.Fatalf("APPEND the server never answers: %v; want a stall *TimeoutError", err)
+		}
+	})
+}
+
+// s45SlowReader waits before its first read.
+type s45SlowReader struct {
+	r    io.Reader
+	wait time.Duration
+}
+
+func (r *s45SlowReader) Read(p []byte) (int, error) {
+	if r.wait > 0 {
+		time.Sleep(r.wait)
+		r.wait = 0
+	}
+	return r.r.Read(p)
+}
+
+// TestReview45SStallIdle: IDLE waits on the server with no stall timeout
+// before its DONE, however long (here three stall timeouts after its "+"),
+// and has one once DONE is out: a server that does not answer the DONE is
+// cut. The "+" it gets does not leave the timer off after DONE (the stall
+// timer is off while the client owes a continuation answer). Default
+// options, run 200 times faster.
+func TestReview45SStallIdle(t *testing.T) {
+	session.StallSpeed(t, 200)
+	for _, silent := range []bool{false, true} {
+		t.Run(map[bool]string{false: "answered", true: "silent after DONE"}[silent], func(t *testing.T) {
+			conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+				io.WriteString(w, lmGreeting)
+				line := readLine(r)
+				tag, _, _ := strings.Cut(line, " ")
+				io.WriteString(w, "+ idling\r\n")
+				if readLine(r) != "DONE" {
+					return
+				}
+				if silent {
+					io.Copy(io.Discard, r)
+					return
+				}
+				io.WriteString(w, tag+" OK idle done\r\n")
+			})
+			s, err := session.Open(ctx20(t), conn, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			ctx := ctx20(t)
+			p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-p.Continuations():
+			case <-ctx.Done():
+				t.Fatal("no continuation request")
+			}
+			time.Sleep(s45Slow)
+			if err := p.Continue(ctx, []byte("DONE")); err != nil {
+				t.Fatalf("DONE after three stall timeouts of IDLE: %v", err)
+			}
+			_, err = p.Wait(ctx)
+			var te *session.TimeoutError
+			if silent && (!errors.As(err, &te) || te.What != session.TimeoutStall) {
+				t.Fatalf("IDLE whose DONE the server never answers: %v; want a stall *TimeoutError", err)
+			}
+			if !silent && err != nil {
+				t.Fatalf("IDLE answered after its DONE: %v", err)
+			}
+		})
+	}
+}
