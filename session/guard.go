@@ -393,6 +393,15 @@ type countWriter struct {
 	w  io.Writer
 	n  atomic.Int64
 	ww *writeWatch // told of each write (writeWatch.start)
+	// out (Session.armOut) is called after each write that went through
+	// while outOn is set: while a command is being written (set and
+	// cleared around WriteToSized, under the write lock), so that the
+	// bytes of a command written before, pushed out by a long upload's
+	// write past the buffer, start its stall timeout then, not when the
+	// upload's last write returns (its body's reader may take long).
+	// Elsewhere a flush is followed by armOut anyway.
+	out   func()
+	outOn bool
 }
 
 func (c *countWriter) Write(p []byte) (int, error) {
@@ -403,7 +412,11 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	if c.ww != nil {
 		c.ww.start()
 	}
-	return c.w.Write(p)
+	n, err := c.w.Write(p)
+	if err == nil && c.outOn {
+		c.out()
+	}
+	return n, err
 }
 
 // maxSecrets bounds the credentials a session remembers for redaction.

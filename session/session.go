@@ -704,6 +704,7 @@ func newSession(conn net.Conn, opts *Options) *Session {
 	s.tok = wire.NewTokenizer(s.pr, s.opts.Tokenizer)
 	s.dec = codec.NewDecoder(s.tok, &codec.DecoderOptions{SectionHandler: s.sectionHandler, MaxNumbers: s.opts.MaxNumbers})
 	s.cw = &countWriter{w: s.tr.writer(s.wc), ww: &s.ww}
+	s.cw.out = s.armOut
 	s.bw = &lazyWriter{w: s.cw}
 	s.tagPrefix = s.opts.TagPrefix
 	if s.tagPrefix == "" {

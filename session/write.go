@@ -898,11 +898,17 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 	// cannot be its answer.
 	out := s.cw.n.Load()
 	start, readMark := out+int64(s.bw.Buffered()), s.tr.delivered.Load()
+	// Writes past the buffer (a large command, a literal's body) hand
+	// the bytes of the commands before to the connection: their stall
+	// timeout starts then, not after the last write. A small command
+	// writes nothing here, and pays nothing.
+	s.cw.outOn = true
 	_, err = wc.WriteToSized(s.bw, wait, func(total int64) {
 		p.endOff = start + total
 		p.readMark = readMark
 		p.written.Store(true)
 	})
+	s.cw.outOn = false
 	if err == nil && last {
 		if s.shouldFlush() {
 			err = s.bw.Flush()
