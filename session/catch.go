@@ -98,8 +98,12 @@ func (c *Catch) TakeMarked() ([]codec.Response, error) {
 	}
 	if n == len(c.items) {
 		c.items, c.at = nil, nil
-	} else {
-		c.items, c.at = c.items[n:], c.at[n:]
+	} else if n > 0 {
+		// Copied out, not re-sliced: the array under items[n:] holds
+		// what was taken, which the Catch would keep reachable (after
+		// the caller is done with it) until its slice grew.
+		c.items = append([]codec.Response(nil), c.items[n:]...)
+		c.at = append([]uint64(nil), c.at[n:]...)
 	}
 	c.bytes -= c.markBytes
 	c.dropped -= dropped
