@@ -147,7 +147,8 @@ func (c *Catch) tooLarge(dropped int) error {
 // then: a server that sends VANISHED, in QRESYNC mode, sends the UID in
 // every FETCH). What it takes to do so is bounded: the Catches running
 // together remember the last 1024 EXPUNGEs and VANISHEDs (the
-// latter holding 1024 ranges of UIDs in all); a FETCH
+// latter holding 1024 ranges of UIDs in all, adjacent and overlapping
+// ones merged); a FETCH
 // held across more than that (or across a VANISHED of more ranges) can
 // not be renumbered and is left out, counted in DroppedUnsolicited. So is
 // a FETCH caught before the selected mailbox changed (a SELECT or EXAMINE,
@@ -287,7 +288,14 @@ func (l *expungeLog) record(r codec.Response) {
 		if r.Earlier {
 			return // messages gone before: no number changes
 		}
-		if n := len(r.UIDs.Ranges()); n > catchExpunges {
+		// Counted once merged: a server that lists adjacent UIDs one
+		// by one (1,2,3,...), or overlapping ranges, sends fewer
+		// ranges than it wrote. Compacting costs O(r log r) for r
+		// ranges, as the session's count of the mailbox (exists.go:
+		// Len) pays for the same VANISHED already.
+		e.uids = r.UIDs.Clone()
+		e.uids.Compact()
+		if n := len(e.uids.Ranges()); n > catchExpunges {
 			// Too many ranges to keep: what came before can not be
 			// renumbered any more.
 			l.pos++
@@ -296,8 +304,12 @@ func (l *expungeLog) record(r codec.Response) {
 			l.ents, l.ranges = l.ents[:0], 0
 			return
 		}
-		e.uids = r.UIDs.Clone()
-		e.uids.Compact()
+		if len(e.uids.Ranges()) < len(r.UIDs.Ranges()) {
+			// Merged: kept in an array of its own size, not of the
+			// ranges as written (the log's memory is bounded by the
+			// ranges it keeps).
+			e.uids = e.uids.Clone()
+		}
 	default:
 		return
 	}
