@@ -32,7 +32,8 @@
 // AppendUntilLiteral (which stops at every literal header, so a client's
 // synchronizing literal is forwarded before its body is awaited), passes
 // the bytes on unchanged with Forward and ForwardLiteral (ForwardLine for a
-// line that does not tokenize), and flushes when ShouldFlush says so.
+// line that does not tokenize, ForwardLongLine for one whose token does not
+// fit MaxLineLength), and flushes when ShouldFlush says so.
 // Dialog follows the state the two directions share (SASL exchanges, IDLE's
 // DONE, STARTTLS and COMPRESS completions). The text of status responses
 // and continuation requests comes as one KindText token. See docs/proxy.md.

@@ -315,7 +315,25 @@ func (t *Tokenizer) ForwardLiteral(w io.Writer) (int64, error) {
 // error matching ErrOutOfStep) on a line longer than MaxLineLength outside
 // its literals or a literal over MaxLiteral. The text of a status response
 // or a continuation request never announces a literal.
-func (t *Tokenizer) ForwardLine(w io.Writer) error { return t.skipLine(w, false) }
+func (t *Tokenizer) ForwardLine(w io.Writer) error {
+	return t.skipLine(w, false, int64(t.maxLine), -1)
+}
+
+// ForwardLongLine is ForwardLine with limit in place of MaxLineLength as
+// the bound on the line's bytes outside literals: for a relay whose peer
+// reads lines longer than MaxLineLength (a server's answer holding a
+// sequence set of a million ranges, which package codec reads in pieces),
+// called after a read failed with ErrLineTooLong (the token that did not
+// fit is left unconsumed) or a *SyntaxError. The line is relayed as it
+// arrives and given up as it goes, in a buffer that does not grow (the
+// bytes before it count toward limit, as ForwardLine counts them); the
+// literal at a line's end ("{n}" before its CRLF, not in the text of a
+// status response or continuation request) is found as ForwardLine finds
+// it, and relayed as ForwardLiteral does. Past limit it fails with a
+// *LimitError matching ErrLineTooLong and ErrOutOfStep.
+func (t *Tokenizer) ForwardLongLine(w io.Writer, limit int64) error {
+	return t.skipLine(w, false, limit, -1)
+}
 
 // RefuseCommand reads the rest of a command that a proxy refuses without
 // relaying it, as the client sends it once refused. line is the part of
@@ -328,8 +346,29 @@ func (t *Tokenizer) ForwardLine(w io.Writer) error { return t.skipLine(w, false)
 // line of more than MaxLineTokens tokens are read on to its end, each
 // given up once dropped (MaxLineLength bounds a piece, not the command).
 // For a line that does not tokenize, use RefuseLine.
-func (t *Tokenizer) RefuseCommand(line []Token) error {
+func (t *Tokenizer) RefuseCommand(line []Token) error { return t.RefuseCommandMax(line, -1) }
+
+// RefuseCommandMax is RefuseCommand bounded: it reads at most about max
+// bytes of the command from where it is called (literal bodies included;
+// checked before each literal's body is read and after each piece, which
+// MaxLineLength bounds), so that a client that never ends a refused
+// command (a line of tokens without end, or non-synchronizing literals
+// without end) does not keep its reader busy for ever. Past max it fails
+// with a *LimitError matching ErrLineTooLong and ErrOutOfStep: the rest of
+// the command is unread, and the connection must be closed. A negative
+// max is no bound (RefuseCommand).
+func (t *Tokenizer) RefuseCommandMax(line []Token, max int64) error {
+	from := t.Offset()
+	over := func(more int64) error {
+		if got := t.Offset() - from + more; max >= 0 && got > max {
+			return t.breakStream(&LimitError{Offset: t.Offset(), Limit: max, Got: got, Err: ErrLineTooLong})
+		}
+		return nil
+	}
 	for {
+		if err := over(0); err != nil {
+			return err
+		}
 		if _, err := t.Forward(io.Discard); err != nil {
 			return err
 		}
@@ -348,6 +387,9 @@ func (t *Tokenizer) RefuseCommand(line []Token) error {
 		if last.Kind == KindLiteral {
 			if !last.Literal().NonSync {
 				return t.RefuseLiteral()
+			}
+			if err := over(last.Literal().Size); err != nil {
+				return err
 			}
 			if _, err := t.ForwardLiteral(io.Discard); err != nil {
 				return err
@@ -373,7 +415,16 @@ func (t *Tokenizer) RefuseCommand(line []Token) error {
 // AppendUntilLiteral and RefuseLiteral, as docs/proxy.md shows. The bytes
 // are dropped as Forward(io.Discard) drops them: Forward goes on with the
 // next line.
-func (t *Tokenizer) RefuseLine() error { return t.skipLine(io.Discard, true) }
+func (t *Tokenizer) RefuseLine() error { return t.RefuseLineMax(-1) }
+
+// RefuseLineMax is RefuseLine that reads at most about max bytes from
+// where it is called, literal bodies included (checked before each
+// literal's body is read, and as the buffer fills): past it, it fails with
+// a *LimitError matching ErrLineTooLong and ErrOutOfStep (close the
+// connection). A negative max is no bound but MaxLineLength's (RefuseLine).
+func (t *Tokenizer) RefuseLineMax(max int64) error {
+	return t.skipLine(io.Discard, true, int64(t.maxLine), max)
+}
 
 // ShouldFlush is the flush hint of a relay that buffers what it forwards
 // (a *bufio.Writer): it reports whether the last call ended a line or read

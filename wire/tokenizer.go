@@ -1585,12 +1585,15 @@ func (t *Tokenizer) drainLiteral() error {
 // stream cannot be brought back in step within the limits. SkipLine then
 // fails with an error matching ErrOutOfStep (and the limit's sentinel), and
 // so does every later call: the connection must be closed.
-func (t *Tokenizer) SkipLine() error { return t.skipLine(nil, false) }
+func (t *Tokenizer) SkipLine() error { return t.skipLine(nil, false, int64(t.maxLine), -1) }
 
 // skipLine is SkipLine; with w non-nil it is ForwardLine: every byte is
 // written to w before it is given up. With refuse, a synchronizing
-// literal's header ends the line (RefuseLine).
-func (t *Tokenizer) skipLine(w io.Writer, refuse bool) error {
+// literal's header ends the line (RefuseLine). lineLimit bounds the line's
+// bytes outside literals (MaxLineLength but for ForwardLongLine);
+// totalLimit, unless negative, the bytes it reads, literal bodies
+// included (RefuseLineMax), a literal checked before its body is read.
+func (t *Tokenizer) skipLine(w io.Writer, refuse bool, lineLimit, totalLimit int64) error {
 	if err := t.begin(); err != nil {
 		return err
 	}
@@ -1632,6 +1635,12 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool) error {
 	// skipped counts the line's bytes outside literals, from where the
 	// line began: what the caller had already consumed counts too.
 	skipped := int64(t.r - t.lineStart)
+	// From here what the call reads is counted against totalLimit,
+	// literal bodies included (Offset counts them).
+	from := t.Offset()
+	overTotal := func(more int64) bool {
+		return totalLimit >= 0 && t.Offset()-from+more > totalLimit
+	}
 	// What was consumed of the line is given up now (once its head is
 	// decided), so that the buffer has room to look for the line's end
 	// (borrowed bytes of the line end their life here, as the line does).
@@ -1654,8 +1663,11 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool) error {
 				t.dropTo(t.w - tail)
 				whole = false
 			}
-			if skipped > int64(t.maxLine) {
-				return t.breakStream(&LimitError{Offset: t.Offset(), Limit: int64(t.maxLine), Got: skipped, Err: ErrLineTooLong})
+			if skipped > lineLimit {
+				return t.breakStream(&LimitError{Offset: t.Offset(), Limit: lineLimit, Got: skipped, Err: ErrLineTooLong})
+			}
+			if overTotal(int64(t.w - t.r)) {
+				return t.breakStream(&LimitError{Offset: t.Offset(), Limit: totalLimit, Got: t.Offset() - from + int64(t.w-t.r), Err: ErrLineTooLong})
 			}
 			if w != nil && t.r == t.w {
 				if err := flush(w); err != nil {
@@ -1685,8 +1697,8 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool) error {
 		if end >= 2 && t.buf[end-2] == '\r' {
 			eol = 2
 		}
-		if skipped-eol > int64(t.maxLine) {
-			return t.breakStream(&LimitError{Offset: t.base + int64(end), Limit: int64(t.maxLine), Got: skipped, Err: ErrLineTooLong})
+		if skipped-eol > lineLimit {
+			return t.breakStream(&LimitError{Offset: t.base + int64(end), Limit: lineLimit, Got: skipped, Err: ErrLineTooLong})
 		}
 		decide(end)
 		known, whole = true, false
@@ -1706,6 +1718,9 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool) error {
 			}
 			if info.Size > t.maxLiteral {
 				return t.breakStream(&LimitError{Offset: t.base + int64(end), Limit: t.maxLiteral, Got: info.Size, Err: ErrLiteralTooLarge})
+			}
+			if overTotal(int64(end-t.r) + info.Size) {
+				return t.breakStream(&LimitError{Offset: t.base + int64(end), Limit: totalLimit, Got: t.Offset() - from + int64(end-t.r) + info.Size, Err: ErrLineTooLong})
 			}
 			if w != nil {
 				if err := t.forwardTo(w, end); err != nil {
