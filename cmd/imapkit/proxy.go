@@ -30,6 +30,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/imapkit/imapkit/codec"
 	esc "github.com/imapkit/imapkit/internal/printable"
 	"github.com/imapkit/imapkit/wire"
 )
@@ -639,8 +640,8 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 				if err := w.Flush(); err != nil {
 					return
 				}
-				if err := ps.refuseLine(tk, ev.Tag, why); err != nil {
-					ps.logf("* client side: %s", errText(err))
+				if err := ps.refuseLine(tk, ev.Tag, why, lineStart); err != nil {
+					ps.refuseFailed(err)
 					ps.closeAll()
 					return
 				}
@@ -708,8 +709,8 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 				if err := w.Flush(); err != nil {
 					return
 				}
-				if err := ps.refuse(tk, line, ev.Tag, why); err != nil {
-					ps.logf("* client side: %s", errText(err))
+				if err := ps.refuse(tk, line, ev.Tag, why, lineStart); err != nil {
+					ps.refuseFailed(err)
 					ps.closeAll()
 					return
 				}
@@ -911,7 +912,7 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 // serverToClient relays and prints what the server sends, and carries out
 // STARTTLS and COMPRESS when the server accepts them.
 func (ps *proxySession) serverToClient(ctx context.Context) {
-	client, server := ps.conns()
+	_, server := ps.conns()
 	tk := wire.NewTokenizer(server, nil)
 	w := ps.toClient
 	var p printer
@@ -927,6 +928,15 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 		if more {
 			err = nil
 		}
+		// A token that does not fit the line bound (a VANISHED (EARLIER)
+		// or ESEARCH set of a million ranges, which the codec reads in
+		// pieces), or text between two literals as long: the rest of the
+		// line is relayed without tokenizing it, in pieces (below). Its
+		// first tokens must be here, to tell the Dialog what the line is.
+		long := errors.Is(err, wire.ErrLineTooLong) && tk.Broken() == nil && (!start || len(line) > 0)
+		if long {
+			err = nil
+		}
 		if err != nil {
 			if errors.Is(err, wire.ErrSyntax) {
 				if start && len(line) > 0 {
@@ -936,7 +946,7 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 				}
 				p.tokens(line)
 				p.raw(p.sasl)
-				if err = tk.ForwardLine(w); err == nil {
+				if err = tk.ForwardLongLine(w, maxServerLine); err == nil {
 					err = w.endLine(true)
 				}
 				ps.out.line(p.end())
@@ -973,6 +983,52 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 			}
 			ps.closeAll()
 			return
+		}
+		if long {
+			// The rest of the line goes as it comes, given up as it goes
+			// (the buffer does not grow); a literal at a line's end is
+			// relayed as one, and what follows it too, to the line's end.
+			var to io.Writer = w
+			if ev.Withhold {
+				to = io.Discard
+			}
+			if !p.sasl {
+				// The start of what is not tokenized, as the printed
+				// line's room allows: bytes already buffered, up to the
+				// line's end; escaped and redacted as the rest.
+				var head []byte
+				for i := 0; i < min(tk.Buffered(), maxPrinted); i++ {
+					c, err := tk.PeekAt(i)
+					if err != nil || c == '\r' || c == '\n' {
+						break
+					}
+					head = append(head, c)
+				}
+				p.add(head)
+			}
+			from := tk.Offset()
+			if err := tk.ForwardLongLine(to, maxServerLine); err != nil {
+				ps.out.line(p.end())
+				ps.logf("* server side: %s", errText(err))
+				select {
+				case ps.switched <- switchResult{err: err}:
+				default:
+				}
+				return
+			}
+			p.note(fmt.Sprintf(" [a token or text over %d bytes: the rest of the line, %d bytes, relayed without tokenizing]", tk.MaxLineLength(), tk.Offset()-from))
+			ps.out.line(p.end())
+			start = true
+			if ev.Withhold {
+				if err := w.endLine(tk.ShouldFlush()); err != nil {
+					return
+				}
+				continue
+			}
+			if !ps.endServerLine(ctx, ev, tk) {
+				return
+			}
+			continue
 		}
 		if ev.Withhold {
 			// The "+" for a literal the client sent as non-synchronizing
@@ -1018,49 +1074,73 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 		}
 		ps.out.line(p.end())
 		start = true
-		sw := ev.Kind == wire.LineCompletion && (ev.Command == "STARTTLS" || ev.Command == "COMPRESS") && ps.takeAwaiting(ev.Tag)
-		if err := w.endLine(tk.ShouldFlush() || sw); err != nil {
+		if !ps.endServerLine(ctx, ev, tk) {
 			return
 		}
-		if !sw {
-			continue
-		}
-		if ev.Status != "OK" {
-			ps.switched <- switchResult{}
-			continue
-		}
-		if ev.Command == "COMPRESS" {
-			ps.logf("* COMPRESS=DEFLATE active: relaying the rest of the connection without decoding it")
-			ps.switched <- switchResult{ok: true}
-			cw := ps.clientWriter(client)
-			if b := tk.Detach(); len(b) > 0 {
-				if _, err := cw.Write(b); err != nil {
-					return
-				}
-			}
-			io.Copy(cw, server)
-			return
-		}
-		// STARTTLS: a TLS layer on both sides, then on.
-		nc, ns, err := ps.startTLS(ctx, client, server)
-		if err != nil {
-			ps.logf("* STARTTLS: %v", err)
-			select {
-			case ps.switched <- switchResult{err: err}:
-			default:
-			}
-			return
-		}
-		ps.logf("* STARTTLS: TLS on both sides")
-		ps.mu.Lock()
-		ps.client, ps.server = nc, ns
-		ps.mu.Unlock()
-		client, server = nc, ns
-		tk.Reset(server) // nothing read before the handshake is relayed
-		w.reset(ps.clientWriter(client))
-		ps.switched <- switchResult{ok: true, client: nc, server: ns}
 	}
 }
+
+// endServerLine ends a server's line relayed whole (ev is its Event): it
+// flushes when it should, and carries out a STARTTLS or COMPRESS the line
+// completes. It reports whether the server's direction goes on.
+func (ps *proxySession) endServerLine(ctx context.Context, ev wire.Event, tk *wire.Tokenizer) bool {
+	w := ps.toClient
+	sw := ev.Kind == wire.LineCompletion && (ev.Command == "STARTTLS" || ev.Command == "COMPRESS") && ps.takeAwaiting(ev.Tag)
+	if err := w.endLine(tk.ShouldFlush() || sw); err != nil {
+		return false
+	}
+	if !sw {
+		return true
+	}
+	if ev.Status != "OK" {
+		ps.switched <- switchResult{}
+		return true
+	}
+	client, server := ps.conns()
+	if ev.Command == "COMPRESS" {
+		ps.logf("* COMPRESS=DEFLATE active: relaying the rest of the connection without decoding it")
+		ps.switched <- switchResult{ok: true}
+		cw := ps.clientWriter(client)
+		if b := tk.Detach(); len(b) > 0 {
+			if _, err := cw.Write(b); err != nil {
+				return false
+			}
+		}
+		io.Copy(cw, server)
+		return false
+	}
+	// STARTTLS: a TLS layer on both sides, then on.
+	nc, ns, err := ps.startTLS(ctx, client, server)
+	if err != nil {
+		ps.logf("* STARTTLS: %v", err)
+		select {
+		case ps.switched <- switchResult{err: err}:
+		default:
+		}
+		return false
+	}
+	ps.logf("* STARTTLS: TLS on both sides")
+	ps.mu.Lock()
+	ps.client, ps.server = nc, ns
+	ps.mu.Unlock()
+	tk.Reset(ns) // nothing read before the handshake is relayed
+	w.reset(ps.clientWriter(nc))
+	ps.switched <- switchResult{ok: true, client: nc, server: ns}
+	return true
+}
+
+// maxServerLine bounds what the relay passes on of a server's line
+// without tokenizing it (from the last point where it was cut into
+// pieces: a token or a status response's text longer than the line
+// bound, the text between two literals, a line that does not tokenize),
+// literal bodies not counted. Such a line is relayed in pieces, in a
+// buffer that does not grow. It is 16 bytes for each of the
+// codec.DefaultMaxNumbers numbers the library decodes of one answer with
+// its default options (32 MiB): a SEARCH or SORT of 2,097,152 numbers of
+// up to 10 digits is 23 MB, as is an ESEARCH's ALL or a VANISHED of
+// 1,048,576 ranges. Before, the bound was the tokenizer's 1 MiB, and a
+// VANISHED (EARLIER) of 1.4 MB that the library reads closed the relay.
+const maxServerLine = 16 * codec.DefaultMaxNumbers
 
 // giveUpForwarded gives up the bytes of the current line that were
 // consumed, all forwarded and printed already (Drop, then Keep at once:
@@ -1201,8 +1281,12 @@ func (ps *proxySession) refusal(ev wire.Event, secure bool) string {
 // When the rest of the command does not tokenize (a quoted password with a
 // backslash the client did not escape), the answer goes all the same and
 // the rest of the line is dropped as RefuseLine drops it.
-func (ps *proxySession) refuse(tk *wire.Tokenizer, line []wire.Token, tag, why string) error {
-	err := tk.RefuseCommand(line)
+//
+// A refused command is read no further than maxRefusedCommand bytes from
+// its start (at lineStart in the client's stream): past it, the error
+// matches wire.ErrLineTooLong (see refuseFailed).
+func (ps *proxySession) refuse(tk *wire.Tokenizer, line []wire.Token, tag, why string, lineStart int64) error {
+	err := tk.RefuseCommandMax(line, refusedRoom(tk, lineStart))
 	if err != nil && !errors.Is(err, wire.ErrSyntax) {
 		return err
 	}
@@ -1210,9 +1294,48 @@ func (ps *proxySession) refuse(tk *wire.Tokenizer, line []wire.Token, tag, why s
 		return ierr
 	}
 	if err != nil {
-		return tk.RefuseLine()
+		return tk.RefuseLineMax(refusedRoom(tk, lineStart))
 	}
 	return nil
+}
+
+// maxRefusedCommand bounds what the proxy reads of a command it refuses
+// (literal bodies included), which goes nowhere: past it the proxy
+// answers "* BYE" and closes the connection. Without it, a client that
+// never ended a refused command (a line of tokens without end, or
+// non-synchronizing literals without end) kept its reader busy for ever,
+// in bounded memory. It is the tokenizer's line bound (1 MiB): servers
+// refuse command lines far shorter (Dovecot past 64 KiB, Cyrus closes
+// the connection past about 300 KB).
+const maxRefusedCommand = wire.DefaultMaxLineLength
+
+// refusedRoom is what may still be read of a refused command that began
+// at lineStart.
+func refusedRoom(tk *wire.Tokenizer, lineStart int64) int64 {
+	return max(maxRefusedCommand-(tk.Offset()-lineStart), 0)
+}
+
+// refuseFailed ends a connection whose refused command could not be read
+// to its end: past maxRefusedCommand the client is told with a BYE.
+func (ps *proxySession) refuseFailed(err error) {
+	if errors.Is(err, wire.ErrLineTooLong) {
+		ps.logf("* client side: a refused command of more than %d bytes: closing", maxRefusedCommand)
+		ps.bye(fmt.Sprintf("imapkit proxy: a refused command of more than %d bytes: closing", maxRefusedCommand))
+	} else {
+		ps.logf("* client side: %s", errText(err))
+	}
+	ps.closeAll()
+}
+
+// bye sends the client an untagged BYE of the proxy's own, traced.
+func (ps *proxySession) bye(text string) {
+	line := []byte("* BYE " + text + "\r\n")
+	var p printer
+	p.prefix = fmt.Sprintf("[%d] P: ", ps.id)
+	p.begin(false, "")
+	p.add(bytes.TrimSuffix(line, []byte("\r\n")))
+	ps.out.line(p.end())
+	ps.toClient.inject(line)
 }
 
 // errText is err as the trace prints it: a *wire.SyntaxError without its
@@ -1228,12 +1351,12 @@ func errText(err error) string {
 
 // refuseLine is refuse for a line that does not tokenize: the answer goes
 // first, then the rest of the line is read and dropped.
-func (ps *proxySession) refuseLine(tk *wire.Tokenizer, tag, why string) error {
+func (ps *proxySession) refuseLine(tk *wire.Tokenizer, tag, why string, lineStart int64) error {
 	answer := ps.answer(tag, why)
 	if err := ps.toClient.inject(answer); err != nil {
 		return err
 	}
-	return tk.RefuseLine()
+	return tk.RefuseLineMax(refusedRoom(tk, lineStart))
 }
 
 // answer returns the proxy's answer line and lets the Dialog see it.

@@ -1,0 +1,252 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/internal/hostile"
+)
+
+// r45PSet is a sequence set of n scattered UIDs (every other one), one
+// token of about 7n bytes for large n: what a VANISHED (EARLIER) after
+// every other message of a large mailbox was expunged holds.
+func r45PSet(n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Itoa(2*i + 1))
+	}
+	return b.String()
+}
+
+// r45PUpstream is a server that answers a0 with the lines of answer
+// (each sent as is, CRLF included), then serves on.
+func r45PUpstream(t *testing.T, answer func(tag string) string) string {
+	t.Helper()
+	up, err := hostile.Listen(func(c *hostile.Conn) error {
+		if err := c.Greet("IMAP4rev1 QRESYNC"); err != nil {
+			return err
+		}
+		for {
+			cmd, err := c.ReadCommand()
+			if err != nil {
+				return err
+			}
+			if cmd.Name == "LOGOUT" {
+				return c.Lines("* BYE bye", cmd.Tag+" OK LOGOUT done")
+			}
+			if err := c.WriteString(answer(cmd.Tag)); err != nil {
+				return err
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { up.Close() })
+	return up.Addr()
+}
+
+// r45PDial connects to the proxy and reads its greeting.
+func r45PDial(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	r := bufio.NewReaderSize(c, 4096)
+	if l, err := r.ReadString('\n'); err != nil || !strings.HasPrefix(l, "* OK") {
+		t.Fatalf("greeting %q %v", l, err)
+	}
+	return c, r
+}
+
+// TestReview45PServerLongToken: a single token over 1 MiB from the
+// server (a VANISHED (EARLIER) set of 1.4 MB, legal under QRESYNC, which
+// the codec reads with its defaults) closed the relay with "line too
+// long". Now it is relayed unchanged, in pieces, and the connection goes
+// on; a literal announced at the end of such a line is still relayed as
+// one (its body with "{" in it not taken for more lines), and the trace
+// line stays bounded. Defaults throughout.
+func TestReview45PServerLongToken(t *testing.T) {
+	set := r45PSet(200000) // 1.3 MB, one token
+	if len(set) <= 1<<20 {
+		t.Fatalf("set of %d bytes", len(set))
+	}
+	body := "a {5}\r\n) x {3}\r\n" // a literal's body that looks like lines
+	addr := r45PUpstream(t, func(tag string) string {
+		switch tag {
+		case "a0":
+			return "* VANISHED (EARLIER) " + set + "\r\n" + tag + " OK done\r\n"
+		case "a1":
+			// A long token, then a literal at the line's end.
+			return "* 1 FETCH (X-LONG " + set + " BODY[] {" + strconv.Itoa(len(body)) + "}\r\n" + body + ")\r\n" + tag + " OK done\r\n"
+		case "a2":
+			// A status response's text: "{5}" at its end is no literal.
+			return "* OK " + set + " {5}\r\n" + tag + " OK done\r\n"
+		default:
+			return tag + " OK done\r\n"
+		}
+	})
+	paddr, out, _ := startProxy(t, "--upstream", "imap://"+addr)
+	c, r := r45PDial(t, paddr)
+	read := func() string {
+		t.Helper()
+		l, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("reading: %v (trace: %.2000s)", err, out.String())
+		}
+		return l
+	}
+	fmt.Fprintf(c, "a0 NOOP\r\n")
+	if l := read(); l != "* VANISHED (EARLIER) "+set+"\r\n" {
+		t.Fatalf("VANISHED relayed as %d bytes %.80q...; trace: %.2000s", len(l), l, out.String())
+	}
+	if l := read(); l != "a0 OK done\r\n" {
+		t.Fatalf("got %q", l)
+	}
+	fmt.Fprintf(c, "a1 NOOP\r\n")
+	want := "* 1 FETCH (X-LONG " + set + " BODY[] {" + strconv.Itoa(len(body)) + "}\r\n"
+	if l := read(); l != want {
+		t.Fatalf("FETCH relayed as %d bytes %.80q...", len(l), l)
+	}
+	got := make([]byte, len(body)+3)
+	if _, err := io.ReadFull(r, got); err != nil || string(got) != body+")\r\n" {
+		t.Fatalf("the literal and the line's end: %q %v", got, err)
+	}
+	if l := read(); l != "a1 OK done\r\n" {
+		t.Fatalf("got %q", l)
+	}
+	fmt.Fprintf(c, "a2 NOOP\r\n")
+	if l := read(); l != "* OK "+set+" {5}\r\n" {
+		t.Fatalf("status relayed as %d bytes %.80q...", len(l), l)
+	}
+	if l := read(); l != "a2 OK done\r\n" {
+		t.Fatalf("got %q", l)
+	}
+	fmt.Fprintf(c, "a3 NOOP\r\n")
+	if l := read(); l != "a3 OK done\r\n" {
+		t.Fatalf("got %q", l)
+	}
+	trace := out.String()
+	for _, l := range strings.Split(trace, "\n") {
+		if len(l) > maxPrinted+200 {
+			t.Errorf("a trace line of %d bytes", len(l))
+		}
+	}
+	if !strings.Contains(trace, "S: * VANISHED (EARLIER) 1,3,5") || !strings.Contains(trace, "S: a3 OK") {
+		t.Errorf("trace:\n%.3000s", trace)
+	}
+}
+
+// TestReview45PRefusedCommandBounded: a command the proxy refuses (here
+// for its 300-byte tag, or because it does not tokenize) was read to its
+// end, however long: a client that never ended it (tokens, or
+// non-synchronizing literals, without end) kept the proxy reading for
+// ever. Now past maxRefusedCommand bytes (1 MiB, literal bodies included)
+// the proxy answers "* BYE" and closes the connection. The client sends
+// at most 3 MiB and then waits: before, no answer ever came. Defaults.
+func TestReview45PRefusedCommandBounded(t *testing.T) {
+	addr := r45PUpstream(t, func(tag string) string { return tag + " OK done\r\n" })
+	paddr, out, _ := startProxy(t, "--upstream", "imap://"+addr)
+	longTag := strings.Repeat("t", 300)
+	ones := strings.Repeat("1 ", 32<<10) // 64 KiB
+	cases := []struct {
+		name  string
+		first string
+		more  string // sent again and again, to total bytes in all
+		total int
+	}{
+		{"tokens", longTag + " NOOP ", ones, 3 << 20},
+		{"literals", longTag + " APPEND x ", "{100+}\r\n" + strings.Repeat("x", 100) + " ", 3 << 20},
+		// The body is not read: its size alone is past the bound.
+		{"big literal", longTag + " APPEND x {2000000+}\r\n", strings.Repeat("x", 64<<10), 1500000},
+		{"no tokens", "a NOOP \"x\\y\" ", "{100+}\r\n" + strings.Repeat("x", 100) + " ", 3 << 20},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, r := r45PDial(t, paddr)
+			// A bound on the wait: without the fix, no answer comes.
+			c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			go func() {
+				if _, err := io.WriteString(c, tc.first); err != nil {
+					return
+				}
+				for n := len(tc.first); n < tc.total; n += len(tc.more) {
+					if _, err := io.WriteString(c, tc.more); err != nil {
+						return
+					}
+				}
+			}()
+			var got []string
+			for {
+				l, err := r.ReadString('\n')
+				if err != nil {
+					t.Fatalf("no BYE: %v; got %q; trace:\n%.3000s", err, got, out.String())
+				}
+				got = append(got, l)
+				if strings.HasPrefix(l, "* BYE ") {
+					break
+				}
+			}
+			if !strings.Contains(got[len(got)-1], "refused command of more than 1048576 bytes") {
+				t.Errorf("got %q", got)
+			}
+		})
+	}
+}
+
+// TestReview45PServerEndlessToken: what the relay passes on without
+// tokenizing is bounded (maxServerLine, 32 MiB, literals not counted): a
+// server that sends one token without end is cut off past it, the
+// connection closed, having been relayed in a buffer that does not grow.
+// Defaults.
+func TestReview45PServerEndlessToken(t *testing.T) {
+	chunk := strings.Repeat("1,", 32<<10)
+	up, err := hostile.Listen(func(c *hostile.Conn) error {
+		if err := c.Greet("IMAP4rev1"); err != nil {
+			return err
+		}
+		if _, err := c.ReadCommand(); err != nil {
+			return err
+		}
+		if err := c.WriteString("* 1 FETCH (X "); err != nil {
+			return err
+		}
+		for n := 0; n < maxServerLine+8<<20; n += len(chunk) {
+			if err := c.WriteString(chunk); err != nil {
+				return nil // the proxy closed
+			}
+		}
+		return c.Stall()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer up.Close()
+	paddr, out, _ := startProxy(t, "--upstream", "imap://"+up.Addr())
+	c, r := r45PDial(t, paddr)
+	c.SetDeadline(time.Now().Add(60 * time.Second))
+	fmt.Fprintf(c, "a0 NOOP\r\n")
+	n, err := io.Copy(io.Discard, r)
+	if err != nil {
+		t.Fatalf("after %d bytes: %v", n, err)
+	}
+	// The bound is checked as the buffer (about 1 MiB) is refilled.
+	if n < maxServerLine || n > maxServerLine+2<<20 {
+		t.Errorf("%d bytes relayed of the endless token; want about %d", n, maxServerLine)
+	}
+	if !strings.Contains(out.String(), "line too long") {
+		t.Errorf("trace:\n%.3000s", out.String())
+	}
+}
