@@ -247,30 +247,75 @@ type lockedWriter struct {
 	errOut io.Writer // nil: nowhere
 	err    error     // the first write error
 	lost   int       // lines lost since the last one written
-	total  int       // lines lost in all
+	cut    int       // lines written in part since the last one written
+	total  int       // lines lost or cut in all
+	// totalCut: lines written in part in all.
+	totalCut int
+	// partial: the trace ends inside a line (a write failed after some
+	// of its bytes): what is written next begins on a line of its own.
+	partial bool
 }
 
 func (l *lockedWriter) line(b []byte) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.lost > 0 {
-		if _, err := fmt.Fprintf(l.w, "* trace: %d lines lost here (%v)\n", l.lost, l.err); err != nil {
+	if l.lost > 0 || l.cut > 0 {
+		var note string
+		switch {
+		case l.cut == 0:
+			note = fmt.Sprintf("%d lines lost", l.lost)
+		case l.lost == 0:
+			note = fmt.Sprintf("%d lines cut short", l.cut)
+		default:
+			note = fmt.Sprintf("%d lines lost and %d cut short", l.lost, l.cut)
+		}
+		if _, err := l.write(fmt.Appendf(nil, "* trace: %s here (%v)\n", note, l.err)); err != nil {
 			l.lost++
 			l.total++
 			return
 		}
-		l.lost = 0
+		l.lost, l.cut = 0, 0
 	}
-	if _, err := l.w.Write(b); err != nil {
+	n, err := l.write(b)
+	if err == nil {
+		return
+	}
+	// A line of which some bytes were written is cut short, not lost:
+	// before, it was counted as lost, and the note of the loss went on
+	// the same line as its bytes.
+	if n > 0 {
+		l.cut++
+		l.totalCut++
+	} else {
 		l.lost++
-		l.total++
-		if l.err == nil {
-			l.err = err
-			if l.errOut != nil {
-				fmt.Fprintf(l.errOut, "imapkit proxy: writing the trace: %v: lines of the trace are lost from here (the connections go on; the exit status will be 3)\n", err)
-			}
+	}
+	l.total++
+	if l.err == nil {
+		l.err = err
+		if l.errOut != nil {
+			fmt.Fprintf(l.errOut, "imapkit proxy: writing the trace: %v: lines of the trace are lost from here (the connections go on; the exit status will be 3)\n", err)
 		}
 	}
+}
+
+// write writes b to the trace, on a line of its own when the trace ends
+// inside a line cut short, and returns how many of b's bytes it wrote.
+func (l *lockedWriter) write(b []byte) (int, error) {
+	if l.partial {
+		n, err := l.w.Write([]byte{'\n'})
+		if n > 0 {
+			l.partial = false
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	n, err := l.w.Write(b)
+	n = min(max(n, 0), len(b))
+	if err != nil && n > 0 {
+		l.partial = b[n-1] != '\n'
+	}
+	return n, err
 }
 
 // failure is the error of a trace that lost lines, or nil.
@@ -279,6 +324,9 @@ func (l *lockedWriter) failure() error {
 	defer l.mu.Unlock()
 	if l.err == nil {
 		return nil
+	}
+	if l.totalCut > 0 {
+		return fmt.Errorf("the trace is incomplete: %d lines could not be written, %d of them in part (the first error is above)", l.total, l.totalCut)
 	}
 	return fmt.Errorf("the trace is incomplete: %d lines could not be written (the first error is above)", l.total)
 }

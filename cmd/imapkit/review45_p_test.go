@@ -7,6 +7,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -248,5 +249,45 @@ func TestReview45PServerEndlessToken(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "line too long") {
 		t.Errorf("trace:\n%.3000s", out.String())
+	}
+}
+
+// r45PPartialWriter fails its writes numbered in fail (from 1) after
+// writing half of their bytes, as a disk that fills during a write does.
+type r45PPartialWriter struct {
+	n    int
+	fail map[int]bool
+	b    strings.Builder
+}
+
+func (w *r45PPartialWriter) Write(p []byte) (int, error) {
+	w.n++
+	if w.fail[w.n] {
+		w.b.Write(p[:len(p)/2])
+		return len(p) / 2, fmt.Errorf("write /trace: %w", syscall.ENOSPC)
+	}
+	return w.b.Write(p)
+}
+
+// TestReview45PTracePartialWrite: a trace write that failed after some of
+// its bytes was counted as a whole line lost ("* trace: 1 lines lost
+// here"), and that note went on the same line as the bytes written. Now
+// the line counts as cut short, and the note begins a line of its own.
+func TestReview45PTracePartialWrite(t *testing.T) {
+	w := &r45PPartialWriter{fail: map[int]bool{2: true}}
+	stderr := &strings.Builder{}
+	l := &lockedWriter{w: w, errOut: stderr}
+	for _, s := range []string{"[1] S: one\n", "[1] S: two two\n", "[1] S: three\n"} {
+		l.line([]byte(s))
+	}
+	want := "[1] S: one\n[1] S: \n* trace: 1 lines cut short here (write /trace: no space left on device)\n[1] S: three\n"
+	if got := w.b.String(); got != want {
+		t.Errorf("trace:\n%q\nwant\n%q", got, want)
+	}
+	if err := l.failure(); err == nil || !strings.Contains(err.Error(), "1 lines could not be written, 1 of them in part") {
+		t.Errorf("failure: %v", err)
+	}
+	if strings.Count(stderr.String(), "no space left") != 1 {
+		t.Errorf("stderr: %q", stderr.String())
 	}
 }
