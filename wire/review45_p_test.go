@@ -10,14 +10,14 @@ import (
 )
 
 // TestReview45PForwardLongLine: a token longer than MaxLineLength (a
-// VANISHED set of 1.4 MB) fails AppendUntilLiteral with ErrLineTooLong,
+// VANISHED set of 1.1 MB) fails AppendUntilLiteral with ErrLineTooLong,
 // and ForwardLine could not relay the rest either (its bound is
 // MaxLineLength). ForwardLongLine relays it unchanged within its own
 // bound, in a buffer that does not grow, finds the literal at a line's end
 // (not in a status response's text) and stays in step; past its bound it
 // fails out of step. Defaults.
 func TestReview45PForwardLongLine(t *testing.T) {
-	set := strings.Repeat("12345,", 240000) + "1" // 1.4 MB
+	set := strings.Repeat("12345,", 185000) + "1" // 1.1 MB
 	in := "* VANISHED (EARLIER) " + set + "\r\n" +
 		"* 1 FETCH (X " + set + " BODY[] {7}\r\n{3}\r\n)\r\n" +
 		"* OK " + set + " {4}\r\n" +
@@ -49,7 +49,7 @@ func TestReview45PForwardLongLine(t *testing.T) {
 	// Past its bound.
 	tk = wire.NewTokenizer(strings.NewReader("* 1 FETCH (X "+set+")\r\na OK\r\n"), nil)
 	line, _ = tk.AppendUntilLiteral(line[:0])
-	err = tk.ForwardLongLine(&out, 1200000)
+	err = tk.ForwardLongLine(&out, 1<<20)
 	if !errors.Is(err, wire.ErrLineTooLong) || !errors.Is(err, wire.ErrOutOfStep) {
 		t.Errorf("past the bound: %v", err)
 	}

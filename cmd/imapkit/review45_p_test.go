@@ -74,13 +74,13 @@ func r45PDial(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
 
 // TestReview45PServerLongToken: a single token over 1 MiB from the
 // server (a VANISHED (EARLIER) set of 1.4 MB, legal under QRESYNC, which
-// the codec reads with its defaults) closed the relay with "line too
+// the codec reads with its defaults; 1.1 MB here) closed the relay with "line too
 // long". Now it is relayed unchanged, in pieces, and the connection goes
 // on; a literal announced at the end of such a line is still relayed as
 // one (its body with "{" in it not taken for more lines), and the trace
 // line stays bounded. Defaults throughout.
 func TestReview45PServerLongToken(t *testing.T) {
-	set := r45PSet(200000) // 1.3 MB, one token
+	set := r45PSet(165000) // 1.1 MB, one token
 	if len(set) <= 1<<20 {
 		t.Fatalf("set of %d bytes", len(set))
 	}
