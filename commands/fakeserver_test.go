@@ -16,9 +16,10 @@ import (
 
 // fakeServer is a scripted server for this package's tests: it greets with
 // PREAUTH and caps, runs the handler on names for a command named there,
-// answers SELECT and EXAMINE otherwise with "* <exists> EXISTS" and a
-// READ-WRITE OK (with exists 0, as hostile's Answer does), and any other
-// command as hostile's Answer does. A handler's error (the connection
+// answers SELECT and EXAMINE, when exists is set, with "* <exists> EXISTS"
+// and a READ-WRITE OK (with exists 0, as hostile's Answer does: FLAGS,
+// "* 3 EXISTS", UIDVALIDITY 1, UIDNEXT 4), and any other command as
+// hostile's Answer does. A handler's error (the connection
 // gone) ends the server.
 type fakeServer struct {
 	caps   string
