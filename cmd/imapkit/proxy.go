@@ -363,8 +363,19 @@ type proxySession struct {
 // once the buffers are full; without a bound it held the connection, its
 // upstream (whose end went unnoticed) and both directions for ever.
 func (ps *proxySession) clientWriter(c net.Conn) io.Writer {
-	return &deadlineWriter{c: c, d: ps.cfg.dialTimeout, stalled: &ps.stalled}
+	d := ps.cfg.dialTimeout
+	if k := testClientWriteSpeed; k > 1 {
+		d /= k
+	}
+	return &deadlineWriter{c: c, d: d, stalled: &ps.stalled}
 }
+
+// testClientWriteSpeed, set by tests (clientWriteSpeed), makes the
+// bound on each write to the client (--timeout, 30 s by default) run
+// that many times faster for the connections opened while it is set;
+// the message that reports it names the --timeout. Read once a
+// connection: nothing on the hot path.
+var testClientWriteSpeed time.Duration
 
 // deadlineWriter sets a write deadline d ahead before each write to c,
 // and records a write that timed out in stalled.
