@@ -22,7 +22,7 @@ const (
 	KindRParen        // )
 	KindLBracket      // [
 	KindRBracket      // ]
-	KindPartial       // <start> or <start.length>; Num and Length hold them
+	KindPartial       // <start> or <start.length> right after ']'; Num and Length hold them
 	KindStar          // a lone * (an untagged response, or * in a set)
 	KindPlus          // a lone + (a continuation request)
 	KindSP            // one or more spaces; Num holds how many
@@ -120,7 +120,9 @@ func (t Token) String() string { return string(t.b) }
 // leading '\' and bytes with the high bit set (as AString does), so flags,
 // sequence sets and LIST patterns come whole; atoms stop at '[' and ']'. A
 // lone '*' or '+' is KindStar or KindPlus; an atom of digits is KindNumber;
-// NIL is KindNIL. For a KindLiteral, read the body with LiteralBytes or
+// NIL is KindNIL. A partial ("<0>", "<0.10>") is KindPartial only right
+// after a ']' (BODY[]<0>); anywhere else "<0>" or "<x" is an atom, as
+// ATOM-CHAR allows. For a KindLiteral, read the body with LiteralBytes or
 // LiteralReader, or let the next call skip it.
 //
 // The text of a status response ("tag OK", "* NO", "* BAD", "* BYE", "*
@@ -484,6 +486,13 @@ func (t *Tokenizer) nextSlow() (Kind, error) {
 			return KindLiteral, nil
 		}
 	case '<':
+		// A partial follows a section's ']' ("BODY[]<0>") and nothing
+		// else: '<' and '>' are ATOM-CHARs, so "KEYWORD <0" and a flag
+		// "<0>" are atoms. The ']' is the byte just consumed (looked at
+		// before peekSecond, which may give up consumed bytes).
+		if t.r == t.lineStart || t.buf[t.r-1] != ']' {
+			break
+		}
 		c2, err := t.peekSecond()
 		if err != nil {
 			return KindInvalid, err
