@@ -1,6 +1,7 @@
 package codec_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -36,5 +37,25 @@ func TestReview45LAngleAtomValue(t *testing.T) {
 	}
 	if resp, err = d.Next(); err != nil {
 		t.Fatalf("after: %v %v", resp, err)
+	}
+}
+
+// TestReview45LSectionTwoLists: "BODY[HEADER.FIELDS (a) (b)]" is no
+// section of RFC 3501 or 9051 (section-msgtext takes one header-list).
+// The codec refuses it (a syntax error at the second list), and the
+// stream stays in step: the next response decodes.
+func TestReview45LSectionTwoLists(t *testing.T) {
+	in := "* 1 FETCH (BODY[HEADER.FIELDS (a) (b)] {2}\r\nhi)\r\n* 2 EXISTS\r\n"
+	d := codec.NewDecoder(wire.NewTokenizer(strings.NewReader(in), nil), nil)
+	resp, err := d.Next()
+	if err == nil {
+		t.Fatalf("decoded %+v; want an error", resp)
+	}
+	if !errors.Is(err, wire.ErrSyntax) {
+		t.Errorf("error %v; want a syntax error", err)
+	}
+	resp, err = d.Next()
+	if e, ok := resp.(*codec.Exists); err != nil || !ok || e.Count != 2 {
+		t.Errorf("next: %+v %v; want * 2 EXISTS", resp, err)
 	}
 }

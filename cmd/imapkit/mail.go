@@ -833,6 +833,11 @@ func parseSection(spec string) (commands.FetchSection, error) {
 		if !strings.HasSuffix(spec, ")") {
 			return sec, usagef("bad --section %q: unbalanced parenthesis", spec)
 		}
+		// One list of names (RFC 3501's header-list): "(a) (b)" or
+		// "((a))" is no list of fields.
+		if strings.ContainsAny(spec[i+1:len(spec)-1], "()") {
+			return sec, usagef("bad --section %q: HEADER.FIELDS takes one list of field names", spec)
+		}
 		sec.Fields = strings.Fields(spec[i+1 : len(spec)-1])
 		spec = strings.TrimSpace(spec[:i])
 	}
