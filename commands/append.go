@@ -48,7 +48,8 @@ type AppendOptions struct {
 
 // AppendResult is the APPENDUID of an append (UIDPLUS): zero when the
 // server sent none, or one the codec could not read (a UIDVALIDITY of 0,
-// a "*" in its uid-set: RFC 4315).
+// a "*" in its uid-set: RFC 4315), or one whose uid-set is not a single
+// UID (a range such as "12:14" for one message).
 type AppendResult struct {
 	UIDValidity uint32
 	UID         uint32
@@ -167,7 +168,9 @@ type AppendMessage struct {
 }
 
 // AppendManyResult is the APPENDUID of a MULTIAPPEND: the UIDs of the
-// messages in order.
+// messages in order. It is zero (no UIDVALIDITY, UIDs empty) when the
+// server sent none, or a uid-set that does not hold exactly one UID per
+// message (another count, a UID twice).
 type AppendManyResult struct {
 	UIDValidity uint32
 	UIDs        codec.SeqSet
@@ -292,8 +295,12 @@ func (c *Client) AppendMany(ctx context.Context, mailbox string, msgs []AppendMe
 	}
 	out := &AppendManyResult{}
 	if st := res.Status; st != nil && st.Code != nil && st.Code.Kind == codec.CodeAppendUID {
-		out.UIDValidity = st.Code.UIDValidity
-		out.UIDs = st.Code.Dst.Clone()
+		// As many UIDs as messages, each once, or the code counts as
+		// none: a caller pairs them with msgs in order.
+		if n, ok := distinctLen(st.Code.Dst); ok && n == uint64(len(msgs)) {
+			out.UIDValidity = st.Code.UIDValidity
+			out.UIDs = st.Code.Dst.Clone()
+		}
 	}
 	return out, nil
 }
@@ -606,9 +613,12 @@ func appendResult(res *session.Result) *AppendResult {
 	}
 	for _, st := range statuses {
 		if st != nil && st.Code != nil && st.Code.Kind == codec.CodeAppendUID {
-			out.UIDValidity = st.Code.UIDValidity
-			if rg := st.Code.Dst.Ranges(); len(rg) > 0 {
-				out.UID = rg[0].Start
+			// One message, one UID: a range ("12:14") or a list is a
+			// broken or hostile answer, whose first UID is no fact
+			// about the message. Such a code counts as none.
+			if n, ok := distinctLen(st.Code.Dst); ok && n == 1 {
+				out.UIDValidity = st.Code.UIDValidity
+				out.UID = st.Code.Dst.Ranges()[0].Start
 			}
 			break
 		}
