@@ -329,30 +329,7 @@ func (c *Encoded) writeOpened(w io.Writer, p *Part, wait func() error, onSize fu
 // header and data, is replaced by "***", and each streamed literal body is
 // summarised as "<N bytes>". It does not read the bodies.
 func (c *Encoded) AppendRedacted(dst []byte) []byte {
-	for i := range c.Parts {
-		p := &c.Parts[i]
-		data, base, j := p.Data, p.off, 0
-		for _, s := range c.secrets {
-			if s.end <= base+j || s.start >= base+len(data) {
-				continue
-			}
-			if st := s.start - base; st > j {
-				dst = append(dst, data[j:st]...)
-			}
-			if s.start >= base {
-				dst = append(dst, "***"...)
-			}
-			j = min(s.end-base, len(data))
-		}
-		dst = append(dst, data[j:]...)
-		if p.Open != nil {
-			dst = append(dst, "{?}<streamed>"...)
-		} else if p.Body != nil || p.BodySize > 0 {
-			dst = append(dst, '<')
-			dst = strconv.AppendInt(dst, p.BodySize, 10)
-			dst = append(dst, " bytes>"...)
-		}
-	}
+	dst, _ = c.appendTrace(dst, -1, false)
 	return dst
 }
 
@@ -365,9 +342,24 @@ func (c *Encoded) AppendRedacted(dst []byte) []byte {
 // a literal's body: its cost does not grow with the literals, and with a
 // limit the bytes it appends do not grow with the command.
 func (c *Encoded) AppendSummary(dst []byte, max int) (_ []byte, cut bool) {
+	return c.appendTrace(dst, max, true)
+}
+
+// appendTrace is AppendRedacted (summary false: every byte sent but the
+// secrets, literal bodies in memory included, and a streamed body as
+// "<N bytes>") and AppendSummary (summary true: literal bodies as
+// " <N bytes>" in place of their header's CRLF, and no final CRLF), within
+// max bytes (max < 0: no limit). Secrets are "***" in both: one loop, so
+// that the two cannot come to redact differently.
+func (c *Encoded) appendTrace(dst []byte, max int, summary bool) (_ []byte, cut bool) {
 	w := summaryWriter{dst: dst, room: max}
 	if max < 0 {
 		w.room = int(^uint(0) >> 1)
+	}
+	sizePrefix := "<"
+	lits := c.lits[:0] // a redacted trace copies literal bodies as they are
+	if summary {
+		sizePrefix, lits = " <", c.lits
 	}
 	si, li := 0, 0
 	for i := range c.Parts {
@@ -377,10 +369,10 @@ func (c *Encoded) AppendSummary(dst []byte, max int) (_ []byte, cut bool) {
 		streamed := p.streamed()
 		// A streamed literal's header ends its part's Data, or, for a
 		// synchronizing one, the part before (its own Data is empty):
-		// that CRLF is shown as the space before the summary. The last
-		// part ends with the command's CRLF.
-		dropCRLF := streamed || i == len(c.Parts)-1 ||
-			i+1 < len(c.Parts) && len(c.Parts[i+1].Data) == 0 && c.Parts[i+1].streamed()
+		// in a summary that CRLF is shown as the space before the
+		// body's size. The last part ends with the command's CRLF.
+		dropCRLF := summary && (streamed || i == len(c.Parts)-1 ||
+			i+1 < len(c.Parts) && len(c.Parts[i+1].Data) == 0 && c.Parts[i+1].streamed())
 		if dropCRLF && bytes.HasSuffix(data, []byte("\r\n")) {
 			end -= 2
 		}
@@ -388,7 +380,7 @@ func (c *Encoded) AppendSummary(dst []byte, max int) (_ []byte, cut bool) {
 			for si < len(c.secrets) && c.secrets[si].end <= pos {
 				si++
 			}
-			for li < len(c.lits) && c.lits[li].end <= pos {
+			for li < len(lits) && lits[li].end <= pos {
 				li++
 			}
 			var sp encSpan
@@ -396,8 +388,8 @@ func (c *Encoded) AppendSummary(dst []byte, max int) (_ []byte, cut bool) {
 			if si < len(c.secrets) {
 				sp, found = c.secrets[si], true
 			}
-			if li < len(c.lits) && (!found || c.lits[li].start < sp.start) {
-				sp, lit, found = c.lits[li], true, true
+			if li < len(lits) && (!found || lits[li].start < sp.start) {
+				sp, lit, found = lits[li], true, true
 			}
 			if !found || sp.start >= end {
 				w.add(data[pos-base : end-base])
@@ -409,7 +401,7 @@ func (c *Encoded) AppendSummary(dst []byte, max int) (_ []byte, cut bool) {
 			if sp.start >= base {
 				// The span begins in this part: shown here.
 				if lit {
-					w.size(int64(sp.end - sp.start - 2))
+					w.size(sizePrefix, int64(sp.end-sp.start-2))
 				} else {
 					w.add([]byte("***"))
 				}
@@ -419,7 +411,7 @@ func (c *Encoded) AppendSummary(dst []byte, max int) (_ []byte, cut bool) {
 		if p.Open != nil {
 			w.add([]byte("{?}<streamed>"))
 		} else if streamed {
-			w.size(p.BodySize)
+			w.size(sizePrefix, p.BodySize)
 		}
 	}
 	return w.dst, w.cut
@@ -429,7 +421,7 @@ func (c *Encoded) AppendSummary(dst []byte, max int) (_ []byte, cut bool) {
 // (LiteralReader).
 func (p *Part) streamed() bool { return p.Open == nil && (p.Body != nil || p.BodySize > 0) }
 
-// summaryWriter appends AppendSummary's text within room bytes.
+// summaryWriter appends appendTrace's text within room bytes.
 type summaryWriter struct {
 	dst  []byte
 	room int
@@ -447,10 +439,10 @@ func (w *summaryWriter) add(b []byte) {
 	w.room -= len(b)
 }
 
-// size adds a literal's summary, " <N bytes>".
-func (w *summaryWriter) size(n int64) {
+// size adds a literal's summary, prefix ("<" or " <"), N, " bytes>".
+func (w *summaryWriter) size(prefix string, n int64) {
 	var buf [32]byte
-	b := append(buf[:0], " <"...)
+	b := append(buf[:0], prefix...)
 	b = strconv.AppendInt(b, n, 10)
 	w.add(append(b, " bytes>"...))
 }
