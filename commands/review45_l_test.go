@@ -1,10 +1,12 @@
 package commands_test
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/internal/hostile"
 )
@@ -84,5 +86,36 @@ func TestReview45LAppendUIDCount(t *testing.T) {
 		} else if mr.UIDValidity != 0 || !mr.UIDs.IsEmpty() {
 			t.Errorf("AppendMany of two with %s: %d %v; want none", c.code, mr.UIDValidity, mr.UIDs)
 		}
+	}
+}
+
+// TestReview45LFetchZero: "* 0 FETCH" and "* 0 EXPUNGE" name no message
+// (RFC 3501 and 9051: nz-number). The codec refuses them (since f858ae2,
+// TestReview41ANumberZero) with a *codec.DecodeError and the stream in
+// step; through the session and commands: the FETCH they came in fails
+// with that error rather than return a message 0 (which a SeqSet reads as
+// "*"), the EXPUNGE of 0 renumbers nothing (the count stays), and the
+// next command runs. A guard, not a fix: this was already so.
+func TestReview45LFetchZero(t *testing.T) {
+	ctx, c := fakeClient(t, fakeServer{caps: "IMAP4rev1", on: handlers{
+		"FETCH": answer("* 0 FETCH (UID 9 FLAGS (\\Seen))", "* 1 FETCH (UID 5 FLAGS ())", "* 0 EXPUNGE"),
+		"NOOP":  answer("* 2 FETCH (FLAGS ())"),
+	}})
+	n0, known := c.Session().Exists()
+	msgs, err := c.FetchAll(ctx, commands.SeqNums(1), &commands.FetchItems{UID: true, Flags: true})
+	var de *codec.DecodeError
+	if !errors.As(err, &de) {
+		t.Errorf("FetchAll: %d messages, %v; want a *codec.DecodeError", len(msgs), err)
+	}
+	for _, m := range msgs {
+		if m.SeqNum == 0 || m.UID == 9 {
+			t.Errorf("FetchAll returned message %d (UID %d)", m.SeqNum, m.UID)
+		}
+	}
+	if n, k := c.Session().Exists(); n != n0 || k != known {
+		t.Errorf("after * 0 EXPUNGE the count is %d (%v); want %d (%v)", n, k, n0, known)
+	}
+	if err := c.Noop(ctx); err != nil {
+		t.Errorf("the next command: %v", err)
 	}
 }
