@@ -539,13 +539,13 @@ func (d *Dialog) verdictLocked(ok bool) {
 // lineHead returns a line's tag as a server reads a command's (and a
 // client a completion's): every byte up to the first space, which the
 // tokenizer may cut into several tokens. Dovecot takes "NIL" (a KindNIL),
-// "a[1" (an atom, '[', a number) or "<1>" (a KindPartial) for a tag (not
-// "]" or "a[1]": a client's tag is then checked with validTag); a Dialog
-// that looked at the first token alone saw no tag, or "a", and no command
-// name, in "NIL AUTHENTICATE PLAIN" or "a[1 LOGIN alice secret". tag is ""
-// when a token there is no part of a tag (a quoted string, a parenthesis,
-// a lone "*" or "+"); rest is what follows the tag, or the first token
-// when there is none.
+// "a[1" (an atom, '[', a number) or "<1>" (an atom; a KindPartial only
+// after ']') for a tag (not "]" or "a[1]": a client's tag is then checked
+// with validTag); a Dialog that looked at the first token alone saw no
+// tag, or "a", and no command name, in "NIL AUTHENTICATE PLAIN" or "a[1
+// LOGIN alice secret". tag is "" when a token there is no part of a tag
+// (a quoted string, a parenthesis, a lone "*" or "+"); rest is what
+// follows the tag, or the first token when there is none.
 func lineHead(line []Token) (tag string, rest []Token) {
 	i := 0
 	for i < len(line) && line[i].Kind == KindSP {
