@@ -488,9 +488,10 @@ func (t *Tokenizer) nextSlow() (Kind, error) {
 	case '<':
 		// A partial follows a section's ']' ("BODY[]<0>") and nothing
 		// else: '<' and '>' are ATOM-CHARs, so "KEYWORD <0" and a flag
-		// "<0>" are atoms. The ']' is the byte just consumed (looked at
-		// before peekSecond, which may give up consumed bytes).
-		if t.r == t.lineStart || t.buf[t.r-1] != ']' {
+		// "<0>" are atoms. The ']' is the byte just consumed, even when
+		// given up (afterClose; looked at before peekSecond, which may
+		// give up consumed bytes).
+		if !t.afterClose(t.r) {
 			break
 		}
 		c2, err := t.peekSecond()

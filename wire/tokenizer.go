@@ -143,6 +143,9 @@ type Tokenizer struct {
 	// dropping: Drop was called in the current line; makeRoom gives up
 	// what was consumed rather than keep it.
 	dropping bool
+	// closeCut: the byte just before lineStart, given up (Drop, Keep,
+	// Unshare in the middle of a line), was a ']' (afterClose).
+	closeCut bool
 
 	fwdOff  int64 // stream offset of the first consumed byte not forwarded
 	fwdLost bool  // consumed bytes left the buffer unforwarded (ErrForwardGap)
@@ -211,6 +214,7 @@ func (t *Tokenizer) Reset(r io.Reader) {
 	t.litRemain = 0
 	t.startHead()
 	t.lineText, t.lineCut, t.dropping = false, false, false
+	t.closeCut = false
 	t.fwdOff, t.fwdLost = t.base, false
 	t.wholeAt = 0
 }
@@ -250,6 +254,7 @@ func (t *Tokenizer) Unshare() error {
 	}
 	t.pinToken()
 	t.dropped(t.r)
+	t.closeCut = t.afterClose(t.r)
 	nb := make([]byte, len(t.buf))
 	n := copy(nb, t.buf[t.r:t.w])
 	t.base += int64(t.r)
@@ -1846,10 +1851,21 @@ func (t *Tokenizer) giveUpConsumed() bool {
 // nothing of the line was handed out the line start moves too.
 func (t *Tokenizer) dropTo(i int) {
 	t.dropped(i)
+	t.closeCut = t.afterClose(i)
 	t.lineCut = true
 	t.r = i
 	t.lineStart = i
 	t.gen++
+}
+
+// afterClose reports whether the line's byte before index i (i at or after
+// lineStart) is a ']', also when it was given up: a partial ("<0.10>") is
+// read only there.
+func (t *Tokenizer) afterClose(i int) bool {
+	if i > t.lineStart {
+		return t.buf[i-1] == ']'
+	}
+	return t.closeCut
 }
 
 // literalAtEnd reports whether line (ending in LF) ends with a literal
