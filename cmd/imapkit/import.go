@@ -575,6 +575,11 @@ func scanMbox(f *os.File, offset int64) ([]*importMsg, error) {
 	// buffer).
 	var sent, sentAtBlank int64
 	prevCR := false
+	// inFrom: the chunks read are those of a From line longer than r's
+	// buffer after its first; the whole line is the separator, and the
+	// message starts after its end, where mboxReader, opened there,
+	// starts with a line's start as the scan does.
+	inFrom := false
 	finish := func(end int64) {
 		if cur == nil {
 			return
@@ -619,16 +624,28 @@ func scanMbox(f *os.File, offset int64) ([]*importMsg, error) {
 		if len(line) > 0 {
 			full := line[len(line)-1] == '\n'
 			switch {
+			case inFrom:
+				// The rest of a long From line: the separator's.
+				start = off + int64(len(line))
+				inFrom = !full
 			case lineStart && bytes.HasPrefix(line, []byte("From ")) && (cur == nil || lastBlank >= 0):
 				finish(off)
 				cur = &importMsg{size: -1}
 				sent, sentAtBlank, prevCR = 0, 0, false
 				var ok bool
-				if cur.date, ok = fromLineDate(line); !ok {
+				if full {
+					// A line longer than the buffer has no date
+					// read: it would be at its end, not in this
+					// first chunk, whose last fields may look like
+					// one.
+					cur.date, ok = fromLineDate(line)
+				}
+				if !ok {
 					// Kept (its start) for the warning.
 					cur.badFrom = strings.TrimRight(string(line[:min(len(line), 120)]), "\r\n")
 				}
 				start, inHeader, lastBlank = off+int64(len(line)), true, -1
+				inFrom = !full
 			case cur == nil:
 				return nil, fmt.Errorf("offset %d: not an mbox (no From line)", off)
 			case lineStart && (string(line) == "\n" || string(line) == "\r\n"):
