@@ -217,18 +217,34 @@ const fetchTempPattern = ".fetch-*.part"
 // createFetchTemp creates a temporary file in dir for writeFetched and
 // holds an exclusive flock(2) on it until it is closed (renamed, or
 // removed): removeFetchTemps of a later run tells by it that its writer
-// is alive. Another run's removeFetchTemps may remove the file between
-// its creation and the lock; it is then created again.
+// is alive. Another run's removeFetchTemps may take the new file's lock
+// before this does, for a moment, and then removes the file: a file whose
+// lock is busy, or that is no longer the one of its name once locked, is
+// left (to that run) and another is created; after fetchTempTries such
+// files, an error. A file is handed out only locked and still in place.
 func createFetchTemp(dir string) (*os.File, error) {
-	for try := 0; ; try++ {
+	if !stateLocking {
+		return os.CreateTemp(dir, fetchTempPattern)
+	}
+	for try := 0; try < fetchTempTries; try++ {
 		f, err := os.CreateTemp(dir, fetchTempPattern)
-		if err != nil || !stateLocking {
-			return f, err
+		if err != nil {
+			return nil, err
 		}
-		if _, err := flockExclusive(f); err != nil {
+		if testFetchTempCreated != nil {
+			testFetchTempCreated(f.Name())
+		}
+		busy, err := flockExclusive(f)
+		if err != nil {
 			f.Close()
 			os.Remove(f.Name())
 			return nil, fmt.Errorf("locking %s: %w", f.Name(), err)
+		}
+		if busy {
+			// A sweep holds it, and removes it: not removed here
+			// (by its name, which by then may be another's).
+			f.Close()
+			continue
 		}
 		fi, err := f.Stat()
 		if err != nil {
@@ -236,12 +252,22 @@ func createFetchTemp(dir string) (*os.File, error) {
 			os.Remove(f.Name())
 			return nil, err
 		}
-		if ni, err := os.Stat(f.Name()); err == nil && os.SameFile(fi, ni) || try == 2 {
+		if ni, err := os.Stat(f.Name()); err == nil && os.SameFile(fi, ni) {
 			return f, nil
 		}
-		f.Close() // removed by another run before it was locked
+		f.Close() // removed by a sweep before it was locked
 	}
+	return nil, fmt.Errorf("creating a temporary file in %s: %d created were taken by other runs' removal of stale %s files", dir, fetchTempTries, fetchTempPattern)
 }
+
+// fetchTempTries bounds the files createFetchTemp creates for one
+// message: a sweep takes a file only when its lock is taken in the moment
+// between the creation and the lock, and a run sweeps once.
+const fetchTempTries = 8
+
+// testFetchTempCreated, set by tests only, runs in createFetchTemp between
+// a file's creation and its lock (where another run's sweep may come).
+var testFetchTempCreated func(name string)
 
 // removeFetchTemps removes the temporary files of fetch --to in dir that
 // no running fetch holds: a run killed (SIGKILL, a crash, the machine
