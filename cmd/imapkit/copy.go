@@ -684,16 +684,30 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 
 	// The flags of the mail copied before: compared once in a run, by
 	// the mailbox's first try.
+	var pastModSeq uint64
 	if box.HighestModSeq > math.MaxInt64 {
 		// Past 2^63-1 (RFC 7162), which no server sends now that the
 		// codec refuses it, but a state an older imapkit wrote may
 		// hold: asked for in FETCH CHANGEDSINCE, it failed the
 		// mailbox at every run (commands.ErrModSeq, nothing sent).
-		// Taken as unknown: the flags are compared in full once.
-		fmt.Fprintf(stderr, "imapkit copy: %s: warning: the state's HIGHESTMODSEQ %d is past 2^63-1 (RFC 7162): taken as unknown, the flags of the mail copied before are compared in full\n", printable(name), box.HighestModSeq)
-		box.HighestModSeq = 0
+		// Taken as unknown (0): what follows is the plan's.
+		pastModSeq, box.HighestModSeq = box.HighestModSeq, 0
 	}
 	plan, since := planFlagSync(src, ms, box, o.syncFlags)
+	if pastModSeq != 0 {
+		// With 0 recorded, planFlagSync gives flagSyncFull (mail was
+		// copied before, or --sync-flags), flagSyncOff (the source
+		// has no CONDSTORE now) or, nothing copied before,
+		// flagSyncUnchanged.
+		then := "flag changes of the mail copied before are not carried (the source does not offer CONDSTORE)"
+		switch {
+		case box.LastUID == 0:
+			then = "no mail was copied before"
+		case plan == flagSyncFull:
+			then = "the flags of the mail copied before are compared in full"
+		}
+		fmt.Fprintf(stderr, "imapkit copy: %s: warning: the state's HIGHESTMODSEQ %d is past 2^63-1 (RFC 7162): taken as unknown; %s\n", printable(name), pastModSeq, then)
+	}
 	modSeq, noModSeq := ms.HighestModSeq, ms.NoModSeq
 	if try.flagsDone {
 		res.FlagSync, plan, modSeq, noModSeq = try.flagSync, try.plan, try.modSeq, try.noModSeq
