@@ -229,7 +229,8 @@
 // download that keeps coming is never cut, and it covers the STARTTLS
 // handshake; IDLE is exempt until DONE is sent, and so is a connection
 // with nothing in flight, the time the client takes to answer a "+"
-// (OnContinue, Continue), and the time the server spends taking in what
+// that someone will answer (a running Wait's OnContinue, a caller who
+// took Continuations), and the time the server spends taking in what
 // the session writes, which a write stall of four times as long bounds
 // instead, and eight stall timeouts after a write that waited for room,
 // while the send buffer drains); Options.CommandTimeout (15 min) bounds a command whose context

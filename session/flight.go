@@ -169,6 +169,28 @@ func (p *Pending) blockLocked() {
 
 // contLocked returns p's channel of continuation requests, making it on
 // first use (under s.mu).
+// owedLocked marks p's "+", just handed to its channel, as owed an
+// answer (Pending.contOwed: the stall timeout off) when someone will
+// answer it: a running Wait with OnContinue, or a caller who took
+// Continuations. Not once the command answers (IDLE after DONE) or is
+// abandoned, over or cut: a "+" no one answers must leave the timer on.
+func (s *Session) owedLocked(p *Pending) {
+	if p.contOwed || p.answering || p.ended || p.abandoned.Load() || !(p.contWaiter || p.contTaken) {
+		return
+	}
+	p.contOwed = true
+	s.armStall()
+}
+
+// answererLocked is called when someone who will answer p's "+" comes
+// (Wait with OnContinue, Continuations): a "+" already waiting in the
+// channel is owed from now on. Not a literal's, which the writer takes.
+func (s *Session) answererLocked(p *Pending) {
+	if p.cont != nil && len(p.cont) > 0 && s.contTarget != p {
+		s.owedLocked(p)
+	}
+}
+
 func (p *Pending) contLocked() chan []byte {
 	if p.cont == nil {
 		p.cont = make(chan []byte, 1)

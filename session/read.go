@@ -395,32 +395,31 @@ func (s *Session) route(r codec.Response) error {
 			// with OnContinue) run alone; else the newest command.
 			target = s.inflight[len(s.inflight)-1]
 		}
-		var cont chan []byte
-		if target != nil {
-			cont = target.contLocked()
-		}
-		s.mu.Unlock()
 		if target == nil {
+			s.mu.Unlock()
 			return &ProtocolError{Reason: "continuation request with no command in flight"}
 		}
 		if target != lit && target.cmd.OnContinue == nil && !target.takesContinuations() {
+			s.mu.Unlock()
 			return &ProtocolError{Reason: "continuation request for " + target.name + ", which does not take one"}
+		}
+		// Handed over and counted as owed under mu: a Wait that gives
+		// up (under mu) either finds it counted and clears it or is
+		// seen here, and the answer (Continue), which comes after,
+		// finds it counted.
+		select {
+		case target.contLocked() <- append([]byte(nil), r.Text...):
+		default:
+			s.mu.Unlock()
+			return &ProtocolError{Reason: "continuation request for " + target.name + ", which did not ask for one"}
 		}
 		if target != lit {
 			// The client owes the answer now, the server nothing
-			// until it is out (Continue): no stall timeout meanwhile.
-			// Counted before it is handed over, so that the answer,
-			// which comes after, finds it.
-			s.mu.Lock()
-			target.contOwed++
-			s.armStall()
-			s.mu.Unlock()
+			// until it is out (Continue): no stall timeout
+			// meanwhile, if someone will answer.
+			s.owedLocked(target)
 		}
-		select {
-		case cont <- append([]byte(nil), r.Text...):
-		default:
-			return &ProtocolError{Reason: "continuation request for " + target.name + ", which did not ask for one"}
-		}
+		s.mu.Unlock()
 		return nil
 	case *codec.Status:
 		if r.Tag != nil {

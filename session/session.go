@@ -59,9 +59,11 @@ type Options struct {
 	// written, and the time its bytes wait in the write buffer for the
 	// next command's (pipelining), do not count when nothing handed to
 	// the connection before it is in flight. Nor does the time the client
-	// takes to answer a continuation request ("+") to a command
-	// (OnContinue, or a caller answering from Continuations: an OAuth
-	// token fetched, a SASL step asking the user), nor the time a
+	// takes to answer a continuation request ("+") to a command when
+	// someone will answer it (the OnContinue of a running Wait, or a
+	// caller who took Continuations: an OAuth token fetched, a SASL step
+	// asking the user; not a "+" no one takes, nor one after IDLE's
+	// DONE), nor the time a
 	// synchronizing literal's body takes to come from its io.Reader after
 	// its "+": the server owes nothing until the answer is out. It covers
 	// the STARTTLS handshake. A stall is detected between StallTimeout and
@@ -312,19 +314,25 @@ type Pending struct {
 	// continuation line (DONE) and now waits for its answer like any
 	// command: the stall timeout applies (under s.mu).
 	answering bool
-	// contOwed counts the continuation requests ("+", not a literal's)
-	// routed to the command less the lines sent in answer (Continue): while
-	// it is above zero the client owes the server its answer, the server
-	// owes nothing, and the stall timeout is off (stallOwedLocked). A line
-	// sent before its "+" (an early DONE) makes it negative, and the "+"
-	// then brings it back to zero (under s.mu). Here, in the bools' word.
-	contOwed int32
-	onBlock  *blockFunc // AfterBlocking's function, until called or stopped (under s.mu)
-	result   *Result
-	rbox     *resultBox // result's memory, shared with its Status
-	err      error
-	start    time.Time
-	upgrade  func() error // run on the reader goroutine after a tagged OK
+	// contOwed: a continuation request ("+", not a literal's) was handed
+	// to someone who will answer it (contWaiter or contTaken), and the
+	// answer (Continue) has not gone yet: the client owes the server its
+	// line, the server owes nothing, and the stall timeout is off
+	// (stallOwedLocked). A flag, not a count: one line answers every "+"
+	// taken so far (two "+" to IDLE, one DONE). Never set once the command
+	// is answering (IDLE after DONE) or abandoned: a "+" no one will answer
+	// must not leave the timer off for good (under s.mu).
+	contOwed bool
+	// contWaiter: Wait is running with Command.OnContinue and answers the
+	// "+" it finds; contTaken: the caller took Continuations() (under s.mu).
+	contWaiter bool
+	contTaken  bool
+	onBlock    *blockFunc // AfterBlocking's function, until called or stopped (under s.mu)
+	result     *Result
+	rbox       *resultBox // result's memory, shared with its Status
+	err        error
+	start      time.Time
+	upgrade    func() error // run on the reader goroutine after a tagged OK
 
 	// written is set once endOff is known, before the command's last
 	// byte is written (wire.Encoded.WriteToSized); endOff is the count of
@@ -448,6 +456,8 @@ type blockFunc struct{ f func() }
 func (p *Pending) Continuations() <-chan []byte {
 	p.s.mu.Lock()
 	defer p.s.mu.Unlock()
+	p.contTaken = true
+	p.s.answererLocked(p)
 	return p.contLocked()
 }
 

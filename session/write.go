@@ -713,12 +713,12 @@ func (s *Session) armStall() {
 // connection, or one waiting for a "+" (its bytes up to the literal are
 // flushed before it waits). The commands sent are in s.inflight in the
 // order their bytes went out, so when any is out the first one is. Not
-// when the first was sent a "+" that the client has not answered yet
-// (Pending.contOwed: an OnContinue fetching a token, a caller answering
-// from Continuations): the server waits for the client's line, and the
-// commands sent after it come after that line.
+// when the first was sent a "+" that the client will answer and has not
+// yet (Pending.contOwed: a running Wait's OnContinue fetching a token, a
+// caller answering from Continuations): the server waits for the client's
+// line, and the commands sent after it come after that line.
 func (s *Session) stallOwedLocked() bool {
-	return s.nsent > 0 && (s.contWait || (s.inflight[0].sent() && s.inflight[0].contOwed <= 0))
+	return s.nsent > 0 && (s.contWait || (s.inflight[0].sent() && !s.inflight[0].contOwed))
 }
 
 // armOut starts the stall timeout when a command's bytes have just been
@@ -1193,7 +1193,9 @@ func (s *Session) waitLiteral(ctx context.Context, p *Pending) error {
 
 // Wait waits for the command's tagged response. It answers continuation
 // requests with Command.OnContinue. When ctx ends first, Wait returns
-// ctx's error and the command's answer is consumed in the background; a
+// ctx's error and the command's answer is consumed in the background (a
+// continuation request of a command with OnContinue then answered "*",
+// which cancels an AUTHENTICATE exchange, RFC 9051 section 6.2.2); a
 // command that had ended already gives its result, even with ctx ended.
 func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 	// Without OnContinue the continuations stay in Continuations() for the
@@ -1203,6 +1205,9 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 	s.mu.Lock()
 	if p.cmd.OnContinue != nil {
 		cont = p.contLocked()
+		// This Wait answers the "+": one already there is owed.
+		p.contWaiter = true
+		s.answererLocked(p)
 	}
 	if p.pull != nil {
 		// What was not taken with Next is dropped from here on.
@@ -1270,8 +1275,42 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 			}
 			// The answer is still read, in the background, and thrown
 			// away: nothing piles up for a caller who left.
+			s.mu.Lock()
 			p.abandoned.Store(true)
+			// No one answers a "+" now: the stall timeout is on again
+			// (a "+" counted before would leave it off for good).
+			p.contWaiter, p.contTaken, p.contOwed = false, false, false
+			s.armStall()
+			s.mu.Unlock()
+			if cont != nil {
+				// A "+" there or to come would leave the server
+				// waiting for a line, every later command behind
+				// it: answered "*" (RFC 9051 section 6.2.2 cancels
+				// an AUTHENTICATE exchange so).
+				go p.refuseContinuations(cont, done)
+			}
 			return nil, ctx.Err()
+		}
+	}
+}
+
+// refuseContinuations answers every "+" of an abandoned command with
+// OnContinue with "*" until it ends (done is closed then, at the latest
+// when the session ends). One at a time: cont holds one "+", and a second
+// before the first is answered is a protocol error (route).
+func (p *Pending) refuseContinuations(cont chan []byte, done chan struct{}) {
+	for {
+		select {
+		case <-done:
+			return
+		case <-cont:
+			// A context of its own: the caller's has ended.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			err := p.Continue(ctx, []byte("*"))
+			cancel()
+			if err != nil {
+				return
+			}
 		}
 	}
 }
@@ -1352,7 +1391,7 @@ func (p *Pending) Continue(ctx context.Context, line []byte) error {
 	}
 	// The answer is out: the server owes the next step (stallOwedLocked).
 	s.mu.Lock()
-	p.contOwed--
+	p.contOwed = false
 	if p.info.waits {
 		// DONE: from now on IDLE's answer is due, and a server that
 		// does not send it stalls the session like any command.
