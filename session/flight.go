@@ -167,8 +167,6 @@ func (p *Pending) blockLocked() {
 	}
 }
 
-// contLocked returns p's channel of continuation requests, making it on
-// first use (under s.mu).
 // owedLocked marks p's "+", just handed to its channel, as owed an
 // answer (Pending.contOwed: the stall timeout off) when someone will
 // answer it: a running Wait with OnContinue, or a caller who took
@@ -191,6 +189,8 @@ func (s *Session) answererLocked(p *Pending) {
 	}
 }
 
+// contLocked returns p's channel of continuation requests, making it on
+// first use (under s.mu).
 func (p *Pending) contLocked() chan []byte {
 	if p.cont == nil {
 		p.cont = make(chan []byte, 1)

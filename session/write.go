@@ -1258,6 +1258,9 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 				return nil, werr
 			}
 			if err != nil {
+				// Wait answers no more "+" (it waits for the end): a
+				// later one must leave the stall timer on.
+				p.noAnswerer()
 				<-done
 				if p.cut {
 					return nil, err
@@ -1315,6 +1318,17 @@ func (p *Pending) refuseContinuations(cont chan []byte, done chan struct{}) {
 	}
 }
 
+// noAnswerer records that Wait, with OnContinue, answers no more "+" of
+// p (it sent "*" and waits for the command's end, or it is panicking): a
+// "+" from now on leaves the stall timeout on.
+func (p *Pending) noAnswerer() {
+	s := p.s
+	s.mu.Lock()
+	p.contWaiter, p.contOwed = false, false
+	s.armStall()
+	s.mu.Unlock()
+}
+
 // onContinue calls the command's OnContinue. When it panics, the
 // exchange is cancelled as for an error ("*"): the server, left waiting
 // for a line, would hold every later command behind it; the panic then
@@ -1327,6 +1341,8 @@ func (p *Pending) onContinue(ctx context.Context, text []byte) (resp []byte, err
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()
 			p.Continue(cctx, []byte("*"))
+			// The panic leaves Wait: no one answers a later "+".
+			p.noAnswerer()
 		}
 	}()
 	resp, err = p.cmd.OnContinue(text)
@@ -1392,6 +1408,9 @@ func (p *Pending) Continue(ctx context.Context, line []byte) error {
 	// The answer is out: the server owes the next step (stallOwedLocked).
 	s.mu.Lock()
 	p.contOwed = false
+	// A next "+" routed while the line was flushed found the flag still
+	// set: it is owed now (its answerer is the same).
+	s.answererLocked(p)
 	if p.info.waits {
 		// DONE: from now on IDLE's answer is due, and a server that
 		// does not send it stalls the session like any command.
