@@ -314,7 +314,12 @@ func (t *Tokenizer) ForwardLiteral(w io.Writer) (int64, error) {
 // and the tokenizer is back in step. Like SkipLine, it gives up (with an
 // error matching ErrOutOfStep) on a line longer than MaxLineLength outside
 // its literals or a literal over MaxLiteral. The text of a status response
-// or a continuation request never announces a literal.
+// or a continuation request never announces a literal; a line that
+// stopped inside a status response's code (a token in the code did not
+// tokenize, or was too long) and reaches a literal's header at the end of
+// its first part is neither (the tokenizer reads it as a literal, the text
+// rule not): ForwardLine then fails with a *SyntaxError matching
+// ErrOutOfStep, and the connection must be closed.
 func (t *Tokenizer) ForwardLine(w io.Writer) error {
 	return t.skipLine(w, false, int64(t.maxLine), -1)
 }
@@ -330,7 +335,11 @@ func (t *Tokenizer) ForwardLine(w io.Writer) error {
 // literal at a line's end ("{n}" before its CRLF, not in the text of a
 // status response or continuation request) is found as ForwardLine finds
 // it, and relayed as ForwardLiteral does. Past limit it fails with a
-// *LimitError matching ErrLineTooLong and ErrOutOfStep.
+// *LimitError matching ErrLineTooLong and ErrOutOfStep. A line stopped
+// inside a status response's code (where "{n}" is a literal to the
+// tokenizer, text to skipping) whose first part ends in a literal's
+// header fails with a *SyntaxError matching ErrOutOfStep, as in
+// ForwardLine: where the line ends is not guessed.
 func (t *Tokenizer) ForwardLongLine(w io.Writer, limit int64) error {
 	return t.skipLine(w, false, limit, -1)
 }

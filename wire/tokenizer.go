@@ -1589,7 +1589,9 @@ func (t *Tokenizer) drainLiteral() error {
 // (literals not counted), or announces a literal over MaxLiteral, the
 // stream cannot be brought back in step within the limits. SkipLine then
 // fails with an error matching ErrOutOfStep (and the limit's sentinel), and
-// so does every later call: the connection must be closed.
+// so does every later call: the connection must be closed. So it does
+// too on a line that stopped inside a status response's code and reaches
+// a literal's header at the end of its first part (as ForwardLine).
 func (t *Tokenizer) SkipLine() error { return t.skipLine(nil, false, int64(t.maxLine), -1) }
 
 // skipLine is SkipLine; with w non-nil it is ForwardLine: every byte is
@@ -1619,6 +1621,12 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool, lineLimit, totalLimit int
 	// buffer at lineStart until it is decided, whatever the reads' sizes.
 	text, known := t.lineText, t.lineText
 	whole := !t.lineCut // the line's head is in the buffer
+	// inCode: the line stopped inside a status response's code, where
+	// the tokenizer (and a client) reads "{n}" at a line's end as a
+	// literal, though the line is a status line (text, without
+	// literals, past its code). Such a line is not guessed at: the body
+	// would be a line to one reader and literal data to the other.
+	inCode := text && t.pend&pendHead != 0 && t.head == hCode
 	decide := func(end int) {
 		switch {
 		case known:
@@ -1707,7 +1715,11 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool, lineLimit, totalLimit int
 		}
 		decide(end)
 		known, whole = true, false
-		if info, ok := literalAtEnd(t.buf[t.r:end]); ok && !text {
+		info, ok := literalAtEnd(t.buf[t.r:end])
+		if ok && inCode {
+			return t.breakStream(&SyntaxError{Offset: t.base + int64(end), Expected: "']' to end the response code before its literal", Got: excerpt(t.buf[max(t.r, end-16):end])})
+		}
+		if ok && !text {
 			if refuse && !info.NonSync {
 				// The client waits for a "+" that the refusal replaces:
 				// no body comes, and its next bytes are a new command.
