@@ -488,6 +488,38 @@ func (ss *secretSet) longest() int {
 	return len(ss.l[0])
 }
 
+// cutPartial returns where to cut b, a printed line whose content was cut
+// short at its end, so that no credential shows in part: before the
+// longest suffix of b (from from on) that is the start of a recorded form
+// (a credential that went on past the cut), then before any whole form
+// that the cut would split. redact then finds every form left whole.
+func (ss *secretSet) cutPartial(b []byte, from int) int {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	t := len(b)
+	if len(ss.l) == 0 {
+		return t
+	}
+	for i := max(from, len(b)-len(ss.l[0])+1); i < len(b); i++ {
+		if slices.ContainsFunc(ss.l, func(f []byte) bool { return len(f) > len(b)-i && bytes.HasPrefix(f, b[i:]) }) {
+			t = i
+			break
+		}
+	}
+	for moved := true; moved; {
+		moved = false
+		for _, f := range ss.l {
+			for s := max(from, t-len(f)+1); s < t; s++ {
+				if bytes.HasPrefix(b[s:], f) {
+					t, moved = s, true
+					break
+				}
+			}
+		}
+	}
+	return t
+}
+
 // redact replaces every recorded credential in b by ***.
 func (ss *secretSet) redact(b []byte) []byte {
 	ss.mu.Lock()
@@ -1055,15 +1087,27 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 				// The start of what is not tokenized, as the printed
 				// line's room allows: bytes already buffered, up to the
 				// line's end; escaped and redacted as the rest.
+				// As add, it takes slack bytes more than it prints,
+				// and where it stops short of the line's end (what is
+				// buffered, what PeekAt allows, the bound) the line is
+				// cut: settle drops a credential's start there.
 				var head []byte
-				for i := 0; i < min(tk.Buffered(), maxPrinted); i++ {
+				ended := false
+				for i := 0; i < min(tk.Buffered(), maxPrinted+p.slack); i++ {
 					c, err := tk.PeekAt(i)
-					if err != nil || c == '\r' || c == '\n' {
+					if err != nil {
+						break
+					}
+					if c == '\r' || c == '\n' {
+						ended = true
 						break
 					}
 					head = append(head, c)
 				}
 				p.add(head)
+				if !ended {
+					p.cut = true
+				}
 			}
 			from := tk.Offset()
 			if err := tk.ForwardLongLine(to, maxServerLine); err != nil {
@@ -1591,6 +1635,11 @@ func (p *printer) settle() {
 	}
 	p.settled = true
 	if p.redact != nil {
+		if p.cut {
+			// A credential across the cut is there in part, which
+			// redact (of whole credentials) would not find.
+			p.buf = p.buf[:p.redact.cutPartial(p.buf, len(p.prefix))]
+		}
 		p.buf = p.redact.redact(p.buf)
 	}
 	if len(p.buf) > maxPrinted {
