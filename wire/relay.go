@@ -357,15 +357,16 @@ func (t *Tokenizer) ForwardLongLine(w io.Writer, limit int64) error {
 // For a line that does not tokenize, use RefuseLine.
 func (t *Tokenizer) RefuseCommand(line []Token) error { return t.RefuseCommandMax(line, -1) }
 
-// RefuseCommandMax is RefuseCommand bounded: it reads at most about max
-// bytes of the command from where it is called (literal bodies included;
-// checked before each literal's body is read and after each piece, which
-// MaxLineLength bounds), so that a client that never ends a refused
-// command (a line of tokens without end, or non-synchronizing literals
-// without end) does not keep its reader busy for ever. Past max it fails
-// with a *LimitError matching ErrLineTooLong and ErrOutOfStep: the rest of
-// the command is unread, and the connection must be closed. A negative
-// max is no bound (RefuseCommand).
+// RefuseCommandMax is RefuseCommand bounded: it reads at most max bytes
+// of the command from where it is called, plus one piece (MaxLineLength
+// bounds a piece; a piece is read when less than max was read before it),
+// literal bodies included (a literal's size is checked before its body is
+// read), so that a client that never ends a refused command (a line of
+// tokens without end, or non-synchronizing literals without end) does not
+// keep its reader busy for ever. Past max it fails with a *LimitError
+// matching ErrLineTooLong and ErrOutOfStep: the rest of the command is
+// unread, and the connection must be closed. A negative max is no bound
+// (RefuseCommand).
 func (t *Tokenizer) RefuseCommandMax(line []Token, max int64) error {
 	from := t.Offset()
 	over := func(more int64) error {
@@ -375,9 +376,6 @@ func (t *Tokenizer) RefuseCommandMax(line []Token, max int64) error {
 		return nil
 	}
 	for {
-		if err := over(0); err != nil {
-			return err
-		}
 		if _, err := t.Forward(io.Discard); err != nil {
 			return err
 		}
@@ -405,7 +403,13 @@ func (t *Tokenizer) RefuseCommandMax(line []Token, max int64) error {
 			}
 		}
 		// After a literal, or a piece of a line of more than
-		// MaxLineTokens tokens: the command goes on, and is dropped too.
+		// MaxLineTokens tokens: the command goes on, and is dropped too,
+		// unless max was read already (checked before the piece is
+		// read: a piece read past max is read whole, up to
+		// MaxLineLength).
+		if err := over(0); err != nil {
+			return err
+		}
 		var err error
 		if line, err = t.AppendUntilLiteral(line[:0]); err != nil && !errors.Is(err, ErrTooManyTokens) {
 			return err
@@ -428,12 +432,18 @@ func (t *Tokenizer) RefuseLine() error { return t.RefuseLineMax(-1) }
 
 // RefuseLineMax is RefuseLine that reads at most about max bytes from
 // where it is called, literal bodies included (checked before each
-// literal's body is read, and as the buffer fills): past it, it fails with
-// a *LimitError matching ErrLineTooLong and ErrOutOfStep (close the
-// connection). A negative max is no bound but MaxLineLength's (RefuseLine).
+// literal's body is read, and as the buffer, of about MaxLineLength,
+// refills): past it, it fails with a *LimitError matching ErrLineTooLong
+// and ErrOutOfStep (close the connection). The line's bytes outside
+// literals are bounded by the larger of max and MaxLineLength: the line
+// is dropped as it is read, in a buffer that does not grow. A negative
+// max is no bound but MaxLineLength's (RefuseLine).
 func (t *Tokenizer) RefuseLineMax(max int64) error {
-	return t.skipLine(io.Discard, true, int64(t.maxLine), max)
+	return t.skipLine(io.Discard, true, maxOf(int64(t.maxLine), max), max)
 }
+
+// maxOf is the built-in max, which RefuseLineMax's parameter shadows.
+func maxOf(a, b int64) int64 { return max(a, b) }
 
 // ShouldFlush is the flush hint of a relay that buffers what it forwards
 // (a *bufio.Writer): it reports whether the last call ended a line or read

@@ -97,3 +97,42 @@ func TestReview45FSyntaxErrorLiteralInCode(t *testing.T) {
 		t.Errorf("lines %q, %v; want [* *]", lines, err)
 	}
 }
+
+// TestReview45FRefuseCommandMaxLastPiece: RefuseCommandMax checked its
+// bound after each piece was read, before looking at how the piece ended:
+// a refused command that ended in the piece that went past max failed
+// (the proxy said BYE where it meant to answer BAD). Now the bound is
+// checked before each piece is read: the command that ends in that piece
+// is refused whole and the next command follows; one that goes on fails
+// before the next piece, having read at most max and one piece.
+// Defaults (pieces of MaxLineTokens tokens, 65,536 or 576 KiB here).
+func TestReview45FRefuseCommandMaxLastPiece(t *testing.T) {
+	const max = 1 << 20
+	nums := strings.Repeat("12345678 ", max/9+30) // ends just past max
+	for _, ends := range []bool{true, false} {
+		in := "a SEARCH " + nums + "1\r\nb NOOP\r\n"
+		if !ends {
+			in = "a SEARCH " + nums + nums + "1\r\nb NOOP\r\n"
+		}
+		tk := wire.NewTokenizer(strings.NewReader(in), nil)
+		line, err := tk.AppendUntilLiteral(nil)
+		if !errors.Is(err, wire.ErrTooManyTokens) {
+			t.Fatal(err)
+		}
+		// As cmd/imapkit's proxy counts: from the command's start.
+		err = tk.RefuseCommandMax(line, max-tk.Offset())
+		if !ends {
+			if !errors.Is(err, wire.ErrLineTooLong) || tk.Offset() > max+int64(tk.MaxLineLength()) {
+				t.Errorf("a command that goes on: %v at offset %d", err, tk.Offset())
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("a command that ends just past max: %v", err)
+		}
+		line, err = tk.AppendLine(line[:0])
+		if err != nil || len(line) == 0 || string(line[0].Bytes()) != "b" {
+			t.Errorf("next: %v %v", line, err)
+		}
+	}
+}

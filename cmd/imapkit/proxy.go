@@ -1407,10 +1407,14 @@ func (ps *proxySession) refuse(tk *wire.Tokenizer, line []wire.Token, tag, why s
 // answers "* BYE" and closes the connection. Without it, a client that
 // never ended a refused command (a line of tokens without end, or
 // non-synchronizing literals without end) kept its reader busy for ever,
-// in bounded memory. It is the tokenizer's line bound (1 MiB): servers
-// refuse command lines far shorter (Dovecot past 64 KiB, Cyrus closes
-// the connection past about 300 KB).
-const maxRefusedCommand = wire.DefaultMaxLineLength
+// in bounded memory. It bounds CPU, not memory (the command is dropped as
+// it is read, in a buffer that does not grow): it is maxServerLine's 32
+// MiB, so that a legal long command the proxy refuses (a SEARCH of
+// 150,000 criteria, 1.2 MB) gets its BAD and the session goes on, as it
+// did before the bound (with the tokenizer's 1 MiB, it got "* BYE"). The
+// bound is checked before each piece is read, so up to one piece more
+// (MaxLineLength, 1 MiB) is read.
+const maxRefusedCommand = maxServerLine
 
 // refusedRoom is what may still be read of a refused command that began
 // at lineStart.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 )
@@ -82,5 +83,39 @@ func TestReview45FCutPartialSplitsNoWhole(t *testing.T) {
 	p.cut = true
 	if got := string(p.end()); got != "[1] S: a1 NO xx ...\n" {
 		t.Errorf("got %q", got)
+	}
+}
+
+// TestReview45FRefusedLongCommandAnswered: a legal command of 1.2 MB that
+// the proxy refuses (here for its 300-byte tag; a SEARCH of 133,334
+// numbers) got "* BYE" and a closed connection once refused commands
+// were bounded at 1 MiB (read up to 2 MiB, the bound checked after each
+// piece); before that bound it got its BAD, as stop 44 made it. The bound
+// is now maxRefusedCommand (32 MiB): the BAD comes and the session goes
+// on. Also a command that does not tokenize, as long (refused by
+// RefuseLineMax, whose line bound was MaxLineLength). Defaults.
+func TestReview45FRefusedLongCommandAnswered(t *testing.T) {
+	addr := r45PUpstream(t, func(tag string) string { return tag + " OK done\r\n" })
+	paddr, out, _ := startProxy(t, "--upstream", "imap://"+addr)
+	longTag := strings.Repeat("t", 300)
+	// 1.2 MB of 133,334 numbers of 8 digits (a line of more than
+	// MaxLineTokens tokens is read in pieces; one of fewer, longer
+	// tokens over MaxLineLength is not, and closes the connection).
+	crit := strings.Repeat("12345678 ", 133334)
+	for name, cmd := range map[string]string{
+		"tokens":    longTag + " SEARCH " + crit + "ALL\r\n",
+		"no tokens": "a1 SEARCH \"x\\y\" " + crit + "ALL\r\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, r := r45PDial(t, paddr)
+			go io.WriteString(c, cmd+"a2 NOOP\r\n")
+			l, err := r.ReadString('\n')
+			if err != nil || !strings.Contains(l, " BAD ") {
+				t.Fatalf("%.80q %v; trace:\n%.3000s", l, err, out.String())
+			}
+			if l, err := r.ReadString('\n'); err != nil || l != "a2 OK done\r\n" {
+				t.Fatalf("%q %v; trace:\n%.3000s", l, err, out.String())
+			}
+		})
 	}
 }

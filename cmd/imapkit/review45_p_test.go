@@ -154,31 +154,37 @@ func TestReview45PServerLongToken(t *testing.T) {
 // for its 300-byte tag, or because it does not tokenize) was read to its
 // end, however long: a client that never ended it (tokens, or
 // non-synchronizing literals, without end) kept the proxy reading for
-// ever. Now past maxRefusedCommand bytes (1 MiB, literal bodies included)
-// the proxy answers "* BYE" and closes the connection. The client sends
-// at most 3 MiB and then waits: before, no answer ever came. Defaults.
+// ever. Now past maxRefusedCommand bytes (32 MiB, literal bodies included,
+// plus at most one piece of 1 MiB) the proxy answers "* BYE" and closes
+// the connection. The client sends 3 MiB more than that and then waits:
+// before, no answer ever came. Defaults. (Atoms of 27 bytes and literals of
+// 64 KiB keep the 35 MiB cheap enough to tokenize under -race.)
 func TestReview45PRefusedCommandBounded(t *testing.T) {
 	addr := r45PUpstream(t, func(tag string) string { return tag + " OK done\r\n" })
 	paddr, out, _ := startProxy(t, "--upstream", "imap://"+addr)
 	longTag := strings.Repeat("t", 300)
-	ones := strings.Repeat("1 ", 32<<10) // 64 KiB
+	// Atoms of 27 bytes: a line of more than MaxLineTokens tokens is read
+	// in pieces of 65,536 tokens (896 KiB here, under MaxLineLength).
+	atom := strings.Repeat(strings.Repeat("a", 27)+" ", 2048)
+	lit := "{65536+}\r\n" + strings.Repeat("x", 64<<10) + " "
+	total := maxRefusedCommand + 3<<20
 	cases := []struct {
 		name  string
 		first string
 		more  string // sent again and again, to total bytes in all
 		total int
 	}{
-		{"tokens", longTag + " NOOP ", ones, 3 << 20},
-		{"literals", longTag + " APPEND x ", "{100+}\r\n" + strings.Repeat("x", 100) + " ", 3 << 20},
+		{"tokens", longTag + " NOOP ", atom, total},
+		{"literals", longTag + " APPEND x ", lit, total},
 		// The body is not read: its size alone is past the bound.
-		{"big literal", longTag + " APPEND x {2000000+}\r\n", strings.Repeat("x", 64<<10), 1500000},
-		{"no tokens", "a NOOP \"x\\y\" ", "{100+}\r\n" + strings.Repeat("x", 100) + " ", 3 << 20},
+		{"big literal", longTag + " APPEND x {40000000+}\r\n", strings.Repeat("x", 64<<10), 1500000},
+		{"no tokens", "a NOOP \"x\\y\" ", lit, total},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			c, r := r45PDial(t, paddr)
 			// A bound on the wait: without the fix, no answer comes.
-			c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			c.SetReadDeadline(time.Now().Add(20 * time.Second))
 			go func() {
 				if _, err := io.WriteString(c, tc.first); err != nil {
 					return
@@ -200,7 +206,7 @@ func TestReview45PRefusedCommandBounded(t *testing.T) {
 					break
 				}
 			}
-			if !strings.Contains(got[len(got)-1], "refused command of more than 1048576 bytes") {
+			if !strings.Contains(got[len(got)-1], fmt.Sprintf("refused command of more than %d bytes", maxRefusedCommand)) {
 				t.Errorf("got %q", got)
 			}
 		})
