@@ -1030,19 +1030,29 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 		}
 		if err != nil {
 			if errors.Is(err, wire.ErrSyntax) {
-				if start && len(line) > 0 {
-					ev = ps.dialog.Server(line)
-					p.begin(ev.Kind == wire.LineSASL, "")
+				if start {
+					// A line with no token read has no Event: not
+					// the last line's.
+					ev = wire.Event{}
+					if len(line) > 0 {
+						ev = ps.dialog.Server(line)
+						p.begin(ev.Kind == wire.LineSASL, "")
+					}
 					start = false
 				}
 				p.tokens(line)
 				p.raw(p.sasl)
-				if err = tk.ForwardLongLine(w, maxServerLine); err == nil {
-					err = w.endLine(true)
-				}
+				err = tk.ForwardLongLine(w, maxServerLine)
 				ps.out.line(p.end())
 				start = true
 				if err == nil {
+					// Flushed, as the line ends; a STARTTLS or
+					// COMPRESS it completes is carried out (or
+					// refused) as for a line that tokenizes: the
+					// client's direction waits for it.
+					if w.endLine(true) != nil || !ps.endServerLine(ctx, ev, tk) {
+						return
+					}
 					continue
 				}
 			}

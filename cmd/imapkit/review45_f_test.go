@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestReview45FRedactCutCredential: a credential the server echoes (here
@@ -115,6 +116,44 @@ func TestReview45FRefusedLongCommandAnswered(t *testing.T) {
 			}
 			if l, err := r.ReadString('\n'); err != nil || l != "a2 OK done\r\n" {
 				t.Fatalf("%q %v; trace:\n%.3000s", l, err, out.String())
+			}
+		})
+	}
+}
+
+// TestReview45FSwitchCompletionNotTokenized: a server's completion of
+// COMPRESS (or STARTTLS) that does not tokenize ("a1 NO [X "y] ...", an
+// unmatched quote in its code) was relayed by the syntax-error path,
+// which never ended it as a completion: the client's direction waited for
+// the server's answer to COMPRESS until the connection ended, and the
+// client's next command was never relayed. Now the line is ended as any
+// other: after a NO the session goes on; after an OK the rest of the
+// connection is relayed without decoding it. Defaults.
+func TestReview45FSwitchCompletionNotTokenized(t *testing.T) {
+	for _, status := range []string{"NO", "OK"} {
+		t.Run(status, func(t *testing.T) {
+			addr := r45PUpstream(t, func(tag string) string {
+				if tag == "a1" {
+					return tag + " " + status + " [X \"y] compress\r\n"
+				}
+				return tag + " OK done\r\n"
+			})
+			paddr, out, _ := startProxy(t, "--upstream", "imap://"+addr)
+			c, r := r45PDial(t, paddr)
+			// A bound on the wait: without the fix, a2 gets no answer.
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			fmt.Fprintf(c, "a1 COMPRESS DEFLATE\r\n")
+			if l, err := r.ReadString('\n'); err != nil || l != "a1 "+status+" [X \"y] compress\r\n" {
+				t.Fatalf("%q %v", l, err)
+			}
+			// After an OK the proxy relays bytes as they come; the
+			// hostile server does not compress, so plain lines do.
+			fmt.Fprintf(c, "a2 NOOP\r\n")
+			if l, err := r.ReadString('\n'); err != nil || l != "a2 OK done\r\n" {
+				t.Fatalf("%q %v; trace:\n%.3000s", l, err, out.String())
+			}
+			if active := strings.Contains(out.String(), "COMPRESS=DEFLATE active"); active != (status == "OK") {
+				t.Errorf("trace:\n%.3000s", out.String())
 			}
 		})
 	}
