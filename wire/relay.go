@@ -317,9 +317,14 @@ func (t *Tokenizer) ForwardLiteral(w io.Writer) (int64, error) {
 // or a continuation request never announces a literal; a line that
 // stopped inside a status response's code (a token in the code did not
 // tokenize, or was too long) and reaches a literal's header at the end of
-// its first part is neither (the tokenizer reads it as a literal, the text
-// rule not): ForwardLine then fails with a *SyntaxError matching
-// ErrOutOfStep, and the connection must be closed.
+// its first part with no ']' closing the code before it is neither: a
+// tokenizer reading the line whole reads the header as a literal in the
+// code, while the codec (whose respText rewinds a code it cannot parse
+// and reads it as text to the CRLF) and the text rule do not. ForwardLine
+// then fails with a *SyntaxError matching ErrOutOfStep, and the connection
+// must be closed. A code closed by ']' (at its depth, outside quoted
+// strings; a quote left open to the line's end is not followed) before
+// the header puts the header in the text: the line is text.
 func (t *Tokenizer) ForwardLine(w io.Writer) error {
 	return t.skipLine(w, false, int64(t.maxLine), -1)
 }
@@ -336,10 +341,12 @@ func (t *Tokenizer) ForwardLine(w io.Writer) error {
 // status response or continuation request) is found as ForwardLine finds
 // it, and relayed as ForwardLiteral does. Past limit it fails with a
 // *LimitError matching ErrLineTooLong and ErrOutOfStep. A line stopped
-// inside a status response's code (where "{n}" is a literal to the
-// tokenizer, text to skipping) whose first part ends in a literal's
-// header fails with a *SyntaxError matching ErrOutOfStep, as in
-// ForwardLine: where the line ends is not guessed.
+// inside a status response's code (where "{n}" is a literal to a
+// tokenizer reading the line whole while the code is open, text to the
+// codec, which reads a code it cannot parse as text) whose first part
+// ends in a literal's header with no ']' closing the code before it fails
+// with a *SyntaxError matching ErrOutOfStep, as in ForwardLine: where the
+// line ends is not guessed.
 func (t *Tokenizer) ForwardLongLine(w io.Writer, limit int64) error {
 	return t.skipLine(w, false, limit, -1)
 }

@@ -1591,7 +1591,8 @@ func (t *Tokenizer) drainLiteral() error {
 // fails with an error matching ErrOutOfStep (and the limit's sentinel), and
 // so does every later call: the connection must be closed. So it does
 // too on a line that stopped inside a status response's code and reaches
-// a literal's header at the end of its first part (as ForwardLine).
+// a literal's header at the end of its first part with no ']' closing the
+// code before it (as ForwardLine).
 func (t *Tokenizer) SkipLine() error { return t.skipLine(nil, false, int64(t.maxLine), -1) }
 
 // skipLine is SkipLine; with w non-nil it is ForwardLine: every byte is
@@ -1621,12 +1622,18 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool, lineLimit, totalLimit int
 	// buffer at lineStart until it is decided, whatever the reads' sizes.
 	text, known := t.lineText, t.lineText
 	whole := !t.lineCut // the line's head is in the buffer
-	// inCode: the line stopped inside a status response's code, where
-	// the tokenizer (and a client) reads "{n}" at a line's end as a
-	// literal, though the line is a status line (text, without
-	// literals, past its code). Such a line is not guessed at: the body
-	// would be a line to one reader and literal data to the other.
+	// inCode: the line stopped inside a status response's code (a token
+	// in it did not tokenize, or was too long), where a tokenizer reading
+	// the line whole reads "{n}" at the line's end as a literal if the
+	// code is still open there, though the line is a status line (text,
+	// without literals, past its code). Such a line is not guessed at:
+	// the body would be a line to one reader and literal data to the
+	// other. code follows the bytes skipped to see whether a ']' closed
+	// the code before the literal's header: then the header is in the
+	// text, and the line is text to every reader (an imapkit client's
+	// codec reads a code it cannot parse as text to the CRLF).
 	inCode := text && t.pend&pendHead != 0 && t.head == hCode
+	code := codeScan{depth: t.depth - t.codeDepth, plainDepth: t.depth - t.codeDepth}
 	decide := func(end int) {
 		switch {
 		case known:
@@ -1672,6 +1679,9 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool, lineLimit, totalLimit int
 						return err
 					}
 				}
+				if inCode {
+					code.scan(t.buf[t.r : t.w-tail])
+				}
 				skipped += int64(t.w - tail - t.r)
 				t.dropTo(t.w - tail)
 				whole = false
@@ -1716,7 +1726,7 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool, lineLimit, totalLimit int
 		decide(end)
 		known, whole = true, false
 		info, ok := literalAtEnd(t.buf[t.r:end])
-		if ok && inCode {
+		if ok && inCode && !code.scan(t.buf[t.r:end]).closedBefore() {
 			return t.breakStream(&SyntaxError{Offset: t.base + int64(end), Expected: "']' to end the response code before its literal", Got: excerpt(t.buf[max(t.r, end-16):end])})
 		}
 		if ok && !text {
@@ -1768,6 +1778,63 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool, lineLimit, totalLimit int
 		t.depth = 0
 		return nil
 	}
+}
+
+// codeScan follows the bytes of a status response's code that skipLine
+// skips after the tokenizer stopped inside it, to find whether a ']' at
+// the code's depth closes it. It follows quoted strings (a ']' in one is
+// no close); a quote left open at the line's end is unmatched, and then
+// the bytes are judged without quotes (plain): no tokenizer reads such a
+// quoted string, and the codec reads the code as text to the CRLF, so
+// only a ']' that closes the code's brackets and parentheses counts.
+type codeScan struct {
+	depth, plainDepth int  // open '(' and '[' of the code, counting it
+	closed, plain     bool // a ']' closed the code (with quotes, without)
+	inQuote, esc      bool
+}
+
+// scan follows b, bytes of the line in order.
+func (c *codeScan) scan(b []byte) *codeScan {
+	for _, x := range b {
+		if !c.plain {
+			c.plainDepth, c.plain = bracket(x, c.plainDepth)
+		}
+		switch {
+		case c.closed:
+		case c.esc:
+			c.esc = false
+		case c.inQuote && x == '\\':
+			c.esc = true
+		case x == '"':
+			c.inQuote = !c.inQuote
+		case !c.inQuote:
+			c.depth, c.closed = bracket(x, c.depth)
+		}
+	}
+	return c
+}
+
+// bracket moves depth by x; closed when x is the ']' that ends the code.
+func bracket(x byte, depth int) (int, bool) {
+	switch x {
+	case '(', '[':
+		depth++
+	case ')', ']':
+		if depth > 1 {
+			depth--
+		} else if x == ']' {
+			return 0, true
+		}
+	}
+	return depth, false
+}
+
+// closedBefore reports, at the line's end, whether the code was closed.
+func (c *codeScan) closedBefore() bool {
+	if c.inQuote && !c.closed {
+		return c.plain
+	}
+	return c.closed
 }
 
 // maxStatusHead bounds the bytes skipLine keeps to decide whether a line
