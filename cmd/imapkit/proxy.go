@@ -1030,6 +1030,13 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 		}
 		if err != nil {
 			if errors.Is(err, wire.ErrSyntax) {
+				// okBroken: the line's Event (from the tokens read
+				// before the error) is an OK completion whose status
+				// word is not followed by SP ("a1 OK\"x", "a1 OK{x"):
+				// the codec reads such a line as a DecodeError, not
+				// as OK, so a STARTTLS or COMPRESS it completes is
+				// neither carried out nor taken as refused (below).
+				okBroken := false
 				if start {
 					// A line with no token read has no Event: not
 					// the last line's.
@@ -1039,6 +1046,7 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 						p.begin(ev.Kind == wire.LineSASL, "")
 					}
 					start = false
+					okBroken = ev.Kind == wire.LineCompletion && ev.Status == "OK" && (len(line) < 4 || line[3].Kind != wire.KindSP)
 				}
 				p.tokens(line)
 				p.raw(p.sasl)
@@ -1050,7 +1058,23 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 					// COMPRESS it completes is carried out (or
 					// refused) as for a line that tokenizes: the
 					// client's direction waits for it.
-					if w.endLine(true) != nil || !ps.endServerLine(ctx, ev, tk) {
+					if w.endLine(true) != nil {
+						return
+					}
+					if okBroken && (ev.Command == "STARTTLS" || ev.Command == "COMPRESS") && ps.takeAwaiting(ev.Tag) {
+						// The server switches, the client (reading
+						// the line as an error) does not: neither
+						// can be followed.
+						err := fmt.Errorf("the completion of %s does not parse as OK (expected SP after OK), while the server may take it up: closing", ev.Command)
+						ps.logf("* server side: %v", err)
+						ps.closeAll()
+						select {
+						case ps.switched <- switchResult{err: err}:
+						default:
+						}
+						return
+					}
+					if !ps.endServerLine(ctx, ev, tk) {
 						return
 					}
 					continue

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// TestReview45HSwitchOnLineClientRefuses: a line that does not tokenize
+// ("a1 OK\"x") ended through endServerLine with the Event of the tokens
+// read before the error (a1 SP OK): the proxy took it for COMPRESS's OK
+// and relayed the rest raw, while an imapkit client reads the line as a
+// response that does not decode (expected SP after OK) and goes on
+// uncompressed. The proxy now closes the connection on such a completion
+// of an awaited STARTTLS or COMPRESS; a NO that does not tokenize still
+// ends the wait, and the session goes on.
+func TestReview45HSwitchOnLineClientRefuses(t *testing.T) {
+	for _, ans := range []string{"a1 OK\"x\r\n", "a1 OK\x01\"\r\n", "a1 OK{x\r\n"} {
+		d := codec.NewDecoder(wire.NewTokenizer(strings.NewReader(ans), nil), nil)
+		if r, err := d.Next(); err == nil {
+			t.Fatalf("the client reads %q as %#v", ans, r)
+		}
+		addr := r45PUpstream(t, func(tag string) string {
+			if tag == "a1" {
+				return ans
+			}
+			return tag + " OK done\r\n"
+		})
+		paddr, out, _ := startProxy(t, "--upstream", "imap://"+addr)
+		c, r := r45PDial(t, paddr)
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		fmt.Fprintf(c, "a1 COMPRESS DEFLATE\r\n")
+		r.ReadString('\n')
+		fmt.Fprintf(c, "a2 NOOP\r\n")
+		l, err := r.ReadString('\n')
+		if err == nil || strings.Contains(out.String(), "COMPRESS=DEFLATE active") {
+			t.Errorf("%q: next %q %v; trace:\n%.2000s", ans, l, err, out.String())
+		}
+	}
+	// A NO that does not tokenize: the client reads an error too, and
+	// neither side switches: the wait ends, the session goes on.
+	addr := r45PUpstream(t, func(tag string) string {
+		if tag == "a1" {
+			return "a1 NO\"x\r\n"
+		}
+		return tag + " OK done\r\n"
+	})
+	paddr, out, _ := startProxy(t, "--upstream", "imap://"+addr)
+	c, r := r45PDial(t, paddr)
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	fmt.Fprintf(c, "a1 COMPRESS DEFLATE\r\n")
+	r.ReadString('\n')
+	fmt.Fprintf(c, "a2 NOOP\r\n")
+	if l, err := r.ReadString('\n'); err != nil || l != "a2 OK done\r\n" {
+		t.Errorf("after a NO: %q %v; trace:\n%.2000s", l, err, out.String())
+	}
+}
