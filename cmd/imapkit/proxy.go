@@ -520,16 +520,45 @@ func (ss *secretSet) cutPartial(b []byte, from int) int {
 	return t
 }
 
-// redact replaces every recorded credential in b by ***.
+// redact replaces every recorded credential in b by ***: it marks every
+// byte that any form of a credential covers (overlapping ones too: two
+// credentials echoed as "abcdefghijklm", the end of one the start of the
+// other), then replaces each run of marked bytes by one ***. (Replacing
+// the forms one after the other left "***ijklm".)
 func (ss *secretSet) redact(b []byte) []byte {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
+	var mark []bool
 	for _, sec := range ss.l {
-		if bytes.Contains(b, sec) {
-			b = bytes.ReplaceAll(b, sec, []byte("***"))
+		for i := 0; i+len(sec) <= len(b); i++ {
+			k := bytes.Index(b[i:], sec)
+			if k < 0 {
+				break
+			}
+			i += k
+			if mark == nil {
+				mark = make([]bool, len(b))
+			}
+			for j := i; j < i+len(sec); j++ {
+				mark[j] = true
+			}
 		}
 	}
-	return b
+	if mark == nil {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		if !mark[i] {
+			out = append(out, b[i])
+			continue
+		}
+		out = append(out, "***"...)
+		for i+1 < len(b) && mark[i+1] {
+			i++
+		}
+	}
+	return out
 }
 
 // captureWriter passes writes on to w and keeps the first max bytes: a

@@ -59,3 +59,24 @@ func TestReview45HSwitchOnLineClientRefuses(t *testing.T) {
 		t.Errorf("after a NO: %q %v; trace:\n%.2000s", l, err, out.String())
 	}
 }
+
+// TestReview45HRedactOverlapping: two credentials that overlap in a
+// server's line (the end of one is the start of the other: "abcdefgh" and
+// "fghijklm", echoed as "abcdefghijklm") were redacted one after the
+// other with ReplaceAll: the first left "ijklm" of the second, which it no
+// longer matched ("***ijklm"). Every byte covered by a form is marked now,
+// each marked run replaced by "***"; so is a credential that overlaps
+// itself ("aaa" in "aaaa").
+func TestReview45HRedactOverlapping(t *testing.T) {
+	var ss secretSet
+	ss.add([]byte("abcdefgh"))
+	ss.add([]byte("fghijklm"))
+	ss.add([]byte("zzz"))
+	p := printer{prefix: "[1] S: ", redact: &ss}
+	p.begin(false, "")
+	p.add([]byte("a1 NO abcdefghijklm and zzzz, fgh."))
+	got := string(p.end())
+	if want := "[1] S: a1 NO *** and ***, fgh.\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
