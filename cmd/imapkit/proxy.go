@@ -1452,17 +1452,36 @@ func (ps *proxySession) refusal(ev wire.Event, secure bool) string {
 // its start (at lineStart in the client's stream): past it, the error
 // matches wire.ErrLineTooLong (see refuseFailed).
 func (ps *proxySession) refuse(tk *wire.Tokenizer, line []wire.Token, tag, why string, lineStart int64) error {
-	err := tk.RefuseCommandMax(line, refusedRoom(tk, lineStart))
+	room := refusedRoom(tk, lineStart)
+	err := tk.RefuseCommandMax(line, room)
 	if err != nil && !errors.Is(err, wire.ErrSyntax) {
-		return err
+		return refusedBound(err, room)
 	}
 	if ierr := ps.toClient.inject(ps.answer(tag, why)); ierr != nil {
 		return ierr
 	}
 	if err != nil {
-		return tk.RefuseLineMax(refusedRoom(tk, lineStart))
+		room = refusedRoom(tk, lineStart)
+		return refusedBound(tk.RefuseLineMax(room), room)
 	}
 	return nil
+}
+
+// errRefusedTooLong marks a refused command that went past
+// maxRefusedCommand (refusedBound), told apart from a token or a line
+// over the tokenizer's MaxLineLength in it, which also matches
+// wire.ErrLineTooLong.
+var errRefusedTooLong = errors.New("refused command too long")
+
+// refusedBound marks err with errRefusedTooLong when it is the bound room
+// given to RefuseCommandMax or RefuseLineMax (its *wire.LimitError's
+// Limit), not the tokenizer's own MaxLineLength.
+func refusedBound(err error, room int64) error {
+	var le *wire.LimitError
+	if errors.As(err, &le) && errors.Is(err, wire.ErrLineTooLong) && le.Limit == room {
+		return fmt.Errorf("%w: %w", errRefusedTooLong, err)
+	}
+	return err
 }
 
 // maxRefusedCommand bounds what the proxy reads of a command it refuses
@@ -1486,12 +1505,19 @@ func refusedRoom(tk *wire.Tokenizer, lineStart int64) int64 {
 }
 
 // refuseFailed ends a connection whose refused command could not be read
-// to its end: past maxRefusedCommand the client is told with a BYE.
+// to its end: past maxRefusedCommand, or with a token (or a line that
+// does not tokenize) over the tokenizer's MaxLineLength in it, the client
+// is told with a BYE that says which.
 func (ps *proxySession) refuseFailed(err error) {
-	if errors.Is(err, wire.ErrLineTooLong) {
+	var le *wire.LimitError
+	switch {
+	case errors.Is(err, errRefusedTooLong):
 		ps.logf("* client side: a refused command of more than %d bytes: closing", maxRefusedCommand)
 		ps.bye(fmt.Sprintf("imapkit proxy: a refused command of more than %d bytes: closing", maxRefusedCommand))
-	} else {
+	case errors.Is(err, wire.ErrLineTooLong) && errors.As(err, &le):
+		ps.logf("* client side: a refused command with a token or line of more than %d bytes: closing", le.Limit)
+		ps.bye(fmt.Sprintf("imapkit proxy: a refused command with a token or line of more than %d bytes: closing", le.Limit))
+	default:
 		ps.logf("* client side: %s", errText(err))
 	}
 	ps.closeAll()
@@ -1526,7 +1552,8 @@ func (ps *proxySession) refuseLine(tk *wire.Tokenizer, tag, why string, lineStar
 	if err := ps.toClient.inject(answer); err != nil {
 		return err
 	}
-	return tk.RefuseLineMax(refusedRoom(tk, lineStart))
+	room := refusedRoom(tk, lineStart)
+	return refusedBound(tk.RefuseLineMax(room), room)
 }
 
 // answer returns the proxy's answer line and lets the Dialog see it.

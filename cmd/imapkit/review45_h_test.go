@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -78,5 +79,32 @@ func TestReview45HRedactOverlapping(t *testing.T) {
 	got := string(p.end())
 	if want := "[1] S: a1 NO *** and ***, fgh.\n"; got != want {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// TestReview45HRefusedLongTokenAnswered: a refused command (over 64,000
+// bytes, in pieces) whose later piece holds a token over MaxLineLength (a
+// 1.1 MB quoted string; a 1.24 MB SEARCH in all) got "* BYE imapkit proxy:
+// a refused command of more than 33554432 bytes": RefuseCommandMax
+// returns the tokenizer's own ErrLineTooLong for the token, which
+// refuseFailed took for the 32 MiB bound. Closing is the documented
+// outcome; the BYE now names the bound that was reached. Defaults.
+func TestReview45HRefusedLongTokenAnswered(t *testing.T) {
+	addr := r45PUpstream(t, func(tag string) string { return tag + " OK done\r\n" })
+	paddr, out, _ := startProxy(t, "--upstream", "imap://"+addr)
+	cmd := "a1 SEARCH " + strings.Repeat("1 ", 70000) + "TEXT \"" + strings.Repeat("x", 1100000) + "\"\r\n"
+	c, r := r45PDial(t, paddr)
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	go io.WriteString(c, cmd+"a2 NOOP\r\n")
+	var got []string
+	for {
+		l, err := r.ReadString('\n')
+		if err != nil {
+			break
+		}
+		got = append(got, l)
+	}
+	if len(got) == 0 || !strings.Contains(got[len(got)-1], "* BYE imapkit proxy: a refused command with a token or line of more than 1048576 bytes") {
+		t.Errorf("a %d-byte command: %q; trace:\n%.300s", len(cmd), got, out.String())
 	}
 }
