@@ -21,53 +21,43 @@ import (
 	"github.com/imapkit/imapkit/internal/ptytest"
 )
 
-// The built imapkit binary, for the tests on a pseudo-terminal: built once
-// per test binary, into binDir, which TestMain removes.
-var (
-	binOnce sync.Once
-	binDir  string
-	binPath string
-	binErr  error
-)
+// imapkitMainEnv, set to 1 in its environment, makes this test binary be
+// the imapkit command: TestMain runs the real main() (its signal handling
+// included) instead of the tests. The tests that need the command as a
+// process of its own (on a pseudo-terminal, under prlimit) run this test
+// binary again so (imapkitBinary, imapkitEnv): building a second binary
+// with go build -race cost each test binary a link of the whole command
+// (18 to 25 s on a loaded 2-core machine, charged to the first such test).
+// Like that build, this binary is built with -race when the tests are.
+const imapkitMainEnv = "IMAPKIT_TEST_RUN_MAIN"
+
+// imapkitEnv is the environment entry that makes imapkitBinary imapkit.
+const imapkitEnv = imapkitMainEnv + "=1"
+
+// selfPath is this test binary's path, absolute (TestMain).
+var selfPath string
 
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
+	if os.Getenv(imapkitMainEnv) == "1" {
+		main() // exits
+		os.Exit(0)
 	}
-	os.Exit(code)
+	selfPath = os.Args[0]
+	if p, err := os.Executable(); err == nil {
+		selfPath = p
+	}
+	os.Exit(m.Run())
 }
 
-// imapkitBinary builds cmd/imapkit once and returns its path.
+// imapkitBinary returns the path of a binary that runs imapkit when
+// imapkitEnv is in its environment: this test binary.
 func imapkitBinary(t *testing.T) string {
 	t.Helper()
-	binOnce.Do(func() {
-		binDir, binErr = os.MkdirTemp("", "imapkit-bin-")
-		if binErr != nil {
-			return
-		}
-		binPath = filepath.Join(binDir, "imapkit")
-		args := []string{"build", "-o", binPath}
-		if raceBuild {
-			args = append(args, "-race")
-		}
-		out, err := exec.Command("go", append(args, ".")...).CombinedOutput()
-		if err != nil {
-			binErr = &buildError{err, string(out)}
-		}
-	})
-	if binErr != nil {
-		t.Fatalf("building imapkit: %v", binErr)
+	if selfPath == "" {
+		t.Fatal("imapkitBinary: no path for this test binary (TestMain did not run)")
 	}
-	return binPath
+	return selfPath
 }
-
-type buildError struct {
-	err error
-	out string
-}
-
-func (e *buildError) Error() string { return e.err.Error() + "\n" + e.out }
 
 // ptyCommand is the binary with args, its environment without
 // IMAPKIT_PASSWORD and IMAPKIT_URL unless given in env.
@@ -76,6 +66,7 @@ func ptyCommand(t *testing.T, env []string, args ...string) *exec.Cmd {
 	cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool {
 		return strings.HasPrefix(kv, "IMAPKIT_PASSWORD=") || strings.HasPrefix(kv, "IMAPKIT_URL=")
 	})
+	cmd.Env = append(cmd.Env, imapkitEnv)
 	cmd.Env = append(cmd.Env, env...)
 	return cmd
 }

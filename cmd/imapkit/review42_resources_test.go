@@ -426,7 +426,7 @@ func TestReview42ACImportMaildirLeaksFiles(t *testing.T) {
 	}
 	args := append([]string{"import", u, md, "--to", "Imported", "--quiet"}, cf...)
 	cmd := exec.Command("prlimit", append([]string{"--nofile=40:40", imapkitBinary(t)}, args...)...)
-	cmd.Env = append(os.Environ(), "IMAPKIT_PASSWORD="+testserver.Password)
+	cmd.Env = append(os.Environ(), imapkitEnv, "IMAPKIT_PASSWORD="+testserver.Password)
 	var o, e strings.Builder
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()
