@@ -69,8 +69,9 @@ func NewFlushWriter(w io.Writer, level int) io.Writer {
 
 // StallSpeed makes the stall timeouts of the sessions opened until the
 // test ends run k times faster, on the read and the write side alike (the
-// errors report the timeouts they stand for). The test must not be
-// parallel.
+// errors report the timeouts they stand for), and StartTLS's handshake
+// allowance past the caller's deadline (transport.DefaultHandshakeTimeout)
+// with them. The test must not be parallel.
 func StallSpeed(t interface{ Cleanup(func()) }, k time.Duration) {
 	testStallSpeed = k
 	t.Cleanup(func() { testStallSpeed = 0 })

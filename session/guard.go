@@ -121,7 +121,8 @@ type watchConn struct {
 // testStallSpeed, set by tests (StallSpeed in export_test.go), makes the
 // stall timeouts of the sessions opened while it is set run that many
 // times faster, on the read and the write side alike, their excuses and
-// slack included: the session's own clock for them, where a connection
+// slack included, and StartTLS's handshake allowance with them
+// (handshakeAllowance): the session's own clock for them, where a connection
 // that ran only its deadlines faster left the session's reckoning at full
 // length (the write deadline a first write set was not moved for 15 s).
 // Read once, by Open: nothing on the hot path.

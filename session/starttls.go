@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/imapkit/imapkit/transport"
 )
@@ -69,7 +70,7 @@ func (s *Session) StartTLS(ctx context.Context, cfg *tls.Config) error {
 		hctx := context.WithoutCancel(ctx)
 		if d, ok := ctx.Deadline(); ok {
 			var cancel context.CancelFunc
-			hctx, cancel = context.WithDeadline(hctx, d.Add(transport.DefaultHandshakeTimeout))
+			hctx, cancel = context.WithDeadline(hctx, d.Add(s.wc.handshakeAllowance()))
 			defer cancel()
 		}
 		tc, err := transport.StartTLS(hctx, raw, host, cfg)
@@ -109,4 +110,18 @@ func (s *Session) StartTLS(ctx context.Context, cfg *tls.Config) error {
 	}
 	_, err = s.Capabilities(ctx)
 	return err
+}
+
+// handshakeAllowance is how long StartTLS's handshake may go on past the
+// caller's deadline: transport.DefaultHandshakeTimeout; when a test runs
+// the stall timeout faster (testStallSpeed), that as much faster, so that
+// the caller's deadline, the stall timeout and the handshake's bound keep
+// their order and ratios (TestReview39YStartTLSDeadlineCalledStall).
+func (c *watchConn) handshakeAllowance() time.Duration {
+	if c.nominal != 0 && c.stall > 0 {
+		if k := c.nominal / c.stall; k > 1 {
+			return transport.DefaultHandshakeTimeout / k
+		}
+	}
+	return transport.DefaultHandshakeTimeout
 }
