@@ -168,3 +168,48 @@ func m45Refusers() int {
 	buf = buf[:runtime.Stack(buf, true)]
 	return strings.Count(string(buf), "refuseContinuations(")
 }
+
+// TestReview45MIdlePlusWaitingAtDone: IDLE's caller took the first "+";
+// a second one waits in the channel, untaken, when DONE goes out. After
+// DONE no "+" may be owed: Continue marks a "+" already in the channel
+// owed (one routed while its line was flushed) only after it has set
+// IDLE answering, so the silent server is still cut by the stall timeout.
+func TestReview45MIdlePlusWaitingAtDone(t *testing.T) {
+	session.StallSpeed(t, 200)
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, lmGreeting)
+		readLine(r)
+		io.WriteString(w, "+ idling\r\n+ idling again\r\n")
+		if readLine(r) != "DONE" {
+			return
+		}
+		io.Copy(io.Discard, r) // silent after DONE
+	})
+	s, err := session.Open(ctx20(t), conn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), e45Deadline)
+	defer cancel()
+	p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.Continuations():
+	case <-ctx.Done():
+		t.Fatal("no continuation request")
+	}
+	for len(p.Continuations()) == 0 {
+		if ctx.Err() != nil {
+			t.Fatal("the second continuation request was not routed")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := p.Continue(ctx, []byte("DONE")); err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Wait(ctx)
+	e45WantStall(t, "IDLE with a \"+\" waiting at DONE, then a silent server", err)
+}

@@ -1408,14 +1408,15 @@ func (p *Pending) Continue(ctx context.Context, line []byte) error {
 	// The answer is out: the server owes the next step (stallOwedLocked).
 	s.mu.Lock()
 	p.contOwed = false
-	// A next "+" routed while the line was flushed found the flag still
-	// set: it is owed now (its answerer is the same).
-	s.answererLocked(p)
 	if p.info.waits {
 		// DONE: from now on IDLE's answer is due, and a server that
 		// does not send it stalls the session like any command.
 		s.answeringLocked(p)
 	}
+	// A next "+" routed while the line was flushed found the flag still
+	// set: it is owed now (its answerer is the same). Not after DONE
+	// (answering, just set: owedLocked).
+	s.answererLocked(p)
 	s.armStall()
 	s.mu.Unlock()
 	return nil
