@@ -184,7 +184,7 @@ func (s *Session) owedLocked(p *Pending) {
 // (Wait with OnContinue, Continuations): a "+" already waiting in the
 // channel is owed from now on. Not a literal's, which the writer takes.
 func (s *Session) answererLocked(p *Pending) {
-	if p.cont != nil && len(p.cont) > 0 && s.contTarget != p {
+	if len(p.cont) > 0 && s.contTarget != p {
 		s.owedLocked(p)
 	}
 }

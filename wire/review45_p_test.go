@@ -48,7 +48,7 @@ func TestReview45PForwardLongLine(t *testing.T) {
 
 	// Past its bound.
 	tk = wire.NewTokenizer(strings.NewReader("* 1 FETCH (X "+set+")\r\na OK\r\n"), nil)
-	line, _ = tk.AppendUntilLiteral(line[:0])
+	_, _ = tk.AppendUntilLiteral(line[:0])
 	err = tk.ForwardLongLine(&out, 1<<20)
 	if !errors.Is(err, wire.ErrLineTooLong) || !errors.Is(err, wire.ErrOutOfStep) {
 		t.Errorf("past the bound: %v", err)
