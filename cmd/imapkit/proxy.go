@@ -1040,6 +1040,11 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 	p.redact = &ps.secrets
 	var line []wire.Token
 	var ev wire.Event
+	// unspaced: ev is an OK completion whose status word is followed by
+	// neither SP nor the line's end (okUnspaced), which the codec reads
+	// as a DecodeError: endServerLine does not carry out a STARTTLS or
+	// COMPRESS it completes.
+	unspaced := false
 	start := true
 	for {
 		var err error
@@ -1059,13 +1064,6 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 		}
 		if err != nil {
 			if errors.Is(err, wire.ErrSyntax) {
-				// okBroken: the line's Event (from the tokens read
-				// before the error) is an OK completion whose status
-				// word is not followed by SP ("a1 OK\"x", "a1 OK{x"):
-				// the codec reads such a line as a DecodeError, not
-				// as OK, so a STARTTLS or COMPRESS it completes is
-				// neither carried out nor taken as refused (below).
-				okBroken := false
 				if start {
 					// A line with no token read has no Event: not
 					// the last line's.
@@ -1075,7 +1073,9 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 						p.begin(ev.Kind == wire.LineSASL, "")
 					}
 					start = false
-					okBroken = ev.Kind == wire.LineCompletion && ev.Status == "OK" && (len(line) < 4 || line[3].Kind != wire.KindSP)
+					// The line's Event from the tokens read before the
+					// error ("a1 OK\"x", "a1 OK{x": tokens a1 SP OK).
+					unspaced = okUnspaced(ev, line)
 				}
 				p.tokens(line)
 				p.raw(p.sasl)
@@ -1087,23 +1087,7 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 					// COMPRESS it completes is carried out (or
 					// refused) as for a line that tokenizes: the
 					// client's direction waits for it.
-					if w.endLine(true) != nil {
-						return
-					}
-					if okBroken && (ev.Command == "STARTTLS" || ev.Command == "COMPRESS") && ps.takeAwaiting(ev.Tag) {
-						// The server switches, the client (reading
-						// the line as an error) does not: neither
-						// can be followed.
-						err := fmt.Errorf("the completion of %s does not parse as OK (expected SP after OK), while the server may take it up: closing", ev.Command)
-						ps.logf("* server side: %v", err)
-						ps.closeAll()
-						select {
-						case ps.switched <- switchResult{err: err}:
-						default:
-						}
-						return
-					}
-					if !ps.endServerLine(ctx, ev, tk) {
+					if !ps.endServerLine(ctx, ev, unspaced, tk) {
 						return
 					}
 					continue
@@ -1124,6 +1108,7 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 			ev = ps.dialog.Server(line)
 			p.begin(ev.Kind == wire.LineSASL, "")
 			start = false
+			unspaced = okUnspaced(ev, line)
 		}
 		p.tokens(line)
 		if ev.Stray {
@@ -1191,7 +1176,7 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 				}
 				continue
 			}
-			if !ps.endServerLine(ctx, ev, tk) {
+			if !ps.endServerLine(ctx, ev, unspaced, tk) {
 				return
 			}
 			continue
@@ -1240,7 +1225,7 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 		}
 		ps.out.line(p.end())
 		start = true
-		if !ps.endServerLine(ctx, ev, tk) {
+		if !ps.endServerLine(ctx, ev, unspaced, tk) {
 			return
 		}
 	}
@@ -1248,8 +1233,11 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 
 // endServerLine ends a server's line relayed whole (ev is its Event): it
 // flushes when it should, and carries out a STARTTLS or COMPRESS the line
-// completes. It reports whether the server's direction goes on.
-func (ps *proxySession) endServerLine(ctx context.Context, ev wire.Event, tk *wire.Tokenizer) bool {
+// completes. An OK that completes one with unspaced set (okUnspaced: the
+// codec reads the line as a DecodeError, and an imapkit client does not
+// switch, while the server may) closes the connection instead. It
+// reports whether the server's direction goes on.
+func (ps *proxySession) endServerLine(ctx context.Context, ev wire.Event, unspaced bool, tk *wire.Tokenizer) bool {
 	w := ps.toClient
 	sw := ev.Kind == wire.LineCompletion && (ev.Command == "STARTTLS" || ev.Command == "COMPRESS") && ps.takeAwaiting(ev.Tag)
 	if err := w.endLine(tk.ShouldFlush() || sw); err != nil {
@@ -1261,6 +1249,18 @@ func (ps *proxySession) endServerLine(ctx context.Context, ev wire.Event, tk *wi
 	if ev.Status != "OK" {
 		ps.switched <- switchResult{}
 		return true
+	}
+	if unspaced {
+		// The server switches, the client (reading the line as an
+		// error) does not: neither can be followed.
+		err := fmt.Errorf("the completion of %s does not parse as OK (expected SP or the line's end after OK), while the server may take it up: closing", ev.Command)
+		ps.logf("* server side: %v", err)
+		ps.closeAll()
+		select {
+		case ps.switched <- switchResult{err: err}:
+		default:
+		}
+		return false
 	}
 	client, server := ps.conns()
 	if ev.Command == "COMPRESS" {
@@ -1293,6 +1293,27 @@ func (ps *proxySession) endServerLine(ctx context.Context, ev wire.Event, tk *wi
 	w.reset(ps.clientWriter(nc))
 	ps.switched <- switchResult{ok: true, client: nc, server: ns}
 	return true
+}
+
+// okUnspaced reports whether ev, the Event of a server's line whose first
+// tokens are line, is an OK completion that the codec reads as a
+// DecodeError (expected SP): the line begins with a space, or its status
+// word is followed by neither SP nor CRLF ("a1 OK{5}", "a1 OK(x)",
+// "a1 OK[ALERT] x", "a1 OK\"x\"", or no token read after it). The
+// codec takes "a1 OK" CRLF (no text) as OK, as the Dialog does.
+func okUnspaced(ev wire.Event, line []wire.Token) bool {
+	if ev.Kind != wire.LineCompletion || ev.Status != "OK" {
+		return false
+	}
+	if len(line) == 0 || line[0].Kind == wire.KindSP {
+		return true
+	}
+	i := 0 // the tag may be several tokens ("a[1]"): up to the first SP
+	for i < len(line) && line[i].Kind != wire.KindSP {
+		i++
+	}
+	i += 2 // the SP, the status word
+	return i >= len(line) || line[i].Kind != wire.KindSP && line[i].Kind != wire.KindCRLF
 }
 
 // maxServerLine bounds what the relay passes on of a server's line
