@@ -152,11 +152,16 @@ func callNext(p *session.Pending, next func([]byte) ([]byte, error), chal []byte
 	return resp, err
 }
 
-// cancel sends "*" and waits for the server's tagged answer.
+// cancel sends "*" and waits for the server's tagged answer. A further
+// challenge (a hostile or confused server) is answered "*" too (abandon):
+// unanswered, it would leave the server waiting and, this caller having
+// taken Continuations, the session's stall timeout off until ctx or the
+// command timeout ends.
 func cancel(ctx context.Context, p *session.Pending, mech string, cause error) error {
 	if err := p.Continue(ctx, []byte("*")); err != nil && !errors.Is(err, session.ErrCommandEnded) {
 		return err
 	}
+	abandon(p)
 	// Sent, or the server ended the command first: its answer follows.
 	select {
 	case <-p.Done():
@@ -173,8 +178,7 @@ func cancel(ctx context.Context, p *session.Pending, mech string, cause error) e
 		}
 		return ce
 	case <-ctx.Done():
-		abandon(p)
-		return ctx.Err()
+		return ctx.Err() // abandon answers what comes
 	}
 }
 

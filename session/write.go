@@ -1255,6 +1255,13 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 				line = []byte("*")
 			}
 			if werr := p.Continue(ctx, line); werr != nil {
+				if errors.Is(werr, ErrCommandEnded) {
+					// The server ended the command (a NO after
+					// its "+") before the answer went: that end
+					// is the result, not lost for the error.
+					<-done
+					return ended()
+				}
 				return nil, werr
 			}
 			if err != nil {
