@@ -603,20 +603,15 @@ func scanMbox(f *os.File, offset int64) ([]*importMsg, error) {
 		if bytes.IndexByte(chunk, 0) >= 0 {
 			cur.nul = true
 		}
-		// As mboxReader.Read, whose buffer (mboxReadBuf) holds the
-		// first chunk of a longer line: ">From " unquoted at a line's
-		// start, a bare LF sent as CRLF.
-		if lineStart && len(chunk) > 0 && chunk[0] == '>' && isFromLine(chunk[:min(len(chunk), mboxReadBuf)]) {
+		// mboxReader's own rules (mboxRules): what it sends of chunk.
+		var unquote, addCR bool
+		unquote, addCR, prevCR = mboxRules(chunk, lineStart, prevCR)
+		sent += int64(len(chunk))
+		if unquote {
 			sent--
 		}
-		sent += int64(len(chunk))
-		if n := len(chunk); n > 0 && chunk[n-1] == '\n' {
-			if !(n >= 2 && chunk[n-2] == '\r' || n == 1 && prevCR) {
-				sent++
-			}
-			prevCR = false
-		} else if n > 0 {
-			prevCR = chunk[n-1] == '\r'
+		if addCR {
+			sent++
 		}
 	}
 	for {
@@ -806,6 +801,27 @@ type mboxReader struct {
 // a line it looks at for ">From " (scanMbox counts as it does).
 const mboxReadBuf = 32 << 10
 
+// mboxRules are mboxReader's rules for one chunk of a line (as
+// bufio.Reader.ReadSlice gives it, not empty), which scanMbox, counting
+// what will be sent, applies too: unquote, a ">From " line's '>' goes (at
+// a line's start, judged on the first mboxReadBuf bytes: mboxReader's
+// chunks are no longer); addCR, the line ends in a bare LF, sent as CRLF
+// (the CR before it may end the chunk before: prevCR); endCR, the chunk
+// ends in a CR but no LF (the next chunk's prevCR).
+func mboxRules(chunk []byte, lineStart, prevCR bool) (unquote, addCR, endCR bool) {
+	unquote = lineStart && chunk[0] == '>' && isFromLine(chunk[:min(len(chunk), mboxReadBuf)])
+	n := len(chunk)
+	if chunk[n-1] != '\n' {
+		return unquote, false, chunk[n-1] == '\r'
+	}
+	body := chunk[:n-1]
+	if unquote {
+		body = body[1:]
+	}
+	cr := len(body) > 0 && body[len(body)-1] == '\r' || len(body) == 0 && prevCR
+	return unquote, !cr, false
+}
+
 func newMboxReader(r io.Reader) *mboxReader {
 	return &mboxReader{r: bufio.NewReaderSize(r, mboxReadBuf), lineStart: true}
 }
@@ -817,21 +833,19 @@ func (m *mboxReader) Read(p []byte) (int, error) {
 		}
 		chunk, err := m.r.ReadSlice('\n')
 		m.out = m.out[:0]
-		if m.lineStart && len(chunk) > 0 && chunk[0] == '>' && isFromLine(chunk) {
-			chunk = chunk[1:]
-		}
-		if n := len(chunk); n > 0 && chunk[n-1] == '\n' {
-			body := chunk[:n-1]
-			cr := len(body) > 0 && body[len(body)-1] == '\r' || len(body) == 0 && m.prevCR
-			m.out = append(m.out, body...)
-			if !cr {
-				m.out = append(m.out, '\r')
+		if n := len(chunk); n > 0 {
+			unquote, addCR, endCR := mboxRules(chunk, m.lineStart, m.prevCR)
+			if unquote {
+				chunk = chunk[1:]
 			}
-			m.out = append(m.out, '\n')
-			m.lineStart, m.prevCR = true, false
-		} else if n > 0 {
-			m.out = append(m.out, chunk...)
-			m.lineStart, m.prevCR = false, chunk[n-1] == '\r'
+			full := chunk[len(chunk)-1] == '\n'
+			if addCR {
+				m.out = append(m.out, chunk[:len(chunk)-1]...)
+				m.out = append(m.out, '\r', '\n')
+			} else {
+				m.out = append(m.out, chunk...)
+			}
+			m.lineStart, m.prevCR = full, endCR
 		}
 		if err == bufio.ErrBufferFull {
 			err = nil
