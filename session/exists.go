@@ -180,6 +180,9 @@ func (s *Session) modSeqCodeLocked(c *codec.Code) {
 // closed (CLOSE, UNSELECT, a failed SELECT, the session's end), from 0
 // (none yet), and wraps at 2^32 to 1. A command that must reach the
 // mailbox another one reached carries the count in Command.Selection.
+// The count of the mailbox a SELECT or EXAMINE selected is its
+// Pending.Selection: read here after the command, it may already be that
+// of a SELECT another goroutine started since.
 func (s *Session) Selections() uint32 {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -65,7 +65,7 @@ func (s *Session) addInflightLocked(p *Pending) {
 		s.counts.streams++
 	}
 	if p.bound > 0 {
-		s.armBoundLocked(p.boundAt)
+		s.armBoundLocked(p.boundAt())
 	}
 }
 
@@ -275,7 +275,7 @@ func (s *Session) boundFired() {
 		} else {
 			// The time spent reading the caller's literal bodies is
 			// the caller's, not the server's.
-			at = p.boundAt
+			at = p.boundAt()
 			if c := p.caller.Load(); c != nil {
 				at = at.Add(c.spentAt(now))
 			}

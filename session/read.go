@@ -1065,6 +1065,14 @@ func (s *Session) transition(p *Pending, st *codec.Status) {
 			s.selected = p.mailbox
 			s.readOnly = p.info.readOnly || (st.Code != nil && st.Code.Kind == codec.CodeReadOnly)
 		} else {
+			// Any failure leaves no mailbox selected, and ends the
+			// selection before it (Selections). RFC 9051 says so of a
+			// NO; of a BAD, Dovecot does the same, but Cyrus keeps the
+			// old mailbox selected: the session cannot tell which, and
+			// takes the side that sends nothing to a mailbox the caller
+			// did not mean, refusing the SELECTED state's commands and
+			// those bound to the old selection until a SELECT succeeds
+			// (TestReview46BBadSelectCyrus).
 			s.state = StateAuth
 			s.selected, s.readOnly = "", false
 			s.unselectedLocked()

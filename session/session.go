@@ -356,11 +356,10 @@ type Pending struct {
 	// abandoned is set when Wait's context ended: the answer is read and
 	// thrown away.
 	abandoned atomic.Bool
-	// boundAt is when the command bound (CommandTimeout) aborts the
-	// session if the command is still in flight, bound its length; zero
-	// for none. Session.bound fires for the earliest.
-	boundAt time.Time
-	bound   time.Duration
+	// bound is the command bound (CommandTimeout): the session is
+	// aborted if the command is still in flight bound after start
+	// (boundAt); zero for none. Session.bound fires for the earliest.
+	bound time.Duration
 	// caller is the clock of the time the command spent on the caller's
 	// side: reading the literal bodies the caller gave (an APPEND's
 	// message, from its io.Reader), in OnData, in a Sections handler
@@ -394,7 +393,29 @@ type Pending struct {
 	// FETCH or UID STORE (reader goroutine only): once it reaches the
 	// largest of its set, no body can be its (targetLocked's guess).
 	lastUID uint32
+	// selection is, for a command that selects a mailbox (SELECT,
+	// EXAMINE: Transition ToSelected), the count of Session.Selections
+	// its start made; 0 for others. Set before Start returns, never
+	// changed (Selection).
+	selection uint32
 }
+
+// boundAt is when the command bound aborts the session if the command is
+// still in flight (bound after start; there is no bound when bound is 0).
+// Computed, not kept: start never changes, and the 24 bytes of a kept
+// time leave the room Pending's size class needs (selection).
+func (p *Pending) boundAt() time.Time { return p.start.Add(p.bound) }
+
+// Selection returns, for a SELECT or EXAMINE (a command whose Rules
+// transition is ToSelected), the count of Session.Selections that names
+// the mailbox it selects: the count its start made, which stays the
+// session's while that mailbox stays selected (until another SELECT or
+// EXAMINE starts, the mailbox is closed, or this one fails). Reading
+// Session.Selections once the command is over could give the count of a
+// SELECT another goroutine started since; this cannot. Commands given it
+// in Command.Selection are not sent once another mailbox was selected or
+// the mailbox closed (ErrReselected). It is 0 for any other command.
+func (p *Pending) Selection() uint32 { return p.selection }
 
 // takesContinuations reports whether p may get continuation requests that
 // are not for a literal of its own (Rules.Continuations).

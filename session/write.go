@@ -209,12 +209,13 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush bool) (*Pend
 		// are forgotten.
 		s.clearStoreLocked()
 		s.selectingLocked()
+		p.selection = s.selections
 	}
 	if !info.waits {
 		// Set before p is in flight: the session's bound timer reads it
 		// from then on.
 		if d := s.commandBound(ctx); d > 0 {
-			p.bound, p.boundAt = d, p.start.Add(d)
+			p.bound = d
 			if _, ok := ctx.Deadline(); !ok && p.pull != nil {
 				// The caller's loop sets the pace: only its waits
 				// for the server count (boundFired).
