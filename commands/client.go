@@ -90,16 +90,17 @@ func (c *Client) run(ctx context.Context, cmd *session.Command) (*session.Result
 }
 
 // selectionKey is the context key of the selection (session.Selections)
-// that the commands of one job of several are bound to (bindSelection).
+// that the commands run with the context are bound to: MailboxState.Bind,
+// or bindSelection.
 type selectionKey struct{}
 
 // bindSelection returns ctx carrying the session's selection count, unless
-// it carries one already: the commands run with it (bound) are not sent
-// once another mailbox was selected (session.ErrReselected). Move's and
-// Replace's fallbacks, which remove what they copied or replaced with
-// commands of their own, run under it, so that a SELECT another goroutine
-// runs meanwhile cannot make them flag and expunge messages of another
-// mailbox.
+// it carries one already (MailboxState.Bind, an outer job): the commands
+// run with it (bound) are not sent once another mailbox was selected
+// (session.ErrReselected). Move's and Replace's fallbacks, which remove
+// what they copied or replaced with commands of their own, run under it,
+// so that a SELECT another goroutine runs meanwhile cannot make them flag
+// and expunge messages of another mailbox.
 func (c *Client) bindSelection(ctx context.Context) context.Context {
 	if _, ok := ctx.Value(selectionKey{}).(uint32); ok {
 		return ctx
@@ -107,13 +108,37 @@ func (c *Client) bindSelection(ctx context.Context) context.Context {
 	return context.WithValue(ctx, selectionKey{}, c.s.Selections())
 }
 
-// bound gives cmd the selection ctx carries (bindSelection), if any, and
-// returns it.
+// selection returns the selection ctx is bound to (MailboxState.Bind,
+// bindSelection), or else the session's now: what a job of several
+// commands binds its later commands to.
+func (c *Client) selection(ctx context.Context) uint32 {
+	if sel, ok := ctx.Value(selectionKey{}).(uint32); ok {
+		return sel
+	}
+	return c.s.Selections()
+}
+
+// bound gives cmd the selection ctx carries (MailboxState.Bind,
+// bindSelection), if any, and returns it: the session then sends cmd only
+// while that selection holds (session.Command.Selection, checked even
+// when 0: a MailboxState that no Select returned binds to the state
+// before any SELECT).
 func bound(ctx context.Context, cmd *session.Command) *session.Command {
-	if sel, ok := ctx.Value(selectionKey{}).(uint32); ok && sel != 0 {
-		cmd.Selection = sel
+	if sel, ok := ctx.Value(selectionKey{}).(uint32); ok {
+		cmd.Selection, cmd.CheckSelection = sel, true
 	}
 	return cmd
+}
+
+// reselected returns the error of a method that sends nothing (or may
+// send nothing) under a ctx bound to a selection that no longer holds: a
+// *session.NotSentError wrapping session.ErrReselected, as the session's
+// own check gives; nil when ctx is not bound or its selection holds.
+func (c *Client) reselected(ctx context.Context) error {
+	if sel, ok := ctx.Value(selectionKey{}).(uint32); ok && sel != c.s.Selections() {
+		return &session.NotSentError{Err: session.ErrReselected}
+	}
+	return nil
 }
 
 // simple runs a command with a fixed set of arguments and only its status.

@@ -268,7 +268,7 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 		res = joinCopyUID(res, part)
 		return true
 	}
-	run := c.newSplitRun(set, name)
+	run := c.newSplitRun(ctx, set, name)
 	mapped = make([]bool, len(run.parts))
 	built := 0 // run builds the parts' commands in order, each once
 	err := run.run(ctx, func(set Set) *session.Command {

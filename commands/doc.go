@@ -9,6 +9,16 @@
 // section 5.5. A tagged NO or BAD is a *session.StatusError (errors.Is
 // with session.ErrNo or session.ErrBad).
 //
+// The selected mailbox is the connection's, shared by every goroutine:
+// a Store or Expunge meant for the mailbox one goroutine selected would
+// reach the one another goroutine selected since. MailboxState.Bind, on
+// what Select or Examine returned, makes a context under which every
+// method sends its commands only while that selection holds; once another
+// mailbox was selected (or the same one again, or it was closed, or a
+// SELECT failed), the method sends nothing and returns a
+// *session.NotSentError matching session.ErrReselected. Calls with an
+// unbound context are not checked.
+//
 // Message sets say what they hold: SeqNums and SeqRange make sets of
 // message sequence numbers, UIDs and UIDRange sets of UIDs, and the kind of
 // the set chooses between FETCH and UID FETCH, STORE and UID STORE, and so

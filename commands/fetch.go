@@ -332,7 +332,7 @@ func (c *Client) Fetch(ctx context.Context, set Set, items *FetchItems) iter.Seq
 		if c.holdsNone(set) {
 			return // no message: nothing to send
 		}
-		run := c.newSplitRun(set, set.name("FETCH"))
+		run := c.newSplitRun(ctx, set, set.name("FETCH"))
 		if len(run.parts) > 1 && (set.UID || !it.setsSeen()) {
 			c.fetchParts(ctx, run, &it, yield)
 			return

@@ -124,7 +124,7 @@ func (c *Client) Idle(ctx context.Context, opts *IdleOptions, onEvent func(codec
 	// and hand onEvent events it cannot tell from this one's (or none at
 	// all) without a word. It is not sent, and Idle returns its
 	// *session.NotSentError (session.ErrReselected).
-	sel := c.s.Selections()
+	sel := c.selection(ctx) // the ctx's (MailboxState.Bind), or now
 	if o.Catch != nil {
 		return c.idle(ctx, &o, sel, o.Catch, onEvent)
 	}

@@ -90,6 +90,43 @@ type MailboxState struct {
 	// every UID the client knew names another message or none. Discard
 	// what is kept of the mailbox and fetch it afresh.
 	UIDValidityChanged bool
+	// Selection names this selection of the mailbox: the count of
+	// session.Session.Selections that the SELECT or EXAMINE made
+	// (session.Pending.Selection), which Bind binds commands to. It holds
+	// until another mailbox is selected (or this one again), the mailbox
+	// is closed (Close, Unselect) or the session ends.
+	Selection uint32
+}
+
+// Bind returns ctx bound to this selection of the mailbox (Selection):
+// every command a method of Client runs with it, from the first, is sent
+// only while the mailbox st describes is still selected by the SELECT or
+// EXAMINE that returned st. Once another goroutine (or this one) has
+// selected another mailbox, or this one again, or closed or unselected it,
+// or a SELECT failed (which leaves no mailbox selected, or on some servers
+// the old one; the session does not guess which), the method sends
+// nothing and returns a *session.NotSentError matching
+// session.ErrReselected (a job of several commands, a long set cut in
+// parts, stops at the first part refused). So a Store and Expunge meant
+// for one mailbox never reach another that a concurrent Select opened
+// meanwhile:
+//
+//	inbox, err := c.Select(ctx, "INBOX", nil)
+//	...
+//	bctx := inbox.Bind(ctx)
+//	_, err = c.Store(bctx, SeqNums(1, 2), AddFlags, []string{`\Deleted`}, nil)
+//	...
+//	_, err = c.Expunge(bctx, nil)
+//
+// A Select or Examine run with the bound context is bound too: it is
+// refused once the selection is gone, and when sent it ends the
+// selection, so that later commands under that context are refused.
+// Binding an already bound context binds it to st's selection instead.
+// Methods run with an unbound context are not checked, as before. A
+// MailboxState that no Select returned (Selection 0) binds to the session
+// before any SELECT.
+func (st *MailboxState) Bind(ctx context.Context) context.Context {
+	return context.WithValue(ctx, selectionKey{}, st.Selection)
 }
 
 // ErrMailboxReadOnly is what Store, Expunge and Move return, having sent
@@ -165,7 +202,7 @@ func (c *Client) Select(ctx context.Context, mailbox string, opts *SelectOptions
 	if o.ReadOnly {
 		name = "EXAMINE"
 	}
-	r, err := c.run(ctx, c.target(&session.Command{Name: name, Args: func(e *wire.Encoder) {
+	p, err := c.s.Start(ctx, bound(ctx, c.target(&session.Command{Name: name, Args: func(e *wire.Encoder) {
 		c.mailbox(e, mailbox)
 		switch {
 		case o.QResync != nil:
@@ -188,7 +225,16 @@ func (c *Client) Select(ctx context.Context, mailbox string, opts *SelectOptions
 		case o.CondStore:
 			e.SP().List(func(e *wire.Encoder) { e.Atom("CONDSTORE") })
 		}
-	}}, nil, mailbox))
+	}}, nil, mailbox)))
+	if err != nil {
+		return nil, err
+	}
+	// The count of this SELECT, taken from its Pending: the session's
+	// count read after Wait could be that of a SELECT another goroutine
+	// started since (this one runs alone, but the next may start as soon
+	// as its answer is read).
+	sel := p.Selection()
+	r, err := p.Wait(ctx)
 	var ro *session.ReadOnlyError
 	var big *session.ResultTooLargeError
 	if err != nil && !(r != nil && (errors.As(err, &ro) || errors.As(err, &big))) {
@@ -200,6 +246,7 @@ func (c *Client) Select(ctx context.Context, mailbox string, opts *SelectOptions
 	// messages than the result may keep (MaxResultBytes): the state is
 	// returned with the error, Changed holding those kept.
 	st := c.mailboxState(mailbox, r)
+	st.Selection = sel
 	if q := o.QResync; q != nil && st.UIDValidity != 0 && st.UIDValidity != q.UIDValidity {
 		st.UIDValidityChanged = true
 	}
@@ -414,7 +461,7 @@ func (c *Client) Expunge(ctx context.Context, uids *Set) (*ExpungeResult, error)
 		return nil, fmt.Errorf("%w: UID EXPUNGE needs UIDPLUS", ErrUnsupported)
 	}
 	answered := false
-	err := c.newSplitRun(*uids, "UID EXPUNGE").run(ctx, func(set Set) *session.Command {
+	err := c.newSplitRun(ctx, *uids, "UID EXPUNGE").run(ctx, func(set Set) *session.Command {
 		return c.target(&session.Command{Name: "UID EXPUNGE", Args: func(e *wire.Encoder) { set.encode(e) }, OnData: onData}, &set, "")
 	}, func(int, *session.Result) { answered = true })
 	if !answered {

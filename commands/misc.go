@@ -255,6 +255,10 @@ func (c *Client) Enable(ctx context.Context, caps ...string) ([]string, error) {
 // Recent returns the pending RECENT counts, or prods the server with NOOP
 // (imaplib's recent()).
 func (c *Client) Recent(ctx context.Context) ([]uint32, error) {
+	if err := c.reselected(ctx); err != nil {
+		// The counts kept, or the NOOP's, would be another mailbox's.
+		return nil, err
+	}
 	rs, err := c.s.Recent(ctx)
 	var out []uint32
 	for _, r := range rs {

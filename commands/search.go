@@ -539,7 +539,7 @@ func (cr *Criteria) anySet(f func(*Set) bool) bool {
 // server. check(i) tells whether part i may be sent: not when the
 // numbers are sequence numbers (of the Set, or of the result) and
 // changed since the first part.
-func (c *Client) searchCommands(criteria *Criteria, opts *SearchOptions) (cmds []*session.Command, o SearchOptions, check func(int) error, err error) {
+func (c *Client) searchCommands(ctx context.Context, criteria *Criteria, opts *SearchOptions) (cmds []*session.Command, o SearchOptions, check func(int) error, err error) {
 	cmd, o, err := c.searchCommand(criteria, opts)
 	if err != nil {
 		return nil, o, nil, err
@@ -580,7 +580,7 @@ func (c *Client) searchCommands(criteria *Criteria, opts *SearchOptions) (cmds [
 	}
 	// Each part is bound to the mailbox the first is sent to
 	// (session.Command.Selection).
-	sel := c.s.Selections()
+	sel := c.selection(ctx)
 	for i := range parts {
 		cr := base
 		cr.Set = &parts[i]
@@ -662,7 +662,7 @@ func (c *Client) pull(ctx context.Context, cmd *session.Command, f func(session.
 // 2,097,152 by default) is searched in parts of that many sequence
 // numbers.
 func (c *Client) Search(ctx context.Context, criteria *Criteria, opts *SearchOptions) (*SearchResult, error) {
-	cmds, o, check, err := c.searchCommands(criteria, opts)
+	cmds, o, check, err := c.searchCommands(ctx, criteria, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -784,7 +784,7 @@ func (c *Client) SearchIter(ctx context.Context, criteria *Criteria, opts *Searc
 			o.Return = &SearchReturn{All: true, Save: opts.Return.Save}
 			opts = &o
 		}
-		cmds, _, check, err := c.searchCommands(criteria, opts)
+		cmds, _, check, err := c.searchCommands(ctx, criteria, opts)
 		if err != nil {
 			yield(0, err)
 			return

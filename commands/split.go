@@ -230,11 +230,12 @@ func (r *splitRun) result(err error) error {
 	return err
 }
 
-// newSplitRun cuts set into parts for command cmd (its name as sent).
-func (c *Client) newSplitRun(set Set, cmd string) *splitRun {
+// newSplitRun cuts set into parts for command cmd (its name as sent), run
+// with ctx (bound to its selection, if it carries one: MailboxState.Bind).
+func (c *Client) newSplitRun(ctx context.Context, set Set, cmd string) *splitRun {
 	r := &splitRun{c: c, cmd: cmd, parts: c.parts(set), seqNums: set.renumberable()}
 	if len(r.parts) > 1 {
-		r.selection = c.s.Selections()
+		r.selection = c.selection(ctx)
 	}
 	if r.seqNums {
 		// Taken at the call, whatever the number of parts: the caller's

@@ -124,7 +124,7 @@ func (c *Client) Store(ctx context.Context, set Set, op StoreOp, flags []string,
 	res := &StoreResult{Modified: Set{UID: set.UID}}
 	b := c.newBound("STORE")
 	answered := false
-	run := c.newSplitRun(set, set.name("STORE"))
+	run := c.newSplitRun(ctx, set, set.name("STORE"))
 	run.done = func(err error) bool {
 		tl, ok := err.(*session.ResultTooLargeError)
 		if ok {
