@@ -839,6 +839,11 @@ func parseSection(spec string) (commands.FetchSection, error) {
 			return sec, usagef("bad --section %q: HEADER.FIELDS takes one list of field names", spec)
 		}
 		sec.Fields = strings.Fields(spec[i+1 : len(spec)-1])
+		for _, f := range sec.Fields {
+			if !validFieldName(f) {
+				return sec, usagef("bad --section %q: %q is not a header field name (printable US-ASCII without ':', RFC 5322; imapkit sends none holding any of ()[]{}\"\\%%*)", spec, f)
+			}
+		}
 		spec = strings.TrimSpace(spec[:i])
 	}
 	parts := strings.Split(spec, ".")
@@ -871,6 +876,24 @@ func parseSection(spec string) (commands.FetchSection, error) {
 		return sec, usagef("bad --section %q: MIME needs a part number, e.g. 1.MIME", spec)
 	}
 	return sec, nil
+}
+
+// validFieldName reports whether f is a header field name that a
+// HEADER.FIELDS list may hold: RFC 5322's ftext (printable US-ASCII but
+// ':'), without the characters commands refuses in a field name (an
+// atom's: it would need quoting, which it does not do). Such a name was
+// taken here and refused by commands only after the connection and the
+// login, as a runtime error (exit 1) rather than a usage error.
+func validFieldName(f string) bool {
+	if f == "" || strings.ContainsAny(f, ":()[]{}\"\\%*") {
+		return false
+	}
+	for i := 0; i < len(f); i++ {
+		if f[i] < 0x21 || f[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // appendOpts are append's own flags.
