@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -71,6 +72,11 @@ type appender struct {
 	// limit is the destination's APPENDLIMIT=n, when hasLimit.
 	limit    uint64
 	hasLimit bool
+	// full: an APPEND was given the UID 4294967295, the last there is:
+	// the mailbox's UIDNEXT cannot be told (it wrapped to 0, "unknown"),
+	// and no message can be appended to it with a greater UID (a server
+	// must give the mailbox a new UIDVALIDITY first, RFC 3501 2.3.1.1).
+	full bool
 }
 
 // newAppender appends to mailbox; noMulti turns MULTIAPPEND off.
@@ -215,12 +221,31 @@ func dstChangedHint(dname, again, entry, statePath string) string {
 // prepare returns the pending record of a group of n messages about to be
 // sent.
 func (a *appender) prepare(ctx context.Context, n int) (*pendingAppend, error) {
+	if a.full {
+		return nil, fmt.Errorf("%w: %s gave the UID %d to a message appended, and has none after it for another until the server gives the mailbox a new UIDVALIDITY: nothing more is appended to it", errUIDsExhausted, a.mailbox, uint32(math.MaxUint32))
+	}
 	if a.next == 0 {
 		if err := a.status(ctx); err != nil {
 			return nil, err
 		}
 	}
 	return &pendingAppend{DstUIDValidity: a.uidv, DstUIDNext: a.next, Count: n}, nil
+}
+
+// errUIDsExhausted is the error of a destination mailbox that has given
+// the last UID there is, 4294967295 (appender.full).
+var errUIDsExhausted = errors.New("the destination mailbox has no UID left")
+
+// afterUID records that the server gave the UID last to an appended
+// message: the mailbox's UIDNEXT is the one after it, unless it was the
+// last UID there is (appender.full): then UIDNEXT is unknown (0), not the
+// wrapped 0 of last + 1 taken for it.
+func (a *appender) afterUID(last uint32) {
+	if last == math.MaxUint32 {
+		a.next, a.full = 0, true
+		return
+	}
+	a.next = last + 1
 }
 
 // savePending records a group about to be sent as pending (set) and saves
@@ -449,7 +474,7 @@ func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, erro
 				return nil, err
 			}
 			if res.UID != 0 && res.UIDValidity == a.uidv {
-				a.next = res.UID + 1
+				a.afterUID(res.UID)
 				uids = append(uids, res.UID)
 			}
 		}
@@ -498,7 +523,7 @@ func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, erro
 			last = max(last, r.Start, r.Stop)
 		}
 		if last != 0 {
-			a.next = last + 1
+			a.afterUID(last)
 		}
 		// Counted before they are listed: a hostile APPENDUID of a few
 		// bytes (1:4294967295) was listed whole, 16 GiB, before its

@@ -2,8 +2,13 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"math"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/imapkit/imapkit/internal/hostile"
 )
 
 // TestReview46CSectionFieldNames: parseSection took any word of a
@@ -40,5 +45,132 @@ func TestReview46CSectionFieldNames(t *testing.T) {
 				t.Errorf("%q: exit %d, stderr %q; want exit 2 naming the bad --section", args, code, errs)
 			}
 		}
+	}
+}
+
+// r46CUIDDst is a destination whose INBOX numbers what is appended from
+// start: an APPEND (a MULTIAPPEND too, with LITERAL+) is answered with the
+// APPENDUID of its messages, and STATUS gives a UIDNEXT no greater than
+// 4294967295 (a server past its last UID). appends counts the APPEND
+// commands, msgs their messages.
+type r46CUIDDst struct {
+	mu             sync.Mutex
+	next           uint64
+	appends, msgs  int
+	statusAfterEnd int // STATUS asked once the last UID was given
+}
+
+func r46CStartUIDDst(t *testing.T, caps string, start uint64) (*r46CUIDDst, string) {
+	t.Helper()
+	d := &r46CUIDDst{next: start}
+	srv, err := hostile.Listen(func(c *hostile.Conn) error {
+		if err := c.Greet(caps); err != nil {
+			return err
+		}
+		for {
+			cmd, err := c.ReadCommand()
+			if err != nil {
+				return err
+			}
+			ok := cmd.Tag + " OK done"
+			switch cmd.Name {
+			case "LOGIN":
+				err = c.Line(ok)
+			case "NAMESPACE":
+				err = c.Lines(`* NAMESPACE (("" "/")) NIL NIL`, ok)
+			case "LIST":
+				err = c.Lines(`* LIST () "/" INBOX`, ok)
+			case "STATUS":
+				d.mu.Lock()
+				n := min(d.next, math.MaxUint32)
+				if d.next > math.MaxUint32 {
+					d.statusAfterEnd++
+				}
+				d.mu.Unlock()
+				err = c.Lines(fmt.Sprintf("* STATUS INBOX (UIDNEXT %d UIDVALIDITY 9 MESSAGES 1)", n), ok)
+			case "APPEND":
+				lit, k := cmd.Literal, 0
+				for lit >= 0 {
+					if _, err := c.ReadLiteral(lit); err != nil {
+						return err
+					}
+					k++
+					rest, err := c.ReadLine()
+					if err != nil {
+						return err
+					}
+					lit = hostile.ParseCommand("x x " + rest).Literal
+				}
+				d.mu.Lock()
+				d.appends++
+				d.msgs += k
+				first := d.next
+				d.next += uint64(k)
+				d.mu.Unlock()
+				set := fmt.Sprint(first)
+				if k > 1 {
+					set = fmt.Sprintf("%d:%d", first, first+uint64(k)-1)
+				}
+				err = c.Line(fmt.Sprintf("%s OK [APPENDUID 9 %s] done", cmd.Tag, set))
+			case "LOGOUT":
+				c.Lines("* BYE bye", ok)
+				return nil
+			default:
+				err = c.Answer(cmd)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return d, srv.Addr()
+}
+
+// TestReview46CAppendLastUID: the appender took the UIDNEXT after an
+// APPEND for the last UID it was given plus one, which at 4294967295
+// wrapped to 0 ("unknown"): the next group asked STATUS (a server past its
+// last UID says 4294967295 again, or renumbers) and was appended all the
+// same, recorded as pending against a UIDNEXT that could not move. A
+// mailbox that gave the UID 4294967295 has none left: the run stops there
+// with an error naming it, what was appended before recorded as done; no
+// further APPEND is sent. Both paths: APPEND one at a time (the UID of
+// the first message), and MULTIAPPEND (the last of a group's APPENDUID
+// set, 50 messages a group).
+func TestReview46CAppendLastUID(t *testing.T) {
+	for _, c := range []struct {
+		name, caps string
+		msgs       int
+		start      uint64
+	}{
+		{"single", "IMAP4rev1 LITERAL+ UIDPLUS", 2, math.MaxUint32},
+		{"multiappend", "IMAP4rev1 LITERAL+ UIDPLUS MULTIAPPEND", groupMessages + 1, math.MaxUint32 - groupMessages + 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d, addr := r46CStartUIDDst(t, c.caps, c.start)
+			var msgs []string
+			for i := 1; i <= c.msgs; i++ {
+				msgs = append(msgs, r44ImportMsg(i, ""))
+			}
+			path, _ := r44ImportSource(t, "maildir", msgs)
+			t.Setenv("IMAPKIT_PASSWORD", "x")
+			t.Setenv("IMAPKIT_URL", "")
+			noTTY(t)
+			code, out, errs := runCLI(t, "", "import", "imap://alice@"+addr, path, "--to", "INBOX", "--insecure-plaintext", "--timeout", "20s", "--quiet")
+			t.Logf("exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+			d.mu.Lock()
+			appends, sent, asked := d.appends, d.msgs, d.statusAfterEnd
+			d.mu.Unlock()
+			want := c.msgs - 1
+			if code != exitNo || appends != 1 || sent != want || asked != 0 || !strings.Contains(errs, "4294967295") || !strings.Contains(errs, "no UID left") {
+				t.Errorf("exit %d, %d APPEND of %d messages, %d STATUS after the last UID, stderr %q; want exit %d, one APPEND of %d, no STATUS, an error naming UID 4294967295", code, appends, sent, asked, errs, exitNo, want)
+			}
+			if e := r44ImportState(t, path); e.Pending != nil || len(e.Done) != want {
+				t.Errorf("state %+v; want %d done, nothing pending", e, want)
+			}
+		})
 	}
 }
