@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/imapkit/imapkit/commands"
 )
@@ -211,8 +213,53 @@ func writeFetched(dir string, m *commands.Message) (j jsonFetched, ok bool, err 
 	return j, true, nil
 }
 
-// fetchTempPattern names the temporary files of fetch --to in DIR.
-const fetchTempPattern = ".fetch-*.part"
+// fetchTempPattern matches the names of the temporary files of fetch --to
+// in DIR: ".imapkit-fetch-" and 16 hexadecimal digits (isFetchTempName),
+// then ".part". A name with imapkit's own mark and an exact form, so that
+// the sweep (removeFetchTemps) takes no file of the user's: the earlier
+// ".fetch-*.part" removed a user's ".fetch-notes.part" from DIR, and an
+// older imapkit's files, which a newer one running beside it took for
+// stale (the older one held no lock).
+const fetchTempPattern = ".imapkit-fetch-*.part"
+
+// fetchTempPrefix and fetchTempSuffix frame a temporary file's name.
+const (
+	fetchTempPrefix = ".imapkit-fetch-"
+	fetchTempSuffix = ".part"
+)
+
+// isFetchTempName reports whether name (a base name) is one
+// openFetchTemp makes.
+func isFetchTempName(name string) bool {
+	mid, ok := strings.CutPrefix(name, fetchTempPrefix)
+	if !ok {
+		return false
+	}
+	mid, ok = strings.CutSuffix(mid, fetchTempSuffix)
+	if !ok || len(mid) != 16 {
+		return false
+	}
+	for i := 0; i < len(mid); i++ {
+		if c := mid[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// openFetchTemp creates a new temporary file in dir, of the name
+// isFetchTempName knows (16 random hexadecimal digits), readable by the
+// user alone.
+func openFetchTemp(dir string) (*os.File, error) {
+	for try := 0; ; try++ {
+		name := filepath.Join(dir, fmt.Sprintf("%s%016x%s", fetchTempPrefix, rand.Uint64(), fetchTempSuffix))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, os.ErrExist) && try < 100 {
+			continue
+		}
+		return f, err
+	}
+}
 
 // createFetchTemp creates a temporary file in dir for writeFetched and
 // holds an exclusive flock(2) on it until it is closed (renamed, or
@@ -224,10 +271,10 @@ const fetchTempPattern = ".fetch-*.part"
 // files, an error. A file is handed out only locked and still in place.
 func createFetchTemp(dir string) (*os.File, error) {
 	if !stateLocking {
-		return os.CreateTemp(dir, fetchTempPattern)
+		return openFetchTemp(dir)
 	}
 	for try := 0; try < fetchTempTries; try++ {
-		f, err := os.CreateTemp(dir, fetchTempPattern)
+		f, err := openFetchTemp(dir)
 		if err != nil {
 			return nil, err
 		}
@@ -283,6 +330,9 @@ func removeFetchTemps(dir string) {
 	}
 	names, _ := filepath.Glob(filepath.Join(dir, fetchTempPattern))
 	for _, name := range names {
+		if !isFetchTempName(filepath.Base(name)) {
+			continue // the pattern's form, not ours: a user's file
+		}
 		if li, err := os.Lstat(name); err != nil || !li.Mode().IsRegular() {
 			continue // not one of ours (a FIFO would block the open)
 		}

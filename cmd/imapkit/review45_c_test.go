@@ -108,7 +108,7 @@ func TestReview45CMboxScanSizes(t *testing.T) {
 }
 
 // TestReview45CFetchToStalePartsRemoved: fetch --to streams each message
-// into DIR/.fetch-*.part and renames it when whole; a run killed
+// into DIR/.imapkit-fetch-*.part (.fetch-*.part then) and renames it when whole; a run killed
 // (SIGKILL) left its .part behind, and no later run removed it: they
 // piled up in DIR for ever (the .eml files were right: a partial file is
 // never named so). The next run removes a .part whose writer is gone (no
@@ -122,11 +122,11 @@ func TestReview45CFetchToStalePartsRemoved(t *testing.T) {
 	bodies := []string{r43Body(1, false), r43Body(2, false)}
 	addr := r43Source(t, bodies)
 	dir := t.TempDir()
-	stale := filepath.Join(dir, ".fetch-1234.part")
+	stale := filepath.Join(dir, ".imapkit-fetch-00000000000004d2.part")
 	if err := os.WriteFile(stale, []byte("From: half a mess"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	live := filepath.Join(dir, ".fetch-5678.part")
+	live := filepath.Join(dir, ".imapkit-fetch-000000000000162e.part")
 	lf, err := os.Create(live)
 	if err != nil {
 		t.Fatal(err)
@@ -155,7 +155,7 @@ func TestReview45CFetchToStalePartsRemoved(t *testing.T) {
 			t.Errorf("%d.eml: %q, %v; want %q", i+1, got, err, want)
 		}
 	}
-	parts, _ := filepath.Glob(filepath.Join(dir, ".fetch-*.part"))
+	parts, _ := filepath.Glob(filepath.Join(dir, fetchTempPattern))
 	if len(parts) != 1 {
 		t.Errorf(".part files left: %q; want only the live one", parts)
 	}

@@ -1,9 +1,13 @@
+//go:build linux
+
 package main
 
 import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -172,5 +176,65 @@ func TestReview46CAppendLastUID(t *testing.T) {
 				t.Errorf("state %+v; want %d done, nothing pending", e, want)
 			}
 		})
+	}
+}
+
+// TestReview46CFetchToUserPartKept: fetch --to's sweep of stale temporary
+// files removed every file of DIR matching ".fetch-*.part" whose lock it
+// could take, so a user's own ".fetch-notes.part" (or an older imapkit's
+// file, which held no lock) was deleted. The temporary files now have
+// imapkit's mark and an exact form (".imapkit-fetch-" and 16 lowercase
+// hexadecimal digits, ".part"), and the sweep takes only those: the
+// user's files survive, whatever they look like; a stale file of ours
+// goes; and every file a run creates is of the form the sweep knows.
+func TestReview46CFetchToUserPartKept(t *testing.T) {
+	if !stateLocking {
+		t.Skip("no flock(2) here: nothing is swept")
+	}
+	dir := t.TempDir()
+	user := []string{".fetch-notes.part", ".fetch-1234.part", ".imapkit-fetch-notes.part",
+		".imapkit-fetch-0123456789ABCDEF.part", ".imapkit-fetch-0123456789abcdef0.part", ".imapkit-fetch-0123456789abcde.part"}
+	for _, n := range user {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte("mine"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stale := filepath.Join(dir, ".imapkit-fetch-0123456789abcdef.part")
+	if err := os.WriteFile(stale, []byte("From: half a mess"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var created []string
+	old := testFetchTempCreated
+	testFetchTempCreated = func(name string) { created = append(created, name) }
+	t.Cleanup(func() { testFetchTempCreated = old })
+	bodies := []string{r43Body(1, false), r43Body(2, false)}
+	addr := r43Source(t, bodies)
+	t.Setenv("IMAPKIT_PASSWORD", "x")
+	t.Setenv("IMAPKIT_URL", "")
+	noTTY(t)
+	code, out, errs := runCLI(t, "", "fetch", "imap://alice@"+addr, "INBOX", "1:2", "--to", dir, "--insecure-plaintext", "--timeout", "20s")
+	if code != 0 {
+		t.Fatalf("fetch --to: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	}
+	for _, n := range user {
+		if b, err := os.ReadFile(filepath.Join(dir, n)); err != nil || string(b) != "mine" {
+			t.Errorf("the user's %s: %q, %v; want it kept", n, b, err)
+		}
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("the stale temporary file of a killed run is still there (%v)", err)
+	}
+	if len(created) != len(bodies) {
+		t.Errorf("created %q; want one temporary file a message", created)
+	}
+	for _, n := range created {
+		if !isFetchTempName(filepath.Base(n)) {
+			t.Errorf("created %s, which the sweep does not take for its own", n)
+		}
+	}
+	for i, want := range bodies {
+		if got, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("%d.eml", i+1))); err != nil || string(got) != want {
+			t.Errorf("%d.eml: %q, %v; want %q", i+1, got, err, want)
+		}
 	}
 }
