@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -265,13 +266,52 @@ func mapName(name, srcPrefix, srcDelim, dstPrefix, dstDelim string) string {
 
 // ensure creates the destination mailbox when it is missing; created
 // says that it did.
+//
+// A destination mailbox known (listed, or created by this run) whose name
+// equals name but for case is one name's mail may be merged into: a
+// destination that does not tell names apart by case should refuse the
+// CREATE (NO [ALREADYEXISTS]: the mailbox fails, nothing merges), but one
+// that answers OK all the same took the mail of "foo" into "Foo",
+// silently. After such a CREATE the destination's listing must hold both
+// names, each as itself; else the mailbox fails, naming --map.
 func (m *nameMapper) ensure(ctx context.Context, name string) (created bool, err error) {
 	if m.have[name] || strings.EqualFold(name, "INBOX") {
 		return false, nil
 	}
+	other := m.caseVariant(name)
 	if err := m.dst.Create(ctx, name, nil); err != nil {
 		return false, err
 	}
+	if other != "" {
+		boxes, err := m.dst.List(ctx, "*", nil)
+		if err != nil {
+			return false, err
+		}
+		listed := map[string]bool{}
+		for _, b := range boxes {
+			listed[b.Name] = true
+		}
+		if !listed[name] || !listed[other] {
+			return false, fmt.Errorf("%w: the destination answered OK to its CREATE though it has %s, and does not list both: it does not tell mailbox names apart by case, and the mail would be merged into %s", errCaseMerge, strconv.Quote(other), strconv.Quote(other))
+		}
+	}
 	m.have[name] = true
 	return true, nil
+}
+
+// errCaseMerge is the error of a destination mailbox that would be
+// another's, whose name differs from it only by case (nameMapper.ensure).
+var errCaseMerge = errors.New("not copied: its name differs only by case from another mailbox of the destination")
+
+// caseVariant returns a destination mailbox known (nameMapper.have) whose
+// name equals name but for case (the least such, for a stable message),
+// or "".
+func (m *nameMapper) caseVariant(name string) string {
+	other := ""
+	for h := range m.have {
+		if h != name && strings.EqualFold(h, name) && (other == "" || h < other) {
+			other = h
+		}
+	}
+	return other
 }
