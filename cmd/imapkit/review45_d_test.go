@@ -304,18 +304,19 @@ func TestReview45DFetchTempSweptBeforeLock(t *testing.T) {
 	}
 }
 
-// TestReview45DCopyPastModSeqNothingCopied (real Dovecot): the warning for
-// a stored HIGHESTMODSEQ past 2^63-1 said "the flags of the mail copied
-// before are compared in full", also when no mail was copied before
-// (or the source has no CONDSTORE: flagSyncOff). It says what follows
-// from the plan now.
-func TestReview45DCopyPastModSeqNothingCopied(t *testing.T) {
-	a, cf := dovecot(t, 0)
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
-	_, url := urls(a)
+// r45DCopyPastModSeqNothingCopied (real Dovecot, the one of
+// TestReview45CCopyStoredModSeqPastBound, which runs it: one server start
+// for both; it was TestReview45DCopyPastModSeqNothingCopied, with a
+// Dovecot of its own): the warning for a stored HIGHESTMODSEQ past
+// 2^63-1 said "the flags of the mail copied before are compared in full",
+// also when no mail was copied before (or the source has no CONDSTORE:
+// flagSyncOff). It says what follows from the plan now. url is alice's
+// imaps:// URL, ca the CA file, box an empty mailbox of hers, copied to
+// box+"Dst".
+func r45DCopyPastModSeqNothingCopied(t *testing.T, url, ca, box string) {
 	state := t.TempDir()
-	args := []string{"copy", url, url, "INBOX", "--map", "INBOX=Dst", "--ca-file", cf[1], "--dst-ca-file", cf[1], "--state-dir", state, "--timeout", "20s"}
-	if r := copyReport(t, 0, args...)["INBOX"]; r.Copied != 0 {
+	args := []string{"copy", url, url, box, "--map", box + "=" + box + "Dst", "--ca-file", ca, "--dst-ca-file", ca, "--state-dir", state, "--timeout", "20s"}
+	if r := copyReport(t, 0, args...)[box]; r.Copied != 0 {
 		t.Fatalf("first run: %+v", r)
 	}
 	path := filepath.Join(state, mustOne(t, state))
@@ -327,11 +328,11 @@ func TestReview45DCopyPastModSeqNothingCopied(t *testing.T) {
 	if err := json.Unmarshal(b, &st); err != nil {
 		t.Fatal(err)
 	}
-	box := st.Mailboxes["INBOX"]
-	if box == nil || box.LastUID != 0 {
-		t.Fatalf("state after the first run: %+v", box)
+	mb := st.Mailboxes[box]
+	if mb == nil || mb.LastUID != 0 {
+		t.Fatalf("state after the first run: %+v", mb)
 	}
-	box.HighestModSeq = 1 << 63
+	mb.HighestModSeq = 1 << 63
 	if err := saveJSON(path, &st); err != nil {
 		t.Fatal(err)
 	}
