@@ -1,7 +1,7 @@
 package testserver
 
 import (
-	"bufio"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net"
@@ -66,19 +66,42 @@ func StartCyrus(dir string) (*Cyrus, error) {
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// The greeting names this server (servername), so that a start
+	// never takes another process's listener for it: the port is free
+	// when chosen, but another test binary's fake server may take it
+	// before the master binds it, and a fake server greets "* OK" too.
+	// Cyrus's default SASL realm is its servername: the sasldb entries are
+	// made in it.
+	var nonce [6]byte
+	if _, err := rand.Read(nonce[:]); err != nil {
+		return nil, err
+	}
+	name := fmt.Sprintf("imapkit-%x", nonce)
+	const attempts = 5
+	for attempt := 1; ; attempt++ {
+		c, err := startCyrusOnce(dir, name, saslpasswd, uid, gid, attempt == 1)
+		if err == nil || attempt == attempts || !errors.Is(err, errForeignServer) {
+			return c, err
+		}
+	}
+}
+
+// startCyrusOnce writes the configuration (the sasldb too, when first)
+// with a free port and starts the master; errForeignServer when another
+// server answered on that port.
+func startCyrusOnce(dir, name, saslpasswd string, uid, gid int, first bool) (*Cyrus, error) {
+	ports, err := freePorts(1)
 	if err != nil {
 		return nil, err
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	host, _ := os.Hostname()
+	addr := fmt.Sprintf("127.0.0.1:%d", ports[0])
 	files := map[string]string{
 		"imapd.conf": fmt.Sprintf(`configdirectory: %[1]s/conf
 defaultpartition: default
 partition-default: %[1]s/part
 sievedir: %[1]s/sieve
 admins: %[2]s
+servername: %[3]s
 allowplaintext: yes
 sasl_pwcheck_method: auxprop
 sasl_auxprop_plugin: sasldb
@@ -90,7 +113,7 @@ annotation_enable_legacy_commands: yes
 annotation_allow_undefined: yes
 conversations: yes
 imapidlepoll: 1
-`, dir, CyrusAdmin),
+`, dir, CyrusAdmin, name),
 		"cyrus.conf": fmt.Sprintf(`START {
   recover cmd="ctl_cyrusdb -r -C %[1]s/imapd.conf"
 }
@@ -108,16 +131,18 @@ DAEMON {
 			return nil, err
 		}
 	}
-	for name, body := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+	for fn, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, fn), []byte(body), 0o644); err != nil {
 			return nil, err
 		}
 	}
-	for u, p := range map[string]string{Alice: Password, CyrusAdmin: CyrusAdminPassword} {
-		cmd := exec.Command(saslpasswd, "-p", "-c", "-f", filepath.Join(dir, "sasldb2"), "-u", host, u)
-		cmd.Stdin = strings.NewReader(p)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("testserver: saslpasswd2 %s: %v: %s", u, err, out)
+	if first {
+		for u, p := range map[string]string{Alice: Password, CyrusAdmin: CyrusAdminPassword} {
+			cmd := exec.Command(saslpasswd, "-p", "-c", "-f", filepath.Join(dir, "sasldb2"), "-u", name, u)
+			cmd.Stdin = strings.NewReader(p)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				return nil, fmt.Errorf("testserver: saslpasswd2 %s: %v: %s", u, err, out)
+			}
 		}
 	}
 	filepath.Walk(dir, func(p string, _ os.FileInfo, _ error) error { return os.Lchown(p, uid, gid) })
@@ -125,7 +150,7 @@ DAEMON {
 	if err := makeTraversable(dir); err != nil {
 		return nil, err
 	}
-	out, err := os.Create(filepath.Join(dir, "master.log"))
+	out, err := os.OpenFile(filepath.Join(dir, "master.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
@@ -142,11 +167,14 @@ DAEMON {
 	for {
 		conn, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
-			conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-			line, err := bufio.NewReader(conn).ReadString('\n')
+			err = readGreeting(conn, time.Now().Add(5*time.Second), name)
 			conn.Close()
-			if err == nil && strings.HasPrefix(line, "* OK") {
+			if err == nil {
 				return c, nil
+			}
+			if errors.Is(err, errForeignServer) {
+				c.Stop()
+				return nil, fmt.Errorf("testserver: Cyrus on %s: %w", addr, err)
 			}
 		}
 		select {

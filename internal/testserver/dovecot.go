@@ -205,7 +205,7 @@ func (d *dovecot) start(s *Server, tm *tlsMaterial, opts *Options) (err error) {
 		if err == nil {
 			return nil
 		}
-		if attempt < attempts && (addrInUse(d.logFile, logStart) || addrInUse(d.outFile, outStart)) {
+		if attempt < attempts && (errors.Is(err, errForeignServer) || addrInUse(d.logFile, logStart) || addrInUse(d.outFile, outStart)) {
 			continue // another process grabbed one of the ports: try others
 		}
 		return fmt.Errorf("%w%s%s", err, logTail(d.logFile, 3000), outTail(d.outFile))
@@ -231,7 +231,7 @@ func (d *dovecot) startOnce(s *Server) error {
 		return fmt.Errorf("running %s: %w", d.bin.dovecot, err)
 	}
 	d.proc = p
-	if err := waitReady(s.PlainAddr, s.TLSAddr, s.TLSConfig(), p.exited, 15*time.Second); err != nil {
+	if err := waitReady(s.PlainAddr, s.TLSAddr, d.instance, s.TLSConfig(), p.exited, 15*time.Second); err != nil {
 		select {
 		case <-p.exited:
 			err = fmt.Errorf("%w (%s -F -c %s: %v)", err, d.bin.dovecot, d.conf, p.waitErr)

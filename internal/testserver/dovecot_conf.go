@@ -38,6 +38,9 @@ var dovecotConfTemplate = template.Must(template.New("dovecot.conf").Parse(`# Ge
 # it is rewritten on every start. Nothing from /etc/dovecot is used.
 
 base_dir = {{.BaseDir}}
+# The instance's name in the greeting tells this server from another
+# process that took its port before it bound it (waitReady).
+login_greeting = Dovecot ready. {{.Instance}}
 state_dir = {{.Dir}}/state
 instance_name = {{.Instance}}
 protocols = imap

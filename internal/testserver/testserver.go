@@ -296,10 +296,19 @@ func checkDir(dir string) (string, error) {
 	return abs, nil
 }
 
+// testPortsTaken, when set (tests), may give freePorts the ports it
+// returns instead: a port another process took (TestForeignServerOnPort).
+var testPortsTaken func(n int) []int
+
 // freePorts returns n distinct free TCP ports on 127.0.0.1. They are free
 // when returned, but another process may grab them before the server binds
 // them: backends retry on bind failures.
 func freePorts(n int) ([]int, error) {
+	if testPortsTaken != nil {
+		if ports := testPortsTaken(n); ports != nil {
+			return ports, nil
+		}
+	}
 	ports := make([]int, 0, n)
 	var lns []net.Listener
 	defer func() {
@@ -318,10 +327,10 @@ func freePorts(n int) ([]int, error) {
 	return ports, nil
 }
 
-// waitReady waits until the server greets with "* OK" on plainAddr and a
+// waitReady waits until the server greets with "* OK" and its name on plainAddr and a
 // TLS handshake followed by "* OK" succeeds on tlsAddr. exited is closed
 // when the server process died; then waitReady gives up at once.
-func waitReady(plainAddr, tlsAddr string, tc *tls.Config, exited <-chan struct{}, timeout time.Duration) error {
+func waitReady(plainAddr, tlsAddr, name string, tc *tls.Config, exited <-chan struct{}, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	var lastErr error
 	for {
@@ -339,7 +348,7 @@ func waitReady(plainAddr, tlsAddr string, tc *tls.Config, exited <-chan struct{}
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
-		err = readGreeting(c, deadline)
+		err = readGreeting(c, deadline, name)
 		c.Close()
 		if err != nil {
 			return fmt.Errorf("plain listener %s: %w", plainAddr, err)
@@ -352,13 +361,21 @@ func waitReady(plainAddr, tlsAddr string, tc *tls.Config, exited <-chan struct{}
 		return fmt.Errorf("TLS listener %s: %w", tlsAddr, err)
 	}
 	defer c.Close()
-	if err := readGreeting(c, deadline); err != nil {
+	if err := readGreeting(c, deadline, name); err != nil {
 		return fmt.Errorf("TLS listener %s: %w", tlsAddr, err)
 	}
 	return nil
 }
 
-func readGreeting(c net.Conn, deadline time.Time) error {
+// errForeignServer: a server other than the one being started greeted on
+// its port (another process took the port between freePorts and the
+// server's bind).
+var errForeignServer = errors.New("another server answered on the port")
+
+// readGreeting reads a greeting on c, which must be "* OK" and hold name
+// (the server's own name, in its configured greeting), else
+// errForeignServer.
+func readGreeting(c net.Conn, deadline time.Time, name string) error {
 	if err := c.SetReadDeadline(deadline); err != nil {
 		return err
 	}
@@ -366,8 +383,8 @@ func readGreeting(c net.Conn, deadline time.Time) error {
 	if err != nil {
 		return fmt.Errorf("reading greeting: %w", err)
 	}
-	if !strings.HasPrefix(line, "* OK") {
-		return fmt.Errorf("unexpected greeting %q", strings.TrimSpace(line))
+	if !strings.HasPrefix(line, "* OK") || !strings.Contains(line, name) {
+		return fmt.Errorf("%w: unexpected greeting %q", errForeignServer, strings.TrimSpace(line))
 	}
 	return nil
 }
