@@ -263,6 +263,12 @@ func (c *Client) idlePoll(ctx context.Context, interval time.Duration, sel uint3
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-timer.C:
+		case <-c.s.Done():
+			// The session ended between two polls (the server hung
+			// up, or said BYE): the next NOOP fails at once with the
+			// session's error, as IDLE itself would. Before, Idle
+			// waited for the next poll on a dead session, a minute
+			// with the defaults (TestReview46EIdlePollServerGone).
 		}
 	}
 }
