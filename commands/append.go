@@ -65,7 +65,11 @@ type AppendResult struct {
 // anything is sent; otherwise reading fewer than size bytes from r aborts
 // the session (the server is in the middle of the literal), and bytes past
 // size are left unread. A message larger than the server's APPENDLIMIT=n
-// is ErrTooBig, before anything is sent.
+// is ErrTooBig, before anything is sent. A Read of r that blocks does not
+// outlive ctx: when ctx ends, Append returns an error matching ctx's and
+// session.ErrAborted (half the literal is on the wire), and the Read,
+// left on a goroutine of its own, ends when r's Read returns (see
+// "Cancellation" in the session package).
 func (c *Client) Append(ctx context.Context, mailbox string, r io.Reader, size int64, opts *AppendOptions) (*AppendResult, error) {
 	r, size, o, err := c.prepareAppend(r, size, opts)
 	if err != nil {

@@ -218,7 +218,14 @@
 //     past that, the server is in the middle of the command and the
 //     connection can no longer be trusted, so the session aborts: that
 //     command's error matches both the context's error and an
-//     *AbortError, the other commands' the *AbortError alone. A server that
+//     *AbortError, the other commands' the *AbortError alone. So does a
+//     context that ends while a Read of a literal's body (an io.Reader of
+//     the caller's, an APPEND's message) waits: when the context can end,
+//     such a body (but for a *bytes.Reader, *strings.Reader or
+//     *bytes.Buffer) is read on a goroutine of its own, which the writer
+//     stops waiting for; that goroutine ends when the Read returns (the
+//     session does not close the reader: it is the caller's), as the one
+//     net/http leaves on a blocked request body. A server that
 //     refuses a literal with NO or BAD instead of "+" ends the command
 //     normally.
 //

@@ -845,6 +845,11 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 			s.secrets.add(a)
 		}
 	}
+	// A body Read that blocks must not outlive ctx (ctxbody.go): the
+	// caller clock's wrapper, on the writer's goroutine, goes around.
+	if release := ctxBodies(ctx, wc); release != nil {
+		defer release()
+	}
 	if p.bound > 0 {
 		timeCallerBodies(wc, p)
 	}
