@@ -60,7 +60,12 @@ var ErrIdleEnded = errors.New("commands: the server ended IDLE")
 // answers then ignored), so that no flag change is lost; but for EXISTS,
 // EXPUNGE, RECENT and VANISHED, which the session delivers to its own
 // stream anyway (session.Options.OnUnsolicited, Responses). When ctx ends,
-// everything until that answer goes to onEvent: a caller that ends one
+// everything until that answer goes to onEvent, so Idle returns when the
+// answer to DONE comes (a round trip after ctx ends), not at once:
+// returning at once would leave the IDLE's later responses to nobody (an
+// abandoned command's are thrown away: a flag change lost, as
+// TestIdleStopKeepsLaterEvents found for a stop); a server that never
+// answers is cut 30 s after DONE (below). A caller that ends one
 // Idle to run a command of its own and then idles again (imapkit idle
 // --new) cancels a context of its own. A server that ends the IDLE itself
 // makes it return ErrIdleEnded.
