@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/imapkit/imapkit/wire"
 )
@@ -18,9 +19,11 @@ import (
 // every other command, for as long as it blocks, and its own caller's
 // context could not end it: no deadline reaches a Read of the caller's.
 // So, when the command's context can end, the body is read on a goroutine
-// of its own (bodyPump), and the writer waits for each Read or for the
-// context's end, whichever comes first. When the context ends first, the
-// Read fails with the context's error, the copy stops with half a literal
+// of its own (pump), and the writer waits for each Read or for the
+// context's end, whichever comes first. When the context ends first, and
+// the Read does not return within writeGrace either (the time a write
+// whose context ended may still take), the Read fails with the context's
+// error, the copy stops with half a literal
 // on the wire, and send aborts the session (the only safe outcome: the
 // connection is out of step), which wakes every other command; the
 // command's own error wraps the context's. The goroutine ends when the
@@ -99,6 +102,9 @@ type ctxBody struct {
 	buf  *[]byte         // the goroutine's buffer, read from after each result
 	err  error           // the context's end, for good
 	done bool            // released
+	// graceEnd: the context has ended, and the reads may go on until
+	// then (grace).
+	graceEnd time.Time
 }
 
 type pumpResult struct {
@@ -123,10 +129,6 @@ func (b *ctxBody) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	if err := b.ctx.Err(); err != nil {
-		b.err = fmt.Errorf("%w: %w", errBodyReadCancelled, err)
-		return 0, b.err
-	}
 	if b.req == nil {
 		b.buf = pumpBuffers.Get().(*[]byte)
 		b.req, b.res = make(chan int), make(chan pumpResult, 1)
@@ -134,23 +136,55 @@ func (b *ctxBody) Read(p []byte) (int, error) {
 	}
 	n := min(len(p), len(*b.buf))
 	b.req <- n // the goroutine waits for it, between two Reads
+	var r pumpResult
 	select {
-	case r := <-b.res:
-		if r.panics {
-			// On the writer's goroutine, as when it read the body
-			// itself: send's recovery aborts the session.
-			b.release()
-			panic(r.panicV)
-		}
-		copy(p, (*b.buf)[:r.n])
-		return r.n, r.err
+	case r = <-b.res:
 	case <-b.ctx.Done():
-		// The goroutine is in the caller's Read: it owns the buffer
-		// now, and gives it back when that Read returns.
-		b.err = fmt.Errorf("%w: %w", errBodyReadCancelled, b.ctx.Err())
-		b.buf = nil
+		if !b.grace(&r) {
+			// The goroutine is in the caller's Read: it owns the
+			// buffer now, and gives it back when that Read returns.
+			b.err = fmt.Errorf("%w: %w", errBodyReadCancelled, b.ctx.Err())
+			b.buf = nil
+			b.release()
+			return 0, b.err
+		}
+	}
+	if r.panics {
+		// On the writer's goroutine, as when it read the body itself:
+		// send's recovery aborts the session.
 		b.release()
-		return 0, b.err
+		panic(r.panicV)
+	}
+	copy(p, (*b.buf)[:r.n])
+	return r.n, r.err
+}
+
+// grace waits for the Read under way once the context has ended, as a
+// write whose context ended may still take writeGrace: the body's reads
+// get writeGrace in all from the first that found the context ended, so
+// that a body nearly sent (a last few kilobytes from a file) goes out
+// whole rather than abort the session, and a Read that blocks is left
+// then. It reports whether the Read's outcome came, into r.
+func (b *ctxBody) grace(r *pumpResult) bool {
+	if b.graceEnd.IsZero() {
+		b.graceEnd = time.Now().Add(writeGrace)
+	}
+	d := time.Until(b.graceEnd)
+	if d <= 0 {
+		select {
+		case *r = <-b.res:
+			return true
+		default:
+			return false
+		}
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case *r = <-b.res:
+		return true
+	case <-t.C:
+		return false
 	}
 }
 

@@ -223,7 +223,8 @@
 //     the caller's, an APPEND's message) waits: when the context can end,
 //     such a body (but for a *bytes.Reader, *strings.Reader or
 //     *bytes.Buffer) is read on a goroutine of its own, which the writer
-//     stops waiting for; that goroutine ends when the Read returns (the
+//     stops waiting for 50 ms after the context's end, as a write gets 50
+//     ms; that goroutine ends when the Read returns (the
 //     session does not close the reader: it is the caller's), as the one
 //     net/http leaves on a blocked request body. A server that
 //     refuses a literal with NO or BAD instead of "+" ends the command
