@@ -125,7 +125,7 @@ func authenticate(ctx context.Context, s *session.Session, name string, ir []byt
 				return err
 			}
 		case <-ctx.Done():
-			abandon(p)
+			p.RefuseContinuations()
 			return ctx.Err()
 		}
 	}
@@ -133,9 +133,9 @@ func authenticate(ctx context.Context, s *session.Session, name string, ir []byt
 
 // callNext calls next with a challenge. When it panics (the caller's
 // mechanism or AuthenticateFunc callback), the exchange is cancelled with
-// "*" and any later challenge answered so (abandon): the server, left
-// waiting for a line, would hold every later command behind it. The
-// panic goes on.
+// "*" and any later challenge answered so (RefuseContinuations): the
+// server, left waiting for a line, would hold every later command behind
+// it. The panic goes on.
 func callNext(p *session.Pending, next func([]byte) ([]byte, error), chal []byte) (resp []byte, err error) {
 	returned := false
 	defer func() {
@@ -143,7 +143,7 @@ func callNext(p *session.Pending, next func([]byte) ([]byte, error), chal []byte
 			ctx, stop := context.WithTimeout(context.Background(), cancelTimeout)
 			defer stop()
 			if p.Continue(ctx, []byte("*")) == nil {
-				abandon(p)
+				p.RefuseContinuations()
 			}
 		}
 	}()
@@ -153,15 +153,14 @@ func callNext(p *session.Pending, next func([]byte) ([]byte, error), chal []byte
 }
 
 // cancel sends "*" and waits for the server's tagged answer. A further
-// challenge (a hostile or confused server) is answered "*" too (abandon):
-// unanswered, it would leave the server waiting and, this caller having
-// taken Continuations, the session's stall timeout off until ctx or the
-// command timeout ends.
+// challenge (a hostile or confused server) is answered "*" too
+// (RefuseContinuations): unanswered, it would leave the server waiting
+// and the command behind it until ctx or the command timeout ends.
 func cancel(ctx context.Context, p *session.Pending, mech string, cause error) error {
 	if err := p.Continue(ctx, []byte("*")); err != nil && !errors.Is(err, session.ErrCommandEnded) {
 		return err
 	}
-	abandon(p)
+	p.RefuseContinuations()
 	// Sent, or the server ended the command first: its answer follows.
 	select {
 	case <-p.Done():
@@ -178,29 +177,8 @@ func cancel(ctx context.Context, p *session.Pending, mech string, cause error) e
 		}
 		return ce
 	case <-ctx.Done():
-		return ctx.Err() // abandon answers what comes
+		return ctx.Err() // RefuseContinuations answers what comes
 	}
-}
-
-// abandon answers every further challenge of p with "*" until it ends.
-// The goroutine ends with the command, at the latest when the session is
-// closed.
-func abandon(p *session.Pending) {
-	go func() {
-		for {
-			select {
-			case <-p.Done():
-				return
-			case <-p.Continuations():
-				ctx, stop := context.WithTimeout(context.Background(), cancelTimeout)
-				err := p.Continue(ctx, []byte("*"))
-				stop()
-				if err != nil {
-					return
-				}
-			}
-		}
-	}()
 }
 
 func encode(b []byte) string {

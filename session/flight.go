@@ -171,9 +171,11 @@ func (p *Pending) blockLocked() {
 // answer (Pending.contOwed: the stall timeout off) when someone will
 // answer it: a running Wait with OnContinue, or a caller who took
 // Continuations. Not once the command answers (IDLE after DONE) or is
-// abandoned, over or cut: a "+" no one answers must leave the timer on.
+// abandoned, refused (RefuseContinuations), over or cut: a "+" no one
+// answers must leave the timer on, and one the refusal answers "*" is
+// not the caller's to answer.
 func (s *Session) owedLocked(p *Pending) {
-	if p.contOwed || p.answering || p.ended || p.abandoned.Load() || !(p.contWaiter || p.contTaken) {
+	if p.contOwed || p.answering || p.ended || p.refusing || p.abandoned.Load() || !(p.contWaiter || p.contTaken) {
 		return
 	}
 	p.contOwed = true

@@ -327,12 +327,15 @@ type Pending struct {
 	// "+" it finds; contTaken: the caller took Continuations() (under s.mu).
 	contWaiter bool
 	contTaken  bool
-	onBlock    *blockFunc // AfterBlocking's function, until called or stopped (under s.mu)
-	result     *Result
-	rbox       *resultBox // result's memory, shared with its Status
-	err        error
-	start      time.Time
-	upgrade    func() error // run on the reader goroutine after a tagged OK
+	// refusing: RefuseContinuations has started answering the command's
+	// "+" with "*"; none is owed from then on (under s.mu).
+	refusing bool
+	onBlock  *blockFunc // AfterBlocking's function, until called or stopped (under s.mu)
+	result   *Result
+	rbox     *resultBox // result's memory, shared with its Status
+	err      error
+	start    time.Time
+	upgrade  func() error // run on the reader goroutine after a tagged OK
 
 	// written is set once endOff is known, before the command's last
 	// byte is written (wire.Encoded.WriteToSized); endOff is the count of

@@ -1209,7 +1209,7 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 	s := p.s
 	var cont chan []byte
 	s.mu.Lock()
-	if p.cmd.OnContinue != nil {
+	if p.cmd.OnContinue != nil && !p.refusing {
 		cont = p.contLocked()
 		// This Wait answers the "+": one already there is owed.
 		p.contWaiter = true
@@ -1303,32 +1303,84 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 				// waiting for a line, every later command behind
 				// it: answered "*" (RFC 9051 section 6.2.2 cancels
 				// an AUTHENTICATE exchange so).
-				go p.refuseContinuations(cont, done)
+				p.RefuseContinuations()
 			}
 			return nil, ctx.Err()
 		}
 	}
 }
 
-// refuseContinuations answers every "+" of an abandoned command with
-// OnContinue with "*" until it ends (done is closed then, at the latest
-// when the session ends). One at a time: cont holds one "+", and a second
-// before the first is answered is a protocol error (route).
-func (p *Pending) refuseContinuations(cont chan []byte, done chan struct{}) {
+// refuseTimeout bounds the write of each "*" RefuseContinuations sends
+// (its caller's context may have ended; Continue cuts a blocked write).
+const refuseTimeout = 10 * time.Second
+
+// RefuseContinuations gives up the command's continuation exchange: every
+// continuation request ("+", not a literal's) the server sends to the
+// command from now on is answered "*", which cancels an AUTHENTICATE
+// exchange (RFC 9051 section 6.2.2), and so is one already sent and not
+// yet answered, whether it waits in Continuations or the caller took it.
+// It is for a caller who answers the "+" itself (Continuations, as a SASL
+// exchange does) and stops: after a mechanism's error, a panic, or its
+// context's end, before or after sending its own "*". Unanswered, a "+"
+// would leave the server waiting for a line and every later command
+// behind it. Call it from the goroutine that answers: not while a
+// Continue of the caller's runs.
+//
+// It returns at once; the answers are sent by a goroutine that ends with
+// the command, at the latest when the session ends, or when a "*" cannot
+// be written (the session ends then). A "+" it answers is not owed by the
+// caller: the stall timeout runs on while it is answered (docs/limits.md,
+// StallTimeout). After it, the caller must not read Continuations nor
+// answer with Continue; Wait still gives the command's end, and no longer
+// calls Command.OnContinue. A second call, or one after the command ended,
+// does nothing. It is not for IDLE, whose continuation is ended by DONE.
+func (p *Pending) RefuseContinuations() {
+	s := p.s
+	s.mu.Lock()
+	if p.refusing || p.ended {
+		s.mu.Unlock()
+		return
+	}
+	p.refusing = true
+	cont, done := p.contLocked(), p.doneLocked()
+	// A "+" owed and not in the channel was taken and not answered: the
+	// refusal answers it first.
+	taken := p.contOwed && len(cont) == 0
+	// No one but the refusal answers a "+" now: the stall timeout is on
+	// again (a "+" counted before would leave it off for good).
+	p.contWaiter, p.contTaken, p.contOwed = false, false, false
+	s.armStall()
+	s.mu.Unlock()
+	go p.refuseContinuations(cont, done, taken)
+}
+
+// refuseContinuations answers every "+" of p with "*" until it ends (done
+// is closed then, at the latest when the session ends), first one taken
+// from cont and not answered when taken is set. One at a time: cont holds
+// one "+", and a second before the first is answered is a protocol error
+// (route).
+func (p *Pending) refuseContinuations(cont chan []byte, done chan struct{}, taken bool) {
+	if taken && p.refuse() != nil {
+		return
+	}
 	for {
 		select {
 		case <-done:
 			return
 		case <-cont:
-			// A context of its own: the caller's has ended.
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			err := p.Continue(ctx, []byte("*"))
-			cancel()
-			if err != nil {
+			if p.refuse() != nil {
 				return
 			}
 		}
 	}
+}
+
+// refuse answers one "+" of p with "*", with a context of its own: the
+// caller's may have ended.
+func (p *Pending) refuse() error {
+	ctx, cancel := context.WithTimeout(context.Background(), refuseTimeout)
+	defer cancel()
+	return p.Continue(ctx, []byte("*"))
 }
 
 // noAnswerer records that Wait, with OnContinue, answers no more "+" of
