@@ -83,6 +83,17 @@ type Event struct {
 	// did not see as one; too late to refuse it, but a proxy closes the
 	// connection before anything more gets through.
 	Stray bool
+	// Unspaced is set for a LineCompletion whose Status is OK that a
+	// strict reader does not take for an OK (the codec reads it as a
+	// DecodeError, expected SP): the line begins with a space, or its
+	// status word is followed by neither SP nor the line's end ("a1
+	// OK{5}", "a1 OK(x)", "a1 OK[ALERT] x", "a1 OK\"x\"", or no token read
+	// after it). "a1 OK" and the line's end (no text) is an OK, as the
+	// codec reads it. A server may switch on such an OK to STARTTLS or
+	// COMPRESS while an imapkit client does not: a proxy carries out
+	// neither on it, but closes the connection (neither side can be
+	// followed), and a filter does not take it for a success.
+	Unspaced bool
 }
 
 // Dialog follows the state that the two directions of one IMAP connection
@@ -366,6 +377,7 @@ func (d *Dialog) Server(line []Token) Event {
 	if status := lineWord(rest, 0); status.Kind == KindAtom {
 		ev.Status = strings.ToUpper(string(status.b))
 	}
+	ev.Unspaced = ev.Status == "OK" && okUnspaced(line)
 	var done uint64 // the id of the command completed, 0 if none is known
 	for i := range d.tags {
 		if d.tags[i].tag == ev.Tag {
@@ -400,6 +412,21 @@ func (d *Dialog) Server(line []Token) Event {
 		d.wakeLocked()
 	}
 	return ev
+}
+
+// okUnspaced reports whether line, the first tokens of a server's tagged
+// OK, has no SP after the status word and does not end there, or begins
+// with a space (Event.Unspaced).
+func okUnspaced(line []Token) bool {
+	if len(line) == 0 || line[0].Kind == KindSP {
+		return true
+	}
+	i := 0 // the tag may be several tokens ("a[1]"): up to the first SP
+	for i < len(line) && line[i].Kind != KindSP {
+		i++
+	}
+	i += 2 // the SP, the status word
+	return i >= len(line) || line[i].Kind != KindSP && line[i].Kind != KindCRLF
 }
 
 // Answered tells d that the caller answered the client's last command

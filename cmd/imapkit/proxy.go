@@ -1040,11 +1040,6 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 	p.redact = &ps.secrets
 	var line []wire.Token
 	var ev wire.Event
-	// unspaced: ev is an OK completion whose status word is followed by
-	// neither SP nor the line's end (okUnspaced), which the codec reads
-	// as a DecodeError: endServerLine does not carry out a STARTTLS or
-	// COMPRESS it completes.
-	unspaced := false
 	start := true
 	for {
 		var err error
@@ -1072,10 +1067,10 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 						ev = ps.dialog.Server(line)
 						p.begin(ev.Kind == wire.LineSASL, "")
 					}
-					start = false
 					// The line's Event from the tokens read before the
-					// error ("a1 OK\"x", "a1 OK{x": tokens a1 SP OK).
-					unspaced = okUnspaced(ev, line)
+					// error ("a1 OK\"x", "a1 OK{x": tokens a1 SP OK):
+					// Unspaced, endServerLine does not switch.
+					start = false
 				}
 				p.tokens(line)
 				p.raw(p.sasl)
@@ -1087,7 +1082,7 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 					// COMPRESS it completes is carried out (or
 					// refused) as for a line that tokenizes: the
 					// client's direction waits for it.
-					if !ps.endServerLine(ctx, ev, unspaced, tk) {
+					if !ps.endServerLine(ctx, ev, tk) {
 						return
 					}
 					continue
@@ -1108,7 +1103,6 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 			ev = ps.dialog.Server(line)
 			p.begin(ev.Kind == wire.LineSASL, "")
 			start = false
-			unspaced = okUnspaced(ev, line)
 		}
 		p.tokens(line)
 		if ev.Stray {
@@ -1176,7 +1170,7 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 				}
 				continue
 			}
-			if !ps.endServerLine(ctx, ev, unspaced, tk) {
+			if !ps.endServerLine(ctx, ev, tk) {
 				return
 			}
 			continue
@@ -1225,7 +1219,7 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 		}
 		ps.out.line(p.end())
 		start = true
-		if !ps.endServerLine(ctx, ev, unspaced, tk) {
+		if !ps.endServerLine(ctx, ev, tk) {
 			return
 		}
 	}
@@ -1233,11 +1227,11 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 
 // endServerLine ends a server's line relayed whole (ev is its Event): it
 // flushes when it should, and carries out a STARTTLS or COMPRESS the line
-// completes. An OK that completes one with unspaced set (okUnspaced: the
-// codec reads the line as a DecodeError, and an imapkit client does not
-// switch, while the server may) closes the connection instead. It
+// completes. An OK that completes one with Event.Unspaced set (the codec
+// reads the line as a DecodeError, and an imapkit client does not switch,
+// while the server may) closes the connection instead. It
 // reports whether the server's direction goes on.
-func (ps *proxySession) endServerLine(ctx context.Context, ev wire.Event, unspaced bool, tk *wire.Tokenizer) bool {
+func (ps *proxySession) endServerLine(ctx context.Context, ev wire.Event, tk *wire.Tokenizer) bool {
 	w := ps.toClient
 	sw := ev.Kind == wire.LineCompletion && (ev.Command == "STARTTLS" || ev.Command == "COMPRESS") && ps.takeAwaiting(ev.Tag)
 	if err := w.endLine(tk.ShouldFlush() || sw); err != nil {
@@ -1250,7 +1244,7 @@ func (ps *proxySession) endServerLine(ctx context.Context, ev wire.Event, unspac
 		ps.switched <- switchResult{}
 		return true
 	}
-	if unspaced {
+	if ev.Unspaced {
 		// The server switches, the client (reading the line as an
 		// error) does not: neither can be followed.
 		err := fmt.Errorf("the completion of %s does not parse as OK (expected SP or the line's end after OK), while the server may take it up: closing", ev.Command)
@@ -1293,27 +1287,6 @@ func (ps *proxySession) endServerLine(ctx context.Context, ev wire.Event, unspac
 	w.reset(ps.clientWriter(nc))
 	ps.switched <- switchResult{ok: true, client: nc, server: ns}
 	return true
-}
-
-// okUnspaced reports whether ev, the Event of a server's line whose first
-// tokens are line, is an OK completion that the codec reads as a
-// DecodeError (expected SP): the line begins with a space, or its status
-// word is followed by neither SP nor CRLF ("a1 OK{5}", "a1 OK(x)",
-// "a1 OK[ALERT] x", "a1 OK\"x\"", or no token read after it). The
-// codec takes "a1 OK" CRLF (no text) as OK, as the Dialog does.
-func okUnspaced(ev wire.Event, line []wire.Token) bool {
-	if ev.Kind != wire.LineCompletion || ev.Status != "OK" {
-		return false
-	}
-	if len(line) == 0 || line[0].Kind == wire.KindSP {
-		return true
-	}
-	i := 0 // the tag may be several tokens ("a[1]"): up to the first SP
-	for i < len(line) && line[i].Kind != wire.KindSP {
-		i++
-	}
-	i += 2 // the SP, the status word
-	return i >= len(line) || line[i].Kind != wire.KindSP && line[i].Kind != wire.KindCRLF
 }
 
 // maxServerLine bounds what the relay passes on of a server's line
