@@ -86,45 +86,84 @@ func (c *Client) Auth() *auth.Client { return c.ac }
 // run runs a command and returns its result; a NO or BAD is a
 // *session.StatusError returned with the result.
 func (c *Client) run(ctx context.Context, cmd *session.Command) (*session.Result, error) {
-	return c.s.Run(ctx, bound(ctx, cmd))
+	return c.s.Run(ctx, c.bound(ctx, cmd))
 }
 
-// selectionKey is the context key of the selection (session.Selections)
+// selectionKey is the context key of the selections (session.Selections)
 // that the commands run with the context are bound to: MailboxState.Bind,
-// or bindSelection.
+// or bindSelection. Its value is a *binding.
 type selectionKey struct{}
 
+// binding is the value of selectionKey: the selection sel of session s,
+// to which the commands of s run with the context are bound, and the
+// bindings of other sessions the context carries (outer, at most one a
+// session). A binding is of one session: the count of another session is
+// a number that means nothing here (MailboxState.Bind), and a Client on
+// any other session ignores it.
+type binding struct {
+	s     *session.Session
+	sel   uint32
+	outer *binding
+}
+
+// withBinding returns ctx bound to selection sel of s, keeping the
+// bindings ctx carries for other sessions and dropping its binding of s.
+func withBinding(ctx context.Context, s *session.Session, sel uint32) context.Context {
+	b := &binding{s: s, sel: sel}
+	tail := &b.outer
+	old, _ := ctx.Value(selectionKey{}).(*binding)
+	for o := old; o != nil; o = o.outer {
+		if o.s != s {
+			*tail = &binding{s: o.s, sel: o.sel}
+			tail = &(*tail).outer
+		}
+	}
+	return context.WithValue(ctx, selectionKey{}, b)
+}
+
+// binding returns the selection of c's session that ctx is bound to, and
+// whether it is bound to one; a binding of another session is not c's.
+func (c *Client) binding(ctx context.Context) (uint32, bool) {
+	b, _ := ctx.Value(selectionKey{}).(*binding)
+	for ; b != nil; b = b.outer {
+		if b.s == c.s {
+			return b.sel, true
+		}
+	}
+	return 0, false
+}
+
 // bindSelection returns ctx carrying the session's selection count, unless
-// it carries one already (MailboxState.Bind, an outer job): the commands
-// run with it (bound) are not sent once another mailbox was selected
-// (session.ErrReselected). Move's and Replace's fallbacks, which remove
-// what they copied or replaced with commands of their own, run under it,
-// so that a SELECT another goroutine runs meanwhile cannot make them flag
-// and expunge messages of another mailbox.
+// it carries one of this session already (MailboxState.Bind, an outer
+// job): the commands run with it (bound) are not sent once another
+// mailbox was selected (session.ErrReselected). Move's and Replace's
+// fallbacks, which remove what they copied or replaced with commands of
+// their own, run under it, so that a SELECT another goroutine runs
+// meanwhile cannot make them flag and expunge messages of another
+// mailbox.
 func (c *Client) bindSelection(ctx context.Context) context.Context {
-	if _, ok := ctx.Value(selectionKey{}).(uint32); ok {
+	if _, ok := c.binding(ctx); ok {
 		return ctx
 	}
-	return context.WithValue(ctx, selectionKey{}, c.s.Selections())
+	return withBinding(ctx, c.s, c.s.Selections())
 }
 
 // selection returns the selection ctx is bound to (MailboxState.Bind,
 // bindSelection), or else the session's now: what a job of several
 // commands binds its later commands to.
 func (c *Client) selection(ctx context.Context) uint32 {
-	if sel, ok := ctx.Value(selectionKey{}).(uint32); ok {
+	if sel, ok := c.binding(ctx); ok {
 		return sel
 	}
 	return c.s.Selections()
 }
 
-// bound gives cmd the selection ctx carries (MailboxState.Bind,
-// bindSelection), if any, and returns it: the session then sends cmd only
-// while that selection holds (session.Command.Selection, checked even
-// when 0: a MailboxState that no Select returned binds to the state
-// before any SELECT).
-func bound(ctx context.Context, cmd *session.Command) *session.Command {
-	if sel, ok := ctx.Value(selectionKey{}).(uint32); ok {
+// bound gives cmd the selection ctx carries for c's session
+// (MailboxState.Bind, bindSelection), if any, and returns it: the session
+// then sends cmd only while that selection holds
+// (session.Command.Selection, checked even when 0).
+func (c *Client) bound(ctx context.Context, cmd *session.Command) *session.Command {
+	if sel, ok := c.binding(ctx); ok {
 		cmd.Selection, cmd.CheckSelection = sel, true
 	}
 	return cmd
@@ -134,11 +173,26 @@ func bound(ctx context.Context, cmd *session.Command) *session.Command {
 // send nothing) under a ctx bound to a selection that no longer holds: a
 // *session.NotSentError wrapping session.ErrReselected, as the session's
 // own check gives; nil when ctx is not bound or its selection holds.
+// What a method reads of the selected mailbox (Exists, Mailbox) to decide
+// to send nothing is read first, then checked with reselected: the
+// selection held when it was read if it holds after (the count only
+// moves on).
 func (c *Client) reselected(ctx context.Context) error {
-	if sel, ok := ctx.Value(selectionKey{}).(uint32); ok && sel != c.s.Selections() {
+	if sel, ok := c.binding(ctx); ok && sel != c.s.Selections() {
 		return &session.NotSentError{Err: session.ErrReselected}
 	}
 	return nil
+}
+
+// exists is Session.Exists for a method run with ctx: the count is not
+// known when ctx is bound to a selection that no longer holds (it would
+// be another mailbox's).
+func (c *Client) exists(ctx context.Context) (n uint32, known bool) {
+	n, known = c.s.Exists()
+	if c.reselected(ctx) != nil {
+		return 0, false
+	}
+	return n, known
 }
 
 // simple runs a command with a fixed set of arguments and only its status.

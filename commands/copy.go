@@ -204,7 +204,7 @@ func (e *MoveIncompleteError) Unwrap() error { return partlyDone(e.Err) }
 // server gets there) are dropped, and the result comes with a
 // *session.ResultTooLargeError: everything was copied.
 func (c *Client) Copy(ctx context.Context, set Set, mailbox string) (*CopyResult, error) {
-	if c.holdsNone(set) {
+	if c.holdsNone(ctx, set) {
 		return &CopyResult{}, nil // nothing to send
 	}
 	if !set.UID && !set.Saved && !c.fits(setLength(set.Nums.Ranges())) {
@@ -381,16 +381,17 @@ func copyUIDOf(st *codec.Status) *CopyResult {
 // MaxResultBytes (only a hostile server's do) returns what it kept of them
 // with a *session.ResultTooLargeError.
 func (c *Client) Move(ctx context.Context, set Set, mailbox string) (*CopyResult, error) {
-	if err := c.writable(); err != nil {
-		return nil, err
-	}
-	if c.holdsNone(set) {
-		return &CopyResult{}, nil // nothing to send
-	}
 	// Every command of the move (the UIDs asked for, the parts, the
 	// fallback's STORE and UID EXPUNGE) goes to this mailbox or not at
-	// all (session.ErrReselected).
+	// all (session.ErrReselected), and what decides to send nothing is
+	// read of it.
 	ctx = c.bindSelection(ctx)
+	if err := c.writable(ctx); err != nil {
+		return nil, err
+	}
+	if c.holdsNone(ctx, set) {
+		return &CopyResult{}, nil // nothing to send
+	}
 	if c.hasCap("MOVE") {
 		uids := set
 		if !set.UID && !c.fits(setLength(set.Nums.Ranges())) {

@@ -12,12 +12,15 @@
 // The selected mailbox is the connection's, shared by every goroutine:
 // a Store or Expunge meant for the mailbox one goroutine selected would
 // reach the one another goroutine selected since. MailboxState.Bind, on
-// what Select or Examine returned, makes a context under which every
-// method sends its commands only while that selection holds; once another
+// what Select or Examine returned, makes a context under which the
+// methods of that Client (all but those of the connection itself: Login,
+// Authenticate, StartTLS, Compress, Capability, Logout, ...; see Bind)
+// send their commands only while that selection holds; once another
 // mailbox was selected (or the same one again, or it was closed, or a
 // SELECT failed), the method sends nothing and returns a
 // *session.NotSentError matching session.ErrReselected. Calls with an
-// unbound context are not checked.
+// unbound context are not checked, nor those of a Client on another
+// connection: a binding is of its session.
 //
 // Message sets say what they hold: SeqNums and SeqRange make sets of
 // message sequence numbers, UIDs and UIDRange sets of UIDs, and the kind of

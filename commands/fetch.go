@@ -329,7 +329,7 @@ func (c *Client) Fetch(ctx context.Context, set Set, items *FetchItems) iter.Seq
 				return
 			}
 		}
-		if c.holdsNone(set) {
+		if c.holdsNone(ctx, set) {
 			return // no message: nothing to send
 		}
 		run := c.newSplitRun(ctx, set, set.name("FETCH"))

@@ -213,7 +213,7 @@ func (c *Client) idlePoll(ctx context.Context, interval time.Duration, sel uint3
 	timer := time.NewTimer(interval)
 	defer timer.Stop()
 	for {
-		p, err := c.s.Start(ctx, bound(ctx, &session.Command{Name: "NOOP", Want: idleWant, Selection: sel, CheckSelection: true, Catch: ca}))
+		p, err := c.s.Start(ctx, c.bound(ctx, &session.Command{Name: "NOOP", Want: idleWant, Selection: sel, CheckSelection: true, Catch: ca}))
 		var caught []codec.Response
 		var cerr error
 		if err == nil {

@@ -156,7 +156,7 @@ func (c *Client) listIter(ctx context.Context, pattern string, opts *ListOptions
 // again); otherwise nil, any error having gone to yield. refused is set in
 // the Refused of every mailbox's Status.
 func (c *Client) listOnce(ctx context.Context, pattern string, o *ListOptions, refused StatusItem, b *collectBound, yield func(*MailboxInfo, error) bool) error {
-	p, err := c.s.Start(ctx, bound(ctx, c.listCommand(pattern, o)))
+	p, err := c.s.Start(ctx, c.bound(ctx, c.listCommand(pattern, o)))
 	if err != nil {
 		yield(nil, err)
 		return nil

@@ -93,13 +93,19 @@ type MailboxState struct {
 	// Selection names this selection of the mailbox: the count of
 	// session.Session.Selections that the SELECT or EXAMINE made
 	// (session.Pending.Selection), which Bind binds commands to. It holds
-	// until another mailbox is selected (or this one again), the mailbox
-	// is closed (Close, Unselect) or the session ends.
+	// until another SELECT or EXAMINE starts (of another mailbox or this
+	// one again, successful or not: a failed one leaves no mailbox
+	// selected), the mailbox is closed (Close, Unselect) or the session
+	// ends.
 	Selection uint32
+	// session is the session of the Client whose Select returned the
+	// state: Selection is a count of its own (Bind).
+	session *session.Session
 }
 
-// Bind returns ctx bound to this selection of the mailbox (Selection):
-// every command a method of Client runs with it, from the first, is sent
+// Bind returns ctx bound to this selection of the mailbox (Selection), on
+// the session of the Client whose Select or Examine returned st: every
+// command a method of that Client runs with it, from the first, is sent
 // only while the mailbox st describes is still selected by the SELECT or
 // EXAMINE that returned st. Once another goroutine (or this one) has
 // selected another mailbox, or this one again, or closed or unselected it,
@@ -107,9 +113,12 @@ type MailboxState struct {
 // the old one; the session does not guess which), the method sends
 // nothing and returns a *session.NotSentError matching
 // session.ErrReselected (a job of several commands, a long set cut in
-// parts, stops at the first part refused). So a Store and Expunge meant
-// for one mailbox never reach another that a concurrent Select opened
-// meanwhile:
+// parts, stops at the first part refused). What a method decides without
+// sending anything is decided against the binding too: a Fetch, Store,
+// Copy or Move of "1:*" does not take the emptiness of another mailbox
+// for st's, nor Store, Move or Expunge its read-only state. So a Store
+// and Expunge meant for one mailbox never reach another that a concurrent
+// Select opened meanwhile:
 //
 //	inbox, err := c.Select(ctx, "INBOX", nil)
 //	...
@@ -118,15 +127,30 @@ type MailboxState struct {
 //	...
 //	_, err = c.Expunge(bctx, nil)
 //
+// Not checked, as they concern the connection rather than a mailbox:
+// Login, Authenticate, AuthenticateFunc, LoginCRAMMD5, ProxyAuth,
+// StartTLS, Compress, Capability and Logout, and the methods that send
+// nothing (Exists, Caps, Response, HighestModSeq). Recent, which may
+// return counts kept without sending, is checked before and after.
+//
 // A Select or Examine run with the bound context is bound too: it is
 // refused once the selection is gone, and when sent it ends the
 // selection, so that later commands under that context are refused.
-// Binding an already bound context binds it to st's selection instead.
-// Methods run with an unbound context are not checked, as before. A
-// MailboxState that no Select returned (Selection 0) binds to the session
-// before any SELECT.
+// Binding a context already bound on st's session binds it to st's
+// selection instead. Methods run with an unbound context are not
+// checked, as before.
+//
+// The binding is of st's session only: the methods of a Client on
+// another connection ignore it, and run as with ctx unbound (so one
+// context may flow through a job on two connections, a copy between
+// accounts, and be bound on each: Bind the state each Select returned).
+// A MailboxState that no Select or Examine returned binds nothing: Bind
+// returns ctx.
 func (st *MailboxState) Bind(ctx context.Context) context.Context {
-	return context.WithValue(ctx, selectionKey{}, st.Selection)
+	if st.session == nil {
+		return ctx
+	}
+	return withBinding(ctx, st.session, st.Selection)
 }
 
 // ErrMailboxReadOnly is what Store, Expunge and Move return, having sent
@@ -147,9 +171,15 @@ func (mailboxReadOnly) Error() string {
 func (mailboxReadOnly) Is(target error) bool { return target == session.ErrReadOnly }
 
 // writable returns ErrMailboxReadOnly when the selected mailbox is open
-// read-only.
-func (c *Client) writable() error {
-	if name, ro := c.s.Mailbox(); name != "" && ro {
+// read-only; under a ctx bound to a selection that no longer holds, the
+// selected mailbox is another, and it returns the error of reselected
+// instead (read after the mailbox: see reselected).
+func (c *Client) writable(ctx context.Context) error {
+	name, ro := c.s.Mailbox()
+	if err := c.reselected(ctx); err != nil {
+		return err
+	}
+	if name != "" && ro {
 		return ErrMailboxReadOnly
 	}
 	return nil
@@ -202,7 +232,7 @@ func (c *Client) Select(ctx context.Context, mailbox string, opts *SelectOptions
 	if o.ReadOnly {
 		name = "EXAMINE"
 	}
-	p, err := c.s.Start(ctx, bound(ctx, c.target(&session.Command{Name: name, Args: func(e *wire.Encoder) {
+	p, err := c.s.Start(ctx, c.bound(ctx, c.target(&session.Command{Name: name, Args: func(e *wire.Encoder) {
 		c.mailbox(e, mailbox)
 		switch {
 		case o.QResync != nil:
@@ -246,7 +276,7 @@ func (c *Client) Select(ctx context.Context, mailbox string, opts *SelectOptions
 	// messages than the result may keep (MaxResultBytes): the state is
 	// returned with the error, Changed holding those kept.
 	st := c.mailboxState(mailbox, r)
-	st.Selection = sel
+	st.Selection, st.session = sel, c.s
 	if q := o.QResync; q != nil && st.UIDValidity != 0 && st.UIDValidity != q.UIDValidity {
 		st.UIDValidityChanged = true
 	}
@@ -410,7 +440,7 @@ type ExpungeResult struct {
 // a *session.ResultTooLargeError. In a mailbox open read-only it returns
 // ErrMailboxReadOnly and sends nothing.
 func (c *Client) Expunge(ctx context.Context, uids *Set) (*ExpungeResult, error) {
-	if err := c.writable(); err != nil {
+	if err := c.writable(ctx); err != nil {
 		return nil, err
 	}
 	res := &ExpungeResult{}

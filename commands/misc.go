@@ -253,13 +253,31 @@ func (c *Client) Enable(ctx context.Context, caps ...string) ([]string, error) {
 }
 
 // Recent returns the pending RECENT counts, or prods the server with NOOP
-// (imaplib's recent()).
+// (imaplib's recent()). Under a context bound to a selection
+// (MailboxState.Bind) the NOOP is bound too, and the counts are returned
+// only if the selection held when they were taken: those of another
+// mailbox (selected by a SELECT queued meanwhile) give the
+// *session.NotSentError of session.ErrReselected instead.
 func (c *Client) Recent(ctx context.Context) ([]uint32, error) {
 	if err := c.reselected(ctx); err != nil {
 		// The counts kept, or the NOOP's, would be another mailbox's.
 		return nil, err
 	}
-	rs, err := c.s.Recent(ctx)
+	// Session.Recent, with the NOOP bound (run) and each read of the
+	// kept counts checked after it: a SELECT that starts clears them,
+	// and moves the count before its own RECENT can be kept.
+	rs := c.s.Responses("RECENT")
+	var err error
+	if len(rs) == 0 {
+		if _, err = c.run(ctx, &session.Command{Name: "NOOP"}); err == nil {
+			rs = c.s.Responses("RECENT")
+		}
+	}
+	if err == nil {
+		if err = c.reselected(ctx); err != nil {
+			return nil, err
+		}
+	}
 	var out []uint32
 	for _, r := range rs {
 		if rc, ok := r.(*codec.Recent); ok {

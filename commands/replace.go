@@ -173,7 +173,7 @@ func (c *Client) Replace(ctx context.Context, msg Set, mailbox string, r io.Read
 		return nil, fmt.Errorf("commands: replace: no message %s", msg)
 	}
 	old := UIDs(ms[0].UID)
-	if err := c.writable(); err != nil {
+	if err := c.writable(ctx); err != nil {
 		return nil, err
 	}
 	res, err := c.Append(ctx, mailbox, r, size, &o)

@@ -561,7 +561,7 @@ func (c *Client) searchCommands(ctx context.Context, criteria *Criteria, opts *S
 		// ESEARCH, a mailbox with more messages is searched in parts of
 		// that many.
 		chunk := uint32(min(uint64(max(c.s.MaxNumbers(), 1)), math.MaxUint32))
-		n, known := c.s.Exists()
+		n, known := c.exists(ctx) // not another mailbox's (Bind)
 		if c.hasCap("ESEARCH") || !known || n <= chunk {
 			return whole, o, check, nil
 		}
@@ -615,7 +615,7 @@ func (c *Client) searchCommands(ctx context.Context, criteria *Criteria, opts *S
 // dropped in the background, and pull returns stopped. A tagged NO or BAD
 // is a *session.StatusError.
 func (c *Client) pull(ctx context.Context, cmd *session.Command, f func(session.Item) bool) (stopped bool, err error) {
-	p, err := c.s.Start(ctx, bound(ctx, cmd))
+	p, err := c.s.Start(ctx, c.bound(ctx, cmd))
 	if err != nil {
 		return false, err
 	}

@@ -1,6 +1,8 @@
 package commands
 
 import (
+	"context"
+
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/wire"
 )
@@ -82,15 +84,18 @@ func (s Set) String() string {
 
 // holdsNone reports whether set names no message, so that nothing is
 // sent: it is empty, or it holds sequence numbers with "*" while the
-// selected mailbox is known to hold none.
-func (c *Client) holdsNone(set Set) bool {
+// selected mailbox is known to hold none. Under a ctx bound to a
+// selection that no longer holds, the count is another mailbox's and is
+// not trusted (exists): the method goes on, and its bound commands are
+// refused (session.ErrReselected).
+func (c *Client) holdsNone(ctx context.Context, set Set) bool {
 	if set.IsEmpty() {
 		return true
 	}
 	if set.UID || set.Saved || !set.Nums.Dynamic() {
 		return false
 	}
-	n, known := c.s.Exists()
+	n, known := c.exists(ctx)
 	return known && n == 0
 }
 

@@ -261,7 +261,7 @@ func (r *splitRun) command(ctx context.Context, cmd *session.Command) *session.C
 	// call's, and the whole set decides (a part of a set holding "1:*"
 	// is not checked).
 	cmd.CheckRenumbered, cmd.Renumbered = r.seqNums, r.mark
-	return bound(ctx, cmd)
+	return r.c.bound(ctx, cmd)
 }
 
 // check returns the error that keeps part i from being sent: the sequence

@@ -101,10 +101,10 @@ func (c *Client) Store(ctx context.Context, set Set, op StoreOp, flags []string,
 			return nil, err
 		}
 	}
-	if err := c.writable(); err != nil {
+	if err := c.writable(ctx); err != nil {
 		return nil, err
 	}
-	if c.holdsNone(set) {
+	if c.holdsNone(ctx, set) {
 		return &StoreResult{Modified: Set{UID: set.UID}}, nil // nothing to send
 	}
 	var o StoreOptions
