@@ -838,7 +838,13 @@ func parseSection(spec string) (commands.FetchSection, error) {
 		if strings.ContainsAny(spec[i+1:len(spec)-1], "()") {
 			return sec, usagef("bad --section %q: HEADER.FIELDS takes one list of field names", spec)
 		}
-		sec.Fields = strings.Fields(spec[i+1 : len(spec)-1])
+		// Split on SP and TAB only (RFC 9051's header-list: names
+		// apart by SP; a TAB is taken too, as a user may type one).
+		// strings.Fields split on Unicode spaces as well (U+00A0,
+		// U+0085...): "From<NBSP>To" was taken as From and To, two
+		// names the user did not write, where a name holding a
+		// non-ASCII byte is a usage error.
+		sec.Fields = strings.FieldsFunc(spec[i+1:len(spec)-1], func(r rune) bool { return r == ' ' || r == '\t' })
 		for _, f := range sec.Fields {
 			if !validFieldName(f) {
 				return sec, usagef("bad --section %q: %q is not a header field name (printable US-ASCII without ':', RFC 5322; imapkit sends none holding any of ()[]{}\"\\%%*)", spec, f)
@@ -854,6 +860,12 @@ func parseSection(spec string) (commands.FetchSection, error) {
 		}
 		if n < 1 {
 			return sec, usagef("bad --section %q: part numbers start at 1", spec)
+		}
+		// The bound commands' FetchSection.check sets (an IMAP
+		// nz-number): refused there only once connected, after the
+		// login, as a runtime error rather than a usage error.
+		if int64(n) > math.MaxUint32 {
+			return sec, usagef("bad --section %q: part number %d is past %d", spec, n, uint32(math.MaxUint32))
 		}
 		sec.Part = append(sec.Part, n)
 		parts = parts[1:]
