@@ -656,23 +656,21 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 		return nil, err
 	}
 	if box.Pending != nil {
-		ok, err := ap.landed(ctx, box.Pending)
+		ok, err := ap.landed(ctx, box.Pending, fmt.Sprintf(`check %s on the destination: if the messages of its pending group (source UIDs up to %d) are not there, remove "pending" from the entry of %s in %s (the next run copies them); if they are, set its "last_uid" to its "pending_uid" too`, printable(dname), box.PendingUID, printable(name), path))
 		if err != nil {
 			return nil, err
 		}
 		if ok {
 			box.LastUID = box.PendingUID
 			box.Copied += int64(box.Pending.Count)
-			// The server numbers the messages of an APPEND from its
-			// UIDNEXT (Dovecot and Cyrus do; RFC 4315 does not say
-			// so): when UIDNEXT moved by the count exactly, they are
-			// those.
-			if p := box.Pending; ap.next-p.DstUIDNext == uint32(p.Count) && len(box.PendingSrc) == p.Count {
-				dst := make([]uint32, p.Count)
-				for i := range dst {
-					dst[i] = p.DstUIDNext + uint32(i)
+			// The UIDs the messages were given, when they can be
+			// told (pendingUIDs). Before, a group of UIDNEXT 0
+			// (unknown) was mapped from UID 0, and the uint32
+			// difference wrapped.
+			if p := box.Pending; len(box.PendingSrc) == p.Count {
+				if dst := pendingUIDs(p, ap.next); dst != nil {
+					box.mapAppended(p.DstUIDValidity, box.PendingSrc, dst)
 				}
-				box.mapAppended(p.DstUIDValidity, box.PendingSrc, dst)
 			}
 		}
 		box.Pending, box.PendingUID, box.PendingSrc = nil, 0, nil

@@ -41,6 +41,11 @@ type pendingAppend struct {
 	DstUIDValidity uint32 `json:"dst_uidvalidity"`
 	DstUIDNext     uint32 `json:"dst_uidnext"`
 	Count          int    `json:"count"`
+	// DstMessages is the mailbox's message count just before the group
+	// was sent, recorded when UIDNEXT cannot tell whether it landed
+	// (DstUIDNext 0, unknown, or 4294967295, past which UIDNEXT cannot
+	// move): see appender.landed.
+	DstMessages *uint32 `json:"dst_messages,omitempty"`
 }
 
 // appendItem is one message to append: size bytes read from r, or what
@@ -68,7 +73,10 @@ type appender struct {
 	uidv    uint32
 	// messages is the mailbox's message count at the last STATUS.
 	messages uint32
-	closed   bool // an APPEND was abandoned mid-way: the connection is closed
+	// fresh: no APPEND was sent since the last STATUS (next, uidv and
+	// messages are the mailbox's now).
+	fresh  bool
+	closed bool // an APPEND was abandoned mid-way: the connection is closed
 	// limit is the destination's APPENDLIMIT=n, when hasLimit.
 	limit    uint64
 	hasLimit bool
@@ -154,6 +162,7 @@ func (a *appender) status(ctx context.Context) error {
 		return err
 	}
 	a.next, a.uidv, a.messages = st.UIDNext, st.UIDValidity, st.Messages
+	a.fresh = true
 	return nil
 }
 
@@ -224,12 +233,28 @@ func (a *appender) prepare(ctx context.Context, n int) (*pendingAppend, error) {
 	if a.full {
 		return nil, fmt.Errorf("%w: %s gave the UID %d to a message appended, and has none after it for another until the server gives the mailbox a new UIDVALIDITY: nothing more is appended to it", errUIDsExhausted, a.mailbox, uint32(math.MaxUint32))
 	}
-	if a.next == 0 {
+	// At UIDNEXT 0 (unknown), or for a group that would take the last
+	// UID (4294967295), UIDNEXT may not tell a later run whether the
+	// group landed (landed): the message count, fresh from a STATUS, is
+	// recorded for it.
+	if a.next == 0 || (reachesLastUID(a.next, n) && !a.fresh) {
 		if err := a.status(ctx); err != nil {
 			return nil, err
 		}
 	}
-	return &pendingAppend{DstUIDValidity: a.uidv, DstUIDNext: a.next, Count: n}, nil
+	p := &pendingAppend{DstUIDValidity: a.uidv, DstUIDNext: a.next, Count: n}
+	if p.DstUIDNext == 0 || reachesLastUID(p.DstUIDNext, n) {
+		m := a.messages
+		p.DstMessages = &m
+	}
+	return p, nil
+}
+
+// reachesLastUID reports whether n messages appended at UIDNEXT next take
+// the last UID there is, 4294967295: the mailbox's UIDNEXT cannot move
+// past it.
+func reachesLastUID(next uint32, n int) bool {
+	return n > 0 && uint64(next)+uint64(n) > math.MaxUint32
 }
 
 // errUIDsExhausted is the error of a destination mailbox that has given
@@ -438,7 +463,7 @@ func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, erro
 			}
 		}
 	}()
-	a.next = 0
+	a.next, a.fresh = 0, false
 	var uids []uint32
 	// abandoned: a message could not be read whole, or not opened, once
 	// its APPEND had begun: the session was aborted with the command
@@ -561,14 +586,70 @@ func (s *srcReader) Read(p []byte) (int, error) {
 
 // landed reports whether a pending group reached the mailbox: its UIDNEXT
 // moved past the one recorded before the group was sent.
-func (a *appender) landed(ctx context.Context, p *pendingAppend) (bool, error) {
+//
+// UIDNEXT cannot tell when the one recorded is 0 (unknown), or the server
+// gives none now, or it did not move from 4294967295 (a message appended
+// then takes that UID, the last there is, and the server says 4294967295
+// again): such a group was taken for not landed and sent again, a
+// duplicate where the server took it. Then the message count decides, recorded
+// with the group (pendingAppend.DstMessages): moved by the group's count
+// exactly, the group landed (as with UIDNEXT, this assumes that nobody
+// else appends to the mailbox). Anything else is an error wrapping
+// errPendingUnknown, which hint ends (what the user may do): not moved
+// is no proof the group did not land (another client may have expunged
+// as many messages), and sending it again could duplicate it.
+func (a *appender) landed(ctx context.Context, p *pendingAppend, hint string) (bool, error) {
 	if err := a.status(ctx); err != nil {
 		return false, err
 	}
 	if a.uidv != p.DstUIDValidity {
 		return false, fmt.Errorf("the UIDVALIDITY of %s changed (%d, now %d) while an APPEND was pending: cannot tell whether it landed; check the mailbox and remove the state file", a.mailbox, p.DstUIDValidity, a.uidv)
 	}
-	return a.next > p.DstUIDNext, nil
+	if p.DstUIDNext != 0 && a.next != 0 && (a.next > p.DstUIDNext || p.DstUIDNext != math.MaxUint32) {
+		return a.next > p.DstUIDNext, nil
+	}
+	if m := p.DstMessages; m != nil && p.Count > 0 && uint64(a.messages) == uint64(*m)+uint64(p.Count) {
+		if reachesLastUID(p.DstUIDNext, p.Count) {
+			// It took the last UID: nothing more can be appended.
+			a.next, a.full = 0, true
+		}
+		return true, nil
+	}
+	was := "unknown"
+	if p.DstMessages != nil {
+		was = strconv.FormatUint(uint64(*p.DstMessages), 10)
+	}
+	return false, fmt.Errorf("%w: the APPEND of %d messages to %s was pending at UIDNEXT %d, and UIDNEXT (now %d) cannot tell whether it landed (it cannot move past %d; 0 is unknown); nor does the message count (%s before, now %d); it is not sent again blindly, which could duplicate it: %s",
+		errPendingUnknown, p.Count, a.mailbox, p.DstUIDNext, a.next, uint32(math.MaxUint32), was, a.messages, hint)
+}
+
+// errPendingUnknown is the error of a pending group that neither the
+// destination's UIDNEXT nor its message count tells landed or not
+// (appender.landed): the user checks the mailbox and says so in the state
+// file.
+var errPendingUnknown = errors.New("cannot tell whether the pending APPEND landed")
+
+// pendingUIDs returns the UIDs the messages of p, a group that landed,
+// were given, when they can be told: the server numbers the messages of an
+// APPEND from its UIDNEXT (Dovecot and Cyrus do; RFC 4315 does not say
+// so), so when UIDNEXT moved from a known one to next by the count
+// exactly, they are those; a group that ends at the last UID,
+// 4294967295, took those up to it when UIDNEXT now is 0 (unknown) or
+// 4294967295 (the server's repeated). Else nil.
+func pendingUIDs(p *pendingAppend, next uint32) []uint32 {
+	from, n := uint64(p.DstUIDNext), uint64(max(p.Count, 0))
+	switch {
+	case from == 0 || n == 0:
+		return nil
+	case from+n-1 == math.MaxUint32 && (next == 0 || next == math.MaxUint32):
+	case next == 0 || uint64(next) != from+n:
+		return nil
+	}
+	dst := make([]uint32, p.Count)
+	for i := range dst {
+		dst[i] = p.DstUIDNext + uint32(i)
+	}
+	return dst
 }
 
 // appendableFlags drops the flags an APPEND may not set: \Recent, and any

@@ -188,7 +188,7 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		ent.Pending, ent.PendingOffset, ent.PendingDone = nil, 0, nil
 	}
 	if ent.Pending != nil {
-		ok, err := ap.landed(ctx, ent.Pending)
+		ok, err := ap.landed(ctx, ent.Pending, fmt.Sprintf(`check %s: if the messages of its pending group are not there, remove "pending" from the entry of %s in %s (the next run imports them); if they are, set its "offset" to its "pending_offset" too (mbox), or add its "pending_done" to its "done" (maildir)`, printable(opts.to), printable(path), spath))
 		if err != nil {
 			return err
 		}

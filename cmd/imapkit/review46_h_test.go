@@ -3,8 +3,16 @@
 package main
 
 import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
+
+	"github.com/imapkit/imapkit/internal/hostile"
 )
 
 // TestReview46HSectionFieldSeparators: with HEADER.FIELDS split on SP
@@ -19,5 +27,210 @@ func TestReview46HSectionFieldSeparators(t *testing.T) {
 	sec, err = parseSection("1.4294967295.MIME")
 	if err != nil || !slices.Equal(sec.Part, []int{1, 4294967295}) {
 		t.Errorf("part %v, %v; want 1.4294967295", sec.Part, err)
+	}
+}
+
+// r46HAppendServer is a destination that answers STATUS with UIDNEXT
+// uidnext always (4294967295: it cannot move past it; 0: unknown) and
+// MESSAGES the count of APPENDs it took; the first APPEND is taken and
+// its answer lost (the connection drops), later ones are answered OK.
+// appends counts them.
+func r46HAppendServer(t *testing.T, uidnext uint32) (addr string, appends func() int) {
+	t.Helper()
+	var mu sync.Mutex
+	n := 0
+	srv, err := hostile.Listen(func(c *hostile.Conn) error {
+		if err := c.Greet("IMAP4rev1 LITERAL+ UIDPLUS"); err != nil {
+			return err
+		}
+		for {
+			cmd, err := c.ReadCommand()
+			if err != nil {
+				return err
+			}
+			ok := cmd.Tag + " OK done"
+			switch cmd.Name {
+			case "LOGIN":
+				err = c.Line(ok)
+			case "NAMESPACE":
+				err = c.Lines(`* NAMESPACE (("" "/")) NIL NIL`, ok)
+			case "LIST":
+				err = c.Lines(`* LIST () "/" INBOX`, ok)
+			case "STATUS":
+				mu.Lock()
+				m := n
+				mu.Unlock()
+				err = c.Lines(fmt.Sprintf("* STATUS INBOX (UIDNEXT %d UIDVALIDITY 9 MESSAGES %d)", uidnext, m), ok)
+			case "APPEND":
+				if _, err := c.ReadLiteral(cmd.Literal); err != nil {
+					return err
+				}
+				if _, err := c.ReadLine(); err != nil {
+					return err
+				}
+				mu.Lock()
+				n++
+				first := n == 1
+				mu.Unlock()
+				if first {
+					return nil // taken; the answer is lost
+				}
+				err = c.Line(ok)
+			case "LOGOUT":
+				c.Lines("* BYE bye", ok)
+				return nil
+			default:
+				err = c.Answer(cmd)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv.Addr(), func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return n
+	}
+}
+
+// TestReview46HPendingAtUnknownUIDNextResent: a server that gives UIDNEXT
+// 0 (unknown) in STATUS. A group was recorded pending at UIDNEXT 0, and
+// the next run took it for landed only if UIDNEXT then moved past 0: at
+// 0 still, it was sent again (a duplicate of a message the server took).
+// The message count recorded with it decides now.
+func TestReview46HPendingAtUnknownUIDNextResent(t *testing.T) {
+	addr, appends := r46HAppendServer(t, 0)
+	path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, "")})
+	t.Setenv("IMAPKIT_PASSWORD", "x")
+	t.Setenv("IMAPKIT_URL", "")
+	noTTY(t)
+	args := []string{"import", "imap://alice@" + addr, path, "--to", "INBOX", "--insecure-plaintext", "--timeout", "10s", "--quiet"}
+	if code, out, errs := runCLI(t, "", args...); code != exitConnFail {
+		t.Fatalf("run 1: exit %d; want 3 (the answer lost)\nstdout: %s\nstderr: %s", code, out, errs)
+	}
+	if code, out, errs := runCLI(t, "", args...); code != exitOK {
+		t.Errorf("run 2: exit %d; want 0 (the pending message landed: the count moved by 1)\nstdout: %s\nstderr: %s", code, out, errs)
+	}
+	if n := appends(); n != 1 {
+		t.Errorf("%d APPENDs of the one message; want 1 (the pending group at UIDNEXT 0 was sent again)", n)
+	}
+}
+
+// TestReview46HPendingAtLastUIDUnknownRefused: a group recorded pending
+// at UIDNEXT 4294967295 whose run stopped before sending it: the message
+// count did not move, which is no proof the group did not land (another
+// client may have expunged a message meanwhile), and UIDNEXT cannot tell.
+// Not sent again blindly: exit 1 (errPendingUnknown) with advice naming
+// the state file; once the user removes "pending" as advised, the next
+// run sends it, once.
+func TestReview46HPendingAtLastUIDUnknownRefused(t *testing.T) {
+	addr, appends := r46HAppendServer(t, 4294967295)
+	path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, "")})
+	t.Setenv("IMAPKIT_PASSWORD", "x")
+	t.Setenv("IMAPKIT_URL", "")
+	noTTY(t)
+	args := []string{"import", "imap://alice@" + addr, path, "--to", "INBOX", "--insecure-plaintext", "--timeout", "10s", "--quiet"}
+	testHook = func(step string) error {
+		if step == "pending" {
+			return errors.New("stopped by the test")
+		}
+		return nil
+	}
+	t.Cleanup(func() { testHook = nil })
+	runCLI(t, "", args...)
+	testHook = nil
+	spath := importStatePath(path)
+	code, out, errs := runCLI(t, "", args...)
+	if code != exitNo || !strings.Contains(errs, "cannot tell whether") || !strings.Contains(errs, spath) || !strings.Contains(errs, `remove "pending"`) {
+		t.Errorf("run 2: exit %d; want 1, advice naming %s\nstdout: %s\nstderr: %s", code, spath, out, errs)
+	}
+	t.Logf("run 2: %s", errs)
+	if n := appends(); n != 0 {
+		t.Fatalf("%d APPENDs; want none: whether the pending one landed cannot be told", n)
+	}
+	// The user finds the message not there, and removes "pending".
+	var st map[string]any
+	b, err := os.ReadFile(spath)
+	if err == nil {
+		err = json.Unmarshal(b, &st)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	dests, _ := st["destinations"].(map[string]any)
+	if len(dests) != 1 {
+		t.Fatalf("state %s: want one entry", b)
+	}
+	for _, e := range dests {
+		delete(e.(map[string]any), "pending")
+	}
+	if b, err = json.Marshal(st); err == nil {
+		err = os.WriteFile(spath, b, 0o600)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCLI(t, "", args...) // sent; its answer lost (the server's first APPEND)
+	if n := appends(); n != 1 {
+		t.Errorf("after the pending record was removed: %d APPENDs; want 1", n)
+	}
+}
+
+// TestReview46HCopyPendingAtLastUIDResent: copy's pending path, as
+// TestReview46HPendingAtLastUIDResent is import's: the one message
+// appended at UIDNEXT 4294967295 (its answer lost) was sent again by the
+// next run, which took it for not landed since UIDNEXT could not move.
+// Now the count tells it landed: one APPEND, the message recorded copied.
+func TestReview46HCopyPendingAtLastUIDResent(t *testing.T) {
+	addr, appends := r46HAppendServer(t, 4294967295)
+	src := r43Source(t, []string{r43Body(1, false)})
+	state := t.TempDir()
+	noTTY(t)
+	t.Setenv("IMAPKIT_URL", "")
+	if code, _, _ := r43Copy(t, src, nil, addr, state); code != exitConnFail {
+		t.Fatalf("run 1: exit %d; want 3 (the answer lost)", code)
+	}
+	if code, _, _ := r43Copy(t, src, nil, addr, state); code != exitOK {
+		t.Errorf("run 2: exit %d; want 0", code)
+	}
+	if n := appends(); n != 1 {
+		t.Errorf("%d APPENDs of the one message; want 1", n)
+	}
+	if box := r43Box(t, state); box.LastUID != 1 || box.Pending != nil {
+		t.Errorf("state: last UID %d, pending %+v; want 1, none", box.LastUID, box.Pending)
+	}
+}
+
+// TestReview46HPendingUIDs: the UIDs a landed pending group is mapped to.
+// A group recorded at UIDNEXT 0 (unknown) was mapped from UID 0 (no UID)
+// when UIDNEXT was its count now, and the uint32 difference wrapped.
+func TestReview46HPendingUIDs(t *testing.T) {
+	for _, c := range []struct {
+		from, next uint32
+		count      int
+		want       []uint32
+	}{
+		{5, 8, 3, []uint32{5, 6, 7}},
+		{5, 7, 3, nil},
+		{5, 0, 3, nil},
+		{0, 3, 3, nil},
+		{4294967295, 0, 1, []uint32{4294967295}},
+		{4294967295, 4294967295, 1, []uint32{4294967295}},
+		{4294967295, 0, 2, nil},
+		{4294967294, 0, 2, []uint32{4294967294, 4294967295}},
+		{4294967294, 4294967295, 2, []uint32{4294967294, 4294967295}},
+		{4294967294, 4294967295, 1, []uint32{4294967294}},
+		{4294967294, 0, 1, nil},
+		{4294967294, 0, 3, nil},
+	} {
+		got := pendingUIDs(&pendingAppend{DstUIDNext: c.from, Count: c.count}, c.next)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("pending %d at UIDNEXT %d, now %d: %v; want %v", c.count, c.from, c.next, got, c.want)
+		}
 	}
 }
