@@ -163,8 +163,11 @@ func writeFetched(dir string, m *commands.Message) (j jsonFetched, ok bool, err 
 	}
 	defer func() {
 		if tmp != nil {
-			tmp.Close()
+			// Removed while its lock is held, then closed: closed
+			// first, a sweep could take the lock in between, and
+			// the name could be another's file by the removal.
 			os.Remove(tmp.Name())
+			tmp.Close()
 		}
 	}()
 	sawNil := false
@@ -201,17 +204,46 @@ func writeFetched(dir string, m *commands.Message) (j jsonFetched, ok bool, err 
 	if err := tmp.Sync(); err != nil {
 		return j, false, err
 	}
-	if err := tmp.Close(); err != nil {
-		return j, false, err
-	}
 	j.UID, j.Seq = m.UID, m.SeqNum
 	j.File = filepath.Join(dir, strconv.FormatUint(uint64(m.UID), 10)+".eml")
-	if err := os.Rename(tmp.Name(), j.File); err != nil {
+	// Renamed while the file's lock is held, then closed: closed first
+	// (which drops the lock), another run's removeFetchTemps could take
+	// the lock in between and remove the file, and the rename then
+	// failed ("no such file or directory", exit 3). Where there is no
+	// flock(2) there is no lock and no sweep, and the file is closed
+	// first (Windows does not rename a file held open).
+	name := tmp.Name()
+	if !stateLocking {
+		f := tmp
+		tmp = nil
+		if err := f.Close(); err != nil {
+			os.Remove(name)
+			return j, false, err
+		}
+	}
+	if testFetchTempRename != nil {
+		testFetchTempRename(name)
+	}
+	if err := os.Rename(name, j.File); err != nil {
+		if tmp == nil {
+			os.Remove(name)
+		}
 		return j, false, err
 	}
-	tmp = nil
+	if tmp != nil {
+		f := tmp
+		tmp = nil
+		if err := f.Close(); err != nil {
+			return j, false, err
+		}
+	}
 	return j, true, nil
 }
+
+// testFetchTempRename, set by tests only, runs in writeFetched just
+// before a whole temporary file is renamed to UID.eml (where another
+// run's sweep may come).
+var testFetchTempRename func(name string)
 
 // fetchTempPattern matches the names of the temporary files of fetch --to
 // in DIR: ".imapkit-fetch-" and 16 hexadecimal digits (isFetchTempName),

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -232,5 +233,44 @@ func TestReview46HPendingUIDs(t *testing.T) {
 		if !slices.Equal(got, c.want) {
 			t.Errorf("pending %d at UIDNEXT %d, now %d: %v; want %v", c.count, c.from, c.next, got, c.want)
 		}
+	}
+}
+
+// TestReview46HFetchToRenameHoldsLock: writeFetched closed its temporary
+// file (dropping its lock) before renaming it to UID.eml, so another
+// run's removeFetchTemps could take the lock in between and remove the
+// file: the rename failed ("no such file or directory") and the run
+// exited 3. The rename comes while the lock is held now. Deterministic:
+// the other run's sweep runs in the hook just before the rename.
+func TestReview46HFetchToRenameHoldsLock(t *testing.T) {
+	if !stateLocking {
+		t.Skip("no flock(2) here: nothing is swept")
+	}
+	dir := t.TempDir()
+	swept := 0
+	testFetchTempRename = func(name string) {
+		swept++
+		removeFetchTemps(dir) // another run's sweep, as it starts
+	}
+	t.Cleanup(func() { testFetchTempRename = nil })
+	bodies := []string{r43Body(1, false), r43Body(2, false)}
+	addr := r43Source(t, bodies)
+	t.Setenv("IMAPKIT_PASSWORD", "x")
+	t.Setenv("IMAPKIT_URL", "")
+	noTTY(t)
+	code, out, errs := runCLI(t, "", "fetch", "imap://alice@"+addr, "INBOX", "1:2", "--to", dir, "--insecure-plaintext", "--timeout", "20s")
+	if code != 0 {
+		t.Fatalf("fetch --to: exit %d; want 0\nstdout: %s\nstderr: %s", code, out, errs)
+	}
+	if swept != len(bodies) {
+		t.Errorf("the hook ran %d times; want %d", swept, len(bodies))
+	}
+	for i, want := range bodies {
+		if got, err := os.ReadFile(fmt.Sprintf("%s/%d.eml", dir, i+1)); err != nil || string(got) != want {
+			t.Errorf("%d.eml: %q, %v; want %q", i+1, got, err, want)
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, fetchTempPattern)); len(left) != 0 {
+		t.Errorf("temporary files left: %q", left)
 	}
 }
