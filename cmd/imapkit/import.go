@@ -650,7 +650,14 @@ func scanMbox(f *os.File, offset int64) ([]*importMsg, error) {
 				count(line, lineStart)
 			default:
 				if lineStart && inHeader {
-					cur.flags = append(cur.flags, mboxFlags(line)...)
+					// Each flag once, whatever the number of Status
+					// lines: a hostile header of a million made an
+					// APPEND flag list of a million \Seen.
+					for _, fl := range mboxFlags(line) {
+						if !slices.Contains(cur.flags, fl) {
+							cur.flags = append(cur.flags, fl)
+						}
+					}
 				}
 				lastBlank = -1
 				count(line, lineStart)
