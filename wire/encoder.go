@@ -74,6 +74,12 @@ var (
 	ErrInvalidLiteral = errors.New("wire: invalid literal")
 	// ErrInvalidText means Text was given CR, LF or NUL.
 	ErrInvalidText = errors.New("wire: CR, LF or NUL in text")
+	// ErrFakeLiteral means a command's line ends in bytes that read as a
+	// literal header ("{5}", "{5+}") but are no literal's: text (Text,
+	// Token) or pieces (Raw, Number) written before End. The server would
+	// take the CRLF for the header's and the bytes after it, the next
+	// command, for the literal's body.
+	ErrFakeLiteral = errors.New("wire: command line ends in a literal header that is no literal's")
 	// ErrNoWait means Encoded.WriteTo reached a part that must wait for a
 	// continuation request but was given a nil wait function.
 	ErrNoWait = errors.New("wire: synchronizing literal needs a wait function")
@@ -494,6 +500,10 @@ type Encoder struct {
 	// resp: the line is a response (BeginResponse): literals never wait
 	// for a continuation.
 	resp bool
+	// lineFrom is where in buf the bytes after the last literal begin
+	// (its body, or its header when the body is streamed): End refuses
+	// a command whose bytes from there end in a literal header.
+	lineFrom int
 }
 
 // NewEncoder returns an Encoder for a server with the given options; nil
@@ -558,6 +568,7 @@ func (e *Encoder) Begin(tag string) *Encoder {
 	e.arg = 0
 	e.secret = 0
 	e.resp = false
+	e.lineFrom = 0
 	if len(tag) == 0 {
 		e.fail("Begin", -1, ErrInvalidTag)
 		return e
@@ -635,6 +646,7 @@ func (e *Encoder) Token(tok Token) *Encoder {
 			e.parts = append(e.parts, Part{WaitContinuation: true, off: len(e.buf)})
 		}
 		e.buf = append(e.buf, tok.b...)
+		e.lineFrom = len(e.buf)
 		return e
 	case KindLParen:
 		e.depth++
@@ -659,6 +671,11 @@ func (e *Encoder) End() (*Encoded, error) {
 			e.fail("End", -1, ErrNotBegun)
 		} else if e.depth != 0 {
 			e.fail("End", -1, ErrUnbalancedList)
+		}
+	}
+	if e.err == nil && !e.resp {
+		if n := fakeLiteralHeader(e.buf[e.lineFrom:]); n > 0 {
+			e.fail("End", len(e.buf)-n, ErrFakeLiteral)
 		}
 	}
 	e.begun = false
@@ -882,6 +899,7 @@ func (e *Encoder) LiteralReader(size int64, r io.Reader, binary bool) *Encoder {
 		return e
 	}
 	e.literalHeader(size, binary)
+	e.lineFrom = len(e.buf)
 	if size > 0 {
 		p := &e.parts[len(e.parts)-1]
 		p.Body, p.BodySize = r, size
@@ -913,6 +931,7 @@ func (e *Encoder) LiteralFunc(open func() (io.Reader, int64, error), binary bool
 	p := &e.parts[len(e.parts)-1]
 	p.Open, p.binary, p.litOpts = open, binary, &opts
 	e.parts = append(e.parts, Part{off: len(e.buf)})
+	e.lineFrom = len(e.buf)
 	return e
 }
 
@@ -923,9 +942,31 @@ func (e *Encoder) LiteralFunc(open func() (io.Reader, int64, error), binary bool
 func appendLiteralBody[T encBytes](e *Encoder, b T, secret bool) {
 	start := len(e.buf) - 2 // the header's CRLF
 	e.buf = append(e.buf, b...)
+	e.lineFrom = len(e.buf)
 	if !secret && e.secret == 0 {
 		e.lits = append(e.lits, encSpan{start, len(e.buf)})
 	}
+}
+
+// fakeLiteralHeader returns the length of the literal header ("{n}" or
+// "{n+}") that b ends in, 0 if none.
+func fakeLiteralHeader(b []byte) int {
+	n := len(b)
+	if n < 3 || b[n-1] != '}' {
+		return 0
+	}
+	i := n - 2
+	if b[i] == '+' {
+		i--
+	}
+	j := i
+	for j >= 0 && b[j] >= '0' && b[j] <= '9' {
+		j--
+	}
+	if j == i || j < 0 || b[j] != '{' {
+		return 0
+	}
+	return n - j
 }
 
 // literalHeader writes {n}\r\n, {n+}\r\n, ~{n}\r\n or ~{n+}\r\n; after a
