@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/wire"
 )
 
 var importCommand = serverCmd{
@@ -912,10 +913,16 @@ func scanMaildir(dir string, done []string) ([]*importMsg, error) {
 		flags := []string{}
 		if strings.HasPrefix(info, "2,") {
 			for _, c := range info[2:] {
-				if fl, ok := map[rune]string{'D': `\Draft`, 'F': `\Flagged`, 'R': `\Answered`, 'S': `\Seen`, 'T': `\Deleted`}[c]; ok {
+				fl, ok := map[rune]string{'D': `\Draft`, 'F': `\Flagged`, 'R': `\Answered`, 'S': `\Seen`, 'T': `\Deleted`}[c]
+				if !ok && c >= 'a' && c <= 'z' && int(c-'a') < len(keywords) {
+					// dovecot-keywords: a keyword is an atom without a
+					// backslash; any other name there ("foo bar",
+					// \Recent) made the APPEND fail at every run.
+					fl = keywords[c-'a']
+					ok = fl != "" && !strings.HasPrefix(fl, `\`) && wire.BadAtom(fl) < 0
+				}
+				if ok && !slices.Contains(flags, fl) {
 					flags = append(flags, fl)
-				} else if c >= 'a' && c <= 'z' && int(c-'a') < len(keywords) && keywords[c-'a'] != "" {
-					flags = append(flags, keywords[c-'a']) // dovecot-keywords
 				}
 			}
 		}

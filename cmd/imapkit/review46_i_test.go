@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 )
@@ -120,4 +121,32 @@ func TestReview46IMboxStatusRepeated(t *testing.T) {
 		t.Fatalf("flags %q; want %q", msgs[0].flags, want)
 	}
 	checkMboxScan(t, t.TempDir(), raw)
+}
+
+// TestReview46IMaildirBadKeyword: a Maildir's dovecot-keywords is a file
+// like any other: a keyword there that is no flag atom ("foo bar", a
+// name with a backslash such as \Recent) made every APPEND of a message
+// with its letter fail before it was sent (commands refuses such a flag),
+// the message's group with it, at every run. Such keywords are left out,
+// and a letter given twice ("2,SS") gives its flag once.
+func TestReview46IMaildirBadKeyword(t *testing.T) {
+	dir := t.TempDir()
+	for _, sub := range []string{"cur", "new", "tmp"} {
+		if err := os.Mkdir(filepath.Join(dir, sub), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "dovecot-keywords"), []byte("0 foo bar\n1 \\Recent\n2 ok\n3 a(b\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cur", "1.x:2,abcdSSc"), []byte("Subject: x\r\n\r\nx\r\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := scanMaildir(dir, nil)
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("%d messages, %v", len(msgs), err)
+	}
+	if want := []string{"ok", `\Seen`}; !slices.Equal(msgs[0].flags, want) {
+		t.Fatalf("flags %q; want %q", msgs[0].flags, want)
+	}
 }
