@@ -252,6 +252,11 @@ func FuzzDecodeHeader(f *testing.F) {
 		if !utf8.ValidString(s) {
 			t.Fatalf("DecodeHeader(%q) = %q: invalid UTF-8", b, s)
 		}
+		// Bounded by the input: an input byte gives at most one character
+		// of three bytes (U+FFFD, or a BMP character of a charset).
+		if len(s) > 3*len(b) {
+			t.Fatalf("DecodeHeader(%q) = %d bytes out of %d", b, len(s), len(b))
+		}
 		if !bytes.Contains(b, []byte("=?")) && !bytes.ContainsAny(b, "\r\n") && utf8.Valid(b) && s != string(b) {
 			t.Fatalf("DecodeHeader(%q) = %q; want the input unchanged", b, s)
 		}
