@@ -461,6 +461,11 @@ func (m *Message) setExtra(f *codec.Fetch, has codec.FetchItem, fc *flagCache) i
 	}
 	n := len(f.GmailLabels)
 	switch {
+	case n == 0:
+		// Empty, not nil (an absent list): room is nil when the Extra
+		// was made by an earlier piece of the FETCH (before a streamed
+		// section), and so may the slices below be.
+		x.GmailLabels = noLabels
 	case n <= len(room):
 		x.GmailLabels = room[:n:n]
 	case n <= cap(x.GmailLabels):
@@ -476,6 +481,10 @@ func (m *Message) setExtra(f *codec.Fetch, has codec.FetchItem, fc *flagCache) i
 	}
 	return setFlags(x.GmailLabels, f.GmailLabels, fc)
 }
+
+// noLabels is the empty, non-nil GmailLabels (of capacity 0: nothing
+// appended to it writes into it).
+var noLabels = []string{}
 
 // setFlags sets dst to the flags of l that are interned or cached in fc (a
 // nil fc caches nothing), and the others to "", to be cut by cutStrings:
