@@ -417,6 +417,7 @@ func (s *Session) route(r codec.Response) error {
 			// The client owes the answer now, the server nothing
 			// until it is out (Continue): no stall timeout
 			// meanwhile, if someone will answer.
+			target.contHeld = true
 			s.owedLocked(target)
 		}
 		s.mu.Unlock()

@@ -324,7 +324,8 @@ type Pending struct {
 	// must not leave the timer off for good (under s.mu).
 	contOwed bool
 	// contWaiter: Wait is running with Command.OnContinue and answers the
-	// "+" it finds; contTaken: the caller took Continuations() (under s.mu).
+	// "+" it finds (a "+" it took is its own to answer, RefuseContinuations
+	// leaves it); contTaken: the caller took Continuations() (under s.mu).
 	contWaiter bool
 	contTaken  bool
 	// refusing: RefuseContinuations has started answering the command's
@@ -389,6 +390,14 @@ type Pending struct {
 	// guessed: a body section of the response being read was streamed
 	// to this command before its UID was read (reader goroutine only).
 	guessed bool
+	// contHeld: a continuation request ("+", not a literal's) was handed
+	// to the command's channel and no answer (Continue) has gone since:
+	// it waits there, or someone took it and has not answered. Unlike
+	// contOwed it does not depend on who will answer (set after a Wait
+	// was abandoned, or with no answerer yet): RefuseContinuations
+	// answers such a "+" that the caller took. Among the small fields
+	// for the struct's size (under s.mu).
+	contHeld bool
 
 	unannouncedSeq    uint32 // see unannounced
 	unannouncedExists uint32
@@ -542,8 +551,11 @@ type Command struct {
 	// OnContinue answers continuation requests that are not a literal's
 	// (AUTHENTICATE): it gets the request's text and returns the line to
 	// send, without CRLF. Wait calls it. Returning an error cancels the
-	// exchange with "*"; so does a panic, which then goes on to Wait's
-	// caller.
+	// exchange with "*" (Wait sends it: no Pending.RefuseContinuations
+	// needed); so does a panic, which then goes on to Wait's caller.
+	// Pending.RefuseContinuations called from it leaves the "+" it was
+	// given to Wait (answered with what it returns) and refuses the later
+	// ones.
 	OnContinue func(text []byte) ([]byte, error)
 	// Messages is the message set the command targets (FETCH, STORE and
 	// their UID forms, whose Rules say UIDs): pipelined

@@ -1255,9 +1255,23 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 		case <-done:
 			return ended()
 		case text := <-cont:
-			resp, err := p.onContinue(ctx, text)
+			s.mu.Lock()
+			refused := p.refusing
+			s.mu.Unlock()
+			var resp []byte
+			var err error
+			if refused {
+				// OnContinue gave the exchange up
+				// (RefuseContinuations) and returned a response:
+				// this "+", taken before the refusal's goroutine
+				// could, is refused too, and OnContinue is not
+				// called again.
+				cont = nil
+			} else {
+				resp, err = p.onContinue(ctx, text)
+			}
 			line := resp
-			if err != nil {
+			if err != nil || refused {
 				line = []byte("*")
 			}
 			if werr := p.Continue(ctx, line); werr != nil {
@@ -1280,6 +1294,13 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 				}
 				return p.result, err
 			}
+			s.mu.Lock()
+			if p.refusing {
+				// OnContinue called RefuseContinuations and returned
+				// a response: later "+" are the refusal's.
+				cont = nil
+			}
+			s.mu.Unlock()
 		case <-ctx.Done():
 			select {
 			case <-done:
@@ -1318,13 +1339,21 @@ const refuseTimeout = 10 * time.Second
 // continuation request ("+", not a literal's) the server sends to the
 // command from now on is answered "*", which cancels an AUTHENTICATE
 // exchange (RFC 9051 section 6.2.2), and so is one already sent and not
-// yet answered, whether it waits in Continuations or the caller took it.
-// It is for a caller who answers the "+" itself (Continuations, as a SASL
-// exchange does) and stops: after a mechanism's error, a panic, or its
-// context's end, before or after sending its own "*". Unanswered, a "+"
-// would leave the server waiting for a line and every later command
-// behind it. Call it from the goroutine that answers: not while a
-// Continue of the caller's runs.
+// yet answered, whether it waits in Continuations or the caller took it
+// from there (also after a Wait of the command was abandoned). It is for
+// a caller who answers the "+" itself (Continuations, as a SASL exchange
+// does) and stops: after a mechanism's error, a panic, or its context's
+// end, before or after sending its own "*". Unanswered, a "+" would leave
+// the server waiting for a line and every later command behind it. Call
+// it from the goroutine that answers: not while a Continue of the
+// caller's runs.
+//
+// From Command.OnContinue (which runs on Wait's goroutine, the one that
+// answers), the "+" OnContinue was given is not the refusal's: Wait
+// answers it, with the response OnContinue returns, or with "*" when it
+// returns an error (as it does without RefuseContinuations: an OnContinue
+// that gives up needs only return an error); the refusal answers the "+"
+// after it, and Wait calls OnContinue no more.
 //
 // It returns at once; the answers are sent by a goroutine that ends with
 // the command, at the latest when the session ends, or when a "*" cannot
@@ -1343,9 +1372,13 @@ func (p *Pending) RefuseContinuations() {
 	}
 	p.refusing = true
 	cont, done := p.contLocked(), p.doneLocked()
-	// A "+" owed and not in the channel was taken and not answered: the
-	// refusal answers it first.
-	taken := p.contOwed && len(cont) == 0
+	// A "+" handed over, not answered and not in the channel was taken:
+	// the refusal answers it first, unless a running Wait took it (this
+	// call comes from its OnContinue, on the goroutine that answers),
+	// which answers it itself: the response OnContinue returns, or "*"
+	// for its error. contHeld, not contOwed: a "+" the caller took after
+	// a Wait of the command was abandoned was never counted as owed.
+	taken := p.contHeld && len(cont) == 0 && !p.contWaiter
 	// No one but the refusal answers a "+" now: the stall timeout is on
 	// again (a "+" counted before would leave it off for good).
 	p.contWaiter, p.contTaken, p.contOwed = false, false, false
@@ -1471,8 +1504,11 @@ func (p *Pending) Continue(ctx context.Context, line []byte) error {
 		return s.Err()
 	}
 	// The answer is out: the server owes the next step (stallOwedLocked).
+	// A "+" routed while the line was flushed waits in the channel: the
+	// caller, who answers from this goroutine, has not taken it.
 	s.mu.Lock()
 	p.contOwed = false
+	p.contHeld = len(p.cont) > 0 && s.contTarget != p
 	if p.info.waits {
 		// DONE: from now on IDLE's answer is due, and a server that
 		// does not send it stalls the session like any command.
