@@ -93,6 +93,16 @@ type Event struct {
 	// COMPRESS while an imapkit client does not: a proxy carries out
 	// neither on it, but closes the connection (neither side can be
 	// followed), and a filter does not take it for a success.
+	//
+	// Unspaced is read from the tokens Server is given and covers that
+	// case alone: an OK the codec rejects for another reason has it
+	// unset. Such are a line over the line bound (the tokenizer's
+	// ErrLineTooLong after "a1 OK ", the rest relayed in pieces; the
+	// codec, with the same default bound, reads it as too long), which
+	// the caller tells apart itself (imapkit proxy closes on such a
+	// STARTTLS or COMPRESS completion too); and a tag the codec does not
+	// take for one, which the Dialog reads up to the first SP ("a[1] OK",
+	// "a]1 OK", "a%1 OK": for the codec a syntax error after "a").
 	Unspaced bool
 }
 

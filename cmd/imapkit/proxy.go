@@ -1082,7 +1082,7 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 					// COMPRESS it completes is carried out (or
 					// refused) as for a line that tokenizes: the
 					// client's direction waits for it.
-					if !ps.endServerLine(ctx, ev, tk) {
+					if !ps.endServerLine(ctx, ev, tk, false) {
 						return
 					}
 					continue
@@ -1170,7 +1170,11 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 				}
 				continue
 			}
-			if !ps.endServerLine(ctx, ev, tk) {
+			// Over the line bound, which the codec shares: an
+			// imapkit client reads the line as a DecodeError (line
+			// too long), and a STARTTLS or COMPRESS it completes is
+			// not carried out but closes, as for Event.Unspaced.
+			if !ps.endServerLine(ctx, ev, tk, true) {
 				return
 			}
 			continue
@@ -1219,7 +1223,7 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 		}
 		ps.out.line(p.end())
 		start = true
-		if !ps.endServerLine(ctx, ev, tk) {
+		if !ps.endServerLine(ctx, ev, tk, false) {
 			return
 		}
 	}
@@ -1227,11 +1231,12 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 
 // endServerLine ends a server's line relayed whole (ev is its Event): it
 // flushes when it should, and carries out a STARTTLS or COMPRESS the line
-// completes. An OK that completes one with Event.Unspaced set (the codec
-// reads the line as a DecodeError, and an imapkit client does not switch,
-// while the server may) closes the connection instead. It
-// reports whether the server's direction goes on.
-func (ps *proxySession) endServerLine(ctx context.Context, ev wire.Event, tk *wire.Tokenizer) bool {
+// completes. An OK that completes one with Event.Unspaced set, or on a
+// line over the tokenizer's line bound (overLong: relayed in pieces), the
+// codec reads as a DecodeError: an imapkit client does not switch, while
+// the server may, and the connection is closed instead. It reports
+// whether the server's direction goes on.
+func (ps *proxySession) endServerLine(ctx context.Context, ev wire.Event, tk *wire.Tokenizer, overLong bool) bool {
 	w := ps.toClient
 	sw := ev.Kind == wire.LineCompletion && (ev.Command == "STARTTLS" || ev.Command == "COMPRESS") && ps.takeAwaiting(ev.Tag)
 	if err := w.endLine(tk.ShouldFlush() || sw); err != nil {
@@ -1244,10 +1249,15 @@ func (ps *proxySession) endServerLine(ctx context.Context, ev wire.Event, tk *wi
 		ps.switched <- switchResult{}
 		return true
 	}
-	if ev.Unspaced {
+	if ev.Unspaced || overLong {
 		// The server switches, the client (reading the line as an
-		// error) does not: neither can be followed.
-		err := fmt.Errorf("the completion of %s does not parse as OK (expected SP or the line's end after OK), while the server may take it up: closing", ev.Command)
+		// error) does not: neither can be followed. The codec's line
+		// bound is the proxy tokenizer's (the default).
+		why := "does not parse as OK (expected SP or the line's end after OK)"
+		if overLong {
+			why = fmt.Sprintf("is over the line bound of %d bytes (a client reads it as an error)", tk.MaxLineLength())
+		}
+		err := fmt.Errorf("the completion of %s %s, while the server may take it up: closing", ev.Command, why)
 		ps.logf("* server side: %v", err)
 		ps.closeAll()
 		select {
