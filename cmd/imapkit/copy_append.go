@@ -25,9 +25,10 @@ import (
 // themselves). Before a group is sent, the state records it as pending with
 // the destination's UIDNEXT; after the server said OK, the state moves past
 // it. A run that was stopped in between finds the pending group at its start
-// and asks the server whether it landed (UIDNEXT moved): so no message is
-// appended twice, and none is lost. This assumes that nobody else appends to
-// the destination mailbox while the job runs.
+// and asks the server whether it landed (UIDNEXT moved, or the message
+// count: see appender.landed): so no message is lost, and none is appended
+// twice (but in the rare case landed describes). This assumes that nobody
+// else appends to the destination mailbox while the job runs.
 
 // Group limits of a MULTIAPPEND.
 const (
@@ -43,8 +44,9 @@ type pendingAppend struct {
 	Count          int    `json:"count"`
 	// DstMessages is the mailbox's message count just before the group
 	// was sent, recorded when UIDNEXT cannot tell whether it landed
-	// (DstUIDNext 0, unknown, or 4294967295, past which UIDNEXT cannot
-	// move): see appender.landed.
+	// (DstUIDNext 0, unknown; a server whose STATUS gives no UIDNEXT;
+	// or a group reaching 4294967295, past which UIDNEXT cannot move):
+	// see appender.landed.
 	DstMessages *uint32 `json:"dst_messages,omitempty"`
 }
 
@@ -73,6 +75,12 @@ type appender struct {
 	uidv    uint32
 	// messages is the mailbox's message count at the last STATUS.
 	messages uint32
+	// noUIDNext: the last STATUS gave no UIDNEXT (or 0, unknown). A
+	// later run's STATUS will not either, most likely, so UIDNEXT cannot
+	// tell it whether a pending group landed, even when next is known
+	// from an APPENDUID: prepare records the message count with every
+	// group.
+	noUIDNext bool
 	// fresh: no APPEND was sent since the last STATUS (next, uidv and
 	// messages are the mailbox's now).
 	fresh  bool
@@ -162,6 +170,7 @@ func (a *appender) status(ctx context.Context) error {
 		return err
 	}
 	a.next, a.uidv, a.messages = st.UIDNext, st.UIDValidity, st.Messages
+	a.noUIDNext = st.UIDNext == 0
 	a.fresh = true
 	return nil
 }
@@ -233,17 +242,25 @@ func (a *appender) prepare(ctx context.Context, n int) (*pendingAppend, error) {
 	if a.full {
 		return nil, fmt.Errorf("%w: %s gave the UID %d to a message appended, and has none after it for another until the server gives the mailbox a new UIDVALIDITY: nothing more is appended to it", errUIDsExhausted, a.mailbox, uint32(math.MaxUint32))
 	}
-	// At UIDNEXT 0 (unknown), or for a group that would take the last
-	// UID (4294967295), UIDNEXT may not tell a later run whether the
-	// group landed (landed): the message count, fresh from a STATUS, is
-	// recorded for it.
-	if a.next == 0 || (reachesLastUID(a.next, n) && !a.fresh) {
+	// At UIDNEXT 0 (unknown), for a group that would take the last UID
+	// (4294967295), or on a server whose STATUS gives no UIDNEXT,
+	// UIDNEXT may not tell a later run whether the group landed
+	// (landed): the message count, fresh from a STATUS, is recorded for
+	// it. The last case holds even when next is known from the
+	// APPENDUID of the group before (UIDPLUS): no STATUS was asked for
+	// then, and no count recorded, and a later run, whose STATUS gave no
+	// UIDNEXT, could not tell the group landed or not at every run.
+	if a.next == 0 || ((a.noUIDNext || reachesLastUID(a.next, n)) && !a.fresh) {
+		known, uidv := a.next, a.uidv
 		if err := a.status(ctx); err != nil {
 			return nil, err
 		}
+		if a.next == 0 && a.uidv == uidv {
+			a.next = known // from an APPENDUID, as good as it gets
+		}
 	}
 	p := &pendingAppend{DstUIDValidity: a.uidv, DstUIDNext: a.next, Count: n}
-	if p.DstUIDNext == 0 || reachesLastUID(p.DstUIDNext, n) {
+	if p.DstUIDNext == 0 || a.noUIDNext || reachesLastUID(p.DstUIDNext, n) {
 		m := a.messages
 		p.DstMessages = &m
 	}
@@ -585,19 +602,26 @@ func (s *srcReader) Read(p []byte) (int, error) {
 }
 
 // landed reports whether a pending group reached the mailbox: its UIDNEXT
-// moved past the one recorded before the group was sent.
+// moved past the one recorded before the group was sent. A group that
+// took the last UID there is, 4294967295 (numbered from the UIDNEXT
+// recorded), leaves the appender full, however it is told landed.
 //
 // UIDNEXT cannot tell when the one recorded is 0 (unknown), or the server
 // gives none now, or it did not move from 4294967295 (a message appended
 // then takes that UID, the last there is, and the server says 4294967295
 // again): such a group was taken for not landed and sent again, a
-// duplicate where the server took it. Then the message count decides, recorded
-// with the group (pendingAppend.DstMessages): moved by the group's count
-// exactly, the group landed (as with UIDNEXT, this assumes that nobody
-// else appends to the mailbox). Anything else is an error wrapping
-// errPendingUnknown, which hint ends (what the user may do): not moved
-// is no proof the group did not land (another client may have expunged
-// as many messages), and sending it again could duplicate it.
+// duplicate where the server took it. Then the message count decides,
+// recorded with the group (pendingAppend.DstMessages): up by the group's
+// count exactly, the group landed; unchanged, it did not, and is sent
+// again (as with UIDNEXT, this assumes that nobody else appends to the
+// mailbox; were the group landed and as many messages expunged by another
+// client meanwhile, it is a duplicate, never a loss; and it is the
+// common interruption, a run stopped between recording the group and
+// sending it, or in the middle of its literal, which then needs no
+// manual edit). Anything else (a count moved otherwise, or none
+// recorded) is an error wrapping errPendingUnknown, which hint ends (what
+// the user may do): sending the group again could duplicate it, and
+// taking it for landed could lose it.
 func (a *appender) landed(ctx context.Context, p *pendingAppend, hint string) (bool, error) {
 	if err := a.status(ctx); err != nil {
 		return false, err
@@ -605,22 +629,46 @@ func (a *appender) landed(ctx context.Context, p *pendingAppend, hint string) (b
 	if a.uidv != p.DstUIDValidity {
 		return false, fmt.Errorf("the UIDVALIDITY of %s changed (%d, now %d) while an APPEND was pending: cannot tell whether it landed; check the mailbox and remove the state file", a.mailbox, p.DstUIDValidity, a.uidv)
 	}
-	if p.DstUIDNext != 0 && a.next != 0 && (a.next > p.DstUIDNext || p.DstUIDNext != math.MaxUint32) {
-		return a.next > p.DstUIDNext, nil
-	}
-	if m := p.DstMessages; m != nil && p.Count > 0 && uint64(a.messages) == uint64(*m)+uint64(p.Count) {
+	// tookLast: the group landed, and took the last UID: nothing more
+	// can be appended. Not marked when UIDNEXT told it landed (the
+	// server's repeated 4294967295), a later group was sent to a
+	// mailbox with no UID left, rather than stopped by errUIDsExhausted.
+	tookLast := func() {
 		if reachesLastUID(p.DstUIDNext, p.Count) {
-			// It took the last UID: nothing more can be appended.
 			a.next, a.full = 0, true
 		}
-		return true, nil
 	}
-	was := "unknown"
-	if p.DstMessages != nil {
-		was = strconv.FormatUint(uint64(*p.DstMessages), 10)
+	if p.DstUIDNext != 0 && a.next != 0 && (a.next > p.DstUIDNext || p.DstUIDNext != math.MaxUint32) {
+		ok := a.next > p.DstUIDNext
+		if ok {
+			tookLast()
+		}
+		return ok, nil
 	}
-	return false, fmt.Errorf("%w: the APPEND of %d messages to %s was pending at UIDNEXT %d, and UIDNEXT (now %d) cannot tell whether it landed (it cannot move past %d; 0 is unknown); nor does the message count (%s before, now %d); it is not sent again blindly, which could duplicate it: %s",
-		errPendingUnknown, p.Count, a.mailbox, p.DstUIDNext, a.next, uint32(math.MaxUint32), was, a.messages, hint)
+	if m := p.DstMessages; m != nil && p.Count > 0 {
+		switch uint64(a.messages) {
+		case uint64(*m) + uint64(p.Count):
+			tookLast()
+			return true, nil
+		case uint64(*m):
+			return false, nil
+		}
+	}
+	count := "nor was the message count recorded with it"
+	if m := p.DstMessages; m != nil {
+		count = fmt.Sprintf("nor does the message count: it went from %d to %d, neither unchanged (not landed) nor up by %d (landed)", *m, a.messages, p.Count)
+	}
+	return false, fmt.Errorf("%w: the APPEND of %s to %s was pending at UIDNEXT %d, and UIDNEXT (now %d) cannot tell whether it landed (it cannot move past %d; 0 is unknown); %s; it is not sent again, which could duplicate it: %s",
+		errPendingUnknown, plural(p.Count, "message"), printable(a.mailbox), p.DstUIDNext, a.next, uint32(math.MaxUint32), count, hint)
+}
+
+// plural returns n and word, with an "s" unless n is 1: "1 message",
+// "2 messages".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
 }
 
 // errPendingUnknown is the error of a pending group that neither the

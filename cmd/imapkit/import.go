@@ -91,6 +91,34 @@ type importEntry struct {
 	DstUIDValidity uint32 `json:"dst_uidvalidity,omitempty"`
 }
 
+// importPendingHint is the advice that ends errPendingUnknown for ent,
+// the entry key (under "destinations") of the state file spath, of an
+// import of path to mailbox: which messages are pending, and what to
+// edit, for ent's format only. It named "the entry of PATH", which is no
+// key of the file, and gave both formats' edits.
+func importPendingHint(mailbox, path, key, spath string, ent *importEntry) string {
+	var which, landed string
+	if ent.Format == "mbox" {
+		which = fmt.Sprintf("those of %s from offset %d to %d", printable(path), ent.Offset, ent.PendingOffset)
+		landed = fmt.Sprintf(`set its "offset" to its "pending_offset", %d, and remove "pending"`, ent.PendingOffset)
+	} else {
+		names := ent.PendingDone
+		const show = 3
+		list := make([]string, 0, show+1)
+		for i, n := range names {
+			if i == show && len(names) > show+1 {
+				list = append(list, fmt.Sprintf("and %d more", len(names)-show))
+				break
+			}
+			list = append(list, printable(n))
+		}
+		which = fmt.Sprintf("the files of %s named in its \"pending_done\" (%s)", printable(path), strings.Join(list, ", "))
+		landed = `add the names of its "pending_done" to its "done", and remove "pending"`
+	}
+	return fmt.Sprintf(`check %s: if the messages of the pending group, %s, are not there, remove "pending" from the entry "%s" under "destinations" in %s (the next run imports them); if they are, %s`,
+		printable(mailbox), which, printable(key), printable(spath), landed)
+}
+
 func importStatePath(path string) string { return filepath.Clean(path) + ".imapkit-import.json" }
 
 // importMsg is one message of the source.
@@ -189,7 +217,7 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		ent.Pending, ent.PendingOffset, ent.PendingDone = nil, 0, nil
 	}
 	if ent.Pending != nil {
-		ok, err := ap.landed(ctx, ent.Pending, fmt.Sprintf(`check %s: if the messages of its pending group are not there, remove "pending" from the entry of %s in %s (the next run imports them); if they are, set its "offset" to its "pending_offset" too (mbox), or add its "pending_done" to its "done" (maildir)`, printable(opts.to), printable(path), spath))
+		ok, err := ap.landed(ctx, ent.Pending, importPendingHint(opts.to, path, key, spath, ent))
 		if err != nil {
 			return err
 		}
