@@ -825,7 +825,11 @@ func partString(path []int) string {
 // "HEADER.FIELDS (FROM TO)".
 func parseSection(spec string) (commands.FetchSection, error) {
 	var sec commands.FetchSection
-	spec = strings.TrimSpace(spec)
+	// Trimmed of SP and TAB only, as the list is split (below):
+	// strings.TrimSpace dropped Unicode spaces too, so that
+	// "<NEL>1.MIME", "HEADER.FIELDS<NBSP>(From)" and a trailing NBSP
+	// were taken.
+	spec = strings.Trim(spec, " \t")
 	if spec == "" {
 		return sec, nil
 	}
@@ -850,13 +854,15 @@ func parseSection(spec string) (commands.FetchSection, error) {
 				return sec, usagef("bad --section %q: %q is not a header field name (printable US-ASCII without ':', RFC 5322; imapkit sends none holding any of ()[]{}\"\\%%*)", spec, f)
 			}
 		}
-		spec = strings.TrimSpace(spec[:i])
+		spec = strings.Trim(spec[:i], " \t")
 	}
 	parts := strings.Split(spec, ".")
-	for len(parts) > 0 {
-		n, err := strconv.Atoi(parts[0])
+	for len(parts) > 0 && allDigits(parts[0]) {
+		// ASCII digits only: strconv.Atoi took a sign ("+1.MIME",
+		// "1.+2"). Too many digits for a uint64 are past the bound.
+		n, err := strconv.ParseUint(parts[0], 10, 64)
 		if err != nil {
-			break
+			n = math.MaxUint64
 		}
 		if n < 1 {
 			return sec, usagef("bad --section %q: part numbers start at 1", spec)
@@ -864,10 +870,10 @@ func parseSection(spec string) (commands.FetchSection, error) {
 		// The bound commands' FetchSection.check sets (an IMAP
 		// nz-number): refused there only once connected, after the
 		// login, as a runtime error rather than a usage error.
-		if int64(n) > math.MaxUint32 {
-			return sec, usagef("bad --section %q: part number %d is past %d", spec, n, uint32(math.MaxUint32))
+		if n > math.MaxUint32 {
+			return sec, usagef("bad --section %q: part number %s is past %d", spec, parts[0], uint32(math.MaxUint32))
 		}
-		sec.Part = append(sec.Part, n)
+		sec.Part = append(sec.Part, int(n))
 		parts = parts[1:]
 	}
 	sec.Specifier = strings.ToUpper(strings.Join(parts, "."))

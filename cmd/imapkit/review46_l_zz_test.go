@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -304,5 +305,35 @@ func TestReview46LImportPendingHintNamesEntry(t *testing.T) {
 				t.Errorf("%d APPENDs; want none (whether the group landed cannot be told)", a)
 			}
 		})
+	}
+}
+
+// TestReview46LSectionUnicodeSpaceAroundList: 8c5e245 splits the
+// HEADER.FIELDS list on SP and TAB only, so that a Unicode space is not
+// taken for a separator; but parseSection's strings.TrimSpace (around
+// the spec, and before the list) still drops Unicode spaces:
+// "HEADER.FIELDS<NBSP>(From)" and "<NEL>1.MIME" are taken, exit 0. Also
+// strconv.Atoi takes a sign: "+1.MIME" is part 1. Cause: mail.go
+// parseSection, strings.TrimSpace and strconv.Atoi. Now SP and TAB only
+// are trimmed, and a part number is ASCII digits only.
+//
+// Found by review (review46 H, fde75c1).
+func TestReview46LSectionUnicodeSpaceAroundList(t *testing.T) {
+	for _, spec := range []string{"HEADER.FIELDS\u00a0(From)", "HEADER.FIELDS (From)\u00a0", "\u00851.MIME", "+1.MIME", "1.+2"} {
+		sec, err := parseSection(spec)
+		var ue *usageError
+		if !errors.As(err, &ue) {
+			t.Errorf("%q: taken as %+v, %v; want a usage error", spec, sec, err)
+		}
+	}
+	// SP and TAB are still trimmed; a part number past any uint64 is
+	// past the bound.
+	for spec, want := range map[string]string{" 1.MIME\t": "1.MIME", "\tHEADER.FIELDS\t(From) ": "HEADER.FIELDS"} {
+		if sec, err := parseSection(spec); err != nil || sec.Specifier != strings.TrimPrefix(want, "1.") {
+			t.Errorf("%q: %+v, %v; want %s", spec, sec, err, want)
+		}
+	}
+	if _, err := parseSection("99999999999999999999.MIME"); err == nil || !strings.Contains(err.Error(), "is past 4294967295") {
+		t.Errorf("99999999999999999999.MIME: %v; want a part number past 4294967295", err)
 	}
 }
