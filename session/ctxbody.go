@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/imapkit/imapkit/wire"
@@ -40,50 +41,52 @@ import (
 
 // ctxBodies wraps the caller's literal bodies of wc (Part.Body, and what
 // Part.Open returns) so that ctx's end ends a Read that blocks. It returns
-// the function that lets their goroutines go once the command is written
-// (or its writing failed); nil when nothing was wrapped.
+// the function that lets their goroutine go once the command is written
+// (or its writing failed); nil when nothing was wrapped. The bodies share
+// one grace (bodyGroup): the command's reads stop writeGrace after the
+// first of them found ctx ended, however many bodies are left. A body's
+// goroutine and buffer are let go as soon as the body is done (its size
+// read, or an error), or when the next body starts: at most one of the
+// command's bodies holds a goroutine between two Reads.
 func ctxBodies(ctx context.Context, wc *wire.Encoded) (release func()) {
 	if ctx.Done() == nil {
 		return nil
 	}
-	var pumps []*ctxBody
+	var g *bodyGroup
 	for i := range wc.Parts {
 		part := &wc.Parts[i]
 		if part.Body != nil && mayBlock(part.Body) {
-			b := &ctxBody{r: part.Body, ctx: ctx}
-			pumps = append(pumps, b)
-			part.Body = b
+			if g == nil {
+				g = &bodyGroup{ctx: ctx}
+			}
+			part.Body = &ctxBody{r: part.Body, g: g, left: part.BodySize}
 		}
 		if open := part.Open; open != nil {
-			// The slot is taken now, so that release sees it: Open
-			// runs while the command is written.
-			slot := len(pumps)
-			pumps = append(pumps, nil)
+			if g == nil {
+				g = &bodyGroup{ctx: ctx}
+			}
 			part.Open = func() (io.Reader, int64, error) {
+				// The body before is done (the encoder read its
+				// size): its goroutine goes before this one opens.
+				g.stopCurrent()
 				r, n, err := open()
 				if r != nil && mayBlock(r) {
-					b := &ctxBody{r: r, ctx: ctx}
-					pumps[slot] = b
-					r = b
+					r = &ctxBody{r: r, g: g, left: n}
 				}
 				return r, n, err
 			}
 		}
 	}
-	if len(pumps) == 0 {
+	if g == nil {
 		return nil
 	}
-	return func() {
-		for _, b := range pumps {
-			if b != nil {
-				b.release()
-			}
-		}
-	}
+	return g.release
 }
 
 // mayBlock reports whether a Read of r may wait for something: not for
-// the in-memory readers of the standard library.
+// the in-memory readers of the standard library, when handed as they are
+// (a wrapper of one, such as commands' NUL guard or CRLF conversion, is
+// read on a goroutine: it cannot tell).
 func mayBlock(r io.Reader) bool {
 	switch r.(type) {
 	case *bytes.Reader, *strings.Reader, *bytes.Buffer:
@@ -92,20 +95,53 @@ func mayBlock(r io.Reader) bool {
 	return true
 }
 
+// bodyGroup is what the ctxBodies of one command share, used by the
+// writer alone: the grace, and the body whose goroutine runs.
+type bodyGroup struct {
+	ctx context.Context
+	// graceEnd: the context has ended, and the command's body reads
+	// may go on until then (grace); zero until a Read finds it ended.
+	graceEnd time.Time
+	cur      *ctxBody // the body whose goroutine may run
+	done     bool     // released: no goroutine starts again
+}
+
+// stopCurrent lets the goroutine of the body read last go.
+func (g *bodyGroup) stopCurrent() {
+	if g.cur != nil {
+		g.cur.stop()
+		g.cur = nil
+	}
+}
+
+// release lets the goroutine go once the command is written.
+func (g *bodyGroup) release() {
+	g.done = true
+	g.stopCurrent()
+}
+
 // ctxBody is a caller's literal body read on its own goroutine (see the
 // comment above ctxBodies). It is used by the writer alone.
 type ctxBody struct {
 	r    io.Reader
-	ctx  context.Context
+	g    *bodyGroup
+	left int64           // bytes of the literal not read yet
 	req  chan int        // the size of the next Read, to the goroutine
 	res  chan pumpResult // its outcome, back (room for one: the goroutine never waits on it)
 	buf  *[]byte         // the goroutine's buffer, read from after each result
-	err  error           // the context's end, for good
-	done bool            // released
-	// graceEnd: the context has ended, and the reads may go on until
-	// then (grace).
-	graceEnd time.Time
+	// state is the Read under way's: pumpWaiting, then pumpDone (the
+	// goroutine sent its outcome) or pumpLeft (the writer stopped
+	// waiting), whichever comes first.
+	state *atomic.Int32
+	err   error // the context's end, or the Read's own error, for good
 }
+
+// The states of a Read of the goroutine's (ctxBody.state).
+const (
+	pumpWaiting = iota
+	pumpDone
+	pumpLeft
+)
 
 type pumpResult struct {
 	n      int
@@ -129,74 +165,99 @@ func (b *ctxBody) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
+	g := b.g
+	if g.ctx.Err() != nil && g.graceEnd.IsZero() {
+		// Found here, not only by the select below, which picks at
+		// random when the outcome is ready too.
+		g.graceEnd = time.Now().Add(writeGrace)
+	}
 	if b.req == nil {
+		if g.done {
+			return 0, errCommandDone
+		}
+		if g.cur != b {
+			g.stopCurrent() // the body before is done
+			g.cur = b
+		}
 		b.buf = pumpBuffers.Get().(*[]byte)
 		b.req, b.res = make(chan int), make(chan pumpResult, 1)
-		go pump(b.r, b.req, b.res, b.buf)
+		b.state = new(atomic.Int32)
+		go pump(b.r, b.req, b.res, b.buf, b.state)
 	}
 	n := min(len(p), len(*b.buf))
+	b.state.Store(pumpWaiting)
 	b.req <- n // the goroutine waits for it, between two Reads
 	var r pumpResult
 	select {
 	case r = <-b.res:
-	case <-b.ctx.Done():
-		if !b.grace(&r) {
+	case <-g.ctx.Done():
+		if !g.grace(b, &r) {
 			// The goroutine is in the caller's Read: it owns the
 			// buffer now, and gives it back when that Read returns.
-			b.err = fmt.Errorf("%w: %w", errBodyReadCancelled, b.ctx.Err())
+			b.err = fmt.Errorf("%w: %w", errBodyReadCancelled, g.ctx.Err())
 			b.buf = nil
-			b.release()
+			b.stop()
 			return 0, b.err
 		}
 	}
 	if r.panics {
 		// On the writer's goroutine, as when it read the body itself:
 		// send's recovery aborts the session.
-		b.release()
+		b.buf = nil // kept by the goroutine (see pump)
+		b.stop()
 		panic(r.panicV)
 	}
 	copy(p, (*b.buf)[:r.n])
+	b.left -= int64(r.n)
+	if r.err != nil || b.left <= 0 {
+		// Done: the encoder reads no more of it. Its goroutine and
+		// buffer go now, not when the whole command is written.
+		b.err = r.err
+		if b.err == nil {
+			b.err = io.EOF
+		}
+		b.stop()
+	}
 	return r.n, r.err
 }
 
 // grace waits for the Read under way once the context has ended, as a
-// write whose context ended may still take writeGrace: the body's reads
-// get writeGrace in all from the first that found the context ended, so
-// that a body nearly sent (a last few kilobytes from a file) goes out
-// whole rather than abort the session, and a Read that blocks is left
-// then. It reports whether the Read's outcome came, into r.
-func (b *ctxBody) grace(r *pumpResult) bool {
-	if b.graceEnd.IsZero() {
-		b.graceEnd = time.Now().Add(writeGrace)
+// write whose context ended may still take writeGrace: the command's
+// body reads get writeGrace in all from the first that found the context
+// ended (one deadline for all its bodies), so that a body nearly sent (a
+// last few kilobytes from a file) goes out whole rather than abort the
+// session, and a Read that blocks is left then. It reports whether the
+// Read's outcome came, into r; when not, the goroutine knows the writer
+// left (pumpLeft).
+func (g *bodyGroup) grace(b *ctxBody, r *pumpResult) bool {
+	if g.graceEnd.IsZero() {
+		g.graceEnd = time.Now().Add(writeGrace)
 	}
-	d := time.Until(b.graceEnd)
-	if d <= 0 {
+	if d := time.Until(g.graceEnd); d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
 		select {
 		case *r = <-b.res:
 			return true
-		default:
-			return false
+		case <-t.C:
 		}
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case *r = <-b.res:
-		return true
-	case <-t.C:
+	if b.state.CompareAndSwap(pumpWaiting, pumpLeft) {
 		return false
 	}
+	*r = <-b.res // sent, or about to be (pumpDone came first)
+	return true
 }
 
-// release lets the goroutine go: at once when it waits for a request, or
-// when the Read it is in returns.
-func (b *ctxBody) release() {
-	if b.done {
-		return
-	}
-	b.done = true
+// stop lets the goroutine go: at once when it waits for a request, or
+// when the Read it is in returns. It gives the buffer back then.
+func (b *ctxBody) stop() {
 	if b.req != nil {
 		close(b.req)
+		b.req, b.res, b.buf = nil, nil, nil
+	}
+	if b.g.cur == b {
+		b.g.cur = nil
 	}
 }
 
@@ -204,10 +265,12 @@ func (b *ctxBody) release() {
 // received, its outcome sent back, until req is closed. It owns buf when
 // it ends, and gives it back. A panic of the Read goes back as well, to
 // be raised on the writer's goroutine, and ends the goroutine (the buffer
-// is not given back: the panic may have left the Read using it).
-func pump(r io.Reader, req <-chan int, res chan<- pumpResult, buf *[]byte) {
+// is not given back: the panic may have left the Read using it); when the
+// writer has left (the context ended), it is raised on this goroutine, as
+// net/http does for a handler's: a panic is not lost.
+func pump(r io.Reader, req <-chan int, res chan<- pumpResult, buf *[]byte, state *atomic.Int32) {
 	for n := range req {
-		if !pumpRead(r, (*buf)[:n], res) {
+		if !pumpRead(r, (*buf)[:n], res, state) {
 			return
 		}
 	}
@@ -215,13 +278,18 @@ func pump(r io.Reader, req <-chan int, res chan<- pumpResult, buf *[]byte) {
 }
 
 // pumpRead is one Read of pump's; false when it panicked.
-func pumpRead(r io.Reader, buf []byte, res chan<- pumpResult) (ok bool) {
+func pumpRead(r io.Reader, buf []byte, res chan<- pumpResult, state *atomic.Int32) (ok bool) {
 	defer func() {
 		if !ok {
-			res <- pumpResult{panicV: recover(), panics: true}
+			v := recover()
+			if !state.CompareAndSwap(pumpWaiting, pumpDone) {
+				panic(v) // the writer has left: nobody would see it
+			}
+			res <- pumpResult{panicV: v, panics: true}
 		}
 	}()
 	m, err := r.Read(buf)
+	state.CompareAndSwap(pumpWaiting, pumpDone)
 	res <- pumpResult{n: m, err: err}
 	return true
 }

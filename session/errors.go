@@ -80,7 +80,8 @@ var ErrNotSent = errors.New("session: command not sent")
 // was selected, the session was closed): it is safe to retry, whatever it
 // was, on this session unless the cause is ErrClosed. It wraps the cause,
 // so errors.Is(err, context.DeadlineExceeded) still holds. Any other error
-// of a command that was started means it may have run.
+// of a command that was started means it may have run, but for one
+// matching ErrWriteCut.
 type NotSentError struct{ Err error }
 
 // Error implements error.
@@ -91,6 +92,16 @@ func (e *NotSentError) Unwrap() error { return e.Err }
 
 // Is makes errors.Is(err, ErrNotSent) true.
 func (e *NotSentError) Is(target error) bool { return target == ErrNotSent }
+
+// ErrWriteCut matches the error of a command whose writing failed part
+// way (its context ended past the write's grace, a Read of its literal's
+// body failed or was cut, the connection failed), which aborts the
+// session: the command's last byte never went out, and with the
+// connection closed before it the server did not run the command (an
+// APPEND appended nothing). Unlike a *NotSentError, the session is gone:
+// retry on a new one. The error matches ErrAborted too, and the
+// context's error when the context had ended.
+var ErrWriteCut = errors.New("session: the command was cut off while it was written")
 
 // ErrDecoderPanic: decoding a server's response panicked. That is a bug
 // of this module, met on bytes no test or fuzz target had tried; rather

@@ -946,10 +946,17 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 			return &ownCancelError{abort: s.Err(), ctx: cerr}
 		}
 		s.abort(err)
-		return s.Err()
+		return &cutWriteError{abort: s.Err()}
 	}
 	return nil
 }
+
+// cutWriteError is the error of a command whose write failed part way
+// (ErrWriteCut): the session's *AbortError.
+type cutWriteError struct{ abort error }
+
+func (e *cutWriteError) Error() string   { return e.abort.Error() }
+func (e *cutWriteError) Unwrap() []error { return []error{e.abort, ErrWriteCut} }
 
 // cancelledWriteError is why a session ended whose command's context
 // ended while it was written: it does not unwrap to the context's error,
@@ -970,7 +977,7 @@ type ownCancelError struct {
 }
 
 func (e *ownCancelError) Error() string   { return e.abort.Error() }
-func (e *ownCancelError) Unwrap() []error { return []error{e.abort, e.ctx} }
+func (e *ownCancelError) Unwrap() []error { return []error{e.abort, e.ctx, ErrWriteCut} }
 
 var errCommandDone = errors.New("session: command ended before its literal was sent")
 
