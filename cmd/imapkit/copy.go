@@ -933,6 +933,7 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 	var bodies *bodyPuller
 	stop := func() {}
 	fetchBodies := func() {
+		ap.settle() // no Read of a cancelled APPEND left in the bodies
 		stop()
 		var next func() (*commands.Message, error, bool)
 		next, stop = iter.Pull2(src.Fetch(ctx, commands.UIDs(uidsOf(meta)...), &commands.FetchItems{UID: true, Sections: []commands.FetchSection{commands.WholeMessage}, BufferMax: -1}))
@@ -940,6 +941,9 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 	}
 	fetchBodies()
 	defer func() { stop() }()
+	// Before stop: a cancelled APPEND may have left a Read of a body
+	// running (heldReader), in the FETCH's answer that stop ends.
+	defer ap.settle()
 
 	singly := 0 // messages to send one at a time (retrySingly)
 	for len(meta) > 0 {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -84,7 +85,8 @@ type appender struct {
 	// fresh: no APPEND was sent since the last STATUS (next, uidv and
 	// messages are the mailbox's now).
 	fresh  bool
-	closed bool // an APPEND was abandoned mid-way: the connection is closed
+	closed bool              // an APPEND was abandoned mid-way: the connection is closed
+	busy   []<-chan struct{} // Reads left running by a cancelled APPEND (settle)
 	// limit is the destination's APPENDLIMIT=n, when hasLimit.
 	limit    uint64
 	hasLimit bool
@@ -471,27 +473,44 @@ func cutAppend(err error) bool {
 // taken from APPENDUID, else asked for again before the next group. An
 // error for a group that certainly did not land is a *notAppendedError.
 // The items' readers that are io.Closers (import's files) are closed when
-// it returns, whatever the outcome.
+// it returns, whatever the outcome, or, when the APPEND's context ended
+// while one was read, once that Read returns (heldReader): the session
+// leaves such a Read running on a goroutine of its own. settle waits for
+// such Reads.
+//
+// A group whose APPEND was cut off while it was written (the error
+// matches session.ErrWriteCut: a message could not be read whole, or not
+// opened, once its APPEND had begun, its context ended past the write's
+// grace, the connection failed) certainly did not land: the session was
+// aborted with the command unfinished, which appends nothing (the server
+// is in the middle of the literal when the connection closes). Taken for
+// "answer not known", such a group stayed pending, and a later run took it
+// for landed once anything else moved the mailbox's UIDNEXT: lost. That
+// is told from the error alone: a flag set by the message's reader came
+// too late when the context's end left the Read running after Append had
+// returned.
 func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, error) {
+	held := make([]*heldReader, 0, len(items))
+	for _, it := range items {
+		if it.r != nil {
+			held = append(held, &heldReader{r: it.r})
+		}
+	}
 	defer func() {
-		for _, it := range items {
-			if c, ok := it.r.(io.Closer); ok {
-				c.Close()
+		for _, h := range held {
+			if wait := h.finish(); wait != nil {
+				a.busy = append(a.busy, wait)
 			}
 		}
 	}()
 	a.next, a.fresh = 0, false
 	var uids []uint32
-	// abandoned: a message could not be read whole, or not opened, once
-	// its APPEND had begun: the session was aborted with the command
-	// unfinished, which appends nothing (the server is in the middle of
-	// the literal when the connection closes). Taken for "answer not
-	// known", such a group stayed pending, and a later run took it for
-	// landed once anything else moved the mailbox's UIDNEXT: lost.
-	abandoned := false
+	k := 0 // the next of held
+	next := func() io.Reader { k++; return held[k-1] }
 	if len(items) == 1 || !a.multi {
 		for i, it := range items {
-			r, size := it.r, it.size
+			var r io.Reader
+			size := it.size
 			if it.open != nil {
 				var err error
 				if r, size, err = it.open(); err != nil {
@@ -500,8 +519,13 @@ func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, erro
 					}
 					return nil, err
 				}
+				h := &heldReader{r: r}
+				held = append(held, h)
+				r = h
+			} else {
+				r = next()
 			}
-			res, err := a.c.Append(ctx, a.mailbox, &srcReader{r: r, left: size, failed: &abandoned}, size, &commands.AppendOptions{Flags: it.flags, Date: it.date, Binary: it.binary && a.binary})
+			res, err := a.c.Append(ctx, a.mailbox, r, size, &commands.AppendOptions{Flags: it.flags, Date: it.date, Binary: it.binary && a.binary})
 			if err != nil {
 				if errors.Is(err, session.ErrAborted) {
 					a.closed = true
@@ -509,7 +533,7 @@ func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, erro
 				switch {
 				case i == 0 && (refusedAppend(err) || cutAppend(err)):
 					err = &notAppendedError{err}
-				case i == 0 && abandoned:
+				case i == 0 && errors.Is(err, session.ErrWriteCut):
 					a.closed = true
 					err = &notAppendedError{fmt.Errorf("%w (the APPEND was abandoned mid-way, with nothing of it appended, and the connection to the destination closed: run again)", err)}
 				}
@@ -529,15 +553,16 @@ func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, erro
 	for i, it := range items {
 		m := commands.AppendMessage{Options: &commands.AppendOptions{Flags: it.flags, Date: it.date, Binary: it.binary && a.binary}}
 		if it.open == nil {
-			m.R, m.Size = &srcReader{r: it.r, left: it.size, failed: &abandoned}, it.size
+			m.R, m.Size = next(), it.size
 		} else {
 			m.Open = func() (io.Reader, int64, error) {
 				r, n, err := it.open()
 				if err != nil {
-					abandoned = true
 					return nil, 0, err
 				}
-				return &srcReader{r: r, left: n, failed: &abandoned}, n, nil
+				h := &heldReader{r: r}
+				held = append(held, h) // on the writer's goroutine, within AppendMany
+				return h, n, nil
 			}
 		}
 		msgs[i] = m
@@ -545,7 +570,7 @@ func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, erro
 	res, err := a.c.AppendMany(ctx, a.mailbox, msgs)
 	if err != nil {
 		var gone *vanishedError
-		if errors.As(err, &gone) || abandoned {
+		if errors.As(err, &gone) || errors.Is(err, session.ErrWriteCut) && !refusedAppend(err) && !cutAppend(err) {
 			// A message that vanished mid-group stopped the
 			// command before its end, and the connection was
 			// closed: a MULTIAPPEND left unfinished adds nothing.
@@ -583,22 +608,75 @@ func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, erro
 	return uids, nil
 }
 
-// srcReader reads a message for an APPEND and sets *failed when it
-// cannot give the left bytes: an error, or an end before them (the
-// session then aborts the command mid-literal).
-type srcReader struct {
-	r      io.Reader
-	left   int64
-	failed *bool
+// heldReader passes an item's reader to its APPEND, and closes it (when
+// it is an io.Closer) when send is over (finish), but never under a Read
+// still running: once the APPEND's context has ended, the session may
+// return with the Read left running on its own goroutine (as net/http
+// leaves a request body's), and the reader's own state (lazyReader's) is
+// not safe for a Close during a Read. That Read closes it when it returns.
+type heldReader struct {
+	r       io.Reader
+	mu      sync.Mutex
+	reading bool          // a Read is running
+	over    bool          // finish was called: closed, or closed by the Read running
+	wait    chan struct{} // made by finish during a Read, closed when it returns
 }
 
-func (s *srcReader) Read(p []byte) (int, error) {
-	n, err := s.r.Read(p)
-	s.left -= int64(n)
-	if err != nil && (err != io.EOF || s.left > 0) {
-		*s.failed = true
+func (h *heldReader) Read(p []byte) (int, error) {
+	h.mu.Lock()
+	if h.over {
+		h.mu.Unlock()
+		return 0, errors.New("read after the APPEND ended")
+	}
+	h.reading = true
+	h.mu.Unlock()
+	n, err := h.r.Read(p)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.reading = false
+	if h.over {
+		closeReader(h.r)
+		if h.wait != nil {
+			close(h.wait)
+		}
 	}
 	return n, err
+}
+
+// finish closes the reader, or leaves that to the Read running, whose end
+// the channel returned then tells.
+func (h *heldReader) finish() <-chan struct{} {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.over {
+		return nil
+	}
+	h.over = true
+	if h.reading {
+		h.wait = make(chan struct{})
+		return h.wait
+	}
+	closeReader(h.r)
+	return nil
+}
+
+// closeReader closes r when it is an io.Closer.
+func closeReader(r io.Reader) {
+	if c, ok := r.(io.Closer); ok {
+		c.Close()
+	}
+}
+
+// settle waits for the Reads of messages that the APPENDs sent so far left
+// running (their context ended while they waited), so that what they read
+// from (copy's source session) may be used again. Such a Read is one of the
+// session's (copy's FETCH body, which ends with the same context) or of a
+// file.
+func (a *appender) settle() {
+	for _, w := range a.busy {
+		<-w
+	}
+	a.busy = nil
 }
 
 // landed reports whether a pending group reached the mailbox: its UIDNEXT
