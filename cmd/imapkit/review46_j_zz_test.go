@@ -33,16 +33,18 @@ func (s *review46JSlowSource) Read(p []byte) (int, error) {
 	return 0, errors.New("stale file handle")
 }
 
-// TestReview46JImportCancelledAppendReaderRace (found by review): since 54d4656 a message body's
-// Read runs on a goroutine of the session's (pump) that outlives Append
-// once the context has ended and writeGrace (50 ms) has passed. The
-// appender (import, copy) is not written for that: appender.send closes
-// the item's lazyReader in its defer (l.closed, l.r) and reads the
-// srcReader's "abandoned" flag while the pump is still in lazyReader.Read
-// / srcReader.Read, which then write l.left, l.closed, l.r and *failed:
-// data races (-race), and "abandoned", set after send has decided, is
-// lost (the group is left pending, not "not appended"). Before 54d4656 the Read ran on send's own goroutine (the Append
-// waited for it), so none of this raced.
+// TestReview46JImportCancelledAppendReaderRace (found by review): since
+// 54d4656 a message body's Read runs on a goroutine of the session's
+// (pump) that outlives Append once the context has ended and writeGrace
+// (50 ms) has passed. The appender (import, copy) was not written for
+// that: appender.send closed the item's lazyReader in its defer (l.closed,
+// l.r) and read the srcReader's "abandoned" flag while the pump was still
+// in lazyReader.Read / srcReader.Read, which then wrote l.left, l.closed,
+// l.r and *failed: data races (-race), and "abandoned", set after send
+// had decided, was lost (the group was left pending, not "not appended").
+// Now send decides from the error (session.ErrWriteCut: the APPEND was
+// cut off while written), and heldReader leaves the Close to the Read
+// still running. Run with -race.
 func TestReview46JImportCancelledAppendReaderRace(t *testing.T) {
 	client, server := transport.Pipe()
 	done := make(chan struct{})
@@ -77,13 +79,13 @@ func TestReview46JImportCancelledAppendReaderRace(t *testing.T) {
 			break
 		}
 	}
-	// The message's read failed once its APPEND had begun: nothing of
-	// it landed, and send says so (*notAppendedError, via "abandoned"),
-	// as it did before 54d4656. Now the flag is set after send decided,
-	// and the group is left "answer not known" (pending), which a later
-	// run takes for landed once anything else moves UIDNEXT.
+	// The APPEND was cut off in its literal: nothing of it landed, and
+	// send says so (*notAppendedError), as it did before 54d4656. With
+	// the flag set after send decided, the group was left "answer not
+	// known" (pending), which a later run takes for landed once
+	// anything else moves UIDNEXT.
 	var na *notAppendedError
 	if !errors.As(err, &na) {
-		t.Errorf("send: %v: not a *notAppendedError (the abandoned read's flag came too late)", err)
+		t.Errorf("send: %v: not a *notAppendedError (a cut APPEND left pending)", err)
 	}
 }
