@@ -66,10 +66,14 @@ type AppendResult struct {
 // the session (the server is in the middle of the literal), and bytes past
 // size are left unread. A message larger than the server's APPENDLIMIT=n
 // is ErrTooBig, before anything is sent. A Read of r that blocks does not
-// outlive ctx: when ctx ends, Append returns an error matching ctx's and
-// session.ErrAborted (half the literal is on the wire), and the Read,
-// left on a goroutine of its own, ends when r's Read returns (see
-// "Cancellation" in the session package).
+// outlive ctx: when ctx ends, Append returns an error matching ctx's,
+// session.ErrAborted and session.ErrWriteCut (half the literal is on the
+// wire, and the message was not appended), and the Read, left on a
+// goroutine of its own, ends when r's Read returns (see "Cancellation" in
+// the session package). So, after an error that wraps ctx's, r may still
+// be inside a Read: the caller must not reuse r, close it in a way that
+// is not safe during a Read, or look at state that its Read writes, until
+// that Read has returned (as with net/http's Request.Body).
 func (c *Client) Append(ctx context.Context, mailbox string, r io.Reader, size int64, opts *AppendOptions) (*AppendResult, error) {
 	r, size, o, err := c.prepareAppend(r, size, opts)
 	if err != nil {
@@ -184,7 +188,12 @@ type AppendManyResult struct {
 // (MULTIAPPEND, RFC 3502): all or none are added. Each message is streamed;
 // one with Open set is opened only when its turn comes, so its size need
 // not be known when the command starts. It returns ErrUnsupported when the
-// server lacks MULTIAPPEND.
+// server lacks MULTIAPPEND. A Read of a message that blocks does not
+// outlive ctx, as in Append, and the same holds: after an error that wraps
+// ctx's, the message's reader (R, or what Open returned) may still be
+// inside a Read, which the caller must let return before it reuses the
+// reader or looks at state its Read writes. An error matching
+// session.ErrWriteCut means none was appended.
 func (c *Client) AppendMany(ctx context.Context, mailbox string, msgs []AppendMessage) (*AppendManyResult, error) {
 	if !c.hasCap("MULTIAPPEND") {
 		return nil, fmt.Errorf("%w: MULTIAPPEND", ErrUnsupported)

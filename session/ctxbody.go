@@ -33,11 +33,15 @@ import (
 // session's), so a Read that never returns keeps that goroutine.
 //
 // In-memory readers (*bytes.Reader, *strings.Reader, *bytes.Buffer) cannot
-// block and are read directly, as is every body when the context cannot
-// end (context.Background): no goroutine then. Otherwise one goroutine per
-// body, started at its first Read, and two channel operations and a copy
-// (of at most the write buffer's 16 KiB) per Read
-// (BenchmarkReview46DAppend100MiBCtx against BenchmarkAppend100MiB).
+// block and are read directly when handed as they are (a wrapper of one,
+// commands' NUL guard or CRLF conversion, is pumped: it cannot tell), as
+// is every body when the context cannot end (context.Background): no
+// goroutine then. Otherwise one goroutine per body, started at its first
+// Read and let go (its buffer given back) when the body is done or the
+// next body starts, so that a command has at most one at a time; and two
+// channel operations, an atomic compare-and-swap and a copy (of at most
+// the write buffer's 16 KiB) per Read (BenchmarkReview46DAppend100MiBCtx
+// against BenchmarkAppend100MiB).
 
 // ctxBodies wraps the caller's literal bodies of wc (Part.Body, and what
 // Part.Open returns) so that ctx's end ends a Read that blocks. It returns

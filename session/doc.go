@@ -222,13 +222,27 @@
 //     context that ends while a Read of a literal's body (an io.Reader of
 //     the caller's, an APPEND's message) waits: when the context can end,
 //     such a body (but for a *bytes.Reader, *strings.Reader or
-//     *bytes.Buffer) is read on a goroutine of its own, which the writer
-//     stops waiting for 50 ms after the context's end, as a write gets 50
-//     ms; that goroutine ends when the Read returns (the
-//     session does not close the reader: it is the caller's), as the one
-//     net/http leaves on a blocked request body. A server that
-//     refuses a literal with NO or BAD instead of "+" ends the command
-//     normally.
+//     *bytes.Buffer handed to the session as it is; wrapped, as package
+//     commands wraps a *bytes.Buffer to look for a NUL, it is pumped too)
+//     is read on a goroutine of its own (one 16 KiB buffer with it, let go
+//     when the body has been read), and the writer stops waiting for the
+//     command's body reads 50 ms after the first of them found the
+//     context ended (one grace for all the command's bodies, however
+//     many), as a write gets 50 ms; the first write to the connection
+//     after that gets 50 ms of its own, so a command whose context ended
+//     goes on being written for at most about 100 ms (plus the Read in
+//     progress when the context ended, when it returns within its 50
+//     ms). That goroutine ends when the Read returns (the session does
+//     not close the reader: it is the caller's), as the one net/http
+//     leaves on a blocked request body; so, after an error that wraps the
+//     context's, the reader may still be inside a Read, and the caller
+//     must not reuse it, or look at what its Read writes, until that Read
+//     returns. A panic of such a Read after the writer stopped waiting is
+//     raised on that goroutine (it would otherwise be lost). A command cut
+//     off while it was written, for this or any other reason (its body's
+//     Read failed, the connection failed), fails with an error matching
+//     ErrWriteCut: the server did not run it. A server that refuses a
+//     literal with NO or BAD instead of "+" ends the command normally.
 //
 // Timeouts have defaults that make a client written with defaults safe:
 // Open is bounded by Options.GreetingTimeout (30 s) when its context has no
