@@ -228,14 +228,16 @@
 //     when the body has been read), and the writer stops waiting for the
 //     command's body reads 50 ms after the first of them found the
 //     context ended (one grace for all the command's bodies, however
-//     many), as a write gets 50 ms; the first write to the connection
-//     after that gets 50 ms of its own, so a command whose context ended
-//     goes on being written for at most about 100 ms (plus the Read in
-//     progress when the context ended, when it returns within its 50
-//     ms). That goroutine ends when the Read returns (the session does
-//     not close the reader: it is the caller's), as the one net/http
-//     leaves on a blocked request body; so, after an error that wraps the
-//     context's, the reader may still be inside a Read, and the caller
+//     many), as a write gets 50 ms. A write to the connection in
+//     progress when the context ended gets 50 ms, and the first write
+//     after it (after the body reads) 50 ms of its own (a goroutine the
+//     scheduler did not run must not find its deadline passed), so a
+//     command whose context ended goes on being written for at most about
+//     150 ms: a write under way, the body reads, the writes after them,
+//     each cut past its 50 ms. The body's goroutine ends when the Read
+//     returns (the session does not close the reader: it is the
+//     caller's), as the one net/http leaves on a blocked request body;
+//     so, after an error that wraps the context's, the reader may still be inside a Read, and the caller
 //     must not reuse it, or look at what its Read writes, until that Read
 //     returns. A panic of such a Read after the writer stopped waiting is
 //     raised on that goroutine (it would otherwise be lost). A command cut
