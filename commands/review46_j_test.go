@@ -60,3 +60,36 @@ func review46JPanicChild(t *testing.T) {
 	close(b.release)
 	time.Sleep(5 * time.Second) // the crash comes well before
 }
+
+// review46JFailingBody gives 10 bytes, then fails.
+type review46JFailingBody struct{ n int }
+
+func (b *review46JFailingBody) Read(p []byte) (int, error) {
+	if b.n == 0 {
+		b.n = copy(p, "Subject: x")
+		return b.n, nil
+	}
+	return 0, errors.New("review46J: the source failed")
+}
+
+// TestReview46JWriteCutWithoutContext: an APPEND cut off in its literal
+// for a reason other than its context (the message's Read failed; the
+// context cannot end, so the body is read on the writer's goroutine)
+// fails with an error matching session.ErrWriteCut and ErrAborted, the
+// sign that nothing was appended, which the CLI's appender now reads
+// instead of a flag its reader set. The defaults.
+func TestReview46JWriteCutWithoutContext(t *testing.T) {
+	for _, ctxCanEnd := range []bool{false, true} {
+		cl := review46DClient(t, "IMAP4rev1 LITERAL+", review46JOKServer)
+		ctx := context.Background()
+		if ctxCanEnd {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithCancel(ctx)
+			defer cancel()
+		}
+		_, err := cl.Append(ctx, "INBOX", &review46JFailingBody{}, 100, nil)
+		if !errors.Is(err, session.ErrWriteCut) || !errors.Is(err, session.ErrAborted) || errors.Is(err, context.Canceled) {
+			t.Fatalf("ctx can end %v: Append: %v", ctxCanEnd, err)
+		}
+	}
+}
