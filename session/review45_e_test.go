@@ -12,10 +12,13 @@ import (
 )
 
 // e45Deadline is how long these tests wait for the stall timeout to cut a
-// silent server: five stall timeouts (a stall is noticed within one and a
-// sixteenth), far less than CommandTimeout (15 stall timeouts, and not
-// shortened by StallSpeed).
-const e45Deadline = 5 * s45Stall
+// silent server: twenty stall timeouts (a stall is noticed within one and
+// a sixteenth; five were too few for a loaded machine running every
+// package under -race, where the 300 ms of a stall timeout run 200 times
+// faster is a few scheduler delays), far less than CommandTimeout (15
+// minutes: not shortened by StallSpeed). A test that passes returns at the
+// stall, not at this deadline.
+const e45Deadline = 20 * s45Stall
 
 // e45WantStall fails unless err is the session's stall *TimeoutError (not
 // the caller's context ending first).

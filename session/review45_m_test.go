@@ -176,10 +176,17 @@ func m45Refusers() int {
 // IDLE answering, so the silent server is still cut by the stall timeout.
 func TestReview45MIdlePlusWaitingAtDone(t *testing.T) {
 	session.StallSpeed(t, 200)
+	// The second "+" goes out once the caller took the first: one that
+	// came while the first still waited in the channel would abort the
+	// session ("did not ask for one"), which a loaded machine did (1 run
+	// in 40): the test then never saw it routed.
+	took := make(chan struct{})
 	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
 		io.WriteString(w, lmGreeting)
 		readLine(r)
-		io.WriteString(w, "+ idling\r\n+ idling again\r\n")
+		io.WriteString(w, "+ idling\r\n")
+		<-took
+		io.WriteString(w, "+ idling again\r\n")
 		if readLine(r) != "DONE" {
 			return
 		}
@@ -201,6 +208,7 @@ func TestReview45MIdlePlusWaitingAtDone(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("no continuation request")
 	}
+	close(took)
 	for len(p.Continuations()) == 0 {
 		if ctx.Err() != nil {
 			t.Fatal("the second continuation request was not routed")
