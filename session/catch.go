@@ -266,6 +266,10 @@ type expungeLog struct {
 	lost   uint64 // the last position forgotten past the bound
 	ents   []expungeEntry
 	ranges int // the UID ranges ents hold
+	// steps is the work the last renumberAll did, counted in entries
+	// visited, holes moved and FETCHes placed: its cost, which a test
+	// bounds without a clock (TestReview44GCatchStopHostileLogCost).
+	steps int
 }
 
 // expungeEntry is an EXPUNGE (seq) or a VANISHED (uids, canonical).
@@ -377,6 +381,8 @@ const (
 // when a later one took that position, and else lowered by the holes
 // below it.
 func (l *expungeLog) renumberAll(fs []*codec.Fetch, at []uint64) []uint8 {
+	steps := len(fs) + len(l.ents)
+	defer func() { l.steps = steps }()
 	fate := make([]uint8, len(fs))
 	start := make([]int32, len(fs)) // the first entry after each FETCH
 	lastV := -1                     // the last entry that is no EXPUNGE of a number
@@ -469,6 +475,7 @@ func (l *expungeLog) renumberAll(fs []*codec.Fetch, at []uint64) []uint8 {
 		}
 		rep := fs[list[0]]
 		kill := -1 // the last VANISHED that holds the class's UIDs
+		steps += len(l.ents) + len(list)
 		for k := range l.ents {
 			e := &l.ents[k]
 			p[k+1] = p[k]
@@ -486,11 +493,13 @@ func (l *expungeLog) renumberAll(fs []*codec.Fetch, at []uint64) []uint8 {
 		for _, i := range list {
 			for ; x < len(exps) && exps[x] < start[i]; x++ {
 				holes = addHole(holes, int64(l.ents[exps[x]].seq)+p[exps[x]])
+				steps += len(holes)
 			}
 			mpos[i] = nthFree(holes, int64(fs[i].Seq)+p[start[i]])
 		}
 		for ; x < len(exps); x++ {
 			holes = addHole(holes, int64(l.ents[exps[x]].seq)+p[exps[x]])
+			steps += len(holes)
 		}
 		for _, i := range list {
 			if kill >= int(start[i]) {
