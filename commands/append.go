@@ -193,7 +193,10 @@ type AppendManyResult struct {
 // ctx's, the message's reader (R, or what Open returned) may still be
 // inside a Read, which the caller must let return before it reuses the
 // reader or looks at state its Read writes. An error matching
-// session.ErrWriteCut means none was appended.
+// session.ErrWriteCut means none was appended. An error of a message's
+// Read or Open (whatever it wraps: another session's *session.StatusError
+// too) aborts the session with the command unfinished: the error matches
+// session.ErrWriteCut, session.ErrAborted and the message's error.
 func (c *Client) AppendMany(ctx context.Context, mailbox string, msgs []AppendMessage) (*AppendManyResult, error) {
 	if !c.hasCap("MULTIAPPEND") {
 		return nil, fmt.Errorf("%w: MULTIAPPEND", ErrUnsupported)

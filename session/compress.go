@@ -104,6 +104,12 @@ type flushWriter struct {
 	level int
 	zw    *flate.Writer // nil while released
 	out   sliceWriter   // the compressed bytes of the Write under way
+	// fed counts the bytes the deflater took, all Writes together, for
+	// the writer (under the write lock): a command whose bytes all went
+	// in may have reached the server whole even if the connection
+	// write failed (all but the sync flush's marker delivered), and is
+	// not cut off (ErrWriteCut).
+	fed int64
 }
 
 // sliceWriter collects what is written to it.
@@ -141,6 +147,9 @@ func (f *flushWriter) Write(p []byte) (int, error) {
 			c = c[:flushChunk]
 		}
 		_, err := f.zw.Write(c)
+		if err == nil {
+			f.fed += int64(len(c))
+		}
 		if err == nil && last {
 			err = f.zw.Flush()
 		}

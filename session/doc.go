@@ -243,8 +243,16 @@
 //     raised on that goroutine (it would otherwise be lost). A command cut
 //     off while it was written, for this or any other reason (its body's
 //     Read failed, the connection failed), fails with an error matching
-//     ErrWriteCut: the server did not run it. A server that refuses a
-//     literal with NO or BAD instead of "+" ends the command normally.
+//     ErrWriteCut: the server did not run it (but under COMPRESS=DEFLATE,
+//     a connection write that fails after the command's last byte went
+//     into the deflater, which may have delivered the whole command: the
+//     error then matches ErrAborted alone). The session is aborted with a
+//     cause that has the body's error text but not its chain: only the
+//     cut command's error matches ErrWriteCut and what its body's error
+//     wraps. A server that refuses a literal with NO or BAD instead of
+//     "+" ends the command normally; a body's Read or Open error is
+//     never taken for such a refusal, even when it wraps a *StatusError
+//     (a body read from another session's FETCH that answered NO).
 //
 // Timeouts have defaults that make a client written with defaults safe:
 // Open is bounded by Options.GreetingTimeout (30 s) when its context has no

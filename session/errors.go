@@ -94,13 +94,22 @@ func (e *NotSentError) Unwrap() error { return e.Err }
 func (e *NotSentError) Is(target error) bool { return target == ErrNotSent }
 
 // ErrWriteCut matches the error of a command whose writing failed part
-// way (its context ended past the write's grace, a Read of its literal's
-// body failed or was cut, the connection failed), which aborts the
-// session: the command's last byte never went out, and with the
+// way (its context ended past the write's grace, a Read or Open of its
+// literal's body failed or was cut, the connection failed), which aborts
+// the session: the command's last byte never went out, and with the
 // connection closed before it the server did not run the command (an
 // APPEND appended nothing). Unlike a *NotSentError, the session is gone:
-// retry on a new one. The error matches ErrAborted too, and the
-// context's error when the context had ended.
+// retry on a new one. The error matches ErrAborted too, the context's
+// error when the context had ended, and the body's error (with its chain)
+// when a body's Read or Open failed. Only the cut command's error matches
+// ErrWriteCut: the other commands in flight get an *AbortError whose
+// cause has the body's error text but not its chain (a body read from
+// another session may wrap ErrWriteCut, ErrNotSent, a context's error or
+// that session's *StatusError, none of which is true of them). Under
+// COMPRESS=DEFLATE, a connection write that fails once the command's last
+// byte went into the deflater is not a cut: the write may have delivered
+// the whole command (all but the sync flush's marker), and the server
+// may run it; its error matches ErrAborted alone (answer not known).
 var ErrWriteCut = errors.New("session: the command was cut off while it was written")
 
 // ErrDecoderPanic: decoding a server's response panicked. That is a bug

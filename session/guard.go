@@ -403,6 +403,9 @@ type countWriter struct {
 	// Elsewhere a flush is followed by armOut anyway.
 	out   func()
 	outOn bool
+	// failed holds the first error a write to the connection returned:
+	// a command's failed write is the connection's, not its body's.
+	failed atomic.Pointer[error]
 }
 
 func (c *countWriter) Write(p []byte) (int, error) {
@@ -416,6 +419,9 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	if err == nil && c.outOn {
 		c.out()
+	}
+	if err != nil {
+		c.failed.CompareAndSwap(nil, &err)
 	}
 	return n, err
 }

@@ -903,6 +903,10 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 	// unsent (complete). What had been read before the command went out
 	// cannot be its answer.
 	out := s.cw.n.Load()
+	var fed int64
+	if fw, ok := s.cw.w.(*flushWriter); ok {
+		fed = fw.fed
+	}
 	start, readMark := out+int64(s.bw.Buffered()), s.tr.delivered.Load()
 	// Writes past the buffer (a large command, a literal's body) hand
 	// the bytes of the commands before to the connection: their stall
@@ -930,12 +934,21 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 		s.armOut()
 	}
 	if err != nil {
-		var se *StatusError
-		if errors.As(err, &se) || errors.Is(err, errCommandDone) {
-			// The server refused the literal: the command is over and
-			// the connection in step.
+		if _, ok := err.(*literalRefusal); ok {
+			// The server refused the literal (waitLiteral, and it
+			// alone: the wait's error comes back unchanged): the
+			// command is over and the connection in step. A body's
+			// Read or Open error is never taken for it, whatever it
+			// wraps (another session's *StatusError): half a command
+			// is on the wire then.
 			return nil
 		}
+		// Cut: the command's last byte did not go out. Under
+		// COMPRESS=DEFLATE, once that byte went into the deflater, a
+		// failed connection write may have delivered all of it (all but
+		// the sync flush's marker): the server may run the command, and
+		// its answer is not known.
+		cut := !s.handedToDeflater(p, out, fed)
 		if cerr := ctx.Err(); cerr != nil {
 			// The session ends for every command, but the context was
 			// this one's: the others' errors say why without matching
@@ -943,20 +956,70 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 			// taking that for "given up" would drop them), this one's
 			// matches it too.
 			s.abort(&cancelledWriteError{cmd: p.name, ctx: cerr})
-			return &ownCancelError{abort: s.Err(), ctx: cerr}
+			return &ownCancelError{abort: s.Err(), ctx: cerr, cut: cut}
 		}
-		s.abort(err)
-		return &cutWriteError{abort: s.Err()}
+		s.abort(writeFailure(err, s.cw.failed.Load() != nil))
+		if !cut {
+			return s.Err()
+		}
+		return &cutWriteError{abort: s.Err(), err: err}
 	}
 	return nil
 }
 
+// literalRefusal is what waitLiteral returns when the server answered the
+// command instead of sending the "+" its literal waited for: the command
+// is over, the connection in step. Only waitLiteral makes one; send tells
+// it by its type, never by what it wraps.
+type literalRefusal struct{ err error }
+
+func (e *literalRefusal) Error() string { return e.err.Error() }
+func (e *literalRefusal) Unwrap() error { return e.err }
+
+// handedToDeflater reports whether, with COMPRESS=DEFLATE on, p's last
+// byte went into the deflater before its write failed. out and fed were
+// the bytes the connection writer and the deflater had taken when p's
+// write began.
+func (s *Session) handedToDeflater(p *Pending, out, fed int64) bool {
+	fw, ok := s.cw.w.(*flushWriter)
+	if !ok || !p.written.Load() {
+		// Without compression a connection write that fails has not
+		// sent the last of its bytes, which is the command's last (or
+		// that of a command written after it, whose error this is not).
+		return false
+	}
+	return out+(fw.fed-fed) >= p.endOff
+}
+
+// writeFailure is the cause the session ends with when a command's write
+// failed: err itself for a failed connection write (conn) that does not
+// match what would mislead the other commands in flight, else an error
+// with err's text alone. A body's Read or Open error is the cut command's
+// own: it may wrap ErrWriteCut or ErrNotSent (a reader over another
+// session), a context's error, or another session's *StatusError; found
+// in the *AbortError of a command written whole before (which may have
+// run), it would tell "not run" or "given up" or "refused" of it.
+func writeFailure(err error, conn bool) error {
+	if conn && !errors.Is(err, ErrWriteCut) && !errors.Is(err, ErrNotSent) &&
+		!errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return &writeFailedError{text: err.Error()}
+}
+
+// writeFailedError is a cause with the text of a write's error and none
+// of its chain (writeFailure).
+type writeFailedError struct{ text string }
+
+func (e *writeFailedError) Error() string { return e.text }
+
 // cutWriteError is the error of a command whose write failed part way
-// (ErrWriteCut): the session's *AbortError.
-type cutWriteError struct{ abort error }
+// (ErrWriteCut): the session's *AbortError, and the write's own error
+// (a body's Read or Open error with its chain).
+type cutWriteError struct{ abort, err error }
 
 func (e *cutWriteError) Error() string   { return e.abort.Error() }
-func (e *cutWriteError) Unwrap() []error { return []error{e.abort, ErrWriteCut} }
+func (e *cutWriteError) Unwrap() []error { return []error{e.abort, e.err, ErrWriteCut} }
 
 // cancelledWriteError is why a session ended whose command's context
 // ended while it was written: it does not unwrap to the context's error,
@@ -974,10 +1037,16 @@ func (e *cancelledWriteError) Error() string {
 // the session: the session's *AbortError, and its own context's error.
 type ownCancelError struct {
 	abort, ctx error
+	cut        bool // its last byte did not go out (ErrWriteCut)
 }
 
-func (e *ownCancelError) Error() string   { return e.abort.Error() }
-func (e *ownCancelError) Unwrap() []error { return []error{e.abort, e.ctx, ErrWriteCut} }
+func (e *ownCancelError) Error() string { return e.abort.Error() }
+func (e *ownCancelError) Unwrap() []error {
+	if !e.cut {
+		return []error{e.abort, e.ctx}
+	}
+	return []error{e.abort, e.ctx, ErrWriteCut}
+}
 
 var errCommandDone = errors.New("session: command ended before its literal was sent")
 
@@ -1195,10 +1264,19 @@ func (s *Session) waitLiteral(ctx context.Context, p *Pending) error {
 	case <-cont:
 		return nil
 	case <-done:
-		if p.err != nil {
-			return p.err
+		s.mu.Lock()
+		cut, err := p.cut, p.err
+		s.mu.Unlock()
+		if cut {
+			// Ended by the session's end, not by an answer.
+			return err
 		}
-		return errCommandDone
+		// The server answered the command (NO or BAD) instead of
+		// sending the "+": the literal is not owed.
+		if err == nil {
+			err = errCommandDone
+		}
+		return &literalRefusal{err: err}
 	case <-ctx.Done():
 		return ctx.Err()
 	}
