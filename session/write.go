@@ -1267,16 +1267,21 @@ func (s *Session) waitLiteral(ctx context.Context, p *Pending) error {
 		s.mu.Lock()
 		cut, err := p.cut, p.err
 		s.mu.Unlock()
-		if cut {
+		var se *StatusError
+		switch {
+		case cut:
 			// Ended by the session's end, not by an answer.
 			return err
+		case err == nil:
+			return &literalRefusal{err: errCommandDone}
+		case errors.As(err, &se):
+			// The server answered the command (NO or BAD) instead
+			// of sending the "+": the literal is not owed.
+			return &literalRefusal{err: err}
 		}
-		// The server answered the command (NO or BAD) instead of
-		// sending the "+": the literal is not owed.
-		if err == nil {
-			err = errCommandDone
-		}
-		return &literalRefusal{err: err}
+		// Any other end (a tagged response that could not be read)
+		// aborts the session, as before.
+		return err
 	case <-ctx.Done():
 		return ctx.Err()
 	}
