@@ -75,12 +75,15 @@ func review47StartTLSExec(t *testing.T, pre, answer, post []byte) {
 	go func() {
 		defer wg.Done()
 		defer sc.Close()
-		// The server ends by itself: its connection's deadline.
-		sc.SetDeadline(time.Now().Add(review47Bound))
+		// The server ends by itself: its connection's deadline, and a
+		// client quiet for review47Quiet (waiting for what this script
+		// will never send) is hung up on.
+		end := time.Now().Add(review47Bound)
+		sc.SetDeadline(end)
 		if _, err := sc.Write(pre); err != nil {
 			return
 		}
-		br := bufio.NewReader(sc)
+		br := bufio.NewReader(&review47Quiet{Conn: sc, end: end})
 		for {
 			line, err := br.ReadString('\n')
 			if err != nil {
@@ -100,7 +103,7 @@ func review47StartTLSExec(t *testing.T, pre, answer, post []byte) {
 		}
 		// Whatever the answer said: the handshake, which fails when the
 		// client did not switch.
-		tc := tls.Server(&review47Rest{Conn: sc, r: br}, srvCfg)
+		tc := tls.Server(&review47Rest{Conn: &review47Quiet{Conn: sc, end: end}, r: br}, srvCfg)
 		if err := tc.Handshake(); err != nil {
 			return
 		}
@@ -159,6 +162,29 @@ func review47StartTLSExec(t *testing.T, pre, answer, post []byte) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// review47Quiet is the server's connection before the switch and for the
+// handshake: a read waits review47QuietFor at most (the connection's
+// deadline still bounds it), so that an exec whose client waits for the
+// server ends at once instead of at review47Bound. It is no check: a
+// server hanging up early only makes an exec shorter.
+type review47Quiet struct {
+	net.Conn
+	end time.Time
+}
+
+// review47QuietFor: long enough for a handshake's step under -race on a
+// loaded machine most of the time.
+const review47QuietFor = 150 * time.Millisecond
+
+func (c *review47Quiet) Read(p []byte) (int, error) {
+	d := time.Now().Add(review47QuietFor)
+	if d.After(c.end) {
+		d = c.end
+	}
+	c.Conn.SetReadDeadline(d)
+	return c.Conn.Read(p)
 }
 
 // review47Rest is the server's connection for the handshake: the bytes its
