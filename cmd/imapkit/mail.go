@@ -860,6 +860,11 @@ func parseSection(spec string) (commands.FetchSection, error) {
 	for len(parts) > 0 && allDigits(parts[0]) {
 		// ASCII digits only: strconv.Atoi took a sign ("+1.MIME",
 		// "1.+2"). Too many digits for a uint64 are past the bound.
+		// RFC 3501's section-part is nz-number: no leading zero. "01"
+		// was taken as 1, a spelling no server is bound to accept.
+		if len(parts[0]) > 1 && parts[0][0] == '0' {
+			return sec, usagef("bad --section %q: part number %s has a leading zero (write %s)", spec, parts[0], strings.TrimLeft(parts[0], "0"))
+		}
 		n, err := strconv.ParseUint(parts[0], 10, 64)
 		if err != nil {
 			n = math.MaxUint64
