@@ -741,7 +741,8 @@ func exitCode(stderr io.Writer, name string, err error) int {
 	case errors.Is(err, session.ErrNo), errors.Is(err, session.ErrBad), errors.Is(err, errNotFound),
 		errors.Is(err, commands.ErrUnsupported), errors.Is(err, commands.ErrMoveUnsupported),
 		errors.Is(err, errShellFailed), errors.Is(err, errNeedsBinary), errors.Is(err, errUIDsExhausted),
-		errors.Is(err, errCaseMerge), errors.Is(err, errPendingUnknown):
+		errors.Is(err, errCaseMerge), errors.Is(err, errPendingUnknown),
+		errors.Is(err, errDstChanged), errors.Is(err, errSrcUIDValidity):
 		return exitNo
 	}
 	return exitConnFail

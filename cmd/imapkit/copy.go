@@ -608,6 +608,25 @@ func (e *retryMailboxError) Error() string {
 
 func (e *retryMailboxError) Unwrap() error { return e.err }
 
+// errSrcUIDValidity is the error of a source mailbox whose UIDVALIDITY is
+// not the one recorded: its UIDs were renumbered, and the last UID copied
+// means nothing any more. It exits 1, as errDstChanged: the run can never
+// go on as it is (exit 3 asked scripts to retry it for ever).
+var errSrcUIDValidity = errors.New("the UIDVALIDITY changed")
+
+// srcChangedHint is the advice that ends errSrcUIDValidity for the source
+// mailbox name, copied to dname, of the state file path: what to do so
+// that no message is copied twice. Removing the entry alone copies the
+// mailbox whole next to the copies made before, and says so.
+func srcChangedHint(name, dname, path string) string {
+	entry := stateKeyPath("mailboxes", name)
+	empty := "delete it (this command creates it anew)"
+	if strings.EqualFold(dname, "INBOX") {
+		empty = "empty it (INBOX cannot be deleted)"
+	}
+	return fmt.Sprintf("to copy it again with no duplicate, %s on the destination and remove %s from %s, or remove that entry and copy to another mailbox (--map %s=OTHER); removing the entry alone copies the mailbox whole next to the copies made before, each message then there twice", empty, entry, path, printable(name))
+}
+
 // copyMailbox copies the messages of name not copied yet to dname;
 // created says that this run created dname.
 //
@@ -628,7 +647,12 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 		box = &copyBox{Dst: dname, UIDValidity: ms.UIDValidity}
 		state.Mailboxes[name] = box
 	case box.UIDValidity != ms.UIDValidity:
-		return nil, fmt.Errorf("the UIDVALIDITY changed (%d, now %d): the UIDs copied before no longer name the same messages; copying again would duplicate them (remove its entry from %s to copy it whole)", box.UIDValidity, ms.UIDValidity, path)
+		// The advice was "remove its entry to copy it whole", which
+		// copies it whole next to the copies made before: duplicates
+		// of every message. The destination mailbox is emptied first
+		// (deleted: the run creates it anew), or another one is
+		// copied to.
+		return nil, fmt.Errorf("%w (%d, now %d): the UIDs copied before no longer name the same messages, and which of them %s holds cannot be told, so nothing is copied; %s", errSrcUIDValidity, box.UIDValidity, ms.UIDValidity, printable(box.Dst), srcChangedHint(name, box.Dst, path))
 	case box.Dst != dname:
 		return nil, fmt.Errorf("it was copied to %s before, not %s: keep the same --map (or remove its entry from %s)", box.Dst, dname, path)
 	}
@@ -638,7 +662,7 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 	// the mail copied before, which a run trusting LastUID skipped for
 	// good (TestReview42CBCopyDstRecreatedSkipsSilently).
 	startOver, err := ap.checkDst(ctx, box.DstUIDValidity, box.LastUID > 0 || box.Pending != nil, created,
-		dstChangedHint(dname, "to copy the mailbox whole again", "the entry of "+name, path))
+		dstChangedHint(dname, "to copy the mailbox whole again", stateKeyPath("mailboxes", name), path))
 	if err != nil {
 		return nil, err
 	}
@@ -656,7 +680,7 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 		return nil, err
 	}
 	if box.Pending != nil {
-		ok, err := ap.landed(ctx, box.Pending, fmt.Sprintf(`check %s on the destination: if the messages of its pending group (source UIDs up to %d) are not there, remove "pending" from the entry of %s in %s (the next run copies them); if they are, set its "last_uid" to its "pending_uid" too`, printable(dname), box.PendingUID, printable(name), path))
+		ok, err := ap.landed(ctx, box.Pending, fmt.Sprintf(`check %s on the destination: if the messages of its pending group (source UIDs up to %d) are not there, remove %s.pending from %s (the next run copies them); if they are, also set %s.last_uid to its "pending_uid", %d`, printable(dname), box.PendingUID, stateKeyPath("mailboxes", name), path, stateKeyPath("mailboxes", name), box.PendingUID))
 		if err != nil {
 			return nil, err
 		}

@@ -228,14 +228,34 @@ func (a *appender) checkDst(ctx context.Context, recorded uint32, appended, crea
 // dstChangedHint is the hint that ends checkDst's refusal of the
 // destination mailbox dname, for copy and import alike: again says what
 // starting over does ("to copy the mailbox whole again"), entry names the
-// state file's entry and statePath the file. A mailbox is deleted (the
-// command creates it anew); INBOX cannot be deleted, nor is it created:
-// it is emptied.
+// state file's entry (stateKeyPath) and statePath the file. A mailbox is
+// deleted (the command creates it anew); INBOX cannot be deleted, nor is
+// it created: it is emptied. Removing the entry alone is offered too,
+// with what it costs: the mailbox holds messages, and the next run
+// appends everything again next to them (what of it is there already
+// is then there twice).
 func dstChangedHint(dname, again, entry, statePath string) string {
+	alone := fmt.Sprintf("or remove %s from %s (the next run then appends everything again next to the %s messages it holds: what of it is there already is then there twice)", entry, statePath, printable(dname))
 	if strings.EqualFold(dname, "INBOX") {
-		return fmt.Sprintf("check INBOX on the destination: empty it %s (INBOX cannot be deleted), or remove %s from %s", again, entry, statePath)
+		return fmt.Sprintf("check INBOX on the destination: empty it %s (INBOX cannot be deleted), %s", again, alone)
 	}
-	return fmt.Sprintf("check %s on the destination: delete it %s (this command creates it anew), or remove %s from %s", dname, again, entry, statePath)
+	return fmt.Sprintf("check %s on the destination: delete it %s (this command creates it anew), %s", dname, again, alone)
+}
+
+// stateKeyPath is the JSON path, in jq's syntax, of the entry key of the
+// object top of a state file: .mailboxes["INBOX"] (copy's entries are
+// under "mailboxes", import's under "destinations"). The advice of an
+// error names it: "the entry of INBOX" named no key a user could find.
+// The key is quoted as JSON (a control character escaped), then shown
+// printable (a bidirectional control as '?').
+func stateKeyPath(top, key string) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(key); err != nil {
+		return "." + top + "[" + strconv.Quote(key) + "]"
+	}
+	return "." + top + "[" + printable(strings.TrimSuffix(b.String(), "\n")) + "]"
 }
 
 // prepare returns the pending record of a group of n messages about to be
@@ -705,7 +725,9 @@ func (a *appender) landed(ctx context.Context, p *pendingAppend, hint string) (b
 		return false, err
 	}
 	if a.uidv != p.DstUIDValidity {
-		return false, fmt.Errorf("the UIDVALIDITY of %s changed (%d, now %d) while an APPEND was pending: cannot tell whether it landed; check the mailbox and remove the state file", a.mailbox, p.DstUIDValidity, a.uidv)
+		// Not "remove the state file": the next run would copy (or
+		// import) everything again, duplicates of all that landed.
+		return false, fmt.Errorf("%w: the UIDVALIDITY of %s changed (%d, now %d) while an APPEND of %s was pending; it is not sent again, which could duplicate it: %s", errPendingUnknown, printable(a.mailbox), p.DstUIDValidity, a.uidv, plural(p.Count, "message"), hint)
 	}
 	// tookLast: the group landed, and took the last UID: nothing more
 	// can be appended. Not marked when UIDNEXT told it landed (the

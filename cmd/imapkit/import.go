@@ -192,7 +192,7 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 	// The mailbox must be the one Offset and Done speak of: deleted and
 	// created again since, it holds none of what was imported.
 	startOver, err := ap.checkDst(ctx, ent.DstUIDValidity, ent.Imported > 0 || ent.Offset > 0 || len(ent.Done) > 0 || ent.Pending != nil, created,
-		dstChangedHint(opts.to, "to import "+path+" whole again", "its entry", spath))
+		dstChangedHint(opts.to, "to import "+path+" whole again", stateKeyPath("destinations", key), spath))
 	if err != nil {
 		return err
 	}

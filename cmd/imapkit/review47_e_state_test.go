@@ -1,0 +1,196 @@
+//go:build linux
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/testserver"
+)
+
+// e47EditState loads the JSON state file path, lets edit change it as a
+// user following the advice would, and writes it back.
+func e47EditState(t *testing.T, path string, edit func(st map[string]any)) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st map[string]any
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	edit(st)
+	if b, err = json.Marshal(st); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// e47Want fails the test unless s holds each of want and none of dont.
+func e47Want(t *testing.T, step, s string, want, dont []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(s, w) {
+			t.Errorf("%s: the advice does not say %q\nstderr: %s", step, w, s)
+		}
+	}
+	for _, d := range dont {
+		if strings.Contains(s, d) {
+			t.Errorf("%s: the advice says %q\nstderr: %s", step, d, s)
+		}
+	}
+}
+
+// TestReview47ECopyStateAdvice: copy's advice for a state that needs the
+// user, against Dovecot, followed as written.
+//
+//   - errPendingUnknown (a pending group recorded at UIDNEXT 0, no count:
+//     an older imapkit's) told to remove "pending" from "the entry of Work
+//     in PATH", but the entries are under "mailboxes": now it names the
+//     JSON path, .mailboxes["Work"].pending, and deleting that key lets
+//     the next run go on.
+//   - A pending group recorded for another destination UIDVALIDITY than
+//     the mailbox's now said "remove the state file" (exit 3): the next run
+//     would copy every mailbox again, duplicates of all. Now it is
+//     errPendingUnknown (exit 1) with the same advice.
+//   - A destination mailbox deleted and created again holding a message
+//     (errDstChanged) exited 3, a connection error by the exit table, which
+//     scripts retry for ever: now 1, as the table's other states needing
+//     the user; the advice names .mailboxes["Work"] and says what removing
+//     it alone costs (what is there already is there twice).
+//   - The source mailbox's UIDVALIDITY changed: the advice was "remove
+//     its entry from PATH to copy it whole", which copies it whole next
+//     to the copies made before (exit 3). Now exit 1, and the advice
+//     (delete the destination mailbox and remove the entry), followed,
+//     leaves the destination with each message once.
+func TestReview47ECopyStateAdvice(t *testing.T) {
+	srv, cf := dovecot(t, 0)
+	_, url := urls(srv)
+	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	stateDir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c := client(t, srv.TLSAddr, srv, testserver.Alice, testserver.Password)
+	fill := func(box string, n int) {
+		t.Helper()
+		if err := c.Create(ctx, box, nil); err != nil {
+			t.Fatal(err)
+		}
+		for i := range n {
+			msg := fmt.Sprintf("From: a@example.com\r\nSubject: %s %d\r\n\r\nhi\r\n", box, i)
+			if _, err := c.AppendBytes(ctx, box, []byte(msg), nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	held := func(box string) int {
+		t.Helper()
+		st, err := c.Status(ctx, box, commands.StatusMessages)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return int(st.Messages)
+	}
+	fill("Work", 3)
+	args := append([]string{"copy", url, url, "Work", "--map", "Work=Archive", "--dst-ca-file", cf[1], "--state-dir", stateDir, "--quiet"}, cf...)
+	run := func(step string, want int) string {
+		t.Helper()
+		code, out, errs := runCLI(t, "", args...)
+		if code != want {
+			t.Errorf("%s: exit %d, want %d\nstdout: %s\nstderr: %s", step, code, want, out, errs)
+		}
+		return errs
+	}
+	run("first run", 0)
+	states, _ := filepath.Glob(filepath.Join(stateDir, "copy-*.json"))
+	if len(states) != 1 || held("Archive") != 3 {
+		t.Fatalf("first run: state files %q, %d messages in Archive", states, held("Archive"))
+	}
+	spath := states[0]
+	entry := func(st map[string]any) map[string]any {
+		return st["mailboxes"].(map[string]any)["Work"].(map[string]any)
+	}
+	var dstUIDV float64
+	e47EditState(t, spath, func(st map[string]any) {
+		e := entry(st)
+		dstUIDV = e["dst_uidvalidity"].(float64)
+		e["pending"] = map[string]any{"dst_uidvalidity": dstUIDV, "dst_uidnext": 0, "count": 1}
+		e["pending_uid"] = e["last_uid"]
+	})
+	errs := run("pending at UIDNEXT 0", exitNo)
+	e47Want(t, "pending", errs, []string{`remove .mailboxes["Work"].pending from ` + spath, `set .mailboxes["Work"].last_uid to`}, []string{"the entry of"})
+	e47EditState(t, spath, func(st map[string]any) {
+		entry(st)["pending"] = map[string]any{"dst_uidvalidity": dstUIDV + 1, "dst_uidnext": 4, "count": 1}
+	})
+	errs = run("pending for another UIDVALIDITY", exitNo)
+	e47Want(t, "pending, UIDVALIDITY", errs, []string{`remove .mailboxes["Work"].pending from `}, []string{"remove the state file"})
+	// As advised (the group did not land): the run goes on.
+	e47EditState(t, spath, func(st map[string]any) { delete(entry(st), "pending") })
+	run("pending removed as advised", 0)
+
+	// The destination deleted and created again, holding a message.
+	if err := c.Delete(ctx, "Archive"); err != nil {
+		t.Fatal(err)
+	}
+	fill("Archive", 1)
+	errs = run("destination changed", exitNo)
+	e47Want(t, "destination changed", errs, []string{"not the one earlier runs appended to", `remove .mailboxes["Work"] from ` + spath, "there twice"}, []string{"the entry of"})
+
+	// The source renumbered: deleted and created again with 2 messages.
+	if err := c.Delete(ctx, "Work"); err != nil {
+		t.Fatal(err)
+	}
+	fill("Work", 2)
+	errs = run("source UIDVALIDITY changed", exitNo)
+	e47Want(t, "source changed", errs, []string{"UIDVALIDITY changed", "delete it", `remove .mailboxes["Work"] from ` + spath, "--map Work=OTHER", "twice"}, []string{"remove its entry from"})
+	// As advised: the destination deleted, the entry removed.
+	if err := c.Delete(ctx, "Archive"); err != nil {
+		t.Fatal(err)
+	}
+	e47EditState(t, spath, func(st map[string]any) { delete(st["mailboxes"].(map[string]any), "Work") })
+	run("source changed, advice followed", 0)
+	if n := held("Archive"); n != 2 {
+		t.Errorf("advice followed: %d messages in Archive; want 2 (each message of the renumbered source once)", n)
+	}
+}
+
+// TestReview47EImportDstChangedExit: import's errDstChanged exited 3 (a
+// connection error by the exit table) and named "its entry": now exit 1
+// and the JSON path of the entry, .destinations["KEY"].
+func TestReview47EImportDstChangedExit(t *testing.T) {
+	srv, cf := dovecot(t, 0)
+	_, url := urls(srv)
+	path, _ := r44ImportSource(t, "mbox", []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")})
+	args := append([]string{"import", url, path, "--to", "Imp", "--quiet"}, cf...)
+	if code, out, errs := runCLI(t, "", args...); code != 0 {
+		t.Fatalf("first run: exit %d\n%s\n%s", code, out, errs)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c := client(t, srv.TLSAddr, srv, testserver.Alice, testserver.Password)
+	if err := c.Delete(ctx, "Imp"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Create(ctx, "Imp", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AppendBytes(ctx, "Imp", []byte("Subject: other\r\n\r\nhi\r\n"), nil); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := runCLI(t, "", args...)
+	if code != exitNo {
+		t.Errorf("exit %d; want 1\nstderr: %s", code, errs)
+	}
+	e47Want(t, "import", errs, []string{"not the one earlier runs appended to", `remove .destinations["`, "there twice"}, []string{"its entry"})
+}
