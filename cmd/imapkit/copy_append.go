@@ -44,10 +44,11 @@ type pendingAppend struct {
 	DstUIDNext     uint32 `json:"dst_uidnext"`
 	Count          int    `json:"count"`
 	// DstMessages is the mailbox's message count just before the group
-	// was sent, recorded when UIDNEXT cannot tell whether it landed
-	// (DstUIDNext 0, unknown; a server whose STATUS gives no UIDNEXT;
+	// was sent (appender.counted), recorded with every group: it decides
+	// when UIDNEXT cannot tell whether the group landed (DstUIDNext 0,
+	// unknown; a STATUS that gives no UIDNEXT, now or only sometimes;
 	// or a group reaching 4294967295, past which UIDNEXT cannot move):
-	// see appender.landed.
+	// see appender.landed. nil in a state an older imapkit wrote.
 	DstMessages *uint32 `json:"dst_messages,omitempty"`
 }
 
@@ -74,13 +75,17 @@ type appender struct {
 	binary  bool   // BINARY offered: a message holding a NUL goes as literal8
 	next    uint32 // the mailbox's UIDNEXT as known; 0 when unknown
 	uidv    uint32
-	// messages is the mailbox's message count at the last STATUS.
+	// messages is the mailbox's message count at the last STATUS, plus
+	// the messages of the groups appended since (counted).
 	messages uint32
-	// noUIDNext: the last STATUS gave no UIDNEXT (or 0, unknown). A
-	// later run's STATUS will not either, most likely, so UIDNEXT cannot
-	// tell it whether a pending group landed, even when next is known
-	// from an APPENDUID: prepare records the message count with every
-	// group.
+	// counted: messages is known (a STATUS, then only groups the server
+	// answered OK). Under the assumption UIDNEXT taken from an
+	// APPENDUID makes too (nobody else appends to the mailbox), it is
+	// the count a STATUS would give, with no STATUS per group.
+	counted bool
+	// noUIDNext: the last STATUS gave no UIDNEXT (or 0, unknown): a
+	// STATUS before a group would give none either, so prepare asks
+	// none for it (the count, counted, is what tells).
 	noUIDNext bool
 	// fresh: no APPEND was sent since the last STATUS (next, uidv and
 	// messages are the mailbox's now).
@@ -173,7 +178,7 @@ func (a *appender) status(ctx context.Context) error {
 	}
 	a.next, a.uidv, a.messages = st.UIDNext, st.UIDValidity, st.Messages
 	a.noUIDNext = st.UIDNext == 0
-	a.fresh = true
+	a.fresh, a.counted = true, true
 	return nil
 }
 
@@ -264,15 +269,24 @@ func (a *appender) prepare(ctx context.Context, n int) (*pendingAppend, error) {
 	if a.full {
 		return nil, fmt.Errorf("%w: %s gave the UID %d to a message appended, and has none after it for another until the server gives the mailbox a new UIDVALIDITY: nothing more is appended to it", errUIDsExhausted, a.mailbox, uint32(math.MaxUint32))
 	}
-	// At UIDNEXT 0 (unknown), for a group that would take the last UID
-	// (4294967295), or on a server whose STATUS gives no UIDNEXT,
-	// UIDNEXT may not tell a later run whether the group landed
-	// (landed): the message count, fresh from a STATUS, is recorded for
-	// it. The last case holds even when next is known from the
-	// APPENDUID of the group before (UIDPLUS): no STATUS was asked for
-	// then, and no count recorded, and a later run, whose STATUS gave no
-	// UIDNEXT, could not tell the group landed or not at every run.
-	if a.next == 0 || ((a.noUIDNext || reachesLastUID(a.next, n)) && !a.fresh) {
+	// The message count is recorded with every group (landed decides by
+	// it when UIDNEXT cannot tell): known from the last STATUS and the
+	// groups appended since (counted), it costs no STATUS. It was
+	// recorded only when this run's UIDNEXT could not tell (0, unknown;
+	// no UIDNEXT in the last STATUS; a group reaching 4294967295), each
+	// time fresh from a STATUS: one more STATUS per group on a server
+	// whose STATUS gives no UIDNEXT, where one with UIDPLUS and UIDNEXT
+	// asks none; and a server that gives UIDNEXT only sometimes had a
+	// group recorded with UIDNEXT and no count, which a later run whose
+	// STATUS gave none could not tell landed or not (errPendingUnknown,
+	// exit 1, at every run).
+	//
+	// A STATUS is asked for when the count is not known (a group whose
+	// APPEND failed), or to learn UIDNEXT when it is not known (no
+	// APPENDUID: no UIDPLUS) from a server whose last STATUS gave it;
+	// not right after one (fresh): the first group asked a second
+	// STATUS when the one before gave no UIDNEXT.
+	if !a.fresh && (!a.counted || a.next == 0 && !a.noUIDNext) {
 		known, uidv := a.next, a.uidv
 		if err := a.status(ctx); err != nil {
 			return nil, err
@@ -281,12 +295,8 @@ func (a *appender) prepare(ctx context.Context, n int) (*pendingAppend, error) {
 			a.next = known // from an APPENDUID, as good as it gets
 		}
 	}
-	p := &pendingAppend{DstUIDValidity: a.uidv, DstUIDNext: a.next, Count: n}
-	if p.DstUIDNext == 0 || a.noUIDNext || reachesLastUID(p.DstUIDNext, n) {
-		m := a.messages
-		p.DstMessages = &m
-	}
-	return p, nil
+	m := a.messages
+	return &pendingAppend{DstUIDValidity: a.uidv, DstUIDNext: a.next, Count: n, DstMessages: &m}, nil
 }
 
 // reachesLastUID reports whether n messages appended at UIDNEXT next take
@@ -524,6 +534,16 @@ func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, erro
 		}
 	}()
 	a.next, a.fresh = 0, false
+	// The count stays known only when the server answered OK: a group
+	// that failed may or may not have landed.
+	counted := a.counted
+	a.counted = false
+	appended := func() {
+		if counted && uint64(a.messages)+uint64(len(items)) <= math.MaxUint32 {
+			a.messages += uint32(len(items))
+			a.counted = true
+		}
+	}
 	var uids []uint32
 	k := 0 // the next of held
 	next := func() io.Reader { k++; return held[k-1] }
@@ -564,6 +584,7 @@ func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, erro
 				uids = append(uids, res.UID)
 			}
 		}
+		appended()
 		if len(uids) != len(items) {
 			uids = nil
 		}
@@ -604,6 +625,7 @@ func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, erro
 		}
 		return nil, err
 	}
+	appended()
 	if res.UIDValidity == a.uidv {
 		var last uint32
 		for _, r := range res.UIDs.Ranges() {

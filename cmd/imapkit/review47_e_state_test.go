@@ -9,10 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/hostile"
 	"github.com/imapkit/imapkit/internal/testserver"
 )
 
@@ -193,4 +195,195 @@ func TestReview47EImportDstChangedExit(t *testing.T) {
 		t.Errorf("exit %d; want 1\nstderr: %s", code, errs)
 	}
 	e47Want(t, "import", errs, []string{"not the one earlier runs appended to", `remove .destinations["`, "there twice"}, []string{"its entry"})
+}
+
+// e47Dst is a scripted destination holding one mailbox, INBOX, whose
+// STATUS gives UIDNEXT only when uidnext says so (no real server omits
+// it: Dovecot and Cyrus always give it), and which counts STATUS
+// commands. answer is the tagged answer to the k-th APPEND ("" takes
+// the messages and closes the connection: the answer lost).
+type e47Dst struct {
+	caps    string
+	uidnext func(call int) bool
+	answer  func(k int) string
+
+	mu       sync.Mutex
+	held     int
+	next     uint32
+	appends  int
+	statuses int
+}
+
+func (f *e47Dst) start(t *testing.T) string {
+	t.Helper()
+	f.next = 1
+	srv, err := hostile.Listen(f.serve)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv.Addr()
+}
+
+func (f *e47Dst) counts() (appends, held, statuses int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.appends, f.held, f.statuses
+}
+
+func (f *e47Dst) serve(c *hostile.Conn) error {
+	if err := c.Greet(f.caps); err != nil {
+		return err
+	}
+	for {
+		cmd, err := c.ReadCommand()
+		if err != nil {
+			return err
+		}
+		ok := cmd.Tag + " OK done"
+		switch cmd.Name {
+		case "LOGIN":
+			err = c.Line(ok)
+		case "CAPABILITY":
+			err = c.Lines("* CAPABILITY "+f.caps, ok)
+		case "NAMESPACE":
+			err = c.Lines(`* NAMESPACE (("" "/")) NIL NIL`, ok)
+		case "LIST":
+			err = c.Lines(`* LIST () "/" INBOX`, ok)
+		case "STATUS":
+			f.mu.Lock()
+			f.statuses++
+			items := fmt.Sprintf("UIDVALIDITY 9 MESSAGES %d", f.held)
+			if f.uidnext(f.statuses) {
+				items = fmt.Sprintf("UIDNEXT %d %s", f.next, items)
+			}
+			f.mu.Unlock()
+			err = c.Lines(fmt.Sprintf("* STATUS INBOX (%s)", items), ok)
+		case "APPEND":
+			n := 0
+			lit, nonSync := cmd.Literal, cmd.NonSync
+			for lit >= 0 {
+				if !nonSync {
+					if err := c.Continue("go"); err != nil {
+						return err
+					}
+				}
+				if _, err := c.ReadLiteral(lit); err != nil {
+					return err
+				}
+				n++
+				rest, err := c.ReadLine()
+				if err != nil {
+					return err
+				}
+				next := hostile.ParseCommand("x APPEND " + rest)
+				lit, nonSync = next.Literal, next.NonSync
+			}
+			f.mu.Lock()
+			f.appends++
+			a := f.answer(f.appends)
+			first := f.next
+			if a == "" || strings.HasPrefix(a, "OK") {
+				f.held += n
+				f.next += uint32(n)
+			}
+			f.mu.Unlock()
+			if a == "" {
+				return nil // taken; the answer is lost
+			}
+			if strings.Contains(a, "%d") {
+				a = fmt.Sprintf(a, first, first+uint32(n-1))
+			}
+			err = c.Line(cmd.Tag + " " + a)
+		case "LOGOUT":
+			c.Lines("* BYE bye", ok)
+			return nil
+		default:
+			err = c.Answer(cmd)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// TestReview47EStatusNoUIDNext: on a destination whose STATUS gives no
+// UIDNEXT, import asked a STATUS before every group (for a fresh message
+// count), where one with UIDPLUS and UIDNEXT asks none, and the first
+// group asked one right after the STATUS of checkDst. Now the count is
+// kept from the first STATUS and the groups answered OK: one STATUS for
+// the run, with UIDPLUS or without (3 groups of one: it was 4).
+func TestReview47EStatusNoUIDNext(t *testing.T) {
+	for _, caps := range []string{"IMAP4rev1 LITERAL+ UIDPLUS", "IMAP4rev1 LITERAL+"} {
+		t.Run(caps, func(t *testing.T) {
+			f := &e47Dst{caps: caps, uidnext: func(int) bool { return false },
+				answer: func(int) string { return "OK [APPENDUID 9 %d:%d] done" }}
+			if !strings.Contains(caps, "UIDPLUS") {
+				f.answer = func(int) string { return "OK done" }
+			}
+			addr := f.start(t)
+			path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, ""), r44ImportMsg(2, ""), r44ImportMsg(3, "")})
+			t.Setenv("IMAPKIT_PASSWORD", "x")
+			t.Setenv("IMAPKIT_URL", "")
+			noTTY(t)
+			code, _, errs := runCLI(t, "", "import", "imap://alice@"+addr, path, "--to", "INBOX", "--insecure-plaintext", "--timeout", "10s", "--quiet", "--no-multiappend")
+			appends, held, statuses := f.counts()
+			if code != exitOK || appends != 3 || held != 3 || statuses != 1 {
+				t.Errorf("exit %d, %d APPENDs, %d held, %d STATUS; want 0, 3, 3, 1\nstderr: %s", code, appends, held, statuses, errs)
+			}
+			var st importState
+			if _, err := loadJSON(importStatePath(path), &st); err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range st.Dests {
+				if e.Imported != 3 || e.Pending != nil {
+					t.Errorf("state: %+v; want 3 imported, none pending", e)
+				}
+			}
+		})
+	}
+}
+
+// TestReview47EStatusUIDNextSometimes: a destination whose STATUS gives
+// UIDNEXT only sometimes (here, the first run's and not the second's).
+// The first run recorded its group with UIDNEXT and no message count; it
+// stopped before the answer. The second run's STATUS gave no UIDNEXT, and
+// with no count recorded it could not tell whether the group landed:
+// exit 1 (errPendingUnknown) at every run. Now every group records the
+// count: the group not sent is sent again, the one whose answer was lost
+// is taken for landed, both exit 0 with each message once.
+func TestReview47EStatusUIDNextSometimes(t *testing.T) {
+	for _, lost := range []bool{false, true} {
+		t.Run(fmt.Sprintf("landed=%v", lost), func(t *testing.T) {
+			f := &e47Dst{caps: "IMAP4rev1 LITERAL+ UIDPLUS", uidnext: func(call int) bool { return call == 1 },
+				answer: func(k int) string {
+					if lost && k == 1 {
+						return ""
+					}
+					return "OK [APPENDUID 9 %d:%d] done"
+				}}
+			addr := f.start(t)
+			path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, "")})
+			if !lost {
+				testHook = func(step string) error {
+					if step == "pending" {
+						return fmt.Errorf("stopped by the test")
+					}
+					return nil
+				}
+				t.Cleanup(func() { testHook = nil })
+			}
+			if code, _, _ := l46Import(t, addr, path); code == exitOK {
+				t.Fatal("run 1: exit 0; want it stopped")
+			}
+			testHook = nil
+			code, _, errs := l46Import(t, addr, path)
+			appends, held, _ := f.counts()
+			// Stopped before sending: sent by run 2. Lost answer:
+			// landed, not sent again. One APPEND either way.
+			if code != exitOK || appends != 1 || held != 1 {
+				t.Errorf("run 2: exit %d, %d APPENDs, %d held; want 0, 1, 1\nstderr: %s", code, appends, held, errs)
+			}
+		})
+	}
 }
