@@ -294,9 +294,54 @@ func (m *nameMapper) ensure(ctx context.Context, name string) (created bool, err
 		if !listed[name] || !listed[other] {
 			return false, fmt.Errorf("%w: the destination answered OK to its CREATE though it has %s, and does not list both: it does not tell mailbox names apart by case, and the mail would be merged into %s", errCaseMerge, strconv.Quote(other), strconv.Quote(other))
 		}
+		if why, err := m.oneMailbox(ctx, name, other); err != nil {
+			return false, err
+		} else if why != "" {
+			return false, fmt.Errorf("%w: the destination lists %s and %s, but %s: they are one mailbox, and the mail would be merged into %s", errCaseMerge, strconv.Quote(name), strconv.Quote(other), why, strconv.Quote(other))
+		}
 	}
 	m.have[name] = true
 	return true, nil
+}
+
+// oneMailbox tells, after the CREATE of name, whether the destination
+// keeps it and other, its name but for case, as one mailbox though it
+// lists both (a server that lists every name it was given): why says how
+// it knows, "" when it does not. It asks a STATUS of each:
+//   - their MAILBOXIDs (OBJECTID, RFC 8474), when the server gives them:
+//     equal, one mailbox; else two, whatever the rest;
+//   - else name, created just now, holding messages, with the same
+//     count, UIDNEXT and UIDVALIDITY as other: other's mail.
+//
+// Equal UIDVALIDITYs alone tell nothing (a server may give every
+// mailbox the same), and nor do two empty mailboxes: with no MAILBOXID,
+// a server that merges them while other is empty is not found (only an
+// APPEND to one seen in the other would tell, which adds a message to
+// the user's mailbox). Called only for a name with a case variant, so
+// that other runs ask no more.
+func (m *nameMapper) oneMailbox(ctx context.Context, name, other string) (why string, err error) {
+	items := commands.StatusMessages | commands.StatusUIDNext | commands.StatusUIDValidity
+	if m.dst.Session().HasCap("OBJECTID") {
+		items |= commands.StatusMailboxID
+	}
+	a, err := m.dst.Status(ctx, name, items)
+	if err != nil {
+		return "", err
+	}
+	b, err := m.dst.Status(ctx, other, items)
+	if err != nil {
+		return "", err
+	}
+	if len(a.MailboxID) > 0 && len(b.MailboxID) > 0 {
+		if string(a.MailboxID) == string(b.MailboxID) {
+			return fmt.Sprintf("both have the MAILBOXID %s", printable(string(a.MailboxID))), nil
+		}
+		return "", nil
+	}
+	if a.Messages > 0 && a.Messages == b.Messages && a.UIDNext == b.UIDNext && a.UIDValidity == b.UIDValidity {
+		return fmt.Sprintf("the one just created holds %s, with the UIDNEXT (%d) and UIDVALIDITY (%d) of the other", plural(int(a.Messages), "message"), a.UIDNext, a.UIDValidity), nil
+	}
+	return "", nil
 }
 
 // errCaseMerge is the error of a destination mailbox that would be
