@@ -358,6 +358,14 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		if err := hook("pending"); err != nil {
 			return err
 		}
+		// No ap.settle() here, unlike copy: a Read left running (the
+		// APPEND's context ended while a file's Read blocked, a stalled
+		// mount) is one of a file of import's own, which heldReader
+		// closes when that Read returns; nothing is read again after
+		// it (the context ended: the run returns). copy settles because
+		// it reads its source session again; import settling would
+		// only make an interrupted run wait for a stalled mount before
+		// it exits (TestReview47EAppenderSettle tests settle).
 		if _, err := ap.send(ctx, items); err != nil {
 			if notAppended(err) {
 				// Refused: the group is not pending any more (and
