@@ -507,6 +507,22 @@ func (c *nulCounter) Write(p []byte) (int, error) {
 }
 
 // lookNUL learns whether the message holds a NUL byte (m.nul), once.
+//
+// A Maildir's message is so read twice, once here and once to send it
+// (an mbox's too: scanMbox, which must find where each message ends,
+// measures it and looks for a NUL in its one pass, and the send reads it
+// again). One read is not possible without holding the message whole:
+// the APPEND announces the literal's kind and size before its first byte,
+// "~{n}" (literal8) for a message holding a NUL when the server has
+// BINARY, "{n}" for any other (literal8 for every message would make
+// Dovecot and Cyrus rewrite a binary part as base64), and an mbox's size
+// as sent (CRLF line ends, >From unquoted) is known only at its end. A
+// NUL found while sending instead (the library's guard) aborts the
+// session mid-literal: the group is lost, the connection closed, and the
+// next run meets the same file; copy recovers so (a reconnection and the
+// message sent again as literal8), import has no reconnection. Memory
+// stays flat (32 KiB here); the second read, at most a group
+// (groupBytes) later, mostly comes from the page cache.
 func (m *importMsg) lookNUL() error {
 	if m.looked {
 		return nil
