@@ -251,8 +251,12 @@ func dstChangedHint(dname, again, entry, statePath string) string {
 // object top of a state file: .mailboxes["INBOX"] (copy's entries are
 // under "mailboxes", import's under "destinations"). The advice of an
 // error names it: "the entry of INBOX" named no key a user could find.
-// The key is quoted as JSON (a control character escaped), then shown
-// printable (a bidirectional control as '?').
+// The key is quoted as JSON (a control character escaped), and every rune
+// printable would hide (C1 controls; bidirectional controls such as
+// U+200F, which a Hebrew or Arabic name may hold) is written \uXXXX inside
+// the JSON string (escapeUnsafe), which JSON and jq read back as the key.
+// Shown as '?' it named a key the state file does not hold
+// (TestReview47EStateKeyPathUnsafeRunes, found by review).
 func stateKeyPath(top, key string) string {
 	var b strings.Builder
 	enc := json.NewEncoder(&b)
@@ -260,7 +264,7 @@ func stateKeyPath(top, key string) string {
 	if err := enc.Encode(key); err != nil {
 		return "." + top + "[" + strconv.Quote(key) + "]"
 	}
-	return "." + top + "[" + printable(strings.TrimSuffix(b.String(), "\n")) + "]"
+	return "." + top + "[" + string(escapeUnsafe([]byte(strings.TrimSuffix(b.String(), "\n")))) + "]"
 }
 
 // prepare returns the pending record of a group of n messages about to be
