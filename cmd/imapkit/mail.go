@@ -862,8 +862,13 @@ func parseSection(spec string) (commands.FetchSection, error) {
 		// "1.+2"). Too many digits for a uint64 are past the bound.
 		// RFC 3501's section-part is nz-number: no leading zero. "01"
 		// was taken as 1, a spelling no server is bound to accept.
+		// A number of zeros only is part 0: no suggestion ("write "
+		// was empty; TestReview47ESectionAllZeros, found by review).
 		if len(parts[0]) > 1 && parts[0][0] == '0' {
-			return sec, usagef("bad --section %q: part number %s has a leading zero (write %s)", spec, parts[0], strings.TrimLeft(parts[0], "0"))
+			if nz := strings.TrimLeft(parts[0], "0"); nz != "" {
+				return sec, usagef("bad --section %q: part number %s has a leading zero (write %s)", spec, parts[0], nz)
+			}
+			return sec, usagef("bad --section %q: part number %s is 0: part numbers start at 1", spec, parts[0])
 		}
 		n, err := strconv.ParseUint(parts[0], 10, 64)
 		if err != nil {
