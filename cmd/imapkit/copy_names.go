@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/session"
 )
 
 // nameMapper maps the source's mailbox names to the destination's: the
@@ -23,6 +24,10 @@ type nameMapper struct {
 	srcNS []srcNamespace
 	maps  map[string]string
 	have  map[string]bool // the destination's mailboxes
+	// selectable are the destination's mailboxes that can hold mail
+	// (listed without \Noselect or \NonExistent, or created by this
+	// run): a case variant among them is one mail may be merged into.
+	selectable map[string]bool
 }
 
 // srcNamespace is one namespace of the source: its prefix and delimiter,
@@ -87,7 +92,7 @@ func isPersonal(name string, ns []srcNamespace) bool {
 }
 
 func newNameMapper(ctx context.Context, src, dst *commands.Client, maps map[string]string) (*nameMapper, error) {
-	m := &nameMapper{src: src, dst: dst, maps: maps, have: map[string]bool{}}
+	m := &nameMapper{src: src, dst: dst, maps: maps, have: map[string]bool{}, selectable: map[string]bool{}}
 	var err error
 	if m.srcPrefix, m.srcDelim, m.srcNS, err = personal(ctx, src); err != nil {
 		return nil, err
@@ -101,6 +106,9 @@ func newNameMapper(ctx context.Context, src, dst *commands.Client, maps map[stri
 	}
 	for _, b := range boxes {
 		m.have[b.Name] = true
+		if !b.HasAttr(`\Noselect`) && !b.HasAttr(`\NonExistent`) {
+			m.selectable[b.Name] = true
+		}
 	}
 	return m, nil
 }
@@ -274,11 +282,32 @@ func mapName(name, srcPrefix, srcDelim, dstPrefix, dstDelim string) string {
 // that answers OK all the same took the mail of "foo" into "Foo",
 // silently. After such a CREATE the destination's listing must hold both
 // names, each as itself; else the mailbox fails, naming --map.
+//
+// The STATUS check (oneMailbox) is made whenever name has a selectable
+// case variant, also when name is listed already: it was made only after
+// this run's CREATE, and a second run, finding the name in LIST (the
+// CREATE of the first was answered OK), merged its mail
+// (TestReview47ECaseMergeSecondRun, found by review). A variant that is
+// no mailbox (\Noselect or \NonExistent: Dovecot's parent "Foo" of
+// "Foo/bar") is none to merge into; it failed the copy, its STATUS
+// answered NO (TestReview47ECaseVariantNoselectParentDovecot).
 func (m *nameMapper) ensure(ctx context.Context, name string) (created bool, err error) {
-	if m.have[name] || strings.EqualFold(name, "INBOX") {
+	if strings.EqualFold(name, "INBOX") {
 		return false, nil
 	}
 	other := m.caseVariant(name)
+	if m.have[name] {
+		if other == "" {
+			return false, nil
+		}
+		// Listed: both names are, no LIST to ask.
+		if why, err := m.oneMailbox(ctx, name, other); err != nil {
+			return false, err
+		} else if why != "" {
+			return false, fmt.Errorf("%w: the destination lists %s and %s, but %s: they are one mailbox, and the mail would be merged into %s", errCaseMerge, strconv.Quote(name), strconv.Quote(other), why, strconv.Quote(other))
+		}
+		return false, nil
+	}
 	if err := m.dst.Create(ctx, name, nil); err != nil {
 		return false, err
 	}
@@ -301,17 +330,25 @@ func (m *nameMapper) ensure(ctx context.Context, name string) (created bool, err
 		}
 	}
 	m.have[name] = true
+	m.selectable[name] = true
 	return true, nil
 }
 
-// oneMailbox tells, after the CREATE of name, whether the destination
+// oneMailbox tells, for name with a selectable case variant (after its
+// CREATE, or listed already), whether the destination
 // keeps it and other, its name but for case, as one mailbox though it
 // lists both (a server that lists every name it was given): why says how
 // it knows, "" when it does not. It asks a STATUS of each:
 //   - their MAILBOXIDs (OBJECTID, RFC 8474), when the server gives them:
 //     equal, one mailbox; else two, whatever the rest;
-//   - else name, created just now, holding messages, with the same
-//     count, UIDNEXT and UIDVALIDITY as other: other's mail.
+//   - else name holding messages, with the same count, UIDNEXT and
+//     UIDVALIDITY as other: other's mail (two mailboxes filled alike, on
+//     a server giving every mailbox the same UIDVALIDITY, would be taken
+//     for one: a false refusal, exit 1, never a merge).
+//
+// A STATUS of other answered NO (no such mailbox: a variant listed but
+// gone, or a parent whose attributes did not say it is none) means
+// nothing to merge into: "", no error.
 //
 // Equal UIDVALIDITYs alone tell nothing (a server may give every
 // mailbox the same), and nor do two empty mailboxes: with no MAILBOXID,
@@ -329,6 +366,9 @@ func (m *nameMapper) oneMailbox(ctx context.Context, name, other string) (why st
 		return "", err
 	}
 	b, err := m.dst.Status(ctx, other, items)
+	if errors.Is(err, session.ErrNo) {
+		return "", nil
+	}
 	if err != nil {
 		return "", err
 	}
@@ -348,12 +388,13 @@ func (m *nameMapper) oneMailbox(ctx context.Context, name, other string) (why st
 // another's, whose name differs from it only by case (nameMapper.ensure).
 var errCaseMerge = errors.New("not copied: its name differs only by case from another mailbox of the destination")
 
-// caseVariant returns a destination mailbox known (nameMapper.have) whose
+// caseVariant returns a selectable destination mailbox known
+// (nameMapper.selectable: listed or created by this run) whose
 // name equals name but for case (the least such, for a stable message),
 // or "".
 func (m *nameMapper) caseVariant(name string) string {
 	other := ""
-	for h := range m.have {
+	for h := range m.selectable {
 		if h != name && strings.EqualFold(h, name) && (other == "" || h < other) {
 			other = h
 		}
