@@ -44,11 +44,13 @@ type pendingAppend struct {
 	DstUIDNext     uint32 `json:"dst_uidnext"`
 	Count          int    `json:"count"`
 	// DstMessages is the mailbox's message count just before the group
-	// was sent (appender.counted), recorded with every group: it decides
-	// when UIDNEXT cannot tell whether the group landed (DstUIDNext 0,
-	// unknown; a STATUS that gives no UIDNEXT, now or only sometimes;
-	// or a group reaching 4294967295, past which UIDNEXT cannot move):
-	// see appender.landed. nil in a state an older imapkit wrote.
+	// was sent, from a STATUS asked after the last APPEND (appender.fresh),
+	// and recorded only then: it decides when UIDNEXT cannot tell whether
+	// the group landed (DstUIDNext 0, unknown; a STATUS that gives no
+	// UIDNEXT; or a group reaching 4294967295, past which UIDNEXT cannot
+	// move): see appender.landed. nil when no such STATUS was asked (the
+	// group's UIDNEXT, known, tells), or in a state an older imapkit
+	// wrote.
 	DstMessages *uint32 `json:"dst_messages,omitempty"`
 }
 
@@ -75,17 +77,18 @@ type appender struct {
 	binary  bool   // BINARY offered: a message holding a NUL goes as literal8
 	next    uint32 // the mailbox's UIDNEXT as known; 0 when unknown
 	uidv    uint32
-	// messages is the mailbox's message count at the last STATUS, plus
-	// the messages of the groups appended since (counted).
+	// messages is the mailbox's message count at the last STATUS. It is
+	// not counted on by the groups appended since: a message another
+	// client delivers (into INBOX, during a migration) would not be in
+	// it, and a group recorded with such a count, stale, is taken for
+	// landed when the next run finds one more message
+	// (TestReview47ECountStaleAfterDelivery, found by review).
 	messages uint32
-	// counted: messages is known (a STATUS, then only groups the server
-	// answered OK). Under the assumption UIDNEXT taken from an
-	// APPENDUID makes too (nobody else appends to the mailbox), it is
-	// the count a STATUS would give, with no STATUS per group.
-	counted bool
-	// noUIDNext: the last STATUS gave no UIDNEXT (or 0, unknown): a
-	// STATUS before a group would give none either, so prepare asks
-	// none for it (the count, counted, is what tells).
+	// noUIDNext: the last STATUS gave no UIDNEXT (or 0, unknown). A
+	// later run's STATUS will not either, most likely, so UIDNEXT cannot
+	// tell it whether a pending group landed, even when next is known
+	// from an APPENDUID: prepare asks a STATUS before every group, for a
+	// fresh count.
 	noUIDNext bool
 	// fresh: no APPEND was sent since the last STATUS (next, uidv and
 	// messages are the mailbox's now).
@@ -178,7 +181,7 @@ func (a *appender) status(ctx context.Context) error {
 	}
 	a.next, a.uidv, a.messages = st.UIDNext, st.UIDValidity, st.Messages
 	a.noUIDNext = st.UIDNext == 0
-	a.fresh, a.counted = true, true
+	a.fresh = true
 	return nil
 }
 
@@ -273,24 +276,24 @@ func (a *appender) prepare(ctx context.Context, n int) (*pendingAppend, error) {
 	if a.full {
 		return nil, fmt.Errorf("%w: %s gave the UID %d to a message appended, and has none after it for another until the server gives the mailbox a new UIDVALIDITY: nothing more is appended to it", errUIDsExhausted, a.mailbox, uint32(math.MaxUint32))
 	}
-	// The message count is recorded with every group (landed decides by
-	// it when UIDNEXT cannot tell): known from the last STATUS and the
-	// groups appended since (counted), it costs no STATUS. It was
-	// recorded only when this run's UIDNEXT could not tell (0, unknown;
-	// no UIDNEXT in the last STATUS; a group reaching 4294967295), each
-	// time fresh from a STATUS: one more STATUS per group on a server
-	// whose STATUS gives no UIDNEXT, where one with UIDPLUS and UIDNEXT
-	// asks none; and a server that gives UIDNEXT only sometimes had a
-	// group recorded with UIDNEXT and no count, which a later run whose
-	// STATUS gave none could not tell landed or not (errPendingUnknown,
-	// exit 1, at every run).
+	// At UIDNEXT 0 (unknown), for a group that would take the last UID
+	// (4294967295), or on a server whose STATUS gives no UIDNEXT,
+	// UIDNEXT may not tell a later run whether the group landed
+	// (landed): the message count is recorded for it, fresh from a
+	// STATUS asked after the last APPEND (none right after one: fresh).
+	// The last case holds even when next is known from the APPENDUID of
+	// the group before: a later run, whose STATUS gives no UIDNEXT,
+	// decides by the count.
 	//
-	// A STATUS is asked for when the count is not known (a group whose
-	// APPEND failed), or to learn UIDNEXT when it is not known (no
-	// APPENDUID: no UIDPLUS) from a server whose last STATUS gave it;
-	// not right after one (fresh): the first group asked a second
-	// STATUS when the one before gave no UIDNEXT.
-	if !a.fresh && (!a.counted || a.next == 0 && !a.noUIDNext) {
+	// c983c96 kept the count itself (the last STATUS plus the groups
+	// answered OK) to save this STATUS per group: a message another
+	// client delivered mid-run was not in it, and a group recorded with
+	// it and stopped before it was sent was taken for landed by the next
+	// run (one more message): never sent. A count is recorded only fresh
+	// from a STATUS. A server that gives UIDNEXT only sometimes may thus
+	// leave a group recorded with UIDNEXT alone, which a later run whose
+	// STATUS gives none cannot tell: errPendingUnknown, exit 1, safe.
+	if !a.fresh && (a.next == 0 || a.noUIDNext || reachesLastUID(a.next, n)) {
 		known, uidv := a.next, a.uidv
 		if err := a.status(ctx); err != nil {
 			return nil, err
@@ -299,8 +302,12 @@ func (a *appender) prepare(ctx context.Context, n int) (*pendingAppend, error) {
 			a.next = known // from an APPENDUID, as good as it gets
 		}
 	}
-	m := a.messages
-	return &pendingAppend{DstUIDValidity: a.uidv, DstUIDNext: a.next, Count: n, DstMessages: &m}, nil
+	p := &pendingAppend{DstUIDValidity: a.uidv, DstUIDNext: a.next, Count: n}
+	if a.fresh {
+		m := a.messages
+		p.DstMessages = &m
+	}
+	return p, nil
 }
 
 // reachesLastUID reports whether n messages appended at UIDNEXT next take
@@ -538,16 +545,6 @@ func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, erro
 		}
 	}()
 	a.next, a.fresh = 0, false
-	// The count stays known only when the server answered OK: a group
-	// that failed may or may not have landed.
-	counted := a.counted
-	a.counted = false
-	appended := func() {
-		if counted && uint64(a.messages)+uint64(len(items)) <= math.MaxUint32 {
-			a.messages += uint32(len(items))
-			a.counted = true
-		}
-	}
 	var uids []uint32
 	k := 0 // the next of held
 	next := func() io.Reader { k++; return held[k-1] }
@@ -588,7 +585,6 @@ func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, erro
 				uids = append(uids, res.UID)
 			}
 		}
-		appended()
 		if len(uids) != len(items) {
 			uids = nil
 		}
@@ -629,7 +625,6 @@ func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, erro
 		}
 		return nil, err
 	}
-	appended()
 	if res.UIDValidity == a.uidv {
 		var last uint32
 		for _, r := range res.UIDs.Ranges() {

@@ -308,11 +308,13 @@ func (f *e47Dst) serve(c *hostile.Conn) error {
 }
 
 // TestReview47EStatusNoUIDNext: on a destination whose STATUS gives no
-// UIDNEXT, import asked a STATUS before every group (for a fresh message
-// count), where one with UIDPLUS and UIDNEXT asks none, and the first
-// group asked one right after the STATUS of checkDst. Now the count is
-// kept from the first STATUS and the groups answered OK: one STATUS for
-// the run, with UIDPLUS or without (3 groups of one: it was 4).
+// UIDNEXT, import asks a STATUS before every group (for a fresh message
+// count), but the first group asked one more right after the STATUS of
+// checkDst: 3 groups of one asked 4. Now 3: checkDst's serves the first
+// group. (c983c96 made it 1, keeping the count itself; that count went
+// stale when another client delivered mid-run, and a group was taken for
+// landed and lost: TestReview47ECountStaleAfterDelivery. The per-group
+// STATUS, which keeps the count fresh, is back.)
 func TestReview47EStatusNoUIDNext(t *testing.T) {
 	for _, caps := range []string{"IMAP4rev1 LITERAL+ UIDPLUS", "IMAP4rev1 LITERAL+"} {
 		t.Run(caps, func(t *testing.T) {
@@ -328,8 +330,8 @@ func TestReview47EStatusNoUIDNext(t *testing.T) {
 			noTTY(t)
 			code, _, errs := runCLI(t, "", "import", "imap://alice@"+addr, path, "--to", "INBOX", "--insecure-plaintext", "--timeout", "10s", "--quiet", "--no-multiappend")
 			appends, held, statuses := f.counts()
-			if code != exitOK || appends != 3 || held != 3 || statuses != 1 {
-				t.Errorf("exit %d, %d APPENDs, %d held, %d STATUS; want 0, 3, 3, 1\nstderr: %s", code, appends, held, statuses, errs)
+			if code != exitOK || appends != 3 || held != 3 || statuses != 3 {
+				t.Errorf("exit %d, %d APPENDs, %d held, %d STATUS; want 0, 3, 3, 3\nstderr: %s", code, appends, held, statuses, errs)
 			}
 			var st importState
 			if _, err := loadJSON(importStatePath(path), &st); err != nil {
@@ -349,9 +351,14 @@ func TestReview47EStatusNoUIDNext(t *testing.T) {
 // The first run recorded its group with UIDNEXT and no message count; it
 // stopped before the answer. The second run's STATUS gave no UIDNEXT, and
 // with no count recorded it could not tell whether the group landed:
-// exit 1 (errPendingUnknown) at every run. Now every group records the
-// count: the group not sent is sent again, the one whose answer was lost
-// is taken for landed, both exit 0 with each message once.
+// exit 1 (errPendingUnknown) at every run. Now a group recorded right
+// after a STATUS (here the only one, after checkDst's) records the count,
+// fresh: the group not sent is sent again, the one whose answer was lost
+// is taken for landed, both exit 0 with each message once. A later group
+// (UIDNEXT known from APPENDUID, no STATUS asked) records none, and a
+// later run whose STATUS gives no UIDNEXT exits 1 for it, which is safe:
+// a count kept without a STATUS goes stale
+// (TestReview47ECountStaleAfterDelivery).
 func TestReview47EStatusUIDNextSometimes(t *testing.T) {
 	for _, lost := range []bool{false, true} {
 		t.Run(fmt.Sprintf("landed=%v", lost), func(t *testing.T) {
