@@ -16,8 +16,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/imapkit/imapkit/commands"
+	esc "github.com/imapkit/imapkit/internal/printable"
 	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/wire"
 )
@@ -397,7 +399,7 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 		if err == nil {
 			var created bool
 			if created, err = m.ensure(ctx, dname); err != nil {
-				err = fmt.Errorf("creating %s on the destination: %w (--map %s=NAME copies it under another name)", dname, err, name)
+				err = fmt.Errorf("creating %s on the destination: %w (--map %s copies it under another name)", printable(dname), err, shellQuote(name+"=NAME"))
 			} else {
 				if prev == nil {
 					try = &mailboxTry{}
@@ -618,13 +620,59 @@ var errSrcUIDValidity = errors.New("the UIDVALIDITY changed")
 // mailbox name, copied to dname, of the state file path: what to do so
 // that no message is copied twice. Removing the entry alone copies the
 // mailbox whole next to the copies made before, and says so.
+//
+// For a destination INBOX the other mailbox comes first: during a
+// migration the new INBOX receives new mail, which emptying it would
+// destroy. The --map argument is shell-quoted (shellQuote): a name with
+// a space or a quote was shown as it is, two words to a shell.
 func srcChangedHint(name, dname, path string) string {
 	entry := stateKeyPath("mailboxes", name)
-	empty := "delete it (this command creates it anew)"
+	mapArg := "--map " + shellQuote(name+"=OTHER")
+	dup := "removing the entry alone copies the mailbox whole next to the copies made before, each message then there twice"
 	if strings.EqualFold(dname, "INBOX") {
-		empty = "empty it (INBOX cannot be deleted)"
+		return fmt.Sprintf("to copy it again with no duplicate, remove %s from %s and copy it to another mailbox (%s): INBOX cannot be deleted, and emptying it on the destination would also remove mail delivered there since; else empty it and remove that entry; %s", entry, path, mapArg, dup)
 	}
-	return fmt.Sprintf("to copy it again with no duplicate, %s on the destination and remove %s from %s, or remove that entry and copy to another mailbox (--map %s=OTHER); removing the entry alone copies the mailbox whole next to the copies made before, each message then there twice", empty, entry, path, printable(name))
+	return fmt.Sprintf("to copy it again with no duplicate, delete it (this command creates it anew) on the destination and remove %s from %s, or remove that entry and copy to another mailbox (%s); %s", entry, path, mapArg, dup)
+}
+
+// shellQuote returns s as one word of a POSIX shell, for advice a user
+// pastes: as it is when it holds only characters no shell treats
+// specially, else in single quotes (a quote in it closes them, is
+// escaped with a backslash, and opens them again), or, when it holds
+// a rune printable would hide (a control, a bidirectional mark), as
+// bash's $'...' with such runes written \xHH or \uXXXX.
+func shellQuote(s string) string {
+	safe, shown := s != "", true
+	for _, r := range s {
+		switch {
+		case esc.Unsafe(r) || r == utf8.RuneError:
+			shown, safe = false, false
+		case !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_@%+=:,./-", r)):
+			safe = false
+		}
+	}
+	if safe {
+		return s
+	}
+	if shown {
+		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	}
+	b := []byte("$'")
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1 || r < 0x80 && esc.Unsafe(r):
+			b = fmt.Appendf(b, `\x%02x`, s[i])
+		case esc.Unsafe(r):
+			b = fmt.Appendf(b, `\u%04x`, r)
+		case r == '\'' || r == '\\':
+			b = append(b, '\\', byte(r))
+		default:
+			b = append(b, s[i:i+n]...)
+		}
+		i += n
+	}
+	return string(append(b, '\''))
 }
 
 // copyMailbox copies the messages of name not copied yet to dname;
@@ -654,7 +702,9 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 		// copied to.
 		return nil, fmt.Errorf("%w (%d, now %d): the UIDs copied before no longer name the same messages, and which of them %s holds cannot be told, so nothing is copied; %s", errSrcUIDValidity, box.UIDValidity, ms.UIDValidity, printable(box.Dst), srcChangedHint(name, box.Dst, path))
 	case box.Dst != dname:
-		return nil, fmt.Errorf("it was copied to %s before, not %s: keep the same --map (or remove its entry from %s)", box.Dst, dname, path)
+		// The advice said "remove its entry", no key a user could
+		// find: it names the JSON path, and the --map that keeps on.
+		return nil, fmt.Errorf("it was copied to %s before, not %s: keep the same --map (%s), or remove %s from %s to copy it whole to %s", printable(box.Dst), printable(dname), "--map "+shellQuote(name+"="+box.Dst), stateKeyPath("mailboxes", name), path, printable(dname))
 	}
 	ap := newAppender(dst, dname, o.noMulti)
 	// The destination mailbox must be the one the state's LastUID and

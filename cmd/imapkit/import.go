@@ -97,10 +97,14 @@ type importEntry struct {
 // edit, for ent's format only. It named "the entry of PATH", which is no
 // key of the file, and gave both formats' edits.
 func importPendingHint(mailbox, path, key, spath string, ent *importEntry) string {
+	// The entry is named by its JSON path (stateKeyPath), as copy's
+	// advice does: "the entry "KEY" under "destinations"" had the user
+	// find it.
+	entry := stateKeyPath("destinations", key)
 	var which, landed string
 	if ent.Format == "mbox" {
 		which = fmt.Sprintf("those of %s from offset %d to %d", printable(path), ent.Offset, ent.PendingOffset)
-		landed = fmt.Sprintf(`set its "offset" to its "pending_offset", %d, and remove "pending"`, ent.PendingOffset)
+		landed = fmt.Sprintf(`set %s.offset to its "pending_offset", %d, and remove %s.pending`, entry, ent.PendingOffset, entry)
 	} else {
 		names := ent.PendingDone
 		const show = 3
@@ -113,10 +117,10 @@ func importPendingHint(mailbox, path, key, spath string, ent *importEntry) strin
 			list = append(list, printable(n))
 		}
 		which = fmt.Sprintf("the files of %s named in its \"pending_done\" (%s)", printable(path), strings.Join(list, ", "))
-		landed = `add the names of its "pending_done" to its "done", and remove "pending"`
+		landed = fmt.Sprintf(`add the names of %s.pending_done to %s.done, and remove %s.pending`, entry, entry, entry)
 	}
-	return fmt.Sprintf(`check %s: if the messages of the pending group, %s, are not there, remove "pending" from the entry "%s" under "destinations" in %s (the next run imports them); if they are, %s`,
-		printable(mailbox), which, printable(key), printable(spath), landed)
+	return fmt.Sprintf(`check %s: if the messages of the pending group, %s, are not there, remove %s.pending from %s (the next run imports them); if they are, %s`,
+		printable(mailbox), which, entry, printable(spath), landed)
 }
 
 func importStatePath(path string) string { return filepath.Clean(path) + ".imapkit-import.json" }

@@ -276,7 +276,7 @@ func TestReview46LImportPendingHintNamesEntry(t *testing.T) {
 			f.held += 2 // another client appends 2 messages
 			f.mu.Unlock()
 			code, _, errs := l46Import(t, addr, path)
-			want := []string{`remove "pending"`, "the APPEND of 1 message to"}
+			want := []string{"the APPEND of 1 message to"} // remove .destinations[KEY].pending: below
 			dont := []string{"1 messages"}
 			if format == "maildir" {
 				want = append(want, `"pending_done"`, names[0])
@@ -286,7 +286,7 @@ func TestReview46LImportPendingHintNamesEntry(t *testing.T) {
 				dont = append(dont, "pending_done")
 			}
 			for key := range st.Dests {
-				want = append(want, `"`+key+`" under "destinations"`)
+				want = append(want, "remove "+stateKeyPath("destinations", key)+".pending from ") // the JSON path (review47 e)
 			}
 			if code != exitNo || !strings.Contains(errs, "cannot tell whether") {
 				t.Errorf("exit %d; want 1 (errPendingUnknown)\nstderr: %s", code, errs)

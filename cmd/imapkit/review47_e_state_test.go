@@ -140,6 +140,11 @@ func TestReview47ECopyStateAdvice(t *testing.T) {
 	// As advised (the group did not land): the run goes on.
 	e47EditState(t, spath, func(st map[string]any) { delete(entry(st), "pending") })
 	run("pending removed as advised", 0)
+	// Another --map: the advice said "remove its entry", no key a user
+	// could find; it names the --map that goes on, and the JSON path.
+	moved := append([]string{"copy", url, url, "Work", "--map", "Work=Elsewhere"}, args[6:]...)
+	_, _, errs = runCLI(t, "", moved...)
+	e47Want(t, "other --map", errs, []string{"copied to Archive before, not Elsewhere", "--map Work=Archive", `remove .mailboxes["Work"] from ` + spath}, []string{"its entry"})
 
 	// The destination deleted and created again, holding a message.
 	if err := c.Delete(ctx, "Archive"); err != nil {
