@@ -14,7 +14,7 @@ import (
 	"github.com/imapkit/imapkit/internal/testserver"
 )
 
-// TestZZCountStaleAfterDelivery: on a destination whose STATUS gives no
+// TestReview47ECountStaleAfterDelivery (found by review): on a destination whose STATUS gives no
 // UIDNEXT (the message count alone tells whether a pending group landed),
 // the appender now keeps the count itself from the run's first STATUS. A
 // message another client (delivery into INBOX during a migration) adds
@@ -25,7 +25,7 @@ import (
 // group on such a server (dst_messages 2: "unchanged", sent again).
 // Unlike UIDNEXT taken from APPENDUID (re-synced by every group's
 // APPENDUID), the kept count never learns of another client's message.
-func TestZZCountStaleAfterDelivery(t *testing.T) {
+func TestReview47ECountStaleAfterDelivery(t *testing.T) {
 	for _, caps := range []string{"IMAP4rev1 LITERAL+", "IMAP4rev1 LITERAL+ UIDPLUS"} {
 		t.Run(caps, func(t *testing.T) {
 			f := &e47Dst{caps: caps, uidnext: func(int) bool { return false },
@@ -69,13 +69,13 @@ func TestZZCountStaleAfterDelivery(t *testing.T) {
 	}
 }
 
-// TestZZCaseMergeSecondRun: errCaseMerge's new STATUS check (f23139b)
+// TestReview47ECaseMergeSecondRun (found by review): errCaseMerge's new STATUS check (f23139b)
 // runs only after this run's CREATE. The first run CREATEs "foo", finds it
 // one mailbox with "Foo", and fails it (exit 1, naming --map). But the
 // CREATE was answered OK and the server lists "foo" from then on: the
 // second run finds "foo" in its LIST (nameMapper.have), asks no CREATE
 // and makes no check, and copies foo's mail into Foo: merged, exit 0.
-func TestZZCaseMergeSecondRun(t *testing.T) {
+func TestReview47ECaseMergeSecondRun(t *testing.T) {
 	boxes := map[string][]string{"Foo": {r43Body(1, false)}, "foo": {r43Body(2, false)}}
 	src, err := hostile.Listen(scriptedSource(`(("" "/")) NIL NIL`, []string{`() "/" Foo`, `() "/" foo`}, boxes))
 	if err != nil {
@@ -106,14 +106,14 @@ func TestZZCaseMergeSecondRun(t *testing.T) {
 	}
 }
 
-// TestZZCaseVariantNoselectParentDovecot: a destination (Dovecot) with
+// TestReview47ECaseVariantNoselectParentDovecot (found by review): a destination (Dovecot) with
 // "Foo/bar" lists "Foo" (no mailbox: a parent, \NonExistent or
 // \Noselect) among its names, and so among nameMapper.have. The source's
 // "foo" is CREATEd fine (Dovecot tells names apart by case), LIST holds
 // both names, and f23139b's oneMailbox then asks a STATUS of "Foo",
 // which Dovecot refuses (no such mailbox): "foo" fails, exit 1, though
 // nothing would merge. Before f23139b it was copied.
-func TestZZCaseVariantNoselectParentDovecot(t *testing.T) {
+func TestReview47ECaseVariantNoselectParentDovecot(t *testing.T) {
 	src, err := hostile.Listen(scriptedSource(`(("" "/")) NIL NIL`, []string{`() "/" foo`},
 		map[string][]string{"foo": {r43Body(2, false)}}))
 	if err != nil {
@@ -153,14 +153,14 @@ func TestZZCaseVariantNoselectParentDovecot(t *testing.T) {
 	}
 }
 
-// TestZZStateKeyPathUnsafeRunes: stateKeyPath shows the key JSON-quoted,
+// TestReview47EStateKeyPathUnsafeRunes (found by review): stateKeyPath shows the key JSON-quoted,
 // then printable: a rune json leaves raw but printable hides (C1
 // controls, U+200E/U+200F, U+061C, U+202A-U+202E, U+2066-U+2069) becomes
 // '?', and the path names a key the state file does not hold:
 // del(.mailboxes["a?b"]) in jq removes nothing. A Hebrew or Arabic
 // mailbox name may well hold U+200F. Such runes can be written \uXXXX,
 // which JSON and jq read back.
-func TestZZStateKeyPathUnsafeRunes(t *testing.T) {
+func TestReview47EStateKeyPathUnsafeRunes(t *testing.T) {
 	for _, key := range []string{"a\u200fb", "a\u0085b", "x\u202ey", "q\"\\\x01"} {
 		p := stateKeyPath("mailboxes", key)
 		inner, ok := strings.CutPrefix(p, ".mailboxes[")
@@ -172,12 +172,12 @@ func TestZZStateKeyPathUnsafeRunes(t *testing.T) {
 	}
 }
 
-// TestZZSectionAllZeros: d2fad1e's leading-zero refusal comes before the
+// TestReview47ESectionAllZeros (found by review): d2fad1e's leading-zero refusal comes before the
 // "part numbers start at 1" check, and its advice strips every zero:
 // --section 00 says "part number 00 has a leading zero (write )", an
 // empty suggestion. A number of zeros only is part 0: say that parts
 // start at 1 (or suggest "0" is no part at all).
-func TestZZSectionAllZeros(t *testing.T) {
+func TestReview47ESectionAllZeros(t *testing.T) {
 	for _, spec := range []string{"00", "1.000"} {
 		_, err := parseSection(spec)
 		if err == nil {
