@@ -253,30 +253,27 @@ func (c *Client) Enable(ctx context.Context, caps ...string) ([]string, error) {
 }
 
 // Recent returns the pending RECENT counts, or prods the server with NOOP
-// (imaplib's recent()). Under a context bound to a selection
-// (MailboxState.Bind) the NOOP is bound too, and the counts are returned
-// only if the selection held when they were taken: those of another
-// mailbox (selected by a SELECT queued meanwhile) give the
-// *session.NotSentError of session.ErrReselected instead.
+// (imaplib's recent()): session.Session.Recent, whose counts are of the
+// mailbox selected at its call. Under a context bound to a selection
+// (MailboxState.Bind) the binding is checked before (a binding that no
+// longer holds sends no NOOP) and after: the counts are returned only if
+// the selection held when they were taken, and those of another mailbox
+// (selected by a SELECT queued meanwhile) give the *session.NotSentError
+// of session.ErrReselected instead.
 func (c *Client) Recent(ctx context.Context) ([]uint32, error) {
 	if err := c.reselected(ctx); err != nil {
 		// The counts kept, or the NOOP's, would be another mailbox's.
 		return nil, err
 	}
-	// Session.Recent, with the NOOP bound (run) and each read of the
-	// kept counts checked after it: a SELECT that starts clears them,
-	// and moves the count before its own RECENT can be kept.
-	rs := c.s.Responses("RECENT")
-	var err error
-	if len(rs) == 0 {
-		if _, err = c.run(ctx, &session.Command{Name: "NOOP"}); err == nil {
-			rs = c.s.Responses("RECENT")
-		}
+	rs, err := c.s.Recent(ctx)
+	if err != nil {
+		return nil, err
 	}
-	if err == nil {
-		if err = c.reselected(ctx); err != nil {
-			return nil, err
-		}
+	// Session.Recent's counts are of the selection at its call; the
+	// binding held before it and holds after it, so that was the
+	// binding's (the count only moves on).
+	if err := c.reselected(ctx); err != nil {
+		return nil, err
 	}
 	var out []uint32
 	for _, r := range rs {
@@ -284,7 +281,7 @@ func (c *Client) Recent(ctx context.Context) ([]uint32, error) {
 			out = append(out, rc.Count)
 		}
 	}
-	return out, err
+	return out, nil
 }
 
 // Response pops the untagged responses and response codes kept under name

@@ -141,7 +141,9 @@
 // tagged response are in its Result.Status, and kept for Responses under
 // the code's name as imaplib keeps them (READ-ONLY of an EXAMINE,
 // APPENDUID of an APPEND, COPYUID of a COPY). Recent returns pending RECENT
-// data or prods the server with NOOP, like imaplib's recent().
+// data or prods the server with NOOP, like imaplib's recent(), of the
+// mailbox selected at its call: a SELECT started meanwhile gives
+// ErrReselected rather than another mailbox's count.
 //
 // # The message count
 //

@@ -76,3 +76,11 @@ func StallSpeed(t interface{ Cleanup(func()) }, k time.Duration) {
 	testStallSpeed = k
 	t.Cleanup(func() { testStallSpeed = 0 })
 }
+
+// OnRecent sets a function Session.Recent calls before its NOOP
+// (afterNoop false: it read the selection and found no RECENT kept) and
+// once the NOOP is over (true), until the test ends. The test must not be parallel.
+func OnRecent(t interface{ Cleanup(func()) }, f func(afterNoop bool)) {
+	testHookRecent = f
+	t.Cleanup(func() { testHookRecent = nil })
+}

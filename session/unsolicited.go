@@ -186,16 +186,42 @@ func (s *Session) DroppedUnsolicited() (events, kept uint64) {
 }
 
 // Recent returns pending RECENT data, or sends NOOP to prod the server and
-// returns what it brought (imaplib's recent()).
+// returns what it brought (imaplib's recent()). Its data is of the mailbox
+// selected at the call (Selections, read first): its NOOP is bound to that
+// selection (Command.Selection, checked even when 0), and the data is
+// returned only if the selection still holds once it was taken (the count
+// only moves on, so it held throughout). A SELECT, EXAMINE, CLOSE or
+// UNSELECT another goroutine starts meanwhile gives a *NotSentError
+// wrapping ErrReselected instead of another mailbox's count (the data
+// taken is dropped). A caller bound to a selection of its own checks it
+// before the call and after it (commands.Client.Recent).
 func (s *Session) Recent(ctx context.Context) ([]codec.Response, error) {
-	if l := s.Responses("RECENT"); len(l) > 0 {
-		return l, nil
+	sel := s.Selections()
+	l := s.Responses("RECENT")
+	if len(l) == 0 {
+		if testHookRecent != nil {
+			testHookRecent(false)
+		}
+		if _, err := s.Run(ctx, &Command{Name: "NOOP", Selection: sel, CheckSelection: true}); err != nil {
+			return nil, err
+		}
+		if testHookRecent != nil {
+			testHookRecent(true)
+		}
+		l = s.Responses("RECENT")
 	}
-	if _, err := s.Run(ctx, &Command{Name: "NOOP"}); err != nil {
-		return nil, err
+	if s.Selections() != sel {
+		// A SELECT that starts clears the kept data, and may have kept
+		// its own mailbox's RECENT before it was taken here.
+		return nil, notSent(ErrReselected)
 	}
-	return s.Responses("RECENT"), nil
+	return l, nil
 }
+
+// testHookRecent, when set (tests only), is called by Recent before its
+// NOOP (false: it read the selection and found no data kept) and once the
+// NOOP is over (true).
+var testHookRecent func(afterNoop bool)
 
 // event queues r for OnUnsolicited.
 func (s *Session) event(r codec.Response) {
