@@ -579,7 +579,8 @@ func (c *Client) searchCommands(ctx context.Context, criteria *Criteria, opts *S
 		return whole, o, check, nil
 	}
 	// Each part is bound to the mailbox the first is sent to
-	// (session.Command.Selection).
+	// (session.Command.Selection, checked even when 0: a session that
+	// never selected a mailbox has count 0).
 	sel := c.selection(ctx)
 	for i := range parts {
 		cr := base
@@ -588,7 +589,7 @@ func (c *Client) searchCommands(ctx context.Context, criteria *Criteria, opts *S
 		if err != nil {
 			return nil, o, nil, err
 		}
-		part.Selection = sel
+		part.Selection, part.CheckSelection = sel, true
 		cmds = append(cmds, part)
 	}
 	if !parts[0].UID || !o.UID {

@@ -205,10 +205,13 @@ type splitRun struct {
 	seqNums bool
 	mark    uint32 // session.Renumbered at the call, when seqNums
 	// selection is session.Selections before the first part, given to
-	// each part (Command.Selection) when there are several: a SELECT
-	// another goroutine runs between two parts stops the rest, not sent
-	// (session.ErrReselected), rather than send them to another mailbox.
+	// each part (Command.Selection, checked even when 0: no mailbox
+	// selected yet is a selection too) when there are several (multi):
+	// a SELECT another goroutine runs between two parts stops the rest,
+	// not sent (session.ErrReselected), rather than send them to
+	// another mailbox.
 	selection uint32
+	multi     bool
 	sent      int    // the parts that succeeded
 	ok        []bool // which (made when one fails)
 	lost      bool   // a part sent ended without its answer (answerLost)
@@ -235,7 +238,7 @@ func (r *splitRun) result(err error) error {
 func (c *Client) newSplitRun(ctx context.Context, set Set, cmd string) *splitRun {
 	r := &splitRun{c: c, cmd: cmd, parts: c.parts(set), seqNums: set.renumberable()}
 	if len(r.parts) > 1 {
-		r.selection = c.selection(ctx)
+		r.selection, r.multi = c.selection(ctx), true
 	}
 	if r.seqNums {
 		// Taken at the call, whatever the number of parts: the caller's
@@ -252,7 +255,7 @@ func (c *Client) newSplitRun(ctx context.Context, set Set, cmd string) *splitRun
 // command returns cmd, the command of a part, bound to the mailbox the
 // run began in (selection).
 func (r *splitRun) command(ctx context.Context, cmd *session.Command) *session.Command {
-	cmd.Selection = r.selection
+	cmd.Selection, cmd.CheckSelection = r.selection, r.multi
 	// Checked by the session when the command's turn comes, not only
 	// before it is queued (check): a command, or a part, that waited
 	// behind another goroutine's NOOP went out after the NOOP's EXPUNGE,
@@ -285,9 +288,11 @@ func (e *alsoCtxError) Unwrap() []error { return []error{e.err, e.ctx} }
 // and session.ErrReselected too when the change is a SELECT (or CLOSE)
 // since selection, as the session's own check of a part says (a SELECT
 // renumbers too, and was reported as ErrRenumbered alone when this check
-// came first).
+// came first). selection is always the count read before the first part:
+// 0 is a count like any other (no mailbox selected yet on the session),
+// not "unbound".
 func (c *Client) renumberedError(selection uint32, i, n int, cmd string) error {
-	if selection != 0 && c.s.Selections() != selection {
+	if c.s.Selections() != selection {
 		return &session.NotSentError{Err: fmt.Errorf("%w: %w (before part %d of %d of %s)", session.ErrReselected, ErrRenumbered, i+1, n, cmd)}
 	}
 	return fmt.Errorf("%w (before part %d of %d of %s)", ErrRenumbered, i+1, n, cmd)

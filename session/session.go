@@ -593,7 +593,9 @@ type Command struct {
 	// each the count read before the first, so that a SELECT run by
 	// another goroutine in between does not send the rest to another
 	// mailbox. A count of 0 (no mailbox selected yet on the session) is
-	// checked only with CheckSelection.
+	// checked only with CheckSelection: a caller that read the count
+	// sets CheckSelection too (package commands does), or a 0 it read
+	// would check nothing.
 	Selection uint32
 	// CheckSelection makes the session check Selection even when it is
 	// 0: a command meant for the authenticated state of a session that

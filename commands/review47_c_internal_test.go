@@ -1,0 +1,142 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/internal/hostile"
+	"github.com/imapkit/imapkit/session"
+)
+
+// review47CClient opens a Client on a fake server without ESEARCH that
+// answers SELECT of a mailbox named by a number with that many EXISTS
+// (SELECT 5000000: "* 5000000 EXISTS"), and every other command OK.
+func review47CClient(t *testing.T) (*Client, context.Context) {
+	t.Helper()
+	conn, srv := hostile.Pipe(func(c *hostile.Conn) error {
+		c.PreAuth("IMAP4rev1")
+		for {
+			cmd, err := c.ReadCommand()
+			if err != nil {
+				return err
+			}
+			if cmd.Name == "SELECT" {
+				n, _ := strconv.ParseUint(cmd.Args, 10, 32)
+				err = c.Lines("* "+strconv.FormatUint(n, 10)+" EXISTS", cmd.Tag+" OK [READ-WRITE] done")
+			} else {
+				err = c.Line(cmd.Tag + " OK done")
+			}
+			if err != nil {
+				return err
+			}
+		}
+	})
+	t.Cleanup(func() { srv.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	s, err := session.Open(ctx, conn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return New(s), ctx
+}
+
+func review47CSelect(t *testing.T, ctx context.Context, c *Client, n int) *MailboxState {
+	t.Helper()
+	st, err := c.Select(ctx, strconv.Itoa(n), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func review47CWantReselected(t *testing.T, what string, err error) {
+	t.Helper()
+	var ns *session.NotSentError
+	if !errors.Is(err, session.ErrReselected) || !errors.As(err, &ns) {
+		t.Errorf("%s: %v; want a *session.NotSentError matching session.ErrReselected", what, err)
+	}
+}
+
+// TestReview47CSearchSplitReadsBoundCount: Search without ESEARCH cuts a
+// search of the whole mailbox in parts of Session.MaxNumbers numbers,
+// from the count the selected mailbox has (Exists). Under a context bound
+// to a selection that no longer holds (MailboxState.Bind, then another
+// goroutine's SELECT of a mailbox of 5000000 messages), that count is the
+// other mailbox's: read through Client.exists it is "not known", and
+// Search builds one command (refused by the session, ErrReselected); read
+// unbound (Session.Exists), it built the parts of the other mailbox (3
+// with the default MaxNumbers of 2^21; 2048 for a hostile EXISTS of
+// 2^32-1), each refused in turn. Default options.
+func TestReview47CSearchSplitReadsBoundCount(t *testing.T) {
+	c, ctx := review47CClient(t)
+	st := review47CSelect(t, ctx, c, 3)
+	inA := st.Bind(ctx)
+	review47CSelect(t, ctx, c, 5000000) // another goroutine's, say
+	if n, known := c.s.Exists(); !known || n != 5000000 {
+		t.Fatalf("Exists = %d, %v; want 5000000", n, known)
+	}
+	cmds, _, _, err := c.searchCommands(inA, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cmds) != 1 {
+		t.Errorf("Search bound to a mailbox of 3 messages, after a SELECT of 5000000: %d commands; want 1 (the count read is not the binding's)", len(cmds))
+	}
+	_, err = c.Search(inA, nil, nil)
+	review47CWantReselected(t, "Search bound to the replaced selection", err)
+	// Unbound, the count is the mailbox's own: the split is kept.
+	if cmds, _, _, err = c.searchCommands(ctx, nil, nil); err != nil || len(cmds) != 3 {
+		t.Errorf("unbound Search of 5000000 messages: %d commands, %v; want 3", len(cmds), err)
+	}
+}
+
+// TestReview47CSelectionZeroChecked: a session that never selected a
+// mailbox has selection count 0 (Session.Selections), a count like any
+// other; a split job (Fetch, Store, Copy, Search of a long set) read it
+// before its first part, but gave it to its parts without
+// CheckSelection, and the session checks a 0 only with it: a SELECT
+// another goroutine started before the first part's turn (one queued
+// earlier) had every part go to that mailbox, where a job begun with a
+// mailbox selected is refused (ErrReselected). And renumberedError read
+// a 0 as "unbound": a part stopped by that SELECT said ErrRenumbered
+// alone, not ErrReselected. Now a count read is always checked. The
+// SELECT's turn is made to come between the read and the part's by
+// running it between building the parts and running the first.
+// SetMaxSetLength(8) only makes a short set long enough to cut.
+func TestReview47CSelectionZeroChecked(t *testing.T) {
+	c, ctx := review47CClient(t)
+	c.SetMaxSetLength(8)
+	if sel := c.s.Selections(); sel != 0 {
+		t.Fatalf("a fresh session's Selections = %d; want 0", sel)
+	}
+	var set Set
+	set.UID = true
+	set.Nums.AddNum(1, 3, 5, 7, 9, 11, 13, 15)
+
+	run := c.newSplitRun(ctx, set, "UID FETCH")
+	if len(run.parts) < 2 {
+		t.Fatalf("the set was not cut: %d parts", len(run.parts))
+	}
+	part := run.command(ctx, &session.Command{Name: "NOOP"})
+	cmds, _, check, err := c.searchCommands(ctx, &Criteria{Set: &Set{Nums: set.Nums}}, nil)
+	if err != nil || len(cmds) < 2 {
+		t.Fatalf("searchCommands: %d commands, %v; want the set cut", len(cmds), err)
+	}
+
+	review47CSelect(t, ctx, c, 3) // another goroutine's SELECT, queued earlier
+
+	_, err = c.s.Run(ctx, part)
+	review47CWantReselected(t, "a part of a split begun before any SELECT, sent after one", err)
+	_, err = c.s.Run(ctx, cmds[0])
+	review47CWantReselected(t, "a part of a split Search begun before any SELECT, sent after one", err)
+	err = check(1) // the SELECT renumbered too
+	review47CWantReselected(t, "the check of Search's second part", err)
+	if !errors.Is(err, ErrRenumbered) {
+		t.Errorf("the check of Search's second part: %v; want ErrRenumbered too", err)
+	}
+}
