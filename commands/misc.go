@@ -254,25 +254,21 @@ func (c *Client) Enable(ctx context.Context, caps ...string) ([]string, error) {
 
 // Recent returns the pending RECENT counts, or prods the server with NOOP
 // (imaplib's recent()): session.Session.Recent, whose counts are of the
-// mailbox selected at its call. Under a context bound to a selection
-// (MailboxState.Bind) the binding is checked before (a binding that no
-// longer holds sends no NOOP) and after: the counts are returned only if
-// the selection held when they were taken, and those of another mailbox
-// (selected by a SELECT queued meanwhile) give the *session.NotSentError
-// of session.ErrReselected instead.
+// mailbox selected at its call, and nothing (no NOOP) when none is
+// selected. Under a context bound to a selection (MailboxState.Bind) it is
+// session.Session.RecentIn with the binding's count: the counts are
+// returned only while that selection holds, and a binding that no longer
+// holds (another goroutine's SELECT) gives the *session.NotSentError of
+// session.ErrReselected, with no NOOP sent.
 func (c *Client) Recent(ctx context.Context) ([]uint32, error) {
-	if err := c.reselected(ctx); err != nil {
-		// The counts kept, or the NOOP's, would be another mailbox's.
-		return nil, err
+	var rs []codec.Response
+	var err error
+	if sel, ok := c.binding(ctx); ok {
+		rs, err = c.s.RecentIn(ctx, sel)
+	} else {
+		rs, err = c.s.Recent(ctx)
 	}
-	rs, err := c.s.Recent(ctx)
 	if err != nil {
-		return nil, err
-	}
-	// Session.Recent's counts are of the selection at its call; the
-	// binding held before it and holds after it, so that was the
-	// binding's (the count only moves on).
-	if err := c.reselected(ctx); err != nil {
 		return nil, err
 	}
 	var out []uint32

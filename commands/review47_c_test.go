@@ -11,13 +11,13 @@ import (
 // TestReview47CBoundRecentAfterReselect: Recent under a context bound to
 // a selection another goroutine's SELECT had already replaced (ordered:
 // the SELECT is over before the call) returns session.ErrReselected and
-// sends nothing. Client.Recent is Session.Recent now (whose NOOP is
-// bound to the selection at its call: TestReview47CRecentNoopBound,
-// TestReview47CRecentKeptChecked in session) with the binding checked
-// before and after; without the check before, Session.Recent, begun in
-// B, sent its NOOP to B (the check after refused B's count, but the
-// server read a NOOP the caller never meant for B). B's SELECT brings no
-// RECENT here, so that Session.Recent has nothing kept and prods.
+// sends nothing. Client.Recent passes its binding's count to
+// Session.RecentIn (which compares it with the session's before the NOOP,
+// binds the NOOP to it and compares again when it takes the data:
+// TestReview47CRecentInStaleSendsNothing in session). When it called
+// Session.Recent, which reads the count anew, that Recent, begun in B,
+// sent its NOOP to B (and returned B's count). B's SELECT brings no
+// RECENT here, so that a Recent begun in B has nothing kept and prods.
 func TestReview47CBoundRecentAfterReselect(t *testing.T) {
 	var noops atomic.Int32
 	sc := fakeServer{caps: "IMAP4rev1", on: handlers{

@@ -142,8 +142,10 @@
 // the code's name as imaplib keeps them (READ-ONLY of an EXAMINE,
 // APPENDUID of an APPEND, COPYUID of a COPY). Recent returns pending RECENT
 // data or prods the server with NOOP, like imaplib's recent(), of the
-// mailbox selected at its call: a SELECT started meanwhile gives
-// ErrReselected rather than another mailbox's count.
+// mailbox selected at its call (nothing, and no NOOP, when none is): a
+// SELECT started meanwhile gives ErrReselected rather than another
+// mailbox's count; RecentIn is Recent for a selection count the caller
+// read before.
 //
 // # The message count
 //

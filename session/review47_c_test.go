@@ -27,6 +27,9 @@ func recentServer(t *testing.T) (*session.Session, context.Context, *atomic.Int3
 				return err
 			}
 			switch {
+			case cmd.Name == "SELECT" && cmd.Args == "BAD":
+				// Cyrus keeps the old mailbox selected after a BAD SELECT.
+				err = c.Line(cmd.Tag + " BAD no such mailbox name")
 			case cmd.Name == "SELECT" && cmd.Args == "B":
 				err = c.Lines("* 2 EXISTS", "* 7 RECENT", cmd.Tag+" OK [READ-WRITE] done")
 			case cmd.Name == "SELECT":

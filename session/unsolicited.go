@@ -160,6 +160,11 @@ func (s *Session) Responses(name string) []codec.Response {
 	name = strings.ToUpper(name)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.takeLocked(name)
+}
+
+// takeLocked pops the responses stored under name, upper case (under mu).
+func (s *Session) takeLocked(name string) []codec.Response {
 	l := s.store[name]
 	delete(s.store, name)
 	s.keptBytes -= storeSize(l)
@@ -186,36 +191,73 @@ func (s *Session) DroppedUnsolicited() (events, kept uint64) {
 }
 
 // Recent returns pending RECENT data, or sends NOOP to prod the server and
-// returns what it brought (imaplib's recent()). Its data is of the mailbox
-// selected at the call (Selections, read first): its NOOP is bound to that
-// selection (Command.Selection, checked even when 0), and the data is
-// returned only if the selection still holds once it was taken (the count
-// only moves on, so it held throughout). A SELECT, EXAMINE, CLOSE or
-// UNSELECT another goroutine starts meanwhile gives a *NotSentError
-// wrapping ErrReselected instead of another mailbox's count (the data
-// taken is dropped). A caller bound to a selection of its own checks it
-// before the call and after it (commands.Client.Recent).
+// returns what it brought (imaplib's recent()), of the mailbox selected at
+// the call: RecentIn with the count Selections gives at the call (read in
+// the same step as the data kept).
 func (s *Session) Recent(ctx context.Context) ([]codec.Response, error) {
-	sel := s.Selections()
-	l := s.Responses("RECENT")
-	if len(l) == 0 {
-		if testHookRecent != nil {
-			testHookRecent(false)
-		}
-		if _, err := s.Run(ctx, &Command{Name: "NOOP", Selection: sel, CheckSelection: true}); err != nil {
-			return nil, err
-		}
-		if testHookRecent != nil {
-			testHookRecent(true)
-		}
-		l = s.Responses("RECENT")
+	return s.recent(ctx, 0, false)
+}
+
+// RecentIn is Recent for a caller bound to a selection of its own: the
+// count of Selections it read (MailboxState.Bind in package commands
+// passes its binding's), so that no other goroutine's SELECT can come
+// between its check of the count and Recent's read of it. The data is
+// returned only while that selection holds: the count is compared with
+// the session's and the RECENT data kept taken in one step (under the
+// session's lock), the NOOP is bound to it (Command.Selection with
+// CheckSelection), and the data it brought is again compared and taken in
+// one step. A selection that no longer holds (a SELECT or EXAMINE another
+// goroutine started, a CLOSE or UNSELECT that finished) gives a
+// *NotSentError wrapping ErrReselected and leaves the data kept where it
+// is: it is of the selection now, for the next caller. With no mailbox
+// selected (before any SELECT, after CLOSE, UNSELECT or a failed SELECT)
+// it returns nothing and sends no NOOP: the RECENT data kept then (of a
+// mailbox left) stays for Responses, as imaplib's response() keeps it.
+func (s *Session) RecentIn(ctx context.Context, selection uint32) ([]codec.Response, error) {
+	return s.recent(ctx, selection, true)
+}
+
+// recent is Recent (bound false: sel is read with the data kept) and
+// RecentIn (bound: sel is the caller's).
+func (s *Session) recent(ctx context.Context, sel uint32, bound bool) ([]codec.Response, error) {
+	s.mu.Lock()
+	if !bound {
+		sel = s.selections
 	}
-	if s.Selections() != sel {
-		// A SELECT that starts clears the kept data, and may have kept
-		// its own mailbox's RECENT before it was taken here.
+	if s.selections != sel {
+		s.mu.Unlock()
 		return nil, notSent(ErrReselected)
 	}
-	return l, nil
+	if !s.count.track {
+		// No mailbox selected: nothing is of one, and a NOOP would
+		// ask the server about none (or, after Cyrus's BAD SELECT,
+		// about the mailbox it kept selected).
+		s.mu.Unlock()
+		return nil, nil
+	}
+	l := s.takeLocked("RECENT")
+	s.mu.Unlock()
+	if len(l) > 0 {
+		return l, nil
+	}
+	hook := testHookRecent // read once: a test's Cleanup may reset it
+	if hook != nil {
+		hook(false)
+	}
+	if _, err := s.Run(ctx, &Command{Name: "NOOP", Selection: sel, CheckSelection: true}); err != nil {
+		return nil, err
+	}
+	if hook != nil {
+		hook(true)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.selections != sel {
+		// A SELECT started since the NOOP: the data kept now is its
+		// mailbox's, left for the next caller.
+		return nil, notSent(ErrReselected)
+	}
+	return s.takeLocked("RECENT"), nil
 }
 
 // testHookRecent, when set (tests only), is called by Recent before its
