@@ -553,6 +553,13 @@ func (c *Client) searchCommands(ctx context.Context, criteria *Criteria, opts *S
 	if criteria != nil {
 		base = *criteria
 	}
+	// Each part is bound to the mailbox the first is sent to
+	// (session.Command.Selection, checked even when 0: a session that
+	// never selected a mailbox has count 0). Read before the message
+	// count, so that the parts are sized from a mailbox no older than
+	// the one they are bound to (a SELECT started in between has them
+	// refused, not sized from the mailbox before it).
+	sel := c.selection(ctx)
 	var parts []Set
 	if base.Set == nil {
 		// A plain SEARCH answer is one line: its numbers are bounded by
@@ -578,10 +585,6 @@ func (c *Client) searchCommands(ctx context.Context, criteria *Criteria, opts *S
 	} else if parts = c.parts(*base.Set); len(parts) == 1 {
 		return whole, o, check, nil
 	}
-	// Each part is bound to the mailbox the first is sent to
-	// (session.Command.Selection, checked even when 0: a session that
-	// never selected a mailbox has count 0).
-	sel := c.selection(ctx)
 	for i := range parts {
 		cr := base
 		cr.Set = &parts[i]
