@@ -11,15 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"time"
 
 	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/wire"
 )
-
-// cancelTimeout bounds the write of a "*" sent after the caller's context
-// ended in the middle of an exchange.
-const cancelTimeout = 10 * time.Second
 
 func openSession(ctx context.Context, conn net.Conn, o *session.Options) (s *session.Session, preauth bool, err error) {
 	s, err = session.Open(ctx, conn, o)
@@ -133,18 +128,16 @@ func authenticate(ctx context.Context, s *session.Session, name string, ir []byt
 
 // callNext calls next with a challenge. When it panics (the caller's
 // mechanism or AuthenticateFunc callback), the exchange is cancelled with
-// "*" and any later challenge answered so (RefuseContinuations): the
-// server, left waiting for a line, would hold every later command behind
-// it. The panic goes on.
+// "*" and any later challenge answered so: RefuseContinuations answers
+// the "+" taken here and not answered, and every later one, on a
+// goroutine of its own whose writes the session bounds (the caller's
+// context may have ended). The server, left waiting for a line, would
+// hold every later command behind it. The panic goes on.
 func callNext(p *session.Pending, next func([]byte) ([]byte, error), chal []byte) (resp []byte, err error) {
 	returned := false
 	defer func() {
 		if !returned {
-			ctx, stop := context.WithTimeout(context.Background(), cancelTimeout)
-			defer stop()
-			if p.Continue(ctx, []byte("*")) == nil {
-				p.RefuseContinuations()
-			}
+			p.RefuseContinuations()
 		}
 	}()
 	resp, err = next(chal)

@@ -1421,8 +1421,11 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 	}
 }
 
-// refuseTimeout bounds the write of each "*" RefuseContinuations sends
-// (its caller's context may have ended; Continue cuts a blocked write).
+// refuseTimeout bounds the write of each "*" the session sends to give up
+// a continuation exchange after its caller's context may have ended:
+// RefuseContinuations's (which the auth package's cancellations go
+// through) and the one for an OnContinue that panicked (Continue cuts a
+// blocked write, which ends the session).
 const refuseTimeout = 10 * time.Second
 
 // RefuseContinuations gives up the command's continuation exchange: every
@@ -1526,7 +1529,7 @@ func (p *Pending) onContinue(ctx context.Context, text []byte) (resp []byte, err
 	defer func() {
 		if !returned {
 			// Sent even when ctx has ended: the exchange must end.
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refuseTimeout)
 			defer cancel()
 			p.Continue(cctx, []byte("*"))
 			// The panic leaves Wait: no one answers a later "+".
