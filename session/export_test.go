@@ -84,3 +84,10 @@ func OnRecent(t interface{ Cleanup(func()) }, f func(afterNoop bool)) {
 	testHookRecent = f
 	t.Cleanup(func() { testHookRecent = nil })
 }
+
+// OnRefuserStart sets a function run by the goroutine RefuseContinuations
+// starts before it answers any "+", until the test ends.
+func OnRefuserStart(t interface{ Cleanup(func()) }, f func()) {
+	testHookRefuser = f
+	t.Cleanup(func() { testHookRefuser = nil })
+}

@@ -1477,8 +1477,19 @@ func (p *Pending) RefuseContinuations() {
 	p.contWaiter, p.contTaken, p.contOwed = false, false, false
 	s.armStall()
 	s.mu.Unlock()
-	go p.refuseContinuations(cont, done, taken)
+	hook := testHookRefuser
+	go func() {
+		if hook != nil {
+			hook()
+		}
+		p.refuseContinuations(cont, done, taken)
+	}()
 }
+
+// testHookRefuser, set by tests, runs on the goroutine RefuseContinuations
+// starts, before it answers anything (to order it after another
+// goroutine's wait for a "+").
+var testHookRefuser func()
 
 // refuseContinuations answers every "+" of p with "*" until it ends (done
 // is closed then, at the latest when the session ends), first one taken
