@@ -48,7 +48,8 @@
 // the command's responses one by one instead of collecting them, Sections
 // streams FETCH body sections of any size through an io.Reader (the
 // tokenizer's MaxStringLiteral bounds only what is collected), and
-// OnContinue answers the continuation requests of AUTHENTICATE. Secret
+// OnContinue answers the continuation requests of AUTHENTICATE (through
+// Wait, their only answerer: Continuations is nil for such a command). Secret
 // keeps a whole command out of traces. Run is Start followed by
 // Pending.Wait.
 //

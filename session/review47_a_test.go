@@ -131,3 +131,78 @@ func TestReview47ARefuseFromOnContinueNextPlusDeterministic(t *testing.T) {
 	default:
 	}
 }
+
+// TestReview47AOnContinueOneAnswerer: a command with OnContinue has one
+// answerer, Wait. Before, Continuations gave such a command its channel
+// too, and a caller reading it while Wait ran (or before) could take the
+// "+": Wait never saw it, no one answered it, and since it was counted as
+// owed (contTaken) the stall timer stayed off, so the exchange hung until
+// the caller's context or the command timeout. Now Continuations returns
+// nil for it (a channel that never delivers): a caller selecting on it
+// with Done sees the command's end, and Wait answers the "+" through
+// OnContinue. Defaults.
+func TestReview47AOnContinueOneAnswerer(t *testing.T) {
+	client, server := transport.Pipe()
+	got := make(chan string, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer server.Close()
+		r := bufio.NewReader(server)
+		io.WriteString(server, lmGreeting)
+		tag, _, _ := strings.Cut(readLine(r), " ")
+		io.WriteString(server, "+ \r\n")
+		server.SetReadDeadline(time.Now().Add(5 * time.Second))
+		l := readLine(r)
+		server.SetReadDeadline(time.Time{})
+		got <- l
+		io.WriteString(server, tag+" OK done\r\n")
+		readLine(r)
+	}()
+	t.Cleanup(func() {
+		client.Close()
+		<-done
+	})
+	s, err := session.Open(ctx20(t), client, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	calls := 0
+	p, err := s.Start(ctx20(t), r46KAuth(func([]byte) ([]byte, error) {
+		calls++
+		return []byte("dG9rZW4="), nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conts := p.Continuations()
+	if conts != nil {
+		t.Error("Continuations of a command with OnContinue is not nil")
+	}
+	// The caller reads it while Wait runs: it never gets the "+".
+	stole := make(chan bool, 1)
+	go func() {
+		select {
+		case <-conts:
+			stole <- true
+		case <-p.Done():
+			stole <- false
+		}
+	}()
+	// A bound for the fault's hang, not a timing.
+	wctx, wcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer wcancel()
+	if _, err := p.Wait(wctx); err != nil {
+		t.Errorf("Wait: %v", err)
+	}
+	if <-stole {
+		t.Error("the caller took the \"+\" from Continuations")
+	}
+	if calls != 1 {
+		t.Errorf("OnContinue called %d times; want once", calls)
+	}
+	if l := <-got; l != "dG9rZW4=" {
+		t.Errorf("the \"+\" was answered %q; want OnContinue's response", l)
+	}
+}

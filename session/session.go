@@ -486,7 +486,17 @@ type blockFunc struct{ f func() }
 // Continuations returns the channel of the continuation requests ("+"
 // lines) the server sends to this command, decoded text only. Literal
 // continuations are consumed by the session itself.
+//
+// For a command with Command.OnContinue it returns nil, a channel that
+// never delivers: that command's continuation requests are Wait's to
+// answer, through OnContinue, and one the caller took from under Wait
+// would be answered by no one (the server waiting for a line, every later
+// command behind it). A select on it with Done, or a context, waits for
+// those instead.
 func (p *Pending) Continuations() <-chan []byte {
+	if p.cmd.OnContinue != nil {
+		return nil
+	}
 	p.s.mu.Lock()
 	defer p.s.mu.Unlock()
 	p.contTaken = true
@@ -555,7 +565,8 @@ type Command struct {
 	// needed); so does a panic, which then goes on to Wait's caller.
 	// Pending.RefuseContinuations called from it leaves the "+" it was
 	// given to Wait (answered with what it returns) and refuses the later
-	// ones.
+	// ones. With it, Wait is the command's only answerer:
+	// Pending.Continuations returns nil (a channel that never delivers).
 	OnContinue func(text []byte) ([]byte, error)
 	// Messages is the message set the command targets (FETCH, STORE and
 	// their UID forms, whose Rules say UIDs): pipelined
