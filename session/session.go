@@ -314,6 +314,44 @@ type Pending struct {
 	// continuation line (DONE) and now waits for its answer like any
 	// command: the stall timeout applies (under s.mu).
 	answering bool
+	// The continuation flags, contOwed, contWaiter, contTaken, refusing
+	// and contHeld (below, among the small fields), are not one state:
+	// they are two facts about the command's one "+" at a time (at most
+	// one waits: cont holds one, and a second before the first is
+	// answered is a protocol error in route), and more than one is true
+	// at once by design. Who answers: contWaiter (a Wait with OnContinue
+	// runs), contTaken (the caller took Continuations), refusing
+	// (RefuseContinuations answers "*" from now on), or none of them (no
+	// one yet, or no one any more: Wait gave up, abandoned, or the
+	// command answers, IDLE after DONE). And the "+" itself: contHeld
+	// (handed over and not answered), contOwed (held, and someone other
+	// than the refusal will answer it: the stall timeout is off). The
+	// invariant, under s.mu, which TestReview47AContFlagsTransitions
+	// checks after every transition:
+	//
+	//   - contOwed implies contHeld, and contWaiter or contTaken, and
+	//     neither refusing nor answering; it is never set once the
+	//     command is abandoned, and an abandoned Wait clears it (a
+	//     pulled command that Next abandons keeps it as it was);
+	//   - contWaiter and contTaken are never both set (contWaiter only
+	//     with Command.OnContinue, contTaken only without:
+	//     Continuations is nil for such a command);
+	//   - refusing implies none of contWaiter, contTaken, contOwed
+	//     (refusing is for good; Wait and Continuations set no answerer
+	//     after it);
+	//   - contHeld goes with any of them, refusing and abandoned
+	//     included (the refusal answers a held "+" the caller took).
+	//
+	// The transitions: route sets contHeld and, through owedLocked,
+	// contOwed when an answerer is there; Continuations and Wait set
+	// their answerer and owe a "+" waiting in the channel
+	// (answererLocked); Continue clears contOwed and leaves contHeld
+	// only for a "+" routed while its line was flushed, then owes that
+	// one; noAnswerer (OnContinue's error or panic) clears contWaiter
+	// and contOwed; an abandoned Wait clears contWaiter, contTaken and
+	// contOwed (and refuses, with OnContinue); RefuseContinuations sets
+	// refusing and clears the three.
+	//
 	// contOwed: a continuation request ("+", not a literal's) was handed
 	// to someone who will answer it (contWaiter or contTaken), and the
 	// answer (Continue) has not gone yet: the client owes the server its
@@ -499,8 +537,12 @@ func (p *Pending) Continuations() <-chan []byte {
 	}
 	p.s.mu.Lock()
 	defer p.s.mu.Unlock()
-	p.contTaken = true
-	p.s.answererLocked(p)
+	if !p.refusing {
+		// After RefuseContinuations the refusal answers: the caller
+		// is no answerer (owedLocked ignores it then anyway).
+		p.contTaken = true
+		p.s.answererLocked(p)
+	}
 	return p.contLocked()
 }
 

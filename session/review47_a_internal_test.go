@@ -1,0 +1,271 @@
+package session
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/transport"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// a47Flags is a snapshot of a command's continuation flags.
+type a47Flags struct {
+	held, owed, waiter, taken, refusing, answering, abandoned bool
+	queued                                                    int // "+" waiting in the channel
+}
+
+// a47Read takes a snapshot under s.mu and checks the invariant written at
+// Pending.contOwed's declaration.
+func a47Read(t *testing.T, p *Pending, where string) a47Flags {
+	t.Helper()
+	p.s.mu.Lock()
+	f := a47Flags{held: p.contHeld, owed: p.contOwed, waiter: p.contWaiter, taken: p.contTaken,
+		refusing: p.refusing, answering: p.answering, abandoned: p.abandoned.Load(), queued: len(p.cont)}
+	p.s.mu.Unlock()
+	switch {
+	case f.owed && !f.held:
+		t.Errorf("%s: owed but not held: %+v", where, f)
+	case f.owed && !(f.waiter || f.taken):
+		t.Errorf("%s: owed with no answerer: %+v", where, f)
+	case f.owed && (f.refusing || f.answering || f.abandoned):
+		t.Errorf("%s: owed while refusing, answering or abandoned: %+v", where, f)
+	case f.waiter && f.taken:
+		t.Errorf("%s: two answerers: %+v", where, f)
+	case f.refusing && (f.waiter || f.taken || f.owed):
+		t.Errorf("%s: an answerer besides the refusal: %+v", where, f)
+	}
+	return f
+}
+
+// a47Want checks a snapshot's flags against want (queued and abandoned
+// aside unless set in want).
+func a47Want(t *testing.T, p *Pending, where string, want a47Flags) {
+	t.Helper()
+	got := a47Read(t, p, where)
+	got.queued = want.queued
+	if !want.abandoned {
+		got.abandoned = false
+	}
+	if got != want {
+		t.Errorf("%s: flags %+v; want %+v", where, got, want)
+	}
+}
+
+// a47Until waits (yielding, no sleep) until cond holds of p's flags; a
+// bound of 10 s, not a timing.
+func a47Until(t *testing.T, p *Pending, what string, cond func(a47Flags) bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(a47Read(t, p, what)); runtime.Gosched() {
+		if time.Now().After(deadline) {
+			t.Fatalf("never: %s", what)
+		}
+	}
+}
+
+// TestReview47AContFlagsTransitions drives every transition of the
+// continuation flags (Pending.contOwed's declaration) over a scripted
+// server and checks the invariant and the expected flags after each:
+// a "+" routed with no answerer, with a caller, with Wait's OnContinue,
+// to a refused command and to IDLE after DONE; an answerer arriving with
+// a "+" waiting (Continuations, Wait); Continue; OnContinue's error
+// (noAnswerer); RefuseContinuations with a taken "+"; Continuations after
+// it; an abandoned Wait (which refuses, with OnContinue). Defaults.
+func TestReview47AContFlagsTransitions(t *testing.T) {
+	client, server := transport.Pipe()
+	lines := make(chan string, 16)
+	srvDone := make(chan struct{})
+	go func() {
+		defer close(srvDone)
+		defer close(lines)
+		r := bufio.NewReader(server)
+		for {
+			l, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			lines <- strings.TrimRight(l, "\r\n")
+		}
+	}()
+	t.Cleanup(func() { client.Close(); server.Close(); <-srvDone })
+	send := func(l string) { io.WriteString(server, l+"\r\n") }
+	line := func(want string) {
+		t.Helper()
+		select {
+		case l := <-lines:
+			if want != "" && l != want {
+				t.Fatalf("client sent %q; want %q", l, want)
+			}
+		case <-time.After(10 * time.Second): // a bound for a failing run
+			t.Fatalf("client sent nothing; want %q", want)
+		}
+	}
+	tagOf := func() string {
+		t.Helper()
+		select {
+		case l := <-lines:
+			tag, _, _ := strings.Cut(l, " ")
+			return tag
+		case <-time.After(10 * time.Second):
+			t.Fatal("no command")
+		}
+		return ""
+	}
+	send("* PREAUTH [CAPABILITY IMAP4rev1 IDLE] hi")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s, err := Open(ctx, client, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	auth := func(onContinue func([]byte) ([]byte, error)) *Command {
+		return &Command{Name: "AUTHENTICATE", AnyState: true, OnContinue: onContinue,
+			Args: func(e *wire.Encoder) { e.SP().Atom("X-TEST") }}
+	}
+
+	// The caller answers (Continuations).
+	p, err := s.Start(ctx, auth(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag := tagOf()
+	send("+ a")
+	a47Until(t, p, "route, no answerer", func(f a47Flags) bool { return f.queued == 1 })
+	a47Want(t, p, "route, no answerer", a47Flags{held: true})
+	ch := p.Continuations()
+	a47Want(t, p, "Continuations with a \"+\" waiting", a47Flags{held: true, owed: true, taken: true})
+	<-ch
+	a47Want(t, p, "taken, not answered", a47Flags{held: true, owed: true, taken: true})
+	if err := p.Continue(ctx, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	line("x")
+	a47Want(t, p, "Continue", a47Flags{taken: true})
+	send("+ b")
+	<-ch
+	a47Want(t, p, "route, the caller answers", a47Flags{held: true, owed: true, taken: true})
+	p.RefuseContinuations()
+	// held until the refusal's goroutine has answered it (any time now)
+	if f := a47Read(t, p, "RefuseContinuations, a \"+\" taken"); (f != a47Flags{held: true, refusing: true}) && (f != a47Flags{refusing: true}) {
+		t.Errorf("RefuseContinuations, a \"+\" taken: flags %+v", f)
+	}
+	line("*")
+	a47Until(t, p, "the refusal's Continue", func(f a47Flags) bool { return !f.held })
+	if p.Continuations() == nil {
+		t.Error("Continuations after RefuseContinuations is nil")
+	}
+	a47Want(t, p, "Continuations after RefuseContinuations", a47Flags{refusing: true})
+	send("+ c")
+	line("*")
+	a47Until(t, p, "route while refusing, answered", func(f a47Flags) bool { return !f.held })
+	a47Want(t, p, "route while refusing, answered", a47Flags{refusing: true})
+	send(tag + " BAD cancelled")
+	if _, err := p.Wait(ctx); err == nil {
+		t.Error("Wait: no error for a BAD")
+	}
+
+	// Wait answers (OnContinue): a "+" waiting before Wait, OnContinue's
+	// response, a "+" routed to it, OnContinue's error.
+	var inside []a47Flags
+	var p2 *Pending
+	calls := 0
+	p2, err = s.Start(ctx, auth(func([]byte) ([]byte, error) {
+		inside = append(inside, a47Read(t, p2, "in OnContinue"))
+		if calls++; calls == 1 {
+			return []byte("y"), nil
+		}
+		return nil, errors.New("gives up")
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag = tagOf()
+	if p2.Continuations() != nil {
+		t.Error("Continuations of a command with OnContinue is not nil")
+	}
+	send("+ d")
+	a47Until(t, p2, "route before Wait", func(f a47Flags) bool { return f.queued == 1 })
+	a47Want(t, p2, "route before Wait", a47Flags{held: true})
+	waited := make(chan error, 1)
+	go func() {
+		_, err := p2.Wait(ctx)
+		waited <- err
+	}()
+	line("y")
+	send("+ e")
+	line("*")
+	a47Until(t, p2, "OnContinue's error (noAnswerer)", func(f a47Flags) bool { return !f.waiter })
+	a47Want(t, p2, "OnContinue's error (noAnswerer)", a47Flags{})
+	send("+ f")
+	a47Until(t, p2, "route after noAnswerer", func(f a47Flags) bool { return f.queued == 1 })
+	a47Want(t, p2, "route after noAnswerer", a47Flags{held: true})
+	send(tag + " NO cancelled")
+	if err := <-waited; err == nil {
+		t.Error("Wait: no error")
+	}
+	want := []a47Flags{{held: true, owed: true, waiter: true}, {held: true, owed: true, waiter: true}}
+	if len(inside) != 2 || inside[0] != want[0] || inside[1] != want[1] {
+		t.Errorf("flags in OnContinue %+v; want %+v (owed when Wait came, then when routed)", inside, want)
+	}
+
+	// An abandoned Wait with OnContinue: it refuses.
+	p3, err := s.Start(ctx, auth(func([]byte) ([]byte, error) { return []byte("z"), nil }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag = tagOf()
+	wctx, wcancel := context.WithCancel(ctx)
+	go func() {
+		_, err := p3.Wait(wctx)
+		waited <- err
+	}()
+	a47Until(t, p3, "Wait with OnContinue", func(f a47Flags) bool { return f.waiter })
+	a47Want(t, p3, "Wait with OnContinue", a47Flags{waiter: true})
+	wcancel()
+	if err := <-waited; !errors.Is(err, context.Canceled) {
+		t.Fatalf("abandoned Wait: %v", err)
+	}
+	a47Want(t, p3, "abandoned Wait", a47Flags{refusing: true, abandoned: true})
+	send("+ g")
+	line("*")
+	a47Until(t, p3, "route after the abandoned Wait, refused", func(f a47Flags) bool { return !f.held })
+	a47Want(t, p3, "route after the abandoned Wait, refused", a47Flags{refusing: true, abandoned: true})
+	send(tag + " BAD cancelled")
+	a47Until(t, p3, "the end", func(a47Flags) bool {
+		select {
+		case <-p3.Done():
+			return true
+		default:
+			return false
+		}
+	})
+
+	// IDLE: DONE makes it answering; a "+" after it is held, not owed.
+	p4, err := s.Start(ctx, &Command{Name: "IDLE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag = tagOf()
+	ch = p4.Continuations()
+	send("+ idling")
+	<-ch
+	a47Want(t, p4, "IDLE's \"+\" taken", a47Flags{held: true, owed: true, taken: true})
+	if err := p4.Continue(ctx, []byte("DONE")); err != nil {
+		t.Fatal(err)
+	}
+	line("DONE")
+	a47Want(t, p4, "DONE", a47Flags{taken: true, answering: true})
+	send("+ again")
+	<-ch
+	a47Want(t, p4, "route after DONE", a47Flags{held: true, taken: true, answering: true})
+	send(tag + " OK done")
+	if _, err := p4.Wait(ctx); err != nil {
+		t.Errorf("IDLE: %v", err)
+	}
+}
