@@ -47,6 +47,7 @@ type Client struct {
 	ac     *auth.Client
 	maxSet atomic.Int64 // SetMaxSetLength's limit; 0: the default
 	names  rawNames     // the listed names that do not encode back
+	idling atomic.Bool  // an Idle runs (ErrIdleActive)
 }
 
 // New returns a Client for s. It does no I/O. Login and Authenticate need

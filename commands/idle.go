@@ -50,6 +50,20 @@ type IdleOptions struct {
 // command waiting) is restarted as if DONE had ended it.
 var ErrIdleEnded = errors.New("commands: the server ended IDLE")
 
+// ErrIdleActive is what Idle returns, at once and sending nothing, when
+// another Idle runs on the same Client (on another goroutine, or the
+// caller is that Idle's onEvent). A second IDLE cannot start while the
+// first is in flight (IDLE runs alone), and an IDLE waiting for its turn
+// does not end the one in flight as other commands do: two Idle loops
+// would end each other's IDLE in turn, forever. Let through, the
+// second would wait for the first's restart (DefaultIdleRestart, 29
+// minutes) or its context, and then race the first's next IDLE. One Idle
+// per Client hands every event to its onEvent; end it (its context, or
+// onEvent returning false) to idle otherwise. The same holds across
+// Clients of one session (commands.New twice), which this check does not
+// see: their Idles wait for one another's restart (docs/session.md).
+var ErrIdleActive = errors.New("commands: another Idle runs on this Client")
+
 // Idle sends IDLE (RFC 2177, RFC 9051) and hands every untagged response
 // the server sends meanwhile (EXISTS, EXPUNGE, FETCH flag changes,
 // VANISHED, alerts, ...) to onEvent, in order, on the calling goroutine.
@@ -75,6 +89,9 @@ var ErrIdleEnded = errors.New("commands: the server ended IDLE")
 // DONE, the waiting commands go, and Idle sends IDLE again once they have
 // started and the session is free. So a Client can idle on one goroutine
 // and be used on others, at the cost of a round trip per interruption.
+// Another Idle is not such a command: a second Idle on the same Client,
+// on another goroutine or in onEvent, returns ErrIdleActive at once,
+// sending nothing, and the first goes on.
 // Untagged responses that come between two IDLEs, which no command takes
 // (an EXISTS a server sends right after its answer to DONE), go to
 // onEvent too, in order, before what the next IDLE brings (a
@@ -119,6 +136,10 @@ func (c *Client) Idle(ctx context.Context, opts *IdleOptions, onEvent func(codec
 		// It panicked at the first event, the IDLE under way.
 		return errors.New("commands: Idle needs an onEvent function")
 	}
+	if !c.idling.CompareAndSwap(false, true) {
+		return ErrIdleActive
+	}
+	defer c.idling.Store(false)
 	var o IdleOptions
 	if opts != nil {
 		o = *opts

@@ -354,7 +354,8 @@ func (b *pullBody) ended(cause error) error {
 	}
 	b.err = &bodyEndedError{cmd: p.name, err: cause}
 	if !p.abandoned.Load() {
-		p.abandoned.Store(true)
+		// As an abandoned Wait: no one answers a "+" now.
+		p.abandonLocked()
 		p.pull.stopPulling()
 	}
 	s.pullCond.Broadcast()
@@ -889,7 +890,8 @@ func (p *Pending) Next(ctx context.Context) (Item, error) {
 		if err := ctx.Err(); err != nil {
 			pl.unwatch()
 			pl.waiting = false
-			p.abandoned.Store(true)
+			// As an abandoned Wait: no one answers a "+" now.
+			p.abandonLocked()
 			pl.stopPulling()
 			s.pullCond.Broadcast()
 			return Item{}, err

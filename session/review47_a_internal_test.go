@@ -75,7 +75,9 @@ func a47Until(t *testing.T, p *Pending, what string, cond func(a47Flags) bool) {
 // to a refused command and to IDLE after DONE; an answerer arriving with
 // a "+" waiting (Continuations, Wait); Continue; OnContinue's error
 // (noAnswerer); RefuseContinuations with a taken "+"; Continuations after
-// it; an abandoned Wait (which refuses, with OnContinue). Defaults.
+// it; an abandoned Wait (which refuses, with OnContinue); a pulled
+// command abandoned by Next with a taken "+" (added after review: it kept
+// contOwed), then refused. Defaults.
 func TestReview47AContFlagsTransitions(t *testing.T) {
 	client, server := transport.Pipe()
 	lines := make(chan string, 16)
@@ -245,6 +247,44 @@ func TestReview47AContFlagsTransitions(t *testing.T) {
 			return false
 		}
 	})
+
+	// A pulled command given up by Next's context, its taken "+"
+	// unanswered (found by review): abandoning clears the answerer as an
+	// abandoned Wait does and keeps contHeld, so RefuseContinuations
+	// still answers the "+".
+	p5, err := s.Start(ctx, &Command{Name: "XCONT", Pull: true, Rules: &Rules{Alone: true, Continuations: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag = tagOf()
+	nctx, ncancel := context.WithCancel(ctx)
+	go func() {
+		for {
+			if _, err := p5.Next(nctx); err != nil {
+				waited <- err
+				return
+			}
+		}
+	}()
+	ch = p5.Continuations()
+	send("+ h")
+	<-ch
+	a47Want(t, p5, "pulled, \"+\" taken", a47Flags{held: true, owed: true, taken: true})
+	ncancel()
+	if err := <-waited; !errors.Is(err, context.Canceled) {
+		t.Fatalf("abandoned Next: %v", err)
+	}
+	a47Want(t, p5, "abandoned Next", a47Flags{held: true, abandoned: true})
+	p5.RefuseContinuations()
+	line("*")
+	a47Until(t, p5, "the refusal after the abandoned Next", func(f a47Flags) bool { return !f.held })
+	a47Want(t, p5, "the refusal after the abandoned Next", a47Flags{refusing: true, abandoned: true})
+	send(tag + " BAD cancelled")
+	select {
+	case <-p5.Done():
+	case <-time.After(10 * time.Second): // a bound for a failing run
+		t.Fatal("the abandoned pulled command never ended")
+	}
 
 	// IDLE: DONE makes it answering; a "+" after it is held, not owed.
 	p4, err := s.Start(ctx, &Command{Name: "IDLE"})

@@ -331,8 +331,8 @@ type Pending struct {
 	//
 	//   - contOwed implies contHeld, and contWaiter or contTaken, and
 	//     neither refusing nor answering; it is never set once the
-	//     command is abandoned, and an abandoned Wait clears it (a
-	//     pulled command that Next abandons keeps it as it was);
+	//     command is abandoned, and abandoning clears it (Wait's,
+	//     Next's or a pulled body's context: abandonLocked);
 	//   - contWaiter and contTaken are never both set (contWaiter only
 	//     with Command.OnContinue, contTaken only without:
 	//     Continuations is nil for such a command);
@@ -348,8 +348,9 @@ type Pending struct {
 	// (answererLocked); Continue clears contOwed and leaves contHeld
 	// only for a "+" routed while its line was flushed, then owes that
 	// one; noAnswerer (OnContinue's error or panic) clears contWaiter
-	// and contOwed; an abandoned Wait clears contWaiter, contTaken and
-	// contOwed (and refuses, with OnContinue); RefuseContinuations sets
+	// and contOwed; abandoning (Wait, Next, a pulled body: abandonLocked)
+	// clears contWaiter, contTaken and contOwed and keeps contHeld (an
+	// abandoned Wait also refuses, with OnContinue); RefuseContinuations sets
 	// refusing and clears the three.
 	//
 	// contOwed: a continuation request ("+", not a literal's) was handed
@@ -395,8 +396,8 @@ type Pending struct {
 	// syncLit is set for a command with a synchronizing literal: a tagged
 	// NO or BAD before all of it is sent refuses the literal.
 	syncLit atomic.Bool
-	// abandoned is set when Wait's context ended: the answer is read and
-	// thrown away.
+	// abandoned is set when Wait's context ended, or a pulled command's
+	// Next's or body's (abandonLocked): the answer is read and thrown away.
 	abandoned atomic.Bool
 	// bound is the command bound (CommandTimeout): the session is
 	// aborted if the command is still in flight bound after start

@@ -150,6 +150,10 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush bool) (*Pend
 		}
 		if s.counts.alone > 0 && !info.waits {
 			// What holds cmd back runs alone: it is told (AfterBlocking).
+			// Not for a command that waits on the server (IDLE): two IDLE
+			// loops would end each other's IDLE in turn, forever; it
+			// waits for the IDLE in flight to end on its own
+			// (docs/session.md; commands.ErrIdleActive).
 			for _, q := range s.inflight {
 				q.blockLocked()
 			}
@@ -1403,11 +1407,7 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 			// The answer is still read, in the background, and thrown
 			// away: nothing piles up for a caller who left.
 			s.mu.Lock()
-			p.abandoned.Store(true)
-			// No one answers a "+" now: the stall timeout is on again
-			// (a "+" counted before would leave it off for good).
-			p.contWaiter, p.contTaken, p.contOwed = false, false, false
-			s.armStall()
+			p.abandonLocked()
 			s.mu.Unlock()
 			if cont != nil {
 				// A "+" there or to come would leave the server
@@ -1518,6 +1518,18 @@ func (p *Pending) refuse() error {
 	ctx, cancel := context.WithTimeout(context.Background(), refuseTimeout)
 	defer cancel()
 	return p.Continue(ctx, []byte("*"))
+}
+
+// abandonLocked marks the command abandoned by its caller (Wait's
+// context, Next's, or a pulled body's, under s.mu): its answer is read and
+// thrown away, and no one answers a "+" now, so the answerer flags go and
+// the stall timeout is on again (a "+" owed before would leave it off
+// until CommandTimeout). contHeld stays: a later RefuseContinuations
+// still answers a "+" the caller took.
+func (p *Pending) abandonLocked() {
+	p.abandoned.Store(true)
+	p.contWaiter, p.contTaken, p.contOwed = false, false, false
+	p.s.armStall()
 }
 
 // noAnswerer records that Wait, with OnContinue, answers no more "+" of
