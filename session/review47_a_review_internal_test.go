@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -144,5 +145,53 @@ func TestReview47ABodyEndedOwedPlus(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second): // a bound for a failing run
 		t.Error("the taken \"+\" was never refused")
+	}
+}
+
+// TestReview47ARefuseWriteBounded: the "*" RefuseContinuations sends is
+// bounded by refuseTimeout: a server that stops reading (the write
+// blocks) has the write cut at that bound and the session ended, not left
+// to the write side's stall timeout (60 s) or forever. refuseTimeout (a
+// constant, 10 s) stands at 0.2 s here through the package's test hook
+// (testRefuseTimeout, no user option); the session ending within 10 s is a
+// bound for a failing run, not a timing. net.Pipe: unbuffered, so the
+// write blocks as soon as the server stops reading.
+func TestReview47ARefuseWriteBounded(t *testing.T) {
+	testRefuseTimeout = 200 * time.Millisecond
+	t.Cleanup(func() { testRefuseTimeout = 0 })
+	client, server := net.Pipe()
+	srvDone := make(chan struct{})
+	go func() {
+		defer close(srvDone)
+		r := bufio.NewReader(server)
+		io.WriteString(server, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+		r.ReadString('\n')
+		io.WriteString(server, "+ go on\r\n")
+		// and reads nothing more: the "*" write blocks
+	}()
+	t.Cleanup(func() { client.Close(); server.Close(); <-srvDone })
+	s, err := Open(context.Background(), client, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	p, err := s.Start(context.Background(), &Command{Name: "XCONT", Rules: &Rules{Alone: true, Continuations: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.Continuations():
+	case <-time.After(5 * time.Second): // a bound for a failing run
+		t.Fatal("no \"+\"")
+	}
+	<-srvDone // the server reads no more
+	p.RefuseContinuations()
+	select {
+	case <-s.Done():
+	case <-time.After(10 * time.Second): // a bound for a failing run
+		t.Fatal("the blocked \"*\" write was not cut at refuseTimeout (0.2 s here): the session goes on")
+	}
+	if _, err := p.Wait(context.Background()); err == nil {
+		t.Error("Wait: no error after the session ended")
 	}
 }

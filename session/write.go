@@ -1391,7 +1391,10 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 			s.mu.Lock()
 			if p.refusing {
 				// OnContinue called RefuseContinuations and returned
-				// a response: later "+" are the refusal's.
+				// a response: later "+" are the refusal's. (Without
+				// this, Wait could take the next "+" and send the "*"
+				// itself, under the caller's context rather than the
+				// refusal's refuseTimeout: the same line, another bound.)
 				cont = nil
 			}
 			s.mu.Unlock()
@@ -1427,6 +1430,18 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 // through) and the one for an OnContinue that panicked (Continue cuts a
 // blocked write, which ends the session).
 const refuseTimeout = 10 * time.Second
+
+// testRefuseTimeout, when not 0, stands for refuseTimeout (tests only:
+// the bound is a constant to users).
+var testRefuseTimeout time.Duration
+
+// refuseBound is refuseTimeout, or the test's stand-in.
+func refuseBound() time.Duration {
+	if testRefuseTimeout != 0 {
+		return testRefuseTimeout
+	}
+	return refuseTimeout
+}
 
 // RefuseContinuations gives up the command's continuation exchange: every
 // continuation request ("+", not a literal's) the server sends to the
@@ -1515,7 +1530,7 @@ func (p *Pending) refuseContinuations(cont chan []byte, done chan struct{}, take
 // refuse answers one "+" of p with "*", with a context of its own: the
 // caller's may have ended.
 func (p *Pending) refuse() error {
-	ctx, cancel := context.WithTimeout(context.Background(), refuseTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), refuseBound())
 	defer cancel()
 	return p.Continue(ctx, []byte("*"))
 }
@@ -1552,7 +1567,7 @@ func (p *Pending) onContinue(ctx context.Context, text []byte) (resp []byte, err
 	defer func() {
 		if !returned {
 			// Sent even when ctx has ended: the exchange must end.
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refuseTimeout)
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refuseBound())
 			defer cancel()
 			p.Continue(cctx, []byte("*"))
 			// The panic leaves Wait: no one answers a later "+".
