@@ -355,6 +355,14 @@ type proxySession struct {
 	secrets secretSet
 	// stalled: a write to the client timed out (clientWriter).
 	stalled atomic.Bool
+	// stopping: closeAll was called; the client direction's errors from
+	// then on are its doing, not news (the closer said why).
+	stopping atomic.Bool
+	// closeBye is the text of the proxy's own "* BYE" that closeClient
+	// sends the client before it closes ("" for none). Set by the
+	// server's direction only, at a server line's start; a constant of
+	// the proxy's, never the server's bytes.
+	closeBye string
 }
 
 // clientWriter is c as the proxy writes to it: each write must make
@@ -621,8 +629,13 @@ func (ps *proxySession) serve(ctx context.Context, client net.Conn) {
 	ps.client, ps.server = client, server
 	ps.switched = make(chan switchResult, 1)
 	ps.toClient = newClientOut(ps.clientWriter(client))
-	// Closing both connections ends both directions, whichever ends first.
-	stop := context.AfterFunc(ctx, func() { ps.closeAll() })
+	// closeAll ends both directions, whichever ends first; on the
+	// proxy's shutdown both connections close at once.
+	stop := context.AfterFunc(ctx, func() {
+		c, s := ps.conns()
+		c.Close()
+		s.Close()
+	})
 	defer stop()
 	done := make(chan struct{})
 	// The client direction may wait for the server's word on a literal:
@@ -641,15 +654,100 @@ func (ps *proxySession) serve(ctx context.Context, client net.Conn) {
 	ps.toClient.close()
 	ps.closeAll()
 	<-done
+	ps.closeClient(ctx)
 	ps.logf("* connection closed")
 }
 
+// closeAll ends both directions: it closes the upstream connection (the
+// server's direction reads its end, the client's fails to write) and
+// stops the client's direction reading, but leaves the client's
+// connection open: serve closes it (closeClient) once both directions
+// are done, after the client got what was relayed to it. Before, it
+// closed the client's connection at once: what the proxy had buffered
+// for the client (the lines before the one it closes on, not flushed
+// while more of the server's bytes were buffered) was dropped, and
+// closing a socket with the client's bytes unread in it sends a reset,
+// which can destroy what is still in flight to the client: it read
+// nothing, not even the greeting.
 func (ps *proxySession) closeAll() {
-	ps.mu.Lock()
-	c, s := ps.client, ps.server
-	ps.mu.Unlock()
-	c.Close()
+	ps.stopping.Store(true)
+	c, s := ps.conns()
 	s.Close()
+	c.SetReadDeadline(time.Now())
+}
+
+// clientErr prints the error that ends the client's direction, unless
+// the connection is closing already (closeAll: the read deadline it sets,
+// the upstream it closed) or closed.
+func (ps *proxySession) clientErr(err error) {
+	if ps.stopping.Load() || errors.Is(err, net.ErrClosed) {
+		return
+	}
+	ps.logf("* client side: %s", errText(err))
+}
+
+// proxyCloseLinger bounds how long closeClient reads (and drops) what a
+// client still sends after the proxy half-closed its connection, before
+// it closes it for good; proxyCloseQuiet ends it sooner, once the client
+// sent nothing for that long (a client that read the end and keeps its
+// side open, or closes it later: nothing of it is unread).
+const (
+	proxyCloseLinger = 2 * time.Second
+	proxyCloseQuiet  = 200 * time.Millisecond
+)
+
+// closeClient closes the client's connection as a server does, once
+// both directions are done: what is buffered for the client is flushed
+// (each write bounded by --timeout), then the proxy's "* BYE" if the
+// server's direction set one (closeBye), then a half-close (over TLS a
+// close_notify first), so the client reads all of it and then its end;
+// what the client still sends is read and dropped until it closes its
+// side or is quiet for proxyCloseQuiet, for at most proxyCloseLinger,
+// and only then is the connection closed: closing with the client's
+// bytes unread would send a reset. On
+// the proxy's shutdown (ctx done), or when the client does not read (a
+// write failed), it closes at once.
+func (ps *proxySession) closeClient(ctx context.Context) {
+	client, _ := ps.conns()
+	defer client.Close()
+	if ctx.Err() != nil {
+		return
+	}
+	var bye []byte
+	if ps.closeBye != "" {
+		bye = []byte("* BYE " + ps.closeBye + "\r\n")
+	}
+	wrote, err := ps.toClient.finish(bye)
+	if wrote {
+		ps.traceOwn(bye)
+	}
+	if err != nil {
+		return
+	}
+	raw := client
+	if tc, ok := client.(*tls.Conn); ok {
+		tc.SetWriteDeadline(time.Now().Add(ps.cfg.dialTimeout))
+		if tc.CloseWrite() != nil {
+			return
+		}
+		raw = tc.NetConn()
+	}
+	cw, ok := raw.(interface{ CloseWrite() error })
+	if !ok || cw.CloseWrite() != nil {
+		return
+	}
+	end := time.Now().Add(proxyCloseLinger)
+	buf := make([]byte, 32<<10)
+	for {
+		d := time.Now().Add(proxyCloseQuiet)
+		if d.After(end) {
+			d = end
+		}
+		raw.SetReadDeadline(d)
+		if _, err := raw.Read(buf); err != nil {
+			return
+		}
+	}
 }
 
 // closeUpstreamWrite half-closes the current upstream connection, as the
@@ -772,11 +870,9 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 			// end would reach the server in part).
 			w.Flush()
 			if err != io.EOF {
-				if !errors.Is(err, net.ErrClosed) {
-					// (Closed: the other direction ended the connection,
-					// after a LOGOUT say, and said why.)
-					ps.logf("* client side: %s", errText(err))
-				}
+				// (Closed: the other direction ended the connection,
+				// after a LOGOUT say, and said why.)
+				ps.clientErr(err)
 				ps.closeAll()
 				return
 			}
@@ -858,7 +954,7 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 		p.tokens(line)
 		if more {
 			if _, err := tk.Forward(w); err != nil {
-				ps.logf("* client side: %s", errText(err))
+				ps.clientErr(err)
 				return
 			}
 			continue
@@ -879,11 +975,11 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 			// A SASL response or IDLE's answer: the server reads it as
 			// text, so "{n}" ends it, and no body follows.
 			if _, err := tk.Forward(w); err != nil {
-				ps.logf("* client side: %s", errText(err))
+				ps.clientErr(err)
 				return
 			}
 			if err := tk.RefuseLiteral(); err != nil {
-				ps.logf("* client side: %s", errText(err))
+				ps.clientErr(err)
 				ps.closeAll()
 				return
 			}
@@ -908,7 +1004,7 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 			goAhead := false
 			if ps.dialog.ExpectContinuation(lit) {
 				if _, err := tk.ForwardAsSync(w); err != nil {
-					ps.logf("* client side: %s", errText(err))
+					ps.clientErr(err)
 					return
 				}
 				if err := w.Flush(); err != nil {
@@ -923,7 +1019,7 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 				// of its line to a synchronizing literal's header, or
 				// this as a line without a tag, and no body.
 				if _, err := tk.ForwardAsSync(w); err != nil {
-					ps.logf("* client side: %s", errText(err))
+					ps.clientErr(err)
 					return
 				}
 				if err := w.Flush(); err != nil {
@@ -946,7 +1042,7 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 					err = tk.RefuseLiteral()
 				}
 				if err != nil {
-					ps.logf("* client side: %s", errText(err))
+					ps.clientErr(err)
 					ps.closeAll()
 					return
 				}
@@ -958,7 +1054,7 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 			if p.secretLit {
 				// A password sent as a literal: keep it to redact.
 				if _, err := tk.Forward(w); err != nil {
-					ps.logf("* client side: %s", errText(err))
+					ps.clientErr(err)
 					return
 				}
 				cw = &captureWriter{w: w, max: 1024}
@@ -966,7 +1062,7 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 			}
 			n, err := tk.ForwardLiteral(lw)
 			if err != nil {
-				ps.logf("* client side: %s", errText(err))
+				ps.clientErr(err)
 				return
 			}
 			litBytes += n
@@ -982,7 +1078,7 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 			ps.mu.Unlock()
 		}
 		if _, err := tk.Forward(w); err != nil {
-			ps.logf("* client side: %s", errText(err))
+			ps.clientErr(err)
 			return
 		}
 		ps.out.line(p.end())
@@ -1108,7 +1204,11 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 		if ev.Stray {
 			// The server reads something as a literal (or a SASL
 			// response) that the proxy relayed as commands: out of step.
+			// The client gets what was relayed before this line, then
+			// a BYE of the proxy's own (at a line's start: this line
+			// is not relayed), then the connection's end (closeClient).
 			ps.out.line(p.end())
+			ps.closeBye = "imapkit proxy: the server's answers are out of step with the client's commands; closing"
 			if ev.Kind == wire.LineCompletion {
 				ps.logf("* server side: the completion of a command the proxy did not relay as one: the proxy and the server read the client differently; closing")
 			} else {
@@ -1530,12 +1630,17 @@ func (ps *proxySession) refuseFailed(err error) {
 // bye sends the client an untagged BYE of the proxy's own, traced.
 func (ps *proxySession) bye(text string) {
 	line := []byte("* BYE " + text + "\r\n")
+	ps.traceOwn(line)
+	ps.toClient.inject(line)
+}
+
+// traceOwn prints a line of the proxy's own to the client.
+func (ps *proxySession) traceOwn(line []byte) {
 	var p printer
 	p.prefix = fmt.Sprintf("[%d] P: ", ps.id)
 	p.begin(false, "")
 	p.add(bytes.TrimSuffix(line, []byte("\r\n")))
 	ps.out.line(p.end())
-	ps.toClient.inject(line)
 }
 
 // errText is err as the trace prints it: a *wire.SyntaxError without its
@@ -1641,6 +1746,23 @@ func (o *clientOut) close() {
 	defer o.mu.Unlock()
 	o.closed = true
 	o.cond.Broadcast()
+}
+
+// finish sends what is buffered, preceded by nothing and followed by bye
+// (nil: none) when the server's direction ended at a line's end, once
+// that direction and the proxy's answers are done (close). It reports
+// whether bye was written.
+func (o *clientOut) finish(bye []byte) (bool, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	wrote := false
+	if bye != nil && !o.midLine {
+		if _, err := o.w.Write(bye); err != nil {
+			return false, err
+		}
+		wrote = true
+	}
+	return wrote, o.w.Flush()
 }
 
 // errRelayClosed reports an answer the client can no longer get.
