@@ -1748,10 +1748,10 @@ func (o *clientOut) close() {
 	o.cond.Broadcast()
 }
 
-// finish sends what is buffered, preceded by nothing and followed by bye
-// (nil: none) when the server's direction ended at a line's end, once
-// that direction and the proxy's answers are done (close). It reports
-// whether bye was written.
+// finish sends what is buffered for the client, then bye (nil: none) if
+// the server's direction ended at a line's end (a BYE never lands inside
+// a server's line). It is called once that direction and the proxy's
+// answers are done (close). It reports whether bye was written.
 func (o *clientOut) finish(bye []byte) (bool, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
