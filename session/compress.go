@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 
 	"github.com/imapkit/imapkit/wire"
@@ -20,7 +21,10 @@ import (
 //
 // With compression on, a read deadline that fires in the middle of the
 // stream cannot be resumed (the decompressor keeps the error): an
-// StallTimeout then aborts the session as it would anyway.
+// StallTimeout then aborts the session as it would anyway. A body
+// section's read whose context ends is interrupted all the same, above
+// the decompressor (see inflater): it returns the context's error at once
+// and the session goes on, as without COMPRESS.
 func (s *Session) Compress(ctx context.Context) error {
 	return s.CompressLevel(ctx, flate.DefaultCompression)
 }
@@ -58,7 +62,10 @@ func (s *Session) CompressLevel(ctx context.Context, level int) error {
 		// writes (COMPRESS runs alone).
 		rest := append(s.tok.Detach(), s.pr.take()...)
 		raw := s.conn
-		zr := flate.NewReader(io.MultiReader(bytes.NewReader(rest), raw))
+		// The inflater, whose reads a body's caller's context can
+		// interrupt (interruptBody), through the watchConn.
+		zr := newInflater(flate.NewReader(io.MultiReader(bytes.NewReader(rest), raw)), s.bodyReadCancelable)
+		s.wc.setInflater(zr)
 		s.wmu.Lock()
 		s.tr.restart()
 		s.tok.Reset(s.pr.reset(s.tr.reader(zr)))
@@ -180,4 +187,116 @@ func (f *flushWriter) release() {
 		f.zw = nil
 	}
 	f.out.b = nil
+}
+
+// inflater is the session's COMPRESS input: the deflate stream's reader
+// (compress/flate) over the connection, with reads a context's end can
+// interrupt, as watchConn.interrupt does for a plain or TLS connection.
+// compress/flate keeps a read error for good, so the connection under it is
+// never interrupted; instead a read that may be (async says so: a body
+// section's caller whose context can end reads) runs on a goroutine of its
+// own while its caller waits for it or for interrupt. An interrupted caller
+// returns a timeout at once; the read goes on, and its bytes go to the next
+// Read (the reading coroutine, which skips the rest of the section). Other
+// reads (the reader goroutine's) run on the caller's goroutine, as before.
+// Only the goroutine that drives the reading coroutine reads.
+type inflater struct {
+	zr    io.Reader   // the inflating reader
+	async func() bool // whether the read about to run may be interrupted
+
+	mu   sync.Mutex
+	intr bool          // interrupted: every Read fails with a timeout until clearInterrupt
+	wake chan struct{} // closed by interrupt
+	run  *inflateRun   // a read on its own goroutine whose bytes are not all taken
+	buf  []byte        // the runs' buffer, inflateChunk bytes once a run needed it
+}
+
+// inflateRun is a read of the inflater on its own goroutine.
+type inflateRun struct {
+	done chan struct{} // closed when the read returned
+	b    []byte        // what it read, b[off:] not taken yet
+	off  int
+	err  error
+}
+
+// inflateChunk is the most a run reads at a time.
+const inflateChunk = 32 << 10
+
+func newInflater(zr io.Reader, async func() bool) *inflater {
+	return &inflater{zr: zr, async: async, wake: make(chan struct{})}
+}
+
+func (f *inflater) Read(p []byte) (int, error) {
+	f.mu.Lock()
+	if f.intr {
+		f.mu.Unlock()
+		return 0, os.ErrDeadlineExceeded
+	}
+	r := f.run
+	if r == nil {
+		if !f.async() {
+			f.mu.Unlock()
+			return f.zr.Read(p)
+		}
+		if f.buf == nil {
+			f.buf = make([]byte, inflateChunk)
+		}
+		r = &inflateRun{done: make(chan struct{})}
+		f.run = r
+		buf := f.buf[:min(len(p), inflateChunk)]
+		go func() {
+			n, err := f.zr.Read(buf)
+			r.b, r.err = buf[:n], err
+			close(r.done)
+		}()
+	}
+	wake := f.wake
+	f.mu.Unlock()
+	select {
+	case <-r.done:
+	case <-wake:
+		return 0, os.ErrDeadlineExceeded
+	}
+	n := copy(p, r.b[r.off:])
+	r.off += n
+	if r.off < len(r.b) {
+		return n, nil
+	}
+	f.mu.Lock()
+	f.run = nil
+	f.mu.Unlock()
+	return n, r.err
+}
+
+// interrupt makes the Read waiting for a run, and any Read until
+// clearInterrupt, return a timeout at once.
+func (f *inflater) interrupt() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.intr {
+		f.intr = true
+		close(f.wake)
+	}
+}
+
+// clearInterrupt reports whether the inflater was interrupted, and ends that.
+func (f *inflater) clearInterrupt() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	was := f.intr
+	if was {
+		f.intr = false
+		f.wake = make(chan struct{})
+	}
+	return was
+}
+
+// release gives the runs' buffer back when no run holds it (an idle
+// session keeps only what it must).
+func (f *inflater) release() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.run == nil {
+		f.buf = nil
+	}
 }

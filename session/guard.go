@@ -97,6 +97,10 @@ type watchConn struct {
 	hard  time.Time // zero: none
 	set   time.Time // the deadline last given to the connection
 	intr  bool      // interrupted: the deadline is in the past (see interrupt)
+	// inf is the inflater under COMPRESS (nil before): interrupt and
+	// clearInterrupt act on it, and never on the connection, whose
+	// timeout the inflater would keep for good.
+	inf *inflater
 
 	// The write side (Write, SetWriteDeadline): wset is the deadline a
 	// write left on the connection (zero: none); wdead, the caller's (a
@@ -248,6 +252,10 @@ var pastDeadline = time.Unix(1, 0)
 func (c *watchConn) interrupt() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.inf != nil {
+		c.inf.interrupt()
+		return
+	}
 	c.intr = true
 	c.set = pastDeadline
 	c.Conn.SetReadDeadline(pastDeadline)
@@ -258,6 +266,9 @@ func (c *watchConn) interrupt() {
 func (c *watchConn) clearInterrupt() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.inf != nil {
+		return c.inf.clearInterrupt()
+	}
 	was := c.intr
 	c.intr = false
 	return was
@@ -298,6 +309,30 @@ func (c *watchConn) Read(p []byte) (int, error) {
 			continue
 		}
 		return n, err
+	}
+}
+
+// setInflater makes interrupt and clearInterrupt act on inf from now on
+// (COMPRESS is on). An interrupt pending on the connection is ended.
+func (c *watchConn) setInflater(inf *inflater) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.inf = inf
+	if c.intr {
+		c.intr = false
+		c.set = time.Time{}
+		c.Conn.SetReadDeadline(c.hard)
+	}
+}
+
+// releaseInflater gives back the inflater's read buffer (see
+// inflater.release), under COMPRESS.
+func (c *watchConn) releaseInflater() {
+	c.mu.Lock()
+	inf := c.inf
+	c.mu.Unlock()
+	if inf != nil {
+		inf.release()
 	}
 }
 

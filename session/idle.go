@@ -131,6 +131,7 @@ func (s *Session) idleWait() {
 		return
 	}
 	s.dec.Release() // its reusable values point into the buffer
+	s.wc.releaseInflater()
 	// Under COMPRESS the deflater is most of an idle session's memory:
 	// give it back too (see flushWriter). When a write holds the lock (the
 	// IDLE command itself may not have let go of it yet), the writer gives

@@ -283,11 +283,14 @@ func (b *pullBody) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
 	s.bodyRead.Store(nil)
 	if err != nil && err != io.EOF {
-		if cerr := b.ctxErr(); cerr != nil && isTimeout(err) && !b.compressed() {
+		if cerr := b.ctxErr(); cerr != nil && isTimeout(err) {
 			// Interrupted for the context's end (retryRead did not
 			// read again): the literal is where the read left it
-			// (neither the tokenizer nor TLS keeps a timeout), and
-			// the coroutine skips its rest.
+			// (neither the tokenizer nor TLS keeps a timeout, and
+			// under COMPRESS the inflater's read goes on for the
+			// next reader), and the coroutine skips its rest. (A
+			// stall under COMPRESS breaks the inflater for good:
+			// the reader goroutine's next read aborts the session.)
 			return n, b.ended(cerr)
 		}
 		// The connection failed under the caller's read (a body in
@@ -309,12 +312,13 @@ func (b *pullBody) ctxErr() error {
 	return b.ctx.Err()
 }
 
-// compressed reports whether the session reads through COMPRESS: there
-// no read is interrupted, and a timeout is the connection's.
-func (b *pullBody) compressed() bool {
-	b.s.mu.Lock()
-	defer b.s.mu.Unlock()
-	return b.s.compressed
+// bodyReadCancelable reports whether the read about to run is a lent
+// body's whose context can end (interruptBody may interrupt it): the
+// inflater runs it on a goroutine of its own. On the goroutine that
+// drives the reading coroutine.
+func (s *Session) bodyReadCancelable() bool {
+	b := s.bodyRead.Load()
+	return b != nil && b.ctx != nil && b.ctx.Done() != nil
 }
 
 // bodyEndedError is the error of a read of a body section whose context
@@ -810,12 +814,11 @@ func (s *Session) interruptDriver(p *Pending) {
 // with ctx, which has ended (under mu): the read fails with a timeout
 // that retryRead does not read again for, and pullBody.Read ends the body.
 // A caller that is not reading then finds ctx ended at its next read.
-// Not under COMPRESS, whose inflater keeps a read's error for good: there
-// a read in progress goes on (bounded by the stall timeout), and the next
-// one finds ctx ended.
+// Under COMPRESS the interrupt is the inflater's (watchConn.interrupt),
+// whose read goes on for the reader goroutine.
 func (s *Session) interruptBody(p *Pending, ctx context.Context) {
 	b := s.co.body
-	if s.co.lent == p && b != nil && b.ctx == ctx && !s.compressed && s.bodyRead.Load() == b {
+	if s.co.lent == p && b != nil && b.ctx == ctx && s.bodyRead.Load() == b {
 		s.wc.interrupt()
 	}
 }

@@ -190,9 +190,8 @@ func TestPullBodyReadContextFrozen(t *testing.T) {
 // TestPullBodyReadContextSlow: the same with a server that keeps sending,
 // slowly, and a context cancelled: the read returns at once instead of
 // reading the whole body first (the stall timeout never fires there), and
-// the session goes on. Under COMPRESS, where no read is interrupted (the
-// inflater keeps a timeout for good), the read returns at its next read
-// from the connection, which a live server makes soon.
+// the session goes on. Under COMPRESS as well (the read is interrupted
+// above the inflater: TestReview47BCompressBodyFrozenContext).
 func TestPullBodyReadContextSlow(t *testing.T) {
 	for _, c := range []struct {
 		name          string
