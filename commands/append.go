@@ -170,7 +170,12 @@ type AppendMessage struct {
 	// stream messages whose sizes are learnt one at a time, such as the
 	// bodies of a FETCH, whose literal header gives each size as it
 	// arrives. An error from Open aborts the session: the server is in
-	// the middle of the command.
+	// the middle of the command. An Open that blocks does not outlive
+	// AppendMany's ctx either: when ctx can end, Open runs on a goroutine
+	// of its own, and once ctx has ended (and a short grace passed)
+	// AppendMany returns ctx's error and the session is aborted; the
+	// goroutine ends when Open returns, and what it opened then is not
+	// read (nor closed).
 	Open    func() (io.Reader, int64, error)
 	Options *AppendOptions
 }
@@ -189,10 +194,11 @@ type AppendManyResult struct {
 // one with Open set is opened only when its turn comes, so its size need
 // not be known when the command starts. It returns ErrUnsupported when the
 // server lacks MULTIAPPEND. A Read of a message that blocks does not
-// outlive ctx, as in Append, and the same holds: after an error that wraps
+// outlive ctx, as in Append, nor does an Open that blocks, and the same
+// holds: after an error that wraps
 // ctx's, the message's reader (R, or what Open returned) may still be
-// inside a Read, which the caller must let return before it reuses the
-// reader or looks at state its Read writes. An error matching
+// inside a Read, and Open may still run, which the caller must let return
+// before it reuses the reader or looks at state its Read or Open writes. An error matching
 // session.ErrWriteCut means none was appended. An error of a message's
 // Read or Open (whatever it wraps: another session's *session.StatusError
 // too) aborts the session with the command unfinished: the error matches

@@ -43,6 +43,17 @@ import (
 // the write buffer's 16 KiB) per Read (BenchmarkReview46DAppend100MiBCtx
 // against BenchmarkAppend100MiB).
 
+// A Part.Open of the caller's (commands' AppendMany opens each message
+// when its turn comes) runs under the write lock as well, and is run the
+// same way when the context can end (bodyGroup.open): on a goroutine of its
+// own, one per Open, while the writer waits for it or for the context's
+// end and the grace the command's body reads share; an Open that does not
+// return by then fails with the context's error, and send aborts the
+// session (the command's start is on the wire, or in the write buffer
+// before commands written after it). The goroutine ends when the caller's
+// Open returns; what it opened then is not read (nor closed: it is not the
+// session's).
+
 // ctxBodies wraps the caller's literal bodies of wc (Part.Body, and what
 // Part.Open returns) so that ctx's end ends a Read that blocks. It returns
 // the function that lets their goroutine go once the command is written
@@ -73,7 +84,7 @@ func ctxBodies(ctx context.Context, wc *wire.Encoded) (release func()) {
 				// The body before is done (the encoder read its
 				// size): its goroutine goes before this one opens.
 				g.stopCurrent()
-				r, n, err := open()
+				r, n, err := g.open(open)
 				if r != nil && mayBlock(r) {
 					r = &ctxBody{r: r, g: g, left: n}
 				}
@@ -296,4 +307,84 @@ func pumpRead(r io.Reader, buf []byte, res chan<- pumpResult, state *atomic.Int3
 	state.CompareAndSwap(pumpWaiting, pumpDone)
 	res <- pumpResult{n: m, err: err}
 	return true
+}
+
+// errOpenCancelled is the error, with the context's, of a Part.Open that
+// the context's end ended.
+var errOpenCancelled = errors.New("session: context ended while a literal's body was opened")
+
+// openResult is the outcome of a Part.Open run by bodyGroup.open.
+type openResult struct {
+	r      io.Reader
+	n      int64
+	err    error
+	panicV any // the caller's Open panicked: the writer panics with it
+	panics bool
+}
+
+// open runs the caller's Open on a goroutine of its own and waits for it
+// or for the context's end and the grace (as a body's Read does: see
+// grace). A panic of Open's is raised on the writer's goroutine, or on
+// Open's once the writer has left.
+func (g *bodyGroup) open(open func() (io.Reader, int64, error)) (io.Reader, int64, error) {
+	if g.ctx.Err() != nil && g.graceEnd.IsZero() {
+		g.graceEnd = time.Now().Add(writeGrace)
+	}
+	res := make(chan openResult, 1) // the goroutine never waits on it
+	state := new(atomic.Int32)      // pumpWaiting, then pumpDone or pumpLeft
+	go runOpen(open, res, state)
+	var r openResult
+	select {
+	case r = <-res:
+	case <-g.ctx.Done():
+		if !g.waitGrace(res, &r, state) {
+			return nil, 0, fmt.Errorf("%w: %w", errOpenCancelled, g.ctx.Err())
+		}
+	}
+	if r.panics {
+		panic(r.panicV)
+	}
+	return r.r, r.n, r.err
+}
+
+// waitGrace is grace for an Open's outcome.
+func (g *bodyGroup) waitGrace(res <-chan openResult, r *openResult, state *atomic.Int32) bool {
+	if g.graceEnd.IsZero() {
+		g.graceEnd = time.Now().Add(writeGrace)
+	}
+	if d := time.Until(g.graceEnd); d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case *r = <-res:
+			return true
+		case <-t.C:
+		}
+	}
+	if state.CompareAndSwap(pumpWaiting, pumpLeft) {
+		return false
+	}
+	*r = <-res // sent, or about to be (pumpDone came first)
+	return true
+}
+
+// runOpen runs open for bodyGroup.open and sends its outcome back, unless
+// the writer has left (pumpLeft): then a panic goes on here (net/http
+// does so for a handler's; it is not lost).
+func runOpen(open func() (io.Reader, int64, error), res chan<- openResult, state *atomic.Int32) {
+	ok := false
+	defer func() {
+		if !ok {
+			v := recover()
+			if !state.CompareAndSwap(pumpWaiting, pumpDone) {
+				panic(v)
+			}
+			res <- openResult{panicV: v, panics: true}
+		}
+	}()
+	r, n, err := open()
+	ok = true
+	if state.CompareAndSwap(pumpWaiting, pumpDone) {
+		res <- openResult{r: r, n: n, err: err}
+	}
 }

@@ -1,0 +1,90 @@
+package commands_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/leakcheck"
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/transport"
+)
+
+// TestReview47BAppendManyOpenBlockedCancel: AppendMany's message opened by
+// an Open that blocks (until its channel is closed) returns when its
+// context is cancelled, with an error matching context.Canceled, and the
+// session is aborted (the command's start is written: the rules of a
+// body's Read whose context ends, ctxbody.go), which wakes a NOOP waiting
+// behind it with an *AbortError that does not match context.Canceled.
+// Once the Open returns, no goroutine is left (leakcheck). Open ran on the
+// session's writer goroutine: AppendMany waited in it for ever, the NOOP
+// with it. The library's defaults.
+func TestReview47BAppendManyOpenBlockedCancel(t *testing.T) {
+	check := leakcheck.Start()
+	client, server := transport.Pipe()
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		defer server.Close()
+		server.Write([]byte("* PREAUTH [CAPABILITY IMAP4rev1 MULTIAPPEND] ready\r\n"))
+		io.Copy(io.Discard, server)
+	}()
+	s, err := session.Open(context.Background(), client, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := commands.New(s)
+	block := make(chan struct{})
+	opening := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	appended := make(chan error, 1)
+	go func() {
+		_, err := cl.AppendMany(ctx, "INBOX", []commands.AppendMessage{{Open: func() (io.Reader, int64, error) {
+			close(opening)
+			<-block
+			return strings.NewReader("never read"), 10, nil
+		}}})
+		appended <- err
+	}()
+	guard := time.NewTimer(10 * time.Second) // a hang guard, not a measure
+	defer guard.Stop()
+	select {
+	case <-opening:
+	case err := <-appended:
+		t.Fatalf("AppendMany returned before opening its message: %v", err)
+	case <-guard.C:
+		t.Fatal("the message was not opened")
+	}
+	nooped := make(chan error, 1)
+	go func() { nooped <- cl.Noop(context.Background()) }()
+	cancel()
+	select {
+	case err := <-appended:
+		if !errors.Is(err, context.Canceled) || !errors.Is(err, session.ErrAborted) {
+			t.Fatalf("AppendMany: %v", err)
+		}
+	case <-guard.C:
+		close(block)
+		t.Fatal("AppendMany still blocked in its message's Open 10 s after its context was cancelled")
+	}
+	select {
+	case err := <-nooped:
+		if !errors.Is(err, session.ErrAborted) || errors.Is(err, context.Canceled) {
+			t.Fatalf("NOOP: %v", err)
+		}
+	case <-guard.C:
+		t.Fatal("NOOP still waiting behind the cancelled AppendMany")
+	}
+	s.Close()
+	client.Close()
+	<-served
+	close(block) // the Open returns: its goroutine goes
+	if err := check.Check(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+}
