@@ -1,9 +1,14 @@
 package commands_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -86,5 +91,75 @@ func TestReview47BAppendManyOpenBlockedCancel(t *testing.T) {
 	close(block) // the Open returns: its goroutine goes
 	if err := check.Check(5 * time.Second); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// BenchmarkReview47BAppendFile64MiB appends a 64 MiB *os.File over
+// transport.Pipe to a server that discards it, with context.Background()
+// (the body read on the writer's goroutine) and with a context that can
+// end (the body pumped through a goroutine of its own, ctxbody.go): the
+// cost of that pump for a regular file. Binary: AppendOptions.Binary with
+// BINARY, so that the *os.File itself reaches the session (otherwise
+// commands wraps it in its NUL guard, which the session cannot tell from
+// a reader that may block).
+func BenchmarkReview47BAppendFile64MiB(b *testing.B) {
+	const size = 64 << 20
+	path := filepath.Join(b.TempDir(), "msg")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := io.Copy(f, io.LimitReader(patternReader{}, size)); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	c := pipeClient(b, "IMAP4rev1 LITERAL+ BINARY", func(server net.Conn) {
+		r := bufio.NewReaderSize(server, 64<<10)
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			tag, _, _ := strings.Cut(line, " ")
+			if i := strings.LastIndexByte(line, '{'); i >= 0 {
+				n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSuffix(line[i+1:], "\r\n"), "+}"), 10, 64)
+				if _, err := io.CopyN(io.Discard, r, n); err != nil {
+					return
+				}
+				r.ReadString('\n')
+			}
+			server.Write([]byte(tag + " OK [APPENDUID 1 1] done\r\n"))
+		}
+	})
+	for _, bc := range []struct {
+		name   string
+		cancel bool
+		binary bool
+	}{{"Background", false, false}, {"Cancelable", true, false}, {"BinaryBackground", false, true}, {"BinaryCancelable", true, true}} {
+		b.Run(bc.name, func(b *testing.B) {
+			ctx := context.Background()
+			if bc.cancel {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithCancel(ctx)
+				defer cancel()
+			}
+			var opts *commands.AppendOptions
+			if bc.binary {
+				opts = &commands.AppendOptions{Binary: true}
+			}
+			b.SetBytes(size)
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				f, err := os.Open(path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				res, err := c.Append(ctx, "INBOX", f, size, opts)
+				f.Close()
+				if err != nil || res.UID != 1 {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
