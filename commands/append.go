@@ -173,9 +173,11 @@ type AppendMessage struct {
 	// the middle of the command. An Open that blocks does not outlive
 	// AppendMany's ctx either: when ctx can end, Open runs on a goroutine
 	// of its own, and once ctx has ended (and a short grace passed)
-	// AppendMany returns ctx's error and the session is aborted; the
-	// goroutine ends when Open returns, and what it opened then is not
-	// read (nor closed).
+	// AppendMany returns ctx's error and the session is aborted, or, for
+	// the first message (opened before any byte of the command is
+	// written), the command is not sent (session.ErrNotSent) and the
+	// session goes on; the goroutine ends when Open returns, and what it
+	// opened then is not read (nor closed).
 	Open    func() (io.Reader, int64, error)
 	Options *AppendOptions
 }

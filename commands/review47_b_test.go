@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,22 +22,47 @@ import (
 
 // TestReview47BAppendManyOpenBlockedCancel: AppendMany's message opened by
 // an Open that blocks (until its channel is closed) returns when its
-// context is cancelled, with an error matching context.Canceled, and the
-// session is aborted (the command's start is written: the rules of a
-// body's Read whose context ends, ctxbody.go), which wakes a NOOP waiting
-// behind it with an *AbortError that does not match context.Canceled.
-// Once the Open returns, no goroutine is left (leakcheck). Open ran on the
-// session's writer goroutine: AppendMany waited in it for ever, the NOOP
-// with it. The library's defaults.
+// context is cancelled, with an error matching context.Canceled. The
+// second message's Open (Second: the first went out whole before it) so
+// aborts the session, as a body's Read whose context ends does
+// (ctxbody.go), which wakes a NOOP waiting behind it with an *AbortError
+// that does not match context.Canceled. The first message's (First), whose
+// turn comes before any byte of the command is written, leaves the command
+// not sent (ErrNotSent): the server never sees an APPEND, the session goes
+// on and the NOOP waiting behind it runs. Once the Open returns, no
+// goroutine is left (leakcheck). Open ran on the session's writer
+// goroutine: AppendMany waited in it for ever, the NOOP with it. The
+// library's defaults.
 func TestReview47BAppendManyOpenBlockedCancel(t *testing.T) {
+	for _, second := range []bool{false, true} {
+		name := map[bool]string{false: "First", true: "Second"}[second]
+		t.Run(name, func(t *testing.T) { review47BOpenBlocked(t, second) })
+	}
+}
+
+func review47BOpenBlocked(t *testing.T, second bool) {
 	check := leakcheck.Start()
 	client, server := transport.Pipe()
 	served := make(chan struct{})
+	var sawAppend atomic.Bool
 	go func() {
 		defer close(served)
 		defer server.Close()
-		server.Write([]byte("* PREAUTH [CAPABILITY IMAP4rev1 MULTIAPPEND] ready\r\n"))
-		io.Copy(io.Discard, server)
+		server.Write([]byte("* PREAUTH [CAPABILITY IMAP4rev1 MULTIAPPEND LITERAL+] ready\r\n"))
+		r := bufio.NewReader(server)
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			if strings.Contains(line, "APPEND") {
+				sawAppend.Store(true)
+				io.Copy(io.Discard, r)
+				return
+			}
+			tag, _, _ := strings.Cut(line, " ")
+			server.Write([]byte(tag + " OK done\r\n"))
+		}
 	}()
 	s, err := session.Open(context.Background(), client, nil)
 	if err != nil {
@@ -47,13 +73,17 @@ func TestReview47BAppendManyOpenBlockedCancel(t *testing.T) {
 	opening := make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	msgs := []commands.AppendMessage{{Open: func() (io.Reader, int64, error) {
+		close(opening)
+		<-block
+		return strings.NewReader("never read"), 10, nil
+	}}}
+	if second {
+		msgs = append([]commands.AppendMessage{{R: strings.NewReader("first"), Size: 5}}, msgs...)
+	}
 	appended := make(chan error, 1)
 	go func() {
-		_, err := cl.AppendMany(ctx, "INBOX", []commands.AppendMessage{{Open: func() (io.Reader, int64, error) {
-			close(opening)
-			<-block
-			return strings.NewReader("never read"), 10, nil
-		}}})
+		_, err := cl.AppendMany(ctx, "INBOX", msgs)
 		appended <- err
 	}()
 	guard := time.NewTimer(10 * time.Second) // a hang guard, not a measure
@@ -70,8 +100,14 @@ func TestReview47BAppendManyOpenBlockedCancel(t *testing.T) {
 	cancel()
 	select {
 	case err := <-appended:
-		if !errors.Is(err, context.Canceled) || !errors.Is(err, session.ErrAborted) {
+		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("AppendMany: %v", err)
+		}
+		if second && !errors.Is(err, session.ErrAborted) {
+			t.Fatalf("AppendMany: %v; want the session aborted", err)
+		}
+		if !second && (!errors.Is(err, session.ErrNotSent) || errors.Is(err, session.ErrAborted)) {
+			t.Fatalf("AppendMany: %v; want not sent", err)
 		}
 	case <-guard.C:
 		close(block)
@@ -79,18 +115,52 @@ func TestReview47BAppendManyOpenBlockedCancel(t *testing.T) {
 	}
 	select {
 	case err := <-nooped:
-		if !errors.Is(err, session.ErrAborted) || errors.Is(err, context.Canceled) {
+		if second && (!errors.Is(err, session.ErrAborted) || errors.Is(err, context.Canceled)) {
 			t.Fatalf("NOOP: %v", err)
+		}
+		if !second && err != nil {
+			t.Fatalf("NOOP after the APPEND not sent: %v", err)
 		}
 	case <-guard.C:
 		t.Fatal("NOOP still waiting behind the cancelled AppendMany")
 	}
+	if !second {
+		if sawAppend.Load() || s.Err() != nil {
+			t.Fatalf("the server saw the APPEND (%v), or the session ended: %v", sawAppend.Load(), s.Err())
+		}
+	}
 	s.Close()
 	client.Close()
 	<-served
+	if n := review47BOpeners(check, 0); n != 1 {
+		t.Errorf("%d goroutines in the blocked Open; want 1", n)
+	}
 	close(block) // the Open returns: its goroutine goes
-	if err := check.Check(5 * time.Second); err != nil {
-		t.Fatal(err)
+	if n := review47BOpeners(check, leakcheck.Wait); n != 0 {
+		t.Fatalf("%d goroutines left in an Open once it returned", n)
+	}
+}
+
+// review47BOpeners counts the goroutines running a Part.Open (whose stacks
+// show session.runOpen) that c did not see at its start, waiting up to wait
+// for none to be left. Only those: tests running in parallel start others
+// (and child processes).
+func review47BOpeners(c *leakcheck.Checker, wait time.Duration) int {
+	deadline := time.Now().Add(wait)
+	for {
+		n := 0
+		var le *leakcheck.LeakError
+		if errors.As(c.Check(0), &le) {
+			for _, g := range le.Goroutines {
+				if strings.Contains(g, "session.runOpen") {
+					n++
+				}
+			}
+		}
+		if n == 0 || !time.Now().Before(deadline) {
+			return n
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -50,8 +50,10 @@ import (
 // end and the grace the command's body reads share; an Open that does not
 // return by then fails with the context's error, and send aborts the
 // session (the command's start is on the wire, or in the write buffer
-// before commands written after it). The goroutine ends when the caller's
-// Open returns; what it opened then is not read (nor closed: it is not the
+// before commands written after it) unless no byte of the command came
+// before that Open (preOpen): the command is then not sent (ErrNotSent)
+// and the session goes on. The goroutine ends when the caller's Open
+// returns; what it opened then is not read (nor closed: it is not the
 // session's).
 
 // ctxBodies wraps the caller's literal bodies of wc (Part.Body, and what
@@ -386,5 +388,26 @@ func runOpen(open func() (io.Reader, int64, error), res chan<- openResult, state
 	ok = true
 	if state.CompareAndSwap(pumpWaiting, pumpDone) {
 		res <- openResult{r: r, n: n, err: err}
+	}
+}
+
+// preOpen runs the first Part.Open of wc at once, before any byte of the
+// command is written, when nothing but Data comes before it (no body, no
+// wait for the server's "+"): its turn comes as the command starts, and a
+// context that ends while it blocks then leaves the command not sent, the
+// session going on (send's check of ctx after it), instead of aborting the
+// session with the command's start in the write buffer. What it returned
+// is what the encoder gets from that Open when it comes to it.
+func preOpen(wc *wire.Encoded) {
+	for i := range wc.Parts {
+		part := &wc.Parts[i]
+		if part.WaitContinuation || part.Body != nil || part.BodySize > 0 {
+			return
+		}
+		if open := part.Open; open != nil {
+			r, n, err := open()
+			part.Open = func() (io.Reader, int64, error) { return r, n, err }
+			return
+		}
 	}
 }

@@ -851,11 +851,17 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 	}
 	// A body Read that blocks must not outlive ctx (ctxbody.go): the
 	// caller clock's wrapper, on the writer's goroutine, goes around.
-	if release := ctxBodies(ctx, wc); release != nil {
+	release := ctxBodies(ctx, wc)
+	if release != nil {
 		defer release()
 	}
 	if p.bound > 0 {
 		timeCallerBodies(wc, p)
+	}
+	if release != nil {
+		// An Open the command starts with runs now: when ctx ends while
+		// it blocks, not a byte is written (the check of ctx below).
+		preOpen(wc)
 	}
 	s.ww.begin(ctx, s.conn)
 	defer s.ww.end()
