@@ -35,7 +35,8 @@ import (
 // goroutine, which reads again (retryRead), so that Next's context keeps
 // working. A caller reading a lent body section reads the connection too
 // (pullBody.Read): when the context of the Next that handed it out ends,
-// that read is interrupted as well (interruptBody, not under COMPRESS),
+// that read is interrupted as well (interruptBody; under COMPRESS above the
+// inflater, whose read goes on: see inflater),
 // and is not read again: the body ends with the context's error, the
 // command is abandoned, and the reader goroutine resumes the coroutine,
 // which skips the rest of the literal (TestPullBodyReadContextFrozen).
@@ -128,12 +129,10 @@ type Item struct {
 	// of Body returns an error matching that context's error and
 	// ErrBodyDropped, also when it was waiting for the server, and the
 	// command is abandoned as when Next's context ends: the rest of its
-	// answer is read and thrown away, and the session goes on. Under
-	// COMPRESS a read already waiting for the server is not interrupted
-	// (the inflater would keep the timeout for good): it returns when
-	// bytes come, or fails when the stall timeout fires. A body the
-	// session read into memory (another goroutine needed the reader)
-	// stays readable.
+	// answer is read and thrown away, and the session goes on, under
+	// COMPRESS too (the read is interrupted above the inflater, whose
+	// read goes on for the session). A body the session read into
+	// memory (another goroutine needed the reader) stays readable.
 	Section *codec.Section
 	Body    io.Reader
 	// Size is what the response counts against Options.MaxResultBytes
