@@ -158,3 +158,63 @@ func TestReview47BCompressBodyFrozenContext(t *testing.T) {
 	close(release)
 	bodyCtxAfter(t, s, p, ctx)
 }
+
+// BenchmarkReview47BCompressPulledBody reads a pulled 8 MiB body section
+// under COMPRESS with context.Background() (the inflater read inline) and
+// with a context that can end (each read of the body that needs the
+// network runs the inflater on a goroutine of its own, so that the
+// context's end can interrupt it): the cost of that goroutine.
+func BenchmarkReview47BCompressPulledBody(b *testing.B) {
+	const size = 8 << 20
+	for _, cancelable := range []bool{false, true} {
+		b.Run(fmt.Sprintf("Cancelable=%v", cancelable), func(b *testing.B) {
+			client, server := transport.Pipe()
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				defer server.Close()
+				bodyCtxServer(size, false, nil, 0, true)(server, server)
+			}()
+			defer func() { client.Close(); server.Close(); <-done }()
+			s, err := session.Open(context.Background(), client, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			if err := s.Compress(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			if cancelable {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithCancel(ctx)
+				defer cancel()
+			}
+			b.SetBytes(size)
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				p, err := s.Start(ctx, pullUIDFetch("(UID BODY[])"))
+				if err != nil {
+					b.Fatal(err)
+				}
+				for {
+					it, err := p.Next(ctx)
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+					if it.Body != nil {
+						if n, err := io.Copy(io.Discard, it.Body); err != nil || n != size {
+							b.Fatal(n, err)
+						}
+					}
+				}
+				if _, err := p.Wait(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
