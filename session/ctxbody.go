@@ -52,9 +52,11 @@ import (
 // session (the command's start is on the wire, or in the write buffer
 // before commands written after it) unless no byte of the command came
 // before that Open (preOpen): the command is then not sent (ErrNotSent)
-// and the session goes on. The goroutine ends when the caller's Open
-// returns; what it opened then is not read (nor closed: it is not the
-// session's).
+// and the session goes on, as it does when that Open returns an error of
+// its own (when the context cannot end too), and that Open is not called
+// when the context has ended before the command's turn. The goroutine
+// ends when the caller's Open returns; what it opened then is not read
+// (nor closed: it is not the session's).
 
 // ctxBodies wraps the caller's literal bodies of wc (Part.Body, and what
 // Part.Open returns) so that ctx's end ends a Read that blocks. It returns
@@ -330,6 +332,9 @@ type openResult struct {
 // Open's once the writer has left.
 func (g *bodyGroup) open(open func() (io.Reader, int64, error)) (io.Reader, int64, error) {
 	if g.ctx.Err() != nil && g.graceEnd.IsZero() {
+		// A later message's Open (preOpen calls none once ctx has
+		// ended): it gets what is left of the grace, as a body's Read
+		// does, so that a command nearly sent may still go out whole.
 		g.graceEnd = time.Now().Add(writeGrace)
 	}
 	res := make(chan openResult, 1) // the goroutine never waits on it
@@ -393,21 +398,31 @@ func runOpen(open func() (io.Reader, int64, error), res chan<- openResult, state
 
 // preOpen runs the first Part.Open of wc at once, before any byte of the
 // command is written, when nothing but Data comes before it (no body, no
-// wait for the server's "+"): its turn comes as the command starts, and a
-// context that ends while it blocks then leaves the command not sent, the
-// session going on (send's check of ctx after it), instead of aborting the
-// session with the command's start in the write buffer. What it returned
-// is what the encoder gets from that Open when it comes to it.
-func preOpen(wc *wire.Encoded) {
+// wait for the server's "+"): its turn comes as the command starts, and
+// when it fails (its own error, or the context's end while it blocks) the
+// command is not sent, the session going on, instead of the session being
+// aborted with the command's start in the write buffer. It returns that
+// error. send calls it only while the command's context has not ended:
+// for a command known not to be sent, Open is not called. What Open
+// returned is what the encoder gets from that Open when it comes to it.
+func preOpen(wc *wire.Encoded) error {
 	for i := range wc.Parts {
 		part := &wc.Parts[i]
 		if part.WaitContinuation || part.Body != nil || part.BodySize > 0 {
-			return
+			return nil
 		}
 		if open := part.Open; open != nil {
 			r, n, err := open()
-			part.Open = func() (io.Reader, int64, error) { return r, n, err }
-			return
+			if err != nil {
+				return err
+			}
+			if n < 0 || (r == nil && n > 0) {
+				// As the encoder would find it, but not sent.
+				return fmt.Errorf("wire: literal body: %w", wire.ErrInvalidLiteral)
+			}
+			part.Open = func() (io.Reader, int64, error) { return r, n, nil }
+			return nil
 		}
 	}
+	return nil
 }

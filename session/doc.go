@@ -257,7 +257,13 @@
 //     wraps. A server that refuses a literal with NO or BAD instead of
 //     "+" ends the command normally; a body's Read or Open error is
 //     never taken for such a refusal, even when it wraps a *StatusError
-//     (a body read from another session's FETCH that answered NO).
+//     (a body read from another session's FETCH that answered NO). A
+//     Part.Open that the command starts with (nothing but plain text
+//     before it: an AppendMany's first message) runs before any of the
+//     command's bytes is written: when it fails, or blocks past the
+//     context's end, the command is not sent (*NotSentError) and the
+//     session goes on; it is not called when the context has ended by
+//     the command's turn.
 //
 // Timeouts have defaults that make a client written with defaults safe:
 // Open is bounded by Options.GreetingTimeout (30 s) when its context has no

@@ -77,7 +77,8 @@ var ErrNotSent = errors.New("session: command not sent")
 
 // NotSentError reports a command that ended before any of its bytes were
 // sent (its context ended while it waited for its turn, another mailbox
-// was selected, the session was closed): it is safe to retry, whatever it
+// was selected, the session was closed, the Part.Open it starts with
+// failed: see wire.Encoder.LiteralFunc): it is safe to retry, whatever it
 // was, on this session unless the cause is ErrClosed. It wraps the cause,
 // so errors.Is(err, context.DeadlineExceeded) still holds. Any other error
 // of a command that was started means it may have run, but for one

@@ -858,16 +858,28 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 	if p.bound > 0 {
 		timeCallerBodies(wc, p)
 	}
-	if release != nil {
-		// An Open the command starts with runs now: when ctx ends while
-		// it blocks, not a byte is written (the check of ctx below).
-		preOpen(wc)
+	if err := ctx.Err(); err != nil {
+		// Ended while the command was encoded: it is not sent, and an
+		// Open it starts with is not called.
+		err = notSent(err)
+		s.finish(p, nil, err)
+		s.flushForOthers()
+		return err
+	}
+	// An Open the command starts with runs now, before any byte of the
+	// command is written: when it fails, or ctx ends while it blocks,
+	// the command is not sent and the session goes on.
+	if err := preOpen(wc); err != nil {
+		err = notSent(err)
+		s.finish(p, nil, err)
+		s.flushForOthers()
+		return err
 	}
 	s.ww.begin(ctx, s.conn)
 	defer s.ww.end()
 	if err := ctx.Err(); err != nil {
-		// Ended since the check above (encoding takes time), and not a
-		// byte of the command written: it is not sent, and the session
+		// Ended since the check above (while preOpen's Open ran), and
+		// not a byte of the command written: it is not sent, and the session
 		// goes on (the write watch would have cut the write at once).
 		err = notSent(err)
 		s.finish(p, nil, err)
