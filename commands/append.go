@@ -169,15 +169,26 @@ type AppendMessage struct {
 	// message and its size (R and Size are unused). So a MULTIAPPEND can
 	// stream messages whose sizes are learnt one at a time, such as the
 	// bodies of a FETCH, whose literal header gives each size as it
-	// arrives. An error from Open aborts the session: the server is in
-	// the middle of the command. An Open that blocks does not outlive
-	// AppendMany's ctx either: when ctx can end, Open runs on a goroutine
-	// of its own, and once ctx has ended (and a short grace passed)
-	// AppendMany returns ctx's error and the session is aborted, or, for
-	// the first message (opened before any byte of the command is
-	// written), the command is not sent (session.ErrNotSent) and the
-	// session goes on; the goroutine ends when Open returns, and what it
-	// opened then is not read (nor closed).
+	// arrives. The first message's Open is called before any byte of the
+	// command is written when nothing but plain text comes before it (the
+	// tag, APPEND, the mailbox name, the message's flags and date): then
+	// an error from it (its own, or AppendMany's checks of what it
+	// returned: a negative size, ErrTooBig) leaves the command not sent,
+	// the error matching session.ErrNotSent and Open's error, and the
+	// session goes on. An error from a later message's Open aborts the
+	// session (session.ErrWriteCut): the server is in the middle of the
+	// command; so does the first message's when the mailbox name goes as
+	// a synchronizing literal (a name no quoted string can hold, longer
+	// than 1024 bytes say, to a server without LITERAL+), whose "+" the
+	// command waits for before Open is called. An Open that blocks does
+	// not outlive AppendMany's ctx either: when ctx can end, Open runs on
+	// a goroutine of its own, and once ctx has ended (and a short grace
+	// passed) AppendMany returns ctx's error, with the session aborted or,
+	// for a first message opened before any byte of the command is
+	// written (as above), the command not sent (session.ErrNotSent) and
+	// the session going on (that first Open is not called at all when
+	// ctx has ended by then). The goroutine ends when Open returns, and
+	// what it opened then is not read (nor closed).
 	Open    func() (io.Reader, int64, error)
 	Options *AppendOptions
 }
@@ -200,11 +211,14 @@ type AppendManyResult struct {
 // holds: after an error that wraps
 // ctx's, the message's reader (R, or what Open returned) may still be
 // inside a Read, and Open may still run, which the caller must let return
-// before it reuses the reader or looks at state its Read or Open writes. An error matching
-// session.ErrWriteCut means none was appended. An error of a message's
-// Read or Open (whatever it wraps: another session's *session.StatusError
-// too) aborts the session with the command unfinished: the error matches
-// session.ErrWriteCut, session.ErrAborted and the message's error.
+// before it reuses the reader or looks at state its Read or Open writes.
+// An error matching session.ErrWriteCut means none was appended. An error
+// of a message's Read or Open (whatever it wraps: another session's
+// *session.StatusError too) aborts the session with the command
+// unfinished: the error matches session.ErrWriteCut, session.ErrAborted
+// and the message's error; but for the first message's Open called before
+// any byte of the command is written (see AppendMessage.Open), whose error
+// leaves the command not sent (session.ErrNotSent).
 func (c *Client) AppendMany(ctx context.Context, mailbox string, msgs []AppendMessage) (*AppendManyResult, error) {
 	if !c.hasCap("MULTIAPPEND") {
 		return nil, fmt.Errorf("%w: MULTIAPPEND", ErrUnsupported)
@@ -219,7 +233,9 @@ func (c *Client) AppendMany(ctx context.Context, mailbox string, msgs []AppendMe
 		if open := m.Open; open != nil {
 			// A message opened when its turn comes is checked (and
 			// normalised) then: an error stops the command in the
-			// middle, the session is aborted and none is added.
+			// middle, the session is aborted and none is added (the
+			// first message's, opened before any byte of the
+			// command is written, leaves the command not sent).
 			normalize := m.Options != nil && m.Options.NormalizeCRLF
 			binary := m.Options != nil && m.Options.Binary
 			m.Open = func() (io.Reader, int64, error) {
