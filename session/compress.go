@@ -194,12 +194,21 @@ func (f *flushWriter) release() {
 // interrupt, as watchConn.interrupt does for a plain or TLS connection.
 // compress/flate keeps a read error for good, so the connection under it is
 // never interrupted; instead a read that may be (async says so: a body
-// section's caller whose context can end reads) runs on a goroutine of its
-// own while its caller waits for it or for interrupt. An interrupted caller
+// section's caller whose context can end reads) runs on a worker goroutine
+// while its caller waits for it or for interrupt. An interrupted caller
 // returns a timeout at once; the read goes on, and its bytes go to the next
 // Read (the reading coroutine, which skips the rest of the section). Other
 // reads (the reader goroutine's) run on the caller's goroutine, as before.
-// Only the goroutine that drives the reading coroutine reads.
+// Only the goroutine that drives the reading coroutine reads, and the
+// worker reads only while no such read runs: never two flate reads at once.
+//
+// The worker is kept for the length of a body (its reads are many: one per
+// network read of the section): it starts at the first read that may be
+// interrupted, and ends at the first that may not with none of its reads
+// under way (the body is over), when the session goes idle (release), after
+// a read error (flate's are for good) or when the session ends (stop).
+// Before, each such read started a goroutine of its own (three allocations:
+// BenchmarkReview47BCompressPulledBody).
 type inflater struct {
 	zr    io.Reader   // the inflating reader
 	async func() bool // whether the read about to run may be interrupted
@@ -207,23 +216,51 @@ type inflater struct {
 	mu   sync.Mutex
 	intr bool          // interrupted: every Read fails with a timeout until clearInterrupt
 	wake chan struct{} // closed by interrupt
-	run  *inflateRun   // a read on its own goroutine whose bytes are not all taken
-	buf  []byte        // the runs' buffer, inflateChunk bytes once a run needed it
+	// req hands the worker a buffer to read into (room for one: the
+	// worker is idle when a request is sent); nil when no worker runs.
+	req chan []byte
+	res chan inflateResult // the read's outcome (room for one: the worker never waits on it)
+	// pending: a request went to the worker, its outcome not received:
+	// the worker holds buf.
+	pending bool
+	stopped bool          // the session ended: no worker starts again
+	left    inflateResult // what the last outcome read, left[off:] not taken yet, and its error
+	off     int
+	buf     []byte // the worker's buffer, inflateChunk bytes once a read needed it
 }
 
-// inflateRun is a read of the inflater on its own goroutine.
-type inflateRun struct {
-	done chan struct{} // closed when the read returned
-	b    []byte        // what it read, b[off:] not taken yet
-	off  int
-	err  error
+// inflateResult is the outcome of a read of the worker's.
+type inflateResult struct {
+	b   []byte
+	err error
 }
 
-// inflateChunk is the most a run reads at a time.
+// inflateChunk is the most a worker's read reads at a time.
 const inflateChunk = 32 << 10
 
 func newInflater(zr io.Reader, async func() bool) *inflater {
 	return &inflater{zr: zr, async: async, wake: make(chan struct{})}
+}
+
+// inflateWorker reads zr into each buffer received, its outcome sent
+// back, until req is closed or a read fails (flate's error is for good).
+func inflateWorker(zr io.Reader, req <-chan []byte, res chan<- inflateResult) {
+	for buf := range req {
+		n, err := zr.Read(buf)
+		res <- inflateResult{b: buf[:n], err: err}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// stopWorker lets the worker go, at once when it is idle, or when the read
+// it is in returns (its outcome is still received). Under mu.
+func (f *inflater) stopWorker() {
+	if f.req != nil {
+		close(f.req)
+		f.req = nil
+	}
 }
 
 func (f *inflater) Read(p []byte) (int, error) {
@@ -232,40 +269,65 @@ func (f *inflater) Read(p []byte) (int, error) {
 		f.mu.Unlock()
 		return 0, os.ErrDeadlineExceeded
 	}
-	r := f.run
-	if r == nil {
-		if !f.async() {
+	if !f.pending && f.off == len(f.left.b) {
+		// Nothing under way, nothing left of the last outcome but,
+		// maybe, its error.
+		if err := f.left.err; err != nil {
+			f.mu.Unlock()
+			return 0, err
+		}
+		if f.stopped || !f.async() {
+			f.stopWorker() // the body is over
 			f.mu.Unlock()
 			return f.zr.Read(p)
 		}
 		if f.buf == nil {
 			f.buf = make([]byte, inflateChunk)
 		}
-		r = &inflateRun{done: make(chan struct{})}
-		f.run = r
-		buf := f.buf[:min(len(p), inflateChunk)]
-		go func() {
-			n, err := f.zr.Read(buf)
-			r.b, r.err = buf[:n], err
-			close(r.done)
-		}()
+		if f.req == nil {
+			f.req, f.res = make(chan []byte, 1), make(chan inflateResult, 1)
+			go inflateWorker(f.zr, f.req, f.res)
+		}
+		f.req <- f.buf[:min(len(p), inflateChunk)]
+		f.pending = true
 	}
-	wake := f.wake
-	f.mu.Unlock()
-	select {
-	case <-r.done:
-	case <-wake:
-		return 0, os.ErrDeadlineExceeded
+	if f.pending {
+		res, wake := f.res, f.wake
+		f.mu.Unlock()
+		var r inflateResult
+		select {
+		case r = <-res:
+		case <-wake:
+			return 0, os.ErrDeadlineExceeded
+		}
+		f.mu.Lock()
+		f.pending = false
+		f.left, f.off = r, 0
+		if r.err != nil && f.req != nil {
+			f.req = nil // the worker has ended
+		}
 	}
-	n := copy(p, r.b[r.off:])
-	r.off += n
-	if r.off < len(r.b) {
+	n := copy(p, f.left.b[f.off:])
+	f.off += n
+	if f.off < len(f.left.b) {
+		f.mu.Unlock()
 		return n, nil
 	}
-	f.mu.Lock()
-	f.run = nil
+	// All taken: the error goes with the last bytes, and is kept (for
+	// good, as flate's).
+	err := f.left.err
+	f.left.b, f.off = nil, 0
 	f.mu.Unlock()
-	return n, r.err
+	return n, err
+}
+
+// stop ends the worker once the session has ended (no read to come may
+// be left waiting for it) and keeps another from starting.
+func (f *inflater) stop() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.stopped = true
+	f.stopWorker()
 }
 
 // interrupt makes the Read waiting for a run, and any Read until
@@ -291,12 +353,14 @@ func (f *inflater) clearInterrupt() bool {
 	return was
 }
 
-// release gives the runs' buffer back when no run holds it (an idle
-// session keeps only what it must).
+// release gives the worker's buffer back, and lets the worker go, when no
+// read of the worker's is under way (an idle session keeps only what it
+// must).
 func (f *inflater) release() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.run == nil {
+	if !f.pending {
 		f.buf = nil
+		f.stopWorker()
 	}
 }

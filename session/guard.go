@@ -101,6 +101,9 @@ type watchConn struct {
 	// clearInterrupt act on it, and never on the connection, whose
 	// timeout the inflater would keep for good.
 	inf *inflater
+	// ended: the session has ended (stopInflater): an inflater set
+	// after is stopped at once.
+	ended bool
 
 	// The write side (Write, SetWriteDeadline): wset is the deadline a
 	// write left on the connection (zero: none); wdead, the caller's (a
@@ -318,6 +321,9 @@ func (c *watchConn) setInflater(inf *inflater) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.inf = inf
+	if c.ended {
+		inf.stop()
+	}
 	if c.intr {
 		c.intr = false
 		c.set = time.Time{}
@@ -333,6 +339,18 @@ func (c *watchConn) releaseInflater() {
 	c.mu.Unlock()
 	if inf != nil {
 		inf.release()
+	}
+}
+
+// stopInflater ends the inflater's worker goroutine, under COMPRESS, once
+// the session has ended (see inflater.stop).
+func (c *watchConn) stopInflater() {
+	c.mu.Lock()
+	c.ended = true
+	inf := c.inf
+	c.mu.Unlock()
+	if inf != nil {
+		inf.stop()
 	}
 }
 

@@ -313,7 +313,7 @@ func (b *pullBody) ctxErr() error {
 
 // bodyReadCancelable reports whether the read about to run is a lent
 // body's whose context can end (interruptBody may interrupt it): the
-// inflater runs it on a goroutine of its own. On the goroutine that
+// inflater runs it on its worker goroutine. On the goroutine that
 // drives the reading coroutine.
 func (s *Session) bodyReadCancelable() bool {
 	b := s.bodyRead.Load()

@@ -68,6 +68,7 @@ func (s *Session) abortWith(err error) {
 	s.mu.Unlock()
 	s.ww.close()
 	conn.Close()
+	s.wc.stopInflater() // its worker goroutine, under COMPRESS
 	if s.log != nil && !errors.Is(err, ErrClosed) {
 		s.log.Debug("imap session aborted", "err", err)
 	}
