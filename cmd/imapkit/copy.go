@@ -208,6 +208,19 @@ type copyState struct {
 	replayed bool     // a map journal was read at the start
 }
 
+// copiedTo reports whether the state records messages copied to the
+// destination mailbox dname (or a group that may have landed there):
+// nameMapper.ensure takes a case variant's alike counts for a merge only
+// while dname holds none of ours.
+func (s *copyState) copiedTo(dname string) bool {
+	for _, b := range s.Mailboxes {
+		if b != nil && b.Dst == dname && (b.Copied > 0 || b.Pending != nil || len(b.UIDMap) > 0) {
+			return true
+		}
+	}
+	return false
+}
+
 // copyBox is the state of one source mailbox.
 type copyBox struct {
 	Dst         string         `json:"dst"`
@@ -398,8 +411,13 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 		err := clashes[name]
 		if err == nil {
 			var created bool
-			if created, err = m.ensure(ctx, dname); err != nil {
-				err = fmt.Errorf("creating %s on the destination: %w (--map %s copies it under another name)", printable(dname), err, shellQuote(name+"=NAME"))
+			listed := m.have[dname]
+			if created, err = m.ensure(ctx, dname, state.copiedTo(dname)); err != nil {
+				what := "creating %s on the destination"
+				if listed {
+					what = "the destination's %s"
+				}
+				err = fmt.Errorf(what+": %w (--map %s copies it under another name)", printable(dname), err, shellQuote(name+"=NAME"))
 			} else {
 				if prev == nil {
 					try = &mailboxTry{}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/session"
 )
@@ -273,7 +274,10 @@ func mapName(name, srcPrefix, srcDelim, dstPrefix, dstDelim string) string {
 }
 
 // ensure creates the destination mailbox when it is missing; created
-// says that it did.
+// says that it did. ours says that the state file records messages of
+// this run's job copied to name (see oneMailbox: such a mailbox holds
+// mail alike its variant's after a full copy of both, and its counts
+// tell nothing).
 //
 // A destination mailbox known (listed, or created by this run) whose name
 // equals name but for case is one name's mail may be merged into: a
@@ -291,7 +295,7 @@ func mapName(name, srcPrefix, srcDelim, dstPrefix, dstDelim string) string {
 // no mailbox (\Noselect or \NonExistent: Dovecot's parent "Foo" of
 // "Foo/bar") is none to merge into; it failed the copy, its STATUS
 // answered NO (TestReview47ECaseVariantNoselectParentDovecot).
-func (m *nameMapper) ensure(ctx context.Context, name string) (created bool, err error) {
+func (m *nameMapper) ensure(ctx context.Context, name string, ours bool) (created bool, err error) {
 	if strings.EqualFold(name, "INBOX") {
 		return false, nil
 	}
@@ -300,8 +304,9 @@ func (m *nameMapper) ensure(ctx context.Context, name string) (created bool, err
 		if other == "" {
 			return false, nil
 		}
-		// Listed: both names are, no LIST to ask.
-		if why, err := m.oneMailbox(ctx, name, other); err != nil {
+		// Listed: both names are, no LIST to ask. The counts are
+		// evidence only while name holds none of our copies.
+		if why, err := m.oneMailbox(ctx, name, other, false, !ours); err != nil {
 			return false, err
 		} else if why != "" {
 			return false, fmt.Errorf("%w: the destination lists %s and %s, but %s: they are one mailbox, and the mail would be merged into %s", errCaseMerge, strconv.Quote(name), strconv.Quote(other), why, strconv.Quote(other))
@@ -323,7 +328,7 @@ func (m *nameMapper) ensure(ctx context.Context, name string) (created bool, err
 		if !listed[name] || !listed[other] {
 			return false, fmt.Errorf("%w: the destination answered OK to its CREATE though it has %s, and does not list both: it does not tell mailbox names apart by case, and the mail would be merged into %s", errCaseMerge, strconv.Quote(other), strconv.Quote(other))
 		}
-		if why, err := m.oneMailbox(ctx, name, other); err != nil {
+		if why, err := m.oneMailbox(ctx, name, other, true, true); err != nil {
 			return false, err
 		} else if why != "" {
 			return false, fmt.Errorf("%w: the destination lists %s and %s, but %s: they are one mailbox, and the mail would be merged into %s", errCaseMerge, strconv.Quote(name), strconv.Quote(other), why, strconv.Quote(other))
@@ -338,13 +343,28 @@ func (m *nameMapper) ensure(ctx context.Context, name string) (created bool, err
 // CREATE, or listed already), whether the destination
 // keeps it and other, its name but for case, as one mailbox though it
 // lists both (a server that lists every name it was given): why says how
-// it knows, "" when it does not. It asks a STATUS of each:
-//   - their MAILBOXIDs (OBJECTID, RFC 8474), when the server gives them:
-//     equal, one mailbox; else two, whatever the rest;
-//   - else name holding messages, with the same count, UIDNEXT and
+// it knows, "" when it does not. created says name was just created by
+// this run (for the message). It asks a STATUS of each:
+//   - their MAILBOXIDs (OBJECTID, RFC 8474), when the server gives them,
+//     each in a STATUS of its own: equal, one mailbox; else two, whatever
+//     the rest. Cyrus 3.6 answers MAILBOXID asked with MESSAGES (or
+//     UNSEEN, SIZE) with raw bytes no codec decodes, which failed the
+//     mailbox (exit 3) at every run (TestReview47ECaseVariantsCyrus,
+//     found by review); alone it answers an atom. A MAILBOXID that still
+//     does not decode counts as not given: never a failure;
+//   - else, when fresh (name should hold none of our copies yet: just
+//     created by this run, or the state file records none copied to it),
+//     name holding messages, with the same count, UIDNEXT and
 //     UIDVALIDITY as other: other's mail (two mailboxes filled alike, on
 //     a server giving every mailbox the same UIDVALIDITY, would be taken
-//     for one: a false refusal, exit 1, never a merge).
+//     for one: a false refusal, exit 1, never a merge). Not fresh, name
+//     holds our copies, and two mailboxes copied whole hold alike
+//     counts: a re-run after a full copy of "Foo" and "foo" to a server
+//     without OBJECTID giving both the same UIDVALIDITY (UW-IMAP and
+//     Courier derive it from the creation time) refused both, at every
+//     run (TestReview47ECaseVariantsSecondRunRefused, found by review).
+//     A run that refused name records nothing copied to it, so the next
+//     still compares (TestReview47ECaseMergeSecondRun).
 //
 // A STATUS of other answered NO (no such mailbox: a variant listed but
 // gone, or a parent whose attributes did not say it is none) means
@@ -356,11 +376,30 @@ func (m *nameMapper) ensure(ctx context.Context, name string) (created bool, err
 // APPEND to one seen in the other would tell, which adds a message to
 // the user's mailbox). Called only for a name with a case variant, so
 // that other runs ask no more.
-func (m *nameMapper) oneMailbox(ctx context.Context, name, other string) (why string, err error) {
-	items := commands.StatusMessages | commands.StatusUIDNext | commands.StatusUIDValidity
+func (m *nameMapper) oneMailbox(ctx context.Context, name, other string, created, fresh bool) (why string, err error) {
 	if m.dst.Session().HasCap("OBJECTID") {
-		items |= commands.StatusMailboxID
+		a, err := m.mailboxID(ctx, name)
+		if err != nil {
+			return "", err
+		}
+		b, err := m.mailboxID(ctx, other)
+		if errors.Is(err, session.ErrNo) {
+			return "", nil
+		}
+		if err != nil {
+			return "", err
+		}
+		if a != "" && b != "" {
+			if a == b {
+				return fmt.Sprintf("both have the MAILBOXID %s", printable(a)), nil
+			}
+			return "", nil
+		}
 	}
+	if !fresh {
+		return "", nil
+	}
+	items := commands.StatusMessages | commands.StatusUIDNext | commands.StatusUIDValidity
 	a, err := m.dst.Status(ctx, name, items)
 	if err != nil {
 		return "", err
@@ -372,16 +411,30 @@ func (m *nameMapper) oneMailbox(ctx context.Context, name, other string) (why st
 	if err != nil {
 		return "", err
 	}
-	if len(a.MailboxID) > 0 && len(b.MailboxID) > 0 {
-		if string(a.MailboxID) == string(b.MailboxID) {
-			return fmt.Sprintf("both have the MAILBOXID %s", printable(string(a.MailboxID))), nil
-		}
-		return "", nil
-	}
 	if a.Messages > 0 && a.Messages == b.Messages && a.UIDNext == b.UIDNext && a.UIDValidity == b.UIDValidity {
-		return fmt.Sprintf("the one just created holds %s, with the UIDNEXT (%d) and UIDVALIDITY (%d) of the other", plural(int(a.Messages), "message"), a.UIDNext, a.UIDValidity), nil
+		what := "the one just created"
+		if !created {
+			what = strconv.Quote(name) + " (no copy to it recorded)"
+		}
+		return fmt.Sprintf("%s holds %s, with the UIDNEXT (%d) and UIDVALIDITY (%d) of the other", what, plural(int(a.Messages), "message"), a.UIDNext, a.UIDValidity), nil
 	}
 	return "", nil
+}
+
+// mailboxID asks the destination's MAILBOXID of name in a STATUS of its
+// own: "" when the server gives none, or one that cannot be decoded
+// (Cyrus 3.6's garbage: see oneMailbox). A STATUS answered NO is
+// returned as such.
+func (m *nameMapper) mailboxID(ctx context.Context, name string) (string, error) {
+	st, err := m.dst.Status(ctx, name, commands.StatusMailboxID)
+	var de *codec.DecodeError
+	if errors.As(err, &de) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return string(st.MailboxID), nil
 }
 
 // errCaseMerge is the error of a destination mailbox that would be
