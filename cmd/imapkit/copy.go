@@ -401,6 +401,14 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 			dst, m.dst = nd, nd.c
 		}
 		dname := m.dstName(name)
+		if b := state.Mailboxes[name]; b != nil && b.Dst != dname && inboxChild(b.Dst, m.dstDelim) == dname {
+			// Recorded by a run before INBOX's children were named
+			// "INBOX"+delimiter (nameMapper.dstName): the same
+			// mailbox, on a server whose INBOX prefix is
+			// case-insensitive. The state's key is the source's name,
+			// unchanged.
+			b.Dst = dname
+		}
 		// A CREATE the destination refuses (a name it does not allow:
 		// Dovecot refuses "a.b" and "~x", which Cyrus takes) fails that
 		// mailbox, not the run: it stopped every mailbox after it, at

@@ -240,12 +240,34 @@ func nameClashes(names []string, dst func(string) string, mapped func(string) bo
 	return clashes
 }
 
-// dstName maps a source mailbox name to the destination's.
+// dstName maps a source mailbox name to the destination's (by --map, or
+// mapName), with INBOX's children named as the destination does: see
+// inboxChild. A destination listing the name as given, and not it under
+// "INBOX"+delimiter, keeps it as given (a server that keeps the case of
+// a child of "Inbox": the mailbox an earlier run filled).
 func (m *nameMapper) dstName(name string) string {
-	if d, ok := m.maps[name]; ok {
-		return d
+	d, ok := m.maps[name]
+	if !ok {
+		d = mapName(name, m.srcPrefix, m.srcDelim, m.dstPrefix, m.dstDelim)
 	}
-	return mapName(name, m.srcPrefix, m.srcDelim, m.dstPrefix, m.dstDelim)
+	if n := inboxChild(d, m.dstDelim); n != d && (!m.have[d] || m.have[n]) {
+		return n
+	}
+	return d
+}
+
+// inboxChild returns name with a leading "INBOX"+delim in any case
+// written "INBOX"+delim: INBOX is case-insensitive, and its children's
+// prefix with it. Outlook.com lists INBOX as "Inbox" and its children
+// as "Inbox/Sub"; Dovecot creates "Inbox/Sub" as "INBOX/Sub" and lists it
+// so, and a later run, not finding "Inbox/Sub" listed, CREATEd it again:
+// NO [ALREADYEXISTS], the mailbox failed at every run after the first
+// (TestReview47EInboxChildCaseDovecot, found by review).
+func inboxChild(name, delim string) string {
+	if delim == "" || len(name) <= 5+len(delim) || !strings.EqualFold(name[:5], "INBOX") || name[5:5+len(delim)] != delim {
+		return name
+	}
+	return "INBOX" + name[5:]
 }
 
 // mapName moves name from one namespace (prefix, delimiter) to another.

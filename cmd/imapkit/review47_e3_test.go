@@ -4,6 +4,8 @@ package main
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -106,3 +108,101 @@ func TestReview47ECaseVariantsCyrus(t *testing.T) {
 	}
 }
 
+// TestReview47EInboxChildCaseDovecot (found by review): a source that lists INBOX as
+// "Inbox" and its children as "Inbox/Sub" (Outlook.com / Microsoft 365
+// do). mapName sends "Inbox" to INBOX but keeps "Inbox/Sub". Dovecot
+// creates it as "INBOX/Sub" (INBOX is case-insensitive, its children's
+// prefix too) and lists it so. Run 2 does not find "Inbox/Sub" in LIST,
+// finds the case variant "INBOX/Sub", CREATEs "Inbox/Sub" again: NO
+// [ALREADYEXISTS], the mailbox fails (exit 1) at every run after the
+// first. (The CREATE of an unlisted name predates this stop; ensure's
+// new case-variant code sees the variant and still CREATEs.)
+func TestReview47EInboxChildCaseDovecot(t *testing.T) {
+	// Only the child is listed: the scripted source would not EXAMINE
+	// "Inbox" as its INBOX.
+	boxes := map[string][]string{"Inbox/Sub": {r43Body(2, false)}}
+	src, err := hostile.Listen(scriptedSource(`(("" "/")) NIL NIL`, []string{`() "/" Inbox/Sub`}, boxes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	b := testserver.StartT(t, nil)
+	_, bURL := urls(b)
+	ca := writeCA(t, b)
+	t.Setenv("IMAPKIT_PASSWORD", "x")
+	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	t.Setenv("IMAPKIT_URL", "")
+	noTTY(t)
+	dir := t.TempDir()
+	for run := 1; run <= 2; run++ {
+		code, out, errs := runCLI(t, "", "copy", "imap://alice@"+src.Addr(), bURL, "--insecure-plaintext", "--dst-ca-file", ca,
+			"--state-dir", dir, "--timeout", "20s", "--quiet")
+		if code != exitOK {
+			t.Errorf("run %d: exit %d; want 0\nstdout: %s\nstderr: %s", run, code, out, errs)
+		}
+		if run != 1 {
+			continue
+		}
+		// A state file of a run before the fix: the same key (the
+		// source's name), the destination recorded as "Inbox/Sub".
+		// Run 2 must take it for INBOX/Sub: nothing copied again, no
+		// "it was copied to Inbox/Sub before" refusal.
+		files, _ := filepath.Glob(filepath.Join(dir, "copy-*.json"))
+		if len(files) != 1 {
+			t.Fatalf("state files: %v", files)
+		}
+		data, err := os.ReadFile(files[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		old := strings.ReplaceAll(string(data), `"dst":"INBOX/Sub"`, `"dst":"Inbox/Sub"`)
+		old = strings.ReplaceAll(old, `"dst": "INBOX/Sub"`, `"dst": "Inbox/Sub"`)
+		if old == string(data) {
+			t.Errorf("run 1 recorded no destination INBOX/Sub: %s", data)
+			continue
+		}
+		if err := os.WriteFile(files[0], []byte(old), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
+	if ms := mailOf(t, c, "INBOX/Sub"); len(ms) != 1 {
+		t.Errorf("INBOX/Sub holds %d messages after two runs; want 1", len(ms))
+	}
+}
+
+// TestReview47EInboxChildName (found by review): the INBOX<delim>
+// prefix in any case is written INBOX<delim>, also of a --map target;
+// a destination that lists the name as given (and not the other) keeps
+// it.
+func TestReview47EInboxChildName(t *testing.T) {
+	for _, c := range [][3]string{
+		{"Inbox/Sub", "/", "INBOX/Sub"},
+		{"inbox.a.b", ".", "INBOX.a.b"},
+		{"INBOX/Sub", "/", "INBOX/Sub"},
+		{"Inboxes/Sub", "/", "Inboxes/Sub"},
+		{"Inbox", "/", "Inbox"},
+		{"Inbox/", "/", "Inbox/"},
+		{"Inbox/Sub", "", "Inbox/Sub"},
+		{"Inbox/Sub", ".", "Inbox/Sub"},
+	} {
+		if got := inboxChild(c[0], c[1]); got != c[2] {
+			t.Errorf("inboxChild(%q, %q) = %q; want %q", c[0], c[1], got, c[2])
+		}
+	}
+	m := &nameMapper{srcDelim: "/", dstDelim: "/", maps: map[string]string{"x": "inbox/x"}, have: map[string]bool{}}
+	if got := m.dstName("Inbox/Sub"); got != "INBOX/Sub" {
+		t.Errorf("dstName(Inbox/Sub) = %q; want INBOX/Sub", got)
+	}
+	if got := m.dstName("x"); got != "INBOX/x" {
+		t.Errorf("dstName(x) with --map x=inbox/x = %q; want INBOX/x", got)
+	}
+	m.have["Inbox/Sub"] = true
+	if got := m.dstName("Inbox/Sub"); got != "Inbox/Sub" {
+		t.Errorf("dstName(Inbox/Sub), the destination listing Inbox/Sub = %q; want it kept", got)
+	}
+	m.have["INBOX/Sub"] = true
+	if got := m.dstName("Inbox/Sub"); got != "INBOX/Sub" {
+		t.Errorf("dstName(Inbox/Sub), the destination listing both = %q; want INBOX/Sub", got)
+	}
+}
