@@ -44,13 +44,12 @@ type pendingAppend struct {
 	DstUIDNext     uint32 `json:"dst_uidnext"`
 	Count          int    `json:"count"`
 	// DstMessages is the mailbox's message count just before the group
-	// was sent, from a STATUS asked after the last APPEND (appender.fresh),
-	// and recorded only then: it decides when UIDNEXT cannot tell whether
-	// the group landed (DstUIDNext 0, unknown; a STATUS that gives no
-	// UIDNEXT; or a group reaching 4294967295, past which UIDNEXT cannot
-	// move): see appender.landed. nil when no such STATUS was asked (the
-	// group's UIDNEXT, known, tells), or in a state an older imapkit
-	// wrote.
+	// was sent, from the STATUS asked right before it (appender.prepare):
+	// it decides when UIDNEXT cannot tell whether the group landed
+	// (DstUIDNext 0, unknown; a STATUS that gives no UIDNEXT; or a group
+	// reaching 4294967295, past which UIDNEXT cannot move): see
+	// appender.landed. nil in a state an older imapkit wrote (which
+	// recorded it only after a STATUS).
 	DstMessages *uint32 `json:"dst_messages,omitempty"`
 }
 
@@ -84,17 +83,8 @@ type appender struct {
 	// landed when the next run finds one more message
 	// (TestReview47ECountStaleAfterDelivery, found by review).
 	messages uint32
-	// noUIDNext: the last STATUS gave no UIDNEXT (or 0, unknown). A
-	// later run's STATUS will not either, most likely, so UIDNEXT cannot
-	// tell it whether a pending group landed, even when next is known
-	// from an APPENDUID: prepare asks a STATUS before every group, for a
-	// fresh count.
-	noUIDNext bool
-	// fresh: no APPEND was sent since the last STATUS (next, uidv and
-	// messages are the mailbox's now).
-	fresh  bool
-	closed bool              // an APPEND was abandoned mid-way: the connection is closed
-	busy   []<-chan struct{} // Reads left running by a cancelled APPEND (settle)
+	closed   bool              // an APPEND was abandoned mid-way: the connection is closed
+	busy     []<-chan struct{} // Reads left running by a cancelled APPEND (settle)
 	// limit is the destination's APPENDLIMIT=n, when hasLimit.
 	limit    uint64
 	hasLimit bool
@@ -180,8 +170,6 @@ func (a *appender) status(ctx context.Context) error {
 		return err
 	}
 	a.next, a.uidv, a.messages = st.UIDNext, st.UIDValidity, st.Messages
-	a.noUIDNext = st.UIDNext == 0
-	a.fresh = true
 	return nil
 }
 
@@ -276,38 +264,36 @@ func (a *appender) prepare(ctx context.Context, n int) (*pendingAppend, error) {
 	if a.full {
 		return nil, fmt.Errorf("%w: %s gave the UID %d to a message appended, and has none after it for another until the server gives the mailbox a new UIDVALIDITY: nothing more is appended to it", errUIDsExhausted, a.mailbox, uint32(math.MaxUint32))
 	}
-	// At UIDNEXT 0 (unknown), for a group that would take the last UID
-	// (4294967295), or on a server whose STATUS gives no UIDNEXT,
-	// UIDNEXT may not tell a later run whether the group landed
-	// (landed): the message count is recorded for it, fresh from a
-	// STATUS asked after the last APPEND (none right after one: fresh).
-	// The last case holds even when next is known from the APPENDUID of
-	// the group before: a later run, whose STATUS gives no UIDNEXT,
-	// decides by the count.
-	//
-	// c983c96 kept the count itself (the last STATUS plus the groups
-	// answered OK) to save this STATUS per group: a message another
-	// client delivered mid-run was not in it, and a group recorded with
-	// it and stopped before it was sent was taken for landed by the next
-	// run (one more message): never sent. A count is recorded only fresh
-	// from a STATUS. A server that gives UIDNEXT only sometimes may thus
-	// leave a group recorded with UIDNEXT alone, which a later run whose
-	// STATUS gives none cannot tell: errPendingUnknown, exit 1, safe.
-	if !a.fresh && (a.next == 0 || a.noUIDNext || reachesLastUID(a.next, n)) {
-		known, uidv := a.next, a.uidv
-		if err := a.status(ctx); err != nil {
-			return nil, err
-		}
-		if a.next == 0 && a.uidv == uidv {
-			a.next = known // from an APPENDUID, as good as it gets
-		}
+	// A STATUS right before every group (one per mailbox more than
+	// when only groups whose UIDNEXT cannot tell asked one): the group
+	// is recorded with the mailbox's UIDNEXT and message count as they
+	// are now, not as the last group's APPENDUID left them. A message
+	// another client delivered since (into INBOX, during a migration)
+	// moved UIDNEXT past the one an APPENDUID gave: a group recorded at
+	// that stale UIDNEXT, and stopped before it was sent, was taken for
+	// landed by the next run (UIDNEXT moved) and never sent
+	// (TestReview47EUIDNextStaleAfterDeliveryDovecot, found by review),
+	// as a count kept across groups was (c983c96,
+	// TestReview47ECountStaleAfterDelivery). What remains: a delivery
+	// after this STATUS while the group is not sent (a run stopped
+	// between the record and the APPEND, or an APPEND that never
+	// reached the server), before the next run's STATUS, moves UIDNEXT
+	// as the group would have: the group is taken for landed (see
+	// docs/cli.md, Resuming). The message count is recorded with it,
+	// for a later run whose STATUS gives no UIDNEXT, or a group that
+	// would take the last UID (4294967295), past which UIDNEXT cannot
+	// move (landed).
+	known, uidv := a.next, a.uidv
+	if err := a.status(ctx); err != nil {
+		return nil, err
 	}
-	p := &pendingAppend{DstUIDValidity: a.uidv, DstUIDNext: a.next, Count: n}
-	if a.fresh {
-		m := a.messages
-		p.DstMessages = &m
+	if a.uidv == uidv && known > a.next {
+		// From an APPENDUID: a STATUS that gives none (0), or one
+		// behind it, is not to be trusted over it.
+		a.next = known
 	}
-	return p, nil
+	m := a.messages
+	return &pendingAppend{DstUIDValidity: a.uidv, DstUIDNext: a.next, Count: n, DstMessages: &m}, nil
 }
 
 // reachesLastUID reports whether n messages appended at UIDNEXT next take
@@ -544,7 +530,7 @@ func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, erro
 			}
 		}
 	}()
-	a.next, a.fresh = 0, false
+	a.next = 0
 	var uids []uint32
 	k := 0 // the next of held
 	next := func() io.Reader { k++; return held[k-1] }

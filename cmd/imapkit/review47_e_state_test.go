@@ -346,7 +346,9 @@ func (f *e47Dst) serve(c *hostile.Conn) error {
 // group. (c983c96 made it 1, keeping the count itself; that count went
 // stale when another client delivered mid-run, and a group was taken for
 // landed and lost: TestReview47ECountStaleAfterDelivery. The per-group
-// STATUS, which keeps the count fresh, is back.)
+// STATUS, which keeps the count fresh, is back.) 4 since a STATUS is
+// asked right before every group, the first too, so that a delivery
+// after checkDst's is counted (TestReview47EUIDNextStaleAfterDeliveryDovecot).
 func TestReview47EStatusNoUIDNext(t *testing.T) {
 	for _, caps := range []string{"IMAP4rev1 LITERAL+ UIDPLUS", "IMAP4rev1 LITERAL+"} {
 		t.Run(caps, func(t *testing.T) {
@@ -362,8 +364,8 @@ func TestReview47EStatusNoUIDNext(t *testing.T) {
 			noTTY(t)
 			code, _, errs := runCLI(t, "", "import", "imap://alice@"+addr, path, "--to", "INBOX", "--insecure-plaintext", "--timeout", "10s", "--quiet", "--no-multiappend")
 			appends, held, statuses := f.counts()
-			if code != exitOK || appends != 3 || held != 3 || statuses != 3 {
-				t.Errorf("exit %d, %d APPENDs, %d held, %d STATUS; want 0, 3, 3, 3\nstderr: %s", code, appends, held, statuses, errs)
+			if code != exitOK || appends != 3 || held != 3 || statuses != 4 {
+				t.Errorf("exit %d, %d APPENDs, %d held, %d STATUS; want 0, 3, 3, 4\nstderr: %s", code, appends, held, statuses, errs)
 			}
 			var st importState
 			if _, err := loadJSON(importStatePath(path), &st); err != nil {
@@ -386,11 +388,10 @@ func TestReview47EStatusNoUIDNext(t *testing.T) {
 // exit 1 (errPendingUnknown) at every run. Now a group recorded right
 // after a STATUS (here the only one, after checkDst's) records the count,
 // fresh: the group not sent is sent again, the one whose answer was lost
-// is taken for landed, both exit 0 with each message once. A later group
-// (UIDNEXT known from APPENDUID, no STATUS asked) records none, and a
-// later run whose STATUS gives no UIDNEXT exits 1 for it, which is safe:
-// a count kept without a STATUS goes stale
-// (TestReview47ECountStaleAfterDelivery).
+// is taken for landed, both exit 0 with each message once. (Every group
+// now asks a STATUS right before it and records the count:
+// TestReview47EUIDNextStaleAfterDeliveryDovecot; a count kept without a
+// STATUS goes stale, TestReview47ECountStaleAfterDelivery.)
 func TestReview47EStatusUIDNextSometimes(t *testing.T) {
 	for _, lost := range []bool{false, true} {
 		t.Run(fmt.Sprintf("landed=%v", lost), func(t *testing.T) {
