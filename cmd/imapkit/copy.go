@@ -958,9 +958,10 @@ func confirmExpunged(ctx context.Context, src *commands.Client, uid uint32) erro
 // (the message was expunged since the metadata FETCH), stops it with a
 // *vanishedError:
 // the group it is in is not appended (without MULTIAPPEND, the group is
-// that message alone; in a MULTIAPPEND, the APPEND is abandoned mid-way and
-// the connection to the destination closed), and its pending record is
-// dropped. A group of several messages the destination refuses with a
+// that message alone; in a MULTIAPPEND, the APPEND is not sent when it is
+// the group's first message, the destination's session going on, and is
+// otherwise abandoned mid-way and the connection to the destination
+// closed), and its pending record is dropped. A group of several messages the destination refuses with a
 // tagged NO (groupRefusal: full, a message too big or one it will not
 // take, with a response code or none) is sent again one message at a
 // time, its bodies fetched again (note says so on stderr): those it takes
@@ -1082,6 +1083,9 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 		}
 		dstUIDs, err := ap.send(ctx, items)
 		if err != nil {
+			// An Open the APPEND left running (its context ended)
+			// is over before bodies (cur) is looked at.
+			ap.settle()
 			if notAppended(err) {
 				// Refused: the group is not pending any more (and
 				// is sent again by the next run).

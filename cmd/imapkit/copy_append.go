@@ -83,8 +83,8 @@ type appender struct {
 	// landed when the next run finds one more message
 	// (TestReview47ECountStaleAfterDelivery, found by review).
 	messages uint32
-	closed   bool              // an APPEND was abandoned mid-way: the connection is closed
-	busy     []<-chan struct{} // Reads left running by a cancelled APPEND (settle)
+	closed   bool              // the destination's session ended with an APPEND (dstEnded): one abandoned mid-way
+	busy     []<-chan struct{} // Reads and Opens left running by a cancelled APPEND (settle)
 	// limit is the destination's APPENDLIMIT=n, when hasLimit.
 	limit    uint64
 	hasLimit bool
@@ -502,8 +502,9 @@ func cutAppend(err error) bool {
 // The items' readers that are io.Closers (import's files) are closed when
 // it returns, whatever the outcome, or, when the APPEND's context ended
 // while one was read, once that Read returns (heldReader): the session
-// leaves such a Read running on a goroutine of its own. settle waits for
-// such Reads.
+// leaves such a Read running on a goroutine of its own. So too an
+// AppendMany message's Open (openGuard): settle waits for such Reads and
+// Opens.
 //
 // A group whose APPEND was cut off while it was written (the error
 // matches session.ErrWriteCut: a message could not be read whole, or not
@@ -517,23 +518,25 @@ func cutAppend(err error) bool {
 // too late when the context's end left the Read running after Append had
 // returned.
 func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, error) {
-	held := make([]*heldReader, 0, len(items))
+	// g holds held: an Open of AppendMany's runs on a goroutine of its
+	// own when ctx can end (the CLI's always can), and may still run when
+	// AppendMany has returned (ctx ended while it blocked, in the source
+	// FETCH's next, and the grace passed).
+	g := &openGuard{held: make([]*heldReader, 0, len(items))}
 	for _, it := range items {
 		if it.r != nil {
-			held = append(held, &heldReader{r: it.r})
+			g.held = append(g.held, &heldReader{r: it.r})
 		}
 	}
 	defer func() {
-		for _, h := range held {
-			if wait := h.finish(); wait != nil {
-				a.busy = append(a.busy, wait)
-			}
+		for _, wait := range g.finish() {
+			a.busy = append(a.busy, wait)
 		}
 	}()
 	a.next = 0
 	var uids []uint32
 	k := 0 // the next of held
-	next := func() io.Reader { k++; return held[k-1] }
+	next := func() io.Reader { k++; return g.held[k-1] }
 	if len(items) == 1 || !a.multi {
 		for i, it := range items {
 			var r io.Reader
@@ -547,21 +550,18 @@ func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, erro
 					return nil, err
 				}
 				h := &heldReader{r: r}
-				held = append(held, h)
+				g.add(h)
 				r = h
 			} else {
 				r = next()
 			}
 			res, err := a.c.Append(ctx, a.mailbox, r, size, &commands.AppendOptions{Flags: it.flags, Date: it.date, Binary: it.binary && a.binary})
 			if err != nil {
-				if errors.Is(err, session.ErrAborted) {
-					a.closed = true
-				}
+				a.closed = a.dstEnded()
 				switch {
 				case i == 0 && (refusedAppend(err) || cutAppend(err)):
 					err = &notAppendedError{err}
 				case i == 0 && errors.Is(err, session.ErrWriteCut):
-					a.closed = true
 					err = &notAppendedError{fmt.Errorf("%w (the APPEND was abandoned mid-way, with nothing of it appended, and the connection to the destination closed: run again)", err)}
 				}
 				return nil, err
@@ -583,30 +583,35 @@ func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, erro
 			m.R, m.Size = next(), it.size
 		} else {
 			m.Open = func() (io.Reader, int64, error) {
-				r, n, err := it.open()
-				if err != nil {
-					return nil, 0, err
-				}
-				h := &heldReader{r: r}
-				held = append(held, h) // on the writer's goroutine, within AppendMany
-				return h, n, nil
+				// On the Open's own goroutine (the session's
+				// runOpen), which may outlive AppendMany: g
+				// tells settle to wait for it.
+				return g.open(it.open)
 			}
 		}
 		msgs[i] = m
 	}
 	res, err := a.c.AppendMany(ctx, a.mailbox, msgs)
 	if err != nil {
+		// Closed by the destination's state, not by the error's chain,
+		// which may hold the source's errors (a body's Open or Read
+		// failed by the source session's abort, ErrAborted too).
+		a.closed = a.dstEnded()
 		var gone *vanishedError
-		if errors.As(err, &gone) || errors.Is(err, session.ErrWriteCut) && !refusedAppend(err) && !cutAppend(err) {
+		switch {
+		case errors.Is(err, session.ErrNotSent):
+			// Not a byte of it sent: the first message's Open
+			// failed (a message expunged on the source, a
+			// *vanishedError that copy skips once the source
+			// confirms it gone), and the destination's session
+			// goes on, or the session ended before its turn.
+			err = &notAppendedError{err}
+		case errors.As(err, &gone) || errors.Is(err, session.ErrWriteCut) && !refusedAppend(err) && !cutAppend(err):
 			// A message that vanished mid-group stopped the
 			// command before its end, and the connection was
 			// closed: a MULTIAPPEND left unfinished adds nothing.
-			a.closed = true
 			err = &notAppendedError{fmt.Errorf("%w (the APPEND of its group was abandoned mid-way, with nothing of it appended, and the connection to the destination closed: run again)", err)}
-		} else if refusedAppend(err) || cutAppend(err) {
-			if errors.Is(err, session.ErrAborted) {
-				a.closed = true
-			}
+		case refusedAppend(err) || cutAppend(err):
 			err = &notAppendedError{err}
 		}
 		return nil, err
@@ -633,6 +638,85 @@ func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, erro
 		uids = nil
 	}
 	return uids, nil
+}
+
+// dstEnded reports whether the destination's session has ended (an
+// APPEND abandoned mid-way aborts it): its state, not an error's chain.
+func (a *appender) dstEnded() bool {
+	return a.c.Session().Err() != nil
+}
+
+// openGuard holds the heldReaders of one send, and runs its items' opens
+// for AppendMany, whose Opens run on a goroutine of the session's own
+// when the context can end, and may still run once AppendMany has
+// returned (the context ended while one blocked, in the source FETCH's
+// next, and the grace passed). finish then hands settle a channel closed
+// when that Open returns, so that copyBatch's stop of the FETCH's iterator
+// (iter.Pull2: not while its next runs) comes after it; what it opened
+// then is closed, never read. An Open called after finish is refused.
+type openGuard struct {
+	mu      sync.Mutex
+	held    []*heldReader
+	running bool          // an open is running
+	over    bool          // finish was called
+	wait    chan struct{} // made by finish during an open, closed when it returns
+}
+
+// add adds h to held.
+func (g *openGuard) add(h *heldReader) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.held = append(g.held, h)
+}
+
+// open runs open and holds what it returns in a heldReader.
+func (g *openGuard) open(open func() (io.Reader, int64, error)) (io.Reader, int64, error) {
+	g.mu.Lock()
+	if g.over {
+		g.mu.Unlock()
+		return nil, 0, errors.New("open after the APPEND ended")
+	}
+	g.running = true
+	g.mu.Unlock()
+	r, n, err := open()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.running = false
+	if g.over {
+		if err == nil {
+			closeReader(r)
+		}
+		if g.wait != nil {
+			close(g.wait)
+		}
+		return nil, 0, errors.New("opened after the APPEND ended")
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	h := &heldReader{r: r}
+	g.held = append(g.held, h)
+	return h, n, nil
+}
+
+// finish ends the readers held (heldReader.finish) and refuses later
+// opens; it returns the channels settle waits on: an open running, and
+// the Reads left running.
+func (g *openGuard) finish() []<-chan struct{} {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.over = true
+	var busy []<-chan struct{}
+	if g.running {
+		g.wait = make(chan struct{})
+		busy = append(busy, g.wait)
+	}
+	for _, h := range g.held {
+		if wait := h.finish(); wait != nil {
+			busy = append(busy, wait)
+		}
+	}
+	return busy
 }
 
 // heldReader passes an item's reader to its APPEND, and closes it (when
@@ -694,7 +778,7 @@ func closeReader(r io.Reader) {
 	}
 }
 
-// settle waits for the Reads of messages that the APPENDs sent so far left
+// settle waits for the Reads and Opens of messages that the APPENDs sent so far left
 // running (their context ended while they waited), so that what they read
 // from (copy's source session) may be used again. Such a Read is one of the
 // session's (copy's FETCH body, which ends with the same context) or of a

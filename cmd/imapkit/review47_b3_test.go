@@ -1,0 +1,196 @@
+//go:build linux
+
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/leakcheck"
+	"github.com/imapkit/imapkit/internal/testserver"
+	"github.com/imapkit/imapkit/session"
+)
+
+// TestReview47BCopyExpungedFirstOfMultiappendGroup: the first message of a
+// MULTIAPPEND group is expunged on the source after copy fetched the
+// batch's metadata but before its body. Since 7c86b81/eb1e3d8 the first
+// message's Open error (here the CLI's vanishedError) leaves the APPEND not
+// sent and the destination session open (session.ErrNotSent), exactly the
+// situation copy already handles without MULTIAPPEND
+// (TestReview37CopyExpungedMidCopy: skipped once the source confirms it
+// gone, exit 0). But appender.send still takes any vanishedError of
+// AppendMany for an abandoned command: it sets a.closed and says "the
+// APPEND of its group was abandoned mid-way ... and the connection to the
+// destination closed: run again", neither true now, and copy's skip path
+// (errors.As(err, &gone) && !ap.closed) is refused: the run fails.
+func TestReview47BCopyExpungedFirstOfMultiappendGroup(t *testing.T) {
+	a, cf := dovecot(t, 5)
+	b := testserver.StartT(t, nil)
+	_, aURL := urls(a)
+	_, bURL := urls(b)
+	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	ac := client(t, a.TLSAddr, a, testserver.Alice, testserver.Password)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := ac.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"copy", aURL, bURL, "INBOX", "--ca-file", cf[1], "--dst-ca-file", writeCA(t, b), "--state-dir", t.TempDir(), "--timeout", "20s", "--quiet"}
+	done := false
+	testHook = func(s string) error {
+		if s == "pending" && !done {
+			done = true
+			if _, err := ac.Store(ctx, commands.UIDs(1), commands.AddFlags, []string{`\Deleted`}, nil); err != nil {
+				return err
+			}
+			if _, err := ac.Expunge(ctx, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	t.Cleanup(func() { testHook = nil })
+	code, out, errs := runCLI(t, "", args...)
+	testHook = nil
+	got := mailOf(t, client(t, b.TLSAddr, b, testserver.Alice, testserver.Password), "INBOX")
+	t.Logf("exit %d %q %q; %d messages on the destination", code, out, errs, len(got))
+	if code != 0 || len(got) != 4 || !strings.Contains(errs, "UID 1 was expunged on the source during the copy: skipped") {
+		t.Errorf("the first message of a MULTIAPPEND group expunged during the copy (its APPEND not sent, the destination kept): exit %d, %d of the 4 remaining messages copied, stderr %q", code, len(got), errs)
+	}
+}
+
+// closeCounter is a message's reader that counts its Closes.
+type closeCounter struct {
+	io.Reader
+	closed *atomic.Int32
+}
+
+func (c closeCounter) Close() error { c.closed.Add(1); return nil }
+
+// TestReview47BOpenOutlivesAppendMany (found by review): the CLI's context
+// can always end (signal.NotifyContext), so AppendMany runs each
+// message's Open on a goroutine of its own (the session's runOpen); when
+// the context ends while an Open blocks (copy's pulledBody.open in the
+// source FETCH's next) and the grace passes, AppendMany returns with that
+// Open still running. appender.send's Open appended to held from that
+// goroutine after send's deferred loop over held (a data race, and the
+// reader it opened never closed), and settle did not know of it: copyBatch
+// then called the FETCH iterator's stop while its next still ran (iter.Pull
+// forbids it). Here an item's open cancels the context and blocks until
+// released: send must return with settle having it to wait for, and once
+// it is released and settle returns, the open is over and what it opened
+// closed, no goroutine left. First: the group's first message (the
+// APPEND not sent, the destination's session kept); Second: a later one
+// (the session aborted). SourceAborted: a first message's Open failing
+// with an error that matches session.ErrAborted (the source's) leaves
+// the destination's session open, and send must not take it for closed.
+// Default options; a real Dovecot destination (MULTIAPPEND).
+func TestReview47BOpenOutlivesAppendMany(t *testing.T) {
+	b := testserver.StartT(t, nil)
+	quick := func() (io.Reader, int64, error) { return strings.NewReader("Subject: x\r\n\r\nx\r\n"), 17, nil }
+	for _, tc := range []struct {
+		name    string
+		blocked int // the index of the item whose open blocks
+	}{{"First", 0}, {"Second", 1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
+			lc := leakcheck.Start()
+			a := newAppender(c, "INBOX", false)
+			if !a.multi {
+				t.Fatal("the destination offers no MULTIAPPEND")
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			release := make(chan struct{})
+			var running, finished atomic.Bool
+			var closed atomic.Int32
+			blocking := func() (io.Reader, int64, error) {
+				running.Store(true)
+				cancel()
+				<-release
+				finished.Store(true)
+				return closeCounter{strings.NewReader("Subject: y\r\n\r\ny\r\n"), &closed}, 17, nil
+			}
+			items := []appendItem{{open: quick}, {open: quick}}
+			items[tc.blocked].open = blocking
+			_, err := a.send(ctx, items)
+			if err == nil || !notAppended(err) {
+				t.Fatalf("send: %v, want a group not appended", err)
+			}
+			if !running.Load() || finished.Load() {
+				t.Fatalf("the open did not block: running %v, finished %v", running.Load(), finished.Load())
+			}
+			if len(a.busy) == 0 {
+				t.Errorf("send returned with an open still running and nothing for settle to wait on: copyBatch's stop would end the FETCH while its next runs")
+			}
+			if want := tc.blocked > 0; a.closed != want {
+				t.Errorf("closed %v, want %v (the destination's session ended: %v)", a.closed, want, c.Session().Err())
+			}
+			close(release)
+			a.settle()
+			if !finished.Load() {
+				t.Errorf("settle returned before the open")
+			}
+			if n := closed.Load(); n != 1 {
+				t.Errorf("the reader the late open returned was closed %d times, want 1", n)
+			}
+			if err := goroutinesLeft(lc); err != nil {
+				t.Errorf("left after settle: %v", err)
+			}
+		})
+	}
+	t.Run("FirstVanished", func(t *testing.T) {
+		// The first message expunged on the source: not sent, and
+		// not said abandoned mid-way with the connection closed.
+		c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
+		a := newAppender(c, "INBOX", false)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		_, err := a.send(ctx, []appendItem{{open: func() (io.Reader, int64, error) { return nil, 0, &vanishedError{uid: 1} }}, {open: quick}})
+		var gone *vanishedError
+		if !errors.As(err, &gone) || !notAppended(err) || a.closed || strings.Contains(err.Error(), "closed") {
+			t.Errorf("send: %v (closed %v), want not appended, the vanishedError reachable, the destination kept and not said closed", err, a.closed)
+		}
+	})
+	t.Run("SourceAborted", func(t *testing.T) {
+		c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
+		a := newAppender(c, "INBOX", false)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		srcErr := fmt.Errorf("the source's FETCH: %w", session.ErrAborted)
+		_, err := a.send(ctx, []appendItem{{open: func() (io.Reader, int64, error) { return nil, 0, srcErr }}, {open: quick}})
+		if !errors.Is(err, session.ErrNotSent) || !errors.Is(err, srcErr) || !notAppended(err) {
+			t.Fatalf("send: %v, want not sent, with the source's error", err)
+		}
+		if a.closed {
+			t.Errorf("the source's ErrAborted taken for the destination's: closed, though its session goes on (%v)", c.Session().Err())
+		}
+		if err := c.Noop(ctx); err != nil {
+			t.Errorf("NOOP on the destination after: %v", err)
+		}
+	})
+}
+
+// goroutinesLeft is lc.Check for the goroutines and file descriptors
+// alone: the destination's Dovecot is a child process of the test binary.
+// It waits up to 5 s for them to go (the Open's goroutine ends just after
+// the Open returns).
+func goroutinesLeft(lc *leakcheck.Checker) error {
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		err := lc.Check(0)
+		var le *leakcheck.LeakError
+		if err == nil || errors.As(err, &le) && len(le.Goroutines)+len(le.FDs) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return err
+		}
+	}
+}
