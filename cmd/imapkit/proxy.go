@@ -647,14 +647,18 @@ func (ps *proxySession) serve(ctx context.Context, client net.Conn) {
 		ps.clientToServer(cctx)
 	}()
 	ps.serverToClient(ctx)
-	if ps.stalled.Load() {
-		ps.logf("* client side: a write to the client made no progress for %v (it reads nothing): closing", ps.cfg.dialTimeout)
-	}
 	ccancel()
 	ps.toClient.close()
 	ps.closeAll()
 	<-done
 	ps.closeClient(ctx)
+	// Once closeClient is done: its flush of what was relayed (and of
+	// the proxy's BYE) is bounded by --timeout as every write to the
+	// client, and a client that reads nothing stalls it there too, not
+	// only the server's direction before it.
+	if ps.stalled.Load() {
+		ps.logf("* client side: a write to the client made no progress for %v (it reads nothing): closing", ps.cfg.dialTimeout)
+	}
 	ps.logf("* connection closed")
 }
 
@@ -706,7 +710,8 @@ const (
 // and only then is the connection closed: closing with the client's
 // bytes unread would send a reset. On
 // the proxy's shutdown (ctx done), or when the client does not read (a
-// write failed), it closes at once.
+// write failed), it closes at once. The flush's writes are bounded by
+// --timeout each; the close_notify's by crypto/tls's own 5 s.
 func (ps *proxySession) closeClient(ctx context.Context) {
 	client, _ := ps.conns()
 	defer client.Close()
@@ -717,6 +722,9 @@ func (ps *proxySession) closeClient(ctx context.Context) {
 	if ps.closeBye != "" {
 		bye = []byte("* BYE " + ps.closeBye + "\r\n")
 	}
+	// The BYE is printed once the client has it (flushed): a client
+	// that reads nothing got nothing, and the stall is printed instead
+	// (serve).
 	wrote, err := ps.toClient.finish(bye)
 	if wrote {
 		ps.traceOwn(bye)
@@ -726,7 +734,9 @@ func (ps *proxySession) closeClient(ctx context.Context) {
 	}
 	raw := client
 	if tc, ok := client.(*tls.Conn); ok {
-		tc.SetWriteDeadline(time.Now().Add(ps.cfg.dialTimeout))
+		// The close_notify's write is bounded by crypto/tls itself, at
+		// 5 s (it sets its own write deadline, over any set here), not
+		// by --timeout.
 		if tc.CloseWrite() != nil {
 			return
 		}
@@ -1162,6 +1172,16 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 					if len(line) > 0 {
 						ev = ps.dialog.Server(line)
 						p.begin(ev.Kind == wire.LineSASL, "")
+						if ev.Stray {
+							// Out of step ("zz9 OK{x"): as for a
+							// line that tokenizes, nothing of it
+							// is relayed. Before, it was relayed
+							// unchanged and the relay went on.
+							p.tokens(line)
+							p.note(" [not tokenized: not relayed]")
+							ps.strayClose(&p, ev)
+							return
+						}
 					}
 					// The line's Event from the tokens read before the
 					// error ("a1 OK\"x", "a1 OK{x": tokens a1 SP OK):
@@ -1202,19 +1222,7 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 		}
 		p.tokens(line)
 		if ev.Stray {
-			// The server reads something as a literal (or a SASL
-			// response) that the proxy relayed as commands: out of step.
-			// The client gets what was relayed before this line, then
-			// a BYE of the proxy's own (at a line's start: this line
-			// is not relayed), then the connection's end (closeClient).
-			ps.out.line(p.end())
-			ps.closeBye = "imapkit proxy: the server's answers are out of step with the client's commands; closing"
-			if ev.Kind == wire.LineCompletion {
-				ps.logf("* server side: the completion of a command the proxy did not relay as one: the proxy and the server read the client differently; closing")
-			} else {
-				ps.logf("* server side: a \"+\" that answers nothing the client sent: the proxy and the server read the client differently; closing")
-			}
-			ps.closeAll()
+			ps.strayClose(&p, ev)
 			return
 		}
 		if long {
@@ -1327,6 +1335,23 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// strayClose ends the relay on a server's line out of step (ev.Stray),
+// at the line's start, nothing of it relayed: the server reads something
+// as a literal (or a SASL response) that the proxy relayed as commands.
+// The client gets what was relayed before this line, then a BYE of the
+// proxy's own, then the connection's end (closeClient). p holds what is
+// printed of the line.
+func (ps *proxySession) strayClose(p *printer, ev wire.Event) {
+	ps.out.line(p.end())
+	ps.closeBye = "imapkit proxy: the server's answers are out of step with the client's commands; closing"
+	if ev.Kind == wire.LineCompletion {
+		ps.logf("* server side: the completion of a command the proxy did not relay as one: the proxy and the server read the client differently; closing")
+	} else {
+		ps.logf("* server side: a \"+\" that answers nothing the client sent: the proxy and the server read the client differently; closing")
+	}
+	ps.closeAll()
 }
 
 // endServerLine ends a server's line relayed whole (ev is its Event): it
@@ -1751,18 +1776,24 @@ func (o *clientOut) close() {
 // finish sends what is buffered for the client, then bye (nil: none) if
 // the server's direction ended at a line's end (a BYE never lands inside
 // a server's line). It is called once that direction and the proxy's
-// answers are done (close). It reports whether bye was written.
+// answers are done (close). It reports whether bye was sent: written and
+// flushed. Before, it reported a bye that went into the buffer, whatever
+// the flush after it returned, and the trace printed a BYE the client
+// never had.
 func (o *clientOut) finish(bye []byte) (bool, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	wrote := false
+	queued := false
 	if bye != nil && !o.midLine {
 		if _, err := o.w.Write(bye); err != nil {
 			return false, err
 		}
-		wrote = true
+		queued = true
 	}
-	return wrote, o.w.Flush()
+	if err := o.w.Flush(); err != nil {
+		return false, err
+	}
+	return queued, nil
 }
 
 // errRelayClosed reports an answer the client can no longer get.
