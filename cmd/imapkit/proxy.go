@@ -1207,7 +1207,7 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 			tk.Forward(w)
 			w.Flush()
 			if err != io.EOF && !errors.Is(err, net.ErrClosed) {
-				ps.logf("* server side: %s", errText(err))
+				ps.serverErr(err)
 			}
 			select {
 			case ps.switched <- switchResult{err: err}:
@@ -1262,7 +1262,7 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 			from := tk.Offset()
 			if err := tk.ForwardLongLine(to, maxServerLine); err != nil {
 				ps.out.line(p.end())
-				ps.logf("* server side: %s", errText(err))
+				ps.serverErr(err)
 				select {
 				case ps.switched <- switchResult{err: err}:
 				default:
@@ -1292,7 +1292,7 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 			// (forwarded as synchronizing): the client expects none. A
 			// "+" line announces no literal.
 			if _, err := tk.Forward(io.Discard); err != nil {
-				ps.logf("* server side: %s", errText(err))
+				ps.serverErr(err)
 				return
 			}
 			if more {
@@ -1311,7 +1311,7 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 		}
 		if more {
 			if _, err := tk.Forward(w); err != nil {
-				ps.logf("* server side: %s", errText(err))
+				ps.serverErr(err)
 				return
 			}
 			giveUpForwarded(tk)
@@ -1319,14 +1319,14 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 		}
 		if line[len(line)-1].Kind == wire.KindLiteral {
 			if _, err := tk.ForwardLiteral(w); err != nil {
-				ps.logf("* server side: %s", errText(err))
+				ps.serverErr(err)
 				return
 			}
 			giveUpForwarded(tk)
 			continue
 		}
 		if _, err := tk.Forward(w); err != nil {
-			ps.logf("* server side: %s", errText(err))
+			ps.serverErr(err)
 			return
 		}
 		ps.out.line(p.end())
@@ -1652,11 +1652,22 @@ func (ps *proxySession) refuseFailed(err error) {
 	ps.closeAll()
 }
 
-// bye sends the client an untagged BYE of the proxy's own, traced.
+// bye sends the client an untagged BYE of the proxy's own, traced: the
+// last line the client gets (clientOut.ended).
 func (ps *proxySession) bye(text string) {
 	line := []byte("* BYE " + text + "\r\n")
 	ps.traceOwn(line)
-	ps.toClient.inject(line)
+	ps.toClient.injectLast(line)
+}
+
+// serverErr prints the error that ends the server's direction, unless it
+// is the client's side closed by the proxy's own BYE (errRelayClosed):
+// the client's direction said why.
+func (ps *proxySession) serverErr(err error) {
+	if errors.Is(err, errRelayClosed) {
+		return
+	}
+	ps.logf("* server side: %s", errText(err))
 }
 
 // traceOwn prints a line of the proxy's own to the client.
@@ -1722,6 +1733,13 @@ type clientOut struct {
 	w       *bufio.Writer
 	midLine bool // the server's direction has written part of a line
 	closed  bool // the server's direction is done
+	// ended: the proxy's BYE went to the client (injectLast): nothing
+	// is written after it (Write, Flush and endLine fail with
+	// errRelayClosed, finish sends no second BYE). Before, the server's
+	// direction went on relaying what it had read (and read until
+	// closeAll closed the upstream) after a BYE the client's direction
+	// sent.
+	ended bool
 }
 
 func newClientOut(c io.Writer) *clientOut {
@@ -1734,6 +1752,9 @@ func newClientOut(c io.Writer) *clientOut {
 func (o *clientOut) Write(p []byte) (int, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.ended {
+		return 0, errRelayClosed
+	}
 	o.midLine = true
 	return o.w.Write(p)
 }
@@ -1742,6 +1763,9 @@ func (o *clientOut) Write(p []byte) (int, error) {
 func (o *clientOut) Flush() error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.ended {
+		return errRelayClosed
+	}
 	return o.w.Flush()
 }
 
@@ -1752,6 +1776,9 @@ func (o *clientOut) endLine(flush bool) error {
 	defer o.mu.Unlock()
 	o.midLine = false
 	o.cond.Broadcast()
+	if o.ended {
+		return errRelayClosed
+	}
 	if flush {
 		return o.w.Flush()
 	}
@@ -1784,7 +1811,7 @@ func (o *clientOut) finish(bye []byte) (bool, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	queued := false
-	if bye != nil && !o.midLine {
+	if bye != nil && !o.midLine && !o.ended {
 		if _, err := o.w.Write(bye); err != nil {
 			return false, err
 		}
@@ -1802,14 +1829,25 @@ var errRelayClosed = errors.New("the connection is closing")
 // inject writes one line of the proxy's own to the client, between two of
 // the server's lines, and flushes it.
 func (o *clientOut) inject(line []byte) error {
+	return o.put(line, false)
+}
+
+// injectLast is inject for the proxy's BYE: nothing is written to the
+// client after it (ended), whether or not it could be sent.
+func (o *clientOut) injectLast(line []byte) error {
+	return o.put(line, true)
+}
+
+func (o *clientOut) put(line []byte, last bool) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for o.midLine && !o.closed {
 		o.cond.Wait()
 	}
-	if o.closed {
+	if o.closed || o.ended {
 		return errRelayClosed
 	}
+	o.ended = last
 	if _, err := o.w.Write(line); err != nil {
 		return err
 	}

@@ -108,3 +108,98 @@ func TestReview47FStrayUntokenizedRelayed(t *testing.T) {
 		t.Fatalf("the client read %q; want the BYE after a1's OK\ntrace:\n%s", got, trace)
 	}
 }
+
+// TestReview47FNothingAfterClientSideBye (found by review): the proxy
+// closes on a client's fault (a refused command with a token over 1 MiB)
+// with a BYE of its own, while the server's direction still relays lines
+// it has read (or reads until closeAll closes the upstream, which comes
+// after the BYE). Before, those lines reached the client after the BYE:
+// nothing may follow it.
+func TestReview47FNothingAfterClientSideBye(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	upDone := make(chan struct{})
+	go func() {
+		defer close(upDone)
+		c, err := ln.Accept()
+		ln.Close()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(c, "* OK ready\r\n")
+		r := bufio.NewReader(c)
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		tag, _, _ := strings.Cut(line, " ")
+		// More than the proxy's buffers to the client hold (net.Pipe
+		// holds nothing): the server's direction is still relaying when
+		// the client's direction sends its BYE.
+		io.WriteString(c, tag+" OK done\r\n"+strings.Repeat("* 1 EXISTS\r\n", 20000))
+		io.Copy(io.Discard, r)
+	}()
+	buf := &syncBuffer{}
+	cfg := &proxyConfig{
+		upstream:    &target{host: "127.0.0.1", addr: ln.Addr().String()},
+		out:         buf,
+		dialTimeout: 30 * time.Second,
+	}
+	ps := &proxySession{id: 1, cfg: cfg, out: &lockedWriter{w: buf}}
+	client, proxyEnd := net.Pipe()
+	defer client.Close()
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		ps.serve(context.Background(), proxyEnd)
+	}()
+	client.SetDeadline(time.Now().Add(5 * time.Second)) // against a hang
+	r := bufio.NewReader(client)
+	for _, want := range []string{"", "a1 OK done\r\n"} {
+		if want != "" {
+			if _, err := io.WriteString(client, "a1 NOOP\r\n"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := r.ReadString('\n'); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The client reads nothing more until the proxy decided on its BYE.
+	go io.WriteString(client, "a2 SEARCH "+strings.Repeat("1 ", 35000)+"TEXT \""+strings.Repeat("x", 1100000)+"\"\r\n")
+	for !strings.Contains(buf.String(), "P: * BYE") {
+		select {
+		case <-served:
+			t.Fatalf("serve ended before the BYE:\n%.2000s", buf.String())
+		case <-time.After(5 * time.Millisecond): // polls for a condition: no timed assertion
+		}
+	}
+	var got []string
+	for {
+		l, err := r.ReadString('\n')
+		if err != nil {
+			break
+		}
+		got = append(got, l)
+	}
+	client.Close()
+	<-served
+	<-upDone
+	bye := -1
+	for i, l := range got {
+		if strings.HasPrefix(l, "* BYE ") {
+			bye = i
+			break
+		}
+	}
+	if bye < 0 {
+		t.Fatalf("no BYE among the %d lines the client read", len(got))
+	}
+	if bye != len(got)-1 {
+		t.Errorf("%d lines after the proxy's BYE (%q), the first %q", len(got)-1-bye, got[bye], got[bye+1])
+	}
+}
