@@ -1652,12 +1652,15 @@ func (ps *proxySession) refuseFailed(err error) {
 	ps.closeAll()
 }
 
-// bye sends the client an untagged BYE of the proxy's own, traced: the
-// last line the client gets (clientOut.ended).
+// bye sends the client an untagged BYE of the proxy's own: the last line
+// the client gets (clientOut.ended). It is printed once sent (flushed):
+// before, it was printed first, and printed all the same when the client
+// read nothing or the server's direction had ended (not written at all).
 func (ps *proxySession) bye(text string) {
 	line := []byte("* BYE " + text + "\r\n")
-	ps.traceOwn(line)
-	ps.toClient.injectLast(line)
+	if ps.toClient.injectLast(line) == nil {
+		ps.traceOwn(line)
+	}
 }
 
 // serverErr prints the error that ends the server's direction, unless it

@@ -109,13 +109,16 @@ func TestReview47FStrayUntokenizedRelayed(t *testing.T) {
 	}
 }
 
-// TestReview47FNothingAfterClientSideBye (found by review): the proxy
-// closes on a client's fault (a refused command with a token over 1 MiB)
-// with a BYE of its own, while the server's direction still relays lines
-// it has read (or reads until closeAll closes the upstream, which comes
-// after the BYE). Before, those lines reached the client after the BYE:
-// nothing may follow it.
-func TestReview47FNothingAfterClientSideBye(t *testing.T) {
+// review47FClientSideBye runs serve between a client on net.Pipe and an
+// upstream that answers the client's a1 with its completion and then,
+// with flood, 20,000 untagged lines at once (more than the proxy's
+// buffers to the client hold: net.Pipe holds nothing); once the client
+// read the completion, it sends a refused command with a token over 1 MiB, on
+// which the proxy closes with a BYE of its own, and the function returns
+// when the proxy's client direction reported that fault (the BYE is due).
+// With flood, the server's direction is then still relaying.
+func review47FClientSideBye(t *testing.T, flood bool) (client net.Conn, r *bufio.Reader, trace *syncBuffer, served <-chan struct{}) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -137,10 +140,11 @@ func TestReview47FNothingAfterClientSideBye(t *testing.T) {
 			return
 		}
 		tag, _, _ := strings.Cut(line, " ")
-		// More than the proxy's buffers to the client hold (net.Pipe
-		// holds nothing): the server's direction is still relaying when
-		// the client's direction sends its BYE.
-		io.WriteString(c, tag+" OK done\r\n"+strings.Repeat("* 1 EXISTS\r\n", 20000))
+		answer := tag + " OK done\r\n"
+		if flood {
+			answer += strings.Repeat("* 1 EXISTS\r\n", 20000)
+		}
+		io.WriteString(c, answer)
 		io.Copy(io.Discard, r)
 	}()
 	buf := &syncBuffer{}
@@ -151,33 +155,46 @@ func TestReview47FNothingAfterClientSideBye(t *testing.T) {
 	}
 	ps := &proxySession{id: 1, cfg: cfg, out: &lockedWriter{w: buf}}
 	client, proxyEnd := net.Pipe()
-	defer client.Close()
-	served := make(chan struct{})
+	done := make(chan struct{})
 	go func() {
-		defer close(served)
+		defer close(done)
 		ps.serve(context.Background(), proxyEnd)
 	}()
+	t.Cleanup(func() {
+		client.Close()
+		<-done
+		<-upDone
+	})
 	client.SetDeadline(time.Now().Add(5 * time.Second)) // against a hang
-	r := bufio.NewReader(client)
-	for _, want := range []string{"", "a1 OK done\r\n"} {
-		if want != "" {
-			if _, err := io.WriteString(client, "a1 NOOP\r\n"); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if _, err := r.ReadString('\n'); err != nil {
-			t.Fatal(err)
-		}
+	r = bufio.NewReader(client)
+	if _, err := r.ReadString('\n'); err != nil {
+		t.Fatal(err)
 	}
-	// The client reads nothing more until the proxy decided on its BYE.
+	if _, err := io.WriteString(client, "a1 NOOP\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.ReadString('\n'); err != nil {
+		t.Fatal(err)
+	}
 	go io.WriteString(client, "a2 SEARCH "+strings.Repeat("1 ", 35000)+"TEXT \""+strings.Repeat("x", 1100000)+"\"\r\n")
-	for !strings.Contains(buf.String(), "P: * BYE") {
+	for !strings.Contains(buf.String(), "* client side: a refused command with a token") {
 		select {
-		case <-served:
-			t.Fatalf("serve ended before the BYE:\n%.2000s", buf.String())
+		case <-done:
+			t.Fatalf("serve ended before the fault:\n%.2000s", buf.String())
 		case <-time.After(5 * time.Millisecond): // polls for a condition: no timed assertion
 		}
 	}
+	return client, r, buf, done
+}
+
+// TestReview47FNothingAfterClientSideBye (found by review): the proxy
+// closes on a client's fault (a refused command with a token over 1 MiB)
+// with a BYE of its own, while the server's direction still relays lines
+// it has read (or reads until closeAll closes the upstream, which comes
+// after the BYE). Before, those lines reached the client after the BYE:
+// nothing may follow it.
+func TestReview47FNothingAfterClientSideBye(t *testing.T) {
+	client, r, _, served := review47FClientSideBye(t, true)
 	var got []string
 	for {
 		l, err := r.ReadString('\n')
@@ -188,7 +205,6 @@ func TestReview47FNothingAfterClientSideBye(t *testing.T) {
 	}
 	client.Close()
 	<-served
-	<-upDone
 	bye := -1
 	for i, l := range got {
 		if strings.HasPrefix(l, "* BYE ") {
@@ -201,5 +217,30 @@ func TestReview47FNothingAfterClientSideBye(t *testing.T) {
 	}
 	if bye != len(got)-1 {
 		t.Errorf("%d lines after the proxy's BYE (%q), the first %q", len(got)-1-bye, got[bye], got[bye+1])
+	}
+}
+
+// TestReview47FClientSideByeNotSent (found by review): as
+// TestReview47FTraceByeNotDelivered, for the BYE the client's direction
+// sends (ps.bye): it was printed before it was written, and printed all
+// the same when the client read nothing (here: the BYE's flush stalls on
+// the --timeout bound), or when the server's direction had ended and it
+// was not written at all. It is printed once the client has it.
+// (--timeout is sped up 100 times: 300 ms, as the stall is what is
+// tested; no flood, lest the server's direction stall before the fault.)
+func TestReview47FClientSideByeNotSent(t *testing.T) {
+	clientWriteSpeed(t, 100)
+	_, _, trace, served := review47FClientSideBye(t, false)
+	// The client reads nothing more.
+	select {
+	case <-served:
+	case <-time.After(4 * time.Second):
+		t.Fatal("serve did not end")
+	}
+	if s := trace.String(); strings.Contains(s, "P: * BYE") {
+		t.Errorf("the trace prints the proxy's BYE as sent, though the client read nothing:\n%.3000s", s)
+	}
+	if s := trace.String(); !strings.Contains(s, "made no progress") {
+		t.Errorf("the trace does not say the client read nothing:\n%.3000s", s)
 	}
 }
