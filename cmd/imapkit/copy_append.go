@@ -528,11 +528,7 @@ func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, erro
 			g.held = append(g.held, &heldReader{r: it.r})
 		}
 	}
-	defer func() {
-		for _, wait := range g.finish() {
-			a.busy = append(a.busy, wait)
-		}
-	}()
+	defer func() { a.busy = append(a.busy, g.finish()...) }()
 	a.next = 0
 	var uids []uint32
 	k := 0 // the next of held

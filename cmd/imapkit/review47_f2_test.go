@@ -82,9 +82,9 @@ func review47CloseDelivers(t *testing.T, useTLS bool) {
 	var err error
 	if useTLS {
 		pool := x509.NewCertPool()
-		pemBytes, err := os.ReadFile(certOut)
-		if err != nil || !pool.AppendCertsFromPEM(pemBytes) {
-			t.Fatalf("--cert-out: %v", err)
+		pemBytes, rerr := os.ReadFile(certOut)
+		if rerr != nil || !pool.AppendCertsFromPEM(pemBytes) {
+			t.Fatalf("--cert-out: %v", rerr)
 		}
 		c, err = tls.Dial("tcp", addr, &tls.Config{RootCAs: pool, ServerName: "localhost"})
 	} else {
