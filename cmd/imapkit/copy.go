@@ -401,12 +401,16 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 			dst, m.dst = nd, nd.c
 		}
 		dname := m.dstName(name)
-		if b := state.Mailboxes[name]; b != nil && b.Dst != dname && inboxChild(b.Dst, m.dstDelim) == dname {
+		if b := state.Mailboxes[name]; b != nil && b.Dst != dname && inboxChild(b.Dst, m.dstDelim) == dname && !m.have[b.Dst] {
 			// Recorded by a run before INBOX's children were named
 			// "INBOX"+delimiter (nameMapper.dstName): the same
 			// mailbox, on a server whose INBOX prefix is
 			// case-insensitive. The state's key is the source's name,
-			// unchanged.
+			// unchanged. Not when the destination lists the recorded
+			// name too: a server listing both keeps them apart, and the
+			// copy goes on where it was
+			// (TestReview47EInboxChildBothListedKeepsCopy, found by
+			// review).
 			b.Dst = dname
 		}
 		// A CREATE the destination refuses (a name it does not allow:

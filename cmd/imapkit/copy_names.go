@@ -242,15 +242,18 @@ func nameClashes(names []string, dst func(string) string, mapped func(string) bo
 
 // dstName maps a source mailbox name to the destination's (by --map, or
 // mapName), with INBOX's children named as the destination does: see
-// inboxChild. A destination listing the name as given, and not it under
-// "INBOX"+delimiter, keeps it as given (a server that keeps the case of
-// a child of "Inbox": the mailbox an earlier run filled).
+// inboxChild. A destination listing the name as given keeps it as given
+// (a server that keeps the case of a child of "Inbox": the mailbox an
+// earlier run filled), also when it lists the "INBOX"+delimiter form too:
+// such a server keeps the two apart (Dovecot and Cyrus list only the
+// latter), and the copy must not move to the other one
+// (TestReview47EInboxChildBothListedKeepsCopy, found by review).
 func (m *nameMapper) dstName(name string) string {
 	d, ok := m.maps[name]
 	if !ok {
 		d = mapName(name, m.srcPrefix, m.srcDelim, m.dstPrefix, m.dstDelim)
 	}
-	if n := inboxChild(d, m.dstDelim); n != d && (!m.have[d] || m.have[n]) {
+	if n := inboxChild(d, m.dstDelim); n != d && !m.have[d] {
 		return n
 	}
 	return d
