@@ -1191,7 +1191,11 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 				p.tokens(line)
 				p.raw(p.sasl)
 				err = tk.ForwardLongLine(w, maxServerLine)
-				ps.out.line(p.end())
+				if !errors.Is(err, errRelayClosed) {
+					// Not printed as relayed after the proxy's own
+					// BYE: nothing reached the client (found by review).
+					ps.out.line(p.end())
+				}
 				start = true
 				if err == nil {
 					// Flushed, as the line ends; a STARTTLS or
@@ -1261,7 +1265,11 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 			}
 			from := tk.Offset()
 			if err := tk.ForwardLongLine(to, maxServerLine); err != nil {
-				ps.out.line(p.end())
+				if !errors.Is(err, errRelayClosed) {
+					// After the proxy's own BYE nothing of the line
+					// reached the client: not printed (found by review).
+					ps.out.line(p.end())
+				}
 				ps.serverErr(err)
 				select {
 				case ps.switched <- switchResult{err: err}:
