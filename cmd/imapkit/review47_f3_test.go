@@ -110,14 +110,14 @@ func TestReview47FStrayUntokenizedRelayed(t *testing.T) {
 }
 
 // review47FClientSideBye runs serve between a client on net.Pipe and an
-// upstream that answers the client's a1 with its completion and then,
-// with flood, 20,000 untagged lines at once (more than the proxy's
+// upstream that answers the client's a1 with its completion and then
+// sends flood at once (20,000 untagged lines are more than the proxy's
 // buffers to the client hold: net.Pipe holds nothing); once the client
 // read the completion, it sends a refused command with a token over 1 MiB, on
 // which the proxy closes with a BYE of its own, and the function returns
 // when the proxy's client direction reported that fault (the BYE is due).
-// With flood, the server's direction is then still relaying.
-func review47FClientSideBye(t *testing.T, flood bool) (client net.Conn, r *bufio.Reader, trace *syncBuffer, served <-chan struct{}) {
+// With a flood, the server's direction is then still relaying.
+func review47FClientSideBye(t *testing.T, flood string) (client net.Conn, r *bufio.Reader, trace *syncBuffer, served <-chan struct{}) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -140,11 +140,7 @@ func review47FClientSideBye(t *testing.T, flood bool) (client net.Conn, r *bufio
 			return
 		}
 		tag, _, _ := strings.Cut(line, " ")
-		answer := tag + " OK done\r\n"
-		if flood {
-			answer += strings.Repeat("* 1 EXISTS\r\n", 20000)
-		}
-		io.WriteString(c, answer)
+		io.WriteString(c, tag+" OK done\r\n"+flood)
 		io.Copy(io.Discard, r)
 	}()
 	buf := &syncBuffer{}
@@ -194,7 +190,7 @@ func review47FClientSideBye(t *testing.T, flood bool) (client net.Conn, r *bufio
 // after the BYE). Before, those lines reached the client after the BYE:
 // nothing may follow it.
 func TestReview47FNothingAfterClientSideBye(t *testing.T) {
-	client, r, _, served := review47FClientSideBye(t, true)
+	client, r, _, served := review47FClientSideBye(t, strings.Repeat("* 1 EXISTS\r\n", 20000))
 	var got []string
 	for {
 		l, err := r.ReadString('\n')
@@ -230,7 +226,7 @@ func TestReview47FNothingAfterClientSideBye(t *testing.T) {
 // tested; no flood, lest the server's direction stall before the fault.)
 func TestReview47FClientSideByeNotSent(t *testing.T) {
 	clientWriteSpeed(t, 100)
-	_, _, trace, served := review47FClientSideBye(t, false)
+	_, _, trace, served := review47FClientSideBye(t, "")
 	// The client reads nothing more.
 	select {
 	case <-served:

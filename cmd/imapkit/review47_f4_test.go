@@ -1,83 +1,16 @@
 package main
 
 import (
-	"bufio"
-	"context"
-	"io"
-	"net"
 	"strings"
 	"testing"
-	"time"
 )
 
-// review47FClientSideByeFlood is review47FClientSideBye with the flood's line
-// given: after a1's OK the upstream sends n copies of floodLine at once;
-// once the client read a1's OK it sends a refused command with a token
-// over 1 MiB (the proxy's BYE). It returns every line the client read and
-// the trace, after serve ended.
+// review47FClientSideByeFlood is review47FClientSideBye with n copies of
+// floodLine after a1's OK: it returns every line the client read and the
+// trace, after serve ended.
 func review47FClientSideByeFlood(t *testing.T, floodLine string, n int) (got []string, trace string) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	upDone := make(chan struct{})
-	go func() {
-		defer close(upDone)
-		c, err := ln.Accept()
-		ln.Close()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(5 * time.Second))
-		io.WriteString(c, "* OK ready\r\n")
-		r := bufio.NewReader(c)
-		line, err := r.ReadString('\n')
-		if err != nil {
-			return
-		}
-		tag, _, _ := strings.Cut(line, " ")
-		io.WriteString(c, tag+" OK done\r\n"+strings.Repeat(floodLine, n))
-		io.Copy(io.Discard, r)
-	}()
-	buf := &syncBuffer{}
-	cfg := &proxyConfig{
-		upstream:    &target{host: "127.0.0.1", addr: ln.Addr().String()},
-		out:         buf,
-		dialTimeout: 30 * time.Second,
-	}
-	ps := &proxySession{id: 1, cfg: cfg, out: &lockedWriter{w: buf}}
-	client, proxyEnd := net.Pipe()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		ps.serve(context.Background(), proxyEnd)
-	}()
-	defer func() {
-		client.Close()
-		<-done
-		<-upDone
-	}()
-	client.SetDeadline(time.Now().Add(5 * time.Second)) // against a hang
-	r := bufio.NewReader(client)
-	if _, err := r.ReadString('\n'); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.WriteString(client, "a1 NOOP\r\n"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.ReadString('\n'); err != nil {
-		t.Fatal(err)
-	}
-	go io.WriteString(client, "a2 SEARCH "+strings.Repeat("1 ", 35000)+"TEXT \""+strings.Repeat("x", 1100000)+"\"\r\n")
-	for !strings.Contains(buf.String(), "* client side: a refused command with a token") {
-		select {
-		case <-done:
-			t.Fatalf("serve ended before the fault:\n%.2000s", buf.String())
-		case <-time.After(5 * time.Millisecond): // polls for a condition
-		}
-	}
+	client, r, buf, served := review47FClientSideBye(t, strings.Repeat(floodLine, n))
 	for {
 		l, err := r.ReadString('\n')
 		if err != nil {
@@ -86,7 +19,7 @@ func review47FClientSideByeFlood(t *testing.T, floodLine string, n int) (got []s
 		got = append(got, l)
 	}
 	client.Close()
-	<-done
+	<-served
 	return got, buf.String()
 }
 
