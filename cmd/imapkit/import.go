@@ -474,9 +474,7 @@ func (m *importMsg) measure() error {
 	r := m.open()
 	var c nulCounter
 	_, err := io.Copy(&c, r)
-	if cl, ok := r.(io.Closer); ok {
-		cl.Close()
-	}
+	closeReader(r)
 	if err != nil {
 		return err
 	}
@@ -545,9 +543,7 @@ func (m *importMsg) lookNUL() error {
 // rewrite a binary part as base64).
 func holdsNUL(open func() io.Reader) (bool, error) {
 	r := open()
-	if c, ok := r.(io.Closer); ok {
-		defer c.Close()
-	}
+	defer closeReader(r)
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := r.Read(buf)
