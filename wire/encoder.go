@@ -674,8 +674,13 @@ func (e *Encoder) End() (*Encoded, error) {
 		}
 	}
 	if e.err == nil && !e.resp {
-		if n := fakeLiteralHeader(e.buf[e.lineFrom:]); n > 0 {
-			e.fail("End", len(e.buf)-n, ErrFakeLiteral)
+		// The line after the last literal ends like a literal header
+		// (literalSuffix, as a server's tokenizer reads it): the offset
+		// is its '{'.
+		if line := e.buf[e.lineFrom:]; len(line) > 0 {
+			if _, ok := literalSuffix(line); ok {
+				e.fail("End", e.lineFrom+bytes.LastIndexByte(line, '{'), ErrFakeLiteral)
+			}
 		}
 	}
 	e.begun = false
@@ -946,27 +951,6 @@ func appendLiteralBody[T encBytes](e *Encoder, b T, secret bool) {
 	if !secret && e.secret == 0 {
 		e.lits = append(e.lits, encSpan{start, len(e.buf)})
 	}
-}
-
-// fakeLiteralHeader returns the length of the literal header ("{n}" or
-// "{n+}") that b ends in, 0 if none.
-func fakeLiteralHeader(b []byte) int {
-	n := len(b)
-	if n < 3 || b[n-1] != '}' {
-		return 0
-	}
-	i := n - 2
-	if b[i] == '+' {
-		i--
-	}
-	j := i
-	for j >= 0 && b[j] >= '0' && b[j] <= '9' {
-		j--
-	}
-	if j == i || j < 0 || b[j] != '{' {
-		return 0
-	}
-	return n - j
 }
 
 // literalHeader writes {n}\r\n, {n+}\r\n, ~{n}\r\n or ~{n+}\r\n; after a
