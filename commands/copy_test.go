@@ -1,15 +1,24 @@
 package commands_test
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/faultrelay"
+	"github.com/imapkit/imapkit/internal/hostile"
+	"github.com/imapkit/imapkit/internal/testserver"
+	"github.com/imapkit/imapkit/session"
 )
 
 // TestMoveUntaggedCopyUID replays MOVE answered with COPYUID in an
@@ -143,5 +152,855 @@ func TestCopyResultValid(t *testing.T) {
 	}
 	for range none.Pairs() {
 		t.Error("a nil CopyResult yields pairs")
+	}
+}
+
+// TestReview37cMoveSeqSplitStaleAfterNoop: Move of a set of sequence numbers too
+// long for one command first turns them into UIDs (UID SEARCH of the set,
+// in parts), "as the fallback does", so that each part's MOVE cannot
+// renumber the rest. The UID SEARCH parts carry sequence numbers, but
+// the session did not treat UID SEARCH as a command that uses them, and
+// the check between parts was made before the part was queued: a NOOP
+// another goroutine ran on the Client reported an EXPUNGE made by another
+// mail client, the later parts were resolved with the new numbers, and
+// Move moved UID 4, never named, out of the mailbox and returned no
+// error. A UID SEARCH of sequence numbers has SEARCH's pipelining rules
+// now, and its parts the session's check.
+func TestReview37cMoveSeqSplitStaleAfterNoop(t *testing.T) {
+	mbox := dvMailbox(t, "alice", 8)
+	dest := dvMailbox(t, "alice", 0)
+	ctx := dvCtx(t)
+	a, zc := r37cClient(t, "alice", "UID SEARCH")
+	zc.rtrigger, zc.rgot = []byte("OK Search completed"), make(chan struct{})
+	a.SetMaxSetLength(1)
+	if _, err := a.Select(ctx, mbox, nil); err != nil {
+		t.Fatal(err)
+	}
+	r37cExpungeElsewhere(t, mbox, 2)
+
+	zc.on.Store(true)
+	noop := make(chan error, 1)
+	go func() {
+		// The answer to the first UID SEARCH part is here, not yet read
+		// by the session: a keep-alive NOOP goes out now, as one would
+		// on a link with a round trip of a few ms.
+		<-zc.rgot
+		noop <- a.Noop(ctx)
+	}()
+	cp, err := a.Move(ctx, commands.SeqNums(1, 3), dest)
+	if nerr := <-noop; nerr != nil {
+		t.Fatal(nerr)
+	}
+	zc.on.Store(false)
+	left := r37cUIDsIn(t, mbox)
+	t.Logf("Move: err=%v cp=%+v; UIDs left in the source: %v", err, cp, left)
+	// Seq 1,3 were UIDs 1,3 at the call: UID 4 must stay (whatever else
+	// Move did or refused).
+	if !slices.Contains(left, 4) {
+		t.Errorf("UID 4 was moved out of the source though the caller named seq 1,3 (UIDs 1,3 at the call); err = %v", err)
+	}
+}
+
+// TestReview37cMoveFallbackDeletedReported: Move's fallback (a server without
+// MOVE; Dovecot with MOVE hidden) stores \Deleted on the copied messages,
+// then its UID EXPUNGE fails (here the server answers BAD). The
+// *MoveIncompleteError says "messages copied but not removed from the
+// source" and its doc "the messages are in both mailboxes", but not that
+// the source messages are left flagged \Deleted: the next EXPUNGE or
+// CLOSE by any client (or "imapkit expunge URL MAILBOX") removes them,
+// and a caller that retries Move copies them twice. The error says which
+// now (MoveIncompleteError.Deleted).
+func TestReview37cMoveFallbackDeletedReported(t *testing.T) {
+	mbox := dvMailbox(t, "alice", 5)
+	dest := dvMailbox(t, "alice", 0)
+	ctx := dvCtx(t)
+	a, _ := r37cClientWith(t, "alice", "\x00", func(zc *r37cConn) {
+		zc.noMove = true
+		zc.beforeWrite = map[string]func([]byte) []byte{
+			// The server refuses the UID EXPUNGE (as one would for lack of
+			// the expunge right, or a broken connection after the STORE).
+			"UID EXPUNGE": func(p []byte) []byte { return bytes.Replace(p, []byte("UID EXPUNGE "), []byte("UID EXPUNGE x"), 1) },
+		}
+	})
+	if a.Session().HasCap("MOVE") {
+		t.Fatal("MOVE not hidden")
+	}
+	if _, err := a.Select(ctx, mbox, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err := a.Move(ctx, commands.UIDs(2), dest)
+	var mi *commands.MoveIncompleteError
+	if !errors.As(err, &mi) {
+		t.Fatalf("Move: %v; want a *MoveIncompleteError", err)
+	}
+	flagged := r37cFlagged(t, mbox, `\Deleted`)
+	t.Logf("Move: %v; source UIDs flagged \\Deleted now: %v", err, flagged)
+	if slices.Contains(flagged, 2) && (!strings.Contains(err.Error(), `\Deleted`) || !mi.Deleted.Nums.Contains(2)) {
+		t.Errorf("UID 2 is left flagged \\Deleted in the source, and the error does not say so: %q, Deleted %v", err, mi.Deleted)
+	}
+}
+
+// TestReview37dMoveFallbackDeletedUnanswered: Move's fallback (UIDPLUS, no
+// MOVE) of UIDs 1 and 3 with a set limit that sends one UID per command:
+// the two UID STORE +FLAGS.SILENT (\Deleted) parts are pipelined, the
+// first answered OK, then the connection is lost with the second sent
+// and unanswered. A *SplitError took split.Done alone, so UID 3, whose
+// STORE reached the server, was not named in MoveIncompleteError.Deleted
+// (the next EXPUNGE by any client may remove it). Every UID is named now
+// when an answer was not had.
+func TestReview37dMoveFallbackDeletedUnanswered(t *testing.T) {
+	c := rev37Client(t, nil, func(c *hostile.Conn) error {
+		c.PreAuth("IMAP4rev1 UIDPLUS")
+		var stores []*hostile.Command
+		for {
+			cmd, err := c.ReadCommand()
+			if err != nil {
+				return err
+			}
+			switch cmd.Name {
+			case "UID SEARCH":
+				n := cmd.Args[strings.LastIndexByte(cmd.Args, ' ')+1:]
+				if err := c.Lines("* SEARCH "+n, cmd.Tag+" OK done"); err != nil {
+					return err
+				}
+			case "UID COPY":
+				n, _, _ := strings.Cut(cmd.Args, " ")
+				if err := c.Line(cmd.Tag + " OK [COPYUID 7 " + n + " 1" + n + "] done"); err != nil {
+					return err
+				}
+			case "UID STORE":
+				if stores = append(stores, cmd); len(stores) == 2 {
+					if err := c.Line(stores[0].Tag + " OK done"); err != nil {
+						return err
+					}
+					return c.Close()
+				}
+			default:
+				if err := c.Answer(cmd); err != nil {
+					return err
+				}
+			}
+		}
+	})
+	c.SetMaxSetLength(1)
+	ctx := resCtx(t)
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.Move(ctx, commands.UIDs(1, 3), "dest")
+	var mi *commands.MoveIncompleteError
+	if !errors.As(err, &mi) {
+		t.Fatalf("Move: %v; want a *MoveIncompleteError", err)
+	}
+	if !mi.Deleted.Nums.Contains(1) || !mi.Deleted.Nums.Contains(3) {
+		t.Fatalf("Deleted = %v (error %q); want 1 and 3: the STORE of UID 3 was sent, its answer never had", mi.Deleted, err)
+	}
+}
+
+// TestReview39EMoveIncompleteKeepsCopySplitError: Move's fallback whose UID COPY
+// went in two pipelined parts, the first copied (COPYUID) and the second
+// lost with the connection (BYE), then whose STORE was not sent (the
+// session had ended). Move's doc: "a *MoveIncompleteError when they fail,
+// which keeps the copy's *SplitError when it stopped part-way". The
+// SplitError is the only place that says that UID 5 may have been copied
+// too (Unknown): MoveIncompleteError.Unknown is false (the STORE was not
+// sent) and Copy names UIDs 1,3 only. partlyDone (replace.go) rebuilds
+// the chain from the STORE's *NotSentError alone, dropping the copy's
+// *SplitError that incomplete() wrapped beside it.
+func TestReview39EMoveIncompleteKeepsCopySplitError(t *testing.T) {
+	c, ctx, _ := r38FakeClient(t, "IMAP4rev1 UIDPLUS", func(cmd r38Cmd) string {
+		raw := string(cmd.Raw)
+		switch {
+		case strings.Contains(raw, " SELECT "):
+			return "* 5 EXISTS\r\n* OK [UIDVALIDITY 1] x\r\n" + cmd.Tag + " OK [READ-WRITE] done\r\n"
+		case strings.Contains(raw, "UID SEARCH"):
+			i := strings.LastIndex(raw, "UID ")
+			set := strings.TrimSpace(raw[i+4:])
+			return "* SEARCH " + strings.ReplaceAll(set, ",", " ") + "\r\n" + cmd.Tag + " OK done\r\n"
+		case strings.Contains(raw, "UID COPY 1,3 "):
+			return cmd.Tag + " OK [COPYUID 7 1,3 11:12] done\r\n"
+		case strings.Contains(raw, "UID COPY"):
+			return "* BYE going away\r\n"
+		}
+		return ""
+	})
+	if _, err := c.Select(ctx, "src", nil); err != nil {
+		t.Fatal(err)
+	}
+	c.SetMaxSetLength(3) // "1,3" fits, "1,3,5" does not
+	_, err := c.Move(ctx, commands.UIDs(1, 3, 5), "dst")
+	t.Logf("Move: %v", err)
+	var mi *commands.MoveIncompleteError
+	if !errors.As(err, &mi) {
+		t.Skipf("not a MoveIncompleteError: %v", err)
+	}
+	if errors.Is(err, session.ErrNotSent) {
+		t.Fatalf("matches ErrNotSent: %v", err)
+	}
+	var split *commands.SplitError
+	if !errors.As(err, &split) {
+		t.Fatalf("the *MoveIncompleteError (Unknown=%v, Copy.Src=%v) does not keep the copy's *SplitError (errors.As fails), though Move's doc says it does: the caller cannot learn that UID 5 may have been copied too (SplitError.Unknown); in the chain of mi.Err: %v", mi.Unknown, mi.Copy.Src, errors.As(mi.Err, &split))
+	}
+	if !split.Unknown {
+		t.Fatalf("SplitError.Unknown is false: %+v", split)
+	}
+}
+
+// TestReview39RMoveFallbackExpungeAnswerLost: Move's fallback (a server without
+// MOVE: the relay hides it from Dovecot) sends UID EXPUNGE, the server
+// expunges, and the connection dies before the answer comes (the server
+// killed, or the link lost, at that moment). Move returns a
+// *MoveIncompleteError that says "messages copied but not removed from
+// the source ... left flagged \Deleted in the source: UID 1:5", whose doc
+// says "the messages are in both mailboxes"; but they are in the
+// destination only. A caller that trusts it and rolls the move back by
+// expunging the copies loses the mail. An answer that never came is
+// unknown, and should be said so (as session's doc has it: any error of a
+// command that was started means it may have run).
+func TestReview39RMoveFallbackExpungeAnswerLost(t *testing.T) {
+	src := dvMailbox(t, testserver.Alice, 5)
+	dst := dvMailbox(t, testserver.Alice, 0)
+	r := faultrelay.New(t, dvServer(t).PlainAddr)
+	r.Update(func(h *faultrelay.Hooks) {
+		h.Rewrite = append(h.Rewrite, [2]string{" MOVE", " XMOV"})
+	})
+	c := rs39Client(t, r)
+	if c.Session().HasCap("MOVE") || !c.Session().HasCap("UIDPLUS") {
+		t.Fatal("the relay did not hide MOVE")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := c.Select(ctx, src, nil); err != nil {
+		t.Fatal(err)
+	}
+	r.Update(func(h *faultrelay.Hooks) {
+		h.OnS2C = func(p []byte) string {
+			if bytes.Contains(p, []byte(" EXPUNGE")) { // the UID EXPUNGE's answer
+				return "cut"
+			}
+			return ""
+		}
+	})
+	_, err := c.Move(ctx, commands.UIDRange(1, 0), dst)
+	var mi *commands.MoveIncompleteError
+	if !errors.As(err, &mi) {
+		t.Fatalf("Move: %v; want a *MoveIncompleteError", err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	c2 := dvClient(t, testserver.Alice, nil)
+	sst, err2 := c2.Status(ctx, src, commands.StatusMessages)
+	dst2, err3 := c2.Status(ctx, dst, commands.StatusMessages)
+	if err2 != nil || err3 != nil {
+		t.Fatal(err2, err3)
+	}
+	t.Logf("source %d, destination %d messages; Move said: %v", sst.Messages, dst2.Messages, err)
+	if sst.Messages == 0 && strings.Contains(err.Error(), "not removed from the source") && !strings.Contains(err.Error(), "may") {
+		t.Fatalf("the move was done (source empty, destination %d), but the error says %q: an unknown outcome reported as not done", dst2.Messages, err)
+	}
+}
+
+// TestReview39ZMoveSplitExpungePartlyDone: Move's fallback whose long UID EXPUNGE
+// went in two parts, the first done (the server expunged UID 1, OK), the
+// second refused (NO [INUSE]): the MoveIncompleteError says "messages
+// copied but not removed from the source", Unknown false, and lists UID 1
+// as "left flagged \Deleted in the source", while UID 1 is gone from the
+// source. By its doc ("the messages are in both mailboxes, unless
+// Unknown"), a caller that rolls the move back by expunging the copies
+// (UID 101 in Archive) loses message 1 for good: the mistake 750e28c and
+// 060e93a fixed for a lost answer, left for a part that succeeded.
+func TestReview39ZMoveSplitExpungePartlyDone(t *testing.T) {
+	answer := func(c r38Cmd) string {
+		switch {
+		case bytes.Contains(c.Raw, []byte(" SELECT ")):
+			return "* 3 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n" + c.Tag + " OK [READ-WRITE] ok\r\n"
+		case bytes.Contains(c.Raw, []byte(" UID SEARCH ")):
+			return "* SEARCH 1 3\r\n" + c.Tag + " OK done\r\n"
+		case bytes.Contains(c.Raw, []byte(" UID COPY 1 ")):
+			return c.Tag + " OK [COPYUID 9 1 101] done\r\n"
+		case bytes.Contains(c.Raw, []byte(" UID COPY 3 ")):
+			return c.Tag + " OK [COPYUID 9 3 103] done\r\n"
+		case bytes.Contains(c.Raw, []byte(" UID EXPUNGE 1")):
+			return "* 1 EXPUNGE\r\n" + c.Tag + " OK expunged\r\n"
+		case bytes.Contains(c.Raw, []byte(" UID EXPUNGE 3")):
+			return c.Tag + " NO [INUSE] try again\r\n"
+		}
+		return c.Tag + " OK done\r\n"
+	}
+	c, ctx, _ := r38FakeClient(t, "IMAP4rev1 UIDPLUS", answer)
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	c.SetMaxSetLength(1) // parts "1" and "3"
+	_, err := c.Move(ctx, commands.UIDs(1, 3), "Archive")
+	t.Logf("Move: %v", err)
+	var mi *commands.MoveIncompleteError
+	if !errors.As(err, &mi) {
+		t.Fatalf("want a *MoveIncompleteError, got %v", err)
+	}
+	if !mi.Unknown && mi.Deleted.Nums.Contains(1) {
+		t.Errorf("UID 1 was expunged (its UID EXPUNGE part said OK), yet the error says it is left in the source: Unknown=%v Expunged=%v Deleted=%v: %q", mi.Unknown, mi.Expunged, mi.Deleted.Nums.String(), mi.Error())
+	}
+	if !mi.Unknown && strings.Contains(mi.Error(), "not removed from the source") {
+		t.Errorf("the error says the messages were not removed from the source, yet UID 1 was: %q", mi.Error())
+	}
+}
+
+// s39HoldAndSelect freezes the relay at the first server chunk holding
+// marker, then has c select other (on another goroutine) and waits until
+// the SELECT went out (or 3 s), then thaws. It returns a channel with
+// the Select's error.
+func s39HoldAndSelect(t *testing.T, r *faultrelay.Relay, c *commands.Client, marker, other string) <-chan error {
+	held := make(chan struct{})
+	done := false
+	r.Update(func(h *faultrelay.Hooks) {
+		h.OnS2C = func(p []byte) string {
+			if !done && bytes.Contains(p, []byte(marker)) {
+				done = true
+				close(held)
+				return "freeze"
+			}
+			return ""
+		}
+	})
+	selErr := make(chan error, 1)
+	go func() {
+		select {
+		case <-held:
+		case <-time.After(20 * time.Second):
+			selErr <- errors.New("marker never seen")
+			return
+		}
+		sent, _ := r.Sent()
+		before := bytes.Count(sent, []byte(" SELECT "))
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			_, err := c.Select(ctx, other, nil)
+			selErr <- err
+		}()
+		deadline := time.Now().Add(3 * time.Second)
+		for time.Now().Before(deadline) {
+			sent, _ := r.Sent()
+			n := bytes.Count(sent, []byte(" SELECT "))
+			if n > before {
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		time.Sleep(50 * time.Millisecond)
+		r.Thaw()
+	}()
+	return selErr
+}
+
+// TestReview39SMoveFallbackIncompleteIsNotSent: Move's fallback (the relay hides
+// MOVE from Dovecot: UID COPY, STORE +FLAGS \Deleted, UID EXPUNGE) whose
+// UID EXPUNGE is not sent (another goroutine selected another mailbox
+// after the STORE; in the soak the connection died between the two)
+// returns a *MoveIncompleteError that matches session.ErrNotSent: by
+// docs/errors.md "safe to retry, whatever the command". But the messages
+// were copied: a caller retrying on ErrNotSent copies them twice.
+func TestReview39SMoveFallbackIncompleteIsNotSent(t *testing.T) {
+	src := dvMailbox(t, testserver.Alice, 3)
+	dst := dvMailbox(t, testserver.Alice, 0)
+	other := dvMailbox(t, testserver.Alice, 1)
+	r := faultrelay.New(t, dvServer(t).PlainAddr)
+	r.Update(func(h *faultrelay.Hooks) {
+		h.Rewrite = append(h.Rewrite, [2]string{" MOVE", " XMOV"})
+	})
+	c := rs39Client(t, r)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := c.Select(ctx, src, nil); err != nil {
+		t.Fatal(err)
+	}
+	selErr := s39HoldAndSelect(t, r, c, "Store completed", other)
+	_, err := c.Move(ctx, commands.UIDRange(1, 3), dst)
+	t.Logf("Move: %v; Select: %v", err, <-selErr)
+	var mi *commands.MoveIncompleteError
+	if !errors.As(err, &mi) {
+		t.Skipf("the interleaving did not happen: %v", err)
+	}
+	c2 := dvClient(t, testserver.Alice, nil)
+	st, err2 := c2.Status(ctx, dst, commands.StatusMessages)
+	if err2 != nil {
+		t.Fatal(err2)
+	}
+	t.Logf("destination holds %d messages; Unknown=%v", st.Messages, mi.Unknown)
+	if errors.Is(err, session.ErrNotSent) && st.Messages > 0 {
+		t.Fatalf("Move returned an error matching session.ErrNotSent (\"safe to retry, whatever the command\"), but it copied %d messages to the destination (and flagged them \\Deleted in the source): a retry copies them twice", st.Messages)
+	}
+}
+
+// TestReview39SSplitCopyPartDoneIsNotSent: a command on a set of sequence
+// numbers too long for one command goes in parts, one after the other; a
+// SELECT of another mailbox between two parts stops the rest. The
+// *SplitError says the first part was done (Done), yet it matched
+// session.ErrNotSent (it wraps the next part's *NotSentError): a caller
+// retrying on ErrNotSent repeats the first part. It was a Copy; a Copy of
+// sequence numbers too long for one command now goes by UID (its parts
+// pipelined, no SELECT can come between them), so a Store (its parts
+// still of sequence numbers, one after the other) stands for it: the
+// SplitError is the same for every split command.
+func TestReview39SSplitCopyPartDoneIsNotSent(t *testing.T) {
+	src := dvMailbox(t, testserver.Alice, 6)
+	other := dvMailbox(t, testserver.Alice, 1)
+	r := faultrelay.New(t, dvServer(t).PlainAddr)
+	c := rs39Client(t, r)
+	c.SetMaxSetLength(3) // "1,3" fits; sequence numbers 1,3,5 go as parts
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := c.Select(ctx, src, nil); err != nil {
+		t.Fatal(err)
+	}
+	selErr := s39HoldAndSelect(t, r, c, "Store completed", other)
+	_, err := c.Store(ctx, commands.SeqNums(1, 3, 5), commands.AddFlags, []string{`\Flagged`}, &commands.StoreOptions{Silent: true})
+	t.Logf("Store: %v; Select: %v", err, <-selErr)
+	var se *commands.SplitError
+	if !errors.As(err, &se) {
+		t.Skipf("the interleaving did not happen: %v", err)
+	}
+	c2 := dvClient(t, testserver.Alice, nil)
+	if _, err := c2.Examine(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+	ms, err2 := c2.FetchAll(ctx, commands.SeqRange(1, 0), &commands.FetchItems{Flags: true})
+	if err2 != nil {
+		t.Fatal(err2)
+	}
+	flagged := 0
+	for _, m := range ms {
+		if slices.Contains(m.Flags, `\Flagged`) {
+			flagged++
+		}
+	}
+	t.Logf("source holds %d messages flagged; Done %v", flagged, se.Done)
+	if errors.Is(err, session.ErrNotSent) && flagged > 0 {
+		t.Fatalf("Store returned an error matching session.ErrNotSent (\"safe to retry, whatever the command\"), but it flagged %d messages (Done %v): a retry repeats the first part", flagged, se.Done)
+	}
+}
+
+// TestReview39YMoveSplitExpungeRefusedThenLost: 750e28c's MoveIncompleteError.Unknown
+// says whether the failing command's answer was had. Move's fallback sends a
+// long UID EXPUNGE in pipelined parts (splitRun.run); the first part's
+// error is the one returned, and when it is a refusal (NO) answerLost
+// says "known" although a later part was sent and its answer was lost
+// (here the caller's context ended while it waited for it): that part ran
+// (the server expunged its message and said OK, too late), yet the error
+// says "messages copied but not removed from the source", Unknown false.
+// That is the mistake 750e28c fixed for one command: a caller that rolls
+// the move back by expunging the copies loses the messages of the part
+// that ran. Same in removeMoved's STORE (refused first part, later part
+// lost: Deleted misses its UIDs, Unknown false).
+func TestReview39YMoveSplitExpungeRefusedThenLost(t *testing.T) {
+	answer := func(c r38Cmd) string {
+		switch {
+		case bytes.Contains(c.Raw, []byte(" SELECT ")):
+			return "* 3 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n" + c.Tag + " OK [READ-WRITE] ok\r\n"
+		case bytes.Contains(c.Raw, []byte(" UID SEARCH ")):
+			return "* SEARCH 1 3\r\n" + c.Tag + " OK done\r\n"
+		case bytes.Contains(c.Raw, []byte(" UID COPY 1 ")):
+			return c.Tag + " OK [COPYUID 9 1 101] done\r\n"
+		case bytes.Contains(c.Raw, []byte(" UID COPY 3 ")):
+			return c.Tag + " OK [COPYUID 9 3 103] done\r\n"
+		case bytes.Contains(c.Raw, []byte(" UID EXPUNGE 1")):
+			return c.Tag + " NO [INUSE] try again\r\n"
+		case bytes.Contains(c.Raw, []byte(" UID EXPUNGE 3")):
+			// Runs: the message is expunged, and the answer comes
+			// after the caller has gone.
+			time.Sleep(1500 * time.Millisecond)
+			return "* 2 EXPUNGE\r\n" + c.Tag + " OK expunged\r\n"
+		}
+		return c.Tag + " OK done\r\n"
+	}
+	c, ctx, f := r38FakeClient(t, "IMAP4rev1 UIDPLUS", answer)
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	// Parts of one UID each: "1" and "3".
+	c.SetMaxSetLength(1)
+	mctx, cancel := context.WithTimeout(ctx, 700*time.Millisecond)
+	defer cancel()
+	_, err := c.Move(mctx, commands.UIDs(1, 3), "Archive")
+	time.Sleep(1200 * time.Millisecond) // the server's OK for UID EXPUNGE 3 comes
+	var raws []string
+	for _, cmd := range f.commands() {
+		raws = append(raws, string(cmd.Raw))
+	}
+	t.Logf("server read: %q", raws)
+	t.Logf("Move: %v", err)
+	var mi *commands.MoveIncompleteError
+	if !errors.As(err, &mi) {
+		t.Fatalf("want a *MoveIncompleteError, got %v", err)
+	}
+	sent3 := false
+	for _, r := range raws {
+		if bytes.Contains([]byte(r), []byte(" UID EXPUNGE 3")) {
+			sent3 = true
+		}
+	}
+	if !sent3 {
+		t.Skip("the second part was not sent: nothing to check")
+	}
+	if !mi.Unknown {
+		t.Fatalf("UID EXPUNGE 3 was sent and its answer lost (it ran: the server expunged UID 3), yet MoveIncompleteError.Unknown is false (%q): the caller is told the messages are in both mailboxes", mi.Error())
+	}
+}
+
+// TestReview41RDstOfNoCopy: CopyResult.DstOf is documented O(r), but it
+// calls Valid, whose count of distinct UIDs (SeqSet.Len) sorted a copy of
+// any set not in canonical form: a COPYUID as servers send it, one UID
+// after the other (1001,1002,1003: adjacent ranges are not canonical) or
+// in descending order, made every DstOf allocate a copy of both sets and
+// sort it, O(r log r). Sets in ascending or descending order are counted
+// as they come now; DstOf does not allocate, and its answers are the same.
+func TestReview41RDstOfNoCopy(t *testing.T) {
+	const n = 2000
+	list := func(from, step int) string {
+		var b strings.Builder
+		for i := 0; i < n; i++ {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(strconv.Itoa(from + i*step))
+		}
+		return b.String()
+	}
+	parse := func(s string) codec.SeqSet {
+		set, err := codec.ParseSeqSet([]byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return set
+	}
+	for _, c := range []struct {
+		name     string
+		src, dst string
+		dstOf    func(src uint32) uint32
+	}{
+		{"ascending", list(1001, 1), list(5001, 1), func(src uint32) uint32 { return src + 4000 }},
+		{"descending", list(1000+n, -1), list(5001, 1), func(src uint32) uint32 { return 5001 + (1000 + n - src) }},
+	} {
+		r := &commands.CopyResult{UIDValidity: 7, Src: parse(c.src), Dst: parse(c.dst)}
+		if !r.Valid() {
+			t.Fatalf("%s: Valid = false", c.name)
+		}
+		for _, src := range []uint32{1001, 1500, 1000 + n} {
+			if got, ok := r.DstOf(src); !ok || got != c.dstOf(src) {
+				t.Errorf("%s: DstOf(%d) = %d, %v; want %d", c.name, src, got, ok, c.dstOf(src))
+			}
+		}
+		if a := testing.AllocsPerRun(20, func() { r.DstOf(1500) }); a != 0 {
+			t.Errorf("%s: DstOf allocates %v times a call; want 0 (a sorted copy of the sets each call)", c.name, a)
+		}
+	}
+	// Sets that are not valid stay so: a UID twice, in any order (and
+	// 5,1,3: three UIDs for four destinations).
+	for _, src := range []string{"1,2,3,2", "3,2,1,1", "1:3,2", "5,1,3"} {
+		r := &commands.CopyResult{Src: parse(src), Dst: parse("10:13")}
+		if r.Valid() {
+			t.Errorf("Src %s, Dst 10:13: Valid = true; want false", src)
+		}
+	}
+	if r := (&commands.CopyResult{Src: parse("5,1,3"), Dst: parse("12,10,11")}); !r.Valid() {
+		t.Error("Src 5,1,3, Dst 12,10,11: Valid = false; want true")
+	} else if got, ok := r.DstOf(3); !ok || got != 11 {
+		t.Errorf("Src 5,1,3, Dst 12,10,11: DstOf(3) = %d, %v; want 11", got, ok)
+	}
+}
+
+// TestReview43PMoveFallbackSplitBadCopyUID: Move on a server without
+// MOVE (the UIDPLUS fallback), the set in two parts (SetMaxSetLength),
+// the first part's COPYUID valid, the second's one the codec drops
+// ([COPYUID 0 4 20], "*" in a set) or none at all ([UIDNOTSTICKY], RFC
+// 4315 section 3). Both UID COPYs succeeded: every message was copied.
+// The fallback removed only what the joined COPYUID names, so message 4
+// was copied and left in the source, and Move returned nil. Every UID of
+// a part that answered OK without a usable COPYUID must be removed.
+func TestReview43PMoveFallbackSplitBadCopyUID(t *testing.T) {
+	for _, bad := range []string{"[COPYUID 0 4 20]", "[COPYUID 7 4:* 20]", "[COPYUID 7 4 20:*]", "[UIDNOTSTICKY]"} {
+		var mu sync.Mutex
+		var stores []string
+		ctx, c := fakeClient(t, fakeServer{caps: "IMAP4rev1 UIDPLUS LITERAL+", on: handlers{
+			"UID SEARCH": func(hc *hostile.Conn, cmd *hostile.Command) error {
+				return hc.Lines("* SEARCH 1 2 4", cmd.Tag+" OK done")
+			},
+			"UID COPY":  copyUIDParts(bad),
+			"UID STORE": record(&mu, &stores, func(args string) string { return args }),
+		}})
+		c.SetMaxSetLength(3) // two parts: 1:2 and 4
+		res, err := c.Move(ctx, commands.UIDs(1, 2, 4), "Dst")
+		mu.Lock()
+		st := strings.Join(stores, " | ")
+		mu.Unlock()
+		removed4 := false
+		for _, s := range stores {
+			f := strings.Fields(s)
+			if len(f) > 0 && (f[0] == "1:2,4" || f[0] == "1,2,4" || f[0] == "4" || strings.Contains(f[0], ",4") || f[0] == "1:4") {
+				removed4 = true
+			}
+		}
+		if err == nil && !removed4 {
+			t.Errorf("%s: Move returned %+v, nil; the STOREs sent: %q: message 4 was copied (its UID COPY said OK) but not removed, and Move reports success", bad, res, st)
+		}
+		if err == nil {
+			if _, ok := res.DstOf(4); ok {
+				t.Errorf("%s: the result %+v maps UID 4, for which the server sent no usable COPYUID", bad, res)
+			}
+			if d, ok := res.DstOf(2); !ok || d != 11 {
+				t.Errorf("%s: DstOf(2) = %d, %v; want 11 (the first part's COPYUID)", bad, d, ok)
+			}
+		}
+	}
+}
+
+// TestReview43PMoveFallbackSplitPartsKept: the same fallback in three
+// parts, the third refused (a *SplitError): the second part, copied
+// without a COPYUID, is removed with the first; the third is not. A part
+// whose COPYUID names only some of its UIDs (the server copied the
+// others not, expunged meanwhile) has only those removed.
+func TestReview43PMoveFallbackSplitPartsKept(t *testing.T) {
+	var mu sync.Mutex
+	var stores, expunges []string
+	first := func(args string) string { return strings.Fields(args)[0] }
+	ctx, c := fakeClient(t, fakeServer{caps: "IMAP4rev1 UIDPLUS LITERAL+", on: handlers{
+		"UID SEARCH": func(hc *hostile.Conn, cmd *hostile.Command) error {
+			return hc.Lines("* SEARCH 1 2 4 6 8 9 11", cmd.Tag+" OK done")
+		},
+		"UID COPY": func(hc *hostile.Conn, cmd *hostile.Command) error {
+			switch {
+			case strings.HasPrefix(cmd.Args, "1:2,4 "):
+				// 2 was expunged: only 1 and 4 copied.
+				return hc.Reply(cmd.Tag, "OK [COPYUID 7 1,4 10:11] done")
+			case strings.HasPrefix(cmd.Args, "6,8:9 "):
+				return hc.Reply(cmd.Tag, "OK [UIDNOTSTICKY] done")
+			}
+			return hc.Reply(cmd.Tag, "NO [OVERQUOTA] full")
+		},
+		"UID STORE":   record(&mu, &stores, first),
+		"UID EXPUNGE": record(&mu, &expunges, func(args string) string { return args }),
+	}})
+	c.SetMaxSetLength(5) // parts 1:2,4 and 6,8:9 and 11
+	res, err := c.Move(ctx, commands.UIDs(1, 2, 4, 6, 8, 9, 11), "Dst")
+	var split *commands.SplitError
+	if !errors.As(err, &split) {
+		t.Fatalf("Move: %+v, %v; want a *SplitError (the third part refused)", res, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	// The STORE and UID EXPUNGE are split too (the same limit).
+	st, ex := strings.Join(stores, ","), strings.Join(expunges, ",")
+	if want := "1,4,6,8:9"; st != want || ex != want {
+		t.Errorf("STOREs %q, UID EXPUNGEs %q; want %q for both: 1 and 4 (the first part's COPYUID, 2 not copied) and the second part's 6,8:9 (OK without COPYUID), not 11 (refused)", st, ex, want)
+	}
+	if _, ok := res.DstOf(8); ok {
+		t.Errorf("the result %+v maps UID 8, which had no COPYUID", res)
+	}
+}
+
+// TestReview43LCopyAppendUIDCodesRefused: a COPYUID or APPENDUID whose
+// uid-set holds "*" (RFC 4315 forbids it) or whose UIDVALIDITY is 0
+// (an nz-number) was reported by Client.Copy, Move, Append and
+// AppendMany as the server's answer: a CopyResult with UIDValidity 0
+// (what "none given" is) or with "*" in Src or Dst; a later part's bogus
+// COPYUID replaced the valid mapping of the parts before it (joinCopyUID
+// takes a new UIDVALIDITY for a reset), and an APPEND's UID was taken
+// from "12:*". The codec now drops such a code, as any code it cannot
+// parse (the status's text keeps it): Copy returns the mapping of the
+// parts whose COPYUID was valid, Append no UID.
+func TestReview43LCopyAppendUIDCodesRefused(t *testing.T) {
+	for _, bad := range []string{"[COPYUID 0 4 20]", "[COPYUID 7 4:* 20]", "[COPYUID 7 4 20:*]"} {
+		ctx, c := fakeClient(t, fakeServer{caps: "IMAP4rev1 UIDPLUS LITERAL+", on: handlers{
+			"UID COPY": copyUIDParts(bad),
+			"APPEND": func(hc *hostile.Conn, cmd *hostile.Command) error {
+				if _, err := hc.ReadLiteral(cmd.Literal); err != nil {
+					return err
+				}
+				if _, err := hc.ReadLine(); err != nil {
+					return err
+				}
+				return hc.Reply(cmd.Tag, "OK [APPENDUID 7 12:*] done")
+			},
+		}})
+		c.SetMaxSetLength(3) // two parts: 1:2 and 4
+		res, err := c.Copy(ctx, commands.UIDs(1, 2, 4), "Dst")
+		if err != nil {
+			t.Fatalf("%s: Copy: %v", bad, err)
+		}
+		if res == nil || res.UIDValidity != 7 || res.Src.String() != "1:2" || res.Dst.String() != "10:11" || !res.Valid() {
+			t.Errorf("%s: Copy returned %+v; want the first part's valid mapping 7 1:2 10:11 only", bad, res)
+		}
+		if res != nil {
+			for src, dst := range res.Pairs() {
+				if src == 4 || dst == 0 || dst == 20 {
+					t.Errorf("%s: Copy paired %d with %d", bad, src, dst)
+				}
+			}
+		}
+		ar, err := c.Append(ctx, "Dst", strings.NewReader("x\r\n"), 3, nil)
+		if err != nil {
+			t.Fatalf("Append: %v", err)
+		}
+		if ar.UID != 0 || ar.UIDValidity != 0 {
+			t.Errorf("Append with [APPENDUID 7 12:*]: UIDValidity %d, UID %d; want none (0, 0)", ar.UIDValidity, ar.UID)
+		}
+	}
+}
+
+// TestReview44LCopyResultUnmapped: a copy or move sent in parts
+// (SetMaxSetLength) reports the UIDs it copied without a mapping: those of
+// a part that answered OK without a usable COPYUID ([UIDNOTSTICKY], one
+// the codec drops), and those of earlier parts whose COPYUID a later
+// part's new UIDVALIDITY made stale. CopyResult kept them in an
+// unexported field that only Move's fallback read: a caller (imapkit cp,
+// a sync keeping a UID map) could not tell copied-but-unmapped messages
+// from messages not copied at all. They are now CopyResult.Unmapped, never
+// in Src, so never paired. A MOVE (the server has MOVE) reports them too:
+// a part moved with no COPYUID, untagged or tagged.
+func TestReview44LCopyResultUnmapped(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		caps     string
+		second   string // the second part's answer: the untagged lines, then the tagged OK
+		move     bool
+		src, dst string
+		unmapped string
+	}{
+		{"COPY, second part UIDNOTSTICKY", "UIDPLUS", "OK [UIDNOTSTICKY] done", false, "1:2", "10:11", "4"},
+		{"COPY, second part COPYUID dropped", "UIDPLUS", "OK [COPYUID 0 4 20] done", false, "1:2", "10:11", "4"},
+		{"COPY, second part new UIDVALIDITY", "UIDPLUS", "OK [COPYUID 8 4 20] done", false, "4", "20", "1:2"},
+		{"COPY, every part mapped", "UIDPLUS", "OK [COPYUID 7 4 12] done", false, "1:2,4", "10:12", ""},
+		{"MOVE, second part without COPYUID", "MOVE UIDPLUS", "* 3 EXPUNGE|OK done", true, "1:2", "10:11", "4"},
+		{"MOVE, second part COPYUID untagged", "MOVE UIDPLUS", "* OK [COPYUID 7 4 12] moved|* 3 EXPUNGE|OK done", true, "1:2,4", "10:12", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cl := hostileClient(t, func(hc *hostile.Conn) error {
+				hc.PreAuth("IMAP4rev1 LITERAL+ " + c.caps)
+				for {
+					cmd, err := hc.ReadCommand()
+					if err != nil {
+						return err
+					}
+					switch {
+					case (cmd.Name == "UID COPY" || cmd.Name == "UID MOVE") && strings.HasPrefix(cmd.Args, "1:2 "):
+						if cmd.Name == "UID MOVE" {
+							if err = hc.Lines("* OK [COPYUID 7 1:2 10:11] moved", "* 1 EXPUNGE", "* 1 EXPUNGE"); err != nil {
+								return err
+							}
+						}
+						if err == nil {
+							text := "OK [COPYUID 7 1:2 10:11] done"
+							if cmd.Name == "UID MOVE" {
+								text = "OK done"
+							}
+							err = hc.Reply(cmd.Tag, text)
+						}
+					case cmd.Name == "UID COPY" || cmd.Name == "UID MOVE":
+						lines := strings.Split(c.second, "|")
+						for _, l := range lines[:len(lines)-1] {
+							if err = hc.Line(l); err != nil {
+								return err
+							}
+						}
+						err = hc.Reply(cmd.Tag, lines[len(lines)-1])
+					default:
+						err = hc.Answer(cmd)
+					}
+					if err != nil {
+						return err
+					}
+				}
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if _, err := cl.Select(ctx, "INBOX", nil); err != nil {
+				t.Fatal(err)
+			}
+			cl.SetMaxSetLength(3) // two parts: 1:2 and 4
+			var res *commands.CopyResult
+			var err error
+			if c.move {
+				res, err = cl.Move(ctx, commands.UIDs(1, 2, 4), "Dst")
+			} else {
+				res, err = cl.Copy(ctx, commands.UIDs(1, 2, 4), "Dst")
+			}
+			if err != nil || res == nil {
+				t.Fatalf("%v, %v; want a result", res, err)
+			}
+			if res.Src.String() != c.src || res.Dst.String() != c.dst {
+				t.Errorf("Src %s, Dst %s; want %s, %s", res.Src, res.Dst, c.src, c.dst)
+			}
+			if got := res.Unmapped.String(); got != c.unmapped {
+				t.Errorf("Unmapped %q; want %q (copied, no mapping)", got, c.unmapped)
+			}
+			for src := range res.Pairs() {
+				if res.Unmapped.Contains(src) {
+					t.Errorf("Pairs yields %d, which Unmapped holds", src)
+				}
+			}
+		})
+	}
+}
+
+// TestReview44RCopySeqUnmapped: a Copy of sequence numbers sent in parts
+// whose second part is answered OK without a COPYUID. CopyResult.Unmapped,
+// documented as source UIDs never in Src, was filled with that part's
+// sequence numbers and then had Src (UIDs) removed from it: message 4
+// collided with UID 4 of Src and vanished, so Unmapped was empty ("every
+// part's COPYUID was kept") though message 4 (UID 9) was copied with no
+// mapping, and Move's fallback or a caller's Remove(res.Src) could act on
+// a wrong number. Messages 1, 2 and 4 have UIDs 3, 4 and 9; the server
+// answers a COPY by sequence numbers or by UID alike, so the test holds
+// whichever the client sends: Unmapped must be exactly UID 9.
+func TestReview44RCopySeqUnmapped(t *testing.T) {
+	uidOf := map[string]string{"1": "3", "2": "4", "4": "9"}
+	cl := hostileClient(t, func(hc *hostile.Conn) error {
+		hc.PreAuth("IMAP4rev1 LITERAL+ UIDPLUS")
+		for {
+			cmd, err := hc.ReadCommand()
+			if err != nil {
+				return err
+			}
+			switch {
+			case cmd.Name == "UID SEARCH":
+				// The UIDs of the sequence numbers asked for.
+				var uids []string
+				for _, f := range strings.FieldsFunc(cmd.Args, func(r rune) bool { return r == ' ' || r == ',' || r == ':' }) {
+					if u, ok := uidOf[f]; ok {
+						uids = append(uids, u)
+					}
+				}
+				err = hc.Lines("* SEARCH "+strings.Join(uids, " "), cmd.Tag+" OK done")
+			case cmd.Name == "COPY" && strings.HasPrefix(cmd.Args, "1:2 "),
+				cmd.Name == "UID COPY" && strings.HasPrefix(cmd.Args, "3:4 "):
+				err = hc.Reply(cmd.Tag, "OK [COPYUID 7 3:4 10:11] done")
+			case cmd.Name == "COPY" || cmd.Name == "UID COPY":
+				err = hc.Reply(cmd.Tag, "OK done") // message 4 (UID 9), no COPYUID
+			default:
+				err = hc.Answer(cmd)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := cl.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	cl.SetMaxSetLength(3) // two parts: 1:2 and 4 (UIDs 3:4 and 9)
+	res, err := cl.Copy(ctx, commands.SeqNums(1, 2, 4), "Dst")
+	if err != nil || res == nil {
+		t.Fatalf("%v, %v; want a result", res, err)
+	}
+	if res.Src.String() != "3:4" || res.Dst.String() != "10:11" {
+		t.Fatalf("Src %s Dst %s; want 3:4 10:11", res.Src, res.Dst)
+	}
+	if res.Unmapped.String() != "9" {
+		t.Errorf("Unmapped %q; want \"9\", the UID of message 4, copied without a mapping", res.Unmapped)
+	}
+	if err := cl.Noop(ctx); err != nil {
+		t.Fatalf("NOOP after: %v", err)
 	}
 }

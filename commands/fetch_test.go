@@ -6,11 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/faultrelay"
+	"github.com/imapkit/imapkit/internal/hostile"
 	"github.com/imapkit/imapkit/internal/testserver"
 	"github.com/imapkit/imapkit/session"
 )
@@ -299,5 +304,658 @@ func TestFetchBorrowDovecot(t *testing.T) {
 	}
 	if got, _ := clones[0].Envelope.DecodedSubject(); got != testserver.SampleInfo(0).Subject {
 		t.Fatalf("subject %q", got)
+	}
+}
+
+// TestReview37ExpungeVanishedTakenByUIDFetch: with QRESYNC on, Expunge(UID
+// 2) run while a UID FETCH is in flight (from the Fetch loop's body, which
+// the package allows). The server answers the UID EXPUNGE with a live
+// "* VANISHED 2" before the FETCH's tagged OK (legal: RFC 9051 section
+// 5.5). The session gave it to the oldest command that wants VANISHED, the
+// UID FETCH (which takes only VANISHED (EARLIER)), and Expunge returned an
+// empty Vanished though the server expunged UID 2 in answer to it.
+func TestReview37ExpungeVanishedTakenByUIDFetch(t *testing.T) {
+	c := hostileClient(t, func(c *hostile.Conn) error {
+		c.PreAuth("IMAP4rev1 ENABLE UIDPLUS CONDSTORE QRESYNC")
+		en, err := c.Until("ENABLE")
+		if err != nil {
+			return err
+		}
+		if err := c.Lines("* ENABLED QRESYNC", en.Tag+" OK enabled"); err != nil {
+			return err
+		}
+		fetch, err := c.Until("UID FETCH")
+		if err != nil {
+			return err
+		}
+		if err := c.Lines("* 1 FETCH (UID 1 FLAGS ())"); err != nil {
+			return err
+		}
+		exp, err := c.Expect("UID EXPUNGE")
+		if err != nil {
+			return err
+		}
+		if err := c.Lines("* VANISHED 2", fetch.Tag+" OK fetch done", exp.Tag+" OK expunge done"); err != nil {
+			return err
+		}
+		return c.Serve()
+	})
+	ctx := resCtx(t)
+	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	var res *commands.ExpungeResult
+	var eerr error
+	n := 0
+	for m, err := range c.Fetch(ctx, commands.UIDs(1, 3), &commands.FetchItems{Flags: true}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if n == 1 {
+			set := commands.UIDs(2)
+			res, eerr = c.Expunge(ctx, &set)
+		}
+		_ = m
+	}
+	if eerr != nil {
+		t.Fatal(eerr)
+	}
+	if !res.Vanished.Contains(2) {
+		t.Fatalf("Expunge(UID 2).Vanished = %v; want 2 (the server's VANISHED answered the UID EXPUNGE)", res.Vanished)
+	}
+}
+
+// TestReview37UIDFetchStreamedBodyBeforeUID: two goroutines fetch BODY[]
+// of UID 1 and UID 2 (sets apart: pipelined). The server puts each
+// message's UID after its body (any order of FETCH items is legal, RFC
+// 9051 section 7.5.2) and interleaves the answers. A body over the
+// tokenizer's string limit is streamed, routed before the UID is read:
+// the session gave it to the oldest UID FETCH in flight, and the rest of
+// the response (with the UID) by UID to the other: the first Fetch
+// yielded a second message, UID 0 with UID 2's body, and the second
+// yielded UID 2 without its body. Such a body is now kept in the FETCH,
+// which goes by its UID.
+func TestReview37UIDFetchStreamedBodyBeforeUID(t *testing.T) {
+	body := strings.Repeat("x", 100<<10)
+	c := hostileClient(t, func(c *hostile.Conn) error {
+		c.PreAuth("IMAP4rev1")
+		a, err := c.Until("UID FETCH")
+		if err != nil {
+			return err
+		}
+		b, err := c.Expect("UID FETCH")
+		if err != nil {
+			return err
+		}
+		if strings.HasPrefix(a.Args, "2 ") {
+			a, b = b, a
+		}
+		for _, uid := range []int{1, 2} {
+			if err := c.WriteString(fmt.Sprintf("* %d FETCH (BODY[] {%d}\r\n%s UID %d)\r\n", uid, len(body), body, uid)); err != nil {
+				return err
+			}
+		}
+		if err := c.Lines(a.Tag+" OK done", b.Tag+" OK done"); err != nil {
+			return err
+		}
+		return c.Serve()
+	})
+	ctx := resCtx(t)
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	got := make([][]string, 2)
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for m, err := range c.Fetch(ctx, commands.UIDs(uint32(i+1)), &commands.FetchItems{Sections: []commands.FetchSection{commands.WholeMessage}}) {
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				var n int64
+				for {
+					s, err := m.NextSection()
+					if err != nil {
+						break
+					}
+					k, _ := io.Copy(io.Discard, s)
+					n += k
+				}
+				got[i] = append(got[i], fmt.Sprintf("UID %d with %d body bytes", m.UID, n))
+			}
+		}()
+		time.Sleep(50 * time.Millisecond) // UID 1's goes first
+	}
+	wg.Wait()
+	if errs[0] != nil || errs[1] != nil || fmt.Sprint(got) != fmt.Sprintf("[[UID 1 with %[1]d body bytes] [UID 2 with %[1]d body bytes]]", len(body)) {
+		t.Fatalf("Fetch(UID 1) yielded %q (%v), Fetch(UID 2) yielded %q (%v); want each its own message, UID and body", got[0], errs[0], got[1], errs[1])
+	}
+}
+
+// TestReview37fNewMailFetchLeavesFlagChange follows the documented QRESYNC
+// recipe (Example_qresync, QResync.KnownUIDs): after the SELECT, fetch
+// UIDRange(the UIDNext saved, 0) for the messages that arrived since.
+// Another client flags UID 2 (a known message, not the last) between the
+// SELECT and that FETCH. Dovecot reports the change as an unsolicited
+// "* 2 FETCH (UID 2 FLAGS (\Flagged) MODSEQ (n))" before the FETCH's
+// tagged OK. The session routed it to the UID FETCH N:* because its set is
+// dynamic, although message 2 is not the last (it cannot be the "*"
+// answer): the Fetch yielded a "new message" with UID 2 and no envelope,
+// and OnUnsolicited, where session.md says another client's flag changes
+// go, never saw it.
+func TestReview37fNewMailFetchLeavesFlagChange(t *testing.T) {
+	var mu sync.Mutex
+	var flagEvents []uint32
+	c := dvClient(t, testserver.Alice, &session.Options{OnUnsolicited: func(r codec.Response) {
+		if f, ok := r.(*codec.Fetch); ok {
+			mu.Lock()
+			flagEvents = append(flagEvents, f.UID)
+			mu.Unlock()
+		}
+	}})
+	other := dvClient(t, testserver.Alice, nil)
+	ctx := dvCtx(t)
+	mb := dvMailbox(t, testserver.Alice, 6)
+	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
+		t.Fatal(err)
+	}
+	// First sync: remember UIDVALIDITY, HIGHESTMODSEQ, UIDNEXT.
+	st, err := c.Select(ctx, mb, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := *st
+	if err := c.Unselect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// A new message arrives meanwhile.
+	msg := testserver.SampleMessage(7)
+	if _, err := other.Append(ctx, mb, bytes.NewReader(msg), int64(len(msg)), nil); err != nil {
+		t.Fatal(err)
+	}
+	var known codec.SeqSet
+	known.AddRange(1, 6)
+	st, err = c.Select(ctx, mb, &commands.SelectOptions{QResync: &commands.QResync{
+		UIDValidity: saved.UIDValidity, ModSeq: saved.HighestModSeq, KnownUIDs: known}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The worst moment: between the SELECT and the FETCH of new mail.
+	if _, err := other.Select(ctx, mb, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Store(ctx, commands.UIDs(2), commands.AddFlags, []string{commands.FlagFlagged}, &commands.StoreOptions{Silent: true}); err != nil {
+		t.Fatal(err)
+	}
+	var yielded []uint32
+	for m, err := range c.Fetch(ctx, commands.UIDRange(saved.UIDNext, 0), &commands.FetchItems{Flags: true, Envelope: true}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		yielded = append(yielded, m.UID)
+	}
+	hm, _ := c.HighestModSeq()
+	waitEvents(&mu, func() bool { return len(flagEvents) > 0 })
+	mu.Lock()
+	defer mu.Unlock()
+	t.Logf("UID FETCH %d:* yielded UIDs %v; OnUnsolicited FETCH UIDs %v; HighestModSeq now %d (SELECT's %d)", saved.UIDNext, yielded, flagEvents, hm, st.HighestModSeq)
+	if slices.Contains(yielded, 2) || !slices.Contains(flagEvents, 2) {
+		t.Fatalf("another client's flag change on UID 2 (not the last message, below UIDNEXT %d) went to the UID FETCH %d:* as a new message (yielded %v) and never to OnUnsolicited (%v)",
+			saved.UIDNext, saved.UIDNext, yielded, flagEvents)
+	}
+}
+
+// bodyUIDLastServer answers a UID FETCH of UID 5 with a body of size
+// bytes before the UID (legal: RFC 9051 sets no order of FETCH items).
+// With beside set, it first waits for the command named beside (sent by
+// another goroutine while the UID FETCH is in flight) and answers it after
+// the FETCH, with extra before its OK.
+func bodyUIDLastServer(size int, beside, extra string) hostile.Scenario {
+	return func(c *hostile.Conn) error {
+		c.PreAuth("IMAP4rev1 UIDPLUS")
+		f, err := c.Until("UID FETCH")
+		if err != nil {
+			return err
+		}
+		var b *hostile.Command
+		if beside != "" {
+			if b, err = c.Expect(beside); err != nil {
+				return err
+			}
+		}
+		if err := c.WriteString(fmt.Sprintf("* 3 FETCH (BODY[] {%d}\r\n", size)); err != nil {
+			return err
+		}
+		if _, err := c.Copy(io.LimitReader(zeros{}, int64(size))); err != nil {
+			return err
+		}
+		if err := c.WriteString(" UID 5)\r\n" + f.Tag + " OK done\r\n"); err != nil {
+			return err
+		}
+		if b != nil {
+			if err := c.WriteString(extra + b.Tag + " OK done\r\n"); err != nil {
+				return err
+			}
+		}
+		return c.Serve()
+	}
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'x'
+	}
+	return len(p), nil
+}
+
+// fetchOneBig runs Fetch(UIDs(5), BODY[]) and, with beside, another
+// command started 200 ms later on another goroutine; it returns the bytes
+// the body yielded and the Fetch's error.
+func fetchOneBig(t *testing.T, size int, beside string, extra string, other func(ctx context.Context, c *commands.Client) error) (int64, error) {
+	c := rev37Client(t, &session.Options{MaxResultBytes: 1 << 20}, bodyUIDLastServer(size, beside, extra))
+	ctx := resCtx(t)
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	if other != nil {
+		go func() {
+			time.Sleep(200 * time.Millisecond)
+			done <- other(ctx, c)
+		}()
+	}
+	var n int64
+	var ferr error
+	for m, err := range c.Fetch(ctx, commands.UIDs(5), &commands.FetchItems{UID: true, Sections: []commands.FetchSection{commands.WholeMessage}}) {
+		if err != nil {
+			ferr = err
+			break
+		}
+		for {
+			s, err := m.NextSection()
+			if err != nil {
+				break
+			}
+			k, _ := io.Copy(io.Discard, s)
+			n += k
+		}
+	}
+	if other != nil {
+		if err := <-done; err != nil {
+			t.Logf("other command: %v", err)
+		}
+	}
+	return n, ferr
+}
+
+// TestReview37gFetchBodyUIDLastAlone: the control: one UID FETCH in
+// flight, its 8 MiB body before its UID, MaxResultBytes 1 MiB: streamed.
+func TestReview37gFetchBodyUIDLastAlone(t *testing.T) {
+	n, err := fetchOneBig(t, 8<<20, "", "", nil)
+	if err != nil || n != 8<<20 {
+		t.Fatalf("Fetch: %d bytes, %v; want %d, no error", n, err, 8<<20)
+	}
+}
+
+// TestReview37gFetchBodyBesideStoreSmall: control, a body under
+// MaxResultBytes beside the UID STORE: kept in the FETCH, yielded whole.
+func TestReview37gFetchBodyBesideStoreSmall(t *testing.T) {
+	n, err := fetchOneBig(t, 512<<10, "UID STORE", "", func(ctx context.Context, c *commands.Client) error {
+		_, err := c.Store(ctx, commands.UIDs(7), commands.AddFlags, []string{`\Seen`}, &commands.StoreOptions{Silent: true})
+		return err
+	})
+	if err != nil || n != 512<<10 {
+		t.Fatalf("%d bytes, %v", n, err)
+	}
+}
+
+// TestReview38BytesBorrowKeptSectionDovecot: under Borrow, a body section that
+// came whole with its FETCH response is read in place; Section.Read on
+// it after the iteration has ended must fail with ErrSectionGone (its
+// documentation: "once a section read in place is no longer current ...
+// the iteration moved on, or it ended"). Instead it reads the decoder's
+// recycled buffer: after another FETCH, 8667 bytes that are not the
+// message's, with a nil error.
+func TestReview38BytesBorrowKeptSectionDovecot(t *testing.T) {
+	c := dvClient(t, testserver.Alice, nil)
+	ctx := dvCtx(t)
+	mb := dvMailbox(t, testserver.Alice, 6)
+	if _, err := c.Select(ctx, mb, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := r38Body(t, c, 1, false)
+	var kept *commands.Section
+	for m, err := range c.Fetch(ctx, commands.UIDs(1), &commands.FetchItems{UID: true, Borrow: true, Sections: []commands.FetchSection{commands.WholeMessage}}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kept, err = m.NextSection(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.FetchAll(ctx, commands.UIDRange(2, 6), &commands.FetchItems{UID: true, Sections: []commands.FetchSection{commands.WholeMessage}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(kept)
+	if err == nil && !bytes.Equal(got, want) {
+		i := 0
+		for i < len(got) && i < len(want) && got[i] == want[i] {
+			i++
+		}
+		t.Errorf("the Section of UID 1 kept past the iteration read %d bytes, differing from UID 1's %d from byte %d (%q), with no error; want ErrSectionGone", len(got), len(want), i, got[i:min(len(got), i+30)])
+	}
+	if err != nil && !errors.Is(err, commands.ErrSectionGone) {
+		t.Errorf("error %v; want ErrSectionGone", err)
+	}
+}
+
+// TestReview38InputPartialZeroLength: Partial(set, section, start, 0) sets
+// Count 0, which FetchSection reads as "no partial": it sends
+// BODY.PEEK[] (start dropped), the server sends the whole section, and
+// Partial reads none of it and returns it empty. A zero length (partial
+// needs an nz-number) should be refused, or answered empty without
+// fetching a message that may be many megabytes.
+func TestReview38InputPartialZeroLength(t *testing.T) {
+	c, srv, ctx := zzSelected(t, "")
+	n := len(srv.sent())
+	_, err := c.Partial(ctx, commands.UIDs(1), commands.TextSection, 100, 0)
+	for _, cmd := range srv.since(n) {
+		if strings.Contains(cmd, "FETCH") && !strings.Contains(cmd, "<") {
+			t.Errorf("Partial(start 100, length 0): err %v; sent %q, the whole section", err, cmd)
+		}
+	}
+}
+
+// TestReview39RSectionReadIgnoresContext: a Fetch loop given a context with a
+// 2 s deadline reads a streamed body section (io.Copy, as everyone does)
+// when the server stalls mid-body (a frozen network: no byte, no FIN).
+// The read ignores the loop's context: it returns only when the session's
+// own bound fires, the deadline plus StallTimeout (about 63 s with the
+// defaults), where "Every method takes a context first; when it ends, the
+// call returns its error" (docs/getting-started.md) and Next's read is
+// interrupted at once. Defaults: no session option set.
+func TestReview39RSectionReadIgnoresContext(t *testing.T) {
+	mb := rs39BigMailbox(t, 1, 2<<20)
+	r := faultrelay.New(t, dvServer(t).PlainAddr)
+	c := rs39Client(t, r)
+	if _, err := c.Examine(context.Background(), mb); err != nil {
+		t.Fatal(err)
+	}
+	armed := false
+	var seen int64 // bytes the server sent since armed
+	r.Update(func(h *faultrelay.Hooks) {
+		h.OnS2C = func(p []byte) string {
+			seen += int64(len(p))
+			if !armed && bytes.Contains(p, []byte("BODY[]")) {
+				armed = true
+				seen = 0
+			}
+			if armed && seen > 256<<10 {
+				armed = false
+				return "freeze"
+			}
+			return ""
+		}
+	})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() {
+		for m, err := range c.Fetch(ctx, commands.UIDRange(1, 0), &commands.FetchItems{UID: true, Sections: []commands.FetchSection{{}}}) {
+			if err != nil {
+				done <- err
+				return
+			}
+			s, err := m.NextSection()
+			if err != nil {
+				done <- err
+				return
+			}
+			if _, err := io.Copy(io.Discard, s); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	select {
+	case err := <-done:
+		t.Logf("returned after %v: %v", time.Since(start), err)
+		if err == nil {
+			t.Fatal("the fetch of a frozen body succeeded")
+		}
+	case <-time.After(12 * time.Second):
+		t.Fatalf("Fetch loop with a 2 s deadline still reading the frozen body's section after %v", time.Since(start))
+	}
+}
+
+// TestReview39RPartialIgnoresContext: Partial (a method that takes a context and
+// returns bytes) of a 2 MiB section whose server freezes mid-body does not
+// return when its 2 s context ends: it reads the streamed section, which
+// only the session's own bound (deadline + StallTimeout, ~63 s) ends.
+// FetchAll of the same message returns at the deadline.
+func TestReview39RPartialIgnoresContext(t *testing.T) {
+	mb := rs39BigMailbox(t, 1, 2<<20)
+	r := faultrelay.New(t, dvServer(t).PlainAddr)
+	c := rs39Client(t, r)
+	if _, err := c.Examine(context.Background(), mb); err != nil {
+		t.Fatal(err)
+	}
+	armed := false
+	var seen int64 // bytes the server sent since armed
+	r.Update(func(h *faultrelay.Hooks) {
+		h.OnS2C = func(p []byte) string {
+			seen += int64(len(p))
+			if !armed && bytes.Contains(p, []byte("BODY[")) {
+				armed = true
+				seen = 0
+			}
+			if armed && seen > 256<<10 {
+				armed = false
+				return "freeze"
+			}
+			return ""
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Partial(ctx, commands.UIDs(1), commands.FetchSection{}, 0, 2<<20)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Logf("returned after %v: %v", time.Since(start), err)
+		if err == nil {
+			t.Fatal("Partial of a frozen body succeeded")
+		}
+	case <-time.After(12 * time.Second):
+		t.Fatalf("Partial with a 2 s context still blocked after %v", time.Since(start))
+	}
+}
+
+// TestReview39RSectionReadIgnoresCancel: the same with a server that is alive
+// but slow (about 200 KiB/s) and a context cancelled after 1 s: the
+// session's stall bound never fires, so the loop reads the whole 4 MiB
+// body (about 20 s here; hours for a large attachment on a slow link)
+// before it hears of the cancellation.
+func TestReview39RSectionReadIgnoresCancel(t *testing.T) {
+	mb := rs39BigMailbox(t, 1, 4<<20)
+	r := faultrelay.New(t, dvServer(t).PlainAddr)
+	c := rs39Client(t, r)
+	if _, err := c.Examine(context.Background(), mb); err != nil {
+		t.Fatal(err)
+	}
+	r.Update(func(h *faultrelay.Hooks) {
+		h.Delay = 20 * time.Millisecond // a pause before each 4 KiB chunk
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cancelled := time.Now().Add(time.Second)
+	time.AfterFunc(time.Second, cancel)
+	done := make(chan error, 1)
+	go func() {
+		for m, err := range c.Fetch(ctx, commands.UIDRange(1, 0), &commands.FetchItems{UID: true, Sections: []commands.FetchSection{{}}}) {
+			if err != nil {
+				done <- err
+				return
+			}
+			s, err := m.NextSection()
+			if err != nil {
+				done <- err
+				return
+			}
+			if _, err := io.Copy(io.Discard, s); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	select {
+	case err := <-done:
+		t.Logf("returned %v after the cancel: %v", time.Since(cancelled), err)
+	case <-time.After(7 * time.Second):
+		t.Fatalf("Fetch loop still reading the body %v after its context was cancelled", time.Since(cancelled))
+	}
+}
+
+// TestReview39SOtherContextCanceledLeaks: two goroutines append on one Client
+// (found by the soak). A's context is cancelled while its 20 MiB literal is
+// blocked (the network frozen): the session is aborted, as documented. B,
+// queued behind A with context.Background(), gets a *NotSentError wrapping
+// A's *AbortError, which wraps context.Canceled: errors.Is(errB,
+// context.Canceled) is true though B's context never ended. By
+// docs/errors.md a context error is "Our own deadline"; a caller that
+// treats context.Canceled as "the user gave up" (stops, does not retry)
+// drops B's message that was never sent. B's error should not match a
+// context error it does not own (the abort's cause could be kept as text,
+// or under a type that does not unwrap to it).
+func TestReview39SOtherContextCanceledLeaks(t *testing.T) {
+	mb := dvMailbox(t, testserver.Alice, 0)
+	r := faultrelay.New(t, dvServer(t).PlainAddr)
+	c := rs39Client(t, r)
+	r.Freeze()
+	big := rs39BigMsg(1, 20<<20)
+	ctxA, cancelA := context.WithCancel(context.Background())
+	errA := make(chan error, 1)
+	go func() {
+		_, err := c.Append(ctxA, mb, bytes.NewReader(big), int64(len(big)), nil)
+		errA <- err
+	}()
+	time.Sleep(500 * time.Millisecond) // A is blocked mid-literal
+	small := []byte("Subject: x\r\n\r\nx\r\n")
+	errB := make(chan error, 1)
+	go func() {
+		_, err := c.Append(context.Background(), mb, bytes.NewReader(small), int64(len(small)), nil)
+		errB <- err
+	}()
+	time.Sleep(500 * time.Millisecond) // B waits for its turn to write
+	cancelA()
+	ea, eb := <-errA, <-errB
+	r.Thaw()
+	t.Logf("A (cancelled mid-literal): %v", ea)
+	t.Logf("B (context.Background, never written): %v", eb)
+	if errors.Is(eb, context.Canceled) {
+		t.Fatalf("B's error matches context.Canceled though B's context never ended (it is A's): %v", eb)
+	}
+	if !errors.Is(eb, session.ErrNotSent) {
+		t.Fatalf("B: %v; want ErrNotSent", eb)
+	}
+}
+
+// TestReview44GFetchSectionsUnderResultBound: Client.Fetch (an iterator that
+// "keeps nothing and has no bound") of ten small sections of 60,000 bytes
+// in one 600 KB FETCH (under the 1 MiB line bound), on a session with
+// MaxResultBytes of 256 KiB: since 542477c the sections past half the
+// line's bound are collected within MaxResultBytes less what the line
+// holds, so the last ones are left out and the iteration fails with a
+// *session.ResultTooLargeError; before, they were kept inline and read.
+func TestReview44GFetchSectionsUnderResultBound(t *testing.T) {
+	const n, size = 10, 60000
+	var b strings.Builder
+	b.WriteString("* 1 FETCH (UID 7")
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, " BODY[%d] {%d}\r\n%s", i, size, strings.Repeat("x", size))
+	}
+	b.WriteString(")\r\n")
+	resp := b.String()
+	sc := fakeServer{on: handlers{"UID FETCH": func(c *hostile.Conn, cmd *hostile.Command) error {
+		return c.WriteString(resp + cmd.Tag + " OK done\r\n")
+	}, "FETCH": func(c *hostile.Conn, cmd *hostile.Command) error {
+		return c.WriteString(resp + cmd.Tag + " OK done\r\n")
+	}}}
+	ctx, _, c := fakeSession(t, sc, &session.Options{MaxResultBytes: 256 << 10})
+	var secs []commands.FetchSection
+	for i := 1; i <= n; i++ {
+		secs = append(secs, commands.FetchSection{Part: []int{i}})
+	}
+	got := 0
+	for m, err := range c.Fetch(ctx, commands.UIDs(7), &commands.FetchItems{Sections: secs}) {
+		if err != nil {
+			t.Fatalf("after %d sections read: %v; want all %d (a 600 KB FETCH, under MaxLineLength)", got, err, n)
+		}
+		for {
+			sec, err := m.NextSection()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("NextSection: %v", err)
+			}
+			data, err := io.ReadAll(sec)
+			if err != nil || len(data) != size {
+				t.Fatalf("section %d: %d bytes, %v; want %d", got+1, len(data), err, size)
+			}
+			got++
+		}
+	}
+	if got != n {
+		t.Fatalf("%d sections; want %d", got, n)
+	}
+}
+
+// TestReview45LFetchZero: "* 0 FETCH" and "* 0 EXPUNGE" name no message
+// (RFC 3501 and 9051: nz-number). The codec refuses them (since f858ae2,
+// TestReview41ANumberZero) with a *codec.DecodeError and the stream in
+// step; through the session and commands: the FETCH they came in fails
+// with that error rather than return a message 0 (which a SeqSet reads as
+// "*"), the EXPUNGE of 0 renumbers nothing (the count stays), and the
+// next command runs. A guard, not a fix: this was already so.
+func TestReview45LFetchZero(t *testing.T) {
+	ctx, c := fakeClient(t, fakeServer{caps: "IMAP4rev1", on: handlers{
+		"FETCH": answer("* 0 FETCH (UID 9 FLAGS (\\Seen))", "* 1 FETCH (UID 5 FLAGS ())", "* 0 EXPUNGE"),
+		"NOOP":  answer("* 2 FETCH (FLAGS ())"),
+	}})
+	n0, known := c.Session().Exists()
+	msgs, err := c.FetchAll(ctx, commands.SeqNums(1), &commands.FetchItems{UID: true, Flags: true})
+	var de *codec.DecodeError
+	if !errors.As(err, &de) {
+		t.Errorf("FetchAll: %d messages, %v; want a *codec.DecodeError", len(msgs), err)
+	}
+	for _, m := range msgs {
+		if m.SeqNum == 0 || m.UID == 9 {
+			t.Errorf("FetchAll returned message %d (UID %d)", m.SeqNum, m.UID)
+		}
+	}
+	if n, k := c.Session().Exists(); n != n0 || k != known {
+		t.Errorf("after * 0 EXPUNGE the count is %d (%v); want %d (%v)", n, k, n0, known)
+	}
+	if err := c.Noop(ctx); err != nil {
+		t.Errorf("the next command: %v", err)
 	}
 }

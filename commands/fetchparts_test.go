@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/hostile"
 	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/transport"
 )
@@ -263,4 +265,207 @@ func fetchBehindSelect(t *testing.T, ctx context.Context, c *commands.Client, se
 		t.Fatal(err)
 	}
 	return n, end
+}
+
+// TestReview37bFetchPartsBodyBeforeUID: ONE Fetch loop of a UID
+// set long enough to be split into parts (commands sends fetchAhead parts
+// ahead: several UID FETCH in flight), against a server that puts UID
+// after BODY[] and answers in order. At 86f7418 such a body went to the
+// command whose answer was due next; that guess failed where a UID of a
+// part's set no longer exists (TestReview37dFetchPartsGapInterleaved). A
+// body that more than one part may own is kept in the FETCH (within
+// MaxResultBytes, 64 MiB by default) and the FETCH goes by its UID: the
+// loop yields both messages whole (a 1 MiB bound here failed the loop:
+// such bodies past the bound come with a ResultTooLargeError).
+func TestReview37bFetchPartsBodyBeforeUID(t *testing.T) {
+	big := strings.Repeat("x", 2<<20)
+	small := strings.Repeat("y", 100<<10)
+	c := rev37Client(t, nil, func(c *hostile.Conn) error {
+		c.PreAuth("IMAP4rev1")
+		a, err := c.Until("UID FETCH")
+		if err != nil {
+			return err
+		}
+		b, err := c.Expect("UID FETCH")
+		if err != nil {
+			return err
+		}
+		if err := c.WriteString(fmt.Sprintf("* 1 FETCH (BODY[] {%d}\r\n%s UID 1)\r\n%s OK done\r\n", len(big), big, a.Tag)); err != nil {
+			return err
+		}
+		if err := c.WriteString(fmt.Sprintf("* 3 FETCH (BODY[] {%d}\r\n%s UID 3)\r\n%s OK done\r\n", len(small), small, b.Tag)); err != nil {
+			return err
+		}
+		return c.Serve()
+	})
+	c.SetMaxSetLength(1) // "1" and "3": two parts, both sent ahead
+	ctx := resCtx(t)
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	var ferr error
+	for m, err := range c.Fetch(ctx, commands.UIDs(1, 3), &commands.FetchItems{UID: true, Sections: []commands.FetchSection{commands.WholeMessage}, BufferMax: -1}) {
+		if err != nil {
+			ferr = err
+			break
+		}
+		var n int64
+		for {
+			s, err := m.NextSection()
+			if err != nil {
+				break
+			}
+			k, _ := io.Copy(io.Discard, s)
+			n += k
+		}
+		got = append(got, fmt.Sprintf("UID %d: %d bytes", m.UID, n))
+	}
+	want := fmt.Sprintf("[UID 1: %d bytes UID 3: %d bytes]", len(big), len(small))
+	if ferr != nil || fmt.Sprint(got) != want {
+		t.Fatalf("Fetch yielded %v, error %v; want %s and no error (the body streamed, as before)", got, ferr, want)
+	}
+}
+
+// fetchPartsGapServer answers two pipelined UID FETCH parts ("1:2" and
+// "5") of a mailbox where UID 2 is gone (expunged by another client
+// earlier): part one has only UID 1, part two UID 5 (seq 2). The server
+// puts UID after BODY[] and, as Dovecot does for pipelined commands,
+// sends the FETCH data of both before their tagged OKs (okBetween: OK of
+// the first between the two, the plain in-order case).
+func fetchPartsGapServer(okBetween bool) hostile.Scenario {
+	body := strings.Repeat("x", 100<<10) // over MaxStringLiteral: streamed
+	return func(c *hostile.Conn) error {
+		c.PreAuth("IMAP4rev1")
+		a, err := c.Until("UID FETCH")
+		if err != nil {
+			return err
+		}
+		b, err := c.Expect("UID FETCH")
+		if err != nil {
+			return err
+		}
+		m1 := fmt.Sprintf("* 1 FETCH (BODY[] {%d}\r\n%s UID 1)\r\n", len(body), body)
+		m2 := fmt.Sprintf("* 2 FETCH (BODY[] {%d}\r\n%s UID 5)\r\n", len(body), body)
+		var out string
+		if okBetween {
+			out = m1 + a.Tag + " OK done\r\n" + m2 + b.Tag + " OK done\r\n"
+		} else {
+			out = m1 + m2 + a.Tag + " OK done\r\n" + b.Tag + " OK done\r\n"
+		}
+		if err := c.WriteString(out); err != nil {
+			return err
+		}
+		return c.Serve()
+	}
+}
+
+func fetchGapRun(t *testing.T, okBetween bool) {
+	c := rev37Client(t, nil, fetchPartsGapServer(okBetween))
+	c.SetMaxSetLength(3) // "1:2" and "5": two parts, both sent ahead
+	ctx := resCtx(t)
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	var ferr error
+	for m, err := range c.Fetch(ctx, commands.UIDs(1, 2, 5), &commands.FetchItems{UID: true, Sections: []commands.FetchSection{commands.WholeMessage}}) {
+		if err != nil {
+			ferr = err
+			break
+		}
+		var n int64
+		for {
+			s, err := m.NextSection()
+			if err != nil {
+				break
+			}
+			k, _ := io.Copy(io.Discard, s)
+			n += k
+		}
+		got = append(got, fmt.Sprintf("UID %d: %d bytes", m.UID, n))
+	}
+	want := fmt.Sprintf("[UID 1: %d bytes UID 5: %d bytes]", 100<<10, 100<<10)
+	if ferr != nil || fmt.Sprint(got) != want {
+		t.Fatalf("Fetch yielded %v, error %v (ErrMisrouted: %v); want %s and no error", got, ferr, errors.Is(ferr, session.ErrMisrouted), want)
+	}
+}
+
+// TestReview37dFetchPartsGapInterleaved: a UID of part one that no longer
+// exists kept part one "not done" (Pending.uidsDone: lastUID never
+// reaches 2), so part two's body, before its UID, was guessed to part
+// one, and both ended with ErrMisrouted although the server answered in
+// order, by ascending UID. A body that more than one part may own is kept
+// in the FETCH now, which goes by its UID.
+func TestReview37dFetchPartsGapInterleaved(t *testing.T) { fetchGapRun(t, false) }
+
+// TestReview37dFetchPartsGapOKBetween: the control, OK of part one first.
+func TestReview37dFetchPartsGapOKBetween(t *testing.T) { fetchGapRun(t, true) }
+
+// TestReview37dFetchPartsFlagChangeFirst: two UID FETCH parts ("1:2" and
+// "5") in flight, a server that puts UID after BODY[] and answers each
+// part whole, then its OK (no interleaving). Before the answer to part
+// one, it reports a flag change another client made to UID 2 (with its
+// UID, as servers do during UID commands). Routed to part one by its UID,
+// it moved Pending.lastUID to 2, the top of part one's set: part one
+// counted as answered (uidsDone), and UID 1's body, before its UID, was
+// guessed to part two: ErrMisrouted on both. A flag change does not move
+// lastUID now (flagChange).
+func TestReview37dFetchPartsFlagChangeFirst(t *testing.T) {
+	body := strings.Repeat("x", 100<<10)
+	c := rev37Client(t, nil, func(c *hostile.Conn) error {
+		c.PreAuth("IMAP4rev1")
+		a, err := c.Until("UID FETCH")
+		if err != nil {
+			return err
+		}
+		b, err := c.Expect("UID FETCH")
+		if err != nil {
+			return err
+		}
+		out := "* 2 FETCH (UID 2 FLAGS (\\Seen))\r\n" +
+			fmt.Sprintf("* 1 FETCH (BODY[] {%d}\r\n%s UID 1)\r\n", len(body), body) +
+			fmt.Sprintf("* 2 FETCH (BODY[] {%d}\r\n%s UID 2)\r\n", len(body), body) +
+			a.Tag + " OK done\r\n" +
+			fmt.Sprintf("* 3 FETCH (BODY[] {%d}\r\n%s UID 5)\r\n", len(body), body) +
+			b.Tag + " OK done\r\n"
+		if err := c.WriteString(out); err != nil {
+			return err
+		}
+		return c.Serve()
+	})
+	c.SetMaxSetLength(3)
+	ctx := resCtx(t)
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	var ferr error
+	for m, err := range c.Fetch(ctx, commands.UIDs(1, 2, 5), &commands.FetchItems{UID: true, Sections: []commands.FetchSection{commands.WholeMessage}}) {
+		if err != nil {
+			ferr = err
+			break
+		}
+		var n int64
+		for {
+			s, err := m.NextSection()
+			if err != nil {
+				break
+			}
+			k, _ := io.Copy(io.Discard, s)
+			n += k
+		}
+		got = append(got, fmt.Sprintf("UID %d: %d", m.UID, n))
+	}
+	// (The flag change itself is yielded as a message "UID 2: 0", as it
+	// was before 86f7418: not what this test is about.)
+	size := fmt.Sprint(100 << 10)
+	for _, w := range []string{"UID 1: " + size, "UID 2: " + size, "UID 5: " + size} {
+		if !strings.Contains(strings.Join(got, ","), w) {
+			ferr = errors.Join(ferr, fmt.Errorf("missing %q", w))
+		}
+	}
+	if ferr != nil {
+		t.Fatalf("Fetch yielded %v, error %v (ErrMisrouted: %v); want UIDs 1, 2, 5 with their bodies and no error (so before 86f7418)", got, ferr, errors.Is(ferr, session.ErrMisrouted))
+	}
 }

@@ -665,3 +665,100 @@ func TestImaplibMetadataCyrus(t *testing.T) {
 func isMarkAttr(a string) bool {
 	return strings.EqualFold(a, `\Marked`) || strings.EqualFold(a, `\Unmarked`)
 }
+
+// changingSeeker is a file rewritten between NormalizeCRLF's two reads:
+// every Seek to the start after the first read serves the next version.
+// changingSeeker is a message that changes once it has been read: a
+// seek back to the start after a read gives its next version (a seek
+// without a read between, as Append's measure of its length, does not).
+type changingSeeker struct {
+	versions [][]byte
+	v        int
+	r        *bytes.Reader
+	seeks    int
+	read     bool
+}
+
+func (c *changingSeeker) Read(p []byte) (int, error) {
+	if c.r == nil {
+		c.r = bytes.NewReader(c.versions[0])
+	}
+	c.read = true
+	return c.r.Read(p)
+}
+
+func (c *changingSeeker) Seek(off int64, whence int) (int64, error) {
+	if c.r == nil {
+		c.r = bytes.NewReader(c.versions[0])
+	}
+	if whence == io.SeekStart && c.read {
+		c.seeks++
+		c.read = false
+		if c.v+1 < len(c.versions) {
+			c.v++
+			c.r = bytes.NewReader(c.versions[c.v])
+		}
+	}
+	return c.r.Seek(off, whence)
+}
+
+// TestReview37eNormalizeCRLFChangedCut: the message grows on NormalizeCRLF's
+// second read (its first 1024 bytes become bare LFs, which alone convert
+// to as many bytes as the whole first version did). AppendOptions says
+// such a message "aborts the session rather than being cut"; it is sent
+// cut: its last 1024 bytes are dropped and the APPEND succeeds.
+func TestReview37eNormalizeCRLFChangedCut(t *testing.T) {
+	c, s, ctx := r37eStart(t, "LITERAL+ UIDPLUS", r37eAppendUID())
+	v1 := bytes.Repeat([]byte("a"), 2048)
+	v2 := append(bytes.Repeat([]byte("\n"), 1024), bytes.Repeat([]byte("b"), 1024)...)
+	rs := &changingSeeker{versions: [][]byte{v1, v2}}
+	_, err := c.Append(ctx, "INBOX", rs, int64(len(v1)), &commands.AppendOptions{NormalizeCRLF: true})
+	if err == nil {
+		cmds := s.commands()
+		sent := cmds[len(cmds)-1].Lits[0]
+		t.Fatalf("APPEND succeeded: sent %d bytes (%d of them 'b'), whereas the message read then converts to %d bytes: the message was cut",
+			len(sent), bytes.Count(sent, []byte("b")), len(commands.NormalizeCRLF(v2)))
+	}
+	if c.Session().Err() == nil {
+		t.Fatalf("error %v but the session is up", err)
+	}
+}
+
+// TestReview37gNormalizeCRLFBoundaryCRLF: a message of 1025 bytes whose
+// last two bytes are CRLF, appended with NormalizeCRLF from an unchanged
+// bytes.Reader. The crlfReader reads 1024-byte chunks: after the first,
+// the CR at byte 1024 has been converted to CRLF (out == want) while the
+// final LF (which converts to nothing) is still unread (in < size), and
+// e23cc0f's check takes that for a grown message: errChanged, the session
+// aborted. Expected: the APPEND succeeds, the message sent as it is.
+func TestReview37gNormalizeCRLFBoundaryCRLF(t *testing.T) {
+	for _, k := range []int{1, 3} {
+		c, s, ctx := r37eStart(t, "LITERAL+ UIDPLUS", r37eAppendUID())
+		msg := append(bytes.Repeat([]byte("a"), 1024*k-1), '\r', '\n') // 1024k+1 bytes
+		_, err := c.Append(ctx, "INBOX", bytes.NewReader(msg), int64(len(msg)), &commands.AppendOptions{NormalizeCRLF: true})
+		if err != nil {
+			t.Fatalf("%d bytes ending in CRLF (CR the last byte of a 1024-byte chunk): Append: %v (session: %v)", len(msg), err, c.Session().Err())
+		}
+		cmds := s.commands()
+		if sent := cmds[len(cmds)-1].Lits[0]; !bytes.Equal(sent, msg) {
+			t.Fatalf("sent %d bytes, want the %d unchanged", len(sent), len(msg))
+		}
+	}
+}
+
+// TestReview37gNormalizeCRLFControls: last byte CR, empty message,
+// exactly one chunk, CRLF not on a boundary: all must go through.
+func TestReview37gNormalizeCRLFControls(t *testing.T) {
+	for name, msg := range map[string][]byte{
+		"lastCR":     append(bytes.Repeat([]byte("a"), 1023), '\r'),
+		"lastCR1025": append(bytes.Repeat([]byte("a"), 1024), '\r'),
+		"chunk":      bytes.Repeat([]byte("a"), 1024),
+		"crlf1026":   append(bytes.Repeat([]byte("a"), 1024), '\r', '\n'),
+		"lf1025":     append(bytes.Repeat([]byte("a"), 1024), '\n'),
+	} {
+		c, _, ctx := r37eStart(t, "LITERAL+ UIDPLUS", r37eAppendUID())
+		if _, err := c.Append(ctx, "INBOX", bytes.NewReader(msg), int64(len(msg)), &commands.AppendOptions{NormalizeCRLF: true}); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

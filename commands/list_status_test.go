@@ -1,10 +1,13 @@
 package commands_test
 
 import (
+	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/hostile"
 	"github.com/imapkit/imapkit/internal/testserver"
 	"github.com/imapkit/imapkit/session"
 )
@@ -139,5 +142,70 @@ func TestListStatusCyrus(t *testing.T) {
 	// The session goes on after Cyrus's "* BAD Invalid tag".
 	if l, err := alice.List(ctx, "*", nil); err != nil || len(l) < 2 {
 		t.Fatalf("LIST after the refusals: %v %d", err, len(l))
+	}
+}
+
+// TestReview37ListStatusInboxCase: LIST RETURN (STATUS) answered with the
+// mailbox as "inbox" in its LIST and "INBOX" in its STATUS (INBOX is case
+// insensitive, RFC 9051 section 5.1). List matched a STATUS (and a
+// MYRIGHTS) to the held mailbox by exact name: INBOX's Status was nil.
+func TestReview37ListStatusInboxCase(t *testing.T) {
+	c := hostileClient(t, func(c *hostile.Conn) error {
+		c.PreAuth("IMAP4rev1 LIST-EXTENDED LIST-STATUS")
+		cmd, err := c.Until("LIST")
+		if err != nil {
+			return err
+		}
+		if err := c.Lines(`* LIST () "/" inbox`, "* STATUS INBOX (MESSAGES 9)", cmd.Tag+" OK done"); err != nil {
+			return err
+		}
+		return c.Serve()
+	})
+	l, err := c.List(resCtx(t), "*", &commands.ListOptions{ReturnStatus: commands.StatusMessages})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l) != 1 || l[0].Status == nil || l[0].Status.Messages != 9 {
+		t.Fatalf("List = %d mailboxes, first %+v; want inbox with Status MESSAGES 9", len(l), l[0])
+	}
+}
+
+// TestReview44RListStatusUIDValidityZero: the same through LIST-STATUS:
+// one mailbox whose STATUS holds UIDVALIDITY 0 failed the STATUS
+// response, and with it the whole ListIter.
+func TestReview44RListStatusUIDValidityZero(t *testing.T) {
+	cl := hostileClient(t, func(hc *hostile.Conn) error {
+		hc.PreAuth("IMAP4rev1 LIST-EXTENDED LIST-STATUS")
+		for {
+			cmd, err := hc.ReadCommand()
+			if err != nil {
+				return err
+			}
+			if cmd.Name == "LIST" {
+				err = hc.Lines(`* LIST () "/" INBOX`, "* STATUS INBOX (MESSAGES 3 UIDVALIDITY 0)",
+					`* LIST () "/" Sent`, "* STATUS Sent (MESSAGES 2 UIDVALIDITY 5)", cmd.Tag+" OK done")
+			} else {
+				err = hc.Answer(cmd)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	got := map[string]uint32{}
+	uidv := map[string]uint32{}
+	for m, err := range cl.ListIter(ctx, "*", &commands.ListOptions{ReturnStatus: commands.StatusMessages | commands.StatusUIDValidity}) {
+		if err != nil {
+			t.Fatalf("ListIter: %v; want INBOX (MESSAGES 3) and Sent", err)
+		}
+		if m.Status != nil {
+			got[m.Name] = m.Status.Messages
+			uidv[m.Name] = m.Status.UIDValidity
+		}
+	}
+	if got["INBOX"] != 3 || got["Sent"] != 2 || uidv["INBOX"] != 0 || uidv["Sent"] != 5 {
+		t.Errorf("MESSAGES %v, UIDVALIDITY %v; want INBOX 3 (UIDVALIDITY unknown), Sent 2 (5)", got, uidv)
 	}
 }

@@ -1,11 +1,13 @@
 package commands_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
@@ -157,5 +159,152 @@ func TestQResyncNeedsEnable(t *testing.T) {
 	}
 	if len(lines) != 3 || !strings.Contains(lines[0], "ENABLE QRESYNC") || !strings.Contains(lines[1], "SELECT INBOX (QRESYNC") || !strings.Contains(lines[2], "VANISHED") {
 		t.Errorf("the server got %q; want ENABLE, SELECT (QRESYNC), UID FETCH ... VANISHED (nothing before ENABLE)", lines)
+	}
+}
+
+// TestReview37fQResyncUIDValidityChange follows Example_qresync on a
+// mailbox deleted and re-created under the same name since the last sync
+// (a new UIDVALIDITY): Select with QResync returned no error and no sign
+// of it, st.Vanished and st.Changed empty, so the recipe kept every cached
+// message (whose UIDs now name other messages or none) for ever.
+// MailboxState.UIDValidityChanged says it now, and the recipe starts
+// over.
+func TestReview37fQResyncUIDValidityChange(t *testing.T) {
+	c := dvClient(t, testserver.Alice, nil)
+	other := dvClient(t, testserver.Alice, nil)
+	ctx := dvCtx(t)
+	mb := dvMailbox(t, testserver.Alice, 6)
+	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.Select(ctx, mb, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := *st
+	cache := map[uint32]bool{1: true, 2: true, 3: true, 4: true, 5: true, 6: true}
+	if err := c.Unselect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Delete(ctx, mb); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1100 * time.Millisecond) // Dovecot's UIDVALIDITY is a timestamp
+	if err := other.Create(ctx, mb, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		msg := testserver.SampleMessage(10 + i)
+		if _, err := other.Append(ctx, mb, bytes.NewReader(msg), int64(len(msg)), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var known codec.SeqSet
+	known.AddRange(1, 6)
+	st, err = c.Select(ctx, mb, &commands.SelectOptions{QResync: &commands.QResync{
+		UIDValidity: saved.UIDValidity, ModSeq: saved.HighestModSeq, KnownUIDs: known}})
+	if err != nil {
+		t.Fatalf("Select: %v", err)
+	}
+	if st.UIDValidityChanged {
+		// The recipe: start over.
+		cache, saved.UIDNext = map[uint32]bool{}, 1
+	}
+	// The recipe: drop st.Vanished, update st.Changed, fetch new mail.
+	for u := range st.Vanished.All {
+		delete(cache, u)
+	}
+	for m, err := range c.Fetch(ctx, commands.UIDRange(saved.UIDNext, 0), &commands.FetchItems{Flags: true}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		cache[m.UID] = true
+	}
+	var server []uint32
+	for m, err := range c.Fetch(ctx, commands.UIDRange(1, 0), &commands.FetchItems{Flags: true}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		server = append(server, m.UID)
+	}
+	var cached []uint32
+	for u := range cache {
+		cached = append(cached, u)
+	}
+	slices.Sort(cached)
+	t.Logf("UIDVALIDITY saved %d, now %d; vanished %q, changed %d; cache %v, server %v", saved.UIDValidity, st.UIDValidity, st.Vanished.String(), len(st.Changed), cached, server)
+	if !slices.Equal(cached, server) {
+		t.Fatalf("the documented QRESYNC recipe, after a UIDVALIDITY change (%d -> %d) that Select did not report, leaves the cache %v for a mailbox holding %v",
+			saved.UIDValidity, st.UIDValidity, cached, server)
+	}
+}
+
+// TestReview41DVanishedStar: VANISHED holds known-uids, where RFC 7162
+// (section 7) forbids "*"; MODIFIED lists the messages that failed
+// UNCHANGEDSINCE, and "*" is none of them. A server that sent
+// "* VANISHED (EARLIER) 3:*" to a QRESYNC Select had it end in
+// MailboxState.Vanished as 3:* with no error (a caller dropping those
+// UIDs from its cache drops every message from UID 3 on, and the set's
+// length is unknown); the same for a Fetch's OnVanished and for
+// "[MODIFIED 2:*]" in StoreResult.Modified (a retry of Modified stores
+// every message from UID 2 on). Each must be a typed error.
+func TestReview41DVanishedStar(t *testing.T) {
+	c, ctx, f := r38FakeClient(t, "IMAP4rev1 ENABLE CONDSTORE QRESYNC", func(cmd r38Cmd) string {
+		s := string(cmd.Raw)
+		switch {
+		case strings.Contains(s, " ENABLE "):
+			return "* ENABLED QRESYNC\r\n" + cmd.Tag + " OK done\r\n"
+		case strings.Contains(s, " SELECT "):
+			vanished := ""
+			if strings.Contains(s, "QRESYNC") {
+				vanished = "* VANISHED (EARLIER) 3:*\r\n"
+			}
+			return "* 3 EXISTS\r\n* OK [UIDVALIDITY 5] x\r\n* OK [HIGHESTMODSEQ 90] x\r\n" +
+				vanished + cmd.Tag + " OK [READ-WRITE] done\r\n"
+		case strings.Contains(s, " FETCH "):
+			return "* VANISHED (EARLIER) 4,7:*\r\n* 1 FETCH (UID 1 FLAGS () MODSEQ (80))\r\n" + cmd.Tag + " OK done\r\n"
+		case strings.Contains(s, " STORE "):
+			return "* 1 FETCH (UID 1 FLAGS (\\Seen) MODSEQ (91))\r\n" + cmd.Tag + " OK [MODIFIED 2:*] some were modified\r\n"
+		}
+		return ""
+	})
+	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
+		t.Fatal(err)
+	}
+	var bad []string
+	st, err := c.Select(ctx, "INBOX", &commands.SelectOptions{QResync: &commands.QResync{UIDValidity: 5, ModSeq: 10}})
+	if err == nil && st.Vanished.Dynamic() {
+		bad = append(bad, "Select: no error, MailboxState.Vanished = "+st.Vanished.String())
+	} else if de := (*codec.DecodeError)(nil); !errors.As(err, &de) {
+		bad = append(bad, fmt.Sprintf("Select: %v; want a *codec.DecodeError", err))
+	}
+	if err != nil {
+		// The SELECT failed on the VANISHED: select again, plainly,
+		// for the commands below.
+		if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var vanished codec.SeqSet
+	_, err = c.FetchAll(ctx, commands.UIDRange(1, 0), &commands.FetchItems{Flags: true, ChangedSince: 10, Vanished: true,
+		OnVanished: func(uids codec.SeqSet, earlier bool) { vanished.AddRanges(uids.Ranges()...) }})
+	if err == nil && vanished.Dynamic() {
+		bad = append(bad, "Fetch: no error, OnVanished got "+vanished.String())
+	} else if de := (*codec.DecodeError)(nil); !errors.As(err, &de) {
+		bad = append(bad, fmt.Sprintf("Fetch: %v; want a *codec.DecodeError", err))
+	}
+	res, err := c.Store(ctx, commands.UIDs(1, 2, 3), commands.AddFlags, []string{commands.FlagSeen}, &commands.StoreOptions{UnchangedSince: 90})
+	if err == nil && res.Modified.Nums.Dynamic() {
+		bad = append(bad, "Store: no error, StoreResult.Modified = "+res.Modified.String())
+	} else if de := (*codec.DecodeError)(nil); !errors.As(err, &de) {
+		// Not a code dropped as text either: an empty Modified says
+		// every message was stored.
+		bad = append(bad, fmt.Sprintf("Store: %v (Modified %v); want a *codec.DecodeError", err, res))
+	}
+	if len(bad) > 0 {
+		for _, cm := range f.commands() {
+			bad = append(bad, "  sent "+strings.TrimSpace(string(cm.Raw)))
+		}
+		t.Fatal(strings.Join(bad, "\n"))
 	}
 }

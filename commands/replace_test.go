@@ -1,12 +1,16 @@
 package commands_test
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/faultrelay"
 	"github.com/imapkit/imapkit/internal/testserver"
 	"github.com/imapkit/imapkit/session"
 )
@@ -138,5 +142,256 @@ func TestReplaceDovecot(t *testing.T) {
 	}
 	if fetched != 1 {
 		t.Fatalf("FETCH of the normalised draft (UID 6) yielded %d messages; want 1", fetched)
+	}
+}
+
+// TestReview37eReplaceUntaggedAppendUID: RFC 8508 section 3.4 and its examples
+// send REPLACE's APPENDUID in an untagged OK, before the EXPUNGE, as MOVE
+// sends COPYUID; the tagged OK carries none. Replace must report it.
+func TestReview37eReplaceUntaggedAppendUID(t *testing.T) {
+	c, _, ctx := r37eStart(t, "LITERAL+ UIDPLUS REPLACE", func(cmd r37eCmd) string {
+		switch {
+		case strings.Contains(cmd.Text, " SELECT "):
+			return "* 4 EXISTS\r\n* OK [UIDVALIDITY 1] x\r\n" + cmd.Tag + " OK [READ-WRITE] done\r\n"
+		case strings.Contains(cmd.Text, " REPLACE "):
+			return "* OK [APPENDUID 1 2001] Replacement Message ready\r\n* 5 EXISTS\r\n* 4 EXPUNGE\r\n" +
+				cmd.Tag + " OK Replace completed\r\n"
+		}
+		return ""
+	})
+	if _, err := c.Select(ctx, "Drafts", nil); err != nil {
+		t.Fatal(err)
+	}
+	msg := []byte("Subject: v2\r\n\r\nhi\r\n")
+	res, err := c.Replace(ctx, commands.SeqNums(4), "Drafts", bytes.NewReader(msg), int64(len(msg)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.UIDValidity != 1 || res.UID != 2001 {
+		t.Fatalf("Replace reported APPENDUID %d %d; the server sent [APPENDUID 1 2001] (untagged, as RFC 8508 does)", res.UIDValidity, res.UID)
+	}
+}
+
+// TestReview37eReplaceFallbackNotSelected: Replace by UID with no mailbox
+// selected, on a server without REPLACE: a REPLACE would be refused with
+// nothing appended; the fallback appends first and only then finds that
+// it cannot flag the old message.
+func TestReview37eReplaceFallbackNotSelected(t *testing.T) {
+	c, s, ctx := r37eStart(t, "LITERAL+ UIDPLUS", r37eAppendUID())
+	msg := []byte("Subject: v2\r\n\r\nhi\r\n")
+	_, err := c.Replace(ctx, commands.UIDs(5), "Drafts", bytes.NewReader(msg), int64(len(msg)), nil)
+	t.Logf("Replace: %v", err)
+	for _, cmd := range s.commands() {
+		if strings.Contains(cmd.Text, " APPEND ") {
+			t.Errorf("Replace with no mailbox selected appended the new message (%q) before failing: %v", cmd.Text, err)
+		}
+	}
+}
+
+// TestReview37eReplaceFallbackReadOnlyDovecot: the same with the mailbox
+// selected read-only (EXAMINE): the new draft is stored, the old one
+// cannot be removed, and both stay.
+func TestReview37eReplaceFallbackReadOnlyDovecot(t *testing.T) {
+	c := dvClient(t, "alice", nil)
+	ctx := dvCtx(t)
+	mb := dvMailbox(t, "alice", 2)
+	if _, err := c.Examine(ctx, mb); err != nil {
+		t.Fatal(err)
+	}
+	msg := []byte("Subject: v2\r\n\r\nhi\r\n")
+	_, err := c.Replace(ctx, commands.UIDs(2), mb, bytes.NewReader(msg), int64(len(msg)), nil)
+	st, serr := dvClient(t, "alice", nil).Status(ctx, mb, commands.StatusMessages)
+	if serr != nil {
+		t.Fatal(serr)
+	}
+	if st.Messages != 2 {
+		t.Errorf("Replace on a read-only selection: %v; the mailbox now holds %d messages (the draft was appended before the STORE was refused)", err, st.Messages)
+	}
+}
+
+// TestReview37gReplaceDuringFirstSelect: one goroutine selects Drafts (the
+// server takes 300 ms to answer), another calls Replace 100 ms later, as a
+// caller that pipelines does. The REPLACE would go out after the SELECT
+// (the session holds commands behind a SELECT); e23cc0f's check reads
+// Session.Mailbox(), which is "" until the SELECT's OK, and refuses with a
+// *session.StateError though the mailbox is being selected.
+func TestReview37gReplaceDuringFirstSelect(t *testing.T) {
+	c, _, ctx := r37eStart(t, "LITERAL+ UIDPLUS REPLACE", func(cmd r37eCmd) string {
+		switch {
+		case strings.Contains(cmd.Text, " SELECT "):
+			time.Sleep(300 * time.Millisecond)
+			return "* 4 EXISTS\r\n* OK [UIDVALIDITY 1] x\r\n" + cmd.Tag + " OK [READ-WRITE] done\r\n"
+		case strings.Contains(cmd.Text, " REPLACE "):
+			return "* OK [APPENDUID 1 2001] ok\r\n* 5 EXISTS\r\n* 4 EXPUNGE\r\n" + cmd.Tag + " OK Replace completed\r\n"
+		}
+		return ""
+	})
+	sel := make(chan error, 1)
+	go func() { _, err := c.Select(ctx, "Drafts", nil); sel <- err }()
+	time.Sleep(100 * time.Millisecond)
+	msg := []byte("Subject: v2\r\n\r\nhi\r\n")
+	res, err := c.Replace(ctx, commands.SeqNums(4), "Drafts", bytes.NewReader(msg), int64(len(msg)), nil)
+	if serr := <-sel; serr != nil {
+		t.Fatal(serr)
+	}
+	if err != nil {
+		t.Fatalf("Replace pipelined behind the SELECT of its mailbox: %v", err)
+	}
+	t.Logf("Replace: %+v", res)
+}
+
+// TestReview38BytesReplaceOverlongReaderDovecot: the same through Replace
+// (Dovecot has no REPLACE: APPEND, then UID EXPUNGE of the old one).
+func TestReview38BytesReplaceOverlongReaderDovecot(t *testing.T) {
+	c := dvClient(t, testserver.Alice, nil)
+	ctx := dvCtx(t)
+	full := r38OverlongMsg
+	mb := dvMailbox(t, testserver.Alice, 1)
+	if _, err := c.Select(ctx, mb, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.Replace(ctx, commands.UIDs(1), mb, strings.NewReader(string(full)), int64(len(full)-r38Extra), nil)
+	r38NoCutMessage(t, c, mb, full, err)
+}
+
+// TestReview38RevReplaceFallbackUTF8NULFake: with UTF8=ACCEPT enabled, Append
+// sends the UTF8 form, a literal8, and appendMessage unwraps the nulGuard
+// so that a NUL may go. Replace without REPLACE runs prepareAppend and then
+// Append, which runs prepareAppend again on the reader already wrapped: a
+// nulGuard in a nulGuard, of which appendMessage unwraps only the outer.
+// The same streamed message that Append sends aborts the session in
+// Replace's fallback.
+func TestReview38RevReplaceFallbackUTF8NULFake(t *testing.T) {
+	c, ctx, _ := r38FakeClient(t, "IMAP4rev1 LITERAL+ UIDPLUS ENABLE UTF8=ACCEPT", func(c r38Cmd) string {
+		raw := string(c.Raw)
+		switch {
+		case strings.Contains(raw, " ENABLE "):
+			return "* ENABLED UTF8=ACCEPT\r\n" + c.Tag + " OK done\r\n"
+		case strings.Contains(raw, " SELECT "):
+			return "* 1 EXISTS\r\n* OK [UIDVALIDITY 5] x\r\n" + c.Tag + " OK [READ-WRITE] done\r\n"
+		case strings.Contains(raw, " FETCH "):
+			return "* 1 FETCH (UID 7)\r\n" + c.Tag + " OK done\r\n"
+		case strings.Contains(raw, " APPEND "):
+			return c.Tag + " OK [APPENDUID 5 8] done\r\n"
+		}
+		return ""
+	})
+	if _, err := c.Enable(ctx, "UTF8=ACCEPT"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Select(ctx, "Drafts", nil); err != nil {
+		t.Fatal(err)
+	}
+	msg := "Subject: x\r\n\r\nbefore\x00after\r\n"
+	stream := func() io.Reader { return io.MultiReader(strings.NewReader(msg)) } // no Len: streamed
+	if _, err := c.Append(ctx, "Drafts", stream(), int64(len(msg)), nil); err != nil {
+		t.Fatalf("Append (UTF8 form, literal8): %v", err)
+	}
+	if _, err := c.Replace(ctx, commands.SeqNums(1), "Drafts", stream(), int64(len(msg)), nil); err != nil {
+		t.Errorf("Replace fallback, the same message: %v", err)
+	}
+}
+
+// TestReview39RReplaceFallbackExpungeAnswerLost is the same for Replace's
+// fallback (Dovecot 2.3 has no REPLACE): the old message is expunged, the
+// answer is lost, and the *ReplaceIncompleteError says "both are in their
+// mailboxes" with Deleted set, while the old one is gone.
+func TestReview39RReplaceFallbackExpungeAnswerLost(t *testing.T) {
+	mb := dvMailbox(t, testserver.Alice, 1)
+	r := faultrelay.New(t, dvServer(t).PlainAddr)
+	c := rs39Client(t, r)
+	if c.Session().HasCap("REPLACE") {
+		t.Skip("the server has REPLACE")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := c.Select(ctx, mb, nil); err != nil {
+		t.Fatal(err)
+	}
+	r.Update(func(h *faultrelay.Hooks) {
+		h.OnS2C = func(p []byte) string {
+			if bytes.Contains(p, []byte(" EXPUNGE")) {
+				return "cut"
+			}
+			return ""
+		}
+	})
+	msg := []byte("From: a@example.org\r\nSubject: new draft\r\n\r\nnew\r\n")
+	_, err := c.Replace(ctx, commands.UIDs(1), mb, bytes.NewReader(msg), int64(len(msg)), nil)
+	var ri *commands.ReplaceIncompleteError
+	if !errors.As(err, &ri) {
+		t.Fatalf("Replace: %v; want a *ReplaceIncompleteError", err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	c2 := dvClient(t, testserver.Alice, nil)
+	ms, err2 := c2.Examine(ctx, mb)
+	if err2 != nil {
+		t.Fatal(err2)
+	}
+	t.Logf("mailbox holds %d messages; Replace said: %v (Deleted %v)", ms.Exists, err, ri.Deleted)
+	if ms.Exists == 1 && !strings.Contains(err.Error(), "may") {
+		t.Fatalf("the replace was done (the old message is gone), but the error says %q: an unknown outcome reported as not done", err)
+	}
+}
+
+// TestReview39SReplaceFallbackIncompleteIsNotSent: Replace's fallback (Dovecot 2.3
+// has no REPLACE: APPEND, STORE +FLAGS \Deleted, UID EXPUNGE) whose STORE
+// is not sent (another goroutine selected another mailbox after the
+// APPEND) returns a *ReplaceIncompleteError that matches
+// session.ErrNotSent, though the new message was stored: a caller
+// retrying on ErrNotSent stores it twice.
+func TestReview39SReplaceFallbackIncompleteIsNotSent(t *testing.T) {
+	mb := dvMailbox(t, testserver.Alice, 1)
+	other := dvMailbox(t, testserver.Alice, 1)
+	r := faultrelay.New(t, dvServer(t).PlainAddr)
+	c := rs39Client(t, r)
+	if c.Session().HasCap("REPLACE") {
+		t.Skip("the server has REPLACE")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := c.Select(ctx, mb, nil); err != nil {
+		t.Fatal(err)
+	}
+	selErr := s39HoldAndSelect(t, r, c, "Append completed", other)
+	msg := []byte("From: a@example.org\r\nSubject: new draft\r\n\r\nnew\r\n")
+	_, err := c.Replace(ctx, commands.UIDs(1), mb, bytes.NewReader(msg), int64(len(msg)), nil)
+	t.Logf("Replace: %v; Select: %v", err, <-selErr)
+	var ri *commands.ReplaceIncompleteError
+	if !errors.As(err, &ri) {
+		t.Skipf("the interleaving did not happen: %v", err)
+	}
+	c2 := dvClient(t, testserver.Alice, nil)
+	st, err2 := c2.Status(ctx, mb, commands.StatusMessages)
+	if err2 != nil {
+		t.Fatal(err2)
+	}
+	t.Logf("mailbox holds %d messages; Unknown=%v", st.Messages, ri.Unknown)
+	if errors.Is(err, session.ErrNotSent) && st.Messages == 2 {
+		t.Fatalf("Replace returned an error matching session.ErrNotSent (\"safe to retry, whatever the command\"), but the new message was appended (the mailbox holds %d): a retry appends it twice", st.Messages)
+	}
+}
+
+// TestReview42LCReplaceSeqNotChecked (finding 3): 1b52cb3 checks "every command on sequence
+// numbers" for an EXPUNGE read between the call and its turn, but
+// Replace (RFC 8508 REPLACE, which expunges the message it names) is
+// started without Command.CheckRenumbered: Replace(SeqNums(3)) waiting
+// behind a NOOP whose answer brings "* 1 EXPUNGE" is sent as "REPLACE 3",
+// and replaces (removes) the message that was number 4 at the call.
+// Store, Copy, Move, Fetch and Search are refused (ErrRenumbered) in the
+// same place.
+func TestReview42LCReplaceSeqNotChecked(t *testing.T) {
+	msg := "Subject: new\r\n\r\nbody\r\n"
+	after, err := r42lQueuedBehindExpunge(t, "IMAP4rev1 REPLACE UIDPLUS", func(ctx context.Context, c *commands.Client) error {
+		_, err := c.Replace(ctx, commands.SeqNums(3), "INBOX", strings.NewReader(msg), int64(len(msg)), nil)
+		return err
+	})
+	for _, l := range after {
+		if strings.HasPrefix(l, "REPLACE 3") {
+			t.Fatalf("sent %q after the NOOP's '* 1 EXPUNGE' (Replace: %v): it replaces the message that was number 4 at the call; want ErrRenumbered, nothing sent", l, err)
+		}
+	}
+	if !errors.Is(err, commands.ErrRenumbered) {
+		t.Fatalf("Replace: %v (sent %q); want ErrRenumbered", err, after)
 	}
 }

@@ -1,12 +1,21 @@
 package commands_test
 
 import (
+	"bufio"
+	"bytes"
+	"context"
 	"errors"
+	"fmt"
+	"io"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/imapkit/imapkit/auth"
 	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/transport"
 )
 
 // TestSplitLongSets replays commands whose sets are longer than the
@@ -167,5 +176,155 @@ func TestSplitSearch(t *testing.T) {
 	}
 	if _, err := c.Search(ctx, cr, &commands.SearchOptions{UID: true, Return: &commands.SearchReturn{Save: true}}); err != nil {
 		t.Fatalf("RETURN (SAVE), whole: %v", err)
+	}
+}
+
+// rev37gBigMailbox appends n messages of 200 KiB (over MaxStringLiteral:
+// streamed) to a fresh mailbox and expunges UID 2.
+func rev37gBigMailbox(t *testing.T, c *commands.Client, ctx context.Context, name string, n int) {
+	if err := c.Create(ctx, name, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		msg := []byte(fmt.Sprintf("Subject: m%d\r\n\r\n%s\r\n", i+1, bytes.Repeat([]byte("y"), 200<<10+i)))
+		if _, err := c.Append(ctx, name, bytes.NewReader(msg), int64(len(msg)), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.Select(ctx, name, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Store(ctx, commands.UIDs(2), commands.AddFlags, []string{`\Deleted`}, &commands.StoreOptions{Silent: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Expunge(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func rev37gFetchSizes(t *testing.T, ctx context.Context, c *commands.Client, set commands.Set) ([]string, error) {
+	var got []string
+	for m, err := range c.Fetch(ctx, set, &commands.FetchItems{UID: true, Sections: []commands.FetchSection{commands.WholeMessage}}) {
+		if err != nil {
+			return got, err
+		}
+		var n int64
+		for {
+			s, err := m.NextSection()
+			if err != nil {
+				break
+			}
+			k, _ := io.Copy(io.Discard, s)
+			n += k
+		}
+		got = append(got, fmt.Sprintf("%d:%d", m.UID, n))
+	}
+	return got, nil
+}
+
+func rev37gSplitRun(t *testing.T, c *commands.Client) {
+	ctx := dvCtx(t)
+	rev37gBigMailbox(t, c, ctx, "big37g", 5)
+	c.SetMaxSetLength(1)
+	got, err := rev37gFetchSizes(t, ctx, c, commands.UIDs(1, 2, 3, 4, 5, 6))
+	t.Logf("split Fetch: %v %v", got, err)
+	if err != nil || len(got) != 4 {
+		t.Errorf("split Fetch: %v, %v; want UIDs 1,3,4,5", got, err)
+	}
+	c.SetMaxSetLength(0)
+	got, err = rev37gFetchSizes(t, ctx, c, commands.UIDRange(1, 0))
+	t.Logf("1:*: %v %v", got, err)
+	if err != nil || len(got) != 4 {
+		t.Errorf("Fetch 1:*: %v, %v; want 4 messages", got, err)
+	}
+	got, err = rev37gFetchSizes(t, ctx, c, commands.UIDRange(100, 0))
+	t.Logf("100:*: %v %v", got, err)
+	if err != nil {
+		t.Errorf("Fetch 100:*: %v, %v", got, err)
+	}
+	got, err = rev37gFetchSizes(t, ctx, c, commands.SeqRange(2, 0))
+	t.Logf("seq 2:*: %v %v", got, err)
+	if err != nil || len(got) != 3 {
+		t.Errorf("Fetch seq 2:*: %v, %v; want 3 messages", got, err)
+	}
+}
+
+func TestReview37gSplitFetchDovecot(t *testing.T) {
+	rev37gSplitRun(t, dvClient(t, "alice", nil))
+}
+
+func TestReview37gSplitFetchCyrus(t *testing.T) {
+	_, c := cyAlice(t)
+	rev37gSplitRun(t, c)
+}
+
+// TestReview39ESplitStoreDeadlineMidWrite: a Store of a set long enough to go as
+// many pipelined UID STORE commands (over 1 MB of sets), to a server that
+// stops reading, with a deadline: the deadline cuts the write of a later
+// part, which ends the session. Store's caller's own context ended, and
+// docs/errors.md ("In code") says: "unless the context ended in the
+// middle of writing the command: then err is an *AbortError wrapping the
+// context's error". Since 33fedc3 only the part whose write was cut gets
+// an error matching the context's (ownCancelError); the split run returns
+// the first part's error (the session's *AbortError, whose
+// cancelledWriteError does not unwrap), and Store's error no longer
+// matches context.DeadlineExceeded, though it was Store's own deadline.
+func TestReview39ESplitStoreDeadlineMidWrite(t *testing.T) {
+	client, server := transport.Pipe()
+	release := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer server.Close()
+		r := bufio.NewReader(server)
+		io.WriteString(server, "* PREAUTH [CAPABILITY IMAP4rev1 UIDPLUS] fake\r\n")
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			tag, rest, _ := strings.Cut(line, " ")
+			if strings.HasPrefix(rest, "SELECT ") {
+				io.WriteString(server, "* 1 EXISTS\r\n* OK [UIDVALIDITY 1] x\r\n"+tag+" OK [READ-WRITE] done\r\n")
+				break
+			}
+			io.WriteString(server, tag+" OK done\r\n")
+		}
+		<-release // reads nothing more
+	}()
+	t.Cleanup(func() {
+		close(release)
+		<-done
+	})
+	octx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := commands.Open(octx, client, &auth.Options{Session: &session.Options{TagPrefix: "A"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Session().Close()
+	if _, err := c.Select(octx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	uids := make([]uint32, 0, 300000)
+	for u := uint32(1); len(uids) < cap(uids); u += 2 {
+		uids = append(uids, u)
+	}
+	ctx, cancel2 := context.WithTimeout(octx, 500*time.Millisecond)
+	defer cancel2()
+	_, err = c.Store(ctx, commands.UIDs(uids...), commands.AddFlags, []string{`\Seen`}, &commands.StoreOptions{Silent: true})
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+		if len(msg) > 300 {
+			msg = msg[:300]
+		}
+	}
+	t.Logf("Store: %T %s; session: %v", err, msg, c.Session().Err() != nil)
+	if ctx.Err() == nil || !errors.Is(err, session.ErrAborted) {
+		t.Skipf("the deadline did not cut a write: %v", err)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Store's own deadline cut its write and aborted the session, but its error does not match context.DeadlineExceeded (docs/errors.md: \"an *AbortError wrapping the context's error\"): %s", msg)
 	}
 }

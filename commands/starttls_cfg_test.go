@@ -4,13 +4,17 @@ import (
 	"context"
 	"errors"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/imapkit/imapkit/auth"
 	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/faultrelay"
 	"github.com/imapkit/imapkit/internal/hostile"
 	"github.com/imapkit/imapkit/internal/testserver"
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/transport"
 )
 
 // remotePeer labels a pipe with a documentation address (RFC 5737): a
@@ -66,5 +70,72 @@ func TestStartTLSOwnConfigCountsAsTLS(t *testing.T) {
 	}
 	if err := c.Login(ctx, "alice", "pw"); err != nil {
 		t.Fatalf("Login over TLS: %v", err)
+	}
+}
+
+// TestReview39RStartTLSDeadlineMisreported: the context of StartTLS ends during
+// the TLS handshake (the server, or the network, froze after STARTTLS's
+// OK). StartTLS returns the bare context error, which the docs
+// (docs/errors.md "In code", docs/session.md "Cancellation") say means
+// that the command is still in flight and the session goes on; but the
+// handshake, run on the reader goroutine with that same ended context,
+// fails and the session is aborted: the next command fails with an
+// *AbortError. Either the session goes on, or the error says it is over.
+// Fixed: the handshake is not tied to the caller's context (transport's
+// own bound, or the caller's deadline when later), and the session goes
+// on once the network does.
+func TestReview39RStartTLSDeadlineMisreported(t *testing.T) {
+	r := faultrelay.New(t, dvServer(t).PlainAddr)
+	conn, err := transport.Dial(context.Background(), r.Addr(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := commands.Open(context.Background(), conn, &auth.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Session().Close() })
+	r.Update(func(h *faultrelay.Hooks) {
+		h.OnC2S = faultrelay.After("STARTTLS\r\n", 1, "freeze") // the ClientHello is held
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	err = c.StartTLS(ctx, dvServer(t).TLSConfig())
+	if err == nil {
+		t.Fatal("StartTLS through a frozen network succeeded")
+	}
+	if errors.Is(err, session.ErrAborted) {
+		return // says the session is over: fine
+	}
+	r.Thaw()
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel2()
+	if nerr := c.Noop(ctx2); nerr != nil {
+		t.Fatalf("StartTLS returned %v (not session.ErrAborted: the session goes on, by the docs), yet the next command fails: %v", err, nerr)
+	}
+}
+
+// TestReview40CConcurrentStartTLSLogin: commands.Client's doc says "Its methods
+// are safe for concurrent use", but StartTLS and Login go through the
+// auth.Client, whose doc says "Its methods may be called from one
+// goroutine at a time": StartTLS writes auth.Client.tls
+// (auth/client.go:100) while Login reads it (cleartextOK, auth/client.go:92)
+// with no lock. Run with -race: the race detector reports the data race.
+// (Against Dovecot on loopback; the session itself orders the two
+// commands.)
+func TestReview40CConcurrentStartTLSLogin(t *testing.T) {
+	for i := 0; i < 5; i++ {
+		c := dvPlain(t)
+		ctx := dvCtx(t)
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() { defer wg.Done(); c.StartTLS(ctx, nil) }()
+		go func() {
+			defer wg.Done()
+			time.Sleep(time.Duration(i) * 100 * time.Millisecond) // not a synchronisation: the race detector sees none
+			c.Login(ctx, testserver.Alice, testserver.Password)
+		}()
+		wg.Wait()
+		c.Session().Close()
 	}
 }

@@ -1,10 +1,15 @@
 package commands_test
 
 import (
+	"context"
 	"errors"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/hostile"
 	"github.com/imapkit/imapkit/internal/testserver"
 	"github.com/imapkit/imapkit/session"
 )
@@ -71,5 +76,174 @@ func TestStatusAppendLimitCyrus(t *testing.T) {
 	var ie *commands.StatusItemError
 	if !errors.As(err, &ie) || ie.Item != commands.StatusDeleted || !errors.Is(err, session.ErrBad) {
 		t.Fatalf("STATUS (DELETED): %v", err)
+	}
+}
+
+// TestReview37StatusSameMailboxReordered: two goroutines ask STATUS of the
+// same mailbox for different items (MESSAGES, then UIDNEXT). The server,
+// holding both, answers them in the other order, with each tagged OK
+// after its own data: "* STATUS INBOX (UIDNEXT 9)", A2 OK, "* STATUS
+// INBOX (MESSAGES 7)", A1 OK. The session gave a STATUS of a mailbox to
+// the oldest STATUS command of that mailbox without an answer yet: the
+// MESSAGES caller took the UIDNEXT answer (and later its own, merged), and
+// the UIDNEXT caller, ended by its OK with nothing, failed with a
+// *MissingError. Status's Want now takes only answers with an item it
+// asked for.
+func TestReview37StatusSameMailboxReordered(t *testing.T) {
+	c := hostileClient(t, func(c *hostile.Conn) error {
+		c.PreAuth("IMAP4rev1")
+		a, err := c.Until("STATUS")
+		if err != nil {
+			return err
+		}
+		b, err := c.Expect("STATUS")
+		if err != nil {
+			return err
+		}
+		first, second := a, b
+		if !strings.Contains(a.Args, "UIDNEXT") {
+			first, second = b, a // answer the UIDNEXT one first
+		}
+		if err := c.Lines("* STATUS INBOX (UIDNEXT 9)", first.Tag+" OK done",
+			"* STATUS INBOX (MESSAGES 7)", second.Tag+" OK done"); err != nil {
+			return err
+		}
+		return c.Serve()
+	})
+	ctx := resCtx(t)
+	var wg sync.WaitGroup
+	var msgs, next *commands.MailboxStatus
+	var e1, e2 error
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		msgs, e1 = c.Status(ctx, "INBOX", commands.StatusMessages)
+	}()
+	time.Sleep(50 * time.Millisecond) // the MESSAGES one goes first
+	go func() {
+		defer wg.Done()
+		next, e2 = c.Status(ctx, "INBOX", commands.StatusUIDNext)
+	}()
+	wg.Wait()
+	if e1 != nil || e2 != nil {
+		t.Fatalf("Status(MESSAGES) = %+v, %v; Status(UIDNEXT) = %+v, %v; want 7 and 9, no error", msgs, e1, next, e2)
+	}
+	if !msgs.Has(commands.StatusMessages) || msgs.Messages != 7 || !next.Has(commands.StatusUIDNext) || next.UIDNext != 9 {
+		t.Fatalf("Status(MESSAGES) = items %v messages %d; Status(UIDNEXT) = items %v uidnext %d; want 7 and 9",
+			msgs.Items, msgs.Messages, next.Items, next.UIDNext)
+	}
+}
+
+// TestReview37bStatusInboxDotOtherMailbox: on a server whose delimiter is
+// "/", "inbox.x" and "INBOX.x" are two mailboxes (Cyrus 3.6 keeps both
+// apart, see TestReview37bCyrusInboxDotIsAnotherMailbox). A NOTIFY STATUS
+// event for INBOX.x that comes after the answer to STATUS inbox.x and
+// before its OK: with codec.SameMailbox, which takes "." for a delimiter
+// whatever the server's, the session gave the other mailbox's STATUS to
+// the command, which merged it over its own answer (99 instead of 1). The
+// session routes STATUS by exact name again (INBOX alone in any case).
+func TestReview37bStatusInboxDotOtherMailbox(t *testing.T) {
+	c := rev37Client(t, nil, func(c *hostile.Conn) error {
+		c.PreAuth("IMAP4rev1 NOTIFY")
+		cmd, err := c.Until("STATUS")
+		if err != nil {
+			return err
+		}
+		if err := c.Lines(`* STATUS inbox.x (MESSAGES 1)`, `* STATUS INBOX.x (MESSAGES 99)`, cmd.Tag+" OK done"); err != nil {
+			return err
+		}
+		return c.Serve()
+	})
+	st, err := c.Status(resCtx(t), "inbox.x", commands.StatusMessages)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Messages != 1 {
+		t.Fatalf("Status(inbox.x).Messages = %d; want 1 (INBOX.x's 99 is another mailbox's, with delimiter /)", st.Messages)
+	}
+}
+
+// TestReview37bCyrusInboxDotIsAnotherMailbox: on Cyrus 3.6 (delimiter
+// "/"), "INBOX.zzrev" and "inbox.zzrev" are two mailboxes (one message in
+// one, none in the other), which codec.SameMailbox calls the same: the
+// fact behind the test above, kept so that a Cyrus that changes it is
+// noticed.
+func TestReview37bCyrusInboxDotIsAnotherMailbox(t *testing.T) {
+	_, c := cyAlice(t)
+	ctx := dvCtx(t)
+	for _, n := range []string{"INBOX.zzrev", "inbox.zzrev"} {
+		if err := c.Create(ctx, n, nil); err != nil {
+			t.Logf("create %s: %v", n, err)
+		}
+		t.Cleanup(func() { c.Delete(dvCtx(t), n) })
+	}
+	if _, err := c.Append(ctx, "inbox.zzrev", strings.NewReader("Subject: x\r\n\r\nx\r\n"), 17, nil); err != nil {
+		t.Log(err)
+	}
+	a, err := c.Status(ctx, "INBOX.zzrev", commands.StatusMessages)
+	t.Logf("INBOX.zzrev %+v %v", a, err)
+	b, err := c.Status(ctx, "inbox.zzrev", commands.StatusMessages)
+	t.Logf("inbox.zzrev %+v %v", b, err)
+	l, _ := c.List(ctx, "*", nil)
+	var names []string
+	for _, m := range l {
+		names = append(names, m.Name+" delim "+m.Delim)
+	}
+	ns, _ := c.Namespace(ctx)
+	t.Logf("LIST: %v; NS %+v", names, ns)
+	if a == nil || b == nil || a.Messages == b.Messages {
+		t.Fatalf("one mailbox")
+	}
+}
+
+// TestReview44RStatusUIDValidityZero: servers do send UIDVALIDITY 0
+// (WinWebMail 4.4, SmarterMail 13, Apache James before JAMES-3074) and
+// UIDNEXT 0 (node-imap #549). 0f0d470 made a STATUS answer holding either
+// a *codec.DecodeError, so Status failed, losing MESSAGES and the rest. The
+// 0 item is now taken as not sent: Has false, its value 0 (unknown), the
+// rest of the answer kept, the session in step.
+func TestReview44RStatusUIDValidityZero(t *testing.T) {
+	for _, c := range []struct {
+		line          string
+		zero          commands.StatusItem
+		uidNext, uidV uint32
+	}{
+		{"* STATUS INBOX (MESSAGES 3 UIDNEXT 4 UIDVALIDITY 0)", commands.StatusUIDValidity, 4, 0},
+		{"* STATUS INBOX (MESSAGES 3 UIDNEXT 0 UIDVALIDITY 9)", commands.StatusUIDNext, 0, 9},
+	} {
+		t.Run(c.line, func(t *testing.T) {
+			cl := hostileClient(t, func(hc *hostile.Conn) error {
+				hc.PreAuth("IMAP4rev1")
+				for {
+					cmd, err := hc.ReadCommand()
+					if err != nil {
+						return err
+					}
+					if cmd.Name == "STATUS" {
+						err = hc.Lines(c.line, cmd.Tag+" OK done")
+					} else {
+						err = hc.Answer(cmd)
+					}
+					if err != nil {
+						return err
+					}
+				}
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			st, err := cl.Status(ctx, "INBOX", commands.StatusMessages|commands.StatusUIDNext|commands.StatusUIDValidity)
+			if err != nil {
+				t.Fatalf("Status: %v; want MESSAGES 3 (the 0 item unknown)", err)
+			}
+			if st.Messages != 3 || st.UIDNext != c.uidNext || st.UIDValidity != c.uidV {
+				t.Errorf("Messages %d UIDNext %d UIDValidity %d; want 3 %d %d", st.Messages, st.UIDNext, st.UIDValidity, c.uidNext, c.uidV)
+			}
+			if st.Has(c.zero) || !st.Has(commands.StatusMessages) {
+				t.Errorf("Items %#x; want MESSAGES, not the item sent as 0 (%#x)", st.Items, c.zero)
+			}
+			if err := cl.Noop(ctx); err != nil {
+				t.Fatalf("NOOP after: %v", err)
+			}
+		})
 	}
 }

@@ -1,24 +1,13 @@
 package commands_test
 
-// Reproducers of the server-quirks audit: quirks of real servers that bit
-// users of other IMAP libraries, replayed through commands.Client.
-
 import (
-	"bufio"
-	"context"
 	"encoding/json"
-	"io"
-	"net"
-	"strconv"
+	"errors"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/imapkit/imapkit/auth"
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
-	"github.com/imapkit/imapkit/session"
-	"github.com/imapkit/imapkit/transport"
 )
 
 // TestReview39QGmailAttributesLost: FetchItems.Raw's own example is
@@ -121,135 +110,39 @@ func TestReview39QListOneBadLineLosesAll(t *testing.T) {
 	zqAlive(t, c, ctx)
 }
 
-// Helpers: a scripted server for these tests.
-
-// zqVerbs are the command names zqClient's scripts are keyed by, longest
-// first.
-var zqVerbs = []string{"UID FETCH", "UID STORE", "UID SEARCH", "UID COPY", "UID MOVE", "UID EXPUNGE", "SELECT", "EXAMINE", "FETCH", "STORE", "SEARCH", "NOOP", "LIST", "STATUS", "LOGIN", "CAPABILITY", "IDLE", "ENABLE", "NAMESPACE", "CHECK", "EXPUNGE", "COPY", "MOVE", "LSUB", "ID", "GETQUOTAROOT", "SORT", "THREAD", "LOGOUT", "APPEND", "CREATE", "AUTHENTICATE"}
-
-// zqServer is a scripted server: greeting is its first line (without
-// CRLF); script maps a command verb (zqVerbs) to the lines it answers
-// with, @T@ replaced by the command's tag; the tagged OK is added when no
-// line holds "@T@ " (the tag placeholder). "<CLOSE>" at the end of an answer closes the
-// connection after writing it. Each command's raw line goes to seen.
-func zqServer(t *testing.T, greeting string, script map[string]string, seen chan<- string) net.Conn {
-	t.Helper()
-	client, server := transport.Pipe()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer server.Close()
-		r := bufio.NewReader(server)
-		if _, err := io.WriteString(server, greeting+"\r\n"); err != nil {
-			return
-		}
-		idleTag := ""
-		for {
-			line, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			if m := r38LitRE.FindStringSubmatch(line); m != nil {
-				n, _ := strconv.Atoi(m[1])
-				if m[2] == "" {
-					io.WriteString(server, "+ go\r\n")
-				}
-				body := make([]byte, n)
-				if _, err := io.ReadFull(r, body); err != nil {
-					return
-				}
-				rest, _ := r.ReadString('\n')
-				line += string(body) + rest
-			}
-			if seen != nil {
-				select {
-				case seen <- line:
-				default:
-				}
-			}
-			tag, rest, _ := strings.Cut(line, " ")
-			if strings.TrimSpace(line) == "DONE" {
-				out := script["DONE"]
-				if !strings.Contains(out, "@T@ ") {
-					out += "@T@ OK idle done\r\n"
-				}
-				if _, err := io.WriteString(server, strings.ReplaceAll(out, "@T@", idleTag)); err != nil {
-					return
-				}
-				continue
-			}
-			out := ""
-			found := false
-			up := strings.ToUpper(strings.TrimRight(rest, "\r\n"))
-			for _, verb := range zqVerbs {
-				if strings.HasPrefix(up, verb+" ") || up == verb {
-					out, found = script[verb]
-					break
-				}
-			}
-			if !found {
-				out = ""
-			}
-			if strings.HasPrefix(up, "IDLE") {
-				idleTag = tag
-			}
-			out = strings.ReplaceAll(out, "@T@", tag)
-			closeAfter := strings.HasSuffix(out, "<CLOSE>")
-			out = strings.TrimSuffix(out, "<CLOSE>")
-			if !strings.Contains(out, tag+" ") && !strings.HasPrefix(up, "IDLE") {
-				out += tag + " OK done\r\n"
-			}
-			if _, err := io.WriteString(server, out); err != nil {
-				return
-			}
-			if closeAfter {
-				return
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		client.Close()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			t.Error("fake server did not stop")
-		}
-	})
-	return client
-}
-
-// zqOpen opens a Client on a zqServer.
-func zqOpen(t *testing.T, greeting string, script map[string]string, seen chan<- string) (*commands.Client, context.Context) {
-	t.Helper()
-	conn := zqServer(t, greeting, script, seen)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	t.Cleanup(cancel)
-	c, err := commands.Open(ctx, conn, &auth.Options{Session: &session.Options{TagPrefix: "A"}})
-	if err != nil {
-		t.Fatalf("open: %v", err)
+// TestReview39ListPatternInvalidUTF8: a LIST or LSUB pattern or reference
+// that is not valid UTF-8 went out with each bad byte as U+FFFD, so that
+// List("Old\xff*") listed the mailboxes under "Old\uFFFD", names the caller
+// never gave (and might then delete). Refused now, as mailbox arguments
+// are (ErrMailboxName), before anything is sent; a NUL too.
+func TestReview39ListPatternInvalidUTF8(t *testing.T) {
+	c, srv, ctx := zzClient(t, "LIST-EXTENDED", true)
+	calls := map[string]func() error{
+		`List("Old\xff*")`: func() error { _, err := c.List(ctx, "Old\xff*", nil); return err },
+		`List(reference "a\xc3")`: func() error {
+			_, err := c.List(ctx, "*", &commands.ListOptions{Reference: "a\xc3"})
+			return err
+		},
+		`List(Patterns "b\xfe%")`: func() error {
+			_, err := c.List(ctx, "*", &commands.ListOptions{Patterns: []string{"b\xfe%"}})
+			return err
+		},
+		`List("a\x00*")`:        func() error { _, err := c.List(ctx, "a\x00*", nil); return err },
+		`LSub("x", "Old\xff*")`: func() error { _, err := c.LSub(ctx, "x", "Old\xff*"); return err },
+		`LSub("\xff", "*")`:     func() error { _, err := c.LSub(ctx, "\xff", "*"); return err },
 	}
-	t.Cleanup(func() { c.Session().Close() })
-	return c, ctx
-}
-
-// zqClient is zqOpen with a PREAUTH greeting advertising caps, and INBOX
-// selected (script["SELECT"] answers it; 3 messages by default).
-func zqClient(t *testing.T, caps string, script map[string]string) (*commands.Client, context.Context) {
-	t.Helper()
-	if _, ok := script["SELECT"]; !ok {
-		script["SELECT"] = "* 3 EXISTS\r\n* OK [UIDVALIDITY 1] x\r\n"
+	for what, call := range calls {
+		zzRefused(t, srv, what, call)
+		if err := call(); !errors.Is(err, commands.ErrMailboxName) {
+			t.Errorf("%s: %v; want ErrMailboxName", what, err)
+		}
 	}
-	c, ctx := zqOpen(t, "* PREAUTH [CAPABILITY "+caps+"] fake", script, nil)
-	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
-		t.Fatalf("select: %v", err)
+	// Valid names still go: wildcards, non-ASCII in modified UTF-7.
+	n := len(srv.sent())
+	if _, err := c.List(ctx, "Grüße/%", &commands.ListOptions{Reference: ""}); err != nil {
+		t.Fatalf("List(Grüße/%%): %v", err)
 	}
-	return c, ctx
-}
-
-// zqAlive checks the session still runs commands.
-func zqAlive(t *testing.T, c *commands.Client, ctx context.Context) {
-	t.Helper()
-	if err := c.Noop(ctx); err != nil {
-		t.Fatalf("the session did not survive: NOOP: %v", err)
+	if l := srv.since(n); len(l) != 1 || !strings.HasSuffix(l[0], " LIST \"\" \"Gr&APwA3w-e/%\"\r\n") {
+		t.Errorf("sent %q", l)
 	}
 }

@@ -2,11 +2,109 @@ package commands_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
+	"runtime"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/wire"
 )
+
+// TestReview38InputMailboxInvalidUTF8: without UTF8=ACCEPT, a mailbox name
+// that is not valid UTF-8 has each bad byte replaced by U+FFFD
+// (codec.EncodeMailbox) and is sent without an error: Delete("Old\xff")
+// deletes the mailbox "Old\uFFFD", another mailbox than the one asked
+// for, and Create/Rename make a name the caller never gave.
+func TestReview38InputMailboxInvalidUTF8(t *testing.T) {
+	c, srv, ctx := zzClient(t, "", true)
+	zzRefused(t, srv, `Delete("Old\xff")`, func() error { return c.Delete(ctx, "Old\xff") })
+	zzRefused(t, srv, `Create("a\xc3")`, func() error { return c.Create(ctx, "a\xc3", nil) })
+	zzRefused(t, srv, `Rename("a", "b\xfe")`, func() error { return c.Rename(ctx, "a", "b\xfe") })
+	// What goes for "Old\xff" is what names "Old\uFFFD".
+	n := len(srv.sent())
+	c.Delete(ctx, "Old\xff")
+	c.Delete(ctx, "Old\uFFFD")
+	if l := srv.since(n); len(l) == 2 && l[0][3:] == l[1][3:] {
+		t.Errorf("Delete(%q) and Delete(%q) send the same name: %q", "Old\xff", "Old\uFFFD", l)
+	}
+}
+
+// TestReview38InputMailboxNUL: a NUL in a mailbox name is refused with
+// wire.ErrNUL once UTF8=ACCEPT is on, but before (the default) it went
+// out encoded as "&AAA-": the same call was an error or not depending on
+// the session's mode. Now refused in both (ErrMailboxName and
+// wire.ErrNUL). Other control characters stay allowed: modified UTF-7
+// represents them (RFC 3501 5.1.3), and a mailbox another client made
+// with one must stay reachable ("a\r\nb" goes as "a&AA0ACg-b").
+func TestReview38InputMailboxNUL(t *testing.T) {
+	c, srv, ctx := zzClient(t, "", true)
+	zzRefused(t, srv, `Create("a\x00b")`, func() error { return c.Create(ctx, "a\x00b", nil) })
+	if err := c.Create(ctx, "a\x00b", nil); !errors.Is(err, commands.ErrMailboxName) || !errors.Is(err, wire.ErrNUL) {
+		t.Errorf("Create(NUL): %v; want ErrMailboxName and wire.ErrNUL", err)
+	}
+	if err := c.Create(ctx, "a\r\nb", nil); err != nil {
+		t.Errorf("Create(CR LF): %v", err)
+	}
+	if sent := srv.sent(); !strings.HasSuffix(sent[len(sent)-1], "CREATE a&AA0ACg-b\r\n") {
+		t.Errorf("sent %q", sent)
+	}
+}
+
+// TestReview39WRawNamesUnboundedBytes: rawNames (commands/rawnames.go) bounds the
+// NUMBER of remembered names (4,096) but not their bytes. A name in a
+// LIST line can be as long as a line (1 MiB by default), so a hostile
+// server answering one ListIter (which "keeps nothing and has no bound")
+// with lines whose names do not round-trip makes the Client keep about
+// 2 bytes per name byte (the decoded key and the raw value) for the life
+// of the Client: 4,096 such names is about 8 GiB. Here 48 names of
+// 1 MB are kept after the loop has dropped every MailboxInfo (16 now).
+func TestReview39WRawNamesUnboundedBytes(t *testing.T) {
+	const n, size = 16, 1000 << 10 // 16 MB: under -race on a loaded machine 48 passed the fake client's 10 s
+	pad := strings.Repeat("x", size)
+	c, _, _ := r38FakeClient(t, "IMAP4rev1", func(cmd r38Cmd) string {
+		if !bytes.Contains(cmd.Raw, []byte(" LIST ")) {
+			return ""
+		}
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, "* LIST () \"/\" \"R&D%d%s\"\r\n", i, pad)
+		}
+		b.WriteString(cmd.Tag + " OK done\r\n")
+		return b.String()
+	})
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	got := 0
+	lctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // 16 MB under -race on a loaded machine
+	defer cancel()
+	for m, err := range c.ListIter(lctx, "*", nil) {
+		if err != nil {
+			t.Fatalf("ListIter: %v", err)
+		}
+		if len(m.Raw) > size {
+			got++
+		}
+	}
+	if got != n {
+		t.Fatalf("listed %d long names, want %d", got, n)
+	}
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	kept := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	runtime.KeepAlive(c)
+	if kept > 8<<20 {
+		t.Errorf("after a ListIter that kept nothing, the Client holds %d MiB more heap (%d names of %d KiB that do not round-trip, remembered by rawNames with no byte bound); 4,096 such names would be ~8 GiB", kept>>20, n, size>>10)
+	}
+	if err := c.Noop(lctx); err != nil {
+		t.Fatal(err)
+	}
+}
 
 // TestReview40BListedLatin1NameUnusable: a server without UTF8=ACCEPT that lists
 // a mailbox name in raw 8-bit bytes that are not UTF-8 (a Latin-1 "Café",
@@ -182,4 +280,56 @@ func TestReview40CRev2OnlyNamesEveryWay(t *testing.T) {
 	if !bytes.Contains(create, []byte(" CREATE Gr&APwA3w-e2")) {
 		t.Fatalf("CREATE after the capabilities offered IMAP4rev1 sent %q; want modified UTF-7", create)
 	}
+}
+
+// TestReview40RListedRawNameNULError: names a hostile LIST gives in literals, now
+// sent as listed without checkMailboxName (encodeMailbox looks the raw name
+// up first). One with CR LF and a command after it goes as a literal: no
+// injection (checked, passes). One with a NUL byte is still refused, but by
+// the wire encoder (wire.ErrNUL in an *EncodeError), not with an error
+// wrapping ErrMailboxName as encodeMailbox's and ErrMailboxName's docs say
+// and as before dd82aa3.
+func TestReview40RListedRawNameNULError(t *testing.T) {
+	c, ctx, f := r38FakeClient(t, "IMAP4rev1", func(cmd r38Cmd) string {
+		switch {
+		case bytes.Contains(cmd.Raw, []byte(" LIST ")):
+			return "* LIST () \"/\" {18}\r\nx\r\nZ9 DELETE INBOX\r\n" +
+				"* LIST () \"/\" {3}\r\na\x00b\r\n" + cmd.Tag + " OK done\r\n"
+		case bytes.Contains(cmd.Raw, []byte(" STATUS ")):
+			return cmd.Tag + " OK done\r\n"
+		}
+		return ""
+	})
+	l, err := c.List(ctx, "*", nil)
+	if err != nil || len(l) != 2 {
+		t.Fatalf("LIST: %v %+v", err, l)
+	}
+	// CR LF: the name goes as a literal, no command is injected.
+	_, _ = c.Status(ctx, l[0].Name, commands.StatusMessages)
+	for _, cmd := range f.commands() {
+		if bytes.HasPrefix(cmd.Raw, []byte("Z9 ")) {
+			t.Fatalf("a listed name injected a command: %q", f.commands())
+		}
+	}
+	// NUL: refused before sending, but not as ErrMailboxName, which the
+	// doc of encodeMailbox/ErrMailboxName promise for a name holding a NUL.
+	_, err = c.Status(ctx, l[1].Name, commands.StatusMessages)
+	if err == nil {
+		t.Fatalf("Status(%q): sent", l[1].Name)
+	}
+	if !errors.Is(err, commands.ErrMailboxName) {
+		t.Errorf("Status(%q), a listed name holding a NUL byte: %v; want an error wrapping ErrMailboxName", l[1].Name, err)
+	}
+}
+
+// TestReview41MRev2OnlyListedLatin1Name: dd82aa3 made a listed Name that is not
+// valid UTF-8 ("Caf\xe9", a server that stores names as file names) go
+// back as listed, but only outside UTF-8 mode (encodeMailbox looks at
+// rawNames only when !utf8, and listInfo notes raw names only then).
+// 759b709 turned UTF-8 mode on from the start for a server offering
+// IMAP4rev2 without IMAP4rev1: the same LIST answer now gives a Name that
+// every command refuses with ErrMailboxName before sending, though
+// MailboxInfo.Name's doc says to pass it to the commands as it is.
+func TestReview41MRev2OnlyListedLatin1Name(t *testing.T) {
+	listedLatin1NameStatus(t, "IMAP4rev2")
 }

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"compress/flate"
 	"context"
-	"errors"
 	"io"
 	"net"
 	"runtime"
@@ -18,7 +17,6 @@ import (
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/internal/fuzzseed"
-	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/transport"
 )
 
@@ -382,43 +380,5 @@ func TestReview46EConnectControl(t *testing.T) {
 				t.Errorf("mech %d: step %d: %v", mech, i, err)
 			}
 		}
-	}
-}
-
-// TestReview46EIdlePollServerGone: Idle on a server without IDLE polls
-// with NOOP every DefaultIdlePoll (a minute). A server that answers the
-// NOOP and then hangs up (or says BYE) left Idle waiting for the next poll,
-// a minute with the defaults, on a session that had already ended: IDLE
-// proper returns the session's end at once. Found by FuzzReview46EConnect
-// (corpus 9e243a61922c5ca7: "IDLE" mutated in the greeting). Default
-// options: the poll interval is the point.
-func TestReview46EIdlePollServerGone(t *testing.T) {
-	for _, end := range []string{"", "* BYE shutting down\r\n"} {
-		client, server := transport.Pipe()
-		go func() {
-			defer server.Close()
-			io.WriteString(server, "* PREAUTH [CAPABILITY IMAP4rev1] ready\r\n")
-			r := bufio.NewReader(server)
-			line, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			tag, _, _ := strings.Cut(line, " ")
-			io.WriteString(server, tag+" OK noop\r\n"+end)
-		}()
-		// A guard against a hang, not a timed assertion: with the fault
-		// Idle waits for its next poll, a minute away.
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		s, err := session.Open(ctx, client, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := commands.New(s)
-		err = c.Idle(ctx, nil, func(codec.Response) bool { return true })
-		if !errors.Is(err, session.ErrAborted) || ctx.Err() != nil {
-			t.Errorf("end %q: Idle on a server that hung up after the NOOP: %v (context: %v); want the session's abort at once", end, err, ctx.Err())
-		}
-		s.Close()
-		cancel()
 	}
 }

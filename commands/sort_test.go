@@ -1,6 +1,7 @@
 package commands_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -79,5 +80,27 @@ func TestReview42F2DSortThreadCharsetUTF8(t *testing.T) {
 				t.Errorf("sent %q", sent)
 			}
 		})
+	}
+}
+
+// TestReview42LDSortSeqSetNotChecked (finding 4): Sort with a Criteria.Set of sequence
+// numbers, queued behind a NOOP that brings "* 1 EXPUNGE", is sent as
+// "SORT ... 3" and sorts the message that was number 4 at the call;
+// Search with the same criteria is refused (ErrRenumbered) since 1b52cb3,
+// whose message promises the check for every command on sequence
+// numbers. sortCommand (commands/sort.go) sets no CheckRenumbered.
+func TestReview42LDSortSeqSetNotChecked(t *testing.T) {
+	set := commands.SeqNums(3)
+	after, err := r42lQueuedBehindExpunge(t, "IMAP4rev1 SORT", func(ctx context.Context, c *commands.Client) error {
+		_, err := c.Sort(ctx, []commands.SortKey{{Key: "DATE"}}, &commands.Criteria{Set: &set}, nil)
+		return err
+	})
+	for _, l := range after {
+		if strings.HasPrefix(l, "SORT") {
+			t.Fatalf("sent %q after the NOOP's '* 1 EXPUNGE' (Sort: %v); want ErrRenumbered, nothing sent, as Search", l, err)
+		}
+	}
+	if !errors.Is(err, commands.ErrRenumbered) {
+		t.Fatalf("Sort: %v (sent %q); want ErrRenumbered", err, after)
 	}
 }
