@@ -26,7 +26,6 @@ import (
 	"github.com/imapkit/imapkit/internal/leakcheck"
 	"github.com/imapkit/imapkit/internal/testserver"
 	"github.com/imapkit/imapkit/session"
-	"github.com/imapkit/imapkit/transport"
 	"github.com/imapkit/imapkit/wire"
 )
 
@@ -865,24 +864,7 @@ func TestReview46DAppendBlockedReaderCancel(t *testing.T) {
 // path on which a blocked body read must be interruptible.
 func BenchmarkReview46DAppend100MiBCtx(b *testing.B) {
 	const size = 100 << 20
-	c := pipeClient(b, "IMAP4rev1 LITERAL+", func(server net.Conn) {
-		r := bufio.NewReaderSize(server, 64<<10)
-		for {
-			line, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			tag, _, _ := strings.Cut(line, " ")
-			if i := strings.LastIndexByte(line, '{'); i >= 0 {
-				n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSuffix(line[i+1:], "\r\n"), "+}"), 10, 64)
-				if _, err := io.CopyN(io.Discard, r, n); err != nil {
-					return
-				}
-				r.ReadString('\n')
-			}
-			server.Write([]byte(tag + " OK [APPENDUID 1 1] done\r\n"))
-		}
-	})
+	c := pipeClient(b, "IMAP4rev1 LITERAL+", appendDiscardServer)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	b.SetBytes(size)
@@ -1106,18 +1088,7 @@ func (b *m46CutBody) Read(p []byte) (int, error) {
 // is taken for "the server did not run it". The defaults.
 func TestReview46MOtherCommandNotCut(t *testing.T) {
 	gotNoop := make(chan struct{})
-	cl := review46DClient(t, "IMAP4rev1 LITERAL+", func(server net.Conn) {
-		r := bufio.NewReader(server)
-		for {
-			line, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			if strings.Contains(line, "NOOP") {
-				close(gotNoop)
-			}
-		}
-	})
+	cl := review46DClient(t, "IMAP4rev1 LITERAL+", noopWatchServer(gotNoop))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	noopErr := make(chan error, 1)
@@ -1255,18 +1226,7 @@ func (b *m46CanceledBody) Read(p []byte) (int, error) {
 // defaults.
 func TestReview46MOtherCommandNotCanceled(t *testing.T) {
 	gotNoop := make(chan struct{})
-	cl := review46DClient(t, "IMAP4rev1 LITERAL+", func(server net.Conn) {
-		r := bufio.NewReader(server)
-		for {
-			line, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			if strings.Contains(line, "NOOP") {
-				close(gotNoop)
-			}
-		}
-	})
+	cl := review46DClient(t, "IMAP4rev1 LITERAL+", noopWatchServer(gotNoop))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	noopErr := make(chan error, 1)
@@ -1333,35 +1293,12 @@ func TestReview47BAppendManyFirstOpenError(t *testing.T) {
 }
 
 func review47BFirstOpenError(t *testing.T, second, sync, cancelable bool, open func() (io.Reader, int64, error), want error) {
-	client, server := transport.Pipe()
-	served := make(chan struct{})
+	plus := " LITERAL+"
+	if sync {
+		plus = ""
+	}
 	var sawAppend atomic.Bool
-	go func() {
-		defer close(served)
-		defer server.Close()
-		plus := " LITERAL+"
-		if sync {
-			plus = ""
-		}
-		server.Write([]byte("* PREAUTH [CAPABILITY IMAP4rev1 MULTIAPPEND" + plus + " APPENDLIMIT=10] ready\r\n"))
-		r := bufio.NewReader(server)
-		for {
-			line, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			if strings.Contains(line, "APPEND") {
-				sawAppend.Store(true)
-				if strings.HasSuffix(line, "}\r\n") {
-					server.Write([]byte("+ go on\r\n"))
-				}
-				io.Copy(io.Discard, r)
-				return
-			}
-			tag, _, _ := strings.Cut(line, " ")
-			server.Write([]byte(tag + " OK done\r\n"))
-		}
-	}()
+	client, server, served := appendManyServer("IMAP4rev1 MULTIAPPEND"+plus+" APPENDLIMIT=10", true, &sawAppend)
 	t.Cleanup(func() { client.Close(); server.Close(); <-served })
 	s, err := session.Open(context.Background(), client, nil)
 	if err != nil {
@@ -1426,28 +1363,8 @@ func TestReview47BAppendManyOpenBlockedCancel(t *testing.T) {
 
 func review47BOpenBlocked(t *testing.T, second bool) {
 	check := leakcheck.Start()
-	client, server := transport.Pipe()
-	served := make(chan struct{})
 	var sawAppend atomic.Bool
-	go func() {
-		defer close(served)
-		defer server.Close()
-		server.Write([]byte("* PREAUTH [CAPABILITY IMAP4rev1 MULTIAPPEND LITERAL+] ready\r\n"))
-		r := bufio.NewReader(server)
-		for {
-			line, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			if strings.Contains(line, "APPEND") {
-				sawAppend.Store(true)
-				io.Copy(io.Discard, r)
-				return
-			}
-			tag, _, _ := strings.Cut(line, " ")
-			server.Write([]byte(tag + " OK done\r\n"))
-		}
-	}()
+	client, _, served := appendManyServer("IMAP4rev1 MULTIAPPEND LITERAL+", false, &sawAppend)
 	s, err := session.Open(context.Background(), client, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -1567,24 +1484,7 @@ func BenchmarkReview47BAppendFile64MiB(b *testing.B) {
 		b.Fatal(err)
 	}
 	f.Close()
-	c := pipeClient(b, "IMAP4rev1 LITERAL+ BINARY", func(server net.Conn) {
-		r := bufio.NewReaderSize(server, 64<<10)
-		for {
-			line, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			tag, _, _ := strings.Cut(line, " ")
-			if i := strings.LastIndexByte(line, '{'); i >= 0 {
-				n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSuffix(line[i+1:], "\r\n"), "+}"), 10, 64)
-				if _, err := io.CopyN(io.Discard, r, n); err != nil {
-					return
-				}
-				r.ReadString('\n')
-			}
-			server.Write([]byte(tag + " OK [APPENDUID 1 1] done\r\n"))
-		}
-	})
+	c := pipeClient(b, "IMAP4rev1 LITERAL+ BINARY", appendDiscardServer)
 	for _, bc := range []struct {
 		name   string
 		cancel bool

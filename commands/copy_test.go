@@ -249,7 +249,7 @@ func TestReview37cMoveFallbackDeletedReported(t *testing.T) {
 // (the next EXPUNGE by any client may remove it). Every UID is named now
 // when an answer was not had.
 func TestReview37dMoveFallbackDeletedUnanswered(t *testing.T) {
-	c := rev37Client(t, nil, func(c *hostile.Conn) error {
+	c := hostileClientOpts(t, nil, func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1 UIDPLUS")
 		var stores []*hostile.Command
 		for {

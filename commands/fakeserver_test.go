@@ -84,17 +84,8 @@ func fakeClient(t *testing.T, sc fakeServer) (context.Context, *commands.Client)
 // returns the session too.
 func fakeSession(t *testing.T, sc fakeServer, opts *session.Options) (context.Context, *session.Session, *commands.Client) {
 	t.Helper()
-	conn, srv := hostile.Pipe(sc.serve)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	s, err := session.Open(ctx, conn, opts)
-	if err != nil {
-		srv.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close(); srv.Close() })
-	ctx, c := selectInbox(t, commands.New(s))
-	return ctx, s, c
+	ctx, c := selectInbox(t, hostileClientOpts(t, opts, sc.serve))
+	return ctx, c.Session(), c
 }
 
 func selectInbox(t *testing.T, c *commands.Client) (context.Context, *commands.Client) {
@@ -177,7 +168,16 @@ func answer(lines ...string) func(c *hostile.Conn, cmd *hostile.Command) error {
 	}
 }
 
-func rev37Client(t *testing.T, opts *session.Options, sc hostile.Scenario) *commands.Client {
+// hostileClient opens a Client, with the defaults, on a scripted server.
+func hostileClient(t *testing.T, sc hostile.Scenario) *commands.Client {
+	t.Helper()
+	return hostileClientOpts(t, nil, sc)
+}
+
+// hostileClientOpts opens a Client, with the session's options opts, on
+// the scripted server sc (over hostile.Pipe); the session and the server
+// end with the test.
+func hostileClientOpts(t *testing.T, opts *session.Options, sc hostile.Scenario) *commands.Client {
 	t.Helper()
 	conn, srv := hostile.Pipe(sc)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -1056,4 +1056,81 @@ func ctx20c(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// appendDiscardServer answers every command OK with [APPENDUID 1 1],
+// reading and discarding the literal (non-synchronizing: it sends no "+")
+// at the end of a command's line. It serves the Append benchmarks
+// (pipeClient's serve).
+func appendDiscardServer(server net.Conn) {
+	r := bufio.NewReaderSize(server, 64<<10)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		tag, _, _ := strings.Cut(line, " ")
+		if i := strings.LastIndexByte(line, '{'); i >= 0 {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSuffix(line[i+1:], "\r\n"), "+}"), 10, 64)
+			if _, err := io.CopyN(io.Discard, r, n); err != nil {
+				return
+			}
+			r.ReadString('\n')
+		}
+		server.Write([]byte(tag + " OK [APPENDUID 1 1] done\r\n"))
+	}
+}
+
+// noopWatchServer returns a serve function (for review46DClient) that
+// answers nothing: it reads the client's lines until the connection ends
+// and closes gotNoop when one holds NOOP (once: a second NOOP would
+// panic).
+func noopWatchServer(gotNoop chan struct{}) func(server net.Conn) {
+	return func(server net.Conn) {
+		r := bufio.NewReader(server)
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			if strings.Contains(line, "NOOP") {
+				close(gotNoop)
+			}
+		}
+	}
+}
+
+// appendManyServer starts the fake server of AppendMany's Open tests on
+// the far end of a transport.Pipe: it greets with PREAUTH and caps and
+// answers OK to every command until one whose line holds APPEND, which it
+// records in sawAppend; then (goOn: with a "+ go on" first when that line
+// ends in a literal header, of either kind) it reads and discards all the
+// client writes until the connection ends. served is closed when it
+// returns.
+func appendManyServer(caps string, goOn bool, sawAppend *atomic.Bool) (client, server net.Conn, served chan struct{}) {
+	client, server = transport.Pipe()
+	served = make(chan struct{})
+	go func() {
+		defer close(served)
+		defer server.Close()
+		server.Write([]byte("* PREAUTH [CAPABILITY " + caps + "] ready\r\n"))
+		r := bufio.NewReader(server)
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			if strings.Contains(line, "APPEND") {
+				sawAppend.Store(true)
+				if goOn && strings.HasSuffix(line, "}\r\n") {
+					server.Write([]byte("+ go on\r\n"))
+				}
+				io.Copy(io.Discard, r)
+				return
+			}
+			tag, _, _ := strings.Cut(line, " ")
+			server.Write([]byte(tag + " OK done\r\n"))
+		}
+	}()
+	return client, server, served
 }

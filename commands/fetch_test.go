@@ -562,7 +562,7 @@ func (zeros) Read(p []byte) (int, error) {
 // command started 200 ms later on another goroutine; it returns the bytes
 // the body yielded and the Fetch's error.
 func fetchOneBig(t *testing.T, size int, beside string, extra string, other func(ctx context.Context, c *commands.Client) error) (int64, error) {
-	c := rev37Client(t, &session.Options{MaxResultBytes: 1 << 20}, bodyUIDLastServer(size, beside, extra))
+	c := hostileClientOpts(t, &session.Options{MaxResultBytes: 1 << 20}, bodyUIDLastServer(size, beside, extra))
 	ctx := resCtx(t)
 	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
 		t.Fatal(err)

@@ -280,7 +280,7 @@ func fetchBehindSelect(t *testing.T, ctx context.Context, c *commands.Client, se
 func TestReview37bFetchPartsBodyBeforeUID(t *testing.T) {
 	big := strings.Repeat("x", 2<<20)
 	small := strings.Repeat("y", 100<<10)
-	c := rev37Client(t, nil, func(c *hostile.Conn) error {
+	c := hostileClientOpts(t, nil, func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1")
 		a, err := c.Until("UID FETCH")
 		if err != nil {
@@ -361,7 +361,7 @@ func fetchPartsGapServer(okBetween bool) hostile.Scenario {
 }
 
 func fetchGapRun(t *testing.T, okBetween bool) {
-	c := rev37Client(t, nil, fetchPartsGapServer(okBetween))
+	c := hostileClientOpts(t, nil, fetchPartsGapServer(okBetween))
 	c.SetMaxSetLength(3) // "1:2" and "5": two parts, both sent ahead
 	ctx := resCtx(t)
 	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
@@ -413,7 +413,7 @@ func TestReview37dFetchPartsGapOKBetween(t *testing.T) { fetchGapRun(t, true) }
 // lastUID now (flagChange).
 func TestReview37dFetchPartsFlagChangeFirst(t *testing.T) {
 	body := strings.Repeat("x", 100<<10)
-	c := rev37Client(t, nil, func(c *hostile.Conn) error {
+	c := hostileClientOpts(t, nil, func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1")
 		a, err := c.Until("UID FETCH")
 		if err != nil {

@@ -9,23 +9,7 @@ import (
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/internal/hostile"
-	"github.com/imapkit/imapkit/session"
 )
-
-// hostileClient opens a Client, with the defaults, on a scripted server.
-func hostileClient(t *testing.T, sc hostile.Scenario) *commands.Client {
-	t.Helper()
-	conn, srv := hostile.Pipe(sc)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	s, err := session.Open(ctx, conn, nil)
-	if err != nil {
-		srv.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close(); srv.Close() })
-	return commands.New(s)
-}
 
 // TestIdleServerEnds: a server that ends IDLE on its own (its tagged OK
 // right after an event) while onEvent asks to stop at that event: Idle's

@@ -143,7 +143,7 @@ func TestReview37StatusSameMailboxReordered(t *testing.T) {
 // the command, which merged it over its own answer (99 instead of 1). The
 // session routes STATUS by exact name again (INBOX alone in any case).
 func TestReview37bStatusInboxDotOtherMailbox(t *testing.T) {
-	c := rev37Client(t, nil, func(c *hostile.Conn) error {
+	c := hostileClientOpts(t, nil, func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1 NOTIFY")
 		cmd, err := c.Until("STATUS")
 		if err != nil {
