@@ -371,18 +371,26 @@ type proxySession struct {
 // once the buffers are full; without a bound it held the connection, its
 // upstream (whose end went unnoticed) and both directions for ever.
 func (ps *proxySession) clientWriter(c net.Conn) io.Writer {
+	return &deadlineWriter{c: c, d: ps.writeBound(), stalled: &ps.stalled}
+}
+
+// writeBound is the --timeout (cfg.dialTimeout) as it bounds each write
+// to the client and the wait of the proxy's own answers on a server's
+// line stalled in its middle (clientOut.put).
+func (ps *proxySession) writeBound() time.Duration {
 	d := ps.cfg.dialTimeout
 	if k := testClientWriteSpeed; k > 1 {
 		d /= k
 	}
-	return &deadlineWriter{c: c, d: d, stalled: &ps.stalled}
+	return d
 }
 
 // testClientWriteSpeed, set by tests (clientWriteSpeed), makes the
-// bound on each write to the client (--timeout, 30 s by default) run
-// that many times faster for the connections opened while it is set;
-// the message that reports it names the --timeout. Read once a
-// connection: nothing on the hot path.
+// bound on each write to the client (--timeout, 30 s by default), and
+// the same bound on the wait of the proxy's own answers on a server's
+// line stalled in its middle, run that many times faster for the
+// connections opened while it is set; the messages that report them name
+// the --timeout. Read once a connection: nothing on the hot path.
 var testClientWriteSpeed time.Duration
 
 // deadlineWriter sets a write deadline d ahead before each write to c,
@@ -628,7 +636,7 @@ func (ps *proxySession) serve(ctx context.Context, client net.Conn) {
 	defer server.Close()
 	ps.client, ps.server = client, server
 	ps.switched = make(chan switchResult, 1)
-	ps.toClient = newClientOut(ps.clientWriter(client))
+	ps.toClient = newClientOut(ps.clientWriter(client), ps.writeBound())
 	// closeAll ends both directions, whichever ends first; on the
 	// proxy's shutdown both connections close at once.
 	stop := context.AfterFunc(ctx, func() {
@@ -1594,7 +1602,7 @@ func (ps *proxySession) refuse(tk *wire.Tokenizer, line []wire.Token, tag, why s
 	if err != nil && !errors.Is(err, wire.ErrSyntax) {
 		return refusedBound(err, room)
 	}
-	if ierr := ps.toClient.inject(ps.answer(tag, why)); ierr != nil {
+	if ierr := ps.injectAnswer(ps.answer(tag, why)); ierr != nil {
 		return ierr
 	}
 	if err != nil {
@@ -1654,10 +1662,21 @@ func (ps *proxySession) refuseFailed(err error) {
 	case errors.Is(err, wire.ErrLineTooLong) && errors.As(err, &le):
 		ps.logf("* client side: a refused command with a token or line of more than %d bytes: closing", le.Limit)
 		ps.bye(fmt.Sprintf("imapkit proxy: a refused command with a token or line of more than %d bytes: closing", le.Limit))
+	case errors.Is(err, errServerStalled):
+		ps.stalledMidLine()
 	default:
 		ps.logf("* client side: %s", errText(err))
 	}
 	ps.closeAll()
+}
+
+// stalledMidLine prints why the connection closes when an answer of the
+// proxy's own waited for a server's line that made no progress for
+// --timeout (errServerStalled). No BYE can go: it would land inside the
+// server's line; the client gets what was relayed, then the connection's
+// end.
+func (ps *proxySession) stalledMidLine() {
+	ps.logf("* server side: sent nothing more of its line for %v while the proxy had an answer for the client (--timeout): closing", ps.cfg.dialTimeout)
 }
 
 // bye sends the client an untagged BYE of the proxy's own: the last line
@@ -1666,8 +1685,11 @@ func (ps *proxySession) refuseFailed(err error) {
 // read nothing or the server's direction had ended (not written at all).
 func (ps *proxySession) bye(text string) {
 	line := []byte("* BYE " + text + "\r\n")
-	if ps.toClient.injectLast(line) == nil {
+	err := ps.toClient.injectLast(line)
+	if err == nil {
 		ps.traceOwn(line)
+	} else if errors.Is(err, errServerStalled) {
+		ps.stalledMidLine()
 	}
 }
 
@@ -1704,15 +1726,15 @@ func errText(err error) string {
 // refuseLine is refuse for a line that does not tokenize: the answer goes
 // first, then the rest of the line is read and dropped.
 func (ps *proxySession) refuseLine(tk *wire.Tokenizer, tag, why string, lineStart int64) error {
-	answer := ps.answer(tag, why)
-	if err := ps.toClient.inject(answer); err != nil {
+	if err := ps.injectAnswer(ps.answer(tag, why)); err != nil {
 		return err
 	}
 	room := refusedRoom(tk, lineStart)
 	return refusedBound(tk.RefuseLineMax(room), room)
 }
 
-// answer returns the proxy's answer line and lets the Dialog see it.
+// answer returns the proxy's answer line and lets the Dialog see it
+// (injectAnswer sends and prints it).
 func (ps *proxySession) answer(tag, why string) []byte {
 	if tag == "" {
 		tag = "*"
@@ -1725,12 +1747,19 @@ func (ps *proxySession) answer(tag, why string) []byte {
 	// by its tag, which an earlier command the server has yet to answer
 	// may share).
 	ps.dialog.Answered()
-	var p printer
-	p.prefix = fmt.Sprintf("[%d] P: ", ps.id)
-	p.begin(false, "")
-	p.add(bytes.TrimSuffix(answer, []byte("\r\n")))
-	ps.out.line(p.end())
 	return answer
+}
+
+// injectAnswer sends the client an answer of the proxy's own (answer),
+// and prints it once sent: before, it was printed first, and printed all
+// the same when it could not be sent (a server stalled mid-line, the
+// connection closing).
+func (ps *proxySession) injectAnswer(answer []byte) error {
+	if err := ps.toClient.inject(answer); err != nil {
+		return err
+	}
+	ps.traceOwn(answer)
+	return nil
 }
 
 // clientOut is the client's side of a connection, written by the server's
@@ -1751,10 +1780,22 @@ type clientOut struct {
 	// closeAll closed the upstream) after a BYE the client's direction
 	// sent.
 	ended bool
+	// written counts the server's bytes written (Write): put tells a
+	// server's line that goes on slowly from one that stalled by it.
+	written int64
+	// stall bounds how long put waits, mid-line, for the server to send
+	// more of its line (the --timeout): past it put fails with
+	// errServerStalled. Before, it waited for as long as the server kept
+	// the connection open, and the client's commands that the proxy
+	// answers itself got no answer.
+	stall time.Duration
 }
 
-func newClientOut(c io.Writer) *clientOut {
-	o := &clientOut{w: bufio.NewWriterSize(c, 32<<10)}
+// newClientOut returns the client's side writing to c; stall bounds how
+// long an answer of the proxy's own waits for a server's line that makes
+// no progress (put).
+func newClientOut(c io.Writer, stall time.Duration) *clientOut {
+	o := &clientOut{w: bufio.NewWriterSize(c, 32<<10), stall: stall}
 	o.cond.L = &o.mu
 	return o
 }
@@ -1767,6 +1808,7 @@ func (o *clientOut) Write(p []byte) (int, error) {
 		return 0, errRelayClosed
 	}
 	o.midLine = true
+	o.written += int64(len(p))
 	return o.w.Write(p)
 }
 
@@ -1849,11 +1891,38 @@ func (o *clientOut) injectLast(line []byte) error {
 	return o.put(line, true)
 }
 
+// errServerStalled reports an answer of the proxy's own that could not
+// be written: the server's direction is in the middle of a line (an
+// answer there would land inside it), and the server sent nothing more
+// of it for clientOut.stall.
+var errServerStalled = errors.New("the server stalled in the middle of a line")
+
 func (o *clientOut) put(line []byte, last bool) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	for o.midLine && !o.closed {
-		o.cond.Wait()
+	if o.midLine && !o.closed {
+		// Wait for the line's end while the server makes progress: a
+		// long literal that comes slowly is waited for, a server that
+		// stopped in the middle of its line is not.
+		fired := false
+		t := time.AfterFunc(o.stall, func() {
+			o.mu.Lock()
+			fired = true
+			o.cond.Broadcast()
+			o.mu.Unlock()
+		})
+		defer t.Stop()
+		seen := o.written
+		for o.midLine && !o.closed {
+			if fired {
+				if o.written == seen {
+					return errServerStalled
+				}
+				seen, fired = o.written, false
+				t.Reset(o.stall)
+			}
+			o.cond.Wait()
+		}
 	}
 	if o.closed || o.ended {
 		return errRelayClosed
