@@ -49,7 +49,19 @@ type proxyConfig struct {
 	// insecurePlaintext lets LOGIN and AUTHENTICATE through to an
 	// imap:// upstream that is not on loopback before any STARTTLS.
 	insecurePlaintext bool
+	// maxConns bounds the connections relayed at once (--max-connections;
+	// 0: defaultMaxProxyConns).
+	maxConns int
 }
+
+// defaultMaxProxyConns is how many clients the proxy relays at once by
+// default (--max-connections). Each costs two file descriptors (the
+// client's and its upstream's) and a few goroutines; a client that opened
+// connections without end ran the proxy out of descriptors (Go raises the
+// soft limit to the hard one, often 1,024 or 4,096) and made it open as
+// many upstream. A mail client opens a few (Thunderbird up to 5 per
+// account).
+const defaultMaxProxyConns = 256
 
 func runProxy(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("proxy", flag.ContinueOnError)
@@ -67,6 +79,7 @@ func runProxy(args []string, stdout, stderr io.Writer) int {
 	timeout := new(time.Duration)
 	*timeout = 30 * time.Second
 	fs.Var(positiveDuration{timeout}, "timeout", "bound on connecting to the upstream server, on TLS handshakes and on each write to the client (a `duration` more than 0)")
+	maxConns := fs.Int("max-connections", defaultMaxProxyConns, "relay at most `n` clients at once (more than 0); a client past it gets \"* BYE\" (with --tls: the connection's end) and no upstream connection")
 	insecurePlain := fs.Bool("insecure-plaintext", false, "relay LOGIN and AUTHENTICATE to an imap:// upstream that is not on loopback without STARTTLS (anyone on the path can read the password)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: imapkit proxy --listen ADDR --upstream URL [--tls] [--cert F --key F | --self-signed] [--once]")
@@ -79,6 +92,8 @@ func runProxy(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(fs.Output(), "To an imap:// upstream not on loopback, LOGIN and AUTHENTICATE are refused")
 		fmt.Fprintln(fs.Output(), "(a tagged NO from the proxy) until STARTTLS, unless --insecure-plaintext.")
 		fmt.Fprintln(fs.Output(), "Without a certificate, the proxy answers a client's STARTTLS with NO.")
+		fmt.Fprintf(fs.Output(), "At most --max-connections clients (default %d) are relayed at once; one more\n", defaultMaxProxyConns)
+		fmt.Fprintln(fs.Output(), "gets \"* BYE\" and is closed at once, without an upstream connection.")
 		fmt.Fprintln(fs.Output(), "A {n+} literal goes upstream as {n}, so that the server says whether it")
 		fmt.Fprintln(fs.Output(), "reads it; lines without a tag or that cannot be tokenized get a BAD.")
 		fmt.Fprintln(fs.Output(), "Exit status: 0 when stopped, 2 for bad usage, 3 when it cannot listen or")
@@ -102,11 +117,14 @@ func runProxy(args []string, stdout, stderr io.Writer) int {
 	if *upstream == "" {
 		return fail(2, "--upstream URL is required")
 	}
+	if *maxConns <= 0 {
+		return fail(2, "--max-connections must be more than 0")
+	}
 	up, err := parseURL(*upstream)
 	if err != nil {
 		return fail(2, "%v", err)
 	}
-	cfg := &proxyConfig{upstream: up, implicitTLS: *implicitTLS, out: stdout, errOut: stderr, dialTimeout: *timeout, insecurePlaintext: *insecurePlain}
+	cfg := &proxyConfig{upstream: up, implicitTLS: *implicitTLS, out: stdout, errOut: stderr, dialTimeout: *timeout, insecurePlaintext: *insecurePlain, maxConns: *maxConns}
 	f := &connFlags{caFile: *caFile, insecureSkipVerify: *insecure}
 	if cfg.upstreamTLS, err = f.tlsConfig(up.host); err != nil {
 		return fail(2, "%v", err)
@@ -179,6 +197,12 @@ func serveProxy(ctx context.Context, ln net.Listener, cfg *proxyConfig, once boo
 			err = out.failure()
 		}
 	}()
+	limit := cfg.maxConns
+	if limit <= 0 {
+		limit = defaultMaxProxyConns
+	}
+	// slots holds a token for each connection relayed.
+	slots := make(chan struct{}, limit)
 	var delay time.Duration // the wait after a passing Accept error
 	for id := 1; ; id++ {
 		c, err := ln.Accept()
@@ -203,9 +227,16 @@ func serveProxy(ctx context.Context, ln net.Listener, cfg *proxyConfig, once boo
 			continue
 		}
 		delay = 0
+		select {
+		case slots <- struct{}{}:
+		default:
+			refuseOverLimit(c, cfg, id, limit, out)
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer func() { <-slots }()
 			ps := &proxySession{id: id, cfg: cfg, out: out}
 			ps.serve(ctx, c)
 			if once {
@@ -218,6 +249,30 @@ func serveProxy(ctx context.Context, ln net.Listener, cfg *proxyConfig, once boo
 			return nil
 		}
 	}
+}
+
+// proxyRefusedBye is what a client past --max-connections gets.
+const proxyRefusedBye = "* BYE imapkit proxy: too many connections (--max-connections %d); try again later\r\n"
+
+// refuseOverLimit ends a client's connection c accepted while limit
+// connections are relayed: in the clear it sends an untagged BYE (a
+// greeting RFC 9051 allows) and closes, with no upstream connection
+// opened for it; with --tls it closes at once (a TLS handshake for a
+// refusal would cost the accept loop a round trip and CPU). The write
+// goes into an empty socket buffer and does not wait in practice; it is
+// bounded all the same, lest a refused client hold the accept loop.
+func refuseOverLimit(c net.Conn, cfg *proxyConfig, id, limit int, out *lockedWriter) {
+	defer c.Close()
+	how := "* BYE"
+	if cfg.implicitTLS {
+		how = "closed (TLS: no BYE)"
+	} else {
+		c.SetWriteDeadline(time.Now().Add(time.Second))
+		if _, err := fmt.Fprintf(c, proxyRefusedBye, limit); err != nil {
+			how = fmt.Sprintf("closed (the BYE failed: %v)", err)
+		}
+	}
+	out.line(fmt.Appendf(nil, "[%d] * client %s refused: %d connections relayed (--max-connections): %s\n", id, c.RemoteAddr(), limit, how))
 }
 
 // temporaryAccept reports whether an error of Accept passes: no file

@@ -2,10 +2,12 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -152,5 +154,79 @@ func TestReview48ASlowLineWaited(t *testing.T) {
 	got := lc.line() + lc.line()
 	if !strings.Contains(got, "a2 NO imapkit proxy: no certificate") || !strings.Contains(got, "a1 OK done\r\n") {
 		t.Fatalf("read %q; want the proxy's NO to a2 and a1's OK\ntrace:\n%s", got, out.String())
+	}
+}
+
+// TestReview48AConnectionLimit: before, the proxy took every client: one
+// that opened connections without end ran it out of file descriptors
+// (each connection costs two, the client's and an upstream's, and opens
+// an upstream connection). With the default --max-connections (256), the
+// 257th client gets "* BYE" and its connection's end, and no upstream
+// connection is opened for it; once a client leaves, its slot is free.
+// Default options: 257 loopback connections are cheap (about 1.2 s of
+// CPU with -race; about 1,030 descriptors in the test binary, whose limit Go
+// raises to the hard one).
+func TestReview48AConnectionLimit(t *testing.T) {
+	var upstreams atomic.Int64
+	up := review48AUpstream(t, func(c net.Conn) {
+		upstreams.Add(1)
+		io.WriteString(c, "* OK ready\r\n")
+		io.Copy(io.Discard, c)
+	})
+	addr, out, _ := startProxy(t, "--upstream", "imap://"+up)
+	// All connect first, then read their greetings: the proxy sets them
+	// up side by side.
+	conns := make([]net.Conn, 0, defaultMaxProxyConns)
+	for range defaultMaxProxyConns {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		conns = append(conns, c)
+	}
+	for i, c := range conns {
+		// A bound against a hang, not a timed assertion.
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if l, err := bufio.NewReader(c).ReadString('\n'); l != "* OK ready\r\n" {
+			t.Fatalf("client %d: greeting %q (%v)", i+1, l, err)
+		}
+	}
+	over, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer over.Close()
+	// A bound against a hang, not a timed assertion.
+	over.SetReadDeadline(time.Now().Add(10 * time.Second))
+	got, err := io.ReadAll(over)
+	if err != nil || string(got) != fmt.Sprintf(proxyRefusedBye, defaultMaxProxyConns) {
+		t.Fatalf("client %d read %q (%v); want the proxy's BYE, then the end", defaultMaxProxyConns+1, got, err)
+	}
+	if n := upstreams.Load(); n != defaultMaxProxyConns {
+		t.Errorf("%d upstream connections; want %d (none for the client refused)", n, defaultMaxProxyConns)
+	}
+	if !strings.Contains(out.String(), "refused: 256 connections relayed (--max-connections): * BYE") {
+		t.Errorf("the trace does not say the client was refused:\n%.2000s", out.String())
+	}
+	// One leaves: a new client is relayed (its slot is given back once
+	// its session has ended, just after the trace says so: retried).
+	conns[0].Close()
+	waitFor(t, out, "[1] * connection closed")
+	for i := 0; ; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		l, err := bufio.NewReader(c).ReadString('\n')
+		c.Close()
+		if l == "* OK ready\r\n" {
+			break
+		}
+		if i == 100 || !strings.HasPrefix(l, "* BYE") {
+			t.Fatalf("after a client left, a new one read %q (%v)", l, err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
