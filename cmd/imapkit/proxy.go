@@ -1241,7 +1241,7 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 							// is relayed. Before, it was relayed
 							// unchanged and the relay went on.
 							p.tokens(line)
-							p.note(" [not tokenized: not relayed]")
+							p.note(" [not tokenized]")
 							ps.strayClose(&p, ev)
 							return
 						}
@@ -1413,8 +1413,11 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 // as a literal (or a SASL response) that the proxy relayed as commands.
 // The client gets what was relayed before this line, then a BYE of the
 // proxy's own, then the connection's end (closeClient). p holds what is
-// printed of the line.
+// printed of the line; it is marked as not relayed (before, a line that
+// tokenized was printed as a line relayed, "S: zz9 OK done", though the
+// client never had it).
 func (ps *proxySession) strayClose(p *printer, ev wire.Event) {
+	p.note(" [out of step: not relayed]")
 	ps.out.line(p.end())
 	ps.closeBye = "imapkit proxy: the server's answers are out of step with the client's commands; closing"
 	if ev.Kind == wire.LineCompletion {

@@ -230,3 +230,27 @@ func TestReview48AConnectionLimit(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestReview48AStrayLineTraced: a server's line out of step (the
+// completion of a tag the proxy never relayed) is not relayed, and the
+// proxy closes; before, the trace printed it as an ordinary relayed line
+// ("[1] S: zz9 OK forged"), though the client never had it. Now it is
+// marked "[out of step: not relayed]", whether or not it tokenizes.
+// Default options.
+func TestReview48AStrayLineTraced(t *testing.T) {
+	for _, tc := range []struct{ stray, printed string }{
+		{"zz9 OK forged\r\n", "S: zz9 OK forged [out of step: not relayed]\n"},
+		{"zz9 OK{x\r\n", "S: zz9 OK [not tokenized] [out of step: not relayed]\n"},
+	} {
+		got, trace := review47ProxyRun(t, []string{
+			"* OK ready\r\n",
+			"%T OK done\r\n" + tc.stray,
+		}, []string{"a1 NOOP\r\n"}, []int{2})
+		if strings.Contains(strings.Join(got, ""), "zz9") {
+			t.Errorf("%q: the stray line reached the client: %q", tc.stray, got)
+		}
+		if !strings.Contains(trace, tc.printed) {
+			t.Errorf("%q: the trace does not print the line as not relayed (%q):\n%s", tc.stray, tc.printed, trace)
+		}
+	}
+}
