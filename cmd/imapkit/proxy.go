@@ -413,6 +413,10 @@ type proxySession struct {
 	// stopping: closeAll was called; the client direction's errors from
 	// then on are its doing, not news (the closer said why).
 	stopping atomic.Bool
+	// clientDone: the client's direction has ended (the client's end,
+	// an error): from then on each read from the server must bring a
+	// byte within --timeout (upstreamReader).
+	clientDone atomic.Bool
 	// closeBye is the text of the proxy's own "* BYE" that closeClient
 	// sends the client before it closes ("" for none). Set by the
 	// server's direction only, at a server line's start; a constant of
@@ -831,6 +835,10 @@ func (ps *proxySession) closeClient(ctx context.Context) {
 // write is bounded, lest a server that does not read hold it.
 func (ps *proxySession) closeUpstreamWrite() {
 	_, s := ps.conns()
+	// The server's direction may be waiting in a read: from now on it is
+	// bounded (upstreamReader), that one too.
+	ps.clientDone.Store(true)
+	s.SetReadDeadline(time.Now().Add(ps.writeBound()))
 	s.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	if tc, ok := s.(*tls.Conn); ok {
 		tc.CloseWrite()
@@ -841,6 +849,40 @@ func (ps *proxySession) closeUpstreamWrite() {
 	} else {
 		s.Close()
 	}
+}
+
+// upstreamReader is c, the server's connection, as the server's
+// direction reads it: once the client's direction has ended
+// (clientDone), each read must bring a byte within --timeout, else it
+// fails with errServerSilent. A server that ignores the half-close the
+// proxy sends it after the client's end (closeUpstreamWrite) and stays
+// silent held the session, its goroutines, both descriptors and a slot
+// of --max-connections for as long as it kept the connection open. While
+// the client is there, reads wait as long as the server is silent (an
+// IDLE).
+func (ps *proxySession) upstreamReader(c net.Conn) io.Reader {
+	return &upstreamReader{ps: ps, c: c}
+}
+
+type upstreamReader struct {
+	ps *proxySession
+	c  net.Conn
+}
+
+// errServerSilent: the server sent nothing for --timeout after the
+// client's side ended.
+var errServerSilent = errors.New("the client ended its side, and the server sent nothing")
+
+func (r *upstreamReader) Read(p []byte) (int, error) {
+	done := r.ps.clientDone.Load()
+	if done {
+		r.c.SetReadDeadline(time.Now().Add(r.ps.writeBound()))
+	}
+	n, err := r.c.Read(p)
+	if errors.Is(err, os.ErrDeadlineExceeded) && (done || r.ps.clientDone.Load()) {
+		err = fmt.Errorf("%w for %v (--timeout): closing", errServerSilent, r.ps.cfg.dialTimeout)
+	}
+	return n, err
 }
 
 func (ps *proxySession) conns() (client, server net.Conn) {
@@ -1202,7 +1244,7 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 // STARTTLS and COMPRESS when the server accepts them.
 func (ps *proxySession) serverToClient(ctx context.Context) {
 	_, server := ps.conns()
-	tk := wire.NewTokenizer(server, nil)
+	tk := wire.NewTokenizer(ps.upstreamReader(server), nil)
 	w := ps.toClient
 	var p printer
 	p.prefix = fmt.Sprintf("[%d] S: ", ps.id)
@@ -1475,7 +1517,7 @@ func (ps *proxySession) endServerLine(ctx context.Context, ev wire.Event, tk *wi
 				return false
 			}
 		}
-		io.Copy(cw, server)
+		io.Copy(cw, ps.upstreamReader(server))
 		return false
 	}
 	// STARTTLS: a TLS layer on both sides, then on.
@@ -1492,7 +1534,7 @@ func (ps *proxySession) endServerLine(ctx context.Context, ev wire.Event, tk *wi
 	ps.mu.Lock()
 	ps.client, ps.server = nc, ns
 	ps.mu.Unlock()
-	tk.Reset(ns) // nothing read before the handshake is relayed
+	tk.Reset(ps.upstreamReader(ns)) // nothing read before the handshake is relayed
 	w.reset(ps.clientWriter(nc))
 	ps.switched <- switchResult{ok: true, client: nc, server: ns}
 	return true

@@ -10,6 +10,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/imapkit/imapkit/internal/hostile"
+	"github.com/imapkit/imapkit/internal/leakcheck"
 )
 
 // review48AUpstream is a scripted upstream server on loopback: script
@@ -252,5 +255,129 @@ func TestReview48AStrayLineTraced(t *testing.T) {
 		if !strings.Contains(trace, tc.printed) {
 			t.Errorf("%q: the trace does not print the line as not relayed (%q):\n%s", tc.stray, tc.printed, trace)
 		}
+	}
+}
+
+// TestReview48AClientGoneServerSilent: a client that ends its side (EOF)
+// while the upstream neither answers nor closes (it ignores the
+// half-close the proxy sends it). Before, the proxy's session waited on
+// the server for as long as it kept the connection open: its goroutines,
+// both descriptors and (now) one of --max-connections' slots were held
+// for a client long gone. Now, once the client's side has ended, each
+// read from the server must bring a byte within --timeout, and the
+// connection closes, the trace saying why. Default options, run 60 times
+// faster (clientWriteSpeed: the --timeout bound; 30 s otherwise).
+func TestReview48AClientGoneServerSilent(t *testing.T) {
+	clientWriteSpeed(t, 60)
+	hold := make(chan struct{})
+	up := review48AUpstream(t, func(c net.Conn) {
+		io.WriteString(c, "* OK ready\r\n")
+		io.Copy(io.Discard, c) // the proxy's half-close ends this...
+		<-hold                 // ... but the server stays, silent
+	})
+	t.Cleanup(func() { close(hold) }) // (before the upstream's cleanup)
+	addr, out, _ := startProxy(t, "--upstream", "imap://"+up)
+	lc := dialLines(t, addr)
+	lc.send("a1 NOOP\r\n")
+	lc.c.Close()
+	waitFor(t, out, "[1] * connection closed")
+	if !strings.Contains(out.String(), "the client ended its side, and the server sent nothing for 30s") {
+		t.Errorf("the trace does not say why:\n%s", out.String())
+	}
+}
+
+// TestReview48AHostileThroughProxy plays hostile upstream servers (the
+// shapes internal/hostile's tests give a client: no greeting, a hang-up
+// in a line, in a literal, a stall in a literal with a command the proxy
+// answers, a silent server after the client's end, bytes that are not
+// IMAP, a forged completion) through the proxy with default options (run
+// 60 times faster, clientWriteSpeed: the --timeout bounds; 30 s each
+// otherwise). Each must end with a clear result for the client (what was
+// relayed, then the connection's end; never a hang), a trace line that
+// says the connection closed, and, once all are done, no goroutine or
+// descriptor of the proxy left (leakcheck).
+func TestReview48AHostileThroughProxy(t *testing.T) {
+	clientWriteSpeed(t, 60)
+	lc := leakcheck.Start()
+	for _, tc := range []struct {
+		name   string
+		server hostile.Scenario
+		send   string // the client's lines after the greeting
+		want   string // what the client reads to its end after the greeting
+	}{
+		{"NoGreeting", func(c *hostile.Conn) error { return c.Close() }, "", ""},
+		{"HangUpMidLine", func(c *hostile.Conn) error {
+			c.Greet("IMAP4rev1")
+			c.WriteString(`* 1 FETCH (UID 1 FLAGS (\Se`)
+			return c.Close()
+		}, "", `* 1 FETCH (UID 1 FLAGS (\Se`},
+		{"HangUpMidLiteral", func(c *hostile.Conn) error {
+			c.Greet("IMAP4rev1")
+			c.WriteString("* 1 FETCH (UID 1 BODY[] {100}\r\nSubject: cut")
+			return c.Close()
+		}, "", "* 1 FETCH (UID 1 BODY[] {100}\r\nSubject: cut"},
+		{"StallMidLiteralRefused", func(c *hostile.Conn) error {
+			c.Greet("IMAP4rev1")
+			if _, err := c.ReadLine(); err != nil {
+				return err
+			}
+			// The header alone: the proxy flushes it, and the client
+			// reads it before it sends the line the proxy answers.
+			c.WriteString("* 1 FETCH (UID 1 BODY[] {100}\r\n")
+			return c.Stall()
+		}, "a1 NOOP\r\n", "* 1 FETCH (UID 1 BODY[] {100}\r\n"},
+		{"NotIMAP", func(c *hostile.Conn) error {
+			c.Greet("IMAP4rev1")
+			c.WriteString("* 1 FETCH (FLAGS (\\Se\x00en))\r\n* 2 FETCH (FLAGS ())\r* 3 EXISTS\n")
+			return c.Close()
+		}, "", "* 1 FETCH (FLAGS (\\Se\x00en))\r\n* 2 FETCH (FLAGS ())\r* 3 EXISTS\n"},
+		{"ForgedCompletion", func(c *hostile.Conn) error {
+			c.Greet("IMAP4rev1")
+			c.Line("zz9 OK forged")
+			return c.Stall()
+		}, "", "* BYE imapkit proxy: the server's answers are out of step with the client's commands; closing\r\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, err := hostile.Listen(tc.server)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { srv.Close() })
+			addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.Addr())
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			// A bound against a hang, not a timed assertion.
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			br := bufio.NewReader(c)
+			if tc.name != "NoGreeting" {
+				if l, err := br.ReadString('\n'); !strings.HasPrefix(l, "* OK") {
+					t.Fatalf("greeting %q (%v)", l, err)
+				}
+			}
+			if tc.send != "" {
+				io.WriteString(c, tc.send)
+			}
+			if tc.name == "StallMidLiteralRefused" {
+				// Once the server's direction is inside the line: a
+				// line without a tag, which the proxy answers itself.
+				if l, err := br.ReadString('\n'); l != tc.want {
+					t.Fatalf("read %q (%v); want %q", l, err, tc.want)
+				}
+				io.WriteString(c, "* LOGIN x y\r\n")
+				tc.want = ""
+			}
+			got, err := io.ReadAll(br)
+			if err != nil || string(got) != tc.want {
+				t.Errorf("the client read %q (%v); want %q, then the end\ntrace:\n%s", got, err, tc.want, out.String())
+			}
+			c.Close()
+			waitFor(t, out, "[1] * connection closed")
+		})
+	}
+	if err := goroutinesLeft(lc); err != nil {
+		t.Errorf("left after the proxy's connections: %v", err)
 	}
 }
