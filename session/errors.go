@@ -28,7 +28,9 @@ var (
 	ErrReadOnly = errors.New("session: mailbox is read-only")
 	// ErrProtocol matches a *ProtocolError: the server broke the protocol
 	// (a tagged response for a command not yet sent, an unknown tag, a
-	// continuation request nobody asked for). The session is aborted.
+	// continuation request nobody asked for). The session is aborted, but
+	// for a tagged response that is neither OK, NO nor BAD: that ends its
+	// command alone.
 	ErrProtocol = errors.New("session: protocol violation by the server")
 	// ErrBye matches a *ByeError: the server said BYE.
 	ErrBye = errors.New("session: server said BYE")
@@ -160,7 +162,9 @@ func (e *ResultTooLargeError) Error() string {
 func (e *ResultTooLargeError) Is(target error) bool { return target == ErrResultTooLarge }
 
 // ProtocolError reports a server that broke the protocol. The session is
-// aborted: the error reaches the caller wrapped in an *AbortError.
+// aborted: the error reaches the caller wrapped in an *AbortError; but a
+// tagged response that is neither OK, NO nor BAD ends its command alone,
+// whose error wraps the *ProtocolError (the session goes on).
 type ProtocolError struct {
 	Reason string // what the server did, with server text escaped
 }

@@ -441,8 +441,10 @@ func (s *Session) route(r codec.Response) error {
 			if !p.sent() {
 				return &ProtocolError{Reason: "tagged response for " + p.name + " before it was sent"}
 			}
-			s.finish(p, nil, fmt.Errorf("session: %s: the server answered %s %s", p.name,
-				printable(s.secrets.redact(r.Name)), printable(s.secrets.redact(r.Rest))))
+			// Only this command ends; the error is typed (ErrProtocol),
+			// not bare text.
+			s.finish(p, nil, fmt.Errorf("session: %s: %w", p.name, &ProtocolError{Reason: "the server answered " +
+				printable(s.secrets.redact(r.Name)) + " " + printable(s.secrets.redact(r.Rest))}))
 			return nil
 		}
 	case *codec.Capability:
