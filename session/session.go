@@ -702,7 +702,10 @@ type Command struct {
 //
 // When ctx has no deadline, Options.GreetingTimeout bounds Open. Errors:
 // ErrGreeting for a greeting that is not OK or PREAUTH (a BYE greeting is a
-// *ByeError too), ErrNotIMAP4, a *TimeoutError for the greeting timeout.
+// *ByeError too), ErrNotIMAP4, a *TimeoutError for the greeting timeout;
+// a greeting that cannot be read gives the connection's error (io.EOF for
+// a hang-up) or the decoder's (a *codec.DecodeError, wrapping a
+// *wire.LimitError for a line past a bound), wrapped.
 func Open(ctx context.Context, conn net.Conn, opts *Options) (*Session, error) {
 	s := newSession(conn, opts)
 	greeting := time.Duration(0)
