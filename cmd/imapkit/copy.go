@@ -772,7 +772,11 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 			// (unknown) was mapped from UID 0, and the uint32
 			// difference wrapped.
 			if p := box.Pending; len(box.PendingSrc) == p.Count {
-				if dst := pendingUIDs(p, ap.next); dst != nil {
+				dst := ap.confirmed // found by appender.confirm
+				if dst == nil {
+					dst = pendingUIDs(p, ap.next)
+				}
+				if len(dst) == p.Count {
 					box.mapAppended(p.DstUIDValidity, box.PendingSrc, dst)
 				}
 			}
@@ -823,6 +827,17 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 		fs := &flagSyncer{src: src, dst: dst, dname: dname, box: box, since: since}
 		err := fs.syncFlags(ctx, box.LastUID)
 		res.FlagsUpdated, res.FlagsUnmatched = fs.updated, fs.unknown
+		if fs.selected && dst.Session().State() == session.StateSelected {
+			// The flag sync SELECTed the destination mailbox: every
+			// group's STATUS (appender.prepare) was then of the
+			// selected mailbox, which RFC 9051 6.3.11 says a client
+			// SHOULD NOT ask (a server may answer it from a stale
+			// view, and the group is recorded at a stale UIDNEXT).
+			// Left without an expunge (deselect).
+			if derr := deselect(ctx, dst, dname, false); derr != nil {
+				return nil, fmt.Errorf("after carrying flag changes: %w", derr)
+			}
+		}
 		switch {
 		case errors.Is(err, session.ErrNo) || errors.Is(err, session.ErrBad):
 			// A server that refuses (a keyword the destination does
@@ -1074,6 +1089,19 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 		pend, err := ap.prepare(ctx, len(group))
 		if err != nil {
 			return err
+		}
+		// What the next run looks for when UIDNEXT says the group
+		// landed (appender.confirm): each message's RFC822.SIZE on
+		// the source (its literal's, as a rule: 0 is unknown, an
+		// empty message goes as a blank line) and the INTERNALDATE
+		// the APPEND sets. A message going as literal8 has no size
+		// told: a server may rewrite a binary part.
+		pend.Messages = make([]pendingMsg, len(group))
+		for i, m := range group {
+			pend.Messages[i].Date = unixDate(m.InternalDate)
+			if m.Size > 0 && !(ap.binary && box.isBinary(m.UID)) {
+				pend.Messages[i].Size = m.Size
+			}
 		}
 		if err := savePending(func() {
 			box.Pending, box.PendingUID, box.PendingSrc = pend, group[len(group)-1].UID, uidsOf(group)

@@ -51,7 +51,71 @@ type pendingAppend struct {
 	// appender.landed. nil in a state an older imapkit wrote (which
 	// recorded it only after a STATUS).
 	DstMessages *uint32 `json:"dst_messages,omitempty"`
+	// Messages are the group's messages as the destination will show
+	// them (pendingMsg), in order, one per message: when UIDNEXT says
+	// the group landed, the next run looks for them after the UIDNEXT
+	// recorded (appender.confirm), since mail another client delivered
+	// meanwhile moves UIDNEXT as the group would have. nil in a state an
+	// older imapkit wrote.
+	Messages []pendingMsg `json:"messages,omitempty"`
 }
+
+// pendingMsg is what the next run knows of one message of a pending
+// group, to find it on the destination: its RFC822.SIZE and INTERNALDATE
+// there. Each is 0 when it cannot be told (a message holding a NUL, sent
+// as literal8, which a server may rewrite; a message appended without an
+// internal date, which the server then dates on arrival).
+type pendingMsg struct {
+	// Size is the message's size as sent; CRLFSize, when not 0, is its
+	// size with every bare LF made CRLF (a Maildir file with LF line
+	// ends: Dovecot's RFC822.SIZE counts CRLF): either is taken.
+	Size     int64 `json:"size,omitempty"`
+	CRLFSize int64 `json:"crlf_size,omitempty"`
+	// Date is the INTERNALDATE the APPEND sets, in Unix seconds.
+	Date int64 `json:"date,omitempty"`
+}
+
+// known reports whether m tells anything of its message.
+func (m pendingMsg) known() bool { return m.Size > 0 || m.Date != 0 }
+
+// matches reports whether a destination message of RFC822.SIZE size and
+// INTERNALDATE date may be m's.
+func (m pendingMsg) matches(size int64, date time.Time) bool {
+	if m.Date != 0 && (date.IsZero() || date.Unix() != m.Date) {
+		return false
+	}
+	return m.Size <= 0 || size == m.Size || m.CRLFSize > 0 && size == m.CRLFSize
+}
+
+// unixDate returns t in Unix seconds, 0 for the zero time.
+func unixDate(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
+}
+
+// confirmable reports whether p records its messages well enough for
+// confirm to look for them: one record per message, each telling
+// something.
+func (p *pendingAppend) confirmable() bool {
+	if p.Count <= 0 || len(p.Messages) != p.Count {
+		return false
+	}
+	for _, m := range p.Messages {
+		if !m.known() {
+			return false
+		}
+	}
+	return true
+}
+
+// confirmSlack is how many messages other than a pending group's confirm
+// looks at after the UIDNEXT recorded with it: mail another client
+// delivered to the mailbox between the group's record and the next run
+// (docs/limits.md). More than that, and a group not found among them
+// cannot be told missing (errPendingUnknown).
+const confirmSlack = 200
 
 // appendItem is one message to append: size bytes read from r, or what
 // open returns when it is set (called when the message's turn comes).
@@ -88,6 +152,9 @@ type appender struct {
 	// limit is the destination's APPENDLIMIT=n, when hasLimit.
 	limit    uint64
 	hasLimit bool
+	// confirmed: the UIDs of the pending group that landed found by
+	// confirm (landed), nil when they were not looked for.
+	confirmed []uint32
 	// full: an APPEND was given the UID 4294967295, the last there is:
 	// the mailbox's UIDNEXT cannot be told (it wrapped to 0, "unknown"),
 	// and no message can be appended to it with a greater UID (a server
@@ -825,8 +892,29 @@ func (a *appender) landed(ctx context.Context, p *pendingAppend, hint string) (b
 			a.next, a.full = 0, true
 		}
 	}
+	a.confirmed = nil
 	if p.DstUIDNext != 0 && a.next != 0 && (a.next > p.DstUIDNext || p.DstUIDNext != math.MaxUint32) {
 		ok := a.next > p.DstUIDNext
+		if ok && p.confirmable() {
+			// UIDNEXT moved as the group would have, and as mail
+			// another client delivered meanwhile would have: a
+			// group recorded and never sent (the run stopped before
+			// its APPEND, or the command never reached the server)
+			// was taken for landed and lost. The messages themselves
+			// decide.
+			found, uids, err := a.confirm(ctx, p)
+			if err != nil {
+				return false, err
+			}
+			switch found {
+			case confirmMissing:
+				return false, nil
+			case confirmUnknown:
+				return false, fmt.Errorf("%w: the APPEND of %s to %s was pending at UIDNEXT %d, and UIDNEXT is now %d: more than %d messages arrived since, and the group is not among the first %d (confirmSlack); it is not sent again, which could duplicate it: %s",
+					errPendingUnknown, plural(p.Count, "message"), printable(a.mailbox), p.DstUIDNext, a.next, confirmSlack, p.Count+confirmSlack, hint)
+			}
+			a.confirmed = uids
+		}
 		if ok {
 			tookLast()
 		}
@@ -847,6 +935,114 @@ func (a *appender) landed(ctx context.Context, p *pendingAppend, hint string) (b
 	}
 	return false, fmt.Errorf("%w: the APPEND of %s to %s was pending at UIDNEXT %d, and UIDNEXT (now %d) cannot tell whether it landed (it cannot move past %d; 0 is unknown); %s; it is not sent again, which could duplicate it: %s",
 		errPendingUnknown, plural(p.Count, "message"), printable(a.mailbox), p.DstUIDNext, a.next, uint32(math.MaxUint32), count, hint)
+}
+
+// confirmResult is what confirm found of a pending group.
+type confirmResult int
+
+const (
+	confirmMissing confirmResult = iota // certainly not there: send it again
+	confirmFound                        // there, in order
+	confirmUnknown                      // not among the messages looked at, which are not all that arrived
+)
+
+// confirm looks for the messages of p, a pending group that UIDNEXT says
+// landed (a.next, from the STATUS just asked, past p.DstUIDNext), among
+// the destination's messages from p.DstUIDNext on: the group's messages
+// in a row, in order, each of the RFC822.SIZE and INTERNALDATE recorded
+// (pendingMsg.matches). A group found is landed, and uids are the UIDs
+// its messages were given; one not found among all the messages that
+// arrived since (UIDs p.DstUIDNext to a.next-1) did not land
+// (confirmMissing): the UIDNEXT moved by another client's mail alone.
+// The FETCH is bounded: at most p.Count+confirmSlack UIDs are asked for,
+// and only p.Count messages are held (a ring): when more arrived, a
+// group not found among the first is confirmUnknown. The mailbox is
+// EXAMINEd for the FETCH (read-only: nothing of it changes, \Recent
+// neither), then left (deselect).
+func (a *appender) confirm(ctx context.Context, p *pendingAppend) (found confirmResult, uids []uint32, err error) {
+	from := p.DstUIDNext
+	limit := uint64(p.Count) + confirmSlack
+	to, whole := uint64(a.next)-1, true
+	if uint64(a.next)-uint64(from) > limit {
+		to, whole = uint64(from)+limit-1, false
+	}
+	ms, err := a.c.Examine(ctx, a.mailbox)
+	if err != nil {
+		return confirmUnknown, nil, fmt.Errorf("looking for the pending APPEND's messages in %s: %w", printable(a.mailbox), err)
+	}
+	defer func() {
+		if derr := deselect(ctx, a.c, a.mailbox, true); derr != nil && err == nil {
+			found, uids, err = confirmUnknown, nil, derr
+		}
+	}()
+	if ms.UIDValidity != p.DstUIDValidity {
+		return confirmUnknown, nil, fmt.Errorf("%w: the UIDVALIDITY of %s changed (%d, now %d) while its pending APPEND was looked for", errPendingUnknown, printable(a.mailbox), p.DstUIDValidity, ms.UIDValidity)
+	}
+	type seen struct {
+		uid  uint32
+		size int64
+		date time.Time
+	}
+	ring := make([]seen, p.Count)
+	n := 0
+	for m, ferr := range a.c.Fetch(ctx, commands.UIDRange(from, uint32(to)), &commands.FetchItems{UID: true, InternalDate: true, Size: true}) {
+		if ferr != nil {
+			return confirmUnknown, nil, fmt.Errorf("looking for the pending APPEND's messages in %s: %w", printable(a.mailbox), ferr)
+		}
+		if m.UID < from || uint64(m.UID) > to {
+			continue // not asked for
+		}
+		ring[n%p.Count] = seen{m.UID, m.Size, m.InternalDate}
+		n++
+		if n < p.Count {
+			continue
+		}
+		match := true
+		for i, want := range p.Messages {
+			s := ring[(n-p.Count+i)%p.Count]
+			if !want.matches(s.size, s.date) {
+				match = false
+				break
+			}
+		}
+		if match {
+			uids = make([]uint32, p.Count)
+			for i := range uids {
+				uids[i] = ring[(n-p.Count+i)%p.Count].uid
+			}
+			return confirmFound, uids, nil
+		}
+	}
+	if whole {
+		return confirmMissing, nil, nil
+	}
+	return confirmUnknown, nil, nil
+}
+
+// deselect leaves the mailbox selected on c, so that the STATUS asked
+// before each group (appender.prepare) is not of the selected mailbox:
+// RFC 9051 6.3.11 says a client SHOULD NOT ask it so, and a server may
+// answer it from a stale view. UNSELECT where offered (RFC 3691,
+// IMAP4rev2); else the mailbox is EXAMINEd (unless readOnly says it is
+// already: a SELECT or EXAMINE closes the selected mailbox without an
+// expunge, RFC 3501 6.4.2) and CLOSEd, which expunges nothing from a
+// mailbox selected read-only (RFC 3501 and 9051, CLOSE). A CLOSE of the
+// read-write selection itself would expunge the messages marked
+// \Deleted (the flag sync carries \Deleted from the source).
+func deselect(ctx context.Context, c *commands.Client, mailbox string, readOnly bool) error {
+	s := c.Session()
+	if s.HasCap("UNSELECT") || s.HasCap("IMAP4rev2") {
+		return c.Unselect(ctx)
+	}
+	if !readOnly {
+		if _, err := c.Examine(ctx, mailbox); err != nil {
+			return fmt.Errorf("leaving %s (EXAMINE): %w", printable(mailbox), err)
+		}
+	}
+	if err := c.Close(ctx); err != nil {
+		return fmt.Errorf("leaving %s (CLOSE, read-only): %w", printable(mailbox), err)
+	}
+	return nil
 }
 
 // plural returns n and word, with an "s" unless n is 1: "1 message",

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/wire"
 )
 
@@ -139,9 +140,51 @@ type importMsg struct {
 	blank, warned bool
 	// nul: the message holds a NUL byte (once looked: looked).
 	nul, looked bool
+	// bareLFs counts its LFs without a CR before them (once looked,
+	// and when it holds no NUL): a Maildir file with LF line ends is
+	// sent as it is, and Dovecot's RFC822.SIZE counts them CRLF
+	// (pendingMsg.CRLFSize). An mbox's are sent CRLF: 0.
+	bareLFs int64
 	// badFrom is, for an mbox, the From line (its first 120 bytes) when
 	// it has no date fromLineDate reads.
 	badFrom string
+}
+
+// importMailbox returns the destination mailbox import appends to for
+// --to name, named as copy names it: INBOX in any case is "INBOX", and a
+// child of INBOX written "Inbox"+delimiter (Outlook.com's spelling) is
+// "INBOX"+delimiter (inboxChild), unless the server lists the name as
+// given (a server that keeps the case of such a child: the mailbox an
+// earlier run filled). Dovecot and Cyrus take "Inbox/Sub" for
+// "INBOX/Sub", one mailbox; the state's entry, keyed by the name as
+// given, was another for each spelling, and a run with the other
+// spelling imported everything again next to what was there
+// (TestReview48BImportInboxChildDovecot).
+func importMailbox(ctx context.Context, c *commands.Client, name string) (string, error) {
+	if strings.EqualFold(name, "INBOX") {
+		return "INBOX", nil
+	}
+	if len(name) <= 5 || !strings.EqualFold(name[:5], "INBOX") || name[:5] == "INBOX" {
+		return name, nil
+	}
+	_, delim, _, err := personal(ctx, c)
+	if err != nil {
+		return "", err
+	}
+	n := inboxChild(name, delim)
+	if n == name {
+		return name, nil
+	}
+	boxes, err := c.List(ctx, name, nil)
+	if err != nil {
+		return "", err
+	}
+	for _, b := range boxes {
+		if b.Name == name {
+			return name, nil
+		}
+	}
+	return n, nil
 }
 
 func runImport(ctx context.Context, cn *conn, args []string, own any, o *output) error {
@@ -168,9 +211,24 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 	if state.Dests == nil {
 		state.Dests = map[string]*importEntry{}
 	}
-	key := opts.to
-	if cn.t != nil {
-		key = accountKey(cn.t, firstNonEmpty(cn.flags.user, cn.t.user)) + "/" + opts.to
+	keyOf := func(to string) string {
+		if cn.t != nil {
+			return accountKey(cn.t, firstNonEmpty(cn.flags.user, cn.t.user)) + "/" + to
+		}
+		return to
+	}
+	given := opts.to
+	to, err := importMailbox(ctx, cn.c, given)
+	if err != nil {
+		return err
+	}
+	opts.to = to
+	key := keyOf(to)
+	if old := keyOf(given); old != key && state.Dests[key] == nil && state.Dests[old] != nil {
+		// Recorded by a run before --to was named as copy names
+		// INBOX and its children (importMailbox): the same mailbox.
+		state.Dests[key] = state.Dests[old]
+		delete(state.Dests, old)
 	}
 	ent := state.Dests[key]
 	if ent == nil {
@@ -346,6 +404,22 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		pend, err := ap.prepare(ctx, len(group))
 		if err != nil {
 			return err
+		}
+		// What the next run looks for when UIDNEXT says the group
+		// landed (appender.confirm): each message's size as sent
+		// (and with its bare LFs made CRLF, as Dovecot counts it)
+		// and the INTERNALDATE the APPEND sets. A message holding a
+		// NUL goes as literal8, which a server may rewrite: no size.
+		pend.Messages = make([]pendingMsg, len(group))
+		for i, m := range group {
+			pm := &pend.Messages[i]
+			pm.Date = unixDate(m.date)
+			if !m.nul && m.size > 0 {
+				pm.Size = m.size
+				if m.bareLFs > 0 {
+					pm.CRLFSize = m.size + m.bareLFs
+				}
+			}
 		}
 		if err := savePending(func() {
 			ent.Pending, ent.PendingOffset, ent.PendingDone = pend, group[len(group)-1].end, nil
@@ -529,32 +603,48 @@ func (m *importMsg) lookNUL() error {
 	if m.looked {
 		return nil
 	}
-	nul, err := holdsNUL(m.open)
+	nul, lfs, err := holdsNUL(m.open)
 	if err != nil {
 		return err
 	}
-	m.nul, m.looked = nul, true
+	m.nul, m.bareLFs, m.looked = nul, lfs, true
 	return nil
 }
 
 // holdsNUL reads a message to look for a NUL, which only literal8 may
 // carry (the appender sends such a message as literal8 when the server
 // has BINARY; only such a message: a literal8 makes Dovecot and Cyrus
-// rewrite a binary part as base64).
-func holdsNUL(open func() io.Reader) (bool, error) {
+// rewrite a binary part as base64). In the same pass it counts the
+// message's bare LFs (an LF without a CR before it), when it holds no NUL
+// (importMsg.bareLFs).
+func holdsNUL(open func() io.Reader) (nul bool, bareLFs int64, err error) {
 	r := open()
 	defer closeReader(r)
 	buf := make([]byte, 32<<10)
+	prev := byte(0) // the byte before buf's first
 	for {
 		n, err := r.Read(buf)
 		if bytes.IndexByte(buf[:n], 0) >= 0 {
-			return true, nil
+			return true, 0, nil
+		}
+		for i := bytes.IndexByte(buf[:n], '\n'); i >= 0; {
+			if i == 0 && prev != '\r' || i > 0 && buf[i-1] != '\r' {
+				bareLFs++
+			}
+			j := bytes.IndexByte(buf[i+1:n], '\n')
+			if j < 0 {
+				break
+			}
+			i += 1 + j
+		}
+		if n > 0 {
+			prev = buf[n-1]
 		}
 		if err == io.EOF {
-			return false, nil
+			return false, bareLFs, nil
 		}
 		if err != nil {
-			return false, err
+			return false, 0, err
 		}
 	}
 }
