@@ -26,10 +26,11 @@ import (
 // themselves). Before a group is sent, the state records it as pending with
 // the destination's UIDNEXT; after the server said OK, the state moves past
 // it. A run that was stopped in between finds the pending group at its start
-// and asks the server whether it landed (UIDNEXT moved, or the message
-// count: see appender.landed): so no message is lost, and none is appended
-// twice (but in the rare case landed describes). This assumes that nobody
-// else appends to the destination mailbox while the job runs.
+// and asks the server whether it landed (UIDNEXT moved and its messages
+// found after the UIDNEXT recorded, or the message count: see
+// appender.landed and confirm): so no message is lost, and none is
+// appended twice (but in the rare cases landed and docs/cli.md,
+// Resuming, describe).
 
 // Group limits of a MULTIAPPEND.
 const (
@@ -341,12 +342,13 @@ func (a *appender) prepare(ctx context.Context, n int) (*pendingAppend, error) {
 	// landed by the next run (UIDNEXT moved) and never sent
 	// (TestReview47EUIDNextStaleAfterDeliveryDovecot, found by review),
 	// as a count kept across groups was (c983c96,
-	// TestReview47ECountStaleAfterDelivery). What remains: a delivery
-	// after this STATUS while the group is not sent (a run stopped
-	// between the record and the APPEND, or an APPEND that never
-	// reached the server), before the next run's STATUS, moves UIDNEXT
-	// as the group would have: the group is taken for landed (see
-	// docs/cli.md, Resuming). The message count is recorded with it,
+	// TestReview47ECountStaleAfterDelivery). A delivery after this
+	// STATUS while the group is not sent (a run stopped between the
+	// record and the APPEND, or an APPEND that never reached the
+	// server), before the next run's STATUS, moves UIDNEXT as the group
+	// would have: the next run looks for the group's messages
+	// (pendingAppend.Messages, which the caller sets; confirm) rather
+	// than taking it for landed. The message count is recorded with it,
 	// for a later run whose STATUS gives no UIDNEXT, or a group that
 	// would take the last UID (4294967295), past which UIDNEXT cannot
 	// move (landed).
@@ -854,7 +856,12 @@ func (a *appender) settle() {
 }
 
 // landed reports whether a pending group reached the mailbox: its UIDNEXT
-// moved past the one recorded before the group was sent. A group that
+// moved past the one recorded before the group was sent, and, when the
+// group's messages are recorded (pendingAppend.confirmable), they are
+// found from that UIDNEXT on (confirm; a.confirmed their UIDs): UIDNEXT
+// moved by another client's mail alone is not landed, and the group is
+// sent again. A record without them (an older imapkit's) is landed by
+// UIDNEXT alone. A group that
 // took the last UID there is, 4294967295 (numbered from the UIDNEXT
 // recorded), leaves the appender full, however it is told landed.
 //
@@ -903,6 +910,12 @@ func (a *appender) landed(ctx context.Context, p *pendingAppend, hint string) (b
 			// was taken for landed and lost. The messages themselves
 			// decide.
 			found, uids, err := a.confirm(ctx, p)
+			if err != nil && !errors.Is(err, errPendingUnknown) && (errors.Is(err, session.ErrNo) || errors.Is(err, session.ErrBad)) {
+				// The server refused the EXAMINE or the FETCH:
+				// what to do is the user's, as when UIDNEXT
+				// cannot tell.
+				return false, fmt.Errorf("%w: UIDNEXT of %s moved from %d to %d, which another client's mail may have done, and its messages could not be looked for (%w); it is not sent again, which could duplicate it: %s", errPendingUnknown, printable(a.mailbox), p.DstUIDNext, a.next, err, hint)
+			}
 			if err != nil {
 				return false, err
 			}

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +19,7 @@ import (
 	"github.com/imapkit/imapkit/internal/faultrelay"
 	"github.com/imapkit/imapkit/internal/hostile"
 	"github.com/imapkit/imapkit/internal/testserver"
+	"github.com/imapkit/imapkit/transport"
 )
 
 // r48bSubjects returns the subjects of mailbox's messages, in UID order,
@@ -397,5 +402,115 @@ func TestReview48BOldPendingLoads(t *testing.T) {
 	}
 	if !q.Messages[1].matches(14, time.Unix(5, 0)) || q.Messages[0].matches(10, time.Unix(1700000001, 0)) {
 		t.Errorf("matches: a CRLF size not taken, or a date a second off taken")
+	}
+}
+
+// r48bFakeDst serves one connection as a destination without UNSELECT:
+// STATUS says UIDNEXT 102 (100 recorded), EXAMINE is answered by examine
+// ("" for a NO), UID FETCH by fetch; the commands' names are sent to
+// names.
+func r48bFakeDst(t *testing.T, examine string, fetch []string, names chan<- string) string {
+	return serveTCP(t, func(c net.Conn) {
+		defer c.Close()
+		io.WriteString(c, "* PREAUTH [CAPABILITY IMAP4rev1] fake destination\r\n")
+		br := bufio.NewReader(c)
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			f := strings.Fields(line)
+			if len(f) < 2 {
+				return
+			}
+			tag, name := f[0], strings.ToUpper(f[1])
+			if name == "UID" && len(f) > 2 {
+				name += " " + strings.ToUpper(f[2])
+			}
+			names <- name
+			out := tag + " OK done\r\n"
+			switch name {
+			case "STATUS":
+				out = "* STATUS INBOX (MESSAGES 3 UIDNEXT 102 UIDVALIDITY 7)\r\n" + out
+			case "EXAMINE":
+				if examine == "" {
+					out = tag + " NO [UNAVAILABLE] not now\r\n"
+				} else {
+					out = examine + tag + " OK [READ-ONLY] done\r\n"
+				}
+			case "UID FETCH":
+				out = strings.Join(fetch, "") + out
+			}
+			io.WriteString(c, out)
+		}
+	})
+}
+
+// TestReview48BConfirmFakeDst: confirm against a scripted destination.
+// A refused EXAMINE is errPendingUnknown (exit 1 with the advice), not
+// an error that fails the mailbox at every run; a FETCH answer of a UID
+// not asked for, matching the group, is not taken for it; the mailbox is
+// left by CLOSE (read-only: RFC 3501 6.4.2, no expunge) when UNSELECT is
+// not offered, before anything else is sent.
+func TestReview48BConfirmFakeDst(t *testing.T) {
+	p := &pendingAppend{DstUIDValidity: 7, DstUIDNext: 100, Count: 1, Messages: []pendingMsg{{Size: 50, Date: 1700000000}}}
+	date := time.Unix(1700000000, 0).UTC().Format("02-Jan-2006 15:04:05 -0700")
+	for _, tc := range []struct {
+		name, examine string
+		fetch         []string
+		want          string // "unknown", "missing", "found"
+		cmds          string
+	}{
+		{"refused", "", nil, "unknown", "STATUS,EXAMINE"},
+		{"foreign", "* 3 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n", []string{
+			"* 1 FETCH (UID 100 RFC822.SIZE 49 INTERNALDATE \"" + date + "\")\r\n",
+			"* 3 FETCH (UID 500 RFC822.SIZE 50 INTERNALDATE \"" + date + "\")\r\n", // not asked for
+		}, "missing", "STATUS,EXAMINE,UID FETCH,CLOSE"},
+		{"found", "* 3 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n", []string{
+			"* 1 FETCH (UID 100 RFC822.SIZE 49 INTERNALDATE \"" + date + "\")\r\n",
+			"* 2 FETCH (UID 101 RFC822.SIZE 50 INTERNALDATE \"" + date + "\")\r\n",
+		}, "found", "STATUS,EXAMINE,UID FETCH,CLOSE"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			names := make(chan string, 16)
+			addr := r48bFakeDst(t, tc.examine, tc.fetch, names)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			nc, err := transport.Dial(ctx, addr, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := commands.Open(ctx, nc, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Session().Close()
+			a := newAppender(c, "INBOX", true)
+			ok, err := a.landed(ctx, p, "HINT")
+			got := "missing"
+			switch {
+			case errors.Is(err, errPendingUnknown) && strings.Contains(err.Error(), "HINT"):
+				got = "unknown"
+			case err != nil:
+				t.Fatalf("landed: %v", err)
+			case ok && len(a.confirmed) == 1 && a.confirmed[0] == 101:
+				got = "found"
+			case ok:
+				t.Fatalf("landed, UIDs %v", a.confirmed)
+			}
+			if got != tc.want {
+				t.Errorf("landed: %v, %v: %s; want %s", ok, err, got, tc.want)
+			}
+			c.Session().Close()
+			var cmds []string
+			for len(names) > 0 {
+				if n := <-names; n != "LOGOUT" { // Close's, maybe
+					cmds = append(cmds, n)
+				}
+			}
+			if strings.Join(cmds, ",") != tc.cmds {
+				t.Errorf("commands %v; want %s", cmds, tc.cmds)
+			}
+		})
 	}
 }
