@@ -514,3 +514,53 @@ func TestReview48BConfirmFakeDst(t *testing.T) {
 		})
 	}
 }
+
+// TestReview48BImportConfirmCyrus: both cases on Cyrus 3.6, whose
+// RFC822.SIZE and INTERNALDATE the confirmation relies on as on
+// Dovecot's, from an mbox (sent CRLF, dated by its From lines). Run 1
+// stops after m2's APPEND landed, and another client delivers d1; run 2
+// finds m2 (not sent again), then stops with m3 recorded and not sent,
+// and d2 is delivered; run 3 sends m3 (not lost).
+func TestReview48BImportConfirmCyrus(t *testing.T) {
+	u, c := cyrusAlice(t)
+	path, _ := r44ImportSource(t, "mbox", []string{r44ImportMsg(1, ""), r44ImportMsg(2, ""), r44ImportMsg(3, "")})
+	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
+	t.Setenv("IMAPKIT_URL", "")
+	noTTY(t)
+	deliver := func(n int) error {
+		return r48bDeliver(c, "INBOX", strings.Replace(r48bDelivered, "Subject: delivered", fmt.Sprintf("Subject: d%d", n), 1))
+	}
+	var steps map[string]int
+	stopAt := func(step string, n, d int) {
+		steps = map[string]int{}
+		testHook = func(s string) error {
+			steps[s]++
+			if s == step && steps[s] == n {
+				if err := deliver(d); err != nil {
+					return err
+				}
+				return fmt.Errorf("stopped by the test")
+			}
+			return nil
+		}
+	}
+	t.Cleanup(func() { testHook = nil })
+	run := func() (int, string) {
+		code, _, errs := runCLI(t, "", "import", u, path, "--to", "INBOX", "--insecure-plaintext", "--no-multiappend",
+			"--timeout", "20s", "--quiet")
+		return code, errs
+	}
+	stopAt("appended", 2, 1)
+	if code, errs := run(); code == exitOK {
+		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
+	}
+	stopAt("pending", 1, 2)
+	if code, errs := run(); code == exitOK {
+		t.Fatalf("run 2: exit 0; want it stopped\nstderr: %s", errs)
+	}
+	testHook = nil
+	code, errs := run()
+	if got := r48bSubjects(t, c, "INBOX"); code != exitOK || got != "m1,m2,d1,d2,m3" {
+		t.Errorf("run 3: exit %d, INBOX holds %s; want 0, m1,m2,d1,d2,m3\nstderr: %s", code, got, errs)
+	}
+}
