@@ -976,7 +976,12 @@ func (a *appender) confirm(ctx context.Context, p *pendingAppend) (found confirm
 	from := p.DstUIDNext
 	limit := uint64(p.Count) + confirmSlack
 	to, whole := uint64(a.next)-1, true
-	if uint64(a.next)-uint64(from) > limit {
+	if a.next == math.MaxUint32 {
+		// UIDNEXT cannot move past the last UID: the server says
+		// 4294967295 again once it is taken. Up to it.
+		to = math.MaxUint32
+	}
+	if to+1-uint64(from) > limit {
 		to, whole = uint64(from)+limit-1, false
 	}
 	ms, err := a.c.Examine(ctx, a.mailbox)

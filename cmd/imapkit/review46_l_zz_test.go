@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -32,6 +33,16 @@ type l46Dst struct {
 	held    int
 	nextUID uint64
 	appends int // APPEND commands read
+	// stored are the messages held (UID, RFC822.SIZE, INTERNALDATE as
+	// sent, or none), for EXAMINE and UID FETCH: a pending group whose
+	// UIDNEXT moved is looked for (appender.confirm, review48 B).
+	stored []l46Msg
+}
+
+type l46Msg struct {
+	uid  uint32
+	size int64
+	date string
 }
 
 func (f *l46Dst) start(t *testing.T) string {
@@ -81,7 +92,14 @@ func (f *l46Dst) serve(c *hostile.Conn) error {
 		case "APPEND":
 			n := 0
 			lit, nonSync := cmd.Literal, cmd.NonSync
+			var msgs []l46Msg
+			line := cmd.Args
 			for lit >= 0 {
+				m := l46Msg{size: lit}
+				if d := l46Date.FindStringSubmatch(line); d != nil {
+					m.date = d[1]
+				}
+				msgs = append(msgs, m)
 				if !nonSync {
 					if err := c.Continue("go"); err != nil {
 						return err
@@ -96,7 +114,7 @@ func (f *l46Dst) serve(c *hostile.Conn) error {
 					return err
 				}
 				next := hostile.ParseCommand("x APPEND " + rest)
-				lit, nonSync = next.Literal, next.NonSync
+				lit, nonSync, line = next.Literal, next.NonSync, rest
 			}
 			f.mu.Lock()
 			f.appends++
@@ -112,6 +130,10 @@ func (f *l46Dst) serve(c *hostile.Conn) error {
 			a := f.answer(k, first, n)
 			if a == "" || strings.HasPrefix(a, "OK") {
 				f.mu.Lock()
+				for i, m := range msgs {
+					m.uid = uint32(f.nextUID + uint64(i))
+					f.stored = append(f.stored, m)
+				}
 				f.held += n
 				f.nextUID += uint64(n)
 				f.mu.Unlock()
@@ -123,6 +145,30 @@ func (f *l46Dst) serve(c *hostile.Conn) error {
 				a = fmt.Sprintf(a, first, first+uint32(n-1))
 			}
 			err = c.Line(cmd.Tag + " " + a)
+		case "EXAMINE":
+			f.mu.Lock()
+			held := f.held
+			f.mu.Unlock()
+			err = c.Lines(fmt.Sprintf("* %d EXISTS", held), "* OK [UIDVALIDITY 9] ok", cmd.Tag+" OK [READ-ONLY] done")
+		case "UID FETCH":
+			var from, to uint64
+			fmt.Sscanf(cmd.Args, "%d:%d", &from, &to)
+			if to == 0 {
+				to = from // one UID
+			}
+			var lines []string
+			f.mu.Lock()
+			for i, m := range f.stored {
+				if uint64(m.uid) >= from && uint64(m.uid) <= to {
+					date := ""
+					if m.date != "" {
+						date = fmt.Sprintf(` INTERNALDATE "%s"`, m.date)
+					}
+					lines = append(lines, fmt.Sprintf("* %d FETCH (UID %d RFC822.SIZE %d%s)", i+1, m.uid, m.size, date))
+				}
+			}
+			f.mu.Unlock()
+			err = c.Lines(append(lines, ok)...)
 		case "LOGOUT":
 			c.Lines("* BYE bye", ok)
 			return nil
@@ -134,6 +180,9 @@ func (f *l46Dst) serve(c *hostile.Conn) error {
 		}
 	}
 }
+
+// l46Date finds an APPEND's date-time argument.
+var l46Date = regexp.MustCompile(`"(\d{1,2}-[A-Za-z]{3}-\d{4} \d{2}:\d{2}:\d{2} [-+]\d{4})"`)
 
 func l46Import(t *testing.T, addr, path string) (int, string, string) {
 	t.Helper()
