@@ -91,3 +91,13 @@ func OnRefuserStart(t interface{ Cleanup(func()) }, f func()) {
 	testHookRefuser = f
 	t.Cleanup(func() { testHookRefuser = nil })
 }
+
+// OnReadTimeout sets a function called for each read of a session's
+// connection that timed out, interrupted true when an interrupt ended it
+// (a pulled command's caller's context ended: watchConn.interrupt) and
+// false when a deadline passed (a stall timeout, a hard deadline), until
+// the test ends. The test must not be parallel.
+func OnReadTimeout(t interface{ Cleanup(func()) }, f func(interrupted bool)) {
+	testHookReadTimeout.Store(&f)
+	t.Cleanup(func() { testHookReadTimeout.Store(nil) })
+}

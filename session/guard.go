@@ -249,6 +249,12 @@ func (c *watchConn) Write(p []byte) (int, error) {
 // pastDeadline is the deadline of an interrupted read.
 var pastDeadline = time.Unix(1, 0)
 
+// testHookReadTimeout, set by tests (OnReadTimeout), is called by
+// watchConn.Read for each read that timed out, interrupted telling an
+// interrupt (the deadline in the past: interrupt) from a deadline that
+// passed (a stall, a hard deadline).
+var testHookReadTimeout atomic.Pointer[func(interrupted bool)]
+
 // interrupt makes the read in progress, and any until clearInterrupt,
 // return a timeout at once: a pulled command's caller reading from the
 // connection itself (pull.go) is interrupted so when its context ends.
@@ -305,6 +311,14 @@ func (c *watchConn) Read(p []byte) (int, error) {
 		}
 		c.mu.Unlock()
 		n, err := c.Conn.Read(p)
+		if err != nil {
+			if h := testHookReadTimeout.Load(); h != nil && isTimeout(err) {
+				c.mu.Lock()
+				intr := c.intr
+				c.mu.Unlock()
+				(*h)(intr)
+			}
+		}
 		if n == 0 && err != nil && isTimeout(err) && c.readStallExcused() {
 			// Not a stall: the server is taking in what the session
 			// writes. Here, under TLS and COMPRESS, which keep a read

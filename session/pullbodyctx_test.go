@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -158,28 +159,59 @@ func bodyCtxAfter(t *testing.T, s *session.Session, p *session.Pending, ctx cont
 
 // TestPullBodyReadContextFrozen: the body of a pulled FETCH whose server
 // stops sending in the middle (a frozen network: no byte, no FIN) is read
-// with a context that ends: the read returns the context's error (with
-// ErrBodyDropped) when it ends, not a StallTimeout (60 s) later; the
-// command is abandoned and, once the server goes on, the session runs a
-// NOOP. In plain text and in TLS (an interrupted TLS read resumes). It
-// waited for the stall timeout, which aborted the session (the auditor's
+// with a context that ends while the read waits for the server: the read
+// returns the context's error (with ErrBodyDropped) because the context's
+// end interrupted it, not because the stall timeout fired; the command is
+// abandoned and, once the server goes on, the session runs a NOOP. In
+// plain text and in TLS (an interrupted TLS read resumes). It waited for
+// the stall timeout, which aborted the session (the auditor's
 // TestReview39RSectionReadIgnoresContext in commands).
+//
+// No clock: the context is cancelled once the server is seen waiting in
+// its stall and the reading goroutine blocked in the connection's read
+// (from the goroutines' stacks), and
+// OnReadTimeout tells the interrupt's timeout from the stall's. The
+// stall timeout runs 6 times faster (10 s, StallSpeed) so that, with the
+// interrupt gone (the fault), the read ends at the stall and the test
+// fails in 10 s rather than 60; the read that works never waits for it.
 func TestPullBodyReadContextFrozen(t *testing.T) {
 	for _, tlsOn := range []bool{false, true} {
 		t.Run(fmt.Sprintf("TLS=%v", tlsOn), func(t *testing.T) {
+			var interrupts, stalls atomic.Int32
+			session.OnReadTimeout(t, func(interrupted bool) {
+				if interrupted {
+					interrupts.Add(1)
+				} else {
+					stalls.Add(1)
+				}
+			})
+			session.StallSpeed(t, 6)
 			release := make(chan struct{})
 			conn := bodyCtxConn(t, tlsOn, bodyCtxServer(1<<20, true, release, 0, false))
 			defer close(release)
 			s := openDefaults(t, conn, nil)
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			p, at, err := bodyCtxRead(t, s, ctx, nil)
-			dl, _ := ctx.Deadline()
-			if late := at.Sub(dl); late > time.Second {
-				t.Errorf("the body's read returned %v after its context's deadline", late)
+			parked := make(chan bool, 1)
+			p, _, err := bodyCtxRead(t, s, ctx, func() {
+				go func() {
+					// The server has sent all it sends before
+					// the stall (it waits for release), and the
+					// body's read waits for more.
+					ok := r48CWaitParked("chan receive", "bodyCtxServerPre.", "bodyCtxConn.func1(") &&
+						r48CWaitParked("", "(*pullBody).Read(", "(*watchConn).Read(")
+					parked <- ok
+					cancel()
+				}()
+			})
+			if !<-parked {
+				t.Fatal("the body's read was never seen blocked on the connection")
 			}
-			if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, session.ErrBodyDropped) {
+			if !errors.Is(err, context.Canceled) || !errors.Is(err, session.ErrBodyDropped) {
 				t.Fatalf("read: %v", err)
+			}
+			if interrupts.Load() == 0 || stalls.Load() != 0 {
+				t.Errorf("the body's read ended with %d interrupts and %d stall timeouts; want an interrupt and no stall", interrupts.Load(), stalls.Load())
 			}
 			release <- struct{}{}
 			bodyCtxAfter(t, s, p, ctx)
