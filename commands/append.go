@@ -174,7 +174,9 @@ type AppendMessage struct {
 	// tag, APPEND, the mailbox name, the message's flags and date): then
 	// an error from it (its own, or AppendMany's checks of what it
 	// returned: a negative size, ErrTooBig) leaves the command not sent,
-	// the error matching session.ErrNotSent and Open's error, and the
+	// the error matching session.ErrNotSent and Open's error (but none of
+	// the session package's sentinels and types Open's error wraps, a
+	// source session's ErrWriteCut say: see session.OpenError), and the
 	// session goes on. An error from a later message's Open aborts the
 	// session (session.ErrWriteCut): the server is in the middle of the
 	// command; so does the first message's when the mailbox name goes as

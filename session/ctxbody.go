@@ -405,6 +405,8 @@ func runOpen(open func() (io.Reader, int64, error), res chan<- openResult, state
 // error. send calls it only while the command's context has not ended:
 // for a command known not to be sent, Open is not called. What Open
 // returned is what the encoder gets from that Open when it comes to it.
+// Open's error comes back as an *OpenError, which keeps its chain but for
+// this package's sentinels and types.
 func preOpen(wc *wire.Encoded) error {
 	for i := range wc.Parts {
 		part := &wc.Parts[i]
@@ -414,7 +416,8 @@ func preOpen(wc *wire.Encoded) error {
 		if open := part.Open; open != nil {
 			r, n, err := open()
 			if err != nil {
-				return err
+				// Its chain, not this session's: see OpenError.
+				return &OpenError{Err: err}
 			}
 			if n < 0 || (r == nil && n > 0) {
 				// As the encoder would find it, but not sent.

@@ -3,6 +3,7 @@ package session
 import (
 	"errors"
 	"os"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -82,7 +83,9 @@ var ErrNotSent = errors.New("session: command not sent")
 // was selected, the session was closed, the Part.Open it starts with
 // failed: see wire.Encoder.LiteralFunc): it is safe to retry, whatever it
 // was, on this session unless the cause is ErrClosed. It wraps the cause,
-// so errors.Is(err, context.DeadlineExceeded) still holds. Any other error
+// so errors.Is(err, context.DeadlineExceeded) still holds; a failed Open's
+// error as an *OpenError, which keeps this package's sentinels of its
+// chain (another session's) out of errors.Is and errors.As. Any other error
 // of a command that was started means it may have run, but for one
 // matching ErrWriteCut.
 type NotSentError struct{ Err error }
@@ -95,6 +98,63 @@ func (e *NotSentError) Unwrap() error { return e.Err }
 
 // Is makes errors.Is(err, ErrNotSent) true.
 func (e *NotSentError) Is(target error) bool { return target == ErrNotSent }
+
+// OpenError is the cause a *NotSentError wraps when the Part.Open a
+// command starts with failed before any byte of the command was written
+// (see wire.Encoder.LiteralFunc; commands' AppendMany opens its first
+// message so): Err is what the Open returned (or the context's error, when
+// the context ended while that Open blocked), whole.
+//
+// Through errors.Is and errors.As an OpenError matches what Err matches
+// (the caller's own errors, a context's error, another package's), but
+// never this package's sentinel errors and error types: an Open that
+// reads its message from another session (a copy tool) may fail with that
+// session's ErrWriteCut, ErrAborted, ErrClosed or *StatusError, none of
+// which is true of this command, which was not sent, nor of this session,
+// which goes on. Reach them, when needed, through Err itself.
+type OpenError struct{ Err error }
+
+// Error implements error: Err's text.
+func (e *OpenError) Error() string { return e.Err.Error() }
+
+// Is reports whether Err matches target, unless target is one of this
+// package's sentinel errors.
+func (e *OpenError) Is(target error) bool {
+	if slices.Contains(sentinels, target) {
+		return false
+	}
+	return errors.Is(e.Err, target)
+}
+
+// As finds the first error in Err's chain that matches target, unless
+// target points to one of this package's types.
+func (e *OpenError) As(target any) bool {
+	if t := reflect.TypeOf(target); t.Kind() == reflect.Pointer {
+		et := t.Elem()
+		for et.Kind() == reflect.Pointer {
+			et = et.Elem() // *StatusError: its PkgPath is its element's
+		}
+		if et.PkgPath() == sessionPkg {
+			return false
+		}
+	}
+	return errors.As(e.Err, target)
+}
+
+// sessionPkg is this package's import path, as reflect gives it.
+var sessionPkg = reflect.TypeOf(OpenError{}).PkgPath()
+
+// sentinels lists this package's sentinel errors, which an OpenError does
+// not match (TestReview48COpenErrorSentinels checks that it lists every
+// exported one).
+var sentinels = []error{
+	ErrAborted, ErrClosed, ErrNo, ErrBad, ErrReadOnly, ErrProtocol, ErrBye,
+	ErrGreeting, ErrNotIMAP4, ErrStartTLSUnavailable, ErrTLSActive,
+	ErrCompressUnavailable, ErrCompressActive, ErrTimeout, ErrCommandEnded,
+	ErrBodyDropped, ErrReselected, ErrNotSent, ErrWriteCut, ErrDecoderPanic,
+	ErrResultTooLarge, ErrMisrouted, ErrRenumbered, ErrUnannounced,
+	ErrCompressLevel,
+}
 
 // ErrWriteCut matches the error of a command whose writing failed part
 // way (its context ended past the write's grace, a Read or Open of its
