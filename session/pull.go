@@ -357,8 +357,9 @@ func (b *pullBody) ended(cause error) error {
 	}
 	b.err = &bodyEndedError{cmd: p.name, err: cause}
 	if !p.abandoned.Load() {
-		// As an abandoned Wait: no one answers a "+" now.
-		p.abandonLocked()
+		// As an abandoned Wait: no one answers a "+" now (but the
+		// refusal, with OnContinue).
+		p.abandonPulledLocked()
 		p.pull.stopPulling()
 	}
 	s.pullCond.Broadcast()
@@ -830,7 +831,10 @@ func (s *Session) interruptBody(p *Pending, ctx context.Context) {
 // run between two calls to Next.
 //
 // When ctx ends, Next returns its error and the command is abandoned: the
-// rest of its answer is read and thrown away.
+// rest of its answer is read and thrown away, and, for a command with
+// Command.OnContinue, a continuation request from then on is answered "*"
+// as when Wait's context ends (a Wait running beside answers the one its
+// OnContinue holds, then calls OnContinue no more).
 func (p *Pending) Next(ctx context.Context) (Item, error) {
 	s := p.s
 	if p.pull == nil {
@@ -892,8 +896,9 @@ func (p *Pending) Next(ctx context.Context) (Item, error) {
 		if err := ctx.Err(); err != nil {
 			pl.unwatch()
 			pl.waiting = false
-			// As an abandoned Wait: no one answers a "+" now.
-			p.abandonLocked()
+			// As an abandoned Wait: no one answers a "+" now (but the
+			// refusal, with OnContinue).
+			p.abandonPulledLocked()
 			pl.stopPulling()
 			s.pullCond.Broadcast()
 			return Item{}, err

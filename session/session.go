@@ -350,7 +350,8 @@ type Pending struct {
 	// one; noAnswerer (OnContinue's error or panic) clears contWaiter
 	// and contOwed; abandoning (Wait, Next, a pulled body: abandonLocked)
 	// clears contWaiter, contTaken and contOwed and keeps contHeld (an
-	// abandoned Wait also refuses, with OnContinue); RefuseContinuations sets
+	// abandoned Wait, Next or body also refuses, with OnContinue:
+	// abandonPulledLocked); RefuseContinuations sets
 	// refusing and clears the three.
 	//
 	// contOwed: a continuation request ("+", not a literal's) was handed

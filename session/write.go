@@ -1492,8 +1492,14 @@ func refuseBound() time.Duration {
 func (p *Pending) RefuseContinuations() {
 	s := p.s
 	s.mu.Lock()
+	p.refuseContinuationsLocked()
+	s.mu.Unlock()
+}
+
+// refuseContinuationsLocked is RefuseContinuations under s.mu.
+func (p *Pending) refuseContinuationsLocked() {
+	s := p.s
 	if p.refusing || p.ended {
-		s.mu.Unlock()
 		return
 	}
 	p.refusing = true
@@ -1509,7 +1515,6 @@ func (p *Pending) RefuseContinuations() {
 	// again (a "+" counted before would leave it off for good).
 	p.contWaiter, p.contTaken, p.contOwed = false, false, false
 	s.armStall()
-	s.mu.Unlock()
 	hook := testHookRefuser
 	go func() {
 		if hook != nil {
@@ -1563,6 +1568,25 @@ func (p *Pending) abandonLocked() {
 	p.abandoned.Store(true)
 	p.contWaiter, p.contTaken, p.contOwed = false, false, false
 	p.s.armStall()
+}
+
+// abandonPulledLocked abandons a pulled command whose caller gave it up
+// (Next's context ended, or that of the Next that lent the body read,
+// under s.mu), as abandonLocked does; and, for a command with
+// Command.OnContinue, refuses its "+" from now on ("*"), as an abandoned
+// Wait does: a Wait of the command running beside (a misuse: Wait ends
+// the pulling) answers the "+" its OnContinue holds with the response it
+// returns, then leaves the later ones to the refusal, calls OnContinue no
+// more, and gives the command's end; with no Wait running, the "+" is
+// answered all the same, where no one did and the session stalled
+// (TestReview48CAbandonedNextBesideOnContinueWait).
+func (p *Pending) abandonPulledLocked() {
+	if p.cmd.OnContinue != nil {
+		// Before abandonLocked clears contWaiter: a "+" the running
+		// Wait holds stays Wait's to answer (refuseContinuationsLocked's taken).
+		p.refuseContinuationsLocked()
+	}
+	p.abandonLocked()
 }
 
 // noAnswerer records that Wait, with OnContinue, answers no more "+" of
