@@ -1,16 +1,25 @@
 package session_test
 
 import (
+	"bufio"
 	"bytes"
 	"compress/flate"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/leakcheck"
 	"github.com/imapkit/imapkit/internal/testserver"
 	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/transport"
@@ -193,4 +202,373 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	c.writes++
 	c.max = max(c.max, len(p))
 	return c.buf.Write(p)
+}
+
+// m46ShortConn fails its writes once armed part way, as a TCP write cut
+// by a deadline (or a reset) does: all but the last 4 bytes go out, and
+// the write returns the count and an error.
+type m46ShortConn struct {
+	net.Conn
+	armed atomic.Bool
+}
+
+func (c *m46ShortConn) Write(p []byte) (int, error) {
+	if c.armed.Load() && len(p) > 4 {
+		n, _ := c.Conn.Write(p[:len(p)-4])
+		return n, errors.New("m46: write: connection reset by peer")
+	}
+	return c.Conn.Write(p)
+}
+
+// TestReview46MCompressedTailCutNotWriteCut (found by review): under COMPRESS=DEFLATE
+// the last conn write of a command is the deflate block holding its bytes
+// and, after it, the 4-byte sync marker (00 00 ff ff) of its Flush. A
+// write that fails with only the marker not sent (a partial write: a
+// deadline, a reset) leaves the server's inflater with the whole command
+// (the data block, up to its end-of-block code, came whole): the server
+// has the APPEND, its literal and its CRLF, and runs it. The command's
+// error matches ErrWriteCut all the same ("the server did not run it"),
+// which the CLI's appender takes for "not appended", and sends again on
+// resume: a duplicate. The defaults.
+func TestReview46MCompressedTailCutNotWriteCut(t *testing.T) {
+	client, server := transport.Pipe()
+	fc := &m46ShortConn{Conn: client}
+	whole := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer server.Close()
+		server.Write([]byte("* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+ COMPRESS=DEFLATE] ready\r\n"))
+		var r io.Reader = server
+		br := bufio.NewReaderSize(r, 256)
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			tag, rest, _ := bytes.Cut([]byte(line), []byte(" "))
+			if bytes.HasPrefix(rest, []byte("COMPRESS DEFLATE")) {
+				server.Write(append(tag, " OK go\r\n"...))
+				br = bufio.NewReaderSize(flate.NewReader(br), 256)
+				continue
+			}
+			if bytes.HasPrefix(rest, []byte("APPEND")) {
+				i := bytes.LastIndexByte([]byte(line), '{')
+				n, _ := strconv.Atoi(string(bytes.TrimSuffix([]byte(line[i+1:]), []byte("+}\r\n"))))
+				if _, err := io.CopyN(io.Discard, br, int64(n)); err != nil {
+					return
+				}
+				if end, err := br.ReadString('\n'); err != nil || end != "\r\n" {
+					return
+				}
+				close(whole) // the server runs it: appended
+				io.Copy(io.Discard, br)
+				return
+			}
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := session.Open(ctx, fc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { s.Close(); server.Close(); <-done }()
+	if err := s.Compress(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fc.armed.Store(true)
+	msg := bytes.Repeat([]byte("Subject: x\r\n\r\nhello\r\n"), 20)
+	_, aerr := commands.New(s).Append(context.Background(), "INBOX", bytes.NewReader(msg), int64(len(msg)), nil)
+	if aerr == nil {
+		t.Fatal("Append: no error")
+	}
+	select {
+	case <-whole:
+	case <-time.After(2 * time.Second):
+		t.Fatalf("the server did not get the whole APPEND (%v): the test shows nothing", aerr)
+	}
+	if errors.Is(aerr, session.ErrWriteCut) {
+		t.Fatalf("the server read the whole APPEND (it appended), yet its error matches ErrWriteCut: %v", aerr)
+	}
+}
+
+// TestReview47BCompressWorkerEnds: under COMPRESS, the inflater's worker
+// goroutine, started by a pulled body's reads with a context that can end,
+// is kept for the length of the body only: once the body was read and the
+// pull waited for, a NOOP (whose reads run on the reader's goroutine)
+// leaves none (AfterBody); and a session closed while a body was read in
+// part, nothing reading since, leaves none either (Closed: the session's
+// end stops the worker, which waits for a read that never comes). The
+// library's defaults.
+func TestReview47BCompressWorkerEnds(t *testing.T) {
+	for _, closed := range []bool{false, true} {
+		t.Run(map[bool]string{false: "AfterBody", true: "Closed"}[closed], func(t *testing.T) {
+			const size = 256 << 10
+			check := leakcheck.Start()
+			conn := bodyCtxConn(t, false, bodyCtxServer(size, false, nil, 0, true))
+			s, err := session.Open(context.Background(), conn, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if err := s.Compress(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			p, err := s.Start(ctx, pullUIDFetch("(UID BODY[])"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			it, err := p.Next(ctx)
+			if err != nil || it.Body == nil {
+				t.Fatalf("Next: %v, %v", it, err)
+			}
+			if closed {
+				// A part of the body read, and no more: the worker
+				// waits for the next read, which never comes.
+				if _, err := io.CopyN(io.Discard, it.Body, 1000); err != nil {
+					t.Fatal(err)
+				}
+				s.Close()
+			} else {
+				if n, err := io.Copy(io.Discard, it.Body); err != nil || n != size {
+					t.Fatalf("body: %d bytes, %v", n, err)
+				}
+				if _, err := p.Wait(ctx); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.Run(context.Background(), &session.Command{Name: "NOOP"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n := review47BWorkers(check, leakcheck.Wait); n != 0 {
+				t.Fatalf("%d inflater workers left (session closed: %v)", n, closed)
+			}
+		})
+	}
+}
+
+// review47BWorkers counts the inflater's worker goroutines that c did not
+// see at its start, waiting up to wait for none to be left. Only those:
+// tests running in parallel start others.
+func review47BWorkers(c *leakcheck.Checker, wait time.Duration) int {
+	deadline := time.Now().Add(wait)
+	for {
+		n := 0
+		var le *leakcheck.LeakError
+		if errors.As(c.Check(0), &le) {
+			for _, g := range le.Goroutines {
+				if strings.Contains(g, "session.inflateWorker") {
+					n++
+				}
+			}
+		}
+		if n == 0 || !time.Now().Before(deadline) {
+			return n
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// review47BCountConn counts the bytes through Read (the client's side)
+// or Write (the server's side).
+type review47BCountConn struct {
+	net.Conn
+	n atomic.Int64
+	// onRead, when set, runs as each Read begins (client's side).
+	onRead func()
+}
+
+func (c *review47BCountConn) Read(p []byte) (int, error) {
+	if c.onRead != nil {
+		c.onRead()
+	}
+	n, err := c.Conn.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+func (c *review47BCountConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// TestReview47BCompressBodyFrozenContext: under COMPRESS, the body of a
+// pulled FETCH whose server stops in the middle of the literal (the
+// deflater flushed: the client has inflated the first half) is read with a
+// context that is cancelled while the read waits for the server: the read
+// returns the context's error (with ErrBodyDropped), the session is kept,
+// and once the server goes on it runs a NOOP: the same as without
+// COMPRESS (TestPullBodyReadContextFrozen). It waited for the stall
+// timeout (60 s, the default), which aborted the session, whenever the
+// context ended during the read (and returned the context's error when it
+// ended between two reads): the inflater (compress/flate) keeps a read's
+// timeout for good, so the read was never interrupted. The cancel here
+// comes once the client's read of the connection has begun with every byte
+// the server sent already read, so that the read surely waits.
+func TestReview47BCompressBodyFrozenContext(t *testing.T) {
+	const size = 1 << 20
+	client, server := transport.Pipe()
+	sc := &review47BCountConn{Conn: server}
+	cc := &review47BCountConn{Conn: client}
+	var stalled atomic.Bool // the server sent the half and stopped
+	waiting := make(chan struct{})
+	var once sync.Once
+	cc.onRead = func() {
+		if stalled.Load() && cc.n.Load() == sc.n.Load() {
+			once.Do(func() { close(waiting) })
+		}
+	}
+	release := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer sc.Close()
+		br := bufio.NewReader(sc)
+		io.WriteString(sc, "* PREAUTH [CAPABILITY IMAP4rev1 COMPRESS=DEFLATE] hi\r\n")
+		tag, _, _ := strings.Cut(readLine(br), " ")
+		io.WriteString(sc, tag+" OK deflating\r\n")
+		br = bufio.NewReader(flate.NewReader(br))
+		zw, _ := flate.NewWriter(sc, flate.BestSpeed)
+		write := func(s string) {
+			io.WriteString(zw, s)
+			zw.Flush()
+		}
+		half := strings.Repeat("y", size/2)
+		for first := true; ; first = false {
+			l := readLine(br)
+			if l == "" {
+				return
+			}
+			tag, _, _ := strings.Cut(l, " ")
+			if !strings.Contains(l, "FETCH") {
+				write(tag + " OK noop\r\n")
+				continue
+			}
+			write(fmt.Sprintf("* 1 FETCH (UID 1 BODY[] {%d}\r\n", size) + half)
+			if first {
+				stalled.Store(true)
+				select {
+				case <-release:
+				case <-time.After(time.Minute):
+					return
+				}
+				stalled.Store(false)
+			}
+			write(half + ")\r\n" + tag + " OK done\r\n")
+		}
+	}()
+	t.Cleanup(func() {
+		client.Close()
+		server.Close()
+		<-done
+	})
+	s := openDefaults(t, cc, nil)
+	if err := s.Compress(ctx20(t)); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p, err := s.Start(ctx, pullUIDFetch("(UID BODY[])"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := p.Next(ctx)
+	if err != nil || it.Body == nil {
+		t.Fatalf("%+v %v", it, err)
+	}
+	type result struct {
+		n   int64
+		err error
+	}
+	res := make(chan result, 1)
+	go func() {
+		n, err := io.Copy(io.Discard, it.Body)
+		res <- result{n, err}
+	}()
+	select {
+	case <-waiting:
+	case r := <-res:
+		t.Fatalf("the body's read ended before the server went on: %d bytes, %v", r.n, r.err)
+	}
+	cancel()
+	var r result
+	select {
+	case r = <-res:
+	case <-time.After(15 * time.Second): // a hang guard, not a measure
+		close(release)
+		r = <-res
+		t.Fatalf("the read did not end with its context (it ended with the server's rest, or the stall timeout: %d bytes, %v; session: %v)", r.n, r.err, s.Err())
+	}
+	if !errors.Is(r.err, context.Canceled) || !errors.Is(r.err, session.ErrBodyDropped) || r.n >= size {
+		t.Fatalf("read %d bytes: %v", r.n, r.err)
+	}
+	if err := s.Err(); err != nil {
+		t.Fatalf("session ended: %v", err)
+	}
+	close(release)
+	bodyCtxAfter(t, s, p, ctx)
+}
+
+// BenchmarkReview47BCompressPulledBody reads a pulled 8 MiB body section
+// under COMPRESS with context.Background() (the inflater read inline) and
+// with a context that can end (each read of the body that needs the
+// network runs the inflater on a goroutine of its own, so that the
+// context's end can interrupt it): the cost of that goroutine.
+func BenchmarkReview47BCompressPulledBody(b *testing.B) {
+	const size = 8 << 20
+	for _, cancelable := range []bool{false, true} {
+		b.Run(fmt.Sprintf("Cancelable=%v", cancelable), func(b *testing.B) {
+			client, server := transport.Pipe()
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				defer server.Close()
+				bodyCtxServer(size, false, nil, 0, true)(server, server)
+			}()
+			defer func() { client.Close(); server.Close(); <-done }()
+			s, err := session.Open(context.Background(), client, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			if err := s.Compress(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			if cancelable {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithCancel(ctx)
+				defer cancel()
+			}
+			b.SetBytes(size)
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				p, err := s.Start(ctx, pullUIDFetch("(UID BODY[])"))
+				if err != nil {
+					b.Fatal(err)
+				}
+				for {
+					it, err := p.Next(ctx)
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+					if it.Body != nil {
+						if n, err := io.Copy(io.Discard, it.Body); err != nil || n != size {
+							b.Fatal(n, err)
+						}
+					}
+				}
+				if _, err := p.Wait(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

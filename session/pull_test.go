@@ -10,7 +10,9 @@ import (
 	"io"
 	"iter"
 	"net"
+	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +21,7 @@ import (
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/internal/benchkit"
 	"github.com/imapkit/imapkit/internal/corpus"
+	"github.com/imapkit/imapkit/internal/testserver"
 	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/transport"
 	"github.com/imapkit/imapkit/wire"
@@ -850,5 +853,189 @@ func TestPullKeptBodiesBounded(t *testing.T) {
 	}
 	if _, err := p.Wait(ctxBulk(t)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+var r42LitRE = regexp.MustCompile(`~?\{(\d+)(\+?)\}\r\n$`)
+
+// r42Serve runs a scripted server on conn: greets with greeting, then for
+// each command (literals read whole) writes answer(tag, line).
+func r42Serve(conn net.Conn, greeting string, answer func(tag, line string) string) {
+	defer conn.Close()
+	r := bufio.NewReaderSize(conn, 64<<10)
+	w := bufio.NewWriterSize(conn, 64<<10)
+	io.WriteString(w, greeting)
+	w.Flush()
+	for {
+		var raw []byte
+		for {
+			line, err := r.ReadSlice('\n')
+			if err != nil && err != bufio.ErrBufferFull {
+				return
+			}
+			raw = append(raw, line...)
+			if err == bufio.ErrBufferFull {
+				continue
+			}
+			m := r42LitRE.FindSubmatch(raw[max(0, len(raw)-40):])
+			if m == nil {
+				break
+			}
+			n, _ := strconv.Atoi(string(m[1]))
+			if len(m[2]) == 0 {
+				io.WriteString(w, "+ go\r\n")
+				w.Flush()
+			}
+			if _, err := io.CopyN(io.Discard, r, int64(n)); err != nil {
+				return
+			}
+		}
+		s := string(raw[:min(len(raw), 200)])
+		tag, rest, _ := strings.Cut(s, " ")
+		if strings.HasPrefix(strings.ToUpper(rest), "SELECT ") || strings.HasPrefix(strings.ToUpper(rest), "EXAMINE ") {
+			io.WriteString(w, "* 100 EXISTS\r\n* OK [UIDVALIDITY 1] x\r\n"+tag+" OK [READ-WRITE] selected\r\n")
+		} else {
+			io.WriteString(w, answer(tag, rest))
+		}
+		if r.Buffered() == 0 {
+			w.Flush()
+		}
+	}
+}
+
+func r42Heap() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// TestReview42BAPulledItemPinsBigResponse: once a pulled command (Command.Pull,
+// as commands.Client's Fetch, List, Search and Idle use) has been lent a
+// response, iter.Pull keeps the last value the reading coroutine yielded
+// (the coItem event, whose Response points into the decoder's reusable
+// values) until the coroutine yields again, which the reader goroutine
+// alone never makes it do. Every later response decoded into those same
+// reusable values stays reachable from there: a 30 MB body collected by
+// a later plain UID FETCH is still held after its Result is dropped and
+// after many more commands, for as long as no other pulled command runs.
+// The decoder's own guard (keepBytes/dropFw: "one huge response does not
+// pin its memory for the decoder's lifetime") is defeated.
+func TestReview42BAPulledItemPinsBigResponse(t *testing.T) {
+	ctx := context.Background()
+	const size = 30 << 20
+	big := strings.Repeat("x", size)
+	mode := ""
+	s := r42Open(t, nil, func(tag, line string) string {
+		switch mode {
+		case "big":
+			return fmt.Sprintf("* 1 FETCH (UID 1 BODY[] {%d}\r\n%s)\r\n%s OK done\r\n", len(big), big, tag)
+		case "pull":
+			return "* 1 FETCH (UID 1 FLAGS (\\Seen))\r\n" + tag + " OK done\r\n"
+		}
+		return tag + " OK done\r\n"
+	})
+	noops := func() {
+		mode = ""
+		for i := 0; i < 50; i++ {
+			if _, err := s.Run(ctx, &session.Command{Name: "NOOP"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// One ordinary pulled command, run to its end.
+	mode = "pull"
+	r42PullFlags(t, s)
+	noops()
+	h0 := r42Heap()
+	// One large body collected by a plain command, its Result dropped.
+	mode = "big"
+	r, err := s.Run(ctx, &session.Command{Name: "UID FETCH", Args: func(e *wire.Encoder) { e.SP().Raw("1 BODY[]") }})
+	if err != nil || len(r.Data) != 1 {
+		t.Fatalf("big fetch: %v", err)
+	}
+	r = nil
+	noops()
+	h1 := r42Heap()
+	grown := int64(h1) - int64(h0)
+	t.Logf("heap before the big FETCH %d, after it and 50 NOOPs %d (+%d MB)", h0, h1, grown>>20)
+	if grown > size/2 {
+		t.Fatalf("a 30 MB body whose Result was dropped is still held by the session: heap +%d MB", grown>>20)
+	}
+}
+
+func r42PullFlags(t *testing.T, s *session.Session) {
+	ctx := context.Background()
+	p, err := s.Start(ctx, &session.Command{Name: "UID FETCH", Pull: true, Args: func(e *wire.Encoder) { e.SP().Raw("1 FLAGS") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := p.Next(ctx); err != nil {
+			if err != io.EOF {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	if _, err := p.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestReview42BAPulledItemPinsBigResponseDovecot is TestReview42BAPulledItemPinsBigResponse
+// against Dovecot: after one pulled UID FETCH FLAGS, a 20 MB message read
+// with a plain (collected) UID FETCH BODY.PEEK[] stays in the heap after
+// its Result is dropped.
+func TestReview42BAPulledItemPinsBigResponseDovecot(t *testing.T) {
+	s := dvDialUser(t, testserver.Alice, nil)
+	ctx := dvCtx(t)
+	mb := fmt.Sprintf("r42pin%d", time.Now().UnixNano())
+	dvRun(t, s, dvMailboxCmd("CREATE", mb))
+	t.Cleanup(func() { s.Run(dvCtx(t), dvMailboxCmd("DELETE", mb)) })
+	const size = 20 << 20
+	func() {
+		msg := append([]byte("From: a@example.com\r\nSubject: big\r\n\r\n"), bytes.Repeat([]byte("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd\r\n"), size/64)...)
+		dvRun(t, s, &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
+			e.SP().Mailbox(mb).SP().LiteralReader(int64(len(msg)), bytes.NewReader(msg), false)
+		}})
+	}()
+	dvRun(t, s, dvMailboxCmd("SELECT", mb))
+	// One pulled command, run to its end.
+	p, err := s.Start(ctx, &session.Command{Name: "UID FETCH", Pull: true, Args: func(e *wire.Encoder) { e.SP().Raw("1:* FLAGS") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := p.Next(ctx); err != nil {
+			if err != io.EOF {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	if _, err := p.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p = nil
+	for i := 0; i < 20; i++ {
+		dvRun(t, s, &session.Command{Name: "NOOP"})
+	}
+	h0 := r42Heap()
+	func() {
+		r := dvRun(t, s, &session.Command{Name: "UID FETCH", Args: func(e *wire.Encoder) { e.SP().Raw("1:* BODY.PEEK[]") }})
+		if len(r.Data) != 1 {
+			t.Fatalf("%d responses", len(r.Data))
+		}
+	}()
+	for i := 0; i < 50; i++ {
+		dvRun(t, s, &session.Command{Name: "NOOP"})
+	}
+	h1 := r42Heap()
+	grown := int64(h1) - int64(h0)
+	t.Logf("heap before the FETCH %d, after it and 50 NOOPs %d (+%d MB)", h0, h1, grown>>20)
+	if grown > size/2 {
+		t.Fatalf("a 20 MB body whose Result was dropped is still held by the session: heap +%d MB", grown>>20)
 	}
 }

@@ -516,3 +516,42 @@ func tagged(c *hostile.Conn, tag string, lines []string) error {
 	}
 	return c.Serve()
 }
+
+// TestReview40RTaggedCodeSecret: the tagged answer to LOGIN is now kept for
+// Responses (keepCode), but keepAs redacts only the Text: a server that
+// echoes the password in the code's arguments (or as the code's name) has it
+// kept raw, while Result.Status (cloneStatus) redacts Code.Name and Code.Raw.
+func TestReview40RTaggedCodeSecret(t *testing.T) {
+	hsRun(t, func(c *hostile.Conn) error {
+		if err := c.Greet("IMAP4rev1"); err != nil {
+			return err
+		}
+		cmd, err := c.Expect("LOGIN")
+		if err != nil {
+			return err
+		}
+		if err := c.Reply(cmd.Tag, "NO [X-ECHO "+hsPassword+"] wrong password"); err != nil {
+			return err
+		}
+		return c.Serve()
+	}, 0, 0, func(c *hsCase, conn net.Conn) {
+		s := c.open(conn, hsOpts())
+		if s == nil {
+			return
+		}
+		res, err := c.run(loginCommand("alice", hsPassword))
+		if !errors.Is(err, session.ErrNo) {
+			c.t.Fatalf("LOGIN: %v; want a NO", err)
+		}
+		if res != nil && res.Status != nil && res.Status.Code != nil && strings.Contains(string(res.Status.Code.Raw), hsPassword) {
+			c.t.Errorf("Result.Status holds the password (control)")
+		}
+		for _, r := range s.Responses("X-ECHO") {
+			st, _ := r.(*codec.Status)
+			if st != nil && st.Code != nil && strings.Contains(string(st.Code.Raw), hsPassword) {
+				c.t.Errorf("Responses(\"X-ECHO\") holds the tagged LOGIN answer with the password unredacted in Code.Raw: %q", st.Code.Raw)
+			}
+		}
+		c.s.Close()
+	})
+}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/internal/fuzzseed"
+	"github.com/imapkit/imapkit/internal/hostile"
 	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/wire"
 )
@@ -1260,5 +1261,184 @@ func TestCloseUnderLoad(t *testing.T) {
 			t.Fatalf("round %d: calls still running 10 s after Close:\n%s", round, fuzzseed.Stacks())
 		}
 		close(stop)
+	}
+}
+
+// TestReview40CFetchWantTakesUnclaimedFetch: a UID FETCH whose own Want
+// takes every response (imapkit idle --new's, the shell's, Do's) gets the
+// flag changes another client made that come with its answer (FLAGS alone,
+// or a UID its set does not hold), in order with its answer, when no other
+// command's set holds them; without Want they stay unsolicited, and a
+// command's own answers still go by set to the command pipelined beside it.
+// They went to the unsolicited stream, which imapkit idle never read: the
+// flag change was never printed.
+func TestReview40CFetchWantTakesUnclaimedFetch(t *testing.T) {
+	fetch := func(set string, want bool) *session.Command {
+		c := &session.Command{Name: "UID FETCH", Args: func(e *wire.Encoder) { e.SP().Raw(set).SP().Raw("(UID FLAGS)") }}
+		if want {
+			c.Want = func(r codec.Response) bool {
+				_, cont := r.(*codec.Continuation)
+				return !cont
+			}
+		}
+		return c
+	}
+	show := func(r codec.Response) string {
+		if f, ok := r.(*codec.Fetch); ok {
+			return fmt.Sprintf("%d/%d", f.Seq, f.UID)
+		}
+		return codec.ResponseName(r)
+	}
+	answer := func(t1, t2 string) string {
+		return "* 1 FETCH (UID 1 FLAGS ())\r\n* 7 FETCH (FLAGS (\\Seen))\r\n* 10 FETCH (UID 10 FLAGS ())\r\n" +
+			"* 8 FETCH (UID 30 FLAGS (\\Seen))\r\n* 3 EXPUNGE\r\n" + t1 + " OK done\r\n" + t2 + " OK done\r\n"
+	}
+	got := pairAnswers(t, "IMAP4rev1", answer, []*session.Command{fetch("1:5", false), fetch("10:15", true)}, show)
+	if want := "1/1 | 7/0+10/10+8/30+EXPUNGE"; got != want {
+		t.Errorf("UID FETCH without Want, UID FETCH with a Want of everything: got %s; want %s", got, want)
+	}
+	got = pairAnswers(t, "IMAP4rev1", answer, []*session.Command{fetch("1:5", false), fetch("10:15", false)}, show)
+	if want := "1/1 | 10/10"; got != want {
+		t.Errorf("two UID FETCH without Want: got %s; want %s (the flag changes unsolicited)", got, want)
+	}
+}
+
+// TestReview40RWantFallbackUnannounced: a FETCH no command's set holds now goes
+// to a FETCH command whose own Want takes it (targetLocked's fallback)
+// instead of the unsolicited stream. countLocked then charges that command
+// for a message above the count: a Want'd FETCH 1:5 whose own answers are
+// all in order ends with an *UnannouncedError because of another message's
+// stray FETCH, which without Want (or before the fallback) was only counted
+// by Session.Unannounced.
+func TestReview40RWantFallbackUnannounced(t *testing.T) {
+	run := func(want bool) error {
+		conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+			io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+			readCommand(r, w) // SELECT
+			io.WriteString(w, "* 20 EXISTS\r\nA1 OK selected\r\n")
+			tag := strings.Fields(readCommand(r, w))[0]
+			io.WriteString(w, "* 1 FETCH (FLAGS ())\r\n* 25 FETCH (FLAGS (\\Seen))\r\n"+tag+" OK done\r\n")
+			io.Copy(io.Discard, r)
+		})
+		s := openDefaults(t, conn, nil)
+		ctx := ctx20(t)
+		if _, err := s.Run(ctx, &session.Command{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX") }}); err != nil {
+			t.Fatal(err)
+		}
+		cmd := &session.Command{Name: "FETCH", Args: func(e *wire.Encoder) { e.SP().Raw("1:5").SP().Raw("(FLAGS)") }}
+		if want {
+			cmd.Want = func(r codec.Response) bool { _, c := r.(*codec.Continuation); return !c }
+		}
+		_, err := s.Run(ctx, cmd)
+		return err
+	}
+	if err := run(false); err != nil {
+		t.Fatalf("FETCH 1:5 without Want: %v", err)
+	}
+	if err := run(true); err != nil {
+		t.Errorf("FETCH 1:5 with a Want of everything: %v; want nil, as without Want (the stray FETCH is not its answer)", err)
+	}
+}
+
+// TestReview41SBlameByName: an untagged response that cannot be decoded
+// (here an ESEARCH with MIN 0, refused since f858ae2..74a55ee) was
+// charged to the oldest command in flight: a NOOP pipelined ahead of a
+// SEARCH failed with the decode error, and the SEARCH ended OK with no
+// result and no error (a fix helper noticed it). It goes to the oldest
+// command that takes responses of that name now: the SEARCH fails, the
+// NOOP does not.
+func TestReview41SBlameByName(t *testing.T) {
+	ctx, s := r41Open(t, 20*time.Second, func(c *hostile.Conn) error {
+		c.PreAuth("IMAP4rev1 ESEARCH")
+		var tags []string
+		for len(tags) < 2 {
+			l, err := c.ReadLine()
+			if err != nil {
+				return err
+			}
+			tags = append(tags, strings.Fields(l)[0])
+		}
+		c.Line(`* ESEARCH (TAG "` + tags[1] + `") UID MIN 0`)
+		c.Reply(tags[0], "OK noop")
+		c.Reply(tags[1], "OK search")
+		return c.Serve()
+	})
+	noop, err := s.Start(ctx, &session.Command{Name: "NOOP"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	search, err := s.Start(ctx, &session.Command{Name: "UID SEARCH", AnyState: true, Args: func(e *wire.Encoder) { e.SP().Raw("RETURN (MIN) ALL") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := noop.Wait(ctx); err != nil {
+		t.Errorf("NOOP: %v; want OK (the bad ESEARCH is not its answer)", err)
+	}
+	r, err := search.Wait(ctx)
+	var de *codec.DecodeError
+	if !errors.As(err, &de) {
+		t.Fatalf("SEARCH: result %v, error %v; want its answer's *codec.DecodeError", r, err)
+	}
+}
+
+// TestReview41RVanishedEarlierOverlapsProduct: a VANISHED (EARLIER) response is
+// routed (routeLocked) by p.set.Overlaps(v.UIDs) for every UID command in
+// flight. codec.SeqSet.Overlaps is O(r+q) for canonical sets but falls to
+// a nested loop, O(r*q), when either set is not canonical, and a set
+// parsed from the server is kept in the order sent: a server that lists
+// the expunged UIDs in descending order (q ranges) makes the routing cost
+// r*q for a command of r ranges. A UID FETCH ... (CHANGEDSINCE m
+// VANISHED) of 1,300 ranges (what fits commands' default 8,000-byte set
+// of single UIDs) and a 4 MB answer of 500,000 ranges cost seconds where
+// the same answer costs ~0.1 s for a one-range command; the decoder's
+// default bound allows 1,048,576 ranges per response, and a raw command
+// may carry any number of ranges. The routing should cost O(r+q) (sort
+// a copy of the server's set, or compact it once when decoded).
+func TestReview41RVanishedEarlierOverlapsProduct(t *testing.T) {
+	run := func(r, q int) time.Duration {
+		var v strings.Builder
+		v.WriteString("* VANISHED (EARLIER) ")
+		for i := q; i > 0; i-- {
+			if i != q {
+				v.WriteByte(',')
+			}
+			v.WriteString(strconv.Itoa(2*i + 1000000))
+		}
+		line := v.String()
+		ctx, s := r41Open(t, 120*time.Second, func(c *hostile.Conn) error {
+			c.PreAuth("IMAP4rev1 CONDSTORE QRESYNC")
+			cmd, err := c.Until("UID FETCH")
+			if err != nil {
+				return err
+			}
+			c.Line(line)
+			c.Reply(cmd.Tag, "OK")
+			return c.Serve()
+		})
+		if _, err := s.Run(ctx, &session.Command{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Atom("INBOX") }}); err != nil {
+			t.Fatal(err)
+		}
+		var set codec.SeqSet
+		for i := 0; i < r; i++ {
+			set.AddNum(uint32(2*i + 1))
+		}
+		start := time.Now()
+		_, err := s.Run(ctx, &session.Command{Name: "UID FETCH", Messages: &set, Args: func(e *wire.Encoder) {
+			e.SP().Raw(set.String()).SP().Raw("(FLAGS) (CHANGEDSINCE 1 VANISHED)")
+		}})
+		d := time.Since(start)
+		if err != nil {
+			t.Fatalf("UID FETCH: %v", err)
+		}
+		t.Logf("command of %4d ranges, VANISHED (EARLIER) of %d descending ranges (%d bytes): %v", r, q, len(line), d)
+		return d
+	}
+	const q = 500000
+	one := run(1, q)
+	many := run(1300, q)
+	ratio := float64(many) / float64(one)
+	t.Logf("the same answer costs x%.1f for a command of 1,300 ranges", ratio)
+	if ratio > 5 {
+		t.Errorf("routing a VANISHED (EARLIER) costs O(r*q): %v for a command of 1,300 ranges against %v for one range (x%.1f), the answer being the same 4 MB", many, one, ratio)
 	}
 }

@@ -2,11 +2,13 @@ package session_test
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/internal/hostile"
@@ -265,5 +267,328 @@ func TestUnownedBodyOverBoundNotQueued(t *testing.T) {
 	}
 	if _, err := ps[1].Wait(ctx); err != nil {
 		t.Fatalf("second: %v", err)
+	}
+}
+
+// review43SectionsOpen opens a session (the defaults) whose server answers
+// a FETCH with one message of parts body sections of size bytes each,
+// every one under MaxStringLiteral, together past MaxLineLength.
+func review43SectionsOpen(t *testing.T, parts, size int) (*session.Session, func(e *wire.Encoder)) {
+	body := strings.Repeat("x", size)
+	s := r42Open(t, nil, func(tag, cmd string) string {
+		if strings.Contains(cmd, "FETCH") {
+			var b strings.Builder
+			b.WriteString("* 1 FETCH (UID 7")
+			for i := 1; i <= parts; i++ {
+				fmt.Fprintf(&b, " BODY[%d] {%d}\r\n%s", i, size, body)
+			}
+			b.WriteString(" FLAGS (\\Seen))\r\n")
+			return b.String() + tag + " OK done\r\n"
+		}
+		return tag + " OK done\r\n"
+	})
+	var secs []string
+	for i := 1; i <= parts; i++ {
+		secs = append(secs, fmt.Sprintf("BODY.PEEK[%d]", i))
+	}
+	return s, func(e *wire.Encoder) { e.SP().Raw("7 (" + strings.Join(secs, " ") + ")") }
+}
+
+// review43CheckSections checks that f holds the parts sections, each of
+// size bytes of "x", and the FLAGS after them.
+func review43CheckSections(t *testing.T, f *codec.Fetch, parts, size int) {
+	t.Helper()
+	if len(f.Sections) != parts {
+		t.Fatalf("%d sections; want %d", len(f.Sections), parts)
+	}
+	for i, sec := range f.Sections {
+		if len(sec.Data) != size || strings.Trim(string(sec.Data), "x") != "" || sec.Missing {
+			t.Fatalf("section %d: %d bytes (missing %v); want %d bytes of x", i+1, len(sec.Data), sec.Missing, size)
+		}
+	}
+	if len(f.Flags) != 1 {
+		t.Fatalf("flags %q; want [\\Seen] (read after the sections)", f.Flags)
+	}
+}
+
+// TestReview43PSmallSectionsSumPastLineBound: with the default options, a
+// FETCH answer of 20 body sections of 60,000 bytes each (every one under
+// MaxStringLiteral, so kept inline with LiteralBytes) is a line whose bytes
+// outside literals are a few hundred: docs/limits.md says MaxLineLength
+// counts "literals not counted", yet the inline sections were counted, and
+// the session aborted with wire.ErrLineTooLong once they passed 1 MiB
+// together. The sections that would pass it are now collected (a copy,
+// within MaxResultBytes), as a large one is; for a collecting Run and for
+// a pulled command alike (where they stay in Section.Data).
+func TestReview43PSmallSectionsSumPastLineBound(t *testing.T) {
+	const parts, size = 20, 60000
+	t.Run("Run", func(t *testing.T) {
+		s, args := review43SectionsOpen(t, parts, size)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		r, err := s.Run(ctx, &session.Command{Name: "UID FETCH", Args: args, Want: func(codec.Response) bool { return true }})
+		if err != nil {
+			t.Fatalf("a FETCH of %d sections of %d bytes (each under MaxStringLiteral, a few hundred bytes outside literals): %v; want it read (limits.md: MaxLineLength does not count literals)", parts, size, err)
+		}
+		if len(r.Data) != 1 {
+			t.Fatalf("%d responses; want 1", len(r.Data))
+		}
+		review43CheckSections(t, r.Data[0].(*codec.Fetch), parts, size)
+	})
+	t.Run("Pull", func(t *testing.T) {
+		s, args := review43SectionsOpen(t, parts, size)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		p, err := s.Start(ctx, &session.Command{Name: "UID FETCH", Args: args, Pull: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fetches int
+		for {
+			it, err := p.Next(ctx)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("pulled FETCH of %d sections of %d bytes: %v; want it read", parts, size, err)
+			}
+			if it.Body != nil {
+				t.Fatalf("section %v streamed as a Body; want it in Section.Data (it is under MaxStringLiteral)", it.Section.Part)
+			}
+			if f, ok := it.Response.(*codec.Fetch); ok {
+				fetches++
+				review43CheckSections(t, f, parts, size)
+			}
+		}
+		if _, err := p.Wait(ctx); err != nil || fetches != 1 {
+			t.Fatalf("Wait: %v, %d FETCH; want nil, 1", err, fetches)
+		}
+	})
+}
+
+// TestReview44GSmallSectionsMissingUnderResultBound: 542477c keeps a small
+// section inline only while the line keeps half of MaxLineLength free;
+// past that it is collected within MaxResultBytes less what the line
+// holds already (held). A command that streams (OnData: "not bounded",
+// limits.md) or a pulled one ("a small one stays in Section.Data") with
+// a MaxResultBytes under half the line's bound now gets the later
+// sections of a FETCH as Missing, where before they were kept inline
+// (the whole FETCH, 10 sections of 60,000 bytes, is 600 KB: under the
+// 1 MiB line bound).
+func TestReview44GSmallSectionsMissingUnderResultBound(t *testing.T) {
+	const n, size = 10, 60000
+	var b strings.Builder
+	b.WriteString("* 1 FETCH (UID 7")
+	var secs []string
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, " BODY[%d] {%d}\r\n%s", i, size, strings.Repeat("x", size))
+		secs = append(secs, fmt.Sprintf("BODY.PEEK[%d]", i))
+	}
+	b.WriteString(" FLAGS (\\Seen))\r\n")
+	resp := b.String()
+	args := func(e *wire.Encoder) { e.SP().Raw("7 (" + strings.Join(secs, " ") + ")") }
+	check := func(t *testing.T, f *codec.Fetch) {
+		t.Helper()
+		if f == nil || len(f.Sections) != n {
+			t.Fatalf("FETCH %v; want one with %d sections", f != nil, n)
+		}
+		for i, sec := range f.Sections {
+			if sec.Missing || len(sec.Data) != size {
+				t.Errorf("section %d: %d bytes, Missing %v; want %d bytes (a 600 KB FETCH, under MaxLineLength, kept whole before 542477c)", i+1, len(sec.Data), sec.Missing, size)
+			}
+		}
+	}
+	for _, mode := range []string{"ondata", "pull"} {
+		t.Run(mode, func(t *testing.T) {
+			s := r42Open(t, &session.Options{MaxResultBytes: 256 << 10}, func(tag, cmd string) string {
+				if strings.Contains(cmd, "FETCH") {
+					return resp + tag + " OK done\r\n"
+				}
+				return tag + " OK done\r\n"
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			var f *codec.Fetch
+			if mode == "ondata" {
+				_, err := s.Run(ctx, &session.Command{Name: "UID FETCH", Args: args, OnData: func(r codec.Response) {
+					if g, ok := r.(*codec.Fetch); ok {
+						f = g.Clone()
+					}
+				}})
+				if err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				p, err := s.Start(ctx, &session.Command{Name: "UID FETCH", Args: args, Pull: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for {
+					it, err := p.Next(ctx)
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					if g, ok := it.Response.(*codec.Fetch); ok {
+						f = g.Clone()
+					}
+				}
+				if _, err := p.Wait(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			check(t, f)
+		})
+	}
+}
+
+// TestReview44GSmallSectionsLineHeldBounded: the small sections collected
+// within the line's bound (not MaxResultBytes) count against that bound
+// together with the line: a FETCH of 40 sections of 60,000 bytes (2.4 MB,
+// past the 1 MiB line bound) on a session with MaxResultBytes of 256 KiB
+// keeps at most MaxLineLength of them, the rest left out (Missing) with a
+// *ResultTooLargeError, as before 542477c; not all 2.4 MB (each section,
+// collected, leaves the line's room as it was).
+func TestReview44GSmallSectionsLineHeldBounded(t *testing.T) {
+	const n, size = 40, 60000
+	var b strings.Builder
+	b.WriteString("* 1 FETCH (UID 7")
+	var secs []string
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, " BODY[%d] {%d}\r\n%s", i, size, strings.Repeat("x", size))
+		secs = append(secs, fmt.Sprintf("BODY.PEEK[%d]", i))
+	}
+	b.WriteString(" FLAGS (\\Seen))\r\n")
+	resp := b.String()
+	s := r42Open(t, &session.Options{MaxResultBytes: 256 << 10}, func(tag, cmd string) string {
+		if strings.Contains(cmd, "FETCH") {
+			return resp + tag + " OK done\r\n"
+		}
+		return tag + " OK done\r\n"
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var f *codec.Fetch
+	_, err := s.Run(ctx, &session.Command{Name: "UID FETCH", Args: func(e *wire.Encoder) { e.SP().Raw("7 (" + strings.Join(secs, " ") + ")") }, OnData: func(r codec.Response) {
+		if g, ok := r.(*codec.Fetch); ok {
+			f = g.Clone()
+		}
+	}})
+	if !errors.Is(err, session.ErrResultTooLarge) {
+		t.Errorf("Run: %v; want a *ResultTooLargeError (sections left out)", err)
+	}
+	if f == nil || len(f.Sections) != n {
+		t.Fatalf("FETCH %v; want one with %d sections", f != nil, n)
+	}
+	kept, missing := 0, 0
+	for _, sec := range f.Sections {
+		kept += len(sec.Data)
+		if sec.Missing {
+			missing++
+		}
+	}
+	if kept > wire.DefaultMaxLineLength || missing == 0 {
+		t.Errorf("%d bytes of sections kept, %d left out; want at most MaxLineLength (%d) kept, the rest left out", kept, missing, wire.DefaultMaxLineLength)
+	}
+	if len(f.Flags) != 1 {
+		t.Errorf("flags %q; want [\\Seen] (read after the sections)", f.Flags)
+	}
+}
+
+// TestReview44FSmallSectionsLeaveRoom: with the default options, a FETCH
+// answer of small body sections (each under MaxStringLiteral) whose inline
+// bytes came just under MaxLineLength: the last one was kept inline as
+// long as it fit the line's room (LineRoom), leaving none for the rest of
+// the line, and the FLAGS after it ended the session with
+// wire.ErrLineTooLong, where docs/limits.md says the bodies of one FETCH
+// never end it. 17 sections of 60,000 bytes, then one that fills the room
+// exactly, or leaves 5 bytes of it, then " FLAGS (\Seen))". For a
+// collecting Run and for a pulled command.
+func TestReview44FSmallSectionsLeaveRoom(t *testing.T) {
+	for _, left := range []int{0, 5} {
+		for _, pull := range []bool{false, true} {
+			t.Run(fmt.Sprintf("left=%d/pull=%v", left, pull), func(t *testing.T) {
+				var b strings.Builder
+				b.WriteString("* 1 FETCH (UID 7")
+				sizes := make([]int, 0, 18)
+				for i := 1; i <= 17; i++ {
+					fmt.Fprintf(&b, " BODY[%d] {%d}\r\n%s", i, 60000, strings.Repeat("x", 60000))
+					sizes = append(sizes, 60000)
+				}
+				hdr := func(n int) string { return fmt.Sprintf(" BODY[18] {%d}\r\n", n) }
+				// The line's buffer holds everything from "* 1 FETCH" on
+				// but the CRLF after each literal's header... the headers
+				// and inline bodies; the last body fills it to the bound
+				// but left bytes.
+				n := wire.DefaultMaxLineLength - b.Len() - len(hdr(50000)) - left
+				b.WriteString(hdr(n) + strings.Repeat("x", n))
+				sizes = append(sizes, n)
+				b.WriteString(" FLAGS (\\Seen))\r\n")
+				resp := b.String()
+				s := r42Open(t, nil, func(tag, cmd string) string {
+					if strings.Contains(cmd, "FETCH") {
+						return resp + tag + " OK done\r\n"
+					}
+					return tag + " OK done\r\n"
+				})
+				var secs []string
+				for i := 1; i <= len(sizes); i++ {
+					secs = append(secs, fmt.Sprintf("BODY.PEEK[%d]", i))
+				}
+				args := func(e *wire.Encoder) { e.SP().Raw("7 (" + strings.Join(secs, " ") + ")") }
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				defer cancel()
+				var f *codec.Fetch
+				if !pull {
+					r, err := s.Run(ctx, &session.Command{Name: "UID FETCH", Args: args, Want: func(codec.Response) bool { return true }})
+					if err != nil {
+						t.Fatalf("a FETCH of small sections filling the line's room but %d bytes: %v; want it read (limits.md: the bodies of one FETCH never end the session)", left, err)
+					}
+					if len(r.Data) != 1 {
+						t.Fatalf("%d responses; want 1", len(r.Data))
+					}
+					f = r.Data[0].(*codec.Fetch)
+				} else {
+					p, err := s.Start(ctx, &session.Command{Name: "UID FETCH", Args: args, Pull: true})
+					if err != nil {
+						t.Fatal(err)
+					}
+					for {
+						it, err := p.Next(ctx)
+						if err == io.EOF {
+							break
+						}
+						if err != nil {
+							t.Fatalf("pulled FETCH of small sections filling the line's room but %d bytes: %v; want it read", left, err)
+						}
+						if it.Body != nil {
+							t.Fatalf("section %v streamed as a Body; want it in Section.Data (it is under MaxStringLiteral)", it.Section.Part)
+						}
+						if g, ok := it.Response.(*codec.Fetch); ok {
+							if f != nil {
+								t.Fatal("two FETCH responses; want 1")
+							}
+							f = g.Clone()
+						}
+					}
+					if _, err := p.Wait(ctx); err != nil || f == nil {
+						t.Fatalf("Wait: %v, FETCH %v; want nil, one FETCH", err, f != nil)
+					}
+				}
+				if len(f.Sections) != len(sizes) {
+					t.Fatalf("%d sections; want %d", len(f.Sections), len(sizes))
+				}
+				for i, sec := range f.Sections {
+					if len(sec.Data) != sizes[i] || strings.Trim(string(sec.Data), "x") != "" || sec.Missing {
+						t.Fatalf("section %d: %d bytes (missing %v); want %d bytes of x", i+1, len(sec.Data), sec.Missing, sizes[i])
+					}
+				}
+				if len(f.Flags) != 1 {
+					t.Fatalf("flags %q; want [\\Seen] (read after the sections)", f.Flags)
+				}
+			})
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,8 +14,210 @@ import (
 	"github.com/imapkit/imapkit/wire"
 )
 
-// s45Stall is the default stall timeout as StallSpeed(t, 200) runs it.
-const s45Stall = session.DefaultStallTimeout / 200
+// answering is a server that answers every command line with a tagged OK.
+func g44Answering(r *bufio.Reader, w io.Writer) {
+	io.WriteString(w, lmGreeting)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		tag, _, _ := strings.Cut(line, " ")
+		io.WriteString(w, tag+" OK done\r\n")
+	}
+}
+
+// TestReview44GStallBatchUnflushed: 9a9712e starts the read side's stall timer
+// when a command is marked sent (markSent), before its bytes are written,
+// let alone flushed. In a batch (StartBatch) the first command is left
+// in the write buffer for the next one to flush (last=false), so the next
+// command's Args runs while the first one's timer counts the server's
+// "silence": the server never got a byte. With the defaults (60 s, run
+// 200 times faster by StallSpeed) a batch whose second Args takes four
+// stall timeouts is aborted with "no byte from the server" against a
+// server that answers everything it receives: the very case the commit
+// fixed for a command alone.
+func TestReview44GStallBatchUnflushed(t *testing.T) {
+	session.StallSpeed(t, 200) // 60 s as 300 ms
+	const stall = session.DefaultStallTimeout / 200
+	conn := fake(t, g44Answering)
+	s, err := session.Open(ctx20(t), conn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	slow := func(e *wire.Encoder) { time.Sleep(4 * stall) }
+	t.Run("batch", func(t *testing.T) {
+		ps, err := s.StartBatch(ctx20(t), []*session.Command{{Name: "NOOP"}, {Name: "NOOP", Args: slow}})
+		if err != nil {
+			t.Fatalf("StartBatch (NOOP, NOOP whose Args takes four stall timeouts) to a server that answers: %v", err)
+		}
+		for i, p := range ps {
+			if _, err := p.Wait(ctx20(t)); err != nil {
+				t.Fatalf("command %d of the batch: %v", i+1, err)
+			}
+		}
+	})
+	// The same with two goroutines: the first command's writer leaves its
+	// bytes for the second, which waits for the write lock (shouldFlush),
+	// and whose Args then takes four stall timeouts.
+	t.Run("goroutines", func(t *testing.T) {
+		s, err := session.Open(ctx20(t), fake(t, g44Answering), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		inArgs, release := make(chan struct{}), make(chan struct{})
+		first := make(chan error, 1)
+		go func() {
+			_, err := s.Run(ctx20(t), &session.Command{Name: "NOOP", Args: func(e *wire.Encoder) {
+				close(inArgs)
+				<-release
+			}})
+			first <- err
+		}()
+		<-inArgs
+		second := make(chan error, 1)
+		go func() {
+			_, err := s.Run(ctx20(t), &session.Command{Name: "NOOP", Args: slow})
+			second <- err
+		}()
+		time.Sleep(stall / 4) // the second waits for the write lock
+		close(release)
+		if err := <-first; err != nil {
+			t.Errorf("first NOOP (its bytes left for the next writer) to a server that answers: %v", err)
+		}
+		if err := <-second; err != nil {
+			t.Errorf("second NOOP (Args of four stall timeouts): %v", err)
+		}
+	})
+}
+
+// TestReview44GStallWaitingForContinuation: the stall timeout counts
+// from when a command's bytes reach the connection; a command with a
+// synchronizing literal has its bytes up to the literal flushed before it
+// waits for the "+", which the server owes from then on: a server that
+// never sends it is cut by the stall timeout (with the defaults, run 200
+// times faster), not left waiting for the command's context.
+func TestReview44GStallWaitingForContinuation(t *testing.T) {
+	session.StallSpeed(t, 200)
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, lmGreeting) // no LITERAL+: the literal waits for "+"
+		io.Copy(io.Discard, r)        // never a "+"
+	})
+	s, err := session.Open(ctx20(t), conn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	_, err = s.Run(ctx20(t), &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
+		e.SP().Mailbox("INBOX").SP().Literal([]byte("Subject: x\r\n\r\nbody\r\n"))
+	}})
+	var te *session.TimeoutError
+	if !errors.As(err, &te) || te.What != session.TimeoutStall {
+		t.Fatalf("APPEND waiting for a \"+\" the server never sends: %v; want a stall *TimeoutError", err)
+	}
+}
+
+// TestReview44SStallSpeed: session.StallSpeed, the test hook that runs a
+// session's stall timeouts faster (TestStallTimeoutWriteDefault), runs the
+// read side's too, and the error reports the timeout it stands for: a
+// server that answers nothing cuts the session with a stall
+// *TimeoutError whose After is the default stall timeout.
+func TestReview44SStallSpeed(t *testing.T) {
+	session.StallSpeed(t, 200)
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, lmGreeting)
+		r.ReadString('\n')
+		io.Copy(io.Discard, r) // no answer
+	})
+	s, err := session.Open(ctx20(t), conn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	_, err = s.Run(ctx20(t), &session.Command{Name: "NOOP"})
+	var te *session.TimeoutError
+	if !errors.As(err, &te) || te.What != session.TimeoutStall || te.After != session.DefaultStallTimeout {
+		t.Fatalf("NOOP to a silent server: %v; want a stall *TimeoutError after %v", err, session.DefaultStallTimeout)
+	}
+}
+
+// TestReview44SStallArmedWhenSent: the read side's stall timeout started
+// when a command was registered, before its Args ran: the time the
+// caller's Args took (a message built there, a file read) counted as the
+// server's silence, and a session with nothing else in flight was cut as
+// "no byte from the server" before a byte of the command went out. It
+// starts once the command is sent now. A command sent before still has
+// it: a server that does not answer it is cut while the next command's
+// Args runs.
+func TestReview44SStallArmedWhenSent(t *testing.T) {
+	const stall = 300 * time.Millisecond
+	slowArgs := func(e *wire.Encoder) { time.Sleep(4 * stall) }
+	t.Run("alone", func(t *testing.T) {
+		conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+			io.WriteString(w, lmGreeting)
+			for {
+				line, err := r.ReadString('\n')
+				if err != nil {
+					return
+				}
+				tag, _, _ := strings.Cut(line, " ")
+				io.WriteString(w, tag+" OK done\r\n")
+			}
+		})
+		s, err := session.Open(ctx20(t), conn, &session.Options{StallTimeout: stall})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP", Args: slowArgs}); err != nil {
+			t.Fatalf("NOOP whose Args takes four stall timeouts, to a server that answers: %v", err)
+		}
+	})
+	t.Run("behind", func(t *testing.T) {
+		conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+			io.WriteString(w, lmGreeting)
+			io.Copy(io.Discard, r) // no answer
+		})
+		s, err := session.Open(ctx20(t), conn, &session.Options{StallTimeout: stall})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		status := func(mbox string) func(*wire.Encoder) {
+			return func(e *wire.Encoder) { e.SP().Mailbox(mbox).SP().List(func(e *wire.Encoder) { e.Atom("MESSAGES") }) }
+		}
+		p, err := s.Start(ctx20(t), &session.Command{Name: "STATUS", Args: status("a")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		in := make(chan struct{})
+		var calls atomic.Int32
+		go func() {
+			// STATUS b pipelines behind STATUS a; its Args runs when
+			// it is sent, registered, and takes its time.
+			_, err := s.Run(ctx20(t), &session.Command{Name: "STATUS", Args: func(e *wire.Encoder) {
+				status("b")(e)
+				if calls.Add(1) == 1 {
+					close(in)
+				}
+				time.Sleep(4 * stall)
+			}})
+			done <- err
+		}()
+		<-in
+		_, err = p.Wait(ctx20(t))
+		var te *session.TimeoutError
+		if !errors.As(err, &te) || te.What != session.TimeoutStall {
+			t.Errorf("STATUS sent to a server that does not answer, the next command's Args running: %v; want a stall *TimeoutError", err)
+		}
+		if err := <-done; err == nil {
+			t.Error("the STATUS behind it succeeded; want the session's abort")
+		}
+	})
+}
 
 // s45Slow is how long the client's side of a continuation takes in the
 // stall tests: two stall timeouts. The session notices a stall between
@@ -50,11 +253,6 @@ func s45Auth(silent bool) func(r *bufio.Reader, w io.Writer) {
 			io.WriteString(w, tag+" OK authenticated\r\n")
 		}
 	}
-}
-
-func s45AuthCmd(onContinue func([]byte) ([]byte, error)) *session.Command {
-	return &session.Command{Name: "AUTHENTICATE", AnyState: true, OnContinue: onContinue,
-		Args: func(e *wire.Encoder) { e.SP().Atom("X-TEST") }}
 }
 
 // TestReview45SStallOffWhileClientAnswers: the read side's stall timer

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,92 @@ import (
 	"github.com/imapkit/imapkit/internal/hostile"
 	"github.com/imapkit/imapkit/wire"
 )
+
+// TestReview41WDecoderPanicWhileMuHeldElsewhere: efd821f promises that a panic of
+// the decoder's own code ends the session with ErrDecoderPanic instead of
+// the process. 7e401af's guard re-panics whenever s.mu.TryLock fails, to
+// avoid a self-deadlock when the reader goroutine itself holds mu; but mu
+// is also held, briefly and often, by every other goroutine using the
+// session (Start, Wait, State, Err, pull delivery...). A decoder panic
+// that happens while any of them holds mu now kills the whole process.
+// Here (as in TestReview41PDecoderPanicEndsSession, with a decoder hook
+// planted to panic) another goroutine holds mu for a moment when the
+// decoder panics: the child process dies instead of the NOOP getting
+// ErrDecoderPanic.
+func TestReview41WDecoderPanicWhileMuHeldElsewhere(t *testing.T) {
+	if testing.Short() {
+		t.Skip("child process")
+	}
+	out, err := review41Child(t, "TestReview41WDecoderPanicWhileMuHeldElsewhere", func(t *testing.T) {
+		ctx, s := r41PlantedSession(t, func(s *Session) func(*codec.Fetch, *codec.Section, io.Reader) error {
+			return func(*codec.Fetch, *codec.Section, io.Reader) error {
+				// Another goroutine of the program is inside the session
+				// (any call that takes mu) at the moment of the bug.
+				held := make(chan struct{})
+				go func() {
+					s.mu.Lock()
+					close(held)
+					time.Sleep(200 * time.Millisecond)
+					s.mu.Unlock()
+				}()
+				<-held
+				panic("planted decoder bug")
+			}
+		})
+		_, err := s.Run(ctx, &Command{Name: "NOOP"})
+		if !errors.Is(err, ErrDecoderPanic) {
+			t.Fatalf("NOOP: %v; want ErrDecoderPanic", err)
+		}
+	})
+	if err != nil {
+		t.Fatalf("a decoder panic while another goroutine held the session's mutex ended the process (want ErrDecoderPanic): %v\n%s", err, out)
+	}
+}
+
+// TestReview41RRoutingSetCanonical: the set a command's FETCH and
+// VANISHED responses are routed by is kept canonical, whatever the order
+// the caller wrote it in, so that routing each response costs O(log r)
+// (Contains, Overlaps) or O(1) (Dynamic, uidsDone), not O(r): a raw UID
+// FETCH of UIDs in descending order kept them so, and every FETCH the
+// server sent walked all its ranges. The caller's Messages is copied, not
+// reordered.
+func TestReview41RRoutingSetCanonical(t *testing.T) {
+	want := []wire.SeqRange{{Start: 1, Stop: 1}, {Start: 5, Stop: 7}, {Start: 9, Stop: 9}}
+	raw := &Command{Name: "UID FETCH", Args: func(e *wire.Encoder) { e.SP().Raw("9,7,5:6,1 (FLAGS)") }}
+	ts := commandSet(raw, "UID FETCH", "UID FETCH", true)
+	if !ts.known || !slices.Equal(ts.set.Ranges(), want) {
+		t.Errorf("raw UID FETCH 9,7,5:6,1: routing set %v (known %v); want %v", ts.set.Ranges(), ts.known, want)
+	}
+	msgs, err := codec.ParseSeqSet([]byte("9,7,5:6,1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig := slices.Clone(msgs.Ranges())
+	ts = commandSet(&Command{Name: "UID FETCH", Messages: &msgs}, "UID FETCH", "UID FETCH", true)
+	if !slices.Equal(ts.set.Ranges(), want) {
+		t.Errorf("Messages 9,7,5:6,1: routing set %v; want %v", ts.set.Ranges(), want)
+	}
+	if !slices.Equal(msgs.Ranges(), orig) {
+		t.Errorf("the caller's Messages became %v; want it untouched, %v", msgs.Ranges(), orig)
+	}
+	p := &Pending{info: commandInfo{target: TargetMessages}, cmd: raw, tag: "A1", name: "UID FETCH", wname: "UID FETCH"}
+	wc, err := encodeCommand(wire.NewEncoder(nil), "A1", "UID FETCH", raw.Args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.noteTarget(wc)
+	if !p.hasSet || !slices.Equal(p.set.Ranges(), want) {
+		t.Errorf("noteTarget of a raw UID FETCH 9,7,5:6,1: routing set %v (has %v); want %v", p.set.Ranges(), p.hasSet, want)
+	}
+	p.lastUID = 8
+	if p.uidsDone() {
+		t.Error("uidsDone with UID 8 answered of 1,5:7,9: want false")
+	}
+	p.lastUID = 9
+	if !p.uidsDone() {
+		t.Error("uidsDone with UID 9 answered of 1,5:7,9: want true")
+	}
+}
 
 // TestReview41PDecoderPanicEndsSession: a panic in the decoder's own code
 // (here planted: the decoder's section hook panics, as a bug of wire,

@@ -1,0 +1,422 @@
+package session_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/internal/hostile"
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// c39PanicWriter panics on the first write holding marker.
+type c39PanicWriter struct{ marker string }
+
+func (w *c39PanicWriter) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte(w.marker)) {
+		panic("zz: trace writer panics")
+	}
+	return len(p), nil
+}
+
+// c39Child runs the test named name in a child process with ZZ_CHILD=1
+// and returns its combined output.
+func c39Child(t *testing.T, name string) (string, error) {
+	cmd := exec.Command(os.Args[0], "-test.run=^"+name+"$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), "ZZ_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// TestReview39CTracePanicInNextIsFatal: a Trace writer (or a slog handler, or
+// another command's OnData/Sections) that panics while a pulled command's
+// caller drives the reading coroutine in Next. The panic comes out of
+// s.co.next() with s.mu unlocked, and Next's deferred s.mu.Unlock() turns
+// it into "fatal error: sync: unlock of unlocked mutex": the process dies
+// whatever the caller's recover, and the session state (co.running) would
+// be left claimed anyway. Run in a child process: a fatal error cannot
+// be caught.
+func TestReview39CTracePanicInNextIsFatal(t *testing.T) {
+	if os.Getenv("ZZ_CHILD") == "1" {
+		c39TracePanicChild(t)
+		return
+	}
+	out, err := c39Child(t, "TestReview39CTracePanicInNextIsFatal")
+	if !strings.Contains(out, "ZZ RECOVERED") {
+		t.Fatalf("the trace writer's panic did not reach the caller of Next as a panic (err %v):\n%s", err, c39FirstLines(out, 12))
+	}
+}
+
+func c39FirstLines(s string, n int) string {
+	l := strings.SplitN(s, "\n", n+1)
+	if len(l) > n {
+		l = l[:n]
+	}
+	return strings.Join(l, "\n")
+}
+
+func c39TracePanicChild(t *testing.T) {
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+		readCommand(r, w)
+		// The caller waits in Next before the first response comes, so
+		// that it is lent to it and the caller reads the second itself
+		// (sent at once, the first was queued, and the reader goroutine,
+		// reading on, met the panic: 1 run in 10 under -race).
+		time.Sleep(300 * time.Millisecond)
+		io.WriteString(w, "* 1 FETCH (UID 10)\r\n")
+		time.Sleep(300 * time.Millisecond)
+		io.WriteString(w, "* 2 FETCH (UID 20)\r\n")
+		time.Sleep(300 * time.Millisecond)
+		io.WriteString(w, "A1 OK done\r\n")
+		io.Copy(io.Discard, r)
+	})
+	s, err := session.Open(ctx20(t), conn, &session.Options{TagPrefix: "A", Trace: &c39PanicWriter{marker: "* 2 FETCH"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Start(ctx20(t), pullUIDFetch("(UID)"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	func() {
+		defer func() {
+			if v := recover(); v != nil {
+				println("ZZ RECOVERED", v.(string))
+			}
+		}()
+		for {
+			_, err := p.Next(context.Background())
+			if err != nil {
+				return
+			}
+		}
+	}()
+	s.Close()
+}
+
+// c39OncePanicWriter panics on the first write holding marker, once.
+type c39OncePanicWriter struct {
+	marker string
+	done   bool
+}
+
+func (w *c39OncePanicWriter) Write(p []byte) (int, error) {
+	if !w.done && bytes.Contains(p, []byte(w.marker)) {
+		w.done = true
+		panic("zz: trace writer panics")
+	}
+	return len(p), nil
+}
+
+// TestReview39CTracePanicOnSend: the Trace writer panics as a command's line is
+// traced (recovered by the caller of Run). The command stays registered
+// in flight, never sent and never finished: every command that waits for
+// the commands in flight (LOGOUT, SELECT, ...) waits for it, and with
+// the defaults the session is aborted StallTimeout (60 s) later with
+// "no byte from the server", though nothing was asked of the server.
+func TestReview39CTracePanicOnSend(t *testing.T) {
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+		for {
+			l := readLine(r)
+			if l == "" {
+				return
+			}
+			tag, rest, _ := strings.Cut(strings.TrimSpace(l), " ")
+			io.WriteString(w, tag+" OK "+rest+" done\r\n")
+		}
+	})
+	s, err := session.Open(ctx20(t), conn, &session.Options{TagPrefix: "A", Trace: &c39OncePanicWriter{marker: "NOOP"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	func() {
+		defer func() { recover() }()
+		s.Run(ctx20(t), &session.Command{Name: "NOOP"})
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, name := range []string{"CHECK", "LOGOUT"} {
+		if _, err := s.Run(ctx, &session.Command{Name: name, AnyState: true}); err != nil && !errors.Is(err, session.ErrClosed) {
+			t.Fatalf("%s after a panic in the trace writer: %v", name, err)
+		}
+	}
+}
+
+// TestReview39CArgsPanic: a Command's Args function panics as the command is
+// encoded (recovered by the caller of Run): nothing was sent, but the
+// command stays in flight as in TestReview39CTracePanicOnSend: LOGOUT waits for
+// it, and the session is aborted StallTimeout later.
+func TestReview39CArgsPanic(t *testing.T) {
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+		for {
+			l := readLine(r)
+			if l == "" {
+				return
+			}
+			tag, rest, _ := strings.Cut(strings.TrimSpace(l), " ")
+			io.WriteString(w, tag+" OK "+rest+" done\r\n")
+		}
+	})
+	s := openDefaults(t, conn, nil)
+	p := func() (v any) {
+		defer func() { v = recover() }()
+		s.Run(ctx20(t), &session.Command{Name: "NOOP", Args: func(e *wire.Encoder) { panic("zz: Args panics") }})
+		return nil
+	}()
+	if p == nil {
+		t.Fatal("no panic")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := s.Run(ctx, &session.Command{Name: "LOGOUT"}); err != nil && !errors.Is(err, session.ErrClosed) {
+		t.Fatalf("LOGOUT after a panic in a command's Args: %v", err)
+	}
+}
+
+// TestReview39VWantPanicInNextDeadlocks: a Command.Want that panics. Want is
+// called under the session's mu (targetLocked, from deliver), on whatever
+// goroutine routes: here the caller of Next, which drives the reading
+// coroutine. 1804c98's driveFor recovers the panic and calls s.abort,
+// which locks mu, still held by the goroutine that panicked inside
+// readOne: the caller of Next deadlocks (it never gets the panic back),
+// and every later use of the session (Close included) blocks on mu.
+// Before 1804c98 the panic reached the caller (Next's deferred Unlock
+// released the mu held). Whatever the fix, Next must come back (with the
+// panic) and Close must return.
+func TestReview39VWantPanicInNextDeadlocks(t *testing.T) {
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+		readCommand(r, w)
+		// The caller waits in Next first: the first FETCH is lent to
+		// it, and from then on it drives the reading coroutine.
+		time.Sleep(300 * time.Millisecond)
+		io.WriteString(w, "* 1 FETCH (UID 10)\r\n")
+		time.Sleep(200 * time.Millisecond)
+		io.WriteString(w, "* 2 FETCH (UID 20)\r\n")
+		time.Sleep(200 * time.Millisecond)
+		io.WriteString(w, "A1 OK done\r\n")
+		io.Copy(io.Discard, r)
+	})
+	// No t.Cleanup(s.Close): it would hang the test binary.
+	s, err := session.Open(ctx20(t), conn, &session.Options{TagPrefix: "A"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := pullUIDFetch("(UID)")
+	cmd.Want = func(r codec.Response) bool {
+		if f, ok := r.(*codec.Fetch); ok && f.Seq == 2 {
+			panic("zz: Want panics")
+		}
+		return true
+	}
+	p, err := s.Start(ctx20(t), cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := make(chan any, 1)
+	go func() {
+		defer func() { back <- recover() }()
+		for {
+			if _, err := p.Next(context.Background()); err != nil {
+				return
+			}
+		}
+	}()
+	select {
+	case v := <-back:
+		t.Logf("Next came back: %v", v)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Next never came back after Command.Want panicked: the session's mu is held by the recovery (deadlock)")
+	}
+	closed := make(chan struct{})
+	go func() { s.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close hangs after Command.Want panicked in Next")
+	}
+}
+
+// TestReview39YWantPanicInBlameFatal: 3fc8c67 marks a Command.Want's call
+// (inWant) so that driveFor's recovery, when the panic came from a Want
+// called with mu held, unlocks mu. But blame (read.go), which calls
+// Pending.wants for an undecodable untagged FETCH, holds mu with a
+// deferred Unlock: that Unlock runs while the panic unwinds, and driveFor
+// then finds inWant still set and unlocks mu a second time: "fatal error:
+// sync: unlock of unlocked mutex", which no recover catches: the whole
+// program dies. Here the Want reads the FETCH's envelope (it asked for
+// ENVELOPE), nil in the empty FETCH that blame probes Want with, and the
+// server sends one FETCH line the codec cannot decode. Run in a child
+// process: the fatal error would end the test binary.
+func TestReview39YWantPanicInBlameFatal(t *testing.T) {
+	if os.Getenv("ZZ_WANT_BLAME_CHILD") == "1" {
+		y39WantBlameChild(t)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestReview39YWantPanicInBlameFatal$", "-test.v")
+	cmd.Env = append(os.Environ(), "ZZ_WANT_BLAME_CHILD=1")
+	out, _ := cmd.CombinedOutput()
+	t.Logf("child:\n%s", out)
+	if strings.Contains(string(out), "fatal error") {
+		t.Fatalf("a panic in Command.Want, called by blame for an undecodable FETCH while Next drives, kills the program (fatal error, no recover can catch it); it should reach Next's caller as a panic, with the session aborted")
+	}
+	if !strings.Contains(string(out), "ZZ: Next came back") {
+		t.Fatalf("Next did not come back with the panic")
+	}
+}
+
+func y39WantBlameChild(t *testing.T) {
+	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+		readCommand(r, w)
+		time.Sleep(300 * time.Millisecond)
+		io.WriteString(w, "* 1 FETCH (UID 10 ENVELOPE (NIL \"hi\" NIL NIL NIL NIL NIL NIL NIL NIL))\r\n")
+		time.Sleep(200 * time.Millisecond)
+		// Undecodable (a UID that is not a number): blamed on the
+		// command that wants FETCH.
+		io.WriteString(w, "* 2 FETCH (UID xyz ENVELOPE NIL)\r\n")
+		time.Sleep(200 * time.Millisecond)
+		io.WriteString(w, "A1 OK done\r\n")
+		io.Copy(io.Discard, r)
+	})
+	s, err := session.Open(ctx20(t), conn, &session.Options{TagPrefix: "A"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := pullUIDFetch("(UID ENVELOPE)")
+	cmd.Want = func(r codec.Response) bool {
+		if f, ok := r.(*codec.Fetch); ok {
+			// Only messages with a subject: f.Envelope is there, as
+			// ENVELOPE was asked for.
+			return len(f.Envelope.Subject) > 0
+		}
+		return false
+	}
+	p, err := s.Start(ctx20(t), cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := make(chan any, 1)
+	go func() {
+		defer func() { back <- recover() }()
+		for {
+			if _, err := p.Next(context.Background()); err != nil {
+				t.Logf("Next: %v", err)
+				return
+			}
+		}
+	}()
+	select {
+	case v := <-back:
+		t.Logf("ZZ: Next came back: %v", v)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Next never came back")
+	}
+	s.Close()
+}
+
+// TestReview41UWantPanicInSectionHandler: a Command.Want that panics
+// (user code: docs/session.md says such a panic ends the program, and
+// efd821f says a panic of the user's code run within the decoder "is not
+// caught and goes on as before") is called by the session's
+// sectionHandler from within the decoder, with s.mu held
+// (targetLocked -> routeLocked -> callWant). decodeNext's recover takes
+// it for a decoder bug (only Sections and reads are marked as user code),
+// and the session then takes s.mu again (readOne's s.Err()): the reader
+// goroutine deadlocks on its own lock, and every later call that needs
+// it, Close included, hangs for ever. Run in a child process: the child
+// must end with the Want's panic, not hang.
+func TestReview41UWantPanicInSectionHandler(t *testing.T) {
+	if os.Getenv("IMAPKIT_ZZ41_CHILD") == "1" {
+		r41WantPanicChild(t)
+		os.Exit(0)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestReview41UWantPanicInSectionHandler$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), "IMAPKIT_ZZ41_CHILD=1")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(25 * time.Second):
+		// Its goroutines' stacks show where it is stuck.
+		cmd.Process.Signal(syscall.SIGQUIT)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+		t.Fatalf("the child hung: its Run (5 s context) and Close never returned (SIGQUIT after 25 s); output:\n%s", r41Trim(out.String()))
+	}
+	s := out.String()
+	if strings.Contains(s, "ZZ: Close hung") {
+		t.Fatalf("the Want's panic was swallowed and the session deadlocked: Close never returned; output:\n%s", s)
+	}
+	if err == nil || !strings.Contains(s, "panic: the user's Want panics") || strings.Contains(s, "a bug in imapkit") {
+		t.Fatalf("want the Want's own panic to end the child; err %v, output:\n%s", err, s)
+	}
+}
+
+func r41WantPanicChild(t *testing.T) {
+	ctx, s := r41Open(t, 5*time.Second, func(c *hostile.Conn) error {
+		c.PreAuth("IMAP4rev1")
+		cmd, err := c.Until("FETCH")
+		if err != nil {
+			return err
+		}
+		c.Line("* 1 FETCH (UID 7 BODY[] {5000}\r\n" + strings.Repeat("x", 5000) + ")")
+		c.Reply(cmd.Tag, "OK")
+		return c.Serve()
+	})
+	_, err := s.Run(ctx, &session.Command{Name: "FETCH", AnyState: true,
+		Args: func(e *wire.Encoder) { e.SP().Raw("1").SP().Raw("(BODY[])") },
+		Want: func(codec.Response) bool { panic("the user's Want panics") },
+		Sections: func(_ *codec.Fetch, _ *codec.Section, r io.Reader) error {
+			_, err := io.Copy(io.Discard, r)
+			return err
+		}})
+	fmt.Printf("ZZ: Run returned %v\n", err)
+	closed := make(chan struct{})
+	go func() { s.Close(); close(closed) }()
+	select {
+	case <-closed:
+		fmt.Println("ZZ: Close returned")
+	case <-time.After(5 * time.Second):
+		fmt.Println("ZZ: Close hung")
+		os.Exit(7)
+	}
+}
+
+func r41Trim(s string) string {
+	var b strings.Builder
+	for i, block := range strings.Split(s, "\n\n") {
+		if i == 0 || !strings.HasPrefix(block, "goroutine ") || strings.Contains(block, "imapkit/imapkit/session") {
+			b.WriteString(block)
+			b.WriteString("\n\n")
+		}
+	}
+	return b.String()
+}

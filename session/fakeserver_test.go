@@ -1,0 +1,76 @@
+package session_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/internal/hostile"
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/transport"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// r41Trim keeps, of the child's output, what is not a goroutine's stack
+// and the stacks that go through this module (where it is stuck).
+// r41Open opens a session on a scripted hostile server running script,
+// with a context of the given timeout; the session, the server and the
+// context end with the test.
+func r41Open(t *testing.T, timeout time.Duration, script func(c *hostile.Conn) error) (context.Context, *session.Session) {
+	t.Helper()
+	conn, srv := hostile.Pipe(script)
+	t.Cleanup(func() { srv.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancel)
+	s, err := session.Open(ctx, conn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return ctx, s
+}
+
+func r42Open(t testing.TB, opts *session.Options, answer func(tag, line string) string) *session.Session {
+	t.Helper()
+	c, srv := transport.Pipe()
+	go r42Serve(srv, "* PREAUTH [CAPABILITY IMAP4rev1 IDLE LITERAL+ UIDPLUS] hi\r\n", answer)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := session.Open(ctx, c, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.Run(ctx, &session.Command{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX") }}); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// e45Deadline is how long these tests wait for the stall timeout to cut a
+// silent server: twenty stall timeouts (a stall is noticed within one and
+// a sixteenth; five were too few for a loaded machine running every
+// package under -race, where the 300 ms of a stall timeout run 200 times
+// faster is a few scheduler delays), far less than CommandTimeout (15
+// minutes: not shortened by StallSpeed). A test that passes returns at the
+// stall, not at this deadline.
+const e45Deadline = 20 * s45Stall
+
+// e45WantStall fails unless err is the session's stall *TimeoutError (not
+// the caller's context ending first).
+func e45WantStall(t *testing.T, what string, err error) {
+	t.Helper()
+	var te *session.TimeoutError
+	if !errors.As(err, &te) || te.What != session.TimeoutStall {
+		t.Fatalf("%s: %v; want a stall *TimeoutError within %v (the stall timeout is %v)", what, err, e45Deadline, s45Stall)
+	}
+}
+
+// s45Stall is the default stall timeout as StallSpeed(t, 200) runs it.
+const s45Stall = session.DefaultStallTimeout / 200
+
+func s45AuthCmd(onContinue func([]byte) ([]byte, error)) *session.Command {
+	return &session.Command{Name: "AUTHENTICATE", AnyState: true, OnContinue: onContinue,
+		Args: func(e *wire.Encoder) { e.SP().Atom("X-TEST") }}
+}
