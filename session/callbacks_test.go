@@ -410,6 +410,8 @@ func r41WantPanicChild(t *testing.T) {
 	}
 }
 
+// r41Trim keeps, of the child's output, what is not a goroutine's stack
+// and the stacks that go through this module (where it is stuck).
 func r41Trim(s string) string {
 	var b strings.Builder
 	for i, block := range strings.Split(s, "\n\n") {

@@ -176,7 +176,7 @@ func TestReview45EAbandonedAuthenticate(t *testing.T) {
 			}
 			defer s.Close()
 			ctx, cancel := context.WithCancel(context.Background())
-			p, err := s.Start(ctx, s45AuthCmd(func([]byte) ([]byte, error) { return []byte("dG9rZW4="), nil }))
+			p, err := s.Start(ctx, authCmd(func([]byte) ([]byte, error) { return []byte("dG9rZW4="), nil }))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -229,7 +229,7 @@ func TestReview45MWaitOnContinueEndedFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	res, err := s.Run(ctx20(t), s45AuthCmd(func([]byte) ([]byte, error) {
+	res, err := s.Run(ctx20(t), authCmd(func([]byte) ([]byte, error) {
 		time.Sleep(50 * time.Millisecond) // the NO is read meanwhile
 		return []byte("dG9rZW4="), nil
 	}))
@@ -268,7 +268,7 @@ func TestReview45MOnContinueErrorThenPlus(t *testing.T) {
 	defer cancel()
 	res := make(chan error, 1)
 	go func() {
-		_, err := s.Run(ctx, s45AuthCmd(func([]byte) ([]byte, error) { return nil, errors.New("no token") }))
+		_, err := s.Run(ctx, authCmd(func([]byte) ([]byte, error) { return nil, errors.New("no token") }))
 		res <- err
 	}()
 	select {
@@ -336,7 +336,7 @@ func TestReview45MSecondPlusBeforeContinue(t *testing.T) {
 	}
 	defer s.Close()
 	step := 0
-	_, err = s.Run(ctx20(t), s45AuthCmd(func([]byte) ([]byte, error) {
+	_, err = s.Run(ctx20(t), authCmd(func([]byte) ([]byte, error) {
 		step++
 		if step == 2 {
 			time.Sleep(3 * s45Stall) // the user types the second step
@@ -362,7 +362,7 @@ func TestReview45MRefuseGoroutineEndsOnClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	p, err := s.Start(ctx, s45AuthCmd(func([]byte) ([]byte, error) { return []byte("eA=="), nil }))
+	p, err := s.Start(ctx, authCmd(func([]byte) ([]byte, error) { return []byte("eA=="), nil }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -429,10 +429,7 @@ func a46Refusers(c *leakcheck.Checker, wait time.Duration) int {
 // exchange is refused. A session that ends under a refused command ends
 // the goroutine too. Default options.
 func TestReview46ARefuseContinuations(t *testing.T) {
-	auth := func(onContinue func([]byte) ([]byte, error)) *session.Command {
-		return &session.Command{Name: "AUTHENTICATE", AnyState: true, OnContinue: onContinue,
-			Args: func(e *wire.Encoder) { e.SP().Atom("X-TEST") }}
-	}
+	auth := authCmd
 	// serve answers AUTHENTICATE with plus "+" lines, each after the
 	// client's line, records those lines, then, once release is closed,
 	// ends it with BAD (or closes the connection when hangUp), then
@@ -581,14 +578,7 @@ func TestReview46ARefuseContinuations(t *testing.T) {
 // the command with BAD and answers a NOOP.
 func r46KServer(t *testing.T, plus <-chan struct{}, quiet time.Duration, lines chan<- []string) net.Conn {
 	t.Helper()
-	client, server := transport.Pipe()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer server.Close()
-		r := bufio.NewReader(server)
-		io.WriteString(server, lmGreeting)
-		tag, _, _ := strings.Cut(readLine(r), " ")
+	return contServer(t, func(r *bufio.Reader, server net.Conn, tag string) {
 		<-plus
 		io.WriteString(server, "+ \r\n")
 		var got []string
@@ -606,17 +596,22 @@ func r46KServer(t *testing.T, plus <-chan struct{}, quiet time.Duration, lines c
 		tag, _, _ = strings.Cut(readLine(r), " ")
 		io.WriteString(server, tag+" OK noop\r\n")
 		readLine(r)
-	}()
-	t.Cleanup(func() {
-		client.Close()
-		<-done
 	})
-	return client
 }
 
-func r46KAuth(onContinue func([]byte) ([]byte, error)) *session.Command {
-	return &session.Command{Name: "AUTHENTICATE", AnyState: true, OnContinue: onContinue,
-		Args: func(e *wire.Encoder) { e.SP().Atom("X-TEST") }}
+// contServer runs play as a fake server, over transport.Pipe, of a command
+// that takes continuations: it greets (lmGreeting) and reads the client's
+// first line, then hands play the reader, its end of the pipe (for read
+// deadlines) and that line's tag. It returns the client's end; both ends
+// are closed, and play waited for, when the test ends.
+func contServer(t *testing.T, play func(r *bufio.Reader, server net.Conn, tag string)) net.Conn {
+	t.Helper()
+	client, server := transport.Pipe()
+	return fakeOver(t, func() (net.Conn, net.Conn) { return client, server }, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, lmGreeting)
+		tag, _, _ := strings.Cut(readLine(r), " ")
+		play(r, server, tag)
+	})
 }
 
 // TestReview46KRefuseFromOnContinueDoubleAnswer (found by review):
@@ -643,7 +638,7 @@ func TestReview46KRefuseFromOnContinueDoubleAnswer(t *testing.T) {
 	}
 	defer s.Close()
 	var p *session.Pending
-	p, err = s.Start(ctx20(t), r46KAuth(func([]byte) ([]byte, error) {
+	p, err = s.Start(ctx20(t), authCmd(func([]byte) ([]byte, error) {
 		p.RefuseContinuations()
 		return nil, errors.New("mechanism gives up")
 	}))
@@ -677,7 +672,7 @@ func TestReview46KRefuseTakenAfterAbandonedWait(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	p, err := s.Start(ctx20(t), r46KAuth(nil))
+	p, err := s.Start(ctx20(t), authCmd(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -707,17 +702,10 @@ func TestReview46KRefuseTakenAfterAbandonedWait(t *testing.T) {
 // within limit, a bound for a failing run).
 func a47rRun(t *testing.T, byNext bool, limit time.Duration) time.Duration {
 	session.StallSpeed(t, 200) // 60 s stall as 0.3 s; CommandTimeout stays 15 min
-	client, server := transport.Pipe()
-	srvDone := make(chan struct{})
-	go func() {
-		defer close(srvDone)
-		r := bufio.NewReader(server)
-		io.WriteString(server, lmGreeting)
-		readLine(r)
+	client := contServer(t, func(r *bufio.Reader, server net.Conn, _ string) {
 		io.WriteString(server, "+ go on\r\n")
 		io.Copy(io.Discard, r) // silent: waits for the client's line
-	}()
-	t.Cleanup(func() { client.Close(); server.Close(); <-srvDone })
+	})
 	s, err := session.Open(context.Background(), client, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -824,15 +812,8 @@ func TestReview47ARefuseFromOnContinueNextPlusDeterministic(t *testing.T) {
 	release := make(chan struct{})
 	unparked := make(chan bool, 1)
 	session.OnRefuserStart(t, func() { <-release })
-	client, server := transport.Pipe()
 	lines := make(chan []string, 1)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer server.Close()
-		r := bufio.NewReader(server)
-		io.WriteString(server, lmGreeting)
-		tag, _, _ := strings.Cut(readLine(r), " ")
+	client := contServer(t, func(r *bufio.Reader, server net.Conn, tag string) {
 		io.WriteString(server, "+ \r\n")
 		var got []string
 		if l := readLine(r); l != "" {
@@ -867,10 +848,6 @@ func TestReview47ARefuseFromOnContinueNextPlusDeterministic(t *testing.T) {
 		lines <- got
 		io.WriteString(server, tag+" OK noop\r\n")
 		readLine(r)
-	}()
-	t.Cleanup(func() {
-		client.Close()
-		<-done
 	})
 	s, err := session.Open(ctx20(t), client, nil)
 	if err != nil {
@@ -879,7 +856,7 @@ func TestReview47ARefuseFromOnContinueNextPlusDeterministic(t *testing.T) {
 	defer s.Close()
 	var p *session.Pending
 	calls := 0
-	p, err = s.Start(ctx20(t), r46KAuth(func([]byte) ([]byte, error) {
+	p, err = s.Start(ctx20(t), authCmd(func([]byte) ([]byte, error) {
 		calls++
 		p.RefuseContinuations()
 		return []byte("QUFBQQ=="), nil
@@ -918,15 +895,8 @@ func TestReview47ARefuseFromOnContinueNextPlusDeterministic(t *testing.T) {
 // with Done sees the command's end, and Wait answers the "+" through
 // OnContinue. Defaults.
 func TestReview47AOnContinueOneAnswerer(t *testing.T) {
-	client, server := transport.Pipe()
 	got := make(chan string, 1)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer server.Close()
-		r := bufio.NewReader(server)
-		io.WriteString(server, lmGreeting)
-		tag, _, _ := strings.Cut(readLine(r), " ")
+	client := contServer(t, func(r *bufio.Reader, server net.Conn, tag string) {
 		io.WriteString(server, "+ \r\n")
 		server.SetReadDeadline(time.Now().Add(5 * time.Second))
 		l := readLine(r)
@@ -934,10 +904,6 @@ func TestReview47AOnContinueOneAnswerer(t *testing.T) {
 		got <- l
 		io.WriteString(server, tag+" OK done\r\n")
 		readLine(r)
-	}()
-	t.Cleanup(func() {
-		client.Close()
-		<-done
 	})
 	s, err := session.Open(ctx20(t), client, nil)
 	if err != nil {
@@ -945,7 +911,7 @@ func TestReview47AOnContinueOneAnswerer(t *testing.T) {
 	}
 	defer s.Close()
 	calls := 0
-	p, err := s.Start(ctx20(t), r46KAuth(func([]byte) ([]byte, error) {
+	p, err := s.Start(ctx20(t), authCmd(func([]byte) ([]byte, error) {
 		calls++
 		return []byte("dG9rZW4="), nil
 	}))

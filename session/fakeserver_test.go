@@ -12,8 +12,6 @@ import (
 	"github.com/imapkit/imapkit/wire"
 )
 
-// r41Trim keeps, of the child's output, what is not a goroutine's stack
-// and the stacks that go through this module (where it is stuck).
 // r41Open opens a session on a scripted hostile server running script,
 // with a context of the given timeout; the session, the server and the
 // context end with the test.
@@ -70,7 +68,10 @@ func e45WantStall(t *testing.T, what string, err error) {
 // s45Stall is the default stall timeout as StallSpeed(t, 200) runs it.
 const s45Stall = session.DefaultStallTimeout / 200
 
-func s45AuthCmd(onContinue func([]byte) ([]byte, error)) *session.Command {
+// authCmd is an AUTHENTICATE X-TEST, allowed in any state, with
+// onContinue as its OnContinue (nil: the caller answers from
+// Continuations).
+func authCmd(onContinue func([]byte) ([]byte, error)) *session.Command {
 	return &session.Command{Name: "AUTHENTICATE", AnyState: true, OnContinue: onContinue,
 		Args: func(e *wire.Encoder) { e.SP().Atom("X-TEST") }}
 }

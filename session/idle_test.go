@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"net"
 	"testing"
 	"time"
 
@@ -18,27 +19,8 @@ import (
 // 200 times faster.
 func TestReview45EIdlePlusAfterDone(t *testing.T) {
 	session.StallSpeed(t, 200)
-	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
-		io.WriteString(w, lmGreeting)
-		readLine(r)
-		io.WriteString(w, "+ idling\r\n")
-		if readLine(r) != "DONE" {
-			return
-		}
-		io.WriteString(w, "+ still idling\r\n") // hostile: then silent
-		io.Copy(io.Discard, r)
-	})
-	s, err := session.Open(ctx20(t), conn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), e45Deadline)
-	defer cancel()
-	p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := idlePlusServer(t, nil, "+ still idling\r\n") // hostile: then silent
+	ctx, p := idleStart(t, conn)
 	select {
 	case <-p.Continuations():
 	case <-ctx.Done():
@@ -47,7 +29,7 @@ func TestReview45EIdlePlusAfterDone(t *testing.T) {
 	if err := p.Continue(ctx, []byte("DONE")); err != nil {
 		t.Fatal(err)
 	}
-	_, err = p.Wait(ctx)
+	_, err := p.Wait(ctx)
 	e45WantStall(t, "IDLE whose server sends \"+\" after DONE and then nothing", err)
 }
 
@@ -59,28 +41,8 @@ func TestReview45EIdlePlusAfterDone(t *testing.T) {
 func TestReview45EIdleTwoPlusOneDone(t *testing.T) {
 	session.StallSpeed(t, 200)
 	second := make(chan struct{})
-	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
-		io.WriteString(w, lmGreeting)
-		readLine(r)
-		io.WriteString(w, "+ idling\r\n")
-		<-second
-		io.WriteString(w, "+ idling again\r\n")
-		if readLine(r) != "DONE" {
-			return
-		}
-		io.Copy(io.Discard, r) // silent after DONE
-	})
-	s, err := session.Open(ctx20(t), conn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), e45Deadline)
-	defer cancel()
-	p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := idlePlusServer(t, second, "+ idling again\r\n")
+	ctx, p := idleStart(t, conn)
 	for i := 0; i < 2; i++ {
 		select {
 		case <-p.Continuations():
@@ -94,7 +56,7 @@ func TestReview45EIdleTwoPlusOneDone(t *testing.T) {
 	if err := p.Continue(ctx, []byte("DONE")); err != nil {
 		t.Fatal(err)
 	}
-	_, err = p.Wait(ctx)
+	_, err := p.Wait(ctx)
 	e45WantStall(t, "IDLE given two \"+\", one DONE, then a silent server", err)
 }
 
@@ -110,28 +72,8 @@ func TestReview45MIdlePlusWaitingAtDone(t *testing.T) {
 	// session ("did not ask for one"), which a loaded machine did (1 run
 	// in 40): the test then never saw it routed.
 	took := make(chan struct{})
-	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
-		io.WriteString(w, lmGreeting)
-		readLine(r)
-		io.WriteString(w, "+ idling\r\n")
-		<-took
-		io.WriteString(w, "+ idling again\r\n")
-		if readLine(r) != "DONE" {
-			return
-		}
-		io.Copy(io.Discard, r) // silent after DONE
-	})
-	s, err := session.Open(ctx20(t), conn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), e45Deadline)
-	defer cancel()
-	p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := idlePlusServer(t, took, "+ idling again\r\n")
+	ctx, p := idleStart(t, conn)
 	select {
 	case <-p.Continuations():
 	case <-ctx.Done():
@@ -147,6 +89,48 @@ func TestReview45MIdlePlusWaitingAtDone(t *testing.T) {
 	if err := p.Continue(ctx, []byte("DONE")); err != nil {
 		t.Fatal(err)
 	}
-	_, err = p.Wait(ctx)
+	_, err := p.Wait(ctx)
 	e45WantStall(t, "IDLE with a \"+\" waiting at DONE, then a silent server", err)
+}
+
+// idlePlusServer is the server of the IDLE tests above: it greets, answers the
+// IDLE line with "+ idling", and sends a second line: once gate is closed,
+// before DONE; or, with gate nil, after DONE. Then it reads the rest in
+// silence (a line other than DONE ends it there).
+func idlePlusServer(t *testing.T, gate <-chan struct{}, second string) net.Conn {
+	t.Helper()
+	return fake(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, lmGreeting)
+		readLine(r)
+		io.WriteString(w, "+ idling\r\n")
+		if gate != nil {
+			<-gate
+			io.WriteString(w, second)
+		}
+		if readLine(r) != "DONE" {
+			return
+		}
+		if gate == nil {
+			io.WriteString(w, second)
+		}
+		io.Copy(io.Discard, r) // silent after DONE
+	})
+}
+
+// idleStart opens a session (the defaults) on conn and starts IDLE in it,
+// with a context of e45Deadline; the session ends with the test.
+func idleStart(t *testing.T, conn net.Conn) (context.Context, *session.Pending) {
+	t.Helper()
+	s, err := session.Open(ctx20(t), conn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), e45Deadline)
+	t.Cleanup(cancel)
+	p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ctx, p
 }

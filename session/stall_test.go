@@ -272,7 +272,7 @@ func TestReview45SStallOffWhileClientAnswers(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer s.Close()
-		_, err = s.Run(ctx20(t), s45AuthCmd(func([]byte) ([]byte, error) {
+		_, err = s.Run(ctx20(t), authCmd(func([]byte) ([]byte, error) {
 			time.Sleep(s45Slow) // a token fetched over the network
 			return []byte("dG9rZW4="), nil
 		}))
@@ -287,7 +287,7 @@ func TestReview45SStallOffWhileClientAnswers(t *testing.T) {
 		}
 		defer s.Close()
 		ctx := ctx20(t)
-		p, err := s.Start(ctx, s45AuthCmd(nil))
+		p, err := s.Start(ctx, authCmd(nil))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -310,7 +310,7 @@ func TestReview45SStallOffWhileClientAnswers(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer s.Close()
-		_, err = s.Run(ctx20(t), s45AuthCmd(func([]byte) ([]byte, error) { return []byte("dG9rZW4="), nil }))
+		_, err = s.Run(ctx20(t), authCmd(func([]byte) ([]byte, error) { return []byte("dG9rZW4="), nil }))
 		var te *session.TimeoutError
 		if !errors.As(err, &te) || te.What != session.TimeoutStall {
 			t.Fatalf("AUTHENTICATE whose answer the server never acknowledges: %v; want a stall *TimeoutError", err)
