@@ -1,8 +1,14 @@
 package session_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"io"
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,6 +35,9 @@ func r41Open(t *testing.T, timeout time.Duration, script func(c *hostile.Conn) e
 	return ctx, s
 }
 
+// r42Open opens a session with opts on a scripted server (r42Serve) that
+// answers SELECT and EXAMINE itself and every other command with
+// answer(tag, line), and selects INBOX; the session ends with the test.
 func r42Open(t testing.TB, opts *session.Options, answer func(tag, line string) string) *session.Session {
 	t.Helper()
 	c, srv := transport.Pipe()
@@ -74,4 +83,51 @@ const s45Stall = session.DefaultStallTimeout / 200
 func authCmd(onContinue func([]byte) ([]byte, error)) *session.Command {
 	return &session.Command{Name: "AUTHENTICATE", AnyState: true, OnContinue: onContinue,
 		Args: func(e *wire.Encoder) { e.SP().Atom("X-TEST") }}
+}
+
+var r42LitRE = regexp.MustCompile(`~?\{(\d+)(\+?)\}\r\n$`)
+
+// r42Serve runs a scripted server on conn: greets with greeting, then for
+// each command (literals read whole) writes answer(tag, line).
+func r42Serve(conn net.Conn, greeting string, answer func(tag, line string) string) {
+	defer conn.Close()
+	r := bufio.NewReaderSize(conn, 64<<10)
+	w := bufio.NewWriterSize(conn, 64<<10)
+	io.WriteString(w, greeting)
+	w.Flush()
+	for {
+		var raw []byte
+		for {
+			line, err := r.ReadSlice('\n')
+			if err != nil && err != bufio.ErrBufferFull {
+				return
+			}
+			raw = append(raw, line...)
+			if err == bufio.ErrBufferFull {
+				continue
+			}
+			m := r42LitRE.FindSubmatch(raw[max(0, len(raw)-40):])
+			if m == nil {
+				break
+			}
+			n, _ := strconv.Atoi(string(m[1]))
+			if len(m[2]) == 0 {
+				io.WriteString(w, "+ go\r\n")
+				w.Flush()
+			}
+			if _, err := io.CopyN(io.Discard, r, int64(n)); err != nil {
+				return
+			}
+		}
+		s := string(raw[:min(len(raw), 200)])
+		tag, rest, _ := strings.Cut(s, " ")
+		if strings.HasPrefix(strings.ToUpper(rest), "SELECT ") || strings.HasPrefix(strings.ToUpper(rest), "EXAMINE ") {
+			io.WriteString(w, "* 100 EXISTS\r\n* OK [UIDVALIDITY 1] x\r\n"+tag+" OK [READ-WRITE] selected\r\n")
+		} else {
+			io.WriteString(w, answer(tag, rest))
+		}
+		if r.Buffered() == 0 {
+			w.Flush()
+		}
+	}
 }

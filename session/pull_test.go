@@ -10,9 +10,7 @@ import (
 	"io"
 	"iter"
 	"net"
-	"regexp"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -853,53 +851,6 @@ func TestPullKeptBodiesBounded(t *testing.T) {
 	}
 	if _, err := p.Wait(ctxBulk(t)); err != nil {
 		t.Fatal(err)
-	}
-}
-
-var r42LitRE = regexp.MustCompile(`~?\{(\d+)(\+?)\}\r\n$`)
-
-// r42Serve runs a scripted server on conn: greets with greeting, then for
-// each command (literals read whole) writes answer(tag, line).
-func r42Serve(conn net.Conn, greeting string, answer func(tag, line string) string) {
-	defer conn.Close()
-	r := bufio.NewReaderSize(conn, 64<<10)
-	w := bufio.NewWriterSize(conn, 64<<10)
-	io.WriteString(w, greeting)
-	w.Flush()
-	for {
-		var raw []byte
-		for {
-			line, err := r.ReadSlice('\n')
-			if err != nil && err != bufio.ErrBufferFull {
-				return
-			}
-			raw = append(raw, line...)
-			if err == bufio.ErrBufferFull {
-				continue
-			}
-			m := r42LitRE.FindSubmatch(raw[max(0, len(raw)-40):])
-			if m == nil {
-				break
-			}
-			n, _ := strconv.Atoi(string(m[1]))
-			if len(m[2]) == 0 {
-				io.WriteString(w, "+ go\r\n")
-				w.Flush()
-			}
-			if _, err := io.CopyN(io.Discard, r, int64(n)); err != nil {
-				return
-			}
-		}
-		s := string(raw[:min(len(raw), 200)])
-		tag, rest, _ := strings.Cut(s, " ")
-		if strings.HasPrefix(strings.ToUpper(rest), "SELECT ") || strings.HasPrefix(strings.ToUpper(rest), "EXAMINE ") {
-			io.WriteString(w, "* 100 EXISTS\r\n* OK [UIDVALIDITY 1] x\r\n"+tag+" OK [READ-WRITE] selected\r\n")
-		} else {
-			io.WriteString(w, answer(tag, rest))
-		}
-		if r.Buffered() == 0 {
-			w.Flush()
-		}
 	}
 }
 
