@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -187,6 +188,114 @@ func importMailbox(ctx context.Context, c *commands.Client, name string) (string
 	return n, nil
 }
 
+// takeOverSpellings moves to prefix+to (to as importMailbox named it) the
+// state's entries of the same account (prefix: keyOf("")) recorded under
+// another spelling of that mailbox: INBOX in another case, or a child of
+// INBOX spelled "Inbox"+delimiter, as an imapkit before importMailbox
+// keyed them (by --to as given). Looked for under keyOf(given) alone, an
+// old "Inbox/Sub" entry was not found by a run with --to INBOX/Sub, the
+// canonical spelling, which imported everything again
+// (TestImportOldStateKeyOtherSpelling). A child spelling the server lists
+// as given is a mailbox of its own (a server that keeps its case): its
+// entry is left. When two or more entries name the mailbox, the one with
+// the most progress (an mbox's offset, a Maildir's files done; the
+// canonical key's on a tie) is kept and the others dropped, with a
+// warning: what they record imported is in the mailbox, and so is what
+// the kept one does, to the same file. An entry dropped with a pending
+// group would leave it unresolved (landed or not, a loss or a duplicate
+// either way): the run then stops and says which to remove.
+func takeOverSpellings(ctx context.Context, c *commands.Client, state *importState, prefix, to, spath string, o *output) (moved bool, err error) {
+	key := prefix + to
+	var others []string
+	child := false
+	for k := range state.Dests {
+		m, ok := strings.CutPrefix(k, prefix)
+		if !ok || k == key || m == to || state.Dests[k] == nil {
+			continue
+		}
+		switch {
+		case to == "INBOX" && strings.EqualFold(m, "INBOX"):
+			others = append(others, k)
+		case len(to) > 5 && to[:5] == "INBOX" && len(m) == len(to) && strings.EqualFold(m[:5], "INBOX") && m[5:] == to[5:]:
+			others = append(others, k)
+			child = true
+		}
+	}
+	if len(others) == 0 {
+		return false, nil
+	}
+	if child {
+		_, delim, _, err := personal(ctx, c)
+		if err != nil {
+			return false, err
+		}
+		kept := others[:0]
+		for _, k := range others {
+			m := k[len(prefix):]
+			if strings.EqualFold(m, "INBOX") {
+				kept = append(kept, k)
+				continue
+			}
+			if inboxChild(m, delim) != to {
+				continue
+			}
+			boxes, err := c.List(ctx, m, nil)
+			if err != nil {
+				return false, err
+			}
+			listed := false
+			for _, b := range boxes {
+				listed = listed || b.Name == m
+			}
+			if !listed {
+				kept = append(kept, k)
+			}
+		}
+		others = kept
+	}
+	if len(others) == 0 {
+		return false, nil
+	}
+	slices.Sort(others)
+	all := others
+	if state.Dests[key] != nil {
+		all = append([]string{key}, others...)
+	}
+	progress := func(e *importEntry) int64 { return max(e.Offset, int64(len(e.Done))) }
+	best := all[0]
+	for _, k := range all[1:] {
+		if progress(state.Dests[k]) > progress(state.Dests[best]) {
+			best = k
+		}
+	}
+	for _, k := range all {
+		if k != best && state.Dests[k].Pending != nil {
+			return false, fmt.Errorf("%w: %s records an import to %s under %d spellings (%s), and %s has a pending APPEND, which %s (the entry kept, with the most progress) does not: check %s and remove from the state file all but one of them (if the pending group landed, keep %s and remove the others)",
+				errPendingUnknown, printable(spath), printable(to), len(all), strings.Join(quoteAll(all), ", "), strconv.Quote(k), strconv.Quote(best), printable(to), strconv.Quote(k))
+		}
+	}
+	for _, k := range all {
+		if k != best {
+			fmt.Fprintf(o.stderr, "imapkit import: warning: %s: the entry %s records an import to the same mailbox (%s) as %s, which has more progress and is kept; %s is dropped\n",
+				printable(spath), strconv.Quote(k), printable(to), strconv.Quote(best), strconv.Quote(k))
+			delete(state.Dests, k)
+		}
+	}
+	state.Dests[key] = state.Dests[best]
+	if best != key {
+		delete(state.Dests, best)
+	}
+	return true, nil
+}
+
+func quoteAll(ss []string) []string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = strconv.Quote(s)
+	}
+	return q
+}
+
 func runImport(ctx context.Context, cn *conn, args []string, own any, o *output) error {
 	opts := own.(*importOpts)
 	path := args[0]
@@ -224,11 +333,12 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 	}
 	opts.to = to
 	key := keyOf(to)
-	if old := keyOf(given); old != key && state.Dests[key] == nil && state.Dests[old] != nil {
-		// Recorded by a run before --to was named as copy names
-		// INBOX and its children (importMailbox): the same mailbox.
-		state.Dests[key] = state.Dests[old]
-		delete(state.Dests, old)
+	if moved, err := takeOverSpellings(ctx, cn.c, state, keyOf(""), to, spath, o); err != nil {
+		return err
+	} else if moved {
+		if err := saveJSON(spath, state); err != nil {
+			return err
+		}
 	}
 	ent := state.Dests[key]
 	if ent == nil {
