@@ -233,6 +233,11 @@ type copyBox struct {
 	PendingUID uint32 `json:"pending_uid,omitempty"`
 	// PendingSrc are the source UIDs of the pending group.
 	PendingSrc []uint32 `json:"pending_src,omitempty"`
+	// SizesDiffer is set once the source sent a message's literal of
+	// another size than its RFC822.SIZE (sizeDiffers): a pending group
+	// of the mailbox then records no sizes, and is found on the
+	// destination by its dates alone.
+	SizesDiffer bool `json:"rfc822_size_differs,omitempty"`
 	// HighestModSeq is the source mailbox's HIGHESTMODSEQ when the last
 	// complete run began (CONDSTORE), or when the first run began: the
 	// flag changes above it are carried by the next run. 0 when the
@@ -1077,12 +1082,14 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 		rest := meta[n:]
 		items := make([]appendItem, len(group))
 		sizes := make([]int64, len(group))
+		var pend *pendingAppend
 		for i, m := range group {
 			// Each message is opened when its turn in the APPEND
 			// comes: its size is that of the FETCH's literal, read
 			// from the source just then (RFC822.SIZE only sized the
 			// group).
-			b := &pulledBody{p: bodies, uid: m.UID, n: &sizes[i], empty: empty}
+			b := &pulledBody{p: bodies, uid: m.UID, n: &sizes[i], empty: empty,
+				sized: func(n int64) error { return sizeDiffers(box, pend, i, n, func() error { return state.save(path) }) }}
 			items[i] = appendItem{open: b.openSized, flags: appendableFlags(m.Flags), date: m.InternalDate,
 				binary: box.isBinary(m.UID)} // literal8 with BINARY
 		}
@@ -1093,13 +1100,16 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 		// What the next run looks for when UIDNEXT says the group
 		// landed (appender.confirm): each message's RFC822.SIZE on
 		// the source (its literal's, as a rule: 0 is unknown, an
-		// empty message goes as a blank line) and the INTERNALDATE
-		// the APPEND sets. A message going as literal8 has no size
-		// told: a server may rewrite a binary part.
+		// empty message goes as a blank line; sizeDiffers when it is
+		// not) and the INTERNALDATE the APPEND sets. A message going
+		// as literal8 has no size told: a server may rewrite a binary
+		// part. Nor has any message of a mailbox whose source sent a
+		// literal of another size than its RFC822.SIZE (an
+		// Exchange's): its messages are told by their dates alone.
 		pend.Messages = make([]pendingMsg, len(group))
 		for i, m := range group {
 			pend.Messages[i].Date = unixDate(m.InternalDate)
-			if m.Size > 0 && !(ap.binary && box.isBinary(m.UID)) {
+			if m.Size > 0 && !(ap.binary && box.isBinary(m.UID)) && !box.SizesDiffer {
 				pend.Messages[i].Size = m.Size
 			}
 		}
@@ -1190,6 +1200,30 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 		}
 	}
 	return big
+}
+
+// sizeDiffers is called with n, the size of the literal the source sent
+// for message i of the pending group p, when its turn in the APPEND comes,
+// before a byte of it is sent. When n is not the size p records for it
+// (the source's RFC822.SIZE: a source whose RFC822.SIZE is not the size of
+// what it sends, as Exchange's, TestCopyWrongRFC822Size), the next run
+// would not find the message by its size on the destination (whose
+// RFC822.SIZE is the literal's) and would send again a group that landed:
+// a duplicate at every interrupted run. The mailbox is then marked
+// (copyBox.SizesDiffer): the sizes of this message and the rest of the
+// group are taken out of the record, and the next groups record none; the
+// state is saved (save) before the message is sent. Once per mailbox.
+// On the goroutine of an APPEND's Open, while copyBatch waits for the
+// APPEND (or settles it) and touches neither box nor p.
+func sizeDiffers(box *copyBox, p *pendingAppend, i int, n int64, save func() error) error {
+	if p == nil || i >= len(p.Messages) || p.Messages[i].Size == 0 || p.Messages[i].Size == n {
+		return nil
+	}
+	box.SizesDiffer = true
+	for j := i; j < len(p.Messages); j++ {
+		p.Messages[j].Size = 0
+	}
+	return save()
 }
 
 func uidsOf(ms []*commands.Message) []uint32 {
@@ -1318,6 +1352,9 @@ type pulledBody struct {
 	sec   *commands.Section
 	r     io.Reader // sec, or a blank line for a 0-byte message
 	empty func(uid uint32)
+	// sized, when set, is told the size of the literal opened, before
+	// the message is sent (sizeDiffers): its error fails the open.
+	sized func(n int64) error
 	// later is the message whose UID comes after its body: checked at
 	// the body's end.
 	later *commands.Message
@@ -1356,8 +1393,18 @@ func (b *pulledBody) openSized() (io.Reader, int64, error) {
 		if b.empty != nil {
 			b.empty(b.uid)
 		}
+		if b.sized != nil {
+			if err := b.sized(2); err != nil {
+				return nil, 0, err
+			}
+		}
 		b.r = strings.NewReader("\r\n")
 		return b, 2, nil
+	}
+	if b.sized != nil {
+		if err := b.sized(b.sec.Size); err != nil {
+			return nil, 0, err
+		}
 	}
 	b.r = b.sec
 	return b, b.sec.Size, nil

@@ -2,10 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
 
+	"github.com/imapkit/imapkit/internal/hostile"
 	"github.com/imapkit/imapkit/internal/testserver"
 )
 
@@ -138,5 +140,71 @@ func TestImportStateKeyBothSpellings(t *testing.T) {
 	}
 	if strings.Contains(string(data), `/Inbox/Sub"`) {
 		t.Errorf("the dropped entry is still in the state: %s", data)
+	}
+}
+
+// TestCopyWrongRFC822SizeInterrupted (found by review): a source whose
+// RFC822.SIZE is not the size of the BODY[] it sends (Exchange's;
+// TestCopyWrongRFC822Size says copy must work with one). A run stops after
+// the server took the last group's APPEND and before the state moved: the
+// commonest interruption, and no other client touches the mailbox. The
+// pending record held the source's RFC822.SIZE, the destination reports
+// the literal's: the next run's confirmation never found the group and
+// sent it again, a duplicate. Now the first literal of another size takes
+// the sizes out of the record (saved before it is sent), and the group is
+// found by its dates. With MULTIAPPEND (one group of two, the lie found at
+// the first message) and without (groups of one, the second recorded
+// after the lie was found).
+func TestCopyWrongRFC822SizeInterrupted(t *testing.T) {
+	b := testserver.StartT(t, nil)
+	_, bURL := urls(b)
+	ca := writeCA(t, b)
+	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
+	for _, tc := range []struct {
+		name, mailbox string
+		args          []string
+		stopAt        int
+	}{
+		{"single", "INBOX", []string{"--no-multiappend"}, 2},
+		{"multi", "Multi", nil, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			boxes := map[string][]string{tc.mailbox: {r43Body(1, false), r43Body(2, false)}}
+			src, err := hostile.Listen(scriptedSourceWith(`(("" "/")) NIL NIL`, []string{`() "/" ` + tc.mailbox}, boxes,
+				sourceOpts{size: func(b string) int { return len(b) + 7 }}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { src.Close() })
+			t.Setenv("IMAPKIT_PASSWORD", "x")
+			t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+			t.Setenv("IMAPKIT_URL", "")
+			noTTY(t)
+			dir := t.TempDir()
+			run := func() (int, string) {
+				args := append([]string{"copy", "imap://alice@" + src.Addr(), bURL, "--insecure-plaintext", "--dst-ca-file", ca,
+					"--state-dir", dir, "--timeout", "20s", "--quiet"}, tc.args...)
+				code, _, errs := runCLI(t, "", args...)
+				return code, errs
+			}
+			appended := 0
+			testHook = func(step string) error {
+				if step == "appended" {
+					if appended++; appended == tc.stopAt {
+						return fmt.Errorf("stopped by the test")
+					}
+				}
+				return nil
+			}
+			t.Cleanup(func() { testHook = nil })
+			if code, errs := run(); code == exitOK {
+				t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
+			}
+			testHook = nil
+			code, errs := run()
+			if got := r48bSubjects(t, c, tc.mailbox); code != exitOK || got != "u1,u2" {
+				t.Errorf("run 2: exit %d, %s holds %s; want 0, u1,u2 (the group landed, nobody else wrote)\nstderr: %s", code, tc.mailbox, got, errs)
+			}
+		})
 	}
 }
