@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/imapkit/imapkit/commands"
@@ -1105,10 +1106,12 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 		// as literal8 has no size told: a server may rewrite a binary
 		// part. Nor has any message of a mailbox whose source sent a
 		// literal of another size than its RFC822.SIZE (an
-		// Exchange's): its messages are told by their dates alone.
+		// Exchange's): its messages are told by their dates alone. A
+		// date a server may not keep is not recorded (recordedDate).
 		pend.Messages = make([]pendingMsg, len(group))
+		now := time.Now()
 		for i, m := range group {
-			pend.Messages[i].Date = unixDate(m.InternalDate)
+			pend.Messages[i].Date = recordedDate(m.InternalDate, now)
 			if m.Size > 0 && !(ap.binary && box.isBinary(m.UID)) && !box.SizesDiffer {
 				pend.Messages[i].Size = m.Size
 			}

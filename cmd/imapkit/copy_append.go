@@ -88,27 +88,57 @@ func (m pendingMsg) matches(size int64, date time.Time) bool {
 	return m.Size <= 0 || size == m.Size || m.CRLFSize > 0 && size == m.CRLFSize
 }
 
-// unixDate returns t in Unix seconds, 0 for the zero time.
-func unixDate(t time.Time) int64 {
-	if t.IsZero() {
+// appendDate returns the internal date an APPEND gives a message whose
+// date is t: t, or none (the zero time: the server dates it on arrival)
+// for a date before 1970 or after 2106 (Unix seconds past 2^32-1), which
+// servers do not keep (measured): Cyrus 3.6 refuses a date before 1970
+// with BAD "Invalid date-time" (the message failed at every run) and
+// wraps one after 2106 modulo 2^32; Dovecot 2.3 stores one before 1970 as
+// an unsigned 32-bit time (1960 reads back as 2096), though not always.
+func appendDate(t time.Time) time.Time {
+	if t.IsZero() || t.Unix() < 0 || t.Unix() > math.MaxUint32 {
+		return time.Time{}
+	}
+	return t
+}
+
+// dateKeptAhead is how far after the time it is recorded a date is
+// recorded for a pending message (recordedDate). Dovecot replaces an
+// APPEND's date more than 2 hours ahead of its clock by the arrival time
+// (INTERNALDATE_MAX_FUTURE_SECS); an hour leaves one for the clocks'
+// difference.
+const dateKeptAhead = time.Hour
+
+// recordedDate returns the internal date recorded for a pending message
+// whose APPEND gives it t (pendingMsg.Date), in Unix seconds, or 0 (not
+// recorded: the message is looked for by its size alone) when a server
+// may not keep it: none given (appendDate), 1970-01-01T00:00:00Z itself
+// (0 is "unknown"), or more than dateKeptAhead ahead of now. Recorded and
+// not kept, a group that landed was not found and sent again: a
+// duplicate.
+func recordedDate(t time.Time, now time.Time) int64 {
+	t = appendDate(t)
+	if t.IsZero() || t.Unix() <= 0 || t.After(now.Add(dateKeptAhead)) {
 		return 0
 	}
 	return t.Unix()
 }
 
 // confirmable reports whether p records its messages well enough for
-// confirm to look for them: one record per message, each telling
-// something.
+// confirm to look for them: one record per message, one at least telling
+// something (a message of which nothing is told, neither size nor date,
+// matches any in its place: a MULTIAPPEND lands whole, and a group of
+// one that tells nothing is not confirmable).
 func (p *pendingAppend) confirmable() bool {
 	if p.Count <= 0 || len(p.Messages) != p.Count {
 		return false
 	}
 	for _, m := range p.Messages {
-		if !m.known() {
-			return false
+		if m.known() {
+			return true
 		}
 	}
-	return true
+	return false
 }
 
 // confirmSlack is how many messages other than a pending group's confirm
@@ -620,7 +650,7 @@ func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, erro
 			} else {
 				r = next()
 			}
-			res, err := a.c.Append(ctx, a.mailbox, r, size, &commands.AppendOptions{Flags: it.flags, Date: it.date, Binary: it.binary && a.binary})
+			res, err := a.c.Append(ctx, a.mailbox, r, size, &commands.AppendOptions{Flags: it.flags, Date: appendDate(it.date), Binary: it.binary && a.binary})
 			if err != nil {
 				a.closed = a.dstEnded()
 				switch {
@@ -643,7 +673,7 @@ func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, erro
 	}
 	msgs := make([]commands.AppendMessage, len(items))
 	for i, it := range items {
-		m := commands.AppendMessage{Options: &commands.AppendOptions{Flags: it.flags, Date: it.date, Binary: it.binary && a.binary}}
+		m := commands.AppendMessage{Options: &commands.AppendOptions{Flags: it.flags, Date: appendDate(it.date), Binary: it.binary && a.binary}}
 		if it.open == nil {
 			m.R, m.Size = next(), it.size
 		} else {
@@ -923,7 +953,7 @@ func (a *appender) landed(ctx context.Context, p *pendingAppend, hint string) (b
 			case confirmMissing:
 				return false, nil
 			case confirmUnknown:
-				return false, fmt.Errorf("%w: the APPEND of %s to %s was pending at UIDNEXT %d, and UIDNEXT is now %d: more than %d messages arrived since, and the group is not among the first %d (confirmSlack); it is not sent again, which could duplicate it: %s",
+				return false, fmt.Errorf("%w: the APPEND of %s to %s was pending at UIDNEXT %d, and UIDNEXT is now %d: it moved by more than the group and %d UIDs (confirmSlack), and the group is not among the messages of the first %d UIDs; it is not sent again, which could duplicate it: %s",
 					errPendingUnknown, plural(p.Count, "message"), printable(a.mailbox), p.DstUIDNext, a.next, confirmSlack, p.Count+confirmSlack, hint)
 			}
 			a.confirmed = uids

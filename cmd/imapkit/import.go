@@ -519,11 +519,13 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		// landed (appender.confirm): each message's size as sent
 		// (and with its bare LFs made CRLF, as Dovecot counts it)
 		// and the INTERNALDATE the APPEND sets. A message holding a
-		// NUL goes as literal8, which a server may rewrite: no size.
+		// NUL goes as literal8, which a server may rewrite: no size;
+		// a date a server may not keep is not recorded (recordedDate).
 		pend.Messages = make([]pendingMsg, len(group))
+		now := time.Now()
 		for i, m := range group {
 			pm := &pend.Messages[i]
-			pm.Date = unixDate(m.date)
+			pm.Date = recordedDate(m.date, now)
 			if !m.nul && m.size > 0 {
 				pm.Size = m.size
 				if m.bareLFs > 0 {

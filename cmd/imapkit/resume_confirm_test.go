@@ -3,9 +3,11 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/imapkit/imapkit/internal/hostile"
 	"github.com/imapkit/imapkit/internal/testserver"
@@ -206,5 +208,119 @@ func TestCopyWrongRFC822SizeInterrupted(t *testing.T) {
 				t.Errorf("run 2: exit %d, %s holds %s; want 0, u1,u2 (the group landed, nobody else wrote)\nstderr: %s", code, tc.mailbox, got, errs)
 			}
 		})
+	}
+}
+
+// r48OddDatesMbox writes an mbox of three messages dated 1960 (before
+// 1970: Cyrus refuses it with BAD, Dovecot reads it back as 2096), 2200
+// (Dovecot dates it on arrival, Cyrus wraps it) and 2024 (kept by both),
+// and returns its path.
+func r48OddDatesMbox(t *testing.T) string {
+	t.Helper()
+	var b strings.Builder
+	for i, year := range []int{1960, 2200, 2024} {
+		fmt.Fprintf(&b, "From a@example.com Fri Jan  1 10:00:00 %d\n%s\n", year, strings.ReplaceAll(r44ImportMsg(i+1, ""), "\r\n", "\n"))
+	}
+	path := t.TempDir() + "/mbox"
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestImportPendingDateNotKept (found by review): a pending group whose
+// messages' dates a server does not keep (1960, 2200 on Dovecot: read
+// back as 2096 and as the arrival time) was not found by the next run's
+// confirmation, which compared the dates recorded: sent again after it
+// landed, a duplicate. Such dates are now neither sent nor recorded
+// (appendDate, recordedDate), and the group is found by its sizes. One
+// MULTIAPPEND of the three, interrupted after the server's OK.
+func TestImportPendingDateNotKept(t *testing.T) {
+	b := testserver.StartT(t, nil)
+	_, bURL := urls(b)
+	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
+	ca := writeCA(t, b)
+	path := r48OddDatesMbox(t)
+	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
+	t.Setenv("IMAPKIT_URL", "")
+	noTTY(t)
+	run := func() (int, string) {
+		code, _, errs := runCLI(t, "", "import", bURL, path, "--to", "INBOX", "--ca-file", ca, "--timeout", "20s", "--quiet")
+		return code, errs
+	}
+	testHook = func(step string) error {
+		if step == "appended" {
+			return fmt.Errorf("stopped by the test")
+		}
+		return nil
+	}
+	t.Cleanup(func() { testHook = nil })
+	if code, errs := run(); code == exitOK {
+		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
+	}
+	testHook = nil
+	code, errs := run()
+	if got := r48bSubjects(t, c, "INBOX"); code != exitOK || got != "m1,m2,m3" {
+		t.Errorf("run 2: exit %d, INBOX holds %s; want 0, m1,m2,m3 (the group landed, nobody else wrote)\nstderr: %s", code, got, errs)
+	}
+}
+
+// TestImportPre1970DateCyrus: Cyrus refuses an APPEND whose date is
+// before 1970 with BAD "Invalid date-time in Append command": an mbox
+// message dated 1960 failed the import at every run. Its date is now left
+// out (the server dates it on arrival), and so is 2200's (which Cyrus
+// wraps modulo 2^32).
+func TestImportPre1970DateCyrus(t *testing.T) {
+	u, c := cyrusAlice(t)
+	path := r48OddDatesMbox(t)
+	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
+	t.Setenv("IMAPKIT_URL", "")
+	noTTY(t)
+	code, _, errs := runCLI(t, "", "import", u, path, "--to", "INBOX", "--insecure-plaintext", "--timeout", "20s", "--quiet")
+	if got := r48bSubjects(t, c, "INBOX"); code != exitOK || got != "m1,m2,m3" {
+		t.Errorf("exit %d, INBOX holds %s; want 0, m1,m2,m3\nstderr: %s", code, got, errs)
+	}
+}
+
+// TestRecordedDate: the dates a pending record keeps, and those an
+// APPEND gives.
+func TestRecordedDate(t *testing.T) {
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		t          time.Time
+		sent, kept bool
+	}{
+		{time.Time{}, false, false},
+		{time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC), false, false},
+		{time.Unix(-1, 0), false, false},
+		{time.Unix(0, 0), true, false},
+		{time.Unix(1, 0), true, true},
+		{now.Add(time.Hour), true, true},
+		{now.Add(time.Hour + time.Second), true, false},
+		{time.Unix(math.MaxUint32, 0), true, false},
+		{time.Unix(math.MaxUint32+1, 0), false, false},
+		{time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), false, false},
+	} {
+		if got := !appendDate(tc.t).IsZero(); got != tc.sent {
+			t.Errorf("appendDate(%v) sent %v; want %v", tc.t, got, tc.sent)
+		}
+		if got := recordedDate(tc.t, now) != 0; got != tc.kept {
+			t.Errorf("recordedDate(%v) recorded %v; want %v", tc.t, got, tc.kept)
+		}
+	}
+}
+
+// TestPendingConfirmablePartly: a group of which one message at least
+// tells its size or date is looked for (a message that tells nothing
+// matches any in its place); one that tells nothing keeps the rule of
+// UIDNEXT alone.
+func TestPendingConfirmablePartly(t *testing.T) {
+	p := &pendingAppend{Count: 2, Messages: []pendingMsg{{}, {Size: 10}}}
+	if !p.confirmable() {
+		t.Errorf("%+v not confirmable", p.Messages)
+	}
+	p.Messages[1] = pendingMsg{}
+	if p.confirmable() {
+		t.Errorf("%+v confirmable", p.Messages)
 	}
 }
