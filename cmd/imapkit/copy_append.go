@@ -141,11 +141,11 @@ func (p *pendingAppend) confirmable() bool {
 	return false
 }
 
-// confirmSlack is how many messages other than a pending group's confirm
-// looks at after the UIDNEXT recorded with it: mail another client
-// delivered to the mailbox between the group's record and the next run
-// (docs/limits.md). More than that, and a group not found among them
-// cannot be told missing (errPendingUnknown).
+// confirmSlack is how many UIDs other than a pending group's confirm
+// looks at after the UIDNEXT recorded with it: those of mail another
+// client delivered to the mailbox between the group's record and the next
+// run, expunged since or not (docs/limits.md). UIDNEXT moved further, a
+// group not found among them cannot be told missing (errPendingUnknown).
 const confirmSlack = 200
 
 // appendItem is one message to append: size bytes read from r, or what
