@@ -160,7 +160,7 @@ type importMsg struct {
 // "INBOX/Sub", one mailbox; the state's entry, keyed by the name as
 // given, was another for each spelling, and a run with the other
 // spelling imported everything again next to what was there
-// (TestReview48BImportInboxChildDovecot).
+// (TestImportInboxChildNamed).
 func importMailbox(ctx context.Context, c *commands.Client, name string) (string, error) {
 	if strings.EqualFold(name, "INBOX") {
 		return "INBOX", nil

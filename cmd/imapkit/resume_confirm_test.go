@@ -1,16 +1,26 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"math"
+	"net"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/faultrelay"
 	"github.com/imapkit/imapkit/internal/hostile"
 	"github.com/imapkit/imapkit/internal/testserver"
+	"github.com/imapkit/imapkit/transport"
 )
 
 // TestImportOldStateKeyOtherSpelling (found by review): an older imapkit
@@ -50,7 +60,7 @@ func TestImportOldStateKeyOtherSpelling(t *testing.T) {
 		t.Fatal(err)
 	}
 	run(2, "INBOX/Sub")
-	if got := r48bSubjects(t, c, "INBOX/Sub"); got != "m1" {
+	if got := subjectsOf(t, c, "INBOX/Sub"); got != "m1" {
 		t.Errorf("INBOX/Sub holds %q after --to INBOX/Sub on a state an older imapkit keyed Inbox/Sub; want m1 (once)", got)
 	}
 	data, err = os.ReadFile(spath)
@@ -133,7 +143,7 @@ func TestImportStateKeyBothSpellings(t *testing.T) {
 	if code != exitOK || !strings.Contains(errs, "warning") {
 		t.Errorf("exit %d; want 0 with a warning\n%s", code, errs)
 	}
-	if got := r48bSubjects(t, c, "INBOX/Sub"); got != "m1,m2" {
+	if got := subjectsOf(t, c, "INBOX/Sub"); got != "m1,m2" {
 		t.Errorf("INBOX/Sub holds %q; want m1,m2 (once each)", got)
 	}
 	data, err = os.ReadFile(spath)
@@ -204,18 +214,18 @@ func TestCopyWrongRFC822SizeInterrupted(t *testing.T) {
 			}
 			testHook = nil
 			code, errs := run()
-			if got := r48bSubjects(t, c, tc.mailbox); code != exitOK || got != "u1,u2" {
+			if got := subjectsOf(t, c, tc.mailbox); code != exitOK || got != "u1,u2" {
 				t.Errorf("run 2: exit %d, %s holds %s; want 0, u1,u2 (the group landed, nobody else wrote)\nstderr: %s", code, tc.mailbox, got, errs)
 			}
 		})
 	}
 }
 
-// r48OddDatesMbox writes an mbox of three messages dated 1960 (before
+// oddDatesMbox writes an mbox of three messages dated 1960 (before
 // 1970: Cyrus refuses it with BAD, Dovecot reads it back as 2096), 2200
 // (Dovecot dates it on arrival, Cyrus wraps it) and 2024 (kept by both),
 // and returns its path.
-func r48OddDatesMbox(t *testing.T) string {
+func oddDatesMbox(t *testing.T) string {
 	t.Helper()
 	var b strings.Builder
 	for i, year := range []int{1960, 2200, 2024} {
@@ -240,7 +250,7 @@ func TestImportPendingDateNotKept(t *testing.T) {
 	_, bURL := urls(b)
 	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
 	ca := writeCA(t, b)
-	path := r48OddDatesMbox(t)
+	path := oddDatesMbox(t)
 	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
 	t.Setenv("IMAPKIT_URL", "")
 	noTTY(t)
@@ -260,7 +270,7 @@ func TestImportPendingDateNotKept(t *testing.T) {
 	}
 	testHook = nil
 	code, errs := run()
-	if got := r48bSubjects(t, c, "INBOX"); code != exitOK || got != "m1,m2,m3" {
+	if got := subjectsOf(t, c, "INBOX"); code != exitOK || got != "m1,m2,m3" {
 		t.Errorf("run 2: exit %d, INBOX holds %s; want 0, m1,m2,m3 (the group landed, nobody else wrote)\nstderr: %s", code, got, errs)
 	}
 }
@@ -272,12 +282,12 @@ func TestImportPendingDateNotKept(t *testing.T) {
 // wraps modulo 2^32).
 func TestImportPre1970DateCyrus(t *testing.T) {
 	u, c := cyrusAlice(t)
-	path := r48OddDatesMbox(t)
+	path := oddDatesMbox(t)
 	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
 	t.Setenv("IMAPKIT_URL", "")
 	noTTY(t)
 	code, _, errs := runCLI(t, "", "import", u, path, "--to", "INBOX", "--insecure-plaintext", "--timeout", "20s", "--quiet")
-	if got := r48bSubjects(t, c, "INBOX"); code != exitOK || got != "m1,m2,m3" {
+	if got := subjectsOf(t, c, "INBOX"); code != exitOK || got != "m1,m2,m3" {
 		t.Errorf("exit %d, INBOX holds %s; want 0, m1,m2,m3\nstderr: %s", code, got, errs)
 	}
 }
@@ -322,5 +332,548 @@ func TestPendingConfirmablePartly(t *testing.T) {
 	p.Messages[1] = pendingMsg{}
 	if p.confirmable() {
 		t.Errorf("%+v confirmable", p.Messages)
+	}
+}
+
+// subjectsOf returns the subjects of mailbox's messages, in UID order,
+// joined by commas.
+func subjectsOf(t *testing.T, c *commands.Client, mailbox string) string {
+	t.Helper()
+	var subjects []string
+	for _, m := range mailOf(t, c, mailbox) {
+		if i := strings.Index(m.body, "Subject: "); i >= 0 {
+			s, _, _ := strings.Cut(m.body[i+9:], "\n")
+			subjects = append(subjects, strings.TrimSuffix(s, "\r"))
+		}
+	}
+	return strings.Join(subjects, ",")
+}
+
+// deliverOther appends msg to mailbox over c: mail another client
+// delivers.
+func deliverOther(c *commands.Client, mailbox, msg string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := c.Append(ctx, mailbox, strings.NewReader(msg), int64(len(msg)), nil); err != nil {
+		return fmt.Errorf("delivery: %w", err)
+	}
+	return nil
+}
+
+// otherDelivery is the message another client delivers: of another size
+// than the test's own.
+const otherDelivery = "From: b@example.com\r\nSubject: delivered\r\nMessage-ID: <delivered@r48b>\r\n\r\nnew mail, delivered by another client meanwhile\r\n"
+
+// TestImportPendingDeliveryConfirmed: a run records the APPEND of
+// m2 as pending (UIDNEXT as the STATUS right before it says) and stops
+// before sending it; another client delivers a message to the mailbox
+// before the next run. UIDNEXT moved as the APPEND would have: the next
+// run took the APPEND for landed and never sent it, m2 lost from the
+// import. Now the messages from the UIDNEXT recorded on are looked at
+// (appender.confirm): m2 is not among them, and is sent.
+func TestImportPendingDeliveryConfirmed(t *testing.T) {
+	b := testserver.StartT(t, nil)
+	_, bURL := urls(b)
+	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
+	ca := writeCA(t, b)
+	path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")})
+	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
+	t.Setenv("IMAPKIT_URL", "")
+	noTTY(t)
+	run := func() (int, string) {
+		code, _, errs := runCLI(t, "", "import", bURL, path, "--to", "INBOX", "--ca-file", ca, "--no-multiappend",
+			"--timeout", "20s", "--quiet")
+		return code, errs
+	}
+	pendings := 0
+	testHook = func(step string) error {
+		if step == "pending" {
+			pendings++
+			if pendings == 2 {
+				// After the STATUS m2 is recorded with, before
+				// its APPEND.
+				if err := deliverOther(c, "INBOX", otherDelivery); err != nil {
+					return err
+				}
+				return fmt.Errorf("stopped by the test")
+			}
+		}
+		return nil
+	}
+	t.Cleanup(func() { testHook = nil })
+	if code, errs := run(); code == exitOK {
+		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
+	}
+	testHook = nil
+	code, errs := run()
+	if got := subjectsOf(t, c, "INBOX"); code != exitOK || got != "m1,delivered,m2" {
+		t.Errorf("run 2: exit %d, INBOX holds %s; want 0, m1,delivered,m2 (m2 taken for landed when another client's delivery moved UIDNEXT: lost)\nstderr: %s", code, got, errs)
+	}
+}
+
+// TestImportLandedThenDeliveryConfirmed: the reverse. m2's APPEND
+// landed (the run stopped before the state said so), and another client
+// delivered a message after it: m2 is found at the UIDNEXT recorded and
+// taken for landed, not sent again (no duplicate). The Maildir files have
+// LF line ends, sent as they are: Dovecot's RFC822.SIZE counts them CRLF
+// (pendingMsg.CRLFSize); taken by their size as sent, m2 was not found,
+// and appended twice.
+func TestImportLandedThenDeliveryConfirmed(t *testing.T) {
+	b := testserver.StartT(t, nil)
+	_, bURL := urls(b)
+	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
+	ca := writeCA(t, b)
+	lf := func(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
+	path, _ := r44ImportSource(t, "maildir", []string{lf(r44ImportMsg(1, "")), lf(r44ImportMsg(2, ""))})
+	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
+	t.Setenv("IMAPKIT_URL", "")
+	noTTY(t)
+	run := func() (int, string) {
+		code, _, errs := runCLI(t, "", "import", bURL, path, "--to", "INBOX", "--ca-file", ca, "--no-multiappend",
+			"--timeout", "20s", "--quiet")
+		return code, errs
+	}
+	appended := 0
+	testHook = func(step string) error {
+		if step == "appended" {
+			appended++
+			if appended == 2 {
+				if err := deliverOther(c, "INBOX", otherDelivery); err != nil {
+					return err
+				}
+				return fmt.Errorf("stopped by the test")
+			}
+		}
+		return nil
+	}
+	t.Cleanup(func() { testHook = nil })
+	if code, errs := run(); code == exitOK {
+		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
+	}
+	testHook = nil
+	code, errs := run()
+	if got := subjectsOf(t, c, "INBOX"); code != exitOK || got != "m1,m2,delivered" {
+		t.Errorf("run 2: exit %d, INBOX holds %s; want 0, m1,m2,delivered (m2 landed: not to be sent again)\nstderr: %s", code, got, errs)
+	}
+}
+
+// TestCopyPendingDeliveryConfirmed: copy's pending group, never
+// sent, and a delivery to the destination mailbox before the next run:
+// the message is copied (it was lost), and the map of the next run's
+// copy is right. Its fingerprint is the source's RFC822.SIZE and
+// INTERNALDATE.
+func TestCopyPendingDeliveryConfirmed(t *testing.T) {
+	boxes := map[string][]string{"INBOX": {r43Body(1, false), r43Body(2, false)}}
+	src, err := hostile.Listen(scriptedSource(`(("" "/")) NIL NIL`, []string{`() "/" INBOX`}, boxes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	b := testserver.StartT(t, nil)
+	_, bURL := urls(b)
+	ca := writeCA(t, b)
+	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
+	t.Setenv("IMAPKIT_PASSWORD", "x")
+	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	t.Setenv("IMAPKIT_URL", "")
+	noTTY(t)
+	dir := t.TempDir()
+	run := func() (int, string) {
+		code, _, errs := runCLI(t, "", "copy", "imap://alice@"+src.Addr(), bURL, "--insecure-plaintext", "--dst-ca-file", ca,
+			"--state-dir", dir, "--no-multiappend", "--timeout", "20s", "--quiet")
+		return code, errs
+	}
+	pendings := 0
+	testHook = func(step string) error {
+		if step == "pending" {
+			pendings++
+			if pendings == 2 {
+				if err := deliverOther(c, "INBOX", otherDelivery); err != nil {
+					return err
+				}
+				return fmt.Errorf("stopped by the test")
+			}
+		}
+		return nil
+	}
+	t.Cleanup(func() { testHook = nil })
+	if code, errs := run(); code == exitOK {
+		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
+	}
+	testHook = nil
+	code, errs := run()
+	if got := subjectsOf(t, c, "INBOX"); code != exitOK || got != "u1,delivered,u2" {
+		t.Errorf("run 2: exit %d, INBOX holds %s; want 0, u1,delivered,u2 (u2 taken for landed when another client's delivery moved UIDNEXT: lost)\nstderr: %s", code, got, errs)
+	}
+}
+
+// TestCopyLandedConfirmedMapped: copy's group landed, the run stopped
+// before recording it, and another client delivered mail after it. The
+// next run finds it (confirm) and maps it to the UID it was given:
+// pendingUIDs alone could not tell it (UIDNEXT moved by 2 for a group of
+// 1), and the map lacked it.
+func TestCopyLandedConfirmedMapped(t *testing.T) {
+	boxes := map[string][]string{"INBOX": {r43Body(1, false), r43Body(2, false)}}
+	src, err := hostile.Listen(scriptedSource(`(("" "/")) NIL NIL`, []string{`() "/" INBOX`}, boxes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	b := testserver.StartT(t, nil)
+	_, bURL := urls(b)
+	ca := writeCA(t, b)
+	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
+	t.Setenv("IMAPKIT_PASSWORD", "x")
+	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	t.Setenv("IMAPKIT_URL", "")
+	noTTY(t)
+	dir := t.TempDir()
+	run := func() (int, string) {
+		code, _, errs := runCLI(t, "", "copy", "imap://alice@"+src.Addr(), bURL, "--insecure-plaintext", "--dst-ca-file", ca,
+			"--state-dir", dir, "--no-multiappend", "--timeout", "20s", "--quiet")
+		return code, errs
+	}
+	appended := 0
+	testHook = func(step string) error {
+		if step == "appended" {
+			appended++
+			if appended == 2 {
+				if err := deliverOther(c, "INBOX", otherDelivery); err != nil {
+					return err
+				}
+				return fmt.Errorf("stopped by the test")
+			}
+		}
+		return nil
+	}
+	t.Cleanup(func() { testHook = nil })
+	if code, errs := run(); code == exitOK {
+		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
+	}
+	testHook = nil
+	code, errs := run()
+	if got := subjectsOf(t, c, "INBOX"); code != exitOK || got != "u1,u2,delivered" {
+		t.Errorf("run 2: exit %d, INBOX holds %s; want 0, u1,u2,delivered (u2 landed: not to be sent again)\nstderr: %s", code, got, errs)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "copy-*.json"))
+	if len(files) != 1 {
+		t.Fatalf("state files: %v", files)
+	}
+	var st copyState
+	if err := loadCopyState(files[0], &st); err != nil {
+		t.Fatal(err)
+	}
+	box := st.Mailboxes["INBOX"]
+	if box == nil || box.LastUID != 2 || box.Copied != 2 {
+		t.Fatalf("state: %+v", box)
+	}
+	// Source UID 2 to destination UID 2 (u1 took 1, u2 2, the
+	// delivery 3).
+	if dst := box.UIDMap.lookup(2); dst != 2 {
+		t.Errorf("source UID 2 mapped to %d; want 2", dst)
+	}
+}
+
+// TestCopyNoStatusWhileSelected: the flag sync SELECTs the
+// destination mailbox, and the groups copied after it were each recorded
+// from a STATUS of that selected mailbox (RFC 9051 6.3.11: a client
+// SHOULD NOT; a server may answer it from a stale view). The command
+// order on the wire (a relay in front of Dovecot): every SELECT or
+// EXAMINE of the destination is left (UNSELECT) before the next STATUS.
+func TestCopyNoStatusWhileSelected(t *testing.T) {
+	boxes := map[string][]string{"INBOX": {r43Body(1, false), r43Body(2, false)}}
+	src, err := hostile.Listen(scriptedSourceWith(`(("" "/")) NIL NIL`, []string{`() "/" INBOX`}, boxes, sourceOpts{flags: `\Seen`}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	b := testserver.StartT(t, nil)
+	// STARTTLS hidden: the relay reads the commands in the clear.
+	relay := faultrelay.New(t, b.PlainAddr)
+	relay.Update(func(h *faultrelay.Hooks) { h.Rewrite = [][2]string{{" STARTTLS", " XTARTTLS"}} })
+	t.Setenv("IMAPKIT_PASSWORD", "x")
+	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	t.Setenv("IMAPKIT_URL", "")
+	noTTY(t)
+	dir := t.TempDir()
+	run := func() (int, string) {
+		code, _, errs := runCLI(t, "", "copy", "imap://alice@"+src.Addr(), "imap://alice@"+relay.Addr(), "--insecure-plaintext", "--dst-insecure-plaintext",
+			"--state-dir", dir, "--no-multiappend", "--sync-flags", "--timeout", "20s", "--quiet")
+		return code, errs
+	}
+	pendings := 0
+	testHook = func(step string) error {
+		if step == "pending" {
+			pendings++
+			if pendings == 2 {
+				return fmt.Errorf("stopped by the test")
+			}
+		}
+		return nil
+	}
+	t.Cleanup(func() { testHook = nil })
+	if code, errs := run(); code == exitOK || !strings.Contains(errs, "stopped by the test") {
+		t.Fatalf("run 1: exit %d; want it stopped by the test\nstderr: %s", code, errs)
+	}
+	testHook = nil
+	if code, errs := run(); code != exitOK {
+		t.Fatalf("run 2: exit %d\nstderr: %s", code, errs)
+	}
+	sent, _ := relay.Sent()
+	cmd := regexp.MustCompile(`(?m)^\S+ (SELECT|EXAMINE|UNSELECT|CLOSE|STATUS)\b`)
+	selected, selects := false, 0
+	var order []string
+	for _, m := range cmd.FindAllSubmatch(sent, -1) {
+		name := string(m[1])
+		order = append(order, name)
+		switch name {
+		case "SELECT", "EXAMINE":
+			selected = true
+			selects++
+		case "UNSELECT", "CLOSE":
+			selected = false
+		case "STATUS":
+			if selected {
+				t.Errorf("a STATUS while a mailbox was selected: %v", order)
+				selected = false // once
+			}
+		}
+	}
+	if selects == 0 {
+		t.Errorf("no SELECT of the destination (the flag sync did not run): %v", order)
+	}
+}
+
+// TestImportInboxChildNamed: import --to Inbox/Sub, then
+// --to INBOX/Sub (Outlook.com's spelling, then the one Dovecot lists:
+// one mailbox). The state's entry was keyed by the name as given: two
+// entries for one mailbox, and the second run imported everything again,
+// m1 twice. Now named as copy names INBOX's children (inboxChild): one
+// entry; and a state an earlier run keyed by "Inbox/Sub" is taken for it.
+func TestImportInboxChildNamed(t *testing.T) {
+	b := testserver.StartT(t, nil)
+	_, bURL := urls(b)
+	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
+	ca := writeCA(t, b)
+	path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, "")})
+	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
+	t.Setenv("IMAPKIT_URL", "")
+	noTTY(t)
+	run := func(n int, to string) {
+		t.Helper()
+		code, out, errs := runCLI(t, "", "import", bURL, path, "--to", to, "--ca-file", ca, "--timeout", "20s", "--quiet")
+		if code != exitOK {
+			t.Fatalf("run %d: exit %d; want 0\nstdout: %s\nstderr: %s", n, code, out, errs)
+		}
+	}
+	run(1, "Inbox/Sub")
+	run(2, "INBOX/Sub")
+	if got := subjectsOf(t, c, "INBOX/Sub"); got != "m1" {
+		t.Fatalf("INBOX/Sub holds %q after --to Inbox/Sub, then --to INBOX/Sub; want m1 (once)", got)
+	}
+	// A state of a run before the fix: keyed by the name as given.
+	spath := importStatePath(path)
+	data, err := os.ReadFile(spath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := strings.ReplaceAll(string(data), `/INBOX/Sub"`, `/Inbox/Sub"`)
+	if old == string(data) {
+		t.Fatalf("no entry for INBOX/Sub recorded: %s", data)
+	}
+	if err := os.WriteFile(spath, []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run(3, "Inbox/Sub")
+	if got := subjectsOf(t, c, "INBOX/Sub"); got != "m1" {
+		t.Errorf("INBOX/Sub holds %q after a run on a state keyed Inbox/Sub; want m1 (once)", got)
+	}
+}
+
+// TestPendingOldRecordLoads: a pending record an older imapkit wrote
+// (no "messages") loads, and is not confirmable (landed keeps the rule of
+// UIDNEXT alone); one of this version round-trips.
+func TestPendingOldRecordLoads(t *testing.T) {
+	var p pendingAppend
+	if err := json.Unmarshal([]byte(`{"dst_uidvalidity":7,"dst_uidnext":100,"count":2,"dst_messages":5}`), &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Count != 2 || p.DstUIDNext != 100 || p.Messages != nil || p.confirmable() {
+		t.Errorf("old record: %+v, confirmable %v", p, p.confirmable())
+	}
+	p.Messages = []pendingMsg{{Size: 10, Date: 1700000000}, {Size: 12, CRLFSize: 14}}
+	b, err := json.Marshal(&p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var q pendingAppend
+	if err := json.Unmarshal(b, &q); err != nil {
+		t.Fatal(err)
+	}
+	if !q.confirmable() || len(q.Messages) != 2 || q.Messages[1].CRLFSize != 14 {
+		t.Errorf("round trip: %s -> %+v", b, q)
+	}
+	if !q.Messages[1].matches(14, time.Unix(5, 0)) || q.Messages[0].matches(10, time.Unix(1700000001, 0)) {
+		t.Errorf("matches: a CRLF size not taken, or a date a second off taken")
+	}
+}
+
+// confirmFakeDst serves one connection as a destination without UNSELECT:
+// STATUS says UIDNEXT 102 (100 recorded), EXAMINE is answered by examine
+// ("" for a NO), UID FETCH by fetch; the commands' names are sent to
+// names.
+func confirmFakeDst(t *testing.T, examine string, fetch []string, names chan<- string) string {
+	return serveTCP(t, func(c net.Conn) {
+		defer c.Close()
+		io.WriteString(c, "* PREAUTH [CAPABILITY IMAP4rev1] fake destination\r\n")
+		br := bufio.NewReader(c)
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			f := strings.Fields(line)
+			if len(f) < 2 {
+				return
+			}
+			tag, name := f[0], strings.ToUpper(f[1])
+			if name == "UID" && len(f) > 2 {
+				name += " " + strings.ToUpper(f[2])
+			}
+			names <- name
+			out := tag + " OK done\r\n"
+			switch name {
+			case "STATUS":
+				out = "* STATUS INBOX (MESSAGES 3 UIDNEXT 102 UIDVALIDITY 7)\r\n" + out
+			case "EXAMINE":
+				if examine == "" {
+					out = tag + " NO [UNAVAILABLE] not now\r\n"
+				} else {
+					out = examine + tag + " OK [READ-ONLY] done\r\n"
+				}
+			case "UID FETCH":
+				out = strings.Join(fetch, "") + out
+			}
+			io.WriteString(c, out)
+		}
+	})
+}
+
+// TestPendingConfirmFakeDestination: confirm against a scripted destination.
+// A refused EXAMINE is errPendingUnknown (exit 1 with the advice), not
+// an error that fails the mailbox at every run; a FETCH answer of a UID
+// not asked for, matching the group, is not taken for it; the mailbox is
+// left by CLOSE (read-only: RFC 3501 6.4.2, no expunge) when UNSELECT is
+// not offered, before anything else is sent.
+func TestPendingConfirmFakeDestination(t *testing.T) {
+	p := &pendingAppend{DstUIDValidity: 7, DstUIDNext: 100, Count: 1, Messages: []pendingMsg{{Size: 50, Date: 1700000000}}}
+	date := time.Unix(1700000000, 0).UTC().Format("02-Jan-2006 15:04:05 -0700")
+	for _, tc := range []struct {
+		name, examine string
+		fetch         []string
+		want          string // "unknown", "missing", "found"
+		cmds          string
+	}{
+		{"refused", "", nil, "unknown", "STATUS,EXAMINE"},
+		{"foreign", "* 3 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n", []string{
+			"* 1 FETCH (UID 100 RFC822.SIZE 49 INTERNALDATE \"" + date + "\")\r\n",
+			"* 3 FETCH (UID 500 RFC822.SIZE 50 INTERNALDATE \"" + date + "\")\r\n", // not asked for
+		}, "missing", "STATUS,EXAMINE,UID FETCH,CLOSE"},
+		{"found", "* 3 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n", []string{
+			"* 1 FETCH (UID 100 RFC822.SIZE 49 INTERNALDATE \"" + date + "\")\r\n",
+			"* 2 FETCH (UID 101 RFC822.SIZE 50 INTERNALDATE \"" + date + "\")\r\n",
+		}, "found", "STATUS,EXAMINE,UID FETCH,CLOSE"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			names := make(chan string, 16)
+			addr := confirmFakeDst(t, tc.examine, tc.fetch, names)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			nc, err := transport.Dial(ctx, addr, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := commands.Open(ctx, nc, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Session().Close()
+			a := newAppender(c, "INBOX", true)
+			ok, err := a.landed(ctx, p, "HINT")
+			got := "missing"
+			switch {
+			case errors.Is(err, errPendingUnknown) && strings.Contains(err.Error(), "HINT"):
+				got = "unknown"
+			case err != nil:
+				t.Fatalf("landed: %v", err)
+			case ok && len(a.confirmed) == 1 && a.confirmed[0] == 101:
+				got = "found"
+			case ok:
+				t.Fatalf("landed, UIDs %v", a.confirmed)
+			}
+			if got != tc.want {
+				t.Errorf("landed: %v, %v: %s; want %s", ok, err, got, tc.want)
+			}
+			c.Session().Close()
+			var cmds []string
+			for len(names) > 0 {
+				if n := <-names; n != "LOGOUT" { // Close's, maybe
+					cmds = append(cmds, n)
+				}
+			}
+			if strings.Join(cmds, ",") != tc.cmds {
+				t.Errorf("commands %v; want %s", cmds, tc.cmds)
+			}
+		})
+	}
+}
+
+// TestImportPendingConfirmCyrus: both cases on Cyrus 3.6, whose
+// RFC822.SIZE and INTERNALDATE the confirmation relies on as on
+// Dovecot's, from an mbox (sent CRLF, dated by its From lines). Run 1
+// stops after m2's APPEND landed, and another client delivers d1; run 2
+// finds m2 (not sent again), then stops with m3 recorded and not sent,
+// and d2 is delivered; run 3 sends m3 (not lost).
+func TestImportPendingConfirmCyrus(t *testing.T) {
+	u, c := cyrusAlice(t)
+	path, _ := r44ImportSource(t, "mbox", []string{r44ImportMsg(1, ""), r44ImportMsg(2, ""), r44ImportMsg(3, "")})
+	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
+	t.Setenv("IMAPKIT_URL", "")
+	noTTY(t)
+	deliver := func(n int) error {
+		return deliverOther(c, "INBOX", strings.Replace(otherDelivery, "Subject: delivered", fmt.Sprintf("Subject: d%d", n), 1))
+	}
+	var steps map[string]int
+	stopAt := func(step string, n, d int) {
+		steps = map[string]int{}
+		testHook = func(s string) error {
+			steps[s]++
+			if s == step && steps[s] == n {
+				if err := deliver(d); err != nil {
+					return err
+				}
+				return fmt.Errorf("stopped by the test")
+			}
+			return nil
+		}
+	}
+	t.Cleanup(func() { testHook = nil })
+	run := func() (int, string) {
+		code, _, errs := runCLI(t, "", "import", u, path, "--to", "INBOX", "--insecure-plaintext", "--no-multiappend",
+			"--timeout", "20s", "--quiet")
+		return code, errs
+	}
+	stopAt("appended", 2, 1)
+	if code, errs := run(); code == exitOK {
+		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
+	}
+	stopAt("pending", 1, 2)
+	if code, errs := run(); code == exitOK {
+		t.Fatalf("run 2: exit 0; want it stopped\nstderr: %s", errs)
+	}
+	testHook = nil
+	code, errs := run()
+	if got := subjectsOf(t, c, "INBOX"); code != exitOK || got != "m1,m2,d1,d2,m3" {
+		t.Errorf("run 3: exit %d, INBOX holds %s; want 0, m1,m2,d1,d2,m3\nstderr: %s", code, got, errs)
 	}
 }
