@@ -224,7 +224,9 @@ func (e *ResultTooLargeError) Is(target error) bool { return target == ErrResult
 // ProtocolError reports a server that broke the protocol. The session is
 // aborted: the error reaches the caller wrapped in an *AbortError; but a
 // tagged response that is neither OK, NO nor BAD ends its command alone,
-// whose error wraps the *ProtocolError (the session goes on).
+// whose error wraps the *ProtocolError (the session goes on, in the state
+// the same command answered BAD leaves: a SELECT, CLOSE or UNSELECT with
+// no mailbox selected, a LOGIN, LOGOUT or UNAUTHENTICATE as refused).
 type ProtocolError struct {
 	Reason string // what the server did, with server text escaped
 }

@@ -442,7 +442,12 @@ func (s *Session) route(r codec.Response) error {
 				return &ProtocolError{Reason: "tagged response for " + p.name + " before it was sent"}
 			}
 			// Only this command ends; the error is typed (ErrProtocol),
-			// not bare text.
+			// not bare text. Its state change is a failure's, as for a
+			// BAD (transition): a SELECT, CLOSE or UNSELECT leaves no
+			// mailbox selected (the server may have any, or none), a
+			// LOGIN or AUTHENTICATE no authentication, a LOGOUT or an
+			// UNAUTHENTICATE the session as it was.
+			s.transition(p, &unknownStatus)
 			s.finish(p, nil, fmt.Errorf("session: %s: %w", p.name, &ProtocolError{Reason: "the server answered " +
 				printable(s.secrets.redact(r.Name)) + " " + printable(s.secrets.redact(r.Rest))}))
 			return nil
@@ -1048,6 +1053,11 @@ func (s *Session) complete(st *codec.Status) error {
 	s.finish(p, r, err)
 	return nil
 }
+
+// unknownStatus is what transition takes for a tagged response that is
+// neither OK, NO nor BAD (route): a failure, with no response code. It is
+// only read.
+var unknownStatus = codec.Status{Kind: codec.StatusBAD}
 
 // transition applies the state table's transitions for p's outcome.
 func (s *Session) transition(p *Pending, st *codec.Status) {
