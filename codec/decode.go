@@ -243,8 +243,10 @@ func (d *Decoder) decode() (Response, error) {
 		return nil, err
 	}
 	kind := statusKind(name)
-	if kind == 0 || kind == StatusPREAUTH {
-		// A tagged response must be a status response. Keep it raw.
+	if kind == 0 || kind == StatusPREAUTH || kind == StatusBYE {
+		// A tagged response must be OK, NO or BAD (RFC 3501 and RFC
+		// 9051, response-tagged: resp-cond-state); BYE and PREAUTH are
+		// untagged only. Keep it raw.
 		return d.unknown(Bytes(tag), name, 0, false)
 	}
 	d.name = kind.String()

@@ -46,7 +46,10 @@ func (k StatusKind) String() string {
 func (k StatusKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
 // Status is a status response, tagged (Tag set) or untagged (Tag nil):
-// OK, NO, BAD, BYE, or the PREAUTH greeting (RFC 9051 section 7.1).
+// OK, NO, BAD, BYE, or the PREAUTH greeting (RFC 9051 section 7.1). A
+// tagged Status is OK, NO or BAD: a tagged BYE or PREAUTH (untagged only
+// in RFC 3501 and RFC 9051) decodes as an *Unknown, as any other tagged
+// name does.
 //
 // Kind is 0 for a response code that a server sent on its own, untagged
 // and without a status: Exchange sends "[COPYUID 55 31 6]" (with or
@@ -299,7 +302,9 @@ type Vanished struct {
 }
 
 // Unknown is a response this codec does not know. It is kept raw; it is
-// never an error.
+// never an error. A tagged response other than OK, NO or BAD is one
+// ("A1 XFOO", and "A1 BYE" or "A1 PREAUTH", which the RFCs have untagged
+// only), its Name as sent.
 type Unknown struct {
 	Tag    Bytes  // "*" for untagged, "+" for a continuation, else the tag
 	Num    uint32 // the number before the name ("* 5 XFOO"), when HasNum

@@ -139,3 +139,32 @@ func TestUnknownStatusTransition(t *testing.T) {
 		})
 	}
 }
+
+// TestTaggedByeIsProtocolError: a tagged BYE ("A2 BYE going"; RFC 3501
+// and RFC 9051 have BYE untagged only) decoded as a tagged status of kind
+// BYE, and complete ended its command with a bare *StatusError matching
+// none of ErrNo, ErrBad, ErrProtocol, ErrBye or ErrAborted. The codec
+// decodes it as an *codec.Unknown now (a tagged response other than OK,
+// NO or BAD): the command ends with an error wrapping a *ProtocolError,
+// the session goes on, in the state a BAD leaves (a SELECT: nothing
+// selected). Found by review.
+func TestTaggedByeIsProtocolError(t *testing.T) {
+	err, st, mbox := statusAnswered(t, true, []string{"SELECT"}, "SELECT", "BYE going")
+	var pe *session.ProtocolError
+	if !errors.Is(err, session.ErrProtocol) || !errors.As(err, &pe) || errors.Is(err, session.ErrAborted) {
+		t.Fatalf("SELECT answered %q: %v (%T); want an error wrapping a *session.ProtocolError, no abort", "A2 BYE going", err, err)
+	}
+	if st != session.StateAuth || mbox != "" {
+		t.Fatalf("after SELECT answered a tagged BYE: %v with %q selected; want AUTH with none", st, mbox)
+	}
+}
+
+// TestStartTLSTaggedByeTyped: FuzzReview47FStartTLS's exec with STARTTLS
+// answered "%T BYE going" (the fuzzer's input for "AU", with the name
+// BYE) fails its check that a failed StartTLS's error is of a documented
+// kind (review47Typed) without TestTaggedByeIsProtocolError's fix. Found
+// by review.
+func TestStartTLSTaggedByeTyped(t *testing.T) {
+	review47StartTLSExec(t, []byte("* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\r\n"), []byte("%T BYE going\r\n"),
+		[]byte("* CAPABILITY IMAP4rev1\r\n%T OK done\r\n"), nil)
+}
