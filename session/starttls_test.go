@@ -267,15 +267,55 @@ const review47Bound = 4 * time.Second
 // library's timeouts are not shortened; they are simply later than the
 // script's. A goroutine of the exec left after Close is reported with its
 // stack (review47Left); one that waits for good also makes synctest.Test
-// fail. A goroutine that spins (never waits) is not cut by the bubble's
-// clock: Go's fuzzing engine kills the worker at 10 s.
+// fail.
+//
+// The bubble's clock stops while a goroutine of the exec waits on what is
+// not durably blocking (a sync.Mutex, a syscall, I/O outside the pipe) or
+// spins: the watchdogs, ctx and the leak check's allowance above are on
+// that clock and never fire. The exec runs under a real-clock guard
+// (review47Guarded): past review47RealGuard it fails with every stack.
 func review47StartTLSExec(t *testing.T, pre, answer, post, ctl []byte) {
 	srvCfg, cliCfg := review47TLSConfigs(t)
 	post = bytes.ReplaceAll(post, []byte(review47Marker), []byte("XXXX"))
 	fault := review47ParseFault(ctl)
-	synctest.Test(t, func(t *testing.T) {
+	if stacks, _ := review47Guarded(t, func(t *testing.T) {
 		review47Bubble(t, srvCfg, cliCfg, pre, answer, post, fault)
-	})
+	}); stacks != nil {
+		t.Fatalf("the exec still running after %v of real time (waiting on what the bubble's clock does not see: a sync.Mutex, a syscall; or spinning)\n%s", review47RealGuard, stacks)
+	}
+}
+
+// review47RealGuard is how long (real time) an exec may run: well past the
+// seconds the slowest seed takes under -race on a loaded machine, and
+// below the 10 s after which Go's fuzzing engine kills a worker without
+// the exec's stacks. A variable, so that the tests of the guard
+// (TestStartTLSExecGuard*) need not wait for it.
+var review47RealGuard = 8 * time.Second
+
+// review47Guarded runs exec in a synctest bubble (synctest.Test) and
+// returns nil once it ended, or every goroutine's stack when it still
+// runs after review47RealGuard of real time; ended is closed when it ends
+// (never, for a hang). A panic of synctest.Test (a bubble whose main
+// goroutine ended with others blocked) is the caller's.
+func review47Guarded(t *testing.T, exec func(t *testing.T)) (stacks []byte, ended <-chan struct{}) {
+	done := make(chan struct{})
+	var panicked any
+	go func() {
+		defer close(done)
+		defer func() { panicked = recover() }()
+		synctest.Test(t, exec)
+	}()
+	timer := time.NewTimer(review47RealGuard)
+	defer timer.Stop()
+	select {
+	case <-done:
+		if panicked != nil {
+			panic(panicked)
+		}
+		return nil, done
+	case <-timer.C:
+		return fuzzseed.Stacks(), done
+	}
 }
 
 func review47Bubble(t *testing.T, srvCfg, cliCfg *tls.Config, pre, answer, post []byte, fault review47Fault) {
@@ -340,9 +380,33 @@ func review47Bubble(t *testing.T, srvCfg, cliCfg *tls.Config, pre, answer, post 
 		}
 		done <- err
 	}()
+	// Whatever a check below decides (t.Fatalf ends this function), the
+	// exec's goroutines end before the bubble does: one left blocked
+	// makes synctest.Test panic, which ends the whole test binary.
 	var err error
+	returned := false
+	defer func() {
+		cc.Close()
+		if !returned {
+			select {
+			case err = <-done:
+				returned = true
+			case <-time.After(review47Bound):
+			}
+		}
+		if returned && s != nil {
+			s.Close()
+		}
+		waited := make(chan struct{})
+		go func() { wg.Wait(); close(waited) }()
+		select {
+		case <-waited:
+		case <-time.After(review47Bound):
+		}
+	}()
 	select {
 	case err = <-done:
+		returned = true
 	case <-time.After(review47Bound + 2*time.Second):
 		t.Fatalf("StartTLS still running %v after the server's deadline\n%s", 2*time.Second, fuzzseed.Stacks())
 	}
@@ -394,8 +458,9 @@ func review47Bubble(t *testing.T, srvCfg, cliCfg *tls.Config, pre, answer, post 
 // STARTTLS, a protocol violation, a timeout, an aborted or closed session
 // (the handshake's or a record's failure, a hang-up), the wrong state, an
 // answer that could not be decoded; from Open, the greeting's bad kind or
-// bound, or the connection's end before it.
-func review47Typed(err error) bool {
+// bound, or the connection's end before it. A variable, so that a test of
+// the harness (TestStartTLSExecFailedCheckEnds) can make it fail.
+var review47Typed = func(err error) bool {
 	for _, e := range []error{session.ErrNo, session.ErrBad, session.ErrBye, session.ErrGreeting,
 		session.ErrStartTLSUnavailable, session.ErrProtocol, session.ErrTimeout, session.ErrAborted,
 		session.ErrClosed, session.ErrNotIMAP4,
@@ -692,7 +757,11 @@ func FuzzReview47FStartTLS(f *testing.F) {
 		if len(pre)+len(answer)+len(post)+len(ctl) > 64<<10 {
 			return
 		}
-		if execs.Add(1)%fzMemEvery == 0 {
+		// The heap's baseline is taken at the first exec (a seed),
+		// checked every fzMemEvery execs after, as the other session
+		// targets do. It catches growth across execs: the input it fails
+		// on is only the one being run when the growth was seen.
+		if execs.Add(1)%fzMemEvery == 1 {
 			fzCheckHeap(t, &heap0)
 		}
 		review47StartTLSExec(t, pre, answer, post, ctl)
