@@ -314,6 +314,10 @@
 // yet sent, a continuation request nobody asked for), a *TimeoutError, a
 // line or literal over the tokenizer's limits (wire.ErrOutOfStep with
 // wire.ErrLineTooLong or wire.ErrLiteralTooLarge), a cancelled write. A
+// tagged response that is neither OK, NO nor BAD (an unknown name, or a
+// BYE or PREAUTH, which are untagged only) aborts nothing: it ends its
+// command alone with an error wrapping a *ProtocolError (ErrProtocol, not
+// ErrAborted), the session in the state a BAD to that command leaves. A
 // SELECT that the server answers [READ-ONLY] is a *ReadOnlyError (ErrReadOnly)
 // for that SELECT alone, with its Result; the mailbox is selected. A mailbox
 // that turns read-only while selected is mailbox state (Mailbox) and an
