@@ -879,6 +879,9 @@ func (r *upstreamReader) Read(p []byte) (int, error) {
 		r.c.SetReadDeadline(time.Now().Add(r.ps.writeBound()))
 	}
 	n, err := r.c.Read(p)
+	if n > 0 {
+		r.ps.toClient.serverRead(n)
+	}
 	if errors.Is(err, os.ErrDeadlineExceeded) && (done || r.ps.clientDone.Load()) {
 		err = fmt.Errorf("%w for %v (--timeout): closing", errServerSilent, r.ps.cfg.dialTimeout)
 	}
@@ -1880,9 +1883,15 @@ type clientOut struct {
 	// closeAll closed the upstream) after a BYE the client's direction
 	// sent.
 	ended bool
-	// written counts the server's bytes written (Write): put tells a
-	// server's line that goes on slowly from one that stalled by it.
-	written int64
+	// read counts the server's bytes read (upstreamReader, serverRead):
+	// put tells a server's line that goes on slowly from one that stalled
+	// by it. Before, it counted the bytes written to the client (Write),
+	// which after a literal stop while the tokenizer holds the rest of the
+	// line (up to the next literal or the line's end, up to 1 MiB): a
+	// server sending that rest slowly but steadily, with no stretch of
+	// --timeout without a byte, was taken for stalled and the connection
+	// closed.
+	read int64
 	// stall bounds how long put waits, mid-line, for the server to send
 	// more of its line (the --timeout): past it put fails with
 	// errServerStalled. Before, it waited for as long as the server kept
@@ -1908,8 +1917,15 @@ func (o *clientOut) Write(p []byte) (int, error) {
 		return 0, errRelayClosed
 	}
 	o.midLine = true
-	o.written += int64(len(p))
 	return o.w.Write(p)
+}
+
+// serverRead records n bytes read from the server: progress of the line
+// that put may be waiting for.
+func (o *clientOut) serverRead(n int) {
+	o.mu.Lock()
+	o.read += int64(n)
+	o.mu.Unlock()
 }
 
 // Flush sends what is buffered (ForwardLiteral calls it before a body).
@@ -2012,13 +2028,13 @@ func (o *clientOut) put(line []byte, last bool) error {
 			o.mu.Unlock()
 		})
 		defer t.Stop()
-		seen := o.written
+		seen := o.read
 		for o.midLine && !o.closed {
 			if fired {
-				if o.written == seen {
+				if o.read == seen {
 					return errServerStalled
 				}
-				seen, fired = o.written, false
+				seen, fired = o.read, false
 				t.Reset(o.stall)
 			}
 			o.cond.Wait()
