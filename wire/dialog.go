@@ -475,6 +475,18 @@ func (d *Dialog) Answered() {
 	d.wakeLocked()
 }
 
+// Outstanding reports whether a command the client sent awaits its
+// completion from the server: one passed to Client or ClientWait that no
+// server's tagged line completed and that Answered did not end (an IDLE
+// or AUTHENTICATE in progress counts), or commands forgotten past the
+// bound d keeps. A proxy whose client has ended its side uses it to tell
+// a server that still owes an answer from one that owes nothing.
+func (d *Dialog) Outstanding() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.tags) > 0 || d.lost
+}
+
 // ExpectContinuation tells d that the client direction has read the
 // header of a literal (AppendUntilLiteral stopped at a KindLiteral token;
 // lit is its Literal()) of the command it last passed to Client, and will

@@ -415,7 +415,7 @@ type proxySession struct {
 	stopping atomic.Bool
 	// clientDone: the client's direction has ended (the client's end,
 	// an error): from then on each read from the server must bring a
-	// byte within --timeout (upstreamReader).
+	// byte within silenceBound (upstreamReader).
 	clientDone atomic.Bool
 	// closeBye is the text of the proxy's own "* BYE" that closeClient
 	// sends the client before it closes ("" for none). Set by the
@@ -838,7 +838,7 @@ func (ps *proxySession) closeUpstreamWrite() {
 	// The server's direction may be waiting in a read: from now on it is
 	// bounded (upstreamReader), that one too.
 	ps.clientDone.Store(true)
-	s.SetReadDeadline(time.Now().Add(ps.writeBound()))
+	s.SetReadDeadline(time.Now().Add(ps.silenceBound()))
 	s.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	if tc, ok := s.(*tls.Conn); ok {
 		tc.CloseWrite()
@@ -853,13 +853,15 @@ func (ps *proxySession) closeUpstreamWrite() {
 
 // upstreamReader is c, the server's connection, as the server's
 // direction reads it: once the client's direction has ended
-// (clientDone), each read must bring a byte within --timeout, else it
-// fails with errServerSilent. A server that ignores the half-close the
-// proxy sends it after the client's end (closeUpstreamWrite) and stays
-// silent held the session, its goroutines, both descriptors and a slot
-// of --max-connections for as long as it kept the connection open. While
+// (clientDone), each read must bring a byte within silenceBound (the
+// --timeout when the server owes no answer), else it fails with
+// errServerSilent. A server that ignores the half-close the proxy sends
+// it after the client's end (closeUpstreamWrite) and stays silent held
+// the session, its goroutines, both descriptors and a slot of
+// --max-connections for as long as it kept the connection open. While
 // the client is there, reads wait as long as the server is silent (an
-// IDLE).
+// IDLE). Each read's bytes count as the server's progress for the
+// proxy's own answers waiting on a line (clientOut.serverRead).
 func (ps *proxySession) upstreamReader(c net.Conn) io.Reader {
 	return &upstreamReader{ps: ps, c: c}
 }
@@ -869,21 +871,55 @@ type upstreamReader struct {
 	c  net.Conn
 }
 
-// errServerSilent: the server sent nothing for --timeout after the
+// errServerSilent: the server sent nothing for silenceBound after the
 // client's side ended.
 var errServerSilent = errors.New("the client ended its side, and the server sent nothing")
+
+// proxyOwedAnswerWait bounds how long the server may send nothing once
+// the client's side has ended while a command the client sent awaits
+// its completion (wire.Dialog.Outstanding): the library's
+// session.DefaultCommandTimeout, the bound on a command's whole run. A
+// client that sends its commands and half-closes (nc -N, a script
+// piping a batch) still reads the answers, and a command may take the
+// server longer than --timeout (a SEARCH TEXT in a big mailbox, an
+// EXPUNGE of many): before, its answer was cut at --timeout. (After
+// COMPRESS the commands are not seen: --timeout applies.)
+const proxyOwedAnswerWait = 15 * time.Minute
+
+// testOwedAnswerSpeed, set by tests, makes proxyOwedAnswerWait run that
+// many times faster (apart from testClientWriteSpeed, so that a test of
+// it keeps the --timeout bounds long).
+var testOwedAnswerSpeed time.Duration
+
+// silenceBound is how long a read from the server may bring nothing once
+// the client's side has ended: --timeout when the server owes no answer,
+// proxyOwedAnswerWait while a command awaits its completion.
+func (ps *proxySession) silenceBound() time.Duration {
+	if ps.dialog.Outstanding() {
+		d := proxyOwedAnswerWait
+		if k := testOwedAnswerSpeed; k > 1 {
+			d /= k
+		}
+		return d
+	}
+	return ps.writeBound()
+}
 
 func (r *upstreamReader) Read(p []byte) (int, error) {
 	done := r.ps.clientDone.Load()
 	if done {
-		r.c.SetReadDeadline(time.Now().Add(r.ps.writeBound()))
+		r.c.SetReadDeadline(time.Now().Add(r.ps.silenceBound()))
 	}
 	n, err := r.c.Read(p)
 	if n > 0 {
 		r.ps.toClient.serverRead(n)
 	}
 	if errors.Is(err, os.ErrDeadlineExceeded) && (done || r.ps.clientDone.Load()) {
-		err = fmt.Errorf("%w for %v (--timeout): closing", errServerSilent, r.ps.cfg.dialTimeout)
+		if r.ps.dialog.Outstanding() {
+			err = fmt.Errorf("%w for %v while a command awaited its answer: closing", errServerSilent, proxyOwedAnswerWait)
+		} else {
+			err = fmt.Errorf("%w for %v (--timeout): closing", errServerSilent, r.ps.cfg.dialTimeout)
+		}
 	}
 	return n, err
 }

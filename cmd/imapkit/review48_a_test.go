@@ -259,20 +259,59 @@ func TestReview48AStrayLineTraced(t *testing.T) {
 }
 
 // TestReview48AClientGoneServerSilent: a client that ends its side (EOF)
-// while the upstream neither answers nor closes (it ignores the
-// half-close the proxy sends it). Before, the proxy's session waited on
-// the server for as long as it kept the connection open: its goroutines,
-// both descriptors and (now) one of --max-connections' slots were held
-// for a client long gone. Now, once the client's side has ended, each
-// read from the server must bring a byte within --timeout, and the
-// connection closes, the trace saying why. Default options, run 60 times
-// faster (clientWriteSpeed: the --timeout bound; 30 s otherwise).
+// while the upstream, which owes it nothing (its NOOP answered), neither
+// sends nor closes (it ignores the half-close the proxy sends it).
+// Before, the proxy's session waited on the server for as long as it
+// kept the connection open: its goroutines, both descriptors and (now)
+// one of --max-connections' slots were held for a client long gone. Now,
+// once the client's side has ended, each read from the server must bring
+// a byte within --timeout, and the connection closes, the trace saying
+// why. Default options, run 60 times faster (clientWriteSpeed: the
+// --timeout bound; 30 s otherwise).
 func TestReview48AClientGoneServerSilent(t *testing.T) {
 	clientWriteSpeed(t, 60)
 	hold := make(chan struct{})
 	up := review48AUpstream(t, func(c net.Conn) {
 		io.WriteString(c, "* OK ready\r\n")
-		io.Copy(io.Discard, c) // the proxy's half-close ends this...
+		br := bufio.NewReader(c)
+		l, err := br.ReadString('\n')
+		if err != nil {
+			return
+		}
+		tag, _, _ := strings.Cut(l, " ")
+		io.WriteString(c, tag+" OK done\r\n")
+		io.Copy(io.Discard, br) // the proxy's half-close ends this...
+		<-hold                  // ... but the server stays, silent
+	})
+	t.Cleanup(func() { close(hold) }) // (before the upstream's cleanup)
+	addr, out, _ := startProxy(t, "--upstream", "imap://"+up)
+	lc := dialLines(t, addr)
+	lc.send("a1 NOOP\r\n")
+	if got := lc.line(); got != "a1 OK done\r\n" {
+		t.Fatalf("NOOP: %q", got)
+	}
+	lc.c.Close()
+	waitFor(t, out, "[1] * connection closed")
+	if !strings.Contains(out.String(), "the client ended its side, and the server sent nothing for 30s (--timeout)") {
+		t.Errorf("the trace does not say why:\n%s", out.String())
+	}
+}
+
+// TestReview48AClientGoneOwedAnswerBounded: a client that sends a command
+// and ends its side, and a server that never answers it nor closes. The
+// server owes an answer, which a client that half-closed may still read
+// (TestZZHalfClosedClientSlowAnswer): the wait is not cut at --timeout
+// but at proxyOwedAnswerWait (15 min) without a byte, and the connection
+// closes, the trace saying why. Default options, the 15 min run 3,600
+// times faster (testOwedAnswerSpeed: 250 ms); the --timeout bounds stay
+// 30 s, so the close is the owed answer's bound.
+func TestReview48AClientGoneOwedAnswerBounded(t *testing.T) {
+	testOwedAnswerSpeed = 3600
+	t.Cleanup(func() { testOwedAnswerSpeed = 0 })
+	hold := make(chan struct{})
+	up := review48AUpstream(t, func(c net.Conn) {
+		io.WriteString(c, "* OK ready\r\n")
+		io.Copy(io.Discard, c) // the NOOP, then the proxy's half-close...
 		<-hold                 // ... but the server stays, silent
 	})
 	t.Cleanup(func() { close(hold) }) // (before the upstream's cleanup)
@@ -281,7 +320,7 @@ func TestReview48AClientGoneServerSilent(t *testing.T) {
 	lc.send("a1 NOOP\r\n")
 	lc.c.Close()
 	waitFor(t, out, "[1] * connection closed")
-	if !strings.Contains(out.String(), "the client ended its side, and the server sent nothing for 30s") {
+	if !strings.Contains(out.String(), "the client ended its side, and the server sent nothing for 15m0s while a command awaited its answer: closing") {
 		t.Errorf("the trace does not say why:\n%s", out.String())
 	}
 }

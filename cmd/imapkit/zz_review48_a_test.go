@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -44,5 +45,67 @@ func TestZZSlowTokenAfterLiteralCut(t *testing.T) {
 	want := `abc BODY[2] "` + strings.Repeat("x", 40) + "\")\r\n"
 	if rest != want {
 		t.Fatalf("the rest of the FETCH: %q (%v); want %q (the server never stalled: a byte every 25 ms, the bound 250 ms)\ntrace:\n%s", rest, err, want, out.String())
+	}
+}
+
+func TestZZHalfClosedClientSlowAnswer(t *testing.T) {
+	clientWriteSpeed(t, 120)
+	up := review48AUpstream(t, func(c net.Conn) {
+		io.WriteString(c, "* OK ready\r\n")
+		br := bufio.NewReader(c)
+		l, err := br.ReadString('\n')
+		if err != nil {
+			return
+		}
+		tag, _, _ := strings.Cut(l, " ")
+		time.Sleep(700 * time.Millisecond) // a slow SEARCH
+		io.WriteString(c, "* SEARCH 1 2 3\r\n"+tag+" OK done\r\n")
+	})
+	addr, out, _ := startProxy(t, "--upstream", "imap://"+up)
+	lc := dialLines(t, addr)
+	lc.send("a1 SEARCH TEXT foo\r\n")
+	if err := lc.c.(*net.TCPConn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	// A bound against a hang, not a timed assertion.
+	lc.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	got, err := io.ReadAll(lc.br)
+	if string(got) != "* SEARCH 1 2 3\r\na1 OK done\r\n" {
+		t.Fatalf("the half-closed client read %q (%v); want the server's answer to its command\ntrace:\n%s", got, err, out.String())
+	}
+}
+
+func TestZZHalfClosedFlowingAnswerKept(t *testing.T) {
+	clientWriteSpeed(t, 120)
+	testOwedAnswerSpeed = 3600
+	t.Cleanup(func() { testOwedAnswerSpeed = 0 })
+	up := review48AUpstream(t, func(c net.Conn) {
+		io.WriteString(c, "* OK ready\r\n")
+		br := bufio.NewReader(c)
+		l, err := br.ReadString('\n')
+		if err != nil {
+			return
+		}
+		tag, _, _ := strings.Cut(l, " ")
+		for i := 1; i <= 20; i++ {
+			time.Sleep(50 * time.Millisecond)
+			if _, err := fmt.Fprintf(c, "* %d EXPUNGE\r\n", 1); err != nil {
+				return
+			}
+		}
+		io.WriteString(c, tag+" OK done\r\n")
+	})
+	addr, out, _ := startProxy(t, "--upstream", "imap://"+up)
+	lc := dialLines(t, addr)
+	lc.send("a1 EXPUNGE\r\n")
+	if err := lc.c.(*net.TCPConn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	// A bound against a hang, not a timed assertion.
+	lc.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	got, err := io.ReadAll(lc.br)
+	want := strings.Repeat("* 1 EXPUNGE\r\n", 20) + "a1 OK done\r\n"
+	if string(got) != want {
+		t.Fatalf("the half-closed client read %q (%v); want the whole answer\ntrace:\n%s", got, err, out.String())
 	}
 }
