@@ -93,7 +93,7 @@ func runProxy(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(fs.Output(), "(a tagged NO from the proxy) until STARTTLS, unless --insecure-plaintext.")
 		fmt.Fprintln(fs.Output(), "Without a certificate, the proxy answers a client's STARTTLS with NO.")
 		fmt.Fprintf(fs.Output(), "At most --max-connections clients (default %d) are relayed at once; one more\n", defaultMaxProxyConns)
-		fmt.Fprintln(fs.Output(), "gets \"* BYE\" and is closed at once, without an upstream connection.")
+		fmt.Fprintln(fs.Output(), "gets \"* BYE\" (with --tls: the connection's end) and no upstream connection.")
 		fmt.Fprintln(fs.Output(), "A {n+} literal goes upstream as {n}, so that the server says whether it")
 		fmt.Fprintln(fs.Output(), "reads it; lines without a tag or that cannot be tokenized get a BAD.")
 		fmt.Fprintln(fs.Output(), "Exit status: 0 when stopped, 2 for bad usage, 3 when it cannot listen or")
@@ -203,6 +203,9 @@ func serveProxy(ctx context.Context, ln net.Listener, cfg *proxyConfig, once boo
 	}
 	// slots holds a token for each connection relayed.
 	slots := make(chan struct{}, limit)
+	// drains holds a token for each refused client whose connection is
+	// drained (refuseOverLimit).
+	drains := make(chan struct{}, maxRefusalDrains)
 	var delay time.Duration // the wait after a passing Accept error
 	for id := 1; ; id++ {
 		c, err := ln.Accept()
@@ -230,7 +233,20 @@ func serveProxy(ctx context.Context, ln net.Listener, cfg *proxyConfig, once boo
 		select {
 		case slots <- struct{}{}:
 		default:
-			refuseOverLimit(c, cfg, id, limit, out)
+			// The refusal's drain runs beside the accept loop, at most
+			// maxRefusalDrains at once; past them the refusal closes at
+			// once, as it did.
+			select {
+			case drains <- struct{}{}:
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					defer func() { <-drains }()
+					refuseOverLimit(ctx, c, cfg, id, limit, out, true)
+				}()
+			default:
+				refuseOverLimit(ctx, c, cfg, id, limit, out, false)
+			}
 			continue
 		}
 		wg.Add(1)
@@ -254,25 +270,56 @@ func serveProxy(ctx context.Context, ln net.Listener, cfg *proxyConfig, once boo
 // proxyRefusedBye is what a client past --max-connections gets.
 const proxyRefusedBye = "* BYE imapkit proxy: too many connections (--max-connections %d); try again later\r\n"
 
+// maxRefusalDrains bounds the refused clients whose connections are
+// drained at once (refuseOverLimit), each for up to proxyCloseLinger: a
+// client opening connections without end past --max-connections holds at
+// most that many descriptors more. Past it, a refusal closes at once.
+const maxRefusalDrains = 64
+
 // refuseOverLimit ends a client's connection c accepted while limit
 // connections are relayed: in the clear it sends an untagged BYE (a
-// greeting RFC 9051 allows) and closes, with no upstream connection
-// opened for it; with --tls it closes at once (a TLS handshake for a
-// refusal would cost the accept loop a round trip and CPU). The write
-// goes into an empty socket buffer and does not wait in practice; it is
-// bounded all the same, lest a refused client hold the accept loop.
-func refuseOverLimit(c net.Conn, cfg *proxyConfig, id, limit int, out *lockedWriter) {
+// greeting RFC 9051 allows), with no upstream connection opened for it;
+// with --tls it closes at once (a TLS handshake for a refusal would cost
+// CPU). The write goes into an empty socket buffer and does not wait in
+// practice; it is bounded all the same. With drain (run beside the
+// accept loop), the BYE is followed by a half-close, and what the client
+// sends is read and dropped until its end, proxyCloseQuiet of silence or
+// proxyCloseLinger in all (as closeClient does), before the close: a
+// client's first bytes left unread at the close (a command pipelined
+// before the greeting) made the kernel send a reset instead of the end,
+// which can destroy the BYE in flight. ctx's end closes at once.
+func refuseOverLimit(ctx context.Context, c net.Conn, cfg *proxyConfig, id, limit int, out *lockedWriter, drain bool) {
 	defer c.Close()
 	how := "* BYE"
 	if cfg.implicitTLS {
 		how = "closed (TLS: no BYE)"
+		drain = false
 	} else {
 		c.SetWriteDeadline(time.Now().Add(time.Second))
 		if _, err := fmt.Fprintf(c, proxyRefusedBye, limit); err != nil {
 			how = fmt.Sprintf("closed (the BYE failed: %v)", err)
+			drain = false
 		}
 	}
-	out.line(fmt.Appendf(nil, "[%d] * client %s refused: %d connections relayed (--max-connections): %s\n", id, c.RemoteAddr(), limit, how))
+	out.line(fmt.Appendf(nil, "[%d] * client %s refused: %s relayed (--max-connections): %s\n", id, c.RemoteAddr(), plural(limit, "connection"), how))
+	cw, ok := c.(interface{ CloseWrite() error })
+	if !drain || !ok || cw.CloseWrite() != nil {
+		return
+	}
+	stop := context.AfterFunc(ctx, func() { c.SetReadDeadline(time.Now()) })
+	defer stop()
+	end := time.Now().Add(proxyCloseLinger)
+	buf := make([]byte, 4<<10)
+	for ctx.Err() == nil {
+		d := time.Now().Add(proxyCloseQuiet)
+		if d.After(end) {
+			d = end
+		}
+		c.SetReadDeadline(d)
+		if _, err := c.Read(buf); err != nil {
+			return
+		}
+	}
 }
 
 // temporaryAccept reports whether an error of Accept passes: no file

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -72,6 +73,55 @@ func TestZZHalfClosedClientSlowAnswer(t *testing.T) {
 	got, err := io.ReadAll(lc.br)
 	if string(got) != "* SEARCH 1 2 3\r\na1 OK done\r\n" {
 		t.Fatalf("the half-closed client read %q (%v); want the server's answer to its command\ntrace:\n%s", got, err, out.String())
+	}
+}
+
+type review48ZZGatedListener struct {
+	net.Listener
+	gate chan struct{}
+}
+
+func TestZZRefusedClientLosesBye(t *testing.T) {
+	up := review48AUpstream(t, func(c net.Conn) {
+		io.WriteString(c, "* OK ready\r\n")
+		io.Copy(io.Discard, c)
+	})
+	target, err := parseURL("imap://" + up)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := &review48ZZGatedListener{Listener: inner, gate: make(chan struct{}, 4)}
+	out := &syncBuffer{}
+	cfg := &proxyConfig{upstream: target, out: out, errOut: io.Discard, dialTimeout: 30 * time.Second, maxConns: 1}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serveProxy(ctx, ln, cfg, false) }()
+	defer func() {
+		cancel()
+		close(ln.gate)
+		<-done
+	}()
+	ln.gate <- struct{}{}
+	first := dialLines(t, inner.Addr().String()) // holds the one slot
+	_ = first
+	c, err := net.Dial("tcp", inner.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "a1 CAPABILITY\r\n") // before the greeting
+	time.Sleep(20 * time.Millisecond)      // in the proxy's socket, unread
+	ln.gate <- struct{}{}
+	waitFor(t, out, "refused")
+	// A bound against a hang, not a timed assertion.
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	got, err := io.ReadAll(c)
+	if err != nil || string(got) != fmt.Sprintf(proxyRefusedBye, 1) {
+		t.Fatalf("the refused client read %q (%v); want the proxy's BYE, then the end\ntrace:\n%s", got, err, out.String())
 	}
 }
 
