@@ -885,6 +885,7 @@ func (ps *proxySession) closeUpstreamWrite() {
 	// The server's direction may be waiting in a read: from now on it is
 	// bounded (upstreamReader), that one too.
 	ps.clientDone.Store(true)
+	ps.toClient.clientEnded()
 	s.SetReadDeadline(time.Now().Add(ps.silenceBound()))
 	s.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	if tc, ok := s.(*tls.Conn); ok {
@@ -1981,6 +1982,14 @@ type clientOut struct {
 	// the connection open, and the client's commands that the proxy
 	// answers itself got no answer.
 	stall time.Duration
+	// flushEach: the client's side has ended (clientEnded): each Write
+	// is flushed. A client that half-closed and reads gets the bytes
+	// sooner; a client gone is found at the next write (a reset, then
+	// EPIPE). Before, a literal's body went into the 32 KiB buffer
+	// unflushed, and a server trickling it (a byte every 29 s stays within
+	// --timeout) held a gone client's session, both descriptors and a
+	// --max-connections slot until the buffer filled: for days.
+	flushEach bool
 }
 
 // newClientOut returns the client's side writing to c; stall bounds how
@@ -2000,7 +2009,19 @@ func (o *clientOut) Write(p []byte) (int, error) {
 		return 0, errRelayClosed
 	}
 	o.midLine = true
-	return o.w.Write(p)
+	n, err := o.w.Write(p)
+	if err == nil && o.flushEach {
+		err = o.w.Flush()
+	}
+	return n, err
+}
+
+// clientEnded tells o that the client's side has ended (its EOF, or its
+// direction failed): from then on each Write is flushed at once.
+func (o *clientOut) clientEnded() {
+	o.mu.Lock()
+	o.flushEach = true
+	o.mu.Unlock()
 }
 
 // serverRead records n bytes read from the server: progress of the line

@@ -125,6 +125,37 @@ func TestZZRefusedClientLosesBye(t *testing.T) {
 	}
 }
 
+func TestZZClientGoneTrickleHolds(t *testing.T) {
+	clientWriteSpeed(t, 120)
+	trickled := make(chan struct{})
+	up := review48AUpstream(t, func(c net.Conn) {
+		defer close(trickled)
+		io.WriteString(c, "* OK ready\r\n")
+		br := bufio.NewReader(c)
+		if _, err := br.ReadString('\n'); err != nil {
+			return
+		}
+		io.WriteString(c, "* 1 FETCH (BODY[] {1000}\r\n")
+		for i := 0; i < 15; i++ { // 1.5 s, a byte every 100 ms
+			time.Sleep(100 * time.Millisecond)
+			if _, err := io.WriteString(c, "x"); err != nil {
+				return
+			}
+		}
+	})
+	addr, out, _ := startProxy(t, "--upstream", "imap://"+up)
+	lc := dialLines(t, addr)
+	lc.send("a1 FETCH 1 BODY[]\r\n")
+	if got := lc.line(); got != "* 1 FETCH (BODY[] {1000}\r\n" {
+		t.Fatalf("FETCH: %q", got)
+	}
+	lc.c.Close() // the client is gone
+	<-trickled
+	if !strings.Contains(out.String(), "[1] * connection closed") {
+		t.Fatalf("1.5 s after the client left (the bound 250 ms), its session is still relaying a trickle into a buffer:\n%s", out.String())
+	}
+}
+
 func TestZZHalfClosedFlowingAnswerKept(t *testing.T) {
 	clientWriteSpeed(t, 120)
 	testOwedAnswerSpeed = 3600
