@@ -1339,6 +1339,18 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 	var line []wire.Token
 	var ev wire.Event
 	start := true
+	// cutLine prints the part of a line relayed before the relay ended
+	// inside it (a hang-up, the proxy's own close, a failed write), which
+	// p holds: before, it was not printed, and the trace left out the last
+	// thing the client got. Not after the proxy's own BYE, which nothing
+	// follows (errRelayClosed).
+	cutLine := func(err error) {
+		if errors.Is(err, errRelayClosed) {
+			return
+		}
+		p.note(" [the connection ended inside this line]")
+		ps.out.line(p.end())
+	}
 	for {
 		var err error
 		line, err = tk.AppendUntilLiteral(line[:0])
@@ -1356,7 +1368,9 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 			err = nil
 		}
 		if err != nil {
+			printed := false // the line was printed (a line that does not tokenize)
 			if errors.Is(err, wire.ErrSyntax) {
+				printed = true
 				if start {
 					// A line with no token read has no Event: not
 					// the last line's.
@@ -1400,8 +1414,25 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 					continue
 				}
 			}
-			tk.Forward(w)
-			w.Flush()
+			if !printed {
+				// The tokens read of an unfinished line are relayed:
+				// printed as such.
+				if start && len(line) > 0 {
+					ev = ps.dialog.Server(line)
+					p.begin(ev.Kind == wire.LineSASL, "")
+					start = false
+				}
+				if !start {
+					p.tokens(line)
+				}
+			}
+			_, ferr := tk.Forward(w)
+			if ferr == nil {
+				ferr = w.Flush()
+			}
+			if !printed && !start {
+				cutLine(ferr)
+			}
 			if err != io.EOF && !errors.Is(err, net.ErrClosed) {
 				ps.serverErr(err)
 			}
@@ -1511,6 +1542,7 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 		}
 		if more {
 			if _, err := tk.Forward(w); err != nil {
+				cutLine(err)
 				ps.serverErr(err)
 				return
 			}
@@ -1519,6 +1551,7 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 		}
 		if line[len(line)-1].Kind == wire.KindLiteral {
 			if _, err := tk.ForwardLiteral(w); err != nil {
+				cutLine(err)
 				ps.serverErr(err)
 				return
 			}
@@ -1526,6 +1559,7 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 			continue
 		}
 		if _, err := tk.Forward(w); err != nil {
+			cutLine(err)
 			ps.serverErr(err)
 			return
 		}
@@ -1881,13 +1915,41 @@ func (ps *proxySession) bye(text string) {
 }
 
 // serverErr prints the error that ends the server's direction, unless it
-// is the client's side closed by the proxy's own BYE (errRelayClosed):
-// the client's direction said why.
+// is the client's side closed by the proxy's own BYE (errRelayClosed), or
+// the connection is closing already (closeAll: the upstream it closed),
+// as clientErr does: whoever closed said why. Before, the stall close
+// was followed by "* server side: read tcp ...: use of closed network
+// connection". A write to the client that failed (*clientWriteError) is
+// the client's side, not the server's: a write that timed out is printed
+// by serve (stalled), others as "* client side: ...".
 func (ps *proxySession) serverErr(err error) {
-	if errors.Is(err, errRelayClosed) {
+	if errors.Is(err, errRelayClosed) || ps.stopping.Load() || errors.Is(err, net.ErrClosed) {
+		return
+	}
+	var cw *clientWriteError
+	if errors.As(err, &cw) {
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			ps.logf("* client side: %s", errText(cw.err))
+		}
 		return
 	}
 	ps.logf("* server side: %s", errText(err))
+}
+
+// clientWriteError is a write to the client that failed in the server's
+// direction (clientOut's Write and Flush), told apart from the server's
+// errors in the trace.
+type clientWriteError struct{ err error }
+
+func (e *clientWriteError) Error() string { return e.err.Error() }
+func (e *clientWriteError) Unwrap() error { return e.err }
+
+// clientWriteErr wraps a write error of the client's side, nil as nil.
+func clientWriteErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &clientWriteError{err}
 }
 
 // traceOwn prints a line of the proxy's own to the client.
@@ -2013,7 +2075,7 @@ func (o *clientOut) Write(p []byte) (int, error) {
 	if err == nil && o.flushEach {
 		err = o.w.Flush()
 	}
-	return n, err
+	return n, clientWriteErr(err)
 }
 
 // clientEnded tells o that the client's side has ended (its EOF, or its
@@ -2039,7 +2101,7 @@ func (o *clientOut) Flush() error {
 	if o.ended {
 		return errRelayClosed
 	}
-	return o.w.Flush()
+	return clientWriteErr(o.w.Flush())
 }
 
 // endLine marks the end of a server's line, flushing when asked, and lets

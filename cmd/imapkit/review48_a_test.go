@@ -420,3 +420,68 @@ func TestReview48AHostileThroughProxy(t *testing.T) {
 		t.Errorf("left after the proxy's connections: %v", err)
 	}
 }
+
+// TestReview48ACutLineTraced: the part of a server's line relayed before
+// the relay ended inside it is printed, marked; before, the trace left
+// it out (a hang-up mid-line, a literal's header then the client's end).
+// A write to a client that has gone is printed as the client's side, not
+// the server's. Default options, run 120 times faster (clientWriteSpeed).
+func TestReview48ACutLineTraced(t *testing.T) {
+	clientWriteSpeed(t, 120)
+	t.Run("HangUpMidLine", func(t *testing.T) {
+		up := review48AUpstream(t, func(c net.Conn) {
+			io.WriteString(c, "* OK ready\r\n* 1 FETCH (UID 1 FLAGS (\\Seen) BODY[] {5}\r\nab")
+		})
+		up2 := review48AUpstream(t, func(c net.Conn) {
+			io.WriteString(c, "* OK ready\r\n* 1 FETCH (BODY[] {2}\r\nab UID 1 FLAGS (\\Se")
+		})
+		addr2, out2, _ := startProxy(t, "--upstream", "imap://"+up2)
+		lc2 := dialLines(t, addr2)
+		lc2.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		io.ReadAll(lc2.br)
+		waitFor(t, out2, "[1] * connection closed")
+		if !strings.Contains(out2.String(), "[1] S: * 1 FETCH (BODY[] {2 bytes} UID 1 FLAGS (\\Se [the connection ended inside this line]\n") {
+			t.Errorf("the trace leaves out the line cut short after its literal:\n%s", out2.String())
+		}
+		addr, out, _ := startProxy(t, "--upstream", "imap://"+up)
+		lc := dialLines(t, addr)
+		// A bound against a hang, not a timed assertion.
+		lc.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		io.ReadAll(lc.br)
+		waitFor(t, out, "[1] * connection closed")
+		if !strings.Contains(out.String(), "[1] S: * 1 FETCH (UID 1 FLAGS (\\Seen) BODY[] {5 bytes} [the connection ended inside this line]\n") {
+			t.Errorf("the trace leaves out the line cut short:\n%s", out.String())
+		}
+	})
+	t.Run("ClientGoneWrite", func(t *testing.T) {
+		sent := make(chan struct{})
+		up := review48AUpstream(t, func(c net.Conn) {
+			io.WriteString(c, "* OK ready\r\n")
+			br := bufio.NewReader(c)
+			if _, err := br.ReadString('\n'); err != nil {
+				return
+			}
+			io.WriteString(c, "* 1 FETCH (BODY[] {100}\r\n")
+			<-sent
+			for i := 0; i < 100; i++ {
+				if _, err := io.WriteString(c, "x"); err != nil {
+					return
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		})
+		addr, out, _ := startProxy(t, "--upstream", "imap://"+up)
+		lc := dialLines(t, addr)
+		lc.send("a1 FETCH 1 BODY[]\r\n")
+		if got := lc.line(); got != "* 1 FETCH (BODY[] {100}\r\n" {
+			t.Fatalf("FETCH: %q", got)
+		}
+		lc.c.Close()
+		close(sent)
+		waitFor(t, out, "[1] * connection closed")
+		trace := out.String()
+		if !strings.Contains(trace, "[1] * client side: write ") || strings.Contains(trace, "server side: write") {
+			t.Errorf("the failed write to the client is not printed as the client's side:\n%s", trace)
+		}
+	})
+}
