@@ -78,7 +78,7 @@ func runProxy(args []string, stdout, stderr io.Writer) int {
 	once := fs.Bool("once", false, "stop after the first client's connection ends")
 	timeout := new(time.Duration)
 	*timeout = 30 * time.Second
-	fs.Var(positiveDuration{timeout}, "timeout", "bound on connecting to the upstream server, on TLS handshakes and on each write to the client (a `duration` more than 0)")
+	fs.Var(positiveDuration{timeout}, "timeout", "bound on connecting to the upstream server, on TLS handshakes, on each write to the client, on the wait of the proxy's own answers for a server's line stopped in its middle, and on the server's silence once the client has ended its side and is owed no answer (a `duration` more than 0)")
 	maxConns := fs.Int("max-connections", defaultMaxProxyConns, "relay at most `n` clients at once (more than 0); a client past it gets \"* BYE\" (with --tls: the connection's end) and no upstream connection")
 	insecurePlain := fs.Bool("insecure-plaintext", false, "relay LOGIN and AUTHENTICATE to an imap:// upstream that is not on loopback without STARTTLS (anyone on the path can read the password)")
 	fs.Usage = func() {
@@ -492,11 +492,12 @@ func (ps *proxySession) writeBound() time.Duration {
 }
 
 // testClientWriteSpeed, set by tests (clientWriteSpeed), makes the
-// bound on each write to the client (--timeout, 30 s by default), and
-// the same bound on the wait of the proxy's own answers on a server's
-// line stalled in its middle, run that many times faster for the
-// connections opened while it is set; the messages that report them name
-// the --timeout. Read once a connection: nothing on the hot path.
+// --timeout (30 s by default) as writeBound returns it run that many
+// times faster: the bound on each write to the client, on the wait of
+// the proxy's own answers on a server's line stalled in its middle, and
+// on the server's silence once the client's side has ended and no answer
+// is owed (not the connection's dial and handshakes); the messages that
+// report them name the --timeout. Read where a bound is set.
 var testClientWriteSpeed time.Duration
 
 // deadlineWriter sets a write deadline d ahead before each write to c,

@@ -166,10 +166,17 @@ func TestReview48ASlowLineWaited(t *testing.T) {
 // an upstream connection). With the default --max-connections (256), the
 // 257th client gets "* BYE" and its connection's end, and no upstream
 // connection is opened for it; once a client leaves, its slot is free.
-// Default options: 257 loopback connections are cheap (about 1.2 s of
-// CPU with -race; about 1,030 descriptors in the test binary, whose limit Go
-// raises to the hard one).
+// Default options: 257 loopback connections, about 1,030 descriptors in
+// the test binary (the clients', the proxy's two for each, the scripted
+// upstream's), whose limit Go raises to the hard one: below what it
+// needs, the test is skipped and says why. The greetings are not read:
+// the proxy accepts in order, so the 257th is accepted once the 256
+// before it hold their slots.
 func TestReview48AConnectionLimit(t *testing.T) {
+	need := 4*(defaultMaxProxyConns+2) + 32
+	if room, ok := descriptorRoom(); ok && room < need {
+		t.Skipf("needs about %d more file descriptors (the default --max-connections %d, four for each relayed client in this binary); the limit (RLIMIT_NOFILE, hard) leaves %d", need, defaultMaxProxyConns, room)
+	}
 	var upstreams atomic.Int64
 	up := review48AUpstream(t, func(c net.Conn) {
 		upstreams.Add(1)
@@ -177,8 +184,6 @@ func TestReview48AConnectionLimit(t *testing.T) {
 		io.Copy(io.Discard, c)
 	})
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+up)
-	// All connect first, then read their greetings: the proxy sets them
-	// up side by side.
 	conns := make([]net.Conn, 0, defaultMaxProxyConns)
 	for range defaultMaxProxyConns {
 		c, err := net.Dial("tcp", addr)
@@ -187,13 +192,6 @@ func TestReview48AConnectionLimit(t *testing.T) {
 		}
 		t.Cleanup(func() { c.Close() })
 		conns = append(conns, c)
-	}
-	for i, c := range conns {
-		// A bound against a hang, not a timed assertion.
-		c.SetReadDeadline(time.Now().Add(10 * time.Second))
-		if l, err := bufio.NewReader(c).ReadString('\n'); l != "* OK ready\r\n" {
-			t.Fatalf("client %d: greeting %q (%v)", i+1, l, err)
-		}
 	}
 	over, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -205,6 +203,11 @@ func TestReview48AConnectionLimit(t *testing.T) {
 	got, err := io.ReadAll(over)
 	if err != nil || string(got) != fmt.Sprintf(proxyRefusedBye, defaultMaxProxyConns) {
 		t.Fatalf("client %d read %q (%v); want the proxy's BYE, then the end", defaultMaxProxyConns+1, got, err)
+	}
+	// The 256 sessions' upstream connections may still be opening: waited
+	// for (a bound against a hang, not a timed assertion), then none more.
+	for end := time.Now().Add(10 * time.Second); upstreams.Load() < defaultMaxProxyConns && time.Now().Before(end); {
+		time.Sleep(5 * time.Millisecond)
 	}
 	if n := upstreams.Load(); n != defaultMaxProxyConns {
 		t.Errorf("%d upstream connections; want %d (none for the client refused)", n, defaultMaxProxyConns)
