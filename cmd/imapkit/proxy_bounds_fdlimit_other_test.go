@@ -2,5 +2,5 @@
 
 package main
 
-// descriptorRoom is not known here (see proxy_fdlimit_linux_test.go).
+// descriptorRoom is not known here (see proxy_bounds_fdlimit_linux_test.go).
 func descriptorRoom() (int, bool) { return 0, false }

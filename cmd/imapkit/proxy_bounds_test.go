@@ -1,7 +1,14 @@
 package main
 
+// The proxy's bounds and its trace at their edges: the stall of its own
+// answers, --max-connections and the refusal, the client's end (the
+// server's silence, an answer still owed, a trickle), hostile upstreams,
+// and the lines cut short. Tests found by the stop 48 review (the commit
+// messages say which).
+
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -15,10 +22,10 @@ import (
 	"github.com/imapkit/imapkit/internal/leakcheck"
 )
 
-// review48AUpstream is a scripted upstream server on loopback: script
+// proxyScriptedUpstream is a scripted upstream server on loopback: script
 // runs for each connection (closed when it returns, or at the test's
 // end); the connections and the listener end with the test.
-func review48AUpstream(t *testing.T, script func(c net.Conn)) string {
+func proxyScriptedUpstream(t *testing.T, script func(c net.Conn)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -58,7 +65,7 @@ func review48AUpstream(t *testing.T, script func(c net.Conn)) string {
 	return ln.Addr().String()
 }
 
-// TestReview48AStalledMidLineAnswer: an upstream that sends part of a
+// TestProxyStalledMidLineAnswer: an upstream that sends part of a
 // line (a FETCH's literal header, no body) and then stalls, keeping the
 // connection open. The proxy's own answers to the client wait for the
 // server's line to end (an answer inside it would corrupt it): before,
@@ -70,9 +77,9 @@ func review48AUpstream(t *testing.T, script func(c net.Conn)) string {
 // trace says why. Default options (--timeout 30 s), run 60 times faster
 // (clientWriteSpeed: the same bound as each write to the client; the
 // test would take 30 s otherwise).
-func TestReview48AStalledMidLineAnswer(t *testing.T) {
+func TestProxyStalledMidLineAnswer(t *testing.T) {
 	clientWriteSpeed(t, 60)
-	up := review48AUpstream(t, func(c net.Conn) {
+	up := proxyScriptedUpstream(t, func(c net.Conn) {
 		io.WriteString(c, "* OK ready\r\n")
 		br := bufio.NewReader(c)
 		l, err := br.ReadString('\n')
@@ -115,14 +122,14 @@ func TestReview48AStalledMidLineAnswer(t *testing.T) {
 	}
 }
 
-// TestReview48ASlowLineWaited: the bound of TestReview48AStalledMidLineAnswer
+// TestProxySlowLineWaited: the bound of TestProxyStalledMidLineAnswer
 // is on a stall, not on a line's length in time: a literal's body that
 // keeps coming (a byte every 150 ms, 1.2 s in all, past the bound of
 // 0.5 s here) is waited for, and the proxy's answer follows the line.
 // Default options, run 60 times faster (clientWriteSpeed, as there).
-func TestReview48ASlowLineWaited(t *testing.T) {
+func TestProxySlowLineWaited(t *testing.T) {
 	clientWriteSpeed(t, 60)
-	up := review48AUpstream(t, func(c net.Conn) {
+	up := proxyScriptedUpstream(t, func(c net.Conn) {
 		io.WriteString(c, "* OK ready\r\n")
 		br := bufio.NewReader(c)
 		l, err := br.ReadString('\n')
@@ -160,7 +167,7 @@ func TestReview48ASlowLineWaited(t *testing.T) {
 	}
 }
 
-// TestReview48AConnectionLimit: before, the proxy took every client: one
+// TestProxyMaxConnections: before, the proxy took every client: one
 // that opened connections without end ran it out of file descriptors
 // (each connection costs two, the client's and an upstream's, and opens
 // an upstream connection). With the default --max-connections (256), the
@@ -172,13 +179,13 @@ func TestReview48ASlowLineWaited(t *testing.T) {
 // needs, the test is skipped and says why. The greetings are not read:
 // the proxy accepts in order, so the 257th is accepted once the 256
 // before it hold their slots.
-func TestReview48AConnectionLimit(t *testing.T) {
+func TestProxyMaxConnections(t *testing.T) {
 	need := 4*(defaultMaxProxyConns+2) + 32
 	if room, ok := descriptorRoom(); ok && room < need {
 		t.Skipf("needs about %d more file descriptors (the default --max-connections %d, four for each relayed client in this binary); the limit (RLIMIT_NOFILE, hard) leaves %d", need, defaultMaxProxyConns, room)
 	}
 	var upstreams atomic.Int64
-	up := review48AUpstream(t, func(c net.Conn) {
+	up := proxyScriptedUpstream(t, func(c net.Conn) {
 		upstreams.Add(1)
 		io.WriteString(c, "* OK ready\r\n")
 		io.Copy(io.Discard, c)
@@ -237,13 +244,13 @@ func TestReview48AConnectionLimit(t *testing.T) {
 	}
 }
 
-// TestReview48AStrayLineTraced: a server's line out of step (the
+// TestProxyStrayLineTraced: a server's line out of step (the
 // completion of a tag the proxy never relayed) is not relayed, and the
 // proxy closes; before, the trace printed it as an ordinary relayed line
 // ("[1] S: zz9 OK forged"), though the client never had it. Now it is
 // marked "[out of step: not relayed]", whether or not it tokenizes.
 // Default options.
-func TestReview48AStrayLineTraced(t *testing.T) {
+func TestProxyStrayLineTraced(t *testing.T) {
 	for _, tc := range []struct{ stray, printed string }{
 		{"zz9 OK forged\r\n", "S: zz9 OK forged [out of step: not relayed]\n"},
 		{"zz9 OK{x\r\n", "S: zz9 OK [not tokenized] [out of step: not relayed]\n"},
@@ -261,7 +268,7 @@ func TestReview48AStrayLineTraced(t *testing.T) {
 	}
 }
 
-// TestReview48AClientGoneServerSilent: a client that ends its side (EOF)
+// TestProxyClientGoneServerSilent: a client that ends its side (EOF)
 // while the upstream, which owes it nothing (its NOOP answered), neither
 // sends nor closes (it ignores the half-close the proxy sends it).
 // Before, the proxy's session waited on the server for as long as it
@@ -271,10 +278,10 @@ func TestReview48AStrayLineTraced(t *testing.T) {
 // a byte within --timeout, and the connection closes, the trace saying
 // why. Default options, run 60 times faster (clientWriteSpeed: the
 // --timeout bound; 30 s otherwise).
-func TestReview48AClientGoneServerSilent(t *testing.T) {
+func TestProxyClientGoneServerSilent(t *testing.T) {
 	clientWriteSpeed(t, 60)
 	hold := make(chan struct{})
-	up := review48AUpstream(t, func(c net.Conn) {
+	up := proxyScriptedUpstream(t, func(c net.Conn) {
 		io.WriteString(c, "* OK ready\r\n")
 		br := bufio.NewReader(c)
 		l, err := br.ReadString('\n')
@@ -300,19 +307,19 @@ func TestReview48AClientGoneServerSilent(t *testing.T) {
 	}
 }
 
-// TestReview48AClientGoneOwedAnswerBounded: a client that sends a command
+// TestProxyClientGoneOwedAnswerBounded: a client that sends a command
 // and ends its side, and a server that never answers it nor closes. The
 // server owes an answer, which a client that half-closed may still read
-// (TestZZHalfClosedClientSlowAnswer): the wait is not cut at --timeout
+// (TestProxyHalfClosedClientSlowAnswer): the wait is not cut at --timeout
 // but at proxyOwedAnswerWait (15 min) without a byte, and the connection
 // closes, the trace saying why. Default options, the 15 min run 3,600
 // times faster (testOwedAnswerSpeed: 250 ms); the --timeout bounds stay
 // 30 s, so the close is the owed answer's bound.
-func TestReview48AClientGoneOwedAnswerBounded(t *testing.T) {
+func TestProxyClientGoneOwedAnswerBounded(t *testing.T) {
 	testOwedAnswerSpeed = 3600
 	t.Cleanup(func() { testOwedAnswerSpeed = 0 })
 	hold := make(chan struct{})
-	up := review48AUpstream(t, func(c net.Conn) {
+	up := proxyScriptedUpstream(t, func(c net.Conn) {
 		io.WriteString(c, "* OK ready\r\n")
 		io.Copy(io.Discard, c) // the NOOP, then the proxy's half-close...
 		<-hold                 // ... but the server stays, silent
@@ -328,7 +335,7 @@ func TestReview48AClientGoneOwedAnswerBounded(t *testing.T) {
 	}
 }
 
-// TestReview48AHostileThroughProxy plays hostile upstream servers (the
+// TestProxyHostileUpstreams plays hostile upstream servers (the
 // shapes internal/hostile's tests give a client: no greeting, a hang-up
 // in a line, in a literal, a stall in a literal with a command the proxy
 // answers, a silent server after the client's end, bytes that are not
@@ -338,7 +345,7 @@ func TestReview48AClientGoneOwedAnswerBounded(t *testing.T) {
 // relayed, then the connection's end; never a hang), a trace line that
 // says the connection closed, and, once all are done, no goroutine or
 // descriptor of the proxy left (leakcheck).
-func TestReview48AHostileThroughProxy(t *testing.T) {
+func TestProxyHostileUpstreams(t *testing.T) {
 	clientWriteSpeed(t, 60)
 	lc := leakcheck.Start()
 	for _, tc := range []struct {
@@ -424,18 +431,18 @@ func TestReview48AHostileThroughProxy(t *testing.T) {
 	}
 }
 
-// TestReview48ACutLineTraced: the part of a server's line relayed before
+// TestProxyCutLineTraced: the part of a server's line relayed before
 // the relay ended inside it is printed, marked; before, the trace left
 // it out (a hang-up mid-line, a literal's header then the client's end).
 // A write to a client that has gone is printed as the client's side, not
 // the server's. Default options, run 120 times faster (clientWriteSpeed).
-func TestReview48ACutLineTraced(t *testing.T) {
+func TestProxyCutLineTraced(t *testing.T) {
 	clientWriteSpeed(t, 120)
 	t.Run("HangUpMidLine", func(t *testing.T) {
-		up := review48AUpstream(t, func(c net.Conn) {
+		up := proxyScriptedUpstream(t, func(c net.Conn) {
 			io.WriteString(c, "* OK ready\r\n* 1 FETCH (UID 1 FLAGS (\\Seen) BODY[] {5}\r\nab")
 		})
-		up2 := review48AUpstream(t, func(c net.Conn) {
+		up2 := proxyScriptedUpstream(t, func(c net.Conn) {
 			io.WriteString(c, "* OK ready\r\n* 1 FETCH (BODY[] {2}\r\nab UID 1 FLAGS (\\Se")
 		})
 		addr2, out2, _ := startProxy(t, "--upstream", "imap://"+up2)
@@ -458,7 +465,7 @@ func TestReview48ACutLineTraced(t *testing.T) {
 	})
 	t.Run("ClientGoneWrite", func(t *testing.T) {
 		sent := make(chan struct{})
-		up := review48AUpstream(t, func(c net.Conn) {
+		up := proxyScriptedUpstream(t, func(c net.Conn) {
 			io.WriteString(c, "* OK ready\r\n")
 			br := bufio.NewReader(c)
 			if _, err := br.ReadString('\n'); err != nil {
@@ -487,4 +494,222 @@ func TestReview48ACutLineTraced(t *testing.T) {
 			t.Errorf("the failed write to the client is not printed as the client's side:\n%s", trace)
 		}
 	})
+}
+
+func TestProxySlowRestAfterLiteralWaited(t *testing.T) {
+	clientWriteSpeed(t, 60)
+	up := proxyScriptedUpstream(t, func(c net.Conn) {
+		io.WriteString(c, "* OK ready\r\n")
+		br := bufio.NewReader(c)
+		l, err := br.ReadString('\n')
+		if err != nil {
+			return
+		}
+		tag, _, _ := strings.Cut(l, " ")
+		io.WriteString(c, "* 1 FETCH (BODY[1] {3}\r\n")
+		time.Sleep(50 * time.Millisecond)
+		io.WriteString(c, `abc BODY[2] "`)
+		for i := 0; i < 40; i++ { // 1 s in all, a byte every 25 ms
+			time.Sleep(25 * time.Millisecond)
+			if _, err := io.WriteString(c, "x"); err != nil {
+				return
+			}
+		}
+		io.WriteString(c, "\")\r\n"+tag+" OK done\r\n")
+		io.Copy(io.Discard, br)
+	})
+	addr, out, _ := startProxy(t, "--upstream", "imap://"+up)
+	lc := dialLines(t, addr)
+	lc.send("a1 FETCH 1 (BODY[1] BODY[2])\r\n")
+	if got := lc.line(); got != "* 1 FETCH (BODY[1] {3}\r\n" {
+		t.Fatalf("FETCH: %q", got)
+	}
+	lc.send("a2 STARTTLS\r\n")
+	// A bound against a hang, not a timed assertion.
+	lc.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	rest, err := lc.br.ReadString('\n')
+	want := `abc BODY[2] "` + strings.Repeat("x", 40) + "\")\r\n"
+	if rest != want {
+		t.Fatalf("the rest of the FETCH: %q (%v); want %q (the server never stalled: a byte every 25 ms, the bound 250 ms)\ntrace:\n%s", rest, err, want, out.String())
+	}
+}
+
+func TestProxyHalfClosedClientSlowAnswer(t *testing.T) {
+	clientWriteSpeed(t, 120)
+	up := proxyScriptedUpstream(t, func(c net.Conn) {
+		io.WriteString(c, "* OK ready\r\n")
+		br := bufio.NewReader(c)
+		l, err := br.ReadString('\n')
+		if err != nil {
+			return
+		}
+		tag, _, _ := strings.Cut(l, " ")
+		time.Sleep(700 * time.Millisecond) // a slow SEARCH
+		io.WriteString(c, "* SEARCH 1 2 3\r\n"+tag+" OK done\r\n")
+	})
+	addr, out, _ := startProxy(t, "--upstream", "imap://"+up)
+	lc := dialLines(t, addr)
+	lc.send("a1 SEARCH TEXT foo\r\n")
+	if err := lc.c.(*net.TCPConn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	// A bound against a hang, not a timed assertion.
+	lc.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	got, err := io.ReadAll(lc.br)
+	if string(got) != "* SEARCH 1 2 3\r\na1 OK done\r\n" {
+		t.Fatalf("the half-closed client read %q (%v); want the server's answer to its command\ntrace:\n%s", got, err, out.String())
+	}
+}
+
+type gatedListener struct {
+	net.Listener
+	gate chan struct{}
+}
+
+func TestProxyRefusedClientGetsByeNoReset(t *testing.T) {
+	up := proxyScriptedUpstream(t, func(c net.Conn) {
+		io.WriteString(c, "* OK ready\r\n")
+		io.Copy(io.Discard, c)
+	})
+	target, err := parseURL("imap://" + up)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := &gatedListener{Listener: inner, gate: make(chan struct{}, 4)}
+	out := &syncBuffer{}
+	cfg := &proxyConfig{upstream: target, out: out, errOut: io.Discard, dialTimeout: 30 * time.Second, maxConns: 1}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serveProxy(ctx, ln, cfg, false) }()
+	defer func() {
+		cancel()
+		close(ln.gate)
+		<-done
+	}()
+	ln.gate <- struct{}{}
+	first := dialLines(t, inner.Addr().String()) // holds the one slot
+	_ = first
+	c, err := net.Dial("tcp", inner.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "a1 CAPABILITY\r\n") // before the greeting
+	time.Sleep(20 * time.Millisecond)      // in the proxy's socket, unread
+	ln.gate <- struct{}{}
+	waitFor(t, out, "refused")
+	// A bound against a hang, not a timed assertion.
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	got, err := io.ReadAll(c)
+	if err != nil || string(got) != fmt.Sprintf(proxyRefusedBye, 1) {
+		t.Fatalf("the refused client read %q (%v); want the proxy's BYE, then the end\ntrace:\n%s", got, err, out.String())
+	}
+}
+
+func TestProxyClientGoneTrickleEnds(t *testing.T) {
+	clientWriteSpeed(t, 120)
+	trickled := make(chan struct{})
+	up := proxyScriptedUpstream(t, func(c net.Conn) {
+		defer close(trickled)
+		io.WriteString(c, "* OK ready\r\n")
+		br := bufio.NewReader(c)
+		if _, err := br.ReadString('\n'); err != nil {
+			return
+		}
+		io.WriteString(c, "* 1 FETCH (BODY[] {1000}\r\n")
+		for i := 0; i < 15; i++ { // 1.5 s, a byte every 100 ms
+			time.Sleep(100 * time.Millisecond)
+			if _, err := io.WriteString(c, "x"); err != nil {
+				return
+			}
+		}
+	})
+	addr, out, _ := startProxy(t, "--upstream", "imap://"+up)
+	lc := dialLines(t, addr)
+	lc.send("a1 FETCH 1 BODY[]\r\n")
+	if got := lc.line(); got != "* 1 FETCH (BODY[] {1000}\r\n" {
+		t.Fatalf("FETCH: %q", got)
+	}
+	lc.c.Close() // the client is gone
+	<-trickled
+	if !strings.Contains(out.String(), "[1] * connection closed") {
+		t.Fatalf("1.5 s after the client left (the bound 250 ms), its session is still relaying a trickle into a buffer:\n%s", out.String())
+	}
+}
+
+func TestProxyHalfClosedFlowingAnswerKept(t *testing.T) {
+	clientWriteSpeed(t, 120)
+	testOwedAnswerSpeed = 1500
+	t.Cleanup(func() { testOwedAnswerSpeed = 0 })
+	up := proxyScriptedUpstream(t, func(c net.Conn) {
+		io.WriteString(c, "* OK ready\r\n")
+		br := bufio.NewReader(c)
+		l, err := br.ReadString('\n')
+		if err != nil {
+			return
+		}
+		tag, _, _ := strings.Cut(l, " ")
+		for i := 1; i <= 30; i++ {
+			time.Sleep(50 * time.Millisecond)
+			if _, err := fmt.Fprintf(c, "* %d EXPUNGE\r\n", 1); err != nil {
+				return
+			}
+		}
+		io.WriteString(c, tag+" OK done\r\n")
+	})
+	addr, out, _ := startProxy(t, "--upstream", "imap://"+up)
+	lc := dialLines(t, addr)
+	lc.send("a1 EXPUNGE\r\n")
+	if err := lc.c.(*net.TCPConn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	// A bound against a hang, not a timed assertion.
+	lc.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	got, err := io.ReadAll(lc.br)
+	want := strings.Repeat("* 1 EXPUNGE\r\n", 30) + "a1 OK done\r\n"
+	if string(got) != want {
+		t.Fatalf("the half-closed client read %q (%v); want the whole answer\ntrace:\n%s", got, err, out.String())
+	}
+}
+
+func proxyStallTrace(t *testing.T) string {
+	clientWriteSpeed(t, 120)
+	up := proxyScriptedUpstream(t, func(c net.Conn) {
+		io.WriteString(c, "* OK ready\r\n")
+		br := bufio.NewReader(c)
+		if _, err := br.ReadString('\n'); err != nil {
+			return
+		}
+		io.WriteString(c, "* 1 FETCH (BODY[] {10}\r\n")
+		io.Copy(io.Discard, br)
+	})
+	addr, out, _ := startProxy(t, "--upstream", "imap://"+up)
+	lc := dialLines(t, addr)
+	lc.send("a1 FETCH 1 BODY[]\r\n")
+	if got := lc.line(); got != "* 1 FETCH (BODY[] {10}\r\n" {
+		t.Fatalf("FETCH: %q", got)
+	}
+	lc.send("a2 STARTTLS\r\n")
+	lc.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	io.ReadAll(lc.br)
+	waitFor(t, out, "* connection closed")
+	return out.String()
+}
+
+func TestProxyStallCloseTraceNoNoise(t *testing.T) {
+	trace := proxyStallTrace(t)
+	if strings.Contains(trace, "use of closed network connection") {
+		t.Errorf("the trace prints the proxy's own close of the upstream as a server error:\n%s", trace)
+	}
+}
+
+func TestProxyStallCloseTraceRelayedPart(t *testing.T) {
+	trace := proxyStallTrace(t)
+	if !strings.Contains(trace, "S: * 1 FETCH (BODY[]") {
+		t.Errorf("the trace omits the part of the line relayed to the client:\n%s", trace)
+	}
 }
