@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/flate"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -31,7 +30,7 @@ func (s *Session) Compress(ctx context.Context) error {
 
 // ErrCompressLevel is returned by CompressLevel, before anything is sent,
 // for a level compress/flate does not know.
-var ErrCompressLevel = errors.New("session: invalid compression level")
+var ErrCompressLevel = sentinel("session: invalid compression level")
 
 // CompressLevel is Compress with the level of the client's deflate stream:
 // a compress/flate level, from flate.HuffmanOnly (-2) and

@@ -3,7 +3,6 @@ package session
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -175,7 +174,7 @@ var pumpBuffers = sync.Pool{New: func() any { b := make([]byte, 16<<10); return 
 
 // errBodyReadCancelled is the error, with the context's, of the Read of a
 // literal's body that the context's end ended.
-var errBodyReadCancelled = errors.New("session: context ended while a literal's body was read")
+var errBodyReadCancelled = sentinel("session: context ended while a literal's body was read")
 
 func (b *ctxBody) Read(p []byte) (int, error) {
 	if b.err != nil {
@@ -315,7 +314,7 @@ func pumpRead(r io.Reader, buf []byte, res chan<- pumpResult, state *atomic.Int3
 
 // errOpenCancelled is the error, with the context's, of a Part.Open that
 // the context's end ended.
-var errOpenCancelled = errors.New("session: context ended while a literal's body was opened")
+var errOpenCancelled = sentinel("session: context ended while a literal's body was opened")
 
 // openResult is the outcome of a Part.Open run by bodyGroup.open.
 type openResult struct {

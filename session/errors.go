@@ -18,65 +18,65 @@ var (
 	// outside LOGOUT, a tagged response for an unknown tag, a limit
 	// exceeded, an idle-read timeout, a command cancelled in the middle of
 	// a literal. Reconnect and retry. Every *AbortError matches it.
-	ErrAborted = errors.New("session: connection aborted")
+	ErrAborted = sentinel("session: connection aborted")
 	// ErrClosed: the session was closed by the caller.
-	ErrClosed = errors.New("session: closed")
+	ErrClosed = sentinel("session: closed")
 	// ErrNo matches a *StatusError for a tagged NO.
-	ErrNo = errors.New("session: command failed (NO)")
+	ErrNo = sentinel("session: command failed (NO)")
 	// ErrBad matches a *StatusError for a tagged BAD.
-	ErrBad = errors.New("session: command rejected (BAD)")
+	ErrBad = sentinel("session: command rejected (BAD)")
 	// ErrReadOnly matches a *ReadOnlyError (imaplib's readonly).
-	ErrReadOnly = errors.New("session: mailbox is read-only")
+	ErrReadOnly = sentinel("session: mailbox is read-only")
 	// ErrProtocol matches a *ProtocolError: the server broke the protocol
 	// (a tagged response for a command not yet sent, an unknown tag, a
 	// continuation request nobody asked for). The session is aborted, but
 	// for a tagged response that is neither OK, NO nor BAD: that ends its
 	// command alone.
-	ErrProtocol = errors.New("session: protocol violation by the server")
+	ErrProtocol = sentinel("session: protocol violation by the server")
 	// ErrBye matches a *ByeError: the server said BYE.
-	ErrBye = errors.New("session: server said BYE")
+	ErrBye = sentinel("session: server said BYE")
 	// ErrGreeting matches the errors of Open for a greeting that is not
 	// "* OK" or "* PREAUTH" (a BYE greeting also matches ErrBye).
-	ErrGreeting = errors.New("session: bad greeting")
+	ErrGreeting = sentinel("session: bad greeting")
 	// ErrNotIMAP4 is returned by Open when the server announces none of
 	// IMAP4rev2, IMAP4rev1 and IMAP4.
-	ErrNotIMAP4 = errors.New("session: server not IMAP4 compliant")
+	ErrNotIMAP4 = sentinel("session: server not IMAP4 compliant")
 	// ErrStartTLSUnavailable: the server does not offer STARTTLS. On a
 	// connection that should have it, this is what a stripping attack
 	// looks like: do not go on without TLS.
-	ErrStartTLSUnavailable = errors.New("session: the server does not offer STARTTLS")
+	ErrStartTLSUnavailable = sentinel("session: the server does not offer STARTTLS")
 	// ErrTLSActive: STARTTLS on a connection that is already TLS.
-	ErrTLSActive = errors.New("session: TLS is already on")
+	ErrTLSActive = sentinel("session: TLS is already on")
 	// ErrCompressUnavailable: the server does not offer COMPRESS=DEFLATE.
-	ErrCompressUnavailable = errors.New("session: the server does not offer COMPRESS=DEFLATE")
+	ErrCompressUnavailable = sentinel("session: the server does not offer COMPRESS=DEFLATE")
 	// ErrCompressActive: compression is already on.
-	ErrCompressActive = errors.New("session: compression is already on")
+	ErrCompressActive = sentinel("session: compression is already on")
 	// ErrTimeout matches a *TimeoutError: one of the session's own
 	// timeouts fired (greeting, stall, command). A TimeoutError also
 	// matches os.ErrDeadlineExceeded.
-	ErrTimeout = errors.New("session: timeout")
+	ErrTimeout = sentinel("session: timeout")
 )
 
 // ErrCommandEnded is what Pending.Continue returns, having sent nothing,
 // when the command has ended: the server answered it before the line was
 // written (a server that ends IDLE on its own while the client sends
 // DONE).
-var ErrCommandEnded = errors.New("session: the command has ended")
+var ErrCommandEnded = sentinel("session: the command has ended")
 
 // ErrBodyDropped is the error of a read of a pulled command's body
 // section after the command's answer was given up (Pending.Wait, or the
 // context of Pending.Next ended) while the section was being read, or
 // once the context of the Next that handed the section out has ended
 // (the error then matches that context's error too: see Item.Body).
-var ErrBodyDropped = errors.New("session: the section's command was waited for or abandoned while it was read")
+var ErrBodyDropped = sentinel("session: the section's command was waited for or abandoned while it was read")
 
 // ErrReselected is wrapped by the *NotSentError of a command whose
 // Command.Selection no longer held when its turn came: another mailbox was
 // selected, or the mailbox closed, since.
-var ErrReselected = errors.New("session: the selected mailbox changed")
+var ErrReselected = sentinel("session: the selected mailbox changed")
 
 // ErrNotSent matches a *NotSentError.
-var ErrNotSent = errors.New("session: command not sent")
+var ErrNotSent = sentinel("session: command not sent")
 
 // NotSentError reports a command that ended before any of its bytes were
 // sent (its context ended while it waited for its turn, another mailbox
@@ -109,52 +109,108 @@ func (e *NotSentError) Is(target error) bool { return target == ErrNotSent }
 // (the caller's own errors, a context's error, another package's), but
 // never this package's sentinel errors and error types: an Open that
 // reads its message from another session (a copy tool) may fail with that
-// session's ErrWriteCut, ErrAborted, ErrClosed or *StatusError, none of
-// which is true of this command, which was not sent, nor of this session,
-// which goes on. Reach them, when needed, through Err itself.
+// session's ErrWriteCut, ErrAborted, ErrClosed, *TimeoutError or
+// *StatusError, none of which is true of this command, which was not
+// sent, nor of this session, which goes on. Nor does it match what such
+// an error answers for (a *TimeoutError's os.ErrDeadlineExceeded) or is
+// found as through an interface (a *TimeoutError as an interface{
+// Timeout() bool }): the errors of Err's chain whose type this package
+// declares are passed over, their Is and As methods not asked, and only
+// what they wrap is looked at. Reach them, when needed, through Err
+// itself.
 type OpenError struct{ Err error }
 
 // Error implements error: Err's text.
 func (e *OpenError) Error() string { return e.Err.Error() }
 
-// Is reports whether Err matches target, unless target is one of this
-// package's sentinel errors.
+// Is reports whether an error of Err's chain that is not of this
+// package's types matches target (is it, or its Is method says so),
+// unless target is one of this package's sentinel errors.
 func (e *OpenError) Is(target error) bool {
-	if slices.Contains(sentinels, target) {
+	if target == nil || declaredHere(target) {
 		return false
 	}
-	return errors.Is(e.Err, target)
+	comparable := reflect.TypeOf(target).Comparable()
+	return foreignChain(e.Err, func(err error) bool {
+		if comparable && err == target {
+			return true
+		}
+		x, ok := err.(interface{ Is(error) bool })
+		return ok && x.Is(target)
+	})
 }
 
-// As finds the first error in Err's chain that matches target, unless
-// target points to one of this package's types.
+// As finds the first error of Err's chain that is not of this package's
+// types and matches target (as errors.As would), unless target points to
+// one of this package's types.
 func (e *OpenError) As(target any) bool {
-	if t := reflect.TypeOf(target); t.Kind() == reflect.Pointer {
-		et := t.Elem()
-		for et.Kind() == reflect.Pointer {
-			et = et.Elem() // *StatusError: its PkgPath is its element's
+	v := reflect.ValueOf(target)
+	if !v.IsValid() || v.Kind() != reflect.Pointer || v.IsNil() || declaredHere(target) {
+		return false
+	}
+	to := v.Type().Elem()
+	return foreignChain(e.Err, func(err error) bool {
+		if reflect.TypeOf(err).AssignableTo(to) {
+			v.Elem().Set(reflect.ValueOf(err))
+			return true
 		}
-		if et.PkgPath() == sessionPkg {
+		x, ok := err.(interface{ As(any) bool })
+		return ok && x.As(target)
+	})
+}
+
+// foreignChain walks err's chain depth first, as errors.Is and errors.As
+// do (Unwrap() error and Unwrap() []error), and reports whether match
+// holds for one of its errors whose type is not declared in this package:
+// such an error is not asked, only what it wraps is walked.
+func foreignChain(err error, match func(error) bool) bool {
+	for err != nil {
+		if !declaredHere(err) && match(err) {
+			return true
+		}
+		switch x := err.(type) {
+		case interface{ Unwrap() error }:
+			err = x.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, err := range x.Unwrap() {
+				if foreignChain(err, match) {
+					return true
+				}
+			}
+			return false
+		default:
 			return false
 		}
 	}
-	return errors.As(e.Err, target)
+	return false
+}
+
+// declaredHere reports whether v's type, or the type it points to (a
+// pointer to a pointer, as errors.As's target may be, too), is declared
+// in this package: its errors, its sentinel errors (of type
+// *sentinelError), and errors.As's targets for them.
+func declaredHere(v any) bool {
+	t := reflect.TypeOf(v)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.PkgPath() == sessionPkg
 }
 
 // sessionPkg is this package's import path, as reflect gives it.
 var sessionPkg = reflect.TypeOf(OpenError{}).PkgPath()
 
-// sentinels lists this package's sentinel errors, which an OpenError does
-// not match (TestReview48COpenErrorSentinels checks that it lists every
-// exported one).
-var sentinels = []error{
-	ErrAborted, ErrClosed, ErrNo, ErrBad, ErrReadOnly, ErrProtocol, ErrBye,
-	ErrGreeting, ErrNotIMAP4, ErrStartTLSUnavailable, ErrTLSActive,
-	ErrCompressUnavailable, ErrCompressActive, ErrTimeout, ErrCommandEnded,
-	ErrBodyDropped, ErrReselected, ErrNotSent, ErrWriteCut, ErrDecoderPanic,
-	ErrResultTooLarge, ErrMisrouted, ErrRenumbered, ErrUnannounced,
-	ErrCompressLevel,
-}
+// sentinelError is the type of this package's sentinel errors, which
+// sentinel makes: declared here, so that an OpenError tells them from
+// other packages' errors by their type (TestSentinelsDeclaredHere checks
+// that every package-level error variable is made so).
+type sentinelError struct{ text string }
+
+// Error implements error.
+func (e *sentinelError) Error() string { return e.text }
+
+// sentinel returns a new sentinel error with text, as errors.New does.
+func sentinel(text string) error { return &sentinelError{text} }
 
 // ErrWriteCut matches the error of a command whose writing failed part
 // way (its context ended past the write's grace, a Read or Open of its
@@ -173,7 +229,7 @@ var sentinels = []error{
 // byte went into the deflater is not a cut: the write may have delivered
 // the whole command (all but the sync flush's marker), and the server
 // may run it; its error matches ErrAborted alone (answer not known).
-var ErrWriteCut = errors.New("session: the command was cut off while it was written")
+var ErrWriteCut = sentinel("session: the command was cut off while it was written")
 
 // ErrDecoderPanic: decoding a server's response panicked. That is a bug
 // of this module, met on bytes no test or fuzz target had tried; rather
@@ -181,10 +237,10 @@ var ErrWriteCut = errors.New("session: the command was cut off while it was writ
 // goroutine, the session ends with an *AbortError wrapping this error
 // (its text holds the panic's value; the stack goes to Options.Logger at
 // level Error). Please report it.
-var ErrDecoderPanic = errors.New("session: decoding a response panicked (a bug in imapkit)")
+var ErrDecoderPanic = sentinel("session: decoding a response panicked (a bug in imapkit)")
 
 // ErrResultTooLarge matches a *ResultTooLargeError.
-var ErrResultTooLarge = errors.New("session: result too large")
+var ErrResultTooLarge = sentinel("session: result too large")
 
 // ResultTooLargeError: a command's responses passed Options.MaxResultBytes
 // and the rest were dropped. The command ran; its Result holds the tagged
@@ -429,7 +485,7 @@ func (e *ReadOnlyError) Is(target error) bool { return target == ErrReadOnly }
 // that matches ErrMisrouted (the message that lacks its body, and the
 // body yielded without its message), rather than a silent mix. Running
 // such fetches one after the other avoids it.
-var ErrMisrouted = errors.New("session: a FETCH body came before its UID and went to another command than its message (pipelined UID FETCH answered out of order)")
+var ErrMisrouted = sentinel("session: a FETCH body came before its UID and went to another command than its message (pipelined UID FETCH answered out of order)")
 
 // ErrRenumbered is wrapped by the *NotSentError of a command whose
 // Command.Renumbered count is stale: sequence numbers may have come to
@@ -439,4 +495,4 @@ var ErrMisrouted = errors.New("session: a FETCH body came before its UID and wen
 // its turn from then on and the only changes were EXPUNGEs above its
 // set's largest number (see Command.Renumbered). commands.ErrRenumbered
 // is the same error.
-var ErrRenumbered = errors.New("sequence numbers changed since they were read (a message expunged): they would name other messages")
+var ErrRenumbered = sentinel("sequence numbers changed since they were read (a message expunged): they would name other messages")

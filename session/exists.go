@@ -7,7 +7,6 @@
 package session
 
 import (
-	"errors"
 	"math"
 	"strconv"
 
@@ -201,7 +200,7 @@ func (s *Session) Unannounced() uint64 {
 }
 
 // ErrUnannounced matches an *UnannouncedError.
-var ErrUnannounced = errors.New("session: FETCH for a message the server did not announce")
+var ErrUnannounced = sentinel("session: FETCH for a message the server did not announce")
 
 // UnannouncedError: the server sent a command FETCH responses for
 // messages above the mailbox's count (Session.Exists), which a server must

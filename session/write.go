@@ -1070,7 +1070,7 @@ func (e *ownCancelError) Unwrap() []error {
 	return []error{e.abort, e.ctx, ErrWriteCut}
 }
 
-var errCommandDone = errors.New("session: command ended before its literal was sent")
+var errCommandDone = sentinel("session: command ended before its literal was sent")
 
 // noteTarget records what the command targets, for routing: the typed
 // facts of the Command, or else what its encoded arguments say (raw
