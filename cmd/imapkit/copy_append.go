@@ -445,6 +445,17 @@ type notAppendedError struct{ err error }
 func (e *notAppendedError) Error() string { return e.err.Error() }
 func (e *notAppendedError) Unwrap() error { return e.err }
 
+// openFailedError is the error of a MULTIAPPEND not sent because its
+// first message's Open failed: open is that Open's error (the source's,
+// its text and chain: what the one-at-a-time path returns for the same
+// failure), notSent the library's *session.NotSentError, which wraps it
+// in a *session.OpenError that hides the source session's sentinels and
+// types (so that it alone would not match the source's session.ErrNo).
+type openFailedError struct{ open, notSent error }
+
+func (e *openFailedError) Error() string   { return e.open.Error() }
+func (e *openFailedError) Unwrap() []error { return []error{e.open, e.notSent} }
+
 // notAppended reports whether err says that its group did not land.
 func notAppended(err error) bool {
 	var e *notAppendedError
@@ -695,12 +706,32 @@ func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, erro
 		var gone *vanishedError
 		switch {
 		case errors.Is(err, session.ErrNotSent):
-			// Not a byte of it sent: the first message's Open
-			// failed (a message expunged on the source, a
-			// *vanishedError that copy skips once the source
-			// confirms it gone), and the destination's session
-			// goes on, or the session ended before its turn.
-			err = &notAppendedError{err}
+			// Not a byte of it sent, nothing appended.
+			var oe *session.OpenError
+			if errors.As(err, &oe) {
+				// The first message's Open failed (a message
+				// expunged on the source, a *vanishedError
+				// that copy skips once the source confirms it
+				// gone; the source's NO or abort), and the
+				// destination's session goes on. The Open's
+				// error, whole, as the one-at-a-time path
+				// gives it: its exit code and --json text are
+				// the source's, whether the destination has
+				// MULTIAPPEND or not (OpenError hides the
+				// source session's sentinels and types).
+				err = &notAppendedError{&openFailedError{open: oe.Err, notSent: err}}
+			} else if a.closed {
+				// The destination's session had ended
+				// (aborted, closed: by an earlier command's
+				// failure, a message's Open or Read that cut
+				// it, say) before this APPEND's turn.
+				err = &notAppendedError{fmt.Errorf("%w (the APPEND was not sent: the connection to the destination had ended before it: run again)", err)}
+			} else {
+				// Its context ended (the run interrupted)
+				// before its turn, the destination's session
+				// going on.
+				err = &notAppendedError{err}
+			}
 		case errors.As(err, &gone) || errors.Is(err, session.ErrWriteCut) && !refusedAppend(err) && !cutAppend(err):
 			// A message that vanished mid-group stopped the
 			// command before its end, and the connection was
