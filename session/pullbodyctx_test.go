@@ -198,8 +198,8 @@ func TestPullBodyReadContextFrozen(t *testing.T) {
 					// The server has sent all it sends before
 					// the stall (it waits for release), and the
 					// body's read waits for more.
-					ok := r48CWaitParked("chan receive", "bodyCtxServerPre.", "bodyCtxConn.func1(") &&
-						r48CWaitParked("", "(*pullBody).Read(", "(*watchConn).Read(")
+					ok := waitGoroutineParked("chan receive", "bodyCtxServerPre.", "bodyCtxConn.func1(") &&
+						waitGoroutineParked("", "(*pullBody).Read(", "(*watchConn).Read(")
 					parked <- ok
 					cancel()
 				}()

@@ -1579,7 +1579,7 @@ func (p *Pending) abandonLocked() {
 // returns, then leaves the later ones to the refusal, calls OnContinue no
 // more, and gives the command's end; with no Wait running, the "+" is
 // answered all the same, where no one did and the session stalled
-// (TestReview48CAbandonedNextBesideOnContinueWait).
+// (TestPulledOnContinueRefusedAfterNextAbandoned).
 func (p *Pending) abandonPulledLocked() {
 	if p.cmd.OnContinue != nil {
 		// Before abandonLocked clears contWaiter: a "+" the running

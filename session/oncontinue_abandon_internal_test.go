@@ -15,12 +15,12 @@ import (
 	"github.com/imapkit/imapkit/wire"
 )
 
-// r48CContServer plays a server for one command with continuations: it
+// pulledContServer plays a server for one command with continuations: it
 // sends a "+" once go is closed (nil: at once) and reads its answer line,
 // for each of gos, then answers the command BAD and the client's NOOP OK.
 // lines gets every line the client sent between the command and the NOOP
 // (a missing answer counts as "" after a 10 s bound: a failing run).
-func r48CContServer(t *testing.T, gos []chan struct{}, lines chan<- []string) net.Conn {
+func pulledContServer(t *testing.T, gos []chan struct{}, lines chan<- []string) net.Conn {
 	client, server := transport.Pipe()
 	done := make(chan struct{})
 	go func() {
@@ -66,9 +66,9 @@ func r48CContServer(t *testing.T, gos []chan struct{}, lines chan<- []string) ne
 	return client
 }
 
-// r48CStall reports, under the locks, whether p's "+" is owed (the stall
+// contStall reports, under the locks, whether p's "+" is owed (the stall
 // timeout off for it) and whether the stall timeout is armed.
-func r48CStall(s *Session, p *Pending) (owed, armed bool) {
+func contStall(s *Session, p *Pending) (owed, armed bool) {
 	s.mu.Lock()
 	owed = p.contOwed
 	s.mu.Unlock()
@@ -78,7 +78,7 @@ func r48CStall(s *Session, p *Pending) (owed, armed bool) {
 	return owed, armed
 }
 
-// TestReview48CAbandonedNextBesideOnContinueWait: a pulled command with
+// TestPulledOnContinueRefusedAfterNextAbandoned: a pulled command with
 // Command.OnContinue (a misuse: Wait ends the pulling) whose Next's
 // context ends while a Wait of it runs OnContinue for a "+". Defined so:
 // the command is abandoned as by Next alone; the "+" OnContinue holds is
@@ -91,11 +91,11 @@ func r48CStall(s *Session, p *Pending) (owed, armed bool) {
 // server waited for a line until the stall timeout (60 s) ended the
 // session. Before, Wait went on calling OnContinue for the abandoned
 // command's later "+". Defaults.
-func TestReview48CAbandonedNextBesideOnContinueWait(t *testing.T) {
+func TestPulledOnContinueRefusedAfterNextAbandoned(t *testing.T) {
 	t.Run("Wait", func(t *testing.T) {
 		second := make(chan struct{})
 		lines := make(chan []string, 1)
-		conn := r48CContServer(t, []chan struct{}{nil, second}, lines)
+		conn := pulledContServer(t, []chan struct{}{nil, second}, lines)
 		s, err := Open(context.Background(), conn, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -124,7 +124,7 @@ func TestReview48CAbandonedNextBesideOnContinueWait(t *testing.T) {
 		case <-time.After(10 * time.Second): // a bound for a failing run
 			t.Fatal("OnContinue never called")
 		}
-		if owed, _ := r48CStall(s, p); !owed {
+		if owed, _ := contStall(s, p); !owed {
 			t.Error("the \"+\" OnContinue runs for is not owed: the stall timeout runs while the client owes a line")
 		}
 		nctx, ncancel := context.WithCancel(context.Background())
@@ -132,7 +132,7 @@ func TestReview48CAbandonedNextBesideOnContinueWait(t *testing.T) {
 		if _, err := p.Next(nctx); !errors.Is(err, context.Canceled) {
 			t.Fatalf("Next: %v", err)
 		}
-		if owed, armed := r48CStall(s, p); owed || !armed {
+		if owed, armed := contStall(s, p); owed || !armed {
 			t.Errorf("after Next's context ended: owed %v, stall timeout armed %v; want not owed, armed", owed, armed)
 		}
 		close(release)
@@ -153,7 +153,7 @@ func TestReview48CAbandonedNextBesideOnContinueWait(t *testing.T) {
 	t.Run("NoWait", func(t *testing.T) {
 		first := make(chan struct{})
 		lines := make(chan []string, 1)
-		conn := r48CContServer(t, []chan struct{}{first}, lines)
+		conn := pulledContServer(t, []chan struct{}{first}, lines)
 		s, err := Open(context.Background(), conn, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -182,7 +182,7 @@ func TestReview48CAbandonedNextBesideOnContinueWait(t *testing.T) {
 	})
 }
 
-// TestReview48CPanickingOnContinueRefusalBounded: the "*" Wait sends for
+// TestOnContinuePanicRefusalBounded: the "*" Wait sends for
 // an OnContinue that panicked is bounded by refuseTimeout, as
 // RefuseContinuations's is (TestReview47ARefuseWriteBounded): a server
 // that stops reading (the write blocks) has the write cut at that bound
@@ -192,7 +192,7 @@ func TestReview48CAbandonedNextBesideOnContinueWait(t *testing.T) {
 // through the package's test hook (testRefuseTimeout, no user option);
 // the 10 s below is a bound for a failing run, not a timing. net.Pipe:
 // unbuffered, so the write blocks as soon as the server stops reading.
-func TestReview48CPanickingOnContinueRefusalBounded(t *testing.T) {
+func TestOnContinuePanicRefusalBounded(t *testing.T) {
 	testRefuseTimeout = 200 * time.Millisecond
 	t.Cleanup(func() { testRefuseTimeout = 0 })
 	client, server := net.Pipe()

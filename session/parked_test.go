@@ -7,12 +7,12 @@ import (
 	"time"
 )
 
-// r48CWaitParked waits until a goroutine is blocked (not running nor
+// waitGoroutineParked waits until a goroutine is blocked (not running nor
 // runnable, nor waiting for a mutex; in state when not "", as the stack's
 // header says it: "chan receive") with every frame of frames in its
 // stack, and reports whether it saw one within 10 s (a bound, not a
 // timing: the caller fails when it did not).
-func r48CWaitParked(state string, frames ...string) bool {
+func waitGoroutineParked(state string, frames ...string) bool {
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
 		buf := make([]byte, 1<<20)
 		buf = buf[:runtime.Stack(buf, true)]

@@ -13,13 +13,13 @@ import (
 	"github.com/imapkit/imapkit/transport"
 )
 
-// BenchmarkReview48CCompressNext pulls a UID FETCH of 2000 small
+// BenchmarkPullNextCompress pulls a UID FETCH of 2000 small
 // responses (UID and FLAGS) under COMPRESS with Next, with
 // context.Background() and with a context that can end: the cost of what
 // a caller whose context can end does for the reads it needs (the reader
 // goroutine's, or the inflater's worker). The server sends the answer in
 // flushes of 50 responses, so that reads wait for the network.
-func BenchmarkReview48CCompressNext(b *testing.B) {
+func BenchmarkPullNextCompress(b *testing.B) {
 	const n = 2000
 	for _, cancelable := range []bool{false, true} {
 		b.Run(fmt.Sprintf("Cancelable=%v", cancelable), func(b *testing.B) {
