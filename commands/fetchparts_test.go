@@ -2,15 +2,18 @@ package commands_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/imapkit/imapkit/codec"
@@ -27,6 +30,13 @@ import (
 // OK makes it wait. It reports the commands it read, and how many parts
 // came before the OK of the one before.
 func partsServer(t *testing.T, last uint32, wait time.Duration) (c *commands.Client, ctx context.Context, stats func() (cmds []string, ahead int)) {
+	t.Helper()
+	return partsServerOn(t, nil, last, wait)
+}
+
+// partsServerOn is partsServer with the session opened on wrap(client)
+// (nil: client itself), client being the client's end of the pipe.
+func partsServerOn(t *testing.T, wrap func(net.Conn) net.Conn, last uint32, wait time.Duration) (c *commands.Client, ctx context.Context, stats func() (cmds []string, ahead int)) {
 	t.Helper()
 	client, server := transport.Pipe()
 	var mu sync.Mutex
@@ -84,6 +94,9 @@ func partsServer(t *testing.T, last uint32, wait time.Duration) (c *commands.Cli
 		}
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	if wrap != nil {
+		client = wrap(client)
+	}
 	s, err := session.Open(ctx, client, nil)
 	if err != nil {
 		cancel()
@@ -200,25 +213,135 @@ func TestFetchPartsBehindSelect(t *testing.T) {
 	}
 }
 
-// TestFetchPartsBreak: breaking out of the loop of a long Fetch, again
-// and again, leaves the session working: the parts sent ahead are dropped,
-// and a part the session is in the middle of sending is not cancelled
-// (that would abort the session: the audit of stop 32 found the break
-// killing it within a few tries).
+// TestFetchPartsBreak: breaking out of the loop of a long Fetch while a
+// part sent ahead is in the middle of its write leaves the session
+// working: the part goes out whole and is dropped. Before 5cd4855 the
+// parts ahead were started with a context cancelled on the break, and a
+// write whose context ended was cut (today after writeGrace, 50 ms): the
+// session was aborted. Until stop 48 the test broke 40 times per mode
+// (8.7 s under -race) and hoped to catch a write in progress: the old
+// code failed within 2-11 breaks, but with that cancel planted back into
+// today's fetchParts it passed, writes to transport.Pipe being done well
+// within the 50 ms. Here the write of a part ahead is held half done
+// (heldWriteConn) until the loop has broken and a second more has passed
+// on the clock of a synctest bubble, so the session's cut, if armed,
+// comes first whatever the machine's load; the NOOP after the loop must
+// succeed. The old code fails at the first break, every run. Three
+// breaks per mode, on UIDs and on sequence numbers. Library defaults.
 func TestFetchPartsBreak(t *testing.T) {
 	for _, uid := range []bool{true, false} {
-		c, ctx, _ := partsServer(t, 39999, time.Millisecond)
-		set := oddNums(uid, 40000)
-		for i := 0; i < 40; i++ {
-			for _, err := range c.Fetch(ctx, set, &commands.FetchItems{Flags: true}) {
-				if err != nil {
-					t.Fatal(i, err)
+		synctest.Test(t, func(t *testing.T) {
+			var conn *heldWriteConn
+			c, ctx, _ := partsServerOn(t, func(nc net.Conn) net.Conn {
+				conn = &heldWriteConn{Conn: nc}
+				return conn
+			}, 39999, time.Millisecond)
+			set := oddNums(uid, 40000)
+			for i := 0; i < 3; i++ {
+				held, broke := conn.holdNextFetch()
+				for _, err := range c.Fetch(ctx, set, &commands.FetchItems{Flags: true}) {
+					if err != nil {
+						t.Fatal(i, err)
+					}
+					<-held // a part ahead is half written
+					close(broke)
+					break
 				}
-				break
+				if err := c.Noop(ctx); err != nil {
+					t.Fatalf("UIDs %v, break %d: %v", uid, i, err)
+				}
 			}
-			if err := c.Noop(ctx); err != nil {
-				t.Fatalf("UIDs %v, break %d: %v", uid, i, err)
+		})
+	}
+}
+
+// heldWriteConn holds, when asked (holdNextFetch), the second write of a
+// Fetch's commands (a part sent ahead), after half of its bytes, until
+// the loop broke and a second more has passed, or until the write
+// deadline the session sets passes (then the write fails, as a blocked
+// write does).
+type heldWriteConn struct {
+	net.Conn
+	mu       sync.Mutex
+	fetches  int           // writes with a FETCH since holdNextFetch
+	held     chan struct{} // closed when the write is held
+	broke    chan struct{} // closed by the test once the loop broke
+	deadline time.Time     // the last write deadline set
+	changed  chan struct{} // closed when it changes
+}
+
+// holdNextFetch arms the hold: held is closed once the write is held; the
+// caller closes broke once its loop has broken.
+func (c *heldWriteConn) holdNextFetch() (held <-chan struct{}, broke chan struct{}) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.fetches = 0
+	c.held, c.broke = make(chan struct{}), make(chan struct{})
+	return c.held, c.broke
+}
+
+func (c *heldWriteConn) SetWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	c.deadline = t
+	if c.changed != nil {
+		close(c.changed)
+		c.changed = nil
+	}
+	c.mu.Unlock()
+	return c.Conn.SetWriteDeadline(t)
+}
+
+func (c *heldWriteConn) SetDeadline(t time.Time) error {
+	c.SetWriteDeadline(t)
+	return c.Conn.SetDeadline(t)
+}
+
+func (c *heldWriteConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	if c.held == nil || !bytes.Contains(p, []byte("FETCH ")) {
+		c.mu.Unlock()
+		return c.Conn.Write(p)
+	}
+	if c.fetches++; c.fetches != 2 {
+		c.mu.Unlock()
+		return c.Conn.Write(p)
+	}
+	held, broke := c.held, c.broke
+	c.held = nil
+	c.mu.Unlock()
+	n, err := c.Conn.Write(p[:len(p)/2])
+	if err != nil {
+		return n, err
+	}
+	close(held)
+	release := make(chan struct{})
+	go func() {
+		<-broke
+		time.Sleep(time.Second) // the bubble's clock
+		close(release)
+	}()
+	for {
+		c.mu.Lock()
+		dl, changed := c.deadline, make(chan struct{})
+		c.changed = changed
+		c.mu.Unlock()
+		tm := time.NewTimer(time.Hour)
+		if !dl.IsZero() {
+			tm.Reset(time.Until(dl))
+		}
+		select {
+		case <-release:
+			tm.Stop()
+			m, err := c.Conn.Write(p[n:])
+			return n + m, err
+		case <-changed:
+			tm.Stop()
+		case <-tm.C:
+			if dl.IsZero() {
+				continue
 			}
+			<-release // no goroutine left behind
+			return n, os.ErrDeadlineExceeded
 		}
 	}
 }
