@@ -311,7 +311,8 @@
 // connection is an *AbortError, matched by ErrAborted, whose cause says why:
 // EOF, a *ByeError (ErrBye, with its response code), a *ProtocolError
 // (ErrProtocol: a tagged response for an unknown tag or for a command not
-// yet sent, a continuation request nobody asked for), a *TimeoutError, a
+// yet sent or received before it was sent, whatever its kind, a
+// continuation request nobody asked for), a *TimeoutError, a
 // line or literal over the tokenizer's limits (wire.ErrOutOfStep with
 // wire.ErrLineTooLong or wire.ErrLiteralTooLarge), a cancelled write. A
 // tagged response that is neither OK, NO nor BAD (an unknown name, or a

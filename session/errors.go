@@ -28,10 +28,11 @@ var (
 	// ErrReadOnly matches a *ReadOnlyError (imaplib's readonly).
 	ErrReadOnly = sentinel("session: mailbox is read-only")
 	// ErrProtocol matches a *ProtocolError: the server broke the protocol
-	// (a tagged response for a command not yet sent, an unknown tag, a
-	// continuation request nobody asked for). The session is aborted, but
-	// for a tagged response that is neither OK, NO nor BAD: that ends its
-	// command alone.
+	// (a tagged response for a command not yet sent, or received before
+	// it was sent, whatever its kind; an unknown tag; a continuation
+	// request nobody asked for). The session is aborted, but for a tagged
+	// response that is neither OK, NO nor BAD for a command sent: that
+	// ends its command alone.
 	ErrProtocol = sentinel("session: protocol violation by the server")
 	// ErrBye matches a *ByeError: the server said BYE.
 	ErrBye = sentinel("session: server said BYE")

@@ -213,7 +213,10 @@ func (s *Session) readOne() (over bool) {
 			if s.log != nil {
 				s.log.Debug("imap undecodable response", "err", err)
 			}
-			s.blame(de)
+			if err := s.blame(de); err != nil {
+				s.abort(err)
+				return true
+			}
 			return false
 		}
 		if isTimeout(err) {
@@ -341,18 +344,32 @@ func (s *Session) readFailed(err error) error {
 
 // blame attaches an undecodable response to the command it was most likely
 // meant for: the command with its tag when it was tagged, else the oldest
-// that wants responses of its name, else the oldest.
-func (s *Session) blame(de *codec.DecodeError) {
-	s.mu.Lock()
-	if de.Tag != "" {
-		// The command's own status could not be read: end it with the
-		// error rather than leave it waiting forever.
-		if p := s.byTag[de.Tag]; p != nil {
-			s.mu.Unlock()
+// that wants responses of its name, else the oldest. It returns an error
+// that aborts the session for a tagged one that fails taggedFor's checks
+// (an answer for a command not sent, or received before it was sent).
+func (s *Session) blame(de *codec.DecodeError) error {
+	if tag := de.Tag; tag != "" && tag != "*" && tag != "+" {
+		s.mu.Lock()
+		known := s.byTag[tag] != nil
+		s.mu.Unlock()
+		if known || s.strayDone([]byte(tag)) {
+			// The command's own status could not be read: end it
+			// with the error rather than leave it waiting forever,
+			// after the checks of any tagged answer (taggedFor: a
+			// stray answer to a DONE is dropped), in the state a
+			// failure leaves (as for a *codec.Unknown in route).
+			// An unknown tag is blamed as an untagged line is: it
+			// may be any line the decoder could not read.
+			p, err := s.taggedFor([]byte(tag), "response", false)
+			if p == nil {
+				return err
+			}
+			s.transition(p, &unknownStatus)
 			s.finish(p, nil, fmt.Errorf("session: %s: its tagged response could not be decoded: %w", p.name, de))
-			return
+			return nil
 		}
 	}
+	s.mu.Lock()
 	defer s.mu.Unlock()
 	// The oldest command that takes responses of its name (a FETCH: by
 	// its Want too; an ESEARCH, SEARCH, SORT, LIST...: by the command
@@ -375,6 +392,7 @@ func (s *Session) blame(de *codec.DecodeError) {
 	if target != nil && target.decodeErr == nil {
 		target.decodeErr = de
 	}
+	return nil
 }
 
 // isTimeout reports a read or write deadline.
@@ -432,14 +450,12 @@ func (s *Session) route(r codec.Response) error {
 		if tag := string(r.Tag); tag != "*" && tag != "+" {
 			// A tagged response that is not OK, NO or BAD ends its
 			// command with an error; for an unknown tag it is an abort.
-			s.mu.Lock()
-			p := s.byTag[tag]
-			s.mu.Unlock()
+			// The same checks as an OK's (taggedFor): a stray answer
+			// to a DONE is dropped, one for an unknown tag, for a
+			// command not sent, or received before it was sent, aborts.
+			p, err := s.taggedFor(r.Tag, "response", false)
 			if p == nil {
-				return &ProtocolError{Reason: "tagged response for an unknown tag " + strconv.Quote(printable(s.secrets.redact([]byte(tag))))}
-			}
-			if !p.sent() {
-				return &ProtocolError{Reason: "tagged response for " + p.name + " before it was sent"}
+				return err
 			}
 			// Only this command ends; the error is typed (ErrProtocol),
 			// not bare text. Its state change is a failure's, as for a
@@ -944,7 +960,8 @@ func (s *Session) checkGuessLocked(f *codec.Fetch, target *Pending) {
 
 // strayDone reports a tagged answer to a "DONE" the session sent for an
 // IDLE the server ended at the same time, reading the DONE as a command
-// whose tag is DONE (Dovecot: "DONE BAD ..."): IMAP's own race, not the
+// whose tag is DONE (Dovecot: "DONE BAD ..."; any kind of answer, or one
+// that cannot be decoded: taggedFor, blame): IMAP's own race, not the
 // server's fault, so it is dropped (logged) rather than abort the session.
 // No tag of the session's is "DONE" (TagPrefix and a number).
 func (s *Session) strayDone(tag []byte) bool {
@@ -976,28 +993,45 @@ func (s *Session) cloneStatus(st *codec.Status) *codec.Status {
 	return c
 }
 
-// complete handles a tagged status response.
-func (s *Session) complete(st *codec.Status) error {
+// taggedFor returns the command a tagged response answers, after the
+// checks every tagged answer goes through, whatever its kind (complete's
+// OK, NO and BAD; route's *codec.Unknown): what is the answer's kind for
+// the errors ("OK", "response"), refusal whether it may refuse a
+// synchronizing literal before its "+" (a NO or BAD). It returns a nil
+// command with a nil error for a stray answer to a DONE (strayDone),
+// dropped, and with a *ProtocolError, which aborts the session, for an
+// unknown tag, a command not sent yet, or an answer received before its
+// command was sent.
+func (s *Session) taggedFor(tag []byte, what string, refusal bool) (*Pending, error) {
 	s.mu.Lock()
-	p := s.byTag[string(st.Tag)]
+	p := s.byTag[string(tag)]
 	s.mu.Unlock()
 	if p == nil {
-		if s.strayDone(st.Tag) {
-			return nil
+		if s.strayDone(tag) {
+			return nil, nil
 		}
-		return &ProtocolError{Reason: "tagged response for an unknown tag " + strconv.Quote(printable(s.secrets.redact(st.Tag)))}
+		return nil, &ProtocolError{Reason: "tagged response for an unknown tag " + strconv.Quote(printable(s.secrets.redact(tag)))}
 	}
-	if !p.sent() && (st.Kind == codec.StatusOK || !p.syncLit.Load()) {
+	if !p.sent() && (!refusal || !p.syncLit.Load()) {
 		// The server cannot answer a command it has not seen: a forged
 		// completion (an injected line, a broken server). A NO or BAD
 		// that refuses a literal before its "+" is the one legal case.
-		return &ProtocolError{Reason: "tagged " + st.Kind.String() + " for " + p.name + " before the command was sent"}
+		return nil, &ProtocolError{Reason: "tagged " + what + " for " + p.name + " before the command was sent"}
 	}
 	if p.written.Load() && s.tok.Offset() <= p.readMark {
 		// Sent now, but the answer had been received before: it was
 		// waiting in the buffer (in the greeting's packet, say) when
 		// the command went out.
-		return &ProtocolError{Reason: "tagged " + st.Kind.String() + " for " + p.name + " received before the command was sent"}
+		return nil, &ProtocolError{Reason: "tagged " + what + " for " + p.name + " received before the command was sent"}
+	}
+	return p, nil
+}
+
+// complete handles a tagged status response.
+func (s *Session) complete(st *codec.Status) error {
+	p, perr := s.taggedFor(st.Tag, st.Kind.String(), st.Kind != codec.StatusOK)
+	if p == nil {
+		return perr
 	}
 	s.setStatus(p, st)
 	s.keepCode(st) // imaplib's response(code) sees tagged codes too
