@@ -37,10 +37,10 @@ func statusCmd(name string) *session.Command {
 // statusAnswered opens a session (PREAUTH when preAuth, else a plain
 // greeting), runs setup (each answered OK; a SELECT answered with
 // "* 3 EXISTS" first and selecting "A"), then last, answered with the
-// tagged line answer (its tag first); it returns last's error and the
-// session's state and selected mailbox after it, and checks that a NOOP
+// tagged line answer (its tag first); it returns the session's state
+// and selected mailbox after it and last's error, and checks that a NOOP
 // still runs. Library defaults (nil Options).
-func statusAnswered(t *testing.T, preAuth bool, setup []string, last, answer string) (err error, st session.State, mbox string) {
+func statusAnswered(t *testing.T, preAuth bool, setup []string, last, answer string) (st session.State, mbox string, err error) {
 	t.Helper()
 	conn, srv := hostile.Pipe(func(c *hostile.Conn) error {
 		if preAuth {
@@ -89,7 +89,7 @@ func statusAnswered(t *testing.T, preAuth bool, setup []string, last, answer str
 	if _, nerr := s.Run(ctx, &session.Command{Name: "NOOP"}); nerr != nil {
 		t.Fatalf("%s answered %q, then NOOP: %v; want the session to go on", last, answer, nerr)
 	}
-	return err, st, mbox
+	return st, mbox, err
 }
 
 // TestSelectUnknownStatusUnselects: a SELECT of B answered "A2 AU ..."
@@ -100,8 +100,8 @@ func statusAnswered(t *testing.T, preAuth bool, setup []string, last, answer str
 // session as the same SELECT answered BAD does: AUTH, nothing selected.
 // Found by review.
 func TestSelectUnknownStatusUnselects(t *testing.T) {
-	_, bst, bmbox := statusAnswered(t, true, []string{"SELECT"}, "SELECT", "BAD no")
-	err, st, mbox := statusAnswered(t, true, []string{"SELECT"}, "SELECT", "AU Begin TLS now")
+	bst, bmbox, _ := statusAnswered(t, true, []string{"SELECT"}, "SELECT", "BAD no")
+	st, mbox, err := statusAnswered(t, true, []string{"SELECT"}, "SELECT", "AU Begin TLS now")
 	if !errors.Is(err, session.ErrProtocol) {
 		t.Fatalf("SELECT B answered AU: %v; want ErrProtocol", err)
 	}
@@ -132,8 +132,8 @@ func TestUnknownStatusTransition(t *testing.T) {
 		{true, nil, "UNAUTHENTICATE", session.StateAuth},
 	} {
 		t.Run(tc.last, func(t *testing.T) {
-			_, bst, bmbox := statusAnswered(t, tc.preAuth, tc.setup, tc.last, "BAD no")
-			err, st, mbox := statusAnswered(t, tc.preAuth, tc.setup, tc.last, "XYZZY what")
+			bst, bmbox, _ := statusAnswered(t, tc.preAuth, tc.setup, tc.last, "BAD no")
+			st, mbox, err := statusAnswered(t, tc.preAuth, tc.setup, tc.last, "XYZZY what")
 			if !errors.Is(err, session.ErrProtocol) || errors.Is(err, session.ErrAborted) {
 				t.Fatalf("%s answered XYZZY: %v; want ErrProtocol, no abort", tc.last, err)
 			}
@@ -143,7 +143,7 @@ func TestUnknownStatusTransition(t *testing.T) {
 			// A tagged line that cannot be decoded ("A2 "): the
 			// command ends with the *codec.DecodeError, in the same
 			// state (TestUndecodableStatusUnselects).
-			err, st, mbox = statusAnswered(t, tc.preAuth, tc.setup, tc.last, "")
+			st, mbox, err = statusAnswered(t, tc.preAuth, tc.setup, tc.last, "")
 			var de *codec.DecodeError
 			if !errors.As(err, &de) || errors.Is(err, session.ErrAborted) {
 				t.Fatalf("%s answered with an undecodable tagged line: %v; want a *codec.DecodeError, no abort", tc.last, err)
@@ -164,7 +164,7 @@ func TestUnknownStatusTransition(t *testing.T) {
 // the session goes on, in the state a BAD leaves (a SELECT: nothing
 // selected). Found by review.
 func TestTaggedByeIsProtocolError(t *testing.T) {
-	err, st, mbox := statusAnswered(t, true, []string{"SELECT"}, "SELECT", "BYE going")
+	st, mbox, err := statusAnswered(t, true, []string{"SELECT"}, "SELECT", "BYE going")
 	var pe *session.ProtocolError
 	if !errors.Is(err, session.ErrProtocol) || !errors.As(err, &pe) || errors.Is(err, session.ErrAborted) {
 		t.Fatalf("SELECT answered %q: %v (%T); want an error wrapping a *session.ProtocolError, no abort", "A2 BYE going", err, err)
@@ -235,8 +235,8 @@ func TestUnknownTaggedStatusTyped(t *testing.T) {
 // *codec.DecodeError and no transition. It now leaves the session as the
 // same SELECT answered BAD does: AUTH, nothing selected. Found by review.
 func TestUndecodableStatusUnselects(t *testing.T) {
-	_, bst, bmbox := statusAnswered(t, true, []string{"SELECT"}, "SELECT", "BAD no")
-	err, st, mbox := statusAnswered(t, true, []string{"SELECT"}, "SELECT", "")
+	bst, bmbox, _ := statusAnswered(t, true, []string{"SELECT"}, "SELECT", "BAD no")
+	st, mbox, err := statusAnswered(t, true, []string{"SELECT"}, "SELECT", "")
 	var de *codec.DecodeError
 	if !errors.As(err, &de) || errors.Is(err, session.ErrAborted) {
 		t.Fatalf("SELECT B answered %q: %v; want a *codec.DecodeError, no abort", "A2 ", err)
