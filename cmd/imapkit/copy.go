@@ -234,11 +234,6 @@ type copyBox struct {
 	PendingUID uint32 `json:"pending_uid,omitempty"`
 	// PendingSrc are the source UIDs of the pending group.
 	PendingSrc []uint32 `json:"pending_src,omitempty"`
-	// SizesDiffer is set once the source sent a message's literal of
-	// another size than its RFC822.SIZE (sizeDiffers): a pending group
-	// of the mailbox then records no sizes, and is found on the
-	// destination by its dates alone.
-	SizesDiffer bool `json:"rfc822_size_differs,omitempty"`
 	// HighestModSeq is the source mailbox's HIGHESTMODSEQ when the last
 	// complete run began (CONDSTORE), or when the first run began: the
 	// flag changes above it are carried by the next run. 0 when the
@@ -1090,7 +1085,7 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 			// from the source just then (RFC822.SIZE only sized the
 			// group).
 			b := &pulledBody{p: bodies, uid: m.UID, n: &sizes[i], empty: empty,
-				sized: func(n int64) error { return sizeDiffers(box, pend, i, n, func() error { return state.save(path) }) }}
+				sized: func(n int64) error { return sizeDiffers(pend, i, n, func() error { return state.save(path) }) }}
 			items[i] = appendItem{open: b.openSized, flags: appendableFlags(m.Flags), date: m.InternalDate,
 				binary: box.isBinary(m.UID)} // literal8 with BINARY
 		}
@@ -1101,18 +1096,17 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 		// What the next run looks for when UIDNEXT says the group
 		// landed (appender.confirm): each message's RFC822.SIZE on
 		// the source (its literal's, as a rule: 0 is unknown, an
-		// empty message goes as a blank line; sizeDiffers when it is
-		// not) and the INTERNALDATE the APPEND sets. A message going
-		// as literal8 has no size told: a server may rewrite a binary
-		// part. Nor has any message of a mailbox whose source sent a
-		// literal of another size than its RFC822.SIZE (an
-		// Exchange's): its messages are told by their dates alone. A
-		// date a server may not keep is not recorded (recordedDate).
+		// empty message goes as a blank line; when it is not, an
+		// Exchange's, sizeDiffers records the literal's size before
+		// the message is sent) and the INTERNALDATE the APPEND sets.
+		// A message going as literal8 has no size told: a server may
+		// rewrite a binary part. A date a server may not keep is not
+		// recorded (recordedDate).
 		pend.Messages = make([]pendingMsg, len(group))
 		now := time.Now()
 		for i, m := range group {
 			pend.Messages[i].Date = recordedDate(m.InternalDate, now)
-			if m.Size > 0 && !(ap.binary && box.isBinary(m.UID)) && !box.SizesDiffer {
+			if m.Size > 0 && !(ap.binary && box.isBinary(m.UID)) {
 				pend.Messages[i].Size = m.Size
 			}
 		}
@@ -1212,20 +1206,20 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 // what it sends, as Exchange's, TestCopyWrongRFC822Size), the next run
 // would not find the message by its size on the destination (whose
 // RFC822.SIZE is the literal's) and would send again a group that landed:
-// a duplicate at every interrupted run. The mailbox is then marked
-// (copyBox.SizesDiffer): the sizes of this message and the rest of the
-// group are taken out of the record, and the next groups record none; the
-// state is saved (save) before the message is sent. Once per mailbox.
+// a duplicate at every interrupted run. The record then takes n, the size
+// the destination will report, and the state is saved (save) before the
+// message is sent: one save per message whose literal differs. A message
+// recorded without a size (0: literal8, or none told) keeps none. Every
+// other message keeps its own size: a group whose dates are not recorded
+// (recordedDate) is still told by its sizes, and a message is not matched
+// by its date alone to another client's (TestCopySizeDiffersDateOnlyNotLost).
 // On the goroutine of an APPEND's Open, while copyBatch waits for the
-// APPEND (or settles it) and touches neither box nor p.
-func sizeDiffers(box *copyBox, p *pendingAppend, i int, n int64, save func() error) error {
+// APPEND (or settles it) and touches neither the state nor p.
+func sizeDiffers(p *pendingAppend, i int, n int64, save func() error) error {
 	if p == nil || i >= len(p.Messages) || p.Messages[i].Size == 0 || p.Messages[i].Size == n {
 		return nil
 	}
-	box.SizesDiffer = true
-	for j := i; j < len(p.Messages); j++ {
-		p.Messages[j].Size = 0
-	}
+	p.Messages[i].Size = n
 	return save()
 }
 

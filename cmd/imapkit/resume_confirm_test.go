@@ -164,11 +164,9 @@ func TestImportStateKeyBothSpellings(t *testing.T) {
 // commonest interruption, and no other client touches the mailbox. The
 // pending record held the source's RFC822.SIZE, the destination reports
 // the literal's: the next run's confirmation never found the group and
-// sent it again, a duplicate. Now the first literal of another size takes
-// the sizes out of the record (saved before it is sent), and the group is
-// found by its dates. With MULTIAPPEND (one group of two, the lie found at
-// the first message) and without (groups of one, the second recorded
-// after the lie was found).
+// sent it again, a duplicate. Now each literal of another size puts its
+// own size into the record (saved before it is sent), and the group is
+// found. With MULTIAPPEND (one group of two) and without (groups of one).
 func TestCopyWrongRFC822SizeInterrupted(t *testing.T) {
 	b := testserver.StartT(t, nil)
 	_, bURL := urls(b)
@@ -877,5 +875,248 @@ func TestImportPendingConfirmCyrus(t *testing.T) {
 	code, errs := run()
 	if got := subjectsOf(t, c, "INBOX"); code != exitOK || got != "m1,m2,d1,d2,m3" {
 		t.Errorf("run 3: exit %d, INBOX holds %s; want 0, m1,m2,d1,d2,m3\nstderr: %s", code, got, errs)
+	}
+}
+
+// datedSource is scriptedSourceWith (one mailbox, INBOX) whose messages'
+// INTERNALDATE is date(uid) and whose RFC822.SIZE is size(body).
+func datedSource(bodies []string, date func(uid int) string, size func(string) int) hostile.Scenario {
+	return func(c *hostile.Conn) error {
+		if err := c.Greet("IMAP4rev1 NAMESPACE"); err != nil {
+			return err
+		}
+		for {
+			cmd, err := c.ReadCommand()
+			if err != nil {
+				return err
+			}
+			ok := cmd.Tag + " OK done"
+			switch cmd.Name {
+			case "LOGIN":
+				err = c.Line(ok)
+			case "NAMESPACE":
+				err = c.Lines(`* NAMESPACE (("" "/")) NIL NIL`, ok)
+			case "LIST":
+				err = c.Lines(`* LIST () "/" INBOX`, ok)
+			case "EXAMINE", "SELECT":
+				err = c.Lines(fmt.Sprintf("* %d EXISTS", len(bodies)), "* OK [UIDVALIDITY 7] x", fmt.Sprintf("* OK [UIDNEXT %d] x", len(bodies)+1), cmd.Tag+" OK [READ-ONLY] done")
+			case "UID SEARCH":
+				var l []string
+				for i := range bodies {
+					l = append(l, fmt.Sprint(i+1))
+				}
+				err = c.Lines("* SEARCH "+strings.Join(l, " "), ok)
+			case "UID FETCH":
+				set, _, _ := strings.Cut(cmd.Args, " ")
+				want := map[int]bool{}
+				for _, p := range strings.Split(set, ",") {
+					lo, hi, isRange := strings.Cut(p, ":")
+					var a, z int
+					fmt.Sscan(lo, &a)
+					z = a
+					if isRange {
+						if hi == "*" {
+							z = len(bodies)
+						} else {
+							fmt.Sscan(hi, &z)
+						}
+					}
+					for i := min(a, z); i <= max(a, z); i++ {
+						want[i] = true
+					}
+				}
+				for i, b := range bodies {
+					if err != nil {
+						break
+					}
+					if !want[i+1] {
+						continue
+					}
+					if !strings.Contains(cmd.Args, "BODY") {
+						err = c.Linef(`* %d FETCH (UID %d FLAGS () INTERNALDATE "%s" RFC822.SIZE %d)`, i+1, i+1, date(i+1), size(b))
+					} else if err = c.Linef("* %d FETCH (UID %d BODY[] {%d}", i+1, i+1, len(b)); err == nil {
+						_, err = c.Copy(strings.NewReader(b + ")\r\n"))
+					}
+				}
+				if err == nil {
+					err = c.Line(ok)
+				}
+			case "LOGOUT":
+				c.Lines("* BYE bye", ok)
+				return nil
+			default:
+				err = c.Answer(cmd)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// copyPendingDelivered runs copy from a source of two messages (u1, u2)
+// whose RFC822.SIZE lies (Exchange's), one APPEND each, to Dovecot's
+// INBOX; the run stops when u2's APPEND is recorded pending, after
+// another client delivered a message (deliver) and before u2 is sent.
+// It returns what INBOX holds after a second run, and that run's exit
+// status and stderr.
+func copyPendingDelivered(t *testing.T, date func(uid int) string, deliver func(c *commands.Client) error) (string, int, string) {
+	t.Helper()
+	b := testserver.StartT(t, nil)
+	_, bURL := urls(b)
+	ca := writeCA(t, b)
+	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
+	src, err := hostile.Listen(datedSource([]string{r43Body(1, false), r43Body(2, false)}, date, func(b string) int { return len(b) + 7 }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	t.Setenv("IMAPKIT_PASSWORD", "x")
+	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	t.Setenv("IMAPKIT_URL", "")
+	noTTY(t)
+	dir := t.TempDir()
+	run := func() (int, string) {
+		code, _, errs := runCLI(t, "", "copy", "imap://alice@"+src.Addr(), bURL, "--insecure-plaintext", "--dst-ca-file", ca,
+			"--state-dir", dir, "--timeout", "20s", "--quiet", "--no-multiappend")
+		return code, errs
+	}
+	pendings := 0
+	testHook = func(step string) error {
+		if step == "pending" {
+			if pendings++; pendings == 2 {
+				if err := deliver(c); err != nil {
+					return err
+				}
+				return fmt.Errorf("stopped by the test")
+			}
+		}
+		return nil
+	}
+	t.Cleanup(func() { testHook = nil })
+	if code, errs := run(); code == exitOK {
+		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
+	}
+	testHook = nil
+	code, errs := run()
+	return subjectsOf(t, c, "INBOX"), code, errs
+}
+
+// TestCopySizeDiffersNoDateNotLost (found by review): a source whose
+// RFC822.SIZE is not the size it sends (Exchange's). The mailbox was
+// marked rfc822_size_differs at u1, and u2's pending record then had no
+// size, its date (1960) none either: the group told nothing, kept the
+// rule of UIDNEXT alone, and another client's delivery between the record
+// and the next run had u2 taken for landed and never copied (LOST). Now
+// every message records its own size (the literal's when it differs,
+// sizeDiffers): u2 is not found, and sent.
+func TestCopySizeDiffersNoDateNotLost(t *testing.T) {
+	date := func(uid int) string {
+		if uid == 2 {
+			return "01-Feb-1960 10:00:00 +0000"
+		}
+		return "01-Feb-2024 10:00:00 +0000"
+	}
+	got, code, errs := copyPendingDelivered(t, date, func(c *commands.Client) error { return deliverOther(c, "INBOX", otherDelivery) })
+	if !strings.Contains(got, "u2") {
+		t.Errorf("run 2: exit %d, INBOX holds %s; want u2 there (u2 recorded pending, never sent, another client's delivery moved UIDNEXT: taken for landed by UIDNEXT alone, LOST)\nstderr: %s", code, got, errs)
+	}
+}
+
+// TestCopySizeDiffersFutureDateNotLost (found by review): the loss of
+// TestCopySizeDiffersNoDateNotLost with a date past the record's hour (a
+// source message dated ahead, or this machine's clock behind the
+// source's): no date recorded, and no size was either.
+func TestCopySizeDiffersFutureDateNotLost(t *testing.T) {
+	future := time.Now().Add(3 * time.Hour).UTC().Format("02-Jan-2006 15:04:05 -0700")
+	date := func(uid int) string {
+		if uid == 2 {
+			return future
+		}
+		return "01-Feb-2024 10:00:00 +0000"
+	}
+	got, code, errs := copyPendingDelivered(t, date, func(c *commands.Client) error { return deliverOther(c, "INBOX", otherDelivery) })
+	if !strings.Contains(got, "u2") {
+		t.Errorf("run 2: exit %d, INBOX holds %s; want u2 there (taken for landed by UIDNEXT alone: LOST)\nstderr: %s", code, got, errs)
+	}
+}
+
+// TestCopySizeDiffersDateOnlyNotLost (found by review): u2's
+// RFC822.SIZE is correct, u1's lied; u2 was recorded by its date alone
+// because u1's lied. Another client APPENDs a message of its own with the
+// same internal date (a mail client moving an old message in, another
+// migration tool): u2 was taken for landed (LOST) though its size tells
+// the two apart. Now u2 keeps its size.
+func TestCopySizeDiffersDateOnlyNotLost(t *testing.T) {
+	b := testserver.StartT(t, nil)
+	_, bURL := urls(b)
+	ca := writeCA(t, b)
+	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
+	bodies := []string{r43Body(1, false), r43Body(2, false)}
+	src, err := hostile.Listen(datedSource(bodies, func(uid int) string { return fmt.Sprintf("01-Feb-2024 10:00:0%d +0000", uid) },
+		func(b string) int {
+			if strings.Contains(b, "u1") {
+				return len(b) + 7 // u1's lies, u2's does not
+			}
+			return len(b)
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	t.Setenv("IMAPKIT_PASSWORD", "x")
+	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	t.Setenv("IMAPKIT_URL", "")
+	noTTY(t)
+	dir := t.TempDir()
+	run := func() (int, string) {
+		code, _, errs := runCLI(t, "", "copy", "imap://alice@"+src.Addr(), bURL, "--insecure-plaintext", "--dst-ca-file", ca,
+			"--state-dir", dir, "--timeout", "20s", "--quiet", "--no-multiappend")
+		return code, errs
+	}
+	pendings := 0
+	testHook = func(step string) error {
+		if step == "pending" {
+			if pendings++; pendings == 2 {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				d := time.Date(2024, 2, 1, 10, 0, 2, 0, time.UTC)
+				if _, err := c.Append(ctx, "INBOX", strings.NewReader(otherDelivery), int64(len(otherDelivery)), &commands.AppendOptions{Date: d}); err != nil {
+					return err
+				}
+				return fmt.Errorf("stopped by the test")
+			}
+		}
+		return nil
+	}
+	t.Cleanup(func() { testHook = nil })
+	if code, errs := run(); code == exitOK {
+		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
+	}
+	testHook = nil
+	code, errs := run()
+	if got := subjectsOf(t, c, "INBOX"); !strings.Contains(got, "u2") {
+		t.Errorf("run 2: exit %d, INBOX holds %s; want u2 there (its correct RFC822.SIZE was dropped from the record because u1's lied; matched by date alone to another client's message: LOST)\nstderr: %s", code, got, errs)
+	}
+}
+
+// TestCopyStateSizesDifferLoads: a state an earlier imapkit wrote with
+// "rfc822_size_differs" in a mailbox's entry (no longer written: every
+// message records its own size, sizeDiffers) still loads, its pending
+// record whole.
+func TestCopyStateSizesDifferLoads(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	data := `{"version":1,"mailboxes":{"INBOX":{"uidvalidity":7,"last_uid":1,"rfc822_size_differs":true,` +
+		`"pending":{"dst_uidvalidity":9,"dst_uidnext":5,"count":1,"messages":[{"date":1706781600}]},"pending_uid":2,"pending_src":[2]}}}`
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var st copyState
+	if err := loadCopyState(path, &st); err != nil {
+		t.Fatal(err)
+	}
+	box := st.Mailboxes["INBOX"]
+	if box == nil || box.Pending == nil || box.PendingUID != 2 || len(box.Pending.Messages) != 1 || box.Pending.Messages[0].Date != 1706781600 {
+		t.Fatalf("loaded %+v; want INBOX's pending record of one message", box)
 	}
 }
