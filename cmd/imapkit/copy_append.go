@@ -922,7 +922,9 @@ func (a *appender) settle() {
 // found from that UIDNEXT on (confirm; a.confirmed their UIDs): UIDNEXT
 // moved by another client's mail alone is not landed, and the group is
 // sent again. A record without them (an older imapkit's) is landed by
-// UIDNEXT alone. A group that
+// UIDNEXT alone; one with them that tells nothing to look for (no
+// message with a size or a date: confirmable) is an error wrapping
+// errPendingUnknown when UIDNEXT moved. A group that
 // took the last UID there is, 4294967295 (numbered from the UIDNEXT
 // recorded), leaves the appender full, however it is told landed.
 //
@@ -963,6 +965,14 @@ func (a *appender) landed(ctx context.Context, p *pendingAppend, hint string) (b
 	a.confirmed = nil
 	if p.DstUIDNext != 0 && a.next != 0 && (a.next > p.DstUIDNext || p.DstUIDNext != math.MaxUint32) {
 		ok := a.next > p.DstUIDNext
+		if ok && !p.confirmable() && len(p.Messages) > 0 {
+			// A record of this imapkit's whose messages tell nothing
+			// to look for (no size: literal8; no date: none kept,
+			// recordedDate): UIDNEXT alone would take another
+			// client's mail for the group, and lose it.
+			return false, fmt.Errorf("%w: UIDNEXT of %s moved from %d to %d, which the APPEND of %s or another client's mail may have done, and none of its messages has a size or an internal date recorded to look for it by; it is not sent again, which could duplicate it: %s",
+				errPendingUnknown, printable(a.mailbox), p.DstUIDNext, a.next, plural(p.Count, "message"), hint)
+		}
 		if ok && p.confirmable() {
 			// UIDNEXT moved as the group would have, and as mail
 			// another client delivered meanwhile would have: a

@@ -322,8 +322,9 @@ func TestRecordedDate(t *testing.T) {
 
 // TestPendingConfirmablePartly: a group of which one message at least
 // tells its size or date is looked for (a message that tells nothing
-// matches any in its place); one that tells nothing keeps the rule of
-// UIDNEXT alone.
+// matches any in its place); one that tells nothing is not confirmable
+// (appender.landed: cannot tell when UIDNEXT moved,
+// TestImportPendingTellsNothingUnknown).
 func TestPendingConfirmablePartly(t *testing.T) {
 	p := &pendingAppend{Count: 2, Messages: []pendingMsg{{}, {Size: 10}}}
 	if !p.confirmable() {
@@ -1118,5 +1119,59 @@ func TestCopyStateSizesDifferLoads(t *testing.T) {
 	box := st.Mailboxes["INBOX"]
 	if box == nil || box.Pending == nil || box.PendingUID != 2 || len(box.Pending.Messages) != 1 || box.Pending.Messages[0].Date != 1706781600 {
 		t.Fatalf("loaded %+v; want INBOX's pending record of one message", box)
+	}
+}
+
+// TestImportPendingTellsNothingUnknown (found by review): an mbox
+// message holding a NUL (sent as literal8 to Dovecot, which offers
+// BINARY: no size recorded) and dated 1960 in its From line (no date
+// recorded) tells nothing. Its group kept the rule of UIDNEXT alone, and
+// another client's delivery between its record and the next run had it
+// taken for landed: never imported (LOST). Now a record of this imapkit's
+// (with "messages") that tells nothing cannot tell when UIDNEXT moved:
+// the run exits 1 with the advice, and the message is not taken for
+// landed (a run after the advice is followed imports it). Only a record
+// an older imapkit wrote (no "messages") keeps the rule of UIDNEXT alone.
+func TestImportPendingTellsNothingUnknown(t *testing.T) {
+	b := testserver.StartT(t, nil)
+	_, bURL := urls(b)
+	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
+	ca := writeCA(t, b)
+	var mb strings.Builder
+	mb.WriteString("From a@example.com Fri Jan  1 10:00:00 2024\n" + strings.ReplaceAll(r44ImportMsg(1, ""), "\r\n", "\n") + "\n")
+	mb.WriteString("From a@example.com Fri Jan  1 10:00:00 1960\nFrom: a@example.com\nSubject: m2\n\nh\x00i\n\n")
+	path := t.TempDir() + "/mbox"
+	if err := os.WriteFile(path, []byte(mb.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
+	t.Setenv("IMAPKIT_URL", "")
+	noTTY(t)
+	run := func() (int, string) {
+		code, _, errs := runCLI(t, "", "import", bURL, path, "--to", "INBOX", "--ca-file", ca, "--no-multiappend", "--timeout", "20s", "--quiet")
+		return code, errs
+	}
+	pendings := 0
+	testHook = func(step string) error {
+		if step == "pending" {
+			if pendings++; pendings == 2 {
+				if err := deliverOther(c, "INBOX", otherDelivery); err != nil {
+					return err
+				}
+				return fmt.Errorf("stopped by the test")
+			}
+		}
+		return nil
+	}
+	t.Cleanup(func() { testHook = nil })
+	if code, errs := run(); code == exitOK {
+		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
+	}
+	testHook = nil
+	for i := 2; i <= 3; i++ { // not taken for landed, at the next run either
+		code, errs := run()
+		if code != exitNo || !strings.Contains(errs, "cannot tell whether the pending APPEND landed") || !strings.Contains(errs, "none of its messages has a size or an internal date recorded") {
+			t.Fatalf("run %d: exit %d, INBOX holds %s; want 1 and cannot tell (NUL: no size; 1960: no date; taken for landed by UIDNEXT alone after another client's delivery: LOST)\nstderr: %s", i, code, subjectsOf(t, c, "INBOX"), errs)
+		}
 	}
 }
