@@ -95,9 +95,16 @@ func (m pendingMsg) matches(size int64, date time.Time) bool {
 // with BAD "Invalid date-time" (the message failed at every run) and
 // wraps one after 2106 modulo 2^32; Dovecot 2.3 stores one before 1970 as
 // an unsigned 32-bit time (1960 reads back as 2096), though not always.
+// Cyrus judges the year as written, not the instant: a date from 1970 on
+// written in a zone west of UTC that reads 1969 (Unix 0 as New York
+// writes it, 31-Dec-1969 19:00:00 -0500) is refused as well, so such a
+// date goes in UTC, the same instant.
 func appendDate(t time.Time) time.Time {
 	if t.IsZero() || t.Unix() < 0 || t.Unix() > math.MaxUint32 {
 		return time.Time{}
+	}
+	if t.Year() < 1970 {
+		return t.UTC()
 	}
 	return t
 }

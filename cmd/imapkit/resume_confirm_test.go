@@ -1175,3 +1175,53 @@ func TestImportPendingTellsNothingUnknown(t *testing.T) {
 		}
 	}
 }
+
+// TestImportEpochBoundaryCyrus (found by review): appendDate judged a
+// date by its Unix seconds, Cyrus 3.6 by the year as written: a date at or after
+// 1970-01-01T00:00:00Z written in a zone west of UTC reads 1969 (Unix 0,
+// the date of a broken import, as a server in New York writes it:
+// 31-Dec-1969 19:00:00 -0500; 1970-01-01T00:30:00Z as 31-Dec-1969
+// 23:30:00 -0100). appendDate sends it as it is, and Cyrus answers BAD
+// "Invalid date-time in Append command": the message fails the import (or
+// copy's mailbox) at every run, as 1960 did before 86d1d91. Now such a
+// date goes in UTC. Control: "Thu Jan  1 00:00:00 1970" (Unix 0 written
+// in UTC) is taken.
+func TestImportEpochBoundaryCyrus(t *testing.T) {
+	u, c := cyrusAlice(t)
+	var mb strings.Builder
+	for i, from := range []string{"Thu Jan  1 00:00:00 1970", "Wed Dec 31 19:00:00 1969 -0500", "Wed Dec 31 23:30:00 1969 -0100"} {
+		fmt.Fprintf(&mb, "From a@example.com %s\n%s\n", from, strings.ReplaceAll(r44ImportMsg(i+1, ""), "\r\n", "\n"))
+	}
+	path := t.TempDir() + "/mbox"
+	if err := os.WriteFile(path, []byte(mb.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
+	t.Setenv("IMAPKIT_URL", "")
+	noTTY(t)
+	code, _, errs := runCLI(t, "", "import", u, path, "--to", "INBOX", "--insecure-plaintext", "--no-multiappend", "--timeout", "20s", "--quiet")
+	if got := subjectsOf(t, c, "INBOX"); code != exitOK || got != "m1,m2,m3" {
+		t.Errorf("exit %d, INBOX holds %s; want 0, m1,m2,m3\nstderr: %s", code, got, errs)
+	}
+}
+
+// TestAppendDateEpochWrittenWest: a date from 1970 on that reads 1969 as
+// written (a zone west of UTC) goes in UTC, the same instant
+// (TestImportEpochBoundaryCyrus); any other keeps its zone.
+func TestAppendDateEpochWrittenWest(t *testing.T) {
+	ny := time.FixedZone("", -5*3600)
+	for _, tc := range []struct {
+		t    time.Time
+		zone int // the offset sent, in seconds
+	}{
+		{time.Date(1969, 12, 31, 19, 0, 0, 0, ny), 0},
+		{time.Date(1969, 12, 31, 23, 30, 0, 0, time.FixedZone("", -3600)), 0},
+		{time.Date(1970, 1, 1, 0, 0, 1, 0, ny), -5 * 3600},
+		{time.Date(2024, 2, 1, 10, 0, 0, 0, ny), -5 * 3600},
+	} {
+		got := appendDate(tc.t)
+		if _, off := got.Zone(); !got.Equal(tc.t) || got.Year() < 1970 || off != tc.zone {
+			t.Errorf("appendDate(%v) = %v; want the same instant, written from 1970, offset %d", tc.t, got, tc.zone)
+		}
+	}
+}
