@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/sha256"
@@ -1079,13 +1080,17 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 		items := make([]appendItem, len(group))
 		sizes := make([]int64, len(group))
 		var pend *pendingAppend
+		lfsDirty := false // a CRLFSize not saved yet (bareLFsEnded)
 		for i, m := range group {
 			// Each message is opened when its turn in the APPEND
 			// comes: its size is that of the FETCH's literal, read
 			// from the source just then (RFC822.SIZE only sized the
 			// group).
 			b := &pulledBody{p: bodies, uid: m.UID, n: &sizes[i], empty: empty,
-				sized: func(n int64) error { return sizeDiffers(pend, i, n, func() error { return state.save(path) }) }}
+				sized: func(n int64) error { return sizeDiffers(pend, i, n, func() error { return state.save(path) }) },
+				ended: func(lfs int64) error {
+					return bareLFsEnded(pend, i, lfs, &lfsDirty, func() error { return state.save(path) })
+				}}
 			items[i] = appendItem{open: b.openSized, flags: appendableFlags(m.Flags), date: m.InternalDate,
 				binary: box.isBinary(m.UID)} // literal8 with BINARY
 		}
@@ -1223,6 +1228,34 @@ func sizeDiffers(p *pendingAppend, i int, n int64, save func() error) error {
 	return save()
 }
 
+// bareLFsEnded is called with lfs, the count of bare LFs (an LF without a
+// CR before it) of message i of the pending group p, before the last bytes
+// of its literal are sent. Dovecot's RFC822.SIZE counts each as CRLF: the
+// size recorded (the literal's, sizeDiffers) would not find the message,
+// and the next run would send again a group that landed, a duplicate
+// (TestCopyBareLFInterruptedFound). The record takes the size with them
+// made CRLF too (pendingMsg.CRLFSize), as import's does, and *dirty says
+// so; at the group's last message the state is saved when dirty: a group
+// cannot land before its last literal's last bytes (a MULTIAPPEND whole;
+// without one, groups are of one message). One save per group holding
+// bare LFs. A message recorded without a size keeps none. On the
+// goroutine that reads the literal for the APPEND, while copyBatch waits
+// for it and touches neither the state nor p.
+func bareLFsEnded(p *pendingAppend, i int, lfs int64, dirty *bool, save func() error) error {
+	if p == nil || i >= len(p.Messages) {
+		return nil
+	}
+	if m := &p.Messages[i]; lfs > 0 && m.Size > 0 {
+		m.CRLFSize = m.Size + lfs
+		*dirty = true
+	}
+	if i == len(p.Messages)-1 && *dirty {
+		*dirty = false
+		return save()
+	}
+	return nil
+}
+
 func uidsOf(ms []*commands.Message) []uint32 {
 	u := make([]uint32, len(ms))
 	for i, m := range ms {
@@ -1352,6 +1385,14 @@ type pulledBody struct {
 	// sized, when set, is told the size of the literal opened, before
 	// the message is sent (sizeDiffers): its error fails the open.
 	sized func(n int64) error
+	// ended, when set, is told the count of the literal's bare LFs (an
+	// LF without a CR before it) before its last bytes are handed on
+	// (bareLFsEnded): its error fails the read.
+	ended func(bareLFs int64) error
+	size  int64 // the literal's, from openSized
+	lfs   int64 // bare LFs read so far
+	prev  byte  // the last byte read
+	done  bool  // ended was called
 	// later is the message whose UID comes after its body: checked at
 	// the body's end.
 	later *commands.Message
@@ -1395,7 +1436,7 @@ func (b *pulledBody) openSized() (io.Reader, int64, error) {
 				return nil, 0, err
 			}
 		}
-		b.r = strings.NewReader("\r\n")
+		b.r, b.size = strings.NewReader("\r\n"), 2
 		return b, 2, nil
 	}
 	if b.sized != nil {
@@ -1403,7 +1444,7 @@ func (b *pulledBody) openSized() (io.Reader, int64, error) {
 			return nil, 0, err
 		}
 	}
-	b.r = b.sec
+	b.r, b.size = b.sec, b.sec.Size
 	return b, b.sec.Size, nil
 }
 
@@ -1486,6 +1527,38 @@ func (b *pulledBody) Read(p []byte) (int, error) {
 			return 0, fmt.Errorf("UID %d: the source sent message %d (UID %d) in its place", b.uid, m.SeqNum, m.UID)
 		}
 	}
+	if b.ended != nil && !b.done {
+		b.lfs += countBareLFs(p[:n], b.prev)
+		if n > 0 {
+			b.prev = p[n-1]
+		}
+		if err == io.EOF || *b.n+int64(n) >= b.size {
+			// Before the last bytes are handed on: the APPEND
+			// reads exactly the size, and the group cannot land
+			// before them.
+			b.done = true
+			if eerr := b.ended(b.lfs); eerr != nil {
+				return 0, eerr
+			}
+		}
+	}
 	*b.n += int64(n)
 	return n, err
+}
+
+// countBareLFs counts the LFs of p without a CR before them; prev is the
+// byte before p's first.
+func countBareLFs(p []byte, prev byte) int64 {
+	var n int64
+	for i := bytes.IndexByte(p, '\n'); i >= 0; {
+		if i == 0 && prev != '\r' || i > 0 && p[i-1] != '\r' {
+			n++
+		}
+		j := bytes.IndexByte(p[i+1:], '\n')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return n
 }

@@ -1225,3 +1225,82 @@ func TestAppendDateEpochWrittenWest(t *testing.T) {
 		}
 	}
 }
+
+// TestCopyBareLFInterruptedFound (found by review): a source that sends
+// bodies with bare LF line ends, its RFC822.SIZE that of what it sends.
+// The run stops after Dovecot took the APPEND and before the state moved,
+// nobody else writes. Dovecot's RFC822.SIZE counts the LFs as CRLF: the
+// size recorded (the source's) never matched, the group was not found and
+// sent again, a duplicate. Now the record takes the size with the LFs made
+// CRLF too (bareLFsEnded), as import's does. Without MULTIAPPEND (groups
+// of one) and with (one group of two).
+func TestCopyBareLFInterruptedFound(t *testing.T) {
+	for _, tc := range []struct {
+		name, noMulti string
+		stopAt        int
+	}{{"single", "--no-multiappend", 1}, {"multi", "--quiet", 1}} {
+		t.Run(tc.name, func(t *testing.T) { copyBareLFInterrupted(t, tc.noMulti, tc.stopAt) })
+	}
+}
+
+// copyBareLFInterrupted runs TestCopyBareLFInterruptedFound's copy to
+// Dovecot's INBOX with the argument noMulti, stopped after the APPEND of
+// the stopAt-th group, and checks the next run.
+func copyBareLFInterrupted(t *testing.T, noMulti string, stopAt int) {
+	const mailbox = "INBOX"
+	b := testserver.StartT(t, nil)
+	_, bURL := urls(b)
+	ca := writeCA(t, b)
+	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
+	lf := func(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
+	src, err := hostile.Listen(datedSource([]string{lf(r43Body(1, false)), lf(r43Body(2, false))},
+		func(int) string { return "01-Feb-2024 10:00:00 +0000" }, func(b string) int { return len(b) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	t.Setenv("IMAPKIT_PASSWORD", "x")
+	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	t.Setenv("IMAPKIT_URL", "")
+	noTTY(t)
+	dir := t.TempDir()
+	run := func() (int, string) {
+		code, _, errs := runCLI(t, "", "copy", "imap://alice@"+src.Addr(), bURL, "--insecure-plaintext", "--dst-ca-file", ca,
+			"--state-dir", dir, "--timeout", "20s", "--quiet", noMulti)
+		return code, errs
+	}
+	appended := 0
+	testHook = func(step string) error {
+		if step == "appended" {
+			if appended++; appended == stopAt {
+				return fmt.Errorf("stopped by the test")
+			}
+		}
+		return nil
+	}
+	t.Cleanup(func() { testHook = nil })
+	if code, errs := run(); code == exitOK {
+		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
+	}
+	testHook = nil
+	code, errs := run()
+	if got := subjectsOf(t, c, mailbox); code != exitOK || got != "u1,u2" {
+		t.Errorf("run 2: exit %d, %s holds %s; want 0, u1,u2 (the group landed, nobody else wrote: a duplicate)\nstderr: %s", code, mailbox, got, errs)
+	}
+}
+
+// TestCountBareLFs: an LF without a CR before it, across a read's edge
+// too.
+func TestCountBareLFs(t *testing.T) {
+	for _, tc := range []struct {
+		p    string
+		prev byte
+		want int64
+	}{
+		{"", 0, 0}, {"a\r\nb\r\n", 0, 0}, {"a\nb\n", 0, 2}, {"\n", '\r', 0}, {"\n", 'x', 1}, {"\n\n", 0, 2}, {"\r\n\n", 0, 1},
+	} {
+		if got := countBareLFs([]byte(tc.p), tc.prev); got != tc.want {
+			t.Errorf("countBareLFs(%q, %q) = %d; want %d", tc.p, tc.prev, got, tc.want)
+		}
+	}
+}
