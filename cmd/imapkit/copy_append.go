@@ -69,7 +69,8 @@ type pendingAppend struct {
 type pendingMsg struct {
 	// Size is the message's size as sent; CRLFSize, when not 0, is its
 	// size with every bare LF made CRLF (a Maildir file with LF line
-	// ends: Dovecot's RFC822.SIZE counts CRLF): either is taken.
+	// ends, or a body a copy source sends with them: bareLFsEnded;
+	// Dovecot's RFC822.SIZE counts CRLF): either is taken.
 	Size     int64 `json:"size,omitempty"`
 	CRLFSize int64 `json:"crlf_size,omitempty"`
 	// Date is the INTERNALDATE the APPEND sets, in Unix seconds.
