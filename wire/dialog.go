@@ -478,13 +478,16 @@ func (d *Dialog) Answered() {
 // Outstanding reports whether a command the client sent awaits its
 // completion from the server: one passed to Client or ClientWait that no
 // server's tagged line completed and that Answered did not end (an IDLE
-// or AUTHENTICATE in progress counts), or commands forgotten past the
-// bound d keeps. A proxy whose client has ended its side uses it to tell
-// a server that still owes an answer from one that owes nothing.
+// or AUTHENTICATE in progress counts). Only the commands d remembers
+// count: past the bound d keeps, the oldest are forgotten, and once every
+// remembered one has completed Outstanding reports false even though a
+// forgotten one may still be owed its completion. A proxy whose client
+// has ended its side uses it to tell a server that still owes an answer
+// from one that owes nothing.
 func (d *Dialog) Outstanding() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return len(d.tags) > 0 || d.lost
+	return len(d.tags) > 0 // d.lost is set only while d.tags is not empty
 }
 
 // ExpectContinuation tells d that the client direction has read the
