@@ -461,8 +461,8 @@ type proxySession struct {
 	// then on are its doing, not news (the closer said why).
 	stopping atomic.Bool
 	// clientDone: the client's direction has ended (the client's end,
-	// an error): from then on each read from the server must bring a
-	// byte within silenceBound (upstreamReader).
+	// an error): from then on the server must bring something the relay
+	// writes to the client within silenceBound (upstreamReader).
 	clientDone atomic.Bool
 	// closeBye is the text of the proxy's own "* BYE" that closeClient
 	// sends the client before it closes ("" for none). Set by the
@@ -885,8 +885,8 @@ func (ps *proxySession) closeUpstreamWrite() {
 	_, s := ps.conns()
 	// The server's direction may be waiting in a read: from now on it is
 	// bounded (upstreamReader), that one too.
+	ps.toClient.clientEnded() // first: a read that sees clientDone finds wrote set
 	ps.clientDone.Store(true)
-	ps.toClient.clientEnded()
 	s.SetReadDeadline(time.Now().Add(ps.silenceBound()))
 	s.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	if tc, ok := s.(*tls.Conn); ok {
@@ -902,32 +902,53 @@ func (ps *proxySession) closeUpstreamWrite() {
 
 // upstreamReader is c, the server's connection, as the server's
 // direction reads it: once the client's direction has ended
-// (clientDone), each read must bring a byte within silenceBound (the
-// --timeout when the server owes no answer), else it fails with
-// errServerSilent. A server that ignores the half-close the proxy sends
-// it after the client's end (closeUpstreamWrite) and stays silent held
-// the session, its goroutines, both descriptors and a slot of
-// --max-connections for as long as it kept the connection open. While
-// the client is there, reads wait as long as the server is silent (an
-// IDLE). Each read's bytes count as the server's progress for the
-// proxy's own answers waiting on a line (clientOut.serverRead).
+// (clientDone), what is buffered for the client is flushed before each
+// read (a client gone is found then), and the server must bring
+// something the relay writes to the client (a line's end, a literal's
+// header, a piece of a body or of a long line) within silenceBound of
+// the last such write or of the client's end (the --timeout when the
+// server owes no answer), else the read fails with errServerSilent. A
+// server that ignores the half-close the proxy sends it after the
+// client's end (closeUpstreamWrite) and stays silent held the session,
+// its goroutines, both descriptors and a slot of --max-connections for
+// as long as it kept the connection open; one that trickled a line a
+// byte at a time within the bound of each read did as well, as the
+// bytes of a line are written at its end (found by review). While the
+// client is there, reads wait as long as the server is silent (an IDLE).
+// Each read's bytes count as the server's progress for the proxy's own
+// answers waiting on a line (clientOut.serverRead).
 func (ps *proxySession) upstreamReader(c net.Conn) io.Reader {
 	return &upstreamReader{ps: ps, c: c}
 }
 
+// rawUpstreamReader is upstreamReader for the relay after COMPRESS,
+// which writes each read's bytes to the client at once (not through
+// clientOut): once the client's direction has ended, each read alone
+// must bring a byte within the --timeout.
+func (ps *proxySession) rawUpstreamReader(c net.Conn) io.Reader {
+	return &upstreamReader{ps: ps, c: c, raw: true}
+}
+
 type upstreamReader struct {
-	ps *proxySession
-	c  net.Conn
+	ps  *proxySession
+	c   net.Conn
+	raw bool // after COMPRESS: each read bounded alone
 }
 
 // errServerSilent: the server sent nothing for silenceBound after the
 // client's side ended.
 var errServerSilent = errors.New("the client ended its side, and the server sent nothing")
 
+// errServerLineUnended: the server sent bytes of a line, but nothing the
+// relay could write to the client, for silenceBound after the client's
+// side ended.
+var errServerLineUnended = errors.New("the client ended its side, and the server's line did not end")
+
 // proxyOwedAnswerWait bounds how long the server may send nothing once
 // the client's side has ended while a command the client sent awaits
 // its completion (wire.Dialog.Outstanding): the library's
-// session.DefaultCommandTimeout, the bound on a command's whole run. A
+// session.DefaultCommandTimeout (there the bound on a command's whole
+// run; here on each stretch without a write to the client). A
 // client that sends its commands and half-closes (nc -N, a script
 // piping a batch) still reads the answers, and a command may take the
 // server longer than --timeout (a SEARCH TEXT in a big mailbox, an
@@ -940,8 +961,9 @@ const proxyOwedAnswerWait = 15 * time.Minute
 // it keeps the --timeout bounds long).
 var testOwedAnswerSpeed time.Duration
 
-// silenceBound is how long a read from the server may bring nothing once
-// the client's side has ended: --timeout when the server owes no answer,
+// silenceBound is how long, once the client's side has ended, the server
+// may bring nothing the relay writes to the client (upstreamReader; after
+// COMPRESS: no byte): --timeout when the server owes no answer,
 // proxyOwedAnswerWait while a command awaits its completion.
 func (ps *proxySession) silenceBound() time.Duration {
 	if ps.dialog.Outstanding() {
@@ -956,18 +978,32 @@ func (ps *proxySession) silenceBound() time.Duration {
 
 func (r *upstreamReader) Read(p []byte) (int, error) {
 	done := r.ps.clientDone.Load()
+	partial := false // bytes were read since the last write to the client
 	if done {
-		r.c.SetReadDeadline(time.Now().Add(r.ps.silenceBound()))
+		if r.raw {
+			r.c.SetReadDeadline(time.Now().Add(r.ps.silenceBound()))
+		} else {
+			since, read, err := r.ps.toClient.beforeRead()
+			if err != nil {
+				return 0, err
+			}
+			partial = read
+			r.c.SetReadDeadline(since.Add(r.ps.silenceBound()))
+		}
 	}
 	n, err := r.c.Read(p)
 	if n > 0 {
 		r.ps.toClient.serverRead(n)
 	}
 	if errors.Is(err, os.ErrDeadlineExceeded) && (done || r.ps.clientDone.Load()) {
+		e := errServerSilent
+		if partial {
+			e = errServerLineUnended
+		}
 		if r.ps.dialog.Outstanding() {
-			err = fmt.Errorf("%w for %v while a command awaited its answer: closing", errServerSilent, proxyOwedAnswerWait)
+			err = fmt.Errorf("%w for %v while a command awaited its answer: closing", e, proxyOwedAnswerWait)
 		} else {
-			err = fmt.Errorf("%w for %v (--timeout): closing", errServerSilent, r.ps.cfg.dialTimeout)
+			err = fmt.Errorf("%w for %v (--timeout): closing", e, r.ps.cfg.dialTimeout)
 		}
 	}
 	return n, err
@@ -1639,7 +1675,7 @@ func (ps *proxySession) endServerLine(ctx context.Context, ev wire.Event, tk *wi
 				return false
 			}
 		}
-		io.Copy(cw, ps.upstreamReader(server))
+		io.Copy(cw, ps.rawUpstreamReader(server))
 		return false
 	}
 	// STARTTLS: a TLS layer on both sides, then on.
@@ -2045,14 +2081,21 @@ type clientOut struct {
 	// the connection open, and the client's commands that the proxy
 	// answers itself got no answer.
 	stall time.Duration
-	// flushEach: the client's side has ended (clientEnded): each Write
-	// is flushed. A client that half-closed and reads gets the bytes
-	// sooner; a client gone is found at the next write (a reset, then
-	// EPIPE). Before, a literal's body went into the 32 KiB buffer
-	// unflushed, and a server trickling it (a byte every 29 s stays within
-	// --timeout) held a gone client's session, both descriptors and a
-	// --max-connections slot until the buffer filled: for days.
-	flushEach bool
+	// clientEnd: the client's side has ended (clientEnded): what is
+	// buffered is flushed before each read from the server (beforeRead),
+	// so that a client gone is found at that write (a reset, then EPIPE)
+	// while the writes of what one read brought are batched. Before, a
+	// literal's body went into the 32 KiB buffer unflushed, and a server
+	// trickling it (a byte every 29 s stays within --timeout) held a gone
+	// client's session, both descriptors and a --max-connections slot
+	// until the buffer filled: for days; then each Write was flushed,
+	// a write per line (5 times slower for many short lines: found by
+	// review).
+	clientEnd bool
+	// wrote is when the server's direction last wrote to the client (or
+	// the client's end), once clientEnd is set; wroteRead is read then.
+	wrote     time.Time
+	wroteRead int64
 }
 
 // newClientOut returns the client's side writing to c; stall bounds how
@@ -2072,19 +2115,39 @@ func (o *clientOut) Write(p []byte) (int, error) {
 		return 0, errRelayClosed
 	}
 	o.midLine = true
-	n, err := o.w.Write(p)
-	if err == nil && o.flushEach {
-		err = o.w.Flush()
+	if o.clientEnd && len(p) > 0 {
+		o.wrote, o.wroteRead = time.Now(), o.read
 	}
+	n, err := o.w.Write(p)
 	return n, clientWriteErr(err)
 }
 
 // clientEnded tells o that the client's side has ended (its EOF, or its
-// direction failed): from then on each Write is flushed at once.
+// direction failed): from then on what is buffered is flushed before
+// each read from the server (beforeRead).
 func (o *clientOut) clientEnded() {
 	o.mu.Lock()
-	o.flushEach = true
+	if !o.clientEnd {
+		o.clientEnd = true
+		o.wrote, o.wroteRead = time.Now(), o.read
+	}
 	o.mu.Unlock()
+}
+
+// beforeRead, once the client's side has ended, flushes what is buffered
+// for the client, before a read from the server that may wait: a client
+// gone is found at that write. It returns when the server's direction
+// last wrote to the client (or the client's end) and whether bytes were
+// read from the server since (a line under way that wrote nothing yet).
+func (o *clientOut) beforeRead() (wrote time.Time, read bool, err error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.ended && o.w.Buffered() > 0 {
+		if err := o.w.Flush(); err != nil {
+			return o.wrote, false, clientWriteErr(err)
+		}
+	}
+	return o.wrote, o.read != o.wroteRead, nil
 }
 
 // serverRead records n bytes read from the server: progress of the line

@@ -8,6 +8,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -711,5 +712,101 @@ func TestProxyStallCloseTraceRelayedPart(t *testing.T) {
 	trace := proxyStallTrace(t)
 	if !strings.Contains(trace, "S: * 1 FETCH (BODY[]") {
 		t.Errorf("the trace omits the part of the line relayed to the client:\n%s", trace)
+	}
+}
+
+// TestProxyClientGoneTrickleInLineEnds (hostile input, found by review):
+// once the client's side ended, a gone client is found at the next write,
+// but the bytes of a line the relay is still reading are written only at
+// its end (or a literal's header, or a piece of a long line): a server
+// that trickled one line a byte within the bound of each read never wrote
+// to the gone client and held the session, both descriptors and a
+// --max-connections slot for as long as it trickled. Now the server must
+// bring something the relay writes within the bound of the last write.
+// The client's SEARCH is owed an answer, so the bound is
+// proxyOwedAnswerWait: scaled (testOwedAnswerSpeed) to 600 ms, and
+// --timeout to 250 ms, so that the test takes 1.5 s, not 15 minutes.
+func TestProxyClientGoneTrickleInLineEnds(t *testing.T) {
+	clientWriteSpeed(t, 120)
+	testOwedAnswerSpeed = 1500
+	t.Cleanup(func() { testOwedAnswerSpeed = 0 })
+	trickled := make(chan struct{})
+	gone := make(chan struct{})
+	cut := false // the proxy closed the upstream before the trickle's end
+	up := proxyScriptedUpstream(t, func(c net.Conn) {
+		defer close(trickled)
+		io.WriteString(c, "* OK ready\r\n")
+		br := bufio.NewReader(c)
+		if _, err := br.ReadString('\n'); err != nil {
+			return
+		}
+		// The line after the EXISTS starts once the client has read it:
+		// a line under way holds the one before it (more is buffered,
+		// not flushed) while the client is there.
+		io.WriteString(c, "* 1 EXISTS\r\n")
+		<-gone
+		io.WriteString(c, "* SEARCH")
+		for i := 0; i < 15; i++ { // 1.5 s, a byte every 100 ms
+			time.Sleep(100 * time.Millisecond)
+			if _, err := io.WriteString(c, " 1"[i%2:i%2+1]); err != nil {
+				cut = true
+				return
+			}
+		}
+	})
+	addr, out, _ := startProxy(t, "--upstream", "imap://"+up)
+	lc := dialLines(t, addr)
+	lc.send("a1 SEARCH ALL\r\n")
+	if got := lc.line(); got != "* 1 EXISTS\r\n" {
+		t.Fatalf("EXISTS: %q", got)
+	}
+	lc.c.Close() // the client is gone
+	close(gone)
+	<-trickled
+	// The trace's reason is printed before the upstream is closed, which
+	// the server's write finds: no wait for the proxy's last line.
+	if !cut {
+		t.Fatalf("1.5 s after the client left (the bound 600 ms), its session still reads a line trickled a byte at a time, writing nothing to the gone client:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "the client ended its side, and the server's line did not end for 15m0s while a command awaited its answer: closing") {
+		t.Fatalf("trace:\n%s", out.String())
+	}
+}
+
+// countingWriter counts the writes that reach the client's connection.
+type countingWriter struct {
+	writes int
+	buf    bytes.Buffer
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.writes++
+	return w.buf.Write(p)
+}
+
+// TestProxyClientEndedWritesBatched (cost, found by review): once the
+// client's side ended, each Write to it was flushed: a line (one Write
+// each, Tokenizer.Forward) cost a write syscall and a packet, and a fast
+// large answer to a half-closed client (printf '... FETCH 1:* (FLAGS)' |
+// nc -N) was 5 times slower. Now what is buffered is flushed before each
+// read from the server (beforeRead): the lines one read brought go in few
+// writes, and a gone client is found as soon.
+func TestProxyClientEndedWritesBatched(t *testing.T) {
+	var cw countingWriter
+	o := newClientOut(&cw, time.Minute)
+	o.clientEnded()
+	for i := 0; i < 1000; i++ { // the lines of one read of the server's
+		if _, err := o.Write([]byte("* 1 FETCH (FLAGS (\\Seen))\r\n")); err != nil {
+			t.Fatal(err)
+		}
+		if err := o.endLine(false); err != nil { // more is buffered: no flush asked
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := o.beforeRead(); err != nil { // the next read from the server
+		t.Fatal(err)
+	}
+	if cw.writes > 10 || cw.buf.Len() != 1000*27 {
+		t.Fatalf("1,000 lines relayed to a half-closed client: %d bytes of 27,000 reached it, in %d writes (one per line: many; none: not flushed before the read)", cw.buf.Len(), cw.writes)
 	}
 }
