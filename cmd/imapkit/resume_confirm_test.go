@@ -465,44 +465,7 @@ func TestImportLandedThenDeliveryConfirmed(t *testing.T) {
 // INTERNALDATE.
 func TestCopyPendingDeliveryConfirmed(t *testing.T) {
 	boxes := map[string][]string{"INBOX": {r43Body(1, false), r43Body(2, false)}}
-	src, err := hostile.Listen(scriptedSource(`(("" "/")) NIL NIL`, []string{`() "/" INBOX`}, boxes))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { src.Close() })
-	b := testserver.StartT(t, nil)
-	_, bURL := urls(b)
-	ca := writeCA(t, b)
-	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
-	t.Setenv("IMAPKIT_PASSWORD", "x")
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
-	dir := t.TempDir()
-	run := func() (int, string) {
-		code, _, errs := runCLI(t, "", "copy", "imap://alice@"+src.Addr(), bURL, "--insecure-plaintext", "--dst-ca-file", ca,
-			"--state-dir", dir, "--no-multiappend", "--timeout", "20s", "--quiet")
-		return code, errs
-	}
-	pendings := 0
-	testHook = func(step string) error {
-		if step == "pending" {
-			pendings++
-			if pendings == 2 {
-				if err := deliverOther(c, "INBOX", otherDelivery); err != nil {
-					return err
-				}
-				return fmt.Errorf("stopped by the test")
-			}
-		}
-		return nil
-	}
-	t.Cleanup(func() { testHook = nil })
-	if code, errs := run(); code == exitOK {
-		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
-	}
-	testHook = nil
-	code, errs := run()
+	c, _, code, errs := copyStopped(t, scriptedSource(`(("" "/")) NIL NIL`, []string{`() "/" INBOX`}, boxes), false, "pending", 2, deliverToInbox)
 	if got := subjectsOf(t, c, "INBOX"); code != exitOK || got != "u1,delivered,u2" {
 		t.Errorf("run 2: exit %d, INBOX holds %s; want 0, u1,delivered,u2 (u2 taken for landed when another client's delivery moved UIDNEXT: lost)\nstderr: %s", code, got, errs)
 	}
@@ -515,44 +478,7 @@ func TestCopyPendingDeliveryConfirmed(t *testing.T) {
 // 1), and the map lacked it.
 func TestCopyLandedConfirmedMapped(t *testing.T) {
 	boxes := map[string][]string{"INBOX": {r43Body(1, false), r43Body(2, false)}}
-	src, err := hostile.Listen(scriptedSource(`(("" "/")) NIL NIL`, []string{`() "/" INBOX`}, boxes))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { src.Close() })
-	b := testserver.StartT(t, nil)
-	_, bURL := urls(b)
-	ca := writeCA(t, b)
-	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
-	t.Setenv("IMAPKIT_PASSWORD", "x")
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
-	dir := t.TempDir()
-	run := func() (int, string) {
-		code, _, errs := runCLI(t, "", "copy", "imap://alice@"+src.Addr(), bURL, "--insecure-plaintext", "--dst-ca-file", ca,
-			"--state-dir", dir, "--no-multiappend", "--timeout", "20s", "--quiet")
-		return code, errs
-	}
-	appended := 0
-	testHook = func(step string) error {
-		if step == "appended" {
-			appended++
-			if appended == 2 {
-				if err := deliverOther(c, "INBOX", otherDelivery); err != nil {
-					return err
-				}
-				return fmt.Errorf("stopped by the test")
-			}
-		}
-		return nil
-	}
-	t.Cleanup(func() { testHook = nil })
-	if code, errs := run(); code == exitOK {
-		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
-	}
-	testHook = nil
-	code, errs := run()
+	c, dir, code, errs := copyStopped(t, scriptedSource(`(("" "/")) NIL NIL`, []string{`() "/" INBOX`}, boxes), false, "appended", 2, deliverToInbox)
 	if got := subjectsOf(t, c, "INBOX"); code != exitOK || got != "u1,u2,delivered" {
 		t.Errorf("run 2: exit %d, INBOX holds %s; want 0, u1,u2,delivered (u2 landed: not to be sent again)\nstderr: %s", code, got, errs)
 	}
@@ -963,31 +889,50 @@ func datedSource(bodies []string, date func(uid int) string, size func(string) i
 // status and stderr.
 func copyPendingDelivered(t *testing.T, date func(uid int) string, deliver func(c *commands.Client) error) (string, int, string) {
 	t.Helper()
+	src := datedSource([]string{r43Body(1, false), r43Body(2, false)}, date, func(b string) int { return len(b) + 7 })
+	c, _, code, errs := copyStopped(t, src, false, "pending", 2, deliver)
+	return subjectsOf(t, c, "INBOX"), code, errs
+}
+
+// copyStopped runs copy from the source src to Dovecot's INBOX (one
+// APPEND a message unless multi) and stops it at the n-th testHook step
+// named step, once deliver (nil: nothing) has run against the
+// destination; then runs it again. It returns a client of the
+// destination, the state directory, and the second run's exit status and
+// stderr.
+func copyStopped(t *testing.T, src hostile.Scenario, multi bool, step string, n int, deliver func(c *commands.Client) error) (*commands.Client, string, int, string) {
+	t.Helper()
 	b := testserver.StartT(t, nil)
 	_, bURL := urls(b)
 	ca := writeCA(t, b)
 	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
-	src, err := hostile.Listen(datedSource([]string{r43Body(1, false), r43Body(2, false)}, date, func(b string) int { return len(b) + 7 }))
+	srv, err := hostile.Listen(src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { src.Close() })
+	t.Cleanup(func() { srv.Close() })
 	t.Setenv("IMAPKIT_PASSWORD", "x")
 	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
 	t.Setenv("IMAPKIT_URL", "")
 	noTTY(t)
 	dir := t.TempDir()
+	args := []string{"copy", "imap://alice@" + srv.Addr(), bURL, "--insecure-plaintext", "--dst-ca-file", ca,
+		"--state-dir", dir, "--timeout", "20s", "--quiet"}
+	if !multi {
+		args = append(args, "--no-multiappend")
+	}
 	run := func() (int, string) {
-		code, _, errs := runCLI(t, "", "copy", "imap://alice@"+src.Addr(), bURL, "--insecure-plaintext", "--dst-ca-file", ca,
-			"--state-dir", dir, "--timeout", "20s", "--quiet", "--no-multiappend")
+		code, _, errs := runCLI(t, "", args...)
 		return code, errs
 	}
-	pendings := 0
-	testHook = func(step string) error {
-		if step == "pending" {
-			if pendings++; pendings == 2 {
-				if err := deliver(c); err != nil {
-					return err
+	seen := 0
+	testHook = func(s string) error {
+		if s == step {
+			if seen++; seen == n {
+				if deliver != nil {
+					if err := deliver(c); err != nil {
+						return err
+					}
 				}
 				return fmt.Errorf("stopped by the test")
 			}
@@ -1000,8 +945,11 @@ func copyPendingDelivered(t *testing.T, date func(uid int) string, deliver func(
 	}
 	testHook = nil
 	code, errs := run()
-	return subjectsOf(t, c, "INBOX"), code, errs
+	return c, dir, code, errs
 }
+
+// deliverToInbox is another client's delivery of otherDelivery to INBOX.
+func deliverToInbox(c *commands.Client) error { return deliverOther(c, "INBOX", otherDelivery) }
 
 // TestCopySizeDiffersNoDateNotLost (found by review): a source whose
 // RFC822.SIZE is not the size it sends (Exchange's). The mailbox was
@@ -1049,53 +997,21 @@ func TestCopySizeDiffersFutureDateNotLost(t *testing.T) {
 // migration tool): u2 was taken for landed (LOST) though its size tells
 // the two apart. Now u2 keeps its size.
 func TestCopySizeDiffersDateOnlyNotLost(t *testing.T) {
-	b := testserver.StartT(t, nil)
-	_, bURL := urls(b)
-	ca := writeCA(t, b)
-	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
 	bodies := []string{r43Body(1, false), r43Body(2, false)}
-	src, err := hostile.Listen(datedSource(bodies, func(uid int) string { return fmt.Sprintf("01-Feb-2024 10:00:0%d +0000", uid) },
+	src := datedSource(bodies, func(uid int) string { return fmt.Sprintf("01-Feb-2024 10:00:0%d +0000", uid) },
 		func(b string) int {
 			if strings.Contains(b, "u1") {
 				return len(b) + 7 // u1's lies, u2's does not
 			}
 			return len(b)
-		}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { src.Close() })
-	t.Setenv("IMAPKIT_PASSWORD", "x")
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
-	dir := t.TempDir()
-	run := func() (int, string) {
-		code, _, errs := runCLI(t, "", "copy", "imap://alice@"+src.Addr(), bURL, "--insecure-plaintext", "--dst-ca-file", ca,
-			"--state-dir", dir, "--timeout", "20s", "--quiet", "--no-multiappend")
-		return code, errs
-	}
-	pendings := 0
-	testHook = func(step string) error {
-		if step == "pending" {
-			if pendings++; pendings == 2 {
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				defer cancel()
-				d := time.Date(2024, 2, 1, 10, 0, 2, 0, time.UTC)
-				if _, err := c.Append(ctx, "INBOX", strings.NewReader(otherDelivery), int64(len(otherDelivery)), &commands.AppendOptions{Date: d}); err != nil {
-					return err
-				}
-				return fmt.Errorf("stopped by the test")
-			}
-		}
-		return nil
-	}
-	t.Cleanup(func() { testHook = nil })
-	if code, errs := run(); code == exitOK {
-		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
-	}
-	testHook = nil
-	code, errs := run()
+		})
+	c, _, code, errs := copyStopped(t, src, false, "pending", 2, func(c *commands.Client) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		d := time.Date(2024, 2, 1, 10, 0, 2, 0, time.UTC)
+		_, err := c.Append(ctx, "INBOX", strings.NewReader(otherDelivery), int64(len(otherDelivery)), &commands.AppendOptions{Date: d})
+		return err
+	})
 	if got := subjectsOf(t, c, "INBOX"); !strings.Contains(got, "u2") {
 		t.Errorf("run 2: exit %d, INBOX holds %s; want u2 there (its correct RFC822.SIZE was dropped from the record because u1's lied; matched by date alone to another client's message: LOST)\nstderr: %s", code, got, errs)
 	}
@@ -1236,56 +1152,24 @@ func TestAppendDateEpochWrittenWest(t *testing.T) {
 // of one) and with (one group of two).
 func TestCopyBareLFInterruptedFound(t *testing.T) {
 	for _, tc := range []struct {
-		name, noMulti string
-		stopAt        int
-	}{{"single", "--no-multiappend", 1}, {"multi", "--quiet", 1}} {
-		t.Run(tc.name, func(t *testing.T) { copyBareLFInterrupted(t, tc.noMulti, tc.stopAt) })
+		name   string
+		multi  bool
+		stopAt int
+	}{{"single", false, 1}, {"multi", true, 1}} {
+		t.Run(tc.name, func(t *testing.T) { copyBareLFInterrupted(t, tc.multi, tc.stopAt) })
 	}
 }
 
 // copyBareLFInterrupted runs TestCopyBareLFInterruptedFound's copy to
-// Dovecot's INBOX with the argument noMulti, stopped after the APPEND of
+// Dovecot's INBOX (MULTIAPPEND when multi), stopped after the APPEND of
 // the stopAt-th group, and checks the next run.
-func copyBareLFInterrupted(t *testing.T, noMulti string, stopAt int) {
-	const mailbox = "INBOX"
-	b := testserver.StartT(t, nil)
-	_, bURL := urls(b)
-	ca := writeCA(t, b)
-	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
+func copyBareLFInterrupted(t *testing.T, multi bool, stopAt int) {
 	lf := func(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
-	src, err := hostile.Listen(datedSource([]string{lf(r43Body(1, false)), lf(r43Body(2, false))},
-		func(int) string { return "01-Feb-2024 10:00:00 +0000" }, func(b string) int { return len(b) }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { src.Close() })
-	t.Setenv("IMAPKIT_PASSWORD", "x")
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
-	dir := t.TempDir()
-	run := func() (int, string) {
-		code, _, errs := runCLI(t, "", "copy", "imap://alice@"+src.Addr(), bURL, "--insecure-plaintext", "--dst-ca-file", ca,
-			"--state-dir", dir, "--timeout", "20s", "--quiet", noMulti)
-		return code, errs
-	}
-	appended := 0
-	testHook = func(step string) error {
-		if step == "appended" {
-			if appended++; appended == stopAt {
-				return fmt.Errorf("stopped by the test")
-			}
-		}
-		return nil
-	}
-	t.Cleanup(func() { testHook = nil })
-	if code, errs := run(); code == exitOK {
-		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
-	}
-	testHook = nil
-	code, errs := run()
-	if got := subjectsOf(t, c, mailbox); code != exitOK || got != "u1,u2" {
-		t.Errorf("run 2: exit %d, %s holds %s; want 0, u1,u2 (the group landed, nobody else wrote: a duplicate)\nstderr: %s", code, mailbox, got, errs)
+	src := datedSource([]string{lf(r43Body(1, false)), lf(r43Body(2, false))},
+		func(int) string { return "01-Feb-2024 10:00:00 +0000" }, func(b string) int { return len(b) })
+	c, _, code, errs := copyStopped(t, src, multi, "appended", stopAt, nil)
+	if got := subjectsOf(t, c, "INBOX"); code != exitOK || got != "u1,u2" {
+		t.Errorf("run 2: exit %d, INBOX holds %s; want 0, u1,u2 (the group landed, nobody else wrote: a duplicate)\nstderr: %s", code, got, errs)
 	}
 }
 
