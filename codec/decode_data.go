@@ -347,7 +347,7 @@ func grow[T any](s []T, limit int) ([]T, bool) {
 // and when it failed (past MaxNumbers, a number 0) the SkipLine after it
 // counted the whole line against the bound, ErrOutOfStep, where the same
 // line read in pieces was skipped in step
-// (TestReview44LLongAnswerErrorBuffered). A response that fails before
+// (TestLongAnswerErrorBuffered). A response that fails before
 // it is long gives up its bytes on the error path (dropFailed).
 func (d *Decoder) dropLong() {
 	d.t.Drop()
@@ -418,7 +418,7 @@ func (d *Decoder) sortResp() (Response, error) {
 // already given them up. A response that failed early (past a small
 // MaxNumbers, a 0 near the start) in a line longer than MaxLineLength had
 // the whole line counted: ErrOutOfStep, the connection lost
-// (TestReview44RLongAnswerEarlyError). An I/O error gives up nothing: Next
+// (TestLongAnswerEarlyError). An I/O error gives up nothing: Next
 // rewinds to the response's start to read it again.
 func (d *Decoder) dropFailed(err error) {
 	if !isIOError(err) {

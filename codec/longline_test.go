@@ -2,12 +2,14 @@ package codec_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/wire"
@@ -251,5 +253,191 @@ func TestESearchLongAllKeepsItems(t *testing.T) {
 	}
 	if n, _ := es.All.Len(); !es.UID || es.Min != 1 || n != 200000 {
 		t.Errorf("UID %v, MIN %d, %d numbers", es.UID, es.Min, n)
+	}
+}
+
+// TestLongNumbersLineBuffered (CI of stop 43, TestLongAnswersDovecot
+// under -race): a THREAD, SEARCH, SORT or VANISHED answer longer than
+// MaxLineLength is read without keeping its bytes (Drop), bounded by
+// MaxNumbers instead; the decoder gives its bytes up lazily, when the
+// buffer runs low. When the whole line was already buffered (a slow reader
+// behind a fast server), nothing was given up, and the line's end, checked
+// since ba0a006 where every line ends, failed with ErrLineTooLong: the
+// session aborted on an answer its docs say it reads. Here the line is
+// longer than the bound and shorter than the tokenizer's first buffer, so
+// it is buffered whole by the first read.
+func TestLongNumbersLineBuffered(t *testing.T) {
+	var thread, search, vanished strings.Builder
+	thread.WriteString("* THREAD ")
+	search.WriteString("* SEARCH")
+	vanished.WriteString("* VANISHED (EARLIER) ")
+	for i := 1; i <= 2000; i++ {
+		fmt.Fprintf(&thread, "(%d)", i)
+		fmt.Fprintf(&search, " %d", i)
+		if i > 1 {
+			vanished.WriteString(",")
+		}
+		fmt.Fprintf(&vanished, "%d", 2*i)
+	}
+	for _, line := range []string{thread.String(), search.String(), vanished.String()} {
+		name := line[2 : strings.IndexByte(line[2:], ' ')+2]
+		t.Run(name, func(t *testing.T) {
+			if len(line) <= 4096 || len(line) > 16<<10 {
+				t.Fatalf("line of %d bytes: want between the bound (4096) and the first buffer", len(line))
+			}
+			tk := wire.NewTokenizer(strings.NewReader(line+"\r\n* 3 EXISTS\r\nA1 OK "+strings.Repeat("x", 100)+"\r\n"), &wire.TokenizerOptions{MaxLineLength: 4096})
+			d := codec.NewDecoder(tk, nil)
+			r, err := d.Next()
+			if err != nil {
+				t.Fatalf("a %s answer of %d bytes, the bound 4096, buffered whole: %v; want it read (bounded by MaxNumbers)", name, len(line), err)
+			}
+			switch r := r.(type) {
+			case *codec.Thread:
+				if len(r.Threads) != 2000 {
+					t.Fatalf("%d threads; want 2000", len(r.Threads))
+				}
+			case *codec.Search:
+				if len(r.Nums) != 2000 {
+					t.Fatalf("%d numbers; want 2000", len(r.Nums))
+				}
+			}
+			if r, err := d.Next(); err != nil {
+				t.Fatalf("the next line: %v", err)
+			} else if e, ok := r.(*codec.Exists); !ok || e.Count != 3 {
+				t.Fatalf("the next line: %#v; want EXISTS 3", r)
+			}
+		})
+	}
+}
+
+// TestLongAnswerEarlyError: docs/limits.md (MaxNumbers row) says
+// a SEARCH, SORT or THREAD answer that fails has "the rest of the line
+// skipped within MaxLineLength (what was read before the error not
+// counted, however the line was buffered)". That held only when the
+// error came after dropAt (min(64 KiB, MaxLineLength/2) into the
+// response): one that came earlier (a small MaxNumbers, a 0 near the
+// start) had the whole line counted by SkipLine, ErrOutOfStep, the
+// connection lost, while the same line failing later was skipped in step.
+// Lines of 5,000 bytes under a 4096-byte bound, the error at ~1,500 or
+// ~2,500 bytes; SEARCH, SORT and THREAD; whole and one byte a read. A
+// line whose rest after the error passes the bound still puts the stream
+// out of step.
+func TestLongAnswerEarlyError(t *testing.T) {
+	line := func(name string, zeroAt int) string {
+		var b strings.Builder
+		b.WriteString("* " + name)
+		for i := 1; b.Len() < 5000; i++ {
+			num := fmt.Sprint(1000 + i)
+			if zeroAt > 0 && b.Len() >= zeroAt {
+				num, zeroAt = "0", 0
+			}
+			if name == "THREAD" {
+				fmt.Fprintf(&b, " (%s)", num)
+			} else {
+				b.WriteString(" " + num)
+			}
+		}
+		return b.String()
+	}
+	type tc struct {
+		name string
+		line string
+		max  int
+	}
+	var cases []tc
+	for _, name := range []string{"SEARCH", "SORT", "THREAD"} {
+		// MaxNumbers past which the error comes at ~2,500 and ~1,500
+		// bytes: a number of SEARCH and SORT takes 5 bytes; a THREAD
+		// node 7, and THREAD allows MaxNumbers/8 nodes.
+		late, early := 500, 300
+		if name == "THREAD" {
+			late, early = 2500/7*8, 1500/7*8
+		}
+		cases = append(cases,
+			tc{name + " past MaxNumbers late (2,500 bytes)", line(name, 0), late},
+			tc{name + " past MaxNumbers early (1,500 bytes)", line(name, 0), early},
+			tc{name + " a 0 late (2,500 bytes)", line(name, 2500), 0},
+			tc{name + " a 0 early (1,500 bytes)", line(name, 1500), 0})
+	}
+	for _, c := range cases {
+		for _, oneByte := range []bool{false, true} {
+			var r io.Reader = strings.NewReader(c.line + "\r\n* 3 EXISTS\r\n")
+			if oneByte {
+				r = iotest.OneByteReader(r)
+			}
+			d := codec.NewDecoder(wire.NewTokenizer(r, &wire.TokenizerOptions{MaxLineLength: 4096}), &codec.DecoderOptions{MaxNumbers: c.max})
+			_, err := d.Next()
+			if _, ok := errors.AsType[*codec.DecodeError](err); !ok || errors.Is(err, wire.ErrOutOfStep) {
+				t.Errorf("%s (line %d bytes, one byte a read: %v): %v; want a *DecodeError, the stream in step", c.name, len(c.line), oneByte, err)
+				continue
+			}
+			if resp, err := d.Next(); err != nil {
+				t.Errorf("%s: the next response: %v", c.name, err)
+			} else if e, ok := resp.(*codec.Exists); !ok || e.Count != 3 {
+				t.Errorf("%s: the next response: %#v; want EXISTS 3", c.name, resp)
+			}
+		}
+	}
+	// The bound still holds for what follows the error: a 0 at the start
+	// of a line of 9,000 bytes leaves more than 4,096 to skip.
+	for _, name := range []string{"SEARCH", "THREAD"} {
+		long := line(name, 10) + strings.Repeat(" 1", 2000)
+		d := codec.NewDecoder(wire.NewTokenizer(strings.NewReader(long+"\r\n* 3 EXISTS\r\n"), &wire.TokenizerOptions{MaxLineLength: 4096}), nil)
+		if _, err := d.Next(); !errors.Is(err, wire.ErrOutOfStep) {
+			t.Errorf("%s: a 0 at the start of %d bytes: %v; want the stream out of step (the rest passes MaxLineLength)", name, len(long), err)
+		}
+	}
+}
+
+// TestLongAnswerErrorBuffered: a SEARCH, SORT or THREAD answer
+// past MaxLineLength is read without keeping its bytes, and one that
+// fails (past MaxNumbers, docs/limits.md: "the rest of the line is skipped
+// within MaxLineLength"; or a number 0) is skipped and the stream stays
+// in step. The decoder gave its bytes up only when the buffer ran low
+// (dropLong): a line already buffered whole (a slow reader behind a fast
+// server) gave up nothing, and the SkipLine after the error counted the
+// whole line against the bound: ErrOutOfStep, the connection lost, where
+// the same bytes read piece by piece were skipped in step.
+func TestLongAnswerErrorBuffered(t *testing.T) {
+	var search, thread strings.Builder
+	search.WriteString("* SEARCH")
+	thread.WriteString("* THREAD ")
+	for i := 1; i <= 2000; i++ {
+		fmt.Fprintf(&search, " %d", i)
+		fmt.Fprintf(&thread, "(%d)", i)
+	}
+	cases := []struct {
+		name string
+		line string
+		opts *codec.DecoderOptions
+		want error
+	}{
+		{"SEARCH past MaxNumbers", search.String(), &codec.DecoderOptions{MaxNumbers: 1500}, codec.ErrTooManyNumbers},
+		{"SORT past MaxNumbers", "* SORT" + search.String()[len("* SEARCH"):], &codec.DecoderOptions{MaxNumbers: 1500}, codec.ErrTooManyNumbers},
+		{"THREAD past MaxNumbers", thread.String(), &codec.DecoderOptions{MaxNumbers: 8 * 1500}, codec.ErrTooManyNumbers},
+		{"SEARCH with a 0", search.String() + " 0 5", nil, nil},
+		{"THREAD with a 0", thread.String() + "(0)(5)", nil, nil},
+	}
+	for _, c := range cases {
+		for _, oneByte := range []bool{false, true} {
+			if len(c.line) <= 4096 || len(c.line) > 16<<10 {
+				t.Fatalf("%s: a line of %d bytes: want it past the bound (4096), within the first buffer", c.name, len(c.line))
+			}
+			var r io.Reader = strings.NewReader(c.line + "\r\n* 3 EXISTS\r\nA1 OK " + strings.Repeat("x", 100) + "\r\n")
+			if oneByte {
+				r = iotest.OneByteReader(r)
+			}
+			d := codec.NewDecoder(wire.NewTokenizer(r, &wire.TokenizerOptions{MaxLineLength: 4096}), c.opts)
+			_, err := d.Next()
+			if err == nil || errors.Is(err, wire.ErrOutOfStep) || c.want != nil && !errors.Is(err, c.want) {
+				t.Errorf("%s (one byte a read: %v): %v; want a *DecodeError (%v), the stream in step", c.name, oneByte, err, c.want)
+				continue
+			}
+			if resp, err := d.Next(); err != nil {
+				t.Errorf("%s (one byte a read: %v): the next response: %v", c.name, oneByte, err)
+			} else if e, ok := resp.(*codec.Exists); !ok || e.Count != 3 {
+				t.Errorf("%s: the next response: %#v; want EXISTS 3", c.name, resp)
+			}
+		}
 	}
 }

@@ -114,3 +114,22 @@ func TestDecodeHeaderPlainAllocs(t *testing.T) {
 		t.Errorf("DecodeHeader(%q) allocs = %v; want <= 1 (the string)", in, a)
 	}
 }
+
+// TestDecodeHeaderCharsetAliases: charset names that Python's email package
+// and Microsoft's mailers write, unknown to the Encoding Standard and
+// IANA, decode as the charset they name.
+func TestDecodeHeaderCharsetAliases(t *testing.T) {
+	for _, tc := range []struct{ word, want string }{
+		{"=?latin-1?q?caf=E9?=", "café"},
+		{"=?cp932?b?k/qWe4zq?=", "日本語"},
+		{"=?eucjp?b?xvzL3Ljs?=", "日本語"},
+		{"=?cp949?b?x9Gx27ChIA==?=", "한글가 "},
+		{"=?koi8r?b?8NLJ18XU?=", "Привет"},
+		{"=?KOI8_R?b?8NLJ18XU?=", "Привет"},
+	} {
+		got, err := codec.DecodeHeader(codec.Bytes(tc.word))
+		if err != nil || got != tc.want {
+			t.Errorf("DecodeHeader(%s) = %q, %v; want %q", tc.word, got, err, tc.want)
+		}
+	}
+}

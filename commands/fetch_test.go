@@ -931,7 +931,7 @@ func TestReview44GFetchSectionsUnderResultBound(t *testing.T) {
 
 // TestReview45LFetchZero: "* 0 FETCH" and "* 0 EXPUNGE" name no message
 // (RFC 3501 and 9051: nz-number). The codec refuses them (since f858ae2,
-// TestReview41ANumberZero) with a *codec.DecodeError and the stream in
+// codec's TestNumberZeroRefused) with a *codec.DecodeError and the stream in
 // step; through the session and commands: the FETCH they came in fails
 // with that error rather than return a message 0 (which a SeqSet reads as
 // "*"), the EXPUNGE of 0 renumbers nothing (the count stays), and the

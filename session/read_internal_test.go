@@ -106,7 +106,7 @@ func TestReview41RRoutingSetCanonical(t *testing.T) {
 // (here planted: the decoder's section hook panics, as a bug of wire,
 // codec or this package would) used to unwind the session's reader
 // goroutine and end the user's whole process: audit 41 found one a server
-// could trigger at will (codec's msgSlab, TestReview41NBodyStructureManyParts).
+// could trigger at will (codec's msgSlab, TestBodyStructureManyParts).
 // It now ends the session with an *AbortError matching ErrDecoderPanic,
 // and the command waiting gets it.
 func TestReview41PDecoderPanicEndsSession(t *testing.T) {

@@ -36,7 +36,7 @@ func TestReview45HLongCodeClosedBeforeText(t *testing.T) {
 // TestReview45HUntokenizedCodeClosedBeforeText: the same for a code that
 // does not tokenize (an unmatched quote), closed by ']' before text that
 // ends in "{3}": the codec reads the line as a Status with text (see
-// TestReview45HCodeErrorTextLiteralInStep), so the relay relays it as a
+// codec's TestCodeErrorTextLiteralInStep), so the relay relays it as a
 // line. An unmatched quote is judged without quotes: its ']' counts.
 func TestReview45HUntokenizedCodeClosedBeforeText(t *testing.T) {
 	lines, err := relayLines("* NO [BADCHARSET (x \"y)] {3}\r\n* 2 EXISTS\r\n")

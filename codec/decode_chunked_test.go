@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/imapkit/imapkit/codec"
@@ -157,14 +158,14 @@ func FuzzDecodeChunked(f *testing.F) {
 	})
 }
 
-// TestReview40FNamespaceDeadlineRepair: the same bytes decode differently
+// TestChunkedNamespaceDeadlineRepair: the same bytes decode differently
 // depending on when a read deadline falls. "* NAMESPACE (...) NIL " with
 // nothing after the last space is a *DecodeError when read whole; with a
 // deadline right after that space, the SP of the third namespace fails
 // with the deadline, namespaceResp (decode_data.go:596-600) ignores what
 // the error was and asks AtEOL, whose read now succeeds: the response is
 // taken for one that left the shared namespaces out, and decoded.
-func TestReview40FNamespaceDeadlineRepair(t *testing.T) {
+func TestChunkedNamespaceDeadlineRepair(t *testing.T) {
 	in := "* NAMESPACE ((\"\" \"/\")) NIL \r\n"
 	decode := func(r io.Reader) string {
 		d := codec.NewDecoder(wire.NewTokenizer(r, nil), nil)
@@ -186,10 +187,10 @@ func TestReview40FNamespaceDeadlineRepair(t *testing.T) {
 	}
 }
 
-// decodeCut40 decodes in with a read deadline after cut bytes, calling
+// decodeCut decodes in with a read deadline after cut bytes, calling
 // Next again after a plain deadline (the package doc), and renders what
 // it gets.
-func decodeCut40(in string, cut int) []string {
+func decodeCut(in string, cut int) []string {
 	var r io.Reader = bytes.NewReader([]byte(in))
 	if cut > 0 {
 		r = &cutReader{s: in, cut: cut}
@@ -212,7 +213,7 @@ func decodeCut40(in string, cut int) []string {
 	return out
 }
 
-// TestReview40FSkipResumeLiteral: a malformed continuation request "+{12}" (no
+// TestSkipResumeLiteral: a malformed continuation request "+{12}" (no
 // space after '+') is skipped as a text line when read whole: its "{12}"
 // is no literal header (a "+" line is text), and the next line, here the
 // command's completion, is decoded. When a read deadline falls while the
@@ -225,24 +226,24 @@ func decodeCut40(in string, cut int) []string {
 // literal and swallows "A1 OK done\r\n": the completion is lost, and the
 // command waits for it. The session interrupts reads this way when a
 // pulled command's context ends (session/guard.go interrupt).
-func TestReview40FSkipResumeLiteral(t *testing.T) {
+func TestSkipResumeLiteral(t *testing.T) {
 	in := "+{12}\r\nA1 OK done\r\n* 1 EXISTS\r\n"
-	whole := decodeCut40(in, 0)
+	whole := decodeCut(in, 0)
 	for cut := 1; cut < 6; cut++ {
-		if got := decodeCut40(in, cut); !slices.Equal(got, whole) {
+		if got := decodeCut(in, cut); !slices.Equal(got, whole) {
 			t.Errorf("deadline after %d bytes: %q\nread whole: %q", cut, got, whole)
 		}
 	}
 }
 
-// TestReview40FSkipSplitStatusHead: a status line that does not decode (a
+// TestSkipSplitStatusHead: a status line that does not decode (a
 // tag with a "%") is skipped; "{5}" at the end of its text is no literal.
 // The skip decided
 // that from the line's head only when the head (tag and status word) had
 // come in the same read: read a byte at a time, it took "{5}" for a
 // literal and swallowed the next command's completion (FuzzDecodeChunked
 // found it with "% OK {5}").
-func TestReview40FSkipSplitStatusHead(t *testing.T) {
+func TestSkipSplitStatusHead(t *testing.T) {
 	in := []byte("A%1 OK over quota {5}\r\nA2 OK done\r\n* 1 EXISTS\r\n")
 	whole := decodeAllChunked(bytes.NewReader(in), false)
 	if len(whole) != 3 || whole[0] != "decode error" {
@@ -252,5 +253,61 @@ func TestReview40FSkipSplitStatusHead(t *testing.T) {
 		if got := decodeAllChunked(&chunkedReader{b: in, pattern: pattern}, false); !slices.Equal(got, whole) {
 			t.Errorf("reads of pattern %x: %q\nread whole: %q", pattern, got, whole)
 		}
+	}
+}
+
+// splitReader gives its bytes in two reads: the first cut bytes, then the
+// rest.
+type splitReader struct {
+	b   []byte
+	cut int
+}
+
+func (r *splitReader) Read(p []byte) (int, error) {
+	if len(r.b) == 0 {
+		return 0, io.EOF
+	}
+	n := len(r.b)
+	if r.cut > 0 {
+		n, r.cut = r.cut, 0
+	}
+	n = copy(p, r.b[:n])
+	r.b = r.b[n:]
+	return n, nil
+}
+
+func decodeAllSplit(r io.Reader) []string {
+	d := codec.NewDecoder(wire.NewTokenizer(r, nil), nil)
+	var out []string
+	for range 10 {
+		resp, err := d.Next()
+		var de *codec.DecodeError
+		switch {
+		case errors.As(err, &de):
+			out = append(out, "decode error")
+		case err != nil:
+			return out
+		default:
+			out = append(out, string(codec.AppendResponse(nil, resp)))
+		}
+	}
+	return out
+}
+
+// TestSkipLongHeadChunked: skipLine decides whether a line is a status
+// line from its head, "whatever the reads' sizes" (0b60ec4), but gives up
+// deciding once more than maxStatusHead (1 KiB) of the line is buffered
+// without a decision, taking the line for one that is not text. A status
+// line with a tag over 1 KiB that does not decode is then skipped as text
+// when read whole ("{5}" at its end is text) and as a line with a literal
+// when its first read ends inside the tag: the literal swallows the next
+// line (here the completion of a command). The same bytes decode
+// differently depending on the reads' sizes.
+func TestSkipLongHeadChunked(t *testing.T) {
+	in := []byte("A%" + strings.Repeat("x", 1100) + " OK over quota {5}\r\nA2 OK done\r\n* 1 EXISTS\r\n")
+	whole := decodeAllSplit(bytes.NewReader(in))
+	split := decodeAllSplit(&splitReader{b: in, cut: 1030})
+	if !slices.Equal(whole, split) {
+		t.Fatalf("read whole: %q\nfirst read of 1030 bytes: %q", whole, split)
 	}
 }

@@ -6,13 +6,13 @@ import (
 	"testing"
 )
 
-// TestReview42F2AUnlabelledWindows1252 checks that unlabelled 8-bit text
+// TestDecodeHeaderUnlabelledWindows1252 checks that unlabelled 8-bit text
 // that is not valid UTF-8 (a raw Subject, display name or MIME parameter)
 // is read as windows-1252, not ISO-8859-1: its 0x80-0x9F bytes are curly
 // quotes, dashes and the euro sign, not invisible C1 controls. Valid UTF-8
 // is still read as UTF-8, and a body part labelled with any of IANA's
 // us-ascii names reads as one labelled us-ascii does (windows-1252).
-func TestReview42F2AUnlabelledWindows1252(t *testing.T) {
+func TestDecodeHeaderUnlabelledWindows1252(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
 		{"\x93Caf\xe9\x94 \x96 10\x80", "“Café” – 10€"},
 		{"It\x92s =?utf-8?q?d=C3=A9j=C3=A0?= vu", "It’s déjà vu"},
@@ -51,11 +51,11 @@ func TestReview42F2AUnlabelledWindows1252(t *testing.T) {
 	}
 }
 
-// TestReview42F2BSameCharsetOtherLabel checks that adjacent encoded-words
+// TestDecodeHeaderSameCharsetOtherLabel checks that adjacent encoded-words
 // whose labels name the same charset in different spellings are decoded
 // together, as words with identical labels are: a multi-byte character
 // split across them survives instead of becoming two U+FFFD.
-func TestReview42F2BSameCharsetOtherLabel(t *testing.T) {
+func TestDecodeHeaderSameCharsetOtherLabel(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
 		{"=?UTF-8?B?ww==?= =?utf8?B?nGJlcnNpY2h0?=", "Übersicht"},
 		{"=?utf-8?Q?Caf=C3?= =?UTF-8?Q?=A9?=", "Café"},
@@ -72,12 +72,12 @@ func TestReview42F2BSameCharsetOtherLabel(t *testing.T) {
 	}
 }
 
-// TestReview42F2CUTF16WordBOM checks that adjacent UTF-16 encoded-words
+// TestDecodeHeaderUTF16WordBOM checks that adjacent UTF-16 encoded-words
 // that each start with a byte order mark (as mailers write them) decode
 // without a stray U+FEFF, each word in the byte order its mark gives, and
 // that a word without a mark still continues the run before it (a
 // surrogate pair split across words survives).
-func TestReview42F2CUTF16WordBOM(t *testing.T) {
+func TestDecodeHeaderUTF16WordBOM(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
 		{"=?UTF-16?B?/v8AQwBhAGY=?= =?UTF-16?B?/v8A6Q==?=", "Café"},
 		{"=?utf-16?B?//5IAGUAbABsAG8ALAAgAA==?=\r\n =?UTF-16?B?//53APYAcgBsAGQA?=", "Hello, wörld"},

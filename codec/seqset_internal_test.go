@@ -10,7 +10,7 @@ import (
 	"github.com/imapkit/imapkit/wire"
 )
 
-// TestReview41ROverlapsNotProduct: Overlaps of a set in the order a server
+// TestSeqSetOverlapsNotProduct: Overlaps of a set in the order a server
 // sent it (not canonical) fell back to a nested loop, O(r*q): a session
 // routes each VANISHED (EARLIER) by Overlaps with the set of every UID
 // command in flight, so a server's descending list of q UIDs cost q times
@@ -18,7 +18,7 @@ import (
 // command of 2,048 ranges is compared with the time for one range (x2048
 // for the nested loop, about x11 for binary searches), and the common case
 // (one set canonical) must not allocate.
-func TestReview41ROverlapsNotProduct(t *testing.T) {
+func TestSeqSetOverlapsNotProduct(t *testing.T) {
 	const q = 100000
 	var b strings.Builder
 	for i := q; i > 0; i-- {
@@ -108,11 +108,11 @@ func TestReview41ROverlapsNotProduct(t *testing.T) {
 	}
 }
 
-// TestReview41ROverlapsOracle: Overlaps, by each of its paths (both sets
+// TestSeqSetOverlapsOracle: Overlaps, by each of its paths (both sets
 // canonical, merged or by binary search; one canonical; neither, small or
 // with a sorted copy), answers as the nested loop over the ranges does;
 // Dynamic (O(1) on a canonical set) as a look at every range does.
-func TestReview41ROverlapsOracle(t *testing.T) {
+func TestSeqSetOverlapsOracle(t *testing.T) {
 	rng := rand.New(rand.NewPCG(41, 18))
 	gen := func() SeqSet {
 		var s SeqSet
@@ -162,11 +162,11 @@ func (s SeqSet) canonicalSet() SeqSet {
 	return c
 }
 
-// TestReview41RLenInOrder: Len counts a set in the order a peer sent it,
+// TestSeqSetLenInOrder: Len counts a set in the order a peer sent it,
 // ascending or descending without overlaps, as it comes (no sorted copy,
 // no allocation), and any other set as before: the same count as its
 // canonical form.
-func TestReview41RLenInOrder(t *testing.T) {
+func TestSeqSetLenInOrder(t *testing.T) {
 	rng := rand.New(rand.NewPCG(41, 19))
 	for range 20000 {
 		var s SeqSet

@@ -9,12 +9,12 @@ import (
 	"github.com/imapkit/imapkit/wire"
 )
 
-// TestReview45LAngleAtomValue: an unknown FETCH item's value and an
+// TestFetchUnknownItemAngleAtom: an unknown FETCH item's value and an
 // unknown response code's arguments are read with the tokenizer's Next,
 // which took "<0" for the start of a partial and failed ("expected '>'"),
 // though '<' is an ATOM-CHAR. They are now read as atoms; BODY[]<0> is
 // still a partial.
-func TestReview45LAngleAtomValue(t *testing.T) {
+func TestFetchUnknownItemAngleAtom(t *testing.T) {
 	in := "* 1 FETCH (UID 5 X-UNK (<0 <1.2> a) BODY[]<3> {2}\r\nhi)\r\n" +
 		"* OK [X-CODE <0 <x] text\r\n" +
 		"* 2 EXISTS\r\n"
@@ -40,11 +40,11 @@ func TestReview45LAngleAtomValue(t *testing.T) {
 	}
 }
 
-// TestReview45LSectionTwoLists: "BODY[HEADER.FIELDS (a) (b)]" is no
+// TestFetchSectionTwoLists: "BODY[HEADER.FIELDS (a) (b)]" is no
 // section of RFC 3501 or 9051 (section-msgtext takes one header-list).
 // The codec refuses it (a syntax error at the second list), and the
 // stream stays in step: the next response decodes.
-func TestReview45LSectionTwoLists(t *testing.T) {
+func TestFetchSectionTwoLists(t *testing.T) {
 	in := "* 1 FETCH (BODY[HEADER.FIELDS (a) (b)] {2}\r\nhi)\r\n* 2 EXISTS\r\n"
 	d := codec.NewDecoder(wire.NewTokenizer(strings.NewReader(in), nil), nil)
 	resp, err := d.Next()

@@ -1,0 +1,8 @@
+//go:build !unix
+
+package codec
+
+import "time"
+
+// cpuTime: see review41_cpu_unix_test.go; wall time here.
+func cpuTime() time.Duration { return wallTime() }
