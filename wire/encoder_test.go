@@ -1151,3 +1151,138 @@ func TestBadAtom(t *testing.T) {
 		}
 	}
 }
+
+// summaryLines is how the session traced a command before AppendSummary: the
+// whole of AppendRedacted, split into lines, each literal's body replaced
+// on the line of its header by " <N bytes>".
+func summaryLines(c *Encoded) []string {
+	red := bytes.TrimRight(c.AppendRedacted(nil), "\r\n")
+	var out []string
+	var line []byte
+	for {
+		i := bytes.Index(red, []byte("\r\n"))
+		if i < 0 {
+			if line != nil {
+				red = append(line, red...)
+			}
+			return append(out, string(red))
+		}
+		line = append(line, red[:i]...)
+		red = red[i+2:]
+		info, ok := LiteralSuffix(line)
+		if !ok {
+			out = append(out, string(line))
+			line = line[:0]
+			continue
+		}
+		summary := []byte("<" + strconv.FormatInt(info.Size, 10) + " bytes>")
+		line = append(append(line, ' '), summary...)
+		if bytes.HasPrefix(red, summary) {
+			red = red[len(summary):]
+		} else {
+			red = red[min(info.Size, int64(len(red))):]
+		}
+	}
+}
+
+// TestAppendSummary: AppendSummary shows a command as the
+// session's trace did from AppendRedacted's whole text (literal bodies in
+// memory or streamed, synchronizing or not, secrets, LiteralFunc), and
+// with a limit appends no more than it and says so.
+func TestAppendSummary(t *testing.T) {
+	body := strings.Repeat("b", 300)
+	for _, o := range []*EncoderOptions{nil, {LiteralPlus: true}} {
+		for i, f := range []func(e *Encoder){
+			func(e *Encoder) { e.SP().Atom("NOOP") },
+			func(e *Encoder) { e.SP().Atom("APPEND").SP().Mailbox("INBOX").SP().Literal([]byte(body)) },
+			func(e *Encoder) {
+				e.SP().Atom("APPEND").SP().Mailbox("INBOX").SP().Literal([]byte("x")).SP().Literal8([]byte("y\r\nz")).SP().Literal(nil)
+			},
+			func(e *Encoder) {
+				e.SP().Atom("APPEND").SP().Mailbox("INBOX").SP().LiteralReader(5, strings.NewReader("hello"), false).SP().Atom("X")
+			},
+			func(e *Encoder) {
+				e.SP().Atom("APPEND").SP().Mailbox("a\r\nb").SP().LiteralReader(3, strings.NewReader("abc"), true).SP().Literal([]byte("q"))
+			},
+			func(e *Encoder) { e.SP().Atom("LOGIN").SP().AString("u\r\n").SP().Password("p\r\nw") },
+			func(e *Encoder) {
+				e.SP().Atom("AUTHENTICATE").SP().Atom("PLAIN").SP().Secret(func(e *Encoder) { e.Literal([]byte("secret")) }).SP().Atom("Y")
+			},
+			func(e *Encoder) {
+				e.SP().Atom("APPEND").SP().Mailbox("INBOX").SP().LiteralFunc(func() (io.Reader, int64, error) { return nil, 0, nil }, false).SP().Atom("Z")
+			},
+		} {
+			e := NewEncoder(o)
+			e.Begin("A1")
+			f(e)
+			c, err := e.End()
+			if err != nil {
+				t.Fatalf("%d: %v", i, err)
+			}
+			want := strings.Join(summaryLines(c), "\r\n")
+			if strings.HasSuffix(want, "{0}") || strings.HasSuffix(want, "{0+}") {
+				// The old way trimmed an empty last literal's CRLF
+				// with the command's, and lost its summary.
+				want += " <0 bytes>"
+			}
+			got, cut := c.AppendSummary([]byte("pre"), -1)
+			if string(got) != "pre"+want || cut {
+				t.Errorf("%d %+v: AppendSummary = %q, %v; want %q", i, o, got, cut, want)
+			}
+			for _, n := range []int{0, 1, 5, 20, 40} {
+				got, cut := c.AppendSummary(nil, n)
+				w := want[:min(n, len(want))]
+				if string(got) != w || cut != (len(want) > n) {
+					t.Errorf("%d %+v: AppendSummary(%d) = %q, %v; want %q, %v", i, o, n, got, cut, w, len(want) > n)
+				}
+			}
+		}
+	}
+}
+
+// TestEncodeTextFakeLiteral: a command whose line ends in text that
+// reads as a literal header ("A1 X {5}") is refused (ErrFakeLiteral):
+// the server would wait for five bytes and take the next command for
+// them. FuzzEncodeProgram found it at once: Text ("a {5}"), and
+// pieces that make one (Text "x {", Number 5, Raw "}"), went out as
+// they were, with no wait for a continuation. A real literal at the end,
+// or a body that looks like a header, or a response's text, is fine.
+func TestEncodeTextFakeLiteral(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		f    func(e *Encoder)
+		bad  bool
+	}{
+		{"text", func(e *Encoder) { e.SP().Text("a {5}") }, true},
+		{"text non-sync", func(e *Encoder) { e.SP().Text("{5+}") }, true},
+		{"pieces", func(e *Encoder) { e.SP().Text("x {").Number(5).Raw("}") }, true},
+		{"after a literal", func(e *Encoder) { e.SP().Literal([]byte("a\r\n")).SP().Text("{3}") }, true},
+		{"text then an argument", func(e *Encoder) { e.SP().Text("{5}").SP().Atom("x") }, false},
+		{"body like a header", func(e *Encoder) { e.SP().Literal([]byte("{5}")) }, false},
+		{"empty literal", func(e *Encoder) { e.SP().Literal(nil) }, false},
+		{"streamed", func(e *Encoder) { e.SP().Text("{").LiteralReader(3, strings.NewReader("5}x"), false) }, false},
+		{"braces", func(e *Encoder) { e.SP().Text("{} {x} {+}") }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := NewEncoder(nil)
+			e.Begin("A1").SP().Atom("X")
+			tc.f(e)
+			cmd, err := e.End()
+			if tc.bad {
+				if !errors.Is(err, ErrFakeLiteral) || cmd != nil {
+					t.Fatalf("End() = %v, %v; want ErrFakeLiteral", cmd, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("End(): %v", err)
+			}
+			encFramingText(t, cmd)
+		})
+	}
+	// A response's text is the server's: not a command's line.
+	e := NewEncoder(nil)
+	if _, err := e.BeginResponse("*").SP().Atom("OK").SP().Text("{5}").End(); err != nil {
+		t.Fatalf("response: %v", err)
+	}
+}

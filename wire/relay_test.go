@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -389,5 +390,217 @@ func TestForwardByteIdentical(t *testing.T) {
 	}
 	if _, err := tk.Forward(io.Discard); err != wire.ErrForwardGap {
 		t.Fatalf("Forward after unforwarded lines = %v; want ErrForwardGap", err)
+	}
+}
+
+// TestForwardLineAfterLiteralStalls: a relay forwards a line whose
+// literal it streamed (ForwardLiteral sets lineCut), then the rest with
+// ForwardLine. skipLine starts with whole false and known false (the line
+// is not a text line), so it forwards nothing until the line's LF comes:
+// what was read stays buffered, unforwarded, up to MaxLineLength. Before
+// 0b60ec4 all but a 32-byte tail was forwarded as it came.
+func TestForwardLineAfterLiteralStalls(t *testing.T) {
+	r := &stepReader{steps: []*string{
+		strStep("A1 X box {3}\r\nabc " + strings.Repeat("x", 100_000)), nil,
+		strStep(")\r\n"),
+	}}
+	tk := wire.NewTokenizer(r, nil)
+	var out bytes.Buffer
+	line, err := tk.AppendUntilLiteral(nil)
+	if err != nil || len(line) == 0 || line[len(line)-1].Kind != wire.KindLiteral {
+		t.Fatalf("AppendUntilLiteral: %v %v", line, err)
+	}
+	if _, err := tk.ForwardLiteral(&out); err != nil {
+		t.Fatalf("ForwardLiteral: %v", err)
+	}
+	if err := tk.ForwardLine(&out); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("ForwardLine: %v; want the deadline", err)
+	}
+	if got, read := out.Len(), len("A1 X box {3}\r\nabc ")+100_000; got < read-64 {
+		t.Errorf("ForwardLine met a deadline having read %d bytes of the line; it forwarded %d (%d buffered)", read, got, tk.Buffered())
+	}
+	if err := tk.ForwardLine(&out); err != nil {
+		t.Fatalf("ForwardLine resumed: %v", err)
+	}
+	if want := "A1 X box {3}\r\nabc " + strings.Repeat("x", 100_000) + ")\r\n"; out.String() != want {
+		t.Errorf("forwarded %d bytes, want %d", out.Len(), len(want))
+	}
+}
+
+// TestForwardLongLine: a token longer than MaxLineLength (a
+// VANISHED set of 1.1 MB) fails AppendUntilLiteral with ErrLineTooLong,
+// and ForwardLine could not relay the rest either (its bound is
+// MaxLineLength). ForwardLongLine relays it unchanged within its own
+// bound, in a buffer that does not grow, finds the literal at a line's end
+// (not in a status response's text) and stays in step; past its bound it
+// fails out of step. Defaults.
+func TestForwardLongLine(t *testing.T) {
+	set := strings.Repeat("12345,", 185000) + "1" // 1.1 MB
+	in := "* VANISHED (EARLIER) " + set + "\r\n" +
+		"* 1 FETCH (X " + set + " BODY[] {7}\r\n{3}\r\n)\r\n" +
+		"* OK " + set + " {4}\r\n" +
+		"a OK done\r\n"
+	tk := wire.NewTokenizer(strings.NewReader(in), nil)
+	var out bytes.Buffer
+	var line []wire.Token
+	for i := 0; i < 3; i++ {
+		var err error
+		line, err = tk.AppendUntilLiteral(line[:0])
+		if !errors.Is(err, wire.ErrLineTooLong) || len(line) == 0 {
+			t.Fatalf("line %d: %d tokens, %v", i, len(line), err)
+		}
+		if err := tk.ForwardLongLine(&out, 32<<20); err != nil {
+			t.Fatalf("line %d: %v", i, err)
+		}
+	}
+	line, err := tk.AppendUntilLiteral(line[:0])
+	if err != nil || string(line[0].Bytes()) != "a" {
+		t.Fatalf("out of step: %v %v", line, err)
+	}
+	if _, err := tk.Forward(&out); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != in {
+		t.Errorf("relayed %d bytes, want %d unchanged", out.Len(), len(in))
+	}
+
+	// Past its bound.
+	tk = wire.NewTokenizer(strings.NewReader("* 1 FETCH (X "+set+")\r\na OK\r\n"), nil)
+	_, _ = tk.AppendUntilLiteral(line[:0])
+	err = tk.ForwardLongLine(&out, 1<<20)
+	if !errors.Is(err, wire.ErrLineTooLong) || !errors.Is(err, wire.ErrOutOfStep) {
+		t.Errorf("past the bound: %v", err)
+	}
+}
+
+// relayLines relays in as cmd/imapkit's proxy does (defaults: the
+// tokenized path, ForwardLongLine for a line too long, ForwardLine for one
+// that does not tokenize) and returns the first token of each line it
+// relayed, and the error that ended it (nil at EOF).
+func relayLines(in string) ([]string, error) {
+	tk := wire.NewTokenizer(strings.NewReader(in), nil)
+	var lines []string
+	var line []wire.Token
+	first, start := "", true
+	for {
+		var err error
+		line, err = tk.AppendUntilLiteral(line[:0])
+		if err == io.EOF {
+			return lines, nil
+		}
+		if start && len(line) > 0 {
+			first, start = string(line[0].Bytes()), false
+		}
+		if errors.Is(err, wire.ErrLineTooLong) && tk.Broken() == nil && len(line) > 0 {
+			if err := tk.ForwardLongLine(io.Discard, 32<<20); err != nil {
+				return lines, err
+			}
+			lines, start = append(lines, first), true
+			continue
+		}
+		if errors.Is(err, wire.ErrSyntax) {
+			if err := tk.ForwardLine(io.Discard); err != nil {
+				return lines, err
+			}
+			lines, start = append(lines, first), true
+			continue
+		}
+		if err != nil {
+			return lines, err
+		}
+		if _, err := tk.Forward(io.Discard); err != nil {
+			return lines, err
+		}
+		if line[len(line)-1].Kind == wire.KindLiteral {
+			if _, err := tk.ForwardLiteral(io.Discard); err != nil {
+				return lines, err
+			}
+			continue
+		}
+		lines, start = append(lines, first), true
+	}
+}
+
+// TestRelayLongLineLiteralInCode: a literal inside a status
+// response's code ("* OK [X ... {7}") is a literal to the tokenizer (and
+// to any imapkit client). Once a token in the code was over MaxLineLength,
+// ForwardLongLine took the whole status line for text, so the literal's
+// body "a9 OK" became a line of its own to the relay (a stray or forged
+// completion). It now refuses such a line (fails closed, out of step);
+// the short one is still read as the tokenizer reads it.
+func TestRelayLongLineLiteralInCode(t *testing.T) {
+	body := "a9 OK\r\n"
+	tail := body + "] text\r\n* 2 EXISTS\r\n"
+	lines, err := relayLines("* OK [X short {7}\r\n" + tail)
+	if err != nil || strings.Join(lines, ",") != "*,*" {
+		t.Errorf("short token: lines %q, %v; want [* *]", lines, err)
+	}
+	long := strings.Repeat("x", 1100000)
+	lines, err = relayLines("* OK [X " + long + " {7}\r\n" + tail)
+	if !errors.Is(err, wire.ErrOutOfStep) || len(lines) != 0 {
+		t.Errorf("long token in the code: lines %q, %v; want none and ErrOutOfStep", lines, err)
+	}
+	// Past the code's end the text has no literal: relayed as text.
+	lines, err = relayLines("* OK [X] " + long + " {7}\r\n" + tail)
+	if err != nil || strings.Join(lines, ",") != "*,a9,,*" {
+		t.Errorf("long text: lines %q, %v; want [* a9 (]) *]", lines, err)
+	}
+}
+
+// TestRelaySyntaxErrorLiteralInCode: the same for a code that does
+// not tokenize (an unmatched quote in it) and ends in a literal's header:
+// ForwardLine took the line for text; it now refuses it. A code that does
+// not tokenize and announces no literal is still relayed as a line.
+func TestRelaySyntaxErrorLiteralInCode(t *testing.T) {
+	lines, err := relayLines("* OK [X \"y {7}\r\na9 OK\r\n] text\r\n* 2 EXISTS\r\n")
+	if !errors.Is(err, wire.ErrOutOfStep) || len(lines) != 0 {
+		t.Errorf("lines %q, %v; want none and ErrOutOfStep", lines, err)
+	}
+	lines, err = relayLines("* OK [X \"y] text\r\n* 2 EXISTS\r\n")
+	if err != nil || strings.Join(lines, ",") != "*,*" {
+		t.Errorf("lines %q, %v; want [* *]", lines, err)
+	}
+}
+
+// TestRelayLongCodeClosedBeforeText: a line whose head stopped inside
+// a status response's code (a token over MaxLineLength) was refused (out
+// of step) whenever its first part ended in "{n}", even with the code
+// closed by ']' before it: "{5}" is then in the text, and every reader
+// (the tokenizer reading the line whole, an imapkit client) reads the line
+// as text. It is relayed as text again; a code still open at "{n}" is
+// still refused.
+func TestRelayLongCodeClosedBeforeText(t *testing.T) {
+	long := strings.Repeat("x", 1100000)
+	lines, err := relayLines("* OK [X " + long + "] text {5}\r\n* 2 EXISTS\r\n")
+	if err != nil || strings.Join(lines, ",") != "*,*" {
+		t.Errorf("closed code: lines %q, %v; want [* *]", lines, err)
+	}
+	// A ']' inside a nested list or a quoted string does not close it.
+	for _, in := range []string{
+		"* OK [X (" + long + "] {5}\r\nabcde\r\n",
+		"* OK [X " + long + " \"]\" {5}\r\nabcde\r\n",
+	} {
+		lines, err = relayLines(in + "* 2 EXISTS\r\n")
+		if !errors.Is(err, wire.ErrOutOfStep) || len(lines) != 0 {
+			t.Errorf("%.20q...: lines %q, %v; want none and ErrOutOfStep", in[len(in)-20:], lines, err)
+		}
+	}
+}
+
+// TestRelayUntokenizedCodeClosedBeforeText: the same for a code that
+// does not tokenize (an unmatched quote), closed by ']' before text that
+// ends in "{3}": the codec reads the line as a Status with text (see
+// codec's TestCodeErrorTextLiteralInStep), so the relay relays it as a
+// line. An unmatched quote is judged without quotes: its ']' counts.
+func TestRelayUntokenizedCodeClosedBeforeText(t *testing.T) {
+	lines, err := relayLines("* NO [BADCHARSET (x \"y)] {3}\r\n* 2 EXISTS\r\n")
+	if err != nil || strings.Join(lines, ",") != "*,*" {
+		t.Errorf("lines %q, %v; want [* *]", lines, err)
+	}
+	// Still open at "{3}" (its ']' is inside the list, whose ')' is
+	// missing): refused.
+	lines, err = relayLines("* NO [BADCHARSET (x \"y] {3}\r\nabc\r\n* 2 EXISTS\r\n")
+	if !errors.Is(err, wire.ErrOutOfStep) || len(lines) != 0 {
+		t.Errorf("open code: lines %q, %v; want none and ErrOutOfStep", lines, err)
 	}
 }

@@ -861,3 +861,249 @@ func TestLineBuffered(t *testing.T) {
 		t.Error("LineBuffered for a whole second line said false")
 	}
 }
+
+// TestSkipLineResumedKeepsLine: SkipLine "keeps nothing in memory": past the
+// line's head it drops what it skipped but a 32-byte tail. A skip resumed
+// after a read deadline (the session resumes one so) starts with lineCut set
+// and lineText unset, so skipLine's known is false and whole is false:
+// decide never decides, and the tail drop (gated on known since 0b60ec4)
+// never happens. The rest of the line piles up in the buffer (growing it)
+// up to its LF or MaxLineLength.
+func TestSkipLineResumedKeepsLine(t *testing.T) {
+	r := &stepReader{steps: []*string{
+		strStep("* 1 FETCH (X " + strings.Repeat("a", 200)), nil,
+		strStep(strings.Repeat("b", 300_000)), nil,
+		strStep("\r\n* 2 EXISTS\r\n"),
+	}}
+	tk := wire.NewTokenizer(r, nil)
+	if err := tk.SkipLine(); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("first SkipLine: %v; want the deadline", err)
+	}
+	first := tk.Buffered()
+	if err := tk.SkipLine(); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("resumed SkipLine: %v; want the deadline", err)
+	}
+	if n := tk.Buffered(); n > 64 {
+		t.Errorf("after the resumed skip met the deadline, %d bytes of the skipped line are still buffered (after the first skip: %d); want at most the 32-byte tail", n, first)
+	}
+	if err := tk.SkipLine(); err != nil {
+		t.Fatalf("last SkipLine: %v", err)
+	}
+	if b, err := tk.Rest(); err != nil || string(b) != "* 2 EXISTS" {
+		t.Fatalf("next line: %q %v", b, err)
+	}
+}
+
+// TestLineAtBound: MaxLineLength counts a line's bytes without its
+// CRLF (docs/limits.md, PeekAt's doc, TestPeekAtLineEnd): a line
+// of exactly MaxLineLength bytes and its CRLF reads, one byte longer fails
+// with ErrLineTooLong. With the default options the buffer grows from
+// DefaultBufferSize by doubling to exactly DefaultMaxLineLength: a line
+// that filled it to the bound could not have its CRLF read (makeRoom
+// refused to grow a buffer holding MaxLineLength bytes of the line), so
+// the line of MaxLineLength bytes failed with ErrLineTooLong whichever
+// method read it. Checked with the defaults (and a bound the buffer
+// reaches exactly by doubling), at both edges, by several readers, whole
+// reads and one byte a read.
+func TestLineAtBound(t *testing.T) {
+	starSP := func(tk *wire.Tokenizer) error {
+		if err := tk.Expect('*'); err != nil {
+			return err
+		}
+		return tk.SP()
+	}
+	nextToCRLF := func(tk *wire.Tokenizer) error {
+		for {
+			tok, err := tk.Next()
+			if err != nil || tok.Kind == wire.KindCRLF {
+				return err
+			}
+		}
+	}
+	appendLine := func(tk *wire.Tokenizer) error {
+		_, err := tk.AppendLine(nil)
+		return err
+	}
+	type reader struct {
+		name string
+		line func(n int) string // a line of n bytes, CRLF not counted
+		read func(tk *wire.Tokenizer) error
+	}
+	pad := func(prefix string, n int) string { return prefix + strings.Repeat("a", n-len(prefix)) }
+	readers := []reader{
+		{"Atom", func(n int) string { return pad("* ", n) }, func(tk *wire.Tokenizer) error {
+			if err := starSP(tk); err != nil {
+				return err
+			}
+			if _, err := tk.Atom(); err != nil {
+				return err
+			}
+			return tk.CRLF()
+		}},
+		{"Text", func(n int) string { return pad("* OK ", n) }, func(tk *wire.Tokenizer) error {
+			for range 2 {
+				if _, err := tk.Atom(); err != nil {
+					if err2 := tk.Expect('*'); err2 != nil {
+						return err
+					}
+				}
+				if err := tk.SP(); err != nil {
+					return err
+				}
+			}
+			if _, err := tk.Text(); err != nil {
+				return err
+			}
+			return tk.CRLF()
+		}},
+		{"Quoted", func(n int) string { return pad("* \"", n-1) + "\"" }, func(tk *wire.Tokenizer) error {
+			if err := starSP(tk); err != nil {
+				return err
+			}
+			if _, err := tk.Quoted(); err != nil {
+				return err
+			}
+			return tk.CRLF()
+		}},
+		{"Next", func(n int) string { return pad("* ", n) }, nextToCRLF},
+		{"AppendLine", func(n int) string { return pad("* ", n) }, appendLine},
+		{"Rest", func(n int) string { return pad("* OK ", n) }, func(tk *wire.Tokenizer) error {
+			if err := starSP(tk); err != nil {
+				return err
+			}
+			if _, err := tk.Rest(); err != nil {
+				return err
+			}
+			return tk.CRLF()
+		}},
+		{"ForwardLine", func(n int) string { return pad("* ", n) }, func(tk *wire.Tokenizer) error {
+			return tk.ForwardLine(io.Discard)
+		}},
+		// Lines that end with a special or spaces: consumed from the
+		// buffer without a check of their own, they are checked where
+		// the line ends.
+		{"ExpectParen", func(n int) string { return pad("* (", n-1) + ")" }, func(tk *wire.Tokenizer) error {
+			for _, c := range []byte("* (") {
+				if c == ' ' {
+					if err := tk.SP(); err != nil {
+						return err
+					}
+				} else if err := tk.Expect(c); err != nil {
+					return err
+				}
+			}
+			if _, err := tk.Atom(); err != nil {
+				return err
+			}
+			if err := tk.Expect(')'); err != nil {
+				return err
+			}
+			return tk.CRLF()
+		}},
+		{"NextParen", func(n int) string { return pad("* (", n-2) + "))" }, nextToCRLF},
+		{"AppendLineParen", func(n int) string { return pad("* (", n-2) + "))" }, appendLine},
+		{"TrailingSP", func(n int) string { return pad("* ", n-2) + "  " }, appendLine},
+		{"SkipLine", func(n int) string { return pad("* ", n) }, func(tk *wire.Tokenizer) error {
+			if _, err := tk.Atom(); err != nil && tk.Expect('*') != nil {
+				return err
+			}
+			return tk.SkipLine()
+		}},
+	}
+	for _, max := range []int{wire.DefaultMaxLineLength, 4 * wire.DefaultBufferSize} {
+		var opts *wire.TokenizerOptions // the defaults
+		if max != wire.DefaultMaxLineLength {
+			opts = &wire.TokenizerOptions{MaxLineLength: max}
+		}
+		for _, rd := range readers {
+			for _, oneByte := range []bool{false, true} {
+				if oneByte && max == wire.DefaultMaxLineLength && rd.name != "Atom" && rd.name != "Text" {
+					continue // one byte a read of 1 MiB: two readers are enough
+				}
+				open := func(n int) *wire.Tokenizer {
+					var r io.Reader = strings.NewReader(rd.line(n) + "\r\n* 3 EXISTS\r\n")
+					if oneByte {
+						r = iotest.OneByteReader(r)
+					}
+					return wire.NewTokenizer(r, opts)
+				}
+				// Within the bound: read, and the next line follows.
+				tk := open(max)
+				if err := rd.read(tk); err != nil {
+					t.Errorf("max %d, %s (one byte a read: %v): a line of %d bytes: %v; want it read", max, rd.name, oneByte, max, err)
+				} else if err := tk.Expect('*'); err != nil {
+					t.Errorf("max %d, %s: the next line: %v", max, rd.name, err)
+				}
+				// One byte past it: the typed error.
+				tk = open(max + 1)
+				if err := rd.read(tk); !errors.Is(err, wire.ErrLineTooLong) {
+					t.Errorf("max %d, %s (one byte a read: %v): a line of %d bytes: %v; want ErrLineTooLong", max, rd.name, oneByte, max+1, err)
+				} else if _, ok := errors.AsType[*wire.LimitError](err); !ok {
+					t.Errorf("max %d, %s: %T; want a *wire.LimitError", max, rd.name, err)
+				}
+			}
+		}
+	}
+}
+
+// TestAngleAtom: '<' and '>' are ATOM-CHARs, so "<0", "<0>",
+// "<1.2>" and "<x" are atoms (a keyword in a SEARCH or a flag list, an
+// unknown response code's argument). The tokenizer read "<digit" as a
+// partial wherever it came: "KEYWORD <0" failed with a syntax error (the
+// proxy refused the command, the codec an unknown FETCH item's value) and
+// "<00>" came back from AppendToken as "<0>". A partial is now read only
+// right after a section's ']' ("BODY[]<0>"), everywhere else "<..." is an
+// atom and round-trips byte for byte.
+func TestAngleAtom(t *testing.T) {
+	for _, c := range []struct {
+		line    string
+		partial int // index of the token that is a partial; -1: none
+	}{
+		{"a SEARCH KEYWORD <0\r\n", -1},
+		{"a SEARCH KEYWORD <0>\r\n", -1},
+		{"a SEARCH KEYWORD <00>\r\n", -1},
+		{"a SEARCH KEYWORD <1.2>\r\n", -1},
+		{"a STORE 1 +FLAGS (<x <0 <0.5x)\r\n", -1},
+		{"a FETCH 1 <0>\r\n", -1},
+		{"a FETCH 1 BODY[]<0.10>\r\n", 9},
+		{"a FETCH 1 BODY.PEEK[1.MIME]<5>\r\n", 10},
+	} {
+		for _, oneByte := range []bool{false, true} {
+			var r io.Reader = strings.NewReader(c.line)
+			if oneByte {
+				r = iotest.OneByteReader(r)
+			}
+			tk := wire.NewTokenizer(r, nil)
+			line, err := tk.AppendLine(nil)
+			if err != nil {
+				t.Errorf("%q (one byte %v): %v", c.line, oneByte, err)
+				continue
+			}
+			var out []byte
+			for i, tok := range line {
+				out = wire.AppendToken(out, tok)
+				if (tok.Kind == wire.KindPartial) != (i == c.partial) {
+					t.Errorf("%q (one byte %v): token %d is %v", c.line, oneByte, i, tok.Kind)
+				}
+			}
+			if string(out) != c.line {
+				t.Errorf("%q (one byte %v): relayed as %q", c.line, oneByte, out)
+			}
+			// Next, token by token, reads the same.
+			tk = wire.NewTokenizer(strings.NewReader(c.line), nil)
+			for i := 0; ; i++ {
+				tok, err := tk.Next()
+				if err != nil {
+					t.Errorf("%q: Next: %v", c.line, err)
+					break
+				}
+				if (tok.Kind == wire.KindPartial) != (i == c.partial) {
+					t.Errorf("%q: Next: token %d is %v", c.line, i, tok.Kind)
+				}
+				if tok.Kind == wire.KindCRLF {
+					break
+				}
+			}
+		}
+	}
+}

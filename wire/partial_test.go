@@ -10,11 +10,11 @@ import (
 	"github.com/imapkit/imapkit/wire"
 )
 
-// m45Partials reads line with AppendUntilLiteral in pieces of at most
+// relayedPartials reads line with AppendUntilLiteral in pieces of at most
 // maxTokens tokens, relaying as the proxy does (Forward, then Drop+Keep:
 // giveUpForwarded) when relay is true, and returns the kinds of the tokens
 // that follow a ']'.
-func m45Partials(t *testing.T, line string, bufSize, maxTokens int, oneByte, relay bool) []wire.Kind {
+func relayedPartials(t *testing.T, line string, bufSize, maxTokens int, oneByte, relay bool) []wire.Kind {
 	t.Helper()
 	var r io.Reader = strings.NewReader(line)
 	if oneByte {
@@ -64,7 +64,7 @@ func m45Partials(t *testing.T, line string, bufSize, maxTokens int, oneByte, rel
 	return nil
 }
 
-// TestReview45MPartialAfterPiece: a FETCH answer relayed by the proxy
+// TestPartialAfterPiece: a FETCH answer relayed by the proxy
 // (cmd/imapkit/proxy.go, server side: AppendUntilLiteral, Forward, then
 // giveUpForwarded = Drop+Keep after every piece of MaxLineTokens tokens
 // and after every literal) whose piece ends right after a section's ']'
@@ -72,11 +72,11 @@ func m45Partials(t *testing.T, line string, bufSize, maxTokens int, oneByte, rel
 // tests t.r == t.lineStart, and Drop/Keep moved lineStart to t.r
 // (dropTo), though the ']' is still the byte before. The same line
 // without the relay's Drop, and with any other cut, gives a partial.
-func TestReview45MPartialAfterPiece(t *testing.T) {
+func TestPartialAfterPiece(t *testing.T) {
 	const line = "* 1 FETCH (BODY[]<0.10> {3}\r\nabc)\r\n"
 	for _, relay := range []bool{false, true} {
 		for n := 1; n <= 12; n++ {
-			kinds := m45Partials(t, line, 0, n, false, relay)
+			kinds := relayedPartials(t, line, 0, n, false, relay)
 			if len(kinds) != 1 || kinds[0] != wire.KindPartial {
 				t.Errorf("relay %v, MaxLineTokens %d: the token after ']' is %v, want a partial", relay, n, kinds)
 			}
@@ -84,15 +84,15 @@ func TestReview45MPartialAfterPiece(t *testing.T) {
 	}
 }
 
-// TestReview45MPartialRefill: a refill of the buffer exactly between ']'
+// TestPartialRefill: a refill of the buffer exactly between ']'
 // and '<' (small buffers, a reader of one byte at a time) keeps the
 // partial: makeRoom moves the line from lineStart, so the ']' stays before
 // t.r. (Sound; a guard.)
-func TestReview45MPartialRefill(t *testing.T) {
+func TestPartialRefill(t *testing.T) {
 	const line = "* 1 FETCH (BINARY[1]<5> {3}\r\nabc BODY[HEADER.FIELDS (A B)]<0.5> \"x\")\r\n"
 	for size := 1; size <= 40; size++ {
 		for _, one := range []bool{false, true} {
-			kinds := m45Partials(t, line, size, 0, one, false)
+			kinds := relayedPartials(t, line, size, 0, one, false)
 			if len(kinds) != 2 || kinds[0] != wire.KindPartial || kinds[1] != wire.KindPartial {
 				t.Errorf("buffer %d one byte %v: after ']': %v", size, one, kinds)
 			}
@@ -100,11 +100,11 @@ func TestReview45MPartialRefill(t *testing.T) {
 	}
 }
 
-// TestReview45MPartialAfterUnshareOrDrop: the ']' before a partial may be
+// TestPartialAfterUnshareOrDrop: the ']' before a partial may be
 // given up in the middle of a line by Unshare (the rest copied to a new
 // buffer) or by Drop and Keep; the '<' after it still starts a partial,
 // and a '<' after any other byte given up so still starts an atom.
-func TestReview45MPartialAfterUnshareOrDrop(t *testing.T) {
+func TestPartialAfterUnshareOrDrop(t *testing.T) {
 	cases := []struct {
 		line  string
 		stop  wire.Kind // read up to and including the first token of this kind

@@ -9,9 +9,9 @@ import (
 )
 
 // The two routines as they were before they became appendTrace: the
-// oracle of TestReview45LTraceMerged.
+// oracle of TestTraceMerged.
 
-func r45OldRedacted(c *Encoded, dst []byte) []byte {
+func oldRedacted(c *Encoded, dst []byte) []byte {
 	for i := range c.Parts {
 		p := &c.Parts[i]
 		data, base, j := p.Data, p.off, 0
@@ -39,8 +39,8 @@ func r45OldRedacted(c *Encoded, dst []byte) []byte {
 	return dst
 }
 
-func r45OldSummary(c *Encoded, dst []byte, max int) (_ []byte, cut bool) {
-	w := r45OldWriter{dst: dst, room: max}
+func oldSummary(c *Encoded, dst []byte, max int) (_ []byte, cut bool) {
+	w := oldTraceWriter{dst: dst, room: max}
 	if max < 0 {
 		w.room = int(^uint(0) >> 1)
 	}
@@ -100,13 +100,13 @@ func r45OldSummary(c *Encoded, dst []byte, max int) (_ []byte, cut bool) {
 	return w.dst, w.cut
 }
 
-type r45OldWriter struct {
+type oldTraceWriter struct {
 	dst  []byte
 	room int
 	cut  bool
 }
 
-func (w *r45OldWriter) add(b []byte) {
+func (w *oldTraceWriter) add(b []byte) {
 	if w.cut || len(b) == 0 {
 		return
 	}
@@ -117,16 +117,16 @@ func (w *r45OldWriter) add(b []byte) {
 	w.room -= len(b)
 }
 
-func (w *r45OldWriter) size(n int64) {
+func (w *oldTraceWriter) size(n int64) {
 	var buf [32]byte
 	b := append(buf[:0], " <"...)
 	b = strconv.AppendInt(b, n, 10)
 	w.add(append(b, " bytes>"...))
 }
 
-// r45Commands are commands with secrets, literals in memory (synchronizing
+// traceCommands are commands with secrets, literals in memory (synchronizing
 // or not, literal8, empty), streamed ones and LiteralFunc, in mixes.
-func r45Commands(t testing.TB) []*Encoded {
+func traceCommands(t testing.TB) []*Encoded {
 	body := strings.Repeat("b", 300)
 	var out []*Encoded
 	for _, o := range []*EncoderOptions{nil, {LiteralPlus: true}} {
@@ -168,18 +168,18 @@ func r45Commands(t testing.TB) []*Encoded {
 	return out
 }
 
-// TestReview45LTraceMerged: AppendRedacted and AppendSummary, near-copies
+// TestTraceMerged: AppendRedacted and AppendSummary, near-copies
 // (the duplicates tool's finding), are one routine now (appendTrace):
 // their output is the old routines', byte for byte, with and without a
 // limit, and no secret shows in either.
-func TestReview45LTraceMerged(t *testing.T) {
-	for i, c := range r45Commands(t) {
-		if got, want := c.AppendRedacted([]byte("pre")), r45OldRedacted(c, []byte("pre")); !bytes.Equal(got, want) {
+func TestTraceMerged(t *testing.T) {
+	for i, c := range traceCommands(t) {
+		if got, want := c.AppendRedacted([]byte("pre")), oldRedacted(c, []byte("pre")); !bytes.Equal(got, want) {
 			t.Errorf("%d: AppendRedacted %q; was %q", i, got, want)
 		}
 		for _, max := range []int{-1, 0, 1, 3, 10, 20, 40, 1000} {
 			got, cut := c.AppendSummary([]byte("pre"), max)
-			want, wcut := r45OldSummary(c, []byte("pre"), max)
+			want, wcut := oldSummary(c, []byte("pre"), max)
 			if !bytes.Equal(got, want) || cut != wcut {
 				t.Errorf("%d: AppendSummary(%d) %q %v; was %q %v", i, max, got, cut, want, wcut)
 			}
@@ -193,17 +193,17 @@ func TestReview45LTraceMerged(t *testing.T) {
 	}
 }
 
-// BenchmarkReview45LTrace measures both traces of the commands above,
+// BenchmarkTrace measures both traces of the commands above,
 // appendTrace's ("new") against the routines it replaced ("old").
-func BenchmarkReview45LTrace(b *testing.B) {
-	cs := r45Commands(b)
+func BenchmarkTrace(b *testing.B) {
+	cs := traceCommands(b)
 	var dst []byte
 	b.Run("old", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			for _, c := range cs {
-				dst = r45OldRedacted(c, dst[:0])
-				dst, _ = r45OldSummary(c, dst[:0], 200)
+				dst = oldRedacted(c, dst[:0])
+				dst, _ = oldSummary(c, dst[:0], 200)
 			}
 		}
 	})
