@@ -1,7 +1,12 @@
 package auth_test
 
 import (
+	"bufio"
+	"context"
 	"errors"
+	"io"
+	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,5 +45,113 @@ func TestAuthenticateEndedBeforeAnswer(t *testing.T) {
 	}
 	if bad > 0 {
 		t.Fatalf("%d of 10 refusals came back as something else than *auth.Error", bad)
+	}
+}
+
+// TestAuthenticateCancelThenPlus: the mechanism fails (AuthenticateFunc's f
+// returns an error), the exchange sends "*" (cancel) and waits for the
+// tagged answer, no longer reading Continuations. A hostile server sends
+// one more "+" and goes silent. The session counts that "+" as owed (the
+// caller took Continuations: contTaken is set for good), so the stall
+// timer is off and nothing answers it: only the caller's context (or
+// CommandTimeout, 15 min) ends the login. The session's own Wait path
+// handles the same case (noAnswerer, TestReview45MOnContinueErrorThenPlus);
+// the auth package's cancel has no equivalent. A stall timeout of 50 ms,
+// a context of 2 s.
+func TestAuthenticateCancelThenPlus(t *testing.T) {
+	const stall = 50 * time.Millisecond
+	client, server := net.Pipe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer server.Close()
+		r := bufio.NewReader(server)
+		io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 AUTH=X-TEST] hi\r\n")
+		l, _ := r.ReadString('\n')
+		if !strings.Contains(l, "AUTHENTICATE") {
+			return
+		}
+		io.WriteString(server, "+ \r\n")
+		l, _ = r.ReadString('\n')
+		if strings.TrimSpace(l) != "*" {
+			return
+		}
+		io.WriteString(server, "+ \r\n") // hostile: then silent
+		io.Copy(io.Discard, r)
+	}()
+	t.Cleanup(func() { client.Close(); server.Close(); <-done })
+	c, err := auth.Open(context.Background(), client, &auth.Options{Session: &session.Options{StallTimeout: stall}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Session().Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	start := time.Now()
+	err = c.AuthenticateFunc(ctx, "X-TEST", func([]byte) ([]byte, error) { return nil, errors.New("no token") })
+	var te *session.TimeoutError
+	if !errors.As(err, &te) || te.What != session.TimeoutStall {
+		t.Fatalf("after %v: %v; want the session's stall *TimeoutError (stall timeout %v): the \"+\" after \"*\" was counted as owed and left the timer off", time.Since(start).Round(time.Millisecond), err, stall)
+	}
+}
+
+// TestAuthenticatePanicRefuses: a mechanism (AuthenticateFunc's f) that
+// panics on a challenge leaves the exchange cancelled: the "+" it was
+// given is answered "*", and so is a further one (a confused server), by
+// the session's RefuseContinuations alone (auth has no timeout of its own
+// for that "*" any more: the session's bounds it). The server then ends
+// the command and the session runs on: a NOOP gets its answer. Defaults.
+func TestAuthenticatePanicRefuses(t *testing.T) {
+	client, server := net.Pipe()
+	lines := make(chan []string, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer server.Close()
+		r := bufio.NewReader(server)
+		io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 AUTH=X-TEST] hi\r\n")
+		l, _ := r.ReadString('\n')
+		tag, _, _ := strings.Cut(l, " ")
+		var got []string
+		for range 2 {
+			io.WriteString(server, "+ \r\n")
+			// Unanswered, the test fails here (not at the stall
+			// timeout): only a missing line waits for it.
+			server.SetReadDeadline(time.Now().Add(5 * time.Second))
+			l, err := r.ReadString('\n')
+			if err != nil {
+				break
+			}
+			got = append(got, strings.TrimRight(l, "\r\n"))
+		}
+		server.SetReadDeadline(time.Time{})
+		lines <- got
+		io.WriteString(server, tag+" BAD cancelled\r\n")
+		l, _ = r.ReadString('\n')
+		tag, _, _ = strings.Cut(l, " ")
+		io.WriteString(server, tag+" OK noop\r\n")
+		io.Copy(io.Discard, r)
+	}()
+	t.Cleanup(func() { client.Close(); <-done })
+	c, err := auth.Open(context.Background(), client, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Session().Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("the mechanism's panic did not go on")
+			}
+		}()
+		c.AuthenticateFunc(ctx, "X-TEST", func([]byte) ([]byte, error) { panic("mechanism") })
+	}()
+	if got := <-lines; len(got) != 2 || got[0] != "*" || got[1] != "*" {
+		t.Fatalf("the two \"+\" were answered %q; want \"*\", \"*\"", got)
+	}
+	if _, err := c.Session().Run(ctx, &session.Command{Name: "NOOP"}); err != nil {
+		t.Errorf("NOOP after the cancelled exchange: %v", err)
 	}
 }

@@ -9,9 +9,9 @@ import (
 	"github.com/imapkit/imapkit/internal/testserver"
 )
 
-// r40AddUser adds a user with a {PLAIN} password to a Dovecot's passwd-file
+// addPlainUser adds a user with a {PLAIN} password to a Dovecot's passwd-file
 // (Dovecot reads it again when it changes).
-func r40AddUser(t *testing.T, srv *testserver.Server, user, pass string) {
+func addPlainUser(t *testing.T, srv *testserver.Server, user, pass string) {
 	t.Helper()
 	f, err := os.OpenFile(filepath.Join(srv.Dir, "users"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
@@ -23,7 +23,7 @@ func r40AddUser(t *testing.T, srv *testserver.Server, user, pass string) {
 	}
 }
 
-// TestReview40ABestEmojiPassword: a Dovecot user whose password holds an emoji
+// TestBestEmojiPassword: a Dovecot user whose password holds an emoji
 // with its variation selector ("I❤️mail": U+2764 U+FE0F) logs in with
 // LOGIN, PLAIN and the LOGIN mechanism, as imaplib and mail clients do.
 // AuthenticateBest ("the strongest mechanism that the server offers and
@@ -33,10 +33,10 @@ func r40AddUser(t *testing.T, srv *testserver.Server, user, pass string) {
 // 15), so the exchange is cancelled and AuthenticateBest fails without
 // trying PLAIN, which Dovecot offers and which would have worked. The CLI
 // logs in with AuthenticateBest: such a user cannot log in with imapkit.
-func TestReview40ABestEmojiPassword(t *testing.T) {
+func TestBestEmojiPassword(t *testing.T) {
 	srv := testserver.StartT(t, nil)
 	const user, pass = "zzheart", "I\u2764\ufe0fmail"
-	r40AddUser(t, srv, user, pass)
+	addPlainUser(t, srv, user, pass)
 
 	plain := dial(t, srv, nil, nil)
 	if err := plain.Authenticate(ctx10(t), auth.NewPlain("", user, pass)); err != nil {
@@ -49,10 +49,10 @@ func TestReview40ABestEmojiPassword(t *testing.T) {
 	}
 }
 
-// TestReview40AChooseSkipsUnpreparableSCRAM: Choose passes over SCRAM when
+// TestChooseSkipsUnpreparableSCRAM: Choose passes over SCRAM when
 // PRECIS refuses the password or the username, and still picks it for a
 // password it accepts.
-func TestReview40AChooseSkipsUnpreparableSCRAM(t *testing.T) {
+func TestChooseSkipsUnpreparableSCRAM(t *testing.T) {
 	caps := []string{"IMAP4rev1", "AUTH=SCRAM-SHA-256", "AUTH=SCRAM-SHA-1", "AUTH=PLAIN"}
 	for _, tc := range []struct{ user, pass, want string }{
 		{"alice", "I\u2764\ufe0fmail", auth.Plain},             // variation selector
@@ -65,6 +65,34 @@ func TestReview40AChooseSkipsUnpreparableSCRAM(t *testing.T) {
 		got, _, err := auth.Choose(caps, &auth.Credentials{Username: tc.user, Password: tc.pass}, true)
 		if err != nil || got != tc.want {
 			t.Errorf("Choose(%q, %q) = %s, %v; want %s", tc.user, tc.pass, got, err, tc.want)
+		}
+	}
+}
+
+// TestBestPasswordPRECISChanges: 0323ea5 made Choose skip SCRAM when
+// PRECIS OpaqueString refuses the password, but not when it accepts and
+// changes it. OpaqueString maps a non-ASCII space (U+00A0, typed with
+// Option-Space on a Mac) to an ASCII space and normalises to NFC; a server
+// whose SCRAM keys come from the password as stored (Dovecot) then refuses
+// the proof, while PLAIN and LOGIN, which it also offers, log in with the
+// same password. AuthenticateBest (and so the CLI) fails for such a user.
+func TestBestPasswordPRECISChanges(t *testing.T) {
+	srv := testserver.StartT(t, nil)
+	passes := []string{"pass\u00a0word", "Cafe\u0301"}
+	users := []string{"zznbsp", "zznfd"}
+	for i := range passes {
+		addPlainUser(t, srv, users[i], passes[i])
+	}
+	for i, pass := range passes {
+		user := users[i]
+		plain := dial(t, srv, nil, nil)
+		if err := plain.Authenticate(ctx10(t), auth.NewPlain("", user, pass)); err != nil {
+			t.Fatalf("AUTHENTICATE PLAIN with %q: %v", pass, err)
+		}
+		c := dial(t, srv, nil, nil)
+		mech, err := c.AuthenticateBest(ctx10(t), &auth.Credentials{Username: user, Password: pass})
+		if err != nil {
+			t.Errorf("password %q: AuthenticateBest chose %s and failed, where PLAIN (offered) logs in: %v", pass, mech, err)
 		}
 	}
 }
