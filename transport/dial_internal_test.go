@@ -7,11 +7,11 @@ import (
 	"time"
 )
 
-// TestReview41RDialServerName: a connection from Dial tells the host it
+// TestDialServerName: a connection from Dial tells the host it
 // was dialled as (an IPv6 literal without brackets or zone), with and
 // without DelayedAcks, and NetConn gives the *net.TCPConn; other
 // connections tell none.
-func TestReview41RDialServerName(t *testing.T) {
+func TestDialServerName(t *testing.T) {
 	for _, network := range []string{"tcp4", "tcp6"} {
 		ln, err := net.Listen(network, map[string]string{"tcp4": "127.0.0.1:0", "tcp6": "[::1]:0"}[network])
 		if err != nil {

@@ -17,15 +17,15 @@ import (
 	"github.com/imapkit/imapkit/transport"
 )
 
-// review41HolderEnv names the file where TestReview41JHolder, run as a
+// execHolderEnv names the file where TestExecHolderHelper, run as a
 // helper process, writes its child's pid.
-const review41HolderEnv = "IMAPKIT_REVIEW41_HOLDER_PIDFILE"
+const execHolderEnv = "IMAPKIT_EXEC_HOLDER_PIDFILE"
 
-// TestReview41JHolder is the helper process of
-// TestReview41JChildDiesWithHolder: it starts a child with Exec, writes the
+// TestExecHolderHelper is the helper process of
+// TestExecChildDiesWithHolder: it starts a child with Exec, writes the
 // child's pid and waits to be killed. Run directly it does nothing.
-func TestReview41JHolder(t *testing.T) {
-	pidFile := os.Getenv(review41HolderEnv)
+func TestExecHolderHelper(t *testing.T) {
+	pidFile := os.Getenv(execHolderEnv)
 	if pidFile == "" {
 		t.Skip("helper process only")
 	}
@@ -40,16 +40,16 @@ func TestReview41JHolder(t *testing.T) {
 	c.Close()
 }
 
-// TestReview41JChildDiesWithHolder: the process holding a CommandConn dies
+// TestExecChildDiesWithHolder: the process holding a CommandConn dies
 // without closing it (SIGKILL here; a second Ctrl-C for the CLI, whose
 // default action gives Close no chance to run). Its child, in a process
 // group of its own, received no signal and went on running, reparented to
 // init. On Linux the kernel must kill it (parent-death signal).
-func TestReview41JChildDiesWithHolder(t *testing.T) {
+func TestExecChildDiesWithHolder(t *testing.T) {
 	needProgram(t, "sh", "sleep")
 	pidFile := filepath.Join(t.TempDir(), "pid")
-	holder := exec.Command(os.Args[0], "-test.run=^TestReview41JHolder$", "-test.count=1")
-	holder.Env = append(os.Environ(), review41HolderEnv+"="+pidFile)
+	holder := exec.Command(os.Args[0], "-test.run=^TestExecHolderHelper$", "-test.count=1")
+	holder.Env = append(os.Environ(), execHolderEnv+"="+pidFile)
 	if err := holder.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -71,18 +71,18 @@ func TestReview41JChildDiesWithHolder(t *testing.T) {
 	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
 	holder.Process.Kill()
 	holder.Wait()
-	for deadline := time.Now().Add(5 * time.Second); review41Alive(pid); time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(5 * time.Second); processAlive(pid); time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("5 s after the process holding it was killed, the child %d is still running", pid)
 		}
 	}
 }
 
-// TestReview41JThreadExitKeepsChild: Exec called from a goroutine locked
+// TestExecThreadExitKeepsChild: Exec called from a goroutine locked
 // to its OS thread, which then returns without unlocking it, so that the
 // Go runtime ends the thread. Linux sends the parent-death signal when the
 // thread that started the child ends: the child must live on until Close.
-func TestReview41JThreadExitKeepsChild(t *testing.T) {
+func TestExecThreadExitKeepsChild(t *testing.T) {
 	needProgram(t, "sh", "cat")
 	type result struct {
 		c   *transport.CommandConn
@@ -126,8 +126,8 @@ func TestReview41JThreadExitKeepsChild(t *testing.T) {
 	}
 }
 
-// review41Alive reports whether pid is a live process (not a zombie).
-func review41Alive(pid int) bool {
+// processAlive reports whether pid is a live process (not a zombie).
+func processAlive(pid int) bool {
 	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return false
@@ -137,12 +137,12 @@ func review41Alive(pid int) bool {
 	return i >= 0 && len(s) > i+2 && s[i+2] != 'Z' && s[i+2] != 'X'
 }
 
-// TestReview41ISameProcessGroup: Exec's child leads a process group of its
+// TestExecSameProcessGroup: Exec's child leads a process group of its
 // own, which a terminal takes for a background job (its read of the
 // terminal stops it: the CLI's `--stream 'ssh host imapd'` could not ask
 // for a password). ExecOptions.SameProcessGroup leaves it in ours, and
 // Close still kills it (the child alone: the group is ours).
-func TestReview41ISameProcessGroup(t *testing.T) {
+func TestExecSameProcessGroup(t *testing.T) {
 	needProgram(t, "sh", "sleep")
 	for _, same := range []bool{false, true} {
 		c, err := transport.ExecWithOptions(context.Background(), &transport.ExecOptions{SameProcessGroup: same}, "sh", "-c", "exec sleep 60")
