@@ -4,5 +4,5 @@ package codec
 
 import "time"
 
-// cpuTime: see review41_cpu_unix_test.go; wall time here.
+// cpuTime: see cputime_unix_test.go; wall time here.
 func cpuTime() time.Duration { return wallTime() }
