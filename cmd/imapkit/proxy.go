@@ -78,7 +78,7 @@ func runProxy(args []string, stdout, stderr io.Writer) int {
 	once := fs.Bool("once", false, "stop after the first client's connection ends")
 	timeout := new(time.Duration)
 	*timeout = 30 * time.Second
-	fs.Var(positiveDuration{timeout}, "timeout", "bound on connecting to the upstream server, on TLS handshakes, on each write to the client, on the wait of the proxy's own answers for a server's line stopped in its middle, and on the server's silence once the client has ended its side and is owed no answer (a `duration` more than 0)")
+	fs.Var(positiveDuration{timeout}, "timeout", "bound on connecting to the upstream server, on TLS handshakes, on each write to the client or the server without progress, on the wait of the proxy's own answers for a server's line stopped in its middle, and on the server's silence once the client has ended its side and is owed no answer (a `duration` more than 0)")
 	maxConns := fs.Int("max-connections", defaultMaxProxyConns, "relay at most `n` clients at once (more than 0); a client past it gets \"* BYE\" (with --tls: the connection's end) and no upstream connection")
 	insecurePlain := fs.Bool("insecure-plaintext", false, "relay LOGIN and AUTHENTICATE to an imap:// upstream that is not on loopback without STARTTLS (anyone on the path can read the password)")
 	fs.Usage = func() {
@@ -457,6 +457,9 @@ type proxySession struct {
 	secrets secretSet
 	// stalled: a write to the client timed out (clientWriter).
 	stalled atomic.Bool
+	// serverStalled: a write to the server made no progress for the
+	// --timeout (upstreamConn).
+	serverStalled atomic.Bool
 	// stopping: closeAll was called; the client direction's errors from
 	// then on are its doing, not news (the closer said why).
 	stopping atomic.Bool
@@ -516,6 +519,54 @@ func (w *deadlineWriter) Write(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// upstreamConn is the connection to the server, below any TLS layer: each
+// Write must make progress within bound (the --timeout, writeBound), else
+// it fails with os.ErrDeadlineExceeded and records the stall in stalled.
+// A write that goes on slowly (a byte at least in each stretch of bound)
+// is not cut, however long it takes. Before, the writes to the server had
+// no bound: a server that stopped reading (its window full) while the
+// client sent a lot (an APPEND's literal) blocked the client's direction
+// for ever; the client's end went unnoticed, and a server that neither
+// read nor wrote held the connection's goroutines, both descriptors and
+// a --max-connections slot for as long as it kept it open (found by
+// review). A deadline set by another (crypto/tls's close_notify, 5 s) is
+// replaced by bound at the next Write.
+type upstreamConn struct {
+	net.Conn
+	bound   time.Duration
+	stalled *atomic.Bool
+}
+
+func (c *upstreamConn) Write(p []byte) (int, error) {
+	total := 0
+	for {
+		c.Conn.SetWriteDeadline(time.Now().Add(c.bound))
+		n, err := c.Conn.Write(p[total:])
+		total += n
+		if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) {
+			return total, err
+		}
+		if n == 0 {
+			// Not a byte for bound.
+			c.stalled.Store(true)
+			return total, err
+		}
+		// Progress within bound: a new stretch for the rest.
+	}
+}
+
+// CloseWrite half-closes the connection (closeUpstreamWrite).
+func (c *upstreamConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return c.Conn.Close()
+}
+
+// serverStallTrace is the trace's word on a write to the server that made
+// no progress for the --timeout (upstreamConn).
+const serverStallTrace = "* server side: a write to the server made no progress for %v (it reads nothing): closing"
 
 // secretSet holds the credentials seen on a connection.
 type secretSet struct {
@@ -728,6 +779,11 @@ func (ps *proxySession) serve(ctx context.Context, client net.Conn) {
 	}
 	var d net.Dialer
 	server, err := d.DialContext(hctx, "tcp", ps.cfg.upstream.addr)
+	if err == nil {
+		// Below any TLS layer (imaps, a later STARTTLS), so that every
+		// write to the server is bounded, a TLS record's too.
+		server = &upstreamConn{Conn: server, bound: ps.writeBound(), stalled: &ps.serverStalled}
+	}
 	if err == nil && ps.cfg.upstream.tls {
 		tc := tls.Client(server, ps.cfg.upstreamTLS)
 		if err = tc.HandshakeContext(hctx); err != nil {
@@ -799,7 +855,9 @@ func (ps *proxySession) closeAll() {
 // the connection is closing already (closeAll: the read deadline it sets,
 // the upstream it closed) or closed.
 func (ps *proxySession) clientErr(err error) {
-	if ps.stopping.Load() || errors.Is(err, net.ErrClosed) {
+	// (A write to the server that stalled, within a Forward: the
+	// stall's own line says it, clientToServer.)
+	if ps.stopping.Load() || errors.Is(err, net.ErrClosed) || ps.serverStalled.Load() {
 		return
 	}
 	ps.logf("* client side: %s", errText(err))
@@ -880,7 +938,8 @@ func (ps *proxySession) closeClient(ctx context.Context) {
 // the connection, and with it the server's direction, after it sent what
 // it had to (a client that half-closed may still read it). Over TLS a
 // close_notify goes first. Nothing else writes to the server by then; the
-// write is bounded, lest a server that does not read hold it.
+// write is bounded (upstreamConn: no progress for the --timeout), lest a
+// server that does not read hold it.
 func (ps *proxySession) closeUpstreamWrite() {
 	_, s := ps.conns()
 	// The server's direction may be waiting in a read: from now on it is
@@ -888,7 +947,8 @@ func (ps *proxySession) closeUpstreamWrite() {
 	ps.toClient.clientEnded() // first: a read that sees clientDone finds wrote set
 	ps.clientDone.Store(true)
 	s.SetReadDeadline(time.Now().Add(ps.silenceBound()))
-	s.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	// The close_notify's write and the rest of what is written are
+	// bounded by upstreamConn (no progress for the --timeout).
 	if tc, ok := s.(*tls.Conn); ok {
 		tc.CloseWrite()
 		s = tc.NetConn()
@@ -1024,6 +1084,17 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 	// idle one, holds the upstream connection and both directions until
 	// its own timeout (Dovecot: 30 minutes).
 	defer ps.closeUpstreamWrite()
+	// Run first (deferred last): a write to the server that stalled
+	// (upstreamConn) ends the connection, whichever write it was (a
+	// flush, a literal's body, the relay after COMPRESS): the server's
+	// direction would otherwise wait on a server that is no longer there
+	// for the client.
+	defer func() {
+		if ps.serverStalled.Load() {
+			ps.logf(serverStallTrace, ps.cfg.dialTimeout)
+			ps.closeAll()
+		}
+	}()
 	tk := wire.NewTokenizer(client, nil)
 	w := bufio.NewWriterSize(server, 32<<10)
 	var p printer
