@@ -974,8 +974,9 @@ func (ps *proxySession) closeUpstreamWrite() {
 // as long as it kept the connection open; one that trickled a line a
 // byte at a time within the bound of each read did as well, as the
 // bytes of a line are written at its end (found by review). While the
-// client is there, reads wait as long as the server is silent (an IDLE).
-// Each read's bytes count as the server's progress for the proxy's own
+// client is there, reads wait as long as the server is silent (an IDLE),
+// and the finished lines buffered for it are flushed before each read
+// (clientOut.beforeRead). Each read's bytes count as the server's progress for the proxy's own
 // answers waiting on a line (clientOut.serverRead).
 func (ps *proxySession) upstreamReader(c net.Conn) io.Reader {
 	return &upstreamReader{ps: ps, c: c}
@@ -1039,14 +1040,18 @@ func (ps *proxySession) silenceBound() time.Duration {
 func (r *upstreamReader) Read(p []byte) (int, error) {
 	done := r.ps.clientDone.Load()
 	partial := false // bytes were read since the last write to the client
-	if done {
-		if r.raw {
+	if r.raw {
+		if done {
 			r.c.SetReadDeadline(time.Now().Add(r.ps.silenceBound()))
-		} else {
-			since, read, err := r.ps.toClient.beforeRead()
-			if err != nil {
-				return 0, err
-			}
+		}
+	} else {
+		// Finished lines go to the client before the read waits
+		// (whether or not the client's side has ended).
+		since, read, err := r.ps.toClient.beforeRead()
+		if err != nil {
+			return 0, err
+		}
+		if done {
 			partial = read
 			r.c.SetReadDeadline(since.Add(r.ps.silenceBound()))
 		}
@@ -2167,6 +2172,15 @@ type clientOut struct {
 	// the client's end), once clientEnd is set; wroteRead is read then.
 	wrote     time.Time
 	wroteRead int64
+	// finished: what is buffered holds the end of a server's line
+	// (endLine without a flush: more of the server's bytes were buffered
+	// then, ShouldFlush). It is flushed before the next read from the
+	// server (beforeRead), which may wait: before, while the client was
+	// there, a finished line stayed buffered for as long as the next
+	// line was not finished (a server sending "* 1 EXISTS\r\n* 2 EX" and
+	// then pausing held the EXISTS from the client until the next line's
+	// end; found by review).
+	finished bool
 }
 
 // newClientOut returns the client's side writing to c; stall bounds how
@@ -2205,15 +2219,21 @@ func (o *clientOut) clientEnded() {
 	o.mu.Unlock()
 }
 
-// beforeRead, once the client's side has ended, flushes what is buffered
-// for the client, before a read from the server that may wait: a client
-// gone is found at that write. It returns when the server's direction
-// last wrote to the client (or the client's end) and whether bytes were
-// read from the server since (a line under way that wrote nothing yet).
+// beforeRead is called before each read from the server, which may wait.
+// It flushes what is buffered for the client when that holds the end of a
+// server's line (finished), so that a finished line reaches the client
+// before the proxy waits on the server for the next; once the client's
+// side has ended, whatever is buffered, so that a client gone is found at
+// that write. The lines one read brought still go in one write. It
+// returns when the server's direction last wrote to the client (or the
+// client's end) and whether bytes were read from the server since (a
+// line under way that wrote nothing yet): upstreamReader uses them once
+// the client's side has ended.
 func (o *clientOut) beforeRead() (wrote time.Time, read bool, err error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if !o.ended && o.w.Buffered() > 0 {
+	if !o.ended && o.w.Buffered() > 0 && (o.clientEnd || o.finished) {
+		o.finished = false
 		if err := o.w.Flush(); err != nil {
 			return o.wrote, false, clientWriteErr(err)
 		}
@@ -2250,8 +2270,10 @@ func (o *clientOut) endLine(flush bool) error {
 		return errRelayClosed
 	}
 	if flush {
+		o.finished = false
 		return o.w.Flush()
 	}
+	o.finished = o.w.Buffered() > 0
 	return nil
 }
 

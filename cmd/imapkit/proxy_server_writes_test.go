@@ -155,3 +155,47 @@ func TestProxyServerSlowWriteNotCut(t *testing.T) {
 		t.Fatalf("a write without progress for the bound: %d bytes, %v, stalled %v; want the deadline's error, stalled", n, err, stalled.Load())
 	}
 }
+
+// TestProxyFinishedLineNotHeld (found by review): a server that sends a
+// finished line and part of the next ("* 1 EXISTS\r\n* 2 EX") and then
+// pauses. The client gets the finished line while the server holds the
+// rest: before, it stayed in the proxy's buffer (more of the server's
+// bytes were buffered behind it, so no flush) until the next line ended,
+// for as long as the server paused. The fake sends the rest only once
+// the client has read the first line (a channel, not a sleep); default
+// options.
+func TestProxyFinishedLineNotHeld(t *testing.T) {
+	release := make(chan struct{})
+	srv, err := hostile.Listen(func(c *hostile.Conn) error {
+		c.Greet("IMAP4rev1")
+		if _, err := c.ReadLine(); err != nil {
+			return err
+		}
+		c.WriteString("* 1 EXISTS\r\n* 2 EX")
+		select {
+		case <-release:
+		case <-time.After(10 * time.Second): // a bound against a hang
+		}
+		return c.WriteString("ISTS\r\na1 OK done\r\n")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.Addr())
+	lc := dialLines(t, addr)
+	lc.send("a1 NOOP\r\n")
+	// A bound against a hang, not a timed assertion (the fake holds the
+	// rest for up to 10 s).
+	lc.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	l, err := lc.br.ReadString('\n')
+	if err != nil || l != "* 1 EXISTS\r\n" {
+		t.Fatalf("the client read %q (%v) while the server held the next line's part; want \"* 1 EXISTS\"\ntrace:\n%s", l, err, out.String())
+	}
+	close(release)
+	for _, want := range []string{"* 2 EXISTS\r\n", "a1 OK done\r\n"} {
+		if got := lc.line(); got != want {
+			t.Fatalf("then %q; want %q", got, want)
+		}
+	}
+}
