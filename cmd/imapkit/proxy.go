@@ -187,20 +187,22 @@ func serveProxy(ctx context.Context, ln net.Listener, cfg *proxyConfig, once boo
 	defer stop()
 	out := &lockedWriter{w: cfg.out, errOut: cfg.errOut}
 	var wg sync.WaitGroup
+	limit := cfg.maxConns
+	if limit <= 0 {
+		limit = defaultMaxProxyConns
+	}
+	refusals := newRefusalLog(out, limit)
 	// On any return, no more clients come before the connections are
 	// waited for (the listener stayed open, and a client connecting then
 	// waited in its backlog for ever).
 	defer func() {
 		ln.Close()
 		wg.Wait()
+		refusals.close() // the refusals not printed yet, counted
 		if err == nil {
 			err = out.failure()
 		}
 	}()
-	limit := cfg.maxConns
-	if limit <= 0 {
-		limit = defaultMaxProxyConns
-	}
 	// slots holds a token for each connection relayed.
 	slots := make(chan struct{}, limit)
 	// drains holds a token for each refused client whose connection is
@@ -242,10 +244,10 @@ func serveProxy(ctx context.Context, ln net.Listener, cfg *proxyConfig, once boo
 				go func() {
 					defer wg.Done()
 					defer func() { <-drains }()
-					refuseOverLimit(ctx, c, cfg, id, limit, out, true)
+					refuseOverLimit(ctx, c, cfg, id, limit, refusals, true)
 				}()
 			default:
-				refuseOverLimit(ctx, c, cfg, id, limit, out, false)
+				refuseOverLimit(ctx, c, cfg, id, limit, refusals, false)
 			}
 			continue
 		}
@@ -288,7 +290,7 @@ const maxRefusalDrains = 64
 // client's first bytes left unread at the close (a command pipelined
 // before the greeting) made the kernel send a reset instead of the end,
 // which can destroy the BYE in flight. ctx's end closes at once.
-func refuseOverLimit(ctx context.Context, c net.Conn, cfg *proxyConfig, id, limit int, out *lockedWriter, drain bool) {
+func refuseOverLimit(ctx context.Context, c net.Conn, cfg *proxyConfig, id, limit int, refusals *refusalLog, drain bool) {
 	defer c.Close()
 	how := "* BYE"
 	if cfg.implicitTLS {
@@ -301,7 +303,7 @@ func refuseOverLimit(ctx context.Context, c net.Conn, cfg *proxyConfig, id, limi
 			drain = false
 		}
 	}
-	out.line(fmt.Appendf(nil, "[%d] * client %s refused: %s relayed (--max-connections): %s\n", id, c.RemoteAddr(), plural(limit, "connection"), how))
+	refusals.refused(id, c.RemoteAddr(), how)
 	cw, ok := c.(interface{ CloseWrite() error })
 	if !drain || !ok || cw.CloseWrite() != nil {
 		return
@@ -320,6 +322,90 @@ func refuseOverLimit(ctx context.Context, c net.Conn, cfg *proxyConfig, id, limi
 			return
 		}
 	}
+}
+
+// refusalInterval is how often, at most, the trace prints a line for the
+// clients refused over --max-connections (refusalLog).
+const refusalInterval = time.Second
+
+// refusalLog prints the refusals of clients over --max-connections to the
+// trace, a flood of them in few lines: a refusal is printed in full when
+// none was printed for refusalInterval; those that come sooner are
+// counted, and a line says how many, with the latest, once refusalInterval
+// has passed since the last line (at the next refusal, by a timer, or
+// when the proxy stops: none is left out of the count). Before, each
+// refusal printed a line: a client opening connections without end past
+// the limit flooded the trace (found by review).
+type refusalLog struct {
+	out   *lockedWriter
+	limit int
+	// now is the clock (tests set it).
+	now func() time.Time
+	// every is refusalInterval (tests set it).
+	every time.Duration
+
+	mu     sync.Mutex
+	last   time.Time // when the last line was printed (zero: none yet)
+	n      int       // refusals counted since, not printed
+	latest string    // the latest of them, as its line would say
+	timer  *time.Timer
+	closed bool
+}
+
+func newRefusalLog(out *lockedWriter, limit int) *refusalLog {
+	return &refusalLog{out: out, limit: limit, now: time.Now, every: refusalInterval}
+}
+
+// refused records the refusal of client id from addr, ended as how says.
+func (l *refusalLog) refused(id int, addr net.Addr, how string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if l.n == 0 && (l.last.IsZero() || now.Sub(l.last) >= l.every) {
+		l.last = now
+		l.out.line(fmt.Appendf(nil, "[%d] * client %s refused: %s relayed (--max-connections): %s\n", id, addr, plural(l.limit, "connection"), how))
+		return
+	}
+	l.n++
+	l.latest = fmt.Sprintf("[%d] client %s: %s", id, addr, how)
+	if now.Sub(l.last) >= l.every {
+		l.summaryLocked(now)
+		return
+	}
+	if l.timer == nil && !l.closed {
+		l.timer = time.AfterFunc(l.every-now.Sub(l.last), l.tick)
+	}
+}
+
+// tick prints the count due when the timer fires.
+func (l *refusalLog) tick() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.timer = nil
+	if !l.closed {
+		l.summaryLocked(l.now())
+	}
+}
+
+// summaryLocked prints how many refusals were counted since the last line.
+func (l *refusalLog) summaryLocked(now time.Time) {
+	if l.timer != nil {
+		l.timer.Stop()
+		l.timer = nil
+	}
+	if l.n == 0 {
+		return
+	}
+	l.out.line(fmt.Appendf(nil, "* %s refused since the last such line: %s relayed (--max-connections); the latest %s\n", plural(l.n, "more client"), plural(l.limit, "connection"), l.latest))
+	l.n, l.last = 0, now
+}
+
+// close prints the count not printed yet; nothing is printed after it.
+func (l *refusalLog) close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.summaryLocked(l.now())
+	l.closed = true
 }
 
 // temporaryAccept reports whether an error of Accept passes: no file
