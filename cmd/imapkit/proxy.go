@@ -2333,7 +2333,23 @@ func (o *clientOut) serverRead(n int) {
 	o.mu.Lock()
 	o.read += int64(n)
 	o.mu.Unlock()
+	if h := testServerRead; h != nil {
+		h()
+	}
 }
+
+// testPutClock, set by tests, replaces the timer of put's wait for a
+// server's line stopped in its middle (clientOut.stall): it is called as
+// the wait starts with fire, what the timer runs when a stretch of stall
+// has passed, and returns reset (a new stretch begins: the server made
+// progress) and stop (the wait is over). A test fires the stretches
+// itself, after the server's bytes were read (testServerRead) or not,
+// rather than racing real time. Read where a wait starts.
+var testPutClock func(fire func()) (reset, stop func())
+
+// testServerRead, set by tests, is called after each read of the
+// server's bytes was counted (clientOut.serverRead).
+var testServerRead func()
 
 // Flush sends what is buffered (ForwardLiteral calls it before a body).
 func (o *clientOut) Flush() error {
@@ -2430,13 +2446,21 @@ func (o *clientOut) put(line []byte, last bool) error {
 		// long literal that comes slowly is waited for, a server that
 		// stopped in the middle of its line is not.
 		fired := false
-		t := time.AfterFunc(o.stall, func() {
+		fire := func() {
 			o.mu.Lock()
 			fired = true
 			o.cond.Broadcast()
 			o.mu.Unlock()
-		})
-		defer t.Stop()
+		}
+		var reset, stop func()
+		if start := testPutClock; start != nil {
+			reset, stop = start(fire)
+		} else {
+			t := time.AfterFunc(o.stall, fire)
+			reset = func() { t.Reset(o.stall) }
+			stop = func() { t.Stop() }
+		}
+		defer stop()
 		seen := o.read
 		for o.midLine && !o.closed {
 			if fired {
@@ -2444,7 +2468,7 @@ func (o *clientOut) put(line []byte, last bool) error {
 					return errServerStalled
 				}
 				seen, fired = o.read, false
-				t.Reset(o.stall)
+				reset()
 			}
 			o.cond.Wait()
 		}

@@ -125,11 +125,15 @@ func TestProxyStalledMidLineAnswer(t *testing.T) {
 
 // TestProxySlowLineWaited: the bound of TestProxyStalledMidLineAnswer
 // is on a stall, not on a line's length in time: a literal's body that
-// keeps coming (a byte every 150 ms, 1.2 s in all, past the bound of
-// 0.5 s here) is waited for, and the proxy's answer follows the line.
-// Default options, run 60 times faster (clientWriteSpeed, as there).
+// keeps coming (a byte in each of 8 stretches of the bound, 8 bounds in
+// all) is waited for, and the proxy's answer follows the line. The
+// stretches are the test's (manualPutClock): each ends once the byte sent
+// in it was read by the proxy, so the test does not race real time (it
+// did, with a byte every 150 ms against a bound of 500 ms). Default
+// options.
 func TestProxySlowLineWaited(t *testing.T) {
-	clientWriteSpeed(t, 60)
+	clock := useManualPutClock(t)
+	steps, endSteps := stepsChan()
 	up := proxyScriptedUpstream(t, func(c net.Conn) {
 		io.WriteString(c, "* OK ready\r\n")
 		br := bufio.NewReader(c)
@@ -139,17 +143,15 @@ func TestProxySlowLineWaited(t *testing.T) {
 		}
 		tag, _, _ := strings.Cut(l, " ")
 		io.WriteString(c, "* 1 FETCH (BODY[] {8}\r\n")
-		for i := 0; i < 8; i++ {
-			// Progress well within the bound (0.5 s): a byte every
-			// 150 ms.
-			time.Sleep(150 * time.Millisecond)
-			if _, err := io.WriteString(c, "x"); err != nil {
+		for b := range steps {
+			if _, err := io.WriteString(c, b); err != nil {
 				return
 			}
 		}
 		io.WriteString(c, ")\r\n"+tag+" OK done\r\n")
 		io.Copy(io.Discard, br)
 	})
+	t.Cleanup(endSteps) // (before the upstream's cleanup, which waits for the script)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+up)
 	lc := dialLines(t, addr)
 	lc.send("a1 FETCH 1 BODY[]\r\n")
@@ -157,6 +159,11 @@ func TestProxySlowLineWaited(t *testing.T) {
 		t.Fatalf("FETCH: %q", got)
 	}
 	lc.send("a2 STARTTLS\r\n")
+	fire := clock.waitArmed(t)
+	for i := 0; i < 8; i++ {
+		clock.stretch(t, fire, steps, "x", out)
+	}
+	endSteps()
 	if got := lc.line(); got != "xxxxxxxx)\r\n" {
 		t.Fatalf("the rest of the FETCH: %q\ntrace:\n%s", got, out.String())
 	}
@@ -165,6 +172,87 @@ func TestProxySlowLineWaited(t *testing.T) {
 	got := lc.line() + lc.line()
 	if !strings.Contains(got, "a2 NO imapkit proxy: no certificate") || !strings.Contains(got, "a1 OK done\r\n") {
 		t.Fatalf("read %q; want the proxy's NO to a2 and a1's OK\ntrace:\n%s", got, out.String())
+	}
+}
+
+// manualPutClock is the test's clock for the proxy's wait on a server's
+// line stopped in its middle (testPutClock): the test ends each stretch
+// of the bound itself, and learns whether the wait saw progress in it (a
+// new stretch) or gave up. testServerRead tells it when the proxy has
+// read the server's bytes. The test must not be parallel.
+type manualPutClock struct {
+	armed   chan func()   // a wait started: what ends its stretch
+	rearmed chan struct{} // the wait saw progress: a new stretch
+	stopped chan struct{} // the wait is over (the line ended, or given up)
+	reads   chan struct{} // the proxy counted a read of the server's bytes
+}
+
+func useManualPutClock(t *testing.T) *manualPutClock {
+	m := &manualPutClock{armed: make(chan func(), 4), rearmed: make(chan struct{}, 64), stopped: make(chan struct{}, 4), reads: make(chan struct{}, 1024)}
+	testPutClock = func(fire func()) (reset, stop func()) {
+		m.armed <- fire
+		return func() { m.rearmed <- struct{}{} }, func() { m.stopped <- struct{}{} }
+	}
+	testServerRead = func() {
+		select {
+		case m.reads <- struct{}{}:
+		default:
+		}
+	}
+	t.Cleanup(func() { testPutClock, testServerRead = nil, nil })
+	return m
+}
+
+// stepsChan is the channel of what a scripted upstream sends, one write
+// at a time, until end is called: by the test, and by a cleanup the test
+// registers after the upstream's (cleanups run last first), so that a
+// test that failed does not leave the script waiting.
+func stepsChan() (steps chan string, end func()) {
+	steps = make(chan string)
+	var once sync.Once
+	end = func() { once.Do(func() { close(steps) }) }
+	return steps, end
+}
+
+// waitArmed waits for the proxy's answer to start waiting on the line,
+// and returns what ends its stretch.
+func (m *manualPutClock) waitArmed(t *testing.T) func() {
+	t.Helper()
+	select {
+	case fire := <-m.armed:
+		return fire
+	case <-time.After(10 * time.Second): // a bound against a hang
+		t.Fatal("the proxy's answer did not wait for the server's line")
+		return nil
+	}
+}
+
+// stretch is one stretch of the bound with progress: the server sends
+// b (on steps), the proxy reads it, the stretch ends (fire), and the
+// wait must go on (a new stretch), not give up.
+func (m *manualPutClock) stretch(t *testing.T, fire func(), steps chan<- string, b string, out *syncBuffer) {
+	t.Helper()
+	for len(m.reads) > 0 {
+		<-m.reads
+	}
+	hang := time.After(10 * time.Second) // a bound against a hang
+	select {
+	case steps <- b:
+	case <-hang:
+		t.Fatal("the server did not take the next bytes")
+	}
+	select {
+	case <-m.reads:
+	case <-hang:
+		t.Fatalf("the proxy did not read %q", b)
+	}
+	fire()
+	select {
+	case <-m.rearmed:
+	case <-m.stopped:
+		t.Fatalf("at the end of a stretch in which the server sent %q, the proxy's answer gave up on the line as stalled\ntrace:\n%s", b, out.String())
+	case <-hang:
+		t.Fatalf("at the end of a stretch in which the server sent %q, the proxy's answer did not wait on (it gave up on the line as stalled)\ntrace:\n%s", b, out.String())
 	}
 }
 
@@ -497,8 +585,17 @@ func TestProxyCutLineTraced(t *testing.T) {
 	})
 }
 
+// TestProxySlowRestAfterLiteralWaited: after a literal, the rest of a
+// server's line is held by the tokenizer until the next literal or the
+// line's end, and nothing of it is written to the client: the proxy's
+// answer waiting on the line counts the bytes read from the server as
+// progress, not those written (before, a server sending that rest slowly
+// but steadily was taken for stalled). The stretches of the bound are
+// the test's (manualPutClock), not real time (before, a byte every 25 ms
+// against a bound of 250 ms). Default options.
 func TestProxySlowRestAfterLiteralWaited(t *testing.T) {
-	clientWriteSpeed(t, 60)
+	clock := useManualPutClock(t)
+	steps, endSteps := stepsChan()
 	up := proxyScriptedUpstream(t, func(c net.Conn) {
 		io.WriteString(c, "* OK ready\r\n")
 		br := bufio.NewReader(c)
@@ -508,17 +605,15 @@ func TestProxySlowRestAfterLiteralWaited(t *testing.T) {
 		}
 		tag, _, _ := strings.Cut(l, " ")
 		io.WriteString(c, "* 1 FETCH (BODY[1] {3}\r\n")
-		time.Sleep(50 * time.Millisecond)
-		io.WriteString(c, `abc BODY[2] "`)
-		for i := 0; i < 40; i++ { // 1 s in all, a byte every 25 ms
-			time.Sleep(25 * time.Millisecond)
-			if _, err := io.WriteString(c, "x"); err != nil {
+		for b := range steps {
+			if _, err := io.WriteString(c, b); err != nil {
 				return
 			}
 		}
 		io.WriteString(c, "\")\r\n"+tag+" OK done\r\n")
 		io.Copy(io.Discard, br)
 	})
+	t.Cleanup(endSteps) // (before the upstream's cleanup, which waits for the script)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+up)
 	lc := dialLines(t, addr)
 	lc.send("a1 FETCH 1 (BODY[1] BODY[2])\r\n")
@@ -526,12 +621,21 @@ func TestProxySlowRestAfterLiteralWaited(t *testing.T) {
 		t.Fatalf("FETCH: %q", got)
 	}
 	lc.send("a2 STARTTLS\r\n")
+	fire := clock.waitArmed(t)
+	// The literal's body and the start of the rest of the line, then a
+	// byte of it in each stretch: after the literal, nothing more is
+	// written to the client until the line ends.
+	clock.stretch(t, fire, steps, `abc BODY[2] "`, out)
+	for i := 0; i < 8; i++ {
+		clock.stretch(t, fire, steps, "x", out)
+	}
+	endSteps()
 	// A bound against a hang, not a timed assertion.
 	lc.c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	rest, err := lc.br.ReadString('\n')
-	want := `abc BODY[2] "` + strings.Repeat("x", 40) + "\")\r\n"
+	want := `abc BODY[2] "` + strings.Repeat("x", 8) + "\")\r\n"
 	if rest != want {
-		t.Fatalf("the rest of the FETCH: %q (%v); want %q (the server never stalled: a byte every 25 ms, the bound 250 ms)\ntrace:\n%s", rest, err, want, out.String())
+		t.Fatalf("the rest of the FETCH: %q (%v); want %q\ntrace:\n%s", rest, err, want, out.String())
 	}
 }
 
