@@ -570,7 +570,8 @@ func (ps *proxySession) clientWriter(c net.Conn) io.Writer {
 }
 
 // writeBound is the --timeout (cfg.dialTimeout) as it bounds each write
-// to the client and the wait of the proxy's own answers on a server's
+// to the client, each stretch of a write to the server (upstreamConn) and
+// the wait of the proxy's own answers on a server's
 // line stalled in its middle (clientOut.put).
 func (ps *proxySession) writeBound() time.Duration {
 	d := ps.cfg.dialTimeout
@@ -582,9 +583,9 @@ func (ps *proxySession) writeBound() time.Duration {
 
 // testClientWriteSpeed, set by tests (clientWriteSpeed), makes the
 // --timeout (30 s by default) as writeBound returns it run that many
-// times faster: the bound on each write to the client, on the wait of
-// the proxy's own answers on a server's line stalled in its middle, and
-// on the server's silence once the client's side has ended and no answer
+// times faster: the bound on each write to the client and to the server
+// (upstreamConn), on the wait of the proxy's own answers on a server's
+// line stalled in its middle, and on the server's silence once the client's side has ended and no answer
 // is owed (not the connection's dial and handshakes); the messages that
 // report them name the --timeout. Read where a bound is set.
 var testClientWriteSpeed time.Duration
