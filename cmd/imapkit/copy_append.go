@@ -940,18 +940,25 @@ func (a *appender) settle() {
 // gives none now, or it did not move from 4294967295 (a message appended
 // then takes that UID, the last there is, and the server says 4294967295
 // again): such a group was taken for not landed and sent again, a
-// duplicate where the server took it. Then the message count decides,
-// recorded with the group (pendingAppend.DstMessages): up by the group's
-// count exactly, the group landed; unchanged, it did not, and is sent
-// again (as with UIDNEXT, this assumes that nobody else appends to the
-// mailbox; were the group landed and as many messages expunged by another
-// client meanwhile, it is a duplicate, never a loss; and it is the
-// common interruption, a run stopped between recording the group and
-// sending it, or in the middle of its literal, which then needs no
-// manual edit). Anything else (a count moved otherwise, or none
-// recorded) is an error wrapping errPendingUnknown, which hint ends (what
-// the user may do): sending the group again could duplicate it, and
-// taking it for landed could lose it.
+// duplicate where the server took it. Then the message count recorded
+// with the group (pendingAppend.DstMessages) and, when the group's
+// messages are recorded, the messages themselves decide: the group found
+// among the mailbox's last p.Count+confirmSlack messages (confirmSeq)
+// landed; not found, it did not when those are all the mailbox holds or
+// the count is unchanged (landed, the group would have taken as many
+// expunged: a duplicate at worst, never a loss). The count alone, which
+// another client's mail moves as the group would, took a group never
+// sent for landed when as many messages were delivered meanwhile (lost),
+// and one that landed for not sent when as many were expunged (a
+// duplicate): TestImportPendingCountDeliveryConfirmed,
+// TestImportPendingCountExpungeConfirmed. A record an older imapkit
+// wrote, without its messages, is still told by the count alone: up by
+// the group's count exactly, landed; unchanged, not. Anything else (a
+// count moved otherwise, or up by the group's and the group not found
+// among the last messages of more, or none recorded) is an error wrapping
+// errPendingUnknown, which hint ends (what the user may do): sending the
+// group again could duplicate it, and taking it for landed could lose
+// it.
 func (a *appender) landed(ctx context.Context, p *pendingAppend, hint string) (bool, error) {
 	if err := a.status(ctx); err != nil {
 		return false, err
@@ -1012,18 +1019,68 @@ func (a *appender) landed(ctx context.Context, p *pendingAppend, hint string) (b
 		}
 		return ok, nil
 	}
+	// The count alone: up by the group's, landed; unchanged, not.
+	// verdict: 1 landed, 0 not, -1 cannot tell.
+	verdict := -1
 	if m := p.DstMessages; m != nil && p.Count > 0 {
 		switch uint64(a.messages) {
 		case uint64(*m) + uint64(p.Count):
+			verdict = 1
+		case uint64(*m):
+			verdict = 0
+		}
+	}
+	if p.confirmable() && p.DstMessages != nil {
+		// Another client's mail moves the count as it moves
+		// UIDNEXT: a group never sent, as many messages delivered
+		// meanwhile, was taken for landed and lost; a group that
+		// landed, as many expunged, was sent again. The messages
+		// themselves decide, among the mailbox's last
+		// (confirmSeq).
+		found, uids, err := a.confirmSeq(ctx, p)
+		if err != nil && !errors.Is(err, errPendingUnknown) && (errors.Is(err, session.ErrNo) || errors.Is(err, session.ErrBad)) {
+			return false, fmt.Errorf("%w: UIDNEXT of %s cannot tell whether the APPEND of %s landed, and its messages could not be looked for (%w); it is not sent again, which could duplicate it: %s", errPendingUnknown, printable(a.mailbox), plural(p.Count, "message"), err, hint)
+		}
+		if err != nil {
+			return false, err
+		}
+		switch {
+		case found == confirmFound:
+			a.confirmed = uids
 			tookLast()
 			return true, nil
-		case uint64(*m):
+		case found == confirmMissing, verdict == 0:
+			// Not among all the mailbox holds; or not among its
+			// last, the count unchanged (landed, it would take
+			// as many expunged: a duplicate at worst, never a
+			// loss).
 			return false, nil
 		}
+		verdict = -1 // up by the count (or moved otherwise), and not found
+	} else if verdict == 1 && len(p.Messages) > 0 {
+		// This imapkit's record that tells nothing to look for (as
+		// for UIDNEXT, above): the count alone would take another
+		// client's mail for the group, and lose it.
+		verdict = -1
+	}
+	switch verdict {
+	case 1:
+		tookLast()
+		return true, nil
+	case 0:
+		return false, nil
 	}
 	count := "nor was the message count recorded with it"
 	if m := p.DstMessages; m != nil {
 		count = fmt.Sprintf("nor does the message count: it went from %d to %d, neither unchanged (not landed) nor up by %d (landed)", *m, a.messages, p.Count)
+		if uint64(a.messages) == uint64(*m)+uint64(p.Count) {
+			count = fmt.Sprintf("nor does the message count (%d, now %d: up by the group's, as another client's mail would move it too)", *m, a.messages)
+		}
+		if p.confirmable() {
+			count += fmt.Sprintf(", and the group is not among the mailbox's last messages (%d looked at)", p.Count+confirmSlack)
+		} else if len(p.Messages) > 0 {
+			count += ", and none of its messages has a size or an internal date recorded to look for it by"
+		}
 	}
 	return false, fmt.Errorf("%w: the APPEND of %s to %s was pending at UIDNEXT %d, and UIDNEXT (now %d) cannot tell whether it landed (it cannot move past %d; 0 is unknown); %s; it is not sent again, which could duplicate it: %s",
 		errPendingUnknown, plural(p.Count, "message"), printable(a.mailbox), p.DstUIDNext, a.next, uint32(math.MaxUint32), count, hint)
@@ -1063,6 +1120,44 @@ func (a *appender) confirm(ctx context.Context, p *pendingAppend) (found confirm
 	if to+1-uint64(from) > limit {
 		to, whole = uint64(from)+limit-1, false
 	}
+	return a.look(ctx, p, func(uint32) (commands.Set, func(*commands.Message) bool, bool) {
+		return commands.UIDRange(from, uint32(to)), func(m *commands.Message) bool {
+			return m.UID >= from && uint64(m.UID) <= to
+		}, whole
+	})
+}
+
+// confirmSeq looks for the messages of p, a pending group that UIDNEXT
+// cannot tell landed or not (landed: none recorded, none now, or the last
+// UID), among the last p.Count+confirmSlack messages of the mailbox, by
+// sequence number: a group that landed is among the last messages but
+// for those another client delivered after it. Found there, in a row, in
+// order, it landed (uids its UIDs, when the server sent them); not found
+// when those are all the mailbox holds, it did not (confirmMissing); not
+// found among the last of more, confirmUnknown. The count alone took a
+// group never sent for landed when another client delivered as many
+// messages meanwhile (a loss), and a group that landed for not sent when
+// another client expunged as many (a duplicate).
+func (a *appender) confirmSeq(ctx context.Context, p *pendingAppend) (found confirmResult, uids []uint32, err error) {
+	return a.look(ctx, p, func(exists uint32) (commands.Set, func(*commands.Message) bool, bool) {
+		from := uint64(1)
+		if limit := uint64(p.Count) + confirmSlack; uint64(exists) > limit {
+			from = uint64(exists) - limit + 1
+		}
+		return commands.SeqRange(uint32(from), exists), func(m *commands.Message) bool {
+			return uint64(m.SeqNum) >= from && m.SeqNum <= exists
+		}, from == 1
+	})
+}
+
+// look EXAMINEs the mailbox (read-only: nothing of it changes, \Recent
+// neither), FETCHes the UID, RFC822.SIZE and INTERNALDATE of the set
+// window returns for the mailbox's message count (asked keeps the
+// messages of the answer asked for; whole: the set is every message that
+// may be the group's), looks there for p's messages in a row, in order
+// (pendingMsg.matches), and leaves the mailbox (deselect). Only p.Count
+// messages are held (a ring).
+func (a *appender) look(ctx context.Context, p *pendingAppend, window func(exists uint32) (set commands.Set, asked func(*commands.Message) bool, whole bool)) (found confirmResult, uids []uint32, err error) {
 	ms, err := a.c.Examine(ctx, a.mailbox)
 	if err != nil {
 		return confirmUnknown, nil, fmt.Errorf("looking for the pending APPEND's messages in %s: %w", printable(a.mailbox), err)
@@ -1075,6 +1170,13 @@ func (a *appender) confirm(ctx context.Context, p *pendingAppend) (found confirm
 	if ms.UIDValidity != p.DstUIDValidity {
 		return confirmUnknown, nil, fmt.Errorf("%w: the UIDVALIDITY of %s changed (%d, now %d) while its pending APPEND was looked for", errPendingUnknown, printable(a.mailbox), p.DstUIDValidity, ms.UIDValidity)
 	}
+	set, asked, whole := window(ms.Exists)
+	if ms.Exists == 0 {
+		if whole {
+			return confirmMissing, nil, nil
+		}
+		return confirmUnknown, nil, nil
+	}
 	type seen struct {
 		uid  uint32
 		size int64
@@ -1082,11 +1184,11 @@ func (a *appender) confirm(ctx context.Context, p *pendingAppend) (found confirm
 	}
 	ring := make([]seen, p.Count)
 	n := 0
-	for m, ferr := range a.c.Fetch(ctx, commands.UIDRange(from, uint32(to)), &commands.FetchItems{UID: true, InternalDate: true, Size: true}) {
+	for m, ferr := range a.c.Fetch(ctx, set, &commands.FetchItems{UID: true, InternalDate: true, Size: true}) {
 		if ferr != nil {
 			return confirmUnknown, nil, fmt.Errorf("looking for the pending APPEND's messages in %s: %w", printable(a.mailbox), ferr)
 		}
-		if m.UID < from || uint64(m.UID) > to {
+		if !asked(m) {
 			continue // not asked for
 		}
 		ring[n%p.Count] = seen{m.UID, m.Size, m.InternalDate}
@@ -1105,7 +1207,9 @@ func (a *appender) confirm(ctx context.Context, p *pendingAppend) (found confirm
 		if match {
 			uids = make([]uint32, p.Count)
 			for i := range uids {
-				uids[i] = ring[(n-p.Count+i)%p.Count].uid
+				if uids[i] = ring[(n-p.Count+i)%p.Count].uid; uids[i] == 0 {
+					return confirmFound, nil, nil // UIDs not told
+				}
 			}
 			return confirmFound, uids, nil
 		}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -38,6 +39,7 @@ func r46HAppendServer(t *testing.T, uidnext uint32) (addr string, appends func()
 	t.Helper()
 	var mu sync.Mutex
 	n := 0
+	var stored []l46Msg // for EXAMINE and FETCH
 	srv, err := hostile.Listen(func(c *hostile.Conn) error {
 		if err := c.Greet("IMAP4rev1 LITERAL+ UIDPLUS"); err != nil {
 			return err
@@ -67,7 +69,12 @@ func r46HAppendServer(t *testing.T, uidnext uint32) (addr string, appends func()
 				if _, err := c.ReadLine(); err != nil {
 					return err
 				}
+				m := l46Msg{size: cmd.Literal}
+				if d := l46Date.FindStringSubmatch(cmd.Line); d != nil {
+					m.date = d[1]
+				}
 				mu.Lock()
+				stored = append(stored, m)
 				n++
 				first := n == 1
 				mu.Unlock()
@@ -75,6 +82,25 @@ func r46HAppendServer(t *testing.T, uidnext uint32) (addr string, appends func()
 					return nil // taken; the answer is lost
 				}
 				err = c.Line(ok)
+			case "EXAMINE":
+				// For the pending group that UIDNEXT cannot
+				// tell, looked for by its messages
+				// (appender.confirmSeq).
+				mu.Lock()
+				m := n
+				mu.Unlock()
+				err = c.Lines(fmt.Sprintf("* %d EXISTS", m), "* OK [UIDVALIDITY 9] ok", cmd.Tag+" OK [READ-ONLY] done")
+			case "FETCH":
+				mu.Lock()
+				lines, ferr := seqFetchLines(strings.Fields(cmd.Args)[0], len(stored), func(i int) (uint32, int64, string) {
+					return uint32(i), stored[i-1].size, stored[i-1].date
+				})
+				mu.Unlock()
+				if ferr != nil {
+					err = c.Line(cmd.Tag + " BAD " + ferr.Error())
+					break
+				}
+				err = c.Lines(append(lines, ok)...)
 			case "LOGOUT":
 				c.Lines("* BYE bye", ok)
 				return nil

@@ -169,6 +169,21 @@ func (f *l46Dst) serve(c *hostile.Conn) error {
 			}
 			f.mu.Unlock()
 			err = c.Lines(append(lines, ok)...)
+		case "FETCH":
+			// By sequence number: a pending group that UIDNEXT
+			// cannot tell is looked for among the last messages
+			// (appender.confirmSeq).
+			f.mu.Lock()
+			lines, ferr := seqFetchLines(strings.Fields(cmd.Args)[0], len(f.stored), func(i int) (uint32, int64, string) {
+				m := f.stored[i-1]
+				return m.uid, m.size, m.date
+			})
+			f.mu.Unlock()
+			if ferr != nil {
+				err = c.Line(cmd.Tag + " BAD " + ferr.Error())
+				break
+			}
+			err = c.Lines(append(lines, ok)...)
 		case "LOGOUT":
 			c.Lines("* BYE bye", ok)
 			return nil
@@ -293,8 +308,11 @@ func TestReview46LPendingLandedAtLastUIDByUIDNextNotFull(t *testing.T) {
 // "pending_done" names, or the mbox offsets), the edit of the entry's
 // format only, and "1 message". The case: a group of one recorded at
 // UIDNEXT 4294967295 (the count recorded: 0), the run stopped before
-// sending it, and another client appended 2 messages meanwhile: the
-// count moved by neither 0 nor 1, and nothing is sent.
+// sending it, and another client appended 2+confirmSlack messages
+// meanwhile: the count moved by neither 0 nor 1, the group is not among
+// the last 1+confirmSlack messages (appender.confirmSeq; with 2 messages
+// only, all looked at, it is certainly not there, and is sent), and
+// nothing is sent.
 //
 // Found by review (review46 H, fde75c1; cause: import.go, the hint
 // formatted printable(path), not key).
@@ -322,7 +340,7 @@ func TestReview46LImportPendingHintNamesEntry(t *testing.T) {
 				t.Fatalf("state: %+v, %v", st, err)
 			}
 			f.mu.Lock()
-			f.held += 2 // another client appends 2 messages
+			f.held += 2 + confirmSlack // another client appends 2+confirmSlack messages
 			f.mu.Unlock()
 			code, _, errs := l46Import(t, addr, path)
 			want := []string{"the APPEND of 1 message to"} // remove .destinations[KEY].pending: below

@@ -244,6 +244,10 @@ type e47Dst struct {
 	next     uint32
 	appends  int
 	statuses int
+	// stored are the messages APPENDed (size, date), for EXAMINE and
+	// FETCH (appender.confirmSeq); those of held past them are another
+	// client's, taken to come after them.
+	stored []l46Msg
 }
 
 func (f *e47Dst) start(t *testing.T) string {
@@ -293,8 +297,14 @@ func (f *e47Dst) serve(c *hostile.Conn) error {
 			err = c.Lines(fmt.Sprintf("* STATUS INBOX (%s)", items), ok)
 		case "APPEND":
 			n := 0
-			lit, nonSync := cmd.Literal, cmd.NonSync
+			lit, nonSync, line := cmd.Literal, cmd.NonSync, cmd.Line
+			var msgs []l46Msg
 			for lit >= 0 {
+				m := l46Msg{size: lit}
+				if d := l46Date.FindStringSubmatch(line); d != nil {
+					m.date = d[1]
+				}
+				msgs = append(msgs, m)
 				if !nonSync {
 					if err := c.Continue("go"); err != nil {
 						return err
@@ -309,13 +319,14 @@ func (f *e47Dst) serve(c *hostile.Conn) error {
 					return err
 				}
 				next := hostile.ParseCommand("x APPEND " + rest)
-				lit, nonSync = next.Literal, next.NonSync
+				lit, nonSync, line = next.Literal, next.NonSync, rest
 			}
 			f.mu.Lock()
 			f.appends++
 			a := f.answer(f.appends)
 			first := f.next
 			if a == "" || strings.HasPrefix(a, "OK") {
+				f.stored = append(f.stored, msgs...)
 				f.held += n
 				f.next += uint32(n)
 			}
@@ -327,6 +338,25 @@ func (f *e47Dst) serve(c *hostile.Conn) error {
 				a = fmt.Sprintf(a, first, first+uint32(n-1))
 			}
 			err = c.Line(cmd.Tag + " " + a)
+		case "EXAMINE":
+			f.mu.Lock()
+			held := f.held
+			f.mu.Unlock()
+			err = c.Lines(fmt.Sprintf("* %d EXISTS", held), "* OK [UIDVALIDITY 9] ok", cmd.Tag+" OK [READ-ONLY] done")
+		case "FETCH":
+			f.mu.Lock()
+			lines, ferr := seqFetchLines(strings.Fields(cmd.Args)[0], f.held, func(i int) (uint32, int64, string) {
+				if i <= len(f.stored) {
+					return uint32(i), f.stored[i-1].size, f.stored[i-1].date
+				}
+				return uint32(i), 1, "" // another client's
+			})
+			f.mu.Unlock()
+			if ferr != nil {
+				err = c.Line(cmd.Tag + " BAD " + ferr.Error())
+				break
+			}
+			err = c.Lines(append(lines, ok)...)
 		case "LOGOUT":
 			c.Lines("* BYE bye", ok)
 			return nil
