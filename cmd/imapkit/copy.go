@@ -1080,16 +1080,20 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 		items := make([]appendItem, len(group))
 		sizes := make([]int64, len(group))
 		var pend *pendingAppend
-		lfsDirty := false // a CRLFSize not saved yet (bareLFsEnded)
+		// dirty: a size of the record changed and not saved yet (a
+		// literal of another size than RFC822.SIZE, sizeDiffers; a
+		// CRLFSize, bareLFsEnded): saved once, before the last bytes
+		// of the group's last message.
+		dirty := false
 		for i, m := range group {
 			// Each message is opened when its turn in the APPEND
 			// comes: its size is that of the FETCH's literal, read
 			// from the source just then (RFC822.SIZE only sized the
 			// group).
 			b := &pulledBody{p: bodies, uid: m.UID, n: &sizes[i], empty: empty,
-				sized: func(n int64) error { return sizeDiffers(pend, i, n, func() error { return state.save(path) }) },
+				sized: func(n int64) error { sizeDiffers(pend, i, n, &dirty); return nil },
 				ended: func(lfs int64) error {
-					return bareLFsEnded(pend, i, lfs, &lfsDirty, func() error { return state.save(path) })
+					return bareLFsEnded(pend, i, lfs, &dirty, func() error { return state.save(path) })
 				}}
 			items[i] = appendItem{open: b.openSized, flags: appendableFlags(m.Flags), date: m.InternalDate,
 				binary: box.isBinary(m.UID)} // literal8 with BINARY
@@ -1212,20 +1216,28 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 // would not find the message by its size on the destination (whose
 // RFC822.SIZE is the literal's) and would send again a group that landed:
 // a duplicate at every interrupted run. The record then takes n, the size
-// the destination will report, and the state is saved (save) before the
-// message is sent: one save per message whose literal differs. A message
+// the destination will report, and *dirty says so: the state is saved
+// once for the group, before the last bytes of its last message go out
+// (bareLFsEnded), not once for each such message (an Exchange source,
+// whose RFC822.SIZE differs for every message, cost a synced save per
+// message: TestCopyWrongRFC822SizeSavesPerGroup). A group cannot land
+// before those bytes (a MULTIAPPEND lands whole; without one, groups are
+// of one message): a run that dies before the save leaves on disk the
+// record of a group that did not land (UIDNEXT unmoved, or its messages
+// not found: sent again, as they must be); once the save is done the
+// record holds the sizes the destination will report. A message
 // recorded without a size (0: literal8, or none told) keeps none. Every
 // other message keeps its own size: a group whose dates are not recorded
 // (recordedDate) is still told by its sizes, and a message is not matched
 // by its date alone to another client's (TestCopySizeDiffersDateOnlyNotLost).
 // On the goroutine of an APPEND's Open, while copyBatch waits for the
 // APPEND (or settles it) and touches neither the state nor p.
-func sizeDiffers(p *pendingAppend, i int, n int64, save func() error) error {
+func sizeDiffers(p *pendingAppend, i int, n int64, dirty *bool) {
 	if p == nil || i >= len(p.Messages) || p.Messages[i].Size == 0 || p.Messages[i].Size == n {
-		return nil
+		return
 	}
 	p.Messages[i].Size = n
-	return save()
+	*dirty = true
 }
 
 // bareLFsEnded is called with lfs, the count of bare LFs (an LF without a
@@ -1235,10 +1247,11 @@ func sizeDiffers(p *pendingAppend, i int, n int64, save func() error) error {
 // and the next run would send again a group that landed, a duplicate
 // (TestCopyBareLFInterruptedFound). The record takes the size with them
 // made CRLF too (pendingMsg.CRLFSize), as import's does, and *dirty says
-// so; at the group's last message the state is saved when dirty: a group
-// cannot land before its last literal's last bytes (a MULTIAPPEND whole;
-// without one, groups are of one message). One save per group holding
-// bare LFs. A message recorded without a size keeps none. On the
+// so; at the group's last message the state is saved when dirty (by this
+// or by sizeDiffers): a group cannot land before its last literal's last
+// bytes (a MULTIAPPEND whole; without one, groups are of one message).
+// One save per group holding bare LFs or a literal of another size than
+// its RFC822.SIZE. A message recorded without a size keeps none. On the
 // goroutine that reads the literal for the APPEND, while copyBatch waits
 // for it and touches neither the state nor p.
 func bareLFsEnded(p *pendingAppend, i int, lfs int64, dirty *bool, save func() error) error {

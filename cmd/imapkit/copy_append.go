@@ -1345,8 +1345,15 @@ func writeFileAtomic(path string, b []byte) error {
 		os.Remove(tmp)
 		return err
 	}
+	if testSynced != nil {
+		testSynced(path)
+	}
 	return nil
 }
+
+// testSynced, when set by a test, is called after each synced write of
+// writeFileAtomic, with its path (from whatever goroutine wrote it).
+var testSynced func(path string)
 
 // loadJSON reads v from path; it reports false when there is no file.
 func loadJSON(path string, v any) (bool, error) {
