@@ -59,6 +59,9 @@ error. See docs/cli.md.
 
 // copyOpts are copy's flags besides the source's connection flags.
 type copyOpts struct {
+	// undated counts the messages a run of copyAccount appended without
+	// their internal date (appender.undated).
+	undated   int
 	src, dst  connFlags
 	dstUser   string
 	stateDir  string
@@ -320,6 +323,8 @@ func copyStatePath(dir, src, dst string) string {
 
 // copyAccount copies the mailboxes (all when none is named) of one account.
 func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailboxes []string, out *output) (err error) {
+	o.undated = 0
+	defer func() { undatedNote(out.stderr, "copy", o.undated) }()
 	st, err := parseURL(srcURL)
 	if err != nil {
 		return err
@@ -739,6 +744,7 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 		return nil, fmt.Errorf("it was copied to %s before, not %s: keep the same --map (%s), or remove %s from %s to copy it whole to %s", printable(box.Dst), printable(dname), "--map "+shellQuote(name+"="+box.Dst), stateKeyPath("mailboxes", name), path, printable(dname))
 	}
 	ap := newAppender(dst, dname, o.noMulti)
+	ap.undated = &o.undated
 	// The destination mailbox must be the one the state's LastUID and
 	// map speak of: deleted and created again since, it holds none of
 	// the mail copied before, which a run trusting LastUID skipped for

@@ -199,6 +199,37 @@ type appender struct {
 	// and no message can be appended to it with a greater UID (a server
 	// must give the mailbox a new UIDVALIDITY first, RFC 3501 2.3.1.1).
 	full bool
+	// undated, when set, counts the messages appended without the
+	// internal date they had (before 1970 or after 2106: appendDate),
+	// for the run's note at its end (undatedNote).
+	undated *int
+}
+
+// countUndated counts, in a.undated, the items of a group that landed
+// whose date the APPEND left out (appendDate).
+func (a *appender) countUndated(items []appendItem) {
+	if a.undated == nil {
+		return
+	}
+	for _, it := range items {
+		if !it.date.IsZero() && appendDate(it.date).IsZero() {
+			*a.undated++
+		}
+	}
+}
+
+// undatedNote writes to w, when n messages were appended without the
+// internal date they had, the one line that says so at the end of a run
+// of cmd ("copy", "import"): the destination dated them on arrival.
+func undatedNote(w io.Writer, cmd string, n int) {
+	if n == 0 {
+		return
+	}
+	their := "their"
+	if n == 1 {
+		their = "its"
+	}
+	fmt.Fprintf(w, "imapkit %s: note: %s appended without %s internal date (before 1970 or after 2106, which servers do not keep), dated by the destination on arrival: see the internal dates under %s in docs/cli.md\n", cmd, plural(n, "message"), their, cmd)
 }
 
 // newAppender appends to mailbox; noMulti turns MULTIAPPEND off.
@@ -680,6 +711,7 @@ func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, erro
 				}
 				return nil, err
 			}
+			a.countUndated(items[i : i+1])
 			if res.UID != 0 && res.UIDValidity == a.uidv {
 				a.afterUID(res.UID)
 				uids = append(uids, res.UID)
@@ -750,6 +782,7 @@ func (a *appender) send(ctx context.Context, items []appendItem) ([]uint32, erro
 		}
 		return nil, err
 	}
+	a.countUndated(items)
 	if res.UIDValidity == a.uidv {
 		var last uint32
 		for _, r := range res.UIDs.Ranges() {

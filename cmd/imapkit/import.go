@@ -361,6 +361,9 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		created = true
 	}
 	ap := newAppender(cn.c, opts.to, opts.noMulti)
+	undated := 0
+	ap.undated = &undated
+	defer func() { undatedNote(o.stderr, "import", undated) }()
 	// The mailbox must be the one Offset and Done speak of: deleted and
 	// created again since, it holds none of what was imported.
 	startOver, err := ap.checkDst(ctx, ent.DstUIDValidity, ent.Imported > 0 || ent.Offset > 0 || len(ent.Done) > 0 || ent.Pending != nil, created,

@@ -1,0 +1,63 @@
+//go:build linux
+
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/imapkit/imapkit/internal/hostile"
+	"github.com/imapkit/imapkit/internal/testserver"
+)
+
+// TestImportUndatedNote: an mbox of messages dated 1960, 2200 and 2024.
+// The first two are appended without their date (appendDate: servers do
+// not keep it), which a run did silently; now the run ends with one
+// stderr line that counts them and names the docs.
+func TestImportUndatedNote(t *testing.T) {
+	b := testserver.StartT(t, nil)
+	_, bURL := urls(b)
+	ca := writeCA(t, b)
+	path := oddDatesMbox(t)
+	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
+	t.Setenv("IMAPKIT_URL", "")
+	noTTY(t)
+	code, _, errs := runCLI(t, "", "import", bURL, path, "--to", "INBOX", "--ca-file", ca, "--timeout", "20s", "--quiet")
+	want := "imapkit import: note: 2 messages appended without their internal date (before 1970 or after 2106"
+	if code != exitOK || !strings.Contains(errs, want) || strings.Count(errs, "note:") != 1 || !strings.Contains(errs, "docs/cli.md") {
+		t.Errorf("exit %d; want 0 and one note %q naming docs/cli.md\nstderr: %s", code, want, errs)
+	}
+	// Nothing more appended, no note.
+	code, _, errs = runCLI(t, "", "import", bURL, path, "--to", "INBOX", "--ca-file", ca, "--timeout", "20s", "--quiet")
+	if code != exitOK || strings.Contains(errs, "note:") {
+		t.Errorf("run 2: exit %d; want 0, no note\nstderr: %s", code, errs)
+	}
+}
+
+// TestCopyUndatedNote: as TestImportUndatedNote for copy, from a source
+// whose message 1 is dated 1960 (message 2, 2024, keeps its date).
+func TestCopyUndatedNote(t *testing.T) {
+	b := testserver.StartT(t, nil)
+	_, bURL := urls(b)
+	ca := writeCA(t, b)
+	src, err := hostile.Listen(datedSource([]string{r43Body(1, false), r43Body(2, false)}, func(uid int) string {
+		if uid == 1 {
+			return "01-Jan-1960 00:00:00 +0000"
+		}
+		return "01-Jan-2024 00:00:00 +0000"
+	}, func(b string) int { return len(b) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	t.Setenv("IMAPKIT_PASSWORD", "x")
+	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	t.Setenv("IMAPKIT_URL", "")
+	noTTY(t)
+	code, _, errs := runCLI(t, "", "copy", "imap://alice@"+src.Addr(), bURL, "--insecure-plaintext", "--dst-ca-file", ca,
+		"--state-dir", t.TempDir(), "--timeout", "20s", "--quiet")
+	want := "imapkit copy: note: 1 message appended without its internal date (before 1970 or after 2106"
+	if code != exitOK || !strings.Contains(errs, want) || strings.Count(errs, "note:") != 1 {
+		t.Errorf("exit %d; want 0 and one note %q\nstderr: %s", code, want, errs)
+	}
+}
