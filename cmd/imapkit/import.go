@@ -229,13 +229,13 @@ func takeOverSpellings(ctx context.Context, c *commands.Client, state *importSta
 		if err != nil {
 			return false, err
 		}
+		// Every entry of others is a child's spelling here: to is
+		// INBOX's child (longer than "INBOX"), and the loop above takes
+		// only a key of its length for it, never INBOX's own
+		// (TestImportSpellingChildLeavesInbox).
 		kept := others[:0]
 		for _, k := range others {
 			m := k[len(prefix):]
-			if strings.EqualFold(m, "INBOX") {
-				kept = append(kept, k)
-				continue
-			}
 			if inboxChild(m, delim) != to {
 				continue
 			}

@@ -1020,7 +1020,10 @@ func TestCopySizeDiffersDateOnlyNotLost(t *testing.T) {
 // TestCopyStateSizesDifferLoads: a state an earlier imapkit wrote with
 // "rfc822_size_differs" in a mailbox's entry (no longer written: every
 // message records its own size, sizeDiffers) still loads, its pending
-// record whole.
+// record whole. The mark is not read into anything (copyBox has no field
+// for it: the pending record itself says which sizes it lacks, and a
+// group of that imapkit's recorded without sizes is looked for by its
+// dates), and the next save drops it.
 func TestCopyStateSizesDifferLoads(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.json")
 	data := `{"version":1,"mailboxes":{"INBOX":{"uidvalidity":7,"last_uid":1,"rfc822_size_differs":true,` +
@@ -1035,6 +1038,12 @@ func TestCopyStateSizesDifferLoads(t *testing.T) {
 	box := st.Mailboxes["INBOX"]
 	if box == nil || box.Pending == nil || box.PendingUID != 2 || len(box.Pending.Messages) != 1 || box.Pending.Messages[0].Date != 1706781600 {
 		t.Fatalf("loaded %+v; want INBOX's pending record of one message", box)
+	}
+	if err := st.save(path); err != nil {
+		t.Fatal(err)
+	}
+	if saved, err := os.ReadFile(path); err != nil || strings.Contains(string(saved), "rfc822_size_differs") {
+		t.Errorf("saved again: %s, %v; want the mark dropped", saved, err)
 	}
 }
 
