@@ -976,15 +976,15 @@ func (a *appender) settle() {
 // duplicate where the server took it. Then the message count recorded
 // with the group (pendingAppend.DstMessages) and, when the group's
 // messages are recorded, the messages themselves decide: the group found
-// among the mailbox's last p.Count+confirmSlack messages (confirmSeq)
-// landed; not found, it did not when those are all the mailbox holds or
-// the count is unchanged (landed, the group would have taken as many
-// expunged: a duplicate at worst, never a loss). The count alone, which
-// another client's mail moves as the group would, took a group never
-// sent for landed when as many messages were delivered meanwhile (lost),
-// and one that landed for not sent when as many were expunged (a
-// duplicate): TestImportPendingCountDeliveryConfirmed,
-// TestImportPendingCountExpungeConfirmed. A record an older imapkit
+// among the messages past that count, at most p.Count+confirmSlack of
+// them (confirmSeq), landed; not found, it did not when those are all
+// past it or the count is unchanged (landed, then moved below by another
+// client's expunges: a duplicate at worst, never a loss, as for UIDNEXT).
+// The count alone, which another client's mail moves as the group would,
+// took a group never sent for landed when as many messages were
+// delivered meanwhile (lost: TestImportPendingCountDeliveryConfirmed),
+// and could not tell a group that landed with other mail delivered after
+// it (TestImportPendingCountLandedDeliveryConfirmed). A record an older imapkit
 // wrote, without its messages, is still told by the count alone: up by
 // the group's count exactly, landed; unchanged, not. Anything else (a
 // count moved otherwise, or up by the group's and the group not found
@@ -1083,13 +1083,12 @@ func (a *appender) landed(ctx context.Context, p *pendingAppend, hint string) (b
 			tookLast()
 			return true, nil
 		case found == confirmMissing, verdict == 0:
-			// Not among all the mailbox holds; or not among its
-			// last, the count unchanged (landed, it would take
-			// as many expunged: a duplicate at worst, never a
-			// loss).
+			// Not among all that arrived since; or not among the
+			// first, the count unchanged (landed, it would take as
+			// many expunged: a duplicate at worst, never a loss).
 			return false, nil
 		}
-		verdict = -1 // up by the count (or moved otherwise), and not found
+		verdict = -1 // not among the first of more that arrived
 	} else if verdict == 1 && len(p.Messages) > 0 {
 		// This imapkit's record that tells nothing to look for (as
 		// for UIDNEXT, above): the count alone would take another
@@ -1110,7 +1109,7 @@ func (a *appender) landed(ctx context.Context, p *pendingAppend, hint string) (b
 			count = fmt.Sprintf("nor does the message count (%d, now %d: up by the group's, as another client's mail would move it too)", *m, a.messages)
 		}
 		if p.confirmable() {
-			count += fmt.Sprintf(", and the group is not among the mailbox's last messages (%d looked at)", p.Count+confirmSlack)
+			count += fmt.Sprintf(", and the group is not among the first %d of the messages that arrived after it was recorded (more did)", p.Count+confirmSlack)
 		} else if len(p.Messages) > 0 {
 			count += ", and none of its messages has a size or an internal date recorded to look for it by"
 		}
@@ -1162,32 +1161,40 @@ func (a *appender) confirm(ctx context.Context, p *pendingAppend) (found confirm
 
 // confirmSeq looks for the messages of p, a pending group that UIDNEXT
 // cannot tell landed or not (landed: none recorded, none now, or the last
-// UID), among the last p.Count+confirmSlack messages of the mailbox, by
-// sequence number: a group that landed is among the last messages but
-// for those another client delivered after it. Found there, in a row, in
-// order, it landed (uids its UIDs, when the server sent them); not found
-// when those are all the mailbox holds, it did not (confirmMissing); not
-// found among the last of more, confirmUnknown. The count alone took a
-// group never sent for landed when another client delivered as many
-// messages meanwhile (a loss), and a group that landed for not sent when
-// another client expunged as many (a duplicate).
+// UID), among the messages that arrived after its record: by sequence
+// number, those past the message count recorded with it
+// (p.DstMessages), at most p.Count+confirmSlack of them. A message there
+// before the record is never among them (an expunge moves a message to a
+// lower number, never a higher one), so one of the same size and date
+// (a source's duplicate) is not taken for the group. Found there, in a
+// row, in order, it landed (uids its UIDs); not found when those are all
+// that arrived, it did not (confirmMissing), or it landed and another
+// client expunged messages before it, which moved it below (sent again:
+// a duplicate, never a loss, as for UIDNEXT); not found among the first
+// of more, confirmUnknown. The count alone took a group never sent for
+// landed when another client delivered as many messages meanwhile (a
+// loss).
 func (a *appender) confirmSeq(ctx context.Context, p *pendingAppend) (found confirmResult, uids []uint32, err error) {
+	from := uint64(*p.DstMessages) + 1
 	return a.look(ctx, p, func(exists uint32) (commands.Set, func(*commands.Message) bool, bool) {
-		from := uint64(1)
-		if limit := uint64(p.Count) + confirmSlack; uint64(exists) > limit {
-			from = uint64(exists) - limit + 1
+		to, whole := uint64(exists), true
+		if limit := uint64(p.Count) + confirmSlack; to >= from && to+1-from > limit {
+			to, whole = from+limit-1, false
 		}
-		return commands.SeqRange(uint32(from), exists), func(m *commands.Message) bool {
-			return uint64(m.SeqNum) >= from && m.SeqNum <= exists
-		}, from == 1
+		if to < from || from > math.MaxUint32 {
+			return commands.Set{}, nil, true // nothing arrived: nothing to ask
+		}
+		return commands.SeqRange(uint32(from), uint32(to)), func(m *commands.Message) bool {
+			return uint64(m.SeqNum) >= from && uint64(m.SeqNum) <= to
+		}, whole
 	})
 }
 
 // look EXAMINEs the mailbox (read-only: nothing of it changes, \Recent
 // neither), FETCHes the UID, RFC822.SIZE and INTERNALDATE of the set
 // window returns for the mailbox's message count (asked keeps the
-// messages of the answer asked for; whole: the set is every message that
-// may be the group's), looks there for p's messages in a row, in order
+// messages of the answer asked for, nil when there is nothing to ask;
+// whole: the set is every message that may be the group's), looks there for p's messages in a row, in order
 // (pendingMsg.matches), and leaves the mailbox (deselect). Only p.Count
 // messages are held (a ring).
 func (a *appender) look(ctx context.Context, p *pendingAppend, window func(exists uint32) (set commands.Set, asked func(*commands.Message) bool, whole bool)) (found confirmResult, uids []uint32, err error) {
@@ -1204,7 +1211,7 @@ func (a *appender) look(ctx context.Context, p *pendingAppend, window func(exist
 		return confirmUnknown, nil, fmt.Errorf("%w: the UIDVALIDITY of %s changed (%d, now %d) while its pending APPEND was looked for", errPendingUnknown, printable(a.mailbox), p.DstUIDValidity, ms.UIDValidity)
 	}
 	set, asked, whole := window(ms.Exists)
-	if ms.Exists == 0 {
+	if ms.Exists == 0 || asked == nil {
 		if whole {
 			return confirmMissing, nil, nil
 		}

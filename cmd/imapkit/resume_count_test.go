@@ -232,49 +232,75 @@ func TestImportPendingCountDeliveryConfirmed(t *testing.T) {
 	}
 }
 
-// TestImportPendingCountExpungeConfirmed (found by review): as above,
-// but run 1 stops after the server took m2 (its answer not recorded), and
-// another client expunges m1. Run 2's STATUS says 1, the count recorded
-// with the group: m2 was taken for not landed and sent again, a
-// duplicate. Now it is found among the mailbox's last messages.
-func TestImportPendingCountExpungeConfirmed(t *testing.T) {
+// TestImportPendingCountLandedDeliveryConfirmed (found by review): as
+// above, but run 1 stops after the server took m2 (its answer not
+// recorded), and another client delivers a message. Run 2's STATUS says
+// 3, up by neither 0 nor 1 from the count recorded (1): it could not
+// tell, exit 1 until the state file was edited. Now m2 is found among the
+// messages that arrived after the record, and not sent again.
+func TestImportPendingCountLandedDeliveryConfirmed(t *testing.T) {
 	f := &countDst{caps: "IMAP4rev1 LITERAL+"}
 	addr := f.start(t)
 	msgs := []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")}
 	path, _ := r44ImportSource(t, "maildir", msgs)
-	countStopAt(t, "appended", 2, func() { f.expunge(0) })
+	countStopAt(t, "appended", 2, f.deliver)
 	if code, errs := countImport(t, addr, path); code == exitOK {
 		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
 	}
 	testHook = nil
 	code, errs := countImport(t, addr, path)
 	appends, sizes := f.state()
-	if want := fmt.Sprint([]int{len(msgs[1])}); code != exitOK || appends != 2 || fmt.Sprint(sizes) != want {
+	if want := fmt.Sprint([]int{len(msgs[0]), len(msgs[1]), 7}); code != exitOK || appends != 2 || fmt.Sprint(sizes) != want {
 		t.Errorf("run 2: exit %d, %d APPENDs in all, the mailbox holds sizes %v; want 0, 2, %s (m2 not sent again)\nstderr: %s", code, appends, sizes, want, errs)
 	}
 }
 
-// TestImportPendingCountCannotTell: the mailbox holds more than a group
-// and confirmSlack messages, the count moved by the group's, and the
-// group is not among the last: it may have landed before as many other
-// messages were delivered (and others expunged), or not at all before
-// one was. Neither sent again nor taken for landed: exit 1 with the
-// advice (errPendingUnknown).
+// TestImportPendingCountTwinNotLost: an mbox of two messages of the same
+// size and date (a source's duplicate). Run 1 records m2 and stops before
+// sending it; nobody else writes. m1, already in the mailbox before the
+// record, matches m2's size and date: looked for among all the mailbox's
+// last messages, it was taken for m2, which was never sent (lost). Only
+// the messages that arrived after the record are looked at.
+func TestImportPendingCountTwinNotLost(t *testing.T) {
+	f := &countDst{caps: "IMAP4rev1 LITERAL+"}
+	addr := f.start(t)
+	msgs := []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")}
+	if len(msgs[0]) != len(msgs[1]) {
+		t.Fatalf("the two messages differ in size (%d, %d)", len(msgs[0]), len(msgs[1]))
+	}
+	path, _ := r44ImportSource(t, "mbox", msgs)
+	countStopAt(t, "pending", 2, func() {})
+	if code, errs := countImport(t, addr, path); code == exitOK {
+		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
+	}
+	testHook = nil
+	code, errs := countImport(t, addr, path)
+	if appends, sizes := f.state(); code != exitOK || appends != 2 || len(sizes) != 2 {
+		t.Errorf("run 2: exit %d, %d APPENDs in all, the mailbox holds sizes %v; want 0, 2, two messages (m2 sent)\nstderr: %s", code, appends, sizes, errs)
+	}
+}
+
+// TestImportPendingCountCannotTell: more than the group's count and
+// confirmSlack messages arrived after the record (another client's), and
+// the group is not among the first of them: it may be further. Neither
+// sent again nor taken for landed: exit 1 with the advice
+// (errPendingUnknown).
 func TestImportPendingCountCannotTell(t *testing.T) {
 	f := &countDst{caps: "IMAP4rev1 LITERAL+"}
-	for range confirmSlack + 10 {
-		f.add(5, `"01-Mar-2021 00:00:00 +0000"`)
-	}
 	addr := f.start(t)
 	path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, "")})
-	countStopAt(t, "pending", 1, f.deliver)
+	countStopAt(t, "pending", 1, func() {
+		for range confirmSlack + 2 {
+			f.deliver()
+		}
+	})
 	if code, errs := countImport(t, addr, path); code == exitOK {
 		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
 	}
 	testHook = nil
 	code, errs := countImport(t, addr, path)
 	appends, _ := f.state()
-	if code != 1 || appends != 0 || !strings.Contains(errs, errPendingUnknown.Error()) || !strings.Contains(errs, "(201 looked at)") {
+	if code != 1 || appends != 0 || !strings.Contains(errs, errPendingUnknown.Error()) || !strings.Contains(errs, "the first 201 of the messages that arrived") {
 		t.Errorf("run 2: exit %d, %d APPENDs; want 1, 0, cannot tell, naming the messages looked at\nstderr: %s", code, appends, errs)
 	}
 }
