@@ -240,6 +240,31 @@ var ErrWriteCut = sentinel("session: the command was cut off while it was writte
 // level Error). Please report it.
 var ErrDecoderPanic = sentinel("session: decoding a response panicked (a bug in imapkit)")
 
+// ErrInvalidCommand: a Command's Name is empty (after normalising) or
+// holds CR, LF or NUL, which would end its line and start another command.
+// Start and Run return it before anything is sent or registered.
+var ErrInvalidCommand = sentinel("session: invalid command name")
+
+// ErrInvalidContinuation: a line given to Pending.Continue holds CR, LF or
+// NUL, which would end the line and start another command. Nothing was
+// sent; the command goes on.
+var ErrInvalidContinuation = sentinel("session: continuation line holds CR, LF or NUL")
+
+// ErrNotPull: Pending.Next was called on a command not started with
+// Command.Pull. It is the caller's mistake; the command goes on.
+var ErrNotPull = sentinel("session: Next on a command not started with Pull")
+
+// ErrPanicked is matched by the error of a panic in the caller's code
+// that the session saw while it sent a command (its Args, a body's Read
+// or Open, a Trace writer or slog handler) or read for a pulled one (a
+// Command.Want, the reading a Pending.Next drives): the command ends with
+// it (a *NotSentError when nothing of it had gone out, else the session
+// is aborted and every command in flight ends with an *AbortError
+// wrapping it), and the panic goes on to the caller. Its text names the
+// command and the panic's value. A panic of the decoder itself is
+// ErrDecoderPanic.
+var ErrPanicked = sentinel("session: panic")
+
 // ErrResultTooLarge matches a *ResultTooLargeError.
 var ErrResultTooLarge = sentinel("session: result too large")
 

@@ -3,7 +3,6 @@ package session
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -770,7 +769,7 @@ func (s *Session) driveFor(p *Pending, ctx context.Context, direct bool) (ev coE
 			if wp, ok := r.(*wantPanic); ok {
 				r, what = wp.v, wp.cmd+"'s Want"
 			}
-			s.abort(fmt.Errorf("session: panic while reading for %s: %v", what, r))
+			s.abort(fmt.Errorf("%w while reading for %s: %v", ErrPanicked, what, r))
 			s.mu.Lock()
 			s.co.running, s.co.holder, s.co.done = false, nil, true
 			p.pull.waiting = false
@@ -838,7 +837,7 @@ func (s *Session) interruptBody(p *Pending, ctx context.Context) {
 func (p *Pending) Next(ctx context.Context) (Item, error) {
 	s := p.s
 	if p.pull == nil {
-		return Item{}, errors.New("session: Next on a command not started with Pull")
+		return Item{}, ErrNotPull
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

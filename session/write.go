@@ -80,11 +80,11 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush bool) (*Pend
 	// CR, LF or NUL in a name would end the line and start another
 	// command: refused before the name is normalised.
 	if strings.ContainsAny(cmd.Name, "\r\n\x00") {
-		return nil, errors.New("session: invalid command name")
+		return nil, ErrInvalidCommand
 	}
 	name := normalName(cmd.Name)
 	if name == "" {
-		return nil, errors.New("session: invalid command name")
+		return nil, ErrInvalidCommand
 	}
 	wname := name
 	if name == "UID" {
@@ -811,7 +811,7 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 	marked := false
 	defer func() {
 		if r := recover(); r != nil {
-			err := fmt.Errorf("session: panic while sending %s: %v", p.name, r)
+			err := fmt.Errorf("%w while sending %s: %v", ErrPanicked, p.name, r)
 			if marked {
 				s.abort(err)
 			} else {
@@ -1631,7 +1631,7 @@ func (p *Pending) onContinue(ctx context.Context, text []byte) (resp []byte, err
 func (p *Pending) Continue(ctx context.Context, line []byte) error {
 	for _, c := range line {
 		if c == '\r' || c == '\n' || c == 0 {
-			return errors.New("session: continuation line holds CR, LF or NUL")
+			return ErrInvalidContinuation
 		}
 	}
 	s := p.s
