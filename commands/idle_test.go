@@ -546,8 +546,9 @@ func TestReview42LBIdlePollCaughtLostOnCancel(t *testing.T) {
 // with NOOP every DefaultIdlePoll (a minute). A server that answers the
 // NOOP and then hangs up (or says BYE) left Idle waiting for the next poll,
 // a minute with the defaults, on a session that had already ended: IDLE
-// proper returns the session's end at once. Found by FuzzReview46EConnect
-// (corpus 9e243a61922c5ca7: "IDLE" mutated in the greeting). Default
+// proper returns the session's end at once. Found by
+// FuzzConnectAuthCompress (then named FuzzReview46EConnect; corpus
+// 9e243a61922c5ca7: "IDLE" mutated in the greeting). Default
 // options: the poll interval is the point.
 func TestReview46EIdlePollServerGone(t *testing.T) {
 	for _, end := range []string{"", "* BYE shutting down\r\n"} {

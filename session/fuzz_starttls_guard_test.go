@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// Tests of FuzzReview47FStartTLS's harness (review47_f_test.go): each exec
+// Tests of FuzzStartTLS's harness (starttls_test.go): each exec
 // runs in a synctest bubble, whose clock stops while a goroutine of the
 // exec waits on what is not durably blocking; a real-clock guard reports
 // such a hang; a failed check ends the exec's goroutines first.

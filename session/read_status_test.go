@@ -174,7 +174,7 @@ func TestTaggedByeIsProtocolError(t *testing.T) {
 	}
 }
 
-// TestStartTLSTaggedByeTyped: FuzzReview47FStartTLS's exec with STARTTLS
+// TestStartTLSTaggedByeTyped: FuzzStartTLS's exec with STARTTLS
 // answered "%T BYE going" (the fuzzer's input for "AU", with the name
 // BYE) fails its check that a failed StartTLS's error is of a documented
 // kind (review47Typed) without TestTaggedByeIsProtocolError's fix. Found
@@ -185,7 +185,7 @@ func TestStartTLSTaggedByeTyped(t *testing.T) {
 }
 
 // TestUnknownTaggedStatusTyped: a tagged response that is neither
-// OK, NO nor BAD ("A1 AU Begin TLS now", found by FuzzReview47FStartTLS
+// OK, NO nor BAD ("A1 AU Begin TLS now", found by FuzzStartTLS
 // once it checked that every error is of a documented kind) ended its
 // command with bare text (fmt.Errorf without %w): no errors.Is or
 // errors.As could tell it from anything else. It now wraps a

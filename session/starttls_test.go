@@ -205,7 +205,7 @@ func TestReview41KCloseDuringStartTLSRace(t *testing.T) {
 	s.Close()
 }
 
-// review47TLS is the test certificate of FuzzReview47FStartTLS, made once
+// review47TLS is the test certificate of FuzzStartTLS, made once
 // per process (a key and a certificate per exec would cost more than the
 // exec).
 var review47TLS struct {
@@ -249,7 +249,7 @@ const review47Marker = "XINJ"
 // server hangs up well before, and no timeout of the library is shortened.
 const review47Bound = 4 * time.Second
 
-// review47StartTLSExec runs one exec of FuzzReview47FStartTLS: a session
+// review47StartTLSExec runs one exec of FuzzStartTLS: a session
 // with the library's defaults (nil Options: the server name comes from the
 // client's tls.Config) opened on pre (the greeting and anything after it),
 // then StartTLS. The server answers a command other than STARTTLS before
@@ -680,7 +680,7 @@ func (c *review47Rest) Read(p []byte) (int, error) {
 	return c.Conn.Read(p)
 }
 
-// FuzzReview47FStartTLS fuzzes the client's STARTTLS (session.StartTLS)
+// FuzzStartTLS fuzzes the client's STARTTLS (session.StartTLS)
 // with the server's bytes before the switch (the greeting, the answer to
 // STARTTLS and what follows its OK in the same stream: the buffered-data
 // injection of CVE-2011-0411's kind, here against the client) and after it
@@ -695,7 +695,7 @@ func (c *review47Rest) Read(p []byte) (int, error) {
 // (review47Typed) and holds no unsafe bytes; no goroutine of the module
 // left; every fzMemEvery execs, the heap in use grown by at most
 // fzMaxHeapGrowth.
-func FuzzReview47FStartTLS(f *testing.F) {
+func FuzzStartTLS(f *testing.F) {
 	greet := "* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ STARTTLS AUTH=PLAIN AUTH=LOGIN] Dovecot (Debian) ready.\r\n"
 	caps := "* CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ AUTH=PLAIN AUTH=LOGIN\r\n%T OK Pre-login capabilities listed, post-login capabilities have more.\r\n"
 	for _, s := range []struct{ pre, answer, post string }{
