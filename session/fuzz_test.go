@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/imapkit/imapkit/codec"
@@ -42,6 +43,15 @@ import (
 // follows, and the defaults (StallTimeout 60 s, CommandTimeout 15 min) can
 // never be what ends an exec. A command still waiting fzBound after the
 // hang-up is a hang, and fails the exec.
+//
+// Each exec runs in a testing/synctest bubble (fzBubbled), as
+// FuzzStartTLS's do: the server's wait for the literal (fzLiteralWait),
+// its deadline and the bounds above are
+// on the bubble's clock, which moves only when every goroutine of the
+// exec waits: they cost no wall time, and a loaded machine cuts no flow
+// short. An exec still running after review47RealGuard of real time (a
+// wait the bubble's clock does not see: a sync.Mutex held, a spin) fails
+// with every goroutine's stack.
 //
 // Invariants, per exec: no panic (the reader goroutine has no recover, so a
 // panic kills the worker and go test reports it); every started command
@@ -88,8 +98,10 @@ const (
 	// harness's report, with the goroutines' stacks, would be lost.
 	fzBound = 4 * time.Second
 	// fzLiteralWait is how long the server waits for the APPEND literal
-	// after the input's first "+" (it was 2 s: minimizing a new input
-	// then took minutes, with no exec counted meanwhile).
+	// after the input's first "+", on the exec's bubble's clock (it was
+	// 2 s, then 250 ms of real time: minimizing a new input took minutes,
+	// with no exec counted meanwhile; in the bubble the wait costs
+	// nothing, as the clock moves only when the client waits too).
 	fzLiteralWait = 250 * time.Millisecond
 	// fzMemEvery is how often (in execs) the heap is checked.
 	fzMemEvery = 500
@@ -97,10 +109,28 @@ const (
 	fzMaxHeapGrowth = 128 << 20
 )
 
-// fzExec runs one exec of FuzzSession and returns the errors the four
-// commands ended with, in the order they ended. With cut >= 0, every read
-// of the client after the greeting and cut more bytes fails (fzCutConn).
+// fzExec runs one exec of FuzzSession, in a synctest bubble
+// (fzBubbled), and returns the errors the four commands ended with, in
+// the order they ended. With cut >= 0, every read of the client after the
+// greeting and cut more bytes fails (fzCutConn).
 func fzExec(t *testing.T, data []byte, cut int) []error {
+	t.Helper()
+	var errs []error
+	fzBubbled(t, func(t *testing.T) { errs = fzExecBubble(t, data, cut) })
+	return errs
+}
+
+// fzBubbled runs exec in a synctest bubble under the real-clock guard of
+// FuzzStartTLS (review47Guarded, review47RealGuard).
+func fzBubbled(t *testing.T, exec func(t *testing.T)) {
+	t.Helper()
+	if stacks, _ := review47Guarded(t, exec); stacks != nil {
+		t.Fatalf("the exec still running after %v of real time (waiting on what the bubble's clock does not see: a sync.Mutex, a syscall; or spinning)\n%s", review47RealGuard, stacks)
+	}
+}
+
+// fzExecBubble is fzExec's exec, in its bubble.
+func fzExecBubble(t *testing.T, data []byte, cut int) []error {
 	n0 := runtime.NumGoroutine()
 	pipe, server := transport.Pipe()
 	client, cc := fzCut(pipe, cut)
@@ -198,7 +228,7 @@ func fzExec(t *testing.T, data []byte, cut int) []error {
 		t.Errorf("a trace line holds control bytes or invalid UTF-8: %q", *bad)
 	}
 	cc.check(t)
-	fzCheckGoroutines(t, n0)
+	fzCheckBubbleGoroutines(t, n0)
 	return errs
 }
 
@@ -232,10 +262,11 @@ func fzSplitContinuation(data []byte) (first, rest []byte) {
 }
 
 // fzCheckGoroutines fails the exec if goroutines of the session (or of the
-// transport) are left. It is cheap when nothing is left: it compares
-// runtime.NumGoroutine with the count before the exec and looks at the
-// stacks only when there are more, for up to a second (a goroutine past
-// its last deferred call may still be listed for a moment).
+// transport) are left (FuzzSessionPull's execs, on the real clock). It is
+// cheap when nothing is left: it compares runtime.NumGoroutine with the
+// count before the exec and looks at the stacks only when there are more,
+// for up to a second (a goroutine past its last deferred call may still
+// be listed for a moment).
 func fzCheckGoroutines(t *testing.T, n0 int) {
 	deadline := time.Now().Add(time.Second)
 	for {
@@ -254,6 +285,34 @@ func fzCheckGoroutines(t *testing.T, n0 int) {
 			t.Fatalf("%d goroutines of the session left after Close:%s", len(left), b.String())
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// fzCheckBubbleGoroutines fails the exec if goroutines of the module are left
+// in its bubble (review47Left) once every other goroutine of the bubble
+// waits, for a second of the bubble's clock (a timer of the session's may
+// still end one). Other tests' goroutines, outside the bubble, are not
+// looked at. It is cheap when nothing is left: it compares
+// runtime.NumGoroutine with n0, the count at the exec's start, and reads
+// the stacks only when there are more.
+func fzCheckBubbleGoroutines(t *testing.T, n0 int) {
+	synctest.Wait()
+	for deadline := time.Now().Add(time.Second); ; {
+		if runtime.NumGoroutine() <= n0 {
+			return
+		}
+		left := review47Left()
+		if len(left) == 0 {
+			return
+		}
+		if !time.Now().Before(deadline) {
+			var b bytes.Buffer
+			for _, stack := range left {
+				fmt.Fprintf(&b, "\n%s\n", stack)
+			}
+			t.Fatalf("%d goroutines of the session left after Close:%s", len(left), b.String())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
