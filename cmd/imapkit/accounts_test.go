@@ -87,7 +87,7 @@ func TestAccountsDovecot(t *testing.T) {
 	dir := t.TempDir()
 	pw := filepath.Join(dir, "pw")
 	os.WriteFile(pw, []byte(testserver.Password+"\n"), 0o600)
-	os.Unsetenv("IMAPKIT_PASSWORD")
+	unsetEnv(t, "IMAPKIT_PASSWORD")
 	accounts := filepath.Join(dir, "accounts")
 	os.WriteFile(accounts, []byte(fmt.Sprintf("# test fleet\nimaps://alice@localhost:%s imaps://alice@localhost:%s password-file=%s dst-password-file=%s\nimaps://bob@localhost:%s imaps://bob@localhost:%s password-file=%s dst-password-file=%s\n",
 		port, dport, pw, pw, port, dport, pw, pw)), 0o600)

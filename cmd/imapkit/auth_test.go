@@ -21,14 +21,13 @@ func TestAuthFlagsDovecot(t *testing.T) {
 	dir := t.TempDir()
 	ca := filepath.Join(dir, "ca.pem")
 	os.WriteFile(ca, srv.CAPEM, 0o600)
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_URL", "")
 	_, port, _ := strings.Cut(srv.TLSAddr, ":")
 	cf := []string{"--ca-file", ca, "--timeout", "20s"}
 	with := func(args ...string) []string { return append(args, cf...) }
 
 	// The master user acts as alice: alice's INBOX, 3 messages.
-	t.Setenv("IMAPKIT_PASSWORD", testserver.MasterPassword)
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.MasterPassword)
 	master := "imaps://" + testserver.MasterUser + "@localhost:" + port
 	for _, sasl := range []string{"", "PLAIN"} {
 		args := with("status", master, "INBOX", "--authzid", testserver.Alice, "--json")
@@ -58,7 +57,7 @@ func TestAuthFlagsDovecot(t *testing.T) {
 	}
 	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}), 0o600)
 	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key}), 0o600)
-	os.Unsetenv("IMAPKIT_PASSWORD")
+	unsetEnv(t, "IMAPKIT_PASSWORD")
 	anon := "imaps://localhost:" + port
 	for _, extra := range [][]string{{"--sasl", "EXTERNAL"}, nil} {
 		out, errs := cli(t, "", 0, with(append([]string{"status", anon, "INBOX", "--cert", certFile, "--key", keyFile, "--debug", "--json"}, extra...)...)...)
@@ -97,9 +96,8 @@ func TestSASLAnonymous(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	noTTY(t)
-	t.Setenv("IMAPKIT_URL", "")
-	os.Unsetenv("IMAPKIT_PASSWORD")
+	setEnv(t, "IMAPKIT_URL", "")
+	unsetEnv(t, "IMAPKIT_PASSWORD")
 	_, port, _ := strings.Cut(srv.Addr(), ":")
 	out, _ := cli(t, "", 0, "capability", "imap://127.0.0.1:"+port, "--sasl", "anonymous", "--user", "visitor@example.com", "--timeout", "10s")
 	if want := "ANONYMOUS " + base64.StdEncoding.EncodeToString([]byte("visitor@example.com")); <-got != want {

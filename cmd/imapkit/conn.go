@@ -45,27 +45,13 @@ var interrupted = context.Background()
 // there, which main's goroutine may not have removed yet.
 var releaseSignals = func() {}
 
-// hasTerminal reports whether the process has a controlling terminal. A
-// --stream command then stays in imapkit's process group
-// (transport.ExecOptions.SameProcessGroup): in a group of its own the
-// terminal would take it for a background job, and its prompt on
-// /dev/tty (ssh's password, passphrase or host key question) would stop
-// it with SIGTTIN. In imapkit's group it can ask, and the terminal's
-// Ctrl-Z and Ctrl-\ reach it along with imapkit (Ctrl-C does not: see
-// streamArgs). Standard input is not the question: `append --stream 'ssh
-// ...' <message` still has ssh prompt on the terminal. Without a terminal
-// the command gets a group of its own, which Close kills whole.
-var hasTerminal = func() bool {
-	f, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
-	if err != nil {
-		return false
+// sys returns the run's environment and terminal.
+func (f *connFlags) sys() *sysEnv {
+	if f.env == nil {
+		return osEnv
 	}
-	f.Close()
-	return true
+	return f.env
 }
-
-// openTTY opens the terminal for the password prompt; tests replace it.
-var openTTY = func() (*os.File, error) { return os.OpenFile("/dev/tty", os.O_RDWR, 0) }
 
 // usageError is an error in the command line: exit code 2.
 type usageError struct{ msg string }
@@ -92,6 +78,9 @@ type connFlags struct {
 	// passwordEnv is the environment variable holding the password;
 	// "" means IMAPKIT_PASSWORD (copy's destination uses another).
 	passwordEnv string
+	// env is the run's environment and terminal; nil means the
+	// process's own (osEnv).
+	env *sysEnv
 	// used is the secret of the last successful login, kept for the
 	// next one to the same account (copy's reconnection to the
 	// destination): a --password-file that is a pipe (<(pass show x))
@@ -107,7 +96,8 @@ type usedSecret struct {
 }
 
 // register adds the connection flags to fs.
-func (f *connFlags) register(fs *flag.FlagSet) {
+func (f *connFlags) register(fs *flag.FlagSet, env *sysEnv) {
+	f.env = env
 	fs.StringVar(&f.user, "user", "", "user name (overrides the URL's)")
 	fs.StringVar(&f.sasl, "sasl", "", "SASL mechanism (PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-1, SCRAM-SHA-256, XOAUTH2, OAUTHBEARER, EXTERNAL, ANONYMOUS); default: the strongest offered, then LOGIN (EXTERNAL with --cert)")
 	fs.StringVar(&f.authzid, "authzid", "", "act as this `user` (authorization identity: a master or admin user logs in for another; PLAIN, SCRAM, OAUTHBEARER, EXTERNAL)")
@@ -243,7 +233,7 @@ func (f *connFlags) splitURL(args []string) (*target, []string, error) {
 		args = args[1:]
 	}
 	if raw == "" && f.stream == "" {
-		raw = os.Getenv("IMAPKIT_URL")
+		raw = f.sys().getenv("IMAPKIT_URL")
 		if raw == "" {
 			return nil, args, usagef("no server: give imap://user@host or imaps://user@host first (or set $IMAPKIT_URL, or use --stream)")
 		}
@@ -341,8 +331,8 @@ func (f *connFlags) dial(ctx context.Context, t *target, stderr io.Writer) (*con
 	var cc *transport.CommandConn
 	if f.stream != "" {
 		var err error
-		share := hasTerminal()
-		name, args := streamArgs(f.stream, share)
+		share := f.sys().hasTerminal()
+		name, args := f.sys().streamCommand(streamArgs(f.stream, share))
 		cc, err = transport.ExecWithOptions(ctx, &transport.ExecOptions{SameProcessGroup: share}, name, args...)
 		if err != nil {
 			return nil, err
@@ -589,10 +579,10 @@ func (f *connFlags) password(user string, t *target) (string, error) {
 	if env == "" {
 		env, fileFlag = "IMAPKIT_PASSWORD", "--password-file"
 	}
-	if pw, ok := os.LookupEnv(env); ok {
+	if pw, ok := f.sys().lookupEnv(env); ok {
 		return pw, nil
 	}
-	tty, err := openTTY()
+	tty, err := f.sys().openTTY()
 	if err != nil {
 		return "", usagef("no password: set $%s or give %s (no terminal to ask on)", env, fileFlag)
 	}

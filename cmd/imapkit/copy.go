@@ -92,8 +92,8 @@ func (m mapFlag) Set(v string) error {
 }
 
 // defaultStateDir is where copy keeps its state by default.
-func defaultStateDir() string {
-	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+func defaultStateDir(env *sysEnv) string {
+	if d := env.getenv("XDG_STATE_HOME"); d != "" {
 		return filepath.Join(d, "imapkit")
 	}
 	if h, err := os.UserHomeDir(); err == nil {
@@ -102,8 +102,8 @@ func defaultStateDir() string {
 	return ".imapkit-state"
 }
 
-func copyFlags(fs *flag.FlagSet, o *copyOpts) {
-	o.src.register(fs)
+func copyFlags(fs *flag.FlagSet, o *copyOpts, env *sysEnv) {
+	o.src.register(fs, env)
 	o.maps = mapFlag{}
 	var dstPW, dstCA string
 	var dstSkip, dstPlain bool
@@ -112,7 +112,7 @@ func copyFlags(fs *flag.FlagSet, o *copyOpts) {
 	fs.StringVar(&dstCA, "dst-ca-file", "", "trust only the CA certificates in this PEM `file` for the destination")
 	fs.BoolVar(&dstSkip, "dst-insecure-skip-verify", false, "do not verify the destination's certificate")
 	fs.BoolVar(&dstPlain, "dst-insecure-plaintext", false, "allow the destination without TLS (see --insecure-plaintext)")
-	fs.StringVar(&o.stateDir, "state-dir", defaultStateDir(), "the `directory` of the state files")
+	fs.StringVar(&o.stateDir, "state-dir", defaultStateDir(env), "the `directory` of the state files")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress display")
 	fs.BoolVar(&o.noMulti, "no-multiappend", false, "one APPEND per message even when the destination offers MULTIAPPEND")
 	fs.BoolVar(&o.skipUnsendable, "skip-unsendable", false, "skip, with a warning, a message the destination cannot take (over its APPENDLIMIT, or holding a NUL byte when it lacks BINARY or refuses it even as literal8), and record it in the state as skipped (without it, such a message stops its mailbox)")
@@ -131,11 +131,11 @@ func copyFlags(fs *flag.FlagSet, o *copyOpts) {
 
 // runCopyCommand is the copy command: it parses its command line, connects
 // to both servers and copies.
-func runCopyCommand(stdin io.Reader, args []string, stdout, stderr io.Writer) int {
+func runCopyCommand(env *sysEnv, stdin io.Reader, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("copy", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	o := &copyOpts{}
-	copyFlags(fs, o)
+	copyFlags(fs, o, env)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), copyUsage)
 		fmt.Fprintln(fs.Output())

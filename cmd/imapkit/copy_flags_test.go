@@ -23,7 +23,7 @@ func TestCopyFlagChanges(t *testing.T) {
 	for _, to := range []string{"cyrus", "dovecot"} {
 		t.Run(to, func(t *testing.T) {
 			a, cf := dovecot(t, 12)
-			t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+			setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
 			_, aURL := urls(a)
 			state := t.TempDir()
 			args := []string{"copy", aURL, "", "INBOX", "--ca-file", cf[1], "--state-dir", state, "--timeout", "20s"}

@@ -33,10 +33,9 @@ func copySyncedSaves(t *testing.T, b *testserver.Server, mailbox string, n int, 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { src.Close() })
-	t.Setenv("IMAPKIT_PASSWORD", "x")
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
 	var saves atomic.Int64
 	testSynced = func(string) { saves.Add(1) }
 	t.Cleanup(func() { testSynced = nil })

@@ -161,7 +161,7 @@ func TestCopyWrongRFC822Size(t *testing.T) {
 	}
 	defer src.Close()
 	b, cf := dovecot(t, 0)
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
 	_, bURL := urls(b)
 	rs := copyReport(t, 0, "copy", "imap://alice@"+src.Addr(), bURL, "INBOX", "--dst-ca-file", cf[1], "--state-dir", t.TempDir(), "--timeout", "20s")
 	if rs["INBOX"].Copied != 3 {
@@ -196,7 +196,7 @@ func TestCopyUnsettableSourceFlags(t *testing.T) {
 	}
 	defer src.Close()
 	b, cf := dovecot(t, 0)
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
 	_, bURL := urls(b)
 	rs := copyReport(t, 0, "copy", "imap://alice@"+src.Addr(), bURL, "INBOX", "--dst-ca-file", cf[1], "--state-dir", t.TempDir(), "--timeout", "20s")
 	if rs["INBOX"].Copied != 1 {

@@ -169,7 +169,7 @@ func copyReportErr(t *testing.T, code int, args ...string) (map[string]copyResul
 func TestCopyDovecotCyrusDovecot(t *testing.T) {
 	a, cf := dovecot(t, 12)
 	b := testserver.StartT(t, nil)
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
 	_, aURL := urls(a)
 	_, bURL := urls(b)
 	cyURL, cyAlice := cyrusAlice(t)
@@ -233,7 +233,7 @@ func TestCopyDovecotCyrusDovecot(t *testing.T) {
 	bc := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
 	bCA := writeCA(t, b)
 	back := []string{"copy", cyURL, bURL, "--dst-ca-file", bCA, "--state-dir", state, "--timeout", "20s"}
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
 	rs = copyReport(t, 0, back...)
 	if rs["Archive/2024"].DstMailbox != "Archive/2024" || rs["INBOX"].Copied != 13 {
 		t.Fatalf("copy back to Dovecot: %+v", rs)
@@ -265,7 +265,7 @@ func TestCopyFlagRefusal(t *testing.T) {
 	a, cf := dovecot(t, 3)
 	cyURL, cy := cyrusAlice(t)
 	_, aURL := urls(a)
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
 	args := []string{"copy", aURL, cyURL, "INBOX", "--ca-file", cf[1], "--state-dir", t.TempDir(), "--timeout", "20s"}
 	if r := copyReport(t, 0, args...)["INBOX"]; r.Copied != 3 || r.FlagSync != "condstore" {
 		t.Fatalf("first copy: %+v", r)
@@ -317,7 +317,7 @@ func TestCopyResume(t *testing.T) {
 		t.Run(fmt.Sprintf("multiappend=%v", multi), func(t *testing.T) {
 			a, cf := dovecot(t, 130)
 			b := testserver.StartT(t, nil)
-			t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+			setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
 			_, aURL := urls(a)
 			_, bURL := urls(b)
 			args := []string{"copy", aURL, bURL, "INBOX", "--ca-file", cf[1], "--dst-ca-file", writeCA(t, b), "--state-dir", t.TempDir(), "--timeout", "20s"}

@@ -17,7 +17,7 @@ import (
 
 // tourRun is run, for the tour: set by init, since run's command table
 // holds demo.
-var tourRun func(args []string, stdin io.Reader, stdout, stderr io.Writer) int
+var tourRun func(env *sysEnv, args []string, stdin io.Reader, stdout, stderr io.Writer) int
 
 func init() { tourRun = run }
 
@@ -25,7 +25,7 @@ func init() { tourRun = run }
 // tour of it with imapkit's own commands: capability, list, status, headers,
 // search, fetch, idle while another connection appends, and export. It is
 // what `make demo` runs.
-func runDemo(args []string, stdout, stderr io.Writer) int {
+func runDemo(env *sysEnv, _ io.Reader, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	n := fs.Int("messages", 40, "sample messages to seed")
@@ -52,14 +52,14 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "imapkit demo: -messages must be at least 1 and -idle at least 1s")
 		return 2
 	}
-	if err := demo(stdout, *n, *trace, *keep, *idleFor); err != nil {
+	if err := demo(env, stdout, *n, *trace, *keep, *idleFor); err != nil {
 		fmt.Fprintln(stderr, "imapkit demo:", err)
 		return 1
 	}
 	return 0
 }
 
-func demo(out io.Writer, n int, trace, keep bool, idleFor time.Duration) error {
+func demo(env *sysEnv, out io.Writer, n int, trace, keep bool, idleFor time.Duration) error {
 	dir, err := os.MkdirTemp("", "imapkit-demo-")
 	if err != nil {
 		return err
@@ -99,7 +99,7 @@ func demo(out io.Writer, n int, trace, keep bool, idleFor time.Duration) error {
 		}
 		fmt.Fprintf(w, "\n# %s\n$ %s\n", what, strings.Join(shown, " "))
 		full := append(append([]string{}, args...), flags...)
-		if code := tourRun(full, strings.NewReader(""), w, w); code != 0 {
+		if code := tourRun(env, full, strings.NewReader(""), w, w); code != 0 {
 			return fmt.Errorf("imapkit %s: exit status %d", args[0], code)
 		}
 		return nil
@@ -148,7 +148,7 @@ func demo(out io.Writer, n int, trace, keep bool, idleFor time.Duration) error {
 	go func() {
 		time.Sleep(idleFor / 3)
 		msg := "From: demo@example.com\r\nTo: alice@example.com\r\nSubject: hello while you idle\r\n\r\nNew mail arrives during IDLE.\r\n"
-		code := tourRun(append([]string{"append", url, "INBOX", "-"}, flags...), strings.NewReader(msg), &appended, &appended)
+		code := tourRun(env, append([]string{"append", url, "INBOX", "-"}, flags...), strings.NewReader(msg), &appended, &appended)
 		if code != 0 {
 			appendErr <- fmt.Errorf("imapkit append: exit status %d: %s", code, appended.String())
 			return

@@ -8,9 +8,8 @@ import (
 // TestDemoTour runs the tour of make demo, short: every step succeeds and
 // the message appended during IDLE shows up, then in the export.
 func TestDemoTour(t *testing.T) {
-	t.Setenv("IMAPKIT_PASSWORD", "")
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", "")
+	setEnv(t, "IMAPKIT_URL", "")
 	out, errs := cli(t, "", 0, "demo", "-messages", "5", "-idle", "1500ms")
 	for _, want := range []string{
 		"$ imapkit capability imap://alice@localhost:", "IDLE\n",

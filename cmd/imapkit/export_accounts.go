@@ -13,14 +13,14 @@ import (
 
 // runExportCommand is the export command: export's serverCmd for one URL,
 // or, with --accounts, one export per account of the file (this shard's).
-func runExportCommand(stdin io.Reader, args []string, stdout, stderr io.Writer) int {
+func runExportCommand(env *sysEnv, stdin io.Reader, args []string, stdout, stderr io.Writer) int {
 	if !hasFlag(args, "accounts") {
-		return exportCommand.main(stdin, args, stdout, stderr)
+		return exportCommand.main(env, stdin, args, stdout, stderr)
 	}
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cf connFlags
-	cf.register(fs)
+	cf.register(fs, env)
 	e := exportCommand.flags(fs).(*exportOpts)
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {

@@ -269,8 +269,7 @@ func TestFetchTextHostile(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	t.Setenv("IMAPKIT_PASSWORD", "pw")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", "pw")
 	url := "imap://alice@" + srv.Addr()
 	out, errs := cli(t, "", 0, "fetch", url, "INBOX", "6", "--text")
 	if out != "qnQnu!\n" || !strings.Contains(errs, `unknown content transfer encoding "X-ROT13"`) {

@@ -63,9 +63,8 @@ func recordingServer(t *testing.T) (*hostile.Server, func() []string) {
 func TestURLOnlyFirstArgument(t *testing.T) {
 	real, realGot := recordingServer(t)
 	other, otherGot := recordingServer(t)
-	noTTY(t)
-	t.Setenv("IMAPKIT_PASSWORD", "TopSecretPW")
-	t.Setenv("IMAPKIT_URL", "imap://alice@"+real.Addr())
+	setEnv(t, "IMAPKIT_PASSWORD", "TopSecretPW")
+	setEnv(t, "IMAPKIT_URL", "imap://alice@"+real.Addr())
 	code, out, errs := runCLI(t, "", "search", "INBOX", "BODY", "imap://alice@"+other.Addr())
 	if code != 0 {
 		t.Errorf("exit %d; stdout %q stderr %q", code, out, errs)
@@ -87,8 +86,7 @@ func TestURLOnlyFirstArgument(t *testing.T) {
 // not print it, wherever it came from: the command line, $IMAPKIT_URL, an
 // --accounts file.
 func TestURLPasswordNotPrinted(t *testing.T) {
-	noTTY(t)
-	t.Setenv("IMAPKIT_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_PASSWORD", "x")
 	dir := t.TempDir()
 	acc := filepath.Join(dir, "accounts")
 	os.WriteFile(acc, []byte("imaps://alice:S3cretPW@mail.example.com:99x\n"), 0o600)
@@ -107,7 +105,7 @@ func TestURLPasswordNotPrinted(t *testing.T) {
 		{"", []string{"export", "--accounts", acc2, "INBOX", "--to", t.TempDir()}},
 		{"", []string{"copy", "--accounts", acc}},
 	} {
-		t.Setenv("IMAPKIT_URL", tc.env)
+		setEnv(t, "IMAPKIT_URL", tc.env)
 		code, out, errs := runCLI(t, "", tc.args...)
 		if code != exitUsage && code != exitConnFail {
 			t.Errorf("imapkit %q (IMAPKIT_URL=%q): exit %d", tc.args, tc.env, code)
@@ -143,8 +141,7 @@ func TestRedactURL(t *testing.T) {
 // separator (imaps:/) is not printed, from the command line,
 // $IMAPKIT_URL or an --accounts file.
 func TestURLPasswordUnusualCharsNotPrinted(t *testing.T) {
-	noTTY(t)
-	t.Setenv("IMAPKIT_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_PASSWORD", "x")
 	dir := t.TempDir()
 	acc := filepath.Join(dir, "accounts")
 	os.WriteFile(acc, []byte("imaps:/alice:S3cretPW@mail.example.com\n"), 0o600)
@@ -163,7 +160,7 @@ func TestURLPasswordUnusualCharsNotPrinted(t *testing.T) {
 		{"", []string{"export", "--accounts", acc, "INBOX", "--to", t.TempDir()}},
 		{"", []string{"export", "--accounts", acc2, "INBOX", "--to", t.TempDir()}},
 	} {
-		t.Setenv("IMAPKIT_URL", tc.env)
+		setEnv(t, "IMAPKIT_URL", tc.env)
 		code, out, errs := runCLI(t, "", tc.args...)
 		if code != exitUsage && code != exitConnFail {
 			t.Errorf("imapkit %q (IMAPKIT_URL=%q): exit %d", tc.args, tc.env, code)
@@ -178,11 +175,10 @@ func TestURLPasswordUnusualCharsNotPrinted(t *testing.T) {
 // $IMAPKIT_PASSWORD or $IMAPKIT_DST_PASSWORD, and still runs as sh -c
 // would run it.
 func TestStreamChildNoPassword(t *testing.T) {
-	noTTY(t)
-	t.Setenv("IMAPKIT_PASSWORD", "TopSecretPW")
-	t.Setenv("IMAPKIT_DST_PASSWORD", "DstSecretPW")
-	t.Setenv("IMAPKIT_URL", "")
-	t.Setenv("IMAPKIT_OTHER", "kept")
+	setEnv(t, "IMAPKIT_PASSWORD", "TopSecretPW")
+	setEnv(t, "IMAPKIT_DST_PASSWORD", "DstSecretPW")
+	setEnv(t, "IMAPKIT_URL", "")
+	setEnv(t, "IMAPKIT_OTHER", "kept")
 	f := filepath.Join(t.TempDir(), "env")
 	runCLI(t, "", "capability", "--stream", "env > '"+f+"'; exit 1")
 	b, err := os.ReadFile(f)
@@ -206,11 +202,10 @@ func TestStreamShellEnvironNoPassword(t *testing.T) {
 	if _, err := os.Stat("/proc/self/environ"); err != nil {
 		t.Skip("no /proc/PID/environ here")
 	}
-	noTTY(t)
-	t.Setenv("IMAPKIT_PASSWORD", "TopSecretPW")
-	t.Setenv("IMAPKIT_DST_PASSWORD", "DstSecretPW")
-	t.Setenv("IMAPKIT_URL", "")
-	t.Setenv("IMAPKIT_OTHER", "kept")
+	setEnv(t, "IMAPKIT_PASSWORD", "TopSecretPW")
+	setEnv(t, "IMAPKIT_DST_PASSWORD", "DstSecretPW")
+	setEnv(t, "IMAPKIT_URL", "")
+	setEnv(t, "IMAPKIT_OTHER", "kept")
 	f := filepath.Join(t.TempDir(), "environ")
 	runCLI(t, "", "capability", "--stream", "cat /proc/$$/environ > '"+f+"'; exit 1")
 	b, err := os.ReadFile(f)
@@ -255,9 +250,8 @@ func stallAtSelect(t *testing.T) (srv *hostile.Server, selected chan struct{}) {
 // another whole --timeout.
 func TestInterruptStalledServerExitsSoon(t *testing.T) {
 	srv, selected := stallAtSelect(t)
-	t.Setenv("IMAPKIT_PASSWORD", "pw")
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", "pw")
+	setEnv(t, "IMAPKIT_URL", "")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	old := interrupted
@@ -306,9 +300,8 @@ func TestInterruptDuringLogoutExitsSoon(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	t.Setenv("IMAPKIT_PASSWORD", "pw")
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", "pw")
+	setEnv(t, "IMAPKIT_URL", "")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	old := interrupted
@@ -378,9 +371,8 @@ func c1Server(t *testing.T) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	t.Setenv("IMAPKIT_PASSWORD", "pw")
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", "pw")
+	setEnv(t, "IMAPKIT_URL", "")
 	return "imap://alice@" + srv.Addr()
 }
 
@@ -618,9 +610,8 @@ func TestProxyServerEchoRedactedEscapedForms(t *testing.T) {
 // error shows the end of the command's stderr (escaped, on the error's
 // one line): why ssh could not connect, why the imapd died.
 func TestStreamChildStderrShown(t *testing.T) {
-	noTTY(t)
-	t.Setenv("IMAPKIT_PASSWORD", "x")
-	t.Setenv("IMAPKIT_URL", "")
+	setEnv(t, "IMAPKIT_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_URL", "")
 	for _, tc := range []struct {
 		name, stream, cmd, want string
 	}{
@@ -645,9 +636,8 @@ func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("no space
 // stdout cannot be written) is not a failed session: the command still
 // logs out, and the child's stderr (unrelated) is not added to the error.
 func TestStreamLocalErrorLogsOut(t *testing.T) {
-	noTTY(t)
-	t.Setenv("IMAPKIT_PASSWORD", "x")
-	t.Setenv("IMAPKIT_URL", "")
+	setEnv(t, "IMAPKIT_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_URL", "")
 	log := filepath.Join(t.TempDir(), "log")
 	script := `echo 'motd: welcome' >&2; printf '* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n'
 while IFS= read -r l; do
@@ -660,7 +650,7 @@ while IFS= read -r l; do
   esac
 done`
 	var errs strings.Builder
-	code := run([]string{"list", "--stream", script}, strings.NewReader(""), failingWriter{}, &errs)
+	code := run(testEnv(t), []string{"list", "--stream", script}, strings.NewReader(""), failingWriter{}, &errs)
 	if code != exitConnFail || !strings.Contains(errs.String(), "no space left on device") {
 		t.Errorf("exit %d, stderr %q; want exit 3 and the write error", code, errs.String())
 	}
@@ -677,9 +667,8 @@ done`
 // error (exit 2), not a limit that fails every command at once with a
 // misleading connection error.
 func TestTimeoutNotPositiveIsUsageError(t *testing.T) {
-	noTTY(t)
-	t.Setenv("IMAPKIT_PASSWORD", "x")
-	t.Setenv("IMAPKIT_URL", "")
+	setEnv(t, "IMAPKIT_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_URL", "")
 	for _, args := range [][]string{
 		{"capability", "imaps://alice@localhost:1", "--timeout", "0"},
 		{"capability", "imaps://alice@localhost:1", "--timeout", "-1s"},

@@ -24,9 +24,8 @@ func TestImportSpellingChildLeavesInbox(t *testing.T) {
 	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
 	ca := writeCA(t, b)
 	path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, "")})
-	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
 	run := func(n int) {
 		t.Helper()
 		code, out, errs := runCLI(t, "", "import", bURL, path, "--to", "INBOX/Sub", "--ca-file", ca, "--timeout", "20s", "--quiet")

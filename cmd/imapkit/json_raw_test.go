@@ -55,10 +55,9 @@ func jsonServer(t *testing.T, s hostile.Scenario) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	t.Setenv("IMAPKIT_PASSWORD", "pw")
-	t.Setenv("IMAPKIT_DST_PASSWORD", "pw")
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", "pw")
+	setEnv(t, "IMAPKIT_DST_PASSWORD", "pw")
+	setEnv(t, "IMAPKIT_URL", "")
 	return srv.Addr()
 }
 

@@ -204,13 +204,12 @@ func TestMailboxCommandsDovecot(t *testing.T) {
 // administrator, ANNOTATEMORE, and ACLs of Cyrus's own kind.
 func TestAdminCommandsCyrus(t *testing.T) {
 	cy := testserver.StartCyrusT(t)
-	noTTY(t)
-	t.Setenv("IMAPKIT_URL", "")
+	setEnv(t, "IMAPKIT_URL", "")
 	_, port, _ := strings.Cut(cy.Addr, ":")
 	admin := "imap://" + testserver.CyrusAdmin + "@127.0.0.1:" + port
 	alice := "imap://alice@127.0.0.1:" + port
 	cf := []string{"--timeout", "20s"}
-	t.Setenv("IMAPKIT_PASSWORD", testserver.CyrusAdminPassword)
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.CyrusAdminPassword)
 	runCases(t, admin, cf, []cliCase{
 		{args: []string{"create", "user/alice"}, exact: "created user/alice\n"},
 		{args: []string{"setquota", "user/alice", "STORAGE=1000"}, stdout: []string{"ROOT", "user/alice", "STORAGE", "1000"}},
@@ -219,7 +218,7 @@ func TestAdminCommandsCyrus(t *testing.T) {
 		{args: []string{"acl", "get", "user/alice"}, stdout: []string{"IDENTIFIER", "alice", "lrswipkxtecda"}},
 		{args: []string{"acl", "listrights", "user/alice", "anyone"}, stdout: []string{"required", "optional"}},
 	})
-	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
 	runCases(t, alice, cf, []cliCase{
 		{args: []string{"quotaroot", "INBOX", "--json"}, json: `{"mailbox":"INBOX","roots":["INBOX"],"quotas":[{"root":"INBOX","resources":[{"name":"STORAGE","usage":0,"limit":2000}]}]}`},
 		{args: []string{"annotation", "set", "INBOX", "/comment", "value.priv", "my inbox"}, exact: "annotation INBOX: set /comment value.priv to my inbox\n"},

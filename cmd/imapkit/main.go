@@ -50,22 +50,30 @@ type command struct {
 	summary string
 	// run runs the command with the arguments after its name and returns
 	// the exit code.
-	run func(stdin io.Reader, args []string, stdout, stderr io.Writer) int
+	run func(env *sysEnv, stdin io.Reader, args []string, stdout, stderr io.Writer) int
 }
 
 // cmdTable is the table of subcommands: adding one is one line here.
 var cmdTable = []command{
-	{"decode", "[-max-body N] [-trace] [FILE...]", "decode raw server bytes into one JSON object per response", runDecode},
-	{"demo", "[-messages N] [-trace] [-keep]", "start a throwaway Dovecot with sample mail and drive it", noInput(runDemo)},
+	{"decode", "[-max-body N] [-trace] [FILE...]", "decode raw server bytes into one JSON object per response", noEnv(runDecode)},
+	{"demo", "[-messages N] [-trace] [-keep]", "start a throwaway Dovecot with sample mail and drive it", runDemo},
 	{"export", "[flags] URL MAILBOX --to PATH [--format mbox|maildir]", exportCommand.summary, runExportCommand},
 	{"copy", "[flags] SRC-URL DST-URL [MAILBOX...]", "copy mailboxes between servers, incrementally (imapsync's job)", runCopyCommand},
 	{"proxy", "--listen ADDR --upstream URL", "a trace proxy: relay a mail client's connection and print it, credentials redacted", noInput(runProxy)},
 }
 
-// noInput adapts a command that does not read standard input.
-func noInput(run func(args []string, stdout, stderr io.Writer) int) func(io.Reader, []string, io.Writer, io.Writer) int {
-	return func(_ io.Reader, args []string, stdout, stderr io.Writer) int {
+// noInput adapts a command that reads neither standard input nor the
+// environment.
+func noInput(run func(args []string, stdout, stderr io.Writer) int) func(*sysEnv, io.Reader, []string, io.Writer, io.Writer) int {
+	return func(_ *sysEnv, _ io.Reader, args []string, stdout, stderr io.Writer) int {
 		return run(args, stdout, stderr)
+	}
+}
+
+// noEnv adapts a command that does not read the environment.
+func noEnv(run func(stdin io.Reader, args []string, stdout, stderr io.Writer) int) func(*sysEnv, io.Reader, []string, io.Writer, io.Writer) int {
+	return func(_ *sysEnv, stdin io.Reader, args []string, stdout, stderr io.Writer) int {
+		return run(stdin, args, stdout, stderr)
 	}
 }
 
@@ -89,14 +97,16 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
-	code := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	code := run(osEnv, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
 
 // run is the whole program: it dispatches args to a command and returns the
 // exit code: 0 on success, 1 when the command failed, 2 for a usage error.
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// env is the environment and the terminal the command reads: main passes
+// the process's own (osEnv).
+func run(env *sysEnv, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		usage(stderr)
 		return 2
@@ -106,7 +116,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if len(args) > 1 {
 			if c, ok := lookup(args[1]); ok {
 				// Every command prints its own usage for -h.
-				return c.run(stdin, []string{"-h"}, stdout, stdout)
+				return c.run(env, stdin, []string{"-h"}, stdout, stdout)
 			}
 			fmt.Fprintf(stderr, "imapkit: unknown command %q\n", args[1])
 			usage(stderr)
@@ -121,7 +131,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return 2
 	}
-	return c.run(stdin, args[1:], stdout, stderr)
+	return c.run(env, stdin, args[1:], stdout, stderr)
 }
 
 func lookup(name string) (command, bool) {

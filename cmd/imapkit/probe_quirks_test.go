@@ -174,8 +174,7 @@ func TestProbeQuirksGmailScripted(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	t.Setenv("IMAPKIT_PASSWORD", "secret-gmail-pw")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", "secret-gmail-pw")
 	url := "imap://alice@" + srv.Addr()
 	out, _ := cli(t, "", 0, "probe", url, "--timeout", "10s")
 	for _, want := range []string{"server", "Gmail (the codec knows its quirks)", "quirk", `a bare "* ESEARCH" for an empty result`, "id name", "GImap", `special-use \Sent`, "[Gmail]/Sent Mail", "X-GM-EXT-1"} {
@@ -199,8 +198,7 @@ func TestProbeQuirksGmailScripted(t *testing.T) {
 // TestProbeQuirksCyrus: probe against the real Cyrus names it.
 func TestProbeQuirksCyrus(t *testing.T) {
 	cy := testserver.StartCyrusT(t)
-	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
 	url := fmt.Sprintf("imap://%s@%s", testserver.Alice, cy.Addr)
 	out, _ := cli(t, "", 0, "probe", url, "--timeout", "20s", "--insecure-plaintext", "--json")
 	var r probeResult
@@ -266,8 +264,7 @@ func TestReview39ProbeNamespaceRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	t.Setenv("IMAPKIT_PASSWORD", "pw")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", "pw")
 	url := "imap://alice@" + srv.Addr()
 	out, _ := cli(t, "", 0, "probe", url, "--timeout", "10s")
 	for _, want := range []string{"refused NAMESPACE", "namespaces are off today", "refused LIST", "RETURN not understood", "capabilities (after login)"} {

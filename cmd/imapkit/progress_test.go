@@ -27,15 +27,15 @@ func TestHelperIMAPKit(t *testing.T) {
 	if err := json.Unmarshal([]byte(args), &argv); err != nil {
 		t.Fatal(err)
 	}
-	os.Exit(run(argv, os.Stdin, os.Stdout, os.Stderr))
+	os.Exit(run(osEnv, argv, os.Stdin, os.Stdout, os.Stderr))
 }
 
 // imapkitCmd returns a command running imapkit with args in this test
-// binary.
-func imapkitCmd(args ...string) *exec.Cmd {
+// binary, with t's environment (setEnv).
+func imapkitCmd(t *testing.T, args ...string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperIMAPKit$")
 	b, _ := json.Marshal(args)
-	cmd.Env = append(os.Environ(), "IMAPKIT_TEST_ARGS="+string(b))
+	cmd.Env = append(append(os.Environ(), testEnvList(t)...), "IMAPKIT_TEST_ARGS="+string(b))
 	return cmd
 }
 
@@ -46,7 +46,7 @@ func TestProgressTerminal(t *testing.T) {
 	_, url := urls(srv)
 	dir := t.TempDir()
 
-	term, err := ptytest.Start(imapkitCmd(append([]string{"export", url, "INBOX", "--to", filepath.Join(dir, "tty.mbox")}, cf...)...))
+	term, err := ptytest.Start(imapkitCmd(t, append([]string{"export", url, "INBOX", "--to", filepath.Join(dir, "tty.mbox")}, cf...)...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestProgressTerminal(t *testing.T) {
 		t.Errorf("export on a terminal printed the plain lines: %q", out)
 	}
 
-	cmd := imapkitCmd(append([]string{"export", url, "INBOX", "--to", filepath.Join(dir, "pipe.mbox")}, cf...)...)
+	cmd := imapkitCmd(t, append([]string{"export", url, "INBOX", "--to", filepath.Join(dir, "pipe.mbox")}, cf...)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

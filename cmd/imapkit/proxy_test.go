@@ -32,7 +32,7 @@ func startProxy(t *testing.T, args ...string) (addr string, stdout, stderr *sync
 	stdout, stderr = &syncBuffer{}, &syncBuffer{}
 	code := make(chan int, 1)
 	go func() {
-		code <- run(append([]string{"proxy", "--listen", "127.0.0.1:0"}, args...), strings.NewReader(""), stdout, stderr)
+		code <- run(testEnv(t), append([]string{"proxy", "--listen", "127.0.0.1:0"}, args...), strings.NewReader(""), stdout, stderr)
 	}()
 	t.Cleanup(func() {
 		cancel()

@@ -59,13 +59,15 @@ func imapkitBinary(t *testing.T) string {
 	return selfPath
 }
 
-// ptyCommand is the binary with args, its environment without
-// IMAPKIT_PASSWORD and IMAPKIT_URL unless given in env.
+// ptyCommand is the binary with args, its environment (the process's with
+// t's, setEnv) without IMAPKIT_PASSWORD and IMAPKIT_URL unless given in
+// env.
 func ptyCommand(t *testing.T, env []string, args ...string) *exec.Cmd {
 	cmd := exec.Command(imapkitBinary(t), args...)
 	cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool {
 		return strings.HasPrefix(kv, "IMAPKIT_PASSWORD=") || strings.HasPrefix(kv, "IMAPKIT_URL=")
 	})
+	cmd.Env = append(cmd.Env, testEnvList(t, "IMAPKIT_PASSWORD", "IMAPKIT_URL")...)
 	cmd.Env = append(cmd.Env, imapkitEnv)
 	cmd.Env = append(cmd.Env, env...)
 	return cmd

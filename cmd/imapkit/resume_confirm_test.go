@@ -36,9 +36,8 @@ func TestImportOldStateKeyOtherSpelling(t *testing.T) {
 	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
 	ca := writeCA(t, b)
 	path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, "")})
-	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
 	run := func(n int, to string) {
 		t.Helper()
 		code, out, errs := runCLI(t, "", "import", bURL, path, "--to", to, "--ca-file", ca, "--timeout", "20s", "--quiet")
@@ -86,9 +85,8 @@ func TestImportStateKeyBothSpellings(t *testing.T) {
 	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
 	ca := writeCA(t, b)
 	path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")})
-	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
 	run := func(to string) (int, string) {
 		t.Helper()
 		code, _, errs := runCLI(t, "", "import", bURL, path, "--to", to, "--ca-file", ca, "--timeout", "20s", "--quiet")
@@ -188,10 +186,9 @@ func TestCopyWrongRFC822SizeInterrupted(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { src.Close() })
-			t.Setenv("IMAPKIT_PASSWORD", "x")
-			t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
-			t.Setenv("IMAPKIT_URL", "")
-			noTTY(t)
+			setEnv(t, "IMAPKIT_PASSWORD", "x")
+			setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
+			setEnv(t, "IMAPKIT_URL", "")
 			dir := t.TempDir()
 			run := func() (int, string) {
 				args := append([]string{"copy", "imap://alice@" + src.Addr(), bURL, "--insecure-plaintext", "--dst-ca-file", ca,
@@ -251,9 +248,8 @@ func TestImportPendingDateNotKept(t *testing.T) {
 	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
 	ca := writeCA(t, b)
 	path := oddDatesMbox(t)
-	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
 	run := func() (int, string) {
 		code, _, errs := runCLI(t, "", "import", bURL, path, "--to", "INBOX", "--ca-file", ca, "--timeout", "20s", "--quiet")
 		return code, errs
@@ -283,9 +279,8 @@ func TestImportPendingDateNotKept(t *testing.T) {
 func TestImportPre1970DateCyrus(t *testing.T) {
 	u, c := cyrusAlice(t)
 	path := oddDatesMbox(t)
-	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
 	code, _, errs := runCLI(t, "", "import", u, path, "--to", "INBOX", "--insecure-plaintext", "--timeout", "20s", "--quiet")
 	if got := subjectsOf(t, c, "INBOX"); code != exitOK || got != "m1,m2,m3" {
 		t.Errorf("exit %d, INBOX holds %s; want 0, m1,m2,m3\nstderr: %s", code, got, errs)
@@ -378,9 +373,8 @@ func TestImportPendingDeliveryConfirmed(t *testing.T) {
 	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
 	ca := writeCA(t, b)
 	path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")})
-	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
 	run := func() (int, string) {
 		code, _, errs := runCLI(t, "", "import", bURL, path, "--to", "INBOX", "--ca-file", ca, "--no-multiappend",
 			"--timeout", "20s", "--quiet")
@@ -426,9 +420,8 @@ func TestImportLandedThenDeliveryConfirmed(t *testing.T) {
 	ca := writeCA(t, b)
 	lf := func(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
 	path, _ := r44ImportSource(t, "maildir", []string{lf(r44ImportMsg(1, "")), lf(r44ImportMsg(2, ""))})
-	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
 	run := func() (int, string) {
 		code, _, errs := runCLI(t, "", "import", bURL, path, "--to", "INBOX", "--ca-file", ca, "--no-multiappend",
 			"--timeout", "20s", "--quiet")
@@ -518,10 +511,9 @@ func TestCopyNoStatusWhileSelected(t *testing.T) {
 	// STARTTLS hidden: the relay reads the commands in the clear.
 	relay := faultrelay.New(t, b.PlainAddr)
 	relay.Update(func(h *faultrelay.Hooks) { h.Rewrite = [][2]string{{" STARTTLS", " XTARTTLS"}} })
-	t.Setenv("IMAPKIT_PASSWORD", "x")
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
 	dir := t.TempDir()
 	run := func() (int, string) {
 		code, _, errs := runCLI(t, "", "copy", "imap://alice@"+src.Addr(), "imap://alice@"+relay.Addr(), "--insecure-plaintext", "--dst-insecure-plaintext",
@@ -583,9 +575,8 @@ func TestImportInboxChildNamed(t *testing.T) {
 	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
 	ca := writeCA(t, b)
 	path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, "")})
-	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
 	run := func(n int, to string) {
 		t.Helper()
 		code, out, errs := runCLI(t, "", "import", bURL, path, "--to", to, "--ca-file", ca, "--timeout", "20s", "--quiet")
@@ -764,9 +755,8 @@ func TestPendingConfirmFakeDestination(t *testing.T) {
 func TestImportPendingConfirmCyrus(t *testing.T) {
 	u, c := cyrusAlice(t)
 	path, _ := r44ImportSource(t, "mbox", []string{r44ImportMsg(1, ""), r44ImportMsg(2, ""), r44ImportMsg(3, "")})
-	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
 	deliver := func(n int) error {
 		return deliverOther(c, "INBOX", strings.Replace(otherDelivery, "Subject: delivered", fmt.Sprintf("Subject: d%d", n), 1))
 	}
@@ -911,10 +901,9 @@ func copyStopped(t *testing.T, src hostile.Scenario, multi bool, step string, n 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	t.Setenv("IMAPKIT_PASSWORD", "x")
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
 	dir := t.TempDir()
 	args := []string{"copy", "imap://alice@" + srv.Addr(), bURL, "--insecure-plaintext", "--dst-ca-file", ca,
 		"--state-dir", dir, "--timeout", "20s", "--quiet"}
@@ -1069,9 +1058,8 @@ func TestImportPendingTellsNothingUnknown(t *testing.T) {
 	if err := os.WriteFile(path, []byte(mb.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
 	run := func() (int, string) {
 		code, _, errs := runCLI(t, "", "import", bURL, path, "--to", "INBOX", "--ca-file", ca, "--no-multiappend", "--timeout", "20s", "--quiet")
 		return code, errs
@@ -1121,9 +1109,8 @@ func TestImportEpochBoundaryCyrus(t *testing.T) {
 	if err := os.WriteFile(path, []byte(mb.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
 	code, _, errs := runCLI(t, "", "import", u, path, "--to", "INBOX", "--insecure-plaintext", "--no-multiappend", "--timeout", "20s", "--quiet")
 	if got := subjectsOf(t, c, "INBOX"); code != exitOK || got != "m1,m2,m3" {
 		t.Errorf("exit %d, INBOX holds %s; want 0, m1,m2,m3\nstderr: %s", code, got, errs)

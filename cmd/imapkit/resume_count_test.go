@@ -180,9 +180,8 @@ func countSet(s string, n int) (from, to int, err error) {
 // per message (--no-multiappend).
 func countImport(t *testing.T, addr, path string) (int, string) {
 	t.Helper()
-	t.Setenv("IMAPKIT_PASSWORD", "x")
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_URL", "")
 	code, _, errs := runCLI(t, "", "import", "imap://alice@"+addr, path, "--to", "INBOX", "--insecure-plaintext",
 		"--timeout", "10s", "--quiet", "--no-multiappend")
 	return code, errs

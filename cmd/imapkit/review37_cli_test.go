@@ -38,7 +38,7 @@ func TestReview37CopyNoLeavesPendingThenSkipped(t *testing.T) {
 	_, aURL := urls(a)
 	_, bURL := urls(b)
 	bURL = strings.Replace(bURL, "alice@", testserver.TinyUser+"@", 1)
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
 	ac := client(t, a.TLSAddr, a, testserver.Alice, testserver.Password)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -135,7 +135,7 @@ func review37FlagsAfterStop(t *testing.T, oldState bool) {
 	b := testserver.StartT(t, nil)
 	_, aURL := urls(a)
 	_, bURL := urls(b)
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
 	stateDir := t.TempDir()
 	args := []string{"copy", aURL, bURL, "INBOX", "--ca-file", cf[1], "--dst-ca-file", writeCA(t, b), "--state-dir", stateDir, "--timeout", "20s", "--no-multiappend"}
 	seen := 0
@@ -213,7 +213,7 @@ func TestReview37CopyZeroByteMessageBlocksMailbox(t *testing.T) {
 	}
 	defer src.Close()
 	b, cf := dovecot(t, 0)
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
 	_, bURL := urls(b)
 	for _, multi := range []bool{true, false} {
 		args := []string{"copy", "imap://alice@" + src.Addr(), bURL, "INBOX", "--dst-ca-file", cf[1], "--state-dir", t.TempDir(), "--timeout", "20s", "--quiet"}
@@ -257,7 +257,7 @@ func TestReview37CopySharedNamespaceCopied(t *testing.T) {
 	}
 	defer src.Close()
 	b, cf := dovecot(t, 0)
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
 	_, bURL := urls(b)
 	code, out, errs := runCLI(t, "", "copy", "imap://alice@"+src.Addr(), bURL, "--dst-ca-file", cf[1], "--state-dir", t.TempDir(), "--timeout", "20s", "--quiet")
 	t.Logf("exit %d\n%s%s", code, out, errs)
@@ -369,7 +369,7 @@ func TestReview37CopyNULByte(t *testing.T) {
 	}
 	defer src.Close()
 	b, cf := dovecot(t, 0)
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
 	_, bURL := urls(b)
 	code, out, errs := runCLI(t, "", "copy", "imap://alice@"+src.Addr(), bURL, "INBOX", "--dst-ca-file", cf[1], "--state-dir", t.TempDir(), "--timeout", "20s", "--quiet")
 	got := mailOf(t, client(t, b.TLSAddr, b, testserver.Alice, testserver.Password), "INBOX")
@@ -393,7 +393,7 @@ func TestReview37CopyExpungedMidCopy(t *testing.T) {
 	b := testserver.StartT(t, nil)
 	_, aURL := urls(a)
 	_, bURL := urls(b)
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
 	ac := client(t, a.TLSAddr, a, testserver.Alice, testserver.Password)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -445,9 +445,8 @@ func TestReview37ExportExpungedNILWritesPhantom(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
 	dir := t.TempDir()
 	mbox := filepath.Join(dir, "x.mbox")
 	code, out, errs := runCLI(t, "", "export", "imap://alice@"+src.Addr(), "INBOX", "--to", mbox, "--quiet")
@@ -493,7 +492,7 @@ func TestReview37CopyExpungeThenDeliveryLosesGroup(t *testing.T) {
 	b := testserver.StartT(t, nil)
 	_, aURL := urls(a)
 	_, bURL := urls(b)
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
 	ac := client(t, a.TLSAddr, a, testserver.Alice, testserver.Password)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -39,8 +39,8 @@ func TestReview37bCopyAbandonedMultiappend(t *testing.T) {
 	}
 	defer src.Close()
 	b, cf := dovecot(t, 0)
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
-	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
 	_, bURL := urls(b)
 	args := []string{"copy", "imap://alice@" + src.Addr(), bURL, "INBOX", "--dst-ca-file", cf[1], "--state-dir", t.TempDir(), "--timeout", "20s", "--quiet"}
 	code, out, errs := runCLI(t, "", args...)

@@ -60,7 +60,7 @@ func TestReview38CyrusCopyCreateRefusedGoesOn(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
 	code, out, errs := runCLI(t, "", "copy", cyURL, dURL, "--dst-ca-file", cf[1], "--state-dir", t.TempDir(), "--timeout", "15s", "--quiet")
 	t.Logf("exit %d\nstdout: %s\nstderr: %s", code, out, errs)
 	if code != 1 {

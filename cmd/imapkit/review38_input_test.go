@@ -41,9 +41,8 @@ func zzRecorder(t *testing.T, caps string) (addr string, lines func() []string) 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	t.Setenv("IMAPKIT_PASSWORD", "pw")
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", "pw")
+	setEnv(t, "IMAPKIT_URL", "")
 	return srv.Addr(), func() []string {
 		mu.Lock()
 		defer mu.Unlock()

@@ -191,9 +191,8 @@ func TestReview38LongExportMaxUIDOverflow(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	t.Setenv("IMAPKIT_PASSWORD", "secret")
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", "secret")
+	setEnv(t, "IMAPKIT_URL", "")
 	mbox := filepath.Join(t.TempDir(), "x.mbox")
 	code, out, errs := runCLI(t, "", "export", "imap://alice@"+src.Addr(), "INBOX", "--to", mbox, "--quiet")
 	if code != 0 || !strings.Contains(out, "exported 1 messages") {

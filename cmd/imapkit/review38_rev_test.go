@@ -167,10 +167,9 @@ func TestReview38RevCopyNULNoBinaryDestLost(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer dst.Close()
-	t.Setenv("IMAPKIT_PASSWORD", "secret")
-	t.Setenv("IMAPKIT_DST_PASSWORD", "secret")
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", "secret")
+	setEnv(t, "IMAPKIT_DST_PASSWORD", "secret")
+	setEnv(t, "IMAPKIT_URL", "")
 	state := t.TempDir()
 	args := []string{"copy", "imap://alice@" + src.Addr(), "imap://alice@" + dst.Addr(), "INBOX", "--state-dir", state, "--timeout", "10s", "--quiet"}
 	code, out, errs := runCLI(t, "", args...)

@@ -125,7 +125,7 @@ func TestReview39QCopyFlagUpdateBeforeBody(t *testing.T) {
 	}
 	defer src.Close()
 	b, cf := dovecot(t, 0)
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
 	_, bURL := urls(b)
 	rs, stderr := copyReportErr(t, 0, "copy", "imap://alice@"+src.Addr(), bURL, "INBOX", "--dst-ca-file", cf[1], "--state-dir", t.TempDir(), "--timeout", "20s")
 	got := mailOf(t, client(t, b.TLSAddr, b, testserver.Alice, testserver.Password), "INBOX")
@@ -155,7 +155,7 @@ func TestReview39QCopyUIDAfterBody(t *testing.T) {
 	}
 	defer src.Close()
 	b, cf := dovecot(t, 0)
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
 	_, bURL := urls(b)
 	code, stdout, stderr := runCLI(t, "", "copy", "imap://alice@"+src.Addr(), bURL, "INBOX", "--dst-ca-file", cf[1], "--state-dir", t.TempDir(), "--timeout", "20s", "--json", "--quiet")
 	got := mailOf(t, client(t, b.TLSAddr, b, testserver.Alice, testserver.Password), "INBOX")
@@ -187,7 +187,7 @@ func TestReview39QExportUIDAfterBody(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
 	md := filepath.Join(t.TempDir(), "md")
 	code, stdout, stderr := runCLI(t, "", "export", "imap://alice@"+src.Addr(), "INBOX", "--to", md, "--format", "maildir", "--quiet")
 	if code != 0 {
@@ -228,7 +228,7 @@ func TestReview39QCopyUIDAfterBodyOtherMessage(t *testing.T) {
 	}
 	defer src.Close()
 	b, cf := dovecot(t, 0)
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
 	_, bURL := urls(b)
 	code, stdout, stderr := runCLI(t, "", "copy", "imap://alice@"+src.Addr(), bURL, "INBOX", "--dst-ca-file", cf[1], "--state-dir", t.TempDir(), "--timeout", "20s", "--quiet")
 	got := mailOf(t, client(t, b.TLSAddr, b, testserver.Alice, testserver.Password), "INBOX")

@@ -36,7 +36,7 @@ func TestReview39VCopyFlagUpdateOtherUIDBeforeBody(t *testing.T) {
 	}
 	defer src.Close()
 	b, cf := dovecot(t, 0)
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
 	_, bURL := urls(b)
 	code, stdout, stderr := runCLI(t, "", "copy", "imap://alice@"+src.Addr(), bURL, "INBOX", "--dst-ca-file", cf[1], "--state-dir", t.TempDir(), "--timeout", "20s", "--quiet")
 	got := mailOf(t, client(t, b.TLSAddr, b, testserver.Alice, testserver.Password), "INBOX")
@@ -59,7 +59,7 @@ func TestReview39VFetchUIDAfterBody(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
 	code, stdout, stderr := runCLI(t, "", "fetch", "imap://alice@"+src.Addr(), "INBOX", "1")
 	if code != 0 || stdout != body {
 		t.Fatalf("exit %d, %d bytes written (want 0 and the message's %d)\nstderr: %s", code, len(stdout), len(body), stderr)

@@ -25,7 +25,7 @@ func TestReview40ACLIEmojiPasswordLogin(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	t.Setenv("IMAPKIT_PASSWORD", "I\u2764\ufe0fmail")
+	setEnv(t, "IMAPKIT_PASSWORD", "I\u2764\ufe0fmail")
 	_, tls := urls(srv)
 	url := strings.Replace(tls, "alice@", "zzheart@", 1)
 	code, out, errs := runCLI(t, "", append([]string{"list", url}, cf...)...)

@@ -119,9 +119,8 @@ func runIdleNew(t *testing.T, churn func(uids []int) ([]int, []string)) string {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	t.Setenv("IMAPKIT_PASSWORD", "secret")
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", "secret")
+	setEnv(t, "IMAPKIT_URL", "")
 	code, out, errs := runCLI(t, "", "idle", "imap://alice@"+src.Addr(), "INBOX", "--new", "--for", "1500ms")
 	t.Logf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	return out

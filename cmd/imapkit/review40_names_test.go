@@ -30,7 +30,7 @@ func TestReview40ACopyNamesDecodingAlikeLoseMail(t *testing.T) {
 	}
 	defer src.Close()
 	dst, cf := dovecot(t, 0)
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
 	_, dURL := urls(dst)
 	code, out, errs := runCLI(t, "", "copy", "imap://alice@"+src.Addr(), dURL, "--dst-ca-file", cf[1], "--state-dir", t.TempDir(), "--timeout", "20s")
 	// Adjusted: the destination is read only after an exit 0 (a failed

@@ -33,7 +33,7 @@ import (
 func TestReview40AConcurrentCopyDuplicates(t *testing.T) {
 	a, cf := dovecot(t, 130)
 	b := testserver.StartT(t, nil)
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
 	_, aURL := urls(a)
 	_, bURL := urls(b)
 	args := []string{"copy", aURL, bURL, "INBOX", "--ca-file", cf[1], "--dst-ca-file", writeCA(t, b),
@@ -108,7 +108,7 @@ func TestReview40AConcurrentCopyDuplicates(t *testing.T) {
 func TestReview40AStateLockBusy(t *testing.T) {
 	a, cf := dovecot(t, 5)
 	b := testserver.StartT(t, nil)
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
 	_, aURL := urls(a)
 	_, bURL := urls(b)
 	dir := t.TempDir()
@@ -201,7 +201,7 @@ func TestHelperReview40LockHolder(t *testing.T) {
 func TestReview40AStateLockKilledHolder(t *testing.T) {
 	a, cf := dovecot(t, 3)
 	b := testserver.StartT(t, nil)
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
 	_, aURL := urls(a)
 	_, bURL := urls(b)
 	st, _ := parseURL(aURL)

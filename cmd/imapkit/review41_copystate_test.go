@@ -144,7 +144,7 @@ func TestReview41UCopyStateQuadratic(t *testing.T) {
 func TestReview41UCopyKilledRunJournal(t *testing.T) {
 	a, cf := dovecot(t, 130)
 	b := testserver.StartT(t, nil)
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
 	_, aURL := urls(a)
 	_, bURL := urls(b)
 	stateDir, killedDir := t.TempDir(), t.TempDir()

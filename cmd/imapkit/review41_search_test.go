@@ -51,8 +51,7 @@ func review41ESearchDescending(t *testing.T, n int) *hostile.Server {
 // x8 the UIDs, x8 the time (quadratic: x64); the bound, x30, is generous
 // for a loaded machine, and each size is timed at its best of up to three runs.
 func TestReview41SSearchESearchQuadratic(t *testing.T) {
-	noTTY(t)
-	t.Setenv("IMAPKIT_PASSWORD", "pw")
+	setEnv(t, "IMAPKIT_PASSWORD", "pw")
 	sizes := []int{20_000, 160_000}
 	best := make([]time.Duration, len(sizes))
 	for i, n := range sizes {

@@ -29,7 +29,7 @@ func TestReview42CBCopyDstRecreatedSkipsSilently(t *testing.T) {
 	b := testserver.StartT(t, nil)
 	_, aURL := urls(a)
 	_, bURL := urls(b)
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
 	args := []string{"copy", aURL, bURL, "INBOX", "--map", "INBOX=Archive", "--ca-file", cf[1], "--dst-ca-file", writeCA(t, b), "--state-dir", t.TempDir(), "--timeout", "20s", "--quiet"}
 	code, out, errs := runCLI(t, "", args...)
 	if code != 0 {
@@ -66,7 +66,7 @@ func TestReview42CBCopyDstRecreatedNotEmptyRefused(t *testing.T) {
 	b := testserver.StartT(t, nil)
 	_, aURL := urls(a)
 	_, bURL := urls(b)
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
 	args := []string{"copy", aURL, bURL, "INBOX", "--map", "INBOX=Archive", "--ca-file", cf[1], "--dst-ca-file", writeCA(t, b), "--state-dir", t.TempDir(), "--timeout", "20s", "--quiet"}
 	if code, out, errs := runCLI(t, "", args...); code != 0 {
 		t.Fatalf("first run: exit %d %q %q", code, out, errs)
@@ -148,7 +148,7 @@ func TestReview42CCCopyExpungedBeforeMetaFetchFails(t *testing.T) {
 	b := testserver.StartT(t, nil)
 	_, aURL := urls(a)
 	_, bURL := urls(b)
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
 	ac := client(t, a.TLSAddr, a, testserver.Alice, testserver.Password)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -243,9 +243,8 @@ func TestReview42CDIdleNewEventsAfterDoneOutOfOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	t.Setenv("IMAPKIT_PASSWORD", "secret")
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", "secret")
+	setEnv(t, "IMAPKIT_URL", "")
 	code, out, errs := runCLI(t, "", "idle", "imap://alice@"+src.Addr(), "INBOX", "--new", "--json", "--for", "1500ms")
 	t.Logf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	ex := strings.Index(out, `"event":"expunge"`)

@@ -92,9 +92,8 @@ func review42IdleServer(t *testing.T, done func(tag string, uids *[]int) []strin
 		t.Fatal(err)
 	}
 	defer src.Close()
-	t.Setenv("IMAPKIT_PASSWORD", "secret")
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", "secret")
+	setEnv(t, "IMAPKIT_URL", "")
 	code, out, errs := runCLI(t, "", append([]string{"idle", "imap://alice@" + src.Addr(), "INBOX"}, args...)...)
 	t.Logf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	return out

@@ -264,7 +264,7 @@ func TestReview42AACopyFailedPendingSaveLosesMail(t *testing.T) {
 		}
 	}
 	addr := fake.start(t)
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
 	args := []string{"copy", srcURL, "imap://alice@" + addr, "A", "B", "--ca-file", cf[1], "--dst-insecure-plaintext",
 		"--state-dir", stateDir, "--timeout", "20s", "--no-multiappend", "--quiet"}
 	code, out, errs := runCLI(t, "", args...)
@@ -330,7 +330,7 @@ func TestReview42ABCopyTooBigBlocksLaterMailboxes(t *testing.T) {
 	fake := &r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{},
 		caps: "IMAP4rev1 LITERAL+ MULTIAPPEND APPENDLIMIT=2000"}
 	addr := fake.start(t)
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
 	args := []string{"copy", srcURL, "imap://alice@" + addr, "A", "B", "--ca-file", cf[1], "--dst-insecure-plaintext",
 		"--state-dir", t.TempDir(), "--timeout", "20s", "--quiet"}
 	var lastErrs string
@@ -378,7 +378,7 @@ func TestReview42ABCopyDestinationEndedReconnects(t *testing.T) {
 	}
 	fake := &r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}, dropAppend: "A"}
 	addr := fake.start(t)
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
 	code, out, errs := runCLI(t, "", "copy", srcURL, "imap://alice@"+addr, "A", "B", "--ca-file", cf[1], "--dst-insecure-plaintext",
 		"--state-dir", t.TempDir(), "--timeout", "20s", "--quiet")
 	t.Logf("exit %d\nstdout: %s\nstderr: %s", code, out, errs)

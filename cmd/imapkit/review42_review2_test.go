@@ -77,9 +77,8 @@ func TestReview42SAIdleNewGrowingExistsLoops(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	t.Setenv("IMAPKIT_PASSWORD", "secret")
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", "secret")
+	setEnv(t, "IMAPKIT_URL", "")
 	code, out, errs := runCLI(t, "", "idle", "imap://alice@"+src.Addr(), "INBOX", "--new", "--for", "2s")
 	mu.Lock()
 	n := fetches
@@ -103,9 +102,8 @@ func TestReview42SDExportLeftOutConfirmed(t *testing.T) {
 		"From: b@example.com\r\nSubject: two\r\n\r\nsecond\r\n",
 		"From: c@example.com\r\nSubject: three\r\n\r\nthird\r\n",
 	}
-	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
 	for _, gone := range []bool{true, false} {
 		src, err := hostile.Listen(scriptedSourceWith(`(("" "/")) NIL NIL`, []string{`() "/" INBOX`}, map[string][]string{"INBOX": bodies},
 			sourceOpts{omit: func(uid int) bool { return uid == 2 }, omitGone: gone}))

@@ -219,7 +219,6 @@ func TestReview42RCCopyDstChangedInboxHint(t *testing.T) {
 // (copy SRC DST $'Old\xff') is refused before anything is sent and exits
 // 3 too, so a script retrying on 3 retries it for ever.
 func TestReview42RDCopyTypedBadMailboxExit3(t *testing.T) {
-	noTTY(t)
 	src := &r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}}
 	dst := &r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}}
 	sa, da := src.start(t), dst.start(t)
@@ -300,7 +299,6 @@ func TestReview42RECopyTooBigExit3(t *testing.T) {
 // library refuses it before sending, commands.ErrTooBig): exit 1, the
 // server's stated limit refusing it, not 3.
 func TestReview42REAppendTooBigExit1(t *testing.T) {
-	noTTY(t)
 	fake := &r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}, caps: "IMAP4rev1 LITERAL+ APPENDLIMIT=20"}
 	addr := fake.start(t)
 	msg := "From: x@example.org\r\nSubject: big\r\n\r\n" + strings.Repeat("x", 100) + "\r\n"

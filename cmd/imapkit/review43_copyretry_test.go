@@ -143,8 +143,8 @@ func r43NCopyTo(t *testing.T, srcAddr, dstURL, state string, extra ...string) (i
 	t.Helper()
 	args := append([]string{"copy", "imap://alice@" + srcAddr, dstURL, "INBOX", "--insecure-plaintext", "--dst-insecure-plaintext",
 		"--state-dir", state, "--timeout", "20s", "--quiet"}, extra...)
-	t.Setenv("IMAPKIT_PASSWORD", "x")
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
 	code, out, errs := runCLI(t, "", args...)
 	t.Logf("copy %q: exit %d\nstdout: %s\nstderr: %s", extra, code, out, errs)
 	return code, out, errs

@@ -64,7 +64,7 @@ func TestReview43MProxyTraceWriteError(t *testing.T) {
 	stderr := &syncBuffer{}
 	code := make(chan int, 1)
 	go func() {
-		code <- run([]string{"proxy", "--listen", "127.0.0.1:0", "--upstream", "imap://" + up.Addr(), "--once"}, strings.NewReader(""), trace, stderr)
+		code <- run(testEnv(t), []string{"proxy", "--listen", "127.0.0.1:0", "--upstream", "imap://" + up.Addr(), "--once"}, strings.NewReader(""), trace, stderr)
 	}()
 	var addr string
 	for i := 0; i < 500 && addr == ""; i++ {

@@ -47,7 +47,7 @@ func TestReview43MCopyOverQuotaGroupGoesSingly(t *testing.T) {
 	_, aURL := urls(a)
 	_, bURL := urls(b)
 	bURL = strings.Replace(bURL, "alice@", testserver.TinyUser+"@", 1)
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
 	ac := client(t, a.TLSAddr, a, testserver.Alice, testserver.Password)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

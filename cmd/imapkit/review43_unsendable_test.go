@@ -38,8 +38,8 @@ func r43Copy(t *testing.T, srcAddr string, fake *r42FakeDst, addr, state string,
 	t.Helper()
 	args := append([]string{"copy", "imap://alice@" + srcAddr, "imap://alice@" + addr, "INBOX", "--insecure-plaintext", "--dst-insecure-plaintext",
 		"--state-dir", state, "--timeout", "20s", "--quiet"}, extra...)
-	t.Setenv("IMAPKIT_PASSWORD", "x")
-	t.Setenv("IMAPKIT_DST_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_DST_PASSWORD", "x")
 	code, out, errs := runCLI(t, "", args...)
 	t.Logf("copy %q: exit %d\nstdout: %s\nstderr: %s", extra, code, out, errs)
 	return code, out, errs

@@ -209,7 +209,7 @@ func TestReview44CImportSkippedStaysSkipped(t *testing.T) {
 func TestReview44CImportCyrusNULHeaderSkipped(t *testing.T) {
 	dstURL, ac := cyrusAlice(t)
 	path, names := r44ImportSource(t, "mbox", []string{r44ImportMsg(1, ""), r44ImportMsg(2, "nulhdr"), r44ImportMsg(3, "")})
-	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
 	args := []string{"import", dstURL, path, "--to", "INBOX", "--insecure-plaintext", "--timeout", "20s", "--quiet"}
 	code, out, errs := runCLI(t, "", args...)
 	t.Logf("without the option: exit %d\nstdout: %s\nstderr: %s", code, out, errs)

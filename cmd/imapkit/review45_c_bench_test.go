@@ -43,11 +43,8 @@ func BenchmarkReview45CImportMbox(b *testing.B) {
 	if err := os.WriteFile(ca, srv.CAPEM, 0o600); err != nil {
 		b.Fatal(err)
 	}
-	b.Setenv("IMAPKIT_PASSWORD", testserver.Password)
-	b.Setenv("IMAPKIT_URL", "")
-	old := openTTY
-	openTTY = func() (*os.File, error) { return nil, fmt.Errorf("no terminal in benchmarks") }
-	b.Cleanup(func() { openTTY = old })
+	setEnv(b, "IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(b, "IMAPKIT_URL", "")
 	_, tp, _ := strings.Cut(srv.TLSAddr, ":")
 	url := "imaps://alice@localhost:" + tp
 
@@ -82,7 +79,7 @@ func BenchmarkReview45CImportMbox(b *testing.B) {
 		stderr.Reset()
 		r0 := r45CReadChars(b)
 		b.StartTimer()
-		code := run([]string{"import", url, path, "--to", fmt.Sprintf("B%d", i), "--ca-file", ca, "--timeout", "60s", "--quiet"}, strings.NewReader(""), io.Discard, &stderr)
+		code := run(testEnv(b), []string{"import", url, path, "--to", fmt.Sprintf("B%d", i), "--ca-file", ca, "--timeout", "60s", "--quiet"}, strings.NewReader(""), io.Discard, &stderr)
 		b.StopTimer()
 		read += r45CReadChars(b) - r0
 		if code != 0 {

@@ -30,7 +30,7 @@ import (
 // server's start.
 func TestReview45CCopyStoredModSeqPastBound(t *testing.T) {
 	a, cf := dovecot(t, 3)
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
 	_, url := urls(a)
 	c := client(t, a.TLSAddr, a, testserver.Alice, testserver.Password)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

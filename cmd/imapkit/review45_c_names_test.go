@@ -82,8 +82,8 @@ func TestReview45CCopyCaseFoldNamesNotMerged(t *testing.T) {
 	fake := &r45CFoldDst{r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}}}
 	addr := fake.start(t)
 	state := t.TempDir()
-	t.Setenv("IMAPKIT_PASSWORD", "x")
-	t.Setenv("IMAPKIT_DST_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_DST_PASSWORD", "x")
 	for run := 1; run <= 2; run++ {
 		code, out, errs := runCLI(t, "", "copy", "imap://alice@"+src.Addr(), "imap://alice@"+addr, "--insecure-plaintext", "--dst-insecure-plaintext",
 			"--state-dir", state, "--timeout", "20s", "--quiet")

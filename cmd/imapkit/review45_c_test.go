@@ -138,7 +138,7 @@ func TestReview45CFetchToStalePartsRemoved(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "1.eml"), []byte("old"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("IMAPKIT_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_PASSWORD", "x")
 	code, out, errs := runCLI(t, "", "fetch", "imap://alice@"+addr, "INBOX", "1:2", "--to", dir, "--insecure-plaintext", "--timeout", "20s")
 	if code != 0 {
 		t.Fatalf("fetch --to: exit %d\nstdout: %s\nstderr: %s", code, out, errs)

@@ -42,9 +42,8 @@ func TestReview46CSectionFieldNames(t *testing.T) {
 	}
 	// The CLI: exit 2 before connecting (nothing listens on port 1), as
 	// for another bad --section.
-	t.Setenv("IMAPKIT_PASSWORD", "x")
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_URL", "")
 	for _, sec := range []string{"HEADER.FIELDS (a:b)", "HEADER.FIELDS ((a))"} {
 		for _, extra := range [][]string{nil, {"--to", t.TempDir()}} {
 			args := append([]string{"fetch", "imap://alice@127.0.0.1:1", "INBOX", "1", "--section", sec, "--insecure-plaintext", "--timeout", "5s"}, extra...)
@@ -164,9 +163,8 @@ func TestReview46CAppendLastUID(t *testing.T) {
 				msgs = append(msgs, r44ImportMsg(i, ""))
 			}
 			path, _ := r44ImportSource(t, "maildir", msgs)
-			t.Setenv("IMAPKIT_PASSWORD", "x")
-			t.Setenv("IMAPKIT_URL", "")
-			noTTY(t)
+			setEnv(t, "IMAPKIT_PASSWORD", "x")
+			setEnv(t, "IMAPKIT_URL", "")
 			code, out, errs := runCLI(t, "", "import", "imap://alice@"+addr, path, "--to", "INBOX", "--insecure-plaintext", "--timeout", "20s", "--quiet")
 			t.Logf("exit %d\nstdout: %s\nstderr: %s", code, out, errs)
 			d.mu.Lock()
@@ -213,9 +211,8 @@ func TestReview46CFetchToUserPartKept(t *testing.T) {
 	t.Cleanup(func() { testFetchTempCreated = old })
 	bodies := []string{r43Body(1, false), r43Body(2, false)}
 	addr := r43Source(t, bodies)
-	t.Setenv("IMAPKIT_PASSWORD", "x")
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_URL", "")
 	code, out, errs := runCLI(t, "", "fetch", "imap://alice@"+addr, "INBOX", "1:2", "--to", dir, "--insecure-plaintext", "--timeout", "20s")
 	if code != 0 {
 		t.Fatalf("fetch --to: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
@@ -320,10 +317,9 @@ func TestReview46CCopyCaseFoldNotMergedOK(t *testing.T) {
 	fake := &r46CFoldOKDst{r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}}}
 	addr := serveTCP(t, fake.serve)
 	state := t.TempDir()
-	t.Setenv("IMAPKIT_PASSWORD", "x")
-	t.Setenv("IMAPKIT_DST_PASSWORD", "x")
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_DST_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_URL", "")
 	args := []string{"copy", "imap://alice@" + src.Addr(), "imap://alice@" + addr, "--insecure-plaintext", "--dst-insecure-plaintext",
 		"--state-dir", state, "--timeout", "20s", "--quiet"}
 	boxes := func() string {

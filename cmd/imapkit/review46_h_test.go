@@ -131,9 +131,8 @@ func r46HAppendServer(t *testing.T, uidnext uint32) (addr string, appends func()
 func TestReview46HPendingAtUnknownUIDNextResent(t *testing.T) {
 	addr, appends := r46HAppendServer(t, 0)
 	path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, "")})
-	t.Setenv("IMAPKIT_PASSWORD", "x")
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_URL", "")
 	args := []string{"import", "imap://alice@" + addr, path, "--to", "INBOX", "--insecure-plaintext", "--timeout", "10s", "--quiet"}
 	if code, out, errs := runCLI(t, "", args...); code != exitConnFail {
 		t.Fatalf("run 1: exit %d; want 3 (the answer lost)\nstdout: %s\nstderr: %s", code, out, errs)
@@ -160,9 +159,8 @@ func TestReview46HPendingAtUnknownUIDNextResent(t *testing.T) {
 func TestReview46HPendingAtLastUIDUnchangedResent(t *testing.T) {
 	addr, appends := r46HAppendServer(t, 4294967295)
 	path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, "")})
-	t.Setenv("IMAPKIT_PASSWORD", "x")
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_URL", "")
 	args := []string{"import", "imap://alice@" + addr, path, "--to", "INBOX", "--insecure-plaintext", "--timeout", "10s", "--quiet"}
 	testHook = func(step string) error {
 		if step == "pending" {
@@ -204,8 +202,7 @@ func TestReview46HCopyPendingAtLastUIDResent(t *testing.T) {
 	addr, appends := r46HAppendServer(t, 4294967295)
 	src := r43Source(t, []string{r43Body(1, false)})
 	state := t.TempDir()
-	noTTY(t)
-	t.Setenv("IMAPKIT_URL", "")
+	setEnv(t, "IMAPKIT_URL", "")
 	if code, _, _ := r43Copy(t, src, nil, addr, state); code != exitConnFail {
 		t.Fatalf("run 1: exit %d; want 3 (the answer lost)", code)
 	}
@@ -268,9 +265,8 @@ func TestReview46HFetchToRenameHoldsLock(t *testing.T) {
 	t.Cleanup(func() { testFetchTempRename = nil })
 	bodies := []string{r43Body(1, false), r43Body(2, false)}
 	addr := r43Source(t, bodies)
-	t.Setenv("IMAPKIT_PASSWORD", "x")
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_URL", "")
 	code, out, errs := runCLI(t, "", "fetch", "imap://alice@"+addr, "INBOX", "1:2", "--to", dir, "--insecure-plaintext", "--timeout", "20s")
 	if code != 0 {
 		t.Fatalf("fetch --to: exit %d; want 0\nstdout: %s\nstderr: %s", code, out, errs)

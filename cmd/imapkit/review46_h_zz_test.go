@@ -38,9 +38,8 @@ func TestReview46HSectionFieldNameUnicodeSpace(t *testing.T) {
 //
 // Found by review (review46 C, c0a8b9f).
 func TestReview46HSectionPartPastUint32(t *testing.T) {
-	t.Setenv("IMAPKIT_PASSWORD", "x")
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_URL", "")
 	for _, sec := range []string{"4294967296", "1.4294967296.MIME"} {
 		args := []string{"fetch", "imap://alice@127.0.0.1:1", "INBOX", "1", "--section", sec, "--insecure-plaintext", "--timeout", "5s"}
 		code, _, errs := runCLI(t, "", args...)
@@ -121,9 +120,8 @@ func TestReview46HPendingAtLastUIDResent(t *testing.T) {
 	}
 	t.Cleanup(func() { srv.Close() })
 	path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, "")})
-	t.Setenv("IMAPKIT_PASSWORD", "x")
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_URL", "")
 	args := []string{"import", "imap://alice@" + srv.Addr(), path, "--to", "INBOX", "--insecure-plaintext", "--timeout", "10s", "--quiet"}
 	code, out, errs := runCLI(t, "", args...)
 	t.Logf("run 1: exit %d\nstdout: %s\nstderr: %s", code, out, errs)

@@ -201,9 +201,8 @@ var l46Date = regexp.MustCompile(`"(\d{1,2}-[A-Za-z]{3}-\d{4} \d{2}:\d{2}:\d{2} 
 
 func l46Import(t *testing.T, addr, path string) (int, string, string) {
 	t.Helper()
-	t.Setenv("IMAPKIT_PASSWORD", "x")
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_URL", "")
 	code, out, errs := runCLI(t, "", "import", "imap://alice@"+addr, path, "--to", "INBOX", "--insecure-plaintext", "--timeout", "10s", "--quiet")
 	t.Logf("import: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
 	return code, out, errs

@@ -35,7 +35,7 @@ func TestReview47BCopyExpungedFirstOfMultiappendGroup(t *testing.T) {
 	b := testserver.StartT(t, nil)
 	_, aURL := urls(a)
 	_, bURL := urls(b)
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
 	ac := client(t, a.TLSAddr, a, testserver.Alice, testserver.Password)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -35,10 +35,9 @@ func TestReview47ECaseVariantsSecondRunRefused(t *testing.T) {
 	t.Cleanup(func() { src.Close() })
 	fake := &r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}}
 	addr := fake.start(t)
-	t.Setenv("IMAPKIT_PASSWORD", "x")
-	t.Setenv("IMAPKIT_DST_PASSWORD", "x")
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_DST_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_URL", "")
 	dir := t.TempDir()
 	run := func() (int, string) {
 		code, _, errs := runCLI(t, "", "copy", "imap://alice@"+src.Addr(), "imap://alice@"+addr, "--insecure-plaintext", "--dst-insecure-plaintext",
@@ -85,9 +84,8 @@ func TestReview47EUIDNextStaleAfterDeliveryDovecot(t *testing.T) {
 	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
 	ca := writeCA(t, b)
 	path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")})
-	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
 	run := func() (int, string) {
 		code, _, errs := runCLI(t, "", "import", bURL, path, "--to", "INBOX", "--ca-file", ca, "--no-multiappend",
 			"--timeout", "20s", "--quiet")
@@ -167,10 +165,9 @@ func TestReview47ECaseVariantsCyrus(t *testing.T) {
 	}
 	t.Cleanup(func() { src.Close() })
 	u, cy := cyrusAlice(t)
-	t.Setenv("IMAPKIT_PASSWORD", "x")
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
 	dir := t.TempDir()
 	for run := 1; run <= 2; run++ {
 		code, out, errs := runCLI(t, "", "copy", "imap://alice@"+src.Addr(), u, "--insecure-plaintext", "--dst-insecure-plaintext",
@@ -221,10 +218,9 @@ func TestReview47EInboxChildCaseDovecot(t *testing.T) {
 	b := testserver.StartT(t, nil)
 	_, bURL := urls(b)
 	ca := writeCA(t, b)
-	t.Setenv("IMAPKIT_PASSWORD", "x")
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
 	dir := t.TempDir()
 	for run := 1; run <= 2; run++ {
 		code, out, errs := runCLI(t, "", "copy", "imap://alice@"+src.Addr(), bURL, "--insecure-plaintext", "--dst-ca-file", ca,

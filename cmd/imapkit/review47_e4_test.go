@@ -30,10 +30,9 @@ import (
 func TestReview47EInboxChildBothListedKeepsCopy(t *testing.T) {
 	fake := &r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}, "Inbox/Sub": {uidNext: 1}}, statusN: map[string]int{}}
 	addr := fake.start(t)
-	t.Setenv("IMAPKIT_PASSWORD", "x")
-	t.Setenv("IMAPKIT_DST_PASSWORD", "x")
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_DST_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_URL", "")
 	dir := t.TempDir()
 	var mu sync.Mutex
 	var cur []string

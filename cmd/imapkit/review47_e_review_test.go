@@ -84,10 +84,9 @@ func TestReview47ECaseMergeSecondRun(t *testing.T) {
 	t.Cleanup(func() { src.Close() })
 	fake := &e47FoldEchoDst{r42FakeDst: r42FakeDst{caps: "IMAP4rev1 LITERAL+", boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}}}
 	addr := serveTCP(t, fake.serve)
-	t.Setenv("IMAPKIT_PASSWORD", "x")
-	t.Setenv("IMAPKIT_DST_PASSWORD", "x")
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_DST_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_URL", "")
 	dir := t.TempDir()
 	run := func() (int, string) {
 		code, _, errs := runCLI(t, "", "copy", "imap://alice@"+src.Addr(), "imap://alice@"+addr, "--insecure-plaintext", "--dst-insecure-plaintext",
@@ -142,10 +141,9 @@ func TestReview47ECaseVariantNoselectParentDovecot(t *testing.T) {
 	if !listed {
 		t.Skip("Dovecot does not list the parent Foo")
 	}
-	t.Setenv("IMAPKIT_PASSWORD", "x")
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
 	code, out, errs := runCLI(t, "", "copy", "imap://alice@"+src.Addr(), bURL, "--insecure-plaintext", "--dst-ca-file", writeCA(t, b),
 		"--state-dir", t.TempDir(), "--timeout", "20s", "--quiet")
 	if code != 0 {

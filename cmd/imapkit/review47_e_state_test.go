@@ -86,7 +86,7 @@ func e47Want(t *testing.T, step, s string, want, dont []string) {
 func TestReview47ECopyStateAdvice(t *testing.T) {
 	srv, cf := dovecot(t, 0)
 	_, url := urls(srv)
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
 	stateDir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -389,9 +389,8 @@ func TestReview47EStatusNoUIDNext(t *testing.T) {
 			}
 			addr := f.start(t)
 			path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, ""), r44ImportMsg(2, ""), r44ImportMsg(3, "")})
-			t.Setenv("IMAPKIT_PASSWORD", "x")
-			t.Setenv("IMAPKIT_URL", "")
-			noTTY(t)
+			setEnv(t, "IMAPKIT_PASSWORD", "x")
+			setEnv(t, "IMAPKIT_URL", "")
 			code, _, errs := runCLI(t, "", "import", "imap://alice@"+addr, path, "--to", "INBOX", "--insecure-plaintext", "--timeout", "10s", "--quiet", "--no-multiappend")
 			appends, held, statuses := f.counts()
 			if code != exitOK || appends != 3 || held != 3 || statuses != 4 {

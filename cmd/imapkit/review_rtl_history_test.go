@@ -44,9 +44,8 @@ func TestHeadersJSONKeepsBidiMarks(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	t.Setenv("IMAPKIT_PASSWORD", "pw")
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", "pw")
+	setEnv(t, "IMAPKIT_URL", "")
 	code, out, errs := runCLI(t, "", "headers", "imap://alice@"+srv.Addr(), "INBOX", "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)

@@ -37,8 +37,7 @@ func TestExportHugeSearchAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	noTTY(t)
-	t.Setenv("IMAPKIT_PASSWORD", "pw")
+	setEnv(t, "IMAPKIT_PASSWORD", "pw")
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)

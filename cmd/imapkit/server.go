@@ -194,11 +194,11 @@ func (sc serverCmd) command() command {
 
 // main parses the command line, connects, runs the command and returns the
 // exit code.
-func (sc serverCmd) main(stdin io.Reader, args []string, stdout, stderr io.Writer) int {
+func (sc serverCmd) main(env *sysEnv, stdin io.Reader, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet(sc.name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cf connFlags
-	cf.register(fs)
+	cf.register(fs, env)
 	var own any
 	if sc.flags != nil {
 		own = sc.flags(fs)

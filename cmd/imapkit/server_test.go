@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"sort"
@@ -17,8 +16,8 @@ import (
 )
 
 // dovecot starts a Dovecot with n sample messages and returns it with the
-// connection flags a test passes: the CA file, the password in the
-// environment, no terminal.
+// connection flags a test passes: the CA file, the password in the test's
+// environment (setEnv; its runs have no terminal).
 func dovecot(t *testing.T, n int) (*testserver.Server, []string) {
 	t.Helper()
 	srv := testserver.StartT(t, &testserver.Options{Seed: n})
@@ -26,17 +25,9 @@ func dovecot(t *testing.T, n int) (*testserver.Server, []string) {
 	if err := os.WriteFile(ca, srv.CAPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
 	return srv, []string{"--ca-file", ca, "--timeout", "20s"}
-}
-
-// noTTY makes the password prompt find no terminal.
-func noTTY(t *testing.T) {
-	old := openTTY
-	openTTY = func() (*os.File, error) { return nil, errors.New("no terminal in tests") }
-	t.Cleanup(func() { openTTY = old })
 }
 
 // urls returns the imap:// (STARTTLS) and imaps:// URLs of alice.
@@ -227,7 +218,7 @@ func idleUntil(t *testing.T, args []string, act func(), want ...string) string {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		run(append(append([]string{}, args...), "--debug"), strings.NewReader(""), stdout, stderr)
+		run(testEnv(t), append(append([]string{}, args...), "--debug"), strings.NewReader(""), stdout, stderr)
 	}()
 	defer func() { cancel(); <-done }() // also when act fails the test
 	idling := func() bool {
@@ -406,26 +397,26 @@ func TestConnectPolicyDovecot(t *testing.T) {
 			}
 		}
 	}
-	t.Setenv("IMAPKIT_PASSWORD", "wrong-secret-1234")
+	setEnv(t, "IMAPKIT_PASSWORD", "wrong-secret-1234")
 	_, errs := cli(t, "", 1, with("capability", tls, "--debug")...)
 	if strings.Contains(errs, "wrong-secret-1234") {
 		t.Errorf("a failed login shows the password:\n%s", errs)
 	}
-	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
 
 	// --password-file: its first line.
 	pwf := filepath.Join(t.TempDir(), "pw")
 	os.WriteFile(pwf, []byte(testserver.Password+"\nignored\n"), 0o600)
-	t.Setenv("IMAPKIT_PASSWORD", "wrong")
+	setEnv(t, "IMAPKIT_PASSWORD", "wrong")
 	cli(t, "", 0, with("capability", tls, "--password-file", pwf)...)
-	os.Unsetenv("IMAPKIT_PASSWORD")
+	unsetEnv(t, "IMAPKIT_PASSWORD")
 
 	// No password and no terminal: a usage error, before connecting.
 	_, errs = cli(t, "", 2, with("capability", tls)...)
 	if !strings.Contains(errs, "no password") {
 		t.Errorf("no password: %q", errs)
 	}
-	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
 
 	// A password in the URL is refused; so are other schemes.
 	_, port, _ := strings.Cut(srv.TLSAddr, ":")

@@ -19,9 +19,8 @@ func TestImportUndatedNote(t *testing.T) {
 	_, bURL := urls(b)
 	ca := writeCA(t, b)
 	path := oddDatesMbox(t)
-	t.Setenv("IMAPKIT_PASSWORD", testserver.Password)
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
 	code, _, errs := runCLI(t, "", "import", bURL, path, "--to", "INBOX", "--ca-file", ca, "--timeout", "20s", "--quiet")
 	want := "imapkit import: note: 2 messages appended without their internal date (before 1970 or after 2106"
 	if code != exitOK || !strings.Contains(errs, want) || strings.Count(errs, "note:") != 1 || !strings.Contains(errs, "docs/cli.md") {
@@ -50,10 +49,9 @@ func TestCopyUndatedNote(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { src.Close() })
-	t.Setenv("IMAPKIT_PASSWORD", "x")
-	t.Setenv("IMAPKIT_DST_PASSWORD", testserver.Password)
-	t.Setenv("IMAPKIT_URL", "")
-	noTTY(t)
+	setEnv(t, "IMAPKIT_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
 	code, _, errs := runCLI(t, "", "copy", "imap://alice@"+src.Addr(), bURL, "--insecure-plaintext", "--dst-ca-file", ca,
 		"--state-dir", t.TempDir(), "--timeout", "20s", "--quiet")
 	want := "imapkit copy: note: 1 message appended without its internal date (before 1970 or after 2106"

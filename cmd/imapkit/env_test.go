@@ -1,0 +1,164 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// testEnvs holds, by test name, the environment variables setEnv and
+// unsetEnv gave the runs of each test.
+var testEnvs struct {
+	sync.Mutex
+	m map[string]map[string]testVar
+}
+
+// testVar is a variable setEnv set (set) or unsetEnv took away.
+type testVar struct {
+	value string
+	set   bool
+}
+
+// setEnv sets the environment variable key to value for the runs of tb and
+// of its subtests: t.Setenv without touching the process's environment, so
+// that the test may run in parallel.
+func setEnv(tb testing.TB, key, value string) {
+	tb.Helper()
+	putEnv(tb, key, testVar{value, true})
+}
+
+// unsetEnv takes the environment variable key away from the runs of tb and
+// of its subtests (os.Unsetenv's counterpart of setEnv).
+func unsetEnv(tb testing.TB, key string) {
+	tb.Helper()
+	putEnv(tb, key, testVar{})
+}
+
+func putEnv(tb testing.TB, key string, v testVar) {
+	name := tb.Name()
+	testEnvs.Lock()
+	defer testEnvs.Unlock()
+	if testEnvs.m == nil {
+		testEnvs.m = map[string]map[string]testVar{}
+	}
+	vars := testEnvs.m[name]
+	if vars == nil {
+		vars = map[string]testVar{}
+		testEnvs.m[name] = vars
+		tb.Cleanup(func() {
+			testEnvs.Lock()
+			delete(testEnvs.m, name)
+			testEnvs.Unlock()
+		})
+	}
+	vars[key] = v
+}
+
+// testVars returns the variables setEnv gave tb and the tests it is a
+// subtest of, but for those unsetEnv took away (a subtest's own word
+// first).
+func testVars(tb testing.TB) map[string]string {
+	testEnvs.Lock()
+	defer testEnvs.Unlock()
+	seen := map[string]testVar{}
+	for name := tb.Name(); ; {
+		for k, v := range testEnvs.m[name] {
+			if _, ok := seen[k]; !ok {
+				seen[k] = v
+			}
+		}
+		i := strings.LastIndexByte(name, '/')
+		if i < 0 {
+			break
+		}
+		name = name[:i]
+	}
+	vars := map[string]string{}
+	for k, v := range seen {
+		if v.set {
+			vars[k] = v.value
+		}
+	}
+	return vars
+}
+
+// testEnvList returns tb's variables (testVars) as NAME=VALUE, sorted, but
+// for those named in drop.
+func testEnvList(tb testing.TB, drop ...string) []string {
+	var kv []string
+	for k, v := range testVars(tb) {
+		if !contains(drop, k) {
+			kv = append(kv, k+"="+v)
+		}
+	}
+	sort.Strings(kv)
+	return kv
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// testEnv is the environment and terminal of a run in tb: the variables
+// setEnv gave tb (and its parents), none of the process's, and no terminal.
+// --stream's child gets the process's environment with tb's variables on
+// top, as it got the process's environment that t.Setenv changed.
+func testEnv(tb testing.TB) *sysEnv {
+	return &sysEnv{
+		lookupEnv: func(key string) (string, bool) {
+			v, ok := testVars(tb)[key]
+			return v, ok
+		},
+		openTTY:   func() (*os.File, error) { return nil, errors.New("no terminal in tests") },
+		streamEnv: func() []string { return testEnvList(tb) },
+	}
+}
+
+// TestTestEnvIsolated: the runs of a test see what setEnv set for it and
+// for its parents (unless unsetEnv took it away), not what it set for another test, nor the process's
+// environment; --stream's child gets it on top of the process's.
+func TestTestEnvIsolated(t *testing.T) {
+	setEnv(t, "IMAPKIT_URL", "imap://a@parent")
+	setEnv(t, "IMAPKIT_PASSWORD", "")
+	setEnv(t, "IMAPKIT_DST_PASSWORD", "dst")
+	t.Run("sub", func(t *testing.T) {
+		setEnv(t, "IMAPKIT_URL", "imap://a@sub")
+		unsetEnv(t, "IMAPKIT_DST_PASSWORD")
+		e := testEnv(t)
+		if v, _ := e.lookupEnv("IMAPKIT_URL"); v != "imap://a@sub" {
+			t.Errorf("IMAPKIT_URL in the subtest: %q", v)
+		}
+		if v, ok := e.lookupEnv("IMAPKIT_PASSWORD"); !ok || v != "" {
+			t.Errorf("IMAPKIT_PASSWORD in the subtest: %q, %v; want the parent's empty value", v, ok)
+		}
+		if v, ok := e.lookupEnv("IMAPKIT_DST_PASSWORD"); ok {
+			t.Errorf("IMAPKIT_DST_PASSWORD in the subtest that unset it: %q", v)
+		}
+	})
+	e := testEnv(t)
+	if v := e.getenv("IMAPKIT_URL"); v != "imap://a@parent" {
+		t.Errorf("IMAPKIT_URL after the subtest: %q", v)
+	}
+	if _, ok := e.lookupEnv("PATH"); ok {
+		t.Errorf("the test environment has the process's PATH")
+	}
+	if e.hasTerminal() {
+		t.Errorf("the test environment has a terminal")
+	}
+	name, args := e.streamCommand("/usr/bin/env", []string{"-u", "X", "/bin/sh"})
+	want := []string{"IMAPKIT_DST_PASSWORD=dst", "IMAPKIT_PASSWORD=", "IMAPKIT_URL=imap://a@parent", "/usr/bin/env", "-u", "X", "/bin/sh"}
+	if name != "/usr/bin/env" || strings.Join(args, " ") != strings.Join(want, " ") {
+		t.Errorf("stream command: %s %q; want /usr/bin/env %q", name, args, want)
+	}
+	if name, args := osEnv.streamCommand("/usr/bin/env", []string{"-u", "X"}); name != "/usr/bin/env" || len(args) != 2 {
+		t.Errorf("the process's stream command: %s %q; want it unchanged", name, args)
+	}
+}
