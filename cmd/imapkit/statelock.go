@@ -61,9 +61,16 @@ func lockState(path string) (*stateLock, error) {
 	return &stateLock{f: f}, nil
 }
 
-// unlock releases the lock (closing its file does).
+// unlock releases the lock, then closes its file. Closing alone did not
+// release it at once: a child another goroutine was starting at that moment
+// (os/exec) had a copy of the descriptor until its exec closed it, and the
+// lock, which belongs to the open file, not to the descriptor, stayed held
+// until then; the next run of the same job in this process (the tests run
+// copy twice in a row beside parallel tests that start servers) found it
+// busy.
 func (l *stateLock) unlock() {
 	if l != nil && l.f != nil {
+		funlock(l.f)
 		l.f.Close()
 		l.f = nil
 	}

@@ -25,3 +25,14 @@ func flockExclusive(f *os.File) (busy bool, err error) {
 	}
 	return false, err
 }
+
+// funlock releases the flock on f's open file, however many descriptors
+// (a child's, before its exec) share it.
+func funlock(f *os.File) {
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		if !errors.Is(err, syscall.EINTR) {
+			return
+		}
+	}
+}
