@@ -20,6 +20,7 @@ import (
 // and by --sync-flags after the copies' flags were changed on the
 // destination. Dovecot to Cyrus and Dovecot to Dovecot.
 func TestCopyFlagChanges(t *testing.T) {
+	t.Parallel()
 	for _, to := range []string{"cyrus", "dovecot"} {
 		t.Run(to, func(t *testing.T) {
 			a, cf := dovecot(t, 12)

@@ -146,6 +146,7 @@ func scriptedSourceWith(ns string, list []string, boxes map[string][]string, o s
 // TestCopyWrongRFC822Size copies from a source whose RFC822.SIZE lies into
 // a Dovecot with MULTIAPPEND: the messages arrive whole and byte-identical.
 func TestCopyWrongRFC822Size(t *testing.T) {
+	t.Parallel()
 	bodies := []string{
 		"From: a@example.com\r\nSubject: one\r\n\r\nfirst\r\n",
 		"From: b@example.com\r\nSubject: two\r\n\r\n" + strings.Repeat("second body line\r\n", 5000),
@@ -188,6 +189,7 @@ func TestCopyWrongRFC822Size(t *testing.T) {
 // reading the message, then reads the message as commands), which failed
 // the mailbox at every run.
 func TestCopyUnsettableSourceFlags(t *testing.T) {
+	t.Parallel()
 	bodies := []string{"From: a@example.com\r\nSubject: one\r\n\r\nfirst\r\n"}
 	src, err := hostile.Listen(scriptedSourceWith(`(("" "/")) NIL NIL`, []string{`() "/" INBOX`}, map[string][]string{"INBOX": bodies},
 		sourceOpts{flags: `\Seen \Recent \Foo $Label`}))

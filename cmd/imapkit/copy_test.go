@@ -167,6 +167,7 @@ func copyReportErr(t *testing.T, code int, args ...string) (map[string]copyResul
 }
 
 func TestCopyDovecotCyrusDovecot(t *testing.T) {
+	t.Parallel()
 	a, cf := dovecot(t, 12)
 	b := testserver.StartT(t, nil)
 	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
@@ -262,6 +263,7 @@ func writeCA(t *testing.T, s *testserver.Server) string {
 // next run (the source's HIGHESTMODSEQ is not recorded past it); once the
 // source's flags fit, the next run carries them.
 func TestCopyFlagRefusal(t *testing.T) {
+	t.Parallel()
 	a, cf := dovecot(t, 3)
 	cyURL, cy := cyrusAlice(t)
 	_, aURL := urls(a)

@@ -18,6 +18,7 @@ import (
 // TestFetchToDovecot: fetch of sets of messages to files, by UID and by
 // sequence number, whole or a section, with table and JSON output.
 func TestFetchToDovecot(t *testing.T) {
+	t.Parallel()
 	srv, cf := dovecot(t, 6)
 	_, tls := urls(srv)
 	with := func(args ...string) []string { return append(append([]string{}, args...), cf...) }
@@ -125,6 +126,7 @@ func TestFetchToDovecot(t *testing.T) {
 // before a MIME boundary is the boundary's) gets one, and control
 // characters that could drive the terminal are shown as '?'.
 func TestFetchTextDovecot(t *testing.T) {
+	t.Parallel()
 	srv, cf := dovecot(t, 0)
 	_, tls := urls(srv)
 	with := func(args ...string) []string { return append(append([]string{}, args...), cf...) }
@@ -177,6 +179,7 @@ func TestFetchTextDovecot(t *testing.T) {
 // photo of a sample message, byte for byte what its base64 holds; the
 // forwarded message's parts are listed inside it.
 func TestFetchPartsDovecot(t *testing.T) {
+	t.Parallel()
 	srv, cf := dovecot(t, 10)
 	_, tls := urls(srv)
 	with := func(args ...string) []string { return append(append([]string{}, args...), cf...) }

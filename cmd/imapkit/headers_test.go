@@ -15,6 +15,7 @@ import (
 // subjects (the sample corpus writes them in eight charsets), a set by UID
 // or sequence number, and JSON.
 func TestHeadersDovecot(t *testing.T) {
+	t.Parallel()
 	const n = 25
 	srv, cf := dovecot(t, n)
 	_, tls := urls(srv)

@@ -92,6 +92,7 @@ func checkJSON(t *testing.T, name, out, want string) {
 // commands against one Dovecot, in order: each case may build on the one
 // before.
 func TestMailboxCommandsDovecot(t *testing.T) {
+	t.Parallel()
 	srv, cf := dovecot(t, 6)
 	_, tls := urls(srv)
 	runCases(t, tls, cf, []cliCase{
@@ -203,6 +204,7 @@ func TestMailboxCommandsDovecot(t *testing.T) {
 // TestAdminCommandsCyrus runs what Dovecot lacks here: SETQUOTA by an
 // administrator, ANNOTATEMORE, and ACLs of Cyrus's own kind.
 func TestAdminCommandsCyrus(t *testing.T) {
+	t.Parallel()
 	cy := testserver.StartCyrusT(t)
 	setEnv(t, "IMAPKIT_URL", "")
 	_, port, _ := strings.Cut(cy.Addr, ":")

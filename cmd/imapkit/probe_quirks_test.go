@@ -197,6 +197,7 @@ func TestProbeQuirksGmailScripted(t *testing.T) {
 
 // TestProbeQuirksCyrus: probe against the real Cyrus names it.
 func TestProbeQuirksCyrus(t *testing.T) {
+	t.Parallel()
 	cy := testserver.StartCyrusT(t)
 	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
 	url := fmt.Sprintf("imap://%s@%s", testserver.Alice, cy.Addr)
@@ -214,6 +215,7 @@ func TestProbeQuirksCyrus(t *testing.T) {
 // TestProbeQuirksDovecot: probe against the real Dovecot names it, in the
 // table and in --json.
 func TestProbeQuirksDovecot(t *testing.T) {
+	t.Parallel()
 	srv, cf := dovecot(t, 1)
 	plain, tls := urls(srv)
 	out, _ := cli(t, "", 0, append([]string{"probe", plain}, cf...)...)

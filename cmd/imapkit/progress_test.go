@@ -42,6 +42,7 @@ func imapkitCmd(t *testing.T, args ...string) *exec.Cmd {
 // TestProgressTerminal: on a terminal export draws a bar (count, rate,
 // ETA, bytes); on a pipe it prints plain lines.
 func TestProgressTerminal(t *testing.T) {
+	t.Parallel()
 	srv, cf := dovecot(t, 300)
 	_, url := urls(srv)
 	dir := t.TempDir()

@@ -76,6 +76,7 @@ func ptyCommand(t *testing.T, env []string, args ...string) *exec.Cmd {
 // TestPasswordPromptPTY: without $IMAPKIT_PASSWORD, the password is asked
 // for on the terminal, with the prompt text, without echo, and accepted.
 func TestPasswordPromptPTY(t *testing.T) {
+	t.Parallel()
 	srv, cf := dovecot(t, 2)
 	_, tls := urls(srv)
 	for _, tc := range []struct {
@@ -124,6 +125,7 @@ func TestPasswordPromptPTY(t *testing.T) {
 // TestShellPTY: the shell on a terminal, with line editing and history:
 // the up arrow brings back an earlier command.
 func TestShellPTY(t *testing.T) {
+	t.Parallel()
 	srv, cf := dovecot(t, 2)
 	_, tls := urls(srv)
 	term, err := ptytest.Start(ptyCommand(t, []string{"IMAPKIT_PASSWORD=" + "pass"}, append([]string{"shell", tls}, cf...)...))

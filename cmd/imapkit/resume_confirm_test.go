@@ -31,6 +31,7 @@ import (
 // The migration looked for the old entry under the spelling given this
 // time only: not found, everything was imported again.
 func TestImportOldStateKeyOtherSpelling(t *testing.T) {
+	t.Parallel()
 	b := testserver.StartT(t, nil)
 	_, bURL := urls(b)
 	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
@@ -80,6 +81,7 @@ func TestImportOldStateKeyOtherSpelling(t *testing.T) {
 // when the one dropped has a pending APPEND, the run stops (exit 1) and
 // says which to remove, rather than leave the group unresolved.
 func TestImportStateKeyBothSpellings(t *testing.T) {
+	t.Parallel()
 	b := testserver.StartT(t, nil)
 	_, bURL := urls(b)
 	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
@@ -277,6 +279,7 @@ func TestImportPendingDateNotKept(t *testing.T) {
 // out (the server dates it on arrival), and so is 2200's (which Cyrus
 // wraps modulo 2^32).
 func TestImportPre1970DateCyrus(t *testing.T) {
+	t.Parallel()
 	u, c := cyrusAlice(t)
 	path := oddDatesMbox(t)
 	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
@@ -570,6 +573,7 @@ func TestCopyNoStatusWhileSelected(t *testing.T) {
 // m1 twice. Now named as copy names INBOX's children (inboxChild): one
 // entry; and a state an earlier run keyed by "Inbox/Sub" is taken for it.
 func TestImportInboxChildNamed(t *testing.T) {
+	t.Parallel()
 	b := testserver.StartT(t, nil)
 	_, bURL := urls(b)
 	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
@@ -1100,6 +1104,7 @@ func TestImportPendingTellsNothingUnknown(t *testing.T) {
 // date goes in UTC. Control: "Thu Jan  1 00:00:00 1970" (Unix 0 written
 // in UTC) is taken.
 func TestImportEpochBoundaryCyrus(t *testing.T) {
+	t.Parallel()
 	u, c := cyrusAlice(t)
 	var mb strings.Builder
 	for i, from := range []string{"Thu Jan  1 00:00:00 1970", "Wed Dec 31 19:00:00 1969 -0500", "Wed Dec 31 23:30:00 1969 -0100"} {

@@ -23,6 +23,7 @@ import (
 // copied, and the run exited 0. A message that cannot be read whole once
 // its APPEND began now drops the pending record (srcReader).
 func TestReview37bCopyAbandonedMultiappend(t *testing.T) {
+	t.Parallel()
 	bodies := []string{
 		"From: a@example.com\r\nSubject: one\r\n\r\nfirst\r\n",
 		"From: b@example.com\r\nSubject: two\r\n\r\n" + strings.Repeat("second message line\r\n", 2000),

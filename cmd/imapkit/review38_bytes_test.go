@@ -55,6 +55,7 @@ func r38Bodies(t *testing.T, c *commands.Client, mailbox string, binary bool) []
 // (Dovecot's BODY[] still shows the NUL as 0x80, so export, which fetches
 // BODY.PEEK[], writes 0x80: a known gap.)
 func TestReview38ImportNULDovecot(t *testing.T) {
+	t.Parallel()
 	msg := []byte("From: a@example.org\r\nSubject: nul\r\n\r\nbefore\x00after\r\n")
 	srv, cf := dovecot(t, 0)
 	_, url := urls(srv)

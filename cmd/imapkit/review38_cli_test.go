@@ -20,6 +20,7 @@ import (
 // (headers row: "--json: an object per message"; JSON section) promises an
 // object per message; the plain table lists the same mailbox fine.
 func TestReview38CliHeadersJSONZoneOffset(t *testing.T) {
+	t.Parallel()
 	srv, cf := dovecot(t, 0)
 	_, tls := urls(srv)
 	with := func(args ...string) []string { return append(append([]string{}, args...), cf...) }

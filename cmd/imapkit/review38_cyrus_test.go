@@ -47,6 +47,7 @@ func r38Whole(t *testing.T, c *commands.Client, mailbox string) map[uint32][]byt
 // ending with "N of M mailboxes failed". The CREATE refusal instead ends
 // the whole run: "b" (listed after "a.b") is never copied.
 func TestReview38CyrusCopyCreateRefusedGoesOn(t *testing.T) {
+	t.Parallel()
 	d, cf := dovecot(t, 0)
 	_, dURL := urls(d)
 	cyURL, cy := cyrusAlice(t)

@@ -28,6 +28,7 @@ import (
 // rewritten. copy_append.go says "Dovecot and Cyrus store the other bytes
 // the same either way", which is false.
 func TestReview38RevImportCTEBinaryRewrittenDovecot(t *testing.T) {
+	t.Parallel()
 	msg := []byte("From: a@example.org\r\nSubject: bin\r\nMIME-Version: 1.0\r\n" +
 		"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: binary\r\n\r\nGr\xc3\xbc\xc3\x9fe\r\n")
 	srv, cf := dovecot(t, 0)
@@ -229,6 +230,7 @@ func TestReview38RevIdleNewExpungeAndArrivalDuringFetch(t *testing.T) {
 // took the NUL from the plain literal and BINARY.PEEK[] gave the file back
 // exactly (only BODY[] shows 0x80).
 func TestReview38RevAppendFileNULDovecot(t *testing.T) {
+	t.Parallel()
 	msg := []byte("From: a@example.org\r\nSubject: nul\r\n\r\nbefore\x00after\r\n")
 	srv, cf := dovecot(t, 0)
 	_, url := urls(srv)

@@ -70,6 +70,7 @@ func TestReview38RevcFetchEmptySection(t *testing.T) {
 // TestReview38RevcDovecotEmptyParts: Dovecot's answers for empty sections and
 // parts (a message with no body; a multipart whose text part is empty).
 func TestReview38RevcDovecotEmptyParts(t *testing.T) {
+	t.Parallel()
 	srv, cf := dovecot(t, 0)
 	_, tls := urls(srv)
 	with := func(args ...string) []string { return append(append([]string{}, args...), cf...) }
@@ -115,6 +116,7 @@ func writeFileZZ(p, s string) error { return os.WriteFile(p, []byte(s), 0o600) }
 // 27 Dec of year -1 in UTC, and headers --json still stops the whole
 // listing with exit 3 at that message.
 func TestReview38RevcHeadersJSONZoneYearEdge(t *testing.T) {
+	t.Parallel()
 	srv, cf := dovecot(t, 0)
 	_, tls := urls(srv)
 	with := func(args ...string) []string { return append(append([]string{}, args...), cf...) }

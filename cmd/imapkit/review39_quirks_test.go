@@ -114,6 +114,7 @@ func q39Source(bodies []string, o q39Opts) hostile.Scenario {
 // is not copied (at every run where another client changes flags
 // meanwhile). It should skip section-less messages of the same UID.
 func TestReview39QCopyFlagUpdateBeforeBody(t *testing.T) {
+	t.Parallel()
 	bodies := []string{
 		"From: a@example.com\r\nSubject: one\r\n\r\nfirst\r\n",
 		"From: b@example.com\r\nSubject: two\r\n\r\nsecond\r\n",
@@ -144,6 +145,7 @@ func TestReview39QCopyFlagUpdateBeforeBody(t *testing.T) {
 // not in the FETCH answer (expunged meanwhile?)": no large message of such
 // a server is ever copied.
 func TestReview39QCopyUIDAfterBody(t *testing.T) {
+	t.Parallel()
 	bodies := []string{
 		"From: a@example.com\r\nSubject: one\r\n\r\n" + strings.Repeat("first body line\r\n", 8000),
 		"From: b@example.com\r\nSubject: two\r\n\r\nsecond\r\n",
@@ -218,6 +220,7 @@ func TestReview39QExportUIDAfterBody(t *testing.T) {
 // body is another message's, and the APPEND is abandoned rather than
 // storing message 2 in message 1's place (and skipping 2 as copied).
 func TestReview39QCopyUIDAfterBodyOtherMessage(t *testing.T) {
+	t.Parallel()
 	bodies := []string{
 		"From: a@example.com\r\nSubject: one\r\n\r\n" + strings.Repeat("first body line\r\n", 8000),
 		"From: b@example.com\r\nSubject: two\r\n\r\n" + strings.Repeat("second body line\r\n", 8000),

@@ -25,6 +25,7 @@ func v39FlagOtherSource(bodies []string) hostile.Scenario {
 // answer (expunged meanwhile?)"): the UID test comes before the body
 // test in pulledBody.open.
 func TestReview39VCopyFlagUpdateOtherUIDBeforeBody(t *testing.T) {
+	t.Parallel()
 	bodies := []string{
 		"From: a@example.com\r\nSubject: one\r\n\r\nfirst\r\n",
 		"From: b@example.com\r\nSubject: two\r\n\r\nsecond\r\n",

@@ -16,6 +16,7 @@ import (
 // password, as the library's own Authenticate(NewPlain(...)) shows).
 // imapkit exits 3 with "the password cannot be prepared".
 func TestReview40ACLIEmojiPasswordLogin(t *testing.T) {
+	t.Parallel()
 	srv, cf := dovecot(t, 0)
 	f, err := os.OpenFile(filepath.Join(srv.Dir, "users"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 // fails those four (stderr names them, exit non-zero), copies none of
 // them, and copies Sent.
 func TestReview40NCopyMergesMailboxesRun(t *testing.T) {
+	t.Parallel()
 	msg := func(s string) string { return "From: a@example.com\r\nSubject: " + s + "\r\n\r\n" + s + "\r\n" }
 	src, err := hostile.Listen(scriptedSource(`(("INBOX." ".")) NIL (("" "."))`,
 		[]string{`() "." INBOX`, `() "." INBOX.Inbox`, `() "." "INBOX.a/b"`, `() "." INBOX.a_b`, `() "." INBOX.Sent`},

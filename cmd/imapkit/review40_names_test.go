@@ -20,6 +20,7 @@ import (
 // copying nothing) and never the other: its mail is not copied, and the
 // run exits 0 saying nothing about it.
 func TestReview40ACopyNamesDecodingAlikeLoseMail(t *testing.T) {
+	t.Parallel()
 	a := "From: a@example.com\r\nSubject: in R&D as listed raw\r\n\r\nfirst\r\n"
 	b := "From: b@example.com\r\nSubject: in R&-D\r\n\r\nsecond\r\n"
 	src, err := hostile.Listen(scriptedSource(`(("" "/")) NIL NIL`,

@@ -19,6 +19,7 @@ import (
 // SIGTERM kills it by the signal's default action with the terminal still
 // in raw mode (no echo: what the user types next is invisible).
 func TestReview40BPromptSIGTERM(t *testing.T) {
+	t.Parallel()
 	a, cf := dovecot(t, 1)
 	_, aURL := urls(a)
 	cmd := ptyCommand(t, nil, "copy", aURL, aURL, "INBOX", "--map", "INBOX=X", "--state-dir", t.TempDir(), cf[0], cf[1], "--quiet")
@@ -61,6 +62,7 @@ func TestReview40BPromptSIGTERM(t *testing.T) {
 // elsewhere) stops the command as SIGTERM does: exit 3, the terminal's
 // echo back on, "interrupted" on stderr.
 func TestReview40BPromptSIGINT(t *testing.T) {
+	t.Parallel()
 	a, cf := dovecot(t, 1)
 	_, aURL := urls(a)
 	cmd := ptyCommand(t, nil, "copy", aURL, aURL, "INBOX", "--map", "INBOX=X", "--state-dir", t.TempDir(), cf[0], cf[1], "--quiet")

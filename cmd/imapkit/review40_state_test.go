@@ -106,6 +106,7 @@ func TestReview40AConcurrentCopyDuplicates(t *testing.T) {
 // export --accounts) refuse at once: exit 3, a line naming the state file,
 // nothing sent.
 func TestReview40AStateLockBusy(t *testing.T) {
+	t.Parallel()
 	a, cf := dovecot(t, 5)
 	b := testserver.StartT(t, nil)
 	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
@@ -199,6 +200,7 @@ func TestHelperReview40LockHolder(t *testing.T) {
 // held its state's lock does not block the next run: the kernel drops a
 // dead process's flock.
 func TestReview40AStateLockKilledHolder(t *testing.T) {
+	t.Parallel()
 	a, cf := dovecot(t, 3)
 	b := testserver.StartT(t, nil)
 	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)

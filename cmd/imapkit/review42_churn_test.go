@@ -25,6 +25,7 @@ import (
 // missing on the destination; it should be copied again or the run
 // should refuse as it does for a changed source UIDVALIDITY.
 func TestReview42CBCopyDstRecreatedSkipsSilently(t *testing.T) {
+	t.Parallel()
 	a, cf := dovecot(t, 3)
 	b := testserver.StartT(t, nil)
 	_, aURL := urls(a)
@@ -62,6 +63,7 @@ func TestReview42CBCopyDstRecreatedSkipsSilently(t *testing.T) {
 // mailbox (exit not 0, the mailbox named) and appends nothing, rather
 // than skip the mail copied before or copy it twice.
 func TestReview42CBCopyDstRecreatedNotEmptyRefused(t *testing.T) {
+	t.Parallel()
 	a, cf := dovecot(t, 3)
 	b := testserver.StartT(t, nil)
 	_, aURL := urls(a)
@@ -99,6 +101,7 @@ func TestReview42CBCopyDstRecreatedNotEmptyRefused(t *testing.T) {
 // was never imported again (its state's offset trusted). The next run
 // creates the mailbox and imports the mbox whole again, with a warning.
 func TestReview42CBImportDstRecreated(t *testing.T) {
+	t.Parallel()
 	b, cf := dovecot(t, 0)
 	_, bURL := urls(b)
 	mbox := filepath.Join(t.TempDir(), "in.mbox")

@@ -24,6 +24,7 @@ import (
 // it did not know to 3. A script retrying on 3 retries a command that can
 // never work.
 func TestReview42DERefusedArgumentExit3(t *testing.T) {
+	t.Parallel()
 	srv, cf := dovecot(t, 1)
 	_, tls := urls(srv)
 	msg := filepath.Join(t.TempDir(), "m.eml")

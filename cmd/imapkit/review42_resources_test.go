@@ -217,6 +217,7 @@ func (f *r42FakeDst) answer(tag, cmd, rest string, raw []byte) string {
 // writable again when mailbox B's copy begins. Then one message is
 // delivered to A's destination, and copy run again.
 func TestReview42AACopyFailedPendingSaveLosesMail(t *testing.T) {
+	t.Parallel()
 	srv, cf := dovecot(t, 0)
 	_, srcURL := urls(srv)
 	ac := client(t, srv.TLSAddr, srv, testserver.Alice, testserver.Password)
@@ -305,6 +306,7 @@ func TestReview42AACopyFailedPendingSaveLosesMail(t *testing.T) {
 // to a server without BINARY should abort the session the same way,
 // wire.ErrNUL from the nulGuard mid-literal; not exercised here.)
 func TestReview42ABCopyTooBigBlocksLaterMailboxes(t *testing.T) {
+	t.Parallel()
 	srv, cf := dovecot(t, 0)
 	_, srcURL := urls(srv)
 	ac := client(t, srv.TLSAddr, srv, testserver.Alice, testserver.Password)
@@ -362,6 +364,7 @@ func TestReview42ABCopyTooBigBlocksLaterMailboxes(t *testing.T) {
 // again for the next mailboxes: B is copied, and no "creating B on the
 // destination" failure is reported over the closed connection.
 func TestReview42ABCopyDestinationEndedReconnects(t *testing.T) {
+	t.Parallel()
 	srv, cf := dovecot(t, 0)
 	_, srcURL := urls(srv)
 	ac := client(t, srv.TLSAddr, srv, testserver.Alice, testserver.Password)
@@ -406,6 +409,7 @@ func TestReview42ABCopyDestinationEndedReconnects(t *testing.T) {
 // about 10 for itself) the import aborts "too many open files" at the 30th
 // message, at every run. One file at a time is all it needs.
 func TestReview42ACImportMaildirLeaksFiles(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("prlimit"); err != nil {
 		t.Skip("prlimit (util-linux) not found")
 	}

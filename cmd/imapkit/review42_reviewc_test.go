@@ -79,6 +79,7 @@ func (f *r42rLoginDst) serve(c net.Conn) {
 // with the prompt, which asks again in a run left unattended). The password
 // that worked for the first login should be kept for the reconnection.
 func TestReview42RACopyReconnectRereadsPasswordFile(t *testing.T) {
+	t.Parallel()
 	srv, cf := dovecot(t, 0)
 	_, srcURL := urls(srv)
 	ac := client(t, srv.TLSAddr, srv, testserver.Alice, testserver.Password)
@@ -125,6 +126,7 @@ func TestReview42RACopyReconnectRereadsPasswordFile(t *testing.T) {
 // LastUID and copies nothing, exit 0, the mail gone from the destination.
 // "created" alone proves the mailbox is not the one appended to.
 func TestReview42RBCopyDstRecreatedSameUIDValidity(t *testing.T) {
+	t.Parallel()
 	srv, cf := dovecot(t, 0)
 	_, srcURL := urls(srv)
 	ac := client(t, srv.TLSAddr, srv, testserver.Alice, testserver.Password)
@@ -171,6 +173,7 @@ func TestReview42RBCopyDstRecreatedSameUIDValidity(t *testing.T) {
 // deleted (Dovecot: NO), and copy never creates it. The hint should name
 // what works for INBOX (remove the state entry; empty it).
 func TestReview42RCCopyDstChangedInboxHint(t *testing.T) {
+	t.Parallel()
 	srv, cf := dovecot(t, 2)
 	_, srcURL := urls(srv)
 	stateDir := t.TempDir()
@@ -269,6 +272,7 @@ func TestReview42RFIdleNewExistsDuringEmptyFetchLost(t *testing.T) {
 // never work". The server's stated limit refusing a message is a refusal
 // (1, as a NO [TOOBIG] to the APPEND would be), not a connection failure.
 func TestReview42RECopyTooBigExit3(t *testing.T) {
+	t.Parallel()
 	srv, cf := dovecot(t, 0)
 	_, srcURL := urls(srv)
 	ac := client(t, srv.TLSAddr, srv, testserver.Alice, testserver.Password)

@@ -23,6 +23,7 @@ import (
 // the subjects `\` and `"`. An argument that starts with " but is no
 // complete quoted string is a usage error (exit 2), nothing sent.
 func TestReview42DCSearchImaplibQuotedEscapes(t *testing.T) {
+	t.Parallel()
 	srv, cf := dovecot(t, 0)
 	_, tls := urls(srv)
 	c := client(t, srv.TLSAddr, srv, testserver.Alice, testserver.Password)
@@ -70,6 +71,7 @@ func TestReview42DCSearchImaplibQuotedEscapes(t *testing.T) {
 // the user gave as documented should be quoted (or the run refused as a
 // usage error, exit 2); Client.Search finds the message.
 func TestReview42DDSearchParenValueProtocolError(t *testing.T) {
+	t.Parallel()
 	srv, cf := dovecot(t, 0)
 	_, tls := urls(srv)
 	c := client(t, srv.TLSAddr, srv, testserver.Alice, testserver.Password)

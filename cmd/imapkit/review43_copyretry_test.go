@@ -160,6 +160,7 @@ func r43NCopyTo(t *testing.T, srcAddr, dstURL, state string, extra ...string) (i
 // destination has BINARY). Sent singly, u1 lands and the refusal names
 // UID 2 ("Any APPEND of one message that fails names its UID so").
 func TestReview43NCopyBinaryRefusedBlocksGroup(t *testing.T) {
+	t.Parallel()
 	nulHdr := "From: a@example.com\r\nSubject: u\x002\r\nMessage-ID: <u2@r43>\r\n\r\nhi\r\n"
 	bodies := []string{r43Body(1, false), nulHdr, r43Body(3, false)}
 	dstURL, ac := cyrusAlice(t)
@@ -185,6 +186,7 @@ func TestReview43NCopyBinaryRefusedBlocksGroup(t *testing.T) {
 // very failure 919a68b fixes for Dovecot, which sends the code). Sent one
 // at a time, m1..m3 fit and the run stops at UID 4, naming it.
 func TestReview43NCopyCyrusOverQuotaGroupNotRetried(t *testing.T) {
+	t.Parallel()
 	cy := testserver.StartCyrusT(t)
 	admin := client(t, cy.Addr, nil, testserver.CyrusAdmin, testserver.CyrusAdminPassword)
 	ctx := t.Context()

@@ -42,6 +42,7 @@ func r43Subjects(msgs []storedMsg) []string {
 // recorded, and the run stops at the fourth, naming its UID; a second run
 // copies nothing twice.
 func TestReview43MCopyOverQuotaGroupGoesSingly(t *testing.T) {
+	t.Parallel()
 	a, cf := dovecot(t, 0)
 	b := testserver.StartT(t, nil)
 	_, aURL := urls(a)
@@ -92,6 +93,7 @@ func TestReview43MCopyOverQuotaGroupGoesSingly(t *testing.T) {
 // a Maildir: the files that fit are imported, and the error names the
 // first that does not.
 func TestReview43MImportOverQuotaGroupGoesSingly(t *testing.T) {
+	t.Parallel()
 	b, cf := dovecot(t, 0)
 	_, bURL := urls(b)
 	bURL = strings.Replace(bURL, "alice@", testserver.TinyUser+"@", 1)

@@ -16,6 +16,7 @@ import (
 // state as skipped, counted ("1 skipped"), and the rest is copied, once
 // over two runs.
 func TestReview44CCopyBinaryRefusedSkipUnsendable(t *testing.T) {
+	t.Parallel()
 	nulHdr := "From: a@example.com\r\nSubject: u\x002\r\nMessage-ID: <u2@r43>\r\n\r\nhi\r\n"
 	bodies := []string{r43Body(1, false), nulHdr, r43Body(3, false)}
 	dstURL, ac := cyrusAlice(t)

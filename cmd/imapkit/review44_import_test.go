@@ -207,6 +207,7 @@ func TestReview44CImportSkippedStaysSkipped(t *testing.T) {
 // stopped there at every run. With --skip-unsendable it is skipped and
 // the rest imported.
 func TestReview44CImportCyrusNULHeaderSkipped(t *testing.T) {
+	t.Parallel()
 	dstURL, ac := cyrusAlice(t)
 	path, names := r44ImportSource(t, "mbox", []string{r44ImportMsg(1, ""), r44ImportMsg(2, "nulhdr"), r44ImportMsg(3, "")})
 	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)

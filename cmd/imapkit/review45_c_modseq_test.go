@@ -29,6 +29,7 @@ import (
 // Dovecot of its own: most of what either test cost, under -race, was the
 // server's start.
 func TestReview45CCopyStoredModSeqPastBound(t *testing.T) {
+	t.Parallel()
 	a, cf := dovecot(t, 3)
 	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
 	_, url := urls(a)

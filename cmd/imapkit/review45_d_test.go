@@ -170,6 +170,7 @@ func TestReview45DGuardScanReaderFuzz(t *testing.T) {
 // TestReview45DScanLongFromLine's first case imported into real Dovecot:
 // it failed (exit 3, the APPEND's literal a byte short) at every run.
 func TestReview45DImportLongFromLineDovecot(t *testing.T) {
+	t.Parallel()
 	srv, cf := dovecot(t, 1)
 	_, url := urls(srv)
 	path := filepath.Join(t.TempDir(), "m.mbox")

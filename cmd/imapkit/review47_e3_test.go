@@ -158,6 +158,7 @@ func TestReview47EUIDNextStaleAfterDeliveryDovecot(t *testing.T) {
 // exit 3 ("part of the answer could not be decoded"). Before a1237e3 both
 // were copied.
 func TestReview47ECaseVariantsCyrus(t *testing.T) {
+	t.Parallel()
 	boxes := map[string][]string{"Foo": {r43Body(1, false)}, "foo": {r43Body(2, false)}}
 	src, err := hostile.Listen(scriptedSource(`(("" "/")) NIL NIL`, []string{`() "/" Foo`, `() "/" foo`}, boxes))
 	if err != nil {
@@ -207,6 +208,7 @@ func TestReview47ECaseVariantsCyrus(t *testing.T) {
 // first. (The CREATE of an unlisted name predates this stop; ensure's
 // new case-variant code sees the variant and still CREATEs.)
 func TestReview47EInboxChildCaseDovecot(t *testing.T) {
+	t.Parallel()
 	// Only the child is listed: the scripted source would not EXAMINE
 	// "Inbox" as its INBOX.
 	boxes := map[string][]string{"Inbox/Sub": {r43Body(2, false)}}

@@ -125,6 +125,7 @@ func TestReview47ECopyCaseMergeListed(t *testing.T) {
 // two mailboxes: the STATUS check of the second CREATE finds them two
 // (other UIDVALIDITYs, foo empty) and both are copied.
 func TestReview47ECopyCaseVariantsDovecot(t *testing.T) {
+	t.Parallel()
 	src, err := hostile.Listen(scriptedSource(`(("" "/")) NIL NIL`, []string{`() "/" Foo`, `() "/" foo`},
 		map[string][]string{"Foo": {r43Body(1, false)}, "foo": {r43Body(2, false)}}))
 	if err != nil {

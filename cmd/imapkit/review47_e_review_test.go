@@ -113,6 +113,7 @@ func TestReview47ECaseMergeSecondRun(t *testing.T) {
 // which Dovecot refuses (no such mailbox): "foo" fails, exit 1, though
 // nothing would merge. Before f23139b it was copied.
 func TestReview47ECaseVariantNoselectParentDovecot(t *testing.T) {
+	t.Parallel()
 	src, err := hostile.Listen(scriptedSource(`(("" "/")) NIL NIL`, []string{`() "/" foo`},
 		map[string][]string{"foo": {r43Body(2, false)}}))
 	if err != nil {

@@ -84,6 +84,7 @@ func e47Want(t *testing.T, step, s string, want, dont []string) {
 // told by their messages (errPendingUnknown's and errSrcUIDValidity's
 // texts, exit 1 by the table).
 func TestReview47ECopyStateAdvice(t *testing.T) {
+	t.Parallel()
 	srv, cf := dovecot(t, 0)
 	_, url := urls(srv)
 	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
@@ -203,6 +204,7 @@ func TestReview47ECopyStateAdvice(t *testing.T) {
 // connection error by the exit table) and named "its entry": now exit 1
 // and the JSON path of the entry, .destinations["KEY"].
 func TestReview47EImportDstChangedExit(t *testing.T) {
+	t.Parallel()
 	srv, cf := dovecot(t, 0)
 	_, url := urls(srv)
 	path, _ := r44ImportSource(t, "mbox", []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")})

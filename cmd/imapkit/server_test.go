@@ -256,6 +256,7 @@ func idleUntil(t *testing.T, args []string, act func(), want ...string) string {
 func itoa(n int) string { return strconv.Itoa(n) }
 
 func TestExportDovecot(t *testing.T) {
+	t.Parallel()
 	srv, cf := dovecot(t, 12)
 	_, tls := urls(srv)
 	with := func(args ...string) []string { return append(append([]string{}, args...), cf...) }

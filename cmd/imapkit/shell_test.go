@@ -83,6 +83,7 @@ func TestParseTyped(t *testing.T) {
 }
 
 func TestRawDovecot(t *testing.T) {
+	t.Parallel()
 	srv, cf := dovecot(t, 3)
 	_, tls := urls(srv)
 	runCases(t, tls, cf, []cliCase{
@@ -105,6 +106,7 @@ func TestRawDovecot(t *testing.T) {
 // TestShellScriptedDovecot feeds a session to the shell on stdin (no
 // terminal): commands, a typed literal, an error, and QUIT.
 func TestShellScriptedDovecot(t *testing.T) {
+	t.Parallel()
 	srv, cf := dovecot(t, 4)
 	_, tls := urls(srv)
 	script := strings.Join([]string{

@@ -15,6 +15,7 @@ import (
 // goes in parts) to store, mv and fetch --to; an empty stdin moves
 // nothing; bad input is a usage error.
 func TestSetFromStdinDovecot(t *testing.T) {
+	t.Parallel()
 	const m = 4000
 	srv, cf := dovecot(t, 0)
 	_, tls := urls(srv)
