@@ -57,41 +57,33 @@ func putEnv(tb testing.TB, key string, v testVar) {
 	vars[key] = v
 }
 
-// testVars returns the variables setEnv gave tb and the tests it is a
-// subtest of, but for those unsetEnv took away (a subtest's own word
-// first).
-func testVars(tb testing.TB) map[string]string {
+// testVars returns what setEnv and unsetEnv said of each variable for tb
+// and the tests it is a subtest of (a subtest's own word first).
+func testVars(tb testing.TB) map[string]testVar {
 	testEnvs.Lock()
 	defer testEnvs.Unlock()
-	seen := map[string]testVar{}
+	vars := map[string]testVar{}
 	for name := tb.Name(); ; {
 		for k, v := range testEnvs.m[name] {
-			if _, ok := seen[k]; !ok {
-				seen[k] = v
+			if _, ok := vars[k]; !ok {
+				vars[k] = v
 			}
 		}
 		i := strings.LastIndexByte(name, '/')
 		if i < 0 {
-			break
+			return vars
 		}
 		name = name[:i]
 	}
-	vars := map[string]string{}
-	for k, v := range seen {
-		if v.set {
-			vars[k] = v.value
-		}
-	}
-	return vars
 }
 
-// testEnvList returns tb's variables (testVars) as NAME=VALUE, sorted, but
-// for those named in drop.
+// testEnvList returns the variables setEnv set for tb (testVars) as
+// NAME=VALUE, sorted, but for those named in drop.
 func testEnvList(tb testing.TB, drop ...string) []string {
 	var kv []string
 	for k, v := range testVars(tb) {
-		if !contains(drop, k) {
-			kv = append(kv, k+"="+v)
+		if v.set && !contains(drop, k) {
+			kv = append(kv, k+"="+v.value)
 		}
 	}
 	sort.Strings(kv)
@@ -107,15 +99,21 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// testEnv is the environment and terminal of a run in tb: the variables
-// setEnv gave tb (and its parents), none of the process's, and no terminal.
-// --stream's child gets the process's environment with tb's variables on
-// top, as it got the process's environment that t.Setenv changed.
+// testEnv is the environment and terminal of a run in tb: the process's
+// environment with what setEnv and unsetEnv said for tb (and its parents)
+// on top, and no terminal. The tests say everything a run reads with
+// setEnv, which leaves the process's environment alone: tests that do may
+// run in parallel. (A serial test's t.Setenv still reaches the run.)
+// --stream's child gets the process's environment with tb's setEnv
+// variables on top, as it got the process's environment that t.Setenv
+// changed.
 func testEnv(tb testing.TB) *sysEnv {
 	return &sysEnv{
 		lookupEnv: func(key string) (string, bool) {
-			v, ok := testVars(tb)[key]
-			return v, ok
+			if v, ok := testVars(tb)[key]; ok {
+				return v.value, v.set
+			}
+			return os.LookupEnv(key)
 		},
 		openTTY:   func() (*os.File, error) { return nil, errors.New("no terminal in tests") },
 		streamEnv: func() []string { return testEnvList(tb) },
@@ -123,8 +121,10 @@ func testEnv(tb testing.TB) *sysEnv {
 }
 
 // TestTestEnvIsolated: the runs of a test see what setEnv set for it and
-// for its parents (unless unsetEnv took it away), not what it set for another test, nor the process's
-// environment; --stream's child gets it on top of the process's.
+// for its parents (unless unsetEnv took it away), not what it set for
+// another test, and else the process's environment; no terminal;
+// --stream's child gets the setEnv variables on top of the process's
+// environment.
 func TestTestEnvIsolated(t *testing.T) {
 	setEnv(t, "IMAPKIT_URL", "imap://a@parent")
 	setEnv(t, "IMAPKIT_PASSWORD", "")
@@ -147,8 +147,8 @@ func TestTestEnvIsolated(t *testing.T) {
 	if v := e.getenv("IMAPKIT_URL"); v != "imap://a@parent" {
 		t.Errorf("IMAPKIT_URL after the subtest: %q", v)
 	}
-	if _, ok := e.lookupEnv("PATH"); ok {
-		t.Errorf("the test environment has the process's PATH")
+	if v, _ := e.lookupEnv("PATH"); v != os.Getenv("PATH") {
+		t.Errorf("the test environment's PATH is %q, not the process's", v)
 	}
 	if e.hasTerminal() {
 		t.Errorf("the test environment has a terminal")
