@@ -3,7 +3,9 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -15,12 +17,21 @@ import (
 
 // countDst is a scripted destination whose STATUS and SELECT give no
 // UIDNEXT (the codec names servers that send none; no real server the
-// tests start does): a pending group is then told landed or not by the
-// message count (appender.landed's count path), and by its messages
-// (confirmSeq). It keeps each message's size and INTERNALDATE (as the
-// APPEND gave it) and answers EXAMINE and FETCH of sequence numbers.
+// tests start does): a pending group is then recorded at a UID floor
+// (uidFloor) and looked for by UID (confirmOpen), or, recorded by an
+// older imapkit, by the message count and its messages (confirmSeq). It
+// keeps each message's size and INTERNALDATE (as the APPEND gave it) and
+// answers EXAMINE, FETCH of sequence numbers and UID FETCH. Knobs:
+// appendUID answers APPEND with APPENDUID (UIDPLUS); flagsFirst sends,
+// before each message's FETCH response, one of its UID and flags alone
+// (another client's flag change, RFC 3501 7.4.2, with the UID that a UID
+// FETCH's responses carry: commands.Fetch yields it as a Message of its
+// own); noMessages: STATUS gives UIDVALIDITY alone.
 type countDst struct {
-	caps string
+	caps       string
+	appendUID  bool
+	flagsFirst bool
+	noMessages bool
 
 	mu      sync.Mutex
 	msgs    []countMsg
@@ -99,6 +110,10 @@ func (f *countDst) serve(c *hostile.Conn) error {
 		case "LIST":
 			err = c.Lines(`* LIST () "/" INBOX`, ok)
 		case "STATUS":
+			if f.noMessages {
+				err = c.Lines("* STATUS INBOX (UIDVALIDITY 9)", ok)
+				break
+			}
 			err = c.Lines(fmt.Sprintf("* STATUS INBOX (UIDVALIDITY 9 MESSAGES %d)", n), ok)
 		case "EXAMINE", "SELECT":
 			err = c.Lines(fmt.Sprintf("* %d EXISTS", n), "* OK [UIDVALIDITY 9] x", cmd.Tag+" OK [READ-ONLY] done")
@@ -111,8 +126,26 @@ func (f *countDst) serve(c *hostile.Conn) error {
 			var lines []string
 			f.mu.Lock()
 			for i := from; i <= to && i <= len(f.msgs); i++ {
-				m := f.msgs[i-1]
-				lines = append(lines, fmt.Sprintf("* %d FETCH (UID %d RFC822.SIZE %d INTERNALDATE %s)", i, m.uid, m.size, m.date))
+				lines = append(lines, f.fetchLines(i, f.msgs[i-1])...)
+			}
+			f.mu.Unlock()
+			err = c.Lines(append(lines, ok)...)
+		case "UID FETCH":
+			a, b, _ := strings.Cut(strings.Fields(cmd.Args)[0], ":")
+			lo, _ := strconv.Atoi(a)
+			hi := lo
+			if b == "*" {
+				hi = 1 << 32
+			} else if b != "" {
+				hi, _ = strconv.Atoi(b)
+			}
+			var lines []string
+			f.mu.Lock()
+			for i, m := range f.msgs {
+				// n:* holds the last message whatever its UID.
+				if int(m.uid) >= lo && int(m.uid) <= hi || b == "*" && i == len(f.msgs)-1 {
+					lines = append(lines, f.fetchLines(i+1, m)...)
+				}
 			}
 			f.mu.Unlock()
 			err = c.Lines(append(lines, ok)...)
@@ -142,11 +175,21 @@ func (f *countDst) serve(c *hostile.Conn) error {
 			}
 			f.mu.Lock()
 			f.appends++
+			first := f.uid + 1
 			for _, m := range got {
 				f.add(m.size, m.date)
 			}
+			last := f.uid
 			f.mu.Unlock()
-			err = c.Line(ok)
+			if f.appendUID {
+				set := strconv.Itoa(int(first))
+				if last != first {
+					set += ":" + strconv.Itoa(int(last))
+				}
+				err = c.Line(cmd.Tag + " OK [APPENDUID 9 " + set + "] done")
+			} else {
+				err = c.Line(ok)
+			}
 		case "LOGOUT":
 			c.Lines("* BYE bye", ok)
 			return nil
@@ -157,6 +200,15 @@ func (f *countDst) serve(c *hostile.Conn) error {
 			return err
 		}
 	}
+}
+
+// fetchLines answers a FETCH of message i (1-based), m.
+func (f *countDst) fetchLines(i int, m countMsg) []string {
+	var l []string
+	if f.flagsFirst {
+		l = append(l, fmt.Sprintf(`* %d FETCH (UID %d FLAGS (\Seen))`, i, m.uid))
+	}
+	return append(l, fmt.Sprintf("* %d FETCH (UID %d RFC822.SIZE %d INTERNALDATE %s)", i, m.uid, m.size, m.date))
 }
 
 // countSet parses a sequence set "a", "a:b" or "a:*" of a mailbox of n
@@ -322,4 +374,176 @@ func seqFetchLines(set string, n int, msg func(i int) (uid uint32, size int64, d
 		lines = append(lines, fmt.Sprintf("* %d FETCH (UID %d RFC822.SIZE %d%s)", i, uid, size, date))
 	}
 	return lines, nil
+}
+
+// countOlderRecord makes the pending group in the import state of path
+// one an imapkit before the UID floor (uidFloor) recorded: no UIDNEXT
+// ("dst_uidnext" dropped), the message count and the messages alone.
+func countOlderRecord(t *testing.T, path string) {
+	t.Helper()
+	spath := importStatePath(path)
+	b, err := os.ReadFile(spath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st map[string]any
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range st["destinations"].(map[string]any) {
+		if p, ok := e.(map[string]any)["pending"].(map[string]any); ok {
+			delete(p, "dst_uidnext")
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d pending groups in %s; want 1", n, spath)
+	}
+	if b, err = json.Marshal(st); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(spath, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestImportPendingCountLandedExpungeDelivery (found by review): a
+// destination whose STATUS gives no UIDNEXT. Run 1 imports m1, records
+// m2 (message count 1), and the server takes m2 (its answer not
+// recorded); then another client expunges m1 (read and deleted in INBOX
+// during the migration) and a new message is delivered. Run 2: the
+// count is 2, up by the group's. Looked for only past sequence number 1,
+// where the expunge moved m2 from, m2 was "not found among all that
+// arrived" and sent again: a duplicate, exit 0, nothing said. Now the
+// group is recorded at a UID floor (uidFloor) and found by UID, which an
+// expunge does not move; a record without one (an older imapkit's) is
+// "cannot tell", exit 1.
+func TestImportPendingCountLandedExpungeDelivery(t *testing.T) {
+	for _, older := range []bool{false, true} {
+		t.Run(fmt.Sprintf("older=%v", older), func(t *testing.T) {
+			f := &countDst{caps: "IMAP4rev1 LITERAL+"}
+			addr := f.start(t)
+			msgs := []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")}
+			path, _ := r44ImportSource(t, "maildir", msgs)
+			countStopAt(t, "appended", 2, func() { f.expunge(0); f.deliver() })
+			if code, errs := countImport(t, addr, path); code == exitOK {
+				t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
+			}
+			testHook = nil
+			if older {
+				countOlderRecord(t, path)
+			}
+			code, errs := countImport(t, addr, path)
+			appends, sizes := f.state()
+			switch {
+			case appends != 2:
+				t.Errorf("run 2: exit %d, %d APPENDs in all, the mailbox holds sizes %v; want m2 not sent again (2 APPENDs: [%d 7])\nstderr: %s", code, appends, sizes, len(msgs[1]), errs)
+			case older && (code != 1 || !strings.Contains(errs, errPendingUnknown.Error())):
+				t.Errorf("run 2 (an older record): exit %d; want 1, cannot tell\nstderr: %s", code, errs)
+			case !older && code != exitOK:
+				t.Errorf("run 2: exit %d; want 0 (m2 found by UID)\nstderr: %s", code, errs)
+			}
+		})
+	}
+}
+
+// TestImportPendingRecordedUIDNextIgnored (found by review): a
+// destination with UIDPLUS (APPENDUID) whose STATUS gives no UIDNEXT.
+// m2's group is recorded at UIDNEXT 2 (from m1's APPENDUID: prepare keeps
+// it over the STATUS's none) and lands; another client expunges m1 and
+// delivers one. Run 2's STATUS gives no UIDNEXT: the UIDNEXT recorded was
+// ignored for the sequence numbers past the count, which the expunge
+// moved, and m2 was sent again. Now the messages from UID 2 on are
+// looked at (confirmOpen): m2 is found.
+func TestImportPendingRecordedUIDNextIgnored(t *testing.T) {
+	f := &countDst{caps: "IMAP4rev1 LITERAL+ UIDPLUS", appendUID: true}
+	addr := f.start(t)
+	msgs := []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")}
+	path, _ := r44ImportSource(t, "maildir", msgs)
+	countStopAt(t, "appended", 2, func() { f.expunge(0); f.deliver() })
+	if code, errs := countImport(t, addr, path); code == exitOK {
+		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
+	}
+	testHook = nil
+	code, errs := countImport(t, addr, path)
+	appends, sizes := f.state()
+	if code != exitOK || appends != 2 {
+		t.Errorf("run 2: exit %d, %d APPENDs in all, the mailbox holds sizes %v; want 0, m2 not sent again (2 APPENDs), found by the UIDNEXT recorded\nstderr: %s", code, appends, sizes, errs)
+	}
+}
+
+// TestImportPendingFlagsResponseAmid (found by review): a destination
+// whose STATUS gives no UIDNEXT, with MULTIAPPEND; a group of two lands
+// (its answer not recorded) and nobody else writes. Run 2's FETCH is
+// answered with, before each message's response, one of its UID and
+// flags alone (another client marking it \Seen). Held as a message of
+// the window (no size, no date), it broke "in a row": the group was not
+// found and sent again whole. Now such a response is passed over, or
+// merged with its message's other (look): by UID (confirmOpen) and, for
+// an older record, by sequence number (confirmSeq).
+func TestImportPendingFlagsResponseAmid(t *testing.T) {
+	for _, older := range []bool{false, true} {
+		t.Run(fmt.Sprintf("older=%v", older), func(t *testing.T) {
+			f := &countDst{caps: "IMAP4rev1 LITERAL+ MULTIAPPEND"}
+			addr := f.start(t)
+			msgs := []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")}
+			path, _ := r44ImportSource(t, "maildir", msgs)
+			countStopAt(t, "appended", 1, func() { f.mu.Lock(); f.flagsFirst = true; f.mu.Unlock() })
+			setEnv(t, "IMAPKIT_PASSWORD", "x")
+			setEnv(t, "IMAPKIT_URL", "")
+			run := func() (int, string) {
+				code, _, errs := runCLI(t, "", "import", "imap://alice@"+addr, path, "--to", "INBOX", "--insecure-plaintext",
+					"--timeout", "10s", "--quiet")
+				return code, errs
+			}
+			if code, errs := run(); code == exitOK {
+				t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
+			}
+			testHook = nil
+			if older {
+				countOlderRecord(t, path)
+			}
+			code, errs := run()
+			appends, sizes := f.state()
+			if code != exitOK || appends != 1 {
+				t.Errorf("run 2: exit %d, %d APPENDs in all, the mailbox holds sizes %v; want 0, 1 APPEND (the group found, not sent again)\nstderr: %s", code, appends, sizes, errs)
+			}
+		})
+	}
+}
+
+// TestImportPendingCountStatusWithoutMessages (found by review): a
+// destination whose STATUS gives neither UIDNEXT nor MESSAGES (asked for
+// both; the codec leaves Messages 0). The group was recorded at message
+// count 0 whatever the mailbox held, and looked for from sequence number
+// 1, among the mailbox's own messages: in an mbox of twins (same size and
+// date), m2 recorded and not sent, nobody else writing, m1 was taken for
+// m2, which was never sent (lost, exit 0). Now the count is EXAMINE's
+// EXISTS (appender.status); the older record (no UID floor) shows it, as
+// the UID floor alone would find nothing past it either way.
+func TestImportPendingCountStatusWithoutMessages(t *testing.T) {
+	for _, older := range []bool{false, true} {
+		t.Run(fmt.Sprintf("older=%v", older), func(t *testing.T) {
+			f := &countDst{caps: "IMAP4rev1 LITERAL+", noMessages: true}
+			addr := f.start(t)
+			msgs := []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")}
+			if len(msgs[0]) != len(msgs[1]) {
+				t.Fatalf("the two messages differ in size (%d, %d)", len(msgs[0]), len(msgs[1]))
+			}
+			path, _ := r44ImportSource(t, "mbox", msgs)
+			countStopAt(t, "pending", 2, func() {})
+			if code, errs := countImport(t, addr, path); code == exitOK {
+				t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
+			}
+			testHook = nil
+			if older {
+				countOlderRecord(t, path)
+			}
+			code, errs := countImport(t, addr, path)
+			if appends, sizes := f.state(); code != exitOK || appends != 2 || len(sizes) != 2 {
+				t.Errorf("run 2: exit %d, %d APPENDs in all, the mailbox holds sizes %v; want 0, m2 sent (2 APPENDs, two messages)\nstderr: %s", code, appends, sizes, errs)
+			}
+		})
+	}
 }

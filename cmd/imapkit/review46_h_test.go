@@ -90,7 +90,7 @@ func r46HAppendServer(t *testing.T, uidnext uint32) (addr string, appends func()
 				m := n
 				mu.Unlock()
 				err = c.Lines(fmt.Sprintf("* %d EXISTS", m), "* OK [UIDVALIDITY 9] ok", cmd.Tag+" OK [READ-ONLY] done")
-			case "FETCH":
+			case "FETCH", "UID FETCH": // a UID is its sequence number here (nothing is expunged): confirmOpen
 				mu.Lock()
 				lines, ferr := seqFetchLines(strings.Fields(cmd.Args)[0], len(stored), func(i int) (uint32, int64, string) {
 					return uint32(i), stored[i-1].size, stored[i-1].date

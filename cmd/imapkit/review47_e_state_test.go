@@ -345,7 +345,7 @@ func (f *e47Dst) serve(c *hostile.Conn) error {
 			held := f.held
 			f.mu.Unlock()
 			err = c.Lines(fmt.Sprintf("* %d EXISTS", held), "* OK [UIDVALIDITY 9] ok", cmd.Tag+" OK [READ-ONLY] done")
-		case "FETCH":
+		case "FETCH", "UID FETCH": // a UID is its sequence number here (nothing is expunged): confirmOpen
 			f.mu.Lock()
 			lines, ferr := seqFetchLines(strings.Fields(cmd.Args)[0], f.held, func(i int) (uint32, int64, string) {
 				if i <= len(f.stored) {
