@@ -1121,6 +1121,9 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 		now := time.Now()
 		for i, m := range group {
 			pend.Messages[i].Date = recordedDate(m.InternalDate, now)
+			if undatedAppend(m.InternalDate) {
+				pend.Undated++
+			}
 			if m.Size > 0 && !(ap.binary && box.isBinary(m.UID)) {
 				pend.Messages[i].Size = m.Size
 			}

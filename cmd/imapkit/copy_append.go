@@ -67,6 +67,12 @@ type pendingAppend struct {
 	// meanwhile moves UIDNEXT as the group would have. nil in a state an
 	// older imapkit wrote.
 	Messages []pendingMsg `json:"messages,omitempty"`
+	// Undated is how many of the group's messages go without the
+	// internal date they had (appendDate), for the run's note
+	// (undatedNote) when the next run finds the group landed: left
+	// out, the note undercounted them, or was not given at all. 0 in a
+	// state an older imapkit wrote.
+	Undated int `json:"undated,omitempty"`
 }
 
 // pendingMsg is what the next run knows of one message of a pending
@@ -220,11 +226,15 @@ func (a *appender) countUndated(items []appendItem) {
 		return
 	}
 	for _, it := range items {
-		if !it.date.IsZero() && appendDate(it.date).IsZero() {
+		if undatedAppend(it.date) {
 			*a.undated++
 		}
 	}
 }
+
+// undatedAppend reports whether a message dated t (the zero time: none)
+// goes without it (appendDate).
+func undatedAppend(t time.Time) bool { return !t.IsZero() && appendDate(t).IsZero() }
 
 // undatedNote writes to w, when n messages were appended without the
 // internal date they had, the one line that says so at the end of a run
@@ -1107,6 +1117,15 @@ func (a *appender) settle() {
 // group again could duplicate it, and taking it for landed could lose
 // it.
 func (a *appender) landed(ctx context.Context, p *pendingAppend, hint string) (bool, error) {
+	ok, err := a.landedAt(ctx, p, hint)
+	if ok && err == nil && a.undated != nil && p.Undated > 0 {
+		*a.undated += p.Undated // undatedNote
+	}
+	return ok, err
+}
+
+// landedAt is landed, but for the count of the messages undated.
+func (a *appender) landedAt(ctx context.Context, p *pendingAppend, hint string) (bool, error) {
 	if err := a.status(ctx); err != nil {
 		return false, err
 	}

@@ -529,6 +529,9 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		for i, m := range group {
 			pm := &pend.Messages[i]
 			pm.Date = recordedDate(m.date, now)
+			if undatedAppend(m.date) {
+				pend.Undated++
+			}
 			if !m.nul && m.size > 0 {
 				pm.Size = m.size
 				if m.bareLFs > 0 {

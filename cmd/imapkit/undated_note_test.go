@@ -59,3 +59,29 @@ func TestCopyUndatedNote(t *testing.T) {
 		t.Errorf("exit %d; want 0 and one note %q\nstderr: %s", code, want, errs)
 	}
 }
+
+// TestImportUndatedNotePendingLanded (found by review): the group of the
+// messages dated 1960, 2200 and 2024 lands, and the run stops before it
+// records so (at "appended"). The next run finds the group landed
+// (appender.landed), and appends nothing: its note left out the two
+// messages undated of that group (none at all here). Now the pending
+// record counts them (pendingAppend.Undated).
+func TestImportUndatedNotePendingLanded(t *testing.T) {
+	b := testserver.StartT(t, nil)
+	_, bURL := urls(b)
+	ca := writeCA(t, b)
+	path := oddDatesMbox(t)
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_URL", "")
+	countStopAt(t, "appended", 1, func() {})
+	args := []string{"import", bURL, path, "--to", "UndatedPending", "--ca-file", ca, "--timeout", "20s", "--quiet"}
+	if code, _, errs := runCLI(t, "", args...); code == exitOK {
+		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
+	}
+	testHook = nil
+	code, _, errs := runCLI(t, "", args...)
+	want := "imapkit import: note: 2 messages appended without their internal date"
+	if code != exitOK || !strings.Contains(errs, want) {
+		t.Errorf("run 2: exit %d; want 0 and the note %q (the pending group's, found landed)\nstderr: %s", code, want, errs)
+	}
+}
