@@ -9,9 +9,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 	"unicode"
 
@@ -1619,10 +1621,39 @@ func writeFileAtomic(path string, b []byte) error {
 		os.Remove(tmp)
 		return err
 	}
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("syncing the directory of %s: %w", path, err)
+	}
 	if testSynced != nil {
 		testSynced(path)
 	}
 	return nil
+}
+
+// syncDir syncs the directory dir, so that a rename into it (the state
+// file written anew, writeFileAtomic) is on disk when it returns: a power
+// loss after the rename but before the file system wrote the directory
+// could bring the older state back (a group recorded as pending again:
+// sent again, a duplicate, never a loss, as the older state was true when
+// written). Not on Windows, where a directory is not opened for a sync
+// (and NTFS journals a rename); a file system that cannot sync a
+// directory (EINVAL, unsupported) is taken as done.
+func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if errors.Is(err, syscall.EINVAL) || errors.Is(err, errors.ErrUnsupported) {
+		return nil
+	}
+	return err
 }
 
 // testSynced, when set by a test, is called after each synced write of
