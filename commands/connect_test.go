@@ -313,6 +313,7 @@ func cnBubble(t *testing.T, greeting []byte, mech byte, raw bool, chunks [][]byt
 			t.Errorf("the authentication's error shows the secret it sent: %q", msg)
 		}
 	}
+	fcCheckPanics(t, errs...)
 	cnCheckGoroutines(t)
 	cnCheckHeap(t)
 	return errs

@@ -486,6 +486,7 @@ func fcExec(t *testing.T, chunks [][]byte, quiet time.Duration, cut, workers int
 			t.Errorf("%s: an error carries control bytes or invalid UTF-8: %q", name, msg)
 		}
 	}
+	fcCheckPanics(t, append(errs, serr)...)
 	if cc != nil && cc.Failed() > 1 {
 		t.Errorf("%d reads failed after the cut; want at most 1 (the session read again after a failed read)", cc.Failed())
 	}

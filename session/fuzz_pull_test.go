@@ -176,9 +176,11 @@ func fzPullExec(t *testing.T, data []byte, quiet time.Duration, cut int) (items 
 			fzCloseBounded(t, s, srvDone)
 		}
 	}
+	serr := s.Err()
 	s.Close()
 	client.Close()
 	<-srvDone
+	fzCheckPanics(t, errs[0], errs[1], errs[2], serr)
 	cc.check(t)
 	fzCheckGoroutines(t, n0)
 	return items, errs

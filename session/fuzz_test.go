@@ -53,9 +53,13 @@ import (
 // wait the bubble's clock does not see: a sync.Mutex held, a spin) fails
 // with every goroutine's stack.
 //
-// Invariants, per exec: no panic (the reader goroutine has no recover, so a
-// panic kills the worker and go test reports it); every started command
-// ends within fzBound; every error's text and every trace line is valid
+// Invariants, per exec: no panic. A panic of the decoder's own code is
+// recovered by the session (decodeNext), which ends with an *AbortError
+// matching ErrDecoderPanic: an error of any command, or the session's Err,
+// that matches it (or ErrPanicked: the harness's callbacks never panic)
+// fails the exec (fzCheckPanics); any other panic (one the session does
+// not recover) still kills the worker and go test reports it. Every
+// started command ends within fzBound; every error's text and every trace line is valid
 // UTF-8 without control bytes (C0, DEL, C1: no terminal escape reaches the
 // user or a log); after Close no
 // goroutine of the session is left. Every fzMemEvery execs, the heap in
@@ -224,6 +228,7 @@ func fzExecBubble(t *testing.T, data []byte, cut int) []error {
 			t.Errorf("an error carries control bytes or invalid UTF-8: %q", msg)
 		}
 	}
+	fzCheckPanics(t, append(errs, serr)...)
 	if bad := tr.bad.Load(); bad != nil {
 		t.Errorf("a trace line holds control bytes or invalid UTF-8: %q", *bad)
 	}

@@ -410,6 +410,11 @@ func review47Bubble(t *testing.T, srvCfg, cliCfg *tls.Config, pre, answer, post 
 	case <-time.After(review47Bound + 2*time.Second):
 		t.Fatalf("StartTLS still running %v after the server's deadline\n%s", 2*time.Second, fuzzseed.Stacks())
 	}
+	if s != nil {
+		fzCheckPanics(t, err, s.Err())
+	} else {
+		fzCheckPanics(t, err)
+	}
 	if err == nil {
 		for _, c := range s.Caps() {
 			if strings.Contains(strings.ToUpper(c), review47Marker) {
@@ -688,7 +693,8 @@ func (c *review47Rest) Read(p []byte) (int, error) {
 // records the server spoils as the fourth input says: review47Fault), over
 // an in-memory pipe with a real crypto/tls handshake (the certificate made
 // once per process), each exec in a synctest bubble. Checks, with the
-// library's defaults: no panic; StartTLS returns within 2 s of the
+// library's defaults: no panic (nor one the session recovered: an error
+// matching ErrDecoderPanic or ErrPanicked, fzCheckPanics); StartTLS returns within 2 s of the
 // server's hang-up (4 s, on the bubble's clock); a capability only the
 // clear bytes held (review47Marker) is never seen after a StartTLS that
 // succeeded; a failed StartTLS's error is of a documented kind
