@@ -85,7 +85,7 @@ func review47ProxyRun(t *testing.T, chunks []string, lines []string, want []int)
 }
 
 // TestReview47FProxyTaggedTextLiteral pins how the proxy reads a tagged
-// response whose text ends in "{10}" (FuzzReview46EProxyServer's second
+// response whose text ends in "{10}" (FuzzProxyServerBytes's second
 // seed). RFC 9051's grammar has no literal in a tagged response:
 // response-tagged = tag SP resp-cond-state CRLF, and resp-text's text is
 // TEXT-CHARs (no CR, no LF), so "{10}" there is text and the response
