@@ -312,7 +312,7 @@
 // EOF, a *ByeError (ErrBye, with its response code), a *ProtocolError
 // (ErrProtocol: a tagged response for an unknown tag or for a command not
 // yet sent or received before it was sent, whatever its kind, a
-// continuation request nobody asked for), a *TimeoutError, a
+// continuation request nobody asked for), a *TimeoutError (ErrTimeout), a
 // line or literal over the tokenizer's limits (wire.ErrOutOfStep with
 // wire.ErrLineTooLong or wire.ErrLiteralTooLarge), a cancelled write. A
 // tagged response that is neither OK, NO nor BAD (an unknown name, or a
@@ -328,9 +328,29 @@
 // before it was sent is a *NotSentError (ErrNotSent). Open's refusals are
 // ErrGreeting (with a *ByeError for a BYE greeting) and ErrNotIMAP4;
 // StartTLS's are ErrTLSActive and ErrStartTLSUnavailable; Compress's are
-// ErrCompressActive and ErrCompressUnavailable. A session closed by Close
-// or Logout returns ErrClosed. See docs/errors.md for imaplib's error,
-// abort and readonly.
+// ErrCompressActive and ErrCompressUnavailable (and CompressLevel's, for a
+// level compress/flate does not know, ErrCompressLevel). A command whose
+// Command.Renumbered count is stale is not sent (ErrRenumbered); a
+// command whose responses passed Options.MaxResultBytes is a
+// *ResultTooLargeError (ErrResultTooLarge); pipelined UID FETCHes a server answers out of
+// order, so that a body went to another command than its message, end
+// with ErrMisrouted; a pulled body section read after its command was
+// given up is ErrBodyDropped. A session closed by Close or Logout returns
+// ErrClosed. The caller's mistakes are refused before
+// anything is sent, and the session goes on: a Command whose Name is
+// empty or holds CR, LF or NUL is ErrInvalidCommand (from Start and Run),
+// a Pending.Continue line holding one of them is ErrInvalidContinuation,
+// and Pending.Next on a command not started with Pull is ErrNotPull. A
+// Continue on a command that has already ended (the server answered it
+// first) sends nothing and is ErrCommandEnded. A panic of the caller's
+// code that the session saw (a Command's Args or Want, a body's Read, a
+// Trace writer or slog handler) ends the command with an error matching
+// ErrPanicked (a *NotSentError when nothing of it had gone out, else an
+// *AbortError for every command in flight) and goes on to the caller; a
+// panic of the decoder's own code on a server's bytes (a bug of this
+// module) ends the session with an *AbortError matching ErrDecoderPanic
+// instead of the process. See docs/errors.md for imaplib's error, abort
+// and readonly.
 //
 // # From imaplib
 //
