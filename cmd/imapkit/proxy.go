@@ -1167,26 +1167,43 @@ func (ps *proxySession) conns() (client, server net.Conn) {
 	return ps.client, ps.server
 }
 
+// clientToServerEnded ends the client's direction, whichever way it
+// ended (the client's end at a line's end or in the middle of a literal,
+// an error, after COMPRESS). A write to the server that stalled
+// (upstreamConn) ends the connection, whichever write it was (a flush, a
+// literal's body, the relay after COMPRESS): the server's direction would
+// otherwise wait on a server that is no longer there for the client.
+// Then the server is told (closeUpstreamWrite): otherwise one that waits
+// for the rest of a literal, or an idle one, holds the upstream
+// connection and both directions until its own timeout (Dovecot: 30
+// minutes). That is a write too, a TLS server's close_notify, which a
+// server that reads nothing stalls as well: it is checked again after
+// (before, such a stall went untraced, and the connection waited for the
+// server's direction's silence bound; found by review).
+func (ps *proxySession) clientToServerEnded() {
+	if ps.serverStallEnds() {
+		ps.closeUpstreamWrite()
+		return
+	}
+	ps.closeUpstreamWrite()
+	ps.serverStallEnds()
+}
+
+// serverStallEnds traces a stalled write to the server and closes the
+// connection, and reports whether it did.
+func (ps *proxySession) serverStallEnds() bool {
+	if !ps.serverStalled.Load() {
+		return false
+	}
+	ps.logf(serverStallTrace, ps.cfg.dialTimeout)
+	ps.closeAll()
+	return true
+}
+
 // clientToServer relays and prints what the client sends.
 func (ps *proxySession) clientToServer(ctx context.Context) {
 	client, server := ps.conns()
-	// Whichever way this direction ends (the client's end at a line's end
-	// or in the middle of a literal, an error, after COMPRESS), the server
-	// is told: otherwise one that waits for the rest of a literal, or an
-	// idle one, holds the upstream connection and both directions until
-	// its own timeout (Dovecot: 30 minutes).
-	defer ps.closeUpstreamWrite()
-	// Run first (deferred last): a write to the server that stalled
-	// (upstreamConn) ends the connection, whichever write it was (a
-	// flush, a literal's body, the relay after COMPRESS): the server's
-	// direction would otherwise wait on a server that is no longer there
-	// for the client.
-	defer func() {
-		if ps.serverStalled.Load() {
-			ps.logf(serverStallTrace, ps.cfg.dialTimeout)
-			ps.closeAll()
-		}
-	}()
+	defer ps.clientToServerEnded()
 	tk := wire.NewTokenizer(client, nil)
 	w := bufio.NewWriterSize(server, 32<<10)
 	var p printer
