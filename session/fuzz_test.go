@@ -299,7 +299,17 @@ func fzCheckGoroutines(t *testing.T, n0 int) {
 // still end one). Other tests' goroutines, outside the bubble, are not
 // looked at. It is cheap when nothing is left: it compares
 // runtime.NumGoroutine with n0, the count at the exec's start, and reads
-// the stacks only when there are more.
+// the stacks only when there are more. That count is the process's, not
+// the bubble's (no API counts a bubble's goroutines): goroutines outside
+// it that ended during the exec (a parallel test's, the fuzzing engine's)
+// can hide one of the bubble left behind. Such a one still fails the exec:
+// at the bubble's end synctest.Test panics ("deadlock: main bubble
+// goroutine has exited but blocked goroutines remain"), and the panic
+// goes on from fzBubbled (TestFuzzBubbleLeakHiddenFromCountFails); only
+// the report is poorer, and a goroutine that a timer would have ended
+// within the second is reported too. Reading the stacks at every exec
+// instead halved FuzzSession's execs (21,152 against 43,500 in 20 s, the
+// same shared machine).
 func fzCheckBubbleGoroutines(t *testing.T, n0 int) {
 	synctest.Wait()
 	for deadline := time.Now().Add(time.Second); ; {
