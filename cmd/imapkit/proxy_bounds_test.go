@@ -914,3 +914,12 @@ func TestProxyClientEndedWritesBatched(t *testing.T) {
 		t.Fatalf("1,000 lines relayed to a half-closed client: %d bytes of 27,000 reached it, in %d writes (one per line: many; none: not flushed before the read)", cw.buf.Len(), cw.writes)
 	}
 }
+
+// clientWriteSpeed makes the proxy's bound on each write to the client
+// and to the server (--timeout) run k times faster for the connections
+// opened until the test ends (testClientWriteSpeed). The test must not be
+// parallel.
+func clientWriteSpeed(t interface{ Cleanup(func()) }, k time.Duration) {
+	testClientWriteSpeed = k
+	t.Cleanup(func() { testClientWriteSpeed = 0 })
+}

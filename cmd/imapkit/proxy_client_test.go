@@ -83,7 +83,7 @@ func p39Echo(c net.Conn, br *bufio.Reader) {
 	}
 }
 
-// TestReview39PProxyRefusedLoginSyntaxErrorLeaksPassword: to an imap:// upstream
+// TestProxyRefusedLoginSyntaxErrorLeaksPassword: to an imap:// upstream
 // that is not on loopback, the proxy refuses LOGIN itself. When the LOGIN's
 // first part ends at a literal (the user name sent as {5+}), refuse reads
 // the rest of the command with RefuseCommand; when that rest does not
@@ -91,7 +91,7 @@ func p39Echo(c net.Conn, br *bufio.Reader) {
 // escape: `"C:\Hunter2pass"`), the *wire.SyntaxError, whose
 // text quotes 16 bytes of the input from the offending byte, is printed
 // to the trace as "* client side: ...": the password in the clear.
-func TestReview39PProxyRefusedLoginSyntaxErrorLeaksPassword(t *testing.T) {
+func TestProxyRefusedLoginSyntaxErrorLeaksPassword(t *testing.T) {
 	ip := nonLoopbackIP(t)
 	up := p39StartUpstream(t, net.JoinHostPort(ip, "0"), p39Echo)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+up.ln.Addr().String())
@@ -111,7 +111,7 @@ func TestReview39PProxyRefusedLoginSyntaxErrorLeaksPassword(t *testing.T) {
 	}
 }
 
-// TestReview39PProxyClientGoneMidLiteralKeepsUpstream: a client that closes its
+// TestProxyClientGoneMidLiteralKeepsUpstream: a client that closes its
 // connection in the middle of a literal's body leaves the proxy's
 // connection to the upstream open: clientToServer returns on
 // ForwardLiteral's error without closeAll (and without CloseWrite), and
@@ -120,7 +120,7 @@ func TestReview39PProxyRefusedLoginSyntaxErrorLeaksPassword(t *testing.T) {
 // minutes' idle timeout), so the upstream connection, the client's socket
 // and both goroutines stay. At a line's end the same EOF half-closes the
 // upstream (CloseWrite) and the server closes at once.
-func TestReview39PProxyClientGoneMidLiteralKeepsUpstream(t *testing.T) {
+func TestProxyClientGoneMidLiteralKeepsUpstream(t *testing.T) {
 	srv, _ := dovecot(t, 1)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.PlainAddr)
 	lc := dialLines(t, addr)
@@ -141,14 +141,14 @@ func TestReview39PProxyClientGoneMidLiteralKeepsUpstream(t *testing.T) {
 	}
 }
 
-// TestReview39PProxyClientGoneAfterCompress: after COMPRESS the client's
+// TestProxyClientGoneAfterCompress: after COMPRESS the client's
 // direction relays with io.Copy(server, client) and returns at the
 // client's EOF without closing or half-closing the upstream; serve waits
 // for the server's direction, io.Copy(client, server), which waits for
 // the server. Dovecot keeps an idle logged-in connection for 30 minutes:
 // the upstream connection and the proxy's goroutines stay that long after
 // the client is gone.
-func TestReview39PProxyClientGoneAfterCompress(t *testing.T) {
+func TestProxyClientGoneAfterCompress(t *testing.T) {
 	srv, _ := dovecot(t, 1)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.PlainAddr)
 	lc := dialLines(t, addr)
@@ -168,7 +168,7 @@ func TestReview39PProxyClientGoneAfterCompress(t *testing.T) {
 	}
 }
 
-// TestReview39PProxyLongTagsHeld: the Dialog keeps each pending command's tag
+// TestProxyLongTagsHeld: the Dialog keeps each pending command's tag
 // and name as strings, up to 1,024 commands, and the proxy lets a command
 // line of up to 64,000 bytes through, the tag as long as the line. A
 // client that pipelines 1,024 commands with 63,000-byte tags to an
@@ -177,7 +177,7 @@ func TestReview39PProxyClientGoneAfterCompress(t *testing.T) {
 // makes the proxy hold about 64 MB for one connection, twenty times what
 // the rest of a connection may take (the tokenizer's 1 MiB line buffer
 // and 3 MiB of tokens), and as much again per connection.
-func TestReview39PProxyLongTagsHeld(t *testing.T) {
+func TestProxyLongTagsHeld(t *testing.T) {
 	up := p39StartUpstream(t, "127.0.0.1:0", func(c net.Conn, br *bufio.Reader) {
 		io.Copy(io.Discard, br) // reads everything, answers nothing
 	})
@@ -248,14 +248,14 @@ func TestReview39PProxyLongTagsHeld(t *testing.T) {
 	}
 }
 
-// TestReview39PProxyServerLineOverMiB: a server line longer than the tokenizer's
+// TestProxyServerLineOverMiB: a server line longer than the tokenizer's
 // MaxLineLength (1 MiB; the proxy uses the defaults) — the UID SEARCH ALL
 // answer of a mailbox of 300,000 messages, 2.4 MB — closes the
 // connection: serverToClient takes the *wire.LimitError for a broken
 // stream, relays the part read and returns. The session's decoder reads
 // such answers (codec's MaxNumbers: 2,097,152 numbers, any line length),
 // and docs/cli.md says the proxy relays every byte unchanged.
-func TestReview39PProxyServerLineOverMiB(t *testing.T) {
+func TestProxyServerLineOverMiB(t *testing.T) {
 	var sb strings.Builder
 	sb.WriteString("* SEARCH")
 	for i := 1000001; i <= 1300000; i++ {
@@ -289,7 +289,7 @@ func TestReview39PProxyServerLineOverMiB(t *testing.T) {
 	}
 }
 
-// TestReview39PProxyStalledClientOutlivesUpstream: the proxy sets no deadline on
+// TestProxyStalledClientOutlivesUpstream: the proxy sets no deadline on
 // any read or write of a relayed connection. A client that stops reading
 // (here after the greeting) blocks the server's direction in a write to
 // it for ever: the upstream's answers stop being read, so even the
@@ -299,7 +299,7 @@ func TestReview39PProxyServerLineOverMiB(t *testing.T) {
 // --timeout (30 s), its clock for writes to the client 5 times faster
 // (clientWriteSpeed: 6 s, past the upstream's own 5 s); the test waits up
 // to 40 s for the connection's end (it waited out the 30 s until stop 45).
-func TestReview39PProxyStalledClientOutlivesUpstream(t *testing.T) {
+func TestProxyStalledClientOutlivesUpstream(t *testing.T) {
 	if testing.Short() {
 		t.Skip("6 s to 40 s")
 	}
@@ -333,7 +333,7 @@ func TestReview39PProxyStalledClientOutlivesUpstream(t *testing.T) {
 	}
 }
 
-// TestReview39PProxyEchoedPasswordCutAtPrintBound: the server's lines are
+// TestProxyEchoedPasswordCutAtPrintBound: the server's lines are
 // redacted after they are printed, and the printer cuts a line at
 // maxPrinted (4,096 bytes) in the middle of a token. A server that echoes
 // the client's LOGIN line (here in its NO) with the password across that
@@ -341,7 +341,7 @@ func TestReview39PProxyStalledClientOutlivesUpstream(t *testing.T) {
 // whole password, which the cut line no longer holds. docs/security.md:
 // the echoed password does not reach the printout "in any form it may
 // take there".
-func TestReview39PProxyEchoedPasswordCutAtPrintBound(t *testing.T) {
+func TestProxyEchoedPasswordCutAtPrintBound(t *testing.T) {
 	up := p39StartUpstream(t, "127.0.0.1:0", func(c net.Conn, br *bufio.Reader) {
 		for {
 			l, err := br.ReadString('\n')
@@ -370,14 +370,14 @@ func TestReview39PProxyEchoedPasswordCutAtPrintBound(t *testing.T) {
 	}
 }
 
-// TestReview39PProxyLoginDuringIdlePrinted: a line the client sends once the
+// TestProxyLoginDuringIdlePrinted: a line the client sends once the
 // server accepted its IDLE is the IDLE's answer to the Dialog (a Raw
 // LineCommand with no Command name), so the printer, which redacts by
 // ev.Command, prints a LOGIN sent there with its password (and, to an
 // imap:// upstream not on loopback, the refusal by command name does not
 // apply either). docs/cli.md: "every argument of LOGIN after the user
 // name" is redacted.
-func TestReview39PProxyLoginDuringIdlePrinted(t *testing.T) {
+func TestProxyLoginDuringIdlePrinted(t *testing.T) {
 	up := p39StartUpstream(t, "127.0.0.1:0", func(c net.Conn, br *bufio.Reader) {
 		for {
 			l, err := br.ReadString('\n')
@@ -406,13 +406,13 @@ func TestReview39PProxyLoginDuringIdlePrinted(t *testing.T) {
 	}
 }
 
-// TestReview39PProxyLoginDuringIdleInsecure: the same LOGIN sent as the
+// TestProxyLoginDuringIdleInsecure: the same LOGIN sent as the
 // IDLE's answer, to an imap:// upstream that is not on loopback, would
 // reach it in the clear (the refusal went by command name, and the line
 // had none to the Dialog). The proxy cannot answer for the server, which
 // ends the IDLE on such a line: it closes the connection, and nothing of
 // the line goes upstream.
-func TestReview39PProxyLoginDuringIdleInsecure(t *testing.T) {
+func TestProxyLoginDuringIdleInsecure(t *testing.T) {
 	ip := nonLoopbackIP(t)
 	var mu sync.Mutex
 	var got strings.Builder
@@ -462,4 +462,39 @@ func p39LogTail(log string) string {
 		}
 	}
 	return strings.Join(keep[max(0, len(keep)-20):], "\n")
+}
+
+// TestProxyLoginLiteralDuringIdlePrinted: the fix of 5773a93 redacts a
+// LOGIN line the client sends while IDLE runs by the command name read
+// from the raw line, but when that LOGIN sends its password as a
+// non-synchronizing literal (LITERAL+, as the upstream's greeting
+// advertises), the IDLE's-answer path forwards the line up to "{n+}",
+// ends the literal (RefuseLiteral) and reads the password's bytes as the
+// next line, a new "command" that is printed in the clear.
+func TestProxyLoginLiteralDuringIdlePrinted(t *testing.T) {
+	up := p39StartUpstream(t, "127.0.0.1:0", func(c net.Conn, br *bufio.Reader) {
+		for {
+			l, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			if strings.Contains(l, " IDLE") {
+				io.WriteString(c, "+ idling\r\n")
+				continue
+			}
+			io.WriteString(c, "a BAD expected DONE\r\n")
+		}
+	})
+	addr, out, _ := startProxy(t, "--upstream", "imap://"+up.ln.Addr().String())
+	lc := dialLines(t, addr)
+	lc.send("a IDLE\r\n")
+	if l := lc.line(); !strings.HasPrefix(l, "+") {
+		t.Fatalf("IDLE: %q", l)
+	}
+	const secret = "Hunter2pass"
+	lc.send("b LOGIN alice {11+}\r\n" + secret + "\r\n")
+	time.Sleep(500 * time.Millisecond)
+	if tr := out.String(); strings.Contains(tr, secret) {
+		t.Errorf("the password is in the proxy's trace:\n%s", tr)
+	}
 }

@@ -1,10 +1,5 @@
 package main
 
-// The descriptor limit (syscall.Rlimit, whose fields are uint64 here and
-// int64 on FreeBSD, and which Windows lacks) and /proc/self/fd are
-// Linux's: this test was in review39_proxy_test.go, which then did not
-// build for windows or freebsd.
-
 import (
 	"bufio"
 	"net"
@@ -15,14 +10,14 @@ import (
 	"time"
 )
 
-// TestReview39PProxyAcceptErrorStopsProxy: serveProxy returns on any error of
+// TestProxyAcceptErrorStopsProxy: serveProxy returns on any error of
 // Accept that is not its own shutdown, and runProxy exits (status 3).
 // Running out of file descriptors (EMFILE: many clients at once, each
 // connection costing the proxy two descriptors) is such an error, and a
 // passing one: once clients leave, Accept would work again. The proxy
 // stops listening for good instead (net/http's Server waits and retries).
 // The descriptor limit is lowered for the test.
-func TestReview39PProxyAcceptErrorStopsProxy(t *testing.T) {
+func TestProxyAcceptErrorStopsProxy(t *testing.T) {
 	up := p39StartUpstream(t, "127.0.0.1:0", p39Echo)
 	addr, _, stderr := startProxy(t, "--upstream", "imap://"+up.ln.Addr().String())
 	var old syscall.Rlimit

@@ -7,7 +7,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -72,14 +71,14 @@ func r45PDial(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
 	return c, r
 }
 
-// TestReview45PServerLongToken: a single token over 1 MiB from the
+// TestProxyServerLongToken: a single token over 1 MiB from the
 // server (a VANISHED (EARLIER) set of 1.4 MB, legal under QRESYNC, which
 // the codec reads with its defaults; 1.1 MB here) closed the relay with "line too
 // long". Now it is relayed unchanged, in pieces, and the connection goes
 // on; a literal announced at the end of such a line is still relayed as
 // one (its body with "{" in it not taken for more lines), and the trace
 // line stays bounded. Defaults throughout.
-func TestReview45PServerLongToken(t *testing.T) {
+func TestProxyServerLongToken(t *testing.T) {
 	set := r45PSet(165000) // 1.1 MB, one token
 	if len(set) <= 1<<20 {
 		t.Fatalf("set of %d bytes", len(set))
@@ -150,7 +149,7 @@ func TestReview45PServerLongToken(t *testing.T) {
 	}
 }
 
-// TestReview45PRefusedCommandBounded: a command the proxy refuses (here
+// TestProxyRefusedCommandBounded: a command the proxy refuses (here
 // for its 300-byte tag, or because it does not tokenize) was read to its
 // end, however long: a client that never ended it (tokens, or
 // non-synchronizing literals, without end) kept the proxy reading for
@@ -159,7 +158,7 @@ func TestReview45PServerLongToken(t *testing.T) {
 // the connection. The client sends 3 MiB more than that and then waits:
 // before, no answer ever came. Defaults. (Atoms of 27 bytes and literals of
 // 64 KiB keep the 35 MiB cheap enough to tokenize under -race.)
-func TestReview45PRefusedCommandBounded(t *testing.T) {
+func TestProxyRefusedCommandBounded(t *testing.T) {
 	addr := r45PUpstream(t, func(tag string) string { return tag + " OK done\r\n" })
 	paddr, out, _ := startProxy(t, "--upstream", "imap://"+addr)
 	longTag := strings.Repeat("t", 300)
@@ -213,12 +212,12 @@ func TestReview45PRefusedCommandBounded(t *testing.T) {
 	}
 }
 
-// TestReview45PServerEndlessToken: what the relay passes on without
+// TestProxyServerEndlessToken: what the relay passes on without
 // tokenizing is bounded (maxServerLine, 32 MiB, literals not counted): a
 // server that sends one token without end is cut off past it, the
 // connection closed, having been relayed in a buffer that does not grow.
 // Defaults.
-func TestReview45PServerEndlessToken(t *testing.T) {
+func TestProxyServerEndlessToken(t *testing.T) {
 	chunk := strings.Repeat("1,", 32<<10)
 	up, err := hostile.Listen(func(c *hostile.Conn) error {
 		if err := c.Greet("IMAP4rev1"); err != nil {
@@ -258,42 +257,63 @@ func TestReview45PServerEndlessToken(t *testing.T) {
 	}
 }
 
-// r45PPartialWriter fails its writes numbered in fail (from 1) after
-// writing half of their bytes, as a disk that fills during a write does.
-type r45PPartialWriter struct {
-	n    int
-	fail map[int]bool
-	b    strings.Builder
+// TestProxyRefusedLongCommandAnswered: a legal command of 1.2 MB that
+// the proxy refuses (here for its 300-byte tag; a SEARCH of 133,334
+// numbers) got "* BYE" and a closed connection once refused commands
+// were bounded at 1 MiB (read up to 2 MiB, the bound checked after each
+// piece); before that bound it got its BAD, as stop 44 made it. The bound
+// is now maxRefusedCommand (32 MiB): the BAD comes and the session goes
+// on. Also a command that does not tokenize, as long (refused by
+// RefuseLineMax, whose line bound was MaxLineLength). Defaults.
+func TestProxyRefusedLongCommandAnswered(t *testing.T) {
+	addr := r45PUpstream(t, func(tag string) string { return tag + " OK done\r\n" })
+	paddr, out, _ := startProxy(t, "--upstream", "imap://"+addr)
+	longTag := strings.Repeat("t", 300)
+	// 1.2 MB of 133,334 numbers of 8 digits (a line of more than
+	// MaxLineTokens tokens is read in pieces; one of fewer, longer
+	// tokens over MaxLineLength is not, and closes the connection).
+	crit := strings.Repeat("12345678 ", 133334)
+	for name, cmd := range map[string]string{
+		"tokens":    longTag + " SEARCH " + crit + "ALL\r\n",
+		"no tokens": "a1 SEARCH \"x\\y\" " + crit + "ALL\r\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, r := r45PDial(t, paddr)
+			go io.WriteString(c, cmd+"a2 NOOP\r\n")
+			l, err := r.ReadString('\n')
+			if err != nil || !strings.Contains(l, " BAD ") {
+				t.Fatalf("%.80q %v; trace:\n%.3000s", l, err, out.String())
+			}
+			if l, err := r.ReadString('\n'); err != nil || l != "a2 OK done\r\n" {
+				t.Fatalf("%q %v; trace:\n%.3000s", l, err, out.String())
+			}
+		})
+	}
 }
 
-func (w *r45PPartialWriter) Write(p []byte) (int, error) {
-	w.n++
-	if w.fail[w.n] {
-		w.b.Write(p[:len(p)/2])
-		return len(p) / 2, fmt.Errorf("write /trace: %w", syscall.ENOSPC)
+// TestProxyRefusedLongTokenAnswered: a refused command (over 64,000
+// bytes, in pieces) whose later piece holds a token over MaxLineLength (a
+// 1.1 MB quoted string; a 1.24 MB SEARCH in all) got "* BYE imapkit proxy:
+// a refused command of more than 33554432 bytes": RefuseCommandMax
+// returns the tokenizer's own ErrLineTooLong for the token, which
+// refuseFailed took for the 32 MiB bound. Closing is the documented
+// outcome; the BYE now names the bound that was reached. Defaults.
+func TestProxyRefusedLongTokenAnswered(t *testing.T) {
+	addr := r45PUpstream(t, func(tag string) string { return tag + " OK done\r\n" })
+	paddr, out, _ := startProxy(t, "--upstream", "imap://"+addr)
+	cmd := "a1 SEARCH " + strings.Repeat("1 ", 70000) + "TEXT \"" + strings.Repeat("x", 1100000) + "\"\r\n"
+	c, r := r45PDial(t, paddr)
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	go io.WriteString(c, cmd+"a2 NOOP\r\n")
+	var got []string
+	for {
+		l, err := r.ReadString('\n')
+		if err != nil {
+			break
+		}
+		got = append(got, l)
 	}
-	return w.b.Write(p)
-}
-
-// TestReview45PTracePartialWrite: a trace write that failed after some of
-// its bytes was counted as a whole line lost ("* trace: 1 lines lost
-// here"), and that note went on the same line as the bytes written. Now
-// the line counts as cut short, and the note begins a line of its own.
-func TestReview45PTracePartialWrite(t *testing.T) {
-	w := &r45PPartialWriter{fail: map[int]bool{2: true}}
-	stderr := &strings.Builder{}
-	l := &lockedWriter{w: w, errOut: stderr}
-	for _, s := range []string{"[1] S: one\n", "[1] S: two two\n", "[1] S: three\n"} {
-		l.line([]byte(s))
-	}
-	want := "[1] S: one\n[1] S: \n* trace: 1 lines cut short here (write /trace: no space left on device)\n[1] S: three\n"
-	if got := w.b.String(); got != want {
-		t.Errorf("trace:\n%q\nwant\n%q", got, want)
-	}
-	if err := l.failure(); err == nil || !strings.Contains(err.Error(), "1 lines could not be written, 1 of them in part") {
-		t.Errorf("failure: %v", err)
-	}
-	if strings.Count(stderr.String(), "no space left") != 1 {
-		t.Errorf("stderr: %q", stderr.String())
+	if len(got) == 0 || !strings.Contains(got[len(got)-1], "* BYE imapkit proxy: a refused command with a token or line of more than 1048576 bytes") {
+		t.Errorf("a %d-byte command: %q; trace:\n%.300s", len(cmd), got, out.String())
 	}
 }
