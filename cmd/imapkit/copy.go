@@ -416,7 +416,7 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 			// unchanged. Not when the destination lists the recorded
 			// name too: a server listing both keeps them apart, and the
 			// copy goes on where it was
-			// (TestReview47EInboxChildBothListedKeepsCopy, found by
+			// (TestInboxChildBothListedKeepsCopy, found by
 			// review).
 			b.Dst = dname
 		}
@@ -748,7 +748,7 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 	// The destination mailbox must be the one the state's LastUID and
 	// map speak of: deleted and created again since, it holds none of
 	// the mail copied before, which a run trusting LastUID skipped for
-	// good (TestReview42CBCopyDstRecreatedSkipsSilently).
+	// good (TestCopyDstRecreatedSkipsSilently).
 	startOver, err := ap.checkDst(ctx, box.DstUIDValidity, box.LastUID > 0 || box.Pending != nil, created,
 		dstChangedHint(dname, "to copy the mailbox whole again", stateKeyPath("mailboxes", name), path))
 	if err != nil {
@@ -1517,7 +1517,7 @@ func (b *pulledBody) open() error {
 			// expunged after the metadata FETCH listed it). The later
 			// one is kept for its own turn; confirmExpunged decides
 			// whether this one is skipped
-			// (TestReview42CCCopyExpungedBeforeMetaFetchFails).
+			// (TestCopyExpungedBeforeMetaFetchFails).
 			b.p.held, b.p.heldSec = m, sec
 			return &vanishedError{uid: b.uid, missing: true}
 		}

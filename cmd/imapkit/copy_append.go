@@ -200,7 +200,7 @@ type appender struct {
 	// client delivers (into INBOX, during a migration) would not be in
 	// it, and a group recorded with such a count, stale, is taken for
 	// landed when the next run finds one more message
-	// (TestReview47ECountStaleAfterDelivery, found by review).
+	// (TestCountStaleAfterDelivery, found by review).
 	messages uint32
 	closed   bool              // the destination's session ended with an APPEND (dstEnded): one abandoned mid-way
 	busy     []<-chan struct{} // Reads and Opens left running by a cancelled APPEND (settle)
@@ -483,7 +483,7 @@ func dstChangedHint(dname, again, entry, statePath string) string {
 // U+200F, which a Hebrew or Arabic name may hold) is written \uXXXX inside
 // the JSON string (escapeUnsafe), which JSON and jq read back as the key.
 // Shown as '?' it named a key the state file does not hold
-// (TestReview47EStateKeyPathUnsafeRunes, found by review).
+// (TestStateKeyPathUnsafeRunes, found by review).
 func stateKeyPath(top, key string) string {
 	var b strings.Builder
 	enc := json.NewEncoder(&b)
@@ -508,9 +508,9 @@ func (a *appender) prepare(ctx context.Context, n int) (*pendingAppend, error) {
 	// moved UIDNEXT past the one an APPENDUID gave: a group recorded at
 	// that stale UIDNEXT, and stopped before it was sent, was taken for
 	// landed by the next run (UIDNEXT moved) and never sent
-	// (TestReview47EUIDNextStaleAfterDeliveryDovecot, found by review),
+	// (TestUIDNextStaleAfterDeliveryDovecot, found by review),
 	// as a count kept across groups was (c983c96,
-	// TestReview47ECountStaleAfterDelivery). A delivery after this
+	// TestCountStaleAfterDelivery). A delivery after this
 	// STATUS while the group is not sent (a run stopped between the
 	// record and the APPEND, or an APPEND that never reached the
 	// server), before the next run's STATUS, moves UIDNEXT as the group

@@ -247,7 +247,7 @@ func nameClashes(names []string, dst func(string) string, mapped func(string) bo
 // earlier run filled), also when it lists the "INBOX"+delimiter form too:
 // such a server keeps the two apart (Dovecot and Cyrus list only the
 // latter), and the copy must not move to the other one
-// (TestReview47EInboxChildBothListedKeepsCopy, found by review).
+// (TestInboxChildBothListedKeepsCopy, found by review).
 func (m *nameMapper) dstName(name string) string {
 	d, ok := m.maps[name]
 	if !ok {
@@ -265,7 +265,7 @@ func (m *nameMapper) dstName(name string) string {
 // as "Inbox/Sub"; Dovecot creates "Inbox/Sub" as "INBOX/Sub" and lists it
 // so, and a later run, not finding "Inbox/Sub" listed, CREATEd it again:
 // NO [ALREADYEXISTS], the mailbox failed at every run after the first
-// (TestReview47EInboxChildCaseDovecot, found by review).
+// (TestInboxChildCaseDovecot, found by review).
 func inboxChild(name, delim string) string {
 	if delim == "" || len(name) <= 5+len(delim) || !strings.EqualFold(name[:5], "INBOX") || name[5:5+len(delim)] != delim {
 		return name
@@ -316,10 +316,10 @@ func mapName(name, srcPrefix, srcDelim, dstPrefix, dstDelim string) string {
 // case variant, also when name is listed already: it was made only after
 // this run's CREATE, and a second run, finding the name in LIST (the
 // CREATE of the first was answered OK), merged its mail
-// (TestReview47ECaseMergeSecondRun, found by review). A variant that is
+// (TestCaseMergeSecondRun, found by review). A variant that is
 // no mailbox (\Noselect or \NonExistent: Dovecot's parent "Foo" of
 // "Foo/bar") is none to merge into; it failed the copy, its STATUS
-// answered NO (TestReview47ECaseVariantNoselectParentDovecot).
+// answered NO (TestCaseVariantNoselectParentDovecot).
 func (m *nameMapper) ensure(ctx context.Context, name string, ours bool) (created bool, err error) {
 	if strings.EqualFold(name, "INBOX") {
 		return false, nil
@@ -374,7 +374,7 @@ func (m *nameMapper) ensure(ctx context.Context, name string, ours bool) (create
 //     each in a STATUS of its own: equal, one mailbox; else two, whatever
 //     the rest. Cyrus 3.6 answers MAILBOXID asked with MESSAGES (or
 //     UNSEEN, SIZE) with raw bytes no codec decodes, which failed the
-//     mailbox (exit 3) at every run (TestReview47ECaseVariantsCyrus,
+//     mailbox (exit 3) at every run (TestCaseVariantsCyrus,
 //     found by review); alone it answers an atom. A MAILBOXID that still
 //     does not decode counts as not given: never a failure;
 //   - else, when fresh (name should hold none of our copies yet: just
@@ -387,9 +387,9 @@ func (m *nameMapper) ensure(ctx context.Context, name string, ours bool) (create
 //     counts: a re-run after a full copy of "Foo" and "foo" to a server
 //     without OBJECTID giving both the same UIDVALIDITY (UW-IMAP and
 //     Courier derive it from the creation time) refused both, at every
-//     run (TestReview47ECaseVariantsSecondRunRefused, found by review).
+//     run (TestCaseVariantsSecondRunRefused, found by review).
 //     A run that refused name records nothing copied to it, so the next
-//     still compares (TestReview47ECaseMergeSecondRun).
+//     still compares (TestCaseMergeSecondRun).
 //
 // A STATUS of other answered NO (no such mailbox: a variant listed but
 // gone, or a parent whose attributes did not say it is none) means

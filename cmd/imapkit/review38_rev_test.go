@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -91,106 +90,6 @@ func zzRev38NULSource(body string) hostile.Scenario {
 				return err
 			}
 		}
-	}
-}
-
-// TestReview38RevCopyNULNoBinaryDestLost: copy from a source holding a NUL to
-// a destination without BINARY. commands now refuses the NUL in the plain
-// literal as it streams (nulGuard) and aborts the session: nothing was
-// appended. But the error is no *notAppendedError (srcReader read the
-// source fine, so "abandoned" stays false; refusedAppend is false), so
-// the group's pending record stays in the state; the next run takes it
-// for landed as soon as anything else moved the destination's UIDNEXT
-// (new mail in INBOX), records the message as copied, and it is never
-// copied: lost, silently, the very case copy_append.go's "abandoned"
-// exists for.
-func TestReview38RevCopyNULNoBinaryDestLost(t *testing.T) {
-	body := "From: a@example.com\r\nSubject: nul\r\n\r\nbefore\x00after\r\n"
-	src, err := hostile.Listen(zzRev38NULSource(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	var mu sync.Mutex
-	uidnext, appended := 1, 0
-	dst, err := hostile.Listen(func(c *hostile.Conn) error {
-		if err := c.Greet("IMAP4rev1 LITERAL+ UIDPLUS NAMESPACE"); err != nil {
-			return err
-		}
-		for {
-			cmd, err := c.ReadCommand()
-			if err != nil {
-				return err
-			}
-			ok := cmd.Tag + " OK done"
-			switch cmd.Name {
-			case "LOGIN":
-				err = c.Line(ok)
-			case "NAMESPACE":
-				err = c.Lines(`* NAMESPACE (("" "/")) NIL NIL`, ok)
-			case "LIST":
-				err = c.Lines(`* LIST () "/" INBOX`, ok)
-			case "STATUS":
-				mu.Lock()
-				n := uidnext
-				mu.Unlock()
-				err = c.Lines(fmt.Sprintf("* STATUS INBOX (UIDNEXT %d UIDVALIDITY 9)", n), ok)
-			case "APPEND":
-				if !cmd.NonSync {
-					if err = c.Continue("go"); err != nil {
-						return err
-					}
-				}
-				if _, err = c.ReadLiteral(cmd.Literal); err != nil {
-					return err
-				}
-				if _, err = c.ReadLine(); err != nil {
-					return err
-				}
-				mu.Lock()
-				appended++
-				u := uidnext
-				uidnext++
-				mu.Unlock()
-				err = c.Line(fmt.Sprintf("%s OK [APPENDUID 9 %d] done", cmd.Tag, u))
-			case "LOGOUT":
-				c.Lines("* BYE bye", ok)
-				return nil
-			default:
-				err = c.Answer(cmd)
-			}
-			if err != nil {
-				return err
-			}
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dst.Close()
-	setEnv(t, "IMAPKIT_PASSWORD", "secret")
-	setEnv(t, "IMAPKIT_DST_PASSWORD", "secret")
-	setEnv(t, "IMAPKIT_URL", "")
-	state := t.TempDir()
-	args := []string{"copy", "imap://alice@" + src.Addr(), "imap://alice@" + dst.Addr(), "INBOX", "--state-dir", state, "--timeout", "10s", "--quiet"}
-	code, out, errs := runCLI(t, "", args...)
-	t.Logf("run 1: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
-	// New mail reaches the destination's INBOX between the runs.
-	mu.Lock()
-	uidnext++
-	mu.Unlock()
-	code, out, errs = runCLI(t, "", args...)
-	t.Logf("run 2: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
-	mu.Lock()
-	n := appended
-	mu.Unlock()
-	if n == 0 && code == 0 {
-		t.Errorf("run 2 succeeded and the message was never appended: the group aborted on its NUL in run 1 stayed pending and was taken for landed (lost)")
-	}
-	ents, _ := os.ReadDir(state)
-	for _, e := range ents {
-		b, _ := os.ReadFile(filepath.Join(state, e.Name()))
-		t.Logf("state %s: %s", e.Name(), b)
 	}
 }
 

@@ -143,38 +143,3 @@ func TestReview40MMboxOldFilesImportAsBefore(t *testing.T) {
 		}
 	}
 }
-
-// TestReview40NCopyMapsSubfolderToInbox: on a Cyrus source (personal namespace
-// "INBOX." with "."), a folder "Inbox" under INBOX is listed as
-// "INBOX.Inbox". mapName (copy_names.go:135-155) takes the prefix off and
-// gives "Inbox", which on a Dovecot destination (prefix "", "/") is INBOX:
-// IMAP's INBOX is case-insensitive, ensure creates nothing for it, and
-// copy appends the folder's messages to the destination's INBOX, beside
-// those of the source's INBOX. The same for two folders "a/b" and "a_b"
-// of a "." source copied to a "/" destination: both go to "a_b".
-//
-// Adjusted: the original asserted that mapName gives distinct names, which
-// it cannot ("a/b" and "a_b" both become "a_b" unless the mapping changes
-// for every name with a "_"); the fix is that copy fails such names
-// (destClashes), so this asserts that, with the mapping as copy runs it.
-func TestReview40NCopyMapsSubfolderToInbox(t *testing.T) {
-	m := &nameMapper{srcPrefix: "INBOX.", srcDelim: ".", dstPrefix: "", dstDelim: "/", maps: map[string]string{}}
-	if got := m.dstName("INBOX.Inbox"); strings.EqualFold(got, "INBOX") {
-		if c := m.destClashes([]string{"INBOX.Inbox"}, nil); c["INBOX.Inbox"] == nil {
-			t.Errorf("source mailbox INBOX.Inbox maps to %q, the destination's INBOX, and copy does not fail it", got)
-		}
-		if c := m.destClashes([]string{"INBOX", "INBOX.Inbox"}, nil); c["INBOX.Inbox"] == nil || c["INBOX"] == nil {
-			t.Errorf("source mailboxes INBOX and INBOX.Inbox both map to INBOX, and copy does not fail them: %v", c)
-		}
-	}
-	if a, b := m.dstName("INBOX.a/b"), m.dstName("INBOX.a_b"); a == b {
-		if c := m.destClashes([]string{"INBOX.a/b", "INBOX.Sent", "INBOX.a_b"}, nil); c["INBOX.a/b"] == nil || c["INBOX.a_b"] == nil || c["INBOX.Sent"] != nil {
-			t.Errorf("source mailboxes INBOX.a/b and INBOX.a_b both map to %q, and copy does not fail (only) them: %v", a, c)
-		}
-	}
-	// Added: what --map names goes where it was told.
-	m.maps = map[string]string{"INBOX.Inbox": "INBOX", "INBOX.a/b": "a-b"}
-	if c := m.destClashes([]string{"INBOX", "INBOX.Inbox", "INBOX.a/b", "INBOX.a_b"}, nil); len(c) != 0 {
-		t.Errorf("with --map, copy fails %v", c)
-	}
-}

@@ -15,7 +15,7 @@ import (
 // tests (x8 the input must not take x64 the time) measured wall time, and
 // on a loaded machine (three test binaries under -race on 2 cores) one
 // measurement of the pair could be stretched by the scheduler alone:
-// TestReview42F1CCopyMapFallbackScales saw x33.8 where the code is linear
+// TestCopyMapFallbackScales saw x33.8 where the code is linear
 // (x4 to x14 otherwise), TestReview41TDecodeSectionsQuadratic x41.6. The
 // wall time is the fallback when the clock cannot be read.
 func threadCPU(f func()) time.Duration {

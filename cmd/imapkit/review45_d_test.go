@@ -306,7 +306,7 @@ func TestReview45DFetchTempSweptBeforeLock(t *testing.T) {
 }
 
 // r45DCopyPastModSeqNothingCopied (real Dovecot, the one of
-// TestReview45CCopyStoredModSeqPastBound, which runs it: one server start
+// TestCopyStoredModSeqPastBound, which runs it: one server start
 // for both; it was TestReview45DCopyPastModSeqNothingCopied, with a
 // Dovecot of its own): the warning for a stored HIGHESTMODSEQ past
 // 2^63-1 said "the flags of the mail copied before are compared in full",

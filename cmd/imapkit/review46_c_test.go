@@ -3,15 +3,11 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"math"
-	"net"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -237,112 +233,5 @@ func TestReview46CFetchToUserPartKept(t *testing.T) {
 		if got, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("%d.eml", i+1))); err != nil || string(got) != want {
 			t.Errorf("%d.eml: %q, %v; want %q", i+1, got, err, want)
 		}
-	}
-}
-
-// r46CFoldOKDst is r45CFoldDst (mailbox names case-insensitive, as
-// Exchange's) that does not conform: a CREATE of a name another mailbox
-// has but for case is answered OK, creating nothing, and LIST gives each
-// mailbox once, under its own name (a pattern without wildcards finds the
-// mailbox whose name equals it but for case); STATUS answers under the
-// name asked for.
-type r46CFoldOKDst struct {
-	r42FakeDst
-}
-
-func (f *r46CFoldOKDst) serve(c net.Conn) {
-	defer c.Close()
-	r := bufio.NewReader(c)
-	io.WriteString(c, "* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+] fake destination\r\n")
-	for {
-		raw, tag, cmd, rest, ok := r42ReadCommand(r, c)
-		if !ok {
-			return
-		}
-		asked, folded := "", ""
-		switch cmd {
-		case "CREATE", "STATUS", "SELECT", "EXAMINE", "APPEND", "LIST":
-			prefix := ""
-			if cmd == "LIST" {
-				ref, pat, _ := strings.Cut(rest, " ")
-				prefix, rest = ref+" ", pat
-			}
-			name, after := rest, ""
-			if strings.HasPrefix(rest, `"`) {
-				i := strings.Index(rest[1:], `"`) + 2
-				name, after = rest[:i], rest[i:]
-			} else if i := strings.IndexByte(rest, ' '); i >= 0 {
-				name, after = rest[:i], rest[i:]
-			}
-			name = r42Unquote(name)
-			asked = name
-			f.mu.Lock()
-			for have := range f.boxes {
-				if strings.EqualFold(have, name) {
-					name = have
-				}
-			}
-			f.mu.Unlock()
-			folded = name
-			rest = prefix + `"` + name + `"` + after
-		}
-		out := f.answer(tag, cmd, rest, raw)
-		if cmd == "STATUS" && asked != "" {
-			// Under the name asked for, as a server answers.
-			out = strings.Replace(out, "* STATUS \""+folded+"\"", "* STATUS \""+asked+"\"", 1)
-		}
-		if _, err := io.WriteString(c, out); err != nil || cmd == "LOGOUT" {
-			return
-		}
-	}
-}
-
-// TestReview46CCopyCaseFoldNotMergedOK: copy's check of the names mapped
-// to one destination mailbox is case-sensitive but for INBOX, so the
-// source's "Foo" and "foo" both go, each created on the destination (two
-// mailboxes on Dovecot and Cyrus; a case-insensitive destination that
-// conforms refuses the second CREATE, TestReview45CCopyCaseFoldNamesNotMerged).
-// A case-insensitive destination that answers that CREATE OK took foo's
-// mail into Foo, silently (exit 0). After a CREATE of a name that another
-// mailbox known on the destination has but for case, the destination must
-// list both; else the mailbox fails (exit 1) naming --map, at every run,
-// and nothing of it lands in the other. --map foo=Foo merges on purpose.
-func TestReview46CCopyCaseFoldNotMergedOK(t *testing.T) {
-	src, err := hostile.Listen(scriptedSource(`(("" "/")) NIL NIL`, []string{`() "/" Foo`, `() "/" foo`},
-		map[string][]string{"Foo": {r43Body(1, false)}, "foo": {r43Body(2, false)}}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { src.Close() })
-	fake := &r46CFoldOKDst{r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}}}
-	addr := serveTCP(t, fake.serve)
-	state := t.TempDir()
-	setEnv(t, "IMAPKIT_PASSWORD", "x")
-	setEnv(t, "IMAPKIT_DST_PASSWORD", "x")
-	setEnv(t, "IMAPKIT_URL", "")
-	args := []string{"copy", "imap://alice@" + src.Addr(), "imap://alice@" + addr, "--insecure-plaintext", "--dst-insecure-plaintext",
-		"--state-dir", state, "--timeout", "20s", "--quiet"}
-	boxes := func() string {
-		fake.mu.Lock()
-		defer fake.mu.Unlock()
-		var got []string
-		for name, b := range fake.boxes {
-			got = append(got, name+"="+strings.Join(b.ids, ","))
-		}
-		slices.Sort(got)
-		return strings.Join(got, " ")
-	}
-	for run := 1; run <= 2; run++ {
-		code, out, errs := runCLI(t, "", args...)
-		t.Logf("run %d: exit %d\nstdout: %s\nstderr: %s", run, code, out, errs)
-		if got := boxes(); code != exitNo || got != "Foo=<u1@r43> INBOX=" || !strings.Contains(errs, "differs only by case") || !strings.Contains(errs, "--map foo=NAME") {
-			t.Errorf("run %d: exit %d, destination %q, stderr %q; want exit 1, foo failed naming the case and --map, Foo holding u1 alone", run, code, got, errs)
-		}
-	}
-	// Merged when the user asks for it.
-	code, out, errs := runCLI(t, "", append(args, "--map", "foo=Foo")...)
-	t.Logf("--map foo=Foo: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
-	if got := boxes(); code != 0 || got != "Foo=<u1@r43>,<u2@r43> INBOX=" {
-		t.Errorf("--map foo=Foo: exit %d, destination %q; want exit 0, Foo holding u1 and u2", code, got)
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"os/exec"
-	"strings"
 	"testing"
 )
 
@@ -35,24 +34,5 @@ func TestReview47EShellQuote(t *testing.T) {
 		if err != nil || string(out) != in {
 			t.Errorf("bash read %s back as %q (%v); want %q", shellQuote(in), out, err, in)
 		}
-	}
-}
-
-// TestReview47ESrcChangedHintInbox: for a source INBOX whose UIDVALIDITY
-// changed, the advice said first to empty the destination INBOX, which
-// during a migration receives new mail: it now offers another mailbox
-// (--map INBOX=OTHER) first. And the name in --map is shell-quoted.
-func TestReview47ESrcChangedHintInbox(t *testing.T) {
-	h := srcChangedHint("INBOX", "INBOX", "/s/copy-x.json")
-	m, e := strings.Index(h, "--map INBOX=OTHER"), strings.Index(h, "empty it")
-	if m < 0 || e < 0 || m > e {
-		t.Errorf("INBOX advice: %s\nwant --map INBOX=OTHER offered before emptying it", h)
-	}
-	if !strings.Contains(h, `remove .mailboxes["INBOX"] from /s/copy-x.json`) {
-		t.Errorf("INBOX advice: %s\nwant the entry's JSON path", h)
-	}
-	h = srcChangedHint("My Work", "My Work", "/s/copy-x.json")
-	if !strings.Contains(h, "--map 'My Work=OTHER'") || !strings.Contains(h, "delete it") {
-		t.Errorf("advice: %s\nwant --map 'My Work=OTHER' and delete it", h)
 	}
 }

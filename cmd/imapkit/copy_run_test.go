@@ -2,9 +2,6 @@
 
 package main
 
-// Review 37 of the command-line tool (an audit's tests): each failed
-// before the fix its comment names, and guards it now.
-
 import (
 	"context"
 	"errors"
@@ -25,14 +22,14 @@ func bigMessage(subject string) []byte {
 		strings.Repeat("a line of the big message that does not fit the quota\r\n", 600))
 }
 
-// TestReview37CopyNoLeavesPendingThenSkipped: an APPEND the destination
+// TestCopyNoLeavesPendingThenSkipped: an APPEND the destination
 // refuses (NO [OVERQUOTA]) left the group recorded as pending. Mail
 // delivered to the destination mailbox before the next run moved its
 // UIDNEXT, and the next run took the refused group for landed: it skipped
 // the message for good and exited 0. Fixed: a NO or BAD to the APPEND drops
 // the pending record at once (notAppendedError), so the next run sends the
 // message again (and fails again on the quota, exit 1).
-func TestReview37CopyNoLeavesPendingThenSkipped(t *testing.T) {
+func TestCopyNoLeavesPendingThenSkipped(t *testing.T) {
 	t.Parallel()
 	a, cf := dovecot(t, 0)
 	b := testserver.StartT(t, nil)
@@ -75,43 +72,7 @@ func TestReview37CopyNoLeavesPendingThenSkipped(t *testing.T) {
 	}
 }
 
-// TestReview37ImportNoLeavesPendingThenSkipped is the same for import
-// (fixed the same way).
-func TestReview37ImportNoLeavesPendingThenSkipped(t *testing.T) {
-	t.Parallel()
-	b, cf := dovecot(t, 0)
-	_, bURL := urls(b)
-	bURL = strings.Replace(bURL, "alice@", testserver.TinyUser+"@", 1)
-	mbox := filepath.Join(t.TempDir(), "in.mbox")
-	body := strings.ReplaceAll(string(bigMessage("big")), "\r\n", "\n")
-	if err := os.WriteFile(mbox, []byte("From a@example.com Thu Feb  1 10:00:00 2024\n"+body+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	args := append([]string{"import", bURL, mbox, "--to", "INBOX", "--quiet"}, cf...)
-	code, _, errs := runCLI(t, "", args...)
-	if code != 1 {
-		t.Fatalf("first import: exit %d, stderr %q; want 1 (over quota)", code, errs)
-	}
-	bc := client(t, b.TLSAddr, b, testserver.TinyUser, testserver.Password)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if _, err := bc.AppendBytes(ctx, "INBOX", []byte("From: x@example.com\r\nSubject: delivered\r\n\r\nhi\r\n"), nil); err != nil {
-		t.Fatal(err)
-	}
-	code, out, errs := runCLI(t, "", args...)
-	got := mailOf(t, bc, "INBOX")
-	has := false
-	for _, m := range got {
-		if strings.Contains(m.body, "Subject: big") {
-			has = true
-		}
-	}
-	if code == 0 && !has {
-		t.Fatalf("second import: exit 0 (%q %q), but the refused message was never imported (%d messages in INBOX)", out, errs, len(got))
-	}
-}
-
-// TestReview37CopyFlagsLostAfterInterruptedFirstRun: the source's
+// TestCopyFlagsLostAfterInterruptedFirstRun: the source's
 // HIGHESTMODSEQ was recorded only when a run completed. A first run stopped
 // after some messages were copied left it 0, so the next run took itself
 // for "the first run with CONDSTORE" and carried no flag change; changes
@@ -122,7 +83,7 @@ func TestReview37ImportNoLeavesPendingThenSkipped(t *testing.T) {
 // CHANGEDSINCE); and a state with mail copied but no HIGHESTMODSEQ (written
 // by a version before the fix: "old-state") makes the next run compare the
 // flags of every copy once (flag_sync "full").
-func TestReview37CopyFlagsLostAfterInterruptedFirstRun(t *testing.T) {
+func TestCopyFlagsLostAfterInterruptedFirstRun(t *testing.T) {
 	for _, oldState := range []bool{false, true} {
 		name := "stopped"
 		if oldState {
@@ -198,48 +159,7 @@ func review37FlagsAfterStop(t *testing.T, oldState bool) {
 	}
 }
 
-// TestReview37CopyZeroByteMessageBlocksMailbox: a 0-byte message on the source
-// was appended as a 0-byte literal, which Dovecot refuses; every run
-// stopped there, and the messages after it were never copied. Fixed as
-// import does it ("APPEND needs a byte"): it is appended as a blank line,
-// and reported on stderr (and in --json's "empty").
-func TestReview37CopyZeroByteMessageBlocksMailbox(t *testing.T) {
-	t.Parallel()
-	bodies := []string{
-		"From: a@example.com\r\nSubject: one\r\n\r\nfirst\r\n",
-		"",
-		"From: c@example.com\r\nSubject: three\r\n\r\nthird\r\n",
-	}
-	src, err := hostile.Listen(scriptedSource(`(("" "/")) NIL NIL`, []string{`() "/" INBOX`}, map[string][]string{"INBOX": bodies}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	b, cf := dovecot(t, 0)
-	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
-	_, bURL := urls(b)
-	for _, multi := range []bool{true, false} {
-		args := []string{"copy", "imap://alice@" + src.Addr(), bURL, "INBOX", "--dst-ca-file", cf[1], "--state-dir", t.TempDir(), "--timeout", "20s", "--quiet"}
-		if !multi {
-			args = append(args, "--no-multiappend")
-		}
-		var code int
-		var errs string
-		for range 2 {
-			code, _, errs = runCLI(t, "", args...)
-		}
-		got := mailOf(t, client(t, b.TLSAddr, b, testserver.Alice, testserver.Password), "INBOX")
-		third := false
-		for _, m := range got {
-			third = third || strings.Contains(m.body, "Subject: three")
-		}
-		if !third {
-			t.Errorf("multiappend=%v: after two runs (last exit %d, stderr %q) the message after the 0-byte one was never copied", multi, code, errs)
-		}
-	}
-}
-
-// TestReview37CopySharedNamespaceCopied: a source whose shared namespace has
+// TestCopySharedNamespaceCopied: a source whose shared namespace has
 // the prefix "" (Cyrus without altnamespace: NAMESPACE (("INBOX." "."))
 // (("user." ".")) (("" "."))) had its shared folders copied as if they were
 // the user's own, and a shared folder "Sent" landed in the user's Sent next
@@ -247,7 +167,7 @@ func TestReview37CopyZeroByteMessageBlocksMailbox(t *testing.T) {
 // source's personal namespace". Fixed: a mailbox is of the namespace whose
 // prefix is its longest (isPersonal), and only personal ones are copied;
 // INBOX and INBOX.Sent still are.
-func TestReview37CopySharedNamespaceCopied(t *testing.T) {
+func TestCopySharedNamespaceCopied(t *testing.T) {
 	t.Parallel()
 	src, err := hostile.Listen(scriptedSource(`(("INBOX." ".")) (("user." ".")) (("" "."))`,
 		[]string{`(\HasChildren) "." INBOX`, `(\HasNoChildren) "." INBOX.Sent`, `(\HasNoChildren) "." Sent`},
@@ -277,9 +197,9 @@ func TestReview37CopySharedNamespaceCopied(t *testing.T) {
 	}
 }
 
-// TestReview37IsPersonal: which namespace a name is of, on the servers'
+// TestIsPersonal: which namespace a name is of, on the servers'
 // usual layouts.
-func TestReview37IsPersonal(t *testing.T) {
+func TestIsPersonal(t *testing.T) {
 	cyrus := []srcNamespace{{"INBOX.", ".", true}, {"user.", ".", false}, {"", ".", false}}
 	cyrusAlt := []srcNamespace{{"", "/", true}, {"Other Users/", "/", false}, {"Shared Folders/", "/", false}}
 	dovecot := []srcNamespace{{"", "/", true}, {"shared/", "/", false}}
@@ -309,92 +229,13 @@ func TestReview37IsPersonal(t *testing.T) {
 	}
 }
 
-// TestReview37MboxRoundTripBytes: docs/cli.md said an export to mbox then an
-// import gives "the same bytes and dates", but a message without a final
-// line end comes back with a CRLF added: an mbox has no way to say so (a
-// marker header would change the message's bytes in the mbox, and other
-// readers would keep it). The docs now state the exception, and this test
-// holds the round trip to it: every message the same, but that one with
-// exactly a CRLF added.
-func TestReview37MboxRoundTripBytes(t *testing.T) {
-	t.Parallel()
-	srv, cf := dovecot(t, 0)
-	_, url := urls(srv)
-	c := client(t, srv.TLSAddr, srv, testserver.Alice, testserver.Password)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	for _, m := range []string{
-		"From: a@example.com\r\nSubject: no final line end\r\n\r\nlast line without CRLF",
-		"From: a@example.com\r\nSubject: bare LF\n\nbody with bare LF\n",
-	} {
-		if _, err := c.AppendBytes(ctx, "Src", []byte(m), nil); err != nil {
-			if err := c.Create(ctx, "Src", nil); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := c.AppendBytes(ctx, "Src", []byte(m), nil); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	mbox := filepath.Join(t.TempDir(), "src.mbox")
-	cli(t, "", 0, append([]string{"export", url, "Src", "--to", mbox, "--quiet"}, cf...)...)
-	cli(t, "", 0, append([]string{"import", url, mbox, "--to", "Back", "--quiet"}, cf...)...)
-	want, got := mailOf(t, c, "Src"), mailOf(t, c, "Back")
-	if len(got) != len(want) {
-		t.Fatalf("%d messages back; want %d", len(got), len(want))
-	}
-	for i := range want {
-		w := want[i].body
-		if !strings.HasSuffix(w, "\n") {
-			w += "\r\n" // the documented exception
-		}
-		if got[i].body != w {
-			t.Errorf("message %d: %q back; was %q", i+1, got[i].body, want[i].body)
-		}
-	}
-}
-
-// TestReview37CopyNULByte: a message holding a NUL byte (which only a
-// literal8 can carry; the destination offers BINARY). Not fixed (finding
-// 7): since stop 38 the commands layer refuses a NUL in a plain literal as
-// it streams, so the group fails explicitly (nothing appended, the
-// connection to the destination closed, not left pending; docs/cli.md
-// says so) instead of being stored with 0x80 in place of the NUL. Copying
-// it byte for byte needs a literal8 retry on a new connection, or knowing
-// before the APPEND: not done. Skipped until then.
-func TestReview37CopyNULByte(t *testing.T) {
-	t.Parallel()
-	t.Skip("review 37 finding 7 (a NUL byte from the source fails its group; no literal8 retry) is not fixed yet")
-	bodies := []string{
-		"From: a@example.com\r\nSubject: nul\r\n\r\nbefore\x00after\r\n",
-		"From: c@example.com\r\nSubject: next\r\n\r\nnext\r\n",
-	}
-	src, err := hostile.Listen(scriptedSource(`(("" "/")) NIL NIL`, []string{`() "/" INBOX`}, map[string][]string{"INBOX": bodies}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	b, cf := dovecot(t, 0)
-	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
-	_, bURL := urls(b)
-	code, out, errs := runCLI(t, "", "copy", "imap://alice@"+src.Addr(), bURL, "INBOX", "--dst-ca-file", cf[1], "--state-dir", t.TempDir(), "--timeout", "20s", "--quiet")
-	got := mailOf(t, client(t, b.TLSAddr, b, testserver.Alice, testserver.Password), "INBOX")
-	t.Logf("exit %d %q %q; %d messages", code, out, errs, len(got))
-	if len(got) != 2 || got[0].body != bodies[0] {
-		for _, m := range got {
-			t.Logf("%q", m.body)
-		}
-		t.Fatalf("NUL message not copied byte for byte")
-	}
-}
-
-// TestReview37CopyExpungedMidCopy: a message expunged on the source after
+// TestCopyExpungedMidCopy: a message expunged on the source after
 // copy fetched the batch's metadata but before its body (another client
 // emptying the Trash, say). Dovecot sends its body as NIL, which copy
 // appended as 0 bytes: refused, the run failed. Fixed: without MULTIAPPEND
 // the message is skipped once the source confirms it gone (NOOP, UID
 // SEARCH), reported, and the run goes on (exit 0, the 4 others copied).
-func TestReview37CopyExpungedMidCopy(t *testing.T) {
+func TestCopyExpungedMidCopy(t *testing.T) {
 	a, cf := dovecot(t, 5)
 	b := testserver.StartT(t, nil)
 	_, aURL := urls(a)
@@ -433,56 +274,7 @@ func TestReview37CopyExpungedMidCopy(t *testing.T) {
 	}
 }
 
-// TestReview37ExportExpungedNILWritesPhantom: a message expunged by another
-// session between export's metadata FETCH and its body FETCH comes back as
-// BODY[] NIL (Dovecot; see TestReview37CopyExpungedMidCopy's trace). export
-// wrote it as an empty message (mbox) or a 0-byte file (Maildir) and
-// counted it exported; fetch --to wrote an empty UID.eml. Fixed: it is
-// skipped and reported (export once the server confirms it gone), and
-// not counted.
-func TestReview37ExportExpungedNILWritesPhantom(t *testing.T) {
-	bodies := []string{
-		"From: a@example.com\r\nSubject: one\r\n\r\nfirst\r\n",
-		expungedNIL,
-		"From: c@example.com\r\nSubject: three\r\n\r\nthird\r\n",
-	}
-	src, err := hostile.Listen(scriptedSource(`(("" "/")) NIL NIL`, []string{`() "/" INBOX`}, map[string][]string{"INBOX": bodies}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
-	setEnv(t, "IMAPKIT_URL", "")
-	dir := t.TempDir()
-	mbox := filepath.Join(dir, "x.mbox")
-	code, out, errs := runCLI(t, "", "export", "imap://alice@"+src.Addr(), "INBOX", "--to", mbox, "--quiet")
-	b, _ := os.ReadFile(mbox)
-	if n := strings.Count(string(b), "From MAILER-DAEMON"); n != 2 {
-		t.Errorf("mbox export: exit %d %q %q: %d messages in the mbox; want the 2 that exist:\n%s", code, out, errs, n, b)
-	}
-	const note = "UID 2 was expunged during the export: skipped"
-	if code != 0 || !strings.Contains(out, "exported 2 messages") || !strings.Contains(errs, note) {
-		t.Errorf("mbox export: exit %d %q %q; want 0, 2 exported, and %q", code, out, errs, note)
-	}
-	md := filepath.Join(dir, "md")
-	code, out, errs = runCLI(t, "", "export", "imap://alice@"+src.Addr(), "INBOX", "--to", md, "--format", "maildir", "--quiet")
-	ents, _ := os.ReadDir(filepath.Join(md, "cur"))
-	for _, e := range ents {
-		if fi, err := e.Info(); err == nil && fi.Size() == 0 {
-			t.Errorf("maildir export: exit %d %q %q: 0-byte message file %s", code, out, errs, e.Name())
-		}
-	}
-	if code != 0 || len(ents) != 2 || !strings.Contains(errs, note) {
-		t.Errorf("maildir export: exit %d %q %q, %d files; want 0, 2 files, and %q", code, out, errs, len(ents), note)
-	}
-	fd := filepath.Join(dir, "fetched")
-	code, out, errs = runCLI(t, "", "fetch", "imap://alice@"+src.Addr(), "INBOX", "1:3", "--to", fd)
-	if _, err := os.Stat(filepath.Join(fd, "2.eml")); err == nil || code != 0 || !strings.Contains(out, "fetched 2 messages") || !strings.Contains(errs, "UID 2: the server sent it as NIL") {
-		t.Errorf("fetch --to: exit %d %q %q (2.eml: %v); want 0, 2 fetched, no 2.eml, and a note", code, out, errs, err)
-	}
-}
-
-// TestReview37CopyExpungeThenDeliveryLosesGroup chains the two with real
+// TestCopyExpungeThenDeliveryLosesGroup chains the two with real
 // servers and routine events: a message of the source expunged mid-copy
 // (its body came back NIL, appended as 0 bytes) made the destination
 // refuse the whole MULTIAPPEND group; the group stayed "pending"; one new
@@ -493,7 +285,7 @@ func TestReview37ExportExpungedNILWritesPhantom(t *testing.T) {
 // since the NIL body is no longer sent, the first run abandons the
 // MULTIAPPEND mid-way instead (closing the connection: nothing of it is
 // appended), drops its pending record the same way, and exits 3.
-func TestReview37CopyExpungeThenDeliveryLosesGroup(t *testing.T) {
+func TestCopyExpungeThenDeliveryLosesGroup(t *testing.T) {
 	a, cf := dovecot(t, 5)
 	b := testserver.StartT(t, nil)
 	_, aURL := urls(a)

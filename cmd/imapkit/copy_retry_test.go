@@ -150,7 +150,7 @@ func r43NCopyTo(t *testing.T, srcAddr, dstURL, state string, extra ...string) (i
 	return code, out, errs
 }
 
-// TestReview43NCopyBinaryRefusedBlocksGroup (real Cyrus): a source message with
+// TestCopyBinaryRefusedBlocksGroup (real Cyrus): a source message with
 // a NUL in a header goes to Cyrus (BINARY) as literal8 after the NUL
 // retry, and Cyrus refuses it: "NO Message contains NUL characters" (no
 // response code). Its MULTIAPPEND group (u1, u2, u3) is refused whole, is
@@ -159,7 +159,7 @@ func r43NCopyTo(t *testing.T, srcAddr, dstURL, state string, extra ...string) (i
 // never copied, at every run, and --skip-unsendable does not help (the
 // destination has BINARY). Sent singly, u1 lands and the refusal names
 // UID 2 ("Any APPEND of one message that fails names its UID so").
-func TestReview43NCopyBinaryRefusedBlocksGroup(t *testing.T) {
+func TestCopyBinaryRefusedBlocksGroup(t *testing.T) {
 	t.Parallel()
 	nulHdr := "From: a@example.com\r\nSubject: u\x002\r\nMessage-ID: <u2@r43>\r\n\r\nhi\r\n"
 	bodies := []string{r43Body(1, false), nulHdr, r43Body(3, false)}
@@ -168,7 +168,7 @@ func TestReview43NCopyBinaryRefusedBlocksGroup(t *testing.T) {
 	state := t.TempDir()
 	for run := 1; run <= 2; run++ {
 		// Without --skip-unsendable (which skips it since
-		// TestReview44CCopyBinaryRefusedSkipUnsendable): the
+		// TestCopyBinaryRefusedSkipUnsendable): the
 		// refusal names UID 2 and the option.
 		_, _, errs := r43NCopyTo(t, srcAddr, dstURL, state)
 		got := r43Subjects(mailOf(t, ac, "INBOX"))
@@ -178,14 +178,14 @@ func TestReview43NCopyBinaryRefusedBlocksGroup(t *testing.T) {
 	}
 }
 
-// TestReview43NCopyCyrusOverQuotaGroupNotRetried (real Cyrus 3.6, a 20 KiB
+// TestCopyCyrusOverQuotaGroupNotRetried (real Cyrus 3.6, a 20 KiB
 // STORAGE quota, five 6 KiB messages): Cyrus refuses the MULTIAPPEND
 // group "NO Over quota", with no [OVERQUOTA] response code, so
 // fullRefusal is false and the group is not sent again one at a time:
 // nothing is copied, at every run, and the error names no message (the
 // very failure 919a68b fixes for Dovecot, which sends the code). Sent one
 // at a time, m1..m3 fit and the run stops at UID 4, naming it.
-func TestReview43NCopyCyrusOverQuotaGroupNotRetried(t *testing.T) {
+func TestCopyCyrusOverQuotaGroupNotRetried(t *testing.T) {
 	t.Parallel()
 	cy := testserver.StartCyrusT(t)
 	admin := client(t, cy.Addr, nil, testserver.CyrusAdmin, testserver.CyrusAdminPassword)
@@ -212,12 +212,12 @@ func TestReview43NCopyCyrusOverQuotaGroupNotRetried(t *testing.T) {
 	}
 }
 
-// TestReview43NCopyUnrelatedNOStopsAtFirst: a MULTIAPPEND group refused
+// TestCopyUnrelatedNOStopsAtFirst: a MULTIAPPEND group refused
 // by a NO that is not about any of its messages (NO [TRYCREATE]: the
 // mailbox is gone) is sent again one message at a time like any other
 // refused group; the first message sent alone is refused too, and the
 // mailbox stops there, naming it: two APPENDs in all, no loop.
-func TestReview43NCopyUnrelatedNOStopsAtFirst(t *testing.T) {
+func TestCopyUnrelatedNOStopsAtFirst(t *testing.T) {
 	bodies := []string{r43Body(1, false), r43Body(2, false), r43Body(3, false)}
 	fake := r43NNewDst("IMAP4rev1 LITERAL+ MULTIAPPEND", 0, false)
 	fake.refuse = "NO [TRYCREATE] no such mailbox"
@@ -252,7 +252,7 @@ func r43NUnderstated(t *testing.T) (src string, fake *r43NDst, addr, state strin
 	return srv.Addr(), fake, fake.start(t), t.TempDir()
 }
 
-// TestReview43NCopySkipUnsendableSizeUnderstated: a source whose RFC822.SIZE is
+// TestCopySkipUnsendableSizeUnderstated: a source whose RFC822.SIZE is
 // smaller than the BODY[] it sends (a server storing bare LF counts LF
 // line ends, its BODY[] has CRLF; copy itself does not trust
 // RFC822.SIZE, TestCopyWrongRFC822Size) has a message over the
@@ -262,7 +262,7 @@ func r43NUnderstated(t *testing.T) (src string, fake *r43NDst, addr, state strin
 // --skip-unsendable does not skip it (only the NUL met mid-APPEND is
 // attributed to its message and retried), so the mailbox stops there at
 // every run and u1, u3 are never copied.
-func TestReview43NCopySkipUnsendableSizeUnderstated(t *testing.T) {
+func TestCopySkipUnsendableSizeUnderstated(t *testing.T) {
 	src, fake, addr, state := r43NUnderstated(t)
 	for run := 1; run <= 2; run++ {
 		code, _, errs := r43Copy(t, src, &fake.r42FakeDst, addr, state, "--skip-unsendable")
@@ -272,12 +272,12 @@ func TestReview43NCopySkipUnsendableSizeUnderstated(t *testing.T) {
 	}
 }
 
-// TestReview43NCopySizeUnderstatedNamesUID: the same message without
+// TestCopySizeUnderstatedNamesUID: the same message without
 // --skip-unsendable: the mailbox fails naming UID 2 (exit 1), and u1,
 // which came before it in its MULTIAPPEND group, is copied, as when
 // RFC822.SIZE tells the size. Before, the error named no UID and nothing
 // of the group was copied, at every run.
-func TestReview43NCopySizeUnderstatedNamesUID(t *testing.T) {
+func TestCopySizeUnderstatedNamesUID(t *testing.T) {
 	src, fake, addr, state := r43NUnderstated(t)
 	for run := 1; run <= 2; run++ {
 		code, _, errs := r43Copy(t, src, &fake.r42FakeDst, addr, state)
@@ -287,13 +287,13 @@ func TestReview43NCopySizeUnderstatedNamesUID(t *testing.T) {
 	}
 }
 
-// TestReview43NCopyNULRetryCountsEmptyTwice: a 0-byte message in the group of a
+// TestCopyNULRetryCountsEmptyTwice: a 0-byte message in the group of a
 // message holding a NUL (to a destination with BINARY) is opened by the
 // try that met the NUL and again by the try after it; the report counts
 // it twice ("empty": 2 in --json) and stderr warns twice, where the
 // commit's own rule is "a 0-byte message opened twice is warned about and
 // counted once".
-func TestReview43NCopyNULRetryCountsEmptyTwice(t *testing.T) {
+func TestCopyNULRetryCountsEmptyTwice(t *testing.T) {
 	bodies := []string{"", r43Body(2, true), r43Body(3, false)}
 	fake := r43NNewDst("IMAP4rev1 MULTIAPPEND BINARY", 0, false)
 	addr := fake.start(t)
@@ -313,12 +313,12 @@ func TestReview43NCopyNULRetryCountsEmptyTwice(t *testing.T) {
 	}
 }
 
-// TestReview43NCopyNULRetryCountsUnmatchedTwice: the NUL retry copies the
+// TestCopyNULRetryCountsUnmatchedTwice: the NUL retry copies the
 // mailbox again from its start, flag comparison included (--sync-flags),
 // and copyResult.add sums the two tries' counts: a copy not found is
 // reported twice ("flags_unmatched": 2, "(2 copies not found)") though
 // there is one.
-func TestReview43NCopyNULRetryCountsUnmatchedTwice(t *testing.T) {
+func TestCopyNULRetryCountsUnmatchedTwice(t *testing.T) {
 	boxes := map[string][]string{"INBOX": {r43Body(1, false)}}
 	src, err := hostile.Listen(scriptedSource(`(("" "/")) NIL NIL`, []string{`() "/" INBOX`}, boxes))
 	if err != nil {
@@ -348,7 +348,7 @@ func TestReview43NCopyNULRetryCountsUnmatchedTwice(t *testing.T) {
 	}
 }
 
-// TestReview43NCopySkippedCountsAsCopyNotFound: a message --skip-unsendable
+// TestCopySkippedCountsAsCopyNotFound: a message --skip-unsendable
 // skipped (over APPENDLIMIT) is below LastUID once the mail after it is
 // copied; every later run with --sync-flags takes it for a copied message
 // whose copy is missing: it is looked for on the destination by
@@ -356,7 +356,7 @@ func TestReview43NCopyNULRetryCountsUnmatchedTwice(t *testing.T) {
 // at every run; this scripted source sends no ENVELOPE), and counted
 // as "(1 copies not found)" / "flags_unmatched": 1, though the state
 // records it as skipped, never copied.
-func TestReview43NCopySkippedCountsAsCopyNotFound(t *testing.T) {
+func TestCopySkippedCountsAsCopyNotFound(t *testing.T) {
 	big := "From: a@example.com\r\nSubject: big\r\nMessage-ID: <big@r43>\r\n\r\n" + strings.Repeat("x", 1000) + "\r\n"
 	bodies := []string{r43Body(1, false), big, r43Body(3, false)}
 	fake := r43NNewDst("IMAP4rev1 LITERAL+ MULTIAPPEND UIDPLUS APPENDLIMIT=300", 0, false)
@@ -377,10 +377,10 @@ func TestReview43NCopySkippedCountsAsCopyNotFound(t *testing.T) {
 	}
 }
 
-// TestReview43NUIDIndex: copyBox.isSkipped and isBinary answer for the
+// TestCopyUIDIndex: copyBox.isSkipped and isBinary answer for the
 // list as it is, after appends (hooks.skip, unsendableNUL) and after the
 // list is replaced by a shorter one.
-func TestReview43NUIDIndex(t *testing.T) {
+func TestCopyUIDIndex(t *testing.T) {
 	b := &copyBox{Skipped: []uint32{3, 9}}
 	if !b.isSkipped(3) || !b.isSkipped(9) || b.isSkipped(4) {
 		t.Fatal("the loaded list")

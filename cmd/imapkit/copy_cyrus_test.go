@@ -40,13 +40,13 @@ func r38Whole(t *testing.T, c *commands.Client, mailbox string) map[uint32][]byt
 	return out
 }
 
-// TestReview38CyrusCopyCreateRefusedGoesOn: copy Cyrus -> Dovecot of an
+// TestCopyCreateRefusedGoesOn: copy Cyrus -> Dovecot of an
 // account whose Cyrus folders include "a.b" (a valid name on Cyrus with
 // unixhierarchysep; Dovecot's Maildir++ refuses '.'). docs/cli.md:280-284
 // says a failed mailbox is reported and "the others go on", the run
 // ending with "N of M mailboxes failed". The CREATE refusal instead ends
 // the whole run: "b" (listed after "a.b") is never copied.
-func TestReview38CyrusCopyCreateRefusedGoesOn(t *testing.T) {
+func TestCopyCreateRefusedGoesOn(t *testing.T) {
 	t.Parallel()
 	d, cf := dovecot(t, 0)
 	_, dURL := urls(d)

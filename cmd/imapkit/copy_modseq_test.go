@@ -15,7 +15,7 @@ import (
 	"github.com/imapkit/imapkit/internal/testserver"
 )
 
-// TestReview45CCopyStoredModSeqPastBound (real Dovecot, to itself under
+// TestCopyStoredModSeqPastBound (real Dovecot, to itself under
 // another name): a copy state holding a HIGHESTMODSEQ past 2^63-1 (an
 // older imapkit wrote what a server sent) was asked for in every later
 // run's FETCH CHANGEDSINCE, which the library refuses (commands.ErrModSeq,
@@ -28,7 +28,7 @@ import (
 // with nothing copied before, on an empty mailbox), which started a
 // Dovecot of its own: most of what either test cost, under -race, was the
 // server's start.
-func TestReview45CCopyStoredModSeqPastBound(t *testing.T) {
+func TestCopyStoredModSeqPastBound(t *testing.T) {
 	t.Parallel()
 	a, cf := dovecot(t, 3)
 	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)

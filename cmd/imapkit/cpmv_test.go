@@ -65,14 +65,14 @@ func r44CopyPartsServer(t *testing.T) string {
 	})
 }
 
-// TestReview44CCpMvShowUnmapped: cp and mv printed the source UIDs the
+// TestCpMvShowUnmapped: cp and mv printed the source UIDs the
 // COPYUID mapped, and nothing of those copied or moved without a mapping
 // (commands.CopyResult.Unmapped: a part of a long set whose answer had no
 // COPYUID): the text line and --json read as if only the mapped UIDs had
 // been copied, and a user could not tell which messages were copied
 // without a known destination UID. Now the text adds a line naming them
 // and --json has "unmapped".
-func TestReview44CCpMvShowUnmapped(t *testing.T) {
+func TestCpMvShowUnmapped(t *testing.T) {
 	addr := r44CopyPartsServer(t)
 	var uids []string
 	for i := 1; i < 4000; i += 2 {

@@ -35,13 +35,13 @@ func r43Subjects(msgs []storedMsg) []string {
 	return out
 }
 
-// TestReview43MCopyOverQuotaGroupGoesSingly: a MULTIAPPEND group refused
+// TestCopyOverQuotaGroupGoesSingly: a MULTIAPPEND group refused
 // NO [OVERQUOTA] (Dovecot: all or nothing) copied nothing at every run,
 // where the messages sent one by one would have filled the quota. The
 // group is retried one message at a time: the three that fit are copied,
 // recorded, and the run stops at the fourth, naming its UID; a second run
 // copies nothing twice.
-func TestReview43MCopyOverQuotaGroupGoesSingly(t *testing.T) {
+func TestCopyOverQuotaGroupGoesSingly(t *testing.T) {
 	t.Parallel()
 	a, cf := dovecot(t, 0)
 	b := testserver.StartT(t, nil)
@@ -89,10 +89,10 @@ func TestReview43MCopyOverQuotaGroupGoesSingly(t *testing.T) {
 	}
 }
 
-// TestReview43MImportOverQuotaGroupGoesSingly is the same for import from
+// TestImportOverQuotaGroupGoesSingly is the same for import from
 // a Maildir: the files that fit are imported, and the error names the
 // first that does not.
-func TestReview43MImportOverQuotaGroupGoesSingly(t *testing.T) {
+func TestImportOverQuotaGroupGoesSingly(t *testing.T) {
 	t.Parallel()
 	b, cf := dovecot(t, 0)
 	_, bURL := urls(b)

@@ -16,21 +16,71 @@ import (
 	"github.com/imapkit/imapkit/internal/leakcheck"
 	"github.com/imapkit/imapkit/internal/testserver"
 	"github.com/imapkit/imapkit/session"
+
+	"github.com/imapkit/imapkit/internal/hostile"
 )
 
-// TestReview47BCopyExpungedFirstOfMultiappendGroup: the first message of a
+// TestCopyAbandonedMultiappend: the source fails in the middle of
+// the second message of a MULTIAPPEND group. The APPEND is abandoned
+// mid-way and the destination connection closed (nothing of the group
+// lands, as for the vanished message of 362cfcd), but only a vanishedError
+// or a NO/BAD was a notAppendedError: the group stayed pending, a mail
+// delivered to the destination before the next run moved its UIDNEXT, and
+// the next run took the group for landed: its three messages were never
+// copied, and the run exited 0. A message that cannot be read whole once
+// its APPEND began now drops the pending record (srcReader).
+func TestCopyAbandonedMultiappend(t *testing.T) {
+	t.Parallel()
+	bodies := []string{
+		"From: a@example.com\r\nSubject: one\r\n\r\nfirst\r\n",
+		"From: b@example.com\r\nSubject: two\r\n\r\n" + strings.Repeat("second message line\r\n", 2000),
+		"From: c@example.com\r\nSubject: three\r\n\r\nthird\r\n",
+	}
+	var cut atomic.Bool
+	cut.Store(true)
+	// The body of UID 2 is sent half way, the connection dropped (a
+	// network error, a server restart), once.
+	src, err := hostile.Listen(scriptedSourceWith(`(("" "/")) NIL NIL`, []string{`() "/" INBOX`}, map[string][]string{"INBOX": bodies},
+		sourceOpts{cut: func(uid int) bool { return uid == 2 && cut.CompareAndSwap(true, false) }}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	b, cf := dovecot(t, 0)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
+	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
+	_, bURL := urls(b)
+	args := []string{"copy", "imap://alice@" + src.Addr(), bURL, "INBOX", "--dst-ca-file", cf[1], "--state-dir", t.TempDir(), "--timeout", "20s", "--quiet"}
+	code, out, errs := runCLI(t, "", args...)
+	t.Logf("first run: exit %d %q %q", code, out, errs)
+	bc := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
+	if n := len(mailOf(t, bc, "INBOX")); n != 0 {
+		t.Fatalf("after the first run the destination holds %d messages; the scenario wants the group abandoned (0)", n)
+	}
+	// Ordinary mail reaches the destination's INBOX meanwhile.
+	if _, err := bc.AppendBytes(t.Context(), "INBOX", []byte("From: x@example.com\r\nSubject: delivered\r\n\r\nhi\r\n"), nil); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs = runCLI(t, "", args...)
+	got := mailOf(t, bc, "INBOX")
+	if len(got) != 4 {
+		t.Fatalf("second run: exit %d %q %q; the destination holds %d messages; want the source's 3 and the delivered one", code, out, errs, len(got))
+	}
+}
+
+// TestCopyExpungedFirstOfMultiappendGroup: the first message of a
 // MULTIAPPEND group is expunged on the source after copy fetched the
 // batch's metadata but before its body. Since 7c86b81/eb1e3d8 the first
 // message's Open error (here the CLI's vanishedError) leaves the APPEND not
 // sent and the destination session open (session.ErrNotSent), exactly the
 // situation copy already handles without MULTIAPPEND
-// (TestReview37CopyExpungedMidCopy: skipped once the source confirms it
+// (TestCopyExpungedMidCopy: skipped once the source confirms it
 // gone, exit 0). But appender.send still takes any vanishedError of
 // AppendMany for an abandoned command: it sets a.closed and says "the
 // APPEND of its group was abandoned mid-way ... and the connection to the
 // destination closed: run again", neither true now, and copy's skip path
 // (errors.As(err, &gone) && !ap.closed) is refused: the run fails.
-func TestReview47BCopyExpungedFirstOfMultiappendGroup(t *testing.T) {
+func TestCopyExpungedFirstOfMultiappendGroup(t *testing.T) {
 	a, cf := dovecot(t, 5)
 	b := testserver.StartT(t, nil)
 	_, aURL := urls(a)
@@ -74,7 +124,7 @@ type closeCounter struct {
 
 func (c closeCounter) Close() error { c.closed.Add(1); return nil }
 
-// TestReview47BOpenOutlivesAppendMany (found by review): the CLI's context
+// TestOpenOutlivesAppendMany (found by review): the CLI's context
 // can always end (signal.NotifyContext), so AppendMany runs each
 // message's Open on a goroutine of its own (the session's runOpen); when
 // the context ends while an Open blocks (copy's pulledBody.open in the
@@ -92,7 +142,7 @@ func (c closeCounter) Close() error { c.closed.Add(1); return nil }
 // with an error that matches session.ErrAborted (the source's) leaves
 // the destination's session open, and send must not take it for closed.
 // Default options; a real Dovecot destination (MULTIAPPEND).
-func TestReview47BOpenOutlivesAppendMany(t *testing.T) {
+func TestOpenOutlivesAppendMany(t *testing.T) {
 	b := testserver.StartT(t, nil)
 	quick := func() (io.Reader, int64, error) { return strings.NewReader("Subject: x\r\n\r\nx\r\n"), 17, nil }
 	for _, tc := range []struct {
