@@ -73,3 +73,41 @@ func TestCopyStoredModSeqPastBound(t *testing.T) {
 		t.Errorf("the run after: %+v, stderr %q; want an ordinary run", r, errs)
 	}
 }
+
+// r45DCopyPastModSeqNothingCopied (real Dovecot, the one of
+// TestCopyStoredModSeqPastBound, which runs it: one server start
+// for both; it was TestReview45DCopyPastModSeqNothingCopied, with a
+// Dovecot of its own): the warning for a stored HIGHESTMODSEQ past
+// 2^63-1 said "the flags of the mail copied before are compared in full",
+// also when no mail was copied before (or the source has no CONDSTORE:
+// flagSyncOff). It says what follows from the plan now. url is alice's
+// imaps:// URL, ca the CA file, box an empty mailbox of hers, copied to
+// box+"Dst".
+func r45DCopyPastModSeqNothingCopied(t *testing.T, url, ca, box string) {
+	state := t.TempDir()
+	args := []string{"copy", url, url, box, "--map", box + "=" + box + "Dst", "--ca-file", ca, "--dst-ca-file", ca, "--state-dir", state, "--timeout", "20s"}
+	if r := copyReport(t, 0, args...)[box]; r.Copied != 0 {
+		t.Fatalf("first run: %+v", r)
+	}
+	path := filepath.Join(state, mustOne(t, state))
+	var st copyState
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	mb := st.Mailboxes[box]
+	if mb == nil || mb.LastUID != 0 {
+		t.Fatalf("state after the first run: %+v", mb)
+	}
+	mb.HighestModSeq = 1 << 63
+	if err := saveJSON(path, &st); err != nil {
+		t.Fatal(err)
+	}
+	_, errs := copyReportErr(t, 0, args...)
+	if !strings.Contains(errs, "9223372036854775808") || !strings.Contains(errs, "taken as unknown; no mail was copied before") || strings.Contains(errs, "compared in full") {
+		t.Errorf("stderr %q; want the warning naming the value, taken as unknown, with no mail copied before (no full comparison)", errs)
+	}
+}

@@ -561,7 +561,7 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		// it (the context ended: the run returns). copy settles because
 		// it reads its source session again; import settling would
 		// only make an interrupted run wait for a stalled mount before
-		// it exits (TestReview47EAppenderSettle tests settle).
+		// it exits (TestAppenderSettle tests settle).
 		if _, err := ap.send(ctx, items); err != nil {
 			if notAppended(err) {
 				// Refused: the group is not pending any more (and

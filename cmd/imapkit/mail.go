@@ -863,7 +863,7 @@ func parseSection(spec string) (commands.FetchSection, error) {
 		// RFC 3501's section-part is nz-number: no leading zero. "01"
 		// was taken as 1, a spelling no server is bound to accept.
 		// A number of zeros only is part 0: no suggestion ("write "
-		// was empty; TestReview47ESectionAllZeros, found by review).
+		// was empty; TestSectionAllZeros, found by review).
 		if len(parts[0]) > 1 && parts[0][0] == '0' {
 			if nz := strings.TrimLeft(parts[0], "0"); nz != "" {
 				return sec, usagef("bad --section %q: part number %s has a leading zero (write %s)", spec, parts[0], nz)

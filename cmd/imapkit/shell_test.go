@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"os"
+	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
@@ -190,4 +193,74 @@ func TestShellEndsOnLostConnection(t *testing.T) {
 	if err := shellEnd(1, 3, true); err != nil {
 		t.Fatalf("an interactive shell ends with 0: %v", err)
 	}
+}
+
+// TestShellQuote: the --map advice of copy's errors is pasted
+// into a shell. It showed the name as it is: "My Work" was two words, a
+// quote opened a string. shellQuote's word, given to bash, must come back
+// as the name exactly.
+func TestShellQuote(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"Work=OTHER", "Work=OTHER"},
+		{"Sent/2024=OTHER", "Sent/2024=OTHER"},
+		{"My Work=OTHER", "'My Work=OTHER'"},
+		{"it's=OTHER", `'it'\''s=OTHER'`},
+		{"$HOME;rm=NAME", "'$HOME;rm=NAME'"},
+		{"Entwürfe=NAME", "'Entwürfe=NAME'"},
+		{"a\u200fb=OTHER", `$'a\u200fb=OTHER'`},
+		{"a\x01'\\b=OTHER", `$'a\x01\'\\b=OTHER'`},
+		{"", "''"},
+	} {
+		if got := shellQuote(tt.in); got != tt.want {
+			t.Errorf("shellQuote(%q) = %s; want %s", tt.in, got, tt.want)
+		}
+	}
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash to read the words back")
+	}
+	for _, in := range []string{"My Work", "it's \"x\"", "a\u200fb\u202e", "a\x01'\\b", "ü ' \\ $x `y`", "\x7f\x85"} {
+		out, err := exec.Command(bash, "-c", "printf %s "+shellQuote(in)).Output()
+		if err != nil || string(out) != in {
+			t.Errorf("bash read %s back as %q (%v); want %q", shellQuote(in), out, err, in)
+		}
+	}
+}
+
+// TestShellHistoryOldFileLiteral: an older imapkit's history (readline's
+// own saving) holds a LOGIN typed with a literal and, on the next line,
+// the literal: the password. Rewriting the file dropped the LOGIN line and
+// kept the password line, and loaded it into the history (the review of
+// 2026-12-04). The literal's lines go with their command now, and what
+// follows the literal on its last line too.
+func TestShellHistoryOldFileLiteral(t *testing.T) {
+	name := t.TempDir() + "/hist"
+	old := "SELECT INBOX\nLOGIN alice {6}\nsecret\nNOOP\n" +
+		"a1 login {5}\nalice {7}\nhunter2\nLIST \"\" *\n" +
+		"AUTHENTICATE PLAIN\nNOOP\n"
+	if err := os.WriteFile(name, []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var loaded savedLines
+	f, err := openHistory(&loaded, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	b, _ := os.ReadFile(name)
+	if want := "SELECT INBOX\nNOOP\nLIST \"\" *\nNOOP\n"; string(b) != want {
+		t.Errorf("history file after openHistory: %q; want %q", b, want)
+	}
+	if want := []string{"SELECT INBOX", "NOOP", `LIST "" *`, "NOOP"}; !slices.Equal(loaded, want) {
+		t.Errorf("history loaded: %q; want %q", loaded, want)
+	}
+}
+
+// savedLines stands for readline's history in openHistory's tests (a
+// readline.Instance closed at once races with its own terminal goroutine).
+type savedLines []string
+
+func (s *savedLines) SaveHistory(l string) error {
+	*s = append(*s, l)
+	return nil
 }

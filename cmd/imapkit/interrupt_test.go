@@ -1,0 +1,155 @@
+//go:build linux
+
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestAppendStdinInterrupt: `imapkit append URL MAILBOX` reading the
+// message from standard input (a terminal, a slow pipe) is interrupted by
+// SIGINT while it spools stdin into its temporary file. The first SIGINT
+// should end the command (exit 3, after its LOGOUT) and the temporary file
+// should be removed. Instead the spooling io.Copy ignores the interrupt:
+// the process keeps reading stdin, and the second SIGINT (whose default
+// action main restored) kills it, leaving $TMPDIR/imapkit-append-* with
+// the partial message behind.
+func TestAppendStdinInterrupt(t *testing.T) {
+	srv, got := recordingServer(t)
+	tmp := t.TempDir()
+	cmd := ptyCommand(t, []string{"IMAPKIT_PASSWORD=pw", "TMPDIR=" + tmp},
+		"append", "imap://alice@"+srv.Addr(), "INBOX")
+	stdin, stderr, done := startLoggedIn(t, cmd, got)
+	stdin.Write([]byte("Subject: secret draft\r\n\r\nhalf a message"))
+	time.Sleep(300 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGINT)
+	exited := false
+	select {
+	case <-done:
+		exited = true
+	case <-time.After(5 * time.Second):
+		t.Errorf("5 s after SIGINT while spooling stdin, append still runs (stderr %q)", stderr.String())
+		cmd.Process.Signal(syscall.SIGINT) // the user's second Ctrl-C
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	}
+	if exited {
+		if code := cmd.ProcessState.ExitCode(); code != 3 || !strings.Contains(stderr.String(), "interrupted") {
+			t.Errorf("after the first SIGINT: exit %d, stderr %q; want exit 3, \"interrupted\"", code, stderr.String())
+		}
+	}
+	left, _ := filepath.Glob(filepath.Join(tmp, "imapkit-append-*"))
+	for _, f := range left {
+		b, _ := os.ReadFile(f)
+		t.Errorf("temporary file left behind (exited on first SIGINT: %v): %s holding %q", exited, f, b)
+	}
+}
+
+// startLoggedIn starts cmd, an imapkit command against the recording
+// server whose lines got returns, with a stdin pipe and stderr captured,
+// and returns once the command has logged in (within 20 s): the pipe
+// (closed with the test), stderr, and a channel that gets cmd.Wait's
+// result.
+func startLoggedIn(t *testing.T, cmd *exec.Cmd, got func() []string) (io.WriteCloser, *syncBuffer, chan error) {
+	t.Helper()
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stdin.Close() })
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		l := got()
+		if len(l) > 0 && strings.HasPrefix(l[0], "LOGIN") {
+			return stdin, stderr, done
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("no LOGIN; got %q stderr %q", l, stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestReadSetInterrupt: a set given as "-" is read from stdin
+// (a pipe that stays open: the writer is slow, or waits itself); the
+// command's context ending (Ctrl-C) ends the read at once with an error,
+// through the same helper as append's spooling.
+func TestReadSetInterrupt(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	w.Write([]byte("1:5\n7,"))
+	ctx, cancel := context.WithCancel(context.Background())
+	o := &output{stdin: r}
+	done := make(chan error, 1)
+	go func() {
+		_, err := o.readSet(ctx, "-", false)
+		done <- err
+	}()
+	time.Sleep(200 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "interrupted") {
+			t.Errorf("readSet after the interrupt: %v, want an \"interrupted\" error", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("5 s after the interrupt readSet still reads stdin")
+	}
+	// Not interrupted, the same reader reads to the end.
+	r2, w2, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Close()
+	go func() { w2.Write([]byte("1:5\n7\n")); w2.Close() }()
+	s, err := (&output{stdin: r2}).readSet(context.Background(), "-", false)
+	if err != nil || s.Nums.String() != "1:5,7" {
+		t.Errorf("readSet of a pipe: %v, %v", s.Nums, err)
+	}
+}
+
+// TestRawLiteralInterrupt: raw reads a literal's lines from
+// stdin ("APPEND INBOX {20}"); the first SIGINT while it waits for them
+// ends the command (exit 3, not a usage error) through the same helper.
+func TestRawLiteralInterrupt(t *testing.T) {
+	srv, got := recordingServer(t)
+	cmd := ptyCommand(t, []string{"IMAPKIT_PASSWORD=pw"}, "raw", "imap://alice@"+srv.Addr(), "APPEND INBOX {20}")
+	stdin, stderr, done := startLoggedIn(t, cmd, got)
+	stdin.Write([]byte("Subject: x\n"))
+	time.Sleep(300 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-done:
+		if code := cmd.ProcessState.ExitCode(); code != 3 || !strings.Contains(stderr.String(), "interrupted") {
+			t.Errorf("after the first SIGINT: exit %d, stderr %q; want exit 3, \"interrupted\"", code, stderr.String())
+		}
+	case <-time.After(5 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Errorf("5 s after SIGINT while reading the literal, raw still runs (stderr %q)", stderr.String())
+	}
+}

@@ -1,0 +1,94 @@
+//go:build linux
+
+package main
+
+import (
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/internal/ptytest"
+)
+
+// TestPromptSIGTERM: a copy waiting at the password prompt on a terminal
+// gets SIGTERM (timeout(1), a supervisor, kill). docs/cli.md: "Ctrl-C or
+// SIGTERM stops the command that runs (exit status 3) ... A second Ctrl-C
+// or SIGTERM ends the process at once". The first SIGTERM does nothing:
+// the prompt (term.ReadPassword on the tty) does not heed the command's
+// context, so the process waits for a password for ever; the second
+// SIGTERM kills it by the signal's default action with the terminal still
+// in raw mode (no echo: what the user types next is invisible).
+func TestPromptSIGTERM(t *testing.T) {
+	t.Parallel()
+	a, cf := dovecot(t, 1)
+	_, aURL := urls(a)
+	cmd := ptyCommand(t, nil, "copy", aURL, aURL, "INBOX", "--map", "INBOX=X", "--state-dir", t.TempDir(), cf[0], cf[1], "--quiet")
+	term, err := ptytest.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer term.Wait(5 * time.Second)
+	if err := term.Expect("Password for", 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	pid := cmd.Process.Pid
+	syscall.Kill(pid, syscall.SIGTERM)
+	var ws syscall.WaitStatus
+	exited := false
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if wp, _ := syscall.Wait4(pid, &ws, syscall.WNOHANG, nil); wp == pid {
+			exited = true
+			break
+		}
+	}
+	if !exited {
+		// The documented second signal: the process dies by it.
+		syscall.Kill(pid, syscall.SIGTERM)
+		time.Sleep(time.Second)
+		echo, eerr := term.Echo()
+		wp, _ := syscall.Wait4(pid, &ws, syscall.WNOHANG, nil)
+		t.Fatalf("5 s after a SIGTERM at the password prompt the process still waits for a password (docs: SIGTERM stops the command, exit 3); a second SIGTERM killed it (exited %v, by signal %v) and left the terminal's echo %v (%v)",
+			wp == pid, ws.Signal(), echo, eerr)
+	}
+	echo, eerr := term.Echo()
+	if ws.ExitStatus() != 3 || !echo || eerr != nil {
+		t.Fatalf("after SIGTERM at the prompt: exit %d (want 3), echo %v (%v)", ws.ExitStatus(), echo, eerr)
+	}
+}
+
+// TestPromptSIGINT: kill -INT at the password prompt (the
+// terminal is raw there, so Ctrl-C is a byte, but a signal may come from
+// elsewhere) stops the command as SIGTERM does: exit 3, the terminal's
+// echo back on, "interrupted" on stderr.
+func TestPromptSIGINT(t *testing.T) {
+	t.Parallel()
+	a, cf := dovecot(t, 1)
+	_, aURL := urls(a)
+	cmd := ptyCommand(t, nil, "copy", aURL, aURL, "INBOX", "--map", "INBOX=X", "--state-dir", t.TempDir(), cf[0], cf[1], "--quiet")
+	term, err := ptytest.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer term.Wait(5 * time.Second)
+	if err := term.Expect("Password for", 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	pid := cmd.Process.Pid
+	syscall.Kill(pid, syscall.SIGINT)
+	if err := term.Expect("interrupted", 5*time.Second); err != nil {
+		syscall.Kill(pid, syscall.SIGKILL)
+		t.Fatalf("no \"interrupted\" 5 s after a SIGINT at the password prompt: %v", err)
+	}
+	var ws syscall.WaitStatus
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if wp, _ := syscall.Wait4(pid, &ws, syscall.WNOHANG, nil); wp == pid {
+			break
+		}
+	}
+	echo, eerr := term.Echo()
+	if !ws.Exited() || ws.ExitStatus() != 3 || !echo || eerr != nil {
+		t.Fatalf("after SIGINT at the prompt: %v (want exit 3), echo %v (%v)", ws, echo, eerr)
+	}
+}

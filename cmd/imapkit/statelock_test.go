@@ -1,0 +1,277 @@
+//go:build linux
+
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/internal/testserver"
+)
+
+// TestConcurrentCopyDuplicates: two runs of the same copy job (same
+// SRC, DST and --state-dir) overlap, as a scheduler that restarts a shard
+// it believes dead does (docs/cli.md, "Accounts and shards": "every run is
+// idempotent: a shard run twice ... copy nothing twice. So a fleet
+// migration is many independent processes under any scheduler"). Run A
+// is slow (held here at its second group); run B starts, reads the state
+// A wrote, and copies everything; then A goes on from its in-memory state
+// and appends again what B copied. Nothing stops the second run (no lock
+// on the state file): the destination ends with duplicates that no later
+// run removes. Want: each message once (the second run refusing to start
+// while the first holds the state would do).
+func TestConcurrentCopyDuplicates(t *testing.T) {
+	a, cf := dovecot(t, 130)
+	b := testserver.StartT(t, nil)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
+	_, aURL := urls(a)
+	_, bURL := urls(b)
+	args := []string{"copy", aURL, bURL, "INBOX", "--ca-file", cf[1], "--dst-ca-file", writeCA(t, b),
+		"--state-dir", t.TempDir(), "--timeout", "20s", "--quiet"}
+
+	var mu sync.Mutex
+	pending := 0
+	paused, resume := make(chan struct{}), make(chan struct{})
+	testHook = func(s string) error {
+		if s != "pending" {
+			return nil
+		}
+		mu.Lock()
+		pending++
+		k := pending
+		mu.Unlock()
+		if k == 2 { // run A, about to send its second group
+			close(paused)
+			<-resume
+		}
+		return nil
+	}
+	t.Cleanup(func() { testHook = nil })
+
+	type result struct {
+		code           int
+		stdout, stderr string
+	}
+	done := make(chan result, 1)
+	go func() {
+		code, out, errs := runCLI(t, "", args...)
+		done <- result{code, out, errs}
+	}()
+	select {
+	case <-paused:
+	case r := <-done:
+		t.Fatalf("run A ended before its second group: %+v", r)
+	case <-time.After(60 * time.Second):
+		t.Fatal("run A never reached its second group")
+	}
+	// Run B, while A is still running.
+	codeB, outB, errB := runCLI(t, "", args...)
+	close(resume)
+	var ra result
+	select {
+	case ra = <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("run A did not end")
+	}
+	t.Logf("run A: exit %d %q %q; run B: exit %d %q %q", ra.code, ra.stdout, ra.stderr, codeB, outB, errB)
+	testHook = nil
+	// A third run, after both: it must not need to fix anything, and
+	// cannot remove duplicates anyway.
+	runCLI(t, "", args...)
+
+	bc := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := bc.Status(ctx, "INBOX", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Messages != 130 {
+		t.Fatalf("destination INBOX holds %d messages after two overlapping runs of the same copy; want 130 (each source message once)", st.Messages)
+	}
+}
+
+// TestStateLockBusy: while a run holds a job's state (here the
+// test holds its lock), copy, import and export (mbox, Maildir, and
+// export --accounts) refuse at once: exit 3, a line naming the state file,
+// nothing sent.
+func TestStateLockBusy(t *testing.T) {
+	t.Parallel()
+	a, cf := dovecot(t, 5)
+	b := testserver.StartT(t, nil)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
+	_, aURL := urls(a)
+	_, bURL := urls(b)
+	dir := t.TempDir()
+	stateDir := filepath.Join(dir, "state")
+
+	st, err := parseURL(aURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dt, err := parseURL(bURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyState := copyStatePath(stateDir, accountKey(st, st.user), accountKey(dt, dt.user))
+	mbox := filepath.Join(dir, "inbox.mbox")
+	md := filepath.Join(dir, "md")
+	accts := filepath.Join(dir, "accounts")
+	if err := os.WriteFile(accts, []byte(aURL+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	accPath := exportAccountPath(out, st, st.user, "INBOX", "mbox")
+	if err := os.MkdirAll(filepath.Dir(accPath), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(mbox, []byte("From a@b Thu Jan  1 00:00:00 2024\nSubject: x\n\nhi\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		name, state string
+		args        []string
+	}{
+		{"copy", copyState, []string{"copy", aURL, bURL, "INBOX", "--dst-ca-file", writeCA(t, b), "--state-dir", stateDir, "--quiet"}},
+		{"import", importStatePath(mbox), []string{"import", bURL, mbox, "--to", "INBOX", "--ca-file", writeCA(t, b), "--quiet"}},
+		{"export mbox", statePath(mbox + ".out"), []string{"export", aURL, "INBOX", "--to", mbox + ".out", "--quiet"}},
+		{"export maildir", statePath(md), []string{"export", aURL, "INBOX", "--to", md, "--format", "maildir", "--quiet"}},
+		{"export accounts", statePath(accPath), []string{"export", "--accounts", accts, "INBOX", "--to", out, "--quiet"}},
+	} {
+		l, err := lockState(tc.state)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		args := tc.args
+		if tc.name != "import" {
+			args = append(args, cf...)
+		}
+		code, stdout, stderr := runCLI(t, "", args...)
+		l.unlock()
+		if code != exitConnFail || !strings.Contains(stderr, tc.state+": another imapkit is using it") {
+			t.Errorf("%s while another run holds %s: exit %d, stderr %q; want exit 3 and the state file named as in use", tc.name, tc.state, code, stderr)
+		}
+		if stdout != "" {
+			t.Errorf("%s while another run holds its state: stdout %q", tc.name, stdout)
+		}
+		// Released: the same run now works.
+		args = append(args, "--timeout", "20s")
+		if code, _, stderr := runCLI(t, "", args...); code != 0 {
+			t.Errorf("%s after the lock was released: exit %d %q", tc.name, code, stderr)
+		}
+	}
+	bc := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if s, err := bc.Status(ctx, "INBOX", 0); err != nil || s.Messages != 6 {
+		t.Errorf("destination INBOX: %v messages (%v); want 6 (5 copied, 1 imported, each once)", s, err)
+	}
+}
+
+// TestHelperStateLockHolder is not a test: run as a child by
+// TestStateLockKilledHolder (with $IMAPKIT_TEST_LOCK), it takes a
+// state's lock, says so and waits to be killed.
+func TestHelperStateLockHolder(t *testing.T) {
+	path := os.Getenv("IMAPKIT_TEST_LOCK")
+	if path == "" {
+		return
+	}
+	if _, err := lockState(path); err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+	fmt.Println("locked")
+	time.Sleep(time.Minute)
+	os.Exit(1)
+}
+
+// TestStateLockKilledHolder: a run killed (SIGKILL) while it
+// held its state's lock does not block the next run: the kernel drops a
+// dead process's flock.
+func TestStateLockKilledHolder(t *testing.T) {
+	t.Parallel()
+	a, cf := dovecot(t, 3)
+	b := testserver.StartT(t, nil)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
+	_, aURL := urls(a)
+	_, bURL := urls(b)
+	st, _ := parseURL(aURL)
+	dt, _ := parseURL(bURL)
+	stateDir := t.TempDir()
+	path := copyStatePath(stateDir, accountKey(st, st.user), accountKey(dt, dt.user))
+
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperStateLockHolder$")
+	cmd.Env = append(os.Environ(), "IMAPKIT_TEST_LOCK="+path)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || line != "locked\n" {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("the child did not take the lock: %q %v", line, err)
+	}
+	args := []string{"copy", aURL, bURL, "INBOX", "--dst-ca-file", writeCA(t, b), "--state-dir", stateDir, "--quiet"}
+	args = append(args, cf...)
+	if code, _, stderr := runCLI(t, "", args...); code != exitConnFail || !strings.Contains(stderr, "another imapkit is using it") {
+		t.Errorf("copy while a live process holds its state: exit %d %q; want 3, in use", code, stderr)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ProcessState.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("the child did not die by SIGKILL: %v", err)
+	}
+	code, out, stderr := runCLI(t, "", args...)
+	if code != 0 || !strings.Contains(out, "copied 3 messages") {
+		t.Fatalf("copy after the lock's holder was killed: exit %d %q %q; want it to run", code, out, stderr)
+	}
+}
+
+// TestSaveJSONConcurrent: writers of one JSON file at once never
+// fail (a fixed temporary name made one's rename find the other's file
+// gone), and leave no temporary file.
+func TestSaveJSONConcurrent(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "state.json")
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := range 8 {
+		wg.Go(func() {
+			for j := range 50 {
+				if err := saveJSON(path, map[string]int{"writer": i, "n": j}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1 {
+		var names []string
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		t.Errorf("after the saves the directory holds %v; want only state.json", names)
+	}
+}
