@@ -62,21 +62,21 @@ func TestAppendFileNULDovecot(t *testing.T) {
 	}
 }
 
-// r46CUIDDst is a destination whose INBOX numbers what is appended from
+// uidDst is a destination whose INBOX numbers what is appended from
 // start: an APPEND (a MULTIAPPEND too, with LITERAL+) is answered with the
 // APPENDUID of its messages, and STATUS gives a UIDNEXT no greater than
 // 4294967295 (a server past its last UID). appends counts the APPEND
 // commands, msgs their messages.
-type r46CUIDDst struct {
+type uidDst struct {
 	mu             sync.Mutex
 	next           uint64
 	appends, msgs  int
 	statusAfterEnd int // STATUS asked once the last UID was given
 }
 
-func r46CStartUIDDst(t *testing.T, caps string, start uint64) (*r46CUIDDst, string) {
+func startUIDDst(t *testing.T, caps string, start uint64) (*uidDst, string) {
 	t.Helper()
-	d := &r46CUIDDst{next: start}
+	d := &uidDst{next: start}
 	srv, err := hostile.Listen(func(c *hostile.Conn) error {
 		if err := c.Greet(caps); err != nil {
 			return err
@@ -164,7 +164,7 @@ func TestAppendLastUID(t *testing.T) {
 		{"multiappend", "IMAP4rev1 LITERAL+ UIDPLUS MULTIAPPEND", groupMessages + 1, math.MaxUint32 - groupMessages + 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			d, addr := r46CStartUIDDst(t, c.caps, c.start)
+			d, addr := startUIDDst(t, c.caps, c.start)
 			var msgs []string
 			for i := 1; i <= c.msgs; i++ {
 				msgs = append(msgs, r44ImportMsg(i, ""))
@@ -181,7 +181,7 @@ func TestAppendLastUID(t *testing.T) {
 			if code != exitNo || appends != 1 || sent != want || asked != 0 || !strings.Contains(errs, "4294967295") || !strings.Contains(errs, "no UID left") {
 				t.Errorf("exit %d, %d APPEND of %d messages, %d STATUS after the last UID, stderr %q; want exit %d, one APPEND of %d, no STATUS, an error naming UID 4294967295", code, appends, sent, asked, errs, exitNo, want)
 			}
-			if e := r44ImportState(t, path); e.Pending != nil || len(e.Done) != want {
+			if e := importStateOf(t, path); e.Pending != nil || len(e.Done) != want {
 				t.Errorf("state %+v; want %d done, nothing pending", e, want)
 			}
 		})
@@ -193,7 +193,7 @@ func TestAppendLastUID(t *testing.T) {
 // library refuses it before sending, commands.ErrTooBig): exit 1, the
 // server's stated limit refusing it, not 3.
 func TestAppendTooBigExit1(t *testing.T) {
-	fake := &r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}, caps: "IMAP4rev1 LITERAL+ APPENDLIMIT=20"}
+	fake := &fakeDst{boxes: map[string]*fakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}, caps: "IMAP4rev1 LITERAL+ APPENDLIMIT=20"}
 	addr := fake.start(t)
 	msg := "From: x@example.org\r\nSubject: big\r\n\r\n" + strings.Repeat("x", 100) + "\r\n"
 	code, out, errs := runCLI(t, msg, "append", "imap://alice@"+addr, "INBOX", "-", "--insecure-plaintext", "--timeout", "20s")

@@ -13,24 +13,24 @@ import (
 	"github.com/imapkit/imapkit/transport"
 )
 
-// e47StuckReader is a message whose first Read blocks until release is
+// stuckReader is a message whose first Read blocks until release is
 // closed (a file on a stalled mount, a source body not arriving): entered
 // is closed when that Read starts; returned and closed are set when it
 // has returned and when it was closed.
-type e47StuckReader struct {
+type stuckReader struct {
 	entered, release chan struct{}
 	once             sync.Once
 	returned, closed atomic.Bool
 }
 
-func (r *e47StuckReader) Read(p []byte) (int, error) {
+func (r *stuckReader) Read(p []byte) (int, error) {
 	r.once.Do(func() { close(r.entered) })
 	<-r.release
 	r.returned.Store(true)
 	return 0, io.ErrUnexpectedEOF
 }
 
-func (r *e47StuckReader) Close() error {
+func (r *stuckReader) Close() error {
 	r.closed.Store(true)
 	return nil
 }
@@ -60,7 +60,7 @@ func TestAppenderSettle(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Session().Close()
-	r := &e47StuckReader{entered: make(chan struct{}), release: make(chan struct{})}
+	r := &stuckReader{entered: make(chan struct{}), release: make(chan struct{})}
 	released := false
 	release := func() {
 		if !released {

@@ -13,8 +13,8 @@ import (
 	"github.com/imapkit/imapkit/internal/testserver"
 )
 
-// r38Whole returns the bytes of every message of mailbox, by UID.
-func r38Whole(t *testing.T, c *commands.Client, mailbox string) map[uint32][]byte {
+// wholeMessages returns the bytes of every message of mailbox, by UID.
+func wholeMessages(t *testing.T, c *commands.Client, mailbox string) map[uint32][]byte {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -72,7 +72,7 @@ func TestCopyCreateRefusedGoesOn(t *testing.T) {
 	if err != nil || len(ls) != 1 {
 		t.Fatalf("mailbox b was not copied after a.b's CREATE was refused (LIST b: %v %d): the run stopped at the first refused CREATE", err, len(ls))
 	}
-	if got := r38Whole(t, dc, "b"); len(got) != 1 {
+	if got := wholeMessages(t, dc, "b"); len(got) != 1 {
 		t.Errorf("b on Dovecot has %d messages, want 1", len(got))
 	}
 	if !strings.Contains(errs, "1 of") {

@@ -188,23 +188,23 @@ func TestCopyExpungedBeforeMetaFetchFails(t *testing.T) {
 	}
 }
 
-// r42rLoginDst is r42FakeDst behind a greeting that asks for a login: LOGIN
+// loginFakeDst is fakeDst behind a greeting that asks for a login: LOGIN
 // succeeds with password pw only.
-type r42rLoginDst struct {
-	*r42FakeDst
+type loginFakeDst struct {
+	*fakeDst
 	pw     string
 	logins []string // the passwords tried, in order
 }
 
-func (f *r42rLoginDst) start(t *testing.T) string { return serveTCP(t, f.serve) }
+func (f *loginFakeDst) start(t *testing.T) string { return serveTCP(t, f.serve) }
 
-func (f *r42rLoginDst) serve(c net.Conn) {
+func (f *loginFakeDst) serve(c net.Conn) {
 	defer c.Close()
 	r := bufio.NewReader(c)
 	io.WriteString(c, "* OK [CAPABILITY IMAP4rev1 LITERAL+] fake destination, login please\r\n")
 	authed := false
 	for {
-		raw, tag, cmd, rest, ok := r42ReadCommand(r, c)
+		raw, tag, cmd, rest, ok := readCommand(r, c)
 		if !ok {
 			return
 		}
@@ -212,7 +212,7 @@ func (f *r42rLoginDst) serve(c net.Conn) {
 		switch {
 		case cmd == "LOGIN":
 			_, pw, _ := strings.Cut(rest, " ")
-			pw = r42Unquote(pw)
+			pw = fakeUnquote(pw)
 			f.mu.Lock()
 			f.logins = append(f.logins, pw)
 			f.mu.Unlock()
@@ -265,7 +265,7 @@ func TestCopyReconnectRereadsPasswordFile(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	fake := &r42rLoginDst{r42FakeDst: &r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}, dropAppend: "A"}, pw: "s3cret"}
+	fake := &loginFakeDst{fakeDst: &fakeDst{boxes: map[string]*fakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}, dropAppend: "A"}, pw: "s3cret"}
 	addr := fake.start(t)
 	// As bash's <(echo s3cret) gives it: a pipe, read through /dev/fd/N.
 	pr, pw, err := os.Pipe()
@@ -312,7 +312,7 @@ func TestCopyDstRecreatedSameUIDValidity(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	fake := &r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}}
+	fake := &fakeDst{boxes: map[string]*fakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}}
 	addr := fake.start(t)
 	args := []string{"copy", srcURL, "imap://alice@" + addr, "A", "--ca-file", cf[1], "--dst-insecure-plaintext",
 		"--state-dir", t.TempDir(), "--timeout", "20s", "--quiet"}
@@ -348,7 +348,7 @@ func TestCopyDstChangedInboxHint(t *testing.T) {
 	srv, cf := dovecot(t, 2)
 	_, srcURL := urls(srv)
 	stateDir := t.TempDir()
-	fake := &r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}}
+	fake := &fakeDst{boxes: map[string]*fakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}}
 	addr := fake.start(t)
 	args := []string{"copy", srcURL, "imap://alice@" + addr, "INBOX", "--ca-file", cf[1], "--dst-insecure-plaintext",
 		"--state-dir", stateDir, "--timeout", "20s", "--quiet"}
@@ -393,8 +393,8 @@ func TestCopyDstChangedInboxHint(t *testing.T) {
 // (copy SRC DST $'Old\xff') is refused before anything is sent and exits
 // 3 too, so a script retrying on 3 retries it for ever.
 func TestCopyTypedBadMailboxExit3(t *testing.T) {
-	src := &r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}}
-	dst := &r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}}
+	src := &fakeDst{boxes: map[string]*fakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}}
+	dst := &fakeDst{boxes: map[string]*fakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}}
 	sa, da := src.start(t), dst.start(t)
 	code, out, errs := runCLI(t, "", "copy", "imap://alice@"+sa, "imap://alice@"+da, "Old\xff", "--insecure-plaintext", "--dst-insecure-plaintext",
 		"--state-dir", t.TempDir(), "--timeout", "20s", "--quiet")
@@ -426,7 +426,7 @@ func TestCopyTooBigExit3(t *testing.T) {
 	if _, err := ac.AppendBytes(ctx, "A", []byte(msg), nil); err != nil {
 		t.Fatal(err)
 	}
-	fake := &r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}, caps: "IMAP4rev1 LITERAL+ APPENDLIMIT=200"}
+	fake := &fakeDst{boxes: map[string]*fakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}, caps: "IMAP4rev1 LITERAL+ APPENDLIMIT=200"}
 	addr := fake.start(t)
 	code, out, errs := runCLI(t, "", "copy", srcURL, "imap://alice@"+addr, "A", "--ca-file", cf[1], "--dst-insecure-plaintext",
 		"--state-dir", t.TempDir(), "--timeout", "20s", "--quiet")

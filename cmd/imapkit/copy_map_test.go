@@ -43,12 +43,12 @@ func TestUIDMapTopUID(t *testing.T) {
 	}
 }
 
-// review42MapAdd adds n pairs found by Message-ID (odd source UIDs, in
+// uidMapAddTimed adds n pairs found by Message-ID (odd source UIDs, in
 // descending order, as a search could find them) to the map of a box
 // holding n runs of one message each (the even UIDs: a source with gaps),
 // as the flag sync's fallback records them, and returns the CPU time its
 // thread took (threadCPU: the best of three) and the map.
-func review42MapAdd(n int) (time.Duration, uidMap) {
+func uidMapAddTimed(n int) (time.Duration, uidMap) {
 	best := time.Duration(1 << 62)
 	var m uidMap
 	for range 3 {
@@ -78,8 +78,8 @@ func review42MapAdd(n int) (time.Duration, uidMap) {
 // about 64), and the map must hold what add one by one gave.
 func TestCopyMapFallbackScales(t *testing.T) {
 	const n = 4000
-	small, _ := review42MapAdd(n)
-	large, m := review42MapAdd(8 * n)
+	small, _ := uidMapAddTimed(n)
+	large, m := uidMapAddTimed(8 * n)
 	ratio := float64(large) / float64(max(small, time.Microsecond))
 	t.Logf("%d pairs: %v; %d pairs: %v; ratio %.1f", n, small, 8*n, large, ratio)
 	if ratio > 24 {

@@ -24,7 +24,7 @@ import (
 // comparison once (the change made meanwhile is carried), and the next
 // run is an ordinary one.
 //
-// The server also runs r45DCopyPastModSeqNothingCopied (the same warning
+// The server also runs copyPastModSeqNothingCopied (the same warning
 // with nothing copied before, on an empty mailbox), which started a
 // Dovecot of its own: most of what either test cost, under -race, was the
 // server's start.
@@ -39,7 +39,7 @@ func TestCopyStoredModSeqPastBound(t *testing.T) {
 	if err := c.Create(ctx, "Empty", nil); err != nil {
 		t.Fatal(err)
 	}
-	t.Run("NothingCopied", func(t *testing.T) { r45DCopyPastModSeqNothingCopied(t, url, cf[1], "Empty") })
+	t.Run("NothingCopied", func(t *testing.T) { copyPastModSeqNothingCopied(t, url, cf[1], "Empty") })
 	state := t.TempDir()
 	args := []string{"copy", url, url, "INBOX", "--map", "INBOX=Dst", "--ca-file", cf[1], "--dst-ca-file", cf[1], "--state-dir", state, "--timeout", "20s"}
 	if r := copyReport(t, 0, args...)["INBOX"]; r.Copied != 3 {
@@ -74,7 +74,7 @@ func TestCopyStoredModSeqPastBound(t *testing.T) {
 	}
 }
 
-// r45DCopyPastModSeqNothingCopied (real Dovecot, the one of
+// copyPastModSeqNothingCopied (real Dovecot, the one of
 // TestCopyStoredModSeqPastBound, which runs it: one server start
 // for both; it was TestReview45DCopyPastModSeqNothingCopied, with a
 // Dovecot of its own): the warning for a stored HIGHESTMODSEQ past
@@ -83,7 +83,7 @@ func TestCopyStoredModSeqPastBound(t *testing.T) {
 // flagSyncOff). It says what follows from the plan now. url is alice's
 // imaps:// URL, ca the CA file, box an empty mailbox of hers, copied to
 // box+"Dst".
-func r45DCopyPastModSeqNothingCopied(t *testing.T, url, ca, box string) {
+func copyPastModSeqNothingCopied(t *testing.T, url, ca, box string) {
 	state := t.TempDir()
 	args := []string{"copy", url, url, box, "--map", box + "=" + box + "Dst", "--ca-file", ca, "--dst-ca-file", ca, "--state-dir", state, "--timeout", "20s"}
 	if r := copyReport(t, 0, args...)[box]; r.Copied != 0 {

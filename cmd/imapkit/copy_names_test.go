@@ -110,22 +110,22 @@ func TestCopyNamesDecodingAlikeLoseMail(t *testing.T) {
 	}
 }
 
-// r45CFoldDst is r42FakeDst whose mailbox names are case-insensitive, as
+// foldDst is fakeDst whose mailbox names are case-insensitive, as
 // Exchange's (and Cyrus's with some settings): a name in CREATE, STATUS,
 // SELECT or APPEND is the existing mailbox whose name equals it but for
 // case; CREATE of such a name is refused NO [ALREADYEXISTS].
-type r45CFoldDst struct {
-	r42FakeDst
+type foldDst struct {
+	fakeDst
 }
 
-func (f *r45CFoldDst) start(t *testing.T) string { return serveTCP(t, f.serve) }
+func (f *foldDst) start(t *testing.T) string { return serveTCP(t, f.serve) }
 
-func (f *r45CFoldDst) serve(c net.Conn) {
+func (f *foldDst) serve(c net.Conn) {
 	defer c.Close()
 	r := bufio.NewReader(c)
 	io.WriteString(c, "* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+] fake destination\r\n")
 	for {
-		raw, tag, cmd, rest, ok := r42ReadCommand(r, c)
+		raw, tag, cmd, rest, ok := readCommand(r, c)
 		if !ok {
 			return
 		}
@@ -138,7 +138,7 @@ func (f *r45CFoldDst) serve(c net.Conn) {
 			} else if i := strings.IndexByte(rest, ' '); i >= 0 {
 				name, after = rest[:i], rest[i:]
 			}
-			name = r42Unquote(name)
+			name = fakeUnquote(name)
 			f.mu.Lock()
 			for have := range f.boxes {
 				if strings.EqualFold(have, name) {
@@ -177,7 +177,7 @@ func TestCopyCaseFoldNamesNotMerged(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { src.Close() })
-	fake := &r45CFoldDst{r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}}}
+	fake := &foldDst{fakeDst{boxes: map[string]*fakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}}}
 	addr := fake.start(t)
 	state := t.TempDir()
 	setEnv(t, "IMAPKIT_PASSWORD", "x")
@@ -198,22 +198,22 @@ func TestCopyCaseFoldNamesNotMerged(t *testing.T) {
 	}
 }
 
-// r46CFoldOKDst is r45CFoldDst (mailbox names case-insensitive, as
+// foldOKDst is foldDst (mailbox names case-insensitive, as
 // Exchange's) that does not conform: a CREATE of a name another mailbox
 // has but for case is answered OK, creating nothing, and LIST gives each
 // mailbox once, under its own name (a pattern without wildcards finds the
 // mailbox whose name equals it but for case); STATUS answers under the
 // name asked for.
-type r46CFoldOKDst struct {
-	r42FakeDst
+type foldOKDst struct {
+	fakeDst
 }
 
-func (f *r46CFoldOKDst) serve(c net.Conn) {
+func (f *foldOKDst) serve(c net.Conn) {
 	defer c.Close()
 	r := bufio.NewReader(c)
 	io.WriteString(c, "* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+] fake destination\r\n")
 	for {
-		raw, tag, cmd, rest, ok := r42ReadCommand(r, c)
+		raw, tag, cmd, rest, ok := readCommand(r, c)
 		if !ok {
 			return
 		}
@@ -232,7 +232,7 @@ func (f *r46CFoldOKDst) serve(c net.Conn) {
 			} else if i := strings.IndexByte(rest, ' '); i >= 0 {
 				name, after = rest[:i], rest[i:]
 			}
-			name = r42Unquote(name)
+			name = fakeUnquote(name)
 			asked = name
 			f.mu.Lock()
 			for have := range f.boxes {
@@ -272,7 +272,7 @@ func TestCopyCaseFoldNotMergedOK(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { src.Close() })
-	fake := &r46CFoldOKDst{r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}}}
+	fake := &foldOKDst{fakeDst{boxes: map[string]*fakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}}}
 	addr := serveTCP(t, fake.serve)
 	state := t.TempDir()
 	setEnv(t, "IMAPKIT_PASSWORD", "x")
@@ -305,23 +305,23 @@ func TestCopyCaseFoldNotMergedOK(t *testing.T) {
 	}
 }
 
-// e47FoldEchoDst is r42FakeDst with mailbox names case-insensitive, that
+// foldEchoDst is fakeDst with mailbox names case-insensitive, that
 // answers OK to the CREATE of a name another mailbox has but for case
 // (creating nothing) and then lists every name it was given, each as
 // given: LIST is fooled, the mail of both goes to one mailbox. STATUS
 // answers under the name asked for; with OBJECTID in caps it gives each
 // mailbox's MAILBOXID (the same for the names of one mailbox).
-type e47FoldEchoDst struct {
-	r42FakeDst
+type foldEchoDst struct {
+	fakeDst
 	aliases []string // names created as another's
 }
 
-func (f *e47FoldEchoDst) serve(c net.Conn) {
+func (f *foldEchoDst) serve(c net.Conn) {
 	defer c.Close()
 	r := bufio.NewReader(c)
 	io.WriteString(c, "* PREAUTH [CAPABILITY "+f.caps+"] fake destination\r\n")
 	for {
-		raw, tag, cmd, rest, ok := r42ReadCommand(r, c)
+		raw, tag, cmd, rest, ok := readCommand(r, c)
 		if !ok {
 			return
 		}
@@ -334,7 +334,7 @@ func (f *e47FoldEchoDst) serve(c net.Conn) {
 			} else if i := strings.IndexByte(rest, ' '); i >= 0 {
 				name, after = rest[:i], rest[i:]
 			}
-			name = r42Unquote(name)
+			name = fakeUnquote(name)
 			asked = name
 			f.mu.Lock()
 			for have := range f.boxes {
@@ -395,7 +395,7 @@ func TestCopyCaseMergeListed(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { src.Close() })
-			fake := &e47FoldEchoDst{r42FakeDst: r42FakeDst{caps: tc.caps, boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}}}
+			fake := &foldEchoDst{fakeDst: fakeDst{caps: tc.caps, boxes: map[string]*fakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}}}
 			addr := serveTCP(t, fake.serve)
 			setEnv(t, "IMAPKIT_PASSWORD", "x")
 			setEnv(t, "IMAPKIT_DST_PASSWORD", "x")
@@ -459,7 +459,7 @@ func TestCaseVariantsSecondRunRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { src.Close() })
-	fake := &r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}}
+	fake := &fakeDst{boxes: map[string]*fakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}}
 	addr := fake.start(t)
 	setEnv(t, "IMAPKIT_PASSWORD", "x")
 	setEnv(t, "IMAPKIT_DST_PASSWORD", "x")
@@ -743,7 +743,7 @@ func TestInboxChildName(t *testing.T) {
 // destination mailboxes, silently (exit 0). With distinct UIDVALIDITYs the
 // same run fails errDstChanged at every run instead.
 func TestInboxChildBothListedKeepsCopy(t *testing.T) {
-	fake := &r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}, "Inbox/Sub": {uidNext: 1}}, statusN: map[string]int{}}
+	fake := &fakeDst{boxes: map[string]*fakeBox{"INBOX": {uidNext: 1}, "Inbox/Sub": {uidNext: 1}}, statusN: map[string]int{}}
 	addr := fake.start(t)
 	setEnv(t, "IMAPKIT_PASSWORD", "x")
 	setEnv(t, "IMAPKIT_DST_PASSWORD", "x")
@@ -775,7 +775,7 @@ func TestInboxChildBothListedKeepsCopy(t *testing.T) {
 	fake.mu.Lock()
 	got1 := strings.Join(fake.boxes["Inbox/Sub"].ids, ",")
 	// The user's own INBOX/Sub, a mailbox of its own on this server.
-	fake.boxes["INBOX/Sub"] = &r42FakeBox{uidNext: 2, ids: []string{"<users-own@zz>"}}
+	fake.boxes["INBOX/Sub"] = &fakeBox{uidNext: 2, ids: []string{"<users-own@zz>"}}
 	fake.mu.Unlock()
 	if got1 != "<u1@r43>" {
 		t.Fatalf("run 1: Inbox/Sub holds %q; want <u1@r43>", got1)
@@ -802,7 +802,7 @@ func TestCaseMergeSecondRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { src.Close() })
-	fake := &e47FoldEchoDst{r42FakeDst: r42FakeDst{caps: "IMAP4rev1 LITERAL+", boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}}}
+	fake := &foldEchoDst{fakeDst: fakeDst{caps: "IMAP4rev1 LITERAL+", boxes: map[string]*fakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}}}
 	addr := serveTCP(t, fake.serve)
 	setEnv(t, "IMAPKIT_PASSWORD", "x")
 	setEnv(t, "IMAPKIT_DST_PASSWORD", "x")

@@ -14,15 +14,15 @@ import (
 	"github.com/imapkit/imapkit/internal/testserver"
 )
 
-// r43Msg is a message of about 6 KiB: three fit TinyUser's 20 KiB quota,
+// quotaMsg is a message of about 6 KiB: three fit TinyUser's 20 KiB quota,
 // four do not.
-func r43Msg(i int) []byte {
+func quotaMsg(i int) []byte {
 	return []byte(fmt.Sprintf("From: a@example.com\r\nSubject: m%d\r\nMessage-ID: <m%d@r43>\r\n\r\n", i, i) +
 		strings.Repeat("a line of a message of six KiB that fills the quota little by little\r\n", 85))
 }
 
-// r43Subjects returns the subjects of the messages of mailbox.
-func r43Subjects(msgs []storedMsg) []string {
+// storedSubjects returns the subjects of the messages of mailbox.
+func storedSubjects(msgs []storedMsg) []string {
 	var out []string
 	for _, m := range msgs {
 		for _, l := range strings.Split(m.body, "\r\n") {
@@ -56,7 +56,7 @@ func TestCopyOverQuotaGroupGoesSingly(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 1; i <= 5; i++ {
-		if _, err := ac.AppendBytes(ctx, "Q", r43Msg(i), nil); err != nil {
+		if _, err := ac.AppendBytes(ctx, "Q", quotaMsg(i), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -69,7 +69,7 @@ func TestCopyOverQuotaGroupGoesSingly(t *testing.T) {
 		if code != 1 {
 			t.Errorf("run %d: exit %d, want 1 (over quota)", run, code)
 		}
-		if got := r43Subjects(mailOf(t, bc, "Q")); strings.Join(got, " ") != "m1 m2 m3" {
+		if got := storedSubjects(mailOf(t, bc, "Q")); strings.Join(got, " ") != "m1 m2 m3" {
 			t.Fatalf("run %d: the destination holds %q, want m1 m2 m3 (what fits the quota, once each)", run, got)
 		}
 		if !strings.Contains(errs, "UID 4") {
@@ -105,7 +105,7 @@ func TestImportOverQuotaGroupGoesSingly(t *testing.T) {
 	}
 	for i := 1; i <= 5; i++ {
 		p := filepath.Join(md, "cur", fmt.Sprintf("%d.r43.host:2,S", i))
-		if err := os.WriteFile(p, r43Msg(i), 0o600); err != nil {
+		if err := os.WriteFile(p, quotaMsg(i), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		tm := time.Date(2024, 1, i, 0, 0, 0, 0, time.UTC)
@@ -121,7 +121,7 @@ func TestImportOverQuotaGroupGoesSingly(t *testing.T) {
 		if code != 1 {
 			t.Errorf("run %d: exit %d, want 1 (over quota)", run, code)
 		}
-		if got := r43Subjects(mailOf(t, bc, "Q")); strings.Join(got, " ") != "m1 m2 m3" {
+		if got := storedSubjects(mailOf(t, bc, "Q")); strings.Join(got, " ") != "m1 m2 m3" {
 			t.Fatalf("run %d: the destination holds %q, want m1 m2 m3 (what fits the quota, once each)", run, got)
 		}
 		if !strings.Contains(errs, "4.r43.host") {

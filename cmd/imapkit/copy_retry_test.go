@@ -18,14 +18,14 @@ import (
 	"github.com/imapkit/imapkit/internal/testserver"
 )
 
-// r43NDst is a scripted destination: r42FakeDst's answers for everything
+// retryDst is a scripted destination: fakeDst's answers for everything
 // but APPEND, which it reads itself: synchronizing literals get "+ go"
 // unless early is set and the message would go over maxMsgs (then the
 // command is refused NO [OVERQUOTA] in place of the continuation, as RFC
 // 3501 allows); a MULTIAPPEND over maxMsgs read whole is refused NO
 // [OVERQUOTA]. Every APPEND's raw bytes are kept.
-type r43NDst struct {
-	r42FakeDst
+type retryDst struct {
+	fakeDst
 	maxMsgs int // 0: no quota
 	early   bool
 	// appendUID: answer an APPEND OK [APPENDUID 7 a:b], and SELECT with
@@ -42,15 +42,15 @@ type r43NDst struct {
 	appends   []string
 }
 
-func (f *r43NDst) start(t *testing.T) string { return serveTCP(t, f.serve) }
+func (f *retryDst) start(t *testing.T) string { return serveTCP(t, f.serve) }
 
-func (f *r43NDst) stored() int {
+func (f *retryDst) stored() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return len(f.boxes["INBOX"].ids)
 }
 
-func (f *r43NDst) serve(c net.Conn) {
+func (f *retryDst) serve(c net.Conn) {
 	defer c.Close()
 	r := bufio.NewReader(c)
 	io.WriteString(c, "* PREAUTH [CAPABILITY "+f.caps+"] fake destination\r\n")
@@ -64,7 +64,7 @@ func (f *r43NDst) serve(c net.Conn) {
 			if err != nil {
 				return
 			}
-			m := r42LitRE.FindSubmatch(line)
+			m := literalSizeRE.FindSubmatch(line)
 			if m == nil {
 				break
 			}
@@ -132,14 +132,14 @@ func (f *r43NDst) serve(c net.Conn) {
 	}
 }
 
-func r43NNewDst(caps string, maxMsgs int, early bool) *r43NDst {
-	return &r43NDst{r42FakeDst: r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}, caps: caps}, maxMsgs: maxMsgs, early: early}
+func newRetryDst(caps string, maxMsgs int, early bool) *retryDst {
+	return &retryDst{fakeDst: fakeDst{boxes: map[string]*fakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}, caps: caps}, maxMsgs: maxMsgs, early: early}
 }
 
-func r43NIDs(f *r43NDst) string { return r43IDs(&f.r42FakeDst) }
+func retryDstIDs(f *retryDst) string { return fakeDstIDs(&f.fakeDst) }
 
-// r43NCopyTo runs copy from the scripted source at srcAddr to dstURL.
-func r43NCopyTo(t *testing.T, srcAddr, dstURL, state string, extra ...string) (int, string, string) {
+// retryCopyTo runs copy from the scripted source at srcAddr to dstURL.
+func retryCopyTo(t *testing.T, srcAddr, dstURL, state string, extra ...string) (int, string, string) {
 	t.Helper()
 	args := append([]string{"copy", "imap://alice@" + srcAddr, dstURL, "INBOX", "--insecure-plaintext", "--dst-insecure-plaintext",
 		"--state-dir", state, "--timeout", "20s", "--quiet"}, extra...)
@@ -164,14 +164,14 @@ func TestCopyBinaryRefusedBlocksGroup(t *testing.T) {
 	nulHdr := "From: a@example.com\r\nSubject: u\x002\r\nMessage-ID: <u2@r43>\r\n\r\nhi\r\n"
 	bodies := []string{r43Body(1, false), nulHdr, r43Body(3, false)}
 	dstURL, ac := cyrusAlice(t)
-	srcAddr := r43Source(t, bodies)
+	srcAddr := unsendableSource(t, bodies)
 	state := t.TempDir()
 	for run := 1; run <= 2; run++ {
 		// Without --skip-unsendable (which skips it since
 		// TestCopyBinaryRefusedSkipUnsendable): the
 		// refusal names UID 2 and the option.
-		_, _, errs := r43NCopyTo(t, srcAddr, dstURL, state)
-		got := r43Subjects(mailOf(t, ac, "INBOX"))
+		_, _, errs := retryCopyTo(t, srcAddr, dstURL, state)
+		got := storedSubjects(mailOf(t, ac, "INBOX"))
 		if !slices.Contains(got, "u1") || !strings.Contains(errs, "UID 2: not appended") || !strings.Contains(errs, "--skip-unsendable") {
 			t.Errorf("run %d: the destination holds %q, stderr %q: want u1 copied (the message before the refused one) and the refusal naming UID 2", run, got, errs)
 		}
@@ -199,13 +199,13 @@ func TestCopyCyrusOverQuotaGroupNotRetried(t *testing.T) {
 	ac := client(t, cy.Addr, nil, testserver.Alice, testserver.Password)
 	var bodies []string
 	for i := 1; i <= 5; i++ {
-		bodies = append(bodies, string(r43Msg(i)))
+		bodies = append(bodies, string(quotaMsg(i)))
 	}
-	srcAddr := r43Source(t, bodies)
+	srcAddr := unsendableSource(t, bodies)
 	state := t.TempDir()
 	for run := 1; run <= 2; run++ {
-		code, _, errs := r43NCopyTo(t, srcAddr, "imap://alice@"+cy.Addr, state)
-		got := r43Subjects(mailOf(t, ac, "INBOX"))
+		code, _, errs := retryCopyTo(t, srcAddr, "imap://alice@"+cy.Addr, state)
+		got := storedSubjects(mailOf(t, ac, "INBOX"))
 		if strings.Join(got, " ") != "m1 m2 m3" || code != exitNo || !strings.Contains(errs, "UID 4: not appended") {
 			t.Errorf("run %d: exit %d, the destination holds %q, stderr %q; want 1, m1 m2 m3 (what fits the quota) and the error naming UID 4", run, code, got, errs)
 		}
@@ -219,12 +219,12 @@ func TestCopyCyrusOverQuotaGroupNotRetried(t *testing.T) {
 // mailbox stops there, naming it: two APPENDs in all, no loop.
 func TestCopyUnrelatedNOStopsAtFirst(t *testing.T) {
 	bodies := []string{r43Body(1, false), r43Body(2, false), r43Body(3, false)}
-	fake := r43NNewDst("IMAP4rev1 LITERAL+ MULTIAPPEND", 0, false)
+	fake := newRetryDst("IMAP4rev1 LITERAL+ MULTIAPPEND", 0, false)
 	fake.refuse = "NO [TRYCREATE] no such mailbox"
 	addr := fake.start(t)
 	state := t.TempDir()
-	srcAddr := r43Source(t, bodies)
-	code, _, errs := r43Copy(t, srcAddr, &fake.r42FakeDst, addr, state)
+	srcAddr := unsendableSource(t, bodies)
+	code, _, errs := copyToFake(t, srcAddr, &fake.fakeDst, addr, state)
 	fake.rawMu.Lock()
 	n := len(fake.appends)
 	fake.rawMu.Unlock()
@@ -233,12 +233,12 @@ func TestCopyUnrelatedNOStopsAtFirst(t *testing.T) {
 	}
 }
 
-// r43NUnderstated starts the source of the SizeUnderstated tests: its
+// understatedSizeSource starts the source of the SizeUnderstated tests: its
 // INBOX holds u1, a message of 462 bytes (UID 2) and u3, each with an
 // RFC822.SIZE of half its size; and a MULTIAPPEND destination with an
 // APPENDLIMIT of 300. It returns the source's address, the destination
 // and its address, and a state directory.
-func r43NUnderstated(t *testing.T) (src string, fake *r43NDst, addr, state string) {
+func understatedSizeSource(t *testing.T) (src string, fake *retryDst, addr, state string) {
 	t.Helper()
 	big := "From: a@example.com\r\nSubject: big\r\nMessage-ID: <big@r43>\r\n\r\n" + strings.Repeat("x", 400) + "\r\n"
 	bodies := []string{r43Body(1, false), big, r43Body(3, false)}
@@ -248,7 +248,7 @@ func r43NUnderstated(t *testing.T) (src string, fake *r43NDst, addr, state strin
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	fake = r43NNewDst("IMAP4rev1 LITERAL+ MULTIAPPEND APPENDLIMIT=300", 0, false)
+	fake = newRetryDst("IMAP4rev1 LITERAL+ MULTIAPPEND APPENDLIMIT=300", 0, false)
 	return srv.Addr(), fake, fake.start(t), t.TempDir()
 }
 
@@ -263,10 +263,10 @@ func r43NUnderstated(t *testing.T) (src string, fake *r43NDst, addr, state strin
 // attributed to its message and retried), so the mailbox stops there at
 // every run and u1, u3 are never copied.
 func TestCopySkipUnsendableSizeUnderstated(t *testing.T) {
-	src, fake, addr, state := r43NUnderstated(t)
+	src, fake, addr, state := understatedSizeSource(t)
 	for run := 1; run <= 2; run++ {
-		code, _, errs := r43Copy(t, src, &fake.r42FakeDst, addr, state, "--skip-unsendable")
-		if got := r43NIDs(fake); code != 0 || got != "<u1@r43> <u3@r43>" {
+		code, _, errs := copyToFake(t, src, &fake.fakeDst, addr, state, "--skip-unsendable")
+		if got := retryDstIDs(fake); code != 0 || got != "<u1@r43> <u3@r43>" {
 			t.Errorf("run %d with --skip-unsendable: exit %d, destination %q, stderr %q; want 0, u1 and u3 (UID 2, over APPENDLIMIT, skipped)", run, code, got, errs)
 		}
 	}
@@ -278,10 +278,10 @@ func TestCopySkipUnsendableSizeUnderstated(t *testing.T) {
 // RFC822.SIZE tells the size. Before, the error named no UID and nothing
 // of the group was copied, at every run.
 func TestCopySizeUnderstatedNamesUID(t *testing.T) {
-	src, fake, addr, state := r43NUnderstated(t)
+	src, fake, addr, state := understatedSizeSource(t)
 	for run := 1; run <= 2; run++ {
-		code, _, errs := r43Copy(t, src, &fake.r42FakeDst, addr, state)
-		if got := r43NIDs(fake); code != exitNo || got != "<u1@r43>" || !strings.Contains(errs, "UID 2: not appended") || !strings.Contains(errs, "--skip-unsendable") {
+		code, _, errs := copyToFake(t, src, &fake.fakeDst, addr, state)
+		if got := retryDstIDs(fake); code != exitNo || got != "<u1@r43>" || !strings.Contains(errs, "UID 2: not appended") || !strings.Contains(errs, "--skip-unsendable") {
 			t.Errorf("run %d: exit %d, destination %q, stderr %q; want 1, u1 copied, and the error naming UID 2 and the option", run, code, got, errs)
 		}
 	}
@@ -295,11 +295,11 @@ func TestCopySizeUnderstatedNamesUID(t *testing.T) {
 // counted once".
 func TestCopyNULRetryCountsEmptyTwice(t *testing.T) {
 	bodies := []string{"", r43Body(2, true), r43Body(3, false)}
-	fake := r43NNewDst("IMAP4rev1 MULTIAPPEND BINARY", 0, false)
+	fake := newRetryDst("IMAP4rev1 MULTIAPPEND BINARY", 0, false)
 	addr := fake.start(t)
 	state := t.TempDir()
-	srcAddr := r43Source(t, bodies)
-	code, out, errs := r43Copy(t, srcAddr, &fake.r42FakeDst, addr, state, "--json")
+	srcAddr := unsendableSource(t, bodies)
+	code, out, errs := copyToFake(t, srcAddr, &fake.fakeDst, addr, state, "--json")
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
@@ -325,10 +325,10 @@ func TestCopyNULRetryCountsUnmatchedTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { src.Close() })
-	fake := r43NNewDst("IMAP4rev1 MULTIAPPEND BINARY", 0, false)
+	fake := newRetryDst("IMAP4rev1 MULTIAPPEND BINARY", 0, false)
 	addr := fake.start(t)
 	state := t.TempDir()
-	if code, _, _ := r43Copy(t, src.Addr(), &fake.r42FakeDst, addr, state); code != 0 {
+	if code, _, _ := copyToFake(t, src.Addr(), &fake.fakeDst, addr, state); code != 0 {
 		t.Fatalf("run 1: exit %d", code)
 	}
 	// u1's copy is gone from the destination (no UIDPLUS: no map; its
@@ -338,7 +338,7 @@ func TestCopyNULRetryCountsUnmatchedTwice(t *testing.T) {
 	fake.boxes["INBOX"].ids = nil
 	fake.mu.Unlock()
 	boxes["INBOX"] = []string{r43Body(1, false), r43Body(2, false), r43Body(3, true)}
-	code, out, _ := r43Copy(t, src.Addr(), &fake.r42FakeDst, addr, state, "--sync-flags", "--json")
+	code, out, _ := copyToFake(t, src.Addr(), &fake.fakeDst, addr, state, "--sync-flags", "--json")
 	var r copyResult
 	if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &r); err != nil {
 		t.Fatalf("exit %d, --json output %q: %v", code, out, err)
@@ -359,15 +359,15 @@ func TestCopyNULRetryCountsUnmatchedTwice(t *testing.T) {
 func TestCopySkippedCountsAsCopyNotFound(t *testing.T) {
 	big := "From: a@example.com\r\nSubject: big\r\nMessage-ID: <big@r43>\r\n\r\n" + strings.Repeat("x", 1000) + "\r\n"
 	bodies := []string{r43Body(1, false), big, r43Body(3, false)}
-	fake := r43NNewDst("IMAP4rev1 LITERAL+ MULTIAPPEND UIDPLUS APPENDLIMIT=300", 0, false)
+	fake := newRetryDst("IMAP4rev1 LITERAL+ MULTIAPPEND UIDPLUS APPENDLIMIT=300", 0, false)
 	fake.appendUID = true
 	addr := fake.start(t)
 	state := t.TempDir()
-	srcAddr := r43Source(t, bodies)
-	if code, _, _ := r43Copy(t, srcAddr, &fake.r42FakeDst, addr, state, "--skip-unsendable"); code != 0 || r43NIDs(fake) != "<u1@r43> <u3@r43>" {
-		t.Fatalf("run 1: exit %d, destination %q", code, r43NIDs(fake))
+	srcAddr := unsendableSource(t, bodies)
+	if code, _, _ := copyToFake(t, srcAddr, &fake.fakeDst, addr, state, "--skip-unsendable"); code != 0 || retryDstIDs(fake) != "<u1@r43> <u3@r43>" {
+		t.Fatalf("run 1: exit %d, destination %q", code, retryDstIDs(fake))
 	}
-	code, out, _ := r43Copy(t, srcAddr, &fake.r42FakeDst, addr, state, "--sync-flags", "--json")
+	code, out, _ := copyToFake(t, srcAddr, &fake.fakeDst, addr, state, "--sync-flags", "--json")
 	var r copyResult
 	if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &r); err != nil {
 		t.Fatalf("exit %d, --json output %q: %v", code, out, err)

@@ -89,11 +89,11 @@ func TestCopyFlagsLostAfterInterruptedFirstRun(t *testing.T) {
 		if oldState {
 			name = "old-state"
 		}
-		t.Run(name, func(t *testing.T) { review37FlagsAfterStop(t, oldState) })
+		t.Run(name, func(t *testing.T) { copyFlagsAfterStop(t, oldState) })
 	}
 }
 
-func review37FlagsAfterStop(t *testing.T, oldState bool) {
+func copyFlagsAfterStop(t *testing.T, oldState bool) {
 	a, cf := dovecot(t, 3)
 	b := testserver.StartT(t, nil)
 	_, aURL := urls(a)

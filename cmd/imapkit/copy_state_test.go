@@ -212,9 +212,9 @@ func TestCopyKilledRunJournal(t *testing.T) {
 	}
 }
 
-// e47EditState loads the JSON state file path, lets edit change it as a
+// editCopyState loads the JSON state file path, lets edit change it as a
 // user following the advice would, and writes it back.
-func e47EditState(t *testing.T, path string, edit func(st map[string]any)) {
+func editCopyState(t *testing.T, path string, edit func(st map[string]any)) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -233,8 +233,8 @@ func e47EditState(t *testing.T, path string, edit func(st map[string]any)) {
 	}
 }
 
-// e47Want fails the test unless s holds each of want and none of dont.
-func e47Want(t *testing.T, step, s string, want, dont []string) {
+// wantInOutput fails the test unless s holds each of want and none of dont.
+func wantInOutput(t *testing.T, step, s string, want, dont []string) {
 	t.Helper()
 	for _, w := range want {
 		if !strings.Contains(s, w) {
@@ -341,7 +341,7 @@ func TestCopyStateAdvice(t *testing.T) {
 	// Alpha: a pending group at UIDNEXT 0, no count (an older
 	// imapkit's). Beta: one for another destination UIDVALIDITY. Gamma:
 	// another --map than before.
-	e47EditState(t, spath, func(st map[string]any) {
+	editCopyState(t, spath, func(st map[string]any) {
 		e := entry(st, "Alpha")
 		e["pending"] = map[string]any{"dst_uidvalidity": e["dst_uidvalidity"], "dst_uidnext": 0, "count": 1}
 		e["pending_uid"] = e["last_uid"]
@@ -351,14 +351,14 @@ func TestCopyStateAdvice(t *testing.T) {
 	})
 	gammaTo = "Elsewhere"
 	lines := run("pending; another --map", exitNo)
-	e47Want(t, "pending", lines["Alpha"], []string{"cannot tell whether the pending APPEND landed", `remove .mailboxes["Alpha"].pending from ` + spath, `set .mailboxes["Alpha"].last_uid to`}, []string{"the entry of"})
-	e47Want(t, "pending, UIDVALIDITY", lines["Beta"], []string{"cannot tell whether the pending APPEND landed", `remove .mailboxes["Beta"].pending from `}, []string{"remove the state file"})
+	wantInOutput(t, "pending", lines["Alpha"], []string{"cannot tell whether the pending APPEND landed", `remove .mailboxes["Alpha"].pending from ` + spath, `set .mailboxes["Alpha"].last_uid to`}, []string{"the entry of"})
+	wantInOutput(t, "pending, UIDVALIDITY", lines["Beta"], []string{"cannot tell whether the pending APPEND landed", `remove .mailboxes["Beta"].pending from `}, []string{"remove the state file"})
 	// The advice said "remove its entry", no key a user could find; it
 	// names the --map that goes on, and the JSON path.
-	e47Want(t, "other --map", lines["Gamma"], []string{"copied to GammaDst before, not Elsewhere", "--map Gamma=GammaDst", `remove .mailboxes["Gamma"] from ` + spath}, []string{"its entry"})
+	wantInOutput(t, "other --map", lines["Gamma"], []string{"copied to GammaDst before, not Elsewhere", "--map Gamma=GammaDst", `remove .mailboxes["Gamma"] from ` + spath}, []string{"its entry"})
 	// As advised (the groups did not land), and the same --map: the run
 	// goes on.
-	e47EditState(t, spath, func(st map[string]any) {
+	editCopyState(t, spath, func(st map[string]any) {
 		delete(entry(st, "Alpha"), "pending")
 		delete(entry(st, "Beta"), "pending")
 	})
@@ -376,15 +376,15 @@ func TestCopyStateAdvice(t *testing.T) {
 	}
 	fill("Beta", 2)
 	lines = run("destination changed; source UIDVALIDITY changed", exitNo)
-	e47Want(t, "destination changed", lines["Alpha"], []string{"not the one earlier runs appended to", `remove .mailboxes["Alpha"] from ` + spath, "there twice"}, []string{"the entry of"})
-	e47Want(t, "source changed", lines["Beta"], []string{"UIDVALIDITY changed", "delete it", `remove .mailboxes["Beta"] from ` + spath, "--map Beta=OTHER", "twice"}, []string{"remove its entry from"})
+	wantInOutput(t, "destination changed", lines["Alpha"], []string{"not the one earlier runs appended to", `remove .mailboxes["Alpha"] from ` + spath, "there twice"}, []string{"the entry of"})
+	wantInOutput(t, "source changed", lines["Beta"], []string{"UIDVALIDITY changed", "delete it", `remove .mailboxes["Beta"] from ` + spath, "--map Beta=OTHER", "twice"}, []string{"remove its entry from"})
 	// As advised: each destination deleted, its entry removed.
 	for _, box := range []string{"Alpha", "Beta"} {
 		if err := c.Delete(ctx, box+"Dst"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	e47EditState(t, spath, func(st map[string]any) {
+	editCopyState(t, spath, func(st map[string]any) {
 		delete(st["mailboxes"].(map[string]any), "Alpha")
 		delete(st["mailboxes"].(map[string]any), "Beta")
 	})
@@ -422,15 +422,15 @@ func TestImportDstChangedExit(t *testing.T) {
 	if code != exitNo {
 		t.Errorf("exit %d; want 1\nstderr: %s", code, errs)
 	}
-	e47Want(t, "import", errs, []string{"not the one earlier runs appended to", `remove .destinations["`, "there twice"}, []string{"its entry"})
+	wantInOutput(t, "import", errs, []string{"not the one earlier runs appended to", `remove .destinations["`, "there twice"}, []string{"its entry"})
 }
 
-// e47Dst is a scripted destination holding one mailbox, INBOX, whose
+// stateDst is a scripted destination holding one mailbox, INBOX, whose
 // STATUS gives UIDNEXT only when uidnext says so (no real server omits
 // it: Dovecot and Cyrus always give it), and which counts STATUS
 // commands. answer is the tagged answer to the k-th APPEND ("" takes
 // the messages and closes the connection: the answer lost).
-type e47Dst struct {
+type stateDst struct {
 	caps    string
 	uidnext func(call int) bool
 	answer  func(k int) string
@@ -443,10 +443,10 @@ type e47Dst struct {
 	// stored are the messages APPENDed (size, date), for EXAMINE and
 	// FETCH (appender.confirmSeq); those of held past them are another
 	// client's, taken to come after them.
-	stored []l46Msg
+	stored []pendingMessage
 }
 
-func (f *e47Dst) start(t *testing.T) string {
+func (f *stateDst) start(t *testing.T) string {
 	t.Helper()
 	f.next = 1
 	srv, err := hostile.Listen(f.serve)
@@ -457,13 +457,13 @@ func (f *e47Dst) start(t *testing.T) string {
 	return srv.Addr()
 }
 
-func (f *e47Dst) counts() (appends, held, statuses int) {
+func (f *stateDst) counts() (appends, held, statuses int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.appends, f.held, f.statuses
 }
 
-func (f *e47Dst) serve(c *hostile.Conn) error {
+func (f *stateDst) serve(c *hostile.Conn) error {
 	if err := c.Greet(f.caps); err != nil {
 		return err
 	}
@@ -494,10 +494,10 @@ func (f *e47Dst) serve(c *hostile.Conn) error {
 		case "APPEND":
 			n := 0
 			lit, nonSync, line := cmd.Literal, cmd.NonSync, cmd.Line
-			var msgs []l46Msg
+			var msgs []pendingMessage
 			for lit >= 0 {
-				m := l46Msg{size: lit}
-				if d := l46Date.FindStringSubmatch(line); d != nil {
+				m := pendingMessage{size: lit}
+				if d := pendingDateRE.FindStringSubmatch(line); d != nil {
 					m.date = d[1]
 				}
 				msgs = append(msgs, m)
@@ -578,7 +578,7 @@ func (f *e47Dst) serve(c *hostile.Conn) error {
 func TestStatusNoUIDNext(t *testing.T) {
 	for _, caps := range []string{"IMAP4rev1 LITERAL+ UIDPLUS", "IMAP4rev1 LITERAL+"} {
 		t.Run(caps, func(t *testing.T) {
-			f := &e47Dst{caps: caps, uidnext: func(int) bool { return false },
+			f := &stateDst{caps: caps, uidnext: func(int) bool { return false },
 				answer: func(int) string { return "OK [APPENDUID 9 %d:%d] done" }}
 			if !strings.Contains(caps, "UIDPLUS") {
 				f.answer = func(int) string { return "OK done" }
@@ -620,7 +620,7 @@ func TestStatusNoUIDNext(t *testing.T) {
 func TestStatusUIDNextSometimes(t *testing.T) {
 	for _, lost := range []bool{false, true} {
 		t.Run(fmt.Sprintf("landed=%v", lost), func(t *testing.T) {
-			f := &e47Dst{caps: "IMAP4rev1 LITERAL+ UIDPLUS", uidnext: func(call int) bool { return call == 1 },
+			f := &stateDst{caps: "IMAP4rev1 LITERAL+ UIDPLUS", uidnext: func(call int) bool { return call == 1 },
 				answer: func(k int) string {
 					if lost && k == 1 {
 						return ""
@@ -638,11 +638,11 @@ func TestStatusUIDNextSometimes(t *testing.T) {
 				}
 				t.Cleanup(func() { testHook = nil })
 			}
-			if code, _, _ := l46Import(t, addr, path); code == exitOK {
+			if code, _, _ := pendingImport(t, addr, path); code == exitOK {
 				t.Fatal("run 1: exit 0; want it stopped")
 			}
 			testHook = nil
-			code, _, errs := l46Import(t, addr, path)
+			code, _, errs := pendingImport(t, addr, path)
 			appends, held, _ := f.counts()
 			// Stopped before sending: sent by run 2. Lost answer:
 			// landed, not sent again. One APPEND either way.
@@ -667,7 +667,7 @@ func TestStatusUIDNextSometimes(t *testing.T) {
 func TestCountStaleAfterDelivery(t *testing.T) {
 	for _, caps := range []string{"IMAP4rev1 LITERAL+", "IMAP4rev1 LITERAL+ UIDPLUS"} {
 		t.Run(caps, func(t *testing.T) {
-			f := &e47Dst{caps: caps, uidnext: func(int) bool { return false },
+			f := &stateDst{caps: caps, uidnext: func(int) bool { return false },
 				answer: func(int) string { return "OK [APPENDUID 9 %d:%d] done" }}
 			if !strings.Contains(caps, "UIDPLUS") {
 				f.answer = func(int) string { return "OK done" }
@@ -692,11 +692,11 @@ func TestCountStaleAfterDelivery(t *testing.T) {
 				return nil
 			}
 			t.Cleanup(func() { testHook = nil })
-			if code, _, _ := l46Import(t, addr, path); code == exitOK {
+			if code, _, _ := pendingImport(t, addr, path); code == exitOK {
 				t.Fatal("run 1: exit 0; want it stopped")
 			}
 			testHook = nil
-			code, _, errs := l46Import(t, addr, path)
+			code, _, errs := pendingImport(t, addr, path)
 			appends, held, _ := f.counts()
 			// 2 of ours + 1 delivered = 3 held, 2 APPENDs; or exit 1
 			// (cannot tell) would be safe too. Exit 0 with 1 APPEND

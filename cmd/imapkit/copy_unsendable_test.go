@@ -98,9 +98,9 @@ func r43Body(i int, nul bool) string {
 	return fmt.Sprintf("From: a@example.com\r\nSubject: u%d\r\nMessage-ID: <u%d@r43>\r\n\r\n%s\r\n", i, i, body)
 }
 
-// r43Source starts a scripted source holding bodies in INBOX and returns
+// unsendableSource starts a scripted source holding bodies in INBOX and returns
 // its address.
-func r43Source(t *testing.T, bodies []string) string {
+func unsendableSource(t *testing.T, bodies []string) string {
 	t.Helper()
 	src, err := hostile.Listen(scriptedSource(`(("" "/")) NIL NIL`, []string{`() "/" INBOX`}, map[string][]string{"INBOX": bodies}))
 	if err != nil {
@@ -110,9 +110,9 @@ func r43Source(t *testing.T, bodies []string) string {
 	return src.Addr()
 }
 
-// r43Copy runs copy from the scripted source at srcAddr to a scripted
-// destination fake (r42FakeDst) at addr with state in state.
-func r43Copy(t *testing.T, srcAddr string, fake *r42FakeDst, addr, state string, extra ...string) (int, string, string) {
+// copyToFake runs copy from the scripted source at srcAddr to a scripted
+// destination fake (fakeDst) at addr with state in state.
+func copyToFake(t *testing.T, srcAddr string, fake *fakeDst, addr, state string, extra ...string) (int, string, string) {
 	t.Helper()
 	args := append([]string{"copy", "imap://alice@" + srcAddr, "imap://alice@" + addr, "INBOX", "--insecure-plaintext", "--dst-insecure-plaintext",
 		"--state-dir", state, "--timeout", "20s", "--quiet"}, extra...)
@@ -123,14 +123,14 @@ func r43Copy(t *testing.T, srcAddr string, fake *r42FakeDst, addr, state string,
 	return code, out, errs
 }
 
-func r43IDs(fake *r42FakeDst) string {
+func fakeDstIDs(fake *fakeDst) string {
 	fake.mu.Lock()
 	defer fake.mu.Unlock()
 	return strings.Join(fake.boxes["INBOX"].ids, " ")
 }
 
-// r43Box is the state of copy's INBOX in the state directory state.
-func r43Box(t *testing.T, state string) *copyBox {
+// stateBox is the state of copy's INBOX in the state directory state.
+func stateBox(t *testing.T, state string) *copyBox {
 	t.Helper()
 	files, _ := filepath.Glob(filepath.Join(state, "copy-*.json"))
 	if len(files) != 1 {
@@ -153,26 +153,26 @@ func r43Box(t *testing.T, state string) *copyBox {
 // (once: a third run copies nothing).
 func TestCopyNULSkipUnsendable(t *testing.T) {
 	bodies := []string{r43Body(1, false), r43Body(2, true), r43Body(3, false)}
-	fake := &r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}, caps: "IMAP4rev1 LITERAL+ MULTIAPPEND"}
+	fake := &fakeDst{boxes: map[string]*fakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}, caps: "IMAP4rev1 LITERAL+ MULTIAPPEND"}
 	addr := fake.start(t)
 	state := t.TempDir()
-	srcAddr := r43Source(t, bodies)
-	code, _, errs := r43Copy(t, srcAddr, fake, addr, state)
+	srcAddr := unsendableSource(t, bodies)
+	code, _, errs := copyToFake(t, srcAddr, fake, addr, state)
 	if code == 0 || !strings.Contains(errs, "UID 2") || !strings.Contains(errs, "--skip-unsendable") {
 		t.Errorf("without the option: exit %d, stderr %q; want a failure naming UID 2 and --skip-unsendable", code, errs)
 	}
 	for run := 1; run <= 2; run++ {
-		code, out, errs := r43Copy(t, srcAddr, fake, addr, state, "--skip-unsendable")
+		code, out, errs := copyToFake(t, srcAddr, fake, addr, state, "--skip-unsendable")
 		if code != 0 {
 			t.Errorf("run %d with --skip-unsendable: exit %d, want 0", run, code)
 		}
-		if got := r43IDs(fake); got != "<u1@r43> <u3@r43>" {
+		if got := fakeDstIDs(fake); got != "<u1@r43> <u3@r43>" {
 			t.Fatalf("run %d with --skip-unsendable: the destination got %q, want u1 and u3 once each", run, got)
 		}
 		if run == 1 && (!strings.Contains(errs, "UID 2") || !strings.Contains(out, "1 skipped")) {
 			t.Errorf("run 1 with --skip-unsendable: stderr %q, stdout %q: want a warning naming UID 2, and \"1 skipped\"", errs, out)
 		}
-		if box := r43Box(t, state); box == nil || len(box.Skipped) != 1 || box.Skipped[0] != 2 || box.Pending != nil {
+		if box := stateBox(t, state); box == nil || len(box.Skipped) != 1 || box.Skipped[0] != 2 || box.Pending != nil {
 			t.Errorf("run %d: state %+v, want UID 2 recorded as skipped, nothing pending", run, box)
 		}
 	}
@@ -183,19 +183,19 @@ func TestCopyNULSkipUnsendable(t *testing.T) {
 // refused like one to a destination without BINARY, at every run.
 func TestCopyNULBinaryDestination(t *testing.T) {
 	bodies := []string{r43Body(1, false), r43Body(2, true), r43Body(3, false)}
-	fake := &r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}, caps: "IMAP4rev1 LITERAL+ MULTIAPPEND BINARY"}
+	fake := &fakeDst{boxes: map[string]*fakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}, caps: "IMAP4rev1 LITERAL+ MULTIAPPEND BINARY"}
 	addr := fake.start(t)
 	state := t.TempDir()
-	srcAddr := r43Source(t, bodies)
-	code, _, _ := r43Copy(t, srcAddr, fake, addr, state)
+	srcAddr := unsendableSource(t, bodies)
+	code, _, _ := copyToFake(t, srcAddr, fake, addr, state)
 	if code != 0 {
 		t.Errorf("exit %d, want 0", code)
 	}
-	if got := r43IDs(fake); got != "<u1@r43> <u2@r43> <u3@r43>" {
+	if got := fakeDstIDs(fake); got != "<u1@r43> <u2@r43> <u3@r43>" {
 		t.Fatalf("the destination got %q, want u1 u2 u3 once each", got)
 	}
-	code, _, _ = r43Copy(t, srcAddr, fake, addr, state)
-	if got := r43IDs(fake); code != 0 || got != "<u1@r43> <u2@r43> <u3@r43>" {
+	code, _, _ = copyToFake(t, srcAddr, fake, addr, state)
+	if got := fakeDstIDs(fake); code != 0 || got != "<u1@r43> <u2@r43> <u3@r43>" {
 		t.Fatalf("second run: exit %d, the destination got %q, want u1 u2 u3 once each", code, got)
 	}
 }
@@ -207,19 +207,19 @@ func TestCopyNULBinaryDestination(t *testing.T) {
 func TestCopyAppendLimitSkipUnsendable(t *testing.T) {
 	big := "From: a@example.com\r\nSubject: big\r\nMessage-ID: <big@r43>\r\n\r\n" + strings.Repeat("x", 1000) + "\r\n"
 	bodies := []string{r43Body(1, false), big, r43Body(3, false)}
-	fake := &r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}, caps: "IMAP4rev1 LITERAL+ MULTIAPPEND APPENDLIMIT=300"}
+	fake := &fakeDst{boxes: map[string]*fakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}, caps: "IMAP4rev1 LITERAL+ MULTIAPPEND APPENDLIMIT=300"}
 	addr := fake.start(t)
 	state := t.TempDir()
-	srcAddr := r43Source(t, bodies)
-	code, _, errs := r43Copy(t, srcAddr, fake, addr, state)
+	srcAddr := unsendableSource(t, bodies)
+	code, _, errs := copyToFake(t, srcAddr, fake, addr, state)
 	if code != exitNo || !strings.Contains(errs, "UID 2") || !strings.Contains(errs, "--skip-unsendable") {
 		t.Errorf("without the option: exit %d, stderr %q; want 1, naming UID 2 and --skip-unsendable", code, errs)
 	}
-	code, out, errs := r43Copy(t, srcAddr, fake, addr, state, "--skip-unsendable")
-	if code != 0 || r43IDs(fake) != "<u1@r43> <u3@r43>" || !strings.Contains(errs, "UID 2") || !strings.Contains(out, "1 skipped") {
-		t.Errorf("with --skip-unsendable: exit %d, destination %q, stderr %q, stdout %q; want 0, u1 and u3, a warning naming UID 2, \"1 skipped\"", code, r43IDs(fake), errs, out)
+	code, out, errs := copyToFake(t, srcAddr, fake, addr, state, "--skip-unsendable")
+	if code != 0 || fakeDstIDs(fake) != "<u1@r43> <u3@r43>" || !strings.Contains(errs, "UID 2") || !strings.Contains(out, "1 skipped") {
+		t.Errorf("with --skip-unsendable: exit %d, destination %q, stderr %q, stdout %q; want 0, u1 and u3, a warning naming UID 2, \"1 skipped\"", code, fakeDstIDs(fake), errs, out)
 	}
-	if box := r43Box(t, state); box == nil || len(box.Skipped) != 1 || box.Skipped[0] != 2 {
+	if box := stateBox(t, state); box == nil || len(box.Skipped) != 1 || box.Skipped[0] != 2 {
 		t.Errorf("state %+v, want UID 2 recorded as skipped", box)
 	}
 }
@@ -234,13 +234,13 @@ func TestCopyAppendLimitSkipUnsendable(t *testing.T) {
 // refusal, no more a lost connection).
 func TestCopyNULNoBinaryCopiesBefore(t *testing.T) {
 	bodies := []string{r43Body(1, false), r43Body(2, true), r43Body(3, false)}
-	fake := r43NNewDst("IMAP4rev1 MULTIAPPEND", 0, false)
+	fake := newRetryDst("IMAP4rev1 MULTIAPPEND", 0, false)
 	addr := fake.start(t)
 	state := t.TempDir()
-	srcAddr := r43Source(t, bodies)
+	srcAddr := unsendableSource(t, bodies)
 	for run := 1; run <= 2; run++ {
-		code, _, errs := r43Copy(t, srcAddr, &fake.r42FakeDst, addr, state)
-		if got := r43NIDs(fake); code != exitNo || got != "<u1@r43>" || !strings.Contains(errs, "UID 2: not appended") || !strings.Contains(errs, "NUL") || !strings.Contains(errs, "--skip-unsendable") {
+		code, _, errs := copyToFake(t, srcAddr, &fake.fakeDst, addr, state)
+		if got := retryDstIDs(fake); code != exitNo || got != "<u1@r43>" || !strings.Contains(errs, "UID 2: not appended") || !strings.Contains(errs, "NUL") || !strings.Contains(errs, "--skip-unsendable") {
 			t.Errorf("run %d: exit %d, destination %q, stderr %q; want 1, u1 copied once, and the error naming UID 2, its NUL and the option", run, code, got, errs)
 		}
 	}
@@ -258,7 +258,7 @@ func TestCopyNULNoBinaryCopiesBefore(t *testing.T) {
 // exists for.
 func TestCopyNULNoBinaryDestLost(t *testing.T) {
 	body := "From: a@example.com\r\nSubject: nul\r\n\r\nbefore\x00after\r\n"
-	src, err := hostile.Listen(zzRev38NULSource(body))
+	src, err := hostile.Listen(nulSource(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,18 +359,18 @@ func TestCopyBinaryRefusedSkipUnsendable(t *testing.T) {
 	nulHdr := "From: a@example.com\r\nSubject: u\x002\r\nMessage-ID: <u2@r43>\r\n\r\nhi\r\n"
 	bodies := []string{r43Body(1, false), nulHdr, r43Body(3, false)}
 	dstURL, ac := cyrusAlice(t)
-	srcAddr := r43Source(t, bodies)
+	srcAddr := unsendableSource(t, bodies)
 	state := t.TempDir()
 	for run := 1; run <= 2; run++ {
-		code, out, errs := r43NCopyTo(t, srcAddr, dstURL, state, "--skip-unsendable")
-		got := strings.Join(r43Subjects(mailOf(t, ac, "INBOX")), " ")
+		code, out, errs := retryCopyTo(t, srcAddr, dstURL, state, "--skip-unsendable")
+		got := strings.Join(storedSubjects(mailOf(t, ac, "INBOX")), " ")
 		if code != 0 || got != "u1 u3" {
 			t.Errorf("run %d: exit %d, the destination holds %q; want 0 and u1 u3 (once each)", run, code, got)
 		}
 		if run == 1 && (!strings.Contains(errs, "warning: UID 2") || !strings.Contains(out, "1 skipped")) {
 			t.Errorf("run 1: stderr %q, stdout %q; want a warning naming UID 2 and \"1 skipped\"", errs, out)
 		}
-		if box := r43Box(t, state); box == nil || len(box.Skipped) != 1 || box.Skipped[0] != 2 || box.Pending != nil {
+		if box := stateBox(t, state); box == nil || len(box.Skipped) != 1 || box.Skipped[0] != 2 || box.Pending != nil {
 			t.Errorf("run %d: state %+v; want UID 2 recorded as skipped, nothing pending", run, box)
 		}
 	}
@@ -394,13 +394,13 @@ func TestCopyBinaryRefusalKinds(t *testing.T) {
 		{"NO Over quota", false},
 		{"NO [OVERQUOTA] Quota exceeded", false},
 	} {
-		fake := r43NNewDst("IMAP4rev1 LITERAL+ BINARY", 0, false)
+		fake := newRetryDst("IMAP4rev1 LITERAL+ BINARY", 0, false)
 		fake.refuse = c.refusal
 		addr := fake.start(t)
 		state := t.TempDir()
-		srcAddr := r43Source(t, []string{r43Body(1, true)})
-		code, out, errs := r43Copy(t, srcAddr, &fake.r42FakeDst, addr, state, "--skip-unsendable")
-		box := r43Box(t, state)
+		srcAddr := unsendableSource(t, []string{r43Body(1, true)})
+		code, out, errs := copyToFake(t, srcAddr, &fake.fakeDst, addr, state, "--skip-unsendable")
+		box := stateBox(t, state)
 		if c.skip {
 			if code != 0 || !strings.Contains(errs, "warning: UID 1") || !strings.Contains(out, "1 skipped") || box == nil || len(box.Skipped) != 1 {
 				t.Errorf("%q: exit %d, stdout %q, stderr %q, state %+v; want 0, UID 1 skipped with a warning and recorded", c.refusal, code, out, errs, box)
@@ -413,9 +413,9 @@ func TestCopyBinaryRefusalKinds(t *testing.T) {
 	}
 }
 
-// r45CLastIsLogout reports whether the destination's last command was a
+// lastIsLogout reports whether the destination's last command was a
 // LOGOUT (its last session ended cleanly).
-func r45CLastIsLogout(f *r43NDst) bool {
+func lastIsLogout(f *retryDst) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return len(f.log) > 0 && strings.Contains(f.log[len(f.log)-1], " LOGOUT")
@@ -434,16 +434,16 @@ func TestCopyNULNoBinaryExit1(t *testing.T) {
 	for _, caps := range []string{"IMAP4rev1 MULTIAPPEND", "IMAP4rev1 LITERAL+ MULTIAPPEND", "IMAP4rev1"} {
 		t.Run(caps, func(t *testing.T) {
 			bodies := []string{r43Body(1, false), r43Body(2, true), r43Body(3, false)}
-			fake := r43NNewDst(caps, 0, false)
+			fake := newRetryDst(caps, 0, false)
 			addr := fake.start(t)
 			state := t.TempDir()
-			srcAddr := r43Source(t, bodies)
+			srcAddr := unsendableSource(t, bodies)
 			for run := 1; run <= 2; run++ {
-				code, _, errs := r43Copy(t, srcAddr, &fake.r42FakeDst, addr, state)
-				if got := r43NIDs(fake); code != exitNo || got != "<u1@r43>" || !strings.Contains(errs, "UID 2: not appended") || !strings.Contains(errs, "NUL") || !strings.Contains(errs, "--skip-unsendable") {
+				code, _, errs := copyToFake(t, srcAddr, &fake.fakeDst, addr, state)
+				if got := retryDstIDs(fake); code != exitNo || got != "<u1@r43>" || !strings.Contains(errs, "UID 2: not appended") || !strings.Contains(errs, "NUL") || !strings.Contains(errs, "--skip-unsendable") {
 					t.Errorf("run %d: exit %d, destination %q, stderr %q; want 1, u1 copied once, and the error naming UID 2, its NUL and the option", run, code, got, errs)
 				}
-				if !r45CLastIsLogout(fake) {
+				if !lastIsLogout(fake) {
 					t.Errorf("run %d: the destination's last command was not a LOGOUT", run)
 				}
 			}
@@ -465,7 +465,7 @@ func TestCopyNULNoBinaryExit1(t *testing.T) {
 func TestImportTransientRefusalSkippedForever(t *testing.T) {
 	for _, refusal := range []string{"NO Server shutting down, try again later", "NO System I/O error", "NO [UNAVAILABLE] try later", "NO [SERVERBUG] oops"} {
 		t.Run(refusal, func(t *testing.T) {
-			fake := r43NNewDst("IMAP4rev1 LITERAL+ MULTIAPPEND BINARY", 0, false)
+			fake := newRetryDst("IMAP4rev1 LITERAL+ MULTIAPPEND BINARY", 0, false)
 			fake.refuseNUL = refusal
 			addr := fake.start(t)
 			path, names := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, ""), r44ImportMsg(2, "nul"), r44ImportMsg(3, "")})
@@ -478,8 +478,8 @@ func TestImportTransientRefusalSkippedForever(t *testing.T) {
 			fake.refuseNUL = "" // the server is well again
 			code, out, errs = runCLI(t, "", args...)
 			t.Logf("run 2 (server well): exit %d\nstdout: %s\nstderr: %s", code, out, errs)
-			e := r44ImportState(t, path)
-			if got := r43NIDs(fake); !strings.Contains(got, "<m2@r44>") || len(e.Skipped) != 0 {
+			e := importStateOf(t, path)
+			if got := retryDstIDs(fake); !strings.Contains(got, "<m2@r44>") || len(e.Skipped) != 0 {
 				t.Errorf("after a transient refusal %q: the destination holds %q, state skipped %q; want %s imported by the second run, nothing recorded as unsendable", refusal, got, e.Skipped, names[1])
 			}
 		})
@@ -494,19 +494,19 @@ func TestImportTransientRefusalSkippedForever(t *testing.T) {
 // copied it. Now the mailbox stops at it (exit 1) and the next run copies
 // it.
 func TestCopyTransientRefusalSkippedForever(t *testing.T) {
-	fake := r43NNewDst("IMAP4rev1 LITERAL+ BINARY", 0, false)
+	fake := newRetryDst("IMAP4rev1 LITERAL+ BINARY", 0, false)
 	fake.refuseNUL = "NO System I/O error"
 	addr := fake.start(t)
 	state := t.TempDir()
-	srcAddr := r43Source(t, []string{r43Body(1, false), r43Body(2, true), r43Body(3, false)})
-	code, _, errs := r43Copy(t, srcAddr, &fake.r42FakeDst, addr, state, "--skip-unsendable")
+	srcAddr := unsendableSource(t, []string{r43Body(1, false), r43Body(2, true), r43Body(3, false)})
+	code, _, errs := copyToFake(t, srcAddr, &fake.fakeDst, addr, state, "--skip-unsendable")
 	if code != exitNo || !strings.Contains(errs, "UID 2: not appended") {
 		t.Errorf("run 1, refused \"NO System I/O error\": exit %d, stderr %q; want 1 and the error naming UID 2", code, errs)
 	}
 	fake.refuseNUL = "" // well again
-	r43Copy(t, srcAddr, &fake.r42FakeDst, addr, state, "--skip-unsendable")
-	box := r43Box(t, state)
-	if got := r43NIDs(fake); !strings.Contains(got, "<u2@r43>") || len(box.Skipped) != 0 {
+	copyToFake(t, srcAddr, &fake.fakeDst, addr, state, "--skip-unsendable")
+	box := stateBox(t, state)
+	if got := retryDstIDs(fake); !strings.Contains(got, "<u2@r43>") || len(box.Skipped) != 0 {
 		t.Errorf("after a transient uncoded NO: the destination holds %q, state skipped %v; want u2 copied by the second run, nothing recorded as unsendable", got, box.Skipped)
 	}
 }
@@ -531,13 +531,13 @@ func TestBinaryRefusalWords(t *testing.T) {
 		{"NO Message contains NULL characters", false},
 		{"NO Annulled", false},
 	} {
-		fake := r43NNewDst("IMAP4rev1 LITERAL+ BINARY", 0, false)
+		fake := newRetryDst("IMAP4rev1 LITERAL+ BINARY", 0, false)
 		fake.refuseNUL = c.refusal
 		addr := fake.start(t)
 		state := t.TempDir()
-		srcAddr := r43Source(t, []string{r43Body(1, true)})
-		code, _, errs := r43Copy(t, srcAddr, &fake.r42FakeDst, addr, state, "--skip-unsendable")
-		box := r43Box(t, state)
+		srcAddr := unsendableSource(t, []string{r43Body(1, true)})
+		code, _, errs := copyToFake(t, srcAddr, &fake.fakeDst, addr, state, "--skip-unsendable")
+		box := stateBox(t, state)
 		skipped := box != nil && len(box.Skipped) == 1
 		if skipped != c.skip || (c.skip && code != 0) || (!c.skip && code != exitNo) {
 			t.Errorf("%q: exit %d, stderr %q, state %+v; want skipped %v", c.refusal, code, errs, box, c.skip)

@@ -12,10 +12,10 @@ import (
 	"testing"
 )
 
-// r44HNoCopyUIDServer is a scripted server (PREAUTH, capabilities caps)
+// noCopyUIDServer is a scripted server (PREAUTH, capabilities caps)
 // whose INBOX holds exists messages; every other command (UID COPY, UID
 // MOVE) is answered OK, with no COPYUID.
-func r44HNoCopyUIDServer(t *testing.T, exists int, caps string) string {
+func noCopyUIDServer(t *testing.T, exists int, caps string) string {
 	return serveTCP(t, func(c net.Conn) {
 		defer c.Close()
 		r := bufio.NewReader(c)
@@ -52,7 +52,7 @@ func r44HNoCopyUIDServer(t *testing.T, exists int, caps string) string {
 // at all, exit 0, where an empty set says "no message in the set". Now it
 // says that.
 func TestCpMvEmptyResultSilent(t *testing.T) {
-	addr := r44HNoCopyUIDServer(t, 0, "IMAP4rev1 UIDPLUS MOVE")
+	addr := noCopyUIDServer(t, 0, "IMAP4rev1 UIDPLUS MOVE")
 	for _, cmd := range []string{"cp", "mv"} {
 		code, out, errs := runCLI(t, "", cmd, "imap://alice@"+addr, "INBOX", "1:*", "Archive", "--seq", "--insecure-plaintext", "--timeout", "20s")
 		t.Logf("%s: exit %d\nstdout: %q\nstderr: %q", cmd, code, out, errs)
@@ -77,7 +77,7 @@ func TestCpMvEmptyResultSilent(t *testing.T) {
 // one part or two, for cp and mv; a --seq set (no UIDs to name) and a
 // server without UIDPLUS (no COPYUID to miss) keep the plain line.
 func TestCpAllPartsUnmappedJSON(t *testing.T) {
-	addr := r44HNoCopyUIDServer(t, 4000, "IMAP4rev1 UIDPLUS MOVE")
+	addr := noCopyUIDServer(t, 4000, "IMAP4rev1 UIDPLUS MOVE")
 	var uids []string
 	for i := 1; i < 4000; i += 2 {
 		uids = append(uids, fmt.Sprint(i))
@@ -107,7 +107,7 @@ func TestCpAllPartsUnmappedJSON(t *testing.T) {
 		t.Errorf("cp --seq --json: exit %d, %q; want no \"unmapped\" (the set holds no UIDs)", code, out)
 	}
 	// No UIDPLUS: no COPYUID was to come; the plain line.
-	plain := r44HNoCopyUIDServer(t, 4000, "IMAP4rev1 MOVE")
+	plain := noCopyUIDServer(t, 4000, "IMAP4rev1 MOVE")
 	code, out, _ = runCLI(t, "", "cp", "imap://alice@"+plain, "INBOX", "4:7", "Archive", "--insecure-plaintext", "--timeout", "20s")
 	if code != 0 || out != "copied INBOX 4:7 to Archive\n" {
 		t.Errorf("cp to a server without UIDPLUS: exit %d, %q; want the plain line", code, out)

@@ -12,11 +12,11 @@ import (
 	"github.com/imapkit/imapkit/codec"
 )
 
-// r44CopyPartsServer is a scripted server (PREAUTH, UIDPLUS, MOVE) for cp
+// copyPartsServer is a scripted server (PREAUTH, UIDPLUS, MOVE) for cp
 // and mv of a set long enough to go in two parts: the first part's UID
 // COPY or UID MOVE is answered OK [COPYUID 7 set 1000:...], the second
 // OK with no COPYUID, as a server whose COPYUID went missing does.
-func r44CopyPartsServer(t *testing.T) string {
+func copyPartsServer(t *testing.T) string {
 	return serveTCP(t, func(c net.Conn) {
 		defer c.Close()
 		r := bufio.NewReaderSize(c, 64<<10)
@@ -73,7 +73,7 @@ func r44CopyPartsServer(t *testing.T) string {
 // without a known destination UID. Now the text adds a line naming them
 // and --json has "unmapped".
 func TestCpMvShowUnmapped(t *testing.T) {
-	addr := r44CopyPartsServer(t)
+	addr := copyPartsServer(t)
 	var uids []string
 	for i := 1; i < 4000; i += 2 {
 		uids = append(uids, fmt.Sprint(i))

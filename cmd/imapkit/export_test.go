@@ -61,10 +61,10 @@ func TestExportExpungedNILWritesPhantom(t *testing.T) {
 	}
 }
 
-// r38MaxUIDSource is a source server whose INBOX holds one message with
+// maxUIDSource is a source server whose INBOX holds one message with
 // the largest UID there is, 4294967295; like Dovecot, it answers BAD to a
 // UID set holding 0 ("Invalid UID messageset").
-func r38MaxUIDSource(searches *[]string) hostile.Scenario {
+func maxUIDSource(searches *[]string) hostile.Scenario {
 	const uid = "4294967295"
 	const body = "From: a@example.com\r\nSubject: last\r\n\r\nthe last UID\r\n"
 	return func(c *hostile.Conn) error {
@@ -134,7 +134,7 @@ func r38MaxUIDSource(searches *[]string) hostile.Scenario {
 // answers with BAD. copy's state has the same expression (copy.go).
 func TestExportMaxUIDOverflow(t *testing.T) {
 	var searches []string
-	src, err := hostile.Listen(r38MaxUIDSource(&searches))
+	src, err := hostile.Listen(maxUIDSource(&searches))
 	if err != nil {
 		t.Fatal(err)
 	}

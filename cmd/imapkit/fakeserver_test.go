@@ -7,7 +7,7 @@ import (
 
 // serveTCP listens on a loopback port for the test's life and runs serve
 // on each connection, in a goroutine of its own; it returns the address.
-// The scripted destinations (r42FakeDst, r42rLoginDst, r43NDst) start
+// The scripted destinations (fakeDst, loginFakeDst, retryDst) start
 // with it.
 func serveTCP(t *testing.T, serve func(c net.Conn)) string {
 	t.Helper()

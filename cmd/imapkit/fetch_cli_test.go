@@ -10,11 +10,11 @@ import (
 	"github.com/imapkit/imapkit/internal/hostile"
 )
 
-// cli38NILServer is a server whose message UID 7 (sequence number 1) was
+// nilBodyServer is a server whose message UID 7 (sequence number 1) was
 // expunged by another session: like Dovecot, it still answers a FETCH of
 // its body, but with NIL. BODYSTRUCTURE is that of a one-part
 // base64 attachment.
-func cli38NILServer(t *testing.T) string {
+func nilBodyServer(t *testing.T) string {
 	t.Helper()
 	addr := jsonServer(t, func(c *hostile.Conn) error {
 		if err := c.Greet("IMAP4rev1 IDLE UIDPLUS"); err != nil {
@@ -52,7 +52,7 @@ func cli38NILServer(t *testing.T) string {
 // (docs/cli.md:71); docs/cli.md:540 has exit 1 for a fetch of a UID that
 // is not there. A script that fetches then deletes keeps an empty file.
 func TestFetchNILBodyExitsZero(t *testing.T) {
-	u := cli38NILServer(t)
+	u := nilBodyServer(t)
 	code, out, errs := runCLI(t, "", "fetch", u, "INBOX", "7")
 	if code != 1 || errs == "" {
 		t.Errorf("fetch of a message sent as NIL: exit %d, stdout %q, stderr %q; want exit 1 and an error", code, out, errs)
@@ -63,7 +63,7 @@ func TestFetchNILBodyExitsZero(t *testing.T) {
 // --decode (and so --text, through oneMessage.part): the part sent as NIL
 // is taken for an empty part, exit 0 with no byte written.
 func TestFetchDecodeNILPartExitsZero(t *testing.T) {
-	u := cli38NILServer(t)
+	u := nilBodyServer(t)
 	code, out, errs := runCLI(t, "", "fetch", u, "INBOX", "7", "--section", "1", "--decode")
 	if code != 1 || errs == "" {
 		t.Errorf("fetch --section 1 --decode of a part sent as NIL: exit %d, stdout %q, stderr %q; want exit 1 and an error", code, out, errs)
@@ -100,8 +100,8 @@ func TestFetchMissingExtensionExit3(t *testing.T) {
 	}
 }
 
-// zzEmptyServer answers every body FETCH with the given section value.
-func zzEmptyServer(t *testing.T, value string) string {
+// emptyPartsServer answers every body FETCH with the given section value.
+func emptyPartsServer(t *testing.T, value string) string {
 	t.Helper()
 	addr := jsonServer(t, func(c *hostile.Conn) error {
 		if err := c.Greet("IMAP4rev1 UIDPLUS"); err != nil {
@@ -140,7 +140,7 @@ func zzEmptyServer(t *testing.T, value string) string {
 // ("" or {0}, not NIL) is found: exit 0.
 func TestFetchEmptySection(t *testing.T) {
 	for _, v := range []string{`""`, "{0}\r\n"} {
-		u := zzEmptyServer(t, v)
+		u := emptyPartsServer(t, v)
 		for _, args := range [][]string{
 			{"fetch", u, "INBOX", "7", "--section", "TEXT"},
 			{"fetch", u, "INBOX", "1", "--seq", "--section", "TEXT"},
@@ -169,7 +169,7 @@ func TestFetchDovecotEmptyParts(t *testing.T) {
 	}
 	for i, m := range msgs {
 		f := dir + "/m" + string(rune('0'+i)) + ".eml"
-		if err := writeFileZZ(f, m); err != nil {
+		if err := writeFile600(f, m); err != nil {
 			t.Fatal(err)
 		}
 		cli(t, "", 0, with("append", tls, "INBOX", f)...)
@@ -195,4 +195,4 @@ func TestFetchDovecotEmptyParts(t *testing.T) {
 	}
 }
 
-func writeFileZZ(p, s string) error { return os.WriteFile(p, []byte(s), 0o600) }
+func writeFile600(p, s string) error { return os.WriteFile(p, []byte(s), 0o600) }

@@ -13,7 +13,7 @@ import (
 	"github.com/imapkit/imapkit/internal/testserver"
 )
 
-func cr39Big(i, size int) []byte {
+func bigNumbered(i, size int) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "From: a@example.org\r\nTo: b@example.org\r\nSubject: zz %d\r\nMessage-ID: <zz%d@audit>\r\nDate: Mon, 1 Jan 2024 10:00:00 +0000\r\n\r\n", i, i)
 	for j := 0; b.Len() < size; j++ {
@@ -34,7 +34,7 @@ func cr39Big(i, size int) []byte {
 func TestFetchInterruptMidBody(t *testing.T) {
 	a, _ := dovecot(t, 0)
 	ac := client(t, a.TLSAddr, a, testserver.Alice, testserver.Password)
-	if _, err := ac.AppendBytes(context.Background(), "INBOX", cr39Big(1, 4<<20), nil); err != nil {
+	if _, err := ac.AppendBytes(context.Background(), "INBOX", bigNumbered(1, 4<<20), nil); err != nil {
 		t.Fatal(err)
 	}
 	// The relay hides STARTTLS (same length) so that the test sees the

@@ -13,20 +13,20 @@ import (
 	"github.com/imapkit/imapkit/internal/testserver"
 )
 
-// q39FlagUpdateSource is a read-only source of three messages (UIDs 1-3)
+// flagUpdateSource is a read-only source of three messages (UIDs 1-3)
 // that, in its answer to the UID FETCH of the bodies, sends a flag change
 // of message 2 (another client marked it \Seen: RFC 3501 section 7.4.2
 // lets a server send a FETCH at any time, with the UID during a UID
 // command) just before that message's body.
-func q39FlagUpdateSource(bodies []string) hostile.Scenario {
-	return q39Source(bodies, q39Opts{flagAt: 2, flagOf: 2})
+func flagUpdateSource(bodies []string) hostile.Scenario {
+	return orderSource(bodies, orderOpts{flagAt: 2, flagOf: 2})
 }
 
-// q39Flags are the flags q39Source gives every message.
-const q39Flags = `\Flagged`
+// orderFlags are the flags orderSource gives every message.
+const orderFlags = `\Flagged`
 
-// q39Opts are q39Source's quirks and faults.
-type q39Opts struct {
+// orderOpts are orderSource's quirks and faults.
+type orderOpts struct {
 	// flagAt, flagOf: before the body of message flagAt (from 1), a flag
 	// change of message flagOf (another client's).
 	flagAt, flagOf int
@@ -38,8 +38,8 @@ type q39Opts struct {
 	omit int
 }
 
-// q39Source is the source of q39FlagUpdateSource, with the quirks of o.
-func q39Source(bodies []string, o q39Opts) hostile.Scenario {
+// orderSource is the source of flagUpdateSource, with the quirks of o.
+func orderSource(bodies []string, o orderOpts) hostile.Scenario {
 	return func(c *hostile.Conn) error {
 		if err := c.Greet("IMAP4rev1 NAMESPACE"); err != nil {
 			return err
@@ -67,7 +67,7 @@ func q39Source(bodies []string, o q39Opts) hostile.Scenario {
 						break
 					}
 					if !strings.Contains(cmd.Args, "BODY") {
-						err = c.Linef(`* %d FETCH (UID %d FLAGS (%s) INTERNALDATE "01-Feb-2024 10:00:00 +0000" RFC822.SIZE %d)`, i+1, i+1, q39Flags, len(b))
+						err = c.Linef(`* %d FETCH (UID %d FLAGS (%s) INTERNALDATE "01-Feb-2024 10:00:00 +0000" RFC822.SIZE %d)`, i+1, i+1, orderFlags, len(b))
 						continue
 					}
 					if i+1 == o.omit {
@@ -118,7 +118,7 @@ func TestCopyFlagUpdateBeforeBody(t *testing.T) {
 		"From: b@example.com\r\nSubject: two\r\n\r\nsecond\r\n",
 		"From: c@example.com\r\nSubject: three\r\n\r\nthird\r\n",
 	}
-	src, err := hostile.Listen(q39FlagUpdateSource(bodies))
+	src, err := hostile.Listen(flagUpdateSource(bodies))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestCopyUIDAfterBody(t *testing.T) {
 		"From: b@example.com\r\nSubject: two\r\n\r\nsecond\r\n",
 		"From: c@example.com\r\nSubject: three\r\n\r\n" + strings.Repeat("third body line\r\n", 8000),
 	}
-	src, err := hostile.Listen(q39Source(bodies, q39Opts{uidAfter: true}))
+	src, err := hostile.Listen(orderSource(bodies, orderOpts{uidAfter: true}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +182,7 @@ func TestExportUIDAfterBody(t *testing.T) {
 		"From: b@example.com\r\nSubject: two\r\n\r\nsecond\r\n",
 		"From: c@example.com\r\nSubject: three\r\n\r\n" + strings.Repeat("third body line\r\n", 8000),
 	}
-	src, err := hostile.Listen(q39Source(bodies, q39Opts{uidAfter: true}))
+	src, err := hostile.Listen(orderSource(bodies, orderOpts{uidAfter: true}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +223,7 @@ func TestCopyUIDAfterBodyOtherMessage(t *testing.T) {
 		"From: a@example.com\r\nSubject: one\r\n\r\n" + strings.Repeat("first body line\r\n", 8000),
 		"From: b@example.com\r\nSubject: two\r\n\r\n" + strings.Repeat("second body line\r\n", 8000),
 	}
-	src, err := hostile.Listen(q39Source(bodies, q39Opts{uidAfter: true, omit: 1}))
+	src, err := hostile.Listen(orderSource(bodies, orderOpts{uidAfter: true, omit: 1}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,12 +243,12 @@ func TestCopyUIDAfterBodyOtherMessage(t *testing.T) {
 	}
 }
 
-// v39FlagOtherSource is q39Source's read-only source of three messages,
+// flagOtherSource is orderSource's read-only source of three messages,
 // which, in its answer to the UID FETCH of the bodies, sends a flag
 // change of message 3 (another client marked it \Seen; RFC 3501 7.4.2,
 // with its UID during a UID command) before message 1's body.
-func v39FlagOtherSource(bodies []string) hostile.Scenario {
-	return q39Source(bodies, q39Opts{flagAt: 1, flagOf: 3})
+func flagOtherSource(bodies []string) hostile.Scenario {
+	return orderSource(bodies, orderOpts{flagAt: 1, flagOf: 3})
 }
 
 // TestCopyFlagUpdateOtherUIDBeforeBody: e6f60a4 made copy skip a
@@ -264,7 +264,7 @@ func TestCopyFlagUpdateOtherUIDBeforeBody(t *testing.T) {
 		"From: b@example.com\r\nSubject: two\r\n\r\nsecond\r\n",
 		"From: c@example.com\r\nSubject: three\r\n\r\nthird\r\n",
 	}
-	src, err := hostile.Listen(v39FlagOtherSource(bodies))
+	src, err := hostile.Listen(flagOtherSource(bodies))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,7 +288,7 @@ func TestCopyFlagUpdateOtherUIDBeforeBody(t *testing.T) {
 // the server sent it.
 func TestFetchUIDAfterBody(t *testing.T) {
 	body := "From: a@example.com\r\nSubject: one\r\n\r\n" + strings.Repeat("first body line\r\n", 8000)
-	src, err := hostile.Listen(q39Source([]string{body}, q39Opts{uidAfter: true}))
+	src, err := hostile.Listen(orderSource([]string{body}, orderOpts{uidAfter: true}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,7 @@ func TestFetchToRenameHoldsLock(t *testing.T) {
 	}
 	t.Cleanup(func() { testFetchTempRename = nil })
 	bodies := []string{r43Body(1, false), r43Body(2, false)}
-	addr := r43Source(t, bodies)
+	addr := unsendableSource(t, bodies)
 	setEnv(t, "IMAPKIT_PASSWORD", "x")
 	setEnv(t, "IMAPKIT_URL", "")
 	code, out, errs := runCLI(t, "", "fetch", "imap://alice@"+addr, "INBOX", "1:2", "--to", dir, "--insecure-plaintext", "--timeout", "20s")
@@ -77,7 +77,7 @@ func TestFetchToUserPartKept(t *testing.T) {
 	testFetchTempCreated = func(name string) { created = append(created, name) }
 	t.Cleanup(func() { testFetchTempCreated = old })
 	bodies := []string{r43Body(1, false), r43Body(2, false)}
-	addr := r43Source(t, bodies)
+	addr := unsendableSource(t, bodies)
 	setEnv(t, "IMAPKIT_PASSWORD", "x")
 	setEnv(t, "IMAPKIT_URL", "")
 	code, out, errs := runCLI(t, "", "fetch", "imap://alice@"+addr, "INBOX", "1:2", "--to", dir, "--insecure-plaintext", "--timeout", "20s")
@@ -120,7 +120,7 @@ func TestFetchToStalePartsRemoved(t *testing.T) {
 		t.Skip("no flock(2) here: stale .part files are left")
 	}
 	bodies := []string{r43Body(1, false), r43Body(2, false)}
-	addr := r43Source(t, bodies)
+	addr := unsendableSource(t, bodies)
 	dir := t.TempDir()
 	stale := filepath.Join(dir, ".imapkit-fetch-00000000000004d2.part")
 	if err := os.WriteFile(stale, []byte("From: half a mess"), 0o600); err != nil {
@@ -161,17 +161,17 @@ func TestFetchToStalePartsRemoved(t *testing.T) {
 	}
 }
 
-// r45DHook sets testFetchTempCreated for the test. The tests that set it
+// fetchTempHook sets testFetchTempCreated for the test. The tests that set it
 // must not be parallel.
-func r45DHook(t *testing.T, f func(name string)) {
+func fetchTempHook(t *testing.T, f func(name string)) {
 	testFetchTempCreated = f
 	t.Cleanup(func() { testFetchTempCreated = nil })
 }
 
-// r45DCheckHeld fails the test unless f, handed out by createFetchTemp,
+// checkLockHeld fails the test unless f, handed out by createFetchTemp,
 // is still the file of its name and held by its lock (a probe from
 // another open file finds it busy), as writeFetched needs it.
-func r45DCheckHeld(t *testing.T, f *os.File) {
+func checkLockHeld(t *testing.T, f *os.File) {
 	t.Helper()
 	fi, err := f.Stat()
 	if err != nil {
@@ -204,7 +204,7 @@ func TestFetchTempSweepHoldsLock(t *testing.T) {
 	}
 	dir := t.TempDir()
 	var held []*os.File
-	r45DHook(t, func(name string) {
+	fetchTempHook(t, func(name string) {
 		if len(held) > 0 {
 			return
 		}
@@ -224,13 +224,13 @@ func TestFetchTempSweepHoldsLock(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	r45DCheckHeld(t, f)
+	checkLockHeld(t, f)
 	// The sweep goes on: it removes the file it holds, not this one.
 	for _, g := range held {
 		os.Remove(g.Name())
 		g.Close()
 	}
-	r45DCheckHeld(t, f)
+	checkLockHeld(t, f)
 }
 
 // TestFetchTempSweptBeforeLock: the sweep locks and removes the
@@ -244,7 +244,7 @@ func TestFetchTempSweptBeforeLock(t *testing.T) {
 	}
 	dir := t.TempDir()
 	swept := 0
-	r45DHook(t, func(name string) {
+	fetchTempHook(t, func(name string) {
 		if swept < 2 {
 			swept++
 			removeFetchTemps(dir)
@@ -254,11 +254,11 @@ func TestFetchTempSweptBeforeLock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r45DCheckHeld(t, f)
+	checkLockHeld(t, f)
 	f.Close()
 	os.Remove(f.Name())
 
-	r45DHook(t, func(string) { removeFetchTemps(dir) })
+	fetchTempHook(t, func(string) { removeFetchTemps(dir) })
 	f, err = createFetchTemp(dir)
 	if err == nil {
 		defer f.Close()

@@ -47,7 +47,7 @@ func TestIdleNewExpungeAndArrivalDuringFetch(t *testing.T) {
 // never fetched nor reported as new (until some other mail arrives). An
 // EXISTS met during a fetch should count as "fetch again".
 func TestIdleNewExistsDuringEmptyFetchLost(t *testing.T) {
-	out := review42IdleServer(t, func(tag string, _ *[]int) []string {
+	out := idleNewServer(t, func(tag string, _ *[]int) []string {
 		return []string{tag + " OK IDLE terminated"}
 	}, func(n int, uids *[]int) []string {
 		if n != 2 {

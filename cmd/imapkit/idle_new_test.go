@@ -127,14 +127,14 @@ func runIdleNew(t *testing.T, churn func(uids []int) ([]int, []string)) string {
 	return out
 }
 
-// review42IdleServer is a scripted server for imapkit idle: at the first
+// idleNewServer is a scripted server for imapkit idle: at the first
 // IDLE a message arrives (* 11 EXISTS); at the DONE that ends it, the
 // server sends doneLines (which may announce more messages, before or
 // after the tagged OK) around the tagged OK. Later IDLEs wait for DONE.
 // fetched, when not nil, gives the lines the server adds to its answer to
 // the nth UID FETCH (from 1), before the tagged OK. It runs imapkit idle
 // with args on it and returns what it printed.
-func review42IdleServer(t *testing.T, done func(tag string, uids *[]int) []string, fetched func(n int, uids *[]int) []string, args ...string) string {
+func idleNewServer(t *testing.T, done func(tag string, uids *[]int) []string, fetched func(n int, uids *[]int) []string, args ...string) string {
 	t.Helper()
 	env := func(uid int) string {
 		return fmt.Sprintf(`ENVELOPE ("Thu, 1 Feb 2024 10:00:00 +0000" "msg %d" (("A" NIL "a" "example.com")) NIL NIL NIL NIL NIL NIL "<%d@x>")`, uid, uid)
@@ -217,8 +217,8 @@ func review42IdleServer(t *testing.T, done func(tag string, uids *[]int) []strin
 	return out
 }
 
-// review42Order checks that want appear in out, each line once, in order.
-func review42Order(t *testing.T, out string, want ...string) {
+// wantOrder checks that want appear in out, each line once, in order.
+func wantOrder(t *testing.T, out string, want ...string) {
 	t.Helper()
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	at := -1
@@ -255,11 +255,11 @@ func review42Order(t *testing.T, out string, want ...string) {
 // CLI does not read (never printed); the one before it was printed after
 // the fetch's output.
 func TestIdleBetweenIdles(t *testing.T) {
-	out := review42IdleServer(t, func(tag string, uids *[]int) []string {
+	out := idleNewServer(t, func(tag string, uids *[]int) []string {
 		*uids = append(*uids, 112)
 		l := []string{"* 12 EXISTS", tag + " OK IDLE terminated"}
 		*uids = append(*uids, 113)
 		return append(l, "* 13 EXISTS")
 	}, nil, "--new", "--for", "1500ms")
-	review42Order(t, out, "EXISTS 11", "EXISTS 12", "EXISTS 13", "msg 111", "msg 112", "msg 113")
+	wantOrder(t, out, "EXISTS 11", "EXISTS 12", "EXISTS 13", "msg 111", "msg 112", "msg 113")
 }

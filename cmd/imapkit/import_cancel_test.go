@@ -15,15 +15,15 @@ import (
 	"github.com/imapkit/imapkit/transport"
 )
 
-// review46JSlowSource is an import's message file on a mount that stalls
+// slowSource is an import's message file on a mount that stalls
 // (NFS, FUSE): its first Read gives 100 bytes, the next waits 300 ms
 // before failing, whatever the APPEND's context does.
-type review46JSlowSource struct {
+type slowSource struct {
 	reads   int
 	started chan struct{}
 }
 
-func (s *review46JSlowSource) Read(p []byte) (int, error) {
+func (s *slowSource) Read(p []byte) (int, error) {
 	s.reads++
 	if s.reads == 1 {
 		return copy(p, strings.Repeat("x", 100)), nil
@@ -60,7 +60,7 @@ func TestImportCancelledAppendReaderRace(t *testing.T) {
 	}
 	defer func() { s.Close(); server.Close(); <-done }()
 	a := newAppender(commands.New(s), "INBOX", true)
-	src := &review46JSlowSource{started: make(chan struct{})}
+	src := &slowSource{started: make(chan struct{})}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {

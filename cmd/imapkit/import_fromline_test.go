@@ -8,9 +8,9 @@ import (
 	"time"
 )
 
-// review41ScanOne writes mbox to a file and returns the one message
+// scanOneMbox writes mbox to a file and returns the one message
 // scanMbox finds in it.
-func review41ScanOne(t *testing.T, mbox string) *importMsg {
+func scanOneMbox(t *testing.T, mbox string) *importMsg {
 	t.Helper()
 	f := filepath.Join(t.TempDir(), "m.mbox")
 	if err := os.WriteFile(f, []byte(mbox), 0o600); err != nil {
@@ -47,7 +47,7 @@ func TestImportFromLineUnpaddedDay(t *testing.T) {
 		"From user@example.com Sat Jan 03 01:05:34 1996\r\n",
 		"From 1234@xxx Sat Jan 3 03:05:34 +0200 1996\n",
 	} {
-		m := review41ScanOne(t, from+"Subject: x\n\nbody\n")
+		m := scanOneMbox(t, from+"Subject: x\n\nbody\n")
 		if !m.date.Equal(want) {
 			t.Errorf("From line %q: internal date %v, want %v (lost: the APPEND goes without a date)", from, m.date, want)
 		}
@@ -60,7 +60,7 @@ func TestImportFromLineUnpaddedDay(t *testing.T) {
 		"From user@example.com Sat Jan 33 01:05:34 1996\n",
 		"From user@example.com Sat Jan 3 01:05:34 +0000 1996 trailing words\n",
 	} {
-		m := review41ScanOne(t, from+"Subject: x\n\nbody\n")
+		m := scanOneMbox(t, from+"Subject: x\n\nbody\n")
 		if !m.date.IsZero() || m.badFrom == "" {
 			t.Errorf("From line %q: date %v, recorded as dateless: %q; want no date, recorded for the warning", from, m.date, m.badFrom)
 		}
@@ -88,7 +88,7 @@ func TestImportFromLineZoneName(t *testing.T) {
 	saved := time.Local
 	time.Local = time.UTC // a machine (or container) whose zone is UTC
 	defer func() { time.Local = saved }()
-	got := review41ScanOne(t, "From user@example.com Sat Jan  3 01:05:34 PST 1996\nSubject: x\n\nbody\n").date
+	got := scanOneMbox(t, "From user@example.com Sat Jan  3 01:05:34 PST 1996\nSubject: x\n\nbody\n").date
 	want := time.Date(1996, 1, 3, 9, 5, 34, 0, time.UTC) // 01:05:34 -0800
 	if !got.Equal(want) {
 		_, off := got.Zone()
@@ -104,7 +104,7 @@ func TestImportFromLineZoneName(t *testing.T) {
 		{"From a@b Sat Jan 3 01:05:34 CEST 1996\n", time.Time{}},
 		{"From a@b Sat Jan 3 01:05:34 XYZ 1996\n", time.Time{}},
 	} {
-		m := review41ScanOne(t, tc.line+"\nbody\n")
+		m := scanOneMbox(t, tc.line+"\nbody\n")
 		if !m.date.Equal(tc.want) || (m.badFrom != "") != tc.want.IsZero() {
 			t.Errorf("From line %q: date %v (dateless: %q), want %v", tc.line, m.date, m.badFrom, tc.want)
 		}
@@ -123,7 +123,7 @@ func TestImportFromLineUUCP(t *testing.T) {
 		"From bob Sat Jan 3 10:00:00 2026 remote from uucp.example.org\r\n",
 		"From bob Sat Jan  3 12:00:00 +0200 2026 Remote From host\n",
 	} {
-		m := review41ScanOne(t, from+"Subject: x\n\nbody\n")
+		m := scanOneMbox(t, from+"Subject: x\n\nbody\n")
 		if !m.date.Equal(want) || m.badFrom != "" {
 			t.Errorf("From line %q: internal date %v (dateless: %q), want %v", from, m.date, m.badFrom, want)
 		}
@@ -133,7 +133,7 @@ func TestImportFromLineUUCP(t *testing.T) {
 		"From bob Sat Jan  3 10:00:00 2026 forwarded by host\n",
 		"From bob Sat Jan  3 10:00:00 2026 x remote from host\n",
 	} {
-		m := review41ScanOne(t, from+"Subject: x\n\nbody\n")
+		m := scanOneMbox(t, from+"Subject: x\n\nbody\n")
 		if !m.date.IsZero() || m.badFrom == "" {
 			t.Errorf("From line %q: date %v, dateless %q; want no date, recorded for the warning", from, m.date, m.badFrom)
 		}
@@ -150,7 +150,7 @@ func TestImportFromLineYear5(t *testing.T) {
 		"From bob Sat Jan  3 10:00:00 +0000 12026\n",
 		"From bob Sat Jan  3 10:00:00 12026 remote from host\n",
 	} {
-		m := review41ScanOne(t, from+"Subject: x\n\nbody\n")
+		m := scanOneMbox(t, from+"Subject: x\n\nbody\n")
 		if !m.date.IsZero() || m.badFrom == "" {
 			t.Errorf("From line %q: date %v, dateless %q; want no date, recorded for the warning", from, m.date, m.badFrom)
 		}

@@ -11,9 +11,9 @@ import (
 	"time"
 )
 
-// r43Maildir writes a Maildir of the messages msgs (file i+1 for
+// makeMaildir writes a Maildir of the messages msgs (file i+1 for
 // msgs[i], oldest first) and returns its path.
-func r43Maildir(t *testing.T, msgs []string) string {
+func makeMaildir(t *testing.T, msgs []string) string {
 	t.Helper()
 	md := filepath.Join(t.TempDir(), "md")
 	for _, d := range []string{"cur", "new", "tmp"} {
@@ -46,8 +46,8 @@ func TestImportAppendLimitNamesFile(t *testing.T) {
 		return fmt.Sprintf("From: a@example.com\r\nSubject: s%d\r\nMessage-ID: <s%d@r43>\r\n\r\nhi\r\n", i, i)
 	}
 	big := "From: a@example.com\r\nSubject: big\r\nMessage-ID: <big@r43>\r\n\r\n" + strings.Repeat("x", 1000) + "\r\n"
-	md := r43Maildir(t, []string{small(1), small(2), big, small(4)})
-	fake := &r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}, caps: "IMAP4rev1 LITERAL+ MULTIAPPEND APPENDLIMIT=300"}
+	md := makeMaildir(t, []string{small(1), small(2), big, small(4)})
+	fake := &fakeDst{boxes: map[string]*fakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}, caps: "IMAP4rev1 LITERAL+ MULTIAPPEND APPENDLIMIT=300"}
 	addr := fake.start(t)
 	code, out, errs := runCLI(t, "", "import", "imap://alice@"+addr, md, "--to", "INBOX", "--insecure-plaintext", "--timeout", "20s", "--quiet")
 	t.Logf("exit %d\nstdout: %s\nstderr: %s", code, out, errs)

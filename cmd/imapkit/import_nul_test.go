@@ -18,9 +18,9 @@ import (
 	"github.com/imapkit/imapkit/internal/testserver"
 )
 
-// r38Bodies returns BINARY.PEEK[] (or BODY.PEEK[]) of every message of
+// mailboxBodies returns BINARY.PEEK[] (or BODY.PEEK[]) of every message of
 // mailbox, in UID order.
-func r38Bodies(t *testing.T, c *commands.Client, mailbox string, binary bool) [][]byte {
+func mailboxBodies(t *testing.T, c *commands.Client, mailbox string, binary bool) [][]byte {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -72,7 +72,7 @@ func TestImportNULDovecot(t *testing.T) {
 		t.Fatal(err)
 	}
 	cli(t, "", 0, append([]string{"import", url, src, "--to", "NulIn", "--format", "maildir", "--quiet"}, cf...)...)
-	got := r38Bodies(t, client(t, srv.TLSAddr, srv, testserver.Alice, testserver.Password), "NulIn", true)
+	got := mailboxBodies(t, client(t, srv.TLSAddr, srv, testserver.Alice, testserver.Password), "NulIn", true)
 	if len(got) != 1 || !bytes.Equal(got[0], msg) {
 		t.Fatalf("stored %q; want %q", got, msg)
 	}
@@ -102,16 +102,16 @@ func TestImportCTEBinaryRewrittenDovecot(t *testing.T) {
 		t.Fatal(err)
 	}
 	cli(t, "", 0, append([]string{"import", url, src, "--to", "CTEBin", "--format", "maildir", "--quiet"}, cf...)...)
-	got := r38Bodies(t, client(t, srv.TLSAddr, srv, testserver.Alice, testserver.Password), "CTEBin", false)
+	got := mailboxBodies(t, client(t, srv.TLSAddr, srv, testserver.Alice, testserver.Password), "CTEBin", false)
 	if len(got) != 1 || !bytes.Equal(got[0], msg) {
 		t.Fatalf("stored %q\nwant (the file) %q", got, msg)
 	}
 }
 
-// zzRev38NULSource is a source whose INBOX holds one message (UID 5)
+// nulSource is a source whose INBOX holds one message (UID 5)
 // with a NUL in its body, as a server that stores NUL (Cyrus, from a
 // literal8) hands it out.
-func zzRev38NULSource(body string) hostile.Scenario {
+func nulSource(body string) hostile.Scenario {
 	return func(c *hostile.Conn) error {
 		if err := c.Greet("IMAP4rev1 NAMESPACE"); err != nil {
 			return err

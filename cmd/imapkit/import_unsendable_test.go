@@ -72,8 +72,8 @@ func r44ImportSource(t *testing.T, format string, msgs []string) (string, []stri
 	return p, names
 }
 
-// r44ImportEntry is what the tests read of import's state entry.
-type r44ImportEntry struct {
+// importStateEntry is what the tests read of import's state entry.
+type importStateEntry struct {
 	Offset         int64    `json:"offset"`
 	Done           []string `json:"done"`
 	Skipped        []string `json:"skipped"`
@@ -81,11 +81,11 @@ type r44ImportEntry struct {
 	Pending        any      `json:"pending"`
 }
 
-// r44ImportState returns the only entry of the import state of path.
-func r44ImportState(t *testing.T, path string) *r44ImportEntry {
+// importStateOf returns the only entry of the import state of path.
+func importStateOf(t *testing.T, path string) *importStateEntry {
 	t.Helper()
 	var st struct {
-		Dests map[string]*r44ImportEntry `json:"destinations"`
+		Dests map[string]*importStateEntry `json:"destinations"`
 	}
 	if _, err := loadJSON(importStatePath(path), &st); err != nil {
 		t.Fatal(err)
@@ -121,20 +121,20 @@ func TestImportSkipUnsendable(t *testing.T) {
 	} {
 		for _, format := range []string{"maildir", "mbox"} {
 			t.Run(c.name+"/"+format, func(t *testing.T) {
-				fake := r43NNewDst(c.caps, 0, false)
+				fake := newRetryDst(c.caps, 0, false)
 				fake.refuseNUL = c.refuseNUL
 				addr := fake.start(t)
 				path, names := r44ImportSource(t, format, []string{r44ImportMsg(1, ""), r44ImportMsg(2, c.kind), r44ImportMsg(3, "")})
 				args := []string{"import", "imap://alice@" + addr, path, "--to", "INBOX", "--insecure-plaintext", "--timeout", "20s", "--quiet"}
 				code, out, errs := runCLI(t, "", args...)
 				t.Logf("without the option: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
-				if got := r43NIDs(fake); code != exitNo || got != "<m1@r44>" || !strings.Contains(errs, names[1]) || !strings.Contains(errs, "--skip-unsendable") {
+				if got := retryDstIDs(fake); code != exitNo || got != "<m1@r44>" || !strings.Contains(errs, names[1]) || !strings.Contains(errs, "--skip-unsendable") {
 					t.Errorf("without the option: exit %d, the destination got %q, stderr %q; want 1, m1, and the error naming %q and --skip-unsendable", code, got, errs, names[1])
 				}
 				for run := 1; run <= 2; run++ {
 					code, out, errs := runCLI(t, "", append(args, "--skip-unsendable", "--json")...)
 					t.Logf("run %d with the option: exit %d\nstdout: %s\nstderr: %s", run, code, out, errs)
-					if got := r43NIDs(fake); code != 0 || got != "<m1@r44> <m3@r44>" {
+					if got := retryDstIDs(fake); code != 0 || got != "<m1@r44> <m3@r44>" {
 						t.Errorf("run %d with the option: exit %d, the destination got %q; want 0, m1 and m3 once each", run, code, got)
 					}
 					var rep struct {
@@ -149,7 +149,7 @@ func TestImportSkipUnsendable(t *testing.T) {
 					if run == 1 && (!strings.Contains(errs, "warning") || !strings.Contains(errs, names[1])) {
 						t.Errorf("run 1: stderr %q; want a warning naming %q", errs, names[1])
 					}
-					e := r44ImportState(t, path)
+					e := importStateOf(t, path)
 					ok := e.Pending == nil
 					if format == "maildir" {
 						ok = ok && len(e.Skipped) == 1 && e.Skipped[0] == names[1]
@@ -177,7 +177,7 @@ func TestImportSkipUnsendable(t *testing.T) {
 func TestImportSkippedStaysSkipped(t *testing.T) {
 	for _, format := range []string{"maildir", "mbox"} {
 		t.Run(format, func(t *testing.T) {
-			fake := r43NNewDst("IMAP4rev1 LITERAL+ MULTIAPPEND", 0, false)
+			fake := newRetryDst("IMAP4rev1 LITERAL+ MULTIAPPEND", 0, false)
 			addr := fake.start(t)
 			path, names := r44ImportSource(t, format, []string{r44ImportMsg(1, ""), r44ImportMsg(2, "nul"), r44ImportMsg(3, "")})
 			args := []string{"import", "imap://alice@" + addr, path, "--to", "Q", "--insecure-plaintext", "--timeout", "20s", "--quiet"}
@@ -220,7 +220,7 @@ func TestImportCyrusNULHeaderSkipped(t *testing.T) {
 	for run := 1; run <= 2; run++ {
 		code, out, errs := runCLI(t, "", append(args, "--skip-unsendable")...)
 		t.Logf("run %d: exit %d\nstdout: %s\nstderr: %s", run, code, out, errs)
-		got := strings.Join(r43Subjects(mailOf(t, ac, "INBOX")), " ")
+		got := strings.Join(storedSubjects(mailOf(t, ac, "INBOX")), " ")
 		if code != 0 || got != "m1 m3" {
 			t.Errorf("run %d: exit %d, INBOX holds %q; want 0, m1 m3 once each", run, code, got)
 		}

@@ -8,9 +8,9 @@ import (
 	"github.com/imapkit/imapkit/internal/hostile"
 )
 
-// zzRecorder is a server that answers every command OK and keeps the
+// commandRecorder is a server that answers every command OK and keeps the
 // command lines.
-func zzRecorder(t *testing.T, caps string) (addr string, lines func() []string) {
+func commandRecorder(t *testing.T, caps string) (addr string, lines func() []string) {
 	t.Helper()
 	var mu sync.Mutex
 	var got []string
@@ -56,7 +56,7 @@ func zzRecorder(t *testing.T, caps string) (addr string, lines func() []string) 
 // longer than one byte, and 4294967296 sends no MAXSIZE at all; no
 // error says the number is out of range.
 func TestInputMetadataMaxSizeTruncated(t *testing.T) {
-	addr, lines := zzRecorder(t, "IMAP4rev1 METADATA")
+	addr, lines := commandRecorder(t, "IMAP4rev1 METADATA")
 	code, _, _ := runCLI(t, "", "metadata", "imap://alice@"+addr, "--insecure-plaintext", "--maxsize", "4294967297", "get", "INBOX", "/private/comment")
 	for _, l := range lines() {
 		if strings.Contains(l, "GETMETADATA") && strings.Contains(l, "MAXSIZE 1)") {
@@ -71,7 +71,7 @@ func TestInputMetadataMaxSizeTruncated(t *testing.T) {
 // truncated) asks for the sequence numbers 5:6 of a mailbox of 5 (the
 // last message and one past it, which servers answer BAD).
 func TestInputHeadersLastTruncated(t *testing.T) {
-	addr, lines := zzRecorder(t, "IMAP4rev1")
+	addr, lines := commandRecorder(t, "IMAP4rev1")
 	code, _, errs := runCLI(t, "", "headers", "imap://alice@"+addr, "--insecure-plaintext", "--last", "4294967297", "INBOX")
 	for _, l := range lines() {
 		if strings.Contains(l, "FETCH") && !strings.Contains(l, "FETCH 1:5 ") && !strings.Contains(l, "FETCH 1:* ") {

@@ -21,9 +21,9 @@ import (
 	"github.com/imapkit/imapkit/internal/testserver"
 )
 
-// r45CReadChars is this process's rchar (/proc/self/io): the bytes read
+// mboxReadChars is this process's rchar (/proc/self/io): the bytes read
 // by read(2) and the like, files and sockets alike.
-func r45CReadChars(b *testing.B) int64 {
+func mboxReadChars(b *testing.B) int64 {
 	data, err := os.ReadFile("/proc/self/io")
 	if err != nil {
 		b.Fatal(err)
@@ -82,11 +82,11 @@ func BenchmarkImportMbox(b *testing.B) {
 		b.StopTimer()
 		os.Remove(importStatePath(path))
 		stderr.Reset()
-		r0 := r45CReadChars(b)
+		r0 := mboxReadChars(b)
 		b.StartTimer()
 		code := run(testEnv(b), []string{"import", url, path, "--to", fmt.Sprintf("B%d", i), "--ca-file", ca, "--timeout", "60s", "--quiet"}, strings.NewReader(""), io.Discard, &stderr)
 		b.StopTimer()
-		read += r45CReadChars(b) - r0
+		read += mboxReadChars(b) - r0
 		if code != 0 {
 			b.Fatalf("import: exit %d: %s", code, stderr.String())
 		}
@@ -152,10 +152,10 @@ func TestMboxScanSizes(t *testing.T) {
 	}
 }
 
-// r45DScan writes mbox, scans it and compares each message's scanned size
+// scanMboxFile writes mbox, scans it and compares each message's scanned size
 // and NUL flag with what mboxReader gives (what the APPEND sends). It
 // returns the messages and the first mismatch, or "".
-func r45DScan(t *testing.T, mbox string) ([]*importMsg, string) {
+func scanMboxFile(t *testing.T, mbox string) ([]*importMsg, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "m.mbox")
 	if err := os.WriteFile(path, []byte(mbox), 0o600); err != nil {
@@ -186,9 +186,9 @@ func r45DScan(t *testing.T, mbox string) ([]*importMsg, string) {
 	return msgs, ""
 }
 
-// r45DLongFrom is a From line whose first 64 KiB (scanMbox's buffer) end
+// longFromLine is a From line whose first 64 KiB (scanMbox's buffer) end
 // just before its last bytes, "tail" and the line end.
-func r45DLongFrom(tail string) string {
+func longFromLine(tail string) string {
 	from := "From a@example.com Sat Jan  3 01:05:34 1996 "
 	return from + strings.Repeat("x", (64<<10)-len(from)) + tail + "\n"
 }
@@ -208,17 +208,17 @@ func TestScanLongFromLine(t *testing.T) {
 		name, mbox string
 		want       []string // the messages as sent
 	}{
-		{"quoted From at the second chunk", r45DLongFrom(">From here") + body, []string{"Subject: a\r\n\r\nbody\r\n"}},
-		{"line end alone in the second chunk", r45DLongFrom("") + ">From x\n" + body, []string{"From x\r\nSubject: a\r\n\r\nbody\r\n"}},
-		{"CRLF across the chunks", r45DLongFrom("\r") + body, []string{"Subject: a\r\n\r\nbody\r\n"}},
-		{"three chunks", r45DLongFrom(strings.Repeat("y", 64<<10)+">From z") + body, []string{"Subject: a\r\n\r\nbody\r\n"}},
-		{"long one between two", "From b Sat Jan  3 01:05:34 1996\n" + body + "\n" + r45DLongFrom(">From q") + body + "\nFrom c Sat Jan  3 01:05:34 1996\n" + body,
+		{"quoted From at the second chunk", longFromLine(">From here") + body, []string{"Subject: a\r\n\r\nbody\r\n"}},
+		{"line end alone in the second chunk", longFromLine("") + ">From x\n" + body, []string{"From x\r\nSubject: a\r\n\r\nbody\r\n"}},
+		{"CRLF across the chunks", longFromLine("\r") + body, []string{"Subject: a\r\n\r\nbody\r\n"}},
+		{"three chunks", longFromLine(strings.Repeat("y", 64<<10)+">From z") + body, []string{"Subject: a\r\n\r\nbody\r\n"}},
+		{"long one between two", "From b Sat Jan  3 01:05:34 1996\n" + body + "\n" + longFromLine(">From q") + body + "\nFrom c Sat Jan  3 01:05:34 1996\n" + body,
 			[]string{"Subject: a\r\n\r\nbody\r\n", "Subject: a\r\n\r\nbody\r\n", "Subject: a\r\n\r\nbody\r\n"}},
-		{"no line end (the file's end): empty, a blank line", strings.TrimSuffix(r45DLongFrom(">From end"), "\n"), []string{"\r\n"}},
+		{"no line end (the file's end): empty, a blank line", strings.TrimSuffix(longFromLine(">From end"), "\n"), []string{"\r\n"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			msgs, bad := r45DScan(t, c.mbox)
+			msgs, bad := scanMboxFile(t, c.mbox)
 			if bad != "" {
 				t.Fatal(bad)
 			}
@@ -293,7 +293,7 @@ func TestGuardScanReaderFuzz(t *testing.T) {
 				b.WriteString(strings.Repeat(">", rng.Intn(3)))
 			}
 		}
-		if _, bad := r45DScan(t, b.String()); bad != "" {
+		if _, bad := scanMboxFile(t, b.String()); bad != "" {
 			t.Fatalf("iteration %d: %s", iter, bad)
 		}
 	}
@@ -307,7 +307,7 @@ func TestImportLongFromLineDovecot(t *testing.T) {
 	srv, cf := dovecot(t, 1)
 	_, url := urls(srv)
 	path := filepath.Join(t.TempDir(), "m.mbox")
-	if err := os.WriteFile(path, []byte(r45DLongFrom(">From here")+"Subject: a\n\nbody\n"), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(longFromLine(">From here")+"Subject: a\n\nbody\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	code, out, errs := runCLI(t, "", append([]string{"import", url, path, "--to", "Long"}, cf...)...)

@@ -17,7 +17,7 @@ import (
 	"github.com/imapkit/imapkit/internal/hostile"
 )
 
-// l46Dst is a scripted destination (review 46 H) holding one mailbox,
+// pendingDst is a scripted destination (review 46 H) holding one mailbox,
 // INBOX, of UIDVALIDITY 9. STATUS answers MESSAGES with the messages it
 // holds and UIDNEXT with uidnext(held) (0: the item left out). An APPEND
 // (MULTIAPPEND too: every literal of the command is read) is answered by
@@ -26,7 +26,7 @@ import (
 // taking the messages (the answer lost), "NO ..." refuses them, anything
 // else ("OK ...") takes them; "%d" in it is replaced by first and the
 // last UID ("OK [APPENDUID 9 %d:%d] done").
-type l46Dst struct {
+type pendingDst struct {
 	caps    string
 	uidnext func(held int) uint32
 	answer  func(k int, first uint32, n int) string
@@ -38,16 +38,16 @@ type l46Dst struct {
 	// stored are the messages held (UID, RFC822.SIZE, INTERNALDATE as
 	// sent, or none), for EXAMINE and UID FETCH: a pending group whose
 	// UIDNEXT moved is looked for (appender.confirm, review48 B).
-	stored []l46Msg
+	stored []pendingMessage
 }
 
-type l46Msg struct {
+type pendingMessage struct {
 	uid  uint32
 	size int64
 	date string
 }
 
-func (f *l46Dst) start(t *testing.T) string {
+func (f *pendingDst) start(t *testing.T) string {
 	t.Helper()
 	srv, err := hostile.Listen(f.serve)
 	if err != nil {
@@ -57,13 +57,13 @@ func (f *l46Dst) start(t *testing.T) string {
 	return srv.Addr()
 }
 
-func (f *l46Dst) counts() (appends, held int) {
+func (f *pendingDst) counts() (appends, held int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.appends, f.held
 }
 
-func (f *l46Dst) serve(c *hostile.Conn) error {
+func (f *pendingDst) serve(c *hostile.Conn) error {
 	if err := c.Greet(f.caps); err != nil {
 		return err
 	}
@@ -94,11 +94,11 @@ func (f *l46Dst) serve(c *hostile.Conn) error {
 		case "APPEND":
 			n := 0
 			lit, nonSync := cmd.Literal, cmd.NonSync
-			var msgs []l46Msg
+			var msgs []pendingMessage
 			line := cmd.Args
 			for lit >= 0 {
-				m := l46Msg{size: lit}
-				if d := l46Date.FindStringSubmatch(line); d != nil {
+				m := pendingMessage{size: lit}
+				if d := pendingDateRE.FindStringSubmatch(line); d != nil {
 					m.date = d[1]
 				}
 				msgs = append(msgs, m)
@@ -198,10 +198,10 @@ func (f *l46Dst) serve(c *hostile.Conn) error {
 	}
 }
 
-// l46Date finds an APPEND's date-time argument.
-var l46Date = regexp.MustCompile(`"(\d{1,2}-[A-Za-z]{3}-\d{4} \d{2}:\d{2}:\d{2} [-+]\d{4})"`)
+// pendingDateRE finds an APPEND's date-time argument.
+var pendingDateRE = regexp.MustCompile(`"(\d{1,2}-[A-Za-z]{3}-\d{4} \d{2}:\d{2}:\d{2} [-+]\d{4})"`)
 
-func l46Import(t *testing.T, addr, path string) (int, string, string) {
+func pendingImport(t *testing.T, addr, path string) (int, string, string) {
 	t.Helper()
 	setEnv(t, "IMAPKIT_PASSWORD", "x")
 	setEnv(t, "IMAPKIT_URL", "")
@@ -226,7 +226,7 @@ func l46Import(t *testing.T, addr, path string) (int, string, string) {
 //
 // Found by review (review46 H, fde75c1).
 func TestPendingAfterAPPENDUIDAtUnknownUIDNext(t *testing.T) {
-	f := &l46Dst{
+	f := &pendingDst{
 		caps:    "IMAP4rev1 LITERAL+ UIDPLUS",
 		uidnext: func(int) uint32 { return 0 },
 		answer: func(k int, first uint32, n int) string {
@@ -238,10 +238,10 @@ func TestPendingAfterAPPENDUIDAtUnknownUIDNext(t *testing.T) {
 	}
 	addr := f.start(t)
 	path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")})
-	if code, _, _ := l46Import(t, addr, path); code != exitConnFail {
+	if code, _, _ := pendingImport(t, addr, path); code != exitConnFail {
 		t.Fatalf("run 1: exit %d; want 3 (the second answer lost)", code)
 	}
-	code, _, errs := l46Import(t, addr, path)
+	code, _, errs := pendingImport(t, addr, path)
 	appends, held := f.counts()
 	if code != exitOK || appends != 2 || held != 2 {
 		t.Errorf("run 2: exit %d, %d APPENDs, %d messages held; want exit 0, 2, 2 (the count moved 1 -> 2: the pending message landed)\nstderr: %s", code, appends, held, errs)
@@ -265,7 +265,7 @@ func TestPendingAfterAPPENDUIDAtUnknownUIDNext(t *testing.T) {
 //
 // Found by review (review46 H, fde75c1).
 func TestPendingLandedAtLastUIDByUIDNextNotFull(t *testing.T) {
-	f := &l46Dst{
+	f := &pendingDst{
 		caps: "IMAP4rev1 LITERAL+ MULTIAPPEND",
 		uidnext: func(held int) uint32 {
 			return uint32(min(uint64(4294967294)+uint64(held), 4294967295))
@@ -282,7 +282,7 @@ func TestPendingLandedAtLastUIDByUIDNextNotFull(t *testing.T) {
 	}
 	addr := f.start(t)
 	path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")})
-	if code, _, _ := l46Import(t, addr, path); code != exitConnFail {
+	if code, _, _ := pendingImport(t, addr, path); code != exitConnFail {
 		t.Fatalf("run 1: exit %d; want 3 (the answer lost)", code)
 	}
 	if a, h := f.counts(); a != 1 || h != 2 {
@@ -292,7 +292,7 @@ func TestPendingLandedAtLastUIDByUIDNextNotFull(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(path, "cur", "3.r44.host:2,S"), []byte(r44ImportMsg(3, "")), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	code, _, errs := l46Import(t, addr, path)
+	code, _, errs := pendingImport(t, addr, path)
 	a, _ := f.counts()
 	if code != exitNo || a != 1 || !strings.Contains(errs, "no UID left") {
 		t.Errorf("run 2: exit %d, %d APPENDs in all; want exit 1 with errUIDsExhausted (\"no UID left\") and no APPEND after the pending group (it took UID 4294967295)\nstderr: %s", code, a, errs)
@@ -320,7 +320,7 @@ func TestPendingLandedAtLastUIDByUIDNextNotFull(t *testing.T) {
 func TestImportPendingHintNamesEntry(t *testing.T) {
 	for _, format := range []string{"maildir", "mbox"} {
 		t.Run(format, func(t *testing.T) {
-			f := &l46Dst{
+			f := &pendingDst{
 				caps:    "IMAP4rev1 LITERAL+ UIDPLUS",
 				uidnext: func(int) uint32 { return 4294967295 },
 				answer:  func(int, uint32, int) string { return "OK done" },
@@ -334,7 +334,7 @@ func TestImportPendingHintNamesEntry(t *testing.T) {
 				return nil
 			}
 			t.Cleanup(func() { testHook = nil })
-			l46Import(t, addr, path)
+			pendingImport(t, addr, path)
 			testHook = nil
 			var st importState
 			if _, err := loadJSON(importStatePath(path), &st); err != nil || len(st.Dests) != 1 {
@@ -343,7 +343,7 @@ func TestImportPendingHintNamesEntry(t *testing.T) {
 			f.mu.Lock()
 			f.held += 2 + confirmSlack // another client appends 2+confirmSlack messages
 			f.mu.Unlock()
-			code, _, errs := l46Import(t, addr, path)
+			code, _, errs := pendingImport(t, addr, path)
 			want := []string{"the APPEND of 1 message to"} // remove .destinations[KEY].pending: below
 			dont := []string{"1 messages"}
 			if format == "maildir" {
@@ -376,16 +376,16 @@ func TestImportPendingHintNamesEntry(t *testing.T) {
 	}
 }
 
-// r46HAppendServer is a destination that answers STATUS with UIDNEXT
+// uidNextAppendServer is a destination that answers STATUS with UIDNEXT
 // uidnext always (4294967295: it cannot move past it; 0: unknown) and
 // MESSAGES the count of APPENDs it took; the first APPEND is taken and
 // its answer lost (the connection drops), later ones are answered OK.
 // appends counts them.
-func r46HAppendServer(t *testing.T, uidnext uint32) (addr string, appends func() int) {
+func uidNextAppendServer(t *testing.T, uidnext uint32) (addr string, appends func() int) {
 	t.Helper()
 	var mu sync.Mutex
 	n := 0
-	var stored []l46Msg // for EXAMINE and FETCH
+	var stored []pendingMessage // for EXAMINE and FETCH
 	srv, err := hostile.Listen(func(c *hostile.Conn) error {
 		if err := c.Greet("IMAP4rev1 LITERAL+ UIDPLUS"); err != nil {
 			return err
@@ -415,8 +415,8 @@ func r46HAppendServer(t *testing.T, uidnext uint32) (addr string, appends func()
 				if _, err := c.ReadLine(); err != nil {
 					return err
 				}
-				m := l46Msg{size: cmd.Literal}
-				if d := l46Date.FindStringSubmatch(cmd.Line); d != nil {
+				m := pendingMessage{size: cmd.Literal}
+				if d := pendingDateRE.FindStringSubmatch(cmd.Line); d != nil {
 					m.date = d[1]
 				}
 				mu.Lock()
@@ -475,7 +475,7 @@ func r46HAppendServer(t *testing.T, uidnext uint32) (addr string, appends func()
 // 0 still, it was sent again (a duplicate of a message the server took).
 // The message count recorded with it decides now.
 func TestPendingAtUnknownUIDNextResent(t *testing.T) {
-	addr, appends := r46HAppendServer(t, 0)
+	addr, appends := uidNextAppendServer(t, 0)
 	path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, "")})
 	setEnv(t, "IMAPKIT_PASSWORD", "x")
 	setEnv(t, "IMAPKIT_URL", "")
@@ -503,7 +503,7 @@ func TestPendingAtUnknownUIDNextResent(t *testing.T) {
 // one. A count moved otherwise is still refused
 // (TestImportPendingHintNamesEntry).
 func TestPendingAtLastUIDUnchangedResent(t *testing.T) {
-	addr, appends := r46HAppendServer(t, 4294967295)
+	addr, appends := uidNextAppendServer(t, 4294967295)
 	path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, "")})
 	setEnv(t, "IMAPKIT_PASSWORD", "x")
 	setEnv(t, "IMAPKIT_URL", "")
@@ -545,20 +545,20 @@ func TestPendingAtLastUIDUnchangedResent(t *testing.T) {
 // next run, which took it for not landed since UIDNEXT could not move.
 // Now the count tells it landed: one APPEND, the message recorded copied.
 func TestCopyPendingAtLastUIDResent(t *testing.T) {
-	addr, appends := r46HAppendServer(t, 4294967295)
-	src := r43Source(t, []string{r43Body(1, false)})
+	addr, appends := uidNextAppendServer(t, 4294967295)
+	src := unsendableSource(t, []string{r43Body(1, false)})
 	state := t.TempDir()
 	setEnv(t, "IMAPKIT_URL", "")
-	if code, _, _ := r43Copy(t, src, nil, addr, state); code != exitConnFail {
+	if code, _, _ := copyToFake(t, src, nil, addr, state); code != exitConnFail {
 		t.Fatalf("run 1: exit %d; want 3 (the answer lost)", code)
 	}
-	if code, _, _ := r43Copy(t, src, nil, addr, state); code != exitOK {
+	if code, _, _ := copyToFake(t, src, nil, addr, state); code != exitOK {
 		t.Errorf("run 2: exit %d; want 0", code)
 	}
 	if n := appends(); n != 1 {
 		t.Errorf("%d APPENDs of the one message; want 1", n)
 	}
-	if box := r43Box(t, state); box.LastUID != 1 || box.Pending != nil {
+	if box := stateBox(t, state); box.LastUID != 1 || box.Pending != nil {
 		t.Errorf("state: last UID %d, pending %+v; want 1, none", box.LastUID, box.Pending)
 	}
 }

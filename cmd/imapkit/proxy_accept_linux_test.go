@@ -18,7 +18,7 @@ import (
 // stops listening for good instead (net/http's Server waits and retries).
 // The descriptor limit is lowered for the test.
 func TestProxyAcceptErrorStopsProxy(t *testing.T) {
-	up := p39StartUpstream(t, "127.0.0.1:0", p39Echo)
+	up := startTestUpstream(t, "127.0.0.1:0", upstreamEcho)
 	addr, _, stderr := startProxy(t, "--upstream", "imap://"+up.ln.Addr().String())
 	var old syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &old); err != nil {

@@ -344,7 +344,7 @@ func TestProxyStrayLineTraced(t *testing.T) {
 		{"zz9 OK forged\r\n", "S: zz9 OK forged [out of step: not relayed]\n"},
 		{"zz9 OK{x\r\n", "S: zz9 OK [not tokenized] [out of step: not relayed]\n"},
 	} {
-		got, trace := review47ProxyRun(t, []string{
+		got, trace := proxyRunChunks(t, []string{
 			"* OK ready\r\n",
 			"%T OK done\r\n" + tc.stray,
 		}, []string{"a1 NOOP\r\n"}, []int{2})

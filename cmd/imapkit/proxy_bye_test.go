@@ -16,11 +16,11 @@ import (
 	"time"
 )
 
-// review47CloseServer is an upstream on loopback TCP for the proxy: it
+// proxyCloseServer is an upstream on loopback TCP for the proxy: it
 // sends a greeting, then answers each line it reads with answers[i] (%T
 // the line's tag), and stays until the proxy closes. It is waited for at
 // the test's end.
-func review47CloseServer(t *testing.T, answers ...string) string {
+func proxyCloseServer(t *testing.T, answers ...string) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -67,12 +67,12 @@ func review47CloseServer(t *testing.T, answers ...string) string {
 // Over real loopback TCP, with the proxy's default options, and over TLS
 // (--tls --self-signed: a client connection over TLS needs them).
 func TestProxyCloseDelivers(t *testing.T) {
-	t.Run("tcp", func(t *testing.T) { review47CloseDelivers(t, false) })
-	t.Run("tls", func(t *testing.T) { review47CloseDelivers(t, true) })
+	t.Run("tcp", func(t *testing.T) { proxyCloseDelivers(t, false) })
+	t.Run("tls", func(t *testing.T) { proxyCloseDelivers(t, true) })
 }
 
-func review47CloseDelivers(t *testing.T, useTLS bool) {
-	up := review47CloseServer(t, "%T OK done\r\nzz9 OK forged\r\n")
+func proxyCloseDelivers(t *testing.T, useTLS bool) {
+	up := proxyCloseServer(t, "%T OK done\r\nzz9 OK forged\r\n")
 	args := []string{"--upstream", "imap://" + up, "--once"}
 	certOut := filepath.Join(t.TempDir(), "proxy.pem")
 	if useTLS {
@@ -105,14 +105,14 @@ func review47CloseDelivers(t *testing.T, useTLS bool) {
 	}
 	rest, err := io.ReadAll(r)
 	got := string(rest)
-	want := "a1 OK done\r\n" + review47ByeOutOfStep
+	want := "a1 OK done\r\n" + byeOutOfStep
 	if err != nil || got != want {
 		t.Fatalf("after the greeting the client read %q, %v; want %q then EOF\ntrace:\n%s", got, err, want, out.String())
 	}
 }
 
-// review47ByeOutOfStep is the proxy's BYE on a server out of step.
-const review47ByeOutOfStep = "* BYE imapkit proxy: the server's answers are out of step with the client's commands; closing\r\n"
+// byeOutOfStep is the proxy's BYE on a server out of step.
+const byeOutOfStep = "* BYE imapkit proxy: the server's answers are out of step with the client's commands; closing\r\n"
 
 // TestProxyCloseNoReset: the proxy closes on a server's line while
 // the client's bytes it has not read wait in its socket (a {n+} literal
@@ -121,7 +121,7 @@ const review47ByeOutOfStep = "* BYE imapkit proxy: the server's answers are out 
 // client's side may destroy what was still in flight to it; the client
 // must read the answer relayed before, the BYE, then EOF, not a reset.
 func TestProxyCloseNoReset(t *testing.T) {
-	up := review47CloseServer(t, "%T OK done\r\n", "* 1 EXISTS\r\nzz9 OK forged\r\n")
+	up := proxyCloseServer(t, "%T OK done\r\n", "* 1 EXISTS\r\nzz9 OK forged\r\n")
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+up, "--once")
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -149,7 +149,7 @@ func TestProxyCloseNoReset(t *testing.T) {
 	}()
 	rest, err := io.ReadAll(r)
 	got := string(rest)
-	want := "* 1 EXISTS\r\n" + review47ByeOutOfStep
+	want := "* 1 EXISTS\r\n" + byeOutOfStep
 	if err != nil || got != want {
 		t.Fatalf("the client read %q, %v (reset: %v); want %q then EOF\ntrace:\n%s", got, err, isReset(err), want, out.String())
 	}
@@ -246,7 +246,7 @@ func TestProxyTraceByeNotDelivered(t *testing.T) {
 // looking at ev.Stray: the forged completion reached the client and the
 // session continued, out of step.
 func TestProxyStrayUntokenizedRelayed(t *testing.T) {
-	got, trace := review47ProxyRun(t, []string{
+	got, trace := proxyRunChunks(t, []string{
 		"* OK ready\r\n",
 		"%T OK done\r\nzz9 OK{x\r\n",
 		"%T OK selected\r\n",
@@ -256,12 +256,12 @@ func TestProxyStrayUntokenizedRelayed(t *testing.T) {
 			t.Fatalf("a completion of a tag the proxy never relayed reached the client: %q (want the BYE, then the end)\ntrace:\n%s", got, trace)
 		}
 	}
-	if len(got) < 3 || got[2] != review47ByeOutOfStep {
+	if len(got) < 3 || got[2] != byeOutOfStep {
 		t.Fatalf("the client read %q; want the BYE after a1's OK\ntrace:\n%s", got, trace)
 	}
 }
 
-// review47FClientSideBye runs serve between a client on net.Pipe and an
+// clientSideBye runs serve between a client on net.Pipe and an
 // upstream that answers the client's a1 with its completion and then
 // sends flood at once (20,000 untagged lines are more than the proxy's
 // buffers to the client hold: net.Pipe holds nothing); once the client
@@ -269,7 +269,7 @@ func TestProxyStrayUntokenizedRelayed(t *testing.T) {
 // which the proxy closes with a BYE of its own, and the function returns
 // when the proxy's client direction reported that fault (the BYE is due).
 // With a flood, the server's direction is then still relaying.
-func review47FClientSideBye(t *testing.T, flood string) (client net.Conn, r *bufio.Reader, trace *syncBuffer, served <-chan struct{}) {
+func clientSideBye(t *testing.T, flood string) (client net.Conn, r *bufio.Reader, trace *syncBuffer, served <-chan struct{}) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -342,7 +342,7 @@ func review47FClientSideBye(t *testing.T, flood string) (client net.Conn, r *buf
 // after the BYE). Before, those lines reached the client after the BYE:
 // nothing may follow it.
 func TestProxyNothingAfterClientSideBye(t *testing.T) {
-	client, r, _, served := review47FClientSideBye(t, strings.Repeat("* 1 EXISTS\r\n", 20000))
+	client, r, _, served := clientSideBye(t, strings.Repeat("* 1 EXISTS\r\n", 20000))
 	var got []string
 	for {
 		l, err := r.ReadString('\n')
@@ -378,7 +378,7 @@ func TestProxyNothingAfterClientSideBye(t *testing.T) {
 // tested; no flood, lest the server's direction stall before the fault.)
 func TestProxyClientSideByeNotSent(t *testing.T) {
 	clientWriteSpeed(t, 100)
-	_, _, trace, served := review47FClientSideBye(t, "")
+	_, _, trace, served := clientSideBye(t, "")
 	// The client reads nothing more.
 	select {
 	case <-served:
@@ -393,12 +393,12 @@ func TestProxyClientSideByeNotSent(t *testing.T) {
 	}
 }
 
-// review47FClientSideByeFlood is review47FClientSideBye with n copies of
+// clientSideByeFlood is clientSideBye with n copies of
 // floodLine after a1's OK: it returns every line the client read and the
 // trace, after serve ended.
-func review47FClientSideByeFlood(t *testing.T, floodLine string, n int) (got []string, trace string) {
+func clientSideByeFlood(t *testing.T, floodLine string, n int) (got []string, trace string) {
 	t.Helper()
-	client, r, buf, served := review47FClientSideBye(t, strings.Repeat(floodLine, n))
+	client, r, buf, served := clientSideBye(t, strings.Repeat(floodLine, n))
 	for {
 		l, err := r.ReadString('\n')
 		if err != nil {
@@ -421,7 +421,7 @@ func review47FClientSideByeFlood(t *testing.T, floodLine string, n int) (got []s
 // than the client received, after the BYE, with nothing saying it was not.
 func TestProxyTraceUntokenizedAfterByeSaysRelayed(t *testing.T) {
 	const flood = "* 1 FETCH (FLAGS (\"x))\r\n" // does not tokenize: relayed by ForwardLongLine
-	got, trace := review47FClientSideByeFlood(t, flood, 20000)
+	got, trace := clientSideByeFlood(t, flood, 20000)
 	relayed := 0
 	bye := false
 	for _, l := range got {
@@ -458,7 +458,7 @@ func TestProxyTraceLongLineAfterByeSaysRelayed(t *testing.T) {
 	// way from the upstream, when closeAll ends the read first): most
 	// runs; up to 3 tries, the first mismatch fails.
 	for try := 0; try < 3; try++ {
-		got, trace := review47FClientSideByeFlood(t, flood, 6)
+		got, trace := clientSideByeFlood(t, flood, 6)
 		relayed := 0
 		for _, l := range got {
 			if l == flood {
@@ -471,13 +471,13 @@ func TestProxyTraceLongLineAfterByeSaysRelayed(t *testing.T) {
 	}
 }
 
-// review47ProxyRun runs the proxy's serve between a client on net.Pipe and
+// proxyRunChunks runs the proxy's serve between a client on net.Pipe and
 // p46Serve's upstream playing chunks (a greeting, then the answer to each
 // line the proxy forwards, %T its tag). The client sends each of lines,
 // and after each reads as many lines as want holds for it; got is what it
 // read, ended at the first read that fails. serve's end is waited for
 // (bounded).
-func review47ProxyRun(t *testing.T, chunks []string, lines []string, want []int) (got []string, trace string) {
+func proxyRunChunks(t *testing.T, chunks []string, lines []string, want []int) (got []string, trace string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -562,7 +562,7 @@ func review47ProxyRun(t *testing.T, chunks []string, lines []string, want []int)
 func TestProxyTaggedTextLiteral(t *testing.T) {
 	// The text "{10}", then a well-formed answer: relayed, the session
 	// goes on.
-	got, trace := review47ProxyRun(t, []string{
+	got, trace := proxyRunChunks(t, []string{
 		"* OK ready\r\n",
 		"%T NO [AUTHENTICATIONFAILED] bad password {10}\r\n",
 		"* 0 EXISTS\r\n%T OK [READ-WRITE] selected\r\n",
@@ -578,7 +578,7 @@ func TestProxyTaggedTextLiteral(t *testing.T) {
 	}
 	// The same NO, then a bare line: the proxy closes, the bare line never
 	// reaches the client, and the trace says why.
-	got, trace = review47ProxyRun(t, []string{
+	got, trace = proxyRunChunks(t, []string{
 		"* OK ready\r\n",
 		"%T NO [AUTHENTICATIONFAILED] bad password {10}\r\n0123456789\r\n",
 		"%T OK selected\r\n",

@@ -12,22 +12,22 @@ import (
 	"time"
 )
 
-// p39Upstream is a scripted upstream server: it greets, then hands each
+// testUpstream is a scripted upstream server: it greets, then hands each
 // connection to serve. It listens on listen ("127.0.0.1:0" or a
 // non-loopback address).
-type p39Upstream struct {
+type testUpstream struct {
 	ln    net.Listener
 	mu    sync.Mutex
 	conns []net.Conn
 }
 
-func p39StartUpstream(t *testing.T, listen string, serve func(c net.Conn, br *bufio.Reader)) *p39Upstream {
+func startTestUpstream(t *testing.T, listen string, serve func(c net.Conn, br *bufio.Reader)) *testUpstream {
 	t.Helper()
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := &p39Upstream{ln: ln}
+	u := &testUpstream{ln: ln}
 	var wg sync.WaitGroup
 	t.Cleanup(func() {
 		ln.Close()
@@ -67,8 +67,8 @@ func p39StartUpstream(t *testing.T, listen string, serve func(c net.Conn, br *bu
 	return u
 }
 
-// p39Echo answers every line "TAG OK done" (a literal's "+" for a {n}).
-func p39Echo(c net.Conn, br *bufio.Reader) {
+// upstreamEcho answers every line "TAG OK done" (a literal's "+" for a {n}).
+func upstreamEcho(c net.Conn, br *bufio.Reader) {
 	for {
 		l, err := br.ReadString('\n')
 		if err != nil {
@@ -93,7 +93,7 @@ func p39Echo(c net.Conn, br *bufio.Reader) {
 // to the trace as "* client side: ...": the password in the clear.
 func TestProxyRefusedLoginSyntaxErrorLeaksPassword(t *testing.T) {
 	ip := nonLoopbackIP(t)
-	up := p39StartUpstream(t, net.JoinHostPort(ip, "0"), p39Echo)
+	up := startTestUpstream(t, net.JoinHostPort(ip, "0"), upstreamEcho)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+up.ln.Addr().String())
 	lc := dialLines(t, addr)
 	// The password is `C:\Hunter2pass`, quoted by a client that does not
@@ -178,7 +178,7 @@ func TestProxyClientGoneAfterCompress(t *testing.T) {
 // the rest of a connection may take (the tokenizer's 1 MiB line buffer
 // and 3 MiB of tokens), and as much again per connection.
 func TestProxyLongTagsHeld(t *testing.T) {
-	up := p39StartUpstream(t, "127.0.0.1:0", func(c net.Conn, br *bufio.Reader) {
+	up := startTestUpstream(t, "127.0.0.1:0", func(c net.Conn, br *bufio.Reader) {
 		io.Copy(io.Discard, br) // reads everything, answers nothing
 	})
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+up.ln.Addr().String())
@@ -223,7 +223,7 @@ func TestProxyLongTagsHeld(t *testing.T) {
 		if _, err := lc.c.Write(buf); err != nil {
 			// Under heavy load (make test beside other work) this
 			// failed with a reset once: the proxy's own log says why.
-			t.Fatalf("command %d: %v; the proxy's log ends:\n%s", i, err, p39LogTail(out.String()))
+			t.Fatalf("command %d: %v; the proxy's log ends:\n%s", i, err, logTail(out.String()))
 		}
 	}
 	// Let the proxy read and relay them all (64 MB: waitFor's 5 s were
@@ -263,7 +263,7 @@ func TestProxyServerLineOverMiB(t *testing.T) {
 	}
 	sb.WriteString("\r\n")
 	search := sb.String()
-	up := p39StartUpstream(t, "127.0.0.1:0", func(c net.Conn, br *bufio.Reader) {
+	up := startTestUpstream(t, "127.0.0.1:0", func(c net.Conn, br *bufio.Reader) {
 		for {
 			l, err := br.ReadString('\n')
 			if err != nil {
@@ -304,7 +304,7 @@ func TestProxyStalledClientOutlivesUpstream(t *testing.T) {
 		t.Skip("6 s to 40 s")
 	}
 	clientWriteSpeed(t, 5)
-	up := p39StartUpstream(t, "127.0.0.1:0", func(c net.Conn, br *bufio.Reader) {
+	up := startTestUpstream(t, "127.0.0.1:0", func(c net.Conn, br *bufio.Reader) {
 		line := "* OK " + strings.Repeat("x", 1000) + "\r\n"
 		for i := 0; i < 16<<10; i++ { // 16 MB the client never reads
 			c.SetWriteDeadline(time.Now().Add(5 * time.Second))
@@ -342,7 +342,7 @@ func TestProxyStalledClientOutlivesUpstream(t *testing.T) {
 // the echoed password does not reach the printout "in any form it may
 // take there".
 func TestProxyEchoedPasswordCutAtPrintBound(t *testing.T) {
-	up := p39StartUpstream(t, "127.0.0.1:0", func(c net.Conn, br *bufio.Reader) {
+	up := startTestUpstream(t, "127.0.0.1:0", func(c net.Conn, br *bufio.Reader) {
 		for {
 			l, err := br.ReadString('\n')
 			if err != nil {
@@ -378,7 +378,7 @@ func TestProxyEchoedPasswordCutAtPrintBound(t *testing.T) {
 // apply either). docs/cli.md: "every argument of LOGIN after the user
 // name" is redacted.
 func TestProxyLoginDuringIdlePrinted(t *testing.T) {
-	up := p39StartUpstream(t, "127.0.0.1:0", func(c net.Conn, br *bufio.Reader) {
+	up := startTestUpstream(t, "127.0.0.1:0", func(c net.Conn, br *bufio.Reader) {
 		for {
 			l, err := br.ReadString('\n')
 			if err != nil {
@@ -416,7 +416,7 @@ func TestProxyLoginDuringIdleInsecure(t *testing.T) {
 	ip := nonLoopbackIP(t)
 	var mu sync.Mutex
 	var got strings.Builder
-	up := p39StartUpstream(t, net.JoinHostPort(ip, "0"), func(c net.Conn, br *bufio.Reader) {
+	up := startTestUpstream(t, net.JoinHostPort(ip, "0"), func(c net.Conn, br *bufio.Reader) {
 		for {
 			l, err := br.ReadString('\n')
 			mu.Lock()
@@ -452,9 +452,9 @@ func TestProxyLoginDuringIdleInsecure(t *testing.T) {
 	}
 }
 
-// p39LogTail is the proxy's log without its trace of the commands' lines
+// logTail is the proxy's log without its trace of the commands' lines
 // (4 KiB each), the last 20 lines of it.
-func p39LogTail(log string) string {
+func logTail(log string) string {
 	var keep []string
 	for _, l := range strings.Split(log, "\n") {
 		if !strings.HasPrefix(l, "C: ") {
@@ -472,7 +472,7 @@ func p39LogTail(log string) string {
 // ends the literal (RefuseLiteral) and reads the password's bytes as the
 // next line, a new "command" that is printed in the clear.
 func TestProxyLoginLiteralDuringIdlePrinted(t *testing.T) {
-	up := p39StartUpstream(t, "127.0.0.1:0", func(c net.Conn, br *bufio.Reader) {
+	up := startTestUpstream(t, "127.0.0.1:0", func(c net.Conn, br *bufio.Reader) {
 		for {
 			l, err := br.ReadString('\n')
 			if err != nil {

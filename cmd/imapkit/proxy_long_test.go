@@ -13,10 +13,10 @@ import (
 	"github.com/imapkit/imapkit/internal/hostile"
 )
 
-// r45PSet is a sequence set of n scattered UIDs (every other one), one
+// scatteredSet is a sequence set of n scattered UIDs (every other one), one
 // token of about 7n bytes for large n: what a VANISHED (EARLIER) after
 // every other message of a large mailbox was expunged holds.
-func r45PSet(n int) string {
+func scatteredSet(n int) string {
 	var b strings.Builder
 	for i := 0; i < n; i++ {
 		if i > 0 {
@@ -27,9 +27,9 @@ func r45PSet(n int) string {
 	return b.String()
 }
 
-// r45PUpstream is a server that answers a0 with the lines of answer
+// answerUpstream is a server that answers a0 with the lines of answer
 // (each sent as is, CRLF included), then serves on.
-func r45PUpstream(t *testing.T, answer func(tag string) string) string {
+func answerUpstream(t *testing.T, answer func(tag string) string) string {
 	t.Helper()
 	up, err := hostile.Listen(func(c *hostile.Conn) error {
 		if err := c.Greet("IMAP4rev1 QRESYNC"); err != nil {
@@ -55,8 +55,8 @@ func r45PUpstream(t *testing.T, answer func(tag string) string) string {
 	return up.Addr()
 }
 
-// r45PDial connects to the proxy and reads its greeting.
-func r45PDial(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
+// dialProxy connects to the proxy and reads its greeting.
+func dialProxy(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -79,12 +79,12 @@ func r45PDial(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
 // one (its body with "{" in it not taken for more lines), and the trace
 // line stays bounded. Defaults throughout.
 func TestProxyServerLongToken(t *testing.T) {
-	set := r45PSet(165000) // 1.1 MB, one token
+	set := scatteredSet(165000) // 1.1 MB, one token
 	if len(set) <= 1<<20 {
 		t.Fatalf("set of %d bytes", len(set))
 	}
 	body := "a {5}\r\n) x {3}\r\n" // a literal's body that looks like lines
-	addr := r45PUpstream(t, func(tag string) string {
+	addr := answerUpstream(t, func(tag string) string {
 		switch tag {
 		case "a0":
 			return "* VANISHED (EARLIER) " + set + "\r\n" + tag + " OK done\r\n"
@@ -99,7 +99,7 @@ func TestProxyServerLongToken(t *testing.T) {
 		}
 	})
 	paddr, out, _ := startProxy(t, "--upstream", "imap://"+addr)
-	c, r := r45PDial(t, paddr)
+	c, r := dialProxy(t, paddr)
 	read := func() string {
 		t.Helper()
 		l, err := r.ReadString('\n')
@@ -159,7 +159,7 @@ func TestProxyServerLongToken(t *testing.T) {
 // before, no answer ever came. Defaults. (Atoms of 27 bytes and literals of
 // 64 KiB keep the 35 MiB cheap enough to tokenize under -race.)
 func TestProxyRefusedCommandBounded(t *testing.T) {
-	addr := r45PUpstream(t, func(tag string) string { return tag + " OK done\r\n" })
+	addr := answerUpstream(t, func(tag string) string { return tag + " OK done\r\n" })
 	paddr, out, _ := startProxy(t, "--upstream", "imap://"+addr)
 	longTag := strings.Repeat("t", 300)
 	// Atoms of 27 bytes: a line of more than MaxLineTokens tokens is read
@@ -181,7 +181,7 @@ func TestProxyRefusedCommandBounded(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c, r := r45PDial(t, paddr)
+			c, r := dialProxy(t, paddr)
 			// A bound on the wait: without the fix, no answer comes.
 			c.SetReadDeadline(time.Now().Add(20 * time.Second))
 			go func() {
@@ -241,7 +241,7 @@ func TestProxyServerEndlessToken(t *testing.T) {
 	}
 	defer up.Close()
 	paddr, out, _ := startProxy(t, "--upstream", "imap://"+up.Addr())
-	c, r := r45PDial(t, paddr)
+	c, r := dialProxy(t, paddr)
 	c.SetDeadline(time.Now().Add(60 * time.Second))
 	fmt.Fprintf(c, "a0 NOOP\r\n")
 	n, err := io.Copy(io.Discard, r)
@@ -266,7 +266,7 @@ func TestProxyServerEndlessToken(t *testing.T) {
 // on. Also a command that does not tokenize, as long (refused by
 // RefuseLineMax, whose line bound was MaxLineLength). Defaults.
 func TestProxyRefusedLongCommandAnswered(t *testing.T) {
-	addr := r45PUpstream(t, func(tag string) string { return tag + " OK done\r\n" })
+	addr := answerUpstream(t, func(tag string) string { return tag + " OK done\r\n" })
 	paddr, out, _ := startProxy(t, "--upstream", "imap://"+addr)
 	longTag := strings.Repeat("t", 300)
 	// 1.2 MB of 133,334 numbers of 8 digits (a line of more than
@@ -278,7 +278,7 @@ func TestProxyRefusedLongCommandAnswered(t *testing.T) {
 		"no tokens": "a1 SEARCH \"x\\y\" " + crit + "ALL\r\n",
 	} {
 		t.Run(name, func(t *testing.T) {
-			c, r := r45PDial(t, paddr)
+			c, r := dialProxy(t, paddr)
 			go io.WriteString(c, cmd+"a2 NOOP\r\n")
 			l, err := r.ReadString('\n')
 			if err != nil || !strings.Contains(l, " BAD ") {
@@ -299,10 +299,10 @@ func TestProxyRefusedLongCommandAnswered(t *testing.T) {
 // refuseFailed took for the 32 MiB bound. Closing is the documented
 // outcome; the BYE now names the bound that was reached. Defaults.
 func TestProxyRefusedLongTokenAnswered(t *testing.T) {
-	addr := r45PUpstream(t, func(tag string) string { return tag + " OK done\r\n" })
+	addr := answerUpstream(t, func(tag string) string { return tag + " OK done\r\n" })
 	paddr, out, _ := startProxy(t, "--upstream", "imap://"+addr)
 	cmd := "a1 SEARCH " + strings.Repeat("1 ", 70000) + "TEXT \"" + strings.Repeat("x", 1100000) + "\"\r\n"
-	c, r := r45PDial(t, paddr)
+	c, r := dialProxy(t, paddr)
 	c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	go io.WriteString(c, cmd+"a2 NOOP\r\n")
 	var got []string

@@ -89,13 +89,13 @@ func TestProxyLoginSecrets(t *testing.T) {
 	}
 	const N = 3000
 	batch(500)
-	h0 := r38Heap()
+	h0 := heapInUse()
 	t0 := time.Now()
 	batch(N)
-	h1, d1 := r38Heap(), time.Since(t0)
+	h1, d1 := heapInUse(), time.Since(t0)
 	t1 := time.Now()
 	batch(3 * N)
-	h4, d4 := r38Heap(), time.Since(t1)
+	h4, d4 := heapInUse(), time.Since(t1)
 	t.Logf("proxy heap growth after %d LOGINs: %d B (%.0f B/LOGIN); after %d: %d B (%.0f B/LOGIN); time for the first N %v, for the next 3N %v",
 		N, h1-h0, float64(h1-h0)/N, 4*N, h4-h0, float64(h4-h0)/(4*N), d1, d4)
 	if g1, g4 := h1-h0, h4-h0; g4 > 1<<20 && g4 > 3*g1 {
@@ -103,7 +103,7 @@ func TestProxyLoginSecrets(t *testing.T) {
 	}
 }
 
-func r38Heap() int64 {
+func heapInUse() int64 {
 	var ms runtime.MemStats
 	runtime.GC()
 	runtime.GC()

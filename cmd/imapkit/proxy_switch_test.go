@@ -21,14 +21,14 @@ import (
 func TestProxySwitchCompletionNotTokenized(t *testing.T) {
 	for _, status := range []string{"NO", "OK"} {
 		t.Run(status, func(t *testing.T) {
-			addr := r45PUpstream(t, func(tag string) string {
+			addr := answerUpstream(t, func(tag string) string {
 				if tag == "a1" {
 					return tag + " " + status + " [X \"y] compress\r\n"
 				}
 				return tag + " OK done\r\n"
 			})
 			paddr, out, _ := startProxy(t, "--upstream", "imap://"+addr)
-			c, r := r45PDial(t, paddr)
+			c, r := dialProxy(t, paddr)
 			// A bound on the wait: without the fix, a2 gets no answer.
 			c.SetReadDeadline(time.Now().Add(5 * time.Second))
 			fmt.Fprintf(c, "a1 COMPRESS DEFLATE\r\n")
@@ -62,14 +62,14 @@ func TestProxySwitchOnLineClientRefuses(t *testing.T) {
 		if r, err := d.Next(); err == nil {
 			t.Fatalf("the client reads %q as %#v", ans, r)
 		}
-		addr := r45PUpstream(t, func(tag string) string {
+		addr := answerUpstream(t, func(tag string) string {
 			if tag == "a1" {
 				return ans
 			}
 			return tag + " OK done\r\n"
 		})
 		paddr, out, _ := startProxy(t, "--upstream", "imap://"+addr)
-		c, r := r45PDial(t, paddr)
+		c, r := dialProxy(t, paddr)
 		c.SetReadDeadline(time.Now().Add(10 * time.Second))
 		fmt.Fprintf(c, "a1 COMPRESS DEFLATE\r\n")
 		r.ReadString('\n')
@@ -81,14 +81,14 @@ func TestProxySwitchOnLineClientRefuses(t *testing.T) {
 	}
 	// A NO that does not tokenize: the client reads an error too, and
 	// neither side switches: the wait ends, the session goes on.
-	addr := r45PUpstream(t, func(tag string) string {
+	addr := answerUpstream(t, func(tag string) string {
 		if tag == "a1" {
 			return "a1 NO\"x\r\n"
 		}
 		return tag + " OK done\r\n"
 	})
 	paddr, out, _ := startProxy(t, "--upstream", "imap://"+addr)
-	c, r := r45PDial(t, paddr)
+	c, r := dialProxy(t, paddr)
 	c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	fmt.Fprintf(c, "a1 COMPRESS DEFLATE\r\n")
 	r.ReadString('\n')
@@ -110,14 +110,14 @@ func TestProxySwitchOnLineClientRefuses(t *testing.T) {
 func TestProxyUnspacedOKClientRefuses(t *testing.T) {
 	compress := func(ans string) (got []string, active bool) {
 		t.Helper()
-		addr := r45PUpstream(t, func(tag string) string {
+		addr := answerUpstream(t, func(tag string) string {
 			if tag == "a1" {
 				return ans
 			}
 			return tag + " OK done\r\n"
 		})
 		paddr, out, _ := startProxy(t, "--upstream", "imap://"+addr)
-		c, r := r45PDial(t, paddr)
+		c, r := dialProxy(t, paddr)
 		c.SetReadDeadline(time.Now().Add(10 * time.Second))
 		fmt.Fprintf(c, "a1 COMPRESS DEFLATE\r\n")
 		fmt.Fprintf(c, "a2 NOOP\r\n")
@@ -191,14 +191,14 @@ func TestProxyUnspacedOverLongOK(t *testing.T) {
 		if s, ok := r.(*codec.Status); err == nil && ok && s.Kind == codec.StatusOK {
 			t.Fatalf("the client reads the long line as OK")
 		}
-		addr := r45PUpstream(t, func(tag string) string {
+		addr := answerUpstream(t, func(tag string) string {
 			if tag == "a1" {
 				return ans
 			}
 			return tag + " OK done\r\n"
 		})
 		paddr, out, _ := startProxy(t, "--upstream", "imap://"+addr)
-		c, rd := r45PDial(t, paddr)
+		c, rd := dialProxy(t, paddr)
 		c.SetReadDeadline(time.Now().Add(10 * time.Second))
 		fmt.Fprintf(c, "a1 COMPRESS DEFLATE\r\n")
 		fmt.Fprintf(c, "a2 NOOP\r\n")

@@ -16,16 +16,16 @@ import (
 	"github.com/imapkit/imapkit/internal/hostile"
 )
 
-// r43FlakyWriter is a trace destination whose writes number fail (from
+// flakyWriter is a trace destination whose writes number fail (from
 // 1) fail with ENOSPC, as a full disk's do; the others are kept.
-type r43FlakyWriter struct {
+type flakyWriter struct {
 	mu   sync.Mutex
 	n    int
 	fail map[int]bool
 	b    strings.Builder
 }
 
-func (w *r43FlakyWriter) Write(p []byte) (int, error) {
+func (w *flakyWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.n++
@@ -35,7 +35,7 @@ func (w *r43FlakyWriter) Write(p []byte) (int, error) {
 	return w.b.Write(p)
 }
 
-func (w *r43FlakyWriter) String() string {
+func (w *flakyWriter) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.b.String()
@@ -62,7 +62,7 @@ func TestProxyTraceWriteError(t *testing.T) {
 	old := interrupted
 	interrupted = ctx
 	defer func() { interrupted = old }()
-	trace := &r43FlakyWriter{fail: map[int]bool{2: true, 3: true, 4: true}}
+	trace := &flakyWriter{fail: map[int]bool{2: true, 3: true, 4: true}}
 	stderr := &syncBuffer{}
 	code := make(chan int, 1)
 	go func() {
@@ -153,14 +153,14 @@ func TestProxyRedactCutCredential(t *testing.T) {
 	}
 	for name, text := range cases {
 		t.Run(name, func(t *testing.T) {
-			addr := r45PUpstream(t, func(tag string) string {
+			addr := answerUpstream(t, func(tag string) string {
 				if tag == "a1" {
 					return tag + " " + text + "\r\n"
 				}
 				return tag + " OK done\r\n"
 			})
 			paddr, out, _ := startProxy(t, "--upstream", "imap://"+addr)
-			c, r := r45PDial(t, paddr)
+			c, r := dialProxy(t, paddr)
 			fmt.Fprintf(c, "a1 LOGIN alice %s\r\n", pw)
 			if l, err := r.ReadString('\n'); err != nil || !strings.HasPrefix(l, "a1 NO ") {
 				t.Fatalf("%.40q %v", l, err)
@@ -229,15 +229,15 @@ func TestProxyRedactOverlapping(t *testing.T) {
 	}
 }
 
-// r45PPartialWriter fails its writes numbered in fail (from 1) after
+// partialWriter fails its writes numbered in fail (from 1) after
 // writing half of their bytes, as a disk that fills during a write does.
-type r45PPartialWriter struct {
+type partialWriter struct {
 	n    int
 	fail map[int]bool
 	b    strings.Builder
 }
 
-func (w *r45PPartialWriter) Write(p []byte) (int, error) {
+func (w *partialWriter) Write(p []byte) (int, error) {
 	w.n++
 	if w.fail[w.n] {
 		w.b.Write(p[:len(p)/2])
@@ -251,7 +251,7 @@ func (w *r45PPartialWriter) Write(p []byte) (int, error) {
 // here"), and that note went on the same line as the bytes written. Now
 // the line counts as cut short, and the note begins a line of its own.
 func TestProxyTracePartialWrite(t *testing.T) {
-	w := &r45PPartialWriter{fail: map[int]bool{2: true}}
+	w := &partialWriter{fail: map[int]bool{2: true}}
 	stderr := &strings.Builder{}
 	l := &lockedWriter{w: w, errOut: stderr}
 	for _, s := range []string{"[1] S: one\n", "[1] S: two two\n", "[1] S: three\n"} {
@@ -269,8 +269,8 @@ func TestProxyTracePartialWrite(t *testing.T) {
 	}
 }
 
-// a46Lit matches a literal's header at the end of a client line.
-var a46Lit = regexp.MustCompile(`\{(\d+)\+?\}$`)
+// literalRE matches a literal's header at the end of a client line.
+var literalRE = regexp.MustCompile(`\{(\d+)\+?\}$`)
 
 // TestProxyTraceBareCRCredential: a reviewer suspected that a
 // credential with a bare CR in it (a LOGIN password sent as a literal, an
@@ -294,7 +294,7 @@ func TestProxyTraceBareCRCredential(t *testing.T) {
 				return err
 			}
 			cmd := hostile.ParseCommand(line)
-			for m := a46Lit.FindStringSubmatch(line); m != nil; m = a46Lit.FindStringSubmatch(line) {
+			for m := literalRE.FindStringSubmatch(line); m != nil; m = literalRE.FindStringSubmatch(line) {
 				n, _ := strconv.ParseInt(m[1], 10, 64)
 				if !strings.HasSuffix(m[0], "+}") {
 					if err := c.Continue("go"); err != nil {
@@ -345,7 +345,7 @@ func TestProxyTraceBareCRCredential(t *testing.T) {
 		{[]string{"a9 LOGIN user PWDA\r\n"}},
 	} {
 		tag := fmt.Sprintf("a%d", i+1)
-		conn, r := r45PDial(t, paddr)
+		conn, r := dialProxy(t, paddr)
 		conn.SetDeadline(time.Now().Add(10 * time.Second))
 		var got []string
 		for j, l := range c.lines {

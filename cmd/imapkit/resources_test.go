@@ -3,203 +3,19 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/imapkit/imapkit/internal/testserver"
 )
-
-// r42FakeDst is a scripted destination server for copy: PREAUTH, LITERAL+,
-// no UIDPLUS (so copy asks STATUS before each APPEND group). It keeps the
-// mailboxes, their UIDNEXT and the Message-IDs appended to each.
-type r42FakeDst struct {
-	mu       sync.Mutex
-	boxes    map[string]*r42FakeBox
-	onStatus func(box string, n int) // n: how many STATUS of box so far, this one included
-	statusN  map[string]int
-	log      []string
-	caps     string // "" for IMAP4rev1 LITERAL+
-	// dropAppend: an APPEND to this mailbox closes the connection
-	// unanswered (added for TestCopyDestinationEndedReconnects).
-	dropAppend string
-}
-
-type r42FakeBox struct {
-	uidNext uint32
-	ids     []string
-}
-
-var r42LitRE = regexp.MustCompile(`~?\{(\d+)(\+?)\}\r\n$`)
-
-// r42ReadCommand reads one command line from r, with its literals (a "+ go"
-// written to w for each synchronizing one), for a fake server: the raw
-// bytes, the tag, the command's name in upper case, the rest of its first
-// line, and false when the connection ended.
-func r42ReadCommand(r *bufio.Reader, w io.Writer) (raw []byte, tag, cmd, rest string, ok bool) {
-	for {
-		line, err := r.ReadBytes('\n')
-		raw = append(raw, line...)
-		if err != nil {
-			return raw, "", "", "", false
-		}
-		m := r42LitRE.FindSubmatch(line)
-		if m == nil {
-			break
-		}
-		n, _ := strconv.Atoi(string(m[1]))
-		if len(m[2]) == 0 {
-			io.WriteString(w, "+ go\r\n")
-		}
-		body := make([]byte, n)
-		if _, err := io.ReadFull(r, body); err != nil {
-			return raw, "", "", "", false
-		}
-		raw = append(raw, body...)
-	}
-	first, _, _ := strings.Cut(string(raw), "\r\n")
-	fields := strings.SplitN(first, " ", 3)
-	tag = fields[0]
-	if len(fields) > 1 {
-		cmd = strings.ToUpper(fields[1])
-	}
-	if len(fields) > 2 {
-		rest = fields[2]
-	}
-	return raw, tag, cmd, rest, true
-}
-
-var r42MsgIDRE = regexp.MustCompile(`(?i)Message-ID:\s*(<[^>]*>)`)
-
-func r42Unquote(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
-		s = strings.ReplaceAll(s[1:len(s)-1], `\"`, `"`)
-	}
-	return s
-}
-
-func (f *r42FakeDst) start(t *testing.T) string { return serveTCP(t, f.serve) }
-
-func (f *r42FakeDst) serve(c net.Conn) {
-	defer c.Close()
-	r := bufio.NewReader(c)
-	caps := f.caps
-	if caps == "" {
-		caps = "IMAP4rev1 LITERAL+"
-	}
-	io.WriteString(c, "* PREAUTH [CAPABILITY "+caps+"] fake destination\r\n")
-	for {
-		raw, tag, cmd, rest, ok := r42ReadCommand(r, c)
-		if !ok {
-			return
-		}
-		out := f.answer(tag, cmd, rest, raw)
-		if out == "" {
-			return // dropAppend
-		}
-		if _, err := io.WriteString(c, out); err != nil || cmd == "LOGOUT" {
-			return
-		}
-	}
-}
-
-func (f *r42FakeDst) answer(tag, cmd, rest string, raw []byte) string {
-	f.mu.Lock()
-	f.log = append(f.log, tag+" "+cmd+" "+rest)
-	f.mu.Unlock()
-	ok := tag + " OK done\r\n"
-	switch cmd {
-	case "CAPABILITY":
-		caps := f.caps
-		if caps == "" {
-			caps = "IMAP4rev1 LITERAL+"
-		}
-		return "* CAPABILITY " + caps + "\r\n" + ok
-	case "LOGOUT":
-		return "* BYE bye\r\n" + ok
-	case "LIST":
-		ref, pat, _ := strings.Cut(rest, " ")
-		_ = ref
-		pat = r42Unquote(pat)
-		if pat == "" {
-			return `* LIST (\Noselect) "/" ""` + "\r\n" + ok
-		}
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		var b strings.Builder
-		for name := range f.boxes {
-			if pat == "*" || pat == "%" || pat == name {
-				fmt.Fprintf(&b, "* LIST () \"/\" \"%s\"\r\n", name)
-			}
-		}
-		return b.String() + ok
-	case "CREATE":
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		name := r42Unquote(rest)
-		if f.boxes[name] == nil {
-			f.boxes[name] = &r42FakeBox{uidNext: 1}
-		}
-		return ok
-	case "STATUS":
-		name := rest
-		if i := strings.Index(name, " ("); i >= 0 {
-			name = name[:i]
-		}
-		name = r42Unquote(name)
-		f.mu.Lock()
-		f.statusN[name]++
-		n := f.statusN[name]
-		hook := f.onStatus
-		f.mu.Unlock()
-		if hook != nil {
-			hook(name, n)
-		}
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		bx := f.boxes[name]
-		if bx == nil {
-			return tag + " NO [NONEXISTENT] no such mailbox\r\n"
-		}
-		return fmt.Sprintf("* STATUS \"%s\" (UIDNEXT %d UIDVALIDITY 7 MESSAGES %d)\r\n", name, bx.uidNext, len(bx.ids)) + ok
-	case "APPEND":
-		name := rest
-		if strings.HasPrefix(name, `"`) {
-			name = name[:strings.Index(name[1:], `"`)+2]
-		} else {
-			name, _, _ = strings.Cut(name, " ")
-		}
-		name = r42Unquote(name)
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		if name == f.dropAppend {
-			return ""
-		}
-		bx := f.boxes[name]
-		if bx == nil {
-			return tag + " NO [TRYCREATE] no such mailbox\r\n"
-		}
-		for _, m := range r42MsgIDRE.FindAllSubmatch(raw, -1) {
-			bx.ids = append(bx.ids, string(m[1]))
-			bx.uidNext++
-		}
-		return ok
-	}
-	return ok
-}
 
 // TestCopyFailedPendingSaveLosesMail: copy records an APPEND group as
 // pending in its state file before sending it. When that save fails (the
@@ -235,7 +51,7 @@ func TestCopyFailedPendingSaveLosesMail(t *testing.T) {
 		}
 	}
 	stateDir := t.TempDir()
-	fake := &r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}}
+	fake := &fakeDst{boxes: map[string]*fakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}}
 	var statePath string
 	broken := false
 	fake.onStatus = func(box string, n int) {
@@ -329,7 +145,7 @@ func TestCopyTooBigBlocksLaterMailboxes(t *testing.T) {
 			}
 		}
 	}
-	fake := &r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{},
+	fake := &fakeDst{boxes: map[string]*fakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{},
 		caps: "IMAP4rev1 LITERAL+ MULTIAPPEND APPENDLIMIT=2000"}
 	addr := fake.start(t)
 	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
@@ -379,7 +195,7 @@ func TestCopyDestinationEndedReconnects(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	fake := &r42FakeDst{boxes: map[string]*r42FakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}, dropAppend: "A"}
+	fake := &fakeDst{boxes: map[string]*fakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}, dropAppend: "A"}
 	addr := fake.start(t)
 	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
 	code, out, errs := runCLI(t, "", "copy", srcURL, "imap://alice@"+addr, "A", "B", "--ca-file", cf[1], "--dst-insecure-plaintext",
@@ -442,16 +258,16 @@ func TestImportMaildirLeaksFiles(t *testing.T) {
 	}
 }
 
-// r42Endless is standard input that never ends (a capture being written):
+// endlessReader is standard input that never ends (a capture being written):
 // a server line again and again, until stop is closed.
 
-type r42Endless struct {
+type endlessReader struct {
 	stop <-chan struct{}
 	line []byte
 	off  int
 }
 
-func (r *r42Endless) Read(p []byte) (int, error) {
+func (r *endlessReader) Read(p []byte) (int, error) {
 	select {
 	case <-r.stop:
 		return 0, io.EOF
@@ -466,11 +282,11 @@ func (r *r42Endless) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// r42FullWriter is an output on a full disk: every Write fails.
-type r42FullWriter struct{}
+// fullWriter is an output on a full disk: every Write fails.
+type fullWriter struct{}
 
-func (r42FullWriter) Write(p []byte) (int, error) {
-	return 0, fmt.Errorf("write out.jsonl: %w", r42ENOSPC)
+func (fullWriter) Write(p []byte) (int, error) {
+	return 0, fmt.Errorf("write out.jsonl: %w", errNoSpace)
 }
 
 // TestDecodeIgnoresOutputErrors: decode writes its JSON through a
@@ -483,10 +299,10 @@ func (r42FullWriter) Write(p []byte) (int, error) {
 // write with "imapkit decode: ...: no space left on device" and exit 1.
 func TestDecodeIgnoresOutputErrors(t *testing.T) {
 	stop := make(chan struct{})
-	in := &r42Endless{stop: stop, line: []byte("* 1 FETCH (UID 1 FLAGS (\\Seen))\r\n")}
+	in := &endlessReader{stop: stop, line: []byte("* 1 FETCH (UID 1 FLAGS (\\Seen))\r\n")}
 	var errs strings.Builder
 	done := make(chan int, 1)
-	go func() { done <- runDecode(in, nil, r42FullWriter{}, &errs) }()
+	go func() { done <- runDecode(in, nil, fullWriter{}, &errs) }()
 	select {
 	case code := <-done:
 		if code == 0 || !strings.Contains(errs.String(), "no space left") {
@@ -499,7 +315,7 @@ func TestDecodeIgnoresOutputErrors(t *testing.T) {
 	}
 }
 
-var r42ENOSPC = syscall.ENOSPC
+var errNoSpace = syscall.ENOSPC
 
 // TestWriteFileAtomicRemovesTemp: a save whose rename fails (a
 // directory stands where the state file goes, as in

@@ -10,11 +10,11 @@ import (
 	"github.com/imapkit/imapkit/internal/hostile"
 )
 
-// review41ESearchDescending starts a server that answers UID SEARCH with
+// esearchDescending starts a server that answers UID SEARCH with
 // one ESEARCH whose ALL lists n single UIDs in descending order, none
 // adjacent ("ALL 2n,2n-2,...,4,2"): about 7 bytes a UID, well within the
 // decoder's defaults (MaxNumbers allows 1,048,576 ranges).
-func review41ESearchDescending(t *testing.T, n int) *hostile.Server {
+func esearchDescending(t *testing.T, n int) *hostile.Server {
 	var line bytes.Buffer
 	line.WriteString(`* ESEARCH (TAG "%s") UID ALL `)
 	for i := n; i > 0; i-- {
@@ -56,7 +56,7 @@ func TestSearchESearchQuadratic(t *testing.T) {
 	best := make([]time.Duration, len(sizes))
 	for i, n := range sizes {
 		for run := 0; run < 3; run++ {
-			srv := review41ESearchDescending(t, n)
+			srv := esearchDescending(t, n)
 			start := time.Now()
 			code, out, errs := runCLI(t, "", "search", "imap://alice@"+srv.Addr(), "INBOX", "ALL")
 			d := time.Since(start)
