@@ -19,11 +19,11 @@ func remoteProxy(t *testing.T) (addr string, tp *tap, out *syncBuffer) {
 	return addr, tp, out
 }
 
-// TestProxyReview36bLimitErrorLeaksLogin: a client line that fails with a
+// TestProxyLimitErrorLeaksLogin: a client line that fails with a
 // limit error (not a *SyntaxError) after some of its tokens were read is
 // forwarded up to there (tk.Forward(w) before closing), never classified:
 // a LOGIN's password reaches a plaintext non-loopback upstream.
-func TestProxyReview36bLimitErrorLeaksLogin(t *testing.T) {
+func TestProxyLimitErrorLeaksLogin(t *testing.T) {
 	for name, tail := range map[string]string{
 		"literal-too-large": " {99999999999}\r\n",
 		"too-deep":          " " + strings.Repeat("(", 200) + "\r\n",
@@ -45,7 +45,7 @@ func TestProxyReview36bLimitErrorLeaksLogin(t *testing.T) {
 	}
 }
 
-// TestProxyReview36bLostPendingIdleCyrus: Cyrus answers a line that is a
+// TestProxyLostPendingIdleCyrus: Cyrus answers a line that is a
 // tag alone ("y\r\n") "* BAD Invalid tag", never completing it, while the
 // Dialog records it as a pending command. 2000 of them overflow maxPending:
 // the entry of an earlier "z NOOP" is dropped, so the NOOP's "z OK" is
@@ -55,7 +55,7 @@ func TestProxyReview36bLimitErrorLeaksLogin(t *testing.T) {
 // (withheld, its body relayed), and Cyrus reads that command's line as the
 // IDLE's answer and the literal's body as commands: z3 runs, unseen by
 // the proxy (its trace shows "z2 NOOP {n bytes}").
-func TestProxyReview36bLostPendingIdleCyrus(t *testing.T) {
+func TestProxyLostPendingIdleCyrus(t *testing.T) {
 	cy := testserver.StartCyrusT(t)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+cy.Addr)
 	lc := dialLines(t, addr)
@@ -109,13 +109,13 @@ func zLines(s string) string {
 	return b.String()
 }
 
-// TestProxyReview36bLostPendingIdleDovecot: the same against Dovecot, with
+// TestProxyLostPendingIdleDovecot: the same against Dovecot, with
 // no phantom needed: 1100 pipelined "y NOOP" reach the proxy in one write,
 // so that it records them all before it flushes any upstream, and drops
 // the entry of the first "z NOOP" (more than maxPending). Dovecot's "z OK"
 // for it ends the Dialog's IDLE; "+ idling" becomes the go-ahead of
 // z2's literal, whose body Dovecot runs as a command.
-func TestProxyReview36bLostPendingIdleDovecot(t *testing.T) {
+func TestProxyLostPendingIdleDovecot(t *testing.T) {
 	srv, _ := dovecot(t, 1)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.PlainAddr)
 	lc := dialLines(t, addr)
@@ -133,14 +133,14 @@ func TestProxyReview36bLostPendingIdleDovecot(t *testing.T) {
 	checkRanSeen(t, got, out.String())
 }
 
-// TestProxyReview36bLostPendingCompressLogin: the same dropped entry,
+// TestProxyLostPendingCompressLogin: the same dropped entry,
 // before login, to an imap:// upstream that is not on loopback: the first
 // "z NOOP"'s "z OK" is matched to the pending "z COMPRESS DEFLATE", so
 // the proxy takes COMPRESS for accepted and relays the rest of the
 // connection raw (io.Copy both ways), classifying nothing: the server
 // (which refuses COMPRESS before login) then runs a plaintext LOGIN the
 // proxy never saw, and the password crosses the network in the clear.
-func TestProxyReview36bLostPendingCompressLogin(t *testing.T) {
+func TestProxyLostPendingCompressLogin(t *testing.T) {
 	addr, tp, out := remoteProxy(t)
 	lc := dialLines(t, addr)
 	lc.send("z NOOP\r\n" + strings.Repeat("y NOOP\r\n", 1100) + "z COMPRESS DEFLATE\r\n")
@@ -161,7 +161,7 @@ func TestProxyReview36bLostPendingCompressLogin(t *testing.T) {
 	}
 }
 
-// TestProxyReview36bRefusedTagShiftCompress: no dropped entries needed.
+// TestProxyRefusedTagShiftCompress: no dropped entries needed.
 // The proxy's own answer to a refused line is passed to Dialog.Server,
 // which completes the OLDEST pending command with that tag: here the
 // pipelined "z NOOP" still on its way upstream, not the refused line
@@ -172,7 +172,7 @@ func TestProxyReview36bLostPendingCompressLogin(t *testing.T) {
 // ps.switched. The client's next COMPRESS (refused by the server before
 // login) picks that up and the client direction relays raw too: a
 // plaintext LOGIN to a remote upstream runs, never seen by the proxy.
-func TestProxyReview36bRefusedTagShiftCompress(t *testing.T) {
+func TestProxyRefusedTagShiftCompress(t *testing.T) {
 	addr, tp, out := remoteProxy(t)
 	lc := dialLines(t, addr)
 	lc.send("z NOOP\r\nz COMPRESS \x01\r\n")
@@ -197,7 +197,7 @@ func TestProxyReview36bRefusedTagShiftCompress(t *testing.T) {
 	}
 }
 
-// TestProxyReview36bLongTagHidesLogin: the command's name is looked for in
+// TestProxyLongTagHidesLogin: the command's name is looked for in
 // the first piece of a line only (MaxLineTokens tokens). A tag of 65,536
 // tokens ("a" and 65,535 "]", which lineHead joins into one tag, valid to
 // validTag) fills that piece: the Dialog sees a tag and no command,
@@ -206,7 +206,7 @@ func TestProxyReview36bRefusedTagShiftCompress(t *testing.T) {
 // plaintext to an upstream that is not on loopback. (Cyrus refuses tags
 // over ~4 KB and Dovecot any tag with ']', so the LOGIN does not run
 // there; a server with a laxer tag rule would run it.)
-func TestProxyReview36bLongTagHidesLogin(t *testing.T) {
+func TestProxyLongTagHidesLogin(t *testing.T) {
 	cy := testserver.StartCyrusT(t)
 	tp := newTapOn(t, net.JoinHostPort(nonLoopbackIP(t), "0"), cy.Addr)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+tp.ln.Addr().String())
@@ -239,7 +239,7 @@ func TestProxyReview36bLongTagHidesLogin(t *testing.T) {
 	}
 }
 
-// TestProxyReview36bRefusalLeavesPipelinedUnflushed: a line the proxy
+// TestProxyRefusalLeavesPipelinedUnflushed: a line the proxy
 // answers itself (here an empty line, no tag; the same for a LOGIN refused
 // in plaintext or a line that does not tokenize) takes the "continue"
 // path without flushing the writer to the server, while the command
@@ -247,7 +247,7 @@ func TestProxyReview36bLongTagHidesLogin(t *testing.T) {
 // (ShouldFlush was false: more input was waiting). The client waits for
 // a1's answer; the proxy waits for the client. Python's imaplib and
 // others that pipeline, or a stray blank line, stall for good.
-func TestProxyReview36bRefusalLeavesPipelinedUnflushed(t *testing.T) {
+func TestProxyRefusalLeavesPipelinedUnflushed(t *testing.T) {
 	srv, _ := dovecot(t, 1)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.PlainAddr)
 	lc := dialLines(t, addr)

@@ -10,7 +10,7 @@ import (
 
 // Reproducers of the third review of the literal change (review 36c).
 
-// TestProxyReview36cWithheldPlusHoldsAnswer: the server direction buffers
+// TestProxyWithheldPlusHoldsAnswer: the server direction buffers
 // a line when more of the server's output is already read (ShouldFlush
 // false) and flushes at the end of a later line. The "+" that answers a
 // {n+} literal sent upstream as {n} is withheld: read with
@@ -21,7 +21,7 @@ import (
 // that waits for a0 before it sends the body (a legal order: nothing in
 // LITERAL+ ties the body to the answers) waits for ever; any client gets
 // a0's answer late.
-func TestProxyReview36cWithheldPlusHoldsAnswer(t *testing.T) {
+func TestProxyWithheldPlusHoldsAnswer(t *testing.T) {
 	srv, _ := dovecot(t, 1)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.PlainAddr)
 	lc := dialLines(t, addr)
@@ -43,7 +43,7 @@ func TestProxyReview36cWithheldPlusHoldsAnswer(t *testing.T) {
 	}
 }
 
-// TestProxyReview36cLongSASLLineCyrus: the Dialog calls the client's
+// TestProxyLongSASLLineCyrus: the Dialog calls the client's
 // line after a SASL challenge a SASL response (Raw), and the proxy relays
 // it whole, unread ("[SASL data redacted]"). Cyrus 3.6 reads at most
 // 21,847 bytes of a SASL response (a base64 buffer), fails the
@@ -51,7 +51,7 @@ func TestProxyReview36cWithheldPlusHoldsAnswer(t *testing.T) {
 // here a LOGIN, which it runs. The session is logged in while the trace
 // shows no command but a failed AUTHENTICATE; any command hides so.
 // (Dovecot closes the connection on such a line: failing closed.)
-func TestProxyReview36cLongSASLLineCyrus(t *testing.T) {
+func TestProxyLongSASLLineCyrus(t *testing.T) {
 	cy := testserver.StartCyrusT(t)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+cy.Addr)
 	lc := dialLines(t, addr)

@@ -24,7 +24,7 @@ func directLogin(t *testing.T, addr, user, pass string) *lineConn {
 	return lc
 }
 
-// TestProxyReview36dSetquotaCyrus: Cyrus 3.6 answers a non-administrator's
+// TestProxySetquotaCyrus: Cyrus 3.6 answers a non-administrator's
 // SETQUOTA with "NO Permission denied" as soon as it has read the quota
 // root, and reads the rest of the line as a new command (UNDUMP and
 // XWARMUP do the same, for anyone). "a1 SETQUOTA x a3 CREATE ..." is one
@@ -33,7 +33,7 @@ func directLogin(t *testing.T, addr, user, pass string) *lineConn {
 // arguments makes Cyrus skip the next line), every completion matches a
 // command the proxy relayed: no Event.Stray, the proxy does not close,
 // and the trace shows "C: a3 NOOP" answered by the CREATE's completion.
-func TestProxyReview36dSetquotaCyrus(t *testing.T) {
+func TestProxySetquotaCyrus(t *testing.T) {
 	cy := testserver.StartCyrusT(t)
 	admin := directLogin(t, cy.Addr, testserver.CyrusAdmin, testserver.CyrusAdminPassword)
 	admin.send("d1 CREATE user/" + testserver.Alice + "\r\n")
@@ -82,7 +82,7 @@ func TestProxyReview36dSetquotaCyrus(t *testing.T) {
 	}
 }
 
-// TestProxyReview36dAppendLineTooLargeDovecot: Dovecot 2.3 parses
+// TestProxyAppendLineTooLargeDovecot: Dovecot 2.3 parses
 // APPEND's arguments with a parser of its own (cmd-append.c) that, on a
 // parse error, answers BAD and does not skip the rest of the line: the
 // next command starts where the parser stopped. One error is a line
@@ -91,7 +91,7 @@ func TestProxyReview36dSetquotaCyrus(t *testing.T) {
 // command glued to it ('"x"h1 CREATE box') runs. The proxy (lines up to
 // 1 MiB) relays the whole line as one APPEND; it sees h1's completion as
 // Stray and closes, after the server ran the CREATE.
-func TestProxyReview36dAppendLineTooLargeDovecot(t *testing.T) {
+func TestProxyAppendLineTooLargeDovecot(t *testing.T) {
 	srv, _ := dovecot(t, 1)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.PlainAddr)
 	lc := dialLines(t, addr)

@@ -14,7 +14,7 @@ import (
 	"github.com/imapkit/imapkit/internal/testserver"
 )
 
-// TestProxyReview36PlusTagCyrus: Cyrus accepts "+" as a tag and completes
+// TestProxyPlusTagCyrus: Cyrus accepts "+" as a tag and completes
 // the command with "+ OK Completed", a line the Dialog cannot tell from a
 // continuation request. Pipelined before "a1 NOOP {n+}", that completion is
 // taken for the server's go-ahead on the NOOP's literal (sent upstream as
@@ -22,7 +22,7 @@ import (
 // BAD, skips to the LF and runs the body as a command: here a LOGIN with
 // the password, in plaintext to a remote upstream, which the proxy
 // refuses when it sees it as a command.
-func TestProxyReview36PlusTagCyrus(t *testing.T) {
+func TestProxyPlusTagCyrus(t *testing.T) {
 	cy := testserver.StartCyrusT(t)
 	ip := nonLoopbackIP(t)
 	tp := newTapOn(t, net.JoinHostPort(ip, "0"), cy.Addr)
@@ -55,13 +55,13 @@ func TestProxyReview36PlusTagCyrus(t *testing.T) {
 	}
 }
 
-// TestProxyReview36UntokenizedNonSync: on a secure upstream (loopback) a
+// TestProxyUntokenizedNonSync: on a secure upstream (loopback) a
 // line the tokenizer rejects is relayed with ForwardLine, which relays a
 // "{n+}" at its end with its body, as it came: no ForwardAsSync, no wait
 // for the server's word. Dovecot skips the rest of a NOOP's line and runs
 // the body as a command, which the trace shows only as "a1 NOOP  [not
 // tokenized: relayed unchanged]": the stop-35 hole, still open there.
-func TestProxyReview36UntokenizedNonSync(t *testing.T) {
+func TestProxyUntokenizedNonSync(t *testing.T) {
 	srv, _ := dovecot(t, 1)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.PlainAddr)
 	lc := dialLines(t, addr)
@@ -157,7 +157,7 @@ func earlyNOServer(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// TestProxyReview36MultiAppendEarlyNO: a LITERAL+ client's MULTIAPPEND
+// TestProxyMultiAppendEarlyNO: a LITERAL+ client's MULTIAPPEND
 // whose parts reach the proxy as the client produces them (header, first
 // message, then the second message's header when it is ready), to a
 // server that refuses the APPEND right after the first message (as
@@ -167,7 +167,7 @@ func earlyNOServer(t *testing.T) string {
 // and none comes. The client gets its NO, but its next command never
 // reaches the server: the client direction waits for ever. Before the
 // change the "{n+}" went up as it came and the session went on.
-func TestProxyReview36MultiAppendEarlyNO(t *testing.T) {
+func TestProxyMultiAppendEarlyNO(t *testing.T) {
 	up := earlyNOServer(t)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+up)
 	c, err := net.Dial("tcp", addr)
