@@ -1,5 +1,8 @@
 package main
 
+// The mbox From line's date (and its other forms: UUCP, a five-digit
+// year, zone names).
+
 import (
 	"os"
 	"path/filepath"

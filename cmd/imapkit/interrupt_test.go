@@ -2,6 +2,9 @@
 
 package main
 
+// Reading stdin under the command's context: an interrupt ends a read of
+// stdin (append's message, a set given as "-", raw's literal).
+
 import (
 	"context"
 	"io"

@@ -1,5 +1,10 @@
 package main
 
+// The descriptor limit (syscall.Rlimit, whose fields are uint64 here and
+// int64 on FreeBSD, and which Windows lacks) and /proc/self/fd are
+// Linux's: this test was in review39_proxy_test.go (now
+// proxy_client_test.go), which then did not build for windows or freebsd.
+
 import (
 	"bufio"
 	"net"
