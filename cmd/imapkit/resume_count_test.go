@@ -26,12 +26,19 @@ import (
 // before each message's FETCH response, one of its UID and flags alone
 // (another client's flag change, RFC 3501 7.4.2, with the UID that a UID
 // FETCH's responses carry: commands.Fetch yields it as a Message of its
-// own); noMessages: STATUS gives UIDVALIDITY alone.
+// own); noMessages: STATUS gives UIDVALIDITY alone; split answers each
+// message's RFC822.SIZE and INTERNALDATE in two responses (RFC 3501
+// 7.4.2 lets a server split a message's items so); refuseExamine
+// answers EXAMINE with NO; noSeqUID answers a FETCH of sequence numbers
+// without UIDs.
 type countDst struct {
-	caps       string
-	appendUID  bool
-	flagsFirst bool
-	noMessages bool
+	caps          string
+	appendUID     bool
+	flagsFirst    bool
+	noMessages    bool
+	split         bool
+	refuseExamine bool
+	noSeqUID      bool
 
 	mu      sync.Mutex
 	msgs    []countMsg
@@ -116,6 +123,13 @@ func (f *countDst) serve(c *hostile.Conn) error {
 			}
 			err = c.Lines(fmt.Sprintf("* STATUS INBOX (UIDVALIDITY 9 MESSAGES %d)", n), ok)
 		case "EXAMINE", "SELECT":
+			f.mu.Lock()
+			refuse := f.refuseExamine
+			f.mu.Unlock()
+			if refuse {
+				err = c.Line(cmd.Tag + " NO [UNAVAILABLE] not now")
+				break
+			}
 			err = c.Lines(fmt.Sprintf("* %d EXISTS", n), "* OK [UIDVALIDITY 9] x", cmd.Tag+" OK [READ-ONLY] done")
 		case "FETCH":
 			from, to, perr := countSet(strings.Fields(cmd.Args)[0], n)
@@ -126,7 +140,12 @@ func (f *countDst) serve(c *hostile.Conn) error {
 			var lines []string
 			f.mu.Lock()
 			for i := from; i <= to && i <= len(f.msgs); i++ {
-				lines = append(lines, f.fetchLines(i, f.msgs[i-1])...)
+				m := f.msgs[i-1]
+				if f.noSeqUID {
+					lines = append(lines, fmt.Sprintf("* %d FETCH (RFC822.SIZE %d INTERNALDATE %s)", i, m.size, m.date))
+					continue
+				}
+				lines = append(lines, f.fetchLines(i, m)...)
 			}
 			f.mu.Unlock()
 			err = c.Lines(append(lines, ok)...)
@@ -207,6 +226,10 @@ func (f *countDst) fetchLines(i int, m countMsg) []string {
 	var l []string
 	if f.flagsFirst {
 		l = append(l, fmt.Sprintf(`* %d FETCH (UID %d FLAGS (\Seen))`, i, m.uid))
+	}
+	if f.split {
+		return append(l, fmt.Sprintf("* %d FETCH (UID %d RFC822.SIZE %d)", i, m.uid, m.size),
+			fmt.Sprintf("* %d FETCH (UID %d INTERNALDATE %s)", i, m.uid, m.date))
 	}
 	return append(l, fmt.Sprintf("* %d FETCH (UID %d RFC822.SIZE %d INTERNALDATE %s)", i, m.uid, m.size, m.date))
 }
@@ -546,4 +569,343 @@ func TestImportPendingCountStatusWithoutMessages(t *testing.T) {
 			}
 		})
 	}
+}
+
+// expungeDst is a scripted destination with MULTIAPPEND, no UIDPLUS. Its
+// STATUS gives UIDNEXT (as Dovecot's and Cyrus's do) unless noUIDNext.
+// With expungeAfter set, a UID FETCH of several messages is answered, after
+// that many FETCH responses, with "* 1 EXPUNGE" of the mailbox's first
+// message (another client's expunge, which a server may announce during
+// a UID FETCH: RFC 3501 7.4.1 forbids it only during FETCH, STORE and
+// SEARCH by sequence numbers, RFC 9051 7.5.1 the same), and the rest of
+// the answer carries the sequence numbers as they are after it.
+type expungeDst struct {
+	noUIDNext bool
+	// expungeAfter: after this many FETCH responses of a UID FETCH,
+	// "* 1 EXPUNGE" (0: never); once.
+	expungeAfter int
+
+	mu      sync.Mutex
+	msgs    []countMsg
+	uid     uint32
+	appends int
+}
+
+func (f *expungeDst) add(size int, date string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.uid++
+	f.msgs = append(f.msgs, countMsg{f.uid, size, date})
+}
+
+func (f *expungeDst) state() (appends int, sizes []int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, m := range f.msgs {
+		sizes = append(sizes, m.size)
+	}
+	return f.appends, sizes
+}
+
+func (f *expungeDst) start(t *testing.T) string {
+	t.Helper()
+	srv, err := hostile.Listen(f.serve)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv.Addr()
+}
+
+func expungeFetchLine(seq int, m countMsg) string {
+	return fmt.Sprintf("* %d FETCH (UID %d RFC822.SIZE %d INTERNALDATE %s)", seq, m.uid, m.size, m.date)
+}
+
+func (f *expungeDst) serve(c *hostile.Conn) error {
+	const caps = "IMAP4rev1 LITERAL+ MULTIAPPEND UNSELECT"
+	if err := c.Greet(caps); err != nil {
+		return err
+	}
+	for {
+		cmd, err := c.ReadCommand()
+		if err != nil {
+			return err
+		}
+		ok := cmd.Tag + " OK done"
+		f.mu.Lock()
+		n, next := len(f.msgs), f.uid+1
+		f.mu.Unlock()
+		switch cmd.Name {
+		case "LOGIN", "CLOSE", "UNSELECT":
+			err = c.Line(ok)
+		case "CAPABILITY":
+			err = c.Lines("* CAPABILITY "+caps, ok)
+		case "NAMESPACE":
+			err = c.Lines(`* NAMESPACE (("" "/")) NIL NIL`, ok)
+		case "LIST":
+			err = c.Lines(`* LIST () "/" INBOX`, ok)
+		case "STATUS":
+			if f.noUIDNext {
+				err = c.Lines(fmt.Sprintf("* STATUS INBOX (UIDVALIDITY 9 MESSAGES %d)", n), ok)
+			} else {
+				err = c.Lines(fmt.Sprintf("* STATUS INBOX (UIDVALIDITY 9 MESSAGES %d UIDNEXT %d)", n, next), ok)
+			}
+		case "EXAMINE", "SELECT":
+			err = c.Lines(fmt.Sprintf("* %d EXISTS", n), "* OK [UIDVALIDITY 9] x", cmd.Tag+" OK [READ-ONLY] done")
+		case "FETCH":
+			from, to, perr := countSet(strings.Fields(cmd.Args)[0], n)
+			if perr != nil {
+				err = c.Line(cmd.Tag + " BAD " + perr.Error())
+				break
+			}
+			var lines []string
+			f.mu.Lock()
+			for i := from; i <= to && i <= len(f.msgs); i++ {
+				lines = append(lines, expungeFetchLine(i, f.msgs[i-1]))
+			}
+			f.mu.Unlock()
+			err = c.Lines(append(lines, ok)...)
+		case "UID FETCH":
+			a, b, _ := strings.Cut(strings.Fields(cmd.Args)[0], ":")
+			lo, _ := strconv.Atoi(a)
+			hi := lo
+			if b == "*" {
+				hi = 1 << 32
+			} else if b != "" {
+				hi, _ = strconv.Atoi(b)
+			}
+			var lines []string
+			f.mu.Lock()
+			shift, k := 0, 0 // messages expunged amid the answer; responses
+			for i := 0; i < len(f.msgs); i++ {
+				m := f.msgs[i]
+				if int(m.uid) < lo || int(m.uid) > hi {
+					continue
+				}
+				lines = append(lines, expungeFetchLine(i+1-shift, m))
+				k++
+				if f.expungeAfter == k && shift == 0 && hi > lo && int(f.msgs[0].uid) < lo {
+					// Another client's expunge of message 1,
+					// announced amid the answer.
+					lines = append(lines, "* 1 EXPUNGE")
+					shift = 1
+				}
+			}
+			if shift == 1 {
+				f.msgs = f.msgs[1:]
+				f.expungeAfter = 0
+			}
+			f.mu.Unlock()
+			err = c.Lines(append(lines, ok)...)
+		case "APPEND":
+			line, lit, nonSync := cmd.Line, cmd.Literal, cmd.NonSync
+			var got []countMsg
+			for lit >= 0 {
+				if !nonSync {
+					if err := c.Continue("go"); err != nil {
+						return err
+					}
+				}
+				if _, err := c.ReadLiteral(lit); err != nil {
+					return err
+				}
+				date := `"01-Jan-2000 00:00:00 +0000"`
+				if m := countDate.FindStringSubmatch(line); m != nil {
+					date = `"` + m[1] + `"`
+				}
+				got = append(got, countMsg{size: int(lit), date: date})
+				rest, err := c.ReadLine()
+				if err != nil {
+					return err
+				}
+				next := hostile.ParseCommand("x APPEND " + rest)
+				line, lit, nonSync = rest, next.Literal, next.NonSync
+			}
+			f.mu.Lock()
+			f.appends++
+			f.mu.Unlock()
+			for _, m := range got {
+				f.add(m.size, m.date)
+			}
+			err = c.Line(ok)
+		case "LOGOUT":
+			c.Lines("* BYE bye", ok)
+			return nil
+		default:
+			err = c.Answer(cmd)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func expungeImport(t *testing.T, addr, path string) (int, string) {
+	t.Helper()
+	setEnv(t, "IMAPKIT_PASSWORD", "x")
+	setEnv(t, "IMAPKIT_URL", "")
+	code, _, errs := runCLI(t, "", "import", "imap://alice@"+addr, path, "--to", "INBOX", "--insecure-plaintext",
+		"--timeout", "10s", "--quiet")
+	return code, errs
+}
+
+// TestImportPendingExpungeAmidLookDuplicate (found by review): look
+// (d8e3c5c) merged two FETCH responses of one sequence number as one
+// message's items split.
+// During a UID FETCH a server may announce another client's expunge
+// (RFC 3501 7.4.1), and the next message then comes with the sequence
+// number the one before had: two different messages merged into one,
+// the ring one message short. A MULTIAPPEND group of two landed (its OK
+// not recorded) at UIDs 2 and 3, after another client's message at UID
+// 1; that client expunges message 1 while run 2 looks: "* 2 FETCH (UID
+// 2 ...)", "* 1 EXPUNGE", "* 2 FETCH (UID 3 ...)". The group's first
+// message is overwritten by its second, the group is "not found among
+// all that arrived", and it is sent again: a duplicate, exit 0, nothing
+// said. Before d8e3c5c (no merge) the ring held both and the group was
+// found; now responses of two UIDs are never merged (sameMessage). On
+// the UIDNEXT path (every real server's: confirm) and the
+// recorded-UIDNEXT one (confirmOpen) alike.
+func TestImportPendingExpungeAmidLookDuplicate(t *testing.T) {
+	for _, noUIDNext := range []bool{false, true} {
+		t.Run(fmt.Sprintf("noUIDNext=%v", noUIDNext), func(t *testing.T) {
+			f := &expungeDst{noUIDNext: noUIDNext}
+			f.add(5, `"01-Feb-2020 00:00:00 +0000"`) // another client's
+			addr := f.start(t)
+			msgs := []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")}
+			path, _ := r44ImportSource(t, "maildir", msgs)
+			countStopAt(t, "appended", 1, func() { f.mu.Lock(); f.expungeAfter = 1; f.mu.Unlock() })
+			if code, errs := expungeImport(t, addr, path); code == exitOK {
+				t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
+			}
+			testHook = nil
+			code, errs := expungeImport(t, addr, path)
+			appends, sizes := f.state()
+			if appends != 1 {
+				t.Errorf("run 2: exit %d, %d APPENDs in all, the mailbox holds sizes %v; want the group found (1 APPEND, sizes [%d %d]): merged two messages across the EXPUNGE, sent again\nstderr: %s", code, appends, sizes, len(msgs[0]), len(msgs[1]), errs)
+			}
+		})
+	}
+}
+
+// TestImportPendingExpungeAmidLookLoss (found by review): the same merge
+// the other way. Run 1
+// records a group of two (m1, m2) and stops before sending it. Another
+// client then delivers three messages: a copy of m1 (its size and
+// INTERNALDATE: a second migration of the same Maildir, say), one of its
+// own, and a copy of m2. Run 2's UID FETCH is answered, after the second
+// response, with another client's "* 1 EXPUNGE": the third message comes with the
+// second's sequence number and is merged into it, so the ring holds
+// (m1's copy, m2's copy) "in a row", though another message lies
+// between: the group, never sent, is taken for landed. m1 and m2 are
+// lost (their copies are another's, which that client may delete).
+// Not merged (two UIDs: sameMessage), they are not in a row and the
+// group is sent.
+func TestImportPendingExpungeAmidLookLoss(t *testing.T) {
+	f := &expungeDst{}
+	f.add(5, `"01-Feb-2020 00:00:00 +0000"`) // another client's
+	addr := f.start(t)
+	msgs := []string{r44ImportMsg(1, ""), r44ImportMsg(2, "x")}
+	path, _ := r44ImportSource(t, "maildir", msgs)
+	countStopAt(t, "pending", 1, func() {
+		f.add(len(msgs[0]), `"01-Jan-2024 00:00:00 +0000"`)
+		f.add(9, `"01-Mar-2020 00:00:00 +0000"`)
+		f.add(len(msgs[1]), `"02-Jan-2024 00:00:00 +0000"`)
+		f.mu.Lock()
+		f.expungeAfter = 2
+		f.mu.Unlock()
+	})
+	if code, errs := expungeImport(t, addr, path); code == exitOK {
+		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
+	}
+	testHook = nil
+	code, errs := expungeImport(t, addr, path)
+	appends, sizes := f.state()
+	if appends != 1 {
+		t.Errorf("run 2: exit %d, %d APPENDs in all, the mailbox holds sizes %v; want the group sent (1 APPEND): two other messages, not in a row, merged across the EXPUNGE into the group's\nstderr: %s", code, appends, sizes, errs)
+	}
+}
+
+// TestImportPendingSplitResponses: a destination whose STATUS gives no
+// UIDNEXT, with MULTIAPPEND, answers each message's RFC822.SIZE and
+// INTERNALDATE in two FETCH responses (same sequence number, same UID:
+// RFC 3501 7.4.2 lets a server split them). A group of two lands (its
+// answer not recorded), nobody else writes: run 2 finds it by merging
+// each message's two responses (look, sameMessage), by UID (confirmOpen)
+// and, for an older record, by sequence number (confirmSeq). Held as two
+// messages each, neither telling both size and date, the group was not
+// found and sent again.
+func TestImportPendingSplitResponses(t *testing.T) {
+	for _, older := range []bool{false, true} {
+		t.Run(fmt.Sprintf("older=%v", older), func(t *testing.T) {
+			f := &countDst{caps: "IMAP4rev1 LITERAL+ MULTIAPPEND"}
+			addr := f.start(t)
+			msgs := []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")}
+			path, _ := r44ImportSource(t, "maildir", msgs)
+			countStopAt(t, "appended", 1, func() { f.mu.Lock(); f.split = true; f.mu.Unlock() })
+			if code, errs := expungeImport(t, addr, path); code == exitOK {
+				t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
+			}
+			testHook = nil
+			if older {
+				countOlderRecord(t, path)
+			}
+			code, errs := expungeImport(t, addr, path)
+			if appends, sizes := f.state(); code != exitOK || appends != 1 {
+				t.Errorf("run 2: exit %d, %d APPENDs in all, the mailbox holds sizes %v; want 0, 1 APPEND (the group found across split responses, not sent again)\nstderr: %s", code, appends, sizes, errs)
+			}
+		})
+	}
+}
+
+// TestImportUIDFloorExamineRefused (found by review): a destination
+// whose STATUS gives no UIDNEXT refuses EXAMINE. The UID floor
+// (uidFloor) cannot be learnt: the group is recorded without one (by the
+// message count) and sent, as before there was a floor. The run failed
+// before sending anything, at every run.
+func TestImportUIDFloorExamineRefused(t *testing.T) {
+	f := &countDst{caps: "IMAP4rev1 LITERAL+", refuseExamine: true}
+	addr := f.start(t)
+	msgs := []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")}
+	path, _ := r44ImportSource(t, "maildir", msgs)
+	code, errs := countImport(t, addr, path)
+	if appends, sizes := f.state(); code != exitOK || appends != 2 || len(sizes) != 2 {
+		t.Errorf("exit %d, %d APPENDs, the mailbox holds sizes %v; want 0, both sent\nstderr: %s", code, appends, sizes, errs)
+	}
+}
+
+// TestImportLastUIDUntold (found by review): a destination whose STATUS
+// gives no UIDNEXT answers a FETCH of the last message without its UID.
+// Looking for a pending group (confirmOpen), the error said "cannot
+// tell whether the pending APPEND landed" without the advice of the
+// other such exits (which field of the state file to edit): now it ends
+// with it. Before a group is sent (uidFloor), it spoke of "the pending
+// APPEND" when none was: now it says what cannot be learnt.
+func TestImportLastUIDUntold(t *testing.T) {
+	t.Run("pending", func(t *testing.T) {
+		f := &countDst{caps: "IMAP4rev1 LITERAL+"}
+		addr := f.start(t)
+		msgs := []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")}
+		path, _ := r44ImportSource(t, "maildir", msgs)
+		countStopAt(t, "appended", 1, func() { f.mu.Lock(); f.noSeqUID = true; f.mu.Unlock() })
+		if code, errs := countImport(t, addr, path); code == exitOK {
+			t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
+		}
+		testHook = nil
+		code, errs := countImport(t, addr, path)
+		if appends, _ := f.state(); code == exitOK || appends != 1 || !strings.Contains(errs, "cannot tell whether the pending APPEND landed") ||
+			!strings.Contains(errs, ".destinations[") || !strings.Contains(errs, "not sent again") {
+			t.Errorf("run 2: exit %d, %d APPENDs; want an error, 1 APPEND, with the advice naming the state file's entry\nstderr: %s", code, appends, errs)
+		}
+	})
+	t.Run("prepare", func(t *testing.T) {
+		f := &countDst{caps: "IMAP4rev1 LITERAL+", noSeqUID: true}
+		f.deliver() // another client's: a last message to ask the UID of
+		addr := f.start(t)
+		path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, "")})
+		code, errs := countImport(t, addr, path)
+		if appends, _ := f.state(); code == exitOK || appends != 0 || strings.Contains(errs, "pending APPEND") ||
+			!strings.Contains(errs, "told no UID of the last message") {
+			t.Errorf("exit %d, %d APPENDs; want an error naming no pending APPEND (none is), nothing sent\nstderr: %s", code, appends, errs)
+		}
+	})
 }
