@@ -33,18 +33,6 @@ const (
 	exitConnFail = 3 // connection, TLS, protocol or local I/O error
 )
 
-// interrupted is the context every command starts from: main cancels it on
-// SIGINT and SIGTERM, so that a command logs out or stops cleanly.
-var interrupted = context.Background()
-
-// releaseSignals cancels interrupted and gives SIGINT and SIGTERM their
-// default action back at once, as main does in its own goroutine after the
-// first signal (main sets it; in tests it does nothing). The shell calls it
-// before it logs out on SIGTERM, and conn.close before an interrupted
-// command's LOGOUT: a second signal must not find main's handler still
-// there, which main's goroutine may not have removed yet.
-var releaseSignals = func() {}
-
 // sys returns the run's environment and terminal.
 func (f *connFlags) sys() *sysEnv {
 	if f.env == nil {
@@ -601,6 +589,7 @@ func (f *connFlags) password(user string, t *target) (string, error) {
 	if t != nil {
 		where = t.addr
 	}
+	interrupted := f.sys().ctx()
 	if interrupted.Err() != nil {
 		return "", errors.New("reading the password: interrupted")
 	}
@@ -669,14 +658,16 @@ func (cn *conn) close() {
 	var mu sync.Mutex
 	var timer *time.Timer
 	done := false
+	env := cn.flags.sys()
+	interrupted := env.ctx()
 	if interrupted.Err() != nil {
 		// The signals' default action back before the LOGOUT goes out:
 		// a second signal during it ends the process, whether or not
 		// main's goroutine has released them yet.
-		releaseSignals()
+		env.release()
 	}
 	stop := context.AfterFunc(interrupted, func() {
-		releaseSignals()
+		env.release()
 		mu.Lock()
 		defer mu.Unlock()
 		if !done {
@@ -696,8 +687,9 @@ func (cn *conn) close() {
 	cn.c.Session().Close()
 }
 
-// exitCode maps an error to the exit code and prints it as one line.
-func exitCode(stderr io.Writer, name string, err error) int {
+// exitCode maps an error to the exit code and prints it as one line. env
+// is the run's (its interrupted context; nil: not interrupted).
+func exitCode(env *sysEnv, stderr io.Writer, name string, err error) int {
 	if err == nil {
 		return exitOK
 	}
@@ -705,12 +697,12 @@ func exitCode(stderr io.Writer, name string, err error) int {
 	if i := strings.IndexByte(msg, '\n'); i >= 0 {
 		msg = msg[:i]
 	}
-	if interrupted.Err() != nil {
+	if env.ctx().Err() != nil {
 		// Before the message: a second Ctrl-C the user presses on
 		// seeing it must end the process, and main's goroutine may not
 		// have given the signals their default action back yet (a
 		// loaded machine: TestSecondInterruptExits caught it swallowed).
-		releaseSignals()
+		env.release()
 	}
 	fmt.Fprintf(stderr, "imapkit %s: %s\n", name, msg)
 	var ue *usageError

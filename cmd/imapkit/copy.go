@@ -152,9 +152,9 @@ func runCopyCommand(env *sysEnv, stdin io.Reader, args []string, stdout, stderr 
 	out := &output{stdin: stdin, stdout: stdout, stderr: stderr, json: o.src.json}
 	if o.accounts != "" {
 		if err := checkTypedNames(pos, o.maps); err != nil {
-			return exitCode(stderr, "copy", err)
+			return exitCode(env, stderr, "copy", err)
 		}
-		return exitCode(stderr, "copy", runAccounts(interrupted, o.accounts, o.shard, pos, out, func(ctx context.Context, a account) error {
+		return exitCode(env, stderr, "copy", runAccounts(env.ctx(), o.accounts, o.shard, pos, out, func(ctx context.Context, a account) error {
 			if a.dst == "" {
 				return usagef("%s line %d: copy needs SRC-URL DST-URL", o.accounts, a.line)
 			}
@@ -170,15 +170,15 @@ func runCopyCommand(env *sysEnv, stdin io.Reader, args []string, stdout, stderr 
 		}))
 	}
 	if o.shard != "" {
-		return exitCode(stderr, "copy", usagef("--shard goes with --accounts"))
+		return exitCode(env, stderr, "copy", usagef("--shard goes with --accounts"))
 	}
 	if len(pos) < 2 || !isURL(pos[0]) || !isURL(pos[1]) {
-		return exitCode(stderr, "copy", usagef("usage: imapkit copy [flags] SRC-URL DST-URL [MAILBOX...]"))
+		return exitCode(env, stderr, "copy", usagef("usage: imapkit copy [flags] SRC-URL DST-URL [MAILBOX...]"))
 	}
 	if err := checkTypedNames(pos[2:], o.maps); err != nil {
-		return exitCode(stderr, "copy", err)
+		return exitCode(env, stderr, "copy", err)
 	}
-	return exitCode(stderr, "copy", copyAccount(interrupted, o, pos[0], pos[1], pos[2:], out))
+	return exitCode(env, stderr, "copy", copyAccount(env.ctx(), o, pos[0], pos[1], pos[2:], out))
 }
 
 // checkTypedNames refuses, before anything is connected, a mailbox name
@@ -1135,7 +1135,7 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 		}, func() error { return state.save(path) }); err != nil {
 			return err
 		}
-		if err := hook("pending"); err != nil {
+		if err := hook(ctx, "pending"); err != nil {
 			return err
 		}
 		dstUIDs, err := ap.send(ctx, items)
@@ -1199,7 +1199,7 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 			}
 			return nameRefused(len(group), func() string { return fmt.Sprintf("UID %d", group[0].UID) }, err)
 		}
-		if err := hook("appended"); err != nil {
+		if err := hook(ctx, "appended"); err != nil {
 			return err
 		}
 		meta = rest

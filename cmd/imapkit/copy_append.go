@@ -1736,15 +1736,18 @@ func loadJSON(path string, v any) (bool, error) {
 	return true, nil
 }
 
-// testHook, when set by a test, is called at the steps of a journalled
-// append ("pending": the state records the group; "appended": the server
-// accepted it, the state does not say so yet); an error stops the job
-// there, as a kill would.
-var testHook func(step string) error
+// testHookKey is the key of the test hook (sysEnv.testHook) in a run's
+// context.
+type testHookKey struct{}
 
-func hook(step string) error {
-	if testHook == nil {
+// hook calls the test hook ctx carries (sysEnv.testHook), if any, at the
+// steps of a journalled append ("pending": the state records the group;
+// "appended": the server accepted it, the state does not say so yet); an
+// error stops the job there, as a kill would.
+func hook(ctx context.Context, step string) error {
+	h, _ := ctx.Value(testHookKey{}).(func(step string) error)
+	if h == nil {
 		return nil
 	}
-	return testHook(step)
+	return h(step)
 }

@@ -162,7 +162,7 @@ func TestCopyExpungedBeforeMetaFetchFails(t *testing.T) {
 	}
 	args := []string{"copy", aURL, bURL, "INBOX", "--ca-file", cf[1], "--dst-ca-file", writeCA(t, b), "--state-dir", t.TempDir(), "--timeout", "20s", "--quiet", "--no-multiappend"}
 	appended := 0
-	testHook = func(s string) error {
+	setTestHook(t, func(s string) error {
 		if s == "appended" {
 			if appended++; appended == 200 { // the first batch's last message
 				if _, err := ac.Store(ctx, commands.UIDs(202), commands.AddFlags, []string{`\Deleted`}, nil); err != nil {
@@ -174,10 +174,10 @@ func TestCopyExpungedBeforeMetaFetchFails(t *testing.T) {
 			}
 		}
 		return nil
-	}
-	t.Cleanup(func() { testHook = nil })
+	})
+	t.Cleanup(func() { setTestHook(t, nil) })
 	code, out, errs := runCLI(t, "", args...)
-	testHook = nil
+	setTestHook(t, nil)
 	n := 0
 	if ms, err := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password).Examine(ctx, "INBOX"); err == nil {
 		n = int(ms.Exists)

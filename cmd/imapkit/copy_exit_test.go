@@ -74,7 +74,7 @@ func TestCopyFirstOpenSourceNOExitCode(t *testing.T) {
 		if multi && !errors.Is(err, session.ErrNotSent) {
 			t.Errorf("multi: %v: does not say not sent", err)
 		}
-		codes[multi] = exitCode(io.Discard, "copy", err)
+		codes[multi] = exitCode(nil, io.Discard, "copy", err)
 		texts[multi] = err.Error() + " | " + errorAsSent(err)
 	}
 	if codes[false] != exitNo || codes[true] != codes[false] {
@@ -106,7 +106,7 @@ func TestCopyMultiappendDestinationEnded(t *testing.T) {
 	if !errors.Is(err, session.ErrNotSent) || !strings.Contains(err.Error(), "connection to the destination had ended") {
 		t.Errorf("%v: not said not sent, or does not say the destination's connection had ended", err)
 	}
-	if c := exitCode(io.Discard, "copy", err); c != exitConnFail {
+	if c := exitCode(nil, io.Discard, "copy", err); c != exitConnFail {
 		t.Errorf("exit %d, want %d", c, exitConnFail)
 	}
 }

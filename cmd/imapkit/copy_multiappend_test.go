@@ -94,7 +94,7 @@ func TestCopyExpungedFirstOfMultiappendGroup(t *testing.T) {
 	}
 	args := []string{"copy", aURL, bURL, "INBOX", "--ca-file", cf[1], "--dst-ca-file", writeCA(t, b), "--state-dir", t.TempDir(), "--timeout", "20s", "--quiet"}
 	done := false
-	testHook = func(s string) error {
+	setTestHook(t, func(s string) error {
 		if s == "pending" && !done {
 			done = true
 			if _, err := ac.Store(ctx, commands.UIDs(1), commands.AddFlags, []string{`\Deleted`}, nil); err != nil {
@@ -105,10 +105,10 @@ func TestCopyExpungedFirstOfMultiappendGroup(t *testing.T) {
 			}
 		}
 		return nil
-	}
-	t.Cleanup(func() { testHook = nil })
+	})
+	t.Cleanup(func() { setTestHook(t, nil) })
 	code, out, errs := runCLI(t, "", args...)
-	testHook = nil
+	setTestHook(t, nil)
 	got := mailOf(t, client(t, b.TLSAddr, b, testserver.Alice, testserver.Password), "INBOX")
 	t.Logf("exit %d %q %q; %d messages on the destination", code, out, errs, len(got))
 	if code != 0 || len(got) != 4 || !strings.Contains(errs, "UID 1 was expunged on the source during the copy: skipped") {

@@ -518,7 +518,7 @@ func TestUIDNextStaleAfterDeliveryDovecot(t *testing.T) {
 		return code, errs
 	}
 	pendings := 0
-	testHook = func(step string) error {
+	setTestHook(t, func(step string) error {
 		switch step {
 		case "appended":
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -534,12 +534,12 @@ func TestUIDNextStaleAfterDeliveryDovecot(t *testing.T) {
 			}
 		}
 		return nil
-	}
-	t.Cleanup(func() { testHook = nil })
+	})
+	t.Cleanup(func() { setTestHook(t, nil) })
 	if code, errs := run(); code == exitOK {
 		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
 	}
-	testHook = nil
+	setTestHook(t, nil)
 	code, errs := run()
 	var subjects []string
 	for _, m := range mailOf(t, c, "INBOX") {

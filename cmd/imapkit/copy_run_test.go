@@ -102,17 +102,17 @@ func copyFlagsAfterStop(t *testing.T, oldState bool) {
 	stateDir := t.TempDir()
 	args := []string{"copy", aURL, bURL, "INBOX", "--ca-file", cf[1], "--dst-ca-file", writeCA(t, b), "--state-dir", stateDir, "--timeout", "20s", "--no-multiappend"}
 	seen := 0
-	testHook = func(s string) error {
+	setTestHook(t, func(s string) error {
 		if s == "pending" {
 			if seen++; seen == 2 {
 				return errors.New("stopped by the test")
 			}
 		}
 		return nil
-	}
-	t.Cleanup(func() { testHook = nil })
+	})
+	t.Cleanup(func() { setTestHook(t, nil) })
 	cli(t, "", 3, args...) // UID 1 copied, then stopped
-	testHook = nil
+	setTestHook(t, nil)
 
 	paths, err := filepath.Glob(filepath.Join(stateDir, "copy-*.json"))
 	if err != nil || len(paths) != 1 {
@@ -252,7 +252,7 @@ func TestCopyExpungedMidCopy(t *testing.T) {
 		args = append(args, "--debug")
 	}
 	done := false
-	testHook = func(s string) error {
+	setTestHook(t, func(s string) error {
 		if s == "pending" && !done {
 			done = true
 			if _, err := ac.Store(ctx, commands.UIDs(3), commands.AddFlags, []string{`\Deleted`}, nil); err != nil {
@@ -263,10 +263,10 @@ func TestCopyExpungedMidCopy(t *testing.T) {
 			}
 		}
 		return nil
-	}
-	t.Cleanup(func() { testHook = nil })
+	})
+	t.Cleanup(func() { setTestHook(t, nil) })
 	code, out, errs := runCLI(t, "", args...)
-	testHook = nil
+	setTestHook(t, nil)
 	got := mailOf(t, client(t, b.TLSAddr, b, testserver.Alice, testserver.Password), "INBOX")
 	t.Logf("exit %d %q %q; %d messages on the destination", code, out, errs, len(got))
 	if code != 0 || len(got) != 4 || !strings.Contains(errs, "UID 3 was expunged on the source during the copy: skipped") {
@@ -299,7 +299,7 @@ func TestCopyExpungeThenDeliveryLosesGroup(t *testing.T) {
 	}
 	args := []string{"copy", aURL, bURL, "INBOX", "--ca-file", cf[1], "--dst-ca-file", writeCA(t, b), "--state-dir", t.TempDir(), "--timeout", "20s", "--quiet"}
 	done := false
-	testHook = func(s string) error {
+	setTestHook(t, func(s string) error {
 		if s == "pending" && !done { // between the metadata FETCH and the bodies
 			done = true
 			if _, err := ac.Store(ctx, commands.UIDs(3), commands.AddFlags, []string{`\Deleted`}, nil); err != nil {
@@ -310,10 +310,10 @@ func TestCopyExpungeThenDeliveryLosesGroup(t *testing.T) {
 			}
 		}
 		return nil
-	}
-	t.Cleanup(func() { testHook = nil })
+	})
+	t.Cleanup(func() { setTestHook(t, nil) })
 	code, _, errs := runCLI(t, "", args...)
-	testHook = nil
+	setTestHook(t, nil)
 	t.Logf("first run: exit %d %q", code, errs)
 	bc := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
 	if _, err := bc.AppendBytes(ctx, "INBOX", []byte("From: x@example.com\r\nSubject: delivered\r\n\r\nhi\r\n"), nil); err != nil {

@@ -151,7 +151,7 @@ func TestCopyWrongRFC822SizeKilledAfterLanding(t *testing.T) {
 			}
 			appended := 0
 			var onDisk map[string][]byte
-			testHook = func(step string) error {
+			setTestHook(t, func(step string) error {
 				if step == "appended" {
 					if appended++; appended == tc.stopAt {
 						onDisk = stateSnapshot(t, dir)
@@ -159,12 +159,12 @@ func TestCopyWrongRFC822SizeKilledAfterLanding(t *testing.T) {
 					}
 				}
 				return nil
-			}
-			t.Cleanup(func() { testHook = nil })
+			})
+			t.Cleanup(func() { setTestHook(t, nil) })
 			if code, errs := run(); code == exitOK {
 				t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
 			}
-			testHook = nil
+			setTestHook(t, nil)
 			stateRestore(t, dir, onDisk)
 			code, errs := run()
 			if got := subjectsOf(t, c, tc.mailbox); code != exitOK || got != "u1,u2" {

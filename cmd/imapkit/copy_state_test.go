@@ -157,7 +157,7 @@ func TestCopyKilledRunJournal(t *testing.T) {
 	stateDir, killedDir := t.TempDir(), t.TempDir()
 	args := []string{"copy", aURL, bURL, "INBOX", "--ca-file", cf[1], "--dst-ca-file", writeCA(t, b), "--state-dir", stateDir, "--timeout", "20s"}
 	seen := 0
-	testHook = func(s string) error {
+	setTestHook(t, func(s string) error {
 		if s != "appended" {
 			return nil
 		}
@@ -178,10 +178,10 @@ func TestCopyKilledRunJournal(t *testing.T) {
 			}
 		}
 		return errors.New("stopped by the test")
-	}
-	t.Cleanup(func() { testHook = nil })
+	})
+	t.Cleanup(func() { setTestHook(t, nil) })
 	cli(t, "", 3, args...)
-	testHook = nil
+	setTestHook(t, nil)
 	name := mustOne(t, killedDir)
 	if _, err := os.Stat(filepath.Join(killedDir, name+".uidmap")); err != nil {
 		t.Fatalf("no map journal in the state directory mid-run: %v", err)
@@ -630,18 +630,18 @@ func TestStatusUIDNextSometimes(t *testing.T) {
 			addr := f.start(t)
 			path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, "")})
 			if !lost {
-				testHook = func(step string) error {
+				setTestHook(t, func(step string) error {
 					if step == "pending" {
 						return fmt.Errorf("stopped by the test")
 					}
 					return nil
-				}
-				t.Cleanup(func() { testHook = nil })
+				})
+				t.Cleanup(func() { setTestHook(t, nil) })
 			}
 			if code, _, _ := pendingImport(t, addr, path); code == exitOK {
 				t.Fatal("run 1: exit 0; want it stopped")
 			}
-			testHook = nil
+			setTestHook(t, nil)
 			code, _, errs := pendingImport(t, addr, path)
 			appends, held, _ := f.counts()
 			// Stopped before sending: sent by run 2. Lost answer:
@@ -675,7 +675,7 @@ func TestCountStaleAfterDelivery(t *testing.T) {
 			addr := f.start(t)
 			path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")})
 			pendings := 0
-			testHook = func(step string) error {
+			setTestHook(t, func(step string) error {
 				switch step {
 				case "appended":
 					// Another client delivers a message.
@@ -690,12 +690,12 @@ func TestCountStaleAfterDelivery(t *testing.T) {
 					}
 				}
 				return nil
-			}
-			t.Cleanup(func() { testHook = nil })
+			})
+			t.Cleanup(func() { setTestHook(t, nil) })
 			if code, _, _ := pendingImport(t, addr, path); code == exitOK {
 				t.Fatal("run 1: exit 0; want it stopped")
 			}
-			testHook = nil
+			setTestHook(t, nil)
 			code, _, errs := pendingImport(t, addr, path)
 			appends, held, _ := f.counts()
 			// 2 of ours + 1 delivered = 3 held, 2 APPENDs; or exit 1

@@ -328,16 +328,16 @@ func TestCopyResume(t *testing.T) {
 			}
 			stopAt := func(step string, n int) {
 				seen := 0
-				testHook = func(s string) error {
+				setTestHook(t, func(s string) error {
 					if s == step {
 						if seen++; seen == n {
 							return errors.New("stopped by the test at " + step)
 						}
 					}
 					return nil
-				}
+				})
 			}
-			t.Cleanup(func() { testHook = nil })
+			t.Cleanup(func() { setTestHook(t, nil) })
 			// The first group lands, but the state does not say so.
 			stopAt("appended", 1)
 			cli(t, "", 3, args...)
@@ -346,7 +346,7 @@ func TestCopyResume(t *testing.T) {
 			// third recorded as pending but not sent.
 			stopAt("pending", 2)
 			cli(t, "", 3, args...)
-			testHook = nil
+			setTestHook(t, nil)
 			copyReport(t, 0, args...)
 			ac := client(t, a.TLSAddr, a, testserver.Alice, testserver.Password)
 			bc := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)

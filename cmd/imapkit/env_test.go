@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"os"
 	"sort"
@@ -115,9 +116,90 @@ func testEnv(tb testing.TB) *sysEnv {
 			}
 			return os.LookupEnv(key)
 		},
-		openTTY:   func() (*os.File, error) { return nil, errors.New("no terminal in tests") },
-		streamEnv: func() []string { return testEnvList(tb) },
+		openTTY:     func() (*os.File, error) { return nil, errors.New("no terminal in tests") },
+		streamEnv:   func() []string { return testEnvList(tb) },
+		interrupted: testInterrupted(tb),
+		testHook: func(step string) error {
+			if h := testHookOf(tb); h != nil {
+				return h(step)
+			}
+			return nil
+		},
 	}
+}
+
+// testRuns holds, by top-level test name, the interrupted context and the
+// test hook that setInterrupted and setTestHook gave the runs of the test
+// and of its subtests: what the package variables interrupted and
+// testHook were, each test tree now has its own, so that tests that set
+// them may run in parallel.
+var testRuns struct {
+	sync.Mutex
+	interrupted map[string]context.Context
+	hook        map[string]func(step string) error
+}
+
+// rootName is the name of the top-level test tb is or is a subtest of.
+func rootName(tb testing.TB) string {
+	name, _, _ := strings.Cut(tb.Name(), "/")
+	return name
+}
+
+// setInterrupted makes ctx the interrupted context (main's, which Ctrl-C
+// and SIGTERM cancel) of the runs that tb's test and its subtests start
+// (testEnv) until restore is called; a test cancels ctx to interrupt a
+// run as the user's Ctrl-C would.
+func setInterrupted(tb testing.TB, ctx context.Context) (restore func()) {
+	name := rootName(tb)
+	testRuns.Lock()
+	defer testRuns.Unlock()
+	if testRuns.interrupted == nil {
+		testRuns.interrupted = map[string]context.Context{}
+	}
+	old, had := testRuns.interrupted[name]
+	testRuns.interrupted[name] = ctx
+	return func() {
+		testRuns.Lock()
+		defer testRuns.Unlock()
+		if had {
+			testRuns.interrupted[name] = old
+		} else {
+			delete(testRuns.interrupted, name)
+		}
+	}
+}
+
+// testInterrupted is the interrupted context setInterrupted gave tb's
+// test, else nil (context.Background()).
+func testInterrupted(tb testing.TB) context.Context {
+	testRuns.Lock()
+	defer testRuns.Unlock()
+	return testRuns.interrupted[rootName(tb)]
+}
+
+// setTestHook makes h the test hook (sysEnv.testHook: the steps of a
+// journalled append, of an export) of the runs of tb's test and of its
+// subtests, those running and those to come; nil takes it away. A test
+// that sets one takes it away when it ends (t.Cleanup).
+func setTestHook(tb testing.TB, h func(step string) error) {
+	name := rootName(tb)
+	testRuns.Lock()
+	defer testRuns.Unlock()
+	if h == nil {
+		delete(testRuns.hook, name)
+		return
+	}
+	if testRuns.hook == nil {
+		testRuns.hook = map[string]func(step string) error{}
+	}
+	testRuns.hook[name] = h
+}
+
+// testHookOf is the hook setTestHook gave tb's test, or nil.
+func testHookOf(tb testing.TB) func(step string) error {
+	testRuns.Lock()
+	defer testRuns.Unlock()
+	return testRuns.hook[rootName(tb)]
 }
 
 // TestTestEnvIsolated: the runs of a test see what setEnv set for it and

@@ -77,10 +77,10 @@ func TestRefusedArgumentExit3(t *testing.T) {
 // the same error of a command the user typed exits 2.
 func TestPerMailboxArgumentErrorExit3(t *testing.T) {
 	nameErr := fmt.Errorf("creating %q on the destination: %w", "Caf\xe9", commands.ErrMailboxName)
-	if code := exitCode(io.Discard, "create", nameErr); code != exitUsage {
+	if code := exitCode(nil, io.Discard, "create", nameErr); code != exitUsage {
 		t.Errorf("create's own name error: exit %d; want %d", code, exitUsage)
 	}
-	if code := exitCode(io.Discard, "copy", &mailboxesError{failed: 1, total: 2, first: nameErr}); code != exitConnFail {
+	if code := exitCode(nil, io.Discard, "copy", &mailboxesError{failed: 1, total: 2, first: nameErr}); code != exitConnFail {
 		t.Errorf("copy's per-mailbox name error: exit %d; want %d", code, exitConnFail)
 	}
 }

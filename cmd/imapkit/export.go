@@ -313,7 +313,7 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 		}
 		written++
 		p.add(n)
-		if err := hook("exported"); err != nil {
+		if err := hook(ctx, "exported"); err != nil {
 			return written, nil, err
 		}
 	}

@@ -31,14 +31,14 @@ func runExportCommand(env *sysEnv, stdin io.Reader, args []string, stdout, stder
 	}
 	o := &output{stdin: stdin, stdout: stdout, stderr: stderr, json: cf.json}
 	if len(pos) != 1 || isURL(pos[0]) {
-		return exitCode(stderr, "export", usagef("usage: imapkit export --accounts FILE [--shard i/n] MAILBOX --to DIR (the URLs come from FILE)"))
+		return exitCode(env, stderr, "export", usagef("usage: imapkit export --accounts FILE [--shard i/n] MAILBOX --to DIR (the URLs come from FILE)"))
 	}
 	if e.to == "" {
-		return exitCode(stderr, "export", usagef("export: --to DIR is required"))
+		return exitCode(env, stderr, "export", usagef("export: --to DIR is required"))
 	}
 	mailbox := pos[0]
 	accts, shard, dir := e.accounts, e.shard, e.to
-	err = runAccounts(interrupted, accts, shard, pos, o, func(ctx context.Context, a account) error {
+	err = runAccounts(env.ctx(), accts, shard, pos, o, func(ctx context.Context, a account) error {
 		t, err := parseURL(a.src)
 		if err != nil {
 			return err
@@ -65,7 +65,7 @@ func runExportCommand(env *sysEnv, stdin io.Reader, args []string, stdout, stder
 		defer cn.close()
 		return runExport(ctx, cn, []string{mailbox}, &ae, o)
 	})
-	return exitCode(stderr, "export", err)
+	return exitCode(env, stderr, "export", err)
 }
 
 // exportAccountPath is where --accounts puts an account's export:

@@ -61,9 +61,7 @@ func TestFetchInterruptMidBody(t *testing.T) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	old := interrupted
-	interrupted = ctx
-	defer func() { interrupted = old }()
+	defer setInterrupted(t, ctx)()
 	atc := make(chan time.Time, 1)
 	go func() {
 		<-frozen

@@ -254,9 +254,7 @@ func TestInterruptStalledServerExitsSoon(t *testing.T) {
 	setEnv(t, "IMAPKIT_URL", "")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	old := interrupted
-	interrupted = ctx
-	defer func() { interrupted = old }()
+	defer setInterrupted(t, ctx)()
 	atc := make(chan time.Time, 1)
 	go func() {
 		<-selected
@@ -304,9 +302,7 @@ func TestInterruptDuringLogoutExitsSoon(t *testing.T) {
 	setEnv(t, "IMAPKIT_URL", "")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	old := interrupted
-	interrupted = ctx
-	defer func() { interrupted = old }()
+	defer setInterrupted(t, ctx)()
 	atc := make(chan time.Time, 1)
 	go func() {
 		<-atLogout
@@ -678,10 +674,9 @@ func TestTimeoutNotPositiveIsUsageError(t *testing.T) {
 	} {
 		// Without the check, the proxy would serve until interrupted.
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		old := interrupted
-		interrupted = ctx
+		restore := setInterrupted(t, ctx)
 		code, _, errs := runCLI(t, "", args...)
-		interrupted = old
+		restore()
 		cancel()
 		if code != exitUsage || !strings.Contains(errs, "must be more than 0") {
 			t.Errorf("imapkit %q: exit %d, want 2 (usage); stderr %q", args, code, errs)

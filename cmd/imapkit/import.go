@@ -551,7 +551,7 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 		}, func() error { return saveJSON(spath, state) }); err != nil {
 			return err
 		}
-		if err := hook("pending"); err != nil {
+		if err := hook(ctx, "pending"); err != nil {
 			return err
 		}
 		// No ap.settle() here, unlike copy: a Read left running (the
@@ -596,7 +596,7 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 			}
 			return nameRefused(len(group), func() string { return what(group[0]) }, err)
 		}
-		if err := hook("appended"); err != nil {
+		if err := hook(ctx, "appended"); err != nil {
 			return err
 		}
 		msgs = rest

@@ -82,17 +82,17 @@ func TestImportRoundTripDovecot(t *testing.T) {
 			}{{"appended", 1}, {"pending", 2}}
 			for _, s := range steps {
 				seen := 0
-				testHook = func(step string) error {
+				setTestHook(t, func(step string) error {
 					if step == s.step {
 						if seen++; seen == s.n {
 							return errors.New("stopped by the test")
 						}
 					}
 					return nil
-				}
+				})
 				cli(t, "", 3, args...)
 			}
-			testHook = nil
+			setTestHook(t, nil)
 			cli(t, "", 0, args...)
 			got := mailOf(t, c, box)
 			if len(got) != len(want) {
@@ -107,7 +107,7 @@ func TestImportRoundTripDovecot(t *testing.T) {
 			}
 		}
 	})
-	t.Cleanup(func() { testHook = nil })
+	t.Cleanup(func() { setTestHook(t, nil) })
 }
 
 // TestScanMbox: boundaries, >From unquoting, CRLF, flags and dates.

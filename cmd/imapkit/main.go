@@ -59,15 +59,7 @@ var cmdTable = []command{
 	{"demo", "[-messages N] [-trace] [-keep]", "start a throwaway Dovecot with sample mail and drive it", runDemo},
 	{"export", "[flags] URL MAILBOX --to PATH [--format mbox|maildir]", exportCommand.summary, runExportCommand},
 	{"copy", "[flags] SRC-URL DST-URL [MAILBOX...]", "copy mailboxes between servers, incrementally (imapsync's job)", runCopyCommand},
-	{"proxy", "--listen ADDR --upstream URL", "a trace proxy: relay a mail client's connection and print it, credentials redacted", noInput(runProxy)},
-}
-
-// noInput adapts a command that reads neither standard input nor the
-// environment.
-func noInput(run func(args []string, stdout, stderr io.Writer) int) func(*sysEnv, io.Reader, []string, io.Writer, io.Writer) int {
-	return func(_ *sysEnv, _ io.Reader, args []string, stdout, stderr io.Writer) int {
-		return run(args, stdout, stderr)
-	}
+	{"proxy", "--listen ADDR --upstream URL", "a trace proxy: relay a mail client's connection and print it, credentials redacted", runProxy},
 }
 
 // noEnv adapts a command that does not read the environment.
@@ -86,8 +78,8 @@ func init() {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	interrupted = ctx
-	releaseSignals = stop
+	osEnv.interrupted = ctx
+	osEnv.releaseSignals = stop
 	// The first Ctrl-C or SIGTERM cancels ctx: the command stops and logs
 	// out (briefly: conn.close). Then the signals get their default action
 	// back, so a second one ends the process at once, even if the server

@@ -327,15 +327,15 @@ func TestImportPendingHintNamesEntry(t *testing.T) {
 			}
 			addr := f.start(t)
 			path, names := r44ImportSource(t, format, []string{r44ImportMsg(1, "")})
-			testHook = func(step string) error {
+			setTestHook(t, func(step string) error {
 				if step == "pending" {
 					return fmt.Errorf("stopped by the test")
 				}
 				return nil
-			}
-			t.Cleanup(func() { testHook = nil })
+			})
+			t.Cleanup(func() { setTestHook(t, nil) })
 			pendingImport(t, addr, path)
-			testHook = nil
+			setTestHook(t, nil)
 			var st importState
 			if _, err := loadJSON(importStatePath(path), &st); err != nil || len(st.Dests) != 1 {
 				t.Fatalf("state: %+v, %v", st, err)
@@ -508,15 +508,15 @@ func TestPendingAtLastUIDUnchangedResent(t *testing.T) {
 	setEnv(t, "IMAPKIT_PASSWORD", "x")
 	setEnv(t, "IMAPKIT_URL", "")
 	args := []string{"import", "imap://alice@" + addr, path, "--to", "INBOX", "--insecure-plaintext", "--timeout", "10s", "--quiet"}
-	testHook = func(step string) error {
+	setTestHook(t, func(step string) error {
 		if step == "pending" {
 			return errors.New("stopped by the test")
 		}
 		return nil
-	}
-	t.Cleanup(func() { testHook = nil })
+	})
+	t.Cleanup(func() { setTestHook(t, nil) })
 	runCLI(t, "", args...)
-	testHook = nil
+	setTestHook(t, nil)
 	if n := appends(); n != 0 {
 		t.Fatalf("run 1: %d APPENDs; want none (stopped before sending)", n)
 	}

@@ -111,16 +111,16 @@ func TestExportInterrupted(t *testing.T) {
 		whole, stopped := filepath.Join(dir, "whole."+format), filepath.Join(dir, "stopped."+format)
 		cli(t, "", 0, append([]string{"export", url, "INBOX", "--to", whole, "--format", format, "--quiet"}, cf...)...)
 		n := 0
-		testHook = func(step string) error {
+		setTestHook(t, func(step string) error {
 			if step == "exported" {
 				if n++; n == 130 {
 					return errors.New("stopped by the test")
 				}
 			}
 			return nil
-		}
+		})
 		cli(t, "", 3, append([]string{"export", url, "INBOX", "--to", stopped, "--format", format, "--quiet"}, cf...)...)
-		testHook = nil
+		setTestHook(t, nil)
 		out, _ := cli(t, "", 0, append([]string{"export", url, "INBOX", "--to", stopped, "--format", format, "--quiet"}, cf...)...)
 		if format == "mbox" {
 			if !strings.Contains(out, "exported 150 messages") {
@@ -149,5 +149,5 @@ func TestExportInterrupted(t *testing.T) {
 			}
 		}
 	}
-	t.Cleanup(func() { testHook = nil })
+	t.Cleanup(func() { setTestHook(t, nil) })
 }

@@ -63,7 +63,9 @@ type proxyConfig struct {
 // account).
 const defaultMaxProxyConns = 256
 
-func runProxy(args []string, stdout, stderr io.Writer) int {
+// runProxy is the proxy command: it serves until the run is interrupted
+// (env's interrupted context) or, with --once, its first client leaves.
+func runProxy(env *sysEnv, _ io.Reader, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("proxy", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:1143", "accept clients on this `address`")
@@ -168,7 +170,7 @@ func runProxy(args []string, stdout, stderr io.Writer) int {
 		return fail(3, "%v", err)
 	}
 	fmt.Fprintf(stderr, "imapkit proxy: listening on %s, upstream %s\n", ln.Addr(), *upstream)
-	if err := serveProxy(interrupted, ln, cfg, *once); err != nil {
+	if err := serveProxy(env.ctx(), ln, cfg, *once); err != nil {
 		return fail(3, "%v", err)
 	}
 	return 0

@@ -27,8 +27,7 @@ import (
 func startProxy(t *testing.T, args ...string) (addr string, stdout, stderr *syncBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	old := interrupted
-	interrupted = ctx
+	restore := setInterrupted(t, ctx)
 	stdout, stderr = &syncBuffer{}, &syncBuffer{}
 	code := make(chan int, 1)
 	go func() {
@@ -39,7 +38,7 @@ func startProxy(t *testing.T, args ...string) (addr string, stdout, stderr *sync
 		if c := <-code; c != 0 {
 			t.Errorf("proxy exit %d: %s", c, stderr.String())
 		}
-		interrupted = old
+		restore()
 	})
 	for i := 0; i < 500; i++ {
 		if _, rest, ok := strings.Cut(stderr.String(), "listening on "); ok {

@@ -59,9 +59,7 @@ func TestProxyTraceWriteError(t *testing.T) {
 	defer up.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	old := interrupted
-	interrupted = ctx
-	defer func() { interrupted = old }()
+	defer setInterrupted(t, ctx)()
 	trace := &flakyWriter{fail: map[int]bool{2: true, 3: true, 4: true}}
 	stderr := &syncBuffer{}
 	code := make(chan int, 1)

@@ -199,19 +199,19 @@ func TestCopyWrongRFC822SizeInterrupted(t *testing.T) {
 				return code, errs
 			}
 			appended := 0
-			testHook = func(step string) error {
+			setTestHook(t, func(step string) error {
 				if step == "appended" {
 					if appended++; appended == tc.stopAt {
 						return fmt.Errorf("stopped by the test")
 					}
 				}
 				return nil
-			}
-			t.Cleanup(func() { testHook = nil })
+			})
+			t.Cleanup(func() { setTestHook(t, nil) })
 			if code, errs := run(); code == exitOK {
 				t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
 			}
-			testHook = nil
+			setTestHook(t, nil)
 			code, errs := run()
 			if got := subjectsOf(t, c, tc.mailbox); code != exitOK || got != "u1,u2" {
 				t.Errorf("run 2: exit %d, %s holds %s; want 0, u1,u2 (the group landed, nobody else wrote)\nstderr: %s", code, tc.mailbox, got, errs)
@@ -256,17 +256,17 @@ func TestImportPendingDateNotKept(t *testing.T) {
 		code, _, errs := runCLI(t, "", "import", bURL, path, "--to", "INBOX", "--ca-file", ca, "--timeout", "20s", "--quiet")
 		return code, errs
 	}
-	testHook = func(step string) error {
+	setTestHook(t, func(step string) error {
 		if step == "appended" {
 			return fmt.Errorf("stopped by the test")
 		}
 		return nil
-	}
-	t.Cleanup(func() { testHook = nil })
+	})
+	t.Cleanup(func() { setTestHook(t, nil) })
 	if code, errs := run(); code == exitOK {
 		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
 	}
-	testHook = nil
+	setTestHook(t, nil)
 	code, errs := run()
 	if got := subjectsOf(t, c, "INBOX"); code != exitOK || got != "m1,m2,m3" {
 		t.Errorf("run 2: exit %d, INBOX holds %s; want 0, m1,m2,m3 (the group landed, nobody else wrote)\nstderr: %s", code, got, errs)
@@ -384,7 +384,7 @@ func TestImportPendingDeliveryConfirmed(t *testing.T) {
 		return code, errs
 	}
 	pendings := 0
-	testHook = func(step string) error {
+	setTestHook(t, func(step string) error {
 		if step == "pending" {
 			pendings++
 			if pendings == 2 {
@@ -397,12 +397,12 @@ func TestImportPendingDeliveryConfirmed(t *testing.T) {
 			}
 		}
 		return nil
-	}
-	t.Cleanup(func() { testHook = nil })
+	})
+	t.Cleanup(func() { setTestHook(t, nil) })
 	if code, errs := run(); code == exitOK {
 		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
 	}
-	testHook = nil
+	setTestHook(t, nil)
 	code, errs := run()
 	if got := subjectsOf(t, c, "INBOX"); code != exitOK || got != "m1,delivered,m2" {
 		t.Errorf("run 2: exit %d, INBOX holds %s; want 0, m1,delivered,m2 (m2 taken for landed when another client's delivery moved UIDNEXT: lost)\nstderr: %s", code, got, errs)
@@ -431,7 +431,7 @@ func TestImportLandedThenDeliveryConfirmed(t *testing.T) {
 		return code, errs
 	}
 	appended := 0
-	testHook = func(step string) error {
+	setTestHook(t, func(step string) error {
 		if step == "appended" {
 			appended++
 			if appended == 2 {
@@ -442,12 +442,12 @@ func TestImportLandedThenDeliveryConfirmed(t *testing.T) {
 			}
 		}
 		return nil
-	}
-	t.Cleanup(func() { testHook = nil })
+	})
+	t.Cleanup(func() { setTestHook(t, nil) })
 	if code, errs := run(); code == exitOK {
 		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
 	}
-	testHook = nil
+	setTestHook(t, nil)
 	code, errs := run()
 	if got := subjectsOf(t, c, "INBOX"); code != exitOK || got != "m1,m2,delivered" {
 		t.Errorf("run 2: exit %d, INBOX holds %s; want 0, m1,m2,delivered (m2 landed: not to be sent again)\nstderr: %s", code, got, errs)
@@ -524,7 +524,7 @@ func TestCopyNoStatusWhileSelected(t *testing.T) {
 		return code, errs
 	}
 	pendings := 0
-	testHook = func(step string) error {
+	setTestHook(t, func(step string) error {
 		if step == "pending" {
 			pendings++
 			if pendings == 2 {
@@ -532,12 +532,12 @@ func TestCopyNoStatusWhileSelected(t *testing.T) {
 			}
 		}
 		return nil
-	}
-	t.Cleanup(func() { testHook = nil })
+	})
+	t.Cleanup(func() { setTestHook(t, nil) })
 	if code, errs := run(); code == exitOK || !strings.Contains(errs, "stopped by the test") {
 		t.Fatalf("run 1: exit %d; want it stopped by the test\nstderr: %s", code, errs)
 	}
-	testHook = nil
+	setTestHook(t, nil)
 	if code, errs := run(); code != exitOK {
 		t.Fatalf("run 2: exit %d\nstderr: %s", code, errs)
 	}
@@ -767,7 +767,7 @@ func TestImportPendingConfirmCyrus(t *testing.T) {
 	var steps map[string]int
 	stopAt := func(step string, n, d int) {
 		steps = map[string]int{}
-		testHook = func(s string) error {
+		setTestHook(t, func(s string) error {
 			steps[s]++
 			if s == step && steps[s] == n {
 				if err := deliver(d); err != nil {
@@ -776,9 +776,9 @@ func TestImportPendingConfirmCyrus(t *testing.T) {
 				return fmt.Errorf("stopped by the test")
 			}
 			return nil
-		}
+		})
 	}
-	t.Cleanup(func() { testHook = nil })
+	t.Cleanup(func() { setTestHook(t, nil) })
 	run := func() (int, string) {
 		code, _, errs := runCLI(t, "", "import", u, path, "--to", "INBOX", "--insecure-plaintext", "--no-multiappend",
 			"--timeout", "20s", "--quiet")
@@ -792,7 +792,7 @@ func TestImportPendingConfirmCyrus(t *testing.T) {
 	if code, errs := run(); code == exitOK {
 		t.Fatalf("run 2: exit 0; want it stopped\nstderr: %s", errs)
 	}
-	testHook = nil
+	setTestHook(t, nil)
 	code, errs := run()
 	if got := subjectsOf(t, c, "INBOX"); code != exitOK || got != "m1,m2,d1,d2,m3" {
 		t.Errorf("run 3: exit %d, INBOX holds %s; want 0, m1,m2,d1,d2,m3\nstderr: %s", code, got, errs)
@@ -889,7 +889,7 @@ func copyPendingDelivered(t *testing.T, date func(uid int) string, deliver func(
 }
 
 // copyStopped runs copy from the source src to Dovecot's INBOX (one
-// APPEND a message unless multi) and stops it at the n-th testHook step
+// APPEND a message unless multi) and stops it at the n-th test hook step
 // named step, once deliver (nil: nothing) has run against the
 // destination; then runs it again. It returns a client of the
 // destination, the state directory, and the second run's exit status and
@@ -919,7 +919,7 @@ func copyStopped(t *testing.T, src hostile.Scenario, multi bool, step string, n 
 		return code, errs
 	}
 	seen := 0
-	testHook = func(s string) error {
+	setTestHook(t, func(s string) error {
 		if s == step {
 			if seen++; seen == n {
 				if deliver != nil {
@@ -931,12 +931,12 @@ func copyStopped(t *testing.T, src hostile.Scenario, multi bool, step string, n 
 			}
 		}
 		return nil
-	}
-	t.Cleanup(func() { testHook = nil })
+	})
+	t.Cleanup(func() { setTestHook(t, nil) })
 	if code, errs := run(); code == exitOK {
 		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
 	}
-	testHook = nil
+	setTestHook(t, nil)
 	code, errs := run()
 	return c, dir, code, errs
 }
@@ -1069,7 +1069,7 @@ func TestImportPendingTellsNothingUnknown(t *testing.T) {
 		return code, errs
 	}
 	pendings := 0
-	testHook = func(step string) error {
+	setTestHook(t, func(step string) error {
 		if step == "pending" {
 			if pendings++; pendings == 2 {
 				if err := deliverOther(c, "INBOX", otherDelivery); err != nil {
@@ -1079,12 +1079,12 @@ func TestImportPendingTellsNothingUnknown(t *testing.T) {
 			}
 		}
 		return nil
-	}
-	t.Cleanup(func() { testHook = nil })
+	})
+	t.Cleanup(func() { setTestHook(t, nil) })
 	if code, errs := run(); code == exitOK {
 		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
 	}
-	testHook = nil
+	setTestHook(t, nil)
 	for i := 2; i <= 3; i++ { // not taken for landed, at the next run either
 		code, errs := run()
 		if code != exitNo || !strings.Contains(errs, "cannot tell whether the pending APPEND landed") || !strings.Contains(errs, "none of its messages has a size or an internal date recorded") {

@@ -262,11 +262,11 @@ func countImport(t *testing.T, addr, path string) (int, string) {
 	return code, errs
 }
 
-// countStopAt sets testHook to stop the run at the n-th step of name,
+// countStopAt sets the test hook (setTestHook) to stop the run at the n-th step of name,
 // after doing other (another client's delivery or expunge).
 func countStopAt(t *testing.T, name string, n int, other func()) {
 	k := 0
-	testHook = func(step string) error {
+	setTestHook(t, func(step string) error {
 		if step == name {
 			if k++; k == n {
 				other()
@@ -274,8 +274,8 @@ func countStopAt(t *testing.T, name string, n int, other func()) {
 			}
 		}
 		return nil
-	}
-	t.Cleanup(func() { testHook = nil })
+	})
+	t.Cleanup(func() { setTestHook(t, nil) })
 }
 
 // TestImportPendingCountDeliveryConfirmed (found by review): a
@@ -295,7 +295,7 @@ func TestImportPendingCountDeliveryConfirmed(t *testing.T) {
 			if code, errs := countImport(t, addr, path); code == exitOK {
 				t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
 			}
-			testHook = nil
+			setTestHook(t, nil)
 			code, errs := countImport(t, addr, path)
 			appends, sizes := f.state()
 			want := fmt.Sprint([]int{len(msgs[0]), 7, len(msgs[1])})
@@ -321,7 +321,7 @@ func TestImportPendingCountLandedDeliveryConfirmed(t *testing.T) {
 	if code, errs := countImport(t, addr, path); code == exitOK {
 		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
 	}
-	testHook = nil
+	setTestHook(t, nil)
 	code, errs := countImport(t, addr, path)
 	appends, sizes := f.state()
 	if want := fmt.Sprint([]int{len(msgs[0]), len(msgs[1]), 7}); code != exitOK || appends != 2 || fmt.Sprint(sizes) != want {
@@ -347,7 +347,7 @@ func TestImportPendingCountTwinNotLost(t *testing.T) {
 	if code, errs := countImport(t, addr, path); code == exitOK {
 		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
 	}
-	testHook = nil
+	setTestHook(t, nil)
 	code, errs := countImport(t, addr, path)
 	if appends, sizes := f.state(); code != exitOK || appends != 2 || len(sizes) != 2 {
 		t.Errorf("run 2: exit %d, %d APPENDs in all, the mailbox holds sizes %v; want 0, 2, two messages (m2 sent)\nstderr: %s", code, appends, sizes, errs)
@@ -371,7 +371,7 @@ func TestImportPendingCountCannotTell(t *testing.T) {
 	if code, errs := countImport(t, addr, path); code == exitOK {
 		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
 	}
-	testHook = nil
+	setTestHook(t, nil)
 	code, errs := countImport(t, addr, path)
 	appends, _ := f.state()
 	if code != 1 || appends != 0 || !strings.Contains(errs, errPendingUnknown.Error()) || !strings.Contains(errs, "the first 201 of the messages that arrived") {
@@ -453,7 +453,7 @@ func TestImportPendingCountLandedExpungeDelivery(t *testing.T) {
 			if code, errs := countImport(t, addr, path); code == exitOK {
 				t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
 			}
-			testHook = nil
+			setTestHook(t, nil)
 			if older {
 				countOlderRecord(t, path)
 			}
@@ -488,7 +488,7 @@ func TestImportPendingRecordedUIDNextIgnored(t *testing.T) {
 	if code, errs := countImport(t, addr, path); code == exitOK {
 		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
 	}
-	testHook = nil
+	setTestHook(t, nil)
 	code, errs := countImport(t, addr, path)
 	appends, sizes := f.state()
 	if code != exitOK || appends != 2 {
@@ -523,7 +523,7 @@ func TestImportPendingFlagsResponseAmid(t *testing.T) {
 			if code, errs := run(); code == exitOK {
 				t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
 			}
-			testHook = nil
+			setTestHook(t, nil)
 			if older {
 				countOlderRecord(t, path)
 			}
@@ -559,7 +559,7 @@ func TestImportPendingCountStatusWithoutMessages(t *testing.T) {
 			if code, errs := countImport(t, addr, path); code == exitOK {
 				t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
 			}
-			testHook = nil
+			setTestHook(t, nil)
 			if older {
 				countOlderRecord(t, path)
 			}
@@ -777,7 +777,7 @@ func TestImportPendingExpungeAmidLookDuplicate(t *testing.T) {
 			if code, errs := expungeImport(t, addr, path); code == exitOK {
 				t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
 			}
-			testHook = nil
+			setTestHook(t, nil)
 			code, errs := expungeImport(t, addr, path)
 			appends, sizes := f.state()
 			if appends != 1 {
@@ -817,7 +817,7 @@ func TestImportPendingExpungeAmidLookLoss(t *testing.T) {
 	if code, errs := expungeImport(t, addr, path); code == exitOK {
 		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
 	}
-	testHook = nil
+	setTestHook(t, nil)
 	code, errs := expungeImport(t, addr, path)
 	appends, sizes := f.state()
 	if appends != 1 {
@@ -845,7 +845,7 @@ func TestImportPendingSplitResponses(t *testing.T) {
 			if code, errs := expungeImport(t, addr, path); code == exitOK {
 				t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
 			}
-			testHook = nil
+			setTestHook(t, nil)
 			if older {
 				countOlderRecord(t, path)
 			}
@@ -890,7 +890,7 @@ func TestImportLastUIDUntold(t *testing.T) {
 		if code, errs := countImport(t, addr, path); code == exitOK {
 			t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
 		}
-		testHook = nil
+		setTestHook(t, nil)
 		code, errs := countImport(t, addr, path)
 		if appends, _ := f.state(); code == exitOK || appends != 1 || !strings.Contains(errs, "cannot tell whether the pending APPEND landed") ||
 			!strings.Contains(errs, ".destinations[") || !strings.Contains(errs, "not sent again") {

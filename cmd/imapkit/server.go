@@ -230,16 +230,16 @@ func (sc serverCmd) main(env *sysEnv, stdin io.Reader, args []string, stdout, st
 		err = sc.check(pos, own)
 	}
 	if err != nil {
-		return exitCode(stderr, sc.name, err)
+		return exitCode(env, stderr, sc.name, err)
 	}
 	if sc.lock != nil {
 		l, err := sc.lock(pos, own)
 		if err != nil {
-			return exitCode(stderr, sc.name, err)
+			return exitCode(env, stderr, sc.name, err)
 		}
 		defer l.unlock()
 	}
-	ctx := interrupted
+	ctx := env.ctx()
 	o := &output{stdin: stdin, stdout: stdout, stderr: stderr, json: cf.json}
 	var cn *conn
 	if sc.noLogin {
@@ -248,10 +248,10 @@ func (sc serverCmd) main(env *sysEnv, stdin io.Reader, args []string, stdout, st
 		cn, err = cf.connect(ctx, t, stdin, stderr)
 	}
 	if err != nil {
-		return exitCode(stderr, sc.name, err)
+		return exitCode(env, stderr, sc.name, err)
 	}
 	defer cn.close()
-	return exitCode(stderr, sc.name, cn.failed(sc.run(ctx, cn, pos, own, o)))
+	return exitCode(env, stderr, sc.name, cn.failed(sc.run(ctx, cn, pos, own, o)))
 }
 
 // parseInterleaved parses fs's flags wherever they are among the

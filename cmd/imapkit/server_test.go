@@ -211,9 +211,7 @@ func idleUntil(t *testing.T, args []string, act func(), want ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	old := interrupted
-	interrupted = ctx
-	defer func() { interrupted = old }()
+	defer setInterrupted(t, ctx)()
 	stdout, stderr := &syncBuffer{}, &syncBuffer{}
 	done := make(chan struct{})
 	go func() {

@@ -300,7 +300,7 @@ func runShell(ctx context.Context, cn *conn, _ []string, own any, o *output) err
 		// waits at its prompt: readline does not watch ctx.
 		defer context.AfterFunc(ctx, func() {
 			stop()
-			releaseSignals()
+			cn.flags.sys().release()
 			tl.end()
 		})()
 		fmt.Fprintf(o.stdout, "Logged in; %d capabilities. Type IMAP commands without tags; QUIT ends.\n", len(cn.c.Caps()))

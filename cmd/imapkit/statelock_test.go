@@ -42,7 +42,7 @@ func TestConcurrentCopyDuplicates(t *testing.T) {
 	var mu sync.Mutex
 	pending := 0
 	paused, resume := make(chan struct{}), make(chan struct{})
-	testHook = func(s string) error {
+	setTestHook(t, func(s string) error {
 		if s != "pending" {
 			return nil
 		}
@@ -55,8 +55,8 @@ func TestConcurrentCopyDuplicates(t *testing.T) {
 			<-resume
 		}
 		return nil
-	}
-	t.Cleanup(func() { testHook = nil })
+	})
+	t.Cleanup(func() { setTestHook(t, nil) })
 
 	type result struct {
 		code           int
@@ -84,7 +84,7 @@ func TestConcurrentCopyDuplicates(t *testing.T) {
 		t.Fatal("run A did not end")
 	}
 	t.Logf("run A: exit %d %q %q; run B: exit %d %q %q", ra.code, ra.stdout, ra.stderr, codeB, outB, errB)
-	testHook = nil
+	setTestHook(t, nil)
 	// A third run, after both: it must not need to fix anything, and
 	// cannot remove duplicates anyway.
 	runCLI(t, "", args...)

@@ -78,7 +78,7 @@ func TestImportUndatedNotePendingLanded(t *testing.T) {
 	if code, _, errs := runCLI(t, "", args...); code == exitOK {
 		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
 	}
-	testHook = nil
+	setTestHook(t, nil)
 	code, _, errs := runCLI(t, "", args...)
 	want := "imapkit import: note: 2 messages appended without their internal date"
 	if code != exitOK || !strings.Contains(errs, want) {
