@@ -149,6 +149,7 @@ func TestImportDstRecreated(t *testing.T) {
 // pulledBody.open takes the next message for it and fails the mailbox:
 // "UID 202: not in the FETCH answer (expunged meanwhile?)", exit 3.
 func TestCopyExpungedBeforeMetaFetchFails(t *testing.T) {
+	t.Parallel()
 	a, cf := dovecot(t, 205)
 	b := testserver.StartT(t, nil)
 	_, aURL := urls(a)

@@ -81,6 +81,7 @@ func TestCopyAbandonedMultiappend(t *testing.T) {
 // destination closed: run again", neither true now, and copy's skip path
 // (errors.As(err, &gone) && !ap.closed) is refused: the run fails.
 func TestCopyExpungedFirstOfMultiappendGroup(t *testing.T) {
+	t.Parallel()
 	a, cf := dovecot(t, 5)
 	b := testserver.StartT(t, nil)
 	_, aURL := urls(a)

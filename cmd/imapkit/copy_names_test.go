@@ -505,6 +505,7 @@ func TestCaseVariantsSecondRunRefused(t *testing.T) {
 // the next run's STATUS, is still taken for the group: docs/cli.md,
 // Resuming, says so. Confirming by UID FETCH was not done.
 func TestUIDNextStaleAfterDeliveryDovecot(t *testing.T) {
+	t.Parallel()
 	b := testserver.StartT(t, nil)
 	_, bURL := urls(b)
 	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)

@@ -84,6 +84,7 @@ func TestCopyNoLeavesPendingThenSkipped(t *testing.T) {
 // by a version before the fix: "old-state") makes the next run compare the
 // flags of every copy once (flag_sync "full").
 func TestCopyFlagsLostAfterInterruptedFirstRun(t *testing.T) {
+	t.Parallel()
 	for _, oldState := range []bool{false, true} {
 		name := "stopped"
 		if oldState {
@@ -236,6 +237,7 @@ func TestIsPersonal(t *testing.T) {
 // the message is skipped once the source confirms it gone (NOOP, UID
 // SEARCH), reported, and the run goes on (exit 0, the 4 others copied).
 func TestCopyExpungedMidCopy(t *testing.T) {
+	t.Parallel()
 	a, cf := dovecot(t, 5)
 	b := testserver.StartT(t, nil)
 	_, aURL := urls(a)
@@ -286,6 +288,7 @@ func TestCopyExpungedMidCopy(t *testing.T) {
 // MULTIAPPEND mid-way instead (closing the connection: nothing of it is
 // appended), drops its pending record the same way, and exits 3.
 func TestCopyExpungeThenDeliveryLosesGroup(t *testing.T) {
+	t.Parallel()
 	a, cf := dovecot(t, 5)
 	b := testserver.StartT(t, nil)
 	_, aURL := urls(a)

@@ -119,6 +119,7 @@ func stateRestore(t *testing.T, dir string, m map[string][]byte) {
 // (the record keeps the source's RFC822.SIZEs, the group is not found,
 // and sent again: u1,u2,u2).
 func TestCopyWrongRFC822SizeKilledAfterLanding(t *testing.T) {
+	t.Parallel()
 	b := testserver.StartT(t, nil)
 	_, bURL := urls(b)
 	ca := writeCA(t, b)

@@ -149,6 +149,7 @@ func TestCopyStateQuadratic(t *testing.T) {
 // landed and the state does not say so yet (a snapshot of the state
 // directory at the "appended" hook).
 func TestCopyKilledRunJournal(t *testing.T) {
+	t.Parallel()
 	a, cf := dovecot(t, 130)
 	b := testserver.StartT(t, nil)
 	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
@@ -618,6 +619,7 @@ func TestStatusNoUIDNext(t *testing.T) {
 // TestUIDNextStaleAfterDeliveryDovecot; a count kept without a
 // STATUS goes stale, TestCountStaleAfterDelivery.)
 func TestStatusUIDNextSometimes(t *testing.T) {
+	t.Parallel()
 	for _, lost := range []bool{false, true} {
 		t.Run(fmt.Sprintf("landed=%v", lost), func(t *testing.T) {
 			f := &stateDst{caps: "IMAP4rev1 LITERAL+ UIDPLUS", uidnext: func(call int) bool { return call == 1 },
@@ -665,6 +667,7 @@ func TestStatusUIDNextSometimes(t *testing.T) {
 // Unlike UIDNEXT taken from APPENDUID (re-synced by every group's
 // APPENDUID), the kept count never learns of another client's message.
 func TestCountStaleAfterDelivery(t *testing.T) {
+	t.Parallel()
 	for _, caps := range []string{"IMAP4rev1 LITERAL+", "IMAP4rev1 LITERAL+ UIDPLUS"} {
 		t.Run(caps, func(t *testing.T) {
 			f := &stateDst{caps: caps, uidnext: func(int) bool { return false },

@@ -315,6 +315,7 @@ func TestCopyFlagRefusal(t *testing.T) {
 // so, and checks that the next run leaves the destination with every
 // message once.
 func TestCopyResume(t *testing.T) {
+	t.Parallel()
 	for _, multi := range []bool{true, false} {
 		t.Run(fmt.Sprintf("multiappend=%v", multi), func(t *testing.T) {
 			a, cf := dovecot(t, 130)

@@ -295,6 +295,7 @@ func TestFetchTextHostile(t *testing.T) {
 // mailbox (with its counts) and a mailbox created meanwhile, as text and
 // as JSON.
 func TestIdleNotifyDovecot(t *testing.T) {
+	t.Parallel()
 	srv, cf := dovecot(t, 0)
 	_, tls := urls(srv)
 	with := func(args ...string) []string { return append(append([]string{}, args...), cf...) }

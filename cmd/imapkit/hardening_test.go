@@ -472,6 +472,7 @@ func TestProxyPrinterC1(t *testing.T) {
 // password (quoted, atom or literal) or AUTHENTICATE PLAIN's password in
 // its answer does not put it on the proxy's output.
 func TestProxyServerEchoRedacted(t *testing.T) {
+	t.Parallel()
 	pws := []string{"atomPW-1111", "quotedPW-2222", "literalPW-3333", "plainPW-4444"}
 	srv, err := hostile.Listen(func(c *hostile.Conn) error {
 		if err := c.Greet("IMAP4rev1 AUTH=PLAIN"); err != nil {
@@ -554,6 +555,7 @@ func TestProxyServerEchoRedacted(t *testing.T) {
 // password reaches the proxy's output, though the proxy records the
 // password decoded.
 func TestProxyServerEchoRedactedEscapedForms(t *testing.T) {
+	t.Parallel()
 	srv, err := hostile.Listen(func(c *hostile.Conn) error {
 		if err := c.Greet("IMAP4rev1"); err != nil {
 			return err
@@ -663,6 +665,7 @@ done`
 // error (exit 2), not a limit that fails every command at once with a
 // misleading connection error.
 func TestTimeoutNotPositiveIsUsageError(t *testing.T) {
+	t.Parallel()
 	setEnv(t, "IMAPKIT_PASSWORD", "x")
 	setEnv(t, "IMAPKIT_URL", "")
 	for _, args := range [][]string{

@@ -22,6 +22,7 @@ import (
 // TestImportRoundTripDovecot: export -> import gives the same messages,
 // byte for byte; from a Maildir with their flags and dates too.
 func TestImportRoundTripDovecot(t *testing.T) {
+	t.Parallel()
 	srv, cf := dovecot(t, 110)
 	_, url := urls(srv)
 	with := func(args ...string) []string { return append(append([]string{}, args...), cf...) }

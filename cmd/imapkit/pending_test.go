@@ -318,6 +318,7 @@ func TestPendingLandedAtLastUIDByUIDNextNotFull(t *testing.T) {
 // Found by review (review46 H, fde75c1; cause: import.go, the hint
 // formatted printable(path), not key).
 func TestImportPendingHintNamesEntry(t *testing.T) {
+	t.Parallel()
 	for _, format := range []string{"maildir", "mbox"} {
 		t.Run(format, func(t *testing.T) {
 			f := &pendingDst{
@@ -503,6 +504,7 @@ func TestPendingAtUnknownUIDNextResent(t *testing.T) {
 // one. A count moved otherwise is still refused
 // (TestImportPendingHintNamesEntry).
 func TestPendingAtLastUIDUnchangedResent(t *testing.T) {
+	t.Parallel()
 	addr, appends := uidNextAppendServer(t, 4294967295)
 	path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, "")})
 	setEnv(t, "IMAPKIT_PASSWORD", "x")

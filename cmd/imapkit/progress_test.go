@@ -104,6 +104,7 @@ func TestProgressBar(t *testing.T) {
 // 130 of 250 messages were written, 100 of them recorded) and checks the
 // resumed export equals an uninterrupted one.
 func TestExportInterrupted(t *testing.T) {
+	t.Parallel()
 	srv, cf := dovecot(t, 250)
 	_, url := urls(srv)
 	dir := t.TempDir()

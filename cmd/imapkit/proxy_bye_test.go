@@ -67,6 +67,7 @@ func proxyCloseServer(t *testing.T, answers ...string) string {
 // Over real loopback TCP, with the proxy's default options, and over TLS
 // (--tls --self-signed: a client connection over TLS needs them).
 func TestProxyCloseDelivers(t *testing.T) {
+	t.Parallel()
 	t.Run("tcp", func(t *testing.T) { proxyCloseDelivers(t, false) })
 	t.Run("tls", func(t *testing.T) { proxyCloseDelivers(t, true) })
 }
@@ -121,6 +122,7 @@ const byeOutOfStep = "* BYE imapkit proxy: the server's answers are out of step 
 // client's side may destroy what was still in flight to it; the client
 // must read the answer relayed before, the BYE, then EOF, not a reset.
 func TestProxyCloseNoReset(t *testing.T) {
+	t.Parallel()
 	up := proxyCloseServer(t, "%T OK done\r\n", "* 1 EXISTS\r\nzz9 OK forged\r\n")
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+up, "--once")
 	c, err := net.Dial("tcp", addr)

@@ -92,6 +92,7 @@ func upstreamEcho(c net.Conn, br *bufio.Reader) {
 // text quotes 16 bytes of the input from the offending byte, is printed
 // to the trace as "* client side: ...": the password in the clear.
 func TestProxyRefusedLoginSyntaxErrorLeaksPassword(t *testing.T) {
+	t.Parallel()
 	ip := nonLoopbackIP(t)
 	up := startTestUpstream(t, net.JoinHostPort(ip, "0"), upstreamEcho)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+up.ln.Addr().String())
@@ -121,6 +122,7 @@ func TestProxyRefusedLoginSyntaxErrorLeaksPassword(t *testing.T) {
 // and both goroutines stay. At a line's end the same EOF half-closes the
 // upstream (CloseWrite) and the server closes at once.
 func TestProxyClientGoneMidLiteralKeepsUpstream(t *testing.T) {
+	t.Parallel()
 	srv, _ := dovecot(t, 1)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.PlainAddr)
 	lc := dialLines(t, addr)
@@ -149,6 +151,7 @@ func TestProxyClientGoneMidLiteralKeepsUpstream(t *testing.T) {
 // the upstream connection and the proxy's goroutines stay that long after
 // the client is gone.
 func TestProxyClientGoneAfterCompress(t *testing.T) {
+	t.Parallel()
 	srv, _ := dovecot(t, 1)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.PlainAddr)
 	lc := dialLines(t, addr)
@@ -256,6 +259,7 @@ func TestProxyLongTagsHeld(t *testing.T) {
 // such answers (codec's MaxNumbers: 2,097,152 numbers, any line length),
 // and docs/cli.md says the proxy relays every byte unchanged.
 func TestProxyServerLineOverMiB(t *testing.T) {
+	t.Parallel()
 	var sb strings.Builder
 	sb.WriteString("* SEARCH")
 	for i := 1000001; i <= 1300000; i++ {
@@ -342,6 +346,7 @@ func TestProxyStalledClientOutlivesUpstream(t *testing.T) {
 // the echoed password does not reach the printout "in any form it may
 // take there".
 func TestProxyEchoedPasswordCutAtPrintBound(t *testing.T) {
+	t.Parallel()
 	up := startTestUpstream(t, "127.0.0.1:0", func(c net.Conn, br *bufio.Reader) {
 		for {
 			l, err := br.ReadString('\n')
@@ -378,6 +383,7 @@ func TestProxyEchoedPasswordCutAtPrintBound(t *testing.T) {
 // apply either). docs/cli.md: "every argument of LOGIN after the user
 // name" is redacted.
 func TestProxyLoginDuringIdlePrinted(t *testing.T) {
+	t.Parallel()
 	up := startTestUpstream(t, "127.0.0.1:0", func(c net.Conn, br *bufio.Reader) {
 		for {
 			l, err := br.ReadString('\n')
@@ -413,6 +419,7 @@ func TestProxyLoginDuringIdlePrinted(t *testing.T) {
 // ends the IDLE on such a line: it closes the connection, and nothing of
 // the line goes upstream.
 func TestProxyLoginDuringIdleInsecure(t *testing.T) {
+	t.Parallel()
 	ip := nonLoopbackIP(t)
 	var mu sync.Mutex
 	var got strings.Builder
@@ -472,6 +479,7 @@ func logTail(log string) string {
 // ends the literal (RefuseLiteral) and reads the password's bytes as the
 // next line, a new "command" that is printed in the clear.
 func TestProxyLoginLiteralDuringIdlePrinted(t *testing.T) {
+	t.Parallel()
 	up := startTestUpstream(t, "127.0.0.1:0", func(c net.Conn, br *bufio.Reader) {
 		for {
 			l, err := br.ReadString('\n')

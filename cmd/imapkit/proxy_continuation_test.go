@@ -22,6 +22,7 @@ import (
 // LITERAL+ ties the body to the answers) waits for ever; any client gets
 // a0's answer late.
 func TestProxyWithheldPlusHoldsAnswer(t *testing.T) {
+	t.Parallel()
 	srv, _ := dovecot(t, 1)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.PlainAddr)
 	lc := dialLines(t, addr)
@@ -52,6 +53,7 @@ func TestProxyWithheldPlusHoldsAnswer(t *testing.T) {
 // shows no command but a failed AUTHENTICATE; any command hides so.
 // (Dovecot closes the connection on such a line: failing closed.)
 func TestProxyLongSASLLineCyrus(t *testing.T) {
+	t.Parallel()
 	cy := testserver.StartCyrusT(t)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+cy.Addr)
 	lc := dialLines(t, addr)

@@ -79,6 +79,7 @@ func dialProxy(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
 // one (its body with "{" in it not taken for more lines), and the trace
 // line stays bounded. Defaults throughout.
 func TestProxyServerLongToken(t *testing.T) {
+	t.Parallel()
 	set := scatteredSet(165000) // 1.1 MB, one token
 	if len(set) <= 1<<20 {
 		t.Fatalf("set of %d bytes", len(set))
@@ -159,6 +160,7 @@ func TestProxyServerLongToken(t *testing.T) {
 // before, no answer ever came. Defaults. (Atoms of 27 bytes and literals of
 // 64 KiB keep the 35 MiB cheap enough to tokenize under -race.)
 func TestProxyRefusedCommandBounded(t *testing.T) {
+	t.Parallel()
 	addr := answerUpstream(t, func(tag string) string { return tag + " OK done\r\n" })
 	paddr, out, _ := startProxy(t, "--upstream", "imap://"+addr)
 	longTag := strings.Repeat("t", 300)
@@ -218,6 +220,7 @@ func TestProxyRefusedCommandBounded(t *testing.T) {
 // connection closed, having been relayed in a buffer that does not grow.
 // Defaults.
 func TestProxyServerEndlessToken(t *testing.T) {
+	t.Parallel()
 	chunk := strings.Repeat("1,", 32<<10)
 	up, err := hostile.Listen(func(c *hostile.Conn) error {
 		if err := c.Greet("IMAP4rev1"); err != nil {
@@ -266,6 +269,7 @@ func TestProxyServerEndlessToken(t *testing.T) {
 // on. Also a command that does not tokenize, as long (refused by
 // RefuseLineMax, whose line bound was MaxLineLength). Defaults.
 func TestProxyRefusedLongCommandAnswered(t *testing.T) {
+	t.Parallel()
 	addr := answerUpstream(t, func(tag string) string { return tag + " OK done\r\n" })
 	paddr, out, _ := startProxy(t, "--upstream", "imap://"+addr)
 	longTag := strings.Repeat("t", 300)
@@ -299,6 +303,7 @@ func TestProxyRefusedLongCommandAnswered(t *testing.T) {
 // refuseFailed took for the 32 MiB bound. Closing is the documented
 // outcome; the BYE now names the bound that was reached. Defaults.
 func TestProxyRefusedLongTokenAnswered(t *testing.T) {
+	t.Parallel()
 	addr := answerUpstream(t, func(tag string) string { return tag + " OK done\r\n" })
 	paddr, out, _ := startProxy(t, "--upstream", "imap://"+addr)
 	cmd := "a1 SEARCH " + strings.Repeat("1 ", 70000) + "TEXT \"" + strings.Repeat("x", 1100000) + "\"\r\n"

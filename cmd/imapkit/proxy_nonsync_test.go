@@ -23,6 +23,7 @@ import (
 // A literal the server reads (SELECT's mailbox name) goes through, and the
 // client sees no "+" it did not ask for.
 func TestProxyNonSyncLiteral(t *testing.T) {
+	t.Parallel()
 	srv, _ := dovecot(t, 1)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.PlainAddr)
 	lc := dialLines(t, addr)
@@ -75,6 +76,7 @@ func TestProxyNonSyncLiteral(t *testing.T) {
 // completion: the connection stalled). The proxy answers such a line
 // itself with "* BAD" and relays none of it, literals included.
 func TestProxyTaglessLine(t *testing.T) {
+	t.Parallel()
 	srv, _ := dovecot(t, 1)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.PlainAddr)
 	lc := dialLines(t, addr)
@@ -117,6 +119,7 @@ func TestProxyTaglessLine(t *testing.T) {
 // rest of the line with ForwardLine, which took that next command for the
 // literal's body: it was never answered.
 func TestProxyUntokenizedSyncLiteral(t *testing.T) {
+	t.Parallel()
 	srv, _ := dovecot(t, 1)
 	addr, _, _ := startProxy(t, "--upstream", "imap://"+srv.PlainAddr)
 	lc := dialLines(t, addr)
@@ -137,6 +140,7 @@ func TestProxyUntokenizedSyncLiteral(t *testing.T) {
 // command waited for room); the proxy answers it itself, tagged, so the
 // client gets its completion too.
 func TestProxyTagAloneCyrus(t *testing.T) {
+	t.Parallel()
 	cy := testserver.StartCyrusT(t)
 	addr, _, _ := startProxy(t, "--upstream", "imap://"+cy.Addr)
 	lc := dialLines(t, addr)
@@ -156,6 +160,7 @@ func TestProxyTagAloneCyrus(t *testing.T) {
 // gets through. The upstream is scripted: a real server answers only what
 // it was sent.
 func TestProxyStrayCompletion(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -24,6 +24,7 @@ func remoteProxy(t *testing.T) (addr string, tp *tap, out *syncBuffer) {
 // forwarded up to there (tk.Forward(w) before closing), never classified:
 // a LOGIN's password reaches a plaintext non-loopback upstream.
 func TestProxyLimitErrorLeaksLogin(t *testing.T) {
+	t.Parallel()
 	for name, tail := range map[string]string{
 		"literal-too-large": " {99999999999}\r\n",
 		"too-deep":          " " + strings.Repeat("(", 200) + "\r\n",
@@ -56,6 +57,7 @@ func TestProxyLimitErrorLeaksLogin(t *testing.T) {
 // IDLE's answer and the literal's body as commands: z3 runs, unseen by
 // the proxy (its trace shows "z2 NOOP {n bytes}").
 func TestProxyLostPendingIdleCyrus(t *testing.T) {
+	t.Parallel()
 	cy := testserver.StartCyrusT(t)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+cy.Addr)
 	lc := dialLines(t, addr)
@@ -116,6 +118,7 @@ func zLines(s string) string {
 // for it ends the Dialog's IDLE; "+ idling" becomes the go-ahead of
 // z2's literal, whose body Dovecot runs as a command.
 func TestProxyLostPendingIdleDovecot(t *testing.T) {
+	t.Parallel()
 	srv, _ := dovecot(t, 1)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.PlainAddr)
 	lc := dialLines(t, addr)
@@ -141,6 +144,7 @@ func TestProxyLostPendingIdleDovecot(t *testing.T) {
 // (which refuses COMPRESS before login) then runs a plaintext LOGIN the
 // proxy never saw, and the password crosses the network in the clear.
 func TestProxyLostPendingCompressLogin(t *testing.T) {
+	t.Parallel()
 	addr, tp, out := remoteProxy(t)
 	lc := dialLines(t, addr)
 	lc.send("z NOOP\r\n" + strings.Repeat("y NOOP\r\n", 1100) + "z COMPRESS DEFLATE\r\n")
@@ -173,6 +177,7 @@ func TestProxyLostPendingCompressLogin(t *testing.T) {
 // login) picks that up and the client direction relays raw too: a
 // plaintext LOGIN to a remote upstream runs, never seen by the proxy.
 func TestProxyRefusedTagShiftCompress(t *testing.T) {
+	t.Parallel()
 	addr, tp, out := remoteProxy(t)
 	lc := dialLines(t, addr)
 	lc.send("z NOOP\r\nz COMPRESS \x01\r\n")
@@ -207,6 +212,7 @@ func TestProxyRefusedTagShiftCompress(t *testing.T) {
 // over ~4 KB and Dovecot any tag with ']', so the LOGIN does not run
 // there; a server with a laxer tag rule would run it.)
 func TestProxyLongTagHidesLogin(t *testing.T) {
+	t.Parallel()
 	cy := testserver.StartCyrusT(t)
 	tp := newTapOn(t, net.JoinHostPort(nonLoopbackIP(t), "0"), cy.Addr)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+tp.ln.Addr().String())
@@ -248,6 +254,7 @@ func TestProxyLongTagHidesLogin(t *testing.T) {
 // a1's answer; the proxy waits for the client. Python's imaplib and
 // others that pipeline, or a stray blank line, stall for good.
 func TestProxyRefusalLeavesPipelinedUnflushed(t *testing.T) {
+	t.Parallel()
 	srv, _ := dovecot(t, 1)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.PlainAddr)
 	lc := dialLines(t, addr)

@@ -101,6 +101,7 @@ func (lc *lineConn) tagged(tag string) string {
 // a tag); a STARTTLS without a certificate gets a NO, and the connection
 // goes on.
 func TestProxyPlaintextCredentials(t *testing.T) {
+	t.Parallel()
 	srv, _ := dovecot(t, 1)
 	ip := nonLoopbackIP(t)
 	tp := newTapOn(t, net.JoinHostPort(ip, "0"), srv.PlainAddr)
@@ -179,6 +180,7 @@ func TestProxyPlaintextCredentials(t *testing.T) {
 // TestProxyPlaintextAllowed: with --insecure-plaintext, or after STARTTLS,
 // the same upstream gets the login.
 func TestProxyPlaintextAllowed(t *testing.T) {
+	t.Parallel()
 	srv, cf := dovecot(t, 1)
 	ip := nonLoopbackIP(t)
 	tp := newTapOn(t, net.JoinHostPort(ip, "0"), srv.PlainAddr)
@@ -221,6 +223,7 @@ func TestProxyPlaintextAllowed(t *testing.T) {
 // connection. The upstream is scripted: a real server sends such a line
 // only for a mailbox of 70,000 messages.
 func TestProxyLongServerLine(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -269,6 +272,7 @@ func TestProxyLongServerLine(t *testing.T) {
 // (and a filter would not have seen it). Event.Raw ends such a line at the
 // header now.
 func TestProxySASLLineIsText(t *testing.T) {
+	t.Parallel()
 	srv, _ := dovecot(t, 1)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.PlainAddr)
 	lc := dialLines(t, addr)
@@ -296,6 +300,7 @@ func TestProxySASLLineIsText(t *testing.T) {
 // waited until the connection's end. Now a line after which a ClientWait
 // may wait is sent at once (FuzzDialogRelay's author noticed it).
 func TestProxyIdleDoneInOneWrite(t *testing.T) {
+	t.Parallel()
 	srv, _ := dovecot(t, 1)
 	addr, _, _ := startProxy(t, "--upstream", "imap://"+srv.PlainAddr)
 	lc := dialLines(t, addr)

@@ -34,6 +34,7 @@ func directLogin(t *testing.T, addr, user, pass string) *lineConn {
 // command the proxy relayed: no Event.Stray, the proxy does not close,
 // and the trace shows "C: a3 NOOP" answered by the CREATE's completion.
 func TestProxySetquotaCyrus(t *testing.T) {
+	t.Parallel()
 	cy := testserver.StartCyrusT(t)
 	admin := directLogin(t, cy.Addr, testserver.CyrusAdmin, testserver.CyrusAdminPassword)
 	admin.send("d1 CREATE user/" + testserver.Alice + "\r\n")
@@ -92,6 +93,7 @@ func TestProxySetquotaCyrus(t *testing.T) {
 // 1 MiB) relays the whole line as one APPEND; it sees h1's completion as
 // Stray and closes, after the server ran the CREATE.
 func TestProxyAppendLineTooLargeDovecot(t *testing.T) {
+	t.Parallel()
 	srv, _ := dovecot(t, 1)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.PlainAddr)
 	lc := dialLines(t, addr)

@@ -21,6 +21,7 @@ import (
 // ForwardLine, the command after it included. The upstream is scripted
 // as a server that reads a SASL response to the end of its line.
 func TestProxyRawLineInPiecesNotTokenized(t *testing.T) {
+	t.Parallel()
 	for name, resp := range map[string]string{
 		"in pieces":     "abc" + strings.Repeat(" x", 40000) + " \x01 {18+}\r\n",
 		"at first byte": "\x01 {18+}\r\n",

@@ -23,6 +23,7 @@ import (
 // the password, in plaintext to a remote upstream, which the proxy
 // refuses when it sees it as a command.
 func TestProxyPlusTagCyrus(t *testing.T) {
+	t.Parallel()
 	cy := testserver.StartCyrusT(t)
 	ip := nonLoopbackIP(t)
 	tp := newTapOn(t, net.JoinHostPort(ip, "0"), cy.Addr)
@@ -62,6 +63,7 @@ func TestProxyPlusTagCyrus(t *testing.T) {
 // the body as a command, which the trace shows only as "a1 NOOP  [not
 // tokenized: relayed unchanged]": the stop-35 hole, still open there.
 func TestProxyUntokenizedNonSync(t *testing.T) {
+	t.Parallel()
 	srv, _ := dovecot(t, 1)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.PlainAddr)
 	lc := dialLines(t, addr)
@@ -168,6 +170,7 @@ func earlyNOServer(t *testing.T) string {
 // reaches the server: the client direction waits for ever. Before the
 // change the "{n+}" went up as it came and the session went on.
 func TestProxyMultiAppendEarlyNO(t *testing.T) {
+	t.Parallel()
 	up := earlyNOServer(t)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+up)
 	c, err := net.Dial("tcp", addr)

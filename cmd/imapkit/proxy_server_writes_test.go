@@ -165,6 +165,7 @@ func TestProxyServerSlowWriteNotCut(t *testing.T) {
 // the client has read the first line (a channel, not a sleep); default
 // options.
 func TestProxyFinishedLineNotHeld(t *testing.T) {
+	t.Parallel()
 	release := make(chan struct{})
 	srv, err := hostile.Listen(func(c *hostile.Conn) error {
 		c.Greet("IMAP4rev1")

@@ -19,6 +19,7 @@ import (
 // other: after a NO the session goes on; after an OK the rest of the
 // connection is relayed without decoding it. Defaults.
 func TestProxySwitchCompletionNotTokenized(t *testing.T) {
+	t.Parallel()
 	for _, status := range []string{"NO", "OK"} {
 		t.Run(status, func(t *testing.T) {
 			addr := answerUpstream(t, func(tag string) string {
@@ -57,6 +58,7 @@ func TestProxySwitchCompletionNotTokenized(t *testing.T) {
 // of an awaited STARTTLS or COMPRESS; a NO that does not tokenize still
 // ends the wait, and the session goes on.
 func TestProxySwitchOnLineClientRefuses(t *testing.T) {
+	t.Parallel()
 	for _, ans := range []string{"a1 OK\"x\r\n", "a1 OK\x01\"\r\n", "a1 OK{x\r\n"} {
 		d := codec.NewDecoder(wire.NewTokenizer(strings.NewReader(ans), nil), nil)
 		if r, err := d.Next(); err == nil {
@@ -108,6 +110,7 @@ func TestProxySwitchOnLineClientRefuses(t *testing.T) {
 // as OK ("a1 OK" with no text, "a1 OK [ALERT] x", "a1 ok x", two spaces
 // after the tag) still switch. Defaults.
 func TestProxyUnspacedOKClientRefuses(t *testing.T) {
+	t.Parallel()
 	compress := func(ans string) (got []string, active bool) {
 		t.Helper()
 		addr := answerUpstream(t, func(tag string) string {
@@ -182,6 +185,7 @@ func TestProxyUnspacedOKClientRefuses(t *testing.T) {
 // contract ("an OK the codec would not read as OK") does not hold for
 // such a line; the proxy should close as for an unspaced OK. Defaults.
 func TestProxyUnspacedOverLongOK(t *testing.T) {
+	t.Parallel()
 	for _, ans := range []string{
 		"a1 OK " + strings.Repeat("x", 1<<20+4096) + "\r\n",
 		"a1 OK [ALERT] " + strings.Repeat("x", 1<<20+4096) + "\r\n",

@@ -199,6 +199,7 @@ func checkRedacted(t *testing.T, out string) {
 // upstream as synchronizing, and the "+" that answers them, withheld; and
 // the trace shows the conversation redacted.
 func TestProxyPlainByteIdentical(t *testing.T) {
+	t.Parallel()
 	srv, _ := dovecot(t, 3)
 	tp := newTap(t, srv.PlainAddr)
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+tp.ln.Addr().String())
@@ -241,6 +242,7 @@ func TestProxyPlainByteIdentical(t *testing.T) {
 // TestProxyImaplib: Python's imaplib (synchronizing literals: the body
 // waits for the server's "+") through the proxy, in the clear.
 func TestProxyImaplib(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("python3"); err != nil {
 		t.Fatal("python3 is needed for this test")
 	}
@@ -288,6 +290,7 @@ m2.logout()
 // CREATE; the proxy-writer audit of 2026-12-04). Now the proxy waits for
 // the server's word before it relays a synchronizing literal's body.
 func TestProxyRefusedLiteral(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("python3"); err != nil {
 		t.Fatal("python3 is needed for this test")
 	}
@@ -325,6 +328,7 @@ m.logout()
 // generated certificate downstream), then COMPRESS: the proxy keeps
 // relaying without decoding.
 func TestProxyTLS(t *testing.T) {
+	t.Parallel()
 	srv, cf := dovecot(t, 3)
 	certOut := filepath.Join(t.TempDir(), "proxy.pem")
 	_, tlsURL := urls(srv)
@@ -352,6 +356,7 @@ func TestProxyTLS(t *testing.T) {
 // TestProxySTARTTLS: a client that insists on STARTTLS through the proxy
 // to imap:// upstream: the proxy mirrors it, TLS on both sides.
 func TestProxySTARTTLS(t *testing.T) {
+	t.Parallel()
 	srv, cf := dovecot(t, 3)
 	certOut := filepath.Join(t.TempDir(), "proxy.pem")
 	plainURL, _ := urls(srv)

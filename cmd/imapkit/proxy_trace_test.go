@@ -47,6 +47,7 @@ func (w *flakyWriter) String() string {
 // the connection goes on working, the trace says where lines were lost
 // when writing works again, and the exit status is 3.
 func TestProxyTraceWriteError(t *testing.T) {
+	t.Parallel()
 	up, err := hostile.Listen(func(c *hostile.Conn) error {
 		if err := c.Greet("IMAP4rev1"); err != nil {
 			return err
@@ -140,6 +141,7 @@ func TestProxyTraceWriteError(t *testing.T) {
 //
 // Defaults throughout.
 func TestProxyRedactCutCredential(t *testing.T) {
+	t.Parallel()
 	pw := "Zq8SecretPassw0rdThatIsFortyCharsLong!x1" // 40 characters
 	cases := map[string]string{
 		// The password starts 30 raw bytes before maxPrinted bytes of
@@ -282,6 +284,7 @@ var literalRE = regexp.MustCompile(`\{(\d+)\+?\}$`)
 // guard, with a plain LOGIN as its control (a9: it fails when LOGIN's
 // password is not redacted).
 func TestProxyTraceBareCRCredential(t *testing.T) {
+	t.Parallel()
 	up, err := hostile.Listen(func(c *hostile.Conn) error {
 		if err := c.Greet("IMAP4rev1 AUTH=PLAIN LITERAL+"); err != nil {
 			return err

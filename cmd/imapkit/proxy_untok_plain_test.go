@@ -19,6 +19,7 @@ import (
 // and the LOGIN as a command: credentials in plaintext, and the trace
 // showed no LOGIN.
 func TestProxyUntokenizedNotRelayedInPlaintext(t *testing.T) {
+	t.Parallel()
 	srv, _ := dovecot(t, 1)
 	for name, head := range map[string]string{
 		"at the start":    "D1 NOOP \x01",

@@ -168,6 +168,7 @@ func TestImportStateKeyBothSpellings(t *testing.T) {
 // own size into the record (saved before it is sent), and the group is
 // found. With MULTIAPPEND (one group of two) and without (groups of one).
 func TestCopyWrongRFC822SizeInterrupted(t *testing.T) {
+	t.Parallel()
 	b := testserver.StartT(t, nil)
 	_, bURL := urls(b)
 	ca := writeCA(t, b)
@@ -245,6 +246,7 @@ func oddDatesMbox(t *testing.T) string {
 // (appendDate, recordedDate), and the group is found by its sizes. One
 // MULTIAPPEND of the three, interrupted after the server's OK.
 func TestImportPendingDateNotKept(t *testing.T) {
+	t.Parallel()
 	b := testserver.StartT(t, nil)
 	_, bURL := urls(b)
 	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
@@ -371,6 +373,7 @@ const otherDelivery = "From: b@example.com\r\nSubject: delivered\r\nMessage-ID: 
 // import. Now the messages from the UIDNEXT recorded on are looked at
 // (appender.confirm): m2 is not among them, and is sent.
 func TestImportPendingDeliveryConfirmed(t *testing.T) {
+	t.Parallel()
 	b := testserver.StartT(t, nil)
 	_, bURL := urls(b)
 	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
@@ -417,6 +420,7 @@ func TestImportPendingDeliveryConfirmed(t *testing.T) {
 // (pendingMsg.CRLFSize); taken by their size as sent, m2 was not found,
 // and appended twice.
 func TestImportLandedThenDeliveryConfirmed(t *testing.T) {
+	t.Parallel()
 	b := testserver.StartT(t, nil)
 	_, bURL := urls(b)
 	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
@@ -460,6 +464,7 @@ func TestImportLandedThenDeliveryConfirmed(t *testing.T) {
 // copy is right. Its fingerprint is the source's RFC822.SIZE and
 // INTERNALDATE.
 func TestCopyPendingDeliveryConfirmed(t *testing.T) {
+	t.Parallel()
 	boxes := map[string][]string{"INBOX": {r43Body(1, false), r43Body(2, false)}}
 	c, _, code, errs := copyStopped(t, scriptedSource(`(("" "/")) NIL NIL`, []string{`() "/" INBOX`}, boxes), false, "pending", 2, deliverToInbox)
 	if got := subjectsOf(t, c, "INBOX"); code != exitOK || got != "u1,delivered,u2" {
@@ -473,6 +478,7 @@ func TestCopyPendingDeliveryConfirmed(t *testing.T) {
 // pendingUIDs alone could not tell it (UIDNEXT moved by 2 for a group of
 // 1), and the map lacked it.
 func TestCopyLandedConfirmedMapped(t *testing.T) {
+	t.Parallel()
 	boxes := map[string][]string{"INBOX": {r43Body(1, false), r43Body(2, false)}}
 	c, dir, code, errs := copyStopped(t, scriptedSource(`(("" "/")) NIL NIL`, []string{`() "/" INBOX`}, boxes), false, "appended", 2, deliverToInbox)
 	if got := subjectsOf(t, c, "INBOX"); code != exitOK || got != "u1,u2,delivered" {
@@ -504,6 +510,7 @@ func TestCopyLandedConfirmedMapped(t *testing.T) {
 // order on the wire (a relay in front of Dovecot): every SELECT or
 // EXAMINE of the destination is left (UNSELECT) before the next STATUS.
 func TestCopyNoStatusWhileSelected(t *testing.T) {
+	t.Parallel()
 	boxes := map[string][]string{"INBOX": {r43Body(1, false), r43Body(2, false)}}
 	src, err := hostile.Listen(scriptedSourceWith(`(("" "/")) NIL NIL`, []string{`() "/" INBOX`}, boxes, sourceOpts{flags: `\Seen`}))
 	if err != nil {
@@ -757,6 +764,7 @@ func TestPendingConfirmFakeDestination(t *testing.T) {
 // finds m2 (not sent again), then stops with m3 recorded and not sent,
 // and d2 is delivered; run 3 sends m3 (not lost).
 func TestImportPendingConfirmCyrus(t *testing.T) {
+	t.Parallel()
 	u, c := cyrusAlice(t)
 	path, _ := r44ImportSource(t, "mbox", []string{r44ImportMsg(1, ""), r44ImportMsg(2, ""), r44ImportMsg(3, "")})
 	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
@@ -953,6 +961,7 @@ func deliverToInbox(c *commands.Client) error { return deliverOther(c, "INBOX", 
 // every message records its own size (the literal's when it differs,
 // sizeDiffers): u2 is not found, and sent.
 func TestCopySizeDiffersNoDateNotLost(t *testing.T) {
+	t.Parallel()
 	date := func(uid int) string {
 		if uid == 2 {
 			return "01-Feb-1960 10:00:00 +0000"
@@ -970,6 +979,7 @@ func TestCopySizeDiffersNoDateNotLost(t *testing.T) {
 // source message dated ahead, or this machine's clock behind the
 // source's): no date recorded, and no size was either.
 func TestCopySizeDiffersFutureDateNotLost(t *testing.T) {
+	t.Parallel()
 	future := time.Now().Add(3 * time.Hour).UTC().Format("02-Jan-2006 15:04:05 -0700")
 	date := func(uid int) string {
 		if uid == 2 {
@@ -990,6 +1000,7 @@ func TestCopySizeDiffersFutureDateNotLost(t *testing.T) {
 // migration tool): u2 was taken for landed (LOST) though its size tells
 // the two apart. Now u2 keeps its size.
 func TestCopySizeDiffersDateOnlyNotLost(t *testing.T) {
+	t.Parallel()
 	bodies := []string{r43Body(1, false), r43Body(2, false)}
 	src := datedSource(bodies, func(uid int) string { return fmt.Sprintf("01-Feb-2024 10:00:0%d +0000", uid) },
 		func(b string) int {
@@ -1051,6 +1062,7 @@ func TestCopyStateSizesDifferLoads(t *testing.T) {
 // landed (a run after the advice is followed imports it). Only a record
 // an older imapkit wrote (no "messages") keeps the rule of UIDNEXT alone.
 func TestImportPendingTellsNothingUnknown(t *testing.T) {
+	t.Parallel()
 	b := testserver.StartT(t, nil)
 	_, bURL := urls(b)
 	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
@@ -1152,6 +1164,7 @@ func TestAppendDateEpochWrittenWest(t *testing.T) {
 // CRLF too (bareLFsEnded), as import's does. Without MULTIAPPEND (groups
 // of one) and with (one group of two).
 func TestCopyBareLFInterruptedFound(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		multi  bool

@@ -285,6 +285,7 @@ func countStopAt(t *testing.T, name string, n int, other func()) {
 // count: m2 was taken for landed and never sent, lost. Now the mailbox's
 // last messages are looked at (confirmSeq): m2 is not there, and is sent.
 func TestImportPendingCountDeliveryConfirmed(t *testing.T) {
+	t.Parallel()
 	for _, caps := range []string{"IMAP4rev1 LITERAL+", "IMAP4rev1 LITERAL+ UNSELECT"} {
 		t.Run(caps, func(t *testing.T) {
 			f := &countDst{caps: caps}
@@ -313,6 +314,7 @@ func TestImportPendingCountDeliveryConfirmed(t *testing.T) {
 // tell, exit 1 until the state file was edited. Now m2 is found among the
 // messages that arrived after the record, and not sent again.
 func TestImportPendingCountLandedDeliveryConfirmed(t *testing.T) {
+	t.Parallel()
 	f := &countDst{caps: "IMAP4rev1 LITERAL+"}
 	addr := f.start(t)
 	msgs := []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")}
@@ -336,6 +338,7 @@ func TestImportPendingCountLandedDeliveryConfirmed(t *testing.T) {
 // last messages, it was taken for m2, which was never sent (lost). Only
 // the messages that arrived after the record are looked at.
 func TestImportPendingCountTwinNotLost(t *testing.T) {
+	t.Parallel()
 	f := &countDst{caps: "IMAP4rev1 LITERAL+"}
 	addr := f.start(t)
 	msgs := []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")}
@@ -360,6 +363,7 @@ func TestImportPendingCountTwinNotLost(t *testing.T) {
 // sent again nor taken for landed: exit 1 with the advice
 // (errPendingUnknown).
 func TestImportPendingCountCannotTell(t *testing.T) {
+	t.Parallel()
 	f := &countDst{caps: "IMAP4rev1 LITERAL+"}
 	addr := f.start(t)
 	path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, "")})
@@ -443,6 +447,7 @@ func countOlderRecord(t *testing.T, path string) {
 // expunge does not move; a record without one (an older imapkit's) is
 // "cannot tell", exit 1.
 func TestImportPendingCountLandedExpungeDelivery(t *testing.T) {
+	t.Parallel()
 	for _, older := range []bool{false, true} {
 		t.Run(fmt.Sprintf("older=%v", older), func(t *testing.T) {
 			f := &countDst{caps: "IMAP4rev1 LITERAL+"}
@@ -480,6 +485,7 @@ func TestImportPendingCountLandedExpungeDelivery(t *testing.T) {
 // moved, and m2 was sent again. Now the messages from UID 2 on are
 // looked at (confirmOpen): m2 is found.
 func TestImportPendingRecordedUIDNextIgnored(t *testing.T) {
+	t.Parallel()
 	f := &countDst{caps: "IMAP4rev1 LITERAL+ UIDPLUS", appendUID: true}
 	addr := f.start(t)
 	msgs := []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")}
@@ -506,6 +512,7 @@ func TestImportPendingRecordedUIDNextIgnored(t *testing.T) {
 // merged with its message's other (look): by UID (confirmOpen) and, for
 // an older record, by sequence number (confirmSeq).
 func TestImportPendingFlagsResponseAmid(t *testing.T) {
+	t.Parallel()
 	for _, older := range []bool{false, true} {
 		t.Run(fmt.Sprintf("older=%v", older), func(t *testing.T) {
 			f := &countDst{caps: "IMAP4rev1 LITERAL+ MULTIAPPEND"}
@@ -546,6 +553,7 @@ func TestImportPendingFlagsResponseAmid(t *testing.T) {
 // EXISTS (appender.status); the older record (no UID floor) shows it, as
 // the UID floor alone would find nothing past it either way.
 func TestImportPendingCountStatusWithoutMessages(t *testing.T) {
+	t.Parallel()
 	for _, older := range []bool{false, true} {
 		t.Run(fmt.Sprintf("older=%v", older), func(t *testing.T) {
 			f := &countDst{caps: "IMAP4rev1 LITERAL+", noMessages: true}

@@ -48,6 +48,7 @@ func cli(t *testing.T, stdin string, wantCode int, args ...string) (stdout, stde
 }
 
 func TestServerCommandsDovecot(t *testing.T) {
+	t.Parallel()
 	srv, cf := dovecot(t, 12)
 	plain, tls := urls(srv)
 	with := func(args ...string) []string { return append(append([]string{}, args...), cf...) }

@@ -31,6 +31,7 @@ import (
 // run removes. Want: each message once (the second run refusing to start
 // while the first holds the state would do).
 func TestConcurrentCopyDuplicates(t *testing.T) {
+	t.Parallel()
 	a, cf := dovecot(t, 130)
 	b := testserver.StartT(t, nil)
 	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)

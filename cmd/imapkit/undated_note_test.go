@@ -67,6 +67,7 @@ func TestCopyUndatedNote(t *testing.T) {
 // messages undated of that group (none at all here). Now the pending
 // record counts them (pendingAppend.Undated).
 func TestImportUndatedNotePendingLanded(t *testing.T) {
+	t.Parallel()
 	b := testserver.StartT(t, nil)
 	_, bURL := urls(b)
 	ca := writeCA(t, b)
