@@ -33,6 +33,9 @@ func c39Recover(f func()) (panicked any) {
 // it for ever (IDLE is exempt from StallTimeout and CommandTimeout).
 // Now the session is aborted: a later command fails at once, saying so.
 func TestReview39CIdlePanicThenCommand(t *testing.T) {
+	// Parallel: it waits 0.5 s for another session's append; its own mailbox;
+	// it looks at nothing process-wide.
+	t.Parallel()
 	c := dvClient(t, testserver.Alice, nil)
 	ctx := dvCtx(t)
 	mbox := dvMailbox(t, testserver.Alice, 1)

@@ -501,6 +501,9 @@ func s39HoldAndSelect(t *testing.T, r *faultrelay.Relay, c *commands.Client, mar
 // docs/errors.md "safe to retry, whatever the command". But the messages
 // were copied: a caller retrying on ErrNotSent copies them twice.
 func TestReview39SMoveFallbackIncompleteIsNotSent(t *testing.T) {
+	// Parallel: s39HoldAndSelect waits 3 s for a SELECT the session holds back; it has its own mailboxes,
+	// server or relay, and looks at nothing process-wide.
+	t.Parallel()
 	src := dvMailbox(t, testserver.Alice, 3)
 	dst := dvMailbox(t, testserver.Alice, 0)
 	other := dvMailbox(t, testserver.Alice, 1)
@@ -543,6 +546,9 @@ func TestReview39SMoveFallbackIncompleteIsNotSent(t *testing.T) {
 // still of sequence numbers, one after the other) stands for it: the
 // SplitError is the same for every split command.
 func TestReview39SSplitCopyPartDoneIsNotSent(t *testing.T) {
+	// Parallel: s39HoldAndSelect waits 3 s for a SELECT the session holds back; it has its own mailboxes,
+	// server or relay, and looks at nothing process-wide.
+	t.Parallel()
 	src := dvMailbox(t, testserver.Alice, 6)
 	other := dvMailbox(t, testserver.Alice, 1)
 	r := faultrelay.New(t, dvServer(t).PlainAddr)
@@ -593,6 +599,9 @@ func TestReview39SSplitCopyPartDoneIsNotSent(t *testing.T) {
 // that ran. Same in removeMoved's STORE (refused first part, later part
 // lost: Deleted misses its UIDs, Unknown false).
 func TestReview39YMoveSplitExpungeRefusedThenLost(t *testing.T) {
+	// Parallel: it waits out a 0.7 s context and a 1.5 s answer; it has its own mailboxes,
+	// server or relay, and looks at nothing process-wide.
+	t.Parallel()
 	answer := func(c r38Cmd) string {
 		switch {
 		case bytes.Contains(c.Raw, []byte(" SELECT ")):

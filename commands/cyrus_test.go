@@ -128,6 +128,9 @@ func TestCyrus(t *testing.T) {
 // TestIdleYieldsCyrus: TestIdleYieldsDovecot against Cyrus, whose IDLE
 // polls the mailbox (imapidlepoll: 1 in the test server's configuration).
 func TestIdleYieldsCyrus(t *testing.T) {
+	// Parallel: it waits on Cyrus's IDLE poll (imapidlepoll: 1 s); it has a Cyrus of its own;
+	// it looks at nothing process-wide.
+	t.Parallel()
 	addr, c := cyAlice(t)
 	ctx := dvCtx(t)
 	for i := range 2 {

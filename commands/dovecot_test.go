@@ -434,6 +434,9 @@ func TestAppendDovecot(t *testing.T) {
 }
 
 func TestIdleDovecot(t *testing.T) {
+	// Parallel: it waits on timed appends and IDLE restarts; its own mailbox, selected;
+	// it looks at nothing process-wide.
+	t.Parallel()
 	c := dvClient(t, testserver.Alice, nil)
 	other := dvClient(t, testserver.Alice, nil)
 	ctx := dvCtx(t)
@@ -479,6 +482,9 @@ func TestIdleDovecot(t *testing.T) {
 // onEvent, end the IDLE in flight, run, and Idle goes on with a new IDLE
 // that still sees what happens in the mailbox.
 func TestIdleYieldsDovecot(t *testing.T) {
+	// Parallel: it waits on Dovecot's IDLE notifications; its own mailbox, selected;
+	// it looks at nothing process-wide.
+	t.Parallel()
 	idleYields(t, dvClient(t, testserver.Alice, nil), dvClient(t, testserver.Alice, nil), dvMailbox(t, testserver.Alice, 2))
 }
 

@@ -685,6 +685,9 @@ func TestReview38InputPartialZeroLength(t *testing.T) {
 // call returns its error" (docs/getting-started.md) and Next's read is
 // interrupted at once. Defaults: no session option set.
 func TestReview39RSectionReadIgnoresContext(t *testing.T) {
+	// Parallel: it waits out a 2 s context; it has its own mailboxes,
+	// server or relay, and looks at nothing process-wide.
+	t.Parallel()
 	mb := rs39BigMailbox(t, 1, 2<<20)
 	r := faultrelay.New(t, dvServer(t).PlainAddr)
 	c := rs39Client(t, r)
@@ -747,6 +750,9 @@ func TestReview39RSectionReadIgnoresContext(t *testing.T) {
 // only the session's own bound (deadline + StallTimeout, ~63 s) ends.
 // FetchAll of the same message returns at the deadline.
 func TestReview39RPartialIgnoresContext(t *testing.T) {
+	// Parallel: it waits out a 2 s context; it has its own mailboxes,
+	// server or relay, and looks at nothing process-wide.
+	t.Parallel()
 	mb := rs39BigMailbox(t, 1, 2<<20)
 	r := faultrelay.New(t, dvServer(t).PlainAddr)
 	c := rs39Client(t, r)

@@ -186,38 +186,46 @@ func TestIdleSecondContinuation(t *testing.T) {
 // sent), Idle returns a *session.TimeoutError 30 s (the fixed bound) after
 // its context ended (the package's leakcheck, in TestMain, finds nothing of
 // it left running once the tests are over), and the session, which the
-// IDLE in flight would block for good, is aborted. The two cases run
-// in parallel (a minute of waiting otherwise).
+// IDLE in flight would block for good, is aborted. Each case runs in a
+// synctest bubble (transport.Pipe, no socket): the 30 s pass on the
+// bubble's clock as soon as everything waits, not on the wall clock (the
+// two cases took 30 s of the test binary's time, in parallel), and the
+// bubble's clock says exactly how long Idle took.
 func TestIdleEndBounded(t *testing.T) {
 	for _, tc := range []struct {
 		name, what string
 		plus       bool
 	}{{"no answer to DONE", commands.TimeoutIdleDone, true}, {"no continuation", commands.TimeoutIdleContinuation, false}} {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			// Nothing is ever answered: neither DONE nor, without the
-			// "+", IDLE (whose DONE then never comes).
-			c := idleServer(t, func(w io.Writer) bool {
-				if tc.plus {
-					w.Write([]byte("+ idling\r\n"))
+			synctest.Test(t, func(t *testing.T) {
+				// Nothing is ever answered: neither DONE nor, without
+				// the "+", IDLE (whose DONE then never comes).
+				c := idleServer(t, func(w io.Writer) bool {
+					if tc.plus {
+						w.Write([]byte("+ idling\r\n"))
+					}
+					return false
+				})
+				ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+				defer cancel()
+				start := time.Now()
+				err := c.Idle(ctx, nil, func(codec.Response) bool { return true })
+				took := time.Since(start) // on the bubble's clock
+				var te *session.TimeoutError
+				if !errors.As(err, &te) || te.What != tc.what {
+					t.Fatalf("Idle after %v: %v, want a TimeoutError for %s", took, err, tc.what)
 				}
-				return false
+				if took < 30*time.Second {
+					t.Fatalf("Idle returned %v after its call, before the 30 s bound: %v", took, err)
+				}
+				// The session, which the IDLE in flight would block
+				// for good, is aborted for that reason.
+				nctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				if err := c.Noop(nctx); !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) {
+					t.Fatalf("NOOP after Idle's timeout: %v, want the session aborted for it", err)
+				}
 			})
-			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-			defer cancel()
-			start := time.Now()
-			err := c.Idle(ctx, nil, func(codec.Response) bool { return true })
-			var te *session.TimeoutError
-			if !errors.As(err, &te) || te.What != tc.what {
-				t.Fatalf("Idle after %v: %v, want a TimeoutError for %s", time.Since(start), err, tc.what)
-			}
-			// The session, which the IDLE in flight would block for
-			// good, is aborted for that reason.
-			nctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			if err := c.Noop(nctx); !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) {
-				t.Fatalf("NOOP after Idle's timeout: %v, want the session aborted for it", err)
-			}
 		})
 	}
 }

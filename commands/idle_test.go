@@ -298,6 +298,9 @@ func review42IdleEvents(t *testing.T, restart time.Duration, doneLines func(tag 
 // catches (session.Catch) showed with another goroutine's command
 // (TestReview42F1AIdleOtherCommandGap).
 func TestReview42F1AIdleRestartGapGuard(t *testing.T) {
+	// Parallel: it waits out a 1.5 s context on a scripted server of its own;
+	// it looks at nothing process-wide.
+	t.Parallel()
 	got := review42IdleEvents(t, 200*time.Millisecond, func(tag string) []string {
 		return []string{"* 5 EXISTS", tag + " OK IDLE terminated", "* 6 EXISTS"}
 	}, func(codec.Response) bool { return false })

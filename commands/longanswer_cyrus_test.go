@@ -20,6 +20,9 @@ import (
 // default 1 MiB. The messages go in one MULTIAPPEND (10 s: Cyrus writes
 // each to disk).
 func TestLongAnswersCyrus(t *testing.T) {
+	// Parallel: it waits on a Cyrus of its own writing 10,000 messages;
+	// it looks at nothing process-wide.
+	t.Parallel()
 	const n = 10000
 	addr, c0 := cyAlice(t)
 	// The MULTIAPPEND of 10,000 messages (Cyrus writes each to disk) took

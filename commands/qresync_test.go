@@ -170,6 +170,9 @@ func TestQResyncNeedsEnable(t *testing.T) {
 // MailboxState.UIDValidityChanged says it now, and the recipe starts
 // over.
 func TestReview37fQResyncUIDValidityChange(t *testing.T) {
+	// Parallel: it waits 1.1 s for Dovecot's UIDVALIDITY clock; it has its own mailboxes,
+	// server or relay, and looks at nothing process-wide.
+	t.Parallel()
 	c := dvClient(t, testserver.Alice, nil)
 	other := dvClient(t, testserver.Alice, nil)
 	ctx := dvCtx(t)

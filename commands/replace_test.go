@@ -341,6 +341,9 @@ func TestReview39RReplaceFallbackExpungeAnswerLost(t *testing.T) {
 // session.ErrNotSent, though the new message was stored: a caller
 // retrying on ErrNotSent stores it twice.
 func TestReview39SReplaceFallbackIncompleteIsNotSent(t *testing.T) {
+	// Parallel: s39HoldAndSelect waits 3 s for a SELECT the session holds back; it has its own mailboxes,
+	// server or relay, and looks at nothing process-wide.
+	t.Parallel()
 	mb := dvMailbox(t, testserver.Alice, 1)
 	other := dvMailbox(t, testserver.Alice, 1)
 	r := faultrelay.New(t, dvServer(t).PlainAddr)

@@ -210,6 +210,9 @@ func TestReview38InputSearchWithinSubSecond(t *testing.T) {
 // without bound, deaf to the context. It must return (an answer or an
 // error) promptly.
 func TestReview39XSearchHugeExistsLoops(t *testing.T) {
+	// Parallel: it waits on a child process; it has its own mailboxes,
+	// server or relay, and looks at nothing process-wide.
+	t.Parallel()
 	out, ended := x39Child(t, 8*time.Second, func(t *testing.T) {
 		c, ctx, _ := r38FakeClient(t, "IMAP4rev1", func(cmd r38Cmd) string {
 			raw := string(cmd.Raw)

@@ -85,6 +85,9 @@ func TestStartTLSOwnConfigCountsAsTLS(t *testing.T) {
 // own bound, or the caller's deadline when later), and the session goes
 // on once the network does.
 func TestReview39RStartTLSDeadlineMisreported(t *testing.T) {
+	// Parallel: it waits out a 2 s context; it has its own mailboxes,
+	// server or relay, and looks at nothing process-wide.
+	t.Parallel()
 	r := faultrelay.New(t, dvServer(t).PlainAddr)
 	conn, err := transport.Dial(context.Background(), r.Addr(), nil)
 	if err != nil {
