@@ -800,6 +800,9 @@ func TestReview39RPartialIgnoresContext(t *testing.T) {
 // body (about 20 s here; hours for a large attachment on a slow link)
 // before it hears of the cancellation.
 func TestReview39RSectionReadIgnoresCancel(t *testing.T) {
+	// Parallel: it waits on a slowed relay of its own and a 1 s cancel; its own mailbox;
+	// it looks at nothing process-wide.
+	t.Parallel()
 	mb := rs39BigMailbox(t, 1, 4<<20)
 	r := faultrelay.New(t, dvServer(t).PlainAddr)
 	c := rs39Client(t, r)

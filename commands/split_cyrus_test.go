@@ -16,6 +16,9 @@ import (
 // the defaults on 60,000 scattered UIDs (364 KB), which Cyrus answers,
 // sent whole, with BYE [TOOBIG], closing the connection.
 func TestLongSetsCyrus(t *testing.T) {
+	// Parallel: it waits on a Cyrus of its own;
+	// it looks at nothing process-wide.
+	t.Parallel()
 	_, c := cyAlice(t)
 	ctx := dvCtx(t)
 	const m = 20

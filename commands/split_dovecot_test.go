@@ -28,6 +28,9 @@ func oddNums(uid bool, n uint32) commands.Set {
 // KB) pass DefaultMaxSetLength too. Each command is split, and the joined
 // answers are checked against the mailbox.
 func TestLongSetsDovecot(t *testing.T) {
+	// Parallel: it waits on Dovecot; its own mailboxes;
+	// it looks at nothing process-wide.
+	t.Parallel()
 	const m = 4000 // messages, UIDs 1..4000
 	ctx := dvCtx(t)
 	c := dvClient(t, testserver.Alice, nil)

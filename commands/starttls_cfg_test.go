@@ -127,6 +127,9 @@ func TestReview39RStartTLSDeadlineMisreported(t *testing.T) {
 // (Against Dovecot on loopback; the session itself orders the two
 // commands.)
 func TestReview40CConcurrentStartTLSLogin(t *testing.T) {
+	// Parallel: it waits on Dovecot's STARTTLS and LOGIN; its own sessions;
+	// it looks at nothing process-wide.
+	t.Parallel()
 	for i := 0; i < 5; i++ {
 		c := dvPlain(t)
 		ctx := dvCtx(t)
