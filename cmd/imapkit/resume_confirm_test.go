@@ -169,56 +169,7 @@ func TestImportStateKeyBothSpellings(t *testing.T) {
 // found. With MULTIAPPEND (one group of two) and without (groups of one).
 func TestCopyWrongRFC822SizeInterrupted(t *testing.T) {
 	t.Parallel()
-	b := testserver.StartT(t, nil)
-	_, bURL := urls(b)
-	ca := writeCA(t, b)
-	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
-	for _, tc := range []struct {
-		name, mailbox string
-		args          []string
-		stopAt        int
-	}{
-		{"single", "INBOX", []string{"--no-multiappend"}, 2},
-		{"multi", "Multi", nil, 1},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			boxes := map[string][]string{tc.mailbox: {r43Body(1, false), r43Body(2, false)}}
-			src, err := hostile.Listen(scriptedSourceWith(`(("" "/")) NIL NIL`, []string{`() "/" ` + tc.mailbox}, boxes,
-				sourceOpts{size: func(b string) int { return len(b) + 7 }}))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { src.Close() })
-			setEnv(t, "IMAPKIT_PASSWORD", "x")
-			setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
-			setEnv(t, "IMAPKIT_URL", "")
-			dir := t.TempDir()
-			run := func() (int, string) {
-				args := append([]string{"copy", "imap://alice@" + src.Addr(), bURL, "--insecure-plaintext", "--dst-ca-file", ca,
-					"--state-dir", dir, "--timeout", "20s", "--quiet"}, tc.args...)
-				code, _, errs := runCLI(t, "", args...)
-				return code, errs
-			}
-			appended := 0
-			setTestHook(t, func(step string) error {
-				if step == "appended" {
-					if appended++; appended == tc.stopAt {
-						return fmt.Errorf("stopped by the test")
-					}
-				}
-				return nil
-			})
-			t.Cleanup(func() { setTestHook(t, nil) })
-			if code, errs := run(); code == exitOK {
-				t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
-			}
-			setTestHook(t, nil)
-			code, errs := run()
-			if got := subjectsOf(t, c, tc.mailbox); code != exitOK || got != "u1,u2" {
-				t.Errorf("run 2: exit %d, %s holds %s; want 0, u1,u2 (the group landed, nobody else wrote)\nstderr: %s", code, tc.mailbox, got, errs)
-			}
-		})
-	}
+	copyWrongSizeStopped(t, false, "INBOX", "Multi")
 }
 
 // oddDatesMbox writes an mbox of three messages dated 1960 (before
