@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -1343,7 +1345,7 @@ const (
 // arrived since (UIDs p.DstUIDNext to a.next-1) did not land
 // (confirmMissing): the UIDNEXT moved by another client's mail alone.
 // The FETCH is bounded: at most p.Count+confirmSlack UIDs are asked for,
-// and only p.Count messages are held (a ring): when more arrived, a
+// and as many messages held at most (lookAnswer): when more arrived, a
 // group not found among the first is confirmUnknown. The mailbox is
 // EXAMINEd for the FETCH (read-only: nothing of it changes, \Recent
 // neither), then left (deselect).
@@ -1359,9 +1361,9 @@ func (a *appender) confirm(ctx context.Context, p *pendingAppend) (found confirm
 	if to+1-uint64(from) > limit {
 		to, whole = uint64(from)+limit-1, false
 	}
-	return a.look(ctx, p, func(uint32) (commands.Set, func(*commands.Message) bool, bool) {
-		return commands.UIDRange(from, uint32(to)), func(m *commands.Message) bool {
-			return m.UID >= from && uint64(m.UID) <= to
+	return a.look(ctx, p, func(uint32) (commands.Set, func(uid, seq uint32) bool, bool) {
+		return commands.UIDRange(from, uint32(to)), func(uid, _ uint32) bool {
+			return uid >= from && uint64(uid) <= to
 		}, whole
 	})
 }
@@ -1384,7 +1386,7 @@ func (a *appender) confirm(ctx context.Context, p *pendingAppend) (found confirm
 // loss).
 func (a *appender) confirmSeq(ctx context.Context, p *pendingAppend) (found confirmResult, uids []uint32, err error) {
 	from := uint64(*p.DstMessages) + 1
-	return a.look(ctx, p, func(exists uint32) (commands.Set, func(*commands.Message) bool, bool) {
+	return a.look(ctx, p, func(exists uint32) (commands.Set, func(uid, seq uint32) bool, bool) {
 		to, whole := uint64(exists), true
 		if limit := uint64(p.Count) + confirmSlack; to >= from && to+1-from > limit {
 			to, whole = from+limit-1, false
@@ -1392,8 +1394,8 @@ func (a *appender) confirmSeq(ctx context.Context, p *pendingAppend) (found conf
 		if to < from || from > math.MaxUint32 {
 			return commands.Set{}, nil, true // nothing arrived: nothing to ask
 		}
-		return commands.SeqRange(uint32(from), uint32(to)), func(m *commands.Message) bool {
-			return uint64(m.SeqNum) >= from && uint64(m.SeqNum) <= to
+		return commands.SeqRange(uint32(from), uint32(to)), func(_, seq uint32) bool {
+			return uint64(seq) >= from && uint64(seq) <= to
 		}, whole
 	})
 }
@@ -1409,7 +1411,7 @@ func (a *appender) confirmOpen(ctx context.Context, p *pendingAppend) (found con
 	from := uint64(p.DstUIDNext)
 	limit := uint64(p.Count) + confirmSlack
 	var lerr error
-	found, uids, err = a.look(ctx, p, func(exists uint32) (commands.Set, func(*commands.Message) bool, bool) {
+	found, uids, err = a.look(ctx, p, func(exists uint32) (commands.Set, func(uid, seq uint32) bool, bool) {
 		if exists == 0 {
 			return commands.Set{}, nil, true
 		}
@@ -1425,8 +1427,8 @@ func (a *appender) confirmOpen(ctx context.Context, p *pendingAppend) (found con
 		if to+1-from > limit {
 			to, whole = from+limit-1, false
 		}
-		return commands.UIDRange(uint32(from), uint32(to)), func(m *commands.Message) bool {
-			return uint64(m.UID) >= from && uint64(m.UID) <= to
+		return commands.UIDRange(uint32(from), uint32(to)), func(uid, _ uint32) bool {
+			return uint64(uid) >= from && uint64(uid) <= to
 		}, whole
 	})
 	if lerr != nil && err == nil {
@@ -1441,12 +1443,14 @@ func (a *appender) confirmOpen(ctx context.Context, p *pendingAppend) (found con
 // look EXAMINEs the mailbox (read-only: nothing of it changes, \Recent
 // neither), FETCHes the UID, RFC822.SIZE and INTERNALDATE of the set
 // window returns for the mailbox's message count (asked keeps the
-// messages of the answer asked for, nil when there is nothing to ask;
-// whole: the set is every message that may be the group's), looks there for p's messages in a row, in order
-// (pendingMsg.matches), and leaves the mailbox (deselect). Only p.Count
-// messages are held (a ring); a message's items split over two responses
-// are merged (sameMessage).
-func (a *appender) look(ctx context.Context, p *pendingAppend, window func(exists uint32) (set commands.Set, asked func(*commands.Message) bool, whole bool)) (found confirmResult, uids []uint32, err error) {
+// messages of the answer asked for, by UID on the UID paths, by sequence
+// number on confirmSeq's, nil when there is nothing to ask; whole: the
+// set is every message that may be the group's), looks there for p's
+// messages in a row, in order (pendingMsg.matches; in the order of the
+// UIDs, or of the sequence numbers on confirmSeq's path), and leaves the
+// mailbox (deselect). A message's items split over several responses are
+// joined wherever they come in the answer (lookAnswer).
+func (a *appender) look(ctx context.Context, p *pendingAppend, window func(exists uint32) (set commands.Set, asked func(uid, seq uint32) bool, whole bool)) (found confirmResult, uids []uint32, err error) {
 	ms, err := a.c.Examine(ctx, a.mailbox)
 	if err != nil {
 		return confirmUnknown, nil, fmt.Errorf("looking for the pending APPEND's messages in %s: %w", printable(a.mailbox), err)
@@ -1466,68 +1470,28 @@ func (a *appender) look(ctx context.Context, p *pendingAppend, window func(exist
 		}
 		return confirmUnknown, nil, nil
 	}
-	type seen struct {
-		uid  uint32
-		size int64
-		date time.Time
-		seq  uint32 // its sequence number, 0 when not told
-		// hasSize, hasDate: the items told so far.
-		hasSize, hasDate bool
+	held, err := a.lookAnswer(ctx, set, asked, uint64(p.Count)+confirmSlack)
+	if err != nil {
+		return confirmUnknown, nil, err
 	}
-	ring := make([]seen, p.Count)
-	n := 0
-	for m, ferr := range a.c.Fetch(ctx, set, &commands.FetchItems{UID: true, InternalDate: true, Size: true}) {
-		if ferr != nil {
-			return confirmUnknown, nil, fmt.Errorf("looking for the pending APPEND's messages in %s: %w", printable(a.mailbox), ferr)
-		}
-		if !asked(m) || !m.Has(codec.FetchRFC822Size) && !m.Has(codec.FetchInternalDate) {
-			// Not asked for; or a response of the message's other
-			// items alone (another client's flag change, which a
-			// server may send amid any answer, RFC 3501 7.4.2):
-			// held, it broke "in a row", and a group that landed
-			// was sent again (TestImportPendingFlagsResponseAmid,
-			// found by review).
-			continue
-		}
-		hasSize, hasDate := m.Has(codec.FetchRFC822Size), m.Has(codec.FetchInternalDate)
-		if n > 0 && sameMessage(ring[(n-1)%p.Count].uid, ring[(n-1)%p.Count].seq, m.UID, m.SeqNum) {
-			// The same message's items split over two responses
-			// (TestImportPendingSplitResponses): merged, not held
-			// as another message; only what it lacks is filled in.
-			s := &ring[(n-1)%p.Count]
-			if s.uid == 0 {
-				s.uid = m.UID
-			}
-			if !s.hasSize && hasSize {
-				s.size, s.hasSize = m.Size, true
-			}
-			if !s.hasDate && hasDate {
-				s.date, s.hasDate = m.InternalDate, true
-			}
-		} else {
-			ring[n%p.Count] = seen{m.UID, m.Size, m.InternalDate, m.SeqNum, hasSize, hasDate}
-			n++
-		}
-		if n < p.Count {
-			continue
-		}
+	for i := 0; i+p.Count <= len(held); i++ {
 		match := true
-		for i, want := range p.Messages {
-			s := ring[(n-p.Count+i)%p.Count]
-			if !want.matches(s.size, s.date) {
+		for k, want := range p.Messages {
+			if s := held[i+k]; !want.matches(s.size, s.date) {
 				match = false
 				break
 			}
 		}
-		if match {
-			uids = make([]uint32, p.Count)
-			for i := range uids {
-				if uids[i] = ring[(n-p.Count+i)%p.Count].uid; uids[i] == 0 {
-					return confirmFound, nil, nil // UIDs not told
-				}
-			}
-			return confirmFound, uids, nil
+		if !match {
+			continue
 		}
+		uids = make([]uint32, p.Count)
+		for k := range uids {
+			if uids[k] = held[i+k].uid; uids[k] == 0 {
+				return confirmFound, nil, nil // UIDs not told
+			}
+		}
+		return confirmFound, uids, nil
 	}
 	if whole {
 		return confirmMissing, nil, nil
@@ -1535,26 +1499,169 @@ func (a *appender) look(ctx context.Context, p *pendingAppend, window func(exist
 	return confirmUnknown, nil, nil
 }
 
-// sameMessage reports whether a FETCH response of UID uid and sequence
-// number seq (0 when not told) is of the message held before it, of
-// heldUID and heldSeq: the same UID, when both tell one; else the same
-// sequence number. Not the same sequence number alone: a server may
-// announce another client's EXPUNGE amid a UID FETCH's answer (RFC 3501
-// 7.4.1 forbids it only amid a FETCH, STORE or SEARCH by sequence
-// numbers), and the next message then comes with the number the one
-// before it had. Two messages were merged into one: a group that landed
-// was not found and sent again (a duplicate), or two messages with
-// another between them were taken for a group's, in a row, never sent (a
-// loss: TestImportPendingExpungeAmidLook, found by review). On the UID
-// paths (confirm, confirmOpen) every response held has a UID (asked);
-// a response without one is merged by its sequence number only on the
-// path by sequence numbers (confirmSeq), where no EXPUNGE may come amid
-// the answer.
-func sameMessage(heldUID, heldSeq, uid, seq uint32) bool {
-	if heldUID != 0 && uid != 0 {
-		return heldUID == uid
+// lookedMsg is what look's FETCH told of one message: its items joined
+// over the responses that told them.
+type lookedMsg struct {
+	uid, seq uint32 // uid 0 when not told
+	size     int64
+	date     time.Time
+	// hasSize, hasDate: the items told so far.
+	hasSize, hasDate bool
+}
+
+// join fills in what m lacks of the items of the FETCH response r.
+func (m *lookedMsg) join(r *commands.Message) {
+	if m.uid == 0 {
+		m.uid = r.UID
 	}
-	return seq != 0 && seq == heldSeq
+	if !m.hasSize && r.Has(codec.FetchRFC822Size) {
+		m.size, m.hasSize = r.Size, true
+	}
+	if !m.hasDate && r.Has(codec.FetchInternalDate) {
+		m.date, m.hasDate = r.InternalDate, true
+	}
+}
+
+// joinMsg fills in what m lacks of what o told.
+func (m *lookedMsg) joinMsg(o *lookedMsg) {
+	if !m.hasSize && o.hasSize {
+		m.size, m.hasSize = o.size, true
+	}
+	if !m.hasDate && o.hasDate {
+		m.date, m.hasDate = o.date, true
+	}
+}
+
+// errLookAnswer is the error of look when the FETCH's answer cannot be
+// tied to the messages asked for; it wraps errPendingUnknown.
+var errLookAnswer = fmt.Errorf("%w: the FETCH answer cannot be tied to the messages asked for", errPendingUnknown)
+
+// lookAnswer FETCHes the UID, RFC822.SIZE and INTERNALDATE of set and
+// returns the messages asked for (asked) that the answer told a size or
+// a date of, in the order of their UIDs (set of UIDs) or of their sequence
+// numbers (set of sequence numbers). most bounds the messages held: the
+// set names no more.
+//
+// A server may split a message's items over several responses (RFC 3501
+// 7.4.2), and send another message's response between them: the parts
+// are joined by message wherever they come, by UID on the UID paths (a
+// server may announce another client's EXPUNGE amid a UID FETCH's
+// answer, RFC 3501 7.4.1, and the next message then comes with the
+// number the one before had: two messages joined by the number were
+// taken for one, TestImportPendingExpungeAmidLookDuplicate and
+// TestImportPendingExpungeAmidLookLoss, found by review), by sequence
+// number on confirmSeq's (no EXPUNGE may come amid a FETCH by sequence
+// numbers). Joined only when back to back, an interleaved answer left
+// each message half told, and a group that landed was not found: sent
+// again, a duplicate said nowhere (TestImportPendingSplitInterleaved,
+// found by review). A response of a message's flags alone (another
+// client's flag change, which a server may send amid any answer, RFC
+// 3501 7.4.2) joins nothing: held as a message, it broke "in a row"
+// (TestImportPendingFlagsResponseAmid, found by review).
+//
+// On the UID paths, a part without its UID (RFC 3501 requires it in
+// every response to a UID FETCH; a server that splits items may leave it
+// off one) was dropped, its size or date lost, and a group that landed
+// not found (TestImportPendingSplitNoUID, found by review). It is tied to
+// the UID that a response of the same sequence number told, when no
+// message was renumbered during the answer (session.Renumbered: an
+// EXPUNGE amid the answer, or before it, read meanwhile); one that
+// cannot be tied so may be any message's, a group's own: an error
+// wrapping errPendingUnknown (errLookAnswer), neither "not landed" nor
+// "landed". So is a response of one sequence number telling two UIDs on
+// confirmSeq's path, and an answer telling more messages than most.
+func (a *appender) lookAnswer(ctx context.Context, set commands.Set, asked func(uid, seq uint32) bool, most uint64) ([]lookedMsg, error) {
+	byUID := set.UID
+	msgs := make(map[uint32]*lookedMsg)   // by UID (set.UID), else by sequence number
+	untied := make(map[uint32]*lookedMsg) // UID paths: the parts without a UID, by sequence number
+	seqUID := make(map[uint32]uint32)     // UID paths: the UID told of a sequence number; 0 when two were
+	tooMany := func(m map[uint32]*lookedMsg) error {
+		if uint64(len(m)) >= most {
+			return fmt.Errorf("%w (more than the %d messages asked for)", errLookAnswer, most)
+		}
+		return nil
+	}
+	mark := a.c.Session().Renumbered()
+	for m, ferr := range a.c.Fetch(ctx, set, &commands.FetchItems{UID: true, InternalDate: true, Size: true}) {
+		if ferr != nil {
+			return nil, fmt.Errorf("looking for the pending APPEND's messages in %s: %w", printable(a.mailbox), ferr)
+		}
+		items := m.Has(codec.FetchRFC822Size) || m.Has(codec.FetchInternalDate)
+		if byUID && m.UID == 0 {
+			if !items {
+				continue
+			}
+			u := untied[m.SeqNum]
+			if u == nil {
+				if err := tooMany(untied); err != nil {
+					return nil, err
+				}
+				u = &lookedMsg{seq: m.SeqNum}
+				untied[m.SeqNum] = u
+			}
+			u.join(m)
+			continue
+		}
+		if byUID {
+			// Every response that tells a UID ties its sequence
+			// number, whichever message it is (a flag change's
+			// too): bounded as the messages are, twice over.
+			if u, ok := seqUID[m.SeqNum]; ok && u != m.UID {
+				seqUID[m.SeqNum] = 0
+			} else if !ok && uint64(len(seqUID)) < 2*most {
+				seqUID[m.SeqNum] = m.UID
+			}
+		}
+		if !items || !asked(m.UID, m.SeqNum) {
+			continue
+		}
+		key := m.SeqNum
+		if byUID {
+			key = m.UID
+		}
+		held := msgs[key]
+		if held == nil {
+			if err := tooMany(msgs); err != nil {
+				return nil, err
+			}
+			held = &lookedMsg{seq: m.SeqNum}
+			msgs[key] = held
+		}
+		if !byUID && held.uid != 0 && m.UID != 0 && m.UID != held.uid {
+			return nil, fmt.Errorf("%w (message %d told as UID %d and UID %d)", errLookAnswer, m.SeqNum, held.uid, m.UID)
+		}
+		held.join(m)
+	}
+	if len(untied) > 0 {
+		renumbered := a.c.Session().Renumbered() != mark
+		for _, seq := range slices.Sorted(maps.Keys(untied)) {
+			u, uid := untied[seq], seqUID[seq]
+			if renumbered {
+				return nil, fmt.Errorf("%w (message %d's size or date came without its UID, and messages were renumbered, an EXPUNGE, during the answer)", errLookAnswer, seq)
+			}
+			if uid == 0 {
+				return nil, fmt.Errorf("%w (message %d's size or date came without its UID, and no other response told it)", errLookAnswer, seq)
+			}
+			if !asked(uid, seq) {
+				continue
+			}
+			held := msgs[uid]
+			if held == nil {
+				if err := tooMany(msgs); err != nil {
+					return nil, err
+				}
+				held = &lookedMsg{uid: uid, seq: seq}
+				msgs[uid] = held
+			}
+			held.joinMsg(u)
+		}
+	}
+	keys := slices.Sorted(maps.Keys(msgs))
+	out := make([]lookedMsg, len(keys))
+	for i, k := range keys {
+		out[i] = *msgs[k]
+	}
+	return out, nil
 }
 
 // deselect leaves the mailbox selected on c, so that the STATUS asked

@@ -30,7 +30,8 @@ import (
 // message's RFC822.SIZE and INTERNALDATE in two responses (RFC 3501
 // 7.4.2 lets a server split a message's items so); refuseExamine
 // answers EXAMINE with NO; noSeqUID answers a FETCH of sequence numbers
-// without UIDs.
+// without UIDs; rewrite, when set, rewrites the untagged responses of the
+// answer to a FETCH or a UID FETCH (cmd) before they are sent.
 type countDst struct {
 	caps          string
 	appendUID     bool
@@ -39,6 +40,7 @@ type countDst struct {
 	split         bool
 	refuseExamine bool
 	noSeqUID      bool
+	rewrite       func(cmd string, lines []string) []string
 
 	mu      sync.Mutex
 	msgs    []countMsg
@@ -147,6 +149,9 @@ func (f *countDst) serve(c *hostile.Conn) error {
 				}
 				lines = append(lines, f.fetchLines(i, m)...)
 			}
+			if f.rewrite != nil {
+				lines = f.rewrite(cmd.Name, lines)
+			}
 			f.mu.Unlock()
 			err = c.Lines(append(lines, ok)...)
 		case "UID FETCH":
@@ -165,6 +170,9 @@ func (f *countDst) serve(c *hostile.Conn) error {
 				if int(m.uid) >= lo && int(m.uid) <= hi || b == "*" && i == len(f.msgs)-1 {
 					lines = append(lines, f.fetchLines(i+1, m)...)
 				}
+			}
+			if f.rewrite != nil {
+				lines = f.rewrite(cmd.Name, lines)
 			}
 			f.mu.Unlock()
 			err = c.Lines(append(lines, ok)...)
@@ -770,7 +778,7 @@ func expungeImport(t *testing.T, addr, path string) (int, string) {
 // message is overwritten by its second, the group is "not found among
 // all that arrived", and it is sent again: a duplicate, exit 0, nothing
 // said. Before d8e3c5c (no merge) the ring held both and the group was
-// found; now responses of two UIDs are never merged (sameMessage). On
+// found; now responses of two UIDs are never merged (lookAnswer). On
 // the UIDNEXT path (every real server's: confirm) and the
 // recorded-UIDNEXT one (confirmOpen) alike.
 func TestImportPendingExpungeAmidLookDuplicate(t *testing.T) {
@@ -806,7 +814,7 @@ func TestImportPendingExpungeAmidLookDuplicate(t *testing.T) {
 // (m1's copy, m2's copy) "in a row", though another message lies
 // between: the group, never sent, is taken for landed. m1 and m2 are
 // lost (their copies are another's, which that client may delete).
-// Not merged (two UIDs: sameMessage), they are not in a row and the
+// Not merged (two UIDs: lookAnswer), they are not in a row and the
 // group is sent.
 func TestImportPendingExpungeAmidLookLoss(t *testing.T) {
 	f := &expungeDst{}
@@ -838,7 +846,7 @@ func TestImportPendingExpungeAmidLookLoss(t *testing.T) {
 // INTERNALDATE in two FETCH responses (same sequence number, same UID:
 // RFC 3501 7.4.2 lets a server split them). A group of two lands (its
 // answer not recorded), nobody else writes: run 2 finds it by merging
-// each message's two responses (look, sameMessage), by UID (confirmOpen)
+// each message's two responses (lookAnswer), by UID (confirmOpen)
 // and, for an older record, by sequence number (confirmSeq). Held as two
 // messages each, neither telling both size and date, the group was not
 // found and sent again.
