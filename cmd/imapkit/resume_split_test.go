@@ -12,7 +12,8 @@ import (
 // The look for a pending group's messages (appender.look, lookAnswer) when
 // the destination splits a message's RFC822.SIZE and INTERNALDATE over
 // several FETCH responses: interleaved with another message's, or with
-// the UID left off a part. On countDst, whose STATUS gives no UIDNEXT.
+// the UID left off a part; and the UID floor when the last message's UID
+// is not told (uidFloor). On countDst, whose STATUS gives no UIDNEXT.
 
 // splitResume runs import of two messages to a countDst with MULTIAPPEND
 // (a pending group of two), stopped after the group landed (its answer
@@ -176,6 +177,35 @@ func TestImportPendingSplitNoUIDUntied(t *testing.T) {
 			if code != 1 || appends != 1 || !strings.Contains(errs, errPendingUnknown.Error()) || !strings.Contains(errs, c.says) ||
 				!strings.Contains(errs, ".destinations[") {
 				t.Errorf("run 2: exit %d, %d APPENDs in all, the mailbox holds sizes %v; want 1, 1 APPEND (cannot tell, with the advice)\nstderr: %s", code, appends, sizes, errs)
+			}
+		})
+	}
+}
+
+// TestImportLastUIDUntoldNoFloor (found by review): a destination whose
+// STATUS gives no UIDNEXT answers the FETCH of the last message's UID
+// without it. The run stopped before sending anything, at every run;
+// now the group is recorded without a UID floor (as when that FETCH is
+// refused) and sent, and a run stopped before or after the group landed
+// is told by the message count and the messages past it (confirmSeq).
+func TestImportLastUIDUntoldNoFloor(t *testing.T) {
+	t.Parallel()
+	for _, step := range []string{"pending", "appended"} {
+		t.Run(step, func(t *testing.T) {
+			f := &countDst{caps: "IMAP4rev1 LITERAL+", noSeqUID: true}
+			f.deliver() // another client's: a last message to ask the UID of
+			addr := f.start(t)
+			msg := r44ImportMsg(1, "")
+			path, _ := r44ImportSource(t, "maildir", []string{msg})
+			countStopAt(t, step, 1, func() {})
+			if code, errs := countImport(t, addr, path); code == exitOK {
+				t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
+			}
+			setTestHook(t, nil)
+			code, errs := countImport(t, addr, path)
+			appends, sizes := f.state()
+			if want := fmt.Sprint([]int{7, len(msg)}); code != exitOK || appends != 1 || fmt.Sprint(sizes) != want {
+				t.Errorf("run 2: exit %d, %d APPENDs in all, the mailbox holds sizes %v; want 0, 1 APPEND, %s\nstderr: %s", code, appends, sizes, want, errs)
 			}
 		})
 	}
