@@ -1185,23 +1185,16 @@ func (a *appender) landedAt(ctx context.Context, p *pendingAppend, hint string) 
 		// moves: a group that landed, moved below them, was sent
 		// again (TestImportPendingRecordedUIDNextIgnored, found by
 		// review).
-		found, uids, err := a.confirmOpen(ctx, p)
-		if err != nil && !errors.Is(err, errPendingUnknown) && (errors.Is(err, session.ErrNo) || errors.Is(err, session.ErrBad)) {
-			return false, fmt.Errorf("%w: the STATUS of %s gives no UIDNEXT, and the messages of the APPEND of %s, pending at UIDNEXT %d, could not be looked for (%w); it is not sent again, which could duplicate it: %s", errPendingUnknown, printable(a.mailbox), plural(p.Count, "message"), p.DstUIDNext, err, hint)
+		ok, err := a.lookByUID(ctx, p, a.confirmOpen, hint, func() string {
+			return fmt.Sprintf("the STATUS of %s gives no UIDNEXT, and the messages of the APPEND of %s, pending at UIDNEXT %d,", printable(a.mailbox), plural(p.Count, "message"), p.DstUIDNext)
+		}, func() string {
+			return fmt.Sprintf("the APPEND of %s to %s was pending at UIDNEXT %d, the STATUS gives no UIDNEXT now, and the group is not among the first %d of the messages that arrived after it was recorded (of a UID from it; more did)",
+				plural(p.Count, "message"), printable(a.mailbox), p.DstUIDNext, p.Count+confirmSlack)
+		})
+		if ok {
+			tookLast()
 		}
-		if err != nil {
-			return false, cannotTell(err, hint)
-		}
-		switch found {
-		case confirmMissing:
-			return false, nil
-		case confirmUnknown:
-			return false, fmt.Errorf("%w: the APPEND of %s to %s was pending at UIDNEXT %d, the STATUS gives no UIDNEXT now, and the group is not among the first %d of the messages that arrived after it was recorded (of a UID from it; more did); it is not sent again, which could duplicate it: %s",
-				errPendingUnknown, plural(p.Count, "message"), printable(a.mailbox), p.DstUIDNext, p.Count+confirmSlack, hint)
-		}
-		a.confirmed = uids
-		tookLast()
-		return true, nil
+		return ok, err
 	}
 	if p.DstUIDNext != 0 && a.next != 0 && (a.next > p.DstUIDNext || p.DstUIDNext != math.MaxUint32) {
 		ok := a.next > p.DstUIDNext
@@ -1220,24 +1213,15 @@ func (a *appender) landedAt(ctx context.Context, p *pendingAppend, hint string) 
 			// its APPEND, or the command never reached the server)
 			// was taken for landed and lost. The messages themselves
 			// decide.
-			found, uids, err := a.confirm(ctx, p)
-			if err != nil && !errors.Is(err, errPendingUnknown) && (errors.Is(err, session.ErrNo) || errors.Is(err, session.ErrBad)) {
-				// The server refused the EXAMINE or the FETCH:
-				// what to do is the user's, as when UIDNEXT
-				// cannot tell.
-				return false, fmt.Errorf("%w: UIDNEXT of %s moved from %d to %d, which another client's mail may have done, and its messages could not be looked for (%w); it is not sent again, which could duplicate it: %s", errPendingUnknown, printable(a.mailbox), p.DstUIDNext, a.next, err, hint)
+			found, err := a.lookByUID(ctx, p, a.confirm, hint, func() string {
+				return fmt.Sprintf("UIDNEXT of %s moved from %d to %d, which another client's mail may have done, and its messages", printable(a.mailbox), p.DstUIDNext, a.next)
+			}, func() string {
+				return fmt.Sprintf("the APPEND of %s to %s was pending at UIDNEXT %d, and UIDNEXT is now %d: it moved by more than the group and %d UIDs (confirmSlack), and the group is not among the messages of the first %d UIDs",
+					plural(p.Count, "message"), printable(a.mailbox), p.DstUIDNext, a.next, confirmSlack, p.Count+confirmSlack)
+			})
+			if !found {
+				return false, err
 			}
-			if err != nil {
-				return false, cannotTell(err, hint)
-			}
-			switch found {
-			case confirmMissing:
-				return false, nil
-			case confirmUnknown:
-				return false, fmt.Errorf("%w: the APPEND of %s to %s was pending at UIDNEXT %d, and UIDNEXT is now %d: it moved by more than the group and %d UIDs (confirmSlack), and the group is not among the messages of the first %d UIDs; it is not sent again, which could duplicate it: %s",
-					errPendingUnknown, plural(p.Count, "message"), printable(a.mailbox), p.DstUIDNext, a.next, confirmSlack, p.Count+confirmSlack, hint)
-			}
-			a.confirmed = uids
 		}
 		if ok {
 			tookLast()
@@ -1263,12 +1247,11 @@ func (a *appender) landedAt(ctx context.Context, p *pendingAppend, hint string) 
 		// landed, as many expunged, was sent again. The messages
 		// themselves decide, among the mailbox's last
 		// (confirmSeq).
-		found, uids, err := a.confirmSeq(ctx, p)
-		if err != nil && !errors.Is(err, errPendingUnknown) && (errors.Is(err, session.ErrNo) || errors.Is(err, session.ErrBad)) {
-			return false, fmt.Errorf("%w: UIDNEXT of %s cannot tell whether the APPEND of %s landed, and its messages could not be looked for (%w); it is not sent again, which could duplicate it: %s", errPendingUnknown, printable(a.mailbox), plural(p.Count, "message"), err, hint)
-		}
+		found, uids, err := a.lookPending(ctx, p, a.confirmSeq, hint, func() string {
+			return fmt.Sprintf("UIDNEXT of %s cannot tell whether the APPEND of %s landed, and its messages", printable(a.mailbox), plural(p.Count, "message"))
+		})
 		if err != nil {
-			return false, cannotTell(err, hint)
+			return false, err
 		}
 		seqFound = found
 		switch {
@@ -1321,6 +1304,44 @@ func (a *appender) landedAt(ctx context.Context, p *pendingAppend, hint string) 
 	}
 	return false, fmt.Errorf("%w: the APPEND of %s to %s was pending at UIDNEXT %d, and UIDNEXT (now %d) cannot tell whether it landed (it cannot move past %d; 0 is unknown); %s; it is not sent again, which could duplicate it: %s",
 		errPendingUnknown, plural(p.Count, "message"), printable(a.mailbox), p.DstUIDNext, a.next, uint32(math.MaxUint32), count, hint)
+}
+
+// lookPending is landed's look for the messages of p, by look (confirm,
+// confirmOpen or confirmSeq): what it found, or landed's error. The
+// server's refusal of the EXAMINE or the FETCH (NO, BAD) leaves what to
+// do to the user, as when UIDNEXT cannot tell: an error wrapping
+// errPendingUnknown, which says what (why the messages were looked for,
+// ending with what could not be looked for), the refusal and hint;
+// another error is returned with the advice when it wraps
+// errPendingUnknown (cannotTell).
+func (a *appender) lookPending(ctx context.Context, p *pendingAppend, look func(context.Context, *pendingAppend) (confirmResult, []uint32, error), hint string, what func() string) (confirmResult, []uint32, error) {
+	found, uids, err := look(ctx, p)
+	if err != nil && !errors.Is(err, errPendingUnknown) && (errors.Is(err, session.ErrNo) || errors.Is(err, session.ErrBad)) {
+		return found, uids, fmt.Errorf("%w: %s could not be looked for (%w); it is not sent again, which could duplicate it: %s", errPendingUnknown, what(), err, hint)
+	}
+	if err != nil {
+		return found, uids, cannotTell(err, hint)
+	}
+	return found, uids, nil
+}
+
+// lookByUID is lookPending by UID (look: confirm or confirmOpen), and
+// what landed makes of it: found, landed (a.confirmed the group's UIDs);
+// not among all that arrived, not landed; not among the first of more,
+// an error wrapping errPendingUnknown that says so (beyond), and hint.
+func (a *appender) lookByUID(ctx context.Context, p *pendingAppend, look func(context.Context, *pendingAppend) (confirmResult, []uint32, error), hint string, what, beyond func() string) (bool, error) {
+	found, uids, err := a.lookPending(ctx, p, look, hint, what)
+	if err != nil {
+		return false, err
+	}
+	switch found {
+	case confirmMissing:
+		return false, nil
+	case confirmUnknown:
+		return false, fmt.Errorf("%w: %s; it is not sent again, which could duplicate it: %s", errPendingUnknown, beyond(), hint)
+	}
+	a.confirmed = uids
+	return true, nil
 }
 
 // cannotTell returns err, of landed's look for a pending group's
