@@ -270,6 +270,22 @@ func countImport(t *testing.T, addr, path string) (int, string) {
 	return code, errs
 }
 
+// resumed runs run (countImport, expungeImport) of path to addr twice:
+// the first, which the test hook stops (countStopAt), must fail; with
+// older, the pending record it leaves is then made an older imapkit's
+// (countOlderRecord). It returns the second run's exit code and stderr.
+func resumed(t *testing.T, run func(t *testing.T, addr, path string) (int, string), addr, path string, older bool) (int, string) {
+	t.Helper()
+	if code, errs := run(t, addr, path); code == exitOK {
+		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
+	}
+	setTestHook(t, nil)
+	if older {
+		countOlderRecord(t, path)
+	}
+	return run(t, addr, path)
+}
+
 // countStopAt sets the test hook (setTestHook) to stop the run at the n-th step of name,
 // after doing other (another client's delivery or expunge).
 func countStopAt(t *testing.T, name string, n int, other func()) {
@@ -301,11 +317,7 @@ func TestImportPendingCountDeliveryConfirmed(t *testing.T) {
 			msgs := []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")}
 			path, _ := r44ImportSource(t, "maildir", msgs)
 			countStopAt(t, "pending", 2, f.deliver)
-			if code, errs := countImport(t, addr, path); code == exitOK {
-				t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
-			}
-			setTestHook(t, nil)
-			code, errs := countImport(t, addr, path)
+			code, errs := resumed(t, countImport, addr, path, false)
 			appends, sizes := f.state()
 			want := fmt.Sprint([]int{len(msgs[0]), 7, len(msgs[1])})
 			if code != exitOK || fmt.Sprint(sizes) != want {
@@ -328,11 +340,7 @@ func TestImportPendingCountLandedDeliveryConfirmed(t *testing.T) {
 	msgs := []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")}
 	path, _ := r44ImportSource(t, "maildir", msgs)
 	countStopAt(t, "appended", 2, f.deliver)
-	if code, errs := countImport(t, addr, path); code == exitOK {
-		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
-	}
-	setTestHook(t, nil)
-	code, errs := countImport(t, addr, path)
+	code, errs := resumed(t, countImport, addr, path, false)
 	appends, sizes := f.state()
 	if want := fmt.Sprint([]int{len(msgs[0]), len(msgs[1]), 7}); code != exitOK || appends != 2 || fmt.Sprint(sizes) != want {
 		t.Errorf("run 2: exit %d, %d APPENDs in all, the mailbox holds sizes %v; want 0, 2, %s (m2 not sent again)\nstderr: %s", code, appends, sizes, want, errs)
@@ -355,11 +363,7 @@ func TestImportPendingCountTwinNotLost(t *testing.T) {
 	}
 	path, _ := r44ImportSource(t, "mbox", msgs)
 	countStopAt(t, "pending", 2, func() {})
-	if code, errs := countImport(t, addr, path); code == exitOK {
-		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
-	}
-	setTestHook(t, nil)
-	code, errs := countImport(t, addr, path)
+	code, errs := resumed(t, countImport, addr, path, false)
 	if appends, sizes := f.state(); code != exitOK || appends != 2 || len(sizes) != 2 {
 		t.Errorf("run 2: exit %d, %d APPENDs in all, the mailbox holds sizes %v; want 0, 2, two messages (m2 sent)\nstderr: %s", code, appends, sizes, errs)
 	}
@@ -380,11 +384,7 @@ func TestImportPendingCountCannotTell(t *testing.T) {
 			f.deliver()
 		}
 	})
-	if code, errs := countImport(t, addr, path); code == exitOK {
-		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
-	}
-	setTestHook(t, nil)
-	code, errs := countImport(t, addr, path)
+	code, errs := resumed(t, countImport, addr, path, false)
 	appends, _ := f.state()
 	if code != 1 || appends != 0 || !strings.Contains(errs, errPendingUnknown.Error()) || !strings.Contains(errs, "the first 201 of the messages that arrived") {
 		t.Errorf("run 2: exit %d, %d APPENDs; want 1, 0, cannot tell, naming the messages looked at\nstderr: %s", code, appends, errs)
@@ -463,14 +463,7 @@ func TestImportPendingCountLandedExpungeDelivery(t *testing.T) {
 			msgs := []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")}
 			path, _ := r44ImportSource(t, "maildir", msgs)
 			countStopAt(t, "appended", 2, func() { f.expunge(0); f.deliver() })
-			if code, errs := countImport(t, addr, path); code == exitOK {
-				t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
-			}
-			setTestHook(t, nil)
-			if older {
-				countOlderRecord(t, path)
-			}
-			code, errs := countImport(t, addr, path)
+			code, errs := resumed(t, countImport, addr, path, older)
 			appends, sizes := f.state()
 			switch {
 			case appends != 2:
@@ -499,11 +492,7 @@ func TestImportPendingRecordedUIDNextIgnored(t *testing.T) {
 	msgs := []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")}
 	path, _ := r44ImportSource(t, "maildir", msgs)
 	countStopAt(t, "appended", 2, func() { f.expunge(0); f.deliver() })
-	if code, errs := countImport(t, addr, path); code == exitOK {
-		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
-	}
-	setTestHook(t, nil)
-	code, errs := countImport(t, addr, path)
+	code, errs := resumed(t, countImport, addr, path, false)
 	appends, sizes := f.state()
 	if code != exitOK || appends != 2 {
 		t.Errorf("run 2: exit %d, %d APPENDs in all, the mailbox holds sizes %v; want 0, m2 not sent again (2 APPENDs), found by the UIDNEXT recorded\nstderr: %s", code, appends, sizes, errs)
@@ -528,21 +517,7 @@ func TestImportPendingFlagsResponseAmid(t *testing.T) {
 			msgs := []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")}
 			path, _ := r44ImportSource(t, "maildir", msgs)
 			countStopAt(t, "appended", 1, func() { f.mu.Lock(); f.flagsFirst = true; f.mu.Unlock() })
-			setEnv(t, "IMAPKIT_PASSWORD", "x")
-			setEnv(t, "IMAPKIT_URL", "")
-			run := func() (int, string) {
-				code, _, errs := runCLI(t, "", "import", "imap://alice@"+addr, path, "--to", "INBOX", "--insecure-plaintext",
-					"--timeout", "10s", "--quiet")
-				return code, errs
-			}
-			if code, errs := run(); code == exitOK {
-				t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
-			}
-			setTestHook(t, nil)
-			if older {
-				countOlderRecord(t, path)
-			}
-			code, errs := run()
+			code, errs := resumed(t, expungeImport, addr, path, older)
 			appends, sizes := f.state()
 			if code != exitOK || appends != 1 {
 				t.Errorf("run 2: exit %d, %d APPENDs in all, the mailbox holds sizes %v; want 0, 1 APPEND (the group found, not sent again)\nstderr: %s", code, appends, sizes, errs)
@@ -572,14 +547,7 @@ func TestImportPendingCountStatusWithoutMessages(t *testing.T) {
 			}
 			path, _ := r44ImportSource(t, "mbox", msgs)
 			countStopAt(t, "pending", 2, func() {})
-			if code, errs := countImport(t, addr, path); code == exitOK {
-				t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
-			}
-			setTestHook(t, nil)
-			if older {
-				countOlderRecord(t, path)
-			}
-			code, errs := countImport(t, addr, path)
+			code, errs := resumed(t, countImport, addr, path, older)
 			if appends, sizes := f.state(); code != exitOK || appends != 2 || len(sizes) != 2 {
 				t.Errorf("run 2: exit %d, %d APPENDs in all, the mailbox holds sizes %v; want 0, m2 sent (2 APPENDs, two messages)\nstderr: %s", code, appends, sizes, errs)
 			}
@@ -790,11 +758,7 @@ func TestImportPendingExpungeAmidLookDuplicate(t *testing.T) {
 			msgs := []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")}
 			path, _ := r44ImportSource(t, "maildir", msgs)
 			countStopAt(t, "appended", 1, func() { f.mu.Lock(); f.expungeAfter = 1; f.mu.Unlock() })
-			if code, errs := expungeImport(t, addr, path); code == exitOK {
-				t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
-			}
-			setTestHook(t, nil)
-			code, errs := expungeImport(t, addr, path)
+			code, errs := resumed(t, expungeImport, addr, path, false)
 			appends, sizes := f.state()
 			if appends != 1 {
 				t.Errorf("run 2: exit %d, %d APPENDs in all, the mailbox holds sizes %v; want the group found (1 APPEND, sizes [%d %d]): merged two messages across the EXPUNGE, sent again\nstderr: %s", code, appends, sizes, len(msgs[0]), len(msgs[1]), errs)
@@ -830,11 +794,7 @@ func TestImportPendingExpungeAmidLookLoss(t *testing.T) {
 		f.expungeAfter = 2
 		f.mu.Unlock()
 	})
-	if code, errs := expungeImport(t, addr, path); code == exitOK {
-		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
-	}
-	setTestHook(t, nil)
-	code, errs := expungeImport(t, addr, path)
+	code, errs := resumed(t, expungeImport, addr, path, false)
 	appends, sizes := f.state()
 	if appends != 1 {
 		t.Errorf("run 2: exit %d, %d APPENDs in all, the mailbox holds sizes %v; want the group sent (1 APPEND): two other messages, not in a row, merged across the EXPUNGE into the group's\nstderr: %s", code, appends, sizes, errs)
@@ -858,14 +818,7 @@ func TestImportPendingSplitResponses(t *testing.T) {
 			msgs := []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")}
 			path, _ := r44ImportSource(t, "maildir", msgs)
 			countStopAt(t, "appended", 1, func() { f.mu.Lock(); f.split = true; f.mu.Unlock() })
-			if code, errs := expungeImport(t, addr, path); code == exitOK {
-				t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
-			}
-			setTestHook(t, nil)
-			if older {
-				countOlderRecord(t, path)
-			}
-			code, errs := expungeImport(t, addr, path)
+			code, errs := resumed(t, expungeImport, addr, path, older)
 			if appends, sizes := f.state(); code != exitOK || appends != 1 {
 				t.Errorf("run 2: exit %d, %d APPENDs in all, the mailbox holds sizes %v; want 0, 1 APPEND (the group found across split responses, not sent again)\nstderr: %s", code, appends, sizes, errs)
 			}
@@ -904,11 +857,7 @@ func TestImportLastUIDUntold(t *testing.T) {
 		msgs := []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")}
 		path, _ := r44ImportSource(t, "maildir", msgs)
 		countStopAt(t, "appended", 1, func() { f.mu.Lock(); f.noSeqUID = true; f.mu.Unlock() })
-		if code, errs := countImport(t, addr, path); code == exitOK {
-			t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
-		}
-		setTestHook(t, nil)
-		code, errs := countImport(t, addr, path)
+		code, errs := resumed(t, countImport, addr, path, false)
 		if appends, _ := f.state(); code == exitOK || appends != 1 || !strings.Contains(errs, "cannot tell whether the pending APPEND landed") ||
 			!strings.Contains(errs, ".destinations[") || !strings.Contains(errs, "not sent again") {
 			t.Errorf("run 2: exit %d, %d APPENDs; want an error, 1 APPEND, with the advice naming the state file's entry\nstderr: %s", code, appends, errs)

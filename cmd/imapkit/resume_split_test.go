@@ -33,14 +33,7 @@ func splitResume(t *testing.T, other, older bool, rewrite func(cmd string, lines
 	addr := f.start(t)
 	path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")})
 	countStopAt(t, "appended", 1, func() { f.mu.Lock(); f.split, f.rewrite = true, rewrite; f.mu.Unlock() })
-	if code, errs := expungeImport(t, addr, path); code == exitOK {
-		t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
-	}
-	setTestHook(t, nil)
-	if older {
-		countOlderRecord(t, path)
-	}
-	code, errs = expungeImport(t, addr, path)
+	code, errs = resumed(t, expungeImport, addr, path, older)
 	appends, sizes = f.state()
 	return code, errs, appends, sizes
 }
@@ -198,11 +191,7 @@ func TestImportLastUIDUntoldNoFloor(t *testing.T) {
 			msg := r44ImportMsg(1, "")
 			path, _ := r44ImportSource(t, "maildir", []string{msg})
 			countStopAt(t, step, 1, func() {})
-			if code, errs := countImport(t, addr, path); code == exitOK {
-				t.Fatalf("run 1: exit 0; want it stopped\nstderr: %s", errs)
-			}
-			setTestHook(t, nil)
-			code, errs := countImport(t, addr, path)
+			code, errs := resumed(t, countImport, addr, path, false)
 			appends, sizes := f.state()
 			if want := fmt.Sprint([]int{7, len(msg)}); code != exitOK || appends != 1 || fmt.Sprint(sizes) != want {
 				t.Errorf("run 2: exit %d, %d APPENDs in all, the mailbox holds sizes %v; want 0, 1 APPEND, %s\nstderr: %s", code, appends, sizes, want, errs)
