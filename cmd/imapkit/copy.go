@@ -43,7 +43,10 @@ The copy is incremental and resumable: the state file (in --state-dir, one per
 SRC and DST) records, per mailbox and UIDVALIDITY, the last UID copied. A
 second run copies only newer mail; a stopped run resumes with no duplicate;
 a run started while another of the same job holds the state (its lock,
-STATE.lock) refuses at once (exit 3).
+STATE.lock) refuses at once (exit 3). A source mailbox whose UIDVALIDITY
+changed is refused (exit 1); --restart-mailbox NAME copies it again from
+its start, once the destination mailbox it went to is deleted (or with
+--map to another).
 Flag changes of mail copied before are carried when the source offers
 CONDSTORE (the state records its HIGHESTMODSEQ and which copy is which);
 --sync-flags compares the flags of every message copied before.
@@ -73,9 +76,14 @@ type copyOpts struct {
 	// literal8) is skipped, not a failure.
 	skipUnsendable bool
 	maps           mapFlag
-	accounts       string
-	shard          string
-	dstFlagsF      func() // fills dst from src and the --dst- flags
+	// restart are the source mailboxes to copy again from their start
+	// (--restart-mailbox, copy_restart.go); restartUnchanged allows it
+	// for one whose UIDVALIDITY did not change.
+	restart          restartFlag
+	restartUnchanged bool
+	accounts         string
+	shard            string
+	dstFlagsF        func() // fills dst from src and the --dst- flags
 }
 
 // mapFlag is --map SRC=DST, repeated.
@@ -105,6 +113,7 @@ func defaultStateDir(env *sysEnv) string {
 func copyFlags(fs *flag.FlagSet, o *copyOpts, env *sysEnv) {
 	o.src.register(fs, env)
 	o.maps = mapFlag{}
+	o.restart = restartFlag{}
 	var dstPW, dstCA string
 	var dstSkip, dstPlain bool
 	fs.StringVar(&o.dstUser, "dst-user", "", "the destination's user name (overrides DST-URL's)")
@@ -118,6 +127,8 @@ func copyFlags(fs *flag.FlagSet, o *copyOpts, env *sysEnv) {
 	fs.BoolVar(&o.skipUnsendable, "skip-unsendable", false, "skip, with a warning, a message the destination cannot take (over its APPENDLIMIT, or holding a NUL byte when it lacks BINARY or refuses it even as literal8), and record it in the state as skipped (without it, such a message stops its mailbox)")
 	fs.BoolVar(&o.syncFlags, "sync-flags", false, "compare the flags of every message copied before with its copy, and carry the differences (without it, only the changes CONDSTORE reports are carried)")
 	fs.Var(o.maps, "map", "copy source mailbox `SRC=DST` to DST (repeatable)")
+	fs.Var(o.restart, "restart-mailbox", "copy source mailbox `NAME` again from its start, as a first run would, after its UIDVALIDITY changed: its entry and UID map are removed from the state (refused, nothing removed, while the destination mailbox it was copied to holds messages; repeatable)")
+	fs.BoolVar(&o.restartUnchanged, "restart-unchanged", false, "with --restart-mailbox, restart a mailbox whose UIDVALIDITY has not changed too (refused without it: a plain run goes on with no duplicate)")
 	fs.StringVar(&o.accounts, "accounts", "", "copy every account listed in this `file` (see docs/cli.md)")
 	fs.StringVar(&o.shard, "shard", "", "with --accounts, do only share `i/n` of the accounts (i from 1 to n)")
 	o.dstFlagsF = func() {
@@ -150,6 +161,15 @@ func runCopyCommand(env *sysEnv, stdin io.Reader, args []string, stdout, stderr 
 	}
 	o.dstFlagsF()
 	out := &output{stdin: stdin, stdout: stdout, stderr: stderr, json: o.src.json}
+	if len(o.restart) > 0 && o.accounts != "" {
+		return exitCode(env, stderr, "copy", usagef("--restart-mailbox goes with one SRC-URL DST-URL, not --accounts"))
+	}
+	if o.restartUnchanged && len(o.restart) == 0 {
+		return exitCode(env, stderr, "copy", usagef("--restart-unchanged goes with --restart-mailbox"))
+	}
+	if err := checkTypedNames(slices.Sorted(maps.Keys(o.restart)), nil); err != nil {
+		return exitCode(env, stderr, "copy", err)
+	}
 	if o.accounts != "" {
 		if err := checkTypedNames(pos, o.maps); err != nil {
 			return exitCode(env, stderr, "copy", err)
@@ -214,12 +234,13 @@ type copyState struct {
 }
 
 // copiedTo reports whether the state records messages copied to the
-// destination mailbox dname (or a group that may have landed there):
-// nameMapper.ensure takes a case variant's alike counts for a merge only
-// while dname holds none of ours.
-func (s *copyState) copiedTo(dname string) bool {
-	for _, b := range s.Mailboxes {
-		if b != nil && b.Dst == dname && (b.Copied > 0 || b.Pending != nil || len(b.UIDMap) > 0) {
+// destination mailbox dname (or a group that may have landed there) from
+// a source mailbox other than except ("": any): nameMapper.ensure takes a
+// case variant's alike counts for a merge only while dname holds none of
+// ours.
+func (s *copyState) copiedTo(dname, except string) bool {
+	for src, b := range s.Mailboxes {
+		if b != nil && b.Dst == dname && (except == "" || src != except) && (b.Copied > 0 || b.Pending != nil || len(b.UIDMap) > 0) {
 			return true
 		}
 	}
@@ -346,6 +367,11 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 	if err := loadCopyState(path, state); err != nil {
 		return err
 	}
+	// Before the compaction is due: a refused --restart-mailbox leaves
+	// the state files as they were.
+	if err := checkRestart(o, mailboxes, state, path); err != nil {
+		return err
+	}
 	// The maps go back into the state file, whatever the run's end.
 	defer func() {
 		if cerr := state.compact(path); cerr != nil {
@@ -376,6 +402,11 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 	if len(mailboxes) == 0 {
 		if mailboxes, clashes, err = m.sourceMailboxes(ctx); err != nil {
 			return err
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(o.restart)) {
+		if !slices.Contains(mailboxes, name) {
+			return fmt.Errorf("--restart-mailbox %s: %w: the source lists no such mailbox: nothing done", shellQuote(name), errRestartRefused)
 		}
 	}
 	clashes = m.destClashes(mailboxes, clashes)
@@ -431,7 +462,13 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 		if err == nil {
 			var created bool
 			listed := m.have[dname]
-			if created, err = m.ensure(ctx, dname, state.copiedTo(dname)); err != nil {
+			// The entry a restart is to remove counts for nothing:
+			// as on a first run.
+			except := ""
+			if prev == nil && o.restart[name] {
+				except = name
+			}
+			if created, err = m.ensure(ctx, dname, state.copiedTo(dname, except)); err != nil {
 				what := "creating %s on the destination"
 				if listed {
 					what = "the destination's %s"
@@ -439,7 +476,7 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 				err = fmt.Errorf(what+": %w (--map %s copies it under another name)", printable(dname), err, shellQuote(name+"=NAME"))
 			} else {
 				if prev == nil {
-					try = &mailboxTry{}
+					try = &mailboxTry{restart: o.restart[name]}
 				}
 				r, err = copyMailbox(ctx, src.c, dst.c, name, dname, created, state, path, o, out.json, out.stderr, try)
 			}
@@ -609,6 +646,9 @@ func (p *copyResult) add(r *copyResult) *copyResult {
 // of the mail copied before were compared again, a copy not found counted
 // twice.
 type mailboxTry struct {
+	// restart: the mailbox is to be copied again from its start
+	// (--restart-mailbox), by its first try (restartMailbox).
+	restart bool
 	// emptied are the 0-byte messages counted and warned about.
 	emptied map[uint32]bool
 	// flagsDone: the flags of the mail copied before were carried (or
@@ -654,22 +694,22 @@ func (e *retryMailboxError) Unwrap() error { return e.err }
 var errSrcUIDValidity = errors.New("the UIDVALIDITY changed")
 
 // srcChangedHint is the advice that ends errSrcUIDValidity for the source
-// mailbox name, copied to dname, of the state file path: what to do so
-// that no message is copied twice. Removing the entry alone copies the
-// mailbox whole next to the copies made before, and says so.
+// mailbox name, copied to dname: what to do so that no message is copied
+// twice. It named the state file's entry to remove by hand (while the
+// map journal may hold that mailbox's lines too); --restart-mailbox does
+// it (copy_restart.go), and refuses while dname holds messages.
 //
 // For a destination INBOX the other mailbox comes first: during a
 // migration the new INBOX receives new mail, which emptying it would
-// destroy. The --map argument is shell-quoted (shellQuote): a name with
-// a space or a quote was shown as it is, two words to a shell.
-func srcChangedHint(name, dname, path string) string {
-	entry := stateKeyPath("mailboxes", name)
+// destroy. The arguments are shell-quoted (shellQuote): a name with a
+// space or a quote was shown as it is, two words to a shell.
+func srcChangedHint(name, dname string) string {
+	restart := "--restart-mailbox " + shellQuote(name)
 	mapArg := "--map " + shellQuote(name+"=OTHER")
-	dup := "removing the entry alone copies the mailbox whole next to the copies made before, each message then there twice"
 	if strings.EqualFold(dname, "INBOX") {
-		return fmt.Sprintf("to copy it again with no duplicate, remove %s from %s and copy it to another mailbox (%s): INBOX cannot be deleted, and emptying it on the destination would also remove mail delivered there since; else empty it and remove that entry; %s", entry, path, mapArg, dup)
+		return fmt.Sprintf("to copy it again with no duplicate, copy it to another mailbox (%s %s): INBOX cannot be deleted, and emptying it on the destination would also remove mail delivered there since; else empty it and run again with %s", restart, mapArg, restart)
 	}
-	return fmt.Sprintf("to copy it again with no duplicate, delete it (this command creates it anew) on the destination and remove %s from %s, or remove that entry and copy to another mailbox (%s); %s", entry, path, mapArg, dup)
+	return fmt.Sprintf("to copy it again with no duplicate, delete it on the destination (this command creates it anew) and run again with %s, or copy it to another mailbox (%s %s)", restart, restart, mapArg)
 }
 
 // shellQuote returns s as one word of a POSIX shell, for advice a user
@@ -727,6 +767,12 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 		return nil, err
 	}
 	box := state.Mailboxes[name]
+	if try.restart {
+		if err := restartMailbox(ctx, dst, name, dname, box, ms.UIDValidity, state, path, o, stderr); err != nil {
+			return nil, err
+		}
+		try.restart, box = false, nil
+	}
 	switch {
 	case box == nil:
 		box = &copyBox{Dst: dname, UIDValidity: ms.UIDValidity}
@@ -737,11 +783,14 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 		// of every message. The destination mailbox is emptied first
 		// (deleted: the run creates it anew), or another one is
 		// copied to.
-		return nil, fmt.Errorf("%w (%d, now %d): the UIDs copied before no longer name the same messages, and which of them %s holds cannot be told, so nothing is copied; %s", errSrcUIDValidity, box.UIDValidity, ms.UIDValidity, printable(box.Dst), srcChangedHint(name, box.Dst, path))
+		return nil, fmt.Errorf("%w (%d, now %d): the UIDs copied before no longer name the same messages, and which of them %s holds cannot be told, so nothing is copied; %s", errSrcUIDValidity, box.UIDValidity, ms.UIDValidity, printable(box.Dst), srcChangedHint(name, box.Dst))
 	case box.Dst != dname:
 		// The advice said "remove its entry", no key a user could
 		// find: it names the JSON path, and the --map that keeps on.
-		return nil, fmt.Errorf("it was copied to %s before, not %s: keep the same --map (%s), or remove %s from %s to copy it whole to %s", printable(box.Dst), printable(dname), "--map "+shellQuote(name+"="+box.Dst), stateKeyPath("mailboxes", name), path, printable(dname))
+		// It named the state file's entry to remove by hand: now
+		// --restart-mailbox (its UIDVALIDITY unchanged: confirmed by
+		// --restart-unchanged).
+		return nil, fmt.Errorf("it was copied to %s before, not %s: keep the same --map (%s), or copy it whole to %s with --restart-mailbox %s --restart-unchanged", printable(box.Dst), printable(dname), "--map "+shellQuote(name+"="+box.Dst), printable(dname), shellQuote(name))
 	}
 	ap := newAppender(dst, dname, o.noMulti)
 	ap.undated = &o.undated

@@ -356,7 +356,7 @@ func TestCopyStateAdvice(t *testing.T) {
 	wantInOutput(t, "pending, UIDVALIDITY", lines["Beta"], []string{"cannot tell whether the pending APPEND landed", `remove .mailboxes["Beta"].pending from `}, []string{"remove the state file"})
 	// The advice said "remove its entry", no key a user could find; it
 	// names the --map that goes on, and the JSON path.
-	wantInOutput(t, "other --map", lines["Gamma"], []string{"copied to GammaDst before, not Elsewhere", "--map Gamma=GammaDst", `remove .mailboxes["Gamma"] from ` + spath}, []string{"its entry"})
+	wantInOutput(t, "other --map", lines["Gamma"], []string{"copied to GammaDst before, not Elsewhere", "--map Gamma=GammaDst", "--restart-mailbox Gamma --restart-unchanged"}, []string{"its entry", "remove .mailboxes"})
 	// As advised (the groups did not land), and the same --map: the run
 	// goes on.
 	editCopyState(t, spath, func(st map[string]any) {
@@ -378,7 +378,7 @@ func TestCopyStateAdvice(t *testing.T) {
 	fill("Beta", 2)
 	lines = run("destination changed; source UIDVALIDITY changed", exitNo)
 	wantInOutput(t, "destination changed", lines["Alpha"], []string{"not the one earlier runs appended to", `remove .mailboxes["Alpha"] from ` + spath, "there twice"}, []string{"the entry of"})
-	wantInOutput(t, "source changed", lines["Beta"], []string{"UIDVALIDITY changed", "delete it", `remove .mailboxes["Beta"] from ` + spath, "--map Beta=OTHER", "twice"}, []string{"remove its entry from"})
+	wantInOutput(t, "source changed", lines["Beta"], []string{"UIDVALIDITY changed", "delete it", "--restart-mailbox Beta", "--map Beta=OTHER"}, []string{"remove its entry from", "remove .mailboxes"})
 	// As advised: each destination deleted, its entry removed.
 	for _, box := range []string{"Alpha", "Beta"} {
 		if err := c.Delete(ctx, box+"Dst"); err != nil {

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/imapkit/imapkit/commands"
+)
+
+// --restart-mailbox NAME copies the source mailbox NAME again from its
+// start, as a first run would, once its UIDVALIDITY changed (the server
+// rebuilt it: its old UIDs name other messages, and copy refuses it,
+// errSrcUIDValidity). The advice was to delete the destination mailbox and
+// remove .mailboxes["NAME"] from the state file by hand, while the map
+// journal (copy-<hash>.json.uidmap) of a run killed before its end may
+// also hold that mailbox's lines: error-prone. The restart happens under
+// the state's lock, at the mailbox's turn in the run, after its source
+// was selected and its destination looked at (restartMailbox): nothing is
+// removed when it is refused, so that a refused restart leaves the state
+// as it was (its entry still refuses the mailbox: never a first run into
+// a destination holding the old copies).
+
+// restartFlag is --restart-mailbox NAME, repeated: the source mailboxes
+// to copy again from their start.
+type restartFlag map[string]bool
+
+func (r restartFlag) String() string { return "" }
+func (r restartFlag) Set(v string) error {
+	if v == "" {
+		return errors.New("want a source mailbox name")
+	}
+	r[v] = true
+	return nil
+}
+
+// errRestartRefused is the error of a --restart-mailbox that would copy
+// a mailbox twice, or that was not needed (its UIDVALIDITY did not change,
+// no --restart-unchanged): nothing was restarted, the state is unchanged.
+// It exits 1, as errSrcUIDValidity: the user must act.
+var errRestartRefused = errors.New("not restarted")
+
+// checkRestart checks, before anything is connected, the mailboxes of
+// --restart-mailbox against the command line (given names: those typed)
+// and the state file path loaded into state: each must be recorded in it,
+// and among the mailboxes named when some are. A usage error otherwise
+// (exit 2), the state untouched.
+func checkRestart(o *copyOpts, names []string, state *copyState, path string) error {
+	for _, name := range slices.Sorted(maps.Keys(o.restart)) {
+		if len(names) > 0 && !slices.Contains(names, name) {
+			return usagef("--restart-mailbox %s: not among the mailboxes named (%s): nothing done", shellQuote(name), shellQuoteAll(names))
+		}
+		if state.Mailboxes[name] == nil {
+			rec := "none"
+			if len(state.Mailboxes) > 0 {
+				rec = shellQuoteAll(state.boxNames())
+			}
+			return usagef("--restart-mailbox %s: the state file %s records no such source mailbox (it records: %s): nothing done", shellQuote(name), path, rec)
+		}
+	}
+	return nil
+}
+
+// shellQuoteAll is names, each shell-quoted, separated by spaces; at most
+// 20, then how many more.
+func shellQuoteAll(names []string) string {
+	const most = 20
+	q := make([]string, 0, min(len(names), most))
+	for _, n := range names[:min(len(names), most)] {
+		q = append(q, shellQuote(n))
+	}
+	s := strings.Join(q, " ")
+	if len(names) > most {
+		s += fmt.Sprintf(" and %d more", len(names)-most)
+	}
+	return s
+}
+
+// restartMailbox restarts the copy of the source mailbox name, of
+// UIDVALIDITY uidv now, to dname, whose
+// state box records an earlier copy: it removes the entry and its UID-map
+// lines from the state (dropBox) and returns, the caller then copying the
+// mailbox as a first run does. It refuses (errRestartRefused), removing
+// nothing, when
+//   - the UIDVALIDITY did not change and --restart-unchanged was not given:
+//     a plain run goes on with no duplicate and no loss, and the entry
+//     records what a restart forgets (the messages skipped by
+//     --skip-unsendable, the HIGHESTMODSEQ flag changes are carried from);
+//   - dname is the mailbox the earlier copies went to (the entry records
+//     some) and holds messages:
+//     the old copies, or mail that cannot be told from them. A first run
+//     appends next to what a destination holds, which here duplicated every
+//     message copied before. The user deletes (INBOX: empties) it, or
+//     copies to another mailbox with --map.
+func restartMailbox(ctx context.Context, dst *commands.Client, name, dname string, box *copyBox, uidv uint32, state *copyState, path string, o *copyOpts, stderr io.Writer) error {
+	if box == nil {
+		return nil // not recorded (an entry removed since the check): a first run
+	}
+	if box.UIDValidity == uidv && !o.restartUnchanged {
+		return fmt.Errorf("%w: its UIDVALIDITY (%d) has not changed: a run without --restart-mailbox goes on where the last one stopped, with no duplicate (a destination mailbox deleted since is copied whole again by itself), and keeps what the state records (the messages skipped, the flag changes to carry); --restart-unchanged restarts it all the same", errRestartRefused, uidv)
+	}
+	// An entry that records nothing copied (the source mailbox was empty,
+	// say) left nothing to duplicate: what dname holds is another's, as
+	// on a first run.
+	copied := box.LastUID > 0 || box.Copied > 0 || box.Pending != nil || len(box.UIDMap) > 0
+	if copied && sameMailbox(dname, box.Dst) {
+		ap := newAppender(dst, dname, true)
+		if err := ap.status(ctx); err != nil {
+			return err
+		}
+		if ap.messages > 0 {
+			mapArg := "--map " + shellQuote(name+"=OTHER")
+			how := fmt.Sprintf("delete %s on the destination (this command creates it anew) and run again, or copy to another mailbox (%s)", printable(dname), mapArg)
+			if strings.EqualFold(dname, "INBOX") {
+				how = fmt.Sprintf("copy to another mailbox (%s): INBOX cannot be deleted, and emptying it on the destination would also remove mail delivered there since; else empty it and run again", mapArg)
+			}
+			return fmt.Errorf("%w: the destination mailbox %s, where the earlier runs copied it, holds %d messages (the copies made before, or mail that cannot be told from them): copying the mailbox from its start would put each message copied before there twice; %s; the state is unchanged", errRestartRefused, printable(dname), ap.messages, how)
+		}
+	}
+	if err := state.dropBox(path, name); err != nil {
+		return fmt.Errorf("removing its entry from %s: %w", path, err)
+	}
+	fmt.Fprintf(stderr, "imapkit copy: %s: restarted (--restart-mailbox): its entry (UIDVALIDITY %d, last UID %d, %d copied to %s) removed from the state; copying it from its start to %s\n", printable(name), box.UIDValidity, box.LastUID, box.Copied, printable(box.Dst), printable(dname))
+	return nil
+}
+
+// sameMailbox reports whether the destination names a and b are one
+// mailbox: equal, or both INBOX (whose name is case-insensitive).
+func sameMailbox(a, b string) bool {
+	return a == b || strings.EqualFold(a, "INBOX") && strings.EqualFold(b, "INBOX")
+}
+
+// dropBox removes the entry of the source mailbox name from the state
+// and its lines from the map journal: the journal is written anew (a
+// synced temporary file renamed over it, as at a run's first save) from
+// the maps of the other mailboxes, then the state file without the
+// entry. The state file's rename is the commit: killed before it, the
+// entry is still there, without its map (the journal no longer holds
+// it), which a source of a changed UIDVALIDITY cannot use anyway, and the
+// mailbox is still refused until a restart; killed after, the next run
+// finds no entry and copies the mailbox as a first run (the destination
+// was found empty, or is another). Journal lines of an entry left by an
+// older run are dropped the same way: no later replay can give them to a
+// new entry of the same name.
+func (st *copyState) dropBox(path, name string) error {
+	delete(st.Mailboxes, name)
+	if st.journal != nil {
+		st.journal.Close()
+		st.journal = nil
+	}
+	return st.save(path)
+}

@@ -1,0 +1,244 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/testserver"
+)
+
+// TestCopyRestartMailbox: a source mailbox whose UIDVALIDITY changed (the
+// server rebuilt it) was refused, and the advice was to delete the
+// destination mailbox and remove .mailboxes["NAME"] from the state file
+// by hand, while the map journal may hold that mailbox's lines too.
+// --restart-mailbox NAME does it, against Dovecot (source and destination
+// one account, as TestCopyStateAdvice; Beta renumbered by deleting it and
+// creating it again):
+//   - a NAME the state does not record, or one not among the mailboxes
+//     named: a usage error (exit 2), the state file untouched, no journal;
+//   - Alpha, whose UIDVALIDITY did not change: refused (exit 1) without
+//     --restart-unchanged;
+//   - Beta while BetaDst still holds the old copies (the same run):
+//     refused (exit 1), naming the deletion and --map, nothing appended,
+//     its entry as it was;
+//   - Beta once BetaDst is deleted: copied from its start, each message
+//     once, and its entry is the new mailbox's; mid-run (at its first
+//     group's pending save, Alpha's save having opened the journal with
+//     Beta's old map) the journal holds no line of the old map, and a
+//     second run of the job is refused by the lock (exit 3);
+//   - Alpha with --restart-unchanged and --map to another mailbox: copied
+//     whole there, Beta not copied again.
+//
+// Four runs that connect (a run each took 0.2-0.6 s under -race): the
+// refusals share one.
+func TestCopyRestartMailbox(t *testing.T) {
+	t.Parallel()
+	srv, cf := dovecot(t, 0)
+	_, url := urls(srv)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
+	stateDir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c := client(t, srv.TLSAddr, srv, testserver.Alice, testserver.Password)
+	fill := func(box string, n int) {
+		t.Helper()
+		if err := c.Create(ctx, box, nil); err != nil {
+			t.Fatal(err)
+		}
+		for i := range n {
+			msg := fmt.Sprintf("From: a@example.com\r\nSubject: %s %d\r\n\r\nhi\r\n", box, i)
+			if _, err := c.AppendBytes(ctx, box, []byte(msg), nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	held := func(box string) int {
+		t.Helper()
+		st, err := c.Status(ctx, box, commands.StatusMessages)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return int(st.Messages)
+	}
+	fill("Alpha", 1)
+	fill("Beta", 2)
+	run := func(step string, want int, extra ...string) string {
+		t.Helper()
+		args := append([]string{"copy", url, url, "Alpha", "Beta", "--map", "Alpha=AlphaDst", "--map", "Beta=BetaDst",
+			"--dst-ca-file", cf[1], "--state-dir", stateDir, "--quiet"}, cf...)
+		code, out, errs := runCLI(t, "", append(args, extra...)...)
+		if code != want {
+			t.Errorf("%s: exit %d, want %d\nstdout: %s\nstderr: %s", step, code, want, out, errs)
+		}
+		return errs
+	}
+	run("first run", 0)
+	states, _ := filepath.Glob(filepath.Join(stateDir, "copy-*.json"))
+	if len(states) != 1 || held("BetaDst") != 2 {
+		t.Fatalf("first run: state files %q, %d messages in BetaDst", states, held("BetaDst"))
+	}
+	spath, jpath := states[0], mapJournalPath(states[0])
+	read := func() (raw []byte, st copyState) {
+		t.Helper()
+		raw, err := os.ReadFile(spath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(raw, &st); err != nil {
+			t.Fatal(err)
+		}
+		return raw, st
+	}
+	_, first := read()
+	oldBeta := first.Mailboxes["Beta"]
+	if oldBeta == nil || len(oldBeta.UIDMap) == 0 {
+		t.Fatalf("first run: Beta's entry %+v, want one with a UID map", oldBeta)
+	}
+
+	// Beta renumbered.
+	if err := c.Delete(ctx, "Beta"); err != nil {
+		t.Fatal(err)
+	}
+	fill("Beta", 3)
+
+	// A name the state does not record.
+	before, _ := read()
+	all := func(restart string) []string {
+		return append([]string{"copy", url, url, "--dst-ca-file", cf[1], "--state-dir", stateDir, "--quiet", "--restart-mailbox", restart}, cf...)
+	}
+	code, _, errs := runCLI(t, "", all("Nope")...)
+	if code != exitUsage {
+		t.Errorf("unknown name: exit %d, want %d", code, exitUsage)
+	}
+	wantInOutput(t, "unknown name", errs, []string{"--restart-mailbox Nope: the state file " + spath + " records no such source mailbox (it records: Alpha Beta): nothing done"}, nil)
+	errs = run("not named", exitUsage, "--restart-mailbox", "Gamma")
+	wantInOutput(t, "not named", errs, []string{"--restart-mailbox Gamma: not among the mailboxes named (Alpha Beta)"}, nil)
+	if after, _ := read(); !bytes.Equal(before, after) {
+		t.Errorf("unknown name: the state file changed:\n%s\nnow:\n%s", before, after)
+	}
+	if _, err := os.Stat(jpath); !os.IsNotExist(err) {
+		t.Errorf("unknown name: a map journal is left: %v", err)
+	}
+
+	// Alpha's UIDVALIDITY did not change; BetaDst still holds the old
+	// copies.
+	errs = run("refused", exitNo, "--restart-mailbox", "Alpha", "--restart-mailbox", "Beta")
+	wantInOutput(t, "unchanged", errs, []string{"Alpha: not restarted: its UIDVALIDITY", "has not changed", "--restart-unchanged"}, nil)
+	wantInOutput(t, "old copies there", errs, []string{"Beta: not restarted: the destination mailbox BetaDst", "holds 2 messages", "twice", "delete BetaDst on the destination", "--map Beta=OTHER", "the state is unchanged"}, nil)
+	if a, b := held("AlphaDst"), held("BetaDst"); a != 1 || b != 2 {
+		t.Errorf("refused: AlphaDst and BetaDst hold %d and %d messages, want 1 and 2 (nothing appended)", a, b)
+	}
+	_, st := read()
+	if !reflect.DeepEqual(st.Mailboxes["Beta"], oldBeta) {
+		t.Errorf("old copies there: Beta's entry %+v, want it as it was, %+v", st.Mailboxes["Beta"], oldBeta)
+	}
+
+	// As advised: BetaDst deleted. Mid-run, at Beta's first group, the
+	// journal holds none of Beta's old map, and the lock refuses a
+	// second run.
+	if err := c.Delete(ctx, "BetaDst"); err != nil {
+		t.Fatal(err)
+	}
+	var journal []byte
+	var second string
+	setTestHook(t, func(step string) error {
+		if step != "pending" || journal != nil {
+			return nil
+		}
+		var err error
+		if journal, err = os.ReadFile(jpath); err != nil {
+			return err
+		}
+		code, _, errs := runCLI(t, "", all("Beta")...)
+		second = fmt.Sprintf("exit %d: %s", code, errs)
+		return nil
+	})
+	t.Cleanup(func() { setTestHook(t, nil) })
+	errs = run("restart", 0, "--restart-mailbox", "Beta")
+	setTestHook(t, nil)
+	wantInOutput(t, "restart", errs, []string{"Beta: restarted (--restart-mailbox)"}, nil)
+	if n := held("BetaDst"); n != 3 {
+		t.Errorf("restart: BetaDst holds %d messages, want 3", n)
+	}
+	if journal == nil {
+		t.Fatal("restart: no pending group seen")
+	}
+	for _, l := range strings.Split(strings.TrimSpace(string(journal)), "\n") {
+		var r mapRecord
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatalf("journal line %q: %v", l, err)
+		}
+		if r.Box == "Beta" && (r.V == oldBeta.DstUIDValidity || len(r.Map) > 0) {
+			t.Errorf("mid-run, the map journal holds a line of Beta's old map (UIDVALIDITY %d): %s\njournal:\n%s", oldBeta.DstUIDValidity, l, journal)
+		}
+	}
+	if !strings.HasPrefix(second, fmt.Sprintf("exit %d: ", exitConnFail)) || !strings.Contains(second, "another imapkit is using it") {
+		t.Errorf("a second run during the restart: %s; want exit %d, the state busy", second, exitConnFail)
+	}
+	_, st = read()
+	if b := st.Mailboxes["Beta"]; b == nil || b.UIDValidity == oldBeta.UIDValidity || b.LastUID != 3 || b.Copied != 3 || b.UIDMap.lookup(3) == 0 {
+		t.Errorf("restart: Beta's entry %+v, want the new mailbox's, 3 copied", b)
+	}
+
+	// Alpha, unchanged, copied whole to another mailbox on purpose
+	// (--restart-unchanged, --map): AlphaDst keeps its copy; Beta is
+	// not copied again.
+	errs = run("unchanged, confirmed", 0, "--restart-mailbox", "Alpha", "--restart-unchanged", "--map", "Alpha=AlphaNew")
+	wantInOutput(t, "unchanged, confirmed", errs, []string{"Alpha: restarted (--restart-mailbox)"}, []string{"Beta: restarted"})
+	if a, n, b := held("AlphaDst"), held("AlphaNew"), held("BetaDst"); a != 1 || n != 1 || b != 3 {
+		t.Errorf("unchanged, confirmed: AlphaDst, AlphaNew and BetaDst hold %d, %d and %d messages; want 1, 1 and 3", a, n, b)
+	}
+}
+
+// TestCopyRestartDropBoxJournal: dropBox, mid-run (the journal open,
+// Beta's map in it, and a group's pairs not journaled yet), leaves on
+// disk a journal without a line of Beta and a state file without its
+// entry; read back, the other mailbox's map is whole. Without a server.
+func TestCopyRestartDropBoxJournal(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "copy-x.json")
+	st := &copyState{Version: 1, Src: "imap://a@src", Dst: "imap://a@dst", Mailboxes: map[string]*copyBox{
+		"Alpha": {Dst: "Alpha", UIDValidity: 1, LastUID: 2, Copied: 2, DstUIDValidity: 7, UIDMap: uidMap{{Src: 1, Dst: 1, N: 2}}},
+		"Beta":  {Dst: "Beta", UIDValidity: 2, LastUID: 3, Copied: 3, DstUIDValidity: 8, UIDMap: uidMap{{Src: 1, Dst: 5, N: 3}}},
+	}}
+	if err := st.save(path); err != nil { // the run's first save: the journal written whole
+		t.Fatal(err)
+	}
+	st.Mailboxes["Alpha"].mapAppended(7, []uint32{3}, []uint32{3})
+	st.Mailboxes["Alpha"].LastUID = 3
+	if err := st.save(path); err != nil {
+		t.Fatal(err)
+	}
+	st.Mailboxes["Beta"].mapAppended(8, []uint32{4}, []uint32{8}) // not saved yet
+	if err := st.dropBox(path, "Beta"); err != nil {
+		t.Fatal(err)
+	}
+	defer st.compact(path)
+	j, err := os.ReadFile(mapJournalPath(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(j), `"box":"Beta"`) {
+		t.Errorf("the journal holds lines of the mailbox dropped:\n%s", j)
+	}
+	back := &copyState{}
+	if err := loadCopyState(path, back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Mailboxes["Beta"] != nil {
+		t.Errorf("the state file holds the entry dropped: %+v", back.Mailboxes["Beta"])
+	}
+	if a := back.Mailboxes["Alpha"]; a == nil || a.LastUID != 3 || a.UIDMap.lookup(3) != 3 || a.UIDMap.lookup(1) != 1 {
+		t.Errorf("Alpha read back: %+v", a)
+	}
+}
