@@ -67,7 +67,10 @@ type FetchItems struct {
 	// place, without a copy: from the FETCH response (up to the tokenizer's
 	// string limit) or streamed from the connection, and only until then
 	// (ErrSectionGone). 0 means BufferedSectionMax, a negative value keeps
-	// no section. Under Borrow it applies to streamed sections only.
+	// no section. Under Borrow it applies to streamed sections only. A
+	// streamed section kept is read into memory that grows as its bytes
+	// arrive (at most 1 MiB before any), not at the size the server
+	// announced.
 	BufferMax int
 	// Borrow lends each Message instead of handing out a copy of its
 	// values: nothing is copied. The Message is valid only until the

@@ -707,8 +707,8 @@ func (m *Message) handOut(sec *codec.Section, body io.Reader) (*Section, error) 
 	keep := m.it.bufferMax
 	switch {
 	case body != nil && sec.Size <= keep:
-		b := make([]byte, sec.Size)
-		if _, err := io.ReadFull(body, b); err != nil {
+		b, err := readSized(body, sec.Size)
+		if err != nil {
 			return nil, err
 		}
 		s.br.Reset(b)
@@ -736,6 +736,33 @@ func (m *Message) handOut(sec *codec.Section, body io.Reader) (*Section, error) 
 		s.r = &s.br
 	}
 	return s, nil
+}
+
+// readAhead is the most readSized allocates before the bytes it reads
+// arrive.
+const readAhead = 1 << 20
+
+// readSized reads the size bytes of body, a streamed section, into memory
+// that grows as they arrive, not at the size the server announced: at
+// most readAhead bytes before any come, then never more than twice what
+// came. Before, a server that announced a 100 MB body and hung up after a
+// few bytes had a Fetch whose BufferMax kept it allocate the 100 MB at
+// once, up to the tokenizer's MaxLiteral (1 GiB)
+// (TestSectionBufferAllocatesAsItArrives).
+func readSized(body io.Reader, size int64) ([]byte, error) {
+	b := make([]byte, min(size, readAhead))
+	for got := 0; ; {
+		n, err := io.ReadFull(body, b[got:])
+		if got += n; err != nil {
+			return nil, err
+		}
+		if int64(got) == size {
+			return b, nil
+		}
+		nb := make([]byte, min(size, 2*int64(len(b))))
+		copy(nb, b)
+		b = nb
+	}
 }
 
 // newSection returns a Section to hand out: the Message's own for the
