@@ -12,9 +12,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/internal/testserver"
 	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/transport"
 	"github.com/imapkit/imapkit/wire"
@@ -382,67 +384,89 @@ func TestDefectNotSent(t *testing.T) {
 // greeting ends Open after DefaultGreetingTimeout, without the caller
 // giving a deadline; so does a server stalling in a streamed body the
 // caller reads (bodyReadStalls), and one silent after STARTTLS's OK
-// (startTLSStalls). They take 30 and 60 seconds of waiting,
-// so they run in parallel with the rest.
+// (startTLSStalls). Each case runs in a testing/synctest bubble over
+// transport.Pipe (no socket): the library's default timeouts, unchanged,
+// pass on the bubble's clock as soon as every goroutine waits, where they
+// took 64 s of the test binary's wall time; the bubble's clock also says
+// exactly how long each wait took, and synctest.Test fails the case if a
+// goroutine of the bubble is left (blocked) at its end.
 func TestDefectDefaultTimeouts(t *testing.T) {
-	if testing.Short() {
-		t.Skip("waits for the default timeouts (60 s)")
-	}
 	t.Cleanup(lkCheck(t))
-	// IDLE's check runs beside the two subtests (in a goroutine, not a
-	// third parallel subtest: go test runs two at a time on two cores,
-	// and it would add a minute).
-	idleDone, bodyDone, tlsDone := make(chan error, 1), make(chan error, 1), make(chan error, 1)
-	go func() { idleDone <- idleDoneStalls() }()
-	go func() { bodyDone <- bodyReadStalls() }()
-	dir := t.TempDir()
-	go func() { tlsDone <- startTLSStalls(dir) }()
-	t.Cleanup(func() {
-		if err := <-tlsDone; err != nil {
-			t.Errorf("a STARTTLS handshake: %v", err)
-		}
-		if err := <-idleDone; err != nil {
-			t.Errorf("IDLE DONE: %v", err)
-		}
-		if err := <-bodyDone; err != nil {
-			t.Errorf("a streamed body's read: %v", err)
-		}
-	})
-	t.Run("greeting", func(t *testing.T) {
-		t.Parallel()
-		conn := fake(t, func(r *bufio.Reader, w io.Writer) { io.Copy(io.Discard, r) })
-		start := time.Now()
-		_, err := session.Open(context.Background(), conn, nil)
-		var te *session.TimeoutError
-		if !errors.As(err, &te) || te.What != session.TimeoutGreeting || !errors.Is(err, session.ErrTimeout) {
-			t.Fatalf("got %v; want a greeting *TimeoutError", err)
-		}
-		if d := time.Since(start); d < session.DefaultGreetingTimeout || d > session.DefaultGreetingTimeout+10*time.Second {
-			t.Fatalf("took %v; want about %v", d, session.DefaultGreetingTimeout)
-		}
-	})
-	t.Run("stall", func(t *testing.T) {
-		t.Parallel()
-		conn := fake(t, func(r *bufio.Reader, w io.Writer) {
-			io.WriteString(w, greeting)
-			io.Copy(io.Discard, r)
+	// The certificates are made outside the bubbles (files, real time).
+	_, cliCfg, err := testserver.TLSConfigs(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		run  func() error
+	}{
+		{"greeting", greetingTimesOut},
+		{"stall", commandStalls},
+		{"idle done", idleDoneStalls},
+		{"body read", bodyReadStalls},
+		{"starttls", func() error { return startTLSStalls(cliCfg) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				if err := tc.run(); err != nil {
+					t.Error(err)
+				}
+			})
 		})
-		s, err := session.Open(context.Background(), conn, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		start := time.Now()
-		_, err = s.Run(context.Background(), &session.Command{Name: "NOOP"})
-		var te *session.TimeoutError
-		if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != session.TimeoutStall {
-			t.Fatalf("got %v; want an abort with a stall *TimeoutError", err)
-		}
-		if d := time.Since(start); d < session.DefaultStallTimeout || d > session.DefaultStallTimeout+10*time.Second {
-			t.Fatalf("took %v; want about %v", d, session.DefaultStallTimeout)
-		}
-		s.Close()
-	})
+	}
+}
 
+// greetingTimesOut checks, with the defaults, that a server that sends no
+// greeting ends Open after DefaultGreetingTimeout with a greeting
+// *TimeoutError, the caller giving no deadline.
+func greetingTimesOut() error {
+	client, server := transport.Pipe()
+	played := make(chan struct{})
+	defer func() { client.Close(); server.Close(); <-played }()
+	go func() {
+		defer close(played)
+		io.Copy(io.Discard, server)
+	}()
+	start := time.Now()
+	_, err := session.Open(context.Background(), client, nil)
+	var te *session.TimeoutError
+	if !errors.As(err, &te) || te.What != session.TimeoutGreeting || !errors.Is(err, session.ErrTimeout) {
+		return fmt.Errorf("got %v; want a greeting *TimeoutError", err)
+	}
+	if d := time.Since(start); d < session.DefaultGreetingTimeout || d > session.DefaultGreetingTimeout+10*time.Second {
+		return fmt.Errorf("took %v; want about %v", d, session.DefaultGreetingTimeout)
+	}
+	return nil
+}
+
+// commandStalls checks, with the defaults, that a server that sends its
+// greeting and then nothing ends a command after DefaultStallTimeout with
+// an abort carrying a stall *TimeoutError, the caller giving no deadline.
+func commandStalls() error {
+	client, server := transport.Pipe()
+	played := make(chan struct{})
+	defer func() { server.Close(); <-played }()
+	go func() {
+		defer close(played)
+		io.WriteString(server, greeting)
+		io.Copy(io.Discard, server)
+	}()
+	s, err := session.Open(context.Background(), client, nil)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	start := time.Now()
+	_, err = s.Run(context.Background(), &session.Command{Name: "NOOP"})
+	var te *session.TimeoutError
+	if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != session.TimeoutStall {
+		return fmt.Errorf("got %v; want an abort with a stall *TimeoutError", err)
+	}
+	if d := time.Since(start); d < session.DefaultStallTimeout || d > session.DefaultStallTimeout+10*time.Second {
+		return fmt.Errorf("took %v; want about %v", d, session.DefaultStallTimeout)
+	}
+	return nil
 }
 
 // idleDoneStalls checks, with the defaults, that once IDLE's DONE is sent

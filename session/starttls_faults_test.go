@@ -2,13 +2,13 @@ package session_test
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/imapkit/imapkit/internal/hostile"
-	"github.com/imapkit/imapkit/internal/testserver"
 	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/transport"
 )
@@ -56,12 +56,9 @@ func TestStartTLSNoServerName(t *testing.T) {
 // handshake cut by the stall timeout with a *session.TimeoutError, in
 // StartTLS's result and the session's end (it was the raw i/o timeout,
 // matching neither ErrTimeout nor *TimeoutError). Run by
-// TestDefectDefaultTimeouts beside its other waits (about 64 s).
-func startTLSStalls(dir string) error {
-	_, cliCfg, err := testserver.TLSConfigs(dir)
-	if err != nil {
-		return err
-	}
+// TestDefectDefaultTimeouts in a synctest bubble, cliCfg the client's
+// config of testserver.TLSConfigs.
+func startTLSStalls(cliCfg *tls.Config) error {
 	conn, srv := hostile.Pipe(func(c *hostile.Conn) error {
 		c.Greet("IMAP4rev1 STARTTLS")
 		cmd, err := c.Until("STARTTLS")
