@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/imapkit/imapkit/codec"
@@ -737,7 +738,7 @@ func TestCommandTimeoutSlowUpload(t *testing.T) {
 func TestStallTimeoutWrite(t *testing.T) {
 	const stall = 300 * time.Millisecond
 	writeStall{
-		open: func(conn net.Conn) (*session.Session, error) {
+		open: func(t *testing.T, conn net.Conn) (*session.Session, error) {
 			return session.Open(ctx20(t), conn, &session.Options{TagPrefix: "A", StallTimeout: stall})
 		},
 		pace: 2 * stall / 3, minSlow: 3 * stall, cut: 4 * stall,
@@ -749,11 +750,11 @@ func TestStallTimeoutWrite(t *testing.T) {
 // transport.Pipe's 1 MiB buffer) to a server that takes it in slowly (256
 // KiB after each pace), then to one that stops taking it in.
 type writeStall struct {
-	open    func(conn net.Conn) (*session.Session, error)
-	pace    time.Duration // the slow server's wait before each 256 KiB it reads
-	minSlow time.Duration // the slow APPEND must take longer: it was not cut
-	cut     time.Duration // when the APPEND the server stopped taking in is cut
-	after   time.Duration // that *TimeoutError's After (0: not checked)
+	open    func(t *testing.T, conn net.Conn) (*session.Session, error) // t: the bubble's
+	pace    time.Duration                                               // the slow server's wait before each 256 KiB it reads
+	minSlow time.Duration                                               // the slow APPEND must take longer: it was not cut
+	cut     time.Duration                                               // when the APPEND the server stopped taking in is cut
+	after   time.Duration                                               // that *TimeoutError's After (0: not checked)
 }
 
 func (ws writeStall) run(t *testing.T) {
@@ -765,7 +766,17 @@ func (ws writeStall) run(t *testing.T) {
 	msg := strings.Repeat("x", size)
 	for _, reads := range []bool{true, false} {
 		t.Run(map[bool]string{true: "slow reader", false: "no reader"}[reads], func(t *testing.T) {
-			timedTries(t, 3, func() error { return ws.try(t, reads, msg) })
+			// In a synctest bubble: the server's pacing and the
+			// stall timeouts run on the bubble's clock, which moves
+			// only when every goroutine waits, so the run is exact
+			// however loaded the machine (it took 2 to 4 s of wall
+			// time, and needed retries under load), and takes
+			// milliseconds.
+			synctest.Test(t, func(t *testing.T) {
+				if err := ws.try(t, reads, msg); err != nil {
+					t.Error(err)
+				}
+			})
 		})
 	}
 }
@@ -796,7 +807,7 @@ func (ws writeStall) try(t *testing.T, reads bool, msg string) error {
 		io.WriteString(w, tag+" OK appended\r\n")
 		io.Copy(io.Discard, r)
 	})
-	s, err := ws.open(conn)
+	s, err := ws.open(t, conn)
 	if err != nil {
 		return err
 	}
@@ -817,7 +828,9 @@ func (ws writeStall) try(t *testing.T, reads bool, msg string) error {
 		!errors.Is(err, session.ErrTimeout) || ws.after != 0 && te.After != ws.after {
 		return fmt.Errorf("APPEND to a server that stopped reading: %v after %v; want an abort with a write *TimeoutError", err, d)
 	}
-	if d < ws.cut || d > ws.cut+2*time.Second {
+	// The bubble's clock is exact: the write deadline is set 1/16
+	// further than the bound (stallSlack, docs/limits.md), no more.
+	if d < ws.cut || d > ws.cut+ws.cut/16 {
 		return fmt.Errorf("cut after %v; want about %v", d, ws.cut)
 	}
 	return nil
@@ -844,31 +857,30 @@ func timedTries(t *testing.T, n int, try func() error) {
 
 // TestStallTimeoutWriteDefault is TestStallTimeoutWrite with the
 // defaults (nil Options): the write side's stall timeout is four
-// DefaultStallTimeouts (4 minutes), run 200 times faster by the session's
-// own clock for its stall timeouts (session.StallSpeed: 1.2 s, the read
-// side's 300 ms). A server that stops taking an APPEND's message in ends
+// DefaultStallTimeouts (4 minutes), on the clock of a synctest bubble (see
+// writeStall.run). A server that stops taking an APPEND's message in ends
 // the command with a write *TimeoutError after 4 minutes, the session
-// aborted; one that takes it in slowly (256 KiB every 300 ms, a quarter
-// of the scaled write stall timeout: transport.Pipe wakes the writer once
-// two reads freed half its buffer), sending nothing, is cut by neither
-// side, though the message takes more than one scaled write stall
-// timeout. (The read side's excuse for a draining send buffer is not
-// tested here: at this pace the buffer drains within half of it;
+// aborted; one that takes it in slowly (256 KiB every minute, a quarter
+// of the write stall timeout: transport.Pipe wakes the writer once two
+// reads freed half its buffer), sending nothing, is cut by neither side,
+// though the message takes more than one write stall timeout. (The read
+// side's excuse for a draining send buffer is not tested here: at this
+// pace the buffer drains within half of it;
 // TestSlowUploadNotCutAfterLastWrite tests it.)
-// Before, only the connection's write deadlines ran faster (a wrapping
-// net.Conn): the session reckoned with its own four minutes and did not
-// move the deadline its first write set, so the slow reader passed only
-// if a write was under way and had made progress when that deadline
-// came, 1.275 s in (about one run in 16 failed at load 13-17 under -race).
+// Before the bubble, the test ran the session's stall clock 200 times
+// faster (session.StallSpeed) on the wall clock, with retries under load;
+// before that, only the connection's write deadlines ran faster (a
+// wrapping net.Conn): the session reckoned with its own four minutes and
+// did not move the deadline its first write set, so the slow reader
+// passed only if a write was under way and had made progress when that
+// deadline came (about one run in 16 failed at load 13-17 under -race).
 func TestStallTimeoutWriteDefault(t *testing.T) {
-	const speed = 200
-	session.StallSpeed(t, speed)
-	scaled := 4 * session.DefaultStallTimeout / speed
+	bound := 4 * session.DefaultStallTimeout
 	writeStall{
-		open: func(conn net.Conn) (*session.Session, error) {
+		open: func(t *testing.T, conn net.Conn) (*session.Session, error) {
 			return session.Open(ctx20(t), conn, nil)
 		},
-		pace: scaled / 4, minSlow: scaled, cut: scaled, after: 4 * session.DefaultStallTimeout,
+		pace: bound / 4, minSlow: bound, cut: bound, after: bound,
 	}.run(t)
 }
 
