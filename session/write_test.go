@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/imapkit/imapkit/session"
@@ -42,66 +43,71 @@ func (c *y39SlowClose) Close() error {
 // APPEND with LITERAL+, which the server stores). Before 3fc8c67 such a
 // command got the AbortError ("may have run").
 func TestReview39YNotSentButWritten(t *testing.T) {
-	seen := make(chan struct{})
-	var once sync.Once
-	var got strings.Builder
-	var gotMu sync.Mutex
-	raw := fake(t, func(r *bufio.Reader, w io.Writer) {
-		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+] hi\r\n")
-		for {
-			c := readCommand(r, w)
-			if c == "" {
-				return
+	// In a testing/synctest bubble: y39SlowClose's wait of up to 3 s
+	// for the write (the whole of it when, fixed, nothing is written)
+	// passes on the bubble's clock, not the wall clock (3 s before).
+	synctest.Test(t, func(t *testing.T) {
+		seen := make(chan struct{})
+		var once sync.Once
+		var got strings.Builder
+		var gotMu sync.Mutex
+		raw := fake(t, func(r *bufio.Reader, w io.Writer) {
+			io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+] hi\r\n")
+			for {
+				c := readCommand(r, w)
+				if c == "" {
+					return
+				}
+				gotMu.Lock()
+				got.WriteString(c)
+				gotMu.Unlock()
+				if strings.HasPrefix(c, "A2 ") {
+					once.Do(func() { close(seen) })
+				}
+				// A1 (NOOP) is never answered: it is in flight when the
+				// session is aborted.
 			}
-			gotMu.Lock()
-			got.WriteString(c)
-			gotMu.Unlock()
-			if strings.HasPrefix(c, "A2 ") {
-				once.Do(func() { close(seen) })
+		})
+		conn := &y39SlowClose{Conn: raw, seen: seen}
+		s, err := session.Open(ctx20(t), conn, &session.Options{TagPrefix: "A"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		ctx := ctx20(t)
+		if _, err := s.Start(ctx, &session.Command{Name: "NOOP"}); err != nil {
+			t.Fatal(err)
+		}
+		aborted := make(chan struct{})
+		first := true
+		app := &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
+			if first {
+				first = false
+				// The session ends (Abort: a caller that found the
+				// connection unusable; a stall or command bound does
+				// the same) while this command is being encoded, after
+				// send's check of s.err.
+				go func() { s.Abort(errors.New("zz: connection unusable")); close(aborted) }()
+				for s.Err() == nil {
+					time.Sleep(time.Millisecond)
+				}
 			}
-			// A1 (NOOP) is never answered: it is in flight when the
-			// session is aborted.
+			e.SP().Raw("INBOX").SP().Literal([]byte("Subject: zz\r\n\r\nhello\r\n"))
+		}}
+		p, err := s.Start(ctx, app)
+		var werr error
+		if err == nil {
+			_, werr = p.Wait(ctx)
+		}
+		<-aborted
+		gotMu.Lock()
+		serverGot := got.String()
+		gotMu.Unlock()
+		reached := strings.Contains(serverGot, "A2 APPEND")
+		t.Logf("Start: %v; Wait: %v; server read %q", err, werr, serverGot)
+		notSent := errors.Is(err, session.ErrNotSent) || errors.Is(werr, session.ErrNotSent)
+		if reached && notSent {
+			t.Fatalf("the APPEND reached the server (it stored the message) but its caller was told it was not sent (ErrNotSent: safe to send again, a duplicate): Start %v, Wait %v", err, werr)
 		}
 	})
-	conn := &y39SlowClose{Conn: raw, seen: seen}
-	s, err := session.Open(ctx20(t), conn, &session.Options{TagPrefix: "A"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	ctx := ctx20(t)
-	if _, err := s.Start(ctx, &session.Command{Name: "NOOP"}); err != nil {
-		t.Fatal(err)
-	}
-	aborted := make(chan struct{})
-	first := true
-	app := &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
-		if first {
-			first = false
-			// The session ends (Abort: a caller that found the
-			// connection unusable; a stall or command bound does
-			// the same) while this command is being encoded, after
-			// send's check of s.err.
-			go func() { s.Abort(errors.New("zz: connection unusable")); close(aborted) }()
-			for s.Err() == nil {
-				time.Sleep(time.Millisecond)
-			}
-		}
-		e.SP().Raw("INBOX").SP().Literal([]byte("Subject: zz\r\n\r\nhello\r\n"))
-	}}
-	p, err := s.Start(ctx, app)
-	var werr error
-	if err == nil {
-		_, werr = p.Wait(ctx)
-	}
-	<-aborted
-	gotMu.Lock()
-	serverGot := got.String()
-	gotMu.Unlock()
-	reached := strings.Contains(serverGot, "A2 APPEND")
-	t.Logf("Start: %v; Wait: %v; server read %q", err, werr, serverGot)
-	notSent := errors.Is(err, session.ErrNotSent) || errors.Is(werr, session.ErrNotSent)
-	if reached && notSent {
-		t.Fatalf("the APPEND reached the server (it stored the message) but its caller was told it was not sent (ErrNotSent: safe to send again, a duplicate): Start %v, Wait %v", err, werr)
-	}
 }
