@@ -633,8 +633,12 @@ func (c *upstreamConn) Write(p []byte) (int, error) {
 		c.Conn.SetWriteDeadline(time.Now().Add(c.bound))
 		n, err := c.Conn.Write(p[total:])
 		total += n
-		if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) {
-			return total, err
+		if err == nil {
+			return total, nil
+		}
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			// A reset, a closed pipe: the server's side (serverWriteError).
+			return total, &serverWriteError{err}
 		}
 		if n == 0 {
 			// Not a byte for bound.
@@ -644,6 +648,19 @@ func (c *upstreamConn) Write(p []byte) (int, error) {
 		// Progress within bound: a new stretch for the rest.
 	}
 }
+
+// serverWriteError is a write to the server that failed other than by
+// the stall bound (a reset, a closed pipe: the server closed while the
+// client's APPEND literal was relayed), as upstreamConn returns it: the
+// client's direction, which relays the client's bytes and so reads the
+// client and writes the server, tells it from the client's errors in the
+// trace (clientErr). Before, it was printed as "* client side: write tcp
+// ...: connection reset by peer", blaming the client for the server's
+// reset (found by review).
+type serverWriteError struct{ err error }
+
+func (e *serverWriteError) Error() string { return e.err.Error() }
+func (e *serverWriteError) Unwrap() error { return e.err }
 
 // CloseWrite half-closes the connection (closeUpstreamWrite).
 func (c *upstreamConn) CloseWrite() error {
@@ -942,11 +959,17 @@ func (ps *proxySession) closeAll() {
 
 // clientErr prints the error that ends the client's direction, unless
 // the connection is closing already (closeAll: the read deadline it sets,
-// the upstream it closed) or closed.
+// the upstream it closed) or closed. A write to the server that failed
+// (*serverWriteError) is the server's side, and printed so.
 func (ps *proxySession) clientErr(err error) {
 	// (A write to the server that stalled, within a Forward: the
 	// stall's own line says it, clientToServer.)
 	if ps.stopping.Load() || errors.Is(err, net.ErrClosed) || ps.serverStalled.Load() {
+		return
+	}
+	var sw *serverWriteError
+	if errors.As(err, &sw) {
+		ps.logf("* server side: a write to the server failed: %s", errText(sw.err))
 		return
 	}
 	ps.logf("* client side: %s", errText(err))

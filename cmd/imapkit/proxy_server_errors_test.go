@@ -1,0 +1,119 @@
+package main
+
+// The proxy's trace of a write to the server that fails other than by
+// the stall bound: whose side it names. Found by the stop 49 review of
+// the proxy (the commit message says so).
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/internal/hostile"
+)
+
+// TestProxyServerResetDuringLiteralTracedServerSide: a server that lets
+// the client send an APPEND's literal ("+"), reads a little of it, and
+// then resets the connection (SO_LINGER 0 and close) while the client
+// still sends the body. The proxy's write to the server fails with the
+// reset; the trace must name the server's side. Before, that error came
+// out of the client's direction (which reads the client and writes the
+// server) and was printed as "* client side: write tcp ...: connection
+// reset by peer". So that only the client's direction sees the reset
+// first, the server's direction is held in a write to the client: the
+// server sends a big literal of a FETCH after the "+", which the test's
+// client does not read, until the server's writes no longer make progress
+// (all the buffers full); only then does it reset. Default options.
+func TestProxyServerResetDuringLiteralTracedServerSide(t *testing.T) {
+	t.Parallel()
+	srv, err := hostile.Listen(func(c *hostile.Conn) error {
+		tcp, _ := c.Net().(*net.TCPConn)
+		if tcp == nil {
+			return errors.New("not TCP")
+		}
+		// A small receive buffer: the proxy's writes stop after little.
+		tcp.SetReadBuffer(4 << 10)
+		c.Greet("IMAP4rev1")
+		if _, err := c.ReadLine(); err != nil {
+			return err
+		}
+		c.Continue("go ahead")
+		if _, err := c.ReadLiteral(16 << 10); err != nil {
+			return err
+		}
+		// The proxy's server direction is held writing to the client:
+		// once a write of the server made no progress for a while, every
+		// buffer on the way is full. (A bound against a hang as well:
+		// the body is announced at 1 GB.)
+		if err := c.WriteString("* 1 FETCH (BODY[] {1000000000}\r\n"); err != nil {
+			return err
+		}
+		chunk := []byte(strings.Repeat("z", 32<<10))
+		for i := 0; i < 4096; i++ {
+			tcp.SetWriteDeadline(time.Now().Add(300 * time.Millisecond))
+			if err := c.Write(chunk); err != nil {
+				if errors.Is(err, os.ErrDeadlineExceeded) {
+					break
+				}
+				return err
+			}
+		}
+		tcp.SetLinger(0)
+		return c.Close() // a reset
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.Addr())
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// A bound against a hang, not a timed assertion.
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(c)
+	if l, err := br.ReadString('\n'); !strings.HasPrefix(l, "* OK") {
+		t.Fatalf("greeting %q (%v)", l, err)
+	}
+	io.WriteString(c, "a1 APPEND INBOX {67108864}\r\n")
+	if l, err := br.ReadString('\n'); l != "+ go ahead\r\n" {
+		t.Fatalf("read %q (%v); want the server's \"+\"", l, err)
+	}
+	// The body, until the proxy stops reading (and the test's write
+	// deadline below ends it); the client reads nothing meanwhile.
+	sent := make(chan struct{})
+	go func() {
+		defer close(sent)
+		chunk := []byte(strings.Repeat("x", 64<<10))
+		for {
+			if _, err := c.Write(chunk); err != nil {
+				return
+			}
+		}
+	}()
+	traced := func() bool {
+		s := out.String()
+		return strings.Contains(s, "[1] * server side") || strings.Contains(s, "[1] * client side")
+	}
+	for i := 0; i < 500 && !traced(); i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	// The client stops sending and reads the rest: the server's
+	// direction goes on, and the connection ends.
+	c.SetWriteDeadline(time.Now())
+	<-sent
+	c.(*net.TCPConn).CloseWrite()
+	io.Copy(io.Discard, br)
+	waitFor(t, out, "[1] * connection closed")
+	trace := out.String()
+	if strings.Contains(trace, "[1] * client side") || !strings.Contains(trace, "[1] * server side") {
+		t.Errorf("the server's reset during the client's literal is traced as:\n%s\nwant the server's side named, not the client's", trace)
+	}
+}
