@@ -52,6 +52,35 @@ type proxyConfig struct {
 	// maxConns bounds the connections relayed at once (--max-connections;
 	// 0: defaultMaxProxyConns).
 	maxConns int
+	// hooks are a test's settings (nil: none, as in every real run).
+	hooks *proxyHooks
+}
+
+// proxyHooks are the settings a test gives a run of the proxy, in the
+// run's context (proxyHooksKey: startProxy puts them there) or in
+// proxyConfig; nil, as in every real run, is none. They are the run's,
+// not package variables, so that the tests that set them can run in
+// parallel.
+type proxyHooks struct {
+	// now is the clock of the trace's rate limits (refusalLog,
+	// acceptLog); every their interval (0: refusalInterval).
+	now   func() time.Time
+	every time.Duration
+	// wait, when set, is the wait after a passing error of Accept, in
+	// place of time.After.
+	wait func(d time.Duration) <-chan time.Time
+}
+
+// proxyHooksKey is the context key of a run's *proxyHooks.
+type proxyHooksKey struct{}
+
+// acceptWait is the wait after a passing error of Accept: time.After,
+// unless a test set h.wait. h may be nil.
+func (h *proxyHooks) acceptWait(d time.Duration) <-chan time.Time {
+	if h != nil && h.wait != nil {
+		return h.wait(d)
+	}
+	return time.After(d)
 }
 
 // defaultMaxProxyConns is how many clients the proxy relays at once by
@@ -183,6 +212,11 @@ func runProxy(env *sysEnv, _ io.Reader, args []string, stdout, stderr io.Writer)
 // saying so (after the connections ended: the relay goes on without
 // them).
 func serveProxy(ctx context.Context, ln net.Listener, cfg *proxyConfig, once bool) (err error) {
+	if h, ok := ctx.Value(proxyHooksKey{}).(*proxyHooks); ok && cfg.hooks == nil {
+		c := *cfg
+		c.hooks = h
+		cfg = &c
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
@@ -194,6 +228,13 @@ func serveProxy(ctx context.Context, ln net.Listener, cfg *proxyConfig, once boo
 		limit = defaultMaxProxyConns
 	}
 	refusals := newRefusalLog(out, limit)
+	accepts := newAcceptLog(out)
+	if h := cfg.hooks; h != nil && h.now != nil {
+		refusals.now, accepts.now = h.now, h.now
+	}
+	if h := cfg.hooks; h != nil && h.every > 0 {
+		refusals.every, accepts.every = h.every, h.every
+	}
 	// On any return, no more clients come before the connections are
 	// waited for (the listener stayed open, and a client connecting then
 	// waited in its backlog for ever).
@@ -201,6 +242,7 @@ func serveProxy(ctx context.Context, ln net.Listener, cfg *proxyConfig, once boo
 		ln.Close()
 		wg.Wait()
 		refusals.close() // the refusals not printed yet, counted
+		accepts.close()
 		if err == nil {
 			err = out.failure()
 		}
@@ -223,10 +265,11 @@ func serveProxy(ctx context.Context, ln net.Listener, cfg *proxyConfig, once boo
 			// Out of file descriptors, say, while many clients are
 			// connected: it passes as they leave. Retried with a growing
 			// wait, as net/http's Server does.
+			// The trace says so at most once a second (acceptLog).
 			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-			out.line(fmt.Appendf(nil, "* accept: %v; retrying in %v\n", err, delay))
+			acceptFailed(accepts, err, delay)
 			select {
-			case <-time.After(delay):
+			case <-cfg.hooks.acceptWait(delay):
 			case <-ctx.Done():
 				return nil
 			}
@@ -327,49 +370,46 @@ func refuseOverLimit(ctx context.Context, c net.Conn, cfg *proxyConfig, id, limi
 }
 
 // refusalInterval is how often, at most, the trace prints a line for the
-// clients refused over --max-connections (refusalLog).
+// clients refused over --max-connections (refusalLog), or for the errors
+// of Accept (acceptLog).
 const refusalInterval = time.Second
 
-// refusalLog prints the refusals of clients over --max-connections to the
-// trace, a flood of them in few lines: a refusal is printed in full when
-// none was printed for refusalInterval; those that come sooner are
-// counted, and a line says how many, with the latest, once refusalInterval
-// has passed since the last line (at the next refusal, by a timer, or
-// when the proxy stops: none is left out of the count). Before, each
-// refusal printed a line: a client opening connections without end past
-// the limit flooded the trace (found by review).
-type refusalLog struct {
-	out   *lockedWriter
-	limit int
+// rateLog prints events of one kind to the trace, a flood of them in few
+// lines: an event is printed in full when none was printed for every
+// (refusalInterval); those that come sooner are counted, and a line
+// (summary) says how many, with the latest, once every has passed since
+// the last line (at the next event, by a timer, or when the proxy stops:
+// none is left out of the count).
+type rateLog struct {
+	out *lockedWriter
 	// now is the clock (tests set it).
 	now func() time.Time
 	// every is refusalInterval (tests set it).
 	every time.Duration
+	// summary is the line for n events counted, the latest as latest.
+	summary func(n int, latest string) []byte
 
 	mu     sync.Mutex
 	last   time.Time // when the last line was printed (zero: none yet)
-	n      int       // refusals counted since, not printed
-	latest string    // the latest of them, as its line would say
+	n      int       // events counted since, not printed
+	latest string    // the latest of them, as summary says it
 	timer  *time.Timer
 	closed bool
 }
 
-func newRefusalLog(out *lockedWriter, limit int) *refusalLog {
-	return &refusalLog{out: out, limit: limit, now: time.Now, every: refusalInterval}
-}
-
-// refused records the refusal of client id from addr, ended as how says.
-func (l *refusalLog) refused(id int, addr net.Addr, how string) {
+// event records an event: full is its line when printed in full, latest
+// what the summary says of it when counted.
+func (l *rateLog) event(full func() []byte, latest string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
 	if l.n == 0 && (l.last.IsZero() || now.Sub(l.last) >= l.every) {
 		l.last = now
-		l.out.line(fmt.Appendf(nil, "[%d] * client %s refused: %s relayed (--max-connections): %s\n", id, addr, plural(l.limit, "connection"), how))
+		l.out.line(full())
 		return
 	}
 	l.n++
-	l.latest = fmt.Sprintf("[%d] client %s: %s", id, addr, how)
+	l.latest = latest
 	if now.Sub(l.last) >= l.every {
 		l.summaryLocked(now)
 		return
@@ -380,7 +420,7 @@ func (l *refusalLog) refused(id int, addr net.Addr, how string) {
 }
 
 // tick prints the count due when the timer fires.
-func (l *refusalLog) tick() {
+func (l *rateLog) tick() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.timer = nil
@@ -389,8 +429,8 @@ func (l *refusalLog) tick() {
 	}
 }
 
-// summaryLocked prints how many refusals were counted since the last line.
-func (l *refusalLog) summaryLocked(now time.Time) {
+// summaryLocked prints how many events were counted since the last line.
+func (l *rateLog) summaryLocked(now time.Time) {
 	if l.timer != nil {
 		l.timer.Stop()
 		l.timer = nil
@@ -398,16 +438,61 @@ func (l *refusalLog) summaryLocked(now time.Time) {
 	if l.n == 0 {
 		return
 	}
-	l.out.line(fmt.Appendf(nil, "* %s refused since the last such line: %s relayed (--max-connections); the latest %s\n", plural(l.n, "more client"), plural(l.limit, "connection"), l.latest))
+	l.out.line(l.summary(l.n, l.latest))
 	l.n, l.last = 0, now
 }
 
 // close prints the count not printed yet; nothing is printed after it.
-func (l *refusalLog) close() {
+func (l *rateLog) close() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.summaryLocked(l.now())
 	l.closed = true
+}
+
+// refusalLog prints the refusals of clients over --max-connections to the
+// trace (a rateLog): a refusal in full, then at most a line a second with
+// the count since. Before, each refusal printed a line: a client opening
+// connections without end past the limit flooded the trace (found by
+// review).
+type refusalLog struct {
+	rateLog
+	limit int
+}
+
+func newRefusalLog(out *lockedWriter, limit int) *refusalLog {
+	l := &refusalLog{limit: limit}
+	l.rateLog = rateLog{out: out, now: time.Now, every: refusalInterval}
+	l.summary = func(n int, latest string) []byte {
+		return fmt.Appendf(nil, "* %s refused since the last such line: %s relayed (--max-connections); the latest %s\n", plural(n, "more client"), plural(l.limit, "connection"), latest)
+	}
+	return l
+}
+
+// refused records the refusal of client id from addr, ended as how says.
+func (l *refusalLog) refused(id int, addr net.Addr, how string) {
+	l.event(func() []byte {
+		return fmt.Appendf(nil, "[%d] * client %s refused: %s relayed (--max-connections): %s\n", id, addr, plural(l.limit, "connection"), how)
+	}, fmt.Sprintf("[%d] client %s: %s", id, addr, how))
+}
+
+// acceptLog prints the passing errors of Accept (out of file descriptors,
+// EMFILE) to the trace as refusalLog prints refusals: an error in full,
+// then at most a line a second with the count since. Before, each error
+// printed a line, spaced only by the retry's wait (5 ms at first): a
+// proxy out of descriptors for a while printed a line every second or
+// faster for as long (found by review).
+func newAcceptLog(out *lockedWriter) *rateLog {
+	return &rateLog{out: out, now: time.Now, every: refusalInterval, summary: func(n int, latest string) []byte {
+		return fmt.Appendf(nil, "* accept: %s since the last such line; the latest: %s\n", plural(n, "more error"), latest)
+	}}
+}
+
+// acceptFailed records a passing error of Accept, retried after delay.
+func acceptFailed(l *rateLog, err error, delay time.Duration) {
+	l.event(func() []byte {
+		return fmt.Appendf(nil, "* accept: %v; retrying in %v\n", err, delay)
+	}, fmt.Sprintf("%v; retrying in %v", err, delay))
 }
 
 // temporaryAccept reports whether an error of Accept passes: no file
