@@ -63,16 +63,60 @@ type proxyConfig struct {
 // parallel.
 type proxyHooks struct {
 	// now is the clock of the trace's rate limits (refusalLog,
-	// acceptLog); every their interval (0: refusalInterval).
+	// acceptLog), and of the bound on the server's silence once the
+	// client's side has ended (upstreamReader: the read deadlines are set
+	// that far ahead of the real clock as of now); every is the rate
+	// limits' interval (0: refusalInterval).
 	now   func() time.Time
 	every time.Duration
 	// wait, when set, is the wait after a passing error of Accept, in
 	// place of time.After.
 	wait func(d time.Duration) <-chan time.Time
+	// writeSpeed, when over 1, makes the --timeout (30 s by default) as
+	// writeBound returns it run that many times faster: the bound on each
+	// write to the client and to the server (upstreamConn), on the wait
+	// of the proxy's own answers on a server's line stalled in its
+	// middle, and on the server's silence once the client's side has
+	// ended and no answer is owed (not the connection's dial and
+	// handshakes); the messages that report them name the --timeout.
+	writeSpeed time.Duration
+	// owedAnswerSpeed, when over 1, makes proxyOwedAnswerWait run that
+	// many times faster (apart from writeSpeed, so that a test of it
+	// keeps the --timeout bounds long).
+	owedAnswerSpeed time.Duration
+	// putClock, when set, replaces the timer of put's wait for a
+	// server's line stopped in its middle (clientOut.stall): it is called
+	// as the wait starts with fire, what the timer runs when a stretch of
+	// stall has passed, and returns reset (a new stretch begins: the
+	// server made progress) and stop (the wait is over). A test fires the
+	// stretches itself, after the server's bytes were read (serverRead)
+	// or not, rather than racing real time.
+	putClock func(fire func()) (reset, stop func())
+	// serverRead, when set, is called after each read of the server's
+	// bytes was counted (clientOut.serverRead).
+	serverRead func()
 }
 
 // proxyHooksKey is the context key of a run's *proxyHooks.
 type proxyHooksKey struct{}
+
+// clock is the proxy's clock: time.Now, unless a test set h.now. h may
+// be nil.
+func (h *proxyHooks) clock() func() time.Time {
+	if h != nil && h.now != nil {
+		return h.now
+	}
+	return time.Now
+}
+
+// setReadDeadline sets c's read deadline at, a time on h's clock: as far
+// ahead of the real clock as at is of h's. h may be nil.
+func (h *proxyHooks) setReadDeadline(c net.Conn, at time.Time) {
+	if h != nil && h.now != nil {
+		at = time.Now().Add(at.Sub(h.now()))
+	}
+	c.SetReadDeadline(at)
+}
 
 // acceptWait is the wait after a passing error of Accept: time.After,
 // unless a test set h.wait. h may be nil.
@@ -662,20 +706,11 @@ func (ps *proxySession) clientWriter(c net.Conn) io.Writer {
 // line stalled in its middle (clientOut.put).
 func (ps *proxySession) writeBound() time.Duration {
 	d := ps.cfg.dialTimeout
-	if k := testClientWriteSpeed; k > 1 {
-		d /= k
+	if h := ps.cfg.hooks; h != nil && h.writeSpeed > 1 {
+		d /= h.writeSpeed // a test's (proxyHooks)
 	}
 	return d
 }
-
-// testClientWriteSpeed, set by tests (clientWriteSpeed), makes the
-// --timeout (30 s by default) as writeBound returns it run that many
-// times faster: the bound on each write to the client and to the server
-// (upstreamConn), on the wait of the proxy's own answers on a server's
-// line stalled in its middle, and on the server's silence once the client's side has ended and no answer
-// is owed (not the connection's dial and handshakes); the messages that
-// report them name the --timeout. Read where a bound is set.
-var testClientWriteSpeed time.Duration
 
 // deadlineWriter sets a write deadline d ahead before each write to c,
 // and records a write that timed out in stalled.
@@ -991,6 +1026,7 @@ func (ps *proxySession) serve(ctx context.Context, client net.Conn) {
 	ps.client, ps.server = client, server
 	ps.switched = make(chan switchResult, 1)
 	ps.toClient = newClientOut(ps.clientWriter(client), ps.writeBound())
+	ps.toClient.hooks = ps.cfg.hooks
 	// closeAll ends both directions, whichever ends first; on the
 	// proxy's shutdown both connections close at once.
 	stop := context.AfterFunc(ctx, func() {
@@ -1143,7 +1179,7 @@ func (ps *proxySession) closeUpstreamWrite() {
 	// bounded (upstreamReader), that one too.
 	ps.toClient.clientEnded() // first: a read that sees clientDone finds wrote set
 	ps.clientDone.Store(true)
-	s.SetReadDeadline(time.Now().Add(ps.silenceBound()))
+	ps.cfg.hooks.setReadDeadline(s, ps.cfg.hooks.clock()().Add(ps.silenceBound()))
 	// The close_notify's write and the rest of what is written are
 	// bounded by upstreamConn (no progress for the --timeout).
 	if tc, ok := s.(*tls.Conn); ok {
@@ -1214,11 +1250,6 @@ var errServerLineUnended = errors.New("the client ended its side, and the server
 // COMPRESS the commands are not seen: --timeout applies.)
 const proxyOwedAnswerWait = 15 * time.Minute
 
-// testOwedAnswerSpeed, set by tests, makes proxyOwedAnswerWait run that
-// many times faster (apart from testClientWriteSpeed, so that a test of
-// it keeps the --timeout bounds long).
-var testOwedAnswerSpeed time.Duration
-
 // silenceBound is how long, once the client's side has ended, the server
 // may bring nothing the relay writes to the client (upstreamReader; after
 // COMPRESS: no byte): --timeout when the server owes no answer,
@@ -1226,8 +1257,8 @@ var testOwedAnswerSpeed time.Duration
 func (ps *proxySession) silenceBound() time.Duration {
 	if ps.dialog.Outstanding() {
 		d := proxyOwedAnswerWait
-		if k := testOwedAnswerSpeed; k > 1 {
-			d /= k
+		if h := ps.cfg.hooks; h != nil && h.owedAnswerSpeed > 1 {
+			d /= h.owedAnswerSpeed // a test's (proxyHooks)
 		}
 		return d
 	}
@@ -1239,7 +1270,7 @@ func (r *upstreamReader) Read(p []byte) (int, error) {
 	partial := false // bytes were read since the last write to the client
 	if r.raw {
 		if done {
-			r.c.SetReadDeadline(time.Now().Add(r.ps.silenceBound()))
+			r.ps.cfg.hooks.setReadDeadline(r.c, r.ps.cfg.hooks.clock()().Add(r.ps.silenceBound()))
 		}
 	} else {
 		// Finished lines go to the client before the read waits
@@ -1250,7 +1281,7 @@ func (r *upstreamReader) Read(p []byte) (int, error) {
 		}
 		if done {
 			partial = read
-			r.c.SetReadDeadline(since.Add(r.ps.silenceBound()))
+			r.ps.cfg.hooks.setReadDeadline(r.c, since.Add(r.ps.silenceBound()))
 		}
 	}
 	n, err := r.c.Read(p)
@@ -2395,6 +2426,8 @@ type clientOut struct {
 	// then pausing held the EXISTS from the client until the next line's
 	// end; found by review).
 	finished bool
+	// hooks are the run's test settings (proxyHooks; nil: none).
+	hooks *proxyHooks
 }
 
 // newClientOut returns the client's side writing to c; stall bounds how
@@ -2415,7 +2448,7 @@ func (o *clientOut) Write(p []byte) (int, error) {
 	}
 	o.midLine = true
 	if o.clientEnd && len(p) > 0 {
-		o.wrote, o.wroteRead = time.Now(), o.read
+		o.wrote, o.wroteRead = o.now(), o.read
 	}
 	n, err := o.w.Write(p)
 	return n, clientWriteErr(err)
@@ -2428,7 +2461,7 @@ func (o *clientOut) clientEnded() {
 	o.mu.Lock()
 	if !o.clientEnd {
 		o.clientEnd = true
-		o.wrote, o.wroteRead = time.Now(), o.read
+		o.wrote, o.wroteRead = o.now(), o.read
 	}
 	o.mu.Unlock()
 }
@@ -2461,23 +2494,13 @@ func (o *clientOut) serverRead(n int) {
 	o.mu.Lock()
 	o.read += int64(n)
 	o.mu.Unlock()
-	if h := testServerRead; h != nil {
-		h()
+	if o.hooks != nil && o.hooks.serverRead != nil {
+		o.hooks.serverRead()
 	}
 }
 
-// testPutClock, set by tests, replaces the timer of put's wait for a
-// server's line stopped in its middle (clientOut.stall): it is called as
-// the wait starts with fire, what the timer runs when a stretch of stall
-// has passed, and returns reset (a new stretch begins: the server made
-// progress) and stop (the wait is over). A test fires the stretches
-// itself, after the server's bytes were read (testServerRead) or not,
-// rather than racing real time. Read where a wait starts.
-var testPutClock func(fire func()) (reset, stop func())
-
-// testServerRead, set by tests, is called after each read of the
-// server's bytes was counted (clientOut.serverRead).
-var testServerRead func()
+// now is o's clock (proxyHooks.clock).
+func (o *clientOut) now() time.Time { return o.hooks.clock()() }
 
 // Flush sends what is buffered (ForwardLiteral calls it before a body).
 func (o *clientOut) Flush() error {
@@ -2581,8 +2604,8 @@ func (o *clientOut) put(line []byte, last bool) error {
 			o.mu.Unlock()
 		}
 		var reset, stop func()
-		if start := testPutClock; start != nil {
-			reset, stop = start(fire)
+		if o.hooks != nil && o.hooks.putClock != nil {
+			reset, stop = o.hooks.putClock(fire) // a test's (proxyHooks)
 		} else {
 			t := time.AfterFunc(o.stall, fire)
 			reset = func() { t.Reset(o.stall) }

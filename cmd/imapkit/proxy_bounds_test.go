@@ -176,10 +176,11 @@ func TestProxySlowLineWaited(t *testing.T) {
 }
 
 // manualPutClock is the test's clock for the proxy's wait on a server's
-// line stopped in its middle (testPutClock): the test ends each stretch
-// of the bound itself, and learns whether the wait saw progress in it (a
-// new stretch) or gave up. testServerRead tells it when the proxy has
-// read the server's bytes. The test must not be parallel.
+// line stopped in its middle (proxyHooks.putClock): the test ends each
+// stretch of the bound itself, and learns whether the wait saw progress
+// in it (a new stretch) or gave up. proxyHooks.serverRead tells it when
+// the proxy has read the server's bytes. For the runs of the test's tree
+// started after it (startProxy).
 type manualPutClock struct {
 	armed   chan func()   // a wait started: what ends its stretch
 	rearmed chan struct{} // the wait saw progress: a new stretch
@@ -189,17 +190,17 @@ type manualPutClock struct {
 
 func useManualPutClock(t *testing.T) *manualPutClock {
 	m := &manualPutClock{armed: make(chan func(), 4), rearmed: make(chan struct{}, 64), stopped: make(chan struct{}, 4), reads: make(chan struct{}, 1024)}
-	testPutClock = func(fire func()) (reset, stop func()) {
+	h := proxyHooksOf(t)
+	h.putClock = func(fire func()) (reset, stop func()) {
 		m.armed <- fire
 		return func() { m.rearmed <- struct{}{} }, func() { m.stopped <- struct{}{} }
 	}
-	testServerRead = func() {
+	h.serverRead = func() {
 		select {
 		case m.reads <- struct{}{}:
 		default:
 		}
 	}
-	t.Cleanup(func() { testPutClock, testServerRead = nil, nil })
 	return m
 }
 
@@ -405,8 +406,7 @@ func TestProxyClientGoneServerSilent(t *testing.T) {
 // times faster (testOwedAnswerSpeed: 250 ms); the --timeout bounds stay
 // 30 s, so the close is the owed answer's bound.
 func TestProxyClientGoneOwedAnswerBounded(t *testing.T) {
-	testOwedAnswerSpeed = 3600
-	t.Cleanup(func() { testOwedAnswerSpeed = 0 })
+	owedAnswerSpeed(t, 3600)
 	hold := make(chan struct{})
 	up := proxyScriptedUpstream(t, func(c net.Conn) {
 		io.WriteString(c, "* OK ready\r\n")
@@ -746,10 +746,41 @@ func TestProxyClientGoneTrickleEnds(t *testing.T) {
 	}
 }
 
+// TestProxyHalfClosedFlowingAnswerKept: a client that sends EXPUNGE and
+// half-closes still reads the whole answer, which the server sends a line
+// at a time, 30 lines 10 minutes apart: each gap past --timeout (30 s,
+// the bound when no answer is owed) and within proxyOwedAnswerWait (15
+// minutes, as EXPUNGE awaits its completion), 5 hours in all. The bound
+// on the server's silence runs from the relay's last write to the client,
+// not from the client's end. Default options; the clock of that bound is
+// the test's (proxyHooks.now): each line comes in two parts, and the
+// read of the first advances the clock by 10 minutes (proxyHooks.
+// serverRead), so that the relay's next read, which sets its deadline
+// from the clock, comes 10 minutes after its last write; the server sends
+// each part when the test says so. No real time is raced. (Before stop 50
+// it ran on real time, --timeout and the owed bound sped up to 250 and
+// 600 ms, lines 50 ms apart.)
 func TestProxyHalfClosedFlowingAnswerKept(t *testing.T) {
-	clientWriteSpeed(t, 120)
-	testOwedAnswerSpeed = 1500
-	t.Cleanup(func() { testOwedAnswerSpeed = 0 })
+	t.Parallel()
+	var mu sync.Mutex
+	now := time.Unix(1e9, 0)
+	var armed atomic.Bool
+	advanced := make(chan struct{}, 1)
+	h := proxyHooksOf(t)
+	h.now = func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return now
+	}
+	h.serverRead = func() {
+		if armed.Swap(false) {
+			mu.Lock()
+			now = now.Add(10 * time.Minute)
+			mu.Unlock()
+			advanced <- struct{}{}
+		}
+	}
+	steps := make(chan string)
 	up := proxyScriptedUpstream(t, func(c net.Conn) {
 		io.WriteString(c, "* OK ready\r\n")
 		br := bufio.NewReader(c)
@@ -758,13 +789,20 @@ func TestProxyHalfClosedFlowingAnswerKept(t *testing.T) {
 			return
 		}
 		tag, _, _ := strings.Cut(l, " ")
-		for i := 1; i <= 30; i++ {
-			time.Sleep(50 * time.Millisecond)
-			if _, err := fmt.Fprintf(c, "* %d EXPUNGE\r\n", 1); err != nil {
+		for {
+			select {
+			case b, ok := <-steps:
+				if !ok {
+					io.WriteString(c, tag+" OK done\r\n")
+					return
+				}
+				if _, err := io.WriteString(c, b); err != nil {
+					return
+				}
+			case <-time.After(10 * time.Second): // a bound against a hang
 				return
 			}
 		}
-		io.WriteString(c, tag+" OK done\r\n")
 	})
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+up)
 	lc := dialLines(t, addr)
@@ -772,12 +810,33 @@ func TestProxyHalfClosedFlowingAnswerKept(t *testing.T) {
 	if err := lc.c.(*net.TCPConn).CloseWrite(); err != nil {
 		t.Fatal(err)
 	}
+	step := func(b string) {
+		select {
+		case steps <- b:
+		case <-time.After(10 * time.Second): // a bound against a hang
+			t.Fatalf("the server's script did not take %q\ntrace:\n%s", b, out.String())
+		}
+	}
+	for i := 1; i <= 30; i++ {
+		armed.Store(true)
+		step("* 1 EXP")
+		select {
+		case <-advanced:
+		case <-time.After(10 * time.Second): // a bound against a hang
+			t.Fatalf("the proxy did not read line %d's first part\ntrace:\n%s", i, out.String())
+		}
+		step("UNGE\r\n")
+		lc.c.SetReadDeadline(time.Now().Add(10 * time.Second)) // against a hang
+		if l, err := lc.br.ReadString('\n'); l != "* 1 EXPUNGE\r\n" {
+			t.Fatalf("line %d of the answer, %d minutes after the client's end: the half-closed client read %q (%v)\ntrace:\n%s", i, 10*i, l, err, out.String())
+		}
+	}
+	close(steps)
 	// A bound against a hang, not a timed assertion.
 	lc.c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	got, err := io.ReadAll(lc.br)
-	want := strings.Repeat("* 1 EXPUNGE\r\n", 30) + "a1 OK done\r\n"
-	if string(got) != want {
-		t.Fatalf("the half-closed client read %q (%v); want the whole answer\ntrace:\n%s", got, err, out.String())
+	if string(got) != "a1 OK done\r\n" {
+		t.Fatalf("the half-closed client read %q (%v) after the 30 lines; want the completion\ntrace:\n%s", got, err, out.String())
 	}
 }
 
@@ -832,8 +891,7 @@ func TestProxyStallCloseTraceRelayedPart(t *testing.T) {
 // --timeout to 250 ms, so that the test takes 1.5 s, not 15 minutes.
 func TestProxyClientGoneTrickleInLineEnds(t *testing.T) {
 	clientWriteSpeed(t, 120)
-	testOwedAnswerSpeed = 1500
-	t.Cleanup(func() { testOwedAnswerSpeed = 0 })
+	owedAnswerSpeed(t, 1500)
 	trickled := make(chan struct{})
 	gone := make(chan struct{})
 	cut := false // the proxy closed the upstream before the trickle's end
@@ -913,13 +971,4 @@ func TestProxyClientEndedWritesBatched(t *testing.T) {
 	if cw.writes > 10 || cw.buf.Len() != 1000*27 {
 		t.Fatalf("1,000 lines relayed to a half-closed client: %d bytes of 27,000 reached it, in %d writes (one per line: many; none: not flushed before the read)", cw.buf.Len(), cw.writes)
 	}
-}
-
-// clientWriteSpeed makes the proxy's bound on each write to the client
-// and to the server (--timeout) run k times faster for the connections
-// opened until the test ends (testClientWriteSpeed). The test must not be
-// parallel.
-func clientWriteSpeed(t interface{ Cleanup(func()) }, k time.Duration) {
-	testClientWriteSpeed = k
-	t.Cleanup(func() { testClientWriteSpeed = 0 })
 }

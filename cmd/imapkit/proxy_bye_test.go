@@ -206,6 +206,7 @@ func TestProxyTraceByeNotDelivered(t *testing.T) {
 		upstream:    &target{host: "127.0.0.1", addr: ln.Addr().String()},
 		out:         buf,
 		dialTimeout: 30 * time.Second,
+		hooks:       proxyHooksIf(t),
 	}
 	ps := &proxySession{id: 1, cfg: cfg, out: &lockedWriter{w: buf}}
 	client, proxyEnd := net.Pipe() // no buffer: a client that does not read blocks the proxy's writes
@@ -302,6 +303,7 @@ func clientSideBye(t *testing.T, flood string) (client net.Conn, r *bufio.Reader
 		upstream:    &target{host: "127.0.0.1", addr: ln.Addr().String()},
 		out:         buf,
 		dialTimeout: 30 * time.Second,
+		hooks:       proxyHooksIf(t),
 	}
 	ps := &proxySession{id: 1, cfg: cfg, out: &lockedWriter{w: buf}}
 	client, proxyEnd := net.Pipe()
@@ -508,6 +510,7 @@ func proxyRunChunks(t *testing.T, chunks []string, lines []string, want []int) (
 		upstream:    &target{host: "127.0.0.1", addr: ln.Addr().String()},
 		out:         buf,
 		dialTimeout: 30 * time.Second,
+		hooks:       proxyHooksIf(t),
 	}
 	ps := &proxySession{id: 1, cfg: cfg, out: &lockedWriter{w: buf}}
 	client, proxyEnd := net.Pipe()

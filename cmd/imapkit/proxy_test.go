@@ -23,10 +23,15 @@ import (
 )
 
 // startProxy runs "imapkit proxy" with args (and --listen on a free port)
-// until the test ends, and returns its address and output.
+// until the test ends, and returns its address and output. The run takes
+// the proxy's test settings of t's test tree (proxyHooksOf), if any.
 func startProxy(t *testing.T, args ...string) (addr string, stdout, stderr *syncBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
+	if h := proxyHooksIf(t); h != nil {
+		// The test's settings of the proxy (proxyHooksOf), for this run.
+		ctx = context.WithValue(ctx, proxyHooksKey{}, h)
+	}
 	restore := setInterrupted(t, ctx)
 	stdout, stderr = &syncBuffer{}, &syncBuffer{}
 	code := make(chan int, 1)
