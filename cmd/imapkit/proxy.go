@@ -2641,6 +2641,11 @@ func (ps *proxySession) startTLS(ctx context.Context, client, server net.Conn) (
 	}
 	hctx, cancel := context.WithTimeout(ctx, ps.cfg.dialTimeout)
 	defer cancel()
+	// The handshakes are bounded by hctx; the client's write deadline
+	// left by the last relayed write (clientWriter: that write's start
+	// plus the bound) would cut the proxy's handshake short of it. (The
+	// server's writes get a deadline each, upstreamConn.)
+	client.SetWriteDeadline(time.Time{})
 	ts := tls.Client(server, ps.cfg.upstreamTLS)
 	errc := make(chan error, 1)
 	go func() { errc <- ts.HandshakeContext(hctx) }()
