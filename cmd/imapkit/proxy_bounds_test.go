@@ -79,6 +79,7 @@ func proxyScriptedUpstream(t *testing.T, script func(c net.Conn)) string {
 // (clientWriteSpeed: the same bound as each write to the client; the
 // test would take 30 s otherwise).
 func TestProxyStalledMidLineAnswer(t *testing.T) {
+	t.Parallel()
 	clientWriteSpeed(t, 60)
 	up := proxyScriptedUpstream(t, func(c net.Conn) {
 		io.WriteString(c, "* OK ready\r\n")
@@ -132,6 +133,7 @@ func TestProxyStalledMidLineAnswer(t *testing.T) {
 // did, with a byte every 150 ms against a bound of 500 ms). Default
 // options.
 func TestProxySlowLineWaited(t *testing.T) {
+	t.Parallel()
 	clock := useManualPutClock(t)
 	steps, endSteps := stepsChan()
 	up := proxyScriptedUpstream(t, func(c net.Conn) {
@@ -369,6 +371,7 @@ func TestProxyStrayLineTraced(t *testing.T) {
 // why. Default options, run 60 times faster (clientWriteSpeed: the
 // --timeout bound; 30 s otherwise).
 func TestProxyClientGoneServerSilent(t *testing.T) {
+	t.Parallel()
 	clientWriteSpeed(t, 60)
 	hold := make(chan struct{})
 	up := proxyScriptedUpstream(t, func(c net.Conn) {
@@ -406,6 +409,7 @@ func TestProxyClientGoneServerSilent(t *testing.T) {
 // times faster (testOwedAnswerSpeed: 250 ms); the --timeout bounds stay
 // 30 s, so the close is the owed answer's bound.
 func TestProxyClientGoneOwedAnswerBounded(t *testing.T) {
+	t.Parallel()
 	owedAnswerSpeed(t, 3600)
 	hold := make(chan struct{})
 	up := proxyScriptedUpstream(t, func(c net.Conn) {
@@ -526,6 +530,7 @@ func TestProxyHostileUpstreams(t *testing.T) {
 // A write to a client that has gone is printed as the client's side, not
 // the server's. Default options, run 120 times faster (clientWriteSpeed).
 func TestProxyCutLineTraced(t *testing.T) {
+	t.Parallel()
 	clientWriteSpeed(t, 120)
 	t.Run("HangUpMidLine", func(t *testing.T) {
 		up := proxyScriptedUpstream(t, func(c net.Conn) {
@@ -594,6 +599,7 @@ func TestProxyCutLineTraced(t *testing.T) {
 // the test's (manualPutClock), not real time (before, a byte every 25 ms
 // against a bound of 250 ms). Default options.
 func TestProxySlowRestAfterLiteralWaited(t *testing.T) {
+	t.Parallel()
 	clock := useManualPutClock(t)
 	steps, endSteps := stepsChan()
 	up := proxyScriptedUpstream(t, func(c net.Conn) {
@@ -640,6 +646,7 @@ func TestProxySlowRestAfterLiteralWaited(t *testing.T) {
 }
 
 func TestProxyHalfClosedClientSlowAnswer(t *testing.T) {
+	t.Parallel()
 	clientWriteSpeed(t, 120)
 	up := proxyScriptedUpstream(t, func(c net.Conn) {
 		io.WriteString(c, "* OK ready\r\n")
@@ -716,6 +723,7 @@ func TestProxyRefusedClientGetsByeNoReset(t *testing.T) {
 }
 
 func TestProxyClientGoneTrickleEnds(t *testing.T) {
+	t.Parallel()
 	clientWriteSpeed(t, 120)
 	trickled := make(chan struct{})
 	up := proxyScriptedUpstream(t, func(c net.Conn) {
@@ -865,6 +873,7 @@ func proxyStallTrace(t *testing.T) string {
 }
 
 func TestProxyStallCloseTraceNoNoise(t *testing.T) {
+	t.Parallel()
 	trace := proxyStallTrace(t)
 	if strings.Contains(trace, "use of closed network connection") {
 		t.Errorf("the trace prints the proxy's own close of the upstream as a server error:\n%s", trace)
@@ -872,6 +881,7 @@ func TestProxyStallCloseTraceNoNoise(t *testing.T) {
 }
 
 func TestProxyStallCloseTraceRelayedPart(t *testing.T) {
+	t.Parallel()
 	trace := proxyStallTrace(t)
 	if !strings.Contains(trace, "S: * 1 FETCH (BODY[]") {
 		t.Errorf("the trace omits the part of the line relayed to the client:\n%s", trace)
@@ -890,6 +900,7 @@ func TestProxyStallCloseTraceRelayedPart(t *testing.T) {
 // proxyOwedAnswerWait: scaled (testOwedAnswerSpeed) to 600 ms, and
 // --timeout to 250 ms, so that the test takes 1.5 s, not 15 minutes.
 func TestProxyClientGoneTrickleInLineEnds(t *testing.T) {
+	t.Parallel()
 	clientWriteSpeed(t, 120)
 	owedAnswerSpeed(t, 1500)
 	trickled := make(chan struct{})

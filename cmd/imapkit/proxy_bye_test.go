@@ -176,6 +176,7 @@ func isReset(err error) bool {
 // received nothing. (--timeout is sped up 100 times: 300 ms, as the
 // stall is what is tested; the bound itself is the default's.)
 func TestProxyTraceByeNotDelivered(t *testing.T) {
+	t.Parallel()
 	clientWriteSpeed(t, 100)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -381,6 +382,7 @@ func TestProxyNothingAfterClientSideBye(t *testing.T) {
 // (--timeout is sped up 100 times: 300 ms, as the stall is what is
 // tested; no flood, lest the server's direction stall before the fault.)
 func TestProxyClientSideByeNotSent(t *testing.T) {
+	t.Parallel()
 	clientWriteSpeed(t, 100)
 	_, _, trace, served := clientSideBye(t, "")
 	// The client reads nothing more.

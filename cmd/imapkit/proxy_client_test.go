@@ -304,6 +304,7 @@ func TestProxyServerLineOverMiB(t *testing.T) {
 // (clientWriteSpeed: 6 s, past the upstream's own 5 s); the test waits up
 // to 40 s for the connection's end (it waited out the 30 s until stop 45).
 func TestProxyStalledClientOutlivesUpstream(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("6 s to 40 s")
 	}
