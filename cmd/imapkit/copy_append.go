@@ -1478,7 +1478,12 @@ func (a *appender) confirmOpen(ctx context.Context, p *pendingAppend) (found con
 // messages in a row, in order (pendingMsg.matches; in the order of the
 // UIDs, or of the sequence numbers on confirmSeq's path), and leaves the
 // mailbox (deselect). A message's items split over several responses are
-// joined wherever they come in the answer (lookAnswer).
+// joined wherever they come in the answer (lookAnswer). The group not
+// found among all that may be it (whole), but a row that matches on all
+// that was told and holds a message of which the answer left out an item
+// the record looks for (its size, its date, or both: lookedMsg.fits) may
+// be it: an error wrapping errLookAnswer, cannot tell, rather than "not
+// landed" (not whole, it is confirmUnknown, cannot tell, either way).
 func (a *appender) look(ctx context.Context, p *pendingAppend, window func(exists uint32) (set commands.Set, asked func(uid, seq uint32) bool, whole bool)) (found confirmResult, uids []uint32, err error) {
 	ms, err := a.c.Examine(ctx, a.mailbox)
 	if err != nil {
@@ -1503,15 +1508,27 @@ func (a *appender) look(ctx context.Context, p *pendingAppend, window func(exist
 	if err != nil {
 		return confirmUnknown, nil, err
 	}
+	var untold *lookedMsg // of a row that may be the group's, told whole
 	for i := 0; i+p.Count <= len(held); i++ {
 		match := true
+		var short *lookedMsg
 		for k, want := range p.Messages {
-			if s := held[i+k]; !want.matches(s.size, s.date) {
+			may, sure := held[i+k].fits(want)
+			if !may {
 				match = false
 				break
 			}
+			if !sure && short == nil {
+				short = &held[i+k]
+			}
 		}
 		if !match {
+			continue
+		}
+		if short != nil {
+			if untold == nil {
+				untold = short
+			}
 			continue
 		}
 		uids = make([]uint32, p.Count)
@@ -1521,6 +1538,13 @@ func (a *appender) look(ctx context.Context, p *pendingAppend, window func(exist
 			}
 		}
 		return confirmFound, uids, nil
+	}
+	if untold != nil && whole {
+		// A message whose answer left out an item looked for (or
+		// told nothing of it) may be the group's: "not landed" sent
+		// a group that landed again, a duplicate said nowhere
+		// (TestImportPendingSplitItemNeverTold, found by review).
+		return confirmUnknown, nil, fmt.Errorf("%w (%s told no %s)", errLookAnswer, untold.name(), untold.lacks())
 	}
 	if whole {
 		return confirmMissing, nil, nil
@@ -1536,6 +1560,42 @@ type lookedMsg struct {
 	date     time.Time
 	// hasSize, hasDate: the items told so far.
 	hasSize, hasDate bool
+}
+
+// fits reports whether want, a message of a pending group, may be m
+// (may: m's items told match, pendingMsg.matches), and whether m told all
+// that want looks for (sure: its size when one is recorded, its date when
+// one is). An item not told may be anything: a message that matches on
+// the others may be want's, and one that is not sure cannot say it is not.
+func (m *lookedMsg) fits(want pendingMsg) (may, sure bool) {
+	size, date, sure := m.size, m.date, true
+	if want.Size > 0 && !m.hasSize {
+		size, sure = want.Size, false
+	}
+	if want.Date != 0 && !m.hasDate {
+		date, sure = time.Unix(want.Date, 0), false
+	}
+	return want.matches(size, date), sure
+}
+
+// name names m for an error: by UID, or by sequence number when its UID
+// was not told.
+func (m *lookedMsg) name() string {
+	if m.uid != 0 {
+		return fmt.Sprintf("UID %d", m.uid)
+	}
+	return fmt.Sprintf("message %d", m.seq)
+}
+
+// lacks names the items m was not told.
+func (m *lookedMsg) lacks() string {
+	switch {
+	case !m.hasSize && !m.hasDate:
+		return "RFC822.SIZE nor INTERNALDATE"
+	case !m.hasSize:
+		return "RFC822.SIZE"
+	}
+	return "INTERNALDATE"
 }
 
 // join fills in what m lacks of the items of the FETCH response r.
@@ -1566,10 +1626,19 @@ func (m *lookedMsg) joinMsg(o *lookedMsg) {
 var errLookAnswer = fmt.Errorf("%w: the FETCH answer cannot be tied to the messages asked for", errPendingUnknown)
 
 // lookAnswer FETCHes the UID, RFC822.SIZE and INTERNALDATE of set and
-// returns the messages asked for (asked) that the answer told a size or
-// a date of, in the order of their UIDs (set of UIDs) or of their sequence
-// numbers (set of sequence numbers). most bounds the messages held: the
-// set names no more.
+// returns the messages asked for (asked) that the answer told, in the
+// order of their UIDs (set of UIDs) or of their sequence numbers (set of
+// sequence numbers): each with the items told of it (lookedMsg.hasSize,
+// hasDate), none for one told only by a response of its flags, and, on
+// confirmSeq's path, where every number of the set is a message, for one
+// the answer told nothing of. look takes a message without an item the
+// group's record looks for for one that may be the group's: kept only
+// when it told a size or a date, a message half told did not match, and
+// a group that landed was "not among all that arrived", sent again
+// (TestImportPendingSplitItemNeverTold, found by review). On the UID
+// paths a UID the answer tells nothing of is taken for one without a
+// message (expunged, or never given). most bounds the messages held:
+// the set names no more.
 //
 // A server may split a message's items over several responses (RFC 3501
 // 7.4.2), and send another message's response between them: the parts
@@ -1641,7 +1710,7 @@ func (a *appender) lookAnswer(ctx context.Context, set commands.Set, asked func(
 				seqUID[m.SeqNum] = m.UID
 			}
 		}
-		if !items || !asked(m.UID, m.SeqNum) {
+		if !asked(m.UID, m.SeqNum) {
 			continue
 		}
 		key := m.SeqNum
@@ -1683,6 +1752,23 @@ func (a *appender) lookAnswer(ctx context.Context, set commands.Set, asked func(
 				msgs[uid] = held
 			}
 			held.joinMsg(u)
+		}
+	}
+	if !byUID {
+		// Every number of the set is a message (the set is within
+		// the count EXAMINE told): one the answer told nothing of is
+		// held without a size or a date, as one that told only its
+		// flags.
+		for _, r := range set.Nums.Ranges() {
+			for seq := uint64(min(r.Start, r.Stop)); r.Start != 0 && r.Stop != 0 && seq <= uint64(max(r.Start, r.Stop)); seq++ {
+				if msgs[uint32(seq)] != nil {
+					continue
+				}
+				if err := tooMany(msgs); err != nil {
+					return nil, err
+				}
+				msgs[uint32(seq)] = &lookedMsg{seq: uint32(seq)}
+			}
 		}
 	}
 	keys := slices.Sorted(maps.Keys(msgs))

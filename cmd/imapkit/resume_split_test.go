@@ -199,3 +199,45 @@ func TestImportLastUIDUntoldNoFloor(t *testing.T) {
 		})
 	}
 }
+
+// TestImportPendingSplitItemNeverTold (found by review): a group of two
+// lands (its answer not recorded); run 2's FETCH splits each message's
+// items over two responses but never sends the second message's (UID 2)
+// INTERNALDATE, or its RFC822.SIZE, or tells only its flags. The message
+// was held half told (lookAnswer kept a message that told a size or a
+// date; one that told only its flags was passed over), did not match (a
+// missing date is the zero time, a missing size 0), and the group, which
+// is in the mailbox, was "not among all that arrived": sent again, exit
+// 0, a duplicate said nowhere. A message of the window whose answer
+// leaves out an item the record looks for may be the group's: now it
+// cannot tell (exit 1, the advice), never "not landed".
+func TestImportPendingSplitItemNeverTold(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ name, drop, add string }{
+		{"INTERNALDATE", "* 2 FETCH (UID 2 INTERNALDATE", ""},
+		{"RFC822.SIZE", "* 2 FETCH (UID 2 RFC822.SIZE", ""},
+		{"RFC822.SIZE nor INTERNALDATE (flags only)", "* 2 FETCH (UID 2 ", `* 2 FETCH (UID 2 FLAGS (\Seen))`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, errs, appends, sizes := splitResume(t, false, false, func(cmd string, lines []string) []string {
+				if cmd != "UID FETCH" {
+					return lines
+				}
+				var out []string
+				for _, l := range lines {
+					if !strings.HasPrefix(l, c.drop) {
+						out = append(out, l)
+					}
+				}
+				if c.add != "" {
+					out = append(out, c.add)
+				}
+				return out
+			})
+			if code != 1 || appends != 1 || !strings.Contains(errs, errPendingUnknown.Error()) || !strings.Contains(errs, "UID 2 told no "+strings.TrimSuffix(c.name, " (flags only)")) ||
+				!strings.Contains(errs, ".destinations[") {
+				t.Errorf("run 2: exit %d, %d APPENDs in all, the mailbox holds sizes %v; want 1, 1 APPEND (cannot tell: UID 2 told no %s; the advice)\nstderr: %s", code, appends, sizes, c.name, errs)
+			}
+		})
+	}
+}
