@@ -1648,8 +1648,12 @@ var errLookAnswer = fmt.Errorf("%w: the FETCH answer cannot be tied to the messa
 // number the one before had: two messages joined by the number were
 // taken for one, TestImportPendingExpungeAmidLookDuplicate and
 // TestImportPendingExpungeAmidLookLoss, found by review), by sequence
-// number on confirmSeq's (no EXPUNGE may come amid a FETCH by sequence
-// numbers). Joined only when back to back, an interleaved answer left
+// number on confirmSeq's, where RFC 3501 7.4.1 forbids an EXPUNGE amid
+// the answer: one that comes anyway (session.Renumbered moved during
+// the answer, or before it, read meanwhile) is errLookAnswer, since the
+// parts joined under a number may be two messages' (one's size, the
+// other's date: a group never sent was taken for landed, lost,
+// TestImportPendingSeqExpungeAmid, found by review). Joined only when back to back, an interleaved answer left
 // each message half told, and a group that landed was not found: sent
 // again, a duplicate said nowhere (TestImportPendingSplitInterleaved,
 // found by review). A response of a message's flags alone (another
@@ -1667,7 +1671,8 @@ var errLookAnswer = fmt.Errorf("%w: the FETCH answer cannot be tied to the messa
 // cannot be tied so may be any message's, a group's own: an error
 // wrapping errPendingUnknown (errLookAnswer), neither "not landed" nor
 // "landed". So is a response of one sequence number telling two UIDs on
-// confirmSeq's path, and an answer telling more messages than most.
+// confirmSeq's path, an EXPUNGE amid its answer, and an answer telling
+// more messages than most.
 func (a *appender) lookAnswer(ctx context.Context, set commands.Set, asked func(uid, seq uint32) bool, most uint64) ([]lookedMsg, error) {
 	byUID := set.UID
 	msgs := make(map[uint32]*lookedMsg)   // by UID (set.UID), else by sequence number
@@ -1754,11 +1759,19 @@ func (a *appender) lookAnswer(ctx context.Context, set commands.Set, asked func(
 			held.joinMsg(u)
 		}
 	}
+	if !byUID && a.c.Session().Renumbered() != mark {
+		// An EXPUNGE amid a FETCH by sequence numbers (RFC 3501
+		// 7.4.1 forbids it; hostile input) or before it: the parts
+		// joined under one number may be two messages', one's size
+		// and the other's date, taken for the group's, never sent (a
+		// loss: TestImportPendingSeqExpungeAmid, found by review).
+		return nil, fmt.Errorf("%w (messages were renumbered, an EXPUNGE, during a FETCH by sequence numbers: the parts told under one number may be two messages')", errLookAnswer)
+	}
 	if !byUID {
 		// Every number of the set is a message (the set is within
-		// the count EXAMINE told): one the answer told nothing of is
-		// held without a size or a date, as one that told only its
-		// flags.
+		// the count EXAMINE told, and none was renumbered): one the
+		// answer told nothing of is held without a size or a date,
+		// as one that told only its flags.
 		for _, r := range set.Nums.Ranges() {
 			for seq := uint64(min(r.Start, r.Stop)); r.Start != 0 && r.Stop != 0 && seq <= uint64(max(r.Start, r.Stop)); seq++ {
 				if msgs[uint32(seq)] != nil {

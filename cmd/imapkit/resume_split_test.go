@@ -3,10 +3,13 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The look for a pending group's messages (appender.look, lookAnswer) when
@@ -239,5 +242,89 @@ func TestImportPendingSplitItemNeverTold(t *testing.T) {
 				t.Errorf("run 2: exit %d, %d APPENDs in all, the mailbox holds sizes %v; want 1, 1 APPEND (cannot tell: UID 2 told no %s; the advice)\nstderr: %s", code, appends, sizes, c.name, errs)
 			}
 		})
+	}
+}
+
+// TestImportPendingSeqExpungeAmid (found by review; hostile input: RFC
+// 3501 7.4.1 forbids an EXPUNGE amid a FETCH by sequence numbers, but
+// nothing checks it): on confirmSeq's path (an older record, or one
+// without a UID floor) a message's split parts are joined by sequence
+// number alone, and lookAnswer checked session.Renumbered only for the
+// UID-less parts of the UID paths. A group of one is recorded and never
+// sent; another client delivers X (of the group's size, another date)
+// and Y (another size, the group's date); run 2's FETCH 2:3 is answered
+// split, with another client's message 1 expunged amid it: 2's (X's)
+// size, "* 1 EXPUNGE", the new 2's (Y's) date and size, the new 1's (X's)
+// date. X's size and Y's date were joined under number 2 and taken for
+// the group, which was never sent: exit 0, no APPEND, a loss. The client
+// saw the renumbering: now it cannot tell (exit 1, the advice).
+func TestImportPendingSeqExpungeAmid(t *testing.T) {
+	t.Parallel()
+	f := &countDst{caps: "IMAP4rev1 LITERAL+"}
+	f.deliver() // m0, another client's, UID 1
+	addr := f.start(t)
+	path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, "")})
+	countStopAt(t, "pending", 1, func() {
+		// The group is recorded, not sent. Another client delivers X
+		// (of the group's size, another date) and Y (another size, the
+		// group's date).
+		b, err := os.ReadFile(importStatePath(path))
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		var st struct {
+			Destinations map[string]struct {
+				Pending *struct {
+					Messages []struct {
+						Size int64 `json:"size"`
+						Date int64 `json:"date"`
+					} `json:"messages"`
+				} `json:"pending"`
+			} `json:"destinations"`
+		}
+		if err := json.Unmarshal(b, &st); err != nil {
+			t.Error(err)
+			return
+		}
+		var size, date int64
+		for _, e := range st.Destinations {
+			if e.Pending != nil && len(e.Pending.Messages) == 1 {
+				size, date = e.Pending.Messages[0].Size, e.Pending.Messages[0].Date
+			}
+		}
+		if size == 0 || date == 0 {
+			t.Errorf("no pending message with a size and date in %s", b)
+			return
+		}
+		f.mu.Lock()
+		f.add(int(size), `"01-Mar-2020 00:00:00 +0000"`)
+		f.add(7, `"`+time.Unix(date, 0).UTC().Format("02-Jan-2006 15:04:05 -0700")+`"`)
+		f.noSeqUID = true // FETCH by sequence numbers answered without UIDs
+		f.rewrite = func(cmd string, lines []string) []string {
+			// FETCH 2:3, answered split: 2's size, then m0 expunged
+			// (3 is 2 now), then the new 2's (Y's) date and size,
+			// then the new 1's (X's) date.
+			if cmd != "FETCH" || len(lines) != 2 || !strings.HasPrefix(lines[0], "* 2 FETCH") {
+				return lines
+			}
+			x, y := f.msgs[1], f.msgs[2]
+			f.msgs = f.msgs[1:] // m0 expunged (f.mu is held)
+			f.rewrite = nil
+			return []string{
+				fmt.Sprintf("* 2 FETCH (RFC822.SIZE %d)", x.size),
+				"* 1 EXPUNGE",
+				fmt.Sprintf("* 2 FETCH (INTERNALDATE %s)", y.date),
+				fmt.Sprintf("* 2 FETCH (RFC822.SIZE %d)", y.size),
+				fmt.Sprintf("* 1 FETCH (INTERNALDATE %s)", x.date),
+			}
+		}
+		f.mu.Unlock()
+	})
+	code, errs := resumed(t, countImport, addr, path, true)
+	appends, sizes := f.state()
+	if code != 1 || appends != 0 || !strings.Contains(errs, errPendingUnknown.Error()) || !strings.Contains(errs, "renumbered") ||
+		!strings.Contains(errs, ".destinations[") {
+		t.Errorf("run 2: exit %d, %d APPENDs in all, the mailbox holds sizes %v; want 1, no APPEND (cannot tell: renumbered amid the FETCH; the advice): X's size and Y's date joined across the EXPUNGE were taken for the message, never sent\nstderr: %s", code, appends, sizes, errs)
 	}
 }
