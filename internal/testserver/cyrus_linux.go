@@ -113,6 +113,7 @@ annotation_enable_legacy_commands: yes
 annotation_allow_undefined: yes
 conversations: yes
 imapidlepoll: 1
+master_bind_errors_fatal: yes
 `, dir, CyrusAdmin, name),
 		"cyrus.conf": fmt.Sprintf(`START {
   recover cmd="ctl_cyrusdb -r -C %[1]s/imapd.conf"
@@ -164,28 +165,82 @@ DAEMON {
 	c := &Cyrus{Addr: addr, Dir: dir, cmd: cmd, exited: make(chan struct{})}
 	go func() { cmd.Wait(); close(c.exited) }()
 	deadline := time.Now().Add(15 * time.Second)
-	for {
-		conn, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			err = readGreeting(conn, time.Now().Add(5*time.Second), name)
-			conn.Close()
-			if err == nil {
-				return c, nil
+	if err := waitCyrusBound(cmd.Process.Pid, ports[0], c.exited, deadline); err != nil {
+		c.Stop()
+		if errors.Is(err, errMasterExited) {
+			if st := cmd.ProcessState; st != nil && st.ExitCode() == exitUnavailable {
+				// master_bind_errors_fatal: the bind failed (the
+				// reason goes to syslog only). The port was free
+				// when chosen: another process took it since.
+				return nil, fmt.Errorf("testserver: Cyrus on %s: %w: the master could not bind it (%v)", addr, errForeignServer, st)
 			}
-			if errors.Is(err, errForeignServer) {
-				c.Stop()
-				return nil, fmt.Errorf("testserver: Cyrus on %s: %w", addr, err)
-			}
-		}
-		select {
-		case <-c.exited:
 			b, _ := os.ReadFile(filepath.Join(dir, "master.log"))
-			return nil, fmt.Errorf("testserver: Cyrus master exited during start: %s", b)
+			return nil, fmt.Errorf("testserver: Cyrus master exited during start (%v): %s", cmd.ProcessState, b)
+		}
+		return nil, fmt.Errorf("testserver: Cyrus on %s: %w", addr, err)
+	}
+	// The master holds the listener: what answers is this Cyrus, and a
+	// failure is its own, not a reason to try again.
+	conn, err := net.DialTimeout("tcp", addr, time.Until(deadline))
+	if err == nil {
+		err = readGreeting(conn, deadline, name)
+		conn.Close()
+	}
+	if err != nil {
+		c.Stop()
+		return nil, fmt.Errorf("testserver: Cyrus on %s (its master listens there): %w", addr, err)
+	}
+	return c, nil
+}
+
+var errMasterExited = errors.New("master exited during start")
+
+// exitUnavailable is EX_UNAVAILABLE, the Cyrus master's exit status when
+// it cannot bind a listener at startup (master_bind_errors_fatal: yes;
+// without it the master runs on without the service).
+const exitUnavailable = 69
+
+// waitCyrusBound waits until the Cyrus master (pid) holds a socket
+// listening on port; errForeignServer when another process listens there.
+//
+// The port comes from freePorts, and another process (another test's fake
+// server or proxy) may bind it before the master does. Dialing the port
+// before knowing whose listener answers took such a process for Cyrus;
+// one that closed the connection without a greeting ("reading greeting:
+// EOF") was dialed again and again until the start timed out, the master
+// having logged its bind failure to syslog and run on without the
+// service (TestPortTakenByClosingServer). Now the master exits on a bind
+// failure (master_bind_errors_fatal, errMasterExited here), and a
+// listener on the port that the master does not hold is another
+// process's.
+func waitCyrusBound(pid, port int, exited <-chan struct{}, deadline time.Time) error {
+	for {
+		select {
+		case <-exited:
+			return errMasterExited
 		default:
 		}
+		inodes, err := tcpListeners(port)
+		if err != nil {
+			return err
+		}
+		if len(inodes) > 0 {
+			ours, err := holdsSocket(pid, inodes)
+			switch {
+			case err == nil && ours:
+				return nil
+			case err == nil:
+				// The master binds its own listener: as long as
+				// this one is there, the master's bind fails.
+				return fmt.Errorf("%w: another process listens on port %d", errForeignServer, port)
+			case !os.IsNotExist(err):
+				return err
+			}
+			// The master is gone (and its /proc entry): exited
+			// tells why at the next round.
+		}
 		if time.Now().After(deadline) {
-			c.Stop()
-			return nil, fmt.Errorf("testserver: Cyrus not ready on %s: %v", addr, err)
+			return fmt.Errorf("the master did not listen on port %d within the start timeout", port)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -50,6 +50,16 @@
 // P-256, Server.CAPEM) and is valid for "localhost" (Server.ServerName),
 // 127.0.0.1 and ::1. Server.TLSConfig returns a matching client config.
 //
+// The ports are free when chosen, but another process (another test's fake
+// server or proxy) may bind one before the server does. So a start dials
+// its ports only once the server holds them: Dovecot's master logs
+// "starting up" after binding all its listeners (and exits with "Address
+// already in use" when one is taken); Cyrus's master must hold the
+// listening socket (seen in /proc), and exits on a bind failure
+// (master_bind_errors_fatal). A taken port makes the start try other
+// ports (five attempts); an answer that fails after that is the server's
+// own and fails the start, with the tail of its log.
+//
 // Server.StreamCommand returns an argv that speaks IMAP on stdin/stdout,
 // already authenticated ("* PREAUTH"), for transports over pipes. It runs
 // Dovecot's imap binary directly with this server's config: "doveadm exec

@@ -201,7 +201,7 @@ func (d *dovecot) start(s *Server, tm *tlsMaterial, opts *Options) (err error) {
 		logStart, outStart := fileSize(d.logFile), fileSize(d.outFile)
 		s.PlainAddr = fmt.Sprintf("127.0.0.1:%d", cfg.PlainPort)
 		s.TLSAddr = fmt.Sprintf("127.0.0.1:%d", cfg.TLSPort)
-		err = d.startOnce(s)
+		err = d.startOnce(s, logStart)
 		if err == nil {
 			return nil
 		}
@@ -213,8 +213,9 @@ func (d *dovecot) start(s *Server, tm *tlsMaterial, opts *Options) (err error) {
 }
 
 // startOnce starts the master process and waits until it serves. On
-// failure the process is stopped again.
-func (d *dovecot) startOnce(s *Server) error {
+// failure the process is stopped again. logStart is the size of the log
+// before the start: only later lines are this master's.
+func (d *dovecot) startOnce(s *Server, logStart int64) error {
 	out, err := os.OpenFile(d.outFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
@@ -231,7 +232,12 @@ func (d *dovecot) startOnce(s *Server) error {
 		return fmt.Errorf("running %s: %w", d.bin.dovecot, err)
 	}
 	d.proc = p
-	if err := waitReady(s.PlainAddr, s.TLSAddr, d.instance, s.TLSConfig(), p.exited, 15*time.Second); err != nil {
+	deadline := time.Now().Add(15 * time.Second)
+	err = waitBound(d.logFile, logStart, p.exited, deadline)
+	if err == nil {
+		err = waitReady(s.PlainAddr, s.TLSAddr, d.instance, s.TLSConfig(), p.exited, time.Until(deadline))
+	}
+	if err != nil {
 		select {
 		case <-p.exited:
 			err = fmt.Errorf("%w (%s -F -c %s: %v)", err, d.bin.dovecot, d.conf, p.waitErr)
@@ -244,6 +250,43 @@ func (d *dovecot) startOnce(s *Server) error {
 		return err
 	}
 	return nil
+}
+
+// startedMarker is in the line Dovecot's master logs once it has bound
+// all its listeners: "master: Info: Dovecot v2.3.19.1 (...) starting up
+// for imap". The master binds every listener (and exits with "Address
+// already in use" if one is taken) before it logs this line and writes
+// master.pid (seen with strace: listen(2) on both ports, then the line).
+const startedMarker = " starting up"
+
+// waitBound waits until the master logged startedMarker into logFile
+// after offset: from then on the configured ports are the master's own,
+// so what answers on them is this Dovecot.
+//
+// Dialing before that is wrong: the ports come from freePorts, and
+// another process (another test's fake server, proxy or Go listener) may
+// have bound one of them in between. A dial then reaches that process,
+// which may close the connection without a word ("reading greeting:
+// EOF") before this master has even tried its bind and failed; the start
+// was stopped as failed, with an empty log and no "Address already in
+// use" to retry on (CI flake under load, in tests of cmd/imapkit, which
+// run many such listeners in parallel: TestPortTakenByClosingServer).
+func waitBound(logFile string, offset int64, exited <-chan struct{}, deadline time.Time) error {
+	for {
+		if b, err := os.ReadFile(logFile); err == nil && int64(len(b)) > offset &&
+			bytes.Contains(b[offset:], []byte(startedMarker)) {
+			return nil
+		}
+		select {
+		case <-exited:
+			return errors.New("server process exited during start")
+		default:
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("master did not log %q (listeners bound) within the start timeout", strings.TrimSpace(startedMarker))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // prepareDirs creates the state, base and mail directories.

@@ -329,7 +329,10 @@ func freePorts(n int) ([]int, error) {
 
 // waitReady waits until the server greets with "* OK" and its name on plainAddr and a
 // TLS handshake followed by "* OK" succeeds on tlsAddr. exited is closed
-// when the server process died; then waitReady gives up at once.
+// when the server process died; then waitReady gives up at once. Call it
+// only once the server holds its listeners (waitBound): before, what
+// answers may be another process that took the port, and a failure would
+// not be the server's.
 func waitReady(plainAddr, tlsAddr, name string, tc *tls.Config, exited <-chan struct{}, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	var lastErr error
@@ -367,9 +370,11 @@ func waitReady(plainAddr, tlsAddr, name string, tc *tls.Config, exited <-chan st
 	return nil
 }
 
-// errForeignServer: a server other than the one being started greeted on
-// its port (another process took the port between freePorts and the
-// server's bind).
+// errForeignServer: another process holds the port of the server being
+// started (it took the port between freePorts and the server's bind): a
+// server other than this one greeted there, or (Cyrus) the master could
+// not bind it or does not hold its listener. The start tries other
+// ports.
 var errForeignServer = errors.New("another server answered on the port")
 
 // readGreeting reads a greeting on c, which must be "* OK" and hold name
