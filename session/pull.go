@@ -946,9 +946,14 @@ func (p *Pending) Next(ctx context.Context) (Item, error) {
 			continue
 		}
 		// Waiting here needs the reader too, if it is lent to another
-		// pulled command (otherDemand).
-		pl.waiting = true
-		s.pullCond.Broadcast()
+		// pulled command (otherDemand): say so once. A broadcast at
+		// every return to the wait woke the other waiters, which
+		// broadcast in turn: two callers waiting in Next woke each other
+		// without end, a CPU each (TestPulledWaitersDoNotSpin).
+		if !pl.waiting {
+			pl.waiting = true
+			s.pullCond.Broadcast()
+		}
 		pl.beginWait()
 		s.pullCond.Wait()
 		pl.endWait()
