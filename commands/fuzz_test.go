@@ -5,10 +5,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"io"
 	"net"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,16 +34,25 @@ import (
 // the command keeps a mutation of one answer from shifting the others.
 // Literals from the client are read as a server would: "+" for a
 // synchronizing one. The server hangs up when the client has sent
-// nothing for fcQuiet(), so that an answer left unfinished (a literal
+// nothing for fcQuiet, so that an answer left unfinished (a literal
 // announced and never sent, a missing tagged line) ends on EOF rather
 // than on a timeout: the session runs with the library's defaults, none
 // shortened.
 //
+// Each exec runs in a testing/synctest bubble (fcExec, under
+// FuzzConnectAuthCompress's cnGuarded): fcQuiet and fcBound are on the
+// bubble's clock, which moves only when every goroutine of the exec
+// waits, so they cost no wall time. (Until stop 50 the quiet was 5 ms of
+// the real clock while fuzzing, and most execs ended on it: an exec
+// took about 5 ms, 150 to 200 execs/s.)
+//
 // The operations (fcOps) run one after the other, with the context every
 // exec shares. Per exec it fails on a panic (in any goroutine: it kills
 // the worker), on operations still running fcBound after the hang-up, on
-// an error whose text holds a control byte or invalid UTF-8, and on a
-// goroutine of the library left after Close.
+// an error whose text holds a control byte or invalid UTF-8, on a
+// goroutine of the library left after Close, and, on the real clock, on
+// an exec still running after cnRealGuard (a wait the bubble's clock
+// does not see, or a spin).
 //
 // Seeds: a well-formed answer to every operation (fcSeed, which
 // TestFuzzClientControl checks succeeds whole), and each of fcTrouble
@@ -61,7 +68,7 @@ func FuzzClient(f *testing.F) {
 		f.Add(fcScript(append([]fcAnswer{a}, fcSeed...)...))
 	}
 	f.Fuzz(func(t *testing.T, script []byte) {
-		fcExec(t, bytes.Split(script, []byte{0x1e}), fcQuiet(), -1, 1)
+		fcExec(t, bytes.Split(script, []byte{0x1e}), fcQuiet, -1, 1)
 	})
 }
 
@@ -80,7 +87,7 @@ func FuzzClientReadError(f *testing.F) {
 		f.Add(fcScript(append([]fcAnswer{a}, fcSeed...)...), uint16(len(a.Text)/2))
 	}
 	f.Fuzz(func(t *testing.T, script []byte, cut uint16) {
-		fcExec(t, bytes.Split(script, []byte{0x1e}), fcQuiet(), int(cut), 1)
+		fcExec(t, bytes.Split(script, []byte{0x1e}), fcQuiet, int(cut), 1)
 	})
 }
 
@@ -96,7 +103,7 @@ func FuzzClientConcurrent(f *testing.F) {
 		f.Add(fcScript(append([]fcAnswer{a}, fcSeed...)...))
 	}
 	f.Fuzz(func(t *testing.T, script []byte) {
-		fcExec(t, bytes.Split(script, []byte{0x1e}), fcQuiet(), -1, 3)
+		fcExec(t, bytes.Split(script, []byte{0x1e}), fcQuiet, -1, 3)
 	})
 }
 
@@ -117,6 +124,9 @@ func TestFuzzClientControl(t *testing.T) {
 	// operations): every operation from the cut on fails with the reset
 	// inside an *AbortError.
 	errs = fcExec(t, bytes.Split(fcScript(fcSeed...), []byte{0x1e}), time.Minute, 200, 1)
+	if len(errs) == 0 {
+		return // the exec failed, and said why
+	}
 	if err := errs[len(errs)-1]; !errors.Is(err, fuzzseed.ErrReset) || !errors.Is(err, session.ErrAborted) {
 		t.Errorf("%s after the cut: %v; want an abort with the read's error", fcOps[len(errs)-1].name, err)
 	}
@@ -158,16 +168,12 @@ const (
 	fcBound = 4 * time.Second
 )
 
-// fcQuiet is how long the server waits for the client's next command
-// before it hangs up: 500 ms, or 5 ms while fuzzing, where hanging up
-// early on a slow exec costs nothing but that exec's later operations,
-// and most execs end this way (an answer left unfinished).
-var fcQuiet = sync.OnceValue(func() time.Duration {
-	if f := flag.Lookup("test.fuzz"); f != nil && f.Value.String() != "" {
-		return 5 * time.Millisecond
-	}
-	return 500 * time.Millisecond
-})
+// fcQuiet is how long, on the bubble's clock, the server waits for the
+// client's next command before it hangs up: most execs end this way (an
+// answer left unfinished). The bubble's clock moves only when the client
+// waits for the server too, so the server never hangs up on a client
+// that is merely slow, and the wait costs no wall time.
+const fcQuiet = 500 * time.Millisecond
 
 // fcOp is one operation of FuzzClient.
 type fcOp struct {
@@ -404,12 +410,24 @@ var fcTrouble = []fcAnswer{
 	{"GETACL", "* ACL INBOX alice\r\n* ACL\r\n* LISTRIGHTS INBOX\r\n"},
 }
 
-// fcExec runs one exec of FuzzClient and returns each operation's error.
-// With cut >= 0 the client's reads fail after the greeting and cut more
-// bytes (fuzzseed.CutConn). The operations run on workers goroutines,
-// operation i on goroutine i%workers.
+// fcExec runs one exec of FuzzClient in a synctest bubble, under the
+// real-clock guard cnRealGuard, and returns each operation's error (none
+// when the exec failed). With cut >= 0 the client's reads fail after the
+// greeting and cut more bytes (fuzzseed.CutConn). The operations run on
+// workers goroutines, operation i on goroutine i%workers.
 func fcExec(t *testing.T, chunks [][]byte, quiet time.Duration, cut, workers int) []error {
-	n0 := runtime.NumGoroutine()
+	t.Helper()
+	var errs []error
+	if stacks := cnGuarded(t, func(t *testing.T) {
+		errs = fcBubble(t, chunks, quiet, cut, workers)
+	}); stacks != nil {
+		t.Fatalf("the exec still running after %v of real time (waiting on what the bubble's clock does not see: a sync.Mutex, a syscall; or spinning)\n%s", cnRealGuard, stacks)
+	}
+	return errs
+}
+
+// fcBubble is one exec of fcExec, in its bubble.
+func fcBubble(t *testing.T, chunks [][]byte, quiet time.Duration, cut, workers int) []error {
 	pipe, server := transport.Pipe()
 	var client net.Conn = pipe
 	var cc *fuzzseed.CutConn
@@ -490,7 +508,7 @@ func fcExec(t *testing.T, chunks [][]byte, quiet time.Duration, cut, workers int
 	if cc != nil && cc.Failed() > 1 {
 		t.Errorf("%d reads failed after the cut; want at most 1 (the session read again after a failed read)", cc.Failed())
 	}
-	fcCheckGoroutines(t, n0)
+	cnCheckGoroutines(t)
 	return errs
 }
 
@@ -608,40 +626,4 @@ func fcLiteral(line string) (n int64, sync, ok bool) {
 		return 0, false, false
 	}
 	return n, sync, true
-}
-
-// fcCheckGoroutines fails the exec if goroutines of the library (its
-// session, transport or commands code) are left: it compares
-// runtime.NumGoroutine with the count before the exec, and reads the
-// stacks only when there are more, for up to a second (a goroutine past
-// its last deferred call may still be listed for a moment).
-func fcCheckGoroutines(t *testing.T, n0 int) {
-	deadline := time.Now().Add(time.Second)
-	for runtime.NumGoroutine() > n0 {
-		left := fcLibraryGoroutines()
-		if len(left) == 0 {
-			return // others' goroutines (the fuzzing engine's)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d goroutines of the library left after Close:\n%s", len(left), strings.Join(left, "\n\n"))
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
-// fcLibraryGoroutines returns the stacks of the goroutines that run code
-// of the library's session, transport or commands packages.
-func fcLibraryGoroutines() []string {
-	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	var left []string
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		for _, p := range []string{"imapkit/session.", "imapkit/transport.", "imapkit/commands."} {
-			if strings.Contains(g, "github.com/imapkit/"+p) {
-				left = append(left, g)
-				break
-			}
-		}
-	}
-	return left
 }
