@@ -122,11 +122,18 @@ func TestIdleCommandInHandlerBounded(t *testing.T) {
 	const events = 270_000
 	c := idleServer(t, func(w io.Writer) bool {
 		w.Write([]byte("+ idling\r\n"))
-		bw := bufio.NewWriterSize(w, 4096)
+		// Appended in place and written 64 KiB at a time.
+		buf := make([]byte, 0, 64<<10)
 		for i := 1; i <= events; i++ {
-			bw.WriteString("* " + strconv.Itoa(i) + " EXISTS\r\n")
+			buf = append(buf, "* "...)
+			buf = strconv.AppendInt(buf, int64(i), 10)
+			buf = append(buf, " EXISTS\r\n"...)
+			if len(buf) > cap(buf)-32 {
+				w.Write(buf)
+				buf = buf[:0]
+			}
 		}
-		bw.Flush()
+		w.Write(buf)
 		return true
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
