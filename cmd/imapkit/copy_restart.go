@@ -90,12 +90,8 @@ func shellQuoteAll(names []string) string {
 //     a plain run goes on with no duplicate and no loss, and the entry
 //     records what a restart forgets (the messages skipped by
 //     --skip-unsendable, the HIGHESTMODSEQ flag changes are carried from);
-//   - dname is the mailbox the earlier copies went to (the entry records
-//     some) and holds messages:
-//     the old copies, or mail that cannot be told from them. A first run
-//     appends next to what a destination holds, which here duplicated every
-//     message copied before. The user deletes (INBOX: empties) it, or
-//     copies to another mailbox with --map.
+//   - the entry records copies made and dname holds messages (whatever
+//     its name: restartDstEmpty).
 func restartMailbox(ctx context.Context, dst *commands.Client, name, dname string, box *copyBox, uidv uint32, state *copyState, path string, o *copyOpts, stderr io.Writer) error {
 	if box == nil {
 		return nil // not recorded (an entry removed since the check): a first run
@@ -107,18 +103,9 @@ func restartMailbox(ctx context.Context, dst *commands.Client, name, dname strin
 	// say) left nothing to duplicate: what dname holds is another's, as
 	// on a first run.
 	copied := box.LastUID > 0 || box.Copied > 0 || box.Pending != nil || len(box.UIDMap) > 0
-	if copied && sameMailbox(dname, box.Dst) {
-		ap := newAppender(dst, dname, true)
-		if err := ap.status(ctx); err != nil {
+	if copied {
+		if err := restartDstEmpty(ctx, dst, name, dname, box, state); err != nil {
 			return err
-		}
-		if ap.messages > 0 {
-			mapArg := "--map " + shellQuote(name+"=OTHER")
-			how := fmt.Sprintf("delete %s on the destination (this command creates it anew) and run again, or copy to another mailbox (%s)", printable(dname), mapArg)
-			if strings.EqualFold(dname, "INBOX") {
-				how = fmt.Sprintf("copy to another mailbox (%s): INBOX cannot be deleted, and emptying it on the destination would also remove mail delivered there since; else empty it and run again", mapArg)
-			}
-			return fmt.Errorf("%w: the destination mailbox %s, where the earlier runs copied it, holds %d messages (the copies made before, or mail that cannot be told from them): copying the mailbox from its start would put each message copied before there twice; %s; the state is unchanged", errRestartRefused, printable(dname), ap.messages, how)
 		}
 	}
 	if err := state.dropBox(path, name); err != nil {
@@ -153,4 +140,46 @@ func (st *copyState) dropBox(path, name string) error {
 		st.journal = nil
 	}
 	return st.save(path)
+}
+
+// restartDstEmpty refuses (errRestartRefused) the restart of the source
+// mailbox name, whose entry box records copies made, to dname when dname
+// holds messages: a first run appends next to what a destination holds,
+// and the copies made before may be among them, which cannot be told
+// from the rest. It looked at dname only when it was the recorded
+// destination (box.Dst), and a destination renamed since (BetaDst to
+// Projects, the --map changed to follow it, as the changed --map's
+// advice offered) got every message twice
+// (TestCopyRestartIntoRenamedDestination, found by review). Comparing
+// UIDVALIDITYs would catch a rename only on a server that keeps it across
+// RENAME (Dovecot does), and messages moved by hand to another mailbox
+// not at all: so any mailbox that holds messages is refused, and the
+// restart goes to an empty one (deleted, or a new name with --map).
+func restartDstEmpty(ctx context.Context, dst *commands.Client, name, dname string, box *copyBox, state *copyState) error {
+	ap := newAppender(dst, dname, true)
+	if err := ap.status(ctx); err != nil {
+		return err
+	}
+	if ap.messages == 0 {
+		return nil
+	}
+	mapArg := "--map " + shellQuote(name+"=OTHER")
+	var what, how string
+	switch {
+	case sameMailbox(dname, box.Dst):
+		what = "where the earlier runs copied it"
+	case box.DstUIDValidity != 0 && ap.uidv == box.DstUIDValidity:
+		what = fmt.Sprintf("whose UIDVALIDITY (%d) is that of %s, where the earlier runs copied it (renamed since?)", ap.uidv, printable(box.Dst))
+	default:
+		what = fmt.Sprintf("not %s, where the earlier runs copied it, but whether the copies made then are among its messages (moved, or the mailbox renamed) cannot be told", printable(box.Dst))
+	}
+	switch {
+	case strings.EqualFold(dname, "INBOX"):
+		how = fmt.Sprintf("copy to a mailbox that does not exist yet (%s): INBOX cannot be deleted, and emptying it on the destination would also remove mail delivered there since; else empty it and run again", mapArg)
+	case sameMailbox(dname, box.Dst) || box.DstUIDValidity != 0 && ap.uidv == box.DstUIDValidity:
+		how = fmt.Sprintf("delete %s on the destination (this command creates it anew) and run again, or copy to a mailbox that does not exist yet (%s)", printable(dname), mapArg)
+	default:
+		how = fmt.Sprintf("copy to a mailbox that does not exist yet (%s)", mapArg)
+	}
+	return fmt.Errorf("%w: the destination mailbox %s, %s, holds %s: copying the mailbox from its start would put each message copied before there twice; %s; the state is unchanged", errRestartRefused, printable(dname), what, plural(int(ap.messages), "message"), how)
 }

@@ -242,3 +242,91 @@ func TestCopyRestartDropBoxJournal(t *testing.T) {
 		t.Errorf("Alpha read back: %+v", a)
 	}
 }
+
+// restartEnv is a Dovecot account (source and destination alike, as
+// TestCopyRestartMailbox) with helpers for the restart tests that came
+// from a review.
+type restartEnv struct {
+	t        *testing.T
+	ctx      context.Context
+	c        *commands.Client
+	url      string
+	cf       []string
+	stateDir string
+}
+
+func restartSetup(t *testing.T) *restartEnv {
+	t.Helper()
+	srv, cf := dovecot(t, 0)
+	_, url := urls(srv)
+	setEnv(t, "IMAPKIT_DST_PASSWORD", testserver.Password)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return &restartEnv{t: t, ctx: ctx, c: client(t, srv.TLSAddr, srv, testserver.Alice, testserver.Password), url: url, cf: cf, stateDir: t.TempDir()}
+}
+
+func (e *restartEnv) fill(box, tag string, n int) {
+	e.t.Helper()
+	if err := e.c.Create(e.ctx, box, nil); err != nil {
+		e.t.Fatal(err)
+	}
+	for i := range n {
+		msg := fmt.Sprintf("From: a@example.com\r\nSubject: %s%d\r\n\r\nhi\r\n", tag, i)
+		if _, err := e.c.AppendBytes(e.ctx, box, []byte(msg), nil); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+}
+
+func (e *restartEnv) del(box string) {
+	e.t.Helper()
+	if err := e.c.Delete(e.ctx, box); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *restartEnv) run(args ...string) (int, string) {
+	e.t.Helper()
+	a := append([]string{"copy", e.url, e.url, "--dst-ca-file", e.cf[1], "--state-dir", e.stateDir, "--quiet"}, e.cf...)
+	code, _, errs := runCLI(e.t, "", append(a, args...)...)
+	return code, errs
+}
+
+func (e *restartEnv) statePath() string {
+	e.t.Helper()
+	states, _ := filepath.Glob(filepath.Join(e.stateDir, "copy-*.json"))
+	if len(states) != 1 {
+		e.t.Fatalf("state files %q, want one", states)
+	}
+	return states[0]
+}
+
+// TestCopyRestartIntoRenamedDestination (found by review): the user
+// renames the destination mailbox (BetaDst to Projects, on the
+// destination) and changes the --map to follow it (--map Beta=Projects).
+// The run refuses ("it was copied to BetaDst before, not Projects") and
+// its advice names --restart-mailbox Beta --restart-unchanged. Followed,
+// every message was twice in Projects: restartMailbox looked at the
+// destination only when it was the recorded one by name. Now any
+// destination mailbox that holds messages refuses the restart of an
+// entry that records copies (restartDstEmpty).
+func TestCopyRestartIntoRenamedDestination(t *testing.T) {
+	t.Parallel()
+	e := restartSetup(t)
+	e.fill("Beta", "b", 2)
+	if code, errs := e.run("Beta", "--map", "Beta=BetaDst"); code != exitOK {
+		t.Fatalf("first run: exit %d\n%s", code, errs)
+	}
+	if err := e.c.Rename(e.ctx, "BetaDst", "Projects"); err != nil {
+		t.Fatal(err)
+	}
+	code, errs := e.run("Beta", "--map", "Beta=Projects")
+	if code == exitOK || !strings.Contains(errs, "--restart-mailbox Beta --restart-unchanged") {
+		t.Fatalf("changed --map: exit %d, want a refusal and the advice naming --restart-mailbox Beta --restart-unchanged\n%s", code, errs)
+	}
+	// As advised.
+	code, errs = e.run("Beta", "--map", "Beta=Projects", "--restart-mailbox", "Beta", "--restart-unchanged")
+	if got := subjectsOf(t, e.c, "Projects"); got != "b0,b1" {
+		t.Errorf("advice followed (Projects is BetaDst renamed): exit %d, Projects holds %s; want b0,b1 (each once; refused is fine)\nstderr: %s", code, got, errs)
+	}
+}
