@@ -95,8 +95,48 @@ func (m mapFlag) Set(v string) error {
 	if !ok || s == "" || d == "" {
 		return fmt.Errorf("want SRC=DST, not %q", v)
 	}
-	m[s] = d
+	m[inboxName(s)] = d
 	return nil
+}
+
+// inboxName is name, or "INBOX" when name is INBOX in another case
+// (inbox, Inbox): INBOX's name is case-insensitive, and a name typed on
+// the command line (a mailbox named, a --map source, --restart-mailbox)
+// is the state's key. Typed "inbox", it was recorded under "inbox", and
+// a later run naming INBOX (or none: the source lists "INBOX") found no
+// entry and copied INBOX whole again next to the copies made before
+// (TestCopyTypedInboxCaseOneEntry, found by review).
+func inboxName(name string) string {
+	if name != "INBOX" && strings.EqualFold(name, "INBOX") {
+		return "INBOX"
+	}
+	return name
+}
+
+// inboxNames is names through inboxName.
+func inboxNames(names []string) []string {
+	for i, n := range names {
+		names[i] = inboxName(n)
+	}
+	return names
+}
+
+// foldInbox moves an entry an older imapkit recorded under INBOX's name
+// in another case ("inbox": the name typed) to "INBOX", where the run
+// looks it up, when the state holds no entry "INBOX" already (two
+// entries are left as they are). Its map came with it from the journal's
+// replay; the run's first save writes the journal anew.
+func (s *copyState) foldInbox() {
+	if s.Mailboxes["INBOX"] != nil {
+		return
+	}
+	for _, k := range s.boxNames() {
+		if b := s.Mailboxes[k]; b != nil && inboxName(k) == "INBOX" && k != "INBOX" {
+			delete(s.Mailboxes, k)
+			s.Mailboxes["INBOX"] = b
+			return
+		}
+	}
 }
 
 // defaultStateDir is where copy keeps its state by default.
@@ -171,6 +211,7 @@ func runCopyCommand(env *sysEnv, stdin io.Reader, args []string, stdout, stderr 
 		return exitCode(env, stderr, "copy", err)
 	}
 	if o.accounts != "" {
+		inboxNames(pos)
 		if err := checkTypedNames(pos, o.maps); err != nil {
 			return exitCode(env, stderr, "copy", err)
 		}
@@ -195,6 +236,7 @@ func runCopyCommand(env *sysEnv, stdin io.Reader, args []string, stdout, stderr 
 	if len(pos) < 2 || !isURL(pos[0]) || !isURL(pos[1]) {
 		return exitCode(env, stderr, "copy", usagef("usage: imapkit copy [flags] SRC-URL DST-URL [MAILBOX...]"))
 	}
+	inboxNames(pos[2:])
 	if err := checkTypedNames(pos[2:], o.maps); err != nil {
 		return exitCode(env, stderr, "copy", err)
 	}
@@ -367,6 +409,7 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 	if err := loadCopyState(path, state); err != nil {
 		return err
 	}
+	state.foldInbox()
 	// Before the compaction is due: a refused --restart-mailbox leaves
 	// the state files as they were.
 	if err := checkRestart(o, mailboxes, state, path); err != nil {

@@ -34,7 +34,7 @@ func (r restartFlag) Set(v string) error {
 	if v == "" {
 		return errors.New("want a source mailbox name")
 	}
-	r[v] = true
+	r[inboxName(v)] = true
 	return nil
 }
 

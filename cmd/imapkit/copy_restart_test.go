@@ -330,3 +330,44 @@ func TestCopyRestartIntoRenamedDestination(t *testing.T) {
 		t.Errorf("advice followed (Projects is BetaDst renamed): exit %d, Projects holds %s; want b0,b1 (each once; refused is fine)\nstderr: %s", code, got, errs)
 	}
 }
+
+// TestCopyTypedInboxCaseOneEntry (found by review): INBOX is
+// case-insensitive, but a mailbox name typed on the command line was the
+// state's key as typed: "copy SRC DST inbox --map inbox=InDst" recorded
+// .mailboxes["inbox"], and a later run naming INBOX found no entry and
+// copied INBOX whole again (InDst: i0,i1,i0,i1). Typed names, --map
+// sources and --restart-mailbox are now INBOX in any case (inboxName),
+// and a state an older imapkit wrote under "inbox" is found too
+// (foldInbox): run 2 reads such a state, --restart-mailbox inbox
+// --restart-unchanged names the same entry (refused: InDst holds the
+// copies).
+func TestCopyTypedInboxCaseOneEntry(t *testing.T) {
+	t.Parallel()
+	e := restartSetup(t)
+	for i := range 2 {
+		msg := fmt.Sprintf("From: a@example.com\r\nSubject: i%d\r\n\r\nhi\r\n", i)
+		if _, err := e.c.AppendBytes(e.ctx, "INBOX", []byte(msg), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code, errs := e.run("inbox", "--map", "inbox=InDst"); code != exitOK {
+		t.Fatalf("run 1 (inbox): exit %d\n%s", code, errs)
+	}
+	// As an older imapkit recorded it: under the name typed.
+	editCopyState(t, e.statePath(), func(st map[string]any) {
+		boxes := st["mailboxes"].(map[string]any)
+		if boxes["INBOX"] == nil {
+			t.Fatalf("run 1 (inbox): the state records %v, want INBOX", boxes)
+		}
+		boxes["inbox"] = boxes["INBOX"]
+		delete(boxes, "INBOX")
+	})
+	code, errs := e.run("INBOX", "--map", "INBOX=InDst")
+	if got := subjectsOf(t, e.c, "InDst"); code != exitOK || got != "i0,i1" {
+		t.Errorf("run 2 (INBOX, the same mailbox): exit %d, InDst holds %s; want 0, i0,i1 (nothing new)\nstderr: %s", code, got, errs)
+	}
+	code, errs = e.run("Inbox", "--map", "INBOX=InDst", "--restart-mailbox", "inbox", "--restart-unchanged")
+	if got := subjectsOf(t, e.c, "InDst"); code != exitNo || got != "i0,i1" || !strings.Contains(errs, "INBOX: not restarted: the destination mailbox InDst") {
+		t.Errorf("--restart-mailbox inbox: exit %d, InDst holds %s; want %d, i0,i1, refused (InDst holds the copies)\nstderr: %s", code, got, exitNo, errs)
+	}
+}
