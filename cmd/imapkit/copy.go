@@ -460,6 +460,10 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 	// tries of the mailbox share.
 	var prev *copyResult
 	var try *mailboxTry
+	// fresh are the destination mailboxes this run created: the copies
+	// earlier runs made to one (deleted since) are not in it, whatever
+	// the mailboxes copied to it before in this run put there.
+	fresh := map[string]bool{}
 	for i := 0; i < len(mailboxes); i++ {
 		name := mailboxes[i]
 		if err := ctx.Err(); err != nil {
@@ -519,7 +523,10 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 				err = fmt.Errorf(what+": %w (--map %s copies it under another name)", printable(dname), err, shellQuote(name+"=NAME"))
 			} else {
 				if prev == nil {
-					try = &mailboxTry{restart: o.restart[name]}
+					try = &mailboxTry{restart: o.restart[name], dstFresh: fresh[dname] && !created}
+				}
+				if created {
+					fresh[dname] = true
 				}
 				r, err = copyMailbox(ctx, src.c, dst.c, name, dname, created, state, path, o, out.json, out.stderr, try)
 			}
@@ -692,6 +699,11 @@ type mailboxTry struct {
 	// restart: the mailbox is to be copied again from its start
 	// (--restart-mailbox), by its first try (restartMailbox).
 	restart bool
+	// dstFresh: the destination mailbox was created by this run for a
+	// mailbox copied to it before this one (--map A=X --map B=X): the
+	// copies this mailbox's entry records are not in it (X was deleted
+	// since), what it holds is this run's. Cleared by its first try.
+	dstFresh bool
 	// emptied are the 0-byte messages counted and warned about.
 	emptied map[uint32]bool
 	// flagsDone: the flags of the mail copied before were carried (or
@@ -811,7 +823,7 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 	}
 	box := state.Mailboxes[name]
 	if try.restart {
-		if err := restartMailbox(ctx, dst, name, dname, box, ms.UIDValidity, state, path, o, stderr); err != nil {
+		if err := restartMailbox(ctx, dst, name, dname, box, ms.UIDValidity, created || try.dstFresh, state, path, o, stderr); err != nil {
 			return nil, err
 		}
 		try.restart, box = false, nil
@@ -835,6 +847,21 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 		// --restart-unchanged).
 		return nil, fmt.Errorf("it was copied to %s before, not %s: keep the same --map (%s), or copy it whole to %s with --restart-mailbox %s --restart-unchanged (refused while %s holds messages: the copies made before may be among them, %s renamed say; it must be a new or empty mailbox)", printable(box.Dst), printable(dname), "--map "+shellQuote(name+"="+box.Dst), printable(dname), shellQuote(name), printable(dname), printable(box.Dst))
 	}
+	if try.dstFresh {
+		// Created by this run for a mailbox before: the checks below
+		// took the other mailbox's new copies for mail that cannot be
+		// told from this one's, and refused it (errDstChanged), so
+		// that two mailboxes merged into a deleted X could not both be
+		// copied again (TestCopyRestartSharedDestination, found by
+		// review).
+		try.dstFresh = false
+		if box.LastUID > 0 || box.Pending != nil {
+			fmt.Fprintf(stderr, "imapkit copy: %s: warning: the destination mailbox %s was created by this run (for another mailbox copied to it): the mail copied to it before is gone; copying the mailbox whole again\n", printable(name), printable(dname))
+			box.LastUID, box.HighestModSeq = 0, 0
+			box.Pending, box.PendingUID, box.PendingSrc = nil, 0, nil
+			box.resetMap(0)
+		}
+	}
 	ap := newAppender(dst, dname, o.noMulti)
 	ap.undated = &o.undated
 	// The destination mailbox must be the one the state's LastUID and
@@ -842,7 +869,7 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 	// the mail copied before, which a run trusting LastUID skipped for
 	// good (TestCopyDstRecreatedSkipsSilently).
 	startOver, err := ap.checkDst(ctx, box.DstUIDValidity, box.LastUID > 0 || box.Pending != nil, created,
-		dstChangedHint(dname, "to copy the mailbox whole again", stateKeyPath("mailboxes", name), path))
+		copyDstChangedHint(name, dname, state))
 	if err != nil {
 		return nil, err
 	}

@@ -81,7 +81,8 @@ func shellQuoteAll(names []string) string {
 }
 
 // restartMailbox restarts the copy of the source mailbox name, of
-// UIDVALIDITY uidv now, to dname, whose
+// UIDVALIDITY uidv now, to dname (fresh: created by this run, holding
+// none of the copies earlier runs made), whose
 // state box records an earlier copy: it removes the entry and its UID-map
 // lines from the state (dropBox) and returns, the caller then copying the
 // mailbox as a first run does. It refuses (errRestartRefused), removing
@@ -92,7 +93,7 @@ func shellQuoteAll(names []string) string {
 //     --skip-unsendable, the HIGHESTMODSEQ flag changes are carried from);
 //   - the entry records copies made and dname holds messages (whatever
 //     its name: restartDstEmpty).
-func restartMailbox(ctx context.Context, dst *commands.Client, name, dname string, box *copyBox, uidv uint32, state *copyState, path string, o *copyOpts, stderr io.Writer) error {
+func restartMailbox(ctx context.Context, dst *commands.Client, name, dname string, box *copyBox, uidv uint32, fresh bool, state *copyState, path string, o *copyOpts, stderr io.Writer) error {
 	if box == nil {
 		return nil // not recorded (an entry removed since the check): a first run
 	}
@@ -103,7 +104,7 @@ func restartMailbox(ctx context.Context, dst *commands.Client, name, dname strin
 	// say) left nothing to duplicate: what dname holds is another's, as
 	// on a first run.
 	copied := box.LastUID > 0 || box.Copied > 0 || box.Pending != nil || len(box.UIDMap) > 0
-	if copied {
+	if copied && !fresh {
 		if err := restartDstEmpty(ctx, dst, name, dname, box, state); err != nil {
 			return err
 		}
@@ -165,6 +166,11 @@ func restartDstEmpty(ctx context.Context, dst *commands.Client, name, dname stri
 	}
 	mapArg := "--map " + shellQuote(name+"=OTHER")
 	var what, how string
+	// Another source mailbox's copies are there too (--map A=X --map
+	// B=X): deleting X was offered, which loses them until B is copied
+	// again into the same X, after A's new copies, refused then
+	// (TestCopyRestartSharedDestination, found by review).
+	others := state.copiedFrom(dname, name)
 	switch {
 	case sameMailbox(dname, box.Dst):
 		what = "where the earlier runs copied it"
@@ -174,6 +180,8 @@ func restartDstEmpty(ctx context.Context, dst *commands.Client, name, dname stri
 		what = fmt.Sprintf("not %s, where the earlier runs copied it, but whether the copies made then are among its messages (moved, or the mailbox renamed) cannot be told", printable(box.Dst))
 	}
 	switch {
+	case len(others) > 0:
+		how = fmt.Sprintf("copy to a mailbox that does not exist yet (%s): %s holds the copies of %s too (the state records them)", mapArg, printable(dname), shellQuoteAll(others))
 	case strings.EqualFold(dname, "INBOX"):
 		how = fmt.Sprintf("copy to a mailbox that does not exist yet (%s): INBOX cannot be deleted, and emptying it on the destination would also remove mail delivered there since; else empty it and run again", mapArg)
 	case sameMailbox(dname, box.Dst) || box.DstUIDValidity != 0 && ap.uidv == box.DstUIDValidity:
@@ -182,4 +190,38 @@ func restartDstEmpty(ctx context.Context, dst *commands.Client, name, dname stri
 		how = fmt.Sprintf("copy to a mailbox that does not exist yet (%s)", mapArg)
 	}
 	return fmt.Errorf("%w: the destination mailbox %s, %s, holds %s: copying the mailbox from its start would put each message copied before there twice; %s; the state is unchanged", errRestartRefused, printable(dname), what, plural(int(ap.messages), "message"), how)
+}
+
+// copyDstChangedHint is the advice that ends checkDst's refusal
+// (errDstChanged) of the destination mailbox dname of the source mailbox
+// name: delete it (the run creates it anew and copies the mailbox whole
+// again; the other source mailboxes the state records copies of there
+// are to be named in that run, each then copied whole again too), or
+// copy the mailbox whole to a new one with --restart-mailbox. It offered
+// to remove the state file's entry by hand (dstChangedHint, import's).
+// INBOX is emptied, not deleted.
+func copyDstChangedHint(name, dname string, state *copyState) string {
+	restart := fmt.Sprintf("--restart-mailbox %s --restart-unchanged --map %s", shellQuote(name), shellQuote(name+"=OTHER"))
+	with := ""
+	if others := state.copiedFrom(dname, name); len(others) > 0 {
+		with = fmt.Sprintf(", naming in that run the other mailboxes copied to it (%s), copied whole again too", shellQuoteAll(others))
+	}
+	if strings.EqualFold(dname, "INBOX") {
+		return fmt.Sprintf("check INBOX on the destination: empty it to copy the mailbox whole again (INBOX cannot be deleted)%s, or copy it whole to a mailbox that does not exist yet (%s)", with, restart)
+	}
+	return fmt.Sprintf("check %s on the destination: delete it to copy the mailbox whole again (this command creates it anew)%s, or copy it whole to a mailbox that does not exist yet (%s)", printable(dname), with, restart)
+}
+
+// copiedFrom returns the source mailboxes, other than except, whose
+// entries record copies in the destination mailbox dname (as copiedTo
+// counts them), sorted.
+func (s *copyState) copiedFrom(dname, except string) []string {
+	var names []string
+	for _, src := range s.boxNames() {
+		b := s.Mailboxes[src]
+		if src != except && b != nil && b.Dst == dname && (b.Copied > 0 || b.Pending != nil || len(b.UIDMap) > 0) {
+			names = append(names, src)
+		}
+	}
+	return names
 }

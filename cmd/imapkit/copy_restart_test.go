@@ -371,3 +371,68 @@ func TestCopyTypedInboxCaseOneEntry(t *testing.T) {
 		t.Errorf("--restart-mailbox inbox: exit %d, InDst holds %s; want %d, i0,i1, refused (InDst holds the copies)\nstderr: %s", code, got, exitNo, errs)
 	}
 }
+
+// TestCopyRestartSharedDestination (found by review): two source
+// mailboxes copied into one destination mailbox (--map A=X --map B=X, a
+// merge). A renumbered, its restart refused while X holds messages: the
+// advice offered to delete X, which holds B's copies too; followed, the
+// rerun could not end well: B found X holding A's new copies and was
+// refused (errDstChanged, whose advice was to hand-edit the state), and
+// with both renumbered and restarted into the deleted X, the second found
+// the first's new copies and was refused as holding the old ones. Now
+// the advice offers --map only, and a destination mailbox this run
+// created holds none of the copies earlier runs made (mailboxTry.dstFresh):
+// a restart into it is not refused, and another mailbox's entry that
+// records copies there starts over. One account for both cases (the
+// review's TestZZRestartSharedDestination and
+// TestZZRestartTwoIntoOneDestination).
+func TestCopyRestartSharedDestination(t *testing.T) {
+	t.Parallel()
+	e := restartSetup(t)
+	e.fill("A", "a", 2)
+	e.fill("B", "b", 2)
+	args := []string{"A", "B", "--map", "A=X", "--map", "B=X"}
+	if code, errs := e.run(args...); code != exitOK {
+		t.Fatalf("first run: exit %d\n%s", code, errs)
+	}
+	e.del("A")
+	e.fill("A", "n", 2)
+	code, errs := e.run(append(args, "--restart-mailbox", "A")...)
+	if code != exitNo || strings.Contains(errs, "delete X") || !strings.Contains(errs, "X holds the copies of B too") {
+		t.Fatalf("restart while X holds the copies: exit %d, want %d, --map offered, not to delete X (B's copies are there)\n%s", code, exitNo, errs)
+	}
+	held := func(step string, want map[string]int) {
+		t.Helper()
+		have := map[string]int{}
+		for _, s := range strings.Split(subjectsOf(t, e.c, "X"), ",") {
+			have[s]++
+		}
+		if fmt.Sprint(have) != fmt.Sprint(want) {
+			t.Errorf("%s: X holds %v; want %v", step, have, want)
+		}
+		// X is deleted next: Dovecot ends a session that has it selected.
+		if err := e.c.Unselect(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// X deleted all the same: A's restart and B copied whole again in
+	// one run, each message once.
+	e.del("X")
+	code, errs = e.run(append(args, "--restart-mailbox", "A")...)
+	if code != exitOK {
+		t.Errorf("X deleted, A restarted: exit %d, want 0\nstderr: %s", code, errs)
+	}
+	held("X deleted, A restarted", map[string]int{"n0": 1, "n1": 1, "b0": 1, "b1": 1})
+
+	// Both renumbered, X deleted, both restarted in one run.
+	e.del("A")
+	e.fill("A", "p", 1)
+	e.del("B")
+	e.fill("B", "q", 1)
+	e.del("X")
+	code, errs = e.run(append(args, "--restart-mailbox", "A", "--restart-mailbox", "B")...)
+	if code != exitOK {
+		t.Errorf("both restarted into the deleted X: exit %d, want 0\nstderr: %s", code, errs)
+	}
+	held("both restarted", map[string]int{"p0": 1, "q0": 1})
+}

@@ -377,7 +377,7 @@ func TestCopyStateAdvice(t *testing.T) {
 	}
 	fill("Beta", 2)
 	lines = run("destination changed; source UIDVALIDITY changed", exitNo)
-	wantInOutput(t, "destination changed", lines["Alpha"], []string{"not the one earlier runs appended to", `remove .mailboxes["Alpha"] from ` + spath, "there twice"}, []string{"the entry of"})
+	wantInOutput(t, "destination changed", lines["Alpha"], []string{"not the one earlier runs appended to", "delete it to copy the mailbox whole again", "--restart-mailbox Alpha --restart-unchanged --map Alpha=OTHER"}, []string{"the entry of", "remove .mailboxes"})
 	wantInOutput(t, "source changed", lines["Beta"], []string{"UIDVALIDITY changed", "delete it", "--restart-mailbox Beta", "--map Beta=OTHER"}, []string{"remove its entry from", "remove .mailboxes"})
 	// As advised: each destination deleted, its entry removed.
 	for _, box := range []string{"Alpha", "Beta"} {
