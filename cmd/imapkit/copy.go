@@ -325,6 +325,11 @@ type copyBox struct {
 	// middle of their APPEND): sent as literal8 to a destination with
 	// BINARY.
 	Binary []uint32 `json:"binary,omitempty"`
+	// Restarted: the entry was begun by --restart-mailbox (the source
+	// mailbox of this UIDVALIDITY copied from its start to Dst). The
+	// same command run again after a kill goes on with it, as a plain
+	// run does: it was refused ("UIDVALIDITY has not changed").
+	Restarted bool `json:"restarted,omitempty"`
 
 	// mapLog are the changes of UIDMap not journaled yet.
 	mapLog []mapRecord
@@ -826,7 +831,11 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 		if err := restartMailbox(ctx, dst, name, dname, box, ms.UIDValidity, created || try.dstFresh, state, path, o, stderr); err != nil {
 			return nil, err
 		}
-		try.restart, box = false, nil
+		if box = state.Mailboxes[name]; box == nil {
+			box = &copyBox{Dst: dname, UIDValidity: ms.UIDValidity, Restarted: true}
+			state.Mailboxes[name] = box
+		}
+		try.restart = false
 	}
 	switch {
 	case box == nil:

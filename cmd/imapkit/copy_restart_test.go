@@ -25,8 +25,9 @@ import (
 // --restart-mailbox NAME does it, against Dovecot (source and destination
 // one account, as TestCopyStateAdvice; Beta renumbered by deleting it and
 // creating it again):
-//   - a NAME the state does not record, or one not among the mailboxes
-//     named: a usage error (exit 2), the state file untouched, no journal;
+//   - a NAME the source does not list (exit 1), or one not among the
+//     mailboxes named (a usage error, exit 2): the state file untouched,
+//     no journal;
 //   - Alpha, whose UIDVALIDITY did not change: refused (exit 1) without
 //     --restart-unchanged;
 //   - Beta while BetaDst still holds the old copies (the same run):
@@ -118,10 +119,10 @@ func TestCopyRestartMailbox(t *testing.T) {
 		return append([]string{"copy", url, url, "--dst-ca-file", cf[1], "--state-dir", stateDir, "--quiet", "--restart-mailbox", restart}, cf...)
 	}
 	code, _, errs := runCLI(t, "", all("Nope")...)
-	if code != exitUsage {
-		t.Errorf("unknown name: exit %d, want %d", code, exitUsage)
+	if code != exitNo {
+		t.Errorf("unknown name: exit %d, want %d", code, exitNo)
 	}
-	wantInOutput(t, "unknown name", errs, []string{"--restart-mailbox Nope: the state file " + spath + " records no such source mailbox (it records: Alpha Beta): nothing done"}, nil)
+	wantInOutput(t, "unknown name", errs, []string{"--restart-mailbox Nope: not restarted: the source lists no such mailbox: nothing done"}, nil)
 	errs = run("not named", exitUsage, "--restart-mailbox", "Gamma")
 	wantInOutput(t, "not named", errs, []string{"--restart-mailbox Gamma: not among the mailboxes named (Alpha Beta)"}, nil)
 	if after, _ := read(); !bytes.Equal(before, after) {
@@ -435,4 +436,77 @@ func TestCopyRestartSharedDestination(t *testing.T) {
 		t.Errorf("both restarted into the deleted X: exit %d, want 0\nstderr: %s", code, errs)
 	}
 	held("both restarted", map[string]int{"p0": 1, "q0": 1})
+}
+
+// TestCopyRestartRerunAfterKill (found by review): a --restart-mailbox
+// run killed after its commit is run again as it was typed (the shell's
+// history). It was refused:
+//   - killed right after the commit, before the new entry's first save
+//     (the state on disk: no entry; made here by removing the entry, what
+//     dropBox's commit leaves): exit 2, "the state file ... records no
+//     such source mailbox", every other mailbox refused too; now a note,
+//     and the mailbox copied as a first run;
+//   - killed after the new copy's first group landed (the state on disk
+//     at "appended"): exit 1, "its UIDVALIDITY (...) has not changed";
+//     now the entry records that a restart began it (restarted), and
+//     the same command goes on with it, each message once.
+func TestCopyRestartRerunAfterKill(t *testing.T) {
+	t.Parallel()
+	e := restartSetup(t)
+	e.fill("Alpha", "a", 1)
+	e.fill("Beta", "b", 2)
+	maps := []string{"Alpha", "Beta", "--map", "Alpha=AlphaDst", "--map", "Beta=BetaDst"}
+	if code, errs := e.run(maps...); code != exitOK {
+		t.Fatalf("first run: exit %d\n%s", code, errs)
+	}
+	spath := e.statePath()
+	// Beta renumbered, BetaDst deleted as advised.
+	e.del("Beta")
+	e.fill("Beta", "n", 3)
+	e.del("BetaDst")
+
+	t.Run("killed after the commit", func(t *testing.T) {
+		onDisk := stateSnapshot(t, e.stateDir)
+		defer stateRestore(t, e.stateDir, onDisk)
+		// What the restart's commit leaves on disk (its rename), the
+		// run killed before Beta's first save.
+		editCopyState(t, spath, func(st map[string]any) {
+			delete(st["mailboxes"].(map[string]any), "Beta")
+		})
+		code, errs := e.run(append(maps, "--restart-mailbox", "Beta")...)
+		if code != exitOK {
+			t.Errorf("rerun of the same command after a kill past the commit: exit %d, want 0 (the restart is done: copy Beta as a first run)\nstderr: %s", code, errs)
+		}
+		if got := subjectsOf(t, e.c, "BetaDst"); got != "n0,n1,n2" {
+			t.Errorf("rerun after a kill past the commit: BetaDst holds %q, want n0,n1,n2", got)
+		}
+		// For the next case (unselected first: Dovecot ends a session
+		// whose selected mailbox is deleted).
+		if err := e.c.Unselect(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		e.del("BetaDst")
+	})
+
+	t.Run("killed after a group", func(t *testing.T) {
+		var onDisk map[string][]byte
+		setTestHook(t, func(step string) error {
+			if step == "appended" && onDisk == nil {
+				onDisk = stateSnapshot(t, e.stateDir)
+				return fmt.Errorf("stopped by the test")
+			}
+			return nil
+		})
+		code, errs := e.run(append(maps, "--restart-mailbox", "Beta", "--no-multiappend")...)
+		setTestHook(t, nil)
+		if code == exitOK || onDisk == nil {
+			t.Fatalf("restart run: exit %d, snapshot %v; want it stopped at the first group\n%s", code, onDisk != nil, errs)
+		}
+		stateRestore(t, e.stateDir, onDisk)
+		code, errs = e.run(append(maps, "--restart-mailbox", "Beta", "--no-multiappend")...)
+		got := subjectsOf(t, e.c, "BetaDst")
+		if code != exitOK || got != "n0,n1,n2" {
+			t.Errorf("rerun of the same command after a kill mid-restart: exit %d, BetaDst holds %q; want 0, n0,n1,n2\nstderr: %s", code, got, errs)
+		}
+	})
 }
