@@ -118,7 +118,7 @@ func restartMailbox(ctx context.Context, dst *commands.Client, name, dname strin
 			return err
 		}
 	}
-	if err := state.dropBox(path, name); err != nil {
+	if err := state.dropBox(ctx, path, name); err != nil {
 		return fmt.Errorf("removing its entry from %s: %w", path, err)
 	}
 	fmt.Fprintf(stderr, "imapkit copy: %s: restarted (--restart-mailbox): its entry (UIDVALIDITY %d, last UID %d, %d copied to %s) removed from the state; copying it from its start to %s\n", printable(name), box.UIDValidity, box.LastUID, box.Copied, printable(box.Dst), printable(dname))
@@ -132,19 +132,41 @@ func sameMailbox(a, b string) bool {
 }
 
 // dropBox removes the entry of the source mailbox name from the state
-// and its lines from the map journal: the journal is written anew (a
-// synced temporary file renamed over it, as at a run's first save) from
-// the maps of the other mailboxes, then the state file without the
-// entry. The state file's rename is the commit: killed before it, the
-// entry is still there, without its map (the journal no longer holds
-// it), which a source of a changed UIDVALIDITY cannot use anyway, and the
-// mailbox is still refused until a restart; killed after, the next run
-// finds no entry and copies the mailbox as a first run (the destination
-// was found empty, or is another). Journal lines of an entry left by an
-// older run are dropped the same way: no later replay can give them to a
-// new entry of the same name.
-func (st *copyState) dropBox(path, name string) error {
+// and its lines from the map journal. The journal is brought up to date
+// (below); then the state file is written, whole (the maps in it, as compact writes it; a synced temporary file
+// renamed over it): its rename is the commit. Killed before it, both
+// files are as they were. Killed after, the entry is gone and the journal
+// still holds its lines, which a replay skips (no entry of that name);
+// the journal's other lines, replayed over the maps the state file holds
+// whole already, change nothing (a Set gives the same map, pairs added
+// again the same pairs). Then the journal is written anew without the
+// lines, and the state file lean, as at a run's first save: no later
+// save can give them to a new entry of the same name (save writes the
+// journal before the state file). It wrote the journal first: killed
+// between the two, the entry was still there and its UID map gone, the
+// state not as it was though nothing was committed
+// (TestCopyRestartDropBoxKilled, found by review). hook's step
+// "restart-committed" is between the two.
+func (st *copyState) dropBox(ctx context.Context, path, name string) error {
+	// The journal first brought up to date (begun whole at the run's
+	// first save, else the changes since the last): its replay then
+	// gives the maps the state file is written with, and replayed over
+	// them after a kill past the commit changes none of them. Without
+	// it, a line that sets a map whole, from the journal's start,
+	// replayed over the state file, dropped the pairs not journaled yet
+	// (TestCopyRestartDropBoxKilled).
+	if err := st.logMaps(path); err != nil {
+		return err
+	}
+	box := st.Mailboxes[name]
 	delete(st.Mailboxes, name)
+	if err := saveJSON(path, st); err != nil {
+		st.Mailboxes[name] = box
+		return err
+	}
+	if err := hook(ctx, "restart-committed"); err != nil {
+		return err
+	}
 	if st.journal != nil {
 		st.journal.Close()
 		st.journal = nil

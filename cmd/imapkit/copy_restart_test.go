@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -221,7 +222,7 @@ func TestCopyRestartDropBoxJournal(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.Mailboxes["Beta"].mapAppended(8, []uint32{4}, []uint32{8}) // not saved yet
-	if err := st.dropBox(path, "Beta"); err != nil {
+	if err := st.dropBox(context.Background(), path, "Beta"); err != nil {
 		t.Fatal(err)
 	}
 	defer st.compact(path)
@@ -509,4 +510,55 @@ func TestCopyRestartRerunAfterKill(t *testing.T) {
 			t.Errorf("rerun of the same command after a kill mid-restart: exit %d, BetaDst holds %q; want 0, n0,n1,n2\nstderr: %s", code, got, errs)
 		}
 	})
+}
+
+// TestCopyRestartDropBoxKilled (found by review): dropBox wrote the map
+// journal anew without Beta's lines, then the state file without its
+// entry (the commit). Mid-run (a mailbox before Beta saved: the state
+// file on disk is lean, the maps are in the journal), a kill between the
+// two left Beta's entry without its UID map: the state not as it was,
+// though the restart was not committed (for --restart-unchanged, a
+// mailbox whose map is good, the flag changes were then carried by
+// Message-ID searches, or not at all). Now the state file is written
+// first: killed at the step between ("restart-committed"), the files
+// read back hold no Beta, and Alpha's map whole, the pairs not journaled
+// yet included. Without a server. (The review's
+// TestZZRestartKilledBeforeCommitKeepsMap built the files of the old
+// order by hand; this one stops dropBox itself.)
+func TestCopyRestartDropBoxKilled(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "copy-x.json")
+	st := &copyState{Version: 1, Src: "imap://a@src", Dst: "imap://a@dst", Mailboxes: map[string]*copyBox{
+		"Alpha": {Dst: "Alpha", UIDValidity: 1, LastUID: 2, Copied: 2, DstUIDValidity: 7, UIDMap: uidMap{{Src: 1, Dst: 1, N: 2}}},
+		"Beta":  {Dst: "Beta", UIDValidity: 2, LastUID: 3, Copied: 3, DstUIDValidity: 8, UIDMap: uidMap{{Src: 1, Dst: 5, N: 3}}},
+	}}
+	if err := st.save(path); err != nil { // Alpha's turn: the run's first save
+		t.Fatal(err)
+	}
+	defer func() {
+		if st.journal != nil {
+			st.journal.Close()
+		}
+	}()
+	st.Mailboxes["Alpha"].mapAppended(7, []uint32{3}, []uint32{4}) // not saved yet
+	st.Mailboxes["Alpha"].LastUID = 3
+	killed := errors.New("killed by the test")
+	ctx := context.WithValue(context.Background(), testHookKey{}, func(step string) error {
+		if step == "restart-committed" {
+			return killed
+		}
+		return nil
+	})
+	if err := st.dropBox(ctx, path, "Beta"); !errors.Is(err, killed) {
+		t.Fatalf("dropBox: %v, want it stopped at restart-committed", err)
+	}
+	back := &copyState{}
+	if err := loadCopyState(path, back); err != nil {
+		t.Fatal(err)
+	}
+	if b := back.Mailboxes["Beta"]; b != nil && b.UIDMap.lookup(3) != 7 {
+		t.Errorf("killed mid-restart: Beta's entry %+v; want it gone, or as it was (its map whole, 3 -> 7)", b)
+	}
+	if a := back.Mailboxes["Alpha"]; a == nil || a.LastUID != 3 || a.UIDMap.lookup(1) != 1 || a.UIDMap.lookup(3) != 4 {
+		t.Errorf("killed mid-restart: Alpha's entry %+v; want last UID 3, its map whole (1 -> 1, 3 -> 4)", a)
+	}
 }
