@@ -854,7 +854,7 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 		// It named the state file's entry to remove by hand: now
 		// --restart-mailbox (its UIDVALIDITY unchanged: confirmed by
 		// --restart-unchanged).
-		return nil, fmt.Errorf("it was copied to %s before, not %s: keep the same --map (%s), or copy it whole to %s with --restart-mailbox %s --restart-unchanged (refused while %s holds messages: the copies made before may be among them, %s renamed say; it must be a new or empty mailbox)", printable(box.Dst), printable(dname), "--map "+shellQuote(name+"="+box.Dst), printable(dname), shellQuote(name), printable(dname), printable(box.Dst))
+		return nil, fmt.Errorf("%w: it was copied to %s before, not %s: keep the same --map (%s), or copy it whole to %s with --restart-mailbox %s --restart-unchanged (refused while %s holds messages: the copies made before may be among them, %s renamed say; it must be a new or empty mailbox)", errMapChanged, printable(box.Dst), printable(dname), "--map "+shellQuote(name+"="+box.Dst), printable(dname), shellQuote(name), printable(dname), printable(box.Dst))
 	}
 	if try.dstFresh {
 		// Created by this run for a mailbox before: the checks below

@@ -44,6 +44,16 @@ func (r restartFlag) Set(v string) error {
 // It exits 1, as errSrcUIDValidity: the user must act.
 var errRestartRefused = errors.New("not restarted")
 
+// errMapChanged is the error of a source mailbox copied before to
+// another destination mailbox than the one the run copies it to (the
+// --map changed, or was dropped): the user keeps the --map, or copies the
+// mailbox whole to the new one (--restart-mailbox NAME
+// --restart-unchanged). It exits 1, a refusal the user must act on; it
+// wrapped no sentinel and exited 3 ("connection, TLS, protocol or local
+// I/O error"), which scripts retry (TestCopyRestartIntoRenamedDestination, found by
+// review).
+var errMapChanged = errors.New("the --map changed")
+
 // checkRestart checks, before anything is connected, the mailboxes of
 // --restart-mailbox against the command line (given names: those typed):
 // each must be among the mailboxes named when some are. A usage error
