@@ -511,13 +511,19 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 		// and so do the names mapped to one destination (destClashes).
 		var r *copyResult
 		err := clashes[name]
+		restart := false
+		if err == nil && prev == nil && o.restart[name] {
+			// Before the destination mailbox is created: a refused
+			// restart creates nothing.
+			restart, err = restartCheck(ctx, src.c, dst.c, name, dname, m.have[dname] || strings.EqualFold(dname, "INBOX"), fresh[dname], state, o, out.stderr)
+		}
 		if err == nil {
 			var created bool
 			listed := m.have[dname]
 			// The entry a restart is to remove counts for nothing:
 			// as on a first run.
 			except := ""
-			if prev == nil && o.restart[name] {
+			if restart {
 				except = name
 			}
 			if created, err = m.ensure(ctx, dname, state.copiedTo(dname, except)); err != nil {
@@ -528,7 +534,7 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 				err = fmt.Errorf(what+": %w (--map %s copies it under another name)", printable(dname), err, shellQuote(name+"=NAME"))
 			} else {
 				if prev == nil {
-					try = &mailboxTry{restart: o.restart[name], dstFresh: fresh[dname] && !created}
+					try = &mailboxTry{restart: restart, dstFresh: fresh[dname] && !created}
 				}
 				if created {
 					fresh[dname] = true
@@ -702,7 +708,8 @@ func (p *copyResult) add(r *copyResult) *copyResult {
 // twice.
 type mailboxTry struct {
 	// restart: the mailbox is to be copied again from its start
-	// (--restart-mailbox), by its first try (restartMailbox).
+	// (--restart-mailbox, restartCheck said so), by its first try
+	// (restartMailbox).
 	restart bool
 	// dstFresh: the destination mailbox was created by this run for a
 	// mailbox copied to it before this one (--map A=X --map B=X): the
@@ -828,7 +835,7 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 	}
 	box := state.Mailboxes[name]
 	if try.restart {
-		if err := restartMailbox(ctx, dst, name, dname, box, ms.UIDValidity, created || try.dstFresh, state, path, o, stderr); err != nil {
+		if err := restartMailbox(ctx, name, dname, state, path, stderr); err != nil {
 			return nil, err
 		}
 		if box = state.Mailboxes[name]; box == nil {

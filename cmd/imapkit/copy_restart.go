@@ -19,11 +19,12 @@ import (
 // remove .mailboxes["NAME"] from the state file by hand, while the map
 // journal (copy-<hash>.json.uidmap) of a run killed before its end may
 // also hold that mailbox's lines: error-prone. The restart happens under
-// the state's lock, at the mailbox's turn in the run, after its source
-// was selected and its destination looked at (restartMailbox): nothing is
-// removed when it is refused, so that a refused restart leaves the state
-// as it was (its entry still refuses the mailbox: never a first run into
-// a destination holding the old copies).
+// the state's lock, at the mailbox's turn in the run: decided before its
+// destination mailbox is created (restartCheck), done once its source is
+// selected (restartMailbox). Nothing is removed or created when it is
+// refused, so that a refused restart leaves the state as it was (its
+// entry still refuses the mailbox: never a first run into a destination
+// holding the old copies).
 
 // restartFlag is --restart-mailbox NAME, repeated: the source mailboxes
 // to copy again from their start.
@@ -88,45 +89,77 @@ func shellQuoteAll(names []string) string {
 	return s
 }
 
-// restartMailbox restarts the copy of the source mailbox name, of
-// UIDVALIDITY uidv now, to dname (fresh: created by this run, holding
-// none of the copies earlier runs made), whose
-// state box records an earlier copy: it removes the entry and its UID-map
-// lines from the state (dropBox) and returns, the caller then copying the
-// mailbox as a first run does. It refuses (errRestartRefused), removing
-// nothing, when
+// restartCheck decides, at the turn of the source mailbox name in the
+// run, before its destination mailbox dname is created or anything is
+// removed, whether --restart-mailbox restarts it: restart true, its
+// entry is to be removed (restartMailbox) and the mailbox copied as a
+// first run; false with no error, the run goes on with the entry. It
+// was done after dname's CREATE, and a refused restart left a new empty
+// mailbox (a mistyped --map: TestCopyRestartRefusedCreatesNothing, found
+// by review). src's STATUS tells the UIDVALIDITY; exists says dname is
+// there (listed, or INBOX), fresh that this run created it (holding none
+// of the copies earlier runs made). It refuses (errRestartRefused),
+// nothing removed, when
 //   - the UIDVALIDITY did not change and --restart-unchanged was not given:
 //     a plain run goes on with no duplicate and no loss, and the entry
 //     records what a restart forgets (the messages skipped by
 //     --skip-unsendable, the HIGHESTMODSEQ flag changes are carried from);
 //   - the entry records copies made and dname holds messages (whatever
 //     its name: restartDstEmpty).
-func restartMailbox(ctx context.Context, dst *commands.Client, name, dname string, box *copyBox, uidv uint32, fresh bool, state *copyState, path string, o *copyOpts, stderr io.Writer) error {
+//
+// With no entry (removed by a restart whose run was killed before it
+// saved the new one, the same command run again; or never copied), and
+// with an entry a restart of this UIDVALIDITY to dname began (killed
+// since), it notes so and does not refuse: restart true (a first run
+// whose entry records the restart) and false (the run goes on with it).
+func restartCheck(ctx context.Context, src, dst *commands.Client, name, dname string, exists, fresh bool, state *copyState, o *copyOpts, stderr io.Writer) (restart bool, err error) {
+	box := state.Mailboxes[name]
 	if box == nil {
-		// No entry: removed by a restart whose run was killed before
-		// it saved the new one (the same command run again), or never
-		// copied. Either way, a first run.
 		fmt.Fprintf(stderr, "imapkit copy: %s: note: --restart-mailbox: the state records no entry for it (restarted by an earlier run stopped before it saved, or never copied): copying it from its start to %s\n", printable(name), printable(dname))
-		return nil
+		return true, nil
+	}
+	st, err := src.Status(ctx, name, commands.StatusUIDValidity)
+	if err != nil {
+		return false, err
+	}
+	uidv := st.UIDValidity
+	if !st.Has(commands.StatusUIDValidity) {
+		ms, err := src.Examine(ctx, name)
+		if err != nil {
+			return false, err
+		}
+		uidv = ms.UIDValidity
 	}
 	if box.Restarted && box.UIDValidity == uidv && sameMailbox(box.Dst, dname) {
 		// Begun by an earlier restart of this UIDVALIDITY to dname,
 		// stopped before its end (killed, say): the same command
 		// again goes on with it, as a plain run does, no duplicate.
 		fmt.Fprintf(stderr, "imapkit copy: %s: note: --restart-mailbox: already restarted (its entry was begun by a restart to %s, UIDVALIDITY %d): going on where it stopped\n", printable(name), printable(dname), uidv)
-		return nil
+		return false, nil
 	}
 	if box.UIDValidity == uidv && !o.restartUnchanged {
-		return fmt.Errorf("%w: its UIDVALIDITY (%d) has not changed: a run without --restart-mailbox goes on where the last one stopped, with no duplicate (a destination mailbox deleted since is copied whole again by itself), and keeps what the state records (the messages skipped, the flag changes to carry); --restart-unchanged restarts it all the same", errRestartRefused, uidv)
+		return false, fmt.Errorf("%w: its UIDVALIDITY (%d) has not changed: a run without --restart-mailbox goes on where the last one stopped, with no duplicate (a destination mailbox deleted since is copied whole again by itself), and keeps what the state records (the messages skipped, the flag changes to carry); --restart-unchanged restarts it all the same", errRestartRefused, uidv)
 	}
 	// An entry that records nothing copied (the source mailbox was empty,
 	// say) left nothing to duplicate: what dname holds is another's, as
 	// on a first run.
 	copied := box.LastUID > 0 || box.Copied > 0 || box.Pending != nil || len(box.UIDMap) > 0
-	if copied && !fresh {
+	if copied && exists && !fresh {
 		if err := restartDstEmpty(ctx, dst, name, dname, box, state); err != nil {
-			return err
+			return false, err
 		}
+	}
+	return true, nil
+}
+
+// restartMailbox restarts the copy of the source mailbox name to dname
+// (restartCheck said so): it removes its entry, if any, and its UID-map
+// lines from the state (dropBox), the caller then copying the mailbox as
+// a first run does.
+func restartMailbox(ctx context.Context, name, dname string, state *copyState, path string, stderr io.Writer) error {
+	box := state.Mailboxes[name]
+	if box == nil {
+		return nil
 	}
 	if err := state.dropBox(ctx, path, name); err != nil {
 		return fmt.Errorf("removing its entry from %s: %w", path, err)

@@ -566,3 +566,27 @@ func TestCopyRestartDropBoxKilled(t *testing.T) {
 		t.Errorf("killed mid-restart: Alpha's entry %+v; want last UID 3, its map whole (1 -> 1, 3 -> 4)", a)
 	}
 }
+
+// TestCopyRestartRefusedCreatesNothing (found by review): a refused --restart-mailbox is
+// documented as "refuses, with nothing removed ... the state unchanged",
+// but the destination mailbox was created (nameMapper.ensure, in
+// copyAccount) before copyMailbox got to restartMailbox's refusal: a
+// restart refused because the UIDVALIDITY did not change, with a --map
+// whose name is mistyped, left an empty "Alhpa" on the destination. Now
+// restartCheck decides before the CREATE. (errSrcUIDValidity, with no
+// --restart-mailbox, still creates it: it is told after the SELECT.)
+func TestCopyRestartRefusedCreatesNothing(t *testing.T) {
+	t.Parallel()
+	e := restartSetup(t)
+	e.fill("Alpha", "a", 1)
+	if code, errs := e.run("Alpha", "--map", "Alpha=AlphaDst"); code != exitOK {
+		t.Fatalf("first run: exit %d\n%s", code, errs)
+	}
+	code, errs := e.run("Alpha", "--map", "Alpha=Alhpa", "--restart-mailbox", "Alpha")
+	if code != exitNo {
+		t.Fatalf("restart of an unchanged mailbox: exit %d, want %d\n%s", code, exitNo, errs)
+	}
+	if _, err := e.c.Status(e.ctx, "Alhpa", commands.StatusMessages); err == nil {
+		t.Errorf("a refused restart created the destination mailbox Alhpa\nstderr: %s", errs)
+	}
+}
