@@ -1990,13 +1990,23 @@ func (ps *proxySession) endServerLine(ctx context.Context, ev wire.Event, tk *wi
 	if ev.Command == "COMPRESS" {
 		ps.logf("* COMPRESS=DEFLATE active: relaying the rest of the connection without decoding it")
 		ps.switched <- switchResult{ok: true}
-		cw := ps.clientWriter(client)
+		// The relay's errors are traced as the other lines': a write
+		// to the client as the client's side (clientWriteError), a
+		// read of the server (a reset, the silence bound after the
+		// client's end: errServerSilent) as the server's. Before, the
+		// copy's error was dropped: a connection cut at the silence
+		// bound, or by the server's reset, ended with no word of why
+		// (found by review).
+		cw := clientErrWriter{ps.clientWriter(client)}
 		if b := tk.Detach(); len(b) > 0 {
 			if _, err := cw.Write(b); err != nil {
+				ps.serverErr(err)
 				return false
 			}
 		}
-		io.Copy(cw, ps.rawUpstreamReader(server))
+		if _, err := io.Copy(cw, ps.rawUpstreamReader(server)); err != nil {
+			ps.serverErr(err)
+		}
 		return false
 	}
 	// STARTTLS: a TLS layer on both sides, then on.
@@ -2301,6 +2311,15 @@ type clientWriteError struct{ err error }
 
 func (e *clientWriteError) Error() string { return e.err.Error() }
 func (e *clientWriteError) Unwrap() error { return e.err }
+
+// clientErrWriter is w with its errors as clientWriteError: the relay
+// after COMPRESS (io.Copy), whose error may be the read's or the write's.
+type clientErrWriter struct{ w io.Writer }
+
+func (w clientErrWriter) Write(p []byte) (int, error) {
+	n, err := w.w.Write(p)
+	return n, clientWriteErr(err)
+}
 
 // clientWriteErr wraps a write error of the client's side, nil as nil.
 func clientWriteErr(err error) error {
