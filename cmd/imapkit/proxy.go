@@ -1670,12 +1670,21 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 		}
 		if ev.Command == "COMPRESS" {
 			// Bytes read ahead belong to the compressed stream.
+			// Its errors are traced as before COMPRESS: a write to
+			// the server that failed (*serverWriteError) as the
+			// server's side, a read of the client as the client's
+			// (clientErr; a stall by clientToServerEnded). Before,
+			// they were dropped: a server's reset after COMPRESS was
+			// traced nowhere (found by review).
 			if b := tk.Detach(); len(b) > 0 {
 				if _, err := server.Write(b); err != nil {
+					ps.clientErr(err)
 					return
 				}
 			}
-			io.Copy(server, client)
+			if _, err := io.Copy(server, client); err != nil {
+				ps.clientErr(err)
+			}
 			return
 		}
 		client, server = res.client, res.server

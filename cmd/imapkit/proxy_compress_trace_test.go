@@ -8,8 +8,10 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -106,5 +108,72 @@ func TestProxyCompressClientStallTracedClientSide(t *testing.T) {
 	tr := out.String()
 	if !strings.Contains(tr, "[1] * client side: a write to the client made no progress") || strings.Contains(tr, "[1] * server side") {
 		t.Errorf("after COMPRESS, a client that reads nothing is traced as:\n%s\nwant its stall, and not the server's side", tr)
+	}
+}
+
+// TestProxyCompressServerResetTraced: after COMPRESS, the server resets
+// the connection while the client still sends: the proxy's write to the
+// server fails, which the trace must print as the server's side ("* server
+// side: a write to the server failed: ..."), as before COMPRESS. Before,
+// the client's direction relayed with io.Copy and dropped its error (a
+// *serverWriteError): the reset was traced nowhere. So that only the
+// client's direction sees the reset first, the server's direction is held
+// in a write to the client: the server sends more than the buffers on
+// the way hold, which the test's client does not read yet, until its
+// writes no longer make progress; then it reads a little of the client's
+// stream and resets. Default options.
+func TestProxyCompressServerResetTraced(t *testing.T) {
+	t.Parallel()
+	up := compressUpstream(t, func(c *hostile.Conn) error {
+		tcp, _ := c.Net().(*net.TCPConn)
+		if tcp == nil {
+			return errors.New("not TCP")
+		}
+		tcp.SetReadBuffer(4 << 10) // the proxy's writes stop after little
+		chunk := []byte(strings.Repeat("z", 32<<10))
+		for i := 0; i < 4096; i++ { // 128 MB at most: a bound against a hang
+			tcp.SetWriteDeadline(time.Now().Add(300 * time.Millisecond))
+			if err := c.Write(chunk); err != nil {
+				if errors.Is(err, os.ErrDeadlineExceeded) {
+					break
+				}
+				return err
+			}
+		}
+		if _, err := c.ReadLiteral(16 << 10); err != nil {
+			return err
+		}
+		tcp.SetLinger(0)
+		return c.Close() // a reset
+	})
+	addr, out, _ := startProxy(t, "--upstream", "imap://"+up)
+	c, br := compressClient(t, addr)
+	waitFor(t, out, "COMPRESS=DEFLATE active")
+	// The client sends until the proxy stops reading (and the write
+	// deadline below ends it); it reads nothing meanwhile.
+	sent := make(chan struct{})
+	go func() {
+		defer close(sent)
+		chunk := []byte(strings.Repeat("x", 64<<10))
+		for {
+			if _, err := c.Write(chunk); err != nil {
+				return
+			}
+		}
+	}()
+	traced := func() bool { return strings.Contains(out.String(), "[1] * server side") }
+	for i := 0; i < 500 && !traced(); i++ { // a bound against a hang, not a timed assertion
+		time.Sleep(10 * time.Millisecond)
+	}
+	// The client stops sending and reads the rest: the server's
+	// direction goes on, and the connection ends.
+	c.SetWriteDeadline(time.Now())
+	<-sent
+	c.(*net.TCPConn).CloseWrite()
+	io.Copy(io.Discard, br)
+	waitFor(t, out, "[1] * connection closed")
+	tr := out.String()
+	if !strings.Contains(tr, "[1] * server side: a write to the server failed: ") || strings.Contains(tr, "[1] * client side") {
+		t.Errorf("after COMPRESS, the server's reset while the client sends is traced as:\n%s\nwant the failed write to the server, as the server's side", tr)
 	}
 }
