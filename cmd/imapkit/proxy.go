@@ -1081,7 +1081,11 @@ func (ps *proxySession) closeAll() {
 // clientErr prints the error that ends the client's direction, unless
 // the connection is closing already (closeAll: the read deadline it sets,
 // the upstream it closed) or closed. A write to the server that failed
-// (*serverWriteError) is the server's side, and printed so.
+// (*serverWriteError) is the server's side, and printed so. The client's
+// direction passes every failed write to the server here: a Forward's, a
+// Flush's, the relay's after COMPRESS (before, a failed Flush returned
+// silently, and a server's reset found there was traced nowhere; found by
+// review).
 func (ps *proxySession) clientErr(err error) {
 	// (A write to the server that stalled, within a Forward: the
 	// stall's own line says it, clientToServer.)
@@ -1388,6 +1392,7 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 				// says whether the server reads it as text.
 				if ps.dialog.WouldWait(line) {
 					if err := w.Flush(); err != nil {
+						ps.clientErr(err)
 						return
 					}
 				}
@@ -1416,6 +1421,7 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 				// Commands relayed before it go out first: the client
 				// may wait for their answers.
 				if err := w.Flush(); err != nil {
+					ps.clientErr(err)
 					return
 				}
 				if err := ps.refuseLine(tk, ev.Tag, why, lineStart); err != nil {
@@ -1428,13 +1434,16 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 			// What was read of an unfinished line is not relayed: it was
 			// not classified (a LOGIN cut by a limit or by the client's
 			// end would reach the server in part).
-			w.Flush()
+			ferr := w.Flush()
 			if err != io.EOF {
 				// (Closed: the other direction ended the connection,
 				// after a LOGOUT say, and said why.)
 				ps.clientErr(err)
 				ps.closeAll()
 				return
+			}
+			if ferr != nil {
+				ps.clientErr(ferr)
 			}
 			// The client is done sending: let the server finish (the
 			// deferred closeUpstreamWrite).
@@ -1448,6 +1457,7 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 			// answer it.
 			if ps.dialog.WouldWait(line) {
 				if err := w.Flush(); err != nil {
+					ps.clientErr(err)
 					return
 				}
 			}
@@ -1483,6 +1493,7 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 				// Commands relayed before it go out first: the client
 				// may wait for their answers.
 				if err := w.Flush(); err != nil {
+					ps.clientErr(err)
 					return
 				}
 				if err := ps.refuse(tk, line, ev.Tag, why, lineStart); err != nil {
@@ -1546,6 +1557,7 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 			ps.out.line(p.end())
 			start = true
 			if err := w.Flush(); err != nil {
+				ps.clientErr(err)
 				return
 			}
 			continue
@@ -1568,6 +1580,7 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 					return
 				}
 				if err := w.Flush(); err != nil {
+					ps.clientErr(err)
 					return
 				}
 				if goAhead, err = ps.dialog.WaitContinuation(ctx); err != nil {
@@ -1583,6 +1596,7 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 					return
 				}
 				if err := w.Flush(); err != nil {
+					ps.clientErr(err)
 					return
 				}
 			}
@@ -1649,6 +1663,7 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 		answered := ev.Kind == wire.LineSASL || ev.Kind == wire.LineCommand && (ev.Command == "AUTHENTICATE" || ev.Command == "IDLE")
 		if tk.ShouldFlush() || wait || answered {
 			if err := w.Flush(); err != nil {
+				ps.clientErr(err)
 				return
 			}
 		}

@@ -117,3 +117,75 @@ func TestProxyServerResetDuringLiteralTracedServerSide(t *testing.T) {
 		t.Errorf("the server's reset during the client's literal is traced as:\n%s\nwant the server's side named, not the client's", trace)
 	}
 }
+
+// TestProxyServerResetBeforeFlushTraced: the server resets the connection,
+// and then the client sends a command: the proxy's flush of it to the
+// server fails with the reset, which the trace must print as the server's
+// side ("* server side: a write to the server failed: ..."). Before,
+// clientToServer's flushes returned silently: only "* connection closed"
+// (the reset's read in the server's direction then returns EOF). So that
+// only the client's direction sees the reset, the server's direction is
+// held in a write to the client first: the server sends a big literal of
+// a FETCH, which the test's client does not read, until the server's
+// writes no longer make progress; only then does it reset. (Found by the
+// stop 50 review.) Default options.
+func TestProxyServerResetBeforeFlushTraced(t *testing.T) {
+	t.Parallel()
+	reset := make(chan struct{})
+	srv, err := hostile.Listen(func(c *hostile.Conn) error {
+		tcp, _ := c.Net().(*net.TCPConn)
+		if tcp == nil {
+			return errors.New("not TCP")
+		}
+		c.Greet("IMAP4rev1")
+		// The body is announced at 1 GB: a bound against a hang.
+		if err := c.WriteString("* 1 FETCH (BODY[] {1000000000}\r\n"); err != nil {
+			return err
+		}
+		chunk := []byte(strings.Repeat("z", 32<<10))
+		for i := 0; i < 4096; i++ {
+			tcp.SetWriteDeadline(time.Now().Add(300 * time.Millisecond))
+			if err := c.Write(chunk); err != nil {
+				if errors.Is(err, os.ErrDeadlineExceeded) {
+					break
+				}
+				return err
+			}
+		}
+		tcp.SetLinger(0)
+		defer close(reset)
+		return c.Close() // a reset
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.Addr())
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// A bound against a hang, not a timed assertion.
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(c)
+	if l, err := br.ReadString('\n'); !strings.HasPrefix(l, "* OK") {
+		t.Fatalf("greeting %q (%v)", l, err)
+	}
+	select {
+	case <-reset:
+	case <-time.After(10 * time.Second): // against a hang
+		t.Fatal("the server did not reset")
+	}
+	io.WriteString(c, "a1 NOOP\r\n")
+	waitFor(t, out, "[1] C: a1 NOOP")
+	// The client reads the rest and ends: the server's direction goes
+	// on, and the connection ends.
+	c.(*net.TCPConn).CloseWrite()
+	io.Copy(io.Discard, br)
+	waitFor(t, out, "[1] * connection closed")
+	tr := out.String()
+	if !strings.Contains(tr, "[1] * server side: a write to the server failed: ") || strings.Contains(tr, "[1] * client side") {
+		t.Errorf("a server's reset found by the flush of a command is traced as:\n%s\nwant the failed write to the server, as the server's side", tr)
+	}
+}

@@ -100,6 +100,10 @@ func TestProxyServerNotReadingEnds(t *testing.T) {
 			if !strings.Contains(out.String(), "[1] * server side: a write to the server made no progress for 30s (it reads nothing): closing") {
 				t.Errorf("the trace does not say why the connection closed:\n%s", out.String())
 			}
+			// The stall once, not also as a failed write (clientErr).
+			if tr := out.String(); strings.Count(tr, "[1] * server side") != 1 || strings.Contains(tr, "[1] * client side") {
+				t.Errorf("the trace has more than the stall's line:\n%s", tr)
+			}
 		})
 	}
 	if err := goroutinesLeft(lc); err != nil {
