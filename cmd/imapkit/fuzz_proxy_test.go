@@ -107,7 +107,7 @@ func p46Exec(t *testing.T, chunks [][]byte) {
 			return
 		}
 		defer c.Close()
-		p46Serve(c, chunks)
+		p46Serve(c, chunks, p46Quiet)
 	}()
 	trace := &syncBuffer{}
 	cfg := &proxyConfig{
@@ -177,8 +177,10 @@ func p46Exec(t *testing.T, chunks [][]byte) {
 	}
 }
 
-// p46Serve is FuzzProxyServerBytes's upstream server.
-func p46Serve(c net.Conn, chunks [][]byte) {
+// p46Serve is FuzzProxyServerBytes's upstream server: it waits at most
+// quiet for each line (the fuzzer's p46Quiet; proxyRunChunks's is a
+// bound against a hang only).
+func p46Serve(c net.Conn, chunks [][]byte, quiet time.Duration) {
 	if len(chunks) == 0 {
 		return
 	}
@@ -194,7 +196,7 @@ func p46Serve(c net.Conn, chunks [][]byte) {
 	r := bufio.NewReader(c)
 	tag := ""
 	for _, chunk := range chunks[1:] {
-		c.SetReadDeadline(time.Now().Add(p46Quiet))
+		c.SetReadDeadline(time.Now().Add(quiet))
 		line, err := r.ReadString('\n')
 		if err != nil {
 			return

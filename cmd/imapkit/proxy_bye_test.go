@@ -502,8 +502,13 @@ func proxyRunChunks(t *testing.T, chunks []string, lines []string, want []int) (
 		for i := range chunks {
 			cs[i] = []byte(chunks[i])
 		}
-		p46Serve(c, cs)
-		// Stay until the proxy closes (p46Serve's own wait is 20 ms).
+		// Each line is waited for, bounded against a hang only. Before,
+		// with the fuzzer's 20 ms (p46Quiet), a loaded machine's proxy
+		// could forward a line later than that: the upstream left the
+		// answers unsent, and the client read only the greeting
+		// (TestProxyStrayUntokenizedRelayed failed so once).
+		p46Serve(c, cs, 5*time.Second)
+		// Stay until the proxy closes.
 		c.SetReadDeadline(time.Now().Add(5 * time.Second))
 		io.Copy(io.Discard, c)
 	}()
