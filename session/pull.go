@@ -860,9 +860,14 @@ func (p *Pending) Next(ctx context.Context) (Item, error) {
 	pl.held = false
 	defer func() {
 		pl.waiting = false
-		if !s.co.running && s.co.lent != p {
+		if !s.co.running && (s.co.lent != p || s.otherDemand(p)) {
 			// The coroutine is free: the reader goroutine may need to
-			// go on with it.
+			// go on with it. Also when it is lent to p, if another
+			// goroutine waits for the reader: their one wake-up may
+			// have come while p's caller drove the reading, and the
+			// reader went back to waiting then (a lost wake-up: the
+			// others' answers sat unread until CommandTimeout,
+			// TestPulledDriverHoldsItemWakesReader).
 			s.pullCond.Broadcast()
 		}
 	}()
