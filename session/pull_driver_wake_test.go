@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/imapkit/imapkit/codec"
-	"github.com/imapkit/imapkit/internal/fuzzseed"
 	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/transport"
 )
@@ -28,16 +27,7 @@ import (
 // unread until CommandTimeout (15 min, defaults) aborted the session;
 // with two waiters the old broadcast at every wait hid it by spinning.
 func driverHoldsItem(t *testing.T, waiters int, run bool) {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		synctest.Test(t, func(t *testing.T) { driverHoldsItemBubble(t, waiters, run) })
-	}()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatalf("hang for 10 s of real time\n%s", fuzzseed.Stacks())
-	}
+	bubbleGuarded(t, 10*time.Second, func(t *testing.T) { driverHoldsItemBubble(t, waiters, run) })
 }
 
 func driverHoldsItemBubble(t *testing.T, waiters int, run bool) {
@@ -111,15 +101,7 @@ func driverHoldsItemBubble(t *testing.T, waiters int, run bool) {
 				t.Errorf("other: %v", err)
 			}
 		}
-		for {
-			if _, err := p.Next(ctx); err != nil {
-				if err == io.EOF {
-					_, err = p.Wait(ctx)
-				}
-				pDone <- err
-				return
-			}
-		}
+		pDone <- drainPulled(ctx, p)
 	}()
 	synctest.Wait() // p's caller drives, waiting for the server
 	for range waiters {
@@ -127,17 +109,7 @@ func driverHoldsItemBubble(t *testing.T, waiters int, run bool) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		go func() {
-			for {
-				if _, err := q.Next(ctx); err != nil {
-					if err == io.EOF {
-						_, err = q.Wait(ctx)
-					}
-					othersDone <- err
-					return
-				}
-			}
-		}()
+		go func() { othersDone <- drainPulled(ctx, q) }()
 	}
 	if run {
 		go func() {

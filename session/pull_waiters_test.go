@@ -26,15 +26,38 @@ import (
 // waits: with the spin it never does, and the test fails after 20 s of
 // real time with every goroutine's stack. Default options.
 func TestPulledWaitersDoNotSpin(t *testing.T) {
+	bubbleGuarded(t, 20*time.Second, pulledWaiters)
+}
+
+// bubbleGuarded runs f in a synctest bubble and fails with every
+// goroutine's stack when it has not ended after limit of real time: a
+// bubble's clock moves only when all its goroutines wait, so goroutines
+// that spin (or a hang outside the bubble's clock) would otherwise hold
+// the test until the binary's timeout.
+func bubbleGuarded(t *testing.T, limit time.Duration, f func(*testing.T)) {
+	t.Helper()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		synctest.Test(t, pulledWaiters)
+		synctest.Test(t, f)
 	}()
 	select {
 	case <-done:
-	case <-time.After(20 * time.Second):
-		t.Fatalf("the bubble's clock did not move for 20 s of real time: goroutines spin\n%s", fuzzseed.Stacks())
+	case <-time.After(limit):
+		t.Fatalf("the bubble did not end in %v of real time (the bubble's clock does not move while goroutines spin)\n%s", limit, fuzzseed.Stacks())
+	}
+}
+
+// drainPulled takes p's items until its end and returns p's outcome: nil,
+// or the error Next or Wait gave.
+func drainPulled(ctx context.Context, p *session.Pending) error {
+	for {
+		if _, err := p.Next(ctx); err != nil {
+			if err == io.EOF {
+				_, err = p.Wait(ctx)
+			}
+			return err
+		}
 	}
 }
 
@@ -90,17 +113,7 @@ func pulledWaiters(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		go func() {
-			for {
-				if _, err := p.Next(ctx); err != nil {
-					if err == io.EOF {
-						_, err = p.Wait(ctx)
-					}
-					pulled <- err
-					return
-				}
-			}
-		}()
+		go func() { pulled <- drainPulled(ctx, p) }()
 	}
 	for range 2 {
 		if err := <-pulled; err != nil {
