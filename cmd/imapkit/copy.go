@@ -113,12 +113,21 @@ func inboxName(name string) string {
 	return name
 }
 
-// inboxNames is names through inboxName.
+// inboxNames is names through inboxName, each once, in the order typed.
+// A mailbox named twice ("A A", or "INBOX inbox": one name through
+// inboxName) was copied twice in one run: into a destination mailbox the
+// run created, the second turn took the first's copies for another
+// mailbox's and copied it whole again next to them
+// (TestCopyTypedTwiceOnce, TestCopyTypedInboxTwoCasesOnce, found by
+// review).
 func inboxNames(names []string) []string {
-	for i, n := range names {
-		names[i] = inboxName(n)
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		if n = inboxName(n); !slices.Contains(out, n) {
+			out = append(out, n)
+		}
 	}
-	return names
+	return out
 }
 
 // foldInbox moves an entry an older imapkit recorded under INBOX's name
@@ -211,7 +220,7 @@ func runCopyCommand(env *sysEnv, stdin io.Reader, args []string, stdout, stderr 
 		return exitCode(env, stderr, "copy", err)
 	}
 	if o.accounts != "" {
-		inboxNames(pos)
+		pos = inboxNames(pos)
 		if err := checkTypedNames(pos, o.maps); err != nil {
 			return exitCode(env, stderr, "copy", err)
 		}
@@ -236,11 +245,11 @@ func runCopyCommand(env *sysEnv, stdin io.Reader, args []string, stdout, stderr 
 	if len(pos) < 2 || !isURL(pos[0]) || !isURL(pos[1]) {
 		return exitCode(env, stderr, "copy", usagef("usage: imapkit copy [flags] SRC-URL DST-URL [MAILBOX...]"))
 	}
-	inboxNames(pos[2:])
-	if err := checkTypedNames(pos[2:], o.maps); err != nil {
+	names := inboxNames(pos[2:])
+	if err := checkTypedNames(names, o.maps); err != nil {
 		return exitCode(env, stderr, "copy", err)
 	}
-	return exitCode(env, stderr, "copy", copyAccount(env.ctx(), o, pos[0], pos[1], pos[2:], out))
+	return exitCode(env, stderr, "copy", copyAccount(env.ctx(), o, pos[0], pos[1], names, out))
 }
 
 // checkTypedNames refuses, before anything is connected, a mailbox name
@@ -465,10 +474,12 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 	// tries of the mailbox share.
 	var prev *copyResult
 	var try *mailboxTry
-	// fresh are the destination mailboxes this run created: the copies
-	// earlier runs made to one (deleted since) are not in it, whatever
-	// the mailboxes copied to it before in this run put there.
-	fresh := map[string]bool{}
+	// fresh are the destination mailboxes this run created, each with
+	// the source mailboxes copied to it in this run: the copies earlier
+	// runs made to one (deleted since) are not in it, whatever those
+	// mailboxes put there. A source mailbox among them (its turn again)
+	// finds its own copies there: its entry is kept.
+	fresh := map[string]map[string]bool{}
 	for i := 0; i < len(mailboxes); i++ {
 		name := mailboxes[i]
 		if err := ctx.Err(); err != nil {
@@ -515,7 +526,7 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 		if err == nil && prev == nil && o.restart[name] {
 			// Before the destination mailbox is created: a refused
 			// restart creates nothing.
-			restart, err = restartCheck(ctx, src.c, dst.c, name, dname, m.have[dname] || strings.EqualFold(dname, "INBOX"), fresh[dname], state, o, out.stderr)
+			restart, err = restartCheck(ctx, src.c, dst.c, name, dname, m.have[dname] || strings.EqualFold(dname, "INBOX"), fresh[dname] != nil, state, o, out.stderr)
 		}
 		if err == nil {
 			var created bool
@@ -534,10 +545,13 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 				err = fmt.Errorf(what+": %w (--map %s copies it under another name)", printable(dname), err, shellQuote(name+"=NAME"))
 			} else {
 				if prev == nil {
-					try = &mailboxTry{restart: restart, dstFresh: fresh[dname] && !created}
+					try = &mailboxTry{restart: restart, dstFresh: fresh[dname] != nil && !fresh[dname][name] && !created}
 				}
 				if created {
-					fresh[dname] = true
+					fresh[dname] = map[string]bool{}
+				}
+				if fresh[dname] != nil {
+					fresh[dname][name] = true
 				}
 				r, err = copyMailbox(ctx, src.c, dst.c, name, dname, created, state, path, o, out.json, out.stderr, try)
 			}

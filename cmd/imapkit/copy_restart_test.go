@@ -590,3 +590,45 @@ func TestCopyRestartRefusedCreatesNothing(t *testing.T) {
 		t.Errorf("a refused restart created the destination mailbox Alhpa\nstderr: %s", errs)
 	}
 }
+
+// TestCopyTypedTwiceOnce (found by review): a mailbox named twice on the
+// command line, into a destination mailbox the run creates. The second
+// turn took the first's copies in X for another mailbox's (X created by
+// this run: mailboxTry.dstFresh) and copied A whole again next to them:
+// every message twice. Now a name is copied once (inboxNames), and a
+// source mailbox copied to X in this run keeps its entry there.
+func TestCopyTypedTwiceOnce(t *testing.T) {
+	t.Parallel()
+	e := restartSetup(t)
+	e.fill("A", "a", 2)
+	code, errs := e.run("A", "A", "--map", "A=X")
+	if got := subjectsOf(t, e.c, "X"); got != "a0,a1" || code != exitOK {
+		t.Errorf("A named twice into a new X: exit %d, X holds %s; want exit 0, a0,a1 (each once)\nstderr: %s", code, got, errs)
+	}
+}
+
+// TestCopyTypedInboxTwoCasesOnce (found by review): the same through
+// inboxName: "INBOX" and "inbox" typed are one name, copied once.
+func TestCopyTypedInboxTwoCasesOnce(t *testing.T) {
+	t.Parallel()
+	e := restartSetup(t)
+	for _, s := range []string{"i0", "i1"} {
+		msg := "From: a@example.com\r\nSubject: " + s + "\r\n\r\nhi\r\n"
+		if _, err := e.c.AppendBytes(e.ctx, "INBOX", []byte(msg), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, errs := e.run("INBOX", "inbox", "--map", "INBOX=InDst")
+	if got := subjectsOf(t, e.c, "InDst"); got != "i0,i1" || strings.Contains(errs, "created by this run") {
+		t.Errorf("INBOX and inbox typed: exit %d, InDst holds %s; want i0,i1 (each once)\nstderr: %s", code, got, errs)
+	}
+}
+
+// TestInboxNamesOnce: the typed names through inboxName, each once, in
+// the order typed (no server: the de-duplication alone).
+func TestInboxNamesOnce(t *testing.T) {
+	in := []string{"B", "inbox", "A", "INBOX", "B", "Inbox/x"}
+	if got, want := inboxNames(in), []string{"B", "INBOX", "A", "Inbox/x"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("inboxNames(%q) = %q, want %q", in, got, want)
+	}
+}
