@@ -133,8 +133,9 @@ func inboxNames(names []string) []string {
 // foldInbox moves an entry an older imapkit recorded under INBOX's name
 // in another case ("inbox": the name typed) to "INBOX", where the run
 // looks it up, when the state holds no entry "INBOX" already (two
-// entries are left as they are). Its map came with it from the journal's
-// replay; the run's first save writes the journal anew.
+// entries are left as they are). loadCopyState does it before the
+// journal's replay, whose lines under either name then find the entry;
+// the run's first save writes the journal anew.
 func (s *copyState) foldInbox() {
 	if s.Mailboxes["INBOX"] != nil {
 		return
@@ -420,10 +421,11 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 		return err
 	}
 	defer l.unlock()
+	// An entry recorded under "inbox" is moved to "INBOX" there
+	// (foldInbox).
 	if err := loadCopyState(path, state); err != nil {
 		return err
 	}
-	state.foldInbox()
 	// Before the compaction is due: a refused --restart-mailbox leaves
 	// the state files as they were.
 	if err := checkRestart(o, mailboxes, state, path); err != nil {

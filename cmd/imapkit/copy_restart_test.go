@@ -632,3 +632,49 @@ func TestInboxNamesOnce(t *testing.T) {
 		t.Errorf("inboxNames(%q) = %q, want %q", in, got, want)
 	}
 }
+
+// TestCopyFoldInboxKilledFirstSave (found by review): a state an older
+// imapkit wrote under "inbox", killed before its end (the state file
+// lean, the UID map in the journal, under "inbox"). The run folds the
+// entry to "INBOX" and its first save writes the journal anew, the map
+// under "INBOX", then the state file (save: logMaps, then saveJSON).
+// Killed between the two, the state file said "inbox" and the journal
+// "INBOX": the next load skipped the journal's lines (no entry "INBOX"
+// yet) before the fold, and the map was gone for good at the next save.
+// Now loadCopyState folds before the replay, and a journal line under
+// either name finds the entry.
+func TestCopyFoldInboxKilledFirstSave(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "copy-x.json")
+	st := &copyState{Version: 1, Src: "s", Dst: "d", Mailboxes: map[string]*copyBox{}}
+	b := &copyBox{Dst: "InDst", UIDValidity: 7, LastUID: 3, Copied: 3}
+	b.addPairs(9, []uint32{1, 2, 3}, []uint32{1, 2, 3})
+	st.Mailboxes["inbox"] = b
+	// An older run killed: the state file lean, the map in the journal.
+	if err := st.save(path); err != nil {
+		t.Fatal(err)
+	}
+	st.journal.Close()
+	// The run: load (and fold), its first save killed after the
+	// journal's write.
+	run := &copyState{Mailboxes: map[string]*copyBox{}}
+	if err := loadCopyState(path, run); err != nil {
+		t.Fatal(err)
+	}
+	// A no-op now; the fold a run did after the load, before (the
+	// fault: the next load's replay came before it).
+	run.foldInbox()
+	if err := run.logMaps(path); err != nil {
+		t.Fatal(err)
+	}
+	run.journal.Close()
+	// The next run.
+	next := &copyState{Mailboxes: map[string]*copyBox{}}
+	if err := loadCopyState(path, next); err != nil {
+		t.Fatal(err)
+	}
+	next.foldInbox()
+	got := next.Mailboxes["INBOX"]
+	if got == nil || got.UIDMap.lookup(2) != 2 || got.DstUIDValidity != 9 || next.Mailboxes["inbox"] != nil {
+		t.Fatalf("after a kill inside the first save after the fold: INBOX's entry %+v (entries %v); want its UID map (1:1..3:3, DSTUIDVALIDITY 9) kept under INBOX", got, next.boxNames())
+	}
+}

@@ -193,6 +193,14 @@ func (st *copyState) compact(path string) error {
 
 // loadCopyState reads the state file path into st and replays its map
 // journal, when a run killed before its end left one.
+//
+// An entry an older imapkit recorded under "inbox" is moved to "INBOX"
+// (foldInbox) before the replay, and a journal line whose box the state
+// does not hold is taken for inboxName(box)'s: a run killed in its first
+// save after the fold (the journal written anew under "INBOX", the state
+// file still under "inbox") lost the UID map, the journal's lines
+// skipped as those of a removed entry
+// (TestCopyFoldInboxKilledFirstSave, found by review).
 func loadCopyState(path string, st *copyState) error {
 	if _, err := loadJSON(path, st); err != nil {
 		return err
@@ -200,6 +208,7 @@ func loadCopyState(path string, st *copyState) error {
 	if st.Mailboxes == nil {
 		st.Mailboxes = map[string]*copyBox{}
 	}
+	st.foldInbox()
 	jpath := mapJournalPath(path)
 	b, err := os.ReadFile(jpath)
 	if errors.Is(err, os.ErrNotExist) {
@@ -224,6 +233,9 @@ func loadCopyState(path string, st *copyState) error {
 			return fmt.Errorf("%s: line %d: %v", jpath, n, err)
 		}
 		box := st.Mailboxes[r.Box]
+		if box == nil {
+			box = st.Mailboxes[inboxName(r.Box)]
+		}
 		if box == nil {
 			continue // its entry was removed from the state file
 		}
