@@ -457,6 +457,9 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 	if err != nil {
 		return err
 	}
+	if mailboxes, o.restart, err = m.foldInboxChildren(ctx, mailboxes, o.restart, state); err != nil {
+		return err
+	}
 	var clashes map[string]error
 	if len(mailboxes) == 0 {
 		if mailboxes, clashes, err = m.sourceMailboxes(ctx); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -478,4 +479,83 @@ func (m *nameMapper) caseVariant(name string) string {
 		}
 	}
 	return other
+}
+
+// foldInboxChildren names INBOX's children typed (or recorded) with
+// INBOX in another case ("inbox/Sub") as the source lists them
+// ("INBOX/Sub"), once the source's delimiter is known. inboxName folds
+// only INBOX itself: typed "inbox/Sub" (which Dovecot selects: its INBOX
+// prefix is case-insensitive), a mailbox was recorded under "inbox/Sub",
+// and a later run naming "INBOX/Sub" (or none: the source lists
+// "INBOX/Sub") found no entry and copied it whole again next to the
+// copies made before (TestCopyTypedInboxChildCase, found by review).
+//
+// RFC 3501 makes INBOX case-insensitive, not its children's prefix: a
+// name is folded only when the source does not list it as written and
+// lists the "INBOX"+delimiter form; a server listing both keeps them
+// apart, and so does the fold. The typed names (names, returned folded
+// and each once), the --map sources (m.maps, replaced by a folded copy:
+// the map may be shared by the accounts of --accounts), the
+// --restart-mailbox names (restart, returned folded) and the state's
+// entries (moved when the folded name has none) are folded alike. Two
+// --map sources folding to one with different targets are refused. The
+// source is listed only when some name needs it.
+func (m *nameMapper) foldInboxChildren(ctx context.Context, names []string, restart map[string]bool, state *copyState) ([]string, map[string]bool, error) {
+	d := m.srcDelim
+	need := func(n string) bool { return inboxChild(n, d) != n }
+	needed := slices.ContainsFunc(names, need) || slices.ContainsFunc(state.boxNames(), need)
+	for k := range m.maps {
+		needed = needed || need(k)
+	}
+	for k := range restart {
+		needed = needed || need(k)
+	}
+	if !needed {
+		return names, restart, nil
+	}
+	boxes, err := m.src.List(ctx, "*", nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	listed := map[string]bool{}
+	for _, b := range boxes {
+		listed[b.Name] = true
+	}
+	fold := func(n string) string {
+		if f := inboxChild(n, d); f != n && !listed[n] && listed[f] {
+			return f
+		}
+		return n
+	}
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		if n = fold(n); !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	if slices.ContainsFunc(slices.Collect(maps.Keys(m.maps)), need) {
+		fm := make(map[string]string, len(m.maps))
+		for _, k := range slices.Sorted(maps.Keys(m.maps)) {
+			f := fold(k)
+			if v, ok := fm[f]; ok && v != m.maps[k] {
+				return nil, nil, usagef("--map %s and --map %s: one source mailbox (%s) mapped to two", shellQuote(k+"="+m.maps[k]), shellQuote(f+"="+v), printable(f))
+			}
+			fm[f] = m.maps[k]
+		}
+		m.maps = fm
+	}
+	var fr map[string]bool
+	if restart != nil {
+		fr = make(map[string]bool, len(restart))
+		for k, v := range restart {
+			fr[fold(k)] = v
+		}
+	}
+	for _, k := range state.boxNames() {
+		if f := fold(k); f != k && state.Mailboxes[f] == nil {
+			state.Mailboxes[f] = state.Mailboxes[k]
+			delete(state.Mailboxes, k)
+		}
+	}
+	return out, fr, nil
 }

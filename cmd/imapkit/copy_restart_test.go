@@ -678,3 +678,78 @@ func TestCopyFoldInboxKilledFirstSave(t *testing.T) {
 		t.Fatalf("after a kill inside the first save after the fold: INBOX's entry %+v (entries %v); want its UID map (1:1..3:3, DSTUIDVALIDITY 9) kept under INBOX", got, next.boxNames())
 	}
 }
+
+// TestCopyTypedInboxChildCase (found by review): inboxName folds INBOX
+// typed in another case but not INBOX's children: "copy SRC DST
+// inbox/Sub --map inbox/Sub=SubDst" recorded .mailboxes["inbox/Sub"]
+// (Dovecot selects it: its INBOX prefix is case-insensitive), and a later
+// run naming "INBOX/Sub" (or none: the source lists "INBOX/Sub") found
+// no entry and copied it whole again next to the copies made before.
+// Now a typed name, a --map source and a state entry are named as the
+// source lists them (nameMapper.foldInboxChildren); an entry an older
+// imapkit recorded under "inbox/Sub" is moved too (the third run).
+// The destination is a mailbox of the source's account (restartSetup).
+func TestCopyTypedInboxChildCase(t *testing.T) {
+	t.Parallel()
+	e := restartSetup(t)
+	e.fill("INBOX/Sub", "s", 2)
+	if code, errs := e.run("inbox/Sub", "--map", "inbox/Sub=SubDst"); code != exitOK {
+		t.Fatalf("run 1 (inbox/Sub): exit %d\n%s", code, errs)
+	}
+	code, errs := e.run("INBOX/Sub", "--map", "INBOX/Sub=SubDst")
+	if got := subjectsOf(t, e.c, "SubDst"); got != "s0,s1" || code != exitOK {
+		t.Fatalf("run 2 (INBOX/Sub, the same mailbox): exit %d, SubDst holds %s; want exit 0, s0,s1 (nothing new)\nstderr: %s", code, got, errs)
+	}
+	// A state an older imapkit wrote: the entry under "inbox/Sub".
+	path := e.statePath()
+	var st copyState
+	if err := loadCopyState(path, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Mailboxes["INBOX/Sub"] == nil || st.Mailboxes["inbox/Sub"] != nil {
+		t.Fatalf("the state's entries %v; want INBOX/Sub only", st.boxNames())
+	}
+	st.Mailboxes["inbox/Sub"] = st.Mailboxes["INBOX/Sub"]
+	delete(st.Mailboxes, "INBOX/Sub")
+	if err := saveJSON(path, &st); err != nil {
+		t.Fatal(err)
+	}
+	// Named (the account is the source and the destination: all its
+	// mailboxes would copy SubDst into itself).
+	code, errs = e.run("INBOX/Sub", "--map", "INBOX/Sub=SubDst")
+	if got := subjectsOf(t, e.c, "SubDst"); got != "s0,s1" || code != exitOK {
+		t.Errorf("run 3 (INBOX/Sub, the entry under inbox/Sub): exit %d, SubDst holds %s; want exit 0, s0,s1 (nothing new)\nstderr: %s", code, got, errs)
+	}
+}
+
+// TestCopyInboxChildJournalVariant: a journal line under "INBOX/Sub" (the
+// entry folded by nameMapper.foldInboxChildren, the journal written anew)
+// with the state file still under "inbox/Sub" (a kill between the two
+// writes of the first save) finds the entry; with the two names both
+// recorded, each line goes to its own.
+func TestCopyInboxChildJournalVariant(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "copy-x.json")
+	st := &copyState{Version: 1, Src: "s", Dst: "d", Mailboxes: map[string]*copyBox{}}
+	st.Mailboxes["inbox/Sub"] = &copyBox{Dst: "SubDst", UIDValidity: 7, LastUID: 2, Copied: 2}
+	if err := saveJSON(path, st); err != nil {
+		t.Fatal(err)
+	}
+	run := &copyState{Mailboxes: map[string]*copyBox{}}
+	b := &copyBox{Dst: "SubDst", UIDValidity: 7, LastUID: 2, Copied: 2}
+	b.addPairs(9, []uint32{1, 2}, []uint32{5, 6})
+	run.Mailboxes["INBOX/Sub"] = b
+	if err := run.logMaps(path); err != nil {
+		t.Fatal(err)
+	}
+	run.journal.Close()
+	next := &copyState{Mailboxes: map[string]*copyBox{}}
+	if err := loadCopyState(path, next); err != nil {
+		t.Fatal(err)
+	}
+	if got := next.Mailboxes["inbox/Sub"]; got == nil || got.UIDMap.lookup(2) != 6 || got.DstUIDValidity != 9 {
+		t.Errorf("inbox/Sub's entry after the replay of INBOX/Sub's line: %+v; want its map (1:5, 2:6, DSTUIDVALIDITY 9)", got)
+	}
+	if next.inboxVariant("INBOX/Sub") == nil || (&copyState{Mailboxes: map[string]*copyBox{"inbox/Sub": {}, "Inbox/Sub": {}}}).inboxVariant("INBOX/Sub") != nil {
+		t.Errorf("inboxVariant: want the one variant, none when two")
+	}
+}

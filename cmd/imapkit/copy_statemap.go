@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 )
 
 // The UID maps of a copy's state (copyBox.UIDMap) grow by a group at each
@@ -196,7 +197,9 @@ func (st *copyState) compact(path string) error {
 //
 // An entry an older imapkit recorded under "inbox" is moved to "INBOX"
 // (foldInbox) before the replay, and a journal line whose box the state
-// does not hold is taken for inboxName(box)'s: a run killed in its first
+// does not hold is taken for the one entry whose name differs from it
+// only in INBOX's case (inboxVariant: "inbox/Sub" folded by
+// nameMapper.foldInboxChildren too): a run killed in its first
 // save after the fold (the journal written anew under "INBOX", the state
 // file still under "inbox") lost the UID map, the journal's lines
 // skipped as those of a removed entry
@@ -234,7 +237,7 @@ func loadCopyState(path string, st *copyState) error {
 		}
 		box := st.Mailboxes[r.Box]
 		if box == nil {
-			box = st.Mailboxes[inboxName(r.Box)]
+			box = st.inboxVariant(r.Box)
 		}
 		if box == nil {
 			continue // its entry was removed from the state file
@@ -255,4 +258,30 @@ func loadCopyState(path string, st *copyState) error {
 		box.addPairs(r.V, src, dst)
 	}
 	return nil
+}
+
+// inboxVariant returns the one entry of st whose name is box with
+// its leading INBOX in another case ("INBOX/Sub" for "inbox/Sub",
+// "INBOX" for "inbox"), or nil when there is none or more than one.
+func (st *copyState) inboxVariant(box string) *copyBox {
+	key := func(n string) string {
+		if len(n) >= 5 && strings.EqualFold(n[:5], "INBOX") {
+			return "INBOX" + n[5:]
+		}
+		return ""
+	}
+	k := key(box)
+	if k == "" {
+		return nil
+	}
+	var found *copyBox
+	for name, b := range st.Mailboxes {
+		if name != box && key(name) == k {
+			if found != nil {
+				return nil
+			}
+			found = b
+		}
+	}
+	return found
 }
