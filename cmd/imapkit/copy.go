@@ -336,9 +336,11 @@ type copyBox struct {
 	// BINARY.
 	Binary []uint32 `json:"binary,omitempty"`
 	// Restarted: the entry was begun by --restart-mailbox (the source
-	// mailbox of this UIDVALIDITY copied from its start to Dst). The
-	// same command run again after a kill goes on with it, as a plain
-	// run does: it was refused ("UIDVALIDITY has not changed").
+	// mailbox of this UIDVALIDITY copied from its start to Dst), whose
+	// copy has not finished yet. The same command run again after a
+	// kill goes on with it, as a plain run does: it was refused
+	// ("UIDVALIDITY has not changed"). Cleared when the mailbox's copy
+	// ends.
 	Restarted bool `json:"restarted,omitempty"`
 
 	// mapLog are the changes of UIDMap not journaled yet.
@@ -1108,6 +1110,11 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 		// flags were compared after (this try's, or the first's).
 		box.HighestModSeq = modSeq
 	}
+	// The restart is over: a later --restart-mailbox of it is a new
+	// one, checked as any (it was taken for the same command run again
+	// after a kill, "already restarted", and did nothing:
+	// TestCopyRestartedClearedAtEnd, found by review).
+	box.Restarted = false
 	res.LastUID, res.Copied, res.Bytes = box.LastUID, p.n, p.bytes
 	return res, state.save(path)
 }

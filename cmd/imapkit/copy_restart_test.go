@@ -753,3 +753,37 @@ func TestCopyInboxChildJournalVariant(t *testing.T) {
 		t.Errorf("inboxVariant: want the one variant, none when two")
 	}
 }
+
+// TestCopyRestartedClearedAtEnd (found by review): "restarted": true
+// stayed in the entry once the restart had finished, so any later
+// --restart-mailbox of the same UIDVALIDITY to the same destination,
+// --restart-unchanged given, was taken for "the same command run again
+// after a kill": it did nothing ("already restarted ... going on where
+// it stopped", exit 0) instead of refusing while X holds the copies
+// (restartDstEmpty), as it does for an entry a plain run began.
+func TestCopyRestartedClearedAtEnd(t *testing.T) {
+	t.Parallel()
+	e := restartSetup(t)
+	e.fill("A", "a", 1)
+	if code, errs := e.run("A", "--map", "A=X"); code != exitOK {
+		t.Fatalf("run 1: exit %d\n%s", code, errs)
+	}
+	e.del("A")
+	e.fill("A", "n", 1)
+	e.del("X")
+	if code, errs := e.run("A", "--map", "A=X", "--restart-mailbox", "A"); code != exitOK {
+		t.Fatalf("restart: exit %d\n%s", code, errs)
+	}
+	if got := subjectsOf(t, e.c, "X"); got != "n0" {
+		t.Fatalf("after the restart X holds %s, want n0", got)
+	}
+	// Long after, a deliberate restart of the unchanged mailbox to X,
+	// which holds its copies: refused, as for any entry recording copies.
+	code, errs := e.run("A", "--map", "A=X", "--restart-mailbox", "A", "--restart-unchanged")
+	if code != exitNo || strings.Contains(errs, "already restarted") {
+		t.Errorf("a later --restart-mailbox A --restart-unchanged into X holding the copies: exit %d, want %d (refused: X holds messages), not taken for a rerun after a kill\nstderr: %s", code, exitNo, errs)
+	}
+	if got := subjectsOf(t, e.c, "X"); got != "n0" {
+		t.Errorf("after the refused restart X holds %s, want n0", got)
+	}
+}
