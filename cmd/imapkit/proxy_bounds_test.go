@@ -480,20 +480,8 @@ func TestProxyHostileUpstreams(t *testing.T) {
 		}, "", "* BYE imapkit proxy: the server's answers are out of step with the client's commands; closing\r\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv, err := hostile.Listen(tc.server)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { srv.Close() })
-			addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.Addr())
-			c, err := net.Dial("tcp", addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			// A bound against a hang, not a timed assertion.
-			c.SetDeadline(time.Now().Add(10 * time.Second))
-			br := bufio.NewReader(c)
+			addr, out, _ := startProxy(t, "--upstream", "imap://"+hostileUpstream(t, tc.server))
+			c, br := dialProxyRaw(t, addr)
 			if tc.name != "NoGreeting" {
 				if l, err := br.ReadString('\n'); !strings.HasPrefix(l, "* OK") {
 					t.Fatalf("greeting %q (%v)", l, err)

@@ -8,10 +8,8 @@ package main
 
 import (
 	"bufio"
-	"errors"
 	"io"
 	"net"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +21,7 @@ import (
 // (answering it in the clear, then reading raw bytes), and runs after(c).
 func compressUpstream(t *testing.T, after func(c *hostile.Conn) error) string {
 	t.Helper()
-	srv, err := hostile.Listen(func(c *hostile.Conn) error {
+	return hostileUpstream(t, func(c *hostile.Conn) error {
 		c.Greet("IMAP4rev1 COMPRESS=DEFLATE")
 		if _, err := c.ReadLine(); err != nil {
 			return err
@@ -31,26 +29,12 @@ func compressUpstream(t *testing.T, after func(c *hostile.Conn) error) string {
 		c.WriteString("a1 OK DEFLATE active\r\n")
 		return after(c)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	return srv.Addr()
 }
 
 // compressClient dials the proxy, sends COMPRESS and reads its OK.
 func compressClient(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	c.SetDeadline(time.Now().Add(10 * time.Second)) // against a hang
-	br := bufio.NewReader(c)
-	if l, err := br.ReadString('\n'); !strings.HasPrefix(l, "* OK") {
-		t.Fatalf("greeting %q (%v)", l, err)
-	}
+	c, br := dialProxyGreeted(t, addr)
 	io.WriteString(c, "a1 COMPRESS DEFLATE\r\n")
 	if l, err := br.ReadString('\n'); l != "a1 OK DEFLATE active\r\n" {
 		t.Fatalf("COMPRESS: %q (%v)", l, err)
@@ -74,9 +58,7 @@ func TestProxyCompressServerSilenceTraced(t *testing.T) {
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+up)
 	c, br := compressClient(t, addr)
 	waitFor(t, out, "COMPRESS=DEFLATE active")
-	c.(*net.TCPConn).CloseWrite()
-	io.Copy(io.Discard, br)
-	waitFor(t, out, "[1] * connection closed")
+	drainClosed(t, c, br, out)
 	if tr := out.String(); !strings.Contains(tr, "[1] * server side: the client ended its side, and the server sent nothing for 30s (--timeout): closing") {
 		t.Errorf("after COMPRESS, a server silent past --timeout after the client's end is closed without a word of why:\n%s", tr)
 	}
@@ -125,53 +107,28 @@ func TestProxyCompressClientStallTracedClientSide(t *testing.T) {
 func TestProxyCompressServerResetTraced(t *testing.T) {
 	t.Parallel()
 	up := compressUpstream(t, func(c *hostile.Conn) error {
-		tcp, _ := c.Net().(*net.TCPConn)
-		if tcp == nil {
-			return errors.New("not TCP")
+		tcp, err := tcpOf(c)
+		if err != nil {
+			return err
 		}
 		tcp.SetReadBuffer(4 << 10) // the proxy's writes stop after little
-		chunk := []byte(strings.Repeat("z", 32<<10))
-		for i := 0; i < 4096; i++ { // 128 MB at most: a bound against a hang
-			tcp.SetWriteDeadline(time.Now().Add(300 * time.Millisecond))
-			if err := c.Write(chunk); err != nil {
-				if errors.Is(err, os.ErrDeadlineExceeded) {
-					break
-				}
-				return err
-			}
+		if err := fillTowardsClient(c, tcp); err != nil {
+			return err
 		}
 		if _, err := c.ReadLiteral(16 << 10); err != nil {
 			return err
 		}
-		tcp.SetLinger(0)
-		return c.Close() // a reset
+		return resetConn(c, tcp)
 	})
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+up)
 	c, br := compressClient(t, addr)
 	waitFor(t, out, "COMPRESS=DEFLATE active")
 	// The client sends until the proxy stops reading (and the write
-	// deadline below ends it); it reads nothing meanwhile.
-	sent := make(chan struct{})
-	go func() {
-		defer close(sent)
-		chunk := []byte(strings.Repeat("x", 64<<10))
-		for {
-			if _, err := c.Write(chunk); err != nil {
-				return
-			}
-		}
-	}()
-	traced := func() bool { return strings.Contains(out.String(), "[1] * server side") }
-	for i := 0; i < 500 && !traced(); i++ { // a bound against a hang, not a timed assertion
-		time.Sleep(10 * time.Millisecond)
-	}
-	// The client stops sending and reads the rest: the server's
-	// direction goes on, and the connection ends.
-	c.SetWriteDeadline(time.Now())
-	<-sent
-	c.(*net.TCPConn).CloseWrite()
-	io.Copy(io.Discard, br)
-	waitFor(t, out, "[1] * connection closed")
+	// deadline of stopSendingAndDrain ends it); it reads nothing meanwhile.
+	sent := sendUntilFails(c)
+	pollUntil(func() bool { return strings.Contains(out.String(), "[1] * server side") })
+	// The client stops sending and reads the rest.
+	stopSendingAndDrain(t, c, br, sent, out)
 	tr := out.String()
 	if !strings.Contains(tr, "[1] * server side: a write to the server failed: ") || strings.Contains(tr, "[1] * client side") {
 		t.Errorf("after COMPRESS, the server's reset while the client sends is traced as:\n%s\nwant the failed write to the server, as the server's side", tr)

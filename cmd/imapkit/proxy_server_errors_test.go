@@ -5,11 +5,7 @@ package main
 // the proxy (the commit message says so).
 
 import (
-	"bufio"
-	"errors"
 	"io"
-	"net"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -31,10 +27,10 @@ import (
 // (all the buffers full); only then does it reset. Default options.
 func TestProxyServerResetDuringLiteralTracedServerSide(t *testing.T) {
 	t.Parallel()
-	srv, err := hostile.Listen(func(c *hostile.Conn) error {
-		tcp, _ := c.Net().(*net.TCPConn)
-		if tcp == nil {
-			return errors.New("not TCP")
+	up := hostileUpstream(t, func(c *hostile.Conn) error {
+		tcp, err := tcpOf(c)
+		if err != nil {
+			return err
 		}
 		// A small receive buffer: the proxy's writes stop after little.
 		tcp.SetReadBuffer(4 << 10)
@@ -46,72 +42,31 @@ func TestProxyServerResetDuringLiteralTracedServerSide(t *testing.T) {
 		if _, err := c.ReadLiteral(16 << 10); err != nil {
 			return err
 		}
-		// The proxy's server direction is held writing to the client:
-		// once a write of the server made no progress for a while, every
-		// buffer on the way is full. (A bound against a hang as well:
-		// the body is announced at 1 GB.)
+		// The proxy's server direction is held writing to the client.
+		// (A bound against a hang as well: the body is announced at 1 GB.)
 		if err := c.WriteString("* 1 FETCH (BODY[] {1000000000}\r\n"); err != nil {
 			return err
 		}
-		chunk := []byte(strings.Repeat("z", 32<<10))
-		for i := 0; i < 4096; i++ {
-			tcp.SetWriteDeadline(time.Now().Add(300 * time.Millisecond))
-			if err := c.Write(chunk); err != nil {
-				if errors.Is(err, os.ErrDeadlineExceeded) {
-					break
-				}
-				return err
-			}
+		if err := fillTowardsClient(c, tcp); err != nil {
+			return err
 		}
-		tcp.SetLinger(0)
-		return c.Close() // a reset
+		return resetConn(c, tcp)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.Addr())
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	// A bound against a hang, not a timed assertion.
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	br := bufio.NewReader(c)
-	if l, err := br.ReadString('\n'); !strings.HasPrefix(l, "* OK") {
-		t.Fatalf("greeting %q (%v)", l, err)
-	}
+	addr, out, _ := startProxy(t, "--upstream", "imap://"+up)
+	c, br := dialProxyGreeted(t, addr)
 	io.WriteString(c, "a1 APPEND INBOX {67108864}\r\n")
 	if l, err := br.ReadString('\n'); l != "+ go ahead\r\n" {
 		t.Fatalf("read %q (%v); want the server's \"+\"", l, err)
 	}
-	// The body, until the proxy stops reading (and the test's write
-	// deadline below ends it); the client reads nothing meanwhile.
-	sent := make(chan struct{})
-	go func() {
-		defer close(sent)
-		chunk := []byte(strings.Repeat("x", 64<<10))
-		for {
-			if _, err := c.Write(chunk); err != nil {
-				return
-			}
-		}
-	}()
-	traced := func() bool {
+	// The body, until the proxy stops reading (and the write deadline of
+	// stopSendingAndDrain ends it); the client reads nothing meanwhile.
+	sent := sendUntilFails(c)
+	pollUntil(func() bool {
 		s := out.String()
 		return strings.Contains(s, "[1] * server side") || strings.Contains(s, "[1] * client side")
-	}
-	for i := 0; i < 500 && !traced(); i++ {
-		time.Sleep(10 * time.Millisecond)
-	}
-	// The client stops sending and reads the rest: the server's
-	// direction goes on, and the connection ends.
-	c.SetWriteDeadline(time.Now())
-	<-sent
-	c.(*net.TCPConn).CloseWrite()
-	io.Copy(io.Discard, br)
-	waitFor(t, out, "[1] * connection closed")
+	})
+	// The client stops sending and reads the rest.
+	stopSendingAndDrain(t, c, br, sent, out)
 	trace := out.String()
 	if strings.Contains(trace, "[1] * client side") || !strings.Contains(trace, "[1] * server side") {
 		t.Errorf("the server's reset during the client's literal is traced as:\n%s\nwant the server's side named, not the client's", trace)
@@ -132,46 +87,24 @@ func TestProxyServerResetDuringLiteralTracedServerSide(t *testing.T) {
 func TestProxyServerResetBeforeFlushTraced(t *testing.T) {
 	t.Parallel()
 	reset := make(chan struct{})
-	srv, err := hostile.Listen(func(c *hostile.Conn) error {
-		tcp, _ := c.Net().(*net.TCPConn)
-		if tcp == nil {
-			return errors.New("not TCP")
+	up := hostileUpstream(t, func(c *hostile.Conn) error {
+		tcp, err := tcpOf(c)
+		if err != nil {
+			return err
 		}
 		c.Greet("IMAP4rev1")
 		// The body is announced at 1 GB: a bound against a hang.
 		if err := c.WriteString("* 1 FETCH (BODY[] {1000000000}\r\n"); err != nil {
 			return err
 		}
-		chunk := []byte(strings.Repeat("z", 32<<10))
-		for i := 0; i < 4096; i++ {
-			tcp.SetWriteDeadline(time.Now().Add(300 * time.Millisecond))
-			if err := c.Write(chunk); err != nil {
-				if errors.Is(err, os.ErrDeadlineExceeded) {
-					break
-				}
-				return err
-			}
+		if err := fillTowardsClient(c, tcp); err != nil {
+			return err
 		}
-		tcp.SetLinger(0)
 		defer close(reset)
-		return c.Close() // a reset
+		return resetConn(c, tcp)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.Addr())
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	// A bound against a hang, not a timed assertion.
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	br := bufio.NewReader(c)
-	if l, err := br.ReadString('\n'); !strings.HasPrefix(l, "* OK") {
-		t.Fatalf("greeting %q (%v)", l, err)
-	}
+	addr, out, _ := startProxy(t, "--upstream", "imap://"+up)
+	c, br := dialProxyGreeted(t, addr)
 	select {
 	case <-reset:
 	case <-time.After(10 * time.Second): // against a hang
@@ -181,9 +114,7 @@ func TestProxyServerResetBeforeFlushTraced(t *testing.T) {
 	waitFor(t, out, "[1] C: a1 NOOP")
 	// The client reads the rest and ends: the server's direction goes
 	// on, and the connection ends.
-	c.(*net.TCPConn).CloseWrite()
-	io.Copy(io.Discard, br)
-	waitFor(t, out, "[1] * connection closed")
+	drainClosed(t, c, br, out)
 	tr := out.String()
 	if !strings.Contains(tr, "[1] * server side: a write to the server failed: ") || strings.Contains(tr, "[1] * client side") {
 		t.Errorf("a server's reset found by the flush of a command is traced as:\n%s\nwant the failed write to the server, as the server's side", tr)

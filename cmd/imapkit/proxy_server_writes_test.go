@@ -5,7 +5,6 @@ package main
 // of the proxy (the commit message says so).
 
 import (
-	"bufio"
 	"errors"
 	"io"
 	"net"
@@ -43,7 +42,7 @@ func TestProxyServerNotReadingEnds(t *testing.T) {
 		{"AfterCompress", "a1 COMPRESS DEFLATE\r\n", "a1 OK DEFLATE active\r\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv, err := hostile.Listen(func(c *hostile.Conn) error {
+			up := hostileUpstream(t, func(c *hostile.Conn) error {
 				// A small receive buffer: the proxy's writes stall
 				// after little (a test that stays cheap).
 				if tcp, ok := c.Net().(*net.TCPConn); ok {
@@ -56,23 +55,10 @@ func TestProxyServerNotReadingEnds(t *testing.T) {
 				c.WriteString(tc.answer)
 				return c.Stall() // reads nothing, writes nothing
 			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { srv.Close() })
-			addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.Addr())
-			c, err := net.Dial("tcp", addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			// A bound against a hang, not a timed assertion: the proxy's
-			// bound is 250 ms here.
-			c.SetDeadline(time.Now().Add(10 * time.Second))
-			br := bufio.NewReader(c)
-			if l, err := br.ReadString('\n'); !strings.HasPrefix(l, "* OK") {
-				t.Fatalf("greeting %q (%v)", l, err)
-			}
+			addr, out, _ := startProxy(t, "--upstream", "imap://"+up)
+			// dialProxyGreeted's deadline is a bound against a hang, not a
+			// timed assertion: the proxy's bound is 250 ms here.
+			c, br := dialProxyGreeted(t, addr)
 			io.WriteString(c, tc.command)
 			if l, err := br.ReadString('\n'); l != tc.answer {
 				t.Fatalf("read %q (%v); want %q", l, err, tc.answer)
@@ -80,16 +66,7 @@ func TestProxyServerNotReadingEnds(t *testing.T) {
 			// The body (or the compressed stream), until the proxy stops
 			// reading and the buffers are full; the proxy's end (or the
 			// test's) ends it.
-			sent := make(chan struct{})
-			go func() {
-				defer close(sent)
-				chunk := []byte(strings.Repeat("x", 64<<10))
-				for {
-					if _, err := c.Write(chunk); err != nil {
-						return
-					}
-				}
-			}()
+			sent := sendUntilFails(c)
 			rest, err := io.ReadAll(br)
 			if err != nil || len(rest) > 0 {
 				t.Errorf("after the server stopped reading the client read %q (%v); want the connection's end\ntrace:\n%s", rest, err, out.String())
@@ -171,7 +148,7 @@ func TestProxyServerSlowWriteNotCut(t *testing.T) {
 func TestProxyFinishedLineNotHeld(t *testing.T) {
 	t.Parallel()
 	release := make(chan struct{})
-	srv, err := hostile.Listen(func(c *hostile.Conn) error {
+	up := hostileUpstream(t, func(c *hostile.Conn) error {
 		c.Greet("IMAP4rev1")
 		if _, err := c.ReadLine(); err != nil {
 			return err
@@ -183,11 +160,7 @@ func TestProxyFinishedLineNotHeld(t *testing.T) {
 		}
 		return c.WriteString("ISTS\r\na1 OK done\r\n")
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.Addr())
+	addr, out, _ := startProxy(t, "--upstream", "imap://"+up)
 	lc := dialLines(t, addr)
 	lc.send("a1 NOOP\r\n")
 	// A bound against a hang, not a timed assertion (the fake holds the

@@ -42,7 +42,7 @@ func TestProxyServerNotReadingAfterStartTLSEnds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := hostile.Listen(func(c *hostile.Conn) error {
+	up := hostileUpstream(t, func(c *hostile.Conn) error {
 		// A small receive buffer: the proxy's writes stall after little.
 		if tcp, ok := c.Net().(*net.TCPConn); ok {
 			tcp.SetReadBuffer(4 << 10)
@@ -62,29 +62,16 @@ func TestProxyServerNotReadingAfterStartTLSEnds(t *testing.T) {
 		c.Continue("go ahead")
 		return c.Sleep(20 * time.Second) // reads nothing, writes nothing
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
 	certOut := filepath.Join(t.TempDir(), "proxy.pem")
-	addr, out, _ := startProxy(t, "--upstream", "imap://"+srv.Addr(), "--ca-file", filepath.Join(dir, "tls", "ca.pem"), "--self-signed", "--cert-out", certOut)
+	addr, out, _ := startProxy(t, "--upstream", "imap://"+up, "--ca-file", filepath.Join(dir, "tls", "ca.pem"), "--self-signed", "--cert-out", certOut)
 	pool := x509.NewCertPool()
 	pemBytes, err := os.ReadFile(certOut)
 	if err != nil || !pool.AppendCertsFromPEM(pemBytes) {
 		t.Fatalf("the proxy's certificate: %v", err)
 	}
-	raw, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	// A bound against a hang, not a timed assertion: the proxy's bound
-	// is 250 ms here.
-	raw.SetDeadline(time.Now().Add(10 * time.Second))
-	br := bufio.NewReader(raw)
-	if l, err := br.ReadString('\n'); !strings.HasPrefix(l, "* OK") {
-		t.Fatalf("greeting %q (%v)", l, err)
-	}
+	// dialProxyGreeted's deadline is a bound against a hang, not a timed
+	// assertion: the proxy's bound is 250 ms here.
+	raw, br := dialProxyGreeted(t, addr)
 	io.WriteString(raw, "a0 STARTTLS\r\n")
 	if l, err := br.ReadString('\n'); !strings.HasPrefix(l, "a0 OK") {
 		t.Fatalf("STARTTLS: %q (%v)", l, err)
@@ -100,16 +87,7 @@ func TestProxyServerNotReadingAfterStartTLSEnds(t *testing.T) {
 	}
 	// The body, until the proxy stops reading and the buffers are full;
 	// the proxy's end (or the test's) ends it.
-	sent := make(chan struct{})
-	go func() {
-		defer close(sent)
-		chunk := []byte(strings.Repeat("x", 64<<10))
-		for {
-			if _, err := c.Write(chunk); err != nil {
-				return
-			}
-		}
-	}()
+	sent := sendUntilFails(c)
 	rest, err := io.ReadAll(tr)
 	if len(rest) > 0 || err != nil && !strings.Contains(err.Error(), "reset") {
 		t.Errorf("after the server stopped reading the client read %q (%v); want the connection's end\ntrace:\n%s", rest, err, out.String())
