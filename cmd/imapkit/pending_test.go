@@ -565,10 +565,10 @@ func TestCopyPendingAtLastUIDResent(t *testing.T) {
 	}
 }
 
-// TestPendingUIDs: the UIDs a landed pending group is mapped to.
+// TestCopyPendingUIDs: the UIDs a landed pending group is mapped to.
 // A group recorded at UIDNEXT 0 (unknown) was mapped from UID 0 (no UID)
 // when UIDNEXT was its count now, and the uint32 difference wrapped.
-func TestPendingUIDs(t *testing.T) {
+func TestCopyPendingUIDs(t *testing.T) {
 	for _, c := range []struct {
 		from, next uint32
 		count      int
