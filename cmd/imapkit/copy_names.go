@@ -375,7 +375,7 @@ func (m *nameMapper) ensure(ctx context.Context, name string, ours bool) (create
 //     each in a STATUS of its own: equal, one mailbox; else two, whatever
 //     the rest. Cyrus 3.6 answers MAILBOXID asked with MESSAGES (or
 //     UNSEEN, SIZE) with raw bytes no codec decodes, which failed the
-//     mailbox (exit 3) at every run (TestCaseVariantsCyrus,
+//     mailbox (exit 3) at every run (TestCopyCaseVariantsCyrus,
 //     found by review); alone it answers an atom. A MAILBOXID that still
 //     does not decode counts as not given: never a failure;
 //   - else, when fresh (name should hold none of our copies yet: just

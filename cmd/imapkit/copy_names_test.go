@@ -575,7 +575,7 @@ func TestUIDNextStaleAfterDeliveryDovecot(t *testing.T) {
 	}
 }
 
-// TestCaseVariantsCyrus (found by review): Cyrus 3.6.1 (Debian 12's, the one
+// TestCopyCaseVariantsCyrus (found by review): Cyrus 3.6.1 (Debian 12's, the one
 // internal/testserver starts) offers OBJECTID, and answers STATUS ...
 // MAILBOXID with raw bytes, no atom: `* STATUS Foo (MESSAGES 0 MAILBOXID
 // (\x9d:\xb7#\xd5U))`, which the codec cannot decode. oneMailbox asks
@@ -584,7 +584,7 @@ func TestUIDNextStaleAfterDeliveryDovecot(t *testing.T) {
 // docs/cli.md says) fails "foo" at run 1 and both at every later run,
 // exit 3 ("part of the answer could not be decoded"). Before a1237e3 both
 // were copied.
-func TestCaseVariantsCyrus(t *testing.T) {
+func TestCopyCaseVariantsCyrus(t *testing.T) {
 	t.Parallel()
 	boxes := map[string][]string{"Foo": {r43Body(1, false)}, "foo": {r43Body(2, false)}}
 	src, err := hostile.Listen(scriptedSource(`(("" "/")) NIL NIL`, []string{`() "/" Foo`, `() "/" foo`}, boxes))

@@ -566,7 +566,7 @@ func (f *stateDst) serve(c *hostile.Conn) error {
 	}
 }
 
-// TestStatusNoUIDNext: on a destination whose STATUS gives no
+// TestImportStatusNoUIDNext: on a destination whose STATUS gives no
 // UIDNEXT, import asks a STATUS before every group (for a fresh message
 // count), but the first group asked one more right after the STATUS of
 // checkDst: 3 groups of one asked 4. Now 3: checkDst's serves the first
@@ -576,7 +576,7 @@ func (f *stateDst) serve(c *hostile.Conn) error {
 // STATUS, which keeps the count fresh, is back.) 4 since a STATUS is
 // asked right before every group, the first too, so that a delivery
 // after checkDst's is counted (TestUIDNextStaleAfterDeliveryDovecot).
-func TestStatusNoUIDNext(t *testing.T) {
+func TestImportStatusNoUIDNext(t *testing.T) {
 	for _, caps := range []string{"IMAP4rev1 LITERAL+ UIDPLUS", "IMAP4rev1 LITERAL+"} {
 		t.Run(caps, func(t *testing.T) {
 			f := &stateDst{caps: caps, uidnext: func(int) bool { return false },
