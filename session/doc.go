@@ -193,7 +193,8 @@
 // (64) and then the reader waits. Body sections over the tokenizer's
 // MaxStringLiteral come as items whose Body streams them; smaller ones stay
 // in Section.Data. The caller may run other commands between two calls to
-// Next: when another goroutine needs the reader, a held response is kept
+// Next: when another goroutine needs the reader (it waits for an answer,
+// or for its turn, or writes a command), a held response is kept
 // valid (codec.Decoder.Unshare) and a half-read body is read into memory,
 // within MaxResultBytes. Run, which collects copies in Result.Data, stays
 // for small results; it is bounded by Options.MaxResultBytes (64 MiB):

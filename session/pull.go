@@ -43,10 +43,11 @@ import (
 // When the caller is busy, the coroutine queues copies, up to pullQueue
 // responses, then waits (backpressure). While the coroutine is lent, any
 // other goroutine that needs the reader (a command waiting for its answer,
-// a command waiting to start) makes the reader goroutine resume it: a
-// response the caller holds is kept valid by giving the decoder new memory
-// (codec.Decoder.Unshare), and a body section the caller is streaming is
-// read into memory first. So a caller may run other commands between two
+// a command waiting to start, a command being written: the server may
+// read it only once its own output is taken) makes the reader goroutine
+// resume it: a response the caller holds is kept valid by giving the
+// decoder new memory (codec.Decoder.Unshare), and a body section the
+// caller is streaming is read into memory first. So a caller may run other commands between two
 // calls to Next without deadlock.
 //
 // Who may touch the reader's state (the tokenizer, the decoder, s.rl): the

@@ -930,6 +930,15 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 		fed = fw.fed
 	}
 	start, readMark := out+int64(s.bw.Buffered()), s.tr.delivered.Load()
+	// The write may wait for the server, which may wait for the reader to
+	// take what it sends first: a reader parked, lent to a pulled
+	// command's caller who holds an item (and waits for this command, a
+	// pipeline stage), is made to go on (demand), as for a command
+	// waiting for its answer. Without it the write waited for nothing
+	// until the write bound aborted the session (a lost wake-up,
+	// TestPulledLentWriteNotStuck).
+	s.demand()
+	defer s.undemand()
 	// Writes past the buffer (a large command, a literal's body) hand
 	// the bytes of the commands before to the connection: their stall
 	// timeout starts then, not after the last write. A small command
