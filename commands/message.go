@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/internal/growread"
 )
 
 // Message is one message of a FETCH (or STORE) answer: the attributes the
@@ -707,7 +708,9 @@ func (m *Message) handOut(sec *codec.Section, body io.Reader) (*Section, error) 
 	keep := m.it.bufferMax
 	switch {
 	case body != nil && sec.Size <= keep:
-		b, err := readSized(body, sec.Size)
+		// Memory that grows as the bytes arrive, not at the size the
+		// server announced (TestSectionBufferAllocatesAsItArrives).
+		b, err := growread.Read(body, sec.Size)
 		if err != nil {
 			return nil, err
 		}
@@ -736,33 +739,6 @@ func (m *Message) handOut(sec *codec.Section, body io.Reader) (*Section, error) 
 		s.r = &s.br
 	}
 	return s, nil
-}
-
-// readAhead is the most readSized allocates before the bytes it reads
-// arrive.
-const readAhead = 1 << 20
-
-// readSized reads the size bytes of body, a streamed section, into memory
-// that grows as they arrive, not at the size the server announced: at
-// most readAhead bytes before any come, then never more than twice what
-// came. Before, a server that announced a 100 MB body and hung up after a
-// few bytes had a Fetch whose BufferMax kept it allocate the 100 MB at
-// once, up to the tokenizer's MaxLiteral (1 GiB)
-// (TestSectionBufferAllocatesAsItArrives).
-func readSized(body io.Reader, size int64) ([]byte, error) {
-	b := make([]byte, min(size, readAhead))
-	for got := 0; ; {
-		n, err := io.ReadFull(body, b[got:])
-		if got += n; err != nil {
-			return nil, err
-		}
-		if int64(got) == size {
-			return b, nil
-		}
-		nb := make([]byte, min(size, 2*int64(len(b))))
-		copy(nb, b)
-		b = nb
-	}
 }
 
 // newSection returns a Section to hand out: the Message's own for the

@@ -64,7 +64,7 @@ func TestSectionBufferAllocatesAsItArrives(t *testing.T) {
 	}
 }
 
-// TestSectionBufferWhole: a streamed section larger than what readSized
+// TestSectionBufferWhole: a streamed section larger than what growread.Read
 // allocates before its bytes arrive (1 MiB), kept whole under BufferMax
 // (set: the default keeps 4 KiB), comes unchanged and can be read after
 // the iteration moved on.

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/internal/growread"
 	"github.com/imapkit/imapkit/wire"
 )
 
@@ -1271,34 +1272,20 @@ func (s *Session) sectionHandler(f *codec.Fetch, sec *codec.Section, r io.Reader
 // collectSection reads the body r of sec, a streamed section, into memory
 // of its own: it goes on in the FETCH as Section.Data (sectionHandler).
 // The memory grows as the body's bytes arrive, not at the size its
-// literal announced: at most collectAhead bytes before any arrive, then
-// never more than twice what came. Before, a server that announced 60 MB
+// literal announced (growread: at most 1 MiB before any arrive, then
+// never more than twice what came). Before, a server that announced 60 MB
 // (within MaxResultBytes) and sent a few bytes had the session allocate
 // the 60 MB at once, held until the stall timeout if it then stalled
 // (TestCollectedSectionAllocatesAsItArrives).
 func collectSection(sec *codec.Section, r io.Reader) error {
-	b := make([]byte, min(sec.Size, collectAhead))
-	for got := 0; ; {
-		n, err := io.ReadFull(r, b[got:])
-		if got += n; err != nil {
-			return err
-		}
-		if int64(got) == sec.Size {
-			break
-		}
-		nb := make([]byte, min(sec.Size, 2*int64(len(b))))
-		copy(nb, b)
-		b = nb
+	b, err := growread.Read(r, sec.Size)
+	if err != nil {
+		return err
 	}
 	sec.Data = b
 	sec.Streamed = false
 	return nil
 }
-
-// collectAhead is the most collectSection allocates for a body before its
-// bytes arrive (a body of at most this size is read into one buffer of
-// its size, as before).
-const collectAhead = 1 << 20
 
 func wireMaxString(o *wire.TokenizerOptions) int {
 	if o != nil && o.MaxStringLiteral > 0 {

@@ -24,9 +24,9 @@ var rules = []rule{
 	{pkg: "transport", allowed: []string{"internal/printable"}},
 	{pkg: "wire", allowed: []string{"internal/printable"}},
 	{pkg: "codec", allowed: []string{"wire", "internal/printable"}, external: []string{"golang.org/x/text"}},
-	{pkg: "session", allowed: []string{"wire", "codec", "transport", "internal/printable"}},
+	{pkg: "session", allowed: []string{"wire", "codec", "transport", "internal/printable", "internal/growread"}},
 	{pkg: "auth", allowed: []string{"wire", "codec", "transport", "session", "internal/printable"}, external: []string{"golang.org/x/text", "github.com/emersion/go-sasl"}},
-	{pkg: "commands", allowed: []string{"wire", "codec", "transport", "session", "auth", "internal/printable"}},
+	{pkg: "commands", allowed: []string{"wire", "codec", "transport", "session", "auth", "internal/printable", "internal/growread"}},
 	// The CLI may start the demo server; it must not link testing.
 	// x/term (the password prompt) is the CLI's alone (issue 12).
 	// progressbar (export/import/copy) and readline (shell) likewise.
@@ -50,6 +50,9 @@ var rules = []rule{
 	// Escapes what a peer chose before it is printed: every layer's
 	// errors and traces use it.
 	{pkg: "internal/printable"},
+	// Reads a body a peer announced into memory that grows as it
+	// arrives: session's collected sections, commands' kept sections.
+	{pkg: "internal/growread"},
 	{pkg: "internal/ptytest", external: []string{"golang.org/x/sys/unix"}},
 	{pkg: "internal/transcript", allowed: []string{"transport", "session"}},
 }
