@@ -493,31 +493,11 @@ func (f *stateDst) serve(c *hostile.Conn) error {
 			f.mu.Unlock()
 			err = c.Lines(fmt.Sprintf("* STATUS INBOX (%s)", items), ok)
 		case "APPEND":
-			n := 0
-			lit, nonSync, line := cmd.Literal, cmd.NonSync, cmd.Line
-			var msgs []pendingMessage
-			for lit >= 0 {
-				m := pendingMessage{size: lit}
-				if d := pendingDateRE.FindStringSubmatch(line); d != nil {
-					m.date = d[1]
-				}
-				msgs = append(msgs, m)
-				if !nonSync {
-					if err := c.Continue("go"); err != nil {
-						return err
-					}
-				}
-				if _, err := c.ReadLiteral(lit); err != nil {
-					return err
-				}
-				n++
-				rest, err := c.ReadLine()
-				if err != nil {
-					return err
-				}
-				next := hostile.ParseCommand("x APPEND " + rest)
-				lit, nonSync, line = next.Literal, next.NonSync, rest
+			msgs, err := readAppend(c, cmd)
+			if err != nil {
+				return err
 			}
+			n := len(msgs)
 			f.mu.Lock()
 			f.appends++
 			a := f.answer(f.appends)

@@ -92,32 +92,11 @@ func (f *pendingDst) serve(c *hostile.Conn) error {
 			}
 			err = c.Lines(fmt.Sprintf("* STATUS INBOX (%s)", items), ok)
 		case "APPEND":
-			n := 0
-			lit, nonSync := cmd.Literal, cmd.NonSync
-			var msgs []pendingMessage
-			line := cmd.Args
-			for lit >= 0 {
-				m := pendingMessage{size: lit}
-				if d := pendingDateRE.FindStringSubmatch(line); d != nil {
-					m.date = d[1]
-				}
-				msgs = append(msgs, m)
-				if !nonSync {
-					if err := c.Continue("go"); err != nil {
-						return err
-					}
-				}
-				if _, err := c.ReadLiteral(lit); err != nil {
-					return err
-				}
-				n++
-				rest, err := c.ReadLine()
-				if err != nil {
-					return err
-				}
-				next := hostile.ParseCommand("x APPEND " + rest)
-				lit, nonSync, line = next.Literal, next.NonSync, rest
+			msgs, err := readAppend(c, cmd)
+			if err != nil {
+				return err
 			}
+			n := len(msgs)
 			f.mu.Lock()
 			f.appends++
 			k := f.appends
@@ -200,6 +179,38 @@ func (f *pendingDst) serve(c *hostile.Conn) error {
 
 // pendingDateRE finds an APPEND's date-time argument.
 var pendingDateRE = regexp.MustCompile(`"(\d{1,2}-[A-Za-z]{3}-\d{4} \d{2}:\d{2}:\d{2} [-+]\d{4})"`)
+
+// readAppend reads the messages of the APPEND (MULTIAPPEND: several) a
+// scripted server got as cmd, up to the end of its line: each literal's
+// size and the date its part of the line names ("" when none). It sends
+// a continuation before each synchronizing literal. The scripted
+// destinations of the resume tests share it.
+func readAppend(c *hostile.Conn, cmd *hostile.Command) ([]pendingMessage, error) {
+	var msgs []pendingMessage
+	line, lit, nonSync := cmd.Line, cmd.Literal, cmd.NonSync
+	for lit >= 0 {
+		m := pendingMessage{size: lit}
+		if d := pendingDateRE.FindStringSubmatch(line); d != nil {
+			m.date = d[1]
+		}
+		msgs = append(msgs, m)
+		if !nonSync {
+			if err := c.Continue("go"); err != nil {
+				return nil, err
+			}
+		}
+		if _, err := c.ReadLiteral(lit); err != nil {
+			return nil, err
+		}
+		rest, err := c.ReadLine()
+		if err != nil {
+			return nil, err
+		}
+		next := hostile.ParseCommand("x APPEND " + rest)
+		line, lit, nonSync = rest, next.Literal, next.NonSync
+	}
+	return msgs, nil
+}
 
 func pendingImport(t *testing.T, addr, path string) (int, string, string) {
 	t.Helper()

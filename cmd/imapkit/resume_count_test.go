@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -54,7 +53,24 @@ type countMsg struct {
 	date string // as INTERNALDATE, quoted
 }
 
-var countDate = regexp.MustCompile(`"(\d{1,2}-[A-Za-z]{3}-\d{4} \d\d:\d\d:\d\d [+-]\d{4})"`)
+// countAppended reads an APPEND's messages (readAppend) as the count
+// destinations store them: a message the line dates nothing is dated on
+// arrival, 01-Jan-2000.
+func countAppended(c *hostile.Conn, cmd *hostile.Command) ([]countMsg, error) {
+	msgs, err := readAppend(c, cmd)
+	if err != nil {
+		return nil, err
+	}
+	got := make([]countMsg, len(msgs))
+	for i, m := range msgs {
+		date := `"01-Jan-2000 00:00:00 +0000"`
+		if m.date != "" {
+			date = `"` + m.date + `"`
+		}
+		got[i] = countMsg{size: int(m.size), date: date}
+	}
+	return got, nil
+}
 
 // add adds a message of size bytes (another client's delivery when
 // called by a test).
@@ -177,28 +193,9 @@ func (f *countDst) serve(c *hostile.Conn) error {
 			f.mu.Unlock()
 			err = c.Lines(append(lines, ok)...)
 		case "APPEND":
-			line, lit, nonSync := cmd.Line, cmd.Literal, cmd.NonSync
-			var got []countMsg
-			for lit >= 0 {
-				if !nonSync {
-					if err := c.Continue("go"); err != nil {
-						return err
-					}
-				}
-				if _, err := c.ReadLiteral(lit); err != nil {
-					return err
-				}
-				date := `"01-Jan-2000 00:00:00 +0000"` // dated on arrival
-				if m := countDate.FindStringSubmatch(line); m != nil {
-					date = `"` + m[1] + `"`
-				}
-				got = append(got, countMsg{size: int(lit), date: date})
-				rest, err := c.ReadLine()
-				if err != nil {
-					return err
-				}
-				next := hostile.ParseCommand("x APPEND " + rest)
-				line, lit, nonSync = rest, next.Literal, next.NonSync
+			got, err := countAppended(c, cmd)
+			if err != nil {
+				return err
 			}
 			f.mu.Lock()
 			f.appends++
@@ -682,28 +679,9 @@ func (f *expungeDst) serve(c *hostile.Conn) error {
 			f.mu.Unlock()
 			err = c.Lines(append(lines, ok)...)
 		case "APPEND":
-			line, lit, nonSync := cmd.Line, cmd.Literal, cmd.NonSync
-			var got []countMsg
-			for lit >= 0 {
-				if !nonSync {
-					if err := c.Continue("go"); err != nil {
-						return err
-					}
-				}
-				if _, err := c.ReadLiteral(lit); err != nil {
-					return err
-				}
-				date := `"01-Jan-2000 00:00:00 +0000"`
-				if m := countDate.FindStringSubmatch(line); m != nil {
-					date = `"` + m[1] + `"`
-				}
-				got = append(got, countMsg{size: int(lit), date: date})
-				rest, err := c.ReadLine()
-				if err != nil {
-					return err
-				}
-				next := hostile.ParseCommand("x APPEND " + rest)
-				line, lit, nonSync = rest, next.Literal, next.NonSync
+			got, err := countAppended(c, cmd)
+			if err != nil {
+				return err
 			}
 			f.mu.Lock()
 			f.appends++
