@@ -452,7 +452,7 @@ func (s *Session) otherDemand(p *Pending) bool {
 		return true
 	}
 	for _, q := range s.inflight {
-		if q != p && q.pull != nil && q.pull.waiting {
+		if q != p && (q.writing || q.pull != nil && q.pull.waiting) {
 			return true
 		}
 	}

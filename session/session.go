@@ -306,6 +306,11 @@ type Pending struct {
 	done   chan struct{} // closed when the command is over; made on first use (under s.mu)
 	ended  bool          // the command is over: result and err are set (under s.mu)
 	blocks bool          // a command waited behind this one (under s.mu)
+	// writing: send is writing the command, which may wait for the
+	// server, which may wait for the reader: the reader goes on for it
+	// (otherDemand: for any other pulled command, not for this one,
+	// whose own answer is not held up by its own write) (under s.mu).
+	writing bool
 	// cut: the session ended the command (abortWith, from any goroutine)
 	// while the reader may still be building its result: Wait returns no
 	// result then (under s.mu, set before done is closed).

@@ -936,9 +936,20 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 	// pipeline stage), is made to go on (demand), as for a command
 	// waiting for its answer. Without it the write waited for nothing
 	// until the write bound aborted the session (a lost wake-up,
-	// TestPulledLentWriteNotStuck).
-	s.demand()
-	defer s.undemand()
+	// TestPulledLentWriteNotStuck). It counts for the other commands
+	// only (Pending.writing, otherDemand): counted for this one too, a
+	// pulled FETCH whose answer came before its own send returned had a
+	// streamed body read into memory (TestPullQueuedBodyAfterDrive saw
+	// it; up to MaxResultBytes, an error past it).
+	s.mu.Lock()
+	p.writing = true
+	s.pullCond.Broadcast()
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		p.writing = false
+		s.mu.Unlock()
+	}()
 	// Writes past the buffer (a large command, a literal's body) hand
 	// the bytes of the commands before to the connection: their stall
 	// timeout starts then, not after the last write. A small command
