@@ -493,9 +493,9 @@ func (f *stateDst) serve(c *hostile.Conn) error {
 			f.mu.Unlock()
 			err = c.Lines(fmt.Sprintf("* STATUS INBOX (%s)", items), ok)
 		case "APPEND":
-			msgs, err := readAppend(c, cmd)
-			if err != nil {
-				return err
+			msgs, rerr := readAppend(c, cmd)
+			if rerr != nil {
+				return rerr
 			}
 			n := len(msgs)
 			f.mu.Lock()

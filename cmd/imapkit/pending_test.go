@@ -92,9 +92,9 @@ func (f *pendingDst) serve(c *hostile.Conn) error {
 			}
 			err = c.Lines(fmt.Sprintf("* STATUS INBOX (%s)", items), ok)
 		case "APPEND":
-			msgs, err := readAppend(c, cmd)
-			if err != nil {
-				return err
+			msgs, rerr := readAppend(c, cmd)
+			if rerr != nil {
+				return rerr
 			}
 			n := len(msgs)
 			f.mu.Lock()

@@ -193,9 +193,9 @@ func (f *countDst) serve(c *hostile.Conn) error {
 			f.mu.Unlock()
 			err = c.Lines(append(lines, ok)...)
 		case "APPEND":
-			got, err := countAppended(c, cmd)
-			if err != nil {
-				return err
+			got, rerr := countAppended(c, cmd)
+			if rerr != nil {
+				return rerr
 			}
 			f.mu.Lock()
 			f.appends++
@@ -679,9 +679,9 @@ func (f *expungeDst) serve(c *hostile.Conn) error {
 			f.mu.Unlock()
 			err = c.Lines(append(lines, ok)...)
 		case "APPEND":
-			got, err := countAppended(c, cmd)
-			if err != nil {
-				return err
+			got, rerr := countAppended(c, cmd)
+			if rerr != nil {
+				return rerr
 			}
 			f.mu.Lock()
 			f.appends++
