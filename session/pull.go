@@ -170,6 +170,12 @@ type puller struct {
 	held   bool // the caller holds an item lent by the coroutine
 	closed bool // Wait was called: items are dropped
 	ended  bool // the command is over: Next returns io.EOF once the queue is empty
+	// gaveUp is the error Next or a body's read returned when the
+	// caller's context ended and the command was abandoned: Next returns
+	// it from then on, once the queue is empty, and never io.EOF, also
+	// after the rest of the answer was read for nobody (the reader may
+	// end the command before the caller's next call).
+	gaveUp error
 
 	// The command bound (CommandTimeout) of a pulled command whose
 	// context has no deadline counts only the time its caller waits for
@@ -211,7 +217,6 @@ func (pl *puller) waitedLocked(now time.Time) time.Duration {
 	return w
 }
 
-// stopPulling records when the caller stopped pulling (under mu).
 // unwatch drops the registration of the context Next was last called
 // with (under mu): once the command's pulling is over (EOF, Wait, an
 // error, the session's end), nothing of it must stay in the caller's
@@ -224,6 +229,7 @@ func (pl *puller) unwatch() {
 	}
 }
 
+// stopPulling records when the caller stopped pulling (under mu).
 func (pl *puller) stopPulling() {
 	if pl.paced && pl.closedAt.IsZero() {
 		pl.closedAt = time.Now()
@@ -361,6 +367,7 @@ func (b *pullBody) ended(cause error) error {
 		// refusal, with OnContinue).
 		p.abandonPulledLocked()
 		p.pull.stopPulling()
+		p.pull.gaveUp = b.err
 	}
 	s.pullCond.Broadcast()
 	return b.err
@@ -834,7 +841,10 @@ func (s *Session) interruptBody(p *Pending, ctx context.Context) {
 // rest of its answer is read and thrown away, and, for a command with
 // Command.OnContinue, a continuation request from then on is answered "*"
 // as when Wait's context ends (a Wait running beside answers the one its
-// OnContinue holds, then calls OnContinue no more).
+// OnContinue holds, then calls OnContinue no more). From then on Next
+// returns that error again, never io.EOF (the answer was not all handed
+// out), also once the rest was read; so it does after a body's read ended
+// with its context (Item.Body).
 func (p *Pending) Next(ctx context.Context) (Item, error) {
 	s := p.s
 	if p.pull == nil {
@@ -894,6 +904,11 @@ func (p *Pending) Next(ctx context.Context) (Item, error) {
 			s.pullCond.Broadcast()
 			return it, nil
 		}
+		if pl.gaveUp != nil {
+			// Abandoned: the answer was not all handed out.
+			pl.unwatch()
+			return Item{}, pl.gaveUp
+		}
 		if pl.ended {
 			pl.unwatch()
 			return Item{}, io.EOF
@@ -901,6 +916,7 @@ func (p *Pending) Next(ctx context.Context) (Item, error) {
 		if err := ctx.Err(); err != nil {
 			pl.unwatch()
 			pl.waiting = false
+			pl.gaveUp = err
 			// As an abandoned Wait: no one answers a "+" now (but the
 			// refusal, with OnContinue).
 			p.abandonPulledLocked()

@@ -233,6 +233,13 @@ func TestPullAbandon(t *testing.T) {
 	if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
 		t.Fatalf("the session did not go on: %v", err)
 	}
+	// The rest was read for nobody (the NOOP's answer came after it): a
+	// later Next, with a live context, still says the command was given
+	// up, not io.EOF (which says every response was handed out).
+	<-p.Done()
+	if _, err := p.Next(ctx20(t)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Next after the abandoned command ended: %v; want DeadlineExceeded", err)
+	}
 }
 
 // pipeFetchServer serves the metadata stream of n messages for every
