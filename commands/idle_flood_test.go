@@ -114,19 +114,29 @@ func (c *countingConn) Read(p []byte) (int, error) {
 // session must read on to that command's answer, past the IDLE's events:
 // they are queued up to the session's MaxResultBytes and dropped past it,
 // and Idle then returns a *session.ResultTooLargeError. The command in
-// onEvent succeeds, and so does the session after. Library defaults.
+// onEvent succeeds, and so does the session after. onEvent sees each
+// event once, in order. Library defaults.
+//
+// The command in onEvent ends the IDLE (AfterBlocking), and without the
+// bound Idle would go on with a second IDLE: each IDLE's events are
+// numbered on from the last one's, and the first event of a second IDLE
+// stops Idle at once. (Before, with the bound planted out, the test
+// waited out its minute and reported "540000 of 270000 events": the
+// events of two IDLE commands, not one event delivered twice.)
 func TestIdleCommandInHandlerBounded(t *testing.T) {
 	// Charged about 270 bytes each: past the 64 MiB bound, which keeps
 	// about 246,000 of them (300,000 until stop 48: more decoding under
 	// -race for the same bound crossed).
 	const events = 270_000
+	var idles atomic.Int32 // the IDLE commands the server was sent
 	c := idleServer(t, func(w io.Writer) bool {
+		base := int64(idles.Add(1)-1) * events
 		w.Write([]byte("+ idling\r\n"))
 		// Appended in place and written 64 KiB at a time.
 		buf := make([]byte, 0, 64<<10)
 		for i := 1; i <= events; i++ {
 			buf = append(buf, "* "...)
-			buf = strconv.AppendInt(buf, int64(i), 10)
+			buf = strconv.AppendInt(buf, base+int64(i), 10)
 			buf = append(buf, " EXISTS\r\n"...)
 			if len(buf) > cap(buf)-32 {
 				w.Write(buf)
@@ -140,8 +150,19 @@ func TestIdleCommandInHandlerBounded(t *testing.T) {
 	defer cancel()
 	var noop error
 	calls := 0
+	var last uint32 // the last event's number
+	var again int   // events seen again, or out of order
 	err := c.Idle(ctx, nil, func(r codec.Response) bool {
 		calls++
+		if e, ok := r.(*codec.Exists); ok {
+			if e.Count <= last {
+				again++
+			}
+			last = e.Count
+			if e.Count > events {
+				return false // a second IDLE's: the first was not bounded
+			}
+		}
 		if calls == 1 {
 			noop = c.Noop(ctx)
 		}
@@ -150,9 +171,12 @@ func TestIdleCommandInHandlerBounded(t *testing.T) {
 	if noop != nil {
 		t.Fatalf("NOOP in onEvent: %v", noop)
 	}
+	if again > 0 {
+		t.Fatalf("onEvent saw %d events again or out of order (of %d calls)", again, calls)
+	}
 	var tooLarge *session.ResultTooLargeError
 	if !errors.As(err, &tooLarge) || calls >= events {
-		t.Fatalf("Idle: %v after %d of %d events; want a *session.ResultTooLargeError", err, calls, events)
+		t.Fatalf("Idle: %v after %d events, %d IDLE commands of %d events each; want a *session.ResultTooLargeError in the first", err, calls, idles.Load(), events)
 	}
 	if err := c.Noop(ctx); err != nil {
 		t.Fatalf("NOOP after: %v", err)
