@@ -306,11 +306,16 @@ type Pending struct {
 	done   chan struct{} // closed when the command is over; made on first use (under s.mu)
 	ended  bool          // the command is over: result and err are set (under s.mu)
 	blocks bool          // a command waited behind this one (under s.mu)
-	// writing: send is writing the command, which may wait for the
-	// server, which may wait for the reader: the reader goes on for it
-	// (otherDemand: for any other pulled command, not for this one,
-	// whose own answer is not held up by its own write) (under s.mu).
+	// writing: send is writing the command, a flush its bytes (the last
+	// in the write buffer), or Continue a line of it: the write may wait
+	// for the server, which may wait for the reader: the reader goes on
+	// for it (otherDemand: for any other pulled command, not for this
+	// one, whose own answer is not held up by its own write) (under s.mu).
 	writing bool
+	// watched: Done was asked for, for a command not pulled: its caller
+	// may wait on it as in Wait, and the reader goes on for it as for
+	// Wait (otherDemand) (under s.mu).
+	watched bool
 	// cut: the session ended the command (abortWith, from any goroutine)
 	// while the reader may still be building its result: Wait returns no
 	// result then (under s.mu, set before done is closed).
@@ -485,10 +490,22 @@ func (p *Pending) Tag() string { return p.tag }
 // command (Command.Pull) the answer is read only as Next or Wait ask for
 // it: waiting on Done without calling them, while a lent response or body
 // of it is held, can wait for ever (unless other commands make the
-// reader go on).
+// reader go on). For any other command, asking for Done counts as a wait
+// for its answer, as Wait does, until the command is over: the reader
+// goes on for it even while a pulled command's caller holds a lent item
+// (that item is kept valid first, as for Wait).
 func (p *Pending) Done() <-chan struct{} {
-	p.s.mu.Lock()
-	defer p.s.mu.Unlock()
+	s := p.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p.pull == nil && !p.ended && !p.watched {
+		// A caller waiting on Done needs the reader to go on, as one in
+		// Wait: a reader parked for a pulled command's held item (or
+		// full queue) left it waiting until the command's bound aborted
+		// the session (a lost wake-up, TestPulledLentDoneNotStuck).
+		p.watched = true
+		s.pullCond.Broadcast()
+	}
 	return p.doneLocked()
 }
 

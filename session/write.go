@@ -1231,7 +1231,7 @@ var testHookFlushSkipped func()
 // writing its command.
 func (s *Session) flushForOthers() {
 	if s.bw.Buffered() > 0 && s.shouldFlush() {
-		if err := s.bw.Flush(); err != nil {
+		if err := s.flushBuffered(); err != nil {
 			s.abort(err)
 			return
 		}
@@ -1276,11 +1276,43 @@ func (s *Session) shouldFlush() bool {
 func (s *Session) flush(ctx context.Context) {
 	s.wmu.Lock()
 	defer s.unlockWrite()
-	if err := s.bw.Flush(); err != nil {
+	if err := s.flushBuffered(); err != nil {
 		s.abort(err)
 		return
 	}
 	s.armOut()
+}
+
+// flushBuffered flushes the write buffer, outside send (under the write
+// lock): for register's batch path (flush), and for a writer that ends
+// without writing its command (flushForOthers, flushBehind). The write
+// may wait for the server, which may wait for the reader, as send's may:
+// the last command written, whose bytes end what is buffered, is marked
+// as being written (Pending.writing) meanwhile, so that a reader parked
+// for another pulled command's caller (a lent item held, a full queue)
+// goes on. Without it the flush waited for nothing until the write stall
+// bound aborted the session (a lost wake-up,
+// TestPulledLentBatchFlushNotStuck). Not that command's own answer, as in
+// send: its caller has not got it yet (a batch's earlier command).
+func (s *Session) flushBuffered() error {
+	if s.bw.Buffered() == 0 {
+		return nil
+	}
+	s.mu.Lock()
+	var w *Pending
+	if s.nsent > 0 && s.nsent <= len(s.inflight) {
+		w = s.inflight[s.nsent-1]
+		w.writing = true
+		s.pullCond.Broadcast()
+	}
+	s.mu.Unlock()
+	err := s.bw.Flush()
+	if w != nil {
+		s.mu.Lock()
+		w.writing = false
+		s.mu.Unlock()
+	}
+	return err
 }
 
 // waitLiteral waits for the "+" that lets a synchronizing literal go. The
@@ -1690,9 +1722,22 @@ func (p *Pending) Continue(ctx context.Context, line []byte) error {
 	} else {
 		s.tr.line('C', line)
 	}
+	// The write may wait for the server, which may wait for the reader,
+	// as send's may: p is marked as being written meanwhile (for the
+	// other commands: otherDemand), so that a reader parked for another
+	// pulled command's caller goes on (TestPulledLentContinueNotStuck;
+	// before, the write waited for the write stall bound).
+	s.mu.Lock()
+	p.writing = true
+	s.pullCond.Broadcast()
+	s.mu.Unlock()
 	s.bw.Write(line)
 	s.bw.WriteString("\r\n")
-	if err := s.bw.Flush(); err != nil {
+	err := s.bw.Flush()
+	s.mu.Lock()
+	p.writing = false
+	s.mu.Unlock()
+	if err != nil {
 		s.abort(err)
 		return s.Err()
 	}
