@@ -86,8 +86,17 @@ type copyOpts struct {
 	dstFlagsF        func() // fills dst from src and the --dst- flags
 }
 
-// mapFlag is --map SRC=DST, repeated.
-type mapFlag map[string]string
+// mapFlag is --map SRC=DST, repeated: to maps each source mailbox
+// (INBOX in any case as "INBOX": inboxName) to its destination mailbox,
+// typed is the argument that named it. One source mapped twice to two
+// destinations is refused (a usage error, exit 2, naming both): the last
+// won, silently, also for "--map INBOX=A --map inbox=B", one source
+// mailbox since INBOX's name is case-insensitive (RFC 3501 5.1), whose
+// mail went to B with no word of A (TestCopyMapSameSourceTwice, found by
+// review). The same map given twice is no clash.
+type mapFlag struct {
+	to, typed map[string]string
+}
 
 func (m mapFlag) String() string { return "" }
 func (m mapFlag) Set(v string) error {
@@ -95,7 +104,15 @@ func (m mapFlag) Set(v string) error {
 	if !ok || s == "" || d == "" {
 		return fmt.Errorf("want SRC=DST, not %q", v)
 	}
-	m[inboxName(s)] = d
+	k := inboxName(s)
+	if old, ok := m.to[k]; ok && old != d {
+		also := ""
+		if k == "INBOX" && m.typed[k] != v {
+			also = ": INBOX's name is case-insensitive"
+		}
+		return fmt.Errorf("--map %s and --map %s: one source mailbox (%s%s) mapped to two; give it one --map", shellQuote(m.typed[k]), shellQuote(v), printable(k), also)
+	}
+	m.to[k], m.typed[k] = d, v
 	return nil
 }
 
@@ -162,7 +179,7 @@ func defaultStateDir(env *sysEnv) string {
 
 func copyFlags(fs *flag.FlagSet, o *copyOpts, env *sysEnv) {
 	o.src.register(fs, env)
-	o.maps = mapFlag{}
+	o.maps = mapFlag{to: map[string]string{}, typed: map[string]string{}}
 	o.restart = restartFlag{}
 	var dstPW, dstCA string
 	var dstSkip, dstPlain bool
@@ -222,7 +239,7 @@ func runCopyCommand(env *sysEnv, stdin io.Reader, args []string, stdout, stderr 
 	}
 	if o.accounts != "" {
 		pos = inboxNames(pos)
-		if err := checkTypedNames(pos, o.maps); err != nil {
+		if err := checkTypedNames(pos, o.maps.to); err != nil {
 			return exitCode(env, stderr, "copy", err)
 		}
 		return exitCode(env, stderr, "copy", runAccounts(env.ctx(), o.accounts, o.shard, pos, out, func(ctx context.Context, a account) error {
@@ -247,7 +264,7 @@ func runCopyCommand(env *sysEnv, stdin io.Reader, args []string, stdout, stderr 
 		return exitCode(env, stderr, "copy", usagef("usage: imapkit copy [flags] SRC-URL DST-URL [MAILBOX...]"))
 	}
 	names := inboxNames(pos[2:])
-	if err := checkTypedNames(names, o.maps); err != nil {
+	if err := checkTypedNames(names, o.maps.to); err != nil {
 		return exitCode(env, stderr, "copy", err)
 	}
 	return exitCode(env, stderr, "copy", copyAccount(env.ctx(), o, pos[0], pos[1], names, out))
@@ -260,7 +277,7 @@ func runCopyCommand(env *sysEnv, stdin io.Reader, args []string, stdout, stderr 
 // 3, retried by scripts for ever) where it is a bad argument (exit 2).
 // --map's source names are not checked: one may match a name the source
 // lists as it is (raw Latin-1), which is sent back as listed.
-func checkTypedNames(mailboxes []string, m mapFlag) error {
+func checkTypedNames(mailboxes []string, m map[string]string) error {
 	for _, name := range mailboxes {
 		if err := commands.CheckMailboxName(name); err != nil {
 			return fmt.Errorf("mailbox %s: %w", printable(name), err)
@@ -455,7 +472,7 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 	}
 	defer func() { dst.close() }() // the last connection (see below)
 
-	m, err := newNameMapper(ctx, src.c, dst.c, o.maps)
+	m, err := newNameMapper(ctx, src.c, dst.c, o.maps.to)
 	if err != nil {
 		return err
 	}

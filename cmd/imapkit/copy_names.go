@@ -535,12 +535,15 @@ func (m *nameMapper) foldInboxChildren(ctx context.Context, names []string, rest
 	}
 	if slices.ContainsFunc(slices.Collect(maps.Keys(m.maps)), need) {
 		fm := make(map[string]string, len(m.maps))
+		from := map[string]string{} // folded → the source as typed
 		for _, k := range slices.Sorted(maps.Keys(m.maps)) {
 			f := fold(k)
 			if v, ok := fm[f]; ok && v != m.maps[k] {
-				return nil, nil, usagef("--map %s and --map %s: one source mailbox (%s) mapped to two", shellQuote(k+"="+m.maps[k]), shellQuote(f+"="+v), printable(f))
+				// It named the folded form as the other's
+				// ("INBOX/Sub=Y" for a typed "Inbox/Sub=Y").
+				return nil, nil, usagef("--map %s and --map %s: one source mailbox (%s) mapped to two", shellQuote(from[f]+"="+v), shellQuote(k+"="+m.maps[k]), printable(f))
 			}
-			fm[f] = m.maps[k]
+			fm[f], from[f] = m.maps[k], k
 		}
 		m.maps = fm
 	}

@@ -75,9 +75,12 @@ func TestCopyRestartMailbox(t *testing.T) {
 	}
 	fill("Alpha", 1)
 	fill("Beta", 2)
+	// alphaTo is Alpha's --map target (a second --map of Alpha is a
+	// usage error: TestCopyMapSameSourceTwice).
+	alphaTo := "AlphaDst"
 	run := func(step string, want int, extra ...string) string {
 		t.Helper()
-		args := append([]string{"copy", url, url, "Alpha", "Beta", "--map", "Alpha=AlphaDst", "--map", "Beta=BetaDst",
+		args := append([]string{"copy", url, url, "Alpha", "Beta", "--map", "Alpha=" + alphaTo, "--map", "Beta=BetaDst",
 			"--dst-ca-file", cf[1], "--state-dir", stateDir, "--quiet"}, cf...)
 		code, out, errs := runCLI(t, "", append(args, extra...)...)
 		if code != want {
@@ -196,7 +199,8 @@ func TestCopyRestartMailbox(t *testing.T) {
 	// Alpha, unchanged, copied whole to another mailbox on purpose
 	// (--restart-unchanged, --map): AlphaDst keeps its copy; Beta is
 	// not copied again.
-	errs = run("unchanged, confirmed", 0, "--restart-mailbox", "Alpha", "--restart-unchanged", "--map", "Alpha=AlphaNew")
+	alphaTo = "AlphaNew"
+	errs = run("unchanged, confirmed", 0, "--restart-mailbox", "Alpha", "--restart-unchanged")
 	wantInOutput(t, "unchanged, confirmed", errs, []string{"Alpha: restarted (--restart-mailbox)"}, []string{"Beta: restarted"})
 	if a, n, b := held("AlphaDst"), held("AlphaNew"), held("BetaDst"); a != 1 || n != 1 || b != 3 {
 		t.Errorf("unchanged, confirmed: AlphaDst, AlphaNew and BetaDst hold %d, %d and %d messages; want 1, 1 and 3", a, n, b)

@@ -1,0 +1,62 @@
+//go:build linux
+
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestCopyMapSameSourceTwice (found by review): "--map INBOX=A --map
+// inbox=B" names one source mailbox twice (INBOX's name is
+// case-insensitive, RFC 3501 5.1), and so does "--map A=X --map A=Y":
+// the last won, silently, and the mail went where the user may not have
+// meant. A usage error now (exit 2, before connecting: the URLs name no
+// server), naming both. The same map twice, or INBOX in two cases to the
+// same target, is no clash.
+func TestCopyMapSameSourceTwice(t *testing.T) {
+	for _, tc := range []struct{ a, b, want string }{
+		{"INBOX=A", "inbox=B", "--map INBOX=A and --map inbox=B"},
+		{"Inbox=A", "INBOX=B", "--map Inbox=A and --map INBOX=B"},
+		{"Work=X", "Work=Y", "--map Work=X and --map Work=Y"},
+	} {
+		code, _, errs := runCLI(t, "", "copy", "imaps://a@127.0.0.1:1", "imaps://b@127.0.0.1:1", "--map", tc.a, "--map", tc.b)
+		if code != exitUsage || !strings.Contains(errs, tc.want) || !strings.Contains(errs, "mapped to two") {
+			t.Errorf("--map %s --map %s: exit %d, want %d naming both (%q)\nstderr: %.400s", tc.a, tc.b, code, exitUsage, tc.want, errs)
+		}
+	}
+	m := mapFlag{to: map[string]string{}, typed: map[string]string{}}
+	for _, v := range []string{"INBOX=A", "inbox=A", "Work=X", "Work=X"} {
+		if err := m.Set(v); err != nil {
+			t.Errorf("--map %s after the same map: %v, want no error", v, err)
+		}
+	}
+	if m.to["INBOX"] != "A" || m.to["Work"] != "X" || len(m.to) != 2 {
+		t.Errorf("maps %v, want INBOX=A Work=X", m.to)
+	}
+}
+
+// TestCopyMapInboxChildTwoCases: two --map sources that name one INBOX
+// child in two cases ("inbox/Sub", "Inbox/Sub"; the source, Dovecot,
+// lists "INBOX/Sub") with different targets are a usage error (exit 2)
+// once the source's listing tells they are one mailbox (foldInboxChildren),
+// naming both as typed (it named the second "INBOX/Sub"), nothing
+// created on the destination. The error existed untested.
+func TestCopyMapInboxChildTwoCases(t *testing.T) {
+	t.Parallel()
+	e := restartSetup(t)
+	e.fill("INBOX/Sub", "s", 1)
+	code, errs := e.run("inbox/Sub", "--map", "inbox/Sub=X", "--map", "Inbox/Sub=Y")
+	if code != exitUsage || !strings.Contains(errs, "--map Inbox/Sub=Y and --map inbox/Sub=X: one source mailbox (INBOX/Sub) mapped to two") {
+		t.Errorf("--map inbox/Sub=X --map Inbox/Sub=Y: exit %d, want %d naming both as typed\nstderr: %s", code, exitUsage, errs)
+	}
+	boxes, err := e.c.List(e.ctx, "*", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range boxes {
+		if b.Name == "X" || b.Name == "Y" {
+			t.Errorf("the refused run created %s on the destination", b.Name)
+		}
+	}
+}
