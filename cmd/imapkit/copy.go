@@ -552,6 +552,10 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 			// restart creates nothing.
 			restart, err = restartCheck(ctx, src.c, dst.c, name, dname, m.have[dname] || strings.EqualFold(dname, "INBOX"), fresh[dname] != nil, state, o, out.stderr)
 		}
+		if err == nil && !restart && prev == nil {
+			// A refusal creates nothing: asked before the CREATE.
+			err = refuseBeforeCreate(ctx, src.c, name, dname, m.have[dname] || strings.EqualFold(dname, "INBOX"), state)
+		}
 		if err == nil {
 			var created bool
 			listed := m.have[dname]
@@ -817,6 +821,67 @@ func srcChangedHint(name, dname string) string {
 	return fmt.Sprintf("to copy it again with no duplicate, delete it on the destination (this command creates it anew) and run again with %s, or copy it to another mailbox (%s %s)", restart, restart, mapArg)
 }
 
+// entryRefusal is the refusal of the source mailbox name, whose entry
+// box the state records, to be copied to dname while its UIDVALIDITY is
+// uidv (nil: no refusal). dstExists says dname is on the destination
+// (the advice to delete it is moot otherwise).
+//   - Its UIDVALIDITY changed (errSrcUIDValidity): the advice was "remove
+//     its entry to copy it whole", which copies it whole next to the
+//     copies made before: duplicates of every message. The destination
+//     mailbox is emptied first (deleted: the run creates it anew), or
+//     another one is copied to.
+//   - It was copied to another mailbox (errMapChanged). The advice said
+//     "remove its entry", no key a user could find: it names the JSON
+//     path, and the --map that keeps on. It named the state file's entry
+//     to remove by hand: now --restart-mailbox (its UIDVALIDITY
+//     unchanged: confirmed by --restart-unchanged).
+//
+// copyMailbox asks it once the source mailbox is selected; copyAccount
+// (refuseBeforeCreate) before a destination mailbox is created, so that
+// a refusal changes nothing on the server.
+func entryRefusal(name, dname string, box *copyBox, uidv uint32, dstExists bool) error {
+	switch {
+	case box.UIDValidity != uidv:
+		hint := srcChangedHint(name, box.Dst)
+		if !dstExists && sameMailbox(box.Dst, dname) {
+			hint = fmt.Sprintf("%s does not exist on the destination (nothing was created): to copy it again with no duplicate, run again with --restart-mailbox %s (the mailbox is created anew and copied whole)", printable(dname), shellQuote(name))
+		}
+		return fmt.Errorf("%w (%d, now %d): the UIDs copied before no longer name the same messages, and which of them %s holds cannot be told, so nothing is copied; %s", errSrcUIDValidity, box.UIDValidity, uidv, printable(box.Dst), hint)
+	case box.Dst != dname:
+		return fmt.Errorf("%w: it was copied to %s before, not %s: keep the same --map (%s), or copy it whole to %s with --restart-mailbox %s --restart-unchanged (refused while %s holds messages: the copies made before may be among them, %s renamed say; it must be a new or empty mailbox)", errMapChanged, printable(box.Dst), printable(dname), "--map "+shellQuote(name+"="+box.Dst), printable(dname), shellQuote(name), printable(dname), printable(box.Dst))
+	}
+	return nil
+}
+
+// refuseBeforeCreate is entryRefusal asked before the destination
+// mailbox dname of the source mailbox name is created (it does not
+// exist: exists false), from the source's STATUS (or EXAMINE when
+// STATUS gives no UIDVALIDITY). Without it, copy CREATEd dname and then
+// refused the mailbox once it was selected (its UIDVALIDITY changed, or
+// the --map): a refusal left a new empty mailbox on the destination
+// (TestCopySrcUIDValidityCreatesNothing, found by review), as a refused
+// --restart-mailbox did before restartCheck. A mailbox the state records
+// no entry for, or whose destination exists, costs no command.
+func refuseBeforeCreate(ctx context.Context, src *commands.Client, name, dname string, exists bool, state *copyState) error {
+	box := state.Mailboxes[name]
+	if box == nil || exists {
+		return nil
+	}
+	st, err := src.Status(ctx, name, commands.StatusUIDValidity)
+	if err != nil {
+		return err
+	}
+	uidv := st.UIDValidity
+	if !st.Has(commands.StatusUIDValidity) {
+		ms, err := src.Examine(ctx, name)
+		if err != nil {
+			return err
+		}
+		uidv = ms.UIDValidity
+	}
+	return entryRefusal(name, dname, box, uidv, false)
+}
+
 // shellQuote returns s as one word of a POSIX shell, for advice a user
 // pastes: as it is when it holds only characters no shell treats
 // specially, else in single quotes (a quote in it closes them, is
@@ -882,24 +947,11 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 		}
 		try.restart = false
 	}
-	switch {
-	case box == nil:
+	if box == nil {
 		box = &copyBox{Dst: dname, UIDValidity: ms.UIDValidity}
 		state.Mailboxes[name] = box
-	case box.UIDValidity != ms.UIDValidity:
-		// The advice was "remove its entry to copy it whole", which
-		// copies it whole next to the copies made before: duplicates
-		// of every message. The destination mailbox is emptied first
-		// (deleted: the run creates it anew), or another one is
-		// copied to.
-		return nil, fmt.Errorf("%w (%d, now %d): the UIDs copied before no longer name the same messages, and which of them %s holds cannot be told, so nothing is copied; %s", errSrcUIDValidity, box.UIDValidity, ms.UIDValidity, printable(box.Dst), srcChangedHint(name, box.Dst))
-	case box.Dst != dname:
-		// The advice said "remove its entry", no key a user could
-		// find: it names the JSON path, and the --map that keeps on.
-		// It named the state file's entry to remove by hand: now
-		// --restart-mailbox (its UIDVALIDITY unchanged: confirmed by
-		// --restart-unchanged).
-		return nil, fmt.Errorf("%w: it was copied to %s before, not %s: keep the same --map (%s), or copy it whole to %s with --restart-mailbox %s --restart-unchanged (refused while %s holds messages: the copies made before may be among them, %s renamed say; it must be a new or empty mailbox)", errMapChanged, printable(box.Dst), printable(dname), "--map "+shellQuote(name+"="+box.Dst), printable(dname), shellQuote(name), printable(dname), printable(box.Dst))
+	} else if err := entryRefusal(name, dname, box, ms.UIDValidity, true); err != nil {
+		return nil, err
 	}
 	if try.dstFresh {
 		// Created by this run for a mailbox before: the checks below
