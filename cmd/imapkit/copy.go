@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -149,21 +150,107 @@ func inboxNames(names []string) []string {
 
 // foldInbox moves an entry an older imapkit recorded under INBOX's name
 // in another case ("inbox": the name typed) to "INBOX", where the run
-// looks it up, when the state holds no entry "INBOX" already (two
-// entries are left as they are). loadCopyState does it before the
+// looks it up, when it is the state's only entry of INBOX (several are
+// foldInboxEntries' after the replay). loadCopyState does it before the
 // journal's replay, whose lines under either name then find the entry;
 // the run's first save writes the journal anew.
 func (s *copyState) foldInbox() {
-	if s.Mailboxes["INBOX"] != nil {
-		return
+	if keys := s.inboxKeys(); len(keys) == 1 && keys[0] != "INBOX" {
+		s.Mailboxes["INBOX"] = s.Mailboxes[keys[0]]
+		delete(s.Mailboxes, keys[0])
 	}
+}
+
+// inboxKeys are the state's entries of INBOX in any case ("INBOX",
+// "inbox", "Inbox"), sorted.
+func (s *copyState) inboxKeys() []string {
+	var keys []string
 	for _, k := range s.boxNames() {
-		if b := s.Mailboxes[k]; b != nil && inboxName(k) == "INBOX" && k != "INBOX" {
-			delete(s.Mailboxes, k)
-			s.Mailboxes["INBOX"] = b
-			return
+		if s.Mailboxes[k] != nil && inboxName(k) == "INBOX" {
+			keys = append(keys, k)
 		}
 	}
+	return keys
+}
+
+// recordsCopies reports whether the entry b records anything a run
+// goes on from: messages copied (or a group in flight), its UID map,
+// messages skipped or found to hold a NUL.
+func (b *copyBox) recordsCopies() bool {
+	return b.LastUID > 0 || b.Copied > 0 || b.Pending != nil || len(b.UIDMap) > 0 || len(b.Skipped) > 0 || len(b.Binary) > 0
+}
+
+// foldInboxEntries settles, after the journal's replay, a state that
+// records INBOX under several names: an older imapkit took "inbox"
+// typed for another mailbox than INBOX (inboxName), and a later run
+// naming INBOX began a second entry, copying INBOX again. Both stayed:
+// "inbox" was never used, and the advice named it as another source
+// mailbox whose copies the destination held.
+//   - When one of them at most records copies (recordsCopies), the
+//     others record nothing a run needs: they are dropped, and the one
+//     that does is INBOX's.
+//   - When several do, which one the copies of INBOX follow cannot be
+//     told (each records a last UID, a UID map, maybe a group in flight),
+//     and guessing could copy mail twice or never: the one under "INBOX"
+//     stays INBOX's (one of the others when there is none) and
+//     inboxDups names the others: INBOX is refused (inboxDupsError)
+//     until --restart-mailbox INBOX removes them all (dropBox).
+//
+// The files on disk are written anew by the run's first save (journal,
+// then state file): killed before, the next run settles them alike.
+func (s *copyState) foldInboxEntries() {
+	keys := s.inboxKeys()
+	if len(keys) < 2 {
+		return
+	}
+	var data []string
+	for _, k := range keys {
+		if s.Mailboxes[k].recordsCopies() {
+			data = append(data, k)
+		}
+	}
+	if len(data) <= 1 {
+		keep := "INBOX"
+		if len(data) == 1 {
+			keep = data[0]
+		}
+		b := s.Mailboxes[keep]
+		for _, k := range keys {
+			delete(s.Mailboxes, k)
+		}
+		if b == nil { // no "INBOX", none with copies
+			b = s.Mailboxes[keys[0]]
+		}
+		s.Mailboxes["INBOX"] = b
+		return
+	}
+	if s.Mailboxes["INBOX"] == nil {
+		s.Mailboxes["INBOX"] = s.Mailboxes[data[0]]
+		delete(s.Mailboxes, data[0])
+	}
+	s.inboxDups = nil
+	for _, k := range s.inboxKeys() {
+		if k != "INBOX" {
+			s.inboxDups = append(s.inboxDups, k)
+		}
+	}
+}
+
+// errInboxTwice is the error of INBOX when the state records it under
+// several names, each with copies (foldInboxEntries). It exits 1: the
+// user must act.
+var errInboxTwice = errors.New("the state records INBOX twice")
+
+// inboxDupsError is INBOX's refusal while the state records it under
+// several names (inboxDups): nothing is copied, nothing changed; the
+// advice names --restart-mailbox INBOX, which removes them all.
+func (s *copyState) inboxDupsError() error {
+	var what []string
+	for _, k := range append([]string{"INBOX"}, s.inboxDups...) {
+		b := s.Mailboxes[k]
+		what = append(what, fmt.Sprintf("%s (%d copied to %s, last UID %d, UIDVALIDITY %d)", strconv.Quote(k), b.Copied, printable(b.Dst), b.LastUID, b.UIDValidity))
+	}
+	return fmt.Errorf("%w: under %s: an older imapkit took INBOX typed in another case for another mailbox and copied it again beside the copies made before; which entry the copies follow cannot be told, so nothing is copied and the state is unchanged; to copy INBOX whole again, with no duplicate, copy it to a mailbox that does not exist yet (--restart-mailbox INBOX --restart-unchanged --map INBOX=OTHER), which removes all of them from the state (or empty the destination mailbox and run with --restart-mailbox INBOX --restart-unchanged)", errInboxTwice, strings.Join(what, " and "))
 }
 
 // defaultStateDir is where copy keeps its state by default.
@@ -300,6 +387,10 @@ type copyState struct {
 
 	journal  *os.File // the map journal, from the run's first save on
 	replayed bool     // a map journal was read at the start
+	// inboxDups are the entries of INBOX under another name, each
+	// recording copies, beside "INBOX"'s (foldInboxEntries): INBOX is
+	// refused until --restart-mailbox INBOX removes them.
+	inboxDups []string
 }
 
 // copiedTo reports whether the state records messages copied to the
@@ -309,7 +400,7 @@ type copyState struct {
 // ours.
 func (s *copyState) copiedTo(dname, except string) bool {
 	for src, b := range s.Mailboxes {
-		if b != nil && b.Dst == dname && (except == "" || src != except) && (b.Copied > 0 || b.Pending != nil || len(b.UIDMap) > 0) {
+		if b != nil && b.Dst == dname && (except == "" || inboxName(src) != inboxName(except)) && (b.Copied > 0 || b.Pending != nil || len(b.UIDMap) > 0) {
 			return true
 		}
 	}
@@ -551,6 +642,9 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 			// Before the destination mailbox is created: a refused
 			// restart creates nothing.
 			restart, err = restartCheck(ctx, src.c, dst.c, name, dname, m.have[dname] || strings.EqualFold(dname, "INBOX"), fresh[dname] != nil, state, o, out.stderr)
+		}
+		if err == nil && !restart && name == "INBOX" && len(state.inboxDups) > 0 {
+			err = state.inboxDupsError()
 		}
 		if err == nil && !restart && prev == nil {
 			// A refusal creates nothing: asked before the CREATE.

@@ -144,6 +144,13 @@ func restartCheck(ctx context.Context, src, dst *commands.Client, name, dname st
 	// say) left nothing to duplicate: what dname holds is another's, as
 	// on a first run.
 	copied := box.LastUID > 0 || box.Copied > 0 || box.Pending != nil || len(box.UIDMap) > 0
+	if name == "INBOX" {
+		// Its entries under other names (foldInboxEntries), removed
+		// by the restart too.
+		for _, k := range state.inboxDups {
+			copied = copied || state.Mailboxes[k].recordsCopies()
+		}
+	}
 	if copied && exists && !fresh {
 		if err := restartDstEmpty(ctx, dst, name, dname, box, state); err != nil {
 			return false, err
@@ -201,11 +208,22 @@ func (st *copyState) dropBox(ctx context.Context, path, name string) error {
 	if err := st.logMaps(path); err != nil {
 		return err
 	}
-	box := st.Mailboxes[name]
-	delete(st.Mailboxes, name)
+	// INBOX's entries under other names (foldInboxEntries) go with it.
+	gone := []string{name}
+	if name == "INBOX" {
+		gone = append(gone, st.inboxDups...)
+	}
+	kept := map[string]*copyBox{}
+	for _, k := range gone {
+		kept[k] = st.Mailboxes[k]
+		delete(st.Mailboxes, k)
+	}
 	if err := saveJSON(path, st); err != nil {
-		st.Mailboxes[name] = box
+		maps.Copy(st.Mailboxes, kept)
 		return err
+	}
+	if name == "INBOX" {
+		st.inboxDups = nil
 	}
 	if err := hook(ctx, "restart-committed"); err != nil {
 		return err
@@ -293,7 +311,7 @@ func (s *copyState) copiedFrom(dname, except string) []string {
 	var names []string
 	for _, src := range s.boxNames() {
 		b := s.Mailboxes[src]
-		if src != except && b != nil && b.Dst == dname && (b.Copied > 0 || b.Pending != nil || len(b.UIDMap) > 0) {
+		if inboxName(src) != inboxName(except) && b != nil && b.Dst == dname && (b.Copied > 0 || b.Pending != nil || len(b.UIDMap) > 0) {
 			names = append(names, src)
 		}
 	}

@@ -215,6 +215,7 @@ func loadCopyState(path string, st *copyState) error {
 	jpath := mapJournalPath(path)
 	b, err := os.ReadFile(jpath)
 	if errors.Is(err, os.ErrNotExist) {
+		st.foldInboxEntries()
 		return nil
 	}
 	if err != nil {
@@ -257,6 +258,7 @@ func loadCopyState(path string, st *copyState) error {
 		}
 		box.addPairs(r.V, src, dst)
 	}
+	st.foldInboxEntries()
 	return nil
 }
 

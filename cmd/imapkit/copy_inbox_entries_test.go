@@ -1,0 +1,120 @@
+//go:build linux
+
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestCopyStateInboxEntriesFold (found by review): a state an older
+// imapkit wrote holding INBOX under two names, "INBOX" and "inbox" (the
+// name typed, taken for another mailbox). Both stayed: "inbox" was never
+// used. When only one of them records copies, the other records nothing
+// a run needs: it is dropped and the one with copies is INBOX's,
+// whichever its name; the journal's lines of each reach their own entry
+// first (the fold comes after the replay). When both record copies,
+// both stay and inboxDups names the other. Without a server.
+func TestCopyStateInboxEntriesFold(t *testing.T) {
+	load := func(t *testing.T, boxes map[string]*copyBox, journal string) *copyState {
+		t.Helper()
+		path := filepath.Join(t.TempDir(), "copy-x.json")
+		if err := saveJSON(path, &copyState{Version: 1, Src: "s", Dst: "d", Mailboxes: boxes}); err != nil {
+			t.Fatal(err)
+		}
+		if journal != "" {
+			if err := os.WriteFile(mapJournalPath(path), []byte(journal), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		st := &copyState{Mailboxes: map[string]*copyBox{}}
+		if err := loadCopyState(path, st); err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	data := func() *copyBox { return &copyBox{Dst: "InDst", UIDValidity: 7, LastUID: 3, Copied: 3} }
+	empty := func() *copyBox { return &copyBox{Dst: "Other", UIDValidity: 7} }
+	for _, tc := range []struct {
+		what  string
+		boxes map[string]*copyBox
+	}{
+		{"INBOX with copies, inbox none", map[string]*copyBox{"INBOX": data(), "inbox": empty()}},
+		{"inbox with copies, INBOX none", map[string]*copyBox{"INBOX": empty(), "inbox": data()}},
+		{"Inbox with copies, inbox none, no INBOX", map[string]*copyBox{"Inbox": data(), "inbox": empty()}},
+	} {
+		st := load(t, tc.boxes, "")
+		if b := st.Mailboxes["INBOX"]; len(st.Mailboxes) != 1 || b == nil || b.LastUID != 3 || b.Dst != "InDst" || len(st.inboxDups) != 0 {
+			t.Errorf("%s: entries %v, INBOX's %+v, dups %v; want only INBOX, the one with copies", tc.what, st.boxNames(), b, st.inboxDups)
+		}
+	}
+	// inbox's copies only in the journal (a run killed: the state file
+	// lean): it records copies, both stay.
+	lean := &copyBox{Dst: "Other", UIDValidity: 7}
+	st := load(t, map[string]*copyBox{"INBOX": data(), "inbox": lean}, `{"box":"inbox","v":9,"set":true,"map":[[1,1,2]]}`+"\n")
+	if len(st.Mailboxes) != 2 || fmt.Sprint(st.inboxDups) != "[inbox]" || st.Mailboxes["inbox"].UIDMap.lookup(2) != 2 || st.Mailboxes["INBOX"].UIDMap != nil {
+		t.Errorf("inbox's map in the journal: entries %v, dups %v, inbox %+v, INBOX %+v; want both kept, each with its own map, inbox a dup", st.boxNames(), st.inboxDups, st.Mailboxes["inbox"], st.Mailboxes["INBOX"])
+	}
+	// Both with copies, no "INBOX": one of them is INBOX's, the other a dup.
+	st = load(t, map[string]*copyBox{"Inbox": data(), "inbox": data()}, "")
+	if st.Mailboxes["INBOX"] == nil || fmt.Sprint(st.inboxDups) != "[inbox]" || len(st.Mailboxes) != 2 {
+		t.Errorf("Inbox and inbox with copies: entries %v, dups %v; want INBOX and inbox, inbox a dup", st.boxNames(), st.inboxDups)
+	}
+}
+
+// TestCopyStateInboxTwiceRefused (found by review): a state holding
+// INBOX under "INBOX" and "inbox", both with copies (an older imapkit
+// copied INBOX twice, once per name). Which entry the copies follow
+// cannot be told: INBOX is refused (exit 1, nothing copied, the state
+// unchanged), the advice naming --restart-mailbox INBOX; a restart into
+// the destination mailbox holding the copies is refused without naming
+// "inbox" as another source mailbox whose copies are there (it did); a
+// restart into a new mailbox copies INBOX whole once and removes both
+// entries. Against Dovecot.
+func TestCopyStateInboxTwiceRefused(t *testing.T) {
+	t.Parallel()
+	e := restartSetup(t)
+	for i := range 2 {
+		msg := fmt.Sprintf("From: a@example.com\r\nSubject: i%d\r\n\r\nhi\r\n", i)
+		if _, err := e.c.AppendBytes(e.ctx, "INBOX", []byte(msg), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code, errs := e.run("INBOX", "--map", "INBOX=InDst"); code != exitOK {
+		t.Fatalf("run 1: exit %d\n%s", code, errs)
+	}
+	editCopyState(t, e.statePath(), func(st map[string]any) {
+		boxes := st["mailboxes"].(map[string]any)
+		boxes["inbox"] = boxes["INBOX"]
+	})
+	before, err := os.ReadFile(e.statePath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, errs := e.run("INBOX", "--map", "INBOX=InDst")
+	after, _ := os.ReadFile(e.statePath())
+	if got := subjectsOf(t, e.c, "InDst"); code != exitNo || got != "i0,i1" || !strings.Contains(errs, "the state records INBOX twice") || !strings.Contains(errs, "--restart-mailbox INBOX --restart-unchanged --map INBOX=OTHER") {
+		t.Errorf("two entries: exit %d, InDst holds %s; want %d, i0,i1, refused naming --restart-mailbox INBOX\nstderr: %s", code, got, exitNo, errs)
+	}
+	var b4, af copyState
+	if json.Unmarshal(before, &b4) != nil || json.Unmarshal(after, &af) != nil || len(af.Mailboxes) != 2 || af.Mailboxes["inbox"] == nil || af.Mailboxes["INBOX"] == nil {
+		t.Errorf("two entries: the state after the refusal holds %v, want INBOX and inbox as before", af.Mailboxes)
+	}
+	code, errs = e.run("INBOX", "--map", "INBOX=InDst", "--restart-mailbox", "INBOX", "--restart-unchanged")
+	if got := subjectsOf(t, e.c, "InDst"); code != exitNo || got != "i0,i1" || !strings.Contains(errs, "not restarted: the destination mailbox InDst") || strings.Contains(errs, "copies of inbox") {
+		t.Errorf("restart into InDst: exit %d, InDst holds %s; want %d, i0,i1, refused without naming inbox as another mailbox\nstderr: %s", code, got, exitNo, errs)
+	}
+	code, errs = e.run("INBOX", "--map", "INBOX=New", "--restart-mailbox", "INBOX", "--restart-unchanged")
+	if got := subjectsOf(t, e.c, "New"); code != exitOK || got != "i0,i1" {
+		t.Errorf("restart into New: exit %d, New holds %s; want 0, i0,i1\nstderr: %s", code, got, errs)
+	}
+	var st copyState
+	raw, _ := os.ReadFile(e.statePath())
+	if err := json.Unmarshal(raw, &st); err != nil || len(st.Mailboxes) != 1 || st.Mailboxes["INBOX"] == nil || st.Mailboxes["INBOX"].Dst != "New" {
+		t.Errorf("after the restart: entries %v; want INBOX's only, to New", st.Mailboxes)
+	}
+}
