@@ -487,23 +487,6 @@ func (a *appender) checkDst(ctx context.Context, recorded uint32, appended, crea
 	return false, fmt.Errorf("%w (%s; it holds %d messages): what was appended before may or may not be in it, so neither the rest nor everything is appended; %s", errDstChanged, was, a.messages, hint)
 }
 
-// dstChangedHint is the hint that ends checkDst's refusal of the
-// destination mailbox dname, for copy and import alike: again says what
-// starting over does ("to copy the mailbox whole again"), entry names the
-// state file's entry (stateKeyPath) and statePath the file. A mailbox is
-// deleted (the command creates it anew); INBOX cannot be deleted, nor is
-// it created: it is emptied. Removing the entry alone is offered too,
-// with what it costs: the mailbox holds messages, and the next run
-// appends everything again next to them (what of it is there already
-// is then there twice).
-func dstChangedHint(dname, again, entry, statePath string) string {
-	alone := fmt.Sprintf("or remove %s from %s (the next run then appends everything again next to the %s messages it holds: what of it is there already is then there twice)", entry, statePath, printable(dname))
-	if strings.EqualFold(dname, "INBOX") {
-		return fmt.Sprintf("check INBOX on the destination: empty it %s (INBOX cannot be deleted), %s", again, alone)
-	}
-	return fmt.Sprintf("check %s on the destination: delete it %s (this command creates it anew), %s", dname, again, alone)
-}
-
 // stateKeyPath is the JSON path, in jq's syntax, of the entry key of the
 // object top of a state file: .mailboxes["INBOX"] (copy's entries are
 // under "mailboxes", import's under "destinations"). The advice of an

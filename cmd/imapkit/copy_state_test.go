@@ -396,8 +396,11 @@ func TestCopyStateAdvice(t *testing.T) {
 }
 
 // TestImportDstChangedExit: import's errDstChanged exited 3 (a
-// connection error by the exit table) and named "its entry": now exit 1
-// and the JSON path of the entry, .destinations["KEY"].
+// connection error by the exit table) and named "its entry": now exit 1.
+// Its advice then told the user to remove .destinations["KEY"] from the
+// state file by hand, importing everything again next to what the
+// mailbox held; now, as copy's, it offers a mailbox that does not exist
+// yet (--to OTHER), which imports the file whole once (found by review).
 func TestImportDstChangedExit(t *testing.T) {
 	t.Parallel()
 	srv, cf := dovecot(t, 0)
@@ -423,7 +426,15 @@ func TestImportDstChangedExit(t *testing.T) {
 	if code != exitNo {
 		t.Errorf("exit %d; want 1\nstderr: %s", code, errs)
 	}
-	wantInOutput(t, "import", errs, []string{"not the one earlier runs appended to", `remove .destinations["`, "there twice"}, []string{"its entry"})
+	wantInOutput(t, "import", errs, []string{"not the one earlier runs appended to", "delete it to import", "a mailbox that does not exist yet (--to OTHER"}, []string{"its entry", "remove .destinations", "there twice"})
+	// As advised: the file whole, once, to the new mailbox.
+	args[len(args)-len(cf)-2] = "ImpNew"
+	if code, _, errs := runCLI(t, "", args...); code != exitOK {
+		t.Errorf("--to ImpNew: exit %d\nstderr: %s", code, errs)
+	}
+	if st, err := c.Status(ctx, "ImpNew", commands.StatusMessages); err != nil || st.Messages != 2 {
+		t.Errorf("--to ImpNew: STATUS %+v, %v; want 2 messages", st, err)
+	}
 }
 
 // stateDst is a scripted destination holding one mailbox, INBOX, whose

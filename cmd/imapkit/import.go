@@ -125,6 +125,24 @@ func importPendingHint(mailbox, path, key, spath string, ent *importEntry) strin
 		printable(mailbox), which, entry, printable(spath), landed)
 }
 
+// importDstChangedHint is the advice that ends checkDst's refusal
+// (errDstChanged) of the mailbox to, imported to from path before: delete
+// it (the run creates it anew and imports path whole again; INBOX, which
+// cannot be deleted, is emptied), or import path whole to a mailbox that
+// does not exist yet with --to, a new entry of the state (keyed by the
+// mailbox), as copy's advice offers --restart-mailbox with --map. It told
+// the user to remove .destinations["KEY"] from the state file by hand,
+// which imported everything again next to the messages the mailbox held,
+// what of it was there already then there twice
+// (TestImportDstChangedExit, found by review).
+func importDstChangedHint(to, path string) string {
+	const other = "a mailbox that does not exist yet (--to OTHER: this command creates it; keep it in later runs)"
+	if strings.EqualFold(to, "INBOX") {
+		return fmt.Sprintf("check INBOX on the server: empty it to import %s whole again (INBOX cannot be deleted), or import it whole to %s", printable(path), other)
+	}
+	return fmt.Sprintf("check %s on the server: delete it to import %s whole again (this command creates it anew), or import it whole to %s", printable(to), printable(path), other)
+}
+
 func importStatePath(path string) string { return filepath.Clean(path) + ".imapkit-import.json" }
 
 // importMsg is one message of the source.
@@ -367,7 +385,7 @@ func runImport(ctx context.Context, cn *conn, args []string, own any, o *output)
 	// The mailbox must be the one Offset and Done speak of: deleted and
 	// created again since, it holds none of what was imported.
 	startOver, err := ap.checkDst(ctx, ent.DstUIDValidity, ent.Imported > 0 || ent.Offset > 0 || len(ent.Done) > 0 || ent.Pending != nil, created,
-		dstChangedHint(opts.to, "to import "+path+" whole again", stateKeyPath("destinations", key), spath))
+		importDstChangedHint(opts.to, path))
 	if err != nil {
 		return err
 	}
