@@ -159,19 +159,45 @@ func (st *copyState) logMaps(path string) error {
 }
 
 // compact ends a run's state: the state file written with the maps whole
-// and the journal removed. It does nothing when the run saved nothing and
-// found no journal.
+// (writeWhole) and the journal removed. It does nothing when the run saved
+// nothing and found no journal.
 func (st *copyState) compact(path string) error {
 	if st.journal == nil && !st.replayed {
 		return nil
 	}
-	if st.journal != nil {
-		// The changes since the last save first, so that the journal
-		// still gives these maps should the run be killed between the
-		// state's write and the journal's removal. Only an aid: the
-		// state file is written whole next anyway.
-		st.logMaps(path)
+	if err := st.writeWhole(path); err != nil {
+		return err
 	}
+	st.replayed = false
+	if err := os.Remove(mapJournalPath(path)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// writeWhole is compact but for the journal's removal: the journal is
+// brought up to date, then the state file written with the maps whole,
+// and the journal closed. Killed between the state's write and the
+// journal's removal, the journal's replay over the state file gives the
+// same maps.
+//
+// The journal is brought up to date first: the changes since the last
+// save appended, or, when the run has not opened it (it saved nothing:
+// each mailbox failed before its first save, a destination check that
+// failed say, or a journal's write failed), the journal written anew
+// with the maps whole. It was left as it was in that case, and a journal
+// a killed run had left, older than the state file, was replayed over it
+// after a kill there: a map the run had reset (a destination mailbox
+// created by this run for another source mailbox: mailboxTry.dstFresh,
+// with its last UID 0) came back with the old destination UIDVALIDITY,
+// and the next run refused the mailbox (errDstChanged) where it should
+// have copied it whole; a UID map, never the last UID, the pending group
+// or the count (those are the state file's), so no mail is copied twice
+// (TestCopyCompactKilledStaleJournal, found by review). Should that write
+// fail, the old journal is left: the state file is written whole all the
+// same (compact removes the journal next).
+func (st *copyState) writeWhole(path string) error {
+	st.logMaps(path)
 	err := saveJSON(path, st)
 	if st.journal != nil {
 		if cerr := st.journal.Close(); err == nil {
@@ -184,10 +210,6 @@ func (st *copyState) compact(path string) error {
 	}
 	for _, box := range st.Mailboxes {
 		box.mapLog = nil
-	}
-	st.replayed = false
-	if err := os.Remove(mapJournalPath(path)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
 	}
 	return nil
 }
