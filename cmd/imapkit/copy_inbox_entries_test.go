@@ -70,7 +70,9 @@ func TestCopyStateInboxEntriesFold(t *testing.T) {
 // INBOX under "INBOX" and "inbox", both with copies (an older imapkit
 // copied INBOX twice, once per name). Which entry the copies follow
 // cannot be told: INBOX is refused (exit 1, nothing copied, the state
-// unchanged), the advice naming --restart-mailbox INBOX; a restart into
+// unchanged), the advice naming --restart-mailbox INBOX; a restart
+// without --restart-unchanged is refused, its advice not offering a plain
+// run (refused too); a restart into
 // the destination mailbox holding the copies is refused without naming
 // "inbox" as another source mailbox whose copies are there (it did); a
 // restart into a new mailbox copies INBOX whole once and removes both
@@ -103,6 +105,10 @@ func TestCopyStateInboxTwiceRefused(t *testing.T) {
 	var b4, af copyState
 	if json.Unmarshal(before, &b4) != nil || json.Unmarshal(after, &af) != nil || len(af.Mailboxes) != 2 || af.Mailboxes["inbox"] == nil || af.Mailboxes["INBOX"] == nil {
 		t.Errorf("two entries: the state after the refusal holds %v, want INBOX and inbox as before", af.Mailboxes)
+	}
+	code, errs = e.run("INBOX", "--map", "INBOX=InDst", "--restart-mailbox", "INBOX")
+	if code != exitNo || !strings.Contains(errs, "records INBOX under several names") || strings.Contains(errs, "a run without --restart-mailbox goes on") {
+		t.Errorf("restart without --restart-unchanged: exit %d; want %d, refused, naming --restart-unchanged, not a plain run\nstderr: %s", code, exitNo, errs)
 	}
 	code, errs = e.run("INBOX", "--map", "INBOX=InDst", "--restart-mailbox", "INBOX", "--restart-unchanged")
 	if got := subjectsOf(t, e.c, "InDst"); code != exitNo || got != "i0,i1" || !strings.Contains(errs, "not restarted: the destination mailbox InDst") || strings.Contains(errs, "copies of inbox") {

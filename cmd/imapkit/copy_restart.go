@@ -137,6 +137,11 @@ func restartCheck(ctx context.Context, src, dst *commands.Client, name, dname st
 		fmt.Fprintf(stderr, "imapkit copy: %s: note: --restart-mailbox: already restarted (its entry was begun by a restart to %s, UIDVALIDITY %d): going on where it stopped\n", printable(name), printable(dname), uidv)
 		return false, nil
 	}
+	if box.UIDValidity == uidv && !o.restartUnchanged && name == "INBOX" && len(state.inboxDups) > 0 {
+		// A plain run is refused too (inboxDupsError): the restart
+		// is the way on, confirmed.
+		return false, fmt.Errorf("%w: its UIDVALIDITY (%d) has not changed, and the state records INBOX under several names (a run without --restart-mailbox is refused): --restart-unchanged restarts it, removing them all", errRestartRefused, uidv)
+	}
 	if box.UIDValidity == uidv && !o.restartUnchanged {
 		return false, fmt.Errorf("%w: its UIDVALIDITY (%d) has not changed: a run without --restart-mailbox goes on where the last one stopped, with no duplicate (a destination mailbox deleted since is copied whole again by itself), and keeps what the state records (the messages skipped, the flag changes to carry); --restart-unchanged restarts it all the same", errRestartRefused, uidv)
 	}
