@@ -194,8 +194,8 @@
 // MaxStringLiteral come as items whose Body streams them; smaller ones stay
 // in Section.Data. The caller may run other commands between two calls to
 // Next: when another goroutine needs the reader (it waits for an answer,
-// in Wait or on a Done of a command not pulled, or for its turn, or
-// writes: a command, a batch's buffered commands, a Continue line), a
+// in Wait, or for its turn, or writes: a command, a batch's buffered
+// commands, a Continue line; not one waiting on Done, see Pending.Done), a
 // held response is kept valid (codec.Decoder.Unshare) and a half-read
 // body is read into memory, within MaxResultBytes. Run, which collects copies in Result.Data, stays
 // for small results; it is bounded by Options.MaxResultBytes (64 MiB):

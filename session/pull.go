@@ -455,14 +455,15 @@ func (s *Session) undemand() {
 // otherDemand reports whether a goroutine other than p's caller needs the
 // reader to go on (under mu): one in Wait or waiting for its turn
 // (demanders), one writing another command's bytes (writing: send, a
-// flush, Continue), one waiting on another command's Done (watched), or
-// another pulled command's caller waiting in Next.
+// flush, Continue), or another pulled command's caller waiting in Next.
+// Not one waiting on a command's Done: Done cannot tell a wait from a
+// poll (see Done).
 func (s *Session) otherDemand(p *Pending) bool {
 	if s.demanders > 0 {
 		return true
 	}
 	for _, q := range s.inflight {
-		if q != p && (q.writing || q.watched || q.pull != nil && q.pull.waiting) {
+		if q != p && (q.writing || q.pull != nil && q.pull.waiting) {
 			return true
 		}
 	}

@@ -3,6 +3,7 @@ package session_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -17,7 +18,8 @@ import (
 )
 
 // The tests here are TestPulledLentWriteNotStuck's (pull_lent_write_test.go)
-// for the other ways bytes go to the server, and for a wait on Done: a
+// for the other ways bytes go to the server, and for a wait in Wait (not
+// on Done or Continuations, which cannot tell a wait from a poll): a
 // pulled command's caller holds a lent item, or leaves its queue full,
 // and the reader goroutine, parked for it, must go on for a goroutine
 // that writes (the server may not read before it has written the rest of
@@ -222,13 +224,13 @@ func TestPulledLentContinueNotStuck(t *testing.T) {
 	})
 }
 
-// TestPulledLentDoneNotStuck: a caller waiting for a command's end on
-// Done, not in Wait, waits for the reader as Wait does, and the reader,
-// parked for a pulled command's caller who holds a lent item (or whose
-// queue is full: the send of the command may have made it go on for a
-// moment), must go on for it. Before the fix Done was closed only when
-// the command's bound (CommandTimeout, 15 min) aborted the session.
-func TestPulledLentDoneNotStuck(t *testing.T) {
+// TestPulledLentWaitNotStuck: a caller that holds a lent item of a
+// pulled command and waits, in Wait, for a plain command started beside
+// it: the reader goes on for it (Wait counts as demand; the held item is
+// kept valid first), also when the pulled answer fills the connection
+// (the server writes it all before it reads on). Done, which cannot tell a
+// wait from a poll, does not (TestPulledBodyStreamsBesideDonePolled).
+func TestPulledLentWaitNotStuck(t *testing.T) {
 	bubbleGuarded(t, 20*time.Second, func(t *testing.T) {
 		c, srv := transport.Pipe()
 		srvDone := make(chan struct{})
@@ -255,9 +257,8 @@ func TestPulledLentDoneNotStuck(t *testing.T) {
 		}
 		synctest.Wait()
 		start := time.Now()
-		<-q.Done()
 		if _, err := q.Wait(ctx); err != nil {
-			t.Fatalf("NOOP, %v after Done was asked for (the bubble's clock): %v", time.Since(start), err)
+			t.Fatalf("NOOP, %v after Wait began (the bubble's clock): %v", time.Since(start), err)
 		}
 		if err := drainPulled(ctx, p); err != nil {
 			t.Fatalf("the pulled command: %v", err)
@@ -315,6 +316,180 @@ func TestPulledLentFlushBehindNotStuck(t *testing.T) {
 			}
 		}
 		if err := drainPulled(ctx, p); err != nil {
+			t.Fatalf("the pulled command: %v", err)
+		}
+	})
+}
+
+// TestPulledBodyStreamsBesideDonePolled (found by review, stop 51): a
+// caller streams the body of a pulled FETCH and, beside it, only POLLS a
+// NOOP's Done (a select with a default, or with a timeout that fired): it
+// does not wait for the NOOP. A first form of the lost wake-up fixes
+// marked a command whose Done was asked for as waited on until it ended
+// (which it cannot before the body is read), and the reader went on for
+// it as for a caller in Wait: the streamed body was read into memory, and
+// past MaxResultBytes the FETCH failed, where it streams. MaxResultBytes
+// is 1 MiB (a 2 MiB body) only to keep the test cheap: with the default
+// the same happened for a 65 MiB body.
+func TestPulledBodyStreamsBesideDonePolled(t *testing.T) {
+	const size = 2 << 20
+	bubbleGuarded(t, 20*time.Second, func(t *testing.T) {
+		c, srv := transport.Pipe()
+		srvDone := make(chan struct{})
+		go func() {
+			defer close(srvDone)
+			defer srv.Close()
+			io.WriteString(srv, "* PREAUTH [CAPABILITY IMAP4rev1] ready\r\n")
+			r := bufio.NewReader(srv)
+			var tags []string
+			for len(tags) < 2 {
+				line, err := r.ReadString('\n')
+				if err != nil {
+					return
+				}
+				tag, _, _ := strings.Cut(line, " ")
+				tags = append(tags, tag)
+			}
+			fmt.Fprintf(srv, "* 1 FETCH (UID 1 BODY[] {%d}\r\n", size)
+			chunk := strings.Repeat("x", 64<<10)
+			for sent := 0; sent < size; sent += len(chunk) {
+				if _, err := io.WriteString(srv, chunk); err != nil {
+					return
+				}
+			}
+			io.WriteString(srv, ")\r\n"+tags[0]+" OK done\r\n"+tags[1]+" OK done\r\n")
+			for {
+				line, err := r.ReadString('\n')
+				if err != nil {
+					return
+				}
+				tag, _, _ := strings.Cut(line, " ")
+				io.WriteString(srv, tag+" OK done\r\n")
+			}
+		}()
+		ctx := context.Background()
+		s, err := session.Open(ctx, c, &session.Options{MaxResultBytes: 1 << 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			s.Close()
+			<-srvDone
+		}()
+		p, err := s.Start(ctx, &session.Command{Name: "UID", AnyState: true, Pull: true,
+			Args: func(e *wire.Encoder) { e.SP().Raw("FETCH 1 (UID BODY.PEEK[])") }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := s.Start(ctx, &session.Command{Name: "NOOP"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		it, err := p.Next(ctx)
+		if err != nil || it.Body == nil {
+			t.Fatalf("body item %+v, %v", it, err)
+		}
+		// A poll, not a wait: the NOOP's answer comes after the body.
+		select {
+		case <-q.Done():
+			t.Fatal("NOOP done before the body was read")
+		default:
+		}
+		synctest.Wait()
+		n, err := io.Copy(io.Discard, it.Body)
+		if err != nil || n != size {
+			t.Fatalf("body read: %d of %d bytes, %v (the reader went on for a NOOP whose Done was only polled, and read the body into memory)", n, size, err)
+		}
+		if err := drainPulled(ctx, p); err != nil {
+			t.Fatalf("FETCH: %v", err)
+		}
+		if _, err := q.Wait(ctx); err != nil {
+			t.Fatalf("NOOP: %v", err)
+		}
+	})
+}
+
+// TestPulledLentContinuationsHeld (from a review, stop 51): a wait on a
+// command's Continuations channel, like one on Done, does not make the
+// reader go on while a pulled command's caller holds a lent item (a
+// channel cannot tell a wait from a poll: see Pending.Done); the "+" comes
+// once the item is released. Here a command whose Rules take
+// continuations (not run alone), sent after the pulled one, whose "+" the
+// server sends after the pulled command's answer (1.5 MiB of SEARCH
+// lines); another goroutine takes the held item's successors (Next) and
+// the "+" arrives, the exchange ends and both commands complete.
+func TestPulledLentContinuationsHeld(t *testing.T) {
+	bubbleGuarded(t, 20*time.Second, func(t *testing.T) {
+		c, srv := transport.Pipe()
+		srvDone := make(chan struct{})
+		go func() {
+			defer close(srvDone)
+			defer srv.Close()
+			io.WriteString(srv, "* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+] ready\r\n")
+			r := bufio.NewReader(srv)
+			var tags []string
+			for len(tags) < 2 {
+				line, err := r.ReadString('\n')
+				if err != nil {
+					return
+				}
+				tag, _, _ := strings.Cut(line, " ")
+				tags = append(tags, tag)
+			}
+			io.WriteString(srv, "* SEARCH 1\r\n")
+			line := "* SEARCH " + strings.TrimSpace(strings.Repeat("2 ", 495)) + "\r\n"
+			for range transport.PipeBufferSize * 3 / 2 / 1000 {
+				if _, err := io.WriteString(srv, line); err != nil {
+					return
+				}
+			}
+			io.WriteString(srv, tags[0]+" OK done\r\n+ go on\r\n")
+			if _, err := r.ReadString('\n'); err != nil {
+				return
+			}
+			io.WriteString(srv, tags[1]+" OK done\r\n")
+			for {
+				line, err := r.ReadString('\n')
+				if err != nil {
+					return
+				}
+				tag, _, _ := strings.Cut(line, " ")
+				io.WriteString(srv, tag+" OK done\r\n")
+			}
+		}()
+		ctx := context.Background()
+		s, err := session.Open(ctx, c, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			s.Close()
+			<-srvDone
+		}()
+		p := startHeld(t, s)
+		x, err := s.Start(ctx, &session.Command{Name: "XCONT", Rules: &session.Rules{Continuations: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Next(ctx); err != nil { // lent, and held
+			t.Fatal(err)
+		}
+		synctest.Wait() // the server blocks writing: the reader is parked
+		drained := make(chan error, 1)
+		go func() { drained <- drainPulled(ctx, p) }() // releases the item
+		start := time.Now()
+		select {
+		case <-x.Continuations():
+		case <-time.After(2 * time.Minute):
+			t.Fatalf("XCONT's \"+\" not seen %v after the held item was released (the bubble's clock; session: %v)", time.Since(start), s.Err())
+		}
+		if err := x.Continue(ctx, []byte("z")); err != nil {
+			t.Fatalf("Continue: %v", err)
+		}
+		if _, err := x.Wait(ctx); err != nil {
+			t.Fatalf("XCONT: %v", err)
+		}
+		if err := <-drained; err != nil {
 			t.Fatalf("the pulled command: %v", err)
 		}
 	})

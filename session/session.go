@@ -312,10 +312,6 @@ type Pending struct {
 	// for it (otherDemand: for any other pulled command, not for this
 	// one, whose own answer is not held up by its own write) (under s.mu).
 	writing bool
-	// watched: Done was asked for, for a command not pulled: its caller
-	// may wait on it as in Wait, and the reader goes on for it as for
-	// Wait (otherDemand) (under s.mu).
-	watched bool
 	// cut: the session ended the command (abortWith, from any goroutine)
 	// while the reader may still be building its result: Wait returns no
 	// result then (under s.mu, set before done is closed).
@@ -490,22 +486,17 @@ func (p *Pending) Tag() string { return p.tag }
 // command (Command.Pull) the answer is read only as Next or Wait ask for
 // it: waiting on Done without calling them, while a lent response or body
 // of it is held, can wait for ever (unless other commands make the
-// reader go on). For any other command, asking for Done counts as a wait
-// for its answer, as Wait does, until the command is over: the reader
-// goes on for it even while a pulled command's caller holds a lent item
-// (that item is kept valid first, as for Wait).
+// reader go on). The same holds for any command while the goroutine
+// that waits on Done, or another, holds a lent item of a pulled command:
+// a channel cannot tell a wait from a poll, so Done does not make the
+// reader go on (it would read a streamed body into memory, up to
+// MaxResultBytes and an error past it, for a caller that only looked:
+// TestPulledBodyStreamsBesideDonePolled). To wait beside a held item,
+// call Wait, which does (TestPulledLentWaitNotStuck); a caller left
+// waiting on Done is freed by the command's bound (CommandTimeout).
 func (p *Pending) Done() <-chan struct{} {
-	s := p.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if p.pull == nil && !p.ended && !p.watched {
-		// A caller waiting on Done needs the reader to go on, as one in
-		// Wait: a reader parked for a pulled command's held item (or
-		// full queue) left it waiting until the command's bound aborted
-		// the session (a lost wake-up, TestPulledLentDoneNotStuck).
-		p.watched = true
-		s.pullCond.Broadcast()
-	}
+	p.s.mu.Lock()
+	defer p.s.mu.Unlock()
 	return p.doneLocked()
 }
 
@@ -555,6 +546,15 @@ type blockFunc struct{ f func() }
 // would be answered by no one (the server waiting for a line, every later
 // command behind it). A select on it with Done, or a context, waits for
 // those instead.
+//
+// As Done, a wait on this channel does not make the reader go on while a
+// pulled command's caller holds a lent item: a "+" that comes after the
+// rest of that command's answer is seen once the item is released (Next,
+// or the body read), or, if it never is, the command's bound ends the
+// wait. The library's own commands that take continuations run alone
+// (IDLE, AUTHENTICATE) or wait in Wait (a literal's "+"), so only a
+// caller's own Rules with Continuations, beside a pulled command, can
+// meet it (TestPulledLentContinuationsHeld).
 func (p *Pending) Continuations() <-chan []byte {
 	if p.cmd.OnContinue != nil {
 		return nil
