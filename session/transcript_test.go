@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/imapkit/imapkit/codec"
@@ -370,22 +371,37 @@ func TestTranscriptReadOnly(t *testing.T) {
 	}
 }
 
-// TestStallTimeout: a server that never answers aborts the session after
-// IdleTimeout instead of hanging.
+// TestIdleTimeout: a server that never answers aborts the session after
+// the stall timeout instead of hanging. With the defaults, in a
+// testing/synctest bubble: the bubble's clock moves only when every
+// goroutine waits, so the cut comes at exactly DefaultStallTimeout after
+// the NOOP (a server silent from the start: no slack, see
+// TestStallReadWithinSlack) however loaded the machine, in milliseconds
+// of wall time. It ran with a 100 ms StallTimeout and failed past 3 s of
+// wall time, which a loaded machine could reach. A session that never
+// cuts fails at the caller's 10 minutes (or, with no timer left, with
+// synctest.Test's deadlock).
 func TestIdleTimeout(t *testing.T) {
-	client, server := transport.Pipe()
-	defer server.Close()
-	go io.WriteString(server, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
-	go io.Copy(io.Discard, server)
-	s := transcript.Open(t, client, &session.Options{StallTimeout: 100 * time.Millisecond})
-	start := time.Now()
-	_, err := s.Run(ctx5(t), &session.Command{Name: "NOOP"})
-	if !errors.Is(err, session.ErrAborted) || !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("err = %v; want an abort wrapping a deadline", err)
-	}
-	if time.Since(start) > 3*time.Second {
-		t.Fatalf("took %v", time.Since(start))
-	}
+	synctest.Test(t, func(t *testing.T) {
+		client, server := transport.Pipe()
+		defer server.Close()
+		go io.WriteString(server, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+		go io.Copy(io.Discard, server)
+		s := transcript.Open(t, client, nil)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		start := time.Now()
+		_, err := s.Run(ctx, &session.Command{Name: "NOOP"})
+		d := time.Since(start) // on the bubble's clock
+		var te *session.TimeoutError
+		if !errors.Is(err, session.ErrAborted) || !errors.Is(err, os.ErrDeadlineExceeded) ||
+			!errors.As(err, &te) || te.What != session.TimeoutStall {
+			t.Fatalf("err = %v after %v; want an abort with a stall *TimeoutError wrapping a deadline", err, d)
+		}
+		if d != session.DefaultStallTimeout {
+			t.Fatalf("cut after %v; want exactly %v", d, session.DefaultStallTimeout)
+		}
+	})
 }
 
 func TestTranscriptHandlerRunsCommand(t *testing.T) {
