@@ -356,6 +356,16 @@ func trickle(w io.Writer, s string) {
 	}
 }
 
+// trickleEvery writes s every d until the connection fails.
+func trickleEvery(w io.Writer, s string, d time.Duration) {
+	for {
+		if _, err := io.WriteString(w, s); err != nil {
+			return
+		}
+		time.Sleep(d)
+	}
+}
+
 // openBounded opens a session on conn with CommandTimeout bound (tags A1,
 // A2, ...), closed when t ends.
 func openBounded(t *testing.T, conn net.Conn, bound time.Duration) *session.Session {
@@ -596,8 +606,17 @@ func (w sleepyWriter) Write(b []byte) (int, error) {
 // write the body out (through the body's WriteTo, or after reading it
 // whole) runs on; one that waits for a body the server trickles is cut
 // at the bound.
+//
+// With the defaults (DefaultCommandTimeout, 15 minutes), each case in a
+// testing/synctest bubble: the handler's sleeps, the server's pacing and
+// the bound run on the bubble's clock, which moves only when every
+// goroutine waits, so "after two bounds" and "cut at the bound" are exact
+// however loaded the machine (it ran a 300 ms bound on the wall clock,
+// where a loaded machine could delay the server's answer past it).
 func TestCommandTimeoutSections(t *testing.T) {
-	const bound = 300 * time.Millisecond
+	const bound = session.DefaultCommandTimeout
+	// Trickled a byte a second (never quiet for DefaultStallTimeout),
+	// the body outlasts the bound: 4000 s.
 	body := strings.Repeat("b", 4000)
 	run := func(t *testing.T, trickling bool, handle func(r io.Reader) error) error {
 		conn := fake(t, func(r *bufio.Reader, w io.Writer) {
@@ -605,17 +624,21 @@ func TestCommandTimeoutSections(t *testing.T) {
 			readCommand(r, w)
 			if trickling {
 				fmt.Fprintf(w, "* 1 FETCH (BODY[] {%d}\r\nbb", len(body))
-				trickle(w, "b")
+				trickleEvery(w, "b", time.Second)
 				return
 			}
 			fmt.Fprintf(w, "* 1 FETCH (BODY[] {%d}\r\n%s)\r\nA1 OK done\r\n", len(body), body)
 			io.Copy(io.Discard, r)
 		})
-		s := openBounded(t, conn, bound)
+		s, err := session.Open(ctx20(t), conn, &session.Options{TagPrefix: "A"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
 		cmd := pullFetch("(BODY[])")
 		cmd.Pull = false
 		cmd.Sections = func(_ *codec.Fetch, _ *codec.Section, r io.Reader) error { return handle(r) }
-		_, err := s.Run(context.Background(), cmd)
+		_, err = s.Run(context.Background(), cmd)
 		return err
 	}
 	for _, c := range []struct {
@@ -633,10 +656,13 @@ func TestCommandTimeoutSections(t *testing.T) {
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			start := time.Now()
-			if err := run(t, false, c.handle); err != nil || time.Since(start) < 2*bound {
-				t.Fatalf("a handler of two bounds: %v after %v; want success after over %v", err, time.Since(start), 2*bound)
-			}
+			synctest.Test(t, func(t *testing.T) {
+				start := time.Now()
+				err := run(t, false, c.handle)
+				if d := time.Since(start); err != nil || d < 2*bound {
+					t.Fatalf("a handler of two bounds: %v after %v; want success after over %v", err, d, 2*bound)
+				}
+			})
 		})
 	}
 	for _, c := range []struct {
@@ -653,15 +679,18 @@ func TestCommandTimeoutSections(t *testing.T) {
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			start := time.Now()
-			err := run(t, true, c.handle)
-			var te *session.TimeoutError
-			if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != session.TimeoutCommand {
-				t.Fatalf("got %v; want an abort with a command *TimeoutError", err)
-			}
-			if d := time.Since(start); d < bound || d > bound+5*time.Second {
-				t.Errorf("ended after %v; want about %v", d, bound)
-			}
+			synctest.Test(t, func(t *testing.T) {
+				start := time.Now()
+				err := run(t, true, c.handle)
+				d := time.Since(start)
+				var te *session.TimeoutError
+				if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != session.TimeoutCommand {
+					t.Fatalf("got %v after %v; want an abort with a command *TimeoutError", err, d)
+				}
+				if d != bound {
+					t.Errorf("ended after %v; want exactly %v", d, bound)
+				}
+			})
 		})
 	}
 }
