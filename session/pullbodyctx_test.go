@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/imapkit/imapkit/internal/testserver"
@@ -236,32 +237,47 @@ func TestPullBodyReadContextFrozen(t *testing.T) {
 // reading the whole body first (the stall timeout never fires there), and
 // the session goes on. Under COMPRESS as well (the read is interrupted
 // above the inflater: TestReview47BCompressBodyFrozenContext).
+//
+// Each case runs in a testing/synctest bubble: the server's pacing and
+// the cancel run on the bubble's clock, which moves only when every
+// goroutine waits, so the read must return at the very instant of the
+// cancel (no time passes on that clock: the interrupt ended it, not the
+// server's next chunk, 3 ms later, nor the body's end, 1.2 s later)
+// however loaded the machine. It checked the return within 500 ms of wall time, which a
+// loaded machine could exceed, and took 1.5 s a case.
 func TestPullBodyReadContextSlow(t *testing.T) {
 	for _, c := range []struct {
 		name          string
 		tls, compress bool
 	}{{"Plain", false, false}, {"TLS", true, false}, {"Compress", false, true}} {
 		t.Run(c.name, func(t *testing.T) {
-			// 2 MiB at 4 KiB every 5 ms: 1.3 s for the half left.
-			conn := bodyCtxConn(t, c.tls, bodyCtxServer(2<<20, false, nil, 5*time.Millisecond, c.compress))
-			s := openDefaults(t, conn, nil)
-			if c.compress {
-				if err := s.Compress(ctx20(t)); err != nil {
-					t.Fatal(err)
+			synctest.Test(t, func(t *testing.T) {
+				// 2 MiB at 4 KiB every 5 ms: 1.3 s for the half
+				// left. (The certificate, made in the bubble, is
+				// valid on its clock.)
+				conn := bodyCtxConn(t, c.tls, bodyCtxServer(2<<20, false, nil, 5*time.Millisecond, c.compress))
+				s := openDefaults(t, conn, nil)
+				if c.compress {
+					if err := s.Compress(ctx20(t)); err != nil {
+						t.Fatal(err)
+					}
 				}
-			}
-			ctx, cancel := context.WithCancel(context.Background())
-			cancelled := make(chan time.Time, 1)
-			p, at, err := bodyCtxRead(t, s, ctx, func() {
-				time.AfterFunc(100*time.Millisecond, func() { cancelled <- time.Now(); cancel() })
+				ctx, cancel := context.WithCancel(context.Background())
+				cancelled := make(chan time.Time, 1)
+				// Cancelled between two of the server's chunks: a
+				// read that only notices the end at its next chunk
+				// returns 3 ms late.
+				p, at, err := bodyCtxRead(t, s, ctx, func() {
+					time.AfterFunc(102*time.Millisecond, func() { cancelled <- time.Now(); cancel() })
+				})
+				if !errors.Is(err, context.Canceled) || !errors.Is(err, session.ErrBodyDropped) {
+					t.Fatalf("read: %v", err)
+				}
+				if late := at.Sub(<-cancelled); late != 0 {
+					t.Errorf("the body's read returned %v after its context was cancelled; want at once", late)
+				}
+				bodyCtxAfter(t, s, p, ctx)
 			})
-			if !errors.Is(err, context.Canceled) || !errors.Is(err, session.ErrBodyDropped) {
-				t.Fatalf("read: %v", err)
-			}
-			if late := at.Sub(<-cancelled); late > 500*time.Millisecond {
-				t.Errorf("the body's read returned %v after its context was cancelled", late)
-			}
-			bodyCtxAfter(t, s, p, ctx)
 		})
 	}
 }
@@ -269,50 +285,56 @@ func TestPullBodyReadContextSlow(t *testing.T) {
 // TestPullBodyContextEndedBeforeRead: a context that ends while the
 // caller holds the body without reading it ends the body's next read at
 // once, and leaves no interrupt behind to fail another read: the session
-// goes on. A body the reader kept in memory stays readable.
+// goes on. A body the reader kept in memory stays readable. In a
+// testing/synctest bubble: synctest.Wait, not a sleep, lets the watch of
+// the context run, and the bubble's clock says the read waited for
+// nothing (it checked under a second of wall time).
 func TestPullBodyContextEndedBeforeRead(t *testing.T) {
-	conn := bodyCtxConn(t, false, bodyCtxServer(1<<20, false, nil, 0, false))
-	s := openDefaults(t, conn, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	p, err := s.Start(ctx, pullUIDFetch("(UID BODY[])"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	it, err := p.Next(ctx)
-	if err != nil || it.Body == nil {
-		t.Fatalf("%+v %v", it, err)
-	}
-	if _, err := io.ReadFull(it.Body, make([]byte, 1000)); err != nil {
-		t.Fatal(err)
-	}
-	cancel()
-	time.Sleep(20 * time.Millisecond) // Next's watch of ctx has run
-	start := time.Now()
-	n, err := io.Copy(io.Discard, it.Body)
-	if !errors.Is(err, context.Canceled) || n != 0 || time.Since(start) > time.Second {
-		t.Fatalf("read %d bytes in %v: %v", n, time.Since(start), err)
-	}
-	bodyCtxAfter(t, s, p, ctx)
+	synctest.Test(t, func(t *testing.T) {
+		conn := bodyCtxConn(t, false, bodyCtxServer(1<<20, false, nil, 0, false))
+		s := openDefaults(t, conn, nil)
+		ctx, cancel := context.WithCancel(context.Background())
+		p, err := s.Start(ctx, pullUIDFetch("(UID BODY[])"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		it, err := p.Next(ctx)
+		if err != nil || it.Body == nil {
+			t.Fatalf("%+v %v", it, err)
+		}
+		if _, err := io.ReadFull(it.Body, make([]byte, 1000)); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		synctest.Wait() // Next's watch of ctx has run
+		start := time.Now()
+		n, err := io.Copy(io.Discard, it.Body)
+		// On the bubble's clock: the read waited for nothing.
+		if d := time.Since(start); !errors.Is(err, context.Canceled) || n != 0 || d != 0 {
+			t.Fatalf("read %d bytes in %v: %v; want none at once, with the context's error", n, d, err)
+		}
+		bodyCtxAfter(t, s, p, ctx)
 
-	// In memory: the reader read it on for another command.
-	ctx, cancel = context.WithCancel(context.Background())
-	defer cancel()
-	p, err = s.Start(ctx, pullUIDFetch("(UID BODY[])"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	it, err = p.Next(ctx)
-	if err != nil || it.Body == nil {
-		t.Fatalf("%+v %v", it, err)
-	}
-	if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
-		t.Fatal(err)
-	}
-	cancel()
-	time.Sleep(20 * time.Millisecond)
-	if n, err := io.Copy(io.Discard, it.Body); err != nil || n != 1<<20 {
-		t.Fatalf("a body in memory: read %d bytes: %v", n, err)
-	}
+		// In memory: the reader read it on for another command.
+		ctx, cancel = context.WithCancel(context.Background())
+		defer cancel()
+		p, err = s.Start(ctx, pullUIDFetch("(UID BODY[])"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		it, err = p.Next(ctx)
+		if err != nil || it.Body == nil {
+			t.Fatalf("%+v %v", it, err)
+		}
+		if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		synctest.Wait()
+		if n, err := io.Copy(io.Discard, it.Body); err != nil || n != 1<<20 {
+			t.Fatalf("a body in memory: read %d bytes: %v", n, err)
+		}
+	})
 }
 
 // TestPullBodyOtherContextEnds: the context that ends is not the one the
