@@ -237,7 +237,8 @@ func TestIdleEndBounded(t *testing.T) {
 					}
 					return false
 				})
-				ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+				const deadline = 200 * time.Millisecond
+				ctx, cancel := context.WithTimeout(context.Background(), deadline)
 				defer cancel()
 				start := time.Now()
 				err := c.Idle(ctx, nil, func(codec.Response) bool { return true })
@@ -246,8 +247,10 @@ func TestIdleEndBounded(t *testing.T) {
 				if !errors.As(err, &te) || te.What != tc.what {
 					t.Fatalf("Idle after %v: %v, want a TimeoutError for %s", took, err, tc.what)
 				}
-				if took < 30*time.Second {
-					t.Fatalf("Idle returned %v after its call, before the 30 s bound: %v", took, err)
+				// Exact on the bubble's clock: neither before the
+				// bound nor after it.
+				if took != deadline+30*time.Second {
+					t.Fatalf("Idle returned %v after its call: %v; want exactly the 30 s bound after its context ended (%v)", took, err, deadline+30*time.Second)
 				}
 				// The session, which the IDLE in flight would block
 				// for good, is aborted for that reason.
