@@ -865,25 +865,6 @@ func (ws writeStall) try(t *testing.T, reads bool, msg string) error {
 	return nil
 }
 
-// timedTries runs try, an attempt of a test whose property is a matter
-// of timing (a stall timeout of a few hundred milliseconds against a
-// server paced by time.Sleep), up to n times, and fails the test only if
-// every attempt failed. A loaded machine under -race can stretch one
-// attempt's pacing past its bound (TestStallTimeoutWriteDefault's slow
-// reader, cut after 1.6 to 2 s; measured at load 20); code that cuts or
-// fails to cut fails each attempt.
-func timedTries(t *testing.T, n int, try func() error) {
-	t.Helper()
-	var err error
-	for i := 1; i <= n; i++ {
-		if err = try(); err == nil {
-			return
-		}
-		t.Logf("attempt %d of %d: %v", i, n, err)
-	}
-	t.Fatalf("%d attempts failed; the last: %v", n, err)
-}
-
 // TestStallTimeoutWriteDefault is TestStallTimeoutWrite with the
 // defaults (nil Options): the write side's stall timeout is four
 // DefaultStallTimeouts (4 minutes), on the clock of a synctest bubble (see
@@ -953,24 +934,24 @@ func TestHugeTimeouts(t *testing.T) {
 }
 
 // TestSlowUploadNotCutAfterLastWrite: an APPEND over a link that takes
-// the message in slowly but steadily (256 KiB every 540 ms with a 300 ms
-// stall timeout: transport.Pipe wakes the writer once half its 1 MiB is
-// free) is not cut by the read side while the send buffer the last write
-// filled drains: that takes up to two of the write side's bounds (a full
-// buffer is two half-drains), and the read side excused one: the 1.2 MiB
-// APPEND was cut with "no byte from the server" (the second review of
-// 2026-12-04).
+// the message in slowly but steadily (256 KiB every 1.8 stall timeouts:
+// transport.Pipe wakes the writer once half its 1 MiB is free) is not cut
+// by the read side while the send buffer the last write filled drains:
+// that takes up to two of the write side's bounds (a full buffer is two
+// half-drains), and the read side excused one: the 1.2 MiB APPEND was cut
+// with "no byte from the server" (the second review of 2026-12-04).
+//
+// With the defaults (DefaultStallTimeout), each size in a
+// testing/synctest bubble: the server's pacing and the stall timeouts
+// run on the bubble's clock, which moves only when every goroutine waits,
+// so the run is exact however loaded the machine. It ran a 300 ms stall
+// timeout on the wall clock, up to three tries, 3 s a size.
 func TestSlowUploadNotCutAfterLastWrite(t *testing.T) {
-	const stall = 300 * time.Millisecond
+	const stall = session.DefaultStallTimeout
 	for _, size := range []int{3 << 19, 3<<19 - 300<<10} {
 		t.Run(strconv.Itoa(size), func(t *testing.T) {
-			t.Parallel()
-			// Made outside Args, which runs with the read side's stall
-			// timeout armed: building the message there took longer than
-			// the stall timeout on a loaded machine under -race, and the
-			// session was cut before a byte went out (timedTries).
 			msg := strings.Repeat("x", size)
-			timedTries(t, 3, func() error {
+			synctest.Test(t, func(t *testing.T) {
 				conn := fake(t, func(r *bufio.Reader, w io.Writer) {
 					io.WriteString(w, lmGreeting)
 					line, _ := r.ReadString('\n')
@@ -988,18 +969,18 @@ func TestSlowUploadNotCutAfterLastWrite(t *testing.T) {
 					io.WriteString(w, tag+" OK appended\r\n")
 					io.Copy(io.Discard, r)
 				})
-				s, err := session.Open(ctx20(t), conn, &session.Options{TagPrefix: "A", StallTimeout: stall})
+				s, err := session.Open(ctx20(t), conn, &session.Options{TagPrefix: "A"})
 				if err != nil {
-					return err
+					t.Fatal(err)
 				}
 				defer s.Close()
+				start := time.Now()
 				_, err = s.Run(context.Background(), &session.Command{Name: "APPEND", AnyState: true, Args: func(e *wire.Encoder) {
 					e.SP().Atom("INBOX").SP().LiteralReader(int64(size), strings.NewReader(msg), false)
 				}})
 				if err != nil {
-					return fmt.Errorf("APPEND taken in slowly but steadily: %w", err)
+					t.Fatalf("APPEND taken in slowly but steadily: %v after %v", err, time.Since(start))
 				}
-				return nil
 			})
 		})
 	}
