@@ -2,12 +2,14 @@ package session_test
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"io"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/imapkit/imapkit/session"
@@ -151,71 +153,89 @@ func TestReview44SStallSpeed(t *testing.T) {
 // starts once the command is sent now. A command sent before still has
 // it: a server that does not answer it is cut while the next command's
 // Args runs.
+//
+// With the defaults (DefaultStallTimeout), each case in a testing/synctest
+// bubble: Args's four stall timeouts and the stall timeout run on the
+// bubble's clock, exact however loaded the machine (it ran a 300 ms
+// stall timeout on the wall clock: 2.4 s).
 func TestReview44SStallArmedWhenSent(t *testing.T) {
-	const stall = 300 * time.Millisecond
+	const stall = session.DefaultStallTimeout
 	slowArgs := func(e *wire.Encoder) { time.Sleep(4 * stall) }
 	t.Run("alone", func(t *testing.T) {
-		conn := fake(t, func(r *bufio.Reader, w io.Writer) {
-			io.WriteString(w, lmGreeting)
-			for {
-				line, err := r.ReadString('\n')
-				if err != nil {
-					return
+		synctest.Test(t, func(t *testing.T) {
+			conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+				io.WriteString(w, lmGreeting)
+				for {
+					line, err := r.ReadString('\n')
+					if err != nil {
+						return
+					}
+					tag, _, _ := strings.Cut(line, " ")
+					io.WriteString(w, tag+" OK done\r\n")
 				}
-				tag, _, _ := strings.Cut(line, " ")
-				io.WriteString(w, tag+" OK done\r\n")
+			})
+			s, err := session.Open(ctx20(t), conn, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*stall)
+			defer cancel()
+			if _, err := s.Run(ctx, &session.Command{Name: "NOOP", Args: slowArgs}); err != nil {
+				t.Fatalf("NOOP whose Args takes four stall timeouts, to a server that answers: %v", err)
 			}
 		})
-		s, err := session.Open(ctx20(t), conn, &session.Options{StallTimeout: stall})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP", Args: slowArgs}); err != nil {
-			t.Fatalf("NOOP whose Args takes four stall timeouts, to a server that answers: %v", err)
-		}
 	})
 	t.Run("behind", func(t *testing.T) {
-		conn := fake(t, func(r *bufio.Reader, w io.Writer) {
-			io.WriteString(w, lmGreeting)
-			io.Copy(io.Discard, r) // no answer
+		synctest.Test(t, func(t *testing.T) {
+			conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+				io.WriteString(w, lmGreeting)
+				io.Copy(io.Discard, r) // no answer
+			})
+			s, err := session.Open(ctx20(t), conn, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*stall)
+			defer cancel()
+			status := func(mbox string) func(*wire.Encoder) {
+				return func(e *wire.Encoder) { e.SP().Mailbox(mbox).SP().List(func(e *wire.Encoder) { e.Atom("MESSAGES") }) }
+			}
+			start := time.Now()
+			p, err := s.Start(ctx, &session.Command{Name: "STATUS", Args: status("a")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			in := make(chan struct{})
+			var calls atomic.Int32
+			go func() {
+				// STATUS b pipelines behind STATUS a; its Args runs
+				// when it is sent, registered, and takes its time.
+				_, err := s.Run(ctx, &session.Command{Name: "STATUS", Args: func(e *wire.Encoder) {
+					status("b")(e)
+					if calls.Add(1) == 1 {
+						close(in)
+					}
+					time.Sleep(4 * stall)
+				}})
+				done <- err
+			}()
+			<-in
+			_, err = p.Wait(ctx)
+			d := time.Since(start) // on the bubble's clock
+			var te *session.TimeoutError
+			if !errors.As(err, &te) || te.What != session.TimeoutStall {
+				t.Errorf("STATUS sent to a server that does not answer, the next command's Args running: %v after %v; want a stall *TimeoutError", err, d)
+			}
+			if d != stall {
+				t.Errorf("STATUS sent to a server that does not answer cut after %v; want exactly %v", d, stall)
+			}
+			if err := <-done; err == nil {
+				t.Error("the STATUS behind it succeeded; want the session's abort")
+			}
 		})
-		s, err := session.Open(ctx20(t), conn, &session.Options{StallTimeout: stall})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		status := func(mbox string) func(*wire.Encoder) {
-			return func(e *wire.Encoder) { e.SP().Mailbox(mbox).SP().List(func(e *wire.Encoder) { e.Atom("MESSAGES") }) }
-		}
-		p, err := s.Start(ctx20(t), &session.Command{Name: "STATUS", Args: status("a")})
-		if err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		in := make(chan struct{})
-		var calls atomic.Int32
-		go func() {
-			// STATUS b pipelines behind STATUS a; its Args runs when
-			// it is sent, registered, and takes its time.
-			_, err := s.Run(ctx20(t), &session.Command{Name: "STATUS", Args: func(e *wire.Encoder) {
-				status("b")(e)
-				if calls.Add(1) == 1 {
-					close(in)
-				}
-				time.Sleep(4 * stall)
-			}})
-			done <- err
-		}()
-		<-in
-		_, err = p.Wait(ctx20(t))
-		var te *session.TimeoutError
-		if !errors.As(err, &te) || te.What != session.TimeoutStall {
-			t.Errorf("STATUS sent to a server that does not answer, the next command's Args running: %v; want a stall *TimeoutError", err)
-		}
-		if err := <-done; err == nil {
-			t.Error("the STATUS behind it succeeded; want the session's abort")
-		}
 	})
 }
 
