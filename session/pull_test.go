@@ -198,12 +198,22 @@ func TestPullSections(t *testing.T) {
 
 // TestPullAbandon: Next's context ends: the command is abandoned, the rest
 // of its answer thrown away, and the session goes on.
+//
+// The server sends the rest only once Next has given up (rest). With a
+// 100 ms sleep there instead, a caller held up that long by a loaded
+// machine before its 20 ms context began found the rest there and could
+// take it all, and io.EOF, within those 20 ms: "Next: EOF; want
+// DeadlineExceeded" (so every time without -race, a 150 ms sleep planted
+// before the context).
 func TestPullAbandon(t *testing.T) {
+	rest := make(chan struct{})
+	var restOnce sync.Once
+	sendRest := func() { restOnce.Do(func() { close(rest) }) }
 	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
 		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
 		readCommand(r, w)
 		io.WriteString(w, "* 1 FETCH (UID 1)\r\n")
-		time.Sleep(100 * time.Millisecond)
+		<-rest
 		for i := 2; i < 2000; i++ {
 			fmt.Fprintf(w, "* %d FETCH (UID %d)\r\n", i, i)
 		}
@@ -212,6 +222,7 @@ func TestPullAbandon(t *testing.T) {
 		io.WriteString(w, "A2 OK noop\r\n")
 		io.Copy(io.Discard, r)
 	})
+	t.Cleanup(sendRest) // before fake's, which waits for the server
 	s := openDefaults(t, conn, nil)
 	p, err := s.Start(ctx20(t), pullFetch("(UID)"))
 	if err != nil {
@@ -230,6 +241,7 @@ func TestPullAbandon(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Next: %v; want DeadlineExceeded", err)
 	}
+	sendRest()
 	if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
 		t.Fatalf("the session did not go on: %v", err)
 	}
