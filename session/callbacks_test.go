@@ -30,6 +30,16 @@ func (w *c39PanicWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// c39CallerInNext waits (up to waitGoroutineParked's 10 s) until a
+// goroutine waits in Pending.Next: the fake servers of the panic tests
+// send their first response then, so that it goes to the caller, who
+// then drives the reading. Were the caller still on its way (the 300 ms
+// these servers slept were not enough on a loaded machine), the reader
+// goroutine would read on and meet the panic itself: the panic the test
+// wants at the caller ends the test binary. A caller that never comes
+// fails its test all the same.
+func c39CallerInNext() { waitGoroutineParked("", "session.(*Pending).Next") }
+
 // c39Child runs the test named name in a child process with ZZ_CHILD=1
 // and returns its combined output.
 func c39Child(t *testing.T, name string) (string, error) {
@@ -73,8 +83,10 @@ func c39TracePanicChild(t *testing.T) {
 		// The caller waits in Next before the first response comes, so
 		// that it is lent to it and the caller reads the second itself
 		// (sent at once, the first was queued, and the reader goroutine,
-		// reading on, met the panic: 1 run in 10 under -race).
-		time.Sleep(300 * time.Millisecond)
+		// reading on, met the panic: 1 run in 10 under -race). Waited
+		// for, not slept for: a caller that reached Next 300 ms late
+		// (a loaded machine) had the panic on the reader goroutine.
+		c39CallerInNext()
 		io.WriteString(w, "* 1 FETCH (UID 10)\r\n")
 		time.Sleep(300 * time.Millisecond)
 		io.WriteString(w, "* 2 FETCH (UID 20)\r\n")
@@ -204,7 +216,7 @@ func TestReview39VWantPanicInNextDeadlocks(t *testing.T) {
 		readCommand(r, w)
 		// The caller waits in Next first: the first FETCH is lent to
 		// it, and from then on it drives the reading coroutine.
-		time.Sleep(300 * time.Millisecond)
+		c39CallerInNext()
 		io.WriteString(w, "* 1 FETCH (UID 10)\r\n")
 		time.Sleep(200 * time.Millisecond)
 		io.WriteString(w, "* 2 FETCH (UID 20)\r\n")
@@ -286,7 +298,7 @@ func y39WantBlameChild(t *testing.T) {
 	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
 		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
 		readCommand(r, w)
-		time.Sleep(300 * time.Millisecond)
+		c39CallerInNext()
 		io.WriteString(w, "* 1 FETCH (UID 10 ENVELOPE (NIL \"hi\" NIL NIL NIL NIL NIL NIL NIL NIL))\r\n")
 		time.Sleep(200 * time.Millisecond)
 		// Undecodable (a UID that is not a number): blamed on the
