@@ -269,7 +269,7 @@ func BenchmarkFetchMetadataPullSelected(b *testing.B) {
 // Its hang detector is 60 s, as TestHostileUntaggedFlood's, not hsBound:
 // pulling 100,000 responses under -race takes 1.2 to 3.7 s on a 2-core
 // machine at load 9 to 12, and more than 5 s with GOMAXPROCS=1 (5.07 s
-// and "did not end within 5s" in 4 of 12 runs, also once in a run
+// and "did not end within 5s" in 4 of 9 runs with GOMAXPROCS=1, also once in a run
 // that handed out all 100,000); what bounds the case is its heap, which
 // no load changes.
 func TestHostileUnannouncedFlood(t *testing.T) {
