@@ -174,10 +174,19 @@ func (s *copyState) inboxKeys() []string {
 }
 
 // recordsCopies reports whether the entry b records anything a run
-// goes on from: messages copied (or a group in flight), its UID map,
-// messages skipped or found to hold a NUL.
+// goes on from, judged on the state file's own fields: messages copied
+// (or a group in flight), messages skipped or found to hold a NUL. Not
+// its UID map (nor its DstUIDValidity), which may come from the map
+// journal: a map with none of those fields cannot be an entry's own (a
+// group's Pending is saved before its APPEND, and cleared by the save
+// that sets LastUID, the journal written first), but it can be a line
+// the first save after foldInboxEntries wrote under "INBOX" for the entry
+// kept, replayed, after a kill before the state file's write, over the
+// state file's "INBOX" entry that recorded nothing: counted, both entries
+// recorded copies and INBOX was refused for good (errInboxTwice)
+// (TestCopyStateInboxEntriesFoldKilledFirstSave, found by review).
 func (b *copyBox) recordsCopies() bool {
-	return b.LastUID > 0 || b.Copied > 0 || b.Pending != nil || len(b.UIDMap) > 0 || len(b.Skipped) > 0 || len(b.Binary) > 0
+	return b.LastUID > 0 || b.Copied > 0 || b.Pending != nil || len(b.Skipped) > 0 || len(b.Binary) > 0
 }
 
 // foldInboxEntries settles, after the journal's replay, a state that
@@ -186,9 +195,11 @@ func (b *copyBox) recordsCopies() bool {
 // naming INBOX began a second entry, copying INBOX again. Both stayed:
 // "inbox" was never used, and the advice named it as another source
 // mailbox whose copies the destination held.
-//   - When one of them at most records copies (recordsCopies), the
-//     others record nothing a run needs: they are dropped, and the one
-//     that does is INBOX's.
+//   - When one of them at most records copies (recordsCopies, on the
+//     state file's own fields), the others record nothing a run needs:
+//     they are dropped, and the one that does is INBOX's, taking the UID
+//     map of a dropped "INBOX" entry when it holds one (the journal's
+//     line for it, written by a save after an earlier fold: below).
 //   - When several do, which one the copies of INBOX follow cannot be
 //     told (each records a last UID, a UID map, maybe a group in flight),
 //     and guessing could copy mail twice or never: the one under "INBOX"
@@ -198,6 +209,12 @@ func (b *copyBox) recordsCopies() bool {
 //
 // The files on disk are written anew by the run's first save (journal,
 // then state file): killed before, the next run settles them alike.
+// Killed between the two (or inside writeWhole's, journal first too),
+// the journal's "set" line under "INBOX", carrying the kept entry's map,
+// is replayed over the state file's "INBOX" entry: when that is not the
+// kept one, it records no copies all the same (its map is not counted),
+// and the map goes to the kept entry
+// (TestCopyStateInboxEntriesFoldKilledFirstSave, found by review).
 func (s *copyState) foldInboxEntries() {
 	keys := s.inboxKeys()
 	if len(keys) < 2 {
@@ -215,11 +232,18 @@ func (s *copyState) foldInboxEntries() {
 			keep = data[0]
 		}
 		b := s.Mailboxes[keep]
-		for _, k := range keys {
-			delete(s.Mailboxes, k)
-		}
 		if b == nil { // no "INBOX", none with copies
 			b = s.Mailboxes[keys[0]]
+		}
+		// A UID map under "INBOX", on an entry recording no copies,
+		// is the journal's line the first save after an earlier fold
+		// wrote for the entry kept (killed before the state file's
+		// write): the kept entry's map, as up to date as its own.
+		if in := s.Mailboxes["INBOX"]; in != nil && in != b && len(in.UIDMap) > 0 {
+			b.UIDMap, b.DstUIDValidity = in.UIDMap, in.DstUIDValidity
+		}
+		for _, k := range keys {
+			delete(s.Mailboxes, k)
 		}
 		s.Mailboxes["INBOX"] = b
 		return

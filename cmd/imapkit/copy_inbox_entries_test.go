@@ -52,17 +52,76 @@ func TestCopyStateInboxEntriesFold(t *testing.T) {
 			t.Errorf("%s: entries %v, INBOX's %+v, dups %v; want only INBOX, the one with copies", tc.what, st.boxNames(), b, st.inboxDups)
 		}
 	}
-	// inbox's copies only in the journal (a run killed: the state file
-	// lean): it records copies, both stay.
+	// A UID map only, in the journal, for an entry whose state file
+	// fields record no copies (LastUID 0, no group in flight): no run
+	// writes that (a group's Pending is saved before its APPEND), and it
+	// is not counted (recordsCopies): inbox is dropped, INBOX keeps its
+	// own (no) map. Both stayed, inbox a dup, before
+	// TestCopyStateInboxEntriesFoldKilledFirstSave.
 	lean := &copyBox{Dst: "Other", UIDValidity: 7}
 	st := load(t, map[string]*copyBox{"INBOX": data(), "inbox": lean}, `{"box":"inbox","v":9,"set":true,"map":[[1,1,2]]}`+"\n")
-	if len(st.Mailboxes) != 2 || fmt.Sprint(st.inboxDups) != "[inbox]" || st.Mailboxes["inbox"].UIDMap.lookup(2) != 2 || st.Mailboxes["INBOX"].UIDMap != nil {
-		t.Errorf("inbox's map in the journal: entries %v, dups %v, inbox %+v, INBOX %+v; want both kept, each with its own map, inbox a dup", st.boxNames(), st.inboxDups, st.Mailboxes["inbox"], st.Mailboxes["INBOX"])
+	if b := st.Mailboxes["INBOX"]; len(st.Mailboxes) != 1 || len(st.inboxDups) != 0 || b == nil || b.LastUID != 3 || b.UIDMap != nil {
+		t.Errorf("inbox's map alone in the journal: entries %v, dups %v, INBOX %+v; want INBOX alone, its own entry", st.boxNames(), st.inboxDups, b)
 	}
 	// Both with copies, no "INBOX": one of them is INBOX's, the other a dup.
 	st = load(t, map[string]*copyBox{"Inbox": data(), "inbox": data()}, "")
 	if st.Mailboxes["INBOX"] == nil || fmt.Sprint(st.inboxDups) != "[inbox]" || len(st.Mailboxes) != 2 {
 		t.Errorf("Inbox and inbox with copies: entries %v, dups %v; want INBOX and inbox, inbox a dup", st.boxNames(), st.inboxDups)
+	}
+}
+
+// TestCopyStateInboxEntriesFoldKilledFirstSave (found by review): a
+// state an older imapkit wrote holding INBOX under "inbox" (with copies,
+// its map whole in the state file) and "INBOX" (recording none).
+// foldInboxEntries keeps "inbox"'s entry as INBOX's. The run's first
+// save writes the journal anew (a "set" line under "INBOX" with the kept
+// map), then the state file; killed between the two, the next load
+// replays that line over the state file's "INBOX" entry, the empty one.
+// It then counted as recording copies (its UID map), "inbox" still did,
+// and INBOX was refused for good (errInboxTwice), the only way on a
+// restart copying INBOX whole again. Without a server.
+func TestCopyStateInboxEntriesFoldKilledFirstSave(t *testing.T) {
+	for _, compacted := range []bool{true, false} {
+		path := filepath.Join(t.TempDir(), "copy-x.json")
+		data := &copyBox{Dst: "InDst", UIDValidity: 7, LastUID: 3, Copied: 3}
+		data.addPairs(9, []uint32{1, 2, 3}, []uint32{1, 2, 3})
+		old := &copyState{Version: 1, Src: "s", Dst: "d", Mailboxes: map[string]*copyBox{
+			"inbox": data,
+			"INBOX": {Dst: "Other", UIDValidity: 7},
+		}}
+		save := saveJSON // compacted: maps whole, no journal
+		if !compacted {
+			// A run of the older imapkit killed: the state file lean,
+			// inbox's map in the journal under "inbox".
+			save = func(path string, v any) error { return v.(*copyState).save(path) }
+		}
+		if err := save(path, old); err != nil {
+			t.Fatal(err)
+		}
+		if old.journal != nil {
+			old.journal.Close()
+		}
+		run := &copyState{Mailboxes: map[string]*copyBox{}}
+		if err := loadCopyState(path, run); err != nil {
+			t.Fatal(err)
+		}
+		if b := run.Mailboxes["INBOX"]; len(run.inboxDups) != 0 || b == nil || b.LastUID != 3 || b.UIDMap.lookup(2) != 2 {
+			t.Fatalf("compacted %v: first load: entries %v, dups %v; want INBOX folded from inbox", compacted, run.boxNames(), run.inboxDups)
+		}
+		// The run's first save (state.save): the journal written anew...
+		if err := run.logMaps(path); err != nil {
+			t.Fatal(err)
+		}
+		run.journal.Close()
+		// ...killed before the state file's write.
+		next := &copyState{Mailboxes: map[string]*copyBox{}}
+		if err := loadCopyState(path, next); err != nil {
+			t.Fatal(err)
+		}
+		got := next.Mailboxes["INBOX"]
+		if len(next.inboxDups) != 0 || len(next.Mailboxes) != 1 || got == nil || got.LastUID != 3 || got.DstUIDValidity != 9 || got.UIDMap.lookup(2) != 2 {
+			t.Errorf("compacted %v: after a kill inside the first save after the fold: entries %v, dups %v (INBOX refused: %v), INBOX %+v; want INBOX's entry alone, last UID 3 and its map, as the first load settled it", compacted, next.boxNames(), next.inboxDups, len(next.inboxDups) > 0, got)
+		}
 	}
 }
 
