@@ -94,7 +94,11 @@ type copyOpts struct {
 // won, silently, also for "--map INBOX=A --map inbox=B", one source
 // mailbox since INBOX's name is case-insensitive (RFC 3501 5.1), whose
 // mail went to B with no word of A (TestCopyMapSameSourceTwice, found by
-// review). The same map given twice is no clash.
+// review). The same map given twice is no clash, nor one to INBOX in
+// two cases ("--map INBOX=INBOX --map inbox=inbox": sameMailbox); the
+// note on INBOX's case is for sources typed in two cases, not for one
+// typed alike twice ("--map INBOX=A --map INBOX=B")
+// (TestCopyMapInboxCaseNote, found by review).
 type mapFlag struct {
 	to, typed map[string]string
 }
@@ -106,12 +110,14 @@ func (m mapFlag) Set(v string) error {
 		return fmt.Errorf("want SRC=DST, not %q", v)
 	}
 	k := inboxName(s)
-	if old, ok := m.to[k]; ok && old != d {
+	if old, ok := m.to[k]; ok && !sameMailbox(old, d) {
 		also := ""
-		if k == "INBOX" && m.typed[k] != v {
+		if ts, _, _ := strings.Cut(m.typed[k], "="); k == "INBOX" && ts != s {
 			also = ": INBOX's name is case-insensitive"
 		}
 		return fmt.Errorf("--map %s and --map %s: one source mailbox (%s%s) mapped to two; give it one --map", shellQuote(m.typed[k]), shellQuote(v), printable(k), also)
+	} else if ok {
+		return nil // the same map again: the first kept
 	}
 	m.to[k], m.typed[k] = d, v
 	return nil

@@ -36,6 +36,36 @@ func TestCopyMapSameSourceTwice(t *testing.T) {
 	}
 }
 
+// TestCopyMapInboxCaseNote (found by review): mapFlag.Set added
+// "INBOX's name is case-insensitive" to the clash when the earlier
+// argument differed from this one (whole SRC=DST arguments compared), not
+// when the sources differ in case: "--map INBOX=A --map INBOX=B", INBOX
+// typed alike twice, was told INBOX's name is case-insensitive. And
+// "--map INBOX=INBOX --map inbox=inbox" (one source, one destination:
+// INBOX on both) was refused as mapped to two. Without a server.
+func TestCopyMapInboxCaseNote(t *testing.T) {
+	m := mapFlag{to: map[string]string{}, typed: map[string]string{}}
+	if err := m.Set("INBOX=A"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Set("INBOX=B"); err == nil || strings.Contains(err.Error(), "case-insensitive") {
+		t.Errorf("--map INBOX=A --map INBOX=B: %v; want a clash not speaking of INBOX's case (typed alike)", err)
+	}
+	if err := m.Set("inbox=B"); err == nil || !strings.Contains(err.Error(), "case-insensitive") {
+		t.Errorf("--map INBOX=A --map inbox=B: %v; want a clash speaking of INBOX's case", err)
+	}
+	m = mapFlag{to: map[string]string{}, typed: map[string]string{}}
+	if err := m.Set("INBOX=INBOX"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Set("inbox=inbox"); err != nil {
+		t.Errorf("--map INBOX=INBOX --map inbox=inbox: %v; want no clash (INBOX to INBOX both)", err)
+	}
+	if m.to["INBOX"] != "INBOX" || len(m.to) != 1 {
+		t.Errorf("maps %v, want INBOX=INBOX, the first kept", m.to)
+	}
+}
+
 // TestCopyMapInboxChildTwoCases: two --map sources that name one INBOX
 // child in two cases ("inbox/Sub", "Inbox/Sub"; the source, Dovecot,
 // lists "INBOX/Sub") with different targets are a usage error (exit 2)
