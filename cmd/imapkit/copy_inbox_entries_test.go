@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/imapkit/imapkit/commands"
 )
 
 // TestCopyStateInboxEntriesFold (found by review): a state an older
@@ -181,5 +183,71 @@ func TestCopyStateInboxTwiceRefused(t *testing.T) {
 	raw, _ := os.ReadFile(e.statePath())
 	if err := json.Unmarshal(raw, &st); err != nil || len(st.Mailboxes) != 1 || st.Mailboxes["INBOX"] == nil || st.Mailboxes["INBOX"].Dst != "New" {
 		t.Errorf("after the restart: entries %v; want INBOX's only, to New", st.Mailboxes)
+	}
+}
+
+// TestCopyStateInboxTwiceRestartedEntry (found by review): a state
+// holding INBOX under "inbox" (the older bug: copies to InDst) and
+// "INBOX", the latter begun by a --restart-mailbox INBOX of an older
+// imapkit (whose dropBox removed "INBOX" only) to New and stopped after
+// its first message (killed, or a connection lost: Restarted, last UID
+// 1). Both record copies: INBOX was refused (errInboxTwice), and the same
+// restart command again (the advice followed, OTHER being New) was taken
+// by restartCheck as "already restarted: going on where it stopped", then
+// refused by inboxDupsError: the only way on was a third mailbox. The
+// restart now goes on with its entry and removes "inbox" (its copies are
+// not in New). When "inbox"'s copies are in New too, which of New's
+// messages are whose cannot be told: not gone on with, refused while New
+// holds messages, nothing copied. Against Dovecot.
+func TestCopyStateInboxTwiceRestartedEntry(t *testing.T) {
+	t.Parallel()
+	e := restartSetup(t)
+	for i := range 2 {
+		msg := fmt.Sprintf("From: a@example.com\r\nSubject: i%d\r\n\r\nhi\r\n", i)
+		if _, err := e.c.AppendBytes(e.ctx, "INBOX", []byte(msg), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code, errs := e.run("INBOX", "--map", "INBOX=InDst"); code != exitOK {
+		t.Fatalf("run 1: exit %d\n%s", code, errs)
+	}
+	// The restart to New, stopped after its first message.
+	if err := e.c.Create(e.ctx, "New", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.c.AppendBytes(e.ctx, "New", []byte("From: a@example.com\r\nSubject: i0\r\n\r\nhi\r\n"), nil); err != nil {
+		t.Fatal(err)
+	}
+	ns, err := e.c.Status(e.ctx, "New", commands.StatusUIDValidity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	restarted := func(inboxDst string) func(st map[string]any) {
+		return func(st map[string]any) {
+			boxes := st["mailboxes"].(map[string]any)
+			in := boxes["INBOX"].(map[string]any)
+			old := map[string]any{"dst": inboxDst, "uidvalidity": in["uidvalidity"], "last_uid": 2, "copied": 2}
+			boxes["inbox"] = old
+			boxes["INBOX"] = map[string]any{"dst": "New", "uidvalidity": in["uidvalidity"], "last_uid": 1, "copied": 1, "restarted": true, "dst_uidvalidity": ns.UIDValidity}
+		}
+	}
+	editCopyState(t, e.statePath(), restarted("InDst"))
+	code, errs := e.run("INBOX", "--map", "INBOX=New", "--restart-mailbox", "INBOX", "--restart-unchanged")
+	if got := subjectsOf(t, e.c, "New"); code != exitOK || got != "i0,i1" || !strings.Contains(errs, `entry of INBOX under "inbox" (2 copied to InDst, last UID 2) removed`) {
+		t.Errorf("the restart to New again (the advice followed): exit %d, New holds %s; want 0, i0,i1 (the restart going on), inbox's entry removed\nstderr: %s", code, got, errs)
+	}
+	var st copyState
+	raw, _ := os.ReadFile(e.statePath())
+	if json.Unmarshal(raw, &st) != nil || len(st.Mailboxes) != 1 || st.Mailboxes["INBOX"] == nil || st.Mailboxes["INBOX"].LastUID != 2 {
+		t.Errorf("the state after the restart: %s; want INBOX alone, last UID 2", raw)
+	}
+
+	// "inbox"'s copies in New too (the restart's destination): New's
+	// messages cannot be told apart, the restart is one from INBOX's
+	// start, refused (New holds messages).
+	editCopyState(t, e.statePath(), restarted("New"))
+	code, errs = e.run("INBOX", "--map", "INBOX=New", "--restart-mailbox", "INBOX", "--restart-unchanged")
+	if got := subjectsOf(t, e.c, "New"); code != exitNo || got != "i0,i1" || !strings.Contains(errs, "not restarted: the destination mailbox New") {
+		t.Errorf("inbox's copies in New too: exit %d, New holds %s; want %d, i0,i1, refused\nstderr: %s", code, got, exitNo, errs)
 	}
 }

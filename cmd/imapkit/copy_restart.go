@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/imapkit/imapkit/commands"
@@ -111,7 +112,10 @@ func shellQuoteAll(names []string) string {
 // saved the new one, the same command run again; or never copied), and
 // with an entry a restart of this UIDVALIDITY to dname began (killed
 // since), it notes so and does not refuse: restart true (a first run
-// whose entry records the restart) and false (the run goes on with it).
+// whose entry records the restart) and false (the run goes on with it;
+// INBOX's entries under other names, inboxDups, are removed then, unless
+// one of them records copies in dname: inboxDupsIn, the restart is then
+// one from INBOX's start, refused while dname holds messages).
 func restartCheck(ctx context.Context, src, dst *commands.Client, name, dname string, exists, fresh bool, state *copyState, o *copyOpts, stderr io.Writer) (restart bool, err error) {
 	box := state.Mailboxes[name]
 	if box == nil {
@@ -130,11 +134,29 @@ func restartCheck(ctx context.Context, src, dst *commands.Client, name, dname st
 		}
 		uidv = ms.UIDValidity
 	}
-	if box.Restarted && box.UIDValidity == uidv && sameMailbox(box.Dst, dname) {
+	if box.Restarted && box.UIDValidity == uidv && sameMailbox(box.Dst, dname) && !state.inboxDupsIn(name, dname) {
 		// Begun by an earlier restart of this UIDVALIDITY to dname,
 		// stopped before its end (killed, say): the same command
 		// again goes on with it, as a plain run does, no duplicate.
 		fmt.Fprintf(stderr, "imapkit copy: %s: note: --restart-mailbox: already restarted (its entry was begun by a restart to %s, UIDVALIDITY %d): going on where it stopped\n", printable(name), printable(dname), uidv)
+		if name == "INBOX" && len(state.inboxDups) > 0 {
+			// INBOX's entries under other names, whose copies are
+			// not in dname (inboxDupsIn): the restart was to remove
+			// them (an older imapkit's dropBox removed "INBOX" only),
+			// and the run goes on with the one it began. They were
+			// kept, INBOX refused (inboxDupsError) whatever the user
+			// did, the advice's restart included
+			// (TestCopyStateInboxTwiceRestartedEntry, found by
+			// review). Removed in memory: the run's next save writes
+			// the state without them (killed before, the same command
+			// does it again).
+			for _, k := range state.inboxDups {
+				b := state.Mailboxes[k]
+				fmt.Fprintf(stderr, "imapkit copy: %s: note: --restart-mailbox: the state's entry of INBOX under %s (%d copied to %s, last UID %d) removed: the restart to %s was to remove it\n", printable(name), strconv.Quote(k), b.Copied, printable(b.Dst), b.LastUID, printable(dname))
+				delete(state.Mailboxes, k)
+			}
+			state.inboxDups = nil
+		}
 		return false, nil
 	}
 	if box.UIDValidity == uidv && !o.restartUnchanged && name == "INBOX" && len(state.inboxDups) > 0 {
@@ -162,6 +184,24 @@ func restartCheck(ctx context.Context, src, dst *commands.Client, name, dname st
 		}
 	}
 	return true, nil
+}
+
+// inboxDupsIn reports whether name is INBOX and one of its entries under
+// other names (inboxDups) records copies in the destination mailbox
+// dname: an entry a restart to dname began cannot then be gone on with
+// (which of dname's messages are whose cannot be told), and the restart
+// is one from INBOX's start, refused while dname holds messages
+// (restartDstEmpty).
+func (s *copyState) inboxDupsIn(name, dname string) bool {
+	if name != "INBOX" {
+		return false
+	}
+	for _, k := range s.inboxDups {
+		if b := s.Mailboxes[k]; b != nil && b.recordsCopies() && sameMailbox(b.Dst, dname) {
+			return true
+		}
+	}
+	return false
 }
 
 // restartMailbox restarts the copy of the source mailbox name to dname
