@@ -210,7 +210,7 @@ func (b *copyBox) recordsCopies() bool {
 //     told (each records a last UID, a UID map, maybe a group in flight),
 //     and guessing could copy mail twice or never: the one under "INBOX"
 //     stays INBOX's (one of the others when there is none) and
-//     inboxDups names the others: INBOX is refused (inboxDupsError)
+//     dups names the others: INBOX is refused (dupsError)
 //     until --restart-mailbox INBOX removes them all (dropBox).
 //
 // The files on disk are written anew by the run's first save (journal,
@@ -222,7 +222,16 @@ func (b *copyBox) recordsCopies() bool {
 // and the map goes to the kept entry
 // (TestCopyStateInboxEntriesFoldKilledFirstSave, found by review).
 func (s *copyState) foldInboxEntries() {
-	keys := s.inboxKeys()
+	s.foldEntries("INBOX", s.inboxKeys())
+}
+
+// foldEntries is foldInboxEntries for the entries keys (sorted) of one
+// source mailbox, name, recorded under several names (name among them or
+// not): INBOX's, or a child of INBOX's ("INBOX/Sub" and "inbox/Sub":
+// nameMapper.foldInboxChildren, which kept both, the one under "inbox/Sub"
+// never used and named by the advice as another source mailbox; found by
+// review).
+func (s *copyState) foldEntries(name string, keys []string) {
 	if len(keys) < 2 {
 		return
 	}
@@ -233,54 +242,71 @@ func (s *copyState) foldInboxEntries() {
 		}
 	}
 	if len(data) <= 1 {
-		keep := "INBOX"
+		keep := name
 		if len(data) == 1 {
 			keep = data[0]
 		}
 		b := s.Mailboxes[keep]
-		if b == nil { // no "INBOX", none with copies
+		if b == nil { // no entry under name, none with copies
 			b = s.Mailboxes[keys[0]]
 		}
-		// A UID map under "INBOX", on an entry recording no copies,
-		// is the journal's line the first save after an earlier fold
-		// wrote for the entry kept (killed before the state file's
-		// write): the kept entry's map, as up to date as its own.
-		if in := s.Mailboxes["INBOX"]; in != nil && in != b && len(in.UIDMap) > 0 {
+		// A UID map under name ("INBOX"), on an entry recording no
+		// copies, is the journal's line the first save after an
+		// earlier fold wrote for the entry kept (killed before the
+		// state file's write): the kept entry's map, as up to date as
+		// its own.
+		if in := s.Mailboxes[name]; in != nil && in != b && len(in.UIDMap) > 0 {
 			b.UIDMap, b.DstUIDValidity = in.UIDMap, in.DstUIDValidity
 		}
 		for _, k := range keys {
 			delete(s.Mailboxes, k)
 		}
-		s.Mailboxes["INBOX"] = b
+		s.Mailboxes[name] = b
 		return
 	}
-	if s.Mailboxes["INBOX"] == nil {
-		s.Mailboxes["INBOX"] = s.Mailboxes[data[0]]
+	if s.Mailboxes[name] == nil {
+		s.Mailboxes[name] = s.Mailboxes[data[0]]
 		delete(s.Mailboxes, data[0])
 	}
-	s.inboxDups = nil
-	for _, k := range s.inboxKeys() {
-		if k != "INBOX" {
-			s.inboxDups = append(s.inboxDups, k)
+	var dups []string
+	for _, k := range keys {
+		if k != name && s.Mailboxes[k] != nil {
+			dups = append(dups, k)
 		}
 	}
+	if s.dups == nil {
+		s.dups = map[string][]string{}
+	}
+	s.dups[name] = dups
 }
 
-// errInboxTwice is the error of INBOX when the state records it under
-// several names, each with copies (foldInboxEntries). It exits 1: the
-// user must act.
-var errInboxTwice = errors.New("the state records INBOX twice")
+// errInboxTwice is the error of a source mailbox (INBOX, or a child of
+// INBOX) when the state records it under several names, each with
+// copies (foldEntries): dupsError's, whose text names the mailbox. It
+// exits 1: the user must act.
+var errInboxTwice = errors.New("the state records the mailbox twice")
 
-// inboxDupsError is INBOX's refusal while the state records it under
-// several names (inboxDups): nothing is copied, nothing changed; the
-// advice names --restart-mailbox INBOX, which removes them all.
-func (s *copyState) inboxDupsError() error {
+// dupsErr is dupsError's error: its text, and errInboxTwice.
+type dupsErr struct{ msg string }
+
+func (e *dupsErr) Error() string { return e.msg }
+func (e *dupsErr) Unwrap() error { return errInboxTwice }
+
+// dupsError is the refusal of the source mailbox name while the state
+// records it under several names (dups): nothing is copied, nothing
+// changed; the advice names --restart-mailbox NAME, which removes them
+// all.
+func (s *copyState) dupsError(name string) error {
 	var what []string
-	for _, k := range append([]string{"INBOX"}, s.inboxDups...) {
+	for _, k := range append([]string{name}, s.dups[name]...) {
 		b := s.Mailboxes[k]
 		what = append(what, fmt.Sprintf("%s (%d copied to %s, last UID %d, UIDVALIDITY %d)", strconv.Quote(k), b.Copied, printable(b.Dst), b.LastUID, b.UIDValidity))
 	}
-	return fmt.Errorf("%w: under %s: an older imapkit took INBOX typed in another case for another mailbox and copied it again beside the copies made before; which entry the copies follow cannot be told, so nothing is copied and the state is unchanged; to copy INBOX whole again, with no duplicate, copy it to a mailbox that does not exist yet (--restart-mailbox INBOX --restart-unchanged --map INBOX=OTHER), which removes all of them from the state (or empty the destination mailbox and run with --restart-mailbox INBOX --restart-unchanged)", errInboxTwice, strings.Join(what, " and "))
+	q, typed := shellQuote(name), "INBOX typed in another case"
+	if name != "INBOX" {
+		typed = "the name typed with INBOX in another case"
+	}
+	return &dupsErr{fmt.Sprintf("the state records %s twice: under %s: an older imapkit took %s for another mailbox and copied it again beside the copies made before; which entry the copies follow cannot be told, so nothing is copied and the state is unchanged; to copy %s whole again, with no duplicate, copy it to a mailbox that does not exist yet (--restart-mailbox %s --restart-unchanged --map %s), which removes all of them from the state (or empty the destination mailbox and run with --restart-mailbox %s --restart-unchanged)", printable(name), strings.Join(what, " and "), typed, printable(name), q, shellQuote(name+"=OTHER"), q)}
 }
 
 // defaultStateDir is where copy keeps its state by default.
@@ -417,10 +443,11 @@ type copyState struct {
 
 	journal  *os.File // the map journal, from the run's first save on
 	replayed bool     // a map journal was read at the start
-	// inboxDups are the entries of INBOX under another name, each
-	// recording copies, beside "INBOX"'s (foldInboxEntries): INBOX is
-	// refused until --restart-mailbox INBOX removes them.
-	inboxDups []string
+	// dups are, by source mailbox (INBOX, or a child of INBOX), its
+	// entries under another name ("inbox", "inbox/Sub"), each recording
+	// copies, beside its own (foldEntries): the mailbox is refused
+	// (dupsError) until --restart-mailbox removes them.
+	dups map[string][]string
 }
 
 // copiedTo reports whether the state records messages copied to the
@@ -430,11 +457,17 @@ type copyState struct {
 // ours.
 func (s *copyState) copiedTo(dname, except string) bool {
 	for src, b := range s.Mailboxes {
-		if b != nil && b.Dst == dname && (except == "" || inboxName(src) != inboxName(except)) && (b.Copied > 0 || b.Pending != nil || len(b.UIDMap) > 0) {
+		if b != nil && b.Dst == dname && (except == "" || !s.sameEntry(src, except)) && (b.Copied > 0 || b.Pending != nil || len(b.UIDMap) > 0) {
 			return true
 		}
 	}
 	return false
+}
+
+// sameEntry reports whether the state's entry src is one of the source
+// mailbox name: its own, in INBOX's case, or one of its dups.
+func (s *copyState) sameEntry(src, name string) bool {
+	return inboxName(src) == inboxName(name) || slices.Contains(s.dups[name], src)
 }
 
 // copyBox is the state of one source mailbox.
@@ -673,8 +706,8 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 			// restart creates nothing.
 			restart, err = restartCheck(ctx, src.c, dst.c, name, dname, m.have[dname] || strings.EqualFold(dname, "INBOX"), fresh[dname] != nil, state, o, out.stderr)
 		}
-		if err == nil && !restart && name == "INBOX" && len(state.inboxDups) > 0 {
-			err = state.inboxDupsError()
+		if err == nil && !restart && len(state.dups[name]) > 0 {
+			err = state.dupsError(name)
 		}
 		if err == nil && !restart && prev == nil {
 			// A refusal creates nothing: asked before the CREATE.

@@ -20,7 +20,7 @@ import (
 // a run needs: it is dropped and the one with copies is INBOX's,
 // whichever its name; the journal's lines of each reach their own entry
 // first (the fold comes after the replay). When both record copies,
-// both stay and inboxDups names the other. Without a server.
+// both stay and dups names the other. Without a server.
 func TestCopyStateInboxEntriesFold(t *testing.T) {
 	load := func(t *testing.T, boxes map[string]*copyBox, journal string) *copyState {
 		t.Helper()
@@ -50,8 +50,8 @@ func TestCopyStateInboxEntriesFold(t *testing.T) {
 		{"Inbox with copies, inbox none, no INBOX", map[string]*copyBox{"Inbox": data(), "inbox": empty()}},
 	} {
 		st := load(t, tc.boxes, "")
-		if b := st.Mailboxes["INBOX"]; len(st.Mailboxes) != 1 || b == nil || b.LastUID != 3 || b.Dst != "InDst" || len(st.inboxDups) != 0 {
-			t.Errorf("%s: entries %v, INBOX's %+v, dups %v; want only INBOX, the one with copies", tc.what, st.boxNames(), b, st.inboxDups)
+		if b := st.Mailboxes["INBOX"]; len(st.Mailboxes) != 1 || b == nil || b.LastUID != 3 || b.Dst != "InDst" || len(st.dups["INBOX"]) != 0 {
+			t.Errorf("%s: entries %v, INBOX's %+v, dups %v; want only INBOX, the one with copies", tc.what, st.boxNames(), b, st.dups["INBOX"])
 		}
 	}
 	// A UID map only, in the journal, for an entry whose state file
@@ -62,13 +62,13 @@ func TestCopyStateInboxEntriesFold(t *testing.T) {
 	// TestCopyStateInboxEntriesFoldKilledFirstSave.
 	lean := &copyBox{Dst: "Other", UIDValidity: 7}
 	st := load(t, map[string]*copyBox{"INBOX": data(), "inbox": lean}, `{"box":"inbox","v":9,"set":true,"map":[[1,1,2]]}`+"\n")
-	if b := st.Mailboxes["INBOX"]; len(st.Mailboxes) != 1 || len(st.inboxDups) != 0 || b == nil || b.LastUID != 3 || b.UIDMap != nil {
-		t.Errorf("inbox's map alone in the journal: entries %v, dups %v, INBOX %+v; want INBOX alone, its own entry", st.boxNames(), st.inboxDups, b)
+	if b := st.Mailboxes["INBOX"]; len(st.Mailboxes) != 1 || len(st.dups["INBOX"]) != 0 || b == nil || b.LastUID != 3 || b.UIDMap != nil {
+		t.Errorf("inbox's map alone in the journal: entries %v, dups %v, INBOX %+v; want INBOX alone, its own entry", st.boxNames(), st.dups["INBOX"], b)
 	}
 	// Both with copies, no "INBOX": one of them is INBOX's, the other a dup.
 	st = load(t, map[string]*copyBox{"Inbox": data(), "inbox": data()}, "")
-	if st.Mailboxes["INBOX"] == nil || fmt.Sprint(st.inboxDups) != "[inbox]" || len(st.Mailboxes) != 2 {
-		t.Errorf("Inbox and inbox with copies: entries %v, dups %v; want INBOX and inbox, inbox a dup", st.boxNames(), st.inboxDups)
+	if st.Mailboxes["INBOX"] == nil || fmt.Sprint(st.dups["INBOX"]) != "[inbox]" || len(st.Mailboxes) != 2 {
+		t.Errorf("Inbox and inbox with copies: entries %v, dups %v; want INBOX and inbox, inbox a dup", st.boxNames(), st.dups["INBOX"])
 	}
 }
 
@@ -107,8 +107,8 @@ func TestCopyStateInboxEntriesFoldKilledFirstSave(t *testing.T) {
 		if err := loadCopyState(path, run); err != nil {
 			t.Fatal(err)
 		}
-		if b := run.Mailboxes["INBOX"]; len(run.inboxDups) != 0 || b == nil || b.LastUID != 3 || b.UIDMap.lookup(2) != 2 {
-			t.Fatalf("compacted %v: first load: entries %v, dups %v; want INBOX folded from inbox", compacted, run.boxNames(), run.inboxDups)
+		if b := run.Mailboxes["INBOX"]; len(run.dups["INBOX"]) != 0 || b == nil || b.LastUID != 3 || b.UIDMap.lookup(2) != 2 {
+			t.Fatalf("compacted %v: first load: entries %v, dups %v; want INBOX folded from inbox", compacted, run.boxNames(), run.dups["INBOX"])
 		}
 		// The run's first save (state.save): the journal written anew...
 		if err := run.logMaps(path); err != nil {
@@ -121,8 +121,8 @@ func TestCopyStateInboxEntriesFoldKilledFirstSave(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := next.Mailboxes["INBOX"]
-		if len(next.inboxDups) != 0 || len(next.Mailboxes) != 1 || got == nil || got.LastUID != 3 || got.DstUIDValidity != 9 || got.UIDMap.lookup(2) != 2 {
-			t.Errorf("compacted %v: after a kill inside the first save after the fold: entries %v, dups %v (INBOX refused: %v), INBOX %+v; want INBOX's entry alone, last UID 3 and its map, as the first load settled it", compacted, next.boxNames(), next.inboxDups, len(next.inboxDups) > 0, got)
+		if len(next.dups["INBOX"]) != 0 || len(next.Mailboxes) != 1 || got == nil || got.LastUID != 3 || got.DstUIDValidity != 9 || got.UIDMap.lookup(2) != 2 {
+			t.Errorf("compacted %v: after a kill inside the first save after the fold: entries %v, dups %v (INBOX refused: %v), INBOX %+v; want INBOX's entry alone, last UID 3 and its map, as the first load settled it", compacted, next.boxNames(), next.dups["INBOX"], len(next.dups["INBOX"]) > 0, got)
 		}
 	}
 }
@@ -194,7 +194,7 @@ func TestCopyStateInboxTwiceRefused(t *testing.T) {
 // 1). Both record copies: INBOX was refused (errInboxTwice), and the same
 // restart command again (the advice followed, OTHER being New) was taken
 // by restartCheck as "already restarted: going on where it stopped", then
-// refused by inboxDupsError: the only way on was a third mailbox. The
+// refused by inboxDupsError (now dupsError): the only way on was a third mailbox. The
 // restart now goes on with its entry and removes "inbox" (its copies are
 // not in New). When "inbox"'s copies are in New too, which of New's
 // messages are whose cannot be told: not gone on with, refused while New
@@ -233,7 +233,7 @@ func TestCopyStateInboxTwiceRestartedEntry(t *testing.T) {
 	}
 	editCopyState(t, e.statePath(), restarted("InDst"))
 	code, errs := e.run("INBOX", "--map", "INBOX=New", "--restart-mailbox", "INBOX", "--restart-unchanged")
-	if got := subjectsOf(t, e.c, "New"); code != exitOK || got != "i0,i1" || !strings.Contains(errs, `entry of INBOX under "inbox" (2 copied to InDst, last UID 2) removed`) {
+	if got := subjectsOf(t, e.c, "New"); code != exitOK || got != "i0,i1" || !strings.Contains(errs, `entry of it under "inbox" (2 copied to InDst, last UID 2) removed`) {
 		t.Errorf("the restart to New again (the advice followed): exit %d, New holds %s; want 0, i0,i1 (the restart going on), inbox's entry removed\nstderr: %s", code, got, errs)
 	}
 	var st copyState
@@ -249,5 +249,52 @@ func TestCopyStateInboxTwiceRestartedEntry(t *testing.T) {
 	code, errs = e.run("INBOX", "--map", "INBOX=New", "--restart-mailbox", "INBOX", "--restart-unchanged")
 	if got := subjectsOf(t, e.c, "New"); code != exitNo || got != "i0,i1" || !strings.Contains(errs, "not restarted: the destination mailbox New") {
 		t.Errorf("inbox's copies in New too: exit %d, New holds %s; want %d, i0,i1, refused\nstderr: %s", code, got, exitNo, errs)
+	}
+}
+
+// TestCopyStateInboxChildEntriesFold (found by review): a state an older
+// imapkit wrote holding a child of INBOX under two names, "INBOX/Sub" and
+// "inbox/Sub" (typed so, which Dovecot selects). nameMapper's
+// foldInboxChildren moved "inbox/Sub" only when "INBOX/Sub" had no
+// entry: both were kept, "inbox/Sub" never used (and named by the advice
+// as another source mailbox). They are now settled as INBOX's: one
+// recording nothing is dropped; both recording copies, the mailbox is
+// refused (exit 1, nothing copied), and a restart into a new mailbox
+// copies it whole once and removes both. Against Dovecot.
+func TestCopyStateInboxChildEntriesFold(t *testing.T) {
+	t.Parallel()
+	e := restartSetup(t)
+	e.fill("INBOX/Sub", "s", 2)
+	if code, errs := e.run("INBOX/Sub", "--map", "INBOX/Sub=SubDst"); code != exitOK {
+		t.Fatalf("run 1: exit %d\n%s", code, errs)
+	}
+	entries := func() []string {
+		var st copyState
+		raw, _ := os.ReadFile(e.statePath())
+		if err := json.Unmarshal(raw, &st); err != nil {
+			t.Fatal(err)
+		}
+		return st.boxNames()
+	}
+	editCopyState(t, e.statePath(), func(st map[string]any) {
+		boxes := st["mailboxes"].(map[string]any)
+		in := boxes["INBOX/Sub"].(map[string]any)
+		boxes["inbox/Sub"] = map[string]any{"dst": "Other", "uidvalidity": in["uidvalidity"]}
+	})
+	code, errs := e.run("INBOX/Sub", "--map", "INBOX/Sub=SubDst")
+	if got := subjectsOf(t, e.c, "SubDst"); code != exitOK || got != "s0,s1" || fmt.Sprint(entries()) != "[INBOX/Sub]" {
+		t.Errorf("inbox/Sub recording nothing: exit %d, SubDst holds %s, entries %v; want 0, s0,s1, INBOX/Sub alone\nstderr: %s", code, got, entries(), errs)
+	}
+	editCopyState(t, e.statePath(), func(st map[string]any) {
+		boxes := st["mailboxes"].(map[string]any)
+		boxes["inbox/Sub"] = boxes["INBOX/Sub"]
+	})
+	code, errs = e.run("INBOX/Sub", "--map", "INBOX/Sub=SubDst")
+	if got := subjectsOf(t, e.c, "SubDst"); code != exitNo || got != "s0,s1" || !strings.Contains(errs, "the state records INBOX/Sub twice") || !strings.Contains(errs, "--restart-mailbox INBOX/Sub --restart-unchanged --map INBOX/Sub=OTHER") || fmt.Sprint(entries()) != "[INBOX/Sub inbox/Sub]" {
+		t.Errorf("both recording copies: exit %d, SubDst holds %s, entries %v; want %d, s0,s1, refused naming --restart-mailbox INBOX/Sub, the state unchanged\nstderr: %s", code, got, entries(), exitNo, errs)
+	}
+	code, errs = e.run("INBOX/Sub", "--map", "INBOX/Sub=New", "--restart-mailbox", "INBOX/Sub", "--restart-unchanged")
+	if got := subjectsOf(t, e.c, "New"); code != exitOK || got != "s0,s1" || fmt.Sprint(entries()) != "[INBOX/Sub]" {
+		t.Errorf("restart into New: exit %d, New holds %s, entries %v; want 0, s0,s1, INBOX/Sub alone\nstderr: %s", code, got, entries(), errs)
 	}
 }

@@ -497,9 +497,9 @@ func (m *nameMapper) caseVariant(name string) string {
 // and each once), the --map sources (m.maps, replaced by a folded copy:
 // the map may be shared by the accounts of --accounts), the
 // --restart-mailbox names (restart, returned folded) and the state's
-// entries (moved when the folded name has none) are folded alike. Two
-// --map sources folding to one with different targets are refused. The
-// source is listed only when some name needs it.
+// entries (moved when the folded name has none, else foldEntries) are
+// folded alike. Two --map sources folding to one with different targets
+// are refused. The source is listed only when some name needs it.
 func (m *nameMapper) foldInboxChildren(ctx context.Context, names []string, restart map[string]bool, state *copyState) ([]string, map[string]bool, error) {
 	d := m.srcDelim
 	need := func(n string) bool { return inboxChild(n, d) != n }
@@ -554,11 +554,31 @@ func (m *nameMapper) foldInboxChildren(ctx context.Context, names []string, rest
 			fr[fold(k)] = v
 		}
 	}
+	// The entries of one mailbox under several names ("inbox/Sub" and
+	// "INBOX/Sub": an older imapkit copied it once per name) are settled
+	// as INBOX's are (copyState.foldEntries): the one recording copies
+	// kept, or the mailbox refused while several do. Both were kept, the
+	// one under "inbox/Sub" never used, and named by the advice as
+	// another source mailbox whose copies the destination held
+	// (TestCopyStateInboxChildEntriesFold, found by review).
+	same := map[string][]string{}
 	for _, k := range state.boxNames() {
-		if f := fold(k); f != k && state.Mailboxes[f] == nil {
-			state.Mailboxes[f] = state.Mailboxes[k]
-			delete(state.Mailboxes, k)
+		if f := fold(k); f != k {
+			same[f] = append(same[f], k)
 		}
+	}
+	for _, f := range slices.Sorted(maps.Keys(same)) {
+		keys := same[f]
+		if state.Mailboxes[f] == nil && len(keys) == 1 {
+			state.Mailboxes[f] = state.Mailboxes[keys[0]]
+			delete(state.Mailboxes, keys[0])
+			continue
+		}
+		if state.Mailboxes[f] != nil {
+			keys = append(keys, f)
+		}
+		slices.Sort(keys)
+		state.foldEntries(f, keys)
 	}
 	return out, fr, nil
 }

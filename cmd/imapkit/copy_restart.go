@@ -113,9 +113,10 @@ func shellQuoteAll(names []string) string {
 // with an entry a restart of this UIDVALIDITY to dname began (killed
 // since), it notes so and does not refuse: restart true (a first run
 // whose entry records the restart) and false (the run goes on with it;
-// INBOX's entries under other names, inboxDups, are removed then, unless
-// one of them records copies in dname: inboxDupsIn, the restart is then
-// one from INBOX's start, refused while dname holds messages).
+// its entries under other names, dups, INBOX's or a child of INBOX's,
+// are removed then, unless one of them records copies in dname: dupsIn,
+// the restart is then one from the mailbox's start, refused while dname
+// holds messages).
 func restartCheck(ctx context.Context, src, dst *commands.Client, name, dname string, exists, fresh bool, state *copyState, o *copyOpts, stderr io.Writer) (restart bool, err error) {
 	box := state.Mailboxes[name]
 	if box == nil {
@@ -134,35 +135,35 @@ func restartCheck(ctx context.Context, src, dst *commands.Client, name, dname st
 		}
 		uidv = ms.UIDValidity
 	}
-	if box.Restarted && box.UIDValidity == uidv && sameMailbox(box.Dst, dname) && !state.inboxDupsIn(name, dname) {
+	if box.Restarted && box.UIDValidity == uidv && sameMailbox(box.Dst, dname) && !state.dupsIn(name, dname) {
 		// Begun by an earlier restart of this UIDVALIDITY to dname,
 		// stopped before its end (killed, say): the same command
 		// again goes on with it, as a plain run does, no duplicate.
 		fmt.Fprintf(stderr, "imapkit copy: %s: note: --restart-mailbox: already restarted (its entry was begun by a restart to %s, UIDVALIDITY %d): going on where it stopped\n", printable(name), printable(dname), uidv)
-		if name == "INBOX" && len(state.inboxDups) > 0 {
-			// INBOX's entries under other names, whose copies are
-			// not in dname (inboxDupsIn): the restart was to remove
-			// them (an older imapkit's dropBox removed "INBOX" only),
+		if len(state.dups[name]) > 0 {
+			// Its entries under other names (dups), whose copies are
+			// not in dname (dupsIn): the restart was to remove
+			// them (an older imapkit's dropBox removed one only),
 			// and the run goes on with the one it began. They were
-			// kept, INBOX refused (inboxDupsError) whatever the user
+			// kept, the mailbox refused (dupsError) whatever the user
 			// did, the advice's restart included
 			// (TestCopyStateInboxTwiceRestartedEntry, found by
 			// review). Removed in memory: the run's next save writes
 			// the state without them (killed before, the same command
 			// does it again).
-			for _, k := range state.inboxDups {
+			for _, k := range state.dups[name] {
 				b := state.Mailboxes[k]
-				fmt.Fprintf(stderr, "imapkit copy: %s: note: --restart-mailbox: the state's entry of INBOX under %s (%d copied to %s, last UID %d) removed: the restart to %s was to remove it\n", printable(name), strconv.Quote(k), b.Copied, printable(b.Dst), b.LastUID, printable(dname))
+				fmt.Fprintf(stderr, "imapkit copy: %s: note: --restart-mailbox: the state's entry of it under %s (%d copied to %s, last UID %d) removed: the restart to %s was to remove it\n", printable(name), strconv.Quote(k), b.Copied, printable(b.Dst), b.LastUID, printable(dname))
 				delete(state.Mailboxes, k)
 			}
-			state.inboxDups = nil
+			delete(state.dups, name)
 		}
 		return false, nil
 	}
-	if box.UIDValidity == uidv && !o.restartUnchanged && name == "INBOX" && len(state.inboxDups) > 0 {
-		// A plain run is refused too (inboxDupsError): the restart
+	if box.UIDValidity == uidv && !o.restartUnchanged && len(state.dups[name]) > 0 {
+		// A plain run is refused too (dupsError): the restart
 		// is the way on, confirmed.
-		return false, fmt.Errorf("%w: its UIDVALIDITY (%d) has not changed, and the state records INBOX under several names (a run without --restart-mailbox is refused): --restart-unchanged restarts it, removing them all", errRestartRefused, uidv)
+		return false, fmt.Errorf("%w: its UIDVALIDITY (%d) has not changed, and the state records %s under several names (a run without --restart-mailbox is refused): --restart-unchanged restarts it, removing them all", errRestartRefused, uidv, printable(name))
 	}
 	if box.UIDValidity == uidv && !o.restartUnchanged {
 		return false, fmt.Errorf("%w: its UIDVALIDITY (%d) has not changed: a run without --restart-mailbox goes on where the last one stopped, with no duplicate (a destination mailbox deleted since is copied whole again by itself), and keeps what the state records (the messages skipped, the flag changes to carry); --restart-unchanged restarts it all the same", errRestartRefused, uidv)
@@ -171,12 +172,10 @@ func restartCheck(ctx context.Context, src, dst *commands.Client, name, dname st
 	// say) left nothing to duplicate: what dname holds is another's, as
 	// on a first run.
 	copied := box.LastUID > 0 || box.Copied > 0 || box.Pending != nil || len(box.UIDMap) > 0
-	if name == "INBOX" {
-		// Its entries under other names (foldInboxEntries), removed
-		// by the restart too.
-		for _, k := range state.inboxDups {
-			copied = copied || state.Mailboxes[k].recordsCopies()
-		}
+	// Its entries under other names (foldEntries), removed by the
+	// restart too.
+	for _, k := range state.dups[name] {
+		copied = copied || state.Mailboxes[k].recordsCopies()
 	}
 	if copied && exists && !fresh {
 		if err := restartDstEmpty(ctx, dst, name, dname, box, state); err != nil {
@@ -186,17 +185,14 @@ func restartCheck(ctx context.Context, src, dst *commands.Client, name, dname st
 	return true, nil
 }
 
-// inboxDupsIn reports whether name is INBOX and one of its entries under
-// other names (inboxDups) records copies in the destination mailbox
+// dupsIn reports whether one of the entries of name under
+// other names (dups) records copies in the destination mailbox
 // dname: an entry a restart to dname began cannot then be gone on with
 // (which of dname's messages are whose cannot be told), and the restart
-// is one from INBOX's start, refused while dname holds messages
+// is one from the mailbox's start, refused while dname holds messages
 // (restartDstEmpty).
-func (s *copyState) inboxDupsIn(name, dname string) bool {
-	if name != "INBOX" {
-		return false
-	}
-	for _, k := range s.inboxDups {
+func (s *copyState) dupsIn(name, dname string) bool {
+	for _, k := range s.dups[name] {
 		if b := s.Mailboxes[k]; b != nil && b.recordsCopies() && sameMailbox(b.Dst, dname) {
 			return true
 		}
@@ -253,11 +249,8 @@ func (st *copyState) dropBox(ctx context.Context, path, name string) error {
 	if err := st.logMaps(path); err != nil {
 		return err
 	}
-	// INBOX's entries under other names (foldInboxEntries) go with it.
-	gone := []string{name}
-	if name == "INBOX" {
-		gone = append(gone, st.inboxDups...)
-	}
+	// Its entries under other names (foldEntries) go with it.
+	gone := append([]string{name}, st.dups[name]...)
 	kept := map[string]*copyBox{}
 	for _, k := range gone {
 		kept[k] = st.Mailboxes[k]
@@ -267,9 +260,7 @@ func (st *copyState) dropBox(ctx context.Context, path, name string) error {
 		maps.Copy(st.Mailboxes, kept)
 		return err
 	}
-	if name == "INBOX" {
-		st.inboxDups = nil
-	}
+	delete(st.dups, name)
 	if err := hook(ctx, "restart-committed"); err != nil {
 		return err
 	}
@@ -356,7 +347,7 @@ func (s *copyState) copiedFrom(dname, except string) []string {
 	var names []string
 	for _, src := range s.boxNames() {
 		b := s.Mailboxes[src]
-		if inboxName(src) != inboxName(except) && b != nil && b.Dst == dname && (b.Copied > 0 || b.Pending != nil || len(b.UIDMap) > 0) {
+		if !s.sameEntry(src, except) && b != nil && b.Dst == dname && (b.Copied > 0 || b.Pending != nil || len(b.UIDMap) > 0) {
 			names = append(names, src)
 		}
 	}
