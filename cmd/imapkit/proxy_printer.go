@@ -1,0 +1,213 @@
+// How the trace prints a relayed line (printer): credentials redacted,
+// long lines cut.
+
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	esc "github.com/imapkit/imapkit/internal/printable"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// printer renders the lines of one direction, with credentials redacted:
+// LOGIN's password, AUTHENTICATE's initial response and every line of a
+// SASL exchange.
+type printer struct {
+	prefix  string
+	buf     []byte
+	sasl    bool   // the whole line is redacted
+	command string // the client's command, for LOGIN and AUTHENTICATE
+	word    int    // words of the line so far (the tag is word 0)
+	// secrets, on the client's side, records what is redacted, so that
+	// the server's echo of it can be redacted too.
+	secrets *secretSet
+	// secretLit: the line so far ends in a literal that is redacted.
+	secretLit bool
+	// redact, on the server's side, holds the client's credentials, to
+	// be redacted from the line before it is cut at maxPrinted: add keeps
+	// slack bytes more (the longest credential's printed form), so that
+	// a credential across the cut is whole when it is redacted.
+	redact *secretSet
+	slack  int
+	cut    bool // add dropped some of the line
+	// settled: the line's content was redacted and cut (settle); only the
+	// proxy's notes follow.
+	settled bool
+}
+
+// maxPrinted bounds one printed line.
+const maxPrinted = 4096
+
+func (p *printer) begin(sasl bool, command string) {
+	p.buf = append(p.buf[:0], p.prefix...)
+	p.sasl, p.command, p.word, p.secretLit = sasl, command, 0, false
+	p.cut, p.settled = false, false
+	p.slack = 0
+	if p.redact != nil {
+		p.slack = p.redact.longest()
+	}
+}
+
+// settle ends the line's content: the credentials in it are redacted,
+// then it is cut at maxPrinted (at a character's start).
+func (p *printer) settle() {
+	if p.settled {
+		return
+	}
+	p.settled = true
+	if p.redact != nil {
+		if p.cut {
+			// A credential across the cut is there in part, which
+			// redact (of whole credentials) would not find.
+			p.buf = p.buf[:p.redact.cutPartial(p.buf, len(p.prefix))]
+		}
+		p.buf = p.redact.redact(p.buf)
+	}
+	if len(p.buf) > maxPrinted {
+		i := maxPrinted
+		for i > 0 && !utf8.RuneStart(p.buf[i]) {
+			i--
+		}
+		p.buf = p.buf[:i]
+		p.cut = true
+	}
+}
+
+// note appends the proxy's own words about the line, after its content.
+func (p *printer) note(s string) {
+	p.settle()
+	p.buf = append(p.buf, s...)
+}
+
+// rawCommandName returns the name of the command that line (the first
+// part of a line the server reads as text) would be read as, in upper
+// case: the atom after its first word; "" when there is none.
+func rawCommandName(line []wire.Token) string {
+	i := 0
+	for i < len(line) && line[i].Kind == wire.KindSP {
+		i++
+	}
+	for i < len(line) && line[i].Kind != wire.KindSP && line[i].Kind != wire.KindCRLF {
+		i++
+	}
+	if i+1 < len(line) && line[i].Kind == wire.KindSP && line[i+1].Kind == wire.KindAtom {
+		return strings.ToUpper(string(line[i+1].Bytes()))
+	}
+	return ""
+}
+
+// redactedCommand reports whether the command's arguments after the first
+// are secret.
+func redactedCommand(cmd string) bool { return cmd == "LOGIN" || cmd == "AUTHENTICATE" }
+
+// tokens appends a line's tokens (or the part of it up to a literal).
+func (p *printer) tokens(line []wire.Token) {
+	if p.sasl {
+		n := 0
+		for _, tok := range line {
+			if tok.Kind != wire.KindCRLF {
+				n += len(wire.AppendToken(nil, tok))
+				p.secret(tok)
+			}
+		}
+		p.buf = append(p.buf, "[SASL data redacted, "...)
+		p.buf = strconv.AppendInt(p.buf, int64(n), 10)
+		p.buf = append(p.buf, " bytes]"...)
+		return
+	}
+	for _, tok := range line {
+		switch tok.Kind {
+		case wire.KindCRLF:
+			continue
+		case wire.KindSP:
+			p.add([]byte{' '})
+			continue
+		}
+		p.secretLit = false
+		if p.word >= 3 && redactedCommand(p.command) {
+			p.add([]byte("***"))
+			p.secret(tok)
+			p.secretLit = tok.Kind == wire.KindLiteral
+		} else if tok.Kind == wire.KindLiteral {
+			info := tok.Literal()
+			p.add([]byte("{" + strconv.FormatInt(info.Size, 10) + " bytes}"))
+		} else {
+			p.add(wire.AppendToken(nil, tok))
+		}
+		if p.word == 0 || tok.Kind != wire.KindLParen && tok.Kind != wire.KindLBracket {
+			p.word++
+		}
+	}
+}
+
+// secret records a redacted token's value, when the printer keeps them.
+func (p *printer) secret(tok wire.Token) {
+	if p.secrets != nil && tok.Kind != wire.KindLiteral {
+		p.secrets.add(tok.Bytes())
+	}
+}
+
+// raw notes a line relayed without tokenizing it.
+func (p *printer) raw(secret bool) {
+	if len(p.buf) == 0 {
+		p.buf = append(p.buf, p.prefix...)
+	}
+	if secret {
+		p.note("[redacted]")
+	}
+	p.note(" [not tokenized: relayed unchanged]")
+}
+
+// add appends b, up to maxPrinted, with control characters (C0, DEL, C1
+// as UTF-8), the line and paragraph separators and bidirectional controls
+// (esc.Unsafe) and bytes that are not UTF-8 (a raw 0x9b is CSI to an 8-bit
+// terminal) escaped as \xNN, byte by byte, and a backslash before an 'x'
+// as \x5c, as internal/printable does.
+func (p *printer) add(b []byte) {
+	for len(b) > 0 {
+		if len(p.buf) >= maxPrinted+p.slack || p.settled {
+			p.cut = true
+			return
+		}
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n <= 1 || esc.Unsafe(r) || r == '\\' && len(b) > 1 && b[1] == 'x' {
+			for _, c := range b[:n] {
+				p.buf = append(p.buf, fmt.Sprintf("\\x%02x", c)...)
+			}
+		} else {
+			p.buf = append(p.buf, b[:n]...)
+		}
+		b = b[n:]
+	}
+}
+
+// refused returns the line printed so far, marked as not relayed.
+func (p *printer) refused() []byte {
+	p.note(" [not relayed: answered by the proxy]")
+	return p.end()
+}
+
+// cont returns the line printed so far, for a line that goes on after a
+// synchronizing literal; the rest is printed after "...".
+func (p *printer) cont() []byte {
+	b := p.end()
+	p.buf = append(append(p.buf, p.prefix...), "..."...)
+	return b
+}
+
+// end returns the printed line and starts the next.
+func (p *printer) end() []byte {
+	p.settle()
+	if p.cut {
+		p.buf = append(p.buf, "..."...)
+	}
+	p.buf = append(p.buf, '\n')
+	b := p.buf
+	p.buf = p.buf[:0:0]
+	p.cut, p.settled = false, false
+	return b
+}

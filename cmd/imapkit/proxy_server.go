@@ -1,0 +1,387 @@
+// The server's direction of a relayed connection (serverToClient): it
+// relays the server's lines to the client, long lines in pieces, and
+// carries out a STARTTLS or COMPRESS that the server accepts
+// (endServerLine).
+
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// serverToClient relays and prints what the server sends, and carries out
+// STARTTLS and COMPRESS when the server accepts them.
+func (ps *proxySession) serverToClient(ctx context.Context) {
+	_, server := ps.conns()
+	tk := wire.NewTokenizer(ps.upstreamReader(server), nil)
+	w := ps.toClient
+	var p printer
+	p.prefix = fmt.Sprintf("[%d] S: ", ps.id)
+	p.redact = &ps.secrets
+	var line []wire.Token
+	var ev wire.Event
+	start := true
+	// cutLine prints the part of a line relayed before the relay ended
+	// inside it (a hang-up, the proxy's own close, a failed write), which
+	// p holds: before, it was not printed, and the trace left out the last
+	// thing the client got. Not after the proxy's own BYE, which nothing
+	// follows (errRelayClosed).
+	cutLine := func(err error) {
+		if errors.Is(err, errRelayClosed) {
+			return
+		}
+		p.note(" [the connection ended inside this line]")
+		ps.out.line(p.end())
+	}
+	for {
+		var err error
+		line, err = tk.AppendUntilLiteral(line[:0])
+		more := errors.Is(err, wire.ErrTooManyTokens) // the line goes on
+		if more {
+			err = nil
+		}
+		// A token that does not fit the line bound (a VANISHED (EARLIER)
+		// or ESEARCH set of a million ranges, which the codec reads in
+		// pieces), or text between two literals as long: the rest of the
+		// line is relayed without tokenizing it, in pieces (below). Its
+		// first tokens must be here, to tell the Dialog what the line is.
+		long := errors.Is(err, wire.ErrLineTooLong) && tk.Broken() == nil && (!start || len(line) > 0)
+		if long {
+			err = nil
+		}
+		if err != nil {
+			printed := false // the line was printed (a line that does not tokenize)
+			if errors.Is(err, wire.ErrSyntax) {
+				printed = true
+				if start {
+					// A line with no token read has no Event: not
+					// the last line's.
+					ev = wire.Event{}
+					if len(line) > 0 {
+						ev = ps.dialog.Server(line)
+						p.begin(ev.Kind == wire.LineSASL, "")
+						if ev.Stray {
+							// Out of step ("zz9 OK{x"): as for a
+							// line that tokenizes, nothing of it
+							// is relayed. Before, it was relayed
+							// unchanged and the relay went on.
+							p.tokens(line)
+							p.note(" [not tokenized]")
+							ps.strayClose(&p, ev)
+							return
+						}
+					}
+					// The line's Event from the tokens read before the
+					// error ("a1 OK\"x", "a1 OK{x": tokens a1 SP OK):
+					// Unspaced, endServerLine does not switch.
+					start = false
+				}
+				p.tokens(line)
+				p.raw(p.sasl)
+				err = tk.ForwardLongLine(w, maxServerLine)
+				if !errors.Is(err, errRelayClosed) {
+					// Not printed as relayed after the proxy's own
+					// BYE: nothing reached the client (found by review).
+					ps.out.line(p.end())
+				}
+				start = true
+				if err == nil {
+					// Flushed, as the line ends; a STARTTLS or
+					// COMPRESS it completes is carried out (or
+					// refused) as for a line that tokenizes: the
+					// client's direction waits for it.
+					if !ps.endServerLine(ctx, ev, tk, false) {
+						return
+					}
+					continue
+				}
+			}
+			if !printed {
+				// The tokens read of an unfinished line are relayed:
+				// printed as such.
+				if start && len(line) > 0 {
+					ev = ps.dialog.Server(line)
+					p.begin(ev.Kind == wire.LineSASL, "")
+					start = false
+				}
+				if !start {
+					p.tokens(line)
+				}
+			}
+			_, ferr := tk.Forward(w)
+			if ferr == nil {
+				ferr = w.Flush()
+			}
+			if !printed && !start {
+				cutLine(ferr)
+			}
+			if err != io.EOF && !errors.Is(err, net.ErrClosed) {
+				ps.serverErr(err)
+			}
+			select {
+			case ps.switched <- switchResult{err: err}:
+			default:
+			}
+			return
+		}
+		if start {
+			ev = ps.dialog.Server(line)
+			p.begin(ev.Kind == wire.LineSASL, "")
+			start = false
+		}
+		p.tokens(line)
+		if ev.Stray {
+			ps.strayClose(&p, ev)
+			return
+		}
+		if long {
+			// The rest of the line goes as it comes, given up as it goes
+			// (the buffer does not grow); a literal at a line's end is
+			// relayed as one, and what follows it too, to the line's end.
+			var to io.Writer = w
+			if ev.Withhold {
+				to = io.Discard
+			}
+			if !p.sasl {
+				// The start of what is not tokenized, as the printed
+				// line's room allows: bytes already buffered, up to the
+				// line's end; escaped and redacted as the rest.
+				// As add, it takes slack bytes more than it prints,
+				// and where it stops short of the line's end (what is
+				// buffered, what PeekAt allows, the bound) the line is
+				// cut: settle drops a credential's start there.
+				var head []byte
+				ended := false
+				for i := 0; i < min(tk.Buffered(), maxPrinted+p.slack); i++ {
+					c, err := tk.PeekAt(i)
+					if err != nil {
+						break
+					}
+					if c == '\r' || c == '\n' {
+						ended = true
+						break
+					}
+					head = append(head, c)
+				}
+				p.add(head)
+				if !ended {
+					p.cut = true
+				}
+			}
+			from := tk.Offset()
+			if err := tk.ForwardLongLine(to, maxServerLine); err != nil {
+				if !errors.Is(err, errRelayClosed) {
+					// After the proxy's own BYE nothing of the line
+					// reached the client: not printed (found by review).
+					ps.out.line(p.end())
+				}
+				ps.serverErr(err)
+				select {
+				case ps.switched <- switchResult{err: err}:
+				default:
+				}
+				return
+			}
+			p.note(fmt.Sprintf(" [a token or text over %d bytes: the rest of the line, %d bytes, relayed without tokenizing]", tk.MaxLineLength(), tk.Offset()-from))
+			ps.out.line(p.end())
+			start = true
+			if ev.Withhold {
+				if err := w.endLine(tk.ShouldFlush()); err != nil {
+					return
+				}
+				continue
+			}
+			// Over the line bound, which the codec shares: an
+			// imapkit client reads the line as a DecodeError (line
+			// too long), and a STARTTLS or COMPRESS it completes is
+			// not carried out but closes, as for Event.Unspaced.
+			if !ps.endServerLine(ctx, ev, tk, true) {
+				return
+			}
+			continue
+		}
+		if ev.Withhold {
+			// The "+" for a literal the client sent as non-synchronizing
+			// (forwarded as synchronizing): the client expects none. A
+			// "+" line announces no literal.
+			if _, err := tk.Forward(io.Discard); err != nil {
+				ps.serverErr(err)
+				return
+			}
+			if more {
+				giveUpForwarded(tk)
+				continue
+			}
+			p.note(" [withheld: the go-ahead for a literal the client sent as {n+}, relayed as {n}]")
+			ps.out.line(p.end())
+			start = true
+			// The lines before it were held for it (more was buffered):
+			// they go now, as they would at the end of a relayed line.
+			if err := w.endLine(tk.ShouldFlush()); err != nil {
+				return
+			}
+			continue
+		}
+		if more {
+			if _, err := tk.Forward(w); err != nil {
+				cutLine(err)
+				ps.serverErr(err)
+				return
+			}
+			giveUpForwarded(tk)
+			continue
+		}
+		if line[len(line)-1].Kind == wire.KindLiteral {
+			if _, err := tk.ForwardLiteral(w); err != nil {
+				cutLine(err)
+				ps.serverErr(err)
+				return
+			}
+			giveUpForwarded(tk)
+			continue
+		}
+		if _, err := tk.Forward(w); err != nil {
+			cutLine(err)
+			ps.serverErr(err)
+			return
+		}
+		ps.out.line(p.end())
+		start = true
+		if !ps.endServerLine(ctx, ev, tk, false) {
+			return
+		}
+	}
+}
+
+// strayClose ends the relay on a server's line out of step (ev.Stray),
+// at the line's start, nothing of it relayed: the server reads something
+// as a literal (or a SASL response) that the proxy relayed as commands.
+// The client gets what was relayed before this line, then a BYE of the
+// proxy's own, then the connection's end (closeClient). p holds what is
+// printed of the line; it is marked as not relayed (before, a line that
+// tokenized was printed as a line relayed, "S: zz9 OK done", though the
+// client never had it).
+func (ps *proxySession) strayClose(p *printer, ev wire.Event) {
+	p.note(" [out of step: not relayed]")
+	ps.out.line(p.end())
+	ps.closeBye = "imapkit proxy: the server's answers are out of step with the client's commands; closing"
+	if ev.Kind == wire.LineCompletion {
+		ps.logf("* server side: the completion of a command the proxy did not relay as one: the proxy and the server read the client differently; closing")
+	} else {
+		ps.logf("* server side: a \"+\" that answers nothing the client sent: the proxy and the server read the client differently; closing")
+	}
+	ps.closeAll()
+}
+
+// endServerLine ends a server's line relayed whole (ev is its Event): it
+// flushes when it should, and carries out a STARTTLS or COMPRESS the line
+// completes. An OK that completes one with Event.Unspaced set, or on a
+// line over the tokenizer's line bound (overLong: relayed in pieces), the
+// codec reads as a DecodeError: an imapkit client does not switch, while
+// the server may, and the connection is closed instead. It reports
+// whether the server's direction goes on.
+func (ps *proxySession) endServerLine(ctx context.Context, ev wire.Event, tk *wire.Tokenizer, overLong bool) bool {
+	w := ps.toClient
+	sw := ev.Kind == wire.LineCompletion && (ev.Command == "STARTTLS" || ev.Command == "COMPRESS") && ps.takeAwaiting(ev.Tag)
+	if err := w.endLine(tk.ShouldFlush() || sw); err != nil {
+		return false
+	}
+	if !sw {
+		return true
+	}
+	if ev.Status != "OK" {
+		ps.switched <- switchResult{}
+		return true
+	}
+	if ev.Unspaced || overLong {
+		// The server switches, the client (reading the line as an
+		// error) does not: neither can be followed. The codec's line
+		// bound is the proxy tokenizer's (the default).
+		why := "does not parse as OK (expected SP or the line's end after OK)"
+		if overLong {
+			why = fmt.Sprintf("is over the line bound of %d bytes (a client reads it as an error)", tk.MaxLineLength())
+		}
+		err := fmt.Errorf("the completion of %s %s, while the server may take it up: closing", ev.Command, why)
+		ps.logf("* server side: %v", err)
+		ps.closeAll()
+		select {
+		case ps.switched <- switchResult{err: err}:
+		default:
+		}
+		return false
+	}
+	client, server := ps.conns()
+	if ev.Command == "COMPRESS" {
+		ps.logf("* COMPRESS=DEFLATE active: relaying the rest of the connection without decoding it")
+		ps.switched <- switchResult{ok: true}
+		// The relay's errors are traced as the other lines': a write
+		// to the client as the client's side (clientWriteError), a
+		// read of the server (a reset, the silence bound after the
+		// client's end: errServerSilent) as the server's. Before, the
+		// copy's error was dropped: a connection cut at the silence
+		// bound, or by the server's reset, ended with no word of why
+		// (found by review).
+		cw := clientErrWriter{ps.clientWriter(client)}
+		if b := tk.Detach(); len(b) > 0 {
+			if _, err := cw.Write(b); err != nil {
+				ps.serverErr(err)
+				return false
+			}
+		}
+		if _, err := io.Copy(cw, ps.rawUpstreamReader(server)); err != nil {
+			ps.serverErr(err)
+		}
+		return false
+	}
+	// STARTTLS: a TLS layer on both sides, then on.
+	nc, ns, err := ps.startTLS(ctx, client, server)
+	if err != nil {
+		ps.logf("* STARTTLS: %v", err)
+		select {
+		case ps.switched <- switchResult{err: err}:
+		default:
+		}
+		return false
+	}
+	ps.logf("* STARTTLS: TLS on both sides")
+	ps.mu.Lock()
+	ps.client, ps.server = nc, ns
+	ps.mu.Unlock()
+	tk.Reset(ps.upstreamReader(ns)) // nothing read before the handshake is relayed
+	w.reset(ps.clientWriter(nc))
+	ps.switched <- switchResult{ok: true, client: nc, server: ns}
+	return true
+}
+
+// maxServerLine bounds what the relay passes on of a server's line
+// without tokenizing it (from the last point where it was cut into
+// pieces: a token or a status response's text longer than the line
+// bound, the text between two literals, a line that does not tokenize),
+// literal bodies not counted. Such a line is relayed in pieces, in a
+// buffer that does not grow. It is 16 bytes for each of the
+// codec.DefaultMaxNumbers numbers the library decodes of one answer with
+// its default options (32 MiB): a SEARCH or SORT of 2,097,152 numbers of
+// up to 10 digits is 23 MB, as is an ESEARCH's ALL or a VANISHED of
+// 1,048,576 ranges. Before, the bound was the tokenizer's 1 MiB, and a
+// VANISHED (EARLIER) of 1.4 MB that the library reads closed the relay.
+const maxServerLine = 16 * codec.DefaultMaxNumbers
+
+// giveUpForwarded gives up the bytes of the current line that were
+// consumed, all forwarded and printed already (Drop, then Keep at once:
+// MaxLineLength counts from here). MaxLineLength bounds what a line keeps
+// in memory, and the relay keeps nothing of what it passed on: a server's
+// line longer than 1 MiB (the SEARCH answer of 300,000 UIDs, 2.4 MB) is
+// relayed in pieces in a buffer that does not grow, where it closed the
+// connection. A piece is at most MaxLineTokens tokens, and the line's
+// text between two literals at most MaxLineLength.
+func giveUpForwarded(tk *wire.Tokenizer) {
+	tk.Drop()
+	tk.Keep()
+}

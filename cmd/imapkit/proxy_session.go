@@ -1,0 +1,392 @@
+// One relayed connection (proxySession): its set-up, its two directions
+// (proxy_client.go, proxy_server.go) run side by side, STARTTLS, and how
+// it ends: which side's error is printed, the proxy's own BYE, and the
+// client's close.
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/imapkit/imapkit/wire"
+)
+
+// proxySession is one client's connection and its upstream.
+type proxySession struct {
+	id  int
+	cfg *proxyConfig
+	out *lockedWriter
+
+	mu             sync.Mutex
+	client, server net.Conn // the current layers (TLS after STARTTLS)
+	dialog         wire.Dialog
+	// toClient is what the client receives: the server's bytes, and the
+	// proxy's own answers between the server's lines.
+	toClient *clientOut
+	// switched carries the outcome of a STARTTLS or COMPRESS from the
+	// server's direction to the client's, which waits for it.
+	switched chan switchResult
+	// awaiting is the tag of the STARTTLS or COMPRESS that the client's
+	// direction forwarded and waits on ("" when none; under mu): only its
+	// completion changes the streams.
+	awaiting string
+	// secrets are the credentials the client sent, redacted from what
+	// the server's lines are printed with (a server may echo them).
+	secrets secretSet
+	// stalled: a write to the client timed out (clientWriter).
+	stalled atomic.Bool
+	// serverStalled: a write to the server made no progress for the
+	// --timeout (upstreamConn).
+	serverStalled atomic.Bool
+	// stopping: closeAll was called; the client direction's errors from
+	// then on are its doing, not news (the closer said why).
+	stopping atomic.Bool
+	// clientDone: the client's direction has ended (the client's end,
+	// an error): from then on the server must bring something the relay
+	// writes to the client within silenceBound (upstreamReader).
+	clientDone atomic.Bool
+	// closeBye is the text of the proxy's own "* BYE" that closeClient
+	// sends the client before it closes ("" for none). Set by the
+	// server's direction only, at a server line's start; a constant of
+	// the proxy's, never the server's bytes.
+	closeBye string
+}
+
+type switchResult struct {
+	ok     bool // the server accepted: the streams changed
+	err    error
+	client net.Conn // STARTTLS: the new layers
+	server net.Conn
+}
+
+func (ps *proxySession) logf(format string, a ...any) {
+	ps.out.line([]byte(fmt.Sprintf("[%d] ", ps.id) + fmt.Sprintf(format, a...) + "\n"))
+}
+
+// serve relays one client's connection until either side closes it.
+func (ps *proxySession) serve(ctx context.Context, client net.Conn) {
+	defer client.Close()
+	ps.logf("* client %s connected", client.RemoteAddr())
+	hctx, cancel := context.WithTimeout(ctx, ps.cfg.dialTimeout)
+	if ps.cfg.implicitTLS {
+		tc := tls.Server(client, ps.cfg.downTLS)
+		if err := tc.HandshakeContext(hctx); err != nil {
+			cancel()
+			ps.logf("* client TLS handshake: %v", err)
+			return
+		}
+		client = tc
+	}
+	var d net.Dialer
+	server, err := d.DialContext(hctx, "tcp", ps.cfg.upstream.addr)
+	if err == nil {
+		// Below any TLS layer (imaps, a later STARTTLS), so that every
+		// write to the server is bounded, a TLS record's too.
+		server = &upstreamConn{Conn: server, bound: ps.writeBound(), stalled: &ps.serverStalled}
+	}
+	if err == nil && ps.cfg.upstream.tls {
+		tc := tls.Client(server, ps.cfg.upstreamTLS)
+		if err = tc.HandshakeContext(hctx); err != nil {
+			server.Close()
+		}
+		server = tc
+	}
+	cancel()
+	if err != nil {
+		ps.logf("* upstream %s: %v", ps.cfg.upstream.addr, err)
+		return
+	}
+	defer server.Close()
+	ps.client, ps.server = client, server
+	ps.switched = make(chan switchResult, 1)
+	ps.toClient = newClientOut(ps.clientWriter(client), ps.writeBound())
+	ps.toClient.hooks = ps.cfg.hooks
+	// closeAll ends both directions, whichever ends first; on the
+	// proxy's shutdown both connections close at once.
+	stop := context.AfterFunc(ctx, func() {
+		c, s := ps.conns()
+		c.Close()
+		s.Close()
+	})
+	defer stop()
+	done := make(chan struct{})
+	// The client direction may wait for the server's word on a literal:
+	// it ends with the server direction.
+	cctx, ccancel := context.WithCancel(ctx)
+	defer ccancel()
+	go func() {
+		defer close(done)
+		ps.clientToServer(cctx)
+	}()
+	ps.serverToClient(ctx)
+	ccancel()
+	ps.toClient.close()
+	ps.closeAll()
+	<-done
+	ps.closeClient(ctx)
+	// Once closeClient is done: its flush of what was relayed (and of
+	// the proxy's BYE) is bounded by --timeout as every write to the
+	// client, and a client that reads nothing stalls it there too, not
+	// only the server's direction before it.
+	if ps.stalled.Load() {
+		ps.logf("* client side: a write to the client made no progress for %v (it reads nothing): closing", ps.cfg.dialTimeout)
+	}
+	ps.logf("* connection closed")
+}
+
+// closeAll ends both directions: it closes the upstream connection (the
+// server's direction reads its end, the client's fails to write) and
+// stops the client's direction reading, but leaves the client's
+// connection open: serve closes it (closeClient) once both directions
+// are done, after the client got what was relayed to it. Before, it
+// closed the client's connection at once: what the proxy had buffered
+// for the client (the lines before the one it closes on, not flushed
+// while more of the server's bytes were buffered) was dropped, and
+// closing a socket with the client's bytes unread in it sends a reset,
+// which can destroy what is still in flight to the client: it read
+// nothing, not even the greeting.
+func (ps *proxySession) closeAll() {
+	ps.stopping.Store(true)
+	c, s := ps.conns()
+	s.Close()
+	c.SetReadDeadline(time.Now())
+}
+
+// clientErr prints the error that ends the client's direction, unless
+// the connection is closing already (closeAll: the read deadline it sets,
+// the upstream it closed) or closed. A write to the server that failed
+// (*serverWriteError) is the server's side, and printed so. The client's
+// direction passes every failed write to the server here: a Forward's, a
+// Flush's, the relay's after COMPRESS (before, a failed Flush returned
+// silently, and a server's reset found there was traced nowhere; found by
+// review).
+func (ps *proxySession) clientErr(err error) {
+	// (A write to the server that stalled, within a Forward: the
+	// stall's own line says it, clientToServer.)
+	if ps.stopping.Load() || errors.Is(err, net.ErrClosed) || ps.serverStalled.Load() {
+		return
+	}
+	var sw *serverWriteError
+	if errors.As(err, &sw) {
+		ps.logf("* server side: a write to the server failed: %s", errText(sw.err))
+		return
+	}
+	ps.logf("* client side: %s", errText(err))
+}
+
+// proxyCloseLinger bounds how long closeClient reads (and drops) what a
+// client still sends after the proxy half-closed its connection, before
+// it closes it for good; proxyCloseQuiet ends it sooner, once the client
+// sent nothing for that long (a client that read the end and keeps its
+// side open, or closes it later: nothing of it is unread).
+const (
+	proxyCloseLinger = 2 * time.Second
+	proxyCloseQuiet  = 200 * time.Millisecond
+)
+
+// closeClient closes the client's connection as a server does, once
+// both directions are done: what is buffered for the client is flushed
+// (each write bounded by --timeout), then the proxy's "* BYE" if the
+// server's direction set one (closeBye), then a half-close (over TLS a
+// close_notify first), so the client reads all of it and then its end;
+// what the client still sends is read and dropped until it closes its
+// side or is quiet for proxyCloseQuiet, for at most proxyCloseLinger,
+// and only then is the connection closed: closing with the client's
+// bytes unread would send a reset. On
+// the proxy's shutdown (ctx done), or when the client does not read (a
+// write failed), it closes at once. The flush's writes are bounded by
+// --timeout each; the close_notify's by crypto/tls's own 5 s.
+func (ps *proxySession) closeClient(ctx context.Context) {
+	client, _ := ps.conns()
+	defer client.Close()
+	if ctx.Err() != nil {
+		return
+	}
+	var bye []byte
+	if ps.closeBye != "" {
+		bye = []byte("* BYE " + ps.closeBye + "\r\n")
+	}
+	// The BYE is printed once the client has it (flushed): a client
+	// that reads nothing got nothing, and the stall is printed instead
+	// (serve).
+	wrote, err := ps.toClient.finish(bye)
+	if wrote {
+		ps.traceOwn(bye)
+	}
+	if err != nil {
+		return
+	}
+	raw := client
+	if tc, ok := client.(*tls.Conn); ok {
+		// The close_notify's write is bounded by crypto/tls itself, at
+		// 5 s (it sets its own write deadline, over any set here), not
+		// by --timeout.
+		if tc.CloseWrite() != nil {
+			return
+		}
+		raw = tc.NetConn()
+	}
+	cw, ok := raw.(interface{ CloseWrite() error })
+	if !ok || cw.CloseWrite() != nil {
+		return
+	}
+	end := time.Now().Add(proxyCloseLinger)
+	buf := make([]byte, 32<<10)
+	for {
+		d := time.Now().Add(proxyCloseQuiet)
+		if d.After(end) {
+			d = end
+		}
+		raw.SetReadDeadline(d)
+		if _, err := raw.Read(buf); err != nil {
+			return
+		}
+	}
+}
+
+// closeUpstreamWrite half-closes the current upstream connection, as the
+// client's direction ends: the server reads the end of its input and ends
+// the connection, and with it the server's direction, after it sent what
+// it had to (a client that half-closed may still read it). Over TLS a
+// close_notify goes first. Nothing else writes to the server by then; the
+// write is bounded (upstreamConn: no progress for the --timeout), lest a
+// server that does not read hold it.
+func (ps *proxySession) closeUpstreamWrite() {
+	_, s := ps.conns()
+	// The server's direction may be waiting in a read: from now on it is
+	// bounded (upstreamReader), that one too.
+	ps.toClient.clientEnded() // first: a read that sees clientDone finds wrote set
+	ps.clientDone.Store(true)
+	ps.cfg.hooks.setReadDeadline(s, ps.cfg.hooks.clock()().Add(ps.silenceBound()))
+	// The close_notify's write and the rest of what is written are
+	// bounded by upstreamConn (no progress for the --timeout).
+	if tc, ok := s.(*tls.Conn); ok {
+		tc.CloseWrite()
+		s = tc.NetConn()
+	}
+	if cw, ok := s.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	} else {
+		s.Close()
+	}
+}
+
+func (ps *proxySession) conns() (client, server net.Conn) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	return ps.client, ps.server
+}
+
+// takeAwaiting reports whether the client's direction waits on the
+// STARTTLS or COMPRESS tagged tag, and stops it waiting for another.
+func (ps *proxySession) takeAwaiting(tag string) bool {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if ps.awaiting == "" || ps.awaiting != tag {
+		return false
+	}
+	ps.awaiting = ""
+	return true
+}
+
+// stalledMidLine prints why the connection closes when an answer of the
+// proxy's own waited for a server's line that made no progress for
+// --timeout (errServerStalled). No BYE can go: it would land inside the
+// server's line; the client gets what was relayed, then the connection's
+// end.
+func (ps *proxySession) stalledMidLine() {
+	ps.logf("* server side: sent nothing more of its line for %v while the proxy had an answer for the client (--timeout): closing", ps.cfg.dialTimeout)
+}
+
+// bye sends the client an untagged BYE of the proxy's own: the last line
+// the client gets (clientOut.ended). It is printed once sent (flushed):
+// before, it was printed first, and printed all the same when the client
+// read nothing or the server's direction had ended (not written at all).
+func (ps *proxySession) bye(text string) {
+	line := []byte("* BYE " + text + "\r\n")
+	err := ps.toClient.injectLast(line)
+	if err == nil {
+		ps.traceOwn(line)
+	} else if errors.Is(err, errServerStalled) {
+		ps.stalledMidLine()
+	}
+}
+
+// serverErr prints the error that ends the server's direction, unless it
+// is the client's side closed by the proxy's own BYE (errRelayClosed), or
+// the connection is closing already (closeAll: the upstream it closed),
+// as clientErr does: whoever closed said why. Before, the stall close
+// was followed by "* server side: read tcp ...: use of closed network
+// connection". A write to the client that failed (*clientWriteError) is
+// the client's side, not the server's: a write that timed out is printed
+// by serve (stalled), others as "* client side: ...".
+func (ps *proxySession) serverErr(err error) {
+	if errors.Is(err, errRelayClosed) || ps.stopping.Load() || errors.Is(err, net.ErrClosed) {
+		return
+	}
+	var cw *clientWriteError
+	if errors.As(err, &cw) {
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			ps.logf("* client side: %s", errText(cw.err))
+		}
+		return
+	}
+	ps.logf("* server side: %s", errText(err))
+}
+
+// traceOwn prints a line of the proxy's own to the client.
+func (ps *proxySession) traceOwn(line []byte) {
+	var p printer
+	p.prefix = fmt.Sprintf("[%d] P: ", ps.id)
+	p.begin(false, "")
+	p.add(bytes.TrimSuffix(line, []byte("\r\n")))
+	ps.out.line(p.end())
+}
+
+// errText is err as the trace prints it: a *wire.SyntaxError without its
+// excerpt of the input, which may be a password (a LOGIN's rest that does
+// not tokenize); only its offset and what was expected are kept.
+func errText(err error) string {
+	var se *wire.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("a line that does not tokenize (at offset %d: expected %s)", se.Offset, se.Expected)
+	}
+	return err.Error()
+}
+
+// startTLS does the two handshakes of a STARTTLS the server accepted.
+func (ps *proxySession) startTLS(ctx context.Context, client, server net.Conn) (net.Conn, net.Conn, error) {
+	if ps.cfg.downTLS == nil {
+		return nil, nil, errors.New("the client asked for STARTTLS but the proxy has no certificate (--self-signed or --cert/--key)")
+	}
+	hctx, cancel := context.WithTimeout(ctx, ps.cfg.dialTimeout)
+	defer cancel()
+	// The handshakes are bounded by hctx; the client's write deadline
+	// left by the last relayed write (clientWriter: that write's start
+	// plus the bound) would cut the proxy's handshake short of it. (The
+	// server's writes get a deadline each, upstreamConn.)
+	client.SetWriteDeadline(time.Time{})
+	ts := tls.Client(server, ps.cfg.upstreamTLS)
+	errc := make(chan error, 1)
+	go func() { errc <- ts.HandshakeContext(hctx) }()
+	tc := tls.Server(client, ps.cfg.downTLS)
+	err := tc.HandshakeContext(hctx)
+	if serr := <-errc; err == nil && serr != nil {
+		err = fmt.Errorf("upstream: %w", serr)
+	} else if err != nil {
+		err = fmt.Errorf("client: %w", err)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return tc, ts, nil
+}
