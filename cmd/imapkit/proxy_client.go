@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 
 	"github.com/imapkit/imapkit/wire"
 )
@@ -48,368 +49,499 @@ func (ps *proxySession) serverStallEnds() bool {
 	return true
 }
 
-// clientToServer relays and prints what the client sends.
+// clientToServer relays and prints what the client sends: a line at a
+// time, in pieces (up to a literal, or MaxLineTokens tokens); a command's
+// first piece may be refused, a literal's body waits for the server's
+// word, and a STARTTLS or COMPRESS for its completion.
 func (ps *proxySession) clientToServer(ctx context.Context) {
-	client, server := ps.conns()
+	r := ps.newClientRelay(ctx)
 	defer ps.clientToServerEnded()
-	tk := wire.NewTokenizer(client, nil)
-	w := bufio.NewWriterSize(server, 32<<10)
-	var p printer
-	p.prefix = fmt.Sprintf("[%d] C: ", ps.id)
-	p.secrets = &ps.secrets
-	var line []wire.Token
-	var ev wire.Event
-	start := true
-	// secure: credentials may go upstream (TLS there, loopback, or the
-	// user's explicit choice).
-	secure := ps.cfg.upstream.tls || ps.cfg.insecurePlaintext || isLoopback(server)
-	var lineStart int64 // where the current line began in the client's stream
-	var litBytes int64  // the bodies of its literals relayed so far
 	for {
-		var err error
-		if start {
-			lineStart, litBytes = tk.Offset(), 0
-		}
-		line, err = tk.AppendUntilLiteral(line[:0])
-		// A line of more than MaxLineTokens tokens comes in pieces: the
-		// next call goes on with the same line.
-		more := errors.Is(err, wire.ErrTooManyTokens)
-		if more {
-			err = nil
+		more, err := r.readPiece()
+		if errors.Is(err, wire.ErrSyntax) {
+			if !r.refuseUntokenized() {
+				return
+			}
+			continue
 		}
 		if err != nil {
-			if errors.Is(err, wire.ErrSyntax) {
-				// A line that does not tokenize is not relayed: the
-				// server may read it otherwise than ForwardLine would
-				// relay it (a "{n+}" after the error relayed as a
-				// literal, its body a command the server runs, hidden
-				// from the trace and from the credentials check).
-				if !start {
-					// Part of the command went upstream already: it
-					// cannot be refused, and the rest may not be relayed.
-					ps.logf("* client side: a command that does not tokenize after its first part: closing")
-					ps.closeAll()
-					return
-				}
-				// Even with no token: the Dialog counts the line, and
-				// says whether the server reads it as text.
-				if ps.dialog.WouldWait(line) {
-					if err := w.Flush(); err != nil {
-						ps.clientErr(err)
-						return
-					}
-				}
-				if ev, err = ps.dialog.ClientWait(ctx, line); err != nil {
-					return
-				}
-				p.begin(ev.Kind == wire.LineSASL, ev.Command)
-				start = false
-				if ev.Raw {
-					// The server reads the line as text: the proxy's
-					// answer would not be the server's.
-					ps.logf("* client side: a SASL or IDLE line that does not tokenize: closing")
-					ps.closeAll()
-					return
-				}
-				why := ""
-				if len(line) > 0 {
-					why = ps.refusal(ev, secure)
-				}
-				if why == "" {
-					why = "BAD imapkit proxy: a line that cannot be tokenized is not relayed"
-				}
-				p.note("[redacted]")
-				ps.out.line(p.refused())
-				start = true
-				// Commands relayed before it go out first: the client
-				// may wait for their answers.
-				if err := w.Flush(); err != nil {
-					ps.clientErr(err)
-					return
-				}
-				if err := ps.refuseLine(tk, ev.Tag, why, lineStart); err != nil {
-					ps.refuseFailed(err)
-					ps.closeAll()
-					return
-				}
+			r.readFailed(err)
+			return
+		}
+		if r.start {
+			switch r.beginCommand() {
+			case clientNext:
 				continue
-			}
-			// What was read of an unfinished line is not relayed: it was
-			// not classified (a LOGIN cut by a limit or by the client's
-			// end would reach the server in part).
-			ferr := w.Flush()
-			if err != io.EOF {
-				// (Closed: the other direction ended the connection,
-				// after a LOGOUT say, and said why.)
-				ps.clientErr(err)
-				ps.closeAll()
+			case clientEnd:
 				return
 			}
-			if ferr != nil {
-				ps.clientErr(ferr)
-			}
-			// The client is done sending: let the server finish (the
-			// deferred closeUpstreamWrite).
+		}
+		if !r.withinBounds() {
 			return
 		}
-		if start {
-			// A line sent during AUTHENTICATE or IDLE before the server's
-			// word waits for it: it decides how the server reads the line;
-			// and a command waits while 1,024 commands await their
-			// completions. What is buffered goes out first: the word may
-			// answer it.
-			if ps.dialog.WouldWait(line) {
-				if err := w.Flush(); err != nil {
-					ps.clientErr(err)
-					return
-				}
-			}
-			if ev, err = ps.dialog.ClientWait(ctx, line); err != nil {
-				return
-			}
-			cmd := ev.Command
-			if ev.Kind == wire.LineCommand && ev.Raw {
-				// The server reads the line as the IDLE's answer, but a
-				// confused client may have sent a command there: its
-				// credentials are redacted all the same, and not sent
-				// in the clear (the proxy cannot answer for the server,
-				// which ends the IDLE on such a line: it closes).
-				cmd = rawCommandName(line)
-				if redactedCommand(cmd) && !secure {
-					ps.logf("* client side: %s sent as the IDLE's answer, to an upstream in the clear: not relayed; closing", cmd)
-					ps.closeAll()
-					return
-				}
-			}
-			p.begin(ev.Kind == wire.LineSASL, cmd)
-			start = false
-			why := ps.refusal(ev, secure)
-			if why == "" && ev.Kind == wire.LineCommand {
-				why = midLineRefusal(ev.Command, line)
-			}
-			if why == "" && ev.Kind == wire.LineCommand && !ev.Raw && tk.Offset()-lineStart > maxCommandLine {
-				why = fmt.Sprintf("BAD imapkit proxy: a command line over %d bytes is not relayed", maxCommandLine)
-			}
-			if why != "" {
-				p.tokens(line)
-				ps.out.line(p.refused())
-				// Commands relayed before it go out first: the client
-				// may wait for their answers.
-				if err := w.Flush(); err != nil {
-					ps.clientErr(err)
-					return
-				}
-				if err := ps.refuse(tk, line, ev.Tag, why, lineStart); err != nil {
-					ps.refuseFailed(err)
-					ps.closeAll()
-					return
-				}
-				start = true
-				continue
-			}
-		}
-		if ev.Kind == wire.LineCommand && !ev.Raw && tk.Offset()-lineStart-litBytes > maxCommandLine {
-			// A later part of the line (the first part went up) takes it
-			// past the bound: it cannot be refused any more.
-			ps.logf("* client side: a command line over %d bytes (literals not counted): closing", maxCommandLine)
-			ps.closeAll()
-			return
-		}
-		if ev.Raw && tk.Offset()-lineStart > maxRawLine {
-			// A SASL response or IDLE's answer: the server reads it as
-			// text, but not without end, and what it does at its limit
-			// differs (Cyrus 3.6 fails the AUTHENTICATE after 21,847
-			// bytes of a response and runs the rest of the line as a
-			// command; Dovecot closes the connection).
-			ps.logf("* client side: a SASL response or IDLE answer of more than %d bytes: closing", maxRawLine)
-			ps.closeAll()
-			return
-		}
-		p.tokens(line)
+		r.p.tokens(r.line)
 		if more {
-			if _, err := tk.Forward(w); err != nil {
+			if _, err := r.tk.Forward(r.w); err != nil {
 				ps.clientErr(err)
 				return
 			}
 			continue
 		}
-		last := line[len(line)-1]
-		if last.Kind == wire.KindLiteral && ev.Raw && last.Literal().NonSync && redactedCommand(rawCommandName(line)) {
-			// A LOGIN or AUTHENTICATE as IDLE's answer, ending in "{n+}":
-			// the server reads the line as text and what follows as a
-			// new command, but the client, taking it for a command, has
-			// sent the literal's body behind it: a password, which would
-			// be printed (and relayed) as a command line. The connection
-			// closes. (Other such lines go on as the server reads them.)
-			ps.logf("* client side: a %s ending in a non-synchronizing literal as the IDLE's answer: closing", rawCommandName(line))
-			ps.closeAll()
+		if last := r.line[len(r.line)-1]; last.Kind == wire.KindLiteral {
+			if !r.literal(last.Literal()) {
+				return
+			}
+			continue
+		}
+		wait, ok := r.endLine()
+		if !ok || wait && !r.switchStreams() {
 			return
 		}
-		if last.Kind == wire.KindLiteral && ev.Raw {
-			// A SASL response or IDLE's answer: the server reads it as
-			// text, so "{n}" ends it, and no body follows.
-			if _, err := tk.Forward(w); err != nil {
-				ps.clientErr(err)
-				return
-			}
-			if err := tk.RefuseLiteral(); err != nil {
-				ps.clientErr(err)
-				ps.closeAll()
-				return
-			}
-			ps.out.line(p.end())
-			start = true
-			if err := w.Flush(); err != nil {
-				ps.clientErr(err)
-				return
-			}
-			continue
+	}
+}
+
+// clientRelay is the state of the client's direction (clientToServer)
+// from one piece of a line to the next.
+type clientRelay struct {
+	ps             *proxySession
+	ctx            context.Context
+	client, server net.Conn // the current layers (TLS after STARTTLS)
+	tk             *wire.Tokenizer
+	w              *bufio.Writer // to the server
+	p              printer
+	line           []wire.Token // the current piece
+	ev             wire.Event   // the current line's (from its first piece)
+	start          bool         // the next piece starts a line
+	// secure: credentials may go upstream (TLS there, loopback, or the
+	// user's explicit choice).
+	secure    bool
+	lineStart int64 // where the current line began in the client's stream
+	litBytes  int64 // the bodies of its literals relayed so far
+}
+
+// clientStep is what the client's direction does after a step of a line.
+type clientStep int
+
+const (
+	clientOn   clientStep = iota // go on with the line
+	clientNext                   // the line is done: read the next
+	clientEnd                    // the direction ends
+)
+
+func (ps *proxySession) newClientRelay(ctx context.Context) *clientRelay {
+	client, server := ps.conns()
+	r := &clientRelay{ps: ps, ctx: ctx, client: client, server: server, start: true}
+	r.tk = wire.NewTokenizer(client, nil)
+	r.w = bufio.NewWriterSize(server, 32<<10)
+	r.p.prefix = fmt.Sprintf("[%d] C: ", ps.id)
+	r.p.secrets = &ps.secrets
+	r.secure = ps.cfg.upstream.tls || ps.cfg.insecurePlaintext || isLoopback(server)
+	return r
+}
+
+// readPiece reads the next piece of the client's line, up to its end or
+// its first literal. A line of more than MaxLineTokens tokens comes in
+// pieces: more reports that the next call goes on with the same line.
+func (r *clientRelay) readPiece() (more bool, err error) {
+	if r.start {
+		r.lineStart, r.litBytes = r.tk.Offset(), 0
+	}
+	r.line, err = r.tk.AppendUntilLiteral(r.line[:0])
+	more = errors.Is(err, wire.ErrTooManyTokens)
+	if more {
+		err = nil
+	}
+	return more, err
+}
+
+// refuseUntokenized answers a line that does not tokenize, which is not
+// relayed: the server may read it otherwise than ForwardLine would
+// relay it (a "{n+}" after the error relayed as a literal, its body a
+// command the server runs, hidden from the trace and from the
+// credentials check). It reports whether the direction goes on.
+func (r *clientRelay) refuseUntokenized() bool {
+	ps, tk, w, p := r.ps, r.tk, r.w, &r.p
+	if !r.start {
+		// Part of the command went upstream already: it
+		// cannot be refused, and the rest may not be relayed.
+		ps.logf("* client side: a command that does not tokenize after its first part: closing")
+		ps.closeAll()
+		return false
+	}
+	// Even with no token: the Dialog counts the line, and
+	// says whether the server reads it as text.
+	if ps.dialog.WouldWait(r.line) {
+		if err := w.Flush(); err != nil {
+			ps.clientErr(err)
+			return false
 		}
-		if last.Kind == wire.KindLiteral {
-			// The server's word comes next: "+" or the command's
-			// completion. The client sends a synchronizing literal's body
-			// only if the server lets it: refused (APPEND's NO
-			// [TRYCREATE]), its next line is a new command, not literal
-			// data. A non-synchronizing literal goes to the server as
-			// synchronizing, so that the server says whether it reads the
-			// body (Dovecot runs the bytes after "a NOOP {18+}" as a
-			// command of their own); its "+" is not relayed.
-			lit := last.Literal()
-			ps.out.line(p.cont())
-			goAhead := false
-			if ps.dialog.ExpectContinuation(lit) {
-				if _, err := tk.ForwardAsSync(w); err != nil {
-					ps.clientErr(err)
-					return
-				}
-				if err := w.Flush(); err != nil {
-					ps.clientErr(err)
-					return
-				}
-				if goAhead, err = ps.dialog.WaitContinuation(ctx); err != nil {
-					return
-				}
-			} else {
-				// The command was completed already (an APPEND's NO
-				// after its first message): the server reads the rest
-				// of its line to a synchronizing literal's header, or
-				// this as a line without a tag, and no body.
-				if _, err := tk.ForwardAsSync(w); err != nil {
-					ps.clientErr(err)
-					return
-				}
-				if err := w.Flush(); err != nil {
-					ps.clientErr(err)
-					return
-				}
-			}
-			if !goAhead {
-				if lit.NonSync {
-					// The client sent the body: it and the rest of the
-					// command are dropped, as the server did not read them.
-					err = tk.RefuseCommand(line)
-					if errors.Is(err, wire.ErrSyntax) {
-						// A rest that does not tokenize: dropped to
-						// the line's end all the same.
-						err = tk.RefuseLine()
-					}
-					p.note(" [dropped: the literal the client sent as {n+} and the rest of its command; the server refused it]")
-					ps.out.line(p.end())
-				} else {
-					err = tk.RefuseLiteral()
-				}
-				if err != nil {
-					ps.clientErr(err)
-					ps.closeAll()
-					return
-				}
-				start = true
-				continue
-			}
-			var lw io.Writer = w
-			var cw *captureWriter
-			if p.secretLit {
-				// A password sent as a literal: keep it to redact.
-				if _, err := tk.Forward(w); err != nil {
-					ps.clientErr(err)
-					return
-				}
-				cw = &captureWriter{w: w, max: 1024}
-				lw = cw
-			}
-			n, err := tk.ForwardLiteral(lw)
-			if err != nil {
-				ps.clientErr(err)
-				return
-			}
-			litBytes += n
-			if cw != nil {
-				ps.secrets.add(cw.buf)
-			}
-			continue
+	}
+	var err error
+	if r.ev, err = ps.dialog.ClientWait(r.ctx, r.line); err != nil {
+		return false
+	}
+	p.begin(r.ev.Kind == wire.LineSASL, r.ev.Command)
+	r.start = false
+	if r.ev.Raw {
+		// The server reads the line as text: the proxy's
+		// answer would not be the server's.
+		ps.logf("* client side: a SASL or IDLE line that does not tokenize: closing")
+		ps.closeAll()
+		return false
+	}
+	why := ""
+	if len(r.line) > 0 {
+		why = ps.refusal(r.ev, r.secure)
+	}
+	if why == "" {
+		why = "BAD imapkit proxy: a line that cannot be tokenized is not relayed"
+	}
+	p.note("[redacted]")
+	ps.out.line(p.refused())
+	r.start = true
+	// Commands relayed before it go out first: the client
+	// may wait for their answers.
+	if err := w.Flush(); err != nil {
+		ps.clientErr(err)
+		return false
+	}
+	if err := ps.refuseLine(tk, r.ev.Tag, why, r.lineStart); err != nil {
+		ps.refuseFailed(err)
+		ps.closeAll()
+		return false
+	}
+	return true
+}
+
+// readFailed ends the direction on an error reading the client (its end:
+// io.EOF). What was read of an unfinished line is not relayed: it was
+// not classified (a LOGIN cut by a limit or by the client's end would
+// reach the server in part).
+func (r *clientRelay) readFailed(err error) {
+	ps := r.ps
+	ferr := r.w.Flush()
+	if err != io.EOF {
+		// (Closed: the other direction ended the connection,
+		// after a LOGOUT say, and said why.)
+		ps.clientErr(err)
+		ps.closeAll()
+		return
+	}
+	if ferr != nil {
+		ps.clientErr(ferr)
+	}
+	// The client is done sending: let the server finish (the
+	// deferred closeUpstreamWrite).
+}
+
+// beginCommand reads a line's first piece into the Dialog (r.ev) and
+// refuses the command when the proxy must not relay it.
+func (r *clientRelay) beginCommand() clientStep {
+	ps, tk, w, p, line := r.ps, r.tk, r.w, &r.p, r.line
+	// A line sent during AUTHENTICATE or IDLE before the server's
+	// word waits for it: it decides how the server reads the line;
+	// and a command waits while 1,024 commands await their
+	// completions. What is buffered goes out first: the word may
+	// answer it.
+	if ps.dialog.WouldWait(line) {
+		if err := w.Flush(); err != nil {
+			ps.clientErr(err)
+			return clientEnd
 		}
-		wait := ev.Kind == wire.LineCommand && (ev.Command == "STARTTLS" || ev.Command == "COMPRESS")
-		if wait {
-			ps.mu.Lock()
-			ps.awaiting = ev.Tag
-			ps.mu.Unlock()
+	}
+	var err error
+	if r.ev, err = ps.dialog.ClientWait(r.ctx, line); err != nil {
+		return clientEnd
+	}
+	ev := r.ev
+	cmd := ev.Command
+	if ev.Kind == wire.LineCommand && ev.Raw {
+		// The server reads the line as the IDLE's answer, but a
+		// confused client may have sent a command there: its
+		// credentials are redacted all the same, and not sent
+		// in the clear (the proxy cannot answer for the server,
+		// which ends the IDLE on such a line: it closes).
+		cmd = rawCommandName(line)
+		if redactedCommand(cmd) && !r.secure {
+			ps.logf("* client side: %s sent as the IDLE's answer, to an upstream in the clear: not relayed; closing", cmd)
+			ps.closeAll()
+			return clientEnd
 		}
+	}
+	p.begin(ev.Kind == wire.LineSASL, cmd)
+	r.start = false
+	why := ps.refusal(ev, r.secure)
+	if why == "" && ev.Kind == wire.LineCommand {
+		why = midLineRefusal(ev.Command, line)
+	}
+	if why == "" && ev.Kind == wire.LineCommand && !ev.Raw && tk.Offset()-r.lineStart > maxCommandLine {
+		why = fmt.Sprintf("BAD imapkit proxy: a command line over %d bytes is not relayed", maxCommandLine)
+	}
+	if why == "" {
+		return clientOn
+	}
+	p.tokens(line)
+	ps.out.line(p.refused())
+	// Commands relayed before it go out first: the client
+	// may wait for their answers.
+	if err := w.Flush(); err != nil {
+		ps.clientErr(err)
+		return clientEnd
+	}
+	if err := ps.refuse(tk, line, ev.Tag, why, r.lineStart); err != nil {
+		ps.refuseFailed(err)
+		ps.closeAll()
+		return clientEnd
+	}
+	r.start = true
+	return clientNext
+}
+
+// withinBounds closes the connection on a line relayed in part that
+// has grown past its bound, and reports whether it is within.
+func (r *clientRelay) withinBounds() bool {
+	ps, tk, ev := r.ps, r.tk, r.ev
+	if ev.Kind == wire.LineCommand && !ev.Raw && tk.Offset()-r.lineStart-r.litBytes > maxCommandLine {
+		// A later part of the line (the first part went up) takes it
+		// past the bound: it cannot be refused any more.
+		ps.logf("* client side: a command line over %d bytes (literals not counted): closing", maxCommandLine)
+		ps.closeAll()
+		return false
+	}
+	if ev.Raw && tk.Offset()-r.lineStart > maxRawLine {
+		// A SASL response or IDLE's answer: the server reads it as
+		// text, but not without end, and what it does at its limit
+		// differs (Cyrus 3.6 fails the AUTHENTICATE after 21,847
+		// bytes of a response and runs the rest of the line as a
+		// command; Dovecot closes the connection).
+		ps.logf("* client side: a SASL response or IDLE answer of more than %d bytes: closing", maxRawLine)
+		ps.closeAll()
+		return false
+	}
+	return true
+}
+
+// literal relays a piece of a line that ends in a literal's header
+// (lit), and the literal's body when the server reads one. It reports
+// whether the direction goes on.
+func (r *clientRelay) literal(lit wire.LiteralInfo) bool {
+	if r.ev.Raw {
+		return r.rawLiteral(lit)
+	}
+	ps, p := r.ps, &r.p
+	// The server's word comes next: "+" or the command's
+	// completion. The client sends a synchronizing literal's body
+	// only if the server lets it: refused (APPEND's NO
+	// [TRYCREATE]), its next line is a new command, not literal
+	// data. A non-synchronizing literal goes to the server as
+	// synchronizing, so that the server says whether it reads the
+	// body (Dovecot runs the bytes after "a NOOP {18+}" as a
+	// command of their own); its "+" is not relayed.
+	ps.out.line(p.cont())
+	goAhead, ok := r.askForBody(lit)
+	if !ok {
+		return false
+	}
+	if !goAhead {
+		return r.dropBody(lit)
+	}
+	return r.forwardBody()
+}
+
+// rawLiteral relays a SASL response or IDLE's answer that ends in a
+// literal's header: the server reads it as text, so "{n}" ends it, and
+// no body follows.
+func (r *clientRelay) rawLiteral(lit wire.LiteralInfo) bool {
+	ps, tk, w, p, line := r.ps, r.tk, r.w, &r.p, r.line
+	if lit.NonSync && redactedCommand(rawCommandName(line)) {
+		// A LOGIN or AUTHENTICATE as IDLE's answer, ending in "{n+}":
+		// the server reads the line as text and what follows as a
+		// new command, but the client, taking it for a command, has
+		// sent the literal's body behind it: a password, which would
+		// be printed (and relayed) as a command line. The connection
+		// closes. (Other such lines go on as the server reads them.)
+		ps.logf("* client side: a %s ending in a non-synchronizing literal as the IDLE's answer: closing", rawCommandName(line))
+		ps.closeAll()
+		return false
+	}
+	if _, err := tk.Forward(w); err != nil {
+		ps.clientErr(err)
+		return false
+	}
+	if err := tk.RefuseLiteral(); err != nil {
+		ps.clientErr(err)
+		ps.closeAll()
+		return false
+	}
+	ps.out.line(p.end())
+	r.start = true
+	if err := w.Flush(); err != nil {
+		ps.clientErr(err)
+		return false
+	}
+	return true
+}
+
+// askForBody forwards the piece, the literal's header as synchronizing,
+// and reports whether the server lets the body follow (goAhead), and
+// whether the direction goes on (ok).
+func (r *clientRelay) askForBody(lit wire.LiteralInfo) (goAhead, ok bool) {
+	ps, tk, w := r.ps, r.tk, r.w
+	if ps.dialog.ExpectContinuation(lit) {
+		if _, err := tk.ForwardAsSync(w); err != nil {
+			ps.clientErr(err)
+			return false, false
+		}
+		if err := w.Flush(); err != nil {
+			ps.clientErr(err)
+			return false, false
+		}
+		var err error
+		if goAhead, err = ps.dialog.WaitContinuation(r.ctx); err != nil {
+			return false, false
+		}
+		return goAhead, true
+	}
+	// The command was completed already (an APPEND's NO
+	// after its first message): the server reads the rest
+	// of its line to a synchronizing literal's header, or
+	// this as a line without a tag, and no body.
+	if _, err := tk.ForwardAsSync(w); err != nil {
+		ps.clientErr(err)
+		return false, false
+	}
+	if err := w.Flush(); err != nil {
+		ps.clientErr(err)
+		return false, false
+	}
+	return false, true
+}
+
+// dropBody ends a literal the server does not read.
+func (r *clientRelay) dropBody(lit wire.LiteralInfo) bool {
+	ps, tk, p := r.ps, r.tk, &r.p
+	var err error
+	if lit.NonSync {
+		// The client sent the body: it and the rest of the
+		// command are dropped, as the server did not read them.
+		err = tk.RefuseCommand(r.line)
+		if errors.Is(err, wire.ErrSyntax) {
+			// A rest that does not tokenize: dropped to
+			// the line's end all the same.
+			err = tk.RefuseLine()
+		}
+		p.note(" [dropped: the literal the client sent as {n+} and the rest of its command; the server refused it]")
+		ps.out.line(p.end())
+	} else {
+		err = tk.RefuseLiteral()
+	}
+	if err != nil {
+		ps.clientErr(err)
+		ps.closeAll()
+		return false
+	}
+	r.start = true
+	return true
+}
+
+// forwardBody relays a literal's body the server asked for.
+func (r *clientRelay) forwardBody() bool {
+	ps, tk, w := r.ps, r.tk, r.w
+	var lw io.Writer = w
+	var cw *captureWriter
+	if r.p.secretLit {
+		// A password sent as a literal: keep it to redact.
 		if _, err := tk.Forward(w); err != nil {
 			ps.clientErr(err)
-			return
+			return false
 		}
-		ps.out.line(p.end())
-		start = true
-		// After AUTHENTICATE, IDLE or a SASL response, the next line may
-		// wait in ClientWait for the server's answer to this one: it must
-		// have gone out, though the client sent more behind it.
-		answered := ev.Kind == wire.LineSASL || ev.Kind == wire.LineCommand && (ev.Command == "AUTHENTICATE" || ev.Command == "IDLE")
-		if tk.ShouldFlush() || wait || answered {
-			if err := w.Flush(); err != nil {
-				ps.clientErr(err)
-				return
-			}
-		}
-		if !wait {
-			continue
-		}
-		// The server's answer decides what the streams become.
-		var res switchResult
-		select {
-		case res = <-ps.switched:
-		case <-ctx.Done():
-			return
-		}
-		if res.err != nil {
-			return
-		}
-		if !res.ok {
-			continue
-		}
-		if ev.Command == "COMPRESS" {
-			// Bytes read ahead belong to the compressed stream.
-			// Its errors are traced as before COMPRESS: a write to
-			// the server that failed (*serverWriteError) as the
-			// server's side, a read of the client as the client's
-			// (clientErr; a stall by clientToServerEnded). Before,
-			// they were dropped: a server's reset after COMPRESS was
-			// traced nowhere (found by review).
-			if b := tk.Detach(); len(b) > 0 {
-				if _, err := server.Write(b); err != nil {
-					ps.clientErr(err)
-					return
-				}
-			}
-			if _, err := io.Copy(server, client); err != nil {
-				ps.clientErr(err)
-			}
-			return
-		}
-		client, server = res.client, res.server
-		secure = true
-		tk.Reset(client) // nothing read before the handshake is relayed
-		w.Reset(server)
+		cw = &captureWriter{w: w, max: 1024}
+		lw = cw
 	}
+	n, err := tk.ForwardLiteral(lw)
+	if err != nil {
+		ps.clientErr(err)
+		return false
+	}
+	r.litBytes += n
+	if cw != nil {
+		ps.secrets.add(cw.buf)
+	}
+	return true
+}
+
+// endLine relays the last piece of a line, to its end, and reports
+// whether it is a STARTTLS or COMPRESS whose completion the direction
+// waits for (wait), and whether the direction goes on (ok).
+func (r *clientRelay) endLine() (wait, ok bool) {
+	ps, tk, w, p, ev := r.ps, r.tk, r.w, &r.p, r.ev
+	wait = ev.Kind == wire.LineCommand && (ev.Command == "STARTTLS" || ev.Command == "COMPRESS")
+	if wait {
+		ps.mu.Lock()
+		ps.awaiting = ev.Tag
+		ps.mu.Unlock()
+	}
+	if _, err := tk.Forward(w); err != nil {
+		ps.clientErr(err)
+		return false, false
+	}
+	ps.out.line(p.end())
+	r.start = true
+	// After AUTHENTICATE, IDLE or a SASL response, the next line may
+	// wait in ClientWait for the server's answer to this one: it must
+	// have gone out, though the client sent more behind it.
+	answered := ev.Kind == wire.LineSASL || ev.Kind == wire.LineCommand && (ev.Command == "AUTHENTICATE" || ev.Command == "IDLE")
+	if tk.ShouldFlush() || wait || answered {
+		if err := w.Flush(); err != nil {
+			ps.clientErr(err)
+			return false, false
+		}
+	}
+	return wait, true
+}
+
+// switchStreams waits for the server's answer to a STARTTLS or COMPRESS
+// (from the server's direction), which decides what the streams become,
+// and reports whether the direction goes on: after COMPRESS it relays
+// the rest of the connection as it comes, and ends.
+func (r *clientRelay) switchStreams() bool {
+	ps := r.ps
+	var res switchResult
+	select {
+	case res = <-ps.switched:
+	case <-r.ctx.Done():
+		return false
+	}
+	if res.err != nil {
+		return false
+	}
+	if !res.ok {
+		return true
+	}
+	if r.ev.Command == "COMPRESS" {
+		// Bytes read ahead belong to the compressed stream.
+		// Its errors are traced as before COMPRESS: a write to
+		// the server that failed (*serverWriteError) as the
+		// server's side, a read of the client as the client's
+		// (clientErr; a stall by clientToServerEnded). Before,
+		// they were dropped: a server's reset after COMPRESS was
+		// traced nowhere (found by review).
+		if b := r.tk.Detach(); len(b) > 0 {
+			if _, err := r.server.Write(b); err != nil {
+				ps.clientErr(err)
+				return false
+			}
+		}
+		if _, err := io.Copy(r.server, r.client); err != nil {
+			ps.clientErr(err)
+		}
+		return false
+	}
+	r.client, r.server = res.client, res.server
+	r.secure = true
+	r.tk.Reset(r.client) // nothing read before the handshake is relayed
+	r.w.Reset(r.server)
+	return true
 }
 
 // maxRawLine bounds a line the server reads as text (a SASL response, the
