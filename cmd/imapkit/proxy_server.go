@@ -17,247 +17,312 @@ import (
 )
 
 // serverToClient relays and prints what the server sends, and carries out
-// STARTTLS and COMPRESS when the server accepts them.
+// STARTTLS and COMPRESS when the server accepts them: a line at a time,
+// in pieces (up to a literal, or MaxLineTokens tokens; past the line
+// bound, the rest as it comes).
 func (ps *proxySession) serverToClient(ctx context.Context) {
-	_, server := ps.conns()
-	tk := wire.NewTokenizer(ps.upstreamReader(server), nil)
-	w := ps.toClient
-	var p printer
-	p.prefix = fmt.Sprintf("[%d] S: ", ps.id)
-	p.redact = &ps.secrets
-	var line []wire.Token
-	var ev wire.Event
-	start := true
-	// cutLine prints the part of a line relayed before the relay ended
-	// inside it (a hang-up, the proxy's own close, a failed write), which
-	// p holds: before, it was not printed, and the trace left out the last
-	// thing the client got. Not after the proxy's own BYE, which nothing
-	// follows (errRelayClosed).
-	cutLine := func(err error) {
-		if errors.Is(err, errRelayClosed) {
-			return
-		}
-		p.note(" [the connection ended inside this line]")
-		ps.out.line(p.end())
-	}
+	r := ps.newServerRelay(ctx)
 	for {
-		var err error
-		line, err = tk.AppendUntilLiteral(line[:0])
-		more := errors.Is(err, wire.ErrTooManyTokens) // the line goes on
-		if more {
-			err = nil
-		}
-		// A token that does not fit the line bound (a VANISHED (EARLIER)
-		// or ESEARCH set of a million ranges, which the codec reads in
-		// pieces), or text between two literals as long: the rest of the
-		// line is relayed without tokenizing it, in pieces (below). Its
-		// first tokens must be here, to tell the Dialog what the line is.
-		long := errors.Is(err, wire.ErrLineTooLong) && tk.Broken() == nil && (!start || len(line) > 0)
-		if long {
-			err = nil
-		}
-		if err != nil {
-			printed := false // the line was printed (a line that does not tokenize)
-			if errors.Is(err, wire.ErrSyntax) {
-				printed = true
-				if start {
-					// A line with no token read has no Event: not
-					// the last line's.
-					ev = wire.Event{}
-					if len(line) > 0 {
-						ev = ps.dialog.Server(line)
-						p.begin(ev.Kind == wire.LineSASL, "")
-						if ev.Stray {
-							// Out of step ("zz9 OK{x"): as for a
-							// line that tokenizes, nothing of it
-							// is relayed. Before, it was relayed
-							// unchanged and the relay went on.
-							p.tokens(line)
-							p.note(" [not tokenized]")
-							ps.strayClose(&p, ev)
-							return
-						}
-					}
-					// The line's Event from the tokens read before the
-					// error ("a1 OK\"x", "a1 OK{x": tokens a1 SP OK):
-					// Unspaced, endServerLine does not switch.
-					start = false
-				}
-				p.tokens(line)
-				p.raw(p.sasl)
-				err = tk.ForwardLongLine(w, maxServerLine)
-				if !errors.Is(err, errRelayClosed) {
-					// Not printed as relayed after the proxy's own
-					// BYE: nothing reached the client (found by review).
-					ps.out.line(p.end())
-				}
-				start = true
-				if err == nil {
-					// Flushed, as the line ends; a STARTTLS or
-					// COMPRESS it completes is carried out (or
-					// refused) as for a line that tokenizes: the
-					// client's direction waits for it.
-					if !ps.endServerLine(ctx, ev, tk, false) {
-						return
-					}
-					continue
-				}
-			}
-			if !printed {
-				// The tokens read of an unfinished line are relayed:
-				// printed as such.
-				if start && len(line) > 0 {
-					ev = ps.dialog.Server(line)
-					p.begin(ev.Kind == wire.LineSASL, "")
-					start = false
-				}
-				if !start {
-					p.tokens(line)
-				}
-			}
-			_, ferr := tk.Forward(w)
+		more, long, err := r.readPiece()
+		if errors.Is(err, wire.ErrSyntax) {
+			goOn, ferr := r.untokenized()
 			if ferr == nil {
-				ferr = w.Flush()
-			}
-			if !printed && !start {
-				cutLine(ferr)
-			}
-			if err != io.EOF && !errors.Is(err, net.ErrClosed) {
-				ps.serverErr(err)
-			}
-			select {
-			case ps.switched <- switchResult{err: err}:
-			default:
-			}
-			return
-		}
-		if start {
-			ev = ps.dialog.Server(line)
-			p.begin(ev.Kind == wire.LineSASL, "")
-			start = false
-		}
-		p.tokens(line)
-		if ev.Stray {
-			ps.strayClose(&p, ev)
-			return
-		}
-		if long {
-			// The rest of the line goes as it comes, given up as it goes
-			// (the buffer does not grow); a literal at a line's end is
-			// relayed as one, and what follows it too, to the line's end.
-			var to io.Writer = w
-			if ev.Withhold {
-				to = io.Discard
-			}
-			if !p.sasl {
-				// The start of what is not tokenized, as the printed
-				// line's room allows: bytes already buffered, up to the
-				// line's end; escaped and redacted as the rest.
-				// As add, it takes slack bytes more than it prints,
-				// and where it stops short of the line's end (what is
-				// buffered, what PeekAt allows, the bound) the line is
-				// cut: settle drops a credential's start there.
-				var head []byte
-				ended := false
-				for i := 0; i < min(tk.Buffered(), maxPrinted+p.slack); i++ {
-					c, err := tk.PeekAt(i)
-					if err != nil {
-						break
-					}
-					if c == '\r' || c == '\n' {
-						ended = true
-						break
-					}
-					head = append(head, c)
-				}
-				p.add(head)
-				if !ended {
-					p.cut = true
-				}
-			}
-			from := tk.Offset()
-			if err := tk.ForwardLongLine(to, maxServerLine); err != nil {
-				if !errors.Is(err, errRelayClosed) {
-					// After the proxy's own BYE nothing of the line
-					// reached the client: not printed (found by review).
-					ps.out.line(p.end())
-				}
-				ps.serverErr(err)
-				select {
-				case ps.switched <- switchResult{err: err}:
-				default:
-				}
-				return
-			}
-			p.note(fmt.Sprintf(" [a token or text over %d bytes: the rest of the line, %d bytes, relayed without tokenizing]", tk.MaxLineLength(), tk.Offset()-from))
-			ps.out.line(p.end())
-			start = true
-			if ev.Withhold {
-				if err := w.endLine(tk.ShouldFlush()); err != nil {
+				if !goOn {
 					return
 				}
 				continue
 			}
-			// Over the line bound, which the codec shares: an
-			// imapkit client reads the line as a DecodeError (line
-			// too long), and a STARTTLS or COMPRESS it completes is
-			// not carried out but closes, as for Event.Unspaced.
-			if !ps.endServerLine(ctx, ev, tk, true) {
-				return
-			}
-			continue
-		}
-		if ev.Withhold {
-			// The "+" for a literal the client sent as non-synchronizing
-			// (forwarded as synchronizing): the client expects none. A
-			// "+" line announces no literal.
-			if _, err := tk.Forward(io.Discard); err != nil {
-				ps.serverErr(err)
-				return
-			}
-			if more {
-				giveUpForwarded(tk)
-				continue
-			}
-			p.note(" [withheld: the go-ahead for a literal the client sent as {n+}, relayed as {n}]")
-			ps.out.line(p.end())
-			start = true
-			// The lines before it were held for it (more was buffered):
-			// they go now, as they would at the end of a relayed line.
-			if err := w.endLine(tk.ShouldFlush()); err != nil {
-				return
-			}
-			continue
-		}
-		if more {
-			if _, err := tk.Forward(w); err != nil {
-				cutLine(err)
-				ps.serverErr(err)
-				return
-			}
-			giveUpForwarded(tk)
-			continue
-		}
-		if line[len(line)-1].Kind == wire.KindLiteral {
-			if _, err := tk.ForwardLiteral(w); err != nil {
-				cutLine(err)
-				ps.serverErr(err)
-				return
-			}
-			giveUpForwarded(tk)
-			continue
-		}
-		if _, err := tk.Forward(w); err != nil {
-			cutLine(err)
-			ps.serverErr(err)
+			r.readFailed(ferr, true)
 			return
 		}
-		ps.out.line(p.end())
-		start = true
-		if !ps.endServerLine(ctx, ev, tk, false) {
+		if err != nil {
+			r.readFailed(err, false)
+			return
+		}
+		if r.start {
+			r.ev = ps.dialog.Server(r.line)
+			r.p.begin(r.ev.Kind == wire.LineSASL, "")
+			r.start = false
+		}
+		r.p.tokens(r.line)
+		if r.ev.Stray {
+			ps.strayClose(&r.p, r.ev)
+			return
+		}
+		var goOn bool
+		switch {
+		case long:
+			goOn = r.longRest()
+		case r.ev.Withhold:
+			goOn = r.withhold(more)
+		case more || r.line[len(r.line)-1].Kind == wire.KindLiteral:
+			goOn = r.forwardPiece(more)
+		default:
+			goOn = r.endLine()
+		}
+		if !goOn {
 			return
 		}
 	}
+}
+
+// serverRelay is the state of the server's direction (serverToClient)
+// from one piece of a line to the next.
+type serverRelay struct {
+	ps    *proxySession
+	ctx   context.Context
+	tk    *wire.Tokenizer
+	w     *clientOut
+	p     printer
+	line  []wire.Token // the current piece
+	ev    wire.Event   // the current line's (from its first piece)
+	start bool         // the next piece starts a line
+}
+
+func (ps *proxySession) newServerRelay(ctx context.Context) *serverRelay {
+	_, server := ps.conns()
+	r := &serverRelay{ps: ps, ctx: ctx, w: ps.toClient, start: true}
+	r.tk = wire.NewTokenizer(ps.upstreamReader(server), nil)
+	r.p.prefix = fmt.Sprintf("[%d] S: ", ps.id)
+	r.p.redact = &ps.secrets
+	return r
+}
+
+// readPiece reads the next piece of the server's line. more: the line
+// goes on (MaxLineTokens tokens). long: a token that does not fit the
+// line bound (a VANISHED (EARLIER) or ESEARCH set of a million ranges,
+// which the codec reads in pieces), or text between two literals as
+// long: the rest of the line is relayed without tokenizing it, in pieces
+// (longRest). Its first tokens must be here, to tell the Dialog what the
+// line is.
+func (r *serverRelay) readPiece() (more, long bool, err error) {
+	tk := r.tk
+	r.line, err = tk.AppendUntilLiteral(r.line[:0])
+	more = errors.Is(err, wire.ErrTooManyTokens) // the line goes on
+	if more {
+		err = nil
+	}
+	long = errors.Is(err, wire.ErrLineTooLong) && tk.Broken() == nil && (!r.start || len(r.line) > 0)
+	if long {
+		err = nil
+	}
+	return more, long, err
+}
+
+// cutLine prints the part of a line relayed before the relay ended
+// inside it (a hang-up, the proxy's own close, a failed write), which
+// p holds: before, it was not printed, and the trace left out the last
+// thing the client got. Not after the proxy's own BYE, which nothing
+// follows (errRelayClosed).
+func (r *serverRelay) cutLine(err error) {
+	if errors.Is(err, errRelayClosed) {
+		return
+	}
+	r.p.note(" [the connection ended inside this line]")
+	r.ps.out.line(r.p.end())
+}
+
+// untokenized relays the rest of a line that does not tokenize as it
+// comes (ForwardLongLine), and reports whether the direction goes on;
+// err is ForwardLongLine's error (the line is printed: readFailed
+// ends the relay).
+func (r *serverRelay) untokenized() (goOn bool, err error) {
+	ps, tk, w, p := r.ps, r.tk, r.w, &r.p
+	if r.start {
+		// A line with no token read has no Event: not
+		// the last line's.
+		r.ev = wire.Event{}
+		if len(r.line) > 0 {
+			r.ev = ps.dialog.Server(r.line)
+			p.begin(r.ev.Kind == wire.LineSASL, "")
+			if r.ev.Stray {
+				// Out of step ("zz9 OK{x"): as for a
+				// line that tokenizes, nothing of it
+				// is relayed. Before, it was relayed
+				// unchanged and the relay went on.
+				p.tokens(r.line)
+				p.note(" [not tokenized]")
+				ps.strayClose(p, r.ev)
+				return false, nil
+			}
+		}
+		// The line's Event from the tokens read before the
+		// error ("a1 OK\"x", "a1 OK{x": tokens a1 SP OK):
+		// Unspaced, endServerLine does not switch.
+		r.start = false
+	}
+	p.tokens(r.line)
+	p.raw(p.sasl)
+	err = tk.ForwardLongLine(w, maxServerLine)
+	if !errors.Is(err, errRelayClosed) {
+		// Not printed as relayed after the proxy's own
+		// BYE: nothing reached the client (found by review).
+		ps.out.line(p.end())
+	}
+	r.start = true
+	if err != nil {
+		return false, err
+	}
+	// Flushed, as the line ends; a STARTTLS or
+	// COMPRESS it completes is carried out (or
+	// refused) as for a line that tokenizes: the
+	// client's direction waits for it.
+	return ps.endServerLine(r.ctx, r.ev, tk, false), nil
+}
+
+// readFailed ends the direction on err, an error reading the server (its
+// end: io.EOF) or, for a line that does not tokenize (printed), relaying
+// its rest. The tokens read of an unfinished line are relayed: printed
+// as such.
+func (r *serverRelay) readFailed(err error, printed bool) {
+	ps, tk, w, p := r.ps, r.tk, r.w, &r.p
+	if !printed {
+		if r.start && len(r.line) > 0 {
+			r.ev = ps.dialog.Server(r.line)
+			p.begin(r.ev.Kind == wire.LineSASL, "")
+			r.start = false
+		}
+		if !r.start {
+			p.tokens(r.line)
+		}
+	}
+	_, ferr := tk.Forward(w)
+	if ferr == nil {
+		ferr = w.Flush()
+	}
+	if !printed && !r.start {
+		r.cutLine(ferr)
+	}
+	if err != io.EOF && !errors.Is(err, net.ErrClosed) {
+		ps.serverErr(err)
+	}
+	select {
+	case ps.switched <- switchResult{err: err}:
+	default:
+	}
+}
+
+// longRest relays the rest of a line over the line bound as it comes,
+// given up as it goes (the buffer does not grow); a literal at a line's
+// end is relayed as one, and what follows it too, to the line's end. It
+// reports whether the direction goes on.
+func (r *serverRelay) longRest() bool {
+	ps, tk, w, p, ev := r.ps, r.tk, r.w, &r.p, r.ev
+	var to io.Writer = w
+	if ev.Withhold {
+		to = io.Discard
+	}
+	if !p.sasl {
+		r.printLongHead()
+	}
+	from := tk.Offset()
+	if err := tk.ForwardLongLine(to, maxServerLine); err != nil {
+		if !errors.Is(err, errRelayClosed) {
+			// After the proxy's own BYE nothing of the line
+			// reached the client: not printed (found by review).
+			ps.out.line(p.end())
+		}
+		ps.serverErr(err)
+		select {
+		case ps.switched <- switchResult{err: err}:
+		default:
+		}
+		return false
+	}
+	p.note(fmt.Sprintf(" [a token or text over %d bytes: the rest of the line, %d bytes, relayed without tokenizing]", tk.MaxLineLength(), tk.Offset()-from))
+	ps.out.line(p.end())
+	r.start = true
+	if ev.Withhold {
+		return w.endLine(tk.ShouldFlush()) == nil
+	}
+	// Over the line bound, which the codec shares: an
+	// imapkit client reads the line as a DecodeError (line
+	// too long), and a STARTTLS or COMPRESS it completes is
+	// not carried out but closes, as for Event.Unspaced.
+	return ps.endServerLine(r.ctx, ev, tk, true)
+}
+
+// printLongHead prints the start of what is not tokenized of a long
+// line, as the printed line's room allows: bytes already buffered, up to
+// the line's end; escaped and redacted as the rest. As add, it takes
+// slack bytes more than it prints, and where it stops short of the
+// line's end (what is buffered, what PeekAt allows, the bound) the line
+// is cut: settle drops a credential's start there.
+func (r *serverRelay) printLongHead() {
+	tk, p := r.tk, &r.p
+	var head []byte
+	ended := false
+	for i := 0; i < min(tk.Buffered(), maxPrinted+p.slack); i++ {
+		c, err := tk.PeekAt(i)
+		if err != nil {
+			break
+		}
+		if c == '\r' || c == '\n' {
+			ended = true
+			break
+		}
+		head = append(head, c)
+	}
+	p.add(head)
+	if !ended {
+		p.cut = true
+	}
+}
+
+// withhold drops the "+" for a literal the client sent as
+// non-synchronizing (forwarded as synchronizing): the client expects
+// none. A "+" line announces no literal. It reports whether the
+// direction goes on.
+func (r *serverRelay) withhold(more bool) bool {
+	ps, tk, w, p := r.ps, r.tk, r.w, &r.p
+	if _, err := tk.Forward(io.Discard); err != nil {
+		ps.serverErr(err)
+		return false
+	}
+	if more {
+		giveUpForwarded(tk)
+		return true
+	}
+	p.note(" [withheld: the go-ahead for a literal the client sent as {n+}, relayed as {n}]")
+	ps.out.line(p.end())
+	r.start = true
+	// The lines before it were held for it (more was buffered):
+	// they go now, as they would at the end of a relayed line.
+	return w.endLine(tk.ShouldFlush()) == nil
+}
+
+// forwardPiece relays a piece of a line that goes on: the line goes on
+// (more), or the piece ends in a literal's header, relayed with its
+// body. It reports whether the direction goes on.
+func (r *serverRelay) forwardPiece(more bool) bool {
+	ps, tk, w := r.ps, r.tk, r.w
+	var err error
+	if more {
+		_, err = tk.Forward(w)
+	} else {
+		_, err = tk.ForwardLiteral(w)
+	}
+	if err != nil {
+		r.cutLine(err)
+		ps.serverErr(err)
+		return false
+	}
+	giveUpForwarded(tk)
+	return true
+}
+
+// endLine relays the last piece of a line, to its end (endServerLine),
+// and reports whether the direction goes on.
+func (r *serverRelay) endLine() bool {
+	ps, tk, p := r.ps, r.tk, &r.p
+	if _, err := tk.Forward(r.w); err != nil {
+		r.cutLine(err)
+		ps.serverErr(err)
+		return false
+	}
+	ps.out.line(p.end())
+	r.start = true
+	return ps.endServerLine(r.ctx, r.ev, tk, false)
 }
 
 // strayClose ends the relay on a server's line out of step (ev.Stray),
