@@ -15,14 +15,15 @@ import (
 	"time"
 )
 
-// TestProxyAcceptErrorStopsProxy: serveProxy returns on any error of
-// Accept that is not its own shutdown, and runProxy exits (status 3).
-// Running out of file descriptors (EMFILE: many clients at once, each
-// connection costing the proxy two descriptors) is such an error, and a
-// passing one: once clients leave, Accept would work again. The proxy
-// stops listening for good instead (net/http's Server waits and retries).
-// The descriptor limit is lowered for the test.
-func TestProxyAcceptErrorStopsProxy(t *testing.T) {
+// TestProxyServesAgainAfterDescriptorsRunOut: running out of file
+// descriptors (EMFILE: many clients at once, each connection costing the
+// proxy two descriptors) is a passing error of Accept, which the proxy
+// retries (temporaryAccept): once the clients leave, a new client is
+// served and gets the greeting. (Before, serveProxy returned on any error
+// of Accept that was not its own shutdown, and the proxy stopped
+// listening for good; the test was named for that bug.) The descriptor
+// limit is lowered for the test.
+func TestProxyServesAgainAfterDescriptorsRunOut(t *testing.T) {
 	up := startTestUpstream(t, "127.0.0.1:0", upstreamEcho)
 	addr, _, stderr := startProxy(t, "--upstream", "imap://"+up.ln.Addr().String())
 	var old syscall.Rlimit

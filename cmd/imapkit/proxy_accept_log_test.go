@@ -47,13 +47,13 @@ func (l *errListener) Addr() net.Addr {
 // the refusals over --max-connections. Before, each error printed its
 // line, spaced only by the retry's wait (5 ms at first, then up to 1 s).
 // The listener is the test's and returns EMFILE when told to (as the
-// descriptor limit does in TestProxyAcceptErrorStopsProxy), the clock is
-// the test's, the interval an hour and the retry's wait none (its length
-// recorded), so that the lines do not depend on the machine's speed: the
-// first error is printed in full, the next 49 are counted; once the
-// interval has passed, the next error prints the count (50, the latest
-// named); those after it are counted again, and the proxy's stop prints
-// their count. The waits grow from 5 ms to 1 s.
+// descriptor limit does in TestProxyServesAgainAfterDescriptorsRunOut),
+// the clock is the test's, the interval an hour and the retry's wait none
+// (its length recorded), so that the lines do not depend on the
+// machine's speed: the first error is printed in full, the next 49 are
+// counted; once the interval has passed, the next error prints the count
+// (50, the latest named); those after it are counted again, and the
+// proxy's stop prints their count. The waits grow from 5 ms to 1 s.
 func TestProxyAcceptErrorsTraceRateLimited(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
