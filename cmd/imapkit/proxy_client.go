@@ -160,7 +160,7 @@ func (r *clientRelay) readPiece() (more bool, err error) {
 // command the server runs, hidden from the trace and from the
 // credentials check). It reports whether the direction goes on.
 func (r *clientRelay) refuseUntokenized() bool {
-	ps, tk, w, p := r.ps, r.tk, r.w, &r.p
+	ps, w, p := r.ps, r.w, &r.p
 	if !r.start {
 		// Part of the command went upstream already: it
 		// cannot be refused, and the rest may not be relayed.
@@ -199,18 +199,7 @@ func (r *clientRelay) refuseUntokenized() bool {
 	p.note("[redacted]")
 	ps.out.line(p.refused())
 	r.start = true
-	// Commands relayed before it go out first: the client
-	// may wait for their answers.
-	if err := w.Flush(); err != nil {
-		ps.clientErr(err)
-		return false
-	}
-	if err := ps.refuseLine(tk, r.ev.Tag, why, r.lineStart); err != nil {
-		ps.refuseFailed(err)
-		ps.closeAll()
-		return false
-	}
-	return true
+	return r.answerRefused(why, false)
 }
 
 // readFailed ends the direction on an error reading the client (its end:
@@ -282,19 +271,37 @@ func (r *clientRelay) beginCommand() clientStep {
 	}
 	p.tokens(line)
 	ps.out.line(p.refused())
-	// Commands relayed before it go out first: the client
-	// may wait for their answers.
-	if err := w.Flush(); err != nil {
-		ps.clientErr(err)
-		return clientEnd
-	}
-	if err := ps.refuse(tk, line, ev.Tag, why, r.lineStart); err != nil {
-		ps.refuseFailed(err)
-		ps.closeAll()
+	if !r.answerRefused(why, true) {
 		return clientEnd
 	}
 	r.start = true
 	return clientNext
+}
+
+// answerRefused sends the proxy's answer to a refused command (why), and
+// reads the rest of the command without relaying it: refuse, or, for a
+// line that does not tokenize, refuseLine. It reports whether the
+// direction goes on.
+func (r *clientRelay) answerRefused(why string, tokenized bool) bool {
+	ps, tk := r.ps, r.tk
+	// Commands relayed before it go out first: the client
+	// may wait for their answers.
+	if err := r.w.Flush(); err != nil {
+		ps.clientErr(err)
+		return false
+	}
+	var err error
+	if tokenized {
+		err = ps.refuse(tk, r.line, r.ev.Tag, why, r.lineStart)
+	} else {
+		err = ps.refuseLine(tk, r.ev.Tag, why, r.lineStart)
+	}
+	if err != nil {
+		ps.refuseFailed(err)
+		ps.closeAll()
+		return false
+	}
+	return true
 }
 
 // withinBounds closes the connection on a line relayed in part that
@@ -387,25 +394,11 @@ func (r *clientRelay) rawLiteral(lit wire.LiteralInfo) bool {
 // whether the direction goes on (ok).
 func (r *clientRelay) askForBody(lit wire.LiteralInfo) (goAhead, ok bool) {
 	ps, tk, w := r.ps, r.tk, r.w
-	if ps.dialog.ExpectContinuation(lit) {
-		if _, err := tk.ForwardAsSync(w); err != nil {
-			ps.clientErr(err)
-			return false, false
-		}
-		if err := w.Flush(); err != nil {
-			ps.clientErr(err)
-			return false, false
-		}
-		var err error
-		if goAhead, err = ps.dialog.WaitContinuation(r.ctx); err != nil {
-			return false, false
-		}
-		return goAhead, true
-	}
-	// The command was completed already (an APPEND's NO
-	// after its first message): the server reads the rest
-	// of its line to a synchronizing literal's header, or
-	// this as a line without a tag, and no body.
+	// Unless the server's word is expected, the command was completed
+	// already (an APPEND's NO after its first message): the server
+	// reads the rest of its line to a synchronizing literal's header,
+	// or this as a line without a tag, and no body.
+	expected := ps.dialog.ExpectContinuation(lit)
 	if _, err := tk.ForwardAsSync(w); err != nil {
 		ps.clientErr(err)
 		return false, false
@@ -414,7 +407,14 @@ func (r *clientRelay) askForBody(lit wire.LiteralInfo) (goAhead, ok bool) {
 		ps.clientErr(err)
 		return false, false
 	}
-	return false, true
+	if !expected {
+		return false, true
+	}
+	var err error
+	if goAhead, err = ps.dialog.WaitContinuation(r.ctx); err != nil {
+		return false, false
+	}
+	return goAhead, true
 }
 
 // dropBody ends a literal the server does not read.

@@ -196,10 +196,7 @@ func (r *serverRelay) readFailed(err error, printed bool) {
 	if err != io.EOF && !errors.Is(err, net.ErrClosed) {
 		ps.serverErr(err)
 	}
-	select {
-	case ps.switched <- switchResult{err: err}:
-	default:
-	}
+	ps.abandonSwitch(err)
 }
 
 // longRest relays the rest of a line over the line bound as it comes,
@@ -223,10 +220,7 @@ func (r *serverRelay) longRest() bool {
 			ps.out.line(p.end())
 		}
 		ps.serverErr(err)
-		select {
-		case ps.switched <- switchResult{err: err}:
-		default:
-		}
+		ps.abandonSwitch(err)
 		return false
 	}
 	p.note(fmt.Sprintf(" [a token or text over %d bytes: the rest of the line, %d bytes, relayed without tokenizing]", tk.MaxLineLength(), tk.Offset()-from))
@@ -376,43 +370,52 @@ func (ps *proxySession) endServerLine(ctx context.Context, ev wire.Event, tk *wi
 		err := fmt.Errorf("the completion of %s %s, while the server may take it up: closing", ev.Command, why)
 		ps.logf("* server side: %v", err)
 		ps.closeAll()
-		select {
-		case ps.switched <- switchResult{err: err}:
-		default:
-		}
+		ps.abandonSwitch(err)
 		return false
 	}
-	client, server := ps.conns()
 	if ev.Command == "COMPRESS" {
-		ps.logf("* COMPRESS=DEFLATE active: relaying the rest of the connection without decoding it")
-		ps.switched <- switchResult{ok: true}
-		// The relay's errors are traced as the other lines': a write
-		// to the client as the client's side (clientWriteError), a
-		// read of the server (a reset, the silence bound after the
-		// client's end: errServerSilent) as the server's. Before, the
-		// copy's error was dropped: a connection cut at the silence
-		// bound, or by the server's reset, ended with no word of why
-		// (found by review).
-		cw := clientErrWriter{ps.clientWriter(client)}
-		if b := tk.Detach(); len(b) > 0 {
-			if _, err := cw.Write(b); err != nil {
-				ps.serverErr(err)
-				return false
-			}
-		}
-		if _, err := io.Copy(cw, ps.rawUpstreamReader(server)); err != nil {
-			ps.serverErr(err)
-		}
+		ps.relayCompressed(tk)
 		return false
 	}
-	// STARTTLS: a TLS layer on both sides, then on.
+	return ps.switchTLS(ctx, tk)
+}
+
+// relayCompressed relays the rest of the connection from the server to
+// the client after the server accepted COMPRESS, without decoding it:
+// the bytes read ahead (tk's), then the rest as it comes.
+func (ps *proxySession) relayCompressed(tk *wire.Tokenizer) {
+	client, server := ps.conns()
+	ps.logf("* COMPRESS=DEFLATE active: relaying the rest of the connection without decoding it")
+	ps.switched <- switchResult{ok: true}
+	// The relay's errors are traced as the other lines': a write
+	// to the client as the client's side (clientWriteError), a
+	// read of the server (a reset, the silence bound after the
+	// client's end: errServerSilent) as the server's. Before, the
+	// copy's error was dropped: a connection cut at the silence
+	// bound, or by the server's reset, ended with no word of why
+	// (found by review).
+	cw := clientErrWriter{ps.clientWriter(client)}
+	if b := tk.Detach(); len(b) > 0 {
+		if _, err := cw.Write(b); err != nil {
+			ps.serverErr(err)
+			return
+		}
+	}
+	if _, err := io.Copy(cw, ps.rawUpstreamReader(server)); err != nil {
+		ps.serverErr(err)
+	}
+}
+
+// switchTLS carries out a STARTTLS the server accepted: a TLS layer on
+// both sides, which both directions take up (tk and clientOut here, the
+// client's direction by switchResult), then on. It reports whether the
+// server's direction goes on.
+func (ps *proxySession) switchTLS(ctx context.Context, tk *wire.Tokenizer) bool {
+	client, server := ps.conns()
 	nc, ns, err := ps.startTLS(ctx, client, server)
 	if err != nil {
 		ps.logf("* STARTTLS: %v", err)
-		select {
-		case ps.switched <- switchResult{err: err}:
-		default:
-		}
+		ps.abandonSwitch(err)
 		return false
 	}
 	ps.logf("* STARTTLS: TLS on both sides")
@@ -420,9 +423,19 @@ func (ps *proxySession) endServerLine(ctx context.Context, ev wire.Event, tk *wi
 	ps.client, ps.server = nc, ns
 	ps.mu.Unlock()
 	tk.Reset(ps.upstreamReader(ns)) // nothing read before the handshake is relayed
-	w.reset(ps.clientWriter(nc))
+	ps.toClient.reset(ps.clientWriter(nc))
 	ps.switched <- switchResult{ok: true, client: nc, server: ns}
 	return true
+}
+
+// abandonSwitch tells the client's direction, if it waits on a STARTTLS
+// or COMPRESS (clientRelay.switchStreams), that the server's direction
+// ended with err; it never waits itself.
+func (ps *proxySession) abandonSwitch(err error) {
+	select {
+	case ps.switched <- switchResult{err: err}:
+	default:
+	}
 }
 
 // maxServerLine bounds what the relay passes on of a server's line
