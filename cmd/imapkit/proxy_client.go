@@ -54,12 +54,12 @@ func (ps *proxySession) serverStallEnds() bool {
 // first piece may be refused, a literal's body waits for the server's
 // word, and a STARTTLS or COMPRESS for its completion.
 func (ps *proxySession) clientToServer(ctx context.Context) {
-	r := ps.newClientRelay(ctx)
+	r := ps.newClientRelay()
 	defer ps.clientToServerEnded()
 	for {
 		more, err := r.readPiece()
 		if errors.Is(err, wire.ErrSyntax) {
-			if !r.refuseUntokenized() {
+			if !r.refuseUntokenized(ctx) {
 				return
 			}
 			continue
@@ -69,7 +69,7 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 			return
 		}
 		if r.start {
-			switch r.beginCommand() {
+			switch r.beginCommand(ctx) {
 			case clientNext:
 				continue
 			case clientEnd:
@@ -88,13 +88,13 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 			continue
 		}
 		if last := r.line[len(r.line)-1]; last.Kind == wire.KindLiteral {
-			if !r.literal(last.Literal()) {
+			if !r.literal(ctx, last.Literal()) {
 				return
 			}
 			continue
 		}
 		wait, ok := r.endLine()
-		if !ok || wait && !r.switchStreams() {
+		if !ok || wait && !r.switchStreams(ctx) {
 			return
 		}
 	}
@@ -104,7 +104,6 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 // from one piece of a line to the next.
 type clientRelay struct {
 	ps             *proxySession
-	ctx            context.Context
 	client, server net.Conn // the current layers (TLS after STARTTLS)
 	tk             *wire.Tokenizer
 	w              *bufio.Writer // to the server
@@ -128,9 +127,11 @@ const (
 	clientEnd                    // the direction ends
 )
 
-func (ps *proxySession) newClientRelay(ctx context.Context) *clientRelay {
+// newClientRelay returns the client's direction at its start, on the
+// current layers.
+func (ps *proxySession) newClientRelay() *clientRelay {
 	client, server := ps.conns()
-	r := &clientRelay{ps: ps, ctx: ctx, client: client, server: server, start: true}
+	r := &clientRelay{ps: ps, client: client, server: server, start: true}
 	r.tk = wire.NewTokenizer(client, nil)
 	r.w = bufio.NewWriterSize(server, 32<<10)
 	r.p.prefix = fmt.Sprintf("[%d] C: ", ps.id)
@@ -159,7 +160,7 @@ func (r *clientRelay) readPiece() (more bool, err error) {
 // relay it (a "{n+}" after the error relayed as a literal, its body a
 // command the server runs, hidden from the trace and from the
 // credentials check). It reports whether the direction goes on.
-func (r *clientRelay) refuseUntokenized() bool {
+func (r *clientRelay) refuseUntokenized(ctx context.Context) bool {
 	ps, w, p := r.ps, r.w, &r.p
 	if !r.start {
 		// Part of the command went upstream already: it
@@ -177,7 +178,7 @@ func (r *clientRelay) refuseUntokenized() bool {
 		}
 	}
 	var err error
-	if r.ev, err = ps.dialog.ClientWait(r.ctx, r.line); err != nil {
+	if r.ev, err = ps.dialog.ClientWait(ctx, r.line); err != nil {
 		return false
 	}
 	p.begin(r.ev.Kind == wire.LineSASL, r.ev.Command)
@@ -225,7 +226,7 @@ func (r *clientRelay) readFailed(err error) {
 
 // beginCommand reads a line's first piece into the Dialog (r.ev) and
 // refuses the command when the proxy must not relay it.
-func (r *clientRelay) beginCommand() clientStep {
+func (r *clientRelay) beginCommand(ctx context.Context) clientStep {
 	ps, tk, w, p, line := r.ps, r.tk, r.w, &r.p, r.line
 	// A line sent during AUTHENTICATE or IDLE before the server's
 	// word waits for it: it decides how the server reads the line;
@@ -239,7 +240,7 @@ func (r *clientRelay) beginCommand() clientStep {
 		}
 	}
 	var err error
-	if r.ev, err = ps.dialog.ClientWait(r.ctx, line); err != nil {
+	if r.ev, err = ps.dialog.ClientWait(ctx, line); err != nil {
 		return clientEnd
 	}
 	ev := r.ev
@@ -331,7 +332,7 @@ func (r *clientRelay) withinBounds() bool {
 // literal relays a piece of a line that ends in a literal's header
 // (lit), and the literal's body when the server reads one. It reports
 // whether the direction goes on.
-func (r *clientRelay) literal(lit wire.LiteralInfo) bool {
+func (r *clientRelay) literal(ctx context.Context, lit wire.LiteralInfo) bool {
 	if r.ev.Raw {
 		return r.rawLiteral(lit)
 	}
@@ -345,7 +346,7 @@ func (r *clientRelay) literal(lit wire.LiteralInfo) bool {
 	// body (Dovecot runs the bytes after "a NOOP {18+}" as a
 	// command of their own); its "+" is not relayed.
 	ps.out.line(p.cont())
-	goAhead, ok := r.askForBody(lit)
+	goAhead, ok := r.askForBody(ctx, lit)
 	if !ok {
 		return false
 	}
@@ -392,7 +393,7 @@ func (r *clientRelay) rawLiteral(lit wire.LiteralInfo) bool {
 // askForBody forwards the piece, the literal's header as synchronizing,
 // and reports whether the server lets the body follow (goAhead), and
 // whether the direction goes on (ok).
-func (r *clientRelay) askForBody(lit wire.LiteralInfo) (goAhead, ok bool) {
+func (r *clientRelay) askForBody(ctx context.Context, lit wire.LiteralInfo) (goAhead, ok bool) {
 	ps, tk, w := r.ps, r.tk, r.w
 	// Unless the server's word is expected, the command was completed
 	// already (an APPEND's NO after its first message): the server
@@ -411,7 +412,7 @@ func (r *clientRelay) askForBody(lit wire.LiteralInfo) (goAhead, ok bool) {
 		return false, true
 	}
 	var err error
-	if goAhead, err = ps.dialog.WaitContinuation(r.ctx); err != nil {
+	if goAhead, err = ps.dialog.WaitContinuation(ctx); err != nil {
 		return false, false
 	}
 	return goAhead, true
@@ -504,12 +505,12 @@ func (r *clientRelay) endLine() (wait, ok bool) {
 // (from the server's direction), which decides what the streams become,
 // and reports whether the direction goes on: after COMPRESS it relays
 // the rest of the connection as it comes, and ends.
-func (r *clientRelay) switchStreams() bool {
+func (r *clientRelay) switchStreams(ctx context.Context) bool {
 	ps := r.ps
 	var res switchResult
 	select {
 	case res = <-ps.switched:
-	case <-r.ctx.Done():
+	case <-ctx.Done():
 		return false
 	}
 	if res.err != nil {

@@ -21,11 +21,11 @@ import (
 // in pieces (up to a literal, or MaxLineTokens tokens; past the line
 // bound, the rest as it comes).
 func (ps *proxySession) serverToClient(ctx context.Context) {
-	r := ps.newServerRelay(ctx)
+	r := ps.newServerRelay()
 	for {
 		more, long, err := r.readPiece()
 		if errors.Is(err, wire.ErrSyntax) {
-			goOn, ferr := r.untokenized()
+			goOn, ferr := r.untokenized(ctx)
 			if ferr == nil {
 				if !goOn {
 					return
@@ -52,13 +52,13 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 		var goOn bool
 		switch {
 		case long:
-			goOn = r.longRest()
+			goOn = r.longRest(ctx)
 		case r.ev.Withhold:
 			goOn = r.withhold(more)
 		case more || r.line[len(r.line)-1].Kind == wire.KindLiteral:
 			goOn = r.forwardPiece(more)
 		default:
-			goOn = r.endLine()
+			goOn = r.endLine(ctx)
 		}
 		if !goOn {
 			return
@@ -70,7 +70,6 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 // from one piece of a line to the next.
 type serverRelay struct {
 	ps    *proxySession
-	ctx   context.Context
 	tk    *wire.Tokenizer
 	w     *clientOut
 	p     printer
@@ -79,9 +78,11 @@ type serverRelay struct {
 	start bool         // the next piece starts a line
 }
 
-func (ps *proxySession) newServerRelay(ctx context.Context) *serverRelay {
+// newServerRelay returns the server's direction at its start, on the
+// current layers.
+func (ps *proxySession) newServerRelay() *serverRelay {
 	_, server := ps.conns()
-	r := &serverRelay{ps: ps, ctx: ctx, w: ps.toClient, start: true}
+	r := &serverRelay{ps: ps, w: ps.toClient, start: true}
 	r.tk = wire.NewTokenizer(ps.upstreamReader(server), nil)
 	r.p.prefix = fmt.Sprintf("[%d] S: ", ps.id)
 	r.p.redact = &ps.secrets
@@ -126,7 +127,7 @@ func (r *serverRelay) cutLine(err error) {
 // comes (ForwardLongLine), and reports whether the direction goes on;
 // err is ForwardLongLine's error (the line is printed: readFailed
 // ends the relay).
-func (r *serverRelay) untokenized() (goOn bool, err error) {
+func (r *serverRelay) untokenized(ctx context.Context) (goOn bool, err error) {
 	ps, tk, w, p := r.ps, r.tk, r.w, &r.p
 	if r.start {
 		// A line with no token read has no Event: not
@@ -167,7 +168,7 @@ func (r *serverRelay) untokenized() (goOn bool, err error) {
 	// COMPRESS it completes is carried out (or
 	// refused) as for a line that tokenizes: the
 	// client's direction waits for it.
-	return ps.endServerLine(r.ctx, r.ev, tk, false), nil
+	return ps.endServerLine(ctx, r.ev, tk, false), nil
 }
 
 // readFailed ends the direction on err, an error reading the server (its
@@ -203,7 +204,7 @@ func (r *serverRelay) readFailed(err error, printed bool) {
 // given up as it goes (the buffer does not grow); a literal at a line's
 // end is relayed as one, and what follows it too, to the line's end. It
 // reports whether the direction goes on.
-func (r *serverRelay) longRest() bool {
+func (r *serverRelay) longRest(ctx context.Context) bool {
 	ps, tk, w, p, ev := r.ps, r.tk, r.w, &r.p, r.ev
 	var to io.Writer = w
 	if ev.Withhold {
@@ -233,7 +234,7 @@ func (r *serverRelay) longRest() bool {
 	// imapkit client reads the line as a DecodeError (line
 	// too long), and a STARTTLS or COMPRESS it completes is
 	// not carried out but closes, as for Event.Unspaced.
-	return ps.endServerLine(r.ctx, ev, tk, true)
+	return ps.endServerLine(ctx, ev, tk, true)
 }
 
 // printLongHead prints the start of what is not tokenized of a long
@@ -307,7 +308,7 @@ func (r *serverRelay) forwardPiece(more bool) bool {
 
 // endLine relays the last piece of a line, to its end (endServerLine),
 // and reports whether the direction goes on.
-func (r *serverRelay) endLine() bool {
+func (r *serverRelay) endLine(ctx context.Context) bool {
 	ps, tk, p := r.ps, r.tk, &r.p
 	if _, err := tk.Forward(r.w); err != nil {
 		r.cutLine(err)
@@ -316,7 +317,7 @@ func (r *serverRelay) endLine() bool {
 	}
 	ps.out.line(p.end())
 	r.start = true
-	return ps.endServerLine(r.ctx, r.ev, tk, false)
+	return ps.endServerLine(ctx, r.ev, tk, false)
 }
 
 // strayClose ends the relay on a server's line out of step (ev.Stray),
