@@ -93,7 +93,7 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 			}
 			continue
 		}
-		wait, ok := r.endLine()
+		wait, ok := r.lastPiece()
 		if !ok || wait && !r.switchStreams(ctx) {
 			return
 		}
@@ -471,10 +471,10 @@ func (r *clientRelay) forwardBody() bool {
 	return true
 }
 
-// endLine relays the last piece of a line, to its end, and reports
+// lastPiece relays the last piece of a line, to its end, and reports
 // whether it is a STARTTLS or COMPRESS whose completion the direction
 // waits for (wait), and whether the direction goes on (ok).
-func (r *clientRelay) endLine() (wait, ok bool) {
+func (r *clientRelay) lastPiece() (wait, ok bool) {
 	ps, tk, w, p, ev := r.ps, r.tk, r.w, &r.p, r.ev
 	wait = ev.Kind == wire.LineCommand && (ev.Command == "STARTTLS" || ev.Command == "COMPRESS")
 	if wait {

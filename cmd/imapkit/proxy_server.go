@@ -58,7 +58,7 @@ func (ps *proxySession) serverToClient(ctx context.Context) {
 		case more || r.line[len(r.line)-1].Kind == wire.KindLiteral:
 			goOn = r.forwardPiece(more)
 		default:
-			goOn = r.endLine(ctx)
+			goOn = r.lastPiece(ctx)
 		}
 		if !goOn {
 			return
@@ -306,9 +306,9 @@ func (r *serverRelay) forwardPiece(more bool) bool {
 	return true
 }
 
-// endLine relays the last piece of a line, to its end (endServerLine),
+// lastPiece relays the last piece of a line, to its end (endServerLine),
 // and reports whether the direction goes on.
-func (r *serverRelay) endLine(ctx context.Context) bool {
+func (r *serverRelay) lastPiece(ctx context.Context) bool {
 	ps, tk, p := r.ps, r.tk, &r.p
 	if _, err := tk.Forward(r.w); err != nil {
 		r.cutLine(err)
