@@ -65,7 +65,7 @@ func relayedPartials(t *testing.T, line string, bufSize, maxTokens int, oneByte,
 }
 
 // TestPartialAfterPiece: a FETCH answer relayed by the proxy
-// (cmd/imapkit/proxy.go, server side: AppendUntilLiteral, Forward, then
+// (cmd/imapkit/proxy_server.go, serverRelay.forwardPiece: AppendUntilLiteral, Forward, then
 // giveUpForwarded = Drop+Keep after every piece of MaxLineTokens tokens
 // and after every literal) whose piece ends right after a section's ']'
 // reads the "<0.10>" that follows as an atom, not a KindPartial: nextSlow

@@ -420,10 +420,10 @@ func clientSideByeFlood(t *testing.T, floodLine string, n int) (got []string, tr
 // TestProxyTraceUntokenizedAfterByeSaysRelayed: after the proxy's own BYE (found by review)
 // (clientOut.ended, stop 47), the server's direction's next line fails to
 // reach the client (errRelayClosed), and serverErr keeps that error out of
-// the trace. For a line that does not tokenize, serverToClient's
-// wire.ErrSyntax branch prints the line as "[not tokenized: relayed
-// unchanged]" whatever ForwardLongLine returned (proxy.go: ps.out.line(p.end())
-// right after ForwardLongLine), so the trace shows one line more relayed
+// the trace. For a line that does not tokenize, the server direction
+// (serverRelay.untokenized, proxy_server.go) prints the line as "[not
+// tokenized: relayed unchanged]" whatever ForwardLongLine returned
+// (ps.out.line(p.end()) right after ForwardLongLine), so the trace shows one line more relayed
 // than the client received, after the BYE, with nothing saying it was not.
 func TestProxyTraceUntokenizedAfterByeSaysRelayed(t *testing.T) {
 	const flood = "* 1 FETCH (FLAGS (\"x))\r\n" // does not tokenize: relayed by ForwardLongLine
