@@ -442,7 +442,7 @@ type copyState struct {
 	Mailboxes map[string]*copyBox `json:"mailboxes"` // by source mailbox name
 
 	journal  *os.File // the map journal, from the run's first save on
-	replayed bool     // a map journal was read at the start
+	replayed bool     // a map journal was read at the start (or one this run wrote was closed unfinished: compact cleans it)
 	// dups are, by source mailbox (INBOX, or a child of INBOX), its
 	// entries under another name ("inbox", "inbox/Sub"), each recording
 	// copies, beside its own (foldEntries): the mailbox is refused

@@ -298,3 +298,120 @@ func TestCopyStateInboxChildEntriesFold(t *testing.T) {
 		t.Errorf("restart into New: exit %d, New holds %s, entries %v; want 0, s0,s1, INBOX/Sub alone\nstderr: %s", code, got, entries(), errs)
 	}
 }
+
+// inboxTwiceRestartedState makes the state
+// TestCopyStateInboxTwiceRestartedEntry starts from, with a mailbox Work
+// copied before INBOX in the run (so that the map journal is begun, maps
+// whole, before INBOX's turn): "inbox" records INBOX's copies to InDst
+// (with its UID map), "INBOX" a --restart-mailbox INBOX to New an older
+// imapkit began and stopped after its first message. It returns the
+// command that goes on with that restart.
+func inboxTwiceRestartedState(t *testing.T, e *restartEnv, n int) []string {
+	t.Helper()
+	for i := range n {
+		msg := fmt.Sprintf("From: a@example.com\r\nSubject: i%d\r\n\r\nhi\r\n", i)
+		if _, err := e.c.AppendBytes(e.ctx, "INBOX", []byte(msg), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.fill("Work", "w", 1)
+	if code, errs := e.run("Work", "INBOX", "--map", "INBOX=InDst", "--map", "Work=WorkDst"); code != exitOK {
+		t.Fatalf("run 1: exit %d\n%s", code, errs)
+	}
+	if err := e.c.Create(e.ctx, "New", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.c.AppendBytes(e.ctx, "New", []byte("From: a@example.com\r\nSubject: i0\r\n\r\nhi\r\n"), nil); err != nil {
+		t.Fatal(err)
+	}
+	ns, err := e.c.Status(e.ctx, "New", commands.StatusUIDValidity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	editCopyState(t, e.statePath(), func(st map[string]any) {
+		boxes := st["mailboxes"].(map[string]any)
+		in := boxes["INBOX"].(map[string]any)
+		if in["uid_map"] == nil {
+			t.Fatalf("run 1 recorded no UID map for INBOX: %v", in)
+		}
+		boxes["inbox"] = in // copies to InDst, its map (InDst's UIDs)
+		boxes["INBOX"] = map[string]any{"dst": "New", "uidvalidity": in["uidvalidity"], "last_uid": 1, "copied": 1, "restarted": true,
+			"dst_uidvalidity": ns.UIDValidity, "uid_map": [][3]uint32{{1, 1, 1}}}
+	})
+	return []string{"Work", "INBOX", "--map", "Work=WorkDst", "--map", "INBOX=New", "--restart-mailbox", "INBOX", "--restart-unchanged", "--no-multiappend"}
+}
+
+// runKilledAt runs args with the run "killed" at its k-th "appended"
+// step: the state directory is put back as it was on disk then.
+func runKilledAt(t *testing.T, e *restartEnv, k int, args []string) {
+	t.Helper()
+	var onDisk map[string][]byte
+	seen := 0
+	setTestHook(t, func(step string) error {
+		if step == "appended" && onDisk == nil {
+			if seen++; seen == k {
+				onDisk = stateSnapshot(t, e.stateDir)
+				return fmt.Errorf("stopped by the test")
+			}
+		}
+		return nil
+	})
+	code, errs := e.run(args...)
+	setTestHook(t, nil)
+	if onDisk == nil {
+		t.Fatalf("the run was not stopped at appended #%d: exit %d\n%s", k, code, errs)
+	}
+	stateRestore(t, e.stateDir, onDisk)
+}
+
+// TestCopyStateInboxTwiceRestartedKilled (found by review): restartCheck's
+// "already restarted" shortcut removed "inbox" (a dup) from memory only.
+// When a mailbox before INBOX in the run saved first, the map journal
+// was begun with every map whole, "inbox"'s (InDst's UIDs and
+// UIDVALIDITY) among them, and later saves appended only changes: the
+// journal kept "set inbox". Killed after INBOX's next save (the state
+// file now without "inbox"), the next load replayed that line onto
+// "INBOX" (inboxVariant: the one entry differing in INBOX's case), and
+// the same command again was refused as "the destination mailbox is not
+// the one earlier runs appended to" (New's UIDVALIDITY is not InDst's),
+// advising to delete New. New must hold each message once.
+func TestCopyStateInboxTwiceRestartedKilled(t *testing.T) {
+	t.Parallel()
+	e := restartSetup(t)
+	args := inboxTwiceRestartedState(t, e, 2)
+	runKilledAt(t, e, 1, args) // i1 appended to New, the state not saying so yet
+	code, errs := e.run(args...)
+	if got := subjectsOf(t, e.c, "New"); code != exitOK || got != "i0,i1" {
+		t.Errorf("the same command after a kill: exit %d, New holds %s; want 0, i0,i1 (each once)\nstderr: %s", code, got, errs)
+	}
+}
+
+// TestCopyStateInboxTwiceRestartedKilledMap (found by review): as
+// TestCopyStateInboxTwiceRestartedKilled with three messages, killed at
+// the second group: the journal's "set inbox" line, replayed onto
+// "INBOX", set InDst's map and UIDVALIDITY, and INBOX's next pairs line
+// (New's UIDVALIDITY) reset it: the pair of the message copied to New
+// before (source UID 1, by the older restart) was lost, its flag changes
+// never carried to New. Silent.
+func TestCopyStateInboxTwiceRestartedKilledMap(t *testing.T) {
+	t.Parallel()
+	e := restartSetup(t)
+	args := inboxTwiceRestartedState(t, e, 3)
+	runKilledAt(t, e, 2, args)
+	code, errs := e.run(args...)
+	if got := subjectsOf(t, e.c, "New"); code != exitOK || got != "i0,i1,i2" {
+		t.Fatalf("the same command after a kill: exit %d, New holds %s; want 0, i0,i1,i2 (each once)\nstderr: %s", code, got, errs)
+	}
+	var st copyState
+	raw, err := os.ReadFile(e.statePath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &st); err != nil {
+		t.Fatal(err)
+	}
+	b := st.Mailboxes["INBOX"]
+	if b == nil || len(st.Mailboxes) != 2 || b.UIDMap.lookup(1) == 0 || b.UIDMap.lookup(2) == 0 || b.UIDMap.lookup(3) == 0 {
+		t.Errorf("the state after the restart ended: %s; want INBOX and Work, INBOX's source UIDs 1..3 mapped to New (UID 1's pair lost: its flag changes never carried)", strings.TrimSpace(string(raw)))
+	}
+}

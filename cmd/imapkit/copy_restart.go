@@ -157,6 +157,27 @@ func restartCheck(ctx context.Context, src, dst *commands.Client, name, dname st
 				delete(state.Mailboxes, k)
 			}
 			delete(state.dups, name)
+			// And the map journal written anew by that save, without
+			// their lines. Saves append only changes: a "set" line of
+			// theirs an earlier save of the run wrote (the journal
+			// begun whole by a mailbox before this one) stayed, and
+			// after a kill past the next save (the state file without
+			// them) the load took it for this entry's (inboxVariant:
+			// the one entry whose name differs in INBOX's case): the
+			// other destination's map and UIDVALIDITY on this entry,
+			// the mailbox refused as "not the one earlier runs
+			// appended to", or, reset by its next line, the pairs of
+			// the messages copied before lost
+			// (TestCopyStateInboxTwiceRestartedKilled, found by
+			// review).
+			if state.journal != nil {
+				state.journal.Close()
+				state.journal = nil
+				// The journal the run wrote is on disk: compact
+				// ends the run with the state written whole and it
+				// removed, as after a replay, should no save come.
+				state.replayed = true
+			}
 		}
 		return false, nil
 	}
