@@ -415,3 +415,72 @@ func TestCopyStateInboxTwiceRestartedKilledMap(t *testing.T) {
 		t.Errorf("the state after the restart ended: %s; want INBOX and Work, INBOX's source UIDs 1..3 mapped to New (UID 1's pair lost: its flag changes never carried)", strings.TrimSpace(string(raw)))
 	}
 }
+
+// TestCopyStateInboxVariantsKilledFirstSave (found by review): as
+// TestCopyStateInboxEntriesFoldKilledFirstSave, but the state holds
+// INBOX under "Inbox" (with copies, its map in the older run's journal:
+// the state file lean) and "inbox" (recording none), no "INBOX". The
+// fold keeps "Inbox"'s entry as INBOX's; the run's first save writes the
+// journal anew, its map under "INBOX". Killed before the state file's
+// write, the next load found no "INBOX" entry for that line, and
+// inboxVariant gave none (two entries differ from it in case only): the
+// line was skipped, and the kept entry had no UID map (its flag changes
+// never carried to the copies). The same for a child of INBOX, whose
+// line under "INBOX/Sub" must reach the entry foldInboxChildren keeps.
+// Without a server.
+func TestCopyStateInboxVariantsKilledFirstSave(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "copy-x.json")
+	data := &copyBox{Dst: "InDst", UIDValidity: 7, LastUID: 3, Copied: 3}
+	data.addPairs(9, []uint32{1, 2, 3}, []uint32{1, 2, 3})
+	data.mapLog = []mapRecord{{V: 9, Set: true, Map: data.UIDMap}}
+	old := &copyState{Version: 1, Src: "s", Dst: "d", Mailboxes: map[string]*copyBox{
+		"Inbox": data,
+		"inbox": {Dst: "Other", UIDValidity: 7},
+	}}
+	if err := old.save(path); err != nil { // lean: the map in the journal
+		t.Fatal(err)
+	}
+	old.journal.Close()
+	run := &copyState{Mailboxes: map[string]*copyBox{}}
+	if err := loadCopyState(path, run); err != nil {
+		t.Fatal(err)
+	}
+	if b := run.Mailboxes["INBOX"]; b == nil || len(run.Mailboxes) != 1 || b.UIDMap.lookup(2) != 2 {
+		t.Fatalf("first load: entries %v, INBOX %+v; want INBOX folded from Inbox, its map", run.boxNames(), b)
+	}
+	if err := run.logMaps(path); err != nil { // the first save's journal...
+		t.Fatal(err)
+	}
+	run.journal.Close() // ...killed before the state file's write
+	next := &copyState{Mailboxes: map[string]*copyBox{}}
+	if err := loadCopyState(path, next); err != nil {
+		t.Fatal(err)
+	}
+	if b := next.Mailboxes["INBOX"]; b == nil || len(next.Mailboxes) != 1 || b.LastUID != 3 || b.UIDMap.lookup(2) != 2 {
+		t.Errorf("after a kill inside the first save after the fold: entries %v, INBOX %+v; want INBOX alone, last UID 3, its map (2 -> 2)", next.boxNames(), b)
+	}
+
+	// A child: the state file holding "inbox/Sub" (recording none) and
+	// "Inbox/Sub" (with copies, its map not in the state file), the
+	// journal a line under "INBOX/Sub" (the first save after
+	// foldInboxChildren's fold). The load replays it onto "Inbox/Sub",
+	// the entry the fold keeps.
+	path = filepath.Join(t.TempDir(), "copy-x.json")
+	child := &copyBox{Dst: "SubDst", UIDValidity: 7, LastUID: 3, Copied: 3}
+	if err := saveJSON(path, &copyState{Version: 1, Src: "s", Dst: "d", Mailboxes: map[string]*copyBox{
+		"Inbox/Sub": child,
+		"inbox/Sub": {Dst: "Other", UIDValidity: 7},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(mapJournalPath(path), []byte(`{"box":"INBOX/Sub","v":9,"set":true,"map":[[1,1,3]]}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	next = &copyState{Mailboxes: map[string]*copyBox{}}
+	if err := loadCopyState(path, next); err != nil {
+		t.Fatal(err)
+	}
+	if b, o := next.Mailboxes["Inbox/Sub"], next.Mailboxes["inbox/Sub"]; b == nil || o == nil || b.UIDMap.lookup(2) != 2 || o.UIDMap != nil {
+		t.Errorf("a child's line under INBOX/Sub: Inbox/Sub %+v, inbox/Sub %+v; want the map on Inbox/Sub, the one recording copies", b, o)
+	}
+}

@@ -753,8 +753,16 @@ func TestCopyInboxChildJournalVariant(t *testing.T) {
 	if got := next.Mailboxes["inbox/Sub"]; got == nil || got.UIDMap.lookup(2) != 6 || got.DstUIDValidity != 9 {
 		t.Errorf("inbox/Sub's entry after the replay of INBOX/Sub's line: %+v; want its map (1:5, 2:6, DSTUIDVALIDITY 9)", got)
 	}
-	if next.inboxVariant("INBOX/Sub") == nil || (&copyState{Mailboxes: map[string]*copyBox{"inbox/Sub": {}, "Inbox/Sub": {}}}).inboxVariant("INBOX/Sub") != nil {
-		t.Errorf("inboxVariant: want the one variant, none when two")
+	// Two: a line under the name they fold to goes to the one the fold
+	// keeps (TestCopyStateInboxVariantsKilledFirstSave); under another,
+	// to none.
+	two := &copyState{Mailboxes: map[string]*copyBox{"inbox/Sub": {}, "Inbox/Sub": {}}}
+	if next.inboxVariant("INBOX/Sub") == nil || two.inboxVariant("INBOX/Sub") != two.Mailboxes["Inbox/Sub"] || two.inboxVariant("inBox/Sub") != nil {
+		t.Errorf("inboxVariant: want the one variant; when two, the first for INBOX/Sub, none for inBox/Sub")
+	}
+	two.Mailboxes["inbox/Sub"].LastUID = 1
+	if two.inboxVariant("INBOX/Sub") != two.Mailboxes["inbox/Sub"] {
+		t.Errorf("inboxVariant: two, inbox/Sub recording copies: want it for INBOX/Sub")
 	}
 }
 
