@@ -484,3 +484,45 @@ func TestCopyStateInboxVariantsKilledFirstSave(t *testing.T) {
 		t.Errorf("a child's line under INBOX/Sub: Inbox/Sub %+v, inbox/Sub %+v; want the map on Inbox/Sub, the one recording copies", b, o)
 	}
 }
+
+// TestCopyStateInboxChildDupsAdviceTyped (found by review): the state
+// holds a child of INBOX under "INBOX/Sub" and "inbox/Sub", both with
+// copies (an older imapkit copied it once per name, the user typing
+// "inbox/Sub"). The run, typed as before ("inbox/Sub"), is refused
+// (dupsError) with the advice "--restart-mailbox INBOX/Sub
+// --restart-unchanged --map INBOX/Sub=OTHER". Followed, the mailbox
+// typed as before, it was a usage error before connecting (checkRestart
+// compared the names as typed, before foldInboxChildren:
+// "--restart-mailbox INBOX/Sub: not among the mailboxes named
+// (inbox/Sub)"). Against Dovecot; New holds each message once.
+func TestCopyStateInboxChildDupsAdviceTyped(t *testing.T) {
+	t.Parallel()
+	e := restartSetup(t)
+	e.fill("INBOX/Sub", "s", 2)
+	if code, errs := e.run("INBOX/Sub", "--map", "INBOX/Sub=SubDst"); code != exitOK {
+		t.Fatalf("run 1: exit %d\n%s", code, errs)
+	}
+	editCopyState(t, e.statePath(), func(st map[string]any) {
+		boxes := st["mailboxes"].(map[string]any)
+		boxes["inbox/Sub"] = boxes["INBOX/Sub"]
+	})
+	code, errs := e.run("inbox/Sub")
+	if code != exitNo || !strings.Contains(errs, "--restart-mailbox INBOX/Sub --restart-unchanged --map INBOX/Sub=OTHER") {
+		t.Fatalf("typed inbox/Sub: exit %d; want %d, the advice\n%s", code, exitNo, errs)
+	}
+	code, errs = e.run("inbox/Sub", "--restart-mailbox", "INBOX/Sub", "--restart-unchanged", "--map", "INBOX/Sub=New")
+	if code != exitOK {
+		t.Fatalf("the advice followed (the mailbox typed as before): exit %d; want 0 (copied whole to New)\nstderr: %s", code, errs)
+	}
+	if sub, nw := subjectsOf(t, e.c, "SubDst"), subjectsOf(t, e.c, "New"); sub != "s0,s1" || nw != "s0,s1" {
+		t.Errorf("the advice followed (the mailbox typed as before): exit %d, SubDst %s, New %s; want 0, SubDst untouched, New s0,s1 (each once)\nstderr: %s", code, sub, nw, errs)
+	}
+	// The other way round: typed INBOX/Sub, restarted as inbox/Sub.
+	code, errs = e.run("INBOX/Sub", "--restart-mailbox", "inbox/Sub", "--restart-unchanged", "--map", "INBOX/Sub=New2")
+	if code != exitOK {
+		t.Fatalf("typed INBOX/Sub, --restart-mailbox inbox/Sub: exit %d; want 0\nstderr: %s", code, errs)
+	}
+	if nw := subjectsOf(t, e.c, "New2"); nw != "s0,s1" {
+		t.Errorf("typed INBOX/Sub, --restart-mailbox inbox/Sub: exit %d, New2 %s; want 0, s0,s1\nstderr: %s", code, nw, errs)
+	}
+}

@@ -66,9 +66,28 @@ var errMapChanged = errors.New("the --map changed")
 // (TestCopyRestartRerunAfterKill, found by review): restartMailbox copies
 // it as a first run, with a note; one the source does not list is
 // refused once it is listed (copyAccount).
+//
+// A name is among them also when it differs from one only in its leading
+// INBOX's case ("INBOX/Sub" for a typed "inbox/Sub"): a child of INBOX,
+// whose names nameMapper.foldInboxChildren folds to the one the source
+// lists once connected (the source's delimiter unknown here; a name that
+// is not a child, "INBOXfoo" for "inboxfoo", is refused then: the source
+// lists no such mailbox). The advice of a mailbox the state records
+// twice (dupsError) names it as folded, and the user who typed
+// "inbox/Sub" and followed it got a usage error
+// (TestCopyStateInboxChildDupsAdviceTyped, found by review).
 func checkRestart(o *copyOpts, names []string, state *copyState, path string) error {
+	inboxFold := func(n string) string {
+		if len(n) > 5 && strings.EqualFold(n[:5], "INBOX") {
+			return "INBOX" + n[5:]
+		}
+		return n
+	}
+	named := func(name string) bool {
+		return slices.ContainsFunc(names, func(n string) bool { return inboxFold(n) == inboxFold(name) })
+	}
 	for _, name := range slices.Sorted(maps.Keys(o.restart)) {
-		if len(names) > 0 && !slices.Contains(names, name) {
+		if len(names) > 0 && !named(name) {
 			return usagef("--restart-mailbox %s: not among the mailboxes named (%s): nothing done", shellQuote(name), shellQuoteAll(names))
 		}
 	}
