@@ -300,6 +300,11 @@ func (s *copyState) dupsError(name string) error {
 	var what []string
 	for _, k := range append([]string{name}, s.dups[name]...) {
 		b := s.Mailboxes[k]
+		if !b.recordsCopies() {
+			// The entry under name when it records nothing (the
+			// others do): "0 copied to Y", named as copied again.
+			continue
+		}
 		what = append(what, fmt.Sprintf("%s (%d copied to %s, last UID %d, UIDVALIDITY %d)", strconv.Quote(k), b.Copied, printable(b.Dst), b.LastUID, b.UIDValidity))
 	}
 	q, typed := shellQuote(name), "INBOX typed in another case"

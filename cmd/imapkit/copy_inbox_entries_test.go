@@ -4,6 +4,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -178,6 +179,11 @@ func TestCopyStateInboxTwiceRefused(t *testing.T) {
 	code, errs = e.run("INBOX", "--map", "INBOX=New", "--restart-mailbox", "INBOX", "--restart-unchanged")
 	if got := subjectsOf(t, e.c, "New"); code != exitOK || got != "i0,i1" {
 		t.Errorf("restart into New: exit %d, New holds %s; want 0, i0,i1\nstderr: %s", code, got, errs)
+	}
+	// The note names both entries removed (found by review: "INBOX"'s
+	// only).
+	if !strings.Contains(errs, `restarted (--restart-mailbox): its entry (`) || !strings.Contains(errs, `and its entry under "inbox" (`) {
+		t.Errorf("restart into New: the note does not name both entries removed\nstderr: %s", errs)
 	}
 	var st copyState
 	raw, _ := os.ReadFile(e.statePath())
@@ -524,5 +530,34 @@ func TestCopyStateInboxChildDupsAdviceTyped(t *testing.T) {
 	}
 	if nw := subjectsOf(t, e.c, "New2"); nw != "s0,s1" {
 		t.Errorf("typed INBOX/Sub, --restart-mailbox inbox/Sub: exit %d, New2 %s; want 0, s0,s1\nstderr: %s", code, nw, errs)
+	}
+}
+
+// TestCopyStateDupsErrorNamesCopies (found by review): the refusal of a
+// mailbox the state records under several names listed its entry under
+// the folded name even when that one records nothing ("INBOX" with no
+// copies, "inbox" and "Inbox" with copies): "0 copied to Other ... copied
+// it again". Only the entries recording copies are named. Without a
+// server.
+func TestCopyStateDupsErrorNamesCopies(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "copy-x.json")
+	data := func() *copyBox { return &copyBox{Dst: "InDst", UIDValidity: 7, LastUID: 3, Copied: 3} }
+	if err := saveJSON(path, &copyState{Version: 1, Src: "s", Dst: "d", Mailboxes: map[string]*copyBox{
+		"INBOX": {Dst: "Other", UIDValidity: 7},
+		"inbox": data(),
+		"Inbox": data(),
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	st := &copyState{Mailboxes: map[string]*copyBox{}}
+	if err := loadCopyState(path, st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.dups["INBOX"]) != 2 {
+		t.Fatalf("dups %v, want inbox and Inbox", st.dups["INBOX"])
+	}
+	err := st.dupsError("INBOX")
+	if !errors.Is(err, errInboxTwice) || strings.Contains(err.Error(), `"INBOX" (`) || !strings.Contains(err.Error(), `under "Inbox" (3 copied to InDst`) || !strings.Contains(err.Error(), `and "inbox" (3 copied`) {
+		t.Errorf("dupsError: %v; want errInboxTwice naming Inbox and inbox, not INBOX (no copies)", err)
 	}
 }

@@ -89,4 +89,14 @@ func TestCopyMapInboxChildTwoCases(t *testing.T) {
 			t.Errorf("the refused run created %s on the destination", b.Name)
 		}
 	}
+	// Two cases of the child mapped to INBOX in two cases: one
+	// destination, as mapFlag.Set compares them (found by review: a
+	// usage error, the targets compared exactly).
+	code, errs = e.run("inbox/Sub", "--map", "inbox/Sub=inbox", "--map", "Inbox/Sub=INBOX")
+	if code != exitOK || strings.Contains(errs, "mapped to two") {
+		t.Errorf("--map inbox/Sub=inbox --map Inbox/Sub=INBOX: exit %d, want 0 (one destination, INBOX)\nstderr: %s", code, errs)
+	}
+	if got := subjectsOf(t, e.c, "INBOX"); got != "s0" {
+		t.Errorf("INBOX holds %s, want s0 (once)", got)
+	}
 }

@@ -249,10 +249,22 @@ func restartMailbox(ctx context.Context, name, dname string, state *copyState, p
 	if box == nil {
 		return nil
 	}
+	// Its entries under other names (dups), which dropBox removes too:
+	// named by the note as well.
+	others := map[string]*copyBox{}
+	for _, k := range state.dups[name] {
+		others[k] = state.Mailboxes[k]
+	}
 	if err := state.dropBox(ctx, path, name); err != nil {
 		return fmt.Errorf("removing its entry from %s: %w", path, err)
 	}
-	fmt.Fprintf(stderr, "imapkit copy: %s: restarted (--restart-mailbox): its entry (UIDVALIDITY %d, last UID %d, %d copied to %s) removed from the state; copying it from its start to %s\n", printable(name), box.UIDValidity, box.LastUID, box.Copied, printable(box.Dst), printable(dname))
+	also := ""
+	for _, k := range slices.Sorted(maps.Keys(others)) {
+		if b := others[k]; b != nil {
+			also += fmt.Sprintf(", and its entry under %s (UIDVALIDITY %d, last UID %d, %d copied to %s)", strconv.Quote(k), b.UIDValidity, b.LastUID, b.Copied, printable(b.Dst))
+		}
+	}
+	fmt.Fprintf(stderr, "imapkit copy: %s: restarted (--restart-mailbox): its entry (UIDVALIDITY %d, last UID %d, %d copied to %s)%s removed from the state; copying it from its start to %s\n", printable(name), box.UIDValidity, box.LastUID, box.Copied, printable(box.Dst), also, printable(dname))
 	return nil
 }
 
