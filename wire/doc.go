@@ -46,7 +46,9 @@
 // a *LimitError wrapping ErrLineTooLong, ErrStringTooLarge, ErrTooDeep,
 // ErrLiteralTooLarge or ErrTooManyTokens.
 // Malformed input gives a *SyntaxError with the stream offset, what was
-// expected and what was found. After either, SkipLine gets back in step with
+// expected and what was found (a byte that is there: a read's failure,
+// the end of the stream included, is returned as it is, see Interrupted
+// reads). After either, SkipLine gets back in step with
 // the stream. MaxLineLength bounds the bytes a line keeps in the buffer,
 // its final CRLF not counted (a line of exactly MaxLineLength bytes reads;
 // one byte more fails with ErrLineTooLong, at the latest when its CRLF is
@@ -65,7 +67,11 @@
 // returns that error and keeps every byte read so far; calling it again
 // resumes. Mark and Rewind let a parser that was interrupted in the middle of
 // a line start that line over. Streamed literals keep their place as well: a
-// LiteralReader that returns a timeout can be read again.
+// LiteralReader that returns a timeout can be read again. The end of the
+// stream is a read error too: within a line it is io.ErrUnexpectedEOF,
+// before a line's first byte io.EOF, never a *SyntaxError "got EOF" (a run
+// the end cuts, an atom, a number, spaces, is returned as it is, and the
+// next call meets the end).
 //
 // # Tolerances
 //

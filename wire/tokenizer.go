@@ -746,6 +746,11 @@ func (t *Tokenizer) scan(set *[256]bool) (int, error) {
 		}
 		if err := t.fill(); err != nil {
 			if err == io.EOF {
+				// The run ends at the end of the stream: the next
+				// call (or expected, for an empty run) meets the end
+				// as io.ErrUnexpectedEOF. The proxy's relay traces a
+				// line cut there whole (cmd/imapkit
+				// TestProxyCutLineTraced).
 				return i, nil
 			}
 			return 0, err
@@ -799,7 +804,9 @@ func (t *Tokenizer) SP() error {
 // needed so that the message can show it.
 func (t *Tokenizer) expected(i int, what string) error {
 	if t.r+i >= t.w {
-		if _, err := t.peekAt(i); err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		if _, err := t.peekAt(i); err != nil {
+			// The read's error, EOF too (io.ErrUnexpectedEOF within a
+			// line): not a *SyntaxError "got EOF".
 			return err
 		}
 	}
