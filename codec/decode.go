@@ -96,8 +96,11 @@ type flyweights struct {
 // response, unless a body section had already been streamed, in which case
 // the response is abandoned (the error is a *DecodeError wrapping the cause)
 // and Next skips the rest of it. A response that cannot be decoded gives a
-// *DecodeError and the stream stays in step. io.EOF means the stream ended
-// cleanly between responses.
+// *DecodeError and the stream stays in step; when the reader fails while
+// the rest of its line is skipped, the *DecodeError wraps that error too
+// (errors.Is finds both: a deadline, a reset, io.ErrUnexpectedEOF), and
+// after a deadline the next call goes on skipping it. io.EOF means the
+// stream ended cleanly between responses.
 func (d *Decoder) Next() (Response, error) {
 	t := d.t
 	if d.skip {
@@ -152,7 +155,16 @@ func (d *Decoder) Next() (Response, error) {
 	}
 	if serr := t.SkipLine(); serr != nil {
 		if isIOError(serr) {
+			// The read failed while the rest of the malformed response
+			// was skipped (a stall timeout, a reset, EOF): the error
+			// wraps that failure too, so that the caller sees the read
+			// error (errors.Is(err, os.ErrDeadlineExceeded)) rather
+			// than a bad response it may read past. Before, it got the
+			// syntax error alone: a session read again, with a new
+			// deadline, and a server that sent a lone " " and went
+			// silent was cut after two stall timeouts, not one.
 			d.skip = true
+			err = fmt.Errorf("%w; the read failed while skipping the rest: %w", err, serr)
 		} else if errors.Is(serr, wire.ErrOutOfStep) {
 			// The stream cannot be brought back in step (an endless
 			// line, a literal over the limit): report that, so that the

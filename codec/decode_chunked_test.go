@@ -84,6 +84,16 @@ func decodeAllChunked(r io.Reader, stream bool) []string {
 		if err == io.EOF {
 			break
 		}
+		if de := (*codec.DecodeError)(nil); errors.As(err, &de) && errors.Is(err, io.ErrUnexpectedEOF) {
+			if _, both := de.Err.(interface{ Unwrap() []error }); both {
+				// A malformed response whose rest met the end of
+				// the stream: in pieces, a deadline may come first
+				// (the decode error), and the skip's next call
+				// meets the end.
+				out = append(out, "decode error", "truncated")
+				break
+			}
+		}
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			// The stream ended inside a response: whether the decoder
 			// had begun to skip it (a DecodeError wrapping the EOF) or
@@ -97,12 +107,15 @@ func decodeAllChunked(r io.Reader, stream bool) []string {
 				out = append(out, fmt.Sprintf("fatal %v", err))
 				break
 			}
-			if errors.Is(err, os.ErrDeadlineExceeded) {
+			if _, both := de.Err.(interface{ Unwrap() []error }); errors.Is(err, os.ErrDeadlineExceeded) && !both {
 				// Documented: a response whose section was streamed is
 				// abandoned at a deadline.
 				out = append(out, "abandoned")
 				continue
 			}
+			// A malformed response (read whole, the same), also one
+			// whose rest met a deadline while it was skipped: the
+			// error holds both, the decoder skips the rest next.
 			out = append(out, "decode error")
 			continue
 		}

@@ -117,7 +117,9 @@ func TestNextReadErrorAfterSpace(t *testing.T) {
 // every read fails with an error that is not EOF (a stall timeout, a
 // closed connection), and checks that the decoder gives the failure back
 // instead of retrying: each Next that meets it returns, after at most two
-// failed reads per call (TestNextReadErrorAfterSpace's loop read 100).
+// failed reads per call (TestNextReadErrorAfterSpace's loop read 100),
+// with an error that matches it (a *DecodeError for a response found
+// malformed first wraps it too: TestNextReadErrorAfterMalformed).
 // The hang-up (EOF) the stream fuzzers end on did not find that loop.
 func FuzzDecodeReadError(f *testing.F) {
 	caps, err := fuzzseed.Captures("testdata/quirks")
@@ -129,15 +131,27 @@ func FuzzDecodeReadError(f *testing.F) {
 	}
 	f.Add([]byte("* 1 FETCH (XFOO (a b))\r\n"), uint16(19))
 	f.Add([]byte("* OK [ALERT] hello\r\n"), uint16(13))
+	// A lone " " (a syntax error at once), then the failure: it was
+	// reported in a later call, after a syntax error without it.
+	f.Add([]byte(" \r\n* 1 EXISTS\r\n"), uint16(1))
+	f.Add([]byte("* 1 FETCH (UID 1) x\r\n"), uint16(19))
 	errStall := errors.New("stalled")
 	f.Fuzz(func(t *testing.T, data []byte, cut uint16) {
 		k := int(cut) % (len(data) + 1)
 		r := &failingReader{data: string(data[:k]), err: errStall}
 		d := codec.NewDecoder(wire.NewTokenizer(r, &fuzzOpts), nil)
 		for calls := 1; calls <= maxFuzzResponses; calls++ {
+			before := r.fails
 			_, err := d.Next()
 			if r.fails > 2*calls {
 				t.Fatalf("%d failed reads in %d calls of Next: a read error was retried (last error: %v)", r.fails, calls, err)
+			}
+			if r.fails > before && !errors.Is(err, errStall) {
+				// The failure met skipping a malformed response's
+				// rest was left out of its *DecodeError: a session
+				// read again, with a new deadline (a lone " " then a
+				// stall took two stall timeouts).
+				t.Fatalf("Next met the read's failure and returned %v without it", err)
 			}
 			if errors.Is(err, errStall) || err == io.EOF {
 				return
