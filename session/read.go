@@ -206,6 +206,12 @@ func (s *Session) readOne() (over bool) {
 			// ends with the failure itself rather than reading again.
 			err = b
 		}
+		// A *codec.DecodeError may wrap the read's failure too: a
+		// response found malformed whose rest could not be skipped (a
+		// lone " " and then a stall). The failure wins: a timeout is a
+		// stall (read again, with a new deadline, a server that sent a
+		// byte and went silent was cut after two stall timeouts), any
+		// other failure is kept in pr.broken (above).
 		var de *codec.DecodeError
 		if errors.As(err, &de) && !isTimeout(err) && !errors.Is(err, wire.ErrOutOfStep) {
 			// One response could not be decoded; the stream is in
@@ -238,6 +244,15 @@ func (s *Session) readOne() (over bool) {
 				// deadline at all.
 				s.wc.arm(false)
 				s.mu.Unlock()
+				if de != nil {
+					// A malformed response whose rest the deadline
+					// cut (the decoder skips it on the next read):
+					// still blamed, as one read whole is.
+					if err := s.blame(de); err != nil {
+						s.abort(err)
+						return true
+					}
+				}
 				return false
 			}
 			s.mu.Unlock()

@@ -1,0 +1,96 @@
+package session_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/transport"
+)
+
+// TestStallPartialLine: a server that answers a command with part of a
+// line and then goes silent is cut by the stall timeout within the window
+// docs/limits.md gives (between 1 and 1 1/16 stall timeouts after the last
+// byte: 60-64 s with the defaults), whether what it sent is a valid start
+// (a partial atom, quoted string, literal header, a CR without its LF) or
+// already malformed (a lone " " where a response starts, a stray byte
+// after a complete FETCH), tagged or not; and the error is the stall's, a
+// *TimeoutError matching os.ErrDeadlineExceeded, not a decode error. Found
+// by review: a lone " " was cut only after two stall timeouts plus the
+// slack (123.75 s): the decoder reported the syntax error without the
+// timeout it met skipping the rest of the line, and the session, taking
+// it for one bad response, read again with a new deadline. "every 119 s":
+// the trick repeated (a malformed line ended, the next begun, a byte
+// every 119 s) held the session until CommandTimeout (15 min); now the
+// first stall ends it. With the defaults, in testing/synctest bubbles.
+func TestStallPartialLine(t *testing.T) {
+	for name, parts := range map[string][]string{
+		"lone space":             {" "},
+		"lone paren":             {")"},
+		"partial atom":           {"* 1 EX"},
+		"partial quoted":         {`* OK [BADCHARSET ("ab`},
+		"partial literal header": {"* 1 FETCH (BODY[] {12"},
+		"partial literal body":   {"* 1 FETCH (BODY[] {12}\r\nabc"},
+		"CR without LF":          {"* OK hi\r"},
+		"tagged partial":         {"%T O"},
+		"tagged malformed":       {"%T OK [UIDNEXT x"},
+		"stray byte after FETCH": {"* 1 FETCH (UID 1) x"},
+		"every 119 s":            {" ", "\r\n ", "\r\n ", "\r\n ", "\r\n ", "\r\n ", "\r\n ", "\r\n ", "\r\n "},
+	} {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				client, server := transport.Pipe()
+				played := make(chan struct{})
+				last := make(chan time.Time, 1)
+				defer func() { server.Close(); <-played }()
+				go func() {
+					defer close(played)
+					r := bufio.NewReader(server)
+					io.WriteString(server, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+					line, _ := r.ReadString('\n') // the NOOP: the stall timeout is armed
+					tag, _, _ := strings.Cut(line, " ")
+					var at time.Time
+					for i, p := range parts {
+						// The first part a second after the arming, so
+						// that the slack shows (TestStallReadWithinSlack);
+						// the next ones 119 s apart.
+						if i == 0 {
+							time.Sleep(time.Second)
+						} else {
+							time.Sleep(119 * time.Second)
+						}
+						if _, err := io.WriteString(server, strings.ReplaceAll(p, "%T", tag)); err != nil {
+							break // the session ended it
+						}
+						at = time.Now()
+					}
+					last <- at
+					io.Copy(io.Discard, r)
+				}()
+				s, err := session.Open(context.Background(), client, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer s.Close()
+				_, err = s.Run(context.Background(), &session.Command{Name: "NOOP"})
+				end := time.Now()
+				server.Close()
+				d := end.Sub(<-last)
+				var te *session.TimeoutError
+				if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != session.TimeoutStall || !errors.Is(err, os.ErrDeadlineExceeded) {
+					t.Errorf("got %v; want an abort with a stall *TimeoutError", err)
+				}
+				if lo, hi := session.DefaultStallTimeout, session.DefaultStallTimeout+session.DefaultStallTimeout/16; d < lo || d > hi {
+					t.Errorf("stall detected %v after the last byte; docs/limits.md: between %v and %v", d, lo, hi)
+				}
+			})
+		})
+	}
+}
