@@ -256,6 +256,18 @@ func (s *Session) readOne() (over bool) {
 				return false
 			}
 			s.mu.Unlock()
+			if de != nil {
+				// The stall's error is the read's own: a DecodeError
+				// in it would tell callers that one response could
+				// not be decoded and the session goes on (errors.As),
+				// of a session that ends here
+				// (TestStallAfterMalformedIsNotDecodeError, found by
+				// review).
+				if s.log != nil {
+					s.log.Debug("imap undecodable response cut by the stall", "err", err)
+				}
+				err = timeoutCause(err)
+			}
 		}
 		s.readFailed(err)
 		return true
@@ -415,6 +427,36 @@ func (s *Session) blame(de *codec.DecodeError) error {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+// timeoutCause is the first error in err's tree (depth first, as
+// errors.Is walks it) that is a timeout itself: the read's failure a
+// *codec.DecodeError wraps beside its syntax error; err when none is.
+func timeoutCause(err error) error {
+	var walk func(e error) error
+	walk = func(e error) error {
+		if e == nil {
+			return nil
+		}
+		if ne, ok := e.(net.Error); (ok && ne.Timeout()) || e == os.ErrDeadlineExceeded {
+			return e
+		}
+		switch u := e.(type) {
+		case interface{ Unwrap() error }:
+			return walk(u.Unwrap())
+		case interface{ Unwrap() []error }:
+			for _, c := range u.Unwrap() {
+				if f := walk(c); f != nil {
+					return f
+				}
+			}
+		}
+		return nil
+	}
+	if c := walk(err); c != nil {
+		return c
+	}
+	return err
 }
 
 // route hands a response to its command, to the unsolicited stream, or

@@ -11,6 +11,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/session"
 	"github.com/imapkit/imapkit/transport"
 )
@@ -93,4 +94,50 @@ func TestStallPartialLine(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestStallAfterMalformedIsNotDecodeError (found by review): a server that
+// sends a lone " " and goes silent is cut by the stall timeout (stop 51);
+// the session's error is the stall's *TimeoutError. docs/errors.md: a *codec.DecodeError is "a
+// response that could not be decoded ... the session goes on", and callers
+// branch on it (cmd/imapkit copy_names.go mailboxID takes a DecodeError for
+// "the server gave garbage, no MAILBOXID" and returns "", nil). The first form
+// of the fix made the stall's TimeoutError.Err the decoder's DecodeError, so
+// errors.As(err, **codec.DecodeError) is true for an aborted session: a
+// dead connection is taken for one bad response. A plain stall (no byte)
+// does not match it; nor does this one: the TimeoutError's Err is the
+// read's failure.
+func TestStallAfterMalformedIsNotDecodeError(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		client, server := transport.Pipe()
+		played := make(chan struct{})
+		defer func() { server.Close(); <-played }()
+		go func() {
+			defer close(played)
+			r := bufio.NewReader(server)
+			io.WriteString(server, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+			r.ReadString('\n')
+			io.WriteString(server, " ")
+			io.Copy(io.Discard, r)
+		}()
+		s, err := session.Open(context.Background(), client, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		start := time.Now()
+		_, err = s.Run(context.Background(), &session.Command{Name: "NOOP"})
+		server.Close()
+		var te *session.TimeoutError
+		if !errors.As(err, &te) || te.What != session.TimeoutStall {
+			t.Fatalf("got %v after %v; want a stall *TimeoutError", err, time.Since(start))
+		}
+		var de *codec.DecodeError
+		if errors.As(err, &de) {
+			t.Errorf("the stall's error matches *codec.DecodeError (%v; TimeoutError.Err = %v): callers take a dead session for one undecodable response", err, te.Err)
+		}
+		if errors.As(s.Err(), &de) {
+			t.Errorf("the session's error matches *codec.DecodeError: %v", s.Err())
+		}
+	})
 }
