@@ -107,6 +107,28 @@ func lentServer(t *testing.T, srv io.ReadWriteCloser, n, items int) {
 	}
 }
 
+// lentSession opens a session, with the defaults, on lentServer(n,
+// items) over transport.Pipe, in the calling test's bubble; it is closed,
+// and the server waited for, when the test ends.
+func lentSession(t *testing.T, n, items int) *session.Session {
+	t.Helper()
+	c, srv := transport.Pipe()
+	srvDone := make(chan struct{})
+	go func() {
+		defer close(srvDone)
+		lentServer(t, srv, n, items)
+	}()
+	s, err := session.Open(context.Background(), c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		s.Close()
+		<-srvDone
+	})
+	return s
+}
+
 // startHeld starts the pulled command of the tests here and takes its
 // first item, which the caller holds: the reader goroutine is parked,
 // lent to it.
@@ -132,21 +154,8 @@ func startHeld(t *testing.T, s *session.Session) *session.Pending {
 // flush waited for the write stall bound and the session was aborted.
 func TestPulledLentBatchFlushNotStuck(t *testing.T) {
 	bubbleGuarded(t, 20*time.Second, func(t *testing.T) {
-		c, srv := transport.Pipe()
-		srvDone := make(chan struct{})
-		go func() {
-			defer close(srvDone)
-			lentServer(t, srv, 1, transport.PipeBufferSize*3/2/1000)
-		}()
 		ctx := context.Background()
-		s, err := session.Open(ctx, c, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() {
-			s.Close()
-			<-srvDone
-		}()
+		s := lentSession(t, 1, transport.PipeBufferSize*3/2/1000)
 		p := startHeld(t, s)
 		if _, err := p.Next(ctx); err != nil { // lent, and held
 			t.Fatal(err)
@@ -187,21 +196,8 @@ func TestPulledLentBatchFlushNotStuck(t *testing.T) {
 // and the session was aborted.
 func TestPulledLentContinueNotStuck(t *testing.T) {
 	bubbleGuarded(t, 20*time.Second, func(t *testing.T) {
-		c, srv := transport.Pipe()
-		srvDone := make(chan struct{})
-		go func() {
-			defer close(srvDone)
-			lentServer(t, srv, 2, transport.PipeBufferSize*3/2/1000)
-		}()
 		ctx := context.Background()
-		s, err := session.Open(ctx, c, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() {
-			s.Close()
-			<-srvDone
-		}()
+		s := lentSession(t, 2, transport.PipeBufferSize*3/2/1000)
 		p := startHeld(t, s)
 		x, err := s.Start(ctx, &session.Command{Name: "XCONT", Rules: &session.Rules{Continuations: true}})
 		if err != nil {
@@ -232,21 +228,8 @@ func TestPulledLentContinueNotStuck(t *testing.T) {
 // wait from a poll, does not (TestPulledBodyStreamsBesideDonePolled).
 func TestPulledLentWaitNotStuck(t *testing.T) {
 	bubbleGuarded(t, 20*time.Second, func(t *testing.T) {
-		c, srv := transport.Pipe()
-		srvDone := make(chan struct{})
-		go func() {
-			defer close(srvDone)
-			lentServer(t, srv, 2, 200)
-		}()
 		ctx := context.Background()
-		s, err := session.Open(ctx, c, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() {
-			s.Close()
-			<-srvDone
-		}()
+		s := lentSession(t, 2, 200)
 		p := startHeld(t, s)
 		q, err := s.Start(ctx, &session.Command{Name: "NOOP"})
 		if err != nil {
@@ -278,21 +261,8 @@ func TestPulledLentWaitNotStuck(t *testing.T) {
 // stall bound and the session was aborted.
 func TestPulledLentFlushBehindNotStuck(t *testing.T) {
 	bubbleGuarded(t, 20*time.Second, func(t *testing.T) {
-		c, srv := transport.Pipe()
-		srvDone := make(chan struct{})
-		go func() {
-			defer close(srvDone)
-			lentServer(t, srv, 1, transport.PipeBufferSize*3/2/1000)
-		}()
 		ctx := context.Background()
-		s, err := session.Open(ctx, c, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() {
-			s.Close()
-			<-srvDone
-		}()
+		s := lentSession(t, 1, transport.PipeBufferSize*3/2/1000)
 		p := startHeld(t, s)
 		if _, err := p.Next(ctx); err != nil { // lent, and held
 			t.Fatal(err)
