@@ -478,42 +478,49 @@ func TestReview45SStallIdle(t *testing.T) {
 // that never answers it went unnoticed for as long as the upload's reader
 // took (a body copied from a slow source). It starts once its bytes are
 // handed to the connection now: while the body's reader still waits, the
-// session is cut by the stall timeout. Default options, run 200 times
-// faster; the reader waits at most six stall timeouts (the read side
-// excuses a stall timeout after the last write).
+// session is cut by the stall timeout. Default options, in a
+// testing/synctest bubble (it ran the stall timeout 200 times faster on
+// the wall clock, and a loaded CI machine once let the reader's six stall
+// timeouts, 1.8 s, pass first: stop 51); the reader waits at most six
+// stall timeouts (the read side excuses a stall timeout after the last
+// write).
 func TestReview45SStallUploadPushesEarlier(t *testing.T) {
-	session.StallSpeed(t, 200)
-	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
-		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+] limits\r\n")
-		io.Copy(io.Discard, r) // takes everything in, answers nothing
-	})
-	s, err := session.Open(ctx20(t), conn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	const size = 64 << 10
-	endedWhileReading := make(chan bool, 1)
-	body := &s45WaitReader{first: 32 << 10, size: size, wait: func() {
-		deadline := time.Now().Add(6 * s45Stall)
-		for s.Err() == nil && time.Now().Before(deadline) {
-			time.Sleep(s45Stall / 20)
+	const stall = session.DefaultStallTimeout
+	synctest.Test(t, func(t *testing.T) {
+		conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+			io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+] limits\r\n")
+			io.Copy(io.Discard, r) // takes everything in, answers nothing
+		})
+		s, err := session.Open(ctx20(t), conn, nil)
+		if err != nil {
+			t.Fatal(err)
 		}
-		endedWhileReading <- s.Err() != nil
-	}}
-	ps, err := s.StartBatch(ctx20(t), []*session.Command{{Name: "NOOP"}, {Name: "APPEND", Args: func(e *wire.Encoder) {
-		e.SP().Mailbox("INBOX").SP().LiteralReader(size, body, false)
-	}}})
-	if err == nil {
-		_, err = ps[0].Wait(ctx20(t))
-	}
-	var te *session.TimeoutError
-	if !errors.As(err, &te) || te.What != session.TimeoutStall {
-		t.Fatalf("NOOP the server never answers, pushed out by an upload: %v; want a stall *TimeoutError", err)
-	}
-	if !<-endedWhileReading {
-		t.Error("the session was not cut while the upload's reader waited six stall timeouts, the NOOP pushed out before and unanswered")
-	}
+		defer s.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 20*stall)
+		defer cancel()
+		const size = 64 << 10
+		endedWhileReading := make(chan bool, 1)
+		body := &s45WaitReader{first: 32 << 10, size: size, wait: func() {
+			deadline := time.Now().Add(6 * stall)
+			for s.Err() == nil && time.Now().Before(deadline) {
+				time.Sleep(stall / 20)
+			}
+			endedWhileReading <- s.Err() != nil
+		}}
+		ps, err := s.StartBatch(ctx, []*session.Command{{Name: "NOOP"}, {Name: "APPEND", Args: func(e *wire.Encoder) {
+			e.SP().Mailbox("INBOX").SP().LiteralReader(size, body, false)
+		}}})
+		if err == nil {
+			_, err = ps[0].Wait(ctx)
+		}
+		var te *session.TimeoutError
+		if !errors.As(err, &te) || te.What != session.TimeoutStall {
+			t.Fatalf("NOOP the server never answers, pushed out by an upload: %v; want a stall *TimeoutError", err)
+		}
+		if !<-endedWhileReading {
+			t.Error("the session was not cut while the upload's reader waited six stall timeouts, the NOOP pushed out before and unanswered")
+		}
+	})
 }
 
 // s45WaitReader gives first bytes, calls wait once, then gives the rest of
