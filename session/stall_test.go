@@ -283,58 +283,80 @@ func s45Auth(silent bool) func(r *bufio.Reader, w io.Writer) {
 // slower than the stall timeout cut the session as "no byte from the
 // server". The timer is off from the "+" until the answer's bytes are
 // handed to the connection, and on again from then: a server that then
-// says nothing is still cut. Default options, run 200 times faster.
+// says nothing is still cut, exactly one stall timeout after the answer.
+// Default options, each case in a testing/synctest bubble (it ran the
+// stall timeout 200 times faster on the wall clock: 1.5 s).
 func TestReview45SStallOffWhileClientAnswers(t *testing.T) {
-	session.StallSpeed(t, 200)
+	const stall = session.DefaultStallTimeout
+	const slow = 2 * stall // the client's side of the continuation
 	t.Run("OnContinue", func(t *testing.T) {
-		s, err := session.Open(ctx20(t), fake(t, s45Auth(false)), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		_, err = s.Run(ctx20(t), authCmd(func([]byte) ([]byte, error) {
-			time.Sleep(s45Slow) // a token fetched over the network
-			return []byte("dG9rZW4="), nil
-		}))
-		if err != nil {
-			t.Fatalf("AUTHENTICATE whose OnContinue takes two stall timeouts, to a server that answers: %v", err)
-		}
+		synctest.Test(t, func(t *testing.T) {
+			s, err := session.Open(ctx20(t), fake(t, s45Auth(false)), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 20*stall)
+			defer cancel()
+			_, err = s.Run(ctx, authCmd(func([]byte) ([]byte, error) {
+				time.Sleep(slow) // a token fetched over the network
+				return []byte("dG9rZW4="), nil
+			}))
+			if err != nil {
+				t.Fatalf("AUTHENTICATE whose OnContinue takes two stall timeouts, to a server that answers: %v", err)
+			}
+		})
 	})
 	t.Run("Continue", func(t *testing.T) {
-		s, err := session.Open(ctx20(t), fake(t, s45Auth(false)), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		ctx := ctx20(t)
-		p, err := s.Start(ctx, authCmd(nil))
-		if err != nil {
-			t.Fatal(err)
-		}
-		select {
-		case <-p.Continuations():
-		case <-ctx.Done():
-			t.Fatal("no continuation request")
-		}
-		time.Sleep(s45Slow) // the caller works on its answer
-		if err := p.Continue(ctx, []byte("dG9rZW4=")); err != nil {
-			t.Fatalf("Continue after two stall timeouts of the caller's work: %v", err)
-		}
-		if _, err := p.Wait(ctx); err != nil {
-			t.Fatalf("AUTHENTICATE answered from Continuations after two stall timeouts: %v", err)
-		}
+		synctest.Test(t, func(t *testing.T) {
+			s, err := session.Open(ctx20(t), fake(t, s45Auth(false)), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 20*stall)
+			defer cancel()
+			p, err := s.Start(ctx, authCmd(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-p.Continuations():
+			case <-ctx.Done():
+				t.Fatal("no continuation request")
+			}
+			time.Sleep(slow) // the caller works on its answer
+			if err := p.Continue(ctx, []byte("dG9rZW4=")); err != nil {
+				t.Fatalf("Continue after two stall timeouts of the caller's work: %v", err)
+			}
+			if _, err := p.Wait(ctx); err != nil {
+				t.Fatalf("AUTHENTICATE answered from Continuations after two stall timeouts: %v", err)
+			}
+		})
 	})
 	t.Run("silent after the answer", func(t *testing.T) {
-		s, err := session.Open(ctx20(t), fake(t, s45Auth(true)), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		_, err = s.Run(ctx20(t), authCmd(func([]byte) ([]byte, error) { return []byte("dG9rZW4="), nil }))
-		var te *session.TimeoutError
-		if !errors.As(err, &te) || te.What != session.TimeoutStall {
-			t.Fatalf("AUTHENTICATE whose answer the server never acknowledges: %v; want a stall *TimeoutError", err)
-		}
+		synctest.Test(t, func(t *testing.T) {
+			s, err := session.Open(ctx20(t), fake(t, s45Auth(true)), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 20*stall)
+			defer cancel()
+			var answered time.Time
+			_, err = s.Run(ctx, authCmd(func([]byte) ([]byte, error) {
+				answered = time.Now()
+				return []byte("dG9rZW4="), nil
+			}))
+			d := time.Since(answered) // on the bubble's clock
+			var te *session.TimeoutError
+			if !errors.As(err, &te) || te.What != session.TimeoutStall {
+				t.Fatalf("AUTHENTICATE whose answer the server never acknowledges: %v; want a stall *TimeoutError", err)
+			}
+			if d != stall {
+				t.Errorf("AUTHENTICATE whose answer the server never acknowledges cut %v after the answer; want exactly %v", d, stall)
+			}
+		})
 	})
 }
 
