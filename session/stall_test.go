@@ -441,54 +441,64 @@ func (r *s45SlowReader) Read(p []byte) (int, error) {
 // TestReview45SStallIdle: IDLE waits on the server with no stall timeout
 // before its DONE, however long (here two stall timeouts after its "+"),
 // and has one once DONE is out: a server that does not answer the DONE is
-// cut. The "+" it gets does not leave the timer off after DONE (the stall
-// timer is off while the client owes a continuation answer). Default
-// options, run 200 times faster.
+// cut, exactly one stall timeout after it. The "+" it gets does not leave
+// the timer off after DONE (the stall timer is off while the client owes
+// a continuation answer). Default options, each case in a
+// testing/synctest bubble (it ran the stall timeout 200 times faster on
+// the wall clock: 1.5 s).
 func TestReview45SStallIdle(t *testing.T) {
-	session.StallSpeed(t, 200)
+	const stall = session.DefaultStallTimeout
 	for _, silent := range []bool{false, true} {
 		t.Run(map[bool]string{false: "answered", true: "silent after DONE"}[silent], func(t *testing.T) {
-			conn := fake(t, func(r *bufio.Reader, w io.Writer) {
-				io.WriteString(w, lmGreeting)
-				line := readLine(r)
-				tag, _, _ := strings.Cut(line, " ")
-				io.WriteString(w, "+ idling\r\n")
-				if readLine(r) != "DONE" {
-					return
+			synctest.Test(t, func(t *testing.T) {
+				conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+					io.WriteString(w, lmGreeting)
+					line := readLine(r)
+					tag, _, _ := strings.Cut(line, " ")
+					io.WriteString(w, "+ idling\r\n")
+					if readLine(r) != "DONE" {
+						return
+					}
+					if silent {
+						io.Copy(io.Discard, r)
+						return
+					}
+					io.WriteString(w, tag+" OK idle done\r\n")
+				})
+				s, err := session.Open(ctx20(t), conn, nil)
+				if err != nil {
+					t.Fatal(err)
 				}
-				if silent {
-					io.Copy(io.Discard, r)
-					return
+				defer s.Close()
+				ctx, cancel := context.WithTimeout(context.Background(), 20*stall)
+				defer cancel()
+				p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
+				if err != nil {
+					t.Fatal(err)
 				}
-				io.WriteString(w, tag+" OK idle done\r\n")
+				select {
+				case <-p.Continuations():
+				case <-ctx.Done():
+					t.Fatal("no continuation request")
+				}
+				time.Sleep(2 * stall)
+				if err := p.Continue(ctx, []byte("DONE")); err != nil {
+					t.Fatalf("DONE after two stall timeouts of IDLE: %v", err)
+				}
+				done := time.Now()
+				_, err = p.Wait(ctx)
+				d := time.Since(done) // on the bubble's clock
+				var te *session.TimeoutError
+				if silent && (!errors.As(err, &te) || te.What != session.TimeoutStall) {
+					t.Fatalf("IDLE whose DONE the server never answers: %v; want a stall *TimeoutError", err)
+				}
+				if silent && d != stall {
+					t.Errorf("IDLE whose DONE the server never answers cut %v after DONE; want exactly %v", d, stall)
+				}
+				if !silent && err != nil {
+					t.Fatalf("IDLE answered after its DONE: %v", err)
+				}
 			})
-			s, err := session.Open(ctx20(t), conn, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			ctx := ctx20(t)
-			p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			select {
-			case <-p.Continuations():
-			case <-ctx.Done():
-				t.Fatal("no continuation request")
-			}
-			time.Sleep(s45Slow)
-			if err := p.Continue(ctx, []byte("DONE")); err != nil {
-				t.Fatalf("DONE after two stall timeouts of IDLE: %v", err)
-			}
-			_, err = p.Wait(ctx)
-			var te *session.TimeoutError
-			if silent && (!errors.As(err, &te) || te.What != session.TimeoutStall) {
-				t.Fatalf("IDLE whose DONE the server never answers: %v; want a stall *TimeoutError", err)
-			}
-			if !silent && err != nil {
-				t.Fatalf("IDLE answered after its DONE: %v", err)
-			}
 		})
 	}
 }
