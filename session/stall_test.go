@@ -364,10 +364,12 @@ func TestReview45SStallOffWhileClientAnswers(t *testing.T) {
 // the literal's body comes from the caller's io.Reader: the time it takes
 // is the client's, not the server's silence, and is not cut (the body's
 // bytes are not all out, so the command is owed nothing yet). Once all of
-// it is out, a server that says nothing is cut. Default options, run 200
-// times faster.
+// it is out, a server that says nothing is cut, exactly one stall
+// timeout after it. Default options, each case in a testing/synctest
+// bubble (it ran the stall timeout 200 times faster on the wall clock:
+// 0.9 s).
 func TestReview45SStallLiteralSlowBody(t *testing.T) {
-	session.StallSpeed(t, 200)
+	const stall = session.DefaultStallTimeout
 	const body = "Subject: x\r\n\r\nbody\r\n"
 	server := func(silent bool) func(r *bufio.Reader, w io.Writer) {
 		return func(r *bufio.Reader, w io.Writer) {
@@ -395,32 +397,45 @@ func TestReview45SStallLiteralSlowBody(t *testing.T) {
 		return &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
 			var r io.Reader = strings.NewReader(body)
 			if slow {
-				r = &s45SlowReader{r: r, wait: s45Slow}
+				r = &s45SlowReader{r: r, wait: 2 * stall}
 			}
 			e.SP().Mailbox("INBOX").SP().LiteralReader(int64(len(body)), r, false)
 		}}
 	}
 	t.Run("slow body", func(t *testing.T) {
-		s, err := session.Open(ctx20(t), fake(t, server(false)), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		if _, err := s.Run(ctx20(t), appendCmd(true)); err != nil {
-			t.Fatalf("APPEND whose body's reader takes two stall timeouts after the \"+\": %v", err)
-		}
+		synctest.Test(t, func(t *testing.T) {
+			s, err := session.Open(ctx20(t), fake(t, server(false)), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 20*stall)
+			defer cancel()
+			if _, err := s.Run(ctx, appendCmd(true)); err != nil {
+				t.Fatalf("APPEND whose body's reader takes two stall timeouts after the \"+\": %v", err)
+			}
+		})
 	})
 	t.Run("silent after the body", func(t *testing.T) {
-		s, err := session.Open(ctx20(t), fake(t, server(true)), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		_, err = s.Run(ctx20(t), appendCmd(false))
-		var te *session.TimeoutError
-		if !errors.As(err, &te) || te.What != session.TimeoutStall {
-			t.Fatalf("APPEND the server never answers: %v; want a stall *TimeoutError", err)
-		}
+		synctest.Test(t, func(t *testing.T) {
+			s, err := session.Open(ctx20(t), fake(t, server(true)), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 20*stall)
+			defer cancel()
+			start := time.Now()
+			_, err = s.Run(ctx, appendCmd(false))
+			d := time.Since(start) // on the bubble's clock: no time passes before the body is out
+			var te *session.TimeoutError
+			if !errors.As(err, &te) || te.What != session.TimeoutStall {
+				t.Fatalf("APPEND the server never answers: %v; want a stall *TimeoutError", err)
+			}
+			if d != stall {
+				t.Errorf("APPEND the server never answers cut after %v; want exactly %v", d, stall)
+			}
+		})
 	})
 }
 
