@@ -239,13 +239,6 @@ func TestReview44SStallArmedWhenSent(t *testing.T) {
 	})
 }
 
-// s45Slow is how long the client's side of a continuation takes in the
-// stall tests: two stall timeouts. The session notices a stall between
-// one timeout and one and a sixteenth after the last byte, so a timer left
-// counting while the client works fires (the fixed session does not
-// depend on the timing: its timer is off).
-const s45Slow = 2 * s45Stall
-
 // s45Auth is a server for AUTHENTICATE: it asks once with "+", reads the
 // client's line and answers OK, or, with silent set, answers nothing after
 // the line (a stall).
