@@ -697,60 +697,74 @@ func TestCommandTimeoutSections(t *testing.T) {
 
 // TestCommandTimeoutSlowUpload: the command bound grows with the literal
 // bodies the caller sends, by a second per 16 KiB (uploadRate): a 16 KiB
-// APPEND that a server takes in at 32 KiB/s, longer than the bound, ends
-// well; one taken in at 4 KiB/s (four seconds) is cut after about the
-// bound and the second the body adds. The connection is synchronous
+// APPEND that a server takes in over the bound and half a second ends
+// well; one taken in over the bound and four seconds is cut at the bound
+// and the second the body adds. The connection is synchronous
 // (net.Pipe): a write waits for the server to read.
+//
+// With the defaults (DefaultCommandTimeout, 15 minutes), each case in a
+// testing/synctest bubble: the server's pacing and the bound run on the
+// bubble's clock, so the cut is exact however loaded the machine (it ran
+// a 300 ms bound on the wall clock: 1.9 s).
 func TestCommandTimeoutSlowUpload(t *testing.T) {
-	const bound = 300 * time.Millisecond
+	const bound = session.DefaultCommandTimeout
 	const size = 16 << 10
-	for _, rate := range []int{32 << 10, 4 << 10} {
-		t.Run(fmt.Sprintf("%d B/s", rate), func(t *testing.T) {
-			client, server := net.Pipe()
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				defer server.Close()
-				io.WriteString(server, lmGreeting)
-				r := bufio.NewReaderSize(server, 16)
-				line, _ := r.ReadString('\n')
-				if strings.HasSuffix(line, "}\r\n") && !strings.HasSuffix(line, "+}\r\n") {
-					io.WriteString(server, "+ go ahead\r\n")
-				}
-				buf := make([]byte, 256)
-				step := time.Second * time.Duration(len(buf)) / time.Duration(rate)
-				for n := 0; n < size; {
-					time.Sleep(step)
-					k, err := io.ReadFull(r, buf[:min(len(buf), size-n)])
-					if err != nil {
-						return
+	// The bound and the second the body adds, as the session computes it
+	// (a second per 16 KiB, in whole nanoseconds per byte).
+	const grown = bound + size*(time.Second/(16<<10))
+	for _, upload := range []time.Duration{bound + time.Second/2, bound + 4*time.Second} {
+		t.Run(fmt.Sprintf("taken in over %v", upload), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				client, server := net.Pipe()
+				done := make(chan struct{})
+				go func() {
+					defer close(done)
+					defer server.Close()
+					io.WriteString(server, lmGreeting)
+					r := bufio.NewReaderSize(server, 16)
+					line, _ := r.ReadString('\n')
+					if strings.HasSuffix(line, "}\r\n") && !strings.HasSuffix(line, "+}\r\n") {
+						io.WriteString(server, "+ go ahead\r\n")
 					}
-					n += k
+					buf := make([]byte, 256)
+					step := upload / (size / time.Duration(len(buf)))
+					for n := 0; n < size; {
+						time.Sleep(step)
+						k, err := io.ReadFull(r, buf[:min(len(buf), size-n)])
+						if err != nil {
+							return
+						}
+						n += k
+					}
+					r.ReadString('\n')
+					io.WriteString(server, "A1 OK appended\r\n")
+					io.Copy(io.Discard, r)
+				}()
+				t.Cleanup(func() { client.Close(); server.Close(); <-done })
+				s, err := session.Open(ctx20(t), client, &session.Options{TagPrefix: "A"})
+				if err != nil {
+					t.Fatal(err)
 				}
-				r.ReadString('\n')
-				io.WriteString(server, "A1 OK appended\r\n")
-				io.Copy(io.Discard, r)
-			}()
-			t.Cleanup(func() { client.Close(); server.Close(); <-done })
-			s := openBounded(t, client, bound)
-			start := time.Now()
-			_, err := s.Run(context.Background(), &session.Command{Name: "APPEND", AnyState: true, Args: func(e *wire.Encoder) {
-				e.SP().Atom("INBOX").SP().LiteralReader(size, strings.NewReader(strings.Repeat("x", size)), false)
-			}})
-			d := time.Since(start)
-			if rate > size {
-				if err != nil || d < bound {
-					t.Fatalf("APPEND over a slow link: %v after %v; want success after over %v", err, d, bound)
+				t.Cleanup(func() { s.Close() })
+				start := time.Now()
+				_, err = s.Run(context.Background(), &session.Command{Name: "APPEND", AnyState: true, Args: func(e *wire.Encoder) {
+					e.SP().Atom("INBOX").SP().LiteralReader(size, strings.NewReader(strings.Repeat("x", size)), false)
+				}})
+				d := time.Since(start) // on the bubble's clock
+				if upload < grown {
+					if err != nil || d < upload {
+						t.Fatalf("APPEND over a slow link: %v after %v; want success after %v", err, d, upload)
+					}
+					return
 				}
-				return
-			}
-			var te *session.TimeoutError
-			if !errors.As(err, &te) || te.What != session.TimeoutCommand {
-				t.Fatalf("APPEND to a server that takes it in for 4 s: %v after %v; want a command *TimeoutError", err, d)
-			}
-			if d < bound+time.Second || d > bound+time.Second+2*time.Second {
-				t.Errorf("cut after %v; want about %v", d, bound+time.Second)
-			}
+				var te *session.TimeoutError
+				if !errors.As(err, &te) || te.What != session.TimeoutCommand {
+					t.Fatalf("APPEND to a server that takes it in over %v: %v after %v; want a command *TimeoutError", upload, err, d)
+				}
+				if d != grown {
+					t.Errorf("cut after %v; want exactly %v", d, grown)
+				}
+			})
 		})
 	}
 }
