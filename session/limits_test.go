@@ -431,8 +431,15 @@ func TestStartTLSServerName(t *testing.T) {
 // so do OnData handlers that take as long; a caller that waits for a
 // trickling server is still ended by the bound, and so is the rest of an
 // answer read for nobody after Wait.
+//
+// With the defaults (DefaultCommandTimeout, 15 minutes), each case in a
+// testing/synctest bubble: the caller's sleeps, the server's trickle (a
+// byte a second, never quiet for DefaultStallTimeout) and the bound run
+// on the bubble's clock, so the cut is exact however loaded the machine
+// (it ran a 300 ms bound on the wall clock: 1.8 s, a 5 s window for the
+// cut).
 func TestCommandTimeoutPacedByCaller(t *testing.T) {
-	const bound = 300 * time.Millisecond
+	const bound = session.DefaultCommandTimeout
 	const n = 8
 	open := func(t *testing.T, trickling bool) *session.Session {
 		conn := fake(t, func(r *bufio.Reader, w io.Writer) {
@@ -447,82 +454,94 @@ func TestCommandTimeoutPacedByCaller(t *testing.T) {
 				return
 			}
 			io.WriteString(w, "* 9 FETCH (UID ")
-			trickle(w, "9")
+			trickleEvery(w, "9", time.Second)
 		})
-		return openBounded(t, conn, bound)
-	}
-	t.Run("slow caller", func(t *testing.T) {
-		s := open(t, false)
-		ctx := context.Background()
-		p, err := s.Start(ctx, pullFetch("(UID)"))
+		s, err := session.Open(ctx20(t), conn, &session.Options{TagPrefix: "A"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		start, got := time.Now(), 0
-		for {
-			_, err := p.Next(ctx)
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.Fatalf("after %d responses and %v: %v", got, time.Since(start), err)
-			}
-			got++
-			time.Sleep(2 * bound / n) // the loop's body: 2 bounds in all
-		}
-		if _, err := p.Wait(ctx); err != nil || got != n {
-			t.Fatalf("%d responses, Wait: %v", got, err)
-		}
-		if d := time.Since(start); d < 2*bound {
-			t.Fatalf("the loop took %v; the test needs it to outlast the bound", d)
-		}
-		if err := s.Err(); err != nil {
-			t.Fatalf("the session ended: %v", err)
-		}
-	})
-	t.Run("slow OnData", func(t *testing.T) {
-		// Not pulled: the handler runs on the reader, and its time is
-		// the caller's too.
-		s := open(t, false)
-		got := 0
-		cmd := pullFetch("(UID)")
-		cmd.Pull = false
-		cmd.OnData = func(codec.Response) {
-			got++
-			time.Sleep(2 * bound / n)
-		}
-		start := time.Now()
-		if _, err := s.Run(context.Background(), cmd); err != nil || got != n {
-			t.Fatalf("%d responses after %v: %v", got, time.Since(start), err)
-		}
-		if d := time.Since(start); d < 2*bound {
-			t.Fatalf("the handlers took %v; the test needs them to outlast the bound", d)
-		}
-	})
-	for _, stop := range []bool{false, true} {
-		name := map[bool]string{false: "trickling server", true: "trickling server after Wait"}[stop]
-		t.Run(name, func(t *testing.T) {
-			s := open(t, true)
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	t.Run("slow caller", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			s := open(t, false)
 			ctx := context.Background()
 			p, err := s.Start(ctx, pullFetch("(UID)"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			start := time.Now()
-			if stop {
-				_, err = p.Wait(ctx)
-			} else {
-				for err == nil {
-					_, err = p.Next(ctx)
+			start, got := time.Now(), 0
+			for {
+				_, err := p.Next(ctx)
+				if err == io.EOF {
+					break
 				}
+				if err != nil {
+					t.Fatalf("after %d responses and %v: %v", got, time.Since(start), err)
+				}
+				got++
+				time.Sleep(2 * bound / n) // the loop's body: 2 bounds in all
 			}
-			var te *session.TimeoutError
-			if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != session.TimeoutCommand {
-				t.Fatalf("got %v; want an abort with a command *TimeoutError", err)
+			if _, err := p.Wait(ctx); err != nil || got != n {
+				t.Fatalf("%d responses, Wait: %v", got, err)
 			}
-			if d := time.Since(start); d < bound || d > bound+5*time.Second {
-				t.Errorf("ended after %v; want about %v", d, bound)
+			if d := time.Since(start); d != 2*bound {
+				t.Fatalf("the loop took %v; want exactly %v, to outlast the bound", d, 2*bound)
 			}
+			if err := s.Err(); err != nil {
+				t.Fatalf("the session ended: %v", err)
+			}
+		})
+	})
+	t.Run("slow OnData", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			// Not pulled: the handler runs on the reader, and its time
+			// is the caller's too.
+			s := open(t, false)
+			got := 0
+			cmd := pullFetch("(UID)")
+			cmd.Pull = false
+			cmd.OnData = func(codec.Response) {
+				got++
+				time.Sleep(2 * bound / n)
+			}
+			start := time.Now()
+			if _, err := s.Run(context.Background(), cmd); err != nil || got != n {
+				t.Fatalf("%d responses after %v: %v", got, time.Since(start), err)
+			}
+			if d := time.Since(start); d != 2*bound {
+				t.Fatalf("the handlers took %v; want exactly %v, to outlast the bound", d, 2*bound)
+			}
+		})
+	})
+	for _, stop := range []bool{false, true} {
+		name := map[bool]string{false: "trickling server", true: "trickling server after Wait"}[stop]
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				s := open(t, true)
+				ctx := context.Background()
+				p, err := s.Start(ctx, pullFetch("(UID)"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				start := time.Now()
+				if stop {
+					_, err = p.Wait(ctx)
+				} else {
+					for err == nil {
+						_, err = p.Next(ctx)
+					}
+				}
+				d := time.Since(start) // on the bubble's clock
+				var te *session.TimeoutError
+				if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != session.TimeoutCommand {
+					t.Fatalf("got %v after %v; want an abort with a command *TimeoutError", err, d)
+				}
+				if d != bound {
+					t.Errorf("ended after %v; want exactly %v", d, bound)
+				}
+			})
 		})
 	}
 }
