@@ -569,45 +569,66 @@ func (r *slowReader) Read(b []byte) (int, error) {
 // TestCommandTimeoutCallerBody: the time spent reading a literal body
 // the caller gave (an APPEND's message from its io.Reader) is the
 // caller's, not the server's: an APPEND whose source takes two bounds to
-// read succeeds; an APPEND whose server never answers after the body is
-// still cut at the bound.
+// read succeeds; an APPEND whose server never answers after the body
+// (an untagged OK every half stall timeout, so that the stall timeout
+// does not end it first) is still cut at the bound (and the body's upload
+// allowance, uploadRate).
+//
+// With the defaults (DefaultCommandTimeout, 15 minutes), each case in a
+// testing/synctest bubble: the source's sleeps and the bound run on the
+// bubble's clock, so the cut is exact however loaded the machine (it ran
+// a 300 ms bound on the wall clock: 0.9 s, a 5 s window for the cut).
 func TestCommandTimeoutCallerBody(t *testing.T) {
-	const bound = 300 * time.Millisecond
+	const bound = session.DefaultCommandTimeout
 	const size = 40 // 10 reads of 4 bytes
+	// The bound and the upload allowance of the body, as the session
+	// computes it (a second per 16 KiB, in whole nanoseconds per byte).
+	const grown = bound + size*(time.Second/(16<<10))
 	for _, answer := range []bool{true, false} {
-		t.Run(map[bool]string{true: "slow source", false: "silent server"}[answer], func(t *testing.T) {
-			conn := fake(t, func(r *bufio.Reader, w io.Writer) {
-				io.WriteString(w, lmGreeting)
-				readCommand(r, w)
-				if answer {
+		t.Run(map[bool]string{true: "slow source", false: "unanswered"}[answer], func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+					io.WriteString(w, lmGreeting)
+					readCommand(r, w)
+					if !answer {
+						// Never answers the APPEND, but is not quiet
+						// for DefaultStallTimeout: the command bound,
+						// not the stall timeout, is what ends it.
+						trickleEvery(w, "* OK still here\r\n", session.DefaultStallTimeout/2)
+						return
+					}
 					io.WriteString(w, "A1 OK appended\r\n")
+					io.Copy(io.Discard, r)
+				})
+				s, err := session.Open(ctx20(t), conn, &session.Options{TagPrefix: "A"})
+				if err != nil {
+					t.Fatal(err)
 				}
-				io.Copy(io.Discard, r)
+				defer s.Close()
+				sleep := 2 * bound / 10
+				if !answer {
+					sleep = 0
+				}
+				body := &slowReader{left: size, sleep: sleep}
+				start := time.Now()
+				_, err = s.Run(context.Background(), &session.Command{Name: "APPEND", AnyState: true, Args: func(e *wire.Encoder) {
+					e.SP().Atom("INBOX").SP().LiteralReader(size, body, false)
+				}})
+				d := time.Since(start) // on the bubble's clock
+				if answer {
+					if err != nil || d != 2*bound {
+						t.Fatalf("APPEND from a slow source: %v after %v; want success after exactly %v", err, d, 2*bound)
+					}
+					return
+				}
+				var te *session.TimeoutError
+				if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != session.TimeoutCommand {
+					t.Fatalf("got %v after %v; want an abort with a command *TimeoutError", err, d)
+				}
+				if d != grown {
+					t.Errorf("ended after %v; want exactly %v", d, grown)
+				}
 			})
-			s := openBounded(t, conn, bound)
-			sleep := 2 * bound / 10
-			if !answer {
-				sleep = 0
-			}
-			body := &slowReader{left: size, sleep: sleep}
-			start := time.Now()
-			_, err := s.Run(context.Background(), &session.Command{Name: "APPEND", AnyState: true, Args: func(e *wire.Encoder) {
-				e.SP().Atom("INBOX").SP().LiteralReader(size, body, false)
-			}})
-			d := time.Since(start)
-			if answer {
-				if err != nil || d < 2*bound {
-					t.Fatalf("APPEND from a slow source: %v after %v; want success after over %v", err, d, 2*bound)
-				}
-				return
-			}
-			var te *session.TimeoutError
-			if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != session.TimeoutCommand {
-				t.Fatalf("got %v; want an abort with a command *TimeoutError", err)
-			}
-			if d < bound || d > bound+5*time.Second {
-				t.Errorf("ended after %v; want about %v", d, bound)
-			}
 		})
 	}
 }
