@@ -941,15 +941,8 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 	// pulled FETCH whose answer came before its own send returned had a
 	// streamed body read into memory (TestPullQueuedBodyAfterDrive saw
 	// it; up to MaxResultBytes, an error past it).
-	s.mu.Lock()
-	p.writing = true
-	s.pullCond.Broadcast()
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		p.writing = false
-		s.mu.Unlock()
-	}()
+	s.setWriting(p, true)
+	defer s.setWriting(p, false)
 	// Writes past the buffer (a large command, a literal's body) hand
 	// the bytes of the commands before to the connection: their stall
 	// timeout starts then, not after the last write. A small command
@@ -1302,17 +1295,27 @@ func (s *Session) flushBuffered() error {
 	var w *Pending
 	if s.nsent > 0 && s.nsent <= len(s.inflight) {
 		w = s.inflight[s.nsent-1]
-		w.writing = true
+	}
+	s.mu.Unlock()
+	if w != nil {
+		s.setWriting(w, true)
+		defer s.setWriting(w, false)
+	}
+	return s.bw.Flush()
+}
+
+// setWriting marks p as being written (Pending.writing), or no longer.
+// Marked, it wakes the reader, which goes on for p if it is parked for
+// another pulled command's caller (otherDemand): for send, flushBuffered
+// and Continue, whose writes may wait for a server that waits for the
+// reader.
+func (s *Session) setWriting(p *Pending, on bool) {
+	s.mu.Lock()
+	p.writing = on
+	if on {
 		s.pullCond.Broadcast()
 	}
 	s.mu.Unlock()
-	err := s.bw.Flush()
-	if w != nil {
-		s.mu.Lock()
-		w.writing = false
-		s.mu.Unlock()
-	}
-	return err
 }
 
 // waitLiteral waits for the "+" that lets a synchronizing literal go. The
@@ -1727,16 +1730,11 @@ func (p *Pending) Continue(ctx context.Context, line []byte) error {
 	// other commands: otherDemand), so that a reader parked for another
 	// pulled command's caller goes on (TestPulledLentContinueNotStuck;
 	// before, the write waited for the write stall bound).
-	s.mu.Lock()
-	p.writing = true
-	s.pullCond.Broadcast()
-	s.mu.Unlock()
+	s.setWriting(p, true)
 	s.bw.Write(line)
 	s.bw.WriteString("\r\n")
 	err := s.bw.Flush()
-	s.mu.Lock()
-	p.writing = false
-	s.mu.Unlock()
+	s.setWriting(p, false)
 	if err != nil {
 		s.abort(err)
 		return s.Err()
