@@ -706,17 +706,18 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 		var r *copyResult
 		err := clashes[name]
 		restart := false
+		dstExists := m.have[dname] || strings.EqualFold(dname, "INBOX")
 		if err == nil && prev == nil && o.restart[name] {
 			// Before the destination mailbox is created: a refused
 			// restart creates nothing.
-			restart, err = restartCheck(ctx, src.c, dst.c, name, dname, m.have[dname] || strings.EqualFold(dname, "INBOX"), fresh[dname] != nil, state, o, out.stderr)
+			restart, err = restartCheck(ctx, src.c, dst.c, name, dname, dstExists, fresh[dname] != nil, state, o, out.stderr)
 		}
 		if err == nil && !restart && len(state.dups[name]) > 0 {
 			err = state.dupsError(name)
 		}
 		if err == nil && !restart && prev == nil {
 			// A refusal creates nothing: asked before the CREATE.
-			err = refuseBeforeCreate(ctx, src.c, name, dname, m.have[dname] || strings.EqualFold(dname, "INBOX"), state)
+			err = refuseBeforeCreate(ctx, src.c, name, dname, dstExists, state)
 		}
 		if err == nil {
 			var created bool
@@ -1029,19 +1030,30 @@ func refuseBeforeCreate(ctx context.Context, src *commands.Client, name, dname s
 	if box == nil || exists {
 		return nil
 	}
-	st, err := src.Status(ctx, name, commands.StatusUIDValidity)
+	uidv, err := srcUIDValidity(ctx, src, name)
 	if err != nil {
 		return err
 	}
-	uidv := st.UIDValidity
-	if !st.Has(commands.StatusUIDValidity) {
-		ms, err := src.Examine(ctx, name)
-		if err != nil {
-			return err
-		}
-		uidv = ms.UIDValidity
-	}
 	return entryRefusal(name, dname, box, uidv, false)
+}
+
+// srcUIDValidity asks the source for the UIDVALIDITY of mailbox name
+// without selecting it: STATUS, or EXAMINE when STATUS gives none (the
+// checks made before a destination is created or an entry removed:
+// refuseBeforeCreate, restartCheck).
+func srcUIDValidity(ctx context.Context, src *commands.Client, name string) (uint32, error) {
+	st, err := src.Status(ctx, name, commands.StatusUIDValidity)
+	if err != nil {
+		return 0, err
+	}
+	if st.Has(commands.StatusUIDValidity) {
+		return st.UIDValidity, nil
+	}
+	ms, err := src.Examine(ctx, name)
+	if err != nil {
+		return 0, err
+	}
+	return ms.UIDValidity, nil
 }
 
 // shellQuote returns s as one word of a POSIX shell, for advice a user

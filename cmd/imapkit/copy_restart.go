@@ -142,17 +142,9 @@ func restartCheck(ctx context.Context, src, dst *commands.Client, name, dname st
 		fmt.Fprintf(stderr, "imapkit copy: %s: note: --restart-mailbox: the state records no entry for it (restarted by an earlier run stopped before it saved, or never copied): copying it from its start to %s\n", printable(name), printable(dname))
 		return true, nil
 	}
-	st, err := src.Status(ctx, name, commands.StatusUIDValidity)
+	uidv, err := srcUIDValidity(ctx, src, name)
 	if err != nil {
 		return false, err
-	}
-	uidv := st.UIDValidity
-	if !st.Has(commands.StatusUIDValidity) {
-		ms, err := src.Examine(ctx, name)
-		if err != nil {
-			return false, err
-		}
-		uidv = ms.UIDValidity
 	}
 	if box.Restarted && box.UIDValidity == uidv && sameMailbox(box.Dst, dname) && !state.dupsIn(name, dname) {
 		// Begun by an earlier restart of this UIDVALIDITY to dname,
