@@ -490,6 +490,17 @@ func (d *Dialog) Outstanding() bool {
 	return len(d.tags) > 0 // d.lost is set only while d.tags is not empty
 }
 
+// Authenticating reports whether an AUTHENTICATE the client sent is under
+// way: passed to Client or ClientWait, and neither completed by the server
+// nor ended by Answered. A tracer that cannot tell what a server's line is
+// (one with no token to pass to Server) redacts it then, as it would a
+// challenge: the exchange may carry credentials.
+func (d *Dialog) Authenticating() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.sasl != ""
+}
+
 // ExpectContinuation tells d that the client direction has read the
 // header of a literal (AppendUntilLiteral stopped at a KindLiteral token;
 // lit is its Literal()) of the command it last passed to Client, and will

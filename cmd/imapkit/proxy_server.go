@@ -131,28 +131,39 @@ func (r *serverRelay) untokenized(ctx context.Context) (goOn bool, err error) {
 	ps, tk, w, p := r.ps, r.tk, r.w, &r.p
 	if r.start {
 		// A line with no token read has no Event: not
-		// the last line's.
+		// the last line's. Nor is it passed to the Dialog
+		// (which would read it as the completion of no
+		// command: out of step); it is redacted inside an
+		// AUTHENTICATE exchange, whatever its shape (nothing
+		// of it is printed). Before, it began no printed line:
+		// it kept the last line's state, printed after a
+		// challenge as "[SASL data redacted, 0 bytes]" without
+		// the line's prefix, and after an untagged line inside
+		// the exchange as not redacted (found by review).
 		r.ev = wire.Event{}
+		sasl := ps.dialog.Authenticating()
 		if len(r.line) > 0 {
 			r.ev = ps.dialog.Server(r.line)
-			p.begin(r.ev.Kind == wire.LineSASL, "")
-			if r.ev.Stray {
-				// Out of step ("zz9 OK{x"): as for a
-				// line that tokenizes, nothing of it
-				// is relayed. Before, it was relayed
-				// unchanged and the relay went on.
-				p.tokens(r.line)
-				p.note(" [not tokenized]")
-				ps.strayClose(p, r.ev)
-				return false, nil
-			}
+			sasl = r.ev.Kind == wire.LineSASL
+		}
+		p.begin(sasl, "")
+		if r.ev.Stray {
+			// Out of step ("zz9 OK{x"): as for a line that
+			// tokenizes, nothing of it is relayed. Before,
+			// it was relayed unchanged and the relay went on.
+			p.tokens(r.line)
+			p.note(" [not tokenized]")
+			ps.strayClose(p, r.ev)
+			return false, nil
 		}
 		// The line's Event from the tokens read before the
 		// error ("a1 OK\"x", "a1 OK{x": tokens a1 SP OK):
 		// Unspaced, endServerLine does not switch.
 		r.start = false
 	}
-	p.tokens(r.line)
+	if len(r.line) > 0 {
+		p.tokens(r.line) // (a SASL line's would say "0 bytes")
+	}
 	p.raw(p.sasl)
 	err = tk.ForwardLongLine(w, maxServerLine)
 	if !errors.Is(err, errRelayClosed) {
