@@ -367,7 +367,7 @@ const maxRefusalDrains = 64
 // practice; it is bounded all the same. With drain (run beside the
 // accept loop), the BYE is followed by a half-close, and what the client
 // sends is read and dropped until its end, proxyCloseQuiet of silence or
-// proxyCloseLinger in all (as closeClient does), before the close: a
+// proxyCloseLinger in all (drainClient, as closeClient does), before the close: a
 // client's first bytes left unread at the close (a command pipelined
 // before the greeting) made the kernel send a reset instead of the end,
 // which can destroy the BYE in flight. ctx's end closes at once.
@@ -389,20 +389,7 @@ func refuseOverLimit(ctx context.Context, c net.Conn, cfg *proxyConfig, id, limi
 	if !drain || !ok || cw.CloseWrite() != nil {
 		return
 	}
-	stop := context.AfterFunc(ctx, func() { c.SetReadDeadline(time.Now()) })
-	defer stop()
-	end := time.Now().Add(proxyCloseLinger)
-	buf := make([]byte, 4<<10)
-	for ctx.Err() == nil {
-		d := time.Now().Add(proxyCloseQuiet)
-		if d.After(end) {
-			d = end
-		}
-		c.SetReadDeadline(d)
-		if _, err := c.Read(buf); err != nil {
-			return
-		}
-	}
+	drainClient(ctx, c, 4<<10)
 }
 
 // temporaryAccept reports whether an error of Accept passes: no file

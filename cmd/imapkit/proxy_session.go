@@ -201,10 +201,10 @@ const (
 // what the client still sends is read and dropped until it closes its
 // side or is quiet for proxyCloseQuiet, for at most proxyCloseLinger,
 // and only then is the connection closed: closing with the client's
-// bytes unread would send a reset. On
-// the proxy's shutdown (ctx done), or when the client does not read (a
-// write failed), it closes at once. The flush's writes are bounded by
-// --timeout each; the close_notify's by crypto/tls's own 5 s.
+// bytes unread would send a reset (drainClient). On the proxy's shutdown
+// (ctx done, before or during the drain), or when the client does not
+// read (a write failed), it closes at once. The flush's writes are
+// bounded by --timeout each; the close_notify's by crypto/tls's own 5 s.
 func (ps *proxySession) closeClient(ctx context.Context) {
 	client, _ := ps.conns()
 	defer client.Close()
@@ -239,15 +239,28 @@ func (ps *proxySession) closeClient(ctx context.Context) {
 	if !ok || cw.CloseWrite() != nil {
 		return
 	}
+	drainClient(ctx, raw, 32<<10)
+}
+
+// drainClient reads what client c still sends, after the proxy's
+// half-close, and drops it, bufSize bytes at a time: until its end (or
+// any error), proxyCloseQuiet of silence, proxyCloseLinger in all, or
+// ctx's end (the proxy's shutdown). The caller closes c after it: closing
+// with the client's bytes unread would send a reset, which can destroy
+// what was sent last (a BYE) in flight. closeClient and refuseOverLimit
+// drain so.
+func drainClient(ctx context.Context, c net.Conn, bufSize int) {
+	stop := context.AfterFunc(ctx, func() { c.SetReadDeadline(time.Now()) })
+	defer stop()
 	end := time.Now().Add(proxyCloseLinger)
-	buf := make([]byte, 32<<10)
-	for {
+	buf := make([]byte, bufSize)
+	for ctx.Err() == nil {
 		d := time.Now().Add(proxyCloseQuiet)
 		if d.After(end) {
 			d = end
 		}
-		raw.SetReadDeadline(d)
-		if _, err := raw.Read(buf); err != nil {
+		c.SetReadDeadline(d)
+		if _, err := c.Read(buf); err != nil {
 			return
 		}
 	}
