@@ -131,114 +131,171 @@ const defaultMaxProxyConns = 256
 // runProxy is the proxy command: it serves until the run is interrupted
 // (env's interrupted context) or, with --once, its first client leaves.
 func runProxy(env *sysEnv, _ io.Reader, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("proxy", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	listen := fs.String("listen", "127.0.0.1:1143", "accept clients on this `address`")
-	upstream := fs.String("upstream", "", "the server: imaps://HOST[:PORT] (TLS) or imap://HOST[:PORT] (STARTTLS when the client asks for it)")
-	caFile := fs.String("ca-file", "", "trust only the CA certificates in this PEM `file` for the upstream server")
-	insecure := fs.Bool("insecure-skip-verify", false, "do not verify the upstream server's certificate (anyone on the path can read everything)")
-	certFile := fs.String("cert", "", "the proxy's certificate for clients (PEM `file`; with --key)")
-	keyFile := fs.String("key", "", "the private key of --cert (PEM `file`)")
-	selfSigned := fs.Bool("self-signed", false, "generate a self-signed certificate for clients (localhost, 127.0.0.1, ::1 and the --listen host)")
-	certOut := fs.String("cert-out", "", "with --self-signed, write the generated certificate (PEM) to this `file`, for the client to trust")
-	implicitTLS := fs.Bool("tls", false, "clients connect with TLS (imaps); otherwise in the clear, with STARTTLS when there is a certificate")
-	once := fs.Bool("once", false, "stop after the first client's connection ends")
-	timeout := new(time.Duration)
-	*timeout = 30 * time.Second
-	fs.Var(positiveDuration{timeout}, "timeout", "bound on connecting to the upstream server, on TLS handshakes, on each write to the client or the server without progress, on the wait of the proxy's own answers for a server's line stopped in its middle, and on the server's silence once the client has ended its side and is owed no answer (a `duration` more than 0)")
-	maxConns := fs.Int("max-connections", defaultMaxProxyConns, "relay at most `n` clients at once (more than 0); a client past it gets \"* BYE\" (with --tls: the connection's end) and no upstream connection")
-	insecurePlain := fs.Bool("insecure-plaintext", false, "relay LOGIN and AUTHENTICATE to an imap:// upstream that is not on loopback without STARTTLS (anyone on the path can read the password)")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: imapkit proxy --listen ADDR --upstream URL [--tls] [--cert F --key F | --self-signed] [--once]")
-		fmt.Fprintln(fs.Output())
-		fmt.Fprintln(fs.Output(), "A man-in-the-middle trace proxy for debugging a mail client: it relays")
-		fmt.Fprintln(fs.Output(), "the bytes between the client and the upstream server and prints")
-		fmt.Fprintln(fs.Output(), "the tokenized conversation on stdout, credentials redacted (C: client, S:")
-		fmt.Fprintln(fs.Output(), "server). A STARTTLS the client sends is mirrored on both sides; after")
-		fmt.Fprintln(fs.Output(), "COMPRESS the bytes are relayed without decoding. See docs/cli.md.")
-		fmt.Fprintln(fs.Output(), "To an imap:// upstream not on loopback, LOGIN and AUTHENTICATE are refused")
-		fmt.Fprintln(fs.Output(), "(a tagged NO from the proxy) until STARTTLS, unless --insecure-plaintext.")
-		fmt.Fprintln(fs.Output(), "Without a certificate, the proxy answers a client's STARTTLS with NO.")
-		fmt.Fprintf(fs.Output(), "At most --max-connections clients (default %d) are relayed at once; one more\n", defaultMaxProxyConns)
-		fmt.Fprintln(fs.Output(), "gets \"* BYE\" (with --tls: the connection's end) and no upstream connection.")
-		fmt.Fprintln(fs.Output(), "A {n+} literal goes upstream as {n}, so that the server says whether it")
-		fmt.Fprintln(fs.Output(), "reads it; lines without a tag or that cannot be tokenized get a BAD.")
-		fmt.Fprintln(fs.Output(), "Exit status: 0 when stopped, 2 for bad usage, 3 when it cannot listen or")
-		fmt.Fprintln(fs.Output(), "lines of the trace could not be written (reported on stderr at once).")
-		fmt.Fprintln(fs.Output())
-		fs.PrintDefaults()
-	}
+	fs, f := newProxyFlags(stderr)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
 	}
-	fail := func(code int, format string, a ...any) int {
-		fmt.Fprintf(stderr, "imapkit proxy: "+format+"\n", a...)
-		return code
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "imapkit proxy: %v\n", err)
+		var ue *usageError
+		if errors.As(err, &ue) {
+			return 2
+		}
+		return 3
 	}
 	if fs.NArg() > 0 {
-		return fail(2, "unexpected argument %q", fs.Arg(0))
+		return fail(usagef("unexpected argument %q", fs.Arg(0)))
 	}
-	if *upstream == "" {
-		return fail(2, "--upstream URL is required")
-	}
-	if *maxConns <= 0 {
-		return fail(2, "--max-connections must be more than 0")
-	}
-	up, err := parseURL(*upstream)
+	cfg, err := f.config(stdout, stderr)
 	if err != nil {
-		return fail(2, "%v", err)
+		return fail(err)
 	}
-	cfg := &proxyConfig{upstream: up, implicitTLS: *implicitTLS, out: stdout, errOut: stderr, dialTimeout: *timeout, insecurePlaintext: *insecurePlain, maxConns: *maxConns}
-	f := &connFlags{caFile: *caFile, insecureSkipVerify: *insecure}
-	if cfg.upstreamTLS, err = f.tlsConfig(up.host); err != nil {
-		return fail(2, "%v", err)
+	ln, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return fail(err)
 	}
+	fmt.Fprintf(stderr, "imapkit proxy: listening on %s, upstream %s\n", ln.Addr(), f.upstream)
+	if err := serveProxy(env.ctx(), ln, cfg, f.once); err != nil {
+		return fail(err)
+	}
+	return 0
+}
+
+// proxyFlags are the proxy command's flags.
+type proxyFlags struct {
+	listen, upstream  string
+	caFile            string
+	insecure          bool
+	certFile, keyFile string
+	selfSigned        bool
+	certOut           string
+	implicitTLS, once bool
+	timeout           time.Duration
+	maxConns          int
+	insecurePlain     bool
+}
+
+// newProxyFlags returns the proxy command's flag set, which parses into
+// the proxyFlags it returns, its messages and usage going to stderr.
+func newProxyFlags(stderr io.Writer) (*flag.FlagSet, *proxyFlags) {
+	f := &proxyFlags{timeout: 30 * time.Second}
+	fs := flag.NewFlagSet("proxy", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.listen, "listen", "127.0.0.1:1143", "accept clients on this `address`")
+	fs.StringVar(&f.upstream, "upstream", "", "the server: imaps://HOST[:PORT] (TLS) or imap://HOST[:PORT] (STARTTLS when the client asks for it)")
+	fs.StringVar(&f.caFile, "ca-file", "", "trust only the CA certificates in this PEM `file` for the upstream server")
+	fs.BoolVar(&f.insecure, "insecure-skip-verify", false, "do not verify the upstream server's certificate (anyone on the path can read everything)")
+	fs.StringVar(&f.certFile, "cert", "", "the proxy's certificate for clients (PEM `file`; with --key)")
+	fs.StringVar(&f.keyFile, "key", "", "the private key of --cert (PEM `file`)")
+	fs.BoolVar(&f.selfSigned, "self-signed", false, "generate a self-signed certificate for clients (localhost, 127.0.0.1, ::1 and the --listen host)")
+	fs.StringVar(&f.certOut, "cert-out", "", "with --self-signed, write the generated certificate (PEM) to this `file`, for the client to trust")
+	fs.BoolVar(&f.implicitTLS, "tls", false, "clients connect with TLS (imaps); otherwise in the clear, with STARTTLS when there is a certificate")
+	fs.BoolVar(&f.once, "once", false, "stop after the first client's connection ends")
+	fs.Var(positiveDuration{&f.timeout}, "timeout", "bound on connecting to the upstream server, on TLS handshakes, on each write to the client or the server without progress, on the wait of the proxy's own answers for a server's line stopped in its middle, and on the server's silence once the client has ended its side and is owed no answer (a `duration` more than 0)")
+	fs.IntVar(&f.maxConns, "max-connections", defaultMaxProxyConns, "relay at most `n` clients at once (more than 0); a client past it gets \"* BYE\" (with --tls: the connection's end) and no upstream connection")
+	fs.BoolVar(&f.insecurePlain, "insecure-plaintext", false, "relay LOGIN and AUTHENTICATE to an imap:// upstream that is not on loopback without STARTTLS (anyone on the path can read the password)")
+	fs.Usage = func() { proxyUsage(fs) }
+	return fs, f
+}
+
+// proxyUsage prints the proxy command's usage.
+func proxyUsage(fs *flag.FlagSet) {
+	fmt.Fprintf(fs.Output(), proxyUsageText, defaultMaxProxyConns)
+	fs.PrintDefaults()
+}
+
+// proxyUsageText is the proxy command's usage before its flags.
+const proxyUsageText = `usage: imapkit proxy --listen ADDR --upstream URL [--tls] [--cert F --key F | --self-signed] [--once]
+
+A man-in-the-middle trace proxy for debugging a mail client: it relays
+the bytes between the client and the upstream server and prints
+the tokenized conversation on stdout, credentials redacted (C: client, S:
+server). A STARTTLS the client sends is mirrored on both sides; after
+COMPRESS the bytes are relayed without decoding. See docs/cli.md.
+To an imap:// upstream not on loopback, LOGIN and AUTHENTICATE are refused
+(a tagged NO from the proxy) until STARTTLS, unless --insecure-plaintext.
+Without a certificate, the proxy answers a client's STARTTLS with NO.
+At most --max-connections clients (default %d) are relayed at once; one more
+gets "* BYE" (with --tls: the connection's end) and no upstream connection.
+A {n+} literal goes upstream as {n}, so that the server says whether it
+reads it; lines without a tag or that cannot be tokenized get a BAD.
+Exit status: 0 when stopped, 2 for bad usage, 3 when it cannot listen or
+lines of the trace could not be written (reported on stderr at once).
+
+`
+
+// config checks the flags and returns the proxy's configuration: the
+// trace to stdout, a write error of it reported on stderr. An error in
+// the flags is a *usageError (exit status 2); others (a certificate that
+// cannot be made or written) are not.
+func (f *proxyFlags) config(stdout, stderr io.Writer) (*proxyConfig, error) {
+	if f.upstream == "" {
+		return nil, usagef("--upstream URL is required")
+	}
+	if f.maxConns <= 0 {
+		return nil, usagef("--max-connections must be more than 0")
+	}
+	up, err := parseURL(f.upstream)
+	if err != nil {
+		return nil, &usageError{err.Error()}
+	}
+	cfg := &proxyConfig{upstream: up, implicitTLS: f.implicitTLS, out: stdout, errOut: stderr, dialTimeout: f.timeout, insecurePlaintext: f.insecurePlain, maxConns: f.maxConns}
+	cf := &connFlags{caFile: f.caFile, insecureSkipVerify: f.insecure}
+	if cfg.upstreamTLS, err = cf.tlsConfig(up.host); err != nil {
+		return nil, &usageError{err.Error()}
+	}
+	if cfg.downTLS, err = f.downstreamTLS(stderr); err != nil {
+		return nil, err
+	}
+	if f.certOut != "" && !f.selfSigned {
+		return nil, usagef("--cert-out goes with --self-signed")
+	}
+	if cfg.implicitTLS && cfg.downTLS == nil {
+		return nil, usagef("--tls needs a certificate: --cert/--key or --self-signed")
+	}
+	return cfg, nil
+}
+
+// downstreamTLS returns the TLS configuration with the proxy's own
+// certificate for clients (--cert/--key, or --self-signed: its
+// fingerprint goes to stderr, the certificate to --cert-out), nil when
+// there is none.
+func (f *proxyFlags) downstreamTLS(stderr io.Writer) (*tls.Config, error) {
+	var cert tls.Certificate
 	switch {
-	case *selfSigned && (*certFile != "" || *keyFile != ""):
-		return fail(2, "give either --self-signed or --cert/--key")
-	case *selfSigned:
-		host, _, _ := net.SplitHostPort(*listen)
-		cert, der, err := selfSignedCert(host)
+	case f.selfSigned && (f.certFile != "" || f.keyFile != ""):
+		return nil, usagef("give either --self-signed or --cert/--key")
+	case f.selfSigned:
+		host, _, _ := net.SplitHostPort(f.listen)
+		c, der, err := selfSignedCert(host)
 		if err != nil {
-			return fail(3, "%v", err)
+			return nil, err
 		}
 		sum := sha256.Sum256(der)
 		fmt.Fprintf(stderr, "imapkit proxy: self-signed certificate, SHA-256 %s\n", hex.EncodeToString(sum[:]))
-		if *certOut != "" {
+		if f.certOut != "" {
 			p := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-			if err := os.WriteFile(*certOut, p, 0o644); err != nil {
-				return fail(3, "%v", err)
+			if err := os.WriteFile(f.certOut, p, 0o644); err != nil {
+				return nil, err
 			}
 		}
-		cfg.downTLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	case *certFile != "" || *keyFile != "":
-		if *certFile == "" || *keyFile == "" {
-			return fail(2, "--cert and --key go together")
+		cert = c
+	case f.certFile != "" || f.keyFile != "":
+		if f.certFile == "" || f.keyFile == "" {
+			return nil, usagef("--cert and --key go together")
 		}
-		cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
+		c, err := tls.LoadX509KeyPair(f.certFile, f.keyFile)
 		if err != nil {
-			return fail(2, "%v", err)
+			return nil, &usageError{err.Error()}
 		}
-		cfg.downTLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		cert = c
+	default:
+		return nil, nil
 	}
-	if *certOut != "" && !*selfSigned {
-		return fail(2, "--cert-out goes with --self-signed")
-	}
-	if cfg.implicitTLS && cfg.downTLS == nil {
-		return fail(2, "--tls needs a certificate: --cert/--key or --self-signed")
-	}
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		return fail(3, "%v", err)
-	}
-	fmt.Fprintf(stderr, "imapkit proxy: listening on %s, upstream %s\n", ln.Addr(), *upstream)
-	if err := serveProxy(env.ctx(), ln, cfg, *once); err != nil {
-		return fail(3, "%v", err)
-	}
-	return 0
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }
 
 // serveProxy accepts clients on ln until ctx ends (or, with once, until
@@ -248,106 +305,165 @@ func runProxy(env *sysEnv, _ io.Reader, args []string, stdout, stderr io.Writer)
 // saying so (after the connections ended: the relay goes on without
 // them).
 func serveProxy(ctx context.Context, ln net.Listener, cfg *proxyConfig, once bool) (err error) {
-	if h, ok := ctx.Value(proxyHooksKey{}).(*proxyHooks); ok && cfg.hooks == nil {
-		c := *cfg
-		c.hooks = h
-		cfg = &c
-	}
+	cfg = cfg.withHooksOf(ctx)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
-	out := &lockedWriter{w: cfg.out, errOut: cfg.errOut}
-	var wg sync.WaitGroup
-	limit := cfg.maxConns
-	if limit <= 0 {
-		limit = defaultMaxProxyConns
-	}
-	refusals := newRefusalLog(out, limit)
-	accepts := newAcceptLog(out)
-	if h := cfg.hooks; h != nil && h.now != nil {
-		refusals.now, accepts.now = h.now, h.now
-	}
-	if h := cfg.hooks; h != nil && h.every > 0 {
-		refusals.every, accepts.every = h.every, h.every
-	}
+	s := newProxyServer(cfg, cancel, once)
 	// On any return, no more clients come before the connections are
 	// waited for (the listener stayed open, and a client connecting then
 	// waited in its backlog for ever).
 	defer func() {
 		ln.Close()
-		wg.Wait()
-		refusals.close() // the refusals not printed yet, counted
-		accepts.close()
-		if err == nil {
-			err = out.failure()
+		if ferr := s.wait(); err == nil {
+			err = ferr
 		}
 	}()
-	// slots holds a token for each connection relayed.
-	slots := make(chan struct{}, limit)
-	// drains holds a token for each refused client whose connection is
-	// drained (refuseOverLimit).
-	drains := make(chan struct{}, maxRefusalDrains)
-	var delay time.Duration // the wait after a passing Accept error
 	for id := 1; ; id++ {
 		c, err := ln.Accept()
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			if !temporaryAccept(err) {
+			if retry, err := s.acceptFailed(ctx, err); !retry {
 				return err
-			}
-			// Out of file descriptors, say, while many clients are
-			// connected: it passes as they leave. Retried with a growing
-			// wait, as net/http's Server does.
-			// The trace says so at most once a second (acceptLog).
-			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-			acceptFailed(accepts, err, delay)
-			select {
-			case <-cfg.hooks.acceptWait(delay):
-			case <-ctx.Done():
-				return nil
 			}
 			id--
 			continue
 		}
-		delay = 0
-		select {
-		case slots <- struct{}{}:
-		default:
-			// The refusal's drain runs beside the accept loop, at most
-			// maxRefusalDrains at once; past them the refusal closes at
-			// once, as it did.
-			select {
-			case drains <- struct{}{}:
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					defer func() { <-drains }()
-					refuseOverLimit(ctx, c, cfg, id, limit, refusals, true)
-				}()
-			default:
-				refuseOverLimit(ctx, c, cfg, id, limit, refusals, false)
-			}
+		s.delay = 0
+		if s.refusedOverLimit(ctx, c, id) {
 			continue
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-slots }()
-			ps := &proxySession{id: id, cfg: cfg, out: out}
-			ps.serve(ctx, c)
-			if once {
-				cancel()
-			}
-		}()
+		s.relay(ctx, c, id)
 		if once {
 			ln.Close()
 			<-ctx.Done()
 			return nil
 		}
 	}
+}
+
+// withHooksOf returns cfg with the test's settings that ctx holds
+// (startProxy puts them there) when cfg has none.
+func (cfg *proxyConfig) withHooksOf(ctx context.Context) *proxyConfig {
+	if h, ok := ctx.Value(proxyHooksKey{}).(*proxyHooks); ok && cfg.hooks == nil {
+		c := *cfg
+		c.hooks = h
+		return &c
+	}
+	return cfg
+}
+
+// proxyServer is serveProxy's state: what its accept loop shares with
+// the connections it starts.
+type proxyServer struct {
+	cfg      *proxyConfig
+	out      *lockedWriter
+	limit    int // --max-connections
+	refusals *refusalLog
+	accepts  *rateLog
+	wg       sync.WaitGroup // the connections relayed or drained
+	// slots holds a token for each connection relayed.
+	slots chan struct{}
+	// drains holds a token for each refused client whose connection is
+	// drained (refuseOverLimit).
+	drains chan struct{}
+	delay  time.Duration // the wait after a passing Accept error
+	// cancel ends the run after the first connection, with once.
+	cancel context.CancelFunc
+	once   bool
+}
+
+// newProxyServer returns serveProxy's state at its start.
+func newProxyServer(cfg *proxyConfig, cancel context.CancelFunc, once bool) *proxyServer {
+	limit := cfg.maxConns
+	if limit <= 0 {
+		limit = defaultMaxProxyConns
+	}
+	out := &lockedWriter{w: cfg.out, errOut: cfg.errOut}
+	s := &proxyServer{
+		cfg: cfg, out: out, limit: limit,
+		refusals: newRefusalLog(out, limit), accepts: newAcceptLog(out),
+		slots: make(chan struct{}, limit), drains: make(chan struct{}, maxRefusalDrains),
+		cancel: cancel, once: once,
+	}
+	if h := cfg.hooks; h != nil && h.now != nil {
+		s.refusals.now, s.accepts.now = h.now, h.now
+	}
+	if h := cfg.hooks; h != nil && h.every > 0 {
+		s.refusals.every, s.accepts.every = h.every, h.every
+	}
+	return s
+}
+
+// wait waits for every connection, prints what the rate limits of the
+// trace counted and did not print yet, and returns the trace's failure.
+func (s *proxyServer) wait() error {
+	s.wg.Wait()
+	s.refusals.close() // the refusals not printed yet, counted
+	s.accepts.close()
+	return s.out.failure()
+}
+
+// acceptFailed handles an error of Accept: it reports whether the loop
+// goes on (retry), after a wait, or ends, with err (nil when ctx ended).
+func (s *proxyServer) acceptFailed(ctx context.Context, err error) (retry bool, _ error) {
+	if ctx.Err() != nil {
+		return false, nil
+	}
+	if !temporaryAccept(err) {
+		return false, err
+	}
+	// Out of file descriptors, say, while many clients are connected: it
+	// passes as they leave. Retried with a growing wait, as net/http's
+	// Server does. The trace says so at most once a second (acceptLog).
+	s.delay = min(max(2*s.delay, 5*time.Millisecond), time.Second)
+	acceptFailed(s.accepts, err, s.delay)
+	select {
+	case <-s.cfg.hooks.acceptWait(s.delay):
+		return true, nil
+	case <-ctx.Done():
+		return false, nil
+	}
+}
+
+// refusedOverLimit takes a slot for client c, or, with none free, refuses
+// it (refuseOverLimit) and reports so.
+func (s *proxyServer) refusedOverLimit(ctx context.Context, c net.Conn, id int) bool {
+	select {
+	case s.slots <- struct{}{}:
+		return false
+	default:
+	}
+	// The refusal's drain runs beside the accept loop, at most
+	// maxRefusalDrains at once; past them the refusal closes at once, as
+	// it did.
+	select {
+	case s.drains <- struct{}{}:
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			defer func() { <-s.drains }()
+			refuseOverLimit(ctx, c, s.cfg, id, s.limit, s.refusals, true)
+		}()
+	default:
+		refuseOverLimit(ctx, c, s.cfg, id, s.limit, s.refusals, false)
+	}
+	return true
+}
+
+// relay relays client c (connection id), in a slot refusedOverLimit
+// took, beside the accept loop; with once, its end ends the run.
+func (s *proxyServer) relay(ctx context.Context, c net.Conn, id int) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer func() { <-s.slots }()
+		ps := &proxySession{id: id, cfg: s.cfg, out: s.out}
+		ps.serve(ctx, c)
+		if s.once {
+			s.cancel()
+		}
+	}()
 }
 
 // proxyRefusedBye is what a client past --max-connections gets.
