@@ -267,6 +267,17 @@
 //     session goes on; it is not called when the context has ended by
 //     the command's turn.
 //
+// StartBatch writes its commands' bytes in one write where it can; the
+// write of what its earlier commands left in the write buffer (before a
+// later command waits for its turn) is bounded by the batch's context as
+// a command's write is: cut 50 ms after the context ends when blocked,
+// which aborts the session (those commands' bytes may be half out), the
+// later commands not sent. A command that ends without being written
+// (its context ended first, its Args or Open failed) leaves what other
+// commands left in the buffer counting on it to be flushed without it,
+// on a goroutine of the session's, bounded by the write stall bound, not
+// by its context (that write is theirs): its caller does not wait for it.
+//
 // Timeouts have defaults that make a client written with defaults safe:
 // Open is bounded by Options.GreetingTimeout (30 s) when its context has no
 // deadline; Options.StallTimeout (60 s) aborts the session when, while a

@@ -251,8 +251,8 @@ func TestPulledLentWaitNotStuck(t *testing.T) {
 
 // TestPulledLentFlushBehindNotStuck: a writer whose context ended while it
 // waited for the write lock flushes what the command before it left in
-// the write buffer counting on it (flushBehind, on its own goroutine, or
-// at once when the lock is free), and that write, like a command's, may
+// the write buffer counting on it (flushBehind, on a goroutine of its
+// own: since stop 52 also when the lock is free), and that write, like a command's, may
 // wait for a server that writes the rest of an answer before it reads on,
 // while the reader is parked for a pulled command's caller who holds a
 // lent item. Here an APPEND that just fits in the connection's buffer and

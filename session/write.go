@@ -127,6 +127,17 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush bool) (*Pend
 			s.mu.Unlock()
 			s.flush(ctx)
 			flush = false
+			if err := ctx.Err(); err != nil {
+				// The context ended while the batch's earlier
+				// commands were flushed (the write cut, the session
+				// aborted: their bytes may be half out), or while
+				// the flush waited for the write lock: this command
+				// was not sent.
+				s.mu.Lock()
+				s.stopWaitingLocked(w)
+				s.mu.Unlock()
+				return nil, notSent(err)
+			}
 			s.mu.Lock()
 			continue
 		}
@@ -798,7 +809,17 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 		s.flushBehind()
 		return err
 	}
-	defer s.unlockWrite()
+	// behind: the command ends unsent, and what the commands before it
+	// left in the write buffer counting on this writer is flushed for
+	// them once the lock is released (flushBehind), not by this caller,
+	// whose context may have ended: that write is theirs.
+	behind := false
+	defer func() {
+		s.unlockWrite()
+		if behind {
+			s.flushBehind()
+		}
+	}()
 	if s.enc == nil {
 		s.enc = encoderPool.Get().(*wire.Encoder)
 	}
@@ -816,7 +837,7 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 				s.abort(err)
 			} else {
 				s.finish(p, nil, notSent(err))
-				s.flushForOthers()
+				behind = true
 			}
 			panic(r)
 		}
@@ -827,13 +848,13 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 		// written: it is not sent.
 		err = notSent(err)
 		s.finish(p, nil, err)
-		s.flushForOthers()
+		behind = true
 		return err
 	}
 	wc, err := encodeCommand(s.enc, p.tag, p.wname, p.cmd.Args)
 	if err != nil {
 		s.finish(p, nil, err)
-		s.flushForOthers()
+		behind = true
 		return err
 	}
 	for _, sec := range wc.Secrets() {
@@ -863,7 +884,7 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 		// Open it starts with is not called.
 		err = notSent(err)
 		s.finish(p, nil, err)
-		s.flushForOthers()
+		behind = true
 		return err
 	}
 	// An Open the command starts with runs now, before any byte of the
@@ -872,7 +893,7 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 	if err := preOpen(wc); err != nil {
 		err = notSent(err)
 		s.finish(p, nil, err)
-		s.flushForOthers()
+		behind = true
 		return err
 	}
 	s.ww.begin(ctx, s.conn)
@@ -883,7 +904,7 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 		// goes on (the write watch would have cut the write at once).
 		err = notSent(err)
 		s.finish(p, nil, err)
-		s.flushForOthers()
+		behind = true
 		return err
 	}
 	if secret {
@@ -984,21 +1005,32 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 		// the sync flush's marker): the server may run the command, and
 		// its answer is not known.
 		cut := !s.handedToDeflater(p, out, fed)
-		if cerr := ctx.Err(); cerr != nil {
-			// The session ends for every command, but the context was
-			// this one's: the others' errors say why without matching
-			// context.Canceled (their own contexts did not end: a caller
-			// taking that for "given up" would drop them), this one's
-			// matches it too.
-			s.abort(&cancelledWriteError{cmd: p.name, ctx: cerr})
+		if cerr := s.abortWrite(ctx, p.name, err); cerr != nil {
+			// The context was this command's: its error matches it
+			// too.
 			return &ownCancelError{abort: s.Err(), ctx: cerr, cut: cut}
 		}
-		s.abort(writeFailure(err, s.cw.failed.Load() != nil))
 		if !cut {
 			return s.Err()
 		}
 		return &cutWriteError{abort: s.Err(), err: err}
 	}
+	return nil
+}
+
+// abortWrite ends the session after a write watched for ctx (writeWatch)
+// failed with err, the write of the command named name or of the bytes
+// ending with it. When ctx ended, the session ends for every command, but
+// the context was this write's: the cause says why without matching
+// ctx's error (the other commands' contexts did not end: a caller taking
+// that for "given up" would drop them), and ctx's error is returned for
+// the caller's own; otherwise nil.
+func (s *Session) abortWrite(ctx context.Context, name string, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		s.abort(&cancelledWriteError{cmd: name, ctx: cerr})
+		return cerr
+	}
+	s.abort(writeFailure(err, s.cw.failed.Load() != nil))
 	return nil
 }
 
@@ -1221,10 +1253,14 @@ var testHookFlushSkipped func()
 // flushForOthers flushes, under the write lock, what commands written
 // before left in the buffer counting on this writer (see shouldFlush),
 // when no other writer waits to do it: for a writer that ends without
-// writing its command.
+// writing its command (through flushBehind). No caller's context bounds
+// it: the bytes are other commands', whose contexts may not have ended,
+// and cutting them would abort the session over a command that was not
+// sent. The write stall bound does, as for any write (a server that takes
+// no byte for writeStallFactor stall timeouts aborts the session).
 func (s *Session) flushForOthers() {
 	if s.bw.Buffered() > 0 && s.shouldFlush() {
-		if err := s.flushBuffered(); err != nil {
+		if _, err := s.flushBuffered(); err != nil {
 			s.abort(err)
 			return
 		}
@@ -1232,22 +1268,32 @@ func (s *Session) flushForOthers() {
 	}
 }
 
-// flushBehind is flushForOthers for a writer that gave up waiting for the
-// write lock (its context ended): a command written before may have left
-// its bytes in the buffer counting on it, and with no writer left to
-// flush them they would never be sent (the command's answer never comes;
-// only the stall timeout would end the session). When another writer
-// waits, it flushes them (or passes the duty on in turn). Otherwise they
-// are flushed once the lock is free: at once when it is, else on a
-// goroutine of its own, so that the caller whose context ended returns at
-// once.
+// flushBehind is for a writer that ends without writing its command: it
+// gave up waiting for the write lock (its context ended), or had it and
+// did not write (its context ended, its Args or Open failed, it
+// panicked). A command written before may have left its bytes in the
+// buffer counting on it, and with no writer left to flush them they would
+// never be sent (the command's answer never comes; only the stall timeout
+// would end the session). When another writer waits, it flushes them (or
+// passes the duty on in turn). Otherwise they are flushed
+// (flushForOthers) on a goroutine of its own, which takes the write lock
+// when it is free: that write may wait for the server (for the write
+// stall bound), and the caller, whose context may have ended, must not
+// wait for it (TestStartBatchCanceledInArgsDoesNotWaitForFlush). With the
+// lock free and nothing buffered, nothing is started.
 func (s *Session) flushBehind() {
 	if !s.shouldFlush() {
 		return
 	}
 	if s.wmu.tryLock() {
-		s.flushForOthers()
-		s.unlockWrite()
+		if s.bw.Buffered() == 0 {
+			s.unlockWrite()
+			return
+		}
+		go func() {
+			s.flushForOthers()
+			s.unlockWrite()
+		}()
 		return
 	}
 	go func() {
@@ -1265,12 +1311,32 @@ func (s *Session) shouldFlush() bool {
 	return s.wwaiters == 0
 }
 
-// flush writes what is buffered.
+// flush writes what is buffered, for register's batch path: the bytes
+// of the batch's earlier commands (and of commands other goroutines wrote
+// between them), before a later one waits for its turn or fails. ctx
+// bounds it as it bounds a command's own write (lockCtx, the write watch):
+// a write still blocked writeGrace after ctx ended (a server that reads
+// nothing) is cut, which aborts the session (bytes may be half out), and
+// a context that has already ended gives the write writeGrace from its
+// start (the batch's commands are sent: left unwritten, their answers
+// would never come). A flush that gave up waiting for the write lock
+// leaves the bytes to flushBehind, as send does. Before, it waited for
+// the write stall bound (TestStartBatchFlushHonoursContext).
 func (s *Session) flush(ctx context.Context) {
-	s.wmu.Lock()
+	if !s.wmu.lockCtx(ctx) {
+		s.flushBehind()
+		return
+	}
 	defer s.unlockWrite()
-	if err := s.flushBuffered(); err != nil {
-		s.abort(err)
+	s.ww.begin(ctx, s.conn)
+	defer s.ww.end()
+	w, err := s.flushBuffered()
+	if err != nil {
+		name := "a batch"
+		if w != nil {
+			name = w.name
+		}
+		s.abortWrite(ctx, name, err)
 		return
 	}
 	s.armOut()
@@ -1286,10 +1352,11 @@ func (s *Session) flush(ctx context.Context) {
 // goes on. Without it the flush waited for nothing until the write stall
 // bound aborted the session (a lost wake-up,
 // TestPulledLentBatchFlushNotStuck). Not that command's own answer, as in
-// send: its caller has not got it yet (a batch's earlier command).
-func (s *Session) flushBuffered() error {
+// send: its caller has not got it yet (a batch's earlier command). It
+// returns that command (nil: none known).
+func (s *Session) flushBuffered() (*Pending, error) {
 	if s.bw.Buffered() == 0 {
-		return nil
+		return nil, nil
 	}
 	s.mu.Lock()
 	var w *Pending
@@ -1301,7 +1368,7 @@ func (s *Session) flushBuffered() error {
 		s.setWriting(w, true)
 		defer s.setWriting(w, false)
 	}
-	return s.bw.Flush()
+	return w, s.bw.Flush()
 }
 
 // setWriting marks p as being written (Pending.writing), or no longer.

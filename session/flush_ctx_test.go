@@ -1,0 +1,306 @@
+package session_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/transport"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// The tests here: the flushes of the write buffer outside a command's own
+// write (StartBatch's, before a later command waits for its turn; a
+// writer's that ends without writing its command, for the commands before
+// it) honour the caller's context as a command's write does. Found by
+// review (stop 52): they took the write lock without the context and
+// wrote outside the write watch, so a caller whose context ended while the
+// server took no bytes waited for the write stall bound (4 min with the
+// defaults). Library defaults throughout; synctest bubbles, whose clock
+// reaches the bounds at once when everything waits.
+
+// heldServer is a server, over transport.Pipe, that greets (PREAUTH,
+// LITERAL+) and reads nothing until go is closed; then it answers every
+// command OK (a LITERAL+ body skipped).
+func heldServer(srv io.ReadWriteCloser, start <-chan struct{}) {
+	defer srv.Close()
+	io.WriteString(srv, "* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+] ready\r\n")
+	<-start
+	r := bufio.NewReaderSize(srv, 64<<10)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		if i := strings.LastIndexByte(line, '{'); i >= 0 && strings.HasSuffix(line, "+}\r\n") {
+			n, err := strconv.ParseInt(line[i+1:len(line)-4], 10, 64)
+			if err != nil {
+				return
+			}
+			if _, err := io.CopyN(io.Discard, r, n); err != nil {
+				return
+			}
+			if _, err := r.ReadString('\n'); err != nil {
+				return
+			}
+		}
+		tag, _, _ := strings.Cut(line, " ")
+		if _, err := io.WriteString(srv, tag+" OK done\r\n"); err != nil {
+			return
+		}
+	}
+}
+
+// heldSession opens a session, with the defaults, on heldServer in the
+// calling test's bubble. Calling the returned func lets the server read;
+// the session is closed, and the server waited for, when the test ends.
+func heldSession(t *testing.T) (*session.Session, func()) {
+	t.Helper()
+	c, srv := transport.Pipe()
+	start := make(chan struct{})
+	srvDone := make(chan struct{})
+	go func() {
+		defer close(srvDone)
+		heldServer(srv, start)
+	}()
+	s, err := session.Open(context.Background(), c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	let := sync.OnceFunc(func() { close(start) })
+	t.Cleanup(func() {
+		s.Close()
+		let()
+		<-srvDone
+	})
+	return s, let
+}
+
+// fillingBatch is the start of the batches here: an APPEND that leaves
+// 8 KiB of the pipe free, less its line (larger than the write buffer, it
+// goes out at once, and does not wait), and a NOOP of 12 KiB, which stays
+// in the write buffer and is larger than what the pipe has left: whoever
+// flushes it waits for the server.
+func fillingBatch() []*session.Command {
+	msg := strings.Repeat("y", transport.PipeBufferSize-8<<10)
+	return []*session.Command{
+		{Name: "APPEND", Args: func(e *wire.Encoder) { e.SP().Raw("INBOX").SP().Literal([]byte(msg)) }},
+		{Name: "NOOP", Args: func(e *wire.Encoder) { e.SP().Raw(strings.Repeat("n", 12<<10)) }},
+	}
+}
+
+// TestStartBatchFlushHonoursContext: StartBatch flushes what its earlier
+// commands left in the write buffer before a later one waits for its turn
+// (here one that runs alone). With a server that reads nothing, that
+// flush waits, and the caller's context ending must end it: StartBatch
+// returns then with the context's error, the later command not sent, and
+// the session aborted (the flush was cut: the earlier commands' bytes may
+// be half out), as for a command's own write. Before the fix it returned
+// after the write stall bound (4 min).
+func TestStartBatchFlushHonoursContext(t *testing.T) {
+	const at = 10 * time.Second
+	for _, tc := range []struct {
+		name string
+		ctx  func() (context.Context, context.CancelFunc)
+		want error
+	}{
+		// A deadline also bounds the batch's commands (CommandTimeout's
+		// grace past it: before the fix, 70 s).
+		{"deadline", func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), at)
+		}, context.DeadlineExceeded},
+		// Cancelled: no deadline, only the write stall bound (before
+		// the fix, 4 min).
+		{"cancel", func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(context.Background())
+			time.AfterFunc(at, cancel)
+			return ctx, cancel
+		}, context.Canceled},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bubbleGuarded(t, 20*time.Second, func(t *testing.T) {
+				s, _ := heldSession(t)
+				ctx, cancel := tc.ctx()
+				defer cancel()
+				start := time.Now()
+				ps, err := s.StartBatch(ctx, append(fillingBatch(), &session.Command{Name: "XALONE"})) // unknown: runs alone
+				if took := time.Since(start); took >= session.DefaultStallTimeout {                    // the bubble's clock
+					t.Fatalf("StartBatch returned %v after it began, its context ending at %v: %v", took, at, err)
+				}
+				if !errors.Is(err, tc.want) || !errors.Is(err, session.ErrNotSent) {
+					t.Fatalf("StartBatch: %v, want the context's error, not sent", err)
+				}
+				if len(ps) != 2 {
+					t.Fatalf("StartBatch gave %d commands, want the 2 sent", len(ps))
+				}
+				if !errors.Is(s.Err(), session.ErrAborted) {
+					t.Fatalf("session after a cut flush: %v, want aborted", s.Err())
+				}
+				for _, p := range ps {
+					if _, err := p.Wait(context.Background()); !errors.Is(err, session.ErrAborted) {
+						t.Errorf("%s: %v, want aborted", p.Tag(), err)
+					}
+				}
+			})
+		})
+	}
+}
+
+// TestStartBatchCanceledInArgsDoesNotWaitForFlush: a batch's command
+// whose context ends while it is encoded (its Args) is not sent, and the
+// bytes its batch's earlier commands left in the write buffer are flushed
+// for them (flushForOthers). That flush is theirs, not bounded by the
+// context that ended (cutting it would abort the session over a command
+// that was not sent); the write stall bound is its bound. But the caller
+// whose context ended does not wait for it: StartBatch returns at once,
+// the flush goes on without it, and once the server reads the earlier
+// commands complete and the session goes on. Before the fix StartBatch
+// returned after the flush, here the write stall bound (4 min), which
+// aborted the session.
+func TestStartBatchCanceledInArgsDoesNotWaitForFlush(t *testing.T) {
+	bubbleGuarded(t, 20*time.Second, func(t *testing.T) {
+		s, serverReads := heldSession(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		start := time.Now()
+		ps, err := s.StartBatch(ctx, append(fillingBatch(), &session.Command{Name: "NOOP", Args: func(*wire.Encoder) { cancel() }}))
+		took := time.Since(start) // the bubble's clock
+		if took >= session.DefaultStallTimeout {
+			t.Fatalf("StartBatch returned %v after its context's end: %v", took, err)
+		}
+		if !errors.Is(err, context.Canceled) || !errors.Is(err, session.ErrNotSent) {
+			t.Fatalf("StartBatch: %v, want the context's error, not sent", err)
+		}
+		if len(ps) != 2 {
+			t.Fatalf("StartBatch gave %d commands, want the 2 sent", len(ps))
+		}
+		serverReads()
+		for _, p := range ps {
+			if _, err := p.Wait(context.Background()); err != nil {
+				t.Errorf("%s: %v", p.Tag(), err)
+			}
+		}
+		if _, err := s.Run(context.Background(), &session.Command{Name: "NOOP"}); err != nil {
+			t.Fatalf("NOOP after: %v", err)
+		}
+	})
+}
+
+// plusServer is a server, over transport.Pipe, that greets (PREAUTH, no
+// LITERAL+) and answers every command OK as it comes, but a command with
+// a synchronizing literal: its "+" waits until plus is closed.
+func plusServer(srv io.ReadWriteCloser, plus <-chan struct{}) {
+	defer srv.Close()
+	io.WriteString(srv, "* PREAUTH [CAPABILITY IMAP4rev1] ready\r\n")
+	r := bufio.NewReader(srv)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		if i := strings.LastIndexByte(line, '{'); i >= 0 && strings.HasSuffix(line, "}\r\n") {
+			n, err := strconv.ParseInt(line[i+1:len(line)-3], 10, 64)
+			if err != nil {
+				return
+			}
+			<-plus
+			io.WriteString(srv, "+ go on\r\n")
+			if _, err := io.CopyN(io.Discard, r, n); err != nil {
+				return
+			}
+			if _, err := r.ReadString('\n'); err != nil {
+				return
+			}
+		}
+		tag, _, _ := strings.Cut(line, " ")
+		if _, err := io.WriteString(srv, tag+" OK done\r\n"); err != nil {
+			return
+		}
+	}
+}
+
+// TestStartBatchFlushLockHonoursContext: StartBatch's flush of its earlier
+// commands waits for the write lock while another goroutine's APPEND holds
+// it, waiting for its "+". The caller's context ending must end that wait:
+// StartBatch returns then, the later command not sent (the context's
+// error), and the session goes on: the earlier commands' bytes, written
+// before the APPEND's, go out with it, and every command completes. Before
+// the fix the flush took the lock without the context and StartBatch
+// returned when the stall timeout (60 s) aborted the session.
+func TestStartBatchFlushLockHonoursContext(t *testing.T) {
+	bubbleGuarded(t, 20*time.Second, func(t *testing.T) {
+		c, srv := transport.Pipe()
+		plus := make(chan struct{})
+		let := sync.OnceFunc(func() { close(plus) })
+		srvDone := make(chan struct{})
+		go func() {
+			defer close(srvDone)
+			plusServer(srv, plus)
+		}()
+		s, err := session.Open(context.Background(), c, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			s.Close()
+			let()
+			<-srvDone
+		}()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		const at = 10 * time.Second
+		time.AfterFunc(at, cancel)
+		type started struct {
+			p   *session.Pending
+			err error
+		}
+		appended := make(chan started, 1)
+		batch := []*session.Command{
+			{Name: "NOOP"},
+			{Name: "NOOP", Args: func(*wire.Encoder) {
+				// Under the write lock: the APPEND waits for it, and
+				// takes it when this command's write is done.
+				go func() {
+					p, err := s.Start(context.Background(), &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
+						e.SP().Raw("INBOX").SP().Literal([]byte("hello"))
+					}})
+					appended <- started{p, err}
+				}()
+				synctest.Wait()
+			}},
+			{Name: "XALONE"}, // unknown: runs alone, waits for the rest
+		}
+		start := time.Now()
+		ps, err := s.StartBatch(ctx, batch)
+		if took := time.Since(start); took >= session.DefaultStallTimeout { // the bubble's clock
+			t.Fatalf("StartBatch returned %v after it began, its context ending at %v: %v", took, at, err)
+		}
+		if !errors.Is(err, context.Canceled) || !errors.Is(err, session.ErrNotSent) {
+			t.Fatalf("StartBatch: %v, want the context's error, not sent", err)
+		}
+		if s.Err() != nil {
+			t.Fatalf("session after a flush that gave up waiting for the write lock: %v", s.Err())
+		}
+		let()
+		a := <-appended
+		if a.err != nil {
+			t.Fatalf("APPEND: %v", a.err)
+		}
+		for _, p := range append(ps, a.p) {
+			if _, err := p.Wait(context.Background()); err != nil {
+				t.Errorf("%s: %v", p.Tag(), err)
+			}
+		}
+		if _, err := s.Run(context.Background(), &session.Command{Name: "NOOP"}); err != nil {
+			t.Fatalf("NOOP after: %v", err)
+		}
+	})
+}
