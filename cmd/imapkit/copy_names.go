@@ -450,11 +450,14 @@ func (m *nameMapper) oneMailbox(ctx context.Context, name, other string, created
 // mailboxID asks the destination's MAILBOXID of name in a STATUS of its
 // own: "" when the server gives none, or one that cannot be decoded
 // (Cyrus 3.6's garbage: see oneMailbox). A STATUS answered NO is
-// returned as such.
+// returned as such. A DecodeError in an error matching session.ErrAborted
+// is no garbled MAILBOXID: a response whose rest could not be skipped
+// (out of step) ended the session with it, and the error is returned
+// (TestCopyMailboxIDAbortNotGarbage).
 func (m *nameMapper) mailboxID(ctx context.Context, name string) (string, error) {
 	st, err := m.dst.Status(ctx, name, commands.StatusMailboxID)
 	var de *codec.DecodeError
-	if errors.As(err, &de) {
+	if errors.As(err, &de) && !errors.Is(err, session.ErrAborted) {
 		return "", nil
 	}
 	if err != nil {
