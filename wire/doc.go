@@ -71,7 +71,8 @@
 // stream is a read error too: within a line it is io.ErrUnexpectedEOF,
 // before a line's first byte io.EOF, never a *SyntaxError "got EOF" (a run
 // the end cuts, an atom, a number, spaces, is returned as it is, and the
-// next call meets the end).
+// next call meets the end; a NIL it cuts, "N" or "NI" where NString or
+// AcceptNIL looks for NIL, is io.ErrUnexpectedEOF).
 //
 // # Tolerances
 //

@@ -132,6 +132,10 @@ func (t Token) String() string { return string(t.b) }
 // or an unbalanced quote at its end is never taken for a literal or a
 // string. Parsers that know the grammar get better errors and tolerance
 // from the typed methods (Atom, Flag, AString, Text, ...).
+//
+// An atom or a number the end of the stream cuts is returned as it is, as
+// Atom returns it ("NI" then the end is the atom NI), and the next call
+// meets the end: a proxy relays and traces a cut line's bytes.
 func (t *Tokenizer) Next() (Token, error) {
 	if _, err := t.Scan(); err != nil {
 		return Token{}, err

@@ -955,6 +955,14 @@ func quoteByte(c byte) string { return printable.QuoteChar(string([]byte{c})) }
 // Atom reads an atom: a run of ATOM-CHARs (RFC 9051) that stops at '['
 // too, so that BODY[...] and response codes split where the grammar needs.
 // The bytes are valid until the next line is read.
+//
+// A run the end of the stream cuts ("ab" and then the end) is returned as
+// it is, and the next call meets the end (io.ErrUnexpectedEOF): where the
+// grammar needs more (SP, CRLF, ')'), the cut is found there. So do Flag,
+// SeqSet, Number, AString's atom and Next. A run cannot know that it was
+// cut (an atom may end the stream), and a relay that forwards what it read
+// (Forward: the proxy traces a cut line's bytes so) needs the bytes
+// consumed. Only NIL is told from a cut: see NString.
 func (t *Tokenizer) Atom() ([]byte, error) {
 	return t.run(&atomSet, "atom")
 }
@@ -2043,6 +2051,8 @@ func (t *Tokenizer) stringFrom(c byte, what string) ([]byte, error) {
 }
 
 // NString reads NIL or a string. isNil reports NIL (case-insensitive).
+// "N" or "NI" and then the end of the stream is a NIL the end cut:
+// io.ErrUnexpectedEOF, not a *SyntaxError (AcceptNIL too).
 func (t *Tokenizer) NString() (b []byte, isNil bool, err error) {
 	if err := t.begin(); err != nil {
 		return nil, false, err
@@ -2065,7 +2075,9 @@ func (t *Tokenizer) NString() (b []byte, isNil bool, err error) {
 }
 
 // AcceptNIL consumes NIL (any case) if it comes next as a whole atom and
-// reports whether it did.
+// reports whether it did. "N" or "NI" and then the end of the stream fails
+// with io.ErrUnexpectedEOF: the caller's next guess (a string, a '(')
+// would call the cut a syntax error.
 func (t *Tokenizer) AcceptNIL() (bool, error) {
 	if err := t.begin(); err != nil {
 		return false, err
@@ -2092,11 +2104,33 @@ func (t *Tokenizer) acceptNIL() (bool, error) {
 		t.r += 3
 		return true, nil
 	}
+	if n > 0 && n < 3 && t.r+n == t.w && isNILPrefix(t.buf[t.r:t.r+n]) {
+		// The stream ended in "N" or "NI" (scan stops at the buffer's
+		// end only at the end of the stream): a NIL the end cut, not
+		// something else. Reported as the cut, as a run of spaces or a
+		// quoted string the end cuts is, so that a caller (NString's
+		// string, a decoder's '(') does not call it a syntax error.
+		return false, io.ErrUnexpectedEOF
+	}
 	return false, nil
 }
 
 func isNIL(b []byte) bool {
 	return len(b) == 3 && b[0]|0x20 == 'n' && b[1]|0x20 == 'i' && b[2]|0x20 == 'l'
+}
+
+// isNILPrefix reports whether b begins NIL (any case) without being all of
+// it.
+func isNILPrefix(b []byte) bool {
+	if len(b) >= 3 {
+		return false
+	}
+	for i, c := range b {
+		if c|0x20 != "nil"[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // AString reads an astring: an atom (where ']' and, as a tolerance, '['
