@@ -134,7 +134,8 @@ type body struct {
 
 // stream decodes r to its end and reports whether every response decoded.
 func (dr *decodeRun) stream(r io.Reader) bool {
-	t := wire.NewTokenizer(r, nil)
+	rw := &readWatch{r: r}
+	t := wire.NewTokenizer(rw, nil)
 	d := codec.NewDecoder(t, &codec.DecoderOptions{SectionHandler: dr.section})
 	ok := true
 	for {
@@ -159,6 +160,18 @@ func (dr *decodeRun) stream(r io.Reader) bool {
 					}
 				}
 				fmt.Fprintf(dr.stderr, "imapkit decode: %s: %s: cannot decode %s: %v\n", dr.name, dr.pos(de.Offset), name, de.Err)
+				if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+					rw.err != nil && errors.Is(err, rw.err) {
+					// The stream ended (or the reader failed) inside
+					// the malformed response, while its rest was
+					// skipped: the report says so ("the read failed
+					// while skipping the rest"), and nothing more can
+					// be read. Before, the next call met the end again
+					// and it was reported a second time, "the stream
+					// ends inside a response", at an offset inside the
+					// response.
+					return false
+				}
 				continue
 			}
 			// The reader failed or the stream ended inside a response:
@@ -174,6 +187,22 @@ func (dr *decodeRun) stream(r io.Reader) bool {
 			return false
 		}
 	}
+}
+
+// readWatch is a reader that keeps its reader's first failure other than
+// io.EOF, so that stream knows a *codec.DecodeError that wraps it for the
+// end of its input.
+type readWatch struct {
+	r   io.Reader
+	err error
+}
+
+func (rw *readWatch) Read(p []byte) (int, error) {
+	n, err := rw.r.Read(p)
+	if err != nil && err != io.EOF && rw.err == nil {
+		rw.err = err
+	}
+	return n, err
 }
 
 // pos names a stream position in reports: "offset N", or "line N" of a
