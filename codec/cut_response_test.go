@@ -16,7 +16,8 @@ import (
 // end cut ("N" or "NI") was one: LIST's delimiter, NAMESPACE's NIL and a
 // METADATA value failed "expected nstring, got NI" (wire.Tokenizer's
 // NString and AcceptNIL), and the session blamed a command for an
-// undecodable response.
+// undecodable response. So was Exchange's "-1" size in a BODYSTRUCTURE
+// cut after its "-" ("expected number, got -").
 func TestDecodeCutResponseIsNotSyntax(t *testing.T) {
 	for _, line := range []string{
 		"* 1 FETCH (UID 7 FLAGS (\\Seen) ENVELOPE (\"Mon, 1 Jan 2024 00:00:00 +0000\" NIL ((\"A\" NIL \"a\" \"b.c\")) NIL NIL NIL NIL NIL NIL \"<id>\") BODY[]<0> {3}\r\nabc RFC822.SIZE 12 BODYSTRUCTURE (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"UTF-8\") NIL NIL \"7BIT\" 3 1 NIL NIL NIL NIL))\r\n",
@@ -31,6 +32,7 @@ func TestDecodeCutResponseIsNotSyntax(t *testing.T) {
 		"* ESEARCH (TAG \"A1\") UID ALL 1:3\r\n",
 		"* ID (\"name\" \"x\" \"version\" NIL)\r\n",
 		"* NAMESPACE ((\"\" \"/\")) NIL NIL\r\n",
+		"* 1 FETCH (BODYSTRUCTURE (\"text\" \"plain\" NIL NIL NIL \"7bit\" -1 -1 NIL NIL NIL NIL))\r\n",
 		"* QUOTA \"\" (STORAGE 10 100)\r\n",
 		"* METADATA INBOX (/private/comment NIL)\r\n",
 	} {
