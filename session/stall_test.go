@@ -16,7 +16,8 @@ import (
 	"github.com/imapkit/imapkit/wire"
 )
 
-// answering is a server that answers every command line with a tagged OK.
+// g44Answering is a server that answers every command line with a tagged
+// OK.
 func g44Answering(r *bufio.Reader, w io.Writer) {
 	io.WriteString(w, lmGreeting)
 	for {
@@ -29,69 +30,67 @@ func g44Answering(r *bufio.Reader, w io.Writer) {
 	}
 }
 
-// TestReview44GStallBatchUnflushed: 9a9712e starts the read side's stall timer
-// when a command is marked sent (markSent), before its bytes are written,
-// let alone flushed. In a batch (StartBatch) the first command is left
-// in the write buffer for the next one to flush (last=false), so the next
-// command's Args runs while the first one's timer counts the server's
-// "silence": the server never got a byte. With the defaults (60 s, run
-// 200 times faster by StallSpeed) a batch whose second Args takes four
-// stall timeouts is aborted with "no byte from the server" against a
-// server that answers everything it receives: the very case the commit
-// fixed for a command alone.
+// TestReview44GStallBatchUnflushed: 9a9712e
+// started the read side's stall timer when a command was marked sent
+// (markSent), before its bytes were written, let alone flushed. In a
+// batch (StartBatch) the first command is left in the write buffer for
+// the next one to flush (last=false), so the next command's Args ran
+// while the first one's timer counted the server's "silence": the server
+// never got a byte. A batch whose second Args takes four stall timeouts
+// was aborted with "no byte from the server" against a server that
+// answers everything it receives: the very case the commit fixed for a
+// command alone. Default options, each case in a testing/synctest bubble
+// (stallBubble: it ran the stall timeout 200 times faster on the wall
+// clock, and slept a quarter of it for the second writer to queue).
 func TestReview44GStallBatchUnflushed(t *testing.T) {
-	session.StallSpeed(t, 200) // 60 s as 300 ms
-	const stall = session.DefaultStallTimeout / 200
-	conn := fake(t, g44Answering)
-	s, err := session.Open(ctx20(t), conn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	const stall = session.DefaultStallTimeout
 	slow := func(e *wire.Encoder) { time.Sleep(4 * stall) }
 	t.Run("batch", func(t *testing.T) {
-		ps, err := s.StartBatch(ctx20(t), []*session.Command{{Name: "NOOP"}, {Name: "NOOP", Args: slow}})
-		if err != nil {
-			t.Fatalf("StartBatch (NOOP, NOOP whose Args takes four stall timeouts) to a server that answers: %v", err)
-		}
-		for i, p := range ps {
-			if _, err := p.Wait(ctx20(t)); err != nil {
-				t.Fatalf("command %d of the batch: %v", i+1, err)
+		stallBubble(t, g44Answering, func(t *testing.T, s *session.Session, ctx context.Context) {
+			start := time.Now()
+			ps, err := s.StartBatch(ctx, []*session.Command{{Name: "NOOP"}, {Name: "NOOP", Args: slow}})
+			if err != nil {
+				t.Fatalf("StartBatch (NOOP, NOOP whose Args takes four stall timeouts) to a server that answers: %v after %v", err, time.Since(start))
 			}
-		}
+			for i, p := range ps {
+				if _, err := p.Wait(ctx); err != nil {
+					t.Fatalf("command %d of the batch: %v after %v", i+1, err, time.Since(start))
+				}
+			}
+		})
 	})
 	// The same with two goroutines: the first command's writer leaves its
 	// bytes for the second, which waits for the write lock (shouldFlush),
 	// and whose Args then takes four stall timeouts.
 	t.Run("goroutines", func(t *testing.T) {
-		s, err := session.Open(ctx20(t), fake(t, g44Answering), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		inArgs, release := make(chan struct{}), make(chan struct{})
-		first := make(chan error, 1)
-		go func() {
-			_, err := s.Run(ctx20(t), &session.Command{Name: "NOOP", Args: func(e *wire.Encoder) {
-				close(inArgs)
-				<-release
-			}})
-			first <- err
-		}()
-		<-inArgs
-		second := make(chan error, 1)
-		go func() {
-			_, err := s.Run(ctx20(t), &session.Command{Name: "NOOP", Args: slow})
-			second <- err
-		}()
-		time.Sleep(stall / 4) // the second waits for the write lock
-		close(release)
-		if err := <-first; err != nil {
-			t.Errorf("first NOOP (its bytes left for the next writer) to a server that answers: %v", err)
-		}
-		if err := <-second; err != nil {
-			t.Errorf("second NOOP (Args of four stall timeouts): %v", err)
-		}
+		stallBubble(t, g44Answering, func(t *testing.T, s *session.Session, ctx context.Context) {
+			inArgs, release := make(chan struct{}), make(chan struct{})
+			first := make(chan error, 1)
+			go func() {
+				_, err := s.Run(ctx, &session.Command{Name: "NOOP", Args: func(e *wire.Encoder) {
+					close(inArgs)
+					<-release
+				}})
+				first <- err
+			}()
+			<-inArgs
+			second := make(chan error, 1)
+			go func() {
+				_, err := s.Run(ctx, &session.Command{Name: "NOOP", Args: slow})
+				second <- err
+			}()
+			synctest.Wait() // the second waits for the write lock
+			if n := session.WriteWaiters(s); n != 1 {
+				t.Fatalf("%d goroutines wait for the write lock; want the second NOOP's", n)
+			}
+			close(release)
+			if err := <-first; err != nil {
+				t.Errorf("first NOOP (its bytes left for the next writer) to a server that answers: %v", err)
+			}
+			if err := <-second; err != nil {
+				t.Errorf("second NOOP (Args of four stall timeouts): %v", err)
+			}
+		})
 	})
 }
 
@@ -99,106 +98,88 @@ func TestReview44GStallBatchUnflushed(t *testing.T) {
 // from when a command's bytes reach the connection; a command with a
 // synchronizing literal has its bytes up to the literal flushed before it
 // waits for the "+", which the server owes from then on: a server that
-// never sends it is cut by the stall timeout (with the defaults, run 200
-// times faster), not left waiting for the command's context.
+// never sends it is cut by the stall timeout, exactly one after the line
+// went out, not left waiting for the command's context. Default options,
+// in a testing/synctest bubble (stallBubble; it ran the stall timeout 200
+// times faster on the wall clock and checked no time).
 func TestReview44GStallWaitingForContinuation(t *testing.T) {
-	session.StallSpeed(t, 200)
-	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+	const stall = session.DefaultStallTimeout
+	stallBubble(t, func(r *bufio.Reader, w io.Writer) {
 		io.WriteString(w, lmGreeting) // no LITERAL+: the literal waits for "+"
 		io.Copy(io.Discard, r)        // never a "+"
+	}, func(t *testing.T, s *session.Session, ctx context.Context) {
+		start := time.Now()
+		_, err := s.Run(ctx, &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
+			e.SP().Mailbox("INBOX").SP().Literal([]byte("Subject: x\r\n\r\nbody\r\n"))
+		}})
+		d := time.Since(start) // on the bubble's clock: the line goes out at once
+		var te *session.TimeoutError
+		if !errors.As(err, &te) || te.What != session.TimeoutStall {
+			t.Fatalf("APPEND waiting for a \"+\" the server never sends: %v after %v; want a stall *TimeoutError", err, d)
+		}
+		if d != stall {
+			t.Errorf("APPEND waiting for a \"+\" the server never sends cut after %v; want exactly %v", d, stall)
+		}
 	})
-	s, err := session.Open(ctx20(t), conn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	_, err = s.Run(ctx20(t), &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
-		e.SP().Mailbox("INBOX").SP().Literal([]byte("Subject: x\r\n\r\nbody\r\n"))
-	}})
-	var te *session.TimeoutError
-	if !errors.As(err, &te) || te.What != session.TimeoutStall {
-		t.Fatalf("APPEND waiting for a \"+\" the server never sends: %v; want a stall *TimeoutError", err)
-	}
 }
 
-// TestReview44SStallSpeed: session.StallSpeed, the test hook that runs a
-// session's stall timeouts faster (TestStallTimeoutWriteDefault), runs the
-// read side's too, and the error reports the timeout it stands for: a
-// server that answers nothing cuts the session with a stall
-// *TimeoutError whose After is the default stall timeout.
-func TestReview44SStallSpeed(t *testing.T) {
+// TestStallSpeedHook (was TestReview44SStallSpeed): session.StallSpeed,
+// the test hook that runs a session's stall timeouts faster
+// (TestStallTimeoutWriteDefault, TestPullBodyReadContextFrozen), runs the
+// read side's too, exactly k times faster, and the error reports the
+// timeout it stands for: a server that answers nothing cuts the session
+// with a stall *TimeoutError whose After is the default stall timeout,
+// after a 200th of it. In a testing/synctest bubble (stallBubble), so
+// that "exactly" holds on a loaded machine; the hook is what is tested,
+// so it is set (before the session is opened: Open reads it).
+func TestStallSpeedHook(t *testing.T) {
 	session.StallSpeed(t, 200)
-	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+	stallBubble(t, func(r *bufio.Reader, w io.Writer) {
 		io.WriteString(w, lmGreeting)
 		r.ReadString('\n')
 		io.Copy(io.Discard, r) // no answer
+	}, func(t *testing.T, s *session.Session, ctx context.Context) {
+		start := time.Now()
+		_, err := s.Run(ctx, &session.Command{Name: "NOOP"})
+		d := time.Since(start)
+		var te *session.TimeoutError
+		if !errors.As(err, &te) || te.What != session.TimeoutStall || te.After != session.DefaultStallTimeout {
+			t.Fatalf("NOOP to a silent server: %v after %v; want a stall *TimeoutError after %v", err, d, session.DefaultStallTimeout)
+		}
+		if want := session.DefaultStallTimeout / 200; d != want {
+			t.Errorf("NOOP to a silent server cut after %v; want exactly %v (the default run 200 times faster)", d, want)
+		}
 	})
-	s, err := session.Open(ctx20(t), conn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	_, err = s.Run(ctx20(t), &session.Command{Name: "NOOP"})
-	var te *session.TimeoutError
-	if !errors.As(err, &te) || te.What != session.TimeoutStall || te.After != session.DefaultStallTimeout {
-		t.Fatalf("NOOP to a silent server: %v; want a stall *TimeoutError after %v", err, session.DefaultStallTimeout)
-	}
 }
 
-// TestReview44SStallArmedWhenSent: the read side's stall timeout started
-// when a command was registered, before its Args ran: the time the
-// caller's Args took (a message built there, a file read) counted as the
-// server's silence, and a session with nothing else in flight was cut as
-// "no byte from the server" before a byte of the command went out. It
-// starts once the command is sent now. A command sent before still has
-// it: a server that does not answer it is cut while the next command's
-// Args runs.
+// TestReview44SStallArmedWhenSent: the read
+// side's stall timeout started when a command was registered, before its
+// Args ran: the time the caller's Args took (a message built there, a
+// file read) counted as the server's silence, and a session with nothing
+// else in flight was cut as "no byte from the server" before a byte of
+// the command went out. It starts once the command is sent now. A command
+// sent before still has it: a server that does not answer it is cut while
+// the next command's Args runs.
 //
 // With the defaults (DefaultStallTimeout), each case in a testing/synctest
-// bubble: Args's four stall timeouts and the stall timeout run on the
-// bubble's clock, exact however loaded the machine (it ran a 300 ms
-// stall timeout on the wall clock: 2.4 s).
+// bubble (stallBubble): Args's four stall timeouts and the stall timeout
+// run on the bubble's clock, exact however loaded the machine (it ran a
+// 300 ms stall timeout on the wall clock: 2.4 s).
 func TestReview44SStallArmedWhenSent(t *testing.T) {
 	const stall = session.DefaultStallTimeout
 	slowArgs := func(e *wire.Encoder) { time.Sleep(4 * stall) }
 	t.Run("alone", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			conn := fake(t, func(r *bufio.Reader, w io.Writer) {
-				io.WriteString(w, lmGreeting)
-				for {
-					line, err := r.ReadString('\n')
-					if err != nil {
-						return
-					}
-					tag, _, _ := strings.Cut(line, " ")
-					io.WriteString(w, tag+" OK done\r\n")
-				}
-			})
-			s, err := session.Open(ctx20(t), conn, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			ctx, cancel := context.WithTimeout(context.Background(), 10*stall)
-			defer cancel()
+		stallBubble(t, g44Answering, func(t *testing.T, s *session.Session, ctx context.Context) {
 			if _, err := s.Run(ctx, &session.Command{Name: "NOOP", Args: slowArgs}); err != nil {
 				t.Fatalf("NOOP whose Args takes four stall timeouts, to a server that answers: %v", err)
 			}
 		})
 	})
 	t.Run("behind", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			conn := fake(t, func(r *bufio.Reader, w io.Writer) {
-				io.WriteString(w, lmGreeting)
-				io.Copy(io.Discard, r) // no answer
-			})
-			s, err := session.Open(ctx20(t), conn, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			ctx, cancel := context.WithTimeout(context.Background(), 10*stall)
-			defer cancel()
+		stallBubble(t, func(r *bufio.Reader, w io.Writer) {
+			io.WriteString(w, lmGreeting)
+			io.Copy(io.Discard, r) // no answer
+		}, func(t *testing.T, s *session.Session, ctx context.Context) {
 			status := func(mbox string) func(*wire.Encoder) {
 				return func(e *wire.Encoder) { e.SP().Mailbox(mbox).SP().List(func(e *wire.Encoder) { e.Atom("MESSAGES") }) }
 			}
@@ -277,21 +258,14 @@ func s45Auth(silent bool) func(r *bufio.Reader, w io.Writer) {
 // server". The timer is off from the "+" until the answer's bytes are
 // handed to the connection, and on again from then: a server that then
 // says nothing is still cut, exactly one stall timeout after the answer.
-// Default options, each case in a testing/synctest bubble (it ran the
-// stall timeout 200 times faster on the wall clock: 1.5 s).
+// Default options, each case in a testing/synctest bubble (stallBubble;
+// it ran the stall timeout 200 times faster on the wall clock: 1.5 s).
 func TestReview45SStallOffWhileClientAnswers(t *testing.T) {
 	const stall = session.DefaultStallTimeout
 	const slow = 2 * stall // the client's side of the continuation
 	t.Run("OnContinue", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			s, err := session.Open(ctx20(t), fake(t, s45Auth(false)), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			ctx, cancel := context.WithTimeout(context.Background(), 20*stall)
-			defer cancel()
-			_, err = s.Run(ctx, authCmd(func([]byte) ([]byte, error) {
+		stallBubble(t, s45Auth(false), func(t *testing.T, s *session.Session, ctx context.Context) {
+			_, err := s.Run(ctx, authCmd(func([]byte) ([]byte, error) {
 				time.Sleep(slow) // a token fetched over the network
 				return []byte("dG9rZW4="), nil
 			}))
@@ -301,14 +275,7 @@ func TestReview45SStallOffWhileClientAnswers(t *testing.T) {
 		})
 	})
 	t.Run("Continue", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			s, err := session.Open(ctx20(t), fake(t, s45Auth(false)), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			ctx, cancel := context.WithTimeout(context.Background(), 20*stall)
-			defer cancel()
+		stallBubble(t, s45Auth(false), func(t *testing.T, s *session.Session, ctx context.Context) {
 			p, err := s.Start(ctx, authCmd(nil))
 			if err != nil {
 				t.Fatal(err)
@@ -328,16 +295,9 @@ func TestReview45SStallOffWhileClientAnswers(t *testing.T) {
 		})
 	})
 	t.Run("silent after the answer", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			s, err := session.Open(ctx20(t), fake(t, s45Auth(true)), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			ctx, cancel := context.WithTimeout(context.Background(), 20*stall)
-			defer cancel()
+		stallBubble(t, s45Auth(true), func(t *testing.T, s *session.Session, ctx context.Context) {
 			var answered time.Time
-			_, err = s.Run(ctx, authCmd(func([]byte) ([]byte, error) {
+			_, err := s.Run(ctx, authCmd(func([]byte) ([]byte, error) {
 				answered = time.Now()
 				return []byte("dG9rZW4="), nil
 			}))
@@ -353,14 +313,14 @@ func TestReview45SStallOffWhileClientAnswers(t *testing.T) {
 	})
 }
 
-// TestReview45SStallLiteralSlowBody: after a synchronizing literal's "+",
-// the literal's body comes from the caller's io.Reader: the time it takes
-// is the client's, not the server's silence, and is not cut (the body's
-// bytes are not all out, so the command is owed nothing yet). Once all of
-// it is out, a server that says nothing is cut, exactly one stall
-// timeout after it. Default options, each case in a testing/synctest
-// bubble (it ran the stall timeout 200 times faster on the wall clock:
-// 0.9 s).
+// TestReview45SStallLiteralSlowBody: after
+// a synchronizing literal's "+", the literal's body comes from the
+// caller's io.Reader: the time it takes is the client's, not the server's
+// silence, and is not cut (the body's bytes are not all out, so the
+// command is owed nothing yet). Once all of it is out, a server that says
+// nothing is cut, exactly one stall timeout after it. Default options,
+// each case in a testing/synctest bubble (stallBubble; it ran the stall
+// timeout 200 times faster on the wall clock: 0.9 s).
 func TestReview45SStallLiteralSlowBody(t *testing.T) {
 	const stall = session.DefaultStallTimeout
 	const body = "Subject: x\r\n\r\nbody\r\n"
@@ -396,30 +356,16 @@ func TestReview45SStallLiteralSlowBody(t *testing.T) {
 		}}
 	}
 	t.Run("slow body", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			s, err := session.Open(ctx20(t), fake(t, server(false)), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			ctx, cancel := context.WithTimeout(context.Background(), 20*stall)
-			defer cancel()
+		stallBubble(t, server(false), func(t *testing.T, s *session.Session, ctx context.Context) {
 			if _, err := s.Run(ctx, appendCmd(true)); err != nil {
 				t.Fatalf("APPEND whose body's reader takes two stall timeouts after the \"+\": %v", err)
 			}
 		})
 	})
 	t.Run("silent after the body", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			s, err := session.Open(ctx20(t), fake(t, server(true)), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			ctx, cancel := context.WithTimeout(context.Background(), 20*stall)
-			defer cancel()
+		stallBubble(t, server(true), func(t *testing.T, s *session.Session, ctx context.Context) {
 			start := time.Now()
-			_, err = s.Run(ctx, appendCmd(false))
+			_, err := s.Run(ctx, appendCmd(false))
 			d := time.Since(start) // on the bubble's clock: no time passes before the body is out
 			var te *session.TimeoutError
 			if !errors.As(err, &te) || te.What != session.TimeoutStall {
@@ -446,40 +392,32 @@ func (r *s45SlowReader) Read(p []byte) (int, error) {
 	return r.r.Read(p)
 }
 
-// TestReview45SStallIdle: IDLE waits on the server with no stall timeout
-// before its DONE, however long (here two stall timeouts after its "+"),
-// and has one once DONE is out: a server that does not answer the DONE is
-// cut, exactly one stall timeout after it. The "+" it gets does not leave
-// the timer off after DONE (the stall timer is off while the client owes
-// a continuation answer). Default options, each case in a
-// testing/synctest bubble (it ran the stall timeout 200 times faster on
-// the wall clock: 1.5 s).
+// TestReview45SStallIdle: IDLE waits on the server
+// with no stall timeout before its DONE, however long (here two stall
+// timeouts after its "+"), and has one once DONE is out: a server that
+// does not answer the DONE is cut, exactly one stall timeout after it.
+// The "+" it gets does not leave the timer off after DONE (the stall
+// timer is off while the client owes a continuation answer). Default
+// options, each case in a testing/synctest bubble (stallBubble; it ran
+// the stall timeout 200 times faster on the wall clock: 1.5 s).
 func TestReview45SStallIdle(t *testing.T) {
 	const stall = session.DefaultStallTimeout
 	for _, silent := range []bool{false, true} {
 		t.Run(map[bool]string{false: "answered", true: "silent after DONE"}[silent], func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				conn := fake(t, func(r *bufio.Reader, w io.Writer) {
-					io.WriteString(w, lmGreeting)
-					line := readLine(r)
-					tag, _, _ := strings.Cut(line, " ")
-					io.WriteString(w, "+ idling\r\n")
-					if readLine(r) != "DONE" {
-						return
-					}
-					if silent {
-						io.Copy(io.Discard, r)
-						return
-					}
-					io.WriteString(w, tag+" OK idle done\r\n")
-				})
-				s, err := session.Open(ctx20(t), conn, nil)
-				if err != nil {
-					t.Fatal(err)
+			stallBubble(t, func(r *bufio.Reader, w io.Writer) {
+				io.WriteString(w, lmGreeting)
+				line := readLine(r)
+				tag, _, _ := strings.Cut(line, " ")
+				io.WriteString(w, "+ idling\r\n")
+				if readLine(r) != "DONE" {
+					return
 				}
-				defer s.Close()
-				ctx, cancel := context.WithTimeout(context.Background(), 20*stall)
-				defer cancel()
+				if silent {
+					io.Copy(io.Discard, r)
+					return
+				}
+				io.WriteString(w, tag+" OK idle done\r\n")
+			}, func(t *testing.T, s *session.Session, ctx context.Context) {
 				p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
 				if err != nil {
 					t.Fatal(err)
@@ -511,33 +449,25 @@ func TestReview45SStallIdle(t *testing.T) {
 	}
 }
 
-// TestReview45SStallUploadPushesEarlier: a command left in the write
-// buffer (the first of a batch) is pushed out to the server by the next
-// command's long upload (a LITERAL+ body past the 16 KiB buffer). Its
-// stall timeout started only when the upload's write returned: a server
-// that never answers it went unnoticed for as long as the upload's reader
-// took (a body copied from a slow source). It starts once its bytes are
-// handed to the connection now: while the body's reader still waits, the
-// session is cut by the stall timeout. Default options, in a
-// testing/synctest bubble (it ran the stall timeout 200 times faster on
-// the wall clock, and a loaded CI machine once let the reader's six stall
-// timeouts, 1.8 s, pass first: stop 51); the reader waits at most six
-// stall timeouts (the read side excuses a stall timeout after the last
-// write).
+// TestReview45SStallUploadPushesEarlier:
+// a command left in the write buffer (the first of a batch) is pushed out
+// to the server by the next command's long upload (a LITERAL+ body past
+// the 16 KiB buffer). Its stall timeout started only when the upload's
+// write returned: a server that never answers it went unnoticed for as
+// long as the upload's reader took (a body copied from a slow source). It
+// starts once its bytes are handed to the connection now: while the
+// body's reader still waits, the session is cut by the stall timeout.
+// Default options, in a testing/synctest bubble (stallBubble; it ran the
+// stall timeout 200 times faster on the wall clock, and a loaded CI
+// machine once let the reader's six stall timeouts, 1.8 s, pass first:
+// stop 51); the reader waits at most six stall timeouts (the read side
+// excuses a stall timeout after the last write).
 func TestReview45SStallUploadPushesEarlier(t *testing.T) {
 	const stall = session.DefaultStallTimeout
-	synctest.Test(t, func(t *testing.T) {
-		conn := fake(t, func(r *bufio.Reader, w io.Writer) {
-			io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+] limits\r\n")
-			io.Copy(io.Discard, r) // takes everything in, answers nothing
-		})
-		s, err := session.Open(ctx20(t), conn, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 20*stall)
-		defer cancel()
+	stallBubble(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+] limits\r\n")
+		io.Copy(io.Discard, r) // takes everything in, answers nothing
+	}, func(t *testing.T, s *session.Session, ctx context.Context) {
 		const size = 64 << 10
 		endedWhileReading := make(chan bool, 1)
 		body := &s45WaitReader{first: 32 << 10, size: size, wait: func() {

@@ -1,0 +1,41 @@
+package session_test
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"testing"
+	"testing/synctest"
+
+	"github.com/imapkit/imapkit/session"
+)
+
+// stallBubble runs body in a testing/synctest bubble, on the bubble's
+// clock, with a session opened with the library's defaults (nil Options)
+// on a fake server that plays play, and a context of 20 default stall
+// timeouts (a bound for a failing run, on the bubble's clock: a test that
+// passes ends at the bound it checks). Every stall, command and upload
+// bound then runs at its default length and exactly, however loaded the
+// machine; the session is closed when body returns. The stall tests of
+// the package share it.
+func stallBubble(t *testing.T, play func(r *bufio.Reader, w io.Writer), body func(t *testing.T, s *session.Session, ctx context.Context)) {
+	t.Helper()
+	stallBubbleConn(t, func(t *testing.T) net.Conn { return fake(t, play) }, body)
+}
+
+// stallBubbleConn is stallBubble over the connection dial returns, made in
+// the bubble (a fake server's end wrapped, a contServer).
+func stallBubbleConn(t *testing.T, dial func(t *testing.T) net.Conn, body func(t *testing.T, s *session.Session, ctx context.Context)) {
+	t.Helper()
+	synctest.Test(t, func(t *testing.T) {
+		s, err := session.Open(ctx20(t), dial(t), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 20*session.DefaultStallTimeout)
+		defer cancel()
+		body(t, s, ctx)
+	})
+}
