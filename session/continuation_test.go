@@ -109,27 +109,22 @@ func TestReview41TContinueAfterAbortIsNotCommandEnded(t *testing.T) {
 // reading Continuations: a hostile server answers it "+" and goes silent.
 // The "+" sat in the channel counted as owed, nothing would answer it, and
 // only CommandTimeout (15 min) ended it; a "+" no one takes is not owed
-// now, and the stall timeout cuts it as before. Default options, run 200
-// times faster.
+// now, and the stall timeout cuts it as before, exactly one after the
+// "+". Default options, in a testing/synctest bubble (stallBubble; it
+// ran the stall timeout 200 times faster on the wall clock).
 func TestReview45EUnknownCommandPlus(t *testing.T) {
-	session.StallSpeed(t, 200)
-	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+	stallBubble(t, func(r *bufio.Reader, w io.Writer) {
 		io.WriteString(w, lmGreeting)
 		if !strings.Contains(readLine(r), "XFOO") {
 			return
 		}
 		io.WriteString(w, "+ \r\n") // hostile: then silent
 		io.Copy(io.Discard, r)
+	}, func(t *testing.T, s *session.Session, ctx context.Context) {
+		start := time.Now()
+		_, err := s.Run(ctx, &session.Command{Name: "XFOO"})
+		bubbleWantStall(t, "XFOO answered \"+\" and then nothing", err, time.Since(start))
 	})
-	s, err := session.Open(ctx20(t), conn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), e45Deadline)
-	defer cancel()
-	_, err = s.Run(ctx, &session.Command{Name: "XFOO"})
-	e45WantStall(t, "XFOO answered \"+\" and then nothing", err)
 }
 
 // TestReview45EAbandonedAuthenticate: an AUTHENTICATE with OnContinue
@@ -143,64 +138,64 @@ func TestReview45EUnknownCommandPlus(t *testing.T) {
 // exchange): a server that answers that lets the NOOP through, and one
 // that says nothing more is cut by the stall timeout. The "+" is sent only
 // once Wait has returned, so that the order is certain. Default options,
-// run 200 times faster.
+// each case in a testing/synctest bubble (stallBubbleConn; it ran the
+// stall timeout 200 times faster on the wall clock): the silent server is
+// cut exactly one stall timeout after the "+".
 func TestReview45EAbandonedAuthenticate(t *testing.T) {
-	session.StallSpeed(t, 200)
 	for _, silent := range []bool{false, true} {
 		t.Run(map[bool]string{false: "cancelled", true: "silent"}[silent], func(t *testing.T) {
-			gaveUp := make(chan struct{})
-			got := make(chan string, 1)
-			conn := fake(t, func(r *bufio.Reader, w io.Writer) {
-				io.WriteString(w, lmGreeting)
-				line := readLine(r)
-				if !strings.Contains(line, "AUTHENTICATE") {
-					return
+			var gaveUp chan struct{}
+			var got chan string
+			dial := func(t *testing.T) net.Conn {
+				gaveUp, got = make(chan struct{}), make(chan string, 1) // in the bubble
+				return fake(t, func(r *bufio.Reader, w io.Writer) {
+					io.WriteString(w, lmGreeting)
+					line := readLine(r)
+					if !strings.Contains(line, "AUTHENTICATE") {
+						return
+					}
+					tag, _, _ := strings.Cut(line, " ")
+					<-gaveUp
+					io.WriteString(w, "+ \r\n")
+					answer := readLine(r)
+					got <- answer
+					if silent || answer != "*" {
+						io.Copy(io.Discard, r) // waits for the client's answer
+						return
+					}
+					io.WriteString(w, tag+" BAD authentication cancelled\r\n")
+					line = readLine(r)
+					tag, _, _ = strings.Cut(line, " ")
+					io.WriteString(w, tag+" OK noop\r\n")
+				})
+			}
+			stallBubbleConn(t, dial, func(t *testing.T, s *session.Session, nctx context.Context) {
+				ctx, cancel := context.WithCancel(context.Background())
+				p, err := s.Start(ctx, authCmd(func([]byte) ([]byte, error) { return []byte("dG9rZW4="), nil }))
+				if err != nil {
+					t.Fatal(err)
 				}
-				tag, _, _ := strings.Cut(line, " ")
-				<-gaveUp
-				io.WriteString(w, "+ \r\n")
-				answer := readLine(r)
-				got <- answer
-				if silent || answer != "*" {
-					io.Copy(io.Discard, r) // waits for the client's answer
-					return
+				cancel()
+				if _, err := p.Wait(ctx); !errors.Is(err, context.Canceled) {
+					t.Fatalf("Wait: %v; want context.Canceled", err)
 				}
-				io.WriteString(w, tag+" BAD authentication cancelled\r\n")
-				line = readLine(r)
-				tag, _, _ = strings.Cut(line, " ")
-				io.WriteString(w, tag+" OK noop\r\n")
+				close(gaveUp)
+				start := time.Now()
+				_, err = s.Run(nctx, &session.Command{Name: "NOOP"})
+				if silent {
+					bubbleWantStall(t, "NOOP behind an abandoned AUTHENTICATE whose server says nothing after the \"+\"", err, time.Since(start))
+				} else if err != nil {
+					t.Fatalf("NOOP behind an abandoned AUTHENTICATE whose \"+\" is answered: %v", err)
+				}
+				select {
+				case a := <-got:
+					if a != "*" {
+						t.Fatalf("the abandoned AUTHENTICATE's \"+\" was answered %q; want \"*\"", a)
+					}
+				default:
+					t.Fatal("the abandoned AUTHENTICATE's \"+\" was not answered")
+				}
 			})
-			s, err := session.Open(ctx20(t), conn, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			ctx, cancel := context.WithCancel(context.Background())
-			p, err := s.Start(ctx, authCmd(func([]byte) ([]byte, error) { return []byte("dG9rZW4="), nil }))
-			if err != nil {
-				t.Fatal(err)
-			}
-			cancel()
-			if _, err := p.Wait(ctx); !errors.Is(err, context.Canceled) {
-				t.Fatalf("Wait: %v; want context.Canceled", err)
-			}
-			close(gaveUp)
-			nctx, ncancel := context.WithTimeout(context.Background(), e45Deadline)
-			defer ncancel()
-			_, err = s.Run(nctx, &session.Command{Name: "NOOP"})
-			if silent {
-				e45WantStall(t, "NOOP behind an abandoned AUTHENTICATE whose server says nothing after the \"+\"", err)
-			} else if err != nil {
-				t.Fatalf("NOOP behind an abandoned AUTHENTICATE whose \"+\" is answered: %v", err)
-			}
-			select {
-			case a := <-got:
-				if a != "*" {
-					t.Fatalf("the abandoned AUTHENTICATE's \"+\" was answered %q; want \"*\"", a)
-				}
-			default:
-				t.Fatal("the abandoned AUTHENTICATE's \"+\" was not answered")
-			}
 		})
 	}
 }
@@ -244,10 +239,11 @@ func TestReview45MWaitOnContinueEndedFirst(t *testing.T) {
 // still set. A hostile server sends another "+" and goes silent: the "+"
 // is counted as owed (contWaiter), nobody reads it, the stall timer is off
 // and Wait hangs until CommandTimeout (15 min), though limits.md says a
-// "+" no one takes leaves the timer on.
+// "+" no one takes leaves the timer on. Default options, in a
+// testing/synctest bubble (stallBubble; it ran the stall timeout 200 times
+// faster on the wall clock): cut exactly one stall timeout after the "+".
 func TestReview45MOnContinueErrorThenPlus(t *testing.T) {
-	session.StallSpeed(t, 200)
-	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+	stallBubble(t, func(r *bufio.Reader, w io.Writer) {
 		io.WriteString(w, lmGreeting)
 		if !strings.Contains(readLine(r), "AUTHENTICATE") {
 			return
@@ -258,29 +254,26 @@ func TestReview45MOnContinueErrorThenPlus(t *testing.T) {
 		}
 		io.WriteString(w, "+ again\r\n") // hostile: then silent
 		io.Copy(io.Discard, r)
+	}, func(t *testing.T, s *session.Session, bound context.Context) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		res := make(chan error, 1)
+		start := time.Now()
+		go func() {
+			_, err := s.Run(ctx, authCmd(func([]byte) ([]byte, error) { return nil, errors.New("no token") }))
+			res <- err
+		}()
+		select {
+		case <-res:
+			// Wait gives OnContinue's error; the session's is the stall.
+			bubbleWantStall(t, "OnContinue error, \"*\", then a \"+\" and silence (the session's error)", s.Err(), time.Since(start))
+		case <-bound.Done():
+			cancel()
+			s.Close()
+			<-res
+			t.Fatalf("no stall cut within %v: the \"+\" after \"*\" left the stall timer off (contWaiter still set while Wait waits for done, ignoring ctx)", time.Since(start))
+		}
 	})
-	s, err := session.Open(ctx20(t), conn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	res := make(chan error, 1)
-	go func() {
-		_, err := s.Run(ctx, authCmd(func([]byte) ([]byte, error) { return nil, errors.New("no token") }))
-		res <- err
-	}()
-	select {
-	case <-res:
-		// Wait gives OnContinue's error; the session's is the stall.
-		e45WantStall(t, "OnContinue error, \"*\", then a \"+\" and silence (the session's error)", s.Err())
-	case <-time.After(e45Deadline):
-		cancel()
-		s.Close()
-		<-res
-		t.Fatalf("no stall cut within %v: the \"+\" after \"*\" left the stall timer off (contWaiter still set while Wait waits for done, ignoring ctx)", e45Deadline)
-	}
 }
 
 // m45LateFlushConn delays the return of every Write after the first n: the
@@ -306,12 +299,14 @@ func (c *m45LateFlushConn) Write(b []byte) (int, error) {
 // nothing, then Continue clears the flag: the second "+", which Wait's
 // OnContinue answers, is not counted, and a slow second step (a SASL step
 // asking the user, three stall timeouts) is cut as a stall. 2e969b9's count
-// (+1, -1) kept it. Default options, run 200 times faster; the flush
-// returns 3 ms late (under stall/64, so not taken for a full send
-// buffer, which would excuse eight stall timeouts) to widen the window.
+// (+1, -1) kept it. Default options, in a testing/synctest bubble
+// (stallBubbleConn; it ran the stall timeout 200 times faster on the wall
+// clock); the flush returns 3 ms late on the bubble's clock (under
+// stall/64, so not taken for a full send buffer, which would excuse eight
+// stall timeouts) to widen the window.
 func TestReview45MSecondPlusBeforeContinue(t *testing.T) {
-	session.StallSpeed(t, 200)
-	raw := fake(t, func(r *bufio.Reader, w io.Writer) {
+	const stall = session.DefaultStallTimeout
+	play := func(r *bufio.Reader, w io.Writer) {
 		io.WriteString(w, lmGreeting)
 		line := readLine(r)
 		if !strings.Contains(line, "AUTHENTICATE") {
@@ -327,25 +322,24 @@ func TestReview45MSecondPlusBeforeContinue(t *testing.T) {
 			return
 		}
 		io.WriteString(w, tag+" OK authenticated\r\n")
-	})
+	}
 	// Writes: the AUTHENTICATE line (1), then the answers.
-	conn := &m45LateFlushConn{Conn: raw, after: 1, delay: 3 * time.Millisecond}
-	s, err := session.Open(ctx20(t), conn, nil)
-	if err != nil {
-		t.Fatal(err)
+	dial := func(t *testing.T) net.Conn {
+		return &m45LateFlushConn{Conn: fake(t, play), after: 1, delay: 3 * time.Millisecond}
 	}
-	defer s.Close()
-	step := 0
-	_, err = s.Run(ctx20(t), authCmd(func([]byte) ([]byte, error) {
-		step++
-		if step == 2 {
-			time.Sleep(3 * s45Stall) // the user types the second step
+	stallBubbleConn(t, dial, func(t *testing.T, s *session.Session, ctx context.Context) {
+		step := 0
+		_, err := s.Run(ctx, authCmd(func([]byte) ([]byte, error) {
+			step++
+			if step == 2 {
+				time.Sleep(3 * stall) // the user types the second step
+			}
+			return []byte("YQ=="), nil
+		}))
+		if err != nil {
+			t.Fatalf("two-step AUTHENTICATE whose second step takes %v: %v", 3*stall, err)
 		}
-		return []byte("YQ=="), nil
-	}))
-	if err != nil {
-		t.Fatalf("two-step AUTHENTICATE whose second step takes %v: %v", 3*s45Stall, err)
-	}
+	})
 }
 
 // TestReview45MRefuseGoroutineEndsOnClose: an abandoned AUTHENTICATE whose server
@@ -698,54 +692,55 @@ func TestReview46KRefuseTakenAfterAbandonedWait(t *testing.T) {
 // "+" from Continuations (the caller is its answerer: the stall timeout
 // goes off), then gives the command up without answering: by Next's
 // context (pulled) or Wait's. The server stays silent, waiting for the
-// line. It returns how long the session took to end after that (0: not
-// within limit, a bound for a failing run).
-func a47rRun(t *testing.T, byNext bool, limit time.Duration) time.Duration {
-	session.StallSpeed(t, 200) // 60 s stall as 0.3 s; CommandTimeout stays 15 min
-	client := contServer(t, func(r *bufio.Reader, server net.Conn, _ string) {
-		io.WriteString(server, "+ go on\r\n")
-		io.Copy(io.Discard, r) // silent: waits for the client's line
-	})
-	s, err := session.Open(context.Background(), client, nil)
-	if err != nil {
-		t.Fatal(err)
+// line. It fails unless the session is then cut by the stall timeout,
+// exactly one after the giving up (the server's last byte came before).
+// Default options, in a testing/synctest bubble (stallBubbleConn; it ran
+// the stall timeout 200 times faster on the wall clock and waited 6 s for
+// the cut).
+func a47rRun(t *testing.T, byNext bool, what string) {
+	dial := func(t *testing.T) net.Conn {
+		return contServer(t, func(r *bufio.Reader, server net.Conn, _ string) {
+			io.WriteString(server, "+ go on\r\n")
+			io.Copy(io.Discard, r) // silent: waits for the client's line
+		})
 	}
-	defer s.Close()
-	p, err := s.Start(context.Background(), &session.Command{Name: "XCONT", Pull: true,
-		Rules: &session.Rules{Alone: true, Continuations: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	gone := make(chan error, 1)
-	go func() {
-		if byNext {
-			for {
-				if _, err := p.Next(ctx); err != nil {
-					gone <- err
-					return
+	stallBubbleConn(t, dial, func(t *testing.T, s *session.Session, bound context.Context) {
+		p, err := s.Start(context.Background(), &session.Command{Name: "XCONT", Pull: true,
+			Rules: &session.Rules{Alone: true, Continuations: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		gone := make(chan error, 1)
+		go func() {
+			if byNext {
+				for {
+					if _, err := p.Next(ctx); err != nil {
+						gone <- err
+						return
+					}
 				}
 			}
+			_, err := p.Wait(ctx)
+			gone <- err
+		}()
+		select {
+		case <-p.Continuations():
+		case <-bound.Done():
+			t.Fatal("no \"+\"")
 		}
-		_, err := p.Wait(ctx)
-		gone <- err
-	}()
-	select {
-	case <-p.Continuations():
-	case <-time.After(5 * time.Second):
-		t.Fatal("no \"+\"")
-	}
-	cancel() // the caller gives the command up, the "+" unanswered
-	if err := <-gone; !errors.Is(err, context.Canceled) {
-		t.Fatalf("gave up with %v", err)
-	}
-	start := time.Now()
-	select {
-	case <-s.Done():
-		return time.Since(start)
-	case <-time.After(limit):
-		return 0
-	}
+		cancel() // the caller gives the command up, the "+" unanswered
+		if err := <-gone; !errors.Is(err, context.Canceled) {
+			t.Fatalf("gave up with %v", err)
+		}
+		start := time.Now()
+		select {
+		case <-s.Done():
+			bubbleWantStall(t, what, s.Err(), time.Since(start))
+		case <-bound.Done():
+			t.Fatalf("%s: the session was not cut within %v (the stall timeout is %v): contOwed is still set, the stall timer off (until CommandTimeout, 15 min by default)", what, time.Since(start), session.DefaultStallTimeout)
+		}
+	})
 }
 
 // TestReview47APulledAbandonedOwedPlusStallOff (found by review): a pulled
@@ -756,25 +751,16 @@ func a47rRun(t *testing.T, byNext bool, limit time.Duration) time.Duration {
 // the server waited for a line that would never come, and the session
 // hung until CommandTimeout (15 min by default) instead of the stall
 // timeout (60 s). Now Next abandons as Wait does (abandonLocked): the
-// answerer flags go and the stall timer is armed again. Stall timeouts
-// 200 times faster through the StallSpeed test hook (no user option
-// changed): 60 s as 0.3 s; a session not ended within 20 of them (6 s, a
-// bound for a failing run, not a timing) hangs.
+// answerer flags go and the stall timer is armed again.
 func TestReview47APulledAbandonedOwedPlusStallOff(t *testing.T) {
-	if d := a47rRun(t, true, 6*time.Second); d == 0 {
-		t.Fatal("a pulled command given up by Next, its taken \"+\" unanswered: the session was not cut " +
-			"by the stall timeout (0.3 s here) within 6 s: contOwed is still set, the stall timer off " +
-			"(until CommandTimeout, 15 min by default)")
-	}
+	a47rRun(t, true, "a pulled command given up by Next, its taken \"+\" unanswered")
 }
 
 // TestReview47AWaitAbandonedOwedPlusStallOn (found by review) is the
 // control: the same command given up by Wait's context is cut at the
 // stall timeout.
 func TestReview47AWaitAbandonedOwedPlusStallOn(t *testing.T) {
-	if d := a47rRun(t, false, 6*time.Second); d == 0 {
-		t.Fatal("given up by Wait: not cut by the stall timeout")
-	}
+	a47rRun(t, false, "given up by Wait")
 }
 
 // a47WaitParked reports whether a goroutine is blocked in the select of

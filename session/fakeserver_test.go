@@ -3,7 +3,6 @@ package session_test
 import (
 	"bufio"
 	"context"
-	"errors"
 	"io"
 	"net"
 	"regexp"
@@ -54,28 +53,6 @@ func r42Open(t testing.TB, opts *session.Options, answer func(tag, line string) 
 	}
 	return s
 }
-
-// e45Deadline is how long these tests wait for the stall timeout to cut a
-// silent server: twenty stall timeouts (a stall is noticed within one and
-// a sixteenth; five were too few for a loaded machine running every
-// package under -race, where the 300 ms of a stall timeout run 200 times
-// faster is a few scheduler delays), far less than CommandTimeout (15
-// minutes: not shortened by StallSpeed). A test that passes returns at the
-// stall, not at this deadline.
-const e45Deadline = 20 * s45Stall
-
-// e45WantStall fails unless err is the session's stall *TimeoutError (not
-// the caller's context ending first).
-func e45WantStall(t *testing.T, what string, err error) {
-	t.Helper()
-	var te *session.TimeoutError
-	if !errors.As(err, &te) || te.What != session.TimeoutStall {
-		t.Fatalf("%s: %v; want a stall *TimeoutError within %v (the stall timeout is %v)", what, err, e45Deadline, s45Stall)
-	}
-}
-
-// s45Stall is the default stall timeout as StallSpeed(t, 200) runs it.
-const s45Stall = session.DefaultStallTimeout / 200
 
 // authCmd is an AUTHENTICATE X-TEST, allowed in any state, with
 // onContinue as its OnContinue (nil: the caller answers from

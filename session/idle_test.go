@@ -6,58 +6,53 @@ import (
 	"io"
 	"net"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/imapkit/imapkit/session"
 )
 
+// The IDLE tests below run with the default options, each in a
+// testing/synctest bubble (idleBubble): the silent server is cut exactly
+// one stall timeout after DONE on the bubble's clock (they ran the stall
+// timeout 200 times faster on the wall clock, StallSpeed, and checked
+// only that the cut came before a deadline of 20 of them).
+
 // TestReview45EIdlePlusAfterDone: a "+" the server sends to IDLE after
 // the client's DONE was counted as owed and never answered: the stall
 // timer stayed off for good, and a server that then says nothing was never
 // cut (IDLE is exempt from CommandTimeout: only the caller's context ends
-// it). Once DONE is out, no "+" turns the timer off. Default options, run
-// 200 times faster.
+// it). Once DONE is out, no "+" turns the timer off.
 func TestReview45EIdlePlusAfterDone(t *testing.T) {
-	session.StallSpeed(t, 200)
-	conn := idlePlusServer(t, nil, "+ still idling\r\n") // hostile: then silent
-	ctx, p := idleStart(t, conn)
-	select {
-	case <-p.Continuations():
-	case <-ctx.Done():
-		t.Fatal("no continuation request")
-	}
-	if err := p.Continue(ctx, []byte("DONE")); err != nil {
-		t.Fatal(err)
-	}
-	_, err := p.Wait(ctx)
-	e45WantStall(t, "IDLE whose server sends \"+\" after DONE and then nothing", err)
+	idleBubble(t, false, "+ still idling\r\n", func(t *testing.T, ctx context.Context, p *session.Pending, _ chan struct{}) {
+		select {
+		case <-p.Continuations():
+		case <-ctx.Done():
+			t.Fatal("no continuation request")
+		}
+		idleDoneCut(t, ctx, p, "IDLE whose server sends \"+\" after DONE and then nothing")
+	})
 }
 
 // TestReview45EIdleTwoPlusOneDone: two "+" to IDLE (some servers send a
 // second one, as commands/idle.go notes), both taken by the caller, and
 // one DONE: counted, the second "+" left the timer off after DONE, and a
 // server silent after DONE was never cut. One line answers every "+"
-// taken before it. Default options, run 200 times faster.
+// taken before it.
 func TestReview45EIdleTwoPlusOneDone(t *testing.T) {
-	session.StallSpeed(t, 200)
-	second := make(chan struct{})
-	conn := idlePlusServer(t, second, "+ idling again\r\n")
-	ctx, p := idleStart(t, conn)
-	for i := 0; i < 2; i++ {
-		select {
-		case <-p.Continuations():
-		case <-ctx.Done():
-			t.Fatal("no continuation request")
+	idleBubble(t, true, "+ idling again\r\n", func(t *testing.T, ctx context.Context, p *session.Pending, second chan struct{}) {
+		for i := 0; i < 2; i++ {
+			select {
+			case <-p.Continuations():
+			case <-ctx.Done():
+				t.Fatal("no continuation request")
+			}
+			if i == 0 {
+				close(second)
+			}
 		}
-		if i == 0 {
-			close(second)
-		}
-	}
-	if err := p.Continue(ctx, []byte("DONE")); err != nil {
-		t.Fatal(err)
-	}
-	_, err := p.Wait(ctx)
-	e45WantStall(t, "IDLE given two \"+\", one DONE, then a silent server", err)
+		idleDoneCut(t, ctx, p, "IDLE given two \"+\", one DONE, then a silent server")
+	})
 }
 
 // TestReview45MIdlePlusWaitingAtDone: IDLE's caller took the first "+";
@@ -66,71 +61,72 @@ func TestReview45EIdleTwoPlusOneDone(t *testing.T) {
 // owed (one routed while its line was flushed) only after it has set
 // IDLE answering, so the silent server is still cut by the stall timeout.
 func TestReview45MIdlePlusWaitingAtDone(t *testing.T) {
-	session.StallSpeed(t, 200)
 	// The second "+" goes out once the caller took the first: one that
 	// came while the first still waited in the channel would abort the
-	// session ("did not ask for one"), which a loaded machine did (1 run
-	// in 40): the test then never saw it routed.
-	took := make(chan struct{})
-	conn := idlePlusServer(t, took, "+ idling again\r\n")
-	ctx, p := idleStart(t, conn)
-	select {
-	case <-p.Continuations():
-	case <-ctx.Done():
-		t.Fatal("no continuation request")
-	}
-	close(took)
-	for len(p.Continuations()) == 0 {
-		if ctx.Err() != nil {
+	// session ("did not ask for one").
+	idleBubble(t, true, "+ idling again\r\n", func(t *testing.T, ctx context.Context, p *session.Pending, took chan struct{}) {
+		select {
+		case <-p.Continuations():
+		case <-ctx.Done():
+			t.Fatal("no continuation request")
+		}
+		close(took)
+		synctest.Wait() // the second "+" is read and routed
+		if len(p.Continuations()) == 0 {
 			t.Fatal("the second continuation request was not routed")
 		}
-		time.Sleep(time.Millisecond)
-	}
-	if err := p.Continue(ctx, []byte("DONE")); err != nil {
-		t.Fatal(err)
-	}
-	_, err := p.Wait(ctx)
-	e45WantStall(t, "IDLE with a \"+\" waiting at DONE, then a silent server", err)
-}
-
-// idlePlusServer is the server of the IDLE tests above: it greets, answers the
-// IDLE line with "+ idling", and sends a second line: once gate is closed,
-// before DONE; or, with gate nil, after DONE. Then it reads the rest in
-// silence (a line other than DONE ends it there).
-func idlePlusServer(t *testing.T, gate <-chan struct{}, second string) net.Conn {
-	t.Helper()
-	return fake(t, func(r *bufio.Reader, w io.Writer) {
-		io.WriteString(w, lmGreeting)
-		readLine(r)
-		io.WriteString(w, "+ idling\r\n")
-		if gate != nil {
-			<-gate
-			io.WriteString(w, second)
-		}
-		if readLine(r) != "DONE" {
-			return
-		}
-		if gate == nil {
-			io.WriteString(w, second)
-		}
-		io.Copy(io.Discard, r) // silent after DONE
+		idleDoneCut(t, ctx, p, "IDLE with a \"+\" waiting at DONE, then a silent server")
 	})
 }
 
-// idleStart opens a session (the defaults) on conn and starts IDLE in it,
-// with a context of e45Deadline; the session ends with the test.
-func idleStart(t *testing.T, conn net.Conn) (context.Context, *session.Pending) {
+// idleBubble runs body in stallBubble (a bubble, the defaults) with the
+// server of the IDLE tests above and IDLE started: the server greets,
+// answers the IDLE line with "+ idling", and sends second: with gated,
+// before DONE once the gate passed to body is closed; otherwise after
+// DONE. Then it reads the rest in silence (a line other than DONE ends it
+// there).
+func idleBubble(t *testing.T, gated bool, second string, body func(t *testing.T, ctx context.Context, p *session.Pending, gate chan struct{})) {
 	t.Helper()
-	s, err := session.Open(ctx20(t), conn, nil)
-	if err != nil {
+	var gate chan struct{}
+	dial := func(t *testing.T) net.Conn {
+		if gated {
+			gate = make(chan struct{}) // in the bubble
+		}
+		return fake(t, func(r *bufio.Reader, w io.Writer) {
+			io.WriteString(w, lmGreeting)
+			readLine(r)
+			io.WriteString(w, "+ idling\r\n")
+			if gate != nil {
+				<-gate
+				io.WriteString(w, second)
+			}
+			if readLine(r) != "DONE" {
+				return
+			}
+			if gate == nil {
+				io.WriteString(w, second)
+			}
+			io.Copy(io.Discard, r) // silent after DONE
+		})
+	}
+	stallBubbleConn(t, dial, func(t *testing.T, s *session.Session, ctx context.Context) {
+		p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body(t, ctx, p, gate)
+	})
+}
+
+// idleDoneCut sends IDLE's DONE and fails unless the session is then
+// cut by the stall timeout, exactly one after the DONE (the server's last
+// bytes come at once).
+func idleDoneCut(t *testing.T, ctx context.Context, p *session.Pending, what string) {
+	t.Helper()
+	if err := p.Continue(ctx, []byte("DONE")); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), e45Deadline)
-	t.Cleanup(cancel)
-	p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ctx, p
+	done := time.Now()
+	_, err := p.Wait(ctx)
+	bubbleWantStall(t, what, err, time.Since(done))
 }

@@ -3,10 +3,12 @@ package session_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/imapkit/imapkit/session"
 )
@@ -38,4 +40,18 @@ func stallBubbleConn(t *testing.T, dial func(t *testing.T) net.Conn, body func(t
 		defer cancel()
 		body(t, s, ctx)
 	})
+}
+
+// bubbleWantStall fails unless err is the session's stall *TimeoutError
+// and d, the time on the bubble's clock from the server's last byte to
+// the error, is exactly the default stall timeout.
+func bubbleWantStall(t *testing.T, what string, err error, d time.Duration) {
+	t.Helper()
+	var te *session.TimeoutError
+	if !errors.As(err, &te) || te.What != session.TimeoutStall {
+		t.Fatalf("%s: %v after %v; want a stall *TimeoutError", what, err, d)
+	}
+	if d != session.DefaultStallTimeout {
+		t.Errorf("%s: cut after %v; want exactly %v", what, d, session.DefaultStallTimeout)
+	}
 }
