@@ -324,36 +324,29 @@ func TestLimitMaxStringLiteral(t *testing.T) {
 // TestLimitCommandTimeout: a server that trickles bytes for ever (never
 // quiet long enough for StallTimeout) is ended by CommandTimeout, which
 // bounds a command's whole run when its context has no deadline: the
-// session aborts with a "command" *TimeoutError.
+// session aborts with a "command" *TimeoutError, exactly at the bound.
+// Default options, in a testing/synctest bubble (stallBubble): a byte
+// every half stall timeout for DefaultCommandTimeout's 15 minutes on the
+// bubble's clock (it set a 300 ms CommandTimeout on the wall clock and
+// allowed 5 s past it).
 func TestLimitCommandTimeout(t *testing.T) {
-	const bound = 300 * time.Millisecond
-	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+	stallBubble(t, func(r *bufio.Reader, w io.Writer) {
 		io.WriteString(w, lmGreeting)
 		readLine(r)
 		io.WriteString(w, "* OK ")
-		trickle(w, "x")
-	})
-	s := openBounded(t, conn, bound)
-	start := time.Now()
-	_, err := s.Run(context.Background(), &session.Command{Name: "NOOP"})
-	var te *session.TimeoutError
-	if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != session.TimeoutCommand || !errors.Is(err, session.ErrTimeout) {
-		t.Fatalf("NOOP to a trickling server: %v; want an abort with a command *TimeoutError", err)
-	}
-	if d := time.Since(start); d < bound || d > bound+5*time.Second {
-		t.Errorf("ended after %v; want about %v", d, bound)
-	}
-}
-
-// trickle writes s every 20 ms until the connection fails: a server never
-// quiet long enough for StallTimeout.
-func trickle(w io.Writer, s string) {
-	for {
-		if _, err := io.WriteString(w, s); err != nil {
-			return
+		trickleEvery(w, "x", session.DefaultStallTimeout/2)
+	}, func(t *testing.T, s *session.Session, _ context.Context) {
+		start := time.Now()
+		_, err := s.Run(context.Background(), &session.Command{Name: "NOOP"})
+		d := time.Since(start)
+		var te *session.TimeoutError
+		if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != session.TimeoutCommand || !errors.Is(err, session.ErrTimeout) {
+			t.Fatalf("NOOP to a trickling server: %v after %v; want an abort with a command *TimeoutError", err, d)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		if d != session.DefaultCommandTimeout {
+			t.Errorf("ended after %v; want exactly %v", d, session.DefaultCommandTimeout)
+		}
+	})
 }
 
 // trickleEvery writes s every d until the connection fails.
