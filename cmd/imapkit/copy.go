@@ -589,29 +589,20 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 	if err != nil {
 		return err
 	}
-	srcUser, dstUser := firstNonEmpty(o.src.user, st.user), firstNonEmpty(o.dst.user, dt.user)
-	state := &copyState{Version: 1, Src: accountKey(st, srcUser), Dst: accountKey(dt, dstUser), Mailboxes: map[string]*copyBox{}}
-	path := copyStatePath(o.stateDir, state.Src, state.Dst)
-	// The state is read once and trusted until the end of the run: a
-	// second run of the same job at the same time must not start.
-	l, err := lockState(path)
+	run := &copyRun{o: o, out: out, dt: dt, fresh: map[string]map[string]bool{}}
+	unlock, err := run.loadState(st, dt)
 	if err != nil {
 		return err
 	}
-	defer l.unlock()
-	// An entry recorded under "inbox" is moved to "INBOX" there
-	// (foldInbox).
-	if err := loadCopyState(path, state); err != nil {
-		return err
-	}
+	defer unlock()
 	// Before the compaction is due: a refused --restart-mailbox leaves
 	// the state files as they were.
-	if err := checkRestart(o, mailboxes, state, path); err != nil {
+	if err := checkRestart(o, mailboxes, run.state, run.path); err != nil {
 		return err
 	}
 	// The maps go back into the state file, whatever the run's end.
 	defer func() {
-		if cerr := state.compact(path); cerr != nil {
+		if cerr := run.state.compact(run.path); cerr != nil {
 			if err == nil {
 				err = cerr
 			} else {
@@ -620,133 +611,117 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 		}
 	}()
 
-	src, err := o.src.connect(ctx, st, out.stdin, out.stderr)
-	if err != nil {
+	if run.src, err = o.src.connect(ctx, st, out.stdin, out.stderr); err != nil {
 		return fmt.Errorf("source: %w", err)
 	}
-	defer src.close()
-	dst, err := o.dst.connect(ctx, dt, out.stdin, out.stderr)
-	if err != nil {
+	defer run.src.close()
+	if run.dst, err = o.dst.connect(ctx, dt, out.stdin, out.stderr); err != nil {
 		return fmt.Errorf("destination: %w", err)
 	}
-	defer func() { dst.close() }() // the last connection (see below)
+	defer func() { run.dst.close() }() // the last connection (reconnectDst)
 
-	m, err := newNameMapper(ctx, src.c, dst.c, o.maps.to)
+	mailboxes, clashes, err := run.mailboxesToCopy(ctx, mailboxes)
 	if err != nil {
 		return err
 	}
-	if mailboxes, o.restart, err = m.foldInboxChildren(ctx, mailboxes, o.restart, state); err != nil {
-		return err
-	}
-	var clashes map[string]error
-	if len(mailboxes) == 0 {
-		if mailboxes, clashes, err = m.sourceMailboxes(ctx); err != nil {
-			return err
-		}
-	}
-	for _, name := range slices.Sorted(maps.Keys(o.restart)) {
-		if !slices.Contains(mailboxes, name) {
-			return fmt.Errorf("--restart-mailbox %s: %w: the source lists no such mailbox: nothing done", shellQuote(name), errRestartRefused)
-		}
-	}
-	clashes = m.destClashes(mailboxes, clashes)
-	var firstErr error
-	failed := 0
-	// prev is the report of a mailbox's copy stopped to be tried again
-	// (a *retryMailboxError): added to the next try's. try is what the
-	// tries of the mailbox share.
-	var prev *copyResult
-	var try *mailboxTry
+	return run.copyMailboxes(ctx, mailboxes, clashes)
+}
+
+// copyRun is one account's copy (copyAccount): what the copies of its
+// mailboxes share. Its methods are the run's steps; a mailbox's copy is
+// a mailboxCopy's.
+type copyRun struct {
+	o     *copyOpts
+	out   *output
+	state *copyState
+	path  string  // the state file
+	dt    *target // the destination, connected to again (reconnectDst)
+	src   *conn
+	dst   *conn // the current connection: a new one once a session ended
+	m     *nameMapper
 	// fresh are the destination mailboxes this run created, each with
 	// the source mailboxes copied to it in this run: the copies earlier
 	// runs made to one (deleted since) are not in it, whatever those
 	// mailboxes put there. A source mailbox among them (its turn again)
 	// finds its own copies there: its entry is kept.
-	fresh := map[string]map[string]bool{}
+	fresh map[string]map[string]bool
+	// try is what the tries of the mailbox being copied share: a new
+	// one for its first try (copyTry), the same for a try after a
+	// stopped one (a *retryMailboxError).
+	try *mailboxTry
+}
+
+// loadState reads the run's state file, that of the accounts st and dt,
+// locked until unlock is called: the state is read once and trusted
+// until the end of the run, so a second run of the same job at the same
+// time must not start. An entry recorded under "inbox" is moved to
+// "INBOX" there (foldInbox).
+func (run *copyRun) loadState(st, dt *target) (unlock func(), err error) {
+	o := run.o
+	srcUser, dstUser := firstNonEmpty(o.src.user, st.user), firstNonEmpty(o.dst.user, dt.user)
+	run.state = &copyState{Version: 1, Src: accountKey(st, srcUser), Dst: accountKey(dt, dstUser), Mailboxes: map[string]*copyBox{}}
+	run.path = copyStatePath(o.stateDir, run.state.Src, run.state.Dst)
+	l, err := lockState(run.path)
+	if err != nil {
+		return nil, err
+	}
+	if err := loadCopyState(run.path, run.state); err != nil {
+		l.unlock()
+		return nil, err
+	}
+	return l.unlock, nil
+}
+
+// mailboxesToCopy returns the source mailboxes the run copies: those
+// named (INBOX's children as the source names them:
+// nameMapper.foldInboxChildren), else every one the source lists, and
+// clashes, the error of each that cannot be copied (a name two listed
+// mailboxes decode to: sourceMailboxes; names mapped to one destination:
+// destClashes). A --restart-mailbox of a mailbox the source does not
+// list refuses the run.
+func (run *copyRun) mailboxesToCopy(ctx context.Context, named []string) (mailboxes []string, clashes map[string]error, err error) {
+	o := run.o
+	if run.m, err = newNameMapper(ctx, run.src.c, run.dst.c, o.maps.to); err != nil {
+		return nil, nil, err
+	}
+	if mailboxes, o.restart, err = run.m.foldInboxChildren(ctx, named, o.restart, run.state); err != nil {
+		return nil, nil, err
+	}
+	if len(mailboxes) == 0 {
+		if mailboxes, clashes, err = run.m.sourceMailboxes(ctx); err != nil {
+			return nil, nil, err
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(o.restart)) {
+		if !slices.Contains(mailboxes, name) {
+			return nil, nil, fmt.Errorf("--restart-mailbox %s: %w: the source lists no such mailbox: nothing done", shellQuote(name), errRestartRefused)
+		}
+	}
+	return mailboxes, run.m.destClashes(mailboxes, clashes), nil
+}
+
+// copyMailboxes copies mailboxes, one after the other: one that fails
+// (clashes holds the error of some) is reported on stderr and the run
+// goes on with the next; the run's error then counts them
+// (*mailboxesError). A mailbox's copy stopped to be tried again (a
+// *retryMailboxError) goes again at once, its report added to the next
+// try's.
+func (run *copyRun) copyMailboxes(ctx context.Context, mailboxes []string, clashes map[string]error) error {
+	var firstErr error
+	failed := 0
+	// prev is the report of a mailbox's copy stopped to be tried again
+	// (a *retryMailboxError): added to the next try's.
+	var prev *copyResult
 	for i := 0; i < len(mailboxes); i++ {
 		name := mailboxes[i]
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if serr := dst.c.Session().Err(); serr != nil {
-			// The destination's session ended (with the mailbox
-			// before: an APPEND abandoned mid-way, a message the
-			// library refused once its turn came or one that could
-			// not be read whole from the source; or the server
-			// closed it): this mailbox and those after it get a new
-			// connection. Over the closed one, every later mailbox
-			// failed ("creating B on the destination: session:
-			// command not sent"), at every run.
-			nd, err := o.dst.connect(ctx, dt, out.stdin, out.stderr)
-			if err != nil {
-				return fmt.Errorf("destination: connecting again (its session ended: %v): %w", serr, err)
-			}
-			dst.close()
-			dst, m.dst = nd, nd.c
+		if err := run.reconnectDst(ctx); err != nil {
+			return err
 		}
-		dname := m.dstName(name)
-		if b := state.Mailboxes[name]; b != nil && b.Dst != dname && inboxChild(b.Dst, m.dstDelim) == dname && !m.have[b.Dst] {
-			// Recorded by a run before INBOX's children were named
-			// "INBOX"+delimiter (nameMapper.dstName): the same
-			// mailbox, on a server whose INBOX prefix is
-			// case-insensitive. The state's key is the source's name,
-			// unchanged. Not when the destination lists the recorded
-			// name too: a server listing both keeps them apart, and the
-			// copy goes on where it was
-			// (TestInboxChildBothListedKeepsCopy, found by
-			// review).
-			b.Dst = dname
-		}
-		// A CREATE the destination refuses (a name it does not allow:
-		// Dovecot refuses "a.b" and "~x", which Cyrus takes) fails that
-		// mailbox, not the run: it stopped every mailbox after it, at
-		// every run.
-		// A name two listed mailboxes decode to fails (sourceMailboxes),
-		// and so do the names mapped to one destination (destClashes).
-		var r *copyResult
-		err := clashes[name]
-		restart := false
-		dstExists := m.have[dname] || strings.EqualFold(dname, "INBOX")
-		if err == nil && prev == nil && o.restart[name] {
-			// Before the destination mailbox is created: a refused
-			// restart creates nothing.
-			restart, err = restartCheck(ctx, src.c, dst.c, name, dname, dstExists, fresh[dname] != nil, state, o, out.stderr)
-		}
-		if err == nil && !restart && len(state.dups[name]) > 0 {
-			err = state.dupsError(name)
-		}
-		if err == nil && !restart && prev == nil {
-			// A refusal creates nothing: asked before the CREATE.
-			err = refuseBeforeCreate(ctx, src.c, name, dname, dstExists, state)
-		}
-		if err == nil {
-			var created bool
-			listed := m.have[dname]
-			// The entry a restart is to remove counts for nothing:
-			// as on a first run.
-			except := ""
-			if restart {
-				except = name
-			}
-			if created, err = m.ensure(ctx, dname, state.copiedTo(dname, except)); err != nil {
-				what := "creating %s on the destination"
-				if listed {
-					what = "the destination's %s"
-				}
-				err = fmt.Errorf(what+": %w (--map %s copies it under another name)", printable(dname), err, shellQuote(name+"=NAME"))
-			} else {
-				if prev == nil {
-					try = &mailboxTry{restart: restart, dstFresh: fresh[dname] != nil && !fresh[dname][name] && !created}
-				}
-				if created {
-					fresh[dname] = map[string]bool{}
-				}
-				if fresh[dname] != nil {
-					fresh[dname][name] = true
-				}
-				r, err = copyMailbox(ctx, src.c, dst.c, name, dname, created, state, path, o, out.json, out.stderr, try)
-			}
-		}
+		dname := run.dstName(name)
+		r, err := run.copyTry(ctx, name, dname, clashes[name], prev != nil)
 		r = prev.add(r)
 		prev = nil
 		var retry *retryMailboxError
@@ -757,7 +732,7 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 			// is recorded now (sent as literal8, skipped, or
 			// to stop before: stopBefore): the mailbox goes
 			// again, over a new connection when the session
-			// ended (above).
+			// ended (reconnectDst).
 			prev = r
 			i--
 			continue
@@ -767,37 +742,162 @@ func copyAccount(ctx context.Context, o *copyOpts, srcURL, dstURL string, mailbo
 			if ctx.Err() != nil {
 				return err
 			}
-			fmt.Fprintf(out.stderr, "imapkit copy: %s\n", printable(err.Error()))
+			fmt.Fprintf(run.out.stderr, "imapkit copy: %s\n", printable(err.Error()))
 			if firstErr == nil {
 				firstErr = err
 			}
 			failed++
 			continue
 		}
-		if out.json {
-			if err := out.emit(r); err != nil {
-				return err
-			}
-		} else {
-			fmt.Fprintf(out.stdout, "%s -> %s: copied %d messages (%d bytes); last UID %d", printable(name), printable(dname), r.Copied, r.Bytes, r.LastUID)
-			if r.Vanished > 0 {
-				fmt.Fprintf(out.stdout, "; %d expunged during the copy, skipped", r.Vanished)
-			}
-			if r.Skipped > 0 {
-				fmt.Fprintf(out.stdout, "; %d skipped (the destination cannot take them: see the warnings)", r.Skipped)
-			}
-			if r.FlagsUpdated > 0 || r.FlagsUnmatched > 0 {
-				fmt.Fprintf(out.stdout, "; flags updated on %d", r.FlagsUpdated)
-				if r.FlagsUnmatched > 0 {
-					fmt.Fprintf(out.stdout, " (%d copies not found)", r.FlagsUnmatched)
-				}
-			}
-			fmt.Fprintln(out.stdout)
+		if err := run.report(name, dname, r); err != nil {
+			return err
 		}
 	}
 	if firstErr != nil {
 		return &mailboxesError{failed: failed, total: len(mailboxes), first: firstErr}
 	}
+	return nil
+}
+
+// reconnectDst connects to the destination again when the session of
+// the current connection ended (with the mailbox before: an APPEND
+// abandoned mid-way, a message the library refused once its turn came or
+// one that could not be read whole from the source; or the server closed
+// it): the next mailbox and those after it get the new connection. Over
+// the closed one, every later mailbox failed ("creating B on the
+// destination: session: command not sent"), at every run.
+func (run *copyRun) reconnectDst(ctx context.Context) error {
+	serr := run.dst.c.Session().Err()
+	if serr == nil {
+		return nil
+	}
+	nd, err := run.o.dst.connect(ctx, run.dt, run.out.stdin, run.out.stderr)
+	if err != nil {
+		return fmt.Errorf("destination: connecting again (its session ended: %v): %w", serr, err)
+	}
+	run.dst.close()
+	run.dst, run.m.dst = nd, nd.c
+	return nil
+}
+
+// dstName is the destination mailbox the source mailbox name is copied
+// to (nameMapper.dstName). Its entry's destination is set to it when the
+// entry names the same mailbox as a run before INBOX's children were
+// named "INBOX"+delimiter did.
+func (run *copyRun) dstName(name string) string {
+	m := run.m
+	dname := m.dstName(name)
+	if b := run.state.Mailboxes[name]; b != nil && b.Dst != dname && inboxChild(b.Dst, m.dstDelim) == dname && !m.have[b.Dst] {
+		// Recorded by a run before INBOX's children were named
+		// "INBOX"+delimiter (nameMapper.dstName): the same
+		// mailbox, on a server whose INBOX prefix is
+		// case-insensitive. The state's key is the source's name,
+		// unchanged. Not when the destination lists the recorded
+		// name too: a server listing both keeps them apart, and the
+		// copy goes on where it was
+		// (TestInboxChildBothListedKeepsCopy, found by
+		// review).
+		b.Dst = dname
+	}
+	return dname
+}
+
+// copyTry is one try of the copy of the source mailbox name to dname
+// (retrying: a try after one stopped to be tried again), which clash,
+// when not nil, fails before anything is asked: a name two listed
+// mailboxes decode to (sourceMailboxes), or names mapped to one
+// destination (destClashes). A CREATE the destination refuses (a name it
+// does not allow: Dovecot refuses "a.b" and "~x", which Cyrus takes)
+// fails that mailbox, not the run: it stopped every mailbox after it, at
+// every run.
+func (run *copyRun) copyTry(ctx context.Context, name, dname string, clash error, retrying bool) (*copyResult, error) {
+	if clash != nil {
+		return nil, clash
+	}
+	restart, err := run.checkBeforeCreate(ctx, name, dname, retrying)
+	if err != nil {
+		return nil, err
+	}
+	created, err := run.ensureDst(ctx, name, dname, restart)
+	if err != nil {
+		return nil, err
+	}
+	if !retrying {
+		run.try = &mailboxTry{restart: restart, dstFresh: run.fresh[dname] != nil && !run.fresh[dname][name] && !created}
+	}
+	if created {
+		run.fresh[dname] = map[string]bool{}
+	}
+	if run.fresh[dname] != nil {
+		run.fresh[dname][name] = true
+	}
+	return copyMailbox(ctx, run.src.c, run.dst.c, name, dname, created, run.state, run.path, run.o, run.out.json, run.out.stderr, run.try)
+}
+
+// checkBeforeCreate is what is asked of the source mailbox name before
+// its destination mailbox dname is created, so that a refusal creates
+// nothing: whether --restart-mailbox restarts it (restartCheck, on its
+// first try), the entries the state records it under (dupsError), and,
+// unless it restarts, whether its entry may be gone on with
+// (refuseBeforeCreate, on its first try).
+func (run *copyRun) checkBeforeCreate(ctx context.Context, name, dname string, retrying bool) (restart bool, err error) {
+	dstExists := run.m.have[dname] || strings.EqualFold(dname, "INBOX")
+	if !retrying && run.o.restart[name] {
+		if restart, err = restartCheck(ctx, run.src.c, run.dst.c, name, dname, dstExists, run.fresh[dname] != nil, run.state, run.o, run.out.stderr); err != nil {
+			return false, err
+		}
+	}
+	if !restart && len(run.state.dups[name]) > 0 {
+		return false, run.state.dupsError(name)
+	}
+	if !restart && !retrying {
+		if err := refuseBeforeCreate(ctx, run.src.c, name, dname, dstExists, run.state); err != nil {
+			return false, err
+		}
+	}
+	return restart, nil
+}
+
+// ensureDst creates the destination mailbox dname of the source mailbox
+// name unless it exists (nameMapper.ensure); created says it did. The
+// entry a restart is to remove counts for nothing: as on a first run.
+func (run *copyRun) ensureDst(ctx context.Context, name, dname string, restart bool) (created bool, err error) {
+	listed := run.m.have[dname]
+	except := ""
+	if restart {
+		except = name
+	}
+	if created, err = run.m.ensure(ctx, dname, run.state.copiedTo(dname, except)); err != nil {
+		what := "creating %s on the destination"
+		if listed {
+			what = "the destination's %s"
+		}
+		return false, fmt.Errorf(what+": %w (--map %s copies it under another name)", printable(dname), err, shellQuote(name+"=NAME"))
+	}
+	return created, nil
+}
+
+// report prints the report r of the mailbox name copied to dname: its
+// --json object, or a line on stdout.
+func (run *copyRun) report(name, dname string, r *copyResult) error {
+	out := run.out
+	if out.json {
+		return out.emit(r)
+	}
+	fmt.Fprintf(out.stdout, "%s -> %s: copied %d messages (%d bytes); last UID %d", printable(name), printable(dname), r.Copied, r.Bytes, r.LastUID)
+	if r.Vanished > 0 {
+		fmt.Fprintf(out.stdout, "; %d expunged during the copy, skipped", r.Vanished)
+	}
+	if r.Skipped > 0 {
+		fmt.Fprintf(out.stdout, "; %d skipped (the destination cannot take them: see the warnings)", r.Skipped)
+	}
+	if r.FlagsUpdated > 0 || r.FlagsUnmatched > 0 {
+		fmt.Fprintf(out.stdout, "; flags updated on %d", r.FlagsUpdated)
+		if r.FlagsUnmatched > 0 {
+			fmt.Fprintf(out.stdout, " (%d copies not found)", r.FlagsUnmatched)
+		}
+	}
+	fmt.Fprintln(out.stdout)
 	return nil
 }
 
