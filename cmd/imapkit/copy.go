@@ -831,7 +831,7 @@ func (run *copyRun) copyTry(ctx context.Context, name, dname string, clash error
 	if run.fresh[dname] != nil {
 		run.fresh[dname][name] = true
 	}
-	return copyMailbox(ctx, run.src.c, run.dst.c, name, dname, created, run.state, run.path, run.o, run.out.json, run.out.stderr, run.try)
+	return run.copyMailbox(ctx, name, dname, created)
 }
 
 // checkBeforeCreate is what is asked of the source mailbox name before
@@ -1197,23 +1197,92 @@ func shellQuote(s string) string {
 }
 
 // copyMailbox copies the messages of name not copied yet to dname;
-// created says that this run created dname.
-//
-// try is what the tries of the mailbox in this run share (a new one for
-// the first; nil is taken as one).
-func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname string, created bool, state *copyState, path string, o *copyOpts, quiet bool, stderr io.Writer, try *mailboxTry) (*copyResult, error) {
-	if try == nil {
-		try = &mailboxTry{}
+// created says that this run created dname. It is one try of the
+// mailbox (copyTry): run.try is what its tries in this run share.
+func (run *copyRun) copyMailbox(ctx context.Context, name, dname string, created bool) (*copyResult, error) {
+	mc := &mailboxCopy{copyRun: run, name: name, dname: dname}
+	if err := mc.openEntry(ctx); err != nil {
+		return nil, err
 	}
-	ss := src.Session()
-	ms, err := src.Select(ctx, name, &commands.SelectOptions{ReadOnly: true, CondStore: ss.HasCap("CONDSTORE") || ss.HasCap("QRESYNC")})
+	if err := mc.openDst(ctx, created); err != nil {
+		return nil, err
+	}
+	if err := mc.settlePending(ctx); err != nil {
+		return nil, err
+	}
+	box, try := mc.box, run.try
+	mc.res = &copyResult{Src: run.state.Src, Dst: run.state.Dst, Mailbox: name, DstMailbox: dname, UIDValidity: box.UIDValidity}
+	if err := mc.carryFlags(ctx); err != nil {
+		return nil, err
+	}
+	// From here on try holds the flags' plan, and the HIGHESTMODSEQ
+	// they were compared after, of this try or the first's.
+	if try.plan == flagSyncUnchanged && box.LastUID == 0 && mc.ms.HighestModSeq != 0 && !mc.ms.NoModSeq {
+		// Nothing was copied before: every message copied from here on
+		// has flags as of this EXAMINE or later. Recorded now (saved
+		// with the first group), so that a first run stopped mid-way
+		// leaves the next one the changes to look for.
+		box.HighestModSeq = mc.ms.HighestModSeq
+	}
+	uids, err := mc.newUIDs(ctx)
 	if err != nil {
 		return nil, err
 	}
+	mc.startProgress(uids.len())
+	if err := mc.copyNew(ctx, uids); err != nil {
+		var retry *retryMailboxError
+		if !errors.As(err, &retry) {
+			return nil, err
+		}
+		mc.progressDone()
+		return mc.res, err
+	}
+	mc.progressDone()
+	if try.plan != flagSyncOff && try.modSeq != 0 && !try.noModSeq {
+		// The next run carries the changes made since the EXAMINE the
+		// flags were compared after (this try's, or the first's).
+		box.HighestModSeq = try.modSeq
+	}
+	// The restart is over: a later --restart-mailbox of it is a new
+	// one, checked as any (it was taken for the same command run again
+	// after a kill, "already restarted", and did nothing:
+	// TestCopyRestartedClearedAtEnd, found by review).
+	box.Restarted = false
+	return mc.res, run.state.save(run.path)
+}
+
+// mailboxCopy is one try of one mailbox's copy (copyRun.copyMailbox):
+// the source mailbox name as selected (ms), its entry box, the appender
+// to its destination mailbox dname, and the try's report res and
+// progress p; hooks are what its batches call back (copyBatch).
+type mailboxCopy struct {
+	*copyRun
+	name, dname string
+	ms          *commands.MailboxState
+	box         *copyBox
+	ap          *appender
+	res         *copyResult
+	p           *progress
+	hooks       *batchHooks
+}
+
+// openEntry selects the source mailbox, read-only, and sets box, its
+// entry in the state: removed first when the try restarts it
+// (restartMailbox), a new one when there is none, else refused when it
+// does not fit (entryRefusal); its copies' progress forgotten when the
+// destination mailbox was created by this run for another mailbox.
+func (mc *mailboxCopy) openEntry(ctx context.Context) error {
+	name, dname, state, try, stderr := mc.name, mc.dname, mc.state, mc.try, mc.out.stderr
+	ss := mc.src.c.Session()
+	ms, err := mc.src.c.Select(ctx, name, &commands.SelectOptions{ReadOnly: true, CondStore: ss.HasCap("CONDSTORE") || ss.HasCap("QRESYNC")})
+	if err != nil {
+		return err
+	}
+	mc.ms = ms
 	box := state.Mailboxes[name]
 	if try.restart {
-		if err := restartMailbox(ctx, name, dname, state, path, stderr); err != nil {
-			return nil, err
+		if err := restartMailbox(ctx, name, dname, state, mc.path, stderr); err != nil {
+			return err
 		}
 		if box = state.Mailboxes[name]; box == nil {
 			box = &copyBox{Dst: dname, UIDValidity: ms.UIDValidity, Restarted: true}
@@ -1225,8 +1294,9 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 		box = &copyBox{Dst: dname, UIDValidity: ms.UIDValidity}
 		state.Mailboxes[name] = box
 	} else if err := entryRefusal(name, dname, box, ms.UIDValidity, true); err != nil {
-		return nil, err
+		return err
 	}
+	mc.box = box
 	if try.dstFresh {
 		// Created by this run for a mailbox before: the checks below
 		// took the other mailbox's new copies for mail that cannot be
@@ -1242,19 +1312,28 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 			box.resetMap(0)
 		}
 	}
-	ap := newAppender(dst, dname, o.noMulti)
-	ap.undated = &o.undated
+	return nil
+}
+
+// openDst sets ap, the appender to the destination mailbox (created says
+// this run created it), once it is known to be the one the entry's last
+// UID and map speak of, and saves the state.
+func (mc *mailboxCopy) openDst(ctx context.Context, created bool) error {
+	name, dname, box := mc.name, mc.dname, mc.box
+	ap := newAppender(mc.dst.c, dname, mc.o.noMulti)
+	ap.undated = &mc.o.undated
+	mc.ap = ap
 	// The destination mailbox must be the one the state's LastUID and
 	// map speak of: deleted and created again since, it holds none of
 	// the mail copied before, which a run trusting LastUID skipped for
 	// good (TestCopyDstRecreatedSkipsSilently).
 	startOver, err := ap.checkDst(ctx, box.DstUIDValidity, box.LastUID > 0 || box.Pending != nil, created,
-		copyDstChangedHint(name, dname, state))
+		copyDstChangedHint(name, dname, mc.state))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if startOver {
-		fmt.Fprintf(stderr, "imapkit copy: %s: warning: the destination mailbox %s is new and empty (UIDVALIDITY %d, recorded %d): the mail copied to it before is gone; copying the mailbox whole again\n", printable(name), printable(dname), ap.uidv, box.DstUIDValidity)
+		fmt.Fprintf(mc.out.stderr, "imapkit copy: %s: warning: the destination mailbox %s is new and empty (UIDVALIDITY %d, recorded %d): the mail copied to it before is gone; copying the mailbox whole again\n", printable(name), printable(dname), ap.uidv, box.DstUIDValidity)
 		box.LastUID, box.HighestModSeq = 0, 0
 		box.Pending, box.PendingUID, box.PendingSrc = nil, 0, nil
 	}
@@ -1263,40 +1342,76 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 		// then): the next run checks against it.
 		box.resetMap(ap.uidv)
 	}
-	if err := state.save(path); err != nil {
-		return nil, err
+	return mc.state.save(mc.path)
+}
+
+// settlePending settles the entry's pending group, the one a run stopped
+// while it was sent: recorded as copied when it landed on the destination
+// (appender.landed), else to be sent again; the state saved.
+func (mc *mailboxCopy) settlePending(ctx context.Context) error {
+	name, dname, box, ap, path := mc.name, mc.dname, mc.box, mc.ap, mc.path
+	if box.Pending == nil {
+		return nil
 	}
-	if box.Pending != nil {
-		ok, err := ap.landed(ctx, box.Pending, fmt.Sprintf(`check %s on the destination: if the messages of its pending group (source UIDs up to %d) are not there, remove %s.pending from %s (the next run copies them); if they are, also set %s.last_uid to its "pending_uid", %d`, printable(dname), box.PendingUID, stateKeyPath("mailboxes", name), path, stateKeyPath("mailboxes", name), box.PendingUID))
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			box.LastUID = box.PendingUID
-			box.Copied += int64(box.Pending.Count)
-			// The UIDs the messages were given, when they can be
-			// told (pendingUIDs). Before, a group of UIDNEXT 0
-			// (unknown) was mapped from UID 0, and the uint32
-			// difference wrapped.
-			if p := box.Pending; len(box.PendingSrc) == p.Count {
-				dst := ap.confirmed // found by appender.confirm
-				if dst == nil {
-					dst = pendingUIDs(p, ap.next)
-				}
-				if len(dst) == p.Count {
-					box.mapAppended(p.DstUIDValidity, box.PendingSrc, dst)
-				}
+	ok, err := ap.landed(ctx, box.Pending, fmt.Sprintf(`check %s on the destination: if the messages of its pending group (source UIDs up to %d) are not there, remove %s.pending from %s (the next run copies them); if they are, also set %s.last_uid to its "pending_uid", %d`, printable(dname), box.PendingUID, stateKeyPath("mailboxes", name), path, stateKeyPath("mailboxes", name), box.PendingUID))
+	if err != nil {
+		return err
+	}
+	if ok {
+		box.LastUID = box.PendingUID
+		box.Copied += int64(box.Pending.Count)
+		// The UIDs the messages were given, when they can be
+		// told (pendingUIDs). Before, a group of UIDNEXT 0
+		// (unknown) was mapped from UID 0, and the uint32
+		// difference wrapped.
+		if p := box.Pending; len(box.PendingSrc) == p.Count {
+			dst := ap.confirmed // found by appender.confirm
+			if dst == nil {
+				dst = pendingUIDs(p, ap.next)
+			}
+			if len(dst) == p.Count {
+				box.mapAppended(p.DstUIDValidity, box.PendingSrc, dst)
 			}
 		}
-		box.Pending, box.PendingUID, box.PendingSrc = nil, 0, nil
-		if err := state.save(path); err != nil {
-			return nil, err
+	}
+	box.Pending, box.PendingUID, box.PendingSrc = nil, 0, nil
+	return mc.state.save(path)
+}
+
+// carryFlags carries the flag changes of the mail copied before to its
+// copies: compared once in a run, by the mailbox's first try, which
+// records in try what it did (flagsDone); a later try reports that.
+// Either way try then holds the plan as it ended (flagSyncOff when the
+// destination refused the changes) and the EXAMINE's HIGHESTMODSEQ.
+func (mc *mailboxCopy) carryFlags(ctx context.Context) error {
+	box, try, res, ms := mc.box, mc.try, mc.res, mc.ms
+	plan, since := mc.planFlags()
+	modSeq, noModSeq := ms.HighestModSeq, ms.NoModSeq
+	if try.flagsDone {
+		res.FlagSync, plan, modSeq, noModSeq = try.flagSync, try.plan, try.modSeq, try.noModSeq
+	} else {
+		res.FlagSync = plan.String()
+	}
+	if !try.flagsDone && plan == flagSyncOff && box.LastUID > 0 {
+		fmt.Fprintf(mc.out.stderr, "imapkit copy: %s: note: %v\n", printable(mc.name), errNoCondStore)
+	}
+	if !try.flagsDone && (plan == flagSyncChanged || plan == flagSyncFull) {
+		var err error
+		if plan, err = mc.syncFlags(ctx, plan, since); err != nil {
+			return err
 		}
 	}
-	res := &copyResult{Src: state.Src, Dst: state.Dst, Mailbox: name, DstMailbox: dname, UIDValidity: box.UIDValidity}
+	if !try.flagsDone {
+		try.flagsDone, try.flagSync, try.plan, try.modSeq, try.noModSeq = true, res.FlagSync, plan, modSeq, noModSeq
+	}
+	return nil
+}
 
-	// The flags of the mail copied before: compared once in a run, by
-	// the mailbox's first try.
+// planFlags is planFlagSync's plan for the flags of the mail copied
+// before, and the HIGHESTMODSEQ to carry the changes since. A recorded
+// HIGHESTMODSEQ past 2^63-1 is taken as unknown, with a warning.
+func (mc *mailboxCopy) planFlags() (flagSync, uint64) {
+	box := mc.box
 	var pastModSeq uint64
 	if box.HighestModSeq > math.MaxInt64 {
 		// Past 2^63-1 (RFC 7162), which no server sends now that the
@@ -1306,7 +1421,7 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 		// Taken as unknown (0): what follows is the plan's.
 		pastModSeq, box.HighestModSeq = box.HighestModSeq, 0
 	}
-	plan, since := planFlagSync(src, ms, box, o.syncFlags)
+	plan, since := planFlagSync(mc.src.c, mc.ms, box, mc.o.syncFlags)
 	if pastModSeq != 0 {
 		// With 0 recorded, planFlagSync gives flagSyncFull (mail was
 		// copied before, or --sync-flags), flagSyncOff (the source
@@ -1319,71 +1434,72 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 		case plan == flagSyncFull:
 			then = "the flags of the mail copied before are compared in full"
 		}
-		fmt.Fprintf(stderr, "imapkit copy: %s: warning: the state's HIGHESTMODSEQ %d is past 2^63-1 (RFC 7162): taken as unknown; %s\n", printable(name), pastModSeq, then)
+		fmt.Fprintf(mc.out.stderr, "imapkit copy: %s: warning: the state's HIGHESTMODSEQ %d is past 2^63-1 (RFC 7162): taken as unknown; %s\n", printable(mc.name), pastModSeq, then)
 	}
-	modSeq, noModSeq := ms.HighestModSeq, ms.NoModSeq
-	if try.flagsDone {
-		res.FlagSync, plan, modSeq, noModSeq = try.flagSync, try.plan, try.modSeq, try.noModSeq
-	} else {
-		res.FlagSync = plan.String()
-	}
-	if !try.flagsDone && plan == flagSyncOff && box.LastUID > 0 {
-		fmt.Fprintf(stderr, "imapkit copy: %s: note: %v\n", printable(name), errNoCondStore)
-	}
-	if !try.flagsDone && (plan == flagSyncChanged || plan == flagSyncFull) {
-		fs := &flagSyncer{src: src, dst: dst, dname: dname, box: box, since: since}
-		err := fs.syncFlags(ctx, box.LastUID)
-		res.FlagsUpdated, res.FlagsUnmatched = fs.updated, fs.unknown
-		if fs.selected && dst.Session().State() == session.StateSelected {
-			// The flag sync SELECTed the destination mailbox: every
-			// group's STATUS (appender.prepare) was then of the
-			// selected mailbox, which RFC 9051 6.3.11 says a client
-			// SHOULD NOT ask (a server may answer it from a stale
-			// view, and the group is recorded at a stale UIDNEXT).
-			// Left without an expunge (deselect).
-			if derr := deselect(ctx, dst, dname, false); derr != nil {
-				return nil, fmt.Errorf("after carrying flag changes: %w", derr)
-			}
-		}
-		switch {
-		case errors.Is(err, session.ErrNo) || errors.Is(err, session.ErrBad):
-			// A server that refuses (a keyword the destination does
-			// not take, say) does not stop the copy of new mail;
-			// the changes are tried again next run.
-			// The answer as the server sent it, for --json (escaped
-			// by the JSON writer); err.Error() escapes it for stderr.
-			res.FlagsRefused = errorAsSent(err)
-			fmt.Fprintf(stderr, "imapkit copy: %s: flag changes not carried: %s\n", printable(name), printable(err.Error()))
-			plan = flagSyncOff
-		case err != nil:
-			return nil, fmt.Errorf("carrying flag changes: %w", err)
-		}
-		if err := state.save(path); err != nil { // the map may have grown
-			return nil, err
-		}
-	}
-	if !try.flagsDone {
-		try.flagsDone, try.flagSync, try.plan, try.modSeq, try.noModSeq = true, res.FlagSync, plan, modSeq, noModSeq
-	}
+	return plan, since
+}
 
-	if plan == flagSyncUnchanged && box.LastUID == 0 && ms.HighestModSeq != 0 && !ms.NoModSeq {
-		// Nothing was copied before: every message copied from here on
-		// has flags as of this EXAMINE or later. Recorded now (saved
-		// with the first group), so that a first run stopped mid-way
-		// leaves the next one the changes to look for.
-		box.HighestModSeq = ms.HighestModSeq
+// syncFlags carries the flags by plan (flagSyncChanged: the changes since
+// the HIGHESTMODSEQ since; flagSyncFull: all compared) and returns the
+// plan as it ended: flagSyncOff when the destination refused the
+// changes, which does not stop the copy of new mail.
+func (mc *mailboxCopy) syncFlags(ctx context.Context, plan flagSync, since uint64) (flagSync, error) {
+	name, dname, box, res, dst := mc.name, mc.dname, mc.box, mc.res, mc.dst.c
+	fs := &flagSyncer{src: mc.src.c, dst: dst, dname: dname, box: box, since: since}
+	err := fs.syncFlags(ctx, box.LastUID)
+	res.FlagsUpdated, res.FlagsUnmatched = fs.updated, fs.unknown
+	if fs.selected && dst.Session().State() == session.StateSelected {
+		// The flag sync SELECTed the destination mailbox: every
+		// group's STATUS (appender.prepare) was then of the
+		// selected mailbox, which RFC 9051 6.3.11 says a client
+		// SHOULD NOT ask (a server may answer it from a stale
+		// view, and the group is recorded at a stale UIDNEXT).
+		// Left without an expunge (deselect).
+		if derr := deselect(ctx, dst, dname, false); derr != nil {
+			return plan, fmt.Errorf("after carrying flag changes: %w", derr)
+		}
 	}
+	switch {
+	case errors.Is(err, session.ErrNo) || errors.Is(err, session.ErrBad):
+		// A server that refuses (a keyword the destination does
+		// not take, say) does not stop the copy of new mail;
+		// the changes are tried again next run.
+		// The answer as the server sent it, for --json (escaped
+		// by the JSON writer); err.Error() escapes it for stderr.
+		res.FlagsRefused = errorAsSent(err)
+		fmt.Fprintf(mc.out.stderr, "imapkit copy: %s: flag changes not carried: %s\n", printable(name), printable(err.Error()))
+		plan = flagSyncOff
+	case err != nil:
+		return plan, fmt.Errorf("carrying flag changes: %w", err)
+	}
+	return plan, mc.state.save(mc.path) // the map may have grown
+}
+
+// newUIDs returns the UIDs of the source mailbox's messages after the
+// last one copied.
+func (mc *mailboxCopy) newUIDs(ctx context.Context) (*uidQueue, error) {
+	box := mc.box
 	uids := &uidQueue{}
-	if ms.Exists > 0 && box.LastUID < math.MaxUint32 {
+	if mc.ms.Exists > 0 && box.LastUID < math.MaxUint32 {
 		// At the largest UID nothing can be new: LastUID+1 wrapped to 0,
 		// and "UID 0:*" is BAD, at every run.
-		all, err := searchUIDs(ctx, src, []string{"UID", fmt.Sprintf("%d:*", box.LastUID+1)})
+		all, err := searchUIDs(ctx, mc.src.c, []string{"UID", fmt.Sprintf("%d:*", box.LastUID+1)})
 		if err != nil {
 			return nil, err
 		}
 		uids = newUIDQueue(all, box.LastUID)
 	}
-	p := newProgress(stderr, quiet || o.quiet, "copy "+name, uids.len())
+	return uids, nil
+}
+
+// startProgress sets p, the progress of the copy of n messages, and
+// hooks, what the batches call back: a 0-byte message is counted and
+// warned about once in the mailbox's tries; with --skip-unsendable, a
+// message the destination cannot take is recorded as skipped.
+func (mc *mailboxCopy) startProgress(n int) {
+	name, box, res, try, stderr := mc.name, mc.box, mc.res, mc.try, mc.out.stderr
+	p := newProgress(stderr, mc.out.json || mc.o.quiet, "copy "+name, n)
+	mc.p = p
 	// A group sent again one at a time, or a try after a stopped one,
 	// opens a message again.
 	if try.emptied == nil {
@@ -1400,33 +1516,41 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 	note := func(s string) {
 		fmt.Fprintf(stderr, "imapkit copy: %s: %s\n", printable(name), printable(s))
 	}
-	hooks := &batchHooks{empty: empty, note: note}
-	if o.skipUnsendable {
-		hooks.skip = func(uid uint32, why string) {
+	mc.hooks = &batchHooks{empty: empty, note: note}
+	if mc.o.skipUnsendable {
+		mc.hooks.skip = func(uid uint32, why string) {
 			res.Skipped++
 			p.skip(1)
 			box.Skipped = append(box.Skipped, uid)
 			note(fmt.Sprintf("warning: UID %d %s: skipped (--skip-unsendable; the state records it, and no run sends it again)", uid, why))
 		}
 	}
+}
+
+// copyNew copies the messages of uids, copyFetchBatch at a time
+// (copyBatch). A message expunged on the source during the copy is
+// skipped once the source confirms it (confirmExpunged), the rest of its
+// batch fetched again.
+func (mc *mailboxCopy) copyNew(ctx context.Context, uids *uidQueue) error {
+	box := mc.box
 	for uids.len() > 0 {
 		batch := uids.take(copyFetchBatch)
-		err := copyBatch(ctx, src, ap, batch, box, state, path, p, hooks)
+		err := copyBatch(ctx, mc.src.c, mc.ap, batch, box, mc.state, mc.path, mc.p, mc.hooks)
 		var gone *vanishedError
-		if errors.As(err, &gone) && !ap.closed {
+		if errors.As(err, &gone) && !mc.ap.closed {
 			// Its APPEND was not sent; the messages before it are
 			// copied. Skipped, once the source confirms that it is
 			// expunged: a UID is never used again, so the state may
 			// move past it; the rest of the batch is fetched again.
-			if err := confirmExpunged(ctx, src, gone.uid); err != nil {
-				return nil, err
+			if err := confirmExpunged(ctx, mc.src.c, gone.uid); err != nil {
+				return err
 			}
-			fmt.Fprintf(stderr, "imapkit copy: %s: UID %d was expunged on the source during the copy: skipped\n", printable(name), gone.uid)
-			res.Vanished++
-			p.skip(1)
+			fmt.Fprintf(mc.out.stderr, "imapkit copy: %s: UID %d was expunged on the source during the copy: skipped\n", printable(mc.name), gone.uid)
+			mc.res.Vanished++
+			mc.p.skip(1)
 			box.LastUID = max(box.LastUID, gone.uid)
-			if err := state.save(path); err != nil {
-				return nil, err
+			if err := mc.state.save(mc.path); err != nil {
+				return err
 			}
 			var rest []uint32
 			for _, u := range batch {
@@ -1437,29 +1561,17 @@ func copyMailbox(ctx context.Context, src, dst *commands.Client, name, dname str
 			uids.unshift(rest)
 			continue
 		}
-		var retry *retryMailboxError
-		if errors.As(err, &retry) {
-			p.done()
-			res.LastUID, res.Copied, res.Bytes = box.LastUID, p.n, p.bytes
-			return res, err
-		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
-	p.done()
-	if plan != flagSyncOff && modSeq != 0 && !noModSeq {
-		// The next run carries the changes made since the EXAMINE the
-		// flags were compared after (this try's, or the first's).
-		box.HighestModSeq = modSeq
-	}
-	// The restart is over: a later --restart-mailbox of it is a new
-	// one, checked as any (it was taken for the same command run again
-	// after a kill, "already restarted", and did nothing:
-	// TestCopyRestartedClearedAtEnd, found by review).
-	box.Restarted = false
-	res.LastUID, res.Copied, res.Bytes = box.LastUID, p.n, p.bytes
-	return res, state.save(path)
+	return nil
+}
+
+// progressDone ends the progress and puts its counts in the report.
+func (mc *mailboxCopy) progressDone() {
+	mc.p.done()
+	mc.res.LastUID, mc.res.Copied, mc.res.Bytes = mc.box.LastUID, mc.p.n, mc.p.bytes
 }
 
 // confirmExpunged checks that the source no longer has uid, whose body it
