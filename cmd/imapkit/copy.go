@@ -1535,7 +1535,7 @@ func (mc *mailboxCopy) copyNew(ctx context.Context, uids *uidQueue) error {
 	box := mc.box
 	for uids.len() > 0 {
 		batch := uids.take(copyFetchBatch)
-		err := copyBatch(ctx, mc.src.c, mc.ap, batch, box, mc.state, mc.path, mc.p, mc.hooks)
+		err := mc.copyBatch(ctx, batch)
 		var gone *vanishedError
 		if errors.As(err, &gone) && !mc.ap.closed {
 			// Its APPEND was not sent; the messages before it are
@@ -1609,36 +1609,69 @@ func confirmExpunged(ctx context.Context, src *commands.Client, uid uint32) erro
 // take, with a response code or none) is sent again one message at a
 // time, its bodies fetched again (note says so on stderr): those it takes
 // are copied, and the first refused one stops it with an error naming its
-// UID. empty is called for each 0-byte message, appended as a blank
-// line.
-func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []uint32, box *copyBox, state *copyState, path string, p *progress, hooks *batchHooks) error {
+// UID. hooks.empty is called for each 0-byte message, appended as a
+// blank line.
+func (mc *mailboxCopy) copyBatch(ctx context.Context, uids []uint32) error {
+	meta, big, err := mc.batchMeta(ctx, uids)
+	if err != nil {
+		return err
+	}
+	if len(meta) == 0 {
+		return big
+	}
+	b := &batchSend{mailboxCopy: mc, meta: meta, stop: func() {}}
+	b.fetchBodies(ctx)
+	defer func() { b.stop() }()
+	// Before stop: a cancelled APPEND may have left a Read of a body
+	// running (heldReader), in the FETCH's answer that stop ends.
+	defer mc.ap.settle()
+	for len(b.meta) > 0 {
+		if err := b.sendGroup(ctx); err != nil {
+			return err
+		}
+	}
+	return big
+}
+
+// batchMeta returns the metadata of the messages of uids (those an
+// earlier try or run skipped left out), sorted by UID and cut before the
+// first one over the destination's APPENDLIMIT (by its RFC822.SIZE) or
+// before the one the try before found unsendable (stopBefore): big is
+// that one's error, for the batch to end with once those before it are
+// copied.
+func (mc *mailboxCopy) batchMeta(ctx context.Context, uids []uint32) (meta []*commands.Message, big error, err error) {
+	box, p := mc.box, mc.p
 	// The messages skipped by an earlier try or run are not sent again.
 	if len(box.Skipped) > 0 {
 		n := len(uids)
 		uids = slices.DeleteFunc(slices.Clone(uids), box.isSkipped)
 		p.skip(n - len(uids))
 		if len(uids) == 0 {
-			return nil
+			return nil, nil, nil
 		}
 	}
-	empty, note := hooks.empty, hooks.note
 	set := commands.UIDs(uids...)
-	meta, err := src.FetchAll(ctx, set, &commands.FetchItems{UID: true, Flags: true, InternalDate: true, Size: true})
+	meta, err = mc.src.c.FetchAll(ctx, set, &commands.FetchItems{UID: true, Flags: true, InternalDate: true, Size: true})
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	slices.SortFunc(meta, func(a, b *commands.Message) int { return cmp.Compare(a.UID, b.UID) }) // not int(a)-int(b): 32-bit ints overflow
 	if len(meta) < len(uids) {
 		p.skip(len(uids) - len(meta)) // expunged meanwhile
 	}
-	// A message over the destination's APPENDLIMIT (by its RFC822.SIZE)
-	// is never sent: the library finds it too big only when its turn
-	// comes in the command (its size is learnt from the source's literal
-	// then), which aborts the session with the group half sent, and
-	// closed the connection for every mailbox after this one. The
-	// messages before it are copied; it fails the mailbox, naming it.
-	// With --skip-unsendable it is skipped, and the rest goes on.
-	var big error
+	return mc.cutUnsendable(meta)
+}
+
+// cutUnsendable is batchMeta's cut of meta. A message over the
+// destination's APPENDLIMIT (by its RFC822.SIZE) is never sent: the
+// library finds it too big only when its turn comes in the command (its
+// size is learnt from the source's literal then), which aborts the
+// session with the group half sent, and closed the connection for every
+// mailbox after this one. The messages before it are copied; it fails
+// the mailbox, naming it. With --skip-unsendable it is skipped (the state
+// saved), and the rest goes on.
+func (mc *mailboxCopy) cutUnsendable(meta []*commands.Message) (kept []*commands.Message, big, err error) {
+	box, ap, hooks := mc.box, mc.ap, mc.hooks
 	skipped := false
 	for i := 0; i < len(meta); i++ {
 		m := meta[i]
@@ -1664,173 +1697,206 @@ func copyBatch(ctx context.Context, src *commands.Client, ap *appender, uids []u
 		break
 	}
 	if skipped {
-		if err := state.save(path); err != nil {
-			return err
+		if err := mc.state.save(mc.path); err != nil {
+			return nil, nil, err
 		}
 	}
-	if len(meta) == 0 {
-		return big
-	}
-	// The bodies of meta, in one FETCH; fetched again from the group on
-	// when a group is sent again one message at a time (its bodies were
-	// read, or left half read, by the refused APPEND).
-	var bodies *bodyPuller
-	stop := func() {}
-	fetchBodies := func() {
-		ap.settle() // no Read of a cancelled APPEND left in the bodies
-		stop()
-		var next func() (*commands.Message, error, bool)
-		next, stop = iter.Pull2(src.Fetch(ctx, commands.UIDs(uidsOf(meta)...), &commands.FetchItems{UID: true, Sections: []commands.FetchSection{commands.WholeMessage}, BufferMax: -1}))
-		bodies = &bodyPuller{next: next}
-	}
-	fetchBodies()
-	defer func() { stop() }()
-	// Before stop: a cancelled APPEND may have left a Read of a body
-	// running (heldReader), in the FETCH's answer that stop ends.
-	defer ap.settle()
+	return meta, big, nil
+}
 
-	singly := 0 // messages to send one at a time (retrySingly)
-	for len(meta) > 0 {
-		n := 0
-		var bytes int64
-		for n < len(meta) && !ap.groupFull(n, bytes) && (singly == 0 || n < 1) {
-			bytes += meta[n].Size
-			n++
+// batchSend is the sending of a batch's messages (copyBatch), a group
+// (one APPEND) at a time: meta are those not sent yet, their bodies
+// taken from one FETCH (fetchBodies), and singly counts those to send one
+// at a time (retrySingly).
+type batchSend struct {
+	*mailboxCopy
+	meta   []*commands.Message
+	bodies *bodyPuller
+	stop   func() // ends the bodies' FETCH
+	singly int
+}
+
+// fetchBodies starts the FETCH of the bodies of meta, the one before
+// ended: at the batch's start, and from a group on when it is sent again
+// one message at a time (its bodies were read, or left half read, by the
+// refused APPEND), or after a message skipped.
+func (b *batchSend) fetchBodies(ctx context.Context) {
+	b.ap.settle() // no Read of a cancelled APPEND left in the bodies
+	b.stop()
+	var next func() (*commands.Message, error, bool)
+	next, b.stop = iter.Pull2(b.src.c.Fetch(ctx, commands.UIDs(uidsOf(b.meta)...), &commands.FetchItems{UID: true, Sections: []commands.FetchSection{commands.WholeMessage}, BufferMax: -1}))
+	b.bodies = &bodyPuller{next: next}
+}
+
+// sendGroup sends the next group of meta in one APPEND (as many messages
+// as appender.groupFull allows, or one), recorded as pending before it
+// is sent; a failure that leaves the batch going on (the group sent again
+// one at a time, or its message skipped) returns nil, as the group's
+// copy does.
+func (b *batchSend) sendGroup(ctx context.Context) error {
+	n := 0
+	var bytes int64
+	for n < len(b.meta) && !b.ap.groupFull(n, bytes) && (b.singly == 0 || n < 1) {
+		bytes += b.meta[n].Size
+		n++
+	}
+	group := b.meta[:n]
+	rest := b.meta[n:]
+	pend, err := b.ap.prepare(ctx, len(group))
+	if err != nil {
+		return err
+	}
+	items, sizes := b.appendItems(group, pend)
+	if err := b.recordPending(ctx, group, pend); err != nil {
+		return err
+	}
+	dstUIDs, err := b.ap.send(ctx, items)
+	if err != nil {
+		return b.groupFailed(ctx, group, rest, err)
+	}
+	if err := hook(ctx, "appended"); err != nil {
+		return err
+	}
+	box := b.box
+	b.meta = rest
+	b.singly = max(b.singly-len(group), 0)
+	box.mapAppended(pend.DstUIDValidity, uidsOf(group), dstUIDs)
+	box.LastUID, box.Pending, box.PendingUID, box.PendingSrc = group[len(group)-1].UID, nil, 0, nil
+	box.Copied += int64(len(group))
+	if err := b.state.save(b.path); err != nil {
+		return err
+	}
+	for _, s := range sizes {
+		b.p.add(s)
+	}
+	return nil
+}
+
+// appendItems are the APPEND's items of group, whose pending record is
+// pend: each message is opened when its turn in the APPEND comes, its
+// size that of the FETCH's literal, read from the source just then
+// (RFC822.SIZE only sized the group), and counted in sizes.
+func (b *batchSend) appendItems(group []*commands.Message, pend *pendingAppend) ([]appendItem, []int64) {
+	items := make([]appendItem, len(group))
+	sizes := make([]int64, len(group))
+	// dirty: a size of the record changed and not saved yet (a
+	// literal of another size than RFC822.SIZE, sizeDiffers; a
+	// CRLFSize, bareLFsEnded): saved once, before the last bytes
+	// of the group's last message.
+	dirty := false
+	for i, m := range group {
+		pb := &pulledBody{p: b.bodies, uid: m.UID, n: &sizes[i], empty: b.hooks.empty,
+			sized: func(n int64) error { sizeDiffers(pend, i, n, &dirty); return nil },
+			ended: func(lfs int64) error {
+				return bareLFsEnded(pend, i, lfs, &dirty, func() error { return b.state.save(b.path) })
+			}}
+		items[i] = appendItem{open: pb.openSized, flags: appendableFlags(m.Flags), date: m.InternalDate,
+			binary: b.box.isBinary(m.UID)} // literal8 with BINARY
+	}
+	return items, sizes
+}
+
+// recordPending records group as the entry's pending group, pend, and
+// saves the state, before the group is sent.
+func (b *batchSend) recordPending(ctx context.Context, group []*commands.Message, pend *pendingAppend) error {
+	box := b.box
+	// What the next run looks for when UIDNEXT says the group
+	// landed (appender.confirm): each message's RFC822.SIZE on
+	// the source (its literal's, as a rule: 0 is unknown, an
+	// empty message goes as a blank line; when it is not, an
+	// Exchange's, sizeDiffers records the literal's size before
+	// the message is sent) and the INTERNALDATE the APPEND sets.
+	// A message going as literal8 has no size told: a server may
+	// rewrite a binary part. A date a server may not keep is not
+	// recorded (recordedDate).
+	pend.Messages = make([]pendingMsg, len(group))
+	now := time.Now()
+	for i, m := range group {
+		pend.Messages[i].Date = recordedDate(m.InternalDate, now)
+		if undatedAppend(m.InternalDate) {
+			pend.Undated++
 		}
-		group := meta[:n]
-		rest := meta[n:]
-		items := make([]appendItem, len(group))
-		sizes := make([]int64, len(group))
-		var pend *pendingAppend
-		// dirty: a size of the record changed and not saved yet (a
-		// literal of another size than RFC822.SIZE, sizeDiffers; a
-		// CRLFSize, bareLFsEnded): saved once, before the last bytes
-		// of the group's last message.
-		dirty := false
-		for i, m := range group {
-			// Each message is opened when its turn in the APPEND
-			// comes: its size is that of the FETCH's literal, read
-			// from the source just then (RFC822.SIZE only sized the
-			// group).
-			b := &pulledBody{p: bodies, uid: m.UID, n: &sizes[i], empty: empty,
-				sized: func(n int64) error { sizeDiffers(pend, i, n, &dirty); return nil },
-				ended: func(lfs int64) error {
-					return bareLFsEnded(pend, i, lfs, &dirty, func() error { return state.save(path) })
-				}}
-			items[i] = appendItem{open: b.openSized, flags: appendableFlags(m.Flags), date: m.InternalDate,
-				binary: box.isBinary(m.UID)} // literal8 with BINARY
-		}
-		pend, err := ap.prepare(ctx, len(group))
-		if err != nil {
-			return err
-		}
-		// What the next run looks for when UIDNEXT says the group
-		// landed (appender.confirm): each message's RFC822.SIZE on
-		// the source (its literal's, as a rule: 0 is unknown, an
-		// empty message goes as a blank line; when it is not, an
-		// Exchange's, sizeDiffers records the literal's size before
-		// the message is sent) and the INTERNALDATE the APPEND sets.
-		// A message going as literal8 has no size told: a server may
-		// rewrite a binary part. A date a server may not keep is not
-		// recorded (recordedDate).
-		pend.Messages = make([]pendingMsg, len(group))
-		now := time.Now()
-		for i, m := range group {
-			pend.Messages[i].Date = recordedDate(m.InternalDate, now)
-			if undatedAppend(m.InternalDate) {
-				pend.Undated++
-			}
-			if m.Size > 0 && !(ap.binary && box.isBinary(m.UID)) {
-				pend.Messages[i].Size = m.Size
-			}
-		}
-		if err := savePending(func() {
-			box.Pending, box.PendingUID, box.PendingSrc = pend, group[len(group)-1].UID, uidsOf(group)
-		}, func() {
-			box.Pending, box.PendingUID, box.PendingSrc = nil, 0, nil
-		}, func() error { return state.save(path) }); err != nil {
-			return err
-		}
-		if err := hook(ctx, "pending"); err != nil {
-			return err
-		}
-		dstUIDs, err := ap.send(ctx, items)
-		if err != nil {
-			// An Open the APPEND left running (its context ended)
-			// is over before bodies (cur) is looked at.
-			ap.settle()
-			if notAppended(err) {
-				// Refused: the group is not pending any more (and
-				// is sent again by the next run).
-				box.Pending, box.PendingUID, box.PendingSrc = nil, 0, nil
-				if serr := state.save(path); serr != nil {
-					return errors.Join(err, serr)
-				}
-			}
-			if ap.retrySingly(len(group), err) {
-				// Refused NO (full, a message too big or one
-				// the destination will not take): nothing of the
-				// group was appended. Its messages go one at a
-				// time, so that those it takes are copied.
-				if note != nil {
-					note(fmt.Sprintf("the destination refused the APPEND of UIDs %d to %d (%v): sending them one at a time", group[0].UID, group[len(group)-1].UID, err))
-				}
-				singly = len(group)
-				fetchBodies()
-				continue
-			}
-			if len(group) == 1 && ap.binary && box.isBinary(group[0].UID) && notAppended(err) && binaryRefusal(err) {
-				// Holding a NUL, sent alone as literal8, and
-				// refused all the same (Cyrus: "NO Message
-				// contains NUL characters"): it cannot be
-				// sent. Skipped with --skip-unsendable, which
-				// left it stopping the mailbox at every run.
-				uid := group[0].UID
-				if hooks.skip == nil {
-					return binaryRefusedError(fmt.Sprintf("UID %d", uid), err)
-				}
-				hooks.skip(uid, fmt.Sprintf("holds a NUL byte, which the destination refused even as literal8 (%v)", err))
-				if err := state.save(path); err != nil {
-					return err
-				}
-				meta = rest
-				singly = max(singly-1, 0)
-				if len(meta) > 0 {
-					fetchBodies() // the rest's, from the next message
-				}
-				continue
-			}
-			if errors.Is(err, wire.ErrNUL) && errors.Is(err, session.ErrAborted) && bodies.cur != 0 {
-				// Met in a message's literal (not in an
-				// argument, refused before anything was sent).
-				return unsendableNUL(ap, box, state, path, bodies.cur, group[0].UID, hooks, err)
-			}
-			if errors.Is(err, commands.ErrTooBig) && notAppended(err) && bodies.cur != 0 {
-				// Over APPENDLIMIT by the size of its literal,
-				// though not by its RFC822.SIZE (checked above):
-				// found when its turn came, in the middle of a
-				// MULTIAPPEND (the session aborted) or before
-				// its own APPEND.
-				return unsendableTooBig(ap, box, state, path, bodies.cur, group[0].UID, hooks, err)
-			}
-			return nameRefused(len(group), func() string { return fmt.Sprintf("UID %d", group[0].UID) }, err)
-		}
-		if err := hook(ctx, "appended"); err != nil {
-			return err
-		}
-		meta = rest
-		singly = max(singly-len(group), 0)
-		box.mapAppended(pend.DstUIDValidity, uidsOf(group), dstUIDs)
-		box.LastUID, box.Pending, box.PendingUID, box.PendingSrc = group[len(group)-1].UID, nil, 0, nil
-		box.Copied += int64(len(group))
-		if err := state.save(path); err != nil {
-			return err
-		}
-		for _, s := range sizes {
-			p.add(s)
+		if m.Size > 0 && !(b.ap.binary && box.isBinary(m.UID)) {
+			pend.Messages[i].Size = m.Size
 		}
 	}
-	return big
+	if err := savePending(func() {
+		box.Pending, box.PendingUID, box.PendingSrc = pend, group[len(group)-1].UID, uidsOf(group)
+	}, func() {
+		box.Pending, box.PendingUID, box.PendingSrc = nil, 0, nil
+	}, func() error { return b.state.save(b.path) }); err != nil {
+		return err
+	}
+	return hook(ctx, "pending")
+}
+
+// groupFailed handles err, the failure of the APPEND of group (rest are
+// the messages after it): nil when the batch goes on, the group sent
+// again one message at a time or its message skipped; else the batch's
+// error.
+func (b *batchSend) groupFailed(ctx context.Context, group, rest []*commands.Message, err error) error {
+	ap, box := b.ap, b.box
+	// An Open the APPEND left running (its context ended)
+	// is over before bodies (cur) is looked at.
+	ap.settle()
+	if notAppended(err) {
+		// Refused: the group is not pending any more (and
+		// is sent again by the next run).
+		box.Pending, box.PendingUID, box.PendingSrc = nil, 0, nil
+		if serr := b.state.save(b.path); serr != nil {
+			return errors.Join(err, serr)
+		}
+	}
+	if ap.retrySingly(len(group), err) {
+		// Refused NO (full, a message too big or one
+		// the destination will not take): nothing of the
+		// group was appended. Its messages go one at a
+		// time, so that those it takes are copied.
+		if b.hooks.note != nil {
+			b.hooks.note(fmt.Sprintf("the destination refused the APPEND of UIDs %d to %d (%v): sending them one at a time", group[0].UID, group[len(group)-1].UID, err))
+		}
+		b.singly = len(group)
+		b.fetchBodies(ctx)
+		return nil
+	}
+	if len(group) == 1 && ap.binary && box.isBinary(group[0].UID) && notAppended(err) && binaryRefusal(err) {
+		return b.binaryRefused(ctx, group[0].UID, rest, err)
+	}
+	if errors.Is(err, wire.ErrNUL) && errors.Is(err, session.ErrAborted) && b.bodies.cur != 0 {
+		// Met in a message's literal (not in an
+		// argument, refused before anything was sent).
+		return b.unsendableNUL(b.bodies.cur, group[0].UID, err)
+	}
+	if errors.Is(err, commands.ErrTooBig) && notAppended(err) && b.bodies.cur != 0 {
+		// Over APPENDLIMIT by the size of its literal,
+		// though not by its RFC822.SIZE (checked above):
+		// found when its turn came, in the middle of a
+		// MULTIAPPEND (the session aborted) or before
+		// its own APPEND.
+		return b.unsendableTooBig(b.bodies.cur, group[0].UID, err)
+	}
+	return nameRefused(len(group), func() string { return fmt.Sprintf("UID %d", group[0].UID) }, err)
+}
+
+// binaryRefused handles the refusal err of the message of source UID
+// uid, holding a NUL, sent alone as literal8, and refused all the same
+// (Cyrus: "NO Message contains NUL characters"): it cannot be sent.
+// Skipped with --skip-unsendable, which left it stopping the mailbox at
+// every run: the batch goes on with rest.
+func (b *batchSend) binaryRefused(ctx context.Context, uid uint32, rest []*commands.Message, err error) error {
+	if b.hooks.skip == nil {
+		return binaryRefusedError(fmt.Sprintf("UID %d", uid), err)
+	}
+	b.hooks.skip(uid, fmt.Sprintf("holds a NUL byte, which the destination refused even as literal8 (%v)", err))
+	if err := b.state.save(b.path); err != nil {
+		return err
+	}
+	b.meta = rest
+	b.singly = max(b.singly-1, 0)
+	if len(b.meta) > 0 {
+		b.fetchBodies(ctx) // the rest's, from the next message
+	}
+	return nil
 }
 
 // sizeDiffers is called with n, the size of the literal the source sent
@@ -1924,7 +1990,8 @@ type batchHooks struct {
 // group's first UID), the mailbox is first tried again stopping before
 // it (stopBefore), so that they are copied. A UID already recorded as
 // binary is not tried again (nothing would change).
-func unsendableNUL(ap *appender, box *copyBox, state *copyState, path string, uid, first uint32, hooks *batchHooks, err error) error {
+func (mc *mailboxCopy) unsendableNUL(uid, first uint32, err error) error {
+	ap, box, hooks := mc.ap, mc.box, mc.hooks
 	const why = "holds a NUL byte"
 	switch {
 	case ap.binary && !box.isBinary(uid):
@@ -1941,7 +2008,7 @@ func unsendableNUL(ap *appender, box *copyBox, state *copyState, path string, ui
 		// script retries for ever.
 		return stopBefore(box, uid, first, why, &refusedMessageError{what: fmt.Sprintf("UID %d", uid), err: fmt.Errorf("%w (--skip-unsendable skips it)", errNeedsBinary)}, err)
 	}
-	if serr := state.save(path); serr != nil {
+	if serr := mc.state.save(mc.path); serr != nil {
 		return errors.Join(err, serr)
 	}
 	return &retryMailboxError{uid: uid, why: why, err: err}
@@ -1963,12 +2030,13 @@ func unsendableNUL(ap *appender, box *copyBox, state *copyState, path string, ui
 // group, the mailbox is first tried again stopping before it
 // (stopBefore), so that they are copied, as they are when RFC822.SIZE
 // tells.
-func unsendableTooBig(ap *appender, box *copyBox, state *copyState, path string, uid, first uint32, hooks *batchHooks, err error) error {
+func (mc *mailboxCopy) unsendableTooBig(uid, first uint32, err error) error {
+	ap, box, hooks := mc.ap, mc.box, mc.hooks
 	if hooks.skip == nil {
 		return stopBefore(box, uid, first, "is over the destination's APPENDLIMIT", &refusedMessageError{what: fmt.Sprintf("UID %d", uid), err: fmt.Errorf("over the destination's APPENDLIMIT of %d by the size of its body, though not by its RFC822.SIZE (--skip-unsendable skips it): %w", ap.limit, err)}, err)
 	}
 	hooks.skip(uid, fmt.Sprintf("is over the destination's APPENDLIMIT of %d by the size of its body (its RFC822.SIZE said less)", ap.limit))
-	if serr := state.save(path); serr != nil {
+	if serr := mc.state.save(mc.path); serr != nil {
 		return errors.Join(err, serr)
 	}
 	return &retryMailboxError{uid: uid, why: "is over the destination's APPENDLIMIT", err: err}
