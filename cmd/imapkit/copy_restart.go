@@ -70,15 +70,19 @@ var errMapChanged = errors.New("the --map changed")
 // A name is among them also when it differs from one only in its leading
 // INBOX's case ("INBOX/Sub" for a typed "inbox/Sub"): a child of INBOX,
 // whose names nameMapper.foldInboxChildren folds to the one the source
-// lists once connected (the source's delimiter unknown here; a name that
-// is not a child, "INBOXfoo" for "inboxfoo", is refused then: the source
-// lists no such mailbox). The advice of a mailbox the state records
+// lists once connected. The advice of a mailbox the state records
 // twice (dupsError) names it as folded, and the user who typed
 // "inbox/Sub" and followed it got a usage error
-// (TestCopyStateInboxChildDupsAdviceTyped, found by review).
+// (TestCopyStateInboxChildDupsAdviceTyped, found by review). The
+// source's delimiter is unknown here: INBOX followed by any ASCII
+// character but a letter or a digit may be a child. A name that cannot
+// be one, "INBOXfoo" for "inboxfoo" (another mailbox, whose name is
+// case-sensitive), was folded too: the run connected and refused it
+// only then, "the source lists no such mailbox" (exit 1), where it is a
+// usage error (TestCopyRestartInboxFoldChildrenOnly).
 func checkRestart(o *copyOpts, names []string, state *copyState, path string) error {
 	inboxFold := func(n string) string {
-		if len(n) > 5 && strings.EqualFold(n[:5], "INBOX") {
+		if len(n) > 5 && strings.EqualFold(n[:5], "INBOX") && maybeDelimiter(n[5]) {
 			return "INBOX" + n[5:]
 		}
 		return n
@@ -92,6 +96,13 @@ func checkRestart(o *copyOpts, names []string, state *copyState, path string) er
 		}
 	}
 	return nil
+}
+
+// maybeDelimiter reports whether c may be a server's hierarchy delimiter:
+// an ASCII character (RFC 3501's QUOTED-CHAR) that is not a letter or a
+// digit (no server uses one: "/" and "." are the usual).
+func maybeDelimiter(c byte) bool {
+	return c < 0x80 && !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9')
 }
 
 // shellQuoteAll is names, each shell-quoted, separated by spaces; at most
