@@ -98,9 +98,11 @@ type copyOpts struct {
 // two cases ("--map INBOX=INBOX --map inbox=inbox": sameMailbox); the
 // note on INBOX's case is for sources typed in two cases, not for one
 // typed alike twice ("--map INBOX=A --map INBOX=B")
-// (TestCopyMapInboxCaseNote, found by review).
+// (TestCopyMapInboxCaseNote, found by review). A clash is also put in
+// *clash, when set: runCopyCommand reports it alone (quietAfter).
 type mapFlag struct {
 	to, typed map[string]string
+	clash     *error
 }
 
 func (m mapFlag) String() string { return "" }
@@ -115,7 +117,11 @@ func (m mapFlag) Set(v string) error {
 		if ts, _, _ := strings.Cut(m.typed[k], "="); k == "INBOX" && ts != s {
 			also = ": INBOX's name is case-insensitive"
 		}
-		return fmt.Errorf("--map %s and --map %s: one source mailbox (%s%s) mapped to two; give it one --map", shellQuote(m.typed[k]), shellQuote(v), printable(k), also)
+		err := fmt.Errorf("--map %s and --map %s: one source mailbox (%s%s) mapped to two; give it one --map", shellQuote(m.typed[k]), shellQuote(v), printable(k), also)
+		if m.clash != nil {
+			*m.clash = err
+		}
+		return err
 	} else if ok {
 		return nil // the same map again: the first kept
 	}
@@ -327,7 +333,7 @@ func defaultStateDir(env *sysEnv) string {
 
 func copyFlags(fs *flag.FlagSet, o *copyOpts, env *sysEnv) {
 	o.src.register(fs, env)
-	o.maps = mapFlag{to: map[string]string{}, typed: map[string]string{}}
+	o.maps = mapFlag{to: map[string]string{}, typed: map[string]string{}, clash: new(error)}
 	o.restart = restartFlag{}
 	var dstPW, dstCA string
 	var dstSkip, dstPlain bool
@@ -359,9 +365,9 @@ func copyFlags(fs *flag.FlagSet, o *copyOpts, env *sysEnv) {
 // to both servers and copies.
 func runCopyCommand(env *sysEnv, stdin io.Reader, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("copy", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	o := &copyOpts{}
 	copyFlags(fs, o, env)
+	fs.SetOutput(quietAfter{w: stderr, err: o.maps.clash})
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), copyUsage)
 		fmt.Fprintln(fs.Output())
@@ -371,6 +377,9 @@ func runCopyCommand(env *sysEnv, stdin io.Reader, args []string, stdout, stderr 
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
+		}
+		if *o.maps.clash != nil {
+			return exitCode(env, stderr, "copy", usagef("%v", *o.maps.clash))
 		}
 		return exitUsage
 	}
@@ -416,6 +425,23 @@ func runCopyCommand(env *sysEnv, stdin io.Reader, args []string, stdout, stderr 
 		return exitCode(env, stderr, "copy", err)
 	}
 	return exitCode(env, stderr, "copy", copyAccount(env.ctx(), o, pos[0], pos[1], names, out))
+}
+
+// quietAfter is w, copy's flag output, which takes nothing once *err is
+// set (a --map clash: mapFlag.Set). The flag package printed the clash as
+// a malformed value and then the whole usage text, some 90 lines, the
+// clash scrolled away; runCopyCommand prints it in one line, as copy's
+// other usage errors (TestCopyMapClashOneLine).
+type quietAfter struct {
+	w   io.Writer
+	err *error
+}
+
+func (q quietAfter) Write(p []byte) (int, error) {
+	if *q.err != nil {
+		return len(p), nil
+	}
+	return q.w.Write(p)
 }
 
 // checkTypedNames refuses, before anything is connected, a mailbox name

@@ -40,3 +40,22 @@ func TestCopyRestartInboxFoldChildrenOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestCopyMapClashOneLine: a --map clash (one source mapped to two
+// destinations) was reported by the flag package: its error line
+// ("invalid value ... for flag -map: ...") and then the whole usage text
+// of copy, some 90 lines, the clash scrolled away. It is now one line,
+// "imapkit copy: ...", as copy's other usage errors, exit 2. A --map
+// without "=" is a malformed flag value as any other: the flag package's
+// error and the usage, as before.
+func TestCopyMapClashOneLine(t *testing.T) {
+	code, stdout, errs := runCLI(t, "", "copy", "imaps://a@127.0.0.1:1", "imaps://b@127.0.0.1:1", "--map", "Work=X", "--map", "Work=Y")
+	want := "imapkit copy: --map Work=X and --map Work=Y: one source mailbox (Work) mapped to two; give it one --map\n"
+	if code != exitUsage || errs != want || stdout != "" {
+		t.Errorf("a --map clash: exit %d, stderr %q, stdout %q; want %d, stderr %q alone", code, errs, stdout, exitUsage, want)
+	}
+	code, _, errs = runCLI(t, "", "copy", "imaps://a@127.0.0.1:1", "imaps://b@127.0.0.1:1", "--map", "WorkX")
+	if code != exitUsage || !strings.HasPrefix(errs, `invalid value "WorkX" for flag -map: want SRC=DST`) || !strings.Contains(errs, "usage: imapkit copy") {
+		t.Errorf("--map WorkX: exit %d; want %d, the flag's error and the usage\nstderr: %.300s", code, exitUsage, errs)
+	}
+}
