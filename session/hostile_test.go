@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/imapkit/imapkit/codec"
@@ -943,17 +944,60 @@ func TestHostileEOF(t *testing.T) {
 	}
 }
 
-// hsSlack is how late a caller's deadline may end a hostile server's
-// endless wait or stream: the server never stops by itself, so a deadline
-// ignored shows as a wait until the test's own end. A second was too
-// little on a loaded machine (CI beside a fuzzing run, load average 5: the
-// 300 ms deadline ended the wait after 3.5 s, the 1 s one after 2.2 s).
-const hsSlack = 5 * time.Second
+// hsBubble runs a case about the caller's deadline as hsRun does, but in
+// a testing/synctest bubble, over the in-memory pipe of hostile.Pipe made
+// in it: the caller's deadline, the server's pauses and every bound of
+// the session run on the bubble's clock, so the case checks that the
+// deadline ended the wait exactly when it passed, however loaded the
+// machine (on the wall clock hsRun could only bound the wait, by hsBound:
+// the 300 ms deadline ended it after 3.5 s on a loaded CI machine). body
+// runs on the bubble's main goroutine and may call c.t.Fatal. A wait that
+// no timer ends fails as synctest's deadlock; a goroutine of the session
+// or of the server left after Close and the server's Close fails the case
+// too (synctest.Test waits for every goroutine of the bubble to end).
+// The heap is sampled as hsRun does (bound hsMaxHeap).
+func hsBubble(t *testing.T, sc hostile.Scenario, body func(c *hsCase, conn net.Conn)) {
+	t.Helper()
+	mem := hsStartMem()
+	c := &hsCase{}
+	var elapsed time.Duration
+	// Deferred: synctest.Test ends a failed case with FailNow, and the
+	// sampler must not be left running.
+	defer func() {
+		peak, alloc := mem.stop()
+		t.Logf("HOSTILE | %s | %s | %v (bubble clock) | peak heap +%.1f MiB | allocated %.1f MiB",
+			t.Name(), c.outcome, elapsed, float64(peak)/(1<<20), float64(alloc)/(1<<20))
+		if peak > hsMaxHeap {
+			t.Errorf("the heap in use grew by %d MiB; want < %d MiB", peak>>20, hsMaxHeap>>20)
+		}
+	}()
+	synctest.Test(t, func(t *testing.T) {
+		c.t = t
+		conn, srv := hostile.Pipe(sc)
+		start := time.Now()
+		func() {
+			defer func() {
+				if c.s != nil {
+					c.s.Close()
+				}
+				conn.Close()
+				srv.Close()
+			}()
+			body(c, conn)
+		}()
+		elapsed = time.Since(start)
+		if err := srv.Err(); err != nil {
+			t.Errorf("scenario: %v", err)
+		}
+	})
+}
 
 // TestHostileStall: a server that stops sending: before the greeting,
 // after it, in the middle of a response and of a literal. With no timeout
-// by default, the caller's deadline (300 ms) must end the wait promptly
-// with context.DeadlineExceeded.
+// shorter by default (the stall timeout is a minute), the caller's
+// deadline (300 ms) must end the wait with context.DeadlineExceeded,
+// exactly when it passes. In a synctest bubble (hsBubble; on the wall
+// clock it could only check the end within hsBound).
 func TestHostileStall(t *testing.T) {
 	const deadline = 300 * time.Millisecond
 	for _, tc := range []struct{ name, data string }{
@@ -963,7 +1007,7 @@ func TestHostileStall(t *testing.T) {
 		{"mid literal", "* 1 FETCH (UID 1 BODY[] {100}\r\nSubject: cut"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			hsRun(t, func(c *hostile.Conn) error {
+			hsBubble(t, func(c *hostile.Conn) error {
 				if tc.data == "" {
 					return c.Stall()
 				}
@@ -976,27 +1020,34 @@ func TestHostileStall(t *testing.T) {
 					}
 				}
 				return c.Stall()
-			}, 0, 0, func(c *hsCase, conn net.Conn) {
-				ctx, cancel := context.WithTimeout(context.Background(), deadline)
-				defer cancel()
-				start := time.Now()
+			}, func(c *hsCase, conn net.Conn) {
+				var start time.Time
+				var err error
 				if tc.data == "" {
-					s, err := session.Open(ctx, conn, hsOpts())
+					ctx, cancel := context.WithTimeout(context.Background(), deadline)
+					defer cancel()
+					start = time.Now()
+					var s *session.Session
+					s, err = session.Open(ctx, conn, hsOpts())
 					c.set(s)
-					c.outcome = fmt.Sprintf("Open: %s after %v", hsShort(fmt.Sprint(err)), time.Since(start).Round(time.Millisecond))
+					c.outcome = fmt.Sprintf("Open: %s", hsShort(fmt.Sprint(err)))
 					c.wantIs("Open", err, context.DeadlineExceeded)
 				} else {
 					if !c.selectInbox(conn) {
 						return
 					}
+					ctx, cancel := context.WithTimeout(context.Background(), deadline)
+					defer cancel()
 					start = time.Now()
-					r, err := c.s.Run(ctx, hsFetch("1 (UID BODY[])"))
+					var r *session.Result
+					r, err = c.s.Run(ctx, hsFetch("1 (UID BODY[])"))
 					c.note("FETCH", r, err)
-					c.outcome += fmt.Sprintf(" after %v", time.Since(start).Round(time.Millisecond))
 					c.wantIs("FETCH", err, context.DeadlineExceeded)
 				}
-				if d := time.Since(start); d > deadline+hsSlack {
-					c.t.Errorf("ended %v after the start; want about %v", d, deadline)
+				d := time.Since(start)
+				c.outcome += fmt.Sprintf(" after %v", d)
+				if d != deadline {
+					c.t.Errorf("ended %v after the start (%v); want exactly the deadline, %v", d, err, deadline)
 				}
 			})
 		})
@@ -1009,16 +1060,19 @@ func TestHostileStall(t *testing.T) {
 // DefaultCommandTimeout (TestCommandBoundDefault).
 
 // TestHostileSlowloris: a response that arrives one byte per second and
-// never ends; the caller's deadline (1.5 s) must end the wait on time,
-// however often bytes trickle in.
+// never ends; the caller's deadline (1.5 s) must end the wait exactly when
+// it passes, however often bytes trickle in (the stall timeout, reset by
+// every byte, never would; the command timeout only after 15 min). In a
+// synctest bubble (hsBubble): the server's pauses and the deadline run on
+// its clock.
 func TestHostileSlowloris(t *testing.T) {
 	const deadline = 1500 * time.Millisecond
-	hsRun(t, func(c *hostile.Conn) error {
+	hsBubble(t, func(c *hostile.Conn) error {
 		if _, err := hsSelected(c, "NOOP"); err != nil {
 			return err
 		}
 		return c.SlowlyFrom(hostile.Endless("* OK ", "slow "), time.Second)
-	}, 0, 0, func(c *hsCase, conn net.Conn) {
+	}, func(c *hsCase, conn net.Conn) {
 		if !c.selectInbox(conn) {
 			return
 		}
@@ -1026,10 +1080,12 @@ func TestHostileSlowloris(t *testing.T) {
 		defer cancel()
 		start := time.Now()
 		r, err := c.s.Run(ctx, hsNoop())
+		d := time.Since(start)
 		c.note("NOOP", r, err)
+		c.outcome += fmt.Sprintf(" after %v", d)
 		c.wantIs("NOOP", err, context.DeadlineExceeded)
-		if d := time.Since(start); d > deadline+hsSlack {
-			c.t.Errorf("NOOP ended after %v; want about %v", d, deadline)
+		if d != deadline {
+			c.t.Errorf("NOOP ended after %v (%v); want exactly the deadline, %v", d, err, deadline)
 		}
 	})
 }
@@ -1433,15 +1489,19 @@ func TestHostileCompressBomb(t *testing.T) {
 					c.wantAborted("NOOP", err, wire.ErrLineTooLong)
 					return
 				}
+				// On the wall clock, not in a synctest bubble: the bomb
+				// never pauses and the reader never waits, so a bubble's
+				// clock would never reach the deadline. What the case
+				// checks is that the deadline's error ends the wait while
+				// the reader is busy; a wait the deadline does not end is
+				// cut by hsBound (hsRun) with an abort, which fails
+				// wantIs. (It also failed when the wait took longer than
+				// 1 s + 5 s, which hsBound's 5 s made unreachable.)
 				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 				defer cancel()
-				start := time.Now()
 				r, err := s.Run(ctx, hsNoop())
 				c.note("NOOP", r, err)
 				c.wantIs("NOOP", err, context.DeadlineExceeded)
-				if d := time.Since(start); d > time.Second+hsSlack {
-					c.t.Errorf("NOOP ended after %v; want about 1 s", d)
-				}
 			})
 			t.Logf("the server wrote %d KiB (compressed)", written>>10)
 		})
