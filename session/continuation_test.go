@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/imapkit/imapkit/codec"
@@ -207,31 +208,36 @@ func TestReview45EAbandonedAuthenticate(t *testing.T) {
 // package). Continue finds the command ended and sends nothing
 // (ErrCommandEnded), and Wait returns that error as is, with no Result:
 // the NO (a *StatusError with the Result) is lost, though Continue's own
-// comment says "Wait gives its answer". Default options.
+// comment says "Wait gives its answer". Default options, in a
+// testing/synctest bubble: OnContinue returns once every other goroutine
+// of the bubble waits (synctest.Wait), the NO read by then, where it
+// slept 50 ms and hoped so.
 func TestReview45MWaitOnContinueEndedFirst(t *testing.T) {
-	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
-		io.WriteString(w, lmGreeting)
-		line := readLine(r)
-		if !strings.Contains(line, "AUTHENTICATE") {
-			return
+	synctest.Test(t, func(t *testing.T) {
+		conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+			io.WriteString(w, lmGreeting)
+			line := readLine(r)
+			if !strings.Contains(line, "AUTHENTICATE") {
+				return
+			}
+			tag, _, _ := strings.Cut(line, " ")
+			io.WriteString(w, "+ \r\n"+tag+" NO [AUTHENTICATIONFAILED] too slow\r\n")
+			io.Copy(io.Discard, r)
+		})
+		s, err := session.Open(ctx20(t), conn, nil)
+		if err != nil {
+			t.Fatal(err)
 		}
-		tag, _, _ := strings.Cut(line, " ")
-		io.WriteString(w, "+ \r\n"+tag+" NO [AUTHENTICATIONFAILED] too slow\r\n")
-		io.Copy(io.Discard, r)
+		defer s.Close()
+		res, err := s.Run(ctx20(t), authCmd(func([]byte) ([]byte, error) {
+			synctest.Wait() // the NO is read meanwhile
+			return []byte("dG9rZW4="), nil
+		}))
+		var se *session.StatusError
+		if !errors.As(err, &se) || res == nil {
+			t.Fatalf("Run: result %v, err %v (ErrCommandEnded: %v); want the tagged NO as a *StatusError with its Result", res, err, errors.Is(err, session.ErrCommandEnded))
+		}
 	})
-	s, err := session.Open(ctx20(t), conn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	res, err := s.Run(ctx20(t), authCmd(func([]byte) ([]byte, error) {
-		time.Sleep(50 * time.Millisecond) // the NO is read meanwhile
-		return []byte("dG9rZW4="), nil
-	}))
-	var se *session.StatusError
-	if !errors.As(err, &se) || res == nil {
-		t.Fatalf("Run: result %v, err %v (ErrCommandEnded: %v); want the tagged NO as a *StatusError with its Result", res, err, errors.Is(err, session.ErrCommandEnded))
-	}
 }
 
 // TestReview45MOnContinueErrorThenPlus: OnContinue returns an error, Wait sends
@@ -344,41 +350,41 @@ func TestReview45MSecondPlusBeforeContinue(t *testing.T) {
 
 // TestReview45MRefuseGoroutineEndsOnClose: an abandoned AUTHENTICATE whose server
 // never sends "+" nor ends it: the refuseContinuations goroutine must end
-// when the session is closed.
+// when the session is closed. Default options, in a testing/synctest
+// bubble: the goroutines are counted once every goroutine of the bubble
+// waits (synctest.Wait), exactly one after the Wait was abandoned and none
+// after Close, where it polled for up to a second of wall-clock time.
 func TestReview45MRefuseGoroutineEndsOnClose(t *testing.T) {
-	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
-		io.WriteString(w, lmGreeting)
-		readLine(r)
-		io.Copy(io.Discard, r)
+	synctest.Test(t, func(t *testing.T) {
+		conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+			io.WriteString(w, lmGreeting)
+			readLine(r)
+			io.Copy(io.Discard, r)
+		})
+		s, err := session.Open(ctx20(t), conn, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		ctx, cancel := context.WithCancel(context.Background())
+		p, err := s.Start(ctx, authCmd(func([]byte) ([]byte, error) { return []byte("eA=="), nil }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		if _, err := p.Wait(ctx); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Wait: %v", err)
+		}
+		synctest.Wait()
+		if n := m45Refusers(); n != 1 {
+			t.Fatalf("%d refuseContinuations goroutines; want 1", n)
+		}
+		s.Close()
+		synctest.Wait()
+		if n := m45Refusers(); n != 0 {
+			t.Fatalf("%d refuseContinuations goroutines still running after Close; want 0", n)
+		}
 	})
-	s, err := session.Open(ctx20(t), conn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	p, err := s.Start(ctx, authCmd(func([]byte) ([]byte, error) { return []byte("eA=="), nil }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cancel()
-	if _, err := p.Wait(ctx); !errors.Is(err, context.Canceled) {
-		t.Fatalf("Wait: %v", err)
-	}
-	deadline := time.Now().Add(time.Second)
-	for m45Refusers() != 1 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d refuseContinuations goroutines; want 1", m45Refusers())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	s.Close()
-	deadline = time.Now().Add(time.Second)
-	for m45Refusers() != 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("refuseContinuations still running after Close")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func m45Refusers() int {
@@ -569,7 +575,10 @@ func TestReview46ARefuseContinuations(t *testing.T) {
 // one "+", then reports on lines every line the client sends: the first
 // within 10 s, each later one within quiet of the one before (a read
 // deadline: only the absence of a further line waits for it), then ends
-// the command with BAD and answers a NOOP.
+// the command with BAD and answers a NOOP. Its tests run it in a
+// testing/synctest bubble (plus and lines made there): the deadlines are
+// on the bubble's clock, so a line sent at all comes at the same instant
+// as the one before, and quiet costs no wall-clock time.
 func r46KServer(t *testing.T, plus <-chan struct{}, quiet time.Duration, lines chan<- []string) net.Conn {
 	t.Helper()
 	return contServer(t, func(r *bufio.Reader, server net.Conn, tag string) {
@@ -620,31 +629,35 @@ func contServer(t *testing.T, play func(r *bufio.Reader, server net.Conn, tag st
 // one "+". The second is read by the server as a command line of its own
 // (tag "*"); a response (OnContinue returning one) would be read as a
 // command whose tag is the base64 text, and its tagged BAD aborts the
-// session (an unknown tag). Defaults.
+// session (an unknown tag). Defaults, in a testing/synctest bubble: the
+// server's 500 ms wait for a second line is on the bubble's clock (it
+// took 500 ms of wall-clock time).
 func TestReview46KRefuseFromOnContinueDoubleAnswer(t *testing.T) {
-	plus := make(chan struct{})
-	close(plus)
-	lines := make(chan []string, 1)
-	conn := r46KServer(t, plus, 500*time.Millisecond, lines)
-	s, err := session.Open(ctx20(t), conn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	var p *session.Pending
-	p, err = s.Start(ctx20(t), authCmd(func([]byte) ([]byte, error) {
-		p.RefuseContinuations()
-		return nil, errors.New("mechanism gives up")
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	p.Wait(ctx)
-	if got := <-lines; len(got) != 1 {
-		t.Errorf("one \"+\" was answered with %d lines %q; want one \"*\"", len(got), got)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		plus := make(chan struct{})
+		close(plus)
+		lines := make(chan []string, 1)
+		conn := r46KServer(t, plus, 500*time.Millisecond, lines)
+		s, err := session.Open(ctx20(t), conn, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		var p *session.Pending
+		p, err = s.Start(ctx20(t), authCmd(func([]byte) ([]byte, error) {
+			p.RefuseContinuations()
+			return nil, errors.New("mechanism gives up")
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		p.Wait(ctx)
+		if got := <-lines; len(got) != 1 || got[0] != "*" {
+			t.Errorf("one \"+\" was answered with %d lines %q; want one \"*\"", len(got), got)
+		}
+	})
 }
 
 // TestReview46KRefuseTakenAfterAbandonedWait (found by review):
@@ -656,36 +669,41 @@ func TestReview46KRefuseFromOnContinueDoubleAnswer(t *testing.T) {
 // exchange from Continuations while a Wait with a deadline watches for
 // the end, and gives up after that Wait returned: the "+" it took is
 // never answered; the server waits for a line until the stall timeout
-// (60 s) cuts the session. Defaults.
+// (60 s) cuts the session. Defaults, in a testing/synctest bubble: the
+// Wait's 50 ms deadline and the server's 500 ms wait for a further line
+// are on the bubble's clock (they took 550 ms of wall-clock time), and
+// the "+" is sent only after the Wait has returned.
 func TestReview46KRefuseTakenAfterAbandonedWait(t *testing.T) {
-	plus := make(chan struct{})
-	lines := make(chan []string, 1)
-	conn := r46KServer(t, plus, 500*time.Millisecond, lines)
-	s, err := session.Open(ctx20(t), conn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	p, err := s.Start(ctx20(t), authCmd(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	conts := p.Continuations()
-	wctx, wcancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer wcancel()
-	if _, err := p.Wait(wctx); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Wait: %v", err)
-	}
-	close(plus)
-	select {
-	case <-conts:
-	case <-time.After(10 * time.Second):
-		t.Fatal("no \"+\"")
-	}
-	p.RefuseContinuations()
-	if got := <-lines; len(got) != 1 || got[0] != "*" {
-		t.Errorf("the \"+\" the caller took was answered %q; want \"*\"", got)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		plus := make(chan struct{})
+		lines := make(chan []string, 1)
+		conn := r46KServer(t, plus, 500*time.Millisecond, lines)
+		s, err := session.Open(ctx20(t), conn, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		p, err := s.Start(ctx20(t), authCmd(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		conts := p.Continuations()
+		wctx, wcancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer wcancel()
+		if _, err := p.Wait(wctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Wait: %v", err)
+		}
+		close(plus)
+		select {
+		case <-conts:
+		case <-time.After(10 * time.Second):
+			t.Fatal("no \"+\"")
+		}
+		p.RefuseContinuations()
+		if got := <-lines; len(got) != 1 || got[0] != "*" {
+			t.Errorf("the \"+\" the caller took was answered %q; want \"*\"", got)
+		}
+	})
 }
 
 // a47rRun starts a pulled command that takes continuations, takes its
