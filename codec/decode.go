@@ -17,6 +17,12 @@ type DecodeError struct {
 	// Tag is the tag of a tagged response ("" for untagged ones), so
 	// that a client can end the command whose status it could not read.
 	Tag string
+	// TagComplete reports that Tag was followed by the space that ends
+	// a tag: Tag is the whole tag the server sent ("Z9 " gives "Z9",
+	// complete). When false, a non-empty Tag may be only the start of a
+	// tag the decoder could not read: "A%1 OK" gives Tag "A" (the atom
+	// stops at the "%"), "A1\r\n" gives "A1", both incomplete.
+	TagComplete bool
 	// Seq is a FETCH response's message number ("* 12 FETCH"), and UID
 	// its UID when the response gave it before the failure; both 0
 	// otherwise. They say which message the failure lost.
@@ -125,7 +131,7 @@ func (d *Decoder) Next() (Response, error) {
 	d.off = off
 	d.msg.reset()
 	d.name = ""
-	d.tag = d.tag[:0]
+	d.tag, d.tagDone = d.tag[:0], false
 	r, err := d.decode()
 	if err == nil {
 		if err = t.CRLF(); err == nil {
@@ -178,7 +184,7 @@ func (d *Decoder) Next() (Response, error) {
 
 // decodeError is the *DecodeError of the response being decoded.
 func (d *Decoder) decodeError(off int64, err error) *DecodeError {
-	e := &DecodeError{Offset: off, Name: d.name, Tag: string(d.tag), Err: err}
+	e := &DecodeError{Offset: off, Name: d.name, Tag: string(d.tag), TagComplete: d.tagDone, Err: err}
 	if d.name == "FETCH" {
 		e.Seq, e.UID = d.fw.fetch.Seq, d.fw.fetch.UID
 	}
@@ -250,6 +256,7 @@ func (d *Decoder) decode() (Response, error) {
 	if err := t.SP(); err != nil {
 		return nil, err
 	}
+	d.tagDone = true // the whole tag: DecodeError.TagComplete
 	name, err := t.Atom()
 	if err != nil {
 		return nil, err

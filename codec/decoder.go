@@ -84,7 +84,10 @@ type Decoder struct {
 	skip   bool   // the rest of an abandoned response must be skipped first
 	name   string // the name of the response being decoded, for errors
 	tag    []byte // the tag of the response being decoded, for errors
-	off    int64  // the stream offset where the response being decoded began
+	// tagDone: tag was followed by its SP, so it is the whole tag
+	// (DecodeError.TagComplete).
+	tagDone bool
+	off     int64 // the stream offset where the response being decoded began
 	// dropAt is the stream offset past which a SEARCH, SORT or THREAD
 	// response being decoded is long and gives up its bytes (dropLong);
 	// math.MaxInt64 once it did. Set by numbers and threads (longAt).
