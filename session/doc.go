@@ -323,7 +323,9 @@
 // ErrBad; a command refused by the state table is a *StateError; a dead
 // connection is an *AbortError, matched by ErrAborted, whose cause says why:
 // EOF, a *ByeError (ErrBye, with its response code), a *ProtocolError
-// (ErrProtocol: a tagged response for an unknown tag or for a command not
+// (ErrProtocol: a tagged response for an unknown tag, decodable or not
+// when its tag was read whole (codec.DecodeError.TagComplete), or for a
+// command not
 // yet sent or received before it was sent, whatever its kind, a
 // continuation request nobody asked for), a *TimeoutError (ErrTimeout), a
 // line or literal over the tokenizer's limits (wire.ErrOutOfStep with

@@ -374,20 +374,32 @@ func (s *Session) readFailed(err error) error {
 // meant for: the command with its tag when it was tagged, else the oldest
 // that wants responses of its name, else the oldest. It returns an error
 // that aborts the session for a tagged one that fails taggedFor's checks
-// (an answer for a command not sent, or received before it was sent).
+// (an unknown tag, an answer for a command not sent, or received before it
+// was sent).
 func (s *Session) blame(de *codec.DecodeError) error {
 	if tag := de.Tag; tag != "" && tag != "*" && tag != "+" {
 		s.mu.Lock()
 		known := s.byTag[tag] != nil
 		s.mu.Unlock()
-		if known || s.strayDone([]byte(tag)) {
+		// A whole tag (its atom and the space after it, TagComplete)
+		// that no command has is the server out of step, as a
+		// decodable "Z9 OK" is: taggedFor aborts the session
+		// ("tagged response for an unknown tag"), where it was blamed
+		// on whatever command was oldest in flight, failing a NOOP
+		// whose own answer was a clean OK (TestBlameUnknownTag). A tag
+		// that is not whole may be only the start of one the decoder
+		// could not read ("A%1 OK" gives "A", a prefix of a real
+		// "A1"): it is blamed as an untagged line is, below, since it
+		// may be any line the decoder could not read. A whole tag is
+		// what the server sent, never a misread prefix of another:
+		// "A1 " with "A12" in flight aborts, as "A1 OK" does.
+		if known || de.TagComplete || s.strayDone([]byte(tag)) {
 			// The command's own status could not be read: end it
 			// with the error rather than leave it waiting forever,
 			// after the checks of any tagged answer (taggedFor: a
-			// stray answer to a DONE is dropped), in the state a
-			// failure leaves (as for a *codec.Unknown in route).
-			// An unknown tag is blamed as an untagged line is: it
-			// may be any line the decoder could not read.
+			// stray answer to a DONE is dropped, an unknown tag
+			// aborts), in the state a failure leaves (as for a
+			// *codec.Unknown in route).
 			p, err := s.taggedFor([]byte(tag), "response", false)
 			if p == nil {
 				return err
