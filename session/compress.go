@@ -52,7 +52,7 @@ func (s *Session) CompressLevel(ctx context.Context, level int) error {
 		return ErrCompressUnavailable
 	}
 	cmd := &Command{Name: "COMPRESS", Args: func(e *wire.Encoder) { e.SP().Atom("DEFLATE") }}
-	p, err := s.register(ctx, cmd, false)
+	p, err := s.register(ctx, cmd, nil)
 	if err != nil {
 		return err
 	}

@@ -272,11 +272,15 @@
 // later command waits for its turn) is bounded by the batch's context as
 // a command's write is: cut 50 ms after the context ends when blocked,
 // which aborts the session (those commands' bytes may be half out), the
-// later commands not sent. A command that ends without being written
-// (its context ended first, its Args or Open failed) leaves what other
-// commands left in the buffer counting on it to be flushed without it,
-// on a goroutine of the session's, bounded by the write stall bound, not
-// by its context (that write is theirs): its caller does not wait for it.
+// later commands not sent: StartBatch's error matches ErrNotSent, the
+// context's error and the *AbortError (ErrAborted), as a command whose
+// own write is cut (but not ErrWriteCut: nothing of it was written); a
+// caller retries it on another session. A command that ends without
+// being written (its context ended first, its Args or Open failed)
+// leaves what other commands left in the buffer counting on it to be
+// flushed without it, on a goroutine of the session's, bounded by the
+// write stall bound, not by its context (that write is theirs): its
+// caller does not wait for it.
 //
 // Timeouts have defaults that make a client written with defaults safe:
 // Open is bounded by Options.GreetingTimeout (30 s) when its context has no

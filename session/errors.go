@@ -83,7 +83,8 @@ var ErrNotSent = sentinel("session: command not sent")
 // sent (its context ended while it waited for its turn, another mailbox
 // was selected, the session was closed, the Part.Open it starts with
 // failed: see wire.Encoder.LiteralFunc): it is safe to retry, whatever it
-// was, on this session unless the cause is ErrClosed. It wraps the cause,
+// was, on this session unless the error also matches ErrClosed or
+// ErrAborted (the session has ended: on another one). It wraps the cause,
 // so errors.Is(err, context.DeadlineExceeded) still holds; a failed Open's
 // error as an *OpenError, which keeps this package's sentinels of its
 // chain (another session's) out of errors.Is and errors.As. Any other error

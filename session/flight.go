@@ -327,6 +327,7 @@ type writeWatch struct {
 	active context.Context // the context of the write in progress
 	conn   net.Conn        // whose write deadline it is
 	hit    bool            // the deadline was moved (writeGrace)
+	closed bool            // close ran: the session ended, begin watches nothing
 	// fresh: hit, and no byte has been handed to the connection since:
 	// the first write gets writeGrace from its own start (start), not
 	// from when the context ended (a goroutine the scheduler did not run
@@ -356,6 +357,18 @@ func (w *writeWatch) begin(ctx context.Context, conn net.Conn) {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.closed {
+		// The session ended (abortWith closed the watch): its writes
+		// fail on the closed connection without a watch, and an
+		// AfterFunc registered now would never be stopped, keeping the
+		// Session reachable from ctx for as long as ctx lives. The
+		// writers look at the session's end after taking the write lock
+		// (send, flush, Continue), but abortWith does not take it and
+		// may run between that look and begin (a Close from another
+		// goroutine while a command's Args or Open runs): closed
+		// covers that window (TestWriteWatchNotBegunAfterClose).
+		return
+	}
 	if ctx != w.ctx {
 		if w.stop != nil {
 			w.stop()
@@ -410,7 +423,7 @@ func (w *writeWatch) end() {
 	w.fresh.Store(false)
 }
 
-// close drops the registration.
+// close drops the registration, for good: begin does nothing after it.
 func (w *writeWatch) close() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -421,6 +434,7 @@ func (w *writeWatch) close() {
 	// to undo (TestTranscriptCancelDuringLiteral found end on a closed
 	// watch with hit set).
 	w.ctx, w.stop, w.active, w.conn, w.hit = nil, nil, nil, nil, false
+	w.closed = true
 }
 
 // writerPool holds the 16 KiB write buffers of sessions that have nothing

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
@@ -301,6 +302,216 @@ func TestStartBatchFlushLockHonoursContext(t *testing.T) {
 		}
 		if _, err := s.Run(context.Background(), &session.Command{Name: "NOOP"}); err != nil {
 			t.Fatalf("NOOP after: %v", err)
+		}
+	})
+}
+
+// The tests below were found by review (stop 52) of the change above.
+
+// TestUnsentAfterBufferedReleasesEncoder: a batch's command whose Args
+// fails is not sent, and the bytes its earlier command left in the write
+// buffer are flushed for it by flushBehind, on a goroutine of its own,
+// after that command's send has returned. The Encoder (and the 64 KiB
+// buffer the failed command grew, with its bytes: a Password's, say) must
+// go back to the pool once that flush leaves nothing to write, as
+// TestReleasesEncoder promises ("a session holds its command Encoder only
+// while something is to be written"). Before the fix send released it
+// before flushBehind's goroutine flushed, found the buffer not empty and
+// kept it, and nothing released it after.
+func TestUnsentAfterBufferedReleasesEncoder(t *testing.T) {
+	bubbleGuarded(t, 20*time.Second, func(t *testing.T) {
+		s, serverReads := heldSession(t)
+		serverReads()
+		big := strings.Repeat("a", 64<<10)
+		ps, err := s.StartBatch(context.Background(), []*session.Command{
+			{Name: "NOOP"},
+			{Name: "NOOP", Args: func(e *wire.Encoder) { e.SP().Atom(big).SP().Atom("not an atom") }},
+		})
+		if err == nil || len(ps) != 1 {
+			t.Fatalf("StartBatch: %d started, %v; want 1 and the Args' error", len(ps), err)
+		}
+		if _, err := ps[0].Wait(context.Background()); err != nil {
+			t.Fatalf("the first NOOP: %v", err)
+		}
+		synctest.Wait()
+		if session.HeldEncoder(s) {
+			t.Fatal("everything answered, nothing to write: the session still holds its Encoder")
+		}
+	})
+}
+
+// countCtx is a context that never ends and counts the context.AfterFunc
+// registrations made on it and not stopped (it is its own afterFuncer:
+// no cancelCtx inside, so context.AfterFunc asks it).
+type countCtx struct {
+	done chan struct{}
+	mu   sync.Mutex
+	live int
+}
+
+func newCountCtx() *countCtx { return &countCtx{done: make(chan struct{})} }
+
+func (c *countCtx) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (c *countCtx) Done() <-chan struct{}       { return c.done }
+func (c *countCtx) Err() error                  { return nil }
+func (c *countCtx) Value(any) any               { return nil }
+
+func (c *countCtx) AfterFunc(func()) func() bool {
+	c.mu.Lock()
+	c.live++
+	c.mu.Unlock()
+	stopped := false
+	return func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if stopped {
+			return false
+		}
+		stopped = true
+		c.live--
+		return true
+	}
+}
+
+func (c *countCtx) registered() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.live
+}
+
+// TestBatchFlushAfterCloseLeavesNoWatch: a batch's later command that
+// waits for its turn (one that runs alone) when the session is closed ends
+// not sent (ErrClosed). The batch's flush must not begin the write watch
+// then: on a watch abortWith has closed, begin registered a new
+// context.AfterFunc on the caller's context that nothing stopped, holding
+// the dead Session (1 KiB, its connection, its trace history) for as long
+// as the context lives (a program's root context: one Session for each
+// reconnect). Before the fix start flushed again after register gave up,
+// and flush began the watch without looking at the session's end, as send
+// does.
+func TestBatchFlushAfterCloseLeavesNoWatch(t *testing.T) {
+	bubbleGuarded(t, 20*time.Second, func(t *testing.T) {
+		s, _ := heldSession(t) // takes the NOOP into the pipe, never answers it
+		ctx := newCountCtx()
+		time.AfterFunc(time.Second, func() { s.Close() })
+		ps, err := s.StartBatch(ctx, []*session.Command{{Name: "NOOP"}, {Name: "XALONE"}}) // unknown: runs alone
+		if !errors.Is(err, session.ErrClosed) || !errors.Is(err, session.ErrNotSent) || len(ps) != 1 {
+			t.Fatalf("StartBatch: %d started, %v; want 1 and ErrClosed, not sent", len(ps), err)
+		}
+		synctest.Wait()
+		if n := ctx.registered(); n != 0 {
+			t.Fatalf("the session is closed, yet %d context.AfterFunc registration(s) of its write watch remain on the caller's context", n)
+		}
+	})
+}
+
+// closingHandler is a slog.Handler that runs close at the first record
+// of a command's start ("imap command"), on the writer's goroutine.
+type closingHandler struct{ close func() }
+
+func (h closingHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h closingHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h closingHandler) WithGroup(string) slog.Handler            { return h }
+func (h closingHandler) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == "imap command" {
+		h.close()
+	}
+	return nil
+}
+
+// TestBatchFlushAfterEndLeavesNoWatch: the session is closed after a
+// batch's first command was written into the buffer (by the Logger's
+// handler, as the command starts) and before the second registers: the
+// second ends not sent (ErrClosed), and start flushes what the first left
+// in the buffer. That flush must leave the ended session alone: no write
+// on its closed connection, no write watch begun on the caller's context
+// (registered on a closed watch, nothing would stop it). flush looks at
+// the session's end as send does; writeWatch.begin, once the watch is
+// closed, does nothing either: this test fails with both checks removed.
+// Options.Logger is set to close the session at that point.
+func TestBatchFlushAfterEndLeavesNoWatch(t *testing.T) {
+	bubbleGuarded(t, 20*time.Second, func(t *testing.T) {
+		c, srv := transport.Pipe()
+		start := make(chan struct{})
+		srvDone := make(chan struct{})
+		go func() {
+			defer close(srvDone)
+			heldServer(srv, start)
+		}()
+		var s *session.Session
+		closeOnce := sync.OnceFunc(func() { s.Close() })
+		s, err := session.Open(context.Background(), c, &session.Options{Logger: slog.New(closingHandler{close: func() { closeOnce() }})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			s.Close()
+			close(start)
+			<-srvDone
+		}()
+		ctx := newCountCtx()
+		ps, err := s.StartBatch(ctx, []*session.Command{{Name: "NOOP"}, {Name: "NOOP"}})
+		if !errors.Is(err, session.ErrClosed) || !errors.Is(err, session.ErrNotSent) || len(ps) != 1 {
+			t.Fatalf("StartBatch: %d started, %v; want 1 and ErrClosed, not sent", len(ps), err)
+		}
+		synctest.Wait()
+		if n := ctx.registered(); n != 0 {
+			t.Fatalf("the session is closed, yet %d context.AfterFunc registration(s) of its write watch remain on the caller's context", n)
+		}
+	})
+}
+
+// TestWriteWatchNotBegunAfterClose: the writers look at the session's end
+// after taking the write lock, but Close (abortWith) does not take it and
+// may end the session after that look, before the write watch is begun:
+// here while the command's Args runs. The watch, closed, must not
+// register on the caller's context then (as above, it would keep the dead
+// Session reachable from it). Before the fix begin did not know the watch
+// was closed.
+func TestWriteWatchNotBegunAfterClose(t *testing.T) {
+	bubbleGuarded(t, 20*time.Second, func(t *testing.T) {
+		s, _ := heldSession(t)
+		ctx := newCountCtx()
+		_, err := s.Run(ctx, &session.Command{Name: "NOOP", Args: func(*wire.Encoder) { s.Close() }})
+		if !errors.Is(err, session.ErrClosed) {
+			t.Fatalf("Run: %v, want ErrClosed", err)
+		}
+		synctest.Wait()
+		if n := ctx.registered(); n != 0 {
+			t.Fatalf("the session is closed, yet %d context.AfterFunc registration(s) of its write watch remain on the caller's context", n)
+		}
+	})
+}
+
+// TestBatchFlushCutErrorMatchesAborted: when the batch's flush of its
+// earlier commands is cut by the batch's context (a server that reads
+// nothing), the session is aborted by that very call. StartBatch's error,
+// that of the later command, which was not sent, matches the context's
+// error and the *AbortError (ErrAborted), as the error of a command whose
+// own write the context cut (doc.go's Cancellation), and ErrNotSent (it
+// was not sent: docs/errors.md tells a caller not to retry it on this
+// session, which has ended, since it matches ErrAborted), not
+// ErrWriteCut (nothing of it was written). Before the fix it was a
+// *NotSentError wrapping the context's error alone: a caller following
+// docs/errors.md retried on the dead session.
+func TestBatchFlushCutErrorMatchesAborted(t *testing.T) {
+	bubbleGuarded(t, 20*time.Second, func(t *testing.T) {
+		s, _ := heldSession(t)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_, err := s.StartBatch(ctx, append(fillingBatch(), &session.Command{Name: "XALONE"}))
+		if !errors.Is(s.Err(), session.ErrAborted) {
+			t.Fatalf("the case is not made: session %v, StartBatch %v", s.Err(), err)
+		}
+		if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, session.ErrAborted) || !errors.Is(err, session.ErrNotSent) {
+			t.Fatalf("StartBatch: %v; the session aborted by this call's cut flush (%v): want the context's error, ErrAborted and ErrNotSent", err, s.Err())
+		}
+		var ae *session.AbortError
+		if !errors.As(err, &ae) {
+			t.Fatalf("StartBatch: %v, want an *AbortError in it", err)
+		}
+		if errors.Is(err, session.ErrWriteCut) {
+			t.Fatalf("StartBatch: %v; the later command was not written: not ErrWriteCut", err)
 		}
 	})
 }

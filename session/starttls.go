@@ -54,7 +54,7 @@ func (s *Session) StartTLS(ctx context.Context, cfg *tls.Config) error {
 		// session would be lost with it.
 		return fmt.Errorf("session: STARTTLS: %w (set session.Options.ServerName, or ServerName in the tls.Config, to the host the certificate must name)", transport.ErrNoServerName)
 	}
-	p, err := s.register(ctx, &Command{Name: "STARTTLS"}, false)
+	p, err := s.register(ctx, &Command{Name: "STARTTLS"}, nil)
 	if err != nil {
 		return err
 	}

@@ -57,11 +57,22 @@ func (s *Session) start(ctx context.Context, cmds []*Command) ([]*Pending, error
 	ps := make([]*Pending, 0, len(cmds))
 	for i, cmd := range cmds {
 		// The batch's earlier commands may still be in the buffer: they
-		// are sent before waiting for them to end.
-		p, err := s.register(ctx, cmd, i > 0)
+		// are sent before waiting for them to end (register flushes
+		// them, once, when cmd must wait for its turn, and clears
+		// unflushed), or before returning when cmd fails. Once flushed
+		// (or left to flushBehind, or found with the session ended)
+		// they are not flushed again: a second flush that gave up
+		// waiting for the write lock started a second flushBehind.
+		unflushed := i > 0
+		p, err := s.register(ctx, cmd, &unflushed)
 		if err != nil {
-			if i > 0 {
-				s.flush(ctx)
+			if unflushed {
+				if ferr := s.flush(ctx); ferr != nil {
+					// The flush, cut by ctx, ended the session:
+					// that is what the caller must know (cmd was
+					// not sent either way).
+					err = notSent(ferr)
+				}
 			}
 			return ps, err
 		}
@@ -74,9 +85,9 @@ func (s *Session) start(ctx context.Context, cmds []*Command) ([]*Pending, error
 }
 
 // register waits until cmd may start, checks the state and registers it.
-// With flush, what is buffered is flushed once (without mu) before it
-// waits.
-func (s *Session) register(ctx context.Context, cmd *Command, flush bool) (*Pending, error) {
+// With *flush (flush may be nil: false), what is buffered is flushed once
+// (without mu) before it waits, and *flush is cleared then.
+func (s *Session) register(ctx context.Context, cmd *Command, flush *bool) (*Pending, error) {
 	// CR, LF or NUL in a name would end the line and start another
 	// command: refused before the name is normalised.
 	if strings.ContainsAny(cmd.Name, "\r\n\x00") {
@@ -123,22 +134,34 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush bool) (*Pend
 		if s.canStart(info, set) && s.turnLocked(info, set, w) {
 			break
 		}
-		if flush {
+		if flush != nil && *flush {
 			s.mu.Unlock()
-			s.flush(ctx)
-			flush = false
-			if err := ctx.Err(); err != nil {
+			*flush = false
+			if err := s.flush(ctx); err != nil {
 				// The context ended while the batch's earlier
-				// commands were flushed (the write cut, the session
-				// aborted: their bytes may be half out), or while
-				// the flush waited for the write lock: this command
-				// was not sent.
+				// commands were flushed, and the write was cut:
+				// the session is aborted (their bytes may be half
+				// out), and this command was not sent. Its error
+				// matches the context's and the *AbortError, as
+				// that of a command whose own write is cut
+				// (ownCancelError), and ErrNotSent
+				// (TestBatchFlushCutErrorMatchesAborted).
 				s.mu.Lock()
 				s.stopWaitingLocked(w)
 				s.mu.Unlock()
 				return nil, notSent(err)
 			}
 			s.mu.Lock()
+			if err := ctx.Err(); err != nil && s.err == nil {
+				// The context ended while the flush waited for
+				// the write lock (the bytes left to flushBehind),
+				// or as the flush ended: this command was not
+				// sent, and the session goes on. (Ended, the
+				// session's error is given, at the loop's head.)
+				s.stopWaitingLocked(w)
+				s.mu.Unlock()
+				return nil, notSent(err)
+			}
 			continue
 		}
 		if s.changed == nil {
@@ -746,12 +769,18 @@ func (s *Session) armOut() {
 	s.mu.Unlock()
 }
 
-// unlockWrite releases the write lock. A deflater that idleWait could not
-// give back, because a write held the lock then, goes back now. The flag
-// is looked at again after the unlock: idleWait may set it between the
-// first look and the unlock, and its tryLock then failed.
+// unlockWrite releases the write lock. The Encoder goes back to its pool
+// when nothing is left to write (releaseEncoder): here, for every writer
+// that empties the buffer (send, flush, flushBehind's goroutine, which
+// flushes what the commands before an unsent one left in the buffer after
+// that one's send returned: TestUnsentAfterBufferedReleasesEncoder). A
+// deflater that idleWait could not give back, because a write held the
+// lock then, goes back now. The flag is looked at again after the
+// unlock: idleWait may set it between the first look and the unlock, and
+// its tryLock then failed.
 func (s *Session) unlockWrite() {
 	for {
+		s.releaseEncoder()
 		if s.idleDeflater.Swap(false) {
 			if fw, ok := s.cw.w.(*flushWriter); ok {
 				fw.release()
@@ -772,7 +801,7 @@ var encoderPool = sync.Pool{New: func() any { return new(wire.Encoder) }}
 // releaseEncoder gives the session's Encoder back to encoderPool, emptied
 // (Encoder.Reset: no command bytes, no secret, no body stay with it), when
 // the write buffer was given back too: the commands sent are all out.
-// Under the write lock.
+// Under the write lock, as it is released (unlockWrite).
 func (s *Session) releaseEncoder() {
 	if s.enc == nil || s.bw.Buffered() > 0 {
 		return
@@ -821,9 +850,8 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 		}
 	}()
 	if s.enc == nil {
-		s.enc = encoderPool.Get().(*wire.Encoder)
+		s.enc = encoderPool.Get().(*wire.Encoder) // released by unlockWrite
 	}
-	defer s.releaseEncoder() // before unlockWrite
 	// A panic in the caller's code while the command is sent (its Args,
 	// its message's io.Reader, a Trace writer or slog handler): before
 	// it is marked sent, it ends as not sent; after, bytes may be out
@@ -1321,13 +1349,26 @@ func (s *Session) shouldFlush() bool {
 // start (the batch's commands are sent: left unwritten, their answers
 // would never come). A flush that gave up waiting for the write lock
 // leaves the bytes to flushBehind, as send does. Before, it waited for
-// the write stall bound (TestStartBatchFlushHonoursContext).
-func (s *Session) flush(ctx context.Context) {
+// the write stall bound (TestStartBatchFlushHonoursContext). A session
+// that has ended (Close, an abort: abortWith ended the batch's commands)
+// is left alone: nothing is written, and the write watch is not begun
+// (abortWith has closed it; TestBatchFlushAfterEndLeavesNoWatch).
+//
+// When ctx ended and the write was cut, which aborted the session, it
+// returns the error of the batch's later command that was not written
+// (for register and start to wrap with notSent): the *AbortError and
+// ctx's error, as send gives a command whose own write ctx cut
+// (ownCancelError; not ErrWriteCut: nothing of that command was
+// written). Otherwise nil.
+func (s *Session) flush(ctx context.Context) error {
 	if !s.wmu.lockCtx(ctx) {
 		s.flushBehind()
-		return
+		return nil
 	}
 	defer s.unlockWrite()
+	if s.Err() != nil {
+		return nil
+	}
 	s.ww.begin(ctx, s.conn)
 	defer s.ww.end()
 	w, err := s.flushBuffered()
@@ -1336,10 +1377,13 @@ func (s *Session) flush(ctx context.Context) {
 		if w != nil {
 			name = w.name
 		}
-		s.abortWrite(ctx, name, err)
-		return
+		if cerr := s.abortWrite(ctx, name, err); cerr != nil {
+			return &ownCancelError{abort: s.Err(), ctx: cerr}
+		}
+		return nil
 	}
 	s.armOut()
+	return nil
 }
 
 // flushBuffered flushes the write buffer, outside send (under the write
