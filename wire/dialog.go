@@ -83,6 +83,21 @@ type Event struct {
 	// did not see as one; too late to refuse it, but a proxy closes the
 	// connection before anything more gets through.
 	Stray bool
+	// MaybeSASL is set for a client's LineCommand that the client may
+	// have sent as a line of an AUTHENTICATE exchange, a SASL response
+	// (a credential), though the server reads it as a command. Such are,
+	// after the exchange ended (the server's completion, or Answered),
+	// the next line when a challenge was left unanswered (the client,
+	// having read the "+", sends its response before it reads the
+	// completion), whatever its shape; then every line of one word (no
+	// space between two tokens, as in a base64 response, "*" or an empty
+	// line) up to the first of two (a command's shape, which ends the
+	// rule); and a line of one word that Client tells during the exchange
+	// before the server's next word (see Client). A tracer prints such a
+	// line redacted, as a LineSASL, and a proxy that answers it itself
+	// does not echo its tag; a filter reads it as the command the server
+	// reads (a line of one word is no valid command).
+	MaybeSASL bool
 	// Unspaced is set for a LineCompletion whose Status is OK that a
 	// strict reader does not take for an OK (the codec reads it as a
 	// DecodeError, expected SP): the line begins with a space, or its
@@ -158,8 +173,13 @@ type Dialog struct {
 	// (taken for commands): the server reads them as responses to the
 	// challenges it sends next.
 	saslAhead int
-	idle      string // tag of the IDLE in progress
-	idlePlus  bool   // the IDLE awaits its "+", which is no literal's go-ahead
+	// saslOwed: the exchange ended with a challenge unanswered: the
+	// client's next line is its response (Event.MaybeSASL), whatever its
+	// shape. saslAfter: an exchange ended: the client's lines of one word
+	// are MaybeSASL up to the first of two words.
+	saslOwed, saslAfter bool
+	idle                string // tag of the IDLE in progress
+	idlePlus            bool   // the IDLE awaits its "+", which is no literal's go-ahead
 	// idleDone: the client line that ends the IDLE was seen (the one the
 	// server reads as its answer, or a DONE): the next lines are commands,
 	// though the IDLE's completion has not come yet.
@@ -206,8 +226,10 @@ const maxPending = 1024
 // server's challenge, or after IDLE before the server's "+", is read by the
 // server according to what the server says next, which Client cannot know
 // yet; it calls such a line a command (so a filter sees it), though the
-// server may read it as a SASL response or IDLE's DONE. A tracer can live
-// with that; a proxy that filters calls ClientWait.
+// server may read it as a SASL response or IDLE's DONE (during
+// AUTHENTICATE, one of one word with Event.MaybeSASL set: it may be a
+// credential). A tracer can live with that; a proxy that filters calls
+// ClientWait.
 func (d *Dialog) Client(line []Token) Event {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -281,13 +303,56 @@ func (d *Dialog) wakeLocked() {
 }
 
 func (d *Dialog) clientLocked(line []Token) Event {
-	if d.sasl != "" {
+	maybe := false // a line the client may have meant as a SASL response
+	switch {
+	case d.sasl != "":
 		if d.saslTurn {
 			d.saslTurn = false
 			return Event{Kind: LineSASL, Raw: true}
 		}
 		d.saslAhead++ // a command, unless a challenge comes for it
+		// A response if one comes; a command pipelined after an initial
+		// response (SASL-IR) has two words, no response has.
+		maybe = !spacedLine(line)
+	case d.saslOwed || d.saslAfter:
+		twoWords := spacedLine(line)
+		maybe = d.saslOwed || !twoWords
+		d.saslOwed = false
+		d.saslAfter = d.saslAfter && !twoWords
 	}
+	ev := d.tellClientLocked(line)
+	ev.MaybeSASL = maybe && ev.Kind == LineCommand
+	return ev
+}
+
+// endSASLLocked ends the AUTHENTICATE exchange in progress: the client's
+// lines that follow may still be meant for it (Event.MaybeSASL).
+func (d *Dialog) endSASLLocked() {
+	d.saslOwed, d.saslAfter = d.saslTurn, true
+	d.sasl, d.saslTurn, d.saslAhead = "", false, 0
+}
+
+// spacedLine reports whether line has a space between two tokens: no
+// SASL response (base64, "*" or empty) has one; a command has.
+func spacedLine(line []Token) bool {
+	seen, gap := false, false
+	for _, tok := range line {
+		switch tok.Kind {
+		case KindCRLF:
+		case KindSP:
+			gap = seen
+		default:
+			if gap {
+				return true
+			}
+			seen = true
+		}
+	}
+	return false
+}
+
+// tellClientLocked is clientLocked for a line that is no SASL response.
+func (d *Dialog) tellClientLocked(line []Token) Event {
 	first, second := lineWords(line)
 	if d.idle != "" && !d.idleDone {
 		// With the IDLE accepted, the server reads this line as its
@@ -414,7 +479,7 @@ func (d *Dialog) Server(line []Token) Event {
 	// also be taken for a later command's with the same tag: a tracer's
 	// imprecision; ClientWait forgets none.)
 	if d.sasl != "" && (done == d.saslID || done == 0 && ev.Tag == d.sasl) {
-		d.sasl, d.saslTurn, d.saslAhead = "", false, 0
+		d.endSASLLocked()
 		d.wakeLocked()
 	}
 	if d.idle != "" && (done == d.idleID || done == 0 && ev.Tag == d.idle) {
@@ -467,7 +532,7 @@ func (d *Dialog) Answered() {
 		d.verdictLocked(false)
 	}
 	if d.sasl != "" && d.saslID == id {
-		d.sasl, d.saslTurn, d.saslAhead = "", false, 0
+		d.endSASLLocked()
 	}
 	if d.idle != "" && d.idleID == id {
 		d.idle, d.idlePlus, d.idleDone = "", false, false

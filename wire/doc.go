@@ -35,8 +35,11 @@
 // line that does not tokenize, ForwardLongLine for one whose token does not
 // fit MaxLineLength), and flushes when ShouldFlush says so.
 // Dialog follows the state the two directions share (SASL exchanges, IDLE's
-// DONE, STARTTLS and COMPRESS completions). The text of status responses
-// and continuation requests comes as one KindText token. See docs/proxy.md.
+// DONE, STARTTLS and COMPRESS completions), and marks the client lines a
+// tracer redacts though the server reads them as commands (Event.MaybeSASL:
+// a SASL response the AUTHENTICATE's completion came before). The text of
+// status responses and continuation requests comes as one KindText token.
+// See docs/proxy.md.
 //
 // # Limits
 //

@@ -136,6 +136,7 @@ func (ps *proxySession) newClientRelay() *clientRelay {
 	r.w = bufio.NewWriterSize(server, 32<<10)
 	r.p.prefix = fmt.Sprintf("[%d] C: ", ps.id)
 	r.p.secrets = &ps.secrets
+	r.p.client = true
 	r.secure = ps.cfg.upstream.tls || ps.cfg.insecurePlaintext || isLoopback(server)
 	return r
 }
@@ -181,7 +182,7 @@ func (r *clientRelay) refuseUntokenized(ctx context.Context) bool {
 	if r.ev, err = ps.dialog.ClientWait(ctx, r.line); err != nil {
 		return false
 	}
-	p.begin(r.ev.Kind == wire.LineSASL, r.ev.Command)
+	p.begin(r.ev.Kind == wire.LineSASL || r.ev.MaybeSASL, r.ev.Command)
 	r.start = false
 	if r.ev.Raw {
 		// The server reads the line as text: the proxy's
@@ -192,7 +193,7 @@ func (r *clientRelay) refuseUntokenized(ctx context.Context) bool {
 	}
 	why := ""
 	if len(r.line) > 0 {
-		why = ps.refusal(r.ev, r.secure)
+		why = ps.refusal(r.ev, r.line, r.secure)
 	}
 	if why == "" {
 		why = "BAD imapkit proxy: a line that cannot be tokenized is not relayed"
@@ -252,15 +253,18 @@ func (r *clientRelay) beginCommand(ctx context.Context) clientStep {
 		// in the clear (the proxy cannot answer for the server,
 		// which ends the IDLE on such a line: it closes).
 		cmd = rawCommandName(line)
-		if redactedCommand(cmd) && !r.secure {
-			ps.logf("* client side: %s sent as the IDLE's answer, to an upstream in the clear: not relayed; closing", cmd)
+		if cred := credentialCommand(line); cred != "" && !r.secure {
+			ps.logf("* client side: %s sent as the IDLE's answer, to an upstream in the clear: not relayed; closing", cred)
 			ps.closeAll()
 			return clientEnd
 		}
 	}
-	p.begin(ev.Kind == wire.LineSASL, cmd)
+	// A line the client may have meant as a SASL response (sent before
+	// it read the AUTHENTICATE's completion) is printed as one: it may
+	// be a credential, though the server reads it as a command.
+	p.begin(ev.Kind == wire.LineSASL || ev.MaybeSASL, cmd)
 	r.start = false
-	why := ps.refusal(ev, r.secure)
+	why := ps.refusal(ev, line, r.secure)
 	if why == "" && ev.Kind == wire.LineCommand {
 		why = midLineRefusal(ev.Command, line)
 	}
@@ -291,11 +295,18 @@ func (r *clientRelay) answerRefused(why string, tokenized bool) bool {
 		ps.clientErr(err)
 		return false
 	}
+	// The answer of a line printed redacted as SASL does not echo its
+	// tag (its first word: the whole of a SASL response): it goes
+	// untagged, "* BAD ...", which the trace prints too.
+	tag := r.ev.Tag
+	if r.ev.MaybeSASL {
+		tag = ""
+	}
 	var err error
 	if tokenized {
-		err = ps.refuse(tk, r.line, r.ev.Tag, why, r.lineStart)
+		err = ps.refuse(tk, r.line, tag, why, r.lineStart)
 	} else {
-		err = ps.refuseLine(tk, r.ev.Tag, why, r.lineStart)
+		err = ps.refuseLine(tk, tag, why, r.lineStart)
 	}
 	if err != nil {
 		ps.refuseFailed(err)
@@ -361,14 +372,14 @@ func (r *clientRelay) literal(ctx context.Context, lit wire.LiteralInfo) bool {
 // no body follows.
 func (r *clientRelay) rawLiteral(lit wire.LiteralInfo) bool {
 	ps, tk, w, p, line := r.ps, r.tk, r.w, &r.p, r.line
-	if lit.NonSync && redactedCommand(rawCommandName(line)) {
+	if lit.NonSync && credentialCommand(line) != "" {
 		// A LOGIN or AUTHENTICATE as IDLE's answer, ending in "{n+}":
 		// the server reads the line as text and what follows as a
 		// new command, but the client, taking it for a command, has
 		// sent the literal's body behind it: a password, which would
 		// be printed (and relayed) as a command line. The connection
 		// closes. (Other such lines go on as the server reads them.)
-		ps.logf("* client side: a %s ending in a non-synchronizing literal as the IDLE's answer: closing", rawCommandName(line))
+		ps.logf("* client side: a %s ending in a non-synchronizing literal as the IDLE's answer: closing", credentialCommand(line))
 		ps.closeAll()
 		return false
 	}

@@ -5,6 +5,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -22,6 +23,13 @@ type printer struct {
 	sasl    bool   // the whole line is redacted
 	command string // the client's command, for LOGIN and AUTHENTICATE
 	word    int    // words of the line so far (the tag is word 0)
+	// client: the printer's lines are the client's, whose words from
+	// secretFrom on are redacted: from the third after a LOGIN or
+	// AUTHENTICATE as the first word (a line without its tag, "LOGIN
+	// alice secret", which the Dialog reads as the tag "LOGIN"), from the
+	// fourth after one as the second (or when command is one).
+	client     bool
+	secretFrom int
 	// secrets, on the client's side, records what is redacted, so that
 	// the server's echo of it can be redacted too.
 	secrets *secretSet
@@ -45,6 +53,10 @@ const maxPrinted = 4096
 func (p *printer) begin(sasl bool, command string) {
 	p.buf = append(p.buf[:0], p.prefix...)
 	p.sasl, p.command, p.word, p.secretLit = sasl, command, 0, false
+	p.secretFrom = math.MaxInt
+	if redactedCommand(command) {
+		p.secretFrom = 3
+	}
 	p.cut, p.settled = false, false
 	p.slack = 0
 	if p.redact != nil {
@@ -104,6 +116,37 @@ func rawCommandName(line []wire.Token) string {
 // are secret.
 func redactedCommand(cmd string) bool { return cmd == "LOGIN" || cmd == "AUTHENTICATE" }
 
+// credentialCommand returns LOGIN or AUTHENTICATE when the first or the
+// second word of a client's line is one (in any case), "" otherwise: a
+// line without its tag ("LOGIN alice secret", " LOGIN alice secret"),
+// which the Dialog and a server read as the tag "LOGIN" or as no command,
+// carries the credential all the same (the printer redacts such a line:
+// printer.client). Err on the safe side.
+func credentialCommand(line []wire.Token) string {
+	word, inWord := 0, false
+	for _, tok := range line {
+		switch tok.Kind {
+		case wire.KindCRLF:
+			continue
+		case wire.KindSP:
+			if inWord {
+				if word++; word == 2 {
+					return ""
+				}
+				inWord = false
+			}
+			continue
+		}
+		inWord = true
+		if tok.Kind == wire.KindAtom {
+			if name := strings.ToUpper(string(tok.Bytes())); redactedCommand(name) {
+				return name
+			}
+		}
+	}
+	return ""
+}
+
 // tokens appends a line's tokens (or the part of it up to a literal).
 func (p *printer) tokens(line []wire.Token) {
 	if p.sasl {
@@ -128,7 +171,13 @@ func (p *printer) tokens(line []wire.Token) {
 			continue
 		}
 		p.secretLit = false
-		if p.word >= 3 && redactedCommand(p.command) {
+		if p.client && p.word < 2 && tok.Kind == wire.KindAtom && redactedCommand(strings.ToUpper(string(tok.Bytes()))) {
+			// Whichever word the server takes for the command (as a
+			// client typing by hand may leave out the tag), err on
+			// the safe side.
+			p.secretFrom = min(p.secretFrom, p.word+2)
+		}
+		if p.word >= p.secretFrom {
 			p.add([]byte("***"))
 			p.secret(tok)
 			p.secretLit = tok.Kind == wire.KindLiteral

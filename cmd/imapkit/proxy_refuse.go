@@ -64,7 +64,12 @@ const (
 // instead of relaying it, or "" to relay it: credentials in the clear to
 // an upstream that is neither on loopback nor behind TLS, or a STARTTLS
 // the proxy has no certificate for.
-func (ps *proxySession) refusal(ev wire.Event, secure bool) string {
+//
+// line is the command's first piece: a LOGIN or AUTHENTICATE as its first
+// or second word (credentialCommand) counts as credentials, whatever the
+// Dialog took for the tag and the name: a client that left out the tag
+// ("LOGIN alice secret") still sends its password.
+func (ps *proxySession) refusal(ev wire.Event, line []wire.Token, secure bool) string {
 	if ev.Kind != wire.LineCommand || ev.Raw {
 		return ""
 	}
@@ -88,18 +93,23 @@ func (ps *proxySession) refusal(ev wire.Event, secure bool) string {
 		// later piece would go unchecked.
 		return "BAD imapkit proxy: no command name"
 	}
+	if !secure && (redactedCommand(ev.Command) || credentialCommand(line) != "") {
+		return ps.plaintextRefusal()
+	}
 	switch ev.Command {
-	case "LOGIN", "AUTHENTICATE":
-		if !secure {
-			return "[PRIVACYREQUIRED] imapkit proxy: not relaying credentials in plaintext to " + ps.cfg.upstream.addr +
-				": use STARTTLS first (or start the proxy with --insecure-plaintext)"
-		}
 	case "STARTTLS":
 		if ps.cfg.downTLS == nil {
 			return "imapkit proxy: no certificate to offer STARTTLS with (start the proxy with --self-signed or --cert/--key)"
 		}
 	}
 	return ""
+}
+
+// plaintextRefusal is why the proxy does not relay credentials to an
+// upstream in the clear.
+func (ps *proxySession) plaintextRefusal() string {
+	return "[PRIVACYREQUIRED] imapkit proxy: not relaying credentials in plaintext to " + ps.cfg.upstream.addr +
+		": use STARTTLS first (or start the proxy with --insecure-plaintext)"
 }
 
 // refuse answers a command the proxy does not relay with a tagged NO.

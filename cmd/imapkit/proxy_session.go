@@ -356,10 +356,13 @@ func (ps *proxySession) serverErr(err error) {
 	ps.logf("* server side: %s", errText(err))
 }
 
-// traceOwn prints a line of the proxy's own to the client.
+// traceOwn prints a line of the proxy's own to the client, with the
+// client's credentials redacted as from the server's lines: an answer
+// echoes no line printed redacted (answerRefused), and this keeps it so.
 func (ps *proxySession) traceOwn(line []byte) {
 	var p printer
 	p.prefix = fmt.Sprintf("[%d] P: ", ps.id)
+	p.redact = &ps.secrets
 	p.begin(false, "")
 	p.add(bytes.TrimSuffix(line, []byte("\r\n")))
 	ps.out.line(p.end())

@@ -1,0 +1,122 @@
+package wire_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/imapkit/imapkit/wire"
+)
+
+// TestDialogMaybeSASL: Event.MaybeSASL marks the client lines that may be
+// SASL responses though the server reads them as commands: the response
+// to a challenge the server left unanswered when it completed the
+// AUTHENTICATE (whatever its shape), the one-word lines after an
+// exchange ended (by the server's completion, or by Answered: a response
+// sent ahead of a refusal) up to the first line of two words, and, for
+// Client, a line told during the exchange before a challenge. No other
+// line has it: a pipelined command after the exchange, a response that
+// answers a challenge (a LineSASL), lines when no AUTHENTICATE was sent.
+func TestDialogMaybeSASL(t *testing.T) {
+	const resp = "AHVzZXIAc2VjcmV0cHc=\r\n"
+	type step struct {
+		server bool   // a server's line (else the client's, told by ClientWait)
+		line   string // "" on the client's side: Answered
+		kind   wire.LineKind
+		maybe  bool
+	}
+	cases := []struct {
+		name  string
+		steps []step
+	}{
+		{"challenge unanswered at the completion", []step{
+			{line: "a1 AUTHENTICATE PLAIN\r\n", kind: wire.LineCommand},
+			{server: true, line: "+ \r\n"},
+			{server: true, line: "a1 NO too slow\r\n"},
+			{line: resp, kind: wire.LineCommand, maybe: true},
+			{line: "a2 NOOP\r\n", kind: wire.LineCommand},
+			{line: resp, kind: wire.LineCommand},
+		}},
+		{"the owed line whatever its shape", []step{
+			{line: "a1 AUTHENTICATE PLAIN\r\n", kind: wire.LineCommand},
+			{server: true, line: "+ \r\n"},
+			{server: true, line: "a1 NO too slow\r\n"},
+			{line: "x y\r\n", kind: wire.LineCommand, maybe: true},
+			{line: resp, kind: wire.LineCommand},
+		}},
+		{"responses sent ahead of a refusal", []step{
+			{line: "a1 AUTHENTICATE LOGIN\r\n", kind: wire.LineCommand},
+			{server: true, line: "a1 NO [AUTHENTICATIONFAILED] no\r\n"},
+			{line: "YWxpY2U=\r\n", kind: wire.LineCommand, maybe: true},
+			{line: "c2VjcmV0cHc=\r\n", kind: wire.LineCommand, maybe: true},
+			{line: "*\r\n", kind: wire.LineCommand, maybe: true},
+			{line: "\r\n", kind: wire.LineCommand, maybe: true},
+			{line: "a2 LOGOUT\r\n", kind: wire.LineCommand},
+			{line: resp, kind: wire.LineCommand},
+		}},
+		{"a response sent ahead of the proxy's own answer", []step{
+			{line: "a1 AUTHENTICATE PLAIN\r\n", kind: wire.LineCommand},
+			{line: ""}, // Answered
+			{line: resp, kind: wire.LineCommand, maybe: true},
+		}},
+		{"a completed exchange", []step{
+			{line: "a1 AUTHENTICATE PLAIN\r\n", kind: wire.LineCommand},
+			{server: true, line: "+ \r\n"},
+			{line: resp, kind: wire.LineSASL},
+			{server: true, line: "a1 OK done\r\n"},
+			{line: "a2 SELECT INBOX\r\n", kind: wire.LineCommand},
+			{line: "a3\r\n", kind: wire.LineCommand},
+		}},
+		{"with SASL-IR, a pipelined command", []step{
+			{line: "a1 AUTHENTICATE PLAIN AHVzZXIAc2VjcmV0cHc=\r\n", kind: wire.LineCommand},
+			{server: true, line: "a1 OK done\r\n"},
+			{line: "a2 SELECT INBOX\r\n", kind: wire.LineCommand},
+		}},
+		{"no AUTHENTICATE", []step{
+			{line: "a1\r\n", kind: wire.LineCommand},
+			{line: resp, kind: wire.LineCommand},
+			{line: " LOGIN alice secret\r\n", kind: wire.LineCommand},
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var d wire.Dialog
+			for i, s := range c.steps {
+				var ev wire.Event
+				switch {
+				case s.server:
+					d.Server(dialogLine(t, s.line))
+					continue
+				case s.line == "":
+					d.Answered()
+					continue
+				default:
+					var err error
+					if ev, err = d.ClientWait(context.Background(), dialogLine(t, s.line)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if ev.Kind != s.kind || ev.MaybeSASL != s.maybe {
+					t.Errorf("step %d %q: %v MaybeSASL %v, want %v MaybeSASL %v", i, s.line, ev.Kind, ev.MaybeSASL, s.kind, s.maybe)
+				}
+			}
+		})
+	}
+}
+
+// TestDialogMaybeSASLClientAhead: Client (a tracer's, which does not
+// wait) calls a line sent during AUTHENTICATE before a challenge a
+// command, with MaybeSASL: the server reads it as a response if a
+// challenge comes. ClientWait waits for the server's word instead.
+func TestDialogMaybeSASLClientAhead(t *testing.T) {
+	var d wire.Dialog
+	d.Client(dialogLine(t, "a1 AUTHENTICATE PLAIN\r\n"))
+	ev := d.Client(dialogLine(t, "AHVzZXIAc2VjcmV0cHc=\r\n"))
+	if ev.Kind != wire.LineCommand || !ev.MaybeSASL {
+		t.Fatalf("a line sent ahead of the challenge: %v MaybeSASL %v, want a command, MaybeSASL", ev.Kind, ev.MaybeSASL)
+	}
+	d.Server(dialogLine(t, "+ \r\n")) // answered by the line sent ahead
+	d.Server(dialogLine(t, "a1 OK done\r\n"))
+	if ev := d.Client(dialogLine(t, "a2 NOOP\r\n")); ev.MaybeSASL {
+		t.Fatalf("a command after the exchange: MaybeSASL")
+	}
+}
