@@ -15,9 +15,15 @@ import (
 // cut connection is not the server's malformed response. Before, a NIL the
 // end cut ("N" or "NI") was one: LIST's delimiter, NAMESPACE's NIL and a
 // METADATA value failed "expected nstring, got NI" (wire.Tokenizer's
-// NString and AcceptNIL), and the session blamed a command for an
-// undecodable response. So was Exchange's "-1" size in a BODYSTRUCTURE
-// cut after its "-" ("expected number, got -").
+// NString and AcceptNIL), a *codec.DecodeError to a direct caller of the
+// decoder (imapkit decode; a session ends with the connection's failure
+// whatever the decoder made of the cut, since b211f4e). So was Exchange's
+// "-1" size in a BODYSTRUCTURE cut after its "-" ("expected number, got
+// -"), and (found by review) a word or a set the codec checks itself, cut
+// short: VANISHED's "(EARLIE", SEARCH's and SORT's "(MODSE", a sequence
+// set "1:" or "1:3," (ESEARCH's ALL, VANISHED, MODIFIED), each a
+// *codec.DecodeError holding the codec's own syntax error, which
+// wire.ErrSyntax does not match.
 func TestDecodeCutResponseIsNotSyntax(t *testing.T) {
 	for _, line := range []string{
 		"* 1 FETCH (UID 7 FLAGS (\\Seen) ENVELOPE (\"Mon, 1 Jan 2024 00:00:00 +0000\" NIL ((\"A\" NIL \"a\" \"b.c\")) NIL NIL NIL NIL NIL NIL \"<id>\") BODY[]<0> {3}\r\nabc RFC822.SIZE 12 BODYSTRUCTURE (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"UTF-8\") NIL NIL \"7BIT\" 3 1 NIL NIL NIL NIL))\r\n",
@@ -35,6 +41,12 @@ func TestDecodeCutResponseIsNotSyntax(t *testing.T) {
 		"* 1 FETCH (BODYSTRUCTURE (\"text\" \"plain\" NIL NIL NIL \"7bit\" -1 -1 NIL NIL NIL NIL))\r\n",
 		"* QUOTA \"\" (STORAGE 10 100)\r\n",
 		"* METADATA INBOX (/private/comment NIL)\r\n",
+		// Where the codec checks a word or a set itself (found by
+		// review): "(EARLIE", "(MODSE", "1:" and "1:3," then the end.
+		"* VANISHED (EARLIER) 1:3,5\r\n",
+		"* SEARCH 1 2 (MODSEQ 5)\r\n",
+		"* SORT 1 2 (MODSEQ 5)\r\n",
+		"* OK [MODIFIED 1:3,5] x\r\n",
 	} {
 		for i := 1; i < len(line); i++ {
 			d := codec.NewDecoder(wire.NewTokenizer(strings.NewReader(line[:i]), nil), nil)
@@ -44,9 +56,36 @@ func TestDecodeCutResponseIsNotSyntax(t *testing.T) {
 				// LF): the next response meets it.
 				_, err = d.Next()
 			}
-			if errors.Is(err, wire.ErrSyntax) || !errors.Is(err, io.ErrUnexpectedEOF) {
+			// A *codec.DecodeError only for the cut itself (a
+			// response that cannot be rewound, its literal read): one
+			// that holds a syntax error, the codec's own (which
+			// wire.ErrSyntax does not match) or the tokenizer's,
+			// wraps io.ErrUnexpectedEOF too, that of the skip after it.
+			var de *codec.DecodeError
+			if errors.Is(err, wire.ErrSyntax) || !errors.Is(err, io.ErrUnexpectedEOF) ||
+				errors.As(err, &de) && de.Err != io.ErrUnexpectedEOF {
 				t.Errorf("%q, then the end: %v; want io.ErrUnexpectedEOF, no syntax error", line[:i], err)
 			}
 		}
+	}
+}
+
+// TestDecodeBodySizeQuotedDashIsSyntax: a quoted "-" where a BODYSTRUCTURE
+// has its size (body-fld-octets) is a whole, malformed token whatever
+// follows, the end of the stream too: a syntax error. Only an atom "-" can
+// be Exchange's -1 that the end cut (TestDecodeCutResponseIsNotSyntax).
+// Before (found by review), msgNumber's check of a lone "-" ran for the
+// quoted form too, and with the end right after it the size was
+// io.ErrUnexpectedEOF.
+func TestDecodeBodySizeQuotedDashIsSyntax(t *testing.T) {
+	const in = "* 1 FETCH (BODYSTRUCTURE (\"text\" \"plain\" NIL NIL NIL \"7bit\" \"-\""
+	d := codec.NewDecoder(wire.NewTokenizer(strings.NewReader(in), nil), nil)
+	if _, err := d.Next(); !errors.Is(err, wire.ErrSyntax) {
+		t.Errorf("%q, then the end: %v; want a syntax error (\"-\" quoted is no number)", in, err)
+	}
+	// The same with bytes after it is one (the control).
+	d = codec.NewDecoder(wire.NewTokenizer(strings.NewReader(in+" 1 NIL NIL NIL NIL))\r\n"), nil), nil)
+	if _, err := d.Next(); !errors.Is(err, wire.ErrSyntax) {
+		t.Errorf("control: %v; want a syntax error", err)
 	}
 }

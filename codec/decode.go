@@ -101,7 +101,10 @@ type flyweights struct {
 // returned as it is; Next can then be called again and resumes the same
 // response, unless a body section had already been streamed, in which case
 // the response is abandoned (the error is a *DecodeError wrapping the cause)
-// and Next skips the rest of it. A response that cannot be decoded gives a
+// and Next skips the rest of it. The end of the stream inside a response
+// is such an error, io.ErrUnexpectedEOF, wherever it cuts (a word, a
+// number or a sequence set cut short included), never a syntax error. A
+// response that cannot be decoded gives a
 // *DecodeError and the stream stays in step; when the reader fails while
 // the rest of its line is skipped, the *DecodeError wraps that error too
 // (errors.Is finds both: a deadline, a reset, io.ErrUnexpectedEOF), and
@@ -805,9 +808,44 @@ func (d *Decoder) seqSet(s *SeqSet) error {
 		return err
 	}
 	if err := s.ParseInto(b); err != nil {
+		if c := b[len(b)-1]; c == ':' || c == ',' {
+			// A set the end of the stream cut after a ':' or a ','
+			// ("1:", then the end): SeqSet returns the run whole, and
+			// the next byte is not there. The cut, not a syntax error.
+			if err := d.cutErr(); err != nil {
+				return err
+			}
+		}
 		return errSyntax(err.Error())
 	}
 	return nil
+}
+
+// cutErr is the read's error when the next byte cannot be read
+// (io.ErrUnexpectedEOF where the stream ends), and nil when it can or
+// when that fails for another reason than the read (a line over the
+// bound). A run the end of the stream cuts is returned whole
+// (wire.Tokenizer.Atom, SeqSet), so a decoder that finds it malformed
+// asks cutErr first: a run that looks cut and then the end is the cut, a
+// read error, not the server's syntax. Error paths only.
+func (d *Decoder) cutErr() error {
+	if _, err := d.t.Peek(); err != nil && isIOError(err) {
+		return err
+	}
+	return nil
+}
+
+// wordErr is the error of an atom, got, where the grammar has the word
+// want: the read's error when got is a proper prefix of want (any case)
+// and the stream ends after it ("EARLIE", then the end, see cutErr), else
+// a syntax error "expected want".
+func (d *Decoder) wordErr(got []byte, want string) error {
+	if len(got) < len(want) && eqFold(got, want[:len(got)]) {
+		if err := d.cutErr(); err != nil {
+			return err
+		}
+	}
+	return errSyntax("expected " + want)
 }
 
 // rawValue skips one value (atom, number, string, NIL or nested list) and

@@ -293,7 +293,7 @@ func (d *Decoder) numbers(dst []uint32) ([]uint32, uint64, error) {
 				return dst, 0, err
 			}
 			if !eqFold(name, "MODSEQ") {
-				return dst, 0, errSyntax("expected MODSEQ")
+				return dst, 0, d.wordErr(name, "MODSEQ")
 			}
 			if err := t.SP(); err != nil {
 				return dst, 0, err
@@ -1005,7 +1005,7 @@ func (d *Decoder) vanishedResp() (Response, error) {
 			return nil, err
 		}
 		if !eqFold(name, "EARLIER") {
-			return nil, errSyntax("expected EARLIER")
+			return nil, d.wordErr(name, "EARLIER")
 		}
 		r.Earlier = true
 		if err := t.Expect(')'); err != nil {

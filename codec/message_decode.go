@@ -436,12 +436,13 @@ func (d *Decoder) msgNumber() (int64, error) {
 	}
 	v, ok, overflow := msgParseInt(b)
 	if !ok {
-		if len(b) == 1 && b[0] == '-' {
-			// "-" is returned whole when the end of the stream cuts
-			// "-1" (wire.Tokenizer.Atom): the cut, not a syntax
-			// error, when the next byte is not there (the read's
-			// error, io.ErrUnexpectedEOF at the end).
-			if _, err := t.Peek(); err != nil {
+		if c != '"' && len(b) == 1 && b[0] == '-' {
+			// An atom "-" is returned whole when the end of the
+			// stream cuts "-1" (wire.Tokenizer.Atom): the cut, not a
+			// syntax error, when the next byte is not there (the
+			// read's error, io.ErrUnexpectedEOF at the end). A quoted
+			// "-" is a whole token, malformed whatever follows.
+			if err := d.cutErr(); err != nil {
 				return 0, err
 			}
 		}
