@@ -119,7 +119,11 @@ type decodeRun struct {
 	lineOf func(off int64) int
 
 	bodies map[int]body // the streamed sections of the current response
-	buf    bytes.Buffer
+	// bodyErr is the error of section's read of a body of the current
+	// response (the input ended inside it, or its reader failed): a
+	// *codec.DecodeError that wraps it is the input's, not the response's.
+	bodyErr error
+	buf     bytes.Buffer
 	// werr is the output's first write error: it stops the stream.
 	// Ignored before, it let decode read and decode its input to the
 	// end (forever, for a capture being written) writing nothing.
@@ -140,6 +144,7 @@ func (dr *decodeRun) stream(r io.Reader) bool {
 	ok := true
 	for {
 		clear(dr.bodies)
+		dr.bodyErr = nil
 		off := t.Offset()
 		resp, err := d.Next()
 		if err == io.EOF {
@@ -149,6 +154,18 @@ func (dr *decodeRun) stream(r io.Reader) bool {
 			ok = false
 			var de *codec.DecodeError
 			if errors.As(err, &de) {
+				if cut := dr.readCut(de, rw.err); cut != nil {
+					// A well-formed response the input's end (or
+					// the reader's failure) cut where the decoder
+					// could not go back to its start: inside or
+					// after a streamed body. Reported as the cut,
+					// as the same cut before the body is; before,
+					// as a response that "cannot be decoded", with
+					// "codec: section handler: unexpected EOF" for
+					// a body cut.
+					dr.readFailed(de.Offset, cut)
+					return false
+				}
 				name := de.Name
 				if name == "" {
 					name = "response"
@@ -176,16 +193,42 @@ func (dr *decodeRun) stream(r io.Reader) bool {
 			}
 			// The reader failed or the stream ended inside a response:
 			// nothing more can be read.
-			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				fmt.Fprintf(dr.stderr, "imapkit decode: %s: %s: the stream ends inside a response\n", dr.name, dr.pos(off))
-			} else {
-				fmt.Fprintf(dr.stderr, "imapkit decode: %s: %s: %v\n", dr.name, dr.pos(off), err)
-			}
+			dr.readFailed(off, err)
 			return false
 		}
 		if dr.write(off, resp); dr.werr != nil {
 			return false
 		}
+	}
+}
+
+// readCut returns the read's error when de, the error of a response, is
+// that alone, the input's end or readErr (the reader's failure, nil if
+// none), and nil otherwise: the decoder could not go back to the
+// response's start (a body was read) and gave the read's error as it
+// was, or section's read of a body failed (codec wraps a handler's error:
+// "codec: section handler: unexpected EOF"). A response found malformed
+// before the read failed is not cut (its cause holds the malformation).
+func (dr *decodeRun) readCut(de *codec.DecodeError, readErr error) error {
+	if dr.bodyErr != nil {
+		if errors.Is(de.Err, dr.bodyErr) {
+			return dr.bodyErr
+		}
+		return nil
+	}
+	if de.Err == io.ErrUnexpectedEOF || de.Err == io.EOF || readErr != nil && de.Err == readErr {
+		return de.Err
+	}
+	return nil
+}
+
+// readFailed reports that the input ended (or its reader failed, err)
+// inside the response at off.
+func (dr *decodeRun) readFailed(off int64, err error) {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		fmt.Fprintf(dr.stderr, "imapkit decode: %s: %s: the stream ends inside a response\n", dr.name, dr.pos(off))
+	} else {
+		fmt.Fprintf(dr.stderr, "imapkit decode: %s: %s: %v\n", dr.name, dr.pos(off), err)
 	}
 }
 
@@ -232,6 +275,9 @@ func (dr *decodeRun) section(f *codec.Fetch, s *codec.Section, r io.Reader) erro
 	var b bytes.Buffer
 	n, err := io.Copy(&b, io.LimitReader(r, int64(dr.maxBody)))
 	if err != nil {
+		// Only r's read fails (a bytes.Buffer's write does not): the
+		// input ended inside the body, or its reader failed.
+		dr.bodyErr = err
 		return err
 	}
 	if dr.bodies == nil {
