@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/imapkit/imapkit/wire"
 )
@@ -816,7 +817,9 @@ func (d *Decoder) seqSet(s *SeqSet) error {
 				return err
 			}
 		}
-		return errSyntax(err.Error())
+		// The SeqSetError's text begins with the package's own
+		// "codec: ", which errSyntax adds again.
+		return errSyntax(strings.TrimPrefix(err.Error(), "codec: "))
 	}
 	return nil
 }
