@@ -328,12 +328,12 @@
 // connection is an *AbortError, matched by ErrAborted, whose cause says why:
 // EOF, a *ByeError (ErrBye, with its response code), a *ProtocolError
 // (ErrProtocol: a tagged response for an unknown tag, decodable or not
-// when its tag was read whole (codec.DecodeError.TagComplete), or for a
-// command not
-// yet sent or received before it was sent, whatever its kind, a
-// continuation request nobody asked for), a *TimeoutError (ErrTimeout), a
-// line or literal over the tokenizer's limits (wire.ErrOutOfStep with
-// wire.ErrLineTooLong or wire.ErrLiteralTooLarge), a cancelled write. A
+// when its tag was read whole, see codec.DecodeError.TagComplete; or one
+// for a command not yet sent or received before it was sent, whatever its
+// kind; a continuation request nobody asked for), a *TimeoutError
+// (ErrTimeout), a line or literal over the tokenizer's limits
+// (wire.ErrOutOfStep with wire.ErrLineTooLong or wire.ErrLiteralTooLarge),
+// a cancelled write. A
 // tagged response that is neither OK, NO nor BAD (an unknown name, or a
 // BYE or PREAUTH, which are untagged only) aborts nothing: it ends its
 // command alone with an error wrapping a *ProtocolError (ErrProtocol, not

@@ -43,7 +43,10 @@ type Options struct {
 	TraceLiterals bool
 	// TagPrefix fixes the tag prefix, for deterministic tags in tests
 	// ("A" gives A1, A2, ...). Empty means a random prefix of four letters
-	// A to P, as imaplib picks.
+	// A to P, as imaplib picks. It may hold ASCII letters, digits, '-',
+	// '.' and '_' only (tags the server's answers give back whole; "X["
+	// would be read back as "X", and its commands never answered): Open
+	// refuses any other with an error matching wire.ErrInvalidTag.
 	TagPrefix string
 	// GreetingTimeout bounds Open when its context has no deadline: the
 	// greeting and the CAPABILITY that may follow. Zero means
@@ -728,8 +731,14 @@ type Command struct {
 // *ByeError too), ErrNotIMAP4, a *TimeoutError for the greeting timeout;
 // a greeting that cannot be read gives the connection's error (io.EOF for
 // a hang-up) or the decoder's (a *codec.DecodeError, wrapping a
-// *wire.LimitError for a line past a bound), wrapped.
+// *wire.LimitError for a line past a bound), wrapped; an Options.TagPrefix
+// that tags could not carry whole matches wire.ErrInvalidTag (conn is
+// closed, nothing read).
 func Open(ctx context.Context, conn net.Conn, opts *Options) (*Session, error) {
+	if opts != nil && !validTagPrefix(opts.TagPrefix) {
+		conn.Close()
+		return nil, fmt.Errorf("session: Options.TagPrefix %q: only ASCII letters, digits, '-', '.' and '_' come back whole in a tag: %w", opts.TagPrefix, wire.ErrInvalidTag)
+	}
 	s := newSession(conn, opts)
 	greeting := time.Duration(0)
 	if _, ok := ctx.Deadline(); !ok {
@@ -1202,4 +1211,18 @@ func int2AP(n uint64) string {
 		n >>= 4
 	}
 	return string(buf[i:])
+}
+
+// validTagPrefix reports whether every byte of p is an ASCII letter, a
+// digit, '-', '.' or '_': bytes that the encoder writes in a tag and that
+// the decoder reads back as part of it (it reads a tag as an atom, which
+// stops at '[', and the encoder refuses ']', '+' and the atom-specials).
+func validTagPrefix(p string) bool {
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
