@@ -98,6 +98,18 @@ type Event struct {
 	// does not echo its tag; a filter reads it as the command the server
 	// reads (a line of one word is no valid command).
 	MaybeSASL bool
+	// LikelySASL is set with MaybeSASL for the lines most likely meant as
+	// SASL responses: the next line after an exchange that ended with a
+	// challenge unanswered (the response the client owes it), and a line
+	// Client tells during the exchange before the server's next word. The
+	// other MaybeSASL lines (of one word, after the exchange ended: a
+	// response sent ahead of a refusal, or a command typed without its
+	// tag, "CAPABILITY") may be either: a tracer that keeps what it
+	// redacts, to redact the server's echo of it, keeps every word of a
+	// LikelySASL line, and of the others the words that look like a SASL
+	// response (base64), so as not to blot a command's name out of the
+	// server's lines.
+	LikelySASL bool
 	// Unspaced is set for a LineCompletion whose Status is OK that a
 	// strict reader does not take for an OK (the codec reads it as a
 	// DecodeError, expected SP): the line begins with a space, or its
@@ -303,7 +315,9 @@ func (d *Dialog) wakeLocked() {
 }
 
 func (d *Dialog) clientLocked(line []Token) Event {
-	maybe := false // a line the client may have meant as a SASL response
+	// maybe: a line the client may have meant as a SASL response;
+	// likely: one it most likely did (Event.LikelySASL).
+	maybe, likely := false, false
 	switch {
 	case d.sasl != "":
 		if d.saslTurn {
@@ -314,14 +328,17 @@ func (d *Dialog) clientLocked(line []Token) Event {
 		// A response if one comes; a command pipelined after an initial
 		// response (SASL-IR) has two words, no response has.
 		maybe = !spacedLine(line)
+		likely = maybe
 	case d.saslOwed || d.saslAfter:
 		twoWords := spacedLine(line)
 		maybe = d.saslOwed || !twoWords
+		likely = d.saslOwed
 		d.saslOwed = false
 		d.saslAfter = d.saslAfter && !twoWords
 	}
 	ev := d.tellClientLocked(line)
 	ev.MaybeSASL = maybe && ev.Kind == LineCommand
+	ev.LikelySASL = likely && ev.MaybeSASL
 	return ev
 }
 

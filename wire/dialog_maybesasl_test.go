@@ -16,6 +16,8 @@ import (
 // Client, a line told during the exchange before a challenge. No other
 // line has it: a pipelined command after the exchange, a response that
 // answers a challenge (a LineSASL), lines when no AUTHENTICATE was sent.
+// LikelySASL marks, of those, the response owed to an unanswered challenge
+// and the line told during the exchange: not the one-word lines after it.
 func TestDialogMaybeSASL(t *testing.T) {
 	const resp = "AHVzZXIAc2VjcmV0cHc=\r\n"
 	type step struct {
@@ -23,6 +25,7 @@ func TestDialogMaybeSASL(t *testing.T) {
 		line   string // "" on the client's side: Answered
 		kind   wire.LineKind
 		maybe  bool
+		likely bool // LikelySASL
 	}
 	cases := []struct {
 		name  string
@@ -32,7 +35,7 @@ func TestDialogMaybeSASL(t *testing.T) {
 			{line: "a1 AUTHENTICATE PLAIN\r\n", kind: wire.LineCommand},
 			{server: true, line: "+ \r\n"},
 			{server: true, line: "a1 NO too slow\r\n"},
-			{line: resp, kind: wire.LineCommand, maybe: true},
+			{line: resp, kind: wire.LineCommand, maybe: true, likely: true},
 			{line: "a2 NOOP\r\n", kind: wire.LineCommand},
 			{line: resp, kind: wire.LineCommand},
 		}},
@@ -40,7 +43,7 @@ func TestDialogMaybeSASL(t *testing.T) {
 			{line: "a1 AUTHENTICATE PLAIN\r\n", kind: wire.LineCommand},
 			{server: true, line: "+ \r\n"},
 			{server: true, line: "a1 NO too slow\r\n"},
-			{line: "x y\r\n", kind: wire.LineCommand, maybe: true},
+			{line: "x y\r\n", kind: wire.LineCommand, maybe: true, likely: true},
 			{line: resp, kind: wire.LineCommand},
 		}},
 		{"responses sent ahead of a refusal", []step{
@@ -65,6 +68,13 @@ func TestDialogMaybeSASL(t *testing.T) {
 			{server: true, line: "a1 OK done\r\n"},
 			{line: "a2 SELECT INBOX\r\n", kind: wire.LineCommand},
 			{line: "a3\r\n", kind: wire.LineCommand},
+		}},
+		{"a command typed without its tag after the exchange", []step{
+			{line: "a1 AUTHENTICATE PLAIN\r\n", kind: wire.LineCommand},
+			{server: true, line: "+ \r\n"},
+			{line: resp, kind: wire.LineSASL},
+			{server: true, line: "a1 OK done\r\n"},
+			{line: "CAPABILITY\r\n", kind: wire.LineCommand, maybe: true},
 		}},
 		{"with SASL-IR, a pipelined command", []step{
 			{line: "a1 AUTHENTICATE PLAIN AHVzZXIAc2VjcmV0cHc=\r\n", kind: wire.LineCommand},
@@ -95,8 +105,9 @@ func TestDialogMaybeSASL(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				if ev.Kind != s.kind || ev.MaybeSASL != s.maybe {
-					t.Errorf("step %d %q: %v MaybeSASL %v, want %v MaybeSASL %v", i, s.line, ev.Kind, ev.MaybeSASL, s.kind, s.maybe)
+				if ev.Kind != s.kind || ev.MaybeSASL != s.maybe || ev.LikelySASL != s.likely {
+					t.Errorf("step %d %q: %v MaybeSASL %v LikelySASL %v, want %v MaybeSASL %v LikelySASL %v",
+						i, s.line, ev.Kind, ev.MaybeSASL, ev.LikelySASL, s.kind, s.maybe, s.likely)
 				}
 			}
 		})
@@ -111,8 +122,9 @@ func TestDialogMaybeSASLClientAhead(t *testing.T) {
 	var d wire.Dialog
 	d.Client(dialogLine(t, "a1 AUTHENTICATE PLAIN\r\n"))
 	ev := d.Client(dialogLine(t, "AHVzZXIAc2VjcmV0cHc=\r\n"))
-	if ev.Kind != wire.LineCommand || !ev.MaybeSASL {
-		t.Fatalf("a line sent ahead of the challenge: %v MaybeSASL %v, want a command, MaybeSASL", ev.Kind, ev.MaybeSASL)
+	if ev.Kind != wire.LineCommand || !ev.MaybeSASL || !ev.LikelySASL {
+		t.Fatalf("a line sent ahead of the challenge: %v MaybeSASL %v LikelySASL %v, want a command, MaybeSASL, LikelySASL",
+			ev.Kind, ev.MaybeSASL, ev.LikelySASL)
 	}
 	d.Server(dialogLine(t, "+ \r\n")) // answered by the line sent ahead
 	d.Server(dialogLine(t, "a1 OK done\r\n"))

@@ -36,9 +36,10 @@ func TestDialogSASLNeedsChallenge(t *testing.T) {
 		// The server reads the line already sent ("b2 DELETE y") as the
 		// response to this challenge: the client's next line answers
 		// none, and is a command as the server reads it; it may be the
-		// client's (empty) response all the same: MaybeSASL.
+		// client's (empty) response all the same: MaybeSASL, and
+		// LikelySASL (sent during the exchange).
 		{false, "+ dj1iYXI=\r\n", wire.Event{Kind: wire.LineSASL}},
-		{true, "\r\n", wire.Event{Kind: wire.LineCommand, MaybeSASL: true}},
+		{true, "\r\n", wire.Event{Kind: wire.LineCommand, MaybeSASL: true, LikelySASL: true}},
 		{false, "b1 OK done\r\n", wire.Event{Kind: wire.LineCompletion, Tag: "b1", Command: "AUTHENTICATE", Status: "OK"}},
 		// After the completion, "+" is a continuation again.
 		{false, "+ go ahead\r\n", wire.Event{Kind: wire.LineContinuation, Stray: true}},

@@ -182,7 +182,7 @@ func (r *clientRelay) refuseUntokenized(ctx context.Context) bool {
 	if r.ev, err = ps.dialog.ClientWait(ctx, r.line); err != nil {
 		return false
 	}
-	p.begin(r.ev.Kind == wire.LineSASL || r.ev.MaybeSASL, r.ev.Command)
+	p.beginClient(r.ev, r.ev.Command)
 	r.start = false
 	if r.ev.Raw {
 		// The server reads the line as text: the proxy's
@@ -262,7 +262,7 @@ func (r *clientRelay) beginCommand(ctx context.Context) clientStep {
 	// A line the client may have meant as a SASL response (sent before
 	// it read the AUTHENTICATE's completion) is printed as one: it may
 	// be a credential, though the server reads it as a command.
-	p.begin(ev.Kind == wire.LineSASL || ev.MaybeSASL, cmd)
+	p.beginClient(ev, cmd)
 	r.start = false
 	why := ps.refusal(ev, line, r.secure)
 	if why == "" && ev.Kind == wire.LineCommand {

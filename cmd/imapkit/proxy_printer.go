@@ -4,6 +4,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"fmt"
 	"math"
 	"strconv"
@@ -22,14 +23,30 @@ type printer struct {
 	buf     []byte
 	sasl    bool   // the whole line is redacted
 	command string // the client's command, for LOGIN and AUTHENTICATE
-	word    int    // words of the line so far (the tag is word 0)
+	// saslGuess: a line printed as SASL data that may as well be a
+	// command typed without its tag (Event.MaybeSASL, not LikelySASL):
+	// only its words that look like a SASL response are recorded in
+	// secrets (saslLike).
+	saslGuess bool
+	// word counts the line's words so far as the server's parser meets
+	// its arguments (the tag is word 0; a "(" or "[" after it counts for
+	// none, the list it opens for one); spaced counts them as
+	// credentialCommand does, by the spaces between them (inWord: the
+	// last token was no space).
+	word, spaced int
+	inWord       bool
 	// client: the printer's lines are the client's, whose words from
-	// secretFrom on are redacted: from the third after a LOGIN or
+	// secretFrom on (word) or from spacedFrom on (spaced), whichever
+	// comes first, are redacted: from the third after a LOGIN or
 	// AUTHENTICATE as the first word (a line without its tag, "LOGIN
 	// alice secret", which the Dialog reads as the tag "LOGIN"), from the
-	// fourth after one as the second (or when command is one).
-	client     bool
-	secretFrom int
+	// fourth after one as the second (or when command is one). Both
+	// counts, so that a first word of several tokens ("(a LOGIN alice
+	// secret", "a(b LOGIN ...") or a "(" before the password ("a1 LOGIN (
+	// secret") leaves nothing printed that either reading calls the
+	// password.
+	client                 bool
+	secretFrom, spacedFrom int
 	// secrets, on the client's side, records what is redacted, so that
 	// the server's echo of it can be redacted too.
 	secrets *secretSet
@@ -52,10 +69,11 @@ const maxPrinted = 4096
 
 func (p *printer) begin(sasl bool, command string) {
 	p.buf = append(p.buf[:0], p.prefix...)
-	p.sasl, p.command, p.word, p.secretLit = sasl, command, 0, false
-	p.secretFrom = math.MaxInt
+	p.sasl, p.command, p.secretLit, p.saslGuess = sasl, command, false, false
+	p.word, p.spaced, p.inWord = 0, 0, false
+	p.secretFrom, p.spacedFrom = math.MaxInt, math.MaxInt
 	if redactedCommand(command) {
-		p.secretFrom = 3
+		p.secretFrom, p.spacedFrom = 3, 3
 	}
 	p.cut, p.settled = false, false
 	p.slack = 0
@@ -154,7 +172,9 @@ func (p *printer) tokens(line []wire.Token) {
 		for _, tok := range line {
 			if tok.Kind != wire.KindCRLF {
 				n += len(wire.AppendToken(nil, tok))
-				p.secret(tok)
+				if !p.saslGuess || saslLike(tok) {
+					p.secret(tok)
+				}
 			}
 		}
 		p.buf = append(p.buf, "[SASL data redacted, "...)
@@ -168,16 +188,23 @@ func (p *printer) tokens(line []wire.Token) {
 			continue
 		case wire.KindSP:
 			p.add([]byte{' '})
+			if p.inWord {
+				p.spaced++
+				p.inWord = false
+			}
 			continue
 		}
 		p.secretLit = false
-		if p.client && p.word < 2 && tok.Kind == wire.KindAtom && redactedCommand(strings.ToUpper(string(tok.Bytes()))) {
+		p.inWord = true
+		if p.client && (p.word < 2 || p.spaced < 2) && tok.Kind == wire.KindAtom && redactedCommand(strings.ToUpper(string(tok.Bytes()))) {
 			// Whichever word the server takes for the command (as a
 			// client typing by hand may leave out the tag), err on
-			// the safe side.
+			// the safe side: as credentialCommand, which refuses
+			// the line to an upstream in the clear, does.
 			p.secretFrom = min(p.secretFrom, p.word+2)
+			p.spacedFrom = min(p.spacedFrom, p.spaced+2)
 		}
-		if p.word >= p.secretFrom {
+		if p.word >= p.secretFrom || p.spaced >= p.spacedFrom {
 			p.add([]byte("***"))
 			p.secret(tok)
 			p.secretLit = tok.Kind == wire.KindLiteral
@@ -191,6 +218,34 @@ func (p *printer) tokens(line []wire.Token) {
 			p.word++
 		}
 	}
+}
+
+// minSASLGuess is the fewest bytes a word of a line that may be a SASL
+// response or a command (printer.saslGuess) decodes to for the word to be
+// kept as a credential: PLAIN's shortest response ("\x00u\x00p") has 4,
+// and "NOOP", "IDLE", "DONE", "LIST" or "COPY", valid base64, decode to 3.
+const minSASLGuess = 4
+
+// saslLike reports whether tok looks like a SASL response: base64 (with
+// its padding, as IMAP sends it) of at least minSASLGuess bytes. Err on
+// the safe side: a command name of 8 letters or more that is base64 too
+// ("STARTTLS", "UNSELECT", "AUTHENTICATE") is kept, and then redacted
+// from the server's lines.
+func saslLike(tok wire.Token) bool {
+	if tok.Kind == wire.KindLiteral {
+		return false
+	}
+	b := tok.Bytes()
+	n, err := base64.StdEncoding.Decode(make([]byte, base64.StdEncoding.DecodedLen(len(b))), b)
+	return err == nil && n >= minSASLGuess
+}
+
+// beginClient begins a client's line as the Dialog told it: a SASL
+// response, or a line that may be one (MaybeSASL), is printed as SASL
+// data.
+func (p *printer) beginClient(ev wire.Event, command string) {
+	p.begin(ev.Kind == wire.LineSASL || ev.MaybeSASL, command)
+	p.saslGuess = ev.Kind != wire.LineSASL && ev.MaybeSASL && !ev.LikelySASL
 }
 
 // secret records a redacted token's value, when the printer keeps them.

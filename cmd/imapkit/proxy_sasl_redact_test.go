@@ -134,3 +134,91 @@ func TestProxyLoginWithoutTagPlaintextRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestProxyLoginAfterOddFirstWordRedacted: a LOGIN or AUTHENTICATE as the
+// second word of a line whose first word is made of several tokens ("(a",
+// "a)", "a(b"), or a "(" before the password: credentialCommand (and the
+// refusal to an upstream in the clear) counted words by spaces, the
+// printer by tokens (a "(" counted for none, a ")" for one), so the LOGIN
+// was its third word or the password its third, and the password was
+// printed, in a line the proxy refused or relayed. The printer now
+// redacts by both counts, whichever comes first (found by review).
+func TestProxyLoginAfterOddFirstWordRedacted(t *testing.T) {
+	for _, tc := range []struct{ line, secret, printed string }{
+		{"(a LOGIN alice secretpw\r\n", "secretpw", "C: (a LOGIN alice *** [not relayed"},
+		{"a) LOGIN alice secretpw\r\n", "secretpw", "C: a) LOGIN alice *** [not relayed"},
+		{"a(b LOGIN alice secretpw\r\n", "secretpw", "C: a(b LOGIN alice *** [not relayed"},
+		// Relayed (the server answers BAD): the "(" is the first
+		// argument, the password the word after it.
+		{"a1 LOGIN ( secretpw\r\n", "secretpw", "C: a1 LOGIN ( ***\n"},
+		{"a1 AUTHENTICATE ( AHVzZXIAc2VjcmV0cHc=\r\n", "AHVzZXIAc2VjcmV0cHc=", "C: a1 AUTHENTICATE ( ***\n"},
+		// Several tokens in the LOGIN's own word: the token count
+		// still redacts.
+		{"a1 LOGIN(alice secretpw\r\n", "secretpw", "C: a1 LOGIN(alice ***"},
+	} {
+		_, trace := proxyRunChunks(t, []string{"* OK ready\r\n", "%T BAD x\r\n"}, []string{tc.line}, []int{1})
+		if strings.Contains(trace, tc.secret) || strings.Contains(trace, "secretpw") || !strings.Contains(trace, tc.printed) {
+			t.Errorf("%q: the trace shows the credential, or not %q:\n%s", tc.line, tc.printed, trace)
+		}
+	}
+}
+
+// TestProxyOneWordAfterAuthenticateNotRecorded: after an AUTHENTICATE,
+// a line of one word is MaybeSASL (a response sent ahead of the
+// completion, or a command typed without its tag) and printed redacted;
+// every one of its words was also kept as a credential, so that a
+// "CAPABILITY" typed so blotted the word out of every later server line
+// ("* *** IMAP4rev1 IDLE"). Now only the words of such a line that look
+// like a SASL response (base64 of 4 bytes or more) are kept; the response
+// owed to an unanswered challenge (LikelySASL) is kept whatever its shape
+// (found by review).
+func TestProxyOneWordAfterAuthenticateNotRecorded(t *testing.T) {
+	t.Run("after a completed exchange", func(t *testing.T) {
+		chunks := []string{
+			"* OK ready\r\n",
+			"+ \r\n",
+			"a1 OK done\r\n",
+			"* CAPABILITY IMAP4rev1 IDLE\r\na2 OK CAPABILITY done\r\n",
+		}
+		lines := []string{"a1 AUTHENTICATE PLAIN\r\n", "AHVzZXIAc2VjcmV0cHc=\r\n", "CAPABILITY\r\n", "a2 CAPABILITY\r\n"}
+		_, trace := proxyRunChunks(t, chunks, lines, []int{1, 1, 1, 2})
+		if strings.Contains(trace, "AHVzZXIAc2VjcmV0cHc=") || strings.Contains(trace, "secretpw") {
+			t.Fatalf("the trace shows the credential:\n%s", trace)
+		}
+		if !strings.Contains(trace, "C: [SASL data redacted, 10 bytes] [not relayed") ||
+			!strings.Contains(trace, "S: * CAPABILITY IMAP4rev1 IDLE\n") {
+			t.Errorf("the one-word line is not printed redacted, or the server's CAPABILITY is (it was kept as a credential):\n%s", trace)
+		}
+	})
+	t.Run("a response sent ahead of a refusal is kept", func(t *testing.T) {
+		// The server echoes the password and its base64 (a hostile
+		// server); the command name typed alone is not redacted.
+		chunks := []string{
+			"* OK ready\r\n",
+			"%T NO [AUTHENTICATIONFAILED] no\r\n",
+			"* OK secretpw c2VjcmV0cHc= CAPABILITY\r\n%T OK done\r\n",
+		}
+		lines := []string{"a1 AUTHENTICATE LOGIN\r\n", "c2VjcmV0cHc=\r\n", "CAPABILITY\r\n", "a2 NOOP\r\n"}
+		_, trace := proxyRunChunks(t, chunks, lines, []int{1, 1, 1, 2})
+		if strings.Contains(trace, "secretpw") || strings.Contains(trace, "c2VjcmV0cHc=") {
+			t.Fatalf("the trace shows the credential:\n%s", trace)
+		}
+		if !strings.Contains(trace, "S: * OK *** *** CAPABILITY\n") {
+			t.Errorf("the server's echo is not redacted as expected:\n%s", trace)
+		}
+	})
+	t.Run("the owed response is kept whatever its shape", func(t *testing.T) {
+		// The client read the "+" and answers it after the server's
+		// NO: its line, not base64 ('_'), is kept all the same.
+		chunks := []string{
+			"* OK ready\r\n",
+			"+ \r\n%T NO too slow\r\n",
+			"* OK my_secret\r\n%T OK done\r\n",
+		}
+		lines := []string{"a1 AUTHENTICATE PLAIN\r\n", "my_secret\r\n", "a2 NOOP\r\n"}
+		_, trace := proxyRunChunks(t, chunks, lines, []int{2, 1, 2})
+		if strings.Contains(trace, "my_secret") || !strings.Contains(trace, "S: * OK ***\n") {
+			t.Fatalf("the trace shows the owed response, or not redacted as expected:\n%s", trace)
+		}
+	})
+}
