@@ -1162,12 +1162,28 @@ func TestDovecotCancelWait(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	start := time.Now()
-	if _, err := p.Wait(ctx); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Wait: %v; want context.DeadlineExceeded", err)
+	// What ended the wait is checked, not how long it took (a loaded
+	// machine stretched that past a second): the context's own error,
+	// not a stall timeout's or the session's, while the LOGIN, its
+	// answer held back by the gate, has not ended. The minute is a hang
+	// detector only.
+	waited := make(chan error, 1)
+	go func() {
+		_, err := p.Wait(ctx)
+		waited <- err
+	}()
+	select {
+	case err := <-waited:
+		if err == nil || err != ctx.Err() {
+			t.Fatalf("Wait: %v; want the context's own error %v", err, ctx.Err())
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Wait did not return when its context ended")
 	}
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("Wait returned after %v", d)
+	select {
+	case <-p.Done():
+		t.Fatal("the LOGIN ended while the gate held its answer back: Wait was not ended by its context")
+	default:
 	}
 	// A command that must wait its turn (LOGIN runs alone) gives up
 	// without being sent.

@@ -261,15 +261,16 @@ func TestInterruptStalledServerExitsSoon(t *testing.T) {
 		atc <- time.Now()
 		cancel() // the user's Ctrl-C
 	}()
-	code, _, errs := runCLI(t, "", "select", "imap://alice@"+srv.Addr(), "INBOX")
-	var at time.Time
+	// --timeout of an hour, not the default 30 s: a LOGOUT that the
+	// interrupt did not bound would then not end within
+	// runCLIReturns's minute. That it returns is checked here, not how
+	// soon (a loaded machine stretched that); the exact bound is
+	// TestLogoutAfterInterruptBound's.
+	code, _, errs := runCLIReturns(t, "", "select", "imap://alice@"+srv.Addr(), "INBOX", "--timeout", "1h")
 	select {
-	case at = <-atc:
+	case <-atc:
 	default:
 		t.Fatalf("select ended before the interrupt: exit %d, stderr %q", code, errs)
-	}
-	if d := time.Since(at); d > logoutAfterInterrupt+3*time.Second {
-		t.Errorf("select returned %v after the interrupt, exit %d, stderr %q", d.Round(time.Millisecond), code, errs)
 	}
 	if code != exitConnFail {
 		t.Errorf("exit %d after an interrupt, want %d", code, exitConnFail)
@@ -309,15 +310,15 @@ func TestInterruptDuringLogoutExitsSoon(t *testing.T) {
 		atc <- time.Now()
 		cancel() // Ctrl-C while LOGOUT waits
 	}()
-	code, _, errs := runCLI(t, "", "capability", "imap://alice@"+srv.Addr(), "--timeout", "10s")
-	var at time.Time
+	// --timeout of an hour: a LOGOUT that the interrupt did not cut
+	// would not end within runCLIReturns's minute. That it returns is
+	// checked here, not how soon (a loaded machine stretched that); the
+	// exact bound is TestLogoutAfterInterruptBound's.
+	code, _, errs := runCLIReturns(t, "", "capability", "imap://alice@"+srv.Addr(), "--timeout", "1h")
 	select {
-	case at = <-atc:
+	case <-atc:
 	default:
 		t.Fatalf("capability ended before LOGOUT was interrupted: exit %d, stderr %q", code, errs)
-	}
-	if d := time.Since(at); d > logoutAfterInterrupt+3*time.Second {
-		t.Errorf("capability returned %v after the interrupt during LOGOUT (exit %d, stderr %q)", d.Round(time.Millisecond), code, errs)
 	}
 }
 
