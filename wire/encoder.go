@@ -504,6 +504,11 @@ type Encoder struct {
 	// (its body, or its header when the body is streamed): End refuses
 	// a command whose bytes from there end in a literal header.
 	lineFrom int
+	// high is the longest command buf held since the last Reset
+	// (recorded by Begin as it starts the next): Reset zeroes up to it,
+	// so that an earlier, longer command's bytes (a LOGIN's password)
+	// left in the capacity past a shorter one's do not stay.
+	high int
 }
 
 // NewEncoder returns an Encoder for a server with the given options; nil
@@ -533,15 +538,16 @@ func (e *Encoder) Options() EncoderOptions { return e.opts }
 // large command is let go.
 const resetKeep = 16 << 10
 
-// Reset forgets the last command, for an Encoder kept in a pool or for
-// long: it zeroes the command's bytes (a password written by Password
-// included), drops the references to its streamed bodies and secret
-// values, invalidates the Encoded returned by End, and lets go of a
-// buffer grown past 16 KiB. The options stay.
+// Reset forgets the commands encoded since the last Reset, for an Encoder
+// kept in a pool or for long: it zeroes their bytes (a password written by
+// Password included, that of an earlier command longer than the last one
+// too), drops the references to their streamed bodies and secret values,
+// invalidates the Encoded returned by End, and lets go of a buffer grown
+// past 16 KiB. The options stay.
 func (e *Encoder) Reset() {
-	clear(e.buf)
+	clear(e.buf[:max(len(e.buf), e.high)])
 	clear(e.parts)
-	clear(e.rawSecrets)
+	clear(e.rawSecrets[:cap(e.rawSecrets)]) // Begin truncates it without clearing
 	buf := e.buf[:0]
 	if cap(buf) > resetKeep {
 		buf = nil
@@ -556,6 +562,9 @@ func (e *Encoder) Reset() {
 func (e *Encoder) Begin(tag string) *Encoder {
 	clear(e.parts) // drop references to streamed bodies
 	e.parts = append(e.parts[:0], Part{})
+	if len(e.buf) > e.high {
+		e.high = len(e.buf) // for Reset: the bytes past the next command's
+	}
 	e.buf = e.buf[:0]
 	e.secrets = e.secrets[:0]
 	e.lits = e.lits[:0]
