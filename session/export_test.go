@@ -85,6 +85,14 @@ func OnRecent(t interface{ Cleanup(func()) }, f func(afterNoop bool)) {
 	t.Cleanup(func() { testHookRecent = nil })
 }
 
+// OnBehindEnd sets a function run by flushBehind's goroutine that waited
+// for the write lock as it returns, until the test ends. The test must
+// not be parallel.
+func OnBehindEnd(t interface{ Cleanup(func()) }, f func()) {
+	testHookBehindEnd = f
+	t.Cleanup(func() { testHookBehindEnd = nil })
+}
+
 // OnRefuserStart sets a function run by the goroutine RefuseContinuations
 // starts before it answers any "+", until the test ends.
 func OnRefuserStart(t interface{ Cleanup(func()) }, f func()) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -512,6 +513,61 @@ func TestBatchFlushCutErrorMatchesAborted(t *testing.T) {
 		}
 		if errors.Is(err, session.ErrWriteCut) {
 			t.Fatalf("StartBatch: %v; the later command was not written: not ErrWriteCut", err)
+		}
+	})
+}
+
+// TestCloseLeavesNoFlushBehindGoroutine: a command that gives up waiting
+// for the write lock (its context ended) leaves the bytes buffered before
+// it to flushBehind's goroutine, which waits for the lock. Close's doc
+// promises "No goroutine of the session is left when Close returns" (and
+// Done's, that every goroutine it started has returned), yet that
+// goroutine went on waiting after Close, for as long as the lock's holder
+// kept it: here an APPEND whose body's Read blocks (the caller's code).
+// Now it gives up once the session has ended, and the reader waits for it
+// as it ends: Close waits for it, and not for the Read. The hook holds the
+// goroutine a (bubble's) second as it returns, so that a Close that does
+// not wait for it finds it there. Found by review (stop 52).
+func TestCloseLeavesNoFlushBehindGoroutine(t *testing.T) {
+	bubbleGuarded(t, 20*time.Second, func(t *testing.T) {
+		session.OnBehindEnd(t, func() { time.Sleep(time.Second) })
+		s, _ := heldSession(t)
+		pr, pw := io.Pipe()
+		defer pw.CloseWithError(errors.New("test over"))
+		ctxA, cancelA := context.WithCancel(context.Background()) // can end, never does here
+		defer cancelA()
+		aDone := make(chan struct{})
+		go func() {
+			defer close(aDone)
+			s.Run(ctxA, &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
+				e.SP().Atom("INBOX").SP().LiteralReader(10, pr, false)
+			}})
+		}()
+		synctest.Wait() // A holds the write lock, its body's Read blocked
+		ctxB, cancelB := context.WithTimeout(context.Background(), time.Second)
+		defer cancelB()
+		_, err := s.Run(ctxB, &session.Command{Name: "NOOP"})
+		if !errors.Is(err, session.ErrNotSent) {
+			t.Fatalf("NOOP: %v, want not sent (its context ended waiting for the write lock)", err)
+		}
+		synctest.Wait() // flushBehind's goroutine waits for the write lock
+		s.Close()
+		select {
+		case <-s.Done():
+		default:
+			t.Fatal("Close returned before Done was closed")
+		}
+		buf := make([]byte, 1<<20)
+		stacks := string(buf[:runtime.Stack(buf, true)])
+		pw.CloseWithError(errors.New("test over"))
+		<-aDone
+		// The bubble's time: a goroutine left behind (the fault) ends
+		// before the bubble does, which would panic otherwise.
+		time.Sleep(2 * time.Second)
+		for _, g := range strings.Split(stacks, "\n\n") {
+			if strings.Contains(g, "flushBehind") {
+				t.Fatalf("Close returned and Done is closed, yet a flushBehind goroutine of the session is left:\n%s", g)
+			}
 		}
 	})
 }

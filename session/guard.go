@@ -441,6 +441,17 @@ func (l *writeLock) lockCtx(ctx context.Context) bool {
 	}
 }
 
+// lockUntil takes the lock, or gives up when done is closed first.
+func (l *writeLock) lockUntil(done <-chan struct{}) bool {
+	l.init()
+	select {
+	case l.ch <- struct{}{}:
+		return true
+	case <-done:
+		return false
+	}
+}
+
 // tryLock takes the lock when it is free, and reports whether it did.
 func (l *writeLock) tryLock() bool {
 	l.init()

@@ -121,7 +121,15 @@ func (s *Session) finish(p *Pending, r *Result, err error) {
 // (readCo) whenever no pulled command's caller does, until the session
 // ends. See the top of pull.go.
 func (s *Session) readLoop() {
+	// over: the loop returned, not a panic going through (a user's
+	// callback run by the decoder with s.mu held: waitBehind would wait
+	// for that lock, and the panic, which ends the program, never would;
+	// TestReview41UWantPanicInSectionHandler).
+	over := false
 	defer func() {
+		if over {
+			s.waitBehind() // flushBehind's goroutines: none outlives the reader
+		}
 		close(s.readerDone)
 		if s.opts.OnUnsolicited == nil {
 			close(s.done) // no event goroutine to close it
@@ -135,6 +143,7 @@ func (s *Session) readLoop() {
 		ok, keep := s.resumableLocked()
 		if s.co.done {
 			s.mu.Unlock()
+			over = true
 			return
 		}
 		if !ok {
@@ -161,6 +170,7 @@ func (s *Session) readLoop() {
 			s.co.done = true
 			s.pullCond.Broadcast()
 			s.mu.Unlock()
+			over = true
 			return
 		}
 		s.coEventLocked(ev, nil)

@@ -182,7 +182,7 @@ type Session struct {
 	// writer gives the deflater back as it unlocks (see idleWait). Here,
 	// after counts, to fill its word.
 	idleDeflater atomic.Bool
-	changed      chan struct{} // closed when inflight changes; nil until a goroutine waits
+	changed      chan struct{} // closed when inflight changes, the session ends or a flushBehind goroutine does; nil until a goroutine waits
 	bound        *time.Timer   // the command bound (CommandTimeout) of the commands in flight
 	boundAt      time.Time     // when bound fires; zero when it is not armed
 	tagPrefix    string
@@ -244,6 +244,12 @@ type Session struct {
 	// contWait: a command waits for a "+", its bytes before it flushed
 	// (mu; write.go: waitLiteral, stallOwedLocked).
 	contWait bool
+	// behind counts flushBehind's goroutines running (mu; write.go),
+	// behindWaits set while one waits for the write lock: the reader
+	// waits for them as it ends (readLoop), so that Close and Done
+	// leave none. Here, in the byte the bools leave before renumbered
+	// (Session's size class).
+	behind uint8
 	// renumbered counts the events after which sequence numbers may name
 	// other messages (mu; exists.go: Renumbered).
 	renumbered uint32

@@ -1287,7 +1287,7 @@ var testHookFlushSkipped func()
 // sent. The write stall bound does, as for any write (a server that takes
 // no byte for writeStallFactor stall timeouts aborts the session).
 func (s *Session) flushForOthers() {
-	if s.bw.Buffered() > 0 && s.shouldFlush() {
+	if s.bw.Buffered() > 0 && s.shouldFlush() && s.Err() == nil {
 		if _, err := s.flushBuffered(); err != nil {
 			s.abort(err)
 			return
@@ -1308,27 +1308,128 @@ func (s *Session) flushForOthers() {
 // when it is free: that write may wait for the server (for the write
 // stall bound), and the caller, whose context may have ended, must not
 // wait for it (TestStartBatchCanceledInArgsDoesNotWaitForFlush). With the
-// lock free and nothing buffered, nothing is started.
+// lock free and nothing buffered, nothing is started; with a goroutine of
+// flushBehind already waiting for the lock, nothing either: it flushes
+// all that is buffered once it has the lock.
+//
+// The goroutine is the session's: it gives up waiting for the lock when
+// the session ends (the bytes can no longer go), and the reader waits for
+// it as it ends (waitBehind), so that Close and Done leave none behind.
+// Before, it waited for the lock for as long as the holder kept it, past
+// Close: an APPEND whose body's Read blocks, say
+// (TestCloseLeavesNoFlushBehindGoroutine, found by review).
 func (s *Session) flushBehind() {
 	if !s.shouldFlush() {
 		return
 	}
 	if s.wmu.tryLock() {
-		if s.bw.Buffered() == 0 {
+		if s.bw.Buffered() == 0 || !s.startBehind(false) {
 			s.unlockWrite()
 			return
 		}
 		go func() {
+			defer s.endBehind()
 			s.flushForOthers()
 			s.unlockWrite()
 		}()
 		return
 	}
+	if !s.startBehind(true) {
+		return
+	}
+	hook := testHookBehindEnd
 	go func() {
-		s.wmu.Lock()
+		defer s.endBehind()
+		if hook != nil {
+			defer hook()
+		}
+		if !s.lockBehind() {
+			return
+		}
 		s.flushForOthers()
 		s.unlockWrite()
 	}()
+}
+
+// testHookBehindEnd, set by tests, runs as flushBehind's goroutine that
+// waited for the write lock returns, before it counts itself out.
+var testHookBehindEnd func()
+
+// behindWaits is the bit of Session.behind set while a goroutine of
+// flushBehind waits for the write lock; the bits below it count the
+// goroutines running. At most one waits (startBehind), at most one holds
+// the lock, and the others have released it and only count themselves
+// out (endBehind): the count stays far below behindWaits.
+const behindWaits = 0x80
+
+// startBehind counts a goroutine of flushBehind about to start, one that
+// will wait for the write lock when wait is set, and reports whether it
+// is to start: not once the session has ended (its bytes can no longer
+// go, and the reader may be past waitBehind), nor, for a waiting one,
+// while another waits already.
+func (s *Session) startBehind(wait bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil || wait && s.behind&behindWaits != 0 {
+		return false
+	}
+	s.behind++
+	if wait {
+		s.behind |= behindWaits
+	}
+	return true
+}
+
+// lockBehind takes the write lock for flushBehind's waiting goroutine, or
+// gives up once the session has ended: abortWith closes changed. Taken,
+// the goroutine no longer counts as waiting (another may start).
+func (s *Session) lockBehind() bool {
+	for {
+		s.mu.Lock()
+		if s.err != nil {
+			s.behind &^= behindWaits
+			s.mu.Unlock()
+			return false
+		}
+		if s.changed == nil {
+			s.changed = make(chan struct{})
+		}
+		ch := s.changed
+		s.mu.Unlock()
+		if s.wmu.lockUntil(ch) {
+			s.mu.Lock()
+			s.behind &^= behindWaits
+			s.mu.Unlock()
+			return true
+		}
+	}
+}
+
+// endBehind counts a goroutine of flushBehind out as it returns, and
+// wakes the reader if it waits for it (waitBehind).
+func (s *Session) endBehind() {
+	s.mu.Lock()
+	s.behind--
+	s.changedLocked()
+	s.mu.Unlock()
+}
+
+// waitBehind waits for flushBehind's goroutines to return, on the reader
+// goroutine as it ends (readLoop): the session has ended, so they give up
+// waiting for the write lock, and one that holds it writes to a closed
+// connection. No caller's code is waited for.
+func (s *Session) waitBehind() {
+	s.mu.Lock()
+	for s.behind != 0 {
+		if s.changed == nil {
+			s.changed = make(chan struct{})
+		}
+		ch := s.changed
+		s.mu.Unlock()
+		<-ch
+		s.mu.Lock()
+	}
+	s.mu.Unlock()
 }
 
 // shouldFlush reports whether no other command is about to be written:
