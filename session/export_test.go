@@ -93,6 +93,14 @@ func OnBehindEnd(t interface{ Cleanup(func()) }, f func()) {
 	t.Cleanup(func() { testHookBehindEnd = nil })
 }
 
+// OnGiveBack sets a function shown the whole of each write buffer a
+// session gives back to its pool, as it goes, until the test ends. The
+// test must not be parallel.
+func OnGiveBack(t interface{ Cleanup(func()) }, f func(buf []byte)) {
+	testHookGiveBack = f
+	t.Cleanup(func() { testHookGiveBack = nil })
+}
+
 // OnRefuserStart sets a function run by the goroutine RefuseContinuations
 // starts before it answers any "+", until the test ends.
 func OnRefuserStart(t interface{ Cleanup(func()) }, f func()) {

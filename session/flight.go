@@ -438,7 +438,10 @@ func (w *writeWatch) close() {
 }
 
 // writerPool holds the 16 KiB write buffers of sessions that have nothing
-// to write.
+// to write. A buffer keeps the bytes last written through it until a new
+// writer overwrites them (they are never sent again: a writer sends only
+// what it wrote), except a secret's: one that held a password or a
+// secret SASL line is zeroed before it goes back (lazyWriter.giveBack).
 var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 16<<10) }}
 
 // lazyWriter is a bufio.Writer taken from writerPool when a write begins
@@ -447,6 +450,13 @@ var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 16<
 type lazyWriter struct {
 	w  io.Writer
 	bw *bufio.Writer
+	// secret: a secret was written (a command with a password or a
+	// Secret, a secret continuation line) under the write lock held
+	// now, or is still buffered: a buffer given back meanwhile is zeroed
+	// first (giveBack), the one a LOGIN's synchronizing literal flushed
+	// before its password too. unlockWrite clears it once nothing is
+	// buffered.
+	secret bool
 }
 
 func (l *lazyWriter) get() *bufio.Writer {
@@ -482,8 +492,27 @@ func (l *lazyWriter) Flush() error {
 	if err := l.bw.Flush(); err != nil {
 		return err // kept: the session is aborted
 	}
-	l.bw.Reset(nil)
-	writerPool.Put(l.bw)
-	l.bw = nil
+	writerPool.Put(l.giveBack())
 	return nil
 }
+
+// giveBack lets go of l's buffer, flushed, and returns it emptied for
+// writerPool: zeroed when a secret may have passed through it (secret),
+// a 16 KiB clear for a LOGIN or an AUTHENTICATE step, not for every
+// command.
+func (l *lazyWriter) giveBack() *bufio.Writer {
+	bw := l.bw
+	l.bw = nil
+	bw.Reset(nil)
+	if l.secret {
+		clear(bw.AvailableBuffer()[:bw.Available()]) // all of it: nothing is buffered
+	}
+	if h := testHookGiveBack; h != nil {
+		h(bw.AvailableBuffer()[:bw.Available()])
+	}
+	return bw
+}
+
+// testHookGiveBack, set by tests, is shown the whole buffer giveBack
+// returns for writerPool.
+var testHookGiveBack func(buf []byte)

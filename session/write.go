@@ -781,6 +781,9 @@ func (s *Session) armOut() {
 func (s *Session) unlockWrite() {
 	for {
 		s.releaseEncoder()
+		if s.bw.secret && s.bw.Buffered() == 0 {
+			s.bw.secret = false // the buffer went back zeroed, or none was taken
+		}
 		if s.idleDeflater.Swap(false) {
 			if fw, ok := s.cw.w.(*flushWriter); ok {
 				fw.release()
@@ -799,9 +802,11 @@ func (s *Session) unlockWrite() {
 var encoderPool = sync.Pool{New: func() any { return new(wire.Encoder) }}
 
 // releaseEncoder gives the session's Encoder back to encoderPool, emptied
-// (Encoder.Reset: no command bytes, no secret, no body stay with it), when
-// the write buffer was given back too: the commands sent are all out.
-// Under the write lock, as it is released (unlockWrite).
+// (Encoder.Reset: no command bytes, no secret, no body stay with it, of
+// any command it encoded since it was taken), when the write buffer was
+// given back too (zeroed if a secret went through it: lazyWriter.giveBack):
+// the commands sent are all out. Under the write lock, as it is released
+// (unlockWrite).
 func (s *Session) releaseEncoder() {
 	if s.enc == nil || s.bw.Buffered() > 0 {
 		return
@@ -897,6 +902,9 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 		for _, a := range credentialArgs(wc) {
 			s.secrets.add(a)
 		}
+	}
+	if secret || len(wc.Secrets()) > 0 {
+		s.bw.secret = true // its buffers are zeroed before they go back
 	}
 	// A body Read that blocks must not outlive ctx (ctxbody.go): the
 	// caller clock's wrapper, on the writer's goroutine, goes around.
@@ -1932,6 +1940,7 @@ func (p *Pending) Continue(ctx context.Context, line []byte) error {
 	s.ww.begin(ctx, s.conn)
 	defer s.ww.end()
 	if p.info.secretCont || p.cmd.Secret {
+		s.bw.secret = true // its buffer is zeroed before it goes back
 		s.secrets.add(line)
 		s.tr.line('C', []byte("***"))
 	} else {
