@@ -116,6 +116,11 @@ type flushWriter struct {
 	// write failed (all but the sync flush's marker delivered), and is
 	// not cut off (ErrWriteCut).
 	fed int64
+	// secret: a secret (a password, a Secret command or continuation
+	// line) went through the deflater since it was taken. Its window
+	// keeps the recent plaintext (flate.Writer.Reset does not clear it),
+	// so release drops it rather than pooling it for another session.
+	secret bool
 }
 
 // sliceWriter collects what is written to it.
@@ -178,15 +183,27 @@ func (f *flushWriter) Write(p []byte) (int, error) {
 // most it collects before writing to the connection.
 const flushChunk = 32 << 10
 
-// release gives the deflater back to the pool. Only call it between two
-// Writes (under the session's write lock), where the stream is flushed.
+// release gives the deflater back to the pool, or drops it for the
+// garbage collector when a secret went through it (its window holds the
+// secret). Only call it between two Writes (under the session's write
+// lock), where the stream is flushed.
 func (f *flushWriter) release() {
 	if f.zw != nil {
-		deflaters[f.level-flate.HuffmanOnly].Put(f.zw)
+		if !f.secret {
+			if testHookDeflaterPut != nil {
+				testHookDeflaterPut(f.zw)
+			}
+			deflaters[f.level-flate.HuffmanOnly].Put(f.zw)
+		}
 		f.zw = nil
 	}
+	f.secret = false
 	f.out.b = nil
 }
+
+// testHookDeflaterPut, set by tests, sees each deflater release gives
+// back to the pool.
+var testHookDeflaterPut func(*flate.Writer)
 
 // inflater is the session's COMPRESS input: the deflate stream's reader
 // (compress/flate) over the connection, with reads a context's end can

@@ -769,6 +769,17 @@ func (s *Session) armOut() {
 	s.mu.Unlock()
 }
 
+// secretWrite marks what is written next, under the write lock, as a
+// secret: the write buffers it goes through are zeroed before they go back
+// to writerPool, and under COMPRESS the deflater, whose window keeps it, is
+// not given back to its pool (flushWriter.release).
+func (s *Session) secretWrite() {
+	s.bw.secret = true
+	if fw, ok := s.cw.w.(*flushWriter); ok {
+		fw.secret = true
+	}
+}
+
 // unlockWrite releases the write lock. The Encoder goes back to its pool
 // when nothing is left to write (releaseEncoder): here, for every writer
 // that empties the buffer (send, flush, flushBehind's goroutine, which
@@ -904,7 +915,7 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 		}
 	}
 	if secret || len(wc.Secrets()) > 0 {
-		s.bw.secret = true // its buffers are zeroed before they go back
+		s.secretWrite()
 	}
 	// A body Read that blocks must not outlive ctx (ctxbody.go): the
 	// caller clock's wrapper, on the writer's goroutine, goes around.
@@ -1940,7 +1951,7 @@ func (p *Pending) Continue(ctx context.Context, line []byte) error {
 	s.ww.begin(ctx, s.conn)
 	defer s.ww.end()
 	if p.info.secretCont || p.cmd.Secret {
-		s.bw.secret = true // its buffer is zeroed before it goes back
+		s.secretWrite()
 		s.secrets.add(line)
 		s.tr.line('C', []byte("***"))
 	} else {
