@@ -359,18 +359,6 @@ func trickleEvery(w io.Writer, s string, d time.Duration) {
 	}
 }
 
-// openBounded opens a session on conn with CommandTimeout bound (tags A1,
-// A2, ...), closed when t ends.
-func openBounded(t *testing.T, conn net.Conn, bound time.Duration) *session.Session {
-	t.Helper()
-	s, err := session.Open(ctx20(t), conn, &session.Options{TagPrefix: "A", CommandTimeout: bound})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
 // TestStartTLSServerName: Session.StartTLS with a config that names no
 // server verifies the certificate against Options.ServerName: the right
 // name succeeds, a wrong one fails the handshake (and aborts the session).
