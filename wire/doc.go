@@ -37,7 +37,9 @@
 // Dialog follows the state the two directions share (SASL exchanges, IDLE's
 // DONE, STARTTLS and COMPRESS completions), and marks the client lines a
 // tracer redacts though the server reads them as commands (Event.MaybeSASL:
-// a SASL response the AUTHENTICATE's completion came before). The text of
+// a SASL response the AUTHENTICATE's completion came before; of those,
+// Event.LikelySASL the ones most likely a response, which a tracer keeps
+// as credentials). The text of
 // status responses and continuation requests comes as one KindText token.
 // See docs/proxy.md.
 //
