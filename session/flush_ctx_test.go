@@ -380,6 +380,17 @@ func (c *countCtx) registered() int {
 	return c.live
 }
 
+// wantNoneLeft fails t when, once every goroutine of the bubble waits, a
+// context.AfterFunc registration (the write watch of a closed session) is
+// left on c.
+func (c *countCtx) wantNoneLeft(t *testing.T) {
+	t.Helper()
+	synctest.Wait()
+	if n := c.registered(); n != 0 {
+		t.Fatalf("the session is closed, yet %d context.AfterFunc registration(s) of its write watch remain on the caller's context", n)
+	}
+}
+
 // TestBatchFlushAfterCloseLeavesNoWatch: a batch's later command that
 // waits for its turn (one that runs alone) when the session is closed ends
 // not sent (ErrClosed). The batch's flush must not begin the write watch
@@ -399,10 +410,7 @@ func TestBatchFlushAfterCloseLeavesNoWatch(t *testing.T) {
 		if !errors.Is(err, session.ErrClosed) || !errors.Is(err, session.ErrNotSent) || len(ps) != 1 {
 			t.Fatalf("StartBatch: %d started, %v; want 1 and ErrClosed, not sent", len(ps), err)
 		}
-		synctest.Wait()
-		if n := ctx.registered(); n != 0 {
-			t.Fatalf("the session is closed, yet %d context.AfterFunc registration(s) of its write watch remain on the caller's context", n)
-		}
+		ctx.wantNoneLeft(t)
 	})
 }
 
@@ -455,10 +463,7 @@ func TestBatchFlushAfterEndLeavesNoWatch(t *testing.T) {
 		if !errors.Is(err, session.ErrClosed) || !errors.Is(err, session.ErrNotSent) || len(ps) != 1 {
 			t.Fatalf("StartBatch: %d started, %v; want 1 and ErrClosed, not sent", len(ps), err)
 		}
-		synctest.Wait()
-		if n := ctx.registered(); n != 0 {
-			t.Fatalf("the session is closed, yet %d context.AfterFunc registration(s) of its write watch remain on the caller's context", n)
-		}
+		ctx.wantNoneLeft(t)
 	})
 }
 
@@ -477,10 +482,7 @@ func TestWriteWatchNotBegunAfterClose(t *testing.T) {
 		if !errors.Is(err, session.ErrClosed) {
 			t.Fatalf("Run: %v, want ErrClosed", err)
 		}
-		synctest.Wait()
-		if n := ctx.registered(); n != 0 {
-			t.Fatalf("the session is closed, yet %d context.AfterFunc registration(s) of its write watch remain on the caller's context", n)
-		}
+		ctx.wantNoneLeft(t)
 	})
 }
 

@@ -1,18 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"io"
 	"strings"
 	"testing"
-	"testing/synctest"
 
 	"github.com/imapkit/imapkit/codec"
-	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/session"
-	"github.com/imapkit/imapkit/transport"
 	"github.com/imapkit/imapkit/wire"
 )
 
@@ -28,25 +23,8 @@ import (
 // another step, with the cause hidden). It must return the error. The
 // library's default bounds (the line's, 1 MiB).
 func TestCopyMailboxIDAbortNotGarbage(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		client, server := transport.Pipe()
-		played := make(chan struct{})
-		defer func() { server.Close(); <-played }()
-		go func() {
-			defer close(played)
-			r := bufio.NewReader(server)
-			io.WriteString(server, "* PREAUTH [CAPABILITY IMAP4rev1 OBJECTID] hi\r\n")
-			r.ReadString('\n') // the STATUS
-			io.WriteString(server, "* STATUS Foo (MAILBOXID ("+strings.Repeat("a", wire.DefaultMaxLineLength+1)+"))\r\n")
-			io.Copy(io.Discard, r)
-		}()
-		ctx := context.Background()
-		s, err := session.Open(ctx, client, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		m := &nameMapper{dst: commands.New(s)}
+	long := "* STATUS Foo (MAILBOXID (" + strings.Repeat("a", wire.DefaultMaxLineLength+1) + "))\r\n"
+	mailboxIDAnswered(t, long, func(ctx context.Context, s *session.Session, m *nameMapper) {
 		id, err := m.mailboxID(ctx, "Foo")
 		if !errors.Is(s.Err(), session.ErrAborted) {
 			t.Fatalf("the session did not abort (id %q, err %v, session %v)", id, err, s.Err())

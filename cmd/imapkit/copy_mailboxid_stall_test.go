@@ -21,6 +21,22 @@ import (
 // *session.TimeoutError wrap the decoder's DecodeError, which errors.As
 // found.
 func TestCopyMailboxIDStallNotGarbage(t *testing.T) {
+	mailboxIDAnswered(t, " ", func(ctx context.Context, s *session.Session, m *nameMapper) {
+		id, err := m.mailboxID(ctx, "Foo")
+		if s.Err() == nil {
+			t.Fatalf("the session did not end (id %q, err %v)", id, err)
+		}
+		if err == nil {
+			t.Errorf("mailboxID = %q, nil after the session aborted with %v: a stall taken for an undecodable MAILBOXID", id, s.Err())
+		}
+	})
+}
+
+// mailboxIDAnswered runs check, in a synctest bubble with the library's
+// defaults, on a nameMapper whose destination session (PREAUTH, OBJECTID)
+// is answered answer to its first command (the STATUS of mailboxID), then
+// nothing: the server reads on until the test ends.
+func mailboxIDAnswered(t *testing.T, answer string, check func(ctx context.Context, s *session.Session, m *nameMapper)) {
 	synctest.Test(t, func(t *testing.T) {
 		client, server := transport.Pipe()
 		played := make(chan struct{})
@@ -30,7 +46,7 @@ func TestCopyMailboxIDStallNotGarbage(t *testing.T) {
 			r := bufio.NewReader(server)
 			io.WriteString(server, "* PREAUTH [CAPABILITY IMAP4rev1 OBJECTID] hi\r\n")
 			r.ReadString('\n') // the STATUS
-			io.WriteString(server, " ")
+			io.WriteString(server, answer)
 			io.Copy(io.Discard, r)
 		}()
 		ctx := context.Background()
@@ -39,13 +55,6 @@ func TestCopyMailboxIDStallNotGarbage(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer s.Close()
-		m := &nameMapper{dst: commands.New(s)}
-		id, err := m.mailboxID(ctx, "Foo")
-		if s.Err() == nil {
-			t.Fatalf("the session did not end (id %q, err %v)", id, err)
-		}
-		if err == nil {
-			t.Errorf("mailboxID = %q, nil after the session aborted with %v: a stall taken for an undecodable MAILBOXID", id, s.Err())
-		}
+		check(ctx, s, &nameMapper{dst: commands.New(s)})
 	})
 }
