@@ -37,7 +37,7 @@ func proxyCloseServer(t *testing.T, answers ...string) string {
 		}
 		defer c.Close()
 		// A bound against a hang, not a timed assertion.
-		c.SetDeadline(time.Now().Add(5 * time.Second))
+		c.SetDeadline(time.Now().Add(byeHangGuard))
 		if _, err := io.WriteString(c, "* OK ready\r\n"); err != nil {
 			return
 		}
@@ -97,7 +97,7 @@ func proxyCloseDelivers(t *testing.T, useTLS bool) {
 	}
 	defer c.Close()
 	r := bufio.NewReader(c)
-	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	c.SetReadDeadline(time.Now().Add(byeHangGuard))
 	if g, err := r.ReadString('\n'); err != nil || g != "* OK ready\r\n" {
 		t.Fatalf("greeting %q, %v", g, err)
 	}
@@ -111,6 +111,13 @@ func proxyCloseDelivers(t *testing.T, useTLS bool) {
 		t.Fatalf("after the greeting the client read %q, %v; want %q then EOF\ntrace:\n%s", got, err, want, out.String())
 	}
 }
+
+// byeHangGuard bounds the connections of this file's tests against a
+// hang only: none of them times anything. It was 5 s, which a loaded
+// machine (load average 20, -race) ran out of while the proxy read
+// clientSideBye's 1.1 MB refused line behind a 20,000-line flood: the
+// fake upstream's deadline ended it and serve ended before the fault.
+const byeHangGuard = time.Minute
 
 // byeOutOfStep is the proxy's BYE on a server out of step.
 const byeOutOfStep = "* BYE imapkit proxy: the server's answers are out of step with the client's commands; closing\r\n"
@@ -131,7 +138,7 @@ func TestProxyCloseNoReset(t *testing.T) {
 	}
 	defer c.Close()
 	r := bufio.NewReader(c)
-	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	c.SetReadDeadline(time.Now().Add(byeHangGuard))
 	for _, l := range []string{"* OK ready\r\n", "a1 OK done\r\n"} {
 		if l == "a1 OK done\r\n" {
 			if _, err := io.WriteString(c, "a1 NOOP\r\n"); err != nil {
@@ -145,7 +152,7 @@ func TestProxyCloseNoReset(t *testing.T) {
 	const n = 1 << 20
 	sent := make(chan error, 1)
 	go func() {
-		c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		c.SetWriteDeadline(time.Now().Add(byeHangGuard))
 		_, err := c.Write(append([]byte("a2 APPEND INBOX {1048576+}\r\n"), bytes.Repeat([]byte("x"), n)...))
 		sent <- err
 	}()
@@ -191,7 +198,7 @@ func TestProxyTraceByeNotDelivered(t *testing.T) {
 			return
 		}
 		defer c.Close()
-		c.SetDeadline(time.Now().Add(5 * time.Second))
+		c.SetDeadline(time.Now().Add(byeHangGuard))
 		io.WriteString(c, "* OK ready\r\n")
 		r := bufio.NewReader(c)
 		line, err := r.ReadString('\n')
@@ -217,7 +224,7 @@ func TestProxyTraceByeNotDelivered(t *testing.T) {
 		defer close(served)
 		ps.serve(context.Background(), proxyEnd)
 	}()
-	client.SetDeadline(time.Now().Add(5 * time.Second))
+	client.SetDeadline(time.Now().Add(byeHangGuard))
 	r := bufio.NewReader(client)
 	if g, err := r.ReadString('\n'); err != nil || g != "* OK ready\r\n" {
 		t.Fatalf("greeting %q, %v", g, err)
@@ -288,7 +295,7 @@ func clientSideBye(t *testing.T, flood string) (client net.Conn, r *bufio.Reader
 			return
 		}
 		defer c.Close()
-		c.SetDeadline(time.Now().Add(5 * time.Second))
+		c.SetDeadline(time.Now().Add(byeHangGuard))
 		io.WriteString(c, "* OK ready\r\n")
 		r := bufio.NewReader(c)
 		line, err := r.ReadString('\n')
@@ -318,7 +325,7 @@ func clientSideBye(t *testing.T, flood string) (client net.Conn, r *bufio.Reader
 		<-done
 		<-upDone
 	})
-	client.SetDeadline(time.Now().Add(5 * time.Second)) // against a hang
+	client.SetDeadline(time.Now().Add(byeHangGuard)) // against a hang
 	r = bufio.NewReader(client)
 	if _, err := r.ReadString('\n'); err != nil {
 		t.Fatal(err)
@@ -509,7 +516,7 @@ func proxyRunChunks(t *testing.T, chunks []string, lines []string, want []int) (
 		// (TestProxyStrayUntokenizedRelayed failed so once).
 		p46Serve(c, cs, 5*time.Second)
 		// Stay until the proxy closes.
-		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		c.SetReadDeadline(time.Now().Add(byeHangGuard))
 		io.Copy(io.Discard, c)
 	}()
 	buf := &syncBuffer{}
@@ -527,7 +534,7 @@ func proxyRunChunks(t *testing.T, chunks []string, lines []string, want []int) (
 		ps.serve(context.Background(), proxyEnd)
 	}()
 	// A bound against a hang, not a timed assertion.
-	client.SetDeadline(time.Now().Add(5 * time.Second))
+	client.SetDeadline(time.Now().Add(byeHangGuard))
 	r := bufio.NewReader(client)
 	read := func(n int) bool {
 		for range n {
