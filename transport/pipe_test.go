@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/imapkit/imapkit/transport"
@@ -84,21 +85,33 @@ func TestPipeBufferLimit(t *testing.T) {
 	}
 }
 
+// TestPipeDeadlines runs on a synctest bubble's clock: a Pipe has no
+// goroutines and waits only on channels, so a blocked Read is durably
+// blocked and the bubble's clock jumps to the next timer. Every time below
+// is the fake clock's, exact, not a measurement of the machine's speed.
 func TestPipeDeadlines(t *testing.T) {
 	checkGoroutines(t)
-	client, server := transport.Pipe()
-	defer client.Close()
-	defer server.Close()
+	synctest.Test(t, func(t *testing.T) {
+		client, server := transport.Pipe()
+		defer client.Close()
+		defer server.Close()
+		pipeDeadlineExpires(t, client, server)
+		pipeDeadlineMoved(t, client, server)
+	})
+}
 
-	// Read deadline expires.
-	client.SetReadDeadline(time.Now().Add(30 * time.Millisecond))
+// pipeDeadlineExpires: a Read blocked with a deadline ends exactly at it,
+// with a net.Error timeout; an expired deadline fails a Read even with
+// data available, and clearing it makes the data readable.
+func pipeDeadlineExpires(t *testing.T, client, server net.Conn) {
 	start := time.Now()
+	client.SetReadDeadline(start.Add(30 * time.Millisecond))
 	_, err := client.Read(make([]byte, 1))
 	if !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("Read error %v, want deadline exceeded", err)
 	}
-	if d := time.Since(start); d < 20*time.Millisecond || d > 2*time.Second {
-		t.Errorf("Read returned after %v", d)
+	if d := time.Since(start); d != 30*time.Millisecond {
+		t.Errorf("Read returned %v after it began (bubble clock), want at its deadline, 30ms", d)
 	}
 	var ne net.Error
 	if !errors.As(err, &ne) || !ne.Timeout() {
@@ -116,37 +129,39 @@ func TestPipeDeadlines(t *testing.T) {
 	if n, err := client.Read(buf); err != nil || string(buf[:n]) != "data" {
 		t.Errorf("Read = %q, %v", buf[:n], err)
 	}
+}
 
-	// Moving the deadline affects a blocked Read: first far away, then now.
+// pipeDeadlineMoved: moving the deadline of a blocked Read to now wakes it
+// at once (not at the old deadline, an hour later); extending the deadline
+// of a blocked Read lets it wait past the old one for data.
+func pipeDeadlineMoved(t *testing.T, client, server net.Conn) {
 	client.SetReadDeadline(time.Now().Add(time.Hour))
 	errc := make(chan error, 1)
 	go func() {
 		_, err := client.Read(make([]byte, 1))
 		errc <- err
 	}()
-	time.Sleep(20 * time.Millisecond)
-	client.SetReadDeadline(time.Now())
-	select {
-	case err := <-errc:
-		if !errors.Is(err, os.ErrDeadlineExceeded) {
-			t.Errorf("blocked Read = %v", err)
-		}
-	case <-time.After(2 * time.Second):
-		t.Fatal("moving the deadline did not wake a blocked Read")
+	synctest.Wait() // the Read is blocked
+	moved := time.Now()
+	client.SetReadDeadline(moved)
+	if err := <-errc; !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("blocked Read = %v", err)
+	}
+	if d := time.Since(moved); d != 0 {
+		t.Errorf("moving the deadline to now woke the blocked Read %v later (bubble clock), at its old deadline", d)
 	}
 
-	// Extending the deadline of a blocked Read lets it get data.
 	client.SetDeadline(time.Now().Add(50 * time.Millisecond))
 	go func() {
 		n, err := client.Read(make([]byte, 1))
 		if n != 1 {
-			errc <- fmt.Errorf("read %d bytes: %v", n, err)
-			return
+			err = fmt.Errorf("read %d bytes: %v", n, err)
 		}
 		errc <- err
 	}()
+	synctest.Wait() // the Read is blocked with the 50 ms deadline
 	client.SetReadDeadline(time.Now().Add(time.Hour))
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(100 * time.Millisecond) // past the old deadline
 	io.WriteString(server, "y")
 	if err := <-errc; err != nil {
 		t.Errorf("Read after extended deadline: %v", err)
