@@ -8,7 +8,7 @@ import "time"
 // clock, a VM resynced after its host slept, a suspend and resume) does not
 // move them, where a difference of two UnixNano readings took such a step
 // for time that passed (or, backwards, for time that did not) and could
-// abort a healthy session (TestReview42BDPacedBoundWallClock). Reading it
+// abort a healthy session (TestCommandBoundWaitMonotonic). Reading it
 // allocates nothing and takes no room in the Session.
 
 // monoBase is the origin of the readings, with its monotonic reading,
