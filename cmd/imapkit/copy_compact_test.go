@@ -29,10 +29,7 @@ func TestCopyCompactKilledStaleJournal(t *testing.T) {
 	}
 	st.journal.Close()
 
-	run := &copyState{Mailboxes: map[string]*copyBox{}}
-	if err := loadCopyState(path, run); err != nil {
-		t.Fatal(err)
-	}
+	run := readCopyState(t, path)
 	// As copyMailbox resets it for a destination mailbox this run
 	// created (mailboxTry.dstFresh), the mailbox then failing before
 	// its save.
@@ -44,10 +41,7 @@ func TestCopyCompactKilledStaleJournal(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	next := &copyState{Mailboxes: map[string]*copyBox{}}
-	if err := loadCopyState(path, next); err != nil {
-		t.Fatal(err)
-	}
+	next := readCopyState(t, path)
 	if got := next.Mailboxes["A"]; got == nil || got.LastUID != 0 || got.DstUIDValidity != 0 || len(got.UIDMap) != 0 {
 		t.Errorf("after a kill between the state's whole write and the journal's removal: A's entry %+v; want the state the run wrote (last UID 0, no map, no destination UIDVALIDITY)", got)
 	}

@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/imapkit/imapkit/commands"
 )
 
 // TestCopyStateInboxEntriesFold (found by review): a state an older
@@ -25,20 +23,7 @@ import (
 func TestCopyStateInboxEntriesFold(t *testing.T) {
 	load := func(t *testing.T, boxes map[string]*copyBox, journal string) *copyState {
 		t.Helper()
-		path := filepath.Join(t.TempDir(), "copy-x.json")
-		if err := saveJSON(path, &copyState{Version: 1, Src: "s", Dst: "d", Mailboxes: boxes}); err != nil {
-			t.Fatal(err)
-		}
-		if journal != "" {
-			if err := os.WriteFile(mapJournalPath(path), []byte(journal), 0o600); err != nil {
-				t.Fatal(err)
-			}
-		}
-		st := &copyState{Mailboxes: map[string]*copyBox{}}
-		if err := loadCopyState(path, st); err != nil {
-			t.Fatal(err)
-		}
-		return st
+		return readCopyState(t, writeOldState(t, boxes, journal))
 	}
 	data := func() *copyBox { return &copyBox{Dst: "InDst", UIDValidity: 7, LastUID: 3, Copied: 3} }
 	empty := func() *copyBox { return &copyBox{Dst: "Other", UIDValidity: 7} }
@@ -104,23 +89,13 @@ func TestCopyStateInboxEntriesFoldKilledFirstSave(t *testing.T) {
 		if old.journal != nil {
 			old.journal.Close()
 		}
-		run := &copyState{Mailboxes: map[string]*copyBox{}}
-		if err := loadCopyState(path, run); err != nil {
-			t.Fatal(err)
-		}
+		run := readCopyState(t, path)
 		if b := run.Mailboxes["INBOX"]; len(run.dups["INBOX"]) != 0 || b == nil || b.LastUID != 3 || b.UIDMap.lookup(2) != 2 {
 			t.Fatalf("compacted %v: first load: entries %v, dups %v; want INBOX folded from inbox", compacted, run.boxNames(), run.dups["INBOX"])
 		}
-		// The run's first save (state.save): the journal written anew...
-		if err := run.logMaps(path); err != nil {
-			t.Fatal(err)
-		}
-		run.journal.Close()
-		// ...killed before the state file's write.
-		next := &copyState{Mailboxes: map[string]*copyBox{}}
-		if err := loadCopyState(path, next); err != nil {
-			t.Fatal(err)
-		}
+		// The run's first save (state.save): the journal written anew,
+		// killed before the state file's write.
+		next := killedFirstSave(t, path, run)
 		got := next.Mailboxes["INBOX"]
 		if len(next.dups["INBOX"]) != 0 || len(next.Mailboxes) != 1 || got == nil || got.LastUID != 3 || got.DstUIDValidity != 9 || got.UIDMap.lookup(2) != 2 {
 			t.Errorf("compacted %v: after a kill inside the first save after the fold: entries %v, dups %v (INBOX refused: %v), INBOX %+v; want INBOX's entry alone, last UID 3 and its map, as the first load settled it", compacted, next.boxNames(), next.dups["INBOX"], len(next.dups["INBOX"]) > 0, got)
@@ -142,19 +117,9 @@ func TestCopyStateInboxEntriesFoldKilledFirstSave(t *testing.T) {
 func TestCopyStateInboxTwiceRefused(t *testing.T) {
 	t.Parallel()
 	e := restartSetup(t)
-	for i := range 2 {
-		msg := fmt.Sprintf("From: a@example.com\r\nSubject: i%d\r\n\r\nhi\r\n", i)
-		if _, err := e.c.AppendBytes(e.ctx, "INBOX", []byte(msg), nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if code, errs := e.run("INBOX", "--map", "INBOX=InDst"); code != exitOK {
-		t.Fatalf("run 1: exit %d\n%s", code, errs)
-	}
-	editCopyState(t, e.statePath(), func(st map[string]any) {
-		boxes := st["mailboxes"].(map[string]any)
-		boxes["inbox"] = boxes["INBOX"]
-	})
+	e.fill("INBOX", "i", 2)
+	e.mustRun("run 1", "INBOX", "--map", "INBOX=InDst")
+	e.recordTwice("INBOX", "inbox")
 	before, err := os.ReadFile(e.statePath())
 	if err != nil {
 		t.Fatal(err)
@@ -208,33 +173,16 @@ func TestCopyStateInboxTwiceRefused(t *testing.T) {
 func TestCopyStateInboxTwiceRestartedEntry(t *testing.T) {
 	t.Parallel()
 	e := restartSetup(t)
-	for i := range 2 {
-		msg := fmt.Sprintf("From: a@example.com\r\nSubject: i%d\r\n\r\nhi\r\n", i)
-		if _, err := e.c.AppendBytes(e.ctx, "INBOX", []byte(msg), nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if code, errs := e.run("INBOX", "--map", "INBOX=InDst"); code != exitOK {
-		t.Fatalf("run 1: exit %d\n%s", code, errs)
-	}
-	// The restart to New, stopped after its first message.
-	if err := e.c.Create(e.ctx, "New", nil); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.c.AppendBytes(e.ctx, "New", []byte("From: a@example.com\r\nSubject: i0\r\n\r\nhi\r\n"), nil); err != nil {
-		t.Fatal(err)
-	}
-	ns, err := e.c.Status(e.ctx, "New", commands.StatusUIDValidity)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e.fill("INBOX", "i", 2)
+	e.mustRun("run 1", "INBOX", "--map", "INBOX=InDst")
+	newUIDValidity := e.restartBegunToNew() // the restart to New, stopped after its first message
 	restarted := func(inboxDst string) func(st map[string]any) {
 		return func(st map[string]any) {
 			boxes := st["mailboxes"].(map[string]any)
 			in := boxes["INBOX"].(map[string]any)
 			old := map[string]any{"dst": inboxDst, "uidvalidity": in["uidvalidity"], "last_uid": 2, "copied": 2}
 			boxes["inbox"] = old
-			boxes["INBOX"] = map[string]any{"dst": "New", "uidvalidity": in["uidvalidity"], "last_uid": 1, "copied": 1, "restarted": true, "dst_uidvalidity": ns.UIDValidity}
+			boxes["INBOX"] = map[string]any{"dst": "New", "uidvalidity": in["uidvalidity"], "last_uid": 1, "copied": 1, "restarted": true, "dst_uidvalidity": newUIDValidity}
 		}
 	}
 	editCopyState(t, e.statePath(), restarted("InDst"))
@@ -242,9 +190,8 @@ func TestCopyStateInboxTwiceRestartedEntry(t *testing.T) {
 	if got := subjectsOf(t, e.c, "New"); code != exitOK || got != "i0,i1" || !strings.Contains(errs, `entry of it under "inbox" (2 copied to InDst, last UID 2) removed`) {
 		t.Errorf("the restart to New again (the advice followed): exit %d, New holds %s; want 0, i0,i1 (the restart going on), inbox's entry removed\nstderr: %s", code, got, errs)
 	}
-	var st copyState
-	raw, _ := os.ReadFile(e.statePath())
-	if json.Unmarshal(raw, &st) != nil || len(st.Mailboxes) != 1 || st.Mailboxes["INBOX"] == nil || st.Mailboxes["INBOX"].LastUID != 2 {
+	raw, st := e.stateFile()
+	if len(st.Mailboxes) != 1 || st.Mailboxes["INBOX"] == nil || st.Mailboxes["INBOX"].LastUID != 2 {
 		t.Errorf("the state after the restart: %s; want INBOX alone, last UID 2", raw)
 	}
 
@@ -271,15 +218,9 @@ func TestCopyStateInboxChildEntriesFold(t *testing.T) {
 	t.Parallel()
 	e := restartSetup(t)
 	e.fill("INBOX/Sub", "s", 2)
-	if code, errs := e.run("INBOX/Sub", "--map", "INBOX/Sub=SubDst"); code != exitOK {
-		t.Fatalf("run 1: exit %d\n%s", code, errs)
-	}
+	e.mustRun("run 1", "INBOX/Sub", "--map", "INBOX/Sub=SubDst")
 	entries := func() []string {
-		var st copyState
-		raw, _ := os.ReadFile(e.statePath())
-		if err := json.Unmarshal(raw, &st); err != nil {
-			t.Fatal(err)
-		}
+		_, st := e.stateFile()
 		return st.boxNames()
 	}
 	editCopyState(t, e.statePath(), func(st map[string]any) {
@@ -291,10 +232,7 @@ func TestCopyStateInboxChildEntriesFold(t *testing.T) {
 	if got := subjectsOf(t, e.c, "SubDst"); code != exitOK || got != "s0,s1" || fmt.Sprint(entries()) != "[INBOX/Sub]" {
 		t.Errorf("inbox/Sub recording nothing: exit %d, SubDst holds %s, entries %v; want 0, s0,s1, INBOX/Sub alone\nstderr: %s", code, got, entries(), errs)
 	}
-	editCopyState(t, e.statePath(), func(st map[string]any) {
-		boxes := st["mailboxes"].(map[string]any)
-		boxes["inbox/Sub"] = boxes["INBOX/Sub"]
-	})
+	e.recordTwice("INBOX/Sub", "inbox/Sub")
 	code, errs = e.run("INBOX/Sub", "--map", "INBOX/Sub=SubDst")
 	if got := subjectsOf(t, e.c, "SubDst"); code != exitNo || got != "s0,s1" || !strings.Contains(errs, "the state records INBOX/Sub twice") || !strings.Contains(errs, "--restart-mailbox INBOX/Sub --restart-unchanged --map INBOX/Sub=OTHER") || fmt.Sprint(entries()) != "[INBOX/Sub inbox/Sub]" {
 		t.Errorf("both recording copies: exit %d, SubDst holds %s, entries %v; want %d, s0,s1, refused naming --restart-mailbox INBOX/Sub, the state unchanged\nstderr: %s", code, got, entries(), exitNo, errs)
@@ -314,26 +252,10 @@ func TestCopyStateInboxChildEntriesFold(t *testing.T) {
 // command that goes on with that restart.
 func inboxTwiceRestartedState(t *testing.T, e *restartEnv, n int) []string {
 	t.Helper()
-	for i := range n {
-		msg := fmt.Sprintf("From: a@example.com\r\nSubject: i%d\r\n\r\nhi\r\n", i)
-		if _, err := e.c.AppendBytes(e.ctx, "INBOX", []byte(msg), nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	e.fill("INBOX", "i", n)
 	e.fill("Work", "w", 1)
-	if code, errs := e.run("Work", "INBOX", "--map", "INBOX=InDst", "--map", "Work=WorkDst"); code != exitOK {
-		t.Fatalf("run 1: exit %d\n%s", code, errs)
-	}
-	if err := e.c.Create(e.ctx, "New", nil); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.c.AppendBytes(e.ctx, "New", []byte("From: a@example.com\r\nSubject: i0\r\n\r\nhi\r\n"), nil); err != nil {
-		t.Fatal(err)
-	}
-	ns, err := e.c.Status(e.ctx, "New", commands.StatusUIDValidity)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e.mustRun("run 1", "Work", "INBOX", "--map", "INBOX=InDst", "--map", "Work=WorkDst")
+	newUIDValidity := e.restartBegunToNew()
 	editCopyState(t, e.statePath(), func(st map[string]any) {
 		boxes := st["mailboxes"].(map[string]any)
 		in := boxes["INBOX"].(map[string]any)
@@ -342,7 +264,7 @@ func inboxTwiceRestartedState(t *testing.T, e *restartEnv, n int) []string {
 		}
 		boxes["inbox"] = in // copies to InDst, its map (InDst's UIDs)
 		boxes["INBOX"] = map[string]any{"dst": "New", "uidvalidity": in["uidvalidity"], "last_uid": 1, "copied": 1, "restarted": true,
-			"dst_uidvalidity": ns.UIDValidity, "uid_map": [][3]uint32{{1, 1, 1}}}
+			"dst_uidvalidity": newUIDValidity, "uid_map": [][3]uint32{{1, 1, 1}}}
 	})
 	return []string{"Work", "INBOX", "--map", "Work=WorkDst", "--map", "INBOX=New", "--restart-mailbox", "INBOX", "--restart-unchanged", "--no-multiappend"}
 }
@@ -408,14 +330,7 @@ func TestCopyStateInboxTwiceRestartedKilledMap(t *testing.T) {
 	if got := subjectsOf(t, e.c, "New"); code != exitOK || got != "i0,i1,i2" {
 		t.Fatalf("the same command after a kill: exit %d, New holds %s; want 0, i0,i1,i2 (each once)\nstderr: %s", code, got, errs)
 	}
-	var st copyState
-	raw, err := os.ReadFile(e.statePath())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(raw, &st); err != nil {
-		t.Fatal(err)
-	}
+	raw, st := e.stateFile()
 	b := st.Mailboxes["INBOX"]
 	if b == nil || len(st.Mailboxes) != 2 || b.UIDMap.lookup(1) == 0 || b.UIDMap.lookup(2) == 0 || b.UIDMap.lookup(3) == 0 {
 		t.Errorf("the state after the restart ended: %s; want INBOX and Work, INBOX's source UIDs 1..3 mapped to New (UID 1's pair lost: its flag changes never carried)", strings.TrimSpace(string(raw)))
@@ -447,21 +362,11 @@ func TestCopyStateInboxVariantsKilledFirstSave(t *testing.T) {
 		t.Fatal(err)
 	}
 	old.journal.Close()
-	run := &copyState{Mailboxes: map[string]*copyBox{}}
-	if err := loadCopyState(path, run); err != nil {
-		t.Fatal(err)
-	}
+	run := readCopyState(t, path)
 	if b := run.Mailboxes["INBOX"]; b == nil || len(run.Mailboxes) != 1 || b.UIDMap.lookup(2) != 2 {
 		t.Fatalf("first load: entries %v, INBOX %+v; want INBOX folded from Inbox, its map", run.boxNames(), b)
 	}
-	if err := run.logMaps(path); err != nil { // the first save's journal...
-		t.Fatal(err)
-	}
-	run.journal.Close() // ...killed before the state file's write
-	next := &copyState{Mailboxes: map[string]*copyBox{}}
-	if err := loadCopyState(path, next); err != nil {
-		t.Fatal(err)
-	}
+	next := killedFirstSave(t, path, run) // the first save's journal, killed before the state file's write
 	if b := next.Mailboxes["INBOX"]; b == nil || len(next.Mailboxes) != 1 || b.LastUID != 3 || b.UIDMap.lookup(2) != 2 {
 		t.Errorf("after a kill inside the first save after the fold: entries %v, INBOX %+v; want INBOX alone, last UID 3, its map (2 -> 2)", next.boxNames(), b)
 	}
@@ -471,21 +376,10 @@ func TestCopyStateInboxVariantsKilledFirstSave(t *testing.T) {
 	// journal a line under "INBOX/Sub" (the first save after
 	// foldInboxChildren's fold). The load replays it onto "Inbox/Sub",
 	// the entry the fold keeps.
-	path = filepath.Join(t.TempDir(), "copy-x.json")
-	child := &copyBox{Dst: "SubDst", UIDValidity: 7, LastUID: 3, Copied: 3}
-	if err := saveJSON(path, &copyState{Version: 1, Src: "s", Dst: "d", Mailboxes: map[string]*copyBox{
-		"Inbox/Sub": child,
+	next = readCopyState(t, writeOldState(t, map[string]*copyBox{
+		"Inbox/Sub": {Dst: "SubDst", UIDValidity: 7, LastUID: 3, Copied: 3},
 		"inbox/Sub": {Dst: "Other", UIDValidity: 7},
-	}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(mapJournalPath(path), []byte(`{"box":"INBOX/Sub","v":9,"set":true,"map":[[1,1,3]]}`+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	next = &copyState{Mailboxes: map[string]*copyBox{}}
-	if err := loadCopyState(path, next); err != nil {
-		t.Fatal(err)
-	}
+	}, `{"box":"INBOX/Sub","v":9,"set":true,"map":[[1,1,3]]}`+"\n"))
 	if b, o := next.Mailboxes["Inbox/Sub"], next.Mailboxes["inbox/Sub"]; b == nil || o == nil || b.UIDMap.lookup(2) != 2 || o.UIDMap != nil {
 		t.Errorf("a child's line under INBOX/Sub: Inbox/Sub %+v, inbox/Sub %+v; want the map on Inbox/Sub, the one recording copies", b, o)
 	}
@@ -505,13 +399,8 @@ func TestCopyStateInboxChildDupsAdviceTyped(t *testing.T) {
 	t.Parallel()
 	e := restartSetup(t)
 	e.fill("INBOX/Sub", "s", 2)
-	if code, errs := e.run("INBOX/Sub", "--map", "INBOX/Sub=SubDst"); code != exitOK {
-		t.Fatalf("run 1: exit %d\n%s", code, errs)
-	}
-	editCopyState(t, e.statePath(), func(st map[string]any) {
-		boxes := st["mailboxes"].(map[string]any)
-		boxes["inbox/Sub"] = boxes["INBOX/Sub"]
-	})
+	e.mustRun("run 1", "INBOX/Sub", "--map", "INBOX/Sub=SubDst")
+	e.recordTwice("INBOX/Sub", "inbox/Sub")
 	code, errs := e.run("inbox/Sub")
 	if code != exitNo || !strings.Contains(errs, "--restart-mailbox INBOX/Sub --restart-unchanged --map INBOX/Sub=OTHER") {
 		t.Fatalf("typed inbox/Sub: exit %d; want %d, the advice\n%s", code, exitNo, errs)
@@ -540,19 +429,12 @@ func TestCopyStateInboxChildDupsAdviceTyped(t *testing.T) {
 // it again". Only the entries recording copies are named. Without a
 // server.
 func TestCopyStateDupsErrorNamesCopies(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "copy-x.json")
 	data := func() *copyBox { return &copyBox{Dst: "InDst", UIDValidity: 7, LastUID: 3, Copied: 3} }
-	if err := saveJSON(path, &copyState{Version: 1, Src: "s", Dst: "d", Mailboxes: map[string]*copyBox{
+	st := readCopyState(t, writeOldState(t, map[string]*copyBox{
 		"INBOX": {Dst: "Other", UIDValidity: 7},
 		"inbox": data(),
 		"Inbox": data(),
-	}}); err != nil {
-		t.Fatal(err)
-	}
-	st := &copyState{Mailboxes: map[string]*copyBox{}}
-	if err := loadCopyState(path, st); err != nil {
-		t.Fatal(err)
-	}
+	}, ""))
 	if len(st.dups["INBOX"]) != 2 {
 		t.Fatalf("dups %v, want inbox and Inbox", st.dups["INBOX"])
 	}

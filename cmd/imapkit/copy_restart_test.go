@@ -212,11 +212,7 @@ func TestCopyRestartMailbox(t *testing.T) {
 // disk a journal without a line of Beta and a state file without its
 // entry; read back, the other mailbox's map is whole. Without a server.
 func TestCopyRestartDropBoxJournal(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "copy-x.json")
-	st := &copyState{Version: 1, Src: "imap://a@src", Dst: "imap://a@dst", Mailboxes: map[string]*copyBox{
-		"Alpha": {Dst: "Alpha", UIDValidity: 1, LastUID: 2, Copied: 2, DstUIDValidity: 7, UIDMap: uidMap{{Src: 1, Dst: 1, N: 2}}},
-		"Beta":  {Dst: "Beta", UIDValidity: 2, LastUID: 3, Copied: 3, DstUIDValidity: 8, UIDMap: uidMap{{Src: 1, Dst: 5, N: 3}}},
-	}}
+	path, st := alphaBetaState(t)
 	if err := st.save(path); err != nil { // the run's first save: the journal written whole
 		t.Fatal(err)
 	}
@@ -237,16 +233,23 @@ func TestCopyRestartDropBoxJournal(t *testing.T) {
 	if strings.Contains(string(j), `"box":"Beta"`) {
 		t.Errorf("the journal holds lines of the mailbox dropped:\n%s", j)
 	}
-	back := &copyState{}
-	if err := loadCopyState(path, back); err != nil {
-		t.Fatal(err)
-	}
+	back := readCopyState(t, path)
 	if back.Mailboxes["Beta"] != nil {
 		t.Errorf("the state file holds the entry dropped: %+v", back.Mailboxes["Beta"])
 	}
 	if a := back.Mailboxes["Alpha"]; a == nil || a.LastUID != 3 || a.UIDMap.lookup(3) != 3 || a.UIDMap.lookup(1) != 1 {
 		t.Errorf("Alpha read back: %+v", a)
 	}
+}
+
+// alphaBetaState is the state the dropBox tests start from, two
+// mailboxes each with its UID map (Alpha 1..2 -> 1..2, Beta 1..3 ->
+// 5..7), and the path of its state file, not written yet.
+func alphaBetaState(t *testing.T) (string, *copyState) {
+	return filepath.Join(t.TempDir(), "copy-x.json"), &copyState{Version: 1, Src: "imap://a@src", Dst: "imap://a@dst", Mailboxes: map[string]*copyBox{
+		"Alpha": {Dst: "Alpha", UIDValidity: 1, LastUID: 2, Copied: 2, DstUIDValidity: 7, UIDMap: uidMap{{Src: 1, Dst: 1, N: 2}}},
+		"Beta":  {Dst: "Beta", UIDValidity: 2, LastUID: 3, Copied: 3, DstUIDValidity: 8, UIDMap: uidMap{{Src: 1, Dst: 5, N: 3}}},
+	}}
 }
 
 // restartEnv is a Dovecot account (source and destination alike, as
@@ -271,10 +274,14 @@ func restartSetup(t *testing.T) *restartEnv {
 	return &restartEnv{t: t, ctx: ctx, c: client(t, srv.TLSAddr, srv, testserver.Alice, testserver.Password), url: url, cf: cf, stateDir: t.TempDir()}
 }
 
+// fill creates box (INBOX is there already: not created) and appends n
+// messages to it, their subjects tag0, tag1, ...
 func (e *restartEnv) fill(box, tag string, n int) {
 	e.t.Helper()
-	if err := e.c.Create(e.ctx, box, nil); err != nil {
-		e.t.Fatal(err)
+	if box != "INBOX" {
+		if err := e.c.Create(e.ctx, box, nil); err != nil {
+			e.t.Fatal(err)
+		}
 	}
 	for i := range n {
 		msg := fmt.Sprintf("From: a@example.com\r\nSubject: %s%d\r\n\r\nhi\r\n", tag, i)
@@ -296,6 +303,92 @@ func (e *restartEnv) run(args ...string) (int, string) {
 	a := append([]string{"copy", e.url, e.url, "--dst-ca-file", e.cf[1], "--state-dir", e.stateDir, "--quiet"}, e.cf...)
 	code, _, errs := runCLI(e.t, "", append(a, args...)...)
 	return code, errs
+}
+
+// mustRun runs args and stops the test unless the run exits 0; step
+// names the run in the failure.
+func (e *restartEnv) mustRun(step string, args ...string) {
+	e.t.Helper()
+	if code, errs := e.run(args...); code != exitOK {
+		e.t.Fatalf("%s: exit %d\n%s", step, code, errs)
+	}
+}
+
+// restartBegunToNew makes what a --restart-mailbox INBOX to New an older
+// imapkit began and stopped after its first message leaves on the
+// server: New created, holding i0. It returns New's UIDVALIDITY.
+func (e *restartEnv) restartBegunToNew() uint32 {
+	e.t.Helper()
+	e.fill("New", "i", 1)
+	ns, err := e.c.Status(e.ctx, "New", commands.StatusUIDValidity)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return ns.UIDValidity
+}
+
+// recordTwice edits the state file as an older imapkit that copied name
+// twice, once under each name, left it: its entry under other too.
+func (e *restartEnv) recordTwice(name, other string) {
+	e.t.Helper()
+	editCopyState(e.t, e.statePath(), func(st map[string]any) {
+		boxes := st["mailboxes"].(map[string]any)
+		boxes[other] = boxes[name]
+	})
+}
+
+// stateFile reads the state file back: its bytes and what they hold.
+func (e *restartEnv) stateFile() ([]byte, copyState) {
+	e.t.Helper()
+	var st copyState
+	raw, err := os.ReadFile(e.statePath())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &st); err != nil {
+		e.t.Fatal(err)
+	}
+	return raw, st
+}
+
+// readCopyState reads the state file at path and its map journal as a run
+// does (loadCopyState), stopping the test on an error.
+func readCopyState(t *testing.T, path string) *copyState {
+	t.Helper()
+	st := &copyState{Mailboxes: map[string]*copyBox{}}
+	if err := loadCopyState(path, st); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// writeOldState writes, in a new directory, a state file holding boxes
+// whole (as an older imapkit left it) and, unless journal is "", journal
+// as its map journal. It returns the state file's path.
+func writeOldState(t *testing.T, boxes map[string]*copyBox, journal string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "copy-x.json")
+	if err := saveJSON(path, &copyState{Version: 1, Src: "s", Dst: "d", Mailboxes: boxes}); err != nil {
+		t.Fatal(err)
+	}
+	if journal != "" {
+		if err := os.WriteFile(mapJournalPath(path), []byte(journal), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return path
+}
+
+// killedFirstSave is run's first save killed between its two writes: the
+// map journal written anew (logMaps), the state file at path not. It
+// returns what the next load reads.
+func killedFirstSave(t *testing.T, path string, run *copyState) *copyState {
+	t.Helper()
+	if err := run.logMaps(path); err != nil {
+		t.Fatal(err)
+	}
+	run.journal.Close()
+	return readCopyState(t, path)
 }
 
 func (e *restartEnv) statePath() string {
@@ -322,9 +415,7 @@ func TestCopyRestartIntoRenamedDestination(t *testing.T) {
 	t.Parallel()
 	e := restartSetup(t)
 	e.fill("Beta", "b", 2)
-	if code, errs := e.run("Beta", "--map", "Beta=BetaDst"); code != exitOK {
-		t.Fatalf("first run: exit %d\n%s", code, errs)
-	}
+	e.mustRun("first run", "Beta", "--map", "Beta=BetaDst")
 	if err := e.c.Rename(e.ctx, "BetaDst", "Projects"); err != nil {
 		t.Fatal(err)
 	}
@@ -354,15 +445,8 @@ func TestCopyRestartIntoRenamedDestination(t *testing.T) {
 func TestCopyTypedInboxCaseOneEntry(t *testing.T) {
 	t.Parallel()
 	e := restartSetup(t)
-	for i := range 2 {
-		msg := fmt.Sprintf("From: a@example.com\r\nSubject: i%d\r\n\r\nhi\r\n", i)
-		if _, err := e.c.AppendBytes(e.ctx, "INBOX", []byte(msg), nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if code, errs := e.run("inbox", "--map", "inbox=InDst"); code != exitOK {
-		t.Fatalf("run 1 (inbox): exit %d\n%s", code, errs)
-	}
+	e.fill("INBOX", "i", 2)
+	e.mustRun("run 1 (inbox)", "inbox", "--map", "inbox=InDst")
 	// As an older imapkit recorded it: under the name typed.
 	editCopyState(t, e.statePath(), func(st map[string]any) {
 		boxes := st["mailboxes"].(map[string]any)
@@ -402,9 +486,7 @@ func TestCopyRestartSharedDestination(t *testing.T) {
 	e.fill("A", "a", 2)
 	e.fill("B", "b", 2)
 	args := []string{"A", "B", "--map", "A=X", "--map", "B=X"}
-	if code, errs := e.run(args...); code != exitOK {
-		t.Fatalf("first run: exit %d\n%s", code, errs)
-	}
+	e.mustRun("first run", args...)
 	e.del("A")
 	e.fill("A", "n", 2)
 	code, errs := e.run(append(args, "--restart-mailbox", "A")...)
@@ -465,9 +547,7 @@ func TestCopyRestartRerunAfterKill(t *testing.T) {
 	e.fill("Alpha", "a", 1)
 	e.fill("Beta", "b", 2)
 	maps := []string{"Alpha", "Beta", "--map", "Alpha=AlphaDst", "--map", "Beta=BetaDst"}
-	if code, errs := e.run(maps...); code != exitOK {
-		t.Fatalf("first run: exit %d\n%s", code, errs)
-	}
+	e.mustRun("first run", maps...)
 	spath := e.statePath()
 	// Beta renumbered, BetaDst deleted as advised.
 	e.del("Beta")
@@ -534,11 +614,7 @@ func TestCopyRestartRerunAfterKill(t *testing.T) {
 // TestZZRestartKilledBeforeCommitKeepsMap built the files of the old
 // order by hand; this one stops dropBox itself.)
 func TestCopyRestartDropBoxKilled(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "copy-x.json")
-	st := &copyState{Version: 1, Src: "imap://a@src", Dst: "imap://a@dst", Mailboxes: map[string]*copyBox{
-		"Alpha": {Dst: "Alpha", UIDValidity: 1, LastUID: 2, Copied: 2, DstUIDValidity: 7, UIDMap: uidMap{{Src: 1, Dst: 1, N: 2}}},
-		"Beta":  {Dst: "Beta", UIDValidity: 2, LastUID: 3, Copied: 3, DstUIDValidity: 8, UIDMap: uidMap{{Src: 1, Dst: 5, N: 3}}},
-	}}
+	path, st := alphaBetaState(t)
 	if err := st.save(path); err != nil { // Alpha's turn: the run's first save
 		t.Fatal(err)
 	}
@@ -559,10 +635,7 @@ func TestCopyRestartDropBoxKilled(t *testing.T) {
 	if err := st.dropBox(ctx, path, "Beta"); !errors.Is(err, killed) {
 		t.Fatalf("dropBox: %v, want it stopped at restart-committed", err)
 	}
-	back := &copyState{}
-	if err := loadCopyState(path, back); err != nil {
-		t.Fatal(err)
-	}
+	back := readCopyState(t, path)
 	if b := back.Mailboxes["Beta"]; b != nil && b.UIDMap.lookup(3) != 7 {
 		t.Errorf("killed mid-restart: Beta's entry %+v; want it gone, or as it was (its map whole, 3 -> 7)", b)
 	}
@@ -583,9 +656,7 @@ func TestCopyRestartRefusedCreatesNothing(t *testing.T) {
 	t.Parallel()
 	e := restartSetup(t)
 	e.fill("Alpha", "a", 1)
-	if code, errs := e.run("Alpha", "--map", "Alpha=AlphaDst"); code != exitOK {
-		t.Fatalf("first run: exit %d\n%s", code, errs)
-	}
+	e.mustRun("first run", "Alpha", "--map", "Alpha=AlphaDst")
 	code, errs := e.run("Alpha", "--map", "Alpha=Alhpa", "--restart-mailbox", "Alpha")
 	if code != exitNo {
 		t.Fatalf("restart of an unchanged mailbox: exit %d, want %d\n%s", code, exitNo, errs)
@@ -616,12 +687,7 @@ func TestCopyTypedTwiceOnce(t *testing.T) {
 func TestCopyTypedInboxTwoCasesOnce(t *testing.T) {
 	t.Parallel()
 	e := restartSetup(t)
-	for _, s := range []string{"i0", "i1"} {
-		msg := "From: a@example.com\r\nSubject: " + s + "\r\n\r\nhi\r\n"
-		if _, err := e.c.AppendBytes(e.ctx, "INBOX", []byte(msg), nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	e.fill("INBOX", "i", 2)
 	code, errs := e.run("INBOX", "inbox", "--map", "INBOX=InDst")
 	if got := subjectsOf(t, e.c, "InDst"); got != "i0,i1" || strings.Contains(errs, "created by this run") {
 		t.Errorf("INBOX and inbox typed: exit %d, InDst holds %s; want i0,i1 (each once)\nstderr: %s", code, got, errs)
@@ -660,22 +726,12 @@ func TestCopyFoldInboxKilledFirstSave(t *testing.T) {
 	st.journal.Close()
 	// The run: load (and fold), its first save killed after the
 	// journal's write.
-	run := &copyState{Mailboxes: map[string]*copyBox{}}
-	if err := loadCopyState(path, run); err != nil {
-		t.Fatal(err)
-	}
+	run := readCopyState(t, path)
 	// A no-op now; the fold a run did after the load, before (the
 	// fault: the next load's replay came before it).
 	run.foldInbox()
-	if err := run.logMaps(path); err != nil {
-		t.Fatal(err)
-	}
-	run.journal.Close()
 	// The next run.
-	next := &copyState{Mailboxes: map[string]*copyBox{}}
-	if err := loadCopyState(path, next); err != nil {
-		t.Fatal(err)
-	}
+	next := killedFirstSave(t, path, run)
 	next.foldInbox()
 	got := next.Mailboxes["INBOX"]
 	if got == nil || got.UIDMap.lookup(2) != 2 || got.DstUIDValidity != 9 || next.Mailboxes["inbox"] != nil {
@@ -697,25 +753,20 @@ func TestCopyTypedInboxChildCase(t *testing.T) {
 	t.Parallel()
 	e := restartSetup(t)
 	e.fill("INBOX/Sub", "s", 2)
-	if code, errs := e.run("inbox/Sub", "--map", "inbox/Sub=SubDst"); code != exitOK {
-		t.Fatalf("run 1 (inbox/Sub): exit %d\n%s", code, errs)
-	}
+	e.mustRun("run 1 (inbox/Sub)", "inbox/Sub", "--map", "inbox/Sub=SubDst")
 	code, errs := e.run("INBOX/Sub", "--map", "INBOX/Sub=SubDst")
 	if got := subjectsOf(t, e.c, "SubDst"); got != "s0,s1" || code != exitOK {
 		t.Fatalf("run 2 (INBOX/Sub, the same mailbox): exit %d, SubDst holds %s; want exit 0, s0,s1 (nothing new)\nstderr: %s", code, got, errs)
 	}
 	// A state an older imapkit wrote: the entry under "inbox/Sub".
 	path := e.statePath()
-	var st copyState
-	if err := loadCopyState(path, &st); err != nil {
-		t.Fatal(err)
-	}
+	st := readCopyState(t, path)
 	if st.Mailboxes["INBOX/Sub"] == nil || st.Mailboxes["inbox/Sub"] != nil {
 		t.Fatalf("the state's entries %v; want INBOX/Sub only", st.boxNames())
 	}
 	st.Mailboxes["inbox/Sub"] = st.Mailboxes["INBOX/Sub"]
 	delete(st.Mailboxes, "INBOX/Sub")
-	if err := saveJSON(path, &st); err != nil {
+	if err := saveJSON(path, st); err != nil {
 		t.Fatal(err)
 	}
 	// Named (the account is the source and the destination: all its
@@ -732,24 +783,12 @@ func TestCopyTypedInboxChildCase(t *testing.T) {
 // writes of the first save) finds the entry; with the two names both
 // recorded, each line goes to its own.
 func TestCopyInboxChildJournalVariant(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "copy-x.json")
-	st := &copyState{Version: 1, Src: "s", Dst: "d", Mailboxes: map[string]*copyBox{}}
-	st.Mailboxes["inbox/Sub"] = &copyBox{Dst: "SubDst", UIDValidity: 7, LastUID: 2, Copied: 2}
-	if err := saveJSON(path, st); err != nil {
-		t.Fatal(err)
-	}
+	path := writeOldState(t, map[string]*copyBox{"inbox/Sub": {Dst: "SubDst", UIDValidity: 7, LastUID: 2, Copied: 2}}, "")
 	run := &copyState{Mailboxes: map[string]*copyBox{}}
 	b := &copyBox{Dst: "SubDst", UIDValidity: 7, LastUID: 2, Copied: 2}
 	b.addPairs(9, []uint32{1, 2}, []uint32{5, 6})
 	run.Mailboxes["INBOX/Sub"] = b
-	if err := run.logMaps(path); err != nil {
-		t.Fatal(err)
-	}
-	run.journal.Close()
-	next := &copyState{Mailboxes: map[string]*copyBox{}}
-	if err := loadCopyState(path, next); err != nil {
-		t.Fatal(err)
-	}
+	next := killedFirstSave(t, path, run)
 	if got := next.Mailboxes["inbox/Sub"]; got == nil || got.UIDMap.lookup(2) != 6 || got.DstUIDValidity != 9 {
 		t.Errorf("inbox/Sub's entry after the replay of INBOX/Sub's line: %+v; want its map (1:5, 2:6, DSTUIDVALIDITY 9)", got)
 	}
@@ -777,15 +816,11 @@ func TestCopyRestartedClearedAtEnd(t *testing.T) {
 	t.Parallel()
 	e := restartSetup(t)
 	e.fill("A", "a", 1)
-	if code, errs := e.run("A", "--map", "A=X"); code != exitOK {
-		t.Fatalf("run 1: exit %d\n%s", code, errs)
-	}
+	e.mustRun("run 1", "A", "--map", "A=X")
 	e.del("A")
 	e.fill("A", "n", 1)
 	e.del("X")
-	if code, errs := e.run("A", "--map", "A=X", "--restart-mailbox", "A"); code != exitOK {
-		t.Fatalf("restart: exit %d\n%s", code, errs)
-	}
+	e.mustRun("restart", "A", "--map", "A=X", "--restart-mailbox", "A")
 	if got := subjectsOf(t, e.c, "X"); got != "n0" {
 		t.Fatalf("after the restart X holds %s, want n0", got)
 	}
