@@ -1,7 +1,6 @@
 package session_test
 
 import (
-	"context"
 	"errors"
 	"strconv"
 	"testing"
@@ -18,7 +17,7 @@ import (
 // session's afterwards.
 func noopAnswered(t *testing.T, answer func(tag string) string) (runErr, sessErr error) {
 	t.Helper()
-	conn, srv := hostile.Pipe(func(c *hostile.Conn) error {
+	ctx, s := r41Open(t, 10*time.Second, func(c *hostile.Conn) error {
 		if err := c.PreAuth("IMAP4rev1"); err != nil {
 			return err
 		}
@@ -31,14 +30,6 @@ func noopAnswered(t *testing.T, answer func(tag string) string) (runErr, sessErr
 		}
 		return c.Serve()
 	})
-	t.Cleanup(func() { srv.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	s, err := session.Open(ctx, conn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
 	_, runErr = s.Run(ctx, &session.Command{Name: "NOOP"})
 	return runErr, s.Err()
 }

@@ -69,6 +69,61 @@ func a47Until(t *testing.T, p *Pending, what string, cond func(a47Flags) bool) {
 	}
 }
 
+// lineServer is the server's end of a transport.Pipe a test scripts: it
+// sends lines, and reads one by one the lines the client sends.
+type lineServer struct {
+	t     *testing.T
+	conn  net.Conn
+	lines chan string
+}
+
+// newLineServer returns the client's end of a transport.Pipe and its
+// scripted server end; the test's cleanup closes both and waits for the
+// server's reader.
+func newLineServer(t *testing.T) (net.Conn, *lineServer) {
+	client, server := transport.Pipe()
+	sv := &lineServer{t: t, conn: server, lines: make(chan string, 16)}
+	srvDone := make(chan struct{})
+	go func() {
+		defer close(srvDone)
+		defer close(sv.lines)
+		r := bufio.NewReader(server)
+		for {
+			l, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			sv.lines <- strings.TrimRight(l, "\r\n")
+		}
+	}()
+	t.Cleanup(func() { client.Close(); server.Close(); <-srvDone })
+	return client, sv
+}
+
+// send writes the line l, CRLF added, to the client.
+func (sv *lineServer) send(l string) { io.WriteString(sv.conn, l+"\r\n") }
+
+// next returns the next line the client sent ("" once it closed). The
+// test fails when none comes within 10 s: a bound for a failing run, not
+// a timing.
+func (sv *lineServer) next() string {
+	sv.t.Helper()
+	select {
+	case l := <-sv.lines:
+		return l
+	case <-time.After(10 * time.Second):
+		sv.t.Fatal("the client sent nothing")
+	}
+	return ""
+}
+
+// nextTag returns the tag of the next line the client sent.
+func (sv *lineServer) nextTag() string {
+	sv.t.Helper()
+	tag, _, _ := strings.Cut(sv.next(), " ")
+	return tag
+}
+
 // TestReview47AContFlagsTransitions drives every transition of the
 // continuation flags (Pending.contOwed's declaration) over a scripted
 // server and checks the invariant and the expected flags after each:
@@ -80,44 +135,13 @@ func a47Until(t *testing.T, p *Pending, what string, cond func(a47Flags) bool) {
 // command abandoned by Next with a taken "+" (added after review: it kept
 // contOwed), then refused. Defaults.
 func TestReview47AContFlagsTransitions(t *testing.T) {
-	client, server := transport.Pipe()
-	lines := make(chan string, 16)
-	srvDone := make(chan struct{})
-	go func() {
-		defer close(srvDone)
-		defer close(lines)
-		r := bufio.NewReader(server)
-		for {
-			l, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			lines <- strings.TrimRight(l, "\r\n")
-		}
-	}()
-	t.Cleanup(func() { client.Close(); server.Close(); <-srvDone })
-	send := func(l string) { io.WriteString(server, l+"\r\n") }
+	client, sv := newLineServer(t)
+	send := sv.send
 	line := func(want string) {
 		t.Helper()
-		select {
-		case l := <-lines:
-			if want != "" && l != want {
-				t.Fatalf("client sent %q; want %q", l, want)
-			}
-		case <-time.After(10 * time.Second): // a bound for a failing run
-			t.Fatalf("client sent nothing; want %q", want)
+		if l := sv.next(); want != "" && l != want {
+			t.Fatalf("client sent %q; want %q", l, want)
 		}
-	}
-	tagOf := func() string {
-		t.Helper()
-		select {
-		case l := <-lines:
-			tag, _, _ := strings.Cut(l, " ")
-			return tag
-		case <-time.After(10 * time.Second):
-			t.Fatal("no command")
-		}
-		return ""
 	}
 	send("* PREAUTH [CAPABILITY IMAP4rev1 IDLE] hi")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -137,7 +161,7 @@ func TestReview47AContFlagsTransitions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tag := tagOf()
+	tag := sv.nextTag()
 	send("+ a")
 	a47Until(t, p, "route, no answerer", func(f a47Flags) bool { return f.queued == 1 })
 	a47Want(t, p, "route, no answerer", a47Flags{held: true})
@@ -188,7 +212,7 @@ func TestReview47AContFlagsTransitions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tag = tagOf()
+	tag = sv.nextTag()
 	if p2.Continuations() != nil {
 		t.Error("Continuations of a command with OnContinue is not nil")
 	}
@@ -222,7 +246,7 @@ func TestReview47AContFlagsTransitions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tag = tagOf()
+	tag = sv.nextTag()
 	wctx, wcancel := context.WithCancel(ctx)
 	go func() {
 		_, err := p3.Wait(wctx)
@@ -257,7 +281,7 @@ func TestReview47AContFlagsTransitions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tag = tagOf()
+	tag = sv.nextTag()
 	nctx, ncancel := context.WithCancel(ctx)
 	go func() {
 		for {
@@ -292,7 +316,7 @@ func TestReview47AContFlagsTransitions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tag = tagOf()
+	tag = sv.nextTag()
 	ch = p4.Continuations()
 	send("+ idling")
 	<-ch

@@ -402,20 +402,26 @@ func TestDefectDefaultTimeouts(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name string
-		run  func() error
+		run  func(t *testing.T)
 	}{
-		{"greeting", greetingTimesOut},
+		{"greeting", inBubble(greetingTimesOut)},
 		{"stall", commandStalls},
 		{"idle done", idleDoneStalls},
 		{"body read", bodyReadStalls},
-		{"starttls", func() error { return startTLSStalls(cliCfg) }},
+		{"starttls", inBubble(func() error { return startTLSStalls(cliCfg) })},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				if err := tc.run(); err != nil {
-					t.Error(err)
-				}
-			})
+		t.Run(tc.name, tc.run)
+	}
+}
+
+// inBubble runs check in a testing/synctest bubble, failing the test
+// with its error.
+func inBubble(check func() error) func(t *testing.T) {
+	return func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			if err := check(); err != nil {
+				t.Error(err)
+			}
 		})
 	}
 }
@@ -443,76 +449,55 @@ func greetingTimesOut() error {
 	return nil
 }
 
-// commandStalls checks, with the defaults, that a server that sends its
-// greeting and then nothing ends a command after DefaultStallTimeout with
-// an abort carrying a stall *TimeoutError, the caller giving no deadline.
-func commandStalls() error {
-	client, server := transport.Pipe()
-	played := make(chan struct{})
-	defer func() { server.Close(); <-played }()
-	go func() {
-		defer close(played)
-		io.WriteString(server, greeting)
-		io.Copy(io.Discard, server)
-	}()
-	s, err := session.Open(context.Background(), client, nil)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	start := time.Now()
-	_, err = s.Run(context.Background(), &session.Command{Name: "NOOP"})
-	var te *session.TimeoutError
-	if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != session.TimeoutStall {
-		return fmt.Errorf("got %v; want an abort with a stall *TimeoutError", err)
-	}
-	if d := time.Since(start); d < session.DefaultStallTimeout || d > session.DefaultStallTimeout+session.DefaultStallTimeout/16 {
-		return fmt.Errorf("took %v; want about %v", d, session.DefaultStallTimeout)
-	}
-	return nil
+// commandStalls checks, with the defaults (stallBubble), that a server
+// that sends its greeting and then nothing ends a command after
+// DefaultStallTimeout with an abort carrying a stall *TimeoutError.
+func commandStalls(t *testing.T) {
+	stallBubble(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, greeting)
+		io.Copy(io.Discard, r)
+	}, func(t *testing.T, s *session.Session, ctx context.Context) {
+		start := time.Now()
+		_, err := s.Run(ctx, &session.Command{Name: "NOOP"})
+		var te *session.TimeoutError
+		if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != session.TimeoutStall {
+			t.Fatalf("got %v; want an abort with a stall *TimeoutError", err)
+		}
+		if d := time.Since(start); d < session.DefaultStallTimeout || d > session.DefaultStallTimeout+session.DefaultStallTimeout/16 {
+			t.Fatalf("took %v; want about %v", d, session.DefaultStallTimeout)
+		}
+	})
 }
 
-// idleDoneStalls checks, with the defaults, that once IDLE's DONE is sent
-// its answer is due like any command's: a server that does not send it
-// stalls the session (IDLE itself waits on the server with no stall
-// timeout).
-func idleDoneStalls() error {
-	client, server := transport.Pipe()
-	played := make(chan struct{})
-	defer func() { server.Close(); <-played }()
-	go func() {
-		defer close(played)
-		r := bufio.NewReader(server)
-		io.WriteString(server, "* PREAUTH [CAPABILITY IMAP4rev1 IDLE] hi\r\n")
+// idleDoneStalls checks, with the defaults (stallBubble), that once
+// IDLE's DONE is sent its answer is due like any command's: a server that
+// does not send it stalls the session (IDLE itself waits on the server
+// with no stall timeout).
+func idleDoneStalls(t *testing.T) {
+	stallBubble(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1 IDLE] hi\r\n")
 		readLine(r)
-		io.WriteString(server, "+ idling\r\n")
+		io.WriteString(w, "+ idling\r\n")
 		io.Copy(io.Discard, r)
-	}()
-	ctx, cancel := context.WithTimeout(context.Background(), session.DefaultStallTimeout+30*time.Second)
-	defer cancel()
-	s, err := session.Open(ctx, client, nil)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
-	if err != nil {
-		return err
-	}
-	<-p.Continuations()
-	start := time.Now()
-	if err := p.Continue(ctx, []byte("DONE")); err != nil {
-		return err
-	}
-	_, err = p.Wait(ctx)
-	var te *session.TimeoutError
-	if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != session.TimeoutStall {
-		return fmt.Errorf("got %v; want an abort with a stall *TimeoutError", err)
-	}
-	if d := time.Since(start); d < session.DefaultStallTimeout || d > session.DefaultStallTimeout+session.DefaultStallTimeout/16 {
-		return fmt.Errorf("took %v; want about %v", d, session.DefaultStallTimeout)
-	}
-	return nil
+	}, func(t *testing.T, s *session.Session, ctx context.Context) {
+		p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		<-p.Continuations()
+		start := time.Now()
+		if err := p.Continue(ctx, []byte("DONE")); err != nil {
+			t.Fatal(err)
+		}
+		_, err = p.Wait(ctx)
+		var te *session.TimeoutError
+		if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != session.TimeoutStall {
+			t.Fatalf("got %v; want an abort with a stall *TimeoutError", err)
+		}
+		if d := time.Since(start); d < session.DefaultStallTimeout || d > session.DefaultStallTimeout+session.DefaultStallTimeout/16 {
+			t.Fatalf("took %v; want about %v", d, session.DefaultStallTimeout)
+		}
+	})
 }
 
 func ctx20(t *testing.T) context.Context {

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/imapkit/imapkit/session"
-	"github.com/imapkit/imapkit/transport"
 )
 
 // TestPullBodyReadErrorTyped: a streamed body whose connection fails
@@ -78,50 +77,38 @@ func TestPullBodyReadErrorTyped(t *testing.T) {
 	}
 }
 
-// bodyReadStalls checks, with the defaults, that a server stalling in the
-// middle of a streamed body ends the caller's read of it with the
-// session's stall *TimeoutError after DefaultStallTimeout, and Wait with
-// the same error (TestPullBodyReadErrorTyped).
-func bodyReadStalls() error {
+// bodyReadStalls checks, with the defaults (stallBubble), that a server
+// stalling in the middle of a streamed body ends the caller's read of it
+// with the session's stall *TimeoutError after DefaultStallTimeout, and
+// Wait with the same error (TestPullBodyReadErrorTyped).
+func bodyReadStalls(t *testing.T) {
 	const size = 1 << 20
-	client, server := transport.Pipe()
-	played := make(chan struct{})
-	defer func() { server.Close(); <-played }()
-	go func() {
-		defer close(played)
-		r := bufio.NewReader(server)
-		io.WriteString(server, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+	stallBubble(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
 		readLine(r)
-		fmt.Fprintf(server, "* 1 FETCH (UID 1 BODY[] {%d}\r\n", size)
-		server.Write([]byte(strings.Repeat("y", size/2)))
+		fmt.Fprintf(w, "* 1 FETCH (UID 1 BODY[] {%d}\r\n", size)
+		w.Write([]byte(strings.Repeat("y", size/2)))
 		io.Copy(io.Discard, r)
-	}()
-	ctx, cancel := context.WithTimeout(context.Background(), session.DefaultStallTimeout+30*time.Second)
-	defer cancel()
-	s, err := session.Open(ctx, client, nil)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	p, err := s.Start(ctx, pullUIDFetch("(UID BODY[])"))
-	if err != nil {
-		return err
-	}
-	it, err := p.Next(ctx)
-	if err != nil || it.Body == nil {
-		return fmt.Errorf("first item %+v, %v", it, err)
-	}
-	start := time.Now()
-	n, err := io.Copy(io.Discard, it.Body)
-	var te *session.TimeoutError
-	if !errors.As(err, &te) || te.What != session.TimeoutStall || !errors.Is(err, session.ErrAborted) {
-		return fmt.Errorf("read %d bytes of the body: %v (%T); want an abort with a stall *TimeoutError", n, err, err)
-	}
-	if d := time.Since(start); d < session.DefaultStallTimeout-time.Second || d > session.DefaultStallTimeout+10*time.Second {
-		return fmt.Errorf("the read took %v; want about %v", d, session.DefaultStallTimeout)
-	}
-	if _, werr := p.Wait(ctx); werr == nil || werr.Error() != err.Error() {
-		return fmt.Errorf("Wait: %v; want the body's %v", werr, err)
-	}
-	return nil
+	}, func(t *testing.T, s *session.Session, ctx context.Context) {
+		p, err := s.Start(ctx, pullUIDFetch("(UID BODY[])"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		it, err := p.Next(ctx)
+		if err != nil || it.Body == nil {
+			t.Fatalf("first item %+v, %v", it, err)
+		}
+		start := time.Now()
+		n, err := io.Copy(io.Discard, it.Body)
+		var te *session.TimeoutError
+		if !errors.As(err, &te) || te.What != session.TimeoutStall || !errors.Is(err, session.ErrAborted) {
+			t.Fatalf("read %d bytes of the body: %v (%T); want an abort with a stall *TimeoutError", n, err, err)
+		}
+		if d := time.Since(start); d < session.DefaultStallTimeout-time.Second || d > session.DefaultStallTimeout+10*time.Second {
+			t.Fatalf("the read took %v; want about %v", d, session.DefaultStallTimeout)
+		}
+		if _, werr := p.Wait(ctx); werr == nil || werr.Error() != err.Error() {
+			t.Fatalf("Wait: %v; want the body's %v", werr, err)
+		}
+	})
 }

@@ -42,7 +42,7 @@ func statusCmd(name string) *session.Command {
 // still runs. Library defaults (nil Options).
 func statusAnswered(t *testing.T, preAuth bool, setup []string, last, answer string) (st session.State, mbox string, err error) {
 	t.Helper()
-	conn, srv := hostile.Pipe(func(c *hostile.Conn) error {
+	ctx, s := r41Open(t, 10*time.Second, func(c *hostile.Conn) error {
 		if preAuth {
 			c.PreAuth("IMAP4rev1 UNAUTHENTICATE")
 		} else {
@@ -66,14 +66,6 @@ func statusAnswered(t *testing.T, preAuth bool, setup []string, last, answer str
 			}
 		}
 	})
-	t.Cleanup(func() { srv.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	s, err := session.Open(ctx, conn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
 	for _, name := range setup {
 		c := statusCmd(name)
 		if name == "SELECT" {
@@ -192,7 +184,7 @@ func TestStartTLSTaggedByeTyped(t *testing.T) {
 // *session.ProtocolError, and the session goes on (only that command
 // ended). Library defaults (nil Options).
 func TestUnknownTaggedStatusTyped(t *testing.T) {
-	conn, srv := hostile.Pipe(func(c *hostile.Conn) error {
+	ctx, s := r41Open(t, 10*time.Second, func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1")
 		cmd, err := c.ReadCommand()
 		if err != nil {
@@ -207,15 +199,7 @@ func TestUnknownTaggedStatusTyped(t *testing.T) {
 		}
 		return c.Line(cmd.Tag + " OK done")
 	})
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	s, err := session.Open(ctx, conn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	_, err = s.Run(ctx, &session.Command{Name: "NOOP"})
+	_, err := s.Run(ctx, &session.Command{Name: "NOOP"})
 	var pe *session.ProtocolError
 	if !errors.Is(err, session.ErrProtocol) || !errors.As(err, &pe) {
 		t.Fatalf("NOOP answered %q: %v (%T); want an error matching session.ErrProtocol, with a *session.ProtocolError", "A1 AU Begin TLS now", err, err)
@@ -326,7 +310,7 @@ func TestTaggedAnswerReceivedBeforeSent(t *testing.T) {
 		answer := tc.answer
 		t.Run(tc.name, func(t *testing.T) {
 			release := make(chan struct{})
-			conn, srv := hostile.Pipe(func(c *hostile.Conn) error {
+			ctx, s := r41Open(t, 10*time.Second, func(c *hostile.Conn) error {
 				c.PreAuth("IMAP4rev1")
 				fetch, err := c.Expect("UID FETCH")
 				if err != nil {
@@ -345,14 +329,6 @@ func TestTaggedAnswerReceivedBeforeSent(t *testing.T) {
 				}
 				return c.Serve()
 			})
-			defer srv.Close()
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			s, err := session.Open(ctx, conn, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
 			inHandler := make(chan struct{})
 			fp, err := s.Start(ctx, &session.Command{Name: "UID FETCH", AnyState: true,
 				Args: func(e *wire.Encoder) { e.SP().Raw("7").SP().Raw("(BODY[])") },
@@ -394,7 +370,7 @@ func TestTaggedAnswerReceivedBeforeSent(t *testing.T) {
 // defaults (nil Options).
 func TestAbandonedCommandUnknownStatus(t *testing.T) {
 	abandoned := make(chan struct{})
-	conn, srv := hostile.Pipe(func(c *hostile.Conn) error {
+	ctx, s := r41Open(t, 10*time.Second, func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1")
 		cmd, err := c.Expect("NOOP")
 		if err != nil {
@@ -406,14 +382,6 @@ func TestAbandonedCommandUnknownStatus(t *testing.T) {
 		}
 		return c.Serve()
 	})
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	s, err := session.Open(ctx, conn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
 	p, err := s.Start(ctx, &session.Command{Name: "NOOP"})
 	if err != nil {
 		t.Fatal(err)

@@ -8,12 +8,10 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/session"
-	"github.com/imapkit/imapkit/transport"
 )
 
 // TestStallPartialLine: a server that answers a command with part of a
@@ -46,43 +44,31 @@ func TestStallPartialLine(t *testing.T) {
 		"every 119 s":            {" ", "\r\n ", "\r\n ", "\r\n ", "\r\n ", "\r\n ", "\r\n ", "\r\n ", "\r\n "},
 	} {
 		t.Run(name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				client, server := transport.Pipe()
-				played := make(chan struct{})
-				last := make(chan time.Time, 1)
-				defer func() { server.Close(); <-played }()
-				go func() {
-					defer close(played)
-					r := bufio.NewReader(server)
-					io.WriteString(server, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
-					line, _ := r.ReadString('\n') // the NOOP: the stall timeout is armed
-					tag, _, _ := strings.Cut(line, " ")
-					var at time.Time
-					for i, p := range parts {
-						// The first part a second after the arming, so
-						// that the slack shows (TestStallReadWithinSlack);
-						// the next ones 119 s apart.
-						if i == 0 {
-							time.Sleep(time.Second)
-						} else {
-							time.Sleep(119 * time.Second)
-						}
-						if _, err := io.WriteString(server, strings.ReplaceAll(p, "%T", tag)); err != nil {
-							break // the session ended it
-						}
-						at = time.Now()
+			stallBubbleLast(t, func(r *bufio.Reader, w io.Writer, last chan<- time.Time) {
+				io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+				line, _ := r.ReadString('\n') // the NOOP: the stall timeout is armed
+				tag, _, _ := strings.Cut(line, " ")
+				var at time.Time
+				for i, p := range parts {
+					// The first part a second after the arming, so
+					// that the slack shows (TestStallReadWithinSlack);
+					// the next ones 119 s apart.
+					if i == 0 {
+						time.Sleep(time.Second)
+					} else {
+						time.Sleep(119 * time.Second)
 					}
-					last <- at
-					io.Copy(io.Discard, r)
-				}()
-				s, err := session.Open(context.Background(), client, nil)
-				if err != nil {
-					t.Fatal(err)
+					if _, err := io.WriteString(w, strings.ReplaceAll(p, "%T", tag)); err != nil {
+						break // the session ended it
+					}
+					at = time.Now()
 				}
-				defer s.Close()
-				_, err = s.Run(context.Background(), &session.Command{Name: "NOOP"})
+				last <- at
+				io.Copy(io.Discard, r)
+			}, func(t *testing.T, s *session.Session, ctx context.Context, last <-chan time.Time) {
+				_, err := s.Run(ctx, &session.Command{Name: "NOOP"})
 				end := time.Now()
-				server.Close()
+				s.Close() // the server's next write fails: it sends no more
 				d := end.Sub(<-last)
 				var te *session.TimeoutError
 				if !errors.Is(err, session.ErrAborted) || !errors.As(err, &te) || te.What != session.TimeoutStall || !errors.Is(err, os.ErrDeadlineExceeded) {
@@ -108,26 +94,14 @@ func TestStallPartialLine(t *testing.T) {
 // does not match it; nor does this one: the TimeoutError's Err is the
 // read's failure.
 func TestStallAfterMalformedIsNotDecodeError(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		client, server := transport.Pipe()
-		played := make(chan struct{})
-		defer func() { server.Close(); <-played }()
-		go func() {
-			defer close(played)
-			r := bufio.NewReader(server)
-			io.WriteString(server, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
-			r.ReadString('\n')
-			io.WriteString(server, " ")
-			io.Copy(io.Discard, r)
-		}()
-		s, err := session.Open(context.Background(), client, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
+	stallBubble(t, func(r *bufio.Reader, w io.Writer) {
+		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+		r.ReadString('\n')
+		io.WriteString(w, " ")
+		io.Copy(io.Discard, r)
+	}, func(t *testing.T, s *session.Session, ctx context.Context) {
 		start := time.Now()
-		_, err = s.Run(context.Background(), &session.Command{Name: "NOOP"})
-		server.Close()
+		_, err := s.Run(ctx, &session.Command{Name: "NOOP"})
 		var te *session.TimeoutError
 		if !errors.As(err, &te) || te.What != session.TimeoutStall {
 			t.Fatalf("got %v after %v; want a stall *TimeoutError", err, time.Since(start))

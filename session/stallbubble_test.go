@@ -42,6 +42,19 @@ func stallBubbleConn(t *testing.T, dial func(t *testing.T) net.Conn, body func(t
 	})
 }
 
+// stallBubbleLast is stallBubble for a play that sends on last the time,
+// on the bubble's clock, of the server's last byte; body gets the same
+// channel. It is made in the bubble, so that body waiting on it is
+// durably blocked and the bubble's clock goes on.
+func stallBubbleLast(t *testing.T, play func(r *bufio.Reader, w io.Writer, last chan<- time.Time), body func(t *testing.T, s *session.Session, ctx context.Context, last <-chan time.Time)) {
+	t.Helper()
+	var last chan time.Time
+	stallBubbleConn(t, func(t *testing.T) net.Conn {
+		last = make(chan time.Time, 1)
+		return fake(t, func(r *bufio.Reader, w io.Writer) { play(r, w, last) })
+	}, func(t *testing.T, s *session.Session, ctx context.Context) { body(t, s, ctx, last) })
+}
+
 // bubbleWantStall fails unless err is the session's stall *TimeoutError
 // and d, the time on the bubble's clock from the server's last byte to
 // the error, is exactly the default stall timeout.

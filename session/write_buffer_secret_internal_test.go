@@ -1,16 +1,13 @@
 package session
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"io"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/imapkit/imapkit/transport"
 	"github.com/imapkit/imapkit/wire"
 )
 
@@ -52,33 +49,8 @@ func TestWriteBufferZeroedAfterSecret(t *testing.T) {
 		}
 	})
 
-	client, server := transport.Pipe()
-	srvDone := make(chan struct{})
-	lines := make(chan string, 16)
-	go func() {
-		defer close(srvDone)
-		defer close(lines)
-		r := bufio.NewReader(server)
-		for {
-			l, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			lines <- strings.TrimRight(l, "\r\n")
-		}
-	}()
-	t.Cleanup(func() { client.Close(); server.Close(); <-srvDone })
-	send := func(l string) { io.WriteString(server, l+"\r\n") }
-	next := func() string {
-		t.Helper()
-		select {
-		case l := <-lines:
-			return l
-		case <-time.After(10 * time.Second): // a bound for a failing run
-			t.Fatal("the client sent nothing")
-		}
-		return ""
-	}
+	client, sv := newLineServer(t)
+	send, next := sv.send, sv.next
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	send("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] hi")
@@ -93,7 +65,7 @@ func TestWriteBufferZeroedAfterSecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tag, _, _ := strings.Cut(next(), " ")
+	tag := sv.nextTag()
 	send("+ ")
 	select {
 	case <-p.Continuations():
@@ -137,7 +109,7 @@ func TestWriteBufferZeroedAfterSecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tag, _, _ = strings.Cut(next(), " ")
+	tag = sv.nextTag()
 	send(tag + " OK done")
 	if _, err := p.Wait(ctx); err != nil {
 		t.Fatal(err)
