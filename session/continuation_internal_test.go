@@ -470,6 +470,35 @@ func TestReview47ABodyEndedOwedPlus(t *testing.T) {
 	}
 }
 
+// openRefusalBlocked sets refuseTimeout to 0.2 s (testRefuseTimeout,
+// for the test) and opens a session, with the defaults, on a net.Pipe
+// (unbuffered) server that answers the first command with a "+" and then
+// reads nothing more: a "*" refusing it blocks. srvDone is closed once
+// the server has sent the "+" (it reads no more). The session ends with
+// the test.
+func openRefusalBlocked(t *testing.T) (s *Session, srvDone <-chan struct{}) {
+	t.Helper()
+	testRefuseTimeout = 200 * time.Millisecond
+	t.Cleanup(func() { testRefuseTimeout = 0 })
+	client, server := net.Pipe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		r := bufio.NewReader(server)
+		io.WriteString(server, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+		r.ReadString('\n')
+		io.WriteString(server, "+ go on\r\n")
+		// and reads nothing more: the "*" write blocks
+	}()
+	t.Cleanup(func() { client.Close(); server.Close(); <-done })
+	s, err := Open(context.Background(), client, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, done
+}
+
 // TestReview47ARefuseWriteBounded: the "*" RefuseContinuations sends is
 // bounded by refuseTimeout: a server that stops reading (the write
 // blocks) has the write cut at that bound and the session ended, not left
@@ -479,24 +508,7 @@ func TestReview47ABodyEndedOwedPlus(t *testing.T) {
 // bound for a failing run, not a timing. net.Pipe: unbuffered, so the
 // write blocks as soon as the server stops reading.
 func TestReview47ARefuseWriteBounded(t *testing.T) {
-	testRefuseTimeout = 200 * time.Millisecond
-	t.Cleanup(func() { testRefuseTimeout = 0 })
-	client, server := net.Pipe()
-	srvDone := make(chan struct{})
-	go func() {
-		defer close(srvDone)
-		r := bufio.NewReader(server)
-		io.WriteString(server, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
-		r.ReadString('\n')
-		io.WriteString(server, "+ go on\r\n")
-		// and reads nothing more: the "*" write blocks
-	}()
-	t.Cleanup(func() { client.Close(); server.Close(); <-srvDone })
-	s, err := Open(context.Background(), client, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, srvDone := openRefusalBlocked(t)
 	p, err := s.Start(context.Background(), &Command{Name: "XCONT", Rules: &Rules{Alone: true, Continuations: true}})
 	if err != nil {
 		t.Fatal(err)

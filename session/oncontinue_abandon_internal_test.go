@@ -193,24 +193,7 @@ func TestPulledOnContinueRefusedAfterNextAbandoned(t *testing.T) {
 // the 10 s below is a bound for a failing run, not a timing. net.Pipe:
 // unbuffered, so the write blocks as soon as the server stops reading.
 func TestOnContinuePanicRefusalBounded(t *testing.T) {
-	testRefuseTimeout = 200 * time.Millisecond
-	t.Cleanup(func() { testRefuseTimeout = 0 })
-	client, server := net.Pipe()
-	srvDone := make(chan struct{})
-	go func() {
-		defer close(srvDone)
-		r := bufio.NewReader(server)
-		io.WriteString(server, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
-		r.ReadString('\n')
-		io.WriteString(server, "+ go on\r\n")
-		// and reads nothing more: the "*" write blocks
-	}()
-	t.Cleanup(func() { client.Close(); server.Close(); <-srvDone })
-	s, err := Open(context.Background(), client, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, srvDone := openRefusalBlocked(t)
 	p, err := s.Start(context.Background(), &Command{Name: "AUTHENTICATE", AnyState: true,
 		Args: func(e *wire.Encoder) { e.SP().Atom("X-TEST") },
 		OnContinue: func([]byte) ([]byte, error) {
