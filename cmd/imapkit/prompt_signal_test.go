@@ -27,8 +27,8 @@ func TestPromptSIGTERM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer term.Wait(5 * time.Second)
-	if err := term.Expect("Password for", 20*time.Second); err != nil {
+	defer term.Wait(ptyGuard)
+	if err := term.Expect("Password for", ptyGuard); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(200 * time.Millisecond)
@@ -70,14 +70,14 @@ func TestPromptSIGINT(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer term.Wait(5 * time.Second)
-	if err := term.Expect("Password for", 20*time.Second); err != nil {
+	defer term.Wait(ptyGuard)
+	if err := term.Expect("Password for", ptyGuard); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(200 * time.Millisecond)
 	pid := cmd.Process.Pid
 	syscall.Kill(pid, syscall.SIGINT)
-	if err := term.Expect("interrupted", 5*time.Second); err != nil {
+	if err := term.Expect("interrupted", ptyGuard); err != nil {
 		syscall.Kill(pid, syscall.SIGKILL)
 		t.Fatalf("no \"interrupted\" 5 s after a SIGINT at the password prompt: %v", err)
 	}

@@ -37,6 +37,12 @@ const imapkitEnv = imapkitMainEnv + "=1"
 // selfPath is this test binary's path, absolute (TestMain).
 var selfPath string
 
+// ptyGuard bounds each wait on the terminal against a hang only (no test
+// here times anything). It was 20 s, which a loaded machine (load
+// average 12-20, -race, helpers' test runs beside it) ran out of once
+// while TestShellHistoryOldFilePTY's shell logged in to Dovecot.
+const ptyGuard = time.Minute
+
 func TestMain(m *testing.M) {
 	if os.Getenv(imapkitMainEnv) == "1" {
 		main() // exits
@@ -93,7 +99,7 @@ func TestPasswordPromptPTY(t *testing.T) {
 		}
 		_, port, _ := strings.Cut(srv.TLSAddr, ":")
 		prompt := "Password for alice at localhost:" + port + ": "
-		if err := term.Expect(prompt, 20*time.Second); err != nil {
+		if err := term.Expect(prompt, ptyGuard); err != nil {
 			term.Wait(time.Second)
 			t.Fatalf("no prompt %q: %v\n%s", prompt, err, term.Output())
 		}
@@ -103,10 +109,10 @@ func TestPasswordPromptPTY(t *testing.T) {
 			t.Errorf("the prompt is shown while the terminal echoes (%v)", err)
 		}
 		term.Write([]byte(tc.password + "\r"))
-		if err := term.Expect(tc.want, 20*time.Second); err != nil {
+		if err := term.Expect(tc.want, ptyGuard); err != nil {
 			t.Errorf("password %q: no %q: %v\n%s", tc.password, tc.want, err, term.Output())
 		}
-		err = term.Wait(20 * time.Second)
+		err = term.Wait(ptyGuard)
 		code := 0
 		if ee, ok := err.(*exec.ExitError); ok {
 			code = ee.ExitCode()
@@ -137,7 +143,7 @@ func TestShellPTY(t *testing.T) {
 		if typed != "" {
 			term.Write([]byte(typed))
 		}
-		if err := term.Expect(want, 20*time.Second); err != nil {
+		if err := term.Expect(want, ptyGuard); err != nil {
 			term.Wait(time.Second)
 			t.Fatalf("after typing %q: no %q: %v\n%s", typed, want, err, term.Output())
 		}
@@ -146,7 +152,7 @@ func TestShellPTY(t *testing.T) {
 	// a command comes only once its answer is complete.
 	waitCount := func(s string, n int) {
 		t.Helper()
-		deadline := time.Now().Add(20 * time.Second)
+		deadline := time.Now().Add(ptyGuard)
 		for strings.Count(term.Output(), s) < n {
 			if time.Now().After(deadline) {
 				term.Wait(time.Second)
@@ -174,7 +180,7 @@ func TestShellPTY(t *testing.T) {
 	term.Write([]byte("\r"))
 	waitCount("Examine completed", 3)
 	step("quit\r", "")
-	if err := term.Wait(20 * time.Second); err != nil {
+	if err := term.Wait(ptyGuard); err != nil {
 		t.Errorf("shell: %v\n%s", err, term.Output())
 	}
 }
@@ -183,7 +189,7 @@ func TestShellPTY(t *testing.T) {
 // shell's readline is reading keys.
 func readlineReads(t *testing.T, term *ptytest.Terminal) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(ptyGuard)
 	for {
 		echo, err := term.Echo()
 		if err != nil {
@@ -254,7 +260,7 @@ func TestShellCtrlCPTY(t *testing.T) {
 	}
 	expect := func(what string) {
 		t.Helper()
-		if err := term.Expect(what, 20*time.Second); err != nil {
+		if err := term.Expect(what, ptyGuard); err != nil {
 			term.Wait(time.Second)
 			t.Fatalf("no %q: %v\n%s", what, err, term.Output())
 		}
@@ -268,7 +274,7 @@ func TestShellCtrlCPTY(t *testing.T) {
 	term.Write([]byte("noop\r"))
 	select { // the NOOP is out, unanswered
 	case <-heldNOOP:
-	case <-time.After(20 * time.Second):
+	case <-time.After(ptyGuard):
 		term.Wait(time.Second)
 		t.Fatalf("the server got no NOOP:\n%s", term.Output())
 	}
@@ -279,7 +285,7 @@ func TestShellCtrlCPTY(t *testing.T) {
 	expect("CHECK answered")
 	expect("imap> ")
 	term.Write([]byte("quit\r"))
-	if err := term.Wait(20 * time.Second); err != nil {
+	if err := term.Wait(ptyGuard); err != nil {
 		t.Errorf("shell: %v\n%s", err, term.Output())
 	}
 	if out := term.Output(); strings.Contains(out, "late NOOP answer") {
@@ -311,7 +317,7 @@ func TestShellHistoryPTY(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := term.Expect("imap> ", 20*time.Second); err != nil {
+	if err := term.Expect("imap> ", ptyGuard); err != nil {
 		t.Fatalf("no prompt: %v\n%s", err, term.Output())
 	}
 	for _, step := range []struct {
@@ -325,7 +331,7 @@ func TestShellHistoryPTY(t *testing.T) {
 	} {
 		readlineReads(t, term)
 		term.Write([]byte(step.line + "\r"))
-		deadline := time.Now().Add(20 * time.Second)
+		deadline := time.Now().Add(ptyGuard)
 		for strings.Count(term.Output(), step.want) < step.n {
 			if time.Now().After(deadline) {
 				t.Fatalf("after %q: no %q:\n%s", step.line, step.want, term.Output())
@@ -335,7 +341,7 @@ func TestShellHistoryPTY(t *testing.T) {
 	}
 	readlineReads(t, term)
 	term.Write([]byte("quit\r"))
-	if err := term.Wait(20 * time.Second); err != nil {
+	if err := term.Wait(ptyGuard); err != nil {
 		t.Errorf("shell: %v\n%s", err, term.Output())
 	}
 	b, err := os.ReadFile(hist)
@@ -373,7 +379,7 @@ func TestSecondInterruptExits(t *testing.T) {
 	case <-selected:
 	case err := <-done:
 		t.Fatalf("select ended before SELECT was stalled: %v, stderr %q", err, stderr.String())
-	case <-time.After(20 * time.Second):
+	case <-time.After(ptyGuard):
 		cmd.Process.Kill()
 		t.Fatalf("the server never got SELECT; stderr %q", stderr.String())
 	}
@@ -418,13 +424,13 @@ func TestShellSIGTERMAtPromptPTY(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := term.Expect("imap> ", 20*time.Second); err != nil {
+	if err := term.Expect("imap> ", ptyGuard); err != nil {
 		term.Wait(time.Second)
 		t.Fatal(err)
 	}
 	readlineReads(t, term)
 	term.Write([]byte("noop")) // no Enter
-	if err := term.Expect("noop", 20*time.Second); err != nil {
+	if err := term.Expect("noop", ptyGuard); err != nil {
 		term.Wait(time.Second)
 		t.Fatal(err)
 	}
@@ -483,7 +489,7 @@ func TestShellSIGTERMStalledLogoutPTY(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := term.Expect("imap> ", 20*time.Second); err != nil {
+		if err := term.Expect("imap> ", ptyGuard); err != nil {
 			term.Wait(time.Second)
 			t.Fatal(err)
 		}
@@ -545,19 +551,19 @@ func TestShellHistoryOldFilePTY(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := term.Expect("imap> ", 20*time.Second); err != nil {
+	if err := term.Expect("imap> ", ptyGuard); err != nil {
 		term.Wait(time.Second)
 		t.Fatalf("no prompt: %v\n%s", err, term.Output())
 	}
 	readlineReads(t, term)
 	term.Write([]byte("noop\r"))
-	if err := term.Expect("NOOP completed", 20*time.Second); err != nil {
+	if err := term.Expect("NOOP completed", ptyGuard); err != nil {
 		term.Wait(time.Second)
 		t.Fatalf("no NOOP answer: %v\n%s", err, term.Output())
 	}
 	readlineReads(t, term)
 	term.Write([]byte("quit\r"))
-	if err := term.Wait(20 * time.Second); err != nil {
+	if err := term.Wait(ptyGuard); err != nil {
 		t.Errorf("shell: %v\n%s", err, term.Output())
 	}
 	b, err := os.ReadFile(hist)

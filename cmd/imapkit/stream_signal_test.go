@@ -37,13 +37,13 @@ done`
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := term.Expect("Passphrase: ", 20*time.Second); err != nil {
+	if err := term.Expect("Passphrase: ", ptyGuard); err != nil {
 		term.Wait(time.Second)
 		t.Fatalf("no prompt: %v\n%q", err, term.Output())
 	}
 	time.Sleep(200 * time.Millisecond)
 	term.Write([]byte("open-sesame\r"))
-	err = term.Wait(30 * time.Second)
+	err = term.Wait(ptyGuard)
 	if err != nil || !strings.Contains(term.Output(), "INBOX-open-sesame") {
 		t.Errorf("the --stream child could not read its answer from the terminal: %v\n%q", err, term.Output())
 	}
@@ -97,11 +97,11 @@ done`
 	}
 	// Ctrl-C on the terminal: SIGINT to its foreground process group.
 	term.Write([]byte{3})
-	if err := term.Expect("imapkit select:", 10*time.Second); err != nil {
+	if err := term.Expect("imapkit select:", ptyGuard); err != nil {
 		t.Fatalf("no error after the first Ctrl-C: %q", term.Output())
 	}
 	term.Write([]byte{3})
-	term.Wait(10 * time.Second)
+	term.Wait(ptyGuard)
 	// A zombie is dead: the process it was reparented to (init) reaps
 	// it in its own time.
 	for deadline := time.Now().Add(3 * time.Second); procRunning(pid); time.Sleep(10 * time.Millisecond) {
@@ -231,13 +231,13 @@ done`
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := term.Expect("interrupt to stop", 20*time.Second); err != nil {
+		if err := term.Expect("interrupt to stop", ptyGuard); err != nil {
 			term.Wait(time.Second)
 			t.Fatalf("not idling: %v\n%q", err, term.Output())
 		}
 		time.Sleep(200 * time.Millisecond)
 		term.Write([]byte{3})
-		if err := term.Wait(10 * time.Second); err != nil {
+		if err := term.Wait(ptyGuard); err != nil {
 			t.Errorf("idle --stream, Ctrl-C: %v, want exit 0\n%q", err, term.Output())
 		}
 	})
@@ -246,21 +246,21 @@ done`
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := term.Expect("imap> ", 20*time.Second); err != nil {
+		if err := term.Expect("imap> ", ptyGuard); err != nil {
 			term.Wait(time.Second)
 			t.Fatalf("no prompt: %v\n%q", err, term.Output())
 		}
 		term.Write([]byte("SELECT Stalls\r"))
 		time.Sleep(500 * time.Millisecond)
 		term.Write([]byte{3})
-		if err := term.Expect("interrupted", 10*time.Second); err != nil {
+		if err := term.Expect("interrupted", ptyGuard); err != nil {
 			term.Wait(time.Second)
 			t.Fatalf("no interrupt: %v\n%q", err, term.Output())
 		}
 		term.Write([]byte("NOOP\r"))
 		time.Sleep(3 * time.Second) // the SELECT's late answer, dropped, then the NOOP's
 		term.Write([]byte("QUIT\r"))
-		err = term.Wait(20 * time.Second)
+		err = term.Wait(ptyGuard)
 		if out := term.Output(); err != nil || strings.Contains(out, "connection aborted") {
 			t.Errorf("shell --stream, Ctrl-C during a command, then NOOP and QUIT: %v\n%q", err, out)
 		}
