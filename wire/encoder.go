@@ -555,6 +555,19 @@ func (e *Encoder) Reset() {
 	*e = Encoder{opts: e.opts, buf: buf, parts: e.parts[:0], secrets: e.secrets[:0], lits: e.lits[:0], rawSecrets: e.rawSecrets[:0]}
 }
 
+// setBuf makes b, which appended to e.buf, the buffer: every write to
+// e.buf goes through it. When the append outgrew e.buf's array and moved
+// to a new one, the old array is zeroed first: it may hold the start of a
+// password, or an earlier, longer command's bytes (see high), and would
+// otherwise go to the garbage collector as it is. Growth is rare (the
+// array is kept from command to command), so is the clear.
+func (e *Encoder) setBuf(b []byte) {
+	if cap(b) != cap(e.buf) {
+		clear(e.buf[:cap(e.buf)])
+	}
+	e.buf = b
+}
+
 // Begin starts a new command: it resets the buffer (keeping its capacity),
 // invalidates the Encoded returned by the previous End, clears any error, and
 // writes the tag. The tag must be a non-empty string of atom characters
@@ -588,7 +601,7 @@ func (e *Encoder) Begin(tag string) *Encoder {
 			return e
 		}
 	}
-	e.buf = append(e.buf, tag...)
+	e.setBuf(append(e.buf, tag...))
 	return e
 }
 
@@ -601,7 +614,7 @@ func (e *Encoder) Begin(tag string) *Encoder {
 func (e *Encoder) BeginResponse(tag string) *Encoder {
 	if tag == "*" || tag == "+" {
 		e.Begin("x")
-		e.buf = append(e.buf[:0], tag...)
+		e.setBuf(append(e.buf[:0], tag...))
 		e.tag = tag
 	} else {
 		e.Begin(tag)
@@ -624,7 +637,7 @@ func (e *Encoder) Text(s string) *Encoder {
 			return e
 		}
 	}
-	e.buf = append(e.buf, s...)
+	e.setBuf(append(e.buf, s...))
 	return e
 }
 
@@ -650,11 +663,11 @@ func (e *Encoder) Token(tok Token) *Encoder {
 		}
 	case KindLiteral:
 		info := tok.Literal()
-		e.buf = AppendToken(e.buf, Token{Kind: KindLiteral, Num: tok.Num, flags: tok.flags})
+		e.setBuf(AppendToken(e.buf, Token{Kind: KindLiteral, Num: tok.Num, flags: tok.flags}))
 		if !e.resp && !info.NonSync {
 			e.parts = append(e.parts, Part{WaitContinuation: true, off: len(e.buf)})
 		}
-		e.buf = append(e.buf, tok.b...)
+		e.setBuf(append(e.buf, tok.b...))
 		e.lineFrom = len(e.buf)
 		return e
 	case KindLParen:
@@ -666,7 +679,7 @@ func (e *Encoder) Token(tok Token) *Encoder {
 		}
 		e.depth--
 	}
-	e.buf = AppendToken(e.buf, tok)
+	e.setBuf(AppendToken(e.buf, tok))
 	return e
 }
 
@@ -696,7 +709,7 @@ func (e *Encoder) End() (*Encoded, error) {
 	if e.err != nil {
 		return nil, e.err
 	}
-	e.buf = append(e.buf, '\r', '\n')
+	e.setBuf(append(e.buf, '\r', '\n'))
 	for i := range e.parts {
 		end := len(e.buf)
 		if i+1 < len(e.parts) {
@@ -752,7 +765,7 @@ func (e *Encoder) next(op string) bool {
 // SP writes one space.
 func (e *Encoder) SP() *Encoder {
 	if e.ok("SP") {
-		e.buf = append(e.buf, ' ')
+		e.setBuf(append(e.buf, ' '))
 	}
 	return e
 }
@@ -771,14 +784,14 @@ func (e *Encoder) Atom(s string) *Encoder {
 		e.fail("Atom", off, ErrInvalidAtom)
 		return e
 	}
-	e.buf = append(e.buf, s...)
+	e.setBuf(append(e.buf, s...))
 	return e
 }
 
 // Number writes n in decimal.
 func (e *Encoder) Number(n uint64) *Encoder {
 	if e.next("Number") {
-		e.buf = strconv.AppendUint(e.buf, n, 10)
+		e.setBuf(strconv.AppendUint(e.buf, n, 10))
 	}
 	return e
 }
@@ -813,7 +826,7 @@ func (e *Encoder) AStringBytes(b []byte) *Encoder {
 func (e *Encoder) NString(s *string) *Encoder {
 	if s == nil {
 		if e.next("NString") {
-			e.buf = append(e.buf, "NIL"...)
+			e.setBuf(append(e.buf, "NIL"...))
 		}
 		return e
 	}
@@ -827,7 +840,7 @@ func (e *Encoder) NString(s *string) *Encoder {
 func (e *Encoder) Mailbox(name string) *Encoder {
 	if len(name) == 5 && strings.EqualFold(name, "INBOX") {
 		if e.next("Mailbox") {
-			e.buf = append(e.buf, "INBOX"...)
+			e.setBuf(append(e.buf, "INBOX"...))
 		}
 		return e
 	}
@@ -955,7 +968,7 @@ func (e *Encoder) LiteralFunc(open func() (io.Reader, int64, error), binary bool
 // whole.
 func appendLiteralBody[T encBytes](e *Encoder, b T, secret bool) {
 	start := len(e.buf) - 2 // the header's CRLF
-	e.buf = append(e.buf, b...)
+	e.setBuf(append(e.buf, b...))
 	e.lineFrom = len(e.buf)
 	if !secret && e.secret == 0 {
 		e.lits = append(e.lits, encSpan{start, len(e.buf)})
@@ -966,11 +979,12 @@ func appendLiteralBody[T encBytes](e *Encoder, b T, secret bool) {
 // synchronizing header it starts a Part that waits for a continuation.
 func (e *Encoder) literalHeader(n int64, binary bool) {
 	if e.resp {
-		e.buf, _ = appendLiteralHeader(e.buf, n, binary, nil)
+		b, _ := appendLiteralHeader(e.buf, n, binary, nil)
+		e.setBuf(b)
 		return
 	}
-	var sync bool
-	e.buf, sync = appendLiteralHeader(e.buf, n, binary, &e.opts)
+	b, sync := appendLiteralHeader(e.buf, n, binary, &e.opts)
+	e.setBuf(b)
 	if sync {
 		e.parts = append(e.parts, Part{WaitContinuation: true, off: len(e.buf)})
 	}
@@ -979,7 +993,7 @@ func (e *Encoder) literalHeader(n int64, binary bool) {
 // BeginList writes '(' and opens a parenthesized list; EndList closes it.
 func (e *Encoder) BeginList() *Encoder {
 	if e.ok("BeginList") {
-		e.buf = append(e.buf, '(')
+		e.setBuf(append(e.buf, '('))
 		e.depth++
 	}
 	return e
@@ -995,7 +1009,7 @@ func (e *Encoder) EndList() *Encoder {
 		e.fail("EndList", -1, ErrUnbalancedList)
 		return e
 	}
-	e.buf = append(e.buf, ')')
+	e.setBuf(append(e.buf, ')'))
 	e.depth--
 	return e
 }
@@ -1019,7 +1033,7 @@ func (e *Encoder) Special(c byte) *Encoder {
 		return e.EndList()
 	case '[', ']', '<', '>', '.', '*', '+', '%', '\\':
 		if e.ok("Special") {
-			e.buf = append(e.buf, c)
+			e.setBuf(append(e.buf, c))
 		}
 	default:
 		if e.ok("Special") {
@@ -1077,7 +1091,7 @@ func (e *Encoder) Raw(s string) *Encoder {
 		return e
 	}
 	e.depth = depth
-	e.buf = append(e.buf, s...)
+	e.setBuf(append(e.buf, s...))
 	return e
 }
 
@@ -1091,7 +1105,7 @@ func (e *Encoder) SeqSet(set []SeqRange) *Encoder {
 		e.fail("SeqSet", -1, ErrEmptySeqSet)
 		return e
 	}
-	e.buf = AppendSeqSet(e.buf, set)
+	e.setBuf(AppendSeqSet(e.buf, set))
 	return e
 }
 
@@ -1200,9 +1214,9 @@ func encString[T encBytes](e *Encoder, op string, s T, atomOK, secret bool) *Enc
 	start := len(e.buf)
 	switch form {
 	case FormAtom:
-		e.buf = append(e.buf, s...)
+		e.setBuf(append(e.buf, s...))
 	case FormQuoted:
-		e.buf = appendQuoted(e.buf, s)
+		e.setBuf(appendQuoted(e.buf, s))
 	default:
 		e.literalHeader(int64(len(s)), false)
 		appendLiteralBody(e, s, secret)
