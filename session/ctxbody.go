@@ -65,8 +65,10 @@ import (
 // first of them found ctx ended, however many bodies are left. A body's
 // goroutine and buffer are let go as soon as the body is done (its size
 // read, or an error), or when the next body starts: at most one of the
-// command's bodies holds a goroutine between two Reads.
-func ctxBodies(ctx context.Context, wc *wire.Encoded) (release func()) {
+// command's bodies holds a goroutine between two Reads. secret: the
+// command is a secret one (secretWrite), and the goroutines' buffers, which
+// held its bodies' bytes, are zeroed before they go back to their pool.
+func ctxBodies(ctx context.Context, wc *wire.Encoded, secret bool) (release func()) {
 	if ctx.Done() == nil {
 		return nil
 	}
@@ -75,13 +77,13 @@ func ctxBodies(ctx context.Context, wc *wire.Encoded) (release func()) {
 		part := &wc.Parts[i]
 		if part.Body != nil && mayBlock(part.Body) {
 			if g == nil {
-				g = &bodyGroup{ctx: ctx}
+				g = &bodyGroup{ctx: ctx, secret: secret}
 			}
 			part.Body = &ctxBody{r: part.Body, g: g, left: part.BodySize}
 		}
 		if open := part.Open; open != nil {
 			if g == nil {
-				g = &bodyGroup{ctx: ctx}
+				g = &bodyGroup{ctx: ctx, secret: secret}
 			}
 			part.Open = func() (io.Reader, int64, error) {
 				// The body before is done (the encoder read its
@@ -122,6 +124,7 @@ type bodyGroup struct {
 	graceEnd time.Time
 	cur      *ctxBody // the body whose goroutine may run
 	done     bool     // released: no goroutine starts again
+	secret   bool     // a secret command's: pump zeroes its buffer (putPumpBuffer)
 }
 
 // stopCurrent lets the goroutine of the body read last go.
@@ -200,7 +203,7 @@ func (b *ctxBody) Read(p []byte) (int, error) {
 		b.buf = pumpBuffers.Get().(*[]byte)
 		b.req, b.res = make(chan int), make(chan pumpResult, 1)
 		b.state = new(atomic.Int32)
-		go pump(b.r, b.req, b.res, b.buf, b.state)
+		go pump(b.r, b.req, b.res, b.buf, b.state, g.secret)
 	}
 	n := min(len(p), len(*b.buf))
 	b.state.Store(pumpWaiting)
@@ -285,15 +288,33 @@ func (b *ctxBody) stop() {
 // be raised on the writer's goroutine, and ends the goroutine (the buffer
 // is not given back: the panic may have left the Read using it); when the
 // writer has left (the context ended), it is raised on this goroutine, as
-// net/http does for a handler's: a panic is not lost.
-func pump(r io.Reader, req <-chan int, res chan<- pumpResult, buf *[]byte, state *atomic.Int32) {
+// net/http does for a handler's: a panic is not lost. secret: the body is
+// a secret command's (putPumpBuffer).
+func pump(r io.Reader, req <-chan int, res chan<- pumpResult, buf *[]byte, state *atomic.Int32, secret bool) {
 	for n := range req {
 		if !pumpRead(r, (*buf)[:n], res, state) {
 			return
 		}
 	}
+	putPumpBuffer(buf, secret)
+}
+
+// putPumpBuffer gives buf back to pumpBuffers, zeroed first when it held a
+// secret command's body (as lazyWriter.giveBack zeroes a write buffer): a
+// 16 KiB clear for a secret command, not for every body.
+func putPumpBuffer(buf *[]byte, secret bool) {
+	if secret {
+		clear(*buf)
+	}
+	if h := testHookPumpPut; h != nil {
+		h(*buf)
+	}
 	pumpBuffers.Put(buf)
 }
+
+// testHookPumpPut, set by tests, is shown the whole of each buffer
+// putPumpBuffer gives back to pumpBuffers.
+var testHookPumpPut func(buf []byte)
 
 // pumpRead is one Read of pump's; false when it panicked.
 func pumpRead(r io.Reader, buf []byte, res chan<- pumpResult, state *atomic.Int32) (ok bool) {

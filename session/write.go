@@ -919,7 +919,7 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 	}
 	// A body Read that blocks must not outlive ctx (ctxbody.go): the
 	// caller clock's wrapper, on the writer's goroutine, goes around.
-	release := ctxBodies(ctx, wc)
+	release := ctxBodies(ctx, wc, secret || len(wc.Secrets()) > 0)
 	if release != nil {
 		defer release()
 	}
