@@ -403,7 +403,7 @@ func (s *Session) blame(de *codec.DecodeError) error {
 		// may be any line the decoder could not read. A whole tag is
 		// what the server sent, never a misread prefix of another:
 		// "A1 " with "A12" in flight aborts, as "A1 OK" does.
-		if known || de.TagComplete || s.strayDone([]byte(tag)) {
+		if known || de.TagComplete || s.isStrayDone([]byte(tag)) {
 			// The command's own status could not be read: end it
 			// with the error rather than leave it waiting forever,
 			// after the checks of any tagged answer (taggedFor: a
@@ -1043,18 +1043,25 @@ func (s *Session) checkGuessLocked(f *codec.Fetch, target *Pending) {
 // whose tag is DONE (Dovecot: "DONE BAD ..."; any kind of answer, or one
 // that cannot be decoded: taggedFor, blame): IMAP's own race, not the
 // server's fault, so it is dropped (logged) rather than abort the session.
-// No tag of the session's is "DONE" (TagPrefix and a number).
+// No tag of the session's is "DONE" (TagPrefix and a number). Only the
+// drop is to call it (taggedFor): blame, which asks first, asks
+// isStrayDone, so that one stray answer is logged once.
 func (s *Session) strayDone(tag []byte) bool {
-	s.mu.Lock()
-	sent := s.sentDone
-	s.mu.Unlock()
-	if !sent || !strings.EqualFold(string(tag), "DONE") {
+	if !s.isStrayDone(tag) {
 		return false
 	}
 	if s.log != nil {
 		s.log.Debug("imap answer to a DONE sent as the server ended IDLE, dropped")
 	}
 	return true
+}
+
+// isStrayDone is strayDone's test, without the log.
+func (s *Session) isStrayDone(tag []byte) bool {
+	s.mu.Lock()
+	sent := s.sentDone
+	s.mu.Unlock()
+	return sent && strings.EqualFold(string(tag), "DONE")
 }
 
 // cloneStatus copies st, with the credentials the session sent redacted
