@@ -36,7 +36,12 @@ type Options struct {
 	// Trace, when set, receives every line sent ("C: ") and received
 	// ("S: "), redacted: LOGIN passwords, AUTHENTICATE payloads and the
 	// literals of either become "***"; other literals are summarised as
-	// "<N bytes>" unless TraceLiterals is set.
+	// "<N bytes>" unless TraceLiterals is set. It is called on the
+	// session's own goroutines too (the reader's; the one that flushes
+	// what an unsent command's predecessors left buffered, which may
+	// call the connection's Write and Logger as well), and Close, Abort
+	// and Done wait for those to end: a Trace writer that blocks makes
+	// them wait as long.
 	Trace io.Writer
 	// TraceLiterals includes the bytes of literals (but never secrets) in
 	// the trace.
@@ -1131,7 +1136,11 @@ func (s *Session) Err() error {
 }
 
 // Close closes the connection without LOGOUT. Commands in flight end with
-// ErrClosed. No goroutine of the session is left when Close returns, and
+// ErrClosed. No goroutine of the session is left when Close returns (so
+// Close waits for one that is in the caller's code as it ends: the
+// reader, or the goroutine that flushes buffered commands for others,
+// may be in Options.Trace's Write, Options.Logger's handler or the
+// connection's Write; a Trace writer that blocks makes Close wait), and
 // the unsolicited responses received before it have been handed to
 // OnUnsolicited, unless Close finds the handler running:
 //
