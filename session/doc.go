@@ -253,7 +253,9 @@
 //     ErrWriteCut: the server did not run it (but under COMPRESS=DEFLATE,
 //     a connection write that fails after the command's last byte went
 //     into the deflater, which may have delivered the whole command: the
-//     error then matches ErrAborted alone). The session is aborted with a
+//     error then matches ErrAborted alone); so does a command written
+//     before it whose last byte that write had not got out (a batch's,
+//     left in the write buffer). The session is aborted with a
 //     cause that has the body's error text but not its chain: only the
 //     cut command's error matches ErrWriteCut and what its body's error
 //     wraps. A server that refuses a literal with NO or BAD instead of
@@ -275,7 +277,9 @@
 // later commands not sent: StartBatch's error matches ErrNotSent, the
 // context's error and the *AbortError (ErrAborted), as a command whose
 // own write is cut (but not ErrWriteCut: nothing of it was written); a
-// caller retries it on another session. A command that ends without
+// caller retries it on another session. An earlier command whose last
+// byte that write did not get out ends with an error matching
+// ErrWriteCut (and ErrAborted): the server did not run it. A command that ends without
 // being written (its context ended first, its Args or Open failed)
 // leaves what other commands left in the buffer counting on it to be
 // flushed without it, on a goroutine of the session's, bounded by the

@@ -222,8 +222,13 @@ func sentinel(text string) error { return &sentinelError{text} }
 // APPEND appended nothing). Unlike a *NotSentError, the session is gone:
 // retry on a new one. The error matches ErrAborted too, the context's
 // error when the context had ended, and the body's error (with its chain)
-// when a body's Read or Open failed. Only the cut command's error matches
-// ErrWriteCut: the other commands in flight get an *AbortError whose
+// when a body's Read or Open failed. A command written before the cut one
+// whose last byte did not go out either (a batch's earlier command, its
+// bytes in the buffer that the cut write, or StartBatch's flush of them
+// before a later command, was pushing out) matches ErrWriteCut and
+// ErrAborted too (since stop 53; before, ErrAborted alone), but neither
+// the context's error nor the body's. The other commands in flight get
+// an *AbortError whose
 // cause has the body's error text but not its chain (a body read from
 // another session may wrap ErrWriteCut, ErrNotSent, a context's error or
 // that session's *StatusError, none of which is true of them). Under

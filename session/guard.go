@@ -484,6 +484,9 @@ type countWriter struct {
 	// failed holds the first error a write to the connection returned:
 	// a command's failed write is the connection's, not its body's.
 	failed atomic.Pointer[error]
+	// short is how many bytes of the last write the connection did not
+	// take (counted in n all the same): handedOut.
+	short int64
 }
 
 func (c *countWriter) Write(p []byte) (int, error) {
@@ -495,6 +498,7 @@ func (c *countWriter) Write(p []byte) (int, error) {
 		c.ww.start()
 	}
 	n, err := c.w.Write(p)
+	c.short = int64(len(p) - n)
 	if err == nil && c.outOn {
 		c.out()
 	}

@@ -23,11 +23,26 @@ import (
 )
 
 // abort ends the session after a connection-level failure.
-func (s *Session) abort(err error) {
-	s.abortWith(&AbortError{Err: err, History: s.tr.history()})
+func (s *Session) abort(err error) { s.abortCut(err, -1) }
+
+// abortCut is abort after a write failed (was cut) once the connection
+// had taken the bytes up to handed (Session.handedOut): a command written
+// whose last byte lies past it was cut off, and its error matches
+// ErrWriteCut (abortEnd). handed < 0: no write failed.
+func (s *Session) abortCut(err error, handed int64) {
+	s.abortEnd(&AbortError{Err: err, History: s.tr.history()}, handed)
 }
 
-func (s *Session) abortWith(err error) {
+// abortWith ends the session with err, the error of every command in
+// flight.
+func (s *Session) abortWith(err error) { s.abortEnd(err, -1) }
+
+// abortEnd is abortWith, except that a command written whose last byte
+// the connection did not take (its end past handed, when handed >= 0)
+// gets err with ErrWriteCut: the server did not run it, as send tells the
+// command whose own write was cut. The command being written when the
+// write failed gets its error from its writer.
+func (s *Session) abortEnd(err error, handed int64) {
 	s.mu.Lock()
 	if s.err != nil {
 		s.mu.Unlock()
@@ -48,11 +63,18 @@ func (s *Session) abortWith(err error) {
 	}
 	for i, p := range pend {
 		p.err = err
-		if i >= nsent {
+		switch {
+		case i >= nsent:
 			// Registered, waiting for its turn to be written: not a
 			// byte of it went out, and its caller may send it again
 			// (ErrNotSent), not the error of a literal it never had.
 			p.err = notSent(err)
+		case handed >= 0 && p.written.Load() && p.endOff > handed:
+			// Written before the write that failed (a batch's, its
+			// bytes in the buffer that write flushed), and its last
+			// byte did not go out: cut off, as that write's own
+			// command (TestCutFlushEarlierCommandsWriteCut).
+			p.err = &cutWriteError{abort: err}
 		}
 		p.cut = true
 		p.endLocked()

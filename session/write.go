@@ -992,11 +992,7 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 	// WriteTo): a server quick to answer must not find the command
 	// unsent (complete). What had been read before the command went out
 	// cannot be its answer.
-	out := s.cw.n.Load()
-	var fed int64
-	if fw, ok := s.cw.w.(*flushWriter); ok {
-		fed = fw.fed
-	}
+	out, fed := s.writeMarks()
 	start, readMark := out+int64(s.bw.Buffered()), s.tr.delivered.Load()
 	// The write may wait for the server, which may wait for the reader to
 	// take what it sends first: a reader parked, lent to a pulled
@@ -1052,7 +1048,7 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 		// the sync flush's marker): the server may run the command, and
 		// its answer is not known.
 		cut := !s.handedToDeflater(p, out, fed)
-		if cerr := s.abortWrite(ctx, p.name, err); cerr != nil {
+		if cerr := s.abortWrite(ctx, p.name, err, s.handedOut(out, fed)); cerr != nil {
 			// The context was this command's: its error matches it
 			// too.
 			return &ownCancelError{abort: s.Err(), ctx: cerr, cut: cut}
@@ -1072,13 +1068,38 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 // ctx's error (the other commands' contexts did not end: a caller taking
 // that for "given up" would drop them), and ctx's error is returned for
 // the caller's own; otherwise nil.
-func (s *Session) abortWrite(ctx context.Context, name string, err error) error {
+// handed is how far the connection took the bytes (Session.handedOut):
+// the commands written whose last byte lies past it were cut off with it
+// (abortCut).
+func (s *Session) abortWrite(ctx context.Context, name string, err error, handed int64) error {
 	if cerr := ctx.Err(); cerr != nil {
-		s.abort(&cancelledWriteError{cmd: name, ctx: cerr})
+		s.abortCut(&cancelledWriteError{cmd: name, ctx: cerr}, handed)
 		return cerr
 	}
-	s.abort(writeFailure(err, s.cw.failed.Load() != nil))
+	s.abortCut(writeFailure(err, s.cw.failed.Load() != nil), handed)
 	return nil
+}
+
+// handedOut returns the offset, in the bytes of the session's commands
+// (s.cw.n), up to which the connection took them, after a write that
+// began with out of them counted and, under COMPRESS=DEFLATE, fed taken
+// by the deflater, failed: a command whose last byte lies past it did not
+// reach the server whole. Under COMPRESS, a byte the deflater took counts
+// as taken (the failed write may have delivered it: handedToDeflater).
+func (s *Session) handedOut(out, fed int64) int64 {
+	if fw, ok := s.cw.w.(*flushWriter); ok {
+		return out + (fw.fed - fed)
+	}
+	return s.cw.n.Load() - s.cw.short
+}
+
+// writeMarks returns s.cw.n and, under COMPRESS, the deflater's count, as
+// a write begins, for handedOut.
+func (s *Session) writeMarks() (out, fed int64) {
+	if fw, ok := s.cw.w.(*flushWriter); ok {
+		fed = fw.fed
+	}
+	return s.cw.n.Load(), fed
 }
 
 // literalRefusal is what waitLiteral returns when the server answered the
@@ -1130,10 +1151,17 @@ func (e *writeFailedError) Error() string { return e.text }
 // cutWriteError is the error of a command whose write failed part way
 // (ErrWriteCut): the session's *AbortError, and the write's own error
 // (a body's Read or Open error with its chain).
+// Without err, the error of a command written before the write that
+// failed, whose last byte did not go out (abortEnd).
 type cutWriteError struct{ abort, err error }
 
-func (e *cutWriteError) Error() string   { return e.abort.Error() }
-func (e *cutWriteError) Unwrap() []error { return []error{e.abort, e.err, ErrWriteCut} }
+func (e *cutWriteError) Error() string { return e.abort.Error() }
+func (e *cutWriteError) Unwrap() []error {
+	if e.err == nil {
+		return []error{e.abort, ErrWriteCut}
+	}
+	return []error{e.abort, e.err, ErrWriteCut}
+}
 
 // cancelledWriteError is why a session ended whose command's context
 // ended while it was written: it does not unwrap to the context's error,
@@ -1307,8 +1335,9 @@ var testHookFlushSkipped func()
 // no byte for writeStallFactor stall timeouts aborts the session).
 func (s *Session) flushForOthers() {
 	if s.bw.Buffered() > 0 && s.shouldFlush() && s.Err() == nil {
+		out, fed := s.writeMarks()
 		if _, err := s.flushBuffered(); err != nil {
-			s.abort(err)
+			s.abortCut(err, s.handedOut(out, fed))
 			return
 		}
 		s.armOut()
@@ -1479,7 +1508,8 @@ func (s *Session) shouldFlush() bool {
 // (for register and start to wrap with notSent): the *AbortError and
 // ctx's error, as send gives a command whose own write ctx cut
 // (ownCancelError; not ErrWriteCut: nothing of that command was
-// written). Otherwise nil.
+// written). The earlier commands whose last byte did not go out get an
+// error matching ErrWriteCut (abortEnd). Otherwise nil.
 func (s *Session) flush(ctx context.Context) error {
 	if !s.wmu.lockCtx(ctx) {
 		s.flushBehind()
@@ -1491,13 +1521,14 @@ func (s *Session) flush(ctx context.Context) error {
 	}
 	s.ww.begin(ctx, s.conn)
 	defer s.ww.end()
+	out, fed := s.writeMarks()
 	w, err := s.flushBuffered()
 	if err != nil {
 		name := "a batch"
 		if w != nil {
 			name = w.name
 		}
-		if cerr := s.abortWrite(ctx, name, err); cerr != nil {
+		if cerr := s.abortWrite(ctx, name, err, s.handedOut(out, fed)); cerr != nil {
 			return &ownCancelError{abort: s.Err(), ctx: cerr}
 		}
 		return nil
@@ -1963,12 +1994,13 @@ func (p *Pending) Continue(ctx context.Context, line []byte) error {
 	// pulled command's caller goes on (TestPulledLentContinueNotStuck;
 	// before, the write waited for the write stall bound).
 	s.setWriting(p, true)
+	out, fed := s.writeMarks()
 	s.bw.Write(line)
 	s.bw.WriteString("\r\n")
 	err := s.bw.Flush()
 	s.setWriting(p, false)
 	if err != nil {
-		s.abort(err)
+		s.abortCut(err, s.handedOut(out, fed))
 		return s.Err()
 	}
 	// The answer is out: the server owes the next step (stallOwedLocked).
