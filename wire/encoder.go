@@ -563,8 +563,15 @@ func (e *Encoder) Reset() {
 // array is kept from command to command), so is the clear.
 func (e *Encoder) setBuf(b []byte) {
 	if cap(b) != cap(e.buf) {
-		clear(e.buf[:cap(e.buf)])
+		e.outgrown(b)
+		return
 	}
+	e.buf = e.buf[:len(b)] // the same array: only the length changes
+}
+
+// outgrown zeroes the array e.buf outgrew, and makes b the buffer.
+func (e *Encoder) outgrown(b []byte) {
+	clear(e.buf[:cap(e.buf)])
 	e.buf = b
 }
 
