@@ -255,10 +255,15 @@
 //     into the deflater, which may have delivered the whole command: the
 //     error then matches ErrAborted alone); so does a command written
 //     before it whose last byte that write had not got out (a batch's,
-//     left in the write buffer). The session is aborted with a
-//     cause that has the body's error text but not its chain: only the
-//     cut command's error matches ErrWriteCut and what its body's error
-//     wraps. A server that refuses a literal with NO or BAD instead of
+//     left in the write buffer), when that write's failure ends the
+//     session; not when the session ended first for another reason
+//     while the write was blocked (a BYE, a read error, Close, Abort:
+//     that error alone), nor under COMPRESS=DEFLATE once its bytes went
+//     into the deflater (ErrAborted alone): see ErrWriteCut. The session
+//     is aborted with a cause that has the body's error text but not its
+//     chain: only the cut command's error matches what its body's error
+//     wraps (the earlier commands' match ErrWriteCut and ErrAborted,
+//     nothing of the body's). A server that refuses a literal with NO or BAD instead of
 //     "+" ends the command normally; a body's Read or Open error is
 //     never taken for such a refusal, even when it wraps a *StatusError
 //     (a body read from another session's FETCH that answered NO). A
@@ -279,7 +284,9 @@
 // own write is cut (but not ErrWriteCut: nothing of it was written); a
 // caller retries it on another session. An earlier command whose last
 // byte that write did not get out ends with an error matching
-// ErrWriteCut (and ErrAborted): the server did not run it. A command that ends without
+// ErrWriteCut (and ErrAborted): the server did not run it (under
+// COMPRESS=DEFLATE, only if not all its bytes had gone into the
+// deflater; the exceptions are ErrWriteCut's). A command that ends without
 // being written (its context ended first, its Args or Open failed)
 // leaves what other commands left in the buffer counting on it to be
 // flushed without it, on a goroutine of the session's, bounded by the

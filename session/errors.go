@@ -227,8 +227,18 @@ func sentinel(text string) error { return &sentinelError{text} }
 // bytes in the buffer that the cut write, or StartBatch's flush of them
 // before a later command, was pushing out) matches ErrWriteCut and
 // ErrAborted too (since stop 53; before, ErrAborted alone), but neither
-// the context's error nor the body's. The other commands in flight get
-// an *AbortError whose
+// the context's error nor the body's, when the write's failure ended the
+// session (the connection's write error, the write stall bound, the
+// context of the command written). Such a command matches ErrAborted
+// alone (it may have run: the safe side): under COMPRESS=DEFLATE once
+// all its bytes went into the deflater (what the deflater took is
+// counted, not what reached the connection, which lags it); and when the
+// session ended first for another reason while the write was blocked (a
+// BYE, a read error or timeout, Close, Abort): it ends then with that
+// error (ErrClosed for Close), before the blocked write returns to tell
+// how much the connection took; only the command being written, whose
+// writer learns it as the write returns, still gets ErrWriteCut. The
+// other commands in flight get an *AbortError whose
 // cause has the body's error text but not its chain (a body read from
 // another session may wrap ErrWriteCut, ErrNotSent, a context's error or
 // that session's *StatusError, none of which is true of them). Under

@@ -34,7 +34,10 @@ func (s *Session) abortCut(err error, handed int64) {
 }
 
 // abortWith ends the session with err, the error of every command in
-// flight.
+// flight: with a write blocked then, the commands it carries end with err
+// alone, not ErrWriteCut (how much of it the connection took is known only
+// when it returns; TestCutWriteEarlierCommandsBySessionEnd); its own
+// command's writer still tells that one.
 func (s *Session) abortWith(err error) { s.abortEnd(err, -1) }
 
 // abortEnd is abortWith, except that a command written whose last byte

@@ -904,7 +904,9 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 	for _, sec := range wc.Secrets() {
 		s.secrets.add([]byte(sec))
 	}
-	secret := p.cmd.Secret
+	// A body streamed inside wire.Encoder.Secret (LiteralReader,
+	// LiteralFunc) is a secret Secrets does not list: SecretBody.
+	secret := p.cmd.Secret || wc.SecretBody()
 	if !secret && len(wc.Secrets()) == 0 && (p.name == "LOGIN" || p.name == "AUTHENTICATE") {
 		// A credential command written without wire.Encoder.Password or
 		// Secret (the escape hatch: a raw LOGIN): every argument counts

@@ -159,6 +159,7 @@ type Encoded struct {
 	secrets    []encSpan        // buffer offsets of secret arguments, ascending
 	lits       []encSpan        // in-memory literal bodies outside secrets, each with its header's CRLF, ascending
 	rawSecrets []string         // their values, for Secrets
+	secretBody bool             // a streamed literal was written inside Secret: SecretBody
 	lr         io.LimitedReader // WriteTo's body limiter, kept here to avoid allocating
 	hdr        [32]byte         // WriteTo's buffer for the header of an Open literal
 }
@@ -170,6 +171,14 @@ type Encoded struct {
 // in an error or a trace. The slice is valid until the encoder's next
 // Begin.
 func (c *Encoded) Secrets() []string { return c.rawSecrets }
+
+// SecretBody reports whether a literal whose body is streamed (LiteralReader,
+// LiteralFunc) was written inside Secret. Its body is a secret that Secrets
+// does not list (the Encoded does not hold it, and the streamed literal's
+// header is no secret): a client that zeroes the memory a secret went
+// through (the buffers WriteTo writes it to) must do so for such a command
+// too, whether or not Secrets is empty.
+func (c *Encoded) SecretBody() bool { return c.secretBody }
 
 // encSpan is a half-open range [start, end) of the encoder's buffer.
 type encSpan struct{ start, end int }
@@ -497,6 +506,9 @@ type Encoder struct {
 	depth      int // open '(' count
 	arg        int // position of the current argument
 	secret     int // Secret nesting depth
+	// secretBody: a streamed literal was written inside Secret
+	// (Encoded.SecretBody).
+	secretBody bool
 	// resp: the line is a response (BeginResponse): literals never wait
 	// for a continuation.
 	resp bool
@@ -575,6 +587,18 @@ func (e *Encoder) outgrown(b []byte) {
 	e.buf = b
 }
 
+// zeroMoved is setBuf's check for a site that must stay inlinable (SP,
+// BeginList: setBuf's cost would put them over the inliner's budget):
+// after old, e.buf before it, was appended to and the result assigned to
+// e.buf, it zeroes old's array when the append moved e.buf to a new one.
+// The cap comparison tells: an append that reallocates always grows the
+// capacity.
+func (e *Encoder) zeroMoved(old []byte) {
+	if cap(e.buf) != cap(old) {
+		clear(old[:cap(old)])
+	}
+}
+
 // Begin starts a new command: it resets the buffer (keeping its capacity),
 // invalidates the Encoded returned by the previous End, clears any error, and
 // writes the tag. The tag must be a non-empty string of atom characters
@@ -596,6 +620,7 @@ func (e *Encoder) Begin(tag string) *Encoder {
 	e.depth = 0
 	e.arg = 0
 	e.secret = 0
+	e.secretBody = false
 	e.resp = false
 	e.lineFrom = 0
 	if len(tag) == 0 {
@@ -724,7 +749,7 @@ func (e *Encoder) End() (*Encoded, error) {
 		}
 		e.parts[i].Data = e.buf[e.parts[i].off:end:end]
 	}
-	e.cmd = Encoded{Tag: e.tag, Parts: e.parts, secrets: e.secrets, lits: e.lits, rawSecrets: e.rawSecrets}
+	e.cmd = Encoded{Tag: e.tag, Parts: e.parts, secrets: e.secrets, lits: e.lits, rawSecrets: e.rawSecrets, secretBody: e.secretBody}
 	return &e.cmd, nil
 }
 
@@ -772,7 +797,9 @@ func (e *Encoder) next(op string) bool {
 // SP writes one space.
 func (e *Encoder) SP() *Encoder {
 	if e.ok("SP") {
-		e.setBuf(append(e.buf, ' '))
+		old := e.buf
+		e.buf = append(e.buf, ' ') // plain, so that SP stays inlinable
+		e.zeroMoved(old)
 	}
 	return e
 }
@@ -870,6 +897,9 @@ func (e *Encoder) PasswordBytes(b []byte) *Encoder {
 // Secret calls f and marks everything f writes as secret, so that
 // Encoded.AppendRedacted replaces it by "***" (for example a SASL initial
 // response in AUTHENTICATE). Nested secrets are part of the outer one.
+// What f writes is listed by Encoded.Secrets, but for the headers of
+// streamed literals (LiteralReader, LiteralFunc): their bodies, which the
+// Encoder never holds, make Encoded.SecretBody report true.
 func (e *Encoder) Secret(f func(e *Encoder)) *Encoder {
 	start := len(e.buf)
 	e.secret++
@@ -877,14 +907,41 @@ func (e *Encoder) Secret(f func(e *Encoder)) *Encoder {
 	e.secret--
 	if e.err == nil && e.secret == 0 {
 		e.markSecret(start)
-		if raw := bytes.TrimSpace(e.buf[start:]); len(raw) > 0 {
-			if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' {
-				raw = raw[1 : len(raw)-1]
-			}
-			e.rawSecrets = append(e.rawSecrets, string(raw))
-		}
+		e.addRawSecrets(start)
 	}
 	return e
+}
+
+// addRawSecrets records for Encoded.Secrets what Secret wrote from
+// e.buf[start:], cut at the header of each literal streamed there
+// (LiteralReader): "{5+}" is no secret, and a client redacting it from
+// what the server sends would hide a literal's size for nothing.
+func (e *Encoder) addRawSecrets(start int) {
+	from := start
+	for i := 0; i+1 < len(e.parts); i++ {
+		end := e.parts[i+1].off // a streamed literal's header ends there
+		if e.parts[i].Body == nil || end <= from {
+			continue
+		}
+		hdr := from + max(bytes.LastIndexByte(e.buf[from:end], '{'), 0)
+		if hdr > from && e.buf[hdr-1] == '~' {
+			hdr--
+		}
+		e.addRawSecret(e.buf[from:hdr])
+		from = end
+	}
+	e.addRawSecret(e.buf[from:])
+}
+
+// addRawSecret records raw, without surrounding spaces and quotes, for
+// Encoded.Secrets.
+func (e *Encoder) addRawSecret(raw []byte) {
+	if raw = bytes.TrimSpace(raw); len(raw) > 0 {
+		if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' {
+			raw = raw[1 : len(raw)-1]
+		}
+		e.rawSecrets = append(e.rawSecrets, string(raw))
+	}
 }
 
 // markSecret records buf[start:] as secret unless an outer Secret covers it.
@@ -935,6 +992,7 @@ func (e *Encoder) LiteralReader(size int64, r io.Reader, binary bool) *Encoder {
 	e.literalHeader(size, binary)
 	e.lineFrom = len(e.buf)
 	if size > 0 {
+		e.secretBody = e.secretBody || e.secret > 0
 		p := &e.parts[len(e.parts)-1]
 		p.Body, p.BodySize = r, size
 		e.parts = append(e.parts, Part{off: len(e.buf)})
@@ -964,6 +1022,7 @@ func (e *Encoder) LiteralFunc(open func() (io.Reader, int64, error), binary bool
 	opts := e.opts
 	p := &e.parts[len(e.parts)-1]
 	p.Open, p.binary, p.litOpts = open, binary, &opts
+	e.secretBody = e.secretBody || e.secret > 0
 	e.parts = append(e.parts, Part{off: len(e.buf)})
 	e.lineFrom = len(e.buf)
 	return e
@@ -1000,7 +1059,9 @@ func (e *Encoder) literalHeader(n int64, binary bool) {
 // BeginList writes '(' and opens a parenthesized list; EndList closes it.
 func (e *Encoder) BeginList() *Encoder {
 	if e.ok("BeginList") {
-		e.setBuf(append(e.buf, '('))
+		old := e.buf
+		e.buf = append(e.buf, '(') // plain, so that BeginList stays inlinable
+		e.zeroMoved(old)
 		e.depth++
 	}
 	return e
