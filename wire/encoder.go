@@ -166,7 +166,9 @@ type Encoded struct {
 
 // Secrets returns the values of the command's secret arguments: the
 // strings given to Password and PasswordBytes, and what was written inside
-// Secret (without surrounding quotes). A client redacts them from whatever
+// Secret (without surrounding quotes), cut at the header of a literal
+// streamed there, which is no secret (its body is not listed: SecretBody
+// tells of it). A client redacts them from whatever
 // the server sends back, so that a server echoing a password cannot put it
 // in an error or a trace. The slice is valid until the encoder's next
 // Begin.
