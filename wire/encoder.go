@@ -166,10 +166,11 @@ type Encoded struct {
 
 // Secrets returns the values of the command's secret arguments: the
 // strings given to Password and PasswordBytes, and what was written inside
-// Secret (without surrounding quotes), cut at the header of a literal
-// streamed there, which is no secret (its body is not listed: SecretBody
-// tells of it). A client redacts them from whatever
-// the server sends back, so that a server echoing a password cannot put it
+// Secret (without surrounding quotes), cut at each literal header
+// written there and at each LiteralFunc, which are no secret: an
+// in-memory literal's body is listed without its header, a streamed one's
+// is not listed (SecretBody tells of it). A client redacts them from
+// whatever the server sends back, so that a server echoing a password cannot put it
 // in an error or a trace. The slice is valid until the encoder's next
 // Begin.
 func (c *Encoded) Secrets() []string { return c.rawSecrets }
@@ -501,6 +502,12 @@ type Encoder struct {
 	// rawSecrets holds the values of the secret arguments, for
 	// Encoded.Secrets.
 	rawSecrets []string
+	// secretCuts are the spans of buf written inside the current
+	// outermost Secret that are no secret, ascending: literal headers,
+	// a zero-width span where a LiteralFunc's header will go, and one
+	// after an in-memory literal's body (a value of its own).
+	// Secret cuts its values there (addRawSecrets), then empties it.
+	secretCuts []encSpan
 	cmd        Encoded
 	err        error
 	tag        string
@@ -566,7 +573,7 @@ func (e *Encoder) Reset() {
 	if cap(buf) > resetKeep {
 		buf = nil
 	}
-	*e = Encoder{opts: e.opts, buf: buf, parts: e.parts[:0], secrets: e.secrets[:0], lits: e.lits[:0], rawSecrets: e.rawSecrets[:0]}
+	*e = Encoder{opts: e.opts, buf: buf, parts: e.parts[:0], secrets: e.secrets[:0], lits: e.lits[:0], rawSecrets: e.rawSecrets[:0], secretCuts: e.secretCuts[:0]}
 }
 
 // setBuf makes b, which appended to e.buf, the buffer: every write to
@@ -615,6 +622,7 @@ func (e *Encoder) Begin(tag string) *Encoder {
 	e.secrets = e.secrets[:0]
 	e.lits = e.lits[:0]
 	e.rawSecrets = e.rawSecrets[:0]
+	e.secretCuts = e.secretCuts[:0]
 	e.cmd = Encoded{}
 	e.err = nil
 	e.tag = tag
@@ -899,38 +907,47 @@ func (e *Encoder) PasswordBytes(b []byte) *Encoder {
 // Secret calls f and marks everything f writes as secret, so that
 // Encoded.AppendRedacted replaces it by "***" (for example a SASL initial
 // response in AUTHENTICATE). Nested secrets are part of the outer one.
-// What f writes is listed by Encoded.Secrets, but for the headers of
-// streamed literals (LiteralReader, LiteralFunc): their bodies, which the
-// Encoder never holds, make Encoded.SecretBody report true.
+// What f writes is listed by Encoded.Secrets, cut at every literal header
+// (which is no secret) and at every LiteralFunc: the values either side
+// are listed apart, an in-memory literal's body as one, without its
+// header. The bodies of streamed literals (LiteralReader, LiteralFunc),
+// which the Encoder never holds, make Encoded.SecretBody report true.
 func (e *Encoder) Secret(f func(e *Encoder)) *Encoder {
 	start := len(e.buf)
 	e.secret++
 	f(e)
 	e.secret--
-	if e.err == nil && e.secret == 0 {
-		e.markSecret(start)
-		e.addRawSecrets(start)
+	if e.secret == 0 {
+		if e.err == nil {
+			e.markSecret(start)
+			e.addRawSecrets(start)
+		}
+		e.secretCuts = e.secretCuts[:0]
 	}
 	return e
 }
 
+// cutSecret records buf[start:] (a literal header just written, or an
+// empty span for a LiteralFunc or after a literal's body) as no part of
+// the secret values around it, when inside Secret; outside it costs a
+// comparison.
+func (e *Encoder) cutSecret(start int) {
+	if e.secret > 0 {
+		e.secretCuts = append(e.secretCuts, encSpan{start, len(e.buf)})
+	}
+}
+
 // addRawSecrets records for Encoded.Secrets what Secret wrote from
-// e.buf[start:], cut at the header of each literal streamed there
-// (LiteralReader): "{5+}" is no secret, and a client redacting it from
-// what the server sends would hide a literal's size for nothing.
+// e.buf[start:], cut at the spans secretCuts holds: a literal header
+// ("{5+}") is no secret, and a client redacting it from what the server
+// sends would hide a literal's size for nothing, and miss a value listed
+// with it ("{6+}\r\npass") or merged with the next ("tok1  tok2", a
+// LiteralFunc between them) when the server echoes the value alone.
 func (e *Encoder) addRawSecrets(start int) {
 	from := start
-	for i := 0; i+1 < len(e.parts); i++ {
-		end := e.parts[i+1].off // a streamed literal's header ends there
-		if e.parts[i].Body == nil || end <= from {
-			continue
-		}
-		hdr := from + max(bytes.LastIndexByte(e.buf[from:end], '{'), 0)
-		if hdr > from && e.buf[hdr-1] == '~' {
-			hdr--
-		}
-		e.addRawSecret(e.buf[from:hdr])
-		from = end
+	for _, c := range e.secretCuts { // all inside: emptied at each Secret's end
+		e.addRawSecret(e.buf[from:c.start])
+		from = c.end
 	}
 	e.addRawSecret(e.buf[from:])
 }
@@ -1025,6 +1042,7 @@ func (e *Encoder) LiteralFunc(open func() (io.Reader, int64, error), binary bool
 	p := &e.parts[len(e.parts)-1]
 	p.Open, p.binary, p.litOpts = open, binary, &opts
 	e.secretBody = e.secretBody || e.secret > 0
+	e.cutSecret(len(e.buf)) // its header, rendered by WriteTo, goes here
 	e.parts = append(e.parts, Part{off: len(e.buf)})
 	e.lineFrom = len(e.buf)
 	return e
@@ -1038,6 +1056,7 @@ func appendLiteralBody[T encBytes](e *Encoder, b T, secret bool) {
 	start := len(e.buf) - 2 // the header's CRLF
 	e.setBuf(append(e.buf, b...))
 	e.lineFrom = len(e.buf)
+	e.cutSecret(len(e.buf)) // inside Secret, the body is a value of its own
 	if !secret && e.secret == 0 {
 		e.lits = append(e.lits, encSpan{start, len(e.buf)})
 	}
@@ -1046,13 +1065,16 @@ func appendLiteralBody[T encBytes](e *Encoder, b T, secret bool) {
 // literalHeader writes {n}\r\n, {n+}\r\n, ~{n}\r\n or ~{n+}\r\n; after a
 // synchronizing header it starts a Part that waits for a continuation.
 func (e *Encoder) literalHeader(n int64, binary bool) {
+	start := len(e.buf)
 	if e.resp {
 		b, _ := appendLiteralHeader(e.buf, n, binary, nil)
 		e.setBuf(b)
+		e.cutSecret(start)
 		return
 	}
 	b, sync := appendLiteralHeader(e.buf, n, binary, &e.opts)
 	e.setBuf(b)
+	e.cutSecret(start)
 	if sync {
 		e.parts = append(e.parts, Part{WaitContinuation: true, off: len(e.buf)})
 	}
