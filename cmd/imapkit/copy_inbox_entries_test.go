@@ -443,3 +443,40 @@ func TestCopyStateDupsErrorNamesCopies(t *testing.T) {
 		t.Errorf("dupsError: %v; want errInboxTwice naming Inbox and inbox, not INBOX (no copies)", err)
 	}
 }
+
+// TestCopyRestartInboxPunctDovecot: "INBOX-x" named and
+// "--restart-mailbox inbox-x", the source's delimiter "/". INBOX-x is no
+// child of INBOX (only INBOX itself is case-insensitive, RFC 3501 5.1):
+// inbox-x is another mailbox, not among those named. The check before
+// connecting cannot tell ("-" may be a delimiter: maybeDelimiter) and let
+// it pass; after connecting, the run refused it as a name the source does
+// not list (exit 1), where "INBOXy ... --restart-mailbox inboxy" is a
+// usage error (exit 2) before connecting. Now both are the usage error,
+// in the same words; a child of INBOX typed in another case
+// ("inbox/Sub") is still taken as named. Against Dovecot.
+func TestCopyRestartInboxPunctDovecot(t *testing.T) {
+	t.Parallel()
+	e := restartSetup(t)
+	e.fill("INBOX-x", "x", 1)
+	e.fill("INBOX/Sub", "s", 1)
+	for _, tc := range []struct{ named, restart string }{
+		{"INBOX-x", "inbox-x"}, // refused once connected
+		{"INBOXy", "inboxy"},   // refused before connecting
+	} {
+		code, errs := e.run(tc.named, "--restart-mailbox", tc.restart, "--restart-unchanged", "--map", tc.named+"=Dst")
+		want := "--restart-mailbox " + tc.restart + ": not among the mailboxes named (" + tc.named + "): nothing done"
+		if code != exitUsage || !strings.Contains(errs, want) {
+			t.Errorf("%s named, --restart-mailbox %s: exit %d; want %d, %q\nstderr: %s", tc.named, tc.restart, code, exitUsage, want, errs)
+		}
+	}
+	if n := subjectsOf(t, e.c, "INBOX-x"); n != "x0" {
+		t.Errorf("INBOX-x holds %s; want x0 (nothing done)", n)
+	}
+	// A child of INBOX: taken as named, restarted (a first run: a note).
+	if code, errs := e.run("INBOX/Sub", "--restart-mailbox", "inbox/Sub", "--restart-unchanged", "--map", "INBOX/Sub=SubDst"); code != exitOK {
+		t.Errorf("INBOX/Sub named, --restart-mailbox inbox/Sub: exit %d; want 0\nstderr: %s", code, errs)
+	}
+	if got := subjectsOf(t, e.c, "SubDst"); got != "s0" {
+		t.Errorf("SubDst holds %s; want s0", got)
+	}
+}

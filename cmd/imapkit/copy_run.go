@@ -74,12 +74,39 @@ func (run *copyRun) mailboxesToCopy(ctx context.Context, named []string) (mailbo
 			return nil, nil, err
 		}
 	}
+	if err := restartAmongNamed(o.restart, named, mailboxes); err != nil {
+		return nil, nil, err
+	}
 	for _, name := range slices.Sorted(maps.Keys(o.restart)) {
 		if !slices.Contains(mailboxes, name) {
 			return nil, nil, fmt.Errorf("--restart-mailbox %s: %w: the source lists no such mailbox: nothing done", shellQuote(name), errRestartRefused)
 		}
 	}
 	return mailboxes, run.m.destClashes(mailboxes, clashes), nil
+}
+
+// restartAmongNamed is checkRestart's check made again once the source's
+// delimiter is known: each --restart-mailbox name (folded by
+// foldInboxChildren) must be among the mailboxes named (typed, folded
+// alike), when some are. Before connecting, INBOX followed by any ASCII
+// punctuation passes as a child of INBOX (maybeDelimiter); one followed
+// by what is not the source's delimiter is no child but another mailbox,
+// whose name is case-sensitive (RFC 3501 5.1: only INBOX itself is not):
+// "INBOX-x" named and "--restart-mailbox inbox-x" with the delimiter "/".
+// It passed the check, connected, and was refused as a name "the source
+// lists no such mailbox" (exit 1), where the same typo with a letter
+// after INBOX is a usage error (exit 2). Now both are the usage error,
+// in the same words, nothing done (TestCopyRestartInboxPunctDovecot).
+func restartAmongNamed(restart map[string]bool, typed, named []string) error {
+	if len(typed) == 0 {
+		return nil
+	}
+	for _, name := range slices.Sorted(maps.Keys(restart)) {
+		if !slices.Contains(named, name) {
+			return usagef("--restart-mailbox %s: not among the mailboxes named (%s): nothing done", shellQuote(name), shellQuoteAll(typed))
+		}
+	}
+	return nil
 }
 
 // copyMailboxes copies mailboxes, one after the other: one that fails
