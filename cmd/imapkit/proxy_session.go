@@ -249,17 +249,28 @@ func (ps *proxySession) closeClient(ctx context.Context) {
 // with the client's bytes unread would send a reset, which can destroy
 // what was sent last (a BYE) in flight. closeClient and refuseOverLimit
 // drain so.
+//
+// The shutdown's deadline (now, set when ctx ends) wins over the loop's:
+// ctx is checked again after each deadline the loop sets. A shutdown
+// between the loop's check and its SetReadDeadline had its deadline
+// overwritten by the loop's, and the drain went on for up to
+// proxyCloseQuiet after it (TestDrainClientShutdownDeadlineWins). ctx's
+// error is set before its AfterFunc runs: a shutdown after the check
+// sets its deadline after the loop's.
 func drainClient(ctx context.Context, c net.Conn, bufSize int) {
 	stop := context.AfterFunc(ctx, func() { c.SetReadDeadline(time.Now()) })
 	defer stop()
 	end := time.Now().Add(proxyCloseLinger)
 	buf := make([]byte, bufSize)
-	for ctx.Err() == nil {
+	for {
 		d := time.Now().Add(proxyCloseQuiet)
 		if d.After(end) {
 			d = end
 		}
 		c.SetReadDeadline(d)
+		if ctx.Err() != nil {
+			return
+		}
 		if _, err := c.Read(buf); err != nil {
 			return
 		}
