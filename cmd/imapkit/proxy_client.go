@@ -457,17 +457,29 @@ func (r *clientRelay) dropBody(lit wire.LiteralInfo) bool {
 }
 
 // forwardBody relays a literal's body the server asked for.
+//
+// The body of a literal on a line printed as SASL data (a command sent
+// as the response owed to an unanswered challenge: Event.LikelySASL; a
+// line of one word, the other MaybeSASL lines, has no command and is
+// refused) is kept as a credential too, its first maxRawLine bytes (no
+// SASL response through the proxy is longer): it was relayed unrecorded,
+// and a server's echo of it was printed in the clear
+// (TestProxyLongSASLResponseNotInTrace).
 func (r *clientRelay) forwardBody() bool {
 	ps, tk, w := r.ps, r.tk, r.w
 	var lw io.Writer = w
 	var cw *captureWriter
-	if r.p.secretLit {
-		// A password sent as a literal: keep it to redact.
+	if r.p.secretLit || r.p.sasl {
+		// A password sent as a literal, or what may be a SASL
+		// response: keep it to redact.
 		if _, err := tk.Forward(w); err != nil {
 			ps.clientErr(err)
 			return false
 		}
 		cw = &captureWriter{w: w, max: 1024}
+		if r.p.sasl {
+			cw.max = maxRawLine
+		}
 		lw = cw
 	}
 	n, err := tk.ForwardLiteral(lw)
