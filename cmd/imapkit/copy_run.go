@@ -74,7 +74,7 @@ func (run *copyRun) mailboxesToCopy(ctx context.Context, named []string) (mailbo
 			return nil, nil, err
 		}
 	}
-	if err := restartAmongNamed(o.restart, named, mailboxes); err != nil {
+	if err := restartAmongNamed(o.restart, named, run.m.srcDelim); err != nil {
 		return nil, nil, err
 	}
 	for _, name := range slices.Sorted(maps.Keys(o.restart)) {
@@ -86,23 +86,33 @@ func (run *copyRun) mailboxesToCopy(ctx context.Context, named []string) (mailbo
 }
 
 // restartAmongNamed is checkRestart's check made again once the source's
-// delimiter is known: each --restart-mailbox name (folded by
-// foldInboxChildren) must be among the mailboxes named (typed, folded
-// alike), when some are. Before connecting, INBOX followed by any ASCII
-// punctuation passes as a child of INBOX (maybeDelimiter); one followed
-// by what is not the source's delimiter is no child but another mailbox,
-// whose name is case-sensitive (RFC 3501 5.1: only INBOX itself is not):
-// "INBOX-x" named and "--restart-mailbox inbox-x" with the delimiter "/".
-// It passed the check, connected, and was refused as a name "the source
+// delimiter (delim) is known: each --restart-mailbox name must be among
+// the mailboxes typed, when some are, INBOX's children compared with
+// their prefix folded (inboxChild), whether the source lists them or
+// not. Before connecting, INBOX followed by any ASCII punctuation passes
+// as a child of INBOX (maybeDelimiter); one followed by what is not the
+// source's delimiter is no child but another mailbox, whose name is
+// case-sensitive (RFC 3501 5.1: only INBOX itself is not): "INBOX-x"
+// named and "--restart-mailbox inbox-x" with the delimiter "/". It
+// passed the check, connected, and was refused as a name "the source
 // lists no such mailbox" (exit 1), where the same typo with a letter
 // after INBOX is a usage error (exit 2). Now both are the usage error,
 // in the same words, nothing done (TestCopyRestartInboxPunctDovecot).
-func restartAmongNamed(restart map[string]bool, typed, named []string) error {
+// A child typed in two cases that the source does not list ("inbox/New"
+// named, "--restart-mailbox INBOX/New") is one name, as before
+// connecting: it is left to the check that the source lists it (exit 1;
+// it was compared here after foldInboxChildren, which folds only a
+// listed name, and refused as not named:
+// TestCopyRestartUnlistedInboxChildCaseNoSuchMailbox).
+func restartAmongNamed(restart map[string]bool, typed []string, delim string) error {
 	if len(typed) == 0 {
 		return nil
 	}
+	named := func(name string) bool {
+		return slices.ContainsFunc(typed, func(t string) bool { return inboxChild(t, delim) == inboxChild(name, delim) })
+	}
 	for _, name := range slices.Sorted(maps.Keys(restart)) {
-		if !slices.Contains(named, name) {
+		if !named(name) {
 			return usagef("--restart-mailbox %s: not among the mailboxes named (%s): nothing done", shellQuote(name), shellQuoteAll(typed))
 		}
 	}
