@@ -68,6 +68,7 @@ func (ps *proxySession) clientToServer(ctx context.Context) {
 			r.readFailed(err)
 			return
 		}
+		r.firstPiece = r.start
 		if r.start {
 			switch r.beginCommand(ctx) {
 			case clientNext:
@@ -116,6 +117,9 @@ type clientRelay struct {
 	secure    bool
 	lineStart int64 // where the current line began in the client's stream
 	litBytes  int64 // the bodies of its literals relayed so far
+	// firstPiece: the current piece is its line's first (nothing of
+	// the line went to the server before it).
+	firstPiece bool
 }
 
 // clientStep is what the client's direction does after a step of a line.
@@ -347,6 +351,9 @@ func (r *clientRelay) literal(ctx context.Context, lit wire.LiteralInfo) bool {
 	if r.ev.Raw {
 		return r.rawLiteral(lit)
 	}
+	if refused, ok := r.secretLiteralRefused(lit); refused {
+		return ok
+	}
 	ps, p := r.ps, &r.p
 	// The server's word comes next: "+" or the command's
 	// completion. The client sends a synchronizing literal's body
@@ -464,7 +471,11 @@ func (r *clientRelay) dropBody(lit wire.LiteralInfo) bool {
 // refused) is kept as a credential too, its first maxRawLine bytes (no
 // SASL response through the proxy is longer): it was relayed unrecorded,
 // and a server's echo of it was printed in the clear
-// (TestProxyLongSASLResponseNotInTrace).
+// (TestProxyLongSASLResponseNotInTrace). A password literal is kept
+// whole (no longer than maxSecretLiteral: secretLiteralRefused). Either
+// is kept before its bytes past the first maxRawLine go to the server,
+// or when the body ends or fails, whichever comes first
+// (captureWriter).
 func (r *clientRelay) forwardBody() bool {
 	ps, tk, w := r.ps, r.tk, r.w
 	var lw io.Writer = w
@@ -476,22 +487,49 @@ func (r *clientRelay) forwardBody() bool {
 			ps.clientErr(err)
 			return false
 		}
-		cw = &captureWriter{w: w, max: 1024}
-		if r.p.sasl {
-			cw.max = maxRawLine
-		}
+		cw = &captureWriter{w: w, max: maxRawLine, keep: ps.secrets.add}
 		lw = cw
 	}
 	n, err := tk.ForwardLiteral(lw)
+	if cw != nil {
+		cw.record()
+	}
 	if err != nil {
 		ps.clientErr(err)
 		return false
 	}
 	r.litBytes += n
-	if cw != nil {
-		ps.secrets.add(cw.buf)
-	}
 	return true
+}
+
+// maxSecretLiteral bounds a literal printed redacted (a LOGIN's password)
+// that the proxy relays: such a body is kept as a credential whole, to
+// redact a server's echo of it, and one longer (a password of more than
+// 16 KiB has no use) is not relayed. It was kept up to 1,024 bytes, and
+// the rest of a longer one echoed was printed.
+const maxSecretLiteral = maxRawLine
+
+// secretLiteralRefused refuses a literal printed redacted (a password)
+// of more than maxSecretLiteral bytes, and reports whether it did (and,
+// ok, whether the direction goes on): the command gets the proxy's BAD
+// when nothing of it went to the server (the literal ends its first
+// piece), otherwise the connection closes.
+func (r *clientRelay) secretLiteralRefused(lit wire.LiteralInfo) (refused, ok bool) {
+	if !r.p.secretLit || lit.Size <= maxSecretLiteral {
+		return false, true
+	}
+	ps, p := r.ps, &r.p
+	if !r.firstPiece {
+		ps.logf("* client side: a password literal of more than %d bytes after the command's first part: closing", maxSecretLiteral)
+		ps.closeAll()
+		return true, false
+	}
+	ps.out.line(p.refused())
+	if !r.answerRefused(fmt.Sprintf("BAD imapkit proxy: a password literal of more than %d bytes is not relayed", maxSecretLiteral), true) {
+		return true, false
+	}
+	r.start = true
+	return true, true
 }
 
 // lastPiece relays the last piece of a line, to its end, and reports

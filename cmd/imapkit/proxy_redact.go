@@ -180,18 +180,36 @@ func (ss *secretSet) redact(b []byte) []byte {
 }
 
 // captureWriter passes writes on to w and keeps the first max bytes: a
-// secret literal's body, for secretSet.
+// secret literal's body, for secretSet. keep is called with them once
+// (record): as soon as they reach max, before the write that fills them
+// goes on to w, and otherwise when the body ends or fails. Kept only
+// after the whole body was relayed, a body the writer sent on in parts
+// (one over its 32 KiB) was echoed by the server, and printed, before it
+// was a credential (TestProxyOwedLineBodyEchoedMidLiteralRedacted).
 type captureWriter struct {
-	w   *bufio.Writer
-	buf []byte
-	max int
+	w    *bufio.Writer
+	buf  []byte
+	max  int
+	keep func([]byte)
+	kept bool
 }
 
 func (c *captureWriter) Write(b []byte) (int, error) {
 	if n := min(len(b), c.max-len(c.buf)); n > 0 {
 		c.buf = append(c.buf, b[:n]...)
+		if len(c.buf) == c.max {
+			c.record()
+		}
 	}
 	return c.w.Write(b)
 }
 
 func (c *captureWriter) Flush() error { return c.w.Flush() }
+
+// record keeps what was captured, once.
+func (c *captureWriter) record() {
+	if !c.kept {
+		c.kept = true
+		c.keep(c.buf)
+	}
+}
