@@ -514,8 +514,16 @@ const maxSecretLiteral = maxRawLine
 // ok, whether the direction goes on): the command gets the proxy's BAD
 // when nothing of it went to the server (the literal ends its first
 // piece), otherwise the connection closes.
+//
+// A literal of a LOGIN or AUTHENTICATE printed as SASL data (the line is
+// the response owed to an unanswered challenge: the server reads it as a
+// command) is one too: the printer, which redacts the whole line, never
+// marks its password (printer.secretLit), and one over the bound was
+// relayed, only its first maxRawLine bytes kept to redact an echo
+// (TestProxyOwedLoginPasswordLiteralOverBoundNotInTrace). Its BAD is
+// untagged ("* BAD": answerRefused).
 func (r *clientRelay) secretLiteralRefused(lit wire.LiteralInfo) (refused, ok bool) {
-	if !r.p.secretLit || lit.Size <= maxSecretLiteral {
+	if !r.secretLiteral() || lit.Size <= maxSecretLiteral {
 		return false, true
 	}
 	ps, p := r.ps, &r.p
@@ -530,6 +538,14 @@ func (r *clientRelay) secretLiteralRefused(lit wire.LiteralInfo) (refused, ok bo
 	}
 	r.start = true
 	return true, true
+}
+
+// secretLiteral reports whether the literal that ends the current piece
+// is a credential that the proxy keeps whole: a literal printed redacted
+// (a LOGIN's password, an AUTHENTICATE's initial response), or any
+// literal of a LOGIN or AUTHENTICATE printed as SASL data.
+func (r *clientRelay) secretLiteral() bool {
+	return r.p.secretLit || r.p.sasl && redactedCommand(r.ev.Command)
 }
 
 // lastPiece relays the last piece of a line, to its end, and reports

@@ -12,7 +12,8 @@ import (
 
 // TestProxyOwedLineBodyEchoedMidLiteralRedacted: the literal's body on a
 // line printed as SASL data (the line owed to an unanswered challenge,
-// here "a2 LOGIN alice {n}") is kept as a credential, its first 16 KiB
+// here "a2 APPEND Drafts {n}": a LOGIN's literal over 16 KiB is refused,
+// secretLiteralRefused) is kept as a credential, its first 16 KiB
 // (forwardBody); but it is recorded only once the whole body has been
 // relayed (ps.secrets.add after ForwardLiteral returns), while the relay
 // sends the body on as it comes (the 32 KiB writer flushes when full). A
@@ -45,7 +46,7 @@ func TestProxyOwedLineBodyEchoedMidLiteralRedacted(t *testing.T) {
 			return
 		}
 		io.WriteString(w, "+ \r\na1 NO too slow\r\n")
-		if _, err := r.ReadString('\n'); err != nil { // a2 LOGIN alice {n}
+		if _, err := r.ReadString('\n'); err != nil { // a2 APPEND Drafts {n}
 			return
 		}
 		io.WriteString(w, "+ go\r\n")
@@ -77,7 +78,7 @@ func TestProxyOwedLineBodyEchoedMidLiteralRedacted(t *testing.T) {
 	}
 	io.WriteString(c, "a1 AUTHENTICATE GSSAPI\r\n")
 	until("a1 NO")
-	io.WriteString(c, "a2 LOGIN alice {"+strconv.Itoa(len(body))+"}\r\n")
+	io.WriteString(c, "a2 APPEND Drafts {"+strconv.Itoa(len(body))+"}\r\n")
 	until("+ go")
 	io.WriteString(c, body[:sent])
 	until("* OK echo")

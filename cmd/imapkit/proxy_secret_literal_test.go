@@ -123,12 +123,13 @@ type step struct{ send, until string }
 
 // TestProxyOwedLineBodyClientEndsMidLiteralRedacted: the literal's body
 // on a line printed as SASL data (kept as a credential, its first 16
-// KiB), that the client ends in the middle: the 32 KiB the writer sent on
-// reach the server, which echoes them only once the proxy told it the
-// client's end, after the body failed. The credential is kept when its
-// first maxRawLine bytes were captured (and, had they not been, when
-// the body fails): it was kept only once the whole body was relayed, so
-// never. Defaults.
+// KiB; here "a2 APPEND Drafts {n}": a LOGIN's literal over 16 KiB is
+// refused, secretLiteralRefused), that the client ends in the middle:
+// the 32 KiB the writer sent on reach the server, which echoes them only
+// once the proxy told it the client's end, after the body failed. The
+// credential is kept when its first maxRawLine bytes were captured (and,
+// had they not been, when the body fails): it was kept only once the
+// whole body was relayed, so never. Defaults.
 func TestProxyOwedLineBodyClientEndsMidLiteralRedacted(t *testing.T) {
 	t.Parallel()
 	body := saslSecret(48 << 10)
@@ -153,7 +154,7 @@ func TestProxyOwedLineBodyClientEndsMidLiteralRedacted(t *testing.T) {
 			return
 		}
 		io.WriteString(w, "+ \r\na1 NO too slow\r\n")
-		if _, err := r.ReadString('\n'); err != nil { // a2 LOGIN alice {n}
+		if _, err := r.ReadString('\n'); err != nil { // a2 APPEND Drafts {n}
 			return
 		}
 		io.WriteString(w, "+ go\r\n")
@@ -168,7 +169,7 @@ func TestProxyOwedLineBodyClientEndsMidLiteralRedacted(t *testing.T) {
 	c, r := dialProxy(t, paddr)
 	io.WriteString(c, "a1 AUTHENTICATE GSSAPI\r\n")
 	readClientTo(t, r, "a1 NO", out)
-	io.WriteString(c, "a2 LOGIN alice {"+strconv.Itoa(len(body))+"}\r\n")
+	io.WriteString(c, "a2 APPEND Drafts {"+strconv.Itoa(len(body))+"}\r\n")
 	readClientTo(t, r, "+ go", out)
 	io.WriteString(c, body[:sent])
 	c.(*net.TCPConn).CloseWrite()
