@@ -21,8 +21,10 @@ type DecodeError struct {
 	// TagComplete reports that Tag was followed by the space that ends
 	// a tag: Tag is the whole tag the server sent ("Z9 " gives "Z9",
 	// complete). When false, a non-empty Tag may be only the start of a
-	// tag the decoder could not read: "A%1 OK" gives Tag "A" (the atom
-	// stops at the "%"), "A1\r\n" gives "A1", both incomplete.
+	// tag the decoder could not read: "A%1 OK" gives Tag "A" (a tag
+	// stops at the "%", as at any byte that is no ASTRING-CHAR), "A1\r\n"
+	// gives "A1", both incomplete. "a]1 OK" gives "a]1", complete: ']'
+	// is an ASTRING-CHAR, and so part of a tag (RFC 9051).
 	TagComplete bool
 	// Seq is a FETCH response's message number ("* 12 FETCH"), and UID
 	// its UID when the response gave it before the failure; both 0
@@ -252,7 +254,9 @@ func (d *Decoder) decode() (Response, error) {
 		// a status: a response code on its own.
 		return d.bareCode()
 	}
-	tag, err := t.Atom()
+	// The tag: ASTRING-CHARs, ']' and '[' included ("a]1", as a server
+	// may echo a client's tag), not an atom (which stops at ']').
+	tag, err := t.Tag()
 	if err != nil {
 		return nil, err
 	}

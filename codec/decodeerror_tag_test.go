@@ -10,7 +10,7 @@ import (
 )
 
 // TestDecodeErrorTagComplete: a *DecodeError says whether its Tag is the
-// whole tag the server sent (the atom was followed by its space) or may be
+// whole tag the server sent (the tag was followed by its space) or may be
 // only the start of one the decoder could not read, so that a session can
 // tell a line for a tag no command has (the server out of step) from a
 // misread one. The lines are read in one stream: the flag of one response
@@ -21,12 +21,13 @@ func TestDecodeErrorTagComplete(t *testing.T) {
 		complete  bool
 	}{
 		{"Z9 ", "Z9", true},               // a tag, then nothing
-		{"A%1 OK over quota", "A", false}, // the atom stops at "%"
+		{"A%1 OK over quota", "A", false}, // the tag stops at "%"
 		{"A1", "A1", false},               // no space after it
 		{"A2 (OK) x", "A2", true},         // no name after the tag
 		{"* 1 FETCH (UID x)", "", false},  // untagged
-		{"B]1 OK done", "B", false},       // the atom stops at "]"
-		{"(x", "", false},                 // no atom at all
+		{"B]1 (OK) x", "B]1", true},       // ']' is part of a tag
+		{"C\x801 OK", "C", false},         // an 8-bit byte is not
+		{"(x", "", false},                 // no tag at all
 	}
 	var in strings.Builder
 	for _, c := range cases {

@@ -1,6 +1,7 @@
 package codec_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -33,5 +34,46 @@ func TestDecodeTaggedByeUnknown(t *testing.T) {
 		if got := string(codec.AppendResponse(nil, r)); got != tt.line {
 			t.Errorf("AppendResponse(decode(%q)) = %q", tt.line, got)
 		}
+	}
+}
+
+// TestDecodeTagASTRINGChars: a tag is 1*<any ASTRING-CHAR except "+">
+// (RFC 3501, RFC 9051), and ASTRING-CHAR includes ']' (resp-specials) and
+// '[' (an ATOM-CHAR): a server or a proxy echoing a client's tag "a]1"
+// answers "a]1 OK done". The decoder read the tag as an atom, which stops
+// at ']' and '[': such a line was a *codec.DecodeError with Tag "a",
+// TagComplete false, where it is a tagged status. A '+' inside a tag is
+// still read (a tolerance, as before); an 8-bit byte ends it.
+func TestDecodeTagASTRINGChars(t *testing.T) {
+	for _, tt := range []struct {
+		line string
+		want codec.Response
+	}{
+		{"a]1 OK done\r\n", &codec.Status{Tag: b("a]1"), Kind: codec.StatusOK, Text: b("done")}},
+		{"]] NO [ALERT] full\r\n", &codec.Status{Tag: b("]]"), Kind: codec.StatusNO,
+			Code: &codec.Code{Kind: codec.CodeAlert, Name: b("ALERT")}, Text: b("full")}},
+		{"a[1] BAD x\r\n", &codec.Status{Tag: b("a[1]"), Kind: codec.StatusBAD, Text: b("x")}},
+		{"a+1 OK y\r\n", &codec.Status{Tag: b("a+1"), Kind: codec.StatusOK, Text: b("y")}},
+		{"x]y XFOO rest\r\n", &codec.Unknown{Tag: b("x]y"), Name: b("XFOO"), Rest: b("rest")}},
+	} {
+		r := decodeOne(t, tt.line)
+		if d := cmp.Diff(tt.want, r, cmpOpts...); d != "" {
+			t.Errorf("decode(%q) (-want +got):\n%s", tt.line, d)
+		}
+		if got := string(codec.AppendResponse(nil, r)); got != tt.line {
+			t.Errorf("AppendResponse(decode(%q)) = %q", tt.line, got)
+		}
+	}
+}
+
+// TestDecodeTagASTRINGCharsAllocs: a tag with ']' is read on the
+// decoder's zero-allocation path, as any tag is.
+func TestDecodeTagASTRINGCharsAllocs(t *testing.T) {
+	s := newStreamDecoder([]byte(strings.Repeat("a]1 OK done\r\nb[2] NO [ALERT] x\r\n", 100)))
+	if got := s.decodeAll(t); got != 200 {
+		t.Fatalf("decoded %d responses; want 200", got)
+	}
+	if a := testing.AllocsPerRun(5, func() { s.decodeAll(t) }); a != 0 {
+		t.Errorf("decoding 200 tagged statuses allocates %v times; want 0", a)
 	}
 }

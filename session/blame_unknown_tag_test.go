@@ -61,6 +61,12 @@ func TestBlameUnknownTag(t *testing.T) {
 	}{
 		{"Other", func(string) string { return "Z9" }},
 		{"PrefixOfInFlight", func(tag string) string { return tag[:len(tag)-1] }},
+		// The NOOP's tag and a ']', an ASTRING-CHAR: a whole tag that
+		// is not the NOOP's. Before stop 53 the decoder read a tag as
+		// an atom, which stops at the ']': "A1] OK x" gave the NOOP's
+		// own "A1", not whole, and ended the NOOP with the
+		// *codec.DecodeError as its own answer.
+		{"InFlightAndBracket", func(tag string) string { return tag + "]" }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, rest := range []string{"OK x", ""} {

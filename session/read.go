@@ -416,7 +416,7 @@ func (s *Session) blame(de *codec.DecodeError) error {
 		s.mu.Lock()
 		known := s.byTag[tag] != nil
 		s.mu.Unlock()
-		// A whole tag (its atom and the space after it, TagComplete)
+		// A whole tag (its bytes and the space after it, TagComplete)
 		// that no command has is the server out of step, as a
 		// decodable "Z9 OK" is: taggedFor aborts the session
 		// ("tagged response for an unknown tag"), where it was blamed

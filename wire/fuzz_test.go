@@ -77,6 +77,8 @@ func FuzzTokenizer(f *testing.F) {
 	// (MaxLineTokens, below, is 1 to 7 for most lengths).
 	f.Add([]byte("a1 NOOP" + strings.Repeat(" 1", 300) + "\r\n* 2 FETCH (BODY[] {3}\r\nabc (((x))) \"q\" <1.2>)\r\n"))
 	f.Add([]byte("* OK [ALERT] text {5}\r\n+ go on\r\n* SEARCH" + strings.Repeat(" 4294967295", 100) + "\r\n"))
+	// Tags with ']' and '[' (Tag): their status lines' text is text.
+	f.Add([]byte("a]1 OK done {5}\r\n]] NO [ALERT] x {2}\r\na[1 BAD \"y\r\nnil OK z\r\n* 1 EXISTS\r\n"))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		whole, errWhole := tokenizeAll(bytes.NewReader(in))
 		slow, errSlow := tokenizeAll(&timeoutReader{r: iotest.OneByteReader(bytes.NewReader(in)), n: 3, chunk: 1})

@@ -19,6 +19,7 @@ const (
 	hSP3               // after the code: a space, then text
 	hText              // the rest of the line is text
 	hPlusSP            // after a lone '+': a space, then text
+	hTagRest           // the rest of a tag: more of it, or the space after it
 )
 
 // nextHead is next at the head of a line: it reads the token at the
@@ -59,8 +60,19 @@ func (t *Tokenizer) nextHead() (Kind, error) {
 		switch kind {
 		case KindPlus:
 			next = hPlusSP
-		case KindStar, KindAtom, KindNumber:
+		case KindStar:
 			next = hSP1
+		case KindAtom, KindNumber, KindNIL, KindRBracket:
+			// A tag: it goes on to the space, through ']' and '['
+			// (ASTRING-CHARs, as Tokenizer.Tag reads them: "a]1").
+			next = hTagRest
+		}
+	case hTagRest:
+		switch kind {
+		case KindSP:
+			next = hStatus
+		case KindAtom, KindNumber, KindNIL, KindPlus, KindLBracket, KindRBracket:
+			next = hTagRest
 		}
 	case hSP1:
 		if kind == KindSP {
@@ -145,7 +157,10 @@ func isStatusWord(b []byte) bool {
 // request ('+' alone). known is false when b ends before that is decided.
 func statusPrefix(b []byte) (status, known bool) {
 	i := 0
-	for i < len(b) && nextSet[b[i]] {
+	// The first word: '*', '+' or a tag, which may hold ']' and '['
+	// (ASTRING-CHARs, as Tokenizer.Tag reads them: "a]1"), though a
+	// line that begins with '[' is no status (Exchange's bare code).
+	for i < len(b) && (nextSet[b[i]] || b[i] == ']' || b[i] == '[' && i > 0) {
 		i++
 	}
 	if i == len(b) {

@@ -566,6 +566,7 @@ func allDigits(b []byte) bool {
 var (
 	atomSet    [256]bool // ATOM-CHAR without '['
 	astringSet [256]bool // ASTRING-CHAR: ATOM-CHAR plus ']' (and '[')
+	tagSet     [256]bool // a tag: ASTRING-CHAR, 7-bit ('+' too: see Tag)
 	flagSet    [256]bool // flags and keywords, tolerant of '[' ']'
 	nextSet    [256]bool // what Next reads as one atom
 	seqSetSet  [256]bool // sequence-set bytes
@@ -606,6 +607,7 @@ func init() {
 	astringSet = atomSet
 	astringSet['['] = true
 	astringSet[']'] = true
+	tagSet = astringSet
 	for c := 0x80; c < 0x100; c++ {
 		astringSet[c] = true // a tolerance: raw UTF-8 or Latin-1 names
 	}

@@ -967,6 +967,17 @@ func (t *Tokenizer) Atom() ([]byte, error) {
 	return t.run(&atomSet, "atom")
 }
 
+// Tag reads a tagged response's tag: RFC 9051's tag, 1*<any ASTRING-CHAR
+// except "+">, ATOM-CHARs and ']' ("a]1" as a server or a proxy may echo
+// a client's tag), '[' included. A '+' after the first byte is read as
+// part of the tag (a tolerance, as Atom reads it); a line that begins with
+// '+' is a continuation request, the caller's to tell. Bytes over 0x7f end
+// the tag. The bytes are valid until the next line is read; a run the end
+// of the stream cuts is returned as Atom returns one.
+func (t *Tokenizer) Tag() ([]byte, error) {
+	return t.run(&tagSet, "tag")
+}
+
 // Flag reads a flag or keyword: an optional '\' followed by atom bytes, '*'
 // for \*, and '[' and ']' anywhere (a tolerance: Gmail sends keywords such as
 // $Label[test]). The bytes are valid until the next line is read.
