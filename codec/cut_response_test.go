@@ -89,3 +89,31 @@ func TestDecodeBodySizeQuotedDashIsSyntax(t *testing.T) {
 		t.Errorf("control: %v; want a syntax error", err)
 	}
 }
+
+// TestDecodeQuotedBareCRThenEndIsSyntax: a quoted string that holds a CR
+// is malformed whatever follows, so a response cut by the end of the
+// stream after that CR is a syntax error, as the same response with its
+// line's end is, not io.ErrUnexpectedEOF (wire.Tokenizer's quoted string
+// checked only for an LF until its closing quote came). Where the text of
+// a status response may hold a quote ("* OK \"a" and then the CR), the cut
+// is still the cut: the text is read to its line's end, and the code that
+// failed to parse (BADCHARSET's "(\"a") is read as text.
+func TestDecodeQuotedBareCRThenEndIsSyntax(t *testing.T) {
+	for _, in := range []string{
+		"* LIST () \"/\" \"a\rb",
+		"* LIST () \"/\" \"a\r",
+		"* STATUS \"INBOX\r",
+		"* 1 FETCH (ENVELOPE (\"Mon, 1 Jan 2024\r",
+	} {
+		d := codec.NewDecoder(wire.NewTokenizer(strings.NewReader(in), nil), nil)
+		if _, err := d.Next(); !errors.Is(err, wire.ErrSyntax) {
+			t.Errorf("%q, then the end: %v; want a syntax error", in, err)
+		}
+	}
+	for _, in := range []string{"* OK \"a\r", "A1 NO \"quoted\" text\r", "* OK [BADCHARSET (\"a\r"} {
+		d := codec.NewDecoder(wire.NewTokenizer(strings.NewReader(in), nil), nil)
+		if _, err := d.Next(); errors.Is(err, wire.ErrSyntax) || !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Errorf("%q, then the end: %v; want io.ErrUnexpectedEOF, no syntax error", in, err)
+		}
+	}
+}

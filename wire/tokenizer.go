@@ -1176,7 +1176,10 @@ func (t *Tokenizer) quoted() ([]byte, error) {
 			}
 			return t.quotedEscaped()
 		}
-		if bytes.IndexByte(b, '\n') >= 0 {
+		if bytes.IndexByte(b, '\n') >= 0 || bytes.IndexByte(b, '\r') >= 0 {
+			// No quoted string holds a CR or an LF: the bytes seen are
+			// malformed whatever follows, the end of the stream too
+			// (a syntax error, not the cut: "\"ab\r" and then the end).
 			return nil, t.syntaxErr(0, "closing '\"'", nil)
 		}
 		i = t.w - t.r
