@@ -18,7 +18,8 @@ var fullCutSweep = flag.Bool("full-cut-sweep", false, "TestDecodeQuirkPrefixesAr
 // cutStride is the sample of TestDecodeQuirkPrefixesAreCuts: one cut in
 // cutStride of each response, the first at a point that moves from one
 // response to the next, so that the corpus covers every offset modulo
-// cutStride. The whole sweep took 3.1 s under -race; the sample a fifth.
+// cutStride. Under -race the whole sweep (37,000 cuts) took 1.3 s of CPU,
+// the sample (8,200) 0.3 s.
 const cutStride = 5
 
 // TestDecodeQuirkPrefixesAreCuts: every response of the quirk captures
@@ -26,7 +27,7 @@ const cutStride = 5
 // fails with io.ErrUnexpectedEOF and with no syntax error (no panic
 // either): a cut connection is not a malformed response, whatever server
 // sent it. TestDecodeCutResponseIsNotSyntax checks hand-picked responses
-// at every byte; this checks the captures' 900 responses at a
+// at every byte; this checks the captures' 507 responses at a
 // deterministic sample of their bytes (-full-cut-sweep: at every byte),
 // the cut given whole to the tokenizer or a byte at a time (the buffered
 // fast paths and the reads in between). The responses marked undecodable
