@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/wire"
 )
 
 // TestDecodeTaggedByeUnknown: a tagged response is OK, NO or BAD (RFC 3501
@@ -75,5 +76,28 @@ func TestDecodeTagASTRINGCharsAllocs(t *testing.T) {
 	}
 	if a := testing.AllocsPerRun(5, func() { s.decodeAll(t) }); a != 0 {
 		t.Errorf("decoding 200 tagged statuses allocates %v times; want 0", a)
+	}
+}
+
+// TestDecodeFirstWordFramesAsWire: the codec frames a line whose first
+// word holds ']' or '[' as package wire's readers do (Next, AppendLine,
+// SkipLine): a status line's "{5}" is text whether the decoder reads the
+// line ("a]<0>", "a]+", tags Tag reads whole) or fails on it and skips it
+// ("a]*", "*]1": Tag stops at the '*', and "*" wants a space), so the
+// next response is the next line, not a literal's body. A relay that
+// tokenizes these lines reads them the same way (wire's
+// TestStatusLineTagTokensAfterBracket).
+func TestDecodeFirstWordFramesAsWire(t *testing.T) {
+	for _, first := range []string{"a]1", "a]<0>", "a]<1.2>x", "a]+", "a[1]", "a]*", "a[*]", "*]1", "*[x"} {
+		in := first + " OK done {5}\r\n* 7 EXISTS\r\n"
+		d := codec.NewDecoder(wire.NewTokenizer(strings.NewReader(in), nil), nil)
+		r, err := d.Next()
+		if s, ok := r.(*codec.Status); err == nil && (!ok || string(s.Tag) != first || string(s.Text) != "done {5}") {
+			t.Errorf("decode(%q) = %#v; want a status tagged %q with the text \"done {5}\"", in, r, first)
+		}
+		r, err = d.Next()
+		if _, ok := r.(*codec.Exists); err != nil || !ok {
+			t.Errorf("after %q: %#v, %v; want * 7 EXISTS", first+" OK done {5}", r, err)
+		}
 	}
 }

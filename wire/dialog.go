@@ -689,7 +689,7 @@ func (d *Dialog) verdictLocked(ok bool) {
 // with validTag); a Dialog that looked at the first token alone saw no
 // tag, or "a", and no command name, in "NIL AUTHENTICATE PLAIN" or "a[1
 // LOGIN alice secret". tag is "" when a token there is no part of a tag
-// (a quoted string, a parenthesis, a lone "*" or "+"); rest is what
+// (a quoted string, a parenthesis, a lone "*", a "+" first); rest is what
 // follows the tag, or the first token when there is none.
 func lineHead(line []Token) (tag string, rest []Token) {
 	i := 0
@@ -700,8 +700,11 @@ func lineHead(line []Token) (tag string, rest []Token) {
 	var buf [64]byte
 	b := buf[:0]
 	for ; i < len(line) && line[i].Kind != KindSP && line[i].Kind != KindCRLF; i++ {
-		switch line[i].Kind {
-		case KindAtom, KindNumber, KindNIL, KindLBracket, KindRBracket, KindPartial:
+		switch k := line[i].Kind; {
+		case k == KindAtom, k == KindNumber, k == KindNIL, k == KindLBracket, k == KindRBracket, k == KindPartial,
+			k == KindPlus && i > start:
+			// A '+' after a bracket ("a]+") is a lone KindPlus, and as
+			// much a part of the tag as in "a+" (an atom): Tag reads both.
 			b = AppendToken(b, line[i])
 		default:
 			if start < len(line) {

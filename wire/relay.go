@@ -11,7 +11,6 @@ import (
 // continuation request.
 const (
 	hTag        = iota // the tag, '*' or '+'
-	hSP1               // the space after the tag
 	hStatus            // the word after the tag: OK, NO, BAD, BYE, PREAUTH?
 	hSP2               // the space after the status word
 	hCodeOrText        // '[' starts a response code; anything else is text
@@ -19,7 +18,7 @@ const (
 	hSP3               // after the code: a space, then text
 	hText              // the rest of the line is text
 	hPlusSP            // after a lone '+': a space, then text
-	hTagRest           // the rest of a tag: more of it, or the space after it
+	hTagRest           // the rest of the first word ('*' or a tag), or the space after it
 )
 
 // nextHead is next at the head of a line: it reads the token at the
@@ -57,26 +56,23 @@ func (t *Tokenizer) nextHead() (Kind, error) {
 	next := uint8(0xff) // done with the head
 	switch t.head {
 	case hTag:
-		switch kind {
-		case KindPlus:
+		switch {
+		case kind == KindPlus:
 			next = hPlusSP
-		case KindStar:
-			next = hSP1
-		case KindAtom, KindNumber, KindNIL, KindRBracket:
-			// A tag: it goes on to the space, through ']' and '['
-			// (ASTRING-CHARs, as Tokenizer.Tag reads them: "a]1").
+		case kind != KindLBracket && tagPart(kind):
+			// '*' or a tag: the first word goes on to the space, through
+			// ']' and '[' (ASTRING-CHARs, as Tokenizer.Tag reads them:
+			// "a]1"; "*]1" and "a]*" as statusPrefix reads them).
 			next = hTagRest
 		}
 	case hTagRest:
-		switch kind {
-		case KindSP:
+		// After the first word's first token: the space, or more of the
+		// word ("*]1", "a]<0>", "a]*": see tagPart).
+		switch {
+		case kind == KindSP:
 			next = hStatus
-		case KindAtom, KindNumber, KindNIL, KindPlus, KindLBracket, KindRBracket:
+		case tagPart(kind):
 			next = hTagRest
-		}
-	case hSP1:
-		if kind == KindSP {
-			next = hStatus
 		}
 	case hStatus:
 		if kind == KindAtom && isStatusWord(t.TokenBytes()) {
@@ -118,6 +114,23 @@ func (t *Tokenizer) nextHead() (Kind, error) {
 		t.headOff += int64(t.TokenNum())
 	}
 	return kind, nil
+}
+
+// tagPart reports whether a token of kind, read where a line's first
+// word is, belongs to that word: the tokens the bytes of statusPrefix's
+// first word make (nextSet's, ']' and '['). Inside the word Next cuts
+// atoms at ']' and '[', so what follows one is any token an atom's bytes
+// make (an atom, a number, NIL, a lone '*' or '+'), another bracket, or a
+// partial ("a]<0>": '<' after ']'). Any other kind (a quoted string, a
+// parenthesis, a literal) begins with a byte no first word holds: the
+// word ends there without the space a status line needs, as in
+// statusPrefix.
+func tagPart(kind Kind) bool {
+	switch kind {
+	case KindAtom, KindNumber, KindNIL, KindStar, KindPlus, KindLBracket, KindRBracket, KindPartial:
+		return true
+	}
+	return false
 }
 
 // headText reads the text of a status response or a continuation request.
