@@ -246,6 +246,8 @@ func FuzzLineEnds(f *testing.F) {
 		"a]\"q\" OK x {3}\r\nabc\r\n",
 		"* 1 FETCH (BODY[]<0> {3}\r\nabc)\r\n* OK [ALERT] x {5}\r\n+ go {2}\r\na1 OK [X {2}\r\nab] t\r\n",
 		"a1 OK [X] t {2}\r\nab\r\n",
+		"+]1 OK x {5}\r\n* 1 EXISTS\r\n",
+		"+{0}\r\n+x {2}\r\nab\r\n+(x {2}\r\n* 1 EXISTS\r\n",
 		"[1 OK done {5}\r\n* 1 EXISTS\r\n",
 		"a1 NOOP {3}\r\nabc\r\n",
 	} {

@@ -17,7 +17,7 @@ const (
 	hCode              // inside the response code, up to its ']'
 	hSP3               // after the code: a space, then text
 	hText              // the rest of the line is text
-	hPlusSP            // after a lone '+': a space, then text
+	hPlusSP            // after a lone '+': a space, then text (or text at once)
 	hTagRest           // the rest of the first word ('*' or a tag), or the space after it
 )
 
@@ -28,7 +28,7 @@ const (
 // retry resumes.
 func (t *Tokenizer) nextHead() (Kind, error) {
 	switch t.head {
-	case hCodeOrText, hSP3, hText:
+	case hCodeOrText, hSP3, hText, hPlusSP:
 		c, err := t.peekAt(0)
 		if err != nil {
 			return KindInvalid, err
@@ -40,8 +40,10 @@ func (t *Tokenizer) nextHead() (Kind, error) {
 			return t.next()
 		case t.head == hCodeOrText && c == '[':
 			// The response code: tokenized, up to its ']'.
-		case t.head == hSP3 && c == ' ':
+		case (t.head == hSP3 || t.head == hPlusSP) && c == ' ':
 		default:
+			// Text: after a '+' without its space too ("+]1 OK x {5}",
+			// "+{0}"), as statusPrefix and the codec's SkipLine read it.
 			return t.headText()
 		}
 	}
@@ -97,10 +99,9 @@ func (t *Tokenizer) nextHead() (Kind, error) {
 	case hSP3:
 		next = hText
 	case hPlusSP:
-		if kind == KindSP {
-			next = hText
-			t.lineText = true
-		}
+		// kind is KindSP: nextHead reads no other token here.
+		next = hText
+		t.lineText = true
 	}
 	if next == 0xff || kind == KindCRLF {
 		t.pend &^= pendHead
@@ -167,10 +168,23 @@ func isStatusWord(b []byte) bool {
 
 // statusPrefix reports whether b, the first bytes of a line, begins a status
 // response (tag or '*', then OK, NO, BAD, BYE or PREAUTH) or a continuation
-// request ('+' alone). known is false when b ends before that is decided.
+// request (a lone '+' first). known is false when b ends before that is decided.
 func statusPrefix(b []byte) (status, known bool) {
+	if len(b) > 0 && b[0] == '+' {
+		// A lone '+' (Next's KindPlus: no atom byte follows it) is a
+		// continuation request, whose text has no literal whatever
+		// follows ("+ go", "+]1 OK x {5}", "+{0}"), as the codec reads
+		// it. "+x" is a first word as any other: Next's atom, and a
+		// command's tag to a lenient server ("+a DELETE x").
+		if len(b) == 1 {
+			return false, false
+		}
+		if !nextSet[b[1]] {
+			return true, true
+		}
+	}
 	i := 0
-	// The first word: '*', '+' or a tag, which may hold ']' and '['
+	// The first word: '*' or a tag, which may hold ']' and '['
 	// (ASTRING-CHARs, as Tokenizer.Tag reads them: "a]1"), though a
 	// line that begins with '[' is no status (Exchange's bare code).
 	for i < len(b) && (nextSet[b[i]] || b[i] == ']' || b[i] == '[' && i > 0) {
@@ -181,9 +195,6 @@ func statusPrefix(b []byte) (status, known bool) {
 	}
 	if i == 0 {
 		return false, true
-	}
-	if i == 1 && b[0] == '+' {
-		return true, true
 	}
 	if b[i] != ' ' {
 		return false, true
