@@ -467,10 +467,15 @@ func (m *relayServer) command(pos int64) (int64, bool) {
 		}
 		return eol, true
 	}
-	m.rd.Reset(m.in[pos:])
+	// The arguments are read from the space after the tag: Dovecot's
+	// parser has no status lines, so the tokenizer's line head (which
+	// reads the text of "tag OK ...", "+ ..." or "[code] ...") must not
+	// decide for the model what a client's command holds.
+	args := pos + int64(len(tag))
+	m.rd.Reset(m.in[args:])
 	m.tk.Reset(&m.rd)
 	base := m.tk.Offset()
-	at := func() int64 { return pos + m.tk.Offset() - base }
+	at := func() int64 { return args + m.tk.Offset() - base }
 	bad := tag + " BAD"
 	// sp counts the spaces outside parentheses: the literal at the end of
 	// m.line belongs to argument sp-1 ("tag SP name SP arg1 SP arg2").

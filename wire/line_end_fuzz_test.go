@@ -3,6 +3,7 @@ package wire_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -196,28 +197,68 @@ func openCodeLiteral(line []wire.Token) bool {
 // compareEnds fails t when a and b frame a line differently: one ends it
 // where the other does not, or one ends it and the other needs more of
 // the stream for it. Lines after a reader stopped on another error are
-// not compared, nor any line after one that a reads with a literal in an
-// open response code (openCodeLiteral, the documented exception).
+// not compared, nor any line from one that a reads with a literal in an
+// open response code (openCodeLiteral, the documented exception), one
+// whose head may pass SkipLine's bound (longHead), or one that begins
+// with '[' (bareCodeLine).
 func compareEnds(t *testing.T, in []byte, aName string, a lineEnds, bName string, b lineEnds) {
 	t.Helper()
+	start := int64(0) // where line i begins, as both readers agree
 	for i := 0; ; i++ {
-		if i < len(a.open) && a.open[i] || i < len(b.open) && b.open[i] {
+		if i < len(a.open) && a.open[i] || i < len(b.open) && b.open[i] || longHead(in[start:]) || bareCodeLine(in[start:]) {
 			return
 		}
 		haveA, haveB := i < len(a.ends), i < len(b.ends)
 		switch {
 		case haveA && haveB:
 			if a.ends[i] != b.ends[i] {
-				t.Fatalf("line %d of %q: %s ends it at offset %d, %s at %d", i, in, aName, a.ends[i], bName, b.ends[i])
+				t.Fatalf("line %d of %s: %s ends it at offset %d, %s at %d", i, excerptOf(in), aName, a.ends[i], bName, b.ends[i])
 			}
+			start = a.ends[i]
 			continue
 		case haveA && b.cut:
-			t.Fatalf("line %d of %q: %s ends it at offset %d, %s reads on past the stream's end (%v)", i, in, aName, a.ends[i], bName, b.err)
+			t.Fatalf("line %d of %s: %s ends it at offset %d, %s reads on past the stream's end (%v)", i, excerptOf(in), aName, a.ends[i], bName, b.err)
 		case haveB && a.cut:
-			t.Fatalf("line %d of %q: %s ends it at offset %d, %s reads on past the stream's end (%v)", i, in, bName, b.ends[i], aName, a.err)
+			t.Fatalf("line %d of %s: %s ends it at offset %d, %s reads on past the stream's end (%v)", i, excerptOf(in), bName, b.ends[i], aName, a.err)
 		}
 		return
 	}
+}
+
+// longHead reports whether the line that begins rest has more than
+// 1024 bytes (SkipLine's bound on a line's head, maxStatusHead) before
+// its first LF: the second known disagreement, older than FuzzLineEnds.
+// SkipLine decides whether a line is a status line (or a bare code's)
+// from its first 1024 bytes: one whose first word, status word or bare
+// code does not end within them is none, and its "{5}" a literal, while
+// Next and the codec read the whole head, and so text.
+func longHead(rest []byte) bool {
+	if len(rest) > 1024 {
+		rest = rest[:1025]
+	}
+	return len(rest) > 1024 && bytes.IndexByte(rest, '\n') < 0
+}
+
+// bareCodeLine reports whether the line that begins rest starts with
+// '[': the third known disagreement, kept on purpose. The codec reads
+// such a server line as Exchange's bare response code ("[COPYUID 1 2 3]
+// Moved" after MOVE) and the rest as text; the tokenizer and SkipLine
+// read it as any line, and a "{5}" at its end as a literal. Reading it as
+// text there too (tried in stop 53) let a client whose tag begins with
+// '[' ("[a STATUS x] {13}", which RFC 9051 allows and Dovecot reads with
+// a literal) hide a literal from a proxy's Dialog and smuggle the next
+// command past it (TestDialogRelayBracketFirstTagLiteral,
+// TestProxyBracketFirstTagLiteral).
+func bareCodeLine(rest []byte) bool {
+	return len(rest) > 0 && rest[0] == '['
+}
+
+// excerptOf quotes in, its middle cut when it is long.
+func excerptOf(in []byte) string {
+	if len(in) <= 200 {
+		return fmt.Sprintf("%q", in)
+	}
+	return fmt.Sprintf("%q...(%d bytes)...%q", in[:100], len(in)-200, in[len(in)-100:])
 }
 
 // FuzzLineEnds: the readers of a line agree on where it ends, and so on
