@@ -14,15 +14,20 @@ type ACLEntry struct {
 	Rights     string
 }
 
-// GetACL sends GETACL: the access control list of a mailbox.
+// GetACL sends GETACL: the access control list of a mailbox. ACL
+// responses that name another mailbox (an unsolicited one, or a hostile
+// server's) are not its answer and are left out; the mailbox is matched
+// as MyRights matches it.
 func (c *Client) GetACL(ctx context.Context, mailbox string) ([]ACLEntry, error) {
 	r, err := c.run(ctx, c.target(&session.Command{Name: "GETACL", Args: func(e *wire.Encoder) { c.mailbox(e, mailbox) }}, nil, mailbox))
 	if err != nil {
 		return nil, err
 	}
+	want, _ := c.encodeMailbox(mailbox) // the command went: no error
+	own := ownMailbox(r.Data, want, aclMailbox)
 	var out []ACLEntry
 	for _, d := range r.Data {
-		if a, ok := d.(*codec.ACL); ok {
+		if a, ok := d.(*codec.ACL); ok && own(d) {
 			for _, en := range a.Entries {
 				out = append(out, ACLEntry{Identifier: string(en.Identifier), Rights: string(en.Rights)})
 			}
@@ -43,15 +48,21 @@ func (c *Client) DeleteACL(ctx context.Context, mailbox, identifier string) erro
 	return c.simpleTo(ctx, "DELETEACL", mailbox, func(e *wire.Encoder) { c.mailbox(e, mailbox).SP().AString(identifier) })
 }
 
-// MyRights sends MYRIGHTS: the rights of the logged-in user.
+// MyRights sends MYRIGHTS: the rights of the logged-in user. The answer
+// is the MYRIGHTS that names the mailbox as sent (INBOX alone in any
+// case); only when none does, one that names it with INBOX at its head in
+// another case (Dovecot answers "inbox/x" with "INBOX/x"). A MYRIGHTS of
+// another mailbox is not taken: without one of the mailbox, a
+// *MissingError.
 func (c *Client) MyRights(ctx context.Context, mailbox string) (string, error) {
 	r, err := c.run(ctx, c.target(&session.Command{Name: "MYRIGHTS", Args: func(e *wire.Encoder) { c.mailbox(e, mailbox) }}, nil, mailbox))
 	if err != nil {
 		return "", err
 	}
 	want, _ := c.encodeMailbox(mailbox) // the command went: no error
+	own := ownMailbox(r.Data, want, myRightsMailbox)
 	for _, d := range r.Data {
-		if m, ok := d.(*codec.MyRights); ok && codec.SameMailbox(string(m.Mailbox), want) {
+		if m, ok := d.(*codec.MyRights); ok && own(d) {
 			return string(m.Rights), nil
 		}
 	}
@@ -65,7 +76,10 @@ type ListRights struct {
 	Optional []string
 }
 
-// ListRights sends LISTRIGHTS.
+// ListRights sends LISTRIGHTS. The answer is the LISTRIGHTS of the
+// mailbox (matched as MyRights matches it) and the identifier: as sent,
+// or else in another ASCII case; a LISTRIGHTS of another mailbox or
+// identifier is not taken: without one, a *MissingError.
 func (c *Client) ListRights(ctx context.Context, mailbox, identifier string) (*ListRights, error) {
 	r, err := c.run(ctx, c.target(&session.Command{Name: "LISTRIGHTS", Args: func(e *wire.Encoder) {
 		c.mailbox(e, mailbox).SP().AString(identifier)
@@ -73,10 +87,49 @@ func (c *Client) ListRights(ctx context.Context, mailbox, identifier string) (*L
 	if err != nil {
 		return nil, err
 	}
+	want, _ := c.encodeMailbox(mailbox) // the command went: no error
+	own := ownMailbox(r.Data, want, listRightsMailbox)
+	var folded *codec.ListRights
 	for _, d := range r.Data {
-		if l, ok := d.(*codec.ListRights); ok {
-			return &ListRights{Required: string(l.Required), Optional: strs(l.Optional)}, nil
+		if l, ok := d.(*codec.ListRights); ok && own(d) {
+			if string(l.Identifier) == identifier {
+				return listRights(l), nil
+			}
+			if folded == nil && equalFold(string(l.Identifier), identifier) {
+				folded = l
+			}
 		}
 	}
+	if folded != nil {
+		return listRights(folded), nil
+	}
 	return nil, &MissingError{Command: "LISTRIGHTS", Response: "LISTRIGHTS"}
+}
+
+func listRights(l *codec.ListRights) *ListRights {
+	return &ListRights{Required: string(l.Required), Optional: strs(l.Optional)}
+}
+
+func aclMailbox(d codec.Response) ([]byte, bool) {
+	a, ok := d.(*codec.ACL)
+	if !ok {
+		return nil, false
+	}
+	return a.Mailbox, true
+}
+
+func myRightsMailbox(d codec.Response) ([]byte, bool) {
+	m, ok := d.(*codec.MyRights)
+	if !ok {
+		return nil, false
+	}
+	return m.Mailbox, true
+}
+
+func listRightsMailbox(d codec.Response) ([]byte, bool) {
+	l, ok := d.(*codec.ListRights)
+	if !ok {
+		return nil, false
+	}
+	return l.Mailbox, true
 }

@@ -102,51 +102,79 @@ type selectionKey struct{}
 // a number that means nothing here (MailboxState.Bind), and a Client on
 // any other session ignores it.
 type binding struct {
-	s     *session.Session
-	sel   uint32
-	outer *binding
+	s   *session.Session
+	sel uint32
+	// uidv, when checkUIDV is set, is the session's UIDValidityChanges
+	// count the commands are bound to too (bindSelection: the jobs that
+	// act on UIDs they read): they are not sent once the selected
+	// mailbox's UIDVALIDITY changed (session.ErrUIDValidity).
+	uidv      uint32
+	checkUIDV bool
+	outer     *binding
 }
 
-// withBinding returns ctx bound to selection sel of s, keeping the
-// bindings ctx carries for other sessions and dropping its binding of s.
-func withBinding(ctx context.Context, s *session.Session, sel uint32) context.Context {
-	b := &binding{s: s, sel: sel}
+// withBinding returns ctx bound as nb says (its session's binding),
+// keeping the bindings ctx carries for other sessions and dropping its
+// binding of nb.s.
+func withBinding(ctx context.Context, nb binding) context.Context {
+	b := &nb
+	b.outer = nil
 	tail := &b.outer
 	old, _ := ctx.Value(selectionKey{}).(*binding)
 	for o := old; o != nil; o = o.outer {
-		if o.s != s {
-			*tail = &binding{s: o.s, sel: o.sel}
+		if o.s != nb.s {
+			cp := *o
+			cp.outer = nil
+			*tail = &cp
 			tail = &(*tail).outer
 		}
 	}
 	return context.WithValue(ctx, selectionKey{}, b)
 }
 
-// binding returns the selection of c's session that ctx is bound to, and
-// whether it is bound to one; a binding of another session is not c's.
-func (c *Client) binding(ctx context.Context) (uint32, bool) {
+// bindingOf returns the binding of c's session that ctx carries, or nil;
+// a binding of another session is not c's.
+func (c *Client) bindingOf(ctx context.Context) *binding {
 	b, _ := ctx.Value(selectionKey{}).(*binding)
 	for ; b != nil; b = b.outer {
 		if b.s == c.s {
-			return b.sel, true
+			return b
 		}
+	}
+	return nil
+}
+
+// binding returns the selection of c's session that ctx is bound to, and
+// whether it is bound to one.
+func (c *Client) binding(ctx context.Context) (uint32, bool) {
+	if b := c.bindingOf(ctx); b != nil {
+		return b.sel, true
 	}
 	return 0, false
 }
 
 // bindSelection returns ctx carrying the session's selection count, unless
 // it carries one of this session already (MailboxState.Bind, an outer
-// job): the commands run with it (bound) are not sent once another
-// mailbox was selected (session.ErrReselected). Move's and Replace's
-// fallbacks, which remove what they copied or replaced with commands of
-// their own, run under it, so that a SELECT another goroutine runs
-// meanwhile cannot make them flag and expunge messages of another
-// mailbox.
+// job), and its UIDValidityChanges count, unless it carries one already:
+// the commands run with it (bound) are not sent once another mailbox was
+// selected (session.ErrReselected), nor once the selected mailbox's
+// UIDVALIDITY changed (session.ErrUIDValidity: the UIDs read before may
+// name other messages). Move's and Replace's fallbacks, which remove what
+// they copied or replaced with commands of their own, run under it, so
+// that a SELECT another goroutine runs meanwhile, or a UIDVALIDITY the
+// server announces in the answer to their COPY, cannot make them flag and
+// expunge other messages than they copied.
 func (c *Client) bindSelection(ctx context.Context) context.Context {
-	if _, ok := c.binding(ctx); ok {
+	b := c.bindingOf(ctx)
+	if b != nil && b.checkUIDV {
 		return ctx
 	}
-	return withBinding(ctx, c.s, c.s.Selections())
+	nb := binding{s: c.s, sel: c.s.Selections()}
+	if b != nil {
+		nb.sel = b.sel
+	}
+	nb.uidv, nb.checkUIDV = c.s.UIDValidityChanges(), true
+	return withBinding(ctx, nb)
 }
 
 // selection returns the selection ctx is bound to (MailboxState.Bind,
@@ -164,8 +192,12 @@ func (c *Client) selection(ctx context.Context) uint32 {
 // then sends cmd only while that selection holds
 // (session.Command.Selection, checked even when 0).
 func (c *Client) bound(ctx context.Context, cmd *session.Command) *session.Command {
-	if sel, ok := c.binding(ctx); ok {
-		cmd.Selection, cmd.CheckSelection = sel, true
+	if b := c.bindingOf(ctx); b != nil {
+		cmd.Selection, cmd.CheckSelection = b.sel, true
+		if b.checkUIDV {
+			// The job's count, read before the UIDs it acts on.
+			cmd.UIDValidity, cmd.CheckUIDValidity = b.uidv, true
+		}
 	}
 	return cmd
 }
@@ -223,6 +255,12 @@ func (c *Client) target(cmd *session.Command, set *Set, mailbox string) *session
 		cmd.Messages = &set.Nums
 	}
 	c.seqChecked(cmd, set != nil && set.renumberable())
+	if set != nil && set.UID && !set.Saved {
+		// UIDs name the messages they name under the UIDVALIDITY of
+		// the call: a change before the command's turn stops it
+		// (session.Command.UIDValidity).
+		cmd.UIDValidity, cmd.CheckUIDValidity = c.s.UIDValidityChanges(), true
+	}
 	if mailbox != "" {
 		cmd.Mailbox = mailbox
 		if c.utf8() {

@@ -151,6 +151,14 @@ var ErrMoveUnsupported = errors.New("commands: the server has neither MOVE nor U
 // Removed holds the source UIDs a UID EXPUNGE sent in parts did remove
 // (the parts that succeeded, SplitError.Done): those are in the
 // destination only, and not in Deleted.
+//
+// When the source's UIDVALIDITY changed after Move's call (an untagged
+// OK [UIDVALIDITY] in the answer to its COPY or STORE, or to another
+// goroutine's command), the STORE or UID EXPUNGE that came next was not
+// sent, and the error matches ErrUIDValidity: the UIDs of Deleted and
+// Copy.Src are of the old validity, and may now name other messages (or
+// none): select the mailbox again and find the messages anew before
+// acting on them.
 type MoveIncompleteError struct {
 	Copy    *CopyResult
 	Deleted Set
@@ -372,7 +380,12 @@ func copyUIDOf(st *codec.Status) *CopyResult {
 // Its commands go to the mailbox selected when it began, or not at all: a
 // SELECT that another goroutine runs meanwhile stops the rest with an
 // error matching session.ErrReselected (a *MoveIncompleteError once the
-// COPY is done), never a STORE or EXPUNGE in another mailbox.
+// COPY is done), never a STORE or EXPUNGE in another mailbox. So does a
+// change of the mailbox's UIDVALIDITY after the call (an untagged OK
+// [UIDVALIDITY], in the COPY's answer or any other): the UIDs would name
+// other messages, and the rest stops, not sent, with an error matching
+// ErrUIDValidity (a *MoveIncompleteError once the COPY is done; no UID
+// EXPUNGE after a STORE whose answer brought the change).
 // A set too long for one command line is moved in parts
 // (Client.SetMaxSetLength); sequence numbers, which each part's MOVE
 // changes, are first turned into UIDs (UID SEARCH), as the fallback does.

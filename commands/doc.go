@@ -36,6 +36,18 @@
 // it was listed: see MailboxInfo.Name.
 // Options are structs; a nil *Options means the defaults.
 //
+// A command about one mailbox, quota root or entry takes as its answer
+// only the responses about it: an ACL, LISTRIGHTS, MYRIGHTS, QUOTAROOT or
+// METADATA response of another mailbox (a notice, or a hostile server's),
+// a QUOTA of another root, a GETMETADATA entry neither asked for nor within
+// the asked DEPTH of one, are left out, and a command left without its
+// answer returns a *MissingError. The mailbox is matched as sent (INBOX
+// alone in any case, the session's rule for STATUS), or, only when no
+// response names it so, with INBOX at its head in another case, as
+// Dovecot spells "inbox/x" (see MyRights); a LIST-STATUS answer's STATUS
+// and MYRIGHTS with the listed mailbox's own delimiter. Of two answers
+// to a command that has one (ID, NAMESPACE), the last is taken.
+//
 // Fetch returns an iterator of messages, pulled from the session on the
 // iterating goroutine (session.Command.Pull), so that a slow loop holds
 // the server back instead of piling up memory. Message.NextSection hands

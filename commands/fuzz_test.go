@@ -368,6 +368,11 @@ var fcSeed = []fcAnswer{
 	{"SELECT", "* 20 EXISTS\r\n* FLAGS (\\Seen \\Deleted)\r\n* OK [PERMANENTFLAGS (\\Seen \\Deleted \\*)] ok\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT 21] ok\r\n* OK [HIGHESTMODSEQ 30] ok\r\n" +
 		"* VANISHED (EARLIER) 3:4\r\n* 1 FETCH (UID 1 FLAGS (\\Seen) MODSEQ (25))\r\n%T OK [READ-WRITE] selected\r\n"},
 	{"UID SEARCH", "* ESEARCH (TAG \"%T\") UID MIN 1 MAX 9 ALL 1:3,9 COUNT 4\r\n"},
+	// CopySplit's UID SEARCH of its sequence numbers, in two parts (an
+	// extended SEARCH without its ESEARCH is a *MissingError since stop
+	// 53).
+	{"UID SEARCH", "* ESEARCH (TAG \"%T\") UID ALL 1:3\r\n"},
+	{"UID SEARCH", "* ESEARCH (TAG \"%T\") UID\r\n"},
 	{"SEARCH", "* SEARCH 2 5 7\r\n"},
 	{"UID SORT", "* SORT 9 3 1\r\n"},
 	{"SORT", "* ESEARCH (TAG \"%T\") MIN 2 ALL 2,1,5 COUNT 3\r\n"},

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/imapkit/imapkit/codec"
@@ -243,7 +244,11 @@ func NormalizeCRLF(msg []byte) []byte {
 // length bytes are read into memory: of a server that sends more than it
 // was asked, the first length are returned and the rest is dropped. A
 // section the server sends as NIL (a part the message has not, on Cyrus)
-// is nil; an empty one is empty and not nil.
+// is nil; an empty one is empty and not nil. Only the section asked for
+// is its answer (BODY or BINARY, part, specifier, and origin start; no
+// origin only when start is 0): another the server sends instead is
+// passed over, and without the one asked for the result is nil, as for a
+// section the server left out.
 func (c *Client) Partial(ctx context.Context, set Set, section FetchSection, start, length uint32) ([]byte, error) {
 	if length == 0 {
 		// BODY[]<start.0> has no form (the length is nz-number): it
@@ -260,7 +265,7 @@ func (c *Client) Partial(ctx context.Context, set Set, section FetchSection, sta
 		if got {
 			continue
 		}
-		s, err := m.NextSection()
+		s, err := nextAsked(m, section)
 		if err == io.EOF {
 			continue
 		}
@@ -279,6 +284,41 @@ func (c *Client) Partial(ctx context.Context, set Set, section FetchSection, sta
 		got = true
 	}
 	return out, nil
+}
+
+// nextAsked returns the next section of m that answers asked, a partial
+// section (Partial): the sections that do not (another kind, part,
+// specifier or origin) are passed over, and io.EOF says there is none.
+func nextAsked(m *Message, asked FetchSection) (*Section, error) {
+	for {
+		s, err := m.NextSection()
+		if err != nil || answers(s, asked) {
+			return s, err
+		}
+	}
+}
+
+// answers reports whether s is the answer to asked, a partial section: the
+// same kind (BODY or BINARY), part and specifier, and the origin asked
+// for. A section without an origin is the section from its start: the
+// answer only to a partial fetch from 0. The header field names of
+// HEADER.FIELDS are not compared (servers spell them as they like).
+func answers(s *Section, asked FetchSection) bool {
+	if (s.Kind == codec.SectionBinary) != asked.Binary || s.Kind != codec.SectionBinary && s.Kind != codec.SectionBody {
+		return false
+	}
+	if len(s.Part) != len(asked.Part) || !strings.EqualFold(s.Specifier, asked.Specifier) {
+		return false
+	}
+	for i, p := range asked.Part {
+		if int64(s.Part[i]) != int64(p) {
+			return false
+		}
+	}
+	if s.HasOrigin {
+		return s.Origin == asked.Offset
+	}
+	return asked.Offset == 0
 }
 
 // isDigit reports an ASCII digit.

@@ -45,8 +45,15 @@ type MailboxInfo struct {
 	// it. Two names the server lists that
 	// decode alike ("R&D" and "R&-D") have the same Name, which reaches
 	// the one listed last; Raw tells them apart.
-	Name  string
-	Delim string // the hierarchy delimiter; "" for none (NIL)
+	Name string
+	// Delim is the hierarchy delimiter, "" for none (NIL): the one byte
+	// the server sent, as it is in Name. A byte past ASCII (0xE9 from a
+	// Latin-1 server) is kept as that byte, not valid UTF-8 on its own,
+	// as Name keeps such bytes (raw 8-bit bytes pass through decoding, in
+	// modified UTF-7 and UTF-8 mode): strings.Split(Name, Delim) splits
+	// the name where the server does. Before, it was the rune of that
+	// value in UTF-8 ("é", two bytes the name does not hold).
+	Delim string
 	Attrs []string
 	// ChildInfo is the CHILDINFO extended data (e.g. SUBSCRIBED).
 	ChildInfo []string
@@ -197,12 +204,12 @@ func (c *Client) listOnce(ctx context.Context, pattern string, o *ListOptions, r
 			}
 			held = m
 		case *codec.MyRights:
-			if held != nil && codec.SameMailbox(held.Name, decodeMailbox(r.Mailbox, utf8)) {
+			if held != nil && listedSame(held, decodeMailbox(r.Mailbox, utf8)) {
 				held.MyRights = string(r.Rights)
 			}
 		case *codec.MailboxStatus:
 			name := decodeMailbox(r.Mailbox, utf8)
-			if held != nil && codec.SameMailbox(held.Name, name) {
+			if held != nil && listedSame(held, name) {
 				st := codec.CloneResponse(r).(*codec.MailboxStatus)
 				if held.Status == nil {
 					held.Status = c.listStatus(name, st, refused)
@@ -396,7 +403,7 @@ func listInfo(d *codec.List, utf8 bool) *MailboxInfo {
 	m := &MailboxInfo{Name: decodeMailbox(d.Mailbox, utf8), Attrs: strs(d.Attrs),
 		ChildInfo: strs(d.ChildInfo), Raw: d.Mailbox.Clone()}
 	if d.Delim != 0 {
-		m.Delim = string(rune(d.Delim))
+		m.Delim = string([]byte{d.Delim}) // the byte as sent: see MailboxInfo.Delim
 	}
 	if d.OldName != nil {
 		m.OldName = decodeMailbox(d.OldName, utf8)

@@ -62,8 +62,12 @@ type MailboxState struct {
 	// PermanentFlags are the flags the client can change permanently;
 	// nil when the server did not say.
 	PermanentFlags []string
-	Exists         uint32
-	Recent         uint32 // IMAP4rev1 only
+	// Exists is the number of messages: the EXISTS of the answer, less
+	// the messages an EXPUNGE or VANISHED (not EARLIER) that came after
+	// it in the answer removed (another client's expunge), as
+	// Client.Exists counts them.
+	Exists uint32
+	Recent uint32 // IMAP4rev1 only
 	// UIDValidity and UIDNext are 0 when not sent, or sent past 32
 	// bits (Zoho's UIDNEXT): unknown, not cut.
 	UIDValidity uint32
@@ -150,7 +154,7 @@ func (st *MailboxState) Bind(ctx context.Context) context.Context {
 	if st.session == nil {
 		return ctx
 	}
-	return withBinding(ctx, st.session, st.Selection)
+	return withBinding(ctx, binding{s: st.session, sel: st.Selection})
 }
 
 // ErrMailboxReadOnly is what Store, Expunge and Move return, having sent
@@ -336,18 +340,26 @@ func (c *Client) mailboxState(name string, r *session.Result) *MailboxState {
 		}
 	}
 	var vanished []wire.SeqRange
+	exists := false // an EXISTS was read: EXPUNGE and VANISHED take from it
 	for _, d := range data {
 		switch d := d.(type) {
 		case *codec.Flags:
 			st.Flags = strs(d.Flags)
 		case *codec.Exists:
-			st.Exists = d.Count
+			st.Exists, exists = d.Count, true
+		case *codec.Expunge:
+			if exists {
+				st.expunged(d.Seq)
+			}
 		case *codec.Recent:
 			st.Recent = d.Count
 		case *codec.Status:
 			code(d.Code)
 		case *codec.Vanished:
 			vanished = append(vanished, d.UIDs.Ranges()...)
+			if !d.Earlier && exists {
+				exists = st.vanished(&d.UIDs)
+			}
 		case *codec.Fetch:
 			st.Changed = append(st.Changed, newMessage(d))
 		}
@@ -357,6 +369,29 @@ func (c *Client) mailboxState(name string, r *session.Result) *MailboxState {
 		code(r.Status.Code)
 	}
 	return st
+}
+
+// expunged follows an EXPUNGE of message seq read in the SELECT's answer
+// after its EXISTS, as the session's count does (session.Session.Exists):
+// one message less, but for a message the count never held (0, or above
+// it), which leaves it as it is.
+func (st *MailboxState) expunged(seq uint32) {
+	if seq != 0 && seq <= st.Exists {
+		st.Exists--
+	}
+}
+
+// vanished follows a VANISHED (not EARLIER) of uids read in the SELECT's
+// answer after its EXISTS, as the session's count does: their number
+// less, and false (the count lost until the next EXISTS; Exists left as
+// it is) when it is unknown ("*") or more than the count.
+func (st *MailboxState) vanished(uids *codec.SeqSet) bool {
+	k, ok := uids.Len()
+	if !ok || k > uint64(st.Exists) {
+		return false
+	}
+	st.Exists -= uint32(k)
+	return true
 }
 
 // CreateOptions are the options of Create.

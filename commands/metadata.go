@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/session"
@@ -29,6 +30,14 @@ type MetadataEntry struct {
 // GetMetadata sends GETMETADATA for a mailbox ("" for the server) and
 // entries such as "/private/comment". longEntries is from [METADATA
 // LONGENTRIES n].
+//
+// The answer is the METADATA responses with values that name the mailbox
+// (matched as MyRights matches it: as sent, else with INBOX at its head in
+// another case), and of their entries those asked for and, with
+// MetadataOptions.Depth 1, their immediate children, with -1 (infinity)
+// every entry under them (RFC 5464 section 4.2.2), entry names compared in
+// any ASCII case. Entries of another mailbox, or neither asked for nor
+// within the asked depth of one, are not the answer and are left out.
 func (c *Client) GetMetadata(ctx context.Context, mailbox string, entries []string, opts *MetadataOptions) (out []MetadataEntry, longEntries uint64, err error) {
 	var o MetadataOptions
 	if opts != nil {
@@ -73,13 +82,16 @@ func (c *Client) GetMetadata(ctx context.Context, mailbox string, entries []stri
 		return nil, 0, err
 	}
 	want, _ := c.encodeMailbox(mailbox) // the command went: no error
+	own := ownMailbox(r.Data, want, metadataMailbox)
 	for _, d := range r.Data {
 		// The answer names the mailbox asked for, with values; an entry
 		// list without them, or another mailbox's, is an unsolicited
 		// change notice (RFC 5464 section 4.4.2), not an entry unset.
-		if m, ok := d.(*codec.Metadata); ok && m.Values && codec.SameMailbox(string(m.Mailbox), want) {
+		if m, ok := d.(*codec.Metadata); ok && m.Values && own(d) {
 			for _, p := range m.Entries {
-				out = append(out, MetadataEntry{Name: string(p.Name), Value: p.Value.Clone()})
+				if withinAsked(string(p.Name), entries, o.Depth) {
+					out = append(out, MetadataEntry{Name: string(p.Name), Value: p.Value.Clone()})
+				}
 			}
 		}
 	}
@@ -87,6 +99,34 @@ func (c *Client) GetMetadata(ctx context.Context, mailbox string, entries []stri
 		longEntries = st.Code.Num
 	}
 	return out, longEntries, nil
+}
+
+func metadataMailbox(d codec.Response) ([]byte, bool) {
+	m, ok := d.(*codec.Metadata)
+	if !ok || !m.Values {
+		return nil, false
+	}
+	return m.Mailbox, true
+}
+
+// withinAsked reports whether the entry name is one of asked or, with a
+// depth of 1, an immediate child of one ("/private/comment/a" of
+// "/private/comment"), with a depth of -1 (infinity) any entry under one
+// (RFC 5464 section 4.2.2). Entry names are compared in any ASCII case:
+// servers spell them their own way (Dovecot lower-cases them).
+func withinAsked(name string, asked []string, depth int) bool {
+	for _, a := range asked {
+		if equalFold(name, a) {
+			return true
+		}
+		if depth == 0 || len(name) <= len(a)+1 || name[len(a)] != '/' || !equalFold(name[:len(a)], a) {
+			continue
+		}
+		if depth < 0 || !strings.Contains(name[len(a)+1:], "/") {
+			return true
+		}
+	}
+	return false
 }
 
 // SetMetadata sends SETMETADATA: a nil Value removes the entry.

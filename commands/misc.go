@@ -123,15 +123,18 @@ type Namespace struct {
 // ("" for none).
 type NamespaceDesc struct {
 	Prefix string
-	Delim  string
+	// Delim is the delimiter as sent: a byte past ASCII is kept as that
+	// byte, as in MailboxInfo.Delim.
+	Delim string
 	// Extensions are the namespace's response extensions (RFC 2342
 	// section 5, RFC 9051 section 7.3.5; TRANSLATION of RFC 5255), by
 	// name, each value as sent (a parenthesized list of strings); nil
-	// when there are none.
+	// when there are none. A name sent twice keeps its last value.
 	Extensions map[string]string
 }
 
-// Namespace sends NAMESPACE.
+// Namespace sends NAMESPACE. A server sends one NAMESPACE response; if it
+// sends more, the last is the answer (as for ID).
 func (c *Client) Namespace(ctx context.Context) (*Namespace, error) {
 	r, err := c.run(ctx, &session.Command{Name: "NAMESPACE"})
 	if err != nil {
@@ -152,7 +155,7 @@ func (c *Client) Namespace(ctx context.Context) (*Namespace, error) {
 			case d.LongDelim != nil:
 				nd.Delim = string(d.LongDelim)
 			case d.Delim != 0:
-				nd.Delim = string(rune(d.Delim))
+				nd.Delim = string([]byte{d.Delim}) // as sent: see MailboxInfo.Delim
 			}
 			out = append(out, nd)
 		}
@@ -169,7 +172,8 @@ func (c *Client) Namespace(ctx context.Context) (*Namespace, error) {
 // ID sends ID (RFC 2971) with the client's fields (nil sends NIL) and
 // returns the server's (nil for NIL) as a map. The map cannot tell a NIL
 // value from "" (both are "") and keeps one value of a field the server
-// sent twice (the last); IDFields returns the fields as sent.
+// sent twice (the last); IDFields returns the fields as sent. Of two ID
+// responses, the last is the answer (IDFields).
 func (c *Client) ID(ctx context.Context, fields map[string]string) (map[string]string, error) {
 	list, err := c.IDFields(ctx, fields)
 	if err != nil || list == nil {
@@ -193,7 +197,9 @@ type IDField struct {
 // sent: a NIL value has Nil set (ID's map has "" for it), and a field
 // sent twice is there twice (ID's map keeps the last). The answer NIL is
 // a nil list; "()" an empty one. Field names are as the server wrote
-// them (RFC 2971 makes them case-insensitive).
+// them (RFC 2971 makes them case-insensitive). A server sends one ID
+// response; if it sends more, the last is the answer, a NIL one too (the
+// fields of the earlier are not merged in).
 func (c *Client) IDFields(ctx context.Context, fields map[string]string) ([]IDField, error) {
 	r, err := c.run(ctx, &session.Command{Name: "ID", Args: func(e *wire.Encoder) {
 		e.SP()
@@ -216,7 +222,11 @@ func (c *Client) IDFields(ctx context.Context, fields map[string]string) ([]IDFi
 	}
 	var out []IDField
 	for _, d := range r.Data {
-		if id, ok := d.(*codec.ID); ok && id.Params != nil {
+		if id, ok := d.(*codec.ID); ok {
+			if id.Params == nil {
+				out = nil // NIL: the last answer
+				continue
+			}
 			out = make([]IDField, 0, len(id.Params))
 			for _, p := range id.Params {
 				out = append(out, IDField{Name: string(p.Name), Value: string(p.Value), Nil: p.Value.IsNil()})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/imapkit/imapkit/codec"
@@ -24,10 +25,12 @@ type QuotaResource struct {
 	Usage, Limit uint64
 }
 
-func quotas(data []codec.Response) []*Quota {
+// quotas returns the QUOTA responses among data whose root is one of
+// roots (as sent, byte for byte: a quota root is the server's string).
+func quotas(data []codec.Response, roots ...string) []*Quota {
 	var out []*Quota
 	for _, d := range data {
-		if q, ok := d.(*codec.Quota); ok {
+		if q, ok := d.(*codec.Quota); ok && slices.Contains(roots, string(q.Root)) {
 			qq := &Quota{Root: string(q.Root)}
 			for _, r := range q.Resources {
 				qq.Resources = append(qq.Resources, QuotaResource{Name: strings.ToUpper(string(r.Name)), Usage: r.Usage, Limit: r.Limit})
@@ -38,37 +41,55 @@ func quotas(data []codec.Response) []*Quota {
 	return out
 }
 
-// GetQuota sends GETQUOTA for a quota root.
+// GetQuota sends GETQUOTA for a quota root. The answer is the QUOTA of
+// that root (byte for byte); a QUOTA of another root (RFC 9208 lets a
+// server send them unasked) is not taken: without one of the root, a
+// *MissingError.
 func (c *Client) GetQuota(ctx context.Context, root string) (*Quota, error) {
 	r, err := c.run(ctx, &session.Command{Name: "GETQUOTA", Args: func(e *wire.Encoder) { e.SP().AString(root) }})
 	if err != nil {
 		return nil, err
 	}
-	if q := quotas(r.Data); len(q) > 0 {
+	if q := quotas(r.Data, root); len(q) > 0 {
 		return q[0], nil
 	}
 	return nil, &MissingError{Command: "GETQUOTA", Response: "QUOTA"}
 }
 
 // GetQuotaRoot sends GETQUOTAROOT: the quota roots of a mailbox and their
-// quotas.
+// quotas. The roots are those of the QUOTAROOT responses that name the
+// mailbox (matched as MyRights matches it), the quotas those of these
+// roots: a QUOTAROOT of another mailbox, or a QUOTA of a root the mailbox
+// is not under, is not taken.
 func (c *Client) GetQuotaRoot(ctx context.Context, mailbox string) (roots []string, qs []*Quota, err error) {
 	r, err := c.run(ctx, c.target(&session.Command{Name: "GETQUOTAROOT", Args: func(e *wire.Encoder) { c.mailbox(e, mailbox) }}, nil, mailbox))
 	if err != nil {
 		return nil, nil, err
 	}
+	want, _ := c.encodeMailbox(mailbox) // the command went: no error
+	own := ownMailbox(r.Data, want, quotaRootMailbox)
 	for _, d := range r.Data {
-		if qr, ok := d.(*codec.QuotaRoot); ok {
+		if qr, ok := d.(*codec.QuotaRoot); ok && own(d) {
 			for _, root := range qr.Roots {
 				roots = append(roots, string(root))
 			}
 		}
 	}
-	return roots, quotas(r.Data), nil
+	return roots, quotas(r.Data, roots...), nil
+}
+
+func quotaRootMailbox(d codec.Response) ([]byte, bool) {
+	q, ok := d.(*codec.QuotaRoot)
+	if !ok {
+		return nil, false
+	}
+	return q.Mailbox, true
 }
 
 // SetQuota sends SETQUOTA (usually for an administrator) with the limits
-// by resource name; an empty map removes the limits.
+// by resource name; an empty map removes the limits. It returns the QUOTA
+// of the root the server sent in its answer (nil if none; one of another
+// root is not taken).
 func (c *Client) SetQuota(ctx context.Context, root string, limits map[string]uint64) (*Quota, error) {
 	seen := make(map[string]string, len(limits))
 	for k, v := range limits {
@@ -95,7 +116,7 @@ func (c *Client) SetQuota(ctx context.Context, root string, limits map[string]ui
 	if err != nil {
 		return nil, err
 	}
-	if q := quotas(r.Data); len(q) > 0 {
+	if q := quotas(r.Data, root); len(q) > 0 {
 		return q[0], nil
 	}
 	return nil, nil

@@ -117,7 +117,9 @@ func (e *stepNotSentError) Unwrap() []error { return e.errs }
 // *ReplaceIncompleteError. Without either it sends nothing and returns
 // ErrUnsupported, rather than expunge other messages marked \Deleted.
 // As in Move, its commands go to the mailbox selected when it began or not
-// at all (session.ErrReselected). The fallback first asks for msg's UID
+// at all (session.ErrReselected), and none after the mailbox's
+// UIDVALIDITY changed since the call (ErrUIDValidity: a
+// *ReplaceIncompleteError once the APPEND is done). The fallback first asks for msg's UID
 // (UID FETCH): with no mailbox selected, msg not there, or the mailbox open
 // read-only, it appends nothing and returns a *session.StateError, an
 // error, or ErrMailboxReadOnly.

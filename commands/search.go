@@ -664,7 +664,11 @@ func (c *Client) pull(ctx context.Context, cmd *session.Command, f func(session.
 // (Client.SetMaxSetLength). Without ESEARCH and a Criteria.Set, a mailbox
 // of more messages than one answer may number (Session.MaxNumbers:
 // 2,097,152 by default) is searched in parts of that many sequence
-// numbers.
+// numbers. With ESEARCH, an answer without an ESEARCH of its own (one
+// tagged for another command, or whose UID indicator says the other kind
+// of numbers) is a *MissingError: the server must send one even when
+// nothing matches (RFC 4731 section 3.1), RETURN (SAVE) alone excepted.
+// SearchIter ends with the same error.
 func (c *Client) Search(ctx context.Context, criteria *Criteria, opts *SearchOptions) (*SearchResult, error) {
 	cmds, o, check, err := c.searchCommands(ctx, criteria, opts)
 	if err != nil {
@@ -695,9 +699,11 @@ func (c *Client) searchOnce(ctx context.Context, cmd *session.Command, o SearchO
 	// adding each as it comes would be quadratic (codec.SeqSet.AddNum).
 	var nums []uint32
 	var all []wire.SeqRange
+	answered := false // a SEARCH or ESEARCH of this command came
 	if _, err := c.pull(ctx, cmd, func(it session.Item) bool {
 		switch d := it.Response.(type) {
 		case *codec.Search:
+			answered = true
 			// A number takes 4 bytes, and 4 more while the slice grows.
 			if !b.keep(max(it.Size, 8*int64(len(d.Nums)))) {
 				return true
@@ -711,6 +717,14 @@ func (c *Client) searchOnce(ctx context.Context, cmd *session.Command, o SearchO
 				res.ModSeq = d.ModSeq
 			}
 		case *codec.ESearch:
+			if d.UID != o.UID {
+				// Of UIDs for a SEARCH of sequence numbers, or the
+				// reverse (RFC 4731 section 3.1: the UID indicator
+				// says which): not this command's answer.
+				b.keep(it.Size)
+				return true
+			}
+			answered = true
 			if !b.keep(max(it.Size, 16*int64(len(d.All.Ranges())))) {
 				return true
 			}
@@ -722,10 +736,19 @@ func (c *Client) searchOnce(ctx context.Context, cmd *session.Command, o SearchO
 	}); err != nil {
 		return nil, err
 	}
+	saveOnly := o.Return != nil && *o.Return == SearchReturn{Save: true}
+	if !answered && c.hasCap("ESEARCH") && !saveOnly {
+		// An extended SEARCH (sent so whenever the server has ESEARCH:
+		// searchCommand) is always answered with an ESEARCH, even
+		// when nothing matches (RFC 4731 section 3.1; RETURN (SAVE)
+		// alone excepted, RFC 5182): without one (an ESEARCH of another
+		// tag, or of the other kind of numbers, is not this
+		// command's), nothing is known of the matches, not "none".
+		return nil, &MissingError{Command: cmd.Name, Response: "ESEARCH"}
+	}
 	res.All.AddNum(nums...)
 	res.All.AddRanges(all...)
 	res.All.Compact()
-	saveOnly := o.Return != nil && *o.Return == SearchReturn{Save: true}
 	if (o.Return == nil || !res.FromESearch) && !saveOnly {
 		// A plain SEARCH (or an IMAP4rev2 server answering one with
 		// ESEARCH ALL): the other fields follow from the set. With SAVE
@@ -808,18 +831,23 @@ func (c *Client) SearchIter(ctx context.Context, criteria *Criteria, opts *Searc
 // searchIterOnce runs one SEARCH command of SearchIter and yields its
 // numbers; it returns false when the iteration ended.
 func (c *Client) searchIterOnce(ctx context.Context, cmd *session.Command, yield func(uint32, error) bool) bool {
-
 	done, cut := ctx.Done(), false
+	uid, answered := strings.HasPrefix(cmd.Name, "UID "), false
 	stopped, err := c.pull(ctx, cmd, func(it session.Item) bool {
 		r := it.Response
 		switch d := r.(type) {
 		case *codec.Search:
+			answered = true
 			for _, n := range d.Nums {
 				if cut = ended(done); cut || !yield(n, nil) {
 					return false
 				}
 			}
 		case *codec.ESearch:
+			if d.UID != uid {
+				return true // not this command's (Search)
+			}
+			answered = true
 			if d.Has&codec.ESearchAll != 0 {
 				for n := range d.All.All {
 					if cut = ended(done); cut || !yield(n, nil) {
@@ -836,6 +864,11 @@ func (c *Client) searchIterOnce(ctx context.Context, cmd *session.Command, yield
 	}
 	if err != nil && !stopped {
 		yield(0, err)
+		return false
+	}
+	if !stopped && !answered && c.hasCap("ESEARCH") {
+		// No ESEARCH of its own (see Search).
+		yield(0, &MissingError{Command: cmd.Name, Response: "ESEARCH"})
 		return false
 	}
 	return !stopped

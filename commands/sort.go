@@ -43,7 +43,9 @@ type SortKey struct {
 // the answer fails with an error matching codec.ErrTooManyNumbers.
 //
 // Sort drops the answer's MODSEQ (RFC 7162: with a Criteria.ModSeq, the
-// highest mod-sequence of the messages found); SortResult keeps it.
+// highest mod-sequence of the messages found); SortResult keeps it. An
+// answer that holds an ESEARCH and no SORT (ESORT's form: the order is
+// lost) is a *MissingError, not "nothing matches".
 func (c *Client) Sort(ctx context.Context, keys []SortKey, criteria *Criteria, opts *SearchOptions) ([]uint32, error) {
 	res, err := c.SortResult(ctx, keys, criteria, opts)
 	if res == nil {
@@ -116,9 +118,14 @@ func (c *Client) sortIter(ctx context.Context, keys []SortKey, criteria *Criteri
 		}
 		cmd.Pull = true
 		done, cut := ctx.Done(), false
+		var sorted, esearch bool // a SORT came; an ESEARCH did
 		stopped, err := c.pull(ctx, cmd, func(it session.Item) bool {
+			_, es := it.Response.(*codec.ESearch)
+			esearch = esearch || es
+			s, ok := it.Response.(*codec.Sort)
+			sorted = sorted || ok
 			// Sort keeps 4 bytes a number, and 4 more while its slice grows.
-			if s, ok := it.Response.(*codec.Sort); ok && b.keep(max(it.Size, 8*int64(len(s.Nums)))) {
+			if ok && b.keep(max(it.Size, 8*int64(len(s.Nums)))) {
 				if modseq != nil && only == nil && s.ModSeq > *modseq {
 					*modseq = s.ModSeq
 				}
@@ -136,6 +143,12 @@ func (c *Client) sortIter(ctx context.Context, keys []SortKey, criteria *Criteri
 		if err == nil {
 			err = b.err()
 		}
+		if err == nil && !stopped && esearch && !sorted {
+			// Answered as ESORT is (an ESEARCH of its tag), not with
+			// the SORT that holds the order: the order is lost, and
+			// no numbers is not "nothing matches".
+			err = &MissingError{Command: cmd.Name, Response: "SORT"}
+		}
 		if cut {
 			yield(0, ctx.Err())
 		} else if err != nil && !stopped {
@@ -149,7 +162,9 @@ func (c *Client) sortIter(ctx context.Context, keys []SortKey, criteria *Criteri
 // MAX are the first and last messages in sort order; ALL is a set (the
 // order is lost). Cyrus 3.6 is known to get MIN and MAX wrong. A long
 // Criteria.Set is handled as Sort does; MIN, MAX, COUNT and ALL are then
-// computed from the restricted answer.
+// computed from the restricted answer. An answer without an ESEARCH of
+// its own (one whose UID indicator says the other kind of numbers is not)
+// is a *MissingError, as in Search.
 func (c *Client) ESort(ctx context.Context, keys []SortKey, criteria *Criteria, opts *SearchOptions) (*SearchResult, error) {
 	var o SearchOptions
 	if opts != nil {
@@ -175,9 +190,16 @@ func (c *Client) ESort(ctx context.Context, keys []SortKey, criteria *Criteria, 
 	res := &SearchResult{UID: o.UID}
 	var all []wire.SeqRange
 	for _, d := range r.Data {
-		if e, ok := d.(*codec.ESearch); ok {
+		// An ESEARCH of the other kind of numbers (its UID indicator)
+		// is not this command's (see Search).
+		if e, ok := d.(*codec.ESearch); ok && e.UID == o.UID {
 			res.addESearch(e, &all)
 		}
+	}
+	if !res.FromESearch && *o.Return != (SearchReturn{Save: true}) {
+		// ESORT answers with an ESEARCH, as SEARCH RETURN does (RFC
+		// 5267 section 3.2, RFC 4731 section 3.1).
+		return nil, &MissingError{Command: cmd.Name, Response: "ESEARCH"}
 	}
 	res.All.AddRanges(all...)
 	res.All.Compact()

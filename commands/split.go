@@ -44,6 +44,15 @@ const DefaultMaxSetLength = 8000
 // that changes.
 var ErrRenumbered = session.ErrRenumbered
 
+// ErrUIDValidity is wrapped by the error of a command on UIDs that was
+// not sent because the selected mailbox's UIDVALIDITY changed (an
+// untagged OK [UIDVALIDITY], RFC 9051 section 2.3.1.1) after its call
+// (after the first part's call, for a set sent in parts; after Move's or
+// Replace's call, for the commands of their fallbacks): the UIDs may name
+// other messages, or none. Select the mailbox again and read the UIDs
+// anew. It is session.ErrUIDValidity (session.Command.UIDValidity).
+var ErrUIDValidity = session.ErrUIDValidity
+
 // SplitError reports a command whose message set was sent as several
 // commands, being too long for one command line (Client.SetMaxSetLength),
 // some of which failed while others succeeded, or ended without their
@@ -204,6 +213,12 @@ type splitRun struct {
 	// (Command.CheckRenumbered).
 	seqNums bool
 	mark    uint32 // session.Renumbered at the call, when seqNums
+	// uids says that the set is of UIDs: each command is checked
+	// against uidMark, session.UIDValidityChanges at the call
+	// (Command.UIDValidity): a UIDVALIDITY change between two parts
+	// stops the rest, whose UIDs may name other messages.
+	uids    bool
+	uidMark uint32
 	// selection is session.Selections before the first part, given to
 	// each part (Command.Selection, checked even when 0: no mailbox
 	// selected yet is a selection too) when there are several (multi):
@@ -237,6 +252,9 @@ func (r *splitRun) result(err error) error {
 // with ctx (bound to its selection, if it carries one: MailboxState.Bind).
 func (c *Client) newSplitRun(ctx context.Context, set Set, cmd string) *splitRun {
 	r := &splitRun{c: c, cmd: cmd, parts: c.parts(set), seqNums: set.renumberable()}
+	if set.UID && !set.Saved {
+		r.uids, r.uidMark = true, c.s.UIDValidityChanges()
+	}
 	if len(r.parts) > 1 {
 		r.selection, r.multi = c.selection(ctx), true
 	}
@@ -264,6 +282,7 @@ func (r *splitRun) command(ctx context.Context, cmd *session.Command) *session.C
 	// call's, and the whole set decides (a part of a set holding "1:*"
 	// is not checked).
 	cmd.CheckRenumbered, cmd.Renumbered = r.seqNums, r.mark
+	cmd.CheckUIDValidity, cmd.UIDValidity = r.uids, r.uidMark
 	return r.c.bound(ctx, cmd)
 }
 

@@ -360,7 +360,9 @@
 // StartTLS's are ErrTLSActive and ErrStartTLSUnavailable; Compress's are
 // ErrCompressActive and ErrCompressUnavailable (and CompressLevel's, for a
 // level compress/flate does not know, ErrCompressLevel). A command whose
-// Command.Renumbered count is stale is not sent (ErrRenumbered); a
+// Command.Renumbered count is stale is not sent (ErrRenumbered), nor one
+// whose Command.UIDValidity count is (ErrUIDValidity: the selected
+// mailbox's UIDVALIDITY changed, UIDValidityChanges); a
 // command whose responses passed Options.MaxResultBytes is a
 // *ResultTooLargeError (ErrResultTooLarge); pipelined UID FETCHes a server answers out of
 // order, so that a body went to another command than its message, end

@@ -538,3 +538,12 @@ var ErrMisrouted = sentinel("session: a FETCH body came before its UID and went 
 // set's largest number (see Command.Renumbered). commands.ErrRenumbered
 // is the same error.
 var ErrRenumbered = sentinel("sequence numbers changed since they were read (a message expunged): they would name other messages")
+
+// ErrUIDValidity is wrapped by the *NotSentError of a command whose
+// Command.UIDValidity count is stale: the selected mailbox's UIDVALIDITY
+// changed since the count was read (an untagged OK [UIDVALIDITY], RFC
+// 9051 section 2.3.1.1), and the UIDs read before may name other
+// messages, or none (Session.UIDValidityChanges). Select the mailbox
+// again and read the UIDs anew. commands.ErrUIDValidity is the same
+// error.
+var ErrUIDValidity = sentinel("session: the mailbox's UIDVALIDITY changed since its UIDs were read: they may name other messages")

@@ -16,8 +16,15 @@ import (
 // msgCount is the session's knowledge of the selected mailbox's message
 // count (guarded by Session.mu).
 type msgCount struct {
-	n     uint32 // the count, when known
-	known bool   // an EXISTS was read since the mailbox was selected
+	n uint32 // the count, when known
+	// unannounced counts the responses that named a message above the
+	// count since the session opened (it stops at 2^32-1; a uint32, so
+	// that validities fits in Session's size class).
+	unannounced uint32
+	// validities counts the changes of the selected mailbox's UIDVALIDITY
+	// after its SELECT (see UIDValidityChanges).
+	validities uint32
+	known      bool // an EXISTS was read since the mailbox was selected
 	// track: a mailbox is selected, or a SELECT or EXAMINE has started;
 	// EXISTS outside that (a broken server, a session that never selected)
 	// is not tracked.
@@ -26,10 +33,15 @@ type msgCount struct {
 	// server last gave it in a response code; see HighestModSeq. (Here,
 	// beside the other flags, to keep Session in its size class.)
 	hasModSeq bool
-	// unannounced counts the responses that named a message above the
-	// count since the session opened.
-	unannounced uint64
-	modseq      uint64
+	modseq    uint64
+}
+
+// unannouncedLocked counts a response that named a message above the
+// count (under mu), up to 2^32-1.
+func (c *msgCount) unannouncedLocked() {
+	if c.unannounced < math.MaxUint32 {
+		c.unannounced++
+	}
 }
 
 // selectingLocked forgets the count when a SELECT or EXAMINE starts: the
@@ -58,7 +70,7 @@ func (s *Session) countLocked(r codec.Response, target *Pending) {
 	switch r := r.(type) {
 	case *codec.Fetch:
 		if c.known && r.Seq > c.n {
-			c.unannounced++
+			c.unannouncedLocked()
 			if target != nil {
 				if target.unannounced == 0 {
 					target.unannouncedSeq = r.Seq
@@ -81,7 +93,7 @@ func (s *Session) countLocked(r codec.Response, target *Pending) {
 		if r.Seq == 0 || r.Seq > c.n {
 			// An expunge of a message never announced: counted; the
 			// count stays as it is (the server's view is unknown).
-			c.unannounced++
+			c.unannouncedLocked()
 			return
 		}
 		c.n--
@@ -96,7 +108,7 @@ func (s *Session) countLocked(r codec.Response, target *Pending) {
 		if !ok || k > uint64(c.n) {
 			// "*" in VANISHED, or more messages gone than there were:
 			// the count is lost until the next EXISTS.
-			c.unannounced++
+			c.unannouncedLocked()
 			c.n, c.known = 0, false
 			return
 		}
@@ -192,11 +204,40 @@ func (s *Session) Selections() uint32 {
 // a message above the selected mailbox's count (Exists): FETCH responses
 // (each also reported to the command it went to, by an *UnannouncedError)
 // and EXPUNGE or VANISHED responses for messages the server never
-// announced. It is 0 with a correct server.
+// announced. It is 0 with a correct server (it stops at 2^32-1).
 func (s *Session) Unannounced() uint64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.count.unannounced
+	return uint64(s.count.unannounced)
+}
+
+// UIDValidityChanges returns a counter that changes whenever the selected
+// mailbox's UIDVALIDITY changes after its SELECT or EXAMINE (RFC 9051
+// section 2.3.1.1: the UIDs read before may name other messages, or
+// none): at every untagged OK [UIDVALIDITY] read while a mailbox is
+// selected and no SELECT or EXAMINE is in flight, whatever its value (a
+// server repeats its UIDVALIDITY mid-session only when it changed; one
+// that repeats the same value is taken as changing it, which only stops
+// commands that carry the count). It wraps at 2^32. A caller that acts on
+// UIDs over several commands compares it before each, or gives it to them
+// (Command.UIDValidity).
+func (s *Session) UIDValidityChanges() uint32 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.count.validities
+}
+
+// uidValidityCodeLocked counts an untagged OK [UIDVALIDITY] read outside
+// the answer of a SELECT or EXAMINE while a mailbox is selected (under mu).
+func (s *Session) uidValidityCodeLocked() {
+	for _, p := range s.inflight {
+		if p.info.transition == ToSelected {
+			return // the SELECT's own (or the next mailbox's)
+		}
+	}
+	if s.state == StateSelected {
+		s.count.validities++
+	}
 }
 
 // ErrUnannounced matches an *UnannouncedError.

@@ -880,7 +880,8 @@ func flagChange(f *codec.Fetch) bool {
 }
 
 // wants reports whether r belongs to p: Command.Want, or the command's
-// rules; a tagged ESEARCH goes to its tag.
+// rules; a tagged ESEARCH goes to its tag, an ESEARCH without a tag only
+// to a command of the kind its UID indicator says.
 func (p *Pending) wants(r codec.Response) bool { return p.wantsNamed(r, codec.ResponseName(r)) }
 
 // wantsNamed is wants for r named name (codec.ResponseName), for a
@@ -889,8 +890,17 @@ func (p *Pending) wantsNamed(r codec.Response, name string) bool {
 	if p.cmd.Want != nil {
 		return p.s.callWant(p, r)
 	}
-	if es, ok := r.(*codec.ESearch); ok && es.Tag != nil {
-		return string(es.Tag) == p.tag
+	if es, ok := r.(*codec.ESearch); ok {
+		if es.Tag != nil {
+			return string(es.Tag) == p.tag
+		}
+		// RFC 4731 section 3.1: the UID indicator is there when the
+		// numbers are UIDs, the answer of a UID command (UID SEARCH,
+		// UID SORT): an ESEARCH of UIDs is not a SEARCH's answer, nor
+		// one of sequence numbers a UID SEARCH's.
+		if es.UID != strings.HasPrefix(p.name, "UID ") {
+			return false
+		}
 	}
 	return p.info.wants(name)
 }
@@ -957,6 +967,12 @@ func (s *Session) untaggedStatus(r *codec.Status) error {
 			s.mu.Lock()
 			s.setCaps(c.Caps)
 			s.mu.Unlock()
+		case codec.CodeUIDValidity:
+			if r.Kind == codec.StatusOK {
+				s.mu.Lock()
+				s.uidValidityCodeLocked()
+				s.mu.Unlock()
+			}
 		case codec.CodeReadOnly:
 			// The selected mailbox became read-only: mailbox state
 			// (Mailbox) and an unsolicited response, never an error

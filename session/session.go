@@ -714,6 +714,15 @@ type Command struct {
 	// (a SEARCH's) still refuse it.
 	Renumbered      uint32
 	CheckRenumbered bool
+	// UIDValidity, when CheckUIDValidity is set, is the count of
+	// Session.UIDValidityChanges the command's UIDs were read at (the
+	// call of a job of several commands on UIDs, such as the UID STORE
+	// and UID EXPUNGE of package commands' fallback Move): if the
+	// selected mailbox's UIDVALIDITY changed before the command's turn
+	// came, its UIDs may name other messages, and it is not sent: Start
+	// returns a *NotSentError wrapping ErrUIDValidity.
+	UIDValidity      uint32
+	CheckUIDValidity bool
 	// NoBodies says that the command asks for no body section (a UID
 	// FETCH of flags or envelopes): a FETCH body that comes before its
 	// UID is not its, whatever its set, and it does not keep such a body

@@ -308,8 +308,10 @@ var rulesTable = map[string]Rules{
 
 // selectData is what SELECT and EXAMINE collect: the mailbox's state, and
 // the untagged OK/NO/BAD with their codes (UIDVALIDITY, PERMANENTFLAGS,
-// ...), and FETCH and VANISHED of QRESYNC.
-var selectData = []string{"FLAGS", "EXISTS", "RECENT", "OK", "NO", "BAD", "FETCH", "VANISHED"}
+// ...), FETCH and VANISHED of QRESYNC, and the EXPUNGEs another client's
+// expunge brings before the tagged OK, which take from the EXISTS before
+// them (as the session's count does: commands' MailboxState.Exists).
+var selectData = []string{"FLAGS", "EXISTS", "RECENT", "OK", "NO", "BAD", "FETCH", "VANISHED", "EXPUNGE"}
 
 // commandTable is rulesTable compiled.
 var commandTable = func() map[string]commandInfo {

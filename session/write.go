@@ -227,6 +227,10 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush *bool) (*Pen
 		s.mu.Unlock()
 		return nil, notSent(ErrRenumbered)
 	}
+	if cmd.CheckUIDValidity && cmd.UIDValidity != s.count.validities {
+		s.mu.Unlock()
+		return nil, notSent(ErrUIDValidity)
+	}
 	if known && !cmd.AnyState && !info.allowed.has(s.state) {
 		st := s.state
 		s.mu.Unlock()

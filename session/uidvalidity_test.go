@@ -1,0 +1,96 @@
+package session_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/internal/hostile"
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// TestUIDValidityChangeRefusesMarkedCommand: the UIDVALIDITY of a
+// SELECT's answer is no change (also when a mailbox was selected before); an untagged OK [UIDVALIDITY] after it (in
+// a NOOP's answer) is one (UIDValidityChanges), and a command carrying
+// the count read before it is not sent (ErrUIDValidity): its UIDs may
+// name other messages. A command carrying the count read after is sent.
+func TestUIDValidityChangeRefusesMarkedCommand(t *testing.T) {
+	ctx, s := r41Open(t, 20*time.Second, func(c *hostile.Conn) error {
+		c.PreAuth("IMAP4rev1 UIDPLUS")
+		for {
+			cmd, err := c.ReadCommand()
+			if err != nil {
+				return err
+			}
+			switch cmd.Name {
+			case "SELECT":
+				err = c.Lines("* 3 EXISTS", "* OK [UIDVALIDITY 5] ok", cmd.Tag+" OK [READ-WRITE] done")
+			case "NOOP":
+				err = c.Lines("* OK [UIDVALIDITY 6] renumbered", cmd.Tag+" OK done")
+			default:
+				err = c.Answer(cmd)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	})
+	for range 2 { // the second SELECT's answer comes while one is selected
+		if _, err := s.Run(ctx, &session.Command{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Atom("INBOX") }}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mark := s.UIDValidityChanges()
+	if mark != 0 {
+		t.Errorf("UIDValidityChanges = %d after a SELECT answered with its UIDVALIDITY; want 0", mark)
+	}
+	if _, err := s.Run(ctx, &session.Command{Name: "NOOP"}); err != nil {
+		t.Fatal(err)
+	}
+	if s.UIDValidityChanges() == mark {
+		t.Fatalf("UIDValidityChanges = %d after an untagged OK [UIDVALIDITY 6]; want a change", mark)
+	}
+	expunge := func(mark uint32) error {
+		_, err := s.Run(ctx, &session.Command{Name: "UID EXPUNGE", UIDValidity: mark, CheckUIDValidity: true, Args: func(e *wire.Encoder) { e.SP().Atom("1:3") }})
+		return err
+	}
+	if err := expunge(mark); !errors.Is(err, session.ErrUIDValidity) || !errors.Is(err, session.ErrNotSent) {
+		t.Errorf("UID EXPUNGE marked before the change: %v; want not sent, ErrUIDValidity", err)
+	}
+	if err := expunge(s.UIDValidityChanges()); err != nil {
+		t.Errorf("UID EXPUNGE marked after the change: %v; want sent", err)
+	}
+}
+
+// TestESearchRoutedByUIDIndicator: an ESEARCH without a correlator goes
+// only to a command of the kind its UID indicator says (RFC 4731 section
+// 3.1): "* ESEARCH UID ALL 7" is no answer to a SEARCH of sequence
+// numbers, which takes the "* ESEARCH ALL 1" that follows.
+func TestESearchRoutedByUIDIndicator(t *testing.T) {
+	ctx, s := r41Open(t, 20*time.Second, func(c *hostile.Conn) error {
+		c.PreAuth("IMAP4rev1 ESEARCH")
+		cmd, err := c.Until("SEARCH")
+		if err != nil {
+			return err
+		}
+		if err := c.Lines("* ESEARCH UID ALL 7", "* ESEARCH ALL 1", cmd.Tag+" OK done"); err != nil {
+			return err
+		}
+		return c.Serve()
+	})
+	r, err := s.Run(ctx, &session.Command{Name: "SEARCH", AnyState: true, Args: func(e *wire.Encoder) { e.SP().Raw("RETURN (ALL) ALL") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []bool
+	for _, d := range r.Data {
+		if es, ok := d.(*codec.ESearch); ok {
+			got = append(got, es.UID)
+		}
+	}
+	if len(got) != 1 || got[0] {
+		t.Errorf("SEARCH took ESEARCH responses with UID indicators %v; want its own alone [false]", got)
+	}
+}
