@@ -192,6 +192,16 @@ const (
 	ESearchModSeq
 )
 
+// NamesMessages reports whether r carries message numbers: MIN, MAX, ALL,
+// or return data this codec does not know (such as RFC 9394's PARTIAL).
+// Only then does its UID indicator matter (RFC 4731 section 3.1): an
+// ESEARCH with no data, or COUNT and MODSEQ alone, names no message of
+// either kind, and servers leave the indicator out of such an answer to a
+// UID SEARCH (Cyrus 2.4's `* ESEARCH (TAG "x")`, Gmail's bare `* ESEARCH`).
+func (r *ESearch) NamesMessages() bool {
+	return r.Has&(ESearchMin|ESearchMax|ESearchAll) != 0 || len(r.Unknown) > 0
+}
+
 // Sort is an untagged SORT response (RFC 5256). As in Search, a 0 among
 // the numbers is a *DecodeError.
 type Sort struct {

@@ -717,10 +717,12 @@ func (c *Client) searchOnce(ctx context.Context, cmd *session.Command, o SearchO
 				res.ModSeq = d.ModSeq
 			}
 		case *codec.ESearch:
-			if d.UID != o.UID {
+			if d.UID != o.UID && d.NamesMessages() {
 				// Of UIDs for a SEARCH of sequence numbers, or the
 				// reverse (RFC 4731 section 3.1: the UID indicator
-				// says which): not this command's answer.
+				// says which): not this command's answer. One that
+				// names no messages (Cyrus 2.4's and Gmail's empty
+				// answers to UID SEARCH leave the indicator out) is.
 				b.keep(it.Size)
 				return true
 			}
@@ -844,7 +846,7 @@ func (c *Client) searchIterOnce(ctx context.Context, cmd *session.Command, yield
 				}
 			}
 		case *codec.ESearch:
-			if d.UID != uid {
+			if d.UID != uid && d.NamesMessages() {
 				return true // not this command's (Search)
 			}
 			answered = true

@@ -191,8 +191,8 @@ func (c *Client) ESort(ctx context.Context, keys []SortKey, criteria *Criteria, 
 	var all []wire.SeqRange
 	for _, d := range r.Data {
 		// An ESEARCH of the other kind of numbers (its UID indicator)
-		// is not this command's (see Search).
-		if e, ok := d.(*codec.ESearch); ok && e.UID == o.UID {
+		// is not this command's; one naming no messages is (see Search).
+		if e, ok := d.(*codec.ESearch); ok && (e.UID == o.UID || !e.NamesMessages()) {
 			res.addESearch(e, &all)
 		}
 	}

@@ -49,6 +49,7 @@ func (c *msgCount) unannouncedLocked() {
 func (s *Session) selectingLocked() {
 	s.count.n, s.count.known, s.count.track = 0, false, true
 	s.count.modseq, s.count.hasModSeq = 0, false
+	s.uidValidity = 0
 	s.renumberedLocked(0)
 	s.reselectedLocked()
 }
@@ -58,6 +59,7 @@ func (s *Session) selectingLocked() {
 func (s *Session) unselectedLocked() {
 	s.count.n, s.count.known, s.count.track = 0, false, false
 	s.count.modseq, s.count.hasModSeq = 0, false
+	s.uidValidity = 0
 	s.renumberedLocked(0)
 	s.reselectedLocked()
 }
@@ -215,11 +217,12 @@ func (s *Session) Unannounced() uint64 {
 // mailbox's UIDVALIDITY changes after its SELECT or EXAMINE (RFC 9051
 // section 2.3.1.1: the UIDs read before may name other messages, or
 // none): at every untagged OK [UIDVALIDITY] read while a mailbox is
-// selected and no SELECT or EXAMINE is in flight, whatever its value (a
-// server repeats its UIDVALIDITY mid-session only when it changed; one
-// that repeats the same value is taken as changing it, which only stops
-// commands that carry the count). It wraps at 2^32. A caller that acts on
-// UIDs over several commands compares it before each, or gives it to them
+// selected and no SELECT or EXAMINE is in flight whose value differs from
+// the last one the session read for the mailbox (its SELECT's answer's,
+// or the last change's). A server that repeats the same value changes
+// nothing; when the SELECT's answer gave none, the first one read after it
+// counts. It wraps at 2^32. A caller that acts on UIDs over several
+// commands compares it before each, or gives it to them
 // (Command.UIDValidity).
 func (s *Session) UIDValidityChanges() uint32 {
 	s.mu.Lock()
@@ -227,15 +230,19 @@ func (s *Session) UIDValidityChanges() uint32 {
 	return s.count.validities
 }
 
-// uidValidityCodeLocked counts an untagged OK [UIDVALIDITY] read outside
-// the answer of a SELECT or EXAMINE while a mailbox is selected (under mu).
-func (s *Session) uidValidityCodeLocked() {
+// uidValidityCodeLocked takes an untagged OK [UIDVALIDITY v] (under mu):
+// in the answer of a SELECT or EXAMINE it is the mailbox's value; read
+// while a mailbox is selected, outside such an answer, it counts a change
+// when v differs from the last value read.
+func (s *Session) uidValidityCodeLocked(v uint32) {
 	for _, p := range s.inflight {
 		if p.info.transition == ToSelected {
-			return // the SELECT's own (or the next mailbox's)
+			s.uidValidity = v // the SELECT's own (or the next mailbox's)
+			return
 		}
 	}
-	if s.state == StateSelected {
+	if s.state == StateSelected && v != s.uidValidity {
+		s.uidValidity = v
 		s.count.validities++
 	}
 }

@@ -880,8 +880,8 @@ func flagChange(f *codec.Fetch) bool {
 }
 
 // wants reports whether r belongs to p: Command.Want, or the command's
-// rules; a tagged ESEARCH goes to its tag, an ESEARCH without a tag only
-// to a command of the kind its UID indicator says.
+// rules; a tagged ESEARCH goes to its tag, an ESEARCH without a tag that
+// names messages only to a command of the kind its UID indicator says.
 func (p *Pending) wants(r codec.Response) bool { return p.wantsNamed(r, codec.ResponseName(r)) }
 
 // wantsNamed is wants for r named name (codec.ResponseName), for a
@@ -897,8 +897,10 @@ func (p *Pending) wantsNamed(r codec.Response, name string) bool {
 		// RFC 4731 section 3.1: the UID indicator is there when the
 		// numbers are UIDs, the answer of a UID command (UID SEARCH,
 		// UID SORT): an ESEARCH of UIDs is not a SEARCH's answer, nor
-		// one of sequence numbers a UID SEARCH's.
-		if es.UID != strings.HasPrefix(p.name, "UID ") {
+		// one of sequence numbers a UID SEARCH's. One that names no
+		// messages (no data, or COUNT alone) is of either kind: servers
+		// leave the indicator out of an empty UID SEARCH's answer.
+		if es.NamesMessages() && es.UID != strings.HasPrefix(p.name, "UID ") {
 			return false
 		}
 	}
@@ -970,7 +972,7 @@ func (s *Session) untaggedStatus(r *codec.Status) error {
 		case codec.CodeUIDValidity:
 			if r.Kind == codec.StatusOK {
 				s.mu.Lock()
-				s.uidValidityCodeLocked()
+				s.uidValidityCodeLocked(uint32(c.Num)) // 32 bits, never 0 (codec)
 				s.mu.Unlock()
 			}
 		case codec.CodeReadOnly:

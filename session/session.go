@@ -210,7 +210,12 @@ type Session struct {
 	eventsCond   *sync.Cond
 	pullCond     *sync.Cond // pulled commands and the reader waiting for each other (mu)
 	co           coState    // the reading coroutine (mu)
-	demanders    int        // goroutines waiting for the reader to go on (mu)
+	demanders    int32      // goroutines waiting for the reader to go on (mu)
+	// uidValidity is the selected mailbox's UIDVALIDITY as its SELECT's
+	// answer, or the last change after it, gave it; 0 when unknown (mu;
+	// exists.go: uidValidityCodeLocked). Here, beside demanders (int32),
+	// to fill its word: Session's size class.
+	uidValidity uint32
 	// bodyRead is the lent body section whose caller is reading the
 	// connection now (pullBody.Read): an interrupted read of it is not
 	// read again (retryRead) when its context has ended.

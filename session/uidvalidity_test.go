@@ -94,3 +94,62 @@ func TestESearchRoutedByUIDIndicator(t *testing.T) {
 		t.Errorf("SEARCH took ESEARCH responses with UID indicators %v; want its own alone [false]", got)
 	}
 }
+
+// TestUIDValidityRepeatedValueNoChange: an untagged OK [UIDVALIDITY] that
+// repeats the value the session last read for the selected mailbox (its
+// SELECT's answer's, or the last change's) changes nothing; a different
+// value is one change, and after a SELECT whose answer gave no
+// UIDVALIDITY, the first value read counts (nothing to compare it with).
+func TestUIDValidityRepeatedValueNoChange(t *testing.T) {
+	noops := []string{"5", "5", "6", "6", "6"} // the values of the NOOPs' answers
+	selects := 0
+	ctx, s := r41Open(t, 20*time.Second, func(c *hostile.Conn) error {
+		c.PreAuth("IMAP4rev1 UIDPLUS")
+		for {
+			cmd, err := c.ReadCommand()
+			if err != nil {
+				return err
+			}
+			switch cmd.Name {
+			case "SELECT":
+				selects++
+				if selects == 1 {
+					err = c.Lines("* 3 EXISTS", "* OK [UIDVALIDITY 5] ok", cmd.Tag+" OK [READ-WRITE] done")
+				} else {
+					err = c.Lines("* 3 EXISTS", cmd.Tag+" OK [READ-WRITE] done")
+				}
+			case "NOOP":
+				v := noops[0]
+				noops = noops[1:]
+				err = c.Lines("* OK [UIDVALIDITY "+v+"] valid", cmd.Tag+" OK done")
+			default:
+				err = c.Answer(cmd)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	})
+	run := func(name string) {
+		t.Helper()
+		cmd := &session.Command{Name: name}
+		if name == "SELECT" {
+			cmd.Args = func(e *wire.Encoder) { e.SP().Atom("INBOX") }
+		}
+		if _, err := s.Run(ctx, cmd); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run("SELECT")
+	for i, want := range []uint32{0, 0, 1, 1} { // after 5, 5, 6, 6
+		run("NOOP")
+		if got := s.UIDValidityChanges(); got != want {
+			t.Errorf("UIDValidityChanges = %d after NOOP %d (UIDVALIDITY 5 selected, then 5, 5, 6, 6); want %d", got, i+1, want)
+		}
+	}
+	run("SELECT") // no UIDVALIDITY in its answer
+	run("NOOP")   // 6: unknown before, so a change
+	if got := s.UIDValidityChanges(); got != 2 {
+		t.Errorf("UIDValidityChanges = %d after the first UIDVALIDITY following a SELECT that gave none; want 2", got)
+	}
+}
