@@ -108,7 +108,12 @@ func (e *SplitError) Unwrap() error {
 // (an EXPUNGE during that UID SEARCH ends it, nothing copied). On either
 // kind, a SELECT (or CLOSE) that another goroutine runs between two parts
 // stops the rest, not sent, with an error matching session.ErrReselected
-// (session.Command.Selection), rather than send them to another mailbox. Search and
+// (session.Command.Selection), rather than send them to another mailbox.
+// On UIDs, a part whose turn comes after the mailbox's UIDVALIDITY changed
+// is not sent (ErrUIDValidity): Expunge's parts go one at a time, so a
+// change in one part's answer stops the rest; Store's and Copy's are
+// pipelined, sent together before that answer is read (unless another
+// goroutine's command holds some back), so it does not stop them. Search and
 // SearchIter search a long Criteria.Set in parts, one after the other,
 // with the other criteria, and join the results (not under RETURN (SAVE)).
 // The known UIDs of QResync go as one range instead (see QResync). Sort,
@@ -215,8 +220,14 @@ type splitRun struct {
 	mark    uint32 // session.Renumbered at the call, when seqNums
 	// uids says that the set is of UIDs: each command is checked
 	// against uidMark, session.UIDValidityChanges at the call
-	// (Command.UIDValidity): a UIDVALIDITY change between two parts
-	// stops the rest, whose UIDs may name other messages.
+	// (Command.UIDValidity), when its turn comes: a part whose turn
+	// comes after a UIDVALIDITY change is not sent, its UIDs may name
+	// other messages. That stops the rest only where the parts go one
+	// at a time (UID EXPUNGE: a change in one part's answer stops the
+	// next). The parts of UID STORE and UID COPY are pipelined (run:
+	// StartBatch), so a change read in one part's answer comes after
+	// the others were sent; it stops only those still waiting for
+	// their turn (behind another goroutine's command).
 	uids    bool
 	uidMark uint32
 	// selection is session.Selections before the first part, given to
