@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -1308,6 +1309,13 @@ func encString[T encBytes](e *Encoder, op string, s T, atomOK, secret bool) *Enc
 	case FormAtom:
 		e.setBuf(append(e.buf, s...))
 	case FormQuoted:
+		// Grown at most once, for the worst case (every byte escaped):
+		// appendQuoted appends byte by byte, and an array it outgrew in
+		// the middle of a value (a password) would go unzeroed, setBuf
+		// seeing only the first and the last (TestQuotedGrowsBufferOnce).
+		if n := 2*len(s) + 2; cap(e.buf)-len(e.buf) < n {
+			e.setBuf(slices.Grow(e.buf, n))
+		}
 		e.setBuf(appendQuoted(e.buf, s))
 	default:
 		e.literalHeader(int64(len(s)), false)
