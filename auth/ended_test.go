@@ -55,7 +55,7 @@ func TestAuthenticateEndedBeforeAnswer(t *testing.T) {
 // caller took Continuations: contTaken is set for good), so the stall
 // timer is off and nothing answers it: only the caller's context (or
 // CommandTimeout, 15 min) ends the login. The session's own Wait path
-// handles the same case (noAnswerer, TestReview45MOnContinueErrorThenPlus);
+// handles the same case (noAnswerer, TestOnContinueErrorThenPlus);
 // the auth package's cancel has no equivalent. A stall timeout of 50 ms,
 // a context of 2 s.
 func TestAuthenticateCancelThenPlus(t *testing.T) {

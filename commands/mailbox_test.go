@@ -564,7 +564,7 @@ func TestReview47CBadSelectUnselectDovecot(t *testing.T) {
 // sends nothing. Client.Recent passes its binding's count to
 // Session.RecentIn (which compares it with the session's before the NOOP,
 // binds the NOOP to it and compares again when it takes the data:
-// TestReview47CRecentInStaleSendsNothing in session). When it called
+// TestRecentInStaleSendsNothing in session). When it called
 // Session.Recent, which reads the count anew, that Recent, begun in B,
 // sent its NOOP to B (and returned B's count). B's SELECT brings no
 // RECENT here, so that a Recent begun in B has nothing kept and prods.

@@ -49,7 +49,7 @@ func c39Child(t *testing.T, name string) (string, error) {
 	return string(out), err
 }
 
-// TestReview39CTracePanicInNextIsFatal: a Trace writer (or a slog handler, or
+// TestTracePanicInNextIsFatal: a Trace writer (or a slog handler, or
 // another command's OnData/Sections) that panics while a pulled command's
 // caller drives the reading coroutine in Next. The panic comes out of
 // s.co.next() with s.mu unlocked, and Next's deferred s.mu.Unlock() turns
@@ -57,12 +57,12 @@ func c39Child(t *testing.T, name string) (string, error) {
 // whatever the caller's recover, and the session state (co.running) would
 // be left claimed anyway. Run in a child process: a fatal error cannot
 // be caught.
-func TestReview39CTracePanicInNextIsFatal(t *testing.T) {
+func TestTracePanicInNextIsFatal(t *testing.T) {
 	if os.Getenv("ZZ_CHILD") == "1" {
 		c39TracePanicChild(t)
 		return
 	}
-	out, err := c39Child(t, "TestReview39CTracePanicInNextIsFatal")
+	out, err := c39Child(t, "TestTracePanicInNextIsFatal")
 	if !strings.Contains(out, "ZZ RECOVERED") {
 		t.Fatalf("the trace writer's panic did not reach the caller of Next as a panic (err %v):\n%s", err, c39FirstLines(out, 12))
 	}
@@ -132,13 +132,13 @@ func (w *c39OncePanicWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// TestReview39CTracePanicOnSend: the Trace writer panics as a command's line is
+// TestTracePanicOnSend: the Trace writer panics as a command's line is
 // traced (recovered by the caller of Run). The command stays registered
 // in flight, never sent and never finished: every command that waits for
 // the commands in flight (LOGOUT, SELECT, ...) waits for it, and with
 // the defaults the session is aborted StallTimeout (60 s) later with
 // "no byte from the server", though nothing was asked of the server.
-func TestReview39CTracePanicOnSend(t *testing.T) {
+func TestTracePanicOnSend(t *testing.T) {
 	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
 		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
 		for {
@@ -168,11 +168,11 @@ func TestReview39CTracePanicOnSend(t *testing.T) {
 	}
 }
 
-// TestReview39CArgsPanic: a Command's Args function panics as the command is
+// TestArgsPanicKeepsCommandInFlight: a Command's Args function panics as the command is
 // encoded (recovered by the caller of Run): nothing was sent, but the
-// command stays in flight as in TestReview39CTracePanicOnSend: LOGOUT waits for
+// command stays in flight as in TestTracePanicOnSend: LOGOUT waits for
 // it, and the session is aborted StallTimeout later.
-func TestReview39CArgsPanic(t *testing.T) {
+func TestArgsPanicKeepsCommandInFlight(t *testing.T) {
 	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
 		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
 		for {
@@ -200,7 +200,7 @@ func TestReview39CArgsPanic(t *testing.T) {
 	}
 }
 
-// TestReview39VWantPanicInNextDeadlocks: a Command.Want that panics. Want is
+// TestWantPanicInNextDeadlocks: a Command.Want that panics. Want is
 // called under the session's mu (targetLocked, from deliver), on whatever
 // goroutine routes: here the caller of Next, which drives the reading
 // coroutine. 1804c98's driveFor recovers the panic and calls s.abort,
@@ -210,7 +210,7 @@ func TestReview39CArgsPanic(t *testing.T) {
 // Before 1804c98 the panic reached the caller (Next's deferred Unlock
 // released the mu held). Whatever the fix, Next must come back (with the
 // panic) and Close must return.
-func TestReview39VWantPanicInNextDeadlocks(t *testing.T) {
+func TestWantPanicInNextDeadlocks(t *testing.T) {
 	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
 		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
 		readCommand(r, w)
@@ -264,7 +264,7 @@ func TestReview39VWantPanicInNextDeadlocks(t *testing.T) {
 	}
 }
 
-// TestReview39YWantPanicInBlameFatal: 3fc8c67 marks a Command.Want's call
+// TestWantPanicInBlameFatal: 3fc8c67 marks a Command.Want's call
 // (inWant) so that driveFor's recovery, when the panic came from a Want
 // called with mu held, unlocks mu. But blame (read.go), which calls
 // Pending.wants for an undecodable untagged FETCH, holds mu with a
@@ -275,14 +275,14 @@ func TestReview39VWantPanicInNextDeadlocks(t *testing.T) {
 // ENVELOPE), nil in the empty FETCH that blame probes Want with, and the
 // server sends one FETCH line the codec cannot decode. Run in a child
 // process: the fatal error would end the test binary.
-func TestReview39YWantPanicInBlameFatal(t *testing.T) {
+func TestWantPanicInBlameFatal(t *testing.T) {
 	if os.Getenv("ZZ_WANT_BLAME_CHILD") == "1" {
 		y39WantBlameChild(t)
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestReview39YWantPanicInBlameFatal$", "-test.v")
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestWantPanicInBlameFatal$", "-test.v")
 	cmd.Env = append(os.Environ(), "ZZ_WANT_BLAME_CHILD=1")
 	out, _ := cmd.CombinedOutput()
 	t.Logf("child:\n%s", out)
@@ -344,7 +344,7 @@ func y39WantBlameChild(t *testing.T) {
 	s.Close()
 }
 
-// TestReview41UWantPanicInSectionHandler: a Command.Want that panics
+// TestWantPanicInSectionHandler: a Command.Want that panics
 // (user code: docs/session.md says such a panic ends the program, and
 // efd821f says a panic of the user's code run within the decoder "is not
 // caught and goes on as before") is called by the session's
@@ -355,12 +355,12 @@ func y39WantBlameChild(t *testing.T) {
 // goroutine deadlocks on its own lock, and every later call that needs
 // it, Close included, hangs for ever. Run in a child process: the child
 // must end with the Want's panic, not hang.
-func TestReview41UWantPanicInSectionHandler(t *testing.T) {
+func TestWantPanicInSectionHandler(t *testing.T) {
 	if os.Getenv("IMAPKIT_ZZ41_CHILD") == "1" {
 		r41WantPanicChild(t)
 		os.Exit(0)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestReview41UWantPanicInSectionHandler$", "-test.count=1", "-test.v")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestWantPanicInSectionHandler$", "-test.count=1", "-test.v")
 	cmd.Env = append(os.Environ(), "IMAPKIT_ZZ41_CHILD=1")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

@@ -268,7 +268,7 @@ type expungeLog struct {
 	ranges int // the UID ranges ents hold
 	// steps is the work the last renumberAll did, counted in entries
 	// visited, holes moved and FETCHes placed: its cost, which a test
-	// bounds without a clock (TestReview44GCatchStopHostileLogCost).
+	// bounds without a clock (TestCatchStopHostileLogCost).
 	steps int
 }
 

@@ -13,7 +13,7 @@ import (
 )
 
 // g44CatchSession is a bare session for Catch's bookkeeping, as
-// TestReview44SCatchStopExpungeQueuedLate makes one.
+// TestCatchStopExpungeQueuedLate makes one.
 func g44CatchSession() *Session {
 	s := &Session{opts: Options{OnUnsolicited: func(codec.Response) {}, MaxResultBytes: DefaultMaxResultBytes},
 		maxEvents: DefaultMaxUnsolicited, maxKeptBytes: DefaultMaxKeptBytes}
@@ -55,7 +55,7 @@ func g44StopCost(kind string) (steps, fetches int) {
 	return xl.steps, n
 }
 
-// TestReview44GCatchStopHostileLogCost: Stop renumbers each FETCH a Catch holds
+// TestCatchStopHostileLogCost: Stop renumbers each FETCH a Catch holds
 // by every entry of the log after it, under mu: O(FETCHes x entries),
 // up to 220,000 FETCHes (the default MaxResultBytes) times 1024 entries,
 // each VANISHED entry a binary search and a walk of its ranges. A server
@@ -68,7 +68,7 @@ func g44StopCost(kind string) (steps, fetches int) {
 // and without the log (at most 4 times plus 50 ms), which a loaded
 // machine running every package under -race failed (1.457 s against a
 // limit of 1.451 s); the brief wants no timed assertions in tests.
-func TestReview44GCatchStopHostileLogCost(t *testing.T) {
+func TestCatchStopHostileLogCost(t *testing.T) {
 	_, n := g44StopCost("none")
 	exp, _ := g44StopCost("expunge")
 	van, _ := g44StopCost("vanished")
@@ -91,14 +91,14 @@ func TestReview44GCatchStopHostileLogCost(t *testing.T) {
 	}
 }
 
-// TestReview44GRenumberAllMatchesOne: Catch.Stop renumbers the FETCHes it
+// TestRenumberAllMatchesOne: Catch.Stop renumbers the FETCHes it
 // holds all at once (renumberAll); the result must be what applying the
 // log's entries after each FETCH one by one gives (renumberOne, the
 // reference): random logs of EXPUNGEs and VANISHEDs (small sets, ranges,
 // "*", UIDs out of order with the numbers: a server's errors included),
 // FETCHes with and without UIDs, UID 0 and number 0 among them, some
 // before a VANISHED of too many ranges (lost).
-func TestReview44GRenumberAllMatchesOne(t *testing.T) {
+func TestRenumberAllMatchesOne(t *testing.T) {
 	rng := rand.New(rand.NewPCG(44, 7))
 	for iter := 0; iter < 3000; iter++ {
 		var l expungeLog
@@ -151,12 +151,12 @@ func TestReview44GRenumberAllMatchesOne(t *testing.T) {
 	}
 }
 
-// TestReview44SCatchStopExpungeQueuedLate: the reader routes an EXPUNGE
+// TestCatchStopExpungeQueuedLate: the reader routes an EXPUNGE
 // under mu and queues it for OnUnsolicited in a later hold of mu; a Stop
 // between the two hands the FETCH it held to the stream first, with its
 // number then (the EXPUNGE comes after it), and one after both renumbers
 // it: the stream's order and the renumbering agree either way.
-func TestReview44SCatchStopExpungeQueuedLate(t *testing.T) {
+func TestCatchStopExpungeQueuedLate(t *testing.T) {
 	for _, late := range []bool{true, false} {
 		t.Run(fmt.Sprint("late=", late), func(t *testing.T) {
 			s := &Session{opts: Options{OnUnsolicited: func(codec.Response) {}, MaxResultBytes: 1 << 20},
@@ -195,13 +195,13 @@ func TestReview44SCatchStopExpungeQueuedLate(t *testing.T) {
 	}
 }
 
-// TestReview45STakeMarkedReleases: TakeMarked re-sliced what it left in
+// TestTakeMarkedReleases: TakeMarked re-sliced what it left in
 // the Catch (c.items[n:]) over the array that also held what it returned:
 // once the caller was done with the responses taken, the Catch still held
 // them, until its slice grew into a new array (a long-lived Catch, as the
 // typed client's Idle keeps, held every batch taken before). What is left
 // is copied out now: the responses taken are the caller's alone.
-func TestReview45STakeMarkedReleases(t *testing.T) {
+func TestTakeMarkedReleases(t *testing.T) {
 	s := g44CatchSession()
 	ca := s.Catch()
 	taken := s45Add(ca, 1) // before the mark
@@ -240,7 +240,7 @@ func s45Add(c *Catch, seq uint32) weak.Pointer[codec.Fetch] {
 	return weak.Make(f)
 }
 
-// TestReview45SExpungeLogCountsCompacted: the Catch's expunge log gave up
+// TestExpungeLogCountsCompacted: the Catch's expunge log gave up
 // on a VANISHED (forgetting everything before it, so Stop left out every
 // FETCH held as lost) when it was written with more than 1024 ranges,
 // counted as the server wrote them, before they were merged: a server
@@ -248,7 +248,7 @@ func s45Add(c *Catch, seq uint32) weak.Pointer[codec.Fetch] {
 // overlapping ranges, sends one range's worth. The bound counts the ranges
 // the log keeps, after merging; a VANISHED of more than 1024 ranges apart
 // still makes it forget.
-func TestReview45SExpungeLogCountsCompacted(t *testing.T) {
+func TestExpungeLogCountsCompacted(t *testing.T) {
 	var adjacent, overlapping, apart strings.Builder
 	for u := 1; u <= 2000; u++ {
 		fmt.Fprintf(&adjacent, ",%d", u)

@@ -15,14 +15,14 @@ import (
 	"github.com/imapkit/imapkit/wire"
 )
 
-// TestReview42LFCatchTooLargeSaysQueued (finding 6): past MaxResultBytes a Catch drops what
+// TestCatchTooLargeSaysQueued (finding 6): past MaxResultBytes a Catch drops what
 // comes and Take returns a *ResultTooLargeError with Queued set, whose
 // text blames "answer queued while its caller did not take it (another
 // command waiting for its end?)" on a command named "unclaimed
 // responses". Queued is documented as "the queue of a pulled command
 // passed the bound": no pulled command, no command at all, is involved,
 // and the advice points the wrong way. (9d74fc2, session/catch.go Take.)
-func TestReview42LFCatchTooLargeSaysQueued(t *testing.T) {
+func TestCatchTooLargeSaysQueued(t *testing.T) {
 	s := r42Open(t, &session.Options{MaxResultBytes: 2000}, func(tag, line string) string {
 		return strings.Repeat("* 1 FETCH (FLAGS (\\Seen))\r\n", 20) + tag + " OK done\r\n"
 	})
@@ -46,13 +46,13 @@ func TestReview42LFCatchTooLargeSaysQueued(t *testing.T) {
 	}
 }
 
-// TestReview42LACatchStopHandsOn (finding 1, at the session): Stop loses
+// TestCatchStopHandsOn (finding 1, at the session): Stop loses
 // nothing a Catch holds. What an inner Catch did not hand on goes to the
 // Catch that was running when it started; what the last one holds goes to
 // OnUnsolicited, in order; what a Catch takes is kept for Responses as a
 // response no command takes. Stop dropped it all: another client's flag
 // change reached no one.
-func TestReview42LACatchStopHandsOn(t *testing.T) {
+func TestCatchStopHandsOn(t *testing.T) {
 	got := make(chan codec.Response, 10)
 	s := r42Open(t, &session.Options{OnUnsolicited: func(r codec.Response) { got <- r }}, func(tag, line string) string {
 		return "* 2 FETCH (FLAGS (\\Flagged))\r\n* 3 FETCH (FLAGS (\\Seen))\r\n" + tag + " OK done\r\n"
@@ -100,7 +100,7 @@ func TestReview42LACatchStopHandsOn(t *testing.T) {
 	}
 }
 
-// TestReview43ACatchTakeMarkedSplitsAtStart (CI of stop 42, 1 run of 10 of
+// TestCatchTakeMarkedSplitsAtStart (CI of stop 42, 1 run of 10 of
 // TestReview42SBIdlePollTakesLaterFirst): commands.Client.Idle's polling
 // took its Catch with Take right after Start returned, meaning "what came
 // before the NOOP"; a quick server's answer, and the FETCH it sent right
@@ -109,7 +109,7 @@ func TestReview42LACatchStopHandsOn(t *testing.T) {
 // command goes in flight, under the lock that routes responses:
 // TakeMarked returns what came before, whatever was read since, and
 // leaves what came after the answer for the next Take.
-func TestReview43ACatchTakeMarkedSplitsAtStart(t *testing.T) {
+func TestCatchTakeMarkedSplitsAtStart(t *testing.T) {
 	var checks atomic.Int32
 	s := r42Open(t, nil, func(tag, line string) string {
 		switch {
@@ -176,9 +176,9 @@ func TestReview43ACatchTakeMarkedSplitsAtStart(t *testing.T) {
 	}
 }
 
-// TestReview43BCatchTakeMarkedDropped: what the bound dropped before the
+// TestCatchTakeMarkedDropped: what the bound dropped before the
 // mark is TakeMarked's error; what it dropped after is the next Take's.
-func TestReview43BCatchTakeMarkedDropped(t *testing.T) {
+func TestCatchTakeMarkedDropped(t *testing.T) {
 	var noops atomic.Int32
 	s := r42Open(t, &session.Options{MaxResultBytes: 2000}, func(tag, line string) string {
 		if strings.Contains(line, "NOOP") {
@@ -222,14 +222,14 @@ func TestReview43BCatchTakeMarkedDropped(t *testing.T) {
 	}
 }
 
-// TestReview44GCatchStopAfterReselect: a FETCH a Catch held, caught in
+// TestCatchStopAfterReselect: a FETCH a Catch held, caught in
 // the mailbox selected then, went at Stop to OnUnsolicited after the
 // next mailbox's EXISTS (a SELECT or EXAMINE of it), renumbered by that
 // mailbox's EXPUNGEs, where a handler took it for one of that mailbox's
 // messages; or after a CLOSE or UNSELECT, with no mailbox selected. Stop
 // now leaves out the FETCHes caught before the selected mailbox changed,
 // and counts them in DroppedUnsolicited.
-func TestReview44GCatchStopAfterReselect(t *testing.T) {
+func TestCatchStopAfterReselect(t *testing.T) {
 	for _, c := range []struct {
 		name, cmd string
 		args      func(*wire.Encoder)
@@ -323,7 +323,7 @@ func (st *r44Stream) on(r codec.Response) {
 	}
 }
 
-// TestReview44SCatchStopRenumbersAfterExpunge: Catch.Stop handed the
+// TestCatchStopRenumbersAfterExpunge: Catch.Stop handed the
 // FETCHes it held to OnUnsolicited after the EXPUNGEs (and VANISHEDs)
 // that the stream had had at once, when they came: a FETCH by sequence
 // number caught before an EXPUNGE of a lower number reached the handler
@@ -333,7 +333,7 @@ func (st *r44Stream) on(r codec.Response) {
 // renumbers a held FETCH by the EXPUNGEs the stream got after it was
 // caught (and drops it when its message was expunged; a VANISHED drops
 // it by its UID, and renumbers it by the UIDs below its own).
-func TestReview44SCatchStopRenumbersAfterExpunge(t *testing.T) {
+func TestCatchStopRenumbersAfterExpunge(t *testing.T) {
 	for _, c := range []struct {
 		name        string
 		first, then string // the untagged responses after CHECK's answer, before NOOP's
@@ -433,10 +433,10 @@ func (st *r44Stream) stream(t *testing.T) string {
 	return strings.Join(st.got, "|")
 }
 
-// TestReview44SCatchStopRenumbersOuter: a FETCH an inner Catch held goes
+// TestCatchStopRenumbersOuter: a FETCH an inner Catch held goes
 // to the outer one at its Stop, and the outer one's Stop renumbers it by
 // what came since it was caught, before and after the inner Stop.
-func TestReview44SCatchStopRenumbersOuter(t *testing.T) {
+func TestCatchStopRenumbersOuter(t *testing.T) {
 	st := &r44Stream{ch: make(chan struct{})}
 	s, run := r44Catch(t, st, "* 5 FETCH (FLAGS (\\Seen))", "* 3 EXPUNGE\r\n")
 	outer := s.Catch()
@@ -452,11 +452,11 @@ func TestReview44SCatchStopRenumbersOuter(t *testing.T) {
 	}
 }
 
-// TestReview44SCatchStopRenumberBound: past the EXPUNGEs a Catch
+// TestCatchStopRenumberBound: past the EXPUNGEs a Catch
 // remembers (1024), a FETCH held across more can not be renumbered: it is
 // left out, and counted in DroppedUnsolicited; up to the bound, it is
 // renumbered.
-func TestReview44SCatchStopRenumberBound(t *testing.T) {
+func TestCatchStopRenumberBound(t *testing.T) {
 	for _, c := range []struct {
 		n    int
 		want string

@@ -224,7 +224,7 @@ var testHookDeflaterPut func(*flate.Writer)
 // under way (the body is over), when the session goes idle (release), after
 // a read error (flate's are for good) or when the session ends (stop).
 // Before, each such read started a goroutine of its own (three allocations:
-// BenchmarkReview47BCompressPulledBody).
+// BenchmarkCompressPulledBody).
 type inflater struct {
 	zr    io.Reader   // the inflating reader
 	async func() bool // whether the read about to run may be interrupted

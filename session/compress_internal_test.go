@@ -8,13 +8,13 @@ import (
 	"testing"
 )
 
-// TestReview47BInflaterWorkerCorrupt: a corrupt deflate stream read by
+// TestInflaterWorkerCorrupt: a corrupt deflate stream read by
 // the inflater's worker (reads that may be interrupted) gives its
 // *flate.CorruptInputError to the caller, after the bytes inflated before
 // it, and again to every later read, inline or not (flate keeps it for
 // good); the worker has ended then (no request channel), and one whose
 // session ended runs no more. Unexported: the worker is the inflater's.
-func TestReview47BInflaterWorkerCorrupt(t *testing.T) {
+func TestInflaterWorkerCorrupt(t *testing.T) {
 	var good bytes.Buffer
 	zw, _ := flate.NewWriter(&good, flate.BestSpeed)
 	zw.Write([]byte("hello, world\r\n"))

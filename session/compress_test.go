@@ -220,7 +220,7 @@ func (c *m46ShortConn) Write(p []byte) (int, error) {
 	return c.Conn.Write(p)
 }
 
-// TestReview46MCompressedTailCutNotWriteCut (found by review): under COMPRESS=DEFLATE
+// TestCompressedTailCutNotWriteCut (found by review): under COMPRESS=DEFLATE
 // the last conn write of a command is the deflate block holding its bytes
 // and, after it, the 4-byte sync marker (00 00 ff ff) of its Flush. A
 // write that fails with only the marker not sent (a partial write: a
@@ -230,7 +230,7 @@ func (c *m46ShortConn) Write(p []byte) (int, error) {
 // error matches ErrWriteCut all the same ("the server did not run it"),
 // which the CLI's appender takes for "not appended", and sends again on
 // resume: a duplicate. The defaults.
-func TestReview46MCompressedTailCutNotWriteCut(t *testing.T) {
+func TestCompressedTailCutNotWriteCut(t *testing.T) {
 	client, server := transport.Pipe()
 	fc := &m46ShortConn{Conn: client}
 	whole := make(chan struct{})
@@ -293,7 +293,7 @@ func TestReview46MCompressedTailCutNotWriteCut(t *testing.T) {
 	}
 }
 
-// TestReview47BCompressWorkerEnds: under COMPRESS, the inflater's worker
+// TestCompressWorkerEnds: under COMPRESS, the inflater's worker
 // goroutine, started by a pulled body's reads with a context that can end,
 // is kept for the length of the body only: once the body was read and the
 // pull waited for, a NOOP (whose reads run on the reader's goroutine)
@@ -301,7 +301,7 @@ func TestReview46MCompressedTailCutNotWriteCut(t *testing.T) {
 // part, nothing reading since, leaves none either (Closed: the session's
 // end stops the worker, which waits for a read that never comes). The
 // library's defaults.
-func TestReview47BCompressWorkerEnds(t *testing.T) {
+func TestCompressWorkerEnds(t *testing.T) {
 	for _, closed := range []bool{false, true} {
 		t.Run(map[bool]string{false: "AfterBody", true: "Closed"}[closed], func(t *testing.T) {
 			const size = 256 << 10
@@ -396,7 +396,7 @@ func (c *review47BCountConn) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// TestReview47BCompressBodyFrozenContext: under COMPRESS, the body of a
+// TestCompressBodyFrozenContext: under COMPRESS, the body of a
 // pulled FETCH whose server stops in the middle of the literal (the
 // deflater flushed: the client has inflated the first half) is read with a
 // context that is cancelled while the read waits for the server: the read
@@ -409,7 +409,7 @@ func (c *review47BCountConn) Write(p []byte) (int, error) {
 // timeout for good, so the read was never interrupted. The cancel here
 // comes once the client's read of the connection has begun with every byte
 // the server sent already read, so that the read surely waits.
-func TestReview47BCompressBodyFrozenContext(t *testing.T) {
+func TestCompressBodyFrozenContext(t *testing.T) {
 	const size = 1 << 20
 	client, server := transport.Pipe()
 	sc := &review47BCountConn{Conn: server}
@@ -513,12 +513,12 @@ func TestReview47BCompressBodyFrozenContext(t *testing.T) {
 	bodyCtxAfter(t, s, p, ctx)
 }
 
-// BenchmarkReview47BCompressPulledBody reads a pulled 8 MiB body section
+// BenchmarkCompressPulledBody reads a pulled 8 MiB body section
 // under COMPRESS with context.Background() (the inflater read inline) and
 // with a context that can end (each read of the body that needs the
 // network runs the inflater on a goroutine of its own, so that the
 // context's end can interrupt it): the cost of that goroutine.
-func BenchmarkReview47BCompressPulledBody(b *testing.B) {
+func BenchmarkCompressPulledBody(b *testing.B) {
 	const size = 8 << 20
 	for _, cancelable := range []bool{false, true} {
 		b.Run(fmt.Sprintf("Cancelable=%v", cancelable), func(b *testing.B) {

@@ -124,7 +124,7 @@ func (sv *lineServer) nextTag() string {
 	return tag
 }
 
-// TestReview47AContFlagsTransitions drives every transition of the
+// TestContFlagsTransitions drives every transition of the
 // continuation flags (Pending.contOwed's declaration) over a scripted
 // server and checks the invariant and the expected flags after each:
 // a "+" routed with no answerer, with a caller, with Wait's OnContinue,
@@ -134,7 +134,7 @@ func (sv *lineServer) nextTag() string {
 // it; an abandoned Wait (which refuses, with OnContinue); a pulled
 // command abandoned by Next with a taken "+" (added after review: it kept
 // contOwed), then refused. Defaults.
-func TestReview47AContFlagsTransitions(t *testing.T) {
+func TestContFlagsTransitions(t *testing.T) {
 	client, sv := newLineServer(t)
 	send := sv.send
 	line := func(want string) {
@@ -335,17 +335,17 @@ func TestReview47AContFlagsTransitions(t *testing.T) {
 	}
 }
 
-// TestReview47AInvariantPulledAbandoned (found by review): the invariant
+// TestContFlagsInvariantPulledAbandoned (found by review): the invariant
 // written at contOwed's declaration ("never set once the command is
 // abandoned") was broken by a pulled command (Command.Pull) that takes
 // continuations, whose caller took its "+" from Continuations (owed), given
 // up by Next's context (abandoned): Next's ctx.Err branch set abandoned and
 // left the flags as they were, so the stall timeout stayed off for a "+"
-// whose answerer had gone (TestReview47APulledAbandonedOwedPlusStallOff
+// whose answerer had gone (TestPulledAbandonedOwedPlusStallOff
 // shows the hang). Now Next abandons as Wait does (abandonLocked): the
 // answerer flags are cleared, contHeld kept, the stall timer armed.
 // Defaults.
-func TestReview47AInvariantPulledAbandoned(t *testing.T) {
+func TestContFlagsInvariantPulledAbandoned(t *testing.T) {
 	client, server := transport.Pipe()
 	srvDone := make(chan struct{})
 	go func() {
@@ -397,14 +397,14 @@ func TestReview47AInvariantPulledAbandoned(t *testing.T) {
 	}
 }
 
-// TestReview47ABodyEndedOwedPlus: the other way a pulled command is
+// TestBodyEndedOwedPlus: the other way a pulled command is
 // abandoned, a body read after the context of the Next that handed it out
 // ended (pullBody.ended), clears the answerer as Next's and Wait's do
 // (abandonLocked): a "+" the caller took and left unanswered is no longer
 // owed, the stall timeout is armed, and RefuseContinuations still answers
 // it ("*"). Before, ended set abandoned and left contOwed set, the stall
 // timer off until CommandTimeout. Defaults.
-func TestReview47ABodyEndedOwedPlus(t *testing.T) {
+func TestBodyEndedOwedPlus(t *testing.T) {
 	client, server := transport.Pipe()
 	lines := make(chan string, 4)
 	srvDone := make(chan struct{})
@@ -499,7 +499,7 @@ func openRefusalBlocked(t *testing.T) (s *Session, srvDone <-chan struct{}) {
 	return s, done
 }
 
-// TestReview47ARefuseWriteBounded: the "*" RefuseContinuations sends is
+// TestRefuseWriteBounded: the "*" RefuseContinuations sends is
 // bounded by refuseTimeout: a server that stops reading (the write
 // blocks) has the write cut at that bound and the session ended, not left
 // to the write side's stall timeout (60 s) or forever. refuseTimeout (a
@@ -507,7 +507,7 @@ func openRefusalBlocked(t *testing.T) (s *Session, srvDone <-chan struct{}) {
 // (testRefuseTimeout, no user option); the session ending within 10 s is a
 // bound for a failing run, not a timing. net.Pipe: unbuffered, so the
 // write blocks as soon as the server stops reading.
-func TestReview47ARefuseWriteBounded(t *testing.T) {
+func TestRefuseWriteBounded(t *testing.T) {
 	s, srvDone := openRefusalBlocked(t)
 	p, err := s.Start(context.Background(), &Command{Name: "XCONT", Rules: &Rules{Alone: true, Continuations: true}})
 	if err != nil {

@@ -23,14 +23,14 @@ import (
 	"github.com/imapkit/imapkit/wire"
 )
 
-// TestReview41QContinueAfterNoThenEOF: a server that answers an
+// TestContinueAfterNoThenEOF: a server that answers an
 // AUTHENTICATE's challenge round with its NO and then closes. When both
 // were read before the caller's Continue, Continue returned the session's
 // end (unexpected EOF) instead of ErrCommandEnded, and auth's exchange
 // reported "connection aborted" instead of the refusal: the flaky
 // TestAuthenticateEndedBeforeAnswer (1 run in 10 at load 13). Continue
 // now looks at the command first; Wait gives the NO.
-func TestReview41QContinueAfterNoThenEOF(t *testing.T) {
+func TestContinueAfterNoThenEOF(t *testing.T) {
 	ctx, s := r41Open(t, 20*time.Second, func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1")
 		cmd, err := c.Until("AUTHENTICATE")
@@ -66,13 +66,13 @@ func TestReview41QContinueAfterNoThenEOF(t *testing.T) {
 	}
 }
 
-// TestReview41TContinueAfterAbortIsNotCommandEnded: the server sends "+" to an
+// TestContinueAfterAbortIsNotCommandEnded: the server sends "+" to an
 // AUTHENTICATE and then drops the connection, never answering the
 // command. Continue must report the session's end (an *AbortError,
 // ErrAborted), as it did before 2eae8f6, not ErrCommandEnded, which is
 // documented as "the server answered it before the line was written"
 // (docs/errors.md: "after the server had ended the command").
-func TestReview41TContinueAfterAbortIsNotCommandEnded(t *testing.T) {
+func TestContinueAfterAbortIsNotCommandEnded(t *testing.T) {
 	ctx, s := r41Open(t, 20*time.Second, func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1")
 		if _, err := c.Until("AUTHENTICATE"); err != nil {
@@ -105,7 +105,7 @@ func TestReview41TContinueAfterAbortIsNotCommandEnded(t *testing.T) {
 	}
 }
 
-// TestReview45EUnknownCommandPlus: a command the session does not know
+// TestUnknownCommandPlusStallCut: a command the session does not know
 // (its rules take continuations) run with Run, no OnContinue, nobody
 // reading Continuations: a hostile server answers it "+" and goes silent.
 // The "+" sat in the channel counted as owed, nothing would answer it, and
@@ -113,7 +113,7 @@ func TestReview41TContinueAfterAbortIsNotCommandEnded(t *testing.T) {
 // now, and the stall timeout cuts it as before, exactly one after the
 // "+". Default options, in a testing/synctest bubble (stallBubble; it
 // ran the stall timeout 200 times faster on the wall clock).
-func TestReview45EUnknownCommandPlus(t *testing.T) {
+func TestUnknownCommandPlusStallCut(t *testing.T) {
 	stallBubble(t, func(r *bufio.Reader, w io.Writer) {
 		io.WriteString(w, lmGreeting)
 		if !strings.Contains(readLine(r), "XFOO") {
@@ -128,7 +128,7 @@ func TestReview45EUnknownCommandPlus(t *testing.T) {
 	})
 }
 
-// TestReview45EAbandonedAuthenticate: an AUTHENTICATE with OnContinue
+// TestAbandonedAuthenticatePlusRefused: an AUTHENTICATE with OnContinue
 // whose Wait's context ends before the server's "+" (a user who gives up
 // on a login) is abandoned. The "+" that then came was counted as owed and
 // answered by no one: the server waited for the client's line, every
@@ -142,7 +142,7 @@ func TestReview45EUnknownCommandPlus(t *testing.T) {
 // each case in a testing/synctest bubble (stallBubbleConn; it ran the
 // stall timeout 200 times faster on the wall clock): the silent server is
 // cut exactly one stall timeout after the "+".
-func TestReview45EAbandonedAuthenticate(t *testing.T) {
+func TestAbandonedAuthenticatePlusRefused(t *testing.T) {
 	for _, silent := range []bool{false, true} {
 		t.Run(map[bool]string{false: "cancelled", true: "silent"}[silent], func(t *testing.T) {
 			var gaveUp chan struct{}
@@ -201,7 +201,7 @@ func TestReview45EAbandonedAuthenticate(t *testing.T) {
 	}
 }
 
-// TestReview45MWaitOnContinueEndedFirst: AUTHENTICATE run with OnContinue
+// TestWaitOnContinueEndedFirst: AUTHENTICATE run with OnContinue
 // (Run, so Wait answers the "+"); the server sends its challenge and then
 // at once its tagged NO, before OnContinue returns (a server that times the
 // step out, as TestAuthenticateEndedBeforeAnswer does for the auth
@@ -212,7 +212,7 @@ func TestReview45EAbandonedAuthenticate(t *testing.T) {
 // testing/synctest bubble: OnContinue returns once every other goroutine
 // of the bubble waits (synctest.Wait), the NO read by then, where it
 // slept 50 ms and hoped so.
-func TestReview45MWaitOnContinueEndedFirst(t *testing.T) {
+func TestWaitOnContinueEndedFirst(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		conn := fake(t, func(r *bufio.Reader, w io.Writer) {
 			io.WriteString(w, lmGreeting)
@@ -240,7 +240,7 @@ func TestReview45MWaitOnContinueEndedFirst(t *testing.T) {
 	})
 }
 
-// TestReview45MOnContinueErrorThenPlus: OnContinue returns an error, Wait sends
+// TestOnContinueErrorThenPlus: OnContinue returns an error, Wait sends
 // "*" and then waits (ignoring ctx) for the tagged answer with contWaiter
 // still set. A hostile server sends another "+" and goes silent: the "+"
 // is counted as owed (contWaiter), nobody reads it, the stall timer is off
@@ -248,7 +248,7 @@ func TestReview45MWaitOnContinueEndedFirst(t *testing.T) {
 // "+" no one takes leaves the timer on. Default options, in a
 // testing/synctest bubble (stallBubble; it ran the stall timeout 200 times
 // faster on the wall clock): cut exactly one stall timeout after the "+".
-func TestReview45MOnContinueErrorThenPlus(t *testing.T) {
+func TestOnContinueErrorThenPlus(t *testing.T) {
 	stallBubble(t, func(r *bufio.Reader, w io.Writer) {
 		io.WriteString(w, lmGreeting)
 		if !strings.Contains(readLine(r), "AUTHENTICATE") {
@@ -299,7 +299,7 @@ func (c *m45LateFlushConn) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// TestReview45MSecondPlusBeforeContinue: a two-step exchange. The server
+// TestSecondPlusBeforeContinue: a two-step exchange. The server
 // answers the first line at once with its second "+"; route sees contOwed
 // still set (Continue clears it only after its flush returns) and does
 // nothing, then Continue clears the flag: the second "+", which Wait's
@@ -310,7 +310,7 @@ func (c *m45LateFlushConn) Write(b []byte) (int, error) {
 // clock); the flush returns 3 ms late on the bubble's clock (under
 // stall/64, so not taken for a full send buffer, which would excuse eight
 // stall timeouts) to widen the window.
-func TestReview45MSecondPlusBeforeContinue(t *testing.T) {
+func TestSecondPlusBeforeContinue(t *testing.T) {
 	const stall = session.DefaultStallTimeout
 	play := func(r *bufio.Reader, w io.Writer) {
 		io.WriteString(w, lmGreeting)
@@ -348,13 +348,13 @@ func TestReview45MSecondPlusBeforeContinue(t *testing.T) {
 	})
 }
 
-// TestReview45MRefuseGoroutineEndsOnClose: an abandoned AUTHENTICATE whose server
+// TestRefuseGoroutineEndsOnClose: an abandoned AUTHENTICATE whose server
 // never sends "+" nor ends it: the refuseContinuations goroutine must end
 // when the session is closed. Default options, in a testing/synctest
 // bubble: the goroutines are counted once every goroutine of the bubble
 // waits (synctest.Wait), exactly one after the Wait was abandoned and none
 // after Close, where it polled for up to a second of wall-clock time.
-func TestReview45MRefuseGoroutineEndsOnClose(t *testing.T) {
+func TestRefuseGoroutineEndsOnClose(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		conn := fake(t, func(r *bufio.Reader, w io.Writer) {
 			io.WriteString(w, lmGreeting)
@@ -418,7 +418,7 @@ func a46Refusers(c *leakcheck.Checker, wait time.Duration) int {
 	}
 }
 
-// TestReview46ARefuseContinuations: Pending.RefuseContinuations, the one
+// TestRefuseContinuations: Pending.RefuseContinuations, the one
 // loop that the session's abandoned Wait and the auth package's cancelled
 // exchanges share, seen from outside the package. A caller who took
 // Continuations gives the exchange up (twice: the second call does
@@ -428,7 +428,7 @@ func a46Refusers(c *leakcheck.Checker, wait time.Duration) int {
 // on. A command with OnContinue: Wait no longer calls it once the
 // exchange is refused. A session that ends under a refused command ends
 // the goroutine too. Default options.
-func TestReview46ARefuseContinuations(t *testing.T) {
+func TestRefuseContinuations(t *testing.T) {
 	auth := authCmd
 	// serve answers AUTHENTICATE with plus "+" lines, each after the
 	// client's line, records those lines, then, once release is closed,
@@ -617,7 +617,7 @@ func contServer(t *testing.T, play func(r *bufio.Reader, server net.Conn, tag st
 	})
 }
 
-// TestReview46KRefuseFromOnContinueDoubleAnswer (found by review):
+// TestRefuseFromOnContinueDoubleAnswer (found by review):
 // RefuseContinuations says "Call
 // it from the goroutine that answers" and that a "+" the caller took and
 // did not answer is answered "*" by the refusal. An OnContinue runs on the
@@ -632,7 +632,7 @@ func contServer(t *testing.T, play func(r *bufio.Reader, server net.Conn, tag st
 // session (an unknown tag). Defaults, in a testing/synctest bubble: the
 // server's 500 ms wait for a second line is on the bubble's clock (it
 // took 500 ms of wall-clock time).
-func TestReview46KRefuseFromOnContinueDoubleAnswer(t *testing.T) {
+func TestRefuseFromOnContinueDoubleAnswer(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		plus := make(chan struct{})
 		close(plus)
@@ -660,7 +660,7 @@ func TestReview46KRefuseFromOnContinueDoubleAnswer(t *testing.T) {
 	})
 }
 
-// TestReview46KRefuseTakenAfterAbandonedWait (found by review):
+// TestRefuseTakenAfterAbandonedWait (found by review):
 // RefuseContinuations answers "*" a
 // "+" the caller took and did not answer ("whether it waits in
 // Continuations or the caller took it"). It tells such a "+" by contOwed,
@@ -673,7 +673,7 @@ func TestReview46KRefuseFromOnContinueDoubleAnswer(t *testing.T) {
 // Wait's 50 ms deadline and the server's 500 ms wait for a further line
 // are on the bubble's clock (they took 550 ms of wall-clock time), and
 // the "+" is sent only after the Wait has returned.
-func TestReview46KRefuseTakenAfterAbandonedWait(t *testing.T) {
+func TestRefuseTakenAfterAbandonedWait(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		plus := make(chan struct{})
 		lines := make(chan []string, 1)
@@ -761,7 +761,7 @@ func a47rRun(t *testing.T, byNext bool, what string) {
 	})
 }
 
-// TestReview47APulledAbandonedOwedPlusStallOff (found by review): a pulled
+// TestPulledAbandonedOwedPlusStallOff (found by review): a pulled
 // command that takes continuations (an unknown command, AUTHENTICATE or
 // any with Rules.Continuations, started with Pull), whose caller took a
 // "+" from Continuations and then gave the command up by Next's context,
@@ -770,14 +770,14 @@ func a47rRun(t *testing.T, byNext bool, what string) {
 // hung until CommandTimeout (15 min by default) instead of the stall
 // timeout (60 s). Now Next abandons as Wait does (abandonLocked): the
 // answerer flags go and the stall timer is armed again.
-func TestReview47APulledAbandonedOwedPlusStallOff(t *testing.T) {
+func TestPulledAbandonedOwedPlusStallOff(t *testing.T) {
 	a47rRun(t, true, "a pulled command given up by Next, its taken \"+\" unanswered")
 }
 
-// TestReview47AWaitAbandonedOwedPlusStallOn (found by review) is the
+// TestWaitAbandonedOwedPlusStallOn (found by review) is the
 // control: the same command given up by Wait's context is cut at the
 // stall timeout.
-func TestReview47AWaitAbandonedOwedPlusStallOn(t *testing.T) {
+func TestWaitAbandonedOwedPlusStallOn(t *testing.T) {
 	a47rRun(t, false, "given up by Wait")
 }
 
@@ -797,7 +797,7 @@ func a47WaitParked() bool {
 	return false
 }
 
-// TestReview47ARefuseFromOnContinueNextPlusDeterministic: the
+// TestRefuseFromOnContinueNextPlusDeterministic: the
 // deterministic form of TestReview46KRefuseFromOnContinueResponse (removed
 // at stop 48: same server, same four checks, and it caught the fault 1
 // run in 4, this one every run), its Wait side (fixed in 5041a7e). OnContinue calls RefuseContinuations and
@@ -812,7 +812,7 @@ func a47WaitParked() bool {
 // blocked in its select (read from the goroutines' stacks), and only then
 // is the next "+" sent: a Wait still selecting on the channel is first in
 // its queue of receivers and takes it every run. Defaults.
-func TestReview47ARefuseFromOnContinueNextPlusDeterministic(t *testing.T) {
+func TestRefuseFromOnContinueNextPlusDeterministic(t *testing.T) {
 	release := make(chan struct{})
 	unparked := make(chan bool, 1)
 	session.OnRefuserStart(t, func() { <-release })
@@ -889,7 +889,7 @@ func TestReview47ARefuseFromOnContinueNextPlusDeterministic(t *testing.T) {
 	}
 }
 
-// TestReview47AOnContinueOneAnswerer: a command with OnContinue has one
+// TestOnContinueOneAnswerer: a command with OnContinue has one
 // answerer, Wait. Before, Continuations gave such a command its channel
 // too, and a caller reading it while Wait ran (or before) could take the
 // "+": Wait never saw it, no one answered it, and since it was counted as
@@ -898,7 +898,7 @@ func TestReview47ARefuseFromOnContinueNextPlusDeterministic(t *testing.T) {
 // nil for it (a channel that never delivers): a caller selecting on it
 // with Done sees the command's end, and Wait answers the "+" through
 // OnContinue. Defaults.
-func TestReview47AOnContinueOneAnswerer(t *testing.T) {
+func TestOnContinueOneAnswerer(t *testing.T) {
 	got := make(chan string, 1)
 	client := contServer(t, func(r *bufio.Reader, server net.Conn, tag string) {
 		io.WriteString(server, "+ \r\n")

@@ -14,14 +14,14 @@ import (
 	"github.com/imapkit/imapkit/wire"
 )
 
-// TestReview47BPreOpenInvalidLiteral: a Part.Open that a command starts
+// TestPreOpenInvalidLiteralNotSent: a Part.Open that a command starts
 // with (wire.Encoder.LiteralFunc after plain text) returning a negative
 // size, run before any byte of the command is written, leaves the command
 // not sent (ErrNotSent with wire.ErrInvalidLiteral), the session going on
 // and the server never seeing it: the encoder used to find it with the
 // command's start in the write buffer, and the session was aborted. Under
 // a context that cannot end and one that can. The library's defaults.
-func TestReview47BPreOpenInvalidLiteral(t *testing.T) {
+func TestPreOpenInvalidLiteralNotSent(t *testing.T) {
 	for _, cancelable := range []bool{false, true} {
 		t.Run(map[bool]string{false: "Background", true: "Cancelable"}[cancelable], func(t *testing.T) {
 			client, server := transport.Pipe()
@@ -70,7 +70,7 @@ func TestReview47BPreOpenInvalidLiteral(t *testing.T) {
 	}
 }
 
-// TestReview47BPreOpenAfterContextEnded (found by review): a command whose context has ended by the
+// TestPreOpenSkippedAfterContextEnded (found by review): a command whose context has ended by the
 // time it is encoded (here its Args end it, standing for a deadline that
 // passes while the command is encoded) is not sent, and its literal's
 // Open, whose turn never comes, is not called: it used to be so (send's
@@ -79,7 +79,7 @@ func TestReview47BPreOpenInvalidLiteral(t *testing.T) {
 // will not be sent. Open's side effect (a message taken from another
 // session's FETCH, a file opened, a temporary file made) is then done
 // for nothing, and the caller cannot tell.
-func TestReview47BPreOpenAfterContextEnded(t *testing.T) {
+func TestPreOpenSkippedAfterContextEnded(t *testing.T) {
 	client, server := transport.Pipe()
 	done := make(chan struct{})
 	go func() {

@@ -5,13 +5,13 @@ import (
 	"testing"
 )
 
-// TestReview39SelectionCounterWrap: the count of mailbox changes
+// TestSelectionCounterWrap: the count of mailbox changes
 // (Selections, Command.Selection) was 16 bits: after exactly 65,535
 // SELECTs it came back to its value, and the rest of a long UID Fetch
 // split in parts, bound to mailbox A, went to mailbox B without an error
 // (the extremes audit's reproducer did so through commands.Client). It is
 // 32 bits now, and still skips 0 (a Selection of 0 checks nothing).
-func TestReview39SelectionCounterWrap(t *testing.T) {
+func TestSelectionCounterWrap(t *testing.T) {
 	s := &Session{}
 	s.reselectedLocked()
 	first := s.Selections()

@@ -335,12 +335,12 @@ func TestHostileUnannouncedFlood(t *testing.T) {
 	})
 }
 
-// TestReview40BCheckSelectionZero: a Command.Selection of 0 (no mailbox
+// TestCheckSelectionZero: a Command.Selection of 0 (no mailbox
 // selected yet) checks nothing, as before; with CheckSelection it is
 // checked like any other count, so that a command meant for the
 // authenticated state of a session that never selected a mailbox
 // (commands.Client.Idle called there) is not sent once one was.
-func TestReview40BCheckSelectionZero(t *testing.T) {
+func TestCheckSelectionZero(t *testing.T) {
 	conn, srv := hostile.Pipe(func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1")
 		return c.Serve()
@@ -375,14 +375,14 @@ func TestReview40BCheckSelectionZero(t *testing.T) {
 	}
 }
 
-// TestReview46BSelectionOfSelect: Pending.Selection of a SELECT is the
+// TestSelectionOfSelect: Pending.Selection of a SELECT is the
 // count of the mailbox that SELECT selected, even once another
 // goroutine's SELECT, queued behind it, has started (and made the
 // session's count another) before the first one's caller looks: the
 // session's count read after Wait would be the second mailbox's, and a
 // command bound to it would go to that mailbox. A command bound to the
 // first SELECT's count is not sent (ErrReselected).
-func TestReview46BSelectionOfSelect(t *testing.T) {
+func TestSelectionOfSelect(t *testing.T) {
 	answerA := make(chan struct{}) // the test lets the server answer SELECT A
 	gotB := make(chan struct{})    // the server has read SELECT B
 	conn, srv := hostile.Pipe(func(c *hostile.Conn) error {

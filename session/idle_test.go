@@ -18,12 +18,12 @@ import (
 // timeout 200 times faster on the wall clock, StallSpeed, and checked
 // only that the cut came before a deadline of 20 of them).
 
-// TestReview45EIdlePlusAfterDone: a "+" the server sends to IDLE after
+// TestIdlePlusAfterDone: a "+" the server sends to IDLE after
 // the client's DONE was counted as owed and never answered: the stall
 // timer stayed off for good, and a server that then says nothing was never
 // cut (IDLE is exempt from CommandTimeout: only the caller's context ends
 // it). Once DONE is out, no "+" turns the timer off.
-func TestReview45EIdlePlusAfterDone(t *testing.T) {
+func TestIdlePlusAfterDone(t *testing.T) {
 	idleBubble(t, false, "+ still idling\r\n", func(t *testing.T, ctx context.Context, p *session.Pending, _ chan struct{}) {
 		select {
 		case <-p.Continuations():
@@ -34,12 +34,12 @@ func TestReview45EIdlePlusAfterDone(t *testing.T) {
 	})
 }
 
-// TestReview45EIdleTwoPlusOneDone: two "+" to IDLE (some servers send a
+// TestIdleTwoPlusOneDone: two "+" to IDLE (some servers send a
 // second one, as commands/idle.go notes), both taken by the caller, and
 // one DONE: counted, the second "+" left the timer off after DONE, and a
 // server silent after DONE was never cut. One line answers every "+"
 // taken before it.
-func TestReview45EIdleTwoPlusOneDone(t *testing.T) {
+func TestIdleTwoPlusOneDone(t *testing.T) {
 	idleBubble(t, true, "+ idling again\r\n", func(t *testing.T, ctx context.Context, p *session.Pending, second chan struct{}) {
 		for i := 0; i < 2; i++ {
 			select {
@@ -55,12 +55,12 @@ func TestReview45EIdleTwoPlusOneDone(t *testing.T) {
 	})
 }
 
-// TestReview45MIdlePlusWaitingAtDone: IDLE's caller took the first "+";
+// TestIdlePlusWaitingAtDone: IDLE's caller took the first "+";
 // a second one waits in the channel, untaken, when DONE goes out. After
 // DONE no "+" may be owed: Continue marks a "+" already in the channel
 // owed (one routed while its line was flushed) only after it has set
 // IDLE answering, so the silent server is still cut by the stall timeout.
-func TestReview45MIdlePlusWaitingAtDone(t *testing.T) {
+func TestIdlePlusWaitingAtDone(t *testing.T) {
 	// The second "+" goes out once the caller took the first: one that
 	// came while the first still waited in the channel would abort the
 	// session ("did not ask for one").

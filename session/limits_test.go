@@ -1021,13 +1021,13 @@ func TestSlowUploadNotCutAfterLastWrite(t *testing.T) {
 	}
 }
 
-// TestReview43LLineAtBoundSession: with the default options, a response
+// TestLineAtBoundSession: with the default options, a response
 // line of exactly wire.DefaultMaxLineLength bytes (CRLF not counted, as
 // docs/limits.md and the tokenizer count it) is read; one byte longer
 // aborts the session with wire.ErrLineTooLong. Before, the tokenizer's
 // buffer, grown by doubling to exactly 1 MiB, could not take the line's
 // CRLF, and the session aborted on a line within the documented bound.
-func TestReview43LLineAtBoundSession(t *testing.T) {
+func TestLineAtBoundSession(t *testing.T) {
 	max := wire.DefaultMaxLineLength
 	line := func(prefix string, n int, suffix string) string {
 		return prefix + strings.Repeat("a", n-len(prefix)-len(suffix)) + suffix + "\r\n"

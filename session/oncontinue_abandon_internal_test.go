@@ -184,7 +184,7 @@ func TestPulledOnContinueRefusedAfterNextAbandoned(t *testing.T) {
 
 // TestOnContinuePanicRefusalBounded: the "*" Wait sends for
 // an OnContinue that panicked is bounded by refuseTimeout, as
-// RefuseContinuations's is (TestReview47ARefuseWriteBounded): a server
+// RefuseContinuations's is (TestRefuseWriteBounded): a server
 // that stops reading (the write blocks) has the write cut at that bound
 // and the session ended, and the panic goes on to Wait's caller, not
 // held for the write side's stall timeout (4 × 60 s) when Wait's context

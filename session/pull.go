@@ -83,7 +83,7 @@ const (
 // direct steps, then only the reader goroutine, which is yielded nothing):
 // a coItem kept there would pin the decoder's reusable response, and
 // every later response decoded into the same memory, a large body
-// included, for as long (TestReview42BAPulledItemPinsBigResponse).
+// included, for as long (TestPulledItemPinsBigResponse).
 type coEvent struct {
 	kind   coKind
 	p      *Pending  // coItem: the command the item is for

@@ -883,7 +883,7 @@ func r42Heap() uint64 {
 	return m.HeapAlloc
 }
 
-// TestReview42BAPulledItemPinsBigResponse: once a pulled command (Command.Pull,
+// TestPulledItemPinsBigResponse: once a pulled command (Command.Pull,
 // as commands.Client's Fetch, List, Search and Idle use) has been lent a
 // response, iter.Pull keeps the last value the reading coroutine yielded
 // (the coItem event, whose Response points into the decoder's reusable
@@ -894,7 +894,7 @@ func r42Heap() uint64 {
 // after many more commands, for as long as no other pulled command runs.
 // The decoder's own guard (keepBytes/dropFw: "one huge response does not
 // pin its memory for the decoder's lifetime") is defeated.
-func TestReview42BAPulledItemPinsBigResponse(t *testing.T) {
+func TestPulledItemPinsBigResponse(t *testing.T) {
 	ctx := context.Background()
 	const size = 30 << 20
 	big := strings.Repeat("x", size)
@@ -956,11 +956,11 @@ func r42PullFlags(t *testing.T, s *session.Session) {
 	}
 }
 
-// TestReview42BAPulledItemPinsBigResponseDovecot is TestReview42BAPulledItemPinsBigResponse
+// TestPulledItemPinsBigResponseDovecot is TestPulledItemPinsBigResponse
 // against Dovecot: after one pulled UID FETCH FLAGS, a 20 MB message read
 // with a plain (collected) UID FETCH BODY.PEEK[] stays in the heap after
 // its Result is dropped.
-func TestReview42BAPulledItemPinsBigResponseDovecot(t *testing.T) {
+func TestPulledItemPinsBigResponseDovecot(t *testing.T) {
 	s := dvDialUser(t, testserver.Alice, nil)
 	ctx := dvCtx(t)
 	mb := fmt.Sprintf("r42pin%d", time.Now().UnixNano())

@@ -236,7 +236,7 @@ func TestPullBodyReadContextFrozen(t *testing.T) {
 // slowly, and a context cancelled: the read returns at once instead of
 // reading the whole body first (the stall timeout never fires there), and
 // the session goes on. Under COMPRESS as well (the read is interrupted
-// above the inflater: TestReview47BCompressBodyFrozenContext).
+// above the inflater: TestCompressBodyFrozenContext).
 //
 // Each case runs in a testing/synctest bubble: the server's pacing and
 // the cancel run on the bubble's clock, which moves only when every

@@ -149,7 +149,7 @@ func (s *Session) readLoop() {
 	// over: the loop returned, not a panic going through (a user's
 	// callback run by the decoder with s.mu held: waitBehind would wait
 	// for that lock, and the panic, which ends the program, never would;
-	// TestReview41UWantPanicInSectionHandler).
+	// TestWantPanicInSectionHandler).
 	over := false
 	defer func() {
 		if over {
@@ -1295,14 +1295,14 @@ func (s *Session) sectionHandler(f *codec.Fetch, sec *codec.Section, r io.Reader
 	// the line keeps half its bound free for what follows them (the rest
 	// of the FETCH, which counts too: one that filled the room to the
 	// last bytes left none for the " FLAGS (...))" after it,
-	// TestReview44FSmallSectionsLeaveRoom); the others are collected.
+	// TestSmallSectionsLeaveRoom); the others are collected.
 	// One that fits the line's room counting those collected so (room)
 	// is collected within the line's bound, as it was kept inline
 	// before: the FETCH's memory, its line and those sections, stays
 	// within MaxLineLength, and a FETCH under it is read whole whatever
 	// MaxResultBytes (a 600 KB FETCH of small sections came back with
 	// sections Missing under a MaxResultBytes of 256 KiB,
-	// TestReview44GSmallSectionsMissingUnderResultBound). Past the room,
+	// TestSmallSectionsMissingUnderResultBound). Past the room,
 	// as a large one, within MaxResultBytes.
 	room := int64(s.tok.LineRoom()) - s.rl.lineHeld
 	lineHeld := small && sec.Size <= room

@@ -16,22 +16,22 @@ import (
 	"github.com/imapkit/imapkit/wire"
 )
 
-// TestReview41WDecoderPanicWhileMuHeldElsewhere: efd821f promises that a panic of
+// TestDecoderPanicWhileMuHeldElsewhere: efd821f promises that a panic of
 // the decoder's own code ends the session with ErrDecoderPanic instead of
 // the process. 7e401af's guard re-panics whenever s.mu.TryLock fails, to
 // avoid a self-deadlock when the reader goroutine itself holds mu; but mu
 // is also held, briefly and often, by every other goroutine using the
 // session (Start, Wait, State, Err, pull delivery...). A decoder panic
 // that happens while any of them holds mu now kills the whole process.
-// Here (as in TestReview41PDecoderPanicEndsSession, with a decoder hook
+// Here (as in TestDecoderPanicEndsSession, with a decoder hook
 // planted to panic) another goroutine holds mu for a moment when the
 // decoder panics: the child process dies instead of the NOOP getting
 // ErrDecoderPanic.
-func TestReview41WDecoderPanicWhileMuHeldElsewhere(t *testing.T) {
+func TestDecoderPanicWhileMuHeldElsewhere(t *testing.T) {
 	if testing.Short() {
 		t.Skip("child process")
 	}
-	out, err := review41Child(t, "TestReview41WDecoderPanicWhileMuHeldElsewhere", func(t *testing.T) {
+	out, err := review41Child(t, "TestDecoderPanicWhileMuHeldElsewhere", func(t *testing.T) {
 		ctx, s := r41PlantedSession(t, func(s *Session) func(*codec.Fetch, *codec.Section, io.Reader) error {
 			return func(*codec.Fetch, *codec.Section, io.Reader) error {
 				// Another goroutine of the program is inside the session
@@ -57,14 +57,14 @@ func TestReview41WDecoderPanicWhileMuHeldElsewhere(t *testing.T) {
 	}
 }
 
-// TestReview41RRoutingSetCanonical: the set a command's FETCH and
+// TestRoutingSetCanonical: the set a command's FETCH and
 // VANISHED responses are routed by is kept canonical, whatever the order
 // the caller wrote it in, so that routing each response costs O(log r)
 // (Contains, Overlaps) or O(1) (Dynamic, uidsDone), not O(r): a raw UID
 // FETCH of UIDs in descending order kept them so, and every FETCH the
 // server sent walked all its ranges. The caller's Messages is copied, not
 // reordered.
-func TestReview41RRoutingSetCanonical(t *testing.T) {
+func TestRoutingSetCanonical(t *testing.T) {
 	want := []wire.SeqRange{{Start: 1, Stop: 1}, {Start: 5, Stop: 7}, {Start: 9, Stop: 9}}
 	raw := &Command{Name: "UID FETCH", Args: func(e *wire.Encoder) { e.SP().Raw("9,7,5:6,1 (FLAGS)") }}
 	ts := commandSet(raw, "UID FETCH", "UID FETCH", true)
@@ -102,14 +102,14 @@ func TestReview41RRoutingSetCanonical(t *testing.T) {
 	}
 }
 
-// TestReview41PDecoderPanicEndsSession: a panic in the decoder's own code
+// TestDecoderPanicEndsSession: a panic in the decoder's own code
 // (here planted: the decoder's section hook panics, as a bug of wire,
 // codec or this package would) used to unwind the session's reader
 // goroutine and end the user's whole process: audit 41 found one a server
 // could trigger at will (codec's msgSlab, TestBodyStructureManyParts).
 // It now ends the session with an *AbortError matching ErrDecoderPanic,
 // and the command waiting gets it.
-func TestReview41PDecoderPanicEndsSession(t *testing.T) {
+func TestDecoderPanicEndsSession(t *testing.T) {
 	ctx, s := r41PlantedSession(t, func(*Session) func(*codec.Fetch, *codec.Section, io.Reader) error {
 		return func(*codec.Fetch, *codec.Section, io.Reader) error { panic("planted decoder bug") }
 	})
@@ -159,15 +159,15 @@ func r41PlantedSession(t *testing.T, section func(*Session) func(*codec.Fetch, *
 	return ctx, s
 }
 
-// TestReview41PSectionsPanicNotCaught: a panic of the user's Sections
+// TestSectionsPanicNotCaught: a panic of the user's Sections
 // handler, called from within the decoder, is not the decoder's: the
-// guard of TestReview41PDecoderPanicEndsSession lets it go on (run in a
+// guard of TestDecoderPanicEndsSession lets it go on (run in a
 // child process, as a panic on the reader goroutine ends the program).
-func TestReview41PSectionsPanicNotCaught(t *testing.T) {
+func TestSectionsPanicNotCaught(t *testing.T) {
 	if testing.Short() {
 		t.Skip("child process")
 	}
-	out, err := review41Child(t, "TestReview41PSectionsPanicNotCaught", func(t *testing.T) {
+	out, err := review41Child(t, "TestSectionsPanicNotCaught", func(t *testing.T) {
 		conn, srv := hostile.Pipe(func(c *hostile.Conn) error {
 			c.PreAuth("IMAP4rev1")
 			cmd, err := c.Until("FETCH")

@@ -517,11 +517,11 @@ func tagged(c *hostile.Conn, tag string, lines []string) error {
 	return c.Serve()
 }
 
-// TestReview40RTaggedCodeSecret: the tagged answer to LOGIN is now kept for
+// TestTaggedCodeSecretRedacted: the tagged answer to LOGIN is now kept for
 // Responses (keepCode), but keepAs redacts only the Text: a server that
 // echoes the password in the code's arguments (or as the code's name) has it
 // kept raw, while Result.Status (cloneStatus) redacts Code.Name and Code.Raw.
-func TestReview40RTaggedCodeSecret(t *testing.T) {
+func TestTaggedCodeSecretRedacted(t *testing.T) {
 	hsRun(t, func(c *hostile.Conn) error {
 		if err := c.Greet("IMAP4rev1"); err != nil {
 			return err

@@ -1264,7 +1264,7 @@ func TestCloseUnderLoad(t *testing.T) {
 	}
 }
 
-// TestReview40CFetchWantTakesUnclaimedFetch: a UID FETCH whose own Want
+// TestFetchWantTakesUnclaimedFetch: a UID FETCH whose own Want
 // takes every response (imapkit idle --new's, the shell's, Do's) gets the
 // flag changes another client made that come with its answer (FLAGS alone,
 // or a UID its set does not hold), in order with its answer, when no other
@@ -1272,7 +1272,7 @@ func TestCloseUnderLoad(t *testing.T) {
 // command's own answers still go by set to the command pipelined beside it.
 // They went to the unsolicited stream, which imapkit idle never read: the
 // flag change was never printed.
-func TestReview40CFetchWantTakesUnclaimedFetch(t *testing.T) {
+func TestFetchWantTakesUnclaimedFetch(t *testing.T) {
 	fetch := func(set string, want bool) *session.Command {
 		c := &session.Command{Name: "UID FETCH", Args: func(e *wire.Encoder) { e.SP().Raw(set).SP().Raw("(UID FLAGS)") }}
 		if want {
@@ -1303,14 +1303,14 @@ func TestReview40CFetchWantTakesUnclaimedFetch(t *testing.T) {
 	}
 }
 
-// TestReview40RWantFallbackUnannounced: a FETCH no command's set holds now goes
+// TestWantFallbackUnannounced: a FETCH no command's set holds now goes
 // to a FETCH command whose own Want takes it (targetLocked's fallback)
 // instead of the unsolicited stream. countLocked then charges that command
 // for a message above the count: a Want'd FETCH 1:5 whose own answers are
 // all in order ends with an *UnannouncedError because of another message's
 // stray FETCH, which without Want (or before the fallback) was only counted
 // by Session.Unannounced.
-func TestReview40RWantFallbackUnannounced(t *testing.T) {
+func TestWantFallbackUnannounced(t *testing.T) {
 	run := func(want bool) error {
 		conn := fake(t, func(r *bufio.Reader, w io.Writer) {
 			io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
@@ -1340,14 +1340,14 @@ func TestReview40RWantFallbackUnannounced(t *testing.T) {
 	}
 }
 
-// TestReview41SBlameByName: an untagged response that cannot be decoded
+// TestUndecodableBlamedByName: an untagged response that cannot be decoded
 // (here an ESEARCH with MIN 0, refused since f858ae2..74a55ee) was
 // charged to the oldest command in flight: a NOOP pipelined ahead of a
 // SEARCH failed with the decode error, and the SEARCH ended OK with no
 // result and no error (a fix helper noticed it). It goes to the oldest
 // command that takes responses of that name now: the SEARCH fails, the
 // NOOP does not.
-func TestReview41SBlameByName(t *testing.T) {
+func TestUndecodableBlamedByName(t *testing.T) {
 	ctx, s := r41Open(t, 20*time.Second, func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1 ESEARCH")
 		var tags []string
@@ -1381,7 +1381,7 @@ func TestReview41SBlameByName(t *testing.T) {
 	}
 }
 
-// TestReview41RVanishedEarlierOverlapsProduct: a VANISHED (EARLIER) response is
+// TestVanishedEarlierOverlapsProduct: a VANISHED (EARLIER) response is
 // routed (routeLocked) by p.set.Overlaps(v.UIDs) for every UID command in
 // flight. codec.SeqSet.Overlaps is O(r+q) for canonical sets but falls to
 // a nested loop, O(r*q), when either set is not canonical, and a set
@@ -1394,7 +1394,7 @@ func TestReview41SBlameByName(t *testing.T) {
 // default bound allows 1,048,576 ranges per response, and a raw command
 // may carry any number of ranges. The routing should cost O(r+q) (sort
 // a copy of the server's set, or compact it once when decoded).
-func TestReview41RVanishedEarlierOverlapsProduct(t *testing.T) {
+func TestVanishedEarlierOverlapsProduct(t *testing.T) {
 	run := func(r, q int) time.Duration {
 		var v strings.Builder
 		v.WriteString("* VANISHED (EARLIER) ")

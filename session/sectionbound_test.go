@@ -311,7 +311,7 @@ func review43CheckSections(t *testing.T, f *codec.Fetch, parts, size int) {
 	}
 }
 
-// TestReview43PSmallSectionsSumPastLineBound: with the default options, a
+// TestSmallSectionsSumPastLineBound: with the default options, a
 // FETCH answer of 20 body sections of 60,000 bytes each (every one under
 // MaxStringLiteral, so kept inline with LiteralBytes) is a line whose bytes
 // outside literals are a few hundred: docs/limits.md says MaxLineLength
@@ -320,7 +320,7 @@ func review43CheckSections(t *testing.T, f *codec.Fetch, parts, size int) {
 // together. The sections that would pass it are now collected (a copy,
 // within MaxResultBytes), as a large one is; for a collecting Run and for
 // a pulled command alike (where they stay in Section.Data).
-func TestReview43PSmallSectionsSumPastLineBound(t *testing.T) {
+func TestSmallSectionsSumPastLineBound(t *testing.T) {
 	const parts, size = 20, 60000
 	t.Run("Run", func(t *testing.T) {
 		s, args := review43SectionsOpen(t, parts, size)
@@ -366,7 +366,7 @@ func TestReview43PSmallSectionsSumPastLineBound(t *testing.T) {
 	})
 }
 
-// TestReview44GSmallSectionsMissingUnderResultBound: 542477c keeps a small
+// TestSmallSectionsMissingUnderResultBound: 542477c keeps a small
 // section inline only while the line keeps half of MaxLineLength free;
 // past that it is collected within MaxResultBytes less what the line
 // holds already (held). A command that streams (OnData: "not bounded",
@@ -375,7 +375,7 @@ func TestReview43PSmallSectionsSumPastLineBound(t *testing.T) {
 // sections of a FETCH as Missing, where before they were kept inline
 // (the whole FETCH, 10 sections of 60,000 bytes, is 600 KB: under the
 // 1 MiB line bound).
-func TestReview44GSmallSectionsMissingUnderResultBound(t *testing.T) {
+func TestSmallSectionsMissingUnderResultBound(t *testing.T) {
 	const n, size = 10, 60000
 	var b strings.Builder
 	b.WriteString("* 1 FETCH (UID 7")
@@ -444,14 +444,14 @@ func TestReview44GSmallSectionsMissingUnderResultBound(t *testing.T) {
 	}
 }
 
-// TestReview44GSmallSectionsLineHeldBounded: the small sections collected
+// TestSmallSectionsLineHeldBounded: the small sections collected
 // within the line's bound (not MaxResultBytes) count against that bound
 // together with the line: a FETCH of 40 sections of 60,000 bytes (2.4 MB,
 // past the 1 MiB line bound) on a session with MaxResultBytes of 256 KiB
 // keeps at most MaxLineLength of them, the rest left out (Missing) with a
 // *ResultTooLargeError, as before 542477c; not all 2.4 MB (each section,
 // collected, leaves the line's room as it was).
-func TestReview44GSmallSectionsLineHeldBounded(t *testing.T) {
+func TestSmallSectionsLineHeldBounded(t *testing.T) {
 	const n, size = 40, 60000
 	var b strings.Builder
 	b.WriteString("* 1 FETCH (UID 7")
@@ -497,7 +497,7 @@ func TestReview44GSmallSectionsLineHeldBounded(t *testing.T) {
 	}
 }
 
-// TestReview44FSmallSectionsLeaveRoom: with the default options, a FETCH
+// TestSmallSectionsLeaveRoom: with the default options, a FETCH
 // answer of small body sections (each under MaxStringLiteral) whose inline
 // bytes came just under MaxLineLength: the last one was kept inline as
 // long as it fit the line's room (LineRoom), leaving none for the rest of
@@ -506,7 +506,7 @@ func TestReview44GSmallSectionsLineHeldBounded(t *testing.T) {
 // never end it. 17 sections of 60,000 bytes, then one that fills the room
 // exactly, or leaves 5 bytes of it, then " FLAGS (\Seen))". For a
 // collecting Run and for a pulled command.
-func TestReview44FSmallSectionsLeaveRoom(t *testing.T) {
+func TestSmallSectionsLeaveRoom(t *testing.T) {
 	for _, left := range []int{0, 5} {
 		for _, pull := range []bool{false, true} {
 			t.Run(fmt.Sprintf("left=%d/pull=%v", left, pull), func(t *testing.T) {

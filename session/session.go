@@ -351,7 +351,7 @@ type Pending struct {
 	// command answers, IDLE after DONE). And the "+" itself: contHeld
 	// (handed over and not answered), contOwed (held, and someone other
 	// than the refusal will answer it: the stall timeout is off). The
-	// invariant, under s.mu, which TestReview47AContFlagsTransitions
+	// invariant, under s.mu, which TestContFlagsTransitions
 	// checks after every transition:
 	//
 	//   - contOwed implies contHeld, and contWaiter or contTaken, and

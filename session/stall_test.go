@@ -30,7 +30,7 @@ func g44Answering(r *bufio.Reader, w io.Writer) {
 	}
 }
 
-// TestReview44GStallBatchUnflushed: 9a9712e
+// TestStallBatchUnflushed: 9a9712e
 // started the read side's stall timer when a command was marked sent
 // (markSent), before its bytes were written, let alone flushed. In a
 // batch (StartBatch) the first command is left in the write buffer for
@@ -42,7 +42,7 @@ func g44Answering(r *bufio.Reader, w io.Writer) {
 // command alone. Default options, each case in a testing/synctest bubble
 // (stallBubble: it ran the stall timeout 200 times faster on the wall
 // clock, and slept a quarter of it for the second writer to queue).
-func TestReview44GStallBatchUnflushed(t *testing.T) {
+func TestStallBatchUnflushed(t *testing.T) {
 	const stall = session.DefaultStallTimeout
 	slow := func(e *wire.Encoder) { time.Sleep(4 * stall) }
 	t.Run("batch", func(t *testing.T) {
@@ -94,7 +94,7 @@ func TestReview44GStallBatchUnflushed(t *testing.T) {
 	})
 }
 
-// TestReview44GStallWaitingForContinuation: the stall timeout counts
+// TestStallWaitingForContinuation: the stall timeout counts
 // from when a command's bytes reach the connection; a command with a
 // synchronizing literal has its bytes up to the literal flushed before it
 // waits for the "+", which the server owes from then on: a server that
@@ -102,7 +102,7 @@ func TestReview44GStallBatchUnflushed(t *testing.T) {
 // went out, not left waiting for the command's context. Default options,
 // in a testing/synctest bubble (stallBubble; it ran the stall timeout 200
 // times faster on the wall clock and checked no time).
-func TestReview44GStallWaitingForContinuation(t *testing.T) {
+func TestStallWaitingForContinuation(t *testing.T) {
 	const stall = session.DefaultStallTimeout
 	stallBubble(t, func(r *bufio.Reader, w io.Writer) {
 		io.WriteString(w, lmGreeting) // no LITERAL+: the literal waits for "+"
@@ -152,7 +152,7 @@ func TestStallSpeedHook(t *testing.T) {
 	})
 }
 
-// TestReview44SStallArmedWhenSent: the read
+// TestStallArmedWhenSent: the read
 // side's stall timeout started when a command was registered, before its
 // Args ran: the time the caller's Args took (a message built there, a
 // file read) counted as the server's silence, and a session with nothing
@@ -165,7 +165,7 @@ func TestStallSpeedHook(t *testing.T) {
 // bubble (stallBubble): Args's four stall timeouts and the stall timeout
 // run on the bubble's clock, exact however loaded the machine (it ran a
 // 300 ms stall timeout on the wall clock: 2.4 s).
-func TestReview44SStallArmedWhenSent(t *testing.T) {
+func TestStallArmedWhenSent(t *testing.T) {
 	const stall = session.DefaultStallTimeout
 	slowArgs := func(e *wire.Encoder) { time.Sleep(4 * stall) }
 	t.Run("alone", func(t *testing.T) {
@@ -249,7 +249,7 @@ func s45Auth(silent bool) func(r *bufio.Reader, w io.Writer) {
 	}
 }
 
-// TestReview45SStallOffWhileClientAnswers: the read side's stall timer
+// TestStallOffWhileClientAnswers: the read side's stall timer
 // went on counting after a "+" reached a command, while the client worked
 // on its answer (an OAuth token fetched over the network in OnContinue, a
 // SASL step that asks the user, a caller answering from Continuations):
@@ -260,7 +260,7 @@ func s45Auth(silent bool) func(r *bufio.Reader, w io.Writer) {
 // says nothing is still cut, exactly one stall timeout after the answer.
 // Default options, each case in a testing/synctest bubble (stallBubble;
 // it ran the stall timeout 200 times faster on the wall clock: 1.5 s).
-func TestReview45SStallOffWhileClientAnswers(t *testing.T) {
+func TestStallOffWhileClientAnswers(t *testing.T) {
 	const stall = session.DefaultStallTimeout
 	const slow = 2 * stall // the client's side of the continuation
 	t.Run("OnContinue", func(t *testing.T) {
@@ -313,7 +313,7 @@ func TestReview45SStallOffWhileClientAnswers(t *testing.T) {
 	})
 }
 
-// TestReview45SStallLiteralSlowBody: after
+// TestStallLiteralSlowBody: after
 // a synchronizing literal's "+", the literal's body comes from the
 // caller's io.Reader: the time it takes is the client's, not the server's
 // silence, and is not cut (the body's bytes are not all out, so the
@@ -321,7 +321,7 @@ func TestReview45SStallOffWhileClientAnswers(t *testing.T) {
 // nothing is cut, exactly one stall timeout after it. Default options,
 // each case in a testing/synctest bubble (stallBubble; it ran the stall
 // timeout 200 times faster on the wall clock: 0.9 s).
-func TestReview45SStallLiteralSlowBody(t *testing.T) {
+func TestStallLiteralSlowBody(t *testing.T) {
 	const stall = session.DefaultStallTimeout
 	const body = "Subject: x\r\n\r\nbody\r\n"
 	server := func(silent bool) func(r *bufio.Reader, w io.Writer) {
@@ -392,7 +392,7 @@ func (r *s45SlowReader) Read(p []byte) (int, error) {
 	return r.r.Read(p)
 }
 
-// TestReview45SStallIdle: IDLE waits on the server
+// TestStallIdleAfterDone: IDLE waits on the server
 // with no stall timeout before its DONE, however long (here two stall
 // timeouts after its "+"), and has one once DONE is out: a server that
 // does not answer the DONE is cut, exactly one stall timeout after it.
@@ -400,7 +400,7 @@ func (r *s45SlowReader) Read(p []byte) (int, error) {
 // timer is off while the client owes a continuation answer). Default
 // options, each case in a testing/synctest bubble (stallBubble; it ran
 // the stall timeout 200 times faster on the wall clock: 1.5 s).
-func TestReview45SStallIdle(t *testing.T) {
+func TestStallIdleAfterDone(t *testing.T) {
 	const stall = session.DefaultStallTimeout
 	for _, silent := range []bool{false, true} {
 		t.Run(map[bool]string{false: "answered", true: "silent after DONE"}[silent], func(t *testing.T) {
@@ -449,7 +449,7 @@ func TestReview45SStallIdle(t *testing.T) {
 	}
 }
 
-// TestReview45SStallUploadPushesEarlier:
+// TestStallUploadPushesEarlier:
 // a command left in the write buffer (the first of a batch) is pushed out
 // to the server by the next command's long upload (a LITERAL+ body past
 // the 16 KiB buffer). Its stall timeout started only when the upload's
@@ -462,7 +462,7 @@ func TestReview45SStallIdle(t *testing.T) {
 // machine once let the reader's six stall timeouts, 1.8 s, pass first:
 // stop 51); the reader waits at most six stall timeouts (the read side
 // excuses a stall timeout after the last write).
-func TestReview45SStallUploadPushesEarlier(t *testing.T) {
+func TestStallUploadPushesEarlier(t *testing.T) {
 	const stall = session.DefaultStallTimeout
 	stallBubble(t, func(r *bufio.Reader, w io.Writer) {
 		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+] limits\r\n")

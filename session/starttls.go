@@ -116,7 +116,7 @@ func (s *Session) StartTLS(ctx context.Context, cfg *tls.Config) error {
 // caller's deadline: transport.DefaultHandshakeTimeout; when a test runs
 // the stall timeout faster (testStallSpeed), that as much faster, so that
 // the caller's deadline, the stall timeout and the handshake's bound keep
-// their order and ratios (TestReview39YStartTLSDeadlineCalledStall).
+// their order and ratios (TestStartTLSDeadlineCalledStall).
 func (c *watchConn) handshakeAllowance() time.Duration {
 	if c.nominal != 0 && c.stall > 0 {
 		if k := c.nominal / c.stall; k > 1 {

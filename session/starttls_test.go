@@ -27,7 +27,7 @@ import (
 	"github.com/imapkit/imapkit/wire"
 )
 
-// TestReview39YStartTLSDeadlineCalledStall: ba7293e runs the handshake with the
+// TestStartTLSDeadlineCalledStall: ba7293e runs the handshake with the
 // caller's deadline when it is later than transport.DefaultHandshakeTimeout
 // (30 s), and dropped the ctx.Err() == nil guard of the mapping of a
 // timeout to a stall: a handshake that a frozen network holds until the
@@ -52,7 +52,7 @@ import (
 // test takes milliseconds (it ran the stall clock 10 times faster on the
 // wall clock: 4 s). The session ending before the stall timeout could
 // have fired (60 s from the start at the earliest) is the fault.
-func TestReview39YStartTLSDeadlineCalledStall(t *testing.T) {
+func TestStartTLSDeadlineCalledStall(t *testing.T) {
 	_, cliCfg, err := testserver.TLSConfigs(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -101,14 +101,14 @@ func TestReview39YStartTLSDeadlineCalledStall(t *testing.T) {
 	})
 }
 
-// TestReview41RStartTLSDialledHost: imaplib's IMAP4(host).starttls()
+// TestStartTLSDialledHost: imaplib's IMAP4(host).starttls()
 // verifies the certificate against host; transport.Dial + session.Open +
 // StartTLS refused with transport.ErrNoServerName unless the caller
 // repeated the host in Options.ServerName or the tls.Config. A connection
 // from Dial now remembers the host it was dialled as, and StartTLS
 // verifies against it (real Dovecot, dialled as "localhost", a config
 // with the server's CA and no ServerName, no Options.ServerName).
-func TestReview41RStartTLSDialledHost(t *testing.T) {
+func TestStartTLSDialledHost(t *testing.T) {
 	srv := dvServer(t)
 	_, port, err := net.SplitHostPort(srv.PlainAddr)
 	if err != nil {
@@ -155,14 +155,14 @@ func (c *review41CloseAtFinished) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// TestReview41KCloseDuringStartTLSRace: Close called (from another
+// TestCloseDuringStartTLSRace: Close called (from another
 // goroutine, a watchdog, a ctx.AfterFunc) while STARTTLS's handshake
 // completes on the reader goroutine. abortWith read s.conn without a lock
 // while the upgrade replaced it under the write lock: a data race on an
 // interface value (two words: a torn read may call Close through a wrong
 // method table). Run with -race; before the fix it failed with "race
 // detected during execution of test".
-func TestReview41KCloseDuringStartTLSRace(t *testing.T) {
+func TestCloseDuringStartTLSRace(t *testing.T) {
 	srvCfg, cliCfg, err := testserver.TLSConfigs(t.TempDir())
 	if err != nil {
 		t.Fatal(err)

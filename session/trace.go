@@ -282,7 +282,7 @@ func (t *tracer) wholeLine(b []byte) int {
 // that a command with a 20 MB literal, or a 20 MB line, costs no copy of
 // it. The scratch buffer is let go when a command grew it past cbufKeep:
 // the session does not hold the largest command it traced
-// (TestReview42BBTraceKeepsLargestCommand).
+// (TestTraceKeepsLargestCommand).
 func (t *tracer) client(c *wire.Encoded) {
 	if t.w == nil && t.log == nil && len(t.ring) == 0 {
 		return

@@ -310,7 +310,7 @@ func BenchmarkTracerHistory(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/10000, "ns/msg")
 }
 
-// TestReview42BCTraceCountWraps: the history ring counts every line traced in an
+// TestTraceCountWraps: the history ring counts every line traced in an
 // int (tracer.count), which is never reset. On 386 (int is 32 bits) a
 // long-lived session passes 2^31 lines (a proxy or sync tool at 1,000
 // commands a second: about 12 days); the count turns negative and the next
@@ -319,7 +319,7 @@ func BenchmarkTracerHistory(b *testing.B) {
 // reader goroutine: the whole program dies instead of getting an
 // *AbortError. The test puts the count where 2^31-1 lines (math.MaxInt on
 // 386) leave it.
-func TestReview42BCTraceCountWraps(t *testing.T) {
+func TestTraceCountWraps(t *testing.T) {
 	tr := newTracer(nil, false, nil, defaultHistory, DefaultTraceCapture)
 	tr.secrets = &secrets{}
 	tr.line('C', []byte("A1 NOOP"))
@@ -340,9 +340,9 @@ func TestReview42BCTraceCountWraps(t *testing.T) {
 	}
 }
 
-// TestReview42BCTraceCountBounded: however many lines are traced, the
+// TestTraceCountBounded: however many lines are traced, the
 // ring's count stays at its length, and history shows the last lines.
-func TestReview42BCTraceCountBounded(t *testing.T) {
+func TestTraceCountBounded(t *testing.T) {
 	tr := newTracer(nil, false, nil, defaultHistory, DefaultTraceCapture)
 	tr.secrets = &secrets{}
 	for i := 0; i < 3*defaultHistory+1; i++ {

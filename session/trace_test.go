@@ -10,7 +10,7 @@ import (
 	"github.com/imapkit/imapkit/wire"
 )
 
-// TestReview42BBTraceKeepsLargestCommand: with default Options (no Trace, no
+// TestTraceKeepsLargestCommand: with default Options (no Trace, no
 // Logger: only the 20-line history ring), every command sent is rendered
 // by Encoded.AppendRedacted into the tracer's scratch buffer
 // (tracer.cbuf), which is kept for reuse at its peak capacity. One
@@ -22,7 +22,7 @@ import (
 // the session promises that an idle session holds neither its Encoder
 // "nor the buffer its largest command grew" (write.go encoderPool,
 // idle.go).
-func TestReview42BBTraceKeepsLargestCommand(t *testing.T) {
+func TestTraceKeepsLargestCommand(t *testing.T) {
 	ctx := context.Background()
 	s := r42Open(t, nil, func(tag, line string) string { return tag + " OK done\r\n" })
 	for i := 0; i < 10; i++ {
@@ -49,7 +49,7 @@ func TestReview42BBTraceKeepsLargestCommand(t *testing.T) {
 	}
 }
 
-// TestReview42BBTraceKeepsLargestLine is TestReview42BBTraceKeepsLargestCommand
+// TestTraceKeepsLargestLine is TestTraceKeepsLargestCommand
 // with a Trace writer, which sees whole lines: a 20 MB command line (a
 // long raw argument) is rendered whole for it, but the scratch buffer it
 // grew is not kept for the next command. The argument is one long atom of
@@ -57,7 +57,7 @@ func TestReview42BBTraceKeepsLargestCommand(t *testing.T) {
 // traced the same line but was also parsed for routing (an 80 MB range
 // slice), which took most of the test's minute under -race and checked
 // nothing about the trace.
-func TestReview42BBTraceKeepsLargestLine(t *testing.T) {
+func TestTraceKeepsLargestLine(t *testing.T) {
 	ctx := context.Background()
 	s := r42Open(t, &session.Options{Trace: io.Discard}, func(tag, line string) string { return tag + " OK done\r\n" })
 	for i := 0; i < 10; i++ {

@@ -24,7 +24,7 @@ func review47CRecentCounts(rs []codec.Response) []uint32 {
 	return out
 }
 
-// TestReview47CRecentReselectedDropsNewMailboxData (found by review):
+// TestRecentReselectedDropsNewMailboxData (found by review):
 // Session.Recent begun in A took the RECENT data kept (Responses pops it)
 // and only then compared the selection count. When a SELECT of B started
 // in between (here: once Recent's NOOP is over, ordered by OnRecent), what
@@ -34,7 +34,7 @@ func review47CRecentCounts(rs []codec.Response) []uint32 {
 // already said it). The data is of the selection now, not the stale
 // caller's: it stays kept. Recent now compares and takes in one step
 // under the session's lock.
-func TestReview47CRecentReselectedDropsNewMailboxData(t *testing.T) {
+func TestRecentReselectedDropsNewMailboxData(t *testing.T) {
 	s, ctx, _ := recentServer(t)
 	done := false
 	session.OnRecent(t, func(afterNoop bool) {
@@ -57,7 +57,7 @@ func TestReview47CRecentReselectedDropsNewMailboxData(t *testing.T) {
 	}
 }
 
-// TestReview47CRecentAfterCloseReturnsClosedMailbox (found by review):
+// TestRecentAfterCloseReturnsClosedMailbox (found by review):
 // Recent is documented as returning the RECENT data "of the mailbox
 // selected at its call". In one goroutine: SELECT B (RECENT 7 kept),
 // CLOSE, then Recent: nothing is selected, yet Recent returned B's 7 (the
@@ -66,7 +66,7 @@ func TestReview47CRecentReselectedDropsNewMailboxData(t *testing.T) {
 // Now, with no mailbox selected, Recent returns nothing and sends no NOOP;
 // Responses("RECENT") still pops B's 7, as imaplib's response() keeps
 // the data after close().
-func TestReview47CRecentAfterCloseReturnsClosedMailbox(t *testing.T) {
+func TestRecentAfterCloseReturnsClosedMailbox(t *testing.T) {
 	s, ctx, noops := recentServer(t)
 	if _, err := s.Run(ctx, selectCmd("B")); err != nil {
 		t.Fatal(err)
@@ -89,11 +89,11 @@ func TestReview47CRecentAfterCloseReturnsClosedMailbox(t *testing.T) {
 	}
 }
 
-// TestReview47CRecentAfterBadSelect: after a failed SELECT (a BAD, after
+// TestRecentAfterBadSelect: after a failed SELECT (a BAD, after
 // which Cyrus keeps the old mailbox selected) the session has no mailbox
 // selected: Recent returns nothing and sends no NOOP (which Cyrus would
 // answer with the old mailbox's RECENT). Also before any SELECT.
-func TestReview47CRecentAfterBadSelect(t *testing.T) {
+func TestRecentAfterBadSelect(t *testing.T) {
 	s, ctx, noops := recentServer(t)
 	if _, err := s.Run(ctx, selectCmd("B")); err != nil {
 		t.Fatal(err)
@@ -111,14 +111,14 @@ func TestReview47CRecentAfterBadSelect(t *testing.T) {
 	}
 }
 
-// TestReview47CRecentInStaleSendsNothing: RecentIn with a selection count
+// TestRecentInStaleSendsNothing: RecentIn with a selection count
 // that no longer holds (the session's count has moved: a SELECT of B is
 // over) refuses with ErrReselected before anything: it sends no NOOP and
 // leaves B's kept RECENT for the selection now. This is the entry point
 // commands.Client.Recent passes its binding's count to; when it checked
 // the binding and then called Recent (which read the count anew), a
 // SELECT in between had its NOOP go to B.
-func TestReview47CRecentInStaleSendsNothing(t *testing.T) {
+func TestRecentInStaleSendsNothing(t *testing.T) {
 	s, ctx, noops := recentServer(t)
 	inA := s.Selections()
 	if _, err := s.Run(ctx, selectCmd("B")); err != nil {
@@ -202,7 +202,7 @@ func wantRecentReselected(t *testing.T, rs []codec.Response, err error) {
 	}
 }
 
-// TestReview47CRecentNoopBound: Session.Recent's NOOP was unbound, so a
+// TestRecentNoopBoundToSelection: Session.Recent's NOOP was unbound, so a
 // SELECT another goroutine started after Recent's call (here: once Recent
 // read the selection and found no RECENT kept, through the test hook
 // OnRecent) had the NOOP go to
@@ -213,7 +213,7 @@ func wantRecentReselected(t *testing.T, rs []codec.Response, err error) {
 // and an embedder of the session gets it too. The server reads no NOOP.
 // (Replaces commands' TestReview46GBoundRecentNoopBound, which ordered
 // the goroutines through the context's Err calls.)
-func TestReview47CRecentNoopBound(t *testing.T) {
+func TestRecentNoopBoundToSelection(t *testing.T) {
 	s, ctx, noops := recentServer(t)
 	session.OnRecent(t, func(afterNoop bool) {
 		if !afterNoop {
@@ -231,7 +231,7 @@ func TestReview47CRecentNoopBound(t *testing.T) {
 	}
 }
 
-// TestReview47CRecentKeptChecked: Session.Recent took the RECENT data
+// TestRecentKeptDataChecksSelection: Session.Recent took the RECENT data
 // kept after its NOOP without checking the selection: a SELECT that
 // started once the NOOP was over (it waited for it) kept B's RECENT (7)
 // before Recent took it, and Recent returned B's count. It now checks the
@@ -239,7 +239,7 @@ func TestReview47CRecentNoopBound(t *testing.T) {
 // SELECT runs once the NOOP is over, before the data is taken). (Replaces
 // commands' TestReview46GBoundRecentKeptChecked, which held
 // Pending.Wait through the context's Done, found by runtime.Caller.)
-func TestReview47CRecentKeptChecked(t *testing.T) {
+func TestRecentKeptDataChecksSelection(t *testing.T) {
 	s, ctx, noops := recentServer(t)
 	session.OnRecent(t, func(afterNoop bool) {
 		if afterNoop {
@@ -255,9 +255,9 @@ func TestReview47CRecentKeptChecked(t *testing.T) {
 	}
 }
 
-// TestReview47CRecentHolds: with no SELECT meanwhile, Recent returns the
+// TestRecentWithoutSelect: with no SELECT meanwhile, Recent returns the
 // kept RECENT data, or the NOOP's, as before.
-func TestReview47CRecentHolds(t *testing.T) {
+func TestRecentWithoutSelect(t *testing.T) {
 	s, ctx, noops := recentServer(t)
 	if _, err := s.Run(ctx, selectCmd("B")); err != nil {
 		t.Fatal(err)

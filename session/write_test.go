@@ -32,7 +32,7 @@ func (c *y39SlowClose) Close() error {
 	return c.Conn.Close()
 }
 
-// TestReview39YNotSentButWritten: 3fc8c67 gives a command registered but not yet
+// TestWrittenCommandNeverNotSent: 3fc8c67 gives a command registered but not yet
 // marked sent a *NotSentError when the session ends. send checks s.err
 // once, when it has the write lock; if the session ends after that check
 // and before markSent (while the command's Args are encoded, its trace is
@@ -42,7 +42,7 @@ func (c *y39SlowClose) Close() error {
 // may send the command again, while its bytes reached the server (here an
 // APPEND with LITERAL+, which the server stores). Before 3fc8c67 such a
 // command got the AbortError ("may have run").
-func TestReview39YNotSentButWritten(t *testing.T) {
+func TestWrittenCommandNeverNotSent(t *testing.T) {
 	// In a testing/synctest bubble: y39SlowClose's wait of up to 3 s
 	// for the write (the whole of it when, fixed, nothing is written)
 	// passes on the bubble's clock, not the wall clock (3 s before).

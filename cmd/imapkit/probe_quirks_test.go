@@ -229,10 +229,10 @@ func TestProbeQuirksDovecot(t *testing.T) {
 	}
 }
 
-// TestReview39ProbeNamespaceRefused: a server advertising NAMESPACE (or
+// TestProbeNamespaceRefused: a server advertising NAMESPACE (or
 // LIST's RETURN options) that answers NO or BAD made probe exit 1 with
 // nothing described; now the refusal is reported beside the rest.
-func TestReview39ProbeNamespaceRefused(t *testing.T) {
+func TestProbeNamespaceRefused(t *testing.T) {
 	srv, err := hostile.Listen(func(c *hostile.Conn) error {
 		c.Caps = "IMAP4rev1 NAMESPACE SPECIAL-USE LIST-EXTENDED"
 		if err := c.Greet(c.Caps); err != nil {
