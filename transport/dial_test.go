@@ -9,8 +9,10 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/imapkit/imapkit/transport"
@@ -227,62 +229,159 @@ func TestDialTLSMinVersion(t *testing.T) {
 	conn.Close()
 }
 
-// TestHandshakeTimeout checks that DialTLS and StartTLS give up promptly when
-// the server accepts the TCP connection but never answers the ClientHello.
+// TestHandshakeTimeout: DialTLS and StartTLS give up when the caller's
+// context ends while the server, which accepted the TCP connection, never
+// answers the ClientHello: its deadline (the error wraps
+// context.DeadlineExceeded, not the package's default bound's
+// *TimeoutError, 30 s later) or its cancellation.
+//
+// StartTLS runs on a synctest bubble's clock over a Pipe whose other end
+// is silent: a handshake that heeded no context would block the bubble
+// for good, which synctest reports as a deadlock. DialTLS's handshake
+// reads a real TCP socket, which no bubble's clock can wait on: its
+// context ends, by no clock, once the silent server has read the start of
+// the ClientHello (expiringContext; cancel for cancellation), so the
+// handshake is known to be waiting then; one that heeded no context would
+// hang, which returns's minute detects.
 func TestHandshakeTimeout(t *testing.T) {
 	checkGoroutines(t)
 	p := getPKI(t)
-	srv := startServer(t, silentHandler)
-
-	// What ended the handshake is checked, not how long it took: the
-	// caller's context (its error wrapped), not the package's default
-	// bound (a *TimeoutError, 30 s later). The silent server never
-	// answers: a handshake that heeded neither would hang, which
-	// returns's minute detects.
-	check := func(t *testing.T, err error) {
-		t.Helper()
-		if err == nil {
-			t.Fatal("handshake with a silent server succeeded")
-		}
-		hasPrefix(t, err)
-		if !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("error %v does not wrap context.DeadlineExceeded", err)
-		}
-		if te := (*transport.TimeoutError)(nil); errors.As(err, &te) {
-			t.Errorf("error %v is the default bound's, not the context's", err)
-		}
-	}
 
 	t.Run("DialTLS", func(t *testing.T) {
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		defer cancel()
+		ctx := newExpiringContext()
+		srv := startServer(t, helloThen(ctx.expire))
 		var err error
 		returns(t, "DialTLS to a silent server", func() {
 			_, err = transport.DialTLS(ctx, srv.addr(), p.clientConfig(), nil)
 		})
-		check(t, err)
+		checkContextEnded(t, err, context.DeadlineExceeded)
 	})
 	t.Run("StartTLS", func(t *testing.T) {
-		conn, err := transport.Dial(context.Background(), srv.addr(), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		defer cancel()
-		returns(t, "StartTLS with a silent server", func() {
-			_, err = transport.StartTLS(ctx, conn, "localhost", p.clientConfig())
+		synctest.Test(t, func(t *testing.T) {
+			conn, server := transport.Pipe()
+			defer server.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			start := time.Now()
+			_, err := transport.StartTLS(ctx, conn, "localhost", p.clientConfig())
+			checkContextEnded(t, err, context.DeadlineExceeded)
+			if d := time.Since(start); d != time.Second {
+				t.Errorf("StartTLS ended after %v on the bubble's clock; want its context's %v", d, time.Second)
+			}
+			if _, err := conn.Write([]byte("x")); !errors.Is(err, net.ErrClosed) {
+				t.Errorf("conn not closed after failed StartTLS: write error %v", err)
+			}
 		})
-		check(t, err)
-		if _, err := conn.Write([]byte("x")); !errors.Is(err, net.ErrClosed) {
-			t.Errorf("conn not closed after failed StartTLS: write error %v", err)
-		}
 	})
 	t.Run("cancel", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
-		time.AfterFunc(100*time.Millisecond, cancel)
-		_, err := transport.DialTLS(ctx, srv.addr(), p.clientConfig(), nil)
-		if !errors.Is(err, context.Canceled) {
-			t.Errorf("error %v does not wrap context.Canceled", err)
+		defer cancel()
+		srv := startServer(t, helloThen(cancel))
+		var err error
+		returns(t, "DialTLS to a silent server, canceled", func() {
+			_, err = transport.DialTLS(ctx, srv.addr(), p.clientConfig(), nil)
+		})
+		checkContextEnded(t, err, context.Canceled)
+	})
+}
+
+// checkContextEnded checks that err, an operation's, says the caller's
+// context ended it with want (context.DeadlineExceeded or
+// context.Canceled), not the package's default bound.
+func checkContextEnded(t *testing.T, err, want error) {
+	t.Helper()
+	if err == nil {
+		t.Fatal("succeeded against a server that never answers")
+	}
+	hasPrefix(t, err)
+	if !errors.Is(err, want) {
+		t.Errorf("error %v does not wrap %v", err, want)
+	}
+	if te := (*transport.TimeoutError)(nil); errors.As(err, &te) {
+		t.Errorf("error %v is the default bound's, not the context's", err)
+	}
+}
+
+// helloThen returns a server handler that reads the first bytes the
+// client sends (the start of its ClientHello), calls end, and then reads
+// until the connection closes, never writing.
+func helloThen(end func()) func(net.Conn) error {
+	return func(c net.Conn) error {
+		defer c.Close()
+		if _, err := c.Read(make([]byte, 1)); err != nil {
+			return nil
 		}
+		end()
+		io.Copy(io.Discard, c)
+		return nil
+	}
+}
+
+// expiringContext is a context with a deadline (an hour ahead, so that
+// the package's default bound does not apply) that passes when expire is
+// called rather than by the clock: a real socket's operation can be made
+// to see its deadline pass at a known point, with no wall-clock wait.
+type expiringContext struct {
+	context.Context
+	deadline time.Time
+	done     chan struct{}
+	once     sync.Once
+}
+
+func newExpiringContext() *expiringContext {
+	return &expiringContext{Context: context.Background(), deadline: time.Now().Add(time.Hour), done: make(chan struct{})}
+}
+
+func (c *expiringContext) expire()                     { c.once.Do(func() { close(c.done) }) }
+func (c *expiringContext) Deadline() (time.Time, bool) { return c.deadline, true }
+func (c *expiringContext) Done() <-chan struct{}       { return c.done }
+
+func (c *expiringContext) Err() error {
+	select {
+	case <-c.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
+}
+
+// hangingConnect returns Options whose Dialer's connect hangs until its
+// context ends: the Control hook, called before connect(2), waits on
+// channels only, so that a synctest bubble's clock can run past it.
+func hangingConnect() *transport.Options {
+	return &transport.Options{Dialer: &net.Dialer{ControlContext: func(ctx context.Context, _, _ string, _ syscall.RawConn) error {
+		<-ctx.Done()
+		return ctx.Err()
+	}}}
+}
+
+// TestDialTimeout: a TCP connect that hangs ends when the caller's
+// context does: its deadline (the error wraps context.DeadlineExceeded,
+// not the package's default bound's *TimeoutError, 30 s later), exactly
+// at it on a synctest bubble's clock, or its cancellation. The connect
+// hangs in the Dialer's Control hook (hangingConnect); a Dial that heeded
+// no context would block the bubble for good, which synctest reports as
+// a deadlock. (It was a real connect to a full accept queue, Linux only,
+// on the wall clock.)
+func TestDialTimeout(t *testing.T) {
+	checkGoroutines(t)
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		start := time.Now()
+		conn, err := transport.Dial(ctx, "127.0.0.1:143", hangingConnect())
+		if err == nil {
+			conn.Close()
+		}
+		checkContextEnded(t, err, context.DeadlineExceeded)
+		if d := time.Since(start); d != time.Second {
+			t.Errorf("Dial ended after %v on the bubble's clock; want its context's %v", d, time.Second)
+		}
+
+		// Cancellation works the same way.
+		ctx2, cancel2 := context.WithCancel(context.Background())
+		time.AfterFunc(time.Second, cancel2)
+		_, err = transport.Dial(ctx2, "127.0.0.1:143", hangingConnect())
+		checkContextEnded(t, err, context.Canceled)
 	})
 }
