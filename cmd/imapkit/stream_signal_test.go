@@ -104,10 +104,8 @@ done`
 	term.Wait(ptyGuard)
 	// A zombie is dead: the process it was reparented to (init) reaps
 	// it in its own time.
-	for deadline := time.Now().Add(3 * time.Second); procRunning(pid); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("3 s after imapkit exited on the second Ctrl-C, its --stream child %d (%s) is still running", pid, procCmdline(pid))
-		}
+	if !procEndsWithin(pid, ptyGuard) {
+		t.Fatalf("%v after imapkit exited on the second Ctrl-C, its --stream child %d (%s) is still running", ptyGuard, pid, procCmdline(pid))
 	}
 }
 
@@ -135,7 +133,7 @@ done`
 // a controlling terminal, waits for the child that writes its pid to
 // pidFile to stall at SELECT (a sleep), sends imapkit two SIGINTs and
 // fails unless imapkit ends and the child (named what in messages) is
-// gone within 3 s after.
+// gone after (within ptyGuard each: hang detectors).
 func secondSigintEndsStreamChild(t *testing.T, stream, pidFile, what string) {
 	t.Helper()
 	cmd := ptyCommand(t, nil, "select", "--stream", stream, "INBOX")
@@ -181,14 +179,25 @@ func secondSigintEndsStreamChild(t *testing.T, stream, pidFile, what string) {
 	cmd.Process.Signal(syscall.SIGINT)
 	select {
 	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatalf("imapkit outlived the second SIGINT by 10 s: %q", stderr.String())
+	case <-time.After(ptyGuard): // a hang detector, as procEndsWithin's
+		t.Fatalf("imapkit outlived the second SIGINT by %v: %q", ptyGuard, stderr.String())
 	}
-	for deadline := time.Now().Add(3 * time.Second); procRunning(pid); time.Sleep(10 * time.Millisecond) {
+	if !procEndsWithin(pid, ptyGuard) {
+		t.Fatalf("%v after imapkit was killed by the second SIGINT, %s %d (%s) is still running", ptyGuard, what, pid, procCmdline(pid))
+	}
+}
+
+// procEndsWithin waits for pid to end (procRunning false), polling, and
+// reports whether it did within d. The bound is a hang detector's, not a
+// timed assertion: a child left behind sleeps 120 s (exec sleep 120 at
+// SELECT), twice ptyGuard, and only that fails.
+func procEndsWithin(pid int, d time.Duration) bool {
+	for deadline := time.Now().Add(d); procRunning(pid); time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("3 s after imapkit was killed by the second SIGINT, %s %d (%s) is still running", what, pid, procCmdline(pid))
+			return false
 		}
 	}
+	return true
 }
 
 func procCmdline(pid int) string {
