@@ -135,7 +135,14 @@ type Event struct {
 
 // Dialog follows the state that the two directions of one IMAP connection
 // share, for a proxy or a tracer that reads each direction with its own
-// Tokenizer (in its own goroutine: a Dialog is safe for concurrent use).
+// Tokenizer (in its own goroutine: a Dialog is safe for concurrent use):
+// the client's with TokenizerOptions.Commands, so that a command whose
+// name is OK or BYE, or whose line begins with '+' or '[', has the
+// literals its server reads (read as a server's line, "a1 OK {5+}" is a
+// status response whose "{5+}" is text, and its literal's body a line of
+// its own to the Dialog and a filter, though the server reads it as the
+// literal, or the literal as a command of its own: the server and the
+// relay disagree from there on where each command begins).
 // Tokens alone cannot tell a client's SASL response or DONE from a
 // command, nor a server's SASL challenge from another "+": that takes
 // knowing what the other side said. Call Client for every line the client
@@ -725,6 +732,12 @@ func lineHead(line []Token) (tag string, rest []Token) {
 // in lineHead), and Dovecot refuses ']' too, which RFC 9051 allows. Dovecot
 // answers a line with another tag "* BAD Invalid tag", never completes it,
 // and reads no literal on it.
+//
+// A '[' in a tag, first or not ("[a", "a[1"), is valid, as RFC 9051 and
+// Dovecot have it, and needs no refusal when the client's lines come from
+// a TokenizerOptions.Commands tokenizer: no line is a status response or
+// a bare response code there, so neither "[a APPEND x] {5}" nor
+// "a[1 OK {5+}" hides its literal from the Dialog.
 func validTag(tag string) bool {
 	for i := 0; i < len(tag); i++ {
 		switch c := tag[i]; {

@@ -218,7 +218,7 @@ func (t *Tokenizer) statusLine() bool {
 	if t.lineText {
 		return true
 	}
-	if t.lineCut {
+	if t.lineCut || t.commands {
 		return false
 	}
 	// The caller consumed the line up to its CRLF: end it there.

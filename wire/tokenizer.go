@@ -68,6 +68,22 @@ type TokenizerOptions struct {
 	// LenientLineEnds accepts a bare LF where CRLF belongs. Off by default:
 	// no conforming peer needs it.
 	LenientLineEnds bool
+
+	// Commands reads a client's commands, as a server (or a proxy's
+	// client side) must: no line is a status response, a continuation
+	// request or a bare response code, and every {n}, {n+} or ~{n} is a
+	// literal header wherever it stands. A line's head is its tag, a
+	// space and the command's name, whatever that name is: the literal
+	// of "a1 OK {5+}", "+ {3}" or "[x {3}" is a literal, where a
+	// tokenizer reading a server's responses (the default) reads the
+	// text of "a1 OK ..." and "+ ..." to the line's end, a "{5}" in it
+	// included. A relay that read a client's "a1 OK {5+}" that way
+	// would forward the literal's body as a line of its own, unchecked,
+	// while the server reads it as the literal: the two disagree from
+	// there on where each command begins. Next, AppendLine,
+	// AppendUntilLiteral, Rest, SkipLine, ForwardLine and the Refuse
+	// methods all follow it.
+	Commands bool
 }
 
 // LiteralInfo describes a literal header: {n}, {n+} or ~{n}.
@@ -125,6 +141,7 @@ type Tokenizer struct {
 	maxTokens                    int // AppendLine's bound (MaxLineTokens)
 	maxLiteral                   int64
 	lenient                      bool
+	commands                     bool // TokenizerOptions.Commands: no line head is followed
 
 	broken error // set with pendBroken: why the stream is out of step
 
@@ -179,7 +196,11 @@ func NewTokenizer(r io.Reader, opts *TokenizerOptions) *Tokenizer {
 		maxTokens:  orDefault(o.MaxLineTokens, DefaultMaxLineTokens),
 		maxLiteral: o.MaxLiteral,
 		lenient:    o.LenientLineEnds,
+		commands:   o.Commands,
 		pend:       pendHead,
+	}
+	if t.commands {
+		t.pend = 0 // a command's head holds no text (startHead)
 	}
 	if t.maxLiteral <= 0 {
 		t.maxLiteral = DefaultMaxLiteral
@@ -222,9 +243,10 @@ func (t *Tokenizer) Reset(r io.Reader) {
 // startHead starts following the head of a line at the current position.
 // A line that begins with "* " and a digit ("* 5 FETCH", "* 3 EXISTS") is
 // known at once: no status word begins with a digit, so its head holds no
-// text and next need not follow it.
+// text and next need not follow it. A client's command has no text
+// either (TokenizerOptions.Commands): its head is never followed.
 func (t *Tokenizer) startHead() {
-	if b := t.buf[t.r:t.w]; len(b) > 2 && b[0] == '*' && b[1] == ' ' && b[2]-'0' < 10 {
+	if b := t.buf[t.r:t.w]; len(b) > 2 && b[0] == '*' && b[1] == ' ' && b[2]-'0' < 10 || t.commands {
 		t.pend &^= pendHead
 		return
 	}
@@ -1653,7 +1675,8 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool, lineLimit, totalLimit int
 	// A status response's or continuation request's line has no literal:
 	// decide from its head (its first two words), which stays in the
 	// buffer at lineStart until it is decided, whatever the reads' sizes.
-	text, known := t.lineText, t.lineText
+	// A client's command (TokenizerOptions.Commands) is never one.
+	text, known := t.lineText, t.lineText || t.commands
 	whole := !t.lineCut // the line's head is in the buffer
 	// inCode: the line stopped inside a status response's code (a token
 	// in it did not tokenize, or was too long), where a tokenizer reading

@@ -136,7 +136,9 @@ const (
 func (ps *proxySession) newClientRelay() *clientRelay {
 	client, server := ps.conns()
 	r := &clientRelay{ps: ps, client: client, server: server, start: true}
-	r.tk = wire.NewTokenizer(client, nil)
+	// The client's commands, never read as a server's lines: "a1 OK {5+}"
+	// has a literal, as its server reads it (TokenizerOptions.Commands).
+	r.tk = wire.NewTokenizer(client, &wire.TokenizerOptions{Commands: true})
 	r.w = bufio.NewWriterSize(server, 32<<10)
 	r.p.prefix = fmt.Sprintf("[%d] C: ", ps.id)
 	r.p.secrets = &ps.secrets
