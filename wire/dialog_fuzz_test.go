@@ -133,6 +133,13 @@ var relaySeeds = []relaySeed{
 	{name: "SASL raw line", client: "a1 AUTHENTICATE PLAIN\r\nabc {18+}\r\na2 DELETE Victim\r\n", server: []byte{1 | 4}},
 	{name: "SASL raw sync", client: "a1 AUTHENTICATE PLAIN\r\nabc {18}\r\na2 DELETE Victim\r\n", server: []byte{1 | 4}, sched: eager},
 	{name: "IDLE raw line", client: "a1 IDLE\r\nabc {18+}\r\na2 DELETE Victim\r\n", server: []byte{accept}},
+	// Commands named like a server's status lines, and a line that
+	// begins with '+': the literal is one to the client's tokenizer
+	// (TokenizerOptions.Commands), and the server's BAD for the unknown
+	// name refuses it.
+	{name: "command named OK", client: "a1 OK {18+}\r\na2 DELETE Victim\r\na3 NOOP\r\n", server: []byte{accept}},
+	{name: "command named BYE", client: "a[1 BYE {18}\r\na2 DELETE Victim\r\na3 NOOP\r\n", server: []byte{accept}, sched: eager},
+	{name: "plus first", client: "+ {18+}\r\na2 DELETE Victim\r\na3 NOOP\r\n", server: []byte{accept}},
 	{name: "IDLE refused", client: "a1 IDLE\r\na2 DELETE x\r\n", server: []byte{refuse}},
 	{name: "IDLE DONE APPEND", client: "a1 IDLE\r\nDONE\r\na2 APPEND Missing {18}\r\na3 DELETE Victim\r\n", server: []byte{accept, refuse}, sched: []byte{0, 0, 0, 0, 0}},
 	{name: "IDLE DONE APPEND eager", client: "a1 IDLE\r\nDONE\r\na2 APPEND Missing {18}\r\na3 DELETE Victim\r\n", server: []byte{accept, refuse}, sched: eager},
@@ -790,7 +797,9 @@ func (p *relayProxy) run(client []byte, pieces uint8) (msg string) {
 		}
 	}()
 	p.srvTk = wire.NewTokenizer(&p.srvRd, &wire.TokenizerOptions{BufferSize: 256})
-	opts := &wire.TokenizerOptions{BufferSize: 512}
+	// The client's commands, as cmd/imapkit's proxy reads them: no line
+	// is a status line ("a1 OK {5+}" has its literal).
+	opts := &wire.TokenizerOptions{BufferSize: 512, Commands: true}
 	if pieces != 0 {
 		opts.MaxLineTokens = relayMaxLineTokens(pieces)
 	}

@@ -34,13 +34,18 @@
 // the bytes on unchanged with Forward and ForwardLiteral (ForwardLine for a
 // line that does not tokenize, ForwardLongLine for one whose token does not
 // fit MaxLineLength), and flushes when ShouldFlush says so.
+// The client's tokenizer is made with TokenizerOptions.Commands: it reads
+// commands, where no line is a status response, a continuation request or
+// a bare code, and every literal header is one (a command named OK, or a
+// line that begins with '+', has its literal, as the server reads it).
 // Dialog follows the state the two directions share (SASL exchanges, IDLE's
 // DONE, STARTTLS and COMPRESS completions), and marks the client lines a
 // tracer redacts though the server reads them as commands (Event.MaybeSASL:
 // a SASL response the AUTHENTICATE's completion came before; of those,
 // Event.LikelySASL the ones most likely a response, which a tracer keeps
 // as credentials). The text of
-// status responses and continuation requests comes as one KindText token.
+// a server's status responses and continuation requests comes as one
+// KindText token.
 // See docs/proxy.md.
 //
 // # Limits

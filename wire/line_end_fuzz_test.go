@@ -40,8 +40,10 @@ const maxFuzzLines = 1000
 
 // skipEnds frames in with SkipLine alone (what the codec's recovery,
 // ForwardLine and RefuseLine's decision rest on).
-func skipEnds(r io.Reader) lineEnds {
-	tk := wire.NewTokenizer(r, nil)
+func skipEnds(r io.Reader) lineEnds { return skipEndsOn(wire.NewTokenizer(r, nil)) }
+
+// skipEndsOn is skipEnds on tk.
+func skipEndsOn(tk *wire.Tokenizer) lineEnds {
 	var l lineEnds
 	for len(l.ends) < maxFuzzLines {
 		if _, err := tk.Peek(); err != nil {
@@ -78,8 +80,10 @@ func codecEnds(r io.Reader) lineEnds {
 
 // appendEnds frames in with AppendLine (a relay), going on with SkipLine
 // after a *SyntaxError, as docs/proxy.md's relay does with ForwardLine.
-func appendEnds(r io.Reader) lineEnds {
-	tk := wire.NewTokenizer(r, nil)
+func appendEnds(r io.Reader) lineEnds { return appendEndsOn(wire.NewTokenizer(r, nil)) }
+
+// appendEndsOn is appendEnds on tk.
+func appendEndsOn(tk *wire.Tokenizer) lineEnds {
 	var l lineEnds
 	var line []wire.Token
 	for len(l.ends) < maxFuzzLines {
@@ -125,8 +129,10 @@ func appendWhole(tk *wire.Tokenizer, line []wire.Token) ([]wire.Token, error) {
 
 // nextEnds frames in with Next, token by token to each CRLF (Scan's
 // readers), going on with SkipLine after a *SyntaxError.
-func nextEnds(r io.Reader) lineEnds {
-	tk := wire.NewTokenizer(r, nil)
+func nextEnds(r io.Reader) lineEnds { return nextEndsOn(wire.NewTokenizer(r, nil)) }
+
+// nextEndsOn is nextEnds on tk.
+func nextEndsOn(tk *wire.Tokenizer) lineEnds {
 	var l lineEnds
 	var line []wire.Token
 	for len(l.ends) < maxFuzzLines {
@@ -203,9 +209,19 @@ func openCodeLiteral(line []wire.Token) bool {
 // with '[' (bareCodeLine).
 func compareEnds(t *testing.T, in []byte, aName string, a lineEnds, bName string, b lineEnds) {
 	t.Helper()
+	compareFrames(t, in, aName, a, bName, b, func(i int, rest []byte) bool {
+		return i < len(a.open) && a.open[i] || i < len(b.open) && b.open[i] || longHead(rest) || bareCodeLine(rest)
+	})
+}
+
+// compareFrames is compareEnds with the exceptions exempt: it stops
+// comparing at line i, rest the stream from that line on, when exempt
+// says so (nil: no exception).
+func compareFrames(t *testing.T, in []byte, aName string, a lineEnds, bName string, b lineEnds, exempt func(i int, rest []byte) bool) {
+	t.Helper()
 	start := int64(0) // where line i begins, as both readers agree
 	for i := 0; ; i++ {
-		if i < len(a.open) && a.open[i] || i < len(b.open) && b.open[i] || longHead(in[start:]) || bareCodeLine(in[start:]) {
+		if exempt != nil && exempt(i, in[start:]) {
 			return
 		}
 		haveA, haveB := i < len(a.ends), i < len(b.ends)
@@ -304,6 +320,68 @@ func FuzzLineEnds(f *testing.F) {
 			compareEnds(t, in, "SkipLine", skip, "AppendLine "+name, appendEnds(r()))
 			compareEnds(t, in, "SkipLine", skip, "Next "+name, nextEnds(r()))
 			compareEnds(t, in, "SkipLine", skip, "codec "+name, codecEnds(r()))
+		}
+	})
+}
+
+// commandEnds frames in as a server that reads a command's arguments
+// before its name does, with no tokenizer: a line ends at its LF unless
+// the bytes before it end with a literal's header ({n}, {n+}, ~{n}),
+// whose n bytes of body belong to the line, which goes on after them.
+func commandEnds(in []byte) lineEnds {
+	var l lineEnds
+	off := 0
+	for len(l.ends) < maxFuzzLines {
+		if off == len(in) {
+			return l.stop(io.EOF)
+		}
+		k := bytes.IndexByte(in[off:], '\n')
+		if k < 0 {
+			return l.stop(io.ErrUnexpectedEOF)
+		}
+		end := off + k + 1
+		line := bytes.TrimSuffix(in[off:end-1], []byte("\r"))
+		if info, ok := wire.LiteralSuffix(line); ok {
+			if info.Size > int64(len(in)-end) {
+				return l.stop(io.ErrUnexpectedEOF)
+			}
+			off = end + int(info.Size)
+			continue
+		}
+		off = end
+		l.ends = append(l.ends, int64(off))
+	}
+	return l
+}
+
+// FuzzCommandLineEnds: with TokenizerOptions.Commands, the readers of a
+// client's line (SkipLine, AppendLine, Next to the CRLF, each on the
+// stream whole and a byte at a time) frame it as a server that reads
+// every literal's header as one (commandEnds), with none of
+// FuzzLineEnds's exceptions: no line is a status response, a
+// continuation request or a bare code, whatever its head.
+func FuzzCommandLineEnds(f *testing.F) {
+	for _, c := range commandLines {
+		f.Add([]byte(c.in))
+	}
+	for _, s := range []string{
+		"a1 OK [X {2}\r\nab] t\r\n",
+		"a1 OK x {99999999999}\r\nz NOOP\r\n",
+		"+]1 OK x {5}\r\n* 1 EXISTS\r\n",
+		"a \"x {3}\r\nabc\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		want := commandEnds(in)
+		for name, r := range map[string]func() io.Reader{
+			"whole":    func() io.Reader { return bytes.NewReader(in) },
+			"one byte": func() io.Reader { return iotest.OneByteReader(bytes.NewReader(in)) },
+		} {
+			tk := func() *wire.Tokenizer { return wire.NewTokenizer(r(), commandsOpts) }
+			compareFrames(t, in, "a server", want, "SkipLine "+name, skipEndsOn(tk()), nil)
+			compareFrames(t, in, "a server", want, "AppendLine "+name, appendEndsOn(tk()), nil)
+			compareFrames(t, in, "a server", want, "Next "+name, nextEndsOn(tk()), nil)
 		}
 	})
 }

@@ -106,7 +106,8 @@ type Mark struct {
 }
 
 // Tokenizer reads IMAP tokens from a stream, in either direction: server
-// responses or client commands. It is not safe for concurrent use.
+// responses (the default) or client commands (TokenizerOptions.Commands).
+// It is not safe for concurrent use.
 //
 // Bytes returned by a Tokenizer borrow its buffer: they are valid until the
 // next line is read (see the package documentation) and are capped, so an
@@ -389,9 +390,10 @@ func (t *Tokenizer) RawLine() ([]byte, error) {
 
 // Rest reads the rest of the line raw, up to but not including its final
 // CRLF, literals included (each at most MaxStringLiteral bytes; a larger
-// one fails with ErrStringTooLarge and consumes nothing). In a status
-// response (tag or "*" then OK, NO, BAD, BYE or PREAUTH) or a continuation
-// request ("+"), the text ends the line: a "{5}" at its end is text, never
+// one fails with ErrStringTooLarge and consumes nothing). In a server's
+// status response (tag or "*" then OK, NO, BAD, BYE or PREAUTH) or
+// continuation request ("+"), never in a client's command
+// (TokenizerOptions.Commands), the text ends the line: a "{5}" at its end is text, never
 // a literal header. A proxy or a
 // decoder that meets something it does not know keeps it this way. The
 // bytes are valid until the next line is read.
