@@ -139,10 +139,10 @@ type Event struct {
 // the client's with TokenizerOptions.Commands, so that a command whose
 // name is OK or BYE, or whose line begins with '+' or '[', has the
 // literals its server reads (read as a server's line, "a1 OK {5+}" is a
-// status response whose "{5+}" is text, and its literal's body a line of
-// its own to the Dialog and a filter, though the server reads it as the
-// literal, or the literal as a command of its own: the server and the
-// relay disagree from there on where each command begins).
+// status response whose "{5+}" is text, and the literal's body a line of
+// its own to the Dialog and a filter, while a server that reads a
+// command's arguments first reads it as the literal: the two disagree
+// from there on where each command begins).
 // Tokens alone cannot tell a client's SASL response or DONE from a
 // command, nor a server's SASL challenge from another "+": that takes
 // knowing what the other side said. Call Client for every line the client

@@ -393,8 +393,8 @@ func (t *Tokenizer) RawLine() ([]byte, error) {
 // one fails with ErrStringTooLarge and consumes nothing). In a server's
 // status response (tag or "*" then OK, NO, BAD, BYE or PREAUTH) or
 // continuation request ("+"), never in a client's command
-// (TokenizerOptions.Commands), the text ends the line: a "{5}" at its end is text, never
-// a literal header. A proxy or a
+// (TokenizerOptions.Commands), the text ends the line: a "{5}" at its end
+// is text, never a literal header. A proxy or a
 // decoder that meets something it does not know keeps it this way. The
 // bytes are valid until the next line is read.
 func (t *Tokenizer) Rest() ([]byte, error) {
