@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync"
 
 	"github.com/imapkit/imapkit/wire"
@@ -119,16 +120,36 @@ type flushWriter struct {
 	// secret: a secret (a password, a Secret command or continuation
 	// line) went through the deflater since it was taken. Its window
 	// keeps the recent plaintext (flate.Writer.Reset does not clear it),
-	// so release drops it rather than pooling it for another session.
+	// so release drops it rather than pooling it for another session;
+	// and out is zeroed as each Write empties it from then on (empty),
+	// until release.
 	secret bool
 }
 
-// sliceWriter collects what is written to it.
+// sliceWriter collects what is written to it. An array it outgrows is
+// zeroed as it is let go: flushWriter's out holds compressed bytes, which
+// at level 0 (stored blocks) are a password's own, and at HuffmanOnly
+// nearly so. Growth is rare (out is kept from Write to Write).
 type sliceWriter struct{ b []byte }
 
 func (s *sliceWriter) Write(p []byte) (int, error) {
+	if len(p) > cap(s.b)-len(s.b) {
+		old := s.b
+		s.b = slices.Grow(s.b, len(p))
+		clear(old[:cap(old)])
+	}
 	s.b = append(s.b, p...)
 	return len(p), nil
+}
+
+// empty empties out for the next Write's bytes, zeroing what it held when
+// a secret went through the deflater (the compressed bytes of a password
+// sent at level 0 or HuffmanOnly are nearly the password).
+func (f *flushWriter) empty() {
+	if f.secret {
+		clear(f.out.b)
+	}
+	f.out.b = f.out.b[:0]
 }
 
 // deflaters holds the released deflaters, one pool per level
@@ -166,10 +187,10 @@ func (f *flushWriter) Write(p []byte) (int, error) {
 		}
 		if err == nil && (last || len(f.out.b) >= flushChunk) {
 			_, err = f.w.Write(f.out.b)
-			f.out.b = f.out.b[:0]
+			f.empty()
 		}
 		if err != nil {
-			f.out.b = f.out.b[:0]
+			f.empty()
 			return n, err
 		}
 		n += len(c)
@@ -196,6 +217,9 @@ func (f *flushWriter) release() {
 			deflaters[f.level-flate.HuffmanOnly].Put(f.zw)
 		}
 		f.zw = nil
+	}
+	if f.secret {
+		clear(f.out.b[:cap(f.out.b)]) // emptied by each Write already: the last safeguard
 	}
 	f.secret = false
 	f.out.b = nil

@@ -512,34 +512,82 @@ func (c *countWriter) Write(p []byte) (int, error) {
 const maxSecrets = 16
 
 // secrets holds the credentials a session has sent, to redact them from
-// whatever the server sends back. It is safe for concurrent use.
+// whatever the server sends back. It is safe for concurrent use. It owns
+// the copies it keeps, and zeroes each as it lets it go: the oldest when a
+// seventeenth comes, all of them when the session ends (forget).
 type secrets struct {
-	mu   sync.Mutex
-	list [][]byte
-	n    atomic.Int32 // len(list), read without the lock by any
+	mu     sync.Mutex
+	list   [][]byte
+	n      atomic.Int32 // len(list), read without the lock by any
+	closed bool         // forgotten: the session has ended, add keeps nothing
 }
 
 // any reports whether a secret is remembered.
 func (x *secrets) any() bool { return x != nil && x.n.Load() > 0 }
 
-// add remembers s (newest last, at most maxSecrets).
-func (x *secrets) add(s []byte) {
+// add remembers s (newest last, at most maxSecrets), a copy of it: the
+// caller's string or slice is left as it is. An empty s is not
+// remembered (it would match everywhere).
+func (x *secrets) add(s []byte) { addSecret(x, s) }
+
+// addString is add for a string, copied once (no []byte conversion left
+// to the garbage collector unzeroed).
+func (x *secrets) addString(s string) { addSecret(x, s) }
+
+func addSecret[T ~string | ~[]byte](x *secrets, s T) {
 	if len(s) == 0 {
 		return
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	if x.closed {
+		return
+	}
 	for _, o := range x.list {
-		if bytes.Equal(o, s) {
+		if sameBytes(o, s) {
 			return
 		}
 	}
 	if len(x.list) == maxSecrets {
+		clear(x.list[0]) // the oldest, dropped
 		copy(x.list, x.list[1:])
+		x.list[maxSecrets-1] = nil
 		x.list = x.list[:maxSecrets-1]
 	}
 	x.list = append(x.list, append([]byte(nil), s...))
 	x.n.Store(int32(len(x.list)))
+}
+
+// sameBytes reports whether o and s hold the same bytes, without the
+// conversion of either (a copy of a secret the collector would get).
+func sameBytes[T ~string | ~[]byte](o []byte, s T) bool {
+	if len(o) != len(s) {
+		return false
+	}
+	for i := range len(o) {
+		if o[i] != s[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// forget zeroes and drops every secret remembered, once the session has
+// ended (nothing the server sends is read any more), and keeps add from
+// remembering another.
+func (x *secrets) forget() {
+	if x == nil {
+		return
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, o := range x.list {
+		clear(o)
+	}
+	clear(x.list)
+	x.list = nil
+	x.closed = true
+	x.n.Store(0)
 }
 
 // redact returns b with every remembered secret replaced by "***". It

@@ -154,6 +154,9 @@ func (s *Session) readLoop() {
 	defer func() {
 		if over {
 			s.waitBehind() // flushBehind's goroutines: none outlives the reader
+			// Nothing the server sends is read any more: the
+			// credentials kept to redact it are zeroed and let go.
+			s.secrets.forget()
 		}
 		close(s.readerDone)
 		if s.opts.OnUnsolicited == nil {

@@ -906,7 +906,7 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 		return err
 	}
 	for _, sec := range wc.Secrets() {
-		s.secrets.add([]byte(sec))
+		s.secrets.addString(sec)
 	}
 	// A body streamed inside wire.Encoder.Secret (LiteralReader,
 	// LiteralFunc) is a secret Secrets does not list: SecretBody.
@@ -918,6 +918,7 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 		secret = true
 		for _, a := range credentialArgs(wc) {
 			s.secrets.add(a)
+			clear(a) // the list keeps its own copy
 		}
 	}
 	if secret || len(wc.Secrets()) > 0 {
@@ -2078,10 +2079,15 @@ const minArgSecret = 4
 // with a tokenizer from the command's bytes. Streamed literal bodies are
 // not read (a credential is never one).
 func credentialArgs(wc *wire.Encoded) [][]byte {
-	var line []byte
+	n := 0
+	for _, part := range wc.Parts {
+		n += len(part.Data)
+	}
+	line := make([]byte, 0, n) // one array, zeroed below
 	for _, part := range wc.Parts {
 		line = append(line, part.Data...)
 	}
+	defer clear(line) // the raw command, its password with it
 	t := wire.NewTokenizer(bytes.NewReader(line), nil)
 	var out [][]byte
 	if _, err := t.Atom(); err != nil { // the tag

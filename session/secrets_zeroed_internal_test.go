@@ -1,0 +1,67 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"testing/synctest"
+
+	"github.com/imapkit/imapkit/wire"
+)
+
+// TestRedactionSecretsZeroedWhenDropped: the session keeps a copy of each
+// credential it sent (at most 16) to redact the server's echoes of it. The
+// oldest, dropped for a seventeenth, went to the garbage collector as it
+// was, and so did the whole list when the session ended. The list's copy
+// is now zeroed as it is dropped; forget zeroes every copy, and nothing
+// is kept after it.
+func TestRedactionSecretsZeroedWhenDropped(t *testing.T) {
+	x := &secrets{}
+	var kept [][]byte
+	for i := range maxSecrets {
+		x.addString(fmt.Sprintf("password-%02d", i))
+		kept = append(kept, x.list[len(x.list)-1])
+	}
+	x.add([]byte("password-16"))
+	kept = append(kept, x.list[len(x.list)-1])
+	if i := firstNonZero(kept[0]); i >= 0 {
+		t.Errorf("the oldest secret, dropped for a seventeenth, is not zeroed: %q", kept[0])
+	}
+	if got := string(x.redact([]byte("password-00 password-16"))); got != "password-00 ***" {
+		t.Errorf("after the drop, redact = %q, want %q", got, "password-00 ***")
+	}
+	x.forget()
+	for i, k := range kept {
+		if firstNonZero(k) >= 0 {
+			t.Errorf("secret %d not zeroed by forget: %q", i, k)
+		}
+	}
+	x.addString("password-17")
+	if x.any() || len(x.list) != 0 {
+		t.Errorf("after forget: any = %v, %d kept; want none", x.any(), len(x.list))
+	}
+}
+
+// TestRedactionSecretsZeroedAtSessionEnd: a session's redaction list is
+// zeroed once the session has ended (its reader gone: nothing more to
+// redact). Defaults; a bubble.
+func TestRedactionSecretsZeroedAtSessionEnd(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const pw = "s3cret-for-the-list"
+		s := pumpTestSession(t)
+		cmd := &Command{Name: "XSECRET", Args: func(e *wire.Encoder) { e.SP().Atom("user").SP().Password(pw) }}
+		if _, err := s.Run(context.Background(), cmd); err != nil {
+			t.Fatal(err)
+		}
+		s.secrets.mu.Lock()
+		kept := append([][]byte(nil), s.secrets.list...)
+		s.secrets.mu.Unlock()
+		if len(kept) != 1 || string(kept[0]) != pw {
+			t.Fatalf("the session keeps %q, want the password", kept)
+		}
+		s.Close()
+		if firstNonZero(kept[0]) >= 0 || s.secrets.any() {
+			t.Errorf("after Close the redaction list's copy is %q (any %v), want zeroed and let go", kept[0], s.secrets.any())
+		}
+	})
+}
