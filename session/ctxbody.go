@@ -286,18 +286,36 @@ func (b *ctxBody) stop() {
 // received, its outcome sent back, until req is closed. It owns buf when
 // it ends, and gives it back. A panic of the Read goes back as well, to
 // be raised on the writer's goroutine, and ends the goroutine (the buffer
-// is not given back: the panic may have left the Read using it); when the
+// is not given back: the panic may have left the Read using it; it is
+// zeroed for a secret command's body and left to the collector:
+// dropPumpBuffer); when the
 // writer has left (the context ended), it is raised on this goroutine, as
 // net/http does for a handler's: a panic is not lost. secret: the body is
 // a secret command's (putPumpBuffer).
 func pump(r io.Reader, req <-chan int, res chan<- pumpResult, buf *[]byte, state *atomic.Int32, secret bool) {
 	for n := range req {
-		if !pumpRead(r, (*buf)[:n], res, state) {
+		if !pumpRead(r, buf, n, secret, res, state) {
 			return
 		}
 	}
 	putPumpBuffer(buf, secret)
 }
+
+// dropPumpBuffer lets go of buf, whose Read panicked, to the garbage
+// collector rather than to pumpBuffers, zeroed first when it held a secret
+// command's body.
+func dropPumpBuffer(buf *[]byte, secret bool) {
+	if secret {
+		clear(*buf)
+	}
+	if h := testHookPumpDrop; h != nil {
+		h(*buf)
+	}
+}
+
+// testHookPumpDrop, set by tests, is shown the whole of each buffer
+// dropPumpBuffer lets go.
+var testHookPumpDrop func(buf []byte)
 
 // putPumpBuffer gives buf back to pumpBuffers, zeroed first when it held a
 // secret command's body (as lazyWriter.giveBack zeroes a write buffer): a
@@ -316,18 +334,20 @@ func putPumpBuffer(buf *[]byte, secret bool) {
 // putPumpBuffer gives back to pumpBuffers.
 var testHookPumpPut func(buf []byte)
 
-// pumpRead is one Read of pump's; false when it panicked.
-func pumpRead(r io.Reader, buf []byte, res chan<- pumpResult, state *atomic.Int32) (ok bool) {
+// pumpRead is one Read of pump's, of n bytes into buf; false when it
+// panicked, buf then let go (dropPumpBuffer) before the panic goes on.
+func pumpRead(r io.Reader, buf *[]byte, n int, secret bool, res chan<- pumpResult, state *atomic.Int32) (ok bool) {
 	defer func() {
 		if !ok {
 			v := recover()
+			dropPumpBuffer(buf, secret)
 			if !state.CompareAndSwap(pumpWaiting, pumpDone) {
 				panic(v) // the writer has left: nobody would see it
 			}
 			res <- pumpResult{panicV: v, panics: true}
 		}
 	}()
-	m, err := r.Read(buf)
+	m, err := r.Read((*buf)[:n])
 	state.CompareAndSwap(pumpWaiting, pumpDone)
 	res <- pumpResult{n: m, err: err}
 	return true

@@ -99,3 +99,64 @@ func pumpTestSession(t *testing.T) *Session {
 	t.Cleanup(func() { s.Close(); <-srvDone })
 	return s
 }
+
+// secretPanicReader copies its secret into the buffer it is given, then
+// panics: the pump's buffer holds a secret body's bytes as the Read
+// panics.
+type secretPanicReader struct{ secret string }
+
+func (r secretPanicReader) Read(p []byte) (int, error) {
+	copy(p, r.secret)
+	panic("secretPanicReader panics")
+}
+
+// TestPumpBufferZeroedAfterPanic: a pump buffer whose Read panicked is not
+// given back to pumpBuffers (the Read may still use it), and was let go to
+// the collector holding what the Read had put in it: a Secret command's
+// body. It is now zeroed first for a secret command (dropPumpBuffer), and
+// left as it is otherwise. Defaults; a bubble; the panic reaches the
+// caller, as before.
+func TestPumpBufferZeroedAfterPanic(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const secretBody = "s3cret-sasl-blob-before-a-panic-0123456789"
+		var (
+			mu   sync.Mutex
+			seen []bool // per buffer dropped: does it hold the body?
+		)
+		testHookPumpDrop = func(buf []byte) {
+			mu.Lock()
+			seen = append(seen, bytes.Contains(buf, []byte(secretBody)))
+			mu.Unlock()
+		}
+		defer func() { testHookPumpDrop = nil }()
+		for _, secret := range []bool{true, false} {
+			s := pumpTestSession(t)
+			ctx, cancel := context.WithCancel(context.Background()) // can end: the body is pumped
+			cmd := &Command{Name: "XBLOB", Secret: secret, Args: func(e *wire.Encoder) {
+				e.SP().LiteralReader(int64(len(secretBody)), secretPanicReader{secretBody}, false)
+			}}
+			v := func() (v any) {
+				defer func() { v = recover() }()
+				s.Run(ctx, cmd)
+				return nil
+			}()
+			cancel()
+			if v == nil {
+				t.Fatalf("secret %v: the body's panic did not reach the caller", secret)
+			}
+			synctest.Wait()
+			mu.Lock()
+			got := seen
+			seen = nil
+			mu.Unlock()
+			switch {
+			case len(got) != 1:
+				t.Fatalf("secret %v: %d pump buffers dropped after the panic, want 1", secret, len(got))
+			case secret && got[0]:
+				t.Error("a pump buffer whose Read panicked went to the collector holding a Secret command's literal body")
+			case !secret && !got[0]:
+				t.Error("a pump buffer of a command without a secret was cleared (or the hook saw another buffer)")
+			}
+		}
+	})
+}
