@@ -170,7 +170,9 @@ type Encoded struct {
 // Secret (without surrounding quotes), cut at each literal header
 // written there and at each LiteralFunc, which are no secret: an
 // in-memory literal's body is listed without its header, a streamed one's
-// is not listed (SecretBody tells of it). A client redacts them from
+// is not listed (SecretBody tells of it), nor is an empty value (Password
+// of "", an empty string or literal inside Secret: replaced by "***" it
+// would redact between every two bytes). A client redacts them from
 // whatever the server sends back, so that a server echoing a password cannot put it
 // in an error or a trace. The slice is valid until the encoder's next
 // Begin.
@@ -181,7 +183,9 @@ func (c *Encoded) Secrets() []string { return c.rawSecrets }
 // does not list (the Encoded does not hold it, and the streamed literal's
 // header is no secret): a client that zeroes the memory a secret went
 // through (the buffers WriteTo writes it to) must do so for such a command
-// too, whether or not Secrets is empty.
+// too, whether or not Secrets is empty. A LiteralReader of size 0 streams
+// nothing (its reader is never read) and does not count; a LiteralFunc
+// always does (its size is known only as it is sent).
 func (c *Encoded) SecretBody() bool { return c.secretBody }
 
 // encSpan is a half-open range [start, end) of the encoder's buffer.
@@ -955,11 +959,15 @@ func (e *Encoder) addRawSecrets(start int) {
 
 // addRawSecret records raw, without surrounding spaces and quotes, for
 // Encoded.Secrets.
+// An empty value ("" written inside Secret) is not listed: a client
+// replacing each listed value by "***" would put one between every two
+// bytes of what it redacts.
 func (e *Encoder) addRawSecret(raw []byte) {
-	if raw = bytes.TrimSpace(raw); len(raw) > 0 {
-		if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' {
-			raw = raw[1 : len(raw)-1]
-		}
+	raw = bytes.TrimSpace(raw)
+	if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' {
+		raw = raw[1 : len(raw)-1]
+	}
+	if len(raw) > 0 {
 		e.rawSecrets = append(e.rawSecrets, string(raw))
 	}
 }
@@ -1323,7 +1331,7 @@ func encString[T encBytes](e *Encoder, op string, s T, atomOK, secret bool) *Enc
 	}
 	if secret {
 		e.markSecret(start)
-		if e.secret == 0 {
+		if e.secret == 0 && len(s) > 0 { // an empty one is not listed (addRawSecret)
 			e.rawSecrets = append(e.rawSecrets, string(s))
 		}
 	}
