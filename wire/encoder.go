@@ -1268,10 +1268,29 @@ func AppendString[T ~string | ~[]byte](dst []byte, s T, astring bool, opts *Enco
 	case FormAtom:
 		return append(dst, s...)
 	case FormQuoted:
-		return appendQuoted(dst, s)
+		return appendQuoted(growQuoted(dst, s), s)
 	}
 	dst, _ = appendLiteralHeader(dst, int64(len(s)), false, opts)
 	return append(dst, s...)
+}
+
+// growQuoted returns dst with room for s quoted, grown at most once, to
+// the exact size, when it is short of the worst case (every byte escaped):
+// appendQuoted appends byte by byte, and would otherwise move dst to a new
+// array several times for a long s, each left to the collector holding
+// the bytes so far (a password's start; the Encoder's setBuf zeroes only
+// the first: TestQuotedGrowsBufferOnce, TestAppendStringGrowsOnce).
+func growQuoted[T encBytes](dst []byte, s T) []byte {
+	if cap(dst)-len(dst) >= 2*len(s)+2 {
+		return dst
+	}
+	n := len(s) + 2
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '"' || c == '\\' {
+			n++
+		}
+	}
+	return slices.Grow(dst, n)
 }
 
 // appendQuoted appends s as a quoted string, escaping \ and ".
@@ -1321,8 +1340,8 @@ func encString[T encBytes](e *Encoder, op string, s T, atomOK, secret bool) *Enc
 		// appendQuoted appends byte by byte, and an array it outgrew in
 		// the middle of a value (a password) would go unzeroed, setBuf
 		// seeing only the first and the last (TestQuotedGrowsBufferOnce).
-		if n := 2*len(s) + 2; cap(e.buf)-len(e.buf) < n {
-			e.setBuf(slices.Grow(e.buf, n))
+		if cap(e.buf)-len(e.buf) < 2*len(s)+2 {
+			e.setBuf(growQuoted(e.buf, s))
 		}
 		e.setBuf(appendQuoted(e.buf, s))
 	default:
