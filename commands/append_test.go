@@ -104,13 +104,13 @@ const r38Extra = 7
 // size the tests give.
 var r38OverlongMsg = []byte("From: a@example.org\r\nSubject: overlong reader\r\n\r\nfirst line\r\nsecond line, cut here -> TAILTAIL\r\n")
 
-// TestReview38BytesAppendOverlongReaderDovecot: Append given a reader that
+// TestAppendOverlongReaderDovecot: Append given a reader that
 // holds more bytes than size sends size bytes and reports success: the
 // message is stored cut, the caller is not told. For readers whose length
 // is known without reading (*strings.Reader, *bytes.Reader: Len; *os.File:
 // Stat minus the offset; any io.Seeker: Seek to the end and back) the
 // library can find out before the literal header goes out and refuse.
-func TestReview38BytesAppendOverlongReaderDovecot(t *testing.T) {
+func TestAppendOverlongReaderDovecot(t *testing.T) {
 	c := dvClient(t, testserver.Alice, nil)
 	ctx := dvCtx(t)
 	full := r38OverlongMsg
@@ -146,10 +146,10 @@ func TestReview38BytesAppendOverlongReaderDovecot(t *testing.T) {
 	}
 }
 
-// TestReview38BytesAppendManyOverlongReaderDovecot: the same through
+// TestAppendManyOverlongReaderDovecot: the same through
 // AppendMany, with R and Size and with Open returning a size smaller than
 // its reader holds.
-func TestReview38BytesAppendManyOverlongReaderDovecot(t *testing.T) {
+func TestAppendManyOverlongReaderDovecot(t *testing.T) {
 	c := dvClient(t, testserver.Alice, nil)
 	ctx := dvCtx(t)
 	full := r38OverlongMsg
@@ -181,9 +181,9 @@ func TestReview38BytesAppendManyOverlongReaderDovecot(t *testing.T) {
 	})
 }
 
-// TestReview38BytesAppendCatenateOverlongReaderDovecot: the same through a
+// TestAppendCatenateOverlongReaderDovecot: the same through a
 // CATENATE TEXT part.
-func TestReview38BytesAppendCatenateOverlongReaderDovecot(t *testing.T) {
+func TestAppendCatenateOverlongReaderDovecot(t *testing.T) {
 	c := dvClient(t, testserver.Alice, nil)
 	ctx := dvCtx(t)
 	full := r38OverlongMsg
@@ -224,15 +224,15 @@ func r38NoNULInLiteral(t *testing.T, f *r38Fake) int {
 
 var r38LitHdr = regexp.MustCompile(`(~?)\{(\d+)\+?\}\r\n`)
 
-// TestReview38BytesAppendNULWithoutBinaryFake: a message holding NUL appended
+// TestAppendNULWithoutBinaryFake: a message holding NUL appended
 // without AppendOptions.Binary goes out in a plain literal ({n+}), which
 // RFC 3501/9051 forbid; nothing tells the caller. Dovecot takes it and
-// serves the NUL as 0x80 in BODY[] (see TestReview38BytesAppendNULDovecot);
+// serves the NUL as 0x80 in BODY[] (see TestAppendNULDovecot);
 // Cyrus answers NO. Expected: with BINARY offered, send it as literal8
 // (~{n}); without BINARY, refuse before sending (an error wrapping
 // wire.ErrNUL or a typed commands error), as the Encoder does for
 // strings. The same for AppendMany and Replace (REPLACE).
-func TestReview38BytesAppendNULWithoutBinaryFake(t *testing.T) {
+func TestAppendNULWithoutBinaryFake(t *testing.T) {
 	answer := func(c r38Cmd) string {
 		if bytes.Contains(c.Raw, []byte(" SELECT ")) {
 			return "* 1 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n" + c.Tag + " OK [READ-WRITE] ok\r\n"
@@ -281,14 +281,14 @@ func TestReview38BytesAppendNULWithoutBinaryFake(t *testing.T) {
 	}
 }
 
-// TestReview38BytesAppendOverAppendLimitFake: a server advertising
+// TestAppendOverAppendLimitFake: a server advertising
 // APPENDLIMIT=100 (RFC 7889) and LITERAL+: a 200-byte message is streamed
 // whole as {200+} and only then refused; with LITERAL+ the server may
 // even close the connection. RFC 7889 asks clients not to send what is
 // over the limit; the library knows the size before the literal header:
 // expected, an error before any APPEND is sent (a typed one, so that
 // import/copy can tell "too big" from a failure of the session).
-func TestReview38BytesAppendOverAppendLimitFake(t *testing.T) {
+func TestAppendOverAppendLimitFake(t *testing.T) {
 	c, ctx, f := r38FakeClient(t, "IMAP4rev1 LITERAL+ MULTIAPPEND APPENDLIMIT=100", func(c r38Cmd) string {
 		return c.Tag + " NO [TOOBIG] too big\r\n"
 	})
@@ -305,11 +305,11 @@ func TestReview38BytesAppendOverAppendLimitFake(t *testing.T) {
 	}
 }
 
-// TestReview38BytesAppendShortReaderNotSent: a reader whose length is
+// TestAppendShortReaderNotSent: a reader whose length is
 // known and short of the size given is refused before anything is sent
 // (it aborted the session in the middle of the literal); the session goes
 // on.
-func TestReview38BytesAppendShortReaderNotSent(t *testing.T) {
+func TestAppendShortReaderNotSent(t *testing.T) {
 	c, ctx, f := r38FakeClient(t, "IMAP4rev1 LITERAL+", func(c r38Cmd) string { return "" })
 	_, err := c.Append(ctx, "INBOX", strings.NewReader("short"), 10, nil)
 	if !errors.Is(err, commands.ErrSizeMismatch) || !errors.Is(err, io.ErrUnexpectedEOF) {
@@ -323,13 +323,13 @@ func TestReview38BytesAppendShortReaderNotSent(t *testing.T) {
 	}
 }
 
-// TestReview38BytesAppendNULDovecot: a message holding a NUL, appended
+// TestAppendNULDovecot: a message holding a NUL, appended
 // without AppendOptions.Binary to Dovecot (which has BINARY). Given in
 // memory, it is sent as literal8 and stored exactly (BINARY.PEEK[] gives
 // the NUL back; sent in a plain literal, Dovecot stored 0x80). From any
 // other reader, the NUL is found as it is sent: the session is aborted
 // with an error wrapping wire.ErrNUL, and nothing is stored.
-func TestReview38BytesAppendNULDovecot(t *testing.T) {
+func TestAppendNULDovecot(t *testing.T) {
 	ctx := dvCtx(t)
 	t.Run("memory", func(t *testing.T) {
 		c := dvClient(t, testserver.Alice, nil)
@@ -357,7 +357,7 @@ func TestReview38BytesAppendNULDovecot(t *testing.T) {
 	})
 }
 
-// TestReview38InputAppendBadArgInjectionDovecot: an APPEND argument that
+// TestAppendBadArgInjectionDovecot: an APPEND argument that
 // Dovecot refuses while parsing, before the message, is not only a
 // refused command. Dovecot (LITERAL+, so the message goes at once as a
 // non-synchronizing literal) answers BAD as soon as it parses the bad
@@ -373,7 +373,7 @@ func TestReview38BytesAppendNULDovecot(t *testing.T) {
 //   - a flag with a backslash that is no system flag Dovecot allows: a
 //     typo such as `\Seeen` (which Search refuses for this very reason),
 //     or `\Recent`: "BAD Invalid system flag".
-func TestReview38InputAppendBadArgInjectionDovecot(t *testing.T) {
+func TestAppendBadArgInjectionDovecot(t *testing.T) {
 	ctx := dvCtx(t)
 	mb := dvMailbox(t, "alice", 0)
 	cases := []struct {
@@ -422,13 +422,13 @@ func TestReview38InputAppendBadArgInjectionDovecot(t *testing.T) {
 	}
 }
 
-// TestReview38InputAppendDateOutOfRange: an INTERNALDATE's year is 4DIGIT (RFC
+// TestAppendDateOutOfRange: an INTERNALDATE's year is 4DIGIT (RFC
 // 3501 and 9051, date-year) and its zone "+"/"-" 4DIGIT. AppendOptions.Date
 // in year 10000 or before year 0 goes out as "01-Jan-10000 ..." or
 // "01-Jan--1 ..." (codec.AppendInternalDate says: "not valid IMAP"), and
 // a zone offset of 100 hours or more is written modulo 100 hours: +100:01
 // goes as "+0001", another instant, without an error.
-func TestReview38InputAppendDateOutOfRange(t *testing.T) {
+func TestAppendDateOutOfRange(t *testing.T) {
 	c, srv, ctx := zzClient(t, "", true)
 	for _, d := range []time.Time{
 		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
@@ -450,7 +450,7 @@ func TestReview38InputAppendDateOutOfRange(t *testing.T) {
 	}
 }
 
-// TestReview38RevAppendManyOpenOverAppendLimitFake: ErrTooBig (RFC 7889,
+// TestAppendManyOpenOverAppendLimitFake: ErrTooBig (RFC 7889,
 // "returned before it is sent") is checked for Append and for AppendMany's
 // messages given with R and Size, but not for one given with Open: the
 // Open wrapper (append.go, AppendMany) checks the size, normalises and
@@ -458,7 +458,7 @@ func TestReview38InputAppendDateOutOfRange(t *testing.T) {
 // mid-command goes out whole to a server with APPENDLIMIT=100 (and LITERAL+:
 // the server may close the connection rather than read it). imapkit copy
 // opens every message this way.
-func TestReview38RevAppendManyOpenOverAppendLimitFake(t *testing.T) {
+func TestAppendManyOpenOverAppendLimitFake(t *testing.T) {
 	c, ctx, f := r38FakeClient(t, "IMAP4rev1 LITERAL+ MULTIAPPEND APPENDLIMIT=100", func(c r38Cmd) string {
 		return c.Tag + " NO [TOOBIG] too big\r\n"
 	})
@@ -478,13 +478,13 @@ func TestReview38RevAppendManyOpenOverAppendLimitFake(t *testing.T) {
 	}
 }
 
-// TestReview38RevAppendNormalizeCRLFNULDovecot: AppendOptions.Binary's doc
+// TestAppendNormalizeCRLFNULDovecot: AppendOptions.Binary's doc
 // says a message given in memory (a []byte, a *bytes.Reader) holding a
 // NUL is sent as literal8 when the server has BINARY. With NormalizeCRLF
 // (imaplib's conversion) the in-memory reader is replaced by a crlfReader
 // before checkNUL (prepareAppend), which therefore wraps it in a nulGuard:
 // the session is aborted mid-literal, on Dovecot, which has BINARY.
-func TestReview38RevAppendNormalizeCRLFNULDovecot(t *testing.T) {
+func TestAppendNormalizeCRLFNULDovecot(t *testing.T) {
 	ctx := dvCtx(t)
 	mb := dvMailbox(t, "alice", 0)
 	c := dvClient(t, "alice", nil)
@@ -498,7 +498,7 @@ func TestReview38RevAppendNormalizeCRLFNULDovecot(t *testing.T) {
 	}
 }
 
-// TestReview38RevbAppendFileChangedAfterNULCheck: 08c27ad made checkNUL scan a
+// TestAppendFileChangedAfterNULCheck: 08c27ad made checkNUL scan a
 // file (io.ReaderAt + io.Seeker) before the APPEND and, finding no NUL,
 // send it with no nulGuard (before, a file was always guarded). The scan
 // and the send are two reads of a file that may change in between (an
@@ -507,7 +507,7 @@ func TestReview38RevAppendNormalizeCRLFNULDovecot(t *testing.T) {
 // goes out in a plain literal (Dovecot stores it as 0x80, silently),
 // where the nulGuard of the previous code failed the literal with
 // wire.ErrNUL and nothing was stored.
-func TestReview38RevbAppendFileChangedAfterNULCheck(t *testing.T) {
+func TestAppendFileChangedAfterNULCheck(t *testing.T) {
 	msg := []byte("Subject: x\r\n\r\nhello world, no NUL here\r\n")
 	path := filepath.Join(t.TempDir(), "msg.eml")
 	if err := os.WriteFile(path, msg, 0o600); err != nil {
@@ -543,7 +543,7 @@ func TestReview38RevbAppendFileChangedAfterNULCheck(t *testing.T) {
 	}
 }
 
-// TestReview38RevbAppendFileNULUTF8Form: with UTF8=ACCEPT enabled, Append
+// TestAppendFileNULUTF8Form: with UTF8=ACCEPT enabled, Append
 // sends the UTF8 form, a literal8, and appendMessage unwraps the nulGuard
 // ("literal8: NUL is allowed"); AppendMany skips checkNUL in that form.
 // Since 08c27ad checkNUL also scans files, and refuses one holding a NUL
@@ -551,7 +551,7 @@ func TestReview38RevbAppendFileChangedAfterNULCheck(t *testing.T) {
 // UTF8 form: the file that went before 08c27ad (guarded, then unwrapped),
 // and that still goes streamed or through AppendMany, is now refused by
 // Append.
-func TestReview38RevbAppendFileNULUTF8Form(t *testing.T) {
+func TestAppendFileNULUTF8Form(t *testing.T) {
 	msg := []byte("Subject: x\r\n\r\nbefore\x00after\r\n")
 	path := filepath.Join(t.TempDir(), "msg.eml")
 	if err := os.WriteFile(path, msg, 0o600); err != nil {
@@ -599,7 +599,7 @@ func TestReview38RevbAppendFileNULUTF8Form(t *testing.T) {
 // message appended so; imapkit copy passes it on), is refused before
 // sending: the message cannot be appended, and a copy fails at it at
 // every run.
-func TestReview39XAppendDateYearEdgeRefused(t *testing.T) {
+func TestAppendDateYearEdgeAccepted(t *testing.T) {
 	c, ctx, f := r38FakeClient(t, "IMAP4rev1 LITERAL+ UIDPLUS", nil)
 	for _, d := range []time.Time{
 		time.Date(9999, 12, 31, 23, 0, 0, 0, time.FixedZone("", -5*3600)),
@@ -614,12 +614,12 @@ func TestReview39XAppendDateYearEdgeRefused(t *testing.T) {
 	t.Logf("sent: %d APPENDs", len(r38Appends(f)))
 }
 
-// TestReview39XAppendDateEdgeDovecot: the dates checkInternalDate lets
+// TestAppendDateEdgeDovecot: the dates checkInternalDate lets
 // through since the check counts the year as written, whose UTC year lies
 // outside 0-9999, are taken by Dovecot as arguments (no BAD before the
 // literal, so no message body read as commands): each APPEND succeeds and
 // the body's command does not run.
-func TestReview39XAppendDateEdgeDovecot(t *testing.T) {
+func TestAppendDateEdgeDovecot(t *testing.T) {
 	ctx := dvCtx(t)
 	mb := dvMailbox(t, "alice", 0)
 	c := dvClient(t, "alice", nil)
@@ -638,7 +638,7 @@ func TestReview39XAppendDateEdgeDovecot(t *testing.T) {
 	}
 }
 
-// TestReview39RQueuedAppendAbortNotSent: two goroutines append to one Client
+// TestQueuedAppendAbortNotSent: two goroutines append to one Client
 // (the docs say methods are safe for concurrent use and pipelined). The
 // network freezes while the first, a 20 MiB message, is mid-literal; the
 // second (a 17-byte message) waits for its turn to be written, not a
@@ -649,7 +649,7 @@ func TestReview39XAppendDateEdgeDovecot(t *testing.T) {
 // other error of a command that was started means it may have run") its
 // message may have been stored, so a careful caller cannot retry it
 // without risking a duplicate, though it certainly was not sent.
-func TestReview39RQueuedAppendAbortNotSent(t *testing.T) {
+func TestQueuedAppendAbortNotSent(t *testing.T) {
 	mb := dvMailbox(t, testserver.Alice, 0)
 	r := faultrelay.New(t, dvServer(t).PlainAddr)
 	c := rs39Client(t, r)
@@ -677,7 +677,7 @@ func TestReview39RQueuedAppendAbortNotSent(t *testing.T) {
 	}
 }
 
-// TestReview39VAppendNegativeYearInjects: eb0d5a1 replaced Append's date check
+// TestAppendNegativeYearRefused: eb0d5a1 replaced Append's date check
 // (year in 0-9999, in its zone and in UTC) by "the written INTERNALDATE
 // is 26 bytes long". codec.AppendInternalDate writes a year outside
 // 0-9999 with strconv.AppendInt, and a year from -999 to -100 takes four
@@ -686,7 +686,7 @@ func TestReview39RQueuedAppendAbortNotSent(t *testing.T) {
 // literal. With LITERAL+ the body is sent anyway and runs as commands:
 // the message "X1 CREATE victim" creates the mailbox. Before eb0d5a1 the
 // date was refused (y < 0) and nothing was sent.
-func TestReview39VAppendNegativeYearInjects(t *testing.T) {
+func TestAppendNegativeYearRefused(t *testing.T) {
 	ctx := dvCtx(t)
 	mb := dvMailbox(t, "alice", 0)
 	c := dvClient(t, "alice", nil)
@@ -722,7 +722,7 @@ func appendAnswer(code string) func(hc *hostile.Conn, cmd *hostile.Command) erro
 	}
 }
 
-// TestReview45LAppendUIDCount: the APPENDUID of an APPEND of one message
+// TestAppendUIDCount: the APPENDUID of an APPEND of one message
 // names one UID. Append (and Replace, AppendCatenate: appendResult) took
 // the first UID of whatever set came, so "[APPENDUID 7 12:14]" (or
 // "12,12") reported UID 12 as the message's, broken or hostile input
@@ -730,7 +730,7 @@ func appendAnswer(code string) func(hc *hostile.Conn, cmd *hostile.Command) erro
 // UIDs of its messages "in order". Such a code now counts as none, as a
 // code the codec drops: Append returns UIDValidity 0 and UID 0, AppendMany
 // an empty result; the right count is kept.
-func TestReview45LAppendUIDCount(t *testing.T) {
+func TestAppendUIDCount(t *testing.T) {
 	for _, c := range []struct {
 		code    string
 		uid     uint32 // the single Append's; 0: none
@@ -780,7 +780,7 @@ func TestReview45LAppendUIDCount(t *testing.T) {
 	}
 }
 
-// TestReview46DAppendBlockedReaderCancel: an Append whose message is an
+// TestAppendBlockedReaderCancel: an Append whose message is an
 // io.Reader that blocks (a pipe whose writer stalls after 1000 bytes)
 // returns when its context is cancelled, with an error matching
 // context.Canceled, and the session is aborted (half a literal is on the
@@ -790,7 +790,7 @@ func TestReview45LAppendUIDCount(t *testing.T) {
 // cannot end); the library's defaults (no option has a bound on a
 // caller's Read). The goroutine reading the body ends when the pipe is
 // closed (leakcheck). The same for AppendMany's message opened by Open.
-func TestReview46DAppendBlockedReaderCancel(t *testing.T) {
+func TestAppendBlockedReaderCancel(t *testing.T) {
 	for _, c := range []struct {
 		name, caps string
 		open       bool // AppendMany, the message's reader from Open
@@ -859,10 +859,10 @@ func TestReview46DAppendBlockedReaderCancel(t *testing.T) {
 	}
 }
 
-// BenchmarkReview46DAppend100MiBCtx is BenchmarkAppend100MiB with a
+// BenchmarkAppend100MiBCtx is BenchmarkAppend100MiB with a
 // context that can end (the common case: a deadline or a cancel), the
 // path on which a blocked body read must be interruptible.
-func BenchmarkReview46DAppend100MiBCtx(b *testing.B) {
+func BenchmarkAppend100MiBCtx(b *testing.B) {
 	const size = 100 << 20
 	c := pipeClient(b, "IMAP4rev1 LITERAL+", appendDiscardServer)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -889,19 +889,19 @@ func (b *review46JPanicBody) Read(p []byte) (int, error) {
 	panic("review46J: the body's Read panicked")
 }
 
-// TestReview46JPanicAfterGraceNotLost (found by review): a caller's body
+// TestAppendBodyPanicAfterGraceNotLost (found by review): a caller's body
 // Read that panics after the writer stopped waiting for it (the context
 // ended, the grace passed, Append returned) was recovered on the session's
 // pump goroutine and dropped: a bug in the caller's reader went unseen. It
 // is raised on that goroutine now, as net/http does: the process crashes
 // with it. Run in a child process (the crash is the outcome); the child
 // cancels only once the Read is known to be blocked. The defaults.
-func TestReview46JPanicAfterGraceNotLost(t *testing.T) {
+func TestAppendBodyPanicAfterGraceNotLost(t *testing.T) {
 	if os.Getenv("REVIEW46J_PANIC_CHILD") == "1" {
 		review46JPanicChild(t)
 		return
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestReview46JPanicAfterGraceNotLost$", "-test.count=1")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestAppendBodyPanicAfterGraceNotLost$", "-test.count=1")
 	cmd.Env = append(os.Environ(), "REVIEW46J_PANIC_CHILD=1")
 	out, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "panic: review46J: the body's Read panicked") {
@@ -937,13 +937,13 @@ func (b *review46JFailingBody) Read(p []byte) (int, error) {
 	return 0, errors.New("review46J: the source failed")
 }
 
-// TestReview46JWriteCutWithoutContext: an APPEND cut off in its literal
+// TestAppendWriteCutWithoutContext: an APPEND cut off in its literal
 // for a reason other than its context (the message's Read failed; the
 // context cannot end, so the body is read on the writer's goroutine)
 // fails with an error matching session.ErrWriteCut and ErrAborted, the
 // sign that nothing was appended, which the CLI's appender now reads
 // instead of a flag its reader set. The defaults.
-func TestReview46JWriteCutWithoutContext(t *testing.T) {
+func TestAppendWriteCutWithoutContext(t *testing.T) {
 	for _, ctxCanEnd := range []bool{false, true} {
 		cl := review46DClient(t, "IMAP4rev1 LITERAL+", review46JOKServer)
 		ctx := context.Background()
@@ -965,7 +965,7 @@ type review46JFileLike struct{ r io.Reader }
 
 func (f *review46JFileLike) Read(p []byte) (int, error) { return f.r.Read(p) }
 
-// TestReview46JMultiAppendPumpsHeldUntilCommandEnd (found by review): an AppendMany of 400
+// TestMultiAppendPumpsReleasedPerBody (found by review): an AppendMany of 400
 // messages, each a reader that is not in memory, with a context that can
 // end (the common case). Each message's body gets its own goroutine and a
 // pooled 16 KiB buffer at its first Read (ctxbody.go), and they are let go
@@ -975,7 +975,7 @@ func (f *review46JFileLike) Read(p []byte) (int, error) { return f.r.Read(p) }
 // with the group (a library caller's AppendMany has no bound on its
 // messages); before 54d4656 it was flat: no goroutine at all. A body
 // read to its end (its LimitedReader at 0) could let its pump go at once.
-func TestReview46JMultiAppendPumpsHeldUntilCommandEnd(t *testing.T) {
+func TestMultiAppendPumpsReleasedPerBody(t *testing.T) {
 	const n = 400
 	cl := review46DClient(t, "IMAP4rev1 MULTIAPPEND LITERAL+", review46JOKServer)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -1050,7 +1050,7 @@ func (b *review46JSlowBody) Read(p []byte) (int, error) {
 	return b.r.Read(p)
 }
 
-// TestReview46JMultiAppendGracePerBody (found by review): a7af9e3 gives a
+// TestMultiAppendGracePerCommand (found by review): a7af9e3 gives a
 // body's reads writeGrace (50 ms) "in all from the first that found the
 // context ended", but the grace was kept per body (ctxBody.graceEnd), not
 // per command: in an AppendMany each body read after the context's end
@@ -1065,7 +1065,7 @@ func (b *review46JSlowBody) Read(p []byte) (int, error) {
 // fewer), and the command is cut with the session aborted. Counted, not
 // timed: a loaded machine only makes the count smaller. With the grace
 // per body, all 40 are read.
-func TestReview46JMultiAppendGracePerBody(t *testing.T) {
+func TestMultiAppendGracePerCommand(t *testing.T) {
 	const n = 40
 	cl := review46DClient(t, "IMAP4rev1 MULTIAPPEND LITERAL+", review46JOKServer)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -1105,7 +1105,7 @@ func (b *m46CutBody) Read(p []byte) (int, error) {
 	return 0, fmt.Errorf("source: %w", session.ErrWriteCut)
 }
 
-// TestReview46MOtherCommandNotCut (found by review): a NOOP written whole (the server has
+// TestAppendCutOtherCommandNotWriteCut (found by review): a NOOP written whole (the server has
 // read its line) waits for its answer when an APPEND pipelined behind it
 // fails in its literal, the body's Read error wrapping ErrWriteCut (a
 // reader over another session). The session aborts; the APPEND's error
@@ -1113,7 +1113,7 @@ func (b *m46CutBody) Read(p []byte) (int, error) {
 // cause (the raw body error) is in every other command's *AbortError
 // chain, so a command that reached the server whole (and may have run)
 // is taken for "the server did not run it". The defaults.
-func TestReview46MOtherCommandNotCut(t *testing.T) {
+func TestAppendCutOtherCommandNotWriteCut(t *testing.T) {
 	gotNoop := make(chan struct{})
 	cl := review46DClient(t, "IMAP4rev1 LITERAL+", noopWatchServer(gotNoop))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -1151,7 +1151,7 @@ func (b *m46NoBody) Read(p []byte) (int, error) {
 	return 0, fmt.Errorf("source: %w", &session.StatusError{Command: "FETCH", Status: &codec.Status{Kind: codec.StatusNO, Text: codec.Bytes("no such message")}})
 }
 
-// TestReview46MBodyStatusErrorKeepsSessionInStep (found by review): an APPEND whose
+// TestAppendBodyStatusErrorKeepsSessionInStep (found by review): an APPEND whose
 // body's Read fails mid-literal with an error wrapping a *StatusError (a
 // reader over another session's FETCH that ended NO) is taken by send
 // for "the server refused the literal" (write.go: errors.As(err, &se)):
@@ -1161,7 +1161,7 @@ func (b *m46NoBody) Read(p []byte) (int, error) {
 // a message made of the NOOP's line, and the session is out of step. The
 // APPEND's error neither matches ErrWriteCut nor ErrAborted (it waits
 // until the stall timeout). The defaults.
-func TestReview46MBodyStatusErrorKeepsSessionInStep(t *testing.T) {
+func TestAppendBodyStatusErrorKeepsSessionInStep(t *testing.T) {
 	got := make(chan string, 4)
 	cl := review46DClient(t, "IMAP4rev1 LITERAL+", func(server net.Conn) {
 		r := bufio.NewReader(server)
@@ -1204,14 +1204,14 @@ func TestReview46MBodyStatusErrorKeepsSessionInStep(t *testing.T) {
 	}
 }
 
-// TestReview46MOpenStatusErrorKeepsSessionInStep (found by review): the same through an
+// TestAppendManyOpenStatusErrorKeepsSessionInStep (found by review): the same through an
 // AppendMany message's Open (copy's openSized returns the source FETCH's
 // error, a *StatusError when the source answered NO): the first message
 // went whole, the command line is unfinished, and send returns nil as for
 // a refused literal. AppendMany waits for an answer the server cannot
 // give, with the session taken for in step; it should fail at once with
 // ErrWriteCut and ErrAborted. The defaults.
-func TestReview46MOpenStatusErrorKeepsSessionInStep(t *testing.T) {
+func TestAppendManyOpenStatusErrorKeepsSessionInStep(t *testing.T) {
 	cl := review46DClient(t, "IMAP4rev1 MULTIAPPEND LITERAL+", review46JOKServer)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -1245,13 +1245,13 @@ func (b *m46CanceledBody) Read(p []byte) (int, error) {
 	return 0, fmt.Errorf("source: %w", context.Canceled)
 }
 
-// TestReview46MOtherCommandNotCanceled: as TestReview46MOtherCommandNotCut,
+// TestAppendCutOtherCommandNotCanceled: as TestAppendCutOtherCommandNotWriteCut,
 // the body's error wrapping context.Canceled: the NOOP written whole
 // before, whose context did not end, must not match context.Canceled (a
 // caller would take it for given up) nor ErrWriteCut; the APPEND's own
 // error keeps its body error's chain and matches ErrWriteCut. The
 // defaults.
-func TestReview46MOtherCommandNotCanceled(t *testing.T) {
+func TestAppendCutOtherCommandNotCanceled(t *testing.T) {
 	gotNoop := make(chan struct{})
 	cl := review46DClient(t, "IMAP4rev1 LITERAL+", noopWatchServer(gotNoop))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -1279,7 +1279,7 @@ func TestReview46MOtherCommandNotCanceled(t *testing.T) {
 	}
 }
 
-// TestReview47BAppendManyFirstOpenError: an error of the first message's
+// TestAppendManyFirstOpenError: an error of the first message's
 // Open (AppendMany's own checks, ErrTooBig against APPENDLIMIT, or the
 // caller's Open failing), which comes before any byte of the command is
 // written, leaves the command not sent: the error matches
@@ -1295,7 +1295,7 @@ func TestReview46MOtherCommandNotCanceled(t *testing.T) {
 // (SyncMailbox: a name of 1100 bytes, past a quoted string's 1024, to a
 // server without LITERAL+): the command waits for the "+" before the Open
 // is called (AppendMessage.Open's doc says so).
-func TestReview47BAppendManyFirstOpenError(t *testing.T) {
+func TestAppendManyFirstOpenError(t *testing.T) {
 	errOpen := errors.New("the message cannot be opened")
 	for _, tc := range []struct {
 		name   string
@@ -1368,7 +1368,7 @@ func review47BFirstOpenError(t *testing.T, second, sync, cancelable bool, open f
 	}
 }
 
-// TestReview47BAppendManyOpenBlockedCancel: AppendMany's message opened by
+// TestAppendManyOpenBlockedCancel: AppendMany's message opened by
 // an Open that blocks (until its channel is closed) returns when its
 // context is cancelled, with an error matching context.Canceled. The
 // second message's Open (Second: the first went out whole before it) so
@@ -1381,7 +1381,7 @@ func review47BFirstOpenError(t *testing.T, second, sync, cancelable bool, open f
 // goroutine is left (leakcheck). Open ran on the session's writer
 // goroutine: AppendMany waited in it for ever, the NOOP with it. The
 // library's defaults.
-func TestReview47BAppendManyOpenBlockedCancel(t *testing.T) {
+func TestAppendManyOpenBlockedCancel(t *testing.T) {
 	for _, second := range []bool{false, true} {
 		name := map[bool]string{false: "First", true: "Second"}[second]
 		t.Run(name, func(t *testing.T) { review47BOpenBlocked(t, second) })
@@ -1492,7 +1492,7 @@ func review47BOpeners(c *leakcheck.Checker, wait time.Duration) int {
 	}
 }
 
-// BenchmarkReview47BAppendFile64MiB appends a 64 MiB *os.File over
+// BenchmarkAppendFile64MiB appends a 64 MiB *os.File over
 // transport.Pipe to a server that discards it, with context.Background()
 // (the body read on the writer's goroutine) and with a context that can
 // end (the body pumped through a goroutine of its own, ctxbody.go): the
@@ -1500,7 +1500,7 @@ func review47BOpeners(c *leakcheck.Checker, wait time.Duration) int {
 // BINARY, so that the *os.File itself reaches the session (otherwise
 // commands wraps it in its NUL guard, which the session cannot tell from
 // a reader that may block).
-func BenchmarkReview47BAppendFile64MiB(b *testing.B) {
+func BenchmarkAppendFile64MiB(b *testing.B) {
 	const size = 64 << 20
 	path := filepath.Join(b.TempDir(), "msg")
 	f, err := os.Create(path)

@@ -26,13 +26,13 @@ func c39Recover(f func()) (panicked any) {
 	return nil
 }
 
-// TestReview39CIdlePanicThenCommand: Idle's onEvent panics (recovered by the
+// TestIdlePanicThenCommand: Idle's onEvent panics (recovered by the
 // caller, as net/http recovers a handler's panic). Idle's deferred
 // clean-up stops its timers and goroutines but never ends the IDLE: it
 // stays in flight, nobody sends DONE, and every later command waits for
 // it for ever (IDLE is exempt from StallTimeout and CommandTimeout).
 // Now the session is aborted: a later command fails at once, saying so.
-func TestReview39CIdlePanicThenCommand(t *testing.T) {
+func TestIdlePanicThenCommand(t *testing.T) {
 	// Parallel: it waits 0.5 s for another session's append; its own mailbox;
 	// it looks at nothing process-wide.
 	t.Parallel()
@@ -81,12 +81,12 @@ func c39BigMessages(t *testing.T, n, size int) string {
 	return name
 }
 
-// TestReview39CFetchPanicKeepsSectionLive: a loop body that panics (recovered by
+// TestFetchPanicKeepsSectionLive: a loop body that panics (recovered by
 // the caller) while it holds a section read in place (over BufferMax,
 // under the string limit: in the decoder's memory). Later, the section
 // must read its own bytes or fail with ErrSectionGone, never another
 // message's bytes.
-func TestReview39CFetchPanicKeepsSectionLive(t *testing.T) {
+func TestFetchPanicKeepsSectionLive(t *testing.T) {
 	c := dvClient(t, testserver.Alice, nil)
 	ctx := dvCtx(t)
 	mbox := c39BigMessages(t, 4, 20000)
@@ -175,12 +175,12 @@ func (w *c39Trace) String() string {
 	return w.buf.String()
 }
 
-// TestReview39CAppendReaderPanic: the io.Reader given to Append panics half way
+// TestAppendReaderPanic: the io.Reader given to Append panics half way
 // through the message (recovered by the caller, as net/http recovers a
 // handler's panic). The literal is half sent, and the session goes on as
 // if nothing happened: the next command's bytes complete the literal and
 // are stored in the message, and the command is never answered.
-func TestReview39CAppendReaderPanic(t *testing.T) {
+func TestAppendReaderPanic(t *testing.T) {
 	tr := &c39Trace{}
 	c := dvClient(t, testserver.Alice, &session.Options{TagPrefix: "Z", Trace: tr})
 	ctx := dvCtx(t)
@@ -229,11 +229,11 @@ func TestReview39CAppendReaderPanic(t *testing.T) {
 	}
 }
 
-// TestReview39CAuthenticatePanic: the SASL function of AuthenticateFunc panics
+// TestAuthenticatePanic: the SASL function of AuthenticateFunc panics
 // at the server's first challenge (recovered by the caller): the
 // AUTHENTICATE is left waiting for an answer at the server. A Login after
 // it must not hang nor send its credentials as the SASL answer.
-func TestReview39CAuthenticatePanic(t *testing.T) {
+func TestAuthenticatePanic(t *testing.T) {
 	srv := dvServer(t)
 	ctx := dvCtx(t)
 	conn, err := transport.Dial(ctx, srv.PlainAddr, nil)

@@ -155,7 +155,7 @@ func TestCopyResultValid(t *testing.T) {
 	}
 }
 
-// TestReview37cMoveSeqSplitStaleAfterNoop: Move of a set of sequence numbers too
+// TestMoveSeqSplitStaleAfterNoop: Move of a set of sequence numbers too
 // long for one command first turns them into UIDs (UID SEARCH of the set,
 // in parts), "as the fallback does", so that each part's MOVE cannot
 // renumber the rest. The UID SEARCH parts carry sequence numbers, but
@@ -166,7 +166,7 @@ func TestCopyResultValid(t *testing.T) {
 // Move moved UID 4, never named, out of the mailbox and returned no
 // error. A UID SEARCH of sequence numbers has SEARCH's pipelining rules
 // now, and its parts the session's check.
-func TestReview37cMoveSeqSplitStaleAfterNoop(t *testing.T) {
+func TestMoveSeqSplitStaleAfterNoop(t *testing.T) {
 	mbox := dvMailbox(t, "alice", 8)
 	dest := dvMailbox(t, "alice", 0)
 	ctx := dvCtx(t)
@@ -201,7 +201,7 @@ func TestReview37cMoveSeqSplitStaleAfterNoop(t *testing.T) {
 	}
 }
 
-// TestReview37cMoveFallbackDeletedReported: Move's fallback (a server without
+// TestMoveFallbackDeletedReported: Move's fallback (a server without
 // MOVE; Dovecot with MOVE hidden) stores \Deleted on the copied messages,
 // then its UID EXPUNGE fails (here the server answers BAD). The
 // *MoveIncompleteError says "messages copied but not removed from the
@@ -210,7 +210,7 @@ func TestReview37cMoveSeqSplitStaleAfterNoop(t *testing.T) {
 // CLOSE by any client (or "imapkit expunge URL MAILBOX") removes them,
 // and a caller that retries Move copies them twice. The error says which
 // now (MoveIncompleteError.Deleted).
-func TestReview37cMoveFallbackDeletedReported(t *testing.T) {
+func TestMoveFallbackDeletedReported(t *testing.T) {
 	mbox := dvMailbox(t, "alice", 5)
 	dest := dvMailbox(t, "alice", 0)
 	ctx := dvCtx(t)
@@ -240,7 +240,7 @@ func TestReview37cMoveFallbackDeletedReported(t *testing.T) {
 	}
 }
 
-// TestReview37dMoveFallbackDeletedUnanswered: Move's fallback (UIDPLUS, no
+// TestMoveFallbackDeletedUnanswered: Move's fallback (UIDPLUS, no
 // MOVE) of UIDs 1 and 3 with a set limit that sends one UID per command:
 // the two UID STORE +FLAGS.SILENT (\Deleted) parts are pipelined, the
 // first answered OK, then the connection is lost with the second sent
@@ -248,7 +248,7 @@ func TestReview37cMoveFallbackDeletedReported(t *testing.T) {
 // STORE reached the server, was not named in MoveIncompleteError.Deleted
 // (the next EXPUNGE by any client may remove it). Every UID is named now
 // when an answer was not had.
-func TestReview37dMoveFallbackDeletedUnanswered(t *testing.T) {
+func TestMoveFallbackDeletedUnanswered(t *testing.T) {
 	c := hostileClientOpts(t, nil, func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1 UIDPLUS")
 		var stores []*hostile.Command
@@ -297,7 +297,7 @@ func TestReview37dMoveFallbackDeletedUnanswered(t *testing.T) {
 	}
 }
 
-// TestReview39EMoveIncompleteKeepsCopySplitError: Move's fallback whose UID COPY
+// TestMoveIncompleteKeepsCopySplitError: Move's fallback whose UID COPY
 // went in two pipelined parts, the first copied (COPYUID) and the second
 // lost with the connection (BYE), then whose STORE was not sent (the
 // session had ended). Move's doc: "a *MoveIncompleteError when they fail,
@@ -307,7 +307,7 @@ func TestReview37dMoveFallbackDeletedUnanswered(t *testing.T) {
 // sent) and Copy names UIDs 1,3 only. partlyDone (replace.go) rebuilds
 // the chain from the STORE's *NotSentError alone, dropping the copy's
 // *SplitError that incomplete() wrapped beside it.
-func TestReview39EMoveIncompleteKeepsCopySplitError(t *testing.T) {
+func TestMoveIncompleteKeepsCopySplitError(t *testing.T) {
 	c, ctx, _ := r38FakeClient(t, "IMAP4rev1 UIDPLUS", func(cmd r38Cmd) string {
 		raw := string(cmd.Raw)
 		switch {
@@ -346,7 +346,7 @@ func TestReview39EMoveIncompleteKeepsCopySplitError(t *testing.T) {
 	}
 }
 
-// TestReview39RMoveFallbackExpungeAnswerLost: Move's fallback (a server without
+// TestMoveFallbackExpungeAnswerLost: Move's fallback (a server without
 // MOVE: the relay hides it from Dovecot) sends UID EXPUNGE, the server
 // expunges, and the connection dies before the answer comes (the server
 // killed, or the link lost, at that moment). Move returns a
@@ -357,7 +357,7 @@ func TestReview39EMoveIncompleteKeepsCopySplitError(t *testing.T) {
 // expunging the copies loses the mail. An answer that never came is
 // unknown, and should be said so (as session's doc has it: any error of a
 // command that was started means it may have run).
-func TestReview39RMoveFallbackExpungeAnswerLost(t *testing.T) {
+func TestMoveFallbackExpungeAnswerLost(t *testing.T) {
 	src := dvMailbox(t, testserver.Alice, 5)
 	dst := dvMailbox(t, testserver.Alice, 0)
 	r := faultrelay.New(t, dvServer(t).PlainAddr)
@@ -399,7 +399,7 @@ func TestReview39RMoveFallbackExpungeAnswerLost(t *testing.T) {
 	}
 }
 
-// TestReview39ZMoveSplitExpungePartlyDone: Move's fallback whose long UID EXPUNGE
+// TestMoveSplitExpungePartlyDone: Move's fallback whose long UID EXPUNGE
 // went in two parts, the first done (the server expunged UID 1, OK), the
 // second refused (NO [INUSE]): the MoveIncompleteError says "messages
 // copied but not removed from the source", Unknown false, and lists UID 1
@@ -408,7 +408,7 @@ func TestReview39RMoveFallbackExpungeAnswerLost(t *testing.T) {
 // Unknown"), a caller that rolls the move back by expunging the copies
 // (UID 101 in Archive) loses message 1 for good: the mistake 750e28c and
 // 060e93a fixed for a lost answer, left for a part that succeeded.
-func TestReview39ZMoveSplitExpungePartlyDone(t *testing.T) {
+func TestMoveSplitExpungePartlyDone(t *testing.T) {
 	answer := func(c r38Cmd) string {
 		switch {
 		case bytes.Contains(c.Raw, []byte(" SELECT ")):
@@ -493,14 +493,14 @@ func s39HoldAndSelect(t *testing.T, r *faultrelay.Relay, c *commands.Client, mar
 	return selErr
 }
 
-// TestReview39SMoveFallbackIncompleteIsNotSent: Move's fallback (the relay hides
+// TestMoveFallbackIncompleteNotErrNotSent: Move's fallback (the relay hides
 // MOVE from Dovecot: UID COPY, STORE +FLAGS \Deleted, UID EXPUNGE) whose
 // UID EXPUNGE is not sent (another goroutine selected another mailbox
 // after the STORE; in the soak the connection died between the two)
 // returns a *MoveIncompleteError that matches session.ErrNotSent: by
 // docs/errors.md "safe to retry, whatever the command". But the messages
 // were copied: a caller retrying on ErrNotSent copies them twice.
-func TestReview39SMoveFallbackIncompleteIsNotSent(t *testing.T) {
+func TestMoveFallbackIncompleteNotErrNotSent(t *testing.T) {
 	// Parallel: s39HoldAndSelect waits 3 s for a SELECT the session holds back; it has its own mailboxes,
 	// server or relay, and looks at nothing process-wide.
 	t.Parallel()
@@ -535,7 +535,7 @@ func TestReview39SMoveFallbackIncompleteIsNotSent(t *testing.T) {
 	}
 }
 
-// TestReview39SSplitCopyPartDoneIsNotSent: a command on a set of sequence
+// TestSplitPartDoneNotErrNotSent: a command on a set of sequence
 // numbers too long for one command goes in parts, one after the other; a
 // SELECT of another mailbox between two parts stops the rest. The
 // *SplitError says the first part was done (Done), yet it matched
@@ -545,7 +545,7 @@ func TestReview39SMoveFallbackIncompleteIsNotSent(t *testing.T) {
 // pipelined, no SELECT can come between them), so a Store (its parts
 // still of sequence numbers, one after the other) stands for it: the
 // SplitError is the same for every split command.
-func TestReview39SSplitCopyPartDoneIsNotSent(t *testing.T) {
+func TestSplitPartDoneNotErrNotSent(t *testing.T) {
 	// Parallel: s39HoldAndSelect waits 3 s for a SELECT the session holds back; it has its own mailboxes,
 	// server or relay, and looks at nothing process-wide.
 	t.Parallel()
@@ -586,7 +586,7 @@ func TestReview39SSplitCopyPartDoneIsNotSent(t *testing.T) {
 	}
 }
 
-// TestReview39YMoveSplitExpungeRefusedThenLost: 750e28c's MoveIncompleteError.Unknown
+// TestMoveSplitExpungeRefusedThenLost: 750e28c's MoveIncompleteError.Unknown
 // says whether the failing command's answer was had. Move's fallback sends a
 // long UID EXPUNGE in pipelined parts (splitRun.run); the first part's
 // error is the one returned, and when it is a refusal (NO) answerLost
@@ -598,7 +598,7 @@ func TestReview39SSplitCopyPartDoneIsNotSent(t *testing.T) {
 // the move back by expunging the copies loses the messages of the part
 // that ran. Same in removeMoved's STORE (refused first part, later part
 // lost: Deleted misses its UIDs, Unknown false).
-func TestReview39YMoveSplitExpungeRefusedThenLost(t *testing.T) {
+func TestMoveSplitExpungeRefusedThenLost(t *testing.T) {
 	// Parallel: it waits out a 0.7 s context and a 1.5 s answer; it has its own mailboxes,
 	// server or relay, and looks at nothing process-wide.
 	t.Parallel()
@@ -656,14 +656,14 @@ func TestReview39YMoveSplitExpungeRefusedThenLost(t *testing.T) {
 	}
 }
 
-// TestReview41RDstOfNoCopy: CopyResult.DstOf is documented O(r), but it
+// TestCopyResultDstOfNoCopy: CopyResult.DstOf is documented O(r), but it
 // calls Valid, whose count of distinct UIDs (SeqSet.Len) sorted a copy of
 // any set not in canonical form: a COPYUID as servers send it, one UID
 // after the other (1001,1002,1003: adjacent ranges are not canonical) or
 // in descending order, made every DstOf allocate a copy of both sets and
 // sort it, O(r log r). Sets in ascending or descending order are counted
 // as they come now; DstOf does not allocate, and its answers are the same.
-func TestReview41RDstOfNoCopy(t *testing.T) {
+func TestCopyResultDstOfNoCopy(t *testing.T) {
 	const n = 2000
 	list := func(from, step int) string {
 		var b strings.Builder
@@ -718,7 +718,7 @@ func TestReview41RDstOfNoCopy(t *testing.T) {
 	}
 }
 
-// TestReview43PMoveFallbackSplitBadCopyUID: Move on a server without
+// TestMoveFallbackSplitBadCopyUID: Move on a server without
 // MOVE (the UIDPLUS fallback), the set in two parts (SetMaxSetLength),
 // the first part's COPYUID valid, the second's one the codec drops
 // ([COPYUID 0 4 20], "*" in a set) or none at all ([UIDNOTSTICKY], RFC
@@ -726,7 +726,7 @@ func TestReview41RDstOfNoCopy(t *testing.T) {
 // The fallback removed only what the joined COPYUID names, so message 4
 // was copied and left in the source, and Move returned nil. Every UID of
 // a part that answered OK without a usable COPYUID must be removed.
-func TestReview43PMoveFallbackSplitBadCopyUID(t *testing.T) {
+func TestMoveFallbackSplitBadCopyUID(t *testing.T) {
 	for _, bad := range []string{"[COPYUID 0 4 20]", "[COPYUID 7 4:* 20]", "[COPYUID 7 4 20:*]", "[UIDNOTSTICKY]"} {
 		var mu sync.Mutex
 		var stores []string
@@ -763,12 +763,12 @@ func TestReview43PMoveFallbackSplitBadCopyUID(t *testing.T) {
 	}
 }
 
-// TestReview43PMoveFallbackSplitPartsKept: the same fallback in three
+// TestMoveFallbackSplitPartsKept: the same fallback in three
 // parts, the third refused (a *SplitError): the second part, copied
 // without a COPYUID, is removed with the first; the third is not. A part
 // whose COPYUID names only some of its UIDs (the server copied the
 // others not, expunged meanwhile) has only those removed.
-func TestReview43PMoveFallbackSplitPartsKept(t *testing.T) {
+func TestMoveFallbackSplitPartsKept(t *testing.T) {
 	var mu sync.Mutex
 	var stores, expunges []string
 	first := func(args string) string { return strings.Fields(args)[0] }
@@ -807,7 +807,7 @@ func TestReview43PMoveFallbackSplitPartsKept(t *testing.T) {
 	}
 }
 
-// TestReview43LCopyAppendUIDCodesRefused: a COPYUID or APPENDUID whose
+// TestCopyAppendUIDCodesRefused: a COPYUID or APPENDUID whose
 // uid-set holds "*" (RFC 4315 forbids it) or whose UIDVALIDITY is 0
 // (an nz-number) was reported by Client.Copy, Move, Append and
 // AppendMany as the server's answer: a CopyResult with UIDValidity 0
@@ -817,7 +817,7 @@ func TestReview43PMoveFallbackSplitPartsKept(t *testing.T) {
 // from "12:*". The codec now drops such a code, as any code it cannot
 // parse (the status's text keeps it): Copy returns the mapping of the
 // parts whose COPYUID was valid, Append no UID.
-func TestReview43LCopyAppendUIDCodesRefused(t *testing.T) {
+func TestCopyAppendUIDCodesRefused(t *testing.T) {
 	for _, bad := range []string{"[COPYUID 0 4 20]", "[COPYUID 7 4:* 20]", "[COPYUID 7 4 20:*]"} {
 		ctx, c := fakeClient(t, fakeServer{caps: "IMAP4rev1 UIDPLUS LITERAL+", on: handlers{
 			"UID COPY": copyUIDParts(bad),
@@ -856,7 +856,7 @@ func TestReview43LCopyAppendUIDCodesRefused(t *testing.T) {
 	}
 }
 
-// TestReview44LCopyResultUnmapped: a copy or move sent in parts
+// TestCopyResultUnmapped: a copy or move sent in parts
 // (SetMaxSetLength) reports the UIDs it copied without a mapping: those of
 // a part that answered OK without a usable COPYUID ([UIDNOTSTICKY], one
 // the codec drops), and those of earlier parts whose COPYUID a later
@@ -866,7 +866,7 @@ func TestReview43LCopyAppendUIDCodesRefused(t *testing.T) {
 // from messages not copied at all. They are now CopyResult.Unmapped, never
 // in Src, so never paired. A MOVE (the server has MOVE) reports them too:
 // a part moved with no COPYUID, untagged or tagged.
-func TestReview44LCopyResultUnmapped(t *testing.T) {
+func TestCopyResultUnmapped(t *testing.T) {
 	for _, c := range []struct {
 		name     string
 		caps     string
@@ -951,7 +951,7 @@ func TestReview44LCopyResultUnmapped(t *testing.T) {
 	}
 }
 
-// TestReview44RCopySeqUnmapped: a Copy of sequence numbers sent in parts
+// TestCopySeqUnmapped: a Copy of sequence numbers sent in parts
 // whose second part is answered OK without a COPYUID. CopyResult.Unmapped,
 // documented as source UIDs never in Src, was filled with that part's
 // sequence numbers and then had Src (UIDs) removed from it: message 4
@@ -961,7 +961,7 @@ func TestReview44LCopyResultUnmapped(t *testing.T) {
 // a wrong number. Messages 1, 2 and 4 have UIDs 3, 4 and 9; the server
 // answers a COPY by sequence numbers or by UID alike, so the test holds
 // whichever the client sends: Unmapped must be exactly UID 9.
-func TestReview44RCopySeqUnmapped(t *testing.T) {
+func TestCopySeqUnmapped(t *testing.T) {
 	uidOf := map[string]string{"1": "3", "2": "4", "4": "9"}
 	cl := hostileClient(t, func(hc *hostile.Conn) error {
 		hc.PreAuth("IMAP4rev1 LITERAL+ UIDPLUS")

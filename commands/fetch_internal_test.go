@@ -10,14 +10,14 @@ import (
 	"github.com/imapkit/imapkit/wire"
 )
 
-// TestReview46IFetchEmptyLabelsAfterSection: an empty X-GM-LABELS list
+// TestFetchEmptyLabelsAfterSection: an empty X-GM-LABELS list
 // that comes after a streamed body section (the FETCH then reaches Fetch
 // in pieces, the Extra made by the first) was copied as nil, an absent
 // list, where the codec has an empty one: setExtra took the labels'
 // room, which only a new Extra has, as nil. FuzzFetchCopy found it
 // (testdata/fuzz/FuzzFetchCopy/27889cdf255174fc). With and without
 // Borrow, the labels must be empty and not nil.
-func TestReview46IFetchEmptyLabelsAfterSection(t *testing.T) {
+func TestFetchEmptyLabelsAfterSection(t *testing.T) {
 	stream := []byte("* 1 FETCH (SAVEDATE \"01-Jan-2024 00:00:00 +0000\" BODY[] {3}\r\nabc X-GM-LABELS ())\r\n")
 	// A string limit of 2 bytes streams the 3-byte section, as a large
 	// body is streamed under the defaults (cheaper than a 1 MiB body).

@@ -307,14 +307,14 @@ func TestFetchBorrowDovecot(t *testing.T) {
 	}
 }
 
-// TestReview37ExpungeVanishedTakenByUIDFetch: with QRESYNC on, Expunge(UID
+// TestExpungeVanishedDuringUIDFetch: with QRESYNC on, Expunge(UID
 // 2) run while a UID FETCH is in flight (from the Fetch loop's body, which
 // the package allows). The server answers the UID EXPUNGE with a live
 // "* VANISHED 2" before the FETCH's tagged OK (legal: RFC 9051 section
 // 5.5). The session gave it to the oldest command that wants VANISHED, the
 // UID FETCH (which takes only VANISHED (EARLIER)), and Expunge returned an
 // empty Vanished though the server expunged UID 2 in answer to it.
-func TestReview37ExpungeVanishedTakenByUIDFetch(t *testing.T) {
+func TestExpungeVanishedDuringUIDFetch(t *testing.T) {
 	c := hostileClient(t, func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1 ENABLE UIDPLUS CONDSTORE QRESYNC")
 		en, err := c.Until("ENABLE")
@@ -369,7 +369,7 @@ func TestReview37ExpungeVanishedTakenByUIDFetch(t *testing.T) {
 	}
 }
 
-// TestReview37UIDFetchStreamedBodyBeforeUID: two goroutines fetch BODY[]
+// TestUIDFetchStreamedBodyBeforeUID: two goroutines fetch BODY[]
 // of UID 1 and UID 2 (sets apart: pipelined). The server puts each
 // message's UID after its body (any order of FETCH items is legal, RFC
 // 9051 section 7.5.2) and interleaves the answers. A body over the
@@ -379,7 +379,7 @@ func TestReview37ExpungeVanishedTakenByUIDFetch(t *testing.T) {
 // yielded a second message, UID 0 with UID 2's body, and the second
 // yielded UID 2 without its body. Such a body is now kept in the FETCH,
 // which goes by its UID.
-func TestReview37UIDFetchStreamedBodyBeforeUID(t *testing.T) {
+func TestUIDFetchStreamedBodyBeforeUID(t *testing.T) {
 	body := strings.Repeat("x", 100<<10)
 	c := hostileClient(t, func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1")
@@ -440,7 +440,7 @@ func TestReview37UIDFetchStreamedBodyBeforeUID(t *testing.T) {
 	}
 }
 
-// TestReview37fNewMailFetchLeavesFlagChange follows the documented QRESYNC
+// TestNewMailFetchLeavesFlagChange follows the documented QRESYNC
 // recipe (Example_qresync, QResync.KnownUIDs): after the SELECT, fetch
 // UIDRange(the UIDNext saved, 0) for the messages that arrived since.
 // Another client flags UID 2 (a known message, not the last) between the
@@ -451,7 +451,7 @@ func TestReview37UIDFetchStreamedBodyBeforeUID(t *testing.T) {
 // answer): the Fetch yielded a "new message" with UID 2 and no envelope,
 // and OnUnsolicited, where session.md says another client's flag changes
 // go, never saw it.
-func TestReview37fNewMailFetchLeavesFlagChange(t *testing.T) {
+func TestNewMailFetchLeavesFlagChange(t *testing.T) {
 	var mu sync.Mutex
 	var flagEvents []uint32
 	c := dvClient(t, testserver.Alice, &session.Options{OnUnsolicited: func(r codec.Response) {
@@ -598,18 +598,18 @@ func fetchOneBig(t *testing.T, size int, beside string, extra string, other func
 	return n, ferr
 }
 
-// TestReview37gFetchBodyUIDLastAlone: the control: one UID FETCH in
+// TestFetchBodyUIDLastAlone: the control: one UID FETCH in
 // flight, its 8 MiB body before its UID, MaxResultBytes 1 MiB: streamed.
-func TestReview37gFetchBodyUIDLastAlone(t *testing.T) {
+func TestFetchBodyUIDLastAlone(t *testing.T) {
 	n, err := fetchOneBig(t, 8<<20, "", "", nil)
 	if err != nil || n != 8<<20 {
 		t.Fatalf("Fetch: %d bytes, %v; want %d, no error", n, err, 8<<20)
 	}
 }
 
-// TestReview37gFetchBodyBesideStoreSmall: control, a body under
+// TestFetchBodyBesideStoreSmall: control, a body under
 // MaxResultBytes beside the UID STORE: kept in the FETCH, yielded whole.
-func TestReview37gFetchBodyBesideStoreSmall(t *testing.T) {
+func TestFetchBodyBesideStoreSmall(t *testing.T) {
 	n, err := fetchOneBig(t, 512<<10, "UID STORE", "", func(ctx context.Context, c *commands.Client) error {
 		_, err := c.Store(ctx, commands.UIDs(7), commands.AddFlags, []string{`\Seen`}, &commands.StoreOptions{Silent: true})
 		return err
@@ -619,14 +619,14 @@ func TestReview37gFetchBodyBesideStoreSmall(t *testing.T) {
 	}
 }
 
-// TestReview38BytesBorrowKeptSectionDovecot: under Borrow, a body section that
+// TestBorrowKeptSectionDovecot: under Borrow, a body section that
 // came whole with its FETCH response is read in place; Section.Read on
 // it after the iteration has ended must fail with ErrSectionGone (its
 // documentation: "once a section read in place is no longer current ...
 // the iteration moved on, or it ended"). Instead it reads the decoder's
 // recycled buffer: after another FETCH, 8667 bytes that are not the
 // message's, with a nil error.
-func TestReview38BytesBorrowKeptSectionDovecot(t *testing.T) {
+func TestBorrowKeptSectionDovecot(t *testing.T) {
 	c := dvClient(t, testserver.Alice, nil)
 	ctx := dvCtx(t)
 	mb := dvMailbox(t, testserver.Alice, 6)
@@ -659,13 +659,13 @@ func TestReview38BytesBorrowKeptSectionDovecot(t *testing.T) {
 	}
 }
 
-// TestReview38InputPartialZeroLength: Partial(set, section, start, 0) sets
+// TestPartialZeroLength: Partial(set, section, start, 0) sets
 // Count 0, which FetchSection reads as "no partial": it sends
 // BODY.PEEK[] (start dropped), the server sends the whole section, and
 // Partial reads none of it and returns it empty. A zero length (partial
 // needs an nz-number) should be refused, or answered empty without
 // fetching a message that may be many megabytes.
-func TestReview38InputPartialZeroLength(t *testing.T) {
+func TestPartialZeroLength(t *testing.T) {
 	c, srv, ctx := zzSelected(t, "")
 	n := len(srv.sent())
 	_, err := c.Partial(ctx, commands.UIDs(1), commands.TextSection, 100, 0)
@@ -676,7 +676,7 @@ func TestReview38InputPartialZeroLength(t *testing.T) {
 	}
 }
 
-// TestReview39RSectionReadIgnoresContext: a Fetch loop given a context with a
+// TestSectionReadHonoursContext: a Fetch loop given a context with a
 // 2 s deadline reads a streamed body section (io.Copy, as everyone does)
 // when the server stalls mid-body (a frozen network: no byte, no FIN).
 // The read ignores the loop's context: it returns only when the session's
@@ -684,7 +684,7 @@ func TestReview38InputPartialZeroLength(t *testing.T) {
 // defaults), where "Every method takes a context first; when it ends, the
 // call returns its error" (docs/getting-started.md) and Next's read is
 // interrupted at once. Defaults: no session option set.
-func TestReview39RSectionReadIgnoresContext(t *testing.T) {
+func TestSectionReadHonoursContext(t *testing.T) {
 	// Parallel: it waits out a 2 s context; it has its own mailboxes,
 	// server or relay, and looks at nothing process-wide.
 	t.Parallel()
@@ -744,12 +744,12 @@ func TestReview39RSectionReadIgnoresContext(t *testing.T) {
 	}
 }
 
-// TestReview39RPartialIgnoresContext: Partial (a method that takes a context and
+// TestPartialHonoursContext: Partial (a method that takes a context and
 // returns bytes) of a 2 MiB section whose server freezes mid-body does not
 // return when its 2 s context ends: it reads the streamed section, which
 // only the session's own bound (deadline + StallTimeout, ~63 s) ends.
 // FetchAll of the same message returns at the deadline.
-func TestReview39RPartialIgnoresContext(t *testing.T) {
+func TestPartialHonoursContext(t *testing.T) {
 	// Parallel: it waits out a 2 s context; it has its own mailboxes,
 	// server or relay, and looks at nothing process-wide.
 	t.Parallel()
@@ -794,12 +794,12 @@ func TestReview39RPartialIgnoresContext(t *testing.T) {
 	}
 }
 
-// TestReview39RSectionReadIgnoresCancel: the same with a server that is alive
+// TestSectionReadHonoursCancel: the same with a server that is alive
 // but slow (about 200 KiB/s) and a context cancelled after 1 s: the
 // session's stall bound never fires, so the loop reads the whole 4 MiB
 // body (about 20 s here; hours for a large attachment on a slow link)
 // before it hears of the cancellation.
-func TestReview39RSectionReadIgnoresCancel(t *testing.T) {
+func TestSectionReadHonoursCancel(t *testing.T) {
 	// Parallel: it waits on a slowed relay of its own and a 1 s cancel; its own mailbox;
 	// it looks at nothing process-wide.
 	t.Parallel()
@@ -843,7 +843,7 @@ func TestReview39RSectionReadIgnoresCancel(t *testing.T) {
 	}
 }
 
-// TestReview39SOtherContextCanceledLeaks: two goroutines append on one Client
+// TestQueuedAppendNotOtherContextCanceled: two goroutines append on one Client
 // (found by the soak). A's context is cancelled while its 20 MiB literal is
 // blocked (the network frozen): the session is aborted, as documented. B,
 // queued behind A with context.Background(), gets a *NotSentError wrapping
@@ -854,7 +854,7 @@ func TestReview39RSectionReadIgnoresCancel(t *testing.T) {
 // drops B's message that was never sent. B's error should not match a
 // context error it does not own (the abort's cause could be kept as text,
 // or under a type that does not unwrap to it).
-func TestReview39SOtherContextCanceledLeaks(t *testing.T) {
+func TestQueuedAppendNotOtherContextCanceled(t *testing.T) {
 	mb := dvMailbox(t, testserver.Alice, 0)
 	r := faultrelay.New(t, dvServer(t).PlainAddr)
 	c := rs39Client(t, r)
@@ -887,14 +887,14 @@ func TestReview39SOtherContextCanceledLeaks(t *testing.T) {
 	}
 }
 
-// TestReview44GFetchSectionsUnderResultBound: Client.Fetch (an iterator that
+// TestFetchSectionsUnderResultBound: Client.Fetch (an iterator that
 // "keeps nothing and has no bound") of ten small sections of 60,000 bytes
 // in one 600 KB FETCH (under the 1 MiB line bound), on a session with
 // MaxResultBytes of 256 KiB: since 542477c the sections past half the
 // line's bound are collected within MaxResultBytes less what the line
 // holds, so the last ones are left out and the iteration fails with a
 // *session.ResultTooLargeError; before, they were kept inline and read.
-func TestReview44GFetchSectionsUnderResultBound(t *testing.T) {
+func TestFetchSectionsUnderResultBound(t *testing.T) {
 	const n, size = 10, 60000
 	var b strings.Builder
 	b.WriteString("* 1 FETCH (UID 7")
@@ -938,14 +938,14 @@ func TestReview44GFetchSectionsUnderResultBound(t *testing.T) {
 	}
 }
 
-// TestReview45LFetchZero: "* 0 FETCH" and "* 0 EXPUNGE" name no message
+// TestFetchExpungeZeroRefused: "* 0 FETCH" and "* 0 EXPUNGE" name no message
 // (RFC 3501 and 9051: nz-number). The codec refuses them (since f858ae2,
 // codec's TestNumberZeroRefused) with a *codec.DecodeError and the stream in
 // step; through the session and commands: the FETCH they came in fails
 // with that error rather than return a message 0 (which a SeqSet reads as
 // "*"), the EXPUNGE of 0 renumbers nothing (the count stays), and the
 // next command runs. A guard, not a fix: this was already so.
-func TestReview45LFetchZero(t *testing.T) {
+func TestFetchExpungeZeroRefused(t *testing.T) {
 	ctx, c := fakeClient(t, fakeServer{caps: "IMAP4rev1", on: handlers{
 		"FETCH": answer("* 0 FETCH (UID 9 FLAGS (\\Seen))", "* 1 FETCH (UID 5 FLAGS ())", "* 0 EXPUNGE"),
 		"NOOP":  answer("* 2 FETCH (FLAGS ())"),

@@ -390,17 +390,17 @@ func fetchBehindSelect(t *testing.T, ctx context.Context, c *commands.Client, se
 	return n, end
 }
 
-// TestReview37bFetchPartsBodyBeforeUID: ONE Fetch loop of a UID
+// TestFetchPartsBodyBeforeUID: ONE Fetch loop of a UID
 // set long enough to be split into parts (commands sends fetchAhead parts
 // ahead: several UID FETCH in flight), against a server that puts UID
 // after BODY[] and answers in order. At 86f7418 such a body went to the
 // command whose answer was due next; that guess failed where a UID of a
-// part's set no longer exists (TestReview37dFetchPartsGapInterleaved). A
+// part's set no longer exists (TestFetchPartsGapInterleaved). A
 // body that more than one part may own is kept in the FETCH (within
 // MaxResultBytes, 64 MiB by default) and the FETCH goes by its UID: the
 // loop yields both messages whole (a 1 MiB bound here failed the loop:
 // such bodies past the bound come with a ResultTooLargeError).
-func TestReview37bFetchPartsBodyBeforeUID(t *testing.T) {
+func TestFetchPartsBodyBeforeUID(t *testing.T) {
 	big := strings.Repeat("x", 2<<20)
 	small := strings.Repeat("y", 100<<10)
 	c := hostileClientOpts(t, nil, func(c *hostile.Conn) error {
@@ -514,18 +514,18 @@ func fetchGapRun(t *testing.T, okBetween bool) {
 	}
 }
 
-// TestReview37dFetchPartsGapInterleaved: a UID of part one that no longer
+// TestFetchPartsGapInterleaved: a UID of part one that no longer
 // exists kept part one "not done" (Pending.uidsDone: lastUID never
 // reaches 2), so part two's body, before its UID, was guessed to part
 // one, and both ended with ErrMisrouted although the server answered in
 // order, by ascending UID. A body that more than one part may own is kept
 // in the FETCH now, which goes by its UID.
-func TestReview37dFetchPartsGapInterleaved(t *testing.T) { fetchGapRun(t, false) }
+func TestFetchPartsGapInterleaved(t *testing.T) { fetchGapRun(t, false) }
 
-// TestReview37dFetchPartsGapOKBetween: the control, OK of part one first.
-func TestReview37dFetchPartsGapOKBetween(t *testing.T) { fetchGapRun(t, true) }
+// TestFetchPartsGapOKBetween: the control, OK of part one first.
+func TestFetchPartsGapOKBetween(t *testing.T) { fetchGapRun(t, true) }
 
-// TestReview37dFetchPartsFlagChangeFirst: two UID FETCH parts ("1:2" and
+// TestFetchPartsFlagChangeFirst: two UID FETCH parts ("1:2" and
 // "5") in flight, a server that puts UID after BODY[] and answers each
 // part whole, then its OK (no interleaving). Before the answer to part
 // one, it reports a flag change another client made to UID 2 (with its
@@ -534,7 +534,7 @@ func TestReview37dFetchPartsGapOKBetween(t *testing.T) { fetchGapRun(t, true) }
 // counted as answered (uidsDone), and UID 1's body, before its UID, was
 // guessed to part two: ErrMisrouted on both. A flag change does not move
 // lastUID now (flagChange).
-func TestReview37dFetchPartsFlagChangeFirst(t *testing.T) {
+func TestFetchPartsFlagChangeFirst(t *testing.T) {
 	body := strings.Repeat("x", 100<<10)
 	c := hostileClientOpts(t, nil, func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1")

@@ -294,7 +294,7 @@ func (c *Client) idlePoll(ctx context.Context, interval time.Duration, sel uint3
 			// up, or said BYE): the next NOOP fails at once with the
 			// session's error, as IDLE itself would. Before, Idle
 			// waited for the next poll on a dead session, a minute
-			// with the defaults (TestReview46EIdlePollServerGone).
+			// with the defaults (TestIdlePollServerGone).
 		}
 	}
 }

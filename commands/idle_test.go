@@ -20,7 +20,7 @@ import (
 	"github.com/imapkit/imapkit/transport"
 )
 
-// TestReview37MoveCopyUIDTakenByIdlePoll: on a server with MOVE and
+// TestMoveCopyUIDDuringIdlePoll: on a server with MOVE and
 // without IDLE, Idle polls with NOOP (whose Want takes every untagged
 // response). Move runs on another goroutine while that NOOP is in flight;
 // the server sends the MOVE's COPYUID as an untagged OK (RFC 6851 section
@@ -28,7 +28,7 @@ import (
 // untagged OK only as a fallback (a Want beyond their rules), and the
 // session gave it to the oldest, the NOOP: Move returned a nil
 // *CopyResult and no error, and Idle's onEvent got the Move's COPYUID.
-func TestReview37MoveCopyUIDTakenByIdlePoll(t *testing.T) {
+func TestMoveCopyUIDDuringIdlePoll(t *testing.T) {
 	c := hostileClient(t, func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1 MOVE UIDPLUS")
 		noop, err := c.Until("NOOP")
@@ -76,9 +76,9 @@ func TestReview37MoveCopyUIDTakenByIdlePoll(t *testing.T) {
 	}
 }
 
-// TestReview38InputIdleNilHandler: Idle with a nil onEvent is an error
+// TestIdleNilHandler: Idle with a nil onEvent is an error
 // before anything is sent (it panicked at the first event).
-func TestReview38InputIdleNilHandler(t *testing.T) {
+func TestIdleNilHandler(t *testing.T) {
 	c, srv, ctx := zzClient(t, "IDLE", true)
 	zzRefused(t, srv, "Idle(nil)", func() error { return c.Idle(ctx, nil, nil) })
 }
@@ -135,7 +135,7 @@ func r40IdleAcrossSelect(t *testing.T, change func(ctx context.Context, c *comma
 		"want Idle to end with an error matching session.ErrReselected", x, a.Session().State(), events, x, x)
 }
 
-// TestReview40AIdleFollowsSelect: Idle is documented to let the Client be used
+// TestIdleAfterOtherSelect: Idle is documented to let the Client be used
 // on other goroutines meanwhile (it ends the IDLE, lets their commands
 // go, and starts IDLE again). When one of them is a SELECT of another
 // mailbox, the next IDLE runs there: the handler, which cannot tell,
@@ -144,17 +144,17 @@ func r40IdleAcrossSelect(t *testing.T, change func(ctx context.Context, c *comma
 // idles on. Move's fallback and the parts of a split command are bound
 // to the selection (session.Command.Selection, ErrReselected) for this
 // very reason; Idle's IDLEs are not.
-func TestReview40AIdleFollowsSelect(t *testing.T) {
+func TestIdleAfterOtherSelect(t *testing.T) {
 	r40IdleAcrossSelect(t, func(ctx context.Context, c *commands.Client, y string) error {
 		_, err := c.Select(ctx, y, nil)
 		return err
 	})
 }
 
-// TestReview40BIdleAfterUnselect: the same with UNSELECT: Idle goes on idling
+// TestIdleAfterUnselect: the same with UNSELECT: Idle goes on idling
 // in state AUTH, where no mailbox event can come: a caller waiting for
 // new mail waits for ever, with no error.
-func TestReview40BIdleAfterUnselect(t *testing.T) {
+func TestIdleAfterUnselect(t *testing.T) {
 	r40IdleAcrossSelect(t, func(ctx context.Context, c *commands.Client, y string) error {
 		return c.Unselect(ctx)
 	})
@@ -179,12 +179,12 @@ func r40Desc(r codec.Response) string {
 	return fmt.Sprintf("%T", r)
 }
 
-// TestReview40BIdleInAuthThenSelect: Idle called in the authenticated
+// TestIdleInAuthThenSelect: Idle called in the authenticated
 // state of a session that never selected a mailbox (Selections 0, which
 // a Command.Selection of 0 does not check) ends the same way when another
 // goroutine selects one, rather than idle on in that mailbox
 // (session.Command.CheckSelection).
-func TestReview40BIdleInAuthThenSelect(t *testing.T) {
+func TestIdleInAuthThenSelect(t *testing.T) {
 	ctx := dvCtx(t)
 	a := dvClient(t, testserver.Alice, nil)
 	x := dvMailbox(t, testserver.Alice, 3)
@@ -211,10 +211,10 @@ func TestReview40BIdleInAuthThenSelect(t *testing.T) {
 	}
 }
 
-// TestReview40BIdlePollAfterSelect: on a server without IDLE, the NOOP
+// TestIdlePollAfterSelect: on a server without IDLE, the NOOP
 // that stands for it is bound to the selection too: after another
 // goroutine's SELECT, Idle returns instead of polling the other mailbox.
-func TestReview40BIdlePollAfterSelect(t *testing.T) {
+func TestIdlePollAfterSelect(t *testing.T) {
 	c := hostileClient(t, func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1")
 		return c.Serve()
@@ -289,15 +289,15 @@ func review42IdleEvents(t *testing.T, restart time.Duration, doneLines func(tag 
 	return got
 }
 
-// TestReview42F1AIdleRestartGapGuard: Idle re-issues IDLE (opts.Restart);
+// TestIdleRestartGapEvent: Idle re-issues IDLE (opts.Restart);
 // an EXISTS the server sends with its answer to the DONE, right after the
 // tagged OK, comes when no command is in flight, before the next IDLE
 // went out, and must reach onEvent, in order. A guard: it passed before
 // too (no one else reads on between Idle's two IDLEs, and the next one is
 // in flight before the reader goes past the tagged OK); the gap Idle now
 // catches (session.Catch) showed with another goroutine's command
-// (TestReview42F1AIdleOtherCommandGap).
-func TestReview42F1AIdleRestartGapGuard(t *testing.T) {
+// (TestIdleOtherCommandGapEvent).
+func TestIdleRestartGapEvent(t *testing.T) {
 	// Parallel: it waits out a 1.5 s context on a scripted server of its own;
 	// it looks at nothing process-wide.
 	t.Parallel()
@@ -309,14 +309,14 @@ func TestReview42F1AIdleRestartGapGuard(t *testing.T) {
 	}
 }
 
-// TestReview42F1AIdleOtherCommandGap: a command another goroutine runs
+// TestIdleOtherCommandGapEvent: a command another goroutine runs
 // while Idle watches ends the IDLE, goes, and Idle idles again after it
 // (Idle's doc). An EXISTS the server sends right after that command's
 // tagged answer comes when no command is in flight: it went to the
 // session's unsolicited stream, never to onEvent (Idle's doc said so:
 // "Untagged responses that come between two IDLEs go to the session"),
 // and a caller that watches with Idle alone missed the new mail.
-func TestReview42F1AIdleOtherCommandGap(t *testing.T) {
+func TestIdleOtherCommandGapEvent(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		ctx, c := fakeClient(t, fakeServer{caps: "IMAP4rev1 IDLE", exists: 3, on: handlers{
 			"IDLE": idleAnswer("* 3 RECENT"),
@@ -358,7 +358,7 @@ func TestReview42F1AIdleOtherCommandGap(t *testing.T) {
 	}
 }
 
-// TestReview42SBIdlePollTakesLaterFirst (second review of the round) (9f35f1d): Idle's polling takes what its
+// TestIdlePollEventOrder (second review of the round) (9f35f1d): Idle's polling takes what its
 // Catch caught only once the NOOP answered, and hands it to onEvent
 // before the NOOP's data. What the server sent right after the NOOP's
 // tagged OK (read by then, caught) is newer than the NOOP's data, yet
@@ -366,7 +366,7 @@ func TestReview42F1AIdleOtherCommandGap(t *testing.T) {
 // answer, "* 3 FETCH (FLAGS ())" just after it: onEvent sees the flags
 // cleared, then set, and a tracker ends with \Seen, which the server
 // removed.
-func TestReview42SBIdlePollTakesLaterFirst(t *testing.T) {
+func TestIdlePollEventOrder(t *testing.T) {
 	bad := 0
 	const runs = 10
 	for i := 0; i < runs; i++ {
@@ -399,14 +399,14 @@ func TestReview42SBIdlePollTakesLaterFirst(t *testing.T) {
 	}
 }
 
-// TestReview42SCIdleHandsOtherMailboxEvents (second review of the round) (6949e67): another goroutine SELECTs
+// TestIdleWithholdsOtherMailboxEvents (second review of the round) (6949e67): another goroutine SELECTs
 // another mailbox while Idle idles; the server, right after the SELECT's
 // answer, sends "* 1 FETCH (FLAGS (\Deleted))", about the new mailbox.
 // Idle's next IDLE is refused (ErrReselected), and Idle, returning, hands
 // onEvent what its Catch took since: that FETCH of the other mailbox,
 // which onEvent cannot tell from one of the mailbox it watches. The doc
 // says "the events up to the change having gone to onEvent".
-func TestReview42SCIdleHandsOtherMailboxEvents(t *testing.T) {
+func TestIdleWithholdsOtherMailboxEvents(t *testing.T) {
 	ctx, c := fakeClient(t, fakeServer{caps: "IMAP4rev1 IDLE", exists: 5, on: handlers{
 		"SELECT": func(hc *hostile.Conn, cmd *hostile.Command) error {
 			if strings.Contains(cmd.Args, "Other") {
@@ -436,14 +436,14 @@ func TestReview42SCIdleHandsOtherMailboxEvents(t *testing.T) {
 	}
 }
 
-// TestReview42LAIdleCatchDropsAtEnd (finding 1): Idle catches (its own session.Catch) what no
+// TestIdleCaughtKeptAtEnd (finding 1): Idle catches (its own session.Catch) what no
 // command takes while another goroutine's command interrupts the IDLE. When
 // Idle then returns before its next IDLE is in flight (its context ends
 // while that IDLE waits for its turn), its deferred Catch.Stop throws away
 // what was caught: a flag change the server sent during the other command
 // reaches neither onEvent, nor OnUnsolicited, nor Responses. Before
 // 9d74fc2 it went to the session's stream.
-func TestReview42LAIdleCatchDropsAtEnd(t *testing.T) {
+func TestIdleCaughtKeptAtEnd(t *testing.T) {
 	release := make(chan struct{})
 	var unsolicited responseLog
 	ctx, _, c := fakeSession(t, fakeServer{caps: "IMAP4rev1 IDLE", exists: 3, on: handlers{
@@ -497,7 +497,7 @@ func TestReview42LAIdleCatchDropsAtEnd(t *testing.T) {
 	}
 }
 
-// TestReview42LBIdlePollCaughtLostOnCancel (finding 2): without IDLE, Idle polls with NOOP and
+// TestIdlePollCaughtKeptOnCancel (finding 2): without IDLE, Idle polls with NOOP and
 // hands onEvent what its Catch took between two NOOPs, once the next NOOP
 // is in flight and has answered. The Catch is emptied (Take) right after
 // the NOOP starts; when the NOOP then fails to complete (Idle's context
@@ -506,7 +506,7 @@ func TestReview42LAIdleCatchDropsAtEnd(t *testing.T) {
 // neither onEvent nor the stream, and is gone from the caller's own Catch
 // (IdleOptions.Catch) too. Caused by 9d74fc2 (before, it went to
 // OnUnsolicited).
-func TestReview42LBIdlePollCaughtLostOnCancel(t *testing.T) {
+func TestIdlePollCaughtKeptOnCancel(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release) // before the server is closed (a Cleanup)
 	noops := 0
@@ -545,7 +545,7 @@ func TestReview42LBIdlePollCaughtLostOnCancel(t *testing.T) {
 	}
 }
 
-// TestReview46EIdlePollServerGone: Idle on a server without IDLE polls
+// TestIdlePollServerGone: Idle on a server without IDLE polls
 // with NOOP every DefaultIdlePoll (a minute). A server that answers the
 // NOOP and then hangs up (or says BYE) left Idle waiting for the next poll,
 // a minute with the defaults, on a session that had already ended: IDLE
@@ -553,7 +553,7 @@ func TestReview42LBIdlePollCaughtLostOnCancel(t *testing.T) {
 // FuzzConnectAuthCompress (then named FuzzReview46EConnect; corpus
 // 9e243a61922c5ca7: "IDLE" mutated in the greeting). Default
 // options: the poll interval is the point.
-func TestReview46EIdlePollServerGone(t *testing.T) {
+func TestIdlePollServerGone(t *testing.T) {
 	for _, end := range []string{"", "* BYE shutting down\r\n"} {
 		client, server := transport.Pipe()
 		go func() {
@@ -651,7 +651,7 @@ func a47rIdleServer(t *testing.T, more <-chan struct{}) (*commands.Client, *atom
 	return commands.New(s), &idles, &dones
 }
 
-// TestReview47AIdleInOnEventRefused (found by review): Idle called from
+// TestIdleInOnEventRefused (found by review): Idle called from
 // Idle's own onEvent waited for the first IDLE's restart
 // (DefaultIdleRestart, 29 min) or its own context: an IDLE waiting for its
 // turn does not end the one in flight (on purpose: two Idle loops would
@@ -660,7 +660,7 @@ func a47rIdleServer(t *testing.T, more <-chan struct{}) (*commands.Client, *atom
 // sending nothing (the server hangs up at any line but DONE), and the
 // first goes on, delivering the next event. Defaults; the second Idle's
 // context ends after 2 s, a bound for a failing run.
-func TestReview47AIdleInOnEventRefused(t *testing.T) {
+func TestIdleInOnEventRefused(t *testing.T) {
 	more := make(chan struct{}, 1)
 	c, idles, dones := a47rIdleServer(t, more)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -687,7 +687,7 @@ func TestReview47AIdleInOnEventRefused(t *testing.T) {
 	}
 }
 
-// TestReview47ATwoIdlesRefused (found by review): the same with two
+// TestTwoIdlesRefused (found by review): the same with two
 // goroutines (an OnUnsolicited handler that idles while the main
 // goroutine does): the second Idle waited up to DefaultIdleRestart
 // (29 min) before its IDLE went, and then raced the first's next IDLE.
@@ -695,7 +695,7 @@ func TestReview47AIdleInOnEventRefused(t *testing.T) {
 // delivering events, and once it has returned, Idle works again on the
 // Client. Defaults; the second's context ends after 2 s, a bound for a
 // failing run.
-func TestReview47ATwoIdlesRefused(t *testing.T) {
+func TestTwoIdlesRefused(t *testing.T) {
 	more := make(chan struct{}, 1)
 	c, idles, dones := a47rIdleServer(t, more)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -735,7 +735,7 @@ func TestReview47ATwoIdlesRefused(t *testing.T) {
 	}
 }
 
-// TestReview47AIdleInOnUnsolicited: Client.Idle called from inside an
+// TestIdleInOnUnsolicited: Client.Idle called from inside an
 // OnUnsolicited handler (the handler runs on a goroutine of its own that
 // may run commands, session's doc) neither deadlocks nor waits for a
 // timeout. An EXISTS that a NOOP brings starts the handler, which idles:
@@ -746,7 +746,7 @@ func TestReview47ATwoIdlesRefused(t *testing.T) {
 // wait in the OnUnsolicited queue, within Options.MaxUnsolicited.) No
 // re-entrancy rule is needed: this pins the behaviour. Defaults, but for
 // OnUnsolicited.
-func TestReview47AIdleInOnUnsolicited(t *testing.T) {
+func TestIdleInOnUnsolicited(t *testing.T) {
 	client, server := transport.Pipe()
 	idling := make(chan struct{}, 4) // one per IDLE the server took
 	srvDone := make(chan struct{})

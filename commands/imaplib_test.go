@@ -702,12 +702,12 @@ func (c *changingSeeker) Seek(off int64, whence int) (int64, error) {
 	return c.r.Seek(off, whence)
 }
 
-// TestReview37eNormalizeCRLFChangedCut: the message grows on NormalizeCRLF's
+// TestNormalizeCRLFChangedCut: the message grows on NormalizeCRLF's
 // second read (its first 1024 bytes become bare LFs, which alone convert
 // to as many bytes as the whole first version did). AppendOptions says
 // such a message "aborts the session rather than being cut"; it is sent
 // cut: its last 1024 bytes are dropped and the APPEND succeeds.
-func TestReview37eNormalizeCRLFChangedCut(t *testing.T) {
+func TestNormalizeCRLFChangedCut(t *testing.T) {
 	c, s, ctx := r37eStart(t, "LITERAL+ UIDPLUS", r37eAppendUID())
 	v1 := bytes.Repeat([]byte("a"), 2048)
 	v2 := append(bytes.Repeat([]byte("\n"), 1024), bytes.Repeat([]byte("b"), 1024)...)
@@ -724,14 +724,14 @@ func TestReview37eNormalizeCRLFChangedCut(t *testing.T) {
 	}
 }
 
-// TestReview37gNormalizeCRLFBoundaryCRLF: a message of 1025 bytes whose
+// TestNormalizeCRLFBoundaryCRLF: a message of 1025 bytes whose
 // last two bytes are CRLF, appended with NormalizeCRLF from an unchanged
 // bytes.Reader. The crlfReader reads 1024-byte chunks: after the first,
 // the CR at byte 1024 has been converted to CRLF (out == want) while the
 // final LF (which converts to nothing) is still unread (in < size), and
 // e23cc0f's check takes that for a grown message: errChanged, the session
 // aborted. Expected: the APPEND succeeds, the message sent as it is.
-func TestReview37gNormalizeCRLFBoundaryCRLF(t *testing.T) {
+func TestNormalizeCRLFBoundaryCRLF(t *testing.T) {
 	for _, k := range []int{1, 3} {
 		c, s, ctx := r37eStart(t, "LITERAL+ UIDPLUS", r37eAppendUID())
 		msg := append(bytes.Repeat([]byte("a"), 1024*k-1), '\r', '\n') // 1024k+1 bytes
@@ -746,9 +746,9 @@ func TestReview37gNormalizeCRLFBoundaryCRLF(t *testing.T) {
 	}
 }
 
-// TestReview37gNormalizeCRLFControls: last byte CR, empty message,
+// TestNormalizeCRLFEdgeCases: last byte CR, empty message,
 // exactly one chunk, CRLF not on a boundary: all must go through.
-func TestReview37gNormalizeCRLFControls(t *testing.T) {
+func TestNormalizeCRLFEdgeCases(t *testing.T) {
 	for name, msg := range map[string][]byte{
 		"lastCR":     append(bytes.Repeat([]byte("a"), 1023), '\r'),
 		"lastCR1025": append(bytes.Repeat([]byte("a"), 1024), '\r'),

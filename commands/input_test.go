@@ -8,14 +8,14 @@ import (
 	"github.com/imapkit/imapkit/commands"
 )
 
-// TestReview38InputAtomBackslash: wire.Encoder.Atom lets a leading backslash
+// TestInputAtomBackslash: wire.Encoder.Atom lets a leading backslash
 // through (for flags), and every other atom argument goes through it
 // too: Enable(`\Foo`) sends "ENABLE \Foo", Criteria.EmailID `\x` sends
 // "EMAILID \x", a SortKey `\date` "(\DATE)", a SetQuota resource `\x`
 // "(\X 1)": none of them is an atom (RFC 3501: '\' is an atom-special;
 // RFC 5161 capability, RFC 8474 objectid, RFC 5256 sort-key, RFC 9208
 // resource-name), and no error is returned.
-func TestReview38InputAtomBackslash(t *testing.T) {
+func TestInputAtomBackslash(t *testing.T) {
 	c, srv, ctx := zzClient(t, "ENABLE QUOTA", true)
 	zzRefused(t, srv, "Enable(`\\Foo`)", func() error { _, err := c.Enable(ctx, `\Foo`); return err })
 	zzRefused(t, srv, "SetQuota(`\\x`)", func() error {
@@ -33,7 +33,7 @@ func TestReview38InputAtomBackslash(t *testing.T) {
 	})
 }
 
-// TestReview38InputEmptyLists: arguments whose grammar needs at least one
+// TestInputEmptyLists: arguments whose grammar needs at least one
 // element go out as an empty "()" (or nothing) when the caller passes
 // none, or only bits no name exists for: ENABLE with no capability (RFC
 // 5161: 1*(SP capability)), SETMETADATA "()" and GETMETADATA "()" (RFC
@@ -43,7 +43,7 @@ func TestReview38InputAtomBackslash(t *testing.T) {
 // events "()" for unknown NotifyEvent bits (RFC 5465). Each is a
 // syntax error the server answers BAD, where a typed error before
 // sending was possible (Notify and AppendMany check their own counts).
-func TestReview38InputEmptyLists(t *testing.T) {
+func TestInputEmptyLists(t *testing.T) {
 	c, srv, ctx := zzClient(t, "ENABLE METADATA CATENATE ANNOTATEMORE NOTIFY", true)
 	zzRefused(t, srv, "Enable()", func() error { _, err := c.Enable(ctx); return err })
 	zzRefused(t, srv, "SetMetadata(nil)", func() error { return c.SetMetadata(ctx, "INBOX", nil) })
@@ -57,7 +57,7 @@ func TestReview38InputEmptyLists(t *testing.T) {
 	})
 }
 
-// TestReview38InputOutOfRangeNumbers: numbers the grammar bounds go out
+// TestInputOutOfRangeNumbers: numbers the grammar bounds go out
 // unchecked. QResync{UIDValidity: 0, ModSeq: 0} sends "QRESYNC (0 0)"
 // (RFC 7162: uidvalidity is nz-number, mod-sequence-value 1 to 2^63-1);
 // FetchItems.Vanished without ChangedSince sends "CHANGEDSINCE 0
@@ -67,7 +67,7 @@ func TestReview38InputEmptyLists(t *testing.T) {
 // "BODY.PEEK[1099511627776]" (nz-number: 32 bits); MetadataOptions.Depth
 // 5 goes as "DEPTH 5" (RFC 5464: "0" / "1" / "infinity"; its doc says
 // 0, 1 or -1, and -5 is taken as infinity).
-func TestReview38InputOutOfRangeNumbers(t *testing.T) {
+func TestInputOutOfRangeNumbers(t *testing.T) {
 	c, srv, ctx := zzClient(t, "ENABLE QRESYNC CONDSTORE QUOTA METADATA", true)
 	srv.extra = func(cmd string) []string {
 		if strings.Contains(cmd, " ENABLE ") {
@@ -106,14 +106,14 @@ func TestReview38InputOutOfRangeNumbers(t *testing.T) {
 	}
 }
 
-// TestReview38InputUnicodeCaseFolding: names are upper-cased with
+// TestInputUnicodeCaseFolding: names are upper-cased with
 // strings.ToUpper, which maps some non-ASCII letters to ASCII ones
 // (U+017F LATIN SMALL LETTER LONG S to 'S', U+0131 DOTLESS I to 'I')
 // before the atom check: a SortKey "ſubject" goes as SUBJECT, a
 // mechanism "plaın" as AUTHENTICATE PLAIN, a SetQuota resource "ſtorage"
 // as STORAGE (then twice, beside "storage"), an invalid name silently
 // turned into another, valid one.
-func TestReview38InputUnicodeCaseFolding(t *testing.T) {
+func TestInputUnicodeCaseFolding(t *testing.T) {
 	c, srv, ctx := zzSelected(t, "SORT QUOTA")
 	zzRefused(t, srv, `Sort(Key "ſubject")`, func() error {
 		_, err := c.Sort(ctx, []commands.SortKey{{Key: "\u017fubject"}}, nil, nil)

@@ -145,11 +145,11 @@ func TestListStatusCyrus(t *testing.T) {
 	}
 }
 
-// TestReview37ListStatusInboxCase: LIST RETURN (STATUS) answered with the
+// TestListStatusInboxCase: LIST RETURN (STATUS) answered with the
 // mailbox as "inbox" in its LIST and "INBOX" in its STATUS (INBOX is case
 // insensitive, RFC 9051 section 5.1). List matched a STATUS (and a
 // MYRIGHTS) to the held mailbox by exact name: INBOX's Status was nil.
-func TestReview37ListStatusInboxCase(t *testing.T) {
+func TestListStatusInboxCase(t *testing.T) {
 	c := hostileClient(t, func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1 LIST-EXTENDED LIST-STATUS")
 		cmd, err := c.Until("LIST")
@@ -170,10 +170,10 @@ func TestReview37ListStatusInboxCase(t *testing.T) {
 	}
 }
 
-// TestReview44RListStatusUIDValidityZero: the same through LIST-STATUS:
+// TestListStatusUIDValidityZero: the same through LIST-STATUS:
 // one mailbox whose STATUS holds UIDVALIDITY 0 failed the STATUS
 // response, and with it the whole ListIter.
-func TestReview44RListStatusUIDValidityZero(t *testing.T) {
+func TestListStatusUIDValidityZero(t *testing.T) {
 	cl := hostileClient(t, func(hc *hostile.Conn) error {
 		hc.PreAuth("IMAP4rev1 LIST-EXTENDED LIST-STATUS")
 		for {

@@ -10,13 +10,13 @@ import (
 	"github.com/imapkit/imapkit/commands"
 )
 
-// TestReview39QGmailAttributesLost: FetchItems.Raw's own example is
+// TestFetchGmailAttributes: FetchItems.Raw's own example is
 // "X-GM-LABELS". Gmail answers with X-GM-LABELS, X-GM-MSGID and
 // X-GM-THRID; the codec decodes all three (codec.Fetch.GmailLabels,
 // GmailMsgID, GmailThreadID), so they are not in Message.Unknown, and
 // Message has no field for them: the caller sees Has(FetchGmailLabels)
 // true and no labels anywhere. Same for SAVEDATE (RFC 8514).
-func TestReview39QGmailAttributesLost(t *testing.T) {
+func TestFetchGmailAttributes(t *testing.T) {
 	c, ctx := zqClient(t, "IMAP4rev1 X-GM-EXT-1", map[string]string{
 		"UID FETCH": `* 1 FETCH (X-GM-THRID 1266894439832287888 X-GM-MSGID 1278455344230334865 X-GM-LABELS (\Important "[Gmail]/Sent Mail" Work) UID 4 SAVEDATE "10-Jul-2026 06:02:11 +0000")` + "\r\n",
 	})
@@ -45,7 +45,7 @@ func TestReview39QGmailAttributesLost(t *testing.T) {
 	}
 }
 
-// TestReview39QListNameNotReachable: servers that do not encode mailbox names
+// TestListedNameReachable: servers that do not encode mailbox names
 // in modified UTF-7 (an unescaped "&" as in "R&D", raw UTF-8 without
 // UTF8=ACCEPT; codec.DecodeMailboxLenient's own examples) list names that
 // MailboxInfo.Name decodes leniently; passing that Name back to Select
@@ -53,7 +53,7 @@ func TestReview39QGmailAttributesLost(t *testing.T) {
 // name) re-encodes it into another name: "R&-D", "Tom &- Jerry". On such
 // a server that is no mailbox (NO), or another one. The name the server
 // listed must go back as it was listed.
-func TestReview39QListNameNotReachable(t *testing.T) {
+func TestListedNameReachable(t *testing.T) {
 	seen := make(chan string, 100)
 	c, ctx := zqOpen(t, "* PREAUTH [CAPABILITY IMAP4rev1] fake", map[string]string{
 		"LIST":   "* LIST (\\HasNoChildren) \"/\" \"R&D\"\r\n* LIST (\\HasNoChildren) \"/\" \"Tom & Jerry\"\r\n",
@@ -86,7 +86,7 @@ func TestReview39QListNameNotReachable(t *testing.T) {
 	}
 }
 
-// TestReview39QListOneBadLineLosesAll: one LIST line the codec cannot decode
+// TestListOneBadLineKeepsOthers: one LIST line the codec cannot decode
 // (here a delimiter sent as the quoted string "NIL", reported of Courier
 // and SmarterMail; the codec takes NIL and "" for "no delimiter" but
 // refuses a delimiter of three characters) makes List return no mailbox
@@ -95,7 +95,7 @@ func TestReview39QListNameNotReachable(t *testing.T) {
 // ResultTooLargeError), where FetchAll keeps the messages it decoded and
 // returns them with the error. `imapkit copy` and `list` then see an
 // account with no mailbox but an error. The session survives.
-func TestReview39QListOneBadLineLosesAll(t *testing.T) {
+func TestListOneBadLineKeepsOthers(t *testing.T) {
 	c, ctx := zqOpen(t, "* PREAUTH [CAPABILITY IMAP4rev1] fake", map[string]string{
 		"LIST": "* LIST (\\HasNoChildren) \"/\" INBOX\r\n* LIST (\\HasNoChildren) \"NIL\" \"Archive\"\r\n* LIST (\\HasNoChildren) \"/\" Sent\r\n",
 	}, nil)
@@ -110,12 +110,12 @@ func TestReview39QListOneBadLineLosesAll(t *testing.T) {
 	zqAlive(t, c, ctx)
 }
 
-// TestReview39ListPatternInvalidUTF8: a LIST or LSUB pattern or reference
+// TestListPatternInvalidUTF8: a LIST or LSUB pattern or reference
 // that is not valid UTF-8 went out with each bad byte as U+FFFD, so that
 // List("Old\xff*") listed the mailboxes under "Old\uFFFD", names the caller
 // never gave (and might then delete). Refused now, as mailbox arguments
 // are (ErrMailboxName), before anything is sent; a NUL too.
-func TestReview39ListPatternInvalidUTF8(t *testing.T) {
+func TestListPatternInvalidUTF8(t *testing.T) {
 	c, srv, ctx := zzClient(t, "LIST-EXTENDED", true)
 	calls := map[string]func() error{
 		`List("Old\xff*")`: func() error { _, err := c.List(ctx, "Old\xff*", nil); return err },

@@ -62,7 +62,7 @@ func review47CWantReselected(t *testing.T, what string, err error) {
 	}
 }
 
-// TestReview47CSearchSplitReadsBoundCount: Search without ESEARCH cuts a
+// TestSearchSplitReadsBoundCount: Search without ESEARCH cuts a
 // search of the whole mailbox in parts of Session.MaxNumbers numbers,
 // from the count the selected mailbox has (Exists). Under a context bound
 // to a selection that no longer holds (MailboxState.Bind, then another
@@ -72,7 +72,7 @@ func review47CWantReselected(t *testing.T, what string, err error) {
 // unbound (Session.Exists), it built the parts of the other mailbox (3
 // with the default MaxNumbers of 2^21; 2048 for a hostile EXISTS of
 // 2^32-1), each refused in turn. Default options.
-func TestReview47CSearchSplitReadsBoundCount(t *testing.T) {
+func TestSearchSplitReadsBoundCount(t *testing.T) {
 	c, ctx := review47CClient(t)
 	st := review47CSelect(t, ctx, c, 3)
 	inA := st.Bind(ctx)
@@ -95,7 +95,7 @@ func TestReview47CSearchSplitReadsBoundCount(t *testing.T) {
 	}
 }
 
-// TestReview47CSelectionZeroChecked: a session that never selected a
+// TestSelectionZeroChecked: a session that never selected a
 // mailbox has selection count 0 (Session.Selections), a count like any
 // other; a split job (Fetch, Store, Copy, Search of a long set) read it
 // before its first part, but gave it to its parts without
@@ -108,7 +108,7 @@ func TestReview47CSearchSplitReadsBoundCount(t *testing.T) {
 // SELECT's turn is made to come between the read and the part's by
 // running it between building the parts and running the first.
 // SetMaxSetLength(8) only makes a short set long enough to cut.
-func TestReview47CSelectionZeroChecked(t *testing.T) {
+func TestSelectionZeroChecked(t *testing.T) {
 	c, ctx := review47CClient(t)
 	c.SetMaxSetLength(8)
 	if sel := c.s.Selections(); sel != 0 {

@@ -28,7 +28,7 @@ import (
 // 1, UIDNEXT 4294967296 as 0 (unknown), where a STATUS answer with the
 // same numbers is a decode error (codec num32) and docs/limits.md says
 // a number past its grammar's range is an error.
-func TestReview39XSelectCodePast32Bits(t *testing.T) {
+func TestSelectCodePast32Bits(t *testing.T) {
 	c, ctx, _ := r38FakeClient(t, "IMAP4rev1", func(cmd r38Cmd) string {
 		if strings.Contains(string(cmd.Raw), " SELECT ") {
 			return "* 3 EXISTS\r\n* OK [UIDVALIDITY 4294967297] x\r\n* OK [UIDNEXT 4294967296] x\r\n* OK [UNSEEN 4294967298] x\r\n" + cmd.Tag + " OK [READ-WRITE] done\r\n"
@@ -45,7 +45,7 @@ func TestReview39XSelectCodePast32Bits(t *testing.T) {
 	}
 }
 
-// TestReview46BBadSelectCyrus: Cyrus answers a SELECT with a bad argument
+// TestBadSelectCyrus: Cyrus answers a SELECT with a bad argument
 // BAD and keeps the mailbox selected before it (a FETCH sent anyway is
 // answered from it), where Dovecot, and RFC 9051 for a NO, leave no
 // mailbox selected. The session cannot tell which a server did: after any
@@ -55,7 +55,7 @@ func TestReview39XSelectCodePast32Bits(t *testing.T) {
 // (session.ErrReselected), an unbound Store is refused by the state table
 // (*session.StateError), nothing is sent for either, and nothing of the
 // mailbox Cyrus kept is flagged; Select works as before afterwards.
-func TestReview46BBadSelectCyrus(t *testing.T) {
+func TestBadSelectCyrus(t *testing.T) {
 	_, c := cyAlice(t)
 	ctx := dvCtx(t)
 	for _, mb := range []string{"A", "B"} {
@@ -150,7 +150,7 @@ func dvFlags(t *testing.T, ctx context.Context, c *commands.Client) [][]string {
 	return out
 }
 
-// TestReview46BBindDovecot: a context bound to a SELECT's selection
+// TestBindDovecot: a context bound to a SELECT's selection
 // (MailboxState.Bind) keeps every command of the Client to the mailbox
 // that SELECT opened. Once the same Client selected another mailbox (as
 // another goroutine sharing it would), the bound Store, Expunge, Fetch,
@@ -158,7 +158,7 @@ func dvFlags(t *testing.T, ctx context.Context, c *commands.Client) [][]string {
 // return a *session.NotSentError matching session.ErrReselected: nothing
 // of the other mailbox was flagged or removed. Unbound calls go on as
 // before, and a new Bind binds to the new selection.
-func TestReview46BBindDovecot(t *testing.T) {
+func TestBindDovecot(t *testing.T) {
 	c := dvClient(t, testserver.Alice, nil)
 	ctx := dvCtx(t)
 	a := dvMailbox(t, testserver.Alice, 3)
@@ -240,12 +240,12 @@ func TestReview46BBindDovecot(t *testing.T) {
 	wantReselected(t, "Status after UNSELECT", err)
 }
 
-// TestReview46BBindConcurrentDovecot: two goroutines share a Client, one
+// TestBindConcurrentDovecot: two goroutines share a Client, one
 // flags and expunges in a bound to its selection, the other selects b
 // meanwhile (and flags there with its own binding). Whatever the order
 // the session gives them, a's commands reach a or nothing: b keeps all
 // its messages and none is flagged \Deleted.
-func TestReview46BBindConcurrentDovecot(t *testing.T) {
+func TestBindConcurrentDovecot(t *testing.T) {
 	c := dvClient(t, testserver.Alice, nil)
 	ctx := dvCtx(t)
 	a := dvMailbox(t, testserver.Alice, 4)
@@ -330,7 +330,7 @@ func Example_bindSelection() {
 	// Output: true
 }
 
-// TestReview46GBoundShortcutOnOtherMailboxCount: a context bound to a's
+// TestBoundShortcutOnOtherMailboxCount: a context bound to a's
 // selection, after another goroutine selected an EMPTY mailbox e. Fetch,
 // Store, Copy and Move of "1:*" take the shortcut "the set holds no
 // message" (holdsNone reads the session's current Exists, e's 0) and
@@ -338,7 +338,7 @@ func Example_bindSelection() {
 // caller is told a has no messages / all were flagged, instead of
 // session.ErrReselected as MailboxState.Bind documents. Found by review
 // (stop 46, reviewer B).
-func TestReview46GBoundShortcutOnOtherMailboxCount(t *testing.T) {
+func TestBoundShortcutOnOtherMailboxCount(t *testing.T) {
 	c := dvClient(t, testserver.Alice, nil)
 	ctx := dvCtx(t)
 	a := dvMailbox(t, testserver.Alice, 3)
@@ -375,13 +375,13 @@ func TestReview46GBoundShortcutOnOtherMailboxCount(t *testing.T) {
 	wantReselected(t, "Move 1:*", err)
 }
 
-// TestReview46GBoundWritableReadsOtherMailbox: bound to a's read-write
+// TestBoundWritableReadsOtherMailbox: bound to a's read-write
 // selection, after another goroutine EXAMINEd b. Store and Move answer
 // ErrMailboxReadOnly (writable reads the session's current mailbox) not
 // ErrReselected: a caller that retries on ErrReselected (re-Select a,
 // Bind again) is told instead that a is read-only, which it is not.
 // Found by review (stop 46, reviewer B).
-func TestReview46GBoundWritableReadsOtherMailbox(t *testing.T) {
+func TestBoundWritableReadsOtherMailbox(t *testing.T) {
 	c := dvClient(t, testserver.Alice, nil)
 	ctx := dvCtx(t)
 	a := dvMailbox(t, testserver.Alice, 2)
@@ -403,7 +403,7 @@ func TestReview46GBoundWritableReadsOtherMailbox(t *testing.T) {
 	wantReselected(t, "Expunge", err)
 }
 
-// TestReview46GBindOtherClient: the binding was a bare count
+// TestBindOtherClient: the binding was a bare count
 // (session.Selections), not tied to the session that made it. A context
 // bound to src's first selection, passed to another Client dst (a copy
 // between two accounts sharing one ctx), was accepted by dst while dst's
@@ -413,7 +413,7 @@ func TestReview46GBoundWritableReadsOtherMailbox(t *testing.T) {
 // binding is now of its session: dst ignores src's (its commands run
 // unbound), and src still honours it; binding dst's selection on the same
 // context keeps src's, so one context serves a job on both connections.
-func TestReview46GBindOtherClient(t *testing.T) {
+func TestBindOtherClient(t *testing.T) {
 	src := dvClient(t, testserver.Alice, nil)
 	dst := dvClient(t, testserver.Alice, nil)
 	ctx := dvCtx(t)
@@ -482,7 +482,7 @@ func anyState(t *testing.T, c *commands.Client, name string) error {
 	return err
 }
 
-// TestReview47CBadSelectCloseCyrus pins why the session does not allow
+// TestBadSelectCloseCyrus pins why the session does not allow
 // CLOSE after a failed SELECT (docs/session.md): Cyrus keeps the old
 // mailbox selected after a BAD SELECT, and a CLOSE sent then (AnyState)
 // is answered OK and EXPUNGEs the old mailbox's \Deleted messages,
@@ -490,8 +490,8 @@ func anyState(t *testing.T, c *commands.Client, name string) error {
 // says AUTH) did not ask for. UNSELECT is answered OK and expunges
 // nothing: it is the way out for a caller who wants the old mailbox's
 // EXISTS and EXPUNGE to stop (sent with AnyState; with Dovecot, which
-// deselects, it is refused: TestReview47CBadSelectUnselectDovecot).
-func TestReview47CBadSelectCloseCyrus(t *testing.T) {
+// deselects, it is refused: TestBadSelectUnselectDovecot).
+func TestBadSelectCloseCyrus(t *testing.T) {
 	_, c := cyAlice(t)
 	ctx := dvCtx(t)
 	for _, mb := range []string{"A", "B"} {
@@ -539,10 +539,10 @@ func TestReview47CBadSelectCloseCyrus(t *testing.T) {
 	}
 }
 
-// TestReview47CBadSelectUnselectDovecot: Dovecot deselects after a BAD
+// TestBadSelectUnselectDovecot: Dovecot deselects after a BAD
 // SELECT; an UNSELECT sent then (AnyState) is refused (NO or BAD), and
 // the session goes on (docs/session.md).
-func TestReview47CBadSelectUnselectDovecot(t *testing.T) {
+func TestBadSelectUnselectDovecot(t *testing.T) {
 	c := dvClient(t, "alice", nil)
 	ctx := dvCtx(t)
 	if _, err := c.Select(ctx, dvMailbox(t, "alice", 1), nil); err != nil {
@@ -558,7 +558,7 @@ func TestReview47CBadSelectUnselectDovecot(t *testing.T) {
 	}
 }
 
-// TestReview47CBoundRecentAfterReselect: Recent under a context bound to
+// TestBoundRecentAfterReselect: Recent under a context bound to
 // a selection another goroutine's SELECT had already replaced (ordered:
 // the SELECT is over before the call) returns session.ErrReselected and
 // sends nothing. Client.Recent passes its binding's count to
@@ -568,7 +568,7 @@ func TestReview47CBadSelectUnselectDovecot(t *testing.T) {
 // Session.Recent, which reads the count anew, that Recent, begun in B,
 // sent its NOOP to B (and returned B's count). B's SELECT brings no
 // RECENT here, so that a Recent begun in B has nothing kept and prods.
-func TestReview47CBoundRecentAfterReselect(t *testing.T) {
+func TestBoundRecentAfterReselect(t *testing.T) {
 	var noops atomic.Int32
 	sc := fakeServer{caps: "IMAP4rev1", on: handlers{
 		"SELECT": func(c *hostile.Conn, cmd *hostile.Command) error {

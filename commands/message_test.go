@@ -9,13 +9,13 @@ import (
 	"github.com/imapkit/imapkit/internal/testserver"
 )
 
-// TestReview41EAddressStringLocalPartSpecials: Address.String is
+// TestAddressStringLocalPartSpecials: Address.String is
 // documented as the address "as in a header" and 9d5b75e/5fde386 made it
 // safe to build a header from (a reply's To:). A sender's quoted local
 // part that holds "<", ">" and "," reaches the envelope's mailbox
 // unquoted, and String wrote it bare: the one address of From: became
 // several in a header built from it, one of the sender's choosing.
-func TestReview41EAddressStringLocalPartSpecials(t *testing.T) {
+func TestAddressStringLocalPartSpecials(t *testing.T) {
 	c := dvClient(t, testserver.Alice, nil)
 	ctx := dvCtx(t)
 	mb := dvMailbox(t, testserver.Alice, 0)

@@ -6,13 +6,13 @@ import (
 	"github.com/imapkit/imapkit/commands"
 )
 
-// TestReview37GetMetadataInboxChildCase: GetMetadata of "inbox/<child>"
+// TestGetMetadataInboxChildCase: GetMetadata of "inbox/<child>"
 // (INBOX in another case, RFC 9051 section 5.1) on Dovecot, which answers
 // "* METADATA INBOX/<child> (...)", its own spelling. GetMetadata compared
 // the names as sent, INBOX alone case-insensitively, and dropped the
 // entry as another mailbox's: an empty result and no error
 // (codec.SameMailbox now).
-func TestReview37GetMetadataInboxChildCase(t *testing.T) {
+func TestGetMetadataInboxChildCase(t *testing.T) {
 	c := dvClient(t, "alice", nil)
 	ctx := dvCtx(t)
 	name := "INBOX/zzaudit-meta"

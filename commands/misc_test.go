@@ -173,7 +173,7 @@ func r40Python(t *testing.T, mb, other, body string, out any) {
 	}
 }
 
-// TestReview40BResponseTaggedCodes: docs/imaplib.md maps imaplib's
+// TestResponseTaggedCodes: docs/imaplib.md maps imaplib's
 // response(code) to c.Response(code), and Client.Response's doc names
 // "READ-ONLY" as a code it pops. imaplib keeps the response codes of
 // tagged answers too (the "Bracketed response information" of
@@ -181,7 +181,7 @@ func r40Python(t *testing.T, mb, other, body string, out any) {
 // (RFC 3501/9051 put READ-ONLY on the tagged OK), and after APPEND and
 // COPY, response('APPENDUID') and response('COPYUID') have theirs.
 // imapkit's Response returns nothing for any of them.
-func TestReview40BResponseTaggedCodes(t *testing.T) {
+func TestResponseTaggedCodes(t *testing.T) {
 	mb := dvMailbox(t, testserver.Alice, 2)
 	dst := dvMailbox(t, testserver.Alice, 0)
 	var py map[string][]string

@@ -243,12 +243,12 @@ func (w *traceWatch) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// TestReview38RevNotifyInvalidMailboxNameDovecot: ErrMailboxName guards every
+// TestNotifyInvalidMailboxNameDovecot: ErrMailboxName guards every
 // name written by Client.mailbox, but Notify writes its groups' mailboxes
 // itself (notify.go encodeNotifyGroup: e.Mailbox(c.encodeMailbox(m))):
 // "Old\xff" still goes as modified UTF-7 with U+FFFD, and the server
 // watches a mailbox nobody named, with no error.
-func TestReview38RevNotifyInvalidMailboxNameDovecot(t *testing.T) {
+func TestNotifyInvalidMailboxNameDovecot(t *testing.T) {
 	ctx := dvCtx(t)
 	c := dvClient(t, "alice", nil)
 	_, err := c.Notify(ctx, nil, commands.NotifyGroup{Filter: commands.NotifyMailboxes, Mailboxes: []string{"Old\xff"},

@@ -162,14 +162,14 @@ func TestQResyncNeedsEnable(t *testing.T) {
 	}
 }
 
-// TestReview37fQResyncUIDValidityChange follows Example_qresync on a
+// TestQResyncUIDValidityChange follows Example_qresync on a
 // mailbox deleted and re-created under the same name since the last sync
 // (a new UIDVALIDITY): Select with QResync returned no error and no sign
 // of it, st.Vanished and st.Changed empty, so the recipe kept every cached
 // message (whose UIDs now name other messages or none) for ever.
 // MailboxState.UIDValidityChanged says it now, and the recipe starts
 // over.
-func TestReview37fQResyncUIDValidityChange(t *testing.T) {
+func TestQResyncUIDValidityChange(t *testing.T) {
 	// Parallel: it waits 1.1 s for Dovecot's UIDVALIDITY clock; it has its own mailboxes,
 	// server or relay, and looks at nothing process-wide.
 	t.Parallel()
@@ -242,7 +242,7 @@ func TestReview37fQResyncUIDValidityChange(t *testing.T) {
 	}
 }
 
-// TestReview41DVanishedStar: VANISHED holds known-uids, where RFC 7162
+// TestVanishedStar: VANISHED holds known-uids, where RFC 7162
 // (section 7) forbids "*"; MODIFIED lists the messages that failed
 // UNCHANGEDSINCE, and "*" is none of them. A server that sent
 // "* VANISHED (EARLIER) 3:*" to a QRESYNC Select had it end in
@@ -251,7 +251,7 @@ func TestReview37fQResyncUIDValidityChange(t *testing.T) {
 // length is unknown); the same for a Fetch's OnVanished and for
 // "[MODIFIED 2:*]" in StoreResult.Modified (a retry of Modified stores
 // every message from UID 2 on). Each must be a typed error.
-func TestReview41DVanishedStar(t *testing.T) {
+func TestVanishedStar(t *testing.T) {
 	c, ctx, f := r38FakeClient(t, "IMAP4rev1 ENABLE CONDSTORE QRESYNC", func(cmd r38Cmd) string {
 		s := string(cmd.Raw)
 		switch {

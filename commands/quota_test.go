@@ -4,10 +4,10 @@ import (
 	"testing"
 )
 
-// TestReview38InputSetQuotaDuplicateResource: resource names go
+// TestSetQuotaDuplicateResource: resource names go
 // upper-cased, so "storage" and "STORAGE" went as one resource twice,
 // with two limits ("(STORAGE 1 STORAGE 2)"): refused before sending.
-func TestReview38InputSetQuotaDuplicateResource(t *testing.T) {
+func TestSetQuotaDuplicateResource(t *testing.T) {
 	c, srv, ctx := zzClient(t, "QUOTA", true)
 	zzRefused(t, srv, "SetQuota(storage, STORAGE)", func() error {
 		_, err := c.SetQuota(ctx, "", map[string]uint64{"storage": 1, "STORAGE": 2})

@@ -14,12 +14,12 @@ import (
 	"github.com/imapkit/imapkit/wire"
 )
 
-// TestReview38InputMailboxInvalidUTF8: without UTF8=ACCEPT, a mailbox name
+// TestMailboxNameInvalidUTF8: without UTF8=ACCEPT, a mailbox name
 // that is not valid UTF-8 has each bad byte replaced by U+FFFD
 // (codec.EncodeMailbox) and is sent without an error: Delete("Old\xff")
 // deletes the mailbox "Old\uFFFD", another mailbox than the one asked
 // for, and Create/Rename make a name the caller never gave.
-func TestReview38InputMailboxInvalidUTF8(t *testing.T) {
+func TestMailboxNameInvalidUTF8(t *testing.T) {
 	c, srv, ctx := zzClient(t, "", true)
 	zzRefused(t, srv, `Delete("Old\xff")`, func() error { return c.Delete(ctx, "Old\xff") })
 	zzRefused(t, srv, `Create("a\xc3")`, func() error { return c.Create(ctx, "a\xc3", nil) })
@@ -33,14 +33,14 @@ func TestReview38InputMailboxInvalidUTF8(t *testing.T) {
 	}
 }
 
-// TestReview38InputMailboxNUL: a NUL in a mailbox name is refused with
+// TestMailboxNameNUL: a NUL in a mailbox name is refused with
 // wire.ErrNUL once UTF8=ACCEPT is on, but before (the default) it went
 // out encoded as "&AAA-": the same call was an error or not depending on
 // the session's mode. Now refused in both (ErrMailboxName and
 // wire.ErrNUL). Other control characters stay allowed: modified UTF-7
 // represents them (RFC 3501 5.1.3), and a mailbox another client made
 // with one must stay reachable ("a\r\nb" goes as "a&AA0ACg-b").
-func TestReview38InputMailboxNUL(t *testing.T) {
+func TestMailboxNameNUL(t *testing.T) {
 	c, srv, ctx := zzClient(t, "", true)
 	zzRefused(t, srv, `Create("a\x00b")`, func() error { return c.Create(ctx, "a\x00b", nil) })
 	if err := c.Create(ctx, "a\x00b", nil); !errors.Is(err, commands.ErrMailboxName) || !errors.Is(err, wire.ErrNUL) {
@@ -54,7 +54,7 @@ func TestReview38InputMailboxNUL(t *testing.T) {
 	}
 }
 
-// TestReview39WRawNamesUnboundedBytes: rawNames (commands/rawnames.go) bounds the
+// TestRawNamesBoundedBytes: rawNames (commands/rawnames.go) bounds the
 // NUMBER of remembered names (4,096) but not their bytes. A name in a
 // LIST line can be as long as a line (1 MiB by default), so a hostile
 // server answering one ListIter (which "keeps nothing and has no bound")
@@ -62,7 +62,7 @@ func TestReview38InputMailboxNUL(t *testing.T) {
 // 2 bytes per name byte (the decoded key and the raw value) for the life
 // of the Client: 4,096 such names is about 8 GiB. Here 48 names of
 // 1 MB are kept after the loop has dropped every MailboxInfo (16 now).
-func TestReview39WRawNamesUnboundedBytes(t *testing.T) {
+func TestRawNamesBoundedBytes(t *testing.T) {
 	const n, size = 16, 1000 << 10 // 16 MB: under -race on a loaded machine 48 passed the fake client's 10 s
 	pad := strings.Repeat("x", size)
 	c, _, _ := r38FakeClient(t, "IMAP4rev1", func(cmd r38Cmd) string {
@@ -113,7 +113,7 @@ func TestReview39WRawNamesUnboundedBytes(t *testing.T) {
 	}
 }
 
-// TestReview40BListedLatin1NameUnusable: a server without UTF8=ACCEPT that lists
+// TestListedLatin1NameUsable: a server without UTF8=ACCEPT that lists
 // a mailbox name in raw 8-bit bytes that are not UTF-8 (a Latin-1 "Café",
 // as servers that store names as file names do) gives a MailboxInfo.Name
 // that DecodeMailboxLenient passed through unchanged ("Caf\xe9"). The
@@ -123,7 +123,7 @@ func TestReview39WRawNamesUnboundedBytes(t *testing.T) {
 // (ErrMailboxName: "not valid UTF-8"), so the mailbox cannot be
 // selected, asked for its STATUS, copied or deleted at all; imapkit copy
 // fails it at every run.
-func TestReview40BListedLatin1NameUnusable(t *testing.T) {
+func TestListedLatin1NameUsable(t *testing.T) {
 	listedLatin1NameStatus(t, "IMAP4rev1")
 }
 
@@ -164,11 +164,11 @@ func listedLatin1NameStatus(t *testing.T, caps string) {
 	}
 }
 
-// TestReview40BListedNULNameUsable: a name listed as "&AAA-" decodes to
+// TestListedNULNameUsable: a name listed as "&AAA-" decodes to
 // "\x00", which encodes back to "&AAA-" but which the commands refuse from
 // a caller (a NUL): the Client remembers it as listed and sends it so. A
 // name the caller makes up is still refused before anything is sent.
-func TestReview40BListedNULNameUsable(t *testing.T) {
+func TestListedNULNameUsable(t *testing.T) {
 	c, ctx, f := r38FakeClient(t, "IMAP4rev1", func(cmd r38Cmd) string {
 		switch {
 		case bytes.Contains(cmd.Raw, []byte(" LIST ")):
@@ -202,7 +202,7 @@ func TestReview40BListedNULNameUsable(t *testing.T) {
 	}
 }
 
-// TestReview40CRev2OnlyServerGetsModifiedUTF7: against a server that offers
+// TestRev2OnlyServerGetsUTF8Names: against a server that offers
 // IMAP4rev2 and not IMAP4rev1, the session speaks IMAP4rev2 from the start
 // (RFC 9051 section 6.1.1: "If IMAP4rev1 capability is not advertised, no
 // capabilities, beyond the base IMAP4rev2 set ... are enabled without
@@ -213,7 +213,7 @@ func TestReview40BListedNULNameUsable(t *testing.T) {
 // ENABLE that such a server need not answer with ENABLED IMAP4rev2), so
 // Create("Grüße") makes a mailbox named "Gr&APwA3w-e" there, and
 // Select("Grüße") does not open the "Grüße" the server lists.
-func TestReview40CRev2OnlyServerGetsModifiedUTF7(t *testing.T) {
+func TestRev2OnlyServerGetsUTF8Names(t *testing.T) {
 	c, ctx, f := r38FakeClient(t, "IMAP4rev2", nil)
 	if v := c.Session().ProtocolVersion(); v != "IMAP4rev2" {
 		t.Fatalf("ProtocolVersion %q", v)
@@ -228,14 +228,14 @@ func TestReview40CRev2OnlyServerGetsModifiedUTF7(t *testing.T) {
 	}
 }
 
-// TestReview40CRev2OnlyNamesEveryWay: on an IMAP4rev2-only server the
+// TestRev2OnlyNamesEveryWay: on an IMAP4rev2-only server the
 // names a LIST gives are taken as UTF-8 ("&AOk-" is a name of its own, not
 // "é"), STATUS and LIST-STATUS answers are matched to the names asked for,
 // and APPEND does not use RFC 6855's UTF8 form, which needs ENABLE
 // UTF8=ACCEPT, though the server offers it. When the capabilities later
 // offer IMAP4rev1 too (CAPABILITY data), names go in modified UTF-7 again:
 // such a server is IMAP4rev1 until ENABLE.
-func TestReview40CRev2OnlyNamesEveryWay(t *testing.T) {
+func TestRev2OnlyNamesEveryWay(t *testing.T) {
 	c, ctx, f := r38FakeClient(t, "IMAP4rev2 UTF8=ACCEPT", func(cmd r38Cmd) string {
 		switch {
 		case bytes.Contains(cmd.Raw, []byte(" LIST ")):
@@ -289,14 +289,14 @@ func TestReview40CRev2OnlyNamesEveryWay(t *testing.T) {
 	}
 }
 
-// TestReview40RListedRawNameNULError: names a hostile LIST gives in literals, now
+// TestListedRawNameNULError: names a hostile LIST gives in literals, now
 // sent as listed without checkMailboxName (encodeMailbox looks the raw name
 // up first). One with CR LF and a command after it goes as a literal: no
 // injection (checked, passes). One with a NUL byte is still refused, but by
 // the wire encoder (wire.ErrNUL in an *EncodeError), not with an error
 // wrapping ErrMailboxName as encodeMailbox's and ErrMailboxName's docs say
 // and as before dd82aa3.
-func TestReview40RListedRawNameNULError(t *testing.T) {
+func TestListedRawNameNULError(t *testing.T) {
 	c, ctx, f := r38FakeClient(t, "IMAP4rev1", func(cmd r38Cmd) string {
 		switch {
 		case bytes.Contains(cmd.Raw, []byte(" LIST ")):
@@ -329,7 +329,7 @@ func TestReview40RListedRawNameNULError(t *testing.T) {
 	}
 }
 
-// TestReview41MRev2OnlyListedLatin1Name: dd82aa3 made a listed Name that is not
+// TestRev2OnlyListedLatin1Name: dd82aa3 made a listed Name that is not
 // valid UTF-8 ("Caf\xe9", a server that stores names as file names) go
 // back as listed, but only outside UTF-8 mode (encodeMailbox looks at
 // rawNames only when !utf8, and listInfo notes raw names only then).
@@ -337,6 +337,6 @@ func TestReview40RListedRawNameNULError(t *testing.T) {
 // IMAP4rev2 without IMAP4rev1: the same LIST answer now gives a Name that
 // every command refuses with ErrMailboxName before sending, though
 // MailboxInfo.Name's doc says to pass it to the commands as it is.
-func TestReview41MRev2OnlyListedLatin1Name(t *testing.T) {
+func TestRev2OnlyListedLatin1Name(t *testing.T) {
 	listedLatin1NameStatus(t, "IMAP4rev2")
 }

@@ -145,10 +145,10 @@ func TestReplaceDovecot(t *testing.T) {
 	}
 }
 
-// TestReview37eReplaceUntaggedAppendUID: RFC 8508 section 3.4 and its examples
+// TestReplaceUntaggedAppendUID: RFC 8508 section 3.4 and its examples
 // send REPLACE's APPENDUID in an untagged OK, before the EXPUNGE, as MOVE
 // sends COPYUID; the tagged OK carries none. Replace must report it.
-func TestReview37eReplaceUntaggedAppendUID(t *testing.T) {
+func TestReplaceUntaggedAppendUID(t *testing.T) {
 	c, _, ctx := r37eStart(t, "LITERAL+ UIDPLUS REPLACE", func(cmd r37eCmd) string {
 		switch {
 		case strings.Contains(cmd.Text, " SELECT "):
@@ -172,11 +172,11 @@ func TestReview37eReplaceUntaggedAppendUID(t *testing.T) {
 	}
 }
 
-// TestReview37eReplaceFallbackNotSelected: Replace by UID with no mailbox
+// TestReplaceFallbackNotSelected: Replace by UID with no mailbox
 // selected, on a server without REPLACE: a REPLACE would be refused with
 // nothing appended; the fallback appends first and only then finds that
 // it cannot flag the old message.
-func TestReview37eReplaceFallbackNotSelected(t *testing.T) {
+func TestReplaceFallbackNotSelected(t *testing.T) {
 	c, s, ctx := r37eStart(t, "LITERAL+ UIDPLUS", r37eAppendUID())
 	msg := []byte("Subject: v2\r\n\r\nhi\r\n")
 	_, err := c.Replace(ctx, commands.UIDs(5), "Drafts", bytes.NewReader(msg), int64(len(msg)), nil)
@@ -188,10 +188,10 @@ func TestReview37eReplaceFallbackNotSelected(t *testing.T) {
 	}
 }
 
-// TestReview37eReplaceFallbackReadOnlyDovecot: the same with the mailbox
+// TestReplaceFallbackReadOnlyDovecot: the same with the mailbox
 // selected read-only (EXAMINE): the new draft is stored, the old one
 // cannot be removed, and both stay.
-func TestReview37eReplaceFallbackReadOnlyDovecot(t *testing.T) {
+func TestReplaceFallbackReadOnlyDovecot(t *testing.T) {
 	c := dvClient(t, "alice", nil)
 	ctx := dvCtx(t)
 	mb := dvMailbox(t, "alice", 2)
@@ -209,13 +209,13 @@ func TestReview37eReplaceFallbackReadOnlyDovecot(t *testing.T) {
 	}
 }
 
-// TestReview37gReplaceDuringFirstSelect: one goroutine selects Drafts (the
+// TestReplaceDuringFirstSelect: one goroutine selects Drafts (the
 // server takes 300 ms to answer), another calls Replace 100 ms later, as a
 // caller that pipelines does. The REPLACE would go out after the SELECT
 // (the session holds commands behind a SELECT); e23cc0f's check reads
 // Session.Mailbox(), which is "" until the SELECT's OK, and refuses with a
 // *session.StateError though the mailbox is being selected.
-func TestReview37gReplaceDuringFirstSelect(t *testing.T) {
+func TestReplaceDuringFirstSelect(t *testing.T) {
 	c, _, ctx := r37eStart(t, "LITERAL+ UIDPLUS REPLACE", func(cmd r37eCmd) string {
 		switch {
 		case strings.Contains(cmd.Text, " SELECT "):
@@ -240,9 +240,9 @@ func TestReview37gReplaceDuringFirstSelect(t *testing.T) {
 	t.Logf("Replace: %+v", res)
 }
 
-// TestReview38BytesReplaceOverlongReaderDovecot: the same through Replace
+// TestReplaceOverlongReaderDovecot: the same through Replace
 // (Dovecot has no REPLACE: APPEND, then UID EXPUNGE of the old one).
-func TestReview38BytesReplaceOverlongReaderDovecot(t *testing.T) {
+func TestReplaceOverlongReaderDovecot(t *testing.T) {
 	c := dvClient(t, testserver.Alice, nil)
 	ctx := dvCtx(t)
 	full := r38OverlongMsg
@@ -254,14 +254,14 @@ func TestReview38BytesReplaceOverlongReaderDovecot(t *testing.T) {
 	r38NoCutMessage(t, c, mb, full, err)
 }
 
-// TestReview38RevReplaceFallbackUTF8NULFake: with UTF8=ACCEPT enabled, Append
+// TestReplaceFallbackUTF8NULFake: with UTF8=ACCEPT enabled, Append
 // sends the UTF8 form, a literal8, and appendMessage unwraps the nulGuard
 // so that a NUL may go. Replace without REPLACE runs prepareAppend and then
 // Append, which runs prepareAppend again on the reader already wrapped: a
 // nulGuard in a nulGuard, of which appendMessage unwraps only the outer.
 // The same streamed message that Append sends aborts the session in
 // Replace's fallback.
-func TestReview38RevReplaceFallbackUTF8NULFake(t *testing.T) {
+func TestReplaceFallbackUTF8NULFake(t *testing.T) {
 	c, ctx, _ := r38FakeClient(t, "IMAP4rev1 LITERAL+ UIDPLUS ENABLE UTF8=ACCEPT", func(c r38Cmd) string {
 		raw := string(c.Raw)
 		switch {
@@ -292,11 +292,11 @@ func TestReview38RevReplaceFallbackUTF8NULFake(t *testing.T) {
 	}
 }
 
-// TestReview39RReplaceFallbackExpungeAnswerLost is the same for Replace's
+// TestReplaceFallbackExpungeAnswerLost is the same for Replace's
 // fallback (Dovecot 2.3 has no REPLACE): the old message is expunged, the
 // answer is lost, and the *ReplaceIncompleteError says "both are in their
 // mailboxes" with Deleted set, while the old one is gone.
-func TestReview39RReplaceFallbackExpungeAnswerLost(t *testing.T) {
+func TestReplaceFallbackExpungeAnswerLost(t *testing.T) {
 	mb := dvMailbox(t, testserver.Alice, 1)
 	r := faultrelay.New(t, dvServer(t).PlainAddr)
 	c := rs39Client(t, r)
@@ -334,13 +334,13 @@ func TestReview39RReplaceFallbackExpungeAnswerLost(t *testing.T) {
 	}
 }
 
-// TestReview39SReplaceFallbackIncompleteIsNotSent: Replace's fallback (Dovecot 2.3
+// TestReplaceFallbackIncompleteNotErrNotSent: Replace's fallback (Dovecot 2.3
 // has no REPLACE: APPEND, STORE +FLAGS \Deleted, UID EXPUNGE) whose STORE
 // is not sent (another goroutine selected another mailbox after the
 // APPEND) returns a *ReplaceIncompleteError that matches
 // session.ErrNotSent, though the new message was stored: a caller
 // retrying on ErrNotSent stores it twice.
-func TestReview39SReplaceFallbackIncompleteIsNotSent(t *testing.T) {
+func TestReplaceFallbackIncompleteNotErrNotSent(t *testing.T) {
 	// Parallel: s39HoldAndSelect waits 3 s for a SELECT the session holds back; it has its own mailboxes,
 	// server or relay, and looks at nothing process-wide.
 	t.Parallel()
@@ -375,7 +375,7 @@ func TestReview39SReplaceFallbackIncompleteIsNotSent(t *testing.T) {
 	}
 }
 
-// TestReview42LCReplaceSeqNotChecked (finding 3): 1b52cb3 checks "every command on sequence
+// TestReplaceSeqRenumberChecked (finding 3): 1b52cb3 checks "every command on sequence
 // numbers" for an EXPUNGE read between the call and its turn, but
 // Replace (RFC 8508 REPLACE, which expunges the message it names) is
 // started without Command.CheckRenumbered: Replace(SeqNums(3)) waiting
@@ -383,7 +383,7 @@ func TestReview39SReplaceFallbackIncompleteIsNotSent(t *testing.T) {
 // and replaces (removes) the message that was number 4 at the call.
 // Store, Copy, Move, Fetch and Search are refused (ErrRenumbered) in the
 // same place.
-func TestReview42LCReplaceSeqNotChecked(t *testing.T) {
+func TestReplaceSeqRenumberChecked(t *testing.T) {
 	msg := "Subject: new\r\n\r\nbody\r\n"
 	after, err := r42lQueuedBehindExpunge(t, "IMAP4rev1 REPLACE UIDPLUS", func(ctx context.Context, c *commands.Client) error {
 		_, err := c.Replace(ctx, commands.SeqNums(3), "INBOX", strings.NewReader(msg), int64(len(msg)), nil)

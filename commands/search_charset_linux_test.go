@@ -43,20 +43,20 @@ func review42SearchLatin1(t *testing.T, c *commands.Client, mb string) {
 	}
 }
 
-func TestReview42DAInvalidUTF8Dovecot(t *testing.T) {
+func TestSearchInvalidUTF8Dovecot(t *testing.T) {
 	review42SearchLatin1(t, dvClient(t, "alice", nil), dvMailbox(t, "alice", 0))
 }
 
-func TestReview42DAInvalidUTF8Cyrus(t *testing.T) {
+func TestSearchInvalidUTF8Cyrus(t *testing.T) {
 	_, c := cyAlice(t)
 	review42SearchLatin1(t, c, "INBOX")
 }
 
-// TestReview42DAInvalidUTF8Everywhere: the check covers every string key,
+// TestSearchInvalidUTF8EveryKey: the check covers every string key,
 // in Not and Or, and SORT and THREAD (which share the criteria); an
 // explicit "UTF-8" is checked too, another charset passes the bytes on,
 // and the connection is still usable after each refusal.
-func TestReview42DAInvalidUTF8Everywhere(t *testing.T) {
+func TestSearchInvalidUTF8EveryKey(t *testing.T) {
 	c := dvClient(t, "alice", nil)
 	ctx := dvCtx(t)
 	mb := dvMailbox(t, "alice", 0)
@@ -106,7 +106,7 @@ func TestReview42DAInvalidUTF8Everywhere(t *testing.T) {
 	}
 }
 
-// TestReview42DBFlagErrorNamesWrongChar: the random keyword property's
+// TestFlagErrorNamesBadChar: the random keyword property's
 // refused non-ASCII keywords are refused with the right typed error
 // (wire.ErrInvalidAtom), but its message named the wrong character:
 // checkFlags (client.go) formatted the first bad byte, f[i], with %q, so
@@ -114,7 +114,7 @@ func TestReview42DAInvalidUTF8Everywhere(t *testing.T) {
 // UTF-8 read as Latin-1), a character the user never wrote; for "日本" it
 // said 'æ'. The message should name the character (é, U+00E9) or the byte
 // (0xc3).
-func TestReview42DBFlagErrorNamesWrongChar(t *testing.T) {
+func TestFlagErrorNamesBadChar(t *testing.T) {
 	c := dvClient(t, "alice", nil)
 	ctx := dvCtx(t)
 	mb := dvMailbox(t, "alice", 1)

@@ -9,12 +9,12 @@ import (
 	"github.com/imapkit/imapkit/commands"
 )
 
-// TestReview42F2DSortThreadCharsetUTF8 checks that once UTF-8 is enabled
+// TestSortThreadCharsetUTF8 checks that once UTF-8 is enabled
 // (ENABLE UTF8=ACCEPT, or IMAP4rev2) Sort, SortIter, ESort and Thread
 // refuse a charset other than UTF-8 as Search does, with an error wrapping
 // commands.ErrCharsetUTF8 and nothing sent (RFC 6855 section 3, erratum
 // 4029), and send UTF-8 when none or UTF-8 is given.
-func TestReview42F2DSortThreadCharsetUTF8(t *testing.T) {
+func TestSortThreadCharsetUTF8(t *testing.T) {
 	for _, mode := range []struct{ caps, enable string }{
 		{"IMAP4rev1 ENABLE UTF8=ACCEPT SORT ESORT THREAD=REFERENCES", "UTF8=ACCEPT"},
 		{"IMAP4rev2 IMAP4rev1 ENABLE SORT ESORT THREAD=REFERENCES", "IMAP4rev2"},
@@ -83,13 +83,13 @@ func TestReview42F2DSortThreadCharsetUTF8(t *testing.T) {
 	}
 }
 
-// TestReview42LDSortSeqSetNotChecked (finding 4): Sort with a Criteria.Set of sequence
+// TestSortSeqSetRenumberChecked (finding 4): Sort with a Criteria.Set of sequence
 // numbers, queued behind a NOOP that brings "* 1 EXPUNGE", is sent as
 // "SORT ... 3" and sorts the message that was number 4 at the call;
 // Search with the same criteria is refused (ErrRenumbered) since 1b52cb3,
 // whose message promises the check for every command on sequence
 // numbers. sortCommand (commands/sort.go) sets no CheckRenumbered.
-func TestReview42LDSortSeqSetNotChecked(t *testing.T) {
+func TestSortSeqSetRenumberChecked(t *testing.T) {
 	set := commands.SeqNums(3)
 	after, err := r42lQueuedBehindExpunge(t, "IMAP4rev1 SORT", func(ctx context.Context, c *commands.Client) error {
 		_, err := c.Sort(ctx, []commands.SortKey{{Key: "DATE"}}, &commands.Criteria{Set: &set}, nil)

@@ -275,7 +275,7 @@ func (c *Client) newSplitRun(ctx context.Context, set Set, cmd string) *splitRun
 		// for its turn (behind a FETCH another goroutine reads, behind a
 		// NOOP queued before it) may go out after an EXPUNGE the
 		// session reads meanwhile, and would then act on other messages
-		// (TestReview42CAStoreSeqSentAfterQueuedExpunge).
+		// (TestStoreSeqQueuedBehindExpunge).
 		r.mark = c.s.Renumbered()
 	}
 	return r

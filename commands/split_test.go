@@ -266,7 +266,7 @@ func TestSplitFetchStreamedBodiesCyrus(t *testing.T) {
 	splitFetchRun(t, c, "big")
 }
 
-// TestReview39ESplitStoreDeadlineMidWrite: a Store of a set long enough to go as
+// TestSplitStoreDeadlineMidWrite: a Store of a set long enough to go as
 // many pipelined UID STORE commands (over 1 MB of sets), to a server that
 // stops reading, with a deadline: the deadline cuts the write of a later
 // part, which ends the session. Store's caller's own context ended, and
@@ -277,7 +277,7 @@ func TestSplitFetchStreamedBodiesCyrus(t *testing.T) {
 // the first part's error (the session's *AbortError, whose
 // cancelledWriteError does not unwrap), and Store's error no longer
 // matches context.DeadlineExceeded, though it was Store's own deadline.
-func TestReview39ESplitStoreDeadlineMidWrite(t *testing.T) {
+func TestSplitStoreDeadlineMidWrite(t *testing.T) {
 	client, server := transport.Pipe()
 	release := make(chan struct{})
 	done := make(chan struct{})

@@ -73,7 +73,7 @@ func TestStartTLSOwnConfigCountsAsTLS(t *testing.T) {
 	}
 }
 
-// TestReview39RStartTLSDeadlineMisreported: the context of StartTLS ends during
+// TestStartTLSDeadlineReported: the context of StartTLS ends during
 // the TLS handshake (the server, or the network, froze after STARTTLS's
 // OK). StartTLS returns the bare context error, which the docs
 // (docs/errors.md "In code", docs/session.md "Cancellation") say means
@@ -84,7 +84,7 @@ func TestStartTLSOwnConfigCountsAsTLS(t *testing.T) {
 // Fixed: the handshake is not tied to the caller's context (transport's
 // own bound, or the caller's deadline when later), and the session goes
 // on once the network does.
-func TestReview39RStartTLSDeadlineMisreported(t *testing.T) {
+func TestStartTLSDeadlineReported(t *testing.T) {
 	// Parallel: it waits out a 2 s context; it has its own mailboxes,
 	// server or relay, and looks at nothing process-wide.
 	t.Parallel()
@@ -118,7 +118,7 @@ func TestReview39RStartTLSDeadlineMisreported(t *testing.T) {
 	}
 }
 
-// TestReview40CConcurrentStartTLSLogin: commands.Client's doc says "Its methods
+// TestConcurrentStartTLSLogin: commands.Client's doc says "Its methods
 // are safe for concurrent use", but StartTLS and Login go through the
 // auth.Client, whose doc says "Its methods may be called from one
 // goroutine at a time": StartTLS writes auth.Client.tls
@@ -126,7 +126,7 @@ func TestReview39RStartTLSDeadlineMisreported(t *testing.T) {
 // with no lock. Run with -race: the race detector reports the data race.
 // (Against Dovecot on loopback; the session itself orders the two
 // commands.)
-func TestReview40CConcurrentStartTLSLogin(t *testing.T) {
+func TestConcurrentStartTLSLogin(t *testing.T) {
 	// Parallel: it waits on Dovecot's STARTTLS and LOGIN; its own sessions;
 	// it looks at nothing process-wide.
 	t.Parallel()

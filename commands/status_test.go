@@ -79,7 +79,7 @@ func TestStatusAppendLimitCyrus(t *testing.T) {
 	}
 }
 
-// TestReview37StatusSameMailboxReordered: two goroutines ask STATUS of the
+// TestStatusSameMailboxReordered: two goroutines ask STATUS of the
 // same mailbox for different items (MESSAGES, then UIDNEXT). The server,
 // holding both, answers them in the other order, with each tagged OK
 // after its own data: "* STATUS INBOX (UIDNEXT 9)", A2 OK, "* STATUS
@@ -89,7 +89,7 @@ func TestStatusAppendLimitCyrus(t *testing.T) {
 // the UIDNEXT caller, ended by its OK with nothing, failed with a
 // *MissingError. Status's Want now takes only answers with an item it
 // asked for.
-func TestReview37StatusSameMailboxReordered(t *testing.T) {
+func TestStatusSameMailboxReordered(t *testing.T) {
 	c := hostileClient(t, func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1")
 		a, err := c.Until("STATUS")
@@ -134,15 +134,15 @@ func TestReview37StatusSameMailboxReordered(t *testing.T) {
 	}
 }
 
-// TestReview37bStatusInboxDotOtherMailbox: on a server whose delimiter is
+// TestStatusInboxDotOtherMailbox: on a server whose delimiter is
 // "/", "inbox.x" and "INBOX.x" are two mailboxes (Cyrus 3.6 keeps both
-// apart, see TestReview37bCyrusInboxDotIsAnotherMailbox). A NOTIFY STATUS
+// apart, see TestCyrusInboxDotIsAnotherMailbox). A NOTIFY STATUS
 // event for INBOX.x that comes after the answer to STATUS inbox.x and
 // before its OK: with codec.SameMailbox, which takes "." for a delimiter
 // whatever the server's, the session gave the other mailbox's STATUS to
 // the command, which merged it over its own answer (99 instead of 1). The
 // session routes STATUS by exact name again (INBOX alone in any case).
-func TestReview37bStatusInboxDotOtherMailbox(t *testing.T) {
+func TestStatusInboxDotOtherMailbox(t *testing.T) {
 	c := hostileClientOpts(t, nil, func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1 NOTIFY")
 		cmd, err := c.Until("STATUS")
@@ -163,12 +163,12 @@ func TestReview37bStatusInboxDotOtherMailbox(t *testing.T) {
 	}
 }
 
-// TestReview37bCyrusInboxDotIsAnotherMailbox: on Cyrus 3.6 (delimiter
+// TestCyrusInboxDotIsAnotherMailbox: on Cyrus 3.6 (delimiter
 // "/"), "INBOX.zzrev" and "inbox.zzrev" are two mailboxes (one message in
 // one, none in the other), which codec.SameMailbox calls the same: the
 // fact behind the test above, kept so that a Cyrus that changes it is
 // noticed.
-func TestReview37bCyrusInboxDotIsAnotherMailbox(t *testing.T) {
+func TestCyrusInboxDotIsAnotherMailbox(t *testing.T) {
 	_, c := cyAlice(t)
 	ctx := dvCtx(t)
 	for _, n := range []string{"INBOX.zzrev", "inbox.zzrev"} {
@@ -196,13 +196,13 @@ func TestReview37bCyrusInboxDotIsAnotherMailbox(t *testing.T) {
 	}
 }
 
-// TestReview44RStatusUIDValidityZero: servers do send UIDVALIDITY 0
+// TestStatusUIDValidityZero: servers do send UIDVALIDITY 0
 // (WinWebMail 4.4, SmarterMail 13, Apache James before JAMES-3074) and
 // UIDNEXT 0 (node-imap #549). 0f0d470 made a STATUS answer holding either
 // a *codec.DecodeError, so Status failed, losing MESSAGES and the rest. The
 // 0 item is now taken as not sent: Has false, its value 0 (unknown), the
 // rest of the answer kept, the session in step.
-func TestReview44RStatusUIDValidityZero(t *testing.T) {
+func TestStatusUIDValidityZero(t *testing.T) {
 	for _, c := range []struct {
 		line          string
 		zero          commands.StatusItem

@@ -14,7 +14,7 @@ import (
 	"github.com/imapkit/imapkit/internal/hostile"
 )
 
-// TestReview37cStoreSeqSplitStaleAfterNoop: Store of a set of sequence numbers
+// TestStoreSeqSplitStaleAfterNoop: Store of a set of sequence numbers
 // too long for one command goes in parts, and "a change of the numbers
 // between two parts (an EXPUNGE) ends the work with an error wrapping
 // ErrRenumbered" (SetMaxSetLength). The check was made before the next
@@ -24,7 +24,7 @@ import (
 // out with the old numbers: STORE 5 +FLAGS (\Deleted) hit UID 6, which
 // the caller never named. The session checks it now when the part's turn
 // comes (session.Command.CheckRenumbered).
-func TestReview37cStoreSeqSplitStaleAfterNoop(t *testing.T) {
+func TestStoreSeqSplitStaleAfterNoop(t *testing.T) {
 	mbox := dvMailbox(t, "alice", 8)
 	ctx := dvCtx(t)
 	a, zc := r37cClient(t, "alice", "STORE 1 ")
@@ -61,12 +61,12 @@ func TestReview37cStoreSeqSplitStaleAfterNoop(t *testing.T) {
 	}
 }
 
-// TestReview38InputStoreZeroOpReplacesFlags: StoreOp's constants start at 1
+// TestStoreZeroOpRefused: StoreOp's constants start at 1
 // (AddFlags = iota + 1), so the zero StoreOp, or any value past
 // ReplaceFlags, is no operation; Store sends it as FLAGS, which REPLACES
 // every flag of the messages: Store(set, 0, [\Seen]) wipes \Flagged,
 // \Answered, $Junk... of every message in the set without an error.
-func TestReview38InputStoreZeroOpReplacesFlags(t *testing.T) {
+func TestStoreZeroOpRefused(t *testing.T) {
 	c, srv, ctx := zzSelected(t, "UIDPLUS")
 	for _, op := range []commands.StoreOp{0, 4, 200} {
 		zzRefused(t, srv, "Store(op "+strconv.Itoa(int(op))+")", func() error {
@@ -76,7 +76,7 @@ func TestReview38InputStoreZeroOpReplacesFlags(t *testing.T) {
 	}
 }
 
-// TestReview42CAStoreSeqSentAfterQueuedExpunge: a Store by sequence number is
+// TestStoreSeqQueuedBehindExpunge: a Store by sequence number is
 // sent after an EXPUNGE that the session read while the Store waited for
 // its turn, and acts on another message.
 //
@@ -95,7 +95,7 @@ func TestReview38InputStoreZeroOpReplacesFlags(t *testing.T) {
 // another goroutine's NOOP went out after the NOOP's EXPUNGE"); a single
 // command on sequence numbers does not: it should be refused
 // (ErrRenumbered) or sent before the NOOP.
-func TestReview42CAStoreSeqSentAfterQueuedExpunge(t *testing.T) {
+func TestStoreSeqQueuedBehindExpunge(t *testing.T) {
 	var mu sync.Mutex
 	var order []string
 	c := hostileClient(t, fakeServer{caps: "IMAP4rev1", each: func(cmd *hostile.Command) {
@@ -170,12 +170,12 @@ func TestReview42CAStoreSeqSentAfterQueuedExpunge(t *testing.T) {
 	}
 }
 
-// TestReview42CAStoreSeqAfterReadExpungeSent: the check of
-// TestReview42CAStoreSeqSentAfterQueuedExpunge takes the count at the
+// TestStoreSeqAfterReadExpungeSent: the check of
+// TestStoreSeqQueuedBehindExpunge takes the count at the
 // call. An EXPUNGE the session read before the call (numbers worked out
 // after it are current) does not refuse a Store, Copy, Fetch or Search by
 // sequence numbers.
-func TestReview42CAStoreSeqAfterReadExpungeSent(t *testing.T) {
+func TestStoreSeqAfterReadExpungeSent(t *testing.T) {
 	c := hostileClient(t, fakeServer{caps: "IMAP4rev1", on: handlers{
 		"SELECT": answer("* 5 EXISTS", "* OK [UIDVALIDITY 7] x", "* OK [UIDNEXT 6] x"),
 		"NOOP":   answer("* 1 EXPUNGE"),
@@ -249,7 +249,7 @@ func r42lQueuedBehindExpunge(t *testing.T, caps string, do func(ctx context.Cont
 	return append([]string(nil), after...), err
 }
 
-// TestReview42LEStoreRefusedByHigherExpunge (finding 5): since 1b52cb3 every command on
+// TestStoreSentAfterHigherExpunge (finding 5): since 1b52cb3 every command on
 // sequence numbers is refused (ErrRenumbered, not sent) when the session
 // read any EXPUNGE between the call and its turn. An EXPUNGE of a message
 // numbered above every number of the set renumbers none of them: here
@@ -257,7 +257,7 @@ func r42lQueuedBehindExpunge(t *testing.T, caps string, do func(ctx context.Cont
 // 3 still names the same message — is refused where it was sent, and
 // right, before. The counter (session.Renumbered) cannot tell; the check
 // needs the lowest number expunged since the mark (VANISHED aside).
-func TestReview42LEStoreRefusedByHigherExpunge(t *testing.T) {
+func TestStoreSentAfterHigherExpunge(t *testing.T) {
 	ctx, c := fakeClient(t, fakeServer{caps: "IMAP4rev1", exists: 10, on: handlers{
 		"NOOP": func(hc *hostile.Conn, cmd *hostile.Command) error {
 			hc.Sleep(300 * time.Millisecond) // the Store is queued meanwhile
@@ -279,12 +279,12 @@ func TestReview42LEStoreRefusedByHigherExpunge(t *testing.T) {
 	}
 }
 
-// TestReview42LEHigherExpungeSeveralWaiting (finding 5): several commands
+// TestHigherExpungeSeveralWaiting (finding 5): several commands
 // wait, each with its own mark, while a NOOP brings "* 10 EXPUNGE" and
 // "* 8 EXPUNGE": Store(3) is sent (3 names the same message), Store(9)
 // and Store(2:*) are refused (8 renumbered 9; "*" is the last, which
 // changed): each command's check is its own.
-func TestReview42LEHigherExpungeSeveralWaiting(t *testing.T) {
+func TestHigherExpungeSeveralWaiting(t *testing.T) {
 	var mu sync.Mutex
 	var stores []string
 	ctx, c := fakeClient(t, fakeServer{caps: "IMAP4rev1", exists: 20, on: handlers{
@@ -331,7 +331,7 @@ func TestReview42LEHigherExpungeSeveralWaiting(t *testing.T) {
 	}
 }
 
-// TestReview43LModSeqNotSent: RFC 7162 makes a mod-sequence a positive
+// TestModSeqPast63BitsNotSent: RFC 7162 makes a mod-sequence a positive
 // 63-bit number. A server's [HIGHESTMODSEQ 18446744073709551615] was taken
 // (MailboxState.HighestModSeq), and what the client was given it sent back:
 // SELECT (QRESYNC (1 18446744073709551615)), FETCH (CHANGEDSINCE ...),
@@ -339,7 +339,7 @@ func TestReview42LEHigherExpungeSeveralWaiting(t *testing.T) {
 // a command the grammar has no room for. The codec now refuses such a
 // HIGHESTMODSEQ (the code is text: no HighestModSeq), and the commands
 // refuse to send one past 2^63-1 (ErrModSeq, nothing sent); 2^63-1 goes.
-func TestReview43LModSeqNotSent(t *testing.T) {
+func TestModSeqPast63BitsNotSent(t *testing.T) {
 	var mu sync.Mutex
 	var sent []string
 	c := hostileClient(t, fakeServer{caps: "IMAP4rev1 ENABLE CONDSTORE QRESYNC UIDPLUS", each: func(cmd *hostile.Command) {

@@ -101,7 +101,7 @@ func TestCatchStopHandsOn(t *testing.T) {
 }
 
 // TestCatchTakeMarkedSplitsAtStart (CI of stop 42, 1 run of 10 of
-// TestReview42SBIdlePollTakesLaterFirst): commands.Client.Idle's polling
+// TestIdlePollEventOrder): commands.Client.Idle's polling
 // took its Catch with Take right after Start returned, meaning "what came
 // before the NOOP"; a quick server's answer, and the FETCH it sent right
 // after it, could be read by then, and that later FETCH went to onEvent

@@ -39,7 +39,7 @@ import (
 // Read and let go (its buffer given back) when the body is done or the
 // next body starts, so that a command has at most one at a time; and two
 // channel operations, an atomic compare-and-swap and a copy (of at most
-// the write buffer's 16 KiB) per Read (BenchmarkReview46DAppend100MiBCtx
+// the write buffer's 16 KiB) per Read (BenchmarkAppend100MiBCtx
 // against BenchmarkAppend100MiB).
 
 // A Part.Open of the caller's (commands' AppendMany opens each message

@@ -166,7 +166,7 @@ func bodyCtxAfter(t *testing.T, s *session.Session, p *session.Pending, ctx cont
 // abandoned and, once the server goes on, the session runs a NOOP. In
 // plain text and in TLS (an interrupted TLS read resumes). It waited for
 // the stall timeout, which aborted the session (the auditor's
-// TestReview39RSectionReadIgnoresContext in commands).
+// TestSectionReadHonoursContext in commands).
 //
 // No clock: the context is cancelled once the server is seen waiting in
 // its stall and the reading goroutine blocked in the connection's read

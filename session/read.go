@@ -1253,7 +1253,7 @@ func (s *Session) transition(p *Pending, st *codec.Status) {
 			// takes the side that sends nothing to a mailbox the caller
 			// did not mean, refusing the SELECTED state's commands and
 			// those bound to the old selection until a SELECT succeeds
-			// (TestReview46BBadSelectCyrus).
+			// (TestBadSelectCyrus).
 			s.state = StateAuth
 			s.selected, s.readOnly = "", false
 			s.unselectedLocked()

@@ -77,7 +77,7 @@ func xs(n int) io.Reader {
 // error matching ErrMisrouted, never a body yielded as another message's
 // without a word (before, the second yielded a message of UID 0 with UID
 // 1's body). When more than one command may own such a body it is kept in
-// the FETCH instead (commands TestReview37bFetchPartsBodyBeforeUID).
+// the FETCH instead (commands TestFetchPartsBodyBeforeUID).
 func TestMisroutedBodyBeforeUID(t *testing.T) {
 	const size = 100 << 10
 	s := uidCommandsSession(t, 2, func(tags []string) string {

@@ -223,7 +223,7 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush *bool) (*Pen
 		// Sequence numbers may have changed since the mark: refused,
 		// but when the command waited for its turn from the mark on
 		// and every change since was an EXPUNGE above its largest
-		// number (TestReview42LEStoreRefusedByHigherExpunge).
+		// number (TestStoreSentAfterHigherExpunge).
 		s.mu.Unlock()
 		return nil, notSent(ErrRenumbered)
 	}
