@@ -284,6 +284,24 @@ func AppendEncodeMailbox(dst []byte, s string) []byte {
 	return dst
 }
 
+// ExactMailbox reports whether two mailbox names, in the same form (both
+// as sent, or both decoded), name the same mailbox whatever the server's
+// delimiter: they are equal, or both INBOX alone in any case (INBOX is
+// case insensitive, RFC 9051 section 5.1). "inbox/x" and "INBOX/x" are
+// not the same to it: on a server whose delimiter is "/", "inbox.x" and
+// "INBOX.x" are two mailboxes (Cyrus 3.6).
+//
+// Use ExactMailbox to route or to match a response to a command by the
+// name it was sent with (the session routes STATUS by it; the commands
+// package takes the responses that name a mailbox so as its answer), and
+// to tell whether two names a program keeps are one mailbox. Use
+// SameMailbox, looser, only to pick a command's answer among responses
+// already known to be about one mailbox, when none names it exactly
+// (Dovecot answers GETMETADATA of "inbox/x" with "INBOX/x").
+func ExactMailbox(a, b string) bool {
+	return a == b || len(a) == 5 && len(b) == 5 && strings.EqualFold(a, "INBOX") && strings.EqualFold(b, "INBOX")
+}
+
 // SameMailbox reports whether two mailbox names, in the same form (both
 // as sent, or both decoded), name the same mailbox: they are equal, or
 // equal but for the case of a leading INBOX, alone (INBOX is case
@@ -294,8 +312,7 @@ func AppendEncodeMailbox(dst []byte, s string) []byte {
 // delimiter is "/", "inbox.x" and "INBOX.x" are two mailboxes that it
 // calls the same, so it is for telling a command's answer from other
 // mailboxes' notices among responses already known to be about one
-// mailbox, not for routing (the session routes STATUS by exact name, INBOX
-// alone in any case).
+// mailbox, not for routing (the session routes STATUS by ExactMailbox).
 func SameMailbox(a, b string) bool {
 	if a == b {
 		return true

@@ -161,3 +161,33 @@ func TestSameMailbox(t *testing.T) {
 		}
 	}
 }
+
+// TestExactMailbox: INBOX alone is the same in any case; a name under
+// INBOX is not ("inbox.x" and "INBOX.x" are two mailboxes on a server
+// whose delimiter is "/"), nor is a name beginning with INBOX.
+func TestExactMailbox(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{
+		{"INBOX", "INBOX", true},
+		{"inbox", "INBOX", true},
+		{"InBoX", "iNbOx", true},
+		{"Inbox/Sent", "INBOX/Sent", false},
+		{"inbox.Sent", "INBOX.Sent", false},
+		{"INBOX.Sent", "INBOX.Sent", true},
+		{"inboxes", "INBOXES", false},
+		{"Sent", "sent", false},
+		{"INBOX", "INBOX/", false},
+		{"", "", true},
+		{"a", "b", false},
+		{"İNBOX", "INBOX", false}, // only ASCII case folds; not 5 bytes
+	} {
+		if got := codec.ExactMailbox(c.a, c.b); got != c.want {
+			t.Errorf("ExactMailbox(%q, %q) = %v; want %v", c.a, c.b, got, c.want)
+		}
+		if got := codec.ExactMailbox(c.b, c.a); got != c.want {
+			t.Errorf("ExactMailbox(%q, %q) = %v; want %v", c.b, c.a, got, c.want)
+		}
+	}
+}

@@ -4,20 +4,10 @@ import (
 	"github.com/imapkit/imapkit/codec"
 )
 
-// exactMailbox reports whether got, a mailbox name as a server sent it,
-// is want, the name as the command sent it: equal, or INBOX alone in any
-// case (RFC 9051 section 5.1). It is the session's rule for routing
-// STATUS answers: on a server whose delimiter is "/", "inbox.x" and
-// "INBOX.x" are two mailboxes (Cyrus 3.6), which codec.SameMailbox calls
-// the same.
-func exactMailbox(got, want string) bool {
-	return got == want || equalFold(got, "INBOX") && equalFold(want, "INBOX")
-}
-
 // ownMailbox returns the test that tells, among the responses of a command
 // about the mailbox want (as sent), those that answer it, name giving the
 // mailbox a response names (ok false for another kind). A response that
-// names want exactly (exactMailbox) answers it, and then only those do: the
+// names want exactly (codec.ExactMailbox) answers it, and then only those do: the
 // others are other mailboxes' (unsolicited, or a hostile server's). When
 // none does, codec.SameMailbox's looser match is taken, "INBOX" at the head
 // of the name in any case: Dovecot answers GETMETADATA and MYRIGHTS of
@@ -27,7 +17,7 @@ func exactMailbox(got, want string) bool {
 func ownMailbox(data []codec.Response, want string, name func(codec.Response) ([]byte, bool)) func(codec.Response) bool {
 	test := func(d codec.Response) bool {
 		n, ok := name(d)
-		return ok && exactMailbox(string(n), want)
+		return ok && codec.ExactMailbox(string(n), want)
 	}
 	for _, d := range data {
 		if test(d) {
@@ -48,7 +38,7 @@ func ownMailbox(data []codec.Response, want string, name func(codec.Response) ([
 // children on a server whose delimiter is "/": "inbox.x" and "INBOX.x" are
 // two mailboxes there.
 func listedSame(m *MailboxInfo, name string) bool {
-	if exactMailbox(m.Name, name) {
+	if codec.ExactMailbox(m.Name, name) {
 		return true
 	}
 	head := len("INBOX") + len(m.Delim)

@@ -14,7 +14,7 @@ import (
 // messages instead of 1), and a MYRIGHTS of inbox.x likewise: listOnce
 // matches with codec.SameMailbox, whose doc says it is not for routing
 // ("inbox.x" and "INBOX.x" are the same to it whatever the delimiter);
-// the session routes STATUS with its exact sameMailbox for this reason
+// the session routes STATUS with codec.ExactMailbox for this reason
 // (TestStatusOtherMailboxNotTaken's cousin).
 func TestListStatusOtherCaseMailboxNotMerged(t *testing.T) {
 	c := resSelected(t, "IMAP4rev1 LIST-EXTENDED LIST-STATUS NOTIFY", "LIST",

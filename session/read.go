@@ -728,7 +728,7 @@ func (s *Session) routeLocked(r codec.Response) (target *Pending, byWant bool) {
 		isStatus = true
 		var answered *Pending
 		for _, p := range s.inflight {
-			if p.info.target == TargetMailbox && p.hasMailbox && sameMailbox(p.mailbox, name) && p.wants(r) {
+			if p.info.target == TargetMailbox && p.hasMailbox && codec.ExactMailbox(p.mailbox, name) && p.wants(r) {
 				if !p.gotStatus {
 					p.gotStatus = true
 					return p, false
@@ -995,17 +995,6 @@ func (s *Session) untaggedStatus(r *codec.Status) error {
 	}
 	s.deliver(r)
 	return nil
-}
-
-// sameMailbox reports whether two decoded mailbox names are the same
-// mailbox for routing STATUS responses: equal, or INBOX in any case (RFC
-// 9051 section 5.1). Not codec.SameMailbox, which also takes "inbox/x"
-// for "INBOX/x" whatever the server's delimiter: on a server whose
-// delimiter is "/", "inbox.x" and "INBOX.x" are two mailboxes (Cyrus 3.6),
-// and a NOTIFY STATUS of one was merged into the answer for the other.
-// Servers answer STATUS with the name as asked (Dovecot, Cyrus).
-func sameMailbox(a, b string) bool {
-	return a == b || strings.EqualFold(a, "INBOX") && strings.EqualFold(b, "INBOX")
 }
 
 // uidsDone reports whether the FETCH responses routed to p, a UID FETCH

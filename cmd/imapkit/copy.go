@@ -17,6 +17,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
 	esc "github.com/imapkit/imapkit/internal/printable"
 	"github.com/imapkit/imapkit/session"
@@ -90,7 +91,7 @@ type copyOpts struct {
 // mailbox since INBOX's name is case-insensitive (RFC 3501 5.1), whose
 // mail went to B with no word of A (TestCopyMapSameSourceTwice, found by
 // review). The same map given twice is no clash, nor one to INBOX in
-// two cases ("--map INBOX=INBOX --map inbox=inbox": sameMailbox); the
+// two cases ("--map INBOX=INBOX --map inbox=inbox": codec.ExactMailbox); the
 // note on INBOX's case is for sources typed in two cases, not for one
 // typed alike twice ("--map INBOX=A --map INBOX=B")
 // (TestCopyMapInboxCaseNote, found by review). A clash is also put in
@@ -107,7 +108,7 @@ func (m mapFlag) Set(v string) error {
 		return fmt.Errorf("want SRC=DST, not %q", v)
 	}
 	k := inboxName(s)
-	if old, ok := m.to[k]; ok && !sameMailbox(old, d) {
+	if old, ok := m.to[k]; ok && !codec.ExactMailbox(old, d) {
 		also := ""
 		if ts, _, _ := strings.Cut(m.typed[k], "="); k == "INBOX" && ts != s {
 			also = ": INBOX's name is case-insensitive"
@@ -853,7 +854,7 @@ func entryRefusal(name, dname string, box *copyBox, uidv uint32, dstExists bool)
 	switch {
 	case box.UIDValidity != uidv:
 		hint := srcChangedHint(name, box.Dst)
-		if !dstExists && sameMailbox(box.Dst, dname) {
+		if !dstExists && codec.ExactMailbox(box.Dst, dname) {
 			hint = fmt.Sprintf("%s does not exist on the destination (nothing was created): to copy it again with no duplicate, run again with --restart-mailbox %s (the mailbox is created anew and copied whole)", printable(dname), shellQuote(name))
 		}
 		return fmt.Errorf("%w (%d, now %d): the UIDs copied before no longer name the same messages, and which of them %s holds cannot be told, so nothing is copied; %s", errSrcUIDValidity, box.UIDValidity, uidv, printable(box.Dst), hint)

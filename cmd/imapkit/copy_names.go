@@ -541,7 +541,7 @@ func (m *nameMapper) foldInboxChildren(ctx context.Context, names []string, rest
 		from := map[string]string{} // folded → the source as typed
 		for _, k := range slices.Sorted(maps.Keys(m.maps)) {
 			f := fold(k)
-			if v, ok := fm[f]; ok && !sameMailbox(v, m.maps[k]) {
+			if v, ok := fm[f]; ok && !codec.ExactMailbox(v, m.maps[k]) {
 				// It named the folded form as the other's
 				// ("INBOX/Sub=Y" for a typed "Inbox/Sub=Y").
 				return nil, nil, usagef("--map %s and --map %s: one source mailbox (%s) mapped to two", shellQuote(from[f]+"="+v), shellQuote(k+"="+m.maps[k]), printable(f))

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/commands"
 )
 
@@ -157,7 +158,7 @@ func restartCheck(ctx context.Context, src, dst *commands.Client, name, dname st
 	if err != nil {
 		return false, err
 	}
-	if box.Restarted && box.UIDValidity == uidv && sameMailbox(box.Dst, dname) && !state.dupsIn(name, dname) {
+	if box.Restarted && box.UIDValidity == uidv && codec.ExactMailbox(box.Dst, dname) && !state.dupsIn(name, dname) {
 		// Begun by an earlier restart of this UIDVALIDITY to dname,
 		// stopped before its end (killed, say): the same command
 		// again goes on with it, as a plain run does, no duplicate.
@@ -236,7 +237,7 @@ func restartCheck(ctx context.Context, src, dst *commands.Client, name, dname st
 // (restartDstEmpty).
 func (s *copyState) dupsIn(name, dname string) bool {
 	for _, k := range s.dups[name] {
-		if b := s.Mailboxes[k]; b != nil && b.recordsCopies() && sameMailbox(b.Dst, dname) {
+		if b := s.Mailboxes[k]; b != nil && b.recordsCopies() && codec.ExactMailbox(b.Dst, dname) {
 			return true
 		}
 	}
@@ -269,12 +270,6 @@ func restartMailbox(ctx context.Context, name, dname string, state *copyState, p
 	}
 	fmt.Fprintf(stderr, "imapkit copy: %s: restarted (--restart-mailbox): its entry (UIDVALIDITY %d, last UID %d, %d copied to %s)%s removed from the state; copying it from its start to %s\n", printable(name), box.UIDValidity, box.LastUID, box.Copied, printable(box.Dst), also, printable(dname))
 	return nil
-}
-
-// sameMailbox reports whether the destination names a and b are one
-// mailbox: equal, or both INBOX (whose name is case-insensitive).
-func sameMailbox(a, b string) bool {
-	return a == b || strings.EqualFold(a, "INBOX") && strings.EqualFold(b, "INBOX")
 }
 
 // dropBox removes the entry of the source mailbox name from the state
@@ -355,7 +350,7 @@ func restartDstEmpty(ctx context.Context, dst *commands.Client, name, dname stri
 	// (TestCopyRestartSharedDestination, found by review).
 	others := state.copiedFrom(dname, name)
 	switch {
-	case sameMailbox(dname, box.Dst):
+	case codec.ExactMailbox(dname, box.Dst):
 		what = "where the earlier runs copied it"
 	case box.DstUIDValidity != 0 && ap.uidv == box.DstUIDValidity:
 		what = fmt.Sprintf("whose UIDVALIDITY (%d) is that of %s, where the earlier runs copied it (renamed since?)", ap.uidv, printable(box.Dst))
@@ -367,7 +362,7 @@ func restartDstEmpty(ctx context.Context, dst *commands.Client, name, dname stri
 		how = fmt.Sprintf("copy to a mailbox that does not exist yet (%s): %s holds the copies of %s too (the state records them)", mapArg, printable(dname), shellQuoteAll(others))
 	case strings.EqualFold(dname, "INBOX"):
 		how = fmt.Sprintf("copy to a mailbox that does not exist yet (%s): INBOX cannot be deleted, and emptying it on the destination would also remove mail delivered there since; else empty it and run again", mapArg)
-	case sameMailbox(dname, box.Dst) || box.DstUIDValidity != 0 && ap.uidv == box.DstUIDValidity:
+	case codec.ExactMailbox(dname, box.Dst) || box.DstUIDValidity != 0 && ap.uidv == box.DstUIDValidity:
 		how = fmt.Sprintf("delete %s on the destination (this command creates it anew) and run again, or copy to a mailbox that does not exist yet (%s)", printable(dname), mapArg)
 	default:
 		how = fmt.Sprintf("copy to a mailbox that does not exist yet (%s)", mapArg)
