@@ -17,7 +17,9 @@ type ACLEntry struct {
 // GetACL sends GETACL: the access control list of a mailbox. ACL
 // responses that name another mailbox (an unsolicited one, or a hostile
 // server's) are not its answer and are left out; the mailbox is matched
-// as MyRights matches it.
+// as MyRights matches it. An answer without an ACL of the mailbox (RFC
+// 4314 requires one, "* ACL INBOX" for an empty list) is a
+// *MissingError.
 func (c *Client) GetACL(ctx context.Context, mailbox string) ([]ACLEntry, error) {
 	r, err := c.run(ctx, c.target(&session.Command{Name: "GETACL", Args: func(e *wire.Encoder) { c.mailbox(e, mailbox) }}, nil, mailbox))
 	if err != nil {
@@ -26,12 +28,20 @@ func (c *Client) GetACL(ctx context.Context, mailbox string) ([]ACLEntry, error)
 	want, _ := c.encodeMailbox(mailbox) // the command went: no error
 	own := ownMailbox(r.Data, want, aclMailbox)
 	var out []ACLEntry
+	answered := false
 	for _, d := range r.Data {
 		if a, ok := d.(*codec.ACL); ok && own(d) {
+			answered = true
 			for _, en := range a.Entries {
 				out = append(out, ACLEntry{Identifier: string(en.Identifier), Rights: string(en.Rights)})
 			}
 		}
+	}
+	if !answered {
+		// GETACL is answered with the mailbox's ACL (RFC 4314 section
+		// 3.3), even an empty one: without it nothing is known of the
+		// list, not "no entries".
+		return nil, &MissingError{Command: "GETACL", Response: "ACL"}
 	}
 	return out, nil
 }

@@ -48,6 +48,16 @@
 // and MYRIGHTS with the listed mailbox's own delimiter. Of two answers
 // to a command that has one (ID, NAMESPACE), the last is taken.
 //
+// A command whose RFC requires its untagged answer even when there is
+// nothing to say returns a *MissingError without it, never an empty
+// result made up: SEARCH ("* SEARCH"; with ESEARCH, an ESEARCH of its own
+// tag and kind of numbers, RETURN (SAVE) alone excepted), SORT ("* SORT";
+// an ESEARCH is not its answer: the order is lost), THREAD ("* THREAD"),
+// GETACL ("* ACL INBOX"), MYRIGHTS, LISTRIGHTS, GETQUOTA and STATUS.
+// Partial takes only the body section it asked for: the same kind, part,
+// specifier, origin and, for HEADER.FIELDS (.NOT), the same field names
+// (in any ASCII case and order).
+//
 // Fetch returns an iterator of messages, pulled from the session on the
 // iterating goroutine (session.Command.Pull), so that a slow loop holds
 // the server back instead of piling up memory. Message.NextSection hands

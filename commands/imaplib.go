@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -299,10 +301,10 @@ func nextAsked(m *Message, asked FetchSection) (*Section, error) {
 }
 
 // answers reports whether s is the answer to asked, a partial section: the
-// same kind (BODY or BINARY), part and specifier, and the origin asked
-// for. A section without an origin is the section from its start: the
-// answer only to a partial fetch from 0. The header field names of
-// HEADER.FIELDS are not compared (servers spell them as they like).
+// same kind (BODY or BINARY), part and specifier, the same header field
+// names for HEADER.FIELDS (.NOT) (sameFields), and the origin asked for.
+// A section without an origin is the section from its start: the answer
+// only to a partial fetch from 0.
 func answers(s *Section, asked FetchSection) bool {
 	if (s.Kind == codec.SectionBinary) != asked.Binary || s.Kind != codec.SectionBinary && s.Kind != codec.SectionBody {
 		return false
@@ -315,10 +317,101 @@ func answers(s *Section, asked FetchSection) bool {
 			return false
 		}
 	}
+	if len(asked.Fields) > 0 && !sameFields(s.Spec, asked.Fields) {
+		return false
+	}
 	if s.HasOrigin {
 		return s.Origin == asked.Offset
 	}
 	return asked.Offset == 0
+}
+
+// sameFields reports whether the header field list of spec, a section
+// spec as a server sent it ("1.HEADER.FIELDS (FROM TO)"), names the
+// fields asked: the same names in any ASCII case (a server may spell them
+// its way: Dovecot and Cyrus send them upper-case) and in any order, each
+// name once or more (the same header lines are asked). A list it cannot
+// read is not the one asked.
+func sameFields(spec string, asked []string) bool {
+	i := strings.IndexByte(spec, '(')
+	if i < 0 {
+		return false
+	}
+	got, ok := fieldList(spec[i+1:])
+	if !ok {
+		return false
+	}
+	in := func(name string, list []string) bool {
+		return slices.ContainsFunc(list, func(f string) bool { return strings.EqualFold(f, name) })
+	}
+	for _, f := range got {
+		if !in(f, asked) {
+			return false
+		}
+	}
+	for _, f := range asked {
+		if !in(f, got) {
+			return false
+		}
+	}
+	return true
+}
+
+// fieldList reads the names of a header field list after its "(", up to
+// its ")" and the end of rest: astrings (atoms, quoted strings, literals)
+// separated by spaces. ok is false for a list it cannot read.
+func fieldList(rest string) (names []string, ok bool) {
+	for {
+		rest = strings.TrimLeft(rest, " ")
+		if rest == "" {
+			return nil, false
+		}
+		if rest[0] == ')' {
+			return names, strings.TrimSpace(rest[1:]) == ""
+		}
+		var name string
+		if name, rest, ok = fieldName(rest); !ok {
+			return nil, false
+		}
+		names = append(names, name)
+	}
+}
+
+// fieldName reads one astring at the head of rest and returns it and what
+// follows it.
+func fieldName(rest string) (name, after string, ok bool) {
+	switch rest[0] {
+	case '"':
+		var b strings.Builder
+		for i := 1; i < len(rest); i++ {
+			switch c := rest[i]; {
+			case c == '"':
+				return b.String(), rest[i+1:], true
+			case c == '\\' && i+1 < len(rest):
+				i++
+				b.WriteByte(rest[i])
+			default:
+				b.WriteByte(c)
+			}
+		}
+		return "", "", false
+	case '{':
+		end := strings.Index(rest, "}\r\n")
+		if end < 0 {
+			return "", "", false
+		}
+		n, err := strconv.ParseUint(strings.TrimSuffix(rest[1:end], "+"), 10, 31)
+		if err != nil || uint64(len(rest)-end-3) < n {
+			return "", "", false
+		}
+		body := rest[end+3:]
+		return body[:n], body[n:], true
+	}
+	end := strings.IndexAny(rest, " )")
+	if end < 0 {
+		return "", "", false
+	}
+	return rest[:end], rest[end:], true
 }
 
 // isDigit reports an ASCII digit.

@@ -48,3 +48,31 @@ func TestPartialAskedSectionAfterOther(t *testing.T) {
 		}
 	}
 }
+
+// TestPartialOtherHeaderFieldsNotReturned: Partial of
+// HEADER.FIELDS (TO) answered with BODY[HEADER.FIELDS (FROM)]<0> returned
+// the From line as the To line: the field names were not compared. The
+// names are compared in any case and order, as a set.
+func TestPartialOtherHeaderFieldsNotReturned(t *testing.T) {
+	for _, tc := range []struct {
+		fields []string
+		line   string
+		want   string // "" for nil
+	}{
+		{[]string{"TO"}, "* 1 FETCH (BODY[HEADER.FIELDS (FROM)]<0> {3}\r\nfff)", ""},
+		{[]string{"TO"}, "* 1 FETCH (BODY[HEADER.FIELDS.NOT (TO)]<0> {3}\r\nnnn)", ""},
+		{[]string{"FROM", "TO"}, "* 1 FETCH (BODY[HEADER.FIELDS (FROM)]<0> {3}\r\nfff)", ""},
+		{[]string{"TO"}, "* 1 FETCH (BODY[HEADER.FIELDS (TO CC)]<0> {3}\r\nccc)", ""},
+		{[]string{"TO"}, "* 1 FETCH (BODY[HEADER.FIELDS (FROM)]<0> {3}\r\nfff BODY[HEADER.FIELDS (TO)]<0> {3}\r\nttt)", "ttt"},
+		{[]string{"To"}, "* 1 FETCH (BODY[HEADER.FIELDS (TO)]<0> {3}\r\nttt)", "ttt"},
+		{[]string{"FROM", "TO"}, "* 1 FETCH (BODY[HEADER.FIELDS (to \"From\")]<0> {3}\r\nttt)", "ttt"},
+		{[]string{"TO"}, "* 1 FETCH (BODY[HEADER.FIELDS ({2}\r\nTO)]<0> {3}\r\nttt)", "ttt"},
+	} {
+		c := resSelected(t, "IMAP4rev1", "FETCH", tc.line)
+		section := commands.FetchSection{Specifier: "HEADER.FIELDS", Fields: tc.fields}
+		b, err := c.Partial(resCtx(t), commands.SeqNums(1), section, 0, 10)
+		if err != nil || string(b) != tc.want || (tc.want == "") != (b == nil) {
+			t.Errorf("Partial(HEADER.FIELDS %v) answered %q = %q, %v; want %q", tc.fields, tc.line, b, err, tc.want)
+		}
+	}
+}

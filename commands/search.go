@@ -664,11 +664,12 @@ func (c *Client) pull(ctx context.Context, cmd *session.Command, f func(session.
 // (Client.SetMaxSetLength). Without ESEARCH and a Criteria.Set, a mailbox
 // of more messages than one answer may number (Session.MaxNumbers:
 // 2,097,152 by default) is searched in parts of that many sequence
-// numbers. With ESEARCH, an answer without an ESEARCH of its own (one
+// numbers. An answer without a SEARCH or ESEARCH of its own (an ESEARCH
 // tagged for another command, or whose UID indicator says the other kind
-// of numbers) is a *MissingError: the server must send one even when
-// nothing matches (RFC 4731 section 3.1), RETURN (SAVE) alone excepted.
-// SearchIter ends with the same error.
+// of numbers, is not) is a *MissingError: the server must send one even
+// when nothing matches ("* SEARCH", RFC 3501 section 7.2.5; with ESEARCH,
+// RFC 4731 section 3.1), RETURN (SAVE) alone excepted. SearchIter ends
+// with the same error.
 func (c *Client) Search(ctx context.Context, criteria *Criteria, opts *SearchOptions) (*SearchResult, error) {
 	cmds, o, check, err := c.searchCommands(ctx, criteria, opts)
 	if err != nil {
@@ -739,14 +740,8 @@ func (c *Client) searchOnce(ctx context.Context, cmd *session.Command, o SearchO
 		return nil, err
 	}
 	saveOnly := o.Return != nil && *o.Return == SearchReturn{Save: true}
-	if !answered && c.hasCap("ESEARCH") && !saveOnly {
-		// An extended SEARCH (sent so whenever the server has ESEARCH:
-		// searchCommand) is always answered with an ESEARCH, even
-		// when nothing matches (RFC 4731 section 3.1; RETURN (SAVE)
-		// alone excepted, RFC 5182): without one (an ESEARCH of another
-		// tag, or of the other kind of numbers, is not this
-		// command's), nothing is known of the matches, not "none".
-		return nil, &MissingError{Command: cmd.Name, Response: "ESEARCH"}
+	if !answered && !saveOnly {
+		return nil, c.searchMissing(cmd)
 	}
 	res.All.AddNum(nums...)
 	res.All.AddRanges(all...)
@@ -868,12 +863,28 @@ func (c *Client) searchIterOnce(ctx context.Context, cmd *session.Command, yield
 		yield(0, err)
 		return false
 	}
-	if !stopped && !answered && c.hasCap("ESEARCH") {
-		// No ESEARCH of its own (see Search).
-		yield(0, &MissingError{Command: cmd.Name, Response: "ESEARCH"})
+	if !stopped && !answered {
+		// No SEARCH or ESEARCH of its own (see Search).
+		yield(0, c.searchMissing(cmd))
 		return false
 	}
 	return !stopped
+}
+
+// searchMissing is the error of a SEARCH command answered OK without a
+// SEARCH or ESEARCH of its own. An extended SEARCH (sent so whenever the
+// server has ESEARCH: searchCommand) is always answered with an ESEARCH,
+// even when nothing matches (RFC 4731 section 3.1; RETURN (SAVE) alone
+// excepted, RFC 5182), and a plain one with a SEARCH, "* SEARCH" when
+// nothing matches (RFC 3501 section 7.2.5, RFC 9051 section 7.3.4 with
+// ESEARCH): without one (an ESEARCH of another tag, or of the other kind
+// of numbers, is not this command's), nothing is known of the matches,
+// not "none".
+func (c *Client) searchMissing(cmd *session.Command) error {
+	if c.hasCap("ESEARCH") {
+		return &MissingError{Command: cmd.Name, Response: "ESEARCH"}
+	}
+	return &MissingError{Command: cmd.Name, Response: "SEARCH"}
 }
 
 // ended reports, without blocking, whether done (a context's Done channel;

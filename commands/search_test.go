@@ -120,7 +120,13 @@ func TestSearchUnknownSystemFlagRefused(t *testing.T) {
 				return err
 			}
 			got <- cmd.Line
-			if err := c.Answer(cmd); err != nil {
+			if cmd.Name == "SEARCH" {
+				// Nothing matches: "* SEARCH", which the RFC requires.
+				err = c.Lines("* SEARCH", cmd.Tag+" OK done")
+			} else {
+				err = c.Answer(cmd)
+			}
+			if err != nil {
 				return err
 			}
 		}

@@ -44,8 +44,9 @@ type SortKey struct {
 //
 // Sort drops the answer's MODSEQ (RFC 7162: with a Criteria.ModSeq, the
 // highest mod-sequence of the messages found); SortResult keeps it. An
-// answer that holds an ESEARCH and no SORT (ESORT's form: the order is
-// lost) is a *MissingError, not "nothing matches".
+// answer without a SORT ("* SORT" when nothing matches, RFC 5256 section
+// 4), none at all or an ESEARCH (ESORT's form: the order is lost), is a
+// *MissingError, not "nothing matches"; SortIter ends with it.
 func (c *Client) Sort(ctx context.Context, keys []SortKey, criteria *Criteria, opts *SearchOptions) ([]uint32, error) {
 	res, err := c.SortResult(ctx, keys, criteria, opts)
 	if res == nil {
@@ -118,10 +119,8 @@ func (c *Client) sortIter(ctx context.Context, keys []SortKey, criteria *Criteri
 		}
 		cmd.Pull = true
 		done, cut := ctx.Done(), false
-		var sorted, esearch bool // a SORT came; an ESEARCH did
+		sorted := false // a SORT came
 		stopped, err := c.pull(ctx, cmd, func(it session.Item) bool {
-			_, es := it.Response.(*codec.ESearch)
-			esearch = esearch || es
 			s, ok := it.Response.(*codec.Sort)
 			sorted = sorted || ok
 			// Sort keeps 4 bytes a number, and 4 more while its slice grows.
@@ -143,10 +142,11 @@ func (c *Client) sortIter(ctx context.Context, keys []SortKey, criteria *Criteri
 		if err == nil {
 			err = b.err()
 		}
-		if err == nil && !stopped && esearch && !sorted {
-			// Answered as ESORT is (an ESEARCH of its tag), not with
-			// the SORT that holds the order: the order is lost, and
-			// no numbers is not "nothing matches".
+		if err == nil && !stopped && !sorted {
+			// SORT is always answered with a SORT, "* SORT" when
+			// nothing matches (RFC 5256 section 4). Without one (none
+			// at all, or an ESEARCH of its tag as ESORT answers: the
+			// order is lost), no numbers is not "nothing matches".
 			err = &MissingError{Command: cmd.Name, Response: "SORT"}
 		}
 		if cut {
@@ -316,7 +316,9 @@ func (c *Client) sortCommand(keys []SortKey, criteria *Criteria, opts *SearchOpt
 // Its charset is chosen as Sort's: opts.Charset or UTF-8, only UTF-8 once
 // UTF-8 is enabled (another is an error wrapping ErrCharsetUTF8, nothing
 // sent), and a string not valid UTF-8 under UTF-8 is an error wrapping
-// ErrSearchNotUTF8, nothing sent.
+// ErrSearchNotUTF8, nothing sent. An answer without a THREAD ("* THREAD"
+// when nothing matches, RFC 5256 section 4) is a *MissingError, not "no
+// threads".
 func (c *Client) Thread(ctx context.Context, algorithm string, criteria *Criteria, opts *SearchOptions) ([]*codec.ThreadNode, error) {
 	var o SearchOptions
 	if opts != nil {
@@ -348,10 +350,17 @@ func (c *Client) Thread(ctx context.Context, algorithm string, criteria *Criteri
 		return nil, err
 	}
 	var out []*codec.ThreadNode
+	answered := false
 	for _, d := range r.Data {
 		if t, ok := d.(*codec.Thread); ok {
+			answered = true
 			out = append(out, t.Threads...)
 		}
+	}
+	if !answered {
+		// THREAD is always answered with a THREAD, "* THREAD" when
+		// nothing matches (RFC 5256 section 4).
+		return nil, &MissingError{Command: name, Response: "THREAD"}
 	}
 	return out, nil
 }
