@@ -401,7 +401,9 @@ func (c *Conn) Reply(tag, text string) error { return c.Line(tag + " " + text) }
 
 // Answer gives a plausible, well-behaved answer to cmd: the capabilities
 // for CAPABILITY, a small mailbox for SELECT and EXAMINE, BYE (and the end
-// of the connection) for LOGOUT, the literal read and OK for a command that
+// of the connection) for LOGOUT, the empty untagged answer that RFC 9051,
+// RFC 4731 and RFC 5256 require of SEARCH, SORT and THREAD (and their UID
+// forms) when nothing matches, the literal read and OK for a command that
 // sends one, and OK for everything else.
 func (c *Conn) Answer(cmd *Command) error {
 	if cmd.Literal >= 0 {
@@ -433,8 +435,28 @@ func (c *Conn) Answer(cmd *Command) error {
 			return err
 		}
 		return c.Close()
+	case "SEARCH", "UID SEARCH", "SORT", "UID SORT", "THREAD", "UID THREAD":
+		if err := c.Line(emptySearchAnswer(cmd)); err != nil {
+			return err
+		}
 	}
 	return c.Reply(cmd.Tag, "OK "+cmd.Name+" completed")
+}
+
+// emptySearchAnswer is the untagged answer of a SEARCH, SORT or THREAD
+// (or its UID form) that matched nothing: an ESEARCH naming the command's
+// tag when it asked RETURN (RFC 4731, RFC 5267), else "* SEARCH", "* SORT"
+// or "* THREAD" alone.
+func emptySearchAnswer(cmd *Command) string {
+	base := strings.TrimPrefix(cmd.Name, "UID ")
+	if base != "THREAD" && strings.HasPrefix(strings.ToUpper(cmd.Args), "RETURN ") {
+		l := `* ESEARCH (TAG "` + cmd.Tag + `")`
+		if base != cmd.Name {
+			l += " UID"
+		}
+		return l
+	}
+	return "* " + base
 }
 
 // Until answers every command with [Conn.Answer] until one named name

@@ -209,3 +209,23 @@ func TestHostileDeflateBomb(t *testing.T) {
 	}
 	hsNoGoroutines(t)
 }
+
+// TestAnswerEmptySearch: Answer gives SEARCH, SORT and THREAD the empty
+// untagged answer the RFCs require (a client may refuse a bare OK), an
+// ESEARCH with the command's tag (and UID for a UID form) when RETURN was
+// asked.
+func TestAnswerEmptySearch(t *testing.T) {
+	for line, want := range map[string]string{
+		"a1 SEARCH UNSEEN":                        "* SEARCH",
+		"a1 uid search ALL":                       "* SEARCH",
+		"a1 SORT (DATE) UTF-8 ALL":                "* SORT",
+		"a1 UID THREAD REFERENCES UTF-8 ALL":      "* THREAD",
+		"a1 SEARCH RETURN (COUNT) ALL":            `* ESEARCH (TAG "a1")`,
+		"a2 UID SEARCH RETURN () ALL":             `* ESEARCH (TAG "a2") UID`,
+		"a3 UID SORT RETURN (ALL) (DATE) UTF-8 1": `* ESEARCH (TAG "a3") UID`,
+	} {
+		if got := emptySearchAnswer(ParseCommand(line)); got != want {
+			t.Errorf("%s: answered %q; want %q", line, got, want)
+		}
+	}
+}
