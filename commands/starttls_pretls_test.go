@@ -75,3 +75,67 @@ func TestStartTLSForgetsPreTLSResponses(t *testing.T) {
 		}
 	}
 }
+
+// TestStartTLSForgetsPreTLSEnabled: an "* ENABLED UTF8=ACCEPT QRESYNC"
+// that anyone on the path can put in the clear answer to STARTTLS
+// (before its tagged OK, so not thrown away as bytes after it) turns
+// UTF-8 mailbox names and QRESYNC on for the whole TLS session: nothing
+// was asked for (ENABLE is not even valid before authentication), and
+// Session.StartTLS forgets the capabilities but not what ENABLE turned
+// on (session/starttls.go upgrade; session/read.go route, case
+// *codec.Enabled). After STARTTLS, a name must go in modified UTF-7.
+func TestStartTLSForgetsPreTLSEnabled(t *testing.T) {
+	scfg, ccfg, err := testserver.TLSConfigs(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := make(chan string, 1)
+	conn, srv := hostile.Pipe(func(c *hostile.Conn) error {
+		c.Greet("IMAP4rev1 STARTTLS")
+		cmd, err := c.Expect("STARTTLS")
+		if err != nil {
+			return err
+		}
+		c.Lines("* ENABLED UTF8=ACCEPT QRESYNC", cmd.Tag+" OK begin TLS now")
+		if err := c.StartTLS(scfg); err != nil {
+			return err
+		}
+		c.Caps = "IMAP4rev1 AUTH=PLAIN ENABLE UTF8=ACCEPT QRESYNC"
+		for {
+			cmd, err := c.ReadCommand()
+			if err != nil {
+				return err
+			}
+			if cmd.Name == "CREATE" {
+				created <- cmd.Args
+			}
+			if err := c.Answer(cmd); err != nil {
+				return err
+			}
+		}
+	})
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := commands.Open(ctx, remotePeer{conn}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Session().Close()
+	if err := c.StartTLS(ctx, ccfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Login(ctx, "alice", "pw"); err != nil {
+		t.Fatal(err)
+	}
+	if c.Session().UTF8Enabled() || c.Session().Enabled("QRESYNC") {
+		t.Errorf("after STARTTLS and LOGIN: UTF8Enabled %v, Enabled(QRESYNC) %v; want false (only a pre-TLS ENABLED said so)",
+			c.Session().UTF8Enabled(), c.Session().Enabled("QRESYNC"))
+	}
+	if err := c.Create(ctx, "Entwürfe", nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-created; got != "Entw&APw-rfe" {
+		t.Errorf("CREATE %s; want Entw&APw-rfe (modified UTF-7: nothing enabled UTF-8)", got)
+	}
+}
