@@ -139,3 +139,72 @@ func TestStartTLSForgetsPreTLSEnabled(t *testing.T) {
 		t.Errorf("CREATE %s; want Entw&APw-rfe (modified UTF-7: nothing enabled UTF-8)", got)
 	}
 }
+
+// TestStartTLSForgetsPreTLSLiteralPlus: the capabilities before TLS
+// are discarded by STARTTLS (Session.StartTLS sets s.caps to nil), but
+// not the LITERAL+ and LITERAL- the encoder took from them
+// (session/session.go setCaps: s.litPlus, s.litMinus). They are set again
+// only when the capabilities after TLS arrive; when the server answers
+// the CAPABILITY after the handshake with NO (StartTLS returns that
+// error, TLS on), a LITERAL+ that anyone on the path added to the clear
+// greeting still decides how the password goes: as a non-synchronizing
+// literal, which a server without LITERAL+ reads as a command line of its
+// own (and logs, and echoes). It must go as a synchronizing literal.
+func TestStartTLSForgetsPreTLSLiteralPlus(t *testing.T) {
+	scfg, ccfg, err := testserver.TLSConfigs(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	login := make(chan string, 1)
+	conn, srv := hostile.Pipe(func(c *hostile.Conn) error {
+		c.Greet("IMAP4rev1 STARTTLS LITERAL+")
+		cmd, err := c.Expect("STARTTLS")
+		if err != nil {
+			return err
+		}
+		c.Reply(cmd.Tag, "OK begin TLS now")
+		if err := c.StartTLS(scfg); err != nil {
+			return err
+		}
+		c.Caps = "IMAP4rev1 AUTH=PLAIN"
+		if cmd, err = c.Expect("CAPABILITY"); err != nil {
+			return err
+		}
+		c.Reply(cmd.Tag, "NO [UNAVAILABLE] try again later")
+		cmd, err = c.ReadCommand()
+		if err != nil {
+			return err
+		}
+		login <- cmd.Line
+		if cmd.Literal >= 0 {
+			if !cmd.NonSync {
+				c.Continue("go ahead")
+			}
+			if _, err := c.ReadLiteral(cmd.Literal); err != nil {
+				return err
+			}
+			if _, err := c.ReadLine(); err != nil {
+				return err
+			}
+		}
+		c.Reply(cmd.Tag, "NO [AUTHENTICATIONFAILED] wrong")
+		return c.Serve()
+	})
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := commands.Open(ctx, remotePeer{conn}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Session().Close()
+	if err := c.StartTLS(ctx, ccfg); err == nil || !c.Session().TLS() {
+		t.Fatalf("StartTLS: %v, TLS %v; want the CAPABILITY's NO, TLS on", err, c.Session().TLS())
+	}
+	if err := c.Login(ctx, "alice", "pässwort"); err == nil {
+		t.Fatal("Login: no error; the server said NO")
+	}
+	if got := <-login; strings.HasSuffix(got, "+}") {
+		t.Errorf("LOGIN after STARTTLS: %q; want a synchronizing literal (LITERAL+ was only announced before TLS)", got)
+	}
+}
