@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/imapkit/imapkit/auth"
@@ -237,7 +238,9 @@ func (c *Client) IDFields(ctx context.Context, fields map[string]string) ([]IDFi
 }
 
 // Enable sends ENABLE (RFC 5161) and returns the capabilities the server
-// enabled. Enabling UTF8=ACCEPT (or IMAP4rev2) switches mailbox names to
+// enabled, of those asked for: an ENABLED naming others (RFC 5161 section
+// 3.2 lets a server name only what was asked) is left out, and the
+// session does not take it either (session.Session.Enabled). Enabling UTF8=ACCEPT (or IMAP4rev2) switches mailbox names to
 // UTF-8 and lets Append send the UTF8 form.
 func (c *Client) Enable(ctx context.Context, caps ...string) ([]string, error) {
 	if len(caps) == 0 {
@@ -255,11 +258,23 @@ func (c *Client) Enable(ctx context.Context, caps ...string) ([]string, error) {
 	for _, d := range r.Data {
 		if en, ok := d.(*codec.Enabled); ok {
 			for _, cp := range en.Caps {
-				out = append(out, strings.ToUpper(string(cp)))
+				if u := strings.ToUpper(string(cp)); enableAsked(caps, u) && !slices.Contains(out, u) {
+					out = append(out, u)
+				}
 			}
 		}
 	}
 	return out, nil
+}
+
+// enableAsked reports whether Enable was asked for the capability c (upper case).
+func enableAsked(caps []string, c string) bool {
+	for _, a := range caps {
+		if strings.EqualFold(a, c) {
+			return true
+		}
+	}
+	return false
 }
 
 // Recent returns the pending RECENT counts, or prods the server with NOOP

@@ -581,16 +581,36 @@ func (s *Session) route(r codec.Response) error {
 		s.setCaps(r.Caps)
 		s.mu.Unlock()
 	case *codec.Enabled:
-		for _, c := range r.Caps {
-			if b := enabledBit(string(c)); b != 0 {
-				s.mu.Lock()
-				s.enabled |= b // UTF-8 mode: the encoder takes it at the next command
-				s.mu.Unlock()
-			}
-		}
+		s.mu.Lock()
+		s.enabledLocked(r)
+		s.mu.Unlock()
 	}
 	s.deliver(r)
 	return nil
+}
+
+// enabledLocked notes an ENABLED response (under mu). RFC 5161 section
+// 3.2: the server sends it only in answer to ENABLE, naming what that
+// ENABLE asked for. It counts only while an ENABLE is in flight, sent,
+// and only for what it asked (Pending.enableAsked); the session takes
+// it when the tagged OK comes (transition), a NO or a BAD leaving
+// Enabled as it was. Any other ENABLED (unsolicited, before STARTTLS,
+// naming what was not asked) turns nothing on: mailbox names stay in
+// modified UTF-7.
+func (s *Session) enabledLocked(r *codec.Enabled) {
+	var p *Pending
+	for _, q := range s.inflight[:s.nsent] {
+		if q.name == "ENABLE" && !q.ended {
+			p = q
+			break
+		}
+	}
+	if p == nil {
+		return
+	}
+	for _, c := range r.Caps {
+		p.enableGot |= enabledBit(string(c)) & p.enableAsked
+	}
 }
 
 // AlwaysEvent reports the responses the session gives its unsolicited
@@ -1268,6 +1288,12 @@ func (s *Session) transition(p *Pending, st *codec.Status) {
 			// TestUnauthenticateCyrus), UTF-8 mailbox names too.
 			s.enabled = 0
 		}
+	}
+	if ok && p.enableGot != 0 {
+		// What the ENABLE asked for and its ENABLED named (enabledLocked).
+		// UTF-8 mode: the encoder takes it at the next command, which
+		// starts after this one (ENABLE runs alone).
+		s.enabled |= p.enableGot
 	}
 	if ok && p.info.refresh && !capCode {
 		s.capsStale = true

@@ -396,6 +396,13 @@ type Pending struct {
 	// refusing: RefuseContinuations has started answering the command's
 	// "+" with "*"; none is owed from then on (under s.mu).
 	refusing bool
+	// enableAsked: for an ENABLE, the extensions its arguments asked for
+	// (enabledBit); enableGot: those of them its ENABLED responses named.
+	// The session takes enableGot for Enabled once the tagged OK comes
+	// (transition): an ENABLED the command did not ask for, or one for a
+	// command refused, turns nothing on (RFC 5161 section 3.2). In the
+	// bytes the bools leave before onBlock (Pending's size class).
+	enableAsked, enableGot enabledExt
 	onBlock  *blockFunc // AfterBlocking's function, until called or stopped (under s.mu)
 	result   *Result
 	rbox     *resultBox // result's memory, shared with its Status
@@ -1058,6 +1065,19 @@ const (
 	enabledQResync                          // QRESYNC (CONDSTORE with it)
 	enabledCondStore                        // CONDSTORE
 )
+
+// enabledArgs is the set of extensions an ENABLE's encoded arguments ask
+// for (the atoms after its name on its first line).
+func enabledArgs(rest []byte) enabledExt {
+	if i := bytes.IndexAny(rest, "\r\n"); i >= 0 {
+		rest = rest[:i]
+	}
+	var asked enabledExt
+	for _, a := range bytes.Fields(rest) {
+		asked |= enabledBit(string(a))
+	}
+	return asked
+}
 
 // enabledBit maps an ENABLED capability to its bit, 0 for one the session
 // does not track.

@@ -1202,7 +1202,8 @@ var errCommandDone = sentinel("session: command ended before its literal was sen
 // noteTarget records what the command targets, for routing: the typed
 // facts of the Command, or else what its encoded arguments say (raw
 // commands): the message set of a FETCH or STORE, the mailbox of a SELECT,
-// EXAMINE or STATUS, whether quoted, an atom or a literal.
+// EXAMINE or STATUS, whether quoted, an atom or a literal; the extensions
+// an ENABLE asks for.
 func (p *Pending) noteTarget(wc *wire.Encoded) {
 	switch p.info.target {
 	case TargetMessages:
@@ -1220,6 +1221,12 @@ func (p *Pending) noteTarget(wc *wire.Encoded) {
 			return
 		}
 	default:
+		if p.name == "ENABLE" {
+			// What it asks for: only that may its ENABLED turn on.
+			if rest, ok := afterName(wc.Parts[0].Data, p.tag, p.name, p.wname); ok {
+				p.enableAsked = enabledArgs(rest)
+			}
+		}
 		return
 	}
 	data := wc.Parts[0].Data
