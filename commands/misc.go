@@ -106,12 +106,21 @@ func (c *Client) Capability(ctx context.Context) ([]string, error) {
 func (c *Client) Logout(ctx context.Context) error { return c.s.Logout(ctx) }
 
 // Unauthenticate sends UNAUTHENTICATE (RFC 8437) when the server offers
-// it; the session is then in state NONAUTH.
+// it; the session is then in state NONAUTH, with nothing kept of the
+// previous user: no mailbox selected, nothing ENABLE turned on, no
+// response kept for Responses, no listed name remembered for sending
+// back as listed.
 func (c *Client) Unauthenticate(ctx context.Context) error {
 	if !c.hasCap("UNAUTHENTICATE") {
 		return ErrUnsupported
 	}
-	return c.simple(ctx, "UNAUTHENTICATE", nil)
+	if err := c.simple(ctx, "UNAUTHENTICATE", nil); err != nil {
+		return err
+	}
+	// The names the previous user's LIST recorded (rawNames) are not
+	// the next user's to send.
+	c.names.forget()
+	return nil
 }
 
 // Namespace is the answer to NAMESPACE (RFC 2342): the personal, other

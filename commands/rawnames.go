@@ -80,6 +80,15 @@ func (r *rawNames) note(name string, raw []byte, utf8 bool) {
 	r.bytes += len(name) + len(raw)
 }
 
+// forget drops every name recorded: they were the previous user's
+// (Unauthenticate).
+func (r *rawNames) forget() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	clear(r.m)
+	r.bytes = 0
+}
+
 // raw returns the name as the server listed it, for a Name recorded by
 // note in the same mode (utf8).
 func (r *rawNames) raw(name string, utf8 bool) (string, bool) {

@@ -1,9 +1,13 @@
 package commands_test
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/imapkit/imapkit/commands"
 )
 
 // TestUnauthenticateForgetsKeptResponses: UNAUTHENTICATE (RFC 8437)
@@ -37,5 +41,33 @@ func TestUnauthenticateForgetsKeptResponses(t *testing.T) {
 			}
 			t.Errorf("Responses(%q) after UNAUTHENTICATE: %s; want the previous user's forgotten", name, strings.Join(l, "; "))
 		}
+	}
+}
+
+// TestUnauthenticateForgetsListedNames: a name the previous user's LIST
+// gave that does not encode back (Latin-1 bytes, sent back as listed:
+// rawNames) is not remembered for the next user: after UNAUTHENTICATE
+// the Client refuses it as it refuses any such name a caller makes up
+// (ErrMailboxName), before anything is sent, where it sent the previous
+// user's bytes before.
+func TestUnauthenticateForgetsListedNames(t *testing.T) {
+	c, ctx, _ := r38FakeClient(t, "IMAP4rev1 UNAUTHENTICATE", func(cmd r38Cmd) string {
+		if bytes.Contains(cmd.Raw, []byte(" LIST ")) {
+			return "* LIST () \"/\" {4}\r\nCaf\xe9\r\n" + cmd.Tag + " OK done\r\n"
+		}
+		return ""
+	})
+	l, err := c.List(ctx, "*", nil)
+	if err != nil || len(l) != 1 {
+		t.Fatalf("LIST: %v %v", err, l)
+	}
+	if err := c.Unauthenticate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Login(ctx, "bob", "pw"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Status(ctx, l[0].Name, commands.StatusMessages); !errors.Is(err, commands.ErrMailboxName) {
+		t.Errorf("Status(%q) after UNAUTHENTICATE and another LOGIN: %v; want ErrMailboxName (the previous user's listed name forgotten)", l[0].Name, err)
 	}
 }

@@ -1287,6 +1287,10 @@ func (s *Session) transition(p *Pending, st *codec.Status) {
 			// next user's session starts without it (Cyrus 3.6;
 			// TestUnauthenticateCyrus), UTF-8 mailbox names too.
 			s.enabled = 0
+			// The responses kept for Responses are the previous user's
+			// (an ALERT naming their mailbox, their INBOX's EXISTS): the
+			// next one must not be handed them.
+			s.clearStoreLocked()
 		}
 	}
 	if ok && p.enableGot != 0 {

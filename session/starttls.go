@@ -25,8 +25,10 @@ func (s *Session) TLS() bool {
 // and when there is no server name to verify the certificate against
 // (cfg.ServerName, Options.ServerName, or the host a connection from
 // transport.Dial was dialled as: transport.ErrNoServerName). Every byte received
-// before the handshake is thrown away, and the capabilities are asked for
-// again. The handshake after STARTTLS's OK is not ended by ctx: when ctx
+// before the handshake is thrown away, and what the session learnt in the
+// clear is forgotten (RFC 9051 section 6.2.1): the capabilities, asked for
+// again, with the LITERAL+ or LITERAL- they announced, what an ENABLED
+// said, and the responses kept for Responses. The handshake after STARTTLS's OK is not ended by ctx: when ctx
 // ends first, StartTLS returns its error and the session goes on with the
 // handshake, for transport.DefaultHandshakeTimeout past ctx's deadline at
 // most (or DefaultHandshakeTimeout, ctx having none), and the stall
@@ -96,8 +98,7 @@ func (s *Session) StartTLS(ctx context.Context, cfg *tls.Config) error {
 		s.mu.Lock()
 		s.conn = tc
 		s.tlsOn = true
-		s.caps = nil
-		s.capsStale = true
+		s.forgetPreTLSLocked()
 		s.mu.Unlock()
 		s.wmu.Unlock()
 		return nil
@@ -110,6 +111,26 @@ func (s *Session) StartTLS(ctx context.Context, cfg *tls.Config) error {
 	}
 	_, err = s.Capabilities(ctx)
 	return err
+}
+
+// forgetPreTLSLocked forgets what the session learnt in the clear (under
+// mu), as RFC 9051 section 6.2.1 asks: anyone on the path could have
+// written it. The capabilities (asked for again), the LITERAL+ and
+// LITERAL- the encoder took from them (a LITERAL+ added to the clear
+// greeting would otherwise shape the password's literal when the
+// CAPABILITY after TLS fails), what an ENABLED turned on, and the
+// responses kept for Responses (an ALERT, a CAPABILITY, STARTTLS's own
+// OK). The rest of the session holds nothing from before: STARTTLS is
+// refused past NONAUTH, so no mailbox is selected (its count, its
+// UIDVALIDITY) and no one is authenticated. What stays: the greeting
+// (Welcome, as received), the counters, and the unsolicited responses
+// already handed to OnUnsolicited, which saw them as they came.
+func (s *Session) forgetPreTLSLocked() {
+	s.caps = nil
+	s.capsStale = true
+	s.litPlus, s.litMinus = false, false
+	s.enabled = 0
+	s.clearStoreLocked()
 }
 
 // handshakeAllowance is how long StartTLS's handshake may go on past the
