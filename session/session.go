@@ -403,12 +403,13 @@ type Pending struct {
 	// command refused, turns nothing on (RFC 5161 section 3.2). In the
 	// bytes the bools leave before onBlock (Pending's size class).
 	enableAsked, enableGot enabledExt
-	onBlock  *blockFunc // AfterBlocking's function, until called or stopped (under s.mu)
-	result   *Result
-	rbox     *resultBox // result's memory, shared with its Status
-	err      error
-	start    time.Time
-	upgrade  func() error // run on the reader goroutine after a tagged OK
+
+	onBlock *blockFunc // AfterBlocking's function, until called or stopped (under s.mu)
+	result  *Result
+	rbox    *resultBox // result's memory, shared with its Status
+	err     error
+	start   time.Time
+	upgrade func() error // run on the reader goroutine after a tagged OK
 
 	// written is set once endOff is known, before the command's last
 	// byte is written (wire.Encoded.WriteToSized); endOff is the count of
