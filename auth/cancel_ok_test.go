@@ -35,6 +35,9 @@ func TestCancelAnsweredOKLeavesNoSession(t *testing.T) {
 	if !errors.As(err, &ce) {
 		t.Fatalf("err = %v; want a *CanceledError", err)
 	}
+	if !errors.Is(err, auth.ErrCancelAccepted) || !errors.Is(err, session.ErrProtocol) || !errors.Is(err, auth.ErrCancel) {
+		t.Errorf("err = %v; want it to match ErrCancelAccepted, session.ErrProtocol and ErrCancel", err)
+	}
 	if st := c.Session().State(); st == session.StateAuth && c.Session().Err() == nil {
 		t.Errorf("Authenticate returned %v, yet the session is open in state %v: the server's OK to \"*\" authenticated it", err, st)
 	}

@@ -140,7 +140,8 @@ var _ Mechanism = sasl.Client(nil)
 // are refused on unprotected connections (ErrInsecure). A refusal by the
 // server is an *Error; a mechanism that fails in the middle (a wrong SCRAM
 // server signature) cancels the exchange with "*" and returns a
-// *CanceledError, with the connection still usable. On success the
+// *CanceledError, with the connection still usable (closed when the
+// server answers the "*" with OK: ErrCancelAccepted). On success the
 // session is in state AUTH with fresh capabilities.
 func (c *Client) Authenticate(ctx context.Context, m Mechanism) error {
 	name, ir, err := m.Start()

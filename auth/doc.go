@@ -34,7 +34,11 @@
 // wrong SCRAM server signature, a challenge that is not base64), the
 // client sends "*" and waits for the server's tagged answer, so the
 // connection stays in step: the error is a *CanceledError and another
-// attempt may follow. When the caller's context ends in the middle, any
+// attempt may follow. A server that answers the "*" with OK (RFC 4422
+// section 3.5 says it MUST fail the exchange) would leave the session
+// authenticated, to a server not proven (a wrong SCRAM signature) or as
+// whoever it chose: the session is closed, and the *CanceledError
+// matches ErrCancelAccepted and session.ErrProtocol. When the caller's context ends in the middle, any
 // further challenge is answered with "*" in the background. A refusal by
 // the server is an *Error that unwraps to the *session.StatusError. On
 // success the session is in state AUTH and its capabilities are fresh.

@@ -35,6 +35,12 @@ var (
 	// password (wrong or missing server signature). When this happens
 	// after the server said OK, the connection is closed.
 	ErrServerNotVerified = errors.New("auth: the server's SCRAM signature is missing or wrong")
+	// ErrCancelAccepted: the server answered OK to an exchange the client
+	// cancelled with "*" (RFC 4422 section 3.5: it MUST fail it), a
+	// hostile or broken server. The session, which the server would have
+	// left authenticated as whoever it chose, is closed. A *CanceledError
+	// whose Status is that OK matches it, and session.ErrProtocol.
+	ErrCancelAccepted = errors.New("auth: the server accepted an exchange the client cancelled")
 )
 
 // Error is a server's refusal: a tagged NO or BAD answer to AUTHENTICATE,
@@ -83,7 +89,9 @@ func (e *Error) Unwrap() []error { return e.errs }
 // Err says why (ErrCancel from a callback, a mechanism's error such as a
 // wrong SCRAM server signature, an undecodable challenge). Status is the
 // server's tagged answer to the cancellation. The connection is in step
-// and may be used for another attempt.
+// and may be used for another attempt, unless the server answered OK (a
+// protocol violation: the session is closed, and the error matches
+// ErrCancelAccepted and session.ErrProtocol).
 type CanceledError struct {
 	Mechanism string
 	Err       error
@@ -93,17 +101,29 @@ type CanceledError struct {
 // Error implements error.
 func (e *CanceledError) Error() string {
 	s := "auth: AUTHENTICATE " + e.Mechanism + " cancelled by the client: " + e.Err.Error()
-	if e.Status != nil {
+	switch {
+	case e.accepted():
+		s += " (server answered OK: a protocol violation, the connection is closed)"
+	case e.Status != nil:
 		s += " (server answered " + e.Status.Kind.String() + ")"
 	}
 	return s
 }
 
+// accepted reports whether the server answered the "*" with OK.
+func (e *CanceledError) accepted() bool {
+	return e.Status != nil && e.Status.Kind == codec.StatusOK
+}
+
 // Unwrap returns the cause.
 func (e *CanceledError) Unwrap() error { return e.Err }
 
-// Is makes errors.Is(err, ErrCancel) true for every cancellation.
-func (e *CanceledError) Is(target error) bool { return target == ErrCancel }
+// Is makes errors.Is(err, ErrCancel) true for every cancellation, and
+// errors.Is(err, ErrCancelAccepted) and errors.Is(err, session.ErrProtocol)
+// true when the server answered the "*" with OK (the session is closed).
+func (e *CanceledError) Is(target error) bool {
+	return target == ErrCancel || e.accepted() && (target == ErrCancelAccepted || target == session.ErrProtocol)
+}
 
 // OAuthError is the JSON error a server sends as a challenge when it
 // rejects an XOAUTH2 or OAUTHBEARER token (RFC 7628 section 3.2.2). The

@@ -105,7 +105,7 @@ func authenticate(ctx context.Context, s *session.Session, name string, ir []byt
 				resp, cerr = callNext(p, next, chal)
 			}
 			if cerr != nil {
-				return cancel(ctx, p, name, cerr)
+				return cancel(ctx, s, p, name, cerr)
 			}
 			line := ""
 			if len(resp) > 0 {
@@ -148,8 +148,10 @@ func callNext(p *session.Pending, next func([]byte) ([]byte, error), chal []byte
 // cancel sends "*" and waits for the server's tagged answer. A further
 // challenge (a hostile or confused server) is answered "*" too
 // (RefuseContinuations): unanswered, it would leave the server waiting
-// and the command behind it until ctx or the command timeout ends.
-func cancel(ctx context.Context, p *session.Pending, mech string, cause error) error {
+// and the command behind it until ctx or the command timeout ends. A
+// tagged OK to the "*" closes the session (the *CanceledError matches
+// ErrCancelAccepted and session.ErrProtocol).
+func cancel(ctx context.Context, s *session.Session, p *session.Pending, mech string, cause error) error {
 	if err := p.Continue(ctx, []byte("*")); err != nil && !errors.Is(err, session.ErrCommandEnded) {
 		return err
 	}
@@ -166,7 +168,13 @@ func cancel(ctx context.Context, p *session.Pending, mech string, cause error) e
 		case err != nil:
 			return err // the session ended
 		case r != nil:
-			ce.Status = r.Status // a server that says OK to "*"
+			// A server that says OK to "*": RFC 4422 section 3.5 says
+			// it MUST fail an aborted exchange. The session it leaves
+			// in AUTH is with a server not proven (a wrong SCRAM
+			// signature) or logged in as whoever it chose: closed, as
+			// an OK without SCRAM's signature is (Authenticate).
+			ce.Status = r.Status
+			closeSession(s)
 		}
 		return ce
 	case <-ctx.Done():
