@@ -17,15 +17,24 @@
 // capabilities come from the greeting's CAPABILITY code or are asked for,
 // and a server that offers none of IMAP4rev2, IMAP4rev1 and IMAP4 is
 // refused (ProtocolVersion). StartTLS upgrades a plain connection: it is
-// refused when TLS is on already or STARTTLS is not offered, throws away
-// whatever the server sent before the handshake (an injection defence),
-// and asks for the capabilities again. After LOGIN and AUTHENTICATE the
+// refused when TLS is on already, COMPRESS=DEFLATE is on, or STARTTLS is
+// not offered, throws away whatever the server sent before the handshake
+// (an injection defence), forgets what it learnt in the clear (RFC 9051
+// section 6.2.1: the capabilities and the LITERAL+ or LITERAL- they
+// announced, what an ENABLED said, the responses kept for Responses), and
+// asks for the capabilities again. After LOGIN and AUTHENTICATE the
 // capabilities are taken from the tagged OK's CAPABILITY code when it has
 // one and asked for otherwise. LITERAL+ and LITERAL- decide how literals
 // are sent; a successful ENABLE UTF8=ACCEPT turns on UTF-8 quoted strings
 // (UTF8Enabled), as do capabilities offering IMAP4rev2 without IMAP4rev1
-// (an IMAP4rev2 session from the start, RFC 9051 section 6.1.1). Compress turns on COMPRESS=DEFLATE (RFC 4978), switching
-// both directions right after the server's OK.
+// (an IMAP4rev2 session from the start, RFC 9051 section 6.1.1). An
+// ENABLED counts only for what the ENABLE in flight asked, once its
+// tagged OK comes (RFC 5161 section 3.2): an unsolicited one, or one
+// before a NO or BAD, turns nothing on. A successful UNAUTHENTICATE
+// turns off what ENABLE turned on, ends the selection and forgets the
+// responses kept for Responses: nothing of the previous user is left.
+// Compress turns on COMPRESS=DEFLATE (RFC 4978), switching both
+// directions right after the server's OK.
 //
 // # Running commands
 //
@@ -121,7 +130,7 @@
 // in Pending.Next and nobody else reads, that caller's goroutine, which
 // then gets its responses without a goroutine handoff). It goes to the command it belongs to; a response that
 // no command wants is unsolicited. CAPABILITY data and codes update Caps,
-// ENABLED updates UTF8Enabled, and "* BYE" outside LOGOUT aborts the
+// an ENABLED answering an ENABLE updates UTF8Enabled, and "* BYE" outside LOGOUT aborts the
 // session. The responses that describe the selected mailbox (EXISTS,
 // EXPUNGE, RECENT, VANISHED) are always unsolicited too, even when a
 // command took them, so that a mailbox tracker sees every one in order.
@@ -357,7 +366,8 @@
 // *UnannouncedError (ErrUnannounced), with its Result. A command whose context ended
 // before it was sent is a *NotSentError (ErrNotSent). Open's refusals are
 // ErrGreeting (with a *ByeError for a BYE greeting) and ErrNotIMAP4;
-// StartTLS's are ErrTLSActive and ErrStartTLSUnavailable; Compress's are
+// StartTLS's are ErrTLSActive, ErrStartTLSUnavailable and, under
+// COMPRESS=DEFLATE (COMPRESS, then UNAUTHENTICATE), ErrCompressActive; Compress's are
 // ErrCompressActive and ErrCompressUnavailable (and CompressLevel's, for a
 // level compress/flate does not know, ErrCompressLevel). A command whose
 // Command.Renumbered count is stale is not sent (ErrRenumbered), nor one

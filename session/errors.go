@@ -50,7 +50,9 @@ var (
 	ErrTLSActive = sentinel("session: TLS is already on")
 	// ErrCompressUnavailable: the server does not offer COMPRESS=DEFLATE.
 	ErrCompressUnavailable = sentinel("session: the server does not offer COMPRESS=DEFLATE")
-	// ErrCompressActive: compression is already on.
+	// ErrCompressActive: compression is already on (Compress), or is on
+	// and StartTLS would have to go under it (COMPRESS, UNAUTHENTICATE,
+	// then STARTTLS).
 	ErrCompressActive = sentinel("session: compression is already on")
 	// ErrTimeout matches a *TimeoutError: one of the session's own
 	// timeouts fired (greeting, stall, command). A TimeoutError also

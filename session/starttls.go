@@ -21,7 +21,9 @@ func (s *Session) TLS() bool {
 }
 
 // StartTLS upgrades the connection (RFC 9051 section 6.2.1). It refuses,
-// sending nothing, when TLS is already on, when the server lacks STARTTLS,
+// sending nothing, when TLS is already on, when COMPRESS=DEFLATE is on
+// (ErrCompressActive: after COMPRESS and UNAUTHENTICATE the handshake
+// would go under the deflate stream), when the server lacks STARTTLS,
 // and when there is no server name to verify the certificate against
 // (cfg.ServerName, Options.ServerName, or the host a connection from
 // transport.Dial was dialled as: transport.ErrNoServerName). Every byte received
@@ -35,10 +37,15 @@ func (s *Session) TLS() bool {
 // timeout; a failure then ends the session, as any handshake failure does.
 func (s *Session) StartTLS(ctx context.Context, cfg *tls.Config) error {
 	s.mu.Lock()
-	on := s.tlsOn
+	on, compressed := s.tlsOn, s.compressed
 	s.mu.Unlock()
 	if on {
 		return ErrTLSActive
+	}
+	if compressed {
+		// COMPRESS, then UNAUTHENTICATE: the handshake would run on the
+		// raw connection under a deflate stream that stays on.
+		return fmt.Errorf("session: STARTTLS: %w (TLS cannot go under COMPRESS=DEFLATE: upgrade before compressing)", ErrCompressActive)
 	}
 	if !s.HasCap("STARTTLS") {
 		return ErrStartTLSUnavailable
