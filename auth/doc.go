@@ -38,7 +38,16 @@
 // section 3.5 says it MUST fail the exchange) would leave the session
 // authenticated, to a server not proven (a wrong SCRAM signature) or as
 // whoever it chose: the session is closed, and the *CanceledError
-// matches ErrCancelAccepted and session.ErrProtocol. When the caller's context ends in the middle, any
+// matches ErrCancelAccepted and session.ErrProtocol.
+//
+// SCRAM refuses a server-first-message asking for fewer than 4096
+// PBKDF2 iterations (RFC 5802 section 5.1 and RFC 7677 say a
+// server SHOULD ask for at least that; Dovecot and Cyrus do by default)
+// or more than 1 << 22: the client cancels with "*" and the error is a
+// *CanceledError. A low count is the server's choice and makes the
+// client's proof cheap to attack offline (a man in the middle off TLS,
+// where SCRAM is allowed, would ask for 1). There is no option to accept
+// fewer: for a server whose keys were made so, use PLAIN over TLS. When the caller's context ends in the middle, any
 // further challenge is answered with "*" in the background. A refusal by
 // the server is an *Error that unwraps to the *session.StatusError. On
 // success the session is in state AUTH and its capabilities are fresh.

@@ -19,7 +19,7 @@ func FuzzSCRAMServerMessage(f *testing.F) {
 	f.Add([]byte("r=fyko+d2lbbFgONRv9qkxdawLx,s=QSXCR+Q6sek8bf92,i=2,x=ext"))
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		if sf, err := parseServerFirst(msg); err == nil {
-			if sf.iterations < 1 || sf.iterations > maxSCRAMIterations || !printable(sf.nonce) || sf.nonce == "" {
+			if sf.iterations < minSCRAMIterations || sf.iterations > maxSCRAMIterations || !printable(sf.nonce) || sf.nonce == "" {
 				t.Fatalf("accepted %q as %+v", msg, sf)
 			}
 		}
@@ -30,7 +30,7 @@ func FuzzSCRAMServerMessage(f *testing.F) {
 		c.nonce = "fyko+d2lbbFgONRv9qkxdawL"
 		c.Start()
 		sf, err := parseServerFirst(msg)
-		if err == nil && sf.iterations > 64 {
+		if err == nil && sf.iterations > minSCRAMIterations {
 			return // keep each run fast
 		}
 		if resp, err := c.Next(msg); err == nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net"
+	"strings"
 	"testing"
 
 	"github.com/emersion/go-sasl"
@@ -71,7 +72,7 @@ func TestMechanisms(t *testing.T) {
 				{"v=7rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=", "", true},
 			}},
 		{"SCRAM authzid escaped", scramAuthz, "SCRAM-SHA-1", "n,a=admin=3D1=2Cx,n=user,r=abc", false,
-			[]step{{"r=abcdef,s=QSXCR+Q6sek8bf92,i=1", "", false}}}, // response checked below: c= carries the header
+			[]step{{"r=abcdef,s=QSXCR+Q6sek8bf92,i=4096", "", false}}}, // response checked below: c= carries the header
 		{"SCRAM nonce not extended", NewSCRAMSHA256("", "user", "pencil"), "SCRAM-SHA-256", "", false,
 			[]step{{"r=other,s=QSXCR+Q6sek8bf92,i=4096", "", true}}},
 		// Google's XOAUTH2 example.
@@ -148,7 +149,7 @@ func TestSCRAMSASLprep(t *testing.T) {
 		c := NewSCRAMSHA256("", "user", pass).(*scramClient)
 		c.nonce = "n"
 		c.Start()
-		r, err := c.Next([]byte("r=nn,s=QSXCR+Q6sek8bf92,i=16"))
+		r, err := c.Next([]byte("r=nn,s=QSXCR+Q6sek8bf92,i=4096"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -162,7 +163,7 @@ func TestSCRAMSASLprep(t *testing.T) {
 	}
 	c := NewSCRAMSHA256("", "user", "pen\x07cil")
 	c.Start()
-	if _, err := c.Next([]byte("r=" + c.(*scramClient).nonce + "x,s=QSXCR+Q6sek8bf92,i=16")); err == nil {
+	if _, err := c.Next([]byte("r=" + c.(*scramClient).nonce + "x,s=QSXCR+Q6sek8bf92,i=4096")); err == nil {
 		t.Error("a control character in the password was accepted")
 	}
 }
@@ -171,8 +172,19 @@ func TestSCRAMIterationLimit(t *testing.T) {
 	if _, err := parseServerFirst([]byte("r=a,s=QSXCR+Q6sek8bf92,i=99999999")); err == nil {
 		t.Fatal("99999999 iterations accepted")
 	}
-	if _, err := parseServerFirst([]byte("m=x,r=a,s=QSXCR+Q6sek8bf92,i=1")); err == nil {
+	if _, err := parseServerFirst([]byte("m=x,r=a,s=QSXCR+Q6sek8bf92,i=4096")); err == nil {
 		t.Fatal("mandatory extension accepted")
+	}
+	// RFC 5802 section 5.1, RFC 7677: at least 4096. A server
+	// (a man in the middle off TLS) asking for fewer would make the
+	// client's proof cheap to attack offline.
+	for _, n := range []string{"1", "4095"} {
+		if _, err := parseServerFirst([]byte("r=a,s=QSXCR+Q6sek8bf92,i=" + n)); err == nil || !strings.Contains(err.Error(), "fewer than 4096") {
+			t.Errorf("%s iterations: %v; want refused (fewer than 4096)", n, err)
+		}
+	}
+	if _, err := parseServerFirst([]byte("r=a,s=QSXCR+Q6sek8bf92,i=4096")); err != nil {
+		t.Errorf("4096 iterations: %v", err)
 	}
 }
 

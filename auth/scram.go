@@ -20,6 +20,17 @@ import (
 // maxSCRAMIterations bounds the PBKDF2 work a server can ask for.
 const maxSCRAMIterations = 1 << 22
 
+// minSCRAMIterations is the fewest PBKDF2 iterations the client accepts
+// from a server: RFC 5802 section 5.1 and RFC 7677 say a
+// server SHOULD ask for at least 4096 (Dovecot's and Cyrus's default).
+// A lower count makes a guess at the password from a recorded exchange
+// that much cheaper, and the server chooses it: a man in the middle of a
+// connection without TLS (SCRAM is allowed there) would ask for 1, and
+// crack the proof offline at one HMAC a guess. Refused, with no way
+// round it: a server whose stored keys were made with fewer iterations
+// takes PLAIN over TLS.
+const minSCRAMIterations = 4096
+
 // scramClient is SCRAM-SHA-1 or SCRAM-SHA-256 (RFC 5802, RFC 7677)
 // without channel binding, verifying the server's signature.
 type scramClient struct {
@@ -196,6 +207,9 @@ func parseServerFirst(b []byte) (*serverFirst, error) {
 	}
 	if n > maxSCRAMIterations {
 		return nil, fmt.Errorf("the server asks for %d iterations, more than %d", n, maxSCRAMIterations)
+	}
+	if n < minSCRAMIterations {
+		return nil, fmt.Errorf("the server asks for %d iterations, fewer than %d (RFC 5802 section 5.1): the proof would be cheap to attack offline", n, minSCRAMIterations)
 	}
 	sf.iterations = n
 	for _, a := range attrs[3:] {
