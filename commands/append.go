@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/imapkit/imapkit/codec"
@@ -49,7 +50,15 @@ type AppendOptions struct {
 // AppendResult is the APPENDUID of an append (UIDPLUS): zero when the
 // server sent none, or one the codec could not read (a UIDVALIDITY of 0,
 // a "*" in its uid-set: RFC 4315), or one whose uid-set is not a single
-// UID (a range such as "12:14" for one message).
+// UID (a range such as "12:14" for one message), or, for an append to the
+// selected mailbox (by name; INBOX in any case) while no other SELECT
+// started, one whose UIDVALIDITY is not the one the session knows for it
+// (session.Session.SelectedUIDValidity: its SELECT's, or a change an
+// untagged OK [UIDVALIDITY] announced, before the tagged OK too): the UID
+// is of a numbering the session's commands do not use, and a UID FETCH
+// of it would find another message, or none. An append to a mailbox not
+// selected is not checked: a caller that keeps the mailbox's UIDVALIDITY
+// compares UIDValidity with it.
 type AppendResult struct {
 	UIDValidity uint32
 	UID         uint32
@@ -79,13 +88,14 @@ func (c *Client) Append(ctx context.Context, mailbox string, r io.Reader, size i
 	if err != nil {
 		return nil, err
 	}
+	sel := c.s.Selections()
 	res, err := c.run(ctx, c.target(&session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
 		c.appendMessage(c.mailbox(e, mailbox), r, size, &o)
 	}}, nil, mailbox))
 	if err != nil {
 		return nil, err
 	}
-	return appendResult(res), nil
+	return c.checkAppendUID(appendResult(res), sel, mailbox), nil
 }
 
 // prepareAppend checks a message to append (or to replace another with)
@@ -198,7 +208,8 @@ type AppendMessage struct {
 // AppendManyResult is the APPENDUID of a MULTIAPPEND: the UIDs of the
 // messages in order. It is zero (no UIDVALIDITY, UIDs empty) when the
 // server sent none, or a uid-set that does not hold exactly one UID per
-// message (another count, a UID twice).
+// message (another count, a UID twice), or a UIDVALIDITY other than the
+// selected mailbox's when the messages went to it (as for AppendResult).
 type AppendManyResult struct {
 	UIDValidity uint32
 	UIDs        codec.SeqSet
@@ -309,6 +320,7 @@ func (c *Client) AppendMany(ctx context.Context, mailbox string, msgs []AppendMe
 			}
 		}
 	}
+	sel := c.s.Selections()
 	res, err := c.run(ctx, c.target(&session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
 		c.mailbox(e, mailbox)
 		for _, m := range msgs {
@@ -339,7 +351,7 @@ func (c *Client) AppendMany(ctx context.Context, mailbox string, msgs []AppendMe
 	if st := res.Status; st != nil && st.Code != nil && st.Code.Kind == codec.CodeAppendUID {
 		// As many UIDs as messages, each once, or the code counts as
 		// none: a caller pairs them with msgs in order.
-		if n, ok := distinctLen(st.Code.Dst); ok && n == uint64(len(msgs)) {
+		if n, ok := distinctLen(st.Code.Dst); ok && n == uint64(len(msgs)) && !c.staleAppendUID(st.Code.UIDValidity, sel, mailbox) {
 			out.UIDValidity = st.Code.UIDValidity
 			out.UIDs = st.Code.Dst.Clone()
 		}
@@ -385,6 +397,7 @@ func (c *Client) AppendCatenate(ctx context.Context, mailbox string, parts []Cat
 			}
 		}
 	}
+	sel := c.s.Selections()
 	res, err := c.run(ctx, c.target(&session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
 		c.mailbox(e, mailbox)
 		o.encode(e)
@@ -405,7 +418,7 @@ func (c *Client) AppendCatenate(ctx context.Context, mailbox string, parts []Cat
 	if err != nil {
 		return nil, err
 	}
-	return appendResult(res), nil
+	return c.checkAppendUID(appendResult(res), sel, mailbox), nil
 }
 
 // ErrSizeMismatch is the error of Append, AppendMany, AppendCatenate and
@@ -641,6 +654,34 @@ func (c *crlfReader) restIsLF() bool {
 	}
 	c.lastCR = false
 	return true
+}
+
+// checkAppendUID returns out, or a zero result when its UIDVALIDITY is
+// not the one the session knows for mailbox (staleAppendUID).
+func (c *Client) checkAppendUID(out *AppendResult, sel uint32, mailbox string) *AppendResult {
+	if c.staleAppendUID(out.UIDValidity, sel, mailbox) {
+		return &AppendResult{}
+	}
+	return out
+}
+
+// staleAppendUID reports whether an APPENDUID of UIDVALIDITY v, answering
+// an APPEND (or REPLACE) to mailbox sent when the session's Selections
+// count was sel, names a UIDVALIDITY other than the one the session knows
+// for mailbox, the selected mailbox then and still (no SELECT started
+// since): the UIDs the session's commands use are of its known value (a
+// change would have come as an untagged OK [UIDVALIDITY], before the
+// tagged OK), so the APPENDUID's UID is no fact a caller can use there.
+// It is false when mailbox is not the selected one (by name: INBOX in any
+// case), and when the session knows no value (session.Session.
+// SelectedUIDValidity): nothing to check against.
+func (c *Client) staleAppendUID(v, sel uint32, mailbox string) bool {
+	name, cur, now, ok := c.s.SelectedUIDValidity()
+	if !ok || v == 0 || now != sel {
+		return false
+	}
+	same := name == mailbox || strings.EqualFold(name, "INBOX") && strings.EqualFold(mailbox, "INBOX")
+	return same && v != cur
 }
 
 // appendResult reads the APPENDUID of an APPEND's tagged OK (UIDPLUS), or

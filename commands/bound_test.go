@@ -513,7 +513,9 @@ func TestMoveCopyUIDFloodBounded(t *testing.T) {
 	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
 		t.Fatal(err)
 	}
-	res, err := c.Move(ctx, commands.UIDs(1), "Trash")
+	// The set holds every UID the COPYUIDs name (those naming UIDs not
+	// sent are refused, not kept: *commands.CopyUIDError).
+	res, err := c.Move(ctx, commands.UIDRange(1, 99999), "Trash")
 	if !errors.Is(err, session.ErrResultTooLarge) {
 		t.Errorf("Move: %v; want ErrResultTooLarge", err)
 	}

@@ -22,7 +22,10 @@ import (
 // COPYUID was dropped leaves the other parts' UIDs as they were. The UIDs
 // of a part that succeeded without a COPYUID (none sent, one dropped, or
 // one past MaxResultBytes) are not in Src: the result claims no mapping
-// for them, though they were copied; Unmapped holds them.
+// for them, though they were copied; Unmapped holds them. Nor are those
+// of a part whose COPYUID named UIDs the part did not send (Copy and Move
+// then return a *CopyUIDError with the result): such a COPYUID is not
+// kept, and its part's UIDs are in Unmapped too.
 type CopyResult struct {
 	UIDValidity uint32
 	Src, Dst    codec.SeqSet
@@ -30,7 +33,7 @@ type CopyResult struct {
 	// mapping, in ascending order: those of the parts of a copy sent in
 	// parts (Client.SetMaxSetLength) that succeeded without a usable
 	// COPYUID (none sent, [UIDNOTSTICKY], one the codec drops, one past
-	// MaxResultBytes; the part's whole set, as RFC 4315 gives a server
+	// MaxResultBytes, one naming UIDs not sent: *CopyUIDError; the part's whole set, as RFC 4315 gives a server
 	// that sends none no way to say it copied less), and those of the
 	// parts whose COPYUID a later part's new UIDVALIDITY made stale. They
 	// are never in Src: Pairs and DstOf do not name them. It only ever
@@ -133,10 +136,21 @@ func (r *CopyResult) DstOf(src uint32) (uint32, bool) {
 // is refused and nothing is sent.
 var ErrMoveUnsupported = errors.New("commands: the server has neither MOVE nor UIDPLUS; refusing to move by COPY and EXPUNGE")
 
+// ErrNotAllCopied is the Err of the *MoveIncompleteError of a fallback
+// move (UIDPLUS without MOVE) whose COPY succeeded with a COPYUID naming
+// fewer of the messages than it was to move (a message expunged by
+// another client between the UID SEARCH and the COPY, or a server at
+// fault): those named were removed from the source, the others are left
+// there (MoveIncompleteError.Left), if they still exist.
+var ErrNotAllCopied = errors.New("commands: move: the COPYUID names fewer messages than were to be moved; the others were not removed from the source")
+
 // MoveIncompleteError reports a fallback move whose COPY succeeded but
 // whose removal from the source failed: the messages are in both
 // mailboxes, but those of Removed, and unless Unknown. Copy holds the
-// COPYUID. Deleted holds the source UIDs that the fallback flagged
+// COPYUID. It also reports a removal that succeeded but left messages in
+// the source that the COPY does not show copied (Left; Removed then
+// holds every UID removed): Err is ErrNotAllCopied, or the
+// *CopyUIDError of a COPYUID naming UIDs not sent. Deleted holds the source UIDs that the fallback flagged
 // \Deleted (all those it tried to, when its STORE
 // failed part-way): the next EXPUNGE or CLOSE of the mailbox, by any
 // client, removes them, and a Move tried again copies them twice. Take
@@ -167,7 +181,18 @@ type MoveIncompleteError struct {
 	// Unknown: the messages may have been removed).
 	Expunged bool
 	Removed  Set
-	Err      error
+	// Left holds the source UIDs the move was to move (the UIDs its
+	// UID SEARCH found, or those of the copy's parts sent, when it
+	// stopped part-way) that it did not remove because the COPY does
+	// not show them copied: not named by a COPYUID (ErrNotAllCopied), or
+	// those of a part whose COPYUID named UIDs not sent (*CopyUIDError:
+	// copied, the server said, maybe in both mailboxes now). They are in
+	// the source if they still exist, unflagged.
+	Left Set
+	Err  error
+	// removed says that the removal succeeded (or had nothing to
+	// remove): the error is of Left.
+	removed bool
 }
 
 // Error implements error.
@@ -184,7 +209,14 @@ func (e *MoveIncompleteError) Error() string {
 		return msg
 	}
 	msg := "commands: move: messages copied but not removed from the source: " + e.Err.Error()
-	if !e.Removed.IsEmpty() {
+	switch {
+	case e.removed:
+		msg = "commands: move: messages of UIDs " + setText(e.Left.Nums) + " not shown copied, left in the source"
+		if !e.Removed.IsEmpty() {
+			msg += ", those of UIDs " + setText(e.Removed.Nums) + " moved"
+		}
+		return msg + ": " + e.Err.Error()
+	case !e.Removed.IsEmpty():
 		msg = "commands: move: messages copied, those of UIDs " + e.Removed.String() + " removed from the source, the rest not: " + e.Err.Error()
 	}
 	if !e.Deleted.IsEmpty() {
@@ -210,7 +242,15 @@ func (e *MoveIncompleteError) Unwrap() error { return partlyDone(e.Err) }
 // without a COPYUID would be unknown otherwise. COPYUIDs
 // past the session's MaxResultBytes (8 bytes a range: only a hostile
 // server gets there) are dropped, and the result comes with a
-// *session.ResultTooLargeError: everything was copied.
+// *session.ResultTooLargeError: everything was copied. A COPYUID whose
+// source set names UIDs its part did not send (UID COPY 1:2 answered
+// [COPYUID 7 5:6 10:11]; with "*" in the set, one UID outside the numbers
+// written is allowed, as "*" may name it, when the COPYUID names none
+// above it; for sequence numbers, no more
+// UIDs than the set numbers; "$" is not checked) is not kept: the part's
+// UIDs go to Unmapped, and the result comes with a *CopyUIDError (joined
+// with a *SplitError or *session.ResultTooLargeError when there is one):
+// everything was copied, the server said, with no mapping to trust.
 func (c *Client) Copy(ctx context.Context, set Set, mailbox string) (*CopyResult, error) {
 	if c.holdsNone(ctx, set) {
 		return &CopyResult{}, nil // nothing to send
@@ -255,15 +295,22 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 		mapped   []bool
 		answered bool
 	)
+	var bad *CopyUIDError // the parts whose COPYUID named UIDs not sent
 	b := c.newBound(name)
 	// join adds the COPYUID of st, if any, to res and reports whether it
-	// kept one.
-	join := func(st *codec.Status) bool {
+	// kept one. One whose source set is not within the part's set (sent)
+	// is not kept, and noted in bad: the part's UIDs then go to Unmapped
+	// as for a part answered without one.
+	join := func(st *codec.Status, sent Set) bool {
 		if st == nil || st.Code == nil || st.Code.Kind != codec.CodeCopyUID {
 			return false
 		}
 		mu.Lock()
 		defer mu.Unlock()
+		if !copyUIDWithin(st.Code.Src, sent) {
+			bad = bad.note(st.Code.Src, sent)
+			return false
+		}
 		if !b.keep(8 * int64(len(st.Code.Src.Ranges())+len(st.Code.Dst.Ranges()))) {
 			return false
 		}
@@ -290,7 +337,7 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 			cmd.OnData = func(r codec.Response) {
 				// COPYUID untagged before the tagged OK (RFC 6851
 				// section 4.3); the EXPUNGE and VANISHED are not kept.
-				if st, ok := r.(*codec.Status); ok && join(st) {
+				if st, ok := r.(*codec.Status); ok && join(st, set) {
 					mu.Lock()
 					mapped[i] = true
 					mu.Unlock()
@@ -302,7 +349,7 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 	}, func(i int, r *session.Result) {
 		if r.Status != nil && r.Status.Kind == codec.StatusOK {
 			answered = true
-			if !join(r.Status) {
+			if !join(r.Status, run.parts[i]) {
 				// The part copied (or moved) its set, its OK says so,
 				// with no COPYUID kept to name the UIDs (a MOVE's may
 				// have come untagged): record them (Unmapped), so that
@@ -328,6 +375,15 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 	if err == nil {
 		err = b.err()
 	}
+	switch {
+	case bad != nil && err == nil:
+		err = bad
+	case bad != nil:
+		// With a *SplitError or a *session.ResultTooLargeError:
+		// errors.As finds each (Move's fallback must not remove the
+		// UIDs of bad).
+		err = errors.Join(err, bad)
+	}
 	if res != nil {
 		// Ascending, and never in Src: a part's UIDs that a later
 		// part's COPYUID of the same UIDVALIDITY names again (a server
@@ -336,6 +392,102 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 		res.Unmapped = unmapped
 	}
 	return res, err
+}
+
+// CopyUIDError reports a COPYUID (UIDPLUS, RFC 4315) whose source set
+// names UIDs the command did not send: a UID COPY (or UID MOVE) of 1:2
+// answered [COPYUID 7 5:6 10:11]. The server said OK, so the messages
+// were copied (moved), but its mapping contradicts the command: it is not
+// kept. Copy and Move return it with their *CopyResult, which does not map
+// those UIDs: they are in CopyResult.Unmapped (nil when no part had a
+// COPYUID kept), as for a part answered without a COPYUID. A copy in parts
+// that also stopped part-way, or whose COPYUIDs passed MaxResultBytes,
+// returns both errors joined (errors.As finds each). Move's fallback
+// (UIDPLUS without MOVE) does not remove the UIDs of UIDs from the source:
+// it returns a *MoveIncompleteError whose Left holds them.
+type CopyUIDError struct {
+	// UIDs holds the UIDs sent by the parts whose COPYUID was refused
+	// (those Unmapped holds for them). It is empty for a COPY or MOVE of
+	// sequence numbers (one part: the UIDs are not known) and of "$".
+	UIDs Set
+	// Src is the source set of the first COPYUID refused.
+	Src codec.SeqSet
+}
+
+// Error implements error.
+func (e *CopyUIDError) Error() string {
+	msg := "commands: COPYUID names source UIDs " + setText(e.Src) + " not among those sent"
+	if !e.UIDs.IsEmpty() {
+		msg += " (" + setText(e.UIDs.Nums) + ")"
+	}
+	return msg + ": no mapping kept; the server said the messages were copied"
+}
+
+// setText is s as text, or, past 8 ranges (a hostile server's set may
+// hold millions), its first and last numbers and how many ranges: an
+// error message stays short.
+func setText(s codec.SeqSet) string {
+	rs := s.Ranges()
+	if len(rs) <= 8 {
+		return s.String()
+	}
+	return fmt.Sprintf("%d...%d (%d ranges)", rs[0].Start, rs[len(rs)-1].Stop, len(rs))
+}
+
+// note returns e (a new one when nil) with a refused COPYUID of source
+// set src, answering a part that sent sent.
+func (e *CopyUIDError) note(src codec.SeqSet, sent Set) *CopyUIDError {
+	if e == nil {
+		e = &CopyUIDError{UIDs: Set{UID: true}, Src: src.Clone()}
+	}
+	if sent.UID && !sent.Saved {
+		e.UIDs.Nums.AddRanges(sent.Nums.Ranges()...)
+	}
+	return e
+}
+
+// copyUIDWithin reports whether a COPYUID whose source set is src can
+// answer a part that sent sent. For a set of UIDs, src must lie within
+// it: all of it, or all but one UID when sent holds "*" (x:* names the
+// mailbox's last UID when it is below x, and a lone "*" names it: the
+// client does not know which UID that is), src naming none above that
+// one (withinSet). For a set of sequence numbers
+// without "*", src may hold no more UIDs than the set numbers (which
+// messages they are is not known here); one with "*", and "$", are not
+// checked. It costs O(r+q) for sets of r and q ranges.
+func copyUIDWithin(src codec.SeqSet, sent Set) bool {
+	switch {
+	case sent.Saved:
+		return true
+	case !sent.UID:
+		want, ok := sent.Nums.Len()
+		got, _ := src.Len() // never "*": the codec drops such a COPYUID
+		return !ok || got <= want
+	}
+	return withinSet(src, sent.Nums)
+}
+
+// withinSet reports whether the numbers of got lie within set: all of them,
+// or all but one when set holds "*", which may stand for a number below
+// every other of its range (x:* is *:x when the mailbox's last number is
+// below x), unknown to the client: then that number is the mailbox's
+// last, and got holds none above it.
+func withinSet(got, set codec.SeqSet) bool {
+	out := got.Clone()
+	out.Remove(set)
+	n, ok := out.Len() // not ok: got holds "*", never within
+	if !ok || n > 1 || n == 1 && !set.Dynamic() {
+		return false
+	}
+	if n == 1 {
+		last := out.Ranges()[0].Start
+		for _, r := range got.Ranges() {
+			if r.Stop > last {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // joinCopyUID adds the COPYUID of a part (nil when the server sent none)
@@ -375,7 +527,13 @@ func copyUIDOf(st *codec.Status) *CopyResult {
 // sent in parts, all those of each part that succeeded without a usable
 // COPYUID, which the result does not map), the last two only after the
 // COPY succeeded (a *MoveIncompleteError when they fail, which keeps the
-// copy's *SplitError when it stopped part-way). Without either it returns
+// copy's *SplitError when it stopped part-way). The fallback removes no
+// UID its COPYUIDs do not show copied: those of a part whose COPYUID named
+// UIDs not sent (a *CopyUIDError, as Copy returns), and those a COPYUID
+// leaves out (a message expunged meanwhile by another client, or a server
+// at fault); when it leaves any so, it removes the others and returns a
+// *MoveIncompleteError whose Left holds them (its Err ErrNotAllCopied, or
+// the *CopyUIDError), never success. Without either it returns
 // ErrMoveUnsupported and sends nothing.
 // Its commands go to the mailbox selected when it began, or not at all: a
 // SELECT that another goroutine runs meanwhile stops the rest with an
@@ -392,7 +550,9 @@ func copyUIDOf(st *codec.Status) *CopyResult {
 // From a mailbox open read-only it returns ErrMailboxReadOnly and sends
 // nothing (use Copy). A move done whose COPYUIDs passed the session's
 // MaxResultBytes (only a hostile server's do) returns what it kept of them
-// with a *session.ResultTooLargeError.
+// with a *session.ResultTooLargeError. A MOVE whose COPYUID names UIDs not
+// sent returns a *CopyUIDError with the result, as Copy does (the server
+// moved the messages, it said; their UIDs are in Unmapped).
 func (c *Client) Move(ctx context.Context, set Set, mailbox string) (*CopyResult, error) {
 	// Every command of the move (the UIDs asked for, the parts, the
 	// fallback's STORE and UID EXPUNGE) goes to this mailbox or not at
@@ -435,21 +595,48 @@ func (c *Client) Move(ctx context.Context, set Set, mailbox string) (*CopyResult
 		return &CopyResult{}, nil
 	}
 	cp, err := c.Copy(ctx, uids, mailbox)
-	if err != nil {
-		var split *SplitError
-		if errors.As(err, &split) {
-			// Some parts were copied: remove those from the source.
-			return cp, c.removeMoved(ctx, cp, copied(split.Done, cp), err)
-		}
-		if tooLarge(err) {
-			// Every part was copied; only COPYUIDs past the bound were
-			// dropped, so cp does not name them all: remove every UID.
-			// The move is done, its result incomplete (err).
-			return cp, c.removeMoved(ctx, cp, uids, err)
-		}
+	asked, done, ok := movedByCopy(uids, cp, err)
+	if !ok {
 		return nil, err
 	}
-	return cp, c.removeMoved(ctx, cp, copied(uids, cp), nil)
+	// What was asked and is not shown copied stays in the source (Left).
+	left := Set{UID: true, Nums: asked.Nums.Clone()}
+	left.Nums.Remove(done.Nums)
+	return cp, c.removeMoved(ctx, cp, done, left, err)
+}
+
+// movedByCopy returns, for Move's fallback, the UIDs its copy was to copy
+// (asked: uids, or those of the parts sent when it stopped part-way, the
+// *SplitError saying the rest was not) and those shown copied (done), to
+// remove from the source; ok is false when the copy failed and nothing
+// is to be removed. Shown copied are the UIDs the COPYUID names and those
+// of the parts answered without one (cp.Unmapped: all of them without a
+// COPYUID; all of them, too, when the COPYUIDs passed the bound, every
+// part having succeeded), never those of a part whose COPYUID named UIDs
+// not sent (*CopyUIDError): the server's OK and its mapping disagree.
+func movedByCopy(uids Set, cp *CopyResult, err error) (asked, done Set, ok bool) {
+	var split *SplitError
+	var bad *CopyUIDError
+	errors.As(err, &bad)
+	asked, done = uids, copied(uids, cp)
+	switch {
+	case err == nil:
+	case errors.As(err, &split):
+		// Some parts were copied: remove those from the source.
+		asked, done = split.Done, copied(split.Done, cp)
+	case tooLarge(err):
+		// Every part was copied; only COPYUIDs past the bound were
+		// dropped, so cp does not name them all: every UID. The move
+		// is done, its result incomplete (err).
+		done = Set{UID: true, Nums: uids.Nums.Clone()}
+	case bad == nil:
+		return uids, Set{UID: true}, false
+	}
+	if bad != nil {
+		done = Set{UID: true, Nums: done.Nums.Clone()}
+		done.Nums.Remove(bad.UIDs.Nums)
+	}
+	return asked, done, true
 }
 
 // copied returns the UIDs of uids that the COPYUID of cp names as copied,
@@ -497,25 +684,39 @@ func (c *Client) uidsOf(ctx context.Context, set Set) (Set, error) {
 
 // removeMoved ends the fallback of Move: it flags the copied messages uids
 // \Deleted and expunges them. copyErr is the error of a copy that did not
-// copy every message (a *SplitError), or of one that did but whose
-// COPYUIDs passed the bound (a *session.ResultTooLargeError), returned
-// after the removal; a failure of the removal is a *MoveIncompleteError.
-func (c *Client) removeMoved(ctx context.Context, cp *CopyResult, uids Set, copyErr error) error {
-	if uids.IsEmpty() {
-		return copyErr
-	}
+// copy every message (a *SplitError), of one that did but whose COPYUIDs
+// passed the bound (a *session.ResultTooLargeError), or whose COPYUID
+// named UIDs not sent (*CopyUIDError), returned after the removal; a
+// failure of the removal is a *MoveIncompleteError, and so is a removal
+// that leaves UIDs asked for in the source (left: not shown copied).
+func (c *Client) removeMoved(ctx context.Context, cp *CopyResult, uids, left Set, copyErr error) error {
 	var deleted, removed Set // flagged \Deleted by the STORE below; expunged
 	var unknown, expunged bool
-	incomplete := func(err error) error {
-		if copyErr != nil {
+	incomplete := func(err error) *MoveIncompleteError {
+		if copyErr != nil && err != copyErr {
 			// The copy's *SplitError says what was copied: kept.
-			if tooLarge(copyErr) {
-				err = fmt.Errorf("%w (after a copy whose COPYUIDs passed the bound: %w)", err, copyErr)
-			} else {
-				err = fmt.Errorf("%w (after a copy that stopped part-way: %w)", err, copyErr)
-			}
+			err = fmt.Errorf("%w (after a copy %s: %w)", err, copyFault(copyErr), copyErr)
 		}
-		return &MoveIncompleteError{Copy: cp, Deleted: deleted, Unknown: unknown, Expunged: expunged, Removed: removed, Err: err}
+		return &MoveIncompleteError{Copy: cp, Deleted: deleted, Unknown: unknown, Expunged: expunged, Removed: removed, Left: left, Err: err}
+	}
+	// finish is the end of a removal that succeeded (or had nothing to
+	// remove): an error when some UIDs were left.
+	finish := func() error {
+		if left.IsEmpty() {
+			return copyErr
+		}
+		deleted, removed = Set{UID: true}, uids
+		err := ErrNotAllCopied
+		var bad *CopyUIDError
+		if errors.As(copyErr, &bad) {
+			err = copyErr
+		}
+		e := incomplete(err)
+		e.removed = true
+		return e
+	}
+	if uids.IsEmpty() {
+		return finish()
 	}
 	if _, err := c.Store(ctx, uids, AddFlags, []string{`\Deleted`}, &StoreOptions{Silent: true}); err != nil {
 		var split *SplitError
@@ -562,5 +763,18 @@ func (c *Client) removeMoved(ctx context.Context, cp *CopyResult, uids Set, copy
 		}
 		return incomplete(fmt.Errorf("UID EXPUNGE: %w", err))
 	}
-	return copyErr
+	return finish()
+}
+
+// copyFault says what was wrong with the copy whose error copyErr is, for
+// a *MoveIncompleteError's message.
+func copyFault(copyErr error) string {
+	var split *SplitError
+	switch {
+	case tooLarge(copyErr):
+		return "whose COPYUIDs passed the bound"
+	case errors.As(copyErr, &split):
+		return "that stopped part-way"
+	}
+	return "whose COPYUID named UIDs not sent"
 }

@@ -77,9 +77,11 @@ func TestMoveFallback(t *testing.T) {
 		t.Fatalf("Move with a refused STORE: %v", err)
 	}
 	// 15:*: the UIDs there are asked for, and of those copied only what
-	// the COPYUID names is removed.
+	// the COPYUID names is removed; 16, not named, is left in the
+	// source, and the move is not reported done.
 	cp, err = c.Move(ctx, commands.UIDRange(15, 0), "Archive")
-	if err != nil || cp.Src.String() != "15" || cp.Dst.String() != "103" {
+	if !errors.As(err, &mi) || !errors.Is(err, commands.ErrNotAllCopied) || mi.Left.Nums.String() != "16" ||
+		mi.Removed.Nums.String() != "15" || !mi.Deleted.IsEmpty() || cp.Src.String() != "15" || cp.Dst.String() != "103" {
 		t.Fatalf("Move of 15:*: %v %+v", err, cp)
 	}
 	// Nothing there: nothing sent after the search, an empty result.

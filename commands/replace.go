@@ -136,6 +136,7 @@ func (c *Client) Replace(ctx context.Context, msg Set, mailbox string, r io.Read
 	// (session.ErrReselected).
 	ctx = c.bindSelection(ctx)
 	if c.hasCap("REPLACE") {
+		sel := c.s.Selections()
 		res, err := c.run(ctx, c.target(&session.Command{
 			Name: msg.name("REPLACE"),
 			Args: func(e *wire.Encoder) {
@@ -156,7 +157,7 @@ func (c *Client) Replace(ctx context.Context, msg Set, mailbox string, r io.Read
 		if err != nil {
 			return nil, err
 		}
-		return appendResult(res), nil
+		return c.checkAppendUID(appendResult(res), sel, mailbox), nil
 	}
 	if !c.hasCap("UIDPLUS") {
 		return nil, fmt.Errorf("%w: REPLACE (and no UIDPLUS to expunge the old message alone)", ErrUnsupported)

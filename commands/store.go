@@ -75,7 +75,17 @@ type StoreResult struct {
 	// Modified holds the messages not stored because they changed since
 	// UnchangedSince ([MODIFIED]); its kind is that of the set. It never
 	// holds "*": a MODIFIED with one (or with a 0) fails the Store with a
-	// *codec.DecodeError rather than be dropped.
+	// *codec.DecodeError rather than be dropped. It holds only numbers of
+	// the set (of the part the MODIFIED answered, for a set sent in
+	// parts): a server naming others is at fault, and they are left out
+	// (a caller would apply its change again to messages it never
+	// meant to touch). For a part holding "*", one number outside the
+	// numbers written is kept too, as "*" may stand for it (x:* names
+	// the last message when it is below x), unless more are outside or
+	// the MODIFIED names one above it (the last message has no other
+	// above it);
+	// for "$" (SEARCHRES), whose numbers the client does not know, the
+	// MODIFIED is kept whole.
 	Modified Set
 }
 
@@ -141,7 +151,7 @@ func (c *Client) Store(ctx context.Context, set Set, op StoreOp, flags []string,
 			e.SP().Atom(item).SP()
 			encodeFlags(e, flags)
 		}}, &set, "")
-	}, func(_ int, r *session.Result) {
+	}, func(i int, r *session.Result) {
 		answered = true
 		for _, d := range r.Data {
 			if f, ok := d.(*codec.Fetch); ok {
@@ -155,11 +165,31 @@ func (c *Client) Store(ctx context.Context, set Set, op StoreOp, flags []string,
 			}
 		}
 		if st := r.Status; st != nil && st.Code != nil && st.Code.Kind == codec.CodeModified {
-			res.Modified.Nums.AddRanges(st.Code.Set.Ranges()...)
+			res.Modified.Nums.AddRanges(modifiedOf(st.Code.Set, run.parts[i]).Ranges()...)
 		}
 	})
 	if !answered {
 		return nil, err
 	}
 	return res, err
+}
+
+// modifiedOf returns what of a [MODIFIED] set mod, answering a STORE of
+// the part sent, Store keeps: the numbers of sent (a server naming
+// others is at fault, and a caller would apply its change again to
+// messages it never meant to touch). When sent holds "*", one number
+// outside the numbers written is kept too, as "*" may stand for it (x:*
+// is *:x when the mailbox's last message is below x; a lone "*" is the
+// last message, which the client may not know), when mod names none
+// above it (withinSet); otherwise none outside is kept; "$" is not checked: all of mod is kept.
+// It costs O(r+q) for sets of r and q ranges.
+func modifiedOf(mod codec.SeqSet, sent Set) codec.SeqSet {
+	if sent.Saved || withinSet(mod, sent.Nums) {
+		return mod
+	}
+	out := mod.Clone()
+	out.Remove(sent.Nums)
+	in := mod.Clone()
+	in.Remove(out)
+	return in
 }

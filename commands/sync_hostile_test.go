@@ -1,6 +1,7 @@
 package commands_test
 
 import (
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -16,7 +17,9 @@ import (
 // = 10, though 5 was never copied, and Unmapped empty, which says every
 // message copied is in Src, so UIDs 1 and 2, copied (or moved out of the
 // mailbox), read as not copied. It must be a typed error, or a result
-// that maps nothing the command was not asked to copy.
+// that maps nothing the command was not asked to copy: a
+// *commands.CopyUIDError naming the UIDs sent, with a result (if any)
+// that maps none of them.
 func TestCopyUIDNamesUIDsNotCopied(t *testing.T) {
 	for _, c0 := range []struct {
 		name, caps, cmd string
@@ -38,8 +41,12 @@ func TestCopyUIDNamesUIDsNotCopied(t *testing.T) {
 			} else {
 				res, err = c.Copy(ctx, commands.UIDs(1, 2), "Archive")
 			}
-			if err != nil || res == nil {
-				return // refused, or no mapping claimed: right
+			var cu *commands.CopyUIDError
+			if !errors.As(err, &cu) || cu.UIDs.Nums.String() != "1:2" {
+				t.Errorf("%s 1:2: error %v; want a *CopyUIDError naming 1:2", c0.cmd, err)
+			}
+			if res == nil {
+				return // no mapping claimed: right
 			}
 			if d, ok := res.DstOf(5); ok {
 				t.Errorf("%s 1:2: result maps UID 5 (never sent) to %d; Src %s, Unmapped %q", c0.cmd, d, res.Src.String(), res.Unmapped.String())
@@ -84,6 +91,105 @@ func TestMoveFallbackCopyUIDOfOtherUIDs(t *testing.T) {
 	}
 	if err == nil && !removed {
 		t.Errorf("Move 1:2 (fallback): no error, and no UID EXPUNGE sent (commands %q): the messages are left in the source; result Src %s", sent, res.Src.String())
+	}
+	// The server's OK and its COPYUID disagree: nothing is removed (what
+	// was copied is not known), and the error says what is left.
+	var mi *commands.MoveIncompleteError
+	var cu *commands.CopyUIDError
+	if !errors.As(err, &mi) || !errors.As(err, &cu) || mi.Left.Nums.String() != "1:2" || !mi.Removed.IsEmpty() || !mi.Deleted.IsEmpty() {
+		t.Errorf("Move 1:2 (fallback): %v; want a *MoveIncompleteError with a *CopyUIDError, Left 1:2, nothing removed", err)
+	}
+	if removed || len(sent) != 3 {
+		t.Errorf("Move 1:2 (fallback): commands %q; want no STORE or UID EXPUNGE", sent)
+	}
+}
+
+// TestMoveFallbackCopyUIDNamesFewer: Move on a server with UIDPLUS and no
+// MOVE: UID SEARCH finds 1 and 2, UID COPY 1:2 is answered [COPYUID 7 1
+// 10] (2 was expunged by another client meanwhile, or the server is at
+// fault). The fallback removes 1, the one copied, and returned success:
+// the caller was told 1:2 moved, and 2, if still there, is in the source
+// only. It must return a *MoveIncompleteError (ErrNotAllCopied) whose
+// Left holds 2 and Removed 1.
+func TestMoveFallbackCopyUIDNamesFewer(t *testing.T) {
+	var mu sync.Mutex
+	var sent []string
+	ctx, c := fakeClient(t, fakeServer{caps: "IMAP4rev1 UIDPLUS",
+		each: func(cmd *hostile.Command) {
+			mu.Lock()
+			sent = append(sent, cmd.Name+" "+cmd.Args)
+			mu.Unlock()
+		},
+		on: handlers{
+			"UID SEARCH": answer("* SEARCH 1 2"),
+			"UID COPY": func(c *hostile.Conn, cmd *hostile.Command) error {
+				return c.Reply(cmd.Tag, "OK [COPYUID 7 1 10] done")
+			},
+		}})
+	res, err := c.Move(ctx, commands.UIDs(1, 2), "Archive")
+	var mi *commands.MoveIncompleteError
+	if !errors.As(err, &mi) || !errors.Is(err, commands.ErrNotAllCopied) || mi.Left.Nums.String() != "2" || mi.Removed.Nums.String() != "1" || !mi.Deleted.IsEmpty() {
+		t.Errorf("Move 1:2 answered [COPYUID 7 1 10]: %v; want a *MoveIncompleteError (ErrNotAllCopied), Left 2, Removed 1", err)
+	}
+	if res == nil || res.Src.String() != "1" {
+		t.Errorf("Move: result %+v; want the COPYUID of 1", res)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := `UID EXPUNGE 1`; len(sent) == 0 || sent[len(sent)-1] != want {
+		t.Errorf("Move: commands %q; want the last %q", sent, want)
+	}
+}
+
+// TestCopySplitCopyUIDOfOtherUIDs: a UID COPY sent in two parts (a short
+// MaxSetLength), the first answered with its COPYUID, the second with one
+// naming UIDs it did not send. The first part's mapping is kept; the
+// second's UIDs are in Unmapped, and a *CopyUIDError names them.
+func TestCopySplitCopyUIDOfOtherUIDs(t *testing.T) {
+	ctx, c := fakeClient(t, fakeServer{caps: "IMAP4rev1 UIDPLUS", on: handlers{
+		"UID COPY": func(c *hostile.Conn, cmd *hostile.Command) error {
+			if strings.HasPrefix(cmd.Args, "1,3,5 ") {
+				return c.Reply(cmd.Tag, "OK [COPYUID 7 1,3,5 10:12] done")
+			}
+			return c.Reply(cmd.Tag, "OK [COPYUID 7 100,102 20:21] done")
+		},
+	}})
+	c.SetMaxSetLength(6)
+	res, err := c.Copy(ctx, commands.UIDs(1, 3, 5, 7, 9), "Archive")
+	var cu *commands.CopyUIDError
+	if !errors.As(err, &cu) || cu.UIDs.Nums.String() != "7,9" {
+		t.Fatalf("Copy: %v; want a *CopyUIDError naming 7,9", err)
+	}
+	if res == nil || res.Src.String() != "1,3,5" || res.Unmapped.String() != "7,9" {
+		t.Fatalf("Copy: result %+v; want Src 1,3,5, Unmapped 7,9", res)
+	}
+	if d, ok := res.DstOf(100); ok {
+		t.Errorf("Copy: UID 100, never sent, maps to %d", d)
+	}
+}
+
+// TestStoreModifiedDynamicSet: a UID STORE of 5:* answered [MODIFIED 3]
+// keeps 3 ("*" may be 3, below 5: 5:* is then 3:5); [MODIFIED 1:2] keeps
+// neither (two numbers outside: "*" stands for one); [MODIFIED 2,7]
+// keeps 7 alone (were 2 the last message, there would be no 7);
+// [MODIFIED 3,4] keeps neither (one of them only can be the last).
+func TestStoreModifiedDynamicSet(t *testing.T) {
+	for _, c0 := range []struct{ code, want string }{
+		{"[MODIFIED 3]", "3"}, {"[MODIFIED 1:2]", ""}, {"[MODIFIED 3,4]", ""}, {"[MODIFIED 2,7]", "7"}, {"[MODIFIED 6,9]", "6,9"},
+	} {
+		ctx, c := fakeClient(t, fakeServer{caps: "IMAP4rev1 CONDSTORE", on: handlers{
+			"UID STORE": func(c *hostile.Conn, cmd *hostile.Command) error {
+				return c.Reply(cmd.Tag, "OK "+c0.code+" done")
+			},
+		}})
+		res, err := c.Store(ctx, commands.UIDRange(5, 0), commands.AddFlags, []string{commands.FlagSeen},
+			&commands.StoreOptions{UnchangedSince: 5, Silent: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Modified.Nums.String(); got != c0.want {
+			t.Errorf("UID STORE 5:* answered %s: Modified %q; want %q", c0.code, got, c0.want)
+		}
 	}
 }
 
@@ -176,9 +282,11 @@ func TestFetchSeqExpungeInsideAnswer(t *testing.T) {
 	}
 }
 
-// TestAppendManyUIDOrder: MULTIAPPEND answered [APPENDUID 7 5,4]: the
+// TestAppendManyUIDOrder: MULTIAPPEND answered [APPENDUID 1 5,4]: the
 // first message got UID 5, the second 4 (RFC 4315: in the order of the
-// messages). The result keeps that order. (Holds.)
+// messages). The result keeps that order. (Holds.) The UIDVALIDITY is
+// INBOX's, selected (another would not be kept:
+// TestAppendUIDOtherUIDValidityOfSelected).
 func TestAppendManyUIDOrder(t *testing.T) {
 	ctx, c := fakeClient(t, fakeServer{caps: "IMAP4rev1 UIDPLUS MULTIAPPEND LITERAL+", on: handlers{
 		"APPEND": func(c *hostile.Conn, cmd *hostile.Command) error {
@@ -192,7 +300,7 @@ func TestAppendManyUIDOrder(t *testing.T) {
 				}
 				n = hostile.ParseCommand("x X " + rest).Literal
 			}
-			return c.Reply(cmd.Tag, "OK [APPENDUID 7 5,4] done")
+			return c.Reply(cmd.Tag, "OK [APPENDUID 1 5,4] done")
 		},
 	}})
 	msgs := []commands.AppendMessage{
@@ -210,6 +318,66 @@ func TestAppendManyUIDOrder(t *testing.T) {
 		}
 	}
 	if len(got) != 2 || got[0] != 5 || got[1] != 4 {
-		t.Errorf("APPENDUID 7 5,4: UIDs %v; want [5 4], the messages' order", got)
+		t.Errorf("APPENDUID 1 5,4: UIDs %v; want [5 4], the messages' order", got)
+	}
+}
+
+// TestAppendUIDOtherUIDValidityOfSelected: an APPEND (or MULTIAPPEND) to
+// the selected mailbox, whose SELECT gave UIDVALIDITY 1, answered
+// [APPENDUID 9 12]: RFC 4315 gives the destination's UIDVALIDITY there,
+// and no change of it was announced (an untagged OK [UIDVALIDITY]). The
+// UID is of another numbering than the one the session's commands use:
+// a caller that fetches UID 12 in the selected mailbox gets another
+// message, or none. The code counts as none (a zero result, as for a code
+// the codec drops). It is kept when it is the known value, when the
+// change came before it, and for a mailbox not selected (nothing to
+// compare with).
+func TestAppendUIDOtherUIDValidityOfSelected(t *testing.T) {
+	for _, c0 := range []struct {
+		name, mailbox string
+		lines         []string // the untagged responses before the tagged OK
+		code          string
+		kept          bool
+	}{
+		{"other validity", "INBOX", nil, "[APPENDUID 9 12]", false},
+		{"other validity, inbox in lower case", "inbox", nil, "[APPENDUID 9 12]", false},
+		{"known validity", "INBOX", nil, "[APPENDUID 1 12]", true},
+		{"change announced first", "INBOX", []string{"* OK [UIDVALIDITY 9] changed"}, "[APPENDUID 9 12]", true},
+		{"mailbox not selected", "Archive", nil, "[APPENDUID 9 12]", true},
+	} {
+		t.Run(c0.name, func(t *testing.T) {
+			ctx, c := fakeClient(t, fakeServer{caps: "IMAP4rev1 UIDPLUS LITERAL+ MULTIAPPEND", on: handlers{
+				"APPEND": func(hc *hostile.Conn, cmd *hostile.Command) error {
+					for n := cmd.Literal; n >= 0; {
+						if _, err := hc.ReadLiteral(n); err != nil {
+							return err
+						}
+						line, err := hc.ReadLine()
+						if err != nil {
+							return err
+						}
+						n = hostile.ParseCommand("x X " + line).Literal
+					}
+					return hc.Lines(append(c0.lines, cmd.Tag+" OK "+c0.code+" done")...)
+				},
+			}})
+			ar, err := c.Append(ctx, c0.mailbox, strings.NewReader("x\r\n"), 3, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := ar.UID == 12 && ar.UIDValidity == 9 || ar.UID == 12 && ar.UIDValidity == 1; got != c0.kept {
+				t.Errorf("Append to %s answered %s: UIDValidity %d, UID %d; kept %v, want %v", c0.mailbox, c0.code, ar.UIDValidity, ar.UID, got, c0.kept)
+			}
+			if c0.lines != nil {
+				return // the validity is 9 now: the MULTIAPPEND below would keep it
+			}
+			mr, err := c.AppendMany(ctx, c0.mailbox, []commands.AppendMessage{{R: strings.NewReader("x\r\n"), Size: 3}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := !mr.UIDs.IsEmpty(); got != c0.kept {
+				t.Errorf("AppendMany to %s answered %s: UIDValidity %d, UIDs %s; kept %v, want %v", c0.mailbox, c0.code, mr.UIDValidity, mr.UIDs.String(), got, c0.kept)
+			}
+		})
 	}
 }

@@ -230,6 +230,28 @@ func (s *Session) UIDValidityChanges() uint32 {
 	return s.count.validities
 }
 
+// SelectedUIDValidity returns the selected mailbox (its name as given to
+// the SELECT or EXAMINE), its UIDVALIDITY, as the SELECT's answer gave it
+// or as changed since (UIDValidityChanges), and the Selections count of
+// that selection. ok is false outside the SELECTED state, when no
+// UIDVALIDITY was read for the mailbox, and while a SELECT or EXAMINE is
+// in flight (the value read then may be the next mailbox's). A caller
+// that checks a UIDVALIDITY the server gave for the mailbox (an
+// APPENDUID's) reads Selections before its command and compares.
+func (s *Session) SelectedUIDValidity() (mailbox string, v, selection uint32, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != StateSelected || s.uidValidity == 0 {
+		return "", 0, 0, false
+	}
+	for _, p := range s.inflight {
+		if p.info.transition == ToSelected {
+			return "", 0, 0, false
+		}
+	}
+	return s.selected, s.uidValidity, s.selections, true
+}
+
 // uidValidityCodeLocked takes an untagged OK [UIDVALIDITY v] (under mu):
 // in the answer of a SELECT or EXAMINE it is the mailbox's value; read
 // while a mailbox is selected, outside such an answer, it counts a change
