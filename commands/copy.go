@@ -136,9 +136,9 @@ func (r *CopyResult) DstOf(src uint32) (uint32, bool) {
 // is refused and nothing is sent.
 var ErrMoveUnsupported = errors.New("commands: the server has neither MOVE nor UIDPLUS; refusing to move by COPY and EXPUNGE")
 
-// ErrNotAllCopied is the Err of the *MoveIncompleteError of a fallback
-// move (UIDPLUS without MOVE) whose COPY succeeded with a COPYUID naming
-// fewer of the messages than it was to move (a message expunged by
+// ErrNotAllCopied is wrapped by the Err of the *MoveIncompleteError of a
+// fallback move (UIDPLUS without MOVE) whose COPY succeeded with a COPYUID
+// naming fewer of the messages than it was to move (a message expunged by
 // another client between the UID SEARCH and the COPY, or a server at
 // fault): those named were removed from the source, the others are left
 // there (MoveIncompleteError.Left), if they still exist.
@@ -149,8 +149,8 @@ var ErrNotAllCopied = errors.New("commands: move: the COPYUID names fewer messag
 // mailboxes, but those of Removed, and unless Unknown. Copy holds the
 // COPYUID. It also reports a removal that succeeded but left messages in
 // the source that the COPY does not show copied (Left; Removed then
-// holds every UID removed): Err is ErrNotAllCopied, or the
-// *CopyUIDError of a COPYUID naming UIDs not sent. Deleted holds the source UIDs that the fallback flagged
+// holds every UID removed): Err wraps ErrNotAllCopied, and the
+// *CopyUIDError of a COPYUID naming UIDs not sent when there was one. Deleted holds the source UIDs that the fallback flagged
 // \Deleted (all those it tried to, when its STORE
 // failed part-way): the next EXPUNGE or CLOSE of the mailbox, by any
 // client, removes them, and a Move tried again copies them twice. Take
@@ -532,8 +532,8 @@ func copyUIDOf(st *codec.Status) *CopyResult {
 // UIDs not sent (a *CopyUIDError, as Copy returns), and those a COPYUID
 // leaves out (a message expunged meanwhile by another client, or a server
 // at fault); when it leaves any so, it removes the others and returns a
-// *MoveIncompleteError whose Left holds them (its Err ErrNotAllCopied, or
-// the *CopyUIDError), never success. Without either it returns
+// *MoveIncompleteError whose Left holds them (matching ErrNotAllCopied,
+// and the *CopyUIDError when there was one), never success. Without either it returns
 // ErrMoveUnsupported and sends nothing.
 // Its commands go to the mailbox selected when it began, or not at all: a
 // SELECT that another goroutine runs meanwhile stops the rest with an
@@ -693,7 +693,7 @@ func (c *Client) removeMoved(ctx context.Context, cp *CopyResult, uids, left Set
 	var deleted, removed Set // flagged \Deleted by the STORE below; expunged
 	var unknown, expunged bool
 	incomplete := func(err error) *MoveIncompleteError {
-		if copyErr != nil && err != copyErr {
+		if copyErr != nil {
 			// The copy's *SplitError says what was copied: kept.
 			err = fmt.Errorf("%w (after a copy %s: %w)", err, copyFault(copyErr), copyErr)
 		}
@@ -706,12 +706,7 @@ func (c *Client) removeMoved(ctx context.Context, cp *CopyResult, uids, left Set
 			return copyErr
 		}
 		deleted, removed = Set{UID: true}, uids
-		err := ErrNotAllCopied
-		var bad *CopyUIDError
-		if errors.As(copyErr, &bad) {
-			err = copyErr
-		}
-		e := incomplete(err)
+		e := incomplete(ErrNotAllCopied) // with the copy's error, if any
 		e.removed = true
 		return e
 	}

@@ -96,7 +96,7 @@ func TestMoveFallbackCopyUIDOfOtherUIDs(t *testing.T) {
 	// was copied is not known), and the error says what is left.
 	var mi *commands.MoveIncompleteError
 	var cu *commands.CopyUIDError
-	if !errors.As(err, &mi) || !errors.As(err, &cu) || mi.Left.Nums.String() != "1:2" || !mi.Removed.IsEmpty() || !mi.Deleted.IsEmpty() {
+	if !errors.As(err, &mi) || !errors.As(err, &cu) || !errors.Is(err, commands.ErrNotAllCopied) || mi.Left.Nums.String() != "1:2" || !mi.Removed.IsEmpty() || !mi.Deleted.IsEmpty() {
 		t.Errorf("Move 1:2 (fallback): %v; want a *MoveIncompleteError with a *CopyUIDError, Left 1:2, nothing removed", err)
 	}
 	if removed || len(sent) != 3 {

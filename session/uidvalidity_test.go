@@ -153,3 +153,55 @@ func TestUIDValidityRepeatedValueNoChange(t *testing.T) {
 		t.Errorf("UIDValidityChanges = %d after the first UIDVALIDITY following a SELECT that gave none; want 2", got)
 	}
 }
+
+// TestSelectedUIDValidity: SelectedUIDValidity gives the selected
+// mailbox's name, its SELECT's UIDVALIDITY, then the value an untagged OK
+// [UIDVALIDITY] changed it to, with the Selections count of the
+// selection; nothing before a SELECT and after CLOSE. (Commands'
+// APPENDUID check compares with it: TestAppendUIDOtherUIDValidityOfSelected.)
+func TestSelectedUIDValidity(t *testing.T) {
+	ctx, s := r41Open(t, 20*time.Second, func(c *hostile.Conn) error {
+		c.PreAuth("IMAP4rev1 UIDPLUS")
+		for {
+			cmd, err := c.ReadCommand()
+			if err != nil {
+				return err
+			}
+			switch cmd.Name {
+			case "SELECT":
+				err = c.Lines("* 3 EXISTS", "* OK [UIDVALIDITY 5] ok", cmd.Tag+" OK [READ-WRITE] done")
+			case "NOOP":
+				err = c.Lines("* OK [UIDVALIDITY 6] renumbered", cmd.Tag+" OK done")
+			default:
+				err = c.Answer(cmd)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	})
+	if _, _, _, ok := s.SelectedUIDValidity(); ok {
+		t.Error("SelectedUIDValidity before a SELECT: ok")
+	}
+	run := func(name string, args func(e *wire.Encoder)) {
+		t.Helper()
+		if _, err := s.Run(ctx, &session.Command{Name: name, Args: args}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run("SELECT", func(e *wire.Encoder) { e.SP().Atom("Drafts") })
+	check := func(when string, want uint32) {
+		t.Helper()
+		name, v, sel, ok := s.SelectedUIDValidity()
+		if !ok || name != "Drafts" || v != want || sel != s.Selections() {
+			t.Errorf("SelectedUIDValidity %s: %q %d %d %v; want \"Drafts\" %d %d true", when, name, v, sel, ok, want, s.Selections())
+		}
+	}
+	check("after the SELECT", 5)
+	run("NOOP", nil)
+	check("after OK [UIDVALIDITY 6]", 6)
+	run("CLOSE", nil)
+	if _, _, _, ok := s.SelectedUIDValidity(); ok {
+		t.Error("SelectedUIDValidity after CLOSE: ok")
+	}
+}
