@@ -122,7 +122,9 @@ var ErrIdleActive = errors.New("commands: another Idle runs on this Client")
 // returns a *session.ResultTooLargeError. A server that
 // does not let IDLE end (no "+" to send DONE after, or no answer to DONE,
 // within 30 s) makes Idle return a *session.TimeoutError and aborts the
-// session (session.Session.Abort), since nothing else could run on it.
+// session (session.Session.Abort), since nothing else could run on it;
+// one that never sends IDLE's "+" at all is cut by the session's stall
+// timeout (session.Options.StallTimeout), as a silent server is.
 // So does a panic in onEvent, which then goes on to Idle's caller.
 //
 // A server without IDLE is polled instead: Idle sends NOOP at once and

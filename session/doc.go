@@ -307,7 +307,8 @@
 // deadline; Options.StallTimeout (60 s) aborts the session when, while a
 // command waits, no byte arrives for that long (it counts bytes, so a slow
 // download that keeps coming is never cut, and it covers the STARTTLS
-// handshake; IDLE is exempt until DONE is sent, and so is a connection
+// handshake; IDLE is exempt from its "+" until DONE is sent, not before
+// its "+", and so is a connection
 // with nothing in flight, the time the client takes to answer a "+"
 // that someone will answer (a running Wait's OnContinue, a caller who
 // took Continuations), and the time the server spends taking in what

@@ -26,7 +26,7 @@ type flightCounts struct {
 	alone     int32 // must run alone
 	seqNums   int32 // use message sequence numbers
 	expunging int32 // may see EXPUNGE (not noExpunge)
-	waits     int32 // wait for the server (IDLE): no stall timeout
+	waits     int32 // wait for the server (IDLE after its "+", before DONE: Pending.serverWait): no stall timeout
 	streams   int32 // have Command.Sections (every body section goes to them)
 	// Those that take FETCH responses by their message set are counted
 	// by kind in Session.hull.
@@ -41,9 +41,6 @@ func (c *flightCounts) add(info *commandInfo, d int32) {
 	}
 	if !info.noExpunge {
 		c.expunging += d
-	}
-	if info.waits {
-		c.waits += d
 	}
 }
 
@@ -90,8 +87,9 @@ func (s *Session) removeInflightLocked(p *Pending) {
 			s.inflight = s.inflight[:len(s.inflight)-1]
 		}
 		delete(s.byTag, p.tag)
-		if p.answering {
-			s.counts.waits++ // taken off in answeringLocked
+		if p.serverWait {
+			p.serverWait = false
+			s.counts.waits--
 		}
 		s.counts.add(&p.info, -1)
 		if p.cmd.Sections != nil {
@@ -150,13 +148,31 @@ func (s *Session) answeringLocked(p *Pending) {
 		return
 	}
 	p.answering = true
-	s.counts.waits--
+	if p.serverWait {
+		p.serverWait = false
+		s.counts.waits--
+	}
+	s.armStall()
+}
+
+// serverWaitLocked marks p, a command that waits on the server (IDLE),
+// as one whose continuation request ("+") came: from now until DONE it
+// waits on the server with no end of its own, and the stall timeout is
+// off (under s.mu). Before its "+", the "+" is owed at once, as any
+// command's answer is: a server that reads IDLE and stays silent is cut
+// by the stall timeout (TestIdleNoContinuationBoundedByDefaults).
+func (s *Session) serverWaitLocked(p *Pending) {
+	if !p.info.waits || p.serverWait || p.answering || p.ended {
+		return
+	}
+	p.serverWait = true
+	s.counts.waits++
 	s.armStall()
 }
 
 // waitsOnServer reports whether p waits on the server with no end of its
-// own: IDLE before DONE (under s.mu).
-func (p *Pending) waitsOnServer() bool { return p.info.waits && !p.answering }
+// own: IDLE after its "+" and before DONE (under s.mu).
+func (p *Pending) waitsOnServer() bool { return p.serverWait }
 
 // blockLocked tells p that a command waits for it to end (under s.mu).
 func (p *Pending) blockLocked() {

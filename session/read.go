@@ -546,6 +546,7 @@ func (s *Session) route(r codec.Response) error {
 			// meanwhile, if someone will answer.
 			target.contHeld = true
 			s.owedLocked(target)
+			s.serverWaitLocked(target) // IDLE: exempt from the stall timeout from its "+"
 		}
 		s.mu.Unlock()
 		return nil

@@ -60,7 +60,9 @@ type Options struct {
 	// StallTimeout aborts the session when, while a command waits for the
 	// server, no byte arrives for this long: it counts from the last byte
 	// received, so a slow download that keeps coming is never cut. IDLE
-	// is exempt, and so is a connection with nothing in flight; a command
+	// is exempt from its continuation request ("+") until DONE is sent
+	// (its "+" is owed at once, as any answer), and so is a connection
+	// with nothing in flight; a command
 	// waits for the server once its bytes have been handed to the
 	// connection (all of them, or those up to a synchronizing literal's
 	// "+"), so the time its Args takes, its wait for its turn to be
@@ -339,6 +341,12 @@ type Pending struct {
 	// continuation line (DONE) and now waits for its answer like any
 	// command: the stall timeout applies (under s.mu).
 	answering bool
+	// serverWait: a command that waits on the server (IDLE) got its
+	// continuation request ("+") and was not sent DONE yet: it waits
+	// with no end of its own, counted in flightCounts.waits, and the
+	// stall timeout is off; before its "+" it is owed one like any
+	// answer (under s.mu).
+	serverWait bool
 	// The continuation flags, contOwed, contWaiter, contTaken, refusing
 	// and contHeld (below, among the small fields), are not one state:
 	// they are two facts about the command's one "+" at a time (at most

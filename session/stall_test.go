@@ -519,3 +519,33 @@ func (r *s45WaitReader) Read(p []byte) (int, error) {
 	r.n += k
 	return k, nil
 }
+
+// TestStallIdleBeforeContinuation: a server that reads IDLE and never
+// sends its "+" (nor anything else). The "+" is owed at once (RFC 2177),
+// as any command's answer is: IDLE is exempt from the stall timeout only
+// from its "+" on, until DONE. Before, it was exempt from its sending, and
+// the session waited for as long as the caller did (commands.Idle: its
+// restart timer, 29 min). Default options, in a testing/synctest bubble:
+// cut exactly one stall timeout after IDLE went out, whether the caller
+// took Continuations (as one answering the "+" does) or waits in Wait.
+func TestStallIdleBeforeContinuation(t *testing.T) {
+	for _, taken := range []bool{false, true} {
+		t.Run(map[bool]string{false: "Wait", true: "Continuations taken"}[taken], func(t *testing.T) {
+			stallBubble(t, func(r *bufio.Reader, w io.Writer) {
+				io.WriteString(w, lmGreeting)
+				io.Copy(io.Discard, r) // IDLE read, no "+"
+			}, func(t *testing.T, s *session.Session, ctx context.Context) {
+				start := time.Now()
+				p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if taken {
+					p.Continuations()
+				}
+				_, err = p.Wait(ctx)
+				bubbleWantStall(t, "IDLE with no \"+\"", err, time.Since(start))
+			})
+		})
+	}
+}

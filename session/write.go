@@ -737,7 +737,8 @@ func routingSet(set codec.SeqSet) codec.SeqSet {
 }
 
 // armStall turns the stall timeout on while commands wait for the server,
-// IDLE excepted (under mu): while the server owes an answer (stallOwedLocked).
+// IDLE from its "+" until DONE excepted (under mu; Pending.serverWait):
+// while the server owes an answer (stallOwedLocked).
 // A command only registered, or sent but with its bytes still in the
 // write buffer (left for the next command's writer to flush, while that
 // command's Args runs), owes the server nothing yet, and the server it
