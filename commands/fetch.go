@@ -58,7 +58,10 @@ type FetchItems struct {
 	// renumbers the mailbox and lowers its count (session.Exists) as
 	// EXPUNGE does. The session's unsolicited stream
 	// (session.Options.OnUnsolicited) gets a live one too. uids never
-	// holds "*": a VANISHED with one is a *codec.DecodeError.
+	// holds "*": a VANISHED with one is a *codec.DecodeError. Of a
+	// VANISHED (EARLIER), uids holds only UIDs of the command's set
+	// (RFC 7162 section 3.2.6): what a server names past it is left
+	// out (with the set "$", SEARCHRES, it is handed on whole).
 	OnVanished func(uids codec.SeqSet, earlier bool)
 	// BufferMax is the size up to which a body section is kept whole in
 	// memory of its own (copied, or read whole from the connection when
@@ -498,6 +501,9 @@ func (c *Client) fetchPart(ctx context.Context, set Set, it *FetchItems, p *sess
 		fi.bufferMax = BufferedSectionMax
 	}
 	fi.p = p
+	if set.UID && !set.Saved {
+		fi.asked = &set.Nums
+	}
 	defer fi.close()
 	var cur *Message
 	// A loop body that panics leaves cur handed out: its sections end
@@ -600,6 +606,7 @@ type fetchIter struct {
 	ctx        context.Context
 	p          *session.Pending
 	onVanished func(codec.SeqSet, bool)
+	asked      *codec.SeqSet // the UIDs of the command's set (nil: not UIDs, or "$"): VANISHED (EARLIER) is cut to them
 	bufferMax  int64
 	err        error  // the error that ended the iteration
 	waited     bool   // Wait was called
@@ -636,12 +643,30 @@ func (fi *fetchIter) next() (session.Item, *codec.Fetch, error) {
 		case *codec.Fetch:
 			return item, r, nil
 		case *codec.Vanished:
-			if fi.onVanished != nil {
-				fi.onVanished(r.UIDs.Clone(), r.Earlier)
-			}
+			fi.vanished(r)
 		}
 	}
 	return session.Item{}, nil, fi.err
+}
+
+// vanished hands a VANISHED response to onVanished. One EARLIER, the
+// answer to the VANISHED modifier, names only UIDs of the command's set
+// (RFC 7162 section 3.2.6): the session gives it to the UID FETCH whose
+// set it overlaps, and what it names past the set (a server's "1:100" to
+// a UID FETCH 5:6) is cut, not handed on as expunged: a cache that drops
+// the UIDs it is given would forget messages still on the server.
+func (fi *fetchIter) vanished(r *codec.Vanished) {
+	if fi.onVanished == nil {
+		return
+	}
+	uids := r.UIDs.Clone()
+	if r.Earlier && fi.asked != nil {
+		uids = within(r.UIDs, *fi.asked)
+		if uids.IsEmpty() {
+			return
+		}
+	}
+	fi.onVanished(uids, r.Earlier)
 }
 
 // close ends the command when the iteration ended before its answer did:

@@ -44,7 +44,7 @@ type QResync struct {
 	// leave KnownUIDs empty. A set too long for the command line
 	// (Client.SetMaxSetLength) is sent as the one range from its lowest
 	// UID to its highest: the server may then report UIDs the client
-	// never knew, to be ignored.
+	// never knew, which MailboxState.Vanished leaves out.
 	KnownUIDs codec.SeqSet
 	// SeqMatchSeqs and SeqMatchUIDs are the optional message sequence
 	// match data: parallel sets of sequence numbers and their UIDs. They
@@ -80,7 +80,10 @@ type MailboxState struct {
 	MailboxID     string // OBJECTID ([MAILBOXID (id)]); "" when not sent
 	// Vanished holds the UIDs reported expunged by a QRESYNC select
 	// (VANISHED (EARLIER)). It never holds "*" (RFC 7162 forbids it): a
-	// VANISHED with one fails the Select with a *codec.DecodeError.
+	// VANISHED with one fails the Select with a *codec.DecodeError. With
+	// QResync.KnownUIDs, only those of them (RFC 7162 section 3.2.5.1:
+	// the server reports expunges of the known UIDs; UIDs past them,
+	// which the client never knew, are left out).
 	Vanished codec.SeqSet
 	// Changed holds the messages a QRESYNC select reported changed
 	// (their FETCH responses: UID, FLAGS, MODSEQ).
@@ -279,7 +282,11 @@ func (c *Client) Select(ctx context.Context, mailbox string, opts *SelectOptions
 	// selected. So it is when a QRESYNC select reported more changed
 	// messages than the result may keep (MaxResultBytes): the state is
 	// returned with the error, Changed holding those kept.
-	st := c.mailboxState(mailbox, r)
+	var known *codec.SeqSet
+	if q := o.QResync; q != nil && !q.KnownUIDs.IsEmpty() {
+		known = &q.KnownUIDs
+	}
+	st := c.mailboxState(mailbox, r, known)
 	st.Selection, st.session = sel, c.s
 	if q := o.QResync; q != nil && st.UIDValidity != 0 && st.UIDValidity != q.UIDValidity {
 		st.UIDValidityChanged = true
@@ -298,8 +305,10 @@ func (c *Client) Examine(ctx context.Context, mailbox string) (*MailboxState, er
 	return c.Select(ctx, mailbox, &SelectOptions{ReadOnly: true})
 }
 
-// mailboxState reads the responses of SELECT or EXAMINE.
-func (c *Client) mailboxState(name string, r *session.Result) *MailboxState {
+// mailboxState reads the responses of SELECT or EXAMINE; known, when not
+// nil, is the QRESYNC parameter's KnownUIDs, to which the VANISHED
+// (EARLIER) reported are cut.
+func (c *Client) mailboxState(name string, r *session.Result, known *codec.SeqSet) *MailboxState {
 	st := &MailboxState{Name: name, Status: r.Status}
 	code := func(cd *codec.Code) {
 		if cd == nil {
@@ -356,7 +365,16 @@ func (c *Client) mailboxState(name string, r *session.Result) *MailboxState {
 		case *codec.Status:
 			code(d.Code)
 		case *codec.Vanished:
-			vanished = append(vanished, d.UIDs.Ranges()...)
+			if d.Earlier && known != nil {
+				// RFC 7162 section 3.2.5.1: with known UIDs the server
+				// reports expunges of those only. Past them (a set too
+				// long for the line sent as one range, a hostile
+				// "1:4294967295") it names UIDs the client never knew:
+				// left out.
+				vanished = append(vanished, within(d.UIDs, *known).Ranges()...)
+			} else {
+				vanished = append(vanished, d.UIDs.Ranges()...)
+			}
 			if !d.Earlier && exists {
 				exists = st.vanished(&d.UIDs)
 			}

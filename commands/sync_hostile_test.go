@@ -255,6 +255,9 @@ func TestFetchVanishedEarlierOutsideSet(t *testing.T) {
 	if vanished.Contains(1) || vanished.Contains(100) {
 		t.Errorf("UID FETCH 5:6 VANISHED: OnVanished got %s, UIDs outside the set", vanished.String())
 	}
+	if got := vanished.String(); got != "5:6" {
+		t.Errorf("UID FETCH 5:6 VANISHED answered 1:100: OnVanished got %q; want 5:6, the UIDs of the set", got)
+	}
 }
 
 // TestFetchSeqExpungeInsideAnswer: FETCH 1:3 (FLAGS) answered "* 1 FETCH",
@@ -379,5 +382,30 @@ func TestAppendUIDOtherUIDValidityOfSelected(t *testing.T) {
 				t.Errorf("AppendMany to %s answered %s: UIDValidity %d, UIDs %s; kept %v, want %v", c0.mailbox, c0.code, mr.UIDValidity, mr.UIDs.String(), got, c0.kept)
 			}
 		})
+	}
+}
+
+// TestSelectQResyncVanishedOutsideKnown: SELECT (QRESYNC (1 400 5:6))
+// answered "* VANISHED (EARLIER) 1:100": with known UIDs the server
+// reports the expunges of those (RFC 7162 section 3.2.5.1); the rest are
+// UIDs the client never knew. MailboxState.Vanished holds 5:6 only: a
+// cache that drops what it is told vanished is told nothing of the UIDs
+// it did not send.
+func TestSelectQResyncVanishedOutsideKnown(t *testing.T) {
+	c := hostileClient(t, fakeServer{caps: "IMAP4rev1 ENABLE CONDSTORE QRESYNC", on: handlers{
+		"ENABLE": answer("* ENABLED QRESYNC"),
+		"SELECT": answer("* 2 EXISTS", "* OK [UIDVALIDITY 1] x", "* OK [HIGHESTMODSEQ 500] x", "* VANISHED (EARLIER) 1:100"),
+	}}.serve)
+	ctx := dvCtx(t)
+	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.Select(ctx, "INBOX", &commands.SelectOptions{QResync: &commands.QResync{UIDValidity: 1, ModSeq: 400,
+		KnownUIDs: commands.UIDRange(5, 6).Nums}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.Vanished.String(); got != "5:6" {
+		t.Errorf("SELECT QRESYNC known 5:6 answered VANISHED (EARLIER) 1:100: Vanished %q; want 5:6", got)
 	}
 }
