@@ -303,7 +303,11 @@ const BufferedSectionMax = 4096
 // between) ends the iteration with an error wrapping ErrRenumbered before
 // anything of that part is yielded; a fetch that may set \Seen (a
 // FetchSection with SetSeen, or FetchItems.Raw) sends such parts one after
-// the other instead, so that none is answered for other messages.
+// the other instead, so that none is answered for other messages. An
+// EXPUNGE read during the answer to a FETCH by sequence numbers (RFC 9051
+// section 5.5 forbids it: the numbers after it would name other
+// messages, one number yielded twice) ends the iteration with an error
+// wrapping ErrRenumbered, before the next message or at the end.
 func (c *Client) Fetch(ctx context.Context, set Set, items *FetchItems) iter.Seq2[*Message, error] {
 	return func(yield func(*Message, error) bool) {
 		var it FetchItems
@@ -502,7 +506,17 @@ func (c *Client) fetchPart(ctx context.Context, set Set, it *FetchItems, p *sess
 	}
 	fi.p = p
 	if set.UID && !set.Saved {
-		fi.asked = &set.Nums
+		fi.asked, fi.cut = set.Nums, true
+	}
+	// By sequence numbers, an EXPUNGE read during the answer (RFC 9051
+	// section 5.5 forbids it) makes the numbers after it name other
+	// messages: ended with ErrRenumbered, checked before each message
+	// (one atomic load) and at the end.
+	renumbered := func() error {
+		if set.UID {
+			return nil
+		}
+		return c.renumberedDuring(p, "FETCH")
 	}
 	defer fi.close()
 	var cur *Message
@@ -528,6 +542,9 @@ func (c *Client) fetchPart(ctx context.Context, set Set, it *FetchItems, p *sess
 		}
 		if err == nil && check != nil {
 			err, check = check(), nil
+		}
+		if err == nil {
+			err = renumbered()
 		}
 		if err != nil {
 			yield(nil, err)
@@ -561,7 +578,26 @@ func (c *Client) fetchPart(ctx context.Context, set Set, it *FetchItems, p *sess
 			return false
 		}
 	}
+	if err := renumbered(); err != nil {
+		// After the last message: the numbers yielded name other
+		// messages now.
+		yield(nil, err)
+		return false
+	}
 	return true
+}
+
+// renumberedDuring returns an error wrapping ErrRenumbered when the
+// session read an EXPUNGE (or a VANISHED) while p, a command by sequence
+// numbers, was in flight: none may come then (RFC 9051 section 5.5; the
+// session runs no command that may see one beside it), and the numbers of
+// its responses after it name other messages than those before it (a
+// "* 1 EXPUNGE" between two "* 1 FETCH": two messages numbered 1).
+func (c *Client) renumberedDuring(p *session.Pending, cmd string) error {
+	if !p.RenumberedInFlight() {
+		return nil
+	}
+	return fmt.Errorf("%w: an EXPUNGE during the answer to %s (RFC 9051 section 5.5)", ErrRenumbered, cmd)
 }
 
 // FetchAll is Fetch collecting the messages, for small answers without
@@ -606,7 +642,8 @@ type fetchIter struct {
 	ctx        context.Context
 	p          *session.Pending
 	onVanished func(codec.SeqSet, bool)
-	asked      *codec.SeqSet // the UIDs of the command's set (nil: not UIDs, or "$"): VANISHED (EARLIER) is cut to them
+	asked      codec.SeqSet // the UIDs of the command's set, when cut: VANISHED (EARLIER) is cut to them
+	cut        bool         // asked holds the set (UIDs, not "$")
 	bufferMax  int64
 	err        error  // the error that ended the iteration
 	waited     bool   // Wait was called
@@ -660,8 +697,8 @@ func (fi *fetchIter) vanished(r *codec.Vanished) {
 		return
 	}
 	uids := r.UIDs.Clone()
-	if r.Earlier && fi.asked != nil {
-		uids = within(r.UIDs, *fi.asked)
+	if r.Earlier && fi.cut {
+		uids = within(r.UIDs, fi.asked)
 		if uids.IsEmpty() {
 			return
 		}

@@ -41,7 +41,11 @@ const DefaultMaxSetLength = 8000
 // messages (session.Command.Renumbered; the later parts of a split set
 // and Search's criteria are refused at any EXPUNGE). A set holding "1:*" (every message,
 // whatever the numbers) and "$" are not checked. Use UIDs in a mailbox
-// that changes.
+// that changes. Fetch and Store by sequence numbers also end with it
+// (not a *session.NotSentError: the command was sent) when an EXPUNGE
+// is read during their answer, which RFC 9051 section 5.5 forbids
+// (session.Pending.RenumberedInFlight): Fetch before the next message
+// it would yield, or at the end, Store with its result.
 var ErrRenumbered = session.ErrRenumbered
 
 // ErrUIDValidity is wrapped by the error of a command on UIDs that was
@@ -230,6 +234,10 @@ type splitRun struct {
 	// their turn (behind another goroutine's command).
 	uids    bool
 	uidMark uint32
+	// noExpunge: a command by sequence numbers during whose answer the
+	// server may send no EXPUNGE (STORE; RFC 9051 section 5.5): one read
+	// while a part is in flight is that part's error (runPart).
+	noExpunge bool
 	// selection is session.Selections before the first part, given to
 	// each part (Command.Selection, checked even when 0: no mailbox
 	// selected yet is a selection too) when there are several (multi):
@@ -328,6 +336,27 @@ func (c *Client) renumberedError(selection uint32, i, n int, cmd string) error {
 	return fmt.Errorf("%w (before part %d of %d of %s)", ErrRenumbered, i+1, n, cmd)
 }
 
+// runPart runs one part of sequence numbers (or the whole set) and waits
+// for its answer. With noExpunge set (STORE: RFC 9051 section 5.5 allows
+// the server no EXPUNGE during its answer), an EXPUNGE the session read
+// while the part was in flight makes the answer's error one wrapping
+// ErrRenumbered, its result kept: the FETCH responses after it carry
+// numbers of other messages.
+func (r *splitRun) runPart(ctx context.Context, cmd *session.Command) (*session.Result, error) {
+	if !r.noExpunge {
+		return r.c.run(ctx, cmd)
+	}
+	p, err := r.c.s.Start(ctx, r.c.bound(ctx, cmd))
+	if err != nil {
+		return nil, err
+	}
+	res, err := p.Wait(ctx)
+	if err == nil {
+		err = r.c.renumberedDuring(p, r.cmd)
+	}
+	return res, err
+}
+
 // succeeded records part i as done.
 func (r *splitRun) succeeded(i int) {
 	if r.ok == nil {
@@ -368,7 +397,7 @@ func (r *splitRun) fail(err error) error {
 // first failure stops the rest.
 func (r *splitRun) run(ctx context.Context, build func(part Set) *session.Command, add func(i int, r *session.Result)) error {
 	if len(r.parts) == 1 {
-		res, err := r.c.run(ctx, r.command(ctx, build(r.parts[0])))
+		res, err := r.runPart(ctx, r.command(ctx, build(r.parts[0])))
 		if res != nil {
 			add(0, res)
 		}
@@ -379,7 +408,7 @@ func (r *splitRun) run(ctx context.Context, build func(part Set) *session.Comman
 			if err := r.check(i); err != nil {
 				return r.fail(err)
 			}
-			res, err := r.c.run(ctx, r.command(ctx, build(p)))
+			res, err := r.runPart(ctx, r.command(ctx, build(p)))
 			if res != nil {
 				add(i, res)
 			}

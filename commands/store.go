@@ -96,7 +96,11 @@ type StoreResult struct {
 // session's MaxResultBytes is not an error here, as it is for the
 // commands whose answer is their result: the store was done, and the
 // responses left out are counted in StoreResult.Dropped. In a mailbox open
-// read-only it returns ErrMailboxReadOnly and sends nothing.
+// read-only it returns ErrMailboxReadOnly and sends nothing. By sequence
+// numbers, an EXPUNGE read during the answer (RFC 9051 section 5.5 allows
+// the server none) makes Store return its result with an error wrapping
+// ErrRenumbered: the store was done, but the numbers of the Messages
+// after the EXPUNGE name other messages than those stored.
 func (c *Client) Store(ctx context.Context, set Set, op StoreOp, flags []string, opts *StoreOptions) (*StoreResult, error) {
 	if op < AddFlags || op > ReplaceFlags {
 		// The zero StoreOp went as FLAGS, replacing every flag of the
@@ -135,6 +139,7 @@ func (c *Client) Store(ctx context.Context, set Set, op StoreOp, flags []string,
 	b := c.newBound("STORE")
 	answered := false
 	run := c.newSplitRun(ctx, set, set.name("STORE"))
+	run.noExpunge = !set.UID
 	run.done = func(err error) bool {
 		tl, ok := err.(*session.ResultTooLargeError)
 		if ok {

@@ -409,3 +409,27 @@ func TestSelectQResyncVanishedOutsideKnown(t *testing.T) {
 		t.Errorf("SELECT QRESYNC known 5:6 answered VANISHED (EARLIER) 1:100: Vanished %q; want 5:6", got)
 	}
 }
+
+// TestStoreSeqExpungeInsideAnswer: STORE 1:3 +FLAGS (\Seen) answered
+// "* 1 FETCH", "* 1 EXPUNGE", "* 1 FETCH", "* 2 FETCH": an EXPUNGE during
+// a STORE's answer, which RFC 9051 section 5.5 forbids. StoreResult.Messages
+// came back numbered 1, 1, 2 with no error. The store was done: the result
+// is returned, with an error wrapping ErrRenumbered.
+func TestStoreSeqExpungeInsideAnswer(t *testing.T) {
+	ctx, c := fakeClient(t, fakeServer{caps: "IMAP4rev1", exists: 3, on: handlers{
+		"STORE": answer(`* 1 FETCH (FLAGS (\Seen))`, `* 1 EXPUNGE`, `* 1 FETCH (FLAGS (\Seen))`, `* 2 FETCH (FLAGS (\Seen))`),
+	}})
+	res, err := c.Store(ctx, commands.SeqRange(1, 3), commands.AddFlags, []string{commands.FlagSeen}, nil)
+	if !errors.Is(err, commands.ErrRenumbered) {
+		var seqs []uint32
+		if res != nil {
+			for _, m := range res.Messages {
+				seqs = append(seqs, m.SeqNum)
+			}
+		}
+		t.Fatalf("STORE 1:3 with an EXPUNGE inside its answer: %v, messages numbered %v; want an error wrapping ErrRenumbered", err, seqs)
+	}
+	if res == nil || len(res.Messages) != 3 {
+		t.Errorf("STORE 1:3 with an EXPUNGE inside its answer: result %+v; want it kept (the store was done)", res)
+	}
+}

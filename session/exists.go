@@ -136,11 +136,9 @@ func (s *Session) Exists() (n uint32, known bool) {
 // closed (it wraps at 2^32). A caller that splits work on sequence
 // numbers across several commands compares it before each: a change
 // means that the numbers it holds may be stale.
-func (s *Session) Renumbered() uint32 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.renumbered
-}
+//
+// It takes no lock (one atomic load): it may be read for every message.
+func (s *Session) Renumbered() uint32 { return s.renumbered.Load() }
 
 // reselectedLocked counts a change of the selected mailbox (under mu). The
 // count wraps at 2^32, skipping 0 (a Command.Selection of 0 checks

@@ -134,6 +134,7 @@ func (p *Pending) doneLocked() chan struct{} {
 // endLocked marks p over (under s.mu); result and err are set.
 func (p *Pending) endLocked() {
 	p.ended = true
+	p.renumberedEnd = p.s.renumbered.Load()
 	p.onBlock = nil
 	if p.done != nil {
 		close(p.done)

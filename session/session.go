@@ -263,8 +263,10 @@ type Session struct {
 	// (Session's size class).
 	behind uint8
 	// renumbered counts the events after which sequence numbers may name
-	// other messages (mu; exists.go: Renumbered).
-	renumbered uint32
+	// other messages (changed under mu; exists.go: Renumbered). Atomic,
+	// so that Renumbered takes no lock: a Fetch by sequence numbers
+	// reads it before each message it yields.
+	renumbered atomic.Uint32
 }
 
 // readLoopState is the state that only the reader touches, kept apart from
@@ -491,6 +493,10 @@ type Pending struct {
 	// its start made; 0 for others. Set before Start returns, never
 	// changed (Selection).
 	selection uint32
+	// renumberedAt is Session.Renumbered when the command was put in
+	// flight (under s.mu, before it was sent), renumberedEnd when it
+	// ended (endLocked, under s.mu): RenumberedInFlight.
+	renumberedAt, renumberedEnd uint32
 }
 
 // boundAt is when the command bound aborts the session if the command is
@@ -498,6 +504,32 @@ type Pending struct {
 // Computed, not kept: start never changes, and the 24 bytes of a kept
 // time leave the room Pending's size class needs (selection).
 func (p *Pending) boundAt() time.Time { return p.start.Add(p.bound) }
+
+// RenumberedInFlight reports whether the session read an EXPUNGE (or a
+// VANISHED, or anything else that changes Session.Renumbered) while the
+// command was in flight: from when it was put in flight, before it was
+// sent, until its tagged response (or until now, if it has not ended).
+// A command by sequence numbers (FETCH, STORE, SEARCH) runs with no
+// command that may see an EXPUNGE beside it, and RFC 9051 section 5.5
+// allows the server none during its answer: one read then makes the
+// numbers of its responses after it name other messages than those
+// before it. What is read after the command ended, while its caller
+// still reads its queued answer (Next), does not count. One atomic load
+// when nothing was renumbered since the command began, the session's lock
+// otherwise.
+func (p *Pending) RenumberedInFlight() bool {
+	s := p.s
+	if s.renumbered.Load() == p.renumberedAt {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	end := s.renumbered.Load()
+	if p.ended {
+		end = p.renumberedEnd
+	}
+	return end != p.renumberedAt
+}
 
 // Selection returns, for a SELECT or EXAMINE (a command whose Rules
 // transition is ToSelected), the count of Session.Selections that names

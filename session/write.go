@@ -171,11 +171,11 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush *bool) (*Pen
 		s.demanders++ // the commands in flight must end: the reader must go on
 		if w == nil && !info.waits {
 			w = s.waitLocked(info, set)
-			if cmd.CheckRenumbered && cmd.Renumbered == s.renumbered {
+			if cmd.CheckRenumbered && cmd.Renumbered == s.renumbered.Load() {
 				// Followed while it waits (renumberedLocked): an
 				// EXPUNGE above its numbers does not make it stale.
 				if m := seqSetMax(cmd.Messages); m != 0 {
-					w.renumberAt, w.renumberMax, w.renumberOK = s.renumbered, m, true
+					w.renumberAt, w.renumberMax, w.renumberOK = s.renumbered.Load(), m, true
 				}
 			}
 		}
@@ -219,7 +219,7 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush *bool) (*Pen
 		s.mu.Unlock()
 		return nil, notSent(ErrReselected)
 	}
-	if cmd.CheckRenumbered && cmd.Renumbered != s.renumbered && !(w != nil && w.renumberOK && w.renumberAt == s.renumbered) {
+	if cmd.CheckRenumbered && cmd.Renumbered != s.renumbered.Load() && !(w != nil && w.renumberOK && w.renumberAt == s.renumbered.Load()) {
 		// Sequence numbers may have changed since the mark: refused,
 		// but when the command waited for its turn from the mark on
 		// and every change since was an EXPUNGE above its largest
@@ -236,7 +236,8 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush *bool) (*Pen
 		s.mu.Unlock()
 		return nil, &StateError{Command: name, State: st, Allowed: info.allowed.list()}
 	}
-	p := &Pending{s: s, tag: s.nextTag(), name: name, wname: wname, cmd: cmd, info: info, start: time.Now()}
+	p := &Pending{s: s, tag: s.nextTag(), name: name, wname: wname, cmd: cmd, info: info, start: time.Now(),
+		renumberedAt: s.renumbered.Load()}
 	if set != nil && set.known {
 		// Read once: noteTarget keeps it. A caller's Messages was
 		// copied (commandSet), as the caller may reuse it once Start
@@ -396,7 +397,7 @@ func seqSetMax(set *codec.SeqSet) uint32 {
 // command it leaves unharmed (an EXPUNGE above its set's numbers) keeps
 // its count current (waiter.renumberOK), under mu.
 func (s *Session) renumberedLocked(seq uint32) {
-	s.renumbered++
+	s.renumbered.Add(1)
 	if s.wq == nil {
 		return
 	}
@@ -404,11 +405,11 @@ func (s *Session) renumberedLocked(seq uint32) {
 		if !w.renumberOK {
 			continue
 		}
-		if seq == 0 || seq <= w.renumberMax || w.renumberAt+1 != s.renumbered {
+		if seq == 0 || seq <= w.renumberMax || w.renumberAt+1 != s.renumbered.Load() {
 			w.renumberOK = false
 			continue
 		}
-		w.renumberAt = s.renumbered
+		w.renumberAt = s.renumbered.Load()
 	}
 }
 
