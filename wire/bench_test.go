@@ -2,6 +2,7 @@ package wire_test
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"testing"
 
@@ -259,6 +260,46 @@ func relay(tk *wire.Tokenizer, w io.Writer, line []wire.Token) error {
 		}
 		if _, err := tk.Forward(w); err != nil {
 			return err
+		}
+	}
+}
+
+// chunkReader returns at most n bytes a read, as a client's small TCP
+// segments arrive.
+type chunkReader struct {
+	r *bytes.Reader
+	n int
+}
+
+func (c *chunkReader) Read(b []byte) (int, error) { return c.r.Read(b[:min(len(b), c.n)]) }
+
+// BenchmarkSkipLineCommands skips 1,000 client commands of about 7 KB
+// (a UID SEARCH of 1,000 numbers, then a literal of 5 bytes) with
+// SkipLine, the bytes arriving 100 at a time: the line is dropped as it
+// comes, all but a short tail, which is where a literal's header is
+// looked for (and followed when it is longer than the tail).
+func BenchmarkSkipLineCommands(b *testing.B) {
+	var line []byte
+	line = append(line, "a UID SEARCH UID 1"...)
+	for i := 2; i <= 1000; i++ {
+		line = fmt.Appendf(line, ",%d", 100000+i)
+	}
+	line = append(line, " {5}\r\nhello\r\n"...)
+	data := bytes.Repeat(line, 1000)
+	src := &chunkReader{bytes.NewReader(data), 100}
+	tk := wire.NewTokenizer(src, &wire.TokenizerOptions{Commands: true})
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		src.r.Reset(data)
+		tk.Reset(src)
+		for range 1000 {
+			if err := tk.SkipLine(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, err := tk.Peek(); err != io.EOF {
+			b.Fatalf("after the lines: %v; want EOF", err)
 		}
 	}
 }

@@ -307,6 +307,11 @@ func FuzzLineEnds(f *testing.F) {
 		"+{0}\r\n+x {2}\r\nab\r\n+(x {2}\r\n* 1 EXISTS\r\n",
 		"[1 OK done {5}\r\n* 1 EXISTS\r\n",
 		"a1 NOOP {3}\r\nabc\r\n",
+		// Literal headers longer than the tail SkipLine keeps while
+		// it looks for the LF (TestLineEndsLongLiteralHeader).
+		"a NOOP {0000000000000000000000000000000000000005}\r\nhello\r\n* 1 EXISTS\r\n",
+		"* 1 FETCH (BODY[] ~{00000000000000000000000000000000000003}\r\nabc)\r\n",
+		"a NOOP {000000000000000000000000000000000000000000000000000000000000000000123456789012345678901}\r\nhello\r\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -369,6 +374,9 @@ func FuzzCommandLineEnds(f *testing.F) {
 		"a1 OK x {99999999999}\r\nz NOOP\r\n",
 		"+]1 OK x {5}\r\n* 1 EXISTS\r\n",
 		"a \"x {3}\r\nabc\r\n",
+		"a {0000000000000000000000000000000000000005}\r\nhello\r\nz NOOP\r\n",
+		"a {0000000000000000000000000000000000000005+}\r\nhello\r\nz NOOP\r\n",
+		"a x{000000000000000000000000000000000000000000000{0000000000000000000000000000000000000000002}\r\nab\r\n",
 	} {
 		f.Add([]byte(s))
 	}

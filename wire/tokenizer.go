@@ -1649,7 +1649,11 @@ func (t *Tokenizer) drainLiteral() error {
 // so does every later call: the connection must be closed. So it does
 // too on a line that stopped inside a status response's code and reaches
 // a literal's header at the end of its first part with no ']' closing the
-// code before it (as ForwardLine).
+// code before it (as ForwardLine). A literal's header is found however
+// the reads cut the line and however long it is: a size with leading
+// zeros (which Next refuses past 19 digits, ErrNumberOverflow) is the
+// number it spells, as a server reads it, and one past int64 is over
+// MaxLiteral.
 func (t *Tokenizer) SkipLine() error { return t.skipLine(nil, false, int64(t.maxLine), -1) }
 
 // skipLine is SkipLine; with w non-nil it is ForwardLine: every byte is
@@ -1692,6 +1696,9 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool, lineLimit, totalLimit int
 	// codec reads a code it cannot parse as text to the CRLF).
 	inCode := text && t.pend&pendHead != 0 && t.head == hCode
 	code := codeScan{depth: t.depth - t.codeDepth, plainDepth: t.depth - t.codeDepth}
+	// head follows what is dropped of the line's current part for a
+	// literal's header longer than the kept tail (leading zeros).
+	var head headScan
 	decide := func(end int) {
 		switch {
 		case known:
@@ -1730,6 +1737,7 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool, lineLimit, totalLimit int
 		if k < 0 {
 			// Keep a short tail so a literal header split across reads is
 			// still recognised; drop the rest (not an undecided head).
+			// A header longer than the tail is followed by head.
 			const tail = 32
 			if known && t.w-t.r > tail {
 				if w != nil {
@@ -1739,6 +1747,11 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool, lineLimit, totalLimit int
 				}
 				if inCode {
 					code.scan(t.buf[t.r : t.w-tail])
+				}
+				// Most of a line is no header: out of one, a last byte
+				// that is neither '{' nor a digit leaves head as it is.
+				if c := t.buf[t.w-tail-1]; head.open || c == '{' || isDigit(c) {
+					head.follow(t.buf[t.r : t.w-tail])
 				}
 				skipped += int64(t.w - tail - t.r)
 				t.dropTo(t.w - tail)
@@ -1784,6 +1797,10 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool, lineLimit, totalLimit int
 		decide(end)
 		known, whole = true, false
 		info, ok := literalAtEnd(t.buf[t.r:end])
+		if !ok {
+			info, ok = head.end(t.buf[t.r:end])
+		}
+		head = headScan{}
 		if ok && inCode && !code.scan(t.buf[t.r:end]).closedBefore() {
 			return t.breakStream(&SyntaxError{Offset: t.base + int64(end), Expected: "']' to end the response code before its literal", Got: excerpt(t.buf[max(t.r, end-16):end])})
 		}
@@ -1836,6 +1853,78 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool, lineLimit, totalLimit int
 		t.depth = 0
 		return nil
 	}
+}
+
+// headScan follows the bytes that skipLine drops of a line while it looks
+// for the line's end, keeping only a short tail: whether they end inside
+// a literal's header, a '{' followed by digits only, and the digits'
+// value. A header longer than the tail ("{" and 40 digits, leading zeros,
+// which a server reads as the number they spell) is then still a
+// literal's header at the LF, however the reads cut the line, as it is
+// to a reader that has the line whole (literalSuffix). It keeps no
+// bytes: a header's digits cost nothing past the line's limit. A size
+// past 2^64 saturates, as literalSuffix's does (MaxLiteral refuses it).
+// The '~' of a binary literal is not followed: skipLine frames the line
+// alike without it.
+type headScan struct {
+	open   bool   // the dropped bytes end with '{' and digits only
+	digits bool   // at least one digit follows the '{'
+	size   uint64 // their value, saturated at math.MaxUint64
+}
+
+// follow moves h past b, the next bytes dropped of the line.
+func (h *headScan) follow(b []byte) {
+	i := len(b)
+	for i > 0 && isDigit(b[i-1]) {
+		i--
+	}
+	switch {
+	case i == 0 && h.open:
+	case i > 0 && b[i-1] == '{':
+		*h = headScan{open: true}
+	default:
+		*h = headScan{}
+		return
+	}
+	h.add(b[i:])
+}
+
+// add appends the digits d to h's value, saturating.
+func (h *headScan) add(d []byte) {
+	for _, c := range d {
+		x := uint64(c - '0')
+		if h.size > (math.MaxUint64-x)/10 {
+			h.size = math.MaxUint64
+		} else {
+			h.size = h.size*10 + x
+		}
+	}
+	h.digits = h.digits || len(d) > 0
+}
+
+// end reports whether line, the kept rest of the line to its LF, ends
+// the header that the dropped bytes began: its digits, an optional '+',
+// '}' and the line's end.
+func (h headScan) end(line []byte) (LiteralInfo, bool) {
+	var info LiteralInfo
+	if !h.open {
+		return info, false
+	}
+	b := line[:len(line)-1] // the LF
+	b = bytes.TrimSuffix(b, []byte("\r"))
+	b, ok := bytes.CutSuffix(b, []byte("}"))
+	if !ok {
+		return info, false
+	}
+	b, info.NonSync = bytes.CutSuffix(b, []byte("+"))
+	for _, c := range b {
+		if !isDigit(c) {
+			return info, false
+		}
+	}
+	h.add(b)
+	info.Size = saturate(h.size)
+	return info, h.digits
 }
 
 // codeScan follows the bytes of a status response's code that skipLine
@@ -2256,3 +2345,6 @@ func (t *Tokenizer) digitsAt(i int) (uint64, int, error) {
 	}
 	return v, j, nil
 }
+
+// isDigit reports whether c is an ASCII digit.
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
