@@ -13,14 +13,13 @@ import (
 
 // TestCommandLineEndsLongLiteralHeader: a client's literal header longer
 // than SkipLine's 32-byte tail ("{" and 40 digits, leading zeros: a size
-// of 5, which Dovecot reads as such) is framed by where the reads cut
-// the stream. Read whole, every reader takes the 5 bytes after it as the
-// literal's body, as FuzzCommandLineEnds's server does; read a byte at a
-// time, SkipLine (after Next's ErrNumberOverflow) has dropped the '{'
-// before it meets the LF, and ends the line there: "hello" becomes a line
-// of its own (so a proxy that refuses the line, RefuseLine, answers or
-// relays the body as a command, or drops it, by the client's segment
-// sizes). FuzzCommandLineEnds's claim (docs/fuzzing.md) fails on it.
+// of 5, which Dovecot reads as such) is a literal to every reader, read
+// whole or a byte at a time, as to FuzzCommandLineEnds's server. It was
+// framed by where the reads cut the stream: a byte at a time, SkipLine
+// (after Next's ErrNumberOverflow) had dropped the '{' before it met the
+// LF, and ended the line there: "hello" was a line of its own (so a proxy
+// that refused the line, RefuseLine, answered or relayed the body as a
+// command, or dropped it, by the client's segment sizes).
 func TestCommandLineEndsLongLiteralHeader(t *testing.T) {
 	for _, s := range []string{
 		"a {0000000000000000000000000000000000000005}\r\nhello\r\nz NOOP\r\n",
