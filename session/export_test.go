@@ -117,3 +117,6 @@ func OnReadTimeout(t interface{ Cleanup(func()) }, f func(interrupted bool)) {
 	testHookReadTimeout.Store(&f)
 	t.Cleanup(func() { testHookReadTimeout.Store(nil) })
 }
+
+// WriteGrace is how long a write whose context ended may still take.
+const WriteGrace = writeGrace

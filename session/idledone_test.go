@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/imapkit/imapkit/session"
@@ -95,37 +96,40 @@ func TestStrayDoneAnswer(t *testing.T) {
 // IDLE, an AUTHENTICATE answer after its caller gave up) is still written,
 // within the write grace: left unsent, the server would wait for it
 // forever, and cut at once (a deadline in the past) it aborted the session
-// though the connection was fine.
+// though the connection was fine. In a bubble: the server's 10 ms and the
+// grace are on the bubble's clock (on the real one, a server goroutine not
+// run for 50 ms on a loaded machine lost the race).
 func TestContinueEndedContext(t *testing.T) {
-	conn := unbufferedFake(t, func(r *bufio.Reader, w io.Writer) {
-		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1 IDLE] hi\r\n")
-		readLine(r)
-		io.WriteString(w, "+ idling\r\n")
-		// Slow to read (an unbuffered pipe: the write waits for it),
-		// well within the write grace.
-		time.Sleep(10 * time.Millisecond)
-		if l := readLine(r); l != "DONE" {
-			io.WriteString(w, "* BAD expected DONE, got "+l+"\r\n")
-			return
+	synctest.Test(t, func(t *testing.T) {
+		conn := unbufferedFake(t, func(r *bufio.Reader, w io.Writer) {
+			io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1 IDLE] hi\r\n")
+			readLine(r)
+			io.WriteString(w, "+ idling\r\n")
+			// Slow to read (an unbuffered pipe: the write waits for
+			// it), well within the write grace.
+			time.Sleep(10 * time.Millisecond)
+			if l := readLine(r); l != "DONE" {
+				io.WriteString(w, "* BAD expected DONE, got "+l+"\r\n")
+				return
+			}
+			io.WriteString(w, "A1 OK IDLE done\r\n")
+			answerOK(r, w)
+		})
+		s := openDefaults(t, conn, nil)
+		ctx := ctx20(t)
+		p := startIdle(t, ctx, s)
+		ended, cancel := context.WithCancel(ctx)
+		cancel()
+		if err := p.Continue(ended, []byte("DONE")); err != nil {
+			t.Fatalf("Continue with an ended context: %v; session err %v", err, s.Err())
 		}
-		io.WriteString(w, "A1 OK IDLE done\r\n")
-		answerOK(r, w)
+		if _, err := p.Wait(ctx); err != nil {
+			t.Fatalf("IDLE: %v", err)
+		}
+		if _, err := s.Run(ctx, &session.Command{Name: "NOOP"}); err != nil {
+			t.Fatalf("NOOP after: %v", err)
+		}
 	})
-	s := openDefaults(t, conn, nil)
-	defer s.Close()
-	ctx := ctx20(t)
-	p := startIdle(t, ctx, s)
-	ended, cancel := context.WithCancel(ctx)
-	cancel()
-	if err := p.Continue(ended, []byte("DONE")); err != nil {
-		t.Fatalf("Continue with an ended context: %v; session err %v", err, s.Err())
-	}
-	if _, err := p.Wait(ctx); err != nil {
-		t.Fatalf("IDLE: %v", err)
-	}
-	if _, err := s.Run(ctx, &session.Command{Name: "NOOP"}); err != nil {
-		t.Fatalf("NOOP after: %v", err)
-	}
 }
 
 // unbufferedFake is fake over net.Pipe: a client write waits until the
@@ -150,33 +154,34 @@ func answerOK(r *bufio.Reader, w io.Writer) {
 // TestContinueOwnEndedContext: as TestContinueEndedContext, with the
 // command's own context, which ended while nothing was being written (its
 // write watch found no write to cut): a server that does not read the line
-// gets it cut after the write grace, ending the session, instead of a
-// Continue blocked until the write side's stall timeout (4 minutes). The
-// review of 2026-12-04; AUTHENTICATE answers with its own context.
+// gets it cut after the write grace, exactly, ending the session, instead
+// of a Continue blocked until the write side's stall timeout (4 minutes).
+// The review of 2026-12-04; AUTHENTICATE answers with its own context. In
+// a bubble: synctest.Wait lets the write watch fire (a real 20 ms sleep
+// did not promise it on a loaded machine), and the grace is measured on
+// the bubble's clock.
 func TestContinueOwnEndedContext(t *testing.T) {
-	stop := make(chan struct{})
-	conn := unbufferedFake(t, func(r *bufio.Reader, w io.Writer) {
-		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1 IDLE] hi\r\n")
-		readLine(r)
-		io.WriteString(w, "+ idling\r\n")
-		<-stop // never reads again
-	})
-	defer close(stop)
-	s := openDefaults(t, conn, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	p := startIdle(t, ctx, s)
-	cancel()
-	time.Sleep(20 * time.Millisecond) // the write watch fires with no write going
-	done := make(chan error, 1)
-	go func() { done <- p.Continue(ctx, []byte("DONE")) }()
-	select {
-	case err := <-done:
+	synctest.Test(t, func(t *testing.T) {
+		stop := make(chan struct{})
+		conn := unbufferedFake(t, func(r *bufio.Reader, w io.Writer) {
+			io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1 IDLE] hi\r\n")
+			readLine(r)
+			io.WriteString(w, "+ idling\r\n")
+			<-stop // never reads again
+		})
+		defer close(stop)
+		s := openDefaults(t, conn, nil)
+		ctx, cancel := context.WithCancel(context.Background())
+		p := startIdle(t, ctx, s)
+		cancel()
+		synctest.Wait() // the write watch has fired, with no write going
+		start := time.Now()
+		err := p.Continue(ctx, []byte("DONE"))
 		if err == nil {
 			t.Fatal("Continue to a server that reads nothing succeeded")
 		}
-	case <-time.After(10 * time.Second):
-		s.Close()
-		<-done
-		t.Fatal("Continue still blocked 10 s after its context ended (the write grace is 50 ms)")
-	}
+		if d := time.Since(start); d != session.WriteGrace {
+			t.Fatalf("Continue failed after %v (%v); want exactly the write grace, %v", d, err, session.WriteGrace)
+		}
+	})
 }
