@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/imapkit/imapkit/codec"
@@ -505,44 +506,49 @@ func TestIdleCaughtKeptAtEnd(t *testing.T) {
 // them on: a flag change the server sent between the polls reaches
 // neither onEvent nor the stream, and is gone from the caller's own Catch
 // (IdleOptions.Catch) too. Caused by 9d74fc2 (before, it went to
-// OnUnsolicited).
+// OnUnsolicited). In a testing/synctest bubble: the server's 50 ms, the
+// poll interval and the test's 500 ms are on the bubble's clock (on the
+// real one, a loaded machine could run the server's FETCH after the
+// cancel, and nothing was there to keep).
 func TestIdlePollCaughtKeptOnCancel(t *testing.T) {
-	release := make(chan struct{})
-	defer close(release) // before the server is closed (a Cleanup)
-	noops := 0
-	var unsolicited responseLog
-	ctx, s, c := fakeSession(t, fakeServer{caps: "IMAP4rev1", exists: 3, on: handlers{
-		"NOOP": func(c *hostile.Conn, cmd *hostile.Command) error {
-			noops++
-			if noops > 1 {
-				<-release
-				return c.Line(cmd.Tag + " OK done")
-			}
-			c.Line(cmd.Tag + " OK done")
-			time.Sleep(50 * time.Millisecond)
-			// Between two polls: another client's flag change.
-			return c.Line("* 2 FETCH (FLAGS (\\Flagged))")
-		},
-	}}, &session.Options{OnUnsolicited: unsolicited.add})
-	ca := s.Catch()
-	defer ca.Stop()
-	ictx, icancel := context.WithCancel(ctx)
-	var events responseLog
-	done := make(chan error, 1)
-	go func() {
-		done <- c.Idle(ictx, &commands.IdleOptions{PollInterval: 200 * time.Millisecond, Catch: ca}, func(r codec.Response) bool {
-			events.add(r)
-			return true
-		})
-	}()
-	// The first NOOP at once, the FETCH 50 ms later, the second NOOP at
-	// 200 ms, which the server does not answer; Idle is stopped at 500 ms.
-	time.Sleep(500 * time.Millisecond)
-	icancel()
-	<-done
-	if left, _ := ca.Take(); len(left) == 0 && !events.hasFetch() && !unsolicited.hasFetch() {
-		t.Fatal("the '* 2 FETCH (FLAGS (\\Flagged))' sent between two polls reached neither onEvent, nor OnUnsolicited, nor stayed in the caller's Catch: idlePoll took it and returned without handing it on")
-	}
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		defer close(release) // before the server is closed (a Cleanup)
+		noops := 0
+		var unsolicited responseLog
+		ctx, s, c := fakeSession(t, fakeServer{caps: "IMAP4rev1", exists: 3, on: handlers{
+			"NOOP": func(c *hostile.Conn, cmd *hostile.Command) error {
+				noops++
+				if noops > 1 {
+					<-release
+					return c.Line(cmd.Tag + " OK done")
+				}
+				c.Line(cmd.Tag + " OK done")
+				time.Sleep(50 * time.Millisecond)
+				// Between two polls: another client's flag change.
+				return c.Line("* 2 FETCH (FLAGS (\\Flagged))")
+			},
+		}}, &session.Options{OnUnsolicited: unsolicited.add})
+		ca := s.Catch()
+		defer ca.Stop()
+		ictx, icancel := context.WithCancel(ctx)
+		var events responseLog
+		done := make(chan error, 1)
+		go func() {
+			done <- c.Idle(ictx, &commands.IdleOptions{PollInterval: 200 * time.Millisecond, Catch: ca}, func(r codec.Response) bool {
+				events.add(r)
+				return true
+			})
+		}()
+		// The first NOOP at once, the FETCH 50 ms later, the second NOOP at
+		// 200 ms, which the server does not answer; Idle is stopped at 500 ms.
+		time.Sleep(500 * time.Millisecond)
+		icancel()
+		<-done
+		if left, _ := ca.Take(); len(left) == 0 && !events.hasFetch() && !unsolicited.hasFetch() {
+			t.Fatal("the '* 2 FETCH (FLAGS (\\Flagged))' sent between two polls reached neither onEvent, nor OnUnsolicited, nor stayed in the caller's Catch: idlePoll took it and returned without handing it on")
+		}
+	})
 }
 
 // TestIdlePollServerGone: Idle on a server without IDLE polls

@@ -12,9 +12,9 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/imapkit/imapkit/codec"
@@ -372,25 +372,20 @@ func review47BWorkers(c *leakcheck.Checker, wait time.Duration) int {
 	}
 }
 
-// review47BCountConn counts the bytes through Read (the client's side)
-// or Write (the server's side).
-type review47BCountConn struct {
+// byteCountConn counts the bytes through Read (the client's side) or
+// Write (the server's side).
+type byteCountConn struct {
 	net.Conn
 	n atomic.Int64
-	// onRead, when set, runs as each Read begins (client's side).
-	onRead func()
 }
 
-func (c *review47BCountConn) Read(p []byte) (int, error) {
-	if c.onRead != nil {
-		c.onRead()
-	}
+func (c *byteCountConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	c.n.Add(int64(n))
 	return n, err
 }
 
-func (c *review47BCountConn) Write(p []byte) (int, error) {
+func (c *byteCountConn) Write(p []byte) (int, error) {
 	n, err := c.Conn.Write(p)
 	c.n.Add(int64(n))
 	return n, err
@@ -406,111 +401,134 @@ func (c *review47BCountConn) Write(p []byte) (int, error) {
 // timeout (60 s, the default), which aborted the session, whenever the
 // context ended during the read (and returned the context's error when it
 // ended between two reads): the inflater (compress/flate) keeps a read's
-// timeout for good, so the read was never interrupted. The cancel here
-// comes once the client's read of the connection has begun with every byte
-// the server sent already read, so that the read surely waits.
+// timeout for good, so the read was never interrupted.
+//
+// In a bubble: the cancel comes once every goroutine is durably blocked
+// (synctest.Wait), the server waiting to be released and the body's read
+// waiting on the pipe with every byte the server sent read, so that the
+// read surely waits; the stall timeout, were the read not interrupted, is
+// on the bubble's clock. (On the real clock the test looked for a read
+// beginning once the server had marked itself stalled, after its write
+// returned: a server goroutine not run between the two let the client read
+// all and block first, and no read began again; the test then failed
+// after the stall timeout.)
 func TestCompressBodyFrozenContext(t *testing.T) {
 	const size = 1 << 20
-	client, server := transport.Pipe()
-	sc := &review47BCountConn{Conn: server}
-	cc := &review47BCountConn{Conn: client}
-	var stalled atomic.Bool // the server sent the half and stopped
-	waiting := make(chan struct{})
-	var once sync.Once
-	cc.onRead = func() {
-		if stalled.Load() && cc.n.Load() == sc.n.Load() {
-			once.Do(func() { close(waiting) })
+	synctest.Test(t, func(t *testing.T) {
+		client, server := transport.Pipe()
+		sc := &byteCountConn{Conn: server}
+		cc := &byteCountConn{Conn: client}
+		release := make(chan struct{})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			defer sc.Close()
+			compressHalfServer(sc, size, release)
+		}()
+		t.Cleanup(func() {
+			client.Close()
+			server.Close()
+			<-done
+		})
+		s := openDefaults(t, cc, nil)
+		if err := s.Compress(ctx20(t)); err != nil {
+			t.Fatal(err)
 		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		p, err := s.Start(ctx, pullUIDFetch("(UID BODY[])"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		it, err := p.Next(ctx)
+		if err != nil || it.Body == nil {
+			t.Fatalf("%+v %v", it, err)
+		}
+		res := make(chan countedRead, 1)
+		go func() {
+			n, err := io.Copy(io.Discard, it.Body)
+			res <- countedRead{n, err}
+		}()
+		synctest.Wait()
+		select {
+		case r := <-res:
+			t.Fatalf("the body's read ended before the server went on: %d bytes, %v", r.n, r.err)
+		default:
+		}
+		if cc.n.Load() != sc.n.Load() {
+			t.Fatalf("the client has read %d bytes of the server's %d, and waits", cc.n.Load(), sc.n.Load())
+		}
+		cancel()
+		r := compressReadAfterCancel(t, s, res, release)
+		if !errors.Is(r.err, context.Canceled) || !errors.Is(r.err, session.ErrBodyDropped) || r.n >= size {
+			t.Fatalf("read %d bytes: %v", r.n, r.err)
+		}
+		if err := s.Err(); err != nil {
+			t.Fatalf("session ended: %v", err)
+		}
+		close(release)
+		bodyCtxAfter(t, s, p, ctx)
+	})
+}
+
+// countedRead is what a body's read returned: the bytes and the error.
+type countedRead struct {
+	n   int64
+	err error
+}
+
+// compressReadAfterCancel waits for the body's read on res after its
+// context was cancelled, and fails (releasing the server) if it is still
+// waiting 15 s later on the bubble's clock, before the stall timeout.
+func compressReadAfterCancel(t *testing.T, s *session.Session, res <-chan countedRead, release chan struct{}) countedRead {
+	t.Helper()
+	select {
+	case r := <-res:
+		return r
+	case <-time.After(15 * time.Second): // on the bubble's clock
+		close(release)
+		r := <-res
+		t.Fatalf("the read did not end with its context (it ended with the server's rest, or the stall timeout: %d bytes, %v; session: %v)", r.n, r.err, s.Err())
+		return r
 	}
-	release := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer sc.Close()
-		br := bufio.NewReader(sc)
-		io.WriteString(sc, "* PREAUTH [CAPABILITY IMAP4rev1 COMPRESS=DEFLATE] hi\r\n")
-		tag, _, _ := strings.Cut(readLine(br), " ")
-		io.WriteString(sc, tag+" OK deflating\r\n")
-		br = bufio.NewReader(flate.NewReader(br))
-		zw, _ := flate.NewWriter(sc, flate.BestSpeed)
-		write := func(s string) {
-			io.WriteString(zw, s)
-			zw.Flush()
+}
+
+// compressHalfServer is the server of TestCompressBodyFrozenContext on
+// conn: it greets, turns COMPRESS on, and answers each FETCH with a body
+// of size bytes; of the first, it sends half and waits for release
+// before the rest. Any other command gets OK.
+func compressHalfServer(conn net.Conn, size int, release <-chan struct{}) {
+	br := bufio.NewReader(conn)
+	io.WriteString(conn, "* PREAUTH [CAPABILITY IMAP4rev1 COMPRESS=DEFLATE] hi\r\n")
+	tag, _, _ := strings.Cut(readLine(br), " ")
+	io.WriteString(conn, tag+" OK deflating\r\n")
+	br = bufio.NewReader(flate.NewReader(br))
+	zw, _ := flate.NewWriter(conn, flate.BestSpeed)
+	write := func(s string) {
+		io.WriteString(zw, s)
+		zw.Flush()
+	}
+	half := strings.Repeat("y", size/2)
+	for first := true; ; first = false {
+		l := readLine(br)
+		if l == "" {
+			return
 		}
-		half := strings.Repeat("y", size/2)
-		for first := true; ; first = false {
-			l := readLine(br)
-			if l == "" {
+		tag, _, _ := strings.Cut(l, " ")
+		if !strings.Contains(l, "FETCH") {
+			write(tag + " OK noop\r\n")
+			continue
+		}
+		write(fmt.Sprintf("* 1 FETCH (UID 1 BODY[] {%d}\r\n", size) + half)
+		if first {
+			select {
+			case <-release:
+			case <-time.After(time.Minute): // on the bubble's clock: a failed test
 				return
 			}
-			tag, _, _ := strings.Cut(l, " ")
-			if !strings.Contains(l, "FETCH") {
-				write(tag + " OK noop\r\n")
-				continue
-			}
-			write(fmt.Sprintf("* 1 FETCH (UID 1 BODY[] {%d}\r\n", size) + half)
-			if first {
-				stalled.Store(true)
-				select {
-				case <-release:
-				case <-time.After(time.Minute):
-					return
-				}
-				stalled.Store(false)
-			}
-			write(half + ")\r\n" + tag + " OK done\r\n")
 		}
-	}()
-	t.Cleanup(func() {
-		client.Close()
-		server.Close()
-		<-done
-	})
-	s := openDefaults(t, cc, nil)
-	if err := s.Compress(ctx20(t)); err != nil {
-		t.Fatal(err)
+		write(half + ")\r\n" + tag + " OK done\r\n")
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	p, err := s.Start(ctx, pullUIDFetch("(UID BODY[])"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	it, err := p.Next(ctx)
-	if err != nil || it.Body == nil {
-		t.Fatalf("%+v %v", it, err)
-	}
-	type result struct {
-		n   int64
-		err error
-	}
-	res := make(chan result, 1)
-	go func() {
-		n, err := io.Copy(io.Discard, it.Body)
-		res <- result{n, err}
-	}()
-	select {
-	case <-waiting:
-	case r := <-res:
-		t.Fatalf("the body's read ended before the server went on: %d bytes, %v", r.n, r.err)
-	}
-	cancel()
-	var r result
-	select {
-	case r = <-res:
-	case <-time.After(15 * time.Second): // a hang guard, not a measure
-		close(release)
-		r = <-res
-		t.Fatalf("the read did not end with its context (it ended with the server's rest, or the stall timeout: %d bytes, %v; session: %v)", r.n, r.err, s.Err())
-	}
-	if !errors.Is(r.err, context.Canceled) || !errors.Is(r.err, session.ErrBodyDropped) || r.n >= size {
-		t.Fatalf("read %d bytes: %v", r.n, r.err)
-	}
-	if err := s.Err(); err != nil {
-		t.Fatalf("session ended: %v", err)
-	}
-	close(release)
-	bodyCtxAfter(t, s, p, ctx)
 }
 
 // BenchmarkCompressPulledBody reads a pulled 8 MiB body section
