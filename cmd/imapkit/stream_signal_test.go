@@ -231,6 +231,7 @@ while IFS= read -r l; do
   *"SELECT INBOX"*) printf '%s OK done\r\n' "$tag";;
   *SELECT*) sleep 2; printf '%s NO late\r\n' "$tag";;
   *IDLE*) printf '+ idling\r\n'; IFS= read -r l; printf '%s OK done\r\n' "$tag";;
+  *NOOP*) printf '%s OK noop answered\r\n' "$tag";;
   *LOGOUT*) printf '* BYE bye\r\n%s OK done\r\n' "$tag"; exit 0;;
   *) printf '%s OK done\r\n' "$tag";;
   esac
@@ -267,7 +268,13 @@ done`
 			t.Fatalf("no interrupt: %v\n%q", err, term.Output())
 		}
 		term.Write([]byte("NOOP\r"))
-		time.Sleep(3 * time.Second) // the SELECT's late answer, dropped, then the NOOP's
+		// The server answers the NOOP once it has sent the SELECT's
+		// late answer (it reads one line at a time): the NOOP's answer
+		// shown means the late one was read and dropped.
+		if err := term.Expect("OK noop answered", ptyGuard); err != nil {
+			term.Wait(time.Second)
+			t.Fatalf("no answer to the NOOP after the interrupted SELECT: %v\n%q", err, term.Output())
+		}
 		term.Write([]byte("QUIT\r"))
 		err = term.Wait(ptyGuard)
 		if out := term.Output(); err != nil || strings.Contains(out, "connection aborted") {
