@@ -215,33 +215,39 @@ func TestIdleInAuthThenSelect(t *testing.T) {
 // TestIdlePollAfterSelect: on a server without IDLE, the NOOP
 // that stands for it is bound to the selection too: after another
 // goroutine's SELECT, Idle returns instead of polling the other mailbox.
+// In a testing/synctest bubble: the 100 ms in which a few NOOPs go, at
+// the 20 ms poll interval, and the 3 s guard are on the bubble's clock (on
+// the real one, an Idle goroutine not run in 100 ms let the SELECT go
+// first).
 func TestIdlePollAfterSelect(t *testing.T) {
-	c := hostileClient(t, func(c *hostile.Conn) error {
-		c.PreAuth("IMAP4rev1")
-		return c.Serve()
-	})
-	ctx := resCtx(t)
-	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
-	ictx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	idled := make(chan error, 1)
-	go func() {
-		idled <- c.Idle(ictx, &commands.IdleOptions{PollInterval: 20 * time.Millisecond}, func(r codec.Response) bool { return true })
-	}()
-	time.Sleep(100 * time.Millisecond) // a few NOOPs went
-	if _, err := c.Select(ctx, "Other", nil); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-idled:
-		if !errors.Is(err, session.ErrReselected) {
-			t.Errorf("polled Idle, then a SELECT: %v; want an error matching session.ErrReselected", err)
+	synctest.Test(t, func(t *testing.T) {
+		c := hostileClient(t, func(c *hostile.Conn) error {
+			c.PreAuth("IMAP4rev1")
+			return c.Serve()
+		})
+		ctx := resCtx(t)
+		if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+			t.Fatal(err)
 		}
-	case <-time.After(3 * time.Second):
-		t.Errorf("polled Idle went on polling another mailbox after another goroutine's SELECT")
-	}
+		ictx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		idled := make(chan error, 1)
+		go func() {
+			idled <- c.Idle(ictx, &commands.IdleOptions{PollInterval: 20 * time.Millisecond}, func(r codec.Response) bool { return true })
+		}()
+		time.Sleep(100 * time.Millisecond) // a few NOOPs went
+		if _, err := c.Select(ctx, "Other", nil); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-idled:
+			if !errors.Is(err, session.ErrReselected) {
+				t.Errorf("polled Idle, then a SELECT: %v; want an error matching session.ErrReselected", err)
+			}
+		case <-time.After(3 * time.Second):
+			t.Errorf("polled Idle went on polling another mailbox after another goroutine's SELECT")
+		}
+	})
 }
 
 // review42IdleEvents runs Idle (Restart restart) on a scripted server that
