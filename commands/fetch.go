@@ -505,7 +505,10 @@ func (c *Client) fetchPart(ctx context.Context, set Set, it *FetchItems, p *sess
 		fi.bufferMax = BufferedSectionMax
 	}
 	fi.p = p
-	if set.UID && !set.Saved {
+	// A set holding "*" is not cut to: "*" is the largest UID in use,
+	// so "101:*" is 94:101 when that is 94, which codec.SeqSet's
+	// "every n >= 101" does not hold.
+	if set.UID && !set.Saved && !set.Nums.Dynamic() {
 		fi.asked, fi.cut = set.Nums, true
 	}
 	// By sequence numbers, an EXPUNGE read during the answer (RFC 9051
@@ -643,7 +646,7 @@ type fetchIter struct {
 	p          *session.Pending
 	onVanished func(codec.SeqSet, bool)
 	asked      codec.SeqSet // the UIDs of the command's set, when cut: VANISHED (EARLIER) is cut to them
-	cut        bool         // asked holds the set (UIDs, not "$")
+	cut        bool         // asked holds the set (UIDs, not "$", no "*")
 	bufferMax  int64
 	err        error  // the error that ended the iteration
 	waited     bool   // Wait was called

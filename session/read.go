@@ -110,6 +110,10 @@ func (s *Session) finish(p *Pending, r *Result, err error) {
 		return
 	}
 	s.removeInflightLocked(p)
+	// The renumbering count as p leaves flight: a command started
+	// between here and endLocked below (a SELECT queued behind p) may
+	// renumber before p ends, and that is not p's (RenumberedInFlight).
+	renumberedEnd := s.renumbered.Load()
 	s.changedLocked()
 	s.armStall()
 	if p.pull != nil {
@@ -132,6 +136,7 @@ func (s *Session) finish(p *Pending, r *Result, err error) {
 	s.mu.Lock()
 	p.result, p.err = r, err
 	p.endLocked()
+	p.renumberedEnd = renumberedEnd
 	s.mu.Unlock()
 	if s.log != nil {
 		st := ""
