@@ -42,9 +42,9 @@ func icloudEmptySearch(t *testing.T, caps, name string) *commands.Client {
 // for a plain SEARCH (new with the change that made the untagged SEARCH
 // required: "Dovecot and Cyrus send it" is not every real server), and
 // "without a ESEARCH response" under iCloud's own capabilities (ESEARCH:
-// the extended SEARCH was already refused so). An empty mailbox search on
-// iCloud, the copy tool's Message-ID lookups on an iCloud destination,
-// Move's fallback, all fail where nothing matched.
+// the extended SEARCH was already refused so before the change). A
+// search matching nothing on iCloud fails, and with it the copy tool's
+// Message-ID lookups on an iCloud destination (cmd/imapkit copy_flags.go).
 func TestSearchEmptyAnswerICloudNotRefused(t *testing.T) {
 	for _, caps := range []string{"IMAP4rev1", icloudCaps} {
 		for _, uid := range []bool{false, true} {
