@@ -25,3 +25,25 @@ func TestNamespaceWithoutAnswerMissing(t *testing.T) {
 		t.Errorf("Namespace answered \"* NAMESPACE NIL NIL NIL\" = %+v, %v; want none, no error", ns, err)
 	}
 }
+
+// TestGetQuotaRootWithoutQuotaRootMissing: GETQUOTAROOT INBOX answered OK
+// with no QUOTAROOT, or only another mailbox's, returns no roots and no
+// error: "INBOX is under no quota" made up, the case GetACL was just made
+// to refuse ("* ACL Other bob lr" alone). The package doc says of
+// QUOTAROOT among others: "a command left without its answer returns a
+// *MissingError"; RFC 9208 (and RFC 2087) answer GETQUOTAROOT with a
+// QUOTAROOT naming the mailbox, "* QUOTAROOT INBOX" for one under no root.
+func TestGetQuotaRootWithoutQuotaRootMissing(t *testing.T) {
+	for _, lines := range [][]string{nil, {"* QUOTAROOT Other r", "* QUOTA r (STORAGE 1 2)"}} {
+		c := resSelected(t, "IMAP4rev1 QUOTA", "GETQUOTAROOT", lines...)
+		roots, qs, err := c.GetQuotaRoot(resCtx(t), "INBOX")
+		wantMissing(t, "GetQuotaRoot(INBOX)", err, "QUOTAROOT")
+		if roots != nil || qs != nil {
+			t.Errorf("GetQuotaRoot(INBOX) answered %q = %q, %+v; want nil", lines, roots, qs)
+		}
+	}
+	c := resSelected(t, "IMAP4rev1 QUOTA", "GETQUOTAROOT", "* QUOTAROOT INBOX")
+	if roots, _, err := c.GetQuotaRoot(resCtx(t), "INBOX"); err != nil || len(roots) != 0 {
+		t.Errorf("GetQuotaRoot(INBOX) answered \"* QUOTAROOT INBOX\" = %q, %v; want no roots, no error", roots, err)
+	}
+}
