@@ -430,7 +430,8 @@ func (c *Client) hasCap(name string) bool {
 	}
 	switch strings.ToUpper(name) {
 	case "MOVE", "UIDPLUS", "ESEARCH", "ENABLE", "IDLE", "NAMESPACE", "UNSELECT",
-		"LITERAL-", "SASL-IR", "BINARY", "CHILDREN", "LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE", "STATUS=SIZE":
+		"LITERAL-", "SASL-IR", "BINARY", "CHILDREN", "LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE", "STATUS=SIZE",
+		"SEARCHRES":
 		return c.s.HasCap("IMAP4rev2")
 	}
 	return false

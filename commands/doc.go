@@ -48,12 +48,18 @@
 // and MYRIGHTS with the listed mailbox's own delimiter. Of two answers
 // to a command that has one (ID, NAMESPACE), the last is taken.
 //
-// A command whose RFC requires its untagged answer even when there is
-// nothing to say returns a *MissingError without it, never an empty
-// result made up: SEARCH ("* SEARCH"; with ESEARCH, an ESEARCH of its own
-// tag and kind of numbers, RETURN (SAVE) alone excepted), SORT ("* SORT";
-// an ESEARCH is not its answer: the order is lost), THREAD ("* THREAD"),
-// GETACL ("* ACL INBOX"), MYRIGHTS, LISTRIGHTS, GETQUOTA and STATUS.
+// These commands, whose RFC requires their untagged answer even when
+// there is nothing to say, return a *MissingError without it, never an
+// empty result made up: SORT ("* SORT"; an ESEARCH is not its answer: the
+// order is lost) and ESort, THREAD ("* THREAD"), GETACL ("* ACL INBOX"),
+// GETQUOTAROOT ("* QUOTAROOT INBOX"), NAMESPACE ("* NAMESPACE NIL NIL
+// NIL"), MYRIGHTS, LISTRIGHTS, GETQUOTA and STATUS. SEARCH is the
+// exception, for iCloud, which answers one that matches nothing with its
+// tagged OK alone, also in ESEARCH's form: an answer with no search
+// response at all is the empty result, as imaplib gives it (a server can
+// always send an empty "* SEARCH"); one with only an ESEARCH that is not
+// its own (of another tag, or of the other kind of numbers) is a
+// *MissingError.
 // Partial takes only the body section it asked for: the same kind, part,
 // specifier, origin and, for HEADER.FIELDS (.NOT), the same field names
 // (in any ASCII case and order).

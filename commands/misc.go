@@ -144,7 +144,9 @@ type NamespaceDesc struct {
 }
 
 // Namespace sends NAMESPACE. A server sends one NAMESPACE response; if it
-// sends more, the last is the answer (as for ID).
+// sends more, the last is the answer (as for ID). Without one (RFC 2342
+// section 5, RFC 9051 section 6.3.10: "* NAMESPACE NIL NIL NIL" when
+// there are none), a *MissingError: no empty namespaces are made up.
 func (c *Client) Namespace(ctx context.Context) (*Namespace, error) {
 	r, err := c.run(ctx, &session.Command{Name: "NAMESPACE"})
 	if err != nil {
@@ -171,10 +173,15 @@ func (c *Client) Namespace(ctx context.Context) (*Namespace, error) {
 		}
 		return out
 	}
+	answered := false
 	for _, d := range r.Data {
 		if n, ok := d.(*codec.Namespace); ok {
 			ns.Personal, ns.Other, ns.Shared = conv(n.Personal), conv(n.Other), conv(n.Shared)
+			answered = true
 		}
+	}
+	if !answered {
+		return nil, &MissingError{Command: "NAMESPACE", Response: "NAMESPACE"}
 	}
 	return ns, nil
 }

@@ -11,7 +11,9 @@ import (
 // response its RFC requires even when there is nothing to say ("* SEARCH",
 // "* SORT", "* THREAD", "* ACL INBOX"): the typed result is not made up
 // ("nothing matches"), the call ends with a *commands.MissingError naming
-// the response. The empty answer is still the empty result.
+// the response. The empty answer is still the empty result. SEARCH is the
+// exception: answered with no search response at all, it is the empty
+// result (iCloud's quirk); with only another command's ESEARCH, missing.
 
 // wantMissing fails t unless err is a *commands.MissingError for response.
 func wantMissing(t *testing.T, what string, err error, response string) {
@@ -22,28 +24,48 @@ func wantMissing(t *testing.T, what string, err error, response string) {
 	}
 }
 
-// TestSearchWithoutSearchResponseMissing: a plain SEARCH (no ESEARCH)
-// answered OK with no "* SEARCH" was taken for "nothing matches".
-func TestSearchWithoutSearchResponseMissing(t *testing.T) {
-	for _, name := range []string{"SEARCH", "UID SEARCH"} {
-		opts := &commands.SearchOptions{UID: name == "UID SEARCH"}
-		c := resSelected(t, "IMAP4rev1", name)
-		res, err := c.Search(resCtx(t), nil, opts)
-		wantMissing(t, "Search "+name, err, "SEARCH")
-		if res != nil {
-			t.Errorf("Search %s without an answer = %+v; want nil", name, res)
+// TestSearchOnlyAnotherESearchMissing: a SEARCH answered OK with no
+// search response at all is the empty result (iCloud's quirk:
+// TestSearchEmptyAnswerICloudNotRefused), but one answered with an
+// ESEARCH that is not its own (tagged for another command, or untagged
+// with the other kind of numbers) and none of its own ends with a
+// *MissingError, in either form (plain, or ESEARCH's) and in SearchIter
+// too: its own answer may be the one misdirected.
+func TestSearchOnlyAnotherESearchMissing(t *testing.T) {
+	for _, caps := range []string{"IMAP4rev1", "IMAP4rev1 ESEARCH"} {
+		response := "SEARCH"
+		if caps != "IMAP4rev1" {
+			response = "ESEARCH"
 		}
-		c = resSelected(t, "IMAP4rev1", name)
-		var iterErr error
-		for _, err := range c.SearchIter(resCtx(t), nil, opts) {
-			iterErr = err
+		for _, name := range []string{"SEARCH", "UID SEARCH"} {
+			opts := &commands.SearchOptions{UID: name == "UID SEARCH"}
+			otherKind := "* ESEARCH UID ALL 100:103"
+			if opts.UID {
+				otherKind = "* ESEARCH ALL 1:3"
+			}
+			for _, line := range []string{`* ESEARCH (TAG "ZZZ") ALL 1:3`, otherKind} {
+				what := caps + ": " + name + " answered " + line
+				c := resSelected(t, caps, name, line)
+				res, err := c.Search(resCtx(t), nil, opts)
+				wantMissing(t, "Search "+what, err, response)
+				if res != nil {
+					t.Errorf("Search %s = %+v; want nil", what, res)
+				}
+				c = resSelected(t, caps, name, line)
+				var iterErr error
+				for n, err := range c.SearchIter(resCtx(t), nil, opts) {
+					if n != 0 {
+						t.Errorf("SearchIter %s yielded %d", what, n)
+					}
+					iterErr = err
+				}
+				wantMissing(t, "SearchIter "+what, iterErr, response)
+			}
 		}
-		wantMissing(t, "SearchIter "+name, iterErr, "SEARCH")
-
-		c = resSelected(t, "IMAP4rev1", name, "* SEARCH")
-		res, err = c.Search(resCtx(t), nil, opts)
+		c := resSelected(t, caps, "SEARCH", "* SEARCH")
+		res, err := c.Search(resCtx(t), nil, nil)
 		if err != nil || res == nil || res.Count != 0 {
-			t.Errorf("Search %s answered \"* SEARCH\" = %+v, %v; want the empty result", name, res, err)
+			t.Errorf("%s: Search answered \"* SEARCH\" = %+v, %v; want the empty result", caps, res, err)
 		}
 	}
 }

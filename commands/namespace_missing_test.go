@@ -2,17 +2,12 @@ package commands_test
 
 import "testing"
 
-// TestNamespaceWithoutAnswerMissing: the package doc now says "A command
-// whose RFC requires its untagged answer even when there is nothing to
-// say returns a *MissingError without it, never an empty result made
-// up". NAMESPACE is answered with a NAMESPACE response, "* NAMESPACE NIL
-// NIL NIL" when there are none (RFC 2342 section 5, RFC 9051 section
-// 6.3.10: a REQUIRED untagged response), yet Namespace answered OK
-// without one returns no namespaces, made up (no personal namespace: a
-// caller building names from its prefix takes ""), and no error.
-// GetQuotaRoot likewise returns no roots for a GETQUOTAROOT answered
-// without its QUOTAROOT. Either the doc's rule is narrowed to the
-// commands it lists, or these follow it.
+// TestNamespaceWithoutAnswerMissing: NAMESPACE is answered with a
+// NAMESPACE response, "* NAMESPACE NIL NIL NIL" when there are none (RFC
+// 2342 section 5, RFC 9051 section 6.3.10: a REQUIRED untagged response).
+// Namespace answered OK without one returned no namespaces, made up (no
+// personal namespace: a caller building names from its prefix took ""),
+// and no error; it is a *MissingError, as the package doc says.
 func TestNamespaceWithoutAnswerMissing(t *testing.T) {
 	c := resSelected(t, "IMAP4rev1 NAMESPACE", "NAMESPACE")
 	ns, err := c.Namespace(resCtx(t))
@@ -27,12 +22,11 @@ func TestNamespaceWithoutAnswerMissing(t *testing.T) {
 }
 
 // TestGetQuotaRootWithoutQuotaRootMissing: GETQUOTAROOT INBOX answered OK
-// with no QUOTAROOT, or only another mailbox's, returns no roots and no
-// error: "INBOX is under no quota" made up, the case GetACL was just made
-// to refuse ("* ACL Other bob lr" alone). The package doc says of
-// QUOTAROOT among others: "a command left without its answer returns a
-// *MissingError"; RFC 9208 (and RFC 2087) answer GETQUOTAROOT with a
-// QUOTAROOT naming the mailbox, "* QUOTAROOT INBOX" for one under no root.
+// with no QUOTAROOT, or only another mailbox's, returned no roots and no
+// error: "INBOX is under no quota" made up, the case GetACL refuses ("*
+// ACL Other bob lr" alone). RFC 9208 (and RFC 2087) answer GETQUOTAROOT
+// with a QUOTAROOT naming the mailbox, "* QUOTAROOT INBOX" for one under
+// no root: without it, a *MissingError.
 func TestGetQuotaRootWithoutQuotaRootMissing(t *testing.T) {
 	for _, lines := range [][]string{nil, {"* QUOTAROOT Other r", "* QUOTA r (STORAGE 1 2)"}} {
 		c := resSelected(t, "IMAP4rev1 QUOTA", "GETQUOTAROOT", lines...)

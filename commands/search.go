@@ -8,6 +8,7 @@ import (
 	"iter"
 	"math"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -619,6 +620,11 @@ func (c *Client) searchCommands(ctx context.Context, criteria *Criteria, opts *S
 // dropped in the background, and pull returns stopped. A tagged NO or BAD
 // is a *session.StatusError.
 func (c *Client) pull(ctx context.Context, cmd *session.Command, f func(session.Item) bool) (stopped bool, err error) {
+	return c.pullTagged(ctx, cmd, func(_ string, it session.Item) bool { return f(it) })
+}
+
+// pullTagged is pull for an f that is told the command's tag.
+func (c *Client) pullTagged(ctx context.Context, cmd *session.Command, f func(tag string, it session.Item) bool) (stopped bool, err error) {
 	p, err := c.s.Start(ctx, c.bound(ctx, cmd))
 	if err != nil {
 		return false, err
@@ -636,7 +642,7 @@ func (c *Client) pull(ctx context.Context, cmd *session.Command, f func(session.
 			abandon(p)
 			return false, err
 		}
-		if !f(item) {
+		if !f(p.Tag(), item) {
 			abandon(p)
 			return true, nil
 		}
@@ -664,12 +670,16 @@ func (c *Client) pull(ctx context.Context, cmd *session.Command, f func(session.
 // (Client.SetMaxSetLength). Without ESEARCH and a Criteria.Set, a mailbox
 // of more messages than one answer may number (Session.MaxNumbers:
 // 2,097,152 by default) is searched in parts of that many sequence
-// numbers. An answer without a SEARCH or ESEARCH of its own (an ESEARCH
-// tagged for another command, or whose UID indicator says the other kind
-// of numbers, is not) is a *MissingError: the server must send one even
-// when nothing matches ("* SEARCH", RFC 3501 section 7.2.5; with ESEARCH,
-// RFC 4731 section 3.1), RETURN (SAVE) alone excepted. SearchIter ends
-// with the same error.
+// numbers. The server must send a SEARCH or ESEARCH even when nothing
+// matches ("* SEARCH", RFC 3501 section 7.2.5; with ESEARCH, RFC 4731
+// section 3.1), RETURN (SAVE) alone excepted, but iCloud answers a
+// search that matches nothing with its tagged OK alone, also when it was
+// asked in ESEARCH's form (home-assistant/core#132042): an answer with no
+// search response at all is the empty result, as imaplib gives it. An
+// answer with an ESEARCH that is not its own (tagged for another
+// command, or whose UID indicator says the other kind of numbers) and
+// none of its own is a *MissingError: its own may be the one misdirected.
+// SearchIter ends with the same error, or yields nothing.
 func (c *Client) Search(ctx context.Context, criteria *Criteria, opts *SearchOptions) (*SearchResult, error) {
 	cmds, o, check, err := c.searchCommands(ctx, criteria, opts)
 	if err != nil {
@@ -701,7 +711,8 @@ func (c *Client) searchOnce(ctx context.Context, cmd *session.Command, o SearchO
 	var nums []uint32
 	var all []wire.SeqRange
 	answered := false // a SEARCH or ESEARCH of this command came
-	if _, err := c.pull(ctx, cmd, func(it session.Item) bool {
+	w := watchSearch(cmd, o.UID)
+	if _, err := c.pullTagged(ctx, cmd, func(tag string, it session.Item) bool {
 		switch d := it.Response.(type) {
 		case *codec.Search:
 			answered = true
@@ -718,12 +729,7 @@ func (c *Client) searchOnce(ctx context.Context, cmd *session.Command, o SearchO
 				res.ModSeq = d.ModSeq
 			}
 		case *codec.ESearch:
-			if d.UID != o.UID && d.NamesMessages() {
-				// Of UIDs for a SEARCH of sequence numbers, or the
-				// reverse (RFC 4731 section 3.1: the UID indicator
-				// says which): not this command's answer. One that
-				// names no messages (Cyrus 2.4's and Gmail's empty
-				// answers to UID SEARCH leave the indicator out) is.
+			if !w.own(d, tag) {
 				b.keep(it.Size)
 				return true
 			}
@@ -740,7 +746,7 @@ func (c *Client) searchOnce(ctx context.Context, cmd *session.Command, o SearchO
 		return nil, err
 	}
 	saveOnly := o.Return != nil && *o.Return == SearchReturn{Save: true}
-	if !answered && !saveOnly {
+	if !answered && !saveOnly && w.other.Load() {
 		return nil, c.searchMissing(cmd)
 	}
 	res.All.AddNum(nums...)
@@ -829,8 +835,9 @@ func (c *Client) SearchIter(ctx context.Context, criteria *Criteria, opts *Searc
 // numbers; it returns false when the iteration ended.
 func (c *Client) searchIterOnce(ctx context.Context, cmd *session.Command, yield func(uint32, error) bool) bool {
 	done, cut := ctx.Done(), false
-	uid, answered := strings.HasPrefix(cmd.Name, "UID "), false
-	stopped, err := c.pull(ctx, cmd, func(it session.Item) bool {
+	answered := false
+	w := watchSearch(cmd, strings.HasPrefix(cmd.Name, "UID "))
+	stopped, err := c.pullTagged(ctx, cmd, func(tag string, it session.Item) bool {
 		r := it.Response
 		switch d := r.(type) {
 		case *codec.Search:
@@ -841,7 +848,7 @@ func (c *Client) searchIterOnce(ctx context.Context, cmd *session.Command, yield
 				}
 			}
 		case *codec.ESearch:
-			if d.UID != uid && d.NamesMessages() {
+			if !w.own(d, tag) {
 				return true // not this command's (Search)
 			}
 			answered = true
@@ -863,23 +870,74 @@ func (c *Client) searchIterOnce(ctx context.Context, cmd *session.Command, yield
 		yield(0, err)
 		return false
 	}
-	if !stopped && !answered {
-		// No SEARCH or ESEARCH of its own (see Search).
+	if !stopped && !answered && w.other.Load() {
+		// An ESEARCH of another's and none of its own (see Search).
 		yield(0, c.searchMissing(cmd))
 		return false
 	}
 	return !stopped
 }
 
+// searchWatch tells a SEARCH command's own ESEARCH responses from the
+// others that come while it runs (watchSearch).
+type searchWatch struct {
+	uid bool
+	// other: an ESEARCH not this command's came while it ran (of
+	// another tag, or of the other kind of numbers). Set by the
+	// command's Want, where the session routes (its reader goroutine, or
+	// a caller's), and by own.
+	other atomic.Bool
+}
+
+// watchSearch gives cmd (a SEARCH or UID SEARCH, uid for the latter) a
+// Want that takes what its rules take, SEARCH and ESEARCH, but notes an
+// untagged ESEARCH of the other kind of numbers (RFC 4731 section 3.1:
+// the UID indicator says which) before leaving it, as the session's rules
+// do, to another command or OnUnsolicited; and that takes every tagged
+// ESEARCH, whose tag own then checks (SEARCH, SORT and THREAD never run
+// together: a tagged ESEARCH of another tag is no other Search's).
+func watchSearch(cmd *session.Command, uid bool) *searchWatch {
+	w := &searchWatch{uid: uid}
+	cmd.Want = func(r codec.Response) bool {
+		switch d := r.(type) {
+		case *codec.Search:
+			return true
+		case *codec.ESearch:
+			if d.Tag == nil && d.NamesMessages() && d.UID != uid {
+				w.other.Store(true)
+				return false
+			}
+			return true
+		}
+		return false
+	}
+	return w
+}
+
+// own reports whether d, taken by the command tagged tag, is its answer:
+// of its tag, or of none, and of its kind of numbers (of UIDs for a UID
+// SEARCH, of sequence numbers for a SEARCH; one that names no messages,
+// Cyrus 2.4's and Gmail's empty answer to UID SEARCH, which leaves the
+// indicator out, is of either). Another is noted in w.other.
+func (w *searchWatch) own(d *codec.ESearch, tag string) bool {
+	if (d.Tag != nil && string(d.Tag) != tag) || (d.UID != w.uid && d.NamesMessages()) {
+		w.other.Store(true)
+		return false
+	}
+	return true
+}
+
 // searchMissing is the error of a SEARCH command answered OK without a
-// SEARCH or ESEARCH of its own. An extended SEARCH (sent so whenever the
-// server has ESEARCH: searchCommand) is always answered with an ESEARCH,
-// even when nothing matches (RFC 4731 section 3.1; RETURN (SAVE) alone
-// excepted, RFC 5182), and a plain one with a SEARCH, "* SEARCH" when
-// nothing matches (RFC 3501 section 7.2.5, RFC 9051 section 7.3.4 with
-// ESEARCH): without one (an ESEARCH of another tag, or of the other kind
-// of numbers, is not this command's), nothing is known of the matches,
-// not "none".
+// SEARCH or ESEARCH of its own but with an ESEARCH that is not its own
+// (of another tag, or of the other kind of numbers: searchWatch). An
+// extended SEARCH (sent so whenever the server has ESEARCH:
+// searchCommand) is always answered with an ESEARCH, even when nothing
+// matches (RFC 4731 section 3.1; RETURN (SAVE) alone excepted, RFC 5182),
+// and a plain one with a SEARCH, "* SEARCH" when nothing matches (RFC
+// 3501 section 7.2.5, RFC 9051 section 7.3.4 with ESEARCH). An answer
+// with no search response at all is taken as "none" (iCloud's quirk:
+// see Search); one where another's came instead may be this command's
+// answer misdirected, so nothing is known of the matches, not "none".
 func (c *Client) searchMissing(cmd *session.Command) error {
 	if c.hasCap("ESEARCH") {
 		return &MissingError{Command: cmd.Name, Response: "ESEARCH"}

@@ -37,14 +37,12 @@ func icloudEmptySearch(t *testing.T, caps, name string) *commands.Client {
 }
 
 // TestSearchEmptyAnswerICloudNotRefused: iCloud answers a SEARCH that
-// matches nothing with its tagged OK alone. Search and SearchIter refuse
-// it with a *MissingError: "SEARCH succeeded without a SEARCH response"
-// for a plain SEARCH (new with the change that made the untagged SEARCH
-// required: "Dovecot and Cyrus send it" is not every real server), and
-// "without a ESEARCH response" under iCloud's own capabilities (ESEARCH:
-// the extended SEARCH was already refused so before the change). A
-// search matching nothing on iCloud fails, and with it the copy tool's
-// Message-ID lookups on an iCloud destination (cmd/imapkit copy_flags.go).
+// matches nothing with its tagged OK alone, also under its own
+// capabilities (ESEARCH: asked SEARCH RETURN). Search and SearchIter take
+// it as the empty result (they refused it with a *MissingError, "SEARCH
+// succeeded without a SEARCH response", and under ESEARCH "without an
+// ESEARCH response": a search matching nothing on iCloud failed, and with
+// it the copy tool's Message-ID lookups on an iCloud destination).
 func TestSearchEmptyAnswerICloudNotRefused(t *testing.T) {
 	for _, caps := range []string{"IMAP4rev1", icloudCaps} {
 		for _, uid := range []bool{false, true} {

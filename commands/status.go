@@ -301,5 +301,9 @@ type MissingError struct {
 
 // Error implements error.
 func (e *MissingError) Error() string {
-	return "commands: " + e.Command + " succeeded without a " + e.Response + " response"
+	a := "a "
+	if e.Response != "" && strings.ContainsRune("AEIOU", rune(e.Response[0])) {
+		a = "an "
+	}
+	return "commands: " + e.Command + " succeeded without " + a + e.Response + " response"
 }

@@ -101,8 +101,11 @@ func runProbe(ctx context.Context, cn *conn, _ []string, _ any, o *output) error
 	}
 	if s.HasCap("NAMESPACE") || s.HasCap("IMAP4rev2") {
 		ns, err := cn.c.Namespace(ctx)
+		var missing *commands.MissingError
 		switch {
-		case refused(err):
+		case refused(err) || errors.As(err, &missing):
+			// A server that answers OK without a NAMESPACE response
+			// is reported, as one that refuses it, not a failed probe.
 			r.refused("NAMESPACE", err)
 		case err != nil:
 			return err
