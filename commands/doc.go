@@ -52,9 +52,10 @@
 // there is nothing to say, return a *MissingError without it, never an
 // empty result made up: SORT ("* SORT"; an ESEARCH is not its answer: the
 // order is lost) and ESort, THREAD ("* THREAD"), GETACL ("* ACL INBOX"),
-// GETQUOTAROOT ("* QUOTAROOT INBOX"), NAMESPACE ("* NAMESPACE NIL NIL
-// NIL"), MYRIGHTS, LISTRIGHTS, GETQUOTA and STATUS. SEARCH is the
-// exception, for iCloud, which answers one that matches nothing with its
+// GETQUOTAROOT ("* QUOTAROOT INBOX"; but no QUOTAROOT at all is no
+// roots, no error: Dovecot 2.3 answers "OK No quota." so), NAMESPACE ("*
+// NAMESPACE NIL NIL NIL"), MYRIGHTS, LISTRIGHTS, GETQUOTA and STATUS.
+// SEARCH is the exception, for iCloud, which answers one that matches nothing with its
 // tagged OK alone, also in ESEARCH's form: an answer with no search
 // response at all is the empty result, as imaplib gives it (a server can
 // always send an empty "* SEARCH"); one with only an ESEARCH that is not

@@ -22,13 +22,14 @@ func TestNamespaceWithoutAnswerMissing(t *testing.T) {
 }
 
 // TestGetQuotaRootWithoutQuotaRootMissing: GETQUOTAROOT INBOX answered OK
-// with no QUOTAROOT, or only another mailbox's, returned no roots and no
-// error: "INBOX is under no quota" made up, the case GetACL refuses ("*
-// ACL Other bob lr" alone). RFC 9208 (and RFC 2087) answer GETQUOTAROOT
-// with a QUOTAROOT naming the mailbox, "* QUOTAROOT INBOX" for one under
-// no root: without it, a *MissingError.
+// with only another mailbox's QUOTAROOT returned no roots and no error:
+// "INBOX is under no quota" made up, the case GetACL refuses ("* ACL
+// Other bob lr" alone): now a *MissingError. With no QUOTAROOT at all it
+// is no roots, no error: Dovecot 2.3 answers so for a mailbox under no
+// quota ("OK No quota."; TestAttributionDovecot), where RFC 9208 would
+// send "* QUOTAROOT INBOX".
 func TestGetQuotaRootWithoutQuotaRootMissing(t *testing.T) {
-	for _, lines := range [][]string{nil, {"* QUOTAROOT Other r", "* QUOTA r (STORAGE 1 2)"}} {
+	for _, lines := range [][]string{{"* QUOTAROOT Other r", "* QUOTA r (STORAGE 1 2)"}, {"* QUOTAROOT inbox.x r"}} {
 		c := resSelected(t, "IMAP4rev1 QUOTA", "GETQUOTAROOT", lines...)
 		roots, qs, err := c.GetQuotaRoot(resCtx(t), "INBOX")
 		wantMissing(t, "GetQuotaRoot(INBOX)", err, "QUOTAROOT")
@@ -39,5 +40,11 @@ func TestGetQuotaRootWithoutQuotaRootMissing(t *testing.T) {
 	c := resSelected(t, "IMAP4rev1 QUOTA", "GETQUOTAROOT", "* QUOTAROOT INBOX")
 	if roots, _, err := c.GetQuotaRoot(resCtx(t), "INBOX"); err != nil || len(roots) != 0 {
 		t.Errorf("GetQuotaRoot(INBOX) answered \"* QUOTAROOT INBOX\" = %q, %v; want no roots, no error", roots, err)
+	}
+	// Dovecot 2.3 answers a GETQUOTAROOT of a mailbox under no quota with
+	// the tagged OK alone ("OK No quota."): no roots, no error.
+	c = resSelected(t, "IMAP4rev1 QUOTA", "GETQUOTAROOT")
+	if roots, qs, err := c.GetQuotaRoot(resCtx(t), "INBOX"); err != nil || roots != nil || qs != nil {
+		t.Errorf("GetQuotaRoot(INBOX) answered with the tagged OK alone (Dovecot's \"OK No quota.\") = %q, %+v, %v; want no roots, no error", roots, qs, err)
 	}
 }

@@ -60,9 +60,11 @@ func (c *Client) GetQuota(ctx context.Context, root string) (*Quota, error) {
 // quotas. The roots are those of the QUOTAROOT responses that name the
 // mailbox (matched as MyRights matches it), the quotas those of these
 // roots: a QUOTAROOT of another mailbox, or a QUOTA of a root the mailbox
-// is not under, is not taken. Without a QUOTAROOT of the mailbox ("*
-// QUOTAROOT INBOX" for one under no root, RFC 9208 section 4.2.2), a
-// *MissingError, as GetACL: no "under no quota" is made up.
+// is not under, is not taken. An answer with QUOTAROOT responses of
+// other mailboxes only is a *MissingError; one with no QUOTAROOT at all
+// is no roots, no error: Dovecot 2.3 answers GETQUOTAROOT so ("OK No
+// quota.", or a bare OK for a mailbox of a namespace without an owner),
+// where RFC 9208 section 4.2.2 would have "* QUOTAROOT INBOX".
 func (c *Client) GetQuotaRoot(ctx context.Context, mailbox string) (roots []string, qs []*Quota, err error) {
 	r, err := c.run(ctx, c.target(&session.Command{Name: "GETQUOTAROOT", Args: func(e *wire.Encoder) { c.mailbox(e, mailbox) }}, nil, mailbox))
 	if err != nil {
@@ -70,16 +72,18 @@ func (c *Client) GetQuotaRoot(ctx context.Context, mailbox string) (roots []stri
 	}
 	want, _ := c.encodeMailbox(mailbox) // the command went: no error
 	own := ownMailbox(r.Data, want, quotaRootMailbox)
-	answered := false
+	answered, others := false, false
 	for _, d := range r.Data {
-		if qr, ok := d.(*codec.QuotaRoot); ok && own(d) {
+		qr, ok := d.(*codec.QuotaRoot)
+		others = others || ok
+		if ok && own(d) {
 			answered = true
 			for _, root := range qr.Roots {
 				roots = append(roots, string(root))
 			}
 		}
 	}
-	if !answered {
+	if !answered && others {
 		return nil, nil, &MissingError{Command: "GETQUOTAROOT", Response: "QUOTAROOT"}
 	}
 	return roots, quotas(r.Data, roots...), nil
