@@ -913,10 +913,12 @@ func (s *Session) send(ctx context.Context, p *Pending, last bool) error {
 	// A body streamed inside wire.Encoder.Secret (LiteralReader,
 	// LiteralFunc) is a secret Secrets does not list: SecretBody.
 	secret := p.cmd.Secret || wc.SecretBody()
-	if !secret && len(wc.Secrets()) == 0 && (p.name == "LOGIN" || p.name == "AUTHENTICATE") {
+	if !secret && !wc.HasSecret() && (p.name == "LOGIN" || p.name == "AUTHENTICATE") {
 		// A credential command written without wire.Encoder.Password or
 		// Secret (the escape hatch: a raw LOGIN): every argument counts
 		// as a credential, in the trace and in what the server echoes.
+		// HasSecret, not Secrets: Secrets does not list a Password(""),
+		// yet the command was written with it.
 		secret = true
 		for _, a := range credentialArgs(wc) {
 			s.secrets.add(a)

@@ -188,6 +188,14 @@ func (c *Encoded) Secrets() []string { return c.rawSecrets }
 // always does (its size is known only as it is sent).
 func (c *Encoded) SecretBody() bool { return c.secretBody }
 
+// HasSecret reports whether a secret argument was written: Password or
+// PasswordBytes, even of an empty value (which Secrets does not list), or
+// anything inside Secret, a streamed literal's body included. A client
+// that tells a command written with the Encoder's secret methods from one
+// written without them (a raw LOGIN, whose every argument it must then
+// take for a credential) asks HasSecret, not whether Secrets is empty.
+func (c *Encoded) HasSecret() bool { return len(c.secrets) > 0 || c.secretBody }
+
 // encSpan is a half-open range [start, end) of the encoder's buffer.
 type encSpan struct{ start, end int }
 
