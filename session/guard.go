@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	esc "github.com/imapkit/imapkit/internal/printable"
 	"github.com/imapkit/imapkit/wire"
@@ -516,8 +517,12 @@ const maxSecrets = 16
 // the copies it keeps, and zeroes each as it lets it go: the oldest when a
 // seventeenth comes, all of them when the session ends (forget).
 type secrets struct {
-	mu     sync.Mutex
-	list   [][]byte
+	mu   sync.Mutex
+	list [][]byte
+	// quoted holds, for each of list, its form as a *wire.SyntaxError
+	// quotes it (strconv.Quote, without the quotes) when that differs,
+	// else nil: made once by add, in memory it owns and zeroes as list's.
+	quoted [][]byte
 	n      atomic.Int32 // len(list), read without the lock by any
 	closed bool         // forgotten: the session has ended, add keeps nothing
 }
@@ -549,13 +554,38 @@ func addSecret[T ~string | ~[]byte](x *secrets, s T) {
 		}
 	}
 	if len(x.list) == maxSecrets {
-		clear(x.list[0]) // the oldest, dropped
-		copy(x.list, x.list[1:])
-		x.list[maxSecrets-1] = nil
-		x.list = x.list[:maxSecrets-1]
+		x.dropOldest()
 	}
-	x.list = append(x.list, append([]byte(nil), s...))
+	own := append([]byte(nil), s...)
+	x.list = append(x.list, own)
+	x.quoted = append(x.quoted, quotedForm(own))
 	x.n.Store(int32(len(x.list)))
+}
+
+// dropOldest zeroes and drops the oldest secret and its quoted form.
+func (x *secrets) dropOldest() {
+	clear(x.list[0])
+	clear(x.quoted[0][:cap(x.quoted[0])])
+	copy(x.list, x.list[1:])
+	copy(x.quoted, x.quoted[1:])
+	x.list[len(x.list)-1], x.quoted[len(x.quoted)-1] = nil, nil
+	x.list = x.list[:len(x.list)-1]
+	x.quoted = x.quoted[:len(x.quoted)-1]
+}
+
+// quotedForm returns sec as strconv.Quote writes it, without the quotes,
+// or nil when that is sec itself. It is written into an array made large
+// enough at once (an escape is at most 4 bytes a byte: \xNN), so that no
+// append outgrows it and leaves part of a secret behind, and one that is
+// not kept is zeroed. sec is viewed as a string, not converted: the view
+// does not outlive the call.
+func quotedForm(sec []byte) []byte {
+	q := strconv.AppendQuote(make([]byte, 0, 4*len(sec)+2), unsafe.String(unsafe.SliceData(sec), len(sec)))
+	if len(q) == len(sec)+2 {
+		clear(q) // no escape: the same bytes as sec
+		return nil
+	}
+	return q[1 : len(q)-1]
 }
 
 // sameBytes reports whether o and s hold the same bytes, without the
@@ -581,11 +611,13 @@ func (x *secrets) forget() {
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	for _, o := range x.list {
+	for i, o := range x.list {
 		clear(o)
+		clear(x.quoted[i][:cap(x.quoted[i])])
 	}
 	clear(x.list)
-	x.list = nil
+	clear(x.quoted)
+	x.list, x.quoted = nil, nil
 	x.closed = true
 	x.n.Store(0)
 }
@@ -610,42 +642,102 @@ func (x *secrets) redact(b []byte) []byte {
 // *wire.SyntaxError in err quotes (its Got), in place: a server that
 // echoes a credential where a response cannot hold it would otherwise see
 // it printed in the command's error. The excerpt is quoted and cut to 16
-// bytes, so a secret is looked for quoted too, and a part of one at
-// either end of the excerpt (4 bytes or more) counts.
+// bytes, so a secret is looked for quoted too (the form add kept), and a
+// part of one at either end of the excerpt (4 bytes or more) counts. It
+// compares bytes where they are: no copy of a secret is made.
 func (x *secrets) redactSyntax(err error) {
-	var se *wire.SyntaxError
-	if !x.any() || !errors.As(err, &se) {
+	if !x.any() {
+		return
+	}
+	se, ok := errors.AsType[*wire.SyntaxError](err)
+	if !ok {
 		return
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	got := se.Got
-	for _, sec := range x.list {
-		q := strconv.Quote(string(sec))
-		q = q[1 : len(q)-1]
-		for _, form := range []string{string(sec), q} {
-			if strings.Contains(got, form) {
-				got = strings.ReplaceAll(got, form, "***")
-			}
-			// A cut secret: the excerpt opens with its end, or stops
-			// (before the closing quote and "...") with its start.
-			body := strings.TrimSuffix(strings.TrimSuffix(got, "..."), `"`)
-			body = strings.TrimPrefix(body, `"`)
-			for k := len(form) - 1; k >= 4; k-- {
-				if strings.HasSuffix(body, form[:k]) {
-					got = strings.Replace(got, form[:k]+`"`, `***"`, 1)
-					break
-				}
-			}
-			for k := len(form) - 1; k >= 4; k-- {
-				if strings.HasPrefix(body, form[len(form)-k:]) {
-					got = strings.Replace(got, `"`+form[len(form)-k:], `"***`, 1)
-					break
-				}
-			}
+	for i, sec := range x.list {
+		got = redactExcerpt(got, sec)
+		if q := x.quoted[i]; q != nil {
+			got = redactExcerpt(got, q)
 		}
 	}
 	se.Got = got
+}
+
+// redactExcerpt returns got, a quoted excerpt, with every whole form in
+// it replaced by "***", and a part of form (4 bytes or more) it stops
+// with (the excerpt cut in the middle of it) or opens with (one cut
+// before the excerpt's start) too.
+func redactExcerpt(got string, form []byte) string {
+	got = replaceBytes(got, form)
+	if lo, hi := excerptBody(got); hi-lo >= 4 {
+		for k := min(len(form)-1, hi-lo); k >= 4; k-- {
+			if sameBytes(form[:k], got[hi-k:hi]) {
+				got = got[:hi-k] + "***" + got[hi:]
+				break
+			}
+		}
+	}
+	if lo, hi := excerptBody(got); hi-lo >= 4 {
+		for k := min(len(form)-1, hi-lo); k >= 4; k-- {
+			if sameBytes(form[len(form)-k:], got[lo:lo+k]) {
+				got = got[:lo] + "***" + got[lo+k:]
+				break
+			}
+		}
+	}
+	return got
+}
+
+// excerptBody returns the bounds in got of the excerpt's bytes: without
+// the "..." of a cut one and the quotes around it.
+func excerptBody(got string) (lo, hi int) {
+	hi = len(got)
+	if strings.HasSuffix(got, "...") {
+		hi -= 3
+	}
+	if hi > 0 && got[hi-1] == '"' {
+		hi--
+	}
+	if hi > 0 && got[0] == '"' {
+		lo = 1
+	}
+	return lo, hi
+}
+
+// replaceBytes returns s with every occurrence of form replaced by "***",
+// s itself when there is none. What it builds holds s's bytes around each
+// occurrence, never form's.
+func replaceBytes(s string, form []byte) string {
+	i := indexBytes(s, form)
+	if i < 0 {
+		return s
+	}
+	var b strings.Builder
+	for i >= 0 {
+		b.WriteString(s[:i])
+		b.WriteString("***")
+		s = s[i+len(form):]
+		i = indexBytes(s, form)
+	}
+	b.WriteString(s)
+	return b.String()
+}
+
+// indexBytes is strings.Index for a []byte needle, without converting it
+// (a copy of a secret). The excerpts it searches are short (16 bytes,
+// quoted).
+func indexBytes(s string, form []byte) int {
+	if len(form) == 0 {
+		return -1
+	}
+	for i := 0; i+len(form) <= len(s); i++ {
+		if sameBytes(form, s[i:i+len(form)]) {
+			return i
+		}
+	}
+	return -1
 }
 
 // isPrintable reports whether printable would return b as it is.
