@@ -171,7 +171,9 @@ func (c *Client) Authenticate(ctx context.Context, m Mechanism) error {
 		// The session sends them base64-encoded: it must know them to
 		// keep a server's echo of them out of its trace and errors.
 		for _, sec := range sh.secrets() {
-			c.s.AddSecret([]byte(sec))
+			b := []byte(sec)
+			c.s.AddSecret(b) // which keeps a copy of its own
+			clear(b)
 		}
 	}
 	if err := authenticate(ctx, c.s, name, ir, hasCap(c.s, "SASL-IR"), m.Next, detail); err != nil {
