@@ -1669,6 +1669,12 @@ func (a *appender) lookAnswer(ctx context.Context, set commands.Set, asked func(
 	}
 	mark := a.c.Session().Renumbered()
 	for m, ferr := range a.c.Fetch(ctx, set, &commands.FetchItems{UID: true, InternalDate: true, Size: true}) {
+		if errors.Is(ferr, commands.ErrRenumbered) {
+			// The library saw the EXPUNGE amid the answer (below, the
+			// same case seen at the end): cannot tell, not a
+			// connection's failure to retry.
+			return nil, fmt.Errorf("%w (messages were renumbered, an EXPUNGE, during a FETCH by sequence numbers: %w)", errLookAnswer, ferr)
+		}
 		if ferr != nil {
 			return nil, fmt.Errorf("looking for the pending APPEND's messages in %s: %w", printable(a.mailbox), ferr)
 		}
