@@ -122,7 +122,13 @@ type Tokenizer struct {
 	// consumed the line's final CRLF (start a new line); pendLit, a
 	// literal header was read and its body is not consumed (skip it).
 	// One field, so that the fast paths test a single byte.
-	pend    uint8
+	pend uint8
+	// head: the head of the line (pendHead): next follows the first
+	// tokens of each line to find where a status response's or a
+	// continuation request's text begins (see nextHead). Kept beside pend,
+	// and the bools below together, so that the struct has little padding
+	// (384 bytes, a size class).
+	head    uint8
 	gen     uint64 // bumped when marks become invalid
 	base    int64  // stream offset of buf[0]
 	rerr    error  // a read error held back because bytes came with it
@@ -141,16 +147,10 @@ type Tokenizer struct {
 	maxLine, maxString, maxDepth int
 	maxTokens                    int // AppendLine's bound (MaxLineTokens)
 	maxLiteral                   int64
-	lenient                      bool
-	commands                     bool // TokenizerOptions.Commands: no line head is followed
 
 	broken error // set with pendBroken: why the stream is out of step
 
-	// The head of the line (pendHead): next follows the first tokens of
-	// each line to find where a status response's or a continuation
-	// request's text begins (see nextHead).
-	head      uint8
-	headOff   int64 // stream offset where the head expects its next token
+	headOff   int64 // stream offset where the head expects its next token (see head)
 	codeDepth int   // the depth outside the response code being read
 	// lineText: the line is a status response or a continuation request,
 	// so a "{5}" at its end is text, not a literal header.
@@ -164,9 +164,20 @@ type Tokenizer struct {
 	// closeCut: the byte just before lineStart, given up (Drop, Keep,
 	// Unshare in the middle of a line), was a ']' (afterClose).
 	closeCut bool
+	fwdLost  bool // consumed bytes left the buffer unforwarded (ErrForwardGap)
+	lenient  bool
+	commands bool // TokenizerOptions.Commands: no line head is followed
 
-	fwdOff  int64 // stream offset of the first consumed byte not forwarded
-	fwdLost bool  // consumed bytes left the buffer unforwarded (ErrForwardGap)
+	fwdOff int64 // stream offset of the first consumed byte not forwarded
+
+	// skipHead is skipLine's headScan, kept for a skip resumed after a
+	// read error (a deadline) as lineText is: the '{' of a long literal
+	// header may be given up before the error. skipHeadAt is the stream
+	// offset where it stopped following the line; a skip that starts
+	// anywhere else (a new line or line part, or bytes consumed since)
+	// starts the scan over.
+	skipHead   headScan
+	skipHeadAt int64
 
 	// wholeAt is 1 + the stream offset of the line LineBuffered last
 	// found wholly buffered (0: none), so that prepare need not look again.
@@ -236,6 +247,7 @@ func (t *Tokenizer) Reset(r io.Reader) {
 	t.litRemain = 0
 	t.startHead()
 	t.lineText, t.lineCut, t.dropping = false, false, false
+	t.skipHead = headScan{}
 	t.closeCut = false
 	t.fwdOff, t.fwdLost = t.base, false
 	t.wholeAt = 0
@@ -449,6 +461,7 @@ func (t *Tokenizer) prepare() {
 	t.scratch = t.scratch[:0]
 	t.lineStart = t.r
 	t.lineText, t.lineCut, t.dropping = false, false, false
+	t.skipHead = headScan{}
 	// Move the unread tail to the front once past half of the buffer, so
 	// that every line shorter than half the buffer fits without growing it;
 	// but not while the whole line is buffered: it needs no room, and
@@ -1697,8 +1710,12 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool, lineLimit, totalLimit int
 	inCode := text && t.pend&pendHead != 0 && t.head == hCode
 	code := codeScan{depth: t.depth - t.codeDepth, plainDepth: t.depth - t.codeDepth}
 	// head follows what is dropped of the line's current part for a
-	// literal's header longer than the kept tail (leading zeros).
-	var head headScan
+	// literal's header longer than the kept tail (leading zeros). A
+	// resumed skip goes on with it, where the interrupted one stopped.
+	head := &t.skipHead
+	if t.skipHeadAt != t.Offset() {
+		*head = headScan{}
+	}
 	decide := func(end int) {
 		switch {
 		case known:
@@ -1755,6 +1772,7 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool, lineLimit, totalLimit int
 				}
 				skipped += int64(t.w - tail - t.r)
 				t.dropTo(t.w - tail)
+				t.skipHeadAt = t.Offset()
 				whole = false
 			}
 			if skipped > lineLimit {
@@ -1800,7 +1818,7 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool, lineLimit, totalLimit int
 		if !ok {
 			info, ok = head.end(t.buf[t.r:end])
 		}
-		head = headScan{}
+		*head = headScan{}
 		if ok && inCode && !code.scan(t.buf[t.r:end]).closedBefore() {
 			return t.breakStream(&SyntaxError{Offset: t.base + int64(end), Expected: "']' to end the response code before its literal", Got: excerpt(t.buf[max(t.r, end-16):end])})
 		}
