@@ -41,10 +41,14 @@ type tracer struct {
 	// panicked on the reader goroutine).
 	count int
 
-	line_     []byte // the server line being assembled, up to capture bytes
-	cut       bool   // line_ was cut at capture: tail holds the line's end
-	tail      []byte // the last tailLen bytes of a cut line, for its literal header
-	litRemain int64  // bytes of a server literal still to come
+	line_ []byte // the server line being assembled, up to capture bytes
+	cut   bool   // line_ was cut at capture: tail holds the line's end
+	tail  []byte // the last tailLen bytes of a cut line, for its literal header
+	// head follows the bytes of a cut line given up from tail, for a
+	// literal's header longer than tailLen (leading zeros), which the
+	// tokenizer reads as one (wire.HeaderScan).
+	head      wire.HeaderScan
+	litRemain int64 // bytes of a server literal still to come
 	litLen    int64
 	litBody   []byte // the literal's bytes when literals are traced
 	cbuf      []byte // client's scratch
@@ -90,7 +94,8 @@ func trimCRLF(b []byte) []byte {
 }
 
 // tailLen is how much of a cut line's end the tracer keeps: more than the
-// longest literal header ("~{" 20 digits "+}" CR LF).
+// longest literal header ("~{" 20 digits "+}" CR LF) without leading
+// zeros; a longer one is followed by head.
 const tailLen = 32
 
 // add appends b, a part of the server line being assembled, within
@@ -105,17 +110,35 @@ func (t *tracer) add(b []byte) {
 		room = max(room, 0)
 		t.line_ = append(t.line_, b[:room]...)
 		t.cut = true
-		t.tail = append(t.tail[:0], t.line_[max(len(t.line_)-tailLen, 0):]...)
+		keep := max(len(t.line_)-tailLen, 0)
+		t.head.Follow(t.line_[:keep])
+		t.tail = append(t.tail[:0], t.line_[keep:]...)
 		b = b[room:]
 	}
 	if len(b) >= tailLen {
+		t.head.Follow(t.tail)
+		t.head.Follow(b[:len(b)-tailLen])
 		t.tail = append(t.tail[:0], b[len(b)-tailLen:]...)
 		return
 	}
 	t.tail = append(t.tail, b...)
 	if over := len(t.tail) - tailLen; over > 0 {
+		t.head.Follow(t.tail[:over])
 		t.tail = t.tail[:copy(t.tail, t.tail[over:])]
 	}
+}
+
+// literalEnd reports whether end, the line (or a cut line's tail) to its
+// LF, ends with a literal's header; a cut line's header may have begun in
+// the bytes given up from the tail (head).
+func (t *tracer) literalEnd(end []byte) (wire.LiteralInfo, bool) {
+	end = trimCRLF(end)
+	info, ok := wire.LiteralSuffix(end)
+	if !ok && t.cut {
+		info, ok = t.head.End(end)
+	}
+	t.head.Reset()
+	return info, ok
 }
 
 // reader returns r with the server side of the trace attached.
@@ -130,6 +153,7 @@ func (t *tracer) restart() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.line_, t.cut, t.tail = t.line_[:0], false, t.tail[:0]
+	t.head.Reset()
 	t.litRemain, t.litLen, t.litBody = 0, 0, t.litBody[:0]
 }
 
@@ -202,7 +226,7 @@ func (t *tracer) server(b []byte) {
 			end = t.tail
 		}
 		line := trimCRLF(t.line_)
-		if info, ok := wire.LiteralSuffix(trimCRLF(end)); ok {
+		if info, ok := t.literalEnd(end); ok {
 			n := info.Size
 			t.tail = t.tail[:0]
 			if !t.cut {
@@ -233,11 +257,12 @@ func (t *tracer) server(b []byte) {
 // does not end in b, a literal larger than what is left of b).
 //
 // It frames the line exactly as that loop does: the loop checks for a
-// literal header at the end of line_ while the line is not cut, and at the
-// end of the last tailLen bytes of what it added once it is cut; a
-// literal's bytes are added as "<N bytes>", whose '>' ends the header
-// check of a segment shorter than tailLen as the start of the segment
-// does here. TestTracerWholeLines compares the two on random streams cut
+// literal header at the end of line_ while the line is not cut, and once
+// it is cut at the end of the last tailLen bytes of what it added, with
+// the bytes given up before them followed (head): the whole of what it
+// added, as here; a literal's bytes are added as "<N bytes>", whose '>'
+// ends the header check of a segment as the start of the segment does
+// here. TestTracerWholeLines compares the two on random streams cut
 // into random reads.
 func (t *tracer) wholeLine(b []byte) int {
 	i := bytes.IndexByte(b, '\n')
@@ -246,11 +271,7 @@ func (t *tracer) wholeLine(b []byte) int {
 	}
 	seg := b[:i+1]
 	cut := len(seg) > t.capture
-	chk := seg
-	if cut {
-		chk = seg[max(len(seg)-tailLen, 0):]
-	}
-	info, lit := wire.LiteralSuffix(trimCRLF(chk))
+	info, lit := wire.LiteralSuffix(trimCRLF(seg))
 	if lit && !cut {
 		return 0
 	}
@@ -267,7 +288,7 @@ func (t *tracer) wholeLine(b []byte) int {
 		}
 		seg = b[n : n+j+1]
 		n += len(seg)
-		info, lit = wire.LiteralSuffix(trimCRLF(seg[max(len(seg)-tailLen, 0):]))
+		info, lit = wire.LiteralSuffix(trimCRLF(seg))
 	}
 	t.serverLocked(head)
 	return n

@@ -1924,12 +1924,16 @@ func (h *headScan) add(d []byte) {
 // the header that the dropped bytes began: its digits, an optional '+',
 // '}' and the line's end.
 func (h headScan) end(line []byte) (LiteralInfo, bool) {
+	b := line[:len(line)-1] // the LF
+	return h.endBare(bytes.TrimSuffix(b, []byte("\r")))
+}
+
+// endBare is end of b, the kept rest of the line without its line end.
+func (h headScan) endBare(b []byte) (LiteralInfo, bool) {
 	var info LiteralInfo
 	if !h.open {
 		return info, false
 	}
-	b := line[:len(line)-1] // the LF
-	b = bytes.TrimSuffix(b, []byte("\r"))
 	b, ok := bytes.CutSuffix(b, []byte("}"))
 	if !ok {
 		return info, false
@@ -2128,6 +2132,28 @@ func literalAtEnd(line []byte) (LiteralInfo, bool) {
 // tracer or a proxy that splits a stream into lines uses it, as the
 // tokenizer does.
 func LiteralSuffix(b []byte) (LiteralInfo, bool) { return literalSuffix(b) }
+
+// HeaderScan lets a line splitter that keeps only a short tail of a long
+// line (a tracer) find a literal's header as the tokenizer does, however
+// long the header is: "{" and 40 digits (leading zeros) is a literal of
+// the number they spell, to a server and to SkipLine. Follow is given the
+// bytes of the line given up from the tail, in order; End, at the line's
+// end, whether the kept tail ends the header they began. It keeps no
+// bytes. The zero value is ready: a new line (or the part after a
+// literal) starts with Reset. A '~' before the '{' is not followed (Binary
+// is not reported).
+type HeaderScan struct{ h headScan }
+
+// Follow moves s past b, the next bytes given up of the line.
+func (s *HeaderScan) Follow(b []byte) { s.h.follow(b) }
+
+// End reports whether rest, the kept end of the line without its CRLF,
+// ends a literal's header that the bytes given to Follow began (LiteralSuffix
+// of rest alone is checked first by the caller).
+func (s *HeaderScan) End(rest []byte) (LiteralInfo, bool) { return s.h.endBare(rest) }
+
+// Reset starts s over, for a new line or a line's part after a literal.
+func (s *HeaderScan) Reset() { s.h = headScan{} }
 
 // literalSuffix reports whether b ends with a literal header such as {12},
 // {12+} or ~{12}.
