@@ -79,3 +79,50 @@ func TestCancelInBackgroundAnsweredOKLeavesNoSession(t *testing.T) {
 		t.Errorf("the server answered the background \"*\" with OK, and the session is open in state %v (NOOP: %v): authenticated as whoever the server chose; want it closed, as an OK to cancel's \"*\" closes it", st, nerr)
 	}
 }
+
+// TestGivenUpAnsweredOKLeavesNoSession: the caller's context ends while
+// the exchange waits for the server (for SCRAM: its server-final-message
+// never came), no "*" is sent (no further challenge), and the server
+// answers the AUTHENTICATE with OK. The caller was told the exchange
+// failed (the context's error); the session, which cannot tell whether
+// the mechanism had verified the server, aborts itself rather than
+// reach AUTH behind the caller's back (session.ErrCancelAccepted).
+// Defaults; no timing: the server answers only once Authenticate has
+// returned.
+func TestGivenUpAnsweredOKLeavesNoSession(t *testing.T) {
+	client, server := net.Pipe()
+	got1 := make(chan struct{})
+	resume := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer server.Close()
+		r := bufio.NewReader(server)
+		io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 AUTH=X-TEST] hi\r\n")
+		l, _ := r.ReadString('\n')
+		tag, _, _ := strings.Cut(l, " ")
+		io.WriteString(server, "+ "+b64("one")+"\r\n")
+		r.ReadString('\n')
+		close(got1)
+		<-resume
+		io.WriteString(server, tag+" OK [CAPABILITY IMAP4rev1 MOVE] welcome anyway\r\n")
+		io.Copy(io.Discard, r)
+	}()
+	t.Cleanup(func() { client.Close(); <-done })
+	c, err := auth.Open(ctx5(t), client, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Session().Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-got1; cancel() }()
+	err = c.AuthenticateFunc(ctx, "X-TEST", func([]byte) ([]byte, error) { return []byte("r1"), nil })
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v; want context.Canceled", err)
+	}
+	close(resume)
+	_, nerr := c.Session().Run(ctx5(t), &session.Command{Name: "NOOP"})
+	if !errors.Is(nerr, session.ErrCancelAccepted) || !errors.Is(nerr, session.ErrAborted) || !errors.Is(nerr, session.ErrProtocol) {
+		t.Errorf("NOOP after an OK to the AUTHENTICATE its caller gave up: %v (state %v); want the session aborted with ErrCancelAccepted, ErrAborted and ErrProtocol", nerr, c.Session().State())
+	}
+}

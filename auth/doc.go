@@ -37,8 +37,15 @@
 // attempt may follow. A server that answers the "*" with OK (RFC 4422
 // section 3.5 says it MUST fail the exchange) would leave the session
 // authenticated, to a server not proven (a wrong SCRAM signature) or as
-// whoever it chose: the session is closed, and the *CanceledError
-// matches ErrCancelAccepted and session.ErrProtocol.
+// whoever it chose: the session aborts itself before it reaches AUTH,
+// and the *CanceledError matches ErrCancelAccepted, session.ErrProtocol
+// and session.ErrAborted. The session aborts so for an OK to the "*" sent in the
+// background after the caller's context ended in the middle (or a
+// mechanism panicked), and an OK to an exchange the caller gave up
+// with no "*" sent yet (its context ended while it waited, for SCRAM
+// before the server-final-message came): the session cannot tell a
+// finished mechanism from one that would have checked the server, and
+// a caller told the exchange failed is not left authenticated.
 //
 // SCRAM refuses a server-first-message asking for fewer than 4096
 // PBKDF2 iterations (RFC 5802 section 5.1 and RFC 7677 say a

@@ -38,8 +38,14 @@ var (
 	// ErrCancelAccepted: the server answered OK to an exchange the client
 	// cancelled with "*" (RFC 4422 section 3.5: it MUST fail it), a
 	// hostile or broken server. The session, which the server would have
-	// left authenticated as whoever it chose, is closed. A *CanceledError
-	// whose Status is that OK matches it, and session.ErrProtocol.
+	// left authenticated as whoever it chose, is aborted by package
+	// session before it reaches AUTH (session.ErrCancelAccepted): the
+	// *CanceledError matches it, session.ErrProtocol and
+	// session.ErrAborted. The same OK to a "*" sent in the background
+	// (the caller's context ended in the middle, a mechanism panicked)
+	// aborts the session too, after Authenticate returned the context's
+	// error: later commands fail with an *AbortError matching
+	// session.ErrCancelAccepted.
 	ErrCancelAccepted = errors.New("auth: the server accepted an exchange the client cancelled")
 )
 
@@ -88,21 +94,23 @@ func (e *Error) Unwrap() []error { return e.errs }
 // CanceledError reports an exchange that the client cancelled with "*":
 // Err says why (ErrCancel from a callback, a mechanism's error such as a
 // wrong SCRAM server signature, an undecodable challenge). Status is the
-// server's tagged answer to the cancellation. The connection is in step
-// and may be used for another attempt, unless the server answered OK (a
-// protocol violation: the session is closed, and the error matches
-// ErrCancelAccepted and session.ErrProtocol).
+// server's tagged answer to the cancellation (NO or BAD). The connection
+// is in step and may be used for another attempt, unless the server
+// answered OK (a protocol violation): the session aborted itself then
+// (session.ErrCancelAccepted), Status is nil, and the error matches
+// ErrCancelAccepted, session.ErrProtocol and session.ErrAborted.
 type CanceledError struct {
 	Mechanism string
 	Err       error
 	Status    *codec.Status
+	abort     error // the session's abort for an OK to the "*", or nil
 }
 
 // Error implements error.
 func (e *CanceledError) Error() string {
 	s := "auth: AUTHENTICATE " + e.Mechanism + " cancelled by the client: " + e.Err.Error()
 	switch {
-	case e.accepted():
+	case e.abort != nil:
 		s += " (server answered OK: a protocol violation, the connection is closed)"
 	case e.Status != nil:
 		s += " (server answered " + e.Status.Kind.String() + ")"
@@ -110,19 +118,21 @@ func (e *CanceledError) Error() string {
 	return s
 }
 
-// accepted reports whether the server answered the "*" with OK.
-func (e *CanceledError) accepted() bool {
-	return e.Status != nil && e.Status.Kind == codec.StatusOK
-}
-
 // Unwrap returns the cause.
 func (e *CanceledError) Unwrap() error { return e.Err }
 
 // Is makes errors.Is(err, ErrCancel) true for every cancellation, and
-// errors.Is(err, ErrCancelAccepted) and errors.Is(err, session.ErrProtocol)
-// true when the server answered the "*" with OK (the session is closed).
+// errors.Is(err, ErrCancelAccepted), errors.Is(err, session.ErrProtocol)
+// and errors.Is(err, session.ErrAborted) true when the server answered
+// the "*" with OK (the session is aborted).
 func (e *CanceledError) Is(target error) bool {
-	return target == ErrCancel || e.accepted() && (target == ErrCancelAccepted || target == session.ErrProtocol)
+	if target == ErrCancel {
+		return true
+	}
+	if e.abort == nil {
+		return false
+	}
+	return target == ErrCancelAccepted || errors.Is(e.abort, target)
 }
 
 // OAuthError is the JSON error a server sends as a challenge when it

@@ -149,8 +149,10 @@ func callNext(p *session.Pending, next func([]byte) ([]byte, error), chal []byte
 // challenge (a hostile or confused server) is answered "*" too
 // (RefuseContinuations): unanswered, it would leave the server waiting
 // and the command behind it until ctx or the command timeout ends. A
-// tagged OK to the "*" closes the session (the *CanceledError matches
-// ErrCancelAccepted and session.ErrProtocol).
+// tagged OK to the "*" aborts the session (session.ErrCancelAccepted,
+// as for an OK to a "*" the refusal sent in the background): the
+// *CanceledError holds that error and matches ErrCancelAccepted,
+// session.ErrProtocol and session.ErrAborted.
 func cancel(ctx context.Context, s *session.Session, p *session.Pending, mech string, cause error) error {
 	if err := p.Continue(ctx, []byte("*")); err != nil && !errors.Is(err, session.ErrCommandEnded) {
 		return err
@@ -159,22 +161,19 @@ func cancel(ctx context.Context, s *session.Session, p *session.Pending, mech st
 	// Sent, or the server ended the command first: its answer follows.
 	select {
 	case <-p.Done():
-		r, err := p.Wait(ctx)
+		_, err := p.Wait(ctx)
 		ce := &CanceledError{Mechanism: mech, Err: cause}
 		var se *session.StatusError
 		switch {
 		case errors.As(err, &se):
 			ce.Status = se.Status
+		case errors.Is(err, session.ErrCancelAccepted):
+			// RFC 4422 section 3.5: the server MUST fail an aborted
+			// exchange. The session aborted itself before reaching
+			// AUTH (acceptedCancel in package session).
+			ce.abort = err
 		case err != nil:
 			return err // the session ended
-		case r != nil:
-			// A server that says OK to "*": RFC 4422 section 3.5 says
-			// it MUST fail an aborted exchange. The session it leaves
-			// in AUTH is with a server not proven (a wrong SCRAM
-			// signature) or logged in as whoever it chose: closed, as
-			// an OK without SCRAM's signature is (Authenticate).
-			ce.Status = r.Status
-			closeSession(s)
 		}
 		return ce
 	case <-ctx.Done():

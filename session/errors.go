@@ -34,6 +34,17 @@ var (
 	// response that is neither OK, NO nor BAD for a command sent: that
 	// ends its command alone.
 	ErrProtocol = sentinel("session: protocol violation by the server")
+	// ErrCancelAccepted matches the abort of a session whose server
+	// answered OK to an AUTHENTICATE the client cancelled with "*"
+	// (Pending.Continue) or gave up (Pending.RefuseContinuations, which
+	// the auth package calls when the caller's context ends or a
+	// mechanism panics; a Wait with Command.OnContinue abandoned): RFC
+	// 4422 section 3.5 says the server MUST fail such an exchange. The
+	// session is aborted before it reaches AUTH (it would be logged in as
+	// whoever the server chose, to a server not proven): the error is an
+	// *AbortError wrapping a *ProtocolError, and matches ErrAborted and
+	// ErrProtocol too.
+	ErrCancelAccepted = sentinel("session: the server accepted an authentication exchange the client cancelled")
 	// ErrBye matches a *ByeError: the server said BYE.
 	ErrBye = sentinel("session: server said BYE")
 	// ErrGreeting matches the errors of Open for a greeting that is not
@@ -329,13 +340,17 @@ func (e *ResultTooLargeError) Is(target error) bool { return target == ErrResult
 // no mailbox selected, a LOGIN, LOGOUT or UNAUTHENTICATE as refused).
 type ProtocolError struct {
 	Reason string // what the server did, with server text escaped
+	kind   error  // a sentinel it matches besides ErrProtocol (ErrCancelAccepted), or nil
 }
 
 // Error implements error.
 func (e *ProtocolError) Error() string { return "protocol violation: " + e.Reason }
 
 // Is makes errors.Is(err, ErrProtocol) true.
-func (e *ProtocolError) Is(target error) bool { return target == ErrProtocol }
+// An OK to a cancelled AUTHENTICATE matches ErrCancelAccepted too.
+func (e *ProtocolError) Is(target error) bool {
+	return target == ErrProtocol || e.kind != nil && target == e.kind
+}
 
 // ByeError is the server's BYE: at the greeting (from Open), or outside
 // LOGOUT (the session is aborted and the ByeError is the AbortError's

@@ -186,6 +186,17 @@ func (s *Session) modSeqCodeLocked(c *codec.Code) {
 	}
 }
 
+// Unauthentications counts the tagged OKs that took the session back to
+// NONAUTH (UNAUTHENTICATE, however it was sent: Run, Do, a caller whose
+// context ended after it went), from 0, wrapping at 2^32. What a layer
+// above keeps of the user logged in (the commands package's listed
+// names) is theirs while the count stays what it was when kept.
+func (s *Session) Unauthentications() uint32 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.unauths
+}
+
 // Selections counts the changes of the selected mailbox: it grows when a
 // SELECT or EXAMINE starts (is given its turn) and when the mailbox is
 // closed (CLOSE, UNSELECT, a failed SELECT, the session's end), from 0

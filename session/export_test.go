@@ -36,7 +36,7 @@ func HeldEncoder(s *Session) bool {
 func WriteWaiters(s *Session) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.wwaiters
+	return int(s.wwaiters)
 }
 
 // Waiting returns how many commands wait in Start for their turn now,

@@ -1211,6 +1211,9 @@ func (s *Session) complete(st *codec.Status) error {
 		// command alone, with its result.
 		err = &ReadOnlyError{Mailbox: p.mailbox}
 	}
+	if perr := s.acceptedCancel(p, st); perr != nil {
+		return perr
+	}
 	s.transition(p, r.Status)
 	if st.Kind == codec.StatusOK && p.upgrade != nil {
 		// The upgrade reads from the connection (a TLS handshake): on
@@ -1234,6 +1237,32 @@ func (s *Session) complete(st *codec.Status) error {
 	}
 	s.finish(p, r, err)
 	return nil
+}
+
+// acceptedCancel returns the *ProtocolError (ErrCancelAccepted) for a
+// tagged OK to an AUTHENTICATE whose exchange the client cancelled ("*")
+// or gave up (RefuseContinuations: the caller's context ended, its
+// mechanism failed or panicked): RFC 4422 section 3.5 says the server
+// MUST fail an aborted exchange, and the session it would take to AUTH
+// is logged in as whoever the server chose, with a server not proven
+// (SCRAM's signature not checked). Returned to the reader before
+// transition, it aborts the session: the state never becomes AUTH. The
+// session cannot tell whether the mechanism had finished (a PLAIN whose
+// caller gave up waiting for the OK): the caller who gave up was told
+// the exchange failed, and is not left with a session authenticated
+// behind its back either way. nil otherwise.
+func (s *Session) acceptedCancel(p *Pending, st *codec.Status) error {
+	if st.Kind != codec.StatusOK || p.info.transition != ToAuth {
+		return nil
+	}
+	s.mu.Lock()
+	gaveUp := p.gaveUp || p.refusing
+	s.mu.Unlock()
+	if !gaveUp {
+		return nil
+	}
+	return &ProtocolError{kind: ErrCancelAccepted,
+		Reason: "tagged OK for " + p.name + " after the client cancelled the exchange"}
 }
 
 // unknownStatus is what transition takes for a tagged response that is
@@ -1287,6 +1316,7 @@ func (s *Session) transition(p *Pending, st *codec.Status) {
 	case ToNonAuth:
 		if ok {
 			s.state = StateNonAuth
+			s.unauths++
 			s.selected, s.readOnly = "", false
 			s.unselectedLocked()
 			// What ENABLE turned on ends with the authentication: the

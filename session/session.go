@@ -174,7 +174,11 @@ type Session struct {
 	wmu      writeLock     // serialises writes; held while a command is sent
 	bw       *lazyWriter   // a pooled buffer while something is to be written
 	enc      *wire.Encoder // from encoderPool while something is to be written
-	wwaiters int           // goroutines waiting for wmu (guarded by mu): flush coalescing
+	wwaiters int32         // goroutines waiting for wmu (guarded by mu): flush coalescing
+	// unauths counts the tagged OKs that took the session to NONAUTH
+	// (UNAUTHENTICATE; under mu: Unauthentications). With wwaiters, in
+	// the room one int took (Session's size class).
+	unauths uint32
 
 	mu         sync.Mutex
 	welcome    *codec.Status // the greeting, decoded; nil until Welcome while welcomeRaw is set
@@ -481,6 +485,12 @@ type Pending struct {
 	// answers such a "+" that the caller took. Among the small fields
 	// for the struct's size (under s.mu).
 	contHeld bool
+	// gaveUp: the client cancelled the command's continuation exchange
+	// ("*" about to be written, Continue) or gave it up
+	// (RefuseContinuations, an abandoned Wait with OnContinue): a tagged
+	// OK to such an AUTHENTICATE aborts the session (complete,
+	// ErrCancelAccepted) instead of taking it to AUTH (under s.mu).
+	gaveUp bool
 
 	unannouncedSeq    uint32 // see unannounced
 	unannouncedExists uint32

@@ -1988,6 +1988,11 @@ func (p *Pending) Continue(ctx context.Context, line []byte) error {
 		// reading it, and take "DONE" for a tag (complete).
 		s.sentDone = true
 	}
+	if !ended && string(line) == "*" {
+		// Before the write: the server's OK may be read before
+		// Continue returns (acceptedCancel).
+		p.gaveUp = true
+	}
 	s.mu.Unlock()
 	if ended {
 		// Written now, the line would be read as a command of its own.
