@@ -308,7 +308,7 @@ func (c *Client) utf8() bool { return c.s.UTF8Enabled() }
 // in UTF-8 mode too; "&AAA-"), a name the caller made up is refused.
 func (c *Client) encodeMailbox(name string) (string, error) {
 	utf8 := c.utf8()
-	if raw, ok := c.names.raw(name, utf8); ok {
+	if raw, ok := c.names.raw(name, utf8, c.s.Unauthentications()); ok {
 		return raw, nil
 	}
 	if err := checkMailboxName(name); err != nil {

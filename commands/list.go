@@ -394,7 +394,7 @@ func listInfoSize(r codec.Response) int64 {
 // is remembered (rawNames), in UTF-8 mode too.
 func (c *Client) listInfo(d *codec.List, utf8 bool) *MailboxInfo {
 	m := listInfo(d, utf8)
-	c.names.note(m.Name, d.Mailbox, utf8)
+	c.names.note(m.Name, d.Mailbox, utf8, c.s.Unauthentications())
 	return m
 }
 

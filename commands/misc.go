@@ -114,13 +114,11 @@ func (c *Client) Unauthenticate(ctx context.Context) error {
 	if !c.hasCap("UNAUTHENTICATE") {
 		return ErrUnsupported
 	}
-	if err := c.simple(ctx, "UNAUTHENTICATE", nil); err != nil {
-		return err
-	}
 	// The names the previous user's LIST recorded (rawNames) are not
-	// the next user's to send.
-	c.names.forget()
-	return nil
+	// the next user's to send: the session's NONAUTH transition forgets
+	// them (Session.Unauthentications), also when ctx ends after the
+	// command went and the server runs it.
+	return c.simple(ctx, "UNAUTHENTICATE", nil)
 }
 
 // Namespace is the answer to NAMESPACE (RFC 2342): the personal, other

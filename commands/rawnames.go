@@ -34,10 +34,18 @@ const (
 // Each name is remembered with the mode it was listed in, and is sent as
 // listed only in that mode: "&AAA-", listed before ENABLE UTF8=ACCEPT as
 // a name in modified UTF-7, is another name after it.
+//
+// The names are the user's who was logged in when they were listed: each
+// use gives the session's count of NONAUTH transitions
+// (Session.Unauthentications), and a count other than the one they were
+// noted under forgets them all. So an UNAUTHENTICATE the server ran
+// forgets them however it was sent (Unauthenticate, one whose context
+// ended after it went, Do), not only when Unauthenticate returned nil.
 type rawNames struct {
 	mu    sync.Mutex
 	m     map[string]rawName // Name → the name as the server sent it
 	bytes int                // of the names in m, both forms
+	gen   uint32             // Session.Unauthentications when they were noted
 }
 
 // rawName is a name as the server listed it, and whether it was listed in
@@ -51,7 +59,8 @@ type rawName struct {
 // decodeMailbox does in the mode utf8 says. A name that goes back as raw
 // without it drops what was recorded for it: of two names that decode
 // alike ("R&D" and "R&-D"), the one listed last is the one Name reaches.
-func (r *rawNames) note(name string, raw []byte, utf8 bool) {
+// gen is the session's Unauthentications now.
+func (r *rawNames) note(name string, raw []byte, utf8 bool, gen uint32) {
 	var same bool
 	if utf8 {
 		// Sent as is (name is raw), unless the caller's check refuses it.
@@ -61,6 +70,7 @@ func (r *rawNames) note(name string, raw []byte, utf8 bool) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.syncLocked(gen)
 	if old, ok := r.m[name]; ok {
 		delete(r.m, name)
 		r.bytes -= len(name) + len(old.raw)
@@ -80,20 +90,23 @@ func (r *rawNames) note(name string, raw []byte, utf8 bool) {
 	r.bytes += len(name) + len(raw)
 }
 
-// forget drops every name recorded: they were the previous user's
-// (Unauthenticate).
-func (r *rawNames) forget() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+// syncLocked forgets every name recorded when gen, the session's
+// Unauthentications now, is not the count they were noted under: they
+// were the previous user's (under r.mu).
+func (r *rawNames) syncLocked(gen uint32) {
+	if gen == r.gen {
+		return
+	}
 	clear(r.m)
-	r.bytes = 0
+	r.bytes, r.gen = 0, gen
 }
 
 // raw returns the name as the server listed it, for a Name recorded by
-// note in the same mode (utf8).
-func (r *rawNames) raw(name string, utf8 bool) (string, bool) {
+// note in the same mode (utf8) and under the same count gen.
+func (r *rawNames) raw(name string, utf8 bool, gen uint32) (string, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.syncLocked(gen)
 	n, ok := r.m[name]
 	if !ok || n.utf8 != utf8 {
 		return "", false

@@ -13,9 +13,9 @@ import (
 // wins; the memory is bounded.
 func TestRawNames(t *testing.T) {
 	var r rawNames
-	list := func(raw string) { r.note(decodeMailbox([]byte(raw), false), []byte(raw), false) }
+	list := func(raw string) { r.note(decodeMailbox([]byte(raw), false), []byte(raw), false, 0) }
 	encode := func(name string) string { // Client.encodeMailbox without UTF8=ACCEPT
-		if s, ok := r.raw(name, false); ok {
+		if s, ok := r.raw(name, false, 0); ok {
 			return s
 		}
 		return codec.EncodeMailbox(name)
@@ -56,22 +56,22 @@ func TestRawNames(t *testing.T) {
 func TestRawNamesUTF8Mode(t *testing.T) {
 	var r rawNames
 	for _, raw := range []string{"Caf\xe9", "Grüße", "a\x00b"} {
-		r.note(decodeMailbox([]byte(raw), true), []byte(raw), true)
+		r.note(decodeMailbox([]byte(raw), true), []byte(raw), true, 0)
 	}
-	if s, ok := r.raw("Caf\xe9", true); !ok || s != "Caf\xe9" {
+	if s, ok := r.raw("Caf\xe9", true, 0); !ok || s != "Caf\xe9" {
 		t.Errorf("raw(Caf\\xe9, utf8) = %q, %v", s, ok)
 	}
-	if _, ok := r.raw("Caf\xe9", false); ok {
+	if _, ok := r.raw("Caf\xe9", false, 0); ok {
 		t.Errorf("a name listed in UTF-8 mode is found outside it")
 	}
 	if len(r.m) != 1 {
 		t.Errorf("%d names remembered; want 1 (Caf\\xe9): %v", len(r.m), r.m)
 	}
-	r.note(decodeMailbox([]byte("&AAA-"), false), []byte("&AAA-"), false)
-	if _, ok := r.raw("\x00", true); ok {
+	r.note(decodeMailbox([]byte("&AAA-"), false), []byte("&AAA-"), false, 0)
+	if _, ok := r.raw("\x00", true, 0); ok {
 		t.Errorf("a name listed outside UTF-8 mode is sent as listed in it")
 	}
-	if s, ok := r.raw("\x00", false); !ok || s != "&AAA-" {
+	if s, ok := r.raw("\x00", false, 0); !ok || s != "&AAA-" {
 		t.Errorf("raw(NUL, !utf8) = %q, %v", s, ok)
 	}
 }

@@ -52,3 +52,29 @@ func TestUnauthenticateForgetsListedNamesWhenContextEnds(t *testing.T) {
 		t.Errorf("Status(%q) after an UNAUTHENTICATE whose context ended (the server answered OK) and another LOGIN: %v; want ErrMailboxName (the previous user's listed name forgotten, as after an Unauthenticate returning nil)", l[0].Name, err)
 	}
 }
+
+// TestDoUnauthenticateForgetsListedNames: UNAUTHENTICATE sent through the
+// escape hatch (Do) forgets the previous user's listed raw names as
+// Unauthenticate does: the forget follows the session's NONAUTH
+// transition, not the typed call.
+func TestDoUnauthenticateForgetsListedNames(t *testing.T) {
+	c, ctx, _ := r38FakeClient(t, "IMAP4rev1 UNAUTHENTICATE", func(cmd r38Cmd) string {
+		if bytes.Contains(cmd.Raw, []byte(" LIST ")) {
+			return "* LIST () \"/\" {4}\r\nCaf\xe9\r\n" + cmd.Tag + " OK done\r\n"
+		}
+		return ""
+	})
+	l, err := c.List(ctx, "*", nil)
+	if err != nil || len(l) != 1 {
+		t.Fatalf("LIST: %v %v", err, l)
+	}
+	if _, err := c.Do(ctx, "UNAUTHENTICATE", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Login(ctx, "bob", "pw"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Status(ctx, l[0].Name, commands.StatusMessages); !errors.Is(err, commands.ErrMailboxName) {
+		t.Errorf("Status(%q) after Do(UNAUTHENTICATE) and another LOGIN: %v; want ErrMailboxName", l[0].Name, err)
+	}
+}
