@@ -351,7 +351,10 @@
 // (ErrProtocol: a tagged response for an unknown tag, decodable or not
 // when its tag was read whole, see codec.DecodeError.TagComplete; or one
 // for a command not yet sent or received before it was sent, whatever its
-// kind; a continuation request nobody asked for), a *TimeoutError
+// kind; a continuation request nobody asked for; a tagged OK to an
+// AUTHENTICATE the client cancelled with "*" or gave up, which also
+// matches ErrCancelAccepted: the session aborts before reaching AUTH),
+// a *TimeoutError
 // (ErrTimeout), a line or literal over the tokenizer's limits
 // (wire.ErrOutOfStep with wire.ErrLineTooLong or wire.ErrLiteralTooLarge),
 // a cancelled write. A
