@@ -1,0 +1,76 @@
+package main
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"strings"
+	"testing"
+)
+
+// moveRaceServer is a scripted server with UIDPLUS and no MOVE: Move's
+// fallback runs. Its UID SEARCH finds UIDs 1:3, and its UID COPY answers
+// [COPYUID 7 1,3 10:11], as Dovecot does when another client expunged
+// UID 2 between the two: 1 and 3 are copied, then flagged and expunged
+// (moved), and 2 is no more.
+func moveRaceServer(t *testing.T) string {
+	return serveTCP(t, func(c net.Conn) {
+		defer c.Close()
+		r := bufio.NewReader(c)
+		io.WriteString(c, "* PREAUTH [CAPABILITY IMAP4rev1 UIDPLUS ESEARCH] fake\r\n")
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			f := strings.Fields(line)
+			if len(f) < 2 {
+				return
+			}
+			tag, cmd := f[0], strings.ToUpper(f[1])
+			if cmd == "UID" && len(f) > 2 {
+				cmd += " " + strings.ToUpper(f[2])
+			}
+			out := tag + " OK done\r\n"
+			switch cmd {
+			case "SELECT":
+				out = "* 3 EXISTS\r\n* OK [UIDVALIDITY 1] x\r\n* OK [UIDNEXT 4] x\r\n" + tag + " OK [READ-WRITE] done\r\n"
+			case "UID SEARCH":
+				out = "* ESEARCH (TAG \"" + tag + "\") UID ALL 1:3\r\n" + tag + " OK done\r\n"
+			case "UID COPY":
+				out = "* 2 EXPUNGE\r\n" + tag + " OK [COPYUID 7 1,3 10:11] done\r\n"
+			case "UID EXPUNGE":
+				out = "* 2 EXPUNGE\r\n* 1 EXPUNGE\r\n" + tag + " OK done\r\n"
+			case "LOGOUT":
+				io.WriteString(c, "* BYE bye\r\n"+tag+" OK done\r\n")
+				return
+			}
+			if _, err := io.WriteString(c, out); err != nil {
+				return
+			}
+		}
+	})
+}
+
+// TestMvOtherClientExpungedOne: "imapkit mv INBOX 1:3 Archive" where
+// another client expunged UID 2 between the fallback's UID SEARCH and its
+// UID COPY. Every message still there was moved (1 and 3 are in Archive
+// only), but Move now returns a *MoveIncompleteError (ErrNotAllCopied),
+// and the CLI
+//   - exits 3, "connection, TLS, protocol or local I/O error": the class
+//     scripts retry, though nothing failed on the connection;
+//   - prints "copied (the move did not finish) INBOX UID 1,3 to Archive":
+//     the messages read as still in INBOX too, so a user rolling back (or
+//     cleaning up duplicates) by expunging the copies in Archive loses
+//     them: they were removed from INBOX.
+func TestMvOtherClientExpungedOne(t *testing.T) {
+	addr := moveRaceServer(t)
+	code, out, errs := runCLI(t, "", "mv", "imap://alice@"+addr, "INBOX", "1:3", "Archive", "--insecure-plaintext", "--timeout", "20s")
+	t.Logf("exit %d\nstdout %s\nstderr %s", code, out, errs)
+	if code == exitConnFail {
+		t.Errorf("mv: exit %d (a connection error, which scripts retry); the move of every message still there succeeded", code)
+	}
+	if strings.Contains(out, "copied (the move did not finish) INBOX UID 1,3") || !strings.Contains(out, "moved INBOX UID 1,3 to Archive") {
+		t.Errorf("mv: stdout %q; UIDs 1 and 3 were removed from INBOX (moved), not only copied", out)
+	}
+}
