@@ -720,6 +720,8 @@ func exitCode(env *sysEnv, stderr io.Writer, name string, err error) int {
 		return exitConnFail
 	case argumentError(err) && !perMailbox(err):
 		return exitUsage
+	case copyDoneAmiss(err):
+		return exitNo
 	case errors.Is(err, session.ErrNo), errors.Is(err, session.ErrBad), errors.Is(err, errNotFound),
 		errors.Is(err, commands.ErrUnsupported), errors.Is(err, commands.ErrMoveUnsupported),
 		errors.Is(err, errShellFailed), errors.Is(err, errNeedsBinary), errors.Is(err, errUIDsExhausted),
@@ -728,6 +730,19 @@ func exitCode(env *sysEnv, stderr io.Writer, name string, err error) int {
 		return exitNo
 	}
 	return exitConnFail
+}
+
+// copyDoneAmiss reports whether err is of a cp or mv that was done, but not
+// all as asked: a COPYUID naming UIDs not sent (*commands.CopyUIDError:
+// copied, or moved, with no mapping kept), or a move that left in the
+// source the messages its COPYUID does not show copied
+// (commands.ErrNotAllCopied: another client expunged them meanwhile),
+// having moved the others. They exit 1, not 3: nothing failed on the
+// connection, and a script that retries on 3 would copy the messages
+// twice. An aborted connection is matched before (exit 3).
+func copyDoneAmiss(err error) bool {
+	var cu *commands.CopyUIDError
+	return errors.Is(err, commands.ErrNotAllCopied) || errors.As(err, &cu)
 }
 
 // argumentErrors are the library's refusals of an argument, before

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/imapkit/imapkit/codec"
@@ -254,17 +255,15 @@ func copyMove(name, verb string, move bool) serverCmd {
 			did := verb
 			var mie *commands.MoveIncompleteError
 			if errors.As(err, &mie) {
-				// Copied, not removed from the source: not "moved" (the
-				// error, on stderr, says what is left flagged \Deleted).
-				res, did = mie.Copy, "copied (the move did not finish)"
-				if mie.Unknown {
-					did = "copied (whether the move finished is unknown)"
-				}
+				res, did = mie.Copy, moveDone(mie)
 			}
 			if err != nil && res == nil {
 				return err
 			}
 			j := jsonCopy{Mailbox: args[0], To: args[2], Set: set.Nums.String()}
+			if mie != nil {
+				j.Removed, j.Left = mie.Removed.Nums.String(), mie.Left.Nums.String()
+			}
 			if res != nil {
 				j.UIDValidity, j.Src, j.Dst = res.UIDValidity, asSent(res.Src), asSent(res.Dst)
 				if !res.Unmapped.IsEmpty() {
@@ -302,6 +301,7 @@ func copyMove(name, verb string, move bool) serverCmd {
 					// mapped UIDs had gone.
 					fmt.Fprintf(o.stdout, "%s %s UID %s to %s, destination UID unknown (the server's COPYUID for them was missing or unusable)\n", did, printable(args[0]), j.Unmapped, printable(args[2]))
 				}
+				printMoveRest(o.stdout, did, args[0], j)
 			} else {
 				fmt.Fprintf(o.stdout, "%s %s %s to %s\n", did, printable(args[0]), j.Set, printable(args[2]))
 			}
@@ -338,6 +338,52 @@ type jsonCopy struct {
 	// or, no part having had one, the whole set of UIDs, when the server
 	// has UIDPLUS (one without sends no COPYUID: nothing is listed).
 	Unmapped string `json:"unmapped,omitempty"`
+	// Removed and Left are of an mv that did not end as asked
+	// (commands.MoveIncompleteError): the source UIDs removed from the
+	// source (moved), and those left there, not shown copied (another
+	// client expunged them meanwhile, or the server's COPYUID left them
+	// out or named UIDs not sent).
+	Removed string `json:"removed,omitempty"`
+	Left    string `json:"left,omitempty"`
+}
+
+// moveDone is the verb of mv's lines for a move that did not end as asked:
+// "moved" when it removed from the source every message the COPY shows
+// copied (it left only those not shown copied: Left, a line of their
+// own); else "copied", not removed from the source, or not all (a line
+// says which were: printMoveRest), and the error, on stderr, says what is
+// left flagged \Deleted.
+func moveDone(mie *commands.MoveIncompleteError) string {
+	if mie.Unknown {
+		return "copied (whether the move finished is unknown)"
+	}
+	if mie.Removed.IsEmpty() || !mie.Deleted.IsEmpty() {
+		return "copied (the move did not finish)"
+	}
+	rest := mie.Removed.Nums.Clone()
+	var copied codec.SeqSet
+	if mie.Copy != nil {
+		copied = mie.Copy.Src.Clone()
+		copied.AddRanges(mie.Copy.Unmapped.Ranges()...)
+	}
+	copied.Remove(rest)
+	if !copied.IsEmpty() {
+		return "copied (the move did not finish)"
+	}
+	return "moved"
+}
+
+// printMoveRest ends mv's lines for a move that did not end as asked: the
+// UIDs it removed from the source when the lines above say "copied" (an
+// expunge in parts that stopped part-way), and those it left in the
+// source, not shown copied.
+func printMoveRest(w io.Writer, did, mailbox string, j jsonCopy) {
+	if j.Removed != "" && did != "moved" {
+		fmt.Fprintf(w, "removed from %s (moved) UID %s\n", printable(mailbox), j.Removed)
+	}
+	if j.Left != "" {
+		fmt.Fprintf(w, "left in %s UID %s (not shown copied by the server's COPYUID; not removed)\n", printable(mailbox), j.Left)
+	}
 }
 
 var cpCommand = copyMove("cp", "copied", false)

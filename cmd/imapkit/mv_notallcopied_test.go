@@ -70,7 +70,30 @@ func TestMvOtherClientExpungedOne(t *testing.T) {
 	if code == exitConnFail {
 		t.Errorf("mv: exit %d (a connection error, which scripts retry); the move of every message still there succeeded", code)
 	}
+	if code != exitNo {
+		t.Errorf("mv: exit %d; want %d (done, not all as asked)", code, exitNo)
+	}
 	if strings.Contains(out, "copied (the move did not finish) INBOX UID 1,3") || !strings.Contains(out, "moved INBOX UID 1,3 to Archive") {
 		t.Errorf("mv: stdout %q; UIDs 1 and 3 were removed from INBOX (moved), not only copied", out)
+	}
+	if !strings.Contains(out, "left in INBOX UID 2 ") {
+		t.Errorf("mv: stdout %q; want a line saying UID 2 was left in INBOX", out)
+	}
+	code, out, errs = runCLI(t, "", "mv", "imap://alice@"+addr, "INBOX", "1:3", "Archive", "--insecure-plaintext", "--timeout", "20s", "--json")
+	if code != exitNo || !strings.Contains(out, `"removed":"1,3"`) || !strings.Contains(out, `"left":"2"`) {
+		t.Errorf("mv --json: exit %d, stdout %q, stderr %q; want exit %d, \"removed\":\"1,3\" and \"left\":\"2\"", code, out, errs, exitNo)
+	}
+}
+
+// TestCpCopyUIDNotSentExitsOne: "imapkit cp INBOX 5 Archive" answered
+// [COPYUID 7 1,3 10:11], naming UIDs not sent: the server copied the
+// message, it said, with no mapping kept (*commands.CopyUIDError). That is
+// a copy done amiss, exit 1, not 3 (a connection error, which scripts
+// retry: a retry copies the message twice).
+func TestCpCopyUIDNotSentExitsOne(t *testing.T) {
+	addr := moveRaceServer(t)
+	code, out, errs := runCLI(t, "", "cp", "imap://alice@"+addr, "INBOX", "5", "Archive", "--insecure-plaintext", "--timeout", "20s")
+	if code != exitNo || !strings.Contains(errs, "not among those sent") {
+		t.Errorf("cp: exit %d, stdout %q, stderr %q; want exit %d and the COPYUID's error", code, out, errs, exitNo)
 	}
 }
