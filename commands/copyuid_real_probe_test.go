@@ -69,9 +69,10 @@ func mustSet(t *testing.T, s string) codec.SeqSet {
 // staleAppendUID compares by the name given to SELECT and drops it:
 // Append (and AppendMany) return a zero result, as for a server without
 // UIDPLUS. (Dovecot answers the APPEND of this sequence with NO
-// [SERVERBUG] on this test server, so the server is scripted.)
+// [SERVERBUG] on this test server, so the server is scripted.) A rename
+// of another mailbox keeps the check ("RENAME other").
 func TestAppendUIDAfterSelectedMailboxRenamed(t *testing.T) {
-	for _, how := range []string{"RENAME", "DELETE"} {
+	for _, how := range []string{"RENAME", "DELETE", "RENAME other"} {
 		t.Run(how, func(t *testing.T) {
 			ctx, c := fakeClient(t, fakeServer{caps: "IMAP4rev1 UIDPLUS LITERAL+ MULTIAPPEND", on: handlers{
 				"APPEND": func(hc *hostile.Conn, cmd *hostile.Command) error {
@@ -92,10 +93,16 @@ func TestAppendUIDAfterSelectedMailboxRenamed(t *testing.T) {
 				t.Fatal(err)
 			}
 			var err error
-			if how == "RENAME" {
+			switch how {
+			case "RENAME":
 				err = c.Rename(ctx, "A", "B")
-			} else {
+			case "DELETE":
 				err = c.Delete(ctx, "A")
+			default:
+				// Not the selected mailbox's name: the check
+				// stays, and the APPENDUID 9 (A is of 1) is
+				// dropped.
+				err = c.Rename(ctx, "C", "D")
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -106,6 +113,12 @@ func TestAppendUIDAfterSelectedMailboxRenamed(t *testing.T) {
 			ar, err := c.Append(ctx, "A", strings.NewReader("x\r\n"), 3, nil)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if how == "RENAME other" {
+				if *ar != (commands.AppendResult{}) {
+					t.Errorf("Append to the selected A (UIDVALIDITY 1) after a RENAME of C: %+v; want the stale APPENDUID 9 1 dropped", ar)
+				}
+				return
 			}
 			if ar.UIDValidity != 9 || ar.UID != 1 {
 				t.Errorf("Append to the new A after %s of the selected A: %+v; want its APPENDUID 9 1", how, ar)

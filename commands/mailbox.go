@@ -439,12 +439,20 @@ func (c *Client) Create(ctx context.Context, mailbox string, opts *CreateOptions
 
 // Delete deletes a mailbox.
 func (c *Client) Delete(ctx context.Context, mailbox string) error {
-	return c.simpleTo(ctx, "DELETE", mailbox, func(e *wire.Encoder) { c.mailbox(e, mailbox) })
+	err := c.simpleTo(ctx, "DELETE", mailbox, func(e *wire.Encoder) { c.mailbox(e, mailbox) })
+	if err == nil {
+		c.noteNameGone(mailbox, false)
+	}
+	return err
 }
 
 // Rename renames a mailbox.
 func (c *Client) Rename(ctx context.Context, from, to string) error {
-	return c.simpleTo(ctx, "RENAME", from, func(e *wire.Encoder) { c.mailbox(c.mailbox(e, from), to) })
+	err := c.simpleTo(ctx, "RENAME", from, func(e *wire.Encoder) { c.mailbox(c.mailbox(e, from), to) })
+	if err == nil {
+		c.noteNameGone(from, true)
+	}
+	return err
 }
 
 // Subscribe adds a mailbox to the subscriptions.
