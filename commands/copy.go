@@ -301,14 +301,14 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 	// kept one. One whose source set is not within the part's set (sent)
 	// is not kept, and noted in bad: the part's UIDs then go to Unmapped
 	// as for a part answered without one.
-	join := func(st *codec.Status, sent Set) bool {
+	join := func(st *codec.Status, sent Set, i int) bool {
 		if st == nil || st.Code == nil || st.Code.Kind != codec.CodeCopyUID {
 			return false
 		}
 		mu.Lock()
 		defer mu.Unlock()
 		if !copyUIDWithin(st.Code.Src, sent) {
-			bad = bad.note(st.Code.Src, sent)
+			bad = bad.note(st.Code.Src, sent, i)
 			return false
 		}
 		if !b.keep(8 * int64(len(st.Code.Src.Ranges())+len(st.Code.Dst.Ranges()))) {
@@ -337,7 +337,7 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 			cmd.OnData = func(r codec.Response) {
 				// COPYUID untagged before the tagged OK (RFC 6851
 				// section 4.3); the EXPUNGE and VANISHED are not kept.
-				if st, ok := r.(*codec.Status); ok && join(st, set) {
+				if st, ok := r.(*codec.Status); ok && join(st, set, i) {
 					mu.Lock()
 					mapped[i] = true
 					mu.Unlock()
@@ -349,7 +349,7 @@ func (c *Client) copyOrMove(ctx context.Context, set Set, mailbox, name string, 
 	}, func(i int, r *session.Result) {
 		if r.Status != nil && r.Status.Kind == codec.StatusOK {
 			answered = true
-			if !join(r.Status, run.parts[i]) {
+			if !join(r.Status, run.parts[i], i) {
 				// The part copied (or moved) its set, its OK says so,
 				// with no COPYUID kept to name the UIDs (a MOVE's may
 				// have come untagged): record them (Unmapped), so that
@@ -412,6 +412,9 @@ type CopyUIDError struct {
 	UIDs Set
 	// Src is the source set of the first COPYUID refused.
 	Src codec.SeqSet
+	// noted holds the indexes of the parts whose UIDs are in UIDs
+	// (note): a part's refused COPYUID repeated costs nothing.
+	noted map[int]struct{}
 }
 
 // Error implements error.
@@ -435,11 +438,18 @@ func setText(s codec.SeqSet) string {
 }
 
 // note returns e (a new one when nil) with a refused COPYUID of source
-// set src, answering a part that sent sent.
-func (e *CopyUIDError) note(src codec.SeqSet, sent Set) *CopyUIDError {
+// set src, answering part i, which sent sent. A part's UIDs are added
+// once: a hostile server's repeated refused COPYUIDs for one part (a MOVE
+// takes untagged ones without end) cost a map lookup each, not the
+// part's ranges added and sorted again.
+func (e *CopyUIDError) note(src codec.SeqSet, sent Set, i int) *CopyUIDError {
 	if e == nil {
-		e = &CopyUIDError{UIDs: Set{UID: true}, Src: src.Clone()}
+		e = &CopyUIDError{UIDs: Set{UID: true}, Src: src.Clone(), noted: map[int]struct{}{}}
 	}
+	if _, ok := e.noted[i]; ok {
+		return e
+	}
+	e.noted[i] = struct{}{}
 	if sent.UID && !sent.Saved {
 		e.UIDs.Nums.AddRanges(sent.Nums.Ranges()...)
 	}

@@ -28,11 +28,16 @@ func TestCopyUIDErrorNoteRepeatCostsNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := (*CopyUIDError)(nil).note(src, sent)
-	if got := testing.AllocsPerRun(100, func() { e = e.note(src, sent) }); got != 0 {
+	e := (*CopyUIDError)(nil).note(src, sent, 0)
+	if got := testing.AllocsPerRun(100, func() { e = e.note(src, sent, 0) }); got != 0 {
 		t.Errorf("a repeated refused COPYUID for the same part: %v allocations (the part's %d ranges added and sorted again); want 0", got, len(sent.Nums.Ranges()))
 	}
 	if e.UIDs.Nums.String() != sent.Nums.String() {
 		t.Errorf("UIDs %s; want the part's set", setText(e.UIDs.Nums))
+	}
+	other := Set{UID: true}
+	other.Nums.AddNum(5000)
+	if e = e.note(src, other, 1); !e.UIDs.Nums.Contains(5000) || !e.UIDs.Nums.Contains(1) {
+		t.Errorf("after another part's refused COPYUID: UIDs %s; want both parts' sets", setText(e.UIDs.Nums))
 	}
 }
