@@ -41,11 +41,13 @@
 // and the *CanceledError matches ErrCancelAccepted, session.ErrProtocol
 // and session.ErrAborted. The session aborts so for an OK to the "*" sent in the
 // background after the caller's context ended in the middle (or a
-// mechanism panicked), and an OK to an exchange the caller gave up
-// with no "*" sent yet (its context ended while it waited, for SCRAM
-// before the server-final-message came): the session cannot tell a
-// finished mechanism from one that would have checked the server, and
-// a caller told the exchange failed is not left authenticated.
+// mechanism panicked); an OK read before the "*" went closes the
+// session (the *CanceledError matches ErrCancelAccepted). An exchange
+// the caller gave up with no "*" sent (its context ended while it
+// waited for the tagged answer, for SCRAM before the
+// server-final-message came) is not cancelled: an OK then leaves the
+// session in AUTH, though Authenticate returned the context's error;
+// check Session.State, or close a session whose Authenticate failed.
 //
 // SCRAM refuses a server-first-message asking for fewer than 4096
 // PBKDF2 iterations (RFC 5802 section 5.1 and RFC 7677 say a

@@ -174,6 +174,14 @@ func cancel(ctx context.Context, s *session.Session, p *session.Pending, mech st
 			ce.abort = err
 		case err != nil:
 			return err // the session ended
+		default:
+			// The server's OK was read before the "*" went (or the "*"
+			// came after it: ErrCommandEnded): the session is in AUTH
+			// with a server that accepted an exchange the client
+			// cancelled. Closed, as acceptedCancel aborts it when the
+			// OK answers a "*" already written.
+			closeSession(s)
+			ce.abort = session.ErrCancelAccepted
 		}
 		return ce
 	case <-ctx.Done():

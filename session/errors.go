@@ -36,8 +36,8 @@ var (
 	ErrProtocol = sentinel("session: protocol violation by the server")
 	// ErrCancelAccepted matches the abort of a session whose server
 	// answered OK to an AUTHENTICATE the client cancelled with "*"
-	// (Pending.Continue) or gave up (Pending.RefuseContinuations, which
-	// the auth package calls when the caller's context ends or a
+	// (Pending.Continue, or Pending.RefuseContinuations answering a "+",
+	// which the auth package calls when the caller's context ends or a
 	// mechanism panics; a Wait with Command.OnContinue abandoned): RFC
 	// 4422 section 3.5 says the server MUST fail such an exchange. The
 	// session is aborted before it reaches AUTH (it would be logged in as

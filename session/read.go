@@ -1240,23 +1240,24 @@ func (s *Session) complete(st *codec.Status) error {
 }
 
 // acceptedCancel returns the *ProtocolError (ErrCancelAccepted) for a
-// tagged OK to an AUTHENTICATE whose exchange the client cancelled ("*")
-// or gave up (RefuseContinuations: the caller's context ended, its
-// mechanism failed or panicked): RFC 4422 section 3.5 says the server
-// MUST fail an aborted exchange, and the session it would take to AUTH
-// is logged in as whoever the server chose, with a server not proven
-// (SCRAM's signature not checked). Returned to the reader before
-// transition, it aborts the session: the state never becomes AUTH. The
-// session cannot tell whether the mechanism had finished (a PLAIN whose
-// caller gave up waiting for the OK): the caller who gave up was told
-// the exchange failed, and is not left with a session authenticated
-// behind its back either way. nil otherwise.
+// tagged OK to an AUTHENTICATE whose exchange the client cancelled: a
+// "*" was written (Continue, or RefuseContinuations answering a "+" after
+// the caller's context ended, its mechanism failed or panicked). RFC
+// 4422 section 3.5 says the server MUST fail an aborted exchange, and
+// the session it would take to AUTH is logged in as whoever the server
+// chose, with a server not proven (SCRAM's signature not checked).
+// Returned to the reader before transition, it aborts the session: the
+// state never becomes AUTH. RefuseContinuations alone is not a
+// cancellation: an OnContinue may call it and return the exchange's
+// final response, which the server then rightly answers OK. An OK read
+// before the "*" is written is package auth's to act on (it closes the
+// session). nil otherwise.
 func (s *Session) acceptedCancel(p *Pending, st *codec.Status) error {
 	if st.Kind != codec.StatusOK || p.info.transition != ToAuth {
 		return nil
 	}
 	s.mu.Lock()
-	gaveUp := p.gaveUp || p.refusing
+	gaveUp := p.gaveUp
 	s.mu.Unlock()
 	if !gaveUp {
 		return nil
