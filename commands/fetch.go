@@ -307,7 +307,9 @@ const BufferedSectionMax = 4096
 // EXPUNGE read during the answer to a FETCH by sequence numbers (RFC 9051
 // section 5.5 forbids it: the numbers after it would name other
 // messages, one number yielded twice) ends the iteration with an error
-// wrapping ErrRenumbered, before the next message or at the end.
+// wrapping ErrRenumbered, before the first message read after it or at
+// the end: the messages read before it are yielded, however far the
+// session has read on while the loop body ran.
 func (c *Client) Fetch(ctx context.Context, set Set, items *FetchItems) iter.Seq2[*Message, error] {
 	return func(yield func(*Message, error) bool) {
 		var it FetchItems
@@ -513,8 +515,10 @@ func (c *Client) fetchPart(ctx context.Context, set Set, it *FetchItems, p *sess
 	}
 	// By sequence numbers, an EXPUNGE read during the answer (RFC 9051
 	// section 5.5 forbids it) makes the numbers after it name other
-	// messages: ended with ErrRenumbered, checked before each message
-	// (one atomic load) and at the end.
+	// messages: ended with ErrRenumbered, checked for each message as the
+	// session read it (Item.Renumbered: a message read before the
+	// EXPUNGE is yielded, however far the reader has gone on since) and,
+	// after the last, for the whole answer.
 	renumbered := func() error {
 		if set.UID {
 			return nil
@@ -546,8 +550,8 @@ func (c *Client) fetchPart(ctx context.Context, set Set, it *FetchItems, p *sess
 		if err == nil && check != nil {
 			err, check = check(), nil
 		}
-		if err == nil {
-			err = renumbered()
+		if err == nil && item.Renumbered && !set.UID {
+			err = errRenumbered("FETCH")
 		}
 		if err != nil {
 			yield(nil, err)
@@ -600,6 +604,11 @@ func (c *Client) renumberedDuring(p *session.Pending, cmd string) error {
 	if !p.RenumberedInFlight() {
 		return nil
 	}
+	return errRenumbered(cmd)
+}
+
+// errRenumbered is renumberedDuring's error, for cmd.
+func errRenumbered(cmd string) error {
 	return fmt.Errorf("%w: an EXPUNGE during the answer to %s (RFC 9051 section 5.5)", ErrRenumbered, cmd)
 }
 

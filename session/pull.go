@@ -144,6 +144,15 @@ type Item struct {
 	// bounds it with Size, as a collected Run is bounded
 	// (MaxResultBytes); what it keeps of a response may take more.
 	Size int64
+	// Renumbered reports whether the session had read an EXPUNGE (or a
+	// VANISHED, or anything else Pending.RenumberedInFlight counts) after
+	// the command was put in flight and before it read this response: for
+	// a command by sequence numbers, the response's number may name
+	// another message than the one the command meant. Unlike
+	// RenumberedInFlight, which answers for now, it is fixed when the
+	// response is read, so it does not depend on how far the reader has
+	// gone on while the caller was busy.
+	Renumbered bool
 
 	parked bool // the reader waits until the caller is done with it
 }
@@ -490,7 +499,7 @@ func (s *Session) lend(p *Pending, r codec.Response) {
 	s.rl.yielded = true
 	// A direct step's caller takes it as step returns; a driver of the
 	// coroutine as drive returns.
-	s.rl.event = coEvent{kind: coItem, p: p, item: Item{Response: r, Size: s.pulledSize(), parked: true}}
+	s.rl.event = coEvent{kind: coItem, p: p, item: Item{Response: r, Size: s.pulledSize(), Renumbered: p.renumberedSince(), parked: true}}
 	if !s.rl.direct {
 		s.rl.yield(coItem)
 	}
@@ -521,7 +530,7 @@ func (s *Session) pullDeliver(p *Pending, r codec.Response) {
 		pl.overflow = true
 		return
 	}
-	pl.queue = append(pl.queue, Item{Response: c, Size: size})
+	pl.queue = append(pl.queue, Item{Response: c, Size: size, Renumbered: p.renumberedSince()})
 	pl.bytes += size
 	s.pullCond.Broadcast()
 	for len(pl.queue) >= pullQueue && !s.otherDemand(p) && !pl.closed && !p.abandoned.Load() && s.err == nil {
@@ -544,7 +553,7 @@ func (s *Session) pullSection(p *Pending, f *codec.Fetch, sec *codec.Section, r 
 	body := &pullBody{s: s, p: p, r: r}
 	s.mu.Lock()
 	pl := p.pull
-	item := Item{Response: snap, Section: secCopy, Body: body, parked: true}
+	item := Item{Response: snap, Section: secCopy, Body: body, Renumbered: p.renumberedSince(), parked: true}
 	// inMemory reads the body into memory and queues it, so that the
 	// reader goes on (under mu; it returns with mu released).
 	inMemory := func() error {

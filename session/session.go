@@ -541,6 +541,11 @@ func (p *Pending) RenumberedInFlight() bool {
 	return end != p.renumberedAt
 }
 
+// renumberedSince reports whether Session.Renumbered moved since p was put
+// in flight: for Item.Renumbered, read on the reading coroutine as it hands
+// a response to p, so it says what was read before that response.
+func (p *Pending) renumberedSince() bool { return p.s.renumbered.Load() != p.renumberedAt }
+
 // Selection returns, for a SELECT or EXAMINE (a command whose Rules
 // transition is ToSelected), the count of Session.Selections that names
 // the mailbox it selects: the count its start made, which stays the
