@@ -474,8 +474,21 @@ func (c *Client) fetchParts(ctx context.Context, run *splitRun, it *FetchItems, 
 			start(parts[next])
 			next++
 		}
-		check := func() error { return run.check(i) }
-		if !c.fetchPart(ctx, parts[i], it, st.p, check, yield) {
+		// At the part's first response, as the session read it
+		// (Item.Renumbered): an EXPUNGE read after it, while the loop
+		// body ran, does not end the part (it did, and whether it had
+		// been read yet depended on the scheduling). A part is put in
+		// flight only while the count is the call's (run.command), so
+		// RenumberedAt differs from the mark only for a part the
+		// session let through, which the check refuses as before.
+		p := st.p
+		check := func(read *session.Item) error {
+			if read != nil && !read.Renumbered && p.RenumberedAt() == run.mark {
+				return nil
+			}
+			return run.check(i)
+		}
+		if !c.fetchPart(ctx, parts[i], it, p, check, yield) {
 			return
 		}
 	}
@@ -498,10 +511,10 @@ func (c *Client) fetchCommand(set Set, it *FetchItems) *session.Command {
 // long one; p is the command, started already) and yields
 // its messages; it returns false when the iteration ended (the loop broke
 // out, or an error was yielded). check, when not nil, runs once the first
-// response of the answer has been read, before anything is yielded, or
-// at the end of an answer that had none: its error ends the iteration
-// instead.
-func (c *Client) fetchPart(ctx context.Context, set Set, it *FetchItems, p *session.Pending, check func() error, yield func(*Message, error) bool) bool {
+// response of the answer has been read, before anything is yielded (given
+// that response's item), or at the end of an answer that had none (given
+// nil): its error ends the iteration instead.
+func (c *Client) fetchPart(ctx context.Context, set Set, it *FetchItems, p *session.Pending, check func(read *session.Item) error, yield func(*Message, error) bool) bool {
 	fi := &fetchIter{ctx: ctx, onVanished: it.OnVanished, bufferMax: int64(it.BufferMax), borrow: it.Borrow}
 	if it.BufferMax == 0 {
 		fi.bufferMax = BufferedSectionMax
@@ -548,7 +561,7 @@ func (c *Client) fetchPart(ctx context.Context, set Set, it *FetchItems, p *sess
 			break
 		}
 		if err == nil && check != nil {
-			err, check = check(), nil
+			err, check = check(&item), nil
 		}
 		if err == nil && item.Renumbered && !set.UID {
 			err = errRenumbered("FETCH")
@@ -569,7 +582,7 @@ func (c *Client) fetchPart(ctx context.Context, set Set, it *FetchItems, p *sess
 		if check != nil {
 			// A part refused for numbers past the end, say: the
 			// renumbering is the cause.
-			if cerr := check(); cerr != nil {
+			if cerr := check(nil); cerr != nil {
 				err = fmt.Errorf("%w: %w", cerr, err)
 			}
 		}
@@ -580,7 +593,7 @@ func (c *Client) fetchPart(ctx context.Context, set Set, it *FetchItems, p *sess
 		// No response came to this part: the session may have taken its
 		// answer for other messages than the part's (renumbered) as
 		// unsolicited.
-		if err := check(); err != nil {
+		if err := check(nil); err != nil {
 			yield(nil, err)
 			return false
 		}

@@ -541,6 +541,14 @@ func (p *Pending) RenumberedInFlight() bool {
 	return end != p.renumberedAt
 }
 
+// RenumberedAt returns Session.Renumbered as it was when the command was
+// put in flight (before it was sent). A caller that took the count at some
+// earlier point (a command sent in parts, say) and compares it with this
+// and with Item.Renumbered learns, for each response, whether anything
+// was renumbered between that point and the response, whatever has been
+// read since.
+func (p *Pending) RenumberedAt() uint32 { return p.renumberedAt }
+
 // renumberedSince reports whether Session.Renumbered moved since p was put
 // in flight: for Item.Renumbered, read on the reading coroutine as it hands
 // a response to p, so it says what was read before that response.
