@@ -460,6 +460,17 @@ func (c *Client) fetchParts(ctx context.Context, run *splitRun, it *FetchItems, 
 		start(parts[next])
 	}
 	for i := range parts {
+		if len(queue) == 0 {
+			// Part i was not started: the numbers changed while an
+			// earlier part was read (its answer came before the change,
+			// and was yielded whole).
+			if err := run.check(i); err != nil {
+				yield(nil, err)
+				return
+			}
+			start(parts[next])
+			next++
+		}
 		st := <-queue[0]
 		queue = queue[1:]
 		if st.err != nil {

@@ -338,3 +338,38 @@ func TestSplitStoreDeadlineMidWrite(t *testing.T) {
 		t.Fatalf("Store's own deadline cut its write and aborted the session, but its error does not match context.DeadlineExceeded (docs/errors.md: \"an *AbortError wrapping the context's error\"): %s", msg)
 	}
 }
+
+// TestSplitFetchPartsReadAhead: the parts of a Fetch of sequence numbers
+// answered before an EXPUNGE are yielded whole, however far the session
+// had read on (here: a NOOP in the loop body makes it read every part in
+// flight, then the NOOP's EXPUNGE), and the parts not started yet are not
+// sent (split/readahead). Checked by the count of now, the second part
+// ended the loop with ErrRenumbered though its answer came before the
+// EXPUNGE; checked as read, with no guard for the parts never started,
+// the loop indexed an empty queue (a panic the stress run of
+// TestFetchSeqPartsBehindSelect found).
+func TestSplitFetchPartsReadAhead(t *testing.T) {
+	c, ctx := scripted(t, "split/readahead")
+	c.SetMaxSetLength(5)
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	var got []uint32
+	var end error
+	for m, err := range c.Fetch(ctx, commands.SeqNums(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27), &commands.FetchItems{Flags: true}) {
+		if err != nil {
+			end = err
+			break
+		}
+		got = append(got, m.SeqNum)
+		if len(got) == 1 {
+			if err := c.Noop(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	want := []uint32{1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21}
+	if !slices.Equal(got, want) || !errors.Is(end, commands.ErrRenumbered) {
+		t.Fatalf("Fetch in 7 parts, a NOOP's EXPUNGE read after the first 5 parts' answers: yielded %v, ended with %v; want %v, then ErrRenumbered", got, end, want)
+	}
+}
