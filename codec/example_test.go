@@ -124,3 +124,13 @@ func ExampleSeqSet_Remove() {
 	fmt.Println(known.String())
 	// Output: 1:40,42,117,119:120
 }
+
+// A VANISHED (EARLIER) cut to the UIDs the client asked about: the
+// numbers both sets hold. A range to "*" holds every number from its
+// start.
+func ExampleSeqSet_Intersect() {
+	asked, _ := codec.ParseSeqSet([]byte("1:40,100:*"))
+	vanished, _ := codec.ParseSeqSet([]byte("35:120,300"))
+	fmt.Println(vanished.Intersect(asked).String())
+	// Output: 35:40,100:120,300
+}

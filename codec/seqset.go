@@ -518,6 +518,75 @@ func (s *SeqSet) Remove(t SeqSet) {
 	s.r, s.unsorted = out, false
 }
 
+// Intersect returns the numbers that s and t both hold (the set
+// intersection s ∩ t), canonical, following the model described on SeqSet
+// and Contains: a range x:* holds every n >= x and "*", a lone "*" only
+// "*" itself. So 1:* ∩ 5 is 5, 1:* ∩ 3:* is 3:*, * ∩ 7:* is *, and
+// * ∩ 1:4294967295 is empty: "*" is kept only when both hold it. The
+// result is a cut of s's ranges: 4294967295 and "*" stay in one range
+// where s holds them in one (22:* ∩ 1:4294967295,* is 22:*, where
+// 1:4294967295,* ∩ 22:* is 22:4294967295,*), as Remove leaves them. A
+// client that takes "*" as the largest number in use, which it may not
+// know, checks Dynamic first. A server's VANISHED (EARLIER) cut to the
+// UIDs a command asked about is asked.Intersect(vanished).
+//
+// s and t are not modified (not even compacted). It costs O(r+q) for
+// canonical sets of r and q ranges and allocates at most once, the
+// result at its size (none when it is empty); a set that is not
+// canonical (a parsed one, in the peer's order) is first sorted into a
+// copy, O(r log r), as for Remove.
+func (s SeqSet) Intersect(t SeqSet) SeqSet {
+	if len(s.r) == 0 || len(t.r) == 0 {
+		return SeqSet{}
+	}
+	a, b := s.canonical(), t.canonical()
+	// Two passes over the same walk, as in Remove: the first counts the
+	// ranges, so that the result is allocated once, at its size.
+	n := 0
+	meetRanges(a, b, func(wire.SeqRange) { n++ })
+	if n == 0 {
+		return SeqSet{}
+	}
+	out := make([]wire.SeqRange, 0, n)
+	meetRanges(a, b, func(r wire.SeqRange) { out = append(out, r) })
+	return SeqSet{r: out}
+}
+
+// meetRanges calls emit with each range that canonical a and b share, in
+// ascending order: a merge walk, O(len(a)+len(b)). The ranges emitted are
+// canonical: two that follow each other lie in different ranges of a or
+// of b, which are apart, but for 4294967295 and "*" (never adjacent under
+// seqKey), which are emitted as one range when they come from one range
+// of a (x:*), as Remove keeps them. No clamping is needed (see Remove): a
+// bound is always one of a or b, never the key 2^32.
+func meetRanges(a, b []wire.SeqRange, emit func(wire.SeqRange)) {
+	var pend wire.SeqRange // the last range met, not yet emitted
+	pendA := -1            // the index in a of pend, -1 for none
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		lo := max(seqKey(a[i].Start), seqKey(b[j].Start))
+		ka, kb := seqKey(a[i].Stop), seqKey(b[j].Stop)
+		if hi := min(ka, kb); lo <= hi {
+			r := wire.SeqRange{Start: unKey(lo), Stop: unKey(hi)}
+			if pendA == i && pend.Stop == 1<<32-1 && r.Start == 0 {
+				pend.Stop = 0 // x:4294967295 and "*" of a's x:*
+			} else {
+				if pendA >= 0 {
+					emit(pend)
+				}
+				pend, pendA = r, i
+			}
+		}
+		if ka < kb {
+			i++
+		} else {
+			j++
+		}
+	}
+	if pendA >= 0 {
+		emit(pend)
+	}
+}
+
 // unKey is the inverse of seqKey.
 func unKey(k uint64) uint32 {
 	if k > 1<<32 {

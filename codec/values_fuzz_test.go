@@ -262,3 +262,32 @@ func FuzzDecodeHeader(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSeqSetIntersect checks Intersect of two parsed sets (one of them
+// also made canonical) against the naive model, Contains and the
+// intersection by two Removes (checkIntersect). The input is the two
+// sets, split at the first space.
+func FuzzSeqSetIntersect(f *testing.F) {
+	for _, s := range []string{"1:10 5:20", "1:* 5", "* 7:*", "* 1:4294967295", "4294967295 *",
+		"9,7,1:3,2 2:8", "1:5 6:10", "1:10,5:15 8:12", "3:3,3:3 *:1"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		x, y, ok := bytes.Cut(b, []byte(" "))
+		if !ok {
+			return
+		}
+		s, err1 := codec.ParseSeqSet(x)
+		u, err2 := codec.ParseSeqSet(y)
+		if err1 != nil || err2 != nil {
+			return
+		}
+		if n := len(s.Ranges()) * len(u.Ranges()); n > 1<<16 {
+			return // the naive model's cost
+		}
+		checkIntersect(t, s, u)
+		c := s.Clone()
+		c.Compact()
+		checkIntersect(t, c, u)
+	})
+}

@@ -656,16 +656,13 @@ func copied(uids Set, cp *CopyResult) Set {
 	if cp == nil || cp.Src.IsEmpty() {
 		return uids
 	}
-	// uids less those not named: by ranges, in O(r+q). It went number
-	// by number, and a hostile answer of a few bytes (UID SEARCH ALL
-	// 1:4294967295, COPYUID of the same) spun for over a minute,
-	// deaf to the caller's context.
-	notCopied := uids.Nums.Clone()
-	notCopied.Remove(cp.Src)
-	notCopied.Remove(cp.Unmapped)
-	out := Set{UID: true, Nums: uids.Nums.Clone()}
-	out.Nums.Remove(notCopied)
-	return out
+	// uids that the COPYUID or Unmapped name: by ranges, in
+	// O((r+q) log(r+q)). It went number by number, and a hostile answer
+	// of a few bytes (UID SEARCH ALL 1:4294967295, COPYUID of the same)
+	// spun for over a minute, deaf to the caller's context.
+	named := cp.Src.Clone()
+	named.AddRanges(cp.Unmapped.Ranges()...)
+	return Set{UID: true, Nums: uids.Nums.Intersect(named)}
 }
 
 // moveWants is MOVE's Want: its EXPUNGE and VANISHED responses, and

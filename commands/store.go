@@ -192,9 +192,5 @@ func modifiedOf(mod codec.SeqSet, sent Set) codec.SeqSet {
 	if sent.Saved || withinSet(mod, sent.Nums) {
 		return mod
 	}
-	out := mod.Clone()
-	out.Remove(sent.Nums)
-	in := mod.Clone()
-	in.Remove(out)
-	return in
+	return mod.Intersect(sent.Nums)
 }
