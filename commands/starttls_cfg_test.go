@@ -1,7 +1,9 @@
 package commands_test
 
 import (
+	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"sync"
@@ -34,31 +36,7 @@ func (remotePeer) RemoteAddr() net.Addr {
 // option). Auth now asks the session (Session.TLS). Found by the newcomer
 // API audit of 2026-12-04.
 func TestStartTLSOwnConfigCountsAsTLS(t *testing.T) {
-	scfg, ccfg, err := testserver.TLSConfigs(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, srv := hostile.Pipe(func(c *hostile.Conn) error {
-		c.Greet("IMAP4rev1 STARTTLS")
-		cmd, err := c.Expect("STARTTLS")
-		if err != nil {
-			return err
-		}
-		c.Reply(cmd.Tag, "OK begin TLS now")
-		if err := c.StartTLS(scfg); err != nil {
-			return err
-		}
-		c.Caps = "IMAP4rev1 AUTH=PLAIN"
-		return c.Serve()
-	})
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := commands.Open(ctx, remotePeer{conn}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Session().Close()
+	c, ccfg, ctx := tlsPeer{caps: "IMAP4rev1 AUTH=PLAIN"}.open(t)
 	if err := c.Login(ctx, "alice", "pw"); !errors.Is(err, auth.ErrInsecure) {
 		t.Fatalf("Login in the clear to a remote server: %v; want ErrInsecure", err)
 	}
@@ -70,6 +48,91 @@ func TestStartTLSOwnConfigCountsAsTLS(t *testing.T) {
 	}
 	if err := c.Login(ctx, "alice", "pw"); err != nil {
 		t.Fatalf("Login over TLS: %v", err)
+	}
+}
+
+// tlsPeer is a fake remote server for the STARTTLS tests: it greets
+// with the capabilities greet ("IMAP4rev1 STARTTLS" when empty), answers
+// STARTTLS with the lines answer(tag) (a tagged OK when nil), runs the
+// TLS handshake, announces caps and goes on with after (Serve when nil).
+type tlsPeer struct {
+	greet  string
+	answer func(tag string) []string
+	caps   string
+	after  func(c *hostile.Conn) error
+}
+
+// open starts p and returns a Client opened on it as on a remote server
+// (openRemote), with the TLS config that trusts p and the test's context.
+func (p tlsPeer) open(t *testing.T) (*commands.Client, *tls.Config, context.Context) {
+	t.Helper()
+	scfg, ccfg, err := testserver.TLSConfigs(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, srv := hostile.Pipe(func(c *hostile.Conn) error {
+		return p.play(c, scfg)
+	})
+	c, ctx := openRemote(t, conn, srv)
+	return c, ccfg, ctx
+}
+
+// play is p's scenario, scfg its TLS config.
+func (p tlsPeer) play(c *hostile.Conn, scfg *tls.Config) error {
+	greet := cmp.Or(p.greet, "IMAP4rev1 STARTTLS")
+	answer := p.answer
+	if answer == nil {
+		answer = func(tag string) []string { return []string{tag + " OK begin TLS now"} }
+	}
+	c.Greet(greet)
+	cmd, err := c.Expect("STARTTLS")
+	if err != nil {
+		return err
+	}
+	c.Lines(answer(cmd.Tag)...)
+	if err := c.StartTLS(scfg); err != nil {
+		return err
+	}
+	c.Caps = p.caps
+	if p.after == nil {
+		return c.Serve()
+	}
+	return p.after(c)
+}
+
+// openRemote opens a Client with the default options on conn, the
+// client end of srv, as on a remote server (remotePeer, where auth
+// refuses a password in the clear), and returns it with a context of
+// 10 s; the session, the context and srv end with the test.
+func openRemote(t *testing.T, conn net.Conn, srv *hostile.Server) (*commands.Client, context.Context) {
+	t.Helper()
+	t.Cleanup(func() { srv.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	c, err := commands.Open(ctx, remotePeer{conn}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Session().Close() })
+	return c, ctx
+}
+
+// serveWatching answers every command as hostile.Conn.Serve does, but
+// those named name, which watch answers.
+func serveWatching(c *hostile.Conn, name string, watch func(*hostile.Command) error) error {
+	for {
+		cmd, err := c.ReadCommand()
+		if err != nil {
+			return err
+		}
+		if cmd.Name == name {
+			err = watch(cmd)
+		} else {
+			err = c.Answer(cmd)
+		}
+		if err != nil {
+			return err
+		}
 	}
 }
 

@@ -1,13 +1,10 @@
 package commands_test
 
 import (
-	"context"
 	"crypto/tls"
 	"errors"
 	"testing"
-	"time"
 
-	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/internal/hostile"
 	"github.com/imapkit/imapkit/session"
 )
@@ -34,31 +31,12 @@ func TestStartTLSRefusedUnderCompress(t *testing.T) {
 		if err := c.Deflate(); err != nil {
 			return err
 		}
-		for {
-			cmd, err := c.ReadCommand()
-			if err != nil {
-				return err
-			}
-			if cmd.Name == "STARTTLS" {
-				starttls <- cmd.Line
-				if err := c.Reply(cmd.Tag, "NO not under COMPRESS"); err != nil {
-					return err
-				}
-				continue
-			}
-			if err := c.Answer(cmd); err != nil {
-				return err
-			}
-		}
+		return serveWatching(c, "STARTTLS", func(cmd *hostile.Command) error {
+			starttls <- cmd.Line
+			return c.Reply(cmd.Tag, "NO not under COMPRESS")
+		})
 	})
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := commands.Open(ctx, remotePeer{conn}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Session().Close()
+	c, ctx := openRemote(t, conn, srv)
 	if err := c.Compress(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +46,7 @@ func TestStartTLSRefusedUnderCompress(t *testing.T) {
 	if st := c.Session().State(); st != session.StateNonAuth {
 		t.Fatalf("after UNAUTHENTICATE: state %v", st)
 	}
-	err = c.StartTLS(ctx, &tls.Config{ServerName: "imap.example"})
+	err := c.StartTLS(ctx, &tls.Config{ServerName: "imap.example"})
 	if !errors.Is(err, session.ErrCompressActive) {
 		t.Errorf("StartTLS under COMPRESS: %v; want ErrCompressActive", err)
 	}

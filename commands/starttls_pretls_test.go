@@ -1,15 +1,11 @@
 package commands_test
 
 import (
-	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/imapkit/imapkit/codec"
-	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/internal/hostile"
-	"github.com/imapkit/imapkit/internal/testserver"
 )
 
 // TestStartTLSForgetsPreTLSResponses: RFC 9051 section 6.2.1: after
@@ -22,33 +18,14 @@ import (
 // are still handed out after it as if the server had said them over
 // TLS. Defaults.
 func TestStartTLSForgetsPreTLSResponses(t *testing.T) {
-	scfg, ccfg, err := testserver.TLSConfigs(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, srv := hostile.Pipe(func(c *hostile.Conn) error {
-		c.Greet("IMAP4rev1 STARTTLS")
-		cmd, err := c.Expect("STARTTLS")
-		if err != nil {
-			return err
-		}
-		c.Lines("* CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED X-PRETLS",
-			"* OK [ALERT] pre-TLS alert: log in at http://evil.example",
-			cmd.Tag+" OK [CAPABILITY IMAP4rev1 LOGINDISABLED X-PRETLS] begin TLS now")
-		if err := c.StartTLS(scfg); err != nil {
-			return err
-		}
-		c.Caps = "IMAP4rev1 AUTH=PLAIN X-POSTTLS"
-		return c.Serve()
-	})
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := commands.Open(ctx, remotePeer{conn}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Session().Close()
+	c, ccfg, ctx := tlsPeer{
+		answer: func(tag string) []string {
+			return []string{"* CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED X-PRETLS",
+				"* OK [ALERT] pre-TLS alert: log in at http://evil.example",
+				tag + " OK [CAPABILITY IMAP4rev1 LOGINDISABLED X-PRETLS] begin TLS now"}
+		},
+		caps: "IMAP4rev1 AUTH=PLAIN X-POSTTLS",
+	}.open(t)
 	if err := c.StartTLS(ctx, ccfg); err != nil {
 		t.Fatal(err)
 	}
@@ -85,43 +62,17 @@ func TestStartTLSForgetsPreTLSResponses(t *testing.T) {
 // on (session/starttls.go upgrade; session/read.go route, case
 // *codec.Enabled). After STARTTLS, a name must go in modified UTF-7.
 func TestStartTLSForgetsPreTLSEnabled(t *testing.T) {
-	scfg, ccfg, err := testserver.TLSConfigs(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
 	created := make(chan string, 1)
-	conn, srv := hostile.Pipe(func(c *hostile.Conn) error {
-		c.Greet("IMAP4rev1 STARTTLS")
-		cmd, err := c.Expect("STARTTLS")
-		if err != nil {
-			return err
-		}
-		c.Lines("* ENABLED UTF8=ACCEPT QRESYNC", cmd.Tag+" OK begin TLS now")
-		if err := c.StartTLS(scfg); err != nil {
-			return err
-		}
-		c.Caps = "IMAP4rev1 AUTH=PLAIN ENABLE UTF8=ACCEPT QRESYNC"
-		for {
-			cmd, err := c.ReadCommand()
-			if err != nil {
-				return err
-			}
-			if cmd.Name == "CREATE" {
+	c, ccfg, ctx := tlsPeer{
+		answer: func(tag string) []string { return []string{"* ENABLED UTF8=ACCEPT QRESYNC", tag + " OK begin TLS now"} },
+		caps:   "IMAP4rev1 AUTH=PLAIN ENABLE UTF8=ACCEPT QRESYNC",
+		after: func(c *hostile.Conn) error {
+			return serveWatching(c, "CREATE", func(cmd *hostile.Command) error {
 				created <- cmd.Args
-			}
-			if err := c.Answer(cmd); err != nil {
-				return err
-			}
-		}
-	})
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := commands.Open(ctx, remotePeer{conn}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Session().Close()
+				return c.Answer(cmd)
+			})
+		},
+	}.open(t)
 	if err := c.StartTLS(ctx, ccfg); err != nil {
 		t.Fatal(err)
 	}
@@ -151,53 +102,35 @@ func TestStartTLSForgetsPreTLSEnabled(t *testing.T) {
 // literal, which a server without LITERAL+ reads as a command line of its
 // own (and logs, and echoes). It must go as a synchronizing literal.
 func TestStartTLSForgetsPreTLSLiteralPlus(t *testing.T) {
-	scfg, ccfg, err := testserver.TLSConfigs(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
 	login := make(chan string, 1)
-	conn, srv := hostile.Pipe(func(c *hostile.Conn) error {
-		c.Greet("IMAP4rev1 STARTTLS LITERAL+")
-		cmd, err := c.Expect("STARTTLS")
-		if err != nil {
-			return err
-		}
-		c.Reply(cmd.Tag, "OK begin TLS now")
-		if err := c.StartTLS(scfg); err != nil {
-			return err
-		}
-		c.Caps = "IMAP4rev1 AUTH=PLAIN"
-		if cmd, err = c.Expect("CAPABILITY"); err != nil {
-			return err
-		}
-		c.Reply(cmd.Tag, "NO [UNAVAILABLE] try again later")
-		cmd, err = c.ReadCommand()
-		if err != nil {
-			return err
-		}
-		login <- cmd.Line
-		if cmd.Literal >= 0 {
-			if !cmd.NonSync {
-				c.Continue("go ahead")
-			}
-			if _, err := c.ReadLiteral(cmd.Literal); err != nil {
+	c, ccfg, ctx := tlsPeer{
+		greet: "IMAP4rev1 STARTTLS LITERAL+",
+		caps:  "IMAP4rev1 AUTH=PLAIN",
+		after: func(c *hostile.Conn) error {
+			cmd, err := c.Expect("CAPABILITY")
+			if err != nil {
 				return err
 			}
-			if _, err := c.ReadLine(); err != nil {
+			c.Reply(cmd.Tag, "NO [UNAVAILABLE] try again later")
+			if cmd, err = c.ReadCommand(); err != nil {
 				return err
 			}
-		}
-		c.Reply(cmd.Tag, "NO [AUTHENTICATIONFAILED] wrong")
-		return c.Serve()
-	})
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := commands.Open(ctx, remotePeer{conn}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Session().Close()
+			login <- cmd.Line
+			if cmd.Literal >= 0 {
+				if !cmd.NonSync {
+					c.Continue("go ahead")
+				}
+				if _, err := c.ReadLiteral(cmd.Literal); err != nil {
+					return err
+				}
+				if _, err := c.ReadLine(); err != nil {
+					return err
+				}
+			}
+			c.Reply(cmd.Tag, "NO [AUTHENTICATIONFAILED] wrong")
+			return c.Serve()
+		},
+	}.open(t)
 	if err := c.StartTLS(ctx, ccfg); err == nil || !c.Session().TLS() {
 		t.Fatalf("StartTLS: %v, TLS %v; want the CAPABILITY's NO, TLS on", err, c.Session().TLS())
 	}
