@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/imapkit/imapkit/auth"
 	"github.com/imapkit/imapkit/session"
 )
 
@@ -26,45 +25,25 @@ import (
 // ending with ctx. Defaults; no timing: the server sends its challenge
 // only once Authenticate has returned.
 func TestCancelInBackgroundAnsweredOKLeavesNoSession(t *testing.T) {
-	client, server := net.Pipe()
 	got1 := make(chan struct{})   // the server has the client's first response
 	resume := make(chan struct{}) // Authenticate has returned: send the next "+"
 	answered := make(chan string, 1)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer server.Close()
-		r := bufio.NewReader(server)
-		io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 AUTH=X-TEST] hi\r\n")
-		l, _ := r.ReadString('\n')
-		tag, _, _ := strings.Cut(l, " ")
+	c := xtestPeer(t, nil, func(server net.Conn, r *bufio.Reader, first string) {
+		tag, _, _ := strings.Cut(first, " ")
 		io.WriteString(server, "+ "+b64("one")+"\r\n")
 		r.ReadString('\n') // the client's answer to "one"
 		close(got1)
 		<-resume
 		io.WriteString(server, "+ "+b64("two")+"\r\n")
-		l, _ = r.ReadString('\n')
+		l, _ := r.ReadString('\n')
 		answered <- strings.TrimRight(l, "\r\n")
 		// The hostile answer to "*".
 		io.WriteString(server, tag+" OK [CAPABILITY IMAP4rev1 MOVE] welcome anyway\r\n")
-		for {
-			l, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			tag, _, _ := strings.Cut(l, " ")
-			io.WriteString(server, tag+" OK done\r\n")
-		}
-	}()
-	t.Cleanup(func() { client.Close(); <-done })
-	c, err := auth.Open(ctx5(t), client, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Session().Close()
+		answerEach(server, r)
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { <-got1; cancel() }()
-	err = c.AuthenticateFunc(ctx, "X-TEST", func([]byte) ([]byte, error) { return []byte("r1"), nil })
+	err := c.AuthenticateFunc(ctx, "X-TEST", func([]byte) ([]byte, error) { return []byte("r1"), nil })
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v; want context.Canceled", err)
 	}

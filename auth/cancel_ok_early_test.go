@@ -29,34 +29,13 @@ import (
 // not abort either. The mechanism waits (bounded by the test's context,
 // a hang detector) until the session has taken the OK.
 func TestCancelAfterEarlyOKLeavesNoSession(t *testing.T) {
-	client, server := net.Pipe()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer server.Close()
-		r := bufio.NewReader(server)
-		io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 AUTH=X-TEST] hi\r\n")
-		l, _ := r.ReadString('\n')
-		tag, _, _ := strings.Cut(l, " ")
+	c := xtestPeer(t, nil, func(server net.Conn, r *bufio.Reader, first string) {
+		tag, _, _ := strings.Cut(first, " ")
 		io.WriteString(server, "+ "+b64("prove yourself")+"\r\n"+tag+" OK [CAPABILITY IMAP4rev1 MOVE] welcome anyway\r\n")
-		for {
-			l, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			if tag, _, _ := strings.Cut(l, " "); tag != "*\r\n" {
-				io.WriteString(server, tag+" OK done\r\n")
-			}
-		}
-	}()
-	t.Cleanup(func() { client.Close(); <-done })
-	c, err := auth.Open(ctx5(t), client, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Session().Close()
+		answerEach(server, r)
+	})
 	wctx := ctx5(t)
-	err = c.AuthenticateFunc(ctx5(t), "X-TEST", func([]byte) ([]byte, error) {
+	err := c.AuthenticateFunc(ctx5(t), "X-TEST", func([]byte) ([]byte, error) {
 		// Wait (hang detector only) until the reader took the OK.
 		for c.Session().State() != session.StateAuth && wctx.Err() == nil {
 			time.Sleep(time.Millisecond)

@@ -60,35 +60,22 @@ func TestAuthenticateEndedBeforeAnswer(t *testing.T) {
 // a context of 2 s.
 func TestAuthenticateCancelThenPlus(t *testing.T) {
 	const stall = 50 * time.Millisecond
-	client, server := net.Pipe()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer server.Close()
-		r := bufio.NewReader(server)
-		io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 AUTH=X-TEST] hi\r\n")
-		l, _ := r.ReadString('\n')
-		if !strings.Contains(l, "AUTHENTICATE") {
+	c := xtestPeer(t, &auth.Options{Session: &session.Options{StallTimeout: stall}}, func(server net.Conn, r *bufio.Reader, first string) {
+		if !strings.Contains(first, "AUTHENTICATE") {
 			return
 		}
 		io.WriteString(server, "+ \r\n")
-		l, _ = r.ReadString('\n')
+		l, _ := r.ReadString('\n')
 		if strings.TrimSpace(l) != "*" {
 			return
 		}
 		io.WriteString(server, "+ \r\n") // hostile: then silent
 		io.Copy(io.Discard, r)
-	}()
-	t.Cleanup(func() { client.Close(); server.Close(); <-done })
-	c, err := auth.Open(context.Background(), client, &auth.Options{Session: &session.Options{StallTimeout: stall}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Session().Close()
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	start := time.Now()
-	err = c.AuthenticateFunc(ctx, "X-TEST", func([]byte) ([]byte, error) { return nil, errors.New("no token") })
+	err := c.AuthenticateFunc(ctx, "X-TEST", func([]byte) ([]byte, error) { return nil, errors.New("no token") })
 	var te *session.TimeoutError
 	if !errors.As(err, &te) || te.What != session.TimeoutStall {
 		t.Fatalf("after %v: %v; want the session's stall *TimeoutError (stall timeout %v): the \"+\" after \"*\" was counted as owed and left the timer off", time.Since(start).Round(time.Millisecond), err, stall)
@@ -102,16 +89,9 @@ func TestAuthenticateCancelThenPlus(t *testing.T) {
 // for that "*" any more: the session's bounds it). The server then ends
 // the command and the session runs on: a NOOP gets its answer. Defaults.
 func TestAuthenticatePanicRefuses(t *testing.T) {
-	client, server := net.Pipe()
 	lines := make(chan []string, 1)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer server.Close()
-		r := bufio.NewReader(server)
-		io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 AUTH=X-TEST] hi\r\n")
-		l, _ := r.ReadString('\n')
-		tag, _, _ := strings.Cut(l, " ")
+	c := xtestPeer(t, nil, func(server net.Conn, r *bufio.Reader, first string) {
+		tag, _, _ := strings.Cut(first, " ")
 		var got []string
 		for range 2 {
 			io.WriteString(server, "+ \r\n")
@@ -127,17 +107,11 @@ func TestAuthenticatePanicRefuses(t *testing.T) {
 		server.SetReadDeadline(time.Time{})
 		lines <- got
 		io.WriteString(server, tag+" BAD cancelled\r\n")
-		l, _ = r.ReadString('\n')
+		l, _ := r.ReadString('\n')
 		tag, _, _ = strings.Cut(l, " ")
 		io.WriteString(server, tag+" OK noop\r\n")
 		io.Copy(io.Discard, r)
-	}()
-	t.Cleanup(func() { client.Close(); <-done })
-	c, err := auth.Open(context.Background(), client, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Session().Close()
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	func() {
@@ -153,5 +127,46 @@ func TestAuthenticatePanicRefuses(t *testing.T) {
 	}
 	if _, err := c.Session().Run(ctx, &session.Command{Name: "NOOP"}); err != nil {
 		t.Errorf("NOOP after the cancelled exchange: %v", err)
+	}
+}
+
+// xtestPeer plays a server of AUTH=X-TEST on the server end of a pipe: it
+// greets, reads the client's first line (its AUTHENTICATE) and hands it
+// to serve, with the connection and its reader; the connection is closed
+// when serve returns. It returns a Client opened with opts on the client
+// end; the session, then the pipe, are closed and serve waited for when
+// the test ends.
+func xtestPeer(t *testing.T, opts *auth.Options, serve func(server net.Conn, r *bufio.Reader, first string)) *auth.Client {
+	t.Helper()
+	client, server := net.Pipe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer server.Close()
+		r := bufio.NewReader(server)
+		io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 AUTH=X-TEST] hi\r\n")
+		first, _ := r.ReadString('\n')
+		serve(server, r, first)
+	}()
+	t.Cleanup(func() { client.Close(); server.Close(); <-done })
+	c, err := auth.Open(ctx5(t), client, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Session().Close() })
+	return c
+}
+
+// answerEach answers each command line read from r with a tagged OK,
+// passing over a lone "*" (a cancellation, not a command), until r ends.
+func answerEach(w io.Writer, r *bufio.Reader) {
+	for {
+		l, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		if tag, _, _ := strings.Cut(l, " "); tag != "*\r\n" {
+			io.WriteString(w, tag+" OK done\r\n")
+		}
 	}
 }
