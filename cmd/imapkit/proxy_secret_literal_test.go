@@ -134,6 +134,34 @@ func TestProxyOwedLineBodyClientEndsMidLiteralRedacted(t *testing.T) {
 	t.Parallel()
 	body := saslSecret(48 << 10)
 	const first, sent = 20 << 10, 36 << 10
+	c, r, out, done := owedLiteral(t, body, sent, first, func(r *bufio.Reader, w io.Writer, got []byte) {
+		io.Copy(io.Discard, r) // to the client's end
+		io.WriteString(w, "* OK echo "+string(got)+"\r\n* BYE gone\r\n")
+	})
+	c.(*net.TCPConn).CloseWrite()
+	io.Copy(io.Discard, r)
+	<-done
+	trace := out.String()
+	if !strings.Contains(trace, "S: * OK echo") {
+		t.Fatalf("no echo in the trace:\n%s", shortLines(trace))
+	}
+	if p := leakedPiece(trace, body[:maxRawLine]); p != "" {
+		i := strings.Index(trace, p)
+		t.Errorf("the trace shows %q of the recorded credential (the body's first 16 KiB), echoed after the client's end mid-body: ...%.200s...", p, trace[max(i-100, 0):])
+	}
+}
+
+// owedLiteral plays the owed-line scenario: through a proxy to a server
+// of its own, the client sends an AUTHENTICATE whose challenge the server
+// leaves unanswered (it ends the command with NO: the client's next line
+// is owed to the challenge, printed as SASL data), then "a2 APPEND
+// Drafts {n}" of body and the body's first sent bytes. The server reads
+// the body's first first bytes and hands them, with its connection, to
+// rest. It returns the client's connection and reader, the trace, and a
+// channel closed once the server is done (a deadline of 30 s on its
+// connection against a hang only).
+func owedLiteral(t *testing.T, body string, sent, first int, rest func(r *bufio.Reader, w io.Writer, got []byte)) (net.Conn, *bufio.Reader, *syncBuffer, <-chan struct{}) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -162,8 +190,7 @@ func TestProxyOwedLineBodyClientEndsMidLiteralRedacted(t *testing.T) {
 		if _, err := io.ReadFull(r, got); err != nil {
 			return
 		}
-		io.Copy(io.Discard, r) // to the client's end
-		io.WriteString(w, "* OK echo "+string(got)+"\r\n* BYE gone\r\n")
+		rest(r, w, got)
 	}()
 	paddr, out, _ := startProxy(t, "--upstream", "imap://"+ln.Addr().String())
 	c, r := dialProxy(t, paddr)
@@ -172,15 +199,5 @@ func TestProxyOwedLineBodyClientEndsMidLiteralRedacted(t *testing.T) {
 	io.WriteString(c, "a2 APPEND Drafts {"+strconv.Itoa(len(body))+"}\r\n")
 	readClientTo(t, r, "+ go", out)
 	io.WriteString(c, body[:sent])
-	c.(*net.TCPConn).CloseWrite()
-	io.Copy(io.Discard, r)
-	<-done
-	trace := out.String()
-	if !strings.Contains(trace, "S: * OK echo") {
-		t.Fatalf("no echo in the trace:\n%s", shortLines(trace))
-	}
-	if p := leakedPiece(trace, body[:maxRawLine]); p != "" {
-		i := strings.Index(trace, p)
-		t.Errorf("the trace shows %q of the recorded credential (the body's first 16 KiB), echoed after the client's end mid-body: ...%.200s...", p, trace[max(i-100, 0):])
-	}
+	return c, r, out, done
 }
