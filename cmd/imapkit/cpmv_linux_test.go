@@ -3,11 +3,8 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"strings"
 	"testing"
 )
@@ -16,31 +13,12 @@ import (
 // whose INBOX holds exists messages; every other command (UID COPY, UID
 // MOVE) is answered OK, with no COPYUID.
 func noCopyUIDServer(t *testing.T, exists int, caps string) string {
-	return serveTCP(t, func(c net.Conn) {
-		defer c.Close()
-		r := bufio.NewReader(c)
-		io.WriteString(c, "* PREAUTH [CAPABILITY "+caps+"] fake\r\n")
-		for {
-			line, err := r.ReadString('\n')
-			if err != nil {
-				return
+	return preauthServer(t, caps, func() scriptAnswer {
+		return func(tag, cmd string, _ []string) string {
+			if cmd == "SELECT" || cmd == "EXAMINE" {
+				return fmt.Sprintf("* %d EXISTS\r\n* OK [UIDVALIDITY 1] x\r\n* OK [UIDNEXT %d] x\r\n", exists, exists+1) + tag + " OK [READ-WRITE] done\r\n"
 			}
-			f := strings.Fields(line)
-			if len(f) < 2 {
-				return
-			}
-			tag, cmd := f[0], strings.ToUpper(f[1])
-			out := tag + " OK done\r\n"
-			switch cmd {
-			case "SELECT", "EXAMINE":
-				out = fmt.Sprintf("* %d EXISTS\r\n* OK [UIDVALIDITY 1] x\r\n* OK [UIDNEXT %d] x\r\n", exists, exists+1) + tag + " OK [READ-WRITE] done\r\n"
-			case "LOGOUT":
-				io.WriteString(c, "* BYE bye\r\n"+tag+" OK done\r\n")
-				return
-			}
-			if _, err := io.WriteString(c, out); err != nil {
-				return
-			}
+			return tag + " OK done\r\n"
 		}
 	})
 }

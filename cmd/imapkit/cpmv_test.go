@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"strings"
 	"testing"
 
@@ -17,50 +14,27 @@ import (
 // COPY or UID MOVE is answered OK [COPYUID 7 set 1000:...], the second
 // OK with no COPYUID, as a server whose COPYUID went missing does.
 func copyPartsServer(t *testing.T) string {
-	return serveTCP(t, func(c net.Conn) {
-		defer c.Close()
-		r := bufio.NewReaderSize(c, 64<<10)
-		io.WriteString(c, "* PREAUTH [CAPABILITY IMAP4rev1 UIDPLUS MOVE] fake\r\n")
+	return preauthServer(t, "IMAP4rev1 UIDPLUS MOVE", func() scriptAnswer {
 		parts := 0
-		for {
-			line, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			f := strings.Fields(line)
-			if len(f) < 2 {
-				return
-			}
-			tag, cmd := f[0], strings.ToUpper(f[1])
-			if cmd == "UID" && len(f) > 3 {
-				cmd += " " + strings.ToUpper(f[2])
-			}
-			var out string
+		return func(tag, cmd string, f []string) string {
 			switch cmd {
 			case "SELECT", "EXAMINE":
-				out = "* 4000 EXISTS\r\n* OK [UIDVALIDITY 1] x\r\n* OK [UIDNEXT 4001] x\r\n" + tag + " OK [READ-WRITE] done\r\n"
+				return "* 4000 EXISTS\r\n* OK [UIDVALIDITY 1] x\r\n* OK [UIDNEXT 4001] x\r\n" + tag + " OK [READ-WRITE] done\r\n"
 			case "UID COPY", "UID MOVE":
-				parts++
-				if parts == 1 {
-					set, err := codec.ParseSeqSet([]byte(f[3]))
-					n, _ := set.Len()
-					if err != nil || n == 0 {
-						out = tag + " BAD set\r\n"
-						break
-					}
-					out = fmt.Sprintf("%s OK [COPYUID 7 %s 1000:%d] done\r\n", tag, f[3], 1000+n-1)
-				} else {
-					out = tag + " OK done\r\n"
+				if len(f) < 4 {
+					break // no set: not a copy
 				}
-			case "LOGOUT":
-				io.WriteString(c, "* BYE bye\r\n"+tag+" OK done\r\n")
-				return
-			default:
-				out = tag + " OK done\r\n"
+				if parts++; parts > 1 {
+					break
+				}
+				set, err := codec.ParseSeqSet([]byte(f[3]))
+				n, _ := set.Len()
+				if err != nil || n == 0 {
+					return tag + " BAD set\r\n"
+				}
+				return fmt.Sprintf("%s OK [COPYUID 7 %s 1000:%d] done\r\n", tag, f[3], 1000+n-1)
 			}
-			if _, err := io.WriteString(c, out); err != nil {
-				return
-			}
+			return tag + " OK done\r\n"
 		}
 	})
 }

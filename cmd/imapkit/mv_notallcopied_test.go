@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"io"
-	"net"
 	"strings"
 	"testing"
 )
@@ -14,40 +11,19 @@ import (
 // UID 2 between the two: 1 and 3 are copied, then flagged and expunged
 // (moved), and 2 is no more.
 func moveRaceServer(t *testing.T) string {
-	return serveTCP(t, func(c net.Conn) {
-		defer c.Close()
-		r := bufio.NewReader(c)
-		io.WriteString(c, "* PREAUTH [CAPABILITY IMAP4rev1 UIDPLUS ESEARCH] fake\r\n")
-		for {
-			line, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			f := strings.Fields(line)
-			if len(f) < 2 {
-				return
-			}
-			tag, cmd := f[0], strings.ToUpper(f[1])
-			if cmd == "UID" && len(f) > 2 {
-				cmd += " " + strings.ToUpper(f[2])
-			}
-			out := tag + " OK done\r\n"
+	return preauthServer(t, "IMAP4rev1 UIDPLUS ESEARCH", func() scriptAnswer {
+		return func(tag, cmd string, _ []string) string {
 			switch cmd {
 			case "SELECT":
-				out = "* 3 EXISTS\r\n* OK [UIDVALIDITY 1] x\r\n* OK [UIDNEXT 4] x\r\n" + tag + " OK [READ-WRITE] done\r\n"
+				return "* 3 EXISTS\r\n* OK [UIDVALIDITY 1] x\r\n* OK [UIDNEXT 4] x\r\n" + tag + " OK [READ-WRITE] done\r\n"
 			case "UID SEARCH":
-				out = "* ESEARCH (TAG \"" + tag + "\") UID ALL 1:3\r\n" + tag + " OK done\r\n"
+				return "* ESEARCH (TAG \"" + tag + "\") UID ALL 1:3\r\n" + tag + " OK done\r\n"
 			case "UID COPY":
-				out = "* 2 EXPUNGE\r\n" + tag + " OK [COPYUID 7 1,3 10:11] done\r\n"
+				return "* 2 EXPUNGE\r\n" + tag + " OK [COPYUID 7 1,3 10:11] done\r\n"
 			case "UID EXPUNGE":
-				out = "* 2 EXPUNGE\r\n* 1 EXPUNGE\r\n" + tag + " OK done\r\n"
-			case "LOGOUT":
-				io.WriteString(c, "* BYE bye\r\n"+tag+" OK done\r\n")
-				return
+				return "* 2 EXPUNGE\r\n* 1 EXPUNGE\r\n" + tag + " OK done\r\n"
 			}
-			if _, err := io.WriteString(c, out); err != nil {
-				return
-			}
+			return tag + " OK done\r\n"
 		}
 	})
 }
