@@ -106,6 +106,11 @@ func (s *Session) countLocked(r codec.Response, target *Pending) {
 		if !c.known || r.Earlier {
 			return
 		}
+		if s.enabled&enabledQResync == 0 {
+			// Without QRESYNC a server must not send VANISHED (RFC 7162
+			// section 3.2.10): delivered, not applied to the count.
+			return
+		}
 		k, ok := r.UIDs.Len()
 		if !ok || k > uint64(c.n) {
 			// "*" in VANISHED, or more messages gone than there were:
@@ -120,7 +125,9 @@ func (s *Session) countLocked(r codec.Response, target *Pending) {
 
 // Exists returns the number of messages in the selected mailbox as the
 // session has followed it: set by the last EXISTS, less one for each
-// EXPUNGE and the number of messages of each VANISHED (not EARLIER) since.
+// EXPUNGE and the number of messages of each VANISHED (not EARLIER) since,
+// while QRESYNC is enabled (a VANISHED without it, which a server must
+// not send, RFC 7162 section 3.2.10, changes Renumbered, not the count).
 // known is false outside the SELECTED state and while a SELECT or EXAMINE
 // has not yet had its EXISTS; the count is then not checked.
 func (s *Session) Exists() (n uint32, known bool) {

@@ -58,6 +58,7 @@ func TestTranscriptExists(t *testing.T) {
 		}
 	}
 	want("PREAUTH", 0, false, 0)
+	run(rawCommand("ENABLE", "QRESYNC"))
 	run(rawCommand("NOOP", ""))
 	want("EXISTS in AUTH", 0, false, 0)
 	run(sel("INBOX"))
@@ -456,6 +457,53 @@ func TestSelectionOfSelect(t *testing.T) {
 		t.Fatalf("NOOP's Selection = %d, want 0", pn.Selection())
 	}
 	if _, err := pn.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestVanishedWithoutQResyncLeavesCount: a server must not send VANISHED
+// unless QRESYNC is enabled (RFC 7162 section 3.2.10); one that does
+// (hostile, or confused) has its VANISHED delivered to the unsolicited
+// stream and Renumbered changed, but the count stays what the EXISTS
+// said: a VANISHED naming 3 UIDs does not take 3 messages away.
+// Defaults.
+func TestVanishedWithoutQResyncLeavesCount(t *testing.T) {
+	conn, wait := transcript.Start(t, `
+		S: * PREAUTH [CAPABILITY IMAP4rev1 QRESYNC] hi
+		C: A1 SELECT INBOX
+		S: * 5 EXISTS
+		S: * OK [UIDVALIDITY 7] ok
+		S: A1 OK [READ-WRITE] done
+		C: A2 NOOP
+		S: * VANISHED 1:3
+		S: A2 OK done
+	`)
+	got := make(chan codec.Response, 8)
+	s := transcript.Open(t, conn, &session.Options{OnUnsolicited: func(r codec.Response) {
+		if _, ok := r.(*codec.Vanished); ok {
+			got <- r
+		}
+	}})
+	ctx := ctx5(t)
+	if _, err := s.Run(ctx, sel("INBOX")); err != nil {
+		t.Fatal(err)
+	}
+	before := s.Renumbered()
+	if _, err := s.Run(ctx, rawCommand("NOOP", "")); err != nil {
+		t.Fatal(err)
+	}
+	if n, known := s.Exists(); n != 5 || !known {
+		t.Errorf("Exists() after a VANISHED without QRESYNC = %d, %v; want 5, true", n, known)
+	}
+	if s.Renumbered() == before {
+		t.Errorf("Renumbered() unchanged by a VANISHED: sequence numbers may have moved")
+	}
+	select {
+	case <-got:
+	case <-ctx.Done():
+		t.Fatal("the VANISHED was not delivered to OnUnsolicited")
+	}
+	if err := wait(); err != nil {
 		t.Fatal(err)
 	}
 }
