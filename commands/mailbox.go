@@ -67,7 +67,9 @@ type MailboxState struct {
 	// it in the answer removed (another client's expunge), as
 	// Client.Exists counts them.
 	Exists uint32
-	Recent uint32 // IMAP4rev1 only
+	// Recent is the RECENT count (IMAP4rev1 only), at most Exists: a
+	// server's RECENT above the count is cut to it.
+	Recent uint32
 	// UIDValidity and UIDNext are 0 when not sent, or sent past 32
 	// bits (Zoho's UIDNEXT): unknown, not cut.
 	UIDValidity uint32
@@ -79,7 +81,8 @@ type MailboxState struct {
 	NoModSeq      bool   // [NOMODSEQ]: the mailbox has no mod-sequences
 	MailboxID     string // OBJECTID ([MAILBOXID (id)]); "" when not sent
 	// Vanished holds the UIDs reported expunged by a QRESYNC select
-	// (VANISHED (EARLIER)). It never holds "*" (RFC 7162 forbids it): a
+	// (VANISHED (EARLIER)); a VANISHED read with QRESYNC not enabled,
+	// which a server must not send, is left out. It never holds "*" (RFC 7162 forbids it): a
 	// VANISHED with one fails the Select with a *codec.DecodeError. With
 	// QResync.KnownUIDs, only those of them (RFC 7162 section 3.2.5.1:
 	// the server reports expunges of the known UIDs; UIDs past them,
@@ -350,6 +353,10 @@ func (c *Client) mailboxState(name string, r *session.Result, known *codec.SeqSe
 	}
 	var vanished []wire.SeqRange
 	exists := false // an EXISTS was read: EXPUNGE and VANISHED take from it
+	// Without QRESYNC a server must not send VANISHED (RFC 7162 section
+	// 3.2.10): one read then is neither applied to Exists nor reported,
+	// as the session's count does not apply it (session.Session.Exists).
+	qresync := c.s.Enabled("QRESYNC")
 	for _, d := range data {
 		switch d := d.(type) {
 		case *codec.Flags:
@@ -365,6 +372,9 @@ func (c *Client) mailboxState(name string, r *session.Result, known *codec.SeqSe
 		case *codec.Status:
 			code(d.Code)
 		case *codec.Vanished:
+			if !qresync {
+				continue
+			}
 			if d.Earlier && known != nil {
 				// RFC 7162 section 3.2.5.1: with known UIDs the server
 				// reports expunges of those only. Past them (a set too
@@ -386,6 +396,9 @@ func (c *Client) mailboxState(name string, r *session.Result, known *codec.SeqSe
 	if r.Status != nil {
 		code(r.Status.Code)
 	}
+	// The recent messages are some of the messages: a RECENT above the
+	// count (a broken or hostile server) is cut to it.
+	st.Recent = min(st.Recent, st.Exists)
 	return st
 }
 

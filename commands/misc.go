@@ -298,7 +298,9 @@ func enableAsked(caps []string, c string) bool {
 // session.Session.RecentIn with the binding's count: the counts are
 // returned only while that selection holds, and a binding that no longer
 // holds (another goroutine's SELECT) gives the *session.NotSentError of
-// session.ErrReselected, with no NOOP sent.
+// session.ErrReselected, with no NOOP sent. A count above the mailbox's
+// (Exists, when known), which a broken or hostile server may send, is cut
+// to it.
 func (c *Client) Recent(ctx context.Context) ([]uint32, error) {
 	var rs []codec.Response
 	var err error
@@ -310,10 +312,15 @@ func (c *Client) Recent(ctx context.Context) ([]uint32, error) {
 	if err != nil {
 		return nil, err
 	}
+	n, known := c.s.Exists()
 	var out []uint32
 	for _, r := range rs {
 		if rc, ok := r.(*codec.Recent); ok {
-			out = append(out, rc.Count)
+			k := rc.Count
+			if known {
+				k = min(k, n) // the recent messages are some of them
+			}
+			out = append(out, k)
 		}
 	}
 	return out, nil
