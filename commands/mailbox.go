@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 
 	"github.com/imapkit/imapkit/codec"
@@ -77,8 +78,11 @@ type MailboxState struct {
 	// FirstUnseen is the sequence number of the first unseen message
 	// ([UNSEEN n], IMAP4rev1 only); 0 when not sent (or past 32 bits).
 	FirstUnseen   uint32
-	HighestModSeq uint64 // CONDSTORE/QRESYNC; 0 when not sent
-	NoModSeq      bool   // [NOMODSEQ]: the mailbox has no mod-sequences
+	// HighestModSeq (CONDSTORE/QRESYNC) is 0 when not sent; NoModSeq is
+	// [NOMODSEQ]: the mailbox has no mod-sequences. A server that sends
+	// both has the last one taken: they are never both set.
+	HighestModSeq uint64
+	NoModSeq      bool
 	MailboxID     string // OBJECTID ([MAILBOXID (id)]); "" when not sent
 	// Vanished holds the UIDs reported expunged by a QRESYNC select
 	// (VANISHED (EARLIER)); a VANISHED read with QRESYNC not enabled,
@@ -89,16 +93,18 @@ type MailboxState struct {
 	// which the client never knew, are left out).
 	Vanished codec.SeqSet
 	// Changed holds the messages a QRESYNC select reported changed
-	// (their FETCH responses: UID, FLAGS, MODSEQ).
+	// (their FETCH responses: UID, FLAGS, MODSEQ); a FETCH without a UID
+	// (or with UID 0), which names no message kept, is left out.
 	Changed []*Message
 	// Status is the tagged status.
 	Status *codec.Status
 	// UIDValidityChanged is set when SelectOptions.QResync named another
 	// UIDVALIDITY than the mailbox has now (it was deleted and made
 	// again, or renumbered): the server ignored the QRESYNC parameter
-	// (RFC 7162 section 3.2.5), Vanished and Changed are empty, and
-	// every UID the client knew names another message or none. Discard
-	// what is kept of the mailbox and fetch it afresh.
+	// (RFC 7162 section 3.2.5), Vanished and Changed are empty (what a
+	// broken server sent all the same is dropped: it resyncs nothing the
+	// client kept), and every UID the client knew names another message
+	// or none. Discard what is kept of the mailbox and fetch it afresh.
 	UIDValidityChanged bool
 	// Selection names this selection of the mailbox: the count of
 	// session.Session.Selections that the SELECT or EXAMINE made
@@ -291,8 +297,8 @@ func (c *Client) Select(ctx context.Context, mailbox string, opts *SelectOptions
 	}
 	st := c.mailboxState(mailbox, r, known)
 	st.Selection, st.session = sel, c.s
-	if q := o.QResync; q != nil && st.UIDValidity != 0 && st.UIDValidity != q.UIDValidity {
-		st.UIDValidityChanged = true
+	if q := o.QResync; q != nil {
+		st.resynced(q)
 	}
 	if big != nil {
 		return st, err
@@ -334,9 +340,11 @@ func (c *Client) mailboxState(name string, r *session.Result, known *codec.SeqSe
 		case codec.CodeUnseen:
 			st.FirstUnseen = code32(cd.Num)
 		case codec.CodeHighestModSeq:
-			st.HighestModSeq = cd.Num
+			// The last of [HIGHESTMODSEQ] and [NOMODSEQ] holds, as for
+			// session.Session.HighestModSeq: never both.
+			st.HighestModSeq, st.NoModSeq = cd.Num, false
 		case codec.CodeNoModSeq:
-			st.NoModSeq = true
+			st.HighestModSeq, st.NoModSeq = 0, true
 		case codec.CodeMailboxID:
 			st.MailboxID = string(cd.Sub)
 		}
@@ -400,6 +408,22 @@ func (c *Client) mailboxState(name string, r *session.Result, known *codec.SeqSe
 	// count (a broken or hostile server) is cut to it.
 	st.Recent = min(st.Recent, st.Exists)
 	return st
+}
+
+// resynced checks what a QRESYNC select's answer reported against q, what
+// the client said it knew. After a UIDVALIDITY change the client's copy is
+// void (RFC 7162 section 3.2.5: the server ignores the QRESYNC parameter):
+// whatever VANISHED or FETCH a broken or hostile server sent with it is
+// no resynchronisation of that copy, and Vanished and Changed are emptied.
+// A changed message without a UID (or UID 0, which names none) can be
+// matched with nothing kept: it is left out.
+func (st *MailboxState) resynced(q *QResync) {
+	if st.UIDValidity != 0 && st.UIDValidity != q.UIDValidity {
+		st.UIDValidityChanged = true
+		st.Vanished, st.Changed = codec.SeqSet{}, nil
+		return
+	}
+	st.Changed = slices.DeleteFunc(st.Changed, func(m *Message) bool { return m.UID == 0 })
 }
 
 // expunged follows an EXPUNGE of message seq read in the SELECT's answer
