@@ -77,7 +77,7 @@ type MailboxState struct {
 	UIDNext     uint32
 	// FirstUnseen is the sequence number of the first unseen message
 	// ([UNSEEN n], IMAP4rev1 only); 0 when not sent (or past 32 bits).
-	FirstUnseen   uint32
+	FirstUnseen uint32
 	// HighestModSeq (CONDSTORE/QRESYNC) is 0 when not sent; NoModSeq is
 	// [NOMODSEQ]: the mailbox has no mod-sequences. A server that sends
 	// both has the last one taken: they are never both set.
