@@ -226,7 +226,11 @@ func (e *ReadOnlyError) Is(target error) bool { return target == session.ErrRead
 // mailbox stays selected and the next command runs normally. A QRESYNC
 // select whose changed messages pass the session's MaxResultBytes returns
 // the state, with the Changed it kept, and a
-// *session.ResultTooLargeError: the mailbox is selected too.
+// *session.ResultTooLargeError: the mailbox is selected too. So is it
+// when the answer held a FETCH for a message above its EXISTS (a broken
+// or hostile server): the state is returned with the
+// *session.UnannouncedError, and its sequence numbers are not to be
+// trusted.
 func (c *Client) Select(ctx context.Context, mailbox string, opts *SelectOptions) (*MailboxState, error) {
 	var o SelectOptions
 	if opts != nil {
@@ -283,7 +287,8 @@ func (c *Client) Select(ctx context.Context, mailbox string, opts *SelectOptions
 	r, err := p.Wait(ctx)
 	var ro *session.ReadOnlyError
 	var big *session.ResultTooLargeError
-	if err != nil && !(r != nil && (errors.As(err, &ro) || errors.As(err, &big))) {
+	var un *session.UnannouncedError
+	if err != nil && !(r != nil && (errors.As(err, &ro) || errors.As(err, &big) || errors.As(err, &un))) {
 		return nil, err
 	}
 	// The session answers a SELECT that the server opened [READ-ONLY]
@@ -300,7 +305,7 @@ func (c *Client) Select(ctx context.Context, mailbox string, opts *SelectOptions
 	if q := o.QResync; q != nil {
 		st.resynced(q)
 	}
-	if big != nil {
+	if big != nil || un != nil {
 		return st, err
 	}
 	if st.ReadOnly && !o.ReadOnly || ro != nil {

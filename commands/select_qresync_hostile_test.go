@@ -1,10 +1,13 @@
 package commands_test
 
 import (
+	"errors"
+
 	"testing"
 
 	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/internal/hostile"
+	"github.com/imapkit/imapkit/session"
 )
 
 // qresyncSelectClient is a Client with QRESYNC enabled whose server
@@ -87,5 +90,25 @@ func TestSelectQResyncModSeqCodesAndUIDlessChange(t *testing.T) {
 		if len(uids) != 1 || uids[0] != 7 {
 			t.Errorf("Changed UIDs %v; want [7] (the FETCH without UID left out)", uids)
 		}
+	}
+}
+
+// TestSelectUnannouncedReturnsState: a SELECT whose answer holds a FETCH
+// for a message above its EXISTS ends with a *session.UnannouncedError,
+// yet the mailbox is selected: Select returns the state with the error,
+// as it does with a *ReadOnlyError, so that the caller knows what it
+// selected (and can Bind to it). Defaults.
+func TestSelectUnannouncedReturnsState(t *testing.T) {
+	c := qresyncSelectClient(t, "* 3 EXISTS", "* OK [UIDVALIDITY 5] x", "* OK [HIGHESTMODSEQ 50] x",
+		`* 7 FETCH (UID 9 FLAGS (\Seen) MODSEQ (42))`)
+	st, err := c.Select(resCtx(t), "INBOX", &commands.SelectOptions{QResync: &commands.QResync{UIDValidity: 5, ModSeq: 10}})
+	if !errors.Is(err, session.ErrUnannounced) {
+		t.Fatalf("Select with a FETCH of message 7 of 3: %v; want an UnannouncedError", err)
+	}
+	if st == nil || st.Exists != 3 || st.UIDValidity != 5 || st.Selection == 0 {
+		t.Fatalf("Select with an UnannouncedError returned state %+v; want the selected mailbox's (3 messages, UIDVALIDITY 5)", st)
+	}
+	if name, _ := c.Session().Mailbox(); name != "INBOX" {
+		t.Errorf("selected mailbox %q; want INBOX", name)
 	}
 }
