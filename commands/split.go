@@ -236,8 +236,13 @@ type splitRun struct {
 	uidMark uint32
 	// noExpunge: a command by sequence numbers during whose answer the
 	// server may send no EXPUNGE (STORE; RFC 9051 section 5.5): one read
-	// while a part is in flight is that part's error (runPart).
+	// while a part is in flight is that part's error (runPart), unless
+	// quiet and the part's answer held no FETCH response.
 	noExpunge bool
+	// quiet: the answer is meant to hold no numbers (STORE .SILENT): an
+	// EXPUNGE during one that holds no FETCH (nor dropped one past
+	// MaxResultBytes) renumbers nothing returned.
+	quiet bool
 	// selection is session.Selections before the first part, given to
 	// each part (Command.Selection, checked even when 0: no mailbox
 	// selected yet is a selection too) when there are several (multi):
@@ -340,8 +345,10 @@ func (c *Client) renumberedError(selection uint32, i, n int, cmd string) error {
 // for its answer. With noExpunge set (STORE: RFC 9051 section 5.5 allows
 // the server no EXPUNGE during its answer), an EXPUNGE the session read
 // while the part was in flight makes the answer's error one wrapping
-// ErrRenumbered, its result kept: the FETCH responses after it carry
-// numbers of other messages.
+// ErrRenumbered (and the *session.ResultTooLargeError of an answer cut
+// past MaxResultBytes, if any), its result kept: the FETCH responses after
+// it carry numbers of other messages. A quiet part (STORE .SILENT) whose
+// answer held no FETCH returns no numbers, and is not failed so.
 func (r *splitRun) runPart(ctx context.Context, cmd *session.Command) (*session.Result, error) {
 	if !r.noExpunge {
 		return r.c.run(ctx, cmd)
@@ -351,10 +358,33 @@ func (r *splitRun) runPart(ctx context.Context, cmd *session.Command) (*session.
 		return nil, err
 	}
 	res, err := p.Wait(ctx)
-	if err == nil {
-		err = r.c.renumberedDuring(p, r.cmd)
+	var big *session.ResultTooLargeError
+	if err != nil && !errors.As(err, &big) {
+		return res, err
+	}
+	if r.quiet && big == nil && !holdsFetch(res) {
+		return res, err
+	}
+	if rerr := r.c.renumberedDuring(p, r.cmd); rerr != nil {
+		// An answer cut past MaxResultBytes is checked too: the
+		// FETCH responses kept after the EXPUNGE carry other numbers.
+		// Both errors are kept (Store counts the dropped ones).
+		return res, errors.Join(rerr, err)
 	}
 	return res, err
+}
+
+// holdsFetch reports whether res holds a FETCH response.
+func holdsFetch(res *session.Result) bool {
+	if res == nil {
+		return false
+	}
+	for _, d := range res.Data {
+		if _, ok := d.(*codec.Fetch); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // succeeded records part i as done.

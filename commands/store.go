@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/imapkit/imapkit/codec"
@@ -100,7 +101,11 @@ type StoreResult struct {
 // numbers, an EXPUNGE read during the answer (RFC 9051 section 5.5 allows
 // the server none) makes Store return its result with an error wrapping
 // ErrRenumbered: the store was done, but the numbers of the Messages
-// after the EXPUNGE name other messages than those stored.
+// after the EXPUNGE name other messages than those stored. So it does
+// when the answer passed MaxResultBytes too (the error then also wraps
+// the *session.ResultTooLargeError, and Dropped counts). A Silent store
+// whose answer held no FETCH returns no numbers: an EXPUNGE during it is
+// no error.
 func (c *Client) Store(ctx context.Context, set Set, op StoreOp, flags []string, opts *StoreOptions) (*StoreResult, error) {
 	if op < AddFlags || op > ReplaceFlags {
 		// The zero StoreOp went as FLAGS, replacing every flag of the
@@ -139,13 +144,15 @@ func (c *Client) Store(ctx context.Context, set Set, op StoreOp, flags []string,
 	b := c.newBound("STORE")
 	answered := false
 	run := c.newSplitRun(ctx, set, set.name("STORE"))
-	run.noExpunge = !set.UID
+	run.noExpunge, run.quiet = !set.UID, o.Silent
 	run.done = func(err error) bool {
-		tl, ok := err.(*session.ResultTooLargeError)
-		if ok {
+		// A cut answer that was also renumbered (runPart) fails, its
+		// dropped responses counted all the same.
+		var tl *session.ResultTooLargeError
+		if errors.As(err, &tl) {
 			res.Dropped += tl.Dropped
 		}
-		return ok
+		return err == error(tl) && tl != nil
 	}
 	err := run.run(ctx, func(set Set) *session.Command {
 		return c.target(&session.Command{Name: set.name("STORE"), Args: func(e *wire.Encoder) {
