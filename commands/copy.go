@@ -195,7 +195,9 @@ type MoveIncompleteError struct {
 	removed bool
 }
 
-// Error implements error.
+// Error implements error. The sets it names are cut past a few ranges
+// (the fields hold them whole): a hostile server's answer cannot make the
+// message megabytes long.
 func (e *MoveIncompleteError) Error() string {
 	if e.Unknown {
 		what := "flagged \\Deleted in the source"
@@ -204,7 +206,7 @@ func (e *MoveIncompleteError) Error() string {
 		}
 		msg := "commands: move: messages copied; they may or may not have been " + what + " (no answer): " + e.Err.Error()
 		if !e.Deleted.IsEmpty() {
-			msg += " (UIDs " + e.Deleted.String() + ")"
+			msg += " (UIDs " + setTextOf(e.Deleted) + ")"
 		}
 		return msg
 	}
@@ -217,10 +219,10 @@ func (e *MoveIncompleteError) Error() string {
 		}
 		return msg + ": " + e.Err.Error()
 	case !e.Removed.IsEmpty():
-		msg = "commands: move: messages copied, those of UIDs " + e.Removed.String() + " removed from the source, the rest not: " + e.Err.Error()
+		msg = "commands: move: messages copied, those of UIDs " + setTextOf(e.Removed) + " removed from the source, the rest not: " + e.Err.Error()
 	}
 	if !e.Deleted.IsEmpty() {
-		msg += " (left flagged \\Deleted in the source: " + e.Deleted.String() + ")"
+		msg += " (left flagged \\Deleted in the source: " + setTextOf(e.Deleted) + ")"
 	}
 	return msg
 }
@@ -426,15 +428,36 @@ func (e *CopyUIDError) Error() string {
 	return msg + ": no mapping kept; the server said the messages were copied"
 }
 
-// setText is s as text, or, past 8 ranges (a hostile server's set may
-// hold millions), its first and last numbers and how many ranges: an
-// error message stays short.
+// setTextRanges is how many ranges of a set an error message shows.
+const setTextRanges = 8
+
+// setText is s as text, or, past setTextRanges ranges (a hostile server's
+// set may hold millions), its first ranges, how many more, and its last
+// number: an error message stays short. The set itself stays whole in
+// the error's fields.
 func setText(s codec.SeqSet) string {
 	rs := s.Ranges()
-	if len(rs) <= 8 {
+	if len(rs) <= setTextRanges {
 		return s.String()
 	}
-	return fmt.Sprintf("%d...%d (%d ranges)", rs[0].Start, rs[len(rs)-1].Stop, len(rs))
+	last := rs[len(rs)-1].Stop
+	if last == 0 {
+		last = rs[len(rs)-1].Start // x:* ("*" is 0)
+	}
+	return fmt.Sprintf("%s,... (%d more ranges, up to %d)", codec.SeqSetOf(rs[:setTextRanges]...).String(),
+		len(rs)-setTextRanges, last)
+}
+
+// setTextOf is setText for a Set: "$", or its numbers after "UID " for
+// UIDs, as Set.String writes it.
+func setTextOf(s Set) string {
+	if s.Saved {
+		return s.String()
+	}
+	if s.UID {
+		return "UID " + setText(s.Nums)
+	}
+	return setText(s.Nums)
 }
 
 // note returns e (a new one when nil) with a refused COPYUID of source
