@@ -58,14 +58,15 @@ type AppendOptions struct {
 // is of a numbering the session's commands do not use, and a UID FETCH
 // of it would find another message, or none. An append to a mailbox not
 // selected is not checked: a caller that keeps the mailbox's UIDVALIDITY
-// compares UIDValidity with it. Nor is one made after this Client renamed
-// or deleted the selected mailbox's name (Rename, Delete; a rename of a
-// name the selected one's begins with too) until the next SELECT: the
-// name may be a new mailbox's (CREATE), with a UIDVALIDITY of its own.
-// Another client's rename (or one sent by Raw) is not seen: a correct
-// APPENDUID to a new mailbox by the selected one's old name is then
-// dropped (a zero result, as from a server without UIDPLUS; the message
-// was appended, nothing is lost).
+// compares UIDValidity with it. Nor is one made after a RENAME or DELETE
+// on this session took the selected mailbox's name (of it, or a RENAME of
+// its parent, the delimiter a LIST gave; not a RENAME of INBOX, which
+// stays; however sent: Rename, Delete, Do, another Client) until the next
+// SELECT (session.Session.SelectedUIDValidity): the name may be a new
+// mailbox's (CREATE), with a UIDVALIDITY of its own. Another client's
+// rename is not seen: a correct APPENDUID to a new mailbox by the
+// selected one's old name is then dropped (a zero result, as from a
+// server without UIDPLUS; the message was appended, nothing is lost).
 type AppendResult struct {
 	UIDValidity uint32
 	UID         uint32
@@ -681,37 +682,18 @@ func (c *Client) checkAppendUID(out *AppendResult, sel uint32, mailbox string) *
 // tagged OK), so the APPENDUID's UID is no fact a caller can use there.
 // It is false when mailbox is not the selected one (by name: INBOX in any
 // case), and when the session knows no value (session.Session.
-// SelectedUIDValidity): nothing to check against. It is false too once
-// this Client renamed or deleted the selected mailbox's name (Rename,
-// Delete: noteNameGone) during this selection: the name may now be a new
-// mailbox's (CREATE), whose UIDVALIDITY is its own. A rename or delete by
-// another client (or by Raw, or another Client of the session) is not
-// seen: a correct APPENDUID to a new mailbox by the selected one's old
-// name is then dropped (a zero result; the message was appended).
+// SelectedUIDValidity): nothing to check against, as once a RENAME or
+// DELETE took the selected mailbox's name (SelectedUIDValidity says
+// which): the name may now be a new mailbox's (CREATE), whose UIDVALIDITY
+// is its own. Another client's rename or delete is not seen: a correct
+// APPENDUID to a new mailbox by the selected one's old name is then
+// dropped (a zero result; the message was appended).
 func (c *Client) staleAppendUID(v, sel uint32, mailbox string) bool {
 	name, cur, now, ok := c.s.SelectedUIDValidity()
-	if !ok || v == 0 || now != sel || c.nameGone.Load() == uint64(now)<<1|1 {
+	if !ok || v == 0 || now != sel {
 		return false
 	}
 	return sameMailbox(name, mailbox) && v != cur
-}
-
-// noteNameGone takes a DELETE or RENAME (rename) of mailbox that
-// succeeded: when it was the selected mailbox's name (or, renamed, a name
-// the selected one's begins with: its parent, the hierarchy delimiter not
-// being known here), that name may now be another mailbox's (CREATE), and
-// an APPEND to it no longer goes to the selected mailbox: staleAppendUID
-// must not compare its APPENDUID with the selected mailbox's UIDVALIDITY
-// for the rest of this selection.
-func (c *Client) noteNameGone(mailbox string, rename bool) {
-	name, _, sel, ok := c.s.SelectedUIDValidity()
-	if !ok {
-		return
-	}
-	gone := sameMailbox(name, mailbox) || rename && strings.HasPrefix(name, mailbox)
-	if gone {
-		c.nameGone.Store(uint64(sel)<<1 | 1)
-	}
 }
 
 // sameMailbox reports whether a and b name the same mailbox: equal, or

@@ -48,10 +48,6 @@ type Client struct {
 	maxSet atomic.Int64 // SetMaxSetLength's limit; 0: the default
 	names  rawNames     // the listed names that do not encode back
 	idling atomic.Bool  // an Idle runs (ErrIdleActive)
-	// nameGone is the session's Selections count (shifted left, with
-	// the low bit set) of a selection whose mailbox's name this Client
-	// renamed or deleted (noteNameGone): staleAppendUID does not apply.
-	nameGone atomic.Uint64
 }
 
 // New returns a Client for s. It does no I/O. Login and Authenticate need

@@ -481,20 +481,12 @@ func (c *Client) Create(ctx context.Context, mailbox string, opts *CreateOptions
 
 // Delete deletes a mailbox.
 func (c *Client) Delete(ctx context.Context, mailbox string) error {
-	err := c.simpleTo(ctx, "DELETE", mailbox, func(e *wire.Encoder) { c.mailbox(e, mailbox) })
-	if err == nil {
-		c.noteNameGone(mailbox, false)
-	}
-	return err
+	return c.simpleTo(ctx, "DELETE", mailbox, func(e *wire.Encoder) { c.mailbox(e, mailbox) })
 }
 
 // Rename renames a mailbox.
 func (c *Client) Rename(ctx context.Context, from, to string) error {
-	err := c.simpleTo(ctx, "RENAME", from, func(e *wire.Encoder) { c.mailbox(c.mailbox(e, from), to) })
-	if err == nil {
-		c.noteNameGone(from, true)
-	}
-	return err
+	return c.simpleTo(ctx, "RENAME", from, func(e *wire.Encoder) { c.mailbox(c.mailbox(e, from), to) })
 }
 
 // Subscribe adds a mailbox to the subscriptions.

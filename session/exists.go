@@ -9,6 +9,7 @@ package session
 import (
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/imapkit/imapkit/codec"
 )
@@ -33,7 +34,12 @@ type msgCount struct {
 	// server last gave it in a response code; see HighestModSeq. (Here,
 	// beside the other flags, to keep Session in its size class.)
 	hasModSeq bool
-	modseq    uint64
+	// nameGone: a RENAME or DELETE answered OK took the selected
+	// mailbox's name away during this selection (nameGoneLocked); the
+	// name may now be another mailbox's. In the byte the flags leave
+	// before modseq (Session's size class).
+	nameGone bool
+	modseq   uint64
 }
 
 // unannouncedLocked counts a response that named a message above the
@@ -151,6 +157,7 @@ func (s *Session) Renumbered() uint32 { return s.renumbered.Load() }
 // count wraps at 2^32, skipping 0 (a Command.Selection of 0 checks
 // nothing).
 func (s *Session) reselectedLocked() {
+	s.count.nameGone = false
 	if s.selections++; s.selections == 0 {
 		s.selections = 1
 	}
@@ -251,13 +258,22 @@ func (s *Session) UIDValidityChanges() uint32 {
 // or as changed since (UIDValidityChanges), and the Selections count of
 // that selection. ok is false outside the SELECTED state, when no
 // UIDVALIDITY was read for the mailbox, and while a SELECT or EXAMINE is
-// in flight (the value read then may be the next mailbox's). A caller
-// that checks a UIDVALIDITY the server gave for the mailbox (an
+// in flight (the value read then may be the next mailbox's). It is false
+// too once a RENAME or DELETE answered OK took the mailbox's name during
+// this selection, however it was sent (a package's command, Do, any
+// goroutine): one naming it (ExactMailbox), or a RENAME of a parent of
+// it (the name, then the hierarchy delimiter the last LIST or LSUB
+// response gave; none is a parent before one was read). A RENAME of
+// INBOX takes no name: it moves INBOX's messages to a new mailbox and
+// leaves INBOX, and the mailboxes under it, where they are (RFC 9051
+// section 6.3.6). The name may then be a new mailbox's (CREATE), with a
+// UIDVALIDITY of its own. Another client's RENAME or DELETE is not seen.
+// A caller that checks a UIDVALIDITY the server gave for the mailbox (an
 // APPENDUID's) reads Selections before its command and compares.
 func (s *Session) SelectedUIDValidity() (mailbox string, v, selection uint32, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.state != StateSelected || s.uidValidity == 0 {
+	if s.state != StateSelected || s.uidValidity == 0 || s.count.nameGone {
 		return "", 0, 0, false
 	}
 	for _, p := range s.inflight {
@@ -266,6 +282,38 @@ func (s *Session) SelectedUIDValidity() (mailbox string, v, selection uint32, ok
 		}
 	}
 	return s.selected, s.uidValidity, s.selections, true
+}
+
+// nameGoneLocked takes the OK of p, a RENAME or DELETE whose first
+// argument (its mailbox) the session read (under mu, on the reading
+// coroutine): when it named the selected mailbox, or a RENAME its parent
+// (the mailbox's name begins with it and the delimiter of the last LIST
+// response, rl.listDelim), the name is gone (SelectedUIDValidity). A
+// RENAME of INBOX leaves INBOX and its children.
+func (s *Session) nameGoneLocked(p *Pending) {
+	from, sel := p.mailbox, s.selected
+	if s.state != StateSelected || !p.hasMailbox || p.name != "RENAME" && p.name != "DELETE" {
+		return
+	}
+	gone := codec.ExactMailbox(sel, from)
+	if p.name == "RENAME" {
+		if codec.ExactMailbox(from, "INBOX") {
+			return
+		}
+		d := s.rl.listDelim
+		gone = gone || d != 0 && len(sel) > len(from) && sel[len(from)] == d && strings.HasPrefix(sel, from)
+	}
+	if gone {
+		s.count.nameGone = true
+	}
+}
+
+// listDelim keeps the hierarchy delimiter of a LIST or LSUB response
+// (reading coroutine): the one nameGoneLocked takes a parent's name by.
+func (s *Session) listDelim(r codec.Response) {
+	if l, ok := r.(*codec.List); ok && l.Delim != 0 {
+		s.rl.listDelim = l.Delim
+	}
 }
 
 // uidValidityCodeLocked takes an untagged OK [UIDVALIDITY v] (under mu):

@@ -647,6 +647,7 @@ func (s *Session) deliver(r codec.Response) {
 	} else {
 		s.countLocked(r, target)
 	}
+	s.listDelim(r)
 	// What no command takes goes to the newest Catch, under the lock
 	// that decided no command in flight takes it (catch.go).
 	caught := target == nil && s.catchLocked(r)
@@ -1329,6 +1330,9 @@ func (s *Session) transition(p *Pending, st *codec.Status) {
 			// next one must not be handed them.
 			s.clearStoreLocked()
 		}
+	}
+	if ok {
+		s.nameGoneLocked(p) // a RENAME or DELETE of the selected mailbox's name
 	}
 	if ok && p.enableGot != 0 {
 		// What the ENABLE asked for and its ENABLED named (enabledLocked).

@@ -303,7 +303,11 @@ type readLoopState struct {
 	// its kind), hands the goroutine that drove it: taken and cleared
 	// as step or drive returns (see coEvent).
 	direct bool
-	event  coEvent
+	// listDelim is the hierarchy delimiter of the last LIST or LSUB
+	// response read, 0 before one (exists.go: listDelim). In the room
+	// direct leaves (Session's size class).
+	listDelim byte
+	event     coEvent
 	// cancelable: the caller that drives has a context that can end;
 	// upgrade: a TLS or COMPRESS upgrade comes next (see coBeforeRead).
 	cancelable, upgrade bool

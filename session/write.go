@@ -1206,10 +1206,15 @@ var errCommandDone = sentinel("session: command ended before its literal was sen
 // noteTarget records what the command targets, for routing: the typed
 // facts of the Command, or else what its encoded arguments say (raw
 // commands): the message set of a FETCH or STORE, the mailbox of a SELECT,
-// EXAMINE or STATUS, whether quoted, an atom or a literal; the extensions
+// EXAMINE or STATUS (and the first of a RENAME or DELETE, for
+// nameGoneLocked), whether quoted, an atom or a literal; the extensions
 // an ENABLE asks for.
 func (p *Pending) noteTarget(wc *wire.Encoded) {
-	switch p.info.target {
+	target := p.info.target
+	if target == NoTarget && (p.name == "RENAME" || p.name == "DELETE") {
+		target = TargetMailbox // read, not routed by (info.target)
+	}
+	switch target {
 	case TargetMessages:
 		if p.hasSet {
 			return // read when the command started (commandSet)
@@ -1234,7 +1239,7 @@ func (p *Pending) noteTarget(wc *wire.Encoded) {
 		return
 	}
 	data := wc.Parts[0].Data
-	if p.info.target == TargetMessages {
+	if target == TargetMessages {
 		if set, ok := leadingSet(data, p.tag, p.name, p.wname); ok {
 			p.set, p.hasSet = routingSet(set), true
 		}
