@@ -257,7 +257,8 @@ func copyMove(name, verb string, move bool) serverCmd {
 			if errors.As(err, &mie) {
 				res, did = mie.Copy, moveDone(mie)
 			}
-			if err != nil && res == nil {
+			var cu *commands.CopyUIDError
+			if err != nil && res == nil && !errors.As(err, &cu) {
 				return err
 			}
 			j := jsonCopy{Mailbox: args[0], To: args[2], Set: set.Nums.String()}
@@ -278,6 +279,12 @@ func copyMove(name, verb string, move bool) serverCmd {
 				// were listed only then, and a script reading
 				// "unmapped" found nothing where all was.
 				j.Unmapped = set.Nums.String()
+			} else if cu != nil && set.UID && !set.Saved {
+				// A COPYUID naming UIDs not sent, and no other
+				// kept: the server copied (moved) the parts it
+				// answered OK, with no mapping to trust. Before,
+				// nothing was printed.
+				j.Unmapped = copiedUnmapped(set, err).String()
 			}
 			if o.json {
 				if werr := o.emit(j); werr != nil {
@@ -310,6 +317,19 @@ func copyMove(name, verb string, move bool) serverCmd {
 	}
 }
 
+// copiedUnmapped returns the UIDs of set that a cp or mv whose COPYUID
+// named UIDs not sent (a *commands.CopyUIDError, no result) copied or
+// moved, the server said, with no destination UID known: the whole set,
+// or, when it stopped part-way (a *commands.SplitError beside it), the
+// parts that succeeded (Done); the error, on stderr, says what was not.
+func copiedUnmapped(set commands.Set, err error) codec.SeqSet {
+	var se *commands.SplitError
+	if errors.As(err, &se) {
+		return se.Done.Nums
+	}
+	return set.Nums
+}
+
 // asSent writes a COPYUID set in the order the server gave it, which
 // pairs the source UIDs with the destination UIDs (the n-th with the
 // n-th); String would sort each set on its own.
@@ -336,7 +356,9 @@ type jsonCopy struct {
 	// UID known, in ascending order: those of the parts of a long set
 	// whose answer had no usable COPYUID (commands.CopyResult.Unmapped),
 	// or, no part having had one, the whole set of UIDs, when the server
-	// has UIDPLUS (one without sends no COPYUID: nothing is listed).
+	// has UIDPLUS (one without sends no COPYUID: nothing is listed); with
+	// a COPYUID naming UIDs not sent (commands.CopyUIDError) and none
+	// kept, the UIDs of the parts that succeeded (copiedUnmapped).
 	Unmapped string `json:"unmapped,omitempty"`
 	// Removed and Left are of an mv that did not end as asked
 	// (commands.MoveIncompleteError): the source UIDs removed from the
