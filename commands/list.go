@@ -106,7 +106,10 @@ func (c *Client) List(ctx context.Context, pattern string, opts *ListOptions) ([
 // them, read on the iterating goroutine (session.Command.Pull), for
 // accounts with very many. With ReturnStatus, a mailbox is handed out once
 // its STATUS (which follows its LIST) has arrived. The loop body may run
-// other commands. Breaking out of the loop drops the rest of the answer
+// other commands; after an UNAUTHENTICATE among them, the mailboxes still
+// handed out are the previous user's, and their names are not remembered
+// to be sent back as listed (a name that does not encode back is then
+// ErrMailboxName, as for any name the next user makes up). Breaking out of the loop drops the rest of the answer
 // (read in the background).
 //
 // A server that refuses a STATUS item refuses the whole LIST with BAD
@@ -168,6 +171,10 @@ func (c *Client) listOnce(ctx context.Context, pattern string, o *ListOptions, r
 		yield(nil, err)
 		return nil
 	}
+	// The user the LIST is answered for: UNAUTHENTICATE runs alone, so
+	// the count cannot change before the LIST ends, but the loop body
+	// may run one while the answer is still handed out (listInfo).
+	gen := c.s.Unauthentications()
 	waited := false
 	defer func() {
 		if !waited {
@@ -195,7 +202,7 @@ func (c *Client) listOnce(ctx context.Context, pattern string, o *ListOptions, r
 		}
 		switch r := item.Response.(type) {
 		case *codec.List:
-			m := c.listInfo(r, utf8)
+			m := c.listInfo(r, utf8, gen)
 			if held != nil {
 				yielded = true
 				if !yield(held, nil) {
@@ -333,6 +340,7 @@ func (c *Client) listName(e *wire.Encoder, name string, reference bool) *wire.En
 // with List, the mailboxes decoded come with an error that ends an answer
 // the server completed (a line that could not be decoded, say).
 func (c *Client) LSub(ctx context.Context, reference, pattern string) ([]*MailboxInfo, error) {
+	gen := c.s.Unauthentications() // changed by the end of the LSUB: its names not kept
 	r, err := c.run(ctx, &session.Command{Name: "LSUB", Args: func(e *wire.Encoder) {
 		c.listName(e.SP(), reference, true).SP()
 		c.listName(e, pattern, false)
@@ -341,19 +349,21 @@ func (c *Client) LSub(ctx context.Context, reference, pattern string) ([]*Mailbo
 		if r == nil {
 			return nil, err
 		}
-		return c.mailboxInfos(r.Data), err
+		return c.mailboxInfos(r.Data, gen), err
 	}
-	return c.mailboxInfos(r.Data), nil
+	return c.mailboxInfos(r.Data, gen), nil
 }
 
-func (c *Client) mailboxInfos(data []codec.Response) []*MailboxInfo {
+// mailboxInfos copies an LSUB's answer, data, read while the session's
+// Unauthentications count was gen (listInfo).
+func (c *Client) mailboxInfos(data []codec.Response, gen uint32) []*MailboxInfo {
 	var out []*MailboxInfo
 	byName := map[string]*MailboxInfo{}
 	var statuses []*codec.MailboxStatus
 	for _, d := range data {
 		switch d := d.(type) {
 		case *codec.List:
-			m := c.listInfo(d, c.utf8())
+			m := c.listInfo(d, c.utf8(), gen)
 			out = append(out, m)
 			byName[m.Name] = m
 		case *codec.MailboxStatus:
@@ -391,10 +401,16 @@ func listInfoSize(r codec.Response) int64 {
 
 // listInfo is the package's listInfo for c: a name that does not go back
 // as what the server sent, or that a command would refuse from a caller,
-// is remembered (rawNames), in UTF-8 mode too.
-func (c *Client) listInfo(d *codec.List, utf8 bool) *MailboxInfo {
+// is remembered (rawNames), in UTF-8 mode too. gen is the session's
+// Unauthentications count when the LIST (or LSUB) was answered: a name
+// handed out after an UNAUTHENTICATE ran since (a ListIter loop body
+// may run one) is the previous user's, and is not remembered for the
+// next one.
+func (c *Client) listInfo(d *codec.List, utf8 bool, gen uint32) *MailboxInfo {
 	m := listInfo(d, utf8)
-	c.names.note(m.Name, d.Mailbox, utf8, c.s.Unauthentications())
+	if now := c.s.Unauthentications(); now == gen {
+		c.names.note(m.Name, d.Mailbox, utf8, now)
+	}
 	return m
 }
 

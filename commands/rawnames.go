@@ -41,6 +41,9 @@ const (
 // noted under forgets them all. So an UNAUTHENTICATE the server ran
 // forgets them however it was sent (Unauthenticate, one whose context
 // ended after it went, Do), not only when Unauthenticate returned nil.
+// The names of a LIST (or LSUB) answered under one count and handed out
+// under another (a ListIter loop body that ran UNAUTHENTICATE) are not
+// noted (Client.listInfo): they are the previous user's.
 type rawNames struct {
 	mu    sync.Mutex
 	m     map[string]rawName // Name → the name as the server sent it
