@@ -358,6 +358,9 @@ func (c *Client) Fetch(ctx context.Context, set Set, items *FetchItems) iter.Seq
 			// command that waited for its turn after an EXPUNGE the
 			// session read since the call is not sent (ErrRenumbered).
 			p, err := c.s.Start(ctx, run.command(ctx, c.fetchCommand(part, &it)))
+			if errors.Is(err, session.ErrNoMessages) {
+				return // "*" named no message at the command's turn: nothing sent
+			}
 			if err != nil {
 				yield(nil, err)
 				return
@@ -473,6 +476,9 @@ func (c *Client) fetchParts(ctx context.Context, run *splitRun, it *FetchItems, 
 		}
 		st := <-queue[0]
 		queue = queue[1:]
+		if errors.Is(st.err, session.ErrNoMessages) {
+			return // "*" named no message at the part's turn: nothing sent
+		}
 		if st.err != nil {
 			yield(nil, st.err)
 			return

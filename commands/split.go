@@ -222,6 +222,10 @@ type splitRun struct {
 	// (Command.CheckRenumbered).
 	seqNums bool
 	mark    uint32 // session.Renumbered at the call, when seqNums
+	// star: the set is of sequence numbers and holds "*": its commands
+	// are not sent once the mailbox is known empty at their turn
+	// (session.Command.NotIfEmpty).
+	star bool
 	// uids says that the set is of UIDs: each command is checked
 	// against uidMark, session.UIDValidityChanges at the call
 	// (Command.UIDValidity), when its turn comes: a part whose turn
@@ -266,6 +270,9 @@ func (r *splitRun) result(err error) error {
 	if err != nil && r.done != nil && r.done(err) {
 		return nil
 	}
+	if errors.Is(err, session.ErrNoMessages) {
+		return nil // "*" named no message when the part's turn came: nothing to do
+	}
 	if err != nil && answerLost(err) {
 		r.lost = true
 	}
@@ -275,7 +282,8 @@ func (r *splitRun) result(err error) error {
 // newSplitRun cuts set into parts for command cmd (its name as sent), run
 // with ctx (bound to its selection, if it carries one: MailboxState.Bind).
 func (c *Client) newSplitRun(ctx context.Context, set Set, cmd string) *splitRun {
-	r := &splitRun{c: c, cmd: cmd, parts: c.parts(set), seqNums: set.renumberable()}
+	r := &splitRun{c: c, cmd: cmd, parts: c.parts(set), seqNums: set.renumberable(),
+		star: !set.UID && !set.Saved && set.Nums.Dynamic()}
 	if set.UID && !set.Saved {
 		r.uids, r.uidMark = true, c.s.UIDValidityChanges()
 	}
@@ -307,6 +315,10 @@ func (r *splitRun) command(ctx context.Context, cmd *session.Command) *session.C
 	// is not checked).
 	cmd.CheckRenumbered, cmd.Renumbered = r.seqNums, r.mark
 	cmd.CheckUIDValidity, cmd.UIDValidity = r.uids, r.uidMark
+	// A set holding "*" names no message once the mailbox is empty
+	// (holdsNone, at the call): checked again at the command's turn,
+	// which may come after an answer that expunged the last messages.
+	cmd.NotIfEmpty = r.star
 	return r.c.bound(ctx, cmd)
 }
 

@@ -556,6 +556,11 @@ var ErrMisrouted = sentinel("session: a FETCH body came before its UID and went 
 // is the same error.
 var ErrRenumbered = sentinel("sequence numbers changed since they were read (a message expunged): they would name other messages")
 
+// ErrNoMessages is wrapped by the *NotSentError of a command with
+// Command.NotIfEmpty whose turn came while the selected mailbox was known
+// to hold no message: its set, holding "*", named none.
+var ErrNoMessages = sentinel("session: the selected mailbox holds no message")
+
 // ErrUIDValidity is wrapped by the *NotSentError of a command whose
 // Command.UIDValidity count is stale: the selected mailbox's UIDVALIDITY
 // changed since the count was read (an untagged OK [UIDVALIDITY], RFC

@@ -803,6 +803,15 @@ type Command struct {
 	// returns a *NotSentError wrapping ErrUIDValidity.
 	UIDValidity      uint32
 	CheckUIDValidity bool
+	// NotIfEmpty: a command on sequence numbers whose set holds "*"
+	// (FETCH 1:*) is not sent when, at its turn, the selected mailbox is
+	// known to hold no message (Exists: 0, known): "*" then names no
+	// message, and servers answer such a set BAD. Start returns a
+	// *NotSentError wrapping ErrNoMessages. Checked when the command
+	// starts, not when it is called: a command that waited for its turn
+	// behind one whose answer expunged the mailbox's last messages (a
+	// NOOP, a UID FETCH with VANISHED) sees the count those left.
+	NotIfEmpty bool
 	// NoBodies says that the command asks for no body section (a UID
 	// FETCH of flags or envelopes): a FETCH body that comes before its
 	// UID is not its, whatever its set, and it does not keep such a body

@@ -231,6 +231,14 @@ func (s *Session) register(ctx context.Context, cmd *Command, flush *bool) (*Pen
 		s.mu.Unlock()
 		return nil, notSent(ErrUIDValidity)
 	}
+	if cmd.NotIfEmpty && s.count.known && s.count.n == 0 {
+		// Decided when the command's turn comes, not at its call: a
+		// FETCH 1:* that waited behind a command whose answer expunged
+		// the last message would reach the server on an empty mailbox
+		// (TestFetchStarAfterLastExpungeNotSent).
+		s.mu.Unlock()
+		return nil, notSent(ErrNoMessages)
+	}
 	if known && !cmd.AnyState && !info.allowed.has(s.state) {
 		st := s.state
 		s.mu.Unlock()
