@@ -8,7 +8,7 @@ import (
 	"github.com/imapkit/imapkit/session"
 )
 
-// TestStarAfterLastExpungeNotSent: a Fetch, Store or Copy of "1:*"
+// TestStarAfterLastExpungeNotSent: a Fetch, Store, Copy or Move of "1:*"
 // decides that the mailbox is empty when its command's turn comes, not
 // when it is called. Called while the session counts one message, it
 // waits behind a NOOP in flight, whose answer expunges that message: the
@@ -45,10 +45,21 @@ func TestStarAfterLastExpungeNotSent(t *testing.T) {
 			}
 			return len(res.Src.Ranges()), err
 		},
+		"Move": func(ctx context.Context, c *commands.Client) (int, error) {
+			res, err := c.Move(ctx, commands.SeqRange(1, 0), "Archive")
+			if res == nil {
+				return 0, err
+			}
+			return len(res.Src.Ranges()), err
+		},
 	}
 	for name, call := range calls {
 		t.Run(name, func(t *testing.T) {
-			c, ctx := scripted(t, "fetch/star_emptied")
+			script := "fetch/star_emptied"
+			if name == "Move" {
+				script += "_move" // with MOVE: the fallback needs UIDPLUS
+			}
+			c, ctx := scripted(t, script)
 			if _, err := c.Select(ctx, "INBOX", nil); err != nil {
 				t.Fatal(err)
 			}
