@@ -376,7 +376,9 @@
 // level compress/flate does not know, ErrCompressLevel). A command whose
 // Command.Renumbered count is stale is not sent (ErrRenumbered), nor one
 // whose Command.UIDValidity count is (ErrUIDValidity: the selected
-// mailbox's UIDVALIDITY changed, UIDValidityChanges); a
+// mailbox's UIDVALIDITY changed, UIDValidityChanges), nor one with
+// Command.NotIfEmpty whose turn comes while the selected mailbox is known
+// to hold no message (ErrNoMessages); a
 // command whose responses passed Options.MaxResultBytes is a
 // *ResultTooLargeError (ErrResultTooLarge); pipelined UID FETCHes a server answers out of
 // order, so that a body went to another command than its message, end
