@@ -47,7 +47,11 @@ type tracer struct {
 	// head follows the bytes of a cut line given up from tail, for a
 	// literal's header longer than tailLen (leading zeros), which the
 	// tokenizer reads as one (wire.HeaderScan).
-	head      wire.HeaderScan
+	head wire.HeaderScan
+	// part is where the line's current part begins in line_ when it is
+	// not cut: after the last literal's body (or its "<N bytes>"), whose
+	// bytes are data, never a literal's header, as to the tokenizer.
+	part      int
 	litRemain int64 // bytes of a server literal still to come
 	litLen    int64
 	litBody   []byte // the literal's bytes when literals are traced
@@ -110,8 +114,8 @@ func (t *tracer) add(b []byte) {
 		room = max(room, 0)
 		t.line_ = append(t.line_, b[:room]...)
 		t.cut = true
-		keep := max(len(t.line_)-tailLen, 0)
-		t.head.Follow(t.line_[:keep])
+		keep := max(len(t.line_)-tailLen, t.part)
+		t.head.Follow(t.line_[t.part:keep])
 		t.tail = append(t.tail[:0], t.line_[keep:]...)
 		b = b[room:]
 	}
@@ -141,6 +145,19 @@ func (t *tracer) literalEnd(end []byte) (wire.LiteralInfo, bool) {
 	return info, ok
 }
 
+// endPart starts the line's next part after a literal's body (or its
+// "<N bytes>") was added: the header of a literal that follows is looked
+// for in the bytes added from here on alone (a traced body ending in "{5"
+// and a part "}" are no header to the tokenizer).
+func (t *tracer) endPart() {
+	if t.cut {
+		t.tail = t.tail[:0]
+		t.head.Reset()
+		return
+	}
+	t.part = len(t.line_)
+}
+
 // reader returns r with the server side of the trace attached.
 func (t *tracer) reader(r io.Reader) io.Reader { return &traceReader{t: t, r: r} }
 
@@ -152,7 +169,7 @@ func (t *tracer) reader(r io.Reader) io.Reader { return &traceReader{t: t, r: r}
 func (t *tracer) restart() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.line_, t.cut, t.tail = t.line_[:0], false, t.tail[:0]
+	t.line_, t.cut, t.tail, t.part = t.line_[:0], false, t.tail[:0], 0
 	t.head.Reset()
 	t.litRemain, t.litLen, t.litBody = 0, 0, t.litBody[:0]
 }
@@ -211,6 +228,7 @@ func (t *tracer) server(b []byte) {
 					b = strconv.AppendInt(b, t.litLen, 10)
 					t.add(append(b, " bytes>"...))
 				}
+				t.endPart()
 			}
 			continue
 		}
@@ -221,7 +239,7 @@ func (t *tracer) server(b []byte) {
 		}
 		t.add(b[:i+1])
 		b = b[i+1:]
-		end := t.line_
+		end := t.line_[t.part:]
 		if t.cut {
 			end = t.tail
 		}
@@ -235,13 +253,14 @@ func (t *tracer) server(b []byte) {
 			t.litRemain, t.litLen = n, n
 			if n == 0 {
 				t.add([]byte("<0 bytes>"))
+				t.endPart()
 			}
 			continue
 		}
 		// The server's line, as it reaches a terminal or a log: the
 		// credentials redacted, control bytes escaped.
 		t.serverLocked(line)
-		t.line_ = t.line_[:0]
+		t.line_, t.part = t.line_[:0], 0
 		t.cut, t.tail = false, t.tail[:0]
 	}
 }
