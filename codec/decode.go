@@ -487,9 +487,23 @@ func (d *Decoder) bareCode() (Response, error) {
 	if err := t.SP(); err != nil {
 		return nil, err
 	}
+	m := t.Mark()
 	text, err := t.Text()
 	if err != nil {
 		return nil, err
+	}
+	if _, lit := wire.LiteralSuffix(text); lit {
+		// "* [ALERT] {12}": no status line, so every other reader of
+		// the line (Next, SkipLine, a relay's AppendLine, the tracer)
+		// reads "{12}" as a literal's header. Taken for text, the body
+		// would be read as the next response ("A001 OK done" inside
+		// it, a completion to the client and data to a relay and the
+		// trace). The response is refused, its text given back, so
+		// that Next's SkipLine frames the line as they do.
+		if rerr := t.Rewind(m); rerr != nil {
+			return nil, rerr
+		}
+		return nil, errSyntax("a bare response code's text ends in a literal's header")
 	}
 	r.Text = Bytes(text)
 	return r, nil
