@@ -342,7 +342,7 @@ func (t *Tokenizer) ForwardLiteral(w io.Writer) (int64, error) {
 		}
 	}
 	t.gen++ // the literal's bytes leave the buffer: marks cannot replay them
-	return t.lit.WriteTo(w)
+	return (*literalReader)(t).WriteTo(w)
 }
 
 // ForwardLine relays the rest of the current line without tokenizing it:

@@ -128,21 +128,27 @@ type Tokenizer struct {
 	// continuation request's text begins (see nextHead). Kept beside pend,
 	// and the bools below together, so that the struct has little padding
 	// (384 bytes, a size class).
-	head    uint8
-	gen     uint64 // bumped when marks become invalid
-	base    int64  // stream offset of buf[0]
-	rerr    error  // a read error held back because bytes came with it
-	depth   int
-	scratch []byte // unescaped quoted strings of the current line
+	head uint8
+	lazy Kind // the kind of the last token, when a fast path read it (see setLazy)
+	// skipInCode: a skip of the current line (skipLine) stopped inside a
+	// status response's code; skipCode follows the code's bytes it gave
+	// up. Both are kept, as skipHead is, for a skip resumed after a read
+	// error (a deadline), and packed here, beside the line's other small
+	// fields, to keep the struct in its size class.
+	skipInCode bool
+	skipCode   codeScan
+	gen        uint64 // bumped when marks become invalid
+	base       int64  // stream offset of buf[0]
+	rerr       error  // a read error held back because bytes came with it
+	depth      int
+	scratch    []byte // unescaped quoted strings of the current line
 
 	tok       Token            // the last token read by Scan or Next, when lazy is 0
-	lazy      Kind             // the kind of the last token, when a fast path read it (see setLazy)
 	ts, te    int              // where that token's bytes lie in buf
 	lr        io.LimitedReader // WriteTo's limiter, kept here to avoid allocating
-	lit       literalReader
-	litRemain int64 // bytes of the open literal not yet consumed
-	litStart  int   // where the open literal's bytes begin in buf
-	released  int   // the size of the buffer Release gave back (0: none)
+	litRemain int64            // bytes of the open literal not yet consumed
+	litStart  int              // where the open literal's bytes begin in buf
+	released  int              // the size of the buffer Release gave back (0: none)
 
 	maxLine, maxString, maxDepth int
 	maxTokens                    int // AppendLine's bound (MaxLineTokens)
@@ -178,6 +184,12 @@ type Tokenizer struct {
 	// starts the scan over.
 	skipHead   headScan
 	skipHeadAt int64
+	// skipLineLen counts the bytes of the current line outside literals
+	// that skipLine gave up (MaxLineLength's count, or ForwardLongLine's
+	// limit's), so that a skip resumed after a read error counts the line
+	// from its start, as one call does. A Drop starts it over (what Drop
+	// gives up stops counting).
+	skipLineLen int64
 
 	// wholeAt is 1 + the stream offset of the line LineBuffered last
 	// found wholly buffered (0: none), so that prepare need not look again.
@@ -218,7 +230,6 @@ func NewTokenizer(r io.Reader, opts *TokenizerOptions) *Tokenizer {
 		t.maxLiteral = DefaultMaxLiteral
 	}
 	t.buf = make([]byte, orDefault(o.BufferSize, DefaultBufferSize))
-	t.lit.t = t
 	return t
 }
 
@@ -247,7 +258,7 @@ func (t *Tokenizer) Reset(r io.Reader) {
 	t.litRemain = 0
 	t.startHead()
 	t.lineText, t.lineCut, t.dropping = false, false, false
-	t.skipHead = headScan{}
+	t.skipHead, t.skipInCode, t.skipLineLen = headScan{}, false, 0
 	t.closeCut = false
 	t.fwdOff, t.fwdLost = t.base, false
 	t.wholeAt = 0
@@ -461,7 +472,7 @@ func (t *Tokenizer) prepare() {
 	t.scratch = t.scratch[:0]
 	t.lineStart = t.r
 	t.lineText, t.lineCut, t.dropping = false, false, false
-	t.skipHead = headScan{}
+	t.skipHead, t.skipInCode, t.skipLineLen = headScan{}, false, 0
 	// Move the unread tail to the front once past half of the buffer, so
 	// that every line shorter than half the buffer fits without growing it;
 	// but not while the whole line is buffered: it needs no room, and
@@ -1447,7 +1458,7 @@ func (t *Tokenizer) LiteralReader() (io.Reader, error) {
 		return nil, ErrLiteralPending
 	}
 	t.gen++ // the literal's bytes leave the buffer: marks cannot replay them
-	return &t.lit, nil
+	return (*literalReader)(t), nil
 }
 
 // RefuseLiteral ends the open literal without its body, and the line with
@@ -1467,12 +1478,13 @@ func (t *Tokenizer) RefuseLiteral() error {
 	return nil
 }
 
-// literalReader streams the open literal.
-type literalReader struct{ t *Tokenizer }
+// literalReader streams the open literal: the tokenizer itself, typed so
+// that LiteralReader hands it out without allocating or a field for it.
+type literalReader Tokenizer
 
 // Read implements io.Reader.
 func (l *literalReader) Read(p []byte) (int, error) {
-	t := l.t
+	t := (*Tokenizer)(l)
 	if t.pend&pendLit == 0 || t.litRemain == 0 {
 		t.closeLiteral()
 		return 0, io.EOF
@@ -1515,7 +1527,7 @@ func (l *literalReader) Read(p []byte) (int, error) {
 // per byte: from the connection into the tokenizer's buffer, then straight
 // to w.
 func (l *literalReader) WriteTo(w io.Writer) (int64, error) {
-	t := l.t
+	t := (*Tokenizer)(l)
 	var total int64
 	for t.pend&pendLit != 0 && t.litRemain > 0 {
 		if t.r == t.w && t.rerr == nil {
@@ -1706,9 +1718,9 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool, lineLimit, totalLimit int
 	// other. code follows the bytes skipped to see whether a ']' closed
 	// the code before the literal's header: then the header is in the
 	// text, and the line is text to every reader (an imapkit client's
-	// codec reads a code it cannot parse as text to the CRLF).
-	inCode := text && t.pend&pendHead != 0 && t.head == hCode
-	code := codeScan{depth: t.depth - t.codeDepth, plainDepth: t.depth - t.codeDepth}
+	// codec reads a code it cannot parse as text to the CRLF). A skip
+	// resumed after a read error goes on with the interrupted one's
+	// (skipInCode, skipCode): the tokenizer no longer follows the head.
 	// head follows what is dropped of the line's current part for a
 	// literal's header longer than the kept tail (leading zeros). A
 	// resumed skip goes on with it, where the interrupted one stopped.
@@ -1716,6 +1728,9 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool, lineLimit, totalLimit int
 	if t.skipHeadAt != t.Offset() {
 		*head = headScan{}
 	}
+	code := &t.skipCode
+	t.resumeCode(text)
+	inCode := t.skipInCode
 	decide := func(end int) {
 		switch {
 		case known:
@@ -1735,8 +1750,9 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool, lineLimit, totalLimit int
 	}
 	decide(t.w)
 	// skipped counts the line's bytes outside literals, from where the
-	// line began: what the caller had already consumed counts too.
-	skipped := int64(t.r - t.lineStart)
+	// line began: what the caller had already consumed counts too, and
+	// what an interrupted skip of the line gave up (skipLineLen).
+	skipped := t.skipLineLen + int64(t.r-t.lineStart)
 	// From here what the call reads is counted against totalLimit,
 	// literal bodies included (Offset counts them).
 	from := t.Offset()
@@ -1747,7 +1763,7 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool, lineLimit, totalLimit int
 	// decided), so that the buffer has room to look for the line's end
 	// (borrowed bytes of the line end their life here, as the line does).
 	if t.r > t.lineStart && known {
-		t.dropTo(t.r)
+		t.skipDrop(t.r)
 	}
 	for {
 		k := bytes.IndexByte(t.buf[t.r:t.w], '\n')
@@ -1771,8 +1787,7 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool, lineLimit, totalLimit int
 					head.follow(t.buf[t.r : t.w-tail])
 				}
 				skipped += int64(t.w - tail - t.r)
-				t.dropTo(t.w - tail)
-				t.skipHeadAt = t.Offset()
+				t.skipDrop(t.w - tail)
 				whole = false
 			}
 			if skipped > lineLimit {
@@ -1791,6 +1806,8 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool, lineLimit, totalLimit int
 				if errors.As(err, &le) {
 					return t.breakStream(err)
 				}
+				// A resumed call goes on from here (skipHead, skipCode).
+				t.skipHeadAt = t.Offset()
 				return t.eofErr(err, 1)
 			}
 			// fill keeps the bytes from lineStart (it moves them, and
@@ -1847,7 +1864,7 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool, lineLimit, totalLimit int
 					return err
 				}
 			}
-			t.dropTo(end)
+			t.skipDrop(end)
 			t.pend |= pendLit
 			t.litRemain, t.litStart = info.Size, end
 			if w != nil {
@@ -1871,6 +1888,42 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool, lineLimit, totalLimit int
 		t.depth = 0
 		return nil
 	}
+}
+
+// resumeCode sets skipInCode and skipCode for a skip of a line whose
+// head is text: a skip that begins inside a status response's code
+// starts following it; one resumed after an interrupted skip of the line
+// that stopped inside the code goes on with what that one followed, and
+// with the bytes the caller consumed since (those given up by a Drop are
+// not known: the code is then taken as never closed, so that the line is
+// refused rather than guessed at).
+func (t *Tokenizer) resumeCode(text bool) {
+	if !t.skipInCode {
+		t.skipInCode = text && t.pend&pendHead != 0 && t.head == hCode
+		d := int32(min(t.depth-t.codeDepth, math.MaxInt32))
+		t.skipCode = codeScan{depth: d, plainDepth: d}
+		if t.skipInCode {
+			t.skipHeadAt = t.Offset() // followed up to here
+		}
+		return
+	}
+	switch at := t.skipHeadAt - t.base; {
+	case at == int64(t.r):
+	case at < int64(t.lineStart) || at > int64(t.r):
+		t.skipCode.lose() // given up (Drop), or rewound past
+	default:
+		t.skipCode.scan(t.buf[at:t.r])
+	}
+	t.skipHeadAt = t.Offset()
+}
+
+// skipDrop is dropTo for skipLine before the line's end: what it gives
+// up of the line counts for a resumed skip (skipLineLen), which follows
+// the line's head and code from here (skipHeadAt).
+func (t *Tokenizer) skipDrop(i int) {
+	t.skipLineLen += int64(i - t.lineStart)
+	t.dropTo(i)
+	t.skipHeadAt = t.Offset()
 }
 
 // headScan follows the bytes that skipLine drops of a line while it looks
@@ -1957,9 +2010,19 @@ func (h headScan) endBare(b []byte) (LiteralInfo, bool) {
 // quoted string, and the codec reads the code as text to the CRLF, so
 // only a ']' that closes the code's brackets and parentheses counts.
 type codeScan struct {
-	depth, plainDepth int  // open '(' and '[' of the code, counting it
+	// depth, plainDepth: open '(' and '[' of the code, counting it; at
+	// math.MaxInt32 they stay (the code is then never closed: refused
+	// rather than guessed at). int32 keeps the Tokenizer in its size
+	// class.
+	depth, plainDepth int32
 	closed, plain     bool // a ']' closed the code (with quotes, without)
 	inQuote, esc      bool
+}
+
+// lose marks c as having missed bytes of the code: unless a ']' closed
+// it already, it is never closed.
+func (c *codeScan) lose() {
+	c.depth, c.plainDepth = math.MaxInt32, math.MaxInt32
 }
 
 // scan follows b, bytes of the line in order.
@@ -1984,7 +2047,11 @@ func (c *codeScan) scan(b []byte) *codeScan {
 }
 
 // bracket moves depth by x; closed when x is the ']' that ends the code.
-func bracket(x byte, depth int) (int, bool) {
+// A depth at math.MaxInt32 stays (codeScan).
+func bracket(x byte, depth int32) (int32, bool) {
+	if depth == math.MaxInt32 {
+		return depth, false
+	}
 	switch x {
 	case '(', '[':
 		depth++
@@ -2068,6 +2135,7 @@ func (t *Tokenizer) Drop() {
 		return
 	}
 	t.dropping = true
+	t.skipLineLen = 0
 	t.giveUpConsumed()
 }
 
@@ -2081,6 +2149,7 @@ func (t *Tokenizer) Keep() {
 	if t.dropping {
 		t.giveUpConsumed()
 		t.dropping = false
+		t.skipLineLen = 0
 	}
 }
 
