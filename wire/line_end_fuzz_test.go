@@ -292,6 +292,8 @@ func excerptOf(in []byte) string {
 func FuzzLineEnds(f *testing.F) {
 	for _, s := range []string{
 		"a]x OK y {1}\r\nX 1 EXISTS\r\n",
+		"* [0] {0}\r\n* 1 EXISTS\r\n", // an untagged bare code: refused by the codec, skipped with its literal
+		"* [ALERT] {12}\r\nA001 OK done\r\n* 1 EXISTS\r\n",
 		"a]<0> OK done {5}\r\nX 1 EXISTS\r\n",
 		"a]* OK x {5}\r\nX 1 EXISTS\r\n",
 		"a[*] NO x {5}\r\n* 1 EXISTS\r\n",

@@ -2217,8 +2217,12 @@ type HeaderScan struct{ h headScan }
 func (s *HeaderScan) Follow(b []byte) { s.h.follow(b) }
 
 // End reports whether rest, the kept end of the line without its CRLF,
-// ends a literal's header that the bytes given to Follow began (LiteralSuffix
-// of rest alone is checked first by the caller).
+// ends a literal's header that the bytes given to Follow began. It does
+// not look for a header within rest alone: the caller checks
+// LiteralSuffix(rest) first, and calls End only when that finds none.
+// The bytes given to Follow since the last Reset must be the line's (or
+// its part's, after a literal's body) and no others: a literal's body
+// followed would frame a header the tokenizer does not see.
 func (s *HeaderScan) End(rest []byte) (LiteralInfo, bool) { return s.h.endBare(rest) }
 
 // Reset starts s over, for a new line or a line's part after a literal.
