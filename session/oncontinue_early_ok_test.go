@@ -1,0 +1,66 @@
+package session_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// TestOnContinueErrorBeforeEarlyOKNotSuccess: a hostile server sends
+// its challenge and the tagged OK to AUTHENTICATE together, without
+// waiting for the client's response. Command.OnContinue refuses the
+// challenge (for SCRAM: a wrong server signature, the server not
+// proven) and returns an error; Wait is to send "*" and return that
+// error. The reader took the OK first: Continue says ErrCommandEnded,
+// and Wait (write.go, "The server ended the command (a NO after its
+// '+')") returns the command's end, the OK, with a nil error. Run of
+// AUTHENTICATE reports success, the session in AUTH with the server the
+// mechanism refused, and OnContinue's error is lost. docs/errors.md
+// (ErrCancelAccepted's row) says a Session.Run of AUTHENTICATE with
+// OnContinue whose exchange was cancelled and answered OK gives an
+// *AbortError; package auth closes the session for this very case
+// (cancel's default case, 43b3432), the session's own OnContinue path
+// does not. OnContinue waits (hang detector only) until the OK was
+// taken.
+func TestOnContinueErrorBeforeEarlyOKNotSuccess(t *testing.T) {
+	client, server := net.Pipe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer server.Close()
+		r := bufio.NewReader(server)
+		io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 AUTH=X-TEST] hi\r\n")
+		l, _ := r.ReadString('\n')
+		tag, _, _ := strings.Cut(l, " ")
+		io.WriteString(server, "+ Y2hhbA==\r\n"+tag+" OK [CAPABILITY IMAP4rev1] welcome anyway\r\n")
+		io.Copy(io.Discard, r)
+	}()
+	t.Cleanup(func() { client.Close(); <-done })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := session.Open(ctx, client, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	refused := errors.New("server signature wrong")
+	_, err = s.Run(ctx, &session.Command{Name: "AUTHENTICATE",
+		Args: func(e *wire.Encoder) { e.SP().Atom("X-TEST") },
+		OnContinue: func([]byte) ([]byte, error) {
+			for s.State() != session.StateAuth && ctx.Err() == nil {
+				time.Sleep(time.Millisecond)
+			}
+			return nil, refused
+		}})
+	if err == nil && s.State() == session.StateAuth && s.Err() == nil {
+		t.Errorf("AUTHENTICATE whose OnContinue refused the challenge (%v), the server's OK read before the \"*\" went: Run returned success, the session open in state AUTH; want an error (OnContinue's, or ErrCancelAccepted) and no session authenticated to the refused server", refused)
+	}
+}
