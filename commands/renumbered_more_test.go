@@ -94,3 +94,41 @@ func TestStoreSplitSeqExpungeInsidePartDone(t *testing.T) {
 		t.Errorf("STORE cut in parts, the second answered OK with an EXPUNGE inside: SplitError.Done = %v (Sent %d of %d), result holds %d messages; want part 2 (5) in Done: the server ran it and its answer is in the result", se.Done.Nums, se.Sent, se.Parts, len(res.Messages))
 	}
 }
+
+// TestSortThreadSearchIterSeqExpungeInsideAnswer: as for Search
+// (TestSearchSeqExpungeInsideAnswer), an EXPUNGE read inside the answer
+// to SORT, THREAD or SearchIter's SEARCH by sequence numbers leaves the
+// numbers given stale: each ends with an error wrapping ErrRenumbered,
+// Sort and Thread with their result kept. The UID forms are not
+// checked (their numbers stay). Defaults.
+func TestSortThreadSearchIterSeqExpungeInsideAnswer(t *testing.T) {
+	ctx, c := fakeClient(t, fakeServer{caps: "IMAP4rev1 SORT THREAD=REFERENCES", exists: 4, on: handlers{
+		"SORT":       answer(`* SORT 3 2`, `* 1 EXPUNGE`),
+		"THREAD":     answer(`* THREAD (2)(3)`, `* 1 EXPUNGE`),
+		"SEARCH":     answer(`* SEARCH 2 3`, `* 1 EXPUNGE`),
+		"UID SORT":   answer(`* SORT 30 20`, `* 1 EXPUNGE`),
+		"UID SEARCH": answer(`* SEARCH 20 30`, `* 1 EXPUNGE`),
+	}})
+	keys := []commands.SortKey{{Key: "ARRIVAL"}}
+	nums, err := c.Sort(ctx, keys, nil, nil)
+	if !errors.Is(err, commands.ErrRenumbered) || len(nums) != 2 {
+		t.Errorf("SORT answered \"* SORT 3 2\", \"* 1 EXPUNGE\", OK: %v, %v; want [3 2] with an error wrapping ErrRenumbered", nums, err)
+	}
+	threads, err := c.Thread(ctx, "REFERENCES", nil, nil)
+	if !errors.Is(err, commands.ErrRenumbered) || len(threads) != 2 {
+		t.Errorf("THREAD answered with an EXPUNGE inside: %d threads, %v; want 2 with an error wrapping ErrRenumbered", len(threads), err)
+	}
+	var last error
+	for _, err := range c.SearchIter(ctx, nil, nil) {
+		last = err
+	}
+	if !errors.Is(last, commands.ErrRenumbered) {
+		t.Errorf("SearchIter answered with an EXPUNGE inside: ended with %v; want an error wrapping ErrRenumbered", last)
+	}
+	if _, err := c.Sort(ctx, keys, nil, &commands.SearchOptions{UID: true}); err != nil {
+		t.Errorf("UID SORT with an EXPUNGE inside: %v; want no error (UIDs stay)", err)
+	}
+	if _, err := c.Search(ctx, nil, &commands.SearchOptions{UID: true}); err != nil {
+		t.Errorf("UID SEARCH with an EXPUNGE inside: %v; want no error (UIDs stay)", err)
+	}
+}

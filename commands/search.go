@@ -625,14 +625,22 @@ func (c *Client) pull(ctx context.Context, cmd *session.Command, f func(session.
 
 // pullTagged is pull for an f that is told the command's tag.
 func (c *Client) pullTagged(ctx context.Context, cmd *session.Command, f func(tag string, it session.Item) bool) (stopped bool, err error) {
-	p, err := c.s.Start(ctx, c.bound(ctx, cmd))
+	_, stopped, err = c.pullPending(ctx, cmd, f)
+	return stopped, err
+}
+
+// pullPending is pullTagged returning the command's Pending too (nil
+// when it was not started), for a caller that asks it what happened
+// while it ran (renumberedDuring).
+func (c *Client) pullPending(ctx context.Context, cmd *session.Command, f func(tag string, it session.Item) bool) (p *session.Pending, stopped bool, err error) {
+	p, err = c.s.Start(ctx, c.bound(ctx, cmd))
 	if err != nil {
-		return false, err
+		return nil, false, err
 	}
 	for {
 		if err := ctx.Err(); err != nil {
 			abandon(p) // Next would hand out what is queued first
-			return false, err
+			return p, false, err
 		}
 		item, err := p.Next(ctx)
 		if err == io.EOF {
@@ -640,15 +648,28 @@ func (c *Client) pullTagged(ctx context.Context, cmd *session.Command, f func(ta
 		}
 		if err != nil {
 			abandon(p)
-			return false, err
+			return p, false, err
 		}
 		if !f(p.Tag(), item) {
 			abandon(p)
-			return true, nil
+			return p, true, nil
 		}
 	}
 	_, err = p.Wait(ctx)
-	return false, err
+	return p, false, err
+}
+
+// renumberedAnswer returns an error wrapping ErrRenumbered when p, a
+// command by sequence numbers (not uid: SEARCH, SORT, THREAD), had an
+// EXPUNGE read during its answer (renumberedDuring): RFC 9051 section
+// 5.5 forbids it for SEARCH as for FETCH and STORE (the UID forms are
+// exempt, their numbers stay), and the numbers of the answer may name
+// other messages now. nil otherwise.
+func (c *Client) renumberedAnswer(p *session.Pending, uid bool, cmd string) error {
+	if uid || p == nil {
+		return nil
+	}
+	return c.renumberedDuring(p, cmd)
 }
 
 // Search sends SEARCH (UID SEARCH with opts.UID), in ESEARCH's form
@@ -692,12 +713,26 @@ func (c *Client) Search(ctx context.Context, criteria *Criteria, opts *SearchOpt
 			return nil, err
 		}
 		part, err := c.searchOnce(ctx, cmd, o, b)
-		if err != nil {
+		if part == nil {
 			return nil, err
 		}
 		res = res.join(part)
+		if err != nil {
+			// ErrRenumbered: an EXPUNGE inside the part's answer; the
+			// result is kept, the rest not sent.
+			return res, joinBound(err, b.err())
+		}
 	}
 	return res, b.err()
+}
+
+// joinBound returns err, joined with berr, the error of a result's bound
+// (a *session.ResultTooLargeError) when there is one.
+func joinBound(err, berr error) error {
+	if berr == nil {
+		return err
+	}
+	return fmt.Errorf("%w; %w", err, berr)
 }
 
 // searchOnce runs one SEARCH command of Search (the whole criteria, or
@@ -712,7 +747,7 @@ func (c *Client) searchOnce(ctx context.Context, cmd *session.Command, o SearchO
 	var all []wire.SeqRange
 	answered := false // a SEARCH or ESEARCH of this command came
 	w := watchSearch(cmd, o.UID)
-	if _, err := c.pullTagged(ctx, cmd, func(tag string, it session.Item) bool {
+	p, _, err := c.pullPending(ctx, cmd, func(tag string, it session.Item) bool {
 		switch d := it.Response.(type) {
 		case *codec.Search:
 			answered = true
@@ -742,7 +777,8 @@ func (c *Client) searchOnce(ctx context.Context, cmd *session.Command, o SearchO
 			b.keep(it.Size)
 		}
 		return true
-	}); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
 	saveOnly := o.Return != nil && *o.Return == SearchReturn{Save: true}
@@ -763,7 +799,7 @@ func (c *Client) searchOnce(ctx context.Context, cmd *session.Command, o SearchO
 			res.Min, res.Max, res.HasMin, res.HasMax = rg[0].Start, rg[len(rg)-1].Stop, true, true
 		}
 	}
-	return res, nil
+	return res, c.renumberedAnswer(p, o.UID, cmd.Name)
 }
 
 // join returns the result of two searches of disjoint messages (the parts
@@ -836,8 +872,9 @@ func (c *Client) SearchIter(ctx context.Context, criteria *Criteria, opts *Searc
 func (c *Client) searchIterOnce(ctx context.Context, cmd *session.Command, yield func(uint32, error) bool) bool {
 	done, cut := ctx.Done(), false
 	answered := false
-	w := watchSearch(cmd, strings.HasPrefix(cmd.Name, "UID "))
-	stopped, err := c.pullTagged(ctx, cmd, func(tag string, it session.Item) bool {
+	uid := strings.HasPrefix(cmd.Name, "UID ")
+	w := watchSearch(cmd, uid)
+	p, stopped, err := c.pullPending(ctx, cmd, func(tag string, it session.Item) bool {
 		r := it.Response
 		switch d := r.(type) {
 		case *codec.Search:
@@ -874,6 +911,13 @@ func (c *Client) searchIterOnce(ctx context.Context, cmd *session.Command, yield
 		// An ESEARCH of another's and none of its own (see Search).
 		yield(0, c.searchMissing(cmd))
 		return false
+	}
+	if !stopped {
+		// After the numbers: those yielded may name other messages now.
+		if err := c.renumberedAnswer(p, uid, cmd.Name); err != nil {
+			yield(0, err)
+			return false
+		}
 	}
 	return !stopped
 }

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 
@@ -79,7 +80,7 @@ func (c *Client) SortResult(ctx context.Context, keys []SortKey, criteria *Crite
 	b := c.newBound("SORT")
 	for n, err := range c.sortIter(ctx, keys, criteria, opts, b, &res.ModSeq) {
 		if err != nil {
-			if tooLarge(err) {
+			if tooLarge(err) || renumberedAnswered(err) {
 				return res, err
 			}
 			return nil, err
@@ -120,7 +121,7 @@ func (c *Client) sortIter(ctx context.Context, keys []SortKey, criteria *Criteri
 		cmd.Pull = true
 		done, cut := ctx.Done(), false
 		sorted := false // a SORT came
-		stopped, err := c.pull(ctx, cmd, func(it session.Item) bool {
+		p, stopped, err := c.pullPending(ctx, cmd, func(_ string, it session.Item) bool {
 			s, ok := it.Response.(*codec.Sort)
 			sorted = sorted || ok
 			// Sort keeps 4 bytes a number, and 4 more while its slice grows.
@@ -148,6 +149,11 @@ func (c *Client) sortIter(ctx context.Context, keys []SortKey, criteria *Criteri
 			// at all, or an ESEARCH of its tag as ESORT answers: the
 			// order is lost), no numbers is not "nothing matches".
 			err = &MissingError{Command: cmd.Name, Response: "SORT"}
+		}
+		if err == nil && !stopped {
+			// After the numbers: those yielded may name other
+			// messages now (an EXPUNGE inside the answer).
+			err = c.renumberedAnswer(p, o.UID, cmd.Name)
 		}
 		if cut {
 			yield(0, ctx.Err())
@@ -183,9 +189,9 @@ func (c *Client) ESort(ctx context.Context, keys []SortKey, criteria *Criteria, 
 	if err != nil {
 		return nil, err
 	}
-	r, err := c.run(ctx, cmd)
-	if err != nil {
-		return nil, err
+	r, rerr := c.runNumbered(ctx, cmd, o.UID)
+	if r == nil {
+		return nil, rerr
 	}
 	res := &SearchResult{UID: o.UID}
 	var all []wire.SeqRange
@@ -203,7 +209,7 @@ func (c *Client) ESort(ctx context.Context, keys []SortKey, criteria *Criteria, 
 	}
 	res.All.AddRanges(all...)
 	res.All.Compact()
-	return res, nil
+	return res, rerr
 }
 
 // longSet returns criteria without its Set, and that set, when the set is
@@ -238,7 +244,12 @@ func (c *Client) esortLong(ctx context.Context, keys []SortKey, criteria *Criter
 	var first, last, count uint32
 	var all []wire.SeqRange
 	b := c.newBound("SORT")
+	var rerr error
 	for n, err := range c.sortIter(ctx, keys, criteria, o, b, nil) {
+		if renumberedAnswered(err) {
+			rerr = err // at the end: the numbers are kept
+			break
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -264,7 +275,7 @@ func (c *Client) esortLong(ctx context.Context, keys []SortKey, criteria *Criter
 	if r.All {
 		res.All = codec.SeqSetOf(all...)
 	}
-	return res, nil
+	return res, rerr
 }
 
 // sortCommand builds the command of ESort and SortIter.
@@ -342,12 +353,12 @@ func (c *Client) Thread(ctx context.Context, algorithm string, criteria *Criteri
 	if o.UID {
 		name = "UID THREAD"
 	}
-	r, err := c.run(ctx, c.criteriaChecked(&session.Command{Name: name, Args: func(e *wire.Encoder) {
+	r, rerr := c.runNumbered(ctx, c.criteriaChecked(&session.Command{Name: name, Args: func(e *wire.Encoder) {
 		atom(e.SP(), upperASCII(algorithm)).SP().AString(cs)
 		cr.encode(e)
-	}}, &cr))
-	if err != nil {
-		return nil, err
+	}}, &cr), o.UID)
+	if r == nil {
+		return nil, rerr
 	}
 	var out []*codec.ThreadNode
 	answered := false
@@ -362,5 +373,31 @@ func (c *Client) Thread(ctx context.Context, algorithm string, criteria *Criteri
 		// nothing matches (RFC 5256 section 4).
 		return nil, &MissingError{Command: name, Response: "THREAD"}
 	}
-	return out, nil
+	return out, rerr
+}
+
+// runNumbered runs cmd (SORT, THREAD, or their UID forms: uid) and
+// returns its answer; nil and the error when it failed. By sequence
+// numbers, an EXPUNGE read during the answer makes it an error wrapping
+// ErrRenumbered returned with the answer (renumberedAnswer): RFC 5256
+// does not forbid it as RFC 9051 does during SEARCH, but the numbers of
+// the answer may name other messages than those the server meant.
+func (c *Client) runNumbered(ctx context.Context, cmd *session.Command, uid bool) (*session.Result, error) {
+	p, err := c.s.Start(ctx, c.bound(ctx, cmd))
+	if err != nil {
+		return nil, err
+	}
+	r, err := p.Wait(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r, c.renumberedAnswer(p, uid, cmd.Name)
+}
+
+// renumberedAnswered reports whether err is renumberedAnswer's: an
+// EXPUNGE during an answer that came (the result is kept), not a command
+// refused before it was sent for an EXPUNGE before it
+// (session.ErrNotSent).
+func renumberedAnswered(err error) bool {
+	return errors.Is(err, ErrRenumbered) && !errors.Is(err, session.ErrNotSent)
 }

@@ -45,7 +45,14 @@ const DefaultMaxSetLength = 8000
 // (not a *session.NotSentError: the command was sent) when an EXPUNGE
 // is read during their answer, which RFC 9051 section 5.5 forbids
 // (session.Pending.RenumberedInFlight): Fetch before the next message
-// it would yield, or at the end, Store with its result.
+// it would yield, or at the end, Store with its result (also when the
+// answer went past MaxResultBytes; a part of a split Store so answered
+// was done: it is in SplitError.Done). Search, SearchIter, Sort,
+// SortIter, ESort and Thread by sequence numbers (not their UID forms,
+// whose numbers stay) end with it too, after the numbers, which Search,
+// SortResult, ESort and Thread return with it: RFC 9051 forbids the
+// EXPUNGE during SEARCH's answer as well, and RFC 5256 says nothing of
+// SORT's and THREAD's, whose numbers may then name other messages.
 var ErrRenumbered = session.ErrRenumbered
 
 // ErrUIDValidity is wrapped by the error of a command on UIDs that was
@@ -267,16 +274,29 @@ type splitRun struct {
 // result returns the error of a part: err, or nil when the part's work
 // was done all the same (done).
 func (r *splitRun) result(err error) error {
+	_, err = r.outcome(err)
+	return err
+}
+
+// outcome returns the error of a part and whether the part was done: nil
+// and true when it succeeded or its work was done all the same (done);
+// the error wrapping ErrRenumbered and true for a part done whose answer
+// held an EXPUNGE (runPart: the server ran it, its answer is in the
+// result).
+func (r *splitRun) outcome(err error) (bool, error) {
+	if dr, ok := err.(*doneRenumberedError); ok {
+		return true, dr.err
+	}
 	if err != nil && r.done != nil && r.done(err) {
-		return nil
+		return true, nil
 	}
 	if errors.Is(err, session.ErrNoMessages) {
-		return nil // "*" named no message when the part's turn came: nothing to do
+		return true, nil // "*" named no message when the part's turn came: nothing to do
 	}
 	if err != nil && answerLost(err) {
 		r.lost = true
 	}
-	return err
+	return err == nil, err
 }
 
 // newSplitRun cuts set into parts for command cmd (its name as sent), run
@@ -359,8 +379,10 @@ func (c *Client) renumberedError(selection uint32, i, n int, cmd string) error {
 // while the part was in flight makes the answer's error one wrapping
 // ErrRenumbered (and the *session.ResultTooLargeError of an answer cut
 // past MaxResultBytes, if any), its result kept: the FETCH responses after
-// it carry numbers of other messages. A quiet part (STORE .SILENT) whose
-// answer held no FETCH returns no numbers, and is not failed so.
+// it carry numbers of other messages. The part was done all the same (the
+// server ran it): that error is a *doneRenumberedError, which outcome
+// counts as done. A quiet part (STORE .SILENT) whose answer held no FETCH
+// returns no numbers, and is not failed so.
 func (r *splitRun) runPart(ctx context.Context, cmd *session.Command) (*session.Result, error) {
 	if !r.noExpunge {
 		return r.c.run(ctx, cmd)
@@ -370,18 +392,22 @@ func (r *splitRun) runPart(ctx context.Context, cmd *session.Command) (*session.
 		return nil, err
 	}
 	res, err := p.Wait(ctx)
-	var big *session.ResultTooLargeError
-	if err != nil && !errors.As(err, &big) {
-		return res, err
-	}
-	if r.quiet && big == nil && !holdsFetch(res) {
-		return res, err
-	}
-	if rerr := r.c.renumberedDuring(p, r.cmd); rerr != nil {
-		// An answer cut past MaxResultBytes is checked too: the
-		// FETCH responses kept after the EXPUNGE carry other numbers.
-		// Both errors are kept (Store counts the dropped ones).
-		return res, errors.Join(rerr, err)
+	if err == nil || r.done != nil && r.done(err) {
+		// The part was done (its answer cut past MaxResultBytes counts
+		// as done: the flags were stored), renumbered or not.
+		if r.quiet && err == nil && !holdsFetch(res) {
+			return res, nil
+		}
+		rerr := r.c.renumberedDuring(p, r.cmd)
+		if rerr == nil {
+			// nil, not err: done has counted what it cut (Store's
+			// Dropped), and outcome would count it again.
+			return res, nil
+		}
+		if err != nil {
+			rerr = fmt.Errorf("%w; %w", rerr, err)
+		}
+		return res, &doneRenumberedError{rerr}
 	}
 	return res, err
 }
@@ -398,6 +424,14 @@ func holdsFetch(res *session.Result) bool {
 	}
 	return false
 }
+
+// doneRenumberedError is runPart's error for a part the server ran whose
+// answer held an EXPUNGE: the part was done (splitRun.outcome), and its
+// error, err, wraps ErrRenumbered.
+type doneRenumberedError struct{ err error }
+
+func (e *doneRenumberedError) Error() string { return e.err.Error() }
+func (e *doneRenumberedError) Unwrap() error { return e.err }
 
 // succeeded records part i as done.
 func (r *splitRun) succeeded(i int) {
@@ -454,10 +488,13 @@ func (r *splitRun) run(ctx context.Context, build func(part Set) *session.Comman
 			if res != nil {
 				add(i, res)
 			}
-			if err = r.result(err); err != nil {
+			done, err := r.outcome(err)
+			if done {
+				r.succeeded(i)
+			}
+			if err != nil {
 				return r.fail(err)
 			}
-			r.succeeded(i)
 		}
 		return nil
 	}

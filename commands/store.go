@@ -103,9 +103,10 @@ type StoreResult struct {
 // ErrRenumbered: the store was done, but the numbers of the Messages
 // after the EXPUNGE name other messages than those stored. So it does
 // when the answer passed MaxResultBytes too (the error then also wraps
-// the *session.ResultTooLargeError, and Dropped counts). A Silent store
-// whose answer held no FETCH returns no numbers: an EXPUNGE during it is
-// no error.
+// the *session.ResultTooLargeError, and Dropped counts). In a set sent in
+// parts, such a part was done: the *SplitError has it in Done, and the
+// rest is not sent. A Silent store whose answer held no FETCH returns no
+// numbers: an EXPUNGE during it is no error.
 func (c *Client) Store(ctx context.Context, set Set, op StoreOp, flags []string, opts *StoreOptions) (*StoreResult, error) {
 	if op < AddFlags || op > ReplaceFlags {
 		// The zero StoreOp went as FLAGS, replacing every flag of the
