@@ -722,6 +722,12 @@ func exitCode(env *sysEnv, stderr io.Writer, name string, err error) int {
 		return exitUsage
 	case copyDoneAmiss(err):
 		return exitNo
+	case errors.Is(err, commands.ErrRenumbered):
+		// The sequence numbers given name other messages now (an
+		// EXPUNGE amid a STORE's answer, the store done; or before the
+		// command went): a retry by the same numbers would act on
+		// other messages, so not the retryable 3.
+		return exitNo
 	case errors.Is(err, session.ErrNo), errors.Is(err, session.ErrBad), errors.Is(err, errNotFound),
 		errors.Is(err, commands.ErrUnsupported), errors.Is(err, commands.ErrMoveUnsupported),
 		errors.Is(err, errShellFailed), errors.Is(err, errNeedsBinary), errors.Is(err, errUIDsExhausted),

@@ -185,9 +185,20 @@ func runStore(ctx context.Context, cn *conn, args []string, own any, o *output) 
 		return err
 	}
 	res, err := cn.c.Store(ctx, set, op, flags, &commands.StoreOptions{Silent: *so.silent})
-	if err != nil {
+	if res == nil {
 		return err
 	}
+	// With an error too (an EXPUNGE amid the answer: ErrRenumbered, the
+	// store done), what the server answered is printed first.
+	if perr := printStored(res, o); perr != nil {
+		return perr
+	}
+	return err
+}
+
+// printStored prints store's result: the messages whose flags the answer
+// gave, and on stderr the set not stored ([MODIFIED]).
+func printStored(res *commands.StoreResult, o *output) error {
 	if !res.Modified.IsEmpty() {
 		fmt.Fprintf(o.stderr, "imapkit store: not stored (changed meanwhile): %s\n", res.Modified)
 	}

@@ -59,4 +59,9 @@ func TestStoreSeqExpungeAmidExit1(t *testing.T) {
 	if code == exitConnFail {
 		t.Errorf("store --seq whose answer held an EXPUNGE (the STORE done, its numbers stale): exit %d (a connection error, which scripts retry by the same numbers); want %d", code, exitNo)
 	}
+	// The store was done: what the server answered is printed before
+	// the error, as for a store with no error.
+	if strings.Count(out, `\Seen`) != 3 {
+		t.Errorf("store --seq whose answer held an EXPUNGE: stdout %q; want the three messages the answer gave, printed before the error", out)
+	}
 }
