@@ -41,8 +41,8 @@
 // and the *CanceledError matches ErrCancelAccepted, session.ErrProtocol
 // and session.ErrAborted. The session aborts so for an OK to the "*" sent in the
 // background after the caller's context ended in the middle (or a
-// mechanism panicked); an OK read before the "*" went closes the
-// session (the *CanceledError matches ErrCancelAccepted). An exchange
+// mechanism panicked); an OK read before the "*" went aborts the
+// session too (the *CanceledError matches the same three). An exchange
 // the caller gave up with no "*" sent (its context ended while it
 // waited for the tagged answer, for SCRAM before the
 // server-final-message came) is not cancelled: an OK then leaves the

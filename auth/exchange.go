@@ -34,6 +34,23 @@ func startTLS(ctx context.Context, s *session.Session, cfg *tls.Config) error {
 
 func closeSession(s *session.Session) { s.Close() }
 
+// abortAccepted aborts s, whose server answered OK to an AUTHENTICATE
+// the client cancelled before the "*" went (cancel), and returns the
+// abort: an *session.AbortError wrapping a *session.ProtocolError and
+// session.ErrCancelAccepted, as the session's own abort of an OK to a
+// "*" written matches ErrCancelAccepted, ErrProtocol and ErrAborted. A
+// session that had ended already keeps its error; the one returned is
+// this abort's all the same.
+func abortAccepted(s *session.Session) error {
+	cause := fmt.Errorf("%w: %w", session.ErrCancelAccepted,
+		&session.ProtocolError{Reason: "tagged OK for AUTHENTICATE read before the client's \"*\""})
+	s.Abort(cause)
+	if err := s.Err(); errors.Is(err, session.ErrCancelAccepted) {
+		return err
+	}
+	return &session.AbortError{Err: cause}
+}
+
 // runLogin sends LOGIN; the password is marked secret for traces.
 func runLogin(ctx context.Context, s *session.Session, user, pass string) error {
 	_, err := s.Run(ctx, &session.Command{Name: "LOGIN", Secret: true,
@@ -178,10 +195,11 @@ func cancel(ctx context.Context, s *session.Session, p *session.Pending, mech st
 			// The server's OK was read before the "*" went (or the "*"
 			// came after it: ErrCommandEnded): the session is in AUTH
 			// with a server that accepted an exchange the client
-			// cancelled. Closed, as acceptedCancel aborts it when the
-			// OK answers a "*" already written.
-			closeSession(s)
-			ce.abort = session.ErrCancelAccepted
+			// cancelled. Aborted, as acceptedCancel aborts it when the
+			// OK answers a "*" already written, with an error that
+			// matches what that one does (ErrCancelAccepted,
+			// ErrProtocol, ErrAborted).
+			ce.abort = abortAccepted(s)
 		}
 		return ce
 	case <-ctx.Done():
