@@ -64,3 +64,52 @@ func TestOnContinueErrorBeforeEarlyOKNotSuccess(t *testing.T) {
 		t.Errorf("AUTHENTICATE whose OnContinue refused the challenge (%v), the server's OK read before the \"*\" went: Run returned success, the session open in state AUTH; want an error (OnContinue's, or ErrCancelAccepted) and no session authenticated to the refused server", refused)
 	}
 }
+
+// TestOnContinueLateChallengeChecked: the challenge and the tagged OK to
+// AUTHENTICATE both read before Wait is called (Start, then the state
+// AUTH seen): Wait's select may take the command's end before the "+"
+// waiting for OnContinue, and returned the OK as a success with the
+// challenge never checked (a SCRAM server signature never verified). The
+// challenge must reach OnContinue, whose error aborts the session
+// (ErrCancelAccepted). Run several times: select picks either at random
+// when both are ready, and each must end so.
+func TestOnContinueLateChallengeChecked(t *testing.T) {
+	for i := range 20 {
+		client, server := net.Pipe()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			defer server.Close()
+			r := bufio.NewReader(server)
+			io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 AUTH=X-TEST] hi\r\n")
+			l, _ := r.ReadString('\n')
+			tag, _, _ := strings.Cut(l, " ")
+			io.WriteString(server, "+ Y2hhbA==\r\n"+tag+" OK [CAPABILITY IMAP4rev1] welcome anyway\r\n")
+			io.Copy(io.Discard, r)
+		}()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		s, err := session.Open(ctx, client, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		refused := errors.New("server signature wrong")
+		called := false
+		p, err := s.Start(ctx, &session.Command{Name: "AUTHENTICATE",
+			Args:       func(e *wire.Encoder) { e.SP().Atom("X-TEST") },
+			OnContinue: func([]byte) ([]byte, error) { called = true; return nil, refused }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for s.State() != session.StateAuth && ctx.Err() == nil {
+			time.Sleep(time.Millisecond) // hang detector: ctx
+		}
+		_, err = p.Wait(ctx)
+		if !called || !errors.Is(err, refused) || !errors.Is(err, session.ErrCancelAccepted) {
+			t.Errorf("run %d: challenge and OK read before Wait: OnContinue called %v, Wait: %v; want OnContinue called and its error with ErrCancelAccepted (the session aborted)", i, called, err)
+		}
+		s.Close()
+		client.Close()
+		<-done
+		cancel()
+	}
+}

@@ -1663,6 +1663,12 @@ func (s *Session) waitLiteral(ctx context.Context, p *Pending) error {
 // continuation request of a command with OnContinue then answered "*",
 // which cancels an AUTHENTICATE exchange, RFC 9051 section 6.2.2); a
 // command that had ended already gives its result, even with ctx ended.
+// A command taking the session to AUTH whose server sent a challenge and
+// its OK together still has the challenge handed to OnContinue (a SCRAM
+// server signature is checked); an error of OnContinue then, or one the
+// "*" could not follow (the OK read first), aborts the session as an OK
+// to a "*" does (ErrCancelAccepted), and Wait returns it joined with the
+// abort.
 func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 	// Without OnContinue the continuations stay in Continuations() for the
 	// caller (IDLE); a nil channel never delivers.
@@ -1713,6 +1719,9 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 	for {
 		select {
 		case <-done:
+			if err := p.lateChallenge(ctx, cont); err != nil {
+				return nil, err
+			}
 			return ended()
 		case text := <-cont:
 			s.mu.Lock()
@@ -1740,6 +1749,9 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 					// its "+") before the answer went: that end
 					// is the result, not lost for the error.
 					<-done
+					if aerr := s.acceptedBeforeCancel(p, err); aerr != nil {
+						return nil, fmt.Errorf("%w; %w", err, aerr)
+					}
 					return ended()
 				}
 				return nil, werr
@@ -1750,6 +1762,11 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 				p.noAnswerer()
 				<-done
 				if p.cut {
+					if errors.Is(p.err, ErrCancelAccepted) {
+						// An OK to the "*" (acceptedCancel):
+						// the abort is told too.
+						return nil, fmt.Errorf("%w; %w", err, p.err)
+					}
 					return nil, err
 				}
 				return p.result, err
@@ -2138,4 +2155,57 @@ func credentialArgs(wc *wire.Encoded) [][]byte {
 		}
 	}
 	return out
+}
+
+// acceptedBeforeCancel aborts the session when p, a command that takes it
+// to AUTH (AUTHENTICATE) whose OnContinue failed with cerr (a mechanism
+// that refused the challenge: a SCRAM server signature wrong), was
+// answered OK before its "*" could go (Continue said ErrCommandEnded):
+// the session reached AUTH, logged in to a server the mechanism refused.
+// It is aborted as acceptedCancel aborts it when the OK answers a "*"
+// written (a *ProtocolError matching ErrCancelAccepted), and the abort's
+// error returned; nil when cerr is nil or p did not end so (a NO, the
+// session's end).
+func (s *Session) acceptedBeforeCancel(p *Pending, cerr error) error {
+	if cerr == nil {
+		return nil
+	}
+	s.mu.Lock()
+	accepted := !p.cut && p.err == nil && p.info.transition == ToAuth
+	s.mu.Unlock()
+	if !accepted {
+		return nil
+	}
+	s.abort(&ProtocolError{kind: ErrCancelAccepted,
+		Reason: "tagged OK for " + p.name + " read before the client could cancel the exchange"})
+	return s.Err()
+}
+
+// lateChallenge hands OnContinue a "+" still waiting in cont once p has
+// ended: the server sent its challenge and its tagged answer together,
+// and select took the end first. For a command that takes the session
+// to AUTH and ended OK, the challenge is the server's to be checked (a
+// SCRAM server signature): OnContinue is called, its response dropped
+// (the command is over), and its error aborts the session
+// (acceptedBeforeCancel), returned with it. nil otherwise.
+func (p *Pending) lateChallenge(ctx context.Context, cont chan []byte) error {
+	if cont == nil || p.info.transition != ToAuth {
+		return nil
+	}
+	select {
+	case text := <-cont:
+		s := p.s
+		s.mu.Lock()
+		accepted := !p.cut && p.err == nil && !p.refusing
+		s.mu.Unlock()
+		if !accepted {
+			return nil
+		}
+		_, err := p.onContinue(ctx, text)
+		if aerr := s.acceptedBeforeCancel(p, err); aerr != nil {
+			return fmt.Errorf("%w; %w", err, aerr)
+		}
+	default:
+	}
+	return nil
 }
