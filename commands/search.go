@@ -614,24 +614,14 @@ func (c *Client) searchCommands(ctx context.Context, criteria *Criteria, opts *S
 	return cmds, o, check, nil
 }
 
-// pull runs cmd, which has Pull set, and hands each of its responses to f
-// on this goroutine, borrowed: valid only during the call (copy what is
-// kept). f returns false to stop: the rest of the answer is then read and
-// dropped in the background, and pull returns stopped. A tagged NO or BAD
-// is a *session.StatusError.
-func (c *Client) pull(ctx context.Context, cmd *session.Command, f func(session.Item) bool) (stopped bool, err error) {
-	return c.pullTagged(ctx, cmd, func(_ string, it session.Item) bool { return f(it) })
-}
-
-// pullTagged is pull for an f that is told the command's tag.
-func (c *Client) pullTagged(ctx context.Context, cmd *session.Command, f func(tag string, it session.Item) bool) (stopped bool, err error) {
-	_, stopped, err = c.pullPending(ctx, cmd, f)
-	return stopped, err
-}
-
-// pullPending is pullTagged returning the command's Pending too (nil
-// when it was not started), for a caller that asks it what happened
-// while it ran (renumberedDuring).
+// pullPending runs cmd, which has Pull set, and hands each of its
+// responses to f, with the command's tag, on this goroutine, borrowed:
+// valid only during the call (copy what is kept). f returns false to
+// stop: the rest of the answer is then read and dropped in the
+// background, and pullPending returns stopped. A tagged NO or BAD is a
+// *session.StatusError. It returns the command's Pending too (nil when
+// it was not started), for a caller that asks what happened while it
+// ran (renumberedAnswer).
 func (c *Client) pullPending(ctx context.Context, cmd *session.Command, f func(tag string, it session.Item) bool) (p *session.Pending, stopped bool, err error) {
 	p, err = c.s.Start(ctx, c.bound(ctx, cmd))
 	if err != nil {
