@@ -2,6 +2,7 @@ package wire_test
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 
@@ -11,12 +12,14 @@ import (
 // FuzzRedacted: Encoded.AppendRedacted (what traces and errors show of a
 // command) is exactly the bytes WriteTo sends with each secret argument
 // (Password, Secret), literal header and body included, replaced by
-// "***"; Secrets lists the password and the secret as given.
+// "***"; Secrets lists the password and the secret as given, but an empty
+// one (HasSecret tells that a secret argument was written all the same).
 func FuzzRedacted(f *testing.F) {
 	f.Add("alice", "hunter2", "x", "ir==", byte(0))
 	f.Add("bob smith", "pa\r\nss", "Grüße", "", byte(1))
 	f.Add("", "a\"b\\c", "{5}", "ab cd", byte(3))
 	f.Add("u", strings.Repeat("p", 2000), "\xff", "\x01", byte(4))
+	f.Add("0", "", "0", "0", byte(3)) // an empty password: HasSecret, not listed
 	f.Fuzz(func(t *testing.T, user, pass, after, ir string, flags byte) {
 		const mark = "ZZMARKZZ"
 		for _, s := range []string{user, pass, after, ir} {
@@ -60,14 +63,26 @@ func FuzzRedacted(f *testing.F) {
 		if red != want {
 			t.Fatalf("AppendRedacted = %q; want %q", red, want)
 		}
-		if len(secrets) == 0 || secrets[0] != pass {
-			t.Fatalf("Secrets = %q; want %q first", secrets, pass)
+		// An empty value is not listed (nothing to replace), but the
+		// command still holds a secret argument (HasSecret).
+		if !cmd.HasSecret() {
+			t.Fatalf("HasSecret false after Password(%q)", pass)
 		}
-		if ir != "" && (len(secrets) != 2 || secrets[1] != ir) {
+		i := 0
+		if pass != "" {
+			if len(secrets) == 0 || secrets[0] != pass {
+				t.Fatalf("Secrets = %q; want %q first", secrets, pass)
+			}
+			i = 1
+		}
+		if slices.Contains(secrets, "") {
+			t.Fatalf("Secrets = %q; want no empty value", secrets)
+		}
+		if ir != "" && (len(secrets) != i+1 || secrets[i] != ir) {
 			// Secret keeps what it wrote, quotes taken off: a quoted
 			// string with escapes is not the value given.
 			if !strings.ContainsAny(ir, "\"\\\r\n") && wire.StringForm(ir, false, opts) == wire.FormQuoted {
-				t.Fatalf("Secrets = %q; want %q second", secrets, ir)
+				t.Fatalf("Secrets = %q; want %q after the password", secrets, ir)
 			}
 		}
 	})
