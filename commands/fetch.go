@@ -498,9 +498,13 @@ func (c *Client) fetchParts(ctx context.Context, run *splitRun, it *FetchItems, 
 		// flight only while the count is the call's (run.command), so
 		// RenumberedAt differs from the mark only for a part the
 		// session let through, which the check refuses as before.
+		// A part with no message to check (an empty answer, a NO) is
+		// checked at its end, called after its Wait: whether anything
+		// was renumbered while it was in flight, up to its tagged
+		// response (RenumberedInFlight), not by now.
 		p := st.p
 		check := func(read *session.Item) error {
-			if read != nil && !read.Renumbered && p.RenumberedAt() == run.mark {
+			if p.RenumberedAt() == run.mark && (read != nil && !read.Renumbered || read == nil && !p.RenumberedInFlight()) {
 				return nil
 			}
 			return run.check(i)
