@@ -1,0 +1,110 @@
+package session_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/wire"
+)
+
+// lateChallengePeer opens a session on a pipe whose server answers the
+// first command with a challenge and the tagged OK in one write (not
+// waiting for the client's response), then reads and discards the rest.
+// It starts AUTHENTICATE with onContinue and waits (hang detector: the
+// test's bound) until the session is in AUTH: the "+" and the OK both
+// read before Wait is called.
+func lateChallengePeer(t *testing.T, challenge string, onContinue func([]byte) ([]byte, error)) (*session.Session, *session.Pending) {
+	t.Helper()
+	client, server := net.Pipe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer server.Close()
+		r := bufio.NewReader(server)
+		io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 AUTH=X-TEST] hi\r\n")
+		l, _ := r.ReadString('\n')
+		tag, _, _ := strings.Cut(l, " ")
+		io.WriteString(server, "+ "+challenge+"\r\n"+tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
+		io.Copy(io.Discard, r)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(func() { cancel(); client.Close(); <-done })
+	s, err := session.Open(ctx, client, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	p, err := s.Start(ctx, &session.Command{Name: "AUTHENTICATE",
+		Args:       func(e *wire.Encoder) { e.SP().Atom("X-TEST") },
+		OnContinue: onContinue})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s.State() != session.StateAuth && ctx.Err() == nil {
+		time.Sleep(time.Millisecond) // hang detector: ctx
+	}
+	return s, p
+}
+
+// TestOnContinueLateChallengeCheckedCtxEnded: as
+// TestOnContinueLateChallengeChecked (the challenge and the OK read
+// before Wait), with Wait's context already ended. Wait's doc says a
+// command that had ended gives its result even with ctx ended; but the
+// result here is an OK whose challenge (a SCRAM server signature) was
+// never checked. Wait's select has three ready cases: done (lateChallenge
+// checks it), cont (OnContinue's error, then Continue under the ended ctx)
+// and ctx.Done, whose inner select takes done and returns ended() with no
+// lateChallenge (write.go, "Both were ready"): Wait returns the OK as a
+// success, the session open in AUTH with the server the mechanism refuses.
+func TestOnContinueLateChallengeCheckedCtxEnded(t *testing.T) {
+	for i := range 30 {
+		refused := errors.New("server signature wrong")
+		called := false
+		s, p := lateChallengePeer(t, "Y2hhbA==", func([]byte) ([]byte, error) { called = true; return nil, refused })
+		ended, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, err := p.Wait(ended)
+		if err == nil && s.Err() == nil {
+			t.Fatalf("run %d: challenge and OK read, Wait with its ctx ended: OnContinue called %v, Wait: success, session open in %v; want OnContinue called and the session aborted (ErrCancelAccepted)", i, called, s.State())
+		}
+	}
+}
+
+// TestOnContinueLateChallengeSecondWait: after Wait returned the abort
+// for a late challenge OnContinue refused, a second Wait on the same
+// Pending returns the OK as a success (p ended before the abort, with no
+// error: ended() gives p.result, p.err).
+func TestOnContinueLateChallengeSecondWait(t *testing.T) {
+	refused := errors.New("server signature wrong")
+	s, p := lateChallengePeer(t, "Y2hhbA==", func([]byte) ([]byte, error) { return nil, refused })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err1 := p.Wait(ctx)
+	_, err2 := p.Wait(ctx)
+	if err1 != nil && err2 == nil {
+		t.Errorf("first Wait: %v; second Wait: success (session err %v); want the same failure", err1, s.Err())
+	}
+}
+
+// TestOnContinueLateChallengeAcceptedSucceeds: a good late challenge
+// (OnContinue accepts it) leaves a successful AUTHENTICATE, the session
+// usable: no abort, a NOOP answered.
+func TestOnContinueLateChallengeAcceptedSucceeds(t *testing.T) {
+	for i := range 20 {
+		calls := 0
+		s, p := lateChallengePeer(t, "dj1nb29k", func([]byte) ([]byte, error) { calls++; return nil, nil })
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, err := p.Wait(ctx)
+		cancel()
+		if err != nil || s.Err() != nil || calls != 1 {
+			t.Fatalf("run %d: good late challenge: Wait %v, session %v, OnContinue called %d times; want success, once", i, err, s.Err(), calls)
+		}
+	}
+}
