@@ -1,0 +1,60 @@
+package auth
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/session"
+)
+
+// TestSCRAMServerFinalWithOKSucceeds: a SCRAM-SHA-256 server (RFC 7677's
+// example, SASL-IR) sends its server-final-message, with the right
+// signature, and the tagged OK in one write, not waiting for the
+// client's empty response. The exchange is sound: the signature is
+// right. authenticate's loop selects on p.Done() and p.Continuations()
+// with both ready: when it takes Done, Wait returns the OK (the session's
+// new lateChallenge only serves Command.OnContinue, which auth does not
+// use), the "+ v=..." is never handed to the mechanism, and
+// scramClient.complete fails with ErrServerNotVerified and closes the
+// session: a proven server refused, at random. Run several times.
+func TestSCRAMServerFinalWithOKSucceeds(t *testing.T) {
+	b := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	for i := range 30 {
+		client, server := net.Pipe()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			defer server.Close()
+			r := bufio.NewReader(server)
+			io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=SCRAM-SHA-256] hi\r\n")
+			l, _ := r.ReadString('\n')
+			tag, _, _ := strings.Cut(l, " ")
+			io.WriteString(server, "+ "+b("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")+"\r\n")
+			r.ReadString('\n') // client-final-message
+			io.WriteString(server, "+ "+b("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")+"\r\n"+tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
+			io.Copy(io.Discard, r)
+		}()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		c, err := Open(ctx, &remoteConn{client}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := NewSCRAMSHA256("", "user", "pencil").(*scramClient)
+		m.nonce = "rOprNGfwEbeRWgbNEkqO"
+		err = c.Authenticate(ctx, m)
+		st := c.Session().State()
+		c.Session().Close()
+		client.Close()
+		<-done
+		cancel()
+		if err != nil || st != session.StateAuth {
+			t.Fatalf("run %d: right server-final-message sent with the OK: Authenticate: %v, state %v; want success in AUTH", i, err, st)
+		}
+	}
+}
