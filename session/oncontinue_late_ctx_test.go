@@ -108,3 +108,26 @@ func TestOnContinueLateChallengeAcceptedSucceeds(t *testing.T) {
 		}
 	}
 }
+
+// TestOnContinueLateChallengePanicAborts: the challenge and the OK read
+// before Wait, OnContinue panics on the challenge (a mechanism's bug on
+// a hostile server's signature). An OnContinue error here aborts the
+// session (ErrCancelAccepted, lateChallenge / acceptedBeforeCancel), and
+// ErrCancelAccepted's doc counts a mechanism that panics among the
+// cancellations; the panic goes on through Wait (onContinue's "*" says
+// ErrCommandEnded) with no abort: the session is left open in AUTH with
+// the server whose challenge was never checked.
+func TestOnContinueLateChallengePanicAborts(t *testing.T) {
+	for i := range 20 {
+		s, p := lateChallengePeer(t, "Y2hhbA==", func([]byte) ([]byte, error) { panic("mechanism bug") })
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		func() {
+			defer func() { recover() }()
+			p.Wait(ctx)
+		}()
+		cancel()
+		if s.Err() == nil && s.State() == session.StateAuth {
+			t.Fatalf("run %d: OnContinue panicked on a challenge read with the OK: session open in AUTH; want it aborted as for OnContinue's error", i)
+		}
+	}
+}
