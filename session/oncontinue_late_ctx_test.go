@@ -131,3 +131,70 @@ func TestOnContinueLateChallengePanicAborts(t *testing.T) {
 		}
 	}
 }
+
+// TestOnContinueErrorAfterEarlyOKAborts: the server sends a challenge
+// and the tagged OK together; OnContinue refuses the challenge once the
+// reader has taken the session to AUTH (transition, read.go), so that
+// its "*" races the reader's finish of the command, which comes after
+// the state change. When Continue runs before finish, p.ended is false:
+// the "*" is written (after the server's OK: a stray line to the
+// server), acceptedCancel had been checked before (gaveUp false), and
+// Wait's "if err != nil" branch returns p.result with OnContinue's
+// error, the session left open in AUTH with the refused server and no
+// abort (acceptedBeforeCancel runs only on the ErrCommandEnded path).
+// TestOnContinueErrorBeforeEarlyOKNotSuccess does not see it (it checks
+// err == nil); TestOnContinueLateChallengeChecked flakes on it (3 of 20
+// runs of -count=20 -race: 'Wait: server signature wrong' without
+// ErrCancelAccepted). Run several times: the window is a scheduling one.
+func TestOnContinueErrorAfterEarlyOKAborts(t *testing.T) {
+	for i := range 100 {
+		var s *session.Session
+		refused := errors.New("server signature wrong")
+		s, p := lateChallengePeerRunning(t, func([]byte) ([]byte, error) {
+			for s.State() != session.StateAuth {
+				time.Sleep(50 * time.Microsecond) // hang detector: the test's ctx ends the session
+			}
+			return nil, refused
+		}, &s)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, err := p.Wait(ctx)
+		cancel()
+		if s.Err() == nil && s.State() == session.StateAuth {
+			t.Fatalf("run %d: OnContinue refused the challenge sent with the OK: Wait: %v, session open in AUTH, not aborted; want ErrCancelAccepted", i, err)
+		}
+	}
+}
+
+// lateChallengePeerRunning is lateChallengePeer without the wait for
+// AUTH: Wait is called at once; *sp is set before the command starts
+// (OnContinue reads it).
+func lateChallengePeerRunning(t *testing.T, onContinue func([]byte) ([]byte, error), sp **session.Session) (*session.Session, *session.Pending) {
+	t.Helper()
+	client, server := net.Pipe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer server.Close()
+		r := bufio.NewReader(server)
+		io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 AUTH=X-TEST] hi\r\n")
+		l, _ := r.ReadString('\n')
+		tag, _, _ := strings.Cut(l, " ")
+		io.WriteString(server, "+ Y2hhbA==\r\n"+tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
+		io.Copy(io.Discard, r)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(func() { cancel(); client.Close(); <-done })
+	s, err := session.Open(ctx, client, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	*sp = s
+	t.Cleanup(func() { s.Close() })
+	p, err := s.Start(ctx, &session.Command{Name: "AUTHENTICATE",
+		Args:       func(e *wire.Encoder) { e.SP().Atom("X-TEST") },
+		OnContinue: onContinue})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, p
+}
