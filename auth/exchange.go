@@ -109,18 +109,25 @@ func authenticate(ctx context.Context, s *session.Session, name string, ir []byt
 	for {
 		select {
 		case <-p.Done():
+			select {
+			case text := <-p.Continuations():
+				// The server sent its last challenge (SCRAM's
+				// server-final-message) and its tagged answer
+				// together, and select took the end first: the
+				// challenge is still the mechanism's to check. Its
+				// response is dropped (nothing goes after the
+				// answer); its error cancels, and an OK is then
+				// aborted (cancel).
+				if _, cerr := answer(p, next, text, owed, ir); cerr != nil {
+					return cancel(ctx, s, p, name, cerr)
+				}
+			default:
+			}
 			_, err := p.Wait(ctx)
 			return refusal("AUTHENTICATE", name, err, detail())
 		case text := <-p.Continuations():
-			var resp []byte
-			var cerr error
-			if owed {
-				owed, resp = false, ir
-			} else if chal, derr := base64.StdEncoding.DecodeString(string(text)); derr != nil {
-				cerr = fmt.Errorf("auth: the server's challenge is not base64: %w", derr)
-			} else {
-				resp, cerr = callNext(p, next, chal)
-			}
+			resp, cerr := answer(p, next, text, owed, ir)
+			owed = false
 			if cerr != nil {
 				return cancel(ctx, s, p, name, cerr)
 			}
@@ -141,6 +148,20 @@ func authenticate(ctx context.Context, s *session.Session, name string, ir []byt
 			return ctx.Err()
 		}
 	}
+}
+
+// answer is the response to the continuation request text: ir when it
+// is owed (the initial response, not sent on the command line), else
+// next's answer to the decoded challenge (callNext).
+func answer(p *session.Pending, next func([]byte) ([]byte, error), text []byte, owed bool, ir []byte) ([]byte, error) {
+	if owed {
+		return ir, nil
+	}
+	chal, derr := base64.StdEncoding.DecodeString(string(text))
+	if derr != nil {
+		return nil, fmt.Errorf("auth: the server's challenge is not base64: %w", derr)
+	}
+	return callNext(p, next, chal)
 }
 
 // callNext calls next with a challenge. When it panics (the caller's
@@ -171,7 +192,10 @@ func callNext(p *session.Pending, next func([]byte) ([]byte, error), chal []byte
 // *CanceledError holds that error and matches ErrCancelAccepted,
 // session.ErrProtocol and session.ErrAborted.
 func cancel(ctx context.Context, s *session.Session, p *session.Pending, mech string, cause error) error {
-	if err := p.Continue(ctx, []byte("*")); err != nil && !errors.Is(err, session.ErrCommandEnded) {
+	// ErrCancelAccepted: the OK to the "*" was read while its write still
+	// waited, and aborted the session, cutting the write: the abort is the
+	// answer, as below.
+	if err := p.Continue(ctx, []byte("*")); err != nil && !errors.Is(err, session.ErrCommandEnded) && !errors.Is(err, session.ErrCancelAccepted) {
 		return err
 	}
 	p.RefuseContinuations()

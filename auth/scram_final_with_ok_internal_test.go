@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/base64"
+	"errors"
 	"io"
 	"net"
 	"strings"
@@ -55,6 +56,47 @@ func TestSCRAMServerFinalWithOKSucceeds(t *testing.T) {
 		cancel()
 		if err != nil || st != session.StateAuth {
 			t.Fatalf("run %d: right server-final-message sent with the OK: Authenticate: %v, state %v; want success in AUTH", i, err, st)
+		}
+	}
+}
+
+// TestSCRAMWrongServerFinalWithOKAborts: as
+// TestSCRAMServerFinalWithOKSucceeds with a wrong server signature: the
+// mechanism refuses it whichever of the "+" and the OK the loop takes
+// first, and the session, which the OK took to AUTH, is aborted
+// (ErrCancelAccepted), not left logged in to the unproven server.
+func TestSCRAMWrongServerFinalWithOKAborts(t *testing.T) {
+	b := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	for i := range 30 {
+		client, server := net.Pipe()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			defer server.Close()
+			r := bufio.NewReader(server)
+			io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=SCRAM-SHA-256] hi\r\n")
+			l, _ := r.ReadString('\n')
+			tag, _, _ := strings.Cut(l, " ")
+			io.WriteString(server, "+ "+b("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")+"\r\n")
+			r.ReadString('\n') // client-final-message
+			io.WriteString(server, "+ "+b("v=AAAATRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")+"\r\n"+tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
+			io.Copy(io.Discard, r)
+		}()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		c, err := Open(ctx, &remoteConn{client}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := NewSCRAMSHA256("", "user", "pencil").(*scramClient)
+		m.nonce = "rOprNGfwEbeRWgbNEkqO"
+		err = c.Authenticate(ctx, m)
+		serr := c.Session().Err()
+		c.Session().Close()
+		client.Close()
+		<-done
+		cancel()
+		if !errors.Is(err, ErrCancelAccepted) || !errors.Is(serr, session.ErrCancelAccepted) {
+			t.Fatalf("run %d: wrong server-final-message sent with the OK: Authenticate: %v, session: %v; want ErrCancelAccepted, the session aborted", i, err, serr)
 		}
 	}
 }

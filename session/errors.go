@@ -43,7 +43,11 @@ var (
 	// session is aborted before it reaches AUTH (it would be logged in as
 	// whoever the server chose, to a server not proven): the error is an
 	// *AbortError wrapping a *ProtocolError, and matches ErrAborted and
-	// ErrProtocol too.
+	// ErrProtocol too. An OK read before the "*" could go (the server
+	// sent a challenge and its OK together) is the same: no "*" is
+	// written after it, and Wait aborts the session when OnContinue
+	// refuses (or panics on) that challenge, the session in AUTH only
+	// until then.
 	ErrCancelAccepted = sentinel("session: the server accepted an authentication exchange the client cancelled")
 	// ErrBye matches a *ByeError: the server said BYE.
 	ErrBye = sentinel("session: server said BYE")

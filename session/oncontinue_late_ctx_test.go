@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -197,4 +198,57 @@ func lateChallengePeerRunning(t *testing.T, onContinue func([]byte) ([]byte, err
 		t.Fatal(err)
 	}
 	return s, p
+}
+
+// TestOnContinueErrorAfterEarlyOKWritesNoStar: as
+// TestOnContinueErrorAfterEarlyOKAborts, OnContinue refuses the challenge
+// once the reader took the OK (the session in AUTH): the "*" must not be
+// written after the OK (the server would read it as a command of its
+// own; Continue says ErrCommandEnded, the session aborts instead). The
+// server reads every line after its OK until the client closes.
+func TestOnContinueErrorAfterEarlyOKWritesNoStar(t *testing.T) {
+	client, server := net.Pipe()
+	after := make(chan []string, 1)
+	go func() {
+		defer server.Close()
+		r := bufio.NewReader(server)
+		io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 AUTH=X-TEST] hi\r\n")
+		l, _ := r.ReadString('\n')
+		tag, _, _ := strings.Cut(l, " ")
+		io.WriteString(server, "+ Y2hhbA==\r\n"+tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
+		var lines []string
+		for {
+			l, err := r.ReadString('\n')
+			if err != nil {
+				break
+			}
+			lines = append(lines, l)
+		}
+		after <- lines
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := session.Open(ctx, client, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := errors.New("server signature wrong")
+	p, err := s.Start(ctx, &session.Command{Name: "AUTHENTICATE",
+		Args: func(e *wire.Encoder) { e.SP().Atom("X-TEST") },
+		OnContinue: func([]byte) ([]byte, error) {
+			for s.State() != session.StateAuth && s.Err() == nil {
+				runtime.Gosched() // hang detector: ctx ends the session
+			}
+			return nil, refused
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Wait(ctx)
+	s.Close()
+	client.Close()
+	lines := <-after
+	if !errors.Is(err, session.ErrCancelAccepted) || len(lines) > 0 {
+		t.Errorf("OnContinue refused the challenge after the OK was read: Wait: %v; lines written after the OK: %q; want ErrCancelAccepted and none", err, lines)
+	}
 }

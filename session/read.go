@@ -1250,15 +1250,22 @@ func (s *Session) complete(st *codec.Status) error {
 // Returned to the reader before transition, it aborts the session: the
 // state never becomes AUTH. RefuseContinuations alone is not a
 // cancellation: an OnContinue may call it and return the exchange's
-// final response, which the server then rightly answers OK. An OK read
-// before the "*" is written is package auth's to act on (it closes the
-// session). nil otherwise.
+// final response, which the server then rightly answers OK. An OK with
+// no "*" written is settled here (p.settled, under the lock Continue
+// sets gaveUp under): no "*" goes after it (Continue says
+// ErrCommandEnded), and the one who cancels then aborts the session
+// itself, as an ErrCancelAccepted too: Wait for an OnContinue that
+// failed or panicked (acceptedBeforeCancel), package auth's cancel
+// (abortAccepted). nil otherwise.
 func (s *Session) acceptedCancel(p *Pending, st *codec.Status) error {
 	if st.Kind != codec.StatusOK || p.info.transition != ToAuth {
 		return nil
 	}
 	s.mu.Lock()
 	gaveUp := p.gaveUp
+	// Settled under the lock Continue takes to set gaveUp: no "*" is
+	// written after this OK (Continue says ErrCommandEnded).
+	p.settled = !gaveUp
 	s.mu.Unlock()
 	if !gaveUp {
 		return nil

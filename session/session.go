@@ -495,6 +495,13 @@ type Pending struct {
 	// OK to such an AUTHENTICATE aborts the session (complete,
 	// ErrCancelAccepted) instead of taking it to AUTH (under s.mu).
 	gaveUp bool
+	// settled: the reader took a tagged OK that takes the session to
+	// AUTH with no "*" written (acceptedCancel, in the same critical
+	// section that reads gaveUp): Continue writes nothing from then on
+	// (ErrCommandEnded), so a "*" either goes before the OK is settled,
+	// and the OK aborts the session, or not at all, and Wait aborts it
+	// (acceptedBeforeCancel) (under s.mu).
+	settled bool
 
 	unannouncedSeq    uint32 // see unannounced
 	unannouncedExists uint32

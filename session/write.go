@@ -1665,10 +1665,11 @@ func (s *Session) waitLiteral(ctx context.Context, p *Pending) error {
 // command that had ended already gives its result, even with ctx ended.
 // A command taking the session to AUTH whose server sent a challenge and
 // its OK together still has the challenge handed to OnContinue (a SCRAM
-// server signature is checked); an error of OnContinue then, or one the
-// "*" could not follow (the OK read first), aborts the session as an OK
-// to a "*" does (ErrCancelAccepted), and Wait returns it joined with the
-// abort.
+// server signature is checked), with ctx ended too; an error (or panic)
+// of OnContinue then, or one the "*" could not follow (the OK read first:
+// no "*" is written after it), aborts the session as an OK to a "*" does
+// (ErrCancelAccepted), and Wait returns it joined with the abort, as
+// every later Wait of the command does.
 func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 	// Without OnContinue the continuations stay in Continuations() for the
 	// caller (IDLE); a nil channel never delivers.
@@ -1750,7 +1751,7 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 					// is the result, not lost for the error.
 					<-done
 					if aerr := s.acceptedBeforeCancel(p, err); aerr != nil {
-						return nil, fmt.Errorf("%w; %w", err, aerr)
+						return nil, aerr
 					}
 					return ended()
 				}
@@ -1761,6 +1762,11 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 				// later one must leave the stall timer on.
 				p.noAnswerer()
 				<-done
+				if aerr := s.acceptedBeforeCancel(p, err); aerr != nil {
+					// Not expected: a "*" written settles the OK
+					// as a cancellation (acceptedCancel).
+					return nil, aerr
+				}
 				if p.cut {
 					if errors.Is(p.err, ErrCancelAccepted) {
 						// An OK to the "*" (acceptedCancel):
@@ -1786,7 +1792,11 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 			case <-done:
 				// Both were ready, and select chose at random: the
 				// command's end, when it came, is the answer (a
-				// caller counting what was done must not lose it).
+				// caller counting what was done must not lose it),
+				// its late challenge checked as in the done case.
+				if err := p.lateChallenge(ctx, cont); err != nil {
+					return nil, err
+				}
 				return ended()
 			default:
 			}
@@ -1976,9 +1986,18 @@ func (p *Pending) onContinue(ctx context.Context, text []byte) (resp []byte, err
 			// Sent even when ctx has ended: the exchange must end.
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refuseBound())
 			defer cancel()
-			p.Continue(cctx, []byte("*"))
+			cerr := p.Continue(cctx, []byte("*"))
 			// The panic leaves Wait: no one answers a later "+".
 			p.noAnswerer()
+			if errors.Is(cerr, ErrCommandEnded) {
+				// The OK came before the "*" could go: the session
+				// is aborted as for OnContinue's error.
+				p.s.mu.Lock()
+				done := p.doneLocked()
+				p.s.mu.Unlock()
+				<-done
+				p.s.acceptedBeforeCancel(p, fmt.Errorf("%w in %s's OnContinue", ErrPanicked, p.name))
+			}
 		}
 	}()
 	resp, err = p.cmd.OnContinue(text)
@@ -2012,6 +2031,11 @@ func (p *Pending) Continue(ctx context.Context, line []byte) error {
 		err := s.err
 		s.mu.Unlock()
 		return err
+	}
+	if !ended && p.settled {
+		// The reader took the OK (acceptedCancel): a line written now
+		// would follow it, read as a command of its own.
+		ended = true
 	}
 	if !ended && p.info.waits {
 		// DONE: the server may still end the command on its own before
@@ -2164,21 +2188,27 @@ func credentialArgs(wc *wire.Encoded) [][]byte {
 // the session reached AUTH, logged in to a server the mechanism refused.
 // It is aborted as acceptedCancel aborts it when the OK answers a "*"
 // written (a *ProtocolError matching ErrCancelAccepted), and the abort's
-// error returned; nil when cerr is nil or p did not end so (a NO, the
-// session's end).
+// error returned, joined after cerr; nil when cerr is nil or p did not
+// end so (a NO, the session's end). The joined error is kept as p's
+// (p.cut, p.err): a later Wait returns it too, not the OK. Call it once
+// p has ended (done closed).
 func (s *Session) acceptedBeforeCancel(p *Pending, cerr error) error {
 	if cerr == nil {
 		return nil
 	}
 	s.mu.Lock()
-	accepted := !p.cut && p.err == nil && p.info.transition == ToAuth
+	accepted := p.ended && !p.cut && p.err == nil && p.info.transition == ToAuth
 	s.mu.Unlock()
 	if !accepted {
 		return nil
 	}
 	s.abort(&ProtocolError{kind: ErrCancelAccepted,
 		Reason: "tagged OK for " + p.name + " read before the client could cancel the exchange"})
-	return s.Err()
+	err := fmt.Errorf("%w; %w", cerr, s.Err())
+	s.mu.Lock()
+	p.cut, p.err = true, err
+	s.mu.Unlock()
+	return err
 }
 
 // lateChallenge hands OnContinue a "+" still waiting in cont once p has
@@ -2201,9 +2231,10 @@ func (p *Pending) lateChallenge(ctx context.Context, cont chan []byte) error {
 		if !accepted {
 			return nil
 		}
+		// A panic aborts the session too (onContinue).
 		_, err := p.onContinue(ctx, text)
 		if aerr := s.acceptedBeforeCancel(p, err); aerr != nil {
-			return fmt.Errorf("%w; %w", err, aerr)
+			return aerr
 		}
 	default:
 	}
