@@ -68,3 +68,27 @@ func TestRenameParentNameGoneByTheSelectedMailboxDelimiter(t *testing.T) {
 		})
 	}
 }
+
+// TestRenameOfSelectedInboxChildAnyCaseNameGone: INBOX is case
+// insensitive, and so is the INBOX that leads the names under it on
+// servers that name them so (codec.SameMailbox's doc: Dovecot takes
+// "inbox/x" for "INBOX/x"). nameGoneLocked compares with ExactMailbox
+// and, for a parent, strings.HasPrefix: a RENAME of "inbox/Sent" (or of
+// its parent "inbox/Sent" of the selected "INBOX/Sent/2024") is not seen
+// as taking the selected mailbox's name, and the APPENDUID of the
+// mailbox that has the name next is dropped as stale.
+func TestRenameOfSelectedInboxChildAnyCaseNameGone(t *testing.T) {
+	for _, tc := range []struct{ sel, from string }{
+		{"INBOX/Sent", "inbox/Sent"},
+		{"INBOX/Sent/2024", "Inbox/Sent"},
+	} {
+		t.Run(tc.sel+" "+tc.from, func(t *testing.T) {
+			ar := appendAfterRename(t, tc.sel, func(c *commands.Client) error {
+				return c.Rename(t.Context(), tc.from, "Old")
+			})
+			if ar.UIDValidity != 9 || ar.UID != 1 {
+				t.Errorf("Append to the selected %s after RENAME %s Old: %+v; want its APPENDUID 9 1 (the name is another mailbox's now)", tc.sel, tc.from, ar)
+			}
+		})
+	}
+}
