@@ -92,3 +92,31 @@ func TestRenameOfSelectedInboxChildAnyCaseNameGone(t *testing.T) {
 		})
 	}
 }
+
+// TestRenameParentNameGoneForgetsDelimiterOfPreviousSelection: the
+// delimiter a LIST gave for one selected mailbox ("/" of P/A) is not the
+// next one's: with "#news/x" selected next (a name of a "." namespace,
+// no LIST since), RENAME #news is not taken for a parent's rename, and
+// the stale APPENDUID 9 1 (the mailbox's UIDVALIDITY is 1) is dropped.
+func TestRenameParentNameGoneForgetsDelimiterOfPreviousSelection(t *testing.T) {
+	ctx, c := fakeClient(t, appendUIDServer())
+	if _, err := c.Select(ctx, "P/A", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.List(ctx, "*", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Select(ctx, "#news/x", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Rename(ctx, "#news", "Q"); err != nil {
+		t.Fatal(err)
+	}
+	ar, err := c.Append(ctx, "#news/x", strings.NewReader("x\r\n"), 3, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *ar != (commands.AppendResult{}) {
+		t.Errorf("P/A selected, LIST (delimiter \"/\"), then #news/x selected (UIDVALIDITY 1), RENAME #news Q, APPEND answered APPENDUID 9 1: result %+v; want the stale APPENDUID dropped (P/A's delimiter is not #news/x's)", ar)
+	}
+}

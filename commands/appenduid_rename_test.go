@@ -10,7 +10,9 @@ import (
 )
 
 // appendUIDServer answers every APPEND with APPENDUID 9 1, and LIST with
-// one mailbox whose hierarchy delimiter is "/".
+// INBOX and P/A, of the hierarchy delimiter "/" (the session keeps the
+// delimiter of a LIST response naming the selected mailbox or a parent
+// of it: INBOX's for INBOX/Sent).
 func appendUIDServer() fakeServer {
 	return fakeServer{caps: "IMAP4rev1 UIDPLUS LITERAL+", on: handlers{
 		"APPEND": func(hc *hostile.Conn, cmd *hostile.Command) error {
@@ -23,7 +25,7 @@ func appendUIDServer() fakeServer {
 			return hc.Reply(cmd.Tag, "OK [APPENDUID 9 1] done")
 		},
 		"LIST": func(hc *hostile.Conn, cmd *hostile.Command) error {
-			return hc.Lines(`* LIST () "/" "P/A"`, cmd.Tag+" OK done")
+			return hc.Lines(`* LIST () "/" "INBOX"`, `* LIST () "/" "P/A"`, cmd.Tag+" OK done")
 		},
 	}}
 }

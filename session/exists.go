@@ -158,6 +158,7 @@ func (s *Session) Renumbered() uint32 { return s.renumbered.Load() }
 // nothing).
 func (s *Session) reselectedLocked() {
 	s.count.nameGone = false
+	s.rl.listDelim = 0 // another mailbox's delimiter may differ (listDelim)
 	if s.selections++; s.selections == 0 {
 		s.selections = 1
 	}
@@ -261,9 +262,14 @@ func (s *Session) UIDValidityChanges() uint32 {
 // in flight (the value read then may be the next mailbox's). It is false
 // too once a RENAME or DELETE answered OK took the mailbox's name during
 // this selection, however it was sent (a package's command, Do, any
-// goroutine): one naming it (ExactMailbox), or a RENAME of a parent of
-// it (the name, then the hierarchy delimiter the last LIST or LSUB
-// response gave; none is a parent before one was read). A RENAME of
+// goroutine): one naming it (ExactMailbox; a leading INBOX followed by
+// the delimiter in any case too, "inbox/Sent" for "INBOX/Sent"), or a
+// RENAME of a parent of it: the name, then the mailbox's hierarchy
+// delimiter, as given by a LIST or LSUB response read during this
+// selection that named the mailbox or one of its parents (LIST "" name
+// after the SELECT). Before such a response, no name is a parent, and
+// INBOX's children are compared byte for byte; responses naming other
+// mailboxes (another namespace's delimiter) do not count. A RENAME of
 // INBOX takes no name: it moves INBOX's messages to a new mailbox and
 // leaves INBOX, and the mailboxes under it, where they are (RFC 9051
 // section 6.3.6). The name may then be a new mailbox's (CREATE), with a
@@ -287,33 +293,81 @@ func (s *Session) SelectedUIDValidity() (mailbox string, v, selection uint32, ok
 // nameGoneLocked takes the OK of p, a RENAME or DELETE whose first
 // argument (its mailbox) the session read (under mu, on the reading
 // coroutine): when it named the selected mailbox, or a RENAME its parent
-// (the mailbox's name begins with it and the delimiter of the last LIST
-// response, rl.listDelim), the name is gone (SelectedUIDValidity). A
-// RENAME of INBOX leaves INBOX and its children.
+// (the mailbox's name begins with it and the selected mailbox's
+// delimiter, rl.listDelim: see listDelim), the name is gone
+// (SelectedUIDValidity). A leading INBOX followed by that delimiter is
+// compared in any case, as INBOX alone is. A RENAME of INBOX leaves INBOX
+// and its children.
 func (s *Session) nameGoneLocked(p *Pending) {
 	from, sel := p.mailbox, s.selected
 	if s.state != StateSelected || !p.hasMailbox || p.name != "RENAME" && p.name != "DELETE" {
 		return
 	}
-	gone := codec.ExactMailbox(sel, from)
+	d := s.rl.listDelim
+	gone := len(sel) == len(from) && hasMailboxPrefix(sel, from, d)
 	if p.name == "RENAME" {
 		if codec.ExactMailbox(from, "INBOX") {
 			return
 		}
-		d := s.rl.listDelim
-		gone = gone || d != 0 && len(sel) > len(from) && sel[len(from)] == d && strings.HasPrefix(sel, from)
+		gone = gone || isParentOf(from, sel, d)
 	}
 	if gone {
 		s.count.nameGone = true
 	}
 }
 
-// listDelim keeps the hierarchy delimiter of a LIST or LSUB response
-// (reading coroutine): the one nameGoneLocked takes a parent's name by.
-func (s *Session) listDelim(r codec.Response) {
-	if l, ok := r.(*codec.List); ok && l.Delim != 0 {
-		s.rl.listDelim = l.Delim
+// isParentOf reports whether parent is a parent of name in a hierarchy
+// of delimiter d (0: unknown, never): name begins with parent and d, a
+// leading INBOX of either in any case (hasMailboxPrefix).
+func isParentOf(parent, name string, d byte) bool {
+	return d != 0 && len(name) > len(parent) && name[len(parent)] == d && hasMailboxPrefix(name, parent, d)
+}
+
+// hasMailboxPrefix reports whether name begins with prefix, comparing a
+// leading INBOX of both, alone or followed by d, in any case (INBOX is
+// case insensitive, RFC 9051 section 5.1, and so is the INBOX that leads
+// the names of the mailboxes under it, as codec.SameMailbox takes it);
+// the rest byte for byte.
+func hasMailboxPrefix(name, prefix string, d byte) bool {
+	if len(name) < len(prefix) {
+		return false
 	}
+	if inboxLead(prefix, d) && inboxLead(name, d) {
+		return name[5:len(prefix)] == prefix[5:]
+	}
+	return name[:len(prefix)] == prefix
+}
+
+// inboxLead reports whether name is INBOX, in any case, alone or followed
+// by d (not 0).
+func inboxLead(name string, d byte) bool {
+	return len(name) >= 5 && strings.EqualFold(name[:5], "INBOX") && (len(name) == 5 || d != 0 && name[5] == d)
+}
+
+// listDelim keeps the hierarchy delimiter of a LIST or LSUB response that
+// names the selected mailbox or one of its parents (its name and that
+// response's delimiter begin the selected mailbox's name), under mu on
+// the reading coroutine: the delimiter nameGoneLocked takes a parent's
+// name by. Another mailbox's response does not change it (a LIST "" "*"
+// on a server whose namespaces have other delimiters, RFC 2342, may end
+// with any of them); nor does one read while no mailbox is selected or
+// a SELECT or EXAMINE is in flight (the next mailbox's name is not yet
+// s.selected). A new selection forgets it (reselectedLocked).
+func (s *Session) listDelim(r codec.Response) {
+	l, ok := r.(*codec.List)
+	if !ok || l.Delim == 0 || s.state != StateSelected {
+		return
+	}
+	name, sel := string(l.Mailbox), s.selected
+	if !(len(name) == len(sel) && hasMailboxPrefix(sel, name, l.Delim)) && !isParentOf(name, sel, l.Delim) {
+		return
+	}
+	for _, p := range s.inflight {
+		if p.info.transition == ToSelected {
+			return
+		}
+	}
+	s.rl.listDelim = l.Delim
 }
 
 // uidValidityCodeLocked takes an untagged OK [UIDVALIDITY v] (under mu):

@@ -303,9 +303,10 @@ type readLoopState struct {
 	// its kind), hands the goroutine that drove it: taken and cleared
 	// as step or drive returns (see coEvent).
 	direct bool
-	// listDelim is the hierarchy delimiter of the last LIST or LSUB
-	// response read, 0 before one (exists.go: listDelim). In the room
-	// direct leaves (Session's size class).
+	// listDelim is the selected mailbox's hierarchy delimiter, as the
+	// last LIST or LSUB response naming it or a parent of it during this
+	// selection gave it; 0 before one (exists.go: listDelim). Under mu.
+	// In the room direct leaves (Session's size class).
 	listDelim byte
 	event     coEvent
 	// cancelable: the caller that drives has a context that can end;
