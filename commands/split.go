@@ -248,11 +248,11 @@ type splitRun struct {
 	// noExpunge: a command by sequence numbers during whose answer the
 	// server may send no EXPUNGE (STORE; RFC 9051 section 5.5): one read
 	// while a part is in flight is that part's error (runPart), unless
-	// quiet and the part's answer held no FETCH response.
+	// quiet and the part's answer held no FETCH response nor [MODIFIED].
 	noExpunge bool
 	// quiet: the answer is meant to hold no numbers (STORE .SILENT): an
 	// EXPUNGE during one that holds no FETCH (nor dropped one past
-	// MaxResultBytes) renumbers nothing returned.
+	// MaxResultBytes) and no tagged [MODIFIED] renumbers nothing returned.
 	quiet bool
 	// selection is session.Selections before the first part, given to
 	// each part (Command.Selection, checked even when 0: no mailbox
@@ -382,7 +382,7 @@ func (c *Client) renumberedError(selection uint32, i, n int, cmd string) error {
 // it carry numbers of other messages. The part was done all the same (the
 // server ran it): that error is a *doneRenumberedError, which outcome
 // counts as done. A quiet part (STORE .SILENT) whose answer held no FETCH
-// returns no numbers, and is not failed so.
+// and no [MODIFIED] returns no numbers, and is not failed so.
 func (r *splitRun) runPart(ctx context.Context, cmd *session.Command) (*session.Result, error) {
 	if !r.noExpunge {
 		return r.c.run(ctx, cmd)
@@ -395,7 +395,7 @@ func (r *splitRun) runPart(ctx context.Context, cmd *session.Command) (*session.
 	if err == nil || r.done != nil && r.done(err) {
 		// The part was done (its answer cut past MaxResultBytes counts
 		// as done: the flags were stored), renumbered or not.
-		if r.quiet && err == nil && !holdsFetch(res) {
+		if r.quiet && err == nil && !holdsNumbers(res) {
 			return res, nil
 		}
 		rerr := r.c.renumberedDuring(p, r.cmd)
@@ -410,6 +410,19 @@ func (r *splitRun) runPart(ctx context.Context, cmd *session.Command) (*session.
 		return res, &doneRenumberedError{rerr}
 	}
 	return res, err
+}
+
+// holdsNumbers reports whether res holds sequence numbers a quiet part
+// returns: a FETCH response, or a tagged [MODIFIED] (RFC 7162 section
+// 3.1.3: the messages not stored, by the numbers of the command).
+func holdsNumbers(res *session.Result) bool {
+	if res == nil {
+		return false
+	}
+	if st := res.Status; st != nil && st.Code != nil && st.Code.Kind == codec.CodeModified {
+		return true
+	}
+	return holdsFetch(res)
 }
 
 // holdsFetch reports whether res holds a FETCH response.

@@ -105,8 +105,10 @@ type StoreResult struct {
 // when the answer passed MaxResultBytes too (the error then also wraps
 // the *session.ResultTooLargeError, and Dropped counts). In a set sent in
 // parts, such a part was done: the *SplitError has it in Done, and the
-// rest is not sent. A Silent store whose answer held no FETCH returns no
-// numbers: an EXPUNGE during it is no error.
+// rest is not sent. A Silent store whose answer held no FETCH and no
+// [MODIFIED] (UnchangedSince) returns no numbers: an EXPUNGE during it is
+// no error. A [MODIFIED] holds sequence numbers (StoreResult.Modified),
+// which such an EXPUNGE makes stale: an error wrapping ErrRenumbered.
 func (c *Client) Store(ctx context.Context, set Set, op StoreOp, flags []string, opts *StoreOptions) (*StoreResult, error) {
 	if op < AddFlags || op > ReplaceFlags {
 		// The zero StoreOp went as FLAGS, replacing every flag of the
