@@ -140,8 +140,9 @@ func (c *Client) sortIter(ctx context.Context, keys []SortKey, criteria *Criteri
 			}
 			return true
 		})
+		berr := b.err() // nil for a nil b
 		if err == nil {
-			err = b.err()
+			err = berr
 		}
 		if err == nil && !stopped && !sorted {
 			// SORT is always answered with a SORT, "* SORT" when
@@ -150,10 +151,14 @@ func (c *Client) sortIter(ctx context.Context, keys []SortKey, criteria *Criteri
 			// order is lost), no numbers is not "nothing matches".
 			err = &MissingError{Command: cmd.Name, Response: "SORT"}
 		}
-		if err == nil && !stopped {
+		if !stopped && (err == nil || err == berr) {
 			// After the numbers: those yielded may name other
-			// messages now (an EXPUNGE inside the answer).
-			err = c.renumberedAnswer(p, o.UID, cmd.Name)
+			// messages now (an EXPUNGE inside the answer), also
+			// when the answer went past the bound (joined, as
+			// Search does).
+			if rerr := c.renumberedAnswer(p, o.UID, cmd.Name); rerr != nil {
+				err = joinBound(rerr, berr)
+			}
 		}
 		if cut {
 			yield(0, ctx.Err())
