@@ -789,7 +789,19 @@ func (c *Client) searchOnce(ctx context.Context, cmd *session.Command, o SearchO
 			res.Min, res.Max, res.HasMin, res.HasMax = rg[0].Start, rg[len(rg)-1].Stop, true, true
 		}
 	}
+	if !res.holdsNumbers() {
+		// RETURN (SAVE) alone, or COUNT alone: no numbers come back
+		// to go stale ($ follows expunges, RFC 5182 section 2.1).
+		return res, nil
+	}
 	return res, c.renumberedAnswer(p, o.UID, cmd.Name)
+}
+
+// holdsNumbers reports whether res returns message numbers (ALL, MIN or
+// MAX, or a plain SEARCH's), which an EXPUNGE during the answer may have
+// made name other messages.
+func (res *SearchResult) holdsNumbers() bool {
+	return res.HasMin || res.HasMax || !res.All.IsEmpty()
 }
 
 // join returns the result of two searches of disjoint messages (the parts

@@ -50,7 +50,8 @@ const DefaultMaxSetLength = 8000
 // was done: it is in SplitError.Done). Search, SearchIter, Sort,
 // SortIter, ESort and Thread by sequence numbers (not their UID forms,
 // whose numbers stay) end with it too, after the numbers, which Search,
-// SortResult, ESort and Thread return with it: RFC 9051 forbids the
+// SortResult, ESort and Thread return with it (not a Search that returns
+// no numbers: RETURN (SAVE) alone, or COUNT alone): RFC 9051 forbids the
 // EXPUNGE during SEARCH's answer as well, and RFC 5256 says nothing of
 // SORT's and THREAD's, whose numbers may then name other messages.
 var ErrRenumbered = session.ErrRenumbered
