@@ -230,7 +230,8 @@ func (e *ReadOnlyError) Is(target error) bool { return target == session.ErrRead
 // when the answer held a FETCH for a message above its EXISTS (a broken
 // or hostile server): the state is returned with the
 // *session.UnannouncedError, and its sequence numbers are not to be
-// trusted.
+// trusted. Either error is joined with a *ReadOnlyError when the mailbox
+// asked read-write was opened read-only.
 func (c *Client) Select(ctx context.Context, mailbox string, opts *SelectOptions) (*MailboxState, error) {
 	var o SelectOptions
 	if opts != nil {
@@ -305,11 +306,17 @@ func (c *Client) Select(ctx context.Context, mailbox string, opts *SelectOptions
 	if q := o.QResync; q != nil {
 		st.resynced(q)
 	}
+	if st.ReadOnly && !o.ReadOnly || ro != nil {
+		roErr := &ReadOnlyError{Mailbox: mailbox, State: st}
+		if big != nil || un != nil {
+			// Both: the caller that asked to write is told it cannot,
+			// whatever else went wrong.
+			return st, fmt.Errorf("%w; %w", err, roErr)
+		}
+		return st, roErr
+	}
 	if big != nil || un != nil {
 		return st, err
-	}
-	if st.ReadOnly && !o.ReadOnly || ro != nil {
-		return st, &ReadOnlyError{Mailbox: mailbox, State: st}
 	}
 	return st, nil
 }
