@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"strconv"
 	"sync"
 
 	"github.com/imapkit/imapkit/codec"
@@ -432,7 +433,7 @@ func (e *CopyUIDError) Error() string {
 const setTextRanges = 8
 
 // setText is s as text, or, past setTextRanges ranges (a hostile server's
-// set may hold millions), its first ranges, how many more, and its last
+// set may hold millions), its first ranges, how many more, and its highest
 // number: an error message stays short. The set itself stays whole in
 // the error's fields.
 func setText(s codec.SeqSet) string {
@@ -440,12 +441,21 @@ func setText(s codec.SeqSet) string {
 	if len(rs) <= setTextRanges {
 		return s.String()
 	}
-	last := rs[len(rs)-1].Stop
-	if last == 0 {
-		last = rs[len(rs)-1].Start // x:* ("*" is 0)
+	return fmt.Sprintf("%s,... (%d more ranges, up to %s)", codec.SeqSetOf(rs[:setTextRanges]...).String(),
+		len(rs)-setTextRanges, highestText(rs))
+}
+
+// highestText is the highest number of the ranges rs, in any order (a
+// COPYUID's source set keeps the server's): "*" when one holds it (0).
+func highestText(rs []wire.SeqRange) string {
+	var top uint32
+	for _, r := range rs {
+		if r.Start == 0 || r.Stop == 0 {
+			return "*"
+		}
+		top = max(top, r.Start, r.Stop)
 	}
-	return fmt.Sprintf("%s,... (%d more ranges, up to %d)", codec.SeqSetOf(rs[:setTextRanges]...).String(),
-		len(rs)-setTextRanges, last)
+	return strconv.FormatUint(uint64(top), 10)
 }
 
 // setTextOf is setText for a Set: "$", or its numbers after "UID " for
