@@ -722,11 +722,13 @@ func exitCode(env *sysEnv, stderr io.Writer, name string, err error) int {
 		return exitUsage
 	case copyDoneAmiss(err):
 		return exitNo
-	case errors.Is(err, commands.ErrRenumbered):
-		// The sequence numbers given name other messages now (an
-		// EXPUNGE amid a STORE's answer, the store done; or before the
-		// command went): a retry by the same numbers would act on
-		// other messages, so not the retryable 3.
+	case errors.Is(err, commands.ErrRenumbered) && !ownNumbers(err):
+		// The sequence numbers given (--seq) name other messages now
+		// (an EXPUNGE amid a STORE's answer, the store done; or before
+		// the command went): a retry by the same numbers would act on
+		// other messages, so not the retryable 3. Numbers imapkit
+		// worked out itself (ownSeqError) are worked out again by a
+		// retry: 3, below.
 		return exitNo
 	case errors.Is(err, session.ErrNo), errors.Is(err, session.ErrBad), errors.Is(err, errNotFound),
 		errors.Is(err, commands.ErrUnsupported), errors.Is(err, commands.ErrMoveUnsupported),
@@ -736,6 +738,31 @@ func exitCode(env *sysEnv, stderr io.Writer, name string, err error) int {
 		return exitNo
 	}
 	return exitConnFail
+}
+
+// ownSeqError is the error of a command by sequence numbers that imapkit
+// worked out itself (headers' newest messages, the last message's UID),
+// not the user's (--seq): when the numbers changed amid its answer
+// (commands.ErrRenumbered), nothing the user gave names other messages,
+// and a run again works them out anew, so exitCode keeps the retryable 3.
+type ownSeqError struct{ err error }
+
+func (e *ownSeqError) Error() string { return e.err.Error() }
+func (e *ownSeqError) Unwrap() error { return e.err }
+
+// ownSeq returns err marked as ownSeqError's (nil for nil).
+func ownSeq(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &ownSeqError{err}
+}
+
+// ownNumbers reports whether err is of a command by sequence numbers
+// imapkit worked out itself (ownSeqError).
+func ownNumbers(err error) bool {
+	var o *ownSeqError
+	return errors.As(err, &o)
 }
 
 // copyDoneAmiss reports whether err is of a cp or mv that was done, but not

@@ -427,7 +427,8 @@ func (a *appender) lastUID(ctx context.Context, exists uint32) (uint32, error) {
 	var last uint32
 	for m, err := range a.c.Fetch(ctx, commands.SeqRange(exists, exists), &commands.FetchItems{UID: true}) {
 		if err != nil {
-			return 0, fmt.Errorf("fetching the last UID of %s: %w", printable(a.mailbox), err)
+			// Numbers of our own (exitCode: a retry works them out anew).
+			return 0, ownSeq(fmt.Errorf("fetching the last UID of %s: %w", printable(a.mailbox), err))
 		}
 		if m.SeqNum == exists && m.UID != 0 {
 			last = m.UID

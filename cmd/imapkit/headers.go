@@ -61,6 +61,7 @@ func runHeaders(ctx context.Context, cn *conn, args []string, own any, o *output
 		return err
 	}
 	var set commands.Set
+	newest := len(args) <= 1 // the newest messages: numbers of our own
 	if len(args) > 1 {
 		if set, err = o.readSet(ctx, args[1], *ho.seq); err != nil {
 			return err
@@ -83,6 +84,9 @@ func runHeaders(ctx context.Context, cn *conn, args []string, own any, o *output
 	}
 	items := &commands.FetchItems{UID: true, Flags: true, InternalDate: true, Size: true, Envelope: true}
 	for m, err := range cn.c.Fetch(ctx, set, items) {
+		if err != nil && newest {
+			return ownSeq(err)
+		}
 		if err != nil {
 			return err
 		}

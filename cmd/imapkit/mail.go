@@ -1060,7 +1060,7 @@ func runIdle(ctx context.Context, cn *conn, args []string, own any, o *output) e
 	if next == 0 && *f.newMsg && mb.Exists > 0 {
 		ms, err := cn.c.FetchAll(ctx, commands.SeqNums(mb.Exists), &commands.FetchItems{UID: true})
 		if err != nil {
-			return err
+			return ownSeq(err) // the last message's number, our own
 		}
 		for _, m := range ms {
 			next = max(next, uint64(m.UID)+1)
