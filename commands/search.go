@@ -621,7 +621,7 @@ func (c *Client) searchCommands(ctx context.Context, criteria *Criteria, opts *S
 // background, and pullPending returns stopped. A tagged NO or BAD is a
 // *session.StatusError. It returns the command's Pending too (nil when
 // it was not started), for a caller that asks what happened while it
-// ran (renumberedAnswer).
+// ran (renumberedAfter).
 func (c *Client) pullPending(ctx context.Context, cmd *session.Command, f func(tag string, it session.Item) bool) (p *session.Pending, stopped bool, err error) {
 	p, err = c.s.Start(ctx, c.bound(ctx, cmd))
 	if err != nil {
@@ -647,19 +647,6 @@ func (c *Client) pullPending(ctx context.Context, cmd *session.Command, f func(t
 	}
 	_, err = p.Wait(ctx)
 	return p, false, err
-}
-
-// renumberedAnswer returns an error wrapping ErrRenumbered when p, a
-// command by sequence numbers (not uid: SEARCH, SORT, THREAD), had an
-// EXPUNGE read during its answer (renumberedDuring): RFC 9051 section
-// 5.5 forbids it for SEARCH as for FETCH and STORE (the UID forms are
-// exempt, their numbers stay), and the numbers of the answer may name
-// other messages now. nil otherwise.
-func (c *Client) renumberedAnswer(p *session.Pending, uid bool, cmd string) error {
-	if uid || p == nil {
-		return nil
-	}
-	return c.renumberedDuring(p, cmd)
 }
 
 // Search sends SEARCH (UID SEARCH with opts.UID), in ESEARCH's form
@@ -736,6 +723,7 @@ func (c *Client) searchOnce(ctx context.Context, cmd *session.Command, o SearchO
 	var nums []uint32
 	var all []wire.SeqRange
 	answered := false // a SEARCH or ESEARCH of this command came
+	var mark numbersMark
 	w := watchSearch(cmd, o.UID)
 	p, _, err := c.pullPending(ctx, cmd, func(tag string, it session.Item) bool {
 		switch d := it.Response.(type) {
@@ -744,6 +732,9 @@ func (c *Client) searchOnce(ctx context.Context, cmd *session.Command, o SearchO
 			// A number takes 4 bytes, and 4 more while the slice grows.
 			if !b.keep(max(it.Size, 8*int64(len(d.Nums)))) {
 				return true
+			}
+			if len(d.Nums) > 0 {
+				mark.note(it)
 			}
 			if len(nums) == 0 && ascendingAfter(res.All, d.Nums) {
 				res.All.AddNum(d.Nums...)
@@ -761,6 +752,9 @@ func (c *Client) searchOnce(ctx context.Context, cmd *session.Command, o SearchO
 			answered = true
 			if !b.keep(max(it.Size, 16*int64(len(d.All.Ranges())))) {
 				return true
+			}
+			if d.NamesMessages() {
+				mark.note(it)
 			}
 			res.addESearch(d, &all)
 		default:
@@ -794,7 +788,7 @@ func (c *Client) searchOnce(ctx context.Context, cmd *session.Command, o SearchO
 		// to go stale ($ follows expunges, RFC 5182 section 2.1).
 		return res, nil
 	}
-	return res, c.renumberedAnswer(p, o.UID, cmd.Name)
+	return res, renumberedAfter(p, o.UID, &mark, cmd.Name)
 }
 
 // holdsNumbers reports whether res returns message numbers (ALL, MIN or
@@ -874,6 +868,7 @@ func (c *Client) SearchIter(ctx context.Context, criteria *Criteria, opts *Searc
 func (c *Client) searchIterOnce(ctx context.Context, cmd *session.Command, yield func(uint32, error) bool) bool {
 	done, cut := ctx.Done(), false
 	answered := false
+	var mark numbersMark
 	uid := strings.HasPrefix(cmd.Name, "UID ")
 	w := watchSearch(cmd, uid)
 	p, stopped, err := c.pullPending(ctx, cmd, func(tag string, it session.Item) bool {
@@ -881,6 +876,9 @@ func (c *Client) searchIterOnce(ctx context.Context, cmd *session.Command, yield
 		switch d := r.(type) {
 		case *codec.Search:
 			answered = true
+			if len(d.Nums) > 0 {
+				mark.note(it)
+			}
 			for _, n := range d.Nums {
 				if cut = ended(done); cut || !yield(n, nil) {
 					return false
@@ -892,6 +890,7 @@ func (c *Client) searchIterOnce(ctx context.Context, cmd *session.Command, yield
 			}
 			answered = true
 			if d.Has&codec.ESearchAll != 0 {
+				mark.note(it)
 				for n := range d.All.All {
 					if cut = ended(done); cut || !yield(n, nil) {
 						return false
@@ -916,7 +915,7 @@ func (c *Client) searchIterOnce(ctx context.Context, cmd *session.Command, yield
 	}
 	if !stopped {
 		// After the numbers: those yielded may name other messages now.
-		if err := c.renumberedAnswer(p, uid, cmd.Name); err != nil {
+		if err := renumberedAfter(p, uid, &mark, cmd.Name); err != nil {
 			yield(0, err)
 			return false
 		}

@@ -121,11 +121,15 @@ func (c *Client) sortIter(ctx context.Context, keys []SortKey, criteria *Criteri
 		cmd.Pull = true
 		done, cut := ctx.Done(), false
 		sorted := false // a SORT came
+		var mark numbersMark
 		p, stopped, err := c.pullPending(ctx, cmd, func(_ string, it session.Item) bool {
 			s, ok := it.Response.(*codec.Sort)
 			sorted = sorted || ok
 			// Sort keeps 4 bytes a number, and 4 more while its slice grows.
 			if ok && b.keep(max(it.Size, 8*int64(len(s.Nums)))) {
+				if len(s.Nums) > 0 {
+					mark.note(it)
+				}
 				if modseq != nil && only == nil && s.ModSeq > *modseq {
 					*modseq = s.ModSeq
 				}
@@ -156,7 +160,7 @@ func (c *Client) sortIter(ctx context.Context, keys []SortKey, criteria *Criteri
 			// messages now (an EXPUNGE inside the answer), also
 			// when the answer went past the bound (joined, as
 			// Search does).
-			if rerr := c.renumberedAnswer(p, o.UID, cmd.Name); rerr != nil {
+			if rerr := renumberedAfter(p, o.UID, &mark, cmd.Name); rerr != nil {
 				err = joinBound(rerr, berr)
 			}
 		}
@@ -194,13 +198,16 @@ func (c *Client) ESort(ctx context.Context, keys []SortKey, criteria *Criteria, 
 	if err != nil {
 		return nil, err
 	}
-	r, rerr := c.runNumbered(ctx, cmd, o.UID)
-	if r == nil {
+	data, rerr := c.runNumbered(ctx, cmd, o.UID, func(d codec.Response) bool {
+		e, ok := d.(*codec.ESearch)
+		return ok && e.UID == o.UID && e.NamesMessages()
+	})
+	if data == nil {
 		return nil, rerr
 	}
 	res := &SearchResult{UID: o.UID}
 	var all []wire.SeqRange
-	for _, d := range r.Data {
+	for _, d := range data {
 		// An ESEARCH of the other kind of numbers (its UID indicator)
 		// is not this command's; one naming no messages is (see Search).
 		if e, ok := d.(*codec.ESearch); ok && (e.UID == o.UID || !e.NamesMessages()) {
@@ -358,16 +365,19 @@ func (c *Client) Thread(ctx context.Context, algorithm string, criteria *Criteri
 	if o.UID {
 		name = "UID THREAD"
 	}
-	r, rerr := c.runNumbered(ctx, c.criteriaChecked(&session.Command{Name: name, Args: func(e *wire.Encoder) {
+	data, rerr := c.runNumbered(ctx, c.criteriaChecked(&session.Command{Name: name, Args: func(e *wire.Encoder) {
 		atom(e.SP(), upperASCII(algorithm)).SP().AString(cs)
 		cr.encode(e)
-	}}, &cr), o.UID)
-	if r == nil {
+	}}, &cr), o.UID, func(d codec.Response) bool {
+		t, ok := d.(*codec.Thread)
+		return ok && len(t.Threads) > 0
+	})
+	if data == nil {
 		return nil, rerr
 	}
 	var out []*codec.ThreadNode
 	answered := false
-	for _, d := range r.Data {
+	for _, d := range data {
 		if t, ok := d.(*codec.Thread); ok {
 			answered = true
 			out = append(out, t.Threads...)
@@ -381,25 +391,72 @@ func (c *Client) Thread(ctx context.Context, algorithm string, criteria *Criteri
 	return out, rerr
 }
 
-// runNumbered runs cmd (SORT, THREAD, or their UID forms: uid) and
-// returns its answer; nil and the error when it failed. By sequence
-// numbers, an EXPUNGE read during the answer makes it an error wrapping
-// ErrRenumbered returned with the answer (renumberedAnswer): RFC 5256
-// does not forbid it as RFC 9051 does during SEARCH, but the numbers of
-// the answer may name other messages than those the server meant.
-func (c *Client) runNumbered(ctx context.Context, cmd *session.Command, uid bool) (*session.Result, error) {
-	p, err := c.s.Start(ctx, c.bound(ctx, cmd))
+// runNumbered runs cmd (SORT RETURN, THREAD, or their UID forms: uid),
+// read from the session's pull delivery, and returns copies of its
+// responses (non-nil), as a collected Run keeps them, within the
+// session's MaxResultBytes (past it: nil and the
+// *session.ResultTooLargeError); nil and the error when it failed. By
+// sequence numbers, an EXPUNGE read after a response that returns
+// numbers (held) makes it an error wrapping ErrRenumbered returned with
+// the answer (renumberedAfter): RFC 9051 section 7.5.1 does not forbid
+// one during SORT and THREAD, and the numbers of the responses after it
+// are current, but those before it may name other messages now.
+func (c *Client) runNumbered(ctx context.Context, cmd *session.Command, uid bool, held func(codec.Response) bool) ([]codec.Response, error) {
+	cmd.Pull = true
+	b := c.newBound(cmd.Name)
+	data := []codec.Response{}
+	var mark numbersMark
+	p, _, err := c.pullPending(ctx, cmd, func(_ string, it session.Item) bool {
+		if !b.keep(max(it.Size, codec.CloneSize(it.Response))) {
+			return true
+		}
+		d := codec.CloneResponse(it.Response) // it is borrowed
+		data = append(data, d)
+		if held(d) {
+			mark.note(it)
+		}
+		return true
+	})
+	if err == nil {
+		err = b.err()
+	}
 	if err != nil {
 		return nil, err
 	}
-	r, err := p.Wait(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return r, c.renumberedAnswer(p, uid, cmd.Name)
+	return data, renumberedAfter(p, uid, &mark, cmd.Name)
 }
 
-// renumberedAnswered reports whether err is renumberedAnswer's: an
+// numbersMark is the first response of an answer that returns numbers
+// (a SORT, THREAD, SEARCH or ESEARCH holding some), for renumberedAfter.
+type numbersMark struct {
+	it  session.Item // its Response, Section and Body dropped
+	set bool
+}
+
+// note records it, unless a response was recorded before.
+func (m *numbersMark) note(it session.Item) {
+	if m.set {
+		return
+	}
+	m.it, m.set = it, true
+	m.it.Response, m.it.Section, m.it.Body = nil, nil, nil
+}
+
+// renumberedAfter returns an error wrapping ErrRenumbered when p, a
+// command by sequence numbers (not uid: SEARCH, SORT, THREAD), had an
+// EXPUNGE read after the first response of its answer that returns
+// numbers (m; none: nil) and before its end
+// (session.Pending.RenumberedAfter): those numbers may name other
+// messages now. One read before its numbers leaves them current (each
+// response is in the numbering of its time). nil otherwise.
+func renumberedAfter(p *session.Pending, uid bool, m *numbersMark, cmd string) error {
+	if uid || p == nil || !m.set || !p.RenumberedAfter(m.it) {
+		return nil
+	}
+	return fmt.Errorf("%w: an EXPUNGE read after numbers of the answer to %s, which may name other messages now", ErrRenumbered, cmd)
+}
+
+// renumberedAnswered reports whether err is renumberedAfter's: an
 // EXPUNGE during an answer that came (the result is kept), not a command
 // refused before it was sent for an EXPUNGE before it
 // (session.ErrNotSent).

@@ -50,10 +50,14 @@ const DefaultMaxSetLength = 8000
 // was done: it is in SplitError.Done). Search, SearchIter, Sort,
 // SortIter, ESort and Thread by sequence numbers (not their UID forms,
 // whose numbers stay) end with it too, after the numbers, which Search,
-// SortResult, ESort and Thread return with it (not a Search that returns
-// no numbers: RETURN (SAVE) alone, or COUNT alone): RFC 9051 forbids the
-// EXPUNGE during SEARCH's answer as well, and RFC 5256 says nothing of
-// SORT's and THREAD's, whose numbers may then name other messages.
+// SortResult, ESort and Thread return with it, when an EXPUNGE was read
+// after a response of the answer that returns numbers
+// (session.Pending.RenumberedAfter): those numbers may name other
+// messages now. One read before the numbers leaves them current (each
+// response is in the numbering of its time): RFC 9051 section 7.5.1
+// forbids an EXPUNGE only during FETCH, STORE and SEARCH, and a server
+// may send one amid a SORT's or THREAD's answer. A Search that returns
+// no numbers (RETURN (SAVE) alone, or COUNT alone) does not end so.
 var ErrRenumbered = session.ErrRenumbered
 
 // ErrUIDValidity is wrapped by the error of a command on UIDs that was

@@ -154,7 +154,10 @@ type Item struct {
 	// gone on while the caller was busy.
 	Renumbered bool
 
-	parked bool // the reader waits until the caller is done with it
+	// renumbered is Session.Renumbered as the response was read
+	// (Pending.RenumberedAfter).
+	renumbered uint32
+	parked     bool // the reader waits until the caller is done with it
 }
 
 // puller is a pulled command's side of the handoff (guarded by s.mu).
@@ -499,7 +502,7 @@ func (s *Session) lend(p *Pending, r codec.Response) {
 	s.rl.yielded = true
 	// A direct step's caller takes it as step returns; a driver of the
 	// coroutine as drive returns.
-	s.rl.event = coEvent{kind: coItem, p: p, item: Item{Response: r, Size: s.pulledSize(), Renumbered: p.renumberedSince(), parked: true}}
+	s.rl.event = coEvent{kind: coItem, p: p, item: Item{Response: r, Size: s.pulledSize(), Renumbered: p.renumberedSince(), renumbered: s.renumbered.Load(), parked: true}}
 	if !s.rl.direct {
 		s.rl.yield(coItem)
 	}
@@ -530,7 +533,7 @@ func (s *Session) pullDeliver(p *Pending, r codec.Response) {
 		pl.overflow = true
 		return
 	}
-	pl.queue = append(pl.queue, Item{Response: c, Size: size, Renumbered: p.renumberedSince()})
+	pl.queue = append(pl.queue, Item{Response: c, Size: size, Renumbered: p.renumberedSince(), renumbered: s.renumbered.Load()})
 	pl.bytes += size
 	s.pullCond.Broadcast()
 	for len(pl.queue) >= pullQueue && !s.otherDemand(p) && !pl.closed && !p.abandoned.Load() && s.err == nil {
@@ -553,7 +556,7 @@ func (s *Session) pullSection(p *Pending, f *codec.Fetch, sec *codec.Section, r 
 	body := &pullBody{s: s, p: p, r: r}
 	s.mu.Lock()
 	pl := p.pull
-	item := Item{Response: snap, Section: secCopy, Body: body, Renumbered: p.renumberedSince(), parked: true}
+	item := Item{Response: snap, Section: secCopy, Body: body, Renumbered: p.renumberedSince(), renumbered: s.renumbered.Load(), parked: true}
 	// inMemory reads the body into memory and queues it, so that the
 	// reader goes on (under mu; it returns with mu released).
 	inMemory := func() error {

@@ -553,6 +553,30 @@ func (p *Pending) RenumberedInFlight() bool {
 	return end != p.renumberedAt
 }
 
+// RenumberedAfter reports whether the session read an EXPUNGE (or
+// anything else RenumberedInFlight counts) after it, a response of p that
+// Next handed out, and before p ended (or until now, if it has not): the
+// numbers of that response, current when it was read, may name other
+// messages now. For a command whose server may send an EXPUNGE amid its
+// answer (SORT, THREAD: RFC 9051 section 7.5.1 forbids it only during
+// FETCH, STORE and SEARCH), an EXPUNGE before its numbers leaves them
+// current; only one after them makes them stale. Like Item.Renumbered
+// it does not depend on how far the reader has gone on while the caller
+// was busy.
+func (p *Pending) RenumberedAfter(it Item) bool {
+	s := p.s
+	if s.renumbered.Load() == it.renumbered {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	end := s.renumbered.Load()
+	if p.ended {
+		end = p.renumberedEnd
+	}
+	return end != it.renumbered
+}
+
 // RenumberedAt returns Session.Renumbered as it was when the command was
 // put in flight (before it was sent). A caller that took the count at some
 // earlier point (a command sent in parts, say) and compares it with this
