@@ -154,10 +154,11 @@ type Item struct {
 	// gone on while the caller was busy.
 	Renumbered bool
 
+	parked bool // the reader waits until the caller is done with it
 	// renumbered is Session.Renumbered as the response was read
-	// (Pending.RenumberedAfter).
+	// (Pending.RenumberedAfter); beside the bools, in their word's
+	// padding (Session holds an Item: TestStructSizeClasses).
 	renumbered uint32
-	parked     bool // the reader waits until the caller is done with it
 }
 
 // puller is a pulled command's side of the handoff (guarded by s.mu).
