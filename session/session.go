@@ -539,19 +539,7 @@ func (p *Pending) boundAt() time.Time { return p.start.Add(p.bound) }
 // still reads its queued answer (Next), does not count. One atomic load
 // when nothing was renumbered since the command began, the session's lock
 // otherwise.
-func (p *Pending) RenumberedInFlight() bool {
-	s := p.s
-	if s.renumbered.Load() == p.renumberedAt {
-		return false
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	end := s.renumbered.Load()
-	if p.ended {
-		end = p.renumberedEnd
-	}
-	return end != p.renumberedAt
-}
+func (p *Pending) RenumberedInFlight() bool { return p.renumberedSinceCount(p.renumberedAt) }
 
 // RenumberedAfter reports whether the session read an EXPUNGE (or
 // anything else RenumberedInFlight counts) after it, a response of p that
@@ -563,9 +551,14 @@ func (p *Pending) RenumberedInFlight() bool {
 // current; only one after them makes them stale. Like Item.Renumbered
 // it does not depend on how far the reader has gone on while the caller
 // was busy.
-func (p *Pending) RenumberedAfter(it Item) bool {
+func (p *Pending) RenumberedAfter(it Item) bool { return p.renumberedSinceCount(it.renumbered) }
+
+// renumberedSinceCount reports whether Session.Renumbered moved from mark
+// by the time p ended (by now, if it has not): RenumberedInFlight and
+// RenumberedAfter. One atomic load when it has not moved at all.
+func (p *Pending) renumberedSinceCount(mark uint32) bool {
 	s := p.s
-	if s.renumbered.Load() == it.renumbered {
+	if s.renumbered.Load() == mark {
 		return false
 	}
 	s.mu.Lock()
@@ -574,7 +567,7 @@ func (p *Pending) RenumberedAfter(it Item) bool {
 	if p.ended {
 		end = p.renumberedEnd
 	}
-	return end != it.renumbered
+	return end != mark
 }
 
 // RenumberedAt returns Session.Renumbered as it was when the command was
