@@ -25,35 +25,8 @@ import (
 // scramClient.complete fails with ErrServerNotVerified and closes the
 // session: a proven server refused, at random. Run several times.
 func TestSCRAMServerFinalWithOKSucceeds(t *testing.T) {
-	b := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 	for i := range 30 {
-		client, server := net.Pipe()
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			defer server.Close()
-			r := bufio.NewReader(server)
-			io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=SCRAM-SHA-256] hi\r\n")
-			l, _ := r.ReadString('\n')
-			tag, _, _ := strings.Cut(l, " ")
-			io.WriteString(server, "+ "+b("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")+"\r\n")
-			r.ReadString('\n') // client-final-message
-			io.WriteString(server, "+ "+b("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")+"\r\n"+tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
-			io.Copy(io.Discard, r)
-		}()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		c, err := Open(ctx, &remoteConn{client}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := NewSCRAMSHA256("", "user", "pencil").(*scramClient)
-		m.nonce = "rOprNGfwEbeRWgbNEkqO"
-		err = c.Authenticate(ctx, m)
-		st := c.Session().State()
-		c.Session().Close()
-		client.Close()
-		<-done
-		cancel()
+		st, err, _ := scramFinalWithOK(t, "6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")
 		if err != nil || st != session.StateAuth {
 			t.Fatalf("run %d: right server-final-message sent with the OK: Authenticate: %v, state %v; want success in AUTH", i, err, st)
 		}
@@ -66,37 +39,47 @@ func TestSCRAMServerFinalWithOKSucceeds(t *testing.T) {
 // first, and the session, which the OK took to AUTH, is aborted
 // (ErrCancelAccepted), not left logged in to the unproven server.
 func TestSCRAMWrongServerFinalWithOKAborts(t *testing.T) {
-	b := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 	for i := range 30 {
-		client, server := net.Pipe()
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			defer server.Close()
-			r := bufio.NewReader(server)
-			io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=SCRAM-SHA-256] hi\r\n")
-			l, _ := r.ReadString('\n')
-			tag, _, _ := strings.Cut(l, " ")
-			io.WriteString(server, "+ "+b("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")+"\r\n")
-			r.ReadString('\n') // client-final-message
-			io.WriteString(server, "+ "+b("v=AAAATRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")+"\r\n"+tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
-			io.Copy(io.Discard, r)
-		}()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		c, err := Open(ctx, &remoteConn{client}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := NewSCRAMSHA256("", "user", "pencil").(*scramClient)
-		m.nonce = "rOprNGfwEbeRWgbNEkqO"
-		err = c.Authenticate(ctx, m)
-		serr := c.Session().Err()
-		c.Session().Close()
-		client.Close()
-		<-done
-		cancel()
+		_, err, serr := scramFinalWithOK(t, "AAAATRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")
 		if !errors.Is(err, ErrCancelAccepted) || !errors.Is(serr, session.ErrCancelAccepted) {
 			t.Fatalf("run %d: wrong server-final-message sent with the OK: Authenticate: %v, session: %v; want ErrCancelAccepted, the session aborted", i, err, serr)
 		}
 	}
+}
+
+// scramFinalWithOK runs SCRAM-SHA-256 with the RFC 7677 example against a
+// server that sends the server-final-message v=sig in the same write as
+// its tagged OK, and returns the session's state after it, Authenticate's
+// error and the session's error.
+func scramFinalWithOK(t *testing.T, sig string) (session.State, error, error) {
+	t.Helper()
+	b := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	client, server := net.Pipe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer server.Close()
+		r := bufio.NewReader(server)
+		io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=SCRAM-SHA-256] hi\r\n")
+		l, _ := r.ReadString('\n')
+		tag, _, _ := strings.Cut(l, " ")
+		io.WriteString(server, "+ "+b("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")+"\r\n")
+		r.ReadString('\n') // client-final-message
+		io.WriteString(server, "+ "+b("v="+sig)+"\r\n"+tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
+		io.Copy(io.Discard, r)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := Open(ctx, &remoteConn{client}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewSCRAMSHA256("", "user", "pencil").(*scramClient)
+	m.nonce = "rOprNGfwEbeRWgbNEkqO"
+	err = c.Authenticate(ctx, m)
+	st, serr := c.Session().State(), c.Session().Err()
+	c.Session().Close()
+	client.Close()
+	<-done
+	return st, err, serr
 }
