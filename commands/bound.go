@@ -20,6 +20,13 @@ type collectBound struct {
 	limit   int64
 	used    int64
 	dropped int
+	// sections: the body sections the session's own bound on the
+	// answer's queue left out (absorb).
+	sections int
+	// before, when set, runs before absorb takes in the session's drops:
+	// FetchAll counts there the message it has not counted yet, which
+	// came before them.
+	before func()
 }
 
 func (c *Client) newBound(cmd string) *collectBound {
@@ -41,12 +48,38 @@ func (b *collectBound) keep(size int64) bool {
 }
 
 // err is the *session.ResultTooLargeError of a bound that dropped
-// something, or nil.
+// something (or took in the session's, absorb), or nil.
 func (b *collectBound) err() error {
-	if b == nil || b.dropped == 0 {
+	if b == nil || b.dropped == 0 && b.sections == 0 {
 		return nil
 	}
-	return &session.ResultTooLargeError{Command: b.cmd, Limit: b.limit, Dropped: b.dropped}
+	return &session.ResultTooLargeError{Command: b.cmd, Limit: b.limit, Dropped: b.dropped, Sections: b.sections}
+}
+
+// absorb takes in err, the error that ended a pulled answer, when it is
+// the session's *session.ResultTooLargeError: the session's reader went
+// on ahead of the collecting loop (another goroutine's command waiting
+// behind the answer, or responses large enough) and the queue of what
+// the loop had not taken yet passed the same MaxResultBytes, so the
+// session dropped the rest. That is b's bound passed at another place:
+// which of the two a large answer passes first hangs on how far the
+// reader got ahead, and the result must not. The responses the session
+// dropped count as b's, what was kept is returned with b.err(), and its
+// numbers are checked for a renumbering, as when b drops. b.err() does
+// not say Queued: the caller ran nothing in a loop of its own, and
+// Queued's advice is for that. It returns nil then, and err otherwise (a
+// nil b, an iterator's, takes in nothing).
+func (b *collectBound) absorb(err error) error {
+	rt, ok := err.(*session.ResultTooLargeError)
+	if b == nil || !ok {
+		return err
+	}
+	if b.before != nil {
+		b.before()
+	}
+	b.dropped += rt.Dropped
+	b.sections += rt.Sections
+	return nil
 }
 
 // tooLarge reports whether err is a *session.ResultTooLargeError: the

@@ -92,6 +92,10 @@ type FetchItems struct {
 	// session keeps the held response valid meanwhile. FetchAll ignores
 	// Borrow.
 	Borrow bool
+
+	// bound is FetchAll's bound, which takes in the session's own on the
+	// answer's queue (collectBound.absorb); nil for Fetch.
+	bound *collectBound
 }
 
 // FetchSection is one body section to fetch: BODY.PEEK[...] by default.
@@ -602,12 +606,21 @@ func (c *Client) fetchPart(ctx context.Context, set Set, it *FetchItems, p *sess
 		}
 	}
 	fi.waited = true
-	if _, err := p.Wait(ctx); err != nil {
+	_, err := p.Wait(ctx)
+	if err = it.bound.absorb(err); err != nil {
 		if check != nil {
 			// A part refused for numbers past the end, say: the
 			// renumbering is the cause.
 			if cerr := check(false, false); cerr != nil {
 				err = fmt.Errorf("%w: %w", cerr, err)
+			}
+		}
+		if tooLarge(err) && !errors.Is(err, ErrRenumbered) {
+			// Past the session's bound on the answer's queue (the
+			// reader ahead of the loop): the messages yielded may
+			// name other messages now too.
+			if rerr := renumbered(); rerr != nil {
+				err = joinBound(rerr, err)
 			}
 		}
 		yield(nil, err)
@@ -658,24 +671,34 @@ func errRenumbered(cmd string) error {
 // messages it kept with a *session.ResultTooLargeError; Fetch keeps nothing
 // and has no bound.
 func (c *Client) FetchAll(ctx context.Context, set Set, items *FetchItems) ([]*Message, error) {
-	if items != nil && items.Borrow {
-		it := *items
-		it.Borrow = false
-		items = &it
+	var it FetchItems
+	if items != nil {
+		it = *items
 	}
-	var out []*Message
+	it.Borrow = false
 	b := c.newBound("FETCH")
+	it.bound = b
+	var out []*Message
 	// A message is complete (its size known) once the iteration has
 	// moved past it: each counts when the next arrives, and the last at
-	// the end.
+	// the end, or before the session's own bound is taken in (the
+	// responses it dropped came after it): counted is how many were.
+	counted := 0
 	count := func() {
-		if n := len(out); n > 0 && !b.keep(int64(out[n-1].size)) {
-			out = out[:n-1]
+		if n := len(out); n > counted {
+			counted = n
+			if !b.keep(int64(out[n-1].size)) {
+				out, counted = out[:n-1], n-1
+			}
 		}
 	}
-	for m, err := range c.Fetch(ctx, set, items) {
+	b.before = count
+	for m, err := range c.Fetch(ctx, set, &it) {
 		if err != nil {
-			return out, err
+			// ErrRenumbered, say: what was kept past the bound is
+			// incomplete too.
+			count()
+			return out, joinBound(err, b.err())
 		}
 		count()
 		out = append(out, m)

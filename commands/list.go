@@ -227,7 +227,8 @@ func (c *Client) listOnce(ctx context.Context, pattern string, o *ListOptions, r
 		}
 	}
 	waited = true
-	if _, err := p.Wait(ctx); err != nil {
+	// List's bound takes in the session's own on the answer's queue.
+	if _, err := p.Wait(ctx); b.absorb(err) != nil { // err unchanged
 		if o.ReturnStatus != 0 && !yielded && errors.Is(err, session.ErrBad) {
 			return err
 		}

@@ -762,7 +762,7 @@ func (c *Client) searchOnce(ctx context.Context, cmd *session.Command, o SearchO
 		}
 		return true
 	})
-	if err != nil {
+	if err = b.absorb(err); err != nil {
 		return nil, err
 	}
 	saveOnly := o.Return != nil && *o.Return == SearchReturn{Save: true}
@@ -905,6 +905,14 @@ func (c *Client) searchIterOnce(ctx context.Context, cmd *session.Command, yield
 		return false
 	}
 	if err != nil && !stopped {
+		if tooLarge(err) {
+			// Past the session's bound on the answer's queue (the
+			// reader ahead of the loop): the numbers yielded may
+			// name other messages now too.
+			if rerr := renumberedAfter(p, uid, &mark, cmd.Name); rerr != nil {
+				err = joinBound(rerr, err)
+			}
+		}
 		yield(0, err)
 		return false
 	}

@@ -144,7 +144,8 @@ func (c *Client) sortIter(ctx context.Context, keys []SortKey, criteria *Criteri
 			}
 			return true
 		})
-		berr := b.err() // nil for a nil b
+		err = b.absorb(err) // the session's queue bound, as b's
+		berr := b.err()     // nil for a nil b
 		if err == nil {
 			err = berr
 		}
@@ -155,13 +156,14 @@ func (c *Client) sortIter(ctx context.Context, keys []SortKey, criteria *Criteri
 			// order is lost), no numbers is not "nothing matches".
 			err = &MissingError{Command: cmd.Name, Response: "SORT"}
 		}
-		if !stopped && (err == nil || err == berr) {
+		if !stopped && (err == nil || tooLarge(err)) {
 			// After the numbers: those yielded may name other
 			// messages now (an EXPUNGE inside the answer), also
-			// when the answer went past the bound (joined, as
+			// when the answer went past the bound, b's or the
+			// session's own (SortIter's) on its queue (joined, as
 			// Search does).
 			if rerr := renumberedAfter(p, o.UID, &mark, cmd.Name); rerr != nil {
-				err = joinBound(rerr, berr)
+				err = joinBound(rerr, err)
 			}
 		}
 		if cut {
@@ -417,7 +419,7 @@ func (c *Client) runNumbered(ctx context.Context, cmd *session.Command, uid bool
 		}
 		return true
 	})
-	if err == nil {
+	if err = b.absorb(err); err == nil {
 		err = b.err()
 	}
 	if err != nil {
