@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/internal/hostile"
 	"github.com/imapkit/imapkit/session"
 )
 
@@ -25,8 +26,8 @@ import (
 // bound's error, either way. Each test makes the reader read the whole
 // answer before the caller takes the rest (a NOOP inside the loop, whose
 // answer comes after all of it; or, for the collecting methods, a
-// context whose Err waits for the tagged OK in the trace) and checks
-// that it was the session's bound that was passed (test set-up).
+// context whose Err runs such a NOOP: aheadCtx) and checks that it was
+// the session's bound that was passed (test set-up).
 // MaxResultBytes is the subject, so it is set small.
 
 // bigNums is a response line of name ("SORT", "SEARCH") naming 2:400, of
@@ -57,16 +58,11 @@ func wantRenumbered(t *testing.T, what string, kept int, err error) {
 	}
 }
 
-// wantCollectedBound fails t unless the collecting method's ctx waited
-// for the whole answer to be read (set-up) and err is a
-// *ResultTooLargeError that does not say Queued (its advice is for a
-// loop of the caller's, and the caller ran none), and keeps kept
-// numbers, joined with ErrRenumbered.
-func wantCollectedBound(t *testing.T, what string, trace *okTrace, kept int, err error) {
+// wantCollectedBound fails t unless err is a *ResultTooLargeError that
+// does not say Queued (its advice is for a loop of the caller's, and the
+// caller ran none), and keeps kept numbers, joined with ErrRenumbered.
+func wantCollectedBound(t *testing.T, what string, kept int, err error) {
 	t.Helper()
-	if !trace.held.Load() {
-		t.Fatalf("%s: the context never held the collecting loop until the answer was read (test set-up): %v", what, err)
-	}
 	var tl *session.ResultTooLargeError
 	if !errors.As(err, &tl) || tl.Queued || tl.Dropped == 0 {
 		t.Errorf("%s past the session's bound on its queue: ended with %v; want a *ResultTooLargeError counting what was dropped, not saying Queued (the caller ran no loop)", what, err)
@@ -77,17 +73,10 @@ func wantCollectedBound(t *testing.T, what string, trace *okTrace, kept int, err
 	wantRenumbered(t, what, kept, err)
 }
 
-func queueBoundSession(t *testing.T, caps, name string, trace *okTrace) (context.Context, *commands.Client) {
+func queueBoundSession(t *testing.T, caps, name string) (context.Context, *commands.Client, *commandOrder) {
 	t.Helper()
-	opts := &session.Options{MaxResultBytes: 2048}
-	if trace != nil {
-		opts.Trace = trace
-	}
 	big := bigNums(name)
-	ctx, _, c := fakeSession(t, fakeServer{caps: caps, exists: 400, on: handlers{
-		name: answer("* "+name+" 3 2", "* 1 EXPUNGE", big, big, big),
-	}}, opts)
-	return ctx, c
+	return collectedSession(t, caps, name, 400, "* "+name+" 3 2", "* 1 EXPUNGE", big, big, big)
 }
 
 // TestSortIterQueueBoundExpungeInside: SortIter yielded 3 and 2 (and
@@ -95,7 +84,7 @@ func queueBoundSession(t *testing.T, caps, name string, trace *okTrace) (context
 // session's ResultTooLargeError alone: the renumbering was checked only
 // for an answer within the bound.
 func TestSortIterQueueBoundExpungeInside(t *testing.T) {
-	ctx, c := queueBoundSession(t, "IMAP4rev1 SORT", "SORT", nil)
+	ctx, c, _ := queueBoundSession(t, "IMAP4rev1 SORT", "SORT")
 	n, noop := 0, false
 	var last error
 	for num, err := range c.SortIter(ctx, []commands.SortKey{{Key: "ARRIVAL"}}, nil, nil) {
@@ -116,7 +105,7 @@ func TestSortIterQueueBoundExpungeInside(t *testing.T) {
 
 // TestSearchIterQueueBoundExpungeInside: SearchIter, as SortIter.
 func TestSearchIterQueueBoundExpungeInside(t *testing.T) {
-	ctx, c := queueBoundSession(t, "IMAP4rev1", "SEARCH", nil)
+	ctx, c, _ := queueBoundSession(t, "IMAP4rev1", "SEARCH")
 	n, noop := 0, false
 	var last error
 	for num, err := range c.SearchIter(ctx, nil, nil) {
@@ -138,17 +127,14 @@ func TestSearchIterQueueBoundExpungeInside(t *testing.T) {
 // fetchQueueBoundSession answers FETCH 1:4 with message 1, three of
 // about 1,600 bytes (two pass a MaxResultBytes of 2048), and then an
 // EXPUNGE.
-func fetchQueueBoundSession(t *testing.T, opts *session.Options) (context.Context, *commands.Client) {
+func fetchQueueBoundSession(t *testing.T) (context.Context, *commands.Client, *commandOrder) {
 	t.Helper()
-	subject := strings.Repeat("s", 1500)
-	env := func(n int) string {
-		return fmt.Sprintf(`* %d FETCH (FLAGS () ENVELOPE (NIL "%s" NIL NIL NIL NIL NIL NIL NIL NIL))`, n, subject)
-	}
-	opts.MaxResultBytes = 2048
-	ctx, _, c := fakeSession(t, fakeServer{caps: "IMAP4rev1", exists: 4, on: handlers{
-		"FETCH": answer(`* 1 FETCH (FLAGS ())`, env(2), env(3), env(4), `* 1 EXPUNGE`),
-	}}, opts)
-	return ctx, c
+	return collectedSession(t, "IMAP4rev1", "FETCH", 4, `* 1 FETCH (FLAGS ())`, envFetch(2), envFetch(3), envFetch(4), `* 1 EXPUNGE`)
+}
+
+// envFetch is a FETCH of message n with an ENVELOPE of about 1,600 bytes.
+func envFetch(n int) string {
+	return fmt.Sprintf(`* %d FETCH (FLAGS () ENVELOPE (NIL "%s" NIL NIL NIL NIL NIL NIL NIL NIL))`, n, strings.Repeat("s", 1500))
 }
 
 // TestFetchQueueBoundExpungeInside: Fetch by sequence numbers yielded
@@ -156,7 +142,7 @@ func fetchQueueBoundSession(t *testing.T, opts *session.Options) (context.Contex
 // an EXPUNGE came: the iteration ended with the ResultTooLargeError
 // alone, though 1 and 2 may name other messages now.
 func TestFetchQueueBoundExpungeInside(t *testing.T) {
-	ctx, c := fetchQueueBoundSession(t, &session.Options{})
+	ctx, c, _ := fetchQueueBoundSession(t)
 	var got []uint32
 	var last error
 	for m, err := range c.Fetch(ctx, commands.SeqRange(1, 4), &commands.FetchItems{Flags: true, Envelope: true}) {
@@ -174,54 +160,95 @@ func TestFetchQueueBoundExpungeInside(t *testing.T) {
 	wantQueuedRenumbered(t, fmt.Sprintf("Fetch 1:4 (yielded %v)", got), len(got), last)
 }
 
-// okTrace is a session trace that closes ok once the server's line
-// "... OK done" of the answer to cmd has been traced: the reader has read
-// the whole answer (every response before it is queued or dropped). Until
-// the command is traced sent it waits for nothing; armed says it was.
-type okTrace struct {
-	cmd   string
-	mu    sync.Mutex
-	tag   string
-	armed atomic.Bool
-	held  atomic.Bool // readAheadCtx's Err returned once ok was closed
-	ok    chan struct{}
-}
-
-func newOKTrace(cmd string) *okTrace { return &okTrace{cmd: cmd, ok: make(chan struct{})} }
-
-func (o *okTrace) Write(b []byte) (int, error) {
-	line := string(b)
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if f := strings.Fields(line); len(f) >= 3 && f[0] == "C:" && f[2] == o.cmd && o.tag == "" {
-		o.tag = f[1]
-		o.armed.Store(true)
-	} else if o.tag != "" && strings.HasPrefix(line, "S: "+o.tag+" OK") {
-		close(o.ok)
-		o.tag = "-" // once
-	}
-	return len(b), nil
-}
-
-// readAheadCtx is a context whose Err, once its trace is armed (the
-// command sent), waits for the whole answer to have been read: a
-// collecting method checks its context before it takes each response
-// (pullPending), so it takes the first after the reader read the rest.
-// It waits 10 s at most (the set-up check then fails: not a hang).
-type readAheadCtx struct {
+// aheadCtx is a context whose Err, the first time the collecting loop
+// calls it, runs a NOOP (on the context it wraps): a collecting method
+// calls Err before it takes each response (pullPending, fetchIter.next),
+// after it started its command, so the NOOP goes after the command and
+// its answer comes after the command's whole answer. When it returns,
+// the session's reader has read all of that answer, queued or dropped
+// (the NOOP waiting behind it is the other demand that lets the reader
+// go on), before the loop took anything. (revQ56's technique: a Trace
+// writer's signal on the tagged OK came as its bytes were read, before
+// the responses ahead of it in the same read were decoded, and missed 6
+// runs in 300.) The session's Start calls Err too, before it sends the
+// command; a NOOP run then would go first: the loop's call is told by
+// its caller's name. The fake server's command log (order) shows the
+// NOOP went after the command: the set-up check, which fails if the
+// names change.
+type aheadCtx struct {
 	context.Context
-	trace *okTrace
+	c     *commands.Client
+	once  *sync.Once
+	noop  *error
+	order *commandOrder
 }
 
-func (c readAheadCtx) Err() error {
-	if c.trace.armed.Load() {
-		select {
-		case <-c.trace.ok:
-			c.trace.held.Store(true)
-		case <-time.After(10 * time.Second):
+func newAheadCtx(ctx context.Context, c *commands.Client, order *commandOrder) aheadCtx {
+	return aheadCtx{Context: ctx, c: c, once: new(sync.Once), noop: new(error), order: order}
+}
+
+func (a aheadCtx) Err() error {
+	if calledFrom("commands.(*Client).pullPending", "commands.(*fetchIter).next") {
+		a.once.Do(func() { *a.noop = a.c.Noop(a.Context) })
+	}
+	return a.Context.Err()
+}
+
+// calledFrom reports whether the caller of its caller is one of the
+// functions named (a suffix of the full name): Err's direct caller, not
+// Start's calls beneath pullPending.
+func calledFrom(names ...string) bool {
+	pc, _, _, ok := runtime.Caller(2)
+	if !ok {
+		return false
+	}
+	f := runtime.FuncForPC(pc)
+	for _, n := range names {
+		if f != nil && strings.HasSuffix(f.Name(), n) {
+			return true
 		}
 	}
-	return c.Context.Err()
+	return false
+}
+
+// setUp fails t unless the NOOP ran, after the command name.
+func (a aheadCtx) setUp(t *testing.T, name string, err error) {
+	t.Helper()
+	if got := a.order.names(); *a.noop != nil || !slices.Equal(got, []string{name, "NOOP"}) {
+		t.Fatalf("test set-up: the server saw %v (NOOP: %v); want %s, then the NOOP that makes the reader read its whole answer first (the method returned %v)", got, *a.noop, name, err)
+	}
+}
+
+// commandOrder records the names of the commands the fake server saw
+// after SELECT (fakeServer.each).
+type commandOrder struct {
+	mu  sync.Mutex
+	all []string
+}
+
+func (o *commandOrder) each(cmd *hostile.Command) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if cmd.Name != "SELECT" {
+		o.all = append(o.all, cmd.Name)
+	}
+}
+
+func (o *commandOrder) names() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return slices.Clone(o.all)
+}
+
+// collectedSession is fakeSession answering name with lines, with a
+// MaxResultBytes of 2048 and a log of the commands' order.
+func collectedSession(t *testing.T, caps, name string, exists int, lines ...string) (context.Context, *commands.Client, *commandOrder) {
+	t.Helper()
+	order := new(commandOrder)
+	ctx, _, c := fakeSession(t, fakeServer{caps: caps, exists: exists, each: order.each, on: handlers{
+		name: answer(lines...),
+	}}, &session.Options{MaxResultBytes: 2048})
+	return ctx, c, order
 }
 
 // TestSortResultQueueBoundExpungeInside: SortResult (numbers kept) when
@@ -229,37 +256,116 @@ func (c readAheadCtx) Err() error {
 // TestSortResultPastBoundExpungeInside when the reader gets ahead (the
 // CI failure).
 func TestSortResultQueueBoundExpungeInside(t *testing.T) {
-	trace := newOKTrace("SORT")
-	ctx, c := queueBoundSession(t, "IMAP4rev1 SORT", "SORT", trace)
-	res, err := c.SortResult(readAheadCtx{ctx, trace}, []commands.SortKey{{Key: "ARRIVAL"}}, nil, nil)
+	ctx, c, order := queueBoundSession(t, "IMAP4rev1 SORT", "SORT")
+	actx := newAheadCtx(ctx, c, order)
+	res, err := c.SortResult(actx, []commands.SortKey{{Key: "ARRIVAL"}}, nil, nil)
+	actx.setUp(t, "SORT", err)
 	n := 0
 	if res != nil {
 		n = len(res.Nums)
 	}
-	wantCollectedBound(t, "SortResult", trace, n, err)
+	wantCollectedBound(t, "SortResult", n, err)
 }
 
 // TestSearchQueueBoundExpungeInside: Search returned no result at all
 // (nil) when the session's bound on the queue was passed before its own,
 // which keeps the numbers before it, and no ErrRenumbered.
 func TestSearchQueueBoundExpungeInside(t *testing.T) {
-	trace := newOKTrace("SEARCH")
-	ctx, c := queueBoundSession(t, "IMAP4rev1", "SEARCH", trace)
-	res, err := c.Search(readAheadCtx{ctx, trace}, nil, nil)
+	ctx, c, order := queueBoundSession(t, "IMAP4rev1", "SEARCH")
+	actx := newAheadCtx(ctx, c, order)
+	res, err := c.Search(actx, nil, nil)
+	actx.setUp(t, "SEARCH", err)
 	n := 0
 	if res != nil {
 		l, _ := res.All.Len()
 		n = int(l)
 	}
-	wantCollectedBound(t, "Search", trace, n, err)
+	wantCollectedBound(t, "Search", n, err)
 }
 
 // TestFetchAllQueueBoundExpungeInside: FetchAll, as Search: the
 // session's bound taken in as its own (messages kept, the error not
 // saying Queued), and the EXPUNGE after them joined as ErrRenumbered.
 func TestFetchAllQueueBoundExpungeInside(t *testing.T) {
-	trace := newOKTrace("FETCH")
-	ctx, c := fetchQueueBoundSession(t, &session.Options{Trace: trace})
-	ms, err := c.FetchAll(readAheadCtx{ctx, trace}, commands.SeqRange(1, 4), &commands.FetchItems{Flags: true, Envelope: true})
-	wantCollectedBound(t, fmt.Sprintf("FetchAll 1:4 (%d messages)", len(ms)), trace, len(ms), err)
+	ctx, c, order := fetchQueueBoundSession(t)
+	actx := newAheadCtx(ctx, c, order)
+	ms, err := c.FetchAll(actx, commands.SeqRange(1, 4), &commands.FetchItems{Flags: true, Envelope: true})
+	actx.setUp(t, "FETCH", err)
+	wantCollectedBound(t, fmt.Sprintf("FetchAll 1:4 (%d messages)", len(ms)), len(ms), err)
+}
+
+// numLine is a response line of name naming from..to.
+func numLine(name string, from, to int) string {
+	var l []string
+	for i := from; i <= to; i++ {
+		l = append(l, fmt.Sprint(i))
+	}
+	return "* " + name + " " + strings.Join(l, " ")
+}
+
+// TestSearchQueueBoundKeepsNothingAfterDrop (revQ56): an answer of three
+// SEARCH responses, 100:299 (kept: 8 bytes a number, 1,600 of the
+// 2,048), 2:400 (past the bound) and 401. Past its own bound, Search
+// drops the second and, "once one is dropped, every later one is"
+// (collectBound.keep), the third: 100:299, two dropped. Past the
+// session's bound on the queue, the session dropped the second alone and
+// queued the third, small enough for the room left: a hole, and 401 kept
+// after it. Nothing after a dropped response is kept, either way.
+func TestSearchQueueBoundKeepsNothingAfterDrop(t *testing.T) {
+	ctx, c, order := collectedSession(t, "IMAP4rev1", "SEARCH", 401, numLine("SEARCH", 100, 299), numLine("SEARCH", 2, 400), "* SEARCH 401")
+	actx := newAheadCtx(ctx, c, order)
+	res, err := c.Search(actx, nil, nil)
+	actx.setUp(t, "SEARCH", err)
+	var tl *session.ResultTooLargeError
+	if !errors.As(err, &tl) || res == nil {
+		t.Fatalf("Search: %v, %v; want the numbers kept and a *ResultTooLargeError", res, err)
+	}
+	if res.All.Contains(401) || tl.Dropped != 2 {
+		t.Errorf("Search past the session's bound on its queue: kept %v (401: %v), %v; want 100:299 and 2 responses dropped, as past its own bound (nothing kept after a dropped response)", res.All.String(), res.All.Contains(401), err)
+	}
+}
+
+// TestSortResultQueueBoundKeepsNothingAfterDrop (revQ56): SortResult, as
+// Search: the sort order kept past the session's bound had a hole in it
+// (100:299, then 401, the 2:400 between them dropped), where past its own
+// bound it is the order's first 200 numbers.
+func TestSortResultQueueBoundKeepsNothingAfterDrop(t *testing.T) {
+	ctx, c, order := collectedSession(t, "IMAP4rev1 SORT", "SORT", 401, numLine("SORT", 100, 299), numLine("SORT", 2, 400), "* SORT 401")
+	actx := newAheadCtx(ctx, c, order)
+	res, err := c.SortResult(actx, []commands.SortKey{{Key: "ARRIVAL"}}, nil, nil)
+	actx.setUp(t, "SORT", err)
+	var tl *session.ResultTooLargeError
+	if !errors.As(err, &tl) || res == nil {
+		t.Fatalf("SortResult: %v, %v; want the numbers kept and a *ResultTooLargeError", res, err)
+	}
+	n, last := len(res.Nums), uint32(0)
+	if n > 0 {
+		last = res.Nums[n-1]
+	}
+	if n != 200 || last != 299 || tl.Dropped != 2 {
+		t.Errorf("SortResult past the session's bound on its queue: kept %d numbers, the last %d, %v; want 100..299 and 2 responses dropped, as past its own bound (nothing kept after a dropped response)", n, last, err)
+	}
+}
+
+// TestFetchAllQueueBoundKeepsNothingAfterDrop (revQ56): FetchAll, as
+// Search: messages 1 (small), 2 and 3 (about 1,600 bytes each, more as
+// copies) and 4 (small). Past its own bound FetchAll keeps 1 (2, 3 and 4
+// dropped); past the session's, 4 came after the hole in the queue and
+// was kept.
+func TestFetchAllQueueBoundKeepsNothingAfterDrop(t *testing.T) {
+	ctx, c, order := collectedSession(t, "IMAP4rev1", "FETCH", 4, `* 1 FETCH (FLAGS ())`, envFetch(2), envFetch(3), `* 4 FETCH (FLAGS ())`)
+	actx := newAheadCtx(ctx, c, order)
+	ms, err := c.FetchAll(actx, commands.SeqRange(1, 4), &commands.FetchItems{Flags: true, Envelope: true})
+	actx.setUp(t, "FETCH", err)
+	var got []uint32
+	for _, m := range ms {
+		got = append(got, m.SeqNum)
+	}
+	var tl *session.ResultTooLargeError
+	if !errors.As(err, &tl) {
+		t.Fatalf("FetchAll: %v %v; want a *ResultTooLargeError", got, err)
+	}
+	if fmt.Sprint(got) != "[1]" || tl.Dropped != 3 {
+		t.Errorf("FetchAll past the session's bound on its queue: kept %v, %v; want [1] and 3 responses dropped, as past its own bound (nothing kept after a dropped message)", got, err)
+	}
 }

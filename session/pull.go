@@ -429,8 +429,17 @@ func (s *Session) detachCounted(p *Pending, body *pullBody) {
 	pl := p.pull
 	room := s.opts.MaxResultBytes - pl.bytes
 	s.mu.Unlock()
-	n := body.detach(room, &ResultTooLargeError{Command: p.name, Limit: s.opts.MaxResultBytes, Sections: 1, Queued: true})
+	over := &ResultTooLargeError{Command: p.name, Limit: s.opts.MaxResultBytes, Sections: 1, Queued: true}
+	n := body.detach(room, over)
+	body.mu.Lock()
+	left := body.err == error(over)
+	body.mu.Unlock()
 	s.mu.Lock()
+	if left {
+		// The body was left out: every later response is too
+		// (pullDeliver), as after a response dropped.
+		pl.overflow = true
+	}
 	if !body.taken && !pl.closed {
 		body.mem += n
 		pl.bytes += n
@@ -485,10 +494,11 @@ func (s *Session) otherDemand(p *Pending) bool {
 
 // lendableLocked reports whether a response for the pulled command p can
 // be lent to its caller now, without a copy: the caller waits (or drives)
-// and has nothing queued (under mu).
+// and has nothing queued, and nothing was dropped before it (overflow:
+// pullDeliver drops it then; under mu).
 func (s *Session) lendableLocked(p *Pending) bool {
 	pl := p.pull
-	return !pl.closed && !p.abandoned.Load() && s.err == nil &&
+	return !pl.closed && !pl.overflow && !p.abandoned.Load() && s.err == nil &&
 		(pl.waiting || s.co.holder == p) && len(pl.queue) == 0
 }
 
@@ -517,6 +527,15 @@ func (s *Session) pullDeliver(p *Pending, r codec.Response) {
 		s.mu.Unlock()
 		return
 	}
+	if pl.overflow {
+		// Once one is dropped, every later one is, also when the
+		// caller has taken the rest and waits: a response after the
+		// hole is not handed out (the answer kept is a prefix, as a
+		// collecting Run's is).
+		p.dropped++
+		s.mu.Unlock()
+		return
+	}
 	if s.lendableLocked(p) {
 		// The caller waits (or drives): lend it the decoder's response,
 		// no copy, and stay suspended until it is done with it.
@@ -529,7 +548,8 @@ func (s *Session) pullDeliver(p *Pending, r codec.Response) {
 	size := max(s.pulledSize(), codec.CloneSize(c))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if pl.bytes+size > s.opts.MaxResultBytes {
+	if pl.overflow || pl.bytes+size > s.opts.MaxResultBytes {
+		// pl.overflow: set while mu was released.
 		p.dropped++
 		pl.overflow = true
 		return
@@ -570,9 +590,11 @@ func (s *Session) pullSection(p *Pending, f *codec.Fetch, sec *codec.Section, r 
 	}
 	// Items stay in order: the section waits for the queue to be taken,
 	// unless another goroutine needs the reader: then its body is read
-	// into memory and queued.
+	// into memory and queued. Past the bound (overflow), the queue keeps
+	// nothing more: the body is skipped, and its FETCH dropped at its end
+	// (pullDeliver).
 	for len(pl.queue) > 0 {
-		if pl.closed || p.abandoned.Load() || s.err != nil {
+		if pl.closed || pl.overflow || p.abandoned.Load() || s.err != nil {
 			s.mu.Unlock()
 			return nil // the decoder skips the body
 		}
@@ -581,7 +603,7 @@ func (s *Session) pullSection(p *Pending, f *codec.Fetch, sec *codec.Section, r 
 		}
 		s.pullCond.Wait()
 	}
-	if pl.closed || p.abandoned.Load() || s.err != nil {
+	if pl.closed || pl.overflow || p.abandoned.Load() || s.err != nil {
 		s.mu.Unlock()
 		return nil
 	}
