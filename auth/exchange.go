@@ -109,19 +109,8 @@ func authenticate(ctx context.Context, s *session.Session, name string, ir []byt
 	for {
 		select {
 		case <-p.Done():
-			select {
-			case text := <-p.Continuations():
-				// The server sent its last challenge (SCRAM's
-				// server-final-message) and its tagged answer
-				// together, and select took the end first: the
-				// challenge is still the mechanism's to check. Its
-				// response is dropped (nothing goes after the
-				// answer); its error cancels, and an OK is then
-				// aborted (cancel).
-				if _, cerr := answer(p, next, text, owed, ir); cerr != nil {
-					return cancel(ctx, s, p, name, cerr)
-				}
-			default:
+			if err := lateChallenge(ctx, s, p, name, next, owed, ir); err != nil {
+				return err
 			}
 			_, err := p.Wait(ctx)
 			return refusal("AUTHENTICATE", name, err, detail())
@@ -148,6 +137,39 @@ func authenticate(ctx context.Context, s *session.Session, name string, ir []byt
 			return ctx.Err()
 		}
 	}
+}
+
+// lateChallenge checks a challenge still queued once the command has
+// ended: the server sent its last challenge (SCRAM's server-final-message)
+// and its tagged answer together, and select took the end first. The
+// challenge is still the mechanism's to check. Its response is dropped
+// (nothing goes after the answer); its error cancels, and an OK is then
+// aborted (cancel). A mechanism that panics on it aborts a session the
+// OK took to AUTH as its error would (abortAccepted), and the panic goes
+// on, as callNext lets it for a challenge before the answer. nil when no
+// challenge was queued or the mechanism accepted it.
+func lateChallenge(ctx context.Context, s *session.Session, p *session.Pending, mech string,
+	next func([]byte) ([]byte, error), owed bool, ir []byte) error {
+	var text []byte
+	select {
+	case text = <-p.Continuations():
+	default:
+		return nil
+	}
+	returned := false
+	defer func() {
+		if !returned && s.State() == session.StateAuth {
+			// Before the panic goes on: the session must not stay
+			// authenticated to a server whose challenge went unchecked.
+			abortAccepted(s)
+		}
+	}()
+	_, cerr := answer(p, next, text, owed, ir)
+	returned = true
+	if cerr != nil {
+		return cancel(ctx, s, p, mech, cerr)
+	}
+	return nil
 }
 
 // answer is the response to the continuation request text: ir when it
