@@ -527,7 +527,10 @@ type ExpungeResult struct {
 	// SeqNums are the sequence numbers of the EXPUNGE responses, in the
 	// order sent (each relative to the mailbox after the previous ones).
 	SeqNums []uint32
-	// Vanished holds the UIDs of VANISHED responses (QRESYNC enabled).
+	// Vanished holds the UIDs of VANISHED responses, read while QRESYNC
+	// is enabled; a VANISHED read without it, which a server must not
+	// send (RFC 7162 section 3.2.10), is left out, as the session's
+	// count leaves it (session.Session.Exists).
 	Vanished codec.SeqSet
 }
 
@@ -562,6 +565,11 @@ func (c *Client) Expunge(ctx context.Context, uids *Set) (*ExpungeResult, error)
 				res.SeqNums = append(res.SeqNums, d.Seq)
 			}
 		case *codec.Vanished:
+			// Asked when read, as the session asks for its count: the
+			// handler runs outside the session's lock.
+			if !c.s.Enabled("QRESYNC") {
+				return
+			}
 			if rs := d.UIDs.Ranges(); b.keep(8 * int64(len(rs))) {
 				vanished = append(vanished, rs...)
 			}
