@@ -105,6 +105,10 @@ type MailboxState struct {
 	// broken server sent all the same is dropped: it resyncs nothing the
 	// client kept), and every UID the client knew names another message
 	// or none. Discard what is kept of the mailbox and fetch it afresh.
+	// It is set too, the same way, when the answer had no UIDVALIDITY
+	// (UIDValidity 0: a broken server, RFC 3501 section 6.3.1 requires
+	// it, or one past 32 bits): the UIDs kept cannot be known to name
+	// the same messages still, so nothing of the answer resyncs them.
 	UIDValidityChanged bool
 	// Selection names this selection of the mailbox: the count of
 	// session.Session.Selections that the SELECT or EXAMINE made
@@ -427,10 +431,12 @@ func (c *Client) mailboxState(name string, r *session.Result, known *codec.SeqSe
 // void (RFC 7162 section 3.2.5: the server ignores the QRESYNC parameter):
 // whatever VANISHED or FETCH a broken or hostile server sent with it is
 // no resynchronisation of that copy, and Vanished and Changed are emptied.
-// A changed message without a UID (or UID 0, which names none) can be
-// matched with nothing kept: it is left out.
+// So they are when the answer had no UIDVALIDITY (0): the copy cannot be
+// shown valid, and is taken as void. A changed message without a UID (or
+// UID 0, which names none) can be matched with nothing kept: it is left
+// out.
 func (st *MailboxState) resynced(q *QResync) {
-	if st.UIDValidity != 0 && st.UIDValidity != q.UIDValidity {
+	if st.UIDValidity != q.UIDValidity {
 		st.UIDValidityChanged = true
 		st.Vanished, st.Changed = codec.SeqSet{}, nil
 		return

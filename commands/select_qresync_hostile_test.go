@@ -112,3 +112,29 @@ func TestSelectUnannouncedReturnsState(t *testing.T) {
 		t.Errorf("selected mailbox %q; want INBOX", name)
 	}
 }
+
+// TestSelectQResyncWithoutUIDValidityReportsNoResync: a QRESYNC select
+// answered with no UIDVALIDITY (which RFC 3501 section 6.3.1 requires),
+// or with one past 32 bits (unknown, 0), and a VANISHED (EARLIER) and a
+// changed message: whether the UIDs the client kept still name the same
+// messages cannot be known, so the answer resyncs nothing:
+// UIDValidityChanged, with Vanished and Changed empty, as after a
+// UIDVALIDITY change. Defaults.
+func TestSelectQResyncWithoutUIDValidityReportsNoResync(t *testing.T) {
+	for _, uidv := range []string{"", "* OK [UIDVALIDITY 4294967301] past 32 bits"} {
+		lines := []string{"* 3 EXISTS", "* OK [HIGHESTMODSEQ 50] x"}
+		if uidv != "" {
+			lines = append(lines, uidv)
+		}
+		lines = append(lines, "* VANISHED (EARLIER) 1:2", `* 1 FETCH (UID 3 FLAGS (\Seen) MODSEQ (40))`)
+		c := qresyncSelectClient(t, lines...)
+		st, err := c.Select(resCtx(t), "INBOX", &commands.SelectOptions{QResync: &commands.QResync{UIDValidity: 5, ModSeq: 10}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !st.UIDValidityChanged || !st.Vanished.IsEmpty() || len(st.Changed) != 0 {
+			t.Errorf("UIDVALIDITY 5 kept, answer %q: UIDValidityChanged %v, Vanished %q, Changed %d; want true, empty, none",
+				uidv, st.UIDValidityChanged, st.Vanished.String(), len(st.Changed))
+		}
+	}
+}
