@@ -300,7 +300,8 @@ func enableAsked(caps []string, c string) bool {
 // holds (another goroutine's SELECT) gives the *session.NotSentError of
 // session.ErrReselected, with no NOOP sent. A count above the mailbox's
 // (Exists, when known), which a broken or hostile server may send, is cut
-// to it.
+// to it by the session, to the count of the same selection (never to that
+// of a mailbox another goroutine selected once the data was taken).
 func (c *Client) Recent(ctx context.Context) ([]uint32, error) {
 	var rs []codec.Response
 	var err error
@@ -312,19 +313,21 @@ func (c *Client) Recent(ctx context.Context) ([]uint32, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, known := c.s.Exists()
+	if testHookRecentTaken != nil {
+		testHookRecentTaken()
+	}
 	var out []uint32
 	for _, r := range rs {
 		if rc, ok := r.(*codec.Recent); ok {
-			k := rc.Count
-			if known {
-				k = min(k, n) // the recent messages are some of them
-			}
-			out = append(out, k)
+			out = append(out, rc.Count) // cut by the session (Session.Recent)
 		}
 	}
 	return out, nil
 }
+
+// testHookRecentTaken, when set (tests only), is called by Recent once the
+// session returned the data.
+var testHookRecentTaken func()
 
 // Response pops the untagged responses and response codes kept under name
 // (imaplib's response(code)): "EXISTS", "ALERT", "READ-ONLY", ... As in

@@ -193,7 +193,11 @@ func (s *Session) DroppedUnsolicited() (events, kept uint64) {
 // Recent returns pending RECENT data, or sends NOOP to prod the server and
 // returns what it brought (imaplib's recent()), of the mailbox selected at
 // the call: RecentIn with the count Selections gives at the call (read in
-// the same step as the data kept).
+// the same step as the data kept). A count above the mailbox's (Exists,
+// when known), which a broken or hostile server may send (the recent
+// messages are some of the messages), is cut to it: to the count of the
+// same selection, read in the step that takes the data, never to that of
+// a mailbox another goroutine selected since.
 func (s *Session) Recent(ctx context.Context) ([]codec.Response, error) {
 	return s.recent(ctx, 0, false)
 }
@@ -235,7 +239,7 @@ func (s *Session) recent(ctx context.Context, sel uint32, bound bool) ([]codec.R
 		s.mu.Unlock()
 		return nil, nil
 	}
-	l := s.takeLocked("RECENT")
+	l := s.takeRecentLocked()
 	s.mu.Unlock()
 	if len(l) > 0 {
 		return l, nil
@@ -257,7 +261,23 @@ func (s *Session) recent(ctx context.Context, sel uint32, bound bool) ([]codec.R
 		// mailbox's, left for the next caller.
 		return nil, notSent(ErrReselected)
 	}
-	return s.takeLocked("RECENT"), nil
+	return s.takeRecentLocked(), nil
+}
+
+// takeRecentLocked pops the RECENT data kept, each count cut to the
+// selected mailbox's (when known), under mu: the count is the one of the
+// selection whose data is taken, in the same hold of the lock.
+func (s *Session) takeRecentLocked() []codec.Response {
+	l := s.takeLocked("RECENT")
+	if !s.count.known {
+		return l
+	}
+	for i, r := range l {
+		if rc, ok := r.(*codec.Recent); ok && rc.Count > s.count.n {
+			l[i] = &codec.Recent{Count: s.count.n}
+		}
+	}
+	return l
 }
 
 // testHookRecent, when set (tests only), is called by Recent before its

@@ -138,7 +138,8 @@ func TestRecentInStaleSendsNothing(t *testing.T) {
 }
 
 // recentServer opens a session on a fake server whose SELECT of B brings
-// "* 7 RECENT" (A's brings none), and counts the NOOPs it reads.
+// "* 9 EXISTS" and "* 7 RECENT" (A's brings 3 EXISTS and none), and
+// counts the NOOPs it reads.
 func recentServer(t *testing.T) (*session.Session, context.Context, *atomic.Int32) {
 	t.Helper()
 	noops := new(atomic.Int32)
@@ -154,7 +155,7 @@ func recentServer(t *testing.T) (*session.Session, context.Context, *atomic.Int3
 				// Cyrus keeps the old mailbox selected after a BAD SELECT.
 				err = c.Line(cmd.Tag + " BAD no such mailbox name")
 			case cmd.Name == "SELECT" && cmd.Args == "B":
-				err = c.Lines("* 2 EXISTS", "* 7 RECENT", cmd.Tag+" OK [READ-WRITE] done")
+				err = c.Lines("* 9 EXISTS", "* 7 RECENT", cmd.Tag+" OK [READ-WRITE] done")
 			case cmd.Name == "SELECT":
 				err = c.Lines("* 3 EXISTS", cmd.Tag+" OK [READ-WRITE] done")
 			case cmd.Name == "NOOP":
@@ -272,4 +273,54 @@ func TestRecentWithoutSelect(t *testing.T) {
 	if n := noops.Load(); n != 1 {
 		t.Errorf("the server read %d NOOP; want 1", n)
 	}
+}
+
+// TestRecentCutToItsSelectionCount: Recent in A (3 messages) whose NOOP
+// is answered "* 9 RECENT" (above the count: a broken or hostile server)
+// gives 3, cut in the step that takes the data (the count of the same
+// selection). Defaults.
+func TestRecentCutToItsSelectionCount(t *testing.T) {
+	s, ctx := recentAnswerServer(t, "* 9 RECENT")
+	rs, err := s.Recent(ctx)
+	if got := review47CRecentCounts(rs); err != nil || len(got) != 1 || got[0] != 3 {
+		t.Errorf("Recent in a mailbox of 3 answered 9 RECENT = %v, %v; want [3]", got, err)
+	}
+}
+
+// recentAnswerServer is a session with A (3 messages) selected whose
+// server answers NOOP with line.
+func recentAnswerServer(t *testing.T, line string) (*session.Session, context.Context) {
+	t.Helper()
+	conn, srv := hostile.Pipe(func(c *hostile.Conn) error {
+		c.PreAuth("IMAP4rev1")
+		for {
+			cmd, err := c.ReadCommand()
+			if err != nil {
+				return err
+			}
+			switch cmd.Name {
+			case "SELECT":
+				err = c.Lines("* 3 EXISTS", cmd.Tag+" OK [READ-WRITE] done")
+			case "NOOP":
+				err = c.Lines(line, cmd.Tag+" OK done")
+			default:
+				err = c.Answer(cmd)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	})
+	t.Cleanup(func() { srv.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	s, err := session.Open(ctx, conn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.Run(ctx, selectCmd("A")); err != nil {
+		t.Fatal(err)
+	}
+	return s, ctx
 }
