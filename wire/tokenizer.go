@@ -1688,11 +1688,20 @@ func (t *Tokenizer) SkipLine() error { return t.skipLine(nil, false, int64(t.max
 // totalLimit, unless negative, the bytes it reads, literal bodies
 // included (RefuseLineMax), a literal checked before its body is read.
 func (t *Tokenizer) skipLine(w io.Writer, refuse bool, lineLimit, totalLimit int64) error {
+	if w != nil && t.pend&(pendLit|pendBroken) == pendLit {
+		// A literal left open (a forward of the line interrupted in its
+		// body, by the writer or a read deadline; or the caller's own)
+		// is relayed on from where it stopped: begin would drain it
+		// unforwarded.
+		if _, err := t.ForwardLiteral(w); err != nil {
+			return err
+		}
+	}
 	if err := t.begin(); err != nil {
 		return err
 	}
 	if w != nil {
-		if _, err := t.Forward(w); err != nil {
+		if err := t.forwardConsumed(w); err != nil {
 			return err
 		}
 	}
@@ -1888,6 +1897,18 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool, lineLimit, totalLimit int
 		t.depth = 0
 		return nil
 	}
+}
+
+// forwardConsumed is Forward for skipLine: a call interrupted by the
+// writer may have forwarded bytes past the consumed ones (the part of the
+// line it was relaying when the writer failed), which stay in the buffer
+// unconsumed; the call again goes on from the first byte not forwarded.
+func (t *Tokenizer) forwardConsumed(w io.Writer) error {
+	if !t.fwdLost && t.fwdOff > t.Offset() && t.fwdOff <= t.base+int64(t.w) {
+		return nil
+	}
+	_, err := t.Forward(w)
+	return err
 }
 
 // resumeCode sets skipInCode and skipCode for a skip of a line whose
