@@ -330,8 +330,8 @@ func (t *Tokenizer) ForwardAsSync(w io.Writer) (int, error) {
 // arrives, never holding it whole. It returns the number of body bytes
 // copied. Without an open literal it fails with ErrLiteralPending.
 func (t *Tokenizer) ForwardLiteral(w io.Writer) (int64, error) {
-	if t.pend&pendLit == 0 {
-		return 0, ErrLiteralPending
+	if err := t.openLiteral(); err != nil {
+		return 0, err
 	}
 	if _, err := t.Forward(w); err != nil {
 		return 0, err
@@ -369,10 +369,11 @@ func (t *Tokenizer) ForwardLiteral(w io.Writer) (int64, error) {
 // stays where it stopped, the bytes w did not take unforwarded, and
 // ForwardLine called again, w mended, goes on from the first byte w did
 // not take, in a literal's body too (it never drains one unforwarded): the
-// line reaches w once, whole and in order. A w that cannot be mended
-// means the connection is lost: close it. A literal the caller left open
-// (Literal, AppendUntilLiteral) is relayed, body first, as ForwardLiteral
-// does.
+// line reaches w once, whole and in order. Until it is called again other
+// reading calls fail with ErrSkipPending (see SkipLine). A w that cannot
+// be mended means the connection is lost: close it. A literal the caller
+// left open (Literal, AppendUntilLiteral) is relayed, body first, as
+// ForwardLiteral does.
 func (t *Tokenizer) ForwardLine(w io.Writer) error {
 	return t.skipLine(w, false, int64(t.maxLine), -1)
 }

@@ -204,6 +204,10 @@ const (
 	pendBroken
 	// pendHead: next is reading the head of a line (see nextHead).
 	pendHead
+	// pendSkip: a skip of the line (SkipLine, ForwardLine, RefuseLine)
+	// failed with the reader's or the writer's error and is to be
+	// called again; other calls fail with ErrSkipPending (see SkipLine).
+	pendSkip
 )
 
 // NewTokenizer returns a tokenizer reading from r. It does no I/O.
@@ -253,7 +257,7 @@ func (t *Tokenizer) Reset(r io.Reader) {
 	t.rerr = nil
 	t.depth = 0
 	t.scratch = t.scratch[:0]
-	t.pend &^= pendLit | pendBroken
+	t.pend &^= pendLit | pendBroken | pendSkip
 	t.broken = nil
 	t.litRemain = 0
 	t.startHead()
@@ -642,6 +646,9 @@ func (t *Tokenizer) begin() error {
 func (t *Tokenizer) beginSlow() error {
 	if t.pend&pendBroken != 0 {
 		return t.broken
+	}
+	if t.pend&pendSkip != 0 {
+		return ErrSkipPending
 	}
 	if t.pend&pendLit != 0 {
 		if err := t.drainLiteral(); err != nil {
@@ -1427,8 +1434,8 @@ func literalHeaderBuffered(b []byte) (info LiteralInfo, n int) {
 // ErrStringTooLarge (consuming nothing) when the literal is larger than
 // MaxStringLiteral. The bytes are valid until the next line is read.
 func (t *Tokenizer) LiteralBytes() ([]byte, error) {
-	if t.pend&pendLit == 0 {
-		return nil, ErrLiteralPending
+	if err := t.openLiteral(); err != nil {
+		return nil, err
 	}
 	n := t.litRemain
 	if n > int64(t.maxString) {
@@ -1454,8 +1461,8 @@ func (t *Tokenizer) LiteralBytes() ([]byte, error) {
 // whatever the caller leaves unread is skipped then. Reading it does not
 // allocate, and large reads bypass the tokenizer's buffer.
 func (t *Tokenizer) LiteralReader() (io.Reader, error) {
-	if t.pend&pendLit == 0 {
-		return nil, ErrLiteralPending
+	if err := t.openLiteral(); err != nil {
+		return nil, err
 	}
 	t.gen++ // the literal's bytes leave the buffer: marks cannot replay them
 	return (*literalReader)(t), nil
@@ -1469,12 +1476,24 @@ func (t *Tokenizer) LiteralReader() (io.Reader, error) {
 // it after forwarding the header and before reading any of the body. It
 // fails with ErrLiteralPending when no literal is open.
 func (t *Tokenizer) RefuseLiteral() error {
-	if t.pend&pendLit == 0 {
-		return ErrLiteralPending
+	if err := t.openLiteral(); err != nil {
+		return err
 	}
 	t.closeLiteral()
 	t.pend |= pendEOL
 	t.gen++
+	return nil
+}
+
+// openLiteral checks that a literal is open for the caller: not when a
+// skip of the line that opened it was interrupted (ErrSkipPending).
+func (t *Tokenizer) openLiteral() error {
+	switch {
+	case t.pend&pendSkip != 0:
+		return ErrSkipPending
+	case t.pend&pendLit == 0:
+		return ErrLiteralPending
+	}
 	return nil
 }
 
@@ -1679,6 +1698,18 @@ func (t *Tokenizer) drainLiteral() error {
 // zeros (which Next refuses past 19 digits, ErrNumberOverflow) is the
 // number it spells, as a server reads it, and one past int64 is over
 // MaxLiteral.
+//
+// Interrupted by the reader's error (a deadline), SkipLine keeps where it
+// stopped: call it again and it goes on from there, framing the line as
+// one uninterrupted call does (docs/wire.md, "Interrupted reads"). Until
+// then the line is the skip's: it has given up bytes of it (the head that
+// tells a status line, the '{' of a long literal's header), so every call
+// that reads the line or its open literal (Next, AppendLine, Peek,
+// LiteralReader and the rest) fails with ErrSkipPending, consuming
+// nothing, and Drop and Keep do nothing (the line's count goes on). The
+// same holds for ForwardLine, ForwardLongLine and RefuseLine, and for
+// calling another of them to go on (SkipLine after an interrupted
+// ForwardLine drops the rest of the line: Forward then fails).
 func (t *Tokenizer) SkipLine() error { return t.skipLine(nil, false, int64(t.maxLine), -1) }
 
 // skipLine is SkipLine; with w non-nil it is ForwardLine: every byte is
@@ -1688,6 +1719,18 @@ func (t *Tokenizer) SkipLine() error { return t.skipLine(nil, false, int64(t.max
 // totalLimit, unless negative, the bytes it reads, literal bodies
 // included (RefuseLineMax), a literal checked before its body is read.
 func (t *Tokenizer) skipLine(w io.Writer, refuse bool, lineLimit, totalLimit int64) error {
+	t.pend &^= pendSkip
+	err := t.skipRest(w, refuse, lineLimit, totalLimit)
+	if err != nil && t.pend&pendBroken == 0 {
+		// Interrupted (the reader's or the writer's error): the line is
+		// the skip's until it is called again (ErrSkipPending).
+		t.pend |= pendSkip
+	}
+	return err
+}
+
+// skipRest is skipLine's work, from where the line stands.
+func (t *Tokenizer) skipRest(w io.Writer, refuse bool, lineLimit, totalLimit int64) error {
 	if w != nil && t.pend&(pendLit|pendBroken) == pendLit {
 		// A literal left open (a forward of the line interrupted in its
 		// body, by the writer or a read deadline; or the caller's own)
@@ -2149,10 +2192,12 @@ func (t *Tokenizer) LineRoom() int { return max(t.maxLine-(t.r-t.lineStart), 0) 
 // Drop to the end of the line, a slice borrowed from it (Token's too) is
 // valid only until the next call that reads; once bytes were given up,
 // marks taken before do not rewind (ErrCannotRewind) and RawLine fails,
-// as after a streamed literal. Drop does nothing at the end of a line or with a literal open;
-// it does no I/O.
+// as after a streamed literal. Drop does nothing at the end of a line, with a literal open,
+// or while a SkipLine (ForwardLine, RefuseLine) of the line that failed is
+// to be called again (it gave up the line's bytes itself, and counts
+// them); it does no I/O.
 func (t *Tokenizer) Drop() {
-	if t.pend&(pendLit|pendEOL|pendBroken) != 0 {
+	if t.pend&(pendLit|pendEOL|pendBroken|pendSkip) != 0 {
 		return
 	}
 	t.dropping = true
@@ -2167,7 +2212,7 @@ func (t *Tokenizer) Drop() {
 // ALL) calls it to read what follows (items it keeps as borrowed bytes).
 // It does nothing when Drop was not called in the line.
 func (t *Tokenizer) Keep() {
-	if t.dropping {
+	if t.dropping && t.pend&pendSkip == 0 {
 		t.giveUpConsumed()
 		t.dropping = false
 		t.skipLineLen = 0
