@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"math"
 	"math/bits"
 	"slices"
 	"strconv"
@@ -29,7 +30,8 @@ import (
 // ParseSeqSet, in the order the peer wrote it. The order matters for
 // COPYUID, where the n-th source UID maps to the n-th destination UID
 // (RFC 4315 section 3), so Ranges, Nums and All keep it; String, AppendTo
-// and Equal always work on the canonical form.
+// and Equal always work on the canonical form (Equal taking x:* and
+// x:4294967295,* as the same set, which they are).
 //
 // The zero value is an empty set ready to use. A SeqSet shares its storage
 // when copied by value; use Clone for an independent copy.
@@ -712,9 +714,33 @@ func (s SeqSet) AppendTo(dst []byte) []byte {
 }
 
 // Equal reports whether s and t hold the same numbers (and both or neither
-// hold "*"), whatever the order and grouping of their ranges.
+// hold "*"), whatever the order and grouping of their ranges: x:* and
+// x:4294967295,* are equal (so are 4294967295:* and 4294967295,*), as
+// Contains, Remove, Intersect and Len take them. "*" is the largest number
+// in use (RFC 9051 section 9, seq-number), never above 4294967295: in any
+// mailbox both name the messages from x to the last (the last alone when
+// x is past it), where x:4294967295 alone does not name the last below x,
+// and "*" alone is not 4294967295. The canonical form keeps them apart
+// (see seqKey), so String tells them apart; Equal does not.
 func (s SeqSet) Equal(t SeqSet) bool {
-	return slices.Equal(s.canonical(), t.canonical())
+	a, as, aStar := starTail(s.canonical())
+	b, bs, bStar := starTail(t.canonical())
+	return aStar == bStar && as == bs && slices.Equal(a, b)
+}
+
+// starTail splits rs, canonical, into the ranges before the one that
+// holds "*" and that one (x:*, or *:* for a lone "*"), when there is one:
+// a range x:4294967295 followed by a lone "*", which holds the same
+// numbers as x:*, is taken as x:*.
+func starTail(rs []wire.SeqRange) (head []wire.SeqRange, tail wire.SeqRange, star bool) {
+	n := len(rs)
+	if n == 0 || rs[n-1].Stop != 0 {
+		return rs, wire.SeqRange{}, false
+	}
+	if last := rs[n-1]; last.Start != 0 || n < 2 || rs[n-2].Stop != math.MaxUint32 {
+		return rs[:n-1], last, true
+	}
+	return rs[:n-2], wire.SeqRange{Start: rs[n-2].Start}, true
 }
 
 // Reset empties s, keeping its memory for reuse.
