@@ -32,9 +32,9 @@ var interleaveLines = []struct {
 
 // skipInterleaved skips (or, with w, forwards) the first line of r,
 // calling between an interrupted call (a read deadline) and its resumption
-// what between does; it returns the call's error, and the first token of
-// the line read after it.
-func skipInterleaved(r io.Reader, opts *wire.TokenizerOptions, tokenize bool, w io.Writer, between func(*wire.Tokenizer) error) (error, wire.Token) {
+// what between does; it returns the first token of the line read after
+// it, and the call's error.
+func skipInterleaved(r io.Reader, opts *wire.TokenizerOptions, tokenize bool, w io.Writer, between func(*wire.Tokenizer) error) (wire.Token, error) {
 	tk := wire.NewTokenizer(r, opts)
 	for tokenize {
 		_, err := tk.AppendUntilLiteral(nil)
@@ -48,19 +48,19 @@ func skipInterleaved(r io.Reader, opts *wire.TokenizerOptions, tokenize bool, w 
 	for i := 0; errors.Is(err, os.ErrDeadlineExceeded) && i < 10; i++ {
 		if between != nil {
 			if err := between(tk); err != nil {
-				return err, wire.Token{}
+				return wire.Token{}, err
 			}
 		}
 		err = skip()
 	}
 	if err != nil {
-		return err, wire.Token{}
+		return wire.Token{}, err
 	}
 	tok, err := tk.Next()
 	if err != nil {
-		return err, wire.Token{}
+		return wire.Token{}, err
 	}
-	return nil, tok
+	return tok, nil
 }
 
 // TestSkipLineInterleaved: a caller that, between a SkipLine or
@@ -106,10 +106,10 @@ func TestSkipLineInterleaved(t *testing.T) {
 				w = new(strings.Builder)
 				return w
 			}
-			wantErr, wantTok := skipInterleaved(strings.NewReader(in), c.opts, c.tokenize, mk(), nil)
+			wantTok, wantErr := skipInterleaved(strings.NewReader(in), c.opts, c.tokenize, mk(), nil)
 			for _, o := range orders {
 				for at := 1; at < len(c.line); at++ {
-					err, tok := skipInterleaved(&deadlineAtReader{in: in, at: at}, c.opts, c.tokenize, mk(), o.between)
+					tok, err := skipInterleaved(&deadlineAtReader{in: in, at: at}, c.opts, c.tokenize, mk(), o.between)
 					if errors.Is(err, wire.ErrOutOfStep) != errors.Is(wantErr, wire.ErrOutOfStep) || wantErr == nil && (err != nil || tok.String() != wantTok.String()) {
 						t.Errorf("%q forward %v, deadline at %d, then %s: %v, next %v; uninterrupted: %v, next %v", c.line, fwd, at, o.name, err, tok, wantErr, wantTok)
 						break
