@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -31,19 +32,20 @@ func TestAppendStdinInterrupt(t *testing.T) {
 	cmd := ptyCommand(t, []string{"IMAPKIT_PASSWORD=pw", "TMPDIR=" + tmp},
 		"append", "imap://alice@"+srv.Addr(), "INBOX")
 	stdin, stderr, done := startLoggedIn(t, cmd, got)
-	stdin.Write([]byte("Subject: secret draft\r\n\r\nhalf a message"))
-	time.Sleep(300 * time.Millisecond)
+	half := "Subject: secret draft\r\n\r\nhalf a message"
+	stdin.Write([]byte(half))
+	waitSpooled(t, cmd, tmp, int64(len(half)))
 	cmd.Process.Signal(syscall.SIGINT)
 	exited := false
 	select {
 	case <-done:
 		exited = true
-	case <-time.After(5 * time.Second):
-		t.Errorf("5 s after SIGINT while spooling stdin, append still runs (stderr %q)", stderr.String())
+	case <-time.After(interruptBound):
+		t.Errorf("%v after SIGINT while spooling stdin, append still runs (stderr %q)", interruptBound, stderr.String())
 		cmd.Process.Signal(syscall.SIGINT) // the user's second Ctrl-C
 		select {
 		case <-done:
-		case <-time.After(5 * time.Second):
+		case <-time.After(interruptBound):
 			cmd.Process.Kill()
 			<-done
 		}
@@ -58,6 +60,34 @@ func TestAppendStdinInterrupt(t *testing.T) {
 		b, _ := os.ReadFile(f)
 		t.Errorf("temporary file left behind (exited on first SIGINT: %v): %s holding %q", exited, f, b)
 	}
+}
+
+// interruptBound is how long a command may take to end after its
+// interrupt before a test says it ignored it: a hang detector, generous
+// for a loaded machine (the command logs out first, under -race).
+const interruptBound = time.Minute
+
+// waitSpooled returns once cmd has a file of dir open (unlinked or not)
+// holding n bytes: append has spooled that much of stdin. It fails the
+// test after interruptBound.
+func waitSpooled(t *testing.T, cmd *exec.Cmd, dir string, n int64) {
+	t.Helper()
+	fds := fmt.Sprintf("/proc/%d/fd", cmd.Process.Pid)
+	deadline := time.Now().Add(interruptBound)
+	for time.Now().Before(deadline) {
+		ents, _ := os.ReadDir(fds)
+		for _, e := range ents {
+			fd := filepath.Join(fds, e.Name())
+			if l, err := os.Readlink(fd); err != nil || !strings.HasPrefix(l, dir+"/") {
+				continue
+			}
+			if fi, err := os.Stat(fd); err == nil && fi.Size() == n {
+				return
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("append did not spool the %d bytes of stdin into %s", n, dir)
 }
 
 // startLoggedIn starts cmd, an imapkit command against the recording
@@ -119,8 +149,8 @@ func TestReadSetInterrupt(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "interrupted") {
 			t.Errorf("readSet after the interrupt: %v, want an \"interrupted\" error", err)
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("5 s after the interrupt readSet still reads stdin")
+	case <-time.After(interruptBound):
+		t.Fatalf("%v after the interrupt readSet still reads stdin", interruptBound)
 	}
 	// Not interrupted, the same reader reads to the end.
 	r2, w2, err := os.Pipe()
@@ -150,9 +180,9 @@ func TestRawLiteralInterrupt(t *testing.T) {
 		if code := cmd.ProcessState.ExitCode(); code != 3 || !strings.Contains(stderr.String(), "interrupted") {
 			t.Errorf("after the first SIGINT: exit %d, stderr %q; want exit 3, \"interrupted\"", code, stderr.String())
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(interruptBound):
 		cmd.Process.Kill()
 		<-done
-		t.Errorf("5 s after SIGINT while reading the literal, raw still runs (stderr %q)", stderr.String())
+		t.Errorf("%v after SIGINT while reading the literal, raw still runs (stderr %q)", interruptBound, stderr.String())
 	}
 }
