@@ -45,14 +45,17 @@ import (
 	"github.com/imapkit/imapkit/transport"
 )
 
-// Timeouts of the player.
+// Timeouts of the player. ReadTimeout and FinishTimeout only stop a client
+// that hangs: CI runs three packages' tests at once under -race on 2
+// cores, where a loaded machine may be 20 times slower than usual, so they
+// are minutes, not seconds; a passing test never waits them out.
 const (
 	// ReadTimeout bounds the wait for each C: line and for EOF.
-	ReadTimeout = 3 * time.Second
+	ReadTimeout = time.Minute
 	// EndQuiet is how long the client must stay silent after the script.
 	EndQuiet = 100 * time.Millisecond
 	// FinishTimeout bounds the wait for the whole script in Wait.
-	FinishTimeout = 10 * time.Second
+	FinishTimeout = 5 * time.Minute
 )
 
 // TB is the part of testing.TB the package uses; *testing.T is one.
@@ -214,7 +217,7 @@ func play(server net.Conn, steps []Step) error {
 }
 
 // Open opens a session on conn with deterministic tags (TagPrefix "A", so
-// the first command is A1), waiting at most 5 seconds for the greeting. It
+// the first command is A1), waiting at most ReadTimeout for the greeting. It
 // fails the test if Open fails and closes the session at cleanup. opts may
 // be nil; Open sets its TagPrefix.
 func Open(t TB, conn net.Conn, opts *session.Options) *session.Session {
@@ -223,7 +226,7 @@ func Open(t TB, conn net.Conn, opts *session.Options) *session.Session {
 		opts = &session.Options{}
 	}
 	opts.TagPrefix = "A"
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), ReadTimeout)
 	defer cancel()
 	s, err := session.Open(ctx, conn, opts)
 	if err != nil {
