@@ -30,51 +30,53 @@ import (
 // session gave it to the oldest, the NOOP: Move returned a nil
 // *CopyResult and no error, and Idle's onEvent got the Move's COPYUID.
 func TestMoveCopyUIDDuringIdlePoll(t *testing.T) {
-	c := hostileClient(t, func(c *hostile.Conn) error {
-		c.PreAuth("IMAP4rev1 MOVE UIDPLUS")
-		noop, err := c.Until("NOOP")
-		if err != nil {
-			return err
-		}
-		move, err := c.Expect("UID MOVE")
-		if err != nil {
-			return err
-		}
-		if err := c.Lines("* OK [COPYUID 7 1 5] Moved UIDs.", "* 1 EXPUNGE",
-			noop.Tag+" OK NOOP done", move.Tag+" OK Move completed"); err != nil {
-			return err
-		}
-		return c.Serve()
-	})
-	ctx := resCtx(t)
-	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
-	ictx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var mu sync.Mutex
-	var events []string
-	idled := make(chan error, 1)
-	go func() {
-		idled <- c.Idle(ictx, &commands.IdleOptions{PollInterval: time.Hour}, func(r codec.Response) bool {
-			mu.Lock()
-			events = append(events, codec.ResponseName(r))
-			mu.Unlock()
-			return true
+	synctest.Test(t, func(t *testing.T) {
+		c := hostileClient(t, func(c *hostile.Conn) error {
+			c.PreAuth("IMAP4rev1 MOVE UIDPLUS")
+			noop, err := c.Until("NOOP")
+			if err != nil {
+				return err
+			}
+			move, err := c.Expect("UID MOVE")
+			if err != nil {
+				return err
+			}
+			if err := c.Lines("* OK [COPYUID 7 1 5] Moved UIDs.", "* 1 EXPUNGE",
+				noop.Tag+" OK NOOP done", move.Tag+" OK Move completed"); err != nil {
+				return err
+			}
+			return c.Serve()
 		})
-	}()
-	time.Sleep(50 * time.Millisecond) // the NOOP goes first
-	cp, err := c.Move(ctx, commands.UIDs(1), "Archive")
-	cancel()
-	<-idled
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cp == nil || cp.UIDValidity != 7 || !cp.Dst.Contains(5) {
-		mu.Lock()
-		defer mu.Unlock()
-		t.Fatalf("Move(UID 1) = %+v; want COPYUID 7 1 5 (Idle's onEvent got %v)", cp, events)
-	}
+		ctx := resCtx(t)
+		if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+			t.Fatal(err)
+		}
+		ictx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		var mu sync.Mutex
+		var events []string
+		idled := make(chan error, 1)
+		go func() {
+			idled <- c.Idle(ictx, &commands.IdleOptions{PollInterval: time.Hour}, func(r codec.Response) bool {
+				mu.Lock()
+				events = append(events, codec.ResponseName(r))
+				mu.Unlock()
+				return true
+			})
+		}()
+		time.Sleep(50 * time.Millisecond) // the NOOP goes first
+		cp, err := c.Move(ctx, commands.UIDs(1), "Archive")
+		cancel()
+		<-idled
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cp == nil || cp.UIDValidity != 7 || !cp.Dst.Contains(5) {
+			mu.Lock()
+			defer mu.Unlock()
+			t.Fatalf("Move(UID 1) = %+v; want COPYUID 7 1 5 (Idle's onEvent got %v)", cp, events)
+		}
+	})
 }
 
 // TestIdleNilHandler: Idle with a nil onEvent is an error
@@ -89,7 +91,8 @@ func TestIdleNilHandler(t *testing.T) {
 // then has a second connection append to X and to Y.
 func r40IdleAcrossSelect(t *testing.T, change func(ctx context.Context, c *commands.Client, y string) error) {
 	ctx := dvCtx(t)
-	a := dvClient(t, testserver.Alice, nil)
+	idling := newLineSignal("S: + ")
+	a := dvClient(t, testserver.Alice, &session.Options{Trace: idling})
 	b := dvClient(t, testserver.Alice, nil)
 	x := dvMailbox(t, testserver.Alice, 3)
 	y := dvMailbox(t, testserver.Alice, 7)
@@ -109,10 +112,12 @@ func r40IdleAcrossSelect(t *testing.T, change func(ctx context.Context, c *comma
 			return true
 		})
 	}()
-	time.Sleep(200 * time.Millisecond) // the IDLE is under way on x
+	idling.wait(t) // the IDLE is under way on x
 	if err := change(ctx, a, y); err != nil {
 		t.Fatal(err)
 	}
+	// Time for a faulty Idle to idle again, in y: only the failure's
+	// message depends on it.
 	time.Sleep(200 * time.Millisecond)
 	// New mail in x (the mailbox Idle was called on) and in y.
 	for _, mb := range []string{x, y} {
@@ -127,7 +132,7 @@ func r40IdleAcrossSelect(t *testing.T, change func(ctx context.Context, c *comma
 			t.Errorf("Idle after the mailbox it watched was closed or replaced: %v; want an error matching session.ErrReselected", err)
 		}
 		return
-	case <-time.After(3 * time.Second):
+	case <-time.After(time.Minute): // a hang detector
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -161,6 +166,36 @@ func TestIdleAfterUnselect(t *testing.T) {
 	})
 }
 
+// lineSignal is a session Trace that closes seen at the first line
+// starting with prefix ("S: + ": the server's continuation, an IDLE under
+// way): tests wait for the event rather than sleep and hope.
+type lineSignal struct {
+	prefix string
+	once   sync.Once
+	seen   chan struct{}
+}
+
+func newLineSignal(prefix string) *lineSignal {
+	return &lineSignal{prefix: prefix, seen: make(chan struct{})}
+}
+
+func (l *lineSignal) Write(b []byte) (int, error) {
+	if strings.HasPrefix(string(b), l.prefix) {
+		l.once.Do(func() { close(l.seen) })
+	}
+	return len(b), nil
+}
+
+// wait returns once the line came; it fails the test after hangBound.
+func (l *lineSignal) wait(t *testing.T) {
+	t.Helper()
+	select {
+	case <-l.seen:
+	case <-time.After(hangBound):
+		t.Fatalf("no %q line in the trace", l.prefix)
+	}
+}
+
 // r40Desc describes an event for the failure messages.
 func r40Desc(r codec.Response) string {
 	switch r := r.(type) {
@@ -187,7 +222,8 @@ func r40Desc(r codec.Response) string {
 // (session.Command.CheckSelection).
 func TestIdleInAuthThenSelect(t *testing.T) {
 	ctx := dvCtx(t)
-	a := dvClient(t, testserver.Alice, nil)
+	idling := newLineSignal("S: + ")
+	a := dvClient(t, testserver.Alice, &session.Options{Trace: idling})
 	x := dvMailbox(t, testserver.Alice, 3)
 	if n := a.Session().Selections(); n != 0 {
 		t.Fatalf("a fresh session's Selections = %d", n)
@@ -198,7 +234,7 @@ func TestIdleInAuthThenSelect(t *testing.T) {
 	go func() {
 		idled <- a.Idle(ictx, nil, func(r codec.Response) bool { return true })
 	}()
-	time.Sleep(200 * time.Millisecond) // the IDLE is under way, in AUTH
+	idling.wait(t) // the IDLE is under way, in AUTH
 	if _, err := a.Select(ctx, x, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +243,7 @@ func TestIdleInAuthThenSelect(t *testing.T) {
 		if !errors.Is(err, session.ErrReselected) || !errors.Is(err, session.ErrNotSent) {
 			t.Errorf("Idle in AUTH, then a SELECT: %v; want a *NotSentError matching session.ErrReselected", err)
 		}
-	case <-time.After(3 * time.Second):
+	case <-time.After(time.Minute): // a hang detector
 		t.Errorf("Idle, called in AUTH, idled on in %s after another goroutine selected it (state %v)", x, a.Session().State())
 	}
 }
@@ -305,15 +341,19 @@ func review42IdleEvents(t *testing.T, restart time.Duration, doneLines func(tag 
 // catches (session.Catch) showed with another goroutine's command
 // (TestIdleOtherCommandGapEvent).
 func TestIdleRestartGapEvent(t *testing.T) {
-	// Parallel: it waits out a 1.5 s context on a scripted server of its own;
-	// it looks at nothing process-wide.
+	// Parallel: a scripted server of its own; it looks at nothing
+	// process-wide. In a synctest bubble: the 200 ms restart and the 1.5 s
+	// context are on the bubble's clock, which a loaded machine does not
+	// move while Idle works.
 	t.Parallel()
-	got := review42IdleEvents(t, 200*time.Millisecond, func(tag string) []string {
-		return []string{"* 5 EXISTS", tag + " OK IDLE terminated", "* 6 EXISTS"}
-	}, func(codec.Response) bool { return false })
-	if want := "EXISTS 4,EXISTS 5,EXISTS 6"; strings.Join(got, ",") != want {
-		t.Fatalf("onEvent got %q, want %s", got, want)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		got := review42IdleEvents(t, 200*time.Millisecond, func(tag string) []string {
+			return []string{"* 5 EXISTS", tag + " OK IDLE terminated", "* 6 EXISTS"}
+		}, func(codec.Response) bool { return false })
+		if want := "EXISTS 4,EXISTS 5,EXISTS 6"; strings.Join(got, ",") != want {
+			t.Fatalf("onEvent got %q, want %s", got, want)
+		}
+	})
 }
 
 // TestIdleOtherCommandGapEvent: a command another goroutine runs
@@ -324,45 +364,47 @@ func TestIdleRestartGapEvent(t *testing.T) {
 // "Untagged responses that come between two IDLEs go to the session"),
 // and a caller that watches with Idle alone missed the new mail.
 func TestIdleOtherCommandGapEvent(t *testing.T) {
-	for i := 0; i < 5; i++ {
-		ctx, c := fakeClient(t, fakeServer{caps: "IMAP4rev1 IDLE", exists: 3, on: handlers{
-			"IDLE": idleAnswer("* 3 RECENT"),
-			"CHECK": func(c *hostile.Conn, cmd *hostile.Command) error {
-				return c.WriteString(cmd.Tag + " OK done\r\n* 4 EXISTS\r\n")
-			},
-		}})
-		got := make(chan uint32, 10)
-		ictx, icancel := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() {
-			done <- c.Idle(ictx, nil, func(r codec.Response) bool {
-				switch r := r.(type) {
-				case *codec.Recent:
-					got <- 0
-				case *codec.Exists:
-					got <- r.Count
+	synctest.Test(t, func(t *testing.T) {
+		for i := 0; i < 5; i++ {
+			ctx, c := fakeClient(t, fakeServer{caps: "IMAP4rev1 IDLE", exists: 3, on: handlers{
+				"IDLE": idleAnswer("* 3 RECENT"),
+				"CHECK": func(c *hostile.Conn, cmd *hostile.Command) error {
+					return c.WriteString(cmd.Tag + " OK done\r\n* 4 EXISTS\r\n")
+				},
+			}})
+			got := make(chan uint32, 10)
+			ictx, icancel := context.WithCancel(ctx)
+			done := make(chan error, 1)
+			go func() {
+				done <- c.Idle(ictx, nil, func(r codec.Response) bool {
+					switch r := r.(type) {
+					case *codec.Recent:
+						got <- 0
+					case *codec.Exists:
+						got <- r.Count
+					}
+					return true
+				})
+			}()
+			<-got // the first IDLE is under way
+			if err := c.Check(ctx); err != nil {
+				t.Fatal(err)
+			}
+			var n uint32
+			for n == 0 {
+				select {
+				case n = <-got:
+				case <-time.After(2 * time.Second):
+					n = 1
 				}
-				return true
-			})
-		}()
-		<-got // the first IDLE is under way
-		if err := c.Check(ctx); err != nil {
-			t.Fatal(err)
-		}
-		var n uint32
-		for n == 0 {
-			select {
-			case n = <-got:
-			case <-time.After(2 * time.Second):
-				n = 1
+			}
+			icancel()
+			<-done
+			if n != 4 {
+				t.Fatalf("run %d: onEvent never got the EXISTS sent right after the other goroutine's CHECK", i)
 			}
 		}
-		icancel()
-		<-done
-		if n != 4 {
-			t.Fatalf("run %d: onEvent never got the EXISTS sent right after the other goroutine's CHECK", i)
-		}
-	}
+	})
 }
 
 // TestIdlePollEventOrder (second review of the round) (9f35f1d): Idle's polling takes what its
@@ -414,33 +456,35 @@ func TestIdlePollEventOrder(t *testing.T) {
 // which onEvent cannot tell from one of the mailbox it watches. The doc
 // says "the events up to the change having gone to onEvent".
 func TestIdleWithholdsOtherMailboxEvents(t *testing.T) {
-	ctx, c := fakeClient(t, fakeServer{caps: "IMAP4rev1 IDLE", exists: 5, on: handlers{
-		"SELECT": func(hc *hostile.Conn, cmd *hostile.Command) error {
-			if strings.Contains(cmd.Args, "Other") {
-				return hc.WriteString("* 3 EXISTS\r\n" + cmd.Tag + " OK [READ-WRITE] done\r\n* 1 FETCH (FLAGS (\\Deleted))\r\n")
-			}
-			return hc.Lines("* 5 EXISTS", cmd.Tag+" OK [READ-WRITE] done")
-		},
-		"IDLE": idleAnswer(),
-	}})
-	var got []codec.Response
-	done := make(chan error, 1)
-	go func() {
-		done <- c.Idle(ctx, nil, func(r codec.Response) bool { got = append(got, r); return true })
-	}()
-	time.Sleep(200 * time.Millisecond)
-	if _, err := c.Select(ctx, "Other", nil); err != nil {
-		t.Fatal(err)
-	}
-	err := <-done
-	if !errors.Is(err, session.ErrReselected) {
-		t.Fatalf("Idle: %v; want ErrReselected", err)
-	}
-	for _, r := range got {
-		if f, ok := r.(*codec.Fetch); ok {
-			t.Fatalf("onEvent got %v after Idle's mailbox was left: the FETCH is about the other mailbox, selected by another goroutine", f)
+	synctest.Test(t, func(t *testing.T) {
+		ctx, c := fakeClient(t, fakeServer{caps: "IMAP4rev1 IDLE", exists: 5, on: handlers{
+			"SELECT": func(hc *hostile.Conn, cmd *hostile.Command) error {
+				if strings.Contains(cmd.Args, "Other") {
+					return hc.WriteString("* 3 EXISTS\r\n" + cmd.Tag + " OK [READ-WRITE] done\r\n* 1 FETCH (FLAGS (\\Deleted))\r\n")
+				}
+				return hc.Lines("* 5 EXISTS", cmd.Tag+" OK [READ-WRITE] done")
+			},
+			"IDLE": idleAnswer(),
+		}})
+		var got []codec.Response
+		done := make(chan error, 1)
+		go func() {
+			done <- c.Idle(ctx, nil, func(r codec.Response) bool { got = append(got, r); return true })
+		}()
+		time.Sleep(200 * time.Millisecond)
+		if _, err := c.Select(ctx, "Other", nil); err != nil {
+			t.Fatal(err)
 		}
-	}
+		err := <-done
+		if !errors.Is(err, session.ErrReselected) {
+			t.Fatalf("Idle: %v; want ErrReselected", err)
+		}
+		for _, r := range got {
+			if f, ok := r.(*codec.Fetch); ok {
+				t.Fatalf("onEvent got %v after Idle's mailbox was left: the FETCH is about the other mailbox, selected by another goroutine", f)
+			}
+		}
+	})
 }
 
 // TestIdleCaughtKeptAtEnd (finding 1): Idle catches (its own session.Catch) what no
@@ -451,57 +495,59 @@ func TestIdleWithholdsOtherMailboxEvents(t *testing.T) {
 // reaches neither onEvent, nor OnUnsolicited, nor Responses. Before
 // 9d74fc2 it went to the session's stream.
 func TestIdleCaughtKeptAtEnd(t *testing.T) {
-	release := make(chan struct{})
-	var unsolicited responseLog
-	ctx, _, c := fakeSession(t, fakeServer{caps: "IMAP4rev1 IDLE", exists: 3, on: handlers{
-		"IDLE": idleAnswer("* 3 RECENT"),
-		"CHECK": func(c *hostile.Conn, cmd *hostile.Command) error {
-			// Another client's flag change, during the CHECK.
-			c.Line("* 2 FETCH (FLAGS (\\Flagged))")
-			<-release
-			return c.Line(cmd.Tag + " OK done")
-		},
-	}}, &session.Options{OnUnsolicited: unsolicited.add})
-	ictx, icancel := context.WithCancel(ctx)
-	defer icancel()
-	events := make(chan codec.Response, 10)
-	done := make(chan error, 1)
-	go func() {
-		done <- c.Idle(ictx, nil, func(r codec.Response) bool {
-			events <- r
-			return true
-		})
-	}()
-	<-events // * 3 RECENT: the first IDLE is under way
-	checked := make(chan error, 1)
-	go func() { checked <- c.Check(ctx) }()
-	// The CHECK ends the IDLE and goes; the FETCH comes during it, and
-	// Idle's next IDLE waits for the CHECK's end. Idle is then stopped.
-	time.Sleep(300 * time.Millisecond)
-	icancel()
-	if err := <-done; !errors.Is(err, context.Canceled) {
-		t.Logf("Idle: %v", err)
-	}
-	close(release)
-	if err := <-checked; err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Noop(ctx); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(100 * time.Millisecond)
-	seen := false
-	for len(events) > 0 {
-		if _, ok := (<-events).(*codec.Fetch); ok {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		var unsolicited responseLog
+		ctx, _, c := fakeSession(t, fakeServer{caps: "IMAP4rev1 IDLE", exists: 3, on: handlers{
+			"IDLE": idleAnswer("* 3 RECENT"),
+			"CHECK": func(c *hostile.Conn, cmd *hostile.Command) error {
+				// Another client's flag change, during the CHECK.
+				c.Line("* 2 FETCH (FLAGS (\\Flagged))")
+				<-release
+				return c.Line(cmd.Tag + " OK done")
+			},
+		}}, &session.Options{OnUnsolicited: unsolicited.add})
+		ictx, icancel := context.WithCancel(ctx)
+		defer icancel()
+		events := make(chan codec.Response, 10)
+		done := make(chan error, 1)
+		go func() {
+			done <- c.Idle(ictx, nil, func(r codec.Response) bool {
+				events <- r
+				return true
+			})
+		}()
+		<-events // * 3 RECENT: the first IDLE is under way
+		checked := make(chan error, 1)
+		go func() { checked <- c.Check(ctx) }()
+		// The CHECK ends the IDLE and goes; the FETCH comes during it, and
+		// Idle's next IDLE waits for the CHECK's end. Idle is then stopped.
+		time.Sleep(300 * time.Millisecond)
+		icancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Logf("Idle: %v", err)
+		}
+		close(release)
+		if err := <-checked; err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Noop(ctx); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+		seen := false
+		for len(events) > 0 {
+			if _, ok := (<-events).(*codec.Fetch); ok {
+				seen = true
+			}
+		}
+		if unsolicited.hasFetch() || len(c.Response("FETCH")) > 0 {
 			seen = true
 		}
-	}
-	if unsolicited.hasFetch() || len(c.Response("FETCH")) > 0 {
-		seen = true
-	}
-	if !seen {
-		t.Fatal("the server's '* 2 FETCH (FLAGS (\\Flagged))' reached neither onEvent, nor OnUnsolicited, nor Responses: Idle's Catch took it and Stop dropped it")
-	}
+		if !seen {
+			t.Fatal("the server's '* 2 FETCH (FLAGS (\\Flagged))' reached neither onEvent, nor OnUnsolicited, nor Responses: Idle's Catch took it and Stop dropped it")
+		}
+	})
 }
 
 // TestIdlePollCaughtKeptOnCancel (finding 2): without IDLE, Idle polls with NOOP and
