@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/imapkit/imapkit/codec"
@@ -1162,46 +1163,48 @@ func (b *m46NoBody) Read(p []byte) (int, error) {
 // APPEND's error neither matches ErrWriteCut nor ErrAborted (it waits
 // until the stall timeout). The defaults.
 func TestAppendBodyStatusErrorKeepsSessionInStep(t *testing.T) {
-	got := make(chan string, 4)
-	cl := review46DClient(t, "IMAP4rev1 LITERAL+", func(server net.Conn) {
-		r := bufio.NewReader(server)
-		line, err := r.ReadString('\n')
-		if err != nil {
-			return
-		}
-		// What comes after the APPEND line: its literal, as the
-		// server reads it (100 bytes).
-		buf := make([]byte, 100)
-		n, _ := io.ReadAtLeast(r, buf, 11)
-		got <- line + string(buf[:n])
-		io.Copy(io.Discard, r)
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	errc := make(chan error, 1)
-	go func() {
-		_, err := cl.Append(ctx, "INBOX", &m46NoBody{}, 100, nil)
-		errc <- err
-	}()
-	var err error
-	select {
-	case err = <-errc:
-	case <-time.After(300 * time.Millisecond):
-		// Still waiting: the session took the failed literal for a
-		// refused one (and left the APPEND line and its 10 bytes in
-		// its write buffer). A NOOP now flushes them, its own line
-		// going into the literal.
-		go cl.Noop(ctx)
+	synctest.Test(t, func(t *testing.T) {
+		got := make(chan string, 4)
+		cl := review46DClient(t, "IMAP4rev1 LITERAL+", func(server net.Conn) {
+			r := bufio.NewReader(server)
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			// What comes after the APPEND line: its literal, as the
+			// server reads it (100 bytes).
+			buf := make([]byte, 100)
+			n, _ := io.ReadAtLeast(r, buf, 11)
+			got <- line + string(buf[:n])
+			io.Copy(io.Discard, r)
+		})
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		errc := make(chan error, 1)
+		go func() {
+			_, err := cl.Append(ctx, "INBOX", &m46NoBody{}, 100, nil)
+			errc <- err
+		}()
+		var err error
 		select {
-		case s := <-got:
-			t.Fatalf("the APPEND's body failed mid-literal, yet the session stayed in step: the server read %q", s)
-		case <-time.After(500 * time.Millisecond):
-			t.Fatal("the APPEND neither returned nor aborted the session")
+		case err = <-errc:
+		case <-time.After(300 * time.Millisecond):
+			// Still waiting: the session took the failed literal for a
+			// refused one (and left the APPEND line and its 10 bytes in
+			// its write buffer). A NOOP now flushes them, its own line
+			// going into the literal.
+			go cl.Noop(ctx)
+			select {
+			case s := <-got:
+				t.Fatalf("the APPEND's body failed mid-literal, yet the session stayed in step: the server read %q", s)
+			case <-time.After(500 * time.Millisecond):
+				t.Fatal("the APPEND neither returned nor aborted the session")
+			}
 		}
-	}
-	if !errors.Is(err, session.ErrWriteCut) || !errors.Is(err, session.ErrAborted) {
-		t.Fatalf("Append: %v: want ErrWriteCut and ErrAborted (half a literal on the wire)", err)
-	}
+		if !errors.Is(err, session.ErrWriteCut) || !errors.Is(err, session.ErrAborted) {
+			t.Fatalf("Append: %v: want ErrWriteCut and ErrAborted (half a literal on the wire)", err)
+		}
+	})
 }
 
 // TestAppendManyOpenStatusErrorKeepsSessionInStep (found by review): the same through an
@@ -1212,25 +1215,27 @@ func TestAppendBodyStatusErrorKeepsSessionInStep(t *testing.T) {
 // give, with the session taken for in step; it should fail at once with
 // ErrWriteCut and ErrAborted. The defaults.
 func TestAppendManyOpenStatusErrorKeepsSessionInStep(t *testing.T) {
-	cl := review46DClient(t, "IMAP4rev1 MULTIAPPEND LITERAL+", review46JOKServer)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	msgs := []commands.AppendMessage{
-		{R: strings.NewReader("Subject: a\r\n\r\na\r\n"), Size: 17},
-		{Open: func() (io.Reader, int64, error) {
-			return nil, 0, fmt.Errorf("source: %w", &session.StatusError{Command: "UID FETCH", Status: &codec.Status{Kind: codec.StatusNO, Text: codec.Bytes("no")}})
-		}},
-	}
-	errc := make(chan error, 1)
-	go func() { _, err := cl.AppendMany(ctx, "INBOX", msgs); errc <- err }()
-	select {
-	case err := <-errc:
-		if !errors.Is(err, session.ErrWriteCut) || !errors.Is(err, session.ErrAborted) {
-			t.Fatalf("AppendMany: %v: want ErrWriteCut and ErrAborted (the command line left unfinished)", err)
+	synctest.Test(t, func(t *testing.T) {
+		cl := review46DClient(t, "IMAP4rev1 MULTIAPPEND LITERAL+", review46JOKServer)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		msgs := []commands.AppendMessage{
+			{R: strings.NewReader("Subject: a\r\n\r\na\r\n"), Size: 17},
+			{Open: func() (io.Reader, int64, error) {
+				return nil, 0, fmt.Errorf("source: %w", &session.StatusError{Command: "UID FETCH", Status: &codec.Status{Kind: codec.StatusNO, Text: codec.Bytes("no")}})
+			}},
 		}
-	case <-time.After(500 * time.Millisecond):
-		t.Fatal("AppendMany, its command line unfinished, waits for an answer: the session took it for a refused literal")
-	}
+		errc := make(chan error, 1)
+		go func() { _, err := cl.AppendMany(ctx, "INBOX", msgs); errc <- err }()
+		select {
+		case err := <-errc:
+			if !errors.Is(err, session.ErrWriteCut) || !errors.Is(err, session.ErrAborted) {
+				t.Fatalf("AppendMany: %v: want ErrWriteCut and ErrAborted (the command line left unfinished)", err)
+			}
+		case <-time.After(500 * time.Millisecond):
+			t.Fatal("AppendMany, its command line unfinished, waits for an answer: the session took it for a refused literal")
+		}
+	})
 }
 
 // m46CanceledBody gives 10 bytes, then fails with an error wrapping
