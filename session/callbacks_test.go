@@ -159,8 +159,7 @@ func TestTracePanicOnSend(t *testing.T) {
 		defer func() { recover() }()
 		s.Run(ctx20(t), &session.Command{Name: "NOOP"})
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
+	ctx := ctx20(t)
 	for _, name := range []string{"CHECK", "LOGOUT"} {
 		if _, err := s.Run(ctx, &session.Command{Name: name, AnyState: true}); err != nil && !errors.Is(err, session.ErrClosed) {
 			t.Fatalf("%s after a panic in the trace writer: %v", name, err)
@@ -193,8 +192,7 @@ func TestArgsPanicKeepsCommandInFlight(t *testing.T) {
 	if p == nil {
 		t.Fatal("no panic")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
+	ctx := ctx20(t)
 	if _, err := s.Run(ctx, &session.Command{Name: "LOGOUT"}); err != nil && !errors.Is(err, session.ErrClosed) {
 		t.Fatalf("LOGOUT after a panic in a command's Args: %v", err)
 	}
@@ -252,14 +250,14 @@ func TestWantPanicInNextDeadlocks(t *testing.T) {
 	select {
 	case v := <-back:
 		t.Logf("Next came back: %v", v)
-	case <-time.After(5 * time.Second):
+	case <-time.After(time.Minute):
 		t.Fatal("Next never came back after Command.Want panicked: the session's mu is held by the recovery (deadlock)")
 	}
 	closed := make(chan struct{})
 	go func() { s.Close(); close(closed) }()
 	select {
 	case <-closed:
-	case <-time.After(5 * time.Second):
+	case <-time.After(time.Minute):
 		t.Fatal("Close hangs after Command.Want panicked in Next")
 	}
 }
@@ -280,7 +278,7 @@ func TestWantPanicInBlameFatal(t *testing.T) {
 		y39WantBlameChild(t)
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestWantPanicInBlameFatal$", "-test.v")
 	cmd.Env = append(os.Environ(), "ZZ_WANT_BLAME_CHILD=1")
@@ -338,7 +336,7 @@ func y39WantBlameChild(t *testing.T) {
 	select {
 	case v := <-back:
 		t.Logf("ZZ: Next came back: %v", v)
-	case <-time.After(5 * time.Second):
+	case <-time.After(time.Minute):
 		t.Fatal("Next never came back")
 	}
 	s.Close()
@@ -372,7 +370,7 @@ func TestWantPanicInSectionHandler(t *testing.T) {
 	var err error
 	select {
 	case err = <-done:
-	case <-time.After(25 * time.Second):
+	case <-time.After(3 * time.Minute):
 		// Its goroutines' stacks show where it is stuck.
 		cmd.Process.Signal(syscall.SIGQUIT)
 		select {
@@ -381,7 +379,7 @@ func TestWantPanicInSectionHandler(t *testing.T) {
 			cmd.Process.Kill()
 			<-done
 		}
-		t.Fatalf("the child hung: its Run (5 s context) and Close never returned (SIGQUIT after 25 s); output:\n%s", r41Trim(out.String()))
+		t.Fatalf("the child hung: its Run (1 min context) and Close never returned (SIGQUIT after 3 min); output:\n%s", r41Trim(out.String()))
 	}
 	s := out.String()
 	if strings.Contains(s, "ZZ: Close hung") {
@@ -393,7 +391,7 @@ func TestWantPanicInSectionHandler(t *testing.T) {
 }
 
 func r41WantPanicChild(t *testing.T) {
-	ctx, s := r41Open(t, 5*time.Second, func(c *hostile.Conn) error {
+	ctx, s := r41Open(t, time.Minute, func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1")
 		cmd, err := c.Until("FETCH")
 		if err != nil {
@@ -416,7 +414,7 @@ func r41WantPanicChild(t *testing.T) {
 	select {
 	case <-closed:
 		fmt.Println("ZZ: Close returned")
-	case <-time.After(5 * time.Second):
+	case <-time.After(time.Minute):
 		fmt.Println("ZZ: Close hung")
 		os.Exit(7)
 	}
