@@ -1047,9 +1047,7 @@ func TestLineAtBoundSession(t *testing.T) {
 				}
 				return tag + " OK done\r\n"
 			})
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			r, err := s.Run(ctx, &session.Command{Name: "NOOP", Want: func(codec.Response) bool { return true }})
-			cancel()
+			r, err := s.Run(ctx20(t), &session.Command{Name: "NOOP", Want: func(codec.Response) bool { return true }})
 			if n == max {
 				if err != nil {
 					t.Errorf("%s: a line of %d bytes (the bound): %v; want it read", c.name, n, err)

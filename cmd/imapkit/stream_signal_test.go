@@ -33,7 +33,7 @@ while IFS= read -r l; do
   *) printf '%s OK done\r\n' "$tag";;
   esac
 done`
-	term, err := ptytest.Start(ptyCommand(t, nil, "list", "--timeout", "8s", "--stream", script))
+	term, err := ptytest.Start(ptyCommand(t, nil, "list", "--timeout", "30s", "--stream", script))
 	if err != nil {
 		t.Fatal(err)
 	}
