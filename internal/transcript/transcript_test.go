@@ -7,7 +7,6 @@ import (
 	"net"
 	"strings"
 	"testing"
-	"testing/synctest"
 	"time"
 )
 
@@ -54,45 +53,39 @@ func start(t *testing.T, tb *fakeTB, script string) (*client, func() error) {
 	return &client{conn: conn, r: bufio.NewReader(conn)}, wait
 }
 
-// TestPlays plays a script with a QUIET to a client that keeps it. In a
-// synctest bubble: the client's pause (100 ms) outlasts the QUIET (50 ms)
-// on the bubble's clock, which does not move while the player is yet to
-// start the QUIET, however loaded the machine.
 func TestPlays(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		tb := &fakeTB{}
-		c, wait := start(t, tb, `
-			# a comment
-			S: * OK hi
-			C: A1 NOOP
-			C:
-			S:
-			S: A1 OK done
-			QUIET 50ms
-			C: A2 LOGOUT
-			EOF
-		`)
-		if l := c.line(); l != "* OK hi\r\n" {
-			t.Fatalf("greeting %q", l)
-		}
-		c.send("A1 NOOP\r\n\r\n")
-		if l := c.line(); l != "\r\n" {
-			t.Fatalf("empty line %q", l)
-		}
-		if l := c.line(); l != "A1 OK done\r\n" {
-			t.Fatalf("answer %q", l)
-		}
-		time.Sleep(100 * time.Millisecond)
-		c.send("A2 LOGOUT\r\n")
-		c.conn.Close()
-		if err := wait(); err != nil {
-			t.Fatal(err)
-		}
-		tb.runCleanups()
-		if len(tb.errors) != 0 {
-			t.Fatalf("errors %q", tb.errors)
-		}
-	})
+	tb := &fakeTB{}
+	c, wait := start(t, tb, `
+		# a comment
+		S: * OK hi
+		C: A1 NOOP
+		C:
+		S:
+		S: A1 OK done
+		QUIET 50ms
+		C: A2 LOGOUT
+		EOF
+	`)
+	if l := c.line(); l != "* OK hi\r\n" {
+		t.Fatalf("greeting %q", l)
+	}
+	c.send("A1 NOOP\r\n\r\n")
+	if l := c.line(); l != "\r\n" {
+		t.Fatalf("empty line %q", l)
+	}
+	if l := c.line(); l != "A1 OK done\r\n" {
+		t.Fatalf("answer %q", l)
+	}
+	time.Sleep(100 * time.Millisecond)
+	c.send("A2 LOGOUT\r\n")
+	c.conn.Close()
+	if err := wait(); err != nil {
+		t.Fatal(err)
+	}
+	tb.runCleanups()
+	if len(tb.errors) != 0 {
+		t.Fatalf("errors %q", tb.errors)
+	}
 }
 
 // Each case plants one fault: the player must report it.
@@ -115,7 +108,7 @@ func TestReportsFaults(t *testing.T) {
 			func(c *client) { c.send("A1 NOOP\r\nA2 NO") },
 			`client sent "A2 NO" after the end of the script`},
 		{"a client that does not wait", "C: A1 NOOP\nQUIET 200ms\nC: A2 NOOP",
-			func(c *client) { c.send("A1 NOOP\r\nA2 NOOP\r\n") },
+			func(c *client) { c.send("A1 NOOP\r\n"); time.Sleep(50 * time.Millisecond); c.send("A2 NOOP\r\n") },
 			`line 2: the client sent "A2 NOOP\r\n" during QUIET 200ms`},
 		{"a client that does not close", "C: A1 NOOP\nEOF",
 			func(c *client) { c.send("A1 NOOP\r\nA2 LOGOUT\r\n") },
