@@ -369,3 +369,36 @@ func TestFetchAllQueueBoundKeepsNothingAfterDrop(t *testing.T) {
 		t.Errorf("FetchAll past the session's bound on its queue: kept %v, %v; want [1] and 3 responses dropped, as past its own bound (nothing kept after a dropped message)", got, err)
 	}
 }
+
+// TestFetchQueueBoundNoGap (flake56): Fetch yielded message 4 after 2
+// when the session's bound on the queue had dropped 3 (a NOOP in the
+// loop made the reader read the whole answer first; 1 and 2, about 1,000
+// bytes each, fill the queue, and the small 4 fitted again): the loop
+// went on past a hole it learnt of only at the end.
+func TestFetchQueueBoundNoGap(t *testing.T) {
+	env := func(n int) string {
+		return fmt.Sprintf(`* %d FETCH (FLAGS () ENVELOPE (NIL "%s" NIL NIL NIL NIL NIL NIL NIL NIL))`, n, strings.Repeat("s", 700))
+	}
+	ctx, c, _ := collectedSession(t, "IMAP4rev1", "FETCH", 4, `* 1 FETCH (FLAGS ())`, env(2), env(3), `* 4 FETCH (FLAGS ())`)
+	var seqs []uint32
+	var last error
+	for m, err := range c.Fetch(ctx, commands.SeqRange(1, 4), &commands.FetchItems{Flags: true, Envelope: true}) {
+		if err != nil {
+			last = err
+			break
+		}
+		seqs = append(seqs, m.SeqNum)
+		if m.SeqNum == 1 {
+			if err := c.Noop(ctx); err != nil {
+				t.Fatalf("NOOP inside the FETCH loop: %v", err)
+			}
+		}
+	}
+	var tl *session.ResultTooLargeError
+	if !errors.As(last, &tl) || !tl.Queued {
+		t.Fatalf("Fetch: yielded %v, ended with %v; want the session's *ResultTooLargeError with Queued (test set-up)", seqs, last)
+	}
+	if fmt.Sprint(seqs) != "[1 2]" {
+		t.Errorf("Fetch 1:4 past the session's bound on its queue: messages %v yielded, ended with %v; want [1 2], those before the first dropped only, as past the method's own bound", seqs, last)
+	}
+}
