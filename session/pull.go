@@ -429,17 +429,11 @@ func (s *Session) detachCounted(p *Pending, body *pullBody) {
 	pl := p.pull
 	room := s.opts.MaxResultBytes - pl.bytes
 	s.mu.Unlock()
-	over := &ResultTooLargeError{Command: p.name, Limit: s.opts.MaxResultBytes, Sections: 1, Queued: true}
-	n := body.detach(room, over)
-	body.mu.Lock()
-	left := body.err == error(over)
-	body.mu.Unlock()
+	// A body left out fails when read, its FETCH kept: it does not make
+	// the later responses dropped (pullDeliver's overflow), each of
+	// which is there, its body kept if it fits (TestPullKeptBodiesBounded).
+	n := body.detach(room, &ResultTooLargeError{Command: p.name, Limit: s.opts.MaxResultBytes, Sections: 1, Queued: true})
 	s.mu.Lock()
-	if left {
-		// The body was left out: every later response is too
-		// (pullDeliver), as after a response dropped.
-		pl.overflow = true
-	}
 	if !body.taken && !pl.closed {
 		body.mem += n
 		pl.bytes += n
