@@ -32,29 +32,6 @@ func appendAfterParentRename(t *testing.T, fs fakeServer, sel, target, parent st
 	return ar
 }
 
-// TestRenameParentNameGoneByDelimiterQuery: with P/A selected, the
-// delimiter query LIST "" "" (RFC 3501 section 6.3.8), answered
-// `* LIST (\Noselect) "/" ""`, gives the hierarchy's delimiter: RENAME P
-// takes the selected mailbox's name, and the APPENDUID 9 1 of the
-// mailbox that has it next is kept (not checked against P/A's
-// UIDVALIDITY 1). Defaults.
-func TestRenameParentNameGoneByDelimiterQuery(t *testing.T) {
-	fs := appendUIDServer()
-	fs.on["LIST"] = func(hc *hostile.Conn, cmd *hostile.Command) error {
-		if cmd.Args != `"" ""` {
-			return hc.Reply(cmd.Tag, "BAD only the delimiter query here")
-		}
-		return hc.Lines(`* LIST (\Noselect) "/" ""`, cmd.Tag+" OK done")
-	}
-	ar := appendAfterParentRename(t, fs, "P/A", "P/A", "P", func(c *commands.Client) error {
-		_, err := c.List(dvCtx(t), "", nil)
-		return err
-	})
-	if *ar == (commands.AppendResult{}) {
-		t.Errorf("P/A selected, LIST \"\" \"\" answered delimiter \"/\", RENAME P Q, APPEND answered APPENDUID 9 1: result %+v; want the APPENDUID kept (P/A's name is gone)", ar)
-	}
-}
-
 // TestListDuringSelectNotTheNextSelectionDelimiter: a LIST response read
 // while a SELECT is in flight (here one inside the SELECT's answer, naming
 // P, the parent of the mailbox selected before, P/A, with "/") is not

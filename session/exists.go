@@ -267,9 +267,7 @@ func (s *Session) UIDValidityChanges() uint32 {
 // RENAME of a parent of it: the name, then the mailbox's hierarchy
 // delimiter, as given by a LIST or LSUB response read during this
 // selection that named the mailbox or one of its parents (LIST "" name
-// after the SELECT), or else by the answer to the delimiter query
-// LIST "" "" read during this selection (the hierarchy's root). Before
-// such a response, no name is a parent, and
+// after the SELECT). Before such a response, no name is a parent, and
 // INBOX's children are compared byte for byte; responses naming other
 // mailboxes (another namespace's delimiter) do not count. A RENAME of
 // INBOX takes no name: it moves INBOX's messages to a new mailbox and
@@ -354,11 +352,7 @@ func inboxLead(name string, d byte) bool {
 // on a server whose namespaces have other delimiters, RFC 2342, may end
 // with any of them); nor does one read while no mailbox is selected or
 // a SELECT or EXAMINE is in flight (the next mailbox's name is not yet
-// s.selected). A new selection forgets it (reselectedLocked). The answer
-// to the delimiter query LIST "" "" (RFC 3501 section 6.3.8: the root of
-// the hierarchy, name "") gives it too, when no response naming the
-// mailbox or a parent has: that root is the parent of the names of its
-// hierarchy.
+// s.selected). A new selection forgets it (reselectedLocked).
 func (s *Session) listDelim(r codec.Response) {
 	l, ok := r.(*codec.List)
 	if !ok || l.Delim == 0 || s.state != StateSelected {
@@ -368,11 +362,7 @@ func (s *Session) listDelim(r codec.Response) {
 	// compares: decode the response's the same way, or a non-ASCII
 	// mailbox ("Entw&APw-rfe") never matched and never had a delimiter.
 	name, sel := codec.DecodeMailboxLenient(l.Mailbox), s.selected
-	root := len(name) == 0 // LIST "" "": the delimiter query
-	if root && s.rl.listDelim != 0 {
-		return // a response naming the mailbox or a parent said more
-	}
-	if !root && !(len(name) == len(sel) && hasMailboxPrefix(sel, name, l.Delim)) && !isParentOf(name, sel, l.Delim) {
+	if !(len(name) == len(sel) && hasMailboxPrefix(sel, name, l.Delim)) && !isParentOf(name, sel, l.Delim) {
 		return
 	}
 	for _, p := range s.inflight {
