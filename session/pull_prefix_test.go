@@ -11,7 +11,6 @@ import (
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/session"
-	"github.com/imapkit/imapkit/wire"
 )
 
 // envUIDFetch is a FETCH of message n (UID n) with an ENVELOPE of about
@@ -25,10 +24,10 @@ func envUIDFetch(n int) string {
 // command whose caller did not take its responses (it ran a NOOP) drops
 // every response after the first it drops: a smaller one that fits the
 // room left is not queued after the hole, and not handed to a caller that
-// took the rest and waits either. The answer kept is a prefix, as a
-// collecting Run's is (and as the typed client's collecting methods keep
-// past their own bound, so that their result does not hang on how far the
-// reader got ahead: revQ56). MaxResultBytes is the subject, so small.
+// took the rest and waits either. The answer kept is a prefix, as the
+// typed client's collecting methods keep past their own bound, so that
+// their result does not hang on how far the reader got ahead (revQ56).
+// MaxResultBytes is the subject, so small.
 func TestPullQueueKeepsPrefix(t *testing.T) {
 	for _, waiting := range []bool{false, true} {
 		t.Run(fmt.Sprintf("waiting=%v", waiting), func(t *testing.T) {
@@ -78,35 +77,5 @@ func TestPullQueueKeepsPrefix(t *testing.T) {
 				t.Fatalf("after 1 and a NOOP: %v, %v; want [2] and Queued with 2 dropped (3, past the bound, and 4 after it)", uids, err)
 			}
 		})
-	}
-}
-
-// TestRunKeepsPrefix: a collecting Run past MaxResultBytes keeps what
-// came before the first response it drops, not a smaller one after it
-// that would fit the room left (the "rest is dropped" of docs/limits.md;
-// a hole in the answer kept would differ from what a pulled command
-// keeps). MaxResultBytes is the subject, so small.
-func TestRunKeepsPrefix(t *testing.T) {
-	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
-		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
-		tag := strings.Fields(readCommand(r, w))[0]
-		io.WriteString(w, envUIDFetch(2)+envUIDFetch(3)+"* 4 FETCH (UID 4 FLAGS ())\r\n"+tag+" OK done\r\n")
-		io.Copy(io.Discard, r)
-	})
-	s := openDefaultsWith(t, conn, &session.Options{MaxResultBytes: 2048})
-	res, err := s.Run(ctx20(t), &session.Command{Name: "UID FETCH", AnyState: true, Args: func(e *wire.Encoder) {
-		e.SP().Raw("1:*").SP().Raw("(UID FLAGS ENVELOPE)")
-	}})
-	var uids []uint32
-	if res != nil {
-		for _, d := range res.Data {
-			if f, ok := d.(*codec.Fetch); ok {
-				uids = append(uids, f.UID)
-			}
-		}
-	}
-	var tl *session.ResultTooLargeError
-	if fmt.Sprint(uids) != "[2]" || !errors.As(err, &tl) || tl.Queued || tl.Dropped != 2 {
-		t.Fatalf("Run kept %v, %v; want [2] and 2 dropped (3, past the bound, and 4 after it)", uids, err)
 	}
 }

@@ -682,12 +682,12 @@ func (s *Session) deliver(r codec.Response) {
 			// A collecting Run keeps a copy: it counts the larger of
 			// the bytes received and the memory of the copy.
 			size := max(s.rl.respSize, codec.CloneSize(r))
-			if target.dropped > 0 || target.dataBytes+size > s.opts.MaxResultBytes {
-				// Over the bound: dropped, and every later one too
-				// (a smaller one would fit the room left: what is
-				// kept is a prefix of the answer, as a pulled
-				// command's queue keeps); the command ends with a
-				// ResultTooLargeError.
+			if target.dataBytes+size > s.opts.MaxResultBytes {
+				// Over the bound: dropped, and the command ends with
+				// a ResultTooLargeError. A later one that fits the
+				// room left is kept (a SELECT's EXISTS or UIDVALIDITY
+				// after a long run of changed FETCHes), unlike a
+				// pulled command's queue, which keeps a prefix.
 				target.dropped++
 				break
 			}
