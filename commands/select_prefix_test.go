@@ -1,0 +1,71 @@
+package commands_test
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/commands"
+	"github.com/imapkit/imapkit/session"
+)
+
+// TestSelectManyChangesStateAfterChanges: a QRESYNC select whose changed
+// messages pass MaxResultBytes, from a server that sends the mailbox's
+// state (EXISTS, [UIDVALIDITY], [HIGHESTMODSEQ], VANISHED (EARLIER)) after
+// the FETCHes (RFC 9051 fixes no order for a SELECT's untagged responses).
+// Select documents that it returns the state "with the Changed it kept":
+// the state is not a part of what the bound cuts. Since the collecting
+// Run keeps a prefix of the answer (1482ed4), the state responses after
+// the first dropped FETCH are dropped too: Select reports
+// UIDValidityChanged (the caller throws its cache away) though the
+// UIDVALIDITY is the one asked, Exists 0 though the session counts n, and
+// no Vanished. Before 1482ed4 they were kept (they fit the room left).
+// Defaults: the bound is what the test is about, at its default.
+func TestSelectManyChangesStateAfterChanges(t *testing.T) {
+	const n = 225000
+	b := make([]byte, 0, 128+n*56)
+	for i := 1; i <= n; i++ {
+		b = append(b, "* "...)
+		b = strconv.AppendInt(b, int64(i), 10)
+		b = append(b, " FETCH (UID "...)
+		b = strconv.AppendInt(b, int64(i), 10)
+		b = append(b, " FLAGS (\\Seen) MODSEQ ("...)
+		b = strconv.AppendInt(b, int64(500+i%300), 10)
+		b = append(b, "))\r\n"...)
+	}
+	b = append(b, "* 225000 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [HIGHESTMODSEQ 900] ok\r\n* VANISHED (EARLIER) 300001:300010\r\n"...)
+	answer := string(b)
+	c, _, _ := selectedServer(t, "IMAP4rev1 ENABLE CONDSTORE QRESYNC UNSELECT", 1, func(cmd string) string {
+		switch {
+		case strings.HasPrefix(cmd, "EXAMINE Big"):
+			return answer
+		case cmd == "ENABLE QRESYNC":
+			return "* ENABLED QRESYNC\r\n"
+		}
+		return ""
+	})
+	// A hang detector only (as TestSelectManyChanges's).
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := c.Unselect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.Select(ctx, "Big", &commands.SelectOptions{ReadOnly: true, QResync: &commands.QResync{UIDValidity: 7, ModSeq: 400}})
+	if st == nil {
+		t.Fatalf("SELECT (QRESYNC) with %d changes: no state, %v", n, err)
+	}
+	if k, known := c.Exists(); !known || k != n {
+		t.Fatalf("session's Exists after: %d %v", k, known)
+	}
+	if !errors.Is(err, session.ErrResultTooLarge) || st.UIDValidityChanged || st.UIDValidity != 7 || st.Exists != n ||
+		st.HighestModSeq != 900 || st.Vanished.String() != "300001:300010" || len(st.Changed) == 0 {
+		t.Fatalf("SELECT (QRESYNC) with %d changes, the state after them: %v; UIDValidityChanged %v, UIDValidity %d, exists %d (the session counts %d), highestmodseq %d, vanished %q, %d changed",
+			n, err, st.UIDValidityChanged, st.UIDValidity, st.Exists, n, st.HighestModSeq, st.Vanished.String(), len(st.Changed))
+	}
+}
