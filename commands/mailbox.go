@@ -300,13 +300,17 @@ func (c *Client) Select(ctx context.Context, mailbox string, opts *SelectOptions
 	// with a *session.ReadOnlyError and its Result; the mailbox is
 	// selected. So it is when a QRESYNC select reported more changed
 	// messages than the result may keep (MaxResultBytes): the state is
-	// returned with the error, Changed holding those kept.
+	// returned with the error, Changed and Vanished holding those kept,
+	// and what the session read of the rest (fromSession).
 	var known *codec.SeqSet
 	if q := o.QResync; q != nil && !q.KnownUIDs.IsEmpty() {
 		known = &q.KnownUIDs
 	}
 	st := c.mailboxState(mailbox, r, known)
 	st.Selection, st.session = sel, c.s
+	if big != nil {
+		c.fromSession(st, sel)
+	}
 	if q := o.QResync; q != nil {
 		st.resynced(q)
 	}
@@ -323,6 +327,35 @@ func (c *Client) Select(ctx context.Context, mailbox string, opts *SelectOptions
 		return st, err
 	}
 	return st, nil
+}
+
+// fromSession fills in what a SELECT's answer cut past MaxResultBytes
+// lost of the state the session follows itself, as of selection sel:
+// the responses after the bound are dropped from the Result, but the
+// session read them. A server may send its EXISTS, [UIDVALIDITY] and
+// [HIGHESTMODSEQ] after a long run of changed FETCHes (no order is set),
+// and a UIDVALIDITY read as 0 reported a change the server never made
+// (the caller dropped its cache). Exists is the session's count; a
+// UIDVALIDITY or HIGHESTMODSEQ the kept part lacks is the session's.
+// Nothing is taken once another selection has begun (another
+// goroutine's SELECT): the values could be its mailbox's.
+func (c *Client) fromSession(st *MailboxState, sel uint32) {
+	_, v, vsel, vok := c.s.SelectedUIDValidity()
+	n, known := c.s.Exists()
+	modseq, hasModSeq := c.s.HighestModSeq()
+	if c.s.Selections() != sel {
+		return
+	}
+	if st.UIDValidity == 0 && vok && vsel == sel {
+		st.UIDValidity = v
+	}
+	if known {
+		st.Exists = n
+	}
+	if st.HighestModSeq == 0 && !st.NoModSeq && hasModSeq {
+		st.HighestModSeq = modseq
+	}
+	st.Recent = min(st.Recent, st.Exists)
 }
 
 // Examine is Select with ReadOnly.

@@ -24,6 +24,9 @@ import (
 // UIDVALIDITY is the one asked, Exists 0 though the session counts n, and
 // no Vanished. Before 1482ed4 they were kept (they fit the room left).
 // Defaults: the bound is what the test is about, at its default.
+// (The VANISHED (EARLIER) after the bound is lost with the rest: the
+// session keeps no such list; Select's doc says Vanished and Changed
+// hold what was kept.)
 func TestSelectManyChangesStateAfterChanges(t *testing.T) {
 	const n = 225000
 	b := make([]byte, 0, 128+n*56)
@@ -64,7 +67,7 @@ func TestSelectManyChangesStateAfterChanges(t *testing.T) {
 		t.Fatalf("session's Exists after: %d %v", k, known)
 	}
 	if !errors.Is(err, session.ErrResultTooLarge) || st.UIDValidityChanged || st.UIDValidity != 7 || st.Exists != n ||
-		st.HighestModSeq != 900 || st.Vanished.String() != "300001:300010" || len(st.Changed) == 0 {
+		st.HighestModSeq != 900 || len(st.Changed) == 0 {
 		t.Fatalf("SELECT (QRESYNC) with %d changes, the state after them: %v; UIDValidityChanged %v, UIDValidity %d, exists %d (the session counts %d), highestmodseq %d, vanished %q, %d changed",
 			n, err, st.UIDValidityChanged, st.UIDValidity, st.Exists, n, st.HighestModSeq, st.Vanished.String(), len(st.Changed))
 	}
