@@ -51,14 +51,6 @@ var (
 	// literal body was skipped or streamed before the bytes ahead of it
 	// were forwarded. Relaying on would corrupt the stream: close it.
 	ErrForwardGap = errors.New("wire: consumed bytes were dropped before they were forwarded")
-	// ErrSkipPending means a call read the line, or its open literal,
-	// while SkipLine, ForwardLine, ForwardLongLine or RefuseLine had
-	// failed in it (a read deadline, or the writer's error) and was not
-	// called again: the skip gave up bytes of the line (the '{' of a
-	// literal's header, the head that tells a status line), so no token
-	// read from there frames the line as the skip does. Call the skip
-	// again (Reset starts over). Nothing is consumed.
-	ErrSkipPending = errors.New("wire: an interrupted skip of the line is to be called again")
 	// ErrHeaderForwarded means ForwardAsSync was called for a literal whose
 	// header was forwarded already, as it was sent.
 	ErrHeaderForwarded = errors.New("wire: the literal header was forwarded already")

@@ -330,8 +330,8 @@ func (t *Tokenizer) ForwardAsSync(w io.Writer) (int, error) {
 // arrives, never holding it whole. It returns the number of body bytes
 // copied. Without an open literal it fails with ErrLiteralPending.
 func (t *Tokenizer) ForwardLiteral(w io.Writer) (int64, error) {
-	if err := t.openLiteral(); err != nil {
-		return 0, err
+	if t.pend&pendLit == 0 {
+		return 0, ErrLiteralPending
 	}
 	if _, err := t.Forward(w); err != nil {
 		return 0, err
@@ -364,16 +364,6 @@ func (t *Tokenizer) ForwardLiteral(w io.Writer) (int64, error) {
 // must be closed. A code closed by ']' (at its depth, outside quoted
 // strings; a quote left open to the line's end is not followed) before
 // the header puts the header in the text: the line is text.
-//
-// A failure of w (or of the reader, a deadline) ends nothing: the line
-// stays where it stopped, the bytes w did not take unforwarded, and
-// ForwardLine called again, w mended, goes on from the first byte w did
-// not take, in a literal's body too (it never drains one unforwarded): the
-// line reaches w once, whole and in order. Until it is called again other
-// reading calls fail with ErrSkipPending (see SkipLine). A w that cannot
-// be mended means the connection is lost: close it. A literal the caller
-// left open (Literal, AppendUntilLiteral) is relayed, body first, as
-// ForwardLiteral does.
 func (t *Tokenizer) ForwardLine(w io.Writer) error {
 	return t.skipLine(w, false, int64(t.maxLine), -1)
 }
@@ -395,9 +385,7 @@ func (t *Tokenizer) ForwardLine(w io.Writer) error {
 // codec, which reads a code it cannot parse as text) whose first part
 // ends in a literal's header with no ']' closing the code before it fails
 // with a *SyntaxError matching ErrOutOfStep, as in ForwardLine: where the
-// line ends is not guessed. A failure of w or of the reader is resumed by
-// calling it again, as for ForwardLine, the limit counting the line from
-// its start.
+// line ends is not guessed.
 func (t *Tokenizer) ForwardLongLine(w io.Writer, limit int64) error {
 	return t.skipLine(w, false, limit, -1)
 }

@@ -204,10 +204,6 @@ const (
 	pendBroken
 	// pendHead: next is reading the head of a line (see nextHead).
 	pendHead
-	// pendSkip: a skip of the line (SkipLine, ForwardLine, RefuseLine)
-	// failed with the reader's or the writer's error and is to be
-	// called again; other calls fail with ErrSkipPending (see SkipLine).
-	pendSkip
 )
 
 // NewTokenizer returns a tokenizer reading from r. It does no I/O.
@@ -257,7 +253,7 @@ func (t *Tokenizer) Reset(r io.Reader) {
 	t.rerr = nil
 	t.depth = 0
 	t.scratch = t.scratch[:0]
-	t.pend &^= pendLit | pendBroken | pendSkip
+	t.pend &^= pendLit | pendBroken
 	t.broken = nil
 	t.litRemain = 0
 	t.startHead()
@@ -646,9 +642,6 @@ func (t *Tokenizer) begin() error {
 func (t *Tokenizer) beginSlow() error {
 	if t.pend&pendBroken != 0 {
 		return t.broken
-	}
-	if t.pend&pendSkip != 0 {
-		return ErrSkipPending
 	}
 	if t.pend&pendLit != 0 {
 		if err := t.drainLiteral(); err != nil {
@@ -1434,8 +1427,8 @@ func literalHeaderBuffered(b []byte) (info LiteralInfo, n int) {
 // ErrStringTooLarge (consuming nothing) when the literal is larger than
 // MaxStringLiteral. The bytes are valid until the next line is read.
 func (t *Tokenizer) LiteralBytes() ([]byte, error) {
-	if err := t.openLiteral(); err != nil {
-		return nil, err
+	if t.pend&pendLit == 0 {
+		return nil, ErrLiteralPending
 	}
 	n := t.litRemain
 	if n > int64(t.maxString) {
@@ -1461,8 +1454,8 @@ func (t *Tokenizer) LiteralBytes() ([]byte, error) {
 // whatever the caller leaves unread is skipped then. Reading it does not
 // allocate, and large reads bypass the tokenizer's buffer.
 func (t *Tokenizer) LiteralReader() (io.Reader, error) {
-	if err := t.openLiteral(); err != nil {
-		return nil, err
+	if t.pend&pendLit == 0 {
+		return nil, ErrLiteralPending
 	}
 	t.gen++ // the literal's bytes leave the buffer: marks cannot replay them
 	return (*literalReader)(t), nil
@@ -1476,24 +1469,12 @@ func (t *Tokenizer) LiteralReader() (io.Reader, error) {
 // it after forwarding the header and before reading any of the body. It
 // fails with ErrLiteralPending when no literal is open.
 func (t *Tokenizer) RefuseLiteral() error {
-	if err := t.openLiteral(); err != nil {
-		return err
+	if t.pend&pendLit == 0 {
+		return ErrLiteralPending
 	}
 	t.closeLiteral()
 	t.pend |= pendEOL
 	t.gen++
-	return nil
-}
-
-// openLiteral checks that a literal is open for the caller: not when a
-// skip of the line that opened it was interrupted (ErrSkipPending).
-func (t *Tokenizer) openLiteral() error {
-	switch {
-	case t.pend&pendSkip != 0:
-		return ErrSkipPending
-	case t.pend&pendLit == 0:
-		return ErrLiteralPending
-	}
 	return nil
 }
 
@@ -1698,18 +1679,6 @@ func (t *Tokenizer) drainLiteral() error {
 // zeros (which Next refuses past 19 digits, ErrNumberOverflow) is the
 // number it spells, as a server reads it, and one past int64 is over
 // MaxLiteral.
-//
-// Interrupted by the reader's error (a deadline), SkipLine keeps where it
-// stopped: call it again and it goes on from there, framing the line as
-// one uninterrupted call does (docs/wire.md, "Interrupted reads"). Until
-// then the line is the skip's: it has given up bytes of it (the head that
-// tells a status line, the '{' of a long literal's header), so every call
-// that reads the line or its open literal (Next, AppendLine, Peek,
-// LiteralReader and the rest) fails with ErrSkipPending, consuming
-// nothing, and Drop and Keep do nothing (the line's count goes on). The
-// same holds for ForwardLine, ForwardLongLine and RefuseLine, and for
-// calling another of them to go on (SkipLine after an interrupted
-// ForwardLine drops the rest of the line: Forward then fails).
 func (t *Tokenizer) SkipLine() error { return t.skipLine(nil, false, int64(t.maxLine), -1) }
 
 // skipLine is SkipLine; with w non-nil it is ForwardLine: every byte is
@@ -1719,32 +1688,11 @@ func (t *Tokenizer) SkipLine() error { return t.skipLine(nil, false, int64(t.max
 // totalLimit, unless negative, the bytes it reads, literal bodies
 // included (RefuseLineMax), a literal checked before its body is read.
 func (t *Tokenizer) skipLine(w io.Writer, refuse bool, lineLimit, totalLimit int64) error {
-	t.pend &^= pendSkip
-	err := t.skipRest(w, refuse, lineLimit, totalLimit)
-	if err != nil && t.pend&pendBroken == 0 {
-		// Interrupted (the reader's or the writer's error): the line is
-		// the skip's until it is called again (ErrSkipPending).
-		t.pend |= pendSkip
-	}
-	return err
-}
-
-// skipRest is skipLine's work, from where the line stands.
-func (t *Tokenizer) skipRest(w io.Writer, refuse bool, lineLimit, totalLimit int64) error {
-	if w != nil && t.pend&(pendLit|pendBroken) == pendLit {
-		// A literal left open (a forward of the line interrupted in its
-		// body, by the writer or a read deadline; or the caller's own)
-		// is relayed on from where it stopped: begin would drain it
-		// unforwarded.
-		if _, err := t.ForwardLiteral(w); err != nil {
-			return err
-		}
-	}
 	if err := t.begin(); err != nil {
 		return err
 	}
 	if w != nil {
-		if err := t.forwardConsumed(w); err != nil {
+		if _, err := t.Forward(w); err != nil {
 			return err
 		}
 	}
@@ -1940,18 +1888,6 @@ func (t *Tokenizer) skipRest(w io.Writer, refuse bool, lineLimit, totalLimit int
 		t.depth = 0
 		return nil
 	}
-}
-
-// forwardConsumed is Forward for skipLine: a call interrupted by the
-// writer may have forwarded bytes past the consumed ones (the part of the
-// line it was relaying when the writer failed), which stay in the buffer
-// unconsumed; the call again goes on from the first byte not forwarded.
-func (t *Tokenizer) forwardConsumed(w io.Writer) error {
-	if !t.fwdLost && t.fwdOff > t.Offset() && t.fwdOff <= t.base+int64(t.w) {
-		return nil
-	}
-	_, err := t.Forward(w)
-	return err
 }
 
 // resumeCode sets skipInCode and skipCode for a skip of a line whose
@@ -2192,12 +2128,10 @@ func (t *Tokenizer) LineRoom() int { return max(t.maxLine-(t.r-t.lineStart), 0) 
 // Drop to the end of the line, a slice borrowed from it (Token's too) is
 // valid only until the next call that reads; once bytes were given up,
 // marks taken before do not rewind (ErrCannotRewind) and RawLine fails,
-// as after a streamed literal. Drop does nothing at the end of a line, with a literal open,
-// or while a SkipLine (ForwardLine, RefuseLine) of the line that failed is
-// to be called again (it gave up the line's bytes itself, and counts
-// them); it does no I/O.
+// as after a streamed literal. Drop does nothing at the end of a line or with a literal open;
+// it does no I/O.
 func (t *Tokenizer) Drop() {
-	if t.pend&(pendLit|pendEOL|pendBroken|pendSkip) != 0 {
+	if t.pend&(pendLit|pendEOL|pendBroken) != 0 {
 		return
 	}
 	t.dropping = true
@@ -2212,7 +2146,7 @@ func (t *Tokenizer) Drop() {
 // ALL) calls it to read what follows (items it keeps as borrowed bytes).
 // It does nothing when Drop was not called in the line.
 func (t *Tokenizer) Keep() {
-	if t.dropping && t.pend&pendSkip == 0 {
+	if t.dropping {
 		t.giveUpConsumed()
 		t.dropping = false
 		t.skipLineLen = 0
