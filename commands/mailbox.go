@@ -229,7 +229,9 @@ func (e *ReadOnlyError) Is(target error) bool { return target == session.ErrRead
 // state is returned with a *ReadOnlyError, as imaplib raises readonly; the
 // mailbox stays selected and the next command runs normally. A QRESYNC
 // select whose changed messages pass the session's MaxResultBytes returns
-// the state, with the Changed it kept, and a
+// the state, with the Changed and Vanished it kept (the rest is lost),
+// EXISTS, UIDVALIDITY and HIGHESTMODSEQ as the session read them (the
+// server may send them after the changes), and a
 // *session.ResultTooLargeError: the mailbox is selected too. So is it
 // when the answer held a FETCH for a message above its EXISTS (a broken
 // or hostile server): the state is returned with the
