@@ -1,0 +1,99 @@
+package session_test
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/session"
+)
+
+// bodyUIDFetch is a FETCH of message n (UID n) with a BODY[] of size
+// bytes, streamed to a pulled command's caller (past MaxStringLiteral).
+func bodyUIDFetch(n, size int) string {
+	return fmt.Sprintf("* %d FETCH (UID %d BODY[] {%d}\r\n%s FLAGS ())\r\n", n, n, size, strings.Repeat("b", size))
+}
+
+// TestPullQueuePrefixSkipsLaterBodies: past MaxResultBytes, the body of a
+// pulled FETCH that a busy caller's queue cannot hold fails when read
+// (ResultTooLargeError), and what comes after it, a later FETCH with a
+// body section small enough for the room left included, is skipped: the
+// caller gets the items of 2 whole, the section of 3 whose Read fails,
+// nothing of 4, and the end with a Queued ResultTooLargeError; the
+// session goes on. With waiting, the caller has taken the rest and
+// waits when 4 comes. MaxResultBytes is the subject.
+func TestPullQueuePrefixSkipsLaterBodies(t *testing.T) {
+	for _, waiting := range []bool{false, true} {
+		t.Run(fmt.Sprintf("waiting=%v", waiting), func(t *testing.T) {
+			took := make(chan struct{})
+			var once sync.Once
+			release := func() { once.Do(func() { close(took) }) }
+			t.Cleanup(release)
+			conn := fake(t, func(r *bufio.Reader, w io.Writer) {
+				io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
+				fetch := strings.Fields(readCommand(r, w))[0]
+				io.WriteString(w, "* 1 FETCH (UID 1 FLAGS ())\r\n")
+				noop := strings.Fields(readCommand(r, w))[0]
+				io.WriteString(w, bodyUIDFetch(2, 100_000)+bodyUIDFetch(3, 150_000))
+				if waiting {
+					io.WriteString(w, noop+" OK noop\r\n")
+					<-took
+				}
+				io.WriteString(w, bodyUIDFetch(4, 70_000)+fetch+" OK done\r\n")
+				if !waiting {
+					io.WriteString(w, noop+" OK noop\r\n")
+				}
+				if after := strings.Fields(readCommand(r, w)); len(after) > 0 {
+					io.WriteString(w, after[0]+" OK after\r\n")
+				}
+				io.Copy(io.Discard, r)
+			})
+			s := openDefaultsWith(t, conn, &session.Options{MaxResultBytes: 200_000})
+			p, err := s.Start(ctx20(t), pullUIDFetch("(UID BODY[] FLAGS)"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.Next(ctx20(t)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for i := 0; ; i++ {
+				if i == 3 {
+					release()
+				}
+				it, err := p.Next(ctx20(t))
+				if err != nil {
+					got = append(got, fmt.Sprintf("end %v", err))
+					break
+				}
+				f := it.Response.(*codec.Fetch)
+				if it.Body != nil {
+					n, rerr := io.Copy(io.Discard, it.Body)
+					got = append(got, fmt.Sprintf("%d section %d %v", f.UID, n, errors.Is(rerr, session.ErrResultTooLarge)))
+				} else {
+					got = append(got, fmt.Sprintf("%d", f.UID))
+				}
+			}
+			release()
+			if want := `["2 section 100000 false" "2" "3 section 0 true" "end EOF"]`; fmt.Sprintf("%q", got) != want {
+				t.Fatalf("items %q; want %s", got, want)
+			}
+			_, err = p.Wait(ctx20(t))
+			var tl *session.ResultTooLargeError
+			if !errors.As(err, &tl) || !tl.Queued {
+				t.Fatalf("Wait: %v; want a Queued ResultTooLargeError", err)
+			}
+			if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+				t.Fatalf("the session did not go on: %v", err)
+			}
+		})
+	}
+}
