@@ -505,7 +505,10 @@ func idleDoneStalls(t *testing.T) {
 // machine may be 20 times slower than usual, so work that takes a second
 // there may take most of a minute (TestFloodResponseNames, 100,000
 // responses, failed its old 20 s bound at a load average of 17).
-const hangBound = 5 * time.Minute
+// Not more: a regression that hangs many tests one after another must
+// not take the test binary past its 30 minutes (go test -timeout), which
+// loses every other test's result (revP56).
+const hangBound = 2 * time.Minute
 
 // ctx20 returns a context ended hangBound after the call (it was 20 s,
 // hence the name): a hang detector, never a bound on the test's work.
@@ -521,7 +524,9 @@ func ctx20(t *testing.T) context.Context {
 // (TestResultBoundCountsCopies failed 5 runs of 5 at a load average of 4
 // to 9 when ctx20 gave 20 s). It only guards against a hang.
 func ctxBulk(t *testing.T) context.Context {
-	return ctx20(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
 }
 
 // TestAbort: Abort ends the session as a failed connection does: the
