@@ -47,10 +47,7 @@ var (
 	// sent a challenge and its OK together) is the same: no "*" is
 	// written after it, and Wait aborts the session when OnContinue
 	// refuses (or panics on) that challenge, the session in AUTH only
-	// until then: the commands queued behind the AUTHENTICATE are held
-	// until the challenge is settled (answered, OnContinue's check
-	// passed, or Wait given no OnContinue), and are not sent
-	// (ErrNotSent) when it is refused.
+	// until then.
 	ErrCancelAccepted = sentinel("session: the server accepted an authentication exchange the client cancelled")
 	// ErrBye matches a *ByeError: the server said BYE.
 	ErrBye = sentinel("session: server said BYE")

@@ -1272,11 +1272,6 @@ func (s *Session) acceptedCancel(p *Pending, st *codec.Status) error {
 	// Settled under the lock Continue takes to set gaveUp: no "*" is
 	// written after this OK (Continue says ErrCommandEnded).
 	p.settled = !gaveUp
-	if p.settled && p.contHeld {
-		// A challenge came with the OK and is not answered: the
-		// commands queued behind p stay held until it is (holdLocked).
-		s.holdLocked(p)
-	}
 	s.mu.Unlock()
 	if !gaveUp {
 		return nil
@@ -1301,11 +1296,6 @@ func (s *Session) transition(p *Pending, st *codec.Status) {
 	ok := st.Kind == codec.StatusOK
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.err != nil {
-		// Aborted while the answer was read (a held AUTHENTICATE's
-		// challenge refused, Continue): the state stays LOGOUT.
-		return
-	}
 	capCode := st.Code != nil && st.Code.Kind == codec.CodeCapability
 	if capCode {
 		s.setCaps(st.Code.Caps)

@@ -503,11 +503,6 @@ type Pending struct {
 	// and the OK aborts the session, or not at all, and Wait aborts it
 	// (acceptedBeforeCancel) (under s.mu).
 	settled bool
-	// held: settled with a "+" not answered (contHeld): the session holds
-	// every command queued behind p (flightCounts.held, canStart) until
-	// the exchange is: the "+" answered or accepted (releaseLocked), or
-	// the session aborted for its refusal (abortHeld) (under s.mu).
-	held bool
 
 	unannouncedSeq    uint32 // see unannounced
 	unannouncedExists uint32

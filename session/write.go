@@ -516,8 +516,7 @@ func (s *Session) stopWaitingLocked(w *waiter) {
 }
 
 // canStart applies the pipelining rules (under mu): a command that runs
-// alone starts when nothing is in flight (nor held: holdLocked) and holds
-// back the others; a
+// alone starts when nothing is in flight and holds back the others; a
 // command that uses sequence numbers does not start beside one during
 // which the server may send EXPUNGE, nor the other way round; a command
 // that takes FETCH responses by its message set (set) does not start
@@ -525,12 +524,10 @@ func (s *Session) stopWaitingLocked(w *waiter) {
 // of untagged data that cannot be told apart (commandInfo.untold) do
 // not start together.
 func (s *Session) canStart(info commandInfo, set *targetSet) bool {
-	c := &s.counts
-	if len(s.inflight) == 0 && c.alone == 0 {
-		// c.alone with nothing in flight: an AUTHENTICATE held
-		// (holdLocked).
+	if len(s.inflight) == 0 {
 		return true
 	}
+	c := &s.counts
 	switch {
 	case info.alone || c.alone > 0:
 		return false
@@ -1672,9 +1669,7 @@ func (s *Session) waitLiteral(ctx context.Context, p *Pending) error {
 // of OnContinue then, or one the "*" could not follow (the OK read first:
 // no "*" is written after it), aborts the session as an OK to a "*" does
 // (ErrCancelAccepted), and Wait returns it joined with the abort, as
-// every later Wait of the command does. Until the challenge is checked,
-// the commands queued behind the command are held (not sent on a session
-// about to be aborted).
+// every later Wait of the command does.
 func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 	// Without OnContinue the continuations stay in Continuations() for the
 	// caller (IDLE); a nil channel never delivers.
@@ -1707,15 +1702,6 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 	}
 	s.mu.Unlock()
 	ended := func() (*Result, error) {
-		s.mu.Lock()
-		if !p.refusing {
-			// A challenge held with the OK (holdLocked) that no one
-			// answers now: its late check is over (lateChallenge), or
-			// no OnContinue takes it. A refusal's "*" decides it
-			// instead (refuseContinuations).
-			s.releaseLocked(p)
-		}
-		s.mu.Unlock()
 		if p.cut {
 			// Ended by the session's end: the reader goroutine may
 			// still be writing the result it was building.
@@ -1888,10 +1874,7 @@ func (p *Pending) RefuseContinuations() {
 // refuseContinuationsLocked is RefuseContinuations under s.mu.
 func (p *Pending) refuseContinuationsLocked() {
 	s := p.s
-	if p.refusing || p.ended && (!p.held || p.contWaiter) {
-		// An ended command held (holdLocked) with no Wait answering:
-		// the challenge that came with its OK is refused, which aborts
-		// the session (Continue).
+	if p.refusing || p.ended {
 		return
 	}
 	p.refusing = true
@@ -1933,14 +1916,6 @@ func (p *Pending) refuseContinuations(cont chan []byte, done chan struct{}, take
 	for {
 		select {
 		case <-done:
-			select {
-			case <-cont:
-				// Came with the tagged answer: refused too, so that
-				// an OK it came with is not taken for acceptance
-				// (holdLocked; nothing is written after the answer).
-				p.refuse()
-			default:
-			}
 			return
 		case <-cont:
 			if p.refuse() != nil {
@@ -2036,12 +2011,7 @@ func (p *Pending) onContinue(ctx context.Context, text []byte) (resp []byte, err
 // ErrCommandEnded. ctx bounds the write as a command's context does: the
 // line is written even when ctx has already ended (unsent, it would leave
 // the server waiting), and a write still blocked 50 ms after ctx ends (a
-// server that does not read) is cut, which ends the session. For an
-// AUTHENTICATE whose tagged OK was read with a challenge not answered
-// (sent together), nothing is written either (ErrCommandEnded): a response
-// accepts the challenge and lets the commands held behind the command go;
-// "*" refuses it and aborts the session (ErrCancelAccepted), those
-// commands not sent.
+// server that does not read) is cut, which ends the session.
 func (p *Pending) Continue(ctx context.Context, line []byte) error {
 	for _, c := range line {
 		if c == '\r' || c == '\n' || c == 0 {
@@ -2067,18 +2037,6 @@ func (p *Pending) Continue(ctx context.Context, line []byte) error {
 		// would follow it, read as a command of its own.
 		ended = true
 	}
-	refused := false
-	if p.held {
-		// The answer to the challenge that came with the OK: a
-		// response accepts it, and the commands held behind p go; a
-		// "*" refuses it, and the session is aborted (below).
-		refused = string(line) == "*"
-		if refused {
-			p.gaveUp = true
-		} else {
-			s.releaseLocked(p)
-		}
-	}
 	if !ended && p.info.waits {
 		// DONE: the server may still end the command on its own before
 		// reading it, and take "DONE" for a tag (complete).
@@ -2090,9 +2048,6 @@ func (p *Pending) Continue(ctx context.Context, line []byte) error {
 		p.gaveUp = true
 	}
 	s.mu.Unlock()
-	if refused {
-		s.abortRefused(p)
-	}
 	if ended {
 		// Written now, the line would be read as a command of its own.
 		return ErrCommandEnded
@@ -2242,74 +2197,18 @@ func (s *Session) acceptedBeforeCancel(p *Pending, cerr error) error {
 		return nil
 	}
 	s.mu.Lock()
-	// p.cut with ErrCancelAccepted: Continue aborted the session for the
-	// "*" that refused the challenge held with the OK (abortRefused),
-	// maybe before the reader ended p.
-	accepted := p.ended && p.info.transition == ToAuth &&
-		(!p.cut && p.err == nil || p.cut && errors.Is(p.err, ErrCancelAccepted))
+	accepted := p.ended && !p.cut && p.err == nil && p.info.transition == ToAuth
 	s.mu.Unlock()
 	if !accepted {
 		return nil
 	}
-	s.abort(acceptedEarly(p))
+	s.abort(&ProtocolError{kind: ErrCancelAccepted,
+		Reason: "tagged OK for " + p.name + " read before the client could cancel the exchange"})
 	err := fmt.Errorf("%w; %w", cerr, s.Err())
 	s.mu.Lock()
 	p.cut, p.err = true, err
 	s.mu.Unlock()
 	return err
-}
-
-// acceptedEarly is the cause of the abort of a session whose server
-// answered OK to p before the client could cancel its exchange.
-func acceptedEarly(p *Pending) error {
-	return &ProtocolError{kind: ErrCancelAccepted,
-		Reason: "tagged OK for " + p.name + " read before the client could cancel the exchange"}
-}
-
-// holdLocked holds every command queued behind p, an AUTHENTICATE whose
-// tagged OK the reader took with a challenge not answered (acceptedCancel,
-// under s.mu): p leaves flight, but no command may start (canStart counts
-// it among those that run alone) until the exchange is settled. Written
-// before, a command would run on a session authenticated to a server whose
-// challenge the client may yet refuse (a SCRAM server signature wrong),
-// and which is then aborted. Settled: the challenge answered (Continue
-// with a response), checked by OnContinue (lateChallenge) or passed over
-// by a Wait that has no one left to answer it (releaseLocked), or refused
-// ("*"), which aborts the session (abortRefused).
-func (s *Session) holdLocked(p *Pending) {
-	p.held = true
-	s.counts.alone++
-}
-
-// releaseLocked lets the commands held behind p go (holdLocked), under
-// s.mu. An aborted session holds nothing (its counts were cleared).
-func (s *Session) releaseLocked(p *Pending) {
-	if !p.held {
-		return
-	}
-	p.held = false
-	if s.err == nil {
-		s.counts.alone--
-		s.changedLocked()
-	}
-}
-
-// release is releaseLocked under s.mu.
-func (p *Pending) release() {
-	p.s.mu.Lock()
-	p.s.releaseLocked(p)
-	p.s.mu.Unlock()
-}
-
-// abortRefused aborts the session for the "*" refusing the challenge that
-// came with p's OK (Continue on a held p): the server accepted an
-// exchange the client cancels (ErrCancelAccepted), and the commands held
-// behind p are not sent (ErrNotSent).
-func (s *Session) abortRefused(p *Pending) {
-	s.abort(acceptedEarly(p))
-	s.mu.Lock()
-	p.held = false
-	s.mu.Unlock()
 }
 
 // lateChallenge hands OnContinue a "+" still waiting in cont once p has
@@ -2337,8 +2236,6 @@ func (p *Pending) lateChallenge(ctx context.Context, cont chan []byte) error {
 		if aerr := s.acceptedBeforeCancel(p, err); aerr != nil {
 			return aerr
 		}
-		// Checked: the commands held behind p go.
-		p.release()
 	default:
 	}
 	return nil
