@@ -120,26 +120,3 @@ func OnReadTimeout(t interface{ Cleanup(func()) }, f func(interrupted bool)) {
 
 // WriteGrace is how long a write whose context ended may still take.
 const WriteGrace = writeGrace
-
-// PauseAfterAuth makes the reader goroutine of s, once a tagged OK has
-// taken it to AUTH and before the command ends, wait until the client has
-// answered the command's challenge with "*" (Pending.gaveUp: written, or
-// refused after the OK) or the session has ended. Call it before the
-// command starts, and the function it returns once s is closed.
-func PauseAfterAuth(s *Session) (restore func()) {
-	testHookTransitioned = func(p *Pending) {
-		if p.s != s || p.info.transition != ToAuth {
-			return
-		}
-		for {
-			s.mu.Lock()
-			ok := p.gaveUp || s.err != nil
-			s.mu.Unlock()
-			if ok {
-				return
-			}
-			time.Sleep(50 * time.Microsecond)
-		}
-	}
-	return func() { testHookTransitioned = nil }
-}

@@ -1219,9 +1219,6 @@ func (s *Session) complete(st *codec.Status) error {
 		return perr
 	}
 	s.transition(p, r.Status)
-	if h := testHookTransitioned; h != nil {
-		h(p)
-	}
 	if st.Kind == codec.StatusOK && p.upgrade != nil {
 		// The upgrade reads from the connection (a TLS handshake): on
 		// the reader goroutine, not a pulled command's caller.
@@ -1279,12 +1276,6 @@ func (s *Session) acceptedCancel(p *Pending, st *codec.Status) error {
 	return &ProtocolError{kind: ErrCancelAccepted,
 		Reason: "tagged OK for " + p.name + " after the client cancelled the exchange"}
 }
-
-// testHookTransitioned, set by tests, runs on the reader goroutine once a
-// command's tagged answer has changed the state (transition) and before
-// the command ends (finish): an answer to its challenge given in between
-// (Continue) meets the OK read and the command not ended yet.
-var testHookTransitioned func(p *Pending)
 
 // unknownStatus is what transition takes for a tagged response that is
 // neither OK, NO nor BAD (route): a failure, with no response code. It is
