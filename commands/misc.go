@@ -313,8 +313,8 @@ func (c *Client) Recent(ctx context.Context) ([]uint32, error) {
 	if err != nil {
 		return nil, err
 	}
-	if testHookRecentTaken != nil {
-		testHookRecentTaken()
+	if h := testHookRecentTaken; h != nil { // read once (revS56)
+		h()
 	}
 	var out []uint32
 	for _, r := range rs {

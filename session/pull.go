@@ -524,8 +524,9 @@ func (s *Session) pullDeliver(p *Pending, r codec.Response) {
 	if pl.overflow {
 		// Once one is dropped, every later one is, also when the
 		// caller has taken the rest and waits: a response after the
-		// hole is not handed out (the answer kept is a prefix, as a
-		// collecting Run's is).
+		// hole is not handed out (the answer kept is a prefix, as the
+		// typed client's collecting methods keep past their own bound:
+		// what they return must not hang on the reader's pace).
 		p.dropped++
 		s.mu.Unlock()
 		return
