@@ -28,9 +28,33 @@ import (
 // session keeps no such list; Select's doc says Vanished and Changed
 // hold what was kept.)
 func TestSelectManyChangesStateAfterChanges(t *testing.T) {
-	const n = 225000
-	b := make([]byte, 0, 128+n*56)
-	for i := 1; i <= n; i++ {
+	const n = manyChanges
+	c, st, err := examineManyChanges(t, "", "* 225000 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [HIGHESTMODSEQ 900] ok\r\n* VANISHED (EARLIER) 300001:300010\r\n")
+	if st == nil {
+		t.Fatalf("SELECT (QRESYNC) with %d changes: no state, %v", n, err)
+	}
+	if k, known := c.Exists(); !known || k != n {
+		t.Fatalf("session's Exists after: %d %v", k, known)
+	}
+	if !errors.Is(err, session.ErrResultTooLarge) || st.UIDValidityChanged || st.UIDValidity != 7 || st.Exists != n ||
+		st.HighestModSeq != 900 || len(st.Changed) == 0 {
+		t.Fatalf("SELECT (QRESYNC) with %d changes, the state after them: %v; UIDValidityChanged %v, UIDValidity %d, exists %d (the session counts %d), highestmodseq %d, vanished %q, %d changed",
+			n, err, st.UIDValidityChanged, st.UIDValidity, st.Exists, n, st.HighestModSeq, st.Vanished.String(), len(st.Changed))
+	}
+}
+
+// manyChanges is how many changed messages examineManyChanges's answer
+// reports: their FETCHes pass the default MaxResultBytes (64 MiB).
+const manyChanges = 225000
+
+// examineManyChanges answers a QRESYNC EXAMINE of "Big" (UIDVALIDITY 7
+// known, with the library's defaults) with before, manyChanges changed
+// FETCHes and after, and returns the Client, the state and the error.
+func examineManyChanges(t *testing.T, before, after string) (*commands.Client, *commands.MailboxState, error) {
+	t.Helper()
+	b := make([]byte, 0, len(before)+len(after)+manyChanges*56)
+	b = append(b, before...)
+	for i := 1; i <= manyChanges; i++ {
 		b = append(b, "* "...)
 		b = strconv.AppendInt(b, int64(i), 10)
 		b = append(b, " FETCH (UID "...)
@@ -39,8 +63,7 @@ func TestSelectManyChangesStateAfterChanges(t *testing.T) {
 		b = strconv.AppendInt(b, int64(500+i%300), 10)
 		b = append(b, "))\r\n"...)
 	}
-	b = append(b, "* 225000 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [HIGHESTMODSEQ 900] ok\r\n* VANISHED (EARLIER) 300001:300010\r\n"...)
-	answer := string(b)
+	answer := string(append(b, after...))
 	c, _, _ := selectedServer(t, "IMAP4rev1 ENABLE CONDSTORE QRESYNC UNSELECT", 1, func(cmd string) string {
 		switch {
 		case strings.HasPrefix(cmd, "EXAMINE Big"):
@@ -60,15 +83,5 @@ func TestSelectManyChangesStateAfterChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, err := c.Select(ctx, "Big", &commands.SelectOptions{ReadOnly: true, QResync: &commands.QResync{UIDValidity: 7, ModSeq: 400}})
-	if st == nil {
-		t.Fatalf("SELECT (QRESYNC) with %d changes: no state, %v", n, err)
-	}
-	if k, known := c.Exists(); !known || k != n {
-		t.Fatalf("session's Exists after: %d %v", k, known)
-	}
-	if !errors.Is(err, session.ErrResultTooLarge) || st.UIDValidityChanged || st.UIDValidity != 7 || st.Exists != n ||
-		st.HighestModSeq != 900 || len(st.Changed) == 0 {
-		t.Fatalf("SELECT (QRESYNC) with %d changes, the state after them: %v; UIDValidityChanged %v, UIDValidity %d, exists %d (the session counts %d), highestmodseq %d, vanished %q, %d changed",
-			n, err, st.UIDValidityChanged, st.UIDValidity, st.Exists, n, st.HighestModSeq, st.Vanished.String(), len(st.Changed))
-	}
+	return c, st, err
 }

@@ -1,14 +1,9 @@
 package commands_test
 
 import (
-	"context"
 	"errors"
-	"strconv"
-	"strings"
 	"testing"
-	"time"
 
-	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/session"
 )
 
@@ -26,38 +21,8 @@ import (
 // follows UIDValidityChanged's doc drops its whole cache of a mailbox
 // whose UIDVALIDITY did not change. Defaults.
 func TestSelectManyChangesUIDValidityAfterThemNotChanged(t *testing.T) {
-	const n = 225000
-	b := make([]byte, 0, 128+n*56)
-	b = append(b, "* 225000 EXISTS\r\n* OK [HIGHESTMODSEQ 900] ok\r\n* VANISHED (EARLIER) 300001:300010\r\n"...)
-	for i := 1; i <= n; i++ {
-		b = append(b, "* "...)
-		b = strconv.AppendInt(b, int64(i), 10)
-		b = append(b, " FETCH (UID "...)
-		b = strconv.AppendInt(b, int64(i), 10)
-		b = append(b, " FLAGS (\\Seen) MODSEQ ("...)
-		b = strconv.AppendInt(b, int64(500+i%300), 10)
-		b = append(b, "))\r\n"...)
-	}
-	b = append(b, "* OK [UIDVALIDITY 7] ok\r\n"...)
-	answer := string(b)
-	c, _, _ := selectedServer(t, "IMAP4rev1 ENABLE CONDSTORE QRESYNC UNSELECT", 1, func(cmd string) string {
-		switch {
-		case strings.HasPrefix(cmd, "EXAMINE Big"):
-			return answer
-		case cmd == "ENABLE QRESYNC":
-			return "* ENABLED QRESYNC\r\n"
-		}
-		return ""
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // a hang guard only
-	defer cancel()
-	if err := c.Unselect(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Enable(ctx, "QRESYNC"); err != nil {
-		t.Fatal(err)
-	}
-	st, err := c.Select(ctx, "Big", &commands.SelectOptions{ReadOnly: true, QResync: &commands.QResync{UIDValidity: 7, ModSeq: 400}})
+	const n = manyChanges
+	c, st, err := examineManyChanges(t, "* 225000 EXISTS\r\n* OK [HIGHESTMODSEQ 900] ok\r\n* VANISHED (EARLIER) 300001:300010\r\n", "* OK [UIDVALIDITY 7] ok\r\n")
 	if st == nil || !errors.Is(err, session.ErrResultTooLarge) {
 		t.Fatalf("SELECT (QRESYNC) with %d changes: %v, %v; want the state and ErrResultTooLarge", n, st, err)
 	}
