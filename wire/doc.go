@@ -82,7 +82,11 @@
 // before a line's first byte io.EOF, never a *SyntaxError "got EOF" (a run
 // the end cuts, an atom, a number, spaces, is returned as it is, and the
 // next call meets the end; a NIL it cuts, "N" or "NI" where NString or
-// AcceptNIL looks for NIL, is io.ErrUnexpectedEOF).
+// AcceptNIL looks for NIL, is io.ErrUnexpectedEOF). SkipLine, ForwardLine,
+// ForwardLongLine and RefuseLine resume too, ForwardLine from the first
+// byte its writer did not accept; until one so interrupted is called again
+// (or Reset), the line is its own: other calls fail with ErrSkipPending
+// (io.EOF once the stream ended), and Drop does nothing.
 //
 // # Tolerances
 //

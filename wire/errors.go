@@ -51,6 +51,17 @@ var (
 	// literal body was skipped or streamed before the bytes ahead of it
 	// were forwarded. Relaying on would corrupt the stream: close it.
 	ErrForwardGap = errors.New("wire: consumed bytes were dropped before they were forwarded")
+	// ErrSkipPending means a call was made while a SkipLine, ForwardLine,
+	// ForwardLongLine or RefuseLine of the current line that a read or
+	// write error interrupted waits to be resumed. The interrupted call
+	// gave up part of the line (or of a literal in it) and keeps what it
+	// needs to frame the rest: reading tokens there would take the middle
+	// of the line (the digits of a literal's header, a literal's body)
+	// for tokens, and a Drop would restart the line's count. Call the
+	// interrupted method again (SkipLine may resume a ForwardLine), or
+	// Reset. Once the end of the stream interrupted the skip, those calls
+	// return io.EOF instead.
+	ErrSkipPending = errors.New("wire: an interrupted skip of the line must be resumed first")
 	// ErrHeaderForwarded means ForwardAsSync was called for a literal whose
 	// header was forwarded already, as it was sent.
 	ErrHeaderForwarded = errors.New("wire: the literal header was forwarded already")

@@ -261,6 +261,11 @@ func (t *Tokenizer) forwardN(w io.Writer, end int) (int, error) {
 		return 0, ErrForwardGap
 	}
 	i := t.fwdOff - t.base
+	if i > int64(end) && t.pend&pendSkip != 0 {
+		// An interrupted ForwardLine relayed part of the line ahead of
+		// what it consumed: nothing more was consumed.
+		return 0, nil
+	}
 	if i < 0 || i > int64(end) {
 		t.fwdLost = true
 		return 0, ErrForwardGap
@@ -329,7 +334,15 @@ func (t *Tokenizer) ForwardAsSync(w io.Writer) (int, error) {
 // header must reach the server first), then copies the body to w as it
 // arrives, never holding it whole. It returns the number of body bytes
 // copied. Without an open literal it fails with ErrLiteralPending.
+// After w's error it can be called again, and goes on from the first byte
+// w did not accept; when w has a ReadFrom, the body moves on by what w
+// took from the connection, and a ReadFrom that reports less than it took
+// (one built on io.Copy: the bytes it read past what it wrote are gone)
+// makes the call fail with ErrForwardGap, as does every later Forward.
 func (t *Tokenizer) ForwardLiteral(w io.Writer) (int64, error) {
+	if t.pend&pendSkip != 0 {
+		return 0, t.skipPendingErr()
+	}
 	if t.pend&pendLit == 0 {
 		return 0, ErrLiteralPending
 	}
@@ -364,6 +377,14 @@ func (t *Tokenizer) ForwardLiteral(w io.Writer) (int64, error) {
 // must be closed. A code closed by ']' (at its depth, outside quoted
 // strings; a quote left open to the line's end is not followed) before
 // the header puts the header in the text: the line is text.
+//
+// After a read or write error ForwardLine is called again to resume: it
+// goes on from the first byte w did not accept (the count Write returns;
+// for a w with ReadFrom, the bytes it took from the connection, and when
+// ReadFrom reports fewer the resumed call fails with ErrForwardGap: they
+// are lost). Until then the line is its own: other calls fail with
+// ErrSkipPending (see there). A literal left open by the caller (Literal)
+// is relayed from its first byte not forwarded, as ForwardLiteral does.
 func (t *Tokenizer) ForwardLine(w io.Writer) error {
 	return t.skipLine(w, false, int64(t.maxLine), -1)
 }
@@ -483,7 +504,11 @@ func (t *Tokenizer) RefuseLine() error { return t.RefuseLineMax(-1) }
 // and ErrOutOfStep (close the connection). The line's bytes outside
 // literals are bounded by the larger of max and MaxLineLength: the line
 // is dropped as it is read, in a buffer that does not grow. A negative
-// max is no bound but MaxLineLength's (RefuseLine).
+// max is no bound but MaxLineLength's (RefuseLine). Interrupted by a read
+// error, it is resumed by RefuseLine or RefuseLineMax alone: until then
+// other calls fail with ErrSkipPending (SkipLine and ForwardLine too, which
+// would wait for the body of a synchronizing literal that ends the line,
+// or relay the refused command).
 func (t *Tokenizer) RefuseLineMax(max int64) error {
 	return t.skipLine(io.Discard, true, maxOf(int64(t.maxLine), max), max)
 }

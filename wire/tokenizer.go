@@ -173,6 +173,10 @@ type Tokenizer struct {
 	fwdLost  bool // consumed bytes left the buffer unforwarded (ErrForwardGap)
 	lenient  bool
 	commands bool // TokenizerOptions.Commands: no line head is followed
+	// skipKind: with pendSkip, the kind of the interrupted skip of the
+	// line (a skipKind value, skipEnded added when the stream ended); in
+	// the byte the bools above leave before fwdOff.
+	skipKind uint8
 
 	fwdOff int64 // stream offset of the first consumed byte not forwarded
 
@@ -204,6 +208,21 @@ const (
 	pendBroken
 	// pendHead: next is reading the head of a line (see nextHead).
 	pendHead
+	// pendSkip: a SkipLine, ForwardLine, ForwardLongLine or RefuseLine
+	// returned a read or write error in the middle of the line, which
+	// stays its own until it is resumed (skipKind says by what) or the
+	// tokenizer is Reset: every other call fails with ErrSkipPending
+	// (skipPendingErr).
+	pendSkip
+)
+
+// skipKind values: the call an interrupted skip of a line (pendSkip)
+// waits for. skipEnded flags one the end of the stream interrupted.
+const (
+	skipKindSkip    = 1 // SkipLine
+	skipKindForward = 2 // ForwardLine, ForwardLongLine
+	skipKindRefuse  = 3 // RefuseLine, RefuseLineMax
+	skipEnded       = 0x80
 )
 
 // NewTokenizer returns a tokenizer reading from r. It does no I/O.
@@ -253,7 +272,8 @@ func (t *Tokenizer) Reset(r io.Reader) {
 	t.rerr = nil
 	t.depth = 0
 	t.scratch = t.scratch[:0]
-	t.pend &^= pendLit | pendBroken
+	t.pend &^= pendLit | pendBroken | pendSkip
+	t.skipKind = 0
 	t.broken = nil
 	t.litRemain = 0
 	t.startHead()
@@ -364,7 +384,7 @@ func (t *Tokenizer) markSlow() Mark {
 // bytes returned after m was taken are no longer valid once Rewind returns:
 // they will be read again, and their room in the buffer may be reused.
 func (t *Tokenizer) Rewind(m Mark) error {
-	if m.gen != t.gen || t.pend&pendEOL != 0 || t.lineStart+m.off > t.w {
+	if m.gen != t.gen || t.pend&(pendEOL|pendSkip) != 0 || t.lineStart+m.off > t.w {
 		return ErrCannotRewind
 	}
 	t.r = t.lineStart + m.off
@@ -522,7 +542,7 @@ func (t *Tokenizer) lineBuffered() (ok bool, maxLiteral int64) {
 // that is not whole. It reads nothing. A client that decodes a response
 // on a goroutine that must not block on the network asks it first.
 func (t *Tokenizer) LineBuffered() (ok bool, maxLiteral int64) {
-	if t.pend&(pendLit|pendBroken) != 0 || t.pend&pendEOL == 0 && t.r != t.lineStart {
+	if t.pend&(pendLit|pendBroken|pendSkip) != 0 || t.pend&pendEOL == 0 && t.r != t.lineStart {
 		return false, 0
 	}
 	if ok, maxLiteral = t.lineBuffered(); ok {
@@ -642,6 +662,9 @@ func (t *Tokenizer) begin() error {
 func (t *Tokenizer) beginSlow() error {
 	if t.pend&pendBroken != 0 {
 		return t.broken
+	}
+	if t.pend&pendSkip != 0 {
+		return t.skipPendingErr()
 	}
 	if t.pend&pendLit != 0 {
 		if err := t.drainLiteral(); err != nil {
@@ -1427,6 +1450,9 @@ func literalHeaderBuffered(b []byte) (info LiteralInfo, n int) {
 // ErrStringTooLarge (consuming nothing) when the literal is larger than
 // MaxStringLiteral. The bytes are valid until the next line is read.
 func (t *Tokenizer) LiteralBytes() ([]byte, error) {
+	if t.pend&pendSkip != 0 {
+		return nil, t.skipPendingErr()
+	}
 	if t.pend&pendLit == 0 {
 		return nil, ErrLiteralPending
 	}
@@ -1454,6 +1480,9 @@ func (t *Tokenizer) LiteralBytes() ([]byte, error) {
 // whatever the caller leaves unread is skipped then. Reading it does not
 // allocate, and large reads bypass the tokenizer's buffer.
 func (t *Tokenizer) LiteralReader() (io.Reader, error) {
+	if t.pend&pendSkip != 0 {
+		return nil, t.skipPendingErr()
+	}
 	if t.pend&pendLit == 0 {
 		return nil, ErrLiteralPending
 	}
@@ -1469,6 +1498,9 @@ func (t *Tokenizer) LiteralReader() (io.Reader, error) {
 // it after forwarding the header and before reading any of the body. It
 // fails with ErrLiteralPending when no literal is open.
 func (t *Tokenizer) RefuseLiteral() error {
+	if t.pend&pendSkip != 0 {
+		return t.skipPendingErr()
+	}
 	if t.pend&pendLit == 0 {
 		return ErrLiteralPending
 	}
@@ -1534,21 +1566,7 @@ func (l *literalReader) WriteTo(w io.Writer) (int64, error) {
 			if rf, ok := w.(io.ReaderFrom); ok {
 				// Nothing buffered: let w read the rest straight from the
 				// connection, as io.Copy would without us in between.
-				t.lr = io.LimitedReader{R: t.rd, N: t.litRemain}
-				n, err := rf.ReadFrom(&t.lr)
-				t.lr.R = nil
-				if n > 0 {
-					t.removed(n, true)
-				}
-				t.litRemain -= n
-				total += n
-				if t.litRemain == 0 {
-					break
-				}
-				if err == nil || err == io.EOF {
-					err = io.ErrUnexpectedEOF
-				}
-				return total, err
+				return l.readFrom(rf, total)
 			}
 		}
 		if t.r == t.w {
@@ -1583,6 +1601,41 @@ func (l *literalReader) WriteTo(w io.Writer) (int64, error) {
 	}
 	t.closeLiteral()
 	return total, nil
+}
+
+// readFrom is WriteTo's rest of the open literal when nothing is
+// buffered: rf reads it straight from the connection. What left the
+// connection (the limiter's count) moves the stream on, whatever rf
+// reports: a ReadFrom built on io.Copy reports what it wrote, and the
+// bytes it read and did not write are gone. Those, and a count past
+// what it read, are a gap the forwarding position cannot cross
+// (ErrForwardGap): a resumed forward fails rather than relay the
+// stream with bytes missing. total is what WriteTo copied before.
+func (l *literalReader) readFrom(rf io.ReaderFrom, total int64) (int64, error) {
+	t := (*Tokenizer)(l)
+	t.lr = io.LimitedReader{R: t.rd, N: t.litRemain}
+	n, err := rf.ReadFrom(&t.lr)
+	t.lr.R = nil
+	taken := t.litRemain - t.lr.N
+	if taken > 0 {
+		t.removed(taken, true)
+	}
+	t.litRemain -= taken
+	total += taken
+	if n != taken {
+		t.fwdLost = true
+		if err == nil {
+			err = ErrForwardGap
+		}
+	}
+	if t.litRemain == 0 {
+		t.closeLiteral()
+		return total, err
+	}
+	if err == nil || err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return total, err
 }
 
 // saturate converts an announced size to int64, clamping at the maximum.
@@ -1678,7 +1731,10 @@ func (t *Tokenizer) drainLiteral() error {
 // the reads cut the line and however long it is: a size with leading
 // zeros (which Next refuses past 19 digits, ErrNumberOverflow) is the
 // number it spells, as a server reads it, and one past int64 is over
-// MaxLiteral.
+// MaxLiteral. After a read error (a deadline) it is called again to
+// resume; until then other calls fail with ErrSkipPending. It may also
+// resume an interrupted ForwardLine (the rest is then not relayed), never
+// an interrupted RefuseLine.
 func (t *Tokenizer) SkipLine() error { return t.skipLine(nil, false, int64(t.maxLine), -1) }
 
 // skipLine is SkipLine; with w non-nil it is ForwardLine: every byte is
@@ -1688,10 +1744,68 @@ func (t *Tokenizer) SkipLine() error { return t.skipLine(nil, false, int64(t.max
 // totalLimit, unless negative, the bytes it reads, literal bodies
 // included (RefuseLineMax), a literal checked before its body is read.
 func (t *Tokenizer) skipLine(w io.Writer, refuse bool, lineLimit, totalLimit int64) error {
+	kind := uint8(skipKindSkip)
+	switch {
+	case refuse:
+		kind = skipKindRefuse
+	case w != nil:
+		kind = skipKindForward
+	}
+	if t.pend&pendSkip != 0 {
+		// A skip of the line was interrupted: only a call that frames
+		// it alike resumes it. SkipLine frames a line as ForwardLine
+		// does, and may give up one being forwarded (the rest is not
+		// relayed: Forward then fails with ErrForwardGap); a refused
+		// line is never forwarded or skipped (a synchronizing literal's
+		// header ends it, where they would wait for its body), nor a
+		// skipped one forwarded.
+		if got := t.skipKind &^ skipEnded; got != kind && (kind != skipKindSkip || got != skipKindForward) {
+			return ErrSkipPending
+		}
+		t.pend &^= pendSkip
+		t.skipKind = 0
+	}
+	err := t.skipLineOn(w, lineLimit, totalLimit, refuse)
+	if err != nil && t.pend&pendBroken == 0 {
+		// The line stays this call's until it is resumed (ErrSkipPending).
+		t.pend |= pendSkip
+		t.skipKind = kind
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			t.skipKind |= skipEnded
+		}
+	}
+	return err
+}
+
+// skipPendingErr is the error of a call made while an interrupted skip of
+// the line waits to be resumed: ErrSkipPending, or io.EOF once the end of
+// the stream interrupted it (a reader's loop ends there as it would).
+func (t *Tokenizer) skipPendingErr() error {
+	if t.skipKind&skipEnded != 0 {
+		return io.EOF
+	}
+	return ErrSkipPending
+}
+
+// skipLineOn is skipLine once the line is the call's.
+func (t *Tokenizer) skipLineOn(w io.Writer, lineLimit, totalLimit int64, refuse bool) error {
+	if w != nil && t.pend&(pendLit|pendBroken) == pendLit {
+		// A literal is open (a forward its writer or reader interrupted
+		// in the body, or a caller's Literal): it is relayed from its
+		// first byte not forwarded, as ForwardLiteral does, rather than
+		// drained (which loses what did not leave, ErrForwardGap).
+		if _, err := t.ForwardLiteral(w); err != nil {
+			return err
+		}
+	}
 	if err := t.begin(); err != nil {
 		return err
 	}
-	if w != nil {
+	// A forward its writer interrupted may have relayed part of the line
+	// past what was consumed (forwardTo writes bytes before they are
+	// given up): it goes on from there (forwardTo writes from fwdOff),
+	// where Forward would see a gap.
+	if w != nil && t.fwdOff <= t.Offset() {
 		if _, err := t.Forward(w); err != nil {
 			return err
 		}
@@ -2129,9 +2243,13 @@ func (t *Tokenizer) LineRoom() int { return max(t.maxLine-(t.r-t.lineStart), 0) 
 // valid only until the next call that reads; once bytes were given up,
 // marks taken before do not rewind (ErrCannotRewind) and RawLine fails,
 // as after a streamed literal. Drop does nothing at the end of a line or with a literal open;
-// it does no I/O.
+// it does no I/O. It does nothing either while a SkipLine, ForwardLine,
+// ForwardLongLine or RefuseLine interrupted by an error is to be resumed
+// (see ErrSkipPending): that call keeps none of the line and counts all
+// of it toward its bound, the bytes given up before the interruption
+// included.
 func (t *Tokenizer) Drop() {
-	if t.pend&(pendLit|pendEOL|pendBroken) != 0 {
+	if t.pend&(pendLit|pendEOL|pendBroken|pendSkip) != 0 {
 		return
 	}
 	t.dropping = true
@@ -2144,9 +2262,10 @@ func (t *Tokenizer) Drop() {
 // and borrowed slices valid as usual, MaxLineLength counting from here. A
 // reader that read a long run of values with Drop (the set of an ESEARCH's
 // ALL) calls it to read what follows (items it keeps as borrowed bytes).
-// It does nothing when Drop was not called in the line.
+// It does nothing when Drop was not called in the line, or while an
+// interrupted skip of the line is to be resumed (as Drop).
 func (t *Tokenizer) Keep() {
-	if t.dropping {
+	if t.dropping && t.pend&pendSkip == 0 {
 		t.giveUpConsumed()
 		t.dropping = false
 		t.skipLineLen = 0
