@@ -316,3 +316,31 @@ func TestSkipLineCutByEndThenNext(t *testing.T) {
 		}
 	}
 }
+
+// TestForwardLineWriterFailsAfterLongLiteralHeader: a ForwardLine whose
+// writer fails as it relays the end of a literal's header longer than
+// the tail it keeps (its '{' given up before) is resumed, and frames the
+// line as an uninterrupted call does: "hello" is the literal's body, "z"
+// the next line's tag. Before, the header's scan was reset before the
+// line's part was forwarded, and the resumed call ended the line at the
+// header's LF (found by FuzzForwardLineResumed).
+func TestForwardLineWriterFailsAfterLongLiteralHeader(t *testing.T) {
+	head := "a NOOP {" + strings.Repeat("0", 60)
+	line := head + "5}\r\nhello\r\n"
+	for _, opts := range []*wire.TokenizerOptions{nil, commandsOpts} {
+		tk := wire.NewTokenizer(&stepReader{steps: []*string{strStep(head), strStep(line[len(head):] + "z NOOP\r\n")}}, opts)
+		w := &failOnceWriter{failAt: len(head) - 10}
+		if err := tk.ForwardLine(w); !errors.Is(err, errWriterFailed) {
+			t.Fatalf("commands %v: ForwardLine: %v; want the writer's error", opts != nil, err)
+		}
+		if err := tk.ForwardLine(w); err != nil {
+			t.Fatalf("commands %v: resumed ForwardLine: %v", opts != nil, err)
+		}
+		if w.out.String() != line {
+			t.Fatalf("commands %v: relayed %q; want %q", opts != nil, w.out.String(), line)
+		}
+		if tag, err := tk.Tag(); err != nil || string(tag) != "z" {
+			t.Fatalf("commands %v: next tag %q (%v); want \"z\"", opts != nil, tag, err)
+		}
+	}
+}

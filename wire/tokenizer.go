@@ -1949,7 +1949,9 @@ func (t *Tokenizer) skipLineOn(w io.Writer, lineLimit, totalLimit int64, refuse 
 		if !ok {
 			info, ok = head.end(t.buf[t.r:end])
 		}
-		*head = headScan{}
+		// head is reset (the line's part ends here) once the part is
+		// forwarded: a forward its writer interrupts before that finds
+		// the same header when resumed.
 		if ok && inCode && !code.scan(t.buf[t.r:end]).closedBefore() {
 			return t.breakStream(&SyntaxError{Offset: t.base + int64(end), Expected: "']' to end the response code before its literal", Got: excerpt(t.buf[max(t.r, end-16):end])})
 		}
@@ -1962,6 +1964,7 @@ func (t *Tokenizer) skipLineOn(w io.Writer, lineLimit, totalLimit int64, refuse 
 						return err
 					}
 				}
+				*head = headScan{}
 				t.dropTo(end)
 				t.pend |= pendEOL
 				t.depth = 0
@@ -1978,6 +1981,7 @@ func (t *Tokenizer) skipLineOn(w io.Writer, lineLimit, totalLimit int64, refuse 
 					return err
 				}
 			}
+			*head = headScan{}
 			t.skipDrop(end)
 			t.pend |= pendLit
 			t.litRemain, t.litStart = info.Size, end
@@ -1997,6 +2001,7 @@ func (t *Tokenizer) skipLineOn(w io.Writer, lineLimit, totalLimit int64, refuse 
 				return err
 			}
 		}
+		*head = headScan{}
 		t.dropTo(end)
 		t.pend |= pendEOL
 		t.depth = 0
