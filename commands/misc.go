@@ -252,10 +252,15 @@ func (c *Client) IDFields(ctx context.Context, fields map[string]string) ([]IDFi
 }
 
 // Enable sends ENABLE (RFC 5161) and returns the capabilities the server
-// enabled, of those asked for: an ENABLED naming others (RFC 5161 section
-// 3.2 lets a server name only what was asked) is left out, and the
-// session does not take it either (session.Session.Enabled). Enabling UTF8=ACCEPT (or IMAP4rev2) switches mailbox names to
-// UTF-8 and lets Append send the UTF8 form.
+// enabled, of those asked for, as its ENABLED named them: an ENABLED
+// naming others (RFC 5161 section 3.2 lets a server name only what was
+// asked) is left out, and the session does not take it either
+// (session.Session.Enabled). Enabling QRESYNC enables CONDSTORE too (RFC
+// 7162 section 3.2.3): a CONDSTORE the server names with it is returned,
+// and session.Session.Enabled("CONDSTORE") reports true after an ENABLE
+// QRESYNC even when the server names QRESYNC alone. Enabling UTF8=ACCEPT
+// (or IMAP4rev2) switches mailbox names to UTF-8 and lets Append send the
+// UTF8 form.
 func (c *Client) Enable(ctx context.Context, caps ...string) ([]string, error) {
 	if len(caps) == 0 {
 		return nil, errors.New("commands: Enable without capabilities")
@@ -281,10 +286,12 @@ func (c *Client) Enable(ctx context.Context, caps ...string) ([]string, error) {
 	return out, nil
 }
 
-// enableAsked reports whether Enable was asked for the capability c (upper case).
+// enableAsked reports whether Enable was asked for the capability c (upper
+// case), or for an extension that implies it: QRESYNC implies CONDSTORE
+// (RFC 7162 section 3.2.3), as the session's ENABLE does (enabledBit).
 func enableAsked(caps []string, c string) bool {
 	for _, a := range caps {
-		if strings.EqualFold(a, c) {
+		if strings.EqualFold(a, c) || c == "CONDSTORE" && strings.EqualFold(a, "QRESYNC") {
 			return true
 		}
 	}
