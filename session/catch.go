@@ -52,7 +52,11 @@ type Catch struct {
 // While several Catches are running, the newest takes them all (a
 // function that catches inside a caller that does). What one holds is
 // bounded by Options.MaxResultBytes: past it, responses are dropped,
-// and Take reports it with a *ResultTooLargeError.
+// and Take reports it with a *ResultTooLargeError. What it holds is then
+// a prefix of what came: once one is dropped, every later one is too
+// (also one that would fit the room left), until the Take (or the
+// TakeMarked past that response) that reports it, as a pulled command's
+// queue and the typed client's collecting methods do past their bounds.
 func (s *Session) Catch() *Catch {
 	c := &Catch{s: s}
 	s.mu.Lock()
@@ -225,13 +229,20 @@ func (c *Catch) Stop() {
 // addLocked adds r, a copy c owns, of size bytes, caught at the stream's
 // expunge position at, to c within MaxResultBytes (under mu).
 func (c *Catch) addLocked(r codec.Response, size int64, at uint64) {
-	if c.bytes+size > c.s.opts.MaxResultBytes {
+	if c.fullLocked(size) {
 		c.dropped++
 		return
 	}
 	c.bytes += size
 	c.items = append(c.items, r)
 	c.at = append(c.at, at)
+}
+
+// fullLocked reports whether a response of size bytes is to be dropped:
+// it does not fit in MaxResultBytes, or one was dropped before it that
+// no Take has reported yet (what c holds stays a prefix; under mu).
+func (c *Catch) fullLocked(size int64) bool {
+	return c.dropped > 0 || c.bytes+size > c.s.opts.MaxResultBytes
 }
 
 // catchLocked gives r, which no command in flight takes, to the newest
@@ -246,7 +257,8 @@ func (s *Session) catchLocked(r codec.Response) bool {
 		return false
 	}
 	size := max(s.rl.respSize, codec.CloneSize(r)) // as a collecting command counts
-	if c.bytes+size > s.opts.MaxResultBytes {
+	// Checked before the copy, which addLocked would drop.
+	if c.fullLocked(size) {
 		c.dropped++
 		return true
 	}

@@ -485,3 +485,58 @@ func TestCatchStopRenumberBound(t *testing.T) {
 		})
 	}
 }
+
+// TestCatchKeepsPrefix: past Options.MaxResultBytes a Catch keeps a
+// prefix of what came, as a pulled command's queue (pullDeliver) and the
+// typed client's collecting methods (commands/bound.go) do: a FETCH too
+// large for the room left is dropped, and so is every later one, also a
+// small one that would fit that room. Before, Take returned the small
+// FETCH after the hole, with no sign of where the hole was.
+func TestCatchKeepsPrefix(t *testing.T) {
+	var noops atomic.Int32
+	large := "* 4 FETCH (FLAGS (" + strings.TrimSpace(strings.Repeat(`\Seen `, 400)) + "))\r\n"
+	s := r42Open(t, &session.Options{MaxResultBytes: 2000}, func(tag, line string) string {
+		if strings.Contains(line, "NOOP") && noops.Add(1) == 1 {
+			return "* 1 FETCH (FLAGS (\\Seen))\r\n* 2 FETCH (FLAGS (\\Seen))\r\n" + large +
+				"* 5 FETCH (FLAGS (\\Seen))\r\n" + tag + " OK done\r\n"
+		}
+		if strings.Contains(line, "NOOP") {
+			return "* 6 FETCH (FLAGS (\\Seen))\r\n" + tag + " OK done\r\n"
+		}
+		return tag + " OK done\r\n"
+	})
+	ca := s.Catch()
+	defer ca.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := s.Run(ctx, &session.Command{Name: "NOOP"}); err != nil {
+		t.Fatal(err)
+	}
+	items, err := ca.Take()
+	var tl *session.ResultTooLargeError
+	if !errors.As(err, &tl) || tl.Dropped != 2 {
+		t.Errorf("Take's error: %v; want a *ResultTooLargeError with Dropped 2 (the large FETCH and the one after it)", err)
+	}
+	if got := catchSeqs(items); got != "1 2" {
+		t.Errorf("Take returned the FETCHes of %q; want %q, the prefix before the hole", got, "1 2")
+	}
+	// Take reported the hole: the Catch collects again.
+	if _, err := s.Run(ctx, &session.Command{Name: "NOOP"}); err != nil {
+		t.Fatal(err)
+	}
+	items, err = ca.Take()
+	if got := catchSeqs(items); err != nil || got != "6" {
+		t.Errorf("the next Take: the FETCHes of %q, error %v; want %q and no error", got, err, "6")
+	}
+}
+
+// catchSeqs lists the sequence numbers of the FETCHes in rs.
+func catchSeqs(rs []codec.Response) string {
+	var l []string
+	for _, r := range rs {
+		if f, ok := r.(*codec.Fetch); ok {
+			l = append(l, fmt.Sprint(f.Seq))
+		}
+	}
+	return strings.Join(l, " ")
+}
