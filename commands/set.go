@@ -87,7 +87,12 @@ func (s Set) String() string {
 // selected mailbox is known to hold none. Under a ctx bound to a
 // selection that no longer holds, the count is another mailbox's and is
 // not trusted (exists): the method goes on, and its bound commands are
-// refused (session.ErrReselected).
+// refused (session.ErrReselected). session.Command.NotIfEmpty checks the
+// "*" case again at each command's turn (splitRun.command); it does not
+// replace this check at the call: without it, Store of "1:*" in an empty
+// mailbox returns a nil *StoreResult (TestStarInEmptyMailboxSendsNothing),
+// and Copy or Move of a set too long for one line sends the UID SEARCH of
+// uidsOf before any command that NotIfEmpty would stop.
 func (c *Client) holdsNone(ctx context.Context, set Set) bool {
 	if set.IsEmpty() {
 		return true
