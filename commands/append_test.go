@@ -30,9 +30,9 @@ import (
 	"github.com/imapkit/imapkit/wire"
 )
 
-// r38Body fetches BODY.PEEK[] (or BINARY.PEEK[] when binary) of uid in
+// dvBody fetches BODY.PEEK[] (or BINARY.PEEK[] when binary) of uid in
 // the selected mailbox.
-func r38Body(t *testing.T, c *commands.Client, uid uint32, binary bool) []byte {
+func dvBody(t *testing.T, c *commands.Client, uid uint32, binary bool) []byte {
 	t.Helper()
 	var out []byte
 	n := 0
@@ -55,9 +55,9 @@ func r38Body(t *testing.T, c *commands.Client, uid uint32, binary bool) []byte {
 	return out
 }
 
-// r38Messages returns the UIDs and BODY.PEEK[] of every message of the
+// dvMessages returns the UIDs and BODY.PEEK[] of every message of the
 // selected mailbox.
-func r38Messages(t *testing.T, c *commands.Client, mailbox string) map[uint32][]byte {
+func dvMessages(t *testing.T, c *commands.Client, mailbox string) map[uint32][]byte {
 	t.Helper()
 	ctx := dvCtx(t)
 	st, err := c.Select(ctx, mailbox, nil)
@@ -85,25 +85,25 @@ func r38Messages(t *testing.T, c *commands.Client, mailbox string) map[uint32][]
 	return out
 }
 
-// r38NoCutMessage fails when the mailbox holds a message that is a strict
+// noCutMessage fails when the mailbox holds a message that is a strict
 // prefix of full (the message cut at the size given).
-func r38NoCutMessage(t *testing.T, c *commands.Client, mailbox string, full []byte, err error) {
+func noCutMessage(t *testing.T, c *commands.Client, mailbox string, full []byte, err error) {
 	t.Helper()
-	for uid, b := range r38Messages(t, c, mailbox) {
+	for uid, b := range dvMessages(t, c, mailbox) {
 		if len(b) < len(full) && bytes.HasPrefix(full, b) {
 			t.Errorf("UID %d was stored cut: %d of the reader's %d bytes (%q); the call returned %v", uid, len(b), len(full), b[max(0, len(b)-12):], err)
 		}
 	}
 	if !errors.Is(err, commands.ErrSizeMismatch) {
-		t.Errorf("the reader held %d bytes more than the size given, and the call returned %v; want ErrSizeMismatch", r38Extra, err)
+		t.Errorf("the reader held %d bytes more than the size given, and the call returned %v; want ErrSizeMismatch", overlongExtra, err)
 	}
 }
 
-const r38Extra = 7
+const overlongExtra = 7
 
-// r38OverlongMsg is a message whose last r38Extra bytes lie beyond the
+// overlongMsg is a message whose last overlongExtra bytes lie beyond the
 // size the tests give.
-var r38OverlongMsg = []byte("From: a@example.org\r\nSubject: overlong reader\r\n\r\nfirst line\r\nsecond line, cut here -> TAILTAIL\r\n")
+var overlongMsg = []byte("From: a@example.org\r\nSubject: overlong reader\r\n\r\nfirst line\r\nsecond line, cut here -> TAILTAIL\r\n")
 
 // TestAppendOverlongReaderDovecot: Append given a reader that
 // holds more bytes than size sends size bytes and reports success: the
@@ -114,8 +114,8 @@ var r38OverlongMsg = []byte("From: a@example.org\r\nSubject: overlong reader\r\n
 func TestAppendOverlongReaderDovecot(t *testing.T) {
 	c := dvClient(t, testserver.Alice, nil)
 	ctx := dvCtx(t)
-	full := r38OverlongMsg
-	size := int64(len(full) - r38Extra)
+	full := overlongMsg
+	size := int64(len(full) - overlongExtra)
 	file := filepath.Join(t.TempDir(), "msg.eml")
 	if err := os.WriteFile(file, full, 0o600); err != nil {
 		t.Fatal(err)
@@ -142,7 +142,7 @@ func TestAppendOverlongReaderDovecot(t *testing.T) {
 		t.Run(rd.name, func(t *testing.T) {
 			mb := dvMailbox(t, testserver.Alice, 0)
 			_, err := c.Append(ctx, mb, rd.r(t), size, rd.opts)
-			r38NoCutMessage(t, c, mb, full, err)
+			noCutMessage(t, c, mb, full, err)
 		})
 	}
 }
@@ -153,8 +153,8 @@ func TestAppendOverlongReaderDovecot(t *testing.T) {
 func TestAppendManyOverlongReaderDovecot(t *testing.T) {
 	c := dvClient(t, testserver.Alice, nil)
 	ctx := dvCtx(t)
-	full := r38OverlongMsg
-	size := int64(len(full) - r38Extra)
+	full := overlongMsg
+	size := int64(len(full) - overlongExtra)
 	ok := []byte("Subject: whole\r\n\r\nwhole\r\n")
 	t.Run("R", func(t *testing.T) {
 		mb := dvMailbox(t, testserver.Alice, 0)
@@ -162,7 +162,7 @@ func TestAppendManyOverlongReaderDovecot(t *testing.T) {
 			{R: bytes.NewReader(ok), Size: int64(len(ok))},
 			{R: strings.NewReader(string(full)), Size: size},
 		})
-		r38NoCutMessage(t, c, mb, full, err)
+		noCutMessage(t, c, mb, full, err)
 	})
 	t.Run("Open", func(t *testing.T) {
 		// Opened when its turn comes, in the middle of the command: the
@@ -176,7 +176,7 @@ func TestAppendManyOverlongReaderDovecot(t *testing.T) {
 		if !errors.Is(err, commands.ErrSizeMismatch) {
 			t.Errorf("AppendMany: %v; want ErrSizeMismatch", err)
 		}
-		if n := len(r38Messages(t, dvClient(t, testserver.Alice, nil), mb)); n != 0 {
+		if n := len(dvMessages(t, dvClient(t, testserver.Alice, nil), mb)); n != 0 {
 			t.Errorf("%d messages stored; want none", n)
 		}
 	})
@@ -187,25 +187,25 @@ func TestAppendManyOverlongReaderDovecot(t *testing.T) {
 func TestAppendCatenateOverlongReaderDovecot(t *testing.T) {
 	c := dvClient(t, testserver.Alice, nil)
 	ctx := dvCtx(t)
-	full := r38OverlongMsg
+	full := overlongMsg
 	mb := dvMailbox(t, testserver.Alice, 0)
-	_, err := c.AppendCatenate(ctx, mb, []commands.CatenatePart{{R: strings.NewReader(string(full)), Size: int64(len(full) - r38Extra)}}, nil)
-	r38NoCutMessage(t, c, mb, full, err)
+	_, err := c.AppendCatenate(ctx, mb, []commands.CatenatePart{{R: strings.NewReader(string(full)), Size: int64(len(full) - overlongExtra)}}, nil)
+	noCutMessage(t, c, mb, full, err)
 }
 
-// r38NULMsg holds a NUL byte in its body.
-var r38NULMsg = []byte("From: a@example.org\r\nSubject: nul\r\n\r\nbefore\x00after\r\n")
+// nulMsg holds a NUL byte in its body.
+var nulMsg = []byte("From: a@example.org\r\nSubject: nul\r\n\r\nbefore\x00after\r\n")
 
-// r38NoNULInLiteral fails when an APPEND or REPLACE carried a NUL inside a
+// noNULInLiteral fails when an APPEND or REPLACE carried a NUL inside a
 // literal that is not a literal8 (RFC 3501 and RFC 9051 forbid NUL in a
 // literal; RFC 3516 gives literal8 for it).
-func r38NoNULInLiteral(t *testing.T, f *r38Fake) int {
+func noNULInLiteral(t *testing.T, f *rawServer) int {
 	t.Helper()
 	sent := 0
 	for _, cmd := range f.commands() {
 		raw := cmd.Raw
 		for {
-			loc := r38LitHdr.FindSubmatchIndex(raw)
+			loc := literalHeaderRE.FindSubmatchIndex(raw)
 			if loc == nil {
 				break
 			}
@@ -223,7 +223,7 @@ func r38NoNULInLiteral(t *testing.T, f *r38Fake) int {
 	return sent
 }
 
-var r38LitHdr = regexp.MustCompile(`(~?)\{(\d+)\+?\}\r\n`)
+var literalHeaderRE = regexp.MustCompile(`(~?)\{(\d+)\+?\}\r\n`)
 
 // TestAppendNULWithoutBinaryFake: a message holding NUL appended
 // without AppendOptions.Binary goes out in a plain literal ({n+}), which
@@ -234,7 +234,7 @@ var r38LitHdr = regexp.MustCompile(`(~?)\{(\d+)\+?\}\r\n`)
 // wire.ErrNUL or a typed commands error), as the Encoder does for
 // strings. The same for AppendMany and Replace (REPLACE).
 func TestAppendNULWithoutBinaryFake(t *testing.T) {
-	answer := func(c r38Cmd) string {
+	answer := func(c rawCmd) string {
 		if bytes.Contains(c.Raw, []byte(" SELECT ")) {
 			return "* 1 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n" + c.Tag + " OK [READ-WRITE] ok\r\n"
 		}
@@ -245,22 +245,22 @@ func TestAppendNULWithoutBinaryFake(t *testing.T) {
 		do   func(ctx context.Context, c *commands.Client) error
 	}{
 		{"AppendBytes", func(ctx context.Context, c *commands.Client) error {
-			_, err := c.AppendBytes(ctx, "INBOX", r38NULMsg, nil)
+			_, err := c.AppendBytes(ctx, "INBOX", nulMsg, nil)
 			return err
 		}},
 		{"Append", func(ctx context.Context, c *commands.Client) error {
-			_, err := c.Append(ctx, "INBOX", bytes.NewReader(r38NULMsg), int64(len(r38NULMsg)), nil)
+			_, err := c.Append(ctx, "INBOX", bytes.NewReader(nulMsg), int64(len(nulMsg)), nil)
 			return err
 		}},
 		{"AppendMany", func(ctx context.Context, c *commands.Client) error {
-			_, err := c.AppendMany(ctx, "INBOX", []commands.AppendMessage{{R: bytes.NewReader(r38NULMsg), Size: int64(len(r38NULMsg))}})
+			_, err := c.AppendMany(ctx, "INBOX", []commands.AppendMessage{{R: bytes.NewReader(nulMsg), Size: int64(len(nulMsg))}})
 			return err
 		}},
 		{"Replace", func(ctx context.Context, c *commands.Client) error {
 			if _, err := c.Select(ctx, "INBOX", nil); err != nil {
 				return err
 			}
-			_, err := c.Replace(ctx, commands.UIDs(1), "INBOX", bytes.NewReader(r38NULMsg), int64(len(r38NULMsg)), nil)
+			_, err := c.Replace(ctx, commands.UIDs(1), "INBOX", bytes.NewReader(nulMsg), int64(len(nulMsg)), nil)
 			return err
 		}},
 	}
@@ -271,9 +271,9 @@ func TestAppendNULWithoutBinaryFake(t *testing.T) {
 				name = call.name + "/noBINARY"
 			}
 			t.Run(name, func(t *testing.T) {
-				c, ctx, f := r38FakeClient(t, caps, answer)
+				c, ctx, f := rawClient(t, caps, answer)
 				err := call.do(ctx, c)
-				sent := r38NoNULInLiteral(t, f)
+				sent := noNULInLiteral(t, f)
 				if !strings.HasSuffix(caps, "BINARY") && err == nil {
 					t.Errorf("a message with NUL was appended to a server without BINARY and no error came back (%d literals with NUL sent)", sent)
 				}
@@ -290,12 +290,12 @@ func TestAppendNULWithoutBinaryFake(t *testing.T) {
 // expected, an error before any APPEND is sent (a typed one, so that
 // import/copy can tell "too big" from a failure of the session).
 func TestAppendOverAppendLimitFake(t *testing.T) {
-	c, ctx, f := r38FakeClient(t, "IMAP4rev1 LITERAL+ MULTIAPPEND APPENDLIMIT=100", func(c r38Cmd) string {
+	c, ctx, f := rawClient(t, "IMAP4rev1 LITERAL+ MULTIAPPEND APPENDLIMIT=100", func(c rawCmd) string {
 		return c.Tag + " NO [TOOBIG] too big\r\n"
 	})
 	msg := bytes.Repeat([]byte("a"), 200)
 	_, err := c.AppendBytes(ctx, "INBOX", msg, nil)
-	if n := len(r38Appends(f)); n != 0 {
+	if n := len(rawAppends(f)); n != 0 {
 		t.Errorf("a 200-byte APPEND went out to a server with APPENDLIMIT=100 (%d sent); error %v", n, err)
 	}
 	if err == nil {
@@ -311,12 +311,12 @@ func TestAppendOverAppendLimitFake(t *testing.T) {
 // (it aborted the session in the middle of the literal); the session goes
 // on.
 func TestAppendShortReaderNotSent(t *testing.T) {
-	c, ctx, f := r38FakeClient(t, "IMAP4rev1 LITERAL+", func(c r38Cmd) string { return "" })
+	c, ctx, f := rawClient(t, "IMAP4rev1 LITERAL+", func(c rawCmd) string { return "" })
 	_, err := c.Append(ctx, "INBOX", strings.NewReader("short"), 10, nil)
 	if !errors.Is(err, commands.ErrSizeMismatch) || !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Fatalf("Append: %v; want ErrSizeMismatch and io.ErrUnexpectedEOF", err)
 	}
-	if n := len(r38Appends(f)); n != 0 {
+	if n := len(rawAppends(f)); n != 0 {
 		t.Fatalf("%d APPEND sent", n)
 	}
 	if err := c.Noop(ctx); err != nil {
@@ -335,24 +335,24 @@ func TestAppendNULDovecot(t *testing.T) {
 	t.Run("memory", func(t *testing.T) {
 		c := dvClient(t, testserver.Alice, nil)
 		mb := dvMailbox(t, testserver.Alice, 0)
-		if _, err := c.AppendBytes(ctx, mb, r38NULMsg, nil); err != nil {
+		if _, err := c.AppendBytes(ctx, mb, nulMsg, nil); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := c.Select(ctx, mb, nil); err != nil {
 			t.Fatal(err)
 		}
-		if got := r38Body(t, c, 1, true); !bytes.Equal(got, r38NULMsg) {
-			t.Fatalf("stored %q; want %q", got, r38NULMsg)
+		if got := dvBody(t, c, 1, true); !bytes.Equal(got, nulMsg) {
+			t.Fatalf("stored %q; want %q", got, nulMsg)
 		}
 	})
 	t.Run("stream", func(t *testing.T) {
 		c := dvClient(t, testserver.Alice, nil)
 		mb := dvMailbox(t, testserver.Alice, 0)
-		_, err := c.Append(ctx, mb, io.MultiReader(bytes.NewReader(r38NULMsg)), int64(len(r38NULMsg)), nil)
+		_, err := c.Append(ctx, mb, io.MultiReader(bytes.NewReader(nulMsg)), int64(len(nulMsg)), nil)
 		if !errors.Is(err, wire.ErrNUL) {
 			t.Fatalf("Append: %v; want an error wrapping wire.ErrNUL", err)
 		}
-		if n := len(r38Messages(t, dvClient(t, testserver.Alice, nil), mb)); n != 0 {
+		if n := len(dvMessages(t, dvClient(t, testserver.Alice, nil), mb)); n != 0 {
 			t.Fatalf("%d messages stored; want none", n)
 		}
 	})
@@ -460,7 +460,7 @@ func TestAppendDateOutOfRange(t *testing.T) {
 // the server may close the connection rather than read it). imapkit copy
 // opens every message this way.
 func TestAppendManyOpenOverAppendLimitFake(t *testing.T) {
-	c, ctx, f := r38FakeClient(t, "IMAP4rev1 LITERAL+ MULTIAPPEND APPENDLIMIT=100", func(c r38Cmd) string {
+	c, ctx, f := rawClient(t, "IMAP4rev1 LITERAL+ MULTIAPPEND APPENDLIMIT=100", func(c rawCmd) string {
 		return c.Tag + " NO [TOOBIG] too big\r\n"
 	})
 	big := bytes.Repeat([]byte("a"), 200)
@@ -469,7 +469,7 @@ func TestAppendManyOpenOverAppendLimitFake(t *testing.T) {
 		{Open: func() (io.Reader, int64, error) { return bytes.NewReader(big), int64(len(big)), nil }},
 	})
 	t.Logf("AppendMany: %v", err)
-	for _, a := range r38Appends(f) {
+	for _, a := range rawAppends(f) {
 		if bytes.Contains(a.Raw, []byte("{200")) {
 			t.Fatalf("a 200-byte message went out to a server with APPENDLIMIT=100: %q", a.Raw[:60])
 		}
@@ -531,10 +531,10 @@ func TestAppendFileChangedAfterNULCheck(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	c, ctx, fk := r38FakeClientHook(t, "IMAP4rev1", change, nil)
+	c, ctx, fk := rawClientHook(t, "IMAP4rev1", change, nil)
 	_, err = c.Append(ctx, "INBOX", f, int64(len(msg)), nil)
 	t.Logf("Append: %v", err)
-	for _, a := range r38Appends(fk) {
+	for _, a := range rawAppends(fk) {
 		if bytes.IndexByte(a.Raw, 0) >= 0 && !bytes.Contains(a.Raw, []byte("~{")) {
 			t.Errorf("a NUL went out in a plain literal (the file changed after checkNUL): %q", a.Raw)
 		}
@@ -558,7 +558,7 @@ func TestAppendFileNULUTF8Form(t *testing.T) {
 	if err := os.WriteFile(path, msg, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, ctx, fk := r38FakeClientHook(t, "IMAP4rev1 LITERAL+ MULTIAPPEND ENABLE UTF8=ACCEPT", nil, func(c r38Cmd) string {
+	c, ctx, fk := rawClientHook(t, "IMAP4rev1 LITERAL+ MULTIAPPEND ENABLE UTF8=ACCEPT", nil, func(c rawCmd) string {
 		if bytes.Contains(c.Raw, []byte(" ENABLE ")) {
 			return "* ENABLED UTF8=ACCEPT\r\n" + c.Tag + " OK done\r\n"
 		}
@@ -590,7 +590,7 @@ func TestAppendFileNULUTF8Form(t *testing.T) {
 	if err != nil {
 		t.Errorf("Append of an io.SectionReader (UTF8 form): %v; want it sent", err)
 	}
-	t.Logf("%d APPENDs reached the server", len(r38Appends(fk)))
+	t.Logf("%d APPENDs reached the server", len(rawAppends(fk)))
 }
 
 // checkDate refuses a date whose year lies outside 0-9999 in its own zone
@@ -601,7 +601,7 @@ func TestAppendFileNULUTF8Form(t *testing.T) {
 // sending: the message cannot be appended, and a copy fails at it at
 // every run.
 func TestAppendDateYearEdgeAccepted(t *testing.T) {
-	c, ctx, f := r38FakeClient(t, "IMAP4rev1 LITERAL+ UIDPLUS", nil)
+	c, ctx, f := rawClient(t, "IMAP4rev1 LITERAL+ UIDPLUS", nil)
 	for _, d := range []time.Time{
 		time.Date(9999, 12, 31, 23, 0, 0, 0, time.FixedZone("", -5*3600)),
 		time.Date(0, 1, 1, 0, 30, 0, 0, time.FixedZone("", 3600)),
@@ -612,7 +612,7 @@ func TestAppendDateYearEdgeAccepted(t *testing.T) {
 			t.Errorf("Append with date %s (an IMAP date: %q): %v", d, codec.AppendInternalDate(nil, d), err)
 		}
 	}
-	t.Logf("sent: %d APPENDs", len(r38Appends(f)))
+	t.Logf("sent: %d APPENDs", len(rawAppends(f)))
 }
 
 // TestAppendDateEdgeDovecot: the dates checkInternalDate lets
@@ -653,9 +653,9 @@ func TestAppendDateEdgeDovecot(t *testing.T) {
 func TestQueuedAppendAbortNotSent(t *testing.T) {
 	mb := dvMailbox(t, testserver.Alice, 0)
 	r := faultrelay.New(t, dvServer(t).PlainAddr)
-	c := rs39Client(t, r)
+	c := relayClient(t, r)
 	r.Freeze()
-	big := rs39BigMsg(1, 20<<20)
+	big := relayBigMsg(1, 20<<20)
 	errA := make(chan error, 1)
 	go func() {
 		_, err := c.Append(context.Background(), mb, bytes.NewReader(big), int64(len(big)), nil)
@@ -798,7 +798,7 @@ func TestAppendBlockedReaderCancel(t *testing.T) {
 	}{{"Sync", "IMAP4rev1", false}, {"LiteralPlus", "IMAP4rev1 LITERAL+", false}, {"Open", "IMAP4rev1 MULTIAPPEND", true}} {
 		caps := c.caps
 		t.Run(c.name, func(t *testing.T) {
-			cl := review46DClient(t, caps, func(server net.Conn) {
+			cl := serveClient(t, caps, func(server net.Conn) {
 				r := bufio.NewReader(server)
 				line, err := r.ReadString('\n')
 				if err != nil || !strings.Contains(line, "APPEND") {
@@ -878,13 +878,13 @@ func BenchmarkAppend100MiBCtx(b *testing.B) {
 	}
 }
 
-// review46JPanicBody blocks in its Read until released, then panics.
-type review46JPanicBody struct {
+// panicBody blocks in its Read until released, then panics.
+type panicBody struct {
 	in      chan struct{} // closed when the Read has begun
 	release chan struct{}
 }
 
-func (b *review46JPanicBody) Read(p []byte) (int, error) {
+func (b *panicBody) Read(p []byte) (int, error) {
 	close(b.in)
 	<-b.release
 	panic("review46J: the body's Read panicked")
@@ -899,7 +899,7 @@ func (b *review46JPanicBody) Read(p []byte) (int, error) {
 // cancels only once the Read is known to be blocked. The defaults.
 func TestAppendBodyPanicAfterGraceNotLost(t *testing.T) {
 	if os.Getenv("REVIEW46J_PANIC_CHILD") == "1" {
-		review46JPanicChild(t)
+		appendPanicChild(t)
 		return
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestAppendBodyPanicAfterGraceNotLost$", "-test.count=1")
@@ -910,11 +910,11 @@ func TestAppendBodyPanicAfterGraceNotLost(t *testing.T) {
 	}
 }
 
-func review46JPanicChild(t *testing.T) {
-	cl := review46DClient(t, "IMAP4rev1 LITERAL+", review46JOKServer)
+func appendPanicChild(t *testing.T) {
+	cl := serveClient(t, "IMAP4rev1 LITERAL+", okLiteralServer)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	b := &review46JPanicBody{in: make(chan struct{}), release: make(chan struct{})}
+	b := &panicBody{in: make(chan struct{}), release: make(chan struct{})}
 	go func() {
 		<-b.in
 		cancel()
@@ -927,10 +927,10 @@ func review46JPanicChild(t *testing.T) {
 	time.Sleep(5 * time.Second) // the crash comes well before
 }
 
-// review46JFailingBody gives 10 bytes, then fails.
-type review46JFailingBody struct{ n int }
+// failingBody gives 10 bytes, then fails.
+type failingBody struct{ n int }
 
-func (b *review46JFailingBody) Read(p []byte) (int, error) {
+func (b *failingBody) Read(p []byte) (int, error) {
 	if b.n == 0 {
 		b.n = copy(p, "Subject: x")
 		return b.n, nil
@@ -946,25 +946,25 @@ func (b *review46JFailingBody) Read(p []byte) (int, error) {
 // instead of a flag its reader set. The defaults.
 func TestAppendWriteCutWithoutContext(t *testing.T) {
 	for _, ctxCanEnd := range []bool{false, true} {
-		cl := review46DClient(t, "IMAP4rev1 LITERAL+", review46JOKServer)
+		cl := serveClient(t, "IMAP4rev1 LITERAL+", okLiteralServer)
 		ctx := context.Background()
 		if ctxCanEnd {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithCancel(ctx)
 			defer cancel()
 		}
-		_, err := cl.Append(ctx, "INBOX", &review46JFailingBody{}, 100, nil)
+		_, err := cl.Append(ctx, "INBOX", &failingBody{}, 100, nil)
 		if !errors.Is(err, session.ErrWriteCut) || !errors.Is(err, session.ErrAborted) || errors.Is(err, context.Canceled) {
 			t.Fatalf("ctx can end %v: Append: %v", ctxCanEnd, err)
 		}
 	}
 }
 
-// review46JFileLike is a body that is not one of the in-memory readers
+// fileLikeBody is a body that is not one of the in-memory readers
 // the session reads directly (a file, say): it is pumped.
-type review46JFileLike struct{ r io.Reader }
+type fileLikeBody struct{ r io.Reader }
 
-func (f *review46JFileLike) Read(p []byte) (int, error) { return f.r.Read(p) }
+func (f *fileLikeBody) Read(p []byte) (int, error) { return f.r.Read(p) }
 
 // TestMultiAppendPumpsReleasedPerBody (found by review): an AppendMany of 400
 // messages, each a reader that is not in memory, with a context that can
@@ -978,7 +978,7 @@ func (f *review46JFileLike) Read(p []byte) (int, error) { return f.r.Read(p) }
 // read to its end (its LimitedReader at 0) could let its pump go at once.
 func TestMultiAppendPumpsReleasedPerBody(t *testing.T) {
 	const n = 400
-	cl := review46DClient(t, "IMAP4rev1 MULTIAPPEND LITERAL+", review46JOKServer)
+	cl := serveClient(t, "IMAP4rev1 MULTIAPPEND LITERAL+", okLiteralServer)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var atLast int
@@ -989,7 +989,7 @@ func TestMultiAppendPumpsReleasedPerBody(t *testing.T) {
 			if last {
 				atLast = heldPumps(16)
 			}
-			return &review46JFileLike{strings.NewReader("Subject: x\r\n\r\nbody\r\n")}, 20, nil
+			return &fileLikeBody{strings.NewReader("Subject: x\r\n\r\nbody\r\n")}, 20, nil
 		}
 	}
 	if _, err := cl.AppendMany(ctx, "INBOX", msgs); err != nil {
@@ -1028,18 +1028,18 @@ func heldPumps(most int) int {
 	}
 }
 
-// review46JSlowBody is a message read from a slow source: each Read
+// slowBody is a message read from a slow source: each Read
 // takes 10 ms (well less than writeGrace, 50 ms) and gives the whole
 // message.
 // It counts the Reads that start after the context's end.
-type review46JSlowBody struct {
+type slowBody struct {
 	r       io.Reader
 	onFirst func()
 	ctx     context.Context
 	late    *atomic.Int32
 }
 
-func (b *review46JSlowBody) Read(p []byte) (int, error) {
+func (b *slowBody) Read(p []byte) (int, error) {
 	if b.onFirst != nil {
 		b.onFirst()
 		b.onFirst = nil
@@ -1068,13 +1068,13 @@ func (b *review46JSlowBody) Read(p []byte) (int, error) {
 // per body, all 40 are read.
 func TestMultiAppendGracePerCommand(t *testing.T) {
 	const n = 40
-	cl := review46DClient(t, "IMAP4rev1 MULTIAPPEND LITERAL+", review46JOKServer)
+	cl := serveClient(t, "IMAP4rev1 MULTIAPPEND LITERAL+", okLiteralServer)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var late atomic.Int32
 	msgs := make([]commands.AppendMessage, n)
 	for i := range msgs {
-		b := &review46JSlowBody{r: strings.NewReader("Subject: x\r\n\r\nbody\r\n"), ctx: ctx, late: &late}
+		b := &slowBody{r: strings.NewReader("Subject: x\r\n\r\nbody\r\n"), ctx: ctx, late: &late}
 		if i == 0 {
 			b.onFirst = cancel
 		}
@@ -1116,7 +1116,7 @@ func (b *m46CutBody) Read(p []byte) (int, error) {
 // is taken for "the server did not run it". The defaults.
 func TestAppendCutOtherCommandNotWriteCut(t *testing.T) {
 	gotNoop := make(chan struct{})
-	cl := review46DClient(t, "IMAP4rev1 LITERAL+", noopWatchServer(gotNoop))
+	cl := serveClient(t, "IMAP4rev1 LITERAL+", noopWatchServer(gotNoop))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	noopErr := make(chan error, 1)
@@ -1165,7 +1165,7 @@ func (b *m46NoBody) Read(p []byte) (int, error) {
 func TestAppendBodyStatusErrorKeepsSessionInStep(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		got := make(chan string, 4)
-		cl := review46DClient(t, "IMAP4rev1 LITERAL+", func(server net.Conn) {
+		cl := serveClient(t, "IMAP4rev1 LITERAL+", func(server net.Conn) {
 			r := bufio.NewReader(server)
 			line, err := r.ReadString('\n')
 			if err != nil {
@@ -1216,7 +1216,7 @@ func TestAppendBodyStatusErrorKeepsSessionInStep(t *testing.T) {
 // ErrWriteCut and ErrAborted. The defaults.
 func TestAppendManyOpenStatusErrorKeepsSessionInStep(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		cl := review46DClient(t, "IMAP4rev1 MULTIAPPEND LITERAL+", review46JOKServer)
+		cl := serveClient(t, "IMAP4rev1 MULTIAPPEND LITERAL+", okLiteralServer)
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		msgs := []commands.AppendMessage{
@@ -1258,7 +1258,7 @@ func (b *m46CanceledBody) Read(p []byte) (int, error) {
 // defaults.
 func TestAppendCutOtherCommandNotCanceled(t *testing.T) {
 	gotNoop := make(chan struct{})
-	cl := review46DClient(t, "IMAP4rev1 LITERAL+", noopWatchServer(gotNoop))
+	cl := serveClient(t, "IMAP4rev1 LITERAL+", noopWatchServer(gotNoop))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	noopErr := make(chan error, 1)
@@ -1318,13 +1318,13 @@ func TestAppendManyFirstOpenError(t *testing.T) {
 		for _, cancelable := range []bool{false, true} {
 			name := tc.name + map[bool]string{false: "/Background", true: "/Cancelable"}[cancelable]
 			t.Run(name, func(t *testing.T) {
-				review47BFirstOpenError(t, tc.second, tc.sync, cancelable, tc.open, tc.want)
+				appendFirstOpenError(t, tc.second, tc.sync, cancelable, tc.open, tc.want)
 			})
 		}
 	}
 }
 
-func review47BFirstOpenError(t *testing.T, second, sync, cancelable bool, open func() (io.Reader, int64, error), want error) {
+func appendFirstOpenError(t *testing.T, second, sync, cancelable bool, open func() (io.Reader, int64, error), want error) {
 	plus := " LITERAL+"
 	if sync {
 		plus = ""
@@ -1389,11 +1389,11 @@ func review47BFirstOpenError(t *testing.T, second, sync, cancelable bool, open f
 func TestAppendManyOpenBlockedCancel(t *testing.T) {
 	for _, second := range []bool{false, true} {
 		name := map[bool]string{false: "First", true: "Second"}[second]
-		t.Run(name, func(t *testing.T) { review47BOpenBlocked(t, second) })
+		t.Run(name, func(t *testing.T) { appendOpenBlocked(t, second) })
 	}
 }
 
-func review47BOpenBlocked(t *testing.T, second bool) {
+func appendOpenBlocked(t *testing.T, second bool) {
 	check := leakcheck.Start()
 	var sawAppend atomic.Bool
 	client, _, served := appendManyServer("IMAP4rev1 MULTIAPPEND LITERAL+", false, &sawAppend)
@@ -1465,20 +1465,20 @@ func review47BOpenBlocked(t *testing.T, second bool) {
 	s.Close()
 	client.Close()
 	<-served
-	if n := review47BOpeners(check, 0); n != 1 {
+	if n := openerGoroutines(check, 0); n != 1 {
 		t.Errorf("%d goroutines in the blocked Open; want 1", n)
 	}
 	close(block) // the Open returns: its goroutine goes
-	if n := review47BOpeners(check, leakcheck.Wait); n != 0 {
+	if n := openerGoroutines(check, leakcheck.Wait); n != 0 {
 		t.Fatalf("%d goroutines left in an Open once it returned", n)
 	}
 }
 
-// review47BOpeners counts the goroutines running a Part.Open (whose stacks
+// openerGoroutines counts the goroutines running a Part.Open (whose stacks
 // show session.runOpen) that c did not see at its start, waiting up to wait
 // for none to be left. Only those: tests running in parallel start others
 // (and child processes).
-func review47BOpeners(c *leakcheck.Checker, wait time.Duration) int {
+func openerGoroutines(c *leakcheck.Checker, wait time.Duration) int {
 	deadline := time.Now().Add(wait)
 	for {
 		n := 0

@@ -170,13 +170,13 @@ func TestMoveSeqSplitStaleAfterNoop(t *testing.T) {
 	mbox := dvMailbox(t, "alice", 8)
 	dest := dvMailbox(t, "alice", 0)
 	ctx := dvCtx(t)
-	a, zc := r37cClient(t, "alice", "UID SEARCH")
+	a, zc := delayClient(t, "alice", "UID SEARCH")
 	zc.rtrigger, zc.rgot = []byte("OK Search completed"), make(chan struct{})
 	a.SetMaxSetLength(1)
 	if _, err := a.Select(ctx, mbox, nil); err != nil {
 		t.Fatal(err)
 	}
-	r37cExpungeElsewhere(t, mbox, 2)
+	dvExpungeElsewhere(t, mbox, 2)
 
 	zc.on.Store(true)
 	noop := make(chan error, 1)
@@ -192,7 +192,7 @@ func TestMoveSeqSplitStaleAfterNoop(t *testing.T) {
 		t.Fatal(nerr)
 	}
 	zc.on.Store(false)
-	left := r37cUIDsIn(t, mbox)
+	left := dvUIDsIn(t, mbox)
 	t.Logf("Move: err=%v cp=%+v; UIDs left in the source: %v", err, cp, left)
 	// Seq 1,3 were UIDs 1,3 at the call: UID 4 must stay (whatever else
 	// Move did or refused).
@@ -214,7 +214,7 @@ func TestMoveFallbackDeletedReported(t *testing.T) {
 	mbox := dvMailbox(t, "alice", 5)
 	dest := dvMailbox(t, "alice", 0)
 	ctx := dvCtx(t)
-	a, _ := r37cClientWith(t, "alice", "\x00", func(zc *r37cConn) {
+	a, _ := delayClientWith(t, "alice", "\x00", func(zc *delayConn) {
 		zc.noMove = true
 		zc.beforeWrite = map[string]func([]byte) []byte{
 			// The server refuses the UID EXPUNGE (as one would for lack of
@@ -233,7 +233,7 @@ func TestMoveFallbackDeletedReported(t *testing.T) {
 	if !errors.As(err, &mi) {
 		t.Fatalf("Move: %v; want a *MoveIncompleteError", err)
 	}
-	flagged := r37cFlagged(t, mbox, `\Deleted`)
+	flagged := dvFlagged(t, mbox, `\Deleted`)
 	t.Logf("Move: %v; source UIDs flagged \\Deleted now: %v", err, flagged)
 	if slices.Contains(flagged, 2) && (!strings.Contains(err.Error(), `\Deleted`) || !mi.Deleted.Nums.Contains(2)) {
 		t.Errorf("UID 2 is left flagged \\Deleted in the source, and the error does not say so: %q, Deleted %v", err, mi.Deleted)
@@ -308,7 +308,7 @@ func TestMoveFallbackDeletedUnanswered(t *testing.T) {
 // the chain from the STORE's *NotSentError alone, dropping the copy's
 // *SplitError that incomplete() wrapped beside it.
 func TestMoveIncompleteKeepsCopySplitError(t *testing.T) {
-	c, ctx, _ := r38FakeClient(t, "IMAP4rev1 UIDPLUS", func(cmd r38Cmd) string {
+	c, ctx, _ := rawClient(t, "IMAP4rev1 UIDPLUS", func(cmd rawCmd) string {
 		raw := string(cmd.Raw)
 		switch {
 		case strings.Contains(raw, " SELECT "):
@@ -364,7 +364,7 @@ func TestMoveFallbackExpungeAnswerLost(t *testing.T) {
 	r.Update(func(h *faultrelay.Hooks) {
 		h.Rewrite = append(h.Rewrite, [2]string{" MOVE", " XMOV"})
 	})
-	c := rs39Client(t, r)
+	c := relayClient(t, r)
 	if c.Session().HasCap("MOVE") || !c.Session().HasCap("UIDPLUS") {
 		t.Fatal("the relay did not hide MOVE")
 	}
@@ -409,7 +409,7 @@ func TestMoveFallbackExpungeAnswerLost(t *testing.T) {
 // (UID 101 in Archive) loses message 1 for good: the mistake 750e28c and
 // 060e93a fixed for a lost answer, left for a part that succeeded.
 func TestMoveSplitExpungePartlyDone(t *testing.T) {
-	answer := func(c r38Cmd) string {
+	answer := func(c rawCmd) string {
 		switch {
 		case bytes.Contains(c.Raw, []byte(" SELECT ")):
 			return "* 3 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n" + c.Tag + " OK [READ-WRITE] ok\r\n"
@@ -426,7 +426,7 @@ func TestMoveSplitExpungePartlyDone(t *testing.T) {
 		}
 		return c.Tag + " OK done\r\n"
 	}
-	c, ctx, _ := r38FakeClient(t, "IMAP4rev1 UIDPLUS", answer)
+	c, ctx, _ := rawClient(t, "IMAP4rev1 UIDPLUS", answer)
 	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
 		t.Fatal(err)
 	}
@@ -511,7 +511,7 @@ func TestMoveFallbackIncompleteNotErrNotSent(t *testing.T) {
 	r.Update(func(h *faultrelay.Hooks) {
 		h.Rewrite = append(h.Rewrite, [2]string{" MOVE", " XMOV"})
 	})
-	c := rs39Client(t, r)
+	c := relayClient(t, r)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if _, err := c.Select(ctx, src, nil); err != nil {
@@ -552,7 +552,7 @@ func TestSplitPartDoneNotErrNotSent(t *testing.T) {
 	src := dvMailbox(t, testserver.Alice, 6)
 	other := dvMailbox(t, testserver.Alice, 1)
 	r := faultrelay.New(t, dvServer(t).PlainAddr)
-	c := rs39Client(t, r)
+	c := relayClient(t, r)
 	c.SetMaxSetLength(3) // "1,3" fits; sequence numbers 1,3,5 go as parts
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -602,7 +602,7 @@ func TestMoveSplitExpungeRefusedThenLost(t *testing.T) {
 	// Parallel: it waits out a 0.7 s context and a 1.5 s answer; it has its own mailboxes,
 	// server or relay, and looks at nothing process-wide.
 	t.Parallel()
-	answer := func(c r38Cmd) string {
+	answer := func(c rawCmd) string {
 		switch {
 		case bytes.Contains(c.Raw, []byte(" SELECT ")):
 			return "* 3 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n" + c.Tag + " OK [READ-WRITE] ok\r\n"
@@ -622,7 +622,7 @@ func TestMoveSplitExpungeRefusedThenLost(t *testing.T) {
 		}
 		return c.Tag + " OK done\r\n"
 	}
-	c, ctx, f := r38FakeClient(t, "IMAP4rev1 UIDPLUS", answer)
+	c, ctx, f := rawClient(t, "IMAP4rev1 UIDPLUS", answer)
 	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
 		t.Fatal(err)
 	}

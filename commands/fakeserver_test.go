@@ -191,9 +191,9 @@ func hostileClientOpts(t *testing.T, opts *session.Options, sc hostile.Scenario)
 	return commands.New(s)
 }
 
-// r37cConn delays what the server sends by delay (after each Read), once on,
+// delayConn delays what the server sends by delay (after each Read), once on,
 // and signals wrote the first time a written line contains trigger.
-type r37cConn struct {
+type delayConn struct {
 	net.Conn
 	on      atomic.Bool
 	delay   time.Duration
@@ -211,7 +211,7 @@ type r37cConn struct {
 	beforeWrite map[string]func(p []byte) []byte
 }
 
-func (c *r37cConn) Read(p []byte) (int, error) {
+func (c *delayConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	c.mu.Lock()
 	if c.rtrigger != nil && n > 0 && bytes.Contains(p[:n], c.rtrigger) {
@@ -228,7 +228,7 @@ func (c *r37cConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (c *r37cConn) Write(p []byte) (int, error) {
+func (c *delayConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	if c.trigger != nil && bytes.Contains(p, c.trigger) {
 		c.trigger = nil
@@ -254,12 +254,12 @@ func (c *r37cConn) Write(p []byte) (int, error) {
 	return c.Conn.Write(p)
 }
 
-// r37cClient is dvClient over a r37cConn.
-func r37cClient(t *testing.T, user string, trigger string) (*commands.Client, *r37cConn) {
-	return r37cClientWith(t, user, trigger, nil)
+// delayClient is dvClient over a delayConn.
+func delayClient(t *testing.T, user string, trigger string) (*commands.Client, *delayConn) {
+	return delayClientWith(t, user, trigger, nil)
 }
 
-func r37cClientWith(t *testing.T, user string, trigger string, setup func(*r37cConn)) (*commands.Client, *r37cConn) {
+func delayClientWith(t *testing.T, user string, trigger string, setup func(*delayConn)) (*commands.Client, *delayConn) {
 	t.Helper()
 	srv := dvServer(t)
 	ctx := dvCtx(t)
@@ -267,7 +267,7 @@ func r37cClientWith(t *testing.T, user string, trigger string, setup func(*r37cC
 	if err != nil {
 		t.Fatal(err)
 	}
-	zc := &r37cConn{Conn: raw, delay: 30 * time.Millisecond, trigger: []byte(trigger), wrote: make(chan struct{})}
+	zc := &delayConn{Conn: raw, delay: 30 * time.Millisecond, trigger: []byte(trigger), wrote: make(chan struct{})}
 	if setup != nil {
 		setup(zc)
 	}
@@ -282,9 +282,9 @@ func r37cClientWith(t *testing.T, user string, trigger string, setup func(*r37cC
 	return c, zc
 }
 
-// r37cFlagged returns the UIDs of mailbox that carry flag, read by a fresh
+// dvFlagged returns the UIDs of mailbox that carry flag, read by a fresh
 // session.
-func r37cFlagged(t *testing.T, mailbox, flag string) []uint32 {
+func dvFlagged(t *testing.T, mailbox, flag string) []uint32 {
 	t.Helper()
 	ctx := dvCtx(t)
 	c := dvClient(t, "alice", nil)
@@ -304,9 +304,9 @@ func r37cFlagged(t *testing.T, mailbox, flag string) []uint32 {
 	return out
 }
 
-// r37cExpungeElsewhere expunges uid of mailbox from another session (another
+// dvExpungeElsewhere expunges uid of mailbox from another session (another
 // mail client of the user).
-func r37cExpungeElsewhere(t *testing.T, mailbox string, uid uint32) {
+func dvExpungeElsewhere(t *testing.T, mailbox string, uid uint32) {
 	t.Helper()
 	ctx := dvCtx(t)
 	b := dvClient(t, "alice", nil)
@@ -322,8 +322,8 @@ func r37cExpungeElsewhere(t *testing.T, mailbox string, uid uint32) {
 	b.Logout(ctx)
 }
 
-// r37cUIDsIn returns the UIDs of mailbox, read by a fresh session.
-func r37cUIDsIn(t *testing.T, mailbox string) []uint32 {
+// dvUIDsIn returns the UIDs of mailbox, read by a fresh session.
+func dvUIDsIn(t *testing.T, mailbox string) []uint32 {
 	t.Helper()
 	ctx := dvCtx(t)
 	c := dvClient(t, "alice", nil)
@@ -341,34 +341,34 @@ func r37cUIDsIn(t *testing.T, mailbox string) []uint32 {
 	return out
 }
 
-// r37eCmd is one command the fake server read: its text (literal bodies
+// litCmd is one command the fake server read: its text (literal bodies
 // replaced by <L0>, <L1>, ...) and its literal bodies, byte for byte.
-type r37eCmd struct {
+type litCmd struct {
 	Tag, Text string
 	Lits      [][]byte
 	Sync      []bool
 }
 
-// r37eServer is a fake IMAP server on a pipe: it reads whole commands,
+// litServer is a fake IMAP server on a pipe: it reads whole commands,
 // literals included (sending "+" for synchronizing ones, or answering
 // with refuse's line instead), records them, and answers with answer.
-type r37eServer struct {
+type litServer struct {
 	mu     sync.Mutex
-	cmds   []r37eCmd
-	answer func(c r37eCmd) string
+	cmds   []litCmd
+	answer func(c litCmd) string
 	// refuse, when set, is asked before a synchronizing literal's "+": a
 	// non-empty answer is sent instead and the command is over.
-	refuse func(c r37eCmd, n int64) string
+	refuse func(c litCmd, n int64) string
 	raw    bytes.Buffer // everything the client sent
 	done   chan struct{}
 }
 
-var r37eLitRe = regexp.MustCompile(`(~?)\{(\d+)(\+?)\}\r\n$`)
+var litServerRE = regexp.MustCompile(`(~?)\{(\d+)(\+?)\}\r\n$`)
 
-func r37eStart(t *testing.T, caps string, answer func(c r37eCmd) string) (*commands.Client, *r37eServer, context.Context) {
+func litServerStart(t *testing.T, caps string, answer func(c litCmd) string) (*commands.Client, *litServer, context.Context) {
 	t.Helper()
 	client, server := transport.Pipe()
-	s := &r37eServer{answer: answer, done: make(chan struct{})}
+	s := &litServer{answer: answer, done: make(chan struct{})}
 	go s.serve(server, caps)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	t.Cleanup(cancel)
@@ -380,13 +380,13 @@ func r37eStart(t *testing.T, caps string, answer func(c r37eCmd) string) (*comma
 	return c, s, ctx
 }
 
-func (s *r37eServer) serve(conn io.ReadWriteCloser, caps string) {
+func (s *litServer) serve(conn io.ReadWriteCloser, caps string) {
 	defer close(s.done)
 	defer conn.Close()
 	r := bufio.NewReader(io.TeeReader(conn, &lockedBuf{s: s}))
 	fmt.Fprintf(conn, "* PREAUTH [CAPABILITY IMAP4rev1 %s] ready\r\n", caps)
 	for {
-		var c r37eCmd
+		var c litCmd
 		refused := false
 		for {
 			line, err := r.ReadString('\n')
@@ -396,7 +396,7 @@ func (s *r37eServer) serve(conn io.ReadWriteCloser, caps string) {
 			if c.Tag == "" {
 				c.Tag, _, _ = strings.Cut(line, " ")
 			}
-			m := r37eLitRe.FindStringSubmatch(line)
+			m := litServerRE.FindStringSubmatch(line)
 			if m == nil {
 				c.Text += strings.TrimSuffix(line, "\r\n")
 				break
@@ -446,7 +446,7 @@ func (s *r37eServer) serve(conn io.ReadWriteCloser, caps string) {
 	}
 }
 
-type lockedBuf struct{ s *r37eServer }
+type lockedBuf struct{ s *litServer }
 
 func (l *lockedBuf) Write(p []byte) (int, error) {
 	l.s.mu.Lock()
@@ -454,16 +454,16 @@ func (l *lockedBuf) Write(p []byte) (int, error) {
 	return l.s.raw.Write(p)
 }
 
-func (s *r37eServer) commands() []r37eCmd {
+func (s *litServer) commands() []litCmd {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]r37eCmd(nil), s.cmds...)
+	return append([]litCmd(nil), s.cmds...)
 }
 
-// r37eAppendUID answers APPEND with APPENDUID 7 and consecutive UIDs.
-func r37eAppendUID() func(c r37eCmd) string {
+// litAppendUID answers APPEND with APPENDUID 7 and consecutive UIDs.
+func litAppendUID() func(c litCmd) string {
 	next := 100
-	return func(c r37eCmd) string {
+	return func(c litCmd) string {
 		if strings.Contains(c.Text, " APPEND ") {
 			n := len(c.Lits)
 			first := next
@@ -478,40 +478,40 @@ func r37eAppendUID() func(c r37eCmd) string {
 	}
 }
 
-// r38Cmd is one command the fake server read: its tag and its raw bytes,
+// rawCmd is one command the fake server read: its tag and its raw bytes,
 // literal headers and bodies included, as they came.
-type r38Cmd struct {
+type rawCmd struct {
 	Tag string
 	Raw []byte
 }
 
-// r38Fake is a scripted server: it greets with PREAUTH and caps, reads
+// rawServer is a scripted server: it greets with PREAUTH and caps, reads
 // each command whole (answering "+ go" to each synchronizing literal
 // header), records it, and writes what answer returns for it.
-type r38Fake struct {
+type rawServer struct {
 	mu   sync.Mutex
-	cmds []r38Cmd
+	cmds []rawCmd
 }
 
-func (f *r38Fake) commands() []r38Cmd {
+func (f *rawServer) commands() []rawCmd {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]r38Cmd(nil), f.cmds...)
+	return append([]rawCmd(nil), f.cmds...)
 }
 
-var r38LitRE = regexp.MustCompile(`~?\{(\d+)(\+?)\}\r\n$`)
+var rawLitRE = regexp.MustCompile(`~?\{(\d+)(\+?)\}\r\n$`)
 
-func r38FakeClient(t *testing.T, caps string, answer func(c r38Cmd) string) (*commands.Client, context.Context, *r38Fake) {
+func rawClient(t *testing.T, caps string, answer func(c rawCmd) string) (*commands.Client, context.Context, *rawServer) {
 	t.Helper()
-	return r38FakeClientHook(t, caps, nil, answer)
+	return rawClientHook(t, caps, nil, answer)
 }
 
-// r38FakeClientHook is r38FakeClient with beforeCont, when not nil, run
+// rawClientHook is rawClient with beforeCont, when not nil, run
 // when a synchronizing literal's header has arrived, before the "+" that
 // lets its bytes go.
-func r38FakeClientHook(t *testing.T, caps string, beforeCont func(), answer func(c r38Cmd) string) (*commands.Client, context.Context, *r38Fake) {
+func rawClientHook(t *testing.T, caps string, beforeCont func(), answer func(c rawCmd) string) (*commands.Client, context.Context, *rawServer) {
 	t.Helper()
-	f := &r38Fake{}
+	f := &rawServer{}
 	client, server := transport.Pipe()
 	done := make(chan struct{})
 	go func() {
@@ -529,7 +529,7 @@ func r38FakeClientHook(t *testing.T, caps string, beforeCont func(), answer func
 				if err != nil {
 					return
 				}
-				m := r38LitRE.FindSubmatch(line)
+				m := rawLitRE.FindSubmatch(line)
 				if m == nil {
 					break
 				}
@@ -549,7 +549,7 @@ func r38FakeClientHook(t *testing.T, caps string, beforeCont func(), answer func
 				raw = append(raw, body...)
 			}
 			tag, _, _ := bytes.Cut(raw, []byte(" "))
-			c := r38Cmd{Tag: string(tag), Raw: raw}
+			c := rawCmd{Tag: string(tag), Raw: raw}
 			f.mu.Lock()
 			f.cmds = append(f.cmds, c)
 			f.mu.Unlock()
@@ -582,9 +582,9 @@ func r38FakeClientHook(t *testing.T, caps string, beforeCont func(), answer func
 	return c, ctx, f
 }
 
-// r38Appends returns the APPEND commands the fake server read.
-func r38Appends(f *r38Fake) []r38Cmd {
-	var out []r38Cmd
+// rawAppends returns the APPEND commands the fake server read.
+func rawAppends(f *rawServer) []rawCmd {
+	var out []rawCmd
 	for _, c := range f.commands() {
 		if bytes.Contains(c.Raw[:min(len(c.Raw), 40)], []byte(" APPEND ")) {
 			out = append(out, c)
@@ -820,7 +820,7 @@ func zqServer(t *testing.T, greeting string, script map[string]string, seen chan
 			if err != nil {
 				return
 			}
-			if m := r38LitRE.FindStringSubmatch(line); m != nil {
+			if m := rawLitRE.FindStringSubmatch(line); m != nil {
 				n, _ := strconv.Atoi(m[1])
 				if m[2] == "" {
 					io.WriteString(server, "+ go\r\n")
@@ -925,8 +925,8 @@ func zqAlive(t *testing.T, c *commands.Client, ctx context.Context) {
 	}
 }
 
-// rs39Client logs in through the relay with the library's defaults.
-func rs39Client(t testing.TB, r *faultrelay.Relay) *commands.Client {
+// relayClient logs in through the relay with the library's defaults.
+func relayClient(t testing.TB, r *faultrelay.Relay) *commands.Client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -945,8 +945,8 @@ func rs39Client(t testing.TB, r *faultrelay.Relay) *commands.Client {
 	return c
 }
 
-// rs39BigMsg is a message of about size bytes of incompressible text.
-func rs39BigMsg(i, size int) []byte {
+// relayBigMsg is a message of about size bytes of incompressible text.
+func relayBigMsg(i, size int) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "From: a@example.org\r\nTo: b@example.org\r\nSubject: big %d\r\nMessage-ID: <zz%d-%d@x>\r\n\r\n", i, i, time.Now().UnixNano())
 	// Lines of base64 of random bytes: a block of 256 KiB of them made
@@ -972,11 +972,11 @@ func rs39BigMsg(i, size int) []byte {
 	return out
 }
 
-func rs39BigMailbox(t *testing.T, n, size int) string {
+func relayBigMailbox(t *testing.T, n, size int) string {
 	name := fmt.Sprintf("zz-%s-%d", sanitize(t.Name()), time.Now().UnixNano())
 	var msgs [][]byte
 	for i := 0; i < n; i++ {
-		msgs = append(msgs, rs39BigMsg(i, size))
+		msgs = append(msgs, relayBigMsg(i, size))
 	}
 	if err := dvServer(t).SeedMailbox(testserver.Alice, name, msgs); err != nil {
 		t.Fatal(err)
@@ -996,9 +996,9 @@ func itoa(n uint32) string {
 	}
 }
 
-// review46DClient opens a client, with the library's defaults, over
+// serveClient opens a client, with the library's defaults, over
 // transport.Pipe to serve, greeted with caps.
-func review46DClient(t *testing.T, caps string, serve func(server net.Conn)) *commands.Client {
+func serveClient(t *testing.T, caps string, serve func(server net.Conn)) *commands.Client {
 	t.Helper()
 	client, server := transport.Pipe()
 	done := make(chan struct{})
@@ -1020,9 +1020,9 @@ func review46DClient(t *testing.T, caps string, serve func(server net.Conn)) *co
 	return commands.New(s)
 }
 
-// review46JOKServer answers every command OK, reading each literal (of
+// okLiteralServer answers every command OK, reading each literal (of
 // either kind) as it comes.
-func review46JOKServer(server net.Conn) {
+func okLiteralServer(server net.Conn) {
 	r := bufio.NewReaderSize(server, 64<<10)
 	for {
 		line, err := r.ReadString('\n')
@@ -1092,7 +1092,7 @@ func appendDiscardServer(server net.Conn) {
 	}
 }
 
-// noopWatchServer returns a serve function (for review46DClient) that
+// noopWatchServer returns a serve function (for serveClient) that
 // answers nothing: it reads the client's lines until the connection ends
 // and closes gotNoop when one holds NOOP (once: a second NOOP would
 // panic).

@@ -633,7 +633,7 @@ func TestBorrowKeptSectionDovecot(t *testing.T) {
 	if _, err := c.Select(ctx, mb, nil); err != nil {
 		t.Fatal(err)
 	}
-	want := r38Body(t, c, 1, false)
+	want := dvBody(t, c, 1, false)
 	var kept *commands.Section
 	for m, err := range c.Fetch(ctx, commands.UIDs(1), &commands.FetchItems{UID: true, Borrow: true, Sections: []commands.FetchSection{commands.WholeMessage}}) {
 		if err != nil {
@@ -688,9 +688,9 @@ func TestSectionReadHonoursContext(t *testing.T) {
 	// Parallel: it waits out a 2 s context; it has its own mailboxes,
 	// server or relay, and looks at nothing process-wide.
 	t.Parallel()
-	mb := rs39BigMailbox(t, 1, 2<<20)
+	mb := relayBigMailbox(t, 1, 2<<20)
 	r := faultrelay.New(t, dvServer(t).PlainAddr)
-	c := rs39Client(t, r)
+	c := relayClient(t, r)
 	if _, err := c.Examine(context.Background(), mb); err != nil {
 		t.Fatal(err)
 	}
@@ -753,9 +753,9 @@ func TestPartialHonoursContext(t *testing.T) {
 	// Parallel: it waits out a 2 s context; it has its own mailboxes,
 	// server or relay, and looks at nothing process-wide.
 	t.Parallel()
-	mb := rs39BigMailbox(t, 1, 2<<20)
+	mb := relayBigMailbox(t, 1, 2<<20)
 	r := faultrelay.New(t, dvServer(t).PlainAddr)
-	c := rs39Client(t, r)
+	c := relayClient(t, r)
 	if _, err := c.Examine(context.Background(), mb); err != nil {
 		t.Fatal(err)
 	}
@@ -803,9 +803,9 @@ func TestSectionReadHonoursCancel(t *testing.T) {
 	// Parallel: it waits on a slowed relay of its own and a 1 s cancel; its own mailbox;
 	// it looks at nothing process-wide.
 	t.Parallel()
-	mb := rs39BigMailbox(t, 1, 4<<20)
+	mb := relayBigMailbox(t, 1, 4<<20)
 	r := faultrelay.New(t, dvServer(t).PlainAddr)
-	c := rs39Client(t, r)
+	c := relayClient(t, r)
 	if _, err := c.Examine(context.Background(), mb); err != nil {
 		t.Fatal(err)
 	}
@@ -857,9 +857,9 @@ func TestSectionReadHonoursCancel(t *testing.T) {
 func TestQueuedAppendNotOtherContextCanceled(t *testing.T) {
 	mb := dvMailbox(t, testserver.Alice, 0)
 	r := faultrelay.New(t, dvServer(t).PlainAddr)
-	c := rs39Client(t, r)
+	c := relayClient(t, r)
 	r.Freeze()
-	big := rs39BigMsg(1, 20<<20)
+	big := relayBigMsg(1, 20<<20)
 	ctxA, cancelA := context.WithCancel(context.Background())
 	errA := make(chan error, 1)
 	go func() {

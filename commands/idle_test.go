@@ -86,10 +86,10 @@ func TestIdleNilHandler(t *testing.T) {
 	zzRefused(t, srv, "Idle(nil)", func() error { return c.Idle(ctx, nil, nil) })
 }
 
-// r40IdleAcrossSelect runs Idle on mailbox X while another goroutine of
+// idleAcrossSelect runs Idle on mailbox X while another goroutine of
 // the same Client runs change (a SELECT of another mailbox, an UNSELECT),
 // then has a second connection append to X and to Y.
-func r40IdleAcrossSelect(t *testing.T, change func(ctx context.Context, c *commands.Client, y string) error) {
+func idleAcrossSelect(t *testing.T, change func(ctx context.Context, c *commands.Client, y string) error) {
 	ctx := dvCtx(t)
 	idling := newLineSignal("S: + ")
 	a := dvClient(t, testserver.Alice, &session.Options{Trace: idling})
@@ -107,7 +107,7 @@ func r40IdleAcrossSelect(t *testing.T, change func(ctx context.Context, c *comma
 	go func() {
 		idled <- a.Idle(ictx, nil, func(r codec.Response) bool {
 			mu.Lock()
-			events = append(events, r40Desc(r))
+			events = append(events, eventDesc(r))
 			mu.Unlock()
 			return true
 		})
@@ -151,7 +151,7 @@ func r40IdleAcrossSelect(t *testing.T, change func(ctx context.Context, c *comma
 // to the selection (session.Command.Selection, ErrReselected) for this
 // very reason; Idle's IDLEs are not.
 func TestIdleAfterOtherSelect(t *testing.T) {
-	r40IdleAcrossSelect(t, func(ctx context.Context, c *commands.Client, y string) error {
+	idleAcrossSelect(t, func(ctx context.Context, c *commands.Client, y string) error {
 		_, err := c.Select(ctx, y, nil)
 		return err
 	})
@@ -161,7 +161,7 @@ func TestIdleAfterOtherSelect(t *testing.T) {
 // in state AUTH, where no mailbox event can come: a caller waiting for
 // new mail waits for ever, with no error.
 func TestIdleAfterUnselect(t *testing.T) {
-	r40IdleAcrossSelect(t, func(ctx context.Context, c *commands.Client, y string) error {
+	idleAcrossSelect(t, func(ctx context.Context, c *commands.Client, y string) error {
 		return c.Unselect(ctx)
 	})
 }
@@ -196,8 +196,8 @@ func (l *lineSignal) wait(t *testing.T) {
 	}
 }
 
-// r40Desc describes an event for the failure messages.
-func r40Desc(r codec.Response) string {
+// eventDesc describes an event for the failure messages.
+func eventDesc(r codec.Response) string {
 	switch r := r.(type) {
 	case *codec.Exists:
 		return fmt.Sprintf("EXISTS %d", r.Count)
@@ -286,11 +286,11 @@ func TestIdlePollAfterSelect(t *testing.T) {
 	})
 }
 
-// review42IdleEvents runs Idle (Restart restart) on a scripted server that
+// idleEventsAtDone runs Idle (Restart restart) on a scripted server that
 // announces a message at the first IDLE (* 4 EXISTS) and, at the DONE
 // that ends it, sends doneLines in one write; onEvent says stop when stop
 // says so. It returns what onEvent got, as text.
-func review42IdleEvents(t *testing.T, restart time.Duration, doneLines func(tag string) []string, stop func(r codec.Response) bool) []string {
+func idleEventsAtDone(t *testing.T, restart time.Duration, doneLines func(tag string) []string, stop func(r codec.Response) bool) []string {
 	t.Helper()
 	idles := 0
 	on := handlers{"IDLE": func(c *hostile.Conn, cmd *hostile.Command) error {
@@ -347,7 +347,7 @@ func TestIdleRestartGapEvent(t *testing.T) {
 	// move while Idle works.
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		got := review42IdleEvents(t, 200*time.Millisecond, func(tag string) []string {
+		got := idleEventsAtDone(t, 200*time.Millisecond, func(tag string) []string {
 			return []string{"* 5 EXISTS", tag + " OK IDLE terminated", "* 6 EXISTS"}
 		}, func(codec.Response) bool { return false })
 		if want := "EXISTS 4,EXISTS 5,EXISTS 6"; strings.Join(got, ",") != want {

@@ -708,7 +708,7 @@ func (c *changingSeeker) Seek(off int64, whence int) (int64, error) {
 // such a message "aborts the session rather than being cut"; it is sent
 // cut: its last 1024 bytes are dropped and the APPEND succeeds.
 func TestNormalizeCRLFChangedCut(t *testing.T) {
-	c, s, ctx := r37eStart(t, "LITERAL+ UIDPLUS", r37eAppendUID())
+	c, s, ctx := litServerStart(t, "LITERAL+ UIDPLUS", litAppendUID())
 	v1 := bytes.Repeat([]byte("a"), 2048)
 	v2 := append(bytes.Repeat([]byte("\n"), 1024), bytes.Repeat([]byte("b"), 1024)...)
 	rs := &changingSeeker{versions: [][]byte{v1, v2}}
@@ -733,7 +733,7 @@ func TestNormalizeCRLFChangedCut(t *testing.T) {
 // aborted. Expected: the APPEND succeeds, the message sent as it is.
 func TestNormalizeCRLFBoundaryCRLF(t *testing.T) {
 	for _, k := range []int{1, 3} {
-		c, s, ctx := r37eStart(t, "LITERAL+ UIDPLUS", r37eAppendUID())
+		c, s, ctx := litServerStart(t, "LITERAL+ UIDPLUS", litAppendUID())
 		msg := append(bytes.Repeat([]byte("a"), 1024*k-1), '\r', '\n') // 1024k+1 bytes
 		_, err := c.Append(ctx, "INBOX", bytes.NewReader(msg), int64(len(msg)), &commands.AppendOptions{NormalizeCRLF: true})
 		if err != nil {
@@ -756,7 +756,7 @@ func TestNormalizeCRLFEdgeCases(t *testing.T) {
 		"crlf1026":   append(bytes.Repeat([]byte("a"), 1024), '\r', '\n'),
 		"lf1025":     append(bytes.Repeat([]byte("a"), 1024), '\n'),
 	} {
-		c, _, ctx := r37eStart(t, "LITERAL+ UIDPLUS", r37eAppendUID())
+		c, _, ctx := litServerStart(t, "LITERAL+ UIDPLUS", litAppendUID())
 		if _, err := c.Append(ctx, "INBOX", bytes.NewReader(msg), int64(len(msg)), &commands.AppendOptions{NormalizeCRLF: true}); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}

@@ -11,10 +11,10 @@ import (
 	"github.com/imapkit/imapkit/session"
 )
 
-// review47CClient opens a Client on a fake server without ESEARCH that
+// bigSelectClient opens a Client on a fake server without ESEARCH that
 // answers SELECT of a mailbox named by a number with that many EXISTS
 // (SELECT 5000000: "* 5000000 EXISTS"), and every other command OK.
-func review47CClient(t *testing.T) (*Client, context.Context) {
+func bigSelectClient(t *testing.T) (*Client, context.Context) {
 	t.Helper()
 	conn, srv := hostile.Pipe(func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1")
@@ -45,7 +45,7 @@ func review47CClient(t *testing.T) (*Client, context.Context) {
 	return New(s), ctx
 }
 
-func review47CSelect(t *testing.T, ctx context.Context, c *Client, n int) *MailboxState {
+func bigSelect(t *testing.T, ctx context.Context, c *Client, n int) *MailboxState {
 	t.Helper()
 	st, err := c.Select(ctx, strconv.Itoa(n), nil)
 	if err != nil {
@@ -54,7 +54,7 @@ func review47CSelect(t *testing.T, ctx context.Context, c *Client, n int) *Mailb
 	return st
 }
 
-func review47CWantReselected(t *testing.T, what string, err error) {
+func wantBoundReselected(t *testing.T, what string, err error) {
 	t.Helper()
 	var ns *session.NotSentError
 	if !errors.Is(err, session.ErrReselected) || !errors.As(err, &ns) {
@@ -73,10 +73,10 @@ func review47CWantReselected(t *testing.T, what string, err error) {
 // with the default MaxNumbers of 2^21; 2048 for a hostile EXISTS of
 // 2^32-1), each refused in turn. Default options.
 func TestSearchSplitReadsBoundCount(t *testing.T) {
-	c, ctx := review47CClient(t)
-	st := review47CSelect(t, ctx, c, 3)
+	c, ctx := bigSelectClient(t)
+	st := bigSelect(t, ctx, c, 3)
 	inA := st.Bind(ctx)
-	review47CSelect(t, ctx, c, 5000000) // another goroutine's, say
+	bigSelect(t, ctx, c, 5000000) // another goroutine's, say
 	if n, known := c.s.Exists(); !known || n != 5000000 {
 		t.Fatalf("Exists = %d, %v; want 5000000", n, known)
 	}
@@ -88,7 +88,7 @@ func TestSearchSplitReadsBoundCount(t *testing.T) {
 		t.Errorf("Search bound to a mailbox of 3 messages, after a SELECT of 5000000: %d commands; want 1 (the count read is not the binding's)", len(cmds))
 	}
 	_, err = c.Search(inA, nil, nil)
-	review47CWantReselected(t, "Search bound to the replaced selection", err)
+	wantBoundReselected(t, "Search bound to the replaced selection", err)
 	// Unbound, the count is the mailbox's own: the split is kept.
 	if cmds, _, _, err = c.searchCommands(ctx, nil, nil); err != nil || len(cmds) != 3 {
 		t.Errorf("unbound Search of 5000000 messages: %d commands, %v; want 3", len(cmds), err)
@@ -109,7 +109,7 @@ func TestSearchSplitReadsBoundCount(t *testing.T) {
 // running it between building the parts and running the first.
 // SetMaxSetLength(8) only makes a short set long enough to cut.
 func TestSelectionZeroChecked(t *testing.T) {
-	c, ctx := review47CClient(t)
+	c, ctx := bigSelectClient(t)
 	c.SetMaxSetLength(8)
 	if sel := c.s.Selections(); sel != 0 {
 		t.Fatalf("a fresh session's Selections = %d; want 0", sel)
@@ -128,14 +128,14 @@ func TestSelectionZeroChecked(t *testing.T) {
 		t.Fatalf("searchCommands: %d commands, %v; want the set cut", len(cmds), err)
 	}
 
-	review47CSelect(t, ctx, c, 3) // another goroutine's SELECT, queued earlier
+	bigSelect(t, ctx, c, 3) // another goroutine's SELECT, queued earlier
 
 	_, err = c.s.Run(ctx, part)
-	review47CWantReselected(t, "a part of a split begun before any SELECT, sent after one", err)
+	wantBoundReselected(t, "a part of a split begun before any SELECT, sent after one", err)
 	_, err = c.s.Run(ctx, cmds[0])
-	review47CWantReselected(t, "a part of a split Search begun before any SELECT, sent after one", err)
+	wantBoundReselected(t, "a part of a split Search begun before any SELECT, sent after one", err)
 	err = check(1) // the SELECT renumbered too
-	review47CWantReselected(t, "the check of Search's second part", err)
+	wantBoundReselected(t, "the check of Search's second part", err)
 	if !errors.Is(err, ErrRenumbered) {
 		t.Errorf("the check of Search's second part: %v; want ErrRenumbered too", err)
 	}

@@ -29,7 +29,7 @@ import (
 // same numbers is a decode error (codec num32) and docs/limits.md says
 // a number past its grammar's range is an error.
 func TestSelectCodePast32Bits(t *testing.T) {
-	c, ctx, _ := r38FakeClient(t, "IMAP4rev1", func(cmd r38Cmd) string {
+	c, ctx, _ := rawClient(t, "IMAP4rev1", func(cmd rawCmd) string {
 		if strings.Contains(string(cmd.Raw), " SELECT ") {
 			return "* 3 EXISTS\r\n* OK [UIDVALIDITY 4294967297] x\r\n* OK [UIDNEXT 4294967296] x\r\n* OK [UNSEEN 4294967298] x\r\n" + cmd.Tag + " OK [READ-WRITE] done\r\n"
 		}

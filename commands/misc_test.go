@@ -149,10 +149,10 @@ func TestCreateSpecialUse(t *testing.T) {
 	}
 }
 
-// r40Python runs a Python snippet with M, an imaplib.IMAP4 logged in as
+// dvPython runs a Python snippet with M, an imaplib.IMAP4 logged in as
 // alice on the test Dovecot, the mailbox name mb in MB and other in
 // sys.argv[6]; it decodes what the snippet prints as JSON into out.
-func r40Python(t *testing.T, mb, other, body string, out any) {
+func dvPython(t *testing.T, mb, other, body string, out any) {
 	t.Helper()
 	host, port, err := net.SplitHostPort(dvServer(t).PlainAddr)
 	if err != nil {
@@ -185,7 +185,7 @@ func TestResponseTaggedCodes(t *testing.T) {
 	mb := dvMailbox(t, testserver.Alice, 2)
 	dst := dvMailbox(t, testserver.Alice, 0)
 	var py map[string][]string
-	r40Python(t, mb, dst, `
+	dvPython(t, mb, dst, `
 out = {}
 M.select(MB, readonly=True)
 out['READ-ONLY'] = [x.decode() for x in M.response('READ-ONLY')[1] if x is not None]

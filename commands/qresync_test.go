@@ -252,7 +252,7 @@ func TestQResyncUIDValidityChange(t *testing.T) {
 // "[MODIFIED 2:*]" in StoreResult.Modified (a retry of Modified stores
 // every message from UID 2 on). Each must be a typed error.
 func TestVanishedStar(t *testing.T) {
-	c, ctx, f := r38FakeClient(t, "IMAP4rev1 ENABLE CONDSTORE QRESYNC", func(cmd r38Cmd) string {
+	c, ctx, f := rawClient(t, "IMAP4rev1 ENABLE CONDSTORE QRESYNC", func(cmd rawCmd) string {
 		s := string(cmd.Raw)
 		switch {
 		case strings.Contains(s, " ENABLE "):

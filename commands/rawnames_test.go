@@ -65,7 +65,7 @@ func TestMailboxNameNUL(t *testing.T) {
 func TestRawNamesBoundedBytes(t *testing.T) {
 	const n, size = 16, 1000 << 10 // 16 MB: under -race on a loaded machine 48 passed the fake client's 10 s
 	pad := strings.Repeat("x", size)
-	c, _, _ := r38FakeClient(t, "IMAP4rev1", func(cmd r38Cmd) string {
+	c, _, _ := rawClient(t, "IMAP4rev1", func(cmd rawCmd) string {
 		if !bytes.Contains(cmd.Raw, []byte(" LIST ")) {
 			return ""
 		}
@@ -132,7 +132,7 @@ func TestListedLatin1NameUsable(t *testing.T) {
 // unless the Client sends the name as listed and reads the answer.
 func listedLatin1NameStatus(t *testing.T, caps string) {
 	t.Helper()
-	c, ctx, f := r38FakeClient(t, caps, func(cmd r38Cmd) string {
+	c, ctx, f := rawClient(t, caps, func(cmd rawCmd) string {
 		switch {
 		case bytes.Contains(cmd.Raw, []byte(" LIST ")):
 			return "* LIST () \"/\" {4}\r\nCaf\xe9\r\n" + cmd.Tag + " OK done\r\n"
@@ -169,7 +169,7 @@ func listedLatin1NameStatus(t *testing.T, caps string) {
 // a caller (a NUL): the Client remembers it as listed and sends it so. A
 // name the caller makes up is still refused before anything is sent.
 func TestListedNULNameUsable(t *testing.T) {
-	c, ctx, f := r38FakeClient(t, "IMAP4rev1", func(cmd r38Cmd) string {
+	c, ctx, f := rawClient(t, "IMAP4rev1", func(cmd rawCmd) string {
 		switch {
 		case bytes.Contains(cmd.Raw, []byte(" LIST ")):
 			return "* LIST () \"/\" \"&AAA-\"\r\n" + cmd.Tag + " OK done\r\n"
@@ -214,7 +214,7 @@ func TestListedNULNameUsable(t *testing.T) {
 // Create("Grüße") makes a mailbox named "Gr&APwA3w-e" there, and
 // Select("Grüße") does not open the "Grüße" the server lists.
 func TestRev2OnlyServerGetsUTF8Names(t *testing.T) {
-	c, ctx, f := r38FakeClient(t, "IMAP4rev2", nil)
+	c, ctx, f := rawClient(t, "IMAP4rev2", nil)
 	if v := c.Session().ProtocolVersion(); v != "IMAP4rev2" {
 		t.Fatalf("ProtocolVersion %q", v)
 	}
@@ -236,7 +236,7 @@ func TestRev2OnlyServerGetsUTF8Names(t *testing.T) {
 // offer IMAP4rev1 too (CAPABILITY data), names go in modified UTF-7 again:
 // such a server is IMAP4rev1 until ENABLE.
 func TestRev2OnlyNamesEveryWay(t *testing.T) {
-	c, ctx, f := r38FakeClient(t, "IMAP4rev2 UTF8=ACCEPT", func(cmd r38Cmd) string {
+	c, ctx, f := rawClient(t, "IMAP4rev2 UTF8=ACCEPT", func(cmd rawCmd) string {
 		switch {
 		case bytes.Contains(cmd.Raw, []byte(" LIST ")):
 			return "* LIST () \"/\" \"Grüße\"\r\n* STATUS \"Grüße\" (MESSAGES 4)\r\n" +
@@ -297,7 +297,7 @@ func TestRev2OnlyNamesEveryWay(t *testing.T) {
 // wrapping ErrMailboxName as encodeMailbox's and ErrMailboxName's docs say
 // and as before dd82aa3.
 func TestListedRawNameNULError(t *testing.T) {
-	c, ctx, f := r38FakeClient(t, "IMAP4rev1", func(cmd r38Cmd) string {
+	c, ctx, f := rawClient(t, "IMAP4rev1", func(cmd rawCmd) string {
 		switch {
 		case bytes.Contains(cmd.Raw, []byte(" LIST ")):
 			return "* LIST () \"/\" {18}\r\nx\r\nZ9 DELETE INBOX\r\n" +

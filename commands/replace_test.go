@@ -149,7 +149,7 @@ func TestReplaceDovecot(t *testing.T) {
 // send REPLACE's APPENDUID in an untagged OK, before the EXPUNGE, as MOVE
 // sends COPYUID; the tagged OK carries none. Replace must report it.
 func TestReplaceUntaggedAppendUID(t *testing.T) {
-	c, _, ctx := r37eStart(t, "LITERAL+ UIDPLUS REPLACE", func(cmd r37eCmd) string {
+	c, _, ctx := litServerStart(t, "LITERAL+ UIDPLUS REPLACE", func(cmd litCmd) string {
 		switch {
 		case strings.Contains(cmd.Text, " SELECT "):
 			return "* 4 EXISTS\r\n* OK [UIDVALIDITY 1] x\r\n" + cmd.Tag + " OK [READ-WRITE] done\r\n"
@@ -177,7 +177,7 @@ func TestReplaceUntaggedAppendUID(t *testing.T) {
 // nothing appended; the fallback appends first and only then finds that
 // it cannot flag the old message.
 func TestReplaceFallbackNotSelected(t *testing.T) {
-	c, s, ctx := r37eStart(t, "LITERAL+ UIDPLUS", r37eAppendUID())
+	c, s, ctx := litServerStart(t, "LITERAL+ UIDPLUS", litAppendUID())
 	msg := []byte("Subject: v2\r\n\r\nhi\r\n")
 	_, err := c.Replace(ctx, commands.UIDs(5), "Drafts", bytes.NewReader(msg), int64(len(msg)), nil)
 	t.Logf("Replace: %v", err)
@@ -216,7 +216,7 @@ func TestReplaceFallbackReadOnlyDovecot(t *testing.T) {
 // Session.Mailbox(), which is "" until the SELECT's OK, and refuses with a
 // *session.StateError though the mailbox is being selected.
 func TestReplaceDuringFirstSelect(t *testing.T) {
-	c, _, ctx := r37eStart(t, "LITERAL+ UIDPLUS REPLACE", func(cmd r37eCmd) string {
+	c, _, ctx := litServerStart(t, "LITERAL+ UIDPLUS REPLACE", func(cmd litCmd) string {
 		switch {
 		case strings.Contains(cmd.Text, " SELECT "):
 			time.Sleep(300 * time.Millisecond)
@@ -245,13 +245,13 @@ func TestReplaceDuringFirstSelect(t *testing.T) {
 func TestReplaceOverlongReaderDovecot(t *testing.T) {
 	c := dvClient(t, testserver.Alice, nil)
 	ctx := dvCtx(t)
-	full := r38OverlongMsg
+	full := overlongMsg
 	mb := dvMailbox(t, testserver.Alice, 1)
 	if _, err := c.Select(ctx, mb, nil); err != nil {
 		t.Fatal(err)
 	}
-	_, err := c.Replace(ctx, commands.UIDs(1), mb, strings.NewReader(string(full)), int64(len(full)-r38Extra), nil)
-	r38NoCutMessage(t, c, mb, full, err)
+	_, err := c.Replace(ctx, commands.UIDs(1), mb, strings.NewReader(string(full)), int64(len(full)-overlongExtra), nil)
+	noCutMessage(t, c, mb, full, err)
 }
 
 // TestReplaceFallbackUTF8NULFake: with UTF8=ACCEPT enabled, Append
@@ -262,7 +262,7 @@ func TestReplaceOverlongReaderDovecot(t *testing.T) {
 // The same streamed message that Append sends aborts the session in
 // Replace's fallback.
 func TestReplaceFallbackUTF8NULFake(t *testing.T) {
-	c, ctx, _ := r38FakeClient(t, "IMAP4rev1 LITERAL+ UIDPLUS ENABLE UTF8=ACCEPT", func(c r38Cmd) string {
+	c, ctx, _ := rawClient(t, "IMAP4rev1 LITERAL+ UIDPLUS ENABLE UTF8=ACCEPT", func(c rawCmd) string {
 		raw := string(c.Raw)
 		switch {
 		case strings.Contains(raw, " ENABLE "):
@@ -299,7 +299,7 @@ func TestReplaceFallbackUTF8NULFake(t *testing.T) {
 func TestReplaceFallbackExpungeAnswerLost(t *testing.T) {
 	mb := dvMailbox(t, testserver.Alice, 1)
 	r := faultrelay.New(t, dvServer(t).PlainAddr)
-	c := rs39Client(t, r)
+	c := relayClient(t, r)
 	if c.Session().HasCap("REPLACE") {
 		t.Skip("the server has REPLACE")
 	}
@@ -347,7 +347,7 @@ func TestReplaceFallbackIncompleteNotErrNotSent(t *testing.T) {
 	mb := dvMailbox(t, testserver.Alice, 1)
 	other := dvMailbox(t, testserver.Alice, 1)
 	r := faultrelay.New(t, dvServer(t).PlainAddr)
-	c := rs39Client(t, r)
+	c := relayClient(t, r)
 	if c.Session().HasCap("REPLACE") {
 		t.Skip("the server has REPLACE")
 	}
@@ -385,7 +385,7 @@ func TestReplaceFallbackIncompleteNotErrNotSent(t *testing.T) {
 // same place.
 func TestReplaceSeqRenumberChecked(t *testing.T) {
 	msg := "Subject: new\r\n\r\nbody\r\n"
-	after, err := r42lQueuedBehindExpunge(t, "IMAP4rev1 REPLACE UIDPLUS", func(ctx context.Context, c *commands.Client) error {
+	after, err := queuedBehindExpunge(t, "IMAP4rev1 REPLACE UIDPLUS", func(ctx context.Context, c *commands.Client) error {
 		_, err := c.Replace(ctx, commands.SeqNums(3), "INBOX", strings.NewReader(msg), int64(len(msg)), nil)
 		return err
 	})

@@ -12,7 +12,7 @@ import (
 	"github.com/imapkit/imapkit/wire"
 )
 
-// review42SearchLatin1 searches for a string that is not valid UTF-8 (Latin-1
+// searchLatin1 searches for a string that is not valid UTF-8 (Latin-1
 // "café", the minimal failing input of the random search property: the
 // generator cut a UTF-8 rune in two) without SearchOptions.Charset. The
 // Client labels the criteria CHARSET UTF-8 itself (SearchOptions.Charset:
@@ -20,7 +20,7 @@ import (
 // not: the request must be refused before anything is sent, with a typed
 // error, not sent as a false declaration for the server to answer BAD
 // "Invalid search key" (Dovecot) or to match against something else.
-func review42SearchLatin1(t *testing.T, c *commands.Client, mb string) {
+func searchLatin1(t *testing.T, c *commands.Client, mb string) {
 	ctx := dvCtx(t)
 	if _, err := c.AppendBytes(ctx, mb, []byte("Subject: x\r\nContent-Type: text/plain; charset=utf-8\r\n\r\ncafé\r\n"), nil); err != nil {
 		t.Fatal(err)
@@ -44,12 +44,12 @@ func review42SearchLatin1(t *testing.T, c *commands.Client, mb string) {
 }
 
 func TestSearchInvalidUTF8Dovecot(t *testing.T) {
-	review42SearchLatin1(t, dvClient(t, "alice", nil), dvMailbox(t, "alice", 0))
+	searchLatin1(t, dvClient(t, "alice", nil), dvMailbox(t, "alice", 0))
 }
 
 func TestSearchInvalidUTF8Cyrus(t *testing.T) {
 	_, c := cyAlice(t)
-	review42SearchLatin1(t, c, "INBOX")
+	searchLatin1(t, c, "INBOX")
 }
 
 // TestSearchInvalidUTF8EveryKey: the check covers every string key,

@@ -220,7 +220,7 @@ func TestSearchHugeExistsEnds(t *testing.T) {
 	// server or relay, and looks at nothing process-wide.
 	t.Parallel()
 	out, ended := x39Child(t, 8*time.Second, func(t *testing.T) {
-		c, ctx, _ := r38FakeClient(t, "IMAP4rev1", func(cmd r38Cmd) string {
+		c, ctx, _ := rawClient(t, "IMAP4rev1", func(cmd rawCmd) string {
 			raw := string(cmd.Raw)
 			switch {
 			case strings.Contains(raw, " SELECT "):
@@ -244,7 +244,7 @@ func TestSearchHugeExistsEnds(t *testing.T) {
 // The same check refuses a search date that IMAP writes: SINCE
 // 31-Dec-9999 (a search date has no zone; it is written in t's own).
 func TestSearchDateYearEdgeAccepted(t *testing.T) {
-	c, ctx, _ := r38FakeClient(t, "IMAP4rev1", func(cmd r38Cmd) string {
+	c, ctx, _ := rawClient(t, "IMAP4rev1", func(cmd rawCmd) string {
 		raw := string(cmd.Raw)
 		switch {
 		case strings.Contains(raw, " SELECT "):
@@ -272,7 +272,7 @@ func TestSearchDateYearEdgeAccepted(t *testing.T) {
 // last message, which the search did not match. Hostile bytes must give a
 // typed error (THREAD already refuses a member 0).
 func TestSearchZeroRefused(t *testing.T) {
-	c, ctx, f := r38FakeClient(t, "IMAP4rev1 UIDPLUS SORT", func(cmd r38Cmd) string {
+	c, ctx, f := rawClient(t, "IMAP4rev1 UIDPLUS SORT", func(cmd rawCmd) string {
 		s := string(cmd.Raw)
 		switch {
 		case strings.Contains(s, " SELECT "):
@@ -318,7 +318,7 @@ func TestSearchZeroRefused(t *testing.T) {
 // with num32, which takes 0, and Search hands out HasMin with Min 0,
 // which UIDs(res.Min) turns into "*", the last message.
 func TestESearchMinZero(t *testing.T) {
-	c, ctx, _ := r38FakeClient(t, "IMAP4rev1 ESEARCH", func(cmd r38Cmd) string {
+	c, ctx, _ := rawClient(t, "IMAP4rev1 ESEARCH", func(cmd rawCmd) string {
 		s := string(cmd.Raw)
 		switch {
 		case strings.Contains(s, " SELECT "):
@@ -350,7 +350,7 @@ func TestESearchMinZero(t *testing.T) {
 // answers; the library should refuse the answer with a typed error (or at
 // least not claim a count it does not have).
 func TestESearchAllStar(t *testing.T) {
-	c, ctx, _ := r38FakeClient(t, "IMAP4rev1 ESEARCH UIDPLUS", func(cmd r38Cmd) string {
+	c, ctx, _ := rawClient(t, "IMAP4rev1 ESEARCH UIDPLUS", func(cmd rawCmd) string {
 		s := string(cmd.Raw)
 		switch {
 		case strings.Contains(s, " SELECT "):

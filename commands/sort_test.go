@@ -20,7 +20,7 @@ func TestSortThreadCharsetUTF8(t *testing.T) {
 		{"IMAP4rev2 IMAP4rev1 ENABLE SORT ESORT THREAD=REFERENCES", "IMAP4rev2"},
 	} {
 		t.Run(mode.enable, func(t *testing.T) {
-			c, ctx, f := r38FakeClient(t, mode.caps, func(c r38Cmd) string {
+			c, ctx, f := rawClient(t, mode.caps, func(c rawCmd) string {
 				raw := string(c.Raw)
 				switch {
 				case strings.Contains(raw, " ENABLE "):
@@ -91,7 +91,7 @@ func TestSortThreadCharsetUTF8(t *testing.T) {
 // numbers. sortCommand (commands/sort.go) sets no CheckRenumbered.
 func TestSortSeqSetRenumberChecked(t *testing.T) {
 	set := commands.SeqNums(3)
-	after, err := r42lQueuedBehindExpunge(t, "IMAP4rev1 SORT", func(ctx context.Context, c *commands.Client) error {
+	after, err := queuedBehindExpunge(t, "IMAP4rev1 SORT", func(ctx context.Context, c *commands.Client) error {
 		_, err := c.Sort(ctx, []commands.SortKey{{Key: "DATE"}}, &commands.Criteria{Set: &set}, nil)
 		return err
 	})

@@ -27,14 +27,14 @@ import (
 func TestStoreSeqSplitStaleAfterNoop(t *testing.T) {
 	mbox := dvMailbox(t, "alice", 8)
 	ctx := dvCtx(t)
-	a, zc := r37cClient(t, "alice", "STORE 1 ")
+	a, zc := delayClient(t, "alice", "STORE 1 ")
 	a.SetMaxSetLength(1) // each number a part of its own
 	if _, err := a.Select(ctx, mbox, nil); err != nil {
 		t.Fatal(err)
 	}
 	// Another client expunges UID 2; a has not been told yet: for it seq
 	// n is still UID n.
-	r37cExpungeElsewhere(t, mbox, 2)
+	dvExpungeElsewhere(t, mbox, 2)
 
 	zc.on.Store(true)
 	noop := make(chan error, 1)
@@ -47,7 +47,7 @@ func TestStoreSeqSplitStaleAfterNoop(t *testing.T) {
 		t.Fatal(nerr)
 	}
 	zc.on.Store(false)
-	got := r37cFlagged(t, mbox, `\Deleted`)
+	got := dvFlagged(t, mbox, `\Deleted`)
 	t.Logf("Store: err=%v; UIDs now flagged \\Deleted: %v", err, got)
 	// Seq 1,3,5 were UIDs 1,3,5 when Store was called. Acceptable: those
 	// (or a prefix of them with ErrRenumbered). Never an even UID.
@@ -207,11 +207,11 @@ func TestStoreSeqAfterReadExpungeSent(t *testing.T) {
 	}
 }
 
-// r42lQueuedBehindExpunge runs do on a Client whose server answers another
+// queuedBehindExpunge runs do on a Client whose server answers another
 // goroutine's NOOP, queued first, with "* 1 EXPUNGE" after do's command
 // was called (and had to wait its turn: it works on sequence numbers). It
 // returns the command lines the server got after the NOOP and do's error.
-func r42lQueuedBehindExpunge(t *testing.T, caps string, do func(ctx context.Context, c *commands.Client) error) ([]string, error) {
+func queuedBehindExpunge(t *testing.T, caps string, do func(ctx context.Context, c *commands.Client) error) ([]string, error) {
 	sort2 := func(hc *hostile.Conn, cmd *hostile.Command) error { return hc.Lines("* SORT 2", cmd.Tag+" OK done") }
 	var mu sync.Mutex
 	var after []string

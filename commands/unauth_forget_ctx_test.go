@@ -24,7 +24,7 @@ func TestUnauthenticateForgetsListedNamesWhenContextEnds(t *testing.T) {
 	uctx, ucancel := context.WithCancel(context.Background())
 	defer ucancel()
 	returned := make(chan struct{})
-	c, ctx, _ := r38FakeClient(t, "IMAP4rev1 UNAUTHENTICATE", func(cmd r38Cmd) string {
+	c, ctx, _ := rawClient(t, "IMAP4rev1 UNAUTHENTICATE", func(cmd rawCmd) string {
 		switch {
 		case bytes.Contains(cmd.Raw, []byte(" LIST ")):
 			return "* LIST () \"/\" {4}\r\nCaf\xe9\r\n" + cmd.Tag + " OK done\r\n"
@@ -58,7 +58,7 @@ func TestUnauthenticateForgetsListedNamesWhenContextEnds(t *testing.T) {
 // Unauthenticate does: the forget follows the session's NONAUTH
 // transition, not the typed call.
 func TestDoUnauthenticateForgetsListedNames(t *testing.T) {
-	c, ctx, _ := r38FakeClient(t, "IMAP4rev1 UNAUTHENTICATE", func(cmd r38Cmd) string {
+	c, ctx, _ := rawClient(t, "IMAP4rev1 UNAUTHENTICATE", func(cmd rawCmd) string {
 		if bytes.Contains(cmd.Raw, []byte(" LIST ")) {
 			return "* LIST () \"/\" {4}\r\nCaf\xe9\r\n" + cmd.Tag + " OK done\r\n"
 		}

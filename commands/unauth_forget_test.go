@@ -51,7 +51,7 @@ func TestUnauthenticateForgetsKeptResponses(t *testing.T) {
 // (ErrMailboxName), before anything is sent, where it sent the previous
 // user's bytes before.
 func TestUnauthenticateForgetsListedNames(t *testing.T) {
-	c, ctx, _ := r38FakeClient(t, "IMAP4rev1 UNAUTHENTICATE", func(cmd r38Cmd) string {
+	c, ctx, _ := rawClient(t, "IMAP4rev1 UNAUTHENTICATE", func(cmd rawCmd) string {
 		if bytes.Contains(cmd.Raw, []byte(" LIST ")) {
 			return "* LIST () \"/\" {4}\r\nCaf\xe9\r\n" + cmd.Tag + " OK done\r\n"
 		}

@@ -19,7 +19,7 @@ import (
 // is refused (ErrMailboxName), before anything is sent, as any such
 // name is for the new user.
 func TestUnauthenticateDuringListIterForgetsLaterNames(t *testing.T) {
-	c, ctx, _ := r38FakeClient(t, "IMAP4rev1 UNAUTHENTICATE", func(cmd r38Cmd) string {
+	c, ctx, _ := rawClient(t, "IMAP4rev1 UNAUTHENTICATE", func(cmd rawCmd) string {
 		if bytes.Contains(cmd.Raw, []byte(" LIST ")) {
 			return "* LIST () \"/\" {4}\r\nCaf\xe9\r\n* LIST () \"/\" {3}\r\nTh\xe9\r\n* LIST () \"/\" {3}\r\nN\xe9e\r\n" + cmd.Tag + " OK done\r\n"
 		}

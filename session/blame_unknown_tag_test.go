@@ -17,7 +17,7 @@ import (
 // session's afterwards.
 func noopAnswered(t *testing.T, answer func(tag string) string) (runErr, sessErr error) {
 	t.Helper()
-	ctx, s := r41Open(t, 10*time.Second, func(c *hostile.Conn) error {
+	ctx, s := hostileOpen(t, 10*time.Second, func(c *hostile.Conn) error {
 		if err := c.PreAuth("IMAP4rev1"); err != nil {
 			return err
 		}

@@ -355,7 +355,7 @@ func y39WantBlameChild(t *testing.T) {
 // must end with the Want's panic, not hang.
 func TestWantPanicInSectionHandler(t *testing.T) {
 	if os.Getenv("IMAPKIT_ZZ41_CHILD") == "1" {
-		r41WantPanicChild(t)
+		wantPanicChild(t)
 		os.Exit(0)
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestWantPanicInSectionHandler$", "-test.count=1", "-test.v")
@@ -379,7 +379,7 @@ func TestWantPanicInSectionHandler(t *testing.T) {
 			cmd.Process.Kill()
 			<-done
 		}
-		t.Fatalf("the child hung: its Run (1 min context) and Close never returned (SIGQUIT after 3 min); output:\n%s", r41Trim(out.String()))
+		t.Fatalf("the child hung: its Run (1 min context) and Close never returned (SIGQUIT after 3 min); output:\n%s", trimStacks(out.String()))
 	}
 	s := out.String()
 	if strings.Contains(s, "ZZ: Close hung") {
@@ -390,8 +390,8 @@ func TestWantPanicInSectionHandler(t *testing.T) {
 	}
 }
 
-func r41WantPanicChild(t *testing.T) {
-	ctx, s := r41Open(t, time.Minute, func(c *hostile.Conn) error {
+func wantPanicChild(t *testing.T) {
+	ctx, s := hostileOpen(t, time.Minute, func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1")
 		cmd, err := c.Until("FETCH")
 		if err != nil {
@@ -420,9 +420,9 @@ func r41WantPanicChild(t *testing.T) {
 	}
 }
 
-// r41Trim keeps, of the child's output, what is not a goroutine's stack
+// trimStacks keeps, of the child's output, what is not a goroutine's stack
 // and the stacks that go through this module (where it is stuck).
-func r41Trim(s string) string {
+func trimStacks(s string) string {
 	var b strings.Builder
 	for i, block := range strings.Split(s, "\n\n") {
 		if i == 0 || !strings.HasPrefix(block, "goroutine ") || strings.Contains(block, "imapkit/imapkit/session") {

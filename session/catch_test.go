@@ -23,7 +23,7 @@ import (
 // passed the bound": no pulled command, no command at all, is involved,
 // and the advice points the wrong way. (9d74fc2, session/catch.go Take.)
 func TestCatchTooLargeSaysQueued(t *testing.T) {
-	s := r42Open(t, &session.Options{MaxResultBytes: 2000}, func(tag, line string) string {
+	s := scriptedOpen(t, &session.Options{MaxResultBytes: 2000}, func(tag, line string) string {
 		return strings.Repeat("* 1 FETCH (FLAGS (\\Seen))\r\n", 20) + tag + " OK done\r\n"
 	})
 	ca := s.Catch()
@@ -54,7 +54,7 @@ func TestCatchTooLargeSaysQueued(t *testing.T) {
 // change reached no one.
 func TestCatchStopHandsOn(t *testing.T) {
 	got := make(chan codec.Response, 10)
-	s := r42Open(t, &session.Options{OnUnsolicited: func(r codec.Response) { got <- r }}, func(tag, line string) string {
+	s := scriptedOpen(t, &session.Options{OnUnsolicited: func(r codec.Response) { got <- r }}, func(tag, line string) string {
 		return "* 2 FETCH (FLAGS (\\Flagged))\r\n* 3 FETCH (FLAGS (\\Seen))\r\n" + tag + " OK done\r\n"
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -111,7 +111,7 @@ func TestCatchStopHandsOn(t *testing.T) {
 // leaves what came after the answer for the next Take.
 func TestCatchTakeMarkedSplitsAtStart(t *testing.T) {
 	var checks atomic.Int32
-	s := r42Open(t, nil, func(tag, line string) string {
+	s := scriptedOpen(t, nil, func(tag, line string) string {
 		switch {
 		case strings.Contains(line, "NOOP"):
 			return "* 3 FETCH (FLAGS (\\Seen))\r\n" + tag + " OK done\r\n* 3 FETCH (FLAGS ())\r\n"
@@ -180,7 +180,7 @@ func TestCatchTakeMarkedSplitsAtStart(t *testing.T) {
 // mark is TakeMarked's error; what it dropped after is the next Take's.
 func TestCatchTakeMarkedDropped(t *testing.T) {
 	var noops atomic.Int32
-	s := r42Open(t, &session.Options{MaxResultBytes: 2000}, func(tag, line string) string {
+	s := scriptedOpen(t, &session.Options{MaxResultBytes: 2000}, func(tag, line string) string {
 		if strings.Contains(line, "NOOP") {
 			if noops.Add(1) == 1 {
 				return tag + " OK done\r\n" + strings.Repeat("* 1 FETCH (FLAGS (\\Seen))\r\n", 20)
@@ -241,9 +241,9 @@ func TestCatchStopAfterReselect(t *testing.T) {
 		{"close", "CLOSE", nil, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			st := &r44Stream{ch: make(chan struct{})}
+			st := &eventStream{ch: make(chan struct{})}
 			var noops, checks atomic.Int32
-			s := r42Open(t, &session.Options{OnUnsolicited: st.on}, func(tag, line string) string {
+			s := scriptedOpen(t, &session.Options{OnUnsolicited: st.on}, func(tag, line string) string {
 				switch {
 				case strings.HasPrefix(line, "CHECK") && checks.Add(1) == 1:
 					return tag + " OK done\r\n* 5 FETCH (UID 50 FLAGS (\\Seen))\r\n"
@@ -289,14 +289,14 @@ func TestCatchStopAfterReselect(t *testing.T) {
 	}
 }
 
-// r44Stream records what OnUnsolicited gets, as short strings.
-type r44Stream struct {
+// eventStream records what OnUnsolicited gets, as short strings.
+type eventStream struct {
 	mu  sync.Mutex
 	got []string
 	ch  chan struct{}
 }
 
-func (st *r44Stream) on(r codec.Response) {
+func (st *eventStream) on(r codec.Response) {
 	var s string
 	switch r := r.(type) {
 	case *codec.Exists:
@@ -353,9 +353,9 @@ func TestCatchStopRenumbersAfterExpunge(t *testing.T) {
 			"VANISHED 20,50|FETCH 4 UID 60"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			st := &r44Stream{ch: make(chan struct{})}
+			st := &eventStream{ch: make(chan struct{})}
 			var checks atomic.Int32
-			s := r42Open(t, &session.Options{OnUnsolicited: st.on}, func(tag, line string) string {
+			s := scriptedOpen(t, &session.Options{OnUnsolicited: st.on}, func(tag, line string) string {
 				switch {
 				case strings.HasPrefix(line, "CHECK") && checks.Add(1) == 1:
 					return tag + " OK done\r\n" + c.first + "\r\n"
@@ -394,12 +394,12 @@ func TestCatchStopRenumbersAfterExpunge(t *testing.T) {
 	}
 }
 
-// r44Catch opens a session whose first CHECK answers with first after its
+// catchScripted opens a session whose first CHECK answers with first after its
 // tagged answer, whose NOOPs answer with then before it, and whose later
 // CHECKs with RECENT 77, the end of what st is to wait for.
-func r44Catch(t *testing.T, st *r44Stream, first, then string) (*session.Session, func(string)) {
+func catchScripted(t *testing.T, st *eventStream, first, then string) (*session.Session, func(string)) {
 	var checks atomic.Int32
-	s := r42Open(t, &session.Options{OnUnsolicited: st.on}, func(tag, line string) string {
+	s := scriptedOpen(t, &session.Options{OnUnsolicited: st.on}, func(tag, line string) string {
 		switch {
 		case strings.HasPrefix(line, "CHECK") && checks.Add(1) == 1:
 			return tag + " OK done\r\n" + first + "\r\n"
@@ -421,7 +421,7 @@ func r44Catch(t *testing.T, st *r44Stream, first, then string) (*session.Session
 }
 
 // stream waits for RECENT 77 and returns what the stream got.
-func (st *r44Stream) stream(t *testing.T) string {
+func (st *eventStream) stream(t *testing.T) string {
 	t.Helper()
 	select {
 	case <-st.ch:
@@ -437,8 +437,8 @@ func (st *r44Stream) stream(t *testing.T) string {
 // to the outer one at its Stop, and the outer one's Stop renumbers it by
 // what came since it was caught, before and after the inner Stop.
 func TestCatchStopRenumbersOuter(t *testing.T) {
-	st := &r44Stream{ch: make(chan struct{})}
-	s, run := r44Catch(t, st, "* 5 FETCH (FLAGS (\\Seen))", "* 3 EXPUNGE\r\n")
+	st := &eventStream{ch: make(chan struct{})}
+	s, run := catchScripted(t, st, "* 5 FETCH (FLAGS (\\Seen))", "* 3 EXPUNGE\r\n")
 	outer := s.Catch()
 	inner := s.Catch()
 	run("CHECK") // FETCH 5, caught by inner
@@ -462,8 +462,8 @@ func TestCatchStopRenumberBound(t *testing.T) {
 		want string
 	}{{1024, "FETCH 5"}, {1025, ""}} {
 		t.Run(fmt.Sprint(c.n), func(t *testing.T) {
-			st := &r44Stream{ch: make(chan struct{})}
-			s, run := r44Catch(t, st, "* 5 FETCH (FLAGS (\\Seen))", strings.Repeat("* 100 EXPUNGE\r\n", c.n))
+			st := &eventStream{ch: make(chan struct{})}
+			s, run := catchScripted(t, st, "* 5 FETCH (FLAGS (\\Seen))", strings.Repeat("* 100 EXPUNGE\r\n", c.n))
 			ca := s.Catch()
 			run("CHECK")
 			run("NOOP")
@@ -495,7 +495,7 @@ func TestCatchStopRenumberBound(t *testing.T) {
 func TestCatchKeepsPrefix(t *testing.T) {
 	var noops atomic.Int32
 	large := "* 4 FETCH (FLAGS (" + strings.TrimSpace(strings.Repeat(`\Seen `, 400)) + "))\r\n"
-	s := r42Open(t, &session.Options{MaxResultBytes: 2000}, func(tag, line string) string {
+	s := scriptedOpen(t, &session.Options{MaxResultBytes: 2000}, func(tag, line string) string {
 		if strings.Contains(line, "NOOP") && noops.Add(1) == 1 {
 			return "* 1 FETCH (FLAGS (\\Seen))\r\n* 2 FETCH (FLAGS (\\Seen))\r\n" + large +
 				"* 5 FETCH (FLAGS (\\Seen))\r\n" + tag + " OK done\r\n"

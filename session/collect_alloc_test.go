@@ -37,7 +37,7 @@ func TestCollectedSectionAllocatesAsItArrives(t *testing.T) {
 	} {
 		size := tc.size
 		t.Run(tc.name, func(t *testing.T) {
-			ctx, s := r41Open(t, 10*time.Second, func(c *hostile.Conn) error {
+			ctx, s := hostileOpen(t, 10*time.Second, func(c *hostile.Conn) error {
 				if _, err := hsSelected(c, tc.cmd); err != nil {
 					return err
 				}
@@ -77,7 +77,7 @@ func TestCollectedSectionWhole(t *testing.T) {
 	for i := range body {
 		body[i] = 'a' + byte(i%26)
 	}
-	ctx, s := r41Open(t, 10*time.Second, func(c *hostile.Conn) error {
+	ctx, s := hostileOpen(t, 10*time.Second, func(c *hostile.Conn) error {
 		cmd, err := hsSelected(c, "FETCH")
 		if err != nil {
 			return err

@@ -343,17 +343,17 @@ func TestCompressWorkerEnds(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if n := review47BWorkers(check, leakcheck.Wait); n != 0 {
+			if n := inflaterWorkers(check, leakcheck.Wait); n != 0 {
 				t.Fatalf("%d inflater workers left (session closed: %v)", n, closed)
 			}
 		})
 	}
 }
 
-// review47BWorkers counts the inflater's worker goroutines that c did not
+// inflaterWorkers counts the inflater's worker goroutines that c did not
 // see at its start, waiting up to wait for none to be left. Only those:
 // tests running in parallel start others.
-func review47BWorkers(c *leakcheck.Checker, wait time.Duration) int {
+func inflaterWorkers(c *leakcheck.Checker, wait time.Duration) int {
 	deadline := time.Now().Add(wait)
 	for {
 		n := 0

@@ -31,7 +31,7 @@ import (
 // TestAuthenticateEndedBeforeAnswer (1 run in 10 at load 13). Continue
 // now looks at the command first; Wait gives the NO.
 func TestContinueAfterNoThenEOF(t *testing.T) {
-	ctx, s := r41Open(t, 20*time.Second, func(c *hostile.Conn) error {
+	ctx, s := hostileOpen(t, 20*time.Second, func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1")
 		cmd, err := c.Until("AUTHENTICATE")
 		if err != nil {
@@ -73,7 +73,7 @@ func TestContinueAfterNoThenEOF(t *testing.T) {
 // documented as "the server answered it before the line was written"
 // (docs/errors.md: "after the server had ended the command").
 func TestContinueAfterAbortIsNotCommandEnded(t *testing.T) {
-	ctx, s := r41Open(t, 20*time.Second, func(c *hostile.Conn) error {
+	ctx, s := hostileOpen(t, 20*time.Second, func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1")
 		if _, err := c.Until("AUTHENTICATE"); err != nil {
 			return err
@@ -570,7 +570,7 @@ func TestRefuseContinuations(t *testing.T) {
 	})
 }
 
-// r46KServer is a fake server over transport.Pipe for AUTHENTICATE: it
+// lineReportServer is a fake server over transport.Pipe for AUTHENTICATE: it
 // greets, reads the AUTHENTICATE line, waits for plus to be closed, sends
 // one "+", then reports on lines every line the client sends: the first
 // within 10 s, each later one within quiet of the one before (a read
@@ -579,7 +579,7 @@ func TestRefuseContinuations(t *testing.T) {
 // testing/synctest bubble (plus and lines made there): the deadlines are
 // on the bubble's clock, so a line sent at all comes at the same instant
 // as the one before, and quiet costs no wall-clock time.
-func r46KServer(t *testing.T, plus <-chan struct{}, quiet time.Duration, lines chan<- []string) net.Conn {
+func lineReportServer(t *testing.T, plus <-chan struct{}, quiet time.Duration, lines chan<- []string) net.Conn {
 	t.Helper()
 	return contServer(t, func(r *bufio.Reader, server net.Conn, tag string) {
 		<-plus
@@ -637,7 +637,7 @@ func TestRefuseFromOnContinueDoubleAnswer(t *testing.T) {
 		plus := make(chan struct{})
 		close(plus)
 		lines := make(chan []string, 1)
-		conn := r46KServer(t, plus, 500*time.Millisecond, lines)
+		conn := lineReportServer(t, plus, 500*time.Millisecond, lines)
 		s, err := session.Open(ctx20(t), conn, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -677,7 +677,7 @@ func TestRefuseTakenAfterAbandonedWait(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		plus := make(chan struct{})
 		lines := make(chan []string, 1)
-		conn := r46KServer(t, plus, 500*time.Millisecond, lines)
+		conn := lineReportServer(t, plus, 500*time.Millisecond, lines)
 		s, err := session.Open(ctx20(t), conn, nil)
 		if err != nil {
 			t.Fatal(err)

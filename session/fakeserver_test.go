@@ -17,10 +17,10 @@ import (
 	"github.com/imapkit/imapkit/wire"
 )
 
-// r41Open opens a session on a scripted hostile server running script,
+// hostileOpen opens a session on a scripted hostile server running script,
 // with a context of the given timeout; the session, the server and the
 // context end with the test.
-func r41Open(t *testing.T, timeout time.Duration, script func(c *hostile.Conn) error) (context.Context, *session.Session) {
+func hostileOpen(t *testing.T, timeout time.Duration, script func(c *hostile.Conn) error) (context.Context, *session.Session) {
 	t.Helper()
 	conn, srv := hostile.Pipe(script)
 	t.Cleanup(func() { srv.Close() })
@@ -34,13 +34,13 @@ func r41Open(t *testing.T, timeout time.Duration, script func(c *hostile.Conn) e
 	return ctx, s
 }
 
-// r42Open opens a session with opts on a scripted server (r42Serve) that
+// scriptedOpen opens a session with opts on a scripted server (scriptedServe) that
 // answers SELECT and EXAMINE itself and every other command with
 // answer(tag, line), and selects INBOX; the session ends with the test.
-func r42Open(t testing.TB, opts *session.Options, answer func(tag, line string) string) *session.Session {
+func scriptedOpen(t testing.TB, opts *session.Options, answer func(tag, line string) string) *session.Session {
 	t.Helper()
 	c, srv := transport.Pipe()
-	go r42Serve(srv, "* PREAUTH [CAPABILITY IMAP4rev1 IDLE LITERAL+ UIDPLUS] hi\r\n", answer)
+	go scriptedServe(srv, "* PREAUTH [CAPABILITY IMAP4rev1 IDLE LITERAL+ UIDPLUS] hi\r\n", answer)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	s, err := session.Open(ctx, c, opts)
@@ -62,11 +62,11 @@ func authCmd(onContinue func([]byte) ([]byte, error)) *session.Command {
 		Args: func(e *wire.Encoder) { e.SP().Atom("X-TEST") }}
 }
 
-var r42LitRE = regexp.MustCompile(`~?\{(\d+)(\+?)\}\r\n$`)
+var scriptedLitRE = regexp.MustCompile(`~?\{(\d+)(\+?)\}\r\n$`)
 
-// r42Serve runs a scripted server on conn: greets with greeting, then for
+// scriptedServe runs a scripted server on conn: greets with greeting, then for
 // each command (literals read whole) writes answer(tag, line).
-func r42Serve(conn net.Conn, greeting string, answer func(tag, line string) string) {
+func scriptedServe(conn net.Conn, greeting string, answer func(tag, line string) string) {
 	defer conn.Close()
 	r := bufio.NewReaderSize(conn, 64<<10)
 	w := bufio.NewWriterSize(conn, 64<<10)
@@ -83,7 +83,7 @@ func r42Serve(conn net.Conn, greeting string, answer func(tag, line string) stri
 			if err == bufio.ErrBufferFull {
 				continue
 			}
-			m := r42LitRE.FindSubmatch(raw[max(0, len(raw)-40):])
+			m := scriptedLitRE.FindSubmatch(raw[max(0, len(raw)-40):])
 			if m == nil {
 				break
 			}

@@ -22,13 +22,13 @@ const (
 	guardCaps  = "* CAPABILITY IMAP4rev1\r\n%T OK done\r\n"
 )
 
-// guardShort sets review47RealGuard to 300 ms for the test: the guard is
+// guardShort sets startTLSRealGuard to 300 ms for the test: the guard is
 // what is tested, and its 8 s would make the test too slow for make test.
 // The exec these tests run takes a few ms when nothing holds it.
 func guardShort(t *testing.T) {
-	old := review47RealGuard
-	review47RealGuard = 300 * time.Millisecond
-	t.Cleanup(func() { review47RealGuard = old })
+	old := startTLSRealGuard
+	startTLSRealGuard = 300 * time.Millisecond
+	t.Cleanup(func() { startTLSRealGuard = old })
 }
 
 // guardHeld runs one exec whose server's handshake (GetConfigForClient)
@@ -37,20 +37,20 @@ func guardShort(t *testing.T) {
 // nothing is left behind.
 func guardHeld(t *testing.T, held func(mu *sync.Mutex), want string) {
 	guardShort(t)
-	srv, cli := review47TLSConfigs(t)
+	srv, cli := startTLSConfigs(t)
 	var mu sync.Mutex
 	mu.Lock()
 	srv.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
 		held(&mu)
 		return nil, nil
 	}
-	stacks, ended := review47Guarded(t, func(t *testing.T) {
-		review47Bubble(t, srv, cli, []byte(guardGreet), []byte("%T OK go\r\n"), []byte(guardCaps), review47Fault{})
+	stacks, ended := startTLSGuarded(t, func(t *testing.T) {
+		startTLSBubble(t, srv, cli, []byte(guardGreet), []byte("%T OK go\r\n"), []byte(guardCaps), startTLSFault{})
 	})
 	mu.Unlock()
 	<-ended
 	if stacks == nil {
-		t.Fatalf("the exec ended within the guard (%v): want it held, and reported", review47RealGuard)
+		t.Fatalf("the exec ended within the guard (%v): want it held, and reported", startTLSRealGuard)
 	}
 	if !bytes.Contains(stacks, []byte(want)) {
 		t.Fatalf("the guard's report does not show the waiting goroutine (%q):\n%s", want, stacks)
@@ -86,7 +86,7 @@ func TestStartTLSExecGuardLeakOnMutex(t *testing.T) {
 // TestStartTLSExecFailedCheckEnds: a check of the exec that failed while
 // the session was open (here the error-kind check, made to fail, on
 // StartTLS after a PREAUTH greeting, a *StateError, the server waiting for
-// a command) ended review47Bubble with the session and the pipe open:
+// a command) ended startTLSBubble with the session and the pipe open:
 // synctest.Test then panicked ("main bubble goroutine has exited but
 // blocked goroutines remain"), which ended the whole test binary (the
 // reviewer's test of a tagged BYE did). The exec now closes them and
@@ -94,13 +94,13 @@ func TestStartTLSExecGuardLeakOnMutex(t *testing.T) {
 // with the check's message and no panic. Found by review.
 func TestStartTLSExecFailedCheckEnds(t *testing.T) {
 	if os.Getenv("IMAPKIT_GUARD_CHILD") == "1" {
-		review47Typed = func(error) bool { return false } // the child process's only
-		srv, cli := review47TLSConfigs(t)
-		if stacks, _ := review47Guarded(t, func(t *testing.T) {
-			review47Bubble(t, srv, cli, []byte("* PREAUTH [CAPABILITY IMAP4rev1 STARTTLS] in\r\n"), []byte("%T OK go\r\n"),
-				[]byte(guardCaps), review47Fault{})
+		startTLSTyped = func(error) bool { return false } // the child process's only
+		srv, cli := startTLSConfigs(t)
+		if stacks, _ := startTLSGuarded(t, func(t *testing.T) {
+			startTLSBubble(t, srv, cli, []byte("* PREAUTH [CAPABILITY IMAP4rev1 STARTTLS] in\r\n"), []byte("%T OK go\r\n"),
+				[]byte(guardCaps), startTLSFault{})
 		}); stacks != nil {
-			t.Fatalf("the exec still running after %v:\n%s", review47RealGuard, stacks)
+			t.Fatalf("the exec still running after %v:\n%s", startTLSRealGuard, stacks)
 		}
 		return
 	}

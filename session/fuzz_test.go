@@ -49,7 +49,7 @@ import (
 // its deadline and the bounds above are
 // on the bubble's clock, which moves only when every goroutine of the
 // exec waits: they cost no wall time, and a loaded machine cuts no flow
-// short. An exec still running after review47RealGuard of real time (a
+// short. An exec still running after startTLSRealGuard of real time (a
 // wait the bubble's clock does not see: a sync.Mutex held, a spin) fails
 // with every goroutine's stack.
 //
@@ -125,11 +125,11 @@ func fzExec(t *testing.T, data []byte, cut int) []error {
 }
 
 // fzBubbled runs exec in a synctest bubble under the real-clock guard of
-// FuzzStartTLS (review47Guarded, review47RealGuard).
+// FuzzStartTLS (startTLSGuarded, startTLSRealGuard).
 func fzBubbled(t *testing.T, exec func(t *testing.T)) {
 	t.Helper()
-	if stacks, _ := review47Guarded(t, exec); stacks != nil {
-		t.Fatalf("the exec still running after %v of real time (waiting on what the bubble's clock does not see: a sync.Mutex, a syscall; or spinning)\n%s", review47RealGuard, stacks)
+	if stacks, _ := startTLSGuarded(t, exec); stacks != nil {
+		t.Fatalf("the exec still running after %v of real time (waiting on what the bubble's clock does not see: a sync.Mutex, a syscall; or spinning)\n%s", startTLSRealGuard, stacks)
 	}
 }
 

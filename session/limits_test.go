@@ -1041,7 +1041,7 @@ func TestLineAtBoundSession(t *testing.T) {
 		{"quoted", "* LIST () \"/\" \"", "\""},
 	} {
 		for _, n := range []int{max, max + 1} {
-			s := r42Open(t, nil, func(tag, cmd string) string {
+			s := scriptedOpen(t, nil, func(tag, cmd string) string {
 				if strings.HasPrefix(cmd, "NOOP") {
 					return line(c.prefix, n, c.suffix) + tag + " OK done\r\n"
 				}

@@ -875,7 +875,7 @@ func TestPullKeptBodiesBounded(t *testing.T) {
 	}
 }
 
-func r42Heap() uint64 {
+func gcHeap() uint64 {
 	runtime.GC()
 	runtime.GC()
 	var m runtime.MemStats
@@ -899,7 +899,7 @@ func TestPulledItemPinsBigResponse(t *testing.T) {
 	const size = 30 << 20
 	big := strings.Repeat("x", size)
 	mode := ""
-	s := r42Open(t, nil, func(tag, line string) string {
+	s := scriptedOpen(t, nil, func(tag, line string) string {
 		switch mode {
 		case "big":
 			return fmt.Sprintf("* 1 FETCH (UID 1 BODY[] {%d}\r\n%s)\r\n%s OK done\r\n", len(big), big, tag)
@@ -918,9 +918,9 @@ func TestPulledItemPinsBigResponse(t *testing.T) {
 	}
 	// One ordinary pulled command, run to its end.
 	mode = "pull"
-	r42PullFlags(t, s)
+	pullFlags(t, s)
 	noops()
-	h0 := r42Heap()
+	h0 := gcHeap()
 	// One large body collected by a plain command, its Result dropped.
 	mode = "big"
 	r, err := s.Run(ctx, &session.Command{Name: "UID FETCH", Args: func(e *wire.Encoder) { e.SP().Raw("1 BODY[]") }})
@@ -929,7 +929,7 @@ func TestPulledItemPinsBigResponse(t *testing.T) {
 	}
 	r = nil
 	noops()
-	h1 := r42Heap()
+	h1 := gcHeap()
 	grown := int64(h1) - int64(h0)
 	t.Logf("heap before the big FETCH %d, after it and 50 NOOPs %d (+%d MB)", h0, h1, grown>>20)
 	if grown > size/2 {
@@ -937,7 +937,7 @@ func TestPulledItemPinsBigResponse(t *testing.T) {
 	}
 }
 
-func r42PullFlags(t *testing.T, s *session.Session) {
+func pullFlags(t *testing.T, s *session.Session) {
 	ctx := context.Background()
 	p, err := s.Start(ctx, &session.Command{Name: "UID FETCH", Pull: true, Args: func(e *wire.Encoder) { e.SP().Raw("1 FLAGS") }})
 	if err != nil {
@@ -994,7 +994,7 @@ func TestPulledItemPinsBigResponseDovecot(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		dvRun(t, s, &session.Command{Name: "NOOP"})
 	}
-	h0 := r42Heap()
+	h0 := gcHeap()
 	func() {
 		r := dvRun(t, s, &session.Command{Name: "UID FETCH", Args: func(e *wire.Encoder) { e.SP().Raw("1:* BODY.PEEK[]") }})
 		if len(r.Data) != 1 {
@@ -1004,7 +1004,7 @@ func TestPulledItemPinsBigResponseDovecot(t *testing.T) {
 	for i := 0; i < 50; i++ {
 		dvRun(t, s, &session.Command{Name: "NOOP"})
 	}
-	h1 := r42Heap()
+	h1 := gcHeap()
 	grown := int64(h1) - int64(h0)
 	t.Logf("heap before the FETCH %d, after it and 50 NOOPs %d (+%d MB)", h0, h1, grown>>20)
 	if grown > size/2 {

@@ -32,7 +32,7 @@ func TestDecoderPanicWhileMuHeldElsewhere(t *testing.T) {
 		t.Skip("child process")
 	}
 	out, err := review41Child(t, "TestDecoderPanicWhileMuHeldElsewhere", func(t *testing.T) {
-		ctx, s := r41PlantedSession(t, func(s *Session) func(*codec.Fetch, *codec.Section, io.Reader) error {
+		ctx, s := plantedSectionSession(t, func(s *Session) func(*codec.Fetch, *codec.Section, io.Reader) error {
 			return func(*codec.Fetch, *codec.Section, io.Reader) error {
 				// Another goroutine of the program is inside the session
 				// (any call that takes mu) at the moment of the bug.
@@ -110,7 +110,7 @@ func TestRoutingSetCanonical(t *testing.T) {
 // It now ends the session with an *AbortError matching ErrDecoderPanic,
 // and the command waiting gets it.
 func TestDecoderPanicEndsSession(t *testing.T) {
-	ctx, s := r41PlantedSession(t, func(*Session) func(*codec.Fetch, *codec.Section, io.Reader) error {
+	ctx, s := plantedSectionSession(t, func(*Session) func(*codec.Fetch, *codec.Section, io.Reader) error {
 		return func(*codec.Fetch, *codec.Section, io.Reader) error { panic("planted decoder bug") }
 	})
 	_, err := s.Run(ctx, &Command{Name: "NOOP"})
@@ -125,12 +125,12 @@ func TestDecoderPanicEndsSession(t *testing.T) {
 	}
 }
 
-// r41PlantedSession does Open's steps against a server that answers NOOP
+// plantedSectionSession does Open's steps against a server that answers NOOP
 // with a 5,000-byte FETCH body, with the decoder's section hook made by
 // section (given the session) planted before the reader goroutine
 // starts: a stand-in for a bug in the decoder's own code. The session,
 // its server and the 20 s context end with the test.
-func r41PlantedSession(t *testing.T, section func(*Session) func(*codec.Fetch, *codec.Section, io.Reader) error) (context.Context, *Session) {
+func plantedSectionSession(t *testing.T, section func(*Session) func(*codec.Fetch, *codec.Section, io.Reader) error) (context.Context, *Session) {
 	t.Helper()
 	conn, srv := hostile.Pipe(func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1")

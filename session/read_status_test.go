@@ -42,7 +42,7 @@ func statusCmd(name string) *session.Command {
 // still runs. Library defaults (nil Options).
 func statusAnswered(t *testing.T, preAuth bool, setup []string, last, answer string) (st session.State, mbox string, err error) {
 	t.Helper()
-	ctx, s := r41Open(t, 10*time.Second, func(c *hostile.Conn) error {
+	ctx, s := hostileOpen(t, 10*time.Second, func(c *hostile.Conn) error {
 		if preAuth {
 			c.PreAuth("IMAP4rev1 UNAUTHENTICATE")
 		} else {
@@ -169,7 +169,7 @@ func TestTaggedByeIsProtocolError(t *testing.T) {
 // TestStartTLSTaggedByeTyped: FuzzStartTLS's exec with STARTTLS
 // answered "%T BYE going" (the fuzzer's input for "AU", with the name
 // BYE) fails its check that a failed StartTLS's error is of a documented
-// kind (review47Typed) without TestTaggedByeIsProtocolError's fix. Found
+// kind (startTLSTyped) without TestTaggedByeIsProtocolError's fix. Found
 // by review.
 func TestStartTLSTaggedByeTyped(t *testing.T) {
 	review47StartTLSExec(t, []byte("* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\r\n"), []byte("%T BYE going\r\n"),
@@ -184,7 +184,7 @@ func TestStartTLSTaggedByeTyped(t *testing.T) {
 // *session.ProtocolError, and the session goes on (only that command
 // ended). Library defaults (nil Options).
 func TestUnknownTaggedStatusTyped(t *testing.T) {
-	ctx, s := r41Open(t, 10*time.Second, func(c *hostile.Conn) error {
+	ctx, s := hostileOpen(t, 10*time.Second, func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1")
 		cmd, err := c.ReadCommand()
 		if err != nil {
@@ -310,7 +310,7 @@ func TestTaggedAnswerReceivedBeforeSent(t *testing.T) {
 		answer := tc.answer
 		t.Run(tc.name, func(t *testing.T) {
 			release := make(chan struct{})
-			ctx, s := r41Open(t, 10*time.Second, func(c *hostile.Conn) error {
+			ctx, s := hostileOpen(t, 10*time.Second, func(c *hostile.Conn) error {
 				c.PreAuth("IMAP4rev1")
 				fetch, err := c.Expect("UID FETCH")
 				if err != nil {
@@ -370,7 +370,7 @@ func TestTaggedAnswerReceivedBeforeSent(t *testing.T) {
 // defaults (nil Options).
 func TestAbandonedCommandUnknownStatus(t *testing.T) {
 	abandoned := make(chan struct{})
-	ctx, s := r41Open(t, 10*time.Second, func(c *hostile.Conn) error {
+	ctx, s := hostileOpen(t, 10*time.Second, func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1")
 		cmd, err := c.Expect("NOOP")
 		if err != nil {

@@ -1348,7 +1348,7 @@ func TestWantFallbackUnannounced(t *testing.T) {
 // command that takes responses of that name now: the SEARCH fails, the
 // NOOP does not.
 func TestUndecodableBlamedByName(t *testing.T) {
-	ctx, s := r41Open(t, 20*time.Second, func(c *hostile.Conn) error {
+	ctx, s := hostileOpen(t, 20*time.Second, func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1 ESEARCH")
 		var tags []string
 		for len(tags) < 2 {
@@ -1405,7 +1405,7 @@ func TestVanishedEarlierOverlapsProduct(t *testing.T) {
 			v.WriteString(strconv.Itoa(2*i + 1000000))
 		}
 		line := v.String()
-		ctx, s := r41Open(t, 120*time.Second, func(c *hostile.Conn) error {
+		ctx, s := hostileOpen(t, 120*time.Second, func(c *hostile.Conn) error {
 			c.PreAuth("IMAP4rev1 CONDSTORE QRESYNC")
 			cmd, err := c.Until("UID FETCH")
 			if err != nil {

@@ -275,7 +275,7 @@ func TestUnownedBodyOverBoundNotQueued(t *testing.T) {
 // every one under MaxStringLiteral, together past MaxLineLength.
 func review43SectionsOpen(t *testing.T, parts, size int) (*session.Session, func(e *wire.Encoder)) {
 	body := strings.Repeat("x", size)
-	s := r42Open(t, nil, func(tag, cmd string) string {
+	s := scriptedOpen(t, nil, func(tag, cmd string) string {
 		if strings.Contains(cmd, "FETCH") {
 			var b strings.Builder
 			b.WriteString("* 1 FETCH (UID 7")
@@ -400,7 +400,7 @@ func TestSmallSectionsMissingUnderResultBound(t *testing.T) {
 	}
 	for _, mode := range []string{"ondata", "pull"} {
 		t.Run(mode, func(t *testing.T) {
-			s := r42Open(t, &session.Options{MaxResultBytes: 256 << 10}, func(tag, cmd string) string {
+			s := scriptedOpen(t, &session.Options{MaxResultBytes: 256 << 10}, func(tag, cmd string) string {
 				if strings.Contains(cmd, "FETCH") {
 					return resp + tag + " OK done\r\n"
 				}
@@ -462,7 +462,7 @@ func TestSmallSectionsLineHeldBounded(t *testing.T) {
 	}
 	b.WriteString(" FLAGS (\\Seen))\r\n")
 	resp := b.String()
-	s := r42Open(t, &session.Options{MaxResultBytes: 256 << 10}, func(tag, cmd string) string {
+	s := scriptedOpen(t, &session.Options{MaxResultBytes: 256 << 10}, func(tag, cmd string) string {
 		if strings.Contains(cmd, "FETCH") {
 			return resp + tag + " OK done\r\n"
 		}
@@ -527,7 +527,7 @@ func TestSmallSectionsLeaveRoom(t *testing.T) {
 				sizes = append(sizes, n)
 				b.WriteString(" FLAGS (\\Seen))\r\n")
 				resp := b.String()
-				s := r42Open(t, nil, func(tag, cmd string) string {
+				s := scriptedOpen(t, nil, func(tag, cmd string) string {
 					if strings.Contains(cmd, "FETCH") {
 						return resp + tag + " OK done\r\n"
 					}

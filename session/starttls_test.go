@@ -205,7 +205,7 @@ var review47TLS struct {
 	err      error
 }
 
-func review47TLSConfigs(t testing.TB) (srv, cli *tls.Config) {
+func startTLSConfigs(t testing.TB) (srv, cli *tls.Config) {
 	review47TLS.once.Do(func() {
 		dir, err := os.MkdirTemp("", "review47f")
 		if err != nil {
@@ -246,7 +246,7 @@ const review47Bound = 4 * time.Second
 // the switch with a CAPABILITY that has STARTTLS, STARTTLS with answer
 // (%T its tag: its OK, and bytes after it that must be thrown away), then
 // runs the TLS handshake and answers the first command over TLS with post
-// (%T the tag), its TLS records made hostile as ctl says (review47Fault),
+// (%T the tag), its TLS records made hostile as ctl says (startTLSFault),
 // then hangs up.
 //
 // The exec runs in a synctest bubble: its clock moves only when every
@@ -263,31 +263,31 @@ const review47Bound = 4 * time.Second
 // not durably blocking (a sync.Mutex, a syscall, I/O outside the pipe) or
 // spins: the watchdogs, ctx and the leak check's allowance above are on
 // that clock and never fire. The exec runs under a real-clock guard
-// (review47Guarded): past review47RealGuard it fails with every stack.
+// (startTLSGuarded): past startTLSRealGuard it fails with every stack.
 func review47StartTLSExec(t *testing.T, pre, answer, post, ctl []byte) {
-	srvCfg, cliCfg := review47TLSConfigs(t)
+	srvCfg, cliCfg := startTLSConfigs(t)
 	post = bytes.ReplaceAll(post, []byte(review47Marker), []byte("XXXX"))
 	fault := review47ParseFault(ctl)
-	if stacks, _ := review47Guarded(t, func(t *testing.T) {
-		review47Bubble(t, srvCfg, cliCfg, pre, answer, post, fault)
+	if stacks, _ := startTLSGuarded(t, func(t *testing.T) {
+		startTLSBubble(t, srvCfg, cliCfg, pre, answer, post, fault)
 	}); stacks != nil {
-		t.Fatalf("the exec still running after %v of real time (waiting on what the bubble's clock does not see: a sync.Mutex, a syscall; or spinning)\n%s", review47RealGuard, stacks)
+		t.Fatalf("the exec still running after %v of real time (waiting on what the bubble's clock does not see: a sync.Mutex, a syscall; or spinning)\n%s", startTLSRealGuard, stacks)
 	}
 }
 
-// review47RealGuard is how long (real time) an exec may run: well past the
+// startTLSRealGuard is how long (real time) an exec may run: well past the
 // seconds the slowest seed takes under -race on a loaded machine, and
 // below the 10 s after which Go's fuzzing engine kills a worker without
 // the exec's stacks. A variable, so that the tests of the guard
 // (TestStartTLSExecGuard*) need not wait for it.
-var review47RealGuard = 8 * time.Second
+var startTLSRealGuard = 8 * time.Second
 
-// review47Guarded runs exec in a synctest bubble (synctest.Test) and
+// startTLSGuarded runs exec in a synctest bubble (synctest.Test) and
 // returns nil once it ended, or every goroutine's stack when it still
-// runs after review47RealGuard of real time; ended is closed when it ends
+// runs after startTLSRealGuard of real time; ended is closed when it ends
 // (never, for a hang). A panic of synctest.Test (a bubble whose main
 // goroutine ended with others blocked) is the caller's.
-func review47Guarded(t *testing.T, exec func(t *testing.T)) (stacks []byte, ended <-chan struct{}) {
+func startTLSGuarded(t *testing.T, exec func(t *testing.T)) (stacks []byte, ended <-chan struct{}) {
 	done := make(chan struct{})
 	var panicked any
 	go func() {
@@ -295,7 +295,7 @@ func review47Guarded(t *testing.T, exec func(t *testing.T)) (stacks []byte, ende
 		defer func() { panicked = recover() }()
 		synctest.Test(t, exec)
 	}()
-	timer := time.NewTimer(review47RealGuard)
+	timer := time.NewTimer(startTLSRealGuard)
 	defer timer.Stop()
 	select {
 	case <-done:
@@ -308,7 +308,7 @@ func review47Guarded(t *testing.T, exec func(t *testing.T)) (stacks []byte, ende
 	}
 }
 
-func review47Bubble(t *testing.T, srvCfg, cliCfg *tls.Config, pre, answer, post []byte, fault review47Fault) {
+func startTLSBubble(t *testing.T, srvCfg, cliCfg *tls.Config, pre, answer, post []byte, fault startTLSFault) {
 	cc, sc := transport.Pipe()
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -418,7 +418,7 @@ func review47Bubble(t *testing.T, srvCfg, cliCfg *tls.Config, pre, answer, post 
 		if msg := err.Error(); fuzzseed.Unsafe(msg) {
 			t.Fatalf("error with unsafe bytes: %q", msg)
 		}
-		if !review47Typed(err) {
+		if !startTLSTyped(err) {
 			t.Fatalf("StartTLS failed with an error of no documented kind: %v (%T)", err, err)
 		}
 	}
@@ -448,14 +448,14 @@ func review47Bubble(t *testing.T, srvCfg, cliCfg *tls.Config, pre, answer, post 
 	}
 }
 
-// review47Typed reports whether a failed StartTLS's error is of a kind
+// startTLSTyped reports whether a failed StartTLS's error is of a kind
 // the session documents: a status (NO, BAD), a BYE, a bad greeting, no
 // STARTTLS, a protocol violation, a timeout, an aborted or closed session
 // (the handshake's or a record's failure, a hang-up), the wrong state, an
 // answer that could not be decoded; from Open, the greeting's bad kind or
 // bound, or the connection's end before it. A variable, so that a test of
 // the harness (TestStartTLSExecFailedCheckEnds) can make it fail.
-var review47Typed = func(err error) bool {
+var startTLSTyped = func(err error) bool {
 	for _, e := range []error{session.ErrNo, session.ErrBad, session.ErrBye, session.ErrGreeting,
 		session.ErrStartTLSUnavailable, session.ErrProtocol, session.ErrTimeout, session.ErrAborted,
 		session.ErrClosed, session.ErrNotIMAP4,
@@ -504,7 +504,7 @@ func review47Left() []string {
 	return left
 }
 
-// review47Fault is what the server does to its TLS records after the
+// startTLSFault is what the server does to its TLS records after the
 // handshake, read from the fuzzed ctl bytes (all optional):
 //
 //	ctl[0]     plaintext bytes per record (0: the answer in one Write;
@@ -523,15 +523,15 @@ func review47Left() []string {
 //	           a CAPABILITY of 16-byte atoms (pos%4 >= 2) or an OK's text
 //	ctl[3:5]   pos, little-endian
 //	ctl[5:]    x
-type review47Fault struct {
+type startTLSFault struct {
 	recSize, chunk int
 	kind           byte
 	pos            int
 	x              []byte
 }
 
-func review47ParseFault(ctl []byte) review47Fault {
-	var f review47Fault
+func review47ParseFault(ctl []byte) startTLSFault {
+	var f startTLSFault
 	at := func(i int) byte {
 		if i < len(ctl) {
 			return ctl[i]
@@ -549,7 +549,7 @@ func review47ParseFault(ctl []byte) review47Fault {
 }
 
 // write sends body over tc as f says, then the server hangs up.
-func (f review47Fault) write(sc net.Conn, tc *tls.Conn, rec *review47Records, body []byte) {
+func (f startTLSFault) write(sc net.Conn, tc *tls.Conn, rec *review47Records, body []byte) {
 	if f.kind == 5 {
 		var line []byte
 		if f.pos%4 >= 2 {
@@ -614,14 +614,14 @@ func (f review47Fault) write(sc net.Conn, tc *tls.Conn, rec *review47Records, bo
 }
 
 // review47SplitFirst is how many bytes of the answer (and of its records)
-// review47Fault splits into small records (writes); the rest goes whole, so
+// startTLSFault splits into small records (writes); the rest goes whole, so
 // that a long answer (a line at the line bound, 1 MiB) split a byte at a
 // time does not cost a million records (writes) per exec.
 const review47SplitFirst = 4 << 10
 
 // review47Records is the connection under the server's TLS: once capture
 // is set, what the TLS layer writes (its records) is kept in out instead
-// of sent, for review47Fault to spoil.
+// of sent, for startTLSFault to spoil.
 type review47Records struct {
 	net.Conn
 	capture bool
@@ -680,7 +680,7 @@ func (c *review47Rest) Read(p []byte) (int, error) {
 // STARTTLS and what follows its OK in the same stream: the buffered-data
 // injection of CVE-2011-0411's kind, here against the client) and after it
 // (the answer to the CAPABILITY the session asks for over TLS, in TLS
-// records the server spoils as the fourth input says: review47Fault), over
+// records the server spoils as the fourth input says: startTLSFault), over
 // an in-memory pipe with a real crypto/tls handshake (the certificate made
 // once per process), each exec in a synctest bubble. Checks, with the
 // library's defaults: no panic (nor one the session recovered: an error
@@ -688,7 +688,7 @@ func (c *review47Rest) Read(p []byte) (int, error) {
 // server's hang-up (4 s, on the bubble's clock); a capability only the
 // clear bytes held (review47Marker) is never seen after a StartTLS that
 // succeeded; a failed StartTLS's error is of a documented kind
-// (review47Typed) and holds no unsafe bytes; no goroutine of the module
+// (startTLSTyped) and holds no unsafe bytes; no goroutine of the module
 // left; every fzMemEvery execs, the heap in use grown by at most
 // fzMaxHeapGrowth.
 func FuzzStartTLS(f *testing.F) {
@@ -722,7 +722,7 @@ func FuzzStartTLS(f *testing.F) {
 	} {
 		f.Add([]byte(s.pre), []byte(s.answer), []byte(s.post), []byte(nil))
 	}
-	// After the switch: hostile records (review47Fault).
+	// After the switch: hostile records (startTLSFault).
 	for _, ctl := range [][]byte{
 		{1},                    // a record per byte
 		{0, 1},                 // the records written a byte at a time

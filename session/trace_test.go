@@ -24,11 +24,11 @@ import (
 // idle.go).
 func TestTraceKeepsLargestCommand(t *testing.T) {
 	ctx := context.Background()
-	s := r42Open(t, nil, func(tag, line string) string { return tag + " OK done\r\n" })
+	s := scriptedOpen(t, nil, func(tag, line string) string { return tag + " OK done\r\n" })
 	for i := 0; i < 10; i++ {
 		s.Run(ctx, &session.Command{Name: "NOOP"})
 	}
-	h0 := r42Heap()
+	h0 := gcHeap()
 	const size = 20 << 20
 	func() {
 		msg := []byte(strings.Repeat("z", size))
@@ -41,7 +41,7 @@ func TestTraceKeepsLargestCommand(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	h1 := r42Heap()
+	h1 := gcHeap()
 	grown := int64(h1) - int64(h0)
 	t.Logf("heap before the APPEND %d, after it and 100 NOOPs %d (+%d MB)", h0, h1, grown>>20)
 	if grown > size/2 {
@@ -59,11 +59,11 @@ func TestTraceKeepsLargestCommand(t *testing.T) {
 // nothing about the trace.
 func TestTraceKeepsLargestLine(t *testing.T) {
 	ctx := context.Background()
-	s := r42Open(t, &session.Options{Trace: io.Discard}, func(tag, line string) string { return tag + " OK done\r\n" })
+	s := scriptedOpen(t, &session.Options{Trace: io.Discard}, func(tag, line string) string { return tag + " OK done\r\n" })
 	for i := 0; i < 10; i++ {
 		s.Run(ctx, &session.Command{Name: "NOOP"})
 	}
-	h0 := r42Heap()
+	h0 := gcHeap()
 	const size = 20 << 20
 	func() {
 		arg := strings.Repeat("x", size)
@@ -76,7 +76,7 @@ func TestTraceKeepsLargestLine(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	h1 := r42Heap()
+	h1 := gcHeap()
 	grown := int64(h1) - int64(h0)
 	t.Logf("heap before the long command %d, after it and 100 NOOPs %d (+%d MB)", h0, h1, grown>>20)
 	if grown > size/2 {

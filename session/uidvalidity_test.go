@@ -17,7 +17,7 @@ import (
 // the count read before it is not sent (ErrUIDValidity): its UIDs may
 // name other messages. A command carrying the count read after is sent.
 func TestUIDValidityChangeRefusesMarkedCommand(t *testing.T) {
-	ctx, s := r41Open(t, 20*time.Second, func(c *hostile.Conn) error {
+	ctx, s := hostileOpen(t, 20*time.Second, func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1 UIDPLUS")
 		for {
 			cmd, err := c.ReadCommand()
@@ -69,7 +69,7 @@ func TestUIDValidityChangeRefusesMarkedCommand(t *testing.T) {
 // 3.1): "* ESEARCH UID ALL 7" is no answer to a SEARCH of sequence
 // numbers, which takes the "* ESEARCH ALL 1" that follows.
 func TestESearchRoutedByUIDIndicator(t *testing.T) {
-	ctx, s := r41Open(t, 20*time.Second, func(c *hostile.Conn) error {
+	ctx, s := hostileOpen(t, 20*time.Second, func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1 ESEARCH")
 		cmd, err := c.Until("SEARCH")
 		if err != nil {
@@ -103,7 +103,7 @@ func TestESearchRoutedByUIDIndicator(t *testing.T) {
 func TestUIDValidityRepeatedValueNoChange(t *testing.T) {
 	noops := []string{"5", "5", "6", "6", "6"} // the values of the NOOPs' answers
 	selects := 0
-	ctx, s := r41Open(t, 20*time.Second, func(c *hostile.Conn) error {
+	ctx, s := hostileOpen(t, 20*time.Second, func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1 UIDPLUS")
 		for {
 			cmd, err := c.ReadCommand()
@@ -160,7 +160,7 @@ func TestUIDValidityRepeatedValueNoChange(t *testing.T) {
 // selection; nothing before a SELECT and after CLOSE. (Commands'
 // APPENDUID check compares with it: TestAppendUIDOtherUIDValidityOfSelected.)
 func TestSelectedUIDValidity(t *testing.T) {
-	ctx, s := r41Open(t, 20*time.Second, func(c *hostile.Conn) error {
+	ctx, s := hostileOpen(t, 20*time.Second, func(c *hostile.Conn) error {
 		c.PreAuth("IMAP4rev1 UIDPLUS")
 		for {
 			cmd, err := c.ReadCommand()

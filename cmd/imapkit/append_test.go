@@ -167,9 +167,9 @@ func TestAppendLastUID(t *testing.T) {
 			d, addr := startUIDDst(t, c.caps, c.start)
 			var msgs []string
 			for i := 1; i <= c.msgs; i++ {
-				msgs = append(msgs, r44ImportMsg(i, ""))
+				msgs = append(msgs, importSourceMsg(i, ""))
 			}
-			path, _ := r44ImportSource(t, "maildir", msgs)
+			path, _ := importSource(t, "maildir", msgs)
 			setEnv(t, "IMAPKIT_PASSWORD", "x")
 			setEnv(t, "IMAPKIT_URL", "")
 			code, out, errs := runCLI(t, "", "import", "imap://alice@"+addr, path, "--to", "INBOX", "--insecure-plaintext", "--timeout", "20s", "--quiet")

@@ -172,7 +172,7 @@ func (f *foldDst) serve(c net.Conn) {
 // case-sensitive servers, Dovecot and Cyrus by default.)
 func TestCopyCaseFoldNamesNotMerged(t *testing.T) {
 	src, err := hostile.Listen(scriptedSource(`(("" "/")) NIL NIL`, []string{`() "/" Foo`, `() "/" foo`},
-		map[string][]string{"Foo": {r43Body(1, false)}, "foo": {r43Body(2, false)}}))
+		map[string][]string{"Foo": {copySourceBody(1, false)}, "foo": {copySourceBody(2, false)}}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +267,7 @@ func (f *foldOKDst) serve(c net.Conn) {
 // and nothing of it lands in the other. --map foo=Foo merges on purpose.
 func TestCopyCaseFoldNotMergedOK(t *testing.T) {
 	src, err := hostile.Listen(scriptedSource(`(("" "/")) NIL NIL`, []string{`() "/" Foo`, `() "/" foo`},
-		map[string][]string{"Foo": {r43Body(1, false)}, "foo": {r43Body(2, false)}}))
+		map[string][]string{"Foo": {copySourceBody(1, false)}, "foo": {copySourceBody(2, false)}}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -382,11 +382,11 @@ func (f *foldEchoDst) serve(c net.Conn) {
 // limit oneMailbox documents): not tested as caught.
 func TestCopyCaseMergeListed(t *testing.T) {
 	for _, tc := range []struct{ name, caps, fooBody string }{
-		{"status", "IMAP4rev1 LITERAL+", r43Body(1, false)},
+		{"status", "IMAP4rev1 LITERAL+", copySourceBody(1, false)},
 		{"mailboxid-empty", "IMAP4rev1 LITERAL+ OBJECTID", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			boxes := map[string][]string{"Foo": {}, "foo": {r43Body(2, false)}}
+			boxes := map[string][]string{"Foo": {}, "foo": {copySourceBody(2, false)}}
 			if tc.fooBody != "" {
 				boxes["Foo"] = []string{tc.fooBody}
 			}
@@ -418,7 +418,7 @@ func TestCopyCaseMergeListed(t *testing.T) {
 func TestCopyCaseVariantsDovecot(t *testing.T) {
 	t.Parallel()
 	src, err := hostile.Listen(scriptedSource(`(("" "/")) NIL NIL`, []string{`() "/" Foo`, `() "/" foo`},
-		map[string][]string{"Foo": {r43Body(1, false)}, "foo": {r43Body(2, false)}}))
+		map[string][]string{"Foo": {copySourceBody(1, false)}, "foo": {copySourceBody(2, false)}}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -453,7 +453,7 @@ func TestCopyCaseVariantsDovecot(t *testing.T) {
 // docs/cli.md says "once a server has taken both names as one, both fail";
 // this server never did. A re-run after a full success must not fail.
 func TestCaseVariantsSecondRunRefused(t *testing.T) {
-	boxes := map[string][]string{"Foo": {r43Body(1, false)}, "foo": {r43Body(2, false)}}
+	boxes := map[string][]string{"Foo": {copySourceBody(1, false)}, "foo": {copySourceBody(2, false)}}
 	src, err := hostile.Listen(scriptedSource(`(("" "/")) NIL NIL`, []string{`() "/" Foo`, `() "/" foo`}, boxes))
 	if err != nil {
 		t.Fatal(err)
@@ -510,7 +510,7 @@ func TestUIDNextStaleAfterDeliveryDovecot(t *testing.T) {
 	_, bURL := urls(b)
 	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
 	ca := writeCA(t, b)
-	path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")})
+	path, _ := importSource(t, "maildir", []string{importSourceMsg(1, ""), importSourceMsg(2, "")})
 	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
 	setEnv(t, "IMAPKIT_URL", "")
 	run := func() (int, string) {
@@ -586,7 +586,7 @@ func TestUIDNextStaleAfterDeliveryDovecot(t *testing.T) {
 // were copied.
 func TestCopyCaseVariantsCyrus(t *testing.T) {
 	t.Parallel()
-	boxes := map[string][]string{"Foo": {r43Body(1, false)}, "foo": {r43Body(2, false)}}
+	boxes := map[string][]string{"Foo": {copySourceBody(1, false)}, "foo": {copySourceBody(2, false)}}
 	src, err := hostile.Listen(scriptedSource(`(("" "/")) NIL NIL`, []string{`() "/" Foo`, `() "/" foo`}, boxes))
 	if err != nil {
 		t.Fatal(err)
@@ -638,7 +638,7 @@ func TestInboxChildCaseDovecot(t *testing.T) {
 	t.Parallel()
 	// Only the child is listed: the scripted source would not EXAMINE
 	// "Inbox" as its INBOX.
-	boxes := map[string][]string{"Inbox/Sub": {r43Body(2, false)}}
+	boxes := map[string][]string{"Inbox/Sub": {copySourceBody(2, false)}}
 	src, err := hostile.Listen(scriptedSource(`(("" "/")) NIL NIL`, []string{`() "/" Inbox/Sub`}, boxes))
 	if err != nil {
 		t.Fatal(err)
@@ -770,7 +770,7 @@ func TestInboxChildBothListedKeepsCopy(t *testing.T) {
 			"--state-dir", dir, "--timeout", "20s", "--quiet")
 		return code, errs
 	}
-	if code, errs := run([]string{r43Body(1, false)}); code != exitOK {
+	if code, errs := run([]string{copySourceBody(1, false)}); code != exitOK {
 		t.Fatalf("run 1: exit %d\nstderr: %s", code, errs)
 	}
 	fake.mu.Lock()
@@ -781,7 +781,7 @@ func TestInboxChildBothListedKeepsCopy(t *testing.T) {
 	if got1 != "<u1@r43>" {
 		t.Fatalf("run 1: Inbox/Sub holds %q; want <u1@r43>", got1)
 	}
-	code, errs := run([]string{r43Body(1, false), r43Body(2, false)})
+	code, errs := run([]string{copySourceBody(1, false), copySourceBody(2, false)})
 	fake.mu.Lock()
 	a, b := strings.Join(fake.boxes["Inbox/Sub"].ids, ","), strings.Join(fake.boxes["INBOX/Sub"].ids, ",")
 	fake.mu.Unlock()
@@ -797,7 +797,7 @@ func TestInboxChildBothListedKeepsCopy(t *testing.T) {
 // second run finds "foo" in its LIST (nameMapper.have), asks no CREATE
 // and makes no check, and copies foo's mail into Foo: merged, exit 0.
 func TestCaseMergeSecondRun(t *testing.T) {
-	boxes := map[string][]string{"Foo": {r43Body(1, false)}, "foo": {r43Body(2, false)}}
+	boxes := map[string][]string{"Foo": {copySourceBody(1, false)}, "foo": {copySourceBody(2, false)}}
 	src, err := hostile.Listen(scriptedSource(`(("" "/")) NIL NIL`, []string{`() "/" Foo`, `() "/" foo`}, boxes))
 	if err != nil {
 		t.Fatal(err)
@@ -836,7 +836,7 @@ func TestCaseMergeSecondRun(t *testing.T) {
 func TestCaseVariantNoselectParentDovecot(t *testing.T) {
 	t.Parallel()
 	src, err := hostile.Listen(scriptedSource(`(("" "/")) NIL NIL`, []string{`() "/" foo`},
-		map[string][]string{"foo": {r43Body(2, false)}}))
+		map[string][]string{"foo": {copySourceBody(2, false)}}))
 	if err != nil {
 		t.Fatal(err)
 	}

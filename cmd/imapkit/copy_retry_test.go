@@ -162,7 +162,7 @@ func retryCopyTo(t *testing.T, srcAddr, dstURL, state string, extra ...string) (
 func TestCopyBinaryRefusedBlocksGroup(t *testing.T) {
 	t.Parallel()
 	nulHdr := "From: a@example.com\r\nSubject: u\x002\r\nMessage-ID: <u2@r43>\r\n\r\nhi\r\n"
-	bodies := []string{r43Body(1, false), nulHdr, r43Body(3, false)}
+	bodies := []string{copySourceBody(1, false), nulHdr, copySourceBody(3, false)}
 	dstURL, ac := cyrusAlice(t)
 	srcAddr := unsendableSource(t, bodies)
 	state := t.TempDir()
@@ -218,7 +218,7 @@ func TestCopyCyrusOverQuotaGroupNotRetried(t *testing.T) {
 // refused group; the first message sent alone is refused too, and the
 // mailbox stops there, naming it: two APPENDs in all, no loop.
 func TestCopyUnrelatedNOStopsAtFirst(t *testing.T) {
-	bodies := []string{r43Body(1, false), r43Body(2, false), r43Body(3, false)}
+	bodies := []string{copySourceBody(1, false), copySourceBody(2, false), copySourceBody(3, false)}
 	fake := newRetryDst("IMAP4rev1 LITERAL+ MULTIAPPEND", 0, false)
 	fake.refuse = "NO [TRYCREATE] no such mailbox"
 	addr := fake.start(t)
@@ -241,7 +241,7 @@ func TestCopyUnrelatedNOStopsAtFirst(t *testing.T) {
 func understatedSizeSource(t *testing.T) (src string, fake *retryDst, addr, state string) {
 	t.Helper()
 	big := "From: a@example.com\r\nSubject: big\r\nMessage-ID: <big@r43>\r\n\r\n" + strings.Repeat("x", 400) + "\r\n"
-	bodies := []string{r43Body(1, false), big, r43Body(3, false)}
+	bodies := []string{copySourceBody(1, false), big, copySourceBody(3, false)}
 	srv, err := hostile.Listen(scriptedSourceWith(`(("" "/")) NIL NIL`, []string{`() "/" INBOX`}, map[string][]string{"INBOX": bodies},
 		sourceOpts{size: func(b string) int { return len(b) / 2 }}))
 	if err != nil {
@@ -294,7 +294,7 @@ func TestCopySizeUnderstatedNamesUID(t *testing.T) {
 // commit's own rule is "a 0-byte message opened twice is warned about and
 // counted once".
 func TestCopyNULRetryCountsEmptyTwice(t *testing.T) {
-	bodies := []string{"", r43Body(2, true), r43Body(3, false)}
+	bodies := []string{"", copySourceBody(2, true), copySourceBody(3, false)}
 	fake := newRetryDst("IMAP4rev1 MULTIAPPEND BINARY", 0, false)
 	addr := fake.start(t)
 	state := t.TempDir()
@@ -319,7 +319,7 @@ func TestCopyNULRetryCountsEmptyTwice(t *testing.T) {
 // reported twice ("flags_unmatched": 2, "(2 copies not found)") though
 // there is one.
 func TestCopyNULRetryCountsUnmatchedTwice(t *testing.T) {
-	boxes := map[string][]string{"INBOX": {r43Body(1, false)}}
+	boxes := map[string][]string{"INBOX": {copySourceBody(1, false)}}
 	src, err := hostile.Listen(scriptedSource(`(("" "/")) NIL NIL`, []string{`() "/" INBOX`}, boxes))
 	if err != nil {
 		t.Fatal(err)
@@ -337,7 +337,7 @@ func TestCopyNULRetryCountsUnmatchedTwice(t *testing.T) {
 	fake.mu.Lock()
 	fake.boxes["INBOX"].ids = nil
 	fake.mu.Unlock()
-	boxes["INBOX"] = []string{r43Body(1, false), r43Body(2, false), r43Body(3, true)}
+	boxes["INBOX"] = []string{copySourceBody(1, false), copySourceBody(2, false), copySourceBody(3, true)}
 	code, out, _ := copyToFake(t, src.Addr(), &fake.fakeDst, addr, state, "--sync-flags", "--json")
 	var r copyResult
 	if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &r); err != nil {
@@ -358,7 +358,7 @@ func TestCopyNULRetryCountsUnmatchedTwice(t *testing.T) {
 // records it as skipped, never copied.
 func TestCopySkippedCountsAsCopyNotFound(t *testing.T) {
 	big := "From: a@example.com\r\nSubject: big\r\nMessage-ID: <big@r43>\r\n\r\n" + strings.Repeat("x", 1000) + "\r\n"
-	bodies := []string{r43Body(1, false), big, r43Body(3, false)}
+	bodies := []string{copySourceBody(1, false), big, copySourceBody(3, false)}
 	fake := newRetryDst("IMAP4rev1 LITERAL+ MULTIAPPEND UIDPLUS APPENDLIMIT=300", 0, false)
 	fake.appendUID = true
 	addr := fake.start(t)

@@ -24,7 +24,7 @@ func copySyncedSaves(t *testing.T, b *testserver.Server, mailbox string, n int, 
 	ca := writeCA(t, b)
 	bodies := make([]string, n)
 	for i := range bodies {
-		bodies[i] = r43Body(i+1, false)
+		bodies[i] = copySourceBody(i+1, false)
 	}
 	o := sourceOpts{}
 	if lie {
@@ -146,7 +146,7 @@ func copyWrongSizeStopped(t *testing.T, killed bool, single, multi string) {
 		{"multi", multi, nil, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			boxes := map[string][]string{tc.mailbox: {r43Body(1, false), r43Body(2, false)}}
+			boxes := map[string][]string{tc.mailbox: {copySourceBody(1, false), copySourceBody(2, false)}}
 			src, err := hostile.Listen(scriptedSourceWith(`(("" "/")) NIL NIL`, []string{`() "/" ` + tc.mailbox}, boxes,
 				sourceOpts{size: func(b string) int { return len(b) + 7 }}))
 			if err != nil {

@@ -405,7 +405,7 @@ func TestImportDstChangedExit(t *testing.T) {
 	t.Parallel()
 	srv, cf := dovecot(t, 0)
 	_, url := urls(srv)
-	path, _ := r44ImportSource(t, "mbox", []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")})
+	path, _ := importSource(t, "mbox", []string{importSourceMsg(1, ""), importSourceMsg(2, "")})
 	args := append([]string{"import", url, path, "--to", "Imp", "--quiet"}, cf...)
 	if code, out, errs := runCLI(t, "", args...); code != 0 {
 		t.Fatalf("first run: exit %d\n%s\n%s", code, out, errs)
@@ -576,7 +576,7 @@ func TestImportStatusNoUIDNext(t *testing.T) {
 				f.answer = func(int) string { return "OK done" }
 			}
 			addr := f.start(t)
-			path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, ""), r44ImportMsg(2, ""), r44ImportMsg(3, "")})
+			path, _ := importSource(t, "maildir", []string{importSourceMsg(1, ""), importSourceMsg(2, ""), importSourceMsg(3, "")})
 			setEnv(t, "IMAPKIT_PASSWORD", "x")
 			setEnv(t, "IMAPKIT_URL", "")
 			code, _, errs := runCLI(t, "", "import", "imap://alice@"+addr, path, "--to", "INBOX", "--insecure-plaintext", "--timeout", "10s", "--quiet", "--no-multiappend")
@@ -621,7 +621,7 @@ func TestStatusUIDNextSometimes(t *testing.T) {
 					return "OK [APPENDUID 9 %d:%d] done"
 				}}
 			addr := f.start(t)
-			path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, "")})
+			path, _ := importSource(t, "maildir", []string{importSourceMsg(1, "")})
 			if !lost {
 				setTestHook(t, func(step string) error {
 					if step == "pending" {
@@ -667,7 +667,7 @@ func TestCountStaleAfterDelivery(t *testing.T) {
 				f.answer = func(int) string { return "OK done" }
 			}
 			addr := f.start(t)
-			path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")})
+			path, _ := importSource(t, "maildir", []string{importSourceMsg(1, ""), importSourceMsg(2, "")})
 			pendings := 0
 			setTestHook(t, func(step string) error {
 				switch step {

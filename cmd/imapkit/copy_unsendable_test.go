@@ -89,8 +89,8 @@ func TestCopyNULByte(t *testing.T) {
 	}
 }
 
-// r43Body is a small source message; nul puts a NUL byte in its body.
-func r43Body(i int, nul bool) string {
+// copySourceBody is a small source message; nul puts a NUL byte in its body.
+func copySourceBody(i int, nul bool) string {
 	body := "hi"
 	if nul {
 		body = "h\x00i"
@@ -152,7 +152,7 @@ func stateBox(t *testing.T, state string) *copyBox {
 // recorded in the state, counted in the summary, and the rest is copied
 // (once: a third run copies nothing).
 func TestCopyNULSkipUnsendable(t *testing.T) {
-	bodies := []string{r43Body(1, false), r43Body(2, true), r43Body(3, false)}
+	bodies := []string{copySourceBody(1, false), copySourceBody(2, true), copySourceBody(3, false)}
 	fake := &fakeDst{boxes: map[string]*fakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}, caps: "IMAP4rev1 LITERAL+ MULTIAPPEND"}
 	addr := fake.start(t)
 	state := t.TempDir()
@@ -182,7 +182,7 @@ func TestCopyNULSkipUnsendable(t *testing.T) {
 // source message holding a NUL goes as literal8 (APPEND ~{n}): it was
 // refused like one to a destination without BINARY, at every run.
 func TestCopyNULBinaryDestination(t *testing.T) {
-	bodies := []string{r43Body(1, false), r43Body(2, true), r43Body(3, false)}
+	bodies := []string{copySourceBody(1, false), copySourceBody(2, true), copySourceBody(3, false)}
 	fake := &fakeDst{boxes: map[string]*fakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}, caps: "IMAP4rev1 LITERAL+ MULTIAPPEND BINARY"}
 	addr := fake.start(t)
 	state := t.TempDir()
@@ -206,7 +206,7 @@ func TestCopyNULBinaryDestination(t *testing.T) {
 // the error's hint names the option.
 func TestCopyAppendLimitSkipUnsendable(t *testing.T) {
 	big := "From: a@example.com\r\nSubject: big\r\nMessage-ID: <big@r43>\r\n\r\n" + strings.Repeat("x", 1000) + "\r\n"
-	bodies := []string{r43Body(1, false), big, r43Body(3, false)}
+	bodies := []string{copySourceBody(1, false), big, copySourceBody(3, false)}
 	fake := &fakeDst{boxes: map[string]*fakeBox{"INBOX": {uidNext: 1}}, statusN: map[string]int{}, caps: "IMAP4rev1 LITERAL+ MULTIAPPEND APPENDLIMIT=300"}
 	addr := fake.start(t)
 	state := t.TempDir()
@@ -233,7 +233,7 @@ func TestCopyAppendLimitSkipUnsendable(t *testing.T) {
 // UID 2 and the option (exit 1 since TestCopyNULNoBinaryExit1: a
 // refusal, no more a lost connection).
 func TestCopyNULNoBinaryCopiesBefore(t *testing.T) {
-	bodies := []string{r43Body(1, false), r43Body(2, true), r43Body(3, false)}
+	bodies := []string{copySourceBody(1, false), copySourceBody(2, true), copySourceBody(3, false)}
 	fake := newRetryDst("IMAP4rev1 MULTIAPPEND", 0, false)
 	addr := fake.start(t)
 	state := t.TempDir()
@@ -357,7 +357,7 @@ func TestCopyNULNoBinaryDestLost(t *testing.T) {
 func TestCopyBinaryRefusedSkipUnsendable(t *testing.T) {
 	t.Parallel()
 	nulHdr := "From: a@example.com\r\nSubject: u\x002\r\nMessage-ID: <u2@r43>\r\n\r\nhi\r\n"
-	bodies := []string{r43Body(1, false), nulHdr, r43Body(3, false)}
+	bodies := []string{copySourceBody(1, false), nulHdr, copySourceBody(3, false)}
 	dstURL, ac := cyrusAlice(t)
 	srcAddr := unsendableSource(t, bodies)
 	state := t.TempDir()
@@ -398,7 +398,7 @@ func TestCopyBinaryRefusalKinds(t *testing.T) {
 		fake.refuse = c.refusal
 		addr := fake.start(t)
 		state := t.TempDir()
-		srcAddr := unsendableSource(t, []string{r43Body(1, true)})
+		srcAddr := unsendableSource(t, []string{copySourceBody(1, true)})
 		code, out, errs := copyToFake(t, srcAddr, &fake.fakeDst, addr, state, "--skip-unsendable")
 		box := stateBox(t, state)
 		if c.skip {
@@ -433,7 +433,7 @@ func lastIsLogout(f *retryDst) bool {
 func TestCopyNULNoBinaryExit1(t *testing.T) {
 	for _, caps := range []string{"IMAP4rev1 MULTIAPPEND", "IMAP4rev1 LITERAL+ MULTIAPPEND", "IMAP4rev1"} {
 		t.Run(caps, func(t *testing.T) {
-			bodies := []string{r43Body(1, false), r43Body(2, true), r43Body(3, false)}
+			bodies := []string{copySourceBody(1, false), copySourceBody(2, true), copySourceBody(3, false)}
 			fake := newRetryDst(caps, 0, false)
 			addr := fake.start(t)
 			state := t.TempDir()
@@ -468,7 +468,7 @@ func TestImportTransientRefusalSkippedForever(t *testing.T) {
 			fake := newRetryDst("IMAP4rev1 LITERAL+ MULTIAPPEND BINARY", 0, false)
 			fake.refuseNUL = refusal
 			addr := fake.start(t)
-			path, names := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, ""), r44ImportMsg(2, "nul"), r44ImportMsg(3, "")})
+			path, names := importSource(t, "maildir", []string{importSourceMsg(1, ""), importSourceMsg(2, "nul"), importSourceMsg(3, "")})
 			args := []string{"import", "imap://alice@" + addr, path, "--to", "INBOX", "--insecure-plaintext", "--timeout", "20s", "--quiet", "--skip-unsendable"}
 			code, out, errs := runCLI(t, "", args...)
 			t.Logf("run 1 (server refusing %q): exit %d\nstdout: %s\nstderr: %s", refusal, code, out, errs)
@@ -498,7 +498,7 @@ func TestCopyTransientRefusalSkippedForever(t *testing.T) {
 	fake.refuseNUL = "NO System I/O error"
 	addr := fake.start(t)
 	state := t.TempDir()
-	srcAddr := unsendableSource(t, []string{r43Body(1, false), r43Body(2, true), r43Body(3, false)})
+	srcAddr := unsendableSource(t, []string{copySourceBody(1, false), copySourceBody(2, true), copySourceBody(3, false)})
 	code, _, errs := copyToFake(t, srcAddr, &fake.fakeDst, addr, state, "--skip-unsendable")
 	if code != exitNo || !strings.Contains(errs, "UID 2: not appended") {
 		t.Errorf("run 1, refused \"NO System I/O error\": exit %d, stderr %q; want 1 and the error naming UID 2", code, errs)
@@ -535,7 +535,7 @@ func TestBinaryRefusalWords(t *testing.T) {
 		fake.refuseNUL = c.refusal
 		addr := fake.start(t)
 		state := t.TempDir()
-		srcAddr := unsendableSource(t, []string{r43Body(1, true)})
+		srcAddr := unsendableSource(t, []string{copySourceBody(1, true)})
 		code, _, errs := copyToFake(t, srcAddr, &fake.fakeDst, addr, state, "--skip-unsendable")
 		box := stateBox(t, state)
 		skipped := box != nil && len(box.Skipped) == 1

@@ -27,7 +27,7 @@ func TestFetchToRenameHoldsLock(t *testing.T) {
 		removeFetchTemps(dir) // another run's sweep, as it starts
 	}
 	t.Cleanup(func() { testFetchTempRename = nil })
-	bodies := []string{r43Body(1, false), r43Body(2, false)}
+	bodies := []string{copySourceBody(1, false), copySourceBody(2, false)}
 	addr := unsendableSource(t, bodies)
 	setEnv(t, "IMAPKIT_PASSWORD", "x")
 	setEnv(t, "IMAPKIT_URL", "")
@@ -76,7 +76,7 @@ func TestFetchToUserPartKept(t *testing.T) {
 	old := testFetchTempCreated
 	testFetchTempCreated = func(name string) { created = append(created, name) }
 	t.Cleanup(func() { testFetchTempCreated = old })
-	bodies := []string{r43Body(1, false), r43Body(2, false)}
+	bodies := []string{copySourceBody(1, false), copySourceBody(2, false)}
 	addr := unsendableSource(t, bodies)
 	setEnv(t, "IMAPKIT_PASSWORD", "x")
 	setEnv(t, "IMAPKIT_URL", "")
@@ -119,7 +119,7 @@ func TestFetchToStalePartsRemoved(t *testing.T) {
 	if !stateLocking {
 		t.Skip("no flock(2) here: stale .part files are left")
 	}
-	bodies := []string{r43Body(1, false), r43Body(2, false)}
+	bodies := []string{copySourceBody(1, false), copySourceBody(2, false)}
 	addr := unsendableSource(t, bodies)
 	dir := t.TempDir()
 	stale := filepath.Join(dir, ".imapkit-fetch-00000000000004d2.part")

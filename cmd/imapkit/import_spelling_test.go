@@ -23,7 +23,7 @@ func TestImportSpellingChildLeavesInbox(t *testing.T) {
 	_, bURL := urls(b)
 	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
 	ca := writeCA(t, b)
-	path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, "")})
+	path, _ := importSource(t, "maildir", []string{importSourceMsg(1, "")})
 	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
 	setEnv(t, "IMAPKIT_URL", "")
 	run := func(n int) {

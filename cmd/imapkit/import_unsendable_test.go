@@ -14,10 +14,10 @@ import (
 	"github.com/imapkit/imapkit/internal/testserver"
 )
 
-// r44ImportMsg is message i of an import source; kind "big" makes it
+// importSourceMsg is message i of an import source; kind "big" makes it
 // larger than an APPENDLIMIT of 300, "nul" puts a NUL in its body,
 // "nulhdr" one in its Subject header.
-func r44ImportMsg(i int, kind string) string {
+func importSourceMsg(i int, kind string) string {
 	subject, body := fmt.Sprintf("m%d", i), "hi"
 	switch kind {
 	case "big":
@@ -30,10 +30,10 @@ func r44ImportMsg(i int, kind string) string {
 	return fmt.Sprintf("From: a@example.com\r\nSubject: %s\r\nMessage-ID: <m%d@r44>\r\n\r\n%s\r\n", subject, i, body)
 }
 
-// r44ImportSource writes msgs as a Maildir (files 1.r44.host to n.r44.host
+// importSource writes msgs as a Maildir (files 1.r44.host to n.r44.host
 // in cur, oldest first) or an mbox (LF line ends), and returns its path
 // and how each message is named in import's messages.
-func r44ImportSource(t *testing.T, format string, msgs []string) (string, []string) {
+func importSource(t *testing.T, format string, msgs []string) (string, []string) {
 	t.Helper()
 	dir := t.TempDir()
 	var names []string
@@ -124,7 +124,7 @@ func TestImportSkipUnsendable(t *testing.T) {
 				fake := newRetryDst(c.caps, 0, false)
 				fake.refuseNUL = c.refuseNUL
 				addr := fake.start(t)
-				path, names := r44ImportSource(t, format, []string{r44ImportMsg(1, ""), r44ImportMsg(2, c.kind), r44ImportMsg(3, "")})
+				path, names := importSource(t, format, []string{importSourceMsg(1, ""), importSourceMsg(2, c.kind), importSourceMsg(3, "")})
 				args := []string{"import", "imap://alice@" + addr, path, "--to", "INBOX", "--insecure-plaintext", "--timeout", "20s", "--quiet"}
 				code, out, errs := runCLI(t, "", args...)
 				t.Logf("without the option: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
@@ -179,7 +179,7 @@ func TestImportSkippedStaysSkipped(t *testing.T) {
 		t.Run(format, func(t *testing.T) {
 			fake := newRetryDst("IMAP4rev1 LITERAL+ MULTIAPPEND", 0, false)
 			addr := fake.start(t)
-			path, names := r44ImportSource(t, format, []string{r44ImportMsg(1, ""), r44ImportMsg(2, "nul"), r44ImportMsg(3, "")})
+			path, names := importSource(t, format, []string{importSourceMsg(1, ""), importSourceMsg(2, "nul"), importSourceMsg(3, "")})
 			args := []string{"import", "imap://alice@" + addr, path, "--to", "Q", "--insecure-plaintext", "--timeout", "20s", "--quiet"}
 			code, out, errs := runCLI(t, "", append(args, "--skip-unsendable")...)
 			t.Logf("exit %d\nstdout: %s\nstderr: %s", code, out, errs)
@@ -209,7 +209,7 @@ func TestImportSkippedStaysSkipped(t *testing.T) {
 func TestImportCyrusNULHeaderSkipped(t *testing.T) {
 	t.Parallel()
 	dstURL, ac := cyrusAlice(t)
-	path, names := r44ImportSource(t, "mbox", []string{r44ImportMsg(1, ""), r44ImportMsg(2, "nulhdr"), r44ImportMsg(3, "")})
+	path, names := importSource(t, "mbox", []string{importSourceMsg(1, ""), importSourceMsg(2, "nulhdr"), importSourceMsg(3, "")})
 	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
 	args := []string{"import", dstURL, path, "--to", "INBOX", "--insecure-plaintext", "--timeout", "20s", "--quiet"}
 	code, out, errs := runCLI(t, "", args...)

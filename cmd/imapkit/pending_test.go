@@ -248,7 +248,7 @@ func TestPendingAfterAPPENDUIDAtUnknownUIDNext(t *testing.T) {
 		},
 	}
 	addr := f.start(t)
-	path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")})
+	path, _ := importSource(t, "maildir", []string{importSourceMsg(1, ""), importSourceMsg(2, "")})
 	if code, _, _ := pendingImport(t, addr, path); code != exitConnFail {
 		t.Fatalf("run 1: exit %d; want 3 (the second answer lost)", code)
 	}
@@ -292,7 +292,7 @@ func TestPendingLandedAtLastUIDByUIDNextNotFull(t *testing.T) {
 		},
 	}
 	addr := f.start(t)
-	path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")})
+	path, _ := importSource(t, "maildir", []string{importSourceMsg(1, ""), importSourceMsg(2, "")})
 	if code, _, _ := pendingImport(t, addr, path); code != exitConnFail {
 		t.Fatalf("run 1: exit %d; want 3 (the answer lost)", code)
 	}
@@ -300,7 +300,7 @@ func TestPendingLandedAtLastUIDByUIDNextNotFull(t *testing.T) {
 		t.Fatalf("run 1: %d APPENDs, %d held; want 1, 2", a, h)
 	}
 	// A new message arrives in the Maildir.
-	if err := os.WriteFile(filepath.Join(path, "cur", "3.r44.host:2,S"), []byte(r44ImportMsg(3, "")), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(path, "cur", "3.r44.host:2,S"), []byte(importSourceMsg(3, "")), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	code, _, errs := pendingImport(t, addr, path)
@@ -338,7 +338,7 @@ func TestImportPendingHintNamesEntry(t *testing.T) {
 				answer:  func(int, uint32, int) string { return "OK done" },
 			}
 			addr := f.start(t)
-			path, names := r44ImportSource(t, format, []string{r44ImportMsg(1, "")})
+			path, names := importSource(t, format, []string{importSourceMsg(1, "")})
 			setTestHook(t, func(step string) error {
 				if step == "pending" {
 					return fmt.Errorf("stopped by the test")
@@ -488,7 +488,7 @@ func uidNextAppendServer(t *testing.T, uidnext uint32) (addr string, appends fun
 // The message count recorded with it decides now.
 func TestPendingAtUnknownUIDNextResent(t *testing.T) {
 	addr, appends := uidNextAppendServer(t, 0)
-	path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, "")})
+	path, _ := importSource(t, "maildir", []string{importSourceMsg(1, "")})
 	setEnv(t, "IMAPKIT_PASSWORD", "x")
 	setEnv(t, "IMAPKIT_URL", "")
 	args := []string{"import", "imap://alice@" + addr, path, "--to", "INBOX", "--insecure-plaintext", "--timeout", "10s", "--quiet"}
@@ -517,7 +517,7 @@ func TestPendingAtUnknownUIDNextResent(t *testing.T) {
 func TestPendingAtLastUIDUnchangedResent(t *testing.T) {
 	t.Parallel()
 	addr, appends := uidNextAppendServer(t, 4294967295)
-	path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, "")})
+	path, _ := importSource(t, "maildir", []string{importSourceMsg(1, "")})
 	setEnv(t, "IMAPKIT_PASSWORD", "x")
 	setEnv(t, "IMAPKIT_URL", "")
 	args := []string{"import", "imap://alice@" + addr, path, "--to", "INBOX", "--insecure-plaintext", "--timeout", "10s", "--quiet"}
@@ -559,7 +559,7 @@ func TestPendingAtLastUIDUnchangedResent(t *testing.T) {
 // Now the count tells it landed: one APPEND, the message recorded copied.
 func TestCopyPendingAtLastUIDResent(t *testing.T) {
 	addr, appends := uidNextAppendServer(t, 4294967295)
-	src := unsendableSource(t, []string{r43Body(1, false)})
+	src := unsendableSource(t, []string{copySourceBody(1, false)})
 	state := t.TempDir()
 	setEnv(t, "IMAPKIT_URL", "")
 	if code, _, _ := copyToFake(t, src, nil, addr, state); code != exitConnFail {
@@ -675,7 +675,7 @@ func TestPendingAtLastUIDResent(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, "")})
+	path, _ := importSource(t, "maildir", []string{importSourceMsg(1, "")})
 	setEnv(t, "IMAPKIT_PASSWORD", "x")
 	setEnv(t, "IMAPKIT_URL", "")
 	args := []string{"import", "imap://alice@" + srv.Addr(), path, "--to", "INBOX", "--insecure-plaintext", "--timeout", "10s", "--quiet"}

@@ -36,7 +36,7 @@ func TestImportOldStateKeyOtherSpelling(t *testing.T) {
 	_, bURL := urls(b)
 	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
 	ca := writeCA(t, b)
-	path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, "")})
+	path, _ := importSource(t, "maildir", []string{importSourceMsg(1, "")})
 	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
 	setEnv(t, "IMAPKIT_URL", "")
 	run := func(n int, to string) {
@@ -86,7 +86,7 @@ func TestImportStateKeyBothSpellings(t *testing.T) {
 	_, bURL := urls(b)
 	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
 	ca := writeCA(t, b)
-	path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")})
+	path, _ := importSource(t, "maildir", []string{importSourceMsg(1, ""), importSourceMsg(2, "")})
 	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
 	setEnv(t, "IMAPKIT_URL", "")
 	run := func(to string) (int, string) {
@@ -180,7 +180,7 @@ func oddDatesMbox(t *testing.T) string {
 	t.Helper()
 	var b strings.Builder
 	for i, year := range []int{1960, 2200, 2024} {
-		fmt.Fprintf(&b, "From a@example.com Fri Jan  1 10:00:00 %d\n%s\n", year, strings.ReplaceAll(r44ImportMsg(i+1, ""), "\r\n", "\n"))
+		fmt.Fprintf(&b, "From a@example.com Fri Jan  1 10:00:00 %d\n%s\n", year, strings.ReplaceAll(importSourceMsg(i+1, ""), "\r\n", "\n"))
 	}
 	path := t.TempDir() + "/mbox"
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
@@ -329,7 +329,7 @@ func TestImportPendingDeliveryConfirmed(t *testing.T) {
 	_, bURL := urls(b)
 	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
 	ca := writeCA(t, b)
-	path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")})
+	path, _ := importSource(t, "maildir", []string{importSourceMsg(1, ""), importSourceMsg(2, "")})
 	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
 	setEnv(t, "IMAPKIT_URL", "")
 	run := func() (int, string) {
@@ -377,7 +377,7 @@ func TestImportLandedThenDeliveryConfirmed(t *testing.T) {
 	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
 	ca := writeCA(t, b)
 	lf := func(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
-	path, _ := r44ImportSource(t, "maildir", []string{lf(r44ImportMsg(1, "")), lf(r44ImportMsg(2, ""))})
+	path, _ := importSource(t, "maildir", []string{lf(importSourceMsg(1, "")), lf(importSourceMsg(2, ""))})
 	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
 	setEnv(t, "IMAPKIT_URL", "")
 	run := func() (int, string) {
@@ -416,7 +416,7 @@ func TestImportLandedThenDeliveryConfirmed(t *testing.T) {
 // INTERNALDATE.
 func TestCopyPendingDeliveryConfirmed(t *testing.T) {
 	t.Parallel()
-	boxes := map[string][]string{"INBOX": {r43Body(1, false), r43Body(2, false)}}
+	boxes := map[string][]string{"INBOX": {copySourceBody(1, false), copySourceBody(2, false)}}
 	c, _, code, errs := copyStopped(t, scriptedSource(`(("" "/")) NIL NIL`, []string{`() "/" INBOX`}, boxes), false, "pending", 2, deliverToInbox)
 	if got := subjectsOf(t, c, "INBOX"); code != exitOK || got != "u1,delivered,u2" {
 		t.Errorf("run 2: exit %d, INBOX holds %s; want 0, u1,delivered,u2 (u2 taken for landed when another client's delivery moved UIDNEXT: lost)\nstderr: %s", code, got, errs)
@@ -430,7 +430,7 @@ func TestCopyPendingDeliveryConfirmed(t *testing.T) {
 // 1), and the map lacked it.
 func TestCopyLandedConfirmedMapped(t *testing.T) {
 	t.Parallel()
-	boxes := map[string][]string{"INBOX": {r43Body(1, false), r43Body(2, false)}}
+	boxes := map[string][]string{"INBOX": {copySourceBody(1, false), copySourceBody(2, false)}}
 	c, dir, code, errs := copyStopped(t, scriptedSource(`(("" "/")) NIL NIL`, []string{`() "/" INBOX`}, boxes), false, "appended", 2, deliverToInbox)
 	if got := subjectsOf(t, c, "INBOX"); code != exitOK || got != "u1,u2,delivered" {
 		t.Errorf("run 2: exit %d, INBOX holds %s; want 0, u1,u2,delivered (u2 landed: not to be sent again)\nstderr: %s", code, got, errs)
@@ -462,7 +462,7 @@ func TestCopyLandedConfirmedMapped(t *testing.T) {
 // EXAMINE of the destination is left (UNSELECT) before the next STATUS.
 func TestCopyNoStatusWhileSelected(t *testing.T) {
 	t.Parallel()
-	boxes := map[string][]string{"INBOX": {r43Body(1, false), r43Body(2, false)}}
+	boxes := map[string][]string{"INBOX": {copySourceBody(1, false), copySourceBody(2, false)}}
 	src, err := hostile.Listen(scriptedSourceWith(`(("" "/")) NIL NIL`, []string{`() "/" INBOX`}, boxes, sourceOpts{flags: `\Seen`}))
 	if err != nil {
 		t.Fatal(err)
@@ -536,7 +536,7 @@ func TestImportInboxChildNamed(t *testing.T) {
 	_, bURL := urls(b)
 	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
 	ca := writeCA(t, b)
-	path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, "")})
+	path, _ := importSource(t, "maildir", []string{importSourceMsg(1, "")})
 	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
 	setEnv(t, "IMAPKIT_URL", "")
 	run := func(n int, to string) {
@@ -717,7 +717,7 @@ func TestPendingConfirmFakeDestination(t *testing.T) {
 func TestImportPendingConfirmCyrus(t *testing.T) {
 	t.Parallel()
 	u, c := cyrusAlice(t)
-	path, _ := r44ImportSource(t, "mbox", []string{r44ImportMsg(1, ""), r44ImportMsg(2, ""), r44ImportMsg(3, "")})
+	path, _ := importSource(t, "mbox", []string{importSourceMsg(1, ""), importSourceMsg(2, ""), importSourceMsg(3, "")})
 	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
 	setEnv(t, "IMAPKIT_URL", "")
 	deliver := func(n int) error {
@@ -842,7 +842,7 @@ func datedSource(bodies []string, date func(uid int) string, size func(string) i
 // status and stderr.
 func copyPendingDelivered(t *testing.T, date func(uid int) string, deliver func(c *commands.Client) error) (string, int, string) {
 	t.Helper()
-	src := datedSource([]string{r43Body(1, false), r43Body(2, false)}, date, func(b string) int { return len(b) + 7 })
+	src := datedSource([]string{copySourceBody(1, false), copySourceBody(2, false)}, date, func(b string) int { return len(b) + 7 })
 	c, _, code, errs := copyStopped(t, src, false, "pending", 2, deliver)
 	return subjectsOf(t, c, "INBOX"), code, errs
 }
@@ -952,7 +952,7 @@ func TestCopySizeDiffersFutureDateNotLost(t *testing.T) {
 // the two apart. Now u2 keeps its size.
 func TestCopySizeDiffersDateOnlyNotLost(t *testing.T) {
 	t.Parallel()
-	bodies := []string{r43Body(1, false), r43Body(2, false)}
+	bodies := []string{copySourceBody(1, false), copySourceBody(2, false)}
 	src := datedSource(bodies, func(uid int) string { return fmt.Sprintf("01-Feb-2024 10:00:0%d +0000", uid) },
 		func(b string) int {
 			if strings.Contains(b, "u1") {
@@ -1019,7 +1019,7 @@ func TestImportPendingTellsNothingUnknown(t *testing.T) {
 	c := client(t, b.TLSAddr, b, testserver.Alice, testserver.Password)
 	ca := writeCA(t, b)
 	var mb strings.Builder
-	mb.WriteString("From a@example.com Fri Jan  1 10:00:00 2024\n" + strings.ReplaceAll(r44ImportMsg(1, ""), "\r\n", "\n") + "\n")
+	mb.WriteString("From a@example.com Fri Jan  1 10:00:00 2024\n" + strings.ReplaceAll(importSourceMsg(1, ""), "\r\n", "\n") + "\n")
 	mb.WriteString("From a@example.com Fri Jan  1 10:00:00 1960\nFrom: a@example.com\nSubject: m2\n\nh\x00i\n\n")
 	path := t.TempDir() + "/mbox"
 	if err := os.WriteFile(path, []byte(mb.String()), 0o600); err != nil {
@@ -1071,7 +1071,7 @@ func TestImportEpochBoundaryCyrus(t *testing.T) {
 	u, c := cyrusAlice(t)
 	var mb strings.Builder
 	for i, from := range []string{"Thu Jan  1 00:00:00 1970", "Wed Dec 31 19:00:00 1969 -0500", "Wed Dec 31 23:30:00 1969 -0100"} {
-		fmt.Fprintf(&mb, "From a@example.com %s\n%s\n", from, strings.ReplaceAll(r44ImportMsg(i+1, ""), "\r\n", "\n"))
+		fmt.Fprintf(&mb, "From a@example.com %s\n%s\n", from, strings.ReplaceAll(importSourceMsg(i+1, ""), "\r\n", "\n"))
 	}
 	path := t.TempDir() + "/mbox"
 	if err := os.WriteFile(path, []byte(mb.String()), 0o600); err != nil {
@@ -1130,7 +1130,7 @@ func TestCopyBareLFInterruptedFound(t *testing.T) {
 // the stopAt-th group, and checks the next run.
 func copyBareLFInterrupted(t *testing.T, multi bool, stopAt int) {
 	lf := func(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
-	src := datedSource([]string{lf(r43Body(1, false)), lf(r43Body(2, false))},
+	src := datedSource([]string{lf(copySourceBody(1, false)), lf(copySourceBody(2, false))},
 		func(int) string { return "01-Feb-2024 10:00:00 +0000" }, func(b string) int { return len(b) })
 	c, _, code, errs := copyStopped(t, src, multi, "appended", stopAt, nil)
 	if got := subjectsOf(t, c, "INBOX"); code != exitOK || got != "u1,u2" {

@@ -311,8 +311,8 @@ func TestImportPendingCountDeliveryConfirmed(t *testing.T) {
 		t.Run(caps, func(t *testing.T) {
 			f := &countDst{caps: caps}
 			addr := f.start(t)
-			msgs := []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")}
-			path, _ := r44ImportSource(t, "maildir", msgs)
+			msgs := []string{importSourceMsg(1, ""), importSourceMsg(2, "")}
+			path, _ := importSource(t, "maildir", msgs)
 			countStopAt(t, "pending", 2, f.deliver)
 			code, errs := resumed(t, countImport, addr, path, false)
 			appends, sizes := f.state()
@@ -334,8 +334,8 @@ func TestImportPendingCountLandedDeliveryConfirmed(t *testing.T) {
 	t.Parallel()
 	f := &countDst{caps: "IMAP4rev1 LITERAL+"}
 	addr := f.start(t)
-	msgs := []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")}
-	path, _ := r44ImportSource(t, "maildir", msgs)
+	msgs := []string{importSourceMsg(1, ""), importSourceMsg(2, "")}
+	path, _ := importSource(t, "maildir", msgs)
 	countStopAt(t, "appended", 2, f.deliver)
 	code, errs := resumed(t, countImport, addr, path, false)
 	appends, sizes := f.state()
@@ -354,11 +354,11 @@ func TestImportPendingCountTwinNotLost(t *testing.T) {
 	t.Parallel()
 	f := &countDst{caps: "IMAP4rev1 LITERAL+"}
 	addr := f.start(t)
-	msgs := []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")}
+	msgs := []string{importSourceMsg(1, ""), importSourceMsg(2, "")}
 	if len(msgs[0]) != len(msgs[1]) {
 		t.Fatalf("the two messages differ in size (%d, %d)", len(msgs[0]), len(msgs[1]))
 	}
-	path, _ := r44ImportSource(t, "mbox", msgs)
+	path, _ := importSource(t, "mbox", msgs)
 	countStopAt(t, "pending", 2, func() {})
 	code, errs := resumed(t, countImport, addr, path, false)
 	if appends, sizes := f.state(); code != exitOK || appends != 2 || len(sizes) != 2 {
@@ -375,7 +375,7 @@ func TestImportPendingCountCannotTell(t *testing.T) {
 	t.Parallel()
 	f := &countDst{caps: "IMAP4rev1 LITERAL+"}
 	addr := f.start(t)
-	path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, "")})
+	path, _ := importSource(t, "maildir", []string{importSourceMsg(1, "")})
 	countStopAt(t, "pending", 1, func() {
 		for range confirmSlack + 2 {
 			f.deliver()
@@ -457,8 +457,8 @@ func TestImportPendingCountLandedExpungeDelivery(t *testing.T) {
 		t.Run(fmt.Sprintf("older=%v", older), func(t *testing.T) {
 			f := &countDst{caps: "IMAP4rev1 LITERAL+"}
 			addr := f.start(t)
-			msgs := []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")}
-			path, _ := r44ImportSource(t, "maildir", msgs)
+			msgs := []string{importSourceMsg(1, ""), importSourceMsg(2, "")}
+			path, _ := importSource(t, "maildir", msgs)
 			countStopAt(t, "appended", 2, func() { f.expunge(0); f.deliver() })
 			code, errs := resumed(t, countImport, addr, path, older)
 			appends, sizes := f.state()
@@ -486,8 +486,8 @@ func TestImportPendingRecordedUIDNextIgnored(t *testing.T) {
 	t.Parallel()
 	f := &countDst{caps: "IMAP4rev1 LITERAL+ UIDPLUS", appendUID: true}
 	addr := f.start(t)
-	msgs := []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")}
-	path, _ := r44ImportSource(t, "maildir", msgs)
+	msgs := []string{importSourceMsg(1, ""), importSourceMsg(2, "")}
+	path, _ := importSource(t, "maildir", msgs)
 	countStopAt(t, "appended", 2, func() { f.expunge(0); f.deliver() })
 	code, errs := resumed(t, countImport, addr, path, false)
 	appends, sizes := f.state()
@@ -511,8 +511,8 @@ func TestImportPendingFlagsResponseAmid(t *testing.T) {
 		t.Run(fmt.Sprintf("older=%v", older), func(t *testing.T) {
 			f := &countDst{caps: "IMAP4rev1 LITERAL+ MULTIAPPEND"}
 			addr := f.start(t)
-			msgs := []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")}
-			path, _ := r44ImportSource(t, "maildir", msgs)
+			msgs := []string{importSourceMsg(1, ""), importSourceMsg(2, "")}
+			path, _ := importSource(t, "maildir", msgs)
 			countStopAt(t, "appended", 1, func() { f.mu.Lock(); f.flagsFirst = true; f.mu.Unlock() })
 			code, errs := resumed(t, expungeImport, addr, path, older)
 			appends, sizes := f.state()
@@ -538,11 +538,11 @@ func TestImportPendingCountStatusWithoutMessages(t *testing.T) {
 		t.Run(fmt.Sprintf("older=%v", older), func(t *testing.T) {
 			f := &countDst{caps: "IMAP4rev1 LITERAL+", noMessages: true}
 			addr := f.start(t)
-			msgs := []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")}
+			msgs := []string{importSourceMsg(1, ""), importSourceMsg(2, "")}
 			if len(msgs[0]) != len(msgs[1]) {
 				t.Fatalf("the two messages differ in size (%d, %d)", len(msgs[0]), len(msgs[1]))
 			}
-			path, _ := r44ImportSource(t, "mbox", msgs)
+			path, _ := importSource(t, "mbox", msgs)
 			countStopAt(t, "pending", 2, func() {})
 			code, errs := resumed(t, countImport, addr, path, older)
 			if appends, sizes := f.state(); code != exitOK || appends != 2 || len(sizes) != 2 {
@@ -733,8 +733,8 @@ func TestImportPendingExpungeAmidLookDuplicate(t *testing.T) {
 			f := &expungeDst{noUIDNext: noUIDNext}
 			f.add(5, `"01-Feb-2020 00:00:00 +0000"`) // another client's
 			addr := f.start(t)
-			msgs := []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")}
-			path, _ := r44ImportSource(t, "maildir", msgs)
+			msgs := []string{importSourceMsg(1, ""), importSourceMsg(2, "")}
+			path, _ := importSource(t, "maildir", msgs)
 			countStopAt(t, "appended", 1, func() { f.mu.Lock(); f.expungeAfter = 1; f.mu.Unlock() })
 			code, errs := resumed(t, expungeImport, addr, path, false)
 			appends, sizes := f.state()
@@ -762,8 +762,8 @@ func TestImportPendingExpungeAmidLookLoss(t *testing.T) {
 	f := &expungeDst{}
 	f.add(5, `"01-Feb-2020 00:00:00 +0000"`) // another client's
 	addr := f.start(t)
-	msgs := []string{r44ImportMsg(1, ""), r44ImportMsg(2, "x")}
-	path, _ := r44ImportSource(t, "maildir", msgs)
+	msgs := []string{importSourceMsg(1, ""), importSourceMsg(2, "x")}
+	path, _ := importSource(t, "maildir", msgs)
 	countStopAt(t, "pending", 1, func() {
 		f.add(len(msgs[0]), `"01-Jan-2024 00:00:00 +0000"`)
 		f.add(9, `"01-Mar-2020 00:00:00 +0000"`)
@@ -793,8 +793,8 @@ func TestImportPendingSplitResponses(t *testing.T) {
 		t.Run(fmt.Sprintf("older=%v", older), func(t *testing.T) {
 			f := &countDst{caps: "IMAP4rev1 LITERAL+ MULTIAPPEND"}
 			addr := f.start(t)
-			msgs := []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")}
-			path, _ := r44ImportSource(t, "maildir", msgs)
+			msgs := []string{importSourceMsg(1, ""), importSourceMsg(2, "")}
+			path, _ := importSource(t, "maildir", msgs)
 			countStopAt(t, "appended", 1, func() { f.mu.Lock(); f.split = true; f.mu.Unlock() })
 			code, errs := resumed(t, expungeImport, addr, path, older)
 			if appends, sizes := f.state(); code != exitOK || appends != 1 {
@@ -812,8 +812,8 @@ func TestImportPendingSplitResponses(t *testing.T) {
 func TestImportUIDFloorExamineRefused(t *testing.T) {
 	f := &countDst{caps: "IMAP4rev1 LITERAL+", refuseExamine: true}
 	addr := f.start(t)
-	msgs := []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")}
-	path, _ := r44ImportSource(t, "maildir", msgs)
+	msgs := []string{importSourceMsg(1, ""), importSourceMsg(2, "")}
+	path, _ := importSource(t, "maildir", msgs)
 	code, errs := countImport(t, addr, path)
 	if appends, sizes := f.state(); code != exitOK || appends != 2 || len(sizes) != 2 {
 		t.Errorf("exit %d, %d APPENDs, the mailbox holds sizes %v; want 0, both sent\nstderr: %s", code, appends, sizes, errs)
@@ -832,8 +832,8 @@ func TestImportLastUIDUntold(t *testing.T) {
 	t.Run("pending", func(t *testing.T) {
 		f := &countDst{caps: "IMAP4rev1 LITERAL+"}
 		addr := f.start(t)
-		msgs := []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")}
-		path, _ := r44ImportSource(t, "maildir", msgs)
+		msgs := []string{importSourceMsg(1, ""), importSourceMsg(2, "")}
+		path, _ := importSource(t, "maildir", msgs)
 		countStopAt(t, "appended", 1, func() { f.mu.Lock(); f.noSeqUID = true; f.mu.Unlock() })
 		code, errs := resumed(t, countImport, addr, path, false)
 		if appends, _ := f.state(); code == exitOK || appends != 1 || !strings.Contains(errs, "cannot tell whether the pending APPEND landed") ||
@@ -845,7 +845,7 @@ func TestImportLastUIDUntold(t *testing.T) {
 		f := &countDst{caps: "IMAP4rev1 LITERAL+", noSeqUID: true}
 		f.deliver() // another client's: a last message to ask the UID of
 		addr := f.start(t)
-		path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, "")})
+		path, _ := importSource(t, "maildir", []string{importSourceMsg(1, "")})
 		code, errs := countImport(t, addr, path)
 		if appends, _ := f.state(); code != exitOK || appends != 1 {
 			t.Errorf("exit %d, %d APPENDs; want 0, 1 APPEND (the group recorded without a UID floor, and sent: TestImportLastUIDUntoldNoFloor)\nstderr: %s", code, appends, errs)

@@ -34,7 +34,7 @@ func splitResume(t *testing.T, other, older bool, rewrite func(cmd string, lines
 		f.deliver()
 	}
 	addr := f.start(t)
-	path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, ""), r44ImportMsg(2, "")})
+	path, _ := importSource(t, "maildir", []string{importSourceMsg(1, ""), importSourceMsg(2, "")})
 	countStopAt(t, "appended", 1, func() { f.mu.Lock(); f.split, f.rewrite = true, rewrite; f.mu.Unlock() })
 	code, errs = resumed(t, expungeImport, addr, path, older)
 	appends, sizes = f.state()
@@ -191,8 +191,8 @@ func TestImportLastUIDUntoldNoFloor(t *testing.T) {
 			f := &countDst{caps: "IMAP4rev1 LITERAL+", noSeqUID: true}
 			f.deliver() // another client's: a last message to ask the UID of
 			addr := f.start(t)
-			msg := r44ImportMsg(1, "")
-			path, _ := r44ImportSource(t, "maildir", []string{msg})
+			msg := importSourceMsg(1, "")
+			path, _ := importSource(t, "maildir", []string{msg})
 			countStopAt(t, step, 1, func() {})
 			code, errs := resumed(t, countImport, addr, path, false)
 			appends, sizes := f.state()
@@ -263,7 +263,7 @@ func TestImportPendingSeqExpungeAmid(t *testing.T) {
 	f := &countDst{caps: "IMAP4rev1 LITERAL+"}
 	f.deliver() // m0, another client's, UID 1
 	addr := f.start(t)
-	path, _ := r44ImportSource(t, "maildir", []string{r44ImportMsg(1, "")})
+	path, _ := importSource(t, "maildir", []string{importSourceMsg(1, "")})
 	countStopAt(t, "pending", 1, func() {
 		// The group is recorded, not sent. Another client delivers X
 		// (of the group's size, another date) and Y (another size, the

@@ -39,7 +39,7 @@ func TestCopyUndatedNote(t *testing.T) {
 	b := testserver.StartT(t, nil)
 	_, bURL := urls(b)
 	ca := writeCA(t, b)
-	src, err := hostile.Listen(datedSource([]string{r43Body(1, false), r43Body(2, false)}, func(uid int) string {
+	src, err := hostile.Listen(datedSource([]string{copySourceBody(1, false), copySourceBody(2, false)}, func(uid int) string {
 		if uid == 1 {
 			return "01-Jan-1960 00:00:00 +0000"
 		}
