@@ -25,6 +25,18 @@
 // know, or a duration that does not parse, fails the test before anything
 // is played.
 //
+// QUIET is exact in a testing/synctest bubble, where its deadline passes
+// only once every goroutine of the bubble is blocked: a line the client sent
+// before that is waiting in the pipe, and a line the client would send only
+// after time moves on comes after the QUIET. On the wall clock it is
+// one-sided: a client that waits for the server's next line never fails it,
+// however loaded the machine, but a client that waits for a timer may be
+// seen sending early (the player kept off the CPU past the client's pause),
+// and a client that sends early may be missed (the player kept off the CPU
+// past the QUIET's deadline: the [transport.Pipe], like TCP, fails a Read
+// whose deadline has passed even with data waiting). Scripts whose client
+// waits for a timer belong in a bubble.
+//
 // The player checks order and, with QUIET, timing. Deterministic tags
 // (session.Options.TagPrefix "A", as [Open] sets) make the client's lines
 // exact.
@@ -192,6 +204,9 @@ func play(server net.Conn, steps []Step) error {
 				return fmt.Errorf("line %d: client sent %q; want %q", st.Line, got, want)
 			}
 		case Quiet:
+			// In a bubble the deadline passes once all goroutines are
+			// blocked, so whatever the client sent before is waiting:
+			// Peek returns it before the deadline can pass.
 			server.SetReadDeadline(time.Now().Add(st.D))
 			if _, err := r.Peek(1); err == nil {
 				b, _ := r.Peek(r.Buffered())

@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -53,39 +54,46 @@ func start(t *testing.T, tb *fakeTB, script string) (*client, func() error) {
 	return &client{conn: conn, r: bufio.NewReader(conn)}, wait
 }
 
+// TestPlays plays a script with a QUIET to a client that keeps it. It runs
+// in a synctest bubble: the client's pause (100 ms) outlasts the QUIET
+// (50 ms) on the bubble's clock, which stands still while any goroutine can
+// run. On the wall clock, a player kept off the CPU for 100 ms between
+// writing "A1 OK done" and starting the QUIET saw "A2 LOGOUT" during it.
 func TestPlays(t *testing.T) {
-	tb := &fakeTB{}
-	c, wait := start(t, tb, `
-		# a comment
-		S: * OK hi
-		C: A1 NOOP
-		C:
-		S:
-		S: A1 OK done
-		QUIET 50ms
-		C: A2 LOGOUT
-		EOF
-	`)
-	if l := c.line(); l != "* OK hi\r\n" {
-		t.Fatalf("greeting %q", l)
-	}
-	c.send("A1 NOOP\r\n\r\n")
-	if l := c.line(); l != "\r\n" {
-		t.Fatalf("empty line %q", l)
-	}
-	if l := c.line(); l != "A1 OK done\r\n" {
-		t.Fatalf("answer %q", l)
-	}
-	time.Sleep(100 * time.Millisecond)
-	c.send("A2 LOGOUT\r\n")
-	c.conn.Close()
-	if err := wait(); err != nil {
-		t.Fatal(err)
-	}
-	tb.runCleanups()
-	if len(tb.errors) != 0 {
-		t.Fatalf("errors %q", tb.errors)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		tb := &fakeTB{}
+		c, wait := start(t, tb, `
+			# a comment
+			S: * OK hi
+			C: A1 NOOP
+			C:
+			S:
+			S: A1 OK done
+			QUIET 50ms
+			C: A2 LOGOUT
+			EOF
+		`)
+		if l := c.line(); l != "* OK hi\r\n" {
+			t.Fatalf("greeting %q", l)
+		}
+		c.send("A1 NOOP\r\n\r\n")
+		if l := c.line(); l != "\r\n" {
+			t.Fatalf("empty line %q", l)
+		}
+		if l := c.line(); l != "A1 OK done\r\n" {
+			t.Fatalf("answer %q", l)
+		}
+		time.Sleep(100 * time.Millisecond)
+		c.send("A2 LOGOUT\r\n")
+		c.conn.Close()
+		if err := wait(); err != nil {
+			t.Fatal(err)
+		}
+		tb.runCleanups()
+		if len(tb.errors) != 0 {
+			t.Fatalf("errors %q", tb.errors)
+		}
+	})
 }
 
 // Each case plants one fault: the player must report it.
@@ -110,18 +118,27 @@ func TestReportsFaults(t *testing.T) {
 		{"a client that does not wait", "C: A1 NOOP\nQUIET 200ms\nC: A2 NOOP",
 			func(c *client) { c.send("A1 NOOP\r\n"); time.Sleep(50 * time.Millisecond); c.send("A2 NOOP\r\n") },
 			`line 2: the client sent "A2 NOOP\r\n" during QUIET 200ms`},
+		{"a client that sends both lines at once", "C: A1 NOOP\nQUIET 200ms\nC: A2 NOOP",
+			func(c *client) { c.send("A1 NOOP\r\nA2 NOOP\r\n") },
+			`line 2: the client sent "A2 NOOP\r\n" during QUIET 200ms`},
 		{"a client that does not close", "C: A1 NOOP\nEOF",
 			func(c *client) { c.send("A1 NOOP\r\nA2 LOGOUT\r\n") },
 			`line 2: want the client to close; it sent "A2 LOGOUT\r\n"`},
 	} {
+		// In a bubble: the client's 50 ms pause ends before the
+		// 200 ms QUIET on the bubble's clock however loaded the machine
+		// (on the wall clock, a client kept off the CPU for 150 ms sent
+		// its second line after the QUIET).
 		t.Run(tc.name, func(t *testing.T) {
-			tb := &fakeTB{}
-			c, wait := start(t, tb, tc.script)
-			tc.client(c)
-			err := wait()
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("wait: %v; want an error containing %q", err, tc.want)
-			}
+			synctest.Test(t, func(t *testing.T) {
+				tb := &fakeTB{}
+				c, wait := start(t, tb, tc.script)
+				tc.client(c)
+				err := wait()
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("wait: %v; want an error containing %q", err, tc.want)
+				}
+			})
 		})
 	}
 }
