@@ -661,14 +661,14 @@ func TestQueuedAppendAbortNotSent(t *testing.T) {
 		_, err := c.Append(context.Background(), mb, bytes.NewReader(big), int64(len(big)), nil)
 		errA <- err
 	}()
-	time.Sleep(500 * time.Millisecond) // A is blocked mid-literal
+	waitParked(t, "A blocked mid-literal", "commands.(*Client).Append", "internal/poll.(*FD).Write")
 	small := []byte("Subject: x\r\n\r\nx\r\n")
 	errB := make(chan error, 1)
 	go func() {
 		_, err := c.Append(context.Background(), mb, bytes.NewReader(small), int64(len(small)), nil)
 		errB <- err
 	}()
-	time.Sleep(500 * time.Millisecond) // B waits for its turn to write
+	waitParked(t, "B waiting for its turn to write", "commands.(*Client).Append", "session.(*writeLock).lockCtx")
 	r.Cut()
 	ea, eb := <-errA, <-errB
 	t.Logf("A (mid-literal): %v", ea)

@@ -391,7 +391,11 @@ func fetchBehindSelect(t *testing.T, ctx context.Context, c *commands.Client, se
 				_, err := c.Select(ctx, "Other", nil)
 				selected <- err
 			}()
-			time.Sleep(50 * time.Millisecond) // the SELECT waits in the queue
+			// The SELECT waits in the queue (or, the parts ahead all
+			// answered meanwhile, has run) before the loop goes on.
+			waitUntil(t, "the SELECT queued", func() bool {
+				return len(selected) > 0 || parked("commands.(*Client).Select", "session.(*Session).start(")
+			})
 		}
 		each(m)
 		n++
