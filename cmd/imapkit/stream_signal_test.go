@@ -41,7 +41,9 @@ done`
 		term.Wait(time.Second)
 		t.Fatalf("no prompt: %v\n%q", err, term.Output())
 	}
-	time.Sleep(200 * time.Millisecond)
+	// No pause: the answer waits in the terminal's input queue (canonical
+	// mode) until the child reads it, whenever that is; the child stopped
+	// by SIGTTIN never does.
 	term.Write([]byte("open-sesame\r"))
 	err = term.Wait(ptyGuard)
 	if err != nil || !strings.Contains(term.Output(), "INBOX-open-sesame") {
@@ -224,13 +226,16 @@ func procRunning(pid int) bool {
 // The command ignores SIGINT; imapkit's handling of it closes the
 // connection.
 func TestStreamKeepsTerminalInterrupt(t *testing.T) {
+	// The server marks the IDLE under way and the stalling SELECT
+	// received (files in mark): Ctrl-C comes after, not after a pause.
+	mark := t.TempDir()
 	script := `printf '* PREAUTH [CAPABILITY IMAP4rev1 IDLE] hi\r\n'
 while IFS= read -r l; do
   tag=${l%% *}
   case "$l" in
   *"SELECT INBOX"*) printf '%s OK done\r\n' "$tag";;
-  *SELECT*) sleep 2; printf '%s NO late\r\n' "$tag";;
-  *IDLE*) printf '+ idling\r\n'; IFS= read -r l; printf '%s OK done\r\n' "$tag";;
+  *SELECT*) : > '` + mark + `/select'; sleep 2; printf '%s NO late\r\n' "$tag";;
+  *IDLE*) printf '+ idling\r\n'; : > '` + mark + `/idle'; IFS= read -r l; printf '%s OK done\r\n' "$tag";;
   *NOOP*) printf '%s OK noop answered\r\n' "$tag";;
   *LOGOUT*) printf '* BYE bye\r\n%s OK done\r\n' "$tag"; exit 0;;
   *) printf '%s OK done\r\n' "$tag";;
@@ -245,7 +250,7 @@ done`
 			term.Wait(time.Second)
 			t.Fatalf("not idling: %v\n%q", err, term.Output())
 		}
-		time.Sleep(200 * time.Millisecond)
+		waitMark(t, filepath.Join(mark, "idle"), term)
 		term.Write([]byte{3})
 		if err := term.Wait(ptyGuard); err != nil {
 			t.Errorf("idle --stream, Ctrl-C: %v, want exit 0\n%q", err, term.Output())
@@ -261,7 +266,7 @@ done`
 			t.Fatalf("no prompt: %v\n%q", err, term.Output())
 		}
 		term.Write([]byte("SELECT Stalls\r"))
-		time.Sleep(500 * time.Millisecond)
+		waitMark(t, filepath.Join(mark, "select"), term) // the SELECT runs: readline does not read
 		term.Write([]byte{3})
 		if err := term.Expect("interrupted", ptyGuard); err != nil {
 			term.Wait(time.Second)
@@ -281,4 +286,19 @@ done`
 			t.Errorf("shell --stream, Ctrl-C during a command, then NOOP and QUIT: %v\n%q", err, out)
 		}
 	})
+}
+
+// waitMark waits until the file path exists (a fake server's mark that it
+// got a command), failing the test after ptyGuard: a hang detector, the
+// ordering the test needs never came.
+func waitMark(t *testing.T, path string, term *ptytest.Terminal) {
+	t.Helper()
+	for deadline := time.Now().Add(ptyGuard); ; time.Sleep(5 * time.Millisecond) {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s within %v: %q", filepath.Base(path), ptyGuard, term.Output())
+		}
+	}
 }
