@@ -1061,9 +1061,10 @@ func okLiteralServer(server net.Conn) {
 // loses every other test's result (revP56).
 const hangBound = 2 * time.Minute
 
-// ctx20c returns a context ended hangBound after the call (it was 20 s,
-// hence the name): a hang detector, never a bound on the test's work.
-func ctx20c(t *testing.T) context.Context {
+// hangCtx returns a context ended hangBound after the call: a hang
+// detector, never a bound on the test's work. (It was ctx20c, when the
+// bound was 20 s.)
+func hangCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), hangBound)
 	t.Cleanup(cancel)
 	return ctx

@@ -847,7 +847,7 @@ func TestIdleInOnUnsolicited(t *testing.T) {
 	idleErr := make(chan error, 1)
 	var mu sync.Mutex
 	var events int
-	s, err := session.Open(ctx20c(t), client, &session.Options{OnUnsolicited: func(codec.Response) {
+	s, err := session.Open(hangCtx(t), client, &session.Options{OnUnsolicited: func(codec.Response) {
 		once.Do(func() {
 			idleErr <- c.Idle(hctx, nil, func(codec.Response) bool {
 				mu.Lock()
@@ -862,7 +862,7 @@ func TestIdleInOnUnsolicited(t *testing.T) {
 	}
 	defer s.Close()
 	c = commands.New(s)
-	ctx := ctx20c(t)
+	ctx := hangCtx(t)
 	if err := c.Noop(ctx); err != nil { // its EXISTS starts the handler
 		t.Fatal(err)
 	}

@@ -69,7 +69,7 @@ func TestFloodResponseNames(t *testing.T) {
 	const n = 100000
 	h0 := heapAfterGC()
 	s := flood(t, n, func(i int) string { return fmt.Sprintf("* X%d some data %d\r\n", i, i) })
-	if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+	if _, err := s.Run(hangCtx(t), &session.Command{Name: "NOOP"}); err != nil {
 		t.Fatal(err)
 	}
 	grew := int64(heapAfterGC()) - int64(h0)
@@ -105,7 +105,7 @@ func TestFloodUnsolicitedQueue(t *testing.T) {
 	})
 	h0 := heapAfterGC()
 	s := openDefaultsWith(t, conn, &session.Options{TagPrefix: "A", OnUnsolicited: func(codec.Response) { <-release }})
-	if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+	if _, err := s.Run(hangCtx(t), &session.Command{Name: "NOOP"}); err != nil {
 		t.Fatal(err)
 	}
 	grew := int64(heapAfterGC()) - int64(h0)
@@ -147,7 +147,7 @@ func TestFloodResultData(t *testing.T) {
 		t.Errorf("heap grew by %d bytes", grew)
 	}
 	// The session goes on.
-	if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+	if _, err := s.Run(hangCtx(t), &session.Command{Name: "NOOP"}); err != nil {
 		t.Fatal(err)
 	}
 	runtime.KeepAlive(r)
@@ -155,7 +155,7 @@ func TestFloodResultData(t *testing.T) {
 
 func openDefaultsWith(t *testing.T, conn net.Conn, opts *session.Options) *session.Session {
 	t.Helper()
-	s, err := session.Open(ctx20(t), conn, opts)
+	s, err := session.Open(hangCtx(t), conn, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +193,7 @@ func TestKeptBytesBounded(t *testing.T) {
 	h0 := heapAfterGC()
 	s := openDefaultsWith(t, conn, &session.Options{OnUnsolicited: func(codec.Response) { <-release }})
 	// 8 MB of flags decoded and copied under -race take seconds: a context
-	// of its own, which only guards against a hang (ctx20's 20 s ran out
+	// of its own, which only guards against a hang (the old 20 s hang bound ran out
 	// on a loaded machine).
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -308,7 +308,7 @@ func TestFloodCapabilities(t *testing.T) {
 	})
 	s := openDefaultsWith(t, conn, nil)
 	h0 := heapAfterGC()
-	if _, err := s.Run(ctx20(t), &session.Command{Name: "CAPABILITY"}); err != nil {
+	if _, err := s.Run(hangCtx(t), &session.Command{Name: "CAPABILITY"}); err != nil {
 		t.Fatal(err)
 	}
 	grew := int64(heapAfterGC()) - int64(h0)
@@ -342,7 +342,7 @@ func TestKeptNewestWins(t *testing.T) {
 		io.Copy(io.Discard, r)
 	})
 	s := openDefaults(t, conn, nil)
-	if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+	if _, err := s.Run(hangCtx(t), &session.Command{Name: "NOOP"}); err != nil {
 		t.Fatal(err)
 	}
 	alert := s.Responses("ALERT")

@@ -94,11 +94,11 @@ func c39TracePanicChild(t *testing.T) {
 		io.WriteString(w, "A1 OK done\r\n")
 		io.Copy(io.Discard, r)
 	})
-	s, err := session.Open(ctx20(t), conn, &session.Options{TagPrefix: "A", Trace: &c39PanicWriter{marker: "* 2 FETCH"}})
+	s, err := session.Open(hangCtx(t), conn, &session.Options{TagPrefix: "A", Trace: &c39PanicWriter{marker: "* 2 FETCH"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := s.Start(ctx20(t), pullUIDFetch("(UID)"))
+	p, err := s.Start(hangCtx(t), pullUIDFetch("(UID)"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,16 +150,16 @@ func TestTracePanicOnSend(t *testing.T) {
 			io.WriteString(w, tag+" OK "+rest+" done\r\n")
 		}
 	})
-	s, err := session.Open(ctx20(t), conn, &session.Options{TagPrefix: "A", Trace: &c39OncePanicWriter{marker: "NOOP"}})
+	s, err := session.Open(hangCtx(t), conn, &session.Options{TagPrefix: "A", Trace: &c39OncePanicWriter{marker: "NOOP"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
 	func() {
 		defer func() { recover() }()
-		s.Run(ctx20(t), &session.Command{Name: "NOOP"})
+		s.Run(hangCtx(t), &session.Command{Name: "NOOP"})
 	}()
-	ctx := ctx20(t)
+	ctx := hangCtx(t)
 	for _, name := range []string{"CHECK", "LOGOUT"} {
 		if _, err := s.Run(ctx, &session.Command{Name: name, AnyState: true}); err != nil && !errors.Is(err, session.ErrClosed) {
 			t.Fatalf("%s after a panic in the trace writer: %v", name, err)
@@ -186,13 +186,13 @@ func TestArgsPanicKeepsCommandInFlight(t *testing.T) {
 	s := openDefaults(t, conn, nil)
 	p := func() (v any) {
 		defer func() { v = recover() }()
-		s.Run(ctx20(t), &session.Command{Name: "NOOP", Args: func(e *wire.Encoder) { panic("zz: Args panics") }})
+		s.Run(hangCtx(t), &session.Command{Name: "NOOP", Args: func(e *wire.Encoder) { panic("zz: Args panics") }})
 		return nil
 	}()
 	if p == nil {
 		t.Fatal("no panic")
 	}
-	ctx := ctx20(t)
+	ctx := hangCtx(t)
 	if _, err := s.Run(ctx, &session.Command{Name: "LOGOUT"}); err != nil && !errors.Is(err, session.ErrClosed) {
 		t.Fatalf("LOGOUT after a panic in a command's Args: %v", err)
 	}
@@ -223,7 +223,7 @@ func TestWantPanicInNextDeadlocks(t *testing.T) {
 		io.Copy(io.Discard, r)
 	})
 	// No t.Cleanup(s.Close): it would hang the test binary.
-	s, err := session.Open(ctx20(t), conn, &session.Options{TagPrefix: "A"})
+	s, err := session.Open(hangCtx(t), conn, &session.Options{TagPrefix: "A"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +234,7 @@ func TestWantPanicInNextDeadlocks(t *testing.T) {
 		}
 		return true
 	}
-	p, err := s.Start(ctx20(t), cmd)
+	p, err := s.Start(hangCtx(t), cmd)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,7 +306,7 @@ func y39WantBlameChild(t *testing.T) {
 		io.WriteString(w, "A1 OK done\r\n")
 		io.Copy(io.Discard, r)
 	})
-	s, err := session.Open(ctx20(t), conn, &session.Options{TagPrefix: "A"})
+	s, err := session.Open(hangCtx(t), conn, &session.Options{TagPrefix: "A"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +319,7 @@ func y39WantBlameChild(t *testing.T) {
 		}
 		return false
 	}
-	p, err := s.Start(ctx20(t), cmd)
+	p, err := s.Start(hangCtx(t), cmd)
 	if err != nil {
 		t.Fatal(err)
 	}

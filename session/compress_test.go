@@ -431,7 +431,7 @@ func TestCompressBodyFrozenContext(t *testing.T) {
 			<-done
 		})
 		s := openDefaults(t, cc, nil)
-		if err := s.Compress(ctx20(t)); err != nil {
+		if err := s.Compress(hangCtx(t)); err != nil {
 			t.Fatal(err)
 		}
 		ctx, cancel := context.WithCancel(context.Background())

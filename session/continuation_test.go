@@ -224,12 +224,12 @@ func TestWaitOnContinueEndedFirst(t *testing.T) {
 			io.WriteString(w, "+ \r\n"+tag+" NO [AUTHENTICATIONFAILED] too slow\r\n")
 			io.Copy(io.Discard, r)
 		})
-		s, err := session.Open(ctx20(t), conn, nil)
+		s, err := session.Open(hangCtx(t), conn, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer s.Close()
-		res, err := s.Run(ctx20(t), authCmd(func([]byte) ([]byte, error) {
+		res, err := s.Run(hangCtx(t), authCmd(func([]byte) ([]byte, error) {
 			synctest.Wait() // the NO is read meanwhile
 			return []byte("dG9rZW4="), nil
 		}))
@@ -361,7 +361,7 @@ func TestRefuseGoroutineEndsOnClose(t *testing.T) {
 			readLine(r)
 			io.Copy(io.Discard, r)
 		})
-		s, err := session.Open(ctx20(t), conn, nil)
+		s, err := session.Open(hangCtx(t), conn, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -459,7 +459,7 @@ func TestRefuseContinuations(t *testing.T) {
 	close(closedRelease)
 	open := func(t *testing.T, play func(r *bufio.Reader, w io.Writer)) *session.Session {
 		t.Helper()
-		s, err := session.Open(ctx20(t), fake(t, play), nil)
+		s, err := session.Open(hangCtx(t), fake(t, play), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -493,7 +493,7 @@ func TestRefuseContinuations(t *testing.T) {
 		free := func() { once.Do(func() { close(release) }) }
 		t.Cleanup(free) // before fake's: a failed test's server ends
 		lc := leakcheck.Start()
-		p, err := s.Start(ctx20(t), auth(nil))
+		p, err := s.Start(hangCtx(t), auth(nil))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -528,7 +528,7 @@ func TestRefuseContinuations(t *testing.T) {
 		got := make(chan []string, 1)
 		s := open(t, serve(2, false, got, closedRelease))
 		called := make(chan []byte, 2)
-		p, err := s.Start(ctx20(t), auth(func(b []byte) ([]byte, error) {
+		p, err := s.Start(hangCtx(t), auth(func(b []byte) ([]byte, error) {
 			called <- b
 			return []byte("dG9rZW4="), nil
 		}))
@@ -550,7 +550,7 @@ func TestRefuseContinuations(t *testing.T) {
 		got := make(chan []string, 1)
 		s := open(t, serve(1, true, got, closedRelease))
 		lc := leakcheck.Start()
-		p, err := s.Start(ctx20(t), auth(nil))
+		p, err := s.Start(hangCtx(t), auth(nil))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -638,13 +638,13 @@ func TestRefuseFromOnContinueDoubleAnswer(t *testing.T) {
 		close(plus)
 		lines := make(chan []string, 1)
 		conn := lineReportServer(t, plus, 500*time.Millisecond, lines)
-		s, err := session.Open(ctx20(t), conn, nil)
+		s, err := session.Open(hangCtx(t), conn, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer s.Close()
 		var p *session.Pending
-		p, err = s.Start(ctx20(t), authCmd(func([]byte) ([]byte, error) {
+		p, err = s.Start(hangCtx(t), authCmd(func([]byte) ([]byte, error) {
 			p.RefuseContinuations()
 			return nil, errors.New("mechanism gives up")
 		}))
@@ -678,12 +678,12 @@ func TestRefuseTakenAfterAbandonedWait(t *testing.T) {
 		plus := make(chan struct{})
 		lines := make(chan []string, 1)
 		conn := lineReportServer(t, plus, 500*time.Millisecond, lines)
-		s, err := session.Open(ctx20(t), conn, nil)
+		s, err := session.Open(hangCtx(t), conn, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer s.Close()
-		p, err := s.Start(ctx20(t), authCmd(nil))
+		p, err := s.Start(hangCtx(t), authCmd(nil))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -853,14 +853,14 @@ func TestRefuseFromOnContinueNextPlusDeterministic(t *testing.T) {
 		io.WriteString(server, tag+" OK noop\r\n")
 		readLine(r)
 	})
-	s, err := session.Open(ctx20(t), client, nil)
+	s, err := session.Open(hangCtx(t), client, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
 	var p *session.Pending
 	calls := 0
-	p, err = s.Start(ctx20(t), authCmd(func([]byte) ([]byte, error) {
+	p, err = s.Start(hangCtx(t), authCmd(func([]byte) ([]byte, error) {
 		calls++
 		p.RefuseContinuations()
 		return []byte("QUFBQQ=="), nil
@@ -909,13 +909,13 @@ func TestOnContinueOneAnswerer(t *testing.T) {
 		io.WriteString(server, tag+" OK done\r\n")
 		readLine(r)
 	})
-	s, err := session.Open(ctx20(t), client, nil)
+	s, err := session.Open(hangCtx(t), client, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
 	calls := 0
-	p, err := s.Start(ctx20(t), authCmd(func([]byte) ([]byte, error) {
+	p, err := s.Start(hangCtx(t), authCmd(func([]byte) ([]byte, error) {
 		calls++
 		return []byte("dG9rZW4="), nil
 	}))

@@ -59,10 +59,11 @@ func readLine(r *bufio.Reader) string {
 }
 
 // openDefaults opens a session with the library's defaults (tags A1, A2,
-// ... for readable scripts) and a 20 s context, as a careful user would.
+// ... for readable scripts), opened within hangBound (a hang detector), as a
+// careful user would.
 func openDefaults(t *testing.T, conn net.Conn, trace io.Writer) *session.Session {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hangBound)
 	defer cancel()
 	s, err := session.Open(ctx, conn, &session.Options{TagPrefix: "A", Trace: trace})
 	if err != nil {
@@ -90,11 +91,11 @@ func TestDefectLiteralSizeCrash(t *testing.T) {
 				io.Copy(io.Discard, r)
 			})
 			s := openDefaults(t, conn, nil)
-			// The abort is the size's, not the 20 s context's (the
+			// The abort is the size's, not the hang context's (the
 			// server sends no more than "some bytes": a reader that
 			// tried to read the literal would wait for the context,
 			// and fail as context.DeadlineExceeded, not as below).
-			_, err := s.Run(ctx20(t), fetchCmd())
+			_, err := s.Run(hangCtx(t), fetchCmd())
 			if errors.Is(err, context.DeadlineExceeded) {
 				t.Fatalf("got %v; want the abort of the size, not the context's end", err)
 			}
@@ -126,7 +127,7 @@ func TestDefectEndlessLine(t *testing.T) {
 		}
 	})
 	s := openDefaults(t, conn, nil)
-	_, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"})
+	_, err := s.Run(hangCtx(t), &session.Command{Name: "NOOP"})
 	if !errors.Is(err, session.ErrAborted) || !errors.Is(err, wire.ErrLineTooLong) {
 		t.Fatalf("got %v; want an abort matching wire.ErrLineTooLong", err)
 	}
@@ -147,7 +148,7 @@ func TestDefectForgedCompletion(t *testing.T) {
 			io.Copy(io.Discard, r)
 		})
 		s := openDefaults(t, conn, nil)
-		_, err := s.Run(ctx20(t), &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
+		_, err := s.Run(hangCtx(t), &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
 			e.SP().Mailbox("INBOX").SP().Literal([]byte("hello"))
 		}})
 		if !errors.Is(err, session.ErrProtocol) || !errors.Is(err, session.ErrAborted) {
@@ -164,13 +165,13 @@ func TestDefectForgedCompletion(t *testing.T) {
 			io.Copy(io.Discard, r)
 		})
 		s := openDefaults(t, conn, nil)
-		_, err := s.Run(ctx20(t), &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
+		_, err := s.Run(hangCtx(t), &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
 			e.SP().Mailbox("INBOX").SP().Literal([]byte("hello"))
 		}})
 		if !errors.Is(err, session.ErrNo) {
 			t.Fatalf("got %v; want ErrNo", err)
 		}
-		if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+		if _, err := s.Run(hangCtx(t), &session.Command{Name: "NOOP"}); err != nil {
 			t.Fatalf("the session did not go on: %v", err)
 		}
 	})
@@ -195,7 +196,7 @@ func TestDefectForgedCompletion(t *testing.T) {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			_, errs[0] = s.Run(ctx20(t), &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
+			_, errs[0] = s.Run(hangCtx(t), &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
 				e.SP().Mailbox("INBOX").SP().Literal([]byte("hello"))
 			}})
 		}()
@@ -205,7 +206,7 @@ func TestDefectForgedCompletion(t *testing.T) {
 			case <-appendRead:
 			case <-time.After(10 * time.Second):
 			}
-			_, errs[1] = s.Run(ctx20(t), &session.Command{Name: "NOOP"})
+			_, errs[1] = s.Run(hangCtx(t), &session.Command{Name: "NOOP"})
 		}()
 		for deadline := time.Now().Add(10 * time.Second); session.WriteWaiters(s) == 0 && time.Now().Before(deadline); {
 			time.Sleep(time.Millisecond)
@@ -242,7 +243,7 @@ func TestDefectEchoedPassword(t *testing.T) {
 		defer mu.Unlock()
 		return trace.Write(p)
 	}))
-	_, err := s.Run(ctx20(t), loginCommand("alice", pass))
+	_, err := s.Run(hangCtx(t), loginCommand("alice", pass))
 	var se *session.StatusError
 	if !errors.As(err, &se) {
 		t.Fatalf("got %v; want a StatusError", err)
@@ -263,7 +264,7 @@ func TestDefectEchoedPassword(t *testing.T) {
 	if !bytes.Contains(se.Status.Text, []byte("\x1b[2J")) {
 		t.Errorf("Status.Text lost the raw bytes: %q", se.Status.Text)
 	}
-	_, err = s.Run(ctx20(t), &session.Command{Name: "NOOP"})
+	_, err = s.Run(hangCtx(t), &session.Command{Name: "NOOP"})
 	var be *session.ByeError
 	if !errors.Is(err, session.ErrAborted) || !errors.As(err, &be) {
 		t.Fatalf("after BYE: %v; want an abort with a *ByeError", err)
@@ -288,7 +289,7 @@ func TestDefectTypedRefusals(t *testing.T) {
 		conn := fake(t, func(r *bufio.Reader, w io.Writer) {
 			io.WriteString(w, "* BYE [UNAVAILABLE] \x1b[31mtoo busy\r\n")
 		})
-		_, err := session.Open(ctx20(t), conn, nil)
+		_, err := session.Open(hangCtx(t), conn, nil)
 		var be *session.ByeError
 		if !errors.Is(err, session.ErrGreeting) || !errors.As(err, &be) {
 			t.Fatalf("got %v; want ErrGreeting and a *ByeError", err)
@@ -302,13 +303,13 @@ func TestDefectTypedRefusals(t *testing.T) {
 	})
 	t.Run("bad greeting", func(t *testing.T) {
 		conn := fake(t, func(r *bufio.Reader, w io.Writer) { io.WriteString(w, "* NO go away\r\n") })
-		if _, err := session.Open(ctx20(t), conn, nil); !errors.Is(err, session.ErrGreeting) {
+		if _, err := session.Open(hangCtx(t), conn, nil); !errors.Is(err, session.ErrGreeting) {
 			t.Fatalf("got %v; want ErrGreeting", err)
 		}
 	})
 	t.Run("not IMAP4", func(t *testing.T) {
 		conn := fake(t, func(r *bufio.Reader, w io.Writer) { io.WriteString(w, "* OK [CAPABILITY POP3] hi\r\n") })
-		if _, err := session.Open(ctx20(t), conn, nil); !errors.Is(err, session.ErrNotIMAP4) {
+		if _, err := session.Open(hangCtx(t), conn, nil); !errors.Is(err, session.ErrNotIMAP4) {
 			t.Fatalf("got %v; want ErrNotIMAP4", err)
 		}
 	})
@@ -318,7 +319,7 @@ func TestDefectTypedRefusals(t *testing.T) {
 			io.Copy(io.Discard, r)
 		})
 		s := openDefaults(t, conn, nil)
-		if err := s.StartTLS(ctx20(t), nil); !errors.Is(err, session.ErrStartTLSUnavailable) {
+		if err := s.StartTLS(hangCtx(t), nil); !errors.Is(err, session.ErrStartTLSUnavailable) {
 			t.Fatalf("got %v; want ErrStartTLSUnavailable", err)
 		}
 	})
@@ -328,7 +329,7 @@ func TestDefectTypedRefusals(t *testing.T) {
 			io.Copy(io.Discard, r)
 		})
 		s := openDefaults(t, conn, nil)
-		if err := s.Compress(ctx20(t)); !errors.Is(err, session.ErrCompressUnavailable) {
+		if err := s.Compress(hangCtx(t)); !errors.Is(err, session.ErrCompressUnavailable) {
 			t.Fatalf("got %v; want ErrCompressUnavailable", err)
 		}
 	})
@@ -352,7 +353,7 @@ func TestDefectNotSent(t *testing.T) {
 	// APPEND holds the write lock while it waits for "+", which never
 	// comes before the NOOP's deadline.
 	go func() {
-		s.Run(ctx20(t), &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
+		s.Run(hangCtx(t), &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
 			e.SP().Mailbox("INBOX").SP().Literal([]byte("hello"))
 		}})
 	}()
@@ -510,19 +511,20 @@ func idleDoneStalls(t *testing.T) {
 // loses every other test's result (revP56).
 const hangBound = 2 * time.Minute
 
-// ctx20 returns a context ended hangBound after the call (it was 20 s,
-// hence the name): a hang detector, never a bound on the test's work.
-func ctx20(t *testing.T) context.Context {
+// hangCtx returns a context ended hangBound after the call: a hang
+// detector, never a bound on the test's work. (It was ctx20, when the
+// bound was 20 s.)
+func hangCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), hangBound)
 	t.Cleanup(cancel)
 	return ctx
 }
 
-// ctxBulk is ctx20 for a test that moves tens of megabytes through the
+// ctxBulk is hangCtx for a test that moves tens of megabytes through the
 // session (millions of flags, bodies of 30 to 40 MiB): under -race that
 // took 10 to 35 s on a 2-core machine with other work on it
 // (TestResultBoundCountsCopies failed 5 runs of 5 at a load average of 4
-// to 9 when ctx20 gave 20 s). It only guards against a hang.
+// to 9 when the hang bound was 20 s). It only guards against a hang.
 func ctxBulk(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
@@ -542,7 +544,7 @@ func TestAbort(t *testing.T) {
 		io.Copy(io.Discard, r)
 	})
 	s := openDefaults(t, conn, nil)
-	ctx := ctx20(t)
+	ctx := hangCtx(t)
 	p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
 	if err != nil {
 		t.Fatal(err)
@@ -583,7 +585,7 @@ func TestFlushNotStrandedByGivingUp(t *testing.T) {
 		io.Copy(io.Discard, r)
 	})
 	s := openDefaults(t, conn, nil)
-	ctx := ctx20(t)
+	ctx := hangCtx(t)
 	appended := make(chan error, 1)
 	go func() {
 		_, err := s.Run(ctx, &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {

@@ -32,7 +32,7 @@ func answerEach(after string) func(r *bufio.Reader, w io.Writer) {
 // command grew), and the next commands encode as before.
 func TestReleasesEncoder(t *testing.T) {
 	conn := fake(t, answerEach(""))
-	ctx := ctx20(t)
+	ctx := hangCtx(t)
 	s, err := session.Open(ctx, conn, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +89,7 @@ func TestAnswerBeforeWriteReturns(t *testing.T) {
 	release := func() { once.Do(func() { close(released) }) }
 	defer release()
 	marker := make(chan struct{}, 1)
-	ctx := ctx20(t)
+	ctx := hangCtx(t)
 	s, err := session.Open(ctx, &slowWriteConn{Conn: conn, over: 32 << 10, released: released}, &session.Options{
 		OnUnsolicited: func(r codec.Response) {
 			if st, ok := r.(*codec.Status); ok && string(st.Text) == "marker" {

@@ -51,13 +51,13 @@ func sentinelMatches(t *testing.T, what string, err, target error) {
 func TestInvalidCommandSentinel(t *testing.T) {
 	s := openDefaults(t, fake(t, sentinelServer), nil)
 	for _, name := range []string{"", "NO\r\nOP", "NO\x00OP"} {
-		_, err := s.Start(ctx20(t), &session.Command{Name: name})
+		_, err := s.Start(hangCtx(t), &session.Command{Name: name})
 		sentinelMatches(t, fmt.Sprintf("Start %q", name), err, session.ErrInvalidCommand)
 		if err != nil && err.Error() != "session: invalid command name" {
 			t.Errorf("Start %q: text %q", name, err)
 		}
 	}
-	if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+	if _, err := s.Run(hangCtx(t), &session.Command{Name: "NOOP"}); err != nil {
 		t.Errorf("NOOP after the refusals: %v", err)
 	}
 }
@@ -67,16 +67,16 @@ func TestInvalidCommandSentinel(t *testing.T) {
 // with Pull with ErrNotPull; the command goes on.
 func TestContinueAndNextSentinels(t *testing.T) {
 	s := openDefaults(t, fake(t, sentinelServer), nil)
-	p, err := s.Start(ctx20(t), &session.Command{Name: "NOOP"})
+	p, err := s.Start(hangCtx(t), &session.Command{Name: "NOOP"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, line := range []string{"a\r\nb", "a\nb", "a\x00b"} {
-		sentinelMatches(t, "Continue", p.Continue(ctx20(t), []byte(line)), session.ErrInvalidContinuation)
+		sentinelMatches(t, "Continue", p.Continue(hangCtx(t), []byte(line)), session.ErrInvalidContinuation)
 	}
-	_, err = p.Next(ctx20(t))
+	_, err = p.Next(hangCtx(t))
 	sentinelMatches(t, "Next", err, session.ErrNotPull)
-	if _, err := p.Wait(ctx20(t)); err != nil {
+	if _, err := p.Wait(hangCtx(t)); err != nil {
 		t.Errorf("NOOP: %v", err)
 	}
 }
@@ -93,7 +93,7 @@ func TestSendPanicSentinel(t *testing.T) {
 	s := openDefaults(t, fake(t, sentinelServer), nil)
 	v := func() (v any) {
 		defer func() { v = recover() }()
-		s.Run(ctx20(t), &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
+		s.Run(hangCtx(t), &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
 			e.SP().Atom("INBOX").SP().LiteralReader(10, sentinelPanicReader{}, false)
 		}})
 		return nil

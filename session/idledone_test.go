@@ -37,7 +37,7 @@ func TestContinueAfterEnd(t *testing.T) {
 	})
 	s := openDefaults(t, conn, nil)
 	defer s.Close()
-	ctx := ctx20(t)
+	ctx := hangCtx(t)
 	p, err := s.Start(ctx, &session.Command{Name: "IDLE"})
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +75,7 @@ func TestStrayDoneAnswer(t *testing.T) {
 	})
 	s := openDefaults(t, conn, nil)
 	defer s.Close()
-	ctx := ctx20(t)
+	ctx := hangCtx(t)
 	p := startIdle(t, ctx, s)
 	if err := p.Continue(ctx, []byte("DONE")); err != nil {
 		t.Fatal(err)
@@ -116,7 +116,7 @@ func TestContinueEndedContext(t *testing.T) {
 			answerOK(r, w)
 		})
 		s := openDefaults(t, conn, nil)
-		ctx := ctx20(t)
+		ctx := hangCtx(t)
 		p := startIdle(t, ctx, s)
 		ended, cancel := context.WithCancel(ctx)
 		cancel()

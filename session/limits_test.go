@@ -53,7 +53,7 @@ func lmOpen(t *testing.T, opts *session.Options, reply func(tag, line string) st
 	if opts.TagPrefix == "" {
 		opts.TagPrefix = "A"
 	}
-	s, err := session.Open(ctx20(t), conn, opts)
+	s, err := session.Open(hangCtx(t), conn, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestLimitMaxResultBytes(t *testing.T) {
 	}
 	const n = 100
 	s := lmOpen(t, &session.Options{MaxResultBytes: 10 * 300}, lmFetchReply(n))
-	r, err := s.Run(ctx20(t), lmUIDFetch())
+	r, err := s.Run(hangCtx(t), lmUIDFetch())
 	var tl *session.ResultTooLargeError
 	if !errors.Is(err, session.ErrResultTooLarge) || !errors.As(err, &tl) {
 		t.Fatalf("UID FETCH of %d responses over a 3000-byte bound: %v; want a *ResultTooLargeError", n, err)
@@ -101,7 +101,7 @@ func TestLimitMaxResultBytes(t *testing.T) {
 	}
 
 	s = lmOpen(t, &session.Options{}, lmFetchReply(n))
-	if r, err := s.Run(ctx20(t), lmUIDFetch()); err != nil || len(r.Data) != n {
+	if r, err := s.Run(hangCtx(t), lmUIDFetch()); err != nil || len(r.Data) != n {
 		t.Errorf("with the default bound: %v, %d responses; want all %d", err, len(r.Data), n)
 	}
 }
@@ -125,7 +125,7 @@ func TestLimitMaxUnsolicited(t *testing.T) {
 	}}, func(tag, line string) string {
 		return strings.Repeat("* 3 EXISTS\r\n", n) + tag + " OK done\r\n"
 	})
-	if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+	if _, err := s.Run(hangCtx(t), &session.Command{Name: "NOOP"}); err != nil {
 		t.Fatalf("NOOP with a stuck handler: %v", err)
 	}
 	events, _ := s.DroppedUnsolicited()
@@ -170,7 +170,7 @@ func TestLimitMaxKept(t *testing.T) {
 		s.Responses(name)
 	}
 	_, kept0 := s.DroppedUnsolicited()
-	if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+	if _, err := s.Run(hangCtx(t), &session.Command{Name: "NOOP"}); err != nil {
 		t.Fatal(err)
 	}
 	l := s.Responses("EXISTS")
@@ -201,7 +201,7 @@ func TestLimitHistory(t *testing.T) {
 			}
 			return strings.Repeat("* OK "+strings.Repeat("x", 1000)+"\r\n", 30) + "Z9 OK unknown tag\r\n"
 		})
-		_, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"})
+		_, err := s.Run(hangCtx(t), &session.Command{Name: "NOOP"})
 		var ae *session.AbortError
 		if !errors.As(err, &ae) {
 			t.Fatalf("NOOP answered with an unknown tag: %v; want an *AbortError", err)
@@ -237,11 +237,11 @@ func TestInjectionCommandName(t *testing.T) {
 		{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Raw("INBOX\r\nX3 LOGOUT") }},
 		{Name: "LOGIN", Args: func(e *wire.Encoder) { e.SP().AString("u").SP().Password("p\x00w") }},
 	} {
-		if _, err := s.Run(ctx20(t), cmd); err == nil {
+		if _, err := s.Run(hangCtx(t), cmd); err == nil {
 			t.Errorf("%q was sent", cmd.Name)
 		}
 	}
-	if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+	if _, err := s.Run(hangCtx(t), &session.Command{Name: "NOOP"}); err != nil {
 		t.Fatalf("NOOP after the refused commands: %v", err)
 	}
 	mu.Lock()
@@ -268,11 +268,11 @@ func TestStartTLSActive(t *testing.T) {
 		}
 	}()
 	tc := tls.Client(client, cliCfg)
-	s, err := session.Open(ctx20(t), tc, &session.Options{TagPrefix: "A"})
+	s, err := session.Open(hangCtx(t), tc, &session.Options{TagPrefix: "A"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.StartTLS(ctx20(t), cliCfg); !errors.Is(err, session.ErrTLSActive) {
+	if err := s.StartTLS(hangCtx(t), cliCfg); !errors.Is(err, session.ErrTLSActive) {
 		t.Errorf("StartTLS over TLS: %v; want ErrTLSActive", err)
 	}
 	s.Close()
@@ -296,7 +296,7 @@ func TestLimitMaxStringLiteral(t *testing.T) {
 		return &session.Command{Name: "UID FETCH", AnyState: true, Sections: sections,
 			Args: func(e *wire.Encoder) { e.SP().Raw("1").SP().Raw("(BODY.PEEK[])") }}
 	}
-	r, err := s.Run(ctx20(t), cmd(nil))
+	r, err := s.Run(hangCtx(t), cmd(nil))
 	if err != nil {
 		t.Fatalf("collecting a %d-byte body: %v", len(body), err)
 	}
@@ -307,11 +307,11 @@ func TestLimitMaxStringLiteral(t *testing.T) {
 	if len(f.Sections) != 1 || string(f.Sections[0].Data) != body || len(f.Flags) != 1 || f.UID != 1 {
 		t.Fatalf("collected FETCH: UID %d, %d sections, flags %v", f.UID, len(f.Sections), f.Flags)
 	}
-	if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+	if _, err := s.Run(hangCtx(t), &session.Command{Name: "NOOP"}); err != nil {
 		t.Errorf("NOOP afterwards: %v; want the session in step", err)
 	}
 	var n int64
-	_, err = s.Run(ctx20(t), cmd(func(_ *codec.Fetch, _ *codec.Section, r io.Reader) error {
+	_, err = s.Run(hangCtx(t), cmd(func(_ *codec.Fetch, _ *codec.Section, r io.Reader) error {
 		m, err := io.Copy(io.Discard, r)
 		n += m
 		return err
@@ -437,7 +437,7 @@ func TestCommandTimeoutPacedByCaller(t *testing.T) {
 			io.WriteString(w, "* 9 FETCH (UID ")
 			trickleEvery(w, "9", time.Second)
 		})
-		s, err := session.Open(ctx20(t), conn, &session.Options{TagPrefix: "A"})
+		s, err := session.Open(hangCtx(t), conn, &session.Options{TagPrefix: "A"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -581,7 +581,7 @@ func TestCommandTimeoutCallerBody(t *testing.T) {
 					io.WriteString(w, "A1 OK appended\r\n")
 					io.Copy(io.Discard, r)
 				})
-				s, err := session.Open(ctx20(t), conn, &session.Options{TagPrefix: "A"})
+				s, err := session.Open(hangCtx(t), conn, &session.Options{TagPrefix: "A"})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -651,7 +651,7 @@ func TestCommandTimeoutSections(t *testing.T) {
 			fmt.Fprintf(w, "* 1 FETCH (BODY[] {%d}\r\n%s)\r\nA1 OK done\r\n", len(body), body)
 			io.Copy(io.Discard, r)
 		})
-		s, err := session.Open(ctx20(t), conn, &session.Options{TagPrefix: "A"})
+		s, err := session.Open(hangCtx(t), conn, &session.Options{TagPrefix: "A"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -762,7 +762,7 @@ func TestCommandTimeoutSlowUpload(t *testing.T) {
 					io.Copy(io.Discard, r)
 				}()
 				t.Cleanup(func() { client.Close(); server.Close(); <-done })
-				s, err := session.Open(ctx20(t), client, &session.Options{TagPrefix: "A"})
+				s, err := session.Open(hangCtx(t), client, &session.Options{TagPrefix: "A"})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -803,7 +803,7 @@ func TestStallTimeoutWrite(t *testing.T) {
 	const stall = 300 * time.Millisecond
 	writeStall{
 		open: func(t *testing.T, conn net.Conn) (*session.Session, error) {
-			return session.Open(ctx20(t), conn, &session.Options{TagPrefix: "A", StallTimeout: stall})
+			return session.Open(hangCtx(t), conn, &session.Options{TagPrefix: "A", StallTimeout: stall})
 		},
 		pace: 2 * stall / 3, minSlow: 3 * stall, cut: 4 * stall,
 	}.run(t)
@@ -923,7 +923,7 @@ func TestStallTimeoutWriteDefault(t *testing.T) {
 	bound := 4 * session.DefaultStallTimeout
 	writeStall{
 		open: func(t *testing.T, conn net.Conn) (*session.Session, error) {
-			return session.Open(ctx20(t), conn, nil)
+			return session.Open(hangCtx(t), conn, nil)
 		},
 		pace: bound / 4, minSlow: bound, cut: bound, after: bound,
 	}.run(t)
@@ -952,7 +952,7 @@ func TestHugeTimeouts(t *testing.T) {
 		}
 	})
 	huge := time.Duration(math.MaxInt64)
-	s, err := session.Open(ctx20(t), conn, &session.Options{StallTimeout: huge, CommandTimeout: huge, GreetingTimeout: huge})
+	s, err := session.Open(hangCtx(t), conn, &session.Options{StallTimeout: huge, CommandTimeout: huge, GreetingTimeout: huge})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1004,7 +1004,7 @@ func TestSlowUploadNotCutAfterLastWrite(t *testing.T) {
 					io.WriteString(w, tag+" OK appended\r\n")
 					io.Copy(io.Discard, r)
 				})
-				s, err := session.Open(ctx20(t), conn, &session.Options{TagPrefix: "A"})
+				s, err := session.Open(hangCtx(t), conn, &session.Options{TagPrefix: "A"})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -1047,7 +1047,7 @@ func TestLineAtBoundSession(t *testing.T) {
 				}
 				return tag + " OK done\r\n"
 			})
-			r, err := s.Run(ctx20(t), &session.Command{Name: "NOOP", Want: func(codec.Response) bool { return true }})
+			r, err := s.Run(hangCtx(t), &session.Command{Name: "NOOP", Want: func(codec.Response) bool { return true }})
 			if n == max {
 				if err != nil {
 					t.Errorf("%s: a line of %d bytes (the bound): %v; want it read", c.name, n, err)

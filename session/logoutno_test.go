@@ -32,10 +32,10 @@ func TestRefusedLogoutKeepsSession(t *testing.T) {
 		}
 	})
 	s := openDefaults(t, conn, nil)
-	if _, err := s.Run(ctx20(t), &session.Command{Name: "LOGOUT"}); err == nil {
+	if _, err := s.Run(hangCtx(t), &session.Command{Name: "LOGOUT"}); err == nil {
 		t.Fatal("LOGOUT: no error for BAD")
 	}
-	if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+	if _, err := s.Run(hangCtx(t), &session.Command{Name: "NOOP"}); err != nil {
 		t.Fatalf("NOOP after a refused LOGOUT: %v (session err %v)", err, s.Err())
 	}
 }

@@ -46,7 +46,7 @@ func TestLogoutWhileCommandsRun(t *testing.T) {
 			}
 		})
 		s := openDefaults(t, conn, nil)
-		ctx := ctx20(t)
+		ctx := hangCtx(t)
 		var wg sync.WaitGroup
 		errs := make(chan error, 3)
 		started := make(chan struct{}, 3)

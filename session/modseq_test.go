@@ -39,7 +39,7 @@ func TestHighestModSeqCodes(t *testing.T) {
 	})
 	s := openDefaults(t, conn, nil)
 	defer s.Close()
-	ctx := ctx20(t)
+	ctx := hangCtx(t)
 	run := func(name string, args func(*wire.Encoder)) {
 		t.Helper()
 		s.Run(ctx, &session.Command{Name: name, Args: args})

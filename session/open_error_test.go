@@ -52,7 +52,7 @@ func TestOpenErrorHidesOtherSessionTypes(t *testing.T) {
 	other := fmt.Errorf("reading the source: %w; %w",
 		&session.TimeoutError{What: session.TimeoutStall, After: time.Minute},
 		&session.StatusError{Command: "UID FETCH", Status: &codec.Status{Kind: codec.StatusNO, Code: &codec.Code{Name: codec.Bytes("SERVERBUG")}, Text: codec.Bytes("x")}})
-	_, err := s.Run(ctx20(t), &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
+	_, err := s.Run(hangCtx(t), &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
 		e.Atom("INBOX").SP().LiteralFunc(func() (io.Reader, int64, error) { return nil, 0, other }, false)
 	}})
 	if !errors.Is(err, session.ErrNotSent) {
@@ -216,7 +216,7 @@ func TestOpenErrorKeepsOtherSessionOut(t *testing.T) {
 			if !strings.Contains(err.Error(), openErr.Error()) {
 				t.Errorf("the error's text lost the Open's: %v", err)
 			}
-			if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+			if _, err := s.Run(hangCtx(t), &session.Command{Name: "NOOP"}); err != nil {
 				t.Fatalf("NOOP after the command not sent: %v", err)
 			}
 		})

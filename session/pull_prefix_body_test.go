@@ -55,14 +55,14 @@ func TestPullQueuePrefixSkipsLaterBodies(t *testing.T) {
 				io.Copy(io.Discard, r)
 			})
 			s := openDefaultsWith(t, conn, &session.Options{MaxResultBytes: 200_000})
-			p, err := s.Start(ctx20(t), pullUIDFetch("(UID BODY[] FLAGS ENVELOPE)"))
+			p, err := s.Start(hangCtx(t), pullUIDFetch("(UID BODY[] FLAGS ENVELOPE)"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := p.Next(ctx20(t)); err != nil {
+			if _, err := p.Next(hangCtx(t)); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+			if _, err := s.Run(hangCtx(t), &session.Command{Name: "NOOP"}); err != nil {
 				t.Fatal(err)
 			}
 			var got []string
@@ -70,7 +70,7 @@ func TestPullQueuePrefixSkipsLaterBodies(t *testing.T) {
 				if i == 2 { // 2's section and 2 taken: the caller waits for 4
 					release()
 				}
-				it, err := p.Next(ctx20(t))
+				it, err := p.Next(hangCtx(t))
 				if err != nil {
 					got = append(got, fmt.Sprintf("end %v", err))
 					break
@@ -87,12 +87,12 @@ func TestPullQueuePrefixSkipsLaterBodies(t *testing.T) {
 			if want := `["2 section 100000 false" "2" "end EOF"]`; fmt.Sprintf("%q", got) != want {
 				t.Fatalf("items %q; want %s", got, want)
 			}
-			_, err = p.Wait(ctx20(t))
+			_, err = p.Wait(hangCtx(t))
 			var tl *session.ResultTooLargeError
 			if !errors.As(err, &tl) || !tl.Queued || tl.Dropped != 2 {
 				t.Fatalf("Wait: %v; want a Queued ResultTooLargeError, 3 and 4 dropped", err)
 			}
-			if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+			if _, err := s.Run(hangCtx(t), &session.Command{Name: "NOOP"}); err != nil {
 				t.Fatalf("the session did not go on: %v", err)
 			}
 		})

@@ -54,24 +54,24 @@ func TestPullQueueKeepsPrefix(t *testing.T) {
 				io.Copy(io.Discard, r)
 			})
 			s := openDefaultsWith(t, conn, &session.Options{MaxResultBytes: 2048})
-			p, err := s.Start(ctx20(t), pullUIDFetch("(UID FLAGS ENVELOPE)"))
+			p, err := s.Start(hangCtx(t), pullUIDFetch("(UID FLAGS ENVELOPE)"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := p.Next(ctx20(t)); err != nil {
+			if _, err := p.Next(hangCtx(t)); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+			if _, err := s.Run(hangCtx(t), &session.Command{Name: "NOOP"}); err != nil {
 				t.Fatal(err)
 			}
 			var uids []uint32
-			it, err := p.Next(ctx20(t))
+			it, err := p.Next(hangCtx(t))
 			if err == nil {
 				uids = append(uids, it.Response.(*codec.Fetch).UID)
 			}
 			release()
 			uids = append(uids, pullUIDs(t, p)...)
-			_, err = p.Wait(ctx20(t))
+			_, err = p.Wait(hangCtx(t))
 			var tl *session.ResultTooLargeError
 			if fmt.Sprint(uids) != "[2]" || !errors.As(err, &tl) || !tl.Queued || tl.Dropped != 2 {
 				t.Fatalf("after 1 and a NOOP: %v, %v; want [2] and Queued with 2 dropped (3, past the bound, and 4 after it)", uids, err)

@@ -59,12 +59,12 @@ func TestPullOrderAndEnd(t *testing.T) {
 		io.Copy(io.Discard, r)
 	})
 	s := openDefaults(t, conn, nil)
-	p, err := s.Start(ctx20(t), pullFetch("(UID FLAGS)"))
+	p, err := s.Start(hangCtx(t), pullFetch("(UID FLAGS)"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := 1; ; i++ {
-		it, err := p.Next(ctx20(t))
+		it, err := p.Next(hangCtx(t))
 		if err == io.EOF {
 			if i != n+1 {
 				t.Fatalf("EOF after %d responses; want %d", i-1, n)
@@ -82,7 +82,7 @@ func TestPullOrderAndEnd(t *testing.T) {
 			time.Sleep(time.Millisecond) // let copies queue
 		}
 	}
-	r, err := p.Wait(ctx20(t))
+	r, err := p.Wait(hangCtx(t))
 	if err != nil || r.Status.Kind != codec.StatusOK || len(r.Data) != 0 {
 		t.Fatalf("Wait: %+v, %v", r, err)
 	}
@@ -106,17 +106,17 @@ func TestPullOtherCommandsBetweenNext(t *testing.T) {
 	s := openDefaults(t, conn, nil)
 	// UID FETCH: NOOP may be pipelined with it (a FETCH by sequence
 	// number would hold it back until the FETCH ends, RFC 9051 5.5).
-	p, err := s.Start(ctx20(t), pullUIDFetch("(UID FLAGS)"))
+	p, err := s.Start(hangCtx(t), pullUIDFetch("(UID FLAGS)"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	it, err := p.Next(ctx20(t))
+	it, err := p.Next(hangCtx(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	held := it.Response.(*codec.Fetch)
 	for i := 0; i < 3; i++ {
-		if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+		if _, err := s.Run(hangCtx(t), &session.Command{Name: "NOOP"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -145,13 +145,13 @@ func TestPullSections(t *testing.T) {
 		io.Copy(io.Discard, r)
 	})
 	s := openDefaults(t, conn, nil)
-	p, err := s.Start(ctx20(t), pullFetch("(UID BODY[])"))
+	p, err := s.Start(hangCtx(t), pullFetch("(UID BODY[])"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var sections, fetches int
 	for {
-		it, err := p.Next(ctx20(t))
+		it, err := p.Next(hangCtx(t))
 		if err == io.EOF {
 			break
 		}
@@ -175,7 +175,7 @@ func TestPullSections(t *testing.T) {
 			if _, err := io.ReadFull(it.Body, half); err != nil {
 				t.Fatal(err)
 			}
-			noop, err := s.Start(ctx20(t), &session.Command{Name: "NOOP"})
+			noop, err := s.Start(hangCtx(t), &session.Command{Name: "NOOP"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -183,7 +183,7 @@ func TestPullSections(t *testing.T) {
 			if err != nil || !bytes.Equal(append(half, rest...), body) {
 				t.Fatalf("section 3: %d+%d bytes, %v", len(half), len(rest), err)
 			}
-			go noop.Wait(ctx20(t))
+			go noop.Wait(hangCtx(t))
 		default:
 			got, err := io.ReadAll(it.Body)
 			if err != nil || !bytes.Equal(got, body) {
@@ -224,11 +224,11 @@ func TestPullAbandon(t *testing.T) {
 	})
 	t.Cleanup(sendRest) // before fake's, which waits for the server
 	s := openDefaults(t, conn, nil)
-	p, err := s.Start(ctx20(t), pullFetch("(UID)"))
+	p, err := s.Start(hangCtx(t), pullFetch("(UID)"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Next(ctx20(t)); err != nil {
+	if _, err := p.Next(hangCtx(t)); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
@@ -242,14 +242,14 @@ func TestPullAbandon(t *testing.T) {
 		t.Fatalf("Next: %v; want DeadlineExceeded", err)
 	}
 	sendRest()
-	if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+	if _, err := s.Run(hangCtx(t), &session.Command{Name: "NOOP"}); err != nil {
 		t.Fatalf("the session did not go on: %v", err)
 	}
 	// The rest was read for nobody (the NOOP's answer came after it): a
 	// later Next, with a live context, still says the command was given
 	// up, not io.EOF (which says every response was handed out).
 	<-p.Done()
-	if _, err := p.Next(ctx20(t)); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := p.Next(hangCtx(t)); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Next after the abandoned command ended: %v; want DeadlineExceeded", err)
 	}
 }
@@ -496,7 +496,7 @@ func TestPullAbandonDuringRead(t *testing.T) {
 
 func pullAbandonDuringRead(t *testing.T, conn net.Conn, release chan struct{}) {
 	s := openDefaults(t, conn, nil)
-	p, err := s.Start(ctx20(t), pullFetch("(UID)"))
+	p, err := s.Start(hangCtx(t), pullFetch("(UID)"))
 	if err != nil {
 		close(release)
 		t.Fatal(err)
@@ -524,7 +524,7 @@ func pullAbandonDuringRead(t *testing.T, conn net.Conn, release chan struct{}) {
 		t.Fatal("Next did not return when its context ended while it waited for the server")
 	}
 	close(release)
-	if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+	if _, err := s.Run(hangCtx(t), &session.Command{Name: "NOOP"}); err != nil {
 		t.Fatalf("the session did not go on: %v", err)
 	}
 	if err := s.Err(); err != nil {
@@ -690,13 +690,13 @@ func pullDirectStepHeld(t *testing.T) bool {
 		io.Copy(io.Discard, r)
 	})
 	s := openDefaults(t, conn, nil)
-	p, err := s.Start(ctx20(t), pulled("UID FETCH", "1:50", "(UID FLAGS)"))
+	p, err := s.Start(hangCtx(t), pulled("UID FETCH", "1:50", "(UID FLAGS)"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	next := func() *codec.Fetch {
 		t.Helper()
-		it, err := p.Next(ctx20(t))
+		it, err := p.Next(hangCtx(t))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -712,7 +712,7 @@ func pullDirectStepHeld(t *testing.T) bool {
 		return false
 	}
 	for i := 0; i < 2; i++ {
-		if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+		if _, err := s.Run(hangCtx(t), &session.Command{Name: "NOOP"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -732,7 +732,7 @@ func pullUIDs(t *testing.T, p *session.Pending) []uint32 {
 	t.Helper()
 	var uids []uint32
 	for {
-		it, err := p.Next(ctx20(t))
+		it, err := p.Next(hangCtx(t))
 		if err == io.EOF {
 			return uids
 		}
@@ -764,14 +764,14 @@ func TestPullItemSize(t *testing.T) {
 	if got := s.MaxResultBytes(); got != session.DefaultMaxResultBytes {
 		t.Fatalf("MaxResultBytes() = %d, want the default %d", got, session.DefaultMaxResultBytes)
 	}
-	p, err := s.Start(ctx20(t), pullFetch("(UID FLAGS BODY[])"))
+	p, err := s.Start(hangCtx(t), pullFetch("(UID FLAGS BODY[])"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(50 * time.Millisecond) // the first responses are queued as copies
 	var sizes []int64
 	for {
-		it, err := p.Next(ctx20(t))
+		it, err := p.Next(hangCtx(t))
 		if err == io.EOF {
 			break
 		}
@@ -806,7 +806,7 @@ func TestPullItemSize(t *testing.T) {
 			t.Errorf("response %d: Size %d, want %d (lent) or %d (queued)", i+1, sizes[i], onWire, max(onWire, codec.CloneSize(r)))
 		}
 	}
-	if _, err := p.Wait(ctx20(t)); err != nil {
+	if _, err := p.Wait(hangCtx(t)); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -146,7 +146,7 @@ func bodyCtxAfter(t *testing.T, s *session.Session, p *session.Pending, ctx cont
 	if _, err := p.Next(ctx); err == nil || err == io.EOF {
 		t.Errorf("Next after the body's read ended with the context: %v", err)
 	}
-	ctx2 := ctx20(t)
+	ctx2 := hangCtx(t)
 	if _, err := p.Wait(ctx2); errors.Is(err, session.ErrAborted) {
 		t.Fatalf("Wait: %v", err)
 	}
@@ -258,7 +258,7 @@ func TestPullBodyReadContextSlow(t *testing.T) {
 				conn := bodyCtxConn(t, c.tls, bodyCtxServer(2<<20, false, nil, 5*time.Millisecond, c.compress))
 				s := openDefaults(t, conn, nil)
 				if c.compress {
-					if err := s.Compress(ctx20(t)); err != nil {
+					if err := s.Compress(hangCtx(t)); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -326,7 +326,7 @@ func TestPullBodyContextEndedBeforeRead(t *testing.T) {
 		if err != nil || it.Body == nil {
 			t.Fatalf("%+v %v", it, err)
 		}
-		if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+		if _, err := s.Run(hangCtx(t), &session.Command{Name: "NOOP"}); err != nil {
 			t.Fatal(err)
 		}
 		cancel()
@@ -368,10 +368,10 @@ func TestPullBodyOtherContextEnds(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := p.Wait(ctx20(t)); err != nil {
+	if _, err := p.Wait(hangCtx(t)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+	if _, err := s.Run(hangCtx(t), &session.Command{Name: "NOOP"}); err != nil {
 		t.Fatal(err)
 	}
 }

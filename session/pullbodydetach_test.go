@@ -27,7 +27,7 @@ func TestDetachedBodyErrorTyped(t *testing.T) {
 	})
 	s := openDefaults(t, conn, nil)
 	defer s.Close()
-	ctx := ctx20(t)
+	ctx := hangCtx(t)
 	p, err := s.Start(ctx, pullUIDFetch("(UID BODY[])"))
 	if err != nil {
 		t.Fatal(err)

@@ -35,7 +35,7 @@ func TestPullWaitWhileBodyRead(t *testing.T) {
 			io.Copy(io.Discard, r)
 		})
 		s := openDefaults(t, conn, nil)
-		ctx := ctx20(t)
+		ctx := hangCtx(t)
 		p, err := s.Start(ctx, pullUIDFetch("(UID BODY[])"))
 		if err != nil {
 			t.Fatal(err)

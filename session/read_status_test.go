@@ -260,7 +260,7 @@ func TestStrayDoneOtherAnswer(t *testing.T) {
 				answerOK(r, w)
 			})
 			s := openDefaults(t, conn, nil)
-			ctx := ctx20(t)
+			ctx := hangCtx(t)
 			p := startIdle(t, ctx, s)
 			if err := p.Continue(ctx, []byte("DONE")); err != nil {
 				t.Fatal(err)

@@ -394,7 +394,7 @@ func TestRedactRawAuthMechanismNotSecret(t *testing.T) {
 		}
 	})
 	s := openDefaults(t, conn, nil)
-	r, err := s.Run(ctx20(t), &session.Command{Name: "AUTHENTICATE", Args: func(e *wire.Encoder) {
+	r, err := s.Run(hangCtx(t), &session.Command{Name: "AUTHENTICATE", Args: func(e *wire.Encoder) {
 		e.SP().Atom("PLAIN").SP().Atom(ir)
 	}})
 	if err != nil {
@@ -407,7 +407,7 @@ func TestRedactRawAuthMechanismNotSecret(t *testing.T) {
 	if !strings.Contains(strings.Join(caps, " "), "AUTH=PLAIN") || !strings.Contains(string(r.Status.Text), "PLAIN") {
 		t.Errorf("AUTHENTICATE's Result.Status: caps %q, text %q; the mechanism name is no credential", caps, r.Status.Text)
 	}
-	r, err = s.Run(ctx20(t), &session.Command{Name: "NOOP"})
+	r, err = s.Run(hangCtx(t), &session.Command{Name: "NOOP"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -442,12 +442,12 @@ func TestRedactRawLoginShortArgs(t *testing.T) {
 		}
 	})
 	s := openDefaults(t, conn, nil)
-	if _, err := s.Run(ctx20(t), &session.Command{Name: "LOGIN", Args: func(e *wire.Encoder) {
+	if _, err := s.Run(hangCtx(t), &session.Command{Name: "LOGIN", Args: func(e *wire.Encoder) {
 		e.SP().AString("a").SP().AString("long-password")
 	}}); err != nil {
 		t.Fatal(err)
 	}
-	r, err := s.Run(ctx20(t), &session.Command{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX") }})
+	r, err := s.Run(hangCtx(t), &session.Command{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX") }})
 	if err != nil {
 		t.Fatal(err)
 	}

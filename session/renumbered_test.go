@@ -16,7 +16,7 @@ import (
 // NOOP's, while the FETCH's caller has not read its answer yet), which
 // leaves the FETCH's numbers as they were when its responses came.
 func TestRenumberedInFlight(t *testing.T) {
-	s, err := session.Open(ctx20(t), fake(t, func(r *bufio.Reader, w io.Writer) {
+	s, err := session.Open(hangCtx(t), fake(t, func(r *bufio.Reader, w io.Writer) {
 		io.WriteString(w, lmGreeting+"* 3 EXISTS\r\n")
 		for {
 			line := readLine(r)
@@ -39,7 +39,7 @@ func TestRenumberedInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	ctx := ctx20(t)
+	ctx := hangCtx(t)
 	fetch := func(set string) *session.Pending {
 		p, err := s.Start(ctx, &session.Command{Name: "FETCH", AnyState: true, Args: func(e *wire.Encoder) { e.SP().Raw(set).SP().Raw("(FLAGS)") }})
 		if err != nil {
@@ -73,7 +73,7 @@ func TestRenumberedInFlight(t *testing.T) {
 // after the EXPUNGE renumbered. RenumberedAt is the count when the FETCH
 // was put in flight.
 func TestItemRenumberedAsRead(t *testing.T) {
-	s, err := session.Open(ctx20(t), fake(t, func(r *bufio.Reader, w io.Writer) {
+	s, err := session.Open(hangCtx(t), fake(t, func(r *bufio.Reader, w io.Writer) {
 		io.WriteString(w, lmGreeting+"* 3 EXISTS\r\n")
 		for {
 			line := readLine(r)
@@ -92,7 +92,7 @@ func TestItemRenumberedAsRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	ctx := ctx20(t)
+	ctx := hangCtx(t)
 	before := s.Renumbered()
 	p, err := s.Start(ctx, &session.Command{Name: "FETCH", AnyState: true, Pull: true, Args: func(e *wire.Encoder) { e.SP().Raw("1:3").SP().Raw("(FLAGS)") }})
 	if err != nil {

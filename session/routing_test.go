@@ -98,12 +98,12 @@ func TestRoutingStatusLiteralName(t *testing.T) {
 				}
 				return c
 			}
-			ps, err := s.StartBatch(ctx20(t), []*session.Command{status("short"), status(second)})
+			ps, err := s.StartBatch(hangCtx(t), []*session.Command{status("short"), status(second)})
 			if err != nil {
 				t.Fatal(err)
 			}
 			for i, want := range []uint32{1, 2} {
-				r, err := ps[i].Wait(ctx20(t))
+				r, err := ps[i].Wait(hangCtx(t))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -143,12 +143,12 @@ func TestRoutingFetchOutOfOrder(t *testing.T) {
 		}}
 	}
 	search := &session.Command{Name: "UID SEARCH", AnyState: true, Args: func(e *wire.Encoder) { e.SP().Atom("ALL") }}
-	ps, err := s.StartBatch(ctx20(t), []*session.Command{fetch(uids(10, 20)), fetch(uids(50, 60)), search})
+	ps, err := s.StartBatch(hangCtx(t), []*session.Command{fetch(uids(10, 20)), fetch(uids(50, 60)), search})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i, want := range [][]uint32{{10, 20}, {50, 60}} {
-		r, err := ps[i].Wait(ctx20(t))
+		r, err := ps[i].Wait(hangCtx(t))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -160,7 +160,7 @@ func TestRoutingFetchOutOfOrder(t *testing.T) {
 			t.Errorf("FETCH %d got UIDs %v; want %v", i+1, got, want)
 		}
 	}
-	r, err := ps[2].Wait(ctx20(t))
+	r, err := ps[2].Wait(hangCtx(t))
 	if err != nil || len(r.Data) != 1 {
 		t.Fatalf("SEARCH: %v, %v", r, err)
 	}
@@ -185,13 +185,13 @@ func TestRoutingUIDSubcommand(t *testing.T) {
 	s := openDefaults(t, conn, nil)
 	uid := &session.Command{Name: "UID", Args: func(e *wire.Encoder) { e.SP().Atom("FETCH").SP().Raw("1:*").SP().Raw("(FLAGS)") }}
 	// In AUTH, UID FETCH is refused before anything is sent.
-	if _, err := s.Run(ctx20(t), uid); !errors.As(err, new(*session.StateError)) {
+	if _, err := s.Run(hangCtx(t), uid); !errors.As(err, new(*session.StateError)) {
 		t.Fatalf("uid FETCH in AUTH: %v; want a StateError", err)
 	}
-	if _, err := s.Run(ctx20(t), sel("INBOX")); err != nil {
+	if _, err := s.Run(hangCtx(t), sel("INBOX")); err != nil {
 		t.Fatal(err)
 	}
-	r, err := s.Run(ctx20(t), uid)
+	r, err := s.Run(hangCtx(t), uid)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,16 +215,16 @@ func TestKeptClearedOnSelect(t *testing.T) {
 	})
 	s := openDefaults(t, conn, nil)
 	exam := &session.Command{Name: "EXAMINE", Args: func(e *wire.Encoder) { e.SP().Mailbox("Other") }}
-	if _, err := s.Run(ctx20(t), exam); err != nil {
+	if _, err := s.Run(hangCtx(t), exam); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Run(ctx20(t), &session.Command{Name: "CLOSE"}); err != nil {
+	if _, err := s.Run(hangCtx(t), &session.Command{Name: "CLOSE"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Run(ctx20(t), sel("INBOX")); err != nil {
+	if _, err := s.Run(hangCtx(t), sel("INBOX")); err != nil {
 		t.Fatal(err)
 	}
-	rec, err := s.Recent(ctx20(t))
+	rec, err := s.Recent(hangCtx(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +245,7 @@ func TestLoginFollowUpFails(t *testing.T) {
 		io.Copy(io.Discard, r)
 	})
 	s := openDefaults(t, conn, nil)
-	r, err := s.Run(ctx20(t), loginCommand("alice", "secret"))
+	r, err := s.Run(hangCtx(t), loginCommand("alice", "secret"))
 	if err != nil {
 		t.Fatalf("LOGIN: %v; want success", err)
 	}
@@ -268,7 +268,7 @@ func TestRulesForExtension(t *testing.T) {
 	})
 	s := openDefaults(t, conn, nil)
 	rules := &session.Rules{States: []session.State{session.StateAuth, session.StateSelected}, Data: []string{"XLIST"}}
-	r, err := s.Run(ctx20(t), &session.Command{Name: "XLIST", Rules: rules, Args: func(e *wire.Encoder) {
+	r, err := s.Run(hangCtx(t), &session.Command{Name: "XLIST", Rules: rules, Args: func(e *wire.Encoder) {
 		e.SP().AString("").SP().AString("*")
 	}})
 	if err != nil {
@@ -299,12 +299,12 @@ func TestRoutingStatusSameMailbox(t *testing.T) {
 	cmd := func() *session.Command {
 		return &session.Command{Name: "STATUS", Mailbox: "INBOX", Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX").SP().Raw("(MESSAGES)") }}
 	}
-	ps, err := s.StartBatch(ctx20(t), []*session.Command{cmd(), cmd()})
+	ps, err := s.StartBatch(hangCtx(t), []*session.Command{cmd(), cmd()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i, want := range []uint32{1, 2} {
-		r, err := ps[i].Wait(ctx20(t))
+		r, err := ps[i].Wait(hangCtx(t))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -351,7 +351,7 @@ func TestAloneLetsWaitersGoFirst(t *testing.T) {
 	got := make(chan string, 16)
 	conn := idleFake(t, got)
 	s := openDefaults(t, conn, nil)
-	ctx := ctx20(t)
+	ctx := hangCtx(t)
 	idle := &session.Command{Name: "IDLE"}
 	p, err := s.Start(ctx, idle)
 	if err != nil {
@@ -401,7 +401,7 @@ func TestAfterBlocking(t *testing.T) {
 	got := make(chan string, 16)
 	conn := idleFake(t, got)
 	s := openDefaults(t, conn, nil)
-	ctx := ctx20(t)
+	ctx := hangCtx(t)
 	idle := &session.Command{Name: "IDLE"}
 	called := func(blocked chan struct{}) {
 		t.Helper()
@@ -573,7 +573,7 @@ func TestAloneNotStarved(t *testing.T) {
 		return cmd
 	})
 	s := openDefaults(t, conn, nil)
-	ctx := ctx20(t)
+	ctx := hangCtx(t)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for range 2 {
@@ -655,7 +655,7 @@ func TestConflictingNotStarved(t *testing.T) {
 				return cmd
 			})
 			s := openDefaults(t, conn, nil)
-			ctx := ctx20(t)
+			ctx := hangCtx(t)
 			if _, err := s.Run(ctx, &session.Command{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX") }}); err != nil {
 				t.Fatal(err)
 			}
@@ -718,7 +718,7 @@ func TestNestedCommandOvertakesWaiter(t *testing.T) {
 		}
 	})
 	s := openDefaults(t, conn, nil)
-	ctx := ctx20(t)
+	ctx := hangCtx(t)
 	if _, err := s.Run(ctx, &session.Command{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX") }}); err != nil {
 		t.Fatal(err)
 	}
@@ -808,7 +808,7 @@ func TestUntoldNotPipelined(t *testing.T) {
 		}
 	})
 	s := openDefaults(t, conn, nil)
-	ctx := ctx20(t)
+	ctx := hangCtx(t)
 	if _, err := s.Run(ctx, &session.Command{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX") }}); err != nil {
 		t.Fatal(err)
 	}
@@ -915,7 +915,7 @@ func pairAnswers(t *testing.T, caps string, answer func(t1, t2 string) string, c
 		io.Copy(io.Discard, r)
 	})
 	s := openDefaults(t, conn, nil)
-	ctx := ctx20(t)
+	ctx := hangCtx(t)
 	if _, err := s.Run(ctx, &session.Command{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX") }}); err != nil {
 		t.Fatal(err)
 	}
@@ -986,7 +986,7 @@ func TestWaitQueueStress(t *testing.T) {
 		}
 	}()
 	s := openDefaults(t, conn, nil)
-	ctx := ctx20(t)
+	ctx := hangCtx(t)
 	deadline := time.Now().Add(500 * time.Millisecond)
 	var wg sync.WaitGroup
 	var ran atomic.Int64
@@ -1091,7 +1091,7 @@ func TestOverlappingFetchesNotPipelined(t *testing.T) {
 				}
 			})
 			s := openDefaults(t, conn, nil)
-			ctx := ctx20(t)
+			ctx := hangCtx(t)
 			next := func() string {
 				t.Helper()
 				select {
@@ -1191,7 +1191,7 @@ func TestCloseUnderLoad(t *testing.T) {
 			}
 		})
 		s := openDefaults(t, conn, nil)
-		ctx := ctx20(t)
+		ctx := hangCtx(t)
 		if _, err := s.Run(ctx, &session.Command{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX") }}); err != nil {
 			t.Fatal(err)
 		}
@@ -1321,7 +1321,7 @@ func TestWantFallbackUnannounced(t *testing.T) {
 			io.Copy(io.Discard, r)
 		})
 		s := openDefaults(t, conn, nil)
-		ctx := ctx20(t)
+		ctx := hangCtx(t)
 		if _, err := s.Run(ctx, &session.Command{Name: "SELECT", Args: func(e *wire.Encoder) { e.SP().Mailbox("INBOX") }}); err != nil {
 			t.Fatal(err)
 		}

@@ -61,7 +61,7 @@ func TestShortDeadlinesKeepSession(t *testing.T) {
 				io.WriteString(w, tag+" OK done\r\n")
 			}
 		})
-		s, err := session.Open(ctx20(t), &sdLateConn{Conn: conn, delay: delay}, nil)
+		s, err := session.Open(hangCtx(t), &sdLateConn{Conn: conn, delay: delay}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -99,7 +99,7 @@ func TestShortDeadlinesKeepSession(t *testing.T) {
 		if cut <= 20 {
 			t.Fatalf("only %d NOOPs saw their deadline, those ended before Run included: none ended during its write, the test tests nothing", cut)
 		}
-		if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+		if _, err := s.Run(hangCtx(t), &session.Command{Name: "NOOP"}); err != nil {
 			t.Fatal(err)
 		}
 		if n := got.Load(); n != sent+1 {

@@ -31,7 +31,7 @@ func stallBubble(t *testing.T, play func(r *bufio.Reader, w io.Writer), body fun
 func stallBubbleConn(t *testing.T, dial func(t *testing.T) net.Conn, body func(t *testing.T, s *session.Session, ctx context.Context)) {
 	t.Helper()
 	synctest.Test(t, func(t *testing.T) {
-		s, err := session.Open(ctx20(t), dial(t), nil)
+		s, err := session.Open(hangCtx(t), dial(t), nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -34,7 +34,7 @@ func TestStartTLSNoServerName(t *testing.T) {
 		}
 	})
 	t.Cleanup(func() { srv.Close() })
-	ctx := ctx20(t)
+	ctx := hangCtx(t)
 	s, err := session.Open(ctx, conn, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -182,7 +182,7 @@ func TestCloseDuringStartTLSRace(t *testing.T) {
 	})
 	defer srv.Close()
 	conn := &review41CloseAtFinished{Conn: raw}
-	ctx := ctx20(t)
+	ctx := hangCtx(t)
 	s, err := session.Open(ctx, conn, nil)
 	if err != nil {
 		t.Fatal(err)

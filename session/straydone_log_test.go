@@ -57,7 +57,7 @@ func TestStrayDoneLoggedOnce(t *testing.T) {
 			)
 			log := slog.New(recordingHandler{&mu, &msgs})
 			s := openDefaultsWith(t, conn, &session.Options{TagPrefix: "A", Logger: log})
-			ctx := ctx20(t)
+			ctx := hangCtx(t)
 			p := startIdle(t, ctx, s)
 			if err := p.Continue(ctx, []byte("DONE")); err != nil {
 				t.Fatal(err)

@@ -25,7 +25,7 @@ func TestOpenRefusesTagPrefixNotReadBack(t *testing.T) {
 			io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
 			answerOK(r, w)
 		})
-		s, err := session.Open(ctx20(t), conn, &session.Options{TagPrefix: prefix})
+		s, err := session.Open(hangCtx(t), conn, &session.Options{TagPrefix: prefix})
 		if err == nil {
 			s.Close()
 			t.Errorf("TagPrefix %q: Open succeeded; want an error matching wire.ErrInvalidTag", prefix)
@@ -40,12 +40,12 @@ func TestOpenRefusesTagPrefixNotReadBack(t *testing.T) {
 			io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
 			answerOK(r, w)
 		})
-		s, err := session.Open(ctx20(t), conn, &session.Options{TagPrefix: prefix})
+		s, err := session.Open(hangCtx(t), conn, &session.Options{TagPrefix: prefix})
 		if err != nil {
 			t.Errorf("TagPrefix %q: Open: %v", prefix, err)
 			continue
 		}
-		if _, err := s.Run(ctx20(t), &session.Command{Name: "NOOP"}); err != nil {
+		if _, err := s.Run(hangCtx(t), &session.Command{Name: "NOOP"}); err != nil {
 			t.Errorf("TagPrefix %q: NOOP: %v", prefix, err)
 		}
 		s.Close()

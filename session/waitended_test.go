@@ -17,7 +17,7 @@ func TestWaitEndedBeforeCancel(t *testing.T) {
 	done, cancel := context.WithCancel(context.Background())
 	cancel()
 	for i := 0; i < 64; i++ {
-		p, err := s.Start(ctx20(t), &session.Command{Name: "NOOP"})
+		p, err := s.Start(hangCtx(t), &session.Command{Name: "NOOP"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -38,7 +38,7 @@ func workServe(r *bufio.Reader, w io.Writer) {
 // greeting, whole, and the same Status on every call.
 func TestWelcomeAfterTraffic(t *testing.T) {
 	s := openDefaultsWith(t, fake(t, workServe), nil)
-	work(t, ctx20(t), s)
+	work(t, hangCtx(t), s)
 	w := s.Welcome()
 	if w == nil || w.Kind != codec.StatusPREAUTH || string(w.Text) != "Hello there" || w.Code == nil ||
 		w.Code.Kind != codec.CodeCapability || !slices.ContainsFunc(w.Code.Caps, func(c codec.Bytes) bool { return string(c) == "X-GREET" }) {
@@ -60,7 +60,7 @@ func TestWelcomeAfterTraffic(t *testing.T) {
 // trace history of the lines' raw bytes (20 KB).
 func TestIdleHeapAfterWork(t *testing.T) {
 	const n, idleHeapBound = 50, 18 << 10
-	ctx := ctx20(t)
+	ctx := hangCtx(t)
 	// Over loopback TCP, the server in this process: a transport.Pipe
 	// would count its rings, which keep the size of the largest burst.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -69,12 +69,12 @@ func TestWrittenCommandNeverNotSent(t *testing.T) {
 			}
 		})
 		conn := &y39SlowClose{Conn: raw, seen: seen}
-		s, err := session.Open(ctx20(t), conn, &session.Options{TagPrefix: "A"})
+		s, err := session.Open(hangCtx(t), conn, &session.Options{TagPrefix: "A"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer s.Close()
-		ctx := ctx20(t)
+		ctx := hangCtx(t)
 		if _, err := s.Start(ctx, &session.Command{Name: "NOOP"}); err != nil {
 			t.Fatal(err)
 		}
