@@ -30,7 +30,12 @@ func (s *Session) TLS() bool {
 // before the handshake is thrown away, and what the session learnt in the
 // clear is forgotten (RFC 9051 section 6.2.1): the capabilities, asked for
 // again, with the LITERAL+ or LITERAL- they announced, what an ENABLED
-// said, and the responses kept for Responses. The handshake after STARTTLS's OK is not ended by ctx: when ctx
+// said, and the responses kept for Responses. The unsolicited responses
+// read in the clear and not yet handed to Options.OnUnsolicited when
+// STARTTLS's OK comes are dropped (counted in DroppedUnsolicited), and so
+// is what a running Catch holds: OnUnsolicited is never handed a
+// pre-TLS response after the OK, whether the handshake succeeds or
+// fails; one handed before the OK stays handed. The handshake after STARTTLS's OK is not ended by ctx: when ctx
 // ends first, StartTLS returns its error and the session goes on with the
 // handshake, for transport.DefaultHandshakeTimeout past ctx's deadline at
 // most (or DefaultHandshakeTimeout, ctx having none), and the stall
@@ -68,6 +73,9 @@ func (s *Session) StartTLS(ctx context.Context, cfg *tls.Config) error {
 		return err
 	}
 	p.upgrade = func() error {
+		// Before the handshake, whatever its outcome: nothing read in
+		// the clear reaches the caller after STARTTLS's OK.
+		s.dropPreTLSEvents()
 		raw := s.wc // the handshake's reads keep the stall timeout
 		// Not ended by the caller's context: once STARTTLS's OK has come
 		// the handshake must run or the session is lost, and a StartTLS
@@ -131,13 +139,36 @@ func (s *Session) StartTLS(ctx context.Context, cfg *tls.Config) error {
 // refused past NONAUTH, so no mailbox is selected (its count, its
 // UIDVALIDITY) and no one is authenticated. What stays: the greeting
 // (Welcome, as received), the counters, and the unsolicited responses
-// already handed to OnUnsolicited, which saw them as they came.
+// already handed to OnUnsolicited, which saw them as they came (those
+// still queued were dropped as the OK came: dropPreTLSEvents).
 func (s *Session) forgetPreTLSLocked() {
 	s.caps = nil
 	s.capsStale = true
 	s.litPlus, s.litMinus = false, false
 	s.enabled = 0
 	s.clearStoreLocked()
+}
+
+// dropPreTLSEvents drops the unsolicited responses read in the clear and
+// not yet handed on, as STARTTLS's OK comes (on the reader goroutine,
+// before the handshake): those queued for OnUnsolicited (counted in
+// DroppedUnsolicited) and those the running Catches hold (a Catch's Stop
+// would queue them for OnUnsolicited). Anyone on the path could have
+// written them (the STARTTLS response-injection class; RFC 9051 section
+// 6.2.1), and handed on after StartTLS returned they would pass for
+// responses of the TLS connection. The one the handler is running with,
+// and those handed to it or taken from a Catch before, stay handed.
+func (s *Session) dropPreTLSEvents() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.droppedEvents += uint64(len(s.events))
+	clear(s.events)
+	s.events = s.events[:0]
+	s.eventBytes = 0
+	for c := s.catch; c != nil; c = c.prev {
+		c.items, c.at, c.bytes = nil, nil, 0
+		c.mark, c.markBytes = 0, 0
+	}
 }
 
 // handshakeAllowance is how long StartTLS's handshake may go on past the

@@ -183,7 +183,8 @@ func (s *Session) takeLocked(name string) []codec.Response {
 
 // DroppedUnsolicited returns how many unsolicited responses were dropped
 // because OnUnsolicited fell Options.MaxUnsolicited (or MaxKeptBytes)
-// behind, and how many kept responses the bounds of Responses dropped.
+// behind, or were read in the clear and still queued for it when
+// STARTTLS's OK came (StartTLS), and how many kept responses the bounds of Responses dropped.
 func (s *Session) DroppedUnsolicited() (events, kept uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -1,0 +1,108 @@
+package session_test
+
+import (
+	"context"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/internal/hostile"
+)
+
+// TestStartTLSDropsPreTLSEvents: unsolicited responses read in the clear
+// and still queued for OnUnsolicited when STARTTLS's OK comes are never
+// handed to it after the handshake (RFC 9051 section 6.2.1: anyone on the
+// path could have written them), and those after the OK in the same read
+// are never parsed. The handler holds on to the first one until StartTLS
+// returns, so that the others wait in the queue.
+func TestStartTLSDropsPreTLSEvents(t *testing.T) {
+	scfg, ccfg := hsTLS(t)
+	hsRun(t, func(c *hostile.Conn) error {
+		if err := c.Greet(hsPreTLSCaps); err != nil {
+			return err
+		}
+		cmd, err := c.Expect("STARTTLS")
+		if err != nil {
+			return err
+		}
+		if err := c.Lines("* OK [ALERT] pre-tls one", "* OK [ALERT] pre-tls two",
+			"* OK [ALERT] pre-tls three", cmd.Tag+" OK begin TLS now",
+			"* OK [ALERT] injected after the OK"); err != nil {
+			return err
+		}
+		if err := c.StartTLS(scfg); err != nil {
+			return err
+		}
+		c.Caps = "IMAP4rev1 AUTH=PLAIN"
+		capa, err := c.Expect("CAPABILITY")
+		if err != nil {
+			return err
+		}
+		if err := c.Lines("* CAPABILITY "+c.Caps, "* OK [ALERT] over tls", capa.Tag+" OK done"); err != nil {
+			return err
+		}
+		return c.Serve()
+	}, 0, 0, func(c *hsCase, conn net.Conn) {
+		release := make(chan struct{})
+		var mu sync.Mutex
+		var got []string
+		var once sync.Once
+		opts := hsOpts()
+		opts.OnUnsolicited = func(r codec.Response) {
+			if st, ok := r.(*codec.Status); ok {
+				mu.Lock()
+				got = append(got, string(st.Text))
+				mu.Unlock()
+			}
+			once.Do(func() { <-release })
+		}
+		s := c.open(conn, opts)
+		if s == nil {
+			close(release)
+			return
+		}
+		err := s.StartTLS(context.Background(), ccfg)
+		close(release)
+		if err != nil {
+			c.t.Errorf("StartTLS: %v", err)
+			return
+		}
+		if _, err := c.run(hsNoop()); err != nil {
+			c.t.Errorf("NOOP over TLS: %v", err)
+		}
+		s.Close()
+		<-s.Done()
+		mu.Lock()
+		defer mu.Unlock()
+		pre := 0
+		for _, text := range got {
+			if strings.Contains(text, "pre-tls") {
+				pre++
+			}
+			if strings.Contains(text, "injected") {
+				c.t.Errorf("OnUnsolicited was handed %q, sent after STARTTLS's OK in the clear", text)
+			}
+		}
+		if pre > 1 {
+			c.t.Errorf("OnUnsolicited was handed %d pre-TLS responses (%q); want at most the one it held as STARTTLS's OK came", pre, got)
+		}
+		if !slicesContains(got, "over tls") {
+			c.t.Errorf("OnUnsolicited got %q; want the ALERT sent over TLS", got)
+		}
+		if ev, _ := s.DroppedUnsolicited(); ev < 2 {
+			c.t.Errorf("DroppedUnsolicited events = %d; want the pre-TLS ones still queued (>= 2)", ev)
+		}
+		c.outcome = "pre-TLS events dropped"
+	})
+}
+
+func slicesContains(l []string, sub string) bool {
+	for _, s := range l {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
