@@ -622,6 +622,62 @@ func (x *secrets) forget() {
 	x.n.Store(0)
 }
 
+// redactCut is redact for b, the start of a longer line (cut at the
+// trace's capture or the history's window): b is first cut before the
+// longest end of it that is the start of a remembered secret (a secret
+// that went on past the cut, which redact would not find, whatever its
+// length), then redacted. It returns b itself when there is nothing to
+// cut or replace.
+func (x *secrets) redactCut(b []byte) []byte {
+	if x == nil {
+		return b
+	}
+	x.mu.Lock()
+	n := len(b)
+	for _, s := range x.list {
+		if k := partialSuffix(b, s); k > 0 {
+			n = min(n, len(b)-k)
+		}
+	}
+	x.mu.Unlock()
+	return x.redact(b[:n])
+}
+
+// partialSuffix returns the length of the longest end of b that is the
+// start of s but not all of it (s going on past b's end), 0 when none:
+// the Knuth-Morris-Pratt automaton of s run over the last len(s)-1 bytes
+// of b, in time and memory linear in len(s), however long s and b are
+// (a 100 KiB SASL response).
+func partialSuffix(b, s []byte) int {
+	if len(s) < 2 {
+		return 0
+	}
+	tail := b[max(0, len(b)-(len(s)-1)):]
+	if len(tail) == 0 {
+		return 0
+	}
+	fail := make([]int32, len(s))
+	for i, k := 1, int32(0); i < len(s); i++ {
+		for k > 0 && s[i] != s[k] {
+			k = fail[k-1]
+		}
+		if s[i] == s[k] {
+			k++
+		}
+		fail[i] = k
+	}
+	q := int32(0)
+	for _, c := range tail { // q < len(s): tail is shorter than s
+		for q > 0 && c != s[q] {
+			q = fail[q-1]
+		}
+		if c == s[q] {
+			q++
+		}
+	}
+	return int(q)
+}
+
 // redact returns b with every remembered secret replaced by "***". It
 // returns b itself when there is nothing to replace.
 func (x *secrets) redact(b []byte) []byte {

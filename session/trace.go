@@ -259,7 +259,7 @@ func (t *tracer) server(b []byte) {
 		}
 		// The server's line, as it reaches a terminal or a log: the
 		// credentials redacted, control bytes escaped.
-		t.serverLocked(line)
+		t.serverLocked(line, t.cut)
 		t.line_, t.part = t.line_[:0], 0
 		t.cut, t.tail = false, t.tail[:0]
 	}
@@ -309,7 +309,7 @@ func (t *tracer) wholeLine(b []byte) int {
 		n += len(seg)
 		info, lit = wire.LiteralSuffix(trimCRLF(seg))
 	}
-	t.serverLocked(head)
+	t.serverLocked(head, cut)
 	return n
 }
 
@@ -384,36 +384,57 @@ func (t *tracer) line(dir byte, b []byte) {
 	t.emitLocked(dir, b)
 }
 
-// serverLocked traces a server line. What reaches a writer or a log is
-// redacted and escaped. The history ring keeps at most maxTraceLine bytes
+// serverLocked traces a server line; cut says that it is the first
+// capture bytes of a longer one. What reaches a writer or a log is the
+// line as captured, redacted and escaped; a line cut at capture is cut
+// again before a secret's start that ends it (secrets.redactCut: a secret
+// that went on past the cut, which redact would not find, a 100 KiB SASL
+// response echoed). The history ring keeps at most maxTraceLine bytes
 // of it (what history shows), so that a session holds at most
 // History × maxTraceLine bytes of history while it waits, whatever the
 // length of the lines it read: a line that fits is kept raw, and history
 // redacts it when an error asks for it (the cost is paid per abort, not
-// per line); a longer line is cut, after it is redacted (over the first
-// maxTraceLine+ringSlack bytes, so that a secret across the cut is found)
-// when the session has sent a secret by then.
-func (t *tracer) serverLocked(line []byte) {
+// per line); a longer line, or a cut one, is cut after it is redacted
+// (over its first maxTraceLine+ringSlack bytes, a secret that goes on
+// past them cut off with its start) when the session has sent a secret
+// by then. Before stop 57 the writer and the log got the line as the
+// ring kept it, cut at maxTraceLine: a secret echoed across that cut,
+// longer than the window redacted, showed its first bytes in the clear.
+func (t *tracer) serverLocked(line []byte, cut bool) {
 	if len(t.ring) > 0 {
-		var mark byte
-		if len(line) > maxTraceLine {
-			mark = lineCut
-			if t.secrets.any() {
-				line = t.secrets.redact(line[:min(len(line), maxTraceLine+ringSlack)])
-				mark |= lineClean
-			}
-			line = line[:min(len(line), maxTraceLine)]
-		}
-		t.ring[t.next] = append(t.ring[t.next][:0], line...)
-		t.dirs[t.next] = 'S'
-		t.marks[t.next] = mark
-		t.next = (t.next + 1) % len(t.ring)
-		if t.count < len(t.ring) {
-			t.count++
-		}
+		t.keepServerLocked(line, cut)
 	}
 	if t.w != nil || t.log != nil {
-		t.emitOut('S', []byte(printable(t.secrets.redact(line))))
+		red := t.secrets.redact(line)
+		if cut {
+			red = t.secrets.redactCut(line)
+		}
+		t.emitOut('S', []byte(printable(red)))
+	}
+}
+
+// keepServerLocked keeps a server line in the history ring (serverLocked).
+func (t *tracer) keepServerLocked(line []byte, cut bool) {
+	var mark byte
+	if len(line) > maxTraceLine {
+		mark = lineCut
+	}
+	if (mark != 0 || cut) && t.secrets.any() {
+		w := line[:min(len(line), maxTraceLine+ringSlack)]
+		if cut || len(w) < len(line) {
+			line = t.secrets.redactCut(w)
+		} else {
+			line = t.secrets.redact(w)
+		}
+		mark |= lineClean
+	}
+	line = line[:min(len(line), maxTraceLine)]
+	t.ring[t.next] = append(t.ring[t.next][:0], line...)
+	t.dirs[t.next] = 'S'
+	t.marks[t.next] = mark
+	t.next = (t.next + 1) % len(t.ring)
+	if t.count < len(t.ring) {
+		t.count++
 	}
 }
 
