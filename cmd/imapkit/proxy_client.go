@@ -319,7 +319,39 @@ func (r *clientRelay) answerRefused(why string, tokenized bool) bool {
 		ps.closeAll()
 		return false
 	}
+	if r.ev.MaybeSASL && spacedLine(r.line) {
+		// A command (two words: no SASL response) whose answer could
+		// not name its tag: its client waits for a tagged answer (a
+		// LOGIN's literal for a "+" or the completion) that never
+		// comes. It is told, and the connection ends: before, it went
+		// on and the client waited for ever
+		// (TestProxyRefusedOwedPasswordLiteralAnswered).
+		ps.logf("* client side: a refused command sent as the response owed to a challenge (its answer names no tag): closing")
+		ps.bye("imapkit proxy: a refused command sent where a SASL response was owed: closing")
+		ps.closeAll()
+		return false
+	}
 	return true
+}
+
+// spacedLine reports whether line (a piece's tokens) has two words, a
+// space between two tokens: no SASL response has (wire.Dialog's rule for
+// Event.MaybeSASL).
+func spacedLine(line []wire.Token) bool {
+	seen, gap := false, false
+	for _, tok := range line {
+		switch tok.Kind {
+		case wire.KindCRLF:
+		case wire.KindSP:
+			gap = seen
+		default:
+			if gap {
+				return true
+			}
+			seen = true
+		}
+	}
+	return false
 }
 
 // withinBounds closes the connection on a line relayed in part that
