@@ -106,3 +106,44 @@ func slicesContains(l []string, sub string) bool {
 	}
 	return false
 }
+
+// TestStartTLSDropsPreTLSCaught: what a Catch running across STARTTLS
+// caught in the clear is dropped as STARTTLS's OK comes: its Take after
+// StartTLS returns nothing of it (and its Stop would have queued it for
+// OnUnsolicited).
+func TestStartTLSDropsPreTLSCaught(t *testing.T) {
+	scfg, ccfg := hsTLS(t)
+	hsRun(t, func(c *hostile.Conn) error {
+		if err := c.Greet(hsPreTLSCaps); err != nil {
+			return err
+		}
+		cmd, err := c.Expect("STARTTLS")
+		if err != nil {
+			return err
+		}
+		if err := c.Lines(`* FLAGS (\Seen \Injected)`, cmd.Tag+" OK begin TLS now"); err != nil {
+			return err
+		}
+		if err := c.StartTLS(scfg); err != nil {
+			return err
+		}
+		c.Caps = "IMAP4rev1 AUTH=PLAIN"
+		return c.Serve()
+	}, 0, 0, func(c *hsCase, conn net.Conn) {
+		s := c.open(conn, nil)
+		if s == nil {
+			return
+		}
+		catch := s.Catch()
+		defer catch.Stop()
+		if err := s.StartTLS(context.Background(), ccfg); err != nil {
+			c.t.Errorf("StartTLS: %v", err)
+			return
+		}
+		got, err := catch.Take()
+		if len(got) != 0 || err != nil {
+			c.t.Errorf("Catch.Take after StartTLS = %v, %v; want nothing caught in the clear", got, err)
+		}
+		c.outcome = "pre-TLS caught responses dropped"
+	})
+}
