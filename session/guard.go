@@ -646,8 +646,8 @@ func (x *secrets) redactCut(b []byte) []byte {
 // partialSuffix returns the length of the longest end of b that is the
 // start of s but not all of it (s going on past b's end), 0 when none:
 // the Knuth-Morris-Pratt automaton of s run over the last len(s)-1 bytes
-// of b, in time and memory linear in len(s), however long s and b are
-// (a 100 KiB SASL response).
+// of b, in time and memory linear in the shorter of b and s, however
+// long either is (a 100 KiB SASL response).
 func partialSuffix(b, s []byte) int {
 	if len(s) < 2 {
 		return 0
@@ -656,7 +656,17 @@ func partialSuffix(b, s []byte) int {
 	if len(tail) == 0 {
 		return 0
 	}
-	fail := make([]int32, len(s))
+	// The automaton reads len(tail) bytes: it never gets past s's first
+	// len(tail)+1, nor needs the table of more (at most b's length:
+	// 497 bytes for the history's window, on the stack).
+	s = s[:len(tail)+1]
+	var small [512]int32
+	var fail []int32
+	if len(s) <= len(small) {
+		fail = small[:len(s)]
+	} else {
+		fail = make([]int32, len(s))
+	}
 	for i, k := 1, int32(0); i < len(s); i++ {
 		for k > 0 && s[i] != s[k] {
 			k = fail[k-1]

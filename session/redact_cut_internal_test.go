@@ -18,7 +18,7 @@ func TestPartialSuffix(t *testing.T) {
 		return b
 	}
 	for range 20000 {
-		b, s := word(r.IntN(12)), word(r.IntN(8))
+		b, s := word(r.IntN(12)), word(r.IntN(16))
 		want := 0
 		for k := min(len(b), len(s)-1); k > 0; k-- {
 			if bytes.Equal(b[len(b)-k:], s[:k]) {
