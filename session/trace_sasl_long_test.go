@@ -118,7 +118,7 @@ func TestTraceLongSASLRedacted(t *testing.T) {
 							t.Errorf("the %s holds the SASL %s of %d bytes (%q...)", o.what, sec.what, n, w)
 							for _, l := range strings.Split(o.out, "\n") {
 								if strings.Contains(l, w) {
-									t.Logf("LINE %.120s ... len %d", l, len(l))
+									t.Logf("  in the line %.120s... (%d bytes)", l, len(l))
 								}
 							}
 						}
