@@ -180,7 +180,10 @@ func (c *Client) Idle(ctx context.Context, opts *IdleOptions, onEvent func(codec
 		// was refused: ErrReselected): what ca holds may be of that
 		// mailbox, and goes to the session's stream with Stop (the
 		// second review of 6949e67).
-		caught, _ := ca.Take()
+		// Its *session.ResultTooLargeError (what came past
+		// MaxResultBytes was dropped) is returned with the end's
+		// error, which would otherwise hide the loss.
+		caught, terr := ca.Take()
 		stop := false
 		for _, r := range caught {
 			if stop && session.AlwaysEvent(r) {
@@ -189,6 +192,9 @@ func (c *Client) Idle(ctx context.Context, opts *IdleOptions, onEvent func(codec
 			if !onEvent(r) {
 				stop = true
 			}
+		}
+		if terr != nil && (err == nil || ctx.Err() != nil && errors.Is(err, ctx.Err())) {
+			err = errors.Join(err, terr)
 		}
 	}
 	return err

@@ -287,11 +287,16 @@ func (c *Client) Enable(ctx context.Context, caps ...string) ([]string, error) {
 }
 
 // enableAsked reports whether Enable was asked for the capability c (upper
-// case), or for an extension that implies it: QRESYNC implies CONDSTORE
-// (RFC 7162 section 3.2.3), as the session's ENABLE does (enabledBit).
+// case), or for an extension that implies it, as the session's ENABLE
+// takes them (session's enabledBit, which turns on what the server names
+// of these): QRESYNC implies CONDSTORE (RFC 7162 section 3.2.3), and
+// IMAP4rev2 UTF8=ACCEPT (its mailbox names are UTF-8, RFC 9051). So what
+// Enable returns agrees with Session.Enabled.
 func enableAsked(caps []string, c string) bool {
 	for _, a := range caps {
-		if strings.EqualFold(a, c) || c == "CONDSTORE" && strings.EqualFold(a, "QRESYNC") {
+		if strings.EqualFold(a, c) ||
+			c == "CONDSTORE" && strings.EqualFold(a, "QRESYNC") ||
+			c == "UTF8=ACCEPT" && strings.EqualFold(a, "IMAP4rev2") {
 			return true
 		}
 	}

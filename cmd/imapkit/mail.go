@@ -1173,9 +1173,12 @@ func runIdle(ctx context.Context, cn *conn, args []string, own any, o *output) e
 	}
 	if werr == nil && err == nil || ctx.Err() != nil {
 		// What came after the last IDLE, before the end.
-		caught, _ := ca.Take()
+		caught, terr := ca.Take()
 		for _, r := range caught {
 			onEvent(r)
+		}
+		if terr != nil && werr == nil {
+			werr = terr // events dropped past MaxResultBytes: say so
 		}
 	}
 	if werr != nil {
