@@ -23,6 +23,8 @@ var resumeStreams = []struct {
 	{"a1 APPEND INBOX (\\Seen) {5}\r\nhello {3+}\r\nabc ~{4}\r\nab\x00c {0}\r\n x\r\nz NOOP\r\n", true},
 	{"a2 X {" + strings.Repeat("0", 50) + "3+}\r\nabc {2}\r\nde\r\nz NOOP\r\n", true},
 	{"* 1 FETCH (BODY[] {5}\r\nhello BINARY[] ~{3}\r\na\x00c X {0}\r\n)\r\n* 2 FETCH (Y {" + strings.Repeat("0", 40) + "2}\r\nab)\r\na OK done\r\n", false},
+	{"* OK [ALERT] text {5}\r\n* 1 FETCH (X {3}\r\nabc)\r\n+ go {2}\r\n* OK [X {2}\r\nab] t\r\n* NO [BADCHARSET (a\"b)] x {2}\r\n", false},
+	{"* OK [ALERT] " + strings.Repeat("y", 60) + " {5}\r\n* 3 FETCH (Z " + strings.Repeat("y", 60) + " {" + strings.Repeat("0", 45) + "1}\r\nq)\r\n* OK [Q " + strings.Repeat("y", 40) + "] {1}\r\n", false},
 }
 
 // stutterWriter accepts at most one byte a Write and fails every Write it
