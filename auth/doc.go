@@ -49,6 +49,13 @@
 // session in AUTH, though Authenticate returned the context's error;
 // check Session.State, or close a session whose Authenticate failed.
 //
+// A server may send its last challenge (SCRAM's server-final-message) and
+// its tagged OK together: the challenge is still handed to the mechanism,
+// whose refusal aborts the session (ErrCancelAccepted), and the session
+// holds the commands queued behind the AUTHENTICATE (other goroutines')
+// until Authenticate has given the mechanism's verdict: none is written
+// to a server the mechanism may still refuse.
+//
 // SCRAM refuses a server-first-message asking for fewer than 4096
 // PBKDF2 iterations (RFC 5802 section 5.1 and RFC 7677 say a
 // server SHOULD ask for at least that; Dovecot and Cyrus do by default)

@@ -142,8 +142,9 @@ func authenticate(ctx context.Context, s *session.Session, name string, ir []byt
 // lateChallenge checks a challenge still queued once the command has
 // ended: the server sent its last challenge (SCRAM's server-final-message)
 // and its tagged answer together, and select took the end first. The
-// challenge is still the mechanism's to check. Its response is dropped
-// (nothing goes after the answer); its error cancels, and an OK is then
+// challenge is still the mechanism's to check. Its response is given to
+// Continue, which writes nothing after the answer but lets the commands
+// the session held behind the AUTHENTICATE go; its error cancels, and an OK is then
 // aborted (cancel). A mechanism that panics on it aborts a session the
 // OK took to AUTH as its error would (abortAccepted), and the panic goes
 // on, as callNext lets it for a challenge before the answer. nil when no
@@ -164,10 +165,20 @@ func lateChallenge(ctx context.Context, s *session.Session, p *session.Pending, 
 			abortAccepted(s)
 		}
 	}()
-	_, cerr := answer(p, next, text, owed, ir)
+	resp, cerr := answer(p, next, text, owed, ir)
 	returned = true
 	if cerr != nil {
 		return cancel(ctx, s, p, mech, cerr)
+	}
+	// The verdict: the challenge accepted. Nothing is written (the
+	// command is over: ErrCommandEnded); the session holds the commands
+	// queued behind the AUTHENTICATE until it is given (Pending.Continue).
+	line := ""
+	if len(resp) > 0 {
+		line = base64.StdEncoding.EncodeToString(resp)
+	}
+	if err := p.Continue(ctx, []byte(line)); err != nil && !errors.Is(err, session.ErrCommandEnded) {
+		return err
 	}
 	return nil
 }

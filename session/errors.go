@@ -390,7 +390,9 @@ const (
 	// within Options.StallTimeout.
 	TimeoutStall = "stall"
 	// TimeoutCommand: a command ran past Options.CommandTimeout (or past
-	// its context's deadline and the stall timeout's grace).
+	// its context's deadline and the stall timeout's grace), or an
+	// AUTHENTICATE answered OK with its last challenge sent together got
+	// no verdict on that challenge by then (Pending.Continue).
 	TimeoutCommand = "command"
 	// TimeoutWrite: the server took no byte of what the session was
 	// sending within four times Options.StallTimeout.

@@ -270,7 +270,8 @@ func (s *Session) armBoundLocked(at time.Time) {
 	s.bound.Reset(time.Until(at))
 }
 
-// boundFired aborts the session when a command in flight has passed its
+// boundFired aborts the session when a command in flight, or one held
+// with no verdict on its last challenge (holdLocked), has passed its
 // bound, and otherwise waits for the next one.
 func (s *Session) boundFired() {
 	s.mu.Lock()
@@ -307,12 +308,30 @@ func (s *Session) boundFired() {
 			next = at
 		}
 	}
+	held, heldAt := s.heldLate(now)
+	if late == nil && held != nil {
+		// No verdict on the challenge that came with its OK within
+		// its bound (holdLocked): the commands held behind it are
+		// never released unverified.
+		late = held
+	}
+	if late == nil && !heldAt.IsZero() && (next.IsZero() || heldAt.Before(next)) {
+		next = heldAt
+	}
 	if late == nil && !next.IsZero() {
 		s.armBoundLocked(next)
 	}
 	s.mu.Unlock()
 	if late != nil {
 		s.abort(&TimeoutError{What: TimeoutCommand, After: late.bound})
+	}
+	if late != nil && late == held {
+		// Its OK is not the answer: Wait says the abort.
+		s.mu.Lock()
+		if !late.cut {
+			late.cut, late.err = true, s.err
+		}
+		s.mu.Unlock()
 	}
 }
 

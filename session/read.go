@@ -56,7 +56,10 @@ func (s *Session) abortEnd(err error, handed int64) {
 	s.inflight = nil
 	s.nsent = 0
 	clear(s.byTag)
-	s.counts = flightCounts{}
+	s.counts = flightCounts{} // a hold's count too (holdLocked)
+	if s.wq != nil {
+		s.wq.held = nil
+	}
 	s.hull = nil
 	s.state = StateLogout
 	s.unselectedLocked()
@@ -1219,6 +1222,9 @@ func (s *Session) complete(st *codec.Status) error {
 		return perr
 	}
 	s.transition(p, r.Status)
+	if h := testHookTransitioned; h != nil {
+		h(p)
+	}
 	if st.Kind == codec.StatusOK && p.upgrade != nil {
 		// The upgrade reads from the connection (a TLS handshake): on
 		// the reader goroutine, not a pulled command's caller.
@@ -1259,7 +1265,9 @@ func (s *Session) complete(st *codec.Status) error {
 // ErrCommandEnded), and the one who cancels then aborts the session
 // itself, as an ErrCancelAccepted too: Wait for an OnContinue that
 // failed or panicked (acceptedBeforeCancel), package auth's cancel
-// (abortAccepted). nil otherwise.
+// (abortAccepted). An OK settled so with a challenge not answered
+// (contHeld: sent together) holds the commands behind p until the client's
+// verdict on it (holdLocked). nil otherwise.
 func (s *Session) acceptedCancel(p *Pending, st *codec.Status) error {
 	if st.Kind != codec.StatusOK || p.info.transition != ToAuth {
 		return nil
@@ -1269,6 +1277,12 @@ func (s *Session) acceptedCancel(p *Pending, st *codec.Status) error {
 	// Settled under the lock Continue takes to set gaveUp: no "*" is
 	// written after this OK (Continue says ErrCommandEnded).
 	p.settled = !gaveUp
+	if p.settled && p.contHeld {
+		// A challenge came with the OK and is not answered (Continue
+		// clears contHeld as it commits to writing a response): the
+		// commands queued behind p wait for the client's verdict.
+		s.holdLocked(p)
+	}
 	s.mu.Unlock()
 	if !gaveUp {
 		return nil
@@ -1276,6 +1290,10 @@ func (s *Session) acceptedCancel(p *Pending, st *codec.Status) error {
 	return &ProtocolError{kind: ErrCancelAccepted,
 		Reason: "tagged OK for " + p.name + " after the client cancelled the exchange"}
 }
+
+// testHookTransitioned, set by tests, runs on the reader goroutine once
+// a tagged answer's state change is made, before its command ends.
+var testHookTransitioned func(p *Pending)
 
 // unknownStatus is what transition takes for a tagged response that is
 // neither OK, NO nor BAD (route): a failure, with no response code. It is

@@ -487,8 +487,12 @@ type Pending struct {
 	// it waits there, or someone took it and has not answered. Unlike
 	// contOwed it does not depend on who will answer (set after a Wait
 	// was abandoned, or with no answerer yet): RefuseContinuations
-	// answers such a "+" that the caller took. Among the small fields
-	// for the struct's size (under s.mu).
+	// answers such a "+" that the caller took. Continue clears it as it
+	// commits to writing its line (before the flush, under the lock the
+	// reader settles an OK under): a tagged OK read with it set came with
+	// a challenge not answered, and holds the commands behind
+	// (holdLocked). Among the small fields for the struct's size (under
+	// s.mu).
 	contHeld bool
 	// gaveUp: the client cancelled the command's continuation exchange
 	// ("*" about to be written, Continue) or gave it up

@@ -331,6 +331,13 @@ type waitQueue struct {
 	head, tail *waiter
 	alone      *waiter // the first waiter that runs alone (nil: none)
 	n          uint64  // tickets given out
+	// held is an AUTHENTICATE whose tagged OK the reader took with its
+	// last challenge not answered (sent together: holdLocked): every
+	// command waits behind it, as behind one in flight that runs alone,
+	// until the client's verdict on the challenge (releaseLocked, or the
+	// session's abort), at the latest its command bound (boundFired).
+	// Here, not in Session: its size class.
+	held *Pending
 }
 
 // A waiter is one command's place in the waitQueue.
@@ -516,7 +523,8 @@ func (s *Session) stopWaitingLocked(w *waiter) {
 }
 
 // canStart applies the pipelining rules (under mu): a command that runs
-// alone starts when nothing is in flight and holds back the others; a
+// alone starts when nothing is in flight (nor held: holdLocked) and holds
+// back the others; a
 // command that uses sequence numbers does not start beside one during
 // which the server may send EXPUNGE, nor the other way round; a command
 // that takes FETCH responses by its message set (set) does not start
@@ -524,10 +532,12 @@ func (s *Session) stopWaitingLocked(w *waiter) {
 // of untagged data that cannot be told apart (commandInfo.untold) do
 // not start together.
 func (s *Session) canStart(info commandInfo, set *targetSet) bool {
-	if len(s.inflight) == 0 {
+	c := &s.counts
+	if len(s.inflight) == 0 && c.alone == 0 {
+		// c.alone with nothing in flight: an AUTHENTICATE held
+		// (holdLocked).
 		return true
 	}
-	c := &s.counts
 	switch {
 	case info.alone || c.alone > 0:
 		return false
@@ -1669,7 +1679,10 @@ func (s *Session) waitLiteral(ctx context.Context, p *Pending) error {
 // of OnContinue then, or one the "*" could not follow (the OK read first:
 // no "*" is written after it), aborts the session as an OK to a "*" does
 // (ErrCancelAccepted), and Wait returns it joined with the abort, as
-// every later Wait of the command does.
+// every later Wait of the command does. Until OnContinue has checked it,
+// the commands queued behind are held (Continue); a Wait without
+// OnContinue does not end that hold (the caller answering from
+// Continuations gives the verdict).
 func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 	// Without OnContinue the continuations stay in Continuations() for the
 	// caller (IDLE); a nil channel never delivers.
@@ -1702,12 +1715,17 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 	}
 	s.mu.Unlock()
 	ended := func() (*Result, error) {
-		if p.cut {
+		// Under s.mu: the verdict on a challenge held with the OK may
+		// cut p on another goroutine (refuseHeld, boundFired).
+		s.mu.Lock()
+		cut, perr := p.cut, p.err
+		s.mu.Unlock()
+		if cut {
 			// Ended by the session's end: the reader goroutine may
 			// still be writing the result it was building.
-			return nil, p.err
+			return nil, perr
 		}
-		if p.err == nil && p.info.refresh {
+		if perr == nil && p.info.refresh {
 			// RFC 9051 section 6.2: capabilities change with
 			// authentication; ask unless the OK carried them. Its
 			// failure does not undo the command's success.
@@ -1715,7 +1733,7 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 				p.result.FollowUpErr = err
 			}
 		}
-		return p.result, p.err
+		return p.result, perr
 	}
 	for {
 		select {
@@ -1800,6 +1818,21 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 				return ended()
 			default:
 			}
+			s.mu.Lock()
+			settled := p.settled
+			s.mu.Unlock()
+			if settled {
+				// The reader took the OK (acceptedCancel) and is
+				// ending the command: that end is the answer, as in
+				// the done case, its late challenge checked. Given
+				// up instead, the challenge held with the OK would
+				// be refused and a valid login aborted.
+				<-done
+				if err := p.lateChallenge(ctx, cont); err != nil {
+					return nil, err
+				}
+				return ended()
+			}
 			// The answer is still read, in the background, and thrown
 			// away: nothing piles up for a caller who left.
 			s.mu.Lock()
@@ -1863,7 +1896,9 @@ func refuseBound() time.Duration {
 // StallTimeout). After it, the caller must not read Continuations nor
 // answer with Continue; Wait still gives the command's end, and no longer
 // calls Command.OnContinue. A second call, or one after the command ended,
-// does nothing. It is not for IDLE, whose continuation is ended by DONE.
+// does nothing; but for an AUTHENTICATE whose OK came with a challenge not
+// yet answered (Continue), with no Wait's OnContinue checking it: that
+// challenge is refused, which aborts the session (ErrCancelAccepted). It is not for IDLE, whose continuation is ended by DONE.
 func (p *Pending) RefuseContinuations() {
 	s := p.s
 	s.mu.Lock()
@@ -1874,6 +1909,14 @@ func (p *Pending) RefuseContinuations() {
 // refuseContinuationsLocked is RefuseContinuations under s.mu.
 func (p *Pending) refuseContinuationsLocked() {
 	s := p.s
+	if !p.refusing && !p.contWaiter && s.heldLocked(p) {
+		// Ended, with the challenge that came with its OK not
+		// answered, and no running Wait answering it: refused, which
+		// aborts the session (Continue).
+		p.refusing = true
+		go p.refuse()
+		return
+	}
 	if p.refusing || p.ended {
 		return
 	}
@@ -1899,6 +1942,11 @@ func (p *Pending) refuseContinuationsLocked() {
 	}()
 }
 
+// testHookContinueFlushed, set by tests, runs in Continue once the line
+// is flushed, before Continue takes s.mu again (to let the reader take the
+// server's answer in between).
+var testHookContinueFlushed func(p *Pending)
+
 // testHookRefuser, set by tests, runs on the goroutine RefuseContinuations
 // starts, before it answers anything (to order it after another
 // goroutine's wait for a "+").
@@ -1916,6 +1964,14 @@ func (p *Pending) refuseContinuations(cont chan []byte, done chan struct{}, take
 	for {
 		select {
 		case <-done:
+			select {
+			case <-cont:
+				// Came with the tagged answer: refused too, so that
+				// an OK it came with is not taken for its acceptance
+				// (holdLocked; nothing is written after the answer).
+				p.refuse()
+			default:
+			}
 			return
 		case <-cont:
 			if p.refuse() != nil {
@@ -2012,6 +2068,15 @@ func (p *Pending) onContinue(ctx context.Context, text []byte) (resp []byte, err
 // line is written even when ctx has already ended (unsent, it would leave
 // the server waiting), and a write still blocked 50 ms after ctx ends (a
 // server that does not read) is cut, which ends the session.
+//
+// An AUTHENTICATE whose tagged OK the reader took with its last challenge
+// not yet answered (the server sent them together, as SCRAM's
+// server-final-message may be) holds the commands queued behind it until
+// the client's verdict: Continue then writes nothing and returns
+// ErrCommandEnded, a response accepting the challenge (the commands go),
+// "*" refusing it (the session is aborted, matching ErrCancelAccepted, and
+// the commands end not sent). With no verdict by the command's bound
+// (CommandTimeout), the session is aborted (a *TimeoutError).
 func (p *Pending) Continue(ctx context.Context, line []byte) error {
 	for _, c := range line {
 		if c == '\r' || c == '\n' || c == 0 {
@@ -2032,10 +2097,33 @@ func (p *Pending) Continue(ctx context.Context, line []byte) error {
 		s.mu.Unlock()
 		return err
 	}
+	if s.heldLocked(p) {
+		// The verdict on the challenge that came with the OK
+		// (holdLocked), nothing written: a response accepts it and
+		// lets the commands held behind p go; "*" refuses it and
+		// aborts the session.
+		refused := string(line) == "*"
+		if !refused {
+			s.releaseLocked(p)
+		}
+		s.mu.Unlock()
+		if refused {
+			s.refuseHeld(p)
+		}
+		return ErrCommandEnded
+	}
 	if !ended && p.settled {
 		// The reader took the OK (acceptedCancel): a line written now
 		// would follow it, read as a command of its own.
 		ended = true
+	}
+	if !ended {
+		// The "+" is answered from here on, whether the OK is read
+		// before the flush or after: under the lock the reader settles
+		// the OK under, so that an OK read now does not hold the
+		// commands behind p for a challenge already answered
+		// (holdLocked). A "+" routed during the write sets it again.
+		p.contHeld = false
 	}
 	if !ended && p.info.waits {
 		// DONE: the server may still end the command on its own before
@@ -2079,6 +2167,9 @@ func (p *Pending) Continue(ctx context.Context, line []byte) error {
 	if err != nil {
 		s.abortCut(err, s.handedOut(out, fed))
 		return s.Err()
+	}
+	if h := testHookContinueFlushed; h != nil {
+		h(p)
 	}
 	// The answer is out: the server owes the next step (stallOwedLocked).
 	// A "+" routed while the line was flushed waits in the channel: the
@@ -2197,13 +2288,15 @@ func (s *Session) acceptedBeforeCancel(p *Pending, cerr error) error {
 		return nil
 	}
 	s.mu.Lock()
-	accepted := p.ended && !p.cut && p.err == nil && p.info.transition == ToAuth
+	// p.cut with ErrCancelAccepted: Continue's "*" aborted the session
+	// for the challenge held with the OK (refuseHeld).
+	accepted := p.ended && p.info.transition == ToAuth &&
+		(!p.cut && p.err == nil || p.cut && errors.Is(p.err, ErrCancelAccepted))
 	s.mu.Unlock()
 	if !accepted {
 		return nil
 	}
-	s.abort(&ProtocolError{kind: ErrCancelAccepted,
-		Reason: "tagged OK for " + p.name + " read before the client could cancel the exchange"})
+	s.abort(acceptedEarly(p))
 	err := fmt.Errorf("%w; %w", cerr, s.Err())
 	s.mu.Lock()
 	p.cut, p.err = true, err
@@ -2226,9 +2319,17 @@ func (p *Pending) lateChallenge(ctx context.Context, cont chan []byte) error {
 	case text := <-cont:
 		s := p.s
 		s.mu.Lock()
-		accepted := !p.cut && p.err == nil && !p.refusing
+		accepted := !p.cut && p.err == nil
+		refusing := p.refusing
 		s.mu.Unlock()
 		if !accepted {
+			return nil
+		}
+		if refusing {
+			// Given up (RefuseContinuations) while this Wait ran:
+			// the refusal would have answered it "*", which refuses
+			// a challenge held with the OK (Continue).
+			p.refuse()
 			return nil
 		}
 		// A panic aborts the session too (onContinue).
@@ -2236,6 +2337,10 @@ func (p *Pending) lateChallenge(ctx context.Context, cont chan []byte) error {
 		if aerr := s.acceptedBeforeCancel(p, err); aerr != nil {
 			return aerr
 		}
+		// Accepted: the commands held behind p go (holdLocked).
+		s.mu.Lock()
+		s.releaseLocked(p)
+		s.mu.Unlock()
 	default:
 	}
 	return nil

@@ -1,0 +1,64 @@
+package auth
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"testing/synctest"
+
+	"github.com/imapkit/imapkit/session"
+)
+
+// TestSCRAMServerFinalWithOKReleasesCommands: after a SCRAM exchange
+// whose right server-final-message came with the tagged OK (the session
+// holds the commands behind the AUTHENTICATE until the client's verdict
+// on that challenge), Authenticate gives the verdict: a NOOP run next is
+// sent and answered at once, not held until the command bound aborts the
+// session. In a synctest bubble, with the library's defaults; several
+// runs, as authenticate's loop takes the OK or the challenge first at
+// random.
+func TestSCRAMServerFinalWithOKReleasesCommands(t *testing.T) {
+	for i := range 16 {
+		synctest.Test(t, func(t *testing.T) {
+			b := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+			client, server := net.Pipe()
+			go func() {
+				defer server.Close()
+				r := bufio.NewReader(server)
+				io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=SCRAM-SHA-256] hi\r\n")
+				l, _ := r.ReadString('\n')
+				tag, _, _ := strings.Cut(l, " ")
+				io.WriteString(server, "+ "+b("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")+"\r\n")
+				r.ReadString('\n') // client-final-message
+				io.WriteString(server, "+ "+b("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")+"\r\n"+tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
+				for {
+					l, err := r.ReadString('\n')
+					if err != nil {
+						return
+					}
+					if tag, cmd, _ := strings.Cut(strings.TrimRight(l, "\r\n"), " "); cmd == "NOOP" {
+						io.WriteString(server, tag+" OK done\r\n")
+					}
+				}
+			}()
+			ctx := context.Background()
+			c, err := Open(ctx, &remoteConn{client}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Session().Close()
+			m := NewSCRAMSHA256("", "user", "pencil").(*scramClient)
+			m.nonce = "rOprNGfwEbeRWgbNEkqO"
+			if err := c.Authenticate(ctx, m); err != nil {
+				t.Fatalf("run %d: Authenticate: %v", i, err)
+			}
+			if _, err := c.Session().Run(ctx, &session.Command{Name: "NOOP"}); err != nil {
+				t.Errorf("run %d: NOOP after the SCRAM exchange: %v; want it run at once", i, err)
+			}
+		})
+	}
+}

@@ -1,0 +1,89 @@
+// The hold of the commands queued behind an AUTHENTICATE answered by an
+// "early OK": the server sent its last challenge (SCRAM's
+// server-final-message) and its tagged OK together, and the reader took
+// the OK before the client answered the challenge. The session is in AUTH
+// then, but the client may still refuse the challenge (a SCRAM server
+// signature wrong: an impostor server), which aborts the session: no
+// command may go out on it before the client's verdict.
+
+package session
+
+import "time"
+
+// holdLocked holds every command behind p, whose OK the reader has just
+// settled (acceptedCancel) with a challenge not answered (contHeld), until
+// the client's verdict on it (under s.mu): counted as a command that runs
+// alone (canStart) with nothing in flight, and watched by the session's
+// bound timer (boundFired), which aborts the session at p's command bound
+// (or DefaultCommandTimeout from now, for a command with none) when no
+// verdict came: a caller that leaves without Wait, Continue or
+// RefuseContinuations does not hold the session for ever, and the
+// commands behind are never sent unverified.
+func (s *Session) holdLocked(p *Pending) {
+	q := s.wq
+	if q == nil {
+		q = &waitQueue{}
+		s.wq = q
+	}
+	q.held = p
+	s.counts.alone++
+	if p.bound <= 0 {
+		p.bound = time.Since(p.start) + DefaultCommandTimeout
+	}
+	s.armBoundLocked(p.boundAt())
+}
+
+// heldLocked reports whether p holds the commands behind it (holdLocked)
+// with no verdict yet (under s.mu).
+func (s *Session) heldLocked(p *Pending) bool {
+	return s.wq != nil && s.wq.held == p && p != nil
+}
+
+// releaseLocked ends p's hold once the client accepted the challenge that
+// came with the OK (a response given to Continue, OnContinue's check
+// passed), and lets the commands behind it go (under s.mu). The session's
+// abort ends a hold too (abortEnd: the counts go with it).
+func (s *Session) releaseLocked(p *Pending) {
+	if !s.heldLocked(p) {
+		return
+	}
+	s.wq.held = nil
+	s.counts.alone--
+	s.changedLocked()
+}
+
+// refuseHeld aborts the session for the "*" that refused the challenge
+// held with p's OK (Continue, under the write lock, not s.mu): the
+// session reached AUTH with a server the client refuses. The abort
+// matches ErrCancelAccepted, as acceptedCancel's for an OK to a "*"
+// written, and is p's error from now on (a later Wait returns it); the
+// commands held behind p end not sent (ErrNotSent).
+func (s *Session) refuseHeld(p *Pending) {
+	s.abort(acceptedEarly(p))
+	s.mu.Lock()
+	if !p.cut {
+		p.cut, p.err = true, s.err
+	}
+	s.mu.Unlock()
+}
+
+// acceptedEarly is the abort of a session whose AUTHENTICATE was answered
+// OK before the client's "*" could go.
+func acceptedEarly(p *Pending) *ProtocolError {
+	return &ProtocolError{kind: ErrCancelAccepted,
+		Reason: "tagged OK for " + p.name + " read before the client could cancel the exchange"}
+}
+
+// heldLate returns the held command (holdLocked) when its bound has
+// passed at now, and otherwise, in at, when it will (zero: none held);
+// under s.mu.
+func (s *Session) heldLate(now time.Time) (late *Pending, at time.Time) {
+	if s.wq == nil || s.wq.held == nil {
+		return nil, time.Time{}
+	}
+	p := s.wq.held
+	if at = p.boundAt(); !at.After(now) {
+		return p, at
+	}
+	return nil, at
+}
