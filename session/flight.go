@@ -322,16 +322,12 @@ func (s *Session) boundFired() {
 		s.armBoundLocked(next)
 	}
 	s.mu.Unlock()
-	if late != nil {
-		s.abort(&TimeoutError{What: TimeoutCommand, After: late.bound})
-	}
-	if late != nil && late == held {
+	switch {
+	case late != nil && late == held:
 		// Its OK is not the answer: Wait says the abort.
-		s.mu.Lock()
-		if !late.cut {
-			late.cut, late.err = true, s.err
-		}
-		s.mu.Unlock()
+		s.abortHeld(late, &TimeoutError{What: TimeoutCommand, After: late.bound})
+	case late != nil:
+		s.abort(&TimeoutError{What: TimeoutCommand, After: late.bound})
 	}
 }
 

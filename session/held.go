@@ -56,15 +56,27 @@ func (s *Session) releaseLocked(p *Pending) {
 // held with p's OK (Continue, under the write lock, not s.mu): the
 // session reached AUTH with a server the client refuses. The abort
 // matches ErrCancelAccepted, as acceptedCancel's for an OK to a "*"
-// written, and is p's error from now on (a later Wait returns it); the
-// commands held behind p end not sent (ErrNotSent).
-func (s *Session) refuseHeld(p *Pending) {
-	s.abort(acceptedEarly(p))
+// written; the commands held behind p end not sent (ErrNotSent).
+func (s *Session) refuseHeld(p *Pending) { s.abortHeld(p, acceptedEarly(p)) }
+
+// abortHeld aborts the session with cause for the verdict on the
+// challenge held with p's OK, or its absence (boundFired), and makes the
+// abort p's error first: a Wait of p, also one that a command held behind
+// it wakes by failing, returns it, not the OK. After p's end: the reader
+// may still be ending p (finish sets its result and error), which it does
+// whatever the session's state.
+func (s *Session) abortHeld(p *Pending, cause error) {
 	s.mu.Lock()
-	if !p.cut {
-		p.cut, p.err = true, s.err
+	done := p.doneLocked()
+	s.mu.Unlock()
+	<-done
+	err := &AbortError{Err: cause, History: s.tr.history()}
+	s.mu.Lock()
+	if s.err == nil && !p.cut {
+		p.cut, p.err = true, err
 	}
 	s.mu.Unlock()
+	s.abortWith(err)
 }
 
 // acceptedEarly is the abort of a session whose AUTHENTICATE was answered
