@@ -1305,6 +1305,12 @@ func (s *Session) transition(p *Pending, st *codec.Status) {
 	ok := st.Kind == codec.StatusOK
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.err != nil {
+		// Aborted while the answer was read (the challenge held with
+		// an AUTHENTICATE's OK refused: refuseHeld): the state stays
+		// LOGOUT.
+		return
+	}
 	capCode := st.Code != nil && st.Code.Kind == codec.CodeCapability
 	if capCode {
 		s.setCaps(st.Code.Caps)
