@@ -89,20 +89,20 @@ func TestTraceLongSASLRedacted(t *testing.T) {
 					Logger: slog.New(slog.NewTextHandler(&hsSyncWriter{w: &logs, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug})),
 				}
 				s := openDefaultsWith(t, conn, opts)
-				_, err := s.Run(ctx20(t), &session.Command{Name: "AUTHENTICATE", Args: func(e *wire.Encoder) {
+				_, err := s.Run(hangCtx(t), &session.Command{Name: "AUTHENTICATE", Args: func(e *wire.Encoder) {
 					e.SP().Atom("PLAIN").SP().Secret(func(e *wire.Encoder) { e.Atom(ir) })
 				}})
 				if err == nil {
 					t.Fatal("AUTHENTICATE PLAIN: no error; want the NO")
 				}
-				_, err = s.Run(ctx20(t), &session.Command{Name: "AUTHENTICATE",
+				_, err = s.Run(hangCtx(t), &session.Command{Name: "AUTHENTICATE",
 					Args:       func(e *wire.Encoder) { e.SP().Atom("X-LONG") },
 					OnContinue: func([]byte) ([]byte, error) { return []byte(resp), nil },
 				})
 				if err == nil {
 					t.Fatal("AUTHENTICATE X-LONG: no error; want the NO")
 				}
-				_, err = s.Run(ctx20(t), &session.Command{Name: "NOOP"})
+				_, err = s.Run(hangCtx(t), &session.Command{Name: "NOOP"})
 				var ae *session.AbortError
 				if !errors.As(err, &ae) {
 					t.Fatalf("NOOP: %v; want an *AbortError", err)
