@@ -17,8 +17,8 @@ func TestRedactCutWholeSecretAtCut(t *testing.T) {
 		secrets []string
 		line    string
 	}{
-		{[]string{"hunter2-xh"}, "* OK echo hunter2-xh"},                       // ends with its own first byte
-		{[]string{"abab-secret-abab"}, "* OK echo abab-secret-abab"},           // its own first four
+		{[]string{"hunter2-xh"}, "* OK echo hunter2-xh"},                        // ends with its own first byte
+		{[]string{"abab-secret-abab"}, "* OK echo abab-secret-abab"},            // its own first four
 		{[]string{"pass-word-q", "qZZ-other"}, "* OK echo pass-word-q"},         // another's first byte
 		{[]string{"pass-word-q", "q tail-other"}, "* OK echo pass-word-q tail"}, // another's start over the cut
 	}
