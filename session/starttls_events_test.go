@@ -147,3 +147,69 @@ func TestStartTLSDropsPreTLSCaught(t *testing.T) {
 		c.outcome = "pre-TLS caught responses dropped"
 	})
 }
+
+// TestStartTLSCatchBoundNotCarriedOver: a Catch that the clear stream
+// filled past MaxResultBytes (the bound is this test's subject: 4 KiB)
+// before STARTTLS's OK keeps the responses the TLS connection brings.
+// dropPreTLSEvents throws away what the Catch held but keeps its count of
+// dropped responses, and with it the Catch's "full" state (fullLocked:
+// c.dropped > 0): every response caught over TLS is then dropped until a
+// Take, for a hole in the clear stream that no longer exists, and the
+// Take reports the pre-TLS responses as dropped from what it returns.
+func TestStartTLSCatchBoundNotCarriedOver(t *testing.T) {
+	scfg, ccfg := hsTLS(t)
+	hsRun(t, func(c *hostile.Conn) error {
+		if err := c.Greet(hsPreTLSCaps); err != nil {
+			return err
+		}
+		cmd, err := c.Expect("STARTTLS")
+		if err != nil {
+			return err
+		}
+		var flood []string
+		for range 64 {
+			flood = append(flood, `* FLAGS (\Seen \Injected`+strings.Repeat("x", 100)+`)`)
+		}
+		if err := c.Lines(append(flood, cmd.Tag+" OK begin TLS now")...); err != nil {
+			return err
+		}
+		if err := c.StartTLS(scfg); err != nil {
+			return err
+		}
+		c.Caps = "IMAP4rev1 AUTH=PLAIN"
+		capa, err := c.Expect("CAPABILITY")
+		if err != nil {
+			return err
+		}
+		if err := c.Lines("* CAPABILITY "+c.Caps, `* FLAGS (\Seen \PostTLS)`, capa.Tag+" OK done"); err != nil {
+			return err
+		}
+		return c.Serve()
+	}, 0, 0, func(c *hsCase, conn net.Conn) {
+		opts := hsOpts()
+		opts.MaxResultBytes = 4 << 10
+		s := c.open(conn, opts)
+		if s == nil {
+			return
+		}
+		catch := s.Catch()
+		defer catch.Stop()
+		if err := s.StartTLS(context.Background(), ccfg); err != nil {
+			c.t.Errorf("StartTLS: %v", err)
+			return
+		}
+		got, err := catch.Take()
+		post := false
+		for _, r := range got {
+			if f, ok := r.(*codec.Flags); ok {
+				for _, fl := range f.Flags {
+					post = post || strings.Contains(string(fl), "PostTLS")
+				}
+			}
+		}
+		if !post || err != nil {
+			c.t.Errorf("Catch.Take after StartTLS = %d responses (the FLAGS sent over TLS: %v), %v; want the FLAGS sent over TLS and no error", len(got), post, err)
+		}
+		c.outcome = "post-TLS caught"
+	})
+}
