@@ -228,13 +228,20 @@ func procRunning(pid int) bool {
 func TestStreamKeepsTerminalInterrupt(t *testing.T) {
 	// The server marks the IDLE under way and the stalling SELECT
 	// received (files in mark): Ctrl-C comes after, not after a pause.
+	// The SELECT's late answer waits for the test's release mark (made
+	// once the interrupt is shown; 2 minutes at most, so a failed test
+	// leaves no child behind): on the wall clock, a starved runner that
+	// took longer than a fixed pause to handle Ctrl-C saw the late NO
+	// first and failed.
 	mark := t.TempDir()
+	release := func() { os.WriteFile(filepath.Join(mark, "release"), nil, 0o600) }
+	t.Cleanup(release)
 	script := `printf '* PREAUTH [CAPABILITY IMAP4rev1 IDLE] hi\r\n'
 while IFS= read -r l; do
   tag=${l%% *}
   case "$l" in
   *"SELECT INBOX"*) printf '%s OK done\r\n' "$tag";;
-  *SELECT*) : > '` + mark + `/select'; sleep 2; printf '%s NO late\r\n' "$tag";;
+  *SELECT*) : > '` + mark + `/select'; i=0; while [ ! -e '` + mark + `/release' ] && [ $i -lt 2400 ]; do sleep 0.05; i=$((i+1)); done; printf '%s NO late\r\n' "$tag";;
   *IDLE*) printf '+ idling\r\n'; : > '` + mark + `/idle'; IFS= read -r l; printf '%s OK done\r\n' "$tag";;
   *NOOP*) printf '%s OK noop answered\r\n' "$tag";;
   *LOGOUT*) printf '* BYE bye\r\n%s OK done\r\n' "$tag"; exit 0;;
@@ -272,6 +279,7 @@ done`
 			term.Wait(time.Second)
 			t.Fatalf("no interrupt: %v\n%q", err, term.Output())
 		}
+		release()
 		term.Write([]byte("NOOP\r"))
 		// The server answers the NOOP once it has sent the SELECT's
 		// late answer (it reads one line at a time): the NOOP's answer
