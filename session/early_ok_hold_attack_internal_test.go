@@ -1,0 +1,259 @@
+package session
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/imapkit/imapkit/wire"
+)
+
+// scriptedEarlyOKServer answers AUTHENTICATE with its challenge and its
+// OK together, then runs afterOK on what remains of the connection (r,
+// server), and reports the lines the client wrote after the OK on after.
+func scriptedEarlyOKServer(afterOK func(r *bufio.Reader, w net.Conn) []string, after chan<- []string) net.Conn {
+	client, server := net.Pipe()
+	go func() {
+		defer server.Close()
+		r := bufio.NewReader(server)
+		io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 AUTH=X-TEST] hi\r\n")
+		l, _ := r.ReadString('\n')
+		tag, _, _ := strings.Cut(l, " ")
+		io.WriteString(server, "+ Y2hhbA==\r\n"+tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
+		after <- afterOK(r, server)
+	}()
+	return client
+}
+
+// readRest reads (and answers NOOP and LOGOUT) until the connection ends.
+func readRest(r *bufio.Reader, w net.Conn) []string {
+	var lines []string
+	for {
+		l, err := r.ReadString('\n')
+		if err != nil {
+			return lines
+		}
+		l = strings.TrimRight(l, "\r\n")
+		lines = append(lines, l)
+		tag, cmd, _ := strings.Cut(l, " ")
+		switch cmd {
+		case "NOOP":
+			io.WriteString(w, tag+" OK done\r\n")
+		case "LOGOUT":
+			io.WriteString(w, "* BYE bye\r\n"+tag+" OK done\r\n")
+			return lines
+		}
+	}
+}
+
+func startScripted(t *testing.T, afterOK func(r *bufio.Reader, w net.Conn) []string, onCont func([]byte) ([]byte, error)) (*Session, *Pending, chan []string) {
+	t.Helper()
+	after := make(chan []string, 1)
+	s, err := Open(context.Background(), scriptedEarlyOKServer(afterOK, after), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Start(context.Background(), &Command{Name: "AUTHENTICATE",
+		Args:       func(e *wire.Encoder) { e.SP().Atom("X-TEST") },
+		OnContinue: onCont})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, p, after
+}
+
+// TestEarlyOKHoldCloseEndsIt: Close during a hold (challenge taken, no
+// verdict, a NOOP queued behind) ends it at once on the bubble's clock:
+// the NOOP fails not sent, nothing is written after the OK, and no
+// goroutine is left (the bubble ends). Library defaults.
+func TestEarlyOKHoldCloseEndsIt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, p, after := startScripted(t, readRest, nil)
+		<-p.Done()
+		<-p.Continuations()
+		noop := runNoop(s)
+		synctest.Wait()
+		start := time.Now()
+		s.Close()
+		nerr := <-noop
+		if d := time.Since(start); d != 0 {
+			t.Errorf("the NOOP held behind the AUTHENTICATE ended %v after Close; want at once", d)
+		}
+		if !errors.Is(nerr, ErrNotSent) {
+			t.Errorf("NOOP held, then Close: %v; want ErrNotSent", nerr)
+		}
+		if lines := <-after; len(lines) > 0 {
+			t.Errorf("server read %q after its OK; want nothing", lines)
+		}
+		if err := p.Continue(context.Background(), []byte("b2s=")); err == nil {
+			t.Errorf("Continue after Close: nil")
+		}
+	})
+}
+
+// TestEarlyOKHoldLogout: Logout during a hold, with a context with no
+// deadline. Logout's LOGOUT waits behind the hold; it must not hang. It
+// reports how long it took on the bubble's clock (the hold's bound, at
+// most). Library defaults.
+func TestEarlyOKHoldLogout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, p, after := startScripted(t, readRest, nil)
+		<-p.Done()
+		<-p.Continuations()
+		start := time.Now()
+		lerr := s.Logout(context.Background())
+		d := time.Since(start)
+		t.Logf("Logout during a hold: %v after %v", lerr, d)
+		if d > DefaultCommandTimeout {
+			t.Errorf("Logout during a hold took %v; want at most the command bound", d)
+		}
+		if lines := <-after; len(lines) > 0 {
+			t.Errorf("server read %q after its OK; want nothing (LOGOUT is a command too)", lines)
+		}
+	})
+}
+
+// TestEarlyOKHoldServerEnds: the server closes (EOF) or says BYE and
+// closes during a hold. The NOOP queued behind fails at once, not sent; a
+// later verdict (Continue) and Wait return; no goroutine is left.
+func TestEarlyOKHoldServerEnds(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		fn   func(r *bufio.Reader, w net.Conn) []string
+	}{
+		{"EOF", func(r *bufio.Reader, w net.Conn) []string { return nil }},
+		{"BYE", func(r *bufio.Reader, w net.Conn) []string {
+			io.WriteString(w, "* BYE going away\r\n")
+			return nil
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				gate := make(chan struct{})
+				s, p, after := startScripted(t, func(r *bufio.Reader, w net.Conn) []string {
+					<-gate
+					return tc.fn(r, w)
+				}, nil)
+				defer s.Close()
+				<-p.Done()
+				<-p.Continuations()
+				noop := runNoop(s)
+				synctest.Wait()
+				if held, _ := heldNow(s, p); !held {
+					t.Fatalf("not held")
+				}
+				start := time.Now()
+				close(gate)
+				nerr := <-noop
+				if d := time.Since(start); d != 0 || !errors.Is(nerr, ErrNotSent) {
+					t.Errorf("server ended during a hold: the NOOP: %v after %v; want ErrNotSent at once", nerr, d)
+				}
+				cerr := p.Continue(context.Background(), []byte("b2s="))
+				_, werr := p.Wait(context.Background())
+				t.Logf("after the server's end: Continue %v; Wait %v; session %v", cerr, werr, s.Err())
+				<-after
+			})
+		})
+	}
+}
+
+// TestEarlyOKHoldContinueRacesRefuse: one goroutine answers the held
+// challenge (Continue with a response), another calls
+// RefuseContinuations, at once. Whichever wins, the outcome is one: the
+// session aborted (ErrCancelAccepted) with the NOOP not sent and nothing
+// written, or the NOOP run; never a hang, never a NOOP written on a
+// session then aborted. Library defaults, many runs.
+func TestEarlyOKHoldContinueRacesRefuse(t *testing.T) {
+	for i := range 40 {
+		synctest.Test(t, func(t *testing.T) {
+			s, p, after := startScripted(t, readRest, nil)
+			defer s.Close()
+			<-p.Done()
+			<-p.Continuations()
+			noop := runNoop(s)
+			var wg sync.WaitGroup
+			var cerr error
+			wg.Add(2)
+			go func() { defer wg.Done(); cerr = p.Continue(context.Background(), []byte("b2s=")) }()
+			go func() { defer wg.Done(); p.RefuseContinuations() }()
+			wg.Wait()
+			nerr := <-noop
+			serr := s.Err()
+			s.Close()
+			lines := <-after
+			switch {
+			case errors.Is(serr, ErrCancelAccepted):
+				if !errors.Is(nerr, ErrNotSent) || len(lines) > 0 {
+					t.Errorf("run %d: refused: NOOP %v, lines %q", i, nerr, lines)
+				}
+			case serr == nil || errors.Is(serr, ErrClosed):
+				if nerr != nil || len(lines) != 1 {
+					t.Errorf("run %d: accepted (Continue %v): NOOP %v, lines %q", i, cerr, nerr, lines)
+				}
+			default:
+				t.Errorf("run %d: session %v, NOOP %v, Continue %v", i, serr, nerr, cerr)
+			}
+		})
+	}
+}
+
+// TestEarlyOKHoldIdleQueued: IDLE started during a hold waits behind it
+// (it is a command too), and is not written; at the bound the session
+// ends and IDLE's Start returns. Library defaults.
+func TestEarlyOKHoldIdleQueued(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, p, after := startScripted(t, readRest, nil)
+		defer s.Close()
+		<-p.Done()
+		<-p.Continuations()
+		start := time.Now()
+		ip, err := s.Start(context.Background(), &Command{Name: "IDLE"})
+		d := time.Since(start)
+		t.Logf("IDLE during a hold: Start %v after %v", err, d)
+		if err == nil {
+			ip.Continue(context.Background(), []byte("DONE"))
+			t.Errorf("IDLE started during a hold with no verdict")
+		}
+		s.Close()
+		if lines := <-after; len(lines) > 0 {
+			t.Errorf("server read %q after its OK; want nothing", lines)
+		}
+	})
+}
+
+// TestEarlyOKRunWithoutOnContinueNotStalled: Session.Run of an
+// AUTHENTICATE without OnContinue (a one-step SASL-IR mechanism, say)
+// whose server sends a "+" and its OK together. Run returns the OK and no
+// Pending: its caller cannot give a verdict (Continue,
+// RefuseContinuations) on that challenge. The session must settle it at
+// once (refuse it: abort, or accept it), not hold every later command for
+// the whole command bound and then abort: before 50134dd the NOOP ran.
+// Library defaults.
+func TestEarlyOKRunWithoutOnContinueNotStalled(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		after := make(chan []string, 1)
+		s, err := Open(context.Background(), scriptedEarlyOKServer(readRest, after), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if _, err := s.Run(context.Background(), &Command{Name: "AUTHENTICATE",
+			Args: func(e *wire.Encoder) { e.SP().Atom("X-TEST").SP().Atom("aXI=") }}); err != nil {
+			t.Fatalf("Run AUTHENTICATE: %v", err)
+		}
+		start := time.Now()
+		nerr := <-runNoop(s)
+		if d := time.Since(start); d > 0 {
+			t.Errorf("NOOP after Run(AUTHENTICATE) answered \"+\" and OK together: %v after %v (the hold waited for a verdict Run's caller cannot give); want it settled at once", nerr, d)
+		}
+		s.Close()
+		<-after
+	})
+}
