@@ -257,3 +257,68 @@ func TestEarlyOKRunWithoutOnContinueNotStalled(t *testing.T) {
 		<-after
 	})
 }
+
+// TestEarlyOKWaitFirstThenVerdictNotStalled: one goroutine, the usual
+// loop of a caller answering from Continuations: it takes the command's
+// end first (Done), calls Wait, and then answers the challenge still
+// queued (Continue). The server's OK carries no CAPABILITY code, so Wait
+// asks CAPABILITY (RFC 9051 6.2) -- a command queued behind the hold
+// that only this goroutine's verdict, after Wait returns, can end. Wait
+// must not block on it for the command bound. Library defaults.
+func TestEarlyOKWaitFirstThenVerdictNotStalled(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		after := make(chan []string, 1)
+		client, server := net.Pipe()
+		go func() {
+			defer server.Close()
+			r := bufio.NewReader(server)
+			io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 AUTH=X-TEST] hi\r\n")
+			l, _ := r.ReadString('\n')
+			tag, _, _ := strings.Cut(l, " ")
+			io.WriteString(server, "+ Y2hhbA==\r\n"+tag+" OK welcome\r\n")
+			var lines []string
+			for {
+				l, err := r.ReadString('\n')
+				if err != nil {
+					break
+				}
+				l = strings.TrimRight(l, "\r\n")
+				lines = append(lines, l)
+				tag, cmd, _ := strings.Cut(l, " ")
+				switch cmd {
+				case "CAPABILITY":
+					io.WriteString(server, "* CAPABILITY IMAP4rev1\r\n"+tag+" OK done\r\n")
+				case "NOOP":
+					io.WriteString(server, tag+" OK done\r\n")
+				}
+			}
+			after <- lines
+		}()
+		s, err := Open(context.Background(), client, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		p, err := s.Start(context.Background(), &Command{Name: "AUTHENTICATE",
+			Args: func(e *wire.Encoder) { e.SP().Atom("X-TEST") }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		<-p.Done()
+		start := time.Now()
+		r, werr := p.Wait(context.Background())
+		d := time.Since(start)
+		var fu error
+		if r != nil {
+			fu = r.FollowUpErr
+		}
+		if d > 0 {
+			t.Errorf("Wait of an AUTHENTICATE with an early OK, its challenge still to answer by this goroutine: returned %v (FollowUpErr %v) after %v, blocked on its own CAPABILITY held behind the hold; want it to return at once", werr, fu, d)
+		}
+		<-p.Continuations()
+		cerr := p.Continue(context.Background(), []byte("b2s="))
+		t.Logf("Continue after Wait: %v; session %v", cerr, s.Err())
+		s.Close()
+		<-after
+	})
+}
