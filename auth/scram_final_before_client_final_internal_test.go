@@ -1,0 +1,81 @@
+package auth
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"testing/synctest"
+
+	"github.com/imapkit/imapkit/session"
+)
+
+// gatedMech runs the wrapped mechanism, but before it answers its first
+// challenge waits until the reader has taken everything the server sent
+// (synctest.Wait, in a bubble): the interleaving where the server's next
+// challenge and its tagged OK are read while the mechanism computes its
+// answer to the challenge before.
+type gatedMech struct {
+	Mechanism
+	n       int
+	entered chan struct{}
+	ready   chan struct{}
+}
+
+func (m *gatedMech) Next(ch []byte) ([]byte, error) {
+	m.n++
+	if m.n == 1 {
+		close(m.entered)
+		<-m.ready
+		synctest.Wait()
+	}
+	return m.Mechanism.Next(ch)
+}
+
+// TestSCRAMServerFinalBeforeClientFinalNotTrusted: an impostor server
+// (it knows no ServerKey) sends the server-first-message, and then at
+// once, not waiting for the client-final-message, a server-final-message
+// with a wrong signature and its tagged OK. The client answers the
+// server-first while the OK is read: its Continue, a response to the
+// older challenge, must not be taken as the verdict on the one that came
+// with the OK. Authenticate must fail and the session end, not report
+// success on a session logged in to a server never proven. Forced: the
+// server sends the second challenge and the OK once the mechanism has
+// taken the first, and the mechanism answers once the reader has read
+// them. Library defaults, synctest bubble.
+func TestSCRAMServerFinalBeforeClientFinalNotTrusted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+		client, server := net.Pipe()
+		entered, ready := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer server.Close()
+			r := bufio.NewReader(server)
+			io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=SCRAM-SHA-256] hi\r\n")
+			l, _ := r.ReadString('\n')
+			tag, _, _ := strings.Cut(l, " ")
+			io.WriteString(server, "+ "+b("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")+"\r\n")
+			<-entered // the client took the server-first-message
+			io.WriteString(server, "+ "+b("v=AAAATRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")+"\r\n"+tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
+			close(ready)
+			io.Copy(io.Discard, r)
+		}()
+		ctx := context.Background()
+		c, err := Open(ctx, &remoteConn{client}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Session().Close()
+		inner := NewSCRAMSHA256("", "user", "pencil").(*scramClient)
+		inner.nonce = "rOprNGfwEbeRWgbNEkqO"
+		err = c.Authenticate(ctx, &gatedMech{Mechanism: inner, entered: entered, ready: ready})
+		serr := c.Session().Err()
+		if err == nil || !errors.Is(serr, session.ErrAborted) {
+			t.Errorf("server-final with a wrong signature and the OK, sent before the client-final: Authenticate: %v; session: %v (state %v); want an error, the session aborted", err, serr, c.Session().State())
+		}
+	})
+}
