@@ -322,3 +322,58 @@ func TestEarlyOKWaitFirstThenVerdictNotStalled(t *testing.T) {
 		<-after
 	})
 }
+
+// TestEarlyOKAnswerToOlderChallengeKeepsHold: the server sends a first
+// challenge, and once the client took it (OnContinue entered), a second
+// one with its tagged OK, not waiting for the answer. OnContinue's
+// answer to the FIRST challenge (Continue) is no verdict on the second,
+// held with the OK: the NOOP queued behind must stay held until
+// OnContinue has checked the second (it refuses it: an impostor), and
+// never be written. Forced interleaving; library defaults.
+func TestEarlyOKAnswerToOlderChallengeKeepsHold(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		after := make(chan []string, 1)
+		entered, ready := make(chan struct{}), make(chan struct{})
+		client, server := net.Pipe()
+		go func() {
+			defer server.Close()
+			r := bufio.NewReader(server)
+			io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 AUTH=X-TEST] hi\r\n")
+			l, _ := r.ReadString('\n')
+			tag, _, _ := strings.Cut(l, " ")
+			io.WriteString(server, "+ YzE=\r\n")
+			<-entered
+			io.WriteString(server, "+ YzI=\r\n"+tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
+			close(ready)
+			after <- readRest(r, server)
+		}()
+		s, err := Open(context.Background(), client, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		var noop <-chan error
+		n := 0
+		_, werr := s.Run(context.Background(), &Command{Name: "AUTHENTICATE",
+			Args: func(e *wire.Encoder) { e.SP().Atom("X-TEST") },
+			OnContinue: func(ch []byte) ([]byte, error) {
+				n++
+				if n == 1 {
+					close(entered)
+					<-ready
+					synctest.Wait() // the reader took the second "+" and the OK
+					noop = runNoop(s)
+					synctest.Wait()
+					return []byte("cjE="), nil
+				}
+				synctest.Wait() // room for a NOOP released too early to go
+				return nil, errors.New("impostor: wrong server signature")
+			}})
+		nerr := <-noop
+		s.Close()
+		lines := <-after
+		if len(lines) > 0 || !errors.Is(nerr, ErrNotSent) {
+			t.Errorf("answer to the first challenge, the second held with the OK and refused: Wait %v; NOOP %v; the server read %q after its OK; want the NOOP held and not sent (OnContinue called %d times: the second challenge checked %v)", werr, nerr, lines, n, n == 2)
+		}
+	})
+}
