@@ -86,7 +86,9 @@
 // ForwardLongLine and RefuseLine resume too, ForwardLine from the first
 // byte its writer did not accept; until one so interrupted is called again
 // (or Reset), the line is its own: other calls fail with ErrSkipPending
-// (io.EOF once the stream ended), and Drop does nothing.
+// (io.EOF once the stream ended), and Drop does nothing; one interrupted
+// before the next line's first byte came took nothing, and leaves
+// nothing pending.
 //
 // # Tolerances
 //

@@ -60,7 +60,9 @@ var (
 	// for tokens, and a Drop would restart the line's count. Call the
 	// interrupted method again (SkipLine may resume a ForwardLine), or
 	// Reset. Once the end of the stream interrupted the skip, those calls
-	// return io.EOF instead.
+	// return io.EOF instead. A skip interrupted before any byte of the
+	// next line came (an idle deadline between two lines) took nothing:
+	// no call fails with it then.
 	ErrSkipPending = errors.New("wire: an interrupted skip of the line must be resumed first")
 	// ErrHeaderForwarded means ForwardAsSync was called for a literal whose
 	// header was forwarded already, as it was sent.

@@ -98,16 +98,27 @@ func TestForwardLineResumedAtEveryByte(t *testing.T) {
 	}
 }
 
-// TestForwardLineResumedDeadlineThenWriterFails: in one line, a read
-// deadline at byte j, then the writer failing at byte k, for every j and
-// k: the resumed calls relay the stream exactly, framed alike.
+// TestForwardLineResumedDeadlineThenWriterFails: a read deadline at
+// byte j, and the writer failing at byte k of the same line or the next
+// (before the deadline or after it), for every j and every such k but a
+// third of those inside a long run of one byte (bytePlaceMatters): the
+// resumed calls relay the stream exactly, framed alike. (Every k for
+// every j, 110,000 runs, took 8 s; a k two lines past j meets a
+// tokenizer the deadline left no trace in.)
 func TestForwardLineResumedDeadlineThenWriterFails(t *testing.T) {
 	for _, s := range resumeStreams {
 		opts := &wire.TokenizerOptions{Commands: s.commands}
 		var ref bytes.Buffer
 		want, wantErr := resumeRun(t, "uninterrupted", wire.NewTokenizer(strings.NewReader(s.in), opts), s.in, &ref, &ref)
 		for j := range len(s.in) {
-			for k := range len(s.in) {
+			if !bytePlaceMatters(s.in, j) {
+				continue
+			}
+			from, to := lineAround(want, j, len(s.in))
+			for k := from; k < to; k++ {
+				if !bytePlaceMatters(s.in, k) {
+					continue
+				}
 				name := fmt.Sprintf("%q deadline at %d, writer failing at %d", s.in, j, k)
 				r := &pausedReader{in: []byte(s.in), at: j, max: 7}
 				w := &readFromWriter{failOnceWriter: failOnceWriter{failAt: k}}
@@ -118,4 +129,34 @@ func TestForwardLineResumedDeadlineThenWriterFails(t *testing.T) {
 			}
 		}
 	}
+}
+
+// lineAround is the span from the start of the line holding byte j (by
+// the line ends ends) to the end of the line after it, n at most.
+func lineAround(ends []int64, j, n int) (from, to int) {
+	to = n
+	next := 0
+	for _, e := range ends {
+		switch {
+		case int(e) <= j:
+			from = int(e)
+		case next == 0:
+			next = 1
+		default:
+			return from, int(e)
+		}
+	}
+	return from, to
+}
+
+// bytePlaceMatters says whether an interruption at byte i of in is one
+// to try: every place but two of three inside a run of one byte (the
+// leading zeros of a long literal header, a long text), where a place
+// is much as its neighbours (those kept still fall at every place of
+// the 7-byte reads and of the 32-byte tail ForwardLine keeps).
+func bytePlaceMatters(in string, i int) bool {
+	if i < 3 || i+4 > len(in) || i%3 == 0 {
+		return true
+	}
+	return strings.Count(in[i-3:i+4], in[i:i+1]) != 7
 }

@@ -338,7 +338,11 @@ func (t *Tokenizer) ForwardAsSync(w io.Writer) (int, error) {
 // w did not accept; when w has a ReadFrom, the body moves on by what w
 // took from the connection, and a ReadFrom that reports less than it took
 // (one built on io.Copy: the bytes it read past what it wrote are gone)
-// makes the call fail with ErrForwardGap, as does every later Forward.
+// makes the call fail with ErrForwardGap, as does every later Forward. So
+// does any ReadFrom that fails inside the body when the tokenizer reads a
+// syscall.Conn (a *net.TCPConn): a *net.TCPConn writer (or a bufio.Writer
+// over one) splices, and a failed write throws away what the kernel
+// drained, which neither count shows.
 func (t *Tokenizer) ForwardLiteral(w io.Writer) (int64, error) {
 	if t.pend&pendSkip != 0 {
 		return 0, t.skipPendingErr()
@@ -381,9 +385,11 @@ func (t *Tokenizer) ForwardLiteral(w io.Writer) (int64, error) {
 // After a read or write error ForwardLine is called again to resume: it
 // goes on from the first byte w did not accept (the count Write returns;
 // for a w with ReadFrom, the bytes it took from the connection, and when
-// ReadFrom reports fewer the resumed call fails with ErrForwardGap: they
-// are lost). Until then the line is its own: other calls fail with
-// ErrSkipPending (see there). A literal left open by the caller (Literal)
+// ReadFrom reports fewer, or fails inside a body read from a syscall.Conn,
+// which may splice, the resumed call fails with ErrForwardGap: they are
+// lost, see ForwardLiteral). Until then the line is its own: other calls
+// fail with ErrSkipPending (see there), unless it was interrupted before
+// the line's first byte came. A literal left open by the caller (Literal)
 // is relayed from its first byte not forwarded, as ForwardLiteral does.
 func (t *Tokenizer) ForwardLine(w io.Writer) error {
 	return t.skipLine(w, false, int64(t.maxLine), -1)

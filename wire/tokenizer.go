@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"math/bits"
+	"syscall"
 
 	"github.com/imapkit/imapkit/internal/printable"
 )
@@ -558,8 +559,19 @@ func (t *Tokenizer) shift() {
 	n := copy(t.buf, t.buf[t.lineStart:t.w])
 	t.base += int64(t.lineStart)
 	t.r -= t.lineStart
+	t.moveLit()
 	t.w = n
 	t.lineStart = 0
+}
+
+// moveLit moves an open literal's start (litStart) with the buffer when
+// the current line moves down to the front, by lineStart: a literal open
+// in the line begins at or after lineStart (nothing of the line is given
+// up while a literal is open), so it stays where its bytes go.
+func (t *Tokenizer) moveLit() {
+	if t.pend&pendLit != 0 {
+		t.litStart -= t.lineStart
+	}
 }
 
 // fill reads more bytes into the buffer, making room if needed. It returns
@@ -645,6 +657,7 @@ func (t *Tokenizer) makeRoom() error {
 	t.buf = nb
 	t.base += int64(t.lineStart)
 	t.r -= t.lineStart
+	t.moveLit()
 	t.w = used
 	t.lineStart = 0
 	return nil
@@ -1604,13 +1617,21 @@ func (l *literalReader) WriteTo(w io.Writer) (int64, error) {
 }
 
 // readFrom is WriteTo's rest of the open literal when nothing is
-// buffered: rf reads it straight from the connection. What left the
-// connection (the limiter's count) moves the stream on, whatever rf
-// reports: a ReadFrom built on io.Copy reports what it wrote, and the
-// bytes it read and did not write are gone. Those, and a count past
-// what it read, are a gap the forwarding position cannot cross
-// (ErrForwardGap): a resumed forward fails rather than relay the
-// stream with bytes missing. total is what WriteTo copied before.
+// buffered: rf reads it straight from the connection. The limiter's
+// count moves the stream on; it is what left the connection unless rf
+// read bytes it neither wrote nor counted. A ReadFrom built on io.Copy
+// reports what it wrote, and drops the rest of a chunk it read: a count
+// other than the limiter's. The kernel's splice does not tell: a
+// *net.TCPConn (or *os.File) reading from a connection (a syscall.Conn)
+// drains it into a pipe and writes from there, and when the write fails
+// (a write deadline) the pipe's bytes are thrown away while the limiter
+// counts only what was written. So with such a source any ReadFrom that
+// fails before the body's end is taken for one that lost bytes (a read
+// deadline too: the error does not say which side failed). Either is a
+// gap the forwarding position cannot cross (ErrForwardGap): a resumed
+// forward fails rather than relay the stream with bytes missing, and
+// the caller gets rf's error now. A ReadFrom that succeeds, the splice
+// included, loses nothing. total is what WriteTo copied before.
 func (l *literalReader) readFrom(rf io.ReaderFrom, total int64) (int64, error) {
 	t := (*Tokenizer)(l)
 	t.lr = io.LimitedReader{R: t.rd, N: t.litRemain}
@@ -1622,7 +1643,7 @@ func (l *literalReader) readFrom(rf io.ReaderFrom, total int64) (int64, error) {
 	}
 	t.litRemain -= taken
 	total += taken
-	if n != taken {
+	if n != taken || err != nil && t.litRemain > 0 && kernelConn(t.rd) {
 		t.fwdLost = true
 		if err == nil {
 			err = ErrForwardGap
@@ -1636,6 +1657,15 @@ func (l *literalReader) readFrom(rf io.ReaderFrom, total int64) (int64, error) {
 		err = io.ErrUnexpectedEOF
 	}
 	return total, err
+}
+
+// kernelConn reports whether r is a connection the kernel may splice
+// from (net's spliceFrom: *net.TCPConn, *net.UnixConn; os.File's
+// ReadFrom: any syscall.Conn of a TCP or Unix socket), losing what it
+// drained when the write fails (see readFrom).
+func kernelConn(r io.Reader) bool {
+	_, ok := r.(syscall.Conn)
+	return ok
 }
 
 // saturate converts an announced size to int64, clamping at the maximum.
@@ -1760,13 +1790,13 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool, lineLimit, totalLimit int
 		// header ends it, where they would wait for its body), nor a
 		// skipped one forwarded.
 		if got := t.skipKind &^ skipEnded; got != kind && (kind != skipKindSkip || got != skipKindForward) {
-			return ErrSkipPending
+			return t.skipPendingErr()
 		}
 		t.pend &^= pendSkip
 		t.skipKind = 0
 	}
 	err := t.skipLineOn(w, lineLimit, totalLimit, refuse)
-	if err != nil && t.pend&pendBroken == 0 {
+	if err != nil && t.pend&pendBroken == 0 && t.skipBegun() {
 		// The line stays this call's until it is resumed (ErrSkipPending).
 		t.pend |= pendSkip
 		t.skipKind = kind
@@ -1775,6 +1805,19 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool, lineLimit, totalLimit int
 		}
 	}
 	return err
+}
+
+// skipBegun reports whether an interrupted skip of the line had begun
+// it: consumed or given up some of it (skipLineLen), read bytes of it
+// it did not consume, or left a literal open. One interrupted before a
+// byte of the line came (a relay's idle deadline between two lines, or
+// a writer failing as it relayed the last line's rest or flushed) took
+// nothing of it: the tokenizer is as the call found it, and any call may
+// read on (no ErrSkipPending). What the last line left unforwarded
+// stays before lineStart: Forward or a resumed ForwardLine relays it,
+// and once it leaves the buffer Forward fails (ErrForwardGap).
+func (t *Tokenizer) skipBegun() bool {
+	return t.r != t.w || t.r != t.lineStart || t.skipLineLen != 0 || t.pend&pendLit != 0
 }
 
 // skipPendingErr is the error of a call made while an interrupted skip of
