@@ -33,9 +33,14 @@ func (s *Session) TLS() bool {
 // said, and the responses kept for Responses. The unsolicited responses
 // read in the clear and not yet handed to Options.OnUnsolicited when
 // STARTTLS's OK comes are dropped (counted in DroppedUnsolicited), and so
-// is what a running Catch holds: OnUnsolicited is never handed a
-// pre-TLS response after the OK, whether the handshake succeeds or
-// fails; one handed before the OK stays handed. The handshake after STARTTLS's OK is not ended by ctx: when ctx
+// is what a running Catch holds, with its count of responses its bound
+// dropped in the clear (neither counted in DroppedUnsolicited: a Take after
+// StartTLS returns, and reports as dropped, only what came over TLS),
+// whether the handshake succeeds or fails. OnUnsolicited is handed at most
+// one pre-TLS response after the OK: the one the event loop took off the
+// queue before the OK came (it hands each on after releasing the
+// session's lock), handed on as the OK is read; one handed before the OK
+// stays handed. The handshake after STARTTLS's OK is not ended by ctx: when ctx
 // ends first, StartTLS returns its error and the session goes on with the
 // handshake, for transport.DefaultHandshakeTimeout past ctx's deadline at
 // most (or DefaultHandshakeTimeout, ctx having none), and the stall
@@ -74,7 +79,8 @@ func (s *Session) StartTLS(ctx context.Context, cfg *tls.Config) error {
 	}
 	p.upgrade = func() error {
 		// Before the handshake, whatever its outcome: nothing read in
-		// the clear reaches the caller after STARTTLS's OK.
+		// the clear reaches the caller after STARTTLS's OK, but the one
+		// response the event loop may have taken already.
 		s.dropPreTLSEvents()
 		raw := s.wc // the handshake's reads keep the stall timeout
 		// Not ended by the caller's context: once STARTTLS's OK has come
@@ -157,7 +163,11 @@ func (s *Session) forgetPreTLSLocked() {
 // written them (the STARTTLS response-injection class; RFC 9051 section
 // 6.2.1), and handed on after StartTLS returned they would pass for
 // responses of the TLS connection. The one the handler is running with,
-// and those handed to it or taken from a Catch before, stay handed.
+// and those handed to it or taken from a Catch before, stay handed; so
+// does the one the event loop took off the queue before this and has not
+// handed to the handler yet (it calls the handler after unlocking mu): it
+// may reach the handler after the OK. What a Catch held is not counted in
+// DroppedUnsolicited (dropPreTLSLocked).
 func (s *Session) dropPreTLSEvents() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -166,9 +176,19 @@ func (s *Session) dropPreTLSEvents() {
 	s.events = s.events[:0]
 	s.eventBytes = 0
 	for c := s.catch; c != nil; c = c.prev {
-		c.items, c.at, c.bytes = nil, nil, 0
-		c.mark, c.markBytes = 0, 0
+		c.dropPreTLSLocked()
 	}
+}
+
+// dropPreTLSLocked empties c as STARTTLS's OK comes (under mu): what it
+// held, and its count of what its bound dropped in the clear, with the
+// "full" state that count stands for (fullLocked), so that what the TLS
+// connection brings is caught and a Take reports nothing of the clear
+// stream. Neither is counted in DroppedUnsolicited: it was bound for a
+// Take, not for OnUnsolicited.
+func (c *Catch) dropPreTLSLocked() {
+	c.items, c.at, c.bytes, c.dropped = nil, nil, 0, 0
+	c.mark, c.markBytes, c.markDropped = 0, 0, 0
 }
 
 // handshakeAllowance is how long StartTLS's handshake may go on past the
