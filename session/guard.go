@@ -525,6 +525,11 @@ type secrets struct {
 	quoted [][]byte
 	n      atomic.Int32 // len(list), read without the lock by any
 	closed bool         // forgotten: the session has ended, add keeps nothing
+	// fail is partialSuffix's table, kept for the next line (under mu):
+	// as long as the longest secret or the capture, whichever is shorter.
+	// It holds how a secret's start repeats in itself, none of its bytes;
+	// forget zeroes it all the same.
+	fail []int32
 }
 
 // any reports whether a secret is remembered.
@@ -617,7 +622,8 @@ func (x *secrets) forget() {
 	}
 	clear(x.list)
 	clear(x.quoted)
-	x.list, x.quoted = nil, nil
+	clear(x.fail[:cap(x.fail)])
+	x.list, x.quoted, x.fail = nil, nil, nil
 	x.closed = true
 	x.n.Store(0)
 }
@@ -626,47 +632,128 @@ func (x *secrets) forget() {
 // trace's capture or the history's window): b is first cut before the
 // longest end of it that is the start of a remembered secret (a secret
 // that went on past the cut, which redact would not find, whatever its
-// length), then redacted. It returns b itself when there is nothing to
-// cut or replace.
+// length), and that cut is pulled back to the start of every whole secret
+// it would split (cutAt: a secret ending at b's end whose last bytes start
+// a secret, its own or another's, would otherwise lose them to the cut and
+// be printed but for them); what is left is then redacted. It returns b
+// itself when there is nothing to cut or replace.
 func (x *secrets) redactCut(b []byte) []byte {
-	if x == nil {
+	if !x.any() {
 		return b
 	}
 	x.mu.Lock()
-	n := len(b)
-	for _, s := range x.list {
-		if k := partialSuffix(b, s); k > 0 {
-			n = min(n, len(b)-k)
-		}
-	}
+	n := x.cutAtLocked(b)
 	x.mu.Unlock()
 	return x.redact(b[:n])
 }
 
+// cutAtLocked returns where redactCut cuts b (under mu): before the
+// longest end of b that starts a secret, then back to the start of any
+// whole secret in b that this cut would split, until none does. Each step
+// back moves past the start of a secret, and looks for one only within a
+// secret's length of the cut.
+func (x *secrets) cutAtLocked(b []byte) int {
+	n := len(b)
+	for _, s := range x.list {
+		if k := x.partialSuffixLocked(b, s); k > 0 {
+			n = min(n, len(b)-k)
+		}
+	}
+	for moved := n < len(b); moved; {
+		moved = false
+		for _, s := range x.list {
+			if i := straddling(b, s, n); i >= 0 {
+				n, moved = i, true
+			}
+		}
+	}
+	return n
+}
+
+// straddling returns the start of the first whole s in b that begins
+// before n and ends after it, -1 when none does.
+func straddling(b, s []byte, n int) int {
+	lo, hi := max(0, n-len(s)+1), min(len(b), n+len(s)-1)
+	if hi-lo < len(s) {
+		return -1
+	}
+	if i := bytes.Index(b[lo:hi], s); i >= 0 && lo+i < n {
+		return lo + i
+	}
+	return -1
+}
+
+// partialSuffixLocked is partialSuffix with x's scratch table (under
+// mu): what a line costs does not include a table per secret.
+func (x *secrets) partialSuffixLocked(b, s []byte) int {
+	k, fail := partialSuffix(b, s, x.fail)
+	x.fail = fail
+	return k
+}
+
+// partialSuffixQuick bounds the work partialSuffix spends on candidate
+// ends of b compared one by one, past which it runs the automaton.
+const partialSuffixQuick = 256
+
 // partialSuffix returns the length of the longest end of b that is the
-// start of s but not all of it (s going on past b's end), 0 when none:
-// the Knuth-Morris-Pratt automaton of s run over the last len(s)-1 bytes
-// of b, in time and memory linear in the shorter of b and s, however
-// long either is (a 100 KiB SASL response).
-func partialSuffix(b, s []byte) int {
+// start of s but not all of it (s going on past b's end), 0 when none.
+// Only b's last len(s)-1 bytes can be such an end. Its candidates, the
+// places where s's first byte is, are compared one by one, longest
+// first, within a budget of 16 byte-comparisons a byte of tail; past it,
+// the Knuth-Morris-Pratt automaton of s runs over them, in time linear in
+// the shorter of b and s however long either is (a 100 KiB SASL
+// response), with the table fail (grown when short, and returned for the
+// next call).
+func partialSuffix(b, s []byte, fail []int32) (int, []int32) {
 	if len(s) < 2 {
-		return 0
+		return 0, fail
 	}
 	tail := b[max(0, len(b)-(len(s)-1)):]
 	if len(tail) == 0 {
-		return 0
+		return 0, fail
 	}
+	if k, ok := partialSuffixScan(tail, s, partialSuffixQuick+16*len(tail)); ok {
+		return k, fail
+	}
+	return partialSuffixKMP(tail, s, fail)
+}
+
+// partialSuffixScan is partialSuffix comparing candidates one by one; ok
+// is false when that would take more than budget byte-comparisons.
+func partialSuffixScan(tail, s []byte, budget int) (k int, ok bool) {
+	for j := 0; j < len(tail); j++ {
+		i := bytes.IndexByte(tail[j:], s[0])
+		if i < 0 {
+			return 0, true
+		}
+		j += i
+		m := len(tail) - j // < len(s)
+		if budget -= min(m, 16); budget < 0 {
+			return 0, false
+		}
+		if !bytes.Equal(tail[j:j+min(m, 16)], s[:min(m, 16)]) {
+			continue
+		}
+		if budget -= m; budget < 0 {
+			return 0, false
+		}
+		if bytes.Equal(tail[j:], s[:m]) {
+			return m, true
+		}
+	}
+	return 0, true
+}
+
+// partialSuffixKMP is partialSuffix running the automaton of s over tail
+// (shorter than s).
+func partialSuffixKMP(tail, s []byte, fail []int32) (int, []int32) {
 	// The automaton reads len(tail) bytes: it never gets past s's first
-	// len(tail)+1, nor needs the table of more (at most b's length:
-	// 497 bytes for the history's window, on the stack).
+	// len(tail)+1, nor needs the table of more.
 	s = s[:len(tail)+1]
-	var small [512]int32
-	var fail []int32
-	if len(s) <= len(small) {
-		fail = small[:len(s)]
-	} else {
+	if cap(fail) < len(s) {
 		fail = make([]int32, len(s))
 	}
+	fail = fail[:len(s)]
 	for i, k := 1, int32(0); i < len(s); i++ {
 		for k > 0 && s[i] != s[k] {
 			k = fail[k-1]
@@ -685,7 +772,7 @@ func partialSuffix(b, s []byte) int {
 			q++
 		}
 	}
-	return int(q)
+	return int(q), fail
 }
 
 // redact returns b with every remembered secret replaced by "***". It

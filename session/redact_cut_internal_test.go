@@ -6,8 +6,9 @@ import (
 	"testing"
 )
 
-// TestPartialSuffix compares partialSuffix with the obvious quadratic
-// search on random strings over a small alphabet (many partial matches).
+// TestPartialSuffix compares partialSuffix, its automaton and its scan
+// (whatever the scan's budget) with the obvious quadratic search on random
+// strings over a small alphabet (many partial matches).
 func TestPartialSuffix(t *testing.T) {
 	r := rand.New(rand.NewPCG(57, 1))
 	word := func(n int) []byte {
@@ -26,8 +27,20 @@ func TestPartialSuffix(t *testing.T) {
 				break
 			}
 		}
-		if got := partialSuffix(b, s); got != want {
+		if got, _ := partialSuffix(b, s, nil); got != want {
 			t.Fatalf("partialSuffix(%q, %q) = %d; want %d", b, s, got, want)
+		}
+		if len(s) < 2 || len(b) == 0 {
+			continue
+		}
+		tail := b[max(0, len(b)-(len(s)-1)):]
+		if got, _ := partialSuffixKMP(tail, s, nil); got != want {
+			t.Fatalf("partialSuffixKMP(%q, %q) = %d; want %d", tail, s, got, want)
+		}
+		for _, budget := range []int{0, 3, 1 << 20} {
+			if got, ok := partialSuffixScan(tail, s, budget); ok && got != want {
+				t.Fatalf("partialSuffixScan(%q, %q, %d) = %d; want %d", tail, s, budget, got, want)
+			}
 		}
 	}
 }
@@ -40,4 +53,69 @@ func TestRedactCutSecretPastCut(t *testing.T) {
 	if got := string(x.redactCut([]byte("* OK echo s3cret-password-long and s3cret-pa"))); got != "* OK echo *** and " {
 		t.Errorf("redactCut = %q", got)
 	}
+}
+
+// TestRedactCutShowsOnlyWhatWholeLineShows: for random lines, cuts and
+// secrets over a two-letter alphabet (secrets that start, end and overlap
+// one another everywhere), redactCut of a line's start shows a prefix of
+// what redact shows of the whole line (whatever comes past the cut: no
+// byte of a secret that the whole line's redaction hides), and cuts no
+// more than it must: at the latest cut that splits no whole secret and
+// leaves out every end of the start that begins a secret (found by brute
+// force).
+func TestRedactCutShowsOnlyWhatWholeLineShows(t *testing.T) {
+	r := rand.New(rand.NewPCG(57, 2))
+	word := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = "ab"[r.IntN(2)]
+		}
+		return b
+	}
+	for range 50000 {
+		var x secrets
+		var list [][]byte
+		for range 1 + r.IntN(3) {
+			s := word(2 + r.IntN(6))
+			x.add(s)
+			list = append(list, s)
+		}
+		line := word(r.IntN(24))
+		c := r.IntN(len(line) + 1)
+		got := x.redactCut(line[:c])
+		whole := x.redact(line)
+		if !bytes.HasPrefix(whole, got) {
+			t.Fatalf("secrets %q: redactCut(%q) = %q, not a prefix of %q (the line %q redacted)", list, line[:c], got, whole, line)
+		}
+		if want := x.redact(line[:bruteCut(line[:c], list)]); !bytes.Equal(got, want) {
+			t.Fatalf("secrets %q: redactCut(%q) = %q; want %q", list, line[:c], got, want)
+		}
+	}
+}
+
+// bruteCut is where redactCut should cut b: the latest n before every
+// end of b that starts a secret (not all of it) and inside no whole
+// secret in b.
+func bruteCut(b []byte, list [][]byte) int {
+	n := len(b)
+	for _, s := range list {
+		for k := min(len(b), len(s)-1); k > 0; k-- {
+			if bytes.Equal(b[len(b)-k:], s[:k]) {
+				n = min(n, len(b)-k)
+				break
+			}
+		}
+	}
+	for ; n > 0; n-- {
+		split := false
+		for _, s := range list {
+			for i := max(0, n-len(s)+1); i < n && i+len(s) <= len(b); i++ {
+				split = split || bytes.Equal(b[i:i+len(s)], s)
+			}
+		}
+		if !split {
+			break
+		}
+	}
+	return n
 }

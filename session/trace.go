@@ -56,6 +56,10 @@ type tracer struct {
 	litLen    int64
 	litBody   []byte // the literal's bytes when literals are traced
 	cbuf      []byte // client's scratch
+	// obuf is emitOut's, reused from line to line (under mu): a line
+	// redacted and escaped, as the writer got it; at most 4×capture+8
+	// bytes are kept.
+	obuf []byte
 
 	// secrets are the credentials the session sent: a server that echoes
 	// one back does not get it into the trace.
@@ -400,16 +404,24 @@ func (t *tracer) line(dir byte, b []byte) {
 // by then. Before stop 57 the writer and the log got the line as the
 // ring kept it, cut at maxTraceLine: a secret echoed across that cut,
 // longer than the window redacted, showed its first bytes in the clear.
+// The line is scanned for secrets once (redactCut or redact, not both),
+// and copied only to be redacted or escaped: a clean line goes to the
+// writer through its reused buffer (emitOut).
 func (t *tracer) serverLocked(line []byte, cut bool) {
 	if len(t.ring) > 0 {
 		t.keepServerLocked(line, cut)
 	}
 	if t.w != nil || t.log != nil {
-		red := t.secrets.redact(line)
+		var red []byte
 		if cut {
 			red = t.secrets.redactCut(line)
+		} else {
+			red = t.secrets.redact(line)
 		}
-		t.emitOut('S', []byte(printable(red)))
+		if !isPrintable(red) {
+			red = []byte(printable(red))
+		}
+		t.emitOut('S', red)
 	}
 }
 
@@ -465,11 +477,15 @@ func (t *tracer) emitLocked(dir byte, b []byte) {
 // emitOut writes a trace line to the writer and the log.
 func (t *tracer) emitOut(dir byte, b []byte) {
 	if t.w != nil {
-		var buf []byte
-		buf = append(buf, dir, ':', ' ')
+		buf := append(t.obuf[:0], dir, ':', ' ')
 		buf = append(buf, b...)
 		buf = append(buf, '\n')
 		t.w.Write(buf)
+		if cap(buf) <= 4*t.capture+8 {
+			// Kept for the next line, if no larger than a server line
+			// escaped: not a long command line's (TestTraceKeepsLargestLine).
+			t.obuf = buf[:0]
+		}
 	}
 	if t.log != nil {
 		t.log.Debug("imap line", "dir", string(dir), "line", string(b))
