@@ -698,7 +698,7 @@ const partialSuffixQuick = 256
 // partialSuffix returns the length of the longest end of b that is the
 // start of s but not all of it (s going on past b's end), 0 when none.
 // Only b's last len(s)-1 bytes can be such an end. Its candidates, the
-// places where s's first byte is, are compared one by one, longest
+// places where s's first bytes are, are compared one by one, longest
 // first, within a budget of 16 byte-comparisons a byte of tail; past it,
 // the Knuth-Morris-Pratt automaton of s runs over them, in time linear in
 // the shorter of b and s however long either is (a 100 KiB SASL
@@ -719,25 +719,31 @@ func partialSuffix(b, s []byte, fail []int32) (int, []int32) {
 }
 
 // partialSuffixScan is partialSuffix comparing candidates one by one; ok
-// is false when that would take more than budget byte-comparisons.
+// is false when that would take more than budget byte-comparisons. The
+// candidates with 16 bytes or more after them are where s's first 16
+// bytes are (bytes.Index: no call per place s's first byte is, 32,768 in
+// a line of "abab..."), each compared whole; the last 15 places are
+// compared one by one.
 func partialSuffixScan(tail, s []byte, budget int) (k int, ok bool) {
-	for j := 0; j < len(tail); j++ {
-		i := bytes.IndexByte(tail[j:], s[0])
+	const p = 16
+	j := 0
+	for p <= len(s) && j+p <= len(tail) {
+		i := bytes.Index(tail[j:], s[:p])
 		if i < 0 {
-			return 0, true
+			break
 		}
 		j += i
 		m := len(tail) - j // < len(s)
-		if budget -= min(m, 16); budget < 0 {
-			return 0, false
-		}
-		if !bytes.Equal(tail[j:j+min(m, 16)], s[:min(m, 16)]) {
-			continue
-		}
 		if budget -= m; budget < 0 {
 			return 0, false
 		}
 		if bytes.Equal(tail[j:], s[:m]) {
+			return m, true
+		}
+		j++
+	}
+	for j = max(j, len(tail)-p+1); j < len(tail); j++ {
+		if m := len(tail) - j; bytes.Equal(tail[j:], s[:m]) {
 			return m, true
 		}
 	}

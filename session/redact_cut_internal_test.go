@@ -8,18 +8,28 @@ import (
 
 // TestPartialSuffix compares partialSuffix, its automaton and its scan
 // (whatever the scan's budget) with the obvious quadratic search on random
-// strings over a small alphabet (many partial matches).
+// strings over a small alphabet (many partial matches), one letter of
+// which may be 15 times as frequent as the other.
 func TestPartialSuffix(t *testing.T) {
 	r := rand.New(rand.NewPCG(57, 1))
+	alphabet := "ab"
 	word := func(n int) []byte {
 		b := make([]byte, n)
 		for i := range b {
-			b[i] = "ab"[r.IntN(2)]
+			b[i] = alphabet[r.IntN(len(alphabet))]
 		}
 		return b
 	}
-	for range 20000 {
+	for i := range 60000 {
+		alphabet = "ab"
 		b, s := word(r.IntN(12)), word(r.IntN(16))
+		if i%3 != 0 { // past the scan's 16 bytes
+			if i%3 == 2 { // its 16 bytes found at many places
+				alphabet = "aaaaaaaaaaaaaaab"
+			}
+			b, s = word(r.IntN(60)), word(r.IntN(70))
+			copy(s, b[r.IntN(len(b)+1):]) // more of s's start at b's end
+		}
 		want := 0
 		for k := min(len(b), len(s)-1); k > 0; k-- {
 			if bytes.Equal(b[len(b)-k:], s[:k]) {
