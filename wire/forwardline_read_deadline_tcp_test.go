@@ -1,0 +1,85 @@
+package wire_test
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/wire"
+)
+
+// hookWriter calls hook before its first Write, then writes to w. It has
+// no ReadFrom (a *tls.Conn, a relay's client side, has none either).
+type hookWriter struct {
+	w    io.Writer
+	hook func()
+}
+
+func (h *hookWriter) Write(p []byte) (int, error) {
+	if h.hook != nil {
+		h.hook()
+		h.hook = nil
+	}
+	return h.w.Write(p)
+}
+
+// TestForwardLineResumedAfterReadDeadlineInBodyFromTCP: a relay reads a
+// *net.TCPConn (the server side) and writes to a writer whose ReadFrom
+// never splices: a *bytes.Buffer, or a bufio.Writer over a *tls.Conn
+// (the client side; bufio reads into its own buffer). The relay's idle
+// read deadline passes as the literal's body begins, before a byte of
+// it came: nothing was read, nothing can be lost. The resumed
+// ForwardLine must relay the body and the line's rest. Since 26efa0c
+// any ReadFrom failing inside a body read from a syscall.Conn is taken
+// for a lossy splice (readFrom's kernelConn check looks at the source
+// only), and the resumed call fails with ErrForwardGap: the relay must
+// drop the connection at every idle deadline inside a literal.
+func TestForwardLineResumedAfterReadDeadlineInBodyFromTCP(t *testing.T) {
+	for _, name := range []string{"bytes.Buffer", "bufio.Writer"} {
+		t.Run(name, func(t *testing.T) {
+			client, proxyIn := tcpPair(t)
+			head, body, next := "a1 APPEND INBOX {10}\r\n", "0123456789", " (x)\r\nz NOOP\r\n"
+			if _, err := client.Write([]byte(head)); err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			var w io.Writer
+			var flush func() error
+			deadline := func() { proxyIn.SetReadDeadline(time.Unix(1, 0)) }
+			if name == "bytes.Buffer" {
+				w, flush = &bufHook{hookWriter{w: &out, hook: deadline}}, func() error { return nil }
+			} else {
+				bw := bufio.NewWriter(&hookWriter{w: &out, hook: deadline})
+				w, flush = bw, bw.Flush
+			}
+			tk := wire.NewTokenizer(proxyIn, nil)
+			err := tk.ForwardLine(w)
+			if !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatalf("ForwardLine: %v; want the read deadline", err)
+			}
+			proxyIn.SetReadDeadline(time.Now().Add(5 * time.Second)) // a hang detector only
+			if _, err := client.Write([]byte(body + next)); err != nil {
+				t.Fatal(err)
+			}
+			if err := tk.ForwardLine(w); err != nil {
+				t.Fatalf("resumed ForwardLine after a read deadline before the body's first byte: %v; want the line relayed", err)
+			}
+			flush()
+			if want := head + body + " (x)\r\n"; out.String() != want {
+				t.Fatalf("relayed %q; want %q", out.String(), want)
+			}
+		})
+	}
+}
+
+// bufHook is a hookWriter with a bytes.Buffer's honest ReadFrom: what it
+// read is what it wrote.
+type bufHook struct{ hookWriter }
+
+func (b *bufHook) ReadFrom(r io.Reader) (int64, error) {
+	return b.w.(*bytes.Buffer).ReadFrom(r)
+}
