@@ -83,3 +83,39 @@ type bufHook struct{ hookWriter }
 func (b *bufHook) ReadFrom(r io.Reader) (int64, error) {
 	return b.w.(*bytes.Buffer).ReadFrom(r)
 }
+
+// TestForwardLineResumedAfterReadDeadlineInBodyFromPipe: the tokenizer
+// reads a pipe (*os.File: a command tunnel's stdout), which no ReadFrom
+// splices from (os and net splice from sockets only), and writes to a
+// *bytes.Buffer. A read deadline before the body's first byte lost
+// nothing; the resumed ForwardLine must relay the line. kernelConn takes
+// every syscall.Conn, *os.File included, for a splice source: the
+// resumed call fails with ErrForwardGap.
+func TestForwardLineResumedAfterReadDeadlineInBodyFromPipe(t *testing.T) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Skip(err)
+	}
+	defer pr.Close()
+	defer pw.Close()
+	head, body, next := "a1 APPEND INBOX {10}\r\n", "0123456789", " (x)\r\nz NOOP\r\n"
+	if _, err := pw.Write([]byte(head)); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	w := &bufHook{hookWriter{w: &out, hook: func() { pr.SetReadDeadline(time.Unix(1, 0)) }}}
+	tk := wire.NewTokenizer(pr, nil)
+	if err := tk.ForwardLine(w); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("ForwardLine: %v; want the read deadline", err)
+	}
+	pr.SetReadDeadline(time.Now().Add(5 * time.Second)) // a hang detector only
+	if _, err := pw.Write([]byte(body + next)); err != nil {
+		t.Fatal(err)
+	}
+	if err := tk.ForwardLine(w); err != nil {
+		t.Fatalf("resumed ForwardLine after a pipe's read deadline before the body's first byte: %v; want the line relayed", err)
+	}
+	if want := head + body + " (x)\r\n"; out.String() != want {
+		t.Fatalf("relayed %q; want %q", out.String(), want)
+	}
+}
