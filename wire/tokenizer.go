@@ -1,12 +1,14 @@
 package wire
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
 	"io"
 	"math"
 	"math/bits"
+	"os"
 	"syscall"
 
 	"github.com/imapkit/imapkit/internal/printable"
@@ -1530,6 +1532,9 @@ type literalReader Tokenizer
 // Read implements io.Reader.
 func (l *literalReader) Read(p []byte) (int, error) {
 	t := (*Tokenizer)(l)
+	if t.pend&pendBroken != 0 {
+		return 0, t.broken // a failed splice lost the literal's place
+	}
 	if t.pend&pendLit == 0 || t.litRemain == 0 {
 		t.closeLiteral()
 		return 0, io.EOF
@@ -1625,13 +1630,17 @@ func (l *literalReader) WriteTo(w io.Writer) (int64, error) {
 // *net.TCPConn (or *os.File) reading from a connection (a syscall.Conn)
 // drains it into a pipe and writes from there, and when the write fails
 // (a write deadline) the pipe's bytes are thrown away while the limiter
-// counts only what was written. So with such a source any ReadFrom that
-// fails before the body's end is taken for one that lost bytes (a read
-// deadline too: the error does not say which side failed). Either is a
-// gap the forwarding position cannot cross (ErrForwardGap): a resumed
-// forward fails rather than relay the stream with bytes missing, and
-// the caller gets rf's error now. A ReadFrom that succeeds, the splice
-// included, loses nothing. total is what WriteTo copied before.
+// counts only what was written. So where rf may splice from the source
+// (maySplice), a ReadFrom that fails before the body's end is taken for
+// one that lost bytes (a read deadline too: the error does not say which
+// side failed), and where the connection is is no longer known: the
+// caller gets rf's error now, and every later call (a resumed forward,
+// the literal's reader read again, Next) fails with an error matching
+// ErrOutOfStep and ErrForwardGap: close the connection. Elsewhere a count
+// other than the limiter's is a gap the forwarding position cannot cross
+// (ErrForwardGap): a resumed forward fails rather than relay the stream
+// with bytes missing. A ReadFrom that succeeds, the splice included,
+// loses nothing. total is what WriteTo copied before.
 func (l *literalReader) readFrom(rf io.ReaderFrom, total int64) (int64, error) {
 	t := (*Tokenizer)(l)
 	t.lr = io.LimitedReader{R: t.rd, N: t.litRemain}
@@ -1643,7 +1652,15 @@ func (l *literalReader) readFrom(rf io.ReaderFrom, total int64) (int64, error) {
 	}
 	t.litRemain -= taken
 	total += taken
-	if n != taken || err != nil && t.litRemain > 0 && kernelConn(t.rd) {
+	if err != nil && t.litRemain > 0 && maySplice(t.rd, rf) {
+		// Where the connection is now is not known: bytes may have
+		// gone into the splice's pipe uncounted. Every later call,
+		// the literal's reader too, fails (ErrOutOfStep).
+		t.fwdLost = true
+		t.breakStream(ErrForwardGap)
+		return total, err
+	}
+	if n != taken {
 		t.fwdLost = true
 		if err == nil {
 			err = ErrForwardGap
@@ -1659,13 +1676,28 @@ func (l *literalReader) readFrom(rf io.ReaderFrom, total int64) (int64, error) {
 	return total, err
 }
 
-// kernelConn reports whether r is a connection the kernel may splice
-// from (net's spliceFrom: *net.TCPConn, *net.UnixConn; os.File's
-// ReadFrom: any syscall.Conn of a TCP or Unix socket), losing what it
-// drained when the write fails (see readFrom).
-func kernelConn(r io.Reader) bool {
-	_, ok := r.(syscall.Conn)
-	return ok
+// maySplice reports whether rf's ReadFrom may splice from r, draining
+// the connection into a pipe and losing what the pipe held when the
+// write fails (see readFrom). The kernel splices from a socket (a
+// syscall.Conn; a file or pipe, *os.File, never) into a writer that is
+// itself a descriptor (net's spliceFrom: *net.TCPConn, *net.UnixConn;
+// os.File's spliceToFile), or a wrapper promoting one's methods (a
+// syscall.Conn too). A *bufio.Writer hands its ReadFrom to its target
+// when its buffer is empty, and its target cannot be seen: it is taken
+// for one that may splice. Any other writer (a bytes.Buffer, a
+// *tls.Conn) reads through the limiter and counts what it took.
+func maySplice(r io.Reader, rf io.ReaderFrom) bool {
+	if _, ok := r.(syscall.Conn); !ok {
+		return false
+	}
+	if _, ok := r.(*os.File); ok {
+		return false
+	}
+	switch rf.(type) {
+	case syscall.Conn, *bufio.Writer:
+		return true
+	}
+	return false
 }
 
 // saturate converts an announced size to int64, clamping at the maximum.
