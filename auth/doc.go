@@ -54,7 +54,10 @@
 // whose refusal aborts the session (ErrCancelAccepted), and the session
 // holds the commands queued behind the AUTHENTICATE (other goroutines')
 // until Authenticate has given the mechanism's verdict: none is written
-// to a server the mechanism may still refuse.
+// to a server the mechanism may still refuse. So too when the server
+// sends that challenge and the OK before the client's answer to the one
+// before it (the client-final-message): the answer is no verdict on the
+// later challenge, which the mechanism still checks.
 //
 // SCRAM refuses a server-first-message asking for fewer than 4096
 // PBKDF2 iterations (RFC 5802 section 5.1 and RFC 7677 say a

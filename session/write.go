@@ -2073,7 +2073,10 @@ func (p *Pending) onContinue(ctx context.Context, text []byte) (resp []byte, err
 // not yet answered (the server sent them together, as SCRAM's
 // server-final-message may be) holds the commands queued behind it until
 // the client's verdict: Continue then writes nothing and returns
-// ErrCommandEnded, a response accepting the challenge (the commands go),
+// ErrCommandEnded, a response accepting the challenge (the commands go;
+// not while a newer challenge waits in Continuations: the response is to
+// an older one, and the newer one, sent before it, is still to be
+// checked),
 // "*" refusing it (the session is aborted, matching ErrCancelAccepted, and
 // the commands end not sent). With no verdict by the command's bound
 // (CommandTimeout), the session is aborted (a *TimeoutError).
@@ -2102,8 +2105,12 @@ func (p *Pending) Continue(ctx context.Context, line []byte) error {
 		// (holdLocked), nothing written: a response accepts it and
 		// lets the commands held behind p go; "*" refuses it and
 		// aborts the session.
+		// Only an answer to the held "+" itself is that verdict: with
+		// a newer "+" queued (the server sent its next challenge and
+		// the OK before this answer to the older one), the hold stays
+		// until the newer one is checked (lateChallenge).
 		refused := string(line) == "*"
-		if !refused {
+		if !refused && len(p.cont) == 0 {
 			s.releaseLocked(p)
 		}
 		s.mu.Unlock()
