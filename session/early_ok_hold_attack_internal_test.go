@@ -372,8 +372,8 @@ func TestEarlyOKAnswerToOlderChallengeKeepsHold(t *testing.T) {
 		nerr := <-noop
 		s.Close()
 		lines := <-after
-		if len(lines) > 0 || !errors.Is(nerr, ErrNotSent) {
-			t.Errorf("answer to the first challenge, the second held with the OK and refused: Wait %v; NOOP %v; the server read %q after its OK; want the NOOP held and not sent (OnContinue called %d times: the second challenge checked %v)", werr, nerr, lines, n, n == 2)
+		if len(lines) > 0 || !errors.Is(nerr, ErrNotSent) || n != 2 || !errors.Is(werr, ErrCancelAccepted) {
+			t.Errorf("answer to the first challenge, the second held with the OK and refused: Wait %v; NOOP %v; the server read %q after its OK; want the NOOP held and not sent, the second challenge refused by OnContinue and Run's error matching ErrCancelAccepted (OnContinue called %d times: the second challenge checked %v)", werr, nerr, lines, n, n == 2)
 		}
 	})
 }

@@ -1771,6 +1771,14 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 					if aerr := s.acceptedBeforeCancel(p, err); aerr != nil {
 						return nil, aerr
 					}
+					// A newer "+" sent before the answer (with
+					// the OK): the answer was to the older one,
+					// no verdict on it (Continue keeps the hold).
+					if err == nil && !refused {
+						if lerr := p.lateChallenge(ctx, cont); lerr != nil {
+							return nil, lerr
+						}
+					}
 					return ended()
 				}
 				return nil, werr
