@@ -318,8 +318,15 @@ func TestEarlyOKWaitFirstThenVerdictNotStalled(t *testing.T) {
 		<-p.Continuations()
 		cerr := p.Continue(context.Background(), []byte("b2s="))
 		t.Logf("Continue after Wait: %v; session %v", cerr, s.Err())
+		// The refresh Wait skipped is not lost: the capabilities stay
+		// stale, and the next Capabilities asks the server.
+		if _, err := s.Capabilities(context.Background()); err != nil {
+			t.Errorf("Capabilities after the verdict: %v", err)
+		}
 		s.Close()
-		<-after
+		if lines := <-after; len(lines) != 1 || !strings.HasSuffix(lines[0], " CAPABILITY") {
+			t.Errorf("the server read %q after its OK; want one CAPABILITY, after the verdict", lines)
+		}
 	})
 }
 

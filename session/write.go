@@ -1682,7 +1682,10 @@ func (s *Session) waitLiteral(ctx context.Context, p *Pending) error {
 // every later Wait of the command does. Until OnContinue has checked it,
 // the commands queued behind are held (Continue); a Wait without
 // OnContinue does not end that hold (the caller answering from
-// Continuations gives the verdict).
+// Continuations gives the verdict), and does not ask CAPABILITY while it
+// lasts (the command would wait behind the hold that Wait's own caller
+// may end only after it): the capabilities stay stale, and the next
+// Capabilities asks.
 func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 	// Without OnContinue the continuations stay in Continuations() for the
 	// caller (IDLE); a nil channel never delivers.
@@ -1719,13 +1722,19 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 		// cut p on another goroutine (refuseHeld, boundFired).
 		s.mu.Lock()
 		cut, perr := p.cut, p.err
+		held := s.heldLocked(p)
 		s.mu.Unlock()
 		if cut {
 			// Ended by the session's end: the reader goroutine may
 			// still be writing the result it was building.
 			return nil, perr
 		}
-		if perr == nil && p.info.refresh {
+		// Not while p holds the commands behind it (a challenge that
+		// came with its OK still to be judged): the CAPABILITY would
+		// wait behind the hold, which this Wait's own caller may be
+		// the one to end, once Wait has returned. The capabilities
+		// stay stale (complete): the next Capabilities asks.
+		if perr == nil && p.info.refresh && !held {
 			// RFC 9051 section 6.2: capabilities change with
 			// authentication; ask unless the OK carried them. Its
 			// failure does not undo the command's success.
