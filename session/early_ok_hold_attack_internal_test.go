@@ -235,7 +235,8 @@ func TestEarlyOKHoldIdleQueued(t *testing.T) {
 // RefuseContinuations) on that challenge. The session must settle it at
 // once (refuse it: abort, or accept it), not hold every later command for
 // the whole command bound and then abort: before 50134dd the NOOP ran.
-// Library defaults.
+// Run refuses it (no one checked it): its error matches ErrCancelAccepted,
+// and the NOOP fails not sent. Library defaults.
 func TestEarlyOKRunWithoutOnContinueNotStalled(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		after := make(chan []string, 1)
@@ -244,9 +245,10 @@ func TestEarlyOKRunWithoutOnContinueNotStalled(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer s.Close()
-		if _, err := s.Run(context.Background(), &Command{Name: "AUTHENTICATE",
-			Args: func(e *wire.Encoder) { e.SP().Atom("X-TEST").SP().Atom("aXI=") }}); err != nil {
-			t.Fatalf("Run AUTHENTICATE: %v", err)
+		_, rerr := s.Run(context.Background(), &Command{Name: "AUTHENTICATE",
+			Args: func(e *wire.Encoder) { e.SP().Atom("X-TEST").SP().Atom("aXI=") }})
+		if rerr != nil && !errors.Is(rerr, ErrCancelAccepted) {
+			t.Fatalf("Run AUTHENTICATE: %v; want nil or a refusal (ErrCancelAccepted)", rerr)
 		}
 		start := time.Now()
 		nerr := <-runNoop(s)
@@ -254,7 +256,12 @@ func TestEarlyOKRunWithoutOnContinueNotStalled(t *testing.T) {
 			t.Errorf("NOOP after Run(AUTHENTICATE) answered \"+\" and OK together: %v after %v (the hold waited for a verdict Run's caller cannot give); want it settled at once", nerr, d)
 		}
 		s.Close()
-		<-after
+		lines := <-after
+		if rerr != nil && (!errors.Is(nerr, ErrNotSent) || len(lines) > 0) {
+			// Refused: nothing goes to a server whose challenge no
+			// one checked.
+			t.Errorf("Run refused the challenge (%v), then the NOOP: %v; the server read %q after its OK; want ErrNotSent, nothing written", rerr, nerr, lines)
+		}
 	})
 }
 

@@ -99,3 +99,29 @@ func (s *Session) heldLate(now time.Time) (late *Pending, at time.Time) {
 	}
 	return nil, at
 }
+
+// refuseHeldForRun refuses the challenge held with p's OK (holdLocked)
+// once Run's Wait has returned with no verdict on it (an AUTHENTICATE
+// without Command.OnContinue, whose server sent a "+" with its OK): Run's
+// caller has no Pending to give one (Continue, RefuseContinuations), so
+// the hold would last the command bound and then abort the session
+// anyway. Refused at once, as RefuseContinuations refuses it: the
+// session is aborted (ErrCancelAccepted) and the commands held behind p
+// end not sent. It returns that abort, or nil when p holds nothing.
+func (p *Pending) refuseHeldForRun() error {
+	s := p.s
+	s.mu.Lock()
+	held := s.heldLocked(p)
+	s.mu.Unlock()
+	if !held {
+		return nil
+	}
+	p.refuse() // Continue's "*": refuseHeld
+	s.mu.Lock()
+	err := p.err
+	s.mu.Unlock()
+	if err == nil {
+		err = s.Err()
+	}
+	return err
+}

@@ -20,12 +20,24 @@ import (
 
 // Run sends cmd, waits for its tagged response and returns its result.
 // A tagged NO or BAD is a *StatusError (with the Result still returned).
+// An AUTHENTICATE whose OK came with a challenge that no OnContinue
+// checked (no Command.OnContinue: its caller has no Pending to answer
+// it) is refused at once: the session is aborted and Run's error matches
+// ErrCancelAccepted, rather than every later command held for the
+// command bound (Pending.Continue).
 func (s *Session) Run(ctx context.Context, cmd *Command) (*Result, error) {
 	p, err := s.Start(ctx, cmd)
 	if err != nil {
 		return nil, err
 	}
-	return p.Wait(ctx)
+	r, err := p.Wait(ctx)
+	if herr := p.refuseHeldForRun(); herr != nil {
+		if err != nil {
+			return nil, err
+		}
+		return nil, herr
+	}
+	return r, err
 }
 
 // Start sends cmd and returns at once: the command is in flight. Commands
