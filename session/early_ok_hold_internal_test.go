@@ -120,6 +120,11 @@ func TestEarlyOKHoldBoundedWithoutVerdict(t *testing.T) {
 		if !errors.Is(nerr, ErrNotSent) || !errors.As(nerr, &te) || te.What != TimeoutCommand {
 			t.Errorf("the NOOP queued behind an AUTHENTICATE with no verdict: %v; want ErrNotSent and the command bound's *TimeoutError", nerr)
 		}
+		if te != nil && !strings.Contains(te.Error(), "late challenge not settled") {
+			// The command is done (its OK read): what is not is the
+			// verdict on its challenge.
+			t.Errorf("the hold's timeout says %q; want it to name the late challenge not settled", te.Error())
+		}
 		if elapsed != DefaultCommandTimeout {
 			t.Errorf("the hold ended after %v; want the command bound, %v", elapsed, DefaultCommandTimeout)
 		}
@@ -143,12 +148,13 @@ func TestEarlyOKAnsweredBeforeOKNotHeld(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s, p, after := startEarlyOK(t, false, nil)
 		defer s.Close()
-		testHookContinueFlushed = func(q *Pending) {
+		hook := func(q *Pending) {
 			if q == p {
 				<-p.Done() // the reader took the OK in between
 			}
 		}
-		defer func() { testHookContinueFlushed = nil }()
+		testHookContinueFlushed.Store(&hook)
+		defer testHookContinueFlushed.Store(nil)
 		<-p.Continuations()
 		if err := p.Continue(context.Background(), []byte("cmVzcA==")); err != nil {
 			t.Fatal(err)
@@ -293,7 +299,7 @@ func TestEarlyOKWaitCtxEndsAfterOKKeepsLogin(t *testing.T) {
 			inWindow, release := make(chan struct{}), make(chan struct{})
 			var mu sync.Mutex
 			var p *Pending
-			testHookTransitioned = func(q *Pending) {
+			hook := func(q *Pending) {
 				mu.Lock()
 				ours := q == p
 				mu.Unlock()
@@ -302,7 +308,8 @@ func TestEarlyOKWaitCtxEndsAfterOKKeepsLogin(t *testing.T) {
 					<-release
 				}
 			}
-			defer func() { testHookTransitioned = nil }()
+			testHookTransitioned.Store(&hook)
+			defer testHookTransitioned.Store(nil)
 			after := make(chan []string, 1)
 			s, err := Open(context.Background(), earlyOKServer(true, after), nil)
 			if err != nil {

@@ -399,6 +399,11 @@ const (
 	TimeoutWrite = "write"
 )
 
+// errLateUnsettled is the cause (TimeoutError.Err) of the TimeoutCommand
+// abort of a session whose AUTHENTICATE, answered OK with a challenge sent
+// together, got no verdict on that challenge by its bound (holdLocked).
+var errLateUnsettled = sentinel("session: no verdict on the challenge that came with the AUTHENTICATE's OK")
+
 // Error implements error.
 func (e *TimeoutError) Error() string {
 	var s string
@@ -406,6 +411,12 @@ func (e *TimeoutError) Error() string {
 	case TimeoutStall:
 		s = "no byte from the server in " + e.After.String()
 	case TimeoutCommand:
+		if e.Err == errLateUnsettled {
+			// The command is done (its OK read); the verdict on
+			// the challenge that came with it is not.
+			s = "authentication's late challenge not settled in " + e.After.String()
+			break
+		}
 		s = "command not done in " + e.After.String()
 	case TimeoutWrite:
 		s = "the server took no byte in " + e.After.String()

@@ -325,7 +325,7 @@ func (s *Session) boundFired() {
 	switch {
 	case late != nil && late == held:
 		// Its OK is not the answer: Wait says the abort.
-		s.abortHeld(late, &TimeoutError{What: TimeoutCommand, After: late.bound})
+		s.abortHeld(late, &TimeoutError{What: TimeoutCommand, After: late.bound, Err: errLateUnsettled})
 	case late != nil:
 		s.abort(&TimeoutError{What: TimeoutCommand, After: late.bound})
 	}

@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/imapkit/imapkit/codec"
@@ -1222,8 +1223,8 @@ func (s *Session) complete(st *codec.Status) error {
 		return perr
 	}
 	s.transition(p, r.Status)
-	if h := testHookTransitioned; h != nil {
-		h(p)
+	if h := testHookTransitioned.Load(); h != nil {
+		(*h)(p)
 	}
 	if st.Kind == codec.StatusOK && p.upgrade != nil {
 		// The upgrade reads from the connection (a TLS handshake): on
@@ -1293,7 +1294,7 @@ func (s *Session) acceptedCancel(p *Pending, st *codec.Status) error {
 
 // testHookTransitioned, set by tests, runs on the reader goroutine once
 // a tagged answer's state change is made, before its command ends.
-var testHookTransitioned func(p *Pending)
+var testHookTransitioned atomic.Pointer[func(p *Pending)]
 
 // unknownStatus is what transition takes for a tagged response that is
 // neither OK, NO nor BAD (route): a failure, with no response code. It is

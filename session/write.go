@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/imapkit/imapkit/codec"
@@ -1974,7 +1975,7 @@ func (p *Pending) refuseContinuationsLocked() {
 // testHookContinueFlushed, set by tests, runs in Continue once the line
 // is flushed, before Continue takes s.mu again (to let the reader take the
 // server's answer in between).
-var testHookContinueFlushed func(p *Pending)
+var testHookContinueFlushed atomic.Pointer[func(p *Pending)]
 
 // testHookRefuser, set by tests, runs on the goroutine RefuseContinuations
 // starts, before it answers anything (to order it after another
@@ -2204,8 +2205,8 @@ func (p *Pending) Continue(ctx context.Context, line []byte) error {
 		s.abortCut(err, s.handedOut(out, fed))
 		return s.Err()
 	}
-	if h := testHookContinueFlushed; h != nil {
-		h(p)
+	if h := testHookContinueFlushed.Load(); h != nil {
+		(*h)(p)
 	}
 	// The answer is out: the server owes the next step (stallOwedLocked).
 	// A "+" routed while the line was flushed waits in the channel: the
