@@ -3,8 +3,11 @@ package commands_test
 import (
 	"bytes"
 	"runtime"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/imapkit/imapkit/internal/hostile"
 )
 
 // waitParked waits until a goroutine is parked with every frame of frames
@@ -33,16 +36,71 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 // parked reports whether a goroutine is blocked (not running nor
 // runnable, nor waiting for a mutex) with every frame of frames in its
 // stack.
-func parked(frames ...string) bool {
+func parked(frames ...string) bool { return parkedCount(frames...) > 0 }
+
+// parkedCount counts the goroutines blocked with every frame of frames in
+// their stack (see parked).
+func parkedCount(frames ...string) int {
 	buf := make([]byte, 1<<20)
 	buf = buf[:runtime.Stack(buf, true)]
+	n := 0
 	for _, g := range bytes.Split(buf, []byte("\n\n")) {
 		if parkedWith(g, frames) {
-			return true
+			n++
 		}
 	}
-	return false
+	return n
 }
+
+// waitQueued waits until n goroutines are parked in the session's queue
+// (Session.start) with the frame of the command they run (for instance
+// "commands.(*Client).Store"): a forced ordering in place of a sleep
+// ("the other commands are queued meanwhile").
+func waitQueued(t *testing.T, n int, frame string) {
+	t.Helper()
+	waitUntil(t, "commands queued", func() bool {
+		return parkedCount(frame, "session.(*Session).start(") >= n
+	})
+}
+
+// heldAnswer is a server handler that answers only once the test
+// releases it: the test sees the command come (In), queues what it needs
+// behind it, then calls Release. The test defers Release too, so that a
+// failed test does not leave the server's handler waiting when the
+// server is closed; the handler's wait is bounded by hangBound.
+type heldAnswer struct {
+	in, release   chan struct{}
+	inOnce, rOnce sync.Once
+}
+
+func newHeldAnswer() *heldAnswer {
+	return &heldAnswer{in: make(chan struct{}), release: make(chan struct{})}
+}
+
+// Handler answers with lines and the tagged OK once released.
+func (h *heldAnswer) Handler(lines ...string) func(*hostile.Conn, *hostile.Command) error {
+	return func(hc *hostile.Conn, cmd *hostile.Command) error {
+		h.inOnce.Do(func() { close(h.in) })
+		select {
+		case <-h.release:
+		case <-time.After(hangBound):
+		}
+		return hc.Lines(append(lines, cmd.Tag+" OK done")...)
+	}
+}
+
+// In waits until the server has the command (a hang detector: hangBound).
+func (h *heldAnswer) In(t *testing.T) {
+	t.Helper()
+	select {
+	case <-h.in:
+	case <-time.After(hangBound):
+		t.Fatalf("the server did not get the held command within %v", hangBound)
+	}
+}
+
+// Release lets the handler answer.
+func (h *heldAnswer) Release() { h.rOnce.Do(func() { close(h.release) }) }
 
 // parkedWith reports whether the goroutine g (one goroutine's part of
 // runtime.Stack's text) is blocked with every frame of frames in its stack.

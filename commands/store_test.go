@@ -216,6 +216,7 @@ func queuedBehindExpunge(t *testing.T, caps string, do func(ctx context.Context,
 	var mu sync.Mutex
 	var after []string
 	noopSeen := false
+	held := newHeldAnswer()
 	ctx, c := fakeClient(t, fakeServer{caps: caps, each: func(cmd *hostile.Command) {
 		mu.Lock()
 		if noopSeen {
@@ -230,23 +231,35 @@ func queuedBehindExpunge(t *testing.T, caps string, do func(ctx context.Context,
 			mu.Lock()
 			noopSeen = true
 			mu.Unlock()
-			hc.Sleep(300 * time.Millisecond) // the other command is queued meanwhile
-			return hc.Lines("* 1 EXPUNGE", cmd.Tag+" OK done")
+			return held.Handler("* 1 EXPUNGE")(hc, cmd)
 		},
 		"SORT":     sort2,
 		"UID SORT": sort2,
 	}})
+	defer held.Release()
 	noop := make(chan error, 1)
 	go func() { noop <- c.Noop(ctx) }()
-	time.Sleep(100 * time.Millisecond) // the NOOP is in flight
-	err := do(ctx, c)
+	held.In(t) // the NOOP is in flight
+	done := make(chan error, 1)
+	go func() { done <- do(ctx, c) }()
+	// do's command is queued (or, wrongly, sent or refused already)
+	// before the NOOP's answer brings the EXPUNGE.
+	waitUntil(t, "do's command queued", func() bool {
+		return len(done) > 0 || parked("session.(*Session).start(")
+	})
+	held.Release()
+	err := <-done
 	if err := <-noop; err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(50 * time.Millisecond)
+	// A command sent by do without waiting for its answer reaches the
+	// server before this NOOP does (left out of what is returned).
+	if err := c.Noop(ctx); err != nil {
+		t.Fatal(err)
+	}
 	mu.Lock()
 	defer mu.Unlock()
-	return append([]string(nil), after...), err
+	return append([]string(nil), after[:len(after)-1]...), err
 }
 
 // TestStoreSentAfterHigherExpunge (finding 5): since 1b52cb3 every command on
@@ -258,16 +271,22 @@ func queuedBehindExpunge(t *testing.T, caps string, do func(ctx context.Context,
 // right, before. The counter (session.Renumbered) cannot tell; the check
 // needs the lowest number expunged since the mark (VANISHED aside).
 func TestStoreSentAfterHigherExpunge(t *testing.T) {
+	held := newHeldAnswer()
 	ctx, c := fakeClient(t, fakeServer{caps: "IMAP4rev1", exists: 10, on: handlers{
-		"NOOP": func(hc *hostile.Conn, cmd *hostile.Command) error {
-			hc.Sleep(300 * time.Millisecond) // the Store is queued meanwhile
-			return hc.Lines("* 10 EXPUNGE", cmd.Tag+" OK done")
-		},
+		"NOOP": held.Handler("* 10 EXPUNGE"),
 	}})
+	defer held.Release()
 	noop := make(chan error, 1)
 	go func() { noop <- c.Noop(ctx) }()
-	time.Sleep(100 * time.Millisecond) // the NOOP is in flight
-	_, err := c.Store(ctx, commands.SeqNums(3), commands.AddFlags, []string{`\Flagged`}, &commands.StoreOptions{Silent: true})
+	held.In(t) // the NOOP is in flight
+	stored := make(chan error, 1)
+	go func() {
+		_, err := c.Store(ctx, commands.SeqNums(3), commands.AddFlags, []string{`\Flagged`}, &commands.StoreOptions{Silent: true})
+		stored <- err
+	}()
+	waitQueued(t, 1, "commands.(*Client).Store") // before the EXPUNGE comes
+	held.Release()
+	err := <-stored
 	if err := <-noop; err != nil {
 		t.Fatal(err)
 	}
@@ -287,11 +306,9 @@ func TestStoreSentAfterHigherExpunge(t *testing.T) {
 func TestHigherExpungeSeveralWaiting(t *testing.T) {
 	var mu sync.Mutex
 	var stores []string
+	held := newHeldAnswer()
 	ctx, c := fakeClient(t, fakeServer{caps: "IMAP4rev1", exists: 20, on: handlers{
-		"NOOP": func(hc *hostile.Conn, cmd *hostile.Command) error {
-			hc.Sleep(300 * time.Millisecond) // the Stores are queued meanwhile
-			return hc.Lines("* 10 EXPUNGE", "* 8 EXPUNGE", cmd.Tag+" OK done")
-		},
+		"NOOP": held.Handler("* 10 EXPUNGE", "* 8 EXPUNGE"),
 		"STORE": func(hc *hostile.Conn, cmd *hostile.Command) error {
 			mu.Lock()
 			stores = append(stores, cmd.Args)
@@ -299,9 +316,10 @@ func TestHigherExpungeSeveralWaiting(t *testing.T) {
 			return hc.Line(cmd.Tag + " OK done")
 		},
 	}})
+	defer held.Release()
 	noop := make(chan error, 1)
 	go func() { noop <- c.Noop(ctx) }()
-	time.Sleep(100 * time.Millisecond) // the NOOP is in flight
+	held.In(t) // the NOOP is in flight
 	sets := []commands.Set{commands.SeqNums(3), commands.SeqNums(9), commands.SeqRange(2, 0)}
 	errs := make([]error, len(sets))
 	var wg sync.WaitGroup
@@ -312,6 +330,8 @@ func TestHigherExpungeSeveralWaiting(t *testing.T) {
 			_, errs[i] = c.Store(ctx, set, commands.AddFlags, []string{`\Flagged`}, &commands.StoreOptions{Silent: true})
 		}()
 	}
+	waitQueued(t, len(sets), "commands.(*Client).Store") // before the EXPUNGEs come
+	held.Release()
 	wg.Wait()
 	if err := <-noop; err != nil {
 		t.Fatal(err)
