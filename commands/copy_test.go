@@ -447,7 +447,7 @@ func TestMoveSplitExpungePartlyDone(t *testing.T) {
 
 // s39HoldAndSelect freezes the relay at the first server chunk holding
 // marker, then has c select other (on another goroutine) and waits until
-// the SELECT went out (or 3 s), then thaws. It returns a channel with
+// the SELECT is queued in the session or went out, then thaws. It returns a channel with
 // the Select's error.
 func s39HoldAndSelect(t *testing.T, r *faultrelay.Relay, c *commands.Client, marker, other string) <-chan error {
 	held := make(chan struct{})
@@ -478,16 +478,14 @@ func s39HoldAndSelect(t *testing.T, r *faultrelay.Relay, c *commands.Client, mar
 			_, err := c.Select(ctx, other, nil)
 			selErr <- err
 		}()
-		deadline := time.Now().Add(3 * time.Second)
-		for time.Now().Before(deadline) {
+		// The SELECT waits in the session's queue (or went out) before
+		// the relay thaws (a hang detector: hangBound).
+		for deadline := time.Now().Add(hangBound); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
 			sent, _ := r.Sent()
-			n := bytes.Count(sent, []byte(" SELECT "))
-			if n > before {
+			if bytes.Count(sent, []byte(" SELECT ")) > before || parked("commands.(*Client).Select", "session.(*Session).start(") {
 				break
 			}
-			time.Sleep(5 * time.Millisecond)
 		}
-		time.Sleep(50 * time.Millisecond)
 		r.Thaw()
 	}()
 	return selErr
@@ -501,7 +499,7 @@ func s39HoldAndSelect(t *testing.T, r *faultrelay.Relay, c *commands.Client, mar
 // docs/errors.md "safe to retry, whatever the command". But the messages
 // were copied: a caller retrying on ErrNotSent copies them twice.
 func TestMoveFallbackIncompleteNotErrNotSent(t *testing.T) {
-	// Parallel: s39HoldAndSelect waits 3 s for a SELECT the session holds back; it has its own mailboxes,
+	// Parallel: it has its own mailboxes,
 	// server or relay, and looks at nothing process-wide.
 	t.Parallel()
 	src := dvMailbox(t, testserver.Alice, 3)
@@ -546,7 +544,7 @@ func TestMoveFallbackIncompleteNotErrNotSent(t *testing.T) {
 // still of sequence numbers, one after the other) stands for it: the
 // SplitError is the same for every split command.
 func TestSplitPartDoneNotErrNotSent(t *testing.T) {
-	// Parallel: s39HoldAndSelect waits 3 s for a SELECT the session holds back; it has its own mailboxes,
+	// Parallel: it has its own mailboxes,
 	// server or relay, and looks at nothing process-wide.
 	t.Parallel()
 	src := dvMailbox(t, testserver.Alice, 6)

@@ -52,6 +52,19 @@ func parkedCount(frames ...string) int {
 	return n
 }
 
+// queuedWithin reports whether n goroutines come to be parked in the
+// session's queue with frame (see waitQueued) within hangBound; unlike
+// waitQueued it may be called from any goroutine (a fake server's).
+func queuedWithin(n int, frame string) bool {
+	for deadline := time.Now().Add(hangBound); parkedCount(frame, "session.(*Session).start(") < n; {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return true
+}
+
 // waitQueued waits until n goroutines are parked in the session's queue
 // (Session.start) with the frame of the command they run (for instance
 // "commands.(*Client).Store"): a forced ordering in place of a sleep

@@ -341,7 +341,7 @@ func TestReplaceFallbackExpungeAnswerLost(t *testing.T) {
 // session.ErrNotSent, though the new message was stored: a caller
 // retrying on ErrNotSent stores it twice.
 func TestReplaceFallbackIncompleteNotErrNotSent(t *testing.T) {
-	// Parallel: s39HoldAndSelect waits 3 s for a SELECT the session holds back; it has its own mailboxes,
+	// Parallel: it has its own mailboxes,
 	// server or relay, and looks at nothing process-wide.
 	t.Parallel()
 	mb := dvMailbox(t, testserver.Alice, 1)

@@ -31,9 +31,9 @@ func TestMoveFallbackReselected(t *testing.T) {
 			close(copying)
 			select {
 			case <-selecting:
-			case <-time.After(10 * time.Second):
+			case <-time.After(hangBound):
 			}
-			time.Sleep(150 * time.Millisecond) // the other SELECT queues meanwhile
+			queuedWithin(1, "commands.(*Client).Select") // the other SELECT queues meanwhile
 		}
 		return ""
 	})
@@ -41,7 +41,7 @@ func TestMoveFallbackReselected(t *testing.T) {
 	go func() {
 		select {
 		case <-copying:
-		case <-time.After(10 * time.Second):
+		case <-time.After(hangBound):
 		}
 		close(selecting)
 		_, err := c.Select(ctx, "Other", nil)
