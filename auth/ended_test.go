@@ -29,9 +29,16 @@ func TestAuthenticateEndedBeforeAnswer(t *testing.T) {
 			S: + `+b64("Username:")+`
 			S: A1 NO [AUTHENTICATIONFAILED] too slow
 		`)
-		c := mustOpen(t, conn, nil, nil)
+		trace := &syncBuf{}
+		c := mustOpen(t, conn, nil, trace)
 		err := c.AuthenticateFunc(ctx5(t), "LOGIN", func([]byte) ([]byte, error) {
-			time.Sleep(30 * time.Millisecond) // the NO is read meanwhile
+			// The answer is given once the session has read the NO (a
+			// hang detector bounds the wait), not after a fixed pause.
+			for deadline := time.Now().Add(time.Minute); !strings.Contains(trace.String(), "S: A1 NO"); time.Sleep(time.Millisecond) {
+				if time.Now().After(deadline) {
+					return nil, errors.New("the NO was not read within a minute")
+				}
+			}
 			return []byte("alice"), nil
 		})
 		var ae *auth.Error
