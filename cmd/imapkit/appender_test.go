@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"net"
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,6 +14,18 @@ import (
 	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/transport"
 )
+
+// settleBlocked reports whether a goroutine is blocked in
+// appender.settle, waiting for a Read left running.
+func settleBlocked() bool {
+	buf := make([]byte, 1<<20)
+	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+		if strings.Contains(g, "(*appender).settle(") && strings.Contains(g, "[chan receive") {
+			return true
+		}
+	}
+	return false
+}
 
 // stuckReader is a message whose first Read blocks until release is
 // closed (a file on a stalled mount, a source body not arriving): entered
@@ -87,12 +101,19 @@ func TestAppenderSettle(t *testing.T) {
 		a.settle()
 		settled <- result{r.returned.Load(), r.closed.Load()}
 	}()
-	// Released once settle had time to return wrongly; a correct settle
-	// cannot return before, so a loaded machine only delays the release.
+	// Released once settle is seen waiting (blocked in settle), or has
+	// returned (wrongly) before: not after a fixed pause, which a slow
+	// settle could outlast and so return rightly only thanks to the
+	// release.
 	var got result
+	for deadline := time.Now().Add(time.Minute); len(settled) == 0 && !settleBlocked(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("settle neither returned nor blocked within a minute")
+		}
+	}
 	select {
 	case got = <-settled:
-	case <-time.After(20 * time.Millisecond):
+	default:
 		release()
 		got = <-settled
 	}

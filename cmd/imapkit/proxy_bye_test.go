@@ -235,7 +235,7 @@ func TestProxyTraceByeNotDelivered(t *testing.T) {
 	// The client reads nothing more.
 	select {
 	case <-served:
-	case <-time.After(3 * time.Second):
+	case <-time.After(byeHangGuard):
 		t.Fatal("serve did not end")
 	}
 	<-upDone
@@ -395,7 +395,7 @@ func TestProxyClientSideByeNotSent(t *testing.T) {
 	// The client reads nothing more.
 	select {
 	case <-served:
-	case <-time.After(4 * time.Second):
+	case <-time.After(byeHangGuard):
 		t.Fatal("serve did not end")
 	}
 	if s := trace.String(); strings.Contains(s, "P: * BYE") {
@@ -556,7 +556,7 @@ func proxyRunChunks(t *testing.T, chunks []string, lines []string, want []int) (
 	client.Close()
 	select {
 	case <-served:
-	case <-time.After(5 * time.Second):
+	case <-time.After(byeHangGuard):
 		t.Fatal("the proxy's serve did not end after the client closed")
 	}
 	ln.Close()
