@@ -1,0 +1,74 @@
+package session
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/imapkit/imapkit/wire"
+)
+
+// TestEarlyOKCallerLoopOlderAnswerNotStalled: one goroutine answers an
+// AUTHENTICATE from Continuations (Start, Continuations, Continue, Wait,
+// no OnContinue), as package auth does: it takes the first challenge,
+// and the server, not waiting for the answer, sends a second and its
+// tagged OK. Continue, the answer to the first, says ErrCommandEnded
+// (the command is over, the doc's cue to Wait for its answer), and Wait
+// returns the OK with no error: nothing tells the caller that the
+// second challenge, held with the OK, is still its to judge
+// (Continue's held branch keeps the hold while a newer "+" is queued).
+// The next command waits the whole command bound (15 min), then the
+// session is aborted: a login the client took for done is lost.
+// Either Wait (or Continue) tells the caller that a challenge is still
+// to be judged, or the next command is not stalled to the bound.
+// Forced interleaving; library defaults.
+func TestEarlyOKCallerLoopOlderAnswerNotStalled(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		after := make(chan []string, 1)
+		ready := make(chan struct{})
+		client, server := net.Pipe()
+		go func() {
+			defer server.Close()
+			r := bufio.NewReader(server)
+			io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 AUTH=X-TEST] hi\r\n")
+			l, _ := r.ReadString('\n')
+			tag, _, _ := strings.Cut(l, " ")
+			io.WriteString(server, "+ YzE=\r\n")
+			<-ready
+			io.WriteString(server, "+ YzI=\r\n"+tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
+			after <- readRest(r, server)
+		}()
+		ctx := context.Background()
+		s, err := Open(ctx, client, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		p, err := s.Start(ctx, &Command{Name: "AUTHENTICATE",
+			Args: func(e *wire.Encoder) { e.SP().Atom("X-TEST") }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		<-p.Continuations() // the first challenge
+		close(ready)
+		synctest.Wait() // the reader took the second "+" and the OK
+		cerr := p.Continue(ctx, []byte("cjE="))
+		start := time.Now()
+		_, werr := p.Wait(ctx)
+		if !errors.Is(cerr, ErrCommandEnded) || werr != nil {
+			return // the caller is told: no stall to find here
+		}
+		_, nerr := s.Run(ctx, &Command{Name: "NOOP"})
+		if nerr != nil {
+			t.Errorf("Continue %v, Wait <nil> (a login the caller takes for done); the NOOP after it: %v after %v", cerr, nerr, time.Since(start))
+		}
+		s.Close()
+		<-after
+	})
+}
