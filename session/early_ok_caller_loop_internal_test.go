@@ -72,3 +72,42 @@ func TestEarlyOKCallerLoopOlderAnswerNotStalled(t *testing.T) {
 		<-after
 	})
 }
+
+// TestEarlyOKResponseNotFinalKeepsQueued: Run with OnContinue; the
+// server sends its first challenge and its tagged OK together, before
+// the client's response (a SCRAM server-first-message with the OK, no
+// server-final-message: an impostor that skips proving itself). The
+// response OnContinue gives is not empty: the client's exchange goes on
+// (a client-final-message), the server said OK without reading it, and
+// the mechanism has checked nothing of the server. Continue's held
+// branch takes it as the verdict (no newer "+" queued) and releases the
+// NOOP queued behind: it is written to that server, and Run returns
+// nil. Wanted: the NOOP not written (a non-empty response to a challenge
+// held with the OK is no acceptance of a finished exchange). Forced
+// interleaving; library defaults.
+func TestEarlyOKResponseNotFinalKeepsQueued(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		after := make(chan []string, 1)
+		s, err := Open(context.Background(), scriptedEarlyOKServer(readRest, after), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		var noop <-chan error
+		_, werr := s.Run(context.Background(), &Command{Name: "AUTHENTICATE",
+			Args: func(e *wire.Encoder) { e.SP().Atom("X-TEST") },
+			OnContinue: func(ch []byte) ([]byte, error) {
+				synctest.Wait() // the reader took the OK
+				noop = runNoop(s)
+				synctest.Wait()
+				return []byte("Yy1maW5hbA=="), nil // the exchange goes on
+			}})
+		synctest.Wait() // room for a released NOOP to go
+		nerr := <-noop
+		s.Close()
+		lines := <-after
+		if len(lines) > 0 {
+			t.Errorf("a non-empty response to the challenge held with the OK: Run %v; NOOP %v; the server read %q after its OK; want the NOOP not written", werr, nerr, lines)
+		}
+	})
+}
