@@ -54,7 +54,11 @@
 // whose refusal aborts the session (ErrCancelAccepted), and the session
 // holds the commands queued behind the AUTHENTICATE (other goroutines')
 // until Authenticate has given the mechanism's verdict: none is written
-// to a server the mechanism may still refuse. So too when the server
+// to a server the mechanism may still refuse. The mechanism accepts that
+// challenge with an empty response; one with more to say (SCRAM's
+// client-final-message, for a server that sent its server-first-message
+// with the OK and never proved itself) shows the OK premature, and the
+// session is aborted too (ErrCancelAccepted). So too when the server
 // sends that challenge and the OK before the client's answer to the one
 // before it (the client-final-message): the answer is no verdict on the
 // later challenge, which the mechanism still checks.

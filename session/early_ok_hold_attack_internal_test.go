@@ -181,7 +181,7 @@ func TestEarlyOKHoldContinueRacesRefuse(t *testing.T) {
 			var wg sync.WaitGroup
 			var cerr error
 			wg.Add(2)
-			go func() { defer wg.Done(); cerr = p.Continue(context.Background(), []byte("b2s=")) }()
+			go func() { defer wg.Done(); cerr = p.Continue(context.Background(), nil) }()
 			go func() { defer wg.Done(); p.RefuseContinuations() }()
 			wg.Wait()
 			nerr := <-noop
@@ -323,7 +323,7 @@ func TestEarlyOKWaitFirstThenVerdictNotStalled(t *testing.T) {
 			t.Errorf("Wait of an AUTHENTICATE with an early OK, its challenge still to answer by this goroutine: returned %v (FollowUpErr %v) after %v, blocked on its own CAPABILITY held behind the hold; want it to return at once", werr, fu, d)
 		}
 		<-p.Continuations()
-		cerr := p.Continue(context.Background(), []byte("b2s="))
+		cerr := p.Continue(context.Background(), nil)
 		t.Logf("Continue after Wait: %v; session %v", cerr, s.Err())
 		// The refresh Wait skipped is not lost: the capabilities stay
 		// stale, and the next Capabilities asks the server.

@@ -217,10 +217,12 @@ func TestEarlyOKWaitWithoutOnContinueKeepsHold(t *testing.T) {
 // TestEarlyOKVerdictReleases: the hold of the commands behind an
 // AUTHENTICATE with an early OK ends with the client's verdict: OnContinue
 // accepts the challenge (Wait's late check), or the caller answers it
-// from Continuations (Continue, which writes nothing after the OK). The
-// NOOP queued behind then runs in AUTH, the only line after the OK. And
-// RefuseContinuations on the held challenge refuses it: the session is
-// aborted (ErrCancelAccepted), the NOOP not sent. Library defaults.
+// from Continuations (Continue, which writes nothing after the OK), with
+// an empty response. The NOOP queued behind then runs in AUTH, the only
+// line after the OK. And RefuseContinuations on the held challenge
+// refuses it, as does a non-empty response (the exchange was not over
+// for the client: the OK premature): the session is aborted
+// (ErrCancelAccepted), the NOOP not sent. Library defaults.
 func TestEarlyOKVerdictReleases(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -228,16 +230,26 @@ func TestEarlyOKVerdictReleases(t *testing.T) {
 		verdict func(p *Pending) error
 		refused bool
 	}{
-		{"OnContinueAccepts", func([]byte) ([]byte, error) { return []byte("ok"), nil }, nil, false},
+		{"OnContinueAccepts", func([]byte) ([]byte, error) { return nil, nil }, nil, false},
 		{"ContinueAnswers", nil, func(p *Pending) error {
 			<-p.Continuations()
-			if err := p.Continue(context.Background(), []byte("b2s=")); !errors.Is(err, ErrCommandEnded) {
+			if err := p.Continue(context.Background(), nil); !errors.Is(err, ErrCommandEnded) {
 				return err
 			}
 			return nil
 		}, false},
 		{"RefuseContinuations", nil, func(p *Pending) error {
 			p.RefuseContinuations()
+			return nil
+		}, true},
+		// A non-empty response: the exchange was not over for the
+		// client, the OK premature.
+		{"OnContinueNotFinal", func([]byte) ([]byte, error) { return []byte("ok"), nil }, nil, true},
+		{"ContinueNotFinal", nil, func(p *Pending) error {
+			<-p.Continuations()
+			if err := p.Continue(context.Background(), []byte("b2s=")); !errors.Is(err, ErrCommandEnded) {
+				return err
+			}
 			return nil
 		}, true},
 	} {
@@ -319,7 +331,7 @@ func TestEarlyOKWaitCtxEndsAfterOKKeepsLogin(t *testing.T) {
 			mu.Lock()
 			p, err = s.Start(context.Background(), &Command{Name: "AUTHENTICATE",
 				Args:       func(e *wire.Encoder) { e.SP().Atom("X-TEST") },
-				OnContinue: func([]byte) ([]byte, error) { return []byte("ok"), nil }})
+				OnContinue: func([]byte) ([]byte, error) { return nil, nil }})
 			mu.Unlock()
 			if err != nil {
 				t.Fatal(err)

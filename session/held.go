@@ -40,8 +40,8 @@ func (s *Session) heldLocked(p *Pending) bool {
 }
 
 // releaseLocked ends p's hold once the client accepted the challenge that
-// came with the OK (a response given to Continue, OnContinue's check
-// passed), and lets the commands behind it go (under s.mu). The session's
+// came with the OK (an empty response given to Continue, from the caller
+// or from OnContinue's check), and lets the commands behind it go (under s.mu). The session's
 // abort ends a hold too (abortEnd: the counts go with it).
 func (s *Session) releaseLocked(p *Pending) {
 	if !s.heldLocked(p) {
@@ -84,6 +84,17 @@ func (s *Session) abortHeld(p *Pending, cause error) {
 func acceptedEarly(p *Pending) *ProtocolError {
 	return &ProtocolError{kind: ErrCancelAccepted,
 		Reason: "tagged OK for " + p.name + " read before the client could cancel the exchange"}
+}
+
+// notFinalEarly is the abort of a session whose AUTHENTICATE was answered
+// OK with a challenge the client answered with a non-empty response
+// (Continue): the exchange was not over for the client (SCRAM's
+// client-final-message to a server-first-message), the server said OK
+// without reading that response, and the client has checked nothing of
+// it. It matches ErrCancelAccepted, as the refusal's abort does.
+func notFinalEarly(p *Pending) *ProtocolError {
+	return &ProtocolError{kind: ErrCancelAccepted,
+		Reason: "tagged OK for " + p.name + " read before the client's response to its challenge: the exchange was not over"}
 }
 
 // heldLate returns the held command (holdLocked) when its bound has

@@ -756,6 +756,12 @@ type Command struct {
 	// given to Wait (answered with what it returns) and refuses the later
 	// ones. With it, Wait is the command's only answerer:
 	// Pending.Continuations returns nil (a channel that never delivers).
+	// For a challenge an AUTHENTICATE's server sent with its tagged OK,
+	// what it returns is the verdict (Pending.Continue): an empty
+	// response accepts the challenge; a non-empty one (the exchange was
+	// not over for the client: SCRAM's client-final-message to a
+	// server-first-message) aborts the session, as an error does
+	// (ErrCancelAccepted).
 	OnContinue func(text []byte) ([]byte, error)
 	// Messages is the message set the command targets (FETCH, STORE and
 	// their UID forms, whose Rules say UIDs): pipelined

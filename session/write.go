@@ -1692,8 +1692,10 @@ func (s *Session) waitLiteral(ctx context.Context, p *Pending) error {
 // of OnContinue then, or one the "*" could not follow (the OK read first:
 // no "*" is written after it), aborts the session as an OK to a "*" does
 // (ErrCancelAccepted), and Wait returns it joined with the abort, as
-// every later Wait of the command does. Until OnContinue has checked it,
-// the commands queued behind are held (Continue); a Wait without
+// every later Wait of the command does; so does a non-empty response of
+// OnContinue to it (the exchange was not over for the client, the OK
+// premature: Continue). Until OnContinue has checked it, the commands
+// queued behind are held (Continue); a Wait without
 // OnContinue does not end that hold (the caller answering from
 // Continuations gives the verdict), and does not ask CAPABILITY while it
 // lasts (the command would wait behind the hold that Wait's own caller
@@ -2103,13 +2105,16 @@ func (p *Pending) onContinue(ctx context.Context, text []byte) (resp []byte, err
 // not yet answered (the server sent them together, as SCRAM's
 // server-final-message may be) holds the commands queued behind it until
 // the client's verdict: Continue then writes nothing and returns
-// ErrCommandEnded, a response accepting the challenge (the commands go;
-// not while a newer challenge waits in Continuations: the response is to
-// an older one, and the newer one, sent before it, is still to be
-// checked),
-// "*" refusing it (the session is aborted, matching ErrCancelAccepted, and
-// the commands end not sent). With no verdict by the command's bound
-// (CommandTimeout), the session is aborted (a *TimeoutError).
+// ErrCommandEnded. An empty response accepts the challenge (the commands
+// go; not while a challenge waits in Continuations: the response is not
+// to the one held). "*" refuses it, and so does a non-empty response:
+// the server's final data is answered with an empty line, and a
+// mechanism with more to say (SCRAM's client-final-message to a
+// server-first-message sent with the OK) shows the OK premature, the
+// server never proved itself. Either aborts the session (matching
+// ErrCancelAccepted), and the commands end not sent. With no verdict by
+// the command's bound (CommandTimeout), the session is aborted (a
+// *TimeoutError).
 func (p *Pending) Continue(ctx context.Context, line []byte) error {
 	for _, c := range line {
 		if c == '\r' || c == '\n' || c == 0 {
@@ -2135,17 +2140,27 @@ func (p *Pending) Continue(ctx context.Context, line []byte) error {
 		// (holdLocked), nothing written: a response accepts it and
 		// lets the commands held behind p go; "*" refuses it and
 		// aborts the session.
-		// Only an answer to the held "+" itself is that verdict: with
-		// a newer "+" queued (the server sent its next challenge and
-		// the OK before this answer to the older one), the hold stays
-		// until the newer one is checked (lateChallenge).
+		// Only an empty response accepts: a server's final data
+		// ("additional data with success") is answered with an empty
+		// line, and a mechanism with more to say (SCRAM's
+		// client-final-message to a server-first-message sent with
+		// the OK) shows the OK premature: the server never proved
+		// itself (notFinal). Only an answer to the held "+" itself is
+		// a verdict: with a "+" still queued (the caller answers one
+		// it did not take, a misuse: a second "+" before the answer
+		// to the first aborts the session, route), the hold stays
+		// until the queued one is checked (lateChallenge).
 		refused := string(line) == "*"
-		if !refused && len(p.cont) == 0 {
+		notFinal := !refused && len(line) > 0 && len(p.cont) == 0
+		if !refused && !notFinal && len(p.cont) == 0 {
 			s.releaseLocked(p)
 		}
 		s.mu.Unlock()
-		if refused {
+		switch {
+		case refused:
 			s.refuseHeld(p)
+		case notFinal:
+			s.abortHeld(p, notFinalEarly(p))
 		}
 		return ErrCommandEnded
 	}
@@ -2345,9 +2360,11 @@ func (s *Session) acceptedBeforeCancel(p *Pending, cerr error) error {
 // ended: the server sent its challenge and its tagged answer together,
 // and select took the end first. For a command that takes the session
 // to AUTH and ended OK, the challenge is the server's to be checked (a
-// SCRAM server signature): OnContinue is called, its response dropped
-// (the command is over), and its error aborts the session
-// (acceptedBeforeCancel), returned with it. nil otherwise.
+// SCRAM server signature): OnContinue is called, its response given to
+// Continue as the verdict (nothing is written: the command is over; an
+// empty response accepts, a non-empty one aborts the session), and its
+// error aborts the session (acceptedBeforeCancel), returned with it. nil
+// otherwise.
 func (p *Pending) lateChallenge(ctx context.Context, cont chan []byte) error {
 	if cont == nil || p.info.transition != ToAuth {
 		return nil
@@ -2370,14 +2387,18 @@ func (p *Pending) lateChallenge(ctx context.Context, cont chan []byte) error {
 			return nil
 		}
 		// A panic aborts the session too (onContinue).
-		_, err := p.onContinue(ctx, text)
+		resp, err := p.onContinue(ctx, text)
 		if aerr := s.acceptedBeforeCancel(p, err); aerr != nil {
 			return aerr
 		}
-		// Accepted: the commands held behind p go (holdLocked).
-		s.mu.Lock()
-		s.releaseLocked(p)
-		s.mu.Unlock()
+		// The verdict, nothing written (Continue): an empty response
+		// accepts the challenge and the commands held behind p go
+		// (holdLocked); a non-empty one (the exchange was not over)
+		// aborts the session, and ended gives that abort. A response
+		// Continue cannot take (a CR in it) is no acceptance either.
+		if errors.Is(p.Continue(ctx, resp), ErrInvalidContinuation) {
+			p.refuse()
+		}
 	default:
 	}
 	return nil
