@@ -58,10 +58,11 @@
 // challenge with an empty response; one with more to say (SCRAM's
 // client-final-message, for a server that sent its server-first-message
 // with the OK and never proved itself) shows the OK premature, and the
-// session is aborted too (ErrCancelAccepted). So too when the server
-// sends that challenge and the OK before the client's answer to the one
-// before it (the client-final-message): the answer is no verdict on the
-// later challenge, which the mechanism still checks.
+// session is aborted too (ErrCancelAccepted). A server that sends a
+// challenge before the client's answer to the one before it (the
+// server-final-message before the client-final-message) breaks the
+// exchange's order: the session aborts itself as it reads it
+// (session.ErrProtocol).
 //
 // SCRAM refuses a server-first-message asking for fewer than 4096
 // PBKDF2 iterations (RFC 5802 section 5.1 and RFC 7677 say a

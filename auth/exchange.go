@@ -126,13 +126,11 @@ func authenticate(ctx context.Context, s *session.Session, name string, ir []byt
 			}
 			if err := p.Continue(ctx, []byte(line)); errors.Is(err, session.ErrCommandEnded) {
 				// The server answered (a NO after its challenge) before
-				// the response went: that answer is the result. A
-				// challenge it sent before it, after the one just
-				// answered (SCRAM's server-final-message sent with the
-				// OK before the client-final-message), is still the
-				// mechanism's to check: the answer given was to the
-				// older one, and the session holds the commands behind
-				// until the newer one is checked (lateChallenge).
+				// the response went: that answer is the result.
+				// (A challenge sent before it, after the one just
+				// taken, is a protocol violation that has aborted the
+				// session: the session's route.) A challenge still
+				// queued is the mechanism's to check (lateChallenge).
 				if err := lateChallenge(ctx, s, p, name, next, false, ir); err != nil {
 					return err
 				}

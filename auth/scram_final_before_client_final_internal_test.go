@@ -42,7 +42,9 @@ func (m *gatedMech) Next(ch []byte) ([]byte, error) {
 // with a wrong signature and its tagged OK. The client answers the
 // server-first while the OK is read: its Continue, a response to the
 // older challenge, must not be taken as the verdict on the one that came
-// with the OK. Authenticate must fail and the session end, not report
+// with the OK (the second challenge before the response is a protocol
+// violation: the session aborts as it reads it). Authenticate must fail
+// and the session end, not report
 // success on a session logged in to a server never proven. Forced: the
 // server sends the second challenge and the OK once the mechanism has
 // taken the first, and the mechanism answers once the reader has read

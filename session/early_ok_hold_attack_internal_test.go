@@ -337,14 +337,15 @@ func TestEarlyOKWaitFirstThenVerdictNotStalled(t *testing.T) {
 	})
 }
 
-// TestEarlyOKAnswerToOlderChallengeKeepsHold: the server sends a first
+// TestEarlyOKChallengeBeforeAnswerAborts: the server sends a first
 // challenge, and once the client took it (OnContinue entered), a second
-// one with its tagged OK, not waiting for the answer. OnContinue's
-// answer to the FIRST challenge (Continue) is no verdict on the second,
-// held with the OK: the NOOP queued behind must stay held until
-// OnContinue has checked the second (it refuses it: an impostor), and
-// never be written. Forced interleaving; library defaults.
-func TestEarlyOKAnswerToOlderChallengeKeepsHold(t *testing.T) {
+// one with its tagged OK, not waiting for the answer. The second "+"
+// before the answer to the first is a protocol violation: the session is
+// aborted when it is read (ErrProtocol), before the OK could take it to
+// AUTH; the NOOP queued behind is never written, OnContinue is not
+// called for the second, and nothing is written after the first
+// challenge. Forced interleaving; library defaults.
+func TestEarlyOKChallengeBeforeAnswerAborts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		after := make(chan []string, 1)
 		entered, ready := make(chan struct{}), make(chan struct{})
@@ -386,8 +387,8 @@ func TestEarlyOKAnswerToOlderChallengeKeepsHold(t *testing.T) {
 		nerr := <-noop
 		s.Close()
 		lines := <-after
-		if len(lines) > 0 || !errors.Is(nerr, ErrNotSent) || n != 2 || !errors.Is(werr, ErrCancelAccepted) {
-			t.Errorf("answer to the first challenge, the second held with the OK and refused: Wait %v; NOOP %v; the server read %q after its OK; want the NOOP held and not sent, the second challenge refused by OnContinue and Run's error matching ErrCancelAccepted (OnContinue called %d times: the second challenge checked %v)", werr, nerr, lines, n, n == 2)
+		if len(lines) > 0 || !errors.Is(nerr, ErrNotSent) || n != 1 || !errors.Is(werr, ErrProtocol) || !errors.Is(s.Err(), ErrProtocol) {
+			t.Errorf("a second challenge and the OK before the answer to the first: Wait %v; NOOP %v; session %v; the server read %q after its OK; want the session aborted (ErrProtocol), the NOOP not sent, nothing written, OnContinue called once (called %d times)", werr, nerr, s.Err(), lines, n)
 		}
 	})
 }

@@ -539,6 +539,19 @@ func (s *Session) route(r codec.Response) error {
 			s.mu.Unlock()
 			return &ProtocolError{Reason: "continuation request for " + target.name + ", which does not take one"}
 		}
+		if target != lit && target.info.transition == ToAuth && target.contHeld && len(target.cont) == 0 {
+			// The "+" before was taken (Continuations, a Wait's
+			// OnContinue, the refusal) and not answered: Continue
+			// clears contHeld, under mu, before it writes. A server
+			// that sends the next challenge (SCRAM's
+			// server-final-message, perhaps with its OK) before
+			// reading the response did not wait for the client:
+			// aborted, before an OK after it could take the session
+			// to AUTH with a challenge the caller, whose answer to
+			// the older one says ErrCommandEnded, may never judge.
+			s.mu.Unlock()
+			return &ProtocolError{Reason: "continuation request for " + target.name + " before the client's response to the one before it"}
+		}
 		// Handed over and counted as owed under mu: a Wait that gives
 		// up (under mu) either finds it counted and clears it or is
 		// seen here, and the answer (Continue), which comes after,

@@ -1795,9 +1795,10 @@ func (p *Pending) Wait(ctx context.Context) (*Result, error) {
 					if aerr := s.acceptedBeforeCancel(p, err); aerr != nil {
 						return nil, aerr
 					}
-					// A newer "+" sent before the answer (with
-					// the OK): the answer was to the older one,
-					// no verdict on it (Continue keeps the hold).
+					// A "+" still queued with the OK (not an
+					// AUTHENTICATE's newer one: read before
+					// the answer, that aborts the session,
+					// route): checked now.
 					if err == nil && !refused {
 						if lerr := p.lateChallenge(ctx, cont); lerr != nil {
 							return nil, lerr
@@ -2107,7 +2108,10 @@ func (p *Pending) onContinue(ctx context.Context, text []byte) (resp []byte, err
 // the client's verdict: Continue then writes nothing and returns
 // ErrCommandEnded. An empty response accepts the challenge (the commands
 // go; not while a challenge waits in Continuations: the response is not
-// to the one held). "*" refuses it, and so does a non-empty response:
+// to the one held). A server that sends an AUTHENTICATE's next challenge
+// before the response to the one taken from Continuations (or by
+// OnContinue) is answered breaks the exchange's order: the session is
+// aborted as it is read (ErrProtocol), and Continue returns that. "*" refuses it, and so does a non-empty response:
 // the server's final data is answered with an empty line, and a
 // mechanism with more to say (SCRAM's client-final-message to a
 // server-first-message sent with the OK) shows the OK premature, the
