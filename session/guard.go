@@ -530,6 +530,9 @@ type secrets struct {
 	// It holds how a secret's start repeats in itself, none of its bytes;
 	// forget zeroes it all the same.
 	fail []int32
+	// work counts the bytes the cut and the cover looked at (under mu),
+	// for tests that bound it.
+	work int
 }
 
 // any reports whether a secret is remembered.
@@ -642,45 +645,134 @@ func (x *secrets) redactCut(b []byte) []byte {
 		return b
 	}
 	x.mu.Lock()
-	n := x.cutAtLocked(b)
+	n, _ := x.cutAtLocked(b)
 	x.mu.Unlock()
 	return x.redact(b[:n])
 }
 
 // cutAtLocked returns where redactCut cuts b (under mu): before the
 // longest end of b that starts a secret, then back to the start of any
-// whole secret in b that this cut would split, until none does. Each step
-// back moves past the start of a secret, and looks for one only within a
-// secret's length of the cut.
-func (x *secrets) cutAtLocked(b []byte) int {
+// whole secret in b that this cut would split, until none does. It also
+// returns b's cover (coverLocked; nil when no secret is whole in b or b
+// is not cut). The pull back is a walk to the left over the cover, one
+// step a byte: it cannot cost more than b's length, however many
+// secrets overlap there (before, each step searched every secret around
+// the cut again: a 64 KiB line of "123123..." cost seconds).
+func (x *secrets) cutAtLocked(b []byte) (int, []int32) {
 	n := len(b)
 	for _, s := range x.list {
 		if k := x.partialSuffixLocked(b, s); k > 0 {
 			n = min(n, len(b)-k)
 		}
 	}
-	for moved := n < len(b); moved; {
-		moved = false
-		for _, s := range x.list {
-			if i := straddling(b, s, n); i >= 0 {
-				n, moved = i, true
-			}
-		}
+	if n == len(b) {
+		return n, nil
 	}
-	return n
+	r := x.coverLocked(b)
+	for r != nil && n > 0 && int(r[n-1]) > n {
+		n--
+		x.work++
+	}
+	return n, r
 }
 
-// straddling returns the start of the first whole s in b that begins
-// before n and ends after it, -1 when none does.
-func straddling(b, s []byte, n int) int {
-	lo, hi := max(0, n-len(s)+1), min(len(b), n+len(s)-1)
-	if hi-lo < len(s) {
-		return -1
+// coverLocked returns, for each byte i of b, the end of the farthest
+// reaching whole secret in b that starts at i or before it (so byte i is
+// in a secret when r[i] > i), or nil when no secret is in b (under mu).
+// Each secret's occurrences are found once (eachOccurrence), in time
+// about linear in b's length.
+func (x *secrets) coverLocked(b []byte) []int32 {
+	var r []int32
+	for _, s := range x.list {
+		x.fail = x.eachOccurrence(b, s, func(i, end int) {
+			if r == nil {
+				r = make([]int32, len(b))
+			}
+			r[i] = max(r[i], int32(end))
+		})
 	}
-	if i := bytes.Index(b[lo:hi], s); i >= 0 && lo+i < n {
-		return lo + i
+	for i := 1; i < len(r); i++ {
+		r[i] = max(r[i], r[i-1])
 	}
-	return -1
+	return r
+}
+
+// eachOccurrence calls fn with the start and end of every occurrence of
+// s in b, in order; a run of occurrences each overlapping the next
+// ("123123" in "123123123...") is given as one, from the first's start
+// to the last's end (under mu: it counts its work in x.work, and uses
+// x.fail, which it returns). Once s is found at i, the next occurrence
+// is not before i+p, p the period of s; the run goes on as long as b
+// does with period p (periodRun: a comparison of blocks, not a search a
+// step); past it, s is searched for from the run's last start plus p,
+// and is more than len(s)-p after it, whence the searches cost about
+// b's length in all.
+func (x *secrets) eachOccurrence(b, s []byte, fn func(start, end int)) []int32 {
+	i := bytes.Index(b, s)
+	x.work += len(b)
+	if i < 0 {
+		return x.fail
+	}
+	fail := kmpTable(s, x.fail)
+	m := len(s)
+	p := m - int(fail[m-1])
+	for {
+		last := i
+		if p < m {
+			k := x.periodRun(b, i+m, p)
+			last = i + (k-m-i)/p*p
+		}
+		fn(i, last+m)
+		j := last + p
+		if j >= len(b) {
+			return fail
+		}
+		k := bytes.Index(b[j:], s)
+		if k < 0 {
+			x.work += len(b) - j
+			return fail
+		}
+		x.work += k + m
+		i = j + k
+	}
+}
+
+// periodRun returns the first k >= from at which b[k] differs from
+// b[k-p] (len(b) when none does), comparing blocks of 256 bytes.
+func (x *secrets) periodRun(b []byte, from, p int) int {
+	const block = 256
+	k := from
+	for k+block <= len(b) && bytes.Equal(b[k:k+block], b[k-p:k-p+block]) {
+		k += block
+	}
+	for k < len(b) && b[k] == b[k-p] {
+		k++
+	}
+	x.work += k - from
+	return k
+}
+
+// kmpTable returns the Knuth-Morris-Pratt table of s in fail (grown when
+// short): fail[i] is the length of the longest proper start of s[:i+1]
+// that is also its end.
+func kmpTable(s []byte, fail []int32) []int32 {
+	if cap(fail) < len(s) {
+		fail = make([]int32, len(s))
+	}
+	fail = fail[:len(s)]
+	if len(s) > 0 {
+		fail[0] = 0
+	}
+	for i, k := 1, int32(0); i < len(s); i++ {
+		for k > 0 && s[i] != s[k] {
+			k = fail[k-1]
+		}
+		if s[i] == s[k] {
+			k++
+		}
+		fail[i] = k
+	}
+	return fail
 }
 
 // partialSuffixLocked is partialSuffix with x's scratch table (under
@@ -756,19 +848,7 @@ func partialSuffixKMP(tail, s []byte, fail []int32) (int, []int32) {
 	// The automaton reads len(tail) bytes: it never gets past s's first
 	// len(tail)+1, nor needs the table of more.
 	s = s[:len(tail)+1]
-	if cap(fail) < len(s) {
-		fail = make([]int32, len(s))
-	}
-	fail = fail[:len(s)]
-	for i, k := 1, int32(0); i < len(s); i++ {
-		for k > 0 && s[i] != s[k] {
-			k = fail[k-1]
-		}
-		if s[i] == s[k] {
-			k++
-		}
-		fail[i] = k
-	}
+	fail = kmpTable(s, fail)
 	q := int32(0)
 	for _, c := range tail { // q < len(s): tail is shorter than s
 		for q > 0 && c != s[q] {

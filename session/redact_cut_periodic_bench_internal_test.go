@@ -8,13 +8,13 @@ import (
 
 // BenchmarkRedactCutPeriodicSecret measures redactCut of a hostile line
 // cut at the default capture (64 KiB) that repeats a credential with a
-// period ("123123", a common password): the loop of cutAtLocked pulls the
-// cut back one occurrence at a time (3 bytes a step: ~21,800 steps), and
-// each step searches every other credential over twice its length
-// (straddling's bytes.Index), here one OAuth token of 1,500 bytes: the
-// work grows as the line's length times the credentials' (review of
-// 0f1d7b6). Tokens that open as the line does make each step search the
-// whole window (bytes.Index falls back to Rabin-Karp).
+// period ("123123", a common password) beside other credentials (OAuth
+// tokens of 1,500 bytes, some opening as the line does; or runs of "a").
+// cutAtLocked used to pull the cut back one occurrence at a time (3 bytes
+// a step: ~21,800 steps), each step searching every other credential over
+// twice its length: 15tokens123 took about 2.2 s a line. Each
+// credential's occurrences are now found once and the cut walks back over
+// what they cover (about 2 ms).
 func BenchmarkRedactCutPeriodicSecret(b *testing.B) {
 	for _, c := range []struct {
 		name     string
@@ -40,4 +40,23 @@ func BenchmarkRedactCutPeriodicSecret(b *testing.B) {
 			}
 		})
 	}
+	// "aa" and 15 runs of "a" of about 2 KiB, in a line of "a".
+	b.Run("aaRuns", func(b *testing.B) {
+		x := periodicRuns()
+		line := bytes.Repeat([]byte("a"), DefaultTraceCapture)
+		for b.Loop() {
+			x.redactCut(line)
+		}
+	})
+}
+
+// periodicRuns returns secrets "aa" and 15 runs of "a" of 2,048 bytes
+// and more.
+func periodicRuns() *secrets {
+	x := new(secrets)
+	x.addString("aa")
+	for i := range 15 {
+		x.add(bytes.Repeat([]byte("a"), 2048+i))
+	}
+	return x
 }
