@@ -530,6 +530,10 @@ type secrets struct {
 	// It holds how a secret's start repeats in itself, none of its bytes;
 	// forget zeroes it all the same.
 	fail []int32
+	// cover is coverLocked's array, kept for the next line (under mu):
+	// as long as the longest line a secret was found in (at most the
+	// capture). It holds where secrets are, none of their bytes.
+	cover []int32
 	// work counts the bytes the cut and the cover looked at (under mu),
 	// for tests that bound it.
 	work int
@@ -626,7 +630,7 @@ func (x *secrets) forget() {
 	clear(x.list)
 	clear(x.quoted)
 	clear(x.fail[:cap(x.fail)])
-	x.list, x.quoted, x.fail = nil, nil, nil
+	x.list, x.quoted, x.fail, x.cover = nil, nil, nil, nil
 	x.closed = true
 	x.n.Store(0)
 }
@@ -645,9 +649,13 @@ func (x *secrets) redactCut(b []byte) []byte {
 		return b
 	}
 	x.mu.Lock()
-	n, _ := x.cutAtLocked(b)
-	x.mu.Unlock()
-	return x.redact(b[:n])
+	defer x.mu.Unlock()
+	n, r := x.cutAtLocked(b)
+	if r == nil {
+		// Nothing was cut, or no secret is whole in b.
+		r = x.coverLocked(b[:n])
+	}
+	return replaceCovered(b[:n], r)
 }
 
 // cutAtLocked returns where redactCut cuts b (under mu): before the
@@ -678,7 +686,8 @@ func (x *secrets) cutAtLocked(b []byte) (int, []int32) {
 
 // coverLocked returns, for each byte i of b, the end of the farthest
 // reaching whole secret in b that starts at i or before it (so byte i is
-// in a secret when r[i] > i), or nil when no secret is in b (under mu).
+// in a secret when r[i] > i), or nil when no secret is in b (under mu:
+// r is x.cover, good until the next call).
 // Each secret's occurrences are found once (eachOccurrence), in time
 // about linear in b's length.
 func (x *secrets) coverLocked(b []byte) []int32 {
@@ -686,7 +695,11 @@ func (x *secrets) coverLocked(b []byte) []int32 {
 	for _, s := range x.list {
 		x.fail = x.eachOccurrence(b, s, func(i, end int) {
 			if r == nil {
-				r = make([]int32, len(b))
+				if cap(x.cover) < len(b) {
+					x.cover = make([]int32, len(b))
+				}
+				r = x.cover[:len(b)]
+				clear(r)
 			}
 			r[i] = max(r[i], int32(end))
 		})
@@ -861,20 +874,42 @@ func partialSuffixKMP(tail, s []byte, fail []int32) (int, []int32) {
 	return int(q), fail
 }
 
-// redact returns b with every remembered secret replaced by "***". It
-// returns b itself when there is nothing to replace.
+// redact returns b with every remembered secret replaced by "***": every
+// byte that a secret covers is marked (coverLocked), and each run of
+// marked bytes becomes one "***", so that secrets that overlap or hold
+// one another ("hunter2", then "hunter2-backup") are replaced whole
+// whatever the order they were sent in (replacing them one after the
+// other left "***-backup"). It returns b itself when there is nothing to
+// replace.
 func (x *secrets) redact(b []byte) []byte {
-	if x == nil {
+	if !x.any() {
 		return b
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	for _, s := range x.list {
-		if bytes.Contains(b, s) {
-			b = bytes.ReplaceAll(b, s, []byte("***"))
+	return replaceCovered(b, x.coverLocked(b))
+}
+
+// replaceCovered returns b with each run of bytes that cover r marks as
+// in a secret replaced by "***", b itself when r is nil. r may be longer
+// than b (the cover of the line b was cut from: no secret it holds
+// straddles b's end).
+func replaceCovered(b []byte, r []int32) []byte {
+	if r == nil || len(b) == 0 || r[len(b)-1] == 0 {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		if int(r[i]) <= i {
+			out = append(out, b[i])
+			continue
+		}
+		out = append(out, "***"...)
+		for i+1 < len(b) && int(r[i+1]) > i+1 {
+			i++
 		}
 	}
-	return b
+	return out
 }
 
 // redactSyntax redacts the excerpt of the server's bytes that a

@@ -20,13 +20,13 @@ func traceEcho(secs []string, echo string) (string, []string) {
 	return out.String(), tr.history()
 }
 
-// TestTraceRedactsCredentialContainingAnother shows (failing) that a
-// credential holding an earlier one (a password "hunter2", then
-// "hunter2-backup", or an AddSecret'd token) is printed but for that
-// earlier one when the server echoes it: redact replaces the secrets one
-// after the other in the order they were sent (guard.go redact), and once
-// "hunter2" is "***" the longer one is no longer found. docs/security.md
-// says every credential sent is replaced by *** in traces and History.
+// TestTraceRedactsCredentialContainingAnother checks that a credential
+// holding an earlier one (a password "hunter2", then "hunter2-backup", or
+// an AddSecret'd token) is replaced whole when the server echoes it:
+// redact replaced the secrets one after the other in the order they were
+// sent, and once "hunter2" was "***" the longer one was no longer found
+// ("***-backup" was printed). docs/security.md says every credential
+// sent is replaced by *** in traces and History.
 func TestTraceRedactsCredentialContainingAnother(t *testing.T) {
 	out, hist := traceEcho([]string{"hunter2", "hunter2-backup"}, "* NO [AUTHENTICATIONFAILED] hunter2-backup rejected")
 	if strings.Contains(out, "-backup") {
@@ -34,6 +34,38 @@ func TestTraceRedactsCredentialContainingAnother(t *testing.T) {
 	}
 	if h := strings.Join(hist, "\n"); strings.Contains(h, "-backup") {
 		t.Errorf("history shows part of a credential: %q", h)
+	}
+}
+
+// TestRedactOverlappingCredentials checks redact and redactCut (a line
+// cut in the middle of a credential) over credentials that hold or
+// overlap one another, whatever the order they were sent in: each run of
+// bytes any of them covers becomes one "***".
+func TestRedactOverlappingCredentials(t *testing.T) {
+	for _, c := range []struct {
+		secs       []string
+		line, want string
+		cut        bool
+	}{
+		{[]string{"hunter2", "hunter2-backup"}, "* NO hunter2-backup, hunter2.", "* NO ***, ***.", false},
+		{[]string{"hunter2-backup", "hunter2"}, "* NO hunter2-backup, hunter2.", "* NO ***, ***.", false},
+		{[]string{"abcdefg", "efghijk"}, "* NO abcdefghijk!", "* NO ***!", false},
+		{[]string{"hunter2", "hunter2-backup"}, "* NO hunter2-backup hunter2-ba", "* NO *** ", true},
+		{[]string{"abcdefg", "efghijk"}, "* NO abcdefghij", "* NO ", true},
+	} {
+		var x secrets
+		for _, s := range c.secs {
+			x.addString(s)
+		}
+		var got []byte
+		if c.cut {
+			got = x.redactCut([]byte(c.line))
+		} else {
+			got = x.redact([]byte(c.line))
+		}
+		if string(got) != c.want {
+			t.Errorf("%q with %q (cut %v): got %q, want %q", c.line, c.secs, c.cut, got, c.want)
+		}
 	}
 }
 
