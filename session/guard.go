@@ -523,10 +523,16 @@ type secrets struct {
 	// quotes it (strconv.Quote, without the quotes) when that differs,
 	// else nil: made once by add, in memory it owns and zeroes as list's.
 	quoted [][]byte
+	// wire holds, for each of list, its form inside an IMAP quoted
+	// string ('"' and '\\' escaped, as the client sends it and a server
+	// echoes it) when that differs from list's and quoted's, else nil;
+	// made and zeroed as quoted.
+	wire   [][]byte
 	n      atomic.Int32 // len(list), read without the lock by any
 	closed bool         // forgotten: the session has ended, add keeps nothing
 	// fail is partialSuffix's table, kept for the next line (under mu):
-	// as long as the longest secret or the capture, whichever is shorter.
+	// as long as the longest secret's form or the capture, whichever is
+	// shorter.
 	// It holds how a secret's start repeats in itself, none of its bytes;
 	// forget zeroes it all the same.
 	fail []int32
@@ -570,7 +576,9 @@ func addSecret[T ~string | ~[]byte](x *secrets, s T) {
 	}
 	own := append([]byte(nil), s...)
 	x.list = append(x.list, own)
-	x.quoted = append(x.quoted, quotedForm(own))
+	q := quotedForm(own)
+	x.quoted = append(x.quoted, q)
+	x.wire = append(x.wire, wireQuotedForm(own, q))
 	x.n.Store(int32(len(x.list)))
 }
 
@@ -578,11 +586,13 @@ func addSecret[T ~string | ~[]byte](x *secrets, s T) {
 func (x *secrets) dropOldest() {
 	clear(x.list[0])
 	clear(x.quoted[0][:cap(x.quoted[0])])
+	clear(x.wire[0][:cap(x.wire[0])])
 	copy(x.list, x.list[1:])
 	copy(x.quoted, x.quoted[1:])
-	x.list[len(x.list)-1], x.quoted[len(x.quoted)-1] = nil, nil
-	x.list = x.list[:len(x.list)-1]
-	x.quoted = x.quoted[:len(x.quoted)-1]
+	copy(x.wire, x.wire[1:])
+	last := len(x.list) - 1
+	x.list[last], x.quoted[last], x.wire[last] = nil, nil, nil
+	x.list, x.quoted, x.wire = x.list[:last], x.quoted[:last], x.wire[:last]
 }
 
 // quotedForm returns sec as strconv.Quote writes it, without the quotes,
@@ -598,6 +608,51 @@ func quotedForm(sec []byte) []byte {
 		return nil
 	}
 	return q[1 : len(q)-1]
+}
+
+// wireQuotedForm returns sec inside an IMAP quoted string, '"' and '\\'
+// escaped (wire.Encoder's quoted form; other bytes, control bytes too,
+// as they are), or nil when that is sec itself or q (sec's quotedForm),
+// in an array of its exact size.
+func wireQuotedForm(sec, q []byte) []byte {
+	n := 0
+	for _, c := range sec {
+		if c == '"' || c == '\\' {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	w := make([]byte, 0, len(sec)+n)
+	for _, c := range sec {
+		if c == '"' || c == '\\' {
+			w = append(w, '\\')
+		}
+		w = append(w, c)
+	}
+	if bytes.Equal(w, q) {
+		clear(w)
+		return nil
+	}
+	return w
+}
+
+// forms yields each remembered secret in every form a server line may
+// echo it in: as sent (raw, or in a literal), quoted as the client
+// quotes it (wire), and as strconv.Quote writes it (quoted: a server
+// that escapes as Go does), under mu.
+func (x *secrets) forms(yield func([]byte) bool) {
+	for i, s := range x.list {
+		if !yield(s) {
+			return
+		}
+		for _, f := range [][]byte{x.quoted[i], x.wire[i]} {
+			if f != nil && !yield(f) {
+				return
+			}
+		}
+	}
 }
 
 // sameBytes reports whether o and s hold the same bytes, without the
@@ -626,18 +681,21 @@ func (x *secrets) forget() {
 	for i, o := range x.list {
 		clear(o)
 		clear(x.quoted[i][:cap(x.quoted[i])])
+		clear(x.wire[i][:cap(x.wire[i])])
 	}
 	clear(x.list)
 	clear(x.quoted)
+	clear(x.wire)
 	clear(x.fail[:cap(x.fail)])
-	x.list, x.quoted, x.fail, x.cover = nil, nil, nil, nil
+	x.list, x.quoted, x.wire, x.fail, x.cover = nil, nil, nil, nil, nil
 	x.closed = true
 	x.n.Store(0)
 }
 
 // redactCut is redact for b, the start of a longer line (cut at the
 // trace's capture or the history's window): b is first cut before the
-// longest end of it that is the start of a remembered secret (a secret
+// longest end of it that is the start of a remembered secret's form
+// (forms: raw or quoted; a secret
 // that went on past the cut, which redact would not find, whatever its
 // length), and that cut is pulled back to the start of every whole secret
 // it would split (cutAt: a secret ending at b's end whose last bytes start
@@ -668,7 +726,7 @@ func (x *secrets) redactCut(b []byte) []byte {
 // the cut again: a 64 KiB line of "123123..." cost seconds).
 func (x *secrets) cutAtLocked(b []byte) (int, []int32) {
 	n := len(b)
-	for _, s := range x.list {
+	for s := range x.forms {
 		if k := x.partialSuffixLocked(b, s); k > 0 {
 			n = min(n, len(b)-k)
 		}
@@ -692,7 +750,7 @@ func (x *secrets) cutAtLocked(b []byte) (int, []int32) {
 // about linear in b's length.
 func (x *secrets) coverLocked(b []byte) []int32 {
 	var r []int32
-	for _, s := range x.list {
+	for s := range x.forms {
 		x.fail = x.eachOccurrence(b, s, func(i, end int) {
 			if r == nil {
 				if cap(x.cover) < len(b) {
@@ -874,8 +932,8 @@ func partialSuffixKMP(tail, s []byte, fail []int32) (int, []int32) {
 	return int(q), fail
 }
 
-// redact returns b with every remembered secret replaced by "***": every
-// byte that a secret covers is marked (coverLocked), and each run of
+// redact returns b with every remembered secret, in each of its forms
+// (forms: raw or quoted), replaced by "***": every byte that one covers is marked (coverLocked), and each run of
 // marked bytes becomes one "***", so that secrets that overlap or hold
 // one another ("hunter2", then "hunter2-backup") are replaced whole
 // whatever the order they were sent in (replacing them one after the

@@ -69,13 +69,12 @@ func TestRedactOverlappingCredentials(t *testing.T) {
 	}
 }
 
-// TestTraceRedactsQuotedEcho shows (failing) that a password holding a
-// quote or a backslash, which the client sends quoted ("pa\"ss\\w0rd") and
-// a server echoes as it got it, reaches the trace and History readable:
-// redact looks for the raw bytes only, not the quoted form add keeps
+// TestTraceRedactsQuotedEcho checks that a password holding a quote or
+// a backslash, which the client sends quoted ("pa\"ss\\w0rd") and a
+// server echoes as it got it, is redacted from the trace and History:
+// redact looked for the raw bytes only, not the quoted form add keeps
 // (secrets.quoted, used only for a SyntaxError's excerpt). The proxy
-// redacts that form (TestProxyServerEchoRedactedEscapedForms); the
-// session's trace does not.
+// redacts that form (TestProxyServerEchoRedactedEscapedForms).
 func TestTraceRedactsQuotedEcho(t *testing.T) {
 	out, hist := traceEcho([]string{`pa"ss\w0rd`}, `* BAD invalid arguments: "joe" "pa\"ss\\w0rd"`)
 	if strings.Contains(out, `ss\\w0rd`) {
@@ -83,5 +82,36 @@ func TestTraceRedactsQuotedEcho(t *testing.T) {
 	}
 	if h := strings.Join(hist, "\n"); strings.Contains(h, `ss\\w0rd`) {
 		t.Errorf("history shows the quoted credential: %q", h)
+	}
+}
+
+// TestRedactQuotedForms checks redact and redactCut over the quoted forms
+// of a password: as the client quotes it (a tab left as it is) and as
+// strconv.Quote does (\t), whole, cut in the middle of one, and beside
+// the raw form.
+func TestRedactQuotedForms(t *testing.T) {
+	const sec = "pa\"ss\\w\t0rd"
+	wireForm, goForm := `pa\"ss\\w`+"\t"+`0rd`, `pa\"ss\\w\t0rd`
+	for _, c := range []struct {
+		line, want string
+		cut        bool
+	}{
+		{`* BAD "` + wireForm + `" rejected`, `* BAD "***" rejected`, false},
+		{`* BAD "` + goForm + `" rejected`, `* BAD "***" rejected`, false},
+		{`* BAD ` + sec + ` "` + wireForm + `"`, `* BAD *** "***"`, false},
+		{`* BAD "` + wireForm + `" "` + wireForm[:8], `* BAD "***" "`, true},
+		{`* BAD "` + goForm[:9], `* BAD "`, true},
+	} {
+		var x secrets
+		x.addString(sec)
+		var got []byte
+		if c.cut {
+			got = x.redactCut([]byte(c.line))
+		} else {
+			got = x.redact([]byte(c.line))
+		}
+		if string(got) != c.want {
+			t.Errorf("%q (cut %v): got %q, want %q", c.line, c.cut, got, c.want)
+		}
 	}
 }
