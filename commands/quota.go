@@ -27,10 +27,21 @@ type QuotaResource struct {
 
 // quotas returns the QUOTA responses among data whose root is one of
 // roots (as sent, byte for byte: a quota root is the server's string).
+// Many roots are looked up in a set: a server's QUOTAROOT may name a
+// line's worth (hundreds of thousands), and searching them for each of
+// as many QUOTA responses was quadratic (TestGetQuotaRootManyRootsLinear).
 func quotas(data []codec.Response, roots ...string) []*Quota {
+	in := func(root []byte) bool { return slices.Contains(roots, string(root)) }
+	if len(roots) > maxListedRoots {
+		set := make(map[string]struct{}, len(roots))
+		for _, r := range roots {
+			set[r] = struct{}{}
+		}
+		in = func(root []byte) bool { _, ok := set[string(root)]; return ok }
+	}
 	var out []*Quota
 	for _, d := range data {
-		if q, ok := d.(*codec.Quota); ok && slices.Contains(roots, string(q.Root)) {
+		if q, ok := d.(*codec.Quota); ok && in(q.Root) {
 			qq := &Quota{Root: string(q.Root)}
 			for _, r := range q.Resources {
 				qq.Resources = append(qq.Resources, QuotaResource{Name: strings.ToUpper(string(r.Name)), Usage: r.Usage, Limit: r.Limit})
@@ -40,6 +51,10 @@ func quotas(data []codec.Response, roots ...string) []*Quota {
 	}
 	return out
 }
+
+// maxListedRoots is the most quota roots quotas searches as a list; more
+// go in a set. Servers name one or two.
+const maxListedRoots = 8
 
 // GetQuota sends GETQUOTA for a quota root. The answer is the QUOTA of
 // that root (byte for byte); a QUOTA of another root (RFC 9208 lets a

@@ -1,7 +1,13 @@
 package commands_test
 
 import (
+	"context"
+	"fmt"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/imapkit/imapkit/commands"
 )
 
 // TestGetQuotaOtherRootNotTaken: GETQUOTA "" answered with the QUOTA of
@@ -38,4 +44,62 @@ func TestGetQuotaRootOtherMailboxNotTaken(t *testing.T) {
 	if len(roots) != 1 || roots[0] != "user-root" {
 		t.Errorf("GetQuotaRoot(INBOX) roots = %q; want [user-root]", roots)
 	}
+}
+
+// TestGetQuotaRootManyRootsLinear: GETQUOTAROOT INBOX answered with a
+// QUOTAROOT of 120,000 roots (840 KB, one line under MaxLineLength) and
+// 120,000 QUOTA responses of roots not among them (2.2 MB, within
+// MaxResultBytes), then the QUOTA of one of INBOX's roots. GetQuotaRoot
+// looked for each QUOTA's root in the list of roots, one by one: 1.4e10
+// comparisons, a core for about a minute, for 3 MB sent. The roots are
+// looked up in a set now.
+//
+// What is checked is the CPU time GetQuotaRoot spends on its goroutine
+// (the matching runs there; the session's reader decodes on its own),
+// not the wall clock (see TestMoveFallbackHugeAnswer): the test fails
+// once it has spent 5 s, not a speed target.
+func TestGetQuotaRootManyRootsLinear(t *testing.T) {
+	const n = 120000
+	var root strings.Builder
+	root.WriteString("* QUOTAROOT INBOX")
+	for i := range n {
+		fmt.Fprintf(&root, " r%06d", i)
+	}
+	lines := make([]string, 0, n+2)
+	lines = append(lines, root.String())
+	for i := range n {
+		lines = append(lines, fmt.Sprintf("* QUOTA q%06d ()", i))
+	}
+	lines = append(lines, "* QUOTA r000007 (STORAGE 3 4)")
+	c := resSelected(t, "IMAP4rev1 QUOTA", "GETQUOTAROOT", lines...)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel) // a GetQuotaRoot over the limit runs on
+	var roots []string
+	var qs []*commands.Quota
+	cpu, over, ok, err := onThreadCPU(5*time.Second, func() error {
+		var err error
+		roots, qs, err = c.GetQuotaRoot(ctx, "INBOX")
+		return err
+	})
+	if !ok {
+		t.Skip("no thread CPU time on this system")
+	}
+	if over {
+		t.Fatalf("GetQuotaRoot spent over %v of CPU and is still running; matching the QUOTA responses to the roots must be linear in what the server sent", cpu.Round(time.Millisecond))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(roots) != n || len(qs) != 1 || qs[0].Root != "r000007" || len(qs[0].Resources) != 1 || qs[0].Resources[0].Usage != 3 {
+		t.Errorf("GetQuotaRoot(INBOX) = %d roots, %d quotas (first %+v); want %d roots, the QUOTA of r000007 alone", len(roots), len(qs), firstQuota(qs), n)
+	}
+	t.Logf("GetQuotaRoot: %v of CPU", cpu)
+}
+
+// firstQuota returns qs[0], nil if there is none.
+func firstQuota(qs []*commands.Quota) *commands.Quota {
+	if len(qs) == 0 {
+		return nil
+	}
+	return qs[0]
 }
