@@ -28,8 +28,9 @@ type MetadataEntry struct {
 }
 
 // GetMetadata sends GETMETADATA for a mailbox ("" for the server) and
-// entries such as "/private/comment". longEntries is from [METADATA
-// LONGENTRIES n].
+// entries such as "/private/comment". longEntries is n of the tagged
+// OK's [METADATA LONGENTRIES n] (0 without it; the number of another
+// METADATA code, such as MAXSIZE, is not taken).
 //
 // The answer is the METADATA responses with values that name the mailbox
 // (matched as MyRights matches it: as sent, else with INBOX at its head in
@@ -95,7 +96,10 @@ func (c *Client) GetMetadata(ctx context.Context, mailbox string, entries []stri
 			}
 		}
 	}
-	if st := r.Status; st != nil && st.Code != nil && st.Code.Kind == codec.CodeMetadata {
+	if st := r.Status; st != nil && st.Code != nil && st.Code.Kind == codec.CodeMetadata && equalFold(string(st.Code.Sub), "LONGENTRIES") {
+		// Only LONGENTRIES tells of entries MAXSIZE left out: the
+		// number of another METADATA code (MAXSIZE, SETMETADATA's
+		// refusal) is no such size.
 		longEntries = st.Code.Num
 	}
 	return out, longEntries, nil
