@@ -1258,12 +1258,28 @@ func hsTLS(t *testing.T) (server, client *tls.Config) {
 
 const hsPreTLSCaps = "IMAP4rev1 STARTTLS LOGINDISABLED X-PRE-TLS"
 
-// TestHostileStartTLSInjection: plaintext responses in the same packet as
-// STARTTLS's OK must never be parsed; the capabilities come from the
-// server over TLS.
-func TestHostileStartTLSInjection(t *testing.T) {
-	scfg, ccfg := hsTLS(t)
-	hsRun(t, func(c *hostile.Conn) error {
+// hsStartTLS is a fake server's STARTTLS exchange, played by
+// hsStartTLSServer.
+type hsStartTLS struct {
+	// Clear are the lines sent in the clear before STARTTLS's tagged OK.
+	Clear []string
+	// AfterOK are the lines sent in the clear right after the OK, in the
+	// same write.
+	AfterOK []string
+	// Caps are the capabilities announced over TLS.
+	Caps string
+	// OverTLS, when not nil, are the lines the server sends over TLS
+	// between "* CAPABILITY Caps" and the tagged OK of its answer to the
+	// client's first command, which must be CAPABILITY.
+	OverTLS []string
+}
+
+// hsStartTLSServer returns a scenario that greets with hsPreTLSCaps,
+// answers STARTTLS with st.Clear, the tagged OK and st.AfterOK, makes the
+// TLS handshake with scfg, announces st.Caps (answering the first
+// CAPABILITY with st.OverTLS when set) and then serves.
+func hsStartTLSServer(scfg *tls.Config, st hsStartTLS) hostile.Scenario {
+	return func(c *hostile.Conn) error {
 		if err := c.Greet(hsPreTLSCaps); err != nil {
 			return err
 		}
@@ -1271,19 +1287,50 @@ func TestHostileStartTLSInjection(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if err := c.Lines(cmd.Tag+" OK begin TLS now",
-			"* CAPABILITY IMAP4rev1 AUTH=PLAIN X-INJECTED",
-			"* OK [ALERT] injected alert",
-			"* 666 EXISTS",
-			"A2 OK [CAPABILITY IMAP4rev1 X-INJECTED] injected"); err != nil {
+		lines := append(append(append([]string(nil), st.Clear...), cmd.Tag+" OK begin TLS now"), st.AfterOK...)
+		if err := c.Lines(lines...); err != nil {
 			return err
 		}
 		if err := c.StartTLS(scfg); err != nil {
 			return err
 		}
-		c.Caps = "IMAP4rev1 AUTH=PLAIN X-POST-TLS"
+		c.Caps = st.Caps
+		if st.OverTLS != nil {
+			capa, err := c.Expect("CAPABILITY")
+			if err != nil {
+				return err
+			}
+			lines := append(append([]string{"* CAPABILITY " + c.Caps}, st.OverTLS...), capa.Tag+" OK done")
+			if err := c.Lines(lines...); err != nil {
+				return err
+			}
+		}
 		return c.Serve()
-	}, 0, 0, func(c *hsCase, conn net.Conn) {
+	}
+}
+
+// hsFlood is 64 FLAGS responses of about 120 bytes each, past a 4 KiB
+// MaxResultBytes.
+func hsFlood() []string {
+	var flood []string
+	for range 64 {
+		flood = append(flood, `* FLAGS (\Seen \Injected`+strings.Repeat("x", 100)+`)`)
+	}
+	return flood
+}
+
+// TestHostileStartTLSInjection: plaintext responses in the same packet as
+// STARTTLS's OK must never be parsed; the capabilities come from the
+// server over TLS.
+func TestHostileStartTLSInjection(t *testing.T) {
+	scfg, ccfg := hsTLS(t)
+	hsRun(t, hsStartTLSServer(scfg, hsStartTLS{
+		AfterOK: []string{"* CAPABILITY IMAP4rev1 AUTH=PLAIN X-INJECTED",
+			"* OK [ALERT] injected alert",
+			"* 666 EXISTS",
+			"A2 OK [CAPABILITY IMAP4rev1 X-INJECTED] injected"},
+		Caps: "IMAP4rev1 AUTH=PLAIN X-POST-TLS",
+	}), 0, 0, func(c *hsCase, conn net.Conn) {
 		s := c.open(conn, nil)
 		if s == nil {
 			return
@@ -1408,23 +1455,7 @@ func TestHostilePreauthPlaintext(t *testing.T) {
 // STARTTLS are forgotten; those the server sends over TLS are used.
 func TestHostileStartTLSCapsChange(t *testing.T) {
 	scfg, ccfg := hsTLS(t)
-	hsRun(t, func(c *hostile.Conn) error {
-		if err := c.Greet(hsPreTLSCaps); err != nil {
-			return err
-		}
-		cmd, err := c.Expect("STARTTLS")
-		if err != nil {
-			return err
-		}
-		if err := c.Reply(cmd.Tag, "OK begin TLS now"); err != nil {
-			return err
-		}
-		if err := c.StartTLS(scfg); err != nil {
-			return err
-		}
-		c.Caps = "IMAP4rev1 AUTH=PLAIN AUTH=SCRAM-SHA-256 X-POST-TLS"
-		return c.Serve()
-	}, 0, 0, func(c *hsCase, conn net.Conn) {
+	hsRun(t, hsStartTLSServer(scfg, hsStartTLS{Caps: "IMAP4rev1 AUTH=PLAIN AUTH=SCRAM-SHA-256 X-POST-TLS"}), 0, 0, func(c *hsCase, conn net.Conn) {
 		s := c.open(conn, nil)
 		if s == nil {
 			return

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/imapkit/imapkit/codec"
-	"github.com/imapkit/imapkit/internal/hostile"
 )
 
 // TestStartTLSCatchTakeRacing: Take and TakeMarked called in a loop by
@@ -18,34 +17,11 @@ import (
 // the clear stream, and reports nothing dropped.
 func TestStartTLSCatchTakeRacing(t *testing.T) {
 	scfg, ccfg := hsTLS(t)
-	hsRun(t, func(c *hostile.Conn) error {
-		if err := c.Greet(hsPreTLSCaps); err != nil {
-			return err
-		}
-		cmd, err := c.Expect("STARTTLS")
-		if err != nil {
-			return err
-		}
-		var flood []string
-		for range 64 {
-			flood = append(flood, `* FLAGS (\Seen \Injected`+strings.Repeat("x", 100)+`)`)
-		}
-		if err := c.Lines(append(flood, cmd.Tag+" OK begin TLS now")...); err != nil {
-			return err
-		}
-		if err := c.StartTLS(scfg); err != nil {
-			return err
-		}
-		c.Caps = "IMAP4rev1 AUTH=PLAIN"
-		capa, err := c.Expect("CAPABILITY")
-		if err != nil {
-			return err
-		}
-		if err := c.Lines("* CAPABILITY "+c.Caps, `* FLAGS (\Seen \PostTLS)`, capa.Tag+" OK done"); err != nil {
-			return err
-		}
-		return c.Serve()
-	}, 0, 0, func(c *hsCase, conn net.Conn) {
+	hsRun(t, hsStartTLSServer(scfg, hsStartTLS{
+		Clear:   hsFlood(),
+		Caps:    "IMAP4rev1 AUTH=PLAIN",
+		OverTLS: []string{`* FLAGS (\Seen \PostTLS)`},
+	}), 0, 0, func(c *hsCase, conn net.Conn) {
 		opts := hsOpts()
 		opts.MaxResultBytes = 4 << 10
 		s := c.open(conn, opts)

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/imapkit/imapkit/codec"
-	"github.com/imapkit/imapkit/internal/hostile"
 )
 
 // TestStartTLSDropsPreTLSEvents: unsolicited responses read in the clear
@@ -19,32 +18,12 @@ import (
 // returns, so that the others wait in the queue.
 func TestStartTLSDropsPreTLSEvents(t *testing.T) {
 	scfg, ccfg := hsTLS(t)
-	hsRun(t, func(c *hostile.Conn) error {
-		if err := c.Greet(hsPreTLSCaps); err != nil {
-			return err
-		}
-		cmd, err := c.Expect("STARTTLS")
-		if err != nil {
-			return err
-		}
-		if err := c.Lines("* OK [ALERT] pre-tls one", "* OK [ALERT] pre-tls two",
-			"* OK [ALERT] pre-tls three", cmd.Tag+" OK begin TLS now",
-			"* OK [ALERT] injected after the OK"); err != nil {
-			return err
-		}
-		if err := c.StartTLS(scfg); err != nil {
-			return err
-		}
-		c.Caps = "IMAP4rev1 AUTH=PLAIN"
-		capa, err := c.Expect("CAPABILITY")
-		if err != nil {
-			return err
-		}
-		if err := c.Lines("* CAPABILITY "+c.Caps, "* OK [ALERT] over tls", capa.Tag+" OK done"); err != nil {
-			return err
-		}
-		return c.Serve()
-	}, 0, 0, func(c *hsCase, conn net.Conn) {
+	hsRun(t, hsStartTLSServer(scfg, hsStartTLS{
+		Clear:   []string{"* OK [ALERT] pre-tls one", "* OK [ALERT] pre-tls two", "* OK [ALERT] pre-tls three"},
+		AfterOK: []string{"* OK [ALERT] injected after the OK"},
+		Caps:    "IMAP4rev1 AUTH=PLAIN",
+		OverTLS: []string{"* OK [ALERT] over tls"},
+	}), 0, 0, func(c *hsCase, conn net.Conn) {
 		release := make(chan struct{})
 		var mu sync.Mutex
 		var got []string
@@ -113,23 +92,10 @@ func slicesContains(l []string, sub string) bool {
 // OnUnsolicited).
 func TestStartTLSDropsPreTLSCaught(t *testing.T) {
 	scfg, ccfg := hsTLS(t)
-	hsRun(t, func(c *hostile.Conn) error {
-		if err := c.Greet(hsPreTLSCaps); err != nil {
-			return err
-		}
-		cmd, err := c.Expect("STARTTLS")
-		if err != nil {
-			return err
-		}
-		if err := c.Lines(`* FLAGS (\Seen \Injected)`, cmd.Tag+" OK begin TLS now"); err != nil {
-			return err
-		}
-		if err := c.StartTLS(scfg); err != nil {
-			return err
-		}
-		c.Caps = "IMAP4rev1 AUTH=PLAIN"
-		return c.Serve()
-	}, 0, 0, func(c *hsCase, conn net.Conn) {
+	hsRun(t, hsStartTLSServer(scfg, hsStartTLS{
+		Clear: []string{`* FLAGS (\Seen \Injected)`},
+		Caps:  "IMAP4rev1 AUTH=PLAIN",
+	}), 0, 0, func(c *hsCase, conn net.Conn) {
 		s := c.open(conn, nil)
 		if s == nil {
 			return
@@ -158,34 +124,11 @@ func TestStartTLSDropsPreTLSCaught(t *testing.T) {
 // Take reports the pre-TLS responses as dropped from what it returns.
 func TestStartTLSCatchBoundNotCarriedOver(t *testing.T) {
 	scfg, ccfg := hsTLS(t)
-	hsRun(t, func(c *hostile.Conn) error {
-		if err := c.Greet(hsPreTLSCaps); err != nil {
-			return err
-		}
-		cmd, err := c.Expect("STARTTLS")
-		if err != nil {
-			return err
-		}
-		var flood []string
-		for range 64 {
-			flood = append(flood, `* FLAGS (\Seen \Injected`+strings.Repeat("x", 100)+`)`)
-		}
-		if err := c.Lines(append(flood, cmd.Tag+" OK begin TLS now")...); err != nil {
-			return err
-		}
-		if err := c.StartTLS(scfg); err != nil {
-			return err
-		}
-		c.Caps = "IMAP4rev1 AUTH=PLAIN"
-		capa, err := c.Expect("CAPABILITY")
-		if err != nil {
-			return err
-		}
-		if err := c.Lines("* CAPABILITY "+c.Caps, `* FLAGS (\Seen \PostTLS)`, capa.Tag+" OK done"); err != nil {
-			return err
-		}
-		return c.Serve()
-	}, 0, 0, func(c *hsCase, conn net.Conn) {
+	hsRun(t, hsStartTLSServer(scfg, hsStartTLS{
+		Clear:   hsFlood(),
+		Caps:    "IMAP4rev1 AUTH=PLAIN",
+		OverTLS: []string{`* FLAGS (\Seen \PostTLS)`},
+	}), 0, 0, func(c *hsCase, conn net.Conn) {
 		opts := hsOpts()
 		opts.MaxResultBytes = 4 << 10
 		s := c.open(conn, opts)
