@@ -1,12 +1,8 @@
 package session_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"io"
-	"net"
-	"strings"
 	"testing"
 	"time"
 
@@ -31,22 +27,10 @@ import (
 // does not. OnContinue waits (hang detector only) until the OK was
 // taken.
 func TestOnContinueErrorBeforeEarlyOKNotSuccess(t *testing.T) {
-	client, server := net.Pipe()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer server.Close()
-		r := bufio.NewReader(server)
-		io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 AUTH=X-TEST] hi\r\n")
-		l, _ := r.ReadString('\n')
-		tag, _, _ := strings.Cut(l, " ")
-		io.WriteString(server, "+ Y2hhbA==\r\n"+tag+" OK [CAPABILITY IMAP4rev1] welcome anyway\r\n")
-		io.Copy(io.Discard, r)
-	}()
-	t.Cleanup(func() { client.Close(); <-done })
+	conn := xtestServer(t, earlyOK("Y2hhbA==", "welcome anyway"))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s, err := session.Open(ctx, client, nil)
+	s, err := session.Open(ctx, conn, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,9 +39,7 @@ func TestOnContinueErrorBeforeEarlyOKNotSuccess(t *testing.T) {
 	_, err = s.Run(ctx, &session.Command{Name: "AUTHENTICATE",
 		Args: func(e *wire.Encoder) { e.SP().Atom("X-TEST") },
 		OnContinue: func([]byte) ([]byte, error) {
-			for s.State() != session.StateAuth && ctx.Err() == nil {
-				time.Sleep(time.Millisecond)
-			}
+			waitAuth(ctx, s)
 			return nil, refused
 		}})
 	if err == nil && s.State() == session.StateAuth && s.Err() == nil {
@@ -75,41 +57,18 @@ func TestOnContinueErrorBeforeEarlyOKNotSuccess(t *testing.T) {
 // when both are ready, and each must end so.
 func TestOnContinueLateChallengeChecked(t *testing.T) {
 	for i := range 20 {
-		client, server := net.Pipe()
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			defer server.Close()
-			r := bufio.NewReader(server)
-			io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 AUTH=X-TEST] hi\r\n")
-			l, _ := r.ReadString('\n')
-			tag, _, _ := strings.Cut(l, " ")
-			io.WriteString(server, "+ Y2hhbA==\r\n"+tag+" OK [CAPABILITY IMAP4rev1] welcome anyway\r\n")
-			io.Copy(io.Discard, r)
-		}()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		s, err := session.Open(ctx, client, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		conn := xtestServer(t, earlyOK("Y2hhbA==", "welcome anyway"))
 		refused := errors.New("server signature wrong")
 		called := false
-		p, err := s.Start(ctx, &session.Command{Name: "AUTHENTICATE",
-			Args:       func(e *wire.Encoder) { e.SP().Atom("X-TEST") },
-			OnContinue: func([]byte) ([]byte, error) { called = true; return nil, refused }})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for s.State() != session.StateAuth && ctx.Err() == nil {
-			time.Sleep(time.Millisecond) // hang detector: ctx
-		}
-		_, err = p.Wait(ctx)
+		s, p := startXTest(t, ctx, conn, func([]byte) ([]byte, error) { called = true; return nil, refused }, nil)
+		waitAuth(ctx, s)
+		_, err := p.Wait(ctx)
 		if !called || !errors.Is(err, refused) || !errors.Is(err, session.ErrCancelAccepted) {
 			t.Errorf("run %d: challenge and OK read before Wait: OnContinue called %v, Wait: %v; want OnContinue called and its error with ErrCancelAccepted (the session aborted)", i, called, err)
 		}
 		s.Close()
-		client.Close()
-		<-done
+		conn.Close()
 		cancel()
 	}
 }

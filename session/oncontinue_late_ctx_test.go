@@ -15,13 +15,13 @@ import (
 	"github.com/imapkit/imapkit/wire"
 )
 
-// lateChallengePeer opens a session on a pipe whose server answers the
-// first command with a challenge and the tagged OK in one write (not
-// waiting for the client's response), then reads and discards the rest.
-// It starts AUTHENTICATE with onContinue and waits (hang detector: the
-// test's bound) until the session is in AUTH: the "+" and the OK both
-// read before Wait is called.
-func lateChallengePeer(t *testing.T, challenge string, onContinue func([]byte) ([]byte, error)) (*session.Session, *session.Pending) {
+// xtestServer plays an AUTH=X-TEST server on the server end of a pipe:
+// it greets, reads the client's first command (its AUTHENTICATE) and runs
+// serve with the connection, its reader and the command's tag; then it
+// reads and discards what the client sends until the pipe closes. It
+// returns the client end; the pipe is closed and the server waited for
+// when the test ends.
+func xtestServer(t *testing.T, serve func(w io.Writer, r *bufio.Reader, tag string)) net.Conn {
 	t.Helper()
 	client, server := net.Pipe()
 	done := make(chan struct{})
@@ -32,14 +32,34 @@ func lateChallengePeer(t *testing.T, challenge string, onContinue func([]byte) (
 		io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 AUTH=X-TEST] hi\r\n")
 		l, _ := r.ReadString('\n')
 		tag, _, _ := strings.Cut(l, " ")
-		io.WriteString(server, "+ "+challenge+"\r\n"+tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
+		serve(server, r, tag)
 		io.Copy(io.Discard, r)
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	t.Cleanup(func() { cancel(); client.Close(); <-done })
-	s, err := session.Open(ctx, client, nil)
+	t.Cleanup(func() { client.Close(); <-done })
+	return client
+}
+
+// earlyOK is an xtestServer's serve that sends the challenge and the
+// tagged OK (its text after the CAPABILITY code) in one write, not
+// waiting for the client's response.
+func earlyOK(challenge, text string) func(w io.Writer, r *bufio.Reader, tag string) {
+	return func(w io.Writer, _ *bufio.Reader, tag string) {
+		io.WriteString(w, "+ "+challenge+"\r\n"+tag+" OK [CAPABILITY IMAP4rev1] "+text+"\r\n")
+	}
+}
+
+// startXTest opens a session with the library's defaults on conn and
+// starts AUTHENTICATE X-TEST with onContinue, under ctx; *sp, when sp is
+// not nil, is set before the command starts (for an OnContinue that reads
+// it). The session is closed when the test ends.
+func startXTest(t *testing.T, ctx context.Context, conn net.Conn, onContinue func([]byte) ([]byte, error), sp **session.Session) (*session.Session, *session.Pending) {
+	t.Helper()
+	s, err := session.Open(ctx, conn, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if sp != nil {
+		*sp = s
 	}
 	t.Cleanup(func() { s.Close() })
 	p, err := s.Start(ctx, &session.Command{Name: "AUTHENTICATE",
@@ -48,9 +68,28 @@ func lateChallengePeer(t *testing.T, challenge string, onContinue func([]byte) (
 	if err != nil {
 		t.Fatal(err)
 	}
-	for s.State() != session.StateAuth && ctx.Err() == nil {
-		time.Sleep(time.Millisecond) // hang detector: ctx
+	return s, p
+}
+
+// waitAuth waits until the reader has taken s to AUTH, s has ended, or
+// ctx has (a hang detector only): yielding, with no clock.
+func waitAuth(ctx context.Context, s *session.Session) {
+	for s.State() != session.StateAuth && s.Err() == nil && ctx.Err() == nil {
+		runtime.Gosched()
 	}
+}
+
+// lateChallengePeer opens a session on an xtestServer that answers the
+// AUTHENTICATE with the challenge and the tagged OK in one write, starts
+// the command with onContinue and waits (waitAuth, under the test's
+// bound) until the session is in AUTH: the "+" and the OK both read
+// before Wait is called.
+func lateChallengePeer(t *testing.T, challenge string, onContinue func([]byte) ([]byte, error)) (*session.Session, *session.Pending) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	s, p := startXTest(t, ctx, xtestServer(t, earlyOK(challenge, "welcome")), onContinue, nil)
+	waitAuth(ctx, s)
 	return s, p
 }
 
@@ -151,53 +190,17 @@ func TestOnContinueErrorAfterEarlyOKAborts(t *testing.T) {
 	for i := range 100 {
 		var s *session.Session
 		refused := errors.New("server signature wrong")
-		s, p := lateChallengePeerRunning(t, func([]byte) ([]byte, error) {
-			for s.State() != session.StateAuth {
-				time.Sleep(50 * time.Microsecond) // hang detector: the test's ctx ends the session
-			}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		s, p := startXTest(t, ctx, xtestServer(t, earlyOK("Y2hhbA==", "welcome")), func([]byte) ([]byte, error) {
+			waitAuth(ctx, s)
 			return nil, refused
 		}, &s)
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		_, err := p.Wait(ctx)
 		cancel()
 		if s.Err() == nil && s.State() == session.StateAuth {
 			t.Fatalf("run %d: OnContinue refused the challenge sent with the OK: Wait: %v, session open in AUTH, not aborted; want ErrCancelAccepted", i, err)
 		}
 	}
-}
-
-// lateChallengePeerRunning is lateChallengePeer without the wait for
-// AUTH: Wait is called at once; *sp is set before the command starts
-// (OnContinue reads it).
-func lateChallengePeerRunning(t *testing.T, onContinue func([]byte) ([]byte, error), sp **session.Session) (*session.Session, *session.Pending) {
-	t.Helper()
-	client, server := net.Pipe()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer server.Close()
-		r := bufio.NewReader(server)
-		io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 AUTH=X-TEST] hi\r\n")
-		l, _ := r.ReadString('\n')
-		tag, _, _ := strings.Cut(l, " ")
-		io.WriteString(server, "+ Y2hhbA==\r\n"+tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
-		io.Copy(io.Discard, r)
-	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	t.Cleanup(func() { cancel(); client.Close(); <-done })
-	s, err := session.Open(ctx, client, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	*sp = s
-	t.Cleanup(func() { s.Close() })
-	p, err := s.Start(ctx, &session.Command{Name: "AUTHENTICATE",
-		Args:       func(e *wire.Encoder) { e.SP().Atom("X-TEST") },
-		OnContinue: onContinue})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s, p
 }
 
 // TestOnContinueErrorAfterEarlyOKWritesNoStar: as
@@ -207,15 +210,9 @@ func lateChallengePeerRunning(t *testing.T, onContinue func([]byte) ([]byte, err
 // own; Continue says ErrCommandEnded, the session aborts instead). The
 // server reads every line after its OK until the client closes.
 func TestOnContinueErrorAfterEarlyOKWritesNoStar(t *testing.T) {
-	client, server := net.Pipe()
 	after := make(chan []string, 1)
-	go func() {
-		defer server.Close()
-		r := bufio.NewReader(server)
-		io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 AUTH=X-TEST] hi\r\n")
-		l, _ := r.ReadString('\n')
-		tag, _, _ := strings.Cut(l, " ")
-		io.WriteString(server, "+ Y2hhbA==\r\n"+tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
+	conn := xtestServer(t, func(w io.Writer, r *bufio.Reader, tag string) {
+		earlyOK("Y2hhbA==", "welcome")(w, r, tag)
 		var lines []string
 		for {
 			l, err := r.ReadString('\n')
@@ -225,28 +222,18 @@ func TestOnContinueErrorAfterEarlyOKWritesNoStar(t *testing.T) {
 			lines = append(lines, l)
 		}
 		after <- lines
-	}()
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s, err := session.Open(ctx, client, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	refused := errors.New("server signature wrong")
-	p, err := s.Start(ctx, &session.Command{Name: "AUTHENTICATE",
-		Args: func(e *wire.Encoder) { e.SP().Atom("X-TEST") },
-		OnContinue: func([]byte) ([]byte, error) {
-			for s.State() != session.StateAuth && s.Err() == nil {
-				runtime.Gosched() // hang detector: ctx ends the session
-			}
-			return nil, refused
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = p.Wait(ctx)
+	var s *session.Session
+	s, p := startXTest(t, ctx, conn, func([]byte) ([]byte, error) {
+		waitAuth(ctx, s) // hang detector: ctx
+		return nil, refused
+	}, &s)
+	_, err := p.Wait(ctx)
 	s.Close()
-	client.Close()
+	conn.Close()
 	lines := <-after
 	if !errors.Is(err, session.ErrCancelAccepted) || len(lines) > 0 {
 		t.Errorf("OnContinue refused the challenge after the OK was read: Wait: %v; lines written after the OK: %q; want ErrCancelAccepted and none", err, lines)

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"io"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -24,26 +23,16 @@ import (
 // on that legitimate OK; neither RefuseContinuations's doc nor
 // OnContinue's says an OK after it aborts the session. Defaults.
 func TestOnContinueRefuseWithFinalResponseOKAuthenticates(t *testing.T) {
-	client, server := net.Pipe()
 	got := make(chan string, 1)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer server.Close()
-		r := bufio.NewReader(server)
-		io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 AUTH=X-TEST] hi\r\n")
+	conn := xtestServer(t, func(w io.Writer, r *bufio.Reader, tag string) {
+		io.WriteString(w, "+ Y2hhbA==\r\n")
 		l, _ := r.ReadString('\n')
-		tag, _, _ := strings.Cut(l, " ")
-		io.WriteString(server, "+ Y2hhbA==\r\n")
-		l, _ = r.ReadString('\n')
 		got <- strings.TrimRight(l, "\r\n")
-		io.WriteString(server, tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
-		io.Copy(io.Discard, r)
-	}()
-	t.Cleanup(func() { client.Close(); <-done })
+		io.WriteString(w, tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s, err := session.Open(ctx, client, nil)
+	s, err := session.Open(ctx, conn, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
