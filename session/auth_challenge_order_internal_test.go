@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"testing"
 	"testing/synctest"
 
@@ -25,17 +24,12 @@ func TestAuthenticateChallengeBeforeAnswerAborts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		after := make(chan []string, 1)
 		ready := make(chan struct{})
-		client, server := net.Pipe()
-		go func() {
-			defer server.Close()
-			r := bufio.NewReader(server)
-			io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 AUTH=X-TEST] hi\r\n")
-			r.ReadString('\n')
-			io.WriteString(server, "+ YzE=\r\n")
+		client := xtestServer(func(r *bufio.Reader, w io.Writer, _ string) []string {
+			io.WriteString(w, "+ YzE=\r\n")
 			<-ready
-			io.WriteString(server, "+ YzI=\r\n")
-			after <- readRest(r, server)
-		}()
+			io.WriteString(w, "+ YzI=\r\n")
+			return readRest(r, w)
+		}, after)
 		ctx := context.Background()
 		s, err := Open(ctx, client, nil)
 		if err != nil {

@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
-	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -32,18 +30,12 @@ func TestEarlyOKCallerLoopOlderAnswerNotStalled(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		after := make(chan []string, 1)
 		ready := make(chan struct{})
-		client, server := net.Pipe()
-		go func() {
-			defer server.Close()
-			r := bufio.NewReader(server)
-			io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 AUTH=X-TEST] hi\r\n")
-			l, _ := r.ReadString('\n')
-			tag, _, _ := strings.Cut(l, " ")
-			io.WriteString(server, "+ YzE=\r\n")
+		client := xtestServer(func(r *bufio.Reader, w io.Writer, tag string) []string {
+			io.WriteString(w, "+ YzE=\r\n")
 			<-ready
-			io.WriteString(server, "+ YzI=\r\n"+tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
-			after <- readRest(r, server)
-		}()
+			io.WriteString(w, "+ YzI=\r\n"+tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
+			return readRest(r, w)
+		}, after)
 		ctx := context.Background()
 		s, err := Open(ctx, client, nil)
 		if err != nil {

@@ -17,23 +17,17 @@ import (
 
 // scriptedEarlyOKServer answers AUTHENTICATE with its challenge and its
 // OK together, then runs afterOK on what remains of the connection (r,
-// server), and reports the lines the client wrote after the OK on after.
-func scriptedEarlyOKServer(afterOK func(r *bufio.Reader, w net.Conn) []string, after chan<- []string) net.Conn {
-	client, server := net.Pipe()
-	go func() {
-		defer server.Close()
-		r := bufio.NewReader(server)
-		io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 AUTH=X-TEST] hi\r\n")
-		l, _ := r.ReadString('\n')
-		tag, _, _ := strings.Cut(l, " ")
-		io.WriteString(server, "+ Y2hhbA==\r\n"+tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
-		after <- afterOK(r, server)
-	}()
-	return client
+// w), and reports the lines the client wrote after the OK on after.
+func scriptedEarlyOKServer(afterOK func(r *bufio.Reader, w io.Writer) []string, after chan<- []string) net.Conn {
+	return xtestServer(func(r *bufio.Reader, w io.Writer, tag string) []string {
+		io.WriteString(w, "+ Y2hhbA==\r\n"+tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
+		return afterOK(r, w)
+	}, after)
 }
 
-// readRest reads (and answers NOOP and LOGOUT) until the connection ends.
-func readRest(r *bufio.Reader, w net.Conn) []string {
+// readRest reads (and answers CAPABILITY, NOOP and LOGOUT) until the
+// connection ends.
+func readRest(r *bufio.Reader, w io.Writer) []string {
 	var lines []string
 	for {
 		l, err := r.ReadString('\n')
@@ -44,6 +38,8 @@ func readRest(r *bufio.Reader, w net.Conn) []string {
 		lines = append(lines, l)
 		tag, cmd, _ := strings.Cut(l, " ")
 		switch cmd {
+		case "CAPABILITY":
+			io.WriteString(w, "* CAPABILITY IMAP4rev1\r\n"+tag+" OK done\r\n")
 		case "NOOP":
 			io.WriteString(w, tag+" OK done\r\n")
 		case "LOGOUT":
@@ -53,19 +49,12 @@ func readRest(r *bufio.Reader, w net.Conn) []string {
 	}
 }
 
-func startScripted(t *testing.T, afterOK func(r *bufio.Reader, w net.Conn) []string, onCont func([]byte) ([]byte, error)) (*Session, *Pending, chan []string) {
+// startScripted is startXTest on a scriptedEarlyOKServer; it returns the
+// server's after channel too.
+func startScripted(t *testing.T, afterOK func(r *bufio.Reader, w io.Writer) []string, onCont func([]byte) ([]byte, error)) (*Session, *Pending, chan []string) {
 	t.Helper()
 	after := make(chan []string, 1)
-	s, err := Open(context.Background(), scriptedEarlyOKServer(afterOK, after), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := s.Start(context.Background(), &Command{Name: "AUTHENTICATE",
-		Args:       func(e *wire.Encoder) { e.SP().Atom("X-TEST") },
-		OnContinue: onCont})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, p := startXTest(t, scriptedEarlyOKServer(afterOK, after), onCont)
 	return s, p, after
 }
 
@@ -126,10 +115,10 @@ func TestEarlyOKHoldLogout(t *testing.T) {
 func TestEarlyOKHoldServerEnds(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		fn   func(r *bufio.Reader, w net.Conn) []string
+		fn   func(r *bufio.Reader, w io.Writer) []string
 	}{
-		{"EOF", func(r *bufio.Reader, w net.Conn) []string { return nil }},
-		{"BYE", func(r *bufio.Reader, w net.Conn) []string {
+		{"EOF", func(r *bufio.Reader, w io.Writer) []string { return nil }},
+		{"BYE", func(r *bufio.Reader, w io.Writer) []string {
 			io.WriteString(w, "* BYE going away\r\n")
 			return nil
 		}},
@@ -137,7 +126,7 @@ func TestEarlyOKHoldServerEnds(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				gate := make(chan struct{})
-				s, p, after := startScripted(t, func(r *bufio.Reader, w net.Conn) []string {
+				s, p, after := startScripted(t, func(r *bufio.Reader, w io.Writer) []string {
 					<-gate
 					return tc.fn(r, w)
 				}, nil)
@@ -275,32 +264,10 @@ func TestEarlyOKRunWithoutOnContinueNotStalled(t *testing.T) {
 func TestEarlyOKWaitFirstThenVerdictNotStalled(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		after := make(chan []string, 1)
-		client, server := net.Pipe()
-		go func() {
-			defer server.Close()
-			r := bufio.NewReader(server)
-			io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 AUTH=X-TEST] hi\r\n")
-			l, _ := r.ReadString('\n')
-			tag, _, _ := strings.Cut(l, " ")
-			io.WriteString(server, "+ Y2hhbA==\r\n"+tag+" OK welcome\r\n")
-			var lines []string
-			for {
-				l, err := r.ReadString('\n')
-				if err != nil {
-					break
-				}
-				l = strings.TrimRight(l, "\r\n")
-				lines = append(lines, l)
-				tag, cmd, _ := strings.Cut(l, " ")
-				switch cmd {
-				case "CAPABILITY":
-					io.WriteString(server, "* CAPABILITY IMAP4rev1\r\n"+tag+" OK done\r\n")
-				case "NOOP":
-					io.WriteString(server, tag+" OK done\r\n")
-				}
-			}
-			after <- lines
-		}()
+		client := xtestServer(func(r *bufio.Reader, w io.Writer, tag string) []string {
+			io.WriteString(w, "+ Y2hhbA==\r\n"+tag+" OK welcome\r\n")
+			return readRest(r, w)
+		}, after)
 		s, err := Open(context.Background(), client, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -349,19 +316,13 @@ func TestEarlyOKChallengeBeforeAnswerAborts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		after := make(chan []string, 1)
 		entered, ready := make(chan struct{}), make(chan struct{})
-		client, server := net.Pipe()
-		go func() {
-			defer server.Close()
-			r := bufio.NewReader(server)
-			io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 AUTH=X-TEST] hi\r\n")
-			l, _ := r.ReadString('\n')
-			tag, _, _ := strings.Cut(l, " ")
-			io.WriteString(server, "+ YzE=\r\n")
+		client := xtestServer(func(r *bufio.Reader, w io.Writer, tag string) []string {
+			io.WriteString(w, "+ YzE=\r\n")
 			<-entered
-			io.WriteString(server, "+ YzI=\r\n"+tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
+			io.WriteString(w, "+ YzI=\r\n"+tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
 			close(ready)
-			after <- readRest(r, server)
-		}()
+			return readRest(r, w)
+		}, after)
 		s, err := Open(context.Background(), client, nil)
 		if err != nil {
 			t.Fatal(err)

@@ -15,13 +15,13 @@ import (
 	"github.com/imapkit/imapkit/wire"
 )
 
-// earlyOKServer plays a server that answers AUTHENTICATE (the first
-// command) with a challenge, and then its tagged OK: sent with the
-// challenge (together), or, when together is false, once it has read the
-// client's response. After the OK it answers each NOOP OK, and sends the
-// lines it read after its OK on after when the connection closes. Made in
-// a synctest bubble, it is durably blocked while it waits.
-func earlyOKServer(together bool, after chan<- []string) net.Conn {
+// xtestServer plays an AUTH=X-TEST server on a pipe: it greets, reads
+// the client's first command (its AUTHENTICATE) and runs serve with the
+// command's tag (the challenges, the tagged answer, and what it reads
+// after), and sends the lines serve returns on after when it ends. It
+// returns the client end. Made in a synctest bubble, it is durably
+// blocked while it waits.
+func xtestServer(serve func(r *bufio.Reader, w io.Writer, tag string) []string, after chan<- []string) net.Conn {
 	client, server := net.Pipe()
 	go func() {
 		defer server.Close()
@@ -29,37 +29,35 @@ func earlyOKServer(together bool, after chan<- []string) net.Conn {
 		io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 AUTH=X-TEST] hi\r\n")
 		l, _ := r.ReadString('\n')
 		tag, _, _ := strings.Cut(l, " ")
-		if together {
-			io.WriteString(server, "+ Y2hhbA==\r\n"+tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
-		} else {
-			io.WriteString(server, "+ Y2hhbA==\r\n")
-			r.ReadString('\n')
-			io.WriteString(server, tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
-		}
-		var lines []string
-		for {
-			l, err := r.ReadString('\n')
-			if err != nil {
-				break
-			}
-			l = strings.TrimRight(l, "\r\n")
-			lines = append(lines, l)
-			if tag, cmd, _ := strings.Cut(l, " "); cmd == "NOOP" {
-				io.WriteString(server, tag+" OK done\r\n")
-			}
-		}
-		after <- lines
+		after <- serve(r, server, tag)
 	}()
 	return client
 }
 
-// startEarlyOK opens a session with the library's defaults on
-// earlyOKServer and starts AUTHENTICATE X-TEST with onCont, under a
-// context with no deadline (the command bound is DefaultCommandTimeout).
-func startEarlyOK(t *testing.T, together bool, onCont func([]byte) ([]byte, error)) (*Session, *Pending, chan []string) {
+// earlyOKServer plays a server that answers AUTHENTICATE (the first
+// command) with a challenge, and then its tagged OK: sent with the
+// challenge (together), or, when together is false, once it has read the
+// client's response. After the OK it reads the rest (readRest), and sends
+// the lines it read after its OK on after when the connection closes.
+func earlyOKServer(together bool, after chan<- []string) net.Conn {
+	return xtestServer(func(r *bufio.Reader, w io.Writer, tag string) []string {
+		if together {
+			io.WriteString(w, "+ Y2hhbA==\r\n"+tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
+		} else {
+			io.WriteString(w, "+ Y2hhbA==\r\n")
+			r.ReadString('\n')
+			io.WriteString(w, tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
+		}
+		return readRest(r, w)
+	}, after)
+}
+
+// startXTest opens a session with the library's defaults on conn and
+// starts AUTHENTICATE X-TEST with onCont, under a context with no
+// deadline (the command bound is DefaultCommandTimeout).
+func startXTest(t *testing.T, conn net.Conn, onCont func([]byte) ([]byte, error)) (*Session, *Pending) {
 	t.Helper()
-	after := make(chan []string, 1)
-	s, err := Open(context.Background(), earlyOKServer(together, after), nil)
+	s, err := Open(context.Background(), conn, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,6 +67,15 @@ func startEarlyOK(t *testing.T, together bool, onCont func([]byte) ([]byte, erro
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s, p
+}
+
+// startEarlyOK is startXTest on an earlyOKServer; it returns the
+// server's after channel too.
+func startEarlyOK(t *testing.T, together bool, onCont func([]byte) ([]byte, error)) (*Session, *Pending, chan []string) {
+	t.Helper()
+	after := make(chan []string, 1)
+	s, p := startXTest(t, earlyOKServer(together, after), onCont)
 	return s, p, after
 }
 
