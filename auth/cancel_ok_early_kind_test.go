@@ -1,13 +1,8 @@
 package auth_test
 
 import (
-	"bufio"
 	"errors"
-	"io"
-	"net"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/imapkit/imapkit/auth"
 	"github.com/imapkit/imapkit/session"
@@ -28,39 +23,7 @@ import (
 // a caller that checks session.ErrProtocol (as the doc invites) misses
 // it. The mechanism waits (hang detector only) until the OK was taken.
 func TestCancelAfterEarlyOKMatchesProtocolError(t *testing.T) {
-	client, server := net.Pipe()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer server.Close()
-		r := bufio.NewReader(server)
-		io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 AUTH=X-TEST] hi\r\n")
-		l, _ := r.ReadString('\n')
-		tag, _, _ := strings.Cut(l, " ")
-		io.WriteString(server, "+ "+b64("prove yourself")+"\r\n"+tag+" OK welcome anyway\r\n")
-		for {
-			l, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			if tag, _, _ := strings.Cut(l, " "); tag != "*\r\n" {
-				io.WriteString(server, tag+" OK done\r\n")
-			}
-		}
-	}()
-	t.Cleanup(func() { client.Close(); <-done })
-	c, err := auth.Open(ctx5(t), client, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Session().Close()
-	wctx := ctx5(t)
-	err = c.AuthenticateFunc(ctx5(t), "X-TEST", func([]byte) ([]byte, error) {
-		for c.Session().State() != session.StateAuth && wctx.Err() == nil {
-			time.Sleep(time.Millisecond)
-		}
-		return nil, auth.ErrCancel
-	})
+	_, err := cancelAfterEarlyOK(t, "welcome anyway")
 	if !errors.Is(err, auth.ErrCancelAccepted) {
 		t.Fatalf("err = %v; want ErrCancelAccepted", err)
 	}

@@ -1,13 +1,8 @@
 package auth_test
 
 import (
-	"bufio"
 	"errors"
-	"io"
-	"net"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/imapkit/imapkit/auth"
 	"github.com/imapkit/imapkit/session"
@@ -29,19 +24,7 @@ import (
 // not abort either. The mechanism waits (bounded by the test's context,
 // a hang detector) until the session has taken the OK.
 func TestCancelAfterEarlyOKLeavesNoSession(t *testing.T) {
-	c := xtestPeer(t, nil, func(server net.Conn, r *bufio.Reader, first string) {
-		tag, _, _ := strings.Cut(first, " ")
-		io.WriteString(server, "+ "+b64("prove yourself")+"\r\n"+tag+" OK [CAPABILITY IMAP4rev1 MOVE] welcome anyway\r\n")
-		answerEach(server, r)
-	})
-	wctx := ctx5(t)
-	err := c.AuthenticateFunc(ctx5(t), "X-TEST", func([]byte) ([]byte, error) {
-		// Wait (hang detector only) until the reader took the OK.
-		for c.Session().State() != session.StateAuth && wctx.Err() == nil {
-			time.Sleep(time.Millisecond)
-		}
-		return nil, auth.ErrCancel
-	})
+	c, err := cancelAfterEarlyOK(t, "[CAPABILITY IMAP4rev1 MOVE] welcome anyway")
 	if !errors.Is(err, auth.ErrCancel) {
 		t.Fatalf("err = %v; want a cancellation", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -176,4 +177,27 @@ func answerEach(w io.Writer, r *bufio.Reader) {
 			io.WriteString(w, tag+" OK done\r\n")
 		}
 	}
+}
+
+// cancelAfterEarlyOK plays a server of AUTH=X-TEST (xtestPeer) that
+// answers the AUTHENTICATE with a challenge and its tagged OK (ok, its
+// text) in one write, not waiting for the client's response, then OK to
+// each command. The mechanism waits (the test's context is the hang
+// detector, no clock) until the session has taken the OK, then cancels.
+// It returns the Client and Authenticate's error.
+func cancelAfterEarlyOK(t *testing.T, ok string) (*auth.Client, error) {
+	t.Helper()
+	c := xtestPeer(t, nil, func(server net.Conn, r *bufio.Reader, first string) {
+		tag, _, _ := strings.Cut(first, " ")
+		io.WriteString(server, "+ "+b64("prove yourself")+"\r\n"+tag+" OK "+ok+"\r\n")
+		answerEach(server, r)
+	})
+	wctx := ctx5(t)
+	err := c.AuthenticateFunc(ctx5(t), "X-TEST", func([]byte) ([]byte, error) {
+		for c.Session().State() != session.StateAuth && wctx.Err() == nil {
+			runtime.Gosched()
+		}
+		return nil, auth.ErrCancel
+	})
+	return c, err
 }

@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
-	"strings"
 	"testing"
 	"time"
 
@@ -25,18 +23,9 @@ import (
 // be aborted first (ErrCancelAccepted). The loop's select is random when
 // both are ready: the test calls lateChallenge once the end was read.
 func TestLateChallengePanicAborts(t *testing.T) {
-	client, server := net.Pipe()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer server.Close()
-		r := bufio.NewReader(server)
-		io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 AUTH=X-TEST] hi\r\n")
-		l, _ := r.ReadString('\n')
-		tag, _, _ := strings.Cut(l, " ")
-		io.WriteString(server, "+ Y2hhbA==\r\n"+tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
-		io.Copy(io.Discard, r)
-	}()
+	client, done := fakeServer("AUTH=X-TEST", func(w io.Writer, _ *bufio.Reader, tag string) {
+		io.WriteString(w, "+ Y2hhbA==\r\n"+tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
+	})
 	t.Cleanup(func() { client.Close(); <-done })
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

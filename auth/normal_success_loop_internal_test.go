@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"io"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -28,27 +27,18 @@ func TestNormalAuthenticateSucceedsRepeatedly(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for i := range 30 {
-				client, server := net.Pipe()
-				done := make(chan struct{})
-				go func() {
-					defer close(done)
-					defer server.Close()
-					r := bufio.NewReader(server)
-					io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 "+tc.caps+"] hi\r\n")
-					l, _ := r.ReadString('\n')
-					tag, _, _ := strings.Cut(l, " ")
+				client, done := fakeServer(tc.caps, func(w io.Writer, r *bufio.Reader, tag string) {
 					for j, out := range tc.lines {
 						if j > 0 {
 							r.ReadString('\n')
 						}
 						if strings.HasPrefix(out, "+") {
-							io.WriteString(server, out+"\r\n")
+							io.WriteString(w, out+"\r\n")
 						} else {
-							io.WriteString(server, tag+" "+out+"\r\n")
+							io.WriteString(w, tag+" "+out+"\r\n")
 						}
 					}
-					io.Copy(io.Discard, r)
-				}()
+				})
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				c, err := Open(ctx, &remoteConn{client}, &Options{AllowInsecurePassword: true})
 				if err != nil {

@@ -43,9 +43,7 @@ func TestSCRAMWrongSignatureThenOKNotTrusted(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Session().Close()
-	m := NewSCRAMSHA256("", "user", "pencil").(*scramClient)
-	m.nonce = "rOprNGfwEbeRWgbNEkqO"
-	err = c.Authenticate(ctx, m)
+	err = c.Authenticate(ctx, rfc7677Client())
 	if !errors.Is(err, ErrServerNotVerified) {
 		t.Fatalf("Authenticate: %v; want ErrServerNotVerified", err)
 	}

@@ -3,11 +3,8 @@ package auth
 import (
 	"bufio"
 	"context"
-	"encoding/base64"
 	"errors"
 	"io"
-	"net"
-	"strings"
 	"testing"
 	"testing/synctest"
 
@@ -51,29 +48,19 @@ func (m *gatedMech) Next(ch []byte) ([]byte, error) {
 // them. Library defaults, synctest bubble.
 func TestSCRAMServerFinalBeforeClientFinalNotTrusted(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		b := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
-		client, server := net.Pipe()
 		entered, ready := make(chan struct{}), make(chan struct{})
-		go func() {
-			defer server.Close()
-			r := bufio.NewReader(server)
-			io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=SCRAM-SHA-256] hi\r\n")
-			l, _ := r.ReadString('\n')
-			tag, _, _ := strings.Cut(l, " ")
-			io.WriteString(server, "+ "+b("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")+"\r\n")
+		client, _ := scramServer(func(w io.Writer, r *bufio.Reader, tag string) {
 			<-entered // the client took the server-first-message
-			io.WriteString(server, "+ "+b("v=AAAATRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")+"\r\n"+tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
+			io.WriteString(w, "+ "+b64("v=AAAATRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")+"\r\n"+tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
 			close(ready)
-			io.Copy(io.Discard, r)
-		}()
+		})
 		ctx := context.Background()
 		c, err := Open(ctx, &remoteConn{client}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer c.Session().Close()
-		inner := NewSCRAMSHA256("", "user", "pencil").(*scramClient)
-		inner.nonce = "rOprNGfwEbeRWgbNEkqO"
+		inner := rfc7677Client()
 		err = c.Authenticate(ctx, &gatedMech{Mechanism: inner, entered: entered, ready: ready})
 		serr := c.Session().Err()
 		if err == nil || !errors.Is(serr, session.ErrAborted) {

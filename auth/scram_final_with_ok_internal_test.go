@@ -47,36 +47,65 @@ func TestSCRAMWrongServerFinalWithOKAborts(t *testing.T) {
 	}
 }
 
-// scramFinalWithOK runs SCRAM-SHA-256 with the RFC 7677 example against a
-// server that sends the server-final-message v=sig in the same write as
-// its tagged OK, and returns the session's state after it, Authenticate's
-// error and the session's error.
-func scramFinalWithOK(t *testing.T, sig string) (session.State, error, error) {
-	t.Helper()
-	b := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+// fakeServer plays a server on the server end of a pipe: it greets with
+// IMAP4rev1 and caps, reads the client's first command and runs serve
+// with the connection, its reader and the command's tag; then it reads
+// and discards what the client sends until the pipe closes. It returns
+// the client end and a channel closed when the server is done.
+func fakeServer(caps string, serve func(w io.Writer, r *bufio.Reader, tag string)) (net.Conn, <-chan struct{}) {
 	client, server := net.Pipe()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		defer server.Close()
 		r := bufio.NewReader(server)
-		io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=SCRAM-SHA-256] hi\r\n")
+		io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 "+caps+"] hi\r\n")
 		l, _ := r.ReadString('\n')
 		tag, _, _ := strings.Cut(l, " ")
-		io.WriteString(server, "+ "+b("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")+"\r\n")
-		r.ReadString('\n') // client-final-message
-		io.WriteString(server, "+ "+b("v="+sig)+"\r\n"+tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
+		serve(server, r, tag)
 		io.Copy(io.Discard, r)
 	}()
+	return client, done
+}
+
+// b64 is s in base64.
+func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+// scramServer is a fakeServer of SCRAM-SHA-256 (SASL-IR) that answers the
+// client-first-message of RFC 7677's example (rfc7677Client) with its
+// server-first-message, then runs serve.
+func scramServer(serve func(w io.Writer, r *bufio.Reader, tag string)) (net.Conn, <-chan struct{}) {
+	return fakeServer("SASL-IR AUTH=SCRAM-SHA-256", func(w io.Writer, r *bufio.Reader, tag string) {
+		io.WriteString(w, "+ "+b64("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")+"\r\n")
+		serve(w, r, tag)
+	})
+}
+
+// rfc7677Client is the SCRAM-SHA-256 client of RFC 7677's example (user
+// "user", password "pencil", its nonce).
+func rfc7677Client() *scramClient {
+	m := NewSCRAMSHA256("", "user", "pencil").(*scramClient)
+	m.nonce = "rOprNGfwEbeRWgbNEkqO"
+	return m
+}
+
+// scramFinalWithOK runs SCRAM-SHA-256 with the RFC 7677 example against a
+// server that sends the server-final-message v=sig in the same write as
+// its tagged OK, and returns the session's state after it, Authenticate's
+// error and the session's error.
+func scramFinalWithOK(t *testing.T, sig string) (session.State, error, error) {
+	t.Helper()
+	client, done := scramServer(func(w io.Writer, r *bufio.Reader, tag string) {
+		r.ReadString('\n') // client-final-message
+		io.WriteString(w, "+ "+b64("v="+sig)+"\r\n"+tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	c, err := Open(ctx, &remoteConn{client}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := NewSCRAMSHA256("", "user", "pencil").(*scramClient)
-	m.nonce = "rOprNGfwEbeRWgbNEkqO"
-	err = c.Authenticate(ctx, m)
+	err = c.Authenticate(ctx, rfc7677Client())
 	st, serr := c.Session().State(), c.Session().Err()
 	c.Session().Close()
 	client.Close()

@@ -3,9 +3,7 @@ package auth
 import (
 	"bufio"
 	"context"
-	"encoding/base64"
 	"io"
-	"net"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -24,36 +22,26 @@ import (
 func TestSCRAMServerFinalWithOKReleasesCommands(t *testing.T) {
 	for i := range 16 {
 		synctest.Test(t, func(t *testing.T) {
-			b := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
-			client, server := net.Pipe()
-			go func() {
-				defer server.Close()
-				r := bufio.NewReader(server)
-				io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=SCRAM-SHA-256] hi\r\n")
-				l, _ := r.ReadString('\n')
-				tag, _, _ := strings.Cut(l, " ")
-				io.WriteString(server, "+ "+b("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")+"\r\n")
+			client, _ := scramServer(func(w io.Writer, r *bufio.Reader, tag string) {
 				r.ReadString('\n') // client-final-message
-				io.WriteString(server, "+ "+b("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")+"\r\n"+tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
+				io.WriteString(w, "+ "+b64("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")+"\r\n"+tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
 				for {
 					l, err := r.ReadString('\n')
 					if err != nil {
 						return
 					}
 					if tag, cmd, _ := strings.Cut(strings.TrimRight(l, "\r\n"), " "); cmd == "NOOP" {
-						io.WriteString(server, tag+" OK done\r\n")
+						io.WriteString(w, tag+" OK done\r\n")
 					}
 				}
-			}()
+			})
 			ctx := context.Background()
 			c, err := Open(ctx, &remoteConn{client}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer c.Session().Close()
-			m := NewSCRAMSHA256("", "user", "pencil").(*scramClient)
-			m.nonce = "rOprNGfwEbeRWgbNEkqO"
-			if err := c.Authenticate(ctx, m); err != nil {
+			if err := c.Authenticate(ctx, rfc7677Client()); err != nil {
 				t.Fatalf("run %d: Authenticate: %v", i, err)
 			}
 			if _, err := c.Session().Run(ctx, &session.Command{Name: "NOOP"}); err != nil {

@@ -3,9 +3,7 @@ package auth
 import (
 	"bufio"
 	"context"
-	"encoding/base64"
 	"io"
-	"net"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -42,19 +40,11 @@ func (m *completeGated) complete() error {
 // after the other goroutines had their turn. Library defaults.
 func TestSCRAMOKWithoutServerFinalHoldsQueued(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		b := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
-		client, server := net.Pipe()
 		entered, ready := make(chan struct{}), make(chan struct{})
 		after := make(chan []string, 1)
-		go func() {
-			defer server.Close()
-			r := bufio.NewReader(server)
-			io.WriteString(server, "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=SCRAM-SHA-256] hi\r\n")
-			l, _ := r.ReadString('\n')
-			tag, _, _ := strings.Cut(l, " ")
-			io.WriteString(server, "+ "+b("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")+"\r\n")
+		client, _ := scramServer(func(w io.Writer, r *bufio.Reader, tag string) {
 			<-entered // the client took the server-first-message
-			io.WriteString(server, tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
+			io.WriteString(w, tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
 			close(ready)
 			var lines []string
 			for {
@@ -65,19 +55,18 @@ func TestSCRAMOKWithoutServerFinalHoldsQueued(t *testing.T) {
 				l = strings.TrimRight(l, "\r\n")
 				lines = append(lines, l)
 				if t, cmd, _ := strings.Cut(l, " "); cmd == "NOOP" {
-					io.WriteString(server, t+" OK done\r\n")
+					io.WriteString(w, t+" OK done\r\n")
 				}
 			}
 			after <- lines
-		}()
+		})
 		ctx := context.Background()
 		c, err := Open(ctx, &remoteConn{client}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer c.Session().Close()
-		inner := NewSCRAMSHA256("", "user", "pencil").(*scramClient)
-		inner.nonce = "rOprNGfwEbeRWgbNEkqO"
+		inner := rfc7677Client()
 		noop := make(chan error, 1)
 		go func() {
 			<-entered // the AUTHENTICATE is in flight: the NOOP queues behind it
