@@ -31,10 +31,7 @@ func TestAuthenticateChallengeBeforeAnswerAborts(t *testing.T) {
 			return readRest(r, w)
 		}, after)
 		ctx := context.Background()
-		s, err := Open(ctx, client, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := openDefault(t, client)
 		defer s.Close()
 		p, err := s.Start(ctx, &Command{Name: "AUTHENTICATE",
 			Args: func(e *wire.Encoder) { e.SP().Atom("X-TEST") }})

@@ -37,10 +37,7 @@ func TestEarlyOKCallerLoopOlderAnswerNotStalled(t *testing.T) {
 			return readRest(r, w)
 		}, after)
 		ctx := context.Background()
-		s, err := Open(ctx, client, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := openDefault(t, client)
 		defer s.Close()
 		p, err := s.Start(ctx, &Command{Name: "AUTHENTICATE",
 			Args: func(e *wire.Encoder) { e.SP().Atom("X-TEST") }})
@@ -80,10 +77,7 @@ func TestEarlyOKCallerLoopOlderAnswerNotStalled(t *testing.T) {
 func TestEarlyOKResponseNotFinalKeepsQueued(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		after := make(chan []string, 1)
-		s, err := Open(context.Background(), scriptedEarlyOKServer(readRest, after), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := openDefault(t, scriptedEarlyOKServer(readRest, after))
 		defer s.Close()
 		var noop <-chan error
 		_, werr := s.Run(context.Background(), &Command{Name: "AUTHENTICATE",

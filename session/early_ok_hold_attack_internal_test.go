@@ -229,10 +229,7 @@ func TestEarlyOKHoldIdleQueued(t *testing.T) {
 func TestEarlyOKRunWithoutOnContinueNotStalled(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		after := make(chan []string, 1)
-		s, err := Open(context.Background(), scriptedEarlyOKServer(readRest, after), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := openDefault(t, scriptedEarlyOKServer(readRest, after))
 		defer s.Close()
 		_, rerr := s.Run(context.Background(), &Command{Name: "AUTHENTICATE",
 			Args: func(e *wire.Encoder) { e.SP().Atom("X-TEST").SP().Atom("aXI=") }})
@@ -268,10 +265,7 @@ func TestEarlyOKWaitFirstThenVerdictNotStalled(t *testing.T) {
 			io.WriteString(w, "+ Y2hhbA==\r\n"+tag+" OK welcome\r\n")
 			return readRest(r, w)
 		}, after)
-		s, err := Open(context.Background(), client, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := openDefault(t, client)
 		defer s.Close()
 		p, err := s.Start(context.Background(), &Command{Name: "AUTHENTICATE",
 			Args: func(e *wire.Encoder) { e.SP().Atom("X-TEST") }})
@@ -323,10 +317,7 @@ func TestEarlyOKChallengeBeforeAnswerAborts(t *testing.T) {
 			close(ready)
 			return readRest(r, w)
 		}, after)
-		s, err := Open(context.Background(), client, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := openDefault(t, client)
 		defer s.Close()
 		var noop <-chan error
 		n := 0

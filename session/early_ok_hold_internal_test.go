@@ -52,15 +52,23 @@ func earlyOKServer(together bool, after chan<- []string) net.Conn {
 	}, after)
 }
 
-// startXTest opens a session with the library's defaults on conn and
-// starts AUTHENTICATE X-TEST with onCont, under a context with no
-// deadline (the command bound is DefaultCommandTimeout).
-func startXTest(t *testing.T, conn net.Conn, onCont func([]byte) ([]byte, error)) (*Session, *Pending) {
+// openDefault opens a session with the library's defaults on conn, under
+// a context with no deadline.
+func openDefault(t *testing.T, conn net.Conn) *Session {
 	t.Helper()
 	s, err := Open(context.Background(), conn, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+// startXTest opens a session with the library's defaults on conn and
+// starts AUTHENTICATE X-TEST with onCont, under a context with no
+// deadline (the command bound is DefaultCommandTimeout).
+func startXTest(t *testing.T, conn net.Conn, onCont func([]byte) ([]byte, error)) (*Session, *Pending) {
+	t.Helper()
+	s := openDefault(t, conn)
 	p, err := s.Start(context.Background(), &Command{Name: "AUTHENTICATE",
 		Args:       func(e *wire.Encoder) { e.SP().Atom("X-TEST") },
 		OnContinue: onCont})
@@ -330,11 +338,9 @@ func TestEarlyOKWaitCtxEndsAfterOKKeepsLogin(t *testing.T) {
 			testHookTransitioned.Store(&hook)
 			defer testHookTransitioned.Store(nil)
 			after := make(chan []string, 1)
-			s, err := Open(context.Background(), earlyOKServer(true, after), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := openDefault(t, earlyOKServer(true, after))
 			defer s.Close()
+			var err error
 			mu.Lock()
 			p, err = s.Start(context.Background(), &Command{Name: "AUTHENTICATE",
 				Args:       func(e *wire.Encoder) { e.SP().Atom("X-TEST") },

@@ -30,13 +30,9 @@ func TestOnContinueErrorBeforeEarlyOKNotSuccess(t *testing.T) {
 	conn := xtestServer(t, earlyOK("Y2hhbA==", "welcome anyway"))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s, err := session.Open(ctx, conn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openOn(t, ctx, conn)
 	refused := errors.New("server signature wrong")
-	_, err = s.Run(ctx, &session.Command{Name: "AUTHENTICATE",
+	_, err := s.Run(ctx, &session.Command{Name: "AUTHENTICATE",
 		Args: func(e *wire.Encoder) { e.SP().Atom("X-TEST") },
 		OnContinue: func([]byte) ([]byte, error) {
 			waitAuth(ctx, s)

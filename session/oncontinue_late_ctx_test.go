@@ -48,20 +48,28 @@ func earlyOK(challenge, text string) func(w io.Writer, r *bufio.Reader, tag stri
 	}
 }
 
+// openOn opens a session with the library's defaults on conn under ctx;
+// it is closed when the test ends.
+func openOn(t *testing.T, ctx context.Context, conn net.Conn) *session.Session {
+	t.Helper()
+	s, err := session.Open(ctx, conn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 // startXTest opens a session with the library's defaults on conn and
 // starts AUTHENTICATE X-TEST with onContinue, under ctx; *sp, when sp is
 // not nil, is set before the command starts (for an OnContinue that reads
 // it). The session is closed when the test ends.
 func startXTest(t *testing.T, ctx context.Context, conn net.Conn, onContinue func([]byte) ([]byte, error), sp **session.Session) (*session.Session, *session.Pending) {
 	t.Helper()
-	s, err := session.Open(ctx, conn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openOn(t, ctx, conn)
 	if sp != nil {
 		*sp = s
 	}
-	t.Cleanup(func() { s.Close() })
 	p, err := s.Start(ctx, &session.Command{Name: "AUTHENTICATE",
 		Args:       func(e *wire.Encoder) { e.SP().Atom("X-TEST") },
 		OnContinue: onContinue})

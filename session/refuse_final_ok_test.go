@@ -32,13 +32,9 @@ func TestOnContinueRefuseWithFinalResponseOKAuthenticates(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s, err := session.Open(ctx, conn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openOn(t, ctx, conn)
 	var p *session.Pending
-	p, err = s.Start(ctx, &session.Command{Name: "AUTHENTICATE",
+	p, err := s.Start(ctx, &session.Command{Name: "AUTHENTICATE",
 		Args: func(e *wire.Encoder) { e.SP().Atom("X-TEST") },
 		OnContinue: func([]byte) ([]byte, error) {
 			// The final response: no further challenge is expected.

@@ -2,12 +2,14 @@ package session_test
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/imapkit/imapkit/codec"
+	"github.com/imapkit/imapkit/session"
 )
 
 // TestStartTLSDropsPreTLSEvents: unsolicited responses read in the clear
@@ -96,17 +98,10 @@ func TestStartTLSDropsPreTLSCaught(t *testing.T) {
 		Clear: []string{`* FLAGS (\Seen \Injected)`},
 		Caps:  "IMAP4rev1 AUTH=PLAIN",
 	}), 0, 0, func(c *hsCase, conn net.Conn) {
-		s := c.open(conn, nil)
-		if s == nil {
+		got, ok, err := catchAcrossStartTLS(c, conn, nil, ccfg)
+		if !ok {
 			return
 		}
-		catch := s.Catch()
-		defer catch.Stop()
-		if err := s.StartTLS(context.Background(), ccfg); err != nil {
-			c.t.Errorf("StartTLS: %v", err)
-			return
-		}
-		got, err := catch.Take()
 		if len(got) != 0 || err != nil {
 			c.t.Errorf("Catch.Take after StartTLS = %v, %v; want nothing caught in the clear", got, err)
 		}
@@ -131,17 +126,10 @@ func TestStartTLSCatchBoundNotCarriedOver(t *testing.T) {
 	}), 0, 0, func(c *hsCase, conn net.Conn) {
 		opts := hsOpts()
 		opts.MaxResultBytes = 4 << 10
-		s := c.open(conn, opts)
-		if s == nil {
+		got, ok, err := catchAcrossStartTLS(c, conn, opts, ccfg)
+		if !ok {
 			return
 		}
-		catch := s.Catch()
-		defer catch.Stop()
-		if err := s.StartTLS(context.Background(), ccfg); err != nil {
-			c.t.Errorf("StartTLS: %v", err)
-			return
-		}
-		got, err := catch.Take()
 		post := false
 		for _, r := range got {
 			if f, ok := r.(*codec.Flags); ok {
@@ -155,4 +143,23 @@ func TestStartTLSCatchBoundNotCarriedOver(t *testing.T) {
 		}
 		c.outcome = "post-TLS caught"
 	})
+}
+
+// catchAcrossStartTLS opens a session with opts on conn, runs StartTLS
+// with ccfg while a Catch is running, and returns what the Catch's Take
+// gives after it; ok is false (the failure reported) when Open or
+// StartTLS failed.
+func catchAcrossStartTLS(c *hsCase, conn net.Conn, opts *session.Options, ccfg *tls.Config) (got []codec.Response, ok bool, err error) {
+	s := c.open(conn, opts)
+	if s == nil {
+		return nil, false, nil
+	}
+	catch := s.Catch()
+	defer catch.Stop()
+	if err := s.StartTLS(context.Background(), ccfg); err != nil {
+		c.t.Errorf("StartTLS: %v", err)
+		return nil, false, nil
+	}
+	got, err = catch.Take()
+	return got, true, err
 }
