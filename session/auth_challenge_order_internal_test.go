@@ -1,14 +1,10 @@
 package session
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"io"
 	"testing"
 	"testing/synctest"
-
-	"github.com/imapkit/imapkit/wire"
 )
 
 // TestAuthenticateChallengeBeforeAnswerAborts: a caller answering an
@@ -24,20 +20,9 @@ func TestAuthenticateChallengeBeforeAnswerAborts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		after := make(chan []string, 1)
 		ready := make(chan struct{})
-		client := xtestServer(func(r *bufio.Reader, w io.Writer, _ string) []string {
-			io.WriteString(w, "+ YzE=\r\n")
-			<-ready
-			io.WriteString(w, "+ YzI=\r\n")
-			return readRest(r, w)
-		}, after)
 		ctx := context.Background()
-		s := openDefault(t, client)
+		s, p := startXTest(t, secondChallengeServer(ready, false, nil, after), nil)
 		defer s.Close()
-		p, err := s.Start(ctx, &Command{Name: "AUTHENTICATE",
-			Args: func(e *wire.Encoder) { e.SP().Atom("X-TEST") }})
-		if err != nil {
-			t.Fatal(err)
-		}
 		<-p.Continuations() // the first challenge, taken
 		close(ready)
 		synctest.Wait() // the reader took the second "+"

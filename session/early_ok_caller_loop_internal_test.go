@@ -1,10 +1,8 @@
 package session
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"io"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -30,20 +28,9 @@ func TestEarlyOKCallerLoopOlderAnswerNotStalled(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		after := make(chan []string, 1)
 		ready := make(chan struct{})
-		client := xtestServer(func(r *bufio.Reader, w io.Writer, tag string) []string {
-			io.WriteString(w, "+ YzE=\r\n")
-			<-ready
-			io.WriteString(w, "+ YzI=\r\n"+tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
-			return readRest(r, w)
-		}, after)
 		ctx := context.Background()
-		s := openDefault(t, client)
+		s, p := startXTest(t, secondChallengeServer(ready, true, nil, after), nil)
 		defer s.Close()
-		p, err := s.Start(ctx, &Command{Name: "AUTHENTICATE",
-			Args: func(e *wire.Encoder) { e.SP().Atom("X-TEST") }})
-		if err != nil {
-			t.Fatal(err)
-		}
 		<-p.Continuations() // the first challenge
 		close(ready)
 		synctest.Wait() // the reader took the second "+" and the OK

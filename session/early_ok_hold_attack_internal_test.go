@@ -310,14 +310,7 @@ func TestEarlyOKChallengeBeforeAnswerAborts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		after := make(chan []string, 1)
 		entered, ready := make(chan struct{}), make(chan struct{})
-		client := xtestServer(func(r *bufio.Reader, w io.Writer, tag string) []string {
-			io.WriteString(w, "+ YzE=\r\n")
-			<-entered
-			io.WriteString(w, "+ YzI=\r\n"+tag+" OK [CAPABILITY IMAP4rev1] welcome\r\n")
-			close(ready)
-			return readRest(r, w)
-		}, after)
-		s := openDefault(t, client)
+		s := openDefault(t, secondChallengeServer(entered, true, ready, after))
 		defer s.Close()
 		var noop <-chan error
 		n := 0

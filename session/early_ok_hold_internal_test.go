@@ -52,6 +52,26 @@ func earlyOKServer(together bool, after chan<- []string) net.Conn {
 	}, after)
 }
 
+// secondChallengeServer is an xtestServer that sends a first challenge
+// and, once next is closed, a second one, with the tagged OK when withOK:
+// not waiting for the answer to the first. It closes sent (when not nil)
+// once they are written, then reads the rest (readRest).
+func secondChallengeServer(next <-chan struct{}, withOK bool, sent chan<- struct{}, after chan<- []string) net.Conn {
+	return xtestServer(func(r *bufio.Reader, w io.Writer, tag string) []string {
+		io.WriteString(w, "+ YzE=\r\n")
+		<-next
+		second := "+ YzI=\r\n"
+		if withOK {
+			second += tag + " OK [CAPABILITY IMAP4rev1] welcome\r\n"
+		}
+		io.WriteString(w, second)
+		if sent != nil {
+			close(sent)
+		}
+		return readRest(r, w)
+	}, after)
+}
+
 // openDefault opens a session with the library's defaults on conn, under
 // a context with no deadline.
 func openDefault(t *testing.T, conn net.Conn) *Session {
