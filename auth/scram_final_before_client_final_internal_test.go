@@ -55,13 +55,10 @@ func TestSCRAMServerFinalBeforeClientFinalNotTrusted(t *testing.T) {
 			close(ready)
 		})
 		ctx := context.Background()
-		c, err := Open(ctx, &remoteConn{client}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := openRemote(t, ctx, client)
 		defer c.Session().Close()
 		inner := rfc7677Client()
-		err = c.Authenticate(ctx, &gatedMech{Mechanism: inner, entered: entered, ready: ready})
+		err := c.Authenticate(ctx, &gatedMech{Mechanism: inner, entered: entered, ready: ready})
 		serr := c.Session().Err()
 		if err == nil || !errors.Is(serr, session.ErrAborted) {
 			t.Errorf("server-final with a wrong signature and the OK, sent before the client-final: Authenticate: %v; session: %v (state %v); want an error, the session aborted", err, serr, c.Session().State())

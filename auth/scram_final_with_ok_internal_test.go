@@ -68,6 +68,17 @@ func fakeServer(caps string, serve func(w io.Writer, r *bufio.Reader, tag string
 	return client, done
 }
 
+// openRemote opens a Client with the defaults on conn, labelled as a
+// remote server (remoteConn).
+func openRemote(t *testing.T, ctx context.Context, conn net.Conn) *Client {
+	t.Helper()
+	c, err := Open(ctx, &remoteConn{conn}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // b64 is s in base64.
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 
@@ -101,11 +112,8 @@ func scramFinalWithOK(t *testing.T, sig string) (session.State, error, error) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := Open(ctx, &remoteConn{client}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = c.Authenticate(ctx, rfc7677Client())
+	c := openRemote(t, ctx, client)
+	err := c.Authenticate(ctx, rfc7677Client())
 	st, serr := c.Session().State(), c.Session().Err()
 	c.Session().Close()
 	client.Close()

@@ -36,10 +36,7 @@ func TestSCRAMServerFinalWithOKReleasesCommands(t *testing.T) {
 				}
 			})
 			ctx := context.Background()
-			c, err := Open(ctx, &remoteConn{client}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := openRemote(t, ctx, client)
 			defer c.Session().Close()
 			if err := c.Authenticate(ctx, rfc7677Client()); err != nil {
 				t.Fatalf("run %d: Authenticate: %v", i, err)

@@ -61,10 +61,7 @@ func TestSCRAMOKWithoutServerFinalHoldsQueued(t *testing.T) {
 			after <- lines
 		})
 		ctx := context.Background()
-		c, err := Open(ctx, &remoteConn{client}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := openRemote(t, ctx, client)
 		defer c.Session().Close()
 		inner := rfc7677Client()
 		noop := make(chan error, 1)
@@ -74,7 +71,7 @@ func TestSCRAMOKWithoutServerFinalHoldsQueued(t *testing.T) {
 			noop <- err
 		}()
 		m := &completeGated{gatedMech: gatedMech{Mechanism: inner, entered: entered, ready: ready}, inner: inner}
-		err = c.Authenticate(ctx, m)
+		err := c.Authenticate(ctx, m)
 		if err == nil {
 			t.Errorf("OK with no server-final-message: Authenticate returned nil (state %v)", c.Session().State())
 		}
