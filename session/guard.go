@@ -1,19 +1,16 @@
 package session
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
 	"net"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	esc "github.com/imapkit/imapkit/internal/printable"
+	"github.com/imapkit/imapkit/internal/redact"
 	"github.com/imapkit/imapkit/wire"
 )
 
@@ -510,473 +507,68 @@ func (c *countWriter) Write(p []byte) (int, error) {
 }
 
 // maxSecrets bounds the credentials a session remembers for redaction.
-const maxSecrets = 16
+const maxSecrets = redact.MaxSecrets
 
 // secrets holds the credentials a session has sent, to redact them from
-// whatever the server sends back. It is safe for concurrent use. It owns
-// the copies it keeps, and zeroes each as it lets it go: the oldest when a
-// seventeenth comes, all of them when the session ends (forget).
-type secrets struct {
-	mu   sync.Mutex
-	list [][]byte
-	// quoted holds, for each of list, its form as a *wire.SyntaxError
-	// quotes it (strconv.Quote, without the quotes) when that differs,
-	// else nil: made once by add, in memory it owns and zeroes as list's.
-	quoted [][]byte
-	// wire holds, for each of list, its form inside an IMAP quoted
-	// string ('"' and '\\' escaped, as the client sends it and a server
-	// echoes it) when that differs from list's and quoted's, else nil;
-	// made and zeroed as quoted.
-	wire   [][]byte
-	n      atomic.Int32 // len(list), read without the lock by any
-	closed bool         // forgotten: the session has ended, add keeps nothing
-	// fail is partialSuffix's table, kept for the next line (under mu):
-	// as long as the longest secret's form or the capture, whichever is
-	// shorter.
-	// It holds how a secret's start repeats in itself, none of its bytes;
-	// forget zeroes it all the same.
-	fail []int32
-	// cover is coverLocked's array, kept for the next line (under mu):
-	// as long as the longest line a secret was found in (at most the
-	// capture). It holds where secrets are, none of their bytes.
-	cover []int32
-	// work counts the bytes the cut and the cover looked at (under mu),
-	// for tests that bound it.
-	work int
-}
+// whatever the server sends back (internal/redact: each in its forms, as
+// sent, quoted as the client quotes it and as strconv.Quote writes it).
+// It is safe for concurrent use. It owns the copies it keeps, and zeroes
+// each as it lets it go: the oldest when a seventeenth comes, all of them
+// when the session ends (forget).
+type secrets struct{ set redact.Set }
 
 // any reports whether a secret is remembered.
-func (x *secrets) any() bool { return x != nil && x.n.Load() > 0 }
+func (x *secrets) any() bool { return x != nil && x.set.Any() }
 
 // add remembers s (newest last, at most maxSecrets), a copy of it: the
-// caller's string or slice is left as it is. An empty s is not
-// remembered (it would match everywhere).
-func (x *secrets) add(s []byte) { addSecret(x, s) }
+// caller's slice is left as it is. An empty s is not remembered (it
+// would match everywhere).
+func (x *secrets) add(s []byte) { x.set.Add(s) }
 
 // addString is add for a string, copied once (no []byte conversion left
 // to the garbage collector unzeroed).
-func (x *secrets) addString(s string) { addSecret(x, s) }
-
-func addSecret[T ~string | ~[]byte](x *secrets, s T) {
-	if len(s) == 0 {
-		return
-	}
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if x.closed {
-		return
-	}
-	for _, o := range x.list {
-		if sameBytes(o, s) {
-			return
-		}
-	}
-	if len(x.list) == maxSecrets {
-		x.dropOldest()
-	}
-	own := append([]byte(nil), s...)
-	x.list = append(x.list, own)
-	q := quotedForm(own)
-	x.quoted = append(x.quoted, q)
-	x.wire = append(x.wire, wireQuotedForm(own, q))
-	x.n.Store(int32(len(x.list)))
-}
-
-// dropOldest zeroes and drops the oldest secret and its quoted form.
-func (x *secrets) dropOldest() {
-	clear(x.list[0])
-	clear(x.quoted[0][:cap(x.quoted[0])])
-	clear(x.wire[0][:cap(x.wire[0])])
-	copy(x.list, x.list[1:])
-	copy(x.quoted, x.quoted[1:])
-	copy(x.wire, x.wire[1:])
-	last := len(x.list) - 1
-	x.list[last], x.quoted[last], x.wire[last] = nil, nil, nil
-	x.list, x.quoted, x.wire = x.list[:last], x.quoted[:last], x.wire[:last]
-}
-
-// quotedForm returns sec as strconv.Quote writes it, without the quotes,
-// or nil when that is sec itself. It is written into an array made large
-// enough at once (an escape is at most 4 bytes a byte: \xNN), so that no
-// append outgrows it and leaves part of a secret behind, and one that is
-// not kept is zeroed. sec is viewed as a string, not converted: the view
-// does not outlive the call.
-func quotedForm(sec []byte) []byte {
-	q := strconv.AppendQuote(make([]byte, 0, 4*len(sec)+2), unsafe.String(unsafe.SliceData(sec), len(sec)))
-	if len(q) == len(sec)+2 {
-		clear(q) // no escape: the same bytes as sec
-		return nil
-	}
-	return q[1 : len(q)-1]
-}
-
-// wireQuotedForm returns sec inside an IMAP quoted string, '"' and '\\'
-// escaped (wire.Encoder's quoted form; other bytes, control bytes too,
-// as they are), or nil when that is sec itself or q (sec's quotedForm),
-// in an array of its exact size.
-func wireQuotedForm(sec, q []byte) []byte {
-	n := 0
-	for _, c := range sec {
-		if c == '"' || c == '\\' {
-			n++
-		}
-	}
-	if n == 0 {
-		return nil
-	}
-	w := make([]byte, 0, len(sec)+n)
-	for _, c := range sec {
-		if c == '"' || c == '\\' {
-			w = append(w, '\\')
-		}
-		w = append(w, c)
-	}
-	if bytes.Equal(w, q) {
-		clear(w)
-		return nil
-	}
-	return w
-}
-
-// forms yields each remembered secret in every form a server line may
-// echo it in: as sent (raw, or in a literal), quoted as the client
-// quotes it (wire), and as strconv.Quote writes it (quoted: a server
-// that escapes as Go does), under mu.
-func (x *secrets) forms(yield func([]byte) bool) {
-	for i, s := range x.list {
-		if !yield(s) {
-			return
-		}
-		for _, f := range [][]byte{x.quoted[i], x.wire[i]} {
-			if f != nil && !yield(f) {
-				return
-			}
-		}
-	}
-}
-
-// sameBytes reports whether o and s hold the same bytes, without the
-// conversion of either (a copy of a secret the collector would get).
-func sameBytes[T ~string | ~[]byte](o []byte, s T) bool {
-	if len(o) != len(s) {
-		return false
-	}
-	for i := range len(o) {
-		if o[i] != s[i] {
-			return false
-		}
-	}
-	return true
-}
+func (x *secrets) addString(s string) { x.set.AddString(s) }
 
 // forget zeroes and drops every secret remembered, once the session has
 // ended (nothing the server sends is read any more), and keeps add from
 // remembering another.
 func (x *secrets) forget() {
-	if x == nil {
-		return
-	}
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	for i, o := range x.list {
-		clear(o)
-		clear(x.quoted[i][:cap(x.quoted[i])])
-		clear(x.wire[i][:cap(x.wire[i])])
-	}
-	clear(x.list)
-	clear(x.quoted)
-	clear(x.wire)
-	clear(x.fail[:cap(x.fail)])
-	x.list, x.quoted, x.wire, x.fail, x.cover = nil, nil, nil, nil, nil
-	x.closed = true
-	x.n.Store(0)
-}
-
-// redactCut is redact for b, the start of a longer line (cut at the
-// trace's capture or the history's window): b is first cut before the
-// longest end of it that is the start of a remembered secret's form
-// (forms: raw or quoted; a secret
-// that went on past the cut, which redact would not find, whatever its
-// length), and that cut is pulled back to the start of every whole secret
-// it would split (cutAt: a secret ending at b's end whose last bytes start
-// a secret, its own or another's, would otherwise lose them to the cut and
-// be printed but for them); what is left is then redacted. It returns b
-// itself when there is nothing to cut or replace.
-func (x *secrets) redactCut(b []byte) []byte {
-	if !x.any() {
-		return b
-	}
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	n, r := x.cutAtLocked(b)
-	if r == nil {
-		// Nothing was cut, or no secret is whole in b.
-		r = x.coverLocked(b[:n])
-	}
-	return replaceCovered(b[:n], r)
-}
-
-// cutAtLocked returns where redactCut cuts b (under mu): before the
-// longest end of b that starts a secret, then back to the start of any
-// whole secret in b that this cut would split, until none does. It also
-// returns b's cover (coverLocked; nil when no secret is whole in b or b
-// is not cut). The pull back is a walk to the left over the cover, one
-// step a byte: it cannot cost more than b's length, however many
-// secrets overlap there (before, each step searched every secret around
-// the cut again: a 64 KiB line of "123123..." cost seconds).
-func (x *secrets) cutAtLocked(b []byte) (int, []int32) {
-	n := len(b)
-	for s := range x.forms {
-		if k := x.partialSuffixLocked(b, s); k > 0 {
-			n = min(n, len(b)-k)
-		}
-	}
-	if n == len(b) {
-		return n, nil
-	}
-	r := x.coverLocked(b)
-	for r != nil && n > 0 && int(r[n-1]) > n {
-		n--
-		x.work++
-	}
-	return n, r
-}
-
-// coverLocked returns, for each byte i of b, the end of the farthest
-// reaching whole secret in b that starts at i or before it (so byte i is
-// in a secret when r[i] > i), or nil when no secret is in b (under mu:
-// r is x.cover, good until the next call).
-// Each secret's occurrences are found once (eachOccurrence), in time
-// about linear in b's length.
-func (x *secrets) coverLocked(b []byte) []int32 {
-	var r []int32
-	for s := range x.forms {
-		x.fail = x.eachOccurrence(b, s, func(i, end int) {
-			if r == nil {
-				if cap(x.cover) < len(b) {
-					x.cover = make([]int32, len(b))
-				}
-				r = x.cover[:len(b)]
-				clear(r)
-			}
-			r[i] = max(r[i], int32(end))
-		})
-	}
-	for i := 1; i < len(r); i++ {
-		r[i] = max(r[i], r[i-1])
-	}
-	return r
-}
-
-// eachOccurrence calls fn with the start and end of every occurrence of
-// s in b, in order; a run of occurrences each overlapping the next
-// ("123123" in "123123123...") is given as one, from the first's start
-// to the last's end (under mu: it counts its work in x.work, and uses
-// x.fail, which it returns). Once s is found at i, the next occurrence
-// is not before i+p, p the period of s; the run goes on as long as b
-// does with period p (periodRun: a comparison of blocks, not a search a
-// step); past it, s is searched for from the run's last start plus p,
-// and is more than len(s)-p after it, whence the searches cost about
-// b's length in all.
-func (x *secrets) eachOccurrence(b, s []byte, fn func(start, end int)) []int32 {
-	i := bytes.Index(b, s)
-	x.work += len(b)
-	if i < 0 {
-		return x.fail
-	}
-	fail := kmpTable(s, x.fail)
-	m := len(s)
-	p := m - int(fail[m-1])
-	for {
-		last := i
-		if p < m {
-			k := x.periodRun(b, i+m, p)
-			last = i + (k-m-i)/p*p
-		}
-		fn(i, last+m)
-		j := last + p
-		if j >= len(b) {
-			return fail
-		}
-		k := bytes.Index(b[j:], s)
-		if k < 0 {
-			x.work += len(b) - j
-			return fail
-		}
-		x.work += k + m
-		i = j + k
+	if x != nil {
+		x.set.Forget()
 	}
 }
 
-// periodRun returns the first k >= from at which b[k] differs from
-// b[k-p] (len(b) when none does), comparing blocks of 256 bytes.
-func (x *secrets) periodRun(b []byte, from, p int) int {
-	const block = 256
-	k := from
-	for k+block <= len(b) && bytes.Equal(b[k:k+block], b[k-p:k-p+block]) {
-		k += block
-	}
-	for k < len(b) && b[k] == b[k-p] {
-		k++
-	}
-	x.work += k - from
-	return k
-}
-
-// kmpTable returns the Knuth-Morris-Pratt table of s in fail (grown when
-// short): fail[i] is the length of the longest proper start of s[:i+1]
-// that is also its end.
-func kmpTable(s []byte, fail []int32) []int32 {
-	if cap(fail) < len(s) {
-		fail = make([]int32, len(s))
-	}
-	fail = fail[:len(s)]
-	if len(s) > 0 {
-		fail[0] = 0
-	}
-	for i, k := 1, int32(0); i < len(s); i++ {
-		for k > 0 && s[i] != s[k] {
-			k = fail[k-1]
-		}
-		if s[i] == s[k] {
-			k++
-		}
-		fail[i] = k
-	}
-	return fail
-}
-
-// partialSuffixLocked is partialSuffix with x's scratch table (under
-// mu): what a line costs does not include a table per secret.
-func (x *secrets) partialSuffixLocked(b, s []byte) int {
-	k, fail := partialSuffix(b, s, x.fail)
-	x.fail = fail
-	return k
-}
-
-// partialSuffixQuick bounds the work partialSuffix spends on candidate
-// ends of b compared one by one, past which it runs the automaton.
-const partialSuffixQuick = 256
-
-// partialSuffix returns the length of the longest end of b that is the
-// start of s but not all of it (s going on past b's end), 0 when none.
-// Only b's last len(s)-1 bytes can be such an end. Its candidates, the
-// places where s's first bytes are, are compared one by one, longest
-// first, within a budget of 16 byte-comparisons a byte of tail; past it,
-// the Knuth-Morris-Pratt automaton of s runs over them, in time linear in
-// the shorter of b and s however long either is (a 100 KiB SASL
-// response), with the table fail (grown when short, and returned for the
-// next call).
-func partialSuffix(b, s []byte, fail []int32) (int, []int32) {
-	if len(s) < 2 {
-		return 0, fail
-	}
-	tail := b[max(0, len(b)-(len(s)-1)):]
-	if len(tail) == 0 {
-		return 0, fail
-	}
-	if k, ok := partialSuffixScan(tail, s, partialSuffixQuick+16*len(tail)); ok {
-		return k, fail
-	}
-	return partialSuffixKMP(tail, s, fail)
-}
-
-// partialSuffixScan is partialSuffix comparing candidates one by one; ok
-// is false when that would take more than budget byte-comparisons. The
-// candidates with 16 bytes or more after them are where s's first 16
-// bytes are (bytes.Index: no call per place s's first byte is, 32,768 in
-// a line of "abab..."), each compared whole; the last 15 places are
-// compared one by one.
-func partialSuffixScan(tail, s []byte, budget int) (k int, ok bool) {
-	const p = 16
-	j := 0
-	for p <= len(s) && j+p <= len(tail) {
-		i := bytes.Index(tail[j:], s[:p])
-		if i < 0 {
-			break
-		}
-		j += i
-		m := len(tail) - j // < len(s)
-		if budget -= m; budget < 0 {
-			return 0, false
-		}
-		if bytes.Equal(tail[j:], s[:m]) {
-			return m, true
-		}
-		j++
-	}
-	for j = max(j, len(tail)-p+1); j < len(tail); j++ {
-		if m := len(tail) - j; bytes.Equal(tail[j:], s[:m]) {
-			return m, true
-		}
-	}
-	return 0, true
-}
-
-// partialSuffixKMP is partialSuffix running the automaton of s over tail
-// (shorter than s).
-func partialSuffixKMP(tail, s []byte, fail []int32) (int, []int32) {
-	// The automaton reads len(tail) bytes: it never gets past s's first
-	// len(tail)+1, nor needs the table of more.
-	s = s[:len(tail)+1]
-	fail = kmpTable(s, fail)
-	q := int32(0)
-	for _, c := range tail { // q < len(s): tail is shorter than s
-		for q > 0 && c != s[q] {
-			q = fail[q-1]
-		}
-		if c == s[q] {
-			q++
-		}
-	}
-	return int(q), fail
-}
-
-// redact returns b with every remembered secret, in each of its forms
-// (forms: raw or quoted), replaced by "***": every byte that one covers is marked (coverLocked), and each run of
-// marked bytes becomes one "***", so that secrets that overlap or hold
-// one another ("hunter2", then "hunter2-backup") are replaced whole
-// whatever the order they were sent in (replacing them one after the
-// other left "***-backup"). It returns b itself when there is nothing to
+// redact returns b with every remembered secret, in each of its forms,
+// replaced by "***" (redact.Set.Redact: each run of bytes a secret covers
+// becomes one "***", so that secrets that overlap or hold one another
+// are replaced whole). It returns b itself when there is nothing to
 // replace.
 func (x *secrets) redact(b []byte) []byte {
 	if !x.any() {
 		return b
 	}
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	return replaceCovered(b, x.coverLocked(b))
+	return x.set.Redact(b)
 }
 
-// replaceCovered returns b with each run of bytes that cover r marks as
-// in a secret replaced by "***", b itself when r is nil. r may be longer
-// than b (the cover of the line b was cut from: no secret it holds
-// straddles b's end).
-func replaceCovered(b []byte, r []int32) []byte {
-	if r == nil || len(b) == 0 || r[len(b)-1] == 0 {
+// redactCut is redact for b, the start of a longer line (cut at the
+// trace's capture or the history's window): b is first cut before a
+// secret that went on past the cut, and back to the start of any whole
+// one that cut would split (redact.Set.RedactCut). It returns b itself
+// when there is nothing to cut or replace.
+func (x *secrets) redactCut(b []byte) []byte {
+	if !x.any() {
 		return b
 	}
-	out := make([]byte, 0, len(b))
-	for i := 0; i < len(b); i++ {
-		if int(r[i]) <= i {
-			out = append(out, b[i])
-			continue
-		}
-		out = append(out, "***"...)
-		for i+1 < len(b) && int(r[i+1]) > i+1 {
-			i++
-		}
-	}
-	return out
+	return x.set.RedactCut(b)
 }
 
 // redactSyntax redacts the excerpt of the server's bytes that a
 // *wire.SyntaxError in err quotes (its Got), in place: a server that
 // echoes a credential where a response cannot hold it would otherwise see
 // it printed in the command's error. The excerpt is quoted and cut to 16
-// bytes, so a secret is looked for quoted too (the form add kept), and a
-// part of one at either end of the excerpt (4 bytes or more) counts. It
-// compares bytes where they are: no copy of a secret is made.
+// bytes, so a secret is looked for in its forms, and a part of one at
+// either end of the excerpt (4 bytes or more) counts
+// (redact.Set.RedactExcerpt). No copy of a secret is made.
 func (x *secrets) redactSyntax(err error) {
 	if !x.any() {
 		return
@@ -985,91 +577,7 @@ func (x *secrets) redactSyntax(err error) {
 	if !ok {
 		return
 	}
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	got := se.Got
-	for i, sec := range x.list {
-		got = redactExcerpt(got, sec)
-		if q := x.quoted[i]; q != nil {
-			got = redactExcerpt(got, q)
-		}
-	}
-	se.Got = got
-}
-
-// redactExcerpt returns got, a quoted excerpt, with every whole form in
-// it replaced by "***", and a part of form (4 bytes or more) it stops
-// with (the excerpt cut in the middle of it) or opens with (one cut
-// before the excerpt's start) too.
-func redactExcerpt(got string, form []byte) string {
-	got = replaceBytes(got, form)
-	if lo, hi := excerptBody(got); hi-lo >= 4 {
-		for k := min(len(form)-1, hi-lo); k >= 4; k-- {
-			if sameBytes(form[:k], got[hi-k:hi]) {
-				got = got[:hi-k] + "***" + got[hi:]
-				break
-			}
-		}
-	}
-	if lo, hi := excerptBody(got); hi-lo >= 4 {
-		for k := min(len(form)-1, hi-lo); k >= 4; k-- {
-			if sameBytes(form[len(form)-k:], got[lo:lo+k]) {
-				got = got[:lo] + "***" + got[lo+k:]
-				break
-			}
-		}
-	}
-	return got
-}
-
-// excerptBody returns the bounds in got of the excerpt's bytes: without
-// the "..." of a cut one and the quotes around it.
-func excerptBody(got string) (lo, hi int) {
-	hi = len(got)
-	if strings.HasSuffix(got, "...") {
-		hi -= 3
-	}
-	if hi > 0 && got[hi-1] == '"' {
-		hi--
-	}
-	if hi > 0 && got[0] == '"' {
-		lo = 1
-	}
-	return lo, hi
-}
-
-// replaceBytes returns s with every occurrence of form replaced by "***",
-// s itself when there is none. What it builds holds s's bytes around each
-// occurrence, never form's.
-func replaceBytes(s string, form []byte) string {
-	i := indexBytes(s, form)
-	if i < 0 {
-		return s
-	}
-	var b strings.Builder
-	for i >= 0 {
-		b.WriteString(s[:i])
-		b.WriteString("***")
-		s = s[i+len(form):]
-		i = indexBytes(s, form)
-	}
-	b.WriteString(s)
-	return b.String()
-}
-
-// indexBytes is strings.Index for a []byte needle, without converting it
-// (a copy of a secret). The excerpts it searches are short (16 bytes,
-// quoted).
-func indexBytes(s string, form []byte) int {
-	if len(form) == 0 {
-		return -1
-	}
-	for i := 0; i+len(form) <= len(s); i++ {
-		if sameBytes(form, s[i:i+len(form)]) {
-			return i
-		}
-	}
-	return -1
+	se.Got = x.set.RedactExcerpt(se.Got)
 }
 
 // isPrintable reports whether printable would return b as it is.

@@ -20,10 +20,10 @@ func TestRedactionSecretsZeroedWhenDropped(t *testing.T) {
 	var kept [][]byte
 	for i := range maxSecrets {
 		x.addString(fmt.Sprintf("password-%02d", i))
-		kept = append(kept, x.list[len(x.list)-1])
+		kept = append(kept, newest(x))
 	}
 	x.add([]byte("password-16"))
-	kept = append(kept, x.list[len(x.list)-1])
+	kept = append(kept, newest(x))
 	if i := firstNonZero(kept[0]); i >= 0 {
 		t.Errorf("the oldest secret, dropped for a seventeenth, is not zeroed: %q", kept[0])
 	}
@@ -37,9 +37,21 @@ func TestRedactionSecretsZeroedWhenDropped(t *testing.T) {
 		}
 	}
 	x.addString("password-17")
-	if x.any() || len(x.list) != 0 {
-		t.Errorf("after forget: any = %v, %d kept; want none", x.any(), len(x.list))
+	if x.any() || newest(x) != nil {
+		t.Errorf("after forget: any = %v, %q kept; want none", x.any(), newest(x))
 	}
+}
+
+// newest returns a view of the newest secret x keeps (its raw form, the
+// last secret's first form), nil when none.
+func newest(x *secrets) []byte {
+	var last []byte
+	x.set.Forms(func(form []byte, first bool) {
+		if first {
+			last = form
+		}
+	})
+	return last
 }
 
 // TestRedactionSecretsZeroedAtSessionEnd: a session's redaction list is
@@ -53,9 +65,8 @@ func TestRedactionSecretsZeroedAtSessionEnd(t *testing.T) {
 		if _, err := s.Run(context.Background(), cmd); err != nil {
 			t.Fatal(err)
 		}
-		s.secrets.mu.Lock()
-		kept := append([][]byte(nil), s.secrets.list...)
-		s.secrets.mu.Unlock()
+		var kept [][]byte
+		s.secrets.set.Forms(func(form []byte, _ bool) { kept = append(kept, form) })
 		if len(kept) != 1 || string(kept[0]) != pw {
 			t.Fatalf("the session keeps %q, want the password", kept)
 		}

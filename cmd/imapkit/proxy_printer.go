@@ -89,13 +89,22 @@ func (p *printer) settle() {
 		return
 	}
 	p.settled = true
-	if p.redact != nil {
+	if p.redact != nil && len(p.buf) > len(p.prefix) {
+		// The content after the prefix: a credential across the cut
+		// is there in part, which redact (of whole credentials) would
+		// not find; redactCut leaves it out.
+		body := p.buf[len(p.prefix):]
+		var r []byte
 		if p.cut {
-			// A credential across the cut is there in part, which
-			// redact (of whole credentials) would not find.
-			p.buf = p.buf[:p.redact.cutPartial(p.buf, len(p.prefix))]
+			r = p.redact.redactCut(body)
+		} else {
+			r = p.redact.redact(body)
 		}
-		p.buf = p.redact.redact(p.buf)
+		if len(r) > 0 && &r[0] == &body[0] {
+			p.buf = p.buf[:len(p.prefix)+len(r)] // body itself, or a cut of it
+		} else {
+			p.buf = append(p.buf[:len(p.prefix)], r...)
+		}
 	}
 	if len(p.buf) > maxPrinted {
 		i := maxPrinted

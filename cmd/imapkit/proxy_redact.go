@@ -8,23 +8,25 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/base64"
-	"slices"
 	"sync"
+
+	"github.com/imapkit/imapkit/internal/redact"
 )
 
-// secretSet holds the credentials seen on a connection.
+// secretSet holds the credentials seen on a connection: a redact.Set
+// (the newest 16, each in every form a server may echo it in, and as the
+// printer shows each: the trace redacts a line once printed), made at the
+// first add. The zero secretSet is ready for use.
 type secretSet struct {
-	mu     sync.Mutex
-	l      [][]byte   // the forms of the credentials in groups, longest first
-	groups [][][]byte // the forms of each credential recorded, oldest first
+	once sync.Once
+	set  *redact.Set
 }
 
-// maxSecretGroups is how many credentials a connection's secretSet keeps,
-// the newest: a client that sent LOGIN after LOGIN (a wrong or rotating
-// password, a brute-forcer) made it grow by four copies of each, never
-// trimmed and all compared with every server line (+2.9 MB and seconds of
-// CPU after 12,000). As session's secrets are (16).
-const maxSecretGroups = 16
+// s returns the set, made once.
+func (ss *secretSet) s() *redact.Set {
+	ss.once.Do(func() { ss.set = redact.New(printedForm) })
+	return ss.set
+}
 
 // minSecret is the shortest credential redacted from the server's lines:
 // a shorter one would blot out common words.
@@ -36,57 +38,13 @@ func (ss *secretSet) add(b []byte) {
 	if len(b) < minSecret {
 		return
 	}
-	ss.record(b)
+	ss.s().Add(b)
 	if dec, err := base64.StdEncoding.DecodeString(string(b)); err == nil && len(dec) >= minSecret {
-		ss.record(dec)
+		ss.s().Add(dec)
 		if i := bytes.LastIndexByte(dec, 0); i >= 0 {
 			ss.add(dec[i+1:])
 		}
 	}
-}
-
-// record keeps every form in which the credential b may show in a
-// printed line: b itself, b inside a quoted string ('\' and '"' escaped,
-// as a server echoes a quoted argument as sent), and both as the printer
-// shows them (control characters and bytes that are not UTF-8 as \xNN).
-// The longest forms come first, so that none is left half redacted.
-func (ss *secretSet) record(b []byte) {
-	q := quotedForm(b)
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	var g [][]byte
-	for _, f := range [][]byte{b, q, printedForm(b), printedForm(q)} {
-		if !slices.ContainsFunc(g, func(x []byte) bool { return bytes.Equal(x, f) }) {
-			g = append(g, bytes.Clone(f))
-		}
-	}
-	// The same credential again moves to the newest place.
-	ss.groups = slices.DeleteFunc(ss.groups, func(x [][]byte) bool { return bytes.Equal(x[0], g[0]) })
-	if len(ss.groups) >= maxSecretGroups {
-		ss.groups = slices.Delete(ss.groups, 0, len(ss.groups)-maxSecretGroups+1)
-	}
-	ss.groups = append(ss.groups, g)
-	ss.l = ss.l[:0]
-	for _, x := range ss.groups {
-		for _, f := range x {
-			if !slices.ContainsFunc(ss.l, func(y []byte) bool { return bytes.Equal(y, f) }) {
-				ss.l = append(ss.l, f)
-			}
-		}
-	}
-	slices.SortStableFunc(ss.l, func(x, y []byte) int { return len(y) - len(x) })
-}
-
-// quotedForm is b as the inside of a quoted string: '\' and '"' escaped.
-func quotedForm(b []byte) []byte {
-	var out []byte
-	for _, c := range b {
-		if c == '\\' || c == '"' {
-			out = append(out, '\\')
-		}
-		out = append(out, c)
-	}
-	return out
 }
 
 // printedForm is b as printer.add shows it.
@@ -97,87 +55,18 @@ func printedForm(b []byte) []byte {
 }
 
 // longest returns the length of the longest form of a credential recorded.
-func (ss *secretSet) longest() int {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	if len(ss.l) == 0 {
-		return 0
-	}
-	return len(ss.l[0])
-}
+func (ss *secretSet) longest() int { return ss.s().Longest() }
 
-// cutPartial returns where to cut b, a printed line whose content was cut
-// short at its end, so that no credential shows in part: before the
-// longest suffix of b (from from on) that is the start of a recorded form
-// (a credential that went on past the cut), then before any whole form
-// that the cut would split. redact then finds every form left whole.
-func (ss *secretSet) cutPartial(b []byte, from int) int {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	t := len(b)
-	if len(ss.l) == 0 {
-		return t
-	}
-	for i := max(from, len(b)-len(ss.l[0])+1); i < len(b); i++ {
-		if slices.ContainsFunc(ss.l, func(f []byte) bool { return len(f) > len(b)-i && bytes.HasPrefix(f, b[i:]) }) {
-			t = i
-			break
-		}
-	}
-	for moved := true; moved; {
-		moved = false
-		for _, f := range ss.l {
-			for s := max(from, t-len(f)+1); s < t; s++ {
-				if bytes.HasPrefix(b[s:], f) {
-					t, moved = s, true
-					break
-				}
-			}
-		}
-	}
-	return t
-}
+// redact returns b, a printed line, with every recorded credential
+// replaced by *** (redact.Set.Redact: each run of bytes that forms cover,
+// overlapping ones too, becomes one ***).
+func (ss *secretSet) redact(b []byte) []byte { return ss.s().Redact(b) }
 
-// redact replaces every recorded credential in b by ***: it marks every
-// byte that any form of a credential covers (overlapping ones too: two
-// credentials echoed as "abcdefghijklm", the end of one the start of the
-// other), then replaces each run of marked bytes by one ***. (Replacing
-// the forms one after the other left "***ijklm".)
-func (ss *secretSet) redact(b []byte) []byte {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	var mark []bool
-	for _, sec := range ss.l {
-		for i := 0; i+len(sec) <= len(b); i++ {
-			k := bytes.Index(b[i:], sec)
-			if k < 0 {
-				break
-			}
-			i += k
-			if mark == nil {
-				mark = make([]bool, len(b))
-			}
-			for j := i; j < i+len(sec); j++ {
-				mark[j] = true
-			}
-		}
-	}
-	if mark == nil {
-		return b
-	}
-	out := make([]byte, 0, len(b))
-	for i := 0; i < len(b); i++ {
-		if !mark[i] {
-			out = append(out, b[i])
-			continue
-		}
-		out = append(out, "***"...)
-		for i+1 < len(b) && mark[i+1] {
-			i++
-		}
-	}
-	return out
-}
+// redactCut is redact for b, a printed line whose content was cut short
+// at its end: it is first cut before a credential that went on past the
+// cut, and back to the start of any whole one the cut would split
+// (redact.Set.RedactCut), so that no credential shows in part.
+func (ss *secretSet) redactCut(b []byte) []byte { return ss.s().RedactCut(b) }
 
 // captureWriter passes writes on to w and keeps the first max bytes: a
 // secret literal's body, for secretSet. keep is called with them once

@@ -24,7 +24,7 @@ var rules = []rule{
 	{pkg: "transport", allowed: []string{"internal/printable"}},
 	{pkg: "wire", allowed: []string{"internal/printable"}},
 	{pkg: "codec", allowed: []string{"wire", "internal/printable"}, external: []string{"golang.org/x/text"}},
-	{pkg: "session", allowed: []string{"wire", "codec", "transport", "internal/printable", "internal/growread"}},
+	{pkg: "session", allowed: []string{"wire", "codec", "transport", "internal/printable", "internal/growread", "internal/redact"}},
 	{pkg: "auth", allowed: []string{"wire", "codec", "transport", "session", "internal/printable"}, external: []string{"golang.org/x/text", "github.com/emersion/go-sasl"}},
 	{pkg: "commands", allowed: []string{"wire", "codec", "transport", "session", "auth", "internal/printable", "internal/growread"}},
 	// The CLI may start the demo server; it must not link testing.
@@ -32,7 +32,7 @@ var rules = []rule{
 	// progressbar (export/import/copy) and readline (shell) likewise.
 	// x/text (a module dependency already, for codec's charsets) gives its
 	// tables their display width (x/text/width: CJK takes two columns).
-	{pkg: "cmd", allowed: []string{"wire", "codec", "transport", "session", "auth", "commands", "internal/testserver", "internal/printable"}, external: []string{"golang.org/x/term", "github.com/schollz/progressbar/v3", "github.com/chzyer/readline", "golang.org/x/text"}},
+	{pkg: "cmd", allowed: []string{"wire", "codec", "transport", "session", "auth", "commands", "internal/testserver", "internal/printable", "internal/redact"}, external: []string{"golang.org/x/term", "github.com/schollz/progressbar/v3", "github.com/chzyer/readline", "golang.org/x/text"}},
 	{pkg: "internal/archtest"},
 	{pkg: "internal/corpus"},
 	// A test kit of the benchmarks: the ratio benchmarks' codec and loop,
@@ -50,6 +50,9 @@ var rules = []rule{
 	// Escapes what a peer chose before it is printed: every layer's
 	// errors and traces use it.
 	{pkg: "internal/printable"},
+	// Redacts the credentials a client sent from what a server sends
+	// back: the session's traces and errors, the proxy's printout.
+	{pkg: "internal/redact"},
 	// Reads a body a peer announced into memory that grows as it
 	// arrives: session's collected sections, commands' kept sections.
 	{pkg: "internal/growread"},

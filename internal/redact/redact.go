@@ -1,0 +1,786 @@
+// Package redact keeps the credentials a client sent and takes them out of
+// what a server sends back, before a line of it is traced, logged or kept
+// in an error: the session's trace, its errors and history, and the
+// proxy's trace (cmd/imapkit) all redact with a Set.
+//
+// A Set keeps at most MaxSecrets credentials, the newest (a credential
+// sent again becomes the newest), each in every form a server may echo it
+// in: as sent (raw, or a literal's body), inside an IMAP quoted string as
+// a client quotes it ('"' and '\\' escaped), and as strconv.Quote writes
+// it (a server that escapes as Go does); with a printer (New), each of
+// these also as the printer shows it, for a line that is redacted after
+// it was printed. It owns its copies and zeroes each as it lets it go.
+//
+// Redact replaces every run of bytes that a whole form of a credential
+// covers by one "***", so that credentials that overlap or hold one
+// another are replaced whole whatever the order they were sent in.
+// RedactCut does so for the start of a longer line (cut at a capture or a
+// window): it first cuts the start before its longest end that begins a
+// form (a credential that went on past the cut), then back to the start
+// of any whole form that cut would split, so that no part of a credential
+// shows.
+//
+// Cost: a line is searched once for each form (at most MaxSecrets times
+// six), each search linear in the line's length whatever its bytes, so a
+// hostile server cannot make the search quadratic. A form's first 16
+// bytes are looked for with bytes.Index (whose cost is linear for a
+// needle that short), and each place found is compared whole within a
+// budget of twice the line's length; past the budget, a hostile line
+// full of near matches (or of a periodic credential's repeats), the
+// Knuth-Morris-Pratt automaton of the form takes over from there. The
+// cover of a line is two bits a byte, kept for the next line.
+package redact
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+)
+
+// MaxSecrets bounds the credentials a Set keeps: the newest.
+const MaxSecrets = 16
+
+// Set holds the credentials sent on one connection, to redact them from
+// whatever the server sends back. The zero Set is ready for use, with no
+// printer; it is safe for concurrent use.
+type Set struct {
+	mu      sync.Mutex
+	printed func([]byte) []byte
+	list    []secret // oldest first
+	n       atomic.Int32
+	closed  bool // Forget was called: Add keeps nothing
+	longest int  // the longest form's length
+
+	// covered and inside are a line's cover (coverLocked), kept for the
+	// next line: bit i of covered is set when byte i is in a whole form,
+	// bit q of inside when a whole form starts before q and ends after
+	// it (a cut at q would split it). They hold where credentials are,
+	// none of their bytes.
+	covered, inside []uint64
+	// fail is a Knuth-Morris-Pratt table, kept for the next line when
+	// it is short (keepFail); it holds how a form repeats in itself,
+	// none of its bytes, and is zeroed by Forget all the same.
+	fail []int32
+	// work counts the bytes the searches and the cut looked at, for
+	// tests that bound it.
+	work int
+}
+
+// keepFail is the longest Knuth-Morris-Pratt table a Set keeps from one
+// line to the next (4 KiB): a longer one, made only for a hostile line or
+// a long credential at a cut, is let go.
+const keepFail = 1024
+
+// secret is one credential in its forms: forms[0] as sent, then those of
+// its other forms that differ from every one before; quoted is its
+// strconv.Quote form (nil when that is forms[0]), for excerpts.
+type secret struct {
+	forms  [][]byte
+	quoted []byte
+}
+
+// New returns a Set that looks for every form of a credential also as
+// printed shows it: printed(b) is b as the caller's printer writes it (the
+// proxy's trace redacts a line after printing it, control bytes escaped).
+func New(printed func([]byte) []byte) *Set { return &Set{printed: printed} }
+
+// Any reports whether a credential is kept. It may be called on a nil Set.
+func (x *Set) Any() bool { return x != nil && x.n.Load() > 0 }
+
+// Add keeps a copy of s (the caller's slice is left as it is); an empty s
+// is not kept (it would match everywhere). A credential kept already
+// becomes the newest; past MaxSecrets, the oldest is zeroed and dropped.
+func (x *Set) Add(s []byte) { addSecret(x, s) }
+
+// AddString is Add for a string, copied once (no []byte conversion left
+// to the garbage collector unzeroed).
+func (x *Set) AddString(s string) { addSecret(x, s) }
+
+func addSecret[T ~string | ~[]byte](x *Set, s T) {
+	if len(s) == 0 {
+		return
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.closed {
+		return
+	}
+	for i, o := range x.list {
+		if sameBytes(o.forms[0], s) {
+			// The newest again (the proxy's rule: a credential in use
+			// is not the one to drop).
+			copy(x.list[i:], x.list[i+1:])
+			x.list[len(x.list)-1] = o
+			return
+		}
+	}
+	if len(x.list) == MaxSecrets {
+		x.dropOldest()
+	}
+	own := append([]byte(nil), s...)
+	x.list = append(x.list, x.makeForms(own))
+	x.setLongest()
+	x.n.Store(int32(len(x.list)))
+}
+
+// makeForms returns own's forms, each in memory the Set owns.
+func (x *Set) makeForms(own []byte) secret {
+	sec := secret{forms: [][]byte{own}}
+	keep := func(f []byte) []byte {
+		for _, o := range sec.forms {
+			if bytes.Equal(o, f) {
+				return o
+			}
+		}
+		sec.forms = append(sec.forms, f)
+		return f
+	}
+	q := quotedForm(own)
+	if q != nil {
+		sec.quoted = keep(q)
+	}
+	if w := wireQuotedForm(own); w != nil {
+		if k := keep(w); &k[0] != &w[0] {
+			clear(w)
+		}
+	}
+	if x.printed != nil {
+		for _, f := range sec.forms[:len(sec.forms):len(sec.forms)] {
+			p := x.printed(f)
+			c := append(make([]byte, 0, len(p)), p...)
+			clear(p[:cap(p)])
+			if k := keep(c); len(k) > 0 && &k[0] != &c[0] {
+				clear(c)
+			}
+		}
+	}
+	return sec
+}
+
+func (x *Set) setLongest() {
+	x.longest = 0
+	for _, s := range x.list {
+		for _, f := range s.forms {
+			x.longest = max(x.longest, len(f))
+		}
+	}
+}
+
+// dropOldest zeroes and drops the oldest credential and its forms.
+func (x *Set) dropOldest() {
+	zero(x.list[0])
+	copy(x.list, x.list[1:])
+	x.list[len(x.list)-1] = secret{}
+	x.list = x.list[:len(x.list)-1]
+}
+
+// zero zeroes every form of s, whole arrays.
+func zero(s secret) {
+	for _, f := range s.forms {
+		clear(f[:cap(f)])
+	}
+}
+
+// Forget zeroes and drops every credential kept, once nothing more is to
+// be redacted (the connection has ended), and keeps Add from keeping
+// another. It may be called on a nil Set.
+func (x *Set) Forget() {
+	if x == nil {
+		return
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, s := range x.list {
+		zero(s)
+	}
+	clear(x.list)
+	clear(x.fail[:cap(x.fail)])
+	x.list, x.fail, x.covered, x.inside = nil, nil, nil, nil
+	x.closed, x.longest = true, 0
+	x.n.Store(0)
+}
+
+// Longest returns the length of the longest form of a credential kept (0:
+// none): a line cut that many bytes past where it is printed to has every
+// credential across the print's end whole.
+func (x *Set) Longest() int {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.longest
+}
+
+// Forms calls fn with every form of every credential kept, a view of the
+// Set's own copy, oldest first, first telling a credential's first form
+// (as sent): for tests that check the copies are zeroed. fn must not
+// change it, nor keep it but to check that it was zeroed.
+func (x *Set) Forms(fn func(form []byte, first bool)) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, s := range x.list {
+		for i, f := range s.forms {
+			fn(f, i == 0)
+		}
+	}
+}
+
+// quotedForm returns sec as strconv.Quote writes it, without the quotes,
+// or nil when that is sec itself. It is written into an array made large
+// enough at once (an escape is at most 4 bytes a byte: \xNN; \uXXXX for
+// a rune of 2 bytes or more, \UXXXXXXXX for one of 4), so that no append outgrows it and leaves
+// part of a secret behind, and one that is not kept is zeroed. sec is
+// viewed as a string, not converted: the view does not outlive the call.
+func quotedForm(sec []byte) []byte {
+	q := strconv.AppendQuote(make([]byte, 0, 4*len(sec)+2), unsafe.String(unsafe.SliceData(sec), len(sec)))
+	if len(q) == len(sec)+2 {
+		clear(q) // no escape: the same bytes as sec
+		return nil
+	}
+	return q[1 : len(q)-1]
+}
+
+// wireQuotedForm returns sec inside an IMAP quoted string, '"' and '\\'
+// escaped (wire.Encoder's quoted form; other bytes, control bytes too,
+// as they are), or nil when that is sec itself, in an array of its exact
+// size.
+func wireQuotedForm(sec []byte) []byte {
+	n := 0
+	for _, c := range sec {
+		if c == '"' || c == '\\' {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	w := make([]byte, 0, len(sec)+n)
+	for _, c := range sec {
+		if c == '"' || c == '\\' {
+			w = append(w, '\\')
+		}
+		w = append(w, c)
+	}
+	return w
+}
+
+// forms yields every form of every credential kept (under mu).
+func (x *Set) forms(yield func([]byte) bool) {
+	for _, s := range x.list {
+		for _, f := range s.forms {
+			if !yield(f) {
+				return
+			}
+		}
+	}
+}
+
+// sameBytes reports whether o and s hold the same bytes, without the
+// conversion of either (a copy of a secret the collector would get).
+func sameBytes[T ~string | ~[]byte](o []byte, s T) bool {
+	if len(o) != len(s) {
+		return false
+	}
+	for i := range len(o) {
+		if o[i] != s[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Redact returns b with every run of bytes that a whole form of a kept
+// credential covers replaced by one "***"; b itself when there is nothing
+// to replace.
+func (x *Set) Redact(b []byte) []byte {
+	if !x.Any() {
+		return b
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if !x.coverLocked(b) {
+		return b
+	}
+	return x.replaceCovered(b)
+}
+
+// RedactCut is Redact for b, the start of a longer line (cut at a capture
+// or a window): b is first cut before the longest end of it that is the
+// start of a form (a credential that went on past the cut, which Redact
+// would not find), then back to the start of every whole form that cut
+// would split (one ending at b's end whose last bytes start a form would
+// otherwise lose them to the cut and be printed but for them); what is
+// left is then redacted. It returns b itself when there is nothing to cut
+// or replace, b[:n] when there is only a cut.
+func (x *Set) RedactCut(b []byte) []byte {
+	if !x.Any() {
+		return b
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	n := len(b)
+	for s := range x.forms {
+		if k := x.partialSuffixLocked(b, s); k > 0 {
+			n = min(n, len(b)-k)
+		}
+	}
+	if !x.coverLocked(b) {
+		return b[:n]
+	}
+	for n > 0 && n < len(b) && bit(x.inside, n) {
+		n--
+		x.work++
+	}
+	return x.replaceCovered(b[:n])
+}
+
+// bit reports whether bit i of s is set.
+func bit(s []uint64, i int) bool { return s[i>>6]&(1<<(i&63)) != 0 }
+
+// setBits sets bits [from, to) of s.
+func setBits(s []uint64, from, to int) {
+	for i := from; i < to; {
+		if i&63 == 0 && to-i >= 64 {
+			s[i>>6] = ^uint64(0)
+			i += 64
+			continue
+		}
+		s[i>>6] |= 1 << (i & 63)
+		i++
+	}
+}
+
+// coverLocked marks in covered and inside every whole form in b, and
+// reports whether it found one (under mu; the cover is good until the
+// next call). Each form's places are found once, in time linear in b's
+// length (occurrences), and each byte is marked at most once a form.
+func (x *Set) coverLocked(b []byte) bool {
+	found := false
+	for s := range x.forms {
+		hiC, hiI := 0, 0 // what is marked already, for s
+		x.occurrences(b, s, func(i, end int) {
+			if !found {
+				found = true
+				w := (len(b) + 64) / 64
+				if cap(x.covered) < w {
+					x.covered, x.inside = make([]uint64, w), make([]uint64, w)
+				}
+				x.covered, x.inside = x.covered[:w], x.inside[:w]
+				clear(x.covered)
+				clear(x.inside)
+			}
+			setBits(x.covered, max(i, hiC), end)
+			setBits(x.inside, max(i+1, hiI), end)
+			x.work += max(0, end-max(i, hiC))
+			hiC, hiI = max(hiC, end), max(hiI, end)
+		})
+	}
+	return found
+}
+
+// replaceCovered returns b with each run of bytes covered marks replaced
+// by "***", b itself when none is marked. covered may reach past b (the
+// cover of the line b was cut from, where no whole form straddles b's
+// end).
+func (x *Set) replaceCovered(b []byte) []byte {
+	any := false
+	for i := 0; i < len(b); i += 64 {
+		w := x.covered[i>>6]
+		if len(b)-i < 64 {
+			w &= 1<<(len(b)-i) - 1
+		}
+		if w != 0 {
+			any = true
+			break
+		}
+	}
+	if !any {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		if !bit(x.covered, i) {
+			out = append(out, b[i])
+			continue
+		}
+		out = append(out, "***"...)
+		for i+1 < len(b) && bit(x.covered, i+1) {
+			i++
+		}
+	}
+	return out
+}
+
+// headLen is how many of a form's first bytes bytes.Index looks for: its
+// cost is linear in the line for a needle this short (a SIMD brute force,
+// or Rabin-Karp whose collisions cost at most headLen bytes each), where
+// for a longer one a collided hash or a near match costs the whole form.
+const headLen = 16
+
+// occurrences calls fn with the start and end of every occurrence of s
+// in b, in order of start (under mu; it counts its work in x.work). The
+// places where s's first headLen bytes are come from bytes.Index; each is
+// compared whole, at a cost of len(s) counted against a budget of twice
+// b's length. Past it (a hostile line of near matches, or a periodic form
+// repeated), the two-way search of s runs over the rest (twoWay): the
+// search costs O(len(b)) in all, and no table.
+func (x *Set) occurrences(b, s []byte, fn func(start, end int)) {
+	m := len(s)
+	if m == 0 || m > len(b) {
+		return
+	}
+	k := min(m, headLen)
+	budget := 2*len(b) + 256
+	if testBudget >= 0 {
+		budget = testBudget
+	}
+	for j := 0; j+m <= len(b); {
+		i := bytes.Index(b[j:], s[:k])
+		if i < 0 {
+			x.work += len(b) - j
+			return
+		}
+		x.work += i + k
+		i += j
+		if i+m > len(b) {
+			return
+		}
+		if k < m || testBudget >= 0 {
+			if budget -= m - k; budget < 0 {
+				x.twoWay(b, s, i, fn)
+				return
+			}
+			x.work += m - k
+			if !bytes.Equal(b[i+k:i+m], s[k:]) {
+				j = i + 1
+				continue
+			}
+		}
+		fn(i, i+m)
+		j = i + 1
+	}
+}
+
+// testBudget, set by tests (0 or more), replaces occurrences' budget, so
+// that the two-way search takes over at any place.
+var testBudget = -1
+
+// twoWay calls fn for every occurrence of s in b that starts at from or
+// later: the two-way string matching of Crochemore and Perrin, in time
+// linear in len(b)+len(s) with no table (s's critical factorization, a
+// place and a period, is all it keeps).
+func (x *Set) twoWay(b, s []byte, from int, fn func(start, end int)) {
+	m, n := len(s), len(b)
+	suffix, period := criticalFactorization(s)
+	x.work += 2 * m
+	steps := 0
+	defer func() { x.work += steps }()
+	if bytes.Equal(s[:suffix], s[period:period+suffix]) {
+		// s is periodic: a shift by its period keeps m-period bytes
+		// known to match (memory).
+		memory := 0
+		for j := from; j <= n-m; {
+			i := max(suffix, memory)
+			for i < m && s[i] == b[i+j] {
+				i++
+				steps++
+			}
+			if i < m {
+				j += i - suffix + 1
+				memory = 0
+				steps++
+				continue
+			}
+			i = suffix - 1
+			for i >= memory && s[i] == b[i+j] {
+				i--
+				steps++
+			}
+			if i < memory {
+				fn(j, j+m)
+			}
+			j += period
+			memory = m - period
+			steps++
+		}
+		return
+	}
+	period = max(suffix, m-suffix) + 1
+	for j := from; j <= n-m; {
+		i := suffix
+		for i < m && s[i] == b[i+j] {
+			i++
+			steps++
+		}
+		if i < m {
+			j += i - suffix + 1
+			steps++
+			continue
+		}
+		i = suffix - 1
+		for i >= 0 && s[i] == b[i+j] {
+			i--
+			steps++
+		}
+		if i < 0 {
+			fn(j, j+m)
+		}
+		j += period
+		steps++
+	}
+}
+
+// criticalFactorization returns a critical factorization of s: the start
+// of its right part, and the period of the maximal suffix it comes from
+// (the larger of the maximal suffixes for either order of the bytes).
+func criticalFactorization(s []byte) (suffix, period int) {
+	ms1, p1 := maximalSuffix(s, false)
+	ms2, p2 := maximalSuffix(s, true)
+	if ms1 > ms2 {
+		return ms1 + 1, p1
+	}
+	return ms2 + 1, p2
+}
+
+// maximalSuffix returns the start minus one of s's maximal suffix for the
+// order of the bytes (reversed: the opposite order), and its period.
+func maximalSuffix(s []byte, reversed bool) (ms, p int) {
+	ms, j, k, p := -1, 0, 1, 1
+	for j+k < len(s) {
+		a, c := s[j+k], s[ms+k]
+		if reversed {
+			a, c = c, a
+		}
+		switch {
+		case a < c:
+			j += k
+			k = 1
+			p = j - ms
+		case a == c:
+			if k != p {
+				k++
+			} else {
+				j += p
+				k = 1
+			}
+		default:
+			ms = j
+			j = ms + 1
+			k, p = 1, 1
+		}
+	}
+	return ms, p
+}
+
+// table returns the Knuth-Morris-Pratt table of s in x.fail (grown when
+// short): fail[i] is the length of the longest proper start of s[:i+1]
+// that is also its end.
+func (x *Set) table(s []byte) []int32 {
+	if cap(x.fail) < len(s) {
+		clear(x.fail[:cap(x.fail)])
+		x.fail = make([]int32, len(s))
+	}
+	fail := x.fail[:len(s)]
+	if len(s) > 0 {
+		fail[0] = 0
+	}
+	for i, k := 1, int32(0); i < len(s); i++ {
+		for k > 0 && s[i] != s[k] {
+			k = fail[k-1]
+		}
+		if s[i] == s[k] {
+			k++
+		}
+		fail[i] = k
+	}
+	x.work += 2 * len(s)
+	return fail
+}
+
+// letGoTable zeroes and lets go a table longer than keepFail.
+func (x *Set) letGoTable() {
+	if cap(x.fail) > keepFail {
+		clear(x.fail[:cap(x.fail)])
+		x.fail = nil
+	}
+}
+
+// partialSuffixLocked is partialSuffix with x's table (under mu).
+func (x *Set) partialSuffixLocked(b, s []byte) int {
+	if len(s) < 2 {
+		return 0
+	}
+	tail := b[max(0, len(b)-(len(s)-1)):]
+	if len(tail) == 0 {
+		return 0
+	}
+	budget := partialSuffixQuick + 16*len(tail)
+	k, left := partialSuffixScan(tail, s, budget)
+	x.work += budget - max(left, 0) + len(tail) + 15*15
+	if left >= 0 {
+		return k
+	}
+	k = x.partialSuffixKMP(tail, s)
+	x.letGoTable()
+	return k
+}
+
+// partialSuffixQuick bounds the work partialSuffix spends on candidate
+// ends of b compared one by one, past which it runs the automaton.
+const partialSuffixQuick = 256
+
+// partialSuffix returns the length of the longest end of b that is the
+// start of s but not all of it (s going on past b's end), 0 when none.
+// Only b's last len(s)-1 bytes can be such an end. Its candidates, the
+// places where s's first bytes are, are compared one by one, longest
+// first, within a budget of 16 byte-comparisons a byte of tail; past it,
+// the Knuth-Morris-Pratt automaton of s runs over them, in time linear in
+// the shorter of b and s however long either is.
+func partialSuffix(b, s []byte) int {
+	var x Set
+	return x.partialSuffixLocked(b, s)
+}
+
+// partialSuffixScan is partialSuffix comparing candidates one by one; left
+// is what is left of budget, negative when that would take more than
+// budget byte-comparisons (k is then not the answer). The
+// candidates with 16 bytes or more after them are where s's first 16
+// bytes are (bytes.Index: no call per place s's first byte is, 32,768 in
+// a line of "abab..."), each compared whole; the last 15 places are
+// compared one by one.
+func partialSuffixScan(tail, s []byte, budget int) (k, left int) {
+	const p = 16
+	j := 0
+	for p <= len(s) && j+p <= len(tail) {
+		i := bytes.Index(tail[j:], s[:p])
+		if i < 0 {
+			break
+		}
+		j += i
+		m := len(tail) - j // < len(s)
+		if budget -= m; budget < 0 {
+			return 0, budget
+		}
+		if bytes.Equal(tail[j:], s[:m]) {
+			return m, budget
+		}
+		j++
+	}
+	for j = max(j, len(tail)-p+1); j < len(tail); j++ {
+		if m := len(tail) - j; bytes.Equal(tail[j:], s[:m]) {
+			return m, budget
+		}
+	}
+	return 0, budget
+}
+
+// partialSuffixKMP is partialSuffix running the automaton of s over tail
+// (shorter than s).
+func (x *Set) partialSuffixKMP(tail, s []byte) int {
+	// The automaton reads len(tail) bytes: it never gets past s's first
+	// len(tail)+1, nor needs the table of more.
+	s = s[:len(tail)+1]
+	fail := x.table(s)
+	q := int32(0)
+	for _, c := range tail { // q < len(s): tail is shorter than s
+		for q > 0 && c != s[q] {
+			q = fail[q-1]
+		}
+		if c == s[q] {
+			q++
+		}
+	}
+	x.work += 2 * len(tail)
+	return int(q)
+}
+
+// RedactExcerpt returns got, a quoted excerpt of a server's bytes (a
+// *wire.SyntaxError's Got: strconv.Quote of at most 16 bytes, "..." after
+// a cut one), with every whole form of a kept credential in it replaced
+// by "***", and a part of one (4 bytes or more) that the excerpt stops
+// with or opens with too. It compares bytes where they are: no copy of a
+// credential is made.
+func (x *Set) RedactExcerpt(got string) string {
+	if !x.Any() {
+		return got
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for f := range x.forms {
+		got = redactExcerpt(got, f)
+	}
+	return got
+}
+
+// redactExcerpt is RedactExcerpt for one form.
+func redactExcerpt(got string, form []byte) string {
+	got = replaceBytes(got, form)
+	if lo, hi := excerptBody(got); hi-lo >= 4 {
+		for k := min(len(form)-1, hi-lo); k >= 4; k-- {
+			if sameBytes(form[:k], got[hi-k:hi]) {
+				got = got[:hi-k] + "***" + got[hi:]
+				break
+			}
+		}
+	}
+	if lo, hi := excerptBody(got); hi-lo >= 4 {
+		for k := min(len(form)-1, hi-lo); k >= 4; k-- {
+			if sameBytes(form[len(form)-k:], got[lo:lo+k]) {
+				got = got[:lo] + "***" + got[lo+k:]
+				break
+			}
+		}
+	}
+	return got
+}
+
+// excerptBody returns the bounds in got of the excerpt's bytes: without
+// the "..." of a cut one and the quotes around it.
+func excerptBody(got string) (lo, hi int) {
+	hi = len(got)
+	if strings.HasSuffix(got, "...") {
+		hi -= 3
+	}
+	if hi > 0 && got[hi-1] == '"' {
+		hi--
+	}
+	if hi > 0 && got[0] == '"' {
+		lo = 1
+	}
+	return lo, hi
+}
+
+// replaceBytes returns s with every occurrence of form replaced by "***",
+// s itself when there is none. What it builds holds s's bytes around each
+// occurrence, never form's.
+func replaceBytes(s string, form []byte) string {
+	i := indexBytes(s, form)
+	if i < 0 {
+		return s
+	}
+	var b strings.Builder
+	for i >= 0 {
+		b.WriteString(s[:i])
+		b.WriteString("***")
+		s = s[i+len(form):]
+		i = indexBytes(s, form)
+	}
+	b.WriteString(s)
+	return b.String()
+}
+
+// indexBytes is strings.Index for a []byte needle, without converting it
+// (a copy of a secret). The excerpts it searches are short (16 bytes,
+// quoted).
+func indexBytes(s string, form []byte) int {
+	if len(form) == 0 {
+		return -1
+	}
+	for i := 0; i+len(form) <= len(s); i++ {
+		if sameBytes(form, s[i:i+len(form)]) {
+			return i
+		}
+	}
+	return -1
+}
