@@ -121,13 +121,7 @@ func checkAgainstBrute(t *testing.T, x *Set, list [][]byte, line []byte, c int) 
 func TestPartialSuffix(t *testing.T) {
 	r := rand.New(rand.NewPCG(57, 1))
 	alphabet := "ab"
-	word := func(n int) []byte {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = alphabet[r.IntN(len(alphabet))]
-		}
-		return b
-	}
+	word := func(n int) []byte { return randWord(r, alphabet, n) }
 	var x Set
 	for i := range 60000 {
 		alphabet = "ab"
@@ -163,13 +157,7 @@ func TestPartialSuffix(t *testing.T) {
 // 16 bytes or more.
 func TestPartialSuffixLongSecretsAllPaths(t *testing.T) {
 	r := rand.New(rand.NewPCG(57, 99))
-	word := func(n int) []byte {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = "ab"[r.IntN(2)]
-		}
-		return b
-	}
+	word := func(n int) []byte { return randWord(r, "ab", n) }
 	var x Set
 	for range 200000 {
 		s := word(2 + r.IntN(47))
@@ -203,13 +191,7 @@ func TestPartialSuffixLongSecretsAllPaths(t *testing.T) {
 // begins a secret.
 func TestRedactAgainstBrute(t *testing.T) {
 	r := rand.New(rand.NewPCG(57, 2))
-	word := func(n int) []byte {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = "ab"[r.IntN(2)]
-		}
-		return b
-	}
+	word := func(n int) []byte { return randWord(r, "ab", n) }
 	defer func() { testBudget = -1 }()
 	for i := range 80000 {
 		// Half of the lines with a budget of 0 to 99 bytes: the
@@ -239,6 +221,15 @@ func TestRedactAgainstBrute(t *testing.T) {
 	}
 }
 
+// randWord returns n bytes drawn from alphabet.
+func randWord(r *rand.Rand, alphabet string, n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = alphabet[r.IntN(len(alphabet))]
+	}
+	return b
+}
+
 func btoi(b bool) int {
 	if b {
 		return 1
@@ -251,16 +242,10 @@ func btoi(b bool) int {
 // periodic or not (over two letters, and over three with one rare).
 func TestTwoWayAgainstBrute(t *testing.T) {
 	r := rand.New(rand.NewPCG(57, 3))
-	word := func(n int) []byte {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = "ab"[r.IntN(2)]
-		}
-		return b
-	}
 	var x Set
-	for range 100000 {
-		s, b := word(1+r.IntN(12)), word(r.IntN(60))
+	for i := range 100000 {
+		alphabet := []string{"ab", "abc", "aaab"}[i%3]
+		s, b := randWord(r, alphabet, 1+r.IntN(12)), randWord(r, alphabet, r.IntN(60))
 		from := r.IntN(len(b) + 1)
 		var got, want []int
 		x.twoWay(b, s, from, func(i, _ int) { got = append(got, i) })
