@@ -521,7 +521,7 @@ func (r *clientRelay) forwardBody() bool {
 			ps.clientErr(err)
 			return false
 		}
-		cw = &captureWriter{w: w, max: maxRawLine, keep: ps.secrets.add}
+		cw = &captureWriter{w: w, max: maxRawLine, keep: ps.secrets.addOpen}
 		lw = cw
 	}
 	n, err := tk.ForwardLiteral(lw)

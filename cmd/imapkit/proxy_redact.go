@@ -34,15 +34,24 @@ const minSecret = 3
 
 // add records b as a credential, and when b is base64 (a SASL line),
 // what it decodes to and what follows its last NUL (PLAIN's password).
-func (ss *secretSet) add(b []byte) {
+func (ss *secretSet) add(b []byte) { ss.addOpen(b, false) }
+
+// addOpen is add; open: b is the start of a credential that went on (a
+// capture cut at its bound), whose rest is redacted with it from a
+// server's line (redact.Set.AddOpen).
+func (ss *secretSet) addOpen(b []byte, open bool) {
 	if len(b) < minSecret {
 		return
 	}
-	ss.s().Add(b)
+	add := ss.s().Add
+	if open {
+		add = ss.s().AddOpen
+	}
+	add(b)
 	if dec, err := base64.StdEncoding.DecodeString(string(b)); err == nil && len(dec) >= minSecret {
-		ss.s().Add(dec)
+		add(dec)
 		if i := bytes.LastIndexByte(dec, 0); i >= 0 {
-			ss.add(dec[i+1:])
+			ss.addOpen(dec[i+1:], open)
 		}
 	}
 }
@@ -71,7 +80,10 @@ func (ss *secretSet) redactCut(b []byte) []byte { return ss.s().RedactCut(b) }
 // captureWriter passes writes on to w and keeps the first max bytes: a
 // secret literal's body, for secretSet. keep is called with them once
 // (record): as soon as they reach max, before the write that fills them
-// goes on to w, and otherwise when the body ends or fails. Kept only
+// goes on to w, and otherwise when the body ends or fails; open when they
+// reached max (the body may go on past them: secretSet.addOpen redacts
+// its rest with them, which was printed after the "***" of an echo,
+// TestProxyOwedLineBodyPastCaptureEchoedRedacted). Kept only
 // after the whole body was relayed, a body the writer sent on in parts
 // (one over its 32 KiB) was echoed by the server, and printed, before it
 // was a credential (TestProxyOwedLineBodyEchoedMidLiteralRedacted).
@@ -79,7 +91,7 @@ type captureWriter struct {
 	w    *bufio.Writer
 	buf  []byte
 	max  int
-	keep func([]byte)
+	keep func(b []byte, open bool)
 	kept bool
 }
 
@@ -99,6 +111,6 @@ func (c *captureWriter) Flush() error { return c.w.Flush() }
 func (c *captureWriter) record() {
 	if !c.kept {
 		c.kept = true
-		c.keep(c.buf)
+		c.keep(c.buf, len(c.buf) == c.max)
 	}
 }

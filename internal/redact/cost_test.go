@@ -134,3 +134,27 @@ func TestAgainNewest(t *testing.T) {
 		t.Errorf("a credential sent again was dropped as the oldest: Redact = %q", got)
 	}
 }
+
+// TestAddOpen: the start of a credential that went on (AddOpen: a capture
+// cut at its bound) is redacted with the rest of the line after it, which
+// may be the credential's rest; a whole one (Add) only as far as it goes.
+func TestAddOpen(t *testing.T) {
+	var x Set
+	x.AddOpen([]byte("token-start"))
+	x.Add([]byte("pw-whole"))
+	for _, c := range []struct{ line, want string }{
+		{"* NO bad token-start-and-its-rest end", "* NO bad ***"},
+		{"* NO pw-whole and token-start...", "* NO *** and ***"},
+		{"* NO pw-whole-more", "* NO ***-more"},
+		{"* NO token-sta", "* NO token-sta"},
+	} {
+		if got := string(x.Redact([]byte(c.line))); got != c.want {
+			t.Errorf("Redact(%q) = %q, want %q", c.line, got, c.want)
+		}
+	}
+	// The cut before the partial "token-sta" would split the open one:
+	// back to its start.
+	if got := string(x.RedactCut([]byte("* NO token-start-and-its-rest end, token-sta"))); got != "* NO " {
+		t.Errorf("RedactCut = %q, want %q", got, "* NO ")
+	}
+}

@@ -76,10 +76,12 @@ const keepFail = 1024
 
 // secret is one credential in its forms: forms[0] as sent, then those of
 // its other forms that differ from every one before; quoted is its
-// strconv.Quote form (nil when that is forms[0]), for excerpts.
+// strconv.Quote form (nil when that is forms[0]), for excerpts. open: the
+// start of a credential that goes on (AddOpen).
 type secret struct {
 	forms  [][]byte
 	quoted []byte
+	open   bool
 }
 
 // New returns a Set that looks for every form of a credential also as
@@ -93,13 +95,19 @@ func (x *Set) Any() bool { return x != nil && x.n.Load() > 0 }
 // Add keeps a copy of s (the caller's slice is left as it is); an empty s
 // is not kept (it would match everywhere). A credential kept already
 // becomes the newest; past MaxSecrets, the oldest is zeroed and dropped.
-func (x *Set) Add(s []byte) { addSecret(x, s) }
+func (x *Set) Add(s []byte) { addSecret(x, s, false) }
 
 // AddString is Add for a string, copied once (no []byte conversion left
 // to the garbage collector unzeroed).
-func (x *Set) AddString(s string) { addSecret(x, s) }
+func (x *Set) AddString(s string) { addSecret(x, s, false) }
 
-func addSecret[T ~string | ~[]byte](x *Set, s T) {
+// AddOpen is Add for s, the start of a credential that went on (a capture
+// cut at its bound: the rest was not kept): where a form of s is found
+// in a line, the rest of the line is redacted with it, as it may be the
+// credential's rest.
+func (x *Set) AddOpen(s []byte) { addSecret(x, s, true) }
+
+func addSecret[T ~string | ~[]byte](x *Set, s T, open bool) {
 	if len(s) == 0 {
 		return
 	}
@@ -112,6 +120,7 @@ func addSecret[T ~string | ~[]byte](x *Set, s T) {
 		if sameBytes(o.forms[0], s) {
 			// The newest again (the proxy's rule: a credential in use
 			// is not the one to drop).
+			o.open = o.open || open
 			copy(x.list[i:], x.list[i+1:])
 			x.list[len(x.list)-1] = o
 			return
@@ -121,7 +130,9 @@ func addSecret[T ~string | ~[]byte](x *Set, s T) {
 		x.dropOldest()
 	}
 	own := append([]byte(nil), s...)
-	x.list = append(x.list, x.makeForms(own))
+	sec := x.makeForms(own)
+	sec.open = open
+	x.list = append(x.list, sec)
 	x.setLongest()
 	x.n.Store(int32(len(x.list)))
 }
@@ -351,31 +362,46 @@ func setBits(s []uint64, from, to int) {
 	}
 }
 
-// coverLocked marks in covered and inside every whole form in b, and
-// reports whether it found one (under mu; the cover is good until the
+// coverLocked marks in covered and inside every whole form in b (an open
+// credential's from its start to b's end: AddOpen), and reports whether
+// it found one (under mu; the cover is good until the
 // next call). Each form's places are found once, in time linear in b's
 // length (occurrences), and each byte is marked at most once a form.
 func (x *Set) coverLocked(b []byte) bool {
 	found := false
-	for s := range x.forms {
-		hiC, hiI := 0, 0 // what is marked already, for s
-		x.occurrences(b, s, func(i, end int) {
-			if !found {
-				found = true
-				w := (len(b) + 64) / 64
-				if cap(x.covered) < w {
-					x.covered, x.inside = make([]uint64, w), make([]uint64, w)
-				}
-				x.covered, x.inside = x.covered[:w], x.inside[:w]
-				clear(x.covered)
-				clear(x.inside)
-			}
-			setBits(x.covered, max(i, hiC), end)
-			setBits(x.inside, max(i+1, hiI), end)
-			x.work += max(0, end-max(i, hiC))
-			hiC, hiI = max(hiC, end), max(hiI, end)
-		})
+	for _, sec := range x.list {
+		for _, s := range sec.forms {
+			found = x.coverForm(b, s, sec.open, found)
+		}
 	}
+	return found
+}
+
+// coverForm marks the occurrences of s in b (coverLocked); when open,
+// from the first one's start to b's end. found: the cover was cleared
+// for b already; it reports whether it was.
+func (x *Set) coverForm(b, s []byte, open, found bool) bool {
+	hiC, hiI := 0, 0 // what is marked already, for s
+	x.occurrences(b, s, func(i, end int) bool {
+		if open {
+			end = len(b)
+		}
+		if !found {
+			found = true
+			w := (len(b) + 64) / 64
+			if cap(x.covered) < w {
+				x.covered, x.inside = make([]uint64, w), make([]uint64, w)
+			}
+			x.covered, x.inside = x.covered[:w], x.inside[:w]
+			clear(x.covered)
+			clear(x.inside)
+		}
+		setBits(x.covered, max(i, hiC), end)
+		setBits(x.inside, max(i+1, hiI), end)
+		x.work += max(0, end-max(i, hiC))
+		hiC, hiI = max(hiC, end), max(hiI, end)
+		return !open // the first of an open one is enough
+	})
 	return found
 }
 
@@ -419,13 +445,14 @@ func (x *Set) replaceCovered(b []byte) []byte {
 const headLen = 16
 
 // occurrences calls fn with the start and end of every occurrence of s
-// in b, in order of start (under mu; it counts its work in x.work). The
+// in b, in order of start, until fn returns false (under mu; it counts
+// its work in x.work). The
 // places where s's first headLen bytes are come from bytes.Index; each is
 // compared whole, at a cost of len(s) counted against a budget of twice
 // b's length. Past it (a hostile line of near matches, or a periodic form
 // repeated), the two-way search of s runs over the rest (twoWay): the
 // search costs O(len(b)) in all, and no table.
-func (x *Set) occurrences(b, s []byte, fn func(start, end int)) {
+func (x *Set) occurrences(b, s []byte, fn func(start, end int) bool) {
 	m := len(s)
 	if m == 0 || m > len(b) {
 		return
@@ -457,7 +484,9 @@ func (x *Set) occurrences(b, s []byte, fn func(start, end int)) {
 				continue
 			}
 		}
-		fn(i, i+m)
+		if !fn(i, i+m) {
+			return
+		}
 		j = i + 1
 	}
 }
@@ -467,10 +496,10 @@ func (x *Set) occurrences(b, s []byte, fn func(start, end int)) {
 var testBudget = -1
 
 // twoWay calls fn for every occurrence of s in b that starts at from or
-// later: the two-way string matching of Crochemore and Perrin, in time
+// later, until fn returns false: the two-way string matching of Crochemore and Perrin, in time
 // linear in len(b)+len(s) with no table (s's critical factorization, a
 // place and a period, is all it keeps).
-func (x *Set) twoWay(b, s []byte, from int, fn func(start, end int)) {
+func (x *Set) twoWay(b, s []byte, from int, fn func(start, end int) bool) {
 	m, n := len(s), len(b)
 	suffix, period := criticalFactorization(s)
 	x.work += 2 * m
@@ -497,8 +526,8 @@ func (x *Set) twoWay(b, s []byte, from int, fn func(start, end int)) {
 				i--
 				steps++
 			}
-			if i < memory {
-				fn(j, j+m)
+			if i < memory && !fn(j, j+m) {
+				return
 			}
 			j += period
 			memory = m - period
@@ -523,8 +552,8 @@ func (x *Set) twoWay(b, s []byte, from int, fn func(start, end int)) {
 			i--
 			steps++
 		}
-		if i < 0 {
-			fn(j, j+m)
+		if i < 0 && !fn(j, j+m) {
+			return
 		}
 		j += period
 		steps++

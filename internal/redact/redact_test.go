@@ -248,7 +248,7 @@ func TestTwoWayAgainstBrute(t *testing.T) {
 		s, b := randWord(r, alphabet, 1+r.IntN(12)), randWord(r, alphabet, r.IntN(60))
 		from := r.IntN(len(b) + 1)
 		var got, want []int
-		x.twoWay(b, s, from, func(i, _ int) { got = append(got, i) })
+		x.twoWay(b, s, from, func(i, _ int) bool { got = append(got, i); return true })
 		for i := from; i+len(s) <= len(b); i++ {
 			if bytes.Equal(b[i:i+len(s)], s) {
 				want = append(want, i)
