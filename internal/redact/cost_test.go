@@ -158,3 +158,25 @@ func TestAddOpen(t *testing.T) {
 		t.Errorf("RedactCut = %q, want %q", got, "* NO ")
 	}
 }
+
+// TestKeptMemory: what a Set keeps from one line to the next, after a
+// line of the session's capture (64 KiB) with a credential in it and a
+// hostile one (near matches of long credentials, ending in the start of
+// one: the two-way search and the cut's table): its cover, 2 bits a byte
+// (16 KiB), and no table over keepFail entries. The session kept an
+// []int32 a byte (256 KiB), and a table as long as the longest
+// credential at the cut.
+func TestKeptMemory(t *testing.T) {
+	var x Set
+	x.AddString("s3cret-pass")
+	long := bytes.Repeat([]byte("abcdefghijklmnop"), 4<<10)
+	long[len(long)-1] = 'Z'
+	x.Add(long)
+	line := append([]byte("* OK echo s3cret-pass "), bytes.Repeat([]byte("q"), capture-22)...)
+	x.RedactCut(line)
+	x.RedactCut(append(bytes.Repeat([]byte("abcdefghijklmnop"), 2<<10), 'x')) // the cut's table
+	x.Redact(bytes.Repeat([]byte("abcdefghijklmnop"), capture/16))
+	if got, want := x.KeptBytes(), capture/4+64; got > want {
+		t.Errorf("the Set keeps %d bytes after a %d-byte line, want at most %d", got, capture, want)
+	}
+}

@@ -346,6 +346,14 @@ func (x *Set) RedactCut(b []byte) []byte {
 	return x.replaceCovered(b[:n])
 }
 
+// KeptBytes returns the bytes of the buffers the Set keeps from one line
+// to the next (its cover and its table), for tests and measures.
+func (x *Set) KeptBytes() int {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return 8*(cap(x.covered)+cap(x.inside)) + 4*cap(x.fail)
+}
+
 // bit reports whether bit i of s is set.
 func bit(s []uint64, i int) bool { return s[i>>6]&(1<<(i&63)) != 0 }
 
