@@ -453,7 +453,8 @@ func (x *Set) replaceCovered(b []byte) []byte {
 const headLen = 16
 
 // occurrences calls fn with the start and end of every occurrence of s
-// in b, in order of start, until fn returns false (under mu; it counts
+// in b (or of a run of them that overlap, as one), in order of start,
+// until fn returns false (under mu; it counts
 // its work in x.work). The
 // places where s's first headLen bytes are come from bytes.Index; each is
 // compared whole, at a cost of len(s) counted against a budget of twice
@@ -504,7 +505,8 @@ func (x *Set) occurrences(b, s []byte, fn func(start, end int) bool) {
 var testBudget = -1
 
 // twoWay calls fn for every occurrence of s in b that starts at from or
-// later, until fn returns false: the two-way string matching of Crochemore and Perrin, in time
+// later, until fn returns false (a run of occurrences that overlap, s
+// repeated with its period, as one: the first's start, the last's end): the two-way string matching of Crochemore and Perrin, in time
 // linear in len(b)+len(s) with no table (s's critical factorization, a
 // place and a period, is all it keeps).
 func (x *Set) twoWay(b, s []byte, from int, fn func(start, end int) bool) {
@@ -534,12 +536,41 @@ func (x *Set) twoWay(b, s []byte, from int, fn func(start, end int) bool) {
 				i--
 				steps++
 			}
-			if i < memory && !fn(j, j+m) {
+			if i >= memory {
+				j += period
+				memory = m - period
+				steps++
+				continue
+			}
+			if period == m {
+				// Occurrences a period apart only touch: one at a
+				// time (a cut between them splits neither).
+				if !fn(j, j+m) {
+					return
+				}
+				j += period
+				memory = m - period
+				steps++
+				continue
+			}
+			// A run of occurrences, each a period after the one
+			// before and overlapping it, as far as b goes on with
+			// s's period (blocks compared at once): given as one,
+			// from the first's start to the last's end.
+			k := j + m
+			for k+256 <= n && bytes.Equal(b[k:k+256], b[k-period:k-period+256]) {
+				k += 256
+			}
+			for k < n && b[k] == b[k-period] {
+				k++
+			}
+			steps += k - (j + m) + 1
+			last := j + (k-m-j)/period*period
+			if !fn(j, last+m) {
 				return
 			}
-			j += period
+			j = last + period
 			memory = m - period
-			steps++
 		}
 		return
 	}

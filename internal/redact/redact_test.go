@@ -239,37 +239,54 @@ func btoi(b bool) int {
 
 // TestTwoWayAgainstBrute: the two-way search that takes over past the
 // budget finds what the brute force does, from any start, for needles
-// periodic or not (over two letters, and over three with one rare).
+// periodic or not (over two letters, and over three with one rare): the
+// bytes its occurrences cover, and the places a cut would split one (a
+// run of overlapping occurrences comes as one).
 func TestTwoWayAgainstBrute(t *testing.T) {
 	r := rand.New(rand.NewPCG(57, 3))
 	var x Set
 	for i := range 100000 {
 		alphabet := []string{"ab", "abc", "aaab"}[i%3]
-		s, b := randWord(r, alphabet, 1+r.IntN(12)), randWord(r, alphabet, r.IntN(60))
+		s, b := randWord(r, alphabet, 1+r.IntN(12)), randWord(r, alphabet, r.IntN(80))
+		if i%2 == 0 && len(s) > 1 {
+			// A periodic needle, repeated in the line.
+			p := s[:1+r.IntN(len(s)-1)]
+			s = bytes.Repeat(p, len(s)/len(p)+1)[:len(s)]
+			b = append(b, bytes.Repeat(p, r.IntN(30))...)
+		}
 		from := r.IntN(len(b) + 1)
 		var got, want []int
-		x.twoWay(b, s, from, func(i, _ int) bool { got = append(got, i); return true })
+		x.twoWay(b, s, from, func(i, end int) bool { got = append(got, i, end); return true })
 		for i := from; i+len(s) <= len(b); i++ {
 			if bytes.Equal(b[i:i+len(s)], s) {
-				want = append(want, i)
+				want = append(want, i, i+len(s))
 			}
 		}
-		if !slicesEqual(got, want) {
-			t.Fatalf("twoWay(%q, %q, %d) = %v; want %v", b, s, from, got, want)
+		if c, w := spans(got, len(b)), spans(want, len(b)); c != w {
+			t.Fatalf("twoWay(%q, %q, %d) = %v, covers %s; want %v, %s", b, s, from, got, c, want, w)
+		}
+		for k := 2; k < len(got); k += 2 {
+			if got[k] <= got[k-2] {
+				t.Fatalf("twoWay(%q, %q, %d) = %v: not in order", b, s, from, got)
+			}
 		}
 	}
 }
 
-func slicesEqual(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
+// spans renders what the intervals [iv[k], iv[k+1]) cover in a line of n
+// bytes: a letter a byte, C covered, '.' not; then a letter a place inside
+// the line, I inside an interval, '.' not.
+func spans(iv []int, n int) string {
+	c, in := bytes.Repeat([]byte("."), n), bytes.Repeat([]byte("."), n+1)
+	for k := 0; k < len(iv); k += 2 {
+		for j := iv[k]; j < iv[k+1]; j++ {
+			c[j] = 'C'
+			if j > iv[k] {
+				in[j] = 'I'
+			}
 		}
 	}
-	return true
+	return string(c) + "|" + string(in)
 }
 
 // FuzzRedact compares Redact and RedactCut with the brute force, for
