@@ -336,6 +336,7 @@ func (x *Set) RedactCut(b []byte) []byte {
 			n = min(n, len(b)-k)
 		}
 	}
+	x.letGoTable() // one table for the line's forms, let go when long
 	if !x.coverLocked(b) {
 		return b[:n]
 	}
@@ -689,9 +690,7 @@ func (x *Set) partialSuffixLocked(b, s []byte) int {
 	if left >= 0 {
 		return k
 	}
-	k = x.partialSuffixKMP(tail, s)
-	x.letGoTable()
-	return k
+	return x.partialSuffixKMP(tail, s)
 }
 
 // partialSuffixQuick bounds the work partialSuffix spends on candidate
