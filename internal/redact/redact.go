@@ -18,7 +18,8 @@
 // window): it first cuts the start before its longest end that begins a
 // form (a credential that went on past the cut), then back to the start
 // of any whole form that cut would split, so that no part of a credential
-// shows.
+// shows. A credential kept only in part (AddOpen: a capture cut at its
+// bound) is redacted with the rest of the line after it.
 //
 // Cost: a line is searched once for each form (at most MaxSecrets times
 // six), each search linear in the line's length whatever its bytes, so a
