@@ -1796,7 +1796,10 @@ func (t *Tokenizer) drainLiteral() error {
 // MaxLiteral. After a read error (a deadline) it is called again to
 // resume; until then other calls fail with ErrSkipPending. It may also
 // resume an interrupted ForwardLine (the rest is then not relayed), never
-// an interrupted RefuseLine.
+// an interrupted RefuseLine. The end of the stream is io.EOF where no
+// byte of a line came (after a line's end: nothing is pending, and Next
+// returns io.EOF too), io.ErrUnexpectedEOF inside a line; so it is for
+// ForwardLine, ForwardLongLine and RefuseLine.
 func (t *Tokenizer) SkipLine() error { return t.skipLine(nil, false, int64(t.maxLine), -1) }
 
 // skipLine is SkipLine; with w non-nil it is ForwardLine: every byte is
@@ -1997,7 +2000,13 @@ func (t *Tokenizer) skipLineOn(w io.Writer, lineLimit, totalLimit int64, refuse 
 				}
 				// A resumed call goes on from here (skipHead, skipCode).
 				t.skipHeadAt = t.Offset()
-				return t.eofErr(err, 1)
+				if err == io.EOF && (t.skipBegun() || t.lineCut) {
+					// The end inside the line (a Drop may have given
+					// up all of it that came: lineCut): io.EOF only
+					// between lines, where nothing of one came.
+					err = io.ErrUnexpectedEOF
+				}
+				return err
 			}
 			// fill keeps the bytes from lineStart (it moves them, and
 			// lineStart with them) unless a Drop gave them up.
