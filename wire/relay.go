@@ -344,11 +344,8 @@ func (t *Tokenizer) ForwardAsSync(w io.Writer) (int, error) {
 // over one) splices, and a failed write throws away what the kernel
 // drained, which neither count shows.
 func (t *Tokenizer) ForwardLiteral(w io.Writer) (int64, error) {
-	if t.pend&pendSkip != 0 {
-		return 0, t.skipPendingErr()
-	}
-	if t.pend&pendLit == 0 {
-		return 0, ErrLiteralPending
+	if err := t.openLit(); err != nil {
+		return 0, err
 	}
 	if _, err := t.Forward(w); err != nil {
 		return 0, err

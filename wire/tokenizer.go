@@ -1465,11 +1465,8 @@ func literalHeaderBuffered(b []byte) (info LiteralInfo, n int) {
 // ErrStringTooLarge (consuming nothing) when the literal is larger than
 // MaxStringLiteral. The bytes are valid until the next line is read.
 func (t *Tokenizer) LiteralBytes() ([]byte, error) {
-	if t.pend&pendSkip != 0 {
-		return nil, t.skipPendingErr()
-	}
-	if t.pend&pendLit == 0 {
-		return nil, ErrLiteralPending
+	if err := t.openLit(); err != nil {
+		return nil, err
 	}
 	n := t.litRemain
 	if n > int64(t.maxString) {
@@ -1495,11 +1492,8 @@ func (t *Tokenizer) LiteralBytes() ([]byte, error) {
 // whatever the caller leaves unread is skipped then. Reading it does not
 // allocate, and large reads bypass the tokenizer's buffer.
 func (t *Tokenizer) LiteralReader() (io.Reader, error) {
-	if t.pend&pendSkip != 0 {
-		return nil, t.skipPendingErr()
-	}
-	if t.pend&pendLit == 0 {
-		return nil, ErrLiteralPending
+	if err := t.openLit(); err != nil {
+		return nil, err
 	}
 	t.gen++ // the literal's bytes leave the buffer: marks cannot replay them
 	return (*literalReader)(t), nil
@@ -1513,11 +1507,8 @@ func (t *Tokenizer) LiteralReader() (io.Reader, error) {
 // it after forwarding the header and before reading any of the body. It
 // fails with ErrLiteralPending when no literal is open.
 func (t *Tokenizer) RefuseLiteral() error {
-	if t.pend&pendSkip != 0 {
-		return t.skipPendingErr()
-	}
-	if t.pend&pendLit == 0 {
-		return ErrLiteralPending
+	if err := t.openLit(); err != nil {
+		return err
 	}
 	t.closeLiteral()
 	t.pend |= pendEOL
@@ -1853,6 +1844,26 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool, lineLimit, totalLimit int
 // and once it leaves the buffer Forward fails (ErrForwardGap).
 func (t *Tokenizer) skipBegun() bool {
 	return t.r != t.w || t.r != t.lineStart || t.skipLineLen != 0 || t.pend&pendLit != 0
+}
+
+// openLit checks that a literal is open for a call that reads or ends
+// it (LiteralBytes, LiteralReader, RefuseLiteral, ForwardLiteral): one
+// test of pend where a skip pending and no literal are both errors.
+// begin's slow path does not serve: it drains the open literal.
+func (t *Tokenizer) openLit() error {
+	if t.pend&(pendLit|pendSkip) != pendLit {
+		return t.openLitErr()
+	}
+	return nil
+}
+
+// openLitErr is openLit's error: ErrSkipPending (or io.EOF) while an
+// interrupted skip of the line waits, else ErrLiteralPending.
+func (t *Tokenizer) openLitErr() error {
+	if t.pend&pendSkip != 0 {
+		return t.skipPendingErr()
+	}
+	return ErrLiteralPending
 }
 
 // skipPendingErr is the error of a call made while an interrupted skip of
