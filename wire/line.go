@@ -118,7 +118,7 @@ loop:
 			dst = appendTok(dst, KindSP, uint64(i-r), nil)
 			r = i
 		case clsOpen:
-			if t.depth >= t.maxDepth {
+			if t.depth >= int(t.maxDepth) {
 				break loop
 			}
 			t.depth++

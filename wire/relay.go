@@ -88,10 +88,10 @@ func (t *Tokenizer) nextHead() (Kind, error) {
 	case hCodeOrText:
 		// kind is KindLBracket: nextHead only reads '[' here.
 		next = hCode
-		t.codeDepth = t.depth - 1
+		t.codeDepth = int32(t.depth - 1)
 	case hCode:
 		switch {
-		case kind == KindRBracket && t.depth <= t.codeDepth:
+		case kind == KindRBracket && t.depth <= int(t.codeDepth):
 			next = hSP3
 		case kind != KindCRLF:
 			next = hCode
@@ -508,7 +508,10 @@ func (t *Tokenizer) RefuseLine() error { return t.RefuseLineMax(-1) }
 // literals are bounded by the larger of max and MaxLineLength: the line
 // is dropped as it is read, in a buffer that does not grow. A negative
 // max is no bound but MaxLineLength's (RefuseLine). Interrupted by a read
-// error, it is resumed by RefuseLine or RefuseLineMax alone: until then
+// error, it is resumed by RefuseLine or RefuseLineMax alone, and max
+// counts from where the first call of the line began (what each
+// interrupted call read counts: a line cut often does not pass it), so
+// resume with the same max; until then
 // other calls fail with ErrSkipPending (SkipLine and ForwardLine too, which
 // would wait for the body of a synchronizing literal that ends the line,
 // or relay the refused command).

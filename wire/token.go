@@ -272,7 +272,7 @@ func (t *Tokenizer) next() (Kind, error) {
 		t.setLazy(KindSP, r, i)
 		return KindSP, nil
 	case clsOpen:
-		if t.depth >= t.maxDepth {
+		if t.depth >= int(t.maxDepth) {
 			return t.nextSlow()
 		}
 		t.depth++

@@ -153,14 +153,18 @@ type Tokenizer struct {
 	litStart  int              // where the open literal's bytes begin in buf
 	released  int              // the size of the buffer Release gave back (0: none)
 
-	maxLine, maxString, maxDepth int
-	maxTokens                    int // AppendLine's bound (MaxLineTokens)
-	maxLiteral                   int64
+	maxLine, maxString int
+	maxTokens          int // AppendLine's bound (MaxLineTokens)
+	// maxDepth is MaxDepth, at most math.MaxInt32 (a depth a line of 2
+	// GiB of '(' reaches), so that depth, below it, fits codeDepth.
+	// Both int32, side by side, to keep the struct in its size class.
+	maxDepth   int32
+	codeDepth  int32 // the depth outside the response code being read
+	maxLiteral int64
 
 	broken error // set with pendBroken: why the stream is out of step
 
-	headOff   int64 // stream offset where the head expects its next token (see head)
-	codeDepth int   // the depth outside the response code being read
+	headOff int64 // stream offset where the head expects its next token (see head)
 	// lineText: the line is a status response or a continuation request,
 	// so a "{5}" at its end is text, not a literal header.
 	lineText bool
@@ -197,6 +201,11 @@ type Tokenizer struct {
 	// from its start, as one call does. A Drop starts it over (what Drop
 	// gives up stops counting).
 	skipLineLen int64
+	// skipRead counts the bytes an interrupted RefuseLineMax of the
+	// current line read, literal bodies included, so that the call
+	// resuming it counts from where the first began (its max bounds
+	// the line, not each call).
+	skipRead int64
 
 	// wholeAt is 1 + the stream offset of the line LineBuffered last
 	// found wholly buffered (0: none), so that prepare need not look again.
@@ -238,7 +247,7 @@ func NewTokenizer(r io.Reader, opts *TokenizerOptions) *Tokenizer {
 		rd:         r,
 		maxLine:    orDefault(o.MaxLineLength, DefaultMaxLineLength),
 		maxString:  orDefault(o.MaxStringLiteral, DefaultMaxStringLiteral),
-		maxDepth:   orDefault(o.MaxDepth, DefaultMaxDepth),
+		maxDepth:   int32(min(orDefault(o.MaxDepth, DefaultMaxDepth), math.MaxInt32)),
 		maxTokens:  orDefault(o.MaxLineTokens, DefaultMaxLineTokens),
 		maxLiteral: o.MaxLiteral,
 		lenient:    o.LenientLineEnds,
@@ -281,7 +290,7 @@ func (t *Tokenizer) Reset(r io.Reader) {
 	t.litRemain = 0
 	t.startHead()
 	t.lineText, t.lineCut, t.dropping = false, false, false
-	t.skipHead, t.skipInCode, t.skipLineLen = headScan{}, false, 0
+	t.skipHead, t.skipInCode, t.skipLineLen, t.skipRead = headScan{}, false, 0, 0
 	t.closeCut = false
 	t.fwdOff, t.fwdLost = t.base, false
 	t.wholeAt = 0
@@ -495,7 +504,7 @@ func (t *Tokenizer) prepare() {
 	t.scratch = t.scratch[:0]
 	t.lineStart = t.r
 	t.lineText, t.lineCut, t.dropping = false, false, false
-	t.skipHead, t.skipInCode, t.skipLineLen = headScan{}, false, 0
+	t.skipHead, t.skipInCode, t.skipLineLen, t.skipRead = headScan{}, false, 0, 0
 	// Move the unread tail to the front once past half of the buffer, so
 	// that every line shorter than half the buffer fits without growing it;
 	// but not while the whole line is buffered: it needs no room, and
@@ -1003,7 +1012,7 @@ func (t *Tokenizer) Expect(c byte) error {
 func (t *Tokenizer) consumeSpecial(c byte) error {
 	switch c {
 	case '(', '[':
-		if t.depth >= t.maxDepth {
+		if t.depth >= int(t.maxDepth) {
 			return &LimitError{Offset: t.Offset(), Limit: int64(t.maxDepth), Got: int64(t.depth + 1), Err: ErrTooDeep}
 		}
 		t.depth++
@@ -1821,11 +1830,18 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool, lineLimit, totalLimit int
 		t.pend &^= pendSkip
 		t.skipKind = 0
 	}
-	err := t.skipLineOn(w, lineLimit, totalLimit, refuse)
+	// totalLimit counts from where the first call of the line began: a
+	// resumed one goes on with what those before it read (skipRead).
+	from := t.Offset() - t.skipRead
+	t.skipRead = 0
+	err := t.skipLineOn(w, lineLimit, totalLimit, from, refuse)
 	if err != nil && t.pend&pendBroken == 0 && t.skipBegun() {
 		// The line stays this call's until it is resumed (ErrSkipPending).
 		t.pend |= pendSkip
 		t.skipKind = kind
+		if totalLimit >= 0 {
+			t.skipRead = t.Offset() - from
+		}
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			t.skipKind |= skipEnded
 		}
@@ -1876,8 +1892,9 @@ func (t *Tokenizer) skipPendingErr() error {
 	return ErrSkipPending
 }
 
-// skipLineOn is skipLine once the line is the call's.
-func (t *Tokenizer) skipLineOn(w io.Writer, lineLimit, totalLimit int64, refuse bool) error {
+// skipLineOn is skipLine once the line is the call's; totalLimit counts
+// from the stream offset from.
+func (t *Tokenizer) skipLineOn(w io.Writer, lineLimit, totalLimit, from int64, refuse bool) error {
 	if w != nil && t.pend&(pendLit|pendBroken) == pendLit {
 		// A literal is open (a forward its writer or reader interrupted
 		// in the body, or a caller's Literal): it is relayed from its
@@ -1956,9 +1973,8 @@ func (t *Tokenizer) skipLineOn(w io.Writer, lineLimit, totalLimit int64, refuse 
 	// line began: what the caller had already consumed counts too, and
 	// what an interrupted skip of the line gave up (skipLineLen).
 	skipped := t.skipLineLen + int64(t.r-t.lineStart)
-	// From here what the call reads is counted against totalLimit,
-	// literal bodies included (Offset counts them).
-	from := t.Offset()
+	// What the call reads, and the calls it resumes read, is counted
+	// against totalLimit, literal bodies included (Offset counts them).
 	overTotal := func(more int64) bool {
 		return totalLimit >= 0 && t.Offset()-from+more > totalLimit
 	}
@@ -2114,7 +2130,7 @@ func (t *Tokenizer) skipLineOn(w io.Writer, lineLimit, totalLimit int64, refuse 
 func (t *Tokenizer) resumeCode(text bool) {
 	if !t.skipInCode {
 		t.skipInCode = text && t.pend&pendHead != 0 && t.head == hCode
-		d := int32(min(t.depth-t.codeDepth, math.MaxInt32))
+		d := int32(min(t.depth-int(t.codeDepth), math.MaxInt32))
 		t.skipCode = codeScan{depth: d, plainDepth: d}
 		if t.skipInCode {
 			t.skipHeadAt = t.Offset() // followed up to here
