@@ -37,11 +37,16 @@ func (h *hookWriter) Write(p []byte) (int, error) {
 // any ReadFrom failing inside a body read from a syscall.Conn is taken
 // for a lossy splice (readFrom's kernelConn check looked at the source
 // only), and the resumed call failed with ErrForwardGap: the relay had to
-// drop the connection at every idle deadline inside a literal. Now only a
-// bufio.Writer, whose target cannot be seen, is taken for one that may
-// splice (maySplice).
+// drop the connection at every idle deadline inside a literal. Then a
+// bufio.Writer, whose target cannot be seen, was taken for one that may
+// splice whatever it did: a relay writing through one (over a *tls.Conn,
+// which has no ReadFrom, so bufio read into its own buffer) lost the
+// connection the same way. Now one is taken for a splice only when its
+// target's ReadFrom ran and failed (bufio then keeps the error: "bufio
+// over a ReadFrom", the writer dead anyway, stays loud, as its target may
+// be a *net.TCPConn: TestForwardLineResumedAfterSpliceWriteDeadline).
 func TestForwardLineResumedAfterReadDeadlineInBodyFromTCP(t *testing.T) {
-	for _, name := range []string{"bytes.Buffer", "bufio.Writer"} {
+	for _, name := range []string{"bytes.Buffer", "bufio.Writer", "bufio over a ReadFrom"} {
 		t.Run(name, func(t *testing.T) {
 			client, proxyIn := tcpPair(t)
 			head, body, next := "a1 APPEND INBOX {10}\r\n", "0123456789", " (x)\r\nz NOOP\r\n"
@@ -52,10 +57,14 @@ func TestForwardLineResumedAfterReadDeadlineInBodyFromTCP(t *testing.T) {
 			var w io.Writer
 			var flush func() error
 			deadline := func() { proxyIn.SetReadDeadline(time.Unix(1, 0)) }
-			if name == "bytes.Buffer" {
+			switch name {
+			case "bytes.Buffer":
 				w, flush = &bufHook{hookWriter{w: &out, hook: deadline}}, func() error { return nil }
-			} else {
+			case "bufio.Writer":
 				bw := bufio.NewWriter(&hookWriter{w: &out, hook: deadline})
+				w, flush = bw, bw.Flush
+			default:
+				bw := bufio.NewWriter(&bufHook{hookWriter{w: &out, hook: deadline}})
 				w, flush = bw, bw.Flush
 			}
 			tk := wire.NewTokenizer(proxyIn, nil)
@@ -68,13 +77,13 @@ func TestForwardLineResumedAfterReadDeadlineInBodyFromTCP(t *testing.T) {
 				t.Fatal(err)
 			}
 			err = tk.ForwardLine(w)
-			if name == "bufio.Writer" {
-				// A bufio.Writer's target cannot be seen: it may be a
-				// *net.TCPConn that splices (TestForwardLineResumedAfterSpliceWriteDeadline),
-				// so a ReadFrom through it that failed inside the body
-				// leaves the stream out of step, loudly.
+			if name == "bufio over a ReadFrom" {
+				// bufio handed its ReadFrom to its target, which
+				// cannot be seen: it may be a *net.TCPConn that
+				// splices, so a ReadFrom through it that failed inside
+				// the body leaves the stream out of step, loudly.
 				if !errors.Is(err, wire.ErrOutOfStep) || !errors.Is(err, wire.ErrForwardGap) {
-					t.Fatalf("resumed ForwardLine through a bufio.Writer: %v; want ErrOutOfStep and ErrForwardGap", err)
+					t.Fatalf("resumed ForwardLine through a bufio.Writer whose target's ReadFrom failed: %v; want ErrOutOfStep and ErrForwardGap", err)
 				}
 				return
 			}

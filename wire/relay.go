@@ -342,7 +342,10 @@ func (t *Tokenizer) ForwardAsSync(w io.Writer) (int, error) {
 // does any ReadFrom that fails inside the body when the tokenizer reads a
 // syscall.Conn (a *net.TCPConn): a *net.TCPConn writer (or a bufio.Writer
 // over one) splices, and a failed write throws away what the kernel
-// drained, which neither count shows.
+// drained, which neither count shows. (A bufio.Writer is taken for one
+// that spliced only when it handed the ReadFrom to its target, which it
+// shows by keeping the target's error; one that failed as it read into
+// its own buffer counted what it read, and the call can be resumed.)
 func (t *Tokenizer) ForwardLiteral(w io.Writer) (int64, error) {
 	if err := t.openLit(); err != nil {
 		return 0, err

@@ -1644,6 +1644,8 @@ func (l *literalReader) WriteTo(w io.Writer) (int64, error) {
 func (l *literalReader) readFrom(rf io.ReaderFrom, total int64) (int64, error) {
 	t := (*Tokenizer)(l)
 	t.lr = io.LimitedReader{R: t.rd, N: t.litRemain}
+	bw, _ := rf.(*bufio.Writer)
+	failedBefore := bw != nil && bufioErr(bw) != nil
 	n, err := rf.ReadFrom(&t.lr)
 	t.lr.R = nil
 	taken := t.litRemain - t.lr.N
@@ -1652,7 +1654,7 @@ func (l *literalReader) readFrom(rf io.ReaderFrom, total int64) (int64, error) {
 	}
 	t.litRemain -= taken
 	total += taken
-	if err != nil && t.litRemain > 0 && maySplice(t.rd, rf) {
+	if err != nil && t.litRemain > 0 && maySplice(t.rd, rf, failedBefore) {
 		// Where the connection is now is not known: bytes may have
 		// gone into the splice's pipe uncounted. Every later call,
 		// the literal's reader too, fails (ErrOutOfStep).
@@ -1683,21 +1685,37 @@ func (l *literalReader) readFrom(rf io.ReaderFrom, total int64) (int64, error) {
 // itself a descriptor (net's spliceFrom: *net.TCPConn, *net.UnixConn;
 // os.File's spliceToFile), or a wrapper promoting one's methods (a
 // syscall.Conn too). A *bufio.Writer hands its ReadFrom to its target
-// when its buffer is empty, and its target cannot be seen: it is taken
-// for one that may splice. Any other writer (a bytes.Buffer, a
+// when its buffer is empty and the target has one, and its target cannot
+// be seen; but the target's error is the bufio.Writer's own from then on
+// (bufio keeps it: every later call returns it), while one from reading
+// into its buffer is not kept (bytes it read are in its buffer, counted).
+// So a bufio.Writer that failed in the call, having had no error before
+// it (failedBefore: it then read nothing), may have spliced; one that
+// has no error after it read through the limiter (a read deadline as it
+// filled its buffer: resumable). Any other writer (a bytes.Buffer, a
 // *tls.Conn) reads through the limiter and counts what it took.
-func maySplice(r io.Reader, rf io.ReaderFrom) bool {
+func maySplice(r io.Reader, rf io.ReaderFrom, failedBefore bool) bool {
 	if _, ok := r.(syscall.Conn); !ok {
 		return false
 	}
 	if _, ok := r.(*os.File); ok {
 		return false
 	}
-	switch rf.(type) {
-	case syscall.Conn, *bufio.Writer:
+	switch rf := rf.(type) {
+	case syscall.Conn:
 		return true
+	case *bufio.Writer:
+		return !failedBefore && bufioErr(rf) != nil
 	}
 	return false
+}
+
+// bufioErr is the error bw keeps (a write that failed, or its target's
+// ReadFrom's), which every later call returns: Write(nil) returns it
+// and changes nothing.
+func bufioErr(bw *bufio.Writer) error {
+	_, err := bw.Write(nil)
+	return err
 }
 
 // saturate converts an announced size to int64, clamping at the maximum.
