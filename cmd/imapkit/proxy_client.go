@@ -303,9 +303,15 @@ func (r *clientRelay) answerRefused(why string, tokenized bool) bool {
 	}
 	// The answer of a line printed redacted as SASL does not echo its
 	// tag (its first word: the whole of a SASL response): it goes
-	// untagged, "* BAD ...", which the trace prints too.
+	// untagged, "* BAD ...", which the trace prints too; but for one
+	// of two words (a command's shape: no SASL response has a space)
+	// read whole, its literals none, which the proxy read to its end
+	// as the client framed it (taggedRefusal), the first word is the
+	// command's tag: its tagged answer is what the client waits for,
+	// and the session goes on. The trace prints it as the client's
+	// credentials allow (traceOwn redacts a word kept as one).
 	tag := r.ev.Tag
-	if r.ev.MaybeSASL {
+	if r.ev.MaybeSASL && !(tokenized && taggedRefusal(r.line)) {
 		tag = ""
 	}
 	var err error
@@ -319,17 +325,37 @@ func (r *clientRelay) answerRefused(why string, tokenized bool) bool {
 		ps.closeAll()
 		return false
 	}
-	if r.ev.MaybeSASL && spacedLine(r.line) {
+	if r.ev.MaybeSASL && tag == "" && spacedLine(r.line) {
 		// A command (two words: no SASL response) whose answer could
-		// not name its tag: its client waits for a tagged answer (a
-		// LOGIN's literal for a "+" or the completion) that never
-		// comes. It is told, and the connection ends: before, it went
-		// on and the client waited for ever
-		// (TestProxyRefusedOwedPasswordLiteralAnswered).
+		// not name its tag, as its framing is not known: a literal is
+		// owed (a "{n}" whose client may wait for a "+", or a "{n+}"
+		// whose body a client that meant the line as its SASL
+		// response never sends), or its rest did not tokenize. Its
+		// client waits for a tagged answer (a LOGIN's literal for a
+		// "+" or the completion) that never comes. It is told, and
+		// the connection ends: before, it went on and the client
+		// waited for ever (TestProxyRefusedOwedPasswordLiteralAnswered).
 		ps.logf("* client side: a refused command sent as the response owed to a challenge (its answer names no tag): closing")
 		ps.bye("imapkit proxy: a refused command sent where a SASL response was owed: closing")
 		ps.closeAll()
 		return false
+	}
+	return true
+}
+
+// taggedRefusal reports whether a refused line the client may have
+// meant as a SASL response is answered with its tag: it has two words
+// (spacedLine) and was read whole, to its CRLF, with no literal (the
+// piece AppendUntilLiteral stops at a literal's header or at
+// MaxLineTokens), so its framing is known.
+func taggedRefusal(line []wire.Token) bool {
+	if len(line) == 0 || line[len(line)-1].Kind != wire.KindCRLF || !spacedLine(line) {
+		return false
+	}
+	for _, tok := range line {
+		if tok.Kind == wire.KindLiteral {
+			return false
+		}
 	}
 	return true
 }

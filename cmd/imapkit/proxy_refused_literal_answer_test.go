@@ -12,22 +12,39 @@ import (
 
 // TestProxyRefusedOwedPasswordLiteralAnswered: a LOGIN whose password
 // literal is over maxSecretLiteral, sent as the line owed to an
-// unanswered challenge (printed as SASL data, so the proxy's BAD echoes
-// no tag: "* BAD"), is refused and not relayed, and the client is not
-// left waiting for its tag: the connection closes after the untagged BAD
-// (before, it went on, and a client that sent "a2 LOGIN alice {n}"
-// waited for a "+" or an "a2" answer that never came). With a
-// synchronizing and a non-synchronizing literal. Defaults; the 30 s
-// deadline of dialProxy only fails a client that would wait for ever.
+// unanswered challenge (LikelySASL: printed as SASL data, read by the
+// server as a command), is refused and not relayed (docs/cli.md: a
+// password literal of more than 16 KiB is not relayed; it once was, as
+// secretLiteralRefused looked only at printer.secretLit, which a line
+// printed as SASL data never sets, and only its first maxRawLine bytes
+// were kept as a credential, so the trace could show its bytes past
+// 16 KiB). Its answer echoes no tag ("* BAD"): a literal is owed (a
+// "{n}" whose client may wait for "+", a "{n+}" whose body a client that
+// meant the line as its SASL response never sends), so its framing is
+// not known, and the connection closes after the BAD with the proxy's
+// BYE (before, it went on, and a client that sent "a2 LOGIN alice {n}"
+// waited for a "+" or an "a2" answer that never came). Nothing of the
+// password reaches the server or the trace. With a synchronizing and a
+// non-synchronizing literal, one byte and 2000 bytes over the bound.
+// Defaults; the 30 s deadline of dialProxy only fails a client that
+// would wait for ever.
 func TestProxyRefusedOwedPasswordLiteralAnswered(t *testing.T) {
 	t.Parallel()
-	n := maxSecretLiteral + 1
-	pass := saslSecret(n + 8)[:n]
-	for _, tc := range []struct{ name, send string }{
-		{"synchronizing", "a2 LOGIN alice {" + strconv.Itoa(n) + "}\r\n"},
-		{"non-synchronizing", "a2 LOGIN alice {" + strconv.Itoa(n) + "+}\r\n" + pass + "\r\n"},
+	for _, tc := range []struct {
+		name    string
+		n       int  // the literal's size
+		nonSync bool // "{n+}", its body sent at once
+	}{
+		{"synchronizing", maxSecretLiteral + 1, false},
+		{"synchronizing, 2000 bytes over", maxSecretLiteral + 2000, false},
+		{"non-synchronizing", maxSecretLiteral + 1, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) { // not parallel: see TestProxyPasswordLiteralEchoedRedacted
+			pass := saslSecret(tc.n + 8)[:tc.n]
+			send := "a2 LOGIN alice {" + strconv.Itoa(tc.n) + "}\r\n"
+			if tc.nonSync {
+				send = "a2 LOGIN alice {" + strconv.Itoa(tc.n) + "+}\r\n" + pass + "\r\n"
+			}
 			up := startEchoUpstream(t, func(i int, _ string) string {
 				return []string{"+ \r\na1 NO too slow\r\n", "a2 OK done\r\n", "a3 OK done\r\n"}[min(i, 2)]
 			})
@@ -35,7 +52,10 @@ func TestProxyRefusedOwedPasswordLiteralAnswered(t *testing.T) {
 			c, r := dialProxy(t, paddr)
 			io.WriteString(c, "a1 AUTHENTICATE GSSAPI\r\n")
 			readClientTo(t, r, "a1 NO", out)
-			io.WriteString(c, tc.send)
+			io.WriteString(c, send)
+			// The server's word on the literal: "+" (the body goes), or
+			// a completion (the proxy's refusal: none goes).
+			var answer string
 			var got strings.Builder
 			for {
 				l, err := r.ReadString('\n')
@@ -47,22 +67,78 @@ func TestProxyRefusedOwedPasswordLiteralAnswered(t *testing.T) {
 					break // the proxy closed the connection
 				}
 				if strings.HasPrefix(l, "+") {
+					io.WriteString(c, pass+"\r\n")
 					t.Fatalf("the proxy asked for the refused literal: %q", l)
 				}
-				if strings.HasPrefix(l, "a2 ") {
+				if strings.HasPrefix(l, "a2 ") || strings.HasPrefix(l, "* BAD") {
+					answer = l
 					break
 				}
 			}
-			if !strings.Contains(got.String(), "* BAD imapkit proxy: a password literal of more than") {
-				t.Errorf("the client got %q; want the proxy's BAD", got.String())
+			// The line is printed as SASL data: its answer echoes no tag.
+			if want := "* BAD imapkit proxy: a password literal of more than"; !strings.HasPrefix(answer, want) {
+				t.Errorf("the client got %q for the literal, not %q...", answer, want)
+			}
+			// Its framing is not known: the connection ends, told.
+			rest, err := io.ReadAll(r)
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatalf("after the untagged BAD the connection stays open (read %q); trace:\n%s", rest, shortLines(out.String()))
+			}
+			if want := "* BYE imapkit proxy: a refused command sent where a SASL response was owed"; !strings.HasPrefix(string(rest), want) {
+				t.Errorf("after the untagged BAD the client got %q; want %q...", rest, want)
+			}
+			if strings.Contains(up.received(), pass[:64]) {
+				t.Errorf("a password literal of %d bytes reached the server (docs/cli.md: one over 16 KiB is not relayed)", tc.n)
+			}
+			trace := out.String()
+			if p := leakedPiece(trace, pass); p != "" {
+				i := strings.Index(trace, p)
+				t.Errorf("the trace shows %q (at %d of the %d-byte password): ...%.200s...", p, strings.Index(pass, p), tc.n, trace[max(i-100, 0):])
+			}
+		})
+	}
+}
+
+// TestProxyRefusedOwedCommandAnsweredTagged: a command of two words or
+// more the proxy refuses, sent as the line owed to an unanswered
+// challenge (printed as SASL data), read whole with no literal: its
+// framing is known and its first word is its tag (no SASL response has
+// a space), so the proxy answers it tagged and the session goes on (the
+// next command is relayed). Before, it answered "* NO" or "* BAD" and
+// closed the connection. A STARTTLS the proxy has no certificate for, a
+// command name over maxCommandName (with an argument). Defaults.
+func TestProxyRefusedOwedCommandAnsweredTagged(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("X", maxCommandName+1)
+	for _, tc := range []struct{ name, send, answer string }{
+		{"STARTTLS", "a2 STARTTLS\r\n", "a2 NO imapkit proxy: no certificate"},
+		{"long command name", "a2 " + long + " INBOX\r\n", "a2 BAD imapkit proxy: a command name over"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			up := startEchoUpstream(t, func(i int, line string) string {
+				if i == 0 {
+					return "+ \r\na1 NO too slow\r\n"
+				}
+				return tagOK(i, line)
+			})
+			paddr, out, _ := startProxy(t, "--upstream", "imap://"+up.addr)
+			c, r := dialProxy(t, paddr)
+			io.WriteString(c, "a1 AUTHENTICATE GSSAPI\r\n")
+			readClientTo(t, r, "a1 NO", out)
+			io.WriteString(c, tc.send)
+			l, err := r.ReadString('\n')
+			if !strings.HasPrefix(l, tc.answer) {
+				t.Fatalf("the client got %q (%v); want %q... (tagged); trace:\n%s", l, err, tc.answer, shortLines(out.String()))
+			}
+			io.WriteString(c, "a3 NOOP\r\n")
+			// (The fake server echoes each line untagged first.)
+			if got := readClientTo(t, r, "a3 ", out); !strings.HasSuffix(got, "a3 OK done\r\n") {
+				t.Fatalf("after the refusal, a3 NOOP got %q; want it relayed and answered; trace:\n%s", got, shortLines(out.String()))
 			}
 			c.(*net.TCPConn).CloseWrite()
 			io.Copy(io.Discard, r)
-			if strings.Contains(up.received(), pass[:64]) {
-				t.Errorf("the refused password literal reached the server")
-			}
-			if p := leakedPiece(out.String(), pass); p != "" {
-				t.Errorf("the trace shows %q of the password", p)
+			if got := up.received(); strings.Contains(got, "a2") {
+				t.Errorf("the refused command reached the server: %q", got)
 			}
 		})
 	}
