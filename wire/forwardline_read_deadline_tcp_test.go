@@ -141,3 +141,64 @@ func TestForwardLineResumedAfterReadDeadlineInBodyFromPipe(t *testing.T) {
 		t.Fatalf("relayed %q; want %q", out.String(), want)
 	}
 }
+
+// failWriter fails every Write.
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errWriterDead }
+
+var errWriterDead = errors.New("writer dead")
+
+// TestLiteralWriteToDeadBufioWriterLosesNothing: a literal's reader
+// written to a *bufio.Writer that failed before (its error kept: its
+// ReadFrom returns it at once, reading nothing), the tokenizer reading a
+// *net.TCPConn: nothing was read, nothing can be lost, and the literal
+// is read again whole into another writer. maySplice took any
+// bufio.Writer whose ReadFrom failed for one that may have spliced, and
+// put the stream out of step.
+func TestLiteralWriteToDeadBufioWriterLosesNothing(t *testing.T) {
+	client, proxyIn := tcpPair(t)
+	if _, err := client.Write([]byte("* 1 FETCH (BODY[] {10}\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	proxyIn.SetReadDeadline(time.Now().Add(5 * time.Second)) // a hang detector only
+	tk := wire.NewTokenizer(proxyIn, nil)
+	for {
+		tok, err := tk.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tok.Kind == wire.KindLiteral {
+			break
+		}
+	}
+	dead := bufio.NewWriter(failWriter{})
+	dead.WriteString("x")
+	if err := dead.Flush(); !errors.Is(err, errWriterDead) {
+		t.Fatalf("Flush: %v", err)
+	}
+	lr, err := tk.LiteralReader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := lr.(io.WriterTo).WriteTo(dead); n != 0 || !errors.Is(err, errWriterDead) {
+		t.Fatalf("WriteTo a dead bufio.Writer: %d, %v; want 0 and its error", n, err)
+	}
+	if err := tk.Broken(); err != nil {
+		t.Fatalf("after WriteTo a bufio.Writer dead before it, which read nothing: the stream is out of step: %v", err)
+	}
+	if _, err := client.Write([]byte("0123456789)\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	lr, err = tk.LiteralReader()
+	if err != nil {
+		t.Fatalf("LiteralReader again: %v", err)
+	}
+	if _, err := io.Copy(&out, lr); err != nil || out.String() != "0123456789" {
+		t.Fatalf("the literal read again: %q, %v; want it whole", out.String(), err)
+	}
+	if tok, err := tk.Next(); err != nil || tok.Kind != wire.KindRParen {
+		t.Fatalf("after the literal: %v, %v; want ')'", tok, err)
+	}
+}
