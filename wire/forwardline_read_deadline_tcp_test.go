@@ -202,3 +202,51 @@ func TestLiteralWriteToDeadBufioWriterLosesNothing(t *testing.T) {
 		t.Fatalf("after the literal: %v, %v; want ')'", tok, err)
 	}
 }
+
+// failReadFrom has a ReadFrom that fails at once (as a target that
+// splices and meets a write deadline would, from bufio's view).
+type failReadFrom struct{ failWriter }
+
+func (failReadFrom) ReadFrom(io.Reader) (int64, error) { return 0, errWriterDead }
+
+// TestLiteralWriteToAfterLostSpliceFails: a literal's reader written to
+// a *bufio.Writer that handed its ReadFrom to its target, which failed,
+// the tokenizer reading a *net.TCPConn: the target may have spliced and
+// lost bytes, so the stream is out of step, and the literal's reader
+// copied again (io.Copy, which uses its WriteTo) fails with ErrOutOfStep,
+// as its Read does. WriteTo did not look: it relayed what came next as
+// the rest of the body.
+func TestLiteralWriteToAfterLostSpliceFails(t *testing.T) {
+	client, proxyIn := tcpPair(t)
+	if _, err := client.Write([]byte("* 1 FETCH (BODY[] {10}\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	proxyIn.SetReadDeadline(time.Now().Add(5 * time.Second)) // a hang detector only
+	tk := wire.NewTokenizer(proxyIn, nil)
+	for {
+		tok, err := tk.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tok.Kind == wire.KindLiteral {
+			break
+		}
+	}
+	lr, err := tk.LiteralReader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lr.(io.WriterTo).WriteTo(bufio.NewWriter(failReadFrom{})); !errors.Is(err, errWriterDead) {
+		t.Fatalf("WriteTo: %v; want the target's error", err)
+	}
+	if err := tk.Broken(); !errors.Is(err, wire.ErrForwardGap) {
+		t.Fatalf("after a bufio.Writer's target's ReadFrom failed: Broken() = %v; want ErrForwardGap", err)
+	}
+	if _, err := client.Write([]byte("0123456789)\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if _, err := io.Copy(&out, lr); !errors.Is(err, wire.ErrOutOfStep) || out.Len() != 0 {
+		t.Fatalf("the literal copied again after the loss: %q, %v; want nothing and ErrOutOfStep", out.String(), err)
+	}
+}

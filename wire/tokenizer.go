@@ -1578,6 +1578,9 @@ func (l *literalReader) Read(p []byte) (int, error) {
 // to w.
 func (l *literalReader) WriteTo(w io.Writer) (int64, error) {
 	t := (*Tokenizer)(l)
+	if t.pend&pendBroken != 0 {
+		return 0, t.broken // as Read: a failed splice lost the literal's place
+	}
 	var total int64
 	for t.pend&pendLit != 0 && t.litRemain > 0 {
 		if t.r == t.w && t.rerr == nil {
