@@ -249,4 +249,14 @@ func TestLiteralWriteToAfterLostSpliceFails(t *testing.T) {
 	if _, err := io.Copy(&out, lr); !errors.Is(err, wire.ErrOutOfStep) || out.Len() != 0 {
 		t.Fatalf("the literal copied again after the loss: %q, %v; want nothing and ErrOutOfStep", out.String(), err)
 	}
+	// The literal's other readers say so too, as every call does.
+	if _, err := tk.LiteralReader(); !errors.Is(err, wire.ErrOutOfStep) {
+		t.Errorf("LiteralReader after the loss: %v; want ErrOutOfStep", err)
+	}
+	if b, err := tk.LiteralBytes(); !errors.Is(err, wire.ErrOutOfStep) {
+		t.Errorf("LiteralBytes after the loss: %q, %v; want ErrOutOfStep", b, err)
+	}
+	if err := tk.RefuseLiteral(); !errors.Is(err, wire.ErrOutOfStep) {
+		t.Errorf("RefuseLiteral after the loss: %v; want ErrOutOfStep", err)
+	}
 }

@@ -1885,18 +1885,23 @@ func (t *Tokenizer) skipBegun() bool {
 
 // openLit checks that a literal is open for a call that reads or ends
 // it (LiteralBytes, LiteralReader, RefuseLiteral, ForwardLiteral): one
-// test of pend where a skip pending and no literal are both errors.
-// begin's slow path does not serve: it drains the open literal.
+// test of pend where a broken stream, a skip pending and no literal are
+// all errors. begin's slow path does not serve: it drains the open
+// literal.
 func (t *Tokenizer) openLit() error {
-	if t.pend&(pendLit|pendSkip) != pendLit {
+	if t.pend&(pendLit|pendSkip|pendBroken) != pendLit {
 		return t.openLitErr()
 	}
 	return nil
 }
 
-// openLitErr is openLit's error: ErrSkipPending (or io.EOF) while an
-// interrupted skip of the line waits, else ErrLiteralPending.
+// openLitErr is openLit's error: the stream's once it is out of step
+// (pendBroken: every call fails with it), ErrSkipPending (or io.EOF)
+// while an interrupted skip of the line waits, else ErrLiteralPending.
 func (t *Tokenizer) openLitErr() error {
+	if t.pend&pendBroken != 0 {
+		return t.broken
+	}
 	if t.pend&pendSkip != 0 {
 		return t.skipPendingErr()
 	}
