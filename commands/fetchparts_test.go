@@ -204,7 +204,7 @@ func TestFetchPartsBehindSelect(t *testing.T) {
 	const last = 39999
 	c, ctx, stats := partsServer(t, last, 50*time.Millisecond)
 	prev := uint32(0)
-	n, end := fetchBehindSelect(t, ctx, c, oddNums(true, last+1), func(m *commands.Message) {
+	n, end := fetchBehindSelect(t, ctx, c, oddNums(true, last+1), nil, func(m *commands.Message) {
 		if m.UID <= prev {
 			t.Fatalf("UID %d after %d: the parts out of order", m.UID, prev)
 		}
@@ -366,19 +366,55 @@ func (c *heldWriteConn) Write(p []byte) (int, error) {
 func TestFetchSeqPartsBehindSelect(t *testing.T) {
 	const last = 39999
 	c, ctx, _ := partsServer(t, last, 50*time.Millisecond)
-	n, end := fetchBehindSelect(t, ctx, c, oddNums(false, last+1), func(*commands.Message) {})
-	// The session's own check of the part (Command.Selection) may come
-	// first: then ErrRenumbered is not among the errors matched.
+	n, end := fetchBehindSelect(t, ctx, c, oddNums(false, last+1), nil, func(*commands.Message) {})
+	// The session's own check of the part (Command.Selection) comes
+	// first here: the parts started after the SELECT was queued wait
+	// behind it. Then ErrRenumbered is not among the errors matched.
 	if !errors.Is(end, session.ErrReselected) || !errors.Is(end, session.ErrNotSent) || n == 0 || n >= 20000 {
 		t.Fatalf("after %d messages: %v; want the parts behind the SELECT not sent, matching ErrReselected", n, end)
 	}
 }
 
+// TestFetchSeqPartsAfterSelect: as TestFetchSeqPartsBehindSelect, but the
+// loop body waits until the SELECT has returned (the session reads the
+// parts in flight meanwhile): no part waits behind the SELECT in the
+// session's queue, and it is the commands package's own check of the
+// parts not started yet (splitRun.check, renumberedError) that stops
+// them. Its error matches ErrRenumbered and, the change being a SELECT,
+// session.ErrReselected and ErrNotSent. TestFetchSeqPartsBehindSelect
+// never reaches that check (the session's comes first), and passed with
+// renumberedError's test of Selections taken out.
+func TestFetchSeqPartsAfterSelect(t *testing.T) {
+	const last = 39999
+	c, ctx, stats := partsServer(t, last, 50*time.Millisecond)
+	// The part the loop started before yielding the first message (the
+	// fifth, fetchAhead being 4) has reached the server: no part is
+	// started behind the SELECT.
+	started := func() bool {
+		cmds, _ := stats()
+		fetches := 0
+		for _, c := range cmds {
+			if strings.HasPrefix(c, "FETCH ") {
+				fetches++
+			}
+		}
+		return fetches >= 5
+	}
+	n, end := fetchBehindSelect(t, ctx, c, oddNums(false, last+1), started, func(*commands.Message) {})
+	if !errors.Is(end, commands.ErrRenumbered) {
+		t.Fatalf("after %d messages: %v; want the commands package's check (ErrRenumbered) to stop the parts after the SELECT", n, end)
+	}
+	if !errors.Is(end, session.ErrReselected) || !errors.Is(end, session.ErrNotSent) || n == 0 || n >= 20000 {
+		t.Fatalf("after %d messages: %v; want the parts after the SELECT not sent, matching ErrReselected and ErrNotSent", n, end)
+	}
+}
+
 // fetchBehindSelect fetches set's FLAGS, starts a SELECT of "Other" on
-// another goroutine once the first message came (50 ms later it waits in
-// the queue), hands each message to each, and returns how many came and
-// the error that ended the loop.
-func fetchBehindSelect(t *testing.T, ctx context.Context, c *commands.Client, set commands.Set, each func(*commands.Message)) (n int, end error) {
+// another goroutine once the first message came, and goes on once it
+// waits in the queue (or, with after set, starts it once after reports
+// true and goes on once it has returned), hands each message to each,
+// and returns how many came and the error that ended the loop.
+func fetchBehindSelect(t *testing.T, ctx context.Context, c *commands.Client, set commands.Set, after func() bool, each func(*commands.Message)) (n int, end error) {
 	t.Helper()
 	selected := make(chan error, 1)
 	for m, err := range c.Fetch(ctx, set, &commands.FetchItems{Flags: true}) {
@@ -387,15 +423,22 @@ func fetchBehindSelect(t *testing.T, ctx context.Context, c *commands.Client, se
 			break
 		}
 		if n == 0 {
+			if after != nil {
+				waitUntil(t, "the parts ahead started", after)
+			}
 			go func() {
 				_, err := c.Select(ctx, "Other", nil)
 				selected <- err
 			}()
 			// The SELECT waits in the queue (or, the parts ahead all
 			// answered meanwhile, has run) before the loop goes on.
-			waitUntil(t, "the SELECT queued", func() bool {
-				return len(selected) > 0 || parked("commands.(*Client).Select", "session.(*Session).start(")
-			})
+			if after != nil {
+				waitUntil(t, "the SELECT returned", func() bool { return len(selected) > 0 })
+			} else {
+				waitUntil(t, "the SELECT queued", func() bool {
+					return len(selected) > 0 || parked("commands.(*Client).Select", "session.(*Session).start(")
+				})
+			}
 		}
 		each(m)
 		n++
