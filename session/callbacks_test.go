@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -39,6 +40,20 @@ func (w *c39PanicWriter) Write(p []byte) (int, error) {
 // wants at the caller ends the test binary. A caller that never comes
 // fails its test all the same.
 func c39CallerInNext() { waitGoroutineParked("", "session.(*Pending).Next") }
+
+// c39CallerBackInNext waits until the caller's Next has returned k
+// responses (*got, counted by its loop) and the caller waits in Next
+// again: the next line the server sends is read by the caller, who drives
+// the reading, not by the reader goroutine. The servers slept 200 or
+// 300 ms for that, which a loaded machine may not give. A caller that
+// never comes back fails its test all the same (waitGoroutineParked's
+// bound, then the test's own).
+func c39CallerBackInNext(got *atomic.Int32, k int32) {
+	for deadline := time.Now().Add(10 * time.Second); got.Load() < k && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond) // hang detector's poll
+	}
+	c39CallerInNext()
+}
 
 // c39Child runs the test named name in a child process with ZZ_CHILD=1
 // and returns its combined output.
@@ -77,6 +92,7 @@ func c39FirstLines(s string, n int) string {
 }
 
 func c39TracePanicChild(t *testing.T) {
+	var nexts atomic.Int32 // the responses Next returned
 	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
 		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
 		readCommand(r, w)
@@ -88,7 +104,7 @@ func c39TracePanicChild(t *testing.T) {
 		// (a loaded machine) had the panic on the reader goroutine.
 		c39CallerInNext()
 		io.WriteString(w, "* 1 FETCH (UID 10)\r\n")
-		time.Sleep(300 * time.Millisecond)
+		c39CallerBackInNext(&nexts, 1)
 		io.WriteString(w, "* 2 FETCH (UID 20)\r\n")
 		time.Sleep(300 * time.Millisecond)
 		io.WriteString(w, "A1 OK done\r\n")
@@ -113,6 +129,7 @@ func c39TracePanicChild(t *testing.T) {
 			if err != nil {
 				return
 			}
+			nexts.Add(1)
 		}
 	}()
 	s.Close()
@@ -209,6 +226,7 @@ func TestArgsPanicKeepsCommandInFlight(t *testing.T) {
 // released the mu held). Whatever the fix, Next must come back (with the
 // panic) and Close must return.
 func TestWantPanicInNextDeadlocks(t *testing.T) {
+	var nexts atomic.Int32 // the responses Next returned
 	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
 		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
 		readCommand(r, w)
@@ -216,7 +234,7 @@ func TestWantPanicInNextDeadlocks(t *testing.T) {
 		// it, and from then on it drives the reading coroutine.
 		c39CallerInNext()
 		io.WriteString(w, "* 1 FETCH (UID 10)\r\n")
-		time.Sleep(200 * time.Millisecond)
+		c39CallerBackInNext(&nexts, 1)
 		io.WriteString(w, "* 2 FETCH (UID 20)\r\n")
 		time.Sleep(200 * time.Millisecond)
 		io.WriteString(w, "A1 OK done\r\n")
@@ -245,6 +263,7 @@ func TestWantPanicInNextDeadlocks(t *testing.T) {
 			if _, err := p.Next(context.Background()); err != nil {
 				return
 			}
+			nexts.Add(1)
 		}
 	}()
 	select {
@@ -293,12 +312,13 @@ func TestWantPanicInBlameFatal(t *testing.T) {
 }
 
 func y39WantBlameChild(t *testing.T) {
+	var nexts atomic.Int32 // the responses Next returned
 	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
 		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
 		readCommand(r, w)
 		c39CallerInNext()
 		io.WriteString(w, "* 1 FETCH (UID 10 ENVELOPE (NIL \"hi\" NIL NIL NIL NIL NIL NIL NIL NIL))\r\n")
-		time.Sleep(200 * time.Millisecond)
+		c39CallerBackInNext(&nexts, 1)
 		// Undecodable (a UID that is not a number): blamed on the
 		// command that wants FETCH.
 		io.WriteString(w, "* 2 FETCH (UID xyz ENVELOPE NIL)\r\n")
@@ -331,6 +351,7 @@ func y39WantBlameChild(t *testing.T) {
 				t.Logf("Next: %v", err)
 				return
 			}
+			nexts.Add(1)
 		}
 	}()
 	select {
