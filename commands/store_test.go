@@ -142,7 +142,12 @@ func TestStoreSeqQueuedBehindExpunge(t *testing.T) {
 		_ = m
 		mark := c.Session().Renumbered()
 		go func() { noop <- c.Noop(ctx) }()
-		time.Sleep(50 * time.Millisecond) // the NOOP waits for the FETCH
+		// The NOOP waits for the FETCH in the session's queue (or, the
+		// FETCH over meanwhile, has run: then the EXPUNGE was read before
+		// the call, and the test says there is no case).
+		waitUntil(t, "the NOOP queued", func() bool {
+			return len(noop) > 0 || parked("commands.(*Client).Noop", "session.(*Session).start(")
+		})
 		countAtCall, _ = c.Exists()
 		renumberedBefore = c.Session().Renumbered() != mark
 		_, storeErr = c.Store(ctx, commands.SeqNums(3), commands.AddFlags, []string{`\Flagged`}, nil)
