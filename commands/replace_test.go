@@ -210,16 +210,32 @@ func TestReplaceFallbackReadOnlyDovecot(t *testing.T) {
 }
 
 // TestReplaceDuringFirstSelect: one goroutine selects Drafts (the
-// server takes 300 ms to answer), another calls Replace 100 ms later, as a
-// caller that pipelines does. The REPLACE would go out after the SELECT
-// (the session holds commands behind a SELECT); e23cc0f's check reads
+// server holds its answer), another calls Replace meanwhile, as a caller
+// that pipelines does. The REPLACE would go out after the SELECT (the
+// session holds commands behind a SELECT); e23cc0f's check reads
 // Session.Mailbox(), which is "" until the SELECT's OK, and refuses with a
-// *session.StateError though the mailbox is being selected.
+// *session.StateError though the mailbox is being selected. The server
+// answers the SELECT once Replace waits behind it (or has returned): a
+// server that took 300 ms, the Replace called 100 ms after the Select,
+// had on a loaded machine the Replace go first (a StateError, the test
+// failed) or after the OK (no case).
 func TestReplaceDuringFirstSelect(t *testing.T) {
+	selIn, release := make(chan struct{}), make(chan struct{})
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	}()
 	c, _, ctx := litServerStart(t, "LITERAL+ UIDPLUS REPLACE", func(cmd litCmd) string {
 		switch {
 		case strings.Contains(cmd.Text, " SELECT "):
-			time.Sleep(300 * time.Millisecond)
+			close(selIn)
+			select {
+			case <-release:
+			case <-time.After(hangBound):
+			}
 			return "* 4 EXISTS\r\n* OK [UIDVALIDITY 1] x\r\n" + cmd.Tag + " OK [READ-WRITE] done\r\n"
 		case strings.Contains(cmd.Text, " REPLACE "):
 			return "* OK [APPENDUID 1 2001] ok\r\n* 5 EXISTS\r\n* 4 EXPUNGE\r\n" + cmd.Tag + " OK Replace completed\r\n"
@@ -228,9 +244,27 @@ func TestReplaceDuringFirstSelect(t *testing.T) {
 	})
 	sel := make(chan error, 1)
 	go func() { _, err := c.Select(ctx, "Drafts", nil); sel <- err }()
-	time.Sleep(100 * time.Millisecond)
+	select {
+	case <-selIn:
+	case <-ctx.Done():
+		t.Fatal("the SELECT did not reach the server")
+	}
 	msg := []byte("Subject: v2\r\n\r\nhi\r\n")
-	res, err := c.Replace(ctx, commands.SeqNums(4), "Drafts", bytes.NewReader(msg), int64(len(msg)), nil)
+	type replaced struct {
+		res *commands.AppendResult
+		err error
+	}
+	rep := make(chan replaced, 1)
+	go func() {
+		res, err := c.Replace(ctx, commands.SeqNums(4), "Drafts", bytes.NewReader(msg), int64(len(msg)), nil)
+		rep <- replaced{res, err}
+	}()
+	waitUntil(t, "the Replace queued behind the SELECT", func() bool {
+		return len(rep) > 0 || parked("commands.(*Client).Replace", "session.(*Session).start(")
+	})
+	close(release)
+	r := <-rep
+	res, err := r.res, r.err
 	if serr := <-sel; serr != nil {
 		t.Fatal(serr)
 	}
