@@ -713,21 +713,30 @@ func TestProxyRefusedClientGetsByeNoReset(t *testing.T) {
 func TestProxyClientGoneTrickleEnds(t *testing.T) {
 	t.Parallel()
 	clientWriteSpeed(t, 120)
-	trickled := make(chan struct{})
+	// cut says whether the trickle ended because the proxy closed the
+	// server's connection (a write failed), not at its end.
+	cut := make(chan bool, 1)
 	up := proxyScriptedUpstream(t, func(c net.Conn) {
-		defer close(trickled)
 		io.WriteString(c, "* OK ready\r\n")
 		br := bufio.NewReader(c)
 		if _, err := br.ReadString('\n'); err != nil {
+			cut <- false
 			return
 		}
 		io.WriteString(c, "* 1 FETCH (BODY[] {1000}\r\n")
-		for i := 0; i < 15; i++ { // 1.5 s, a byte every 100 ms
+		// A byte every 100 ms until the proxy closes: pacing, not a
+		// race. 150 of them (15 s, where the proxy takes a write or two
+		// to find the client gone) bound the wait of a failing run; the
+		// test waited 1.5 s, and read the log before the proxy wrote
+		// its last line.
+		for i := 0; i < 150; i++ {
 			time.Sleep(100 * time.Millisecond)
 			if _, err := io.WriteString(c, "x"); err != nil {
+				cut <- true
 				return
 			}
 		}
+		cut <- false
 	})
 	addr, out, _ := startProxy(t, "--upstream", "imap://"+up)
 	lc := dialLines(t, addr)
@@ -736,10 +745,12 @@ func TestProxyClientGoneTrickleEnds(t *testing.T) {
 		t.Fatalf("FETCH: %q", got)
 	}
 	lc.c.Close() // the client is gone
-	<-trickled
-	if !strings.Contains(out.String(), "[1] * connection closed") {
-		t.Fatalf("1.5 s after the client left (the bound 250 ms), its session is still relaying a trickle into a buffer:\n%s", out.String())
+	if !<-cut {
+		t.Fatalf("15 s after the client left, its session is still relaying a trickle into a buffer:\n%s", out.String())
 	}
+	// Logged once the session has closed both sides: after the server's
+	// side was closed, which the trickle may see first.
+	waitFor(t, out, "[1] * connection closed")
 }
 
 // TestProxyHalfClosedFlowingAnswerKept: a client that sends EXPUNGE and
