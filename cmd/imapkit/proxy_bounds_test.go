@@ -897,7 +897,8 @@ func TestProxyStallCloseTraceRelayedPart(t *testing.T) {
 // bring something the relay writes within the bound of the last write.
 // The client's SEARCH is owed an answer, so the bound is
 // proxyOwedAnswerWait: scaled (testOwedAnswerSpeed) to 600 ms, and
-// --timeout to 250 ms, so that the test takes 1.5 s, not 15 minutes.
+// --timeout to 250 ms, so that the test takes under a second, not 15
+// minutes.
 func TestProxyClientGoneTrickleInLineEnds(t *testing.T) {
 	t.Parallel()
 	clientWriteSpeed(t, 120)
@@ -918,7 +919,10 @@ func TestProxyClientGoneTrickleInLineEnds(t *testing.T) {
 		io.WriteString(c, "* 1 EXISTS\r\n")
 		<-gone
 		io.WriteString(c, "* SEARCH")
-		for i := 0; i < 15; i++ { // 1.5 s, a byte every 100 ms
+		// A byte every 100 ms until the proxy closes (pacing, not a
+		// race), 150 at most: 15 s, 25 times the bound, where a
+		// trickle of 1.5 s left a loaded machine 2.5 times it.
+		for i := 0; i < 150; i++ {
 			time.Sleep(100 * time.Millisecond)
 			if _, err := io.WriteString(c, " 1"[i%2:i%2+1]); err != nil {
 				cut = true
@@ -938,7 +942,7 @@ func TestProxyClientGoneTrickleInLineEnds(t *testing.T) {
 	// The trace's reason is printed before the upstream is closed, which
 	// the server's write finds: no wait for the proxy's last line.
 	if !cut {
-		t.Fatalf("1.5 s after the client left (the bound 600 ms), its session still reads a line trickled a byte at a time, writing nothing to the gone client:\n%s", out.String())
+		t.Fatalf("15 s after the client left (the bound 600 ms), its session still reads a line trickled a byte at a time, writing nothing to the gone client:\n%s", out.String())
 	}
 	if !strings.Contains(out.String(), "the client ended its side, and the server's line did not end for 15m0s while a command awaited its answer: closing") {
 		t.Fatalf("trace:\n%s", out.String())
