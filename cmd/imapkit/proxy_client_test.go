@@ -407,7 +407,9 @@ func TestProxyLoginDuringIdlePrinted(t *testing.T) {
 	const secret = "Hunter2pass"
 	lc.send("b LOGIN alice " + secret + "\r\n")
 	lc.tagged("a")
-	time.Sleep(100 * time.Millisecond)
+	// Every line the client sent before it is traced once this one is.
+	lc.send("c NOOP\r\n")
+	waitFor(t, out, "C: c NOOP")
 	if tr := out.String(); strings.Contains(tr, secret) {
 		t.Errorf("the password is in the proxy's trace:\n%s", tr)
 	}
@@ -502,7 +504,13 @@ func TestProxyLoginLiteralDuringIdlePrinted(t *testing.T) {
 	}
 	const secret = "Hunter2pass"
 	lc.send("b LOGIN alice {11+}\r\n" + secret + "\r\n")
-	time.Sleep(500 * time.Millisecond)
+	// The proxy refuses such a LOGIN and closes (its last line); one
+	// that printed the password did so before (a fixed 500 ms let a
+	// slow proxy pass before it printed anything). A bound against a
+	// hang: waitFor's.
+	for i := 0; i < 500 && !strings.Contains(out.String(), "* connection closed") && !strings.Contains(out.String(), secret); i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if tr := out.String(); strings.Contains(tr, secret) {
 		t.Errorf("the password is in the proxy's trace:\n%s", tr)
 	}
