@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/imapkit/imapkit/internal/testserver"
@@ -143,10 +144,22 @@ func demo(env *sysEnv, out io.Writer, n int, trace, keep bool, idleFor time.Dura
 
 	// IDLE while another connection appends: the new message shows up
 	// as an EXISTS event, and --new fetches its sender and subject.
+	// The other process appends once the idle says it is idling (its
+	// session is open and the mailbox selected: what comes now reaches
+	// its IDLE), not after a third of the idle: a loaded machine could
+	// take that long to connect, and the message came before the IDLE,
+	// no event (TestDemoTour).
 	var appended bytes.Buffer
 	appendErr := make(chan error, 1)
+	idleOut := &idlingWriter{Writer: out, idling: make(chan struct{})}
+	idleDone := make(chan struct{})
 	go func() {
-		time.Sleep(idleFor / 3)
+		select {
+		case <-idleOut.idling:
+		case <-idleDone:
+			appendErr <- nil // the idle ended before it idled: its error says why
+			return
+		}
 		msg := "From: demo@example.com\r\nTo: alice@example.com\r\nSubject: hello while you idle\r\n\r\nNew mail arrives during IDLE.\r\n"
 		code := tourRun(env, append([]string{"append", url, "INBOX", "-"}, flags...), strings.NewReader(msg), &appended, &appended)
 		if code != 0 {
@@ -155,7 +168,8 @@ func demo(env *sysEnv, out io.Writer, n int, trace, keep bool, idleFor time.Dura
 		}
 		appendErr <- nil
 	}()
-	err = step(out, fmt.Sprintf("Idle on INBOX for %v while another process appends a message", idleFor), "idle", url, "INBOX", "--new", "--for", idleFor.String())
+	err = step(idleOut, fmt.Sprintf("Idle on INBOX for %v while another process appends a message", idleFor), "idle", url, "INBOX", "--new", "--for", idleFor.String())
+	close(idleDone)
 	if aerr := <-appendErr; err == nil {
 		err = aerr
 	}
@@ -173,4 +187,19 @@ func demo(env *sysEnv, out io.Writer, n int, trace, keep bool, idleFor time.Dura
 	}
 	fmt.Fprintln(out, "\nTour done; stopping Dovecot. Try \"imapkit help\" for every command, and docs/cli.md.")
 	return nil
+}
+
+// idlingWriter passes what the idle step writes on to Writer, and closes
+// idling at the first write that says the idle started ("idling on").
+type idlingWriter struct {
+	io.Writer
+	once   sync.Once
+	idling chan struct{}
+}
+
+func (w *idlingWriter) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte("idling on ")) {
+		w.once.Do(func() { close(w.idling) })
+	}
+	return w.Writer.Write(p)
 }
