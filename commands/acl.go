@@ -2,6 +2,9 @@ package commands
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/imapkit/imapkit/codec"
 	"github.com/imapkit/imapkit/session"
@@ -47,7 +50,13 @@ func (c *Client) GetACL(ctx context.Context, mailbox string) ([]ACLEntry, error)
 }
 
 // SetACL sends SETACL: rights may start with + or - to add or remove.
+// Rights are ASCII letters and digits (RFC 4314 section 2.1); others (a
+// line feed, a space) are refused before anything is sent, with an error
+// wrapping ErrACLRights.
 func (c *Client) SetACL(ctx context.Context, mailbox, identifier, rights string) error {
+	if err := checkRights(rights); err != nil {
+		return err
+	}
 	return c.simpleTo(ctx, "SETACL", mailbox, func(e *wire.Encoder) {
 		c.mailbox(e, mailbox).SP().AString(identifier).SP().AString(rights)
 	})
@@ -142,4 +151,26 @@ func listRightsMailbox(d codec.Response) ([]byte, bool) {
 		return nil, false
 	}
 	return l.Mailbox, true
+}
+
+// ErrACLRights is the error of SetACL given rights that are not ASCII
+// letters and digits after an optional "+" or "-" (RFC 4314 section
+// 2.1), before anything is sent: a line feed in them went out in a
+// literal, and Dovecot echoed it raw in a BAD the client could not
+// decode (TestSetACLRightsRefused).
+var ErrACLRights = errors.New("commands: invalid ACL rights")
+
+// checkRights refuses rights that are not ASCII letters and digits after
+// an optional "+" or "-" (ErrACLRights).
+func checkRights(rights string) error {
+	r := strings.TrimPrefix(strings.TrimPrefix(rights, "+"), "-")
+	if len(r) < len(rights)-1 {
+		return fmt.Errorf("%w: %q", ErrACLRights, rights)
+	}
+	for i := 0; i < len(r); i++ {
+		if b := r[i]; !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9') {
+			return fmt.Errorf("%w: %q holds %q", ErrACLRights, rights, b)
+		}
+	}
+	return nil
 }

@@ -790,6 +790,7 @@ var argumentErrors = []error{
 	wire.ErrInvalidAtom, wire.ErrNUL, wire.ErrInvalidRaw, wire.ErrInvalidSpecial,
 	wire.ErrUnbalancedList, wire.ErrEmptySeqSet, wire.ErrInvalidText,
 	commands.ErrMailboxName, commands.ErrCharsetUTF8, commands.ErrSearchNotUTF8,
+	commands.ErrACLRights,
 }
 
 // argumentError reports whether err is one of argumentErrors.
