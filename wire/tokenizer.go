@@ -1647,7 +1647,7 @@ func (l *literalReader) WriteTo(w io.Writer) (int64, error) {
 func (l *literalReader) readFrom(rf io.ReaderFrom, total int64) (int64, error) {
 	t := (*Tokenizer)(l)
 	t.lr = io.LimitedReader{R: t.rd, N: t.litRemain}
-	bw, _ := rf.(*bufio.Writer)
+	bw := bufioWriter(rf)
 	failedBefore := bw != nil && bufioErr(bw) != nil
 	n, err := rf.ReadFrom(&t.lr)
 	t.lr.R = nil
@@ -1687,7 +1687,8 @@ func (l *literalReader) readFrom(rf io.ReaderFrom, total int64) (int64, error) {
 // syscall.Conn; a file or pipe, *os.File, never) into a writer that is
 // itself a descriptor (net's spliceFrom: *net.TCPConn, *net.UnixConn;
 // os.File's spliceToFile), or a wrapper promoting one's methods (a
-// syscall.Conn too). A *bufio.Writer hands its ReadFrom to its target
+// syscall.Conn too). A *bufio.Writer (or a *bufio.ReadWriter, which
+// promotes its Writer's ReadFrom) hands its ReadFrom to its target
 // when its buffer is empty and the target has one, and its target cannot
 // be seen; but the target's error is the bufio.Writer's own from then on
 // (bufio keeps it: every later call returns it), while one from reading
@@ -1704,13 +1705,26 @@ func maySplice(r io.Reader, rf io.ReaderFrom, failedBefore bool) bool {
 	if _, ok := r.(*os.File); ok {
 		return false
 	}
-	switch rf := rf.(type) {
-	case syscall.Conn:
+	if _, ok := rf.(syscall.Conn); ok {
 		return true
-	case *bufio.Writer:
-		return !failedBefore && bufioErr(rf) != nil
+	}
+	if bw := bufioWriter(rf); bw != nil {
+		return !failedBefore && bufioErr(bw) != nil
 	}
 	return false
+}
+
+// bufioWriter is the *bufio.Writer whose ReadFrom rf's is: rf itself, or
+// a *bufio.ReadWriter's Writer (it promotes its ReadFrom: an
+// http.Hijacker's, net/textproto's), else nil.
+func bufioWriter(rf io.ReaderFrom) *bufio.Writer {
+	switch rf := rf.(type) {
+	case *bufio.Writer:
+		return rf
+	case *bufio.ReadWriter:
+		return rf.Writer
+	}
+	return nil
 }
 
 // bufioErr is the error bw keeps (a write that failed, or its target's
