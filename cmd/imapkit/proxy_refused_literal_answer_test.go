@@ -174,3 +174,43 @@ func TestProxyRefusedPasswordLiteralAfterUserNameEnds(t *testing.T) {
 		})
 	}
 }
+
+// TestProxyRefusedOwedCommandCutAnsweredUntagged: a command of two words
+// the proxy refuses, sent as the line owed to an unanswered challenge
+// (printed as SASL data), whose first piece the tokenizer's MaxLineTokens
+// cut (no literal in it, but no CRLF either): its framing is not known
+// when it is classified, so it gets the untagged answer, the BYE, and
+// the connection closes, as for an owed literal
+// (TestProxyRefusedOwedPasswordLiteralAnswered). taggedRefusal's CRLF
+// check guards it; no test did (its literal check alone let the cut
+// piece through, answered tagged). Defaults.
+func TestProxyRefusedOwedCommandCutAnsweredUntagged(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("X", maxCommandName+1)
+	send := "a2 " + long + strings.Repeat(" 1", 40000) + "\r\n" // 80,003 tokens: past MaxLineTokens
+	up := startEchoUpstream(t, func(i int, line string) string {
+		if i == 0 {
+			return "+ \r\na1 NO too slow\r\n"
+		}
+		return tagOK(i, line)
+	})
+	paddr, out, _ := startProxy(t, "--upstream", "imap://"+up.addr)
+	c, r := dialProxy(t, paddr)
+	io.WriteString(c, "a1 AUTHENTICATE GSSAPI\r\n")
+	readClientTo(t, r, "a1 NO", out)
+	io.WriteString(c, send)
+	l, err := r.ReadString('\n')
+	if want := "* BAD imapkit proxy: a command name over"; !strings.HasPrefix(l, want) {
+		t.Fatalf("the client got %q (%v) for a piece cut at MaxLineTokens; want %q... (untagged); trace:\n%s", l, err, want, shortLines(out.String()))
+	}
+	rest, err := io.ReadAll(r)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("after the untagged BAD the connection stays open (read %q); trace:\n%s", rest, shortLines(out.String()))
+	}
+	if want := "* BYE imapkit proxy: a refused command sent where a SASL response was owed"; !strings.HasPrefix(string(rest), want) {
+		t.Errorf("after the untagged BAD the client got %q; want %q...", rest, want)
+	}
+	if got := up.received(); strings.Contains(got, "a2") {
+		t.Errorf("the refused command reached the server: %.200q", got)
+	}
+}
