@@ -56,9 +56,13 @@ func (ss *secretSet) addOpen(b []byte, open bool) {
 	}
 }
 
-// printedForm is b as printer.add shows it.
+// printedForm is b as printer.add shows it, whole: add stops at
+// maxPrinted plus slack, and a printer with no slack kept only the first
+// 4 KiB of a longer credential's printed form, whose rest an echo then
+// showed after the "***" (TestProxyLongSecretPrintedFormWhole). An
+// escape is at most 4 bytes a byte: a slack of that is never reached.
 func printedForm(b []byte) []byte {
-	var p printer
+	p := printer{slack: 4 * len(b)}
 	p.add(b)
 	return p.buf
 }
