@@ -67,6 +67,11 @@ func printedForm(b []byte) []byte {
 	return p.buf
 }
 
+// forget zeroes and drops every credential recorded, once nothing more
+// of the server's is printed (the connection's directions are done), and
+// keeps add from recording another (redact.Set.Forget).
+func (ss *secretSet) forget() { ss.s().Forget() }
+
 // longest returns the length of the longest form of a credential recorded.
 func (ss *secretSet) longest() int { return ss.s().Longest() }
 

@@ -132,6 +132,10 @@ func (ps *proxySession) serve(ctx context.Context, client net.Conn) {
 	ps.toClient.close()
 	ps.closeAll()
 	<-done
+	// Both directions are done: nothing more of the server's is printed,
+	// and the credentials' copies are zeroed (they were left to the
+	// garbage collector: TestProxySecretsZeroedAtEnd).
+	ps.secrets.forget()
 	ps.closeClient(ctx)
 	// Once closeClient is done: its flush of what was relayed (and of
 	// the proxy's BYE) is bounded by --timeout as every write to the
