@@ -20,6 +20,7 @@ func TestRedactSyntaxForms(t *testing.T) {
 		{`"tab\there\"q z"`, `"*** z"`},
 		{`"nothing of note"...`, `"nothing of note"...`},
 		{`"hunt"`, `"***"`},
+		{`"ter2-sek"...`, `"***"...`}, // inside the secret
 		{`EOF`, `EOF`},
 	} {
 		se := &wire.SyntaxError{Expected: "SP", Got: c.got}
