@@ -782,10 +782,16 @@ func (x *Set) RedactExcerpt(got string) string {
 	return got
 }
 
-// redactExcerpt is RedactExcerpt for one form.
+// redactExcerpt is RedactExcerpt for one form. A rune of the credential
+// that the excerpt's 16 bytes cut (at its end, or at its start: the
+// error's byte) is in it as \xNN escapes that the form does not hold: up
+// to 3 of them at either end are let go in the comparisons, and redacted
+// with the part they end or open.
 func redactExcerpt(got string, form []byte) string {
 	got = replaceBytes(got, form)
-	if lo, hi := excerptBody(got); hi-lo >= 4 && strings.Contains(unsafe.String(unsafe.SliceData(form), len(form)), got[lo:hi]) {
+	lo, hi := excerptBody(got)
+	lo2, hi2 := cutRunes(got, lo, hi)
+	if hi2-lo2 >= 4 && strings.Contains(unsafe.String(unsafe.SliceData(form), len(form)), got[lo2:hi2]) {
 		// The excerpt is inside the credential, which began before it
 		// and goes on past it (a syntax error at a byte in the middle
 		// of an echoed password): neither its start nor its end is
@@ -793,23 +799,77 @@ func redactExcerpt(got string, form []byte) string {
 		// (TestRedactEchoedPasswordMiddleInDecodeError).
 		return got[:lo] + "***" + got[hi:]
 	}
-	if lo, hi := excerptBody(got); hi-lo >= 4 {
-		for k := min(len(form)-1, hi-lo); k >= 4; k-- {
-			if sameBytes(form[:k], got[hi-k:hi]) {
-				got = got[:hi-k] + "***" + got[hi:]
+	for _, e := range [2]int{hi, hi2} {
+		if e-lo < 4 {
+			continue
+		}
+		k := min(len(form)-1, e-lo)
+		for ; k >= 4; k-- {
+			if sameBytes(form[:k], got[e-k:e]) {
 				break
 			}
 		}
+		if k >= 4 {
+			got = got[:e-k] + "***" + got[hi:]
+			break
+		}
 	}
-	if lo, hi := excerptBody(got); hi-lo >= 4 {
-		for k := min(len(form)-1, hi-lo); k >= 4; k-- {
-			if sameBytes(form[len(form)-k:], got[lo:lo+k]) {
-				got = got[:lo] + "***" + got[lo+k:]
+	lo, hi = excerptBody(got)
+	lo2, _ = cutRunes(got, lo, hi)
+	for _, b := range [2]int{lo, lo2} {
+		if hi-b < 4 {
+			continue
+		}
+		k := min(len(form)-1, hi-b)
+		for ; k >= 4; k-- {
+			if sameBytes(form[len(form)-k:], got[b:b+k]) {
 				break
 			}
+		}
+		if k >= 4 {
+			got = got[:lo] + "***" + got[b+k:]
+			break
 		}
 	}
 	return got
+}
+
+// cutRunes returns the bounds of got[lo:hi], a quoted excerpt's bytes,
+// without the \xNN escapes (at most 3) it opens with and those it ends
+// with: the bytes of runes the excerpt cut, or not UTF-8.
+func cutRunes(got string, lo, hi int) (int, int) {
+	isHex := func(i int) bool { return i+4 <= hi && got[i] == '\\' && got[i+1] == 'x' }
+	lo2 := lo
+	for n := 0; n < 3 && isHex(lo2); n++ {
+		lo2 += 4
+	}
+	// The escapes at the end: parse from lo2, so that an escaped
+	// backslash before an 'x' is not taken for one.
+	var ends []int
+	for i := lo2; i < hi; {
+		if got[i] == '\\' && i+1 < hi {
+			switch got[i+1] {
+			case 'x':
+				ends = append(ends, i)
+				i += 4
+				continue
+			case 'u':
+				i += 6
+			case 'U':
+				i += 10
+			default:
+				i += 2
+			}
+		} else {
+			i++
+		}
+		ends = ends[:0]
+	}
+	hi2 := hi
+	for n := len(ends) - 1; n >= 0 && n >= len(ends)-3; n-- {
+		hi2 = ends[n]
+	}
+	return lo2, max(hi2, lo2)
 }
 
 // excerptBody returns the bounds in got of the excerpt's bytes: without
