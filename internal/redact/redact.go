@@ -314,7 +314,23 @@ func (x *Set) Redact(b []byte) []byte {
 	if !x.coverLocked(b) {
 		return b
 	}
+	defer x.letGoCover()
 	return x.replaceCovered(b)
+}
+
+// keepCover is the most words of cover (each of covered and inside) a Set
+// keeps from one line to the next: those of a line of 64 KiB, the
+// session trace's capture (16 KiB in all). A longer line's (a status
+// text of up to the tokenizer's 1 MiB, redacted whole) is let go: it was
+// kept for the session's life, 256 KiB (TestKeptMemoryLongLine).
+const keepCover = (64 << 10) / 64
+
+// letGoCover lets go a cover longer than keepCover (it holds where
+// credentials were, none of their bytes).
+func (x *Set) letGoCover() {
+	if cap(x.covered) > keepCover+1 {
+		x.covered, x.inside = nil, nil
+	}
 }
 
 // RedactCut is Redact for b, the start of a longer line (cut at a capture
@@ -341,6 +357,7 @@ func (x *Set) RedactCut(b []byte) []byte {
 	if !x.coverLocked(b) {
 		return b[:n]
 	}
+	defer x.letGoCover()
 	for n > 0 && n < len(b) && bit(x.inside, n) {
 		n--
 		x.work++
