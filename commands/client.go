@@ -303,7 +303,7 @@ func (c *Client) utf8() bool { return c.s.UTF8Enabled() }
 // answer gave it when its Name does not encode back to that or is not a
 // name a caller could send (rawNames), else in modified UTF-7 (as it is
 // under UTF-8). A name that is not valid UTF-8 or holds a NUL or another
-// control character (checkMailboxName) is an error wrapping
+// C0 control character (checkMailboxName) is an error wrapping
 // ErrMailboxName, unless it is such a listed Name: the server's own name goes back as it was listed ("Caf\xe9" in Latin-1,
 // in UTF-8 mode too; "&AAA-"), a name the caller made up is refused.
 func (c *Client) encodeMailbox(name string) (string, error) {
@@ -324,12 +324,14 @@ func (c *Client) encodeMailbox(name string) (string, error) {
 // not valid UTF-8 or holds a NUL, before anything is sent: converted to
 // modified UTF-7, each invalid byte became U+FFFD, so that Delete("Old\xff")
 // deleted "Old\uFFFD", a mailbox nobody named. So is a name holding a
-// control character (C0, DEL, C1, U+2028, U+2029), which RFC 9051
-// section 5.1 forbids in mailbox names: Dovecot, which refuses to create
-// one, echoed a line feed of it raw in its NO, which broke the
-// connection. A MailboxInfo.Name the
-// Client remembers from a LIST or LSUB answer is not refused: it goes as
-// the server listed it.
+// C0 control character (U+0001 to U+001F: tab, CR, LF...), which RFC
+// 9051 section 5.1 forbids in mailbox names and Dovecot and Cyrus refuse
+// to create: Dovecot echoed a line feed of one raw in its NO, which broke
+// the connection. DEL, the C1 controls and U+2028/U+2029, which RFC 9051
+// forbids too but Dovecot creates (and Cyrus, but DEL), and which break
+// no line, are sent: a mailbox that holds one stays reachable by its
+// name. A MailboxInfo.Name the Client remembers from a LIST or LSUB
+// answer is not refused: it goes as the server listed it.
 var ErrMailboxName = errors.New("commands: invalid mailbox name")
 
 // ErrModSeq is returned, wrapped with the option that holds it, for a
@@ -392,14 +394,14 @@ func upperASCII(s string) string {
 
 // CheckMailboxName returns the error a command gives, before anything is
 // sent, a mailbox name its caller made up that is not valid UTF-8 or holds
-// a NUL or another control character (C0, DEL, C1, U+2028, U+2029: RFC
-// 9051 section 5.1), wrapping ErrMailboxName, and nil for any other name:
+// a NUL or another C0 control character (RFC 9051 section 5.1; see
+// ErrMailboxName), wrapping ErrMailboxName, and nil for any other name:
 // a program can check the names it was given before it connects. (A Name a LIST
 // answer gave is not refused by a command; see ErrMailboxName.)
 func CheckMailboxName(name string) error { return checkMailboxName(name) }
 
 // checkMailboxName returns an error wrapping ErrMailboxName for a name
-// that is not valid UTF-8, holds a NUL, or holds another control
+// that is not valid UTF-8, holds a NUL, or holds another C0 control
 // character (mailboxControl).
 func checkMailboxName(name string) error {
 	switch {
@@ -415,14 +417,19 @@ func checkMailboxName(name string) error {
 	return nil
 }
 
-// mailboxControl tells the characters RFC 9051 section 5.1 (as RFC 6855
-// section 3) forbids in a mailbox name: the C0 and C1 controls, DEL, and
-// the line and paragraph separators. Sent (in modified UTF-7, "a&AAo-b"),
-// a name with a line feed came back raw in Dovecot's "NO Mailbox doesn't
-// exist: a<LF>b", whose second half was read as the answer of an unknown
-// tag "b": the session was aborted (TestMailboxNameControlRefused).
+// mailboxControl tells the characters a caller's mailbox name may not
+// hold: the C0 controls, which RFC 9051 section 5.1 (as RFC 6855 section
+// 3) forbids, and Dovecot and Cyrus refuse in a new name. Sent (in
+// modified UTF-7, "a&AAo-b"), a name with a line feed came back raw in
+// Dovecot's "NO Mailbox doesn't exist: a<LF>b", whose second half was
+// read as the answer of an unknown tag "b": the session was aborted
+// (TestMailboxNameControlRefused). The other characters RFC 9051 forbids
+// (DEL, C1, U+2028, U+2029) are not refused: they end no line, and
+// Dovecot and Cyrus create and list mailboxes holding them, which a
+// Client that has not listed them (the CLI's typed names) must reach
+// (TestMailboxNameServerMadeReachable).
 func mailboxControl(r rune) bool {
-	return r < 0x20 || r >= 0x7f && r <= 0x9f || r == 0x2028 || r == 0x2029
+	return r < 0x20
 }
 
 // decodeMailbox turns a mailbox name from a response into UTF-8.

@@ -89,7 +89,7 @@ func (m *MailboxInfo) HasAttr(attr string) bool {
 // delimiter sent as the quoted string "NIL", as Courier and SmarterMail
 // have been reported to do) costs its own mailbox, and the answer's
 // other mailboxes come with the error. A pattern or reference that is
-// not valid UTF-8 or holds a NUL or another control character is
+// not valid UTF-8 or holds a NUL or another C0 control character is
 // ErrMailboxName, before anything is sent.
 func (c *Client) List(ctx context.Context, pattern string, opts *ListOptions) ([]*MailboxInfo, error) {
 	var out []*MailboxInfo
@@ -322,7 +322,7 @@ func (c *Client) listCommand(pattern string, opts *ListOptions) *session.Command
 
 // listName writes a LIST or LSUB reference (an astring) or pattern (a
 // string, which may hold the wildcards); a name that is not valid UTF-8
-// or holds a NUL or another control character fails the command
+// or holds a NUL or another C0 control character fails the command
 // (ErrMailboxName), as a mailbox
 // argument does (encodeMailbox): converted, "Old\xff*" would have listed
 // "Old\uFFFD*".

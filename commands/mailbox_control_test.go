@@ -8,6 +8,7 @@ import (
 	"github.com/imapkit/imapkit/commands"
 	"github.com/imapkit/imapkit/internal/testserver"
 	"github.com/imapkit/imapkit/session"
+	"github.com/imapkit/imapkit/wire"
 )
 
 // TestMailboxNameControlRefused: a mailbox name the caller made up that
@@ -21,7 +22,7 @@ func TestMailboxNameControlRefused(t *testing.T) {
 	tr := &c39Trace{}
 	c := dvClient(t, testserver.Alice, &session.Options{Trace: tr})
 	ctx := dvCtx(t)
-	for _, name := range []string{"a\nb", "a\r\nb", "a\rb", "a\tb", "a\x7fb", "a\u0085b", "a\u2028b"} {
+	for _, name := range []string{"a\nb", "a\r\nb", "a\rb", "a\tb", "a\x01b", "a\x1fb"} {
 		_, err := c.Select(ctx, name, nil)
 		if !errors.Is(err, commands.ErrMailboxName) {
 			t.Errorf("Select(%q): %v, want an error wrapping ErrMailboxName", name, err)
@@ -44,8 +45,46 @@ func TestMailboxNameControlRefused(t *testing.T) {
 			t.Errorf("sent: %q", l)
 		}
 	}
-	// Names without controls still go.
-	if err := commands.CheckMailboxName("Caf\u00e9 & R&D/\u00a0x"); err != nil {
-		t.Errorf("CheckMailboxName refuses a name without controls: %v", err)
+	// Names without C0 controls still go.
+	for _, name := range []string{"Caf\u00e9 & R&D/\u00a0x", "a\x7fb", "a\u0085b", "a\u2028b"} {
+		if err := commands.CheckMailboxName(name); err != nil {
+			t.Errorf("CheckMailboxName(%q): %v, want nil", name, err)
+		}
+	}
+}
+
+// TestMailboxNameServerMadeReachable: Dovecot creates and lists mailboxes
+// whose names hold DEL, a C1 control or U+2028 (Cyrus too, but DEL),
+// which RFC 9051 section 5.1 forbids; another client made them (here a
+// raw CREATE). A Client that has not listed them (the CLI's typed names,
+// imapkit copy's destination) must reach them by name: refused as a
+// caller's made-up name (ErrMailboxName), they could be neither selected
+// nor deleted, nor copied to a server that takes them. Only C0 controls
+// are refused (TestMailboxNameControlRefused); these end no line.
+func TestMailboxNameServerMadeReachable(t *testing.T) {
+	ctx := dvCtx(t)
+	maker := dvClient(t, testserver.Alice, nil)
+	names := map[string]string{"reach&AH8-del": "reach\x7fdel", "reach&AIU-nel": "reach\u0085nel", "reach&ICg-ls": "reach\u2028ls"}
+	for raw := range names {
+		if _, err := maker.Session().Run(ctx, &session.Command{Name: "CREATE", Args: func(e *wire.Encoder) { e.SP().Mailbox(raw) }}); err != nil {
+			t.Fatalf("CREATE %s: %v", raw, err)
+		}
+	}
+	c := dvClient(t, testserver.Alice, nil) // lists nothing
+	for raw, name := range names {
+		if _, err := c.Status(ctx, name, commands.StatusMessages); err != nil {
+			t.Errorf("Status(%q), a mailbox Dovecot made as %s, by a Client that did not list it: %v; want it reached", name, raw, err)
+		}
+		if err := c.Delete(ctx, name); err != nil {
+			t.Errorf("Delete(%q), made as %s: %v", name, raw, err)
+		}
+		// Dovecot echoes the name raw in its NO ("Mailbox doesn't
+		// exist: reach<DEL>del"): no line ends there, the session goes on.
+		if _, err := c.Select(ctx, name, nil); err == nil || errors.Is(err, commands.ErrMailboxName) {
+			t.Errorf("Select(%q) deleted: %v; want the server's NO", name, err)
+		}
+		if err := c.Noop(ctx); err != nil {
+			t.Fatalf("Noop after Select(%q) deleted: %v", name, err)
+		}
 	}
 }

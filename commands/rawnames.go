@@ -23,14 +23,15 @@ const (
 // it: a server that does not write names in modified UTF-7 lists "R&D" or
 // raw UTF-8, which MailboxInfo.Name decodes leniently and EncodeMailbox
 // would send as another name ("R&-D"). So are those whose Name is not
-// valid UTF-8 or holds a NUL (raw Latin-1 "Caf\xe9", passed through; "&AAA-",
-// which decodes to NUL), which a command refuses from a caller
-// (ErrMailboxName). A command given such a Name sends the name as listed
+// valid UTF-8 or holds a NUL or another C0 control (raw Latin-1 "Caf\xe9",
+// passed through; "&AAA-", which decodes to NUL; "a&AAk-b", to a tab),
+// which a command refuses from a caller (ErrMailboxName). A command given such a Name sends the name as listed
 // (Client.encodeMailbox).
 //
 // In UTF-8 mode (UTF8=ACCEPT enabled, or an IMAP4rev2-only server) a Name
-// is the name as sent, and goes back as it is; only one that is not valid
-// UTF-8 ("Caf\xe9") is remembered, so that a command does not refuse it.
+// is the name as sent, and goes back as it is; only one a command would
+// refuse from a caller (not valid UTF-8, "Caf\xe9"; holding a C0
+// control) is remembered, so that a command does not refuse it.
 // Each name is remembered with the mode it was listed in, and is sent as
 // listed only in that mode: "&AAA-", listed before ENABLE UTF8=ACCEPT as
 // a name in modified UTF-7, is another name after it.

@@ -442,7 +442,7 @@ func (q quietAfter) Write(p []byte) (int, error) {
 
 // checkTypedNames refuses, before anything is connected, a mailbox name
 // the user typed that no command can send (commands.CheckMailboxName: not
-// UTF-8, a NUL or another control character): one of mailboxes, or a --map target. Found inside the run
+// UTF-8, a NUL or another C0 control character): one of mailboxes, or a --map target. Found inside the run
 // over mailboxes, such a name counted as a name the source listed (exit
 // 3, retried by scripts for ever) where it is a bad argument (exit 2).
 // --map's source names are not checked: one may match a name the source
