@@ -31,7 +31,8 @@ func TestIdleStopKeepsLaterEvents(t *testing.T) {
 			mu.Unlock()
 		}
 	}
-	c := dvClient(t, testserver.Alice, &session.Options{OnUnsolicited: note})
+	idling := newLineSignal("S: + ")
+	c := dvClient(t, testserver.Alice, &session.Options{OnUnsolicited: note, Trace: idling})
 	other := dvClient(t, testserver.Alice, nil)
 	ctx := dvCtx(t)
 	mb := dvMailbox(t, testserver.Alice, 4)
@@ -53,7 +54,7 @@ func TestIdleStopKeepsLaterEvents(t *testing.T) {
 			return true
 		})
 	}()
-	time.Sleep(300 * time.Millisecond) // IDLE under way
+	idling.wait(t) // the IDLE is under way: Dovecot sends the STORE's changes to it
 	if _, err := other.Store(ctx, commands.UIDs(1, 2), commands.AddFlags, []string{`\Flagged`}, &commands.StoreOptions{Silent: true}); err != nil {
 		t.Fatal(err)
 	}
