@@ -181,19 +181,36 @@ func TestNotifyDovecot(t *testing.T) {
 	if err != nil || len(seen) != 4 {
 		t.Fatalf("Idle: %v; saw %v", err, seen)
 	}
-	if err := c.NotifyNone(ctx); err != nil {
-		t.Fatal(err)
-	}
+	// The control, with NOTIFY still set: another session's append to
+	// side, then a NOOP, whose answer brings the STATUS (Dovecot sends
+	// what it holds at the next command). The same steps after NOTIFY
+	// NONE then show that no notification comes, with no wait for one
+	// (a wall-clock wait let a loaded machine pass a NONE not sent).
 	c.Response("STATUS")
 	if _, err := other.AppendBytes(ctx, side, testserver.SampleMessage(5), nil); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond) // what a notification would take to come
+	if err := c.Noop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(c.Response("STATUS"), func(r codec.Response) bool {
+		st, ok := r.(*codec.MailboxStatus)
+		return ok && string(st.Mailbox) == side && st.Messages == 3
+	}) {
+		t.Fatalf("with NOTIFY set, an append to %s then a NOOP: no STATUS (MESSAGES 3) with the NOOP's answer; the check after NOTIFY NONE needs one", side)
+	}
+	if err := c.NotifyNone(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c.Response("STATUS")
+	if _, err := other.AppendBytes(ctx, side, testserver.SampleMessage(6), nil); err != nil {
+		t.Fatal(err)
+	}
 	if err := c.Noop(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got := c.Response("STATUS"); len(got) != 0 {
-		t.Fatalf("after NOTIFY NONE: %d STATUS responses", len(got))
+		t.Fatalf("after NOTIFY NONE, an append to %s then a NOOP: %d STATUS responses; want none", side, len(got))
 	}
 }
 
