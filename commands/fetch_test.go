@@ -559,8 +559,8 @@ func (zeros) Read(p []byte) (int, error) {
 }
 
 // fetchOneBig runs Fetch(UIDs(5), BODY[]) and, with beside, another
-// command started 200 ms later on another goroutine; it returns the bytes
-// the body yielded and the Fetch's error.
+// command started on another goroutine once the UID FETCH is in flight;
+// it returns the bytes the body yielded and the Fetch's error.
 func fetchOneBig(t *testing.T, size int, beside string, extra string, other func(ctx context.Context, c *commands.Client) error) (int64, error) {
 	c := hostileClientOpts(t, &session.Options{MaxResultBytes: 1 << 20}, bodyUIDLastServer(size, beside, extra))
 	ctx := resCtx(t)
@@ -570,7 +570,15 @@ func fetchOneBig(t *testing.T, size int, beside string, extra string, other func
 	done := make(chan error, 1)
 	if other != nil {
 		go func() {
-			time.Sleep(200 * time.Millisecond)
+			// Once the UID FETCH is in flight (its caller waits in Next),
+			// so the server reads it first (it fails otherwise); this was
+			// a 200 ms wait, which a loaded machine could outlast.
+			for deadline := time.Now().Add(hangBound); !parked("session.(*Pending).Next", "commands_test.fetchOneBig"); time.Sleep(time.Millisecond) {
+				if time.Now().After(deadline) {
+					done <- fmt.Errorf("the UID FETCH's caller not in Next within %v", hangBound)
+					return
+				}
+			}
 			done <- other(ctx, c)
 		}()
 	}
@@ -592,7 +600,7 @@ func fetchOneBig(t *testing.T, size int, beside string, extra string, other func
 	}
 	if other != nil {
 		if err := <-done; err != nil {
-			t.Logf("other command: %v", err)
+			t.Errorf("other command: %v", err)
 		}
 	}
 	return n, ferr
