@@ -57,7 +57,8 @@ func startProxy(t *testing.T, args ...string) (addr string, stdout, stderr *sync
 }
 
 // tap is a plain TCP relay that records both directions: what a proxy
-// sends upstream and what it gets back.
+// sends upstream and what it gets back, each before it passes it on (so
+// the record holds whatever the server has answered).
 type tap struct {
 	ln             net.Listener
 	toServer, back syncBuffer
@@ -87,14 +88,16 @@ func newTapOn(t *testing.T, listen, upstream string) *tap {
 				return
 			}
 			tp.wg.Add(2)
+			// Each direction is recorded before it is passed on: what
+			// one side got (and may have answered) is in the record.
 			go func() {
 				defer tp.wg.Done()
-				io.Copy(io.MultiWriter(s, &tp.toServer), c)
+				io.Copy(io.MultiWriter(&tp.toServer, s), c)
 				s.(*net.TCPConn).CloseWrite()
 			}()
 			go func() {
 				defer tp.wg.Done()
-				io.Copy(io.MultiWriter(c, &tp.back), s)
+				io.Copy(io.MultiWriter(&tp.back, c), s)
 				c.Close()
 			}()
 		}
