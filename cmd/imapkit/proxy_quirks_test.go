@@ -50,7 +50,10 @@ func TestProxySetquotaCyrus(t *testing.T) {
 		"a3 NOOP\r\n" +
 		"a4 NOOP\r\n")
 	got := readUntil(lc, "a4 ", 5*time.Second)
-	time.Sleep(100 * time.Millisecond)
+	// The trace once it holds a4's answer (printed after a1's line), not
+	// 100 ms after the client had it: a slow printer left "C: a3 CREATE"
+	// out of it, and the test failed with a correct proxy.
+	waitFor(t, out, "S: a4 ")
 	trace := out.String()
 
 	alice := directLogin(t, cy.Addr, testserver.Alice, testserver.Password)
