@@ -13,6 +13,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -136,13 +138,22 @@ func TestReadSetInterrupt(t *testing.T) {
 	defer w.Close()
 	w.Write([]byte("1:5\n7,"))
 	ctx, cancel := context.WithCancel(context.Background())
-	o := &output{stdin: r}
+	// The interrupt comes once readSet waits for the pipe, its bytes
+	// read (not 200 ms after it started: a check of the context before
+	// the read passed, when the goroutine ran late). Not an *os.File:
+	// stdinUntil takes any non-regular stdin the same way.
+	waiting := &readWaiting{r: r, after: len("1:5\n7,"), entered: make(chan struct{})}
+	o := &output{stdin: waiting}
 	done := make(chan error, 1)
 	go func() {
 		_, err := o.readSet(ctx, "-", false)
 		done <- err
 	}()
-	time.Sleep(200 * time.Millisecond)
+	select {
+	case <-waiting.entered:
+	case <-time.After(interruptBound):
+		t.Fatalf("readSet did not read the pipe past its %d bytes within %v", waiting.after, interruptBound)
+	}
 	cancel()
 	select {
 	case err := <-done:
@@ -163,6 +174,25 @@ func TestReadSetInterrupt(t *testing.T) {
 	if err != nil || s.Nums.String() != "1:5,7" {
 		t.Errorf("readSet of a pipe: %v, %v", s.Nums, err)
 	}
+}
+
+// readWaiting is a reader whose entered is closed when a Read starts
+// after after bytes were read: the reader waits for more.
+type readWaiting struct {
+	r       io.Reader
+	after   int
+	read    atomic.Int64
+	entered chan struct{}
+	once    sync.Once
+}
+
+func (w *readWaiting) Read(p []byte) (int, error) {
+	if w.read.Load() >= int64(w.after) {
+		w.once.Do(func() { close(w.entered) })
+	}
+	n, err := w.r.Read(p)
+	w.read.Add(int64(n))
+	return n, err
 }
 
 // TestRawLiteralInterrupt: raw reads a literal's lines from
