@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/imapkit/imapkit/codec"
@@ -17,7 +18,15 @@ import (
 // TestIdlePoll replays Idle against a server without IDLE: NOOP at the
 // poll interval, the same events as IDLE in order, the end by onEvent, by
 // the context and by a refused NOOP, and NoPoll's refusal.
-func TestIdlePoll(t *testing.T) {
+//
+// In a testing/synctest bubble: the client waits for timers (the poll
+// interval, a 250 ms context, the script's QUIET 300ms), which on the wall
+// clock a loaded machine could stretch past the QUIET's deadline before
+// the player saw it pass (transcript's doc: such scripts belong in a
+// bubble); the 500 ms after A5's OK are on the bubble's clock.
+func TestIdlePoll(t *testing.T) { synctest.Test(t, testIdlePoll) }
+
+func testIdlePoll(t *testing.T) {
 	answered := &lineClock{prefix: "S: A5 OK"}
 	c, ctx := scriptedOpts(t, "idle/poll", &session.Options{Trace: answered})
 	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
