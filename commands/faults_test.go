@@ -91,7 +91,14 @@ func TestMoveFallback(t *testing.T) {
 	}
 }
 
-func TestMoveRefused(t *testing.T) {
+// TestMoveRefused runs in a testing/synctest bubble, where the
+// script's QUIET is exact: on the wall clock a line sent early could be
+// missed (the player kept off the CPU past the QUIET's deadline, which
+// fails the pipe's Read with the line waiting), and the test pass with
+// the fault.
+func TestMoveRefused(t *testing.T) { synctest.Test(t, testMoveRefused) }
+
+func testMoveRefused(t *testing.T) {
 	c, ctx := scripted(t, "move/refuse")
 	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
 		t.Fatal(err)

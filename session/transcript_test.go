@@ -128,7 +128,16 @@ func TestTranscriptLoginSelect(t *testing.T) {
 	}
 }
 
+// TestTranscriptStateRefusedLocally runs in a testing/synctest bubble, where the
+// script's QUIET is exact: on the wall clock a line sent early could be
+// missed (the player kept off the CPU past the QUIET's deadline, which
+// fails the pipe's Read with the line waiting), and the test pass with
+// the fault.
 func TestTranscriptStateRefusedLocally(t *testing.T) {
+	synctest.Test(t, testTranscriptStateRefusedLocally)
+}
+
+func testTranscriptStateRefusedLocally(t *testing.T) {
 	conn, wait := script(t, "preauth")
 	s := transcript.Open(t, conn, nil)
 	ctx := ctx5(t)
@@ -455,7 +464,14 @@ func TestTranscriptHandlerRunsCommand(t *testing.T) {
 	}
 }
 
-func TestTranscriptSeqNumBarrier(t *testing.T) {
+// TestTranscriptSeqNumBarrier runs in a testing/synctest bubble, where the
+// script's QUIET is exact: on the wall clock a line sent early could be
+// missed (the player kept off the CPU past the QUIET's deadline, which
+// fails the pipe's Read with the line waiting), and the test pass with
+// the fault.
+func TestTranscriptSeqNumBarrier(t *testing.T) { synctest.Test(t, testTranscriptSeqNumBarrier) }
+
+func testTranscriptSeqNumBarrier(t *testing.T) {
 	conn, wait := script(t, "seqnum_barrier")
 	s := transcript.Open(t, conn, nil)
 	ctx := ctx5(t)
