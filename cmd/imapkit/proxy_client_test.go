@@ -106,7 +106,12 @@ func TestProxyRefusedLoginSyntaxErrorLeaksPassword(t *testing.T) {
 	if len(got) == 0 || !strings.HasPrefix(got[len(got)-1], "a1 NO") {
 		t.Errorf("the client got no NO for its LOGIN: %q", got)
 	}
-	time.Sleep(200 * time.Millisecond)
+	// The trace once it holds a later command's line, printed after
+	// all of a1's (not 200 ms after the NO: a slower printer let the
+	// check pass before a leak was printed).
+	lc.send("a2 NOOP\r\n")
+	readUntil(lc, "a2 ", 3*time.Second)
+	waitFor(t, out, "C: a2 NOOP")
 	if tr := out.String(); strings.Contains(tr, secret) {
 		t.Errorf("the password is in the proxy's trace:\n%s", tr)
 	}
@@ -426,6 +431,7 @@ func TestProxyLoginDuringIdleInsecure(t *testing.T) {
 	ip := nonLoopbackIP(t)
 	var mu sync.Mutex
 	var got strings.Builder
+	upEnded := make(chan struct{}) // the upstream read to the end
 	up := startTestUpstream(t, net.JoinHostPort(ip, "0"), func(c net.Conn, br *bufio.Reader) {
 		for {
 			l, err := br.ReadString('\n')
@@ -433,6 +439,7 @@ func TestProxyLoginDuringIdleInsecure(t *testing.T) {
 			got.WriteString(l)
 			mu.Unlock()
 			if err != nil {
+				close(upEnded)
 				return
 			}
 			if strings.Contains(l, " IDLE") {
@@ -451,7 +458,14 @@ func TestProxyLoginDuringIdleInsecure(t *testing.T) {
 	const secret = "Hunter2pass"
 	lc.send("b LOGIN alice " + secret + "\r\n")
 	waitFor(t, out, "* connection closed")
-	time.Sleep(100 * time.Millisecond)
+	// All the upstream got is recorded once it read the end the proxy's
+	// close made (it was read 100 ms later, with a record that a slow
+	// upstream goroutine could still be writing).
+	select {
+	case <-upEnded:
+	case <-time.After(interruptBound):
+		t.Fatalf("the upstream did not read to the end %v after the proxy closed", interruptBound)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	if strings.Contains(got.String(), secret) {
