@@ -88,7 +88,7 @@ func newTracer(w io.Writer, literals bool, log *slog.Logger, history, capture in
 
 // The marks of a server line in the history ring.
 const (
-	lineCut   = 1 << iota // cut at maxTraceLine: shown with "..."
+	lineCut   = 1 << iota // cut at maxTraceLine (or at a shorter capture): shown with "..."
 	lineClean             // redacted when kept (history does not redact it again)
 )
 
@@ -428,7 +428,10 @@ func (t *tracer) serverLocked(line []byte, cut bool) {
 // keepServerLocked keeps a server line in the history ring (serverLocked).
 func (t *tracer) keepServerLocked(line []byte, cut bool) {
 	var mark byte
-	if len(line) > maxTraceLine {
+	if len(line) > maxTraceLine || cut {
+		// Kept cut (at maxTraceLine, or at a capture shorter): history
+		// redacts it as the start of a longer line (redactCut) when no
+		// secret was sent by now.
 		mark = lineCut
 	}
 	if (mark != 0 || cut) && t.secrets.any() {
@@ -504,7 +507,14 @@ func (t *tracer) history() []string {
 		if t.dirs[j] == 'S' {
 			b := l
 			if t.marks[j]&lineClean == 0 {
-				b = t.secrets.redact(l)
+				if t.marks[j]&lineCut != 0 {
+					// Kept cut and raw, before a secret was sent: one
+					// sent since may go on past the cut, and its start
+					// is no whole form (TestTracerHistoryLaterSecretAcrossCut).
+					b = t.secrets.redactCut(l)
+				} else {
+					b = t.secrets.redact(l)
+				}
 			}
 			// A line kept cut may be shorter once redacted.
 			cut := len(b) > maxTraceLine || t.marks[j]&lineCut != 0
