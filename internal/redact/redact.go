@@ -785,18 +785,98 @@ func (x *Set) partialSuffixKMP(tail, s []byte) int {
 // a cut one), with every whole form of a kept credential in it replaced
 // by "***", and a part of one (4 bytes or more) that the excerpt stops
 // with or opens with too, or that is all of it (the excerpt inside a
-// credential). It compares bytes where they are: no copy of a
-// credential is made.
+// credential). A quoted excerpt is compared as the bytes it quotes
+// (redactExcerptRaw); another (EOF) as text. No copy of a credential is
+// made.
 func (x *Set) RedactExcerpt(got string) string {
 	if !x.Any() {
 		return got
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	if red, ok := x.redactExcerptRaw(got); ok {
+		return red
+	}
 	for f := range x.forms {
 		got = redactExcerpt(got, f)
 	}
 	return got
+}
+
+// redactExcerptRaw is RedactExcerpt for an excerpt strconv.Quote wrote
+// (wire's excerpt: "...", the 16 bytes quoted, "..." after a cut one),
+// compared as the server's bytes it quotes, not as quoted text: a form is
+// looked for in those bytes as the server sent it, so that one echoed
+// with escapes of its own (the wire-quoted form, "pa\\ss", which the
+// excerpt quotes again as "pa\\\\ss") or with a rune the excerpt cut
+// (\xc3 for the first byte of "é") is found as any other
+// (TestRedactExcerptQuotedEcho). The bytes covered by a whole form, by a
+// start of one (4 bytes or more) that the excerpt ends with, an end of
+// one it opens with, or by all of it when it lies inside one, are
+// replaced by "***", what is left quoted again. ok is false when got is
+// not such an excerpt (EOF, one quoted character).
+func (x *Set) redactExcerptRaw(got string) (red string, ok bool) {
+	body, dots := strings.CutSuffix(got, "...")
+	if len(body) < 2 || body[0] != '"' {
+		return "", false
+	}
+	raw, err := strconv.Unquote(body)
+	if err != nil || len(raw) > 64 {
+		return "", false
+	}
+	var cover uint64 // bit i: raw[i] is a credential's
+	mark := func(from, to int) {
+		for i := from; i < to; i++ {
+			cover |= 1 << i
+		}
+	}
+	n := len(raw)
+	for f := range x.forms {
+		fs := unsafe.String(unsafe.SliceData(f), len(f))
+		for i := 0; i+len(f) <= n; i++ {
+			if raw[i:i+len(f)] == fs {
+				mark(i, i+len(f))
+			}
+		}
+		if n >= 4 && len(f) > n && strings.Contains(fs, raw) {
+			mark(0, n)
+		}
+		for k := min(len(f)-1, n); k >= 4; k-- {
+			if raw[n-k:] == fs[:k] {
+				mark(n-k, n)
+				break
+			}
+		}
+		for k := min(len(f)-1, n); k >= 4; k-- {
+			if raw[:k] == fs[len(f)-k:] {
+				mark(0, k)
+				break
+			}
+		}
+	}
+	if cover == 0 {
+		return got, true
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < n; {
+		j := i
+		for j < n && cover&(1<<j) != 0 == (cover&(1<<i) != 0) {
+			j++
+		}
+		if cover&(1<<i) != 0 {
+			b.WriteString("***")
+		} else {
+			q := strconv.Quote(raw[i:j])
+			b.WriteString(q[1 : len(q)-1])
+		}
+		i = j
+	}
+	b.WriteByte('"')
+	if dots {
+		b.WriteString("...")
+	}
+	return b.String(), true
 }
 
 // redactExcerpt is RedactExcerpt for one form. A rune of the credential
