@@ -106,6 +106,8 @@ bench-compare:
 	cd bench && $(GO) run ./cmd/compare $(COMPARE_FLAGS)
 
 # fuzz runs every fuzz target for FUZZTIME each (see docs/fuzzing.md for the
-# long campaign).
+# long campaign), then internal/redact's exhaustive tests at full size.
 fuzz:
 	@FUZZTIME=$(FUZZTIME) GO=$(GO) ./.ci/fuzz
+	@echo "== internal/redact's exhaustive tests at their full sizes (make test runs them a size smaller)"
+	$(GO) test -count=1 -run 'Exhaustive$$' ./internal/redact -redact-exhaustive
