@@ -5,7 +5,6 @@ package main
 
 import (
 	"encoding/base64"
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -100,11 +99,17 @@ func (p *printer) settle() {
 		} else {
 			r = p.redact.redact(body)
 		}
+		was := len(p.buf)
 		if len(r) > 0 && &r[0] == &body[0] {
 			p.buf = p.buf[:len(p.prefix)+len(r)] // body itself, or a cut of it
 		} else {
 			p.buf = append(p.buf[:len(p.prefix)], r...)
 		}
+		// What the redacted line no longer covers held the line as the
+		// server sent it, credentials and all: handed on with the
+		// line's array (end), it was left to the garbage collector
+		// (TestProxyPrinterLeavesNoSecret).
+		clear(p.buf[len(p.buf):max(was, len(p.buf))])
 	}
 	if len(p.buf) > maxPrinted {
 		i := maxPrinted
@@ -287,15 +292,34 @@ func (p *printer) add(b []byte) {
 			return
 		}
 		r, n := utf8.DecodeRune(b)
+		p.buf = growZeroed(p.buf, 4*n)
 		if r == utf8.RuneError && n <= 1 || esc.Unsafe(r) || r == '\\' && len(b) > 1 && b[1] == 'x' {
 			for _, c := range b[:n] {
-				p.buf = append(p.buf, fmt.Sprintf("\\x%02x", c)...)
+				p.buf = append(p.buf, '\\', 'x', hexDigits[c>>4], hexDigits[c&15])
 			}
 		} else {
 			p.buf = append(p.buf, b[:n]...)
 		}
 		b = b[n:]
 	}
+}
+
+// hexDigits are add's \xNN escape's digits.
+const hexDigits = "0123456789abcdef"
+
+// growZeroed returns b with room for n more bytes; when it must grow,
+// b's old array is zeroed once copied (a server line being printed holds
+// a credential's echo before it is redacted, and a credential's printed
+// form is made by a printer: the arrays append outgrew were left to the
+// garbage collector with parts of it).
+func growZeroed(b []byte, n int) []byte {
+	if cap(b)-len(b) >= n {
+		return b
+	}
+	nb := make([]byte, len(b), max(2*cap(b), len(b)+n, 64))
+	copy(nb, b)
+	clear(b[:cap(b)])
+	return nb
 }
 
 // refused returns the line printed so far, marked as not relayed.

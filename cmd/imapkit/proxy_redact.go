@@ -48,12 +48,31 @@ func (ss *secretSet) addOpen(b []byte, open bool) {
 		add = ss.s().AddOpen
 	}
 	add(b)
-	if dec, err := base64.StdEncoding.DecodeString(string(b)); err == nil && len(dec) >= minSecret {
-		add(dec)
-		if i := bytes.LastIndexByte(dec, 0); i >= 0 {
-			ss.addOpen(dec[i+1:], open)
+	if dec, ok := decodeSecret(b); ok {
+		if len(dec) >= minSecret {
+			add(dec)
+			if i := bytes.LastIndexByte(dec, 0); i >= 0 {
+				ss.addOpen(dec[i+1:], open)
+			}
 		}
+		clear(dec)
 	}
+}
+
+// decodeSecret returns b decoded from base64 in an array of its own, which
+// the caller zeroes; ok is false (and nothing is left) when b is not
+// base64. DecodeString(string(b)) left two copies of the credential to
+// the garbage collector: the string and the decoded bytes
+// (TestProxyDecodeSecretLeavesNoCopy).
+func decodeSecret(b []byte) (dec []byte, ok bool) {
+	dec = make([]byte, base64.StdEncoding.DecodedLen(len(b)))
+	n, err := base64.StdEncoding.Decode(dec, b)
+	if err != nil {
+		clear(dec)
+		return nil, false
+	}
+	clear(dec[n:])
+	return dec[:n:n], true
 }
 
 // printedForm is b as printer.add shows it, whole: add stops at
@@ -62,7 +81,10 @@ func (ss *secretSet) addOpen(b []byte, open bool) {
 // showed after the "***" (TestProxyLongSecretPrintedFormWhole). An
 // escape is at most 4 bytes a byte: a slack of that is never reached.
 func printedForm(b []byte) []byte {
-	p := printer{slack: 4 * len(b)}
+	// Its array made whole at once: one append outgrew would leave a
+	// part of the credential to the garbage collector (the caller zeroes
+	// the one returned).
+	p := printer{slack: 4 * len(b), buf: make([]byte, 0, 4*len(b))}
 	p.add(b)
 	return p.buf
 }
@@ -105,7 +127,8 @@ type captureWriter struct {
 }
 
 func (c *captureWriter) Write(b []byte) (int, error) {
-	if n := min(len(b), c.max-len(c.buf)); n > 0 {
+	if n := min(len(b), c.max-len(c.buf)); n > 0 && !c.kept {
+		c.buf = growZeroed(c.buf, n)
 		c.buf = append(c.buf, b[:n]...)
 		if len(c.buf) == c.max {
 			c.record()
@@ -121,5 +144,9 @@ func (c *captureWriter) record() {
 	if !c.kept {
 		c.kept = true
 		c.keep(c.buf, len(c.buf) == c.max)
+		// The Set keeps its own copy: this one (up to 16 KiB of a
+		// password literal or a SASL response) was left to the
+		// garbage collector (TestProxyCaptureLeavesNoSecret).
+		clear(c.buf[:cap(c.buf)])
 	}
 }
