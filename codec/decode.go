@@ -176,17 +176,32 @@ func (d *Decoder) Next() (Response, error) {
 			// deadline, and a server that sent a lone " " and went
 			// silent was cut after two stall timeouts, not one.
 			d.skip = true
-			err = fmt.Errorf("%w; the read failed while skipping the rest: %w", err, serr)
+			err = &skipError{err: err, how: "the read failed while skipping the rest", serr: serr}
 		} else if errors.Is(serr, wire.ErrOutOfStep) {
 			// The stream cannot be brought back in step (an endless
 			// line, a literal over the limit): report that, so that the
 			// caller closes the connection instead of calling again.
 			// What failed the response is kept (errors.Is finds both).
-			err = fmt.Errorf("%w; skipping the rest: %w", err, serr)
+			err = &skipError{err: err, how: "skipping the rest", serr: serr}
 		}
 	}
 	return nil, d.decodeError(off, err)
 }
+
+// skipError is a malformed response's error (err) with the error met
+// while its rest was skipped (serr): errors.Is and As find both. Its
+// message is made when asked for, not when it is made (fmt.Errorf): a
+// session redacts the excerpt of a *wire.SyntaxError in err in place (a
+// credential the server echoed), which a message made at once kept
+// whole (TestRedactSyntaxExcerptInWrappedError).
+type skipError struct {
+	err  error
+	how  string
+	serr error
+}
+
+func (e *skipError) Error() string   { return e.err.Error() + "; " + e.how + ": " + e.serr.Error() }
+func (e *skipError) Unwrap() []error { return []error{e.err, e.serr} }
 
 // decodeError is the *DecodeError of the response being decoded.
 func (d *Decoder) decodeError(off int64, err error) *DecodeError {
