@@ -786,8 +786,7 @@ func (x *Set) partialSuffixKMP(tail, s []byte) int {
 // by "***", and a part of one (4 bytes or more) that the excerpt stops
 // with or opens with too, or that is all of it (the excerpt inside a
 // credential). A quoted excerpt is compared as the bytes it quotes
-// (redactExcerptRaw); another (EOF) as text. No copy of a credential is
-// made.
+// (redactExcerptRaw); another (EOF, one character) as text.
 func (x *Set) RedactExcerpt(got string) string {
 	if !x.Any() {
 		return got
@@ -797,8 +796,10 @@ func (x *Set) RedactExcerpt(got string) string {
 	if red, ok := x.redactExcerptRaw(got); ok {
 		return red
 	}
+	// Not a quoted excerpt: EOF, or one character (a credential's part
+	// that short is not looked for).
 	for f := range x.forms {
-		got = redactExcerpt(got, f)
+		got = replaceBytes(got, f)
 	}
 	return got
 }
@@ -877,112 +878,6 @@ func (x *Set) redactExcerptRaw(got string) (red string, ok bool) {
 		b.WriteString("...")
 	}
 	return b.String(), true
-}
-
-// redactExcerpt is RedactExcerpt for one form. A rune of the credential
-// that the excerpt's 16 bytes cut (at its end, or at its start: the
-// error's byte) is in it as \xNN escapes that the form does not hold: up
-// to 3 of them at either end are let go in the comparisons, and redacted
-// with the part they end or open.
-func redactExcerpt(got string, form []byte) string {
-	got = replaceBytes(got, form)
-	lo, hi := excerptBody(got)
-	lo2, hi2 := cutRunes(got, lo, hi)
-	if hi2-lo2 >= 4 && strings.Contains(unsafe.String(unsafe.SliceData(form), len(form)), got[lo2:hi2]) {
-		// The excerpt is inside the credential, which began before it
-		// and goes on past it (a syntax error at a byte in the middle
-		// of an echoed password): neither its start nor its end is
-		// there to be found below
-		// (TestRedactEchoedPasswordMiddleInDecodeError).
-		return got[:lo] + "***" + got[hi:]
-	}
-	for _, e := range [2]int{hi, hi2} {
-		if e-lo < 4 {
-			continue
-		}
-		k := min(len(form)-1, e-lo)
-		for ; k >= 4; k-- {
-			if sameBytes(form[:k], got[e-k:e]) {
-				break
-			}
-		}
-		if k >= 4 {
-			got = got[:e-k] + "***" + got[hi:]
-			break
-		}
-	}
-	lo, hi = excerptBody(got)
-	lo2, _ = cutRunes(got, lo, hi)
-	for _, b := range [2]int{lo, lo2} {
-		if hi-b < 4 {
-			continue
-		}
-		k := min(len(form)-1, hi-b)
-		for ; k >= 4; k-- {
-			if sameBytes(form[len(form)-k:], got[b:b+k]) {
-				break
-			}
-		}
-		if k >= 4 {
-			got = got[:lo] + "***" + got[b+k:]
-			break
-		}
-	}
-	return got
-}
-
-// cutRunes returns the bounds of got[lo:hi], a quoted excerpt's bytes,
-// without the \xNN escapes (at most 3) it opens with and those it ends
-// with: the bytes of runes the excerpt cut, or not UTF-8.
-func cutRunes(got string, lo, hi int) (int, int) {
-	isHex := func(i int) bool { return i+4 <= hi && got[i] == '\\' && got[i+1] == 'x' }
-	lo2 := lo
-	for n := 0; n < 3 && isHex(lo2); n++ {
-		lo2 += 4
-	}
-	// The escapes at the end: parse from lo2, so that an escaped
-	// backslash before an 'x' is not taken for one.
-	var ends []int
-	for i := lo2; i < hi; {
-		if got[i] == '\\' && i+1 < hi {
-			switch got[i+1] {
-			case 'x':
-				ends = append(ends, i)
-				i += 4
-				continue
-			case 'u':
-				i += 6
-			case 'U':
-				i += 10
-			default:
-				i += 2
-			}
-		} else {
-			i++
-		}
-		ends = ends[:0]
-	}
-	hi2 := hi
-	for n := len(ends) - 1; n >= 0 && n >= len(ends)-3; n-- {
-		hi2 = ends[n]
-	}
-	return lo2, max(hi2, lo2)
-}
-
-// excerptBody returns the bounds in got of the excerpt's bytes: without
-// the "..." of a cut one and the quotes around it.
-func excerptBody(got string) (lo, hi int) {
-	hi = len(got)
-	if strings.HasSuffix(got, "...") {
-		hi -= 3
-	}
-	if hi > 0 && got[hi-1] == '"' {
-		hi--
-	}
-	if hi > 0 && got[0] == '"' {
-		lo = 1
-	}
-	return lo, hi
 }
 
 // replaceBytes returns s with every occurrence of form replaced by "***",
