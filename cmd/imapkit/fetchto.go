@@ -103,14 +103,19 @@ func runFetchTo(ctx context.Context, cn *conn, args []string, fo *fetchOpts, o *
 	}
 	n := 0
 	var bytes int64
+	// The UIDs written by this run: a server that sends one twice does
+	// not have its second body replace the first (a map: one entry a
+	// file written, where a SeqSet costs O(ranges) a UID out of order).
+	written := make(map[uint32]bool)
 	items := &commands.FetchItems{UID: true, Sections: []commands.FetchSection{sec}, BufferMax: -1}
 	for m, err := range cn.c.Fetch(ctx, set, items) {
 		if err != nil {
 			return err
 		}
-		j, ok, err := writeFetched(dir, m)
+		j, ok, err := writeFetched(dir, m, written)
 		var gone *nilSectionError
-		if errors.As(err, &gone) {
+		var twice *twiceSentError
+		if errors.As(err, &gone) || errors.As(err, &twice) {
 			fmt.Fprintf(o.stderr, "imapkit fetch: %v: not written\n", err)
 			continue
 		}
@@ -153,10 +158,22 @@ func (e *nilSectionError) Error() string {
 	return fmt.Sprintf("UID %d: the server sent it as NIL (expunged meanwhile?)", e.uid)
 }
 
-// writeFetched streams m's section into DIR/UID.eml. ok is false when the
-// server sent the message without the section (nothing is written); the
-// error is a *nilSectionError when it sent the section as NIL.
-func writeFetched(dir string, m *commands.Message) (j jsonFetched, ok bool, err error) {
+// twiceSentError is writeFetched's error for a message whose UID this
+// run has written already: a server that sent it twice in its answer (or
+// at two sequence numbers). The first is kept: the second is not
+// written over it.
+type twiceSentError struct{ uid, seq uint32 }
+
+func (e *twiceSentError) Error() string {
+	return fmt.Sprintf("UID %d (message %d): the server sent it twice", e.uid, e.seq)
+}
+
+// writeFetched streams m's section into DIR/UID.eml and adds its UID to
+// written. ok is false when the server sent the message without the
+// section (nothing is written); the error is a *nilSectionError when it
+// sent the section as NIL, a *twiceSentError when written holds its UID
+// (nothing is written: the file of the first stays).
+func writeFetched(dir string, m *commands.Message, written map[uint32]bool) (j jsonFetched, ok bool, err error) {
 	tmp, err := createFetchTemp(dir)
 	if err != nil {
 		return j, false, err
@@ -201,6 +218,9 @@ func writeFetched(dir string, m *commands.Message) (j jsonFetched, ok bool, err 
 	if m.UID == 0 {
 		return j, false, fmt.Errorf("the server sent message %d without its UID", m.SeqNum)
 	}
+	if written[m.UID] {
+		return j, false, &twiceSentError{m.UID, m.SeqNum}
+	}
 	if err := tmp.Sync(); err != nil {
 		return j, false, err
 	}
@@ -230,6 +250,7 @@ func writeFetched(dir string, m *commands.Message) (j jsonFetched, ok bool, err 
 		}
 		return j, false, err
 	}
+	written[m.UID] = true
 	if tmp != nil {
 		f := tmp
 		tmp = nil
