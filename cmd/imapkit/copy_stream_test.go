@@ -33,7 +33,15 @@ type sourceOpts struct {
 	// find it), else it stays.
 	omit     func(uid int) bool
 	omitGone bool
+	// twice: true sends the message's body twice in a body FETCH's
+	// answer, the second time with a header of its own first
+	// (twiceHeader), as a broken or hostile server may.
+	twice func(uid int) bool
 }
+
+// twiceHeader starts the second body of a message sourceOpts.twice sends
+// twice.
+const twiceHeader = "X-Sent: twice\r\n"
 
 // scriptedSourceWith is scriptedSource with o's quirks and faults.
 func scriptedSourceWith(ns string, list []string, boxes map[string][]string, o sourceOpts) hostile.Scenario {
@@ -125,6 +133,12 @@ func scriptedSourceWith(ns string, list []string, boxes map[string][]string, o s
 							return c.Close()
 						}
 						_, err = c.Copy(strings.NewReader(b + ")\r\n"))
+						if err == nil && o.twice != nil && o.twice(i+1) {
+							again := twiceHeader + b
+							if err = c.Linef("* %d FETCH (UID %d BODY[] {%d}", i+1, i+1, len(again)); err == nil {
+								_, err = c.Copy(strings.NewReader(again + ")\r\n"))
+							}
+						}
 					}
 				}
 				if err == nil {

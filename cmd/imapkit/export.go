@@ -203,7 +203,7 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 				continue
 			}
 		}
-		written, vanished, err := exportBatchOf(ctx, cn.c, batch, sk, p)
+		written, vanished, err := exportBatchOf(ctx, cn.c, batch, sk, p, o.stderr)
 		if err != nil {
 			return err
 		}
@@ -247,8 +247,11 @@ func runExport(ctx context.Context, cn *conn, args []string, own any, o *output)
 // sk in UID order. It returns how many it wrote, and the UIDs whose body
 // the server sent as NIL (Dovecot's answer for a message another session
 // expunged since this one last heard) or left out of its answer: those
-// are not written (the caller confirms them gone).
-func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk sink, p *progress) (written int, vanished []uint32, err error) {
+// are not written (the caller confirms them gone). A body the answer holds
+// twice for one UID (a broken or hostile server's) is written once, the
+// first, and warn says so: both were written, a duplicate in an mbox, a
+// Maildir file replaced by the second.
+func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk sink, p *progress, warn io.Writer) (written int, vanished []uint32, err error) {
 	set := commands.UIDs(uids...)
 	// The metadata first, so that an mbox's From line and a Maildir's
 	// file name do not depend on the order of the server's attributes.
@@ -260,7 +263,15 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 	for _, m := range meta {
 		byUID[m.UID] = m
 	}
-	got := make(map[uint32]bool, len(uids)) // the UIDs the body FETCH answered for
+	got := make(map[uint32]bool, len(uids))   // the UIDs the body FETCH answered for
+	wrote := make(map[uint32]bool, len(uids)) // those whose body was written
+	twice := func(m *commands.Message) bool {
+		if !wrote[m.UID] {
+			return false
+		}
+		fmt.Fprintf(warn, "imapkit export: UID %d: the server sent its body twice in one answer: the second is not written\n", m.UID)
+		return true
+	}
 	for m, err := range c.Fetch(ctx, set, &commands.FetchItems{UID: true, Sections: []commands.FetchSection{commands.WholeMessage}, BufferMax: -1}) {
 		if err != nil {
 			return written, nil, err
@@ -283,6 +294,9 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 			p.skip(1)
 			continue
 		}
+		if m.UID != 0 && twice(m) {
+			continue
+		}
 		var body io.Reader = s
 		var sp *spooled
 		if m.UID == 0 {
@@ -298,6 +312,10 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 				sp.Close()
 				return written, nil, fmt.Errorf("the server sent message %d without its UID", m.SeqNum)
 			}
+			if twice(m) {
+				sp.Close()
+				continue
+			}
 			body = sp
 			got[m.UID] = true
 		}
@@ -311,6 +329,7 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 		if err != nil {
 			return written, nil, err
 		}
+		wrote[m.UID] = true
 		written++
 		p.add(n)
 		if err := hook(ctx, "exported"); err != nil {
