@@ -112,7 +112,7 @@ func runFetchTo(ctx context.Context, cn *conn, args []string, fo *fetchOpts, o *
 		if err != nil {
 			return err
 		}
-		j, ok, err := writeFetched(dir, m, written)
+		j, ok, err := writeFetched(dir, m, written, o.stderr)
 		var gone *nilSectionError
 		var twice *twiceSentError
 		if errors.As(err, &gone) || errors.As(err, &twice) {
@@ -172,8 +172,11 @@ func (e *twiceSentError) Error() string {
 // written. ok is false when the server sent the message without the
 // section (nothing is written); the error is a *nilSectionError when it
 // sent the section as NIL, a *twiceSentError when written holds its UID
-// (nothing is written: the file of the first stays).
-func writeFetched(dir string, m *commands.Message, written map[uint32]bool) (j jsonFetched, ok bool, err error) {
+// (nothing is written: the file of the first stays). Of a response that
+// holds the section twice (a broken or hostile server's) the first is
+// written, and warn says so: both were written, one after the other, as
+// if one message.
+func writeFetched(dir string, m *commands.Message, written map[uint32]bool, warn io.Writer) (j jsonFetched, ok bool, err error) {
 	tmp, err := createFetchTemp(dir)
 	if err != nil {
 		return j, false, err
@@ -187,7 +190,7 @@ func writeFetched(dir string, m *commands.Message, written map[uint32]bool) (j j
 			tmp.Close()
 		}
 	}()
-	sawNil := false
+	sawNil, extra := false, false
 	for {
 		s, err := m.NextSection()
 		if err == io.EOF {
@@ -198,6 +201,10 @@ func writeFetched(dir string, m *commands.Message, written map[uint32]bool) (j j
 		}
 		if s.Nil {
 			sawNil = true
+			continue
+		}
+		if ok {
+			extra = true // skipped when the loop moves on
 			continue
 		}
 		ok = true
@@ -220,6 +227,9 @@ func writeFetched(dir string, m *commands.Message, written map[uint32]bool) (j j
 	}
 	if written[m.UID] {
 		return j, false, &twiceSentError{m.UID, m.SeqNum}
+	}
+	if extra {
+		fmt.Fprintf(warn, "imapkit fetch: UID %d: the server sent the section twice in one response: the first is written\n", m.UID)
 	}
 	if err := tmp.Sync(); err != nil {
 		return j, false, err

@@ -74,3 +74,41 @@ func TestFetchToUnasked(t *testing.T) {
 		})
 	}
 }
+
+// TestFetchSectionSentTwice: a server that sends the section asked for
+// twice in one FETCH response, and the message again in a second
+// response, had fetch write all three bodies, one after the other, to
+// stdout (fetch UID > msg.eml: three messages in one file, exit 0), and
+// fetch --to write the response's two into UID.eml. Now the first body
+// is written, and stderr says the server sent more.
+func TestFetchSectionSentTwice(t *testing.T) {
+	const first, second = "Subject: a\r\n\r\nfirst\r\n", "Subject: b\r\n\r\nsecond\r\n"
+	addr := preauthServer(t, "IMAP4rev1", func() scriptAnswer {
+		return func(tag, cmd string, f []string) string {
+			switch cmd {
+			case "SELECT", "EXAMINE":
+				return "* 3 EXISTS\r\n* OK [UIDVALIDITY 1] x\r\n* OK [UIDNEXT 100] x\r\n" + tag + " OK [READ-ONLY] done\r\n"
+			case "UID FETCH", "FETCH":
+				return fmt.Sprintf("* 1 FETCH (UID 1 BODY[] {%d}\r\n%s BODY[] {%d}\r\n%s)\r\n* 1 FETCH (UID 1 BODY[] {%d}\r\n%s)\r\n",
+					len(first), first, len(second), second, len(second), second) + tag + " OK done\r\n"
+			}
+			return tag + " OK done\r\n"
+		}
+	})
+	common := []string{"--insecure-plaintext", "--timeout", "20s"}
+	for _, seq := range []bool{false, true} {
+		args := append([]string{"fetch", "imap://alice@" + addr, "INBOX", "1"}, common...)
+		if seq {
+			args = append(args, "--seq")
+		}
+		out, errs := cli(t, "", 0, args...)
+		if out != first || !strings.Contains(errs, "more than once") {
+			t.Errorf("fetch 1 (--seq %v) to stdout: %q, stderr %q; want the first body alone, and a warning", seq, out, errs)
+		}
+	}
+	dir := t.TempDir()
+	_, errs := cli(t, "", 0, append([]string{"fetch", "imap://alice@" + addr, "INBOX", "1", "--to", dir}, common...)...)
+	if b, _ := os.ReadFile(filepath.Join(dir, "1.eml")); string(b) != first || !strings.Contains(errs, "twice in one response") {
+		t.Errorf("fetch 1 --to: 1.eml holds %q, stderr %q; want the first body alone, and a warning", b, errs)
+	}
+}

@@ -519,7 +519,7 @@ func runFetch(ctx context.Context, cn *conn, args []string, own any, o *output) 
 	case *fo.decode:
 		return fetchDecoded(ctx, cn, om, sec.Part, o)
 	}
-	found, nilBody := false, false
+	found, nilBody, extra := false, false, false
 	for m, err := range cn.c.Fetch(ctx, om.set(), &commands.FetchItems{UID: true, Sections: []commands.FetchSection{sec}, BufferMax: -1}) {
 		if err != nil {
 			return err
@@ -527,6 +527,7 @@ func runFetch(ctx context.Context, cn *conn, args []string, own any, o *output) 
 		if !om.maybe(m) {
 			continue
 		}
+		more := false // a section after the one written
 		for {
 			s, err := m.NextSection()
 			if err == io.EOF {
@@ -540,6 +541,13 @@ func runFetch(ctx context.Context, cn *conn, args []string, own any, o *output) 
 				// expunged: nothing to write, and not found (it exited
 				// 0 with nothing written).
 				nilBody = true
+				continue
+			}
+			if found {
+				// The server sent it again (in this response or
+				// another): the first is the output, not the
+				// two one after the other.
+				more = true
 				continue
 			}
 			r, done, ok, err := om.take(m, s)
@@ -556,6 +564,11 @@ func runFetch(ctx context.Context, cn *conn, args []string, own any, o *output) 
 				return err
 			}
 		}
+		// The UID is known once the sections have been read.
+		extra = extra || more && om.is(m)
+	}
+	if extra {
+		fmt.Fprintf(o.stderr, "imapkit fetch: the server sent %s more than once: the first is written\n", om)
 	}
 	if !found {
 		if nilBody {
