@@ -1073,6 +1073,11 @@ func (b *pulledBody) open() error {
 			if err != nil {
 				return err
 			}
+			if !sec.Nil {
+				if err := sectionMismatch(sec, commands.WholeMessage); err != nil {
+					return fmt.Errorf("message %d: %w", m.SeqNum, err)
+				}
+			}
 		}
 		if m.UID != 0 && m.UID > b.uid {
 			// A later message's body where this one's was expected

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"testing"
@@ -37,6 +38,9 @@ type sourceOpts struct {
 	// answer, the second time with a header of its own first
 	// (twiceHeader), as a broken or hostile server may.
 	twice func(uid int) bool
+	// item is the FETCH item a body is sent as ("" for BODY[]): a
+	// broken server's BODY[HEADER], say.
+	item string
 }
 
 // twiceHeader starts the second body of a message sourceOpts.twice sends
@@ -127,7 +131,7 @@ func scriptedSourceWith(ns string, list []string, boxes map[string][]string, o s
 						err = c.Linef("* %d FETCH (UID %d BODY[] NIL)", i+1, i+1)
 						gone[i+1] = true
 						ok = cmd.Tag + " OK [EXPUNGEISSUED] Some messages were already expunged"
-					} else if err = c.Linef("* %d FETCH (UID %d BODY[] {%d}", i+1, i+1, len(b)); err == nil {
+					} else if err = c.Linef("* %d FETCH (UID %d %s {%d}", i+1, i+1, cmp.Or(o.item, "BODY[]"), len(b)); err == nil {
 						if o.cut != nil && o.cut(i+1) {
 							c.WriteString(b[:len(b)/2])
 							return c.Close()

@@ -294,6 +294,9 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 			p.skip(1)
 			continue
 		}
+		if err := sectionMismatch(s, commands.WholeMessage); err != nil {
+			return written, nil, fmt.Errorf("message %d: %w", m.SeqNum, err)
+		}
 		if m.UID != 0 && twice(m) {
 			continue
 		}

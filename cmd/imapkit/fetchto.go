@@ -112,7 +112,7 @@ func runFetchTo(ctx context.Context, cn *conn, args []string, fo *fetchOpts, o *
 		if err != nil {
 			return err
 		}
-		j, ok, err := writeFetched(dir, m, written, o.stderr)
+		j, ok, err := writeFetched(dir, m, sec, written, o.stderr)
 		var gone *nilSectionError
 		var twice *twiceSentError
 		if errors.As(err, &gone) || errors.As(err, &twice) {
@@ -172,11 +172,12 @@ func (e *twiceSentError) Error() string {
 // written. ok is false when the server sent the message without the
 // section (nothing is written); the error is a *nilSectionError when it
 // sent the section as NIL, a *twiceSentError when written holds its UID
-// (nothing is written: the file of the first stays). Of a response that
-// holds the section twice (a broken or hostile server's) the first is
-// written, and warn says so: both were written, one after the other, as
-// if one message.
-func writeFetched(dir string, m *commands.Message, written map[uint32]bool, warn io.Writer) (j jsonFetched, ok bool, err error) {
+// (nothing is written: the file of the first stays), an error of
+// sectionMismatch when it sent another section than want (nothing is
+// written). Of a response that holds the section twice (a broken or
+// hostile server's) the first is written, and warn says so: both were
+// written, one after the other, as if one message.
+func writeFetched(dir string, m *commands.Message, want commands.FetchSection, written map[uint32]bool, warn io.Writer) (j jsonFetched, ok bool, err error) {
 	tmp, err := createFetchTemp(dir)
 	if err != nil {
 		return j, false, err
@@ -206,6 +207,9 @@ func writeFetched(dir string, m *commands.Message, written map[uint32]bool, warn
 		if ok {
 			extra = true // skipped when the loop moves on
 			continue
+		}
+		if err := sectionMismatch(s, want); err != nil {
+			return j, false, err
 		}
 		ok = true
 		n, err := io.Copy(tmp, s)

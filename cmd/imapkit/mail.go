@@ -550,6 +550,9 @@ func runFetch(ctx context.Context, cn *conn, args []string, own any, o *output) 
 				more = true
 				continue
 			}
+			if err := sectionMismatch(s, sec); err != nil {
+				return err
+			}
 			r, done, ok, err := om.take(m, s)
 			if err != nil {
 				return err
@@ -675,6 +678,9 @@ func (om oneMessage) part(ctx context.Context, cn *conn, path []int, read func(i
 		}
 		if s.Nil {
 			continue // NIL: the part is not there (exited 0 with nothing)
+		}
+		if err := sectionMismatch(s, commands.FetchSection{Part: path}); err != nil {
+			return err
 		}
 		r, done, ok, err := om.take(m, s)
 		if err != nil {

@@ -469,3 +469,48 @@ func nonNilNums(s []uint32) []uint32 {
 	}
 	return s
 }
+
+// sectionMismatch returns an error when s, a section the server sent, is
+// not the section want asked for: another part or specifier (a broken
+// server's, or proxy's, BODY[HEADER] for BODY[]), or a partial one
+// starting elsewhere than want does. fetch and export wrote whatever came
+// as the section asked for: a header alone, exported as the whole message
+// with exit 0. The RFC822 forms stand for their BODY equivalents; the
+// field names of HEADER.FIELDS are not compared (servers echo them in
+// their own case and order); an origin of 0 for a section asked whole is
+// taken (Yandex sends BODY[2]<0> for a part it has no value for).
+func sectionMismatch(s *commands.Section, want commands.FetchSection) error {
+	kind, spec := s.Kind, s.Specifier
+	switch kind {
+	case codec.SectionRFC822:
+		kind = codec.SectionBody
+	case codec.SectionRFC822Header:
+		kind, spec = codec.SectionBody, "HEADER"
+	case codec.SectionRFC822Text:
+		kind, spec = codec.SectionBody, "TEXT"
+	}
+	wantKind := codec.SectionBody
+	if want.Binary {
+		wantKind = codec.SectionBinary
+	}
+	same := kind == wantKind && strings.EqualFold(spec, want.Specifier) && len(s.Part) == len(want.Part)
+	for i := 0; same && i < len(s.Part); i++ {
+		same = int64(s.Part[i]) == int64(want.Part[i])
+	}
+	if want.Count > 0 {
+		same = same && s.HasOrigin && s.Origin == want.Offset
+	} else {
+		same = same && (!s.HasOrigin || s.Origin == 0)
+	}
+	if same {
+		return nil
+	}
+	got := s.Kind.String()
+	if s.Kind == codec.SectionBody || s.Kind == codec.SectionBinary {
+		got += "[" + s.Spec + "]"
+	}
+	if s.HasOrigin {
+		got += fmt.Sprintf("<%d>", s.Origin)
+	}
+	return fmt.Errorf("the server sent %s for %s: not the section asked for", printable(got), want)
+}
