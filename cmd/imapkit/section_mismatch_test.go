@@ -20,6 +20,9 @@ func sectionServer(t *testing.T, item, body string) string {
 			case "UID SEARCH", "SEARCH":
 				return "* SEARCH 1\r\n" + tag + " OK done\r\n"
 			case "UID FETCH", "FETCH":
+				if strings.Contains(strings.Join(f, " "), "BODYSTRUCTURE") {
+					return `* 1 FETCH (UID 1 BODYSTRUCTURE ("TEXT" "PLAIN" ("CHARSET" "us-ascii") NIL NIL "7BIT" 14 2 NIL NIL NIL))` + "\r\n" + tag + " OK done\r\n"
+				}
 				if !strings.Contains(strings.Join(f, " "), "BODY") {
 					return `* 1 FETCH (UID 1 FLAGS () INTERNALDATE "01-Feb-2024 10:00:00 +0000")` + "\r\n" + tag + " OK done\r\n"
 				}
@@ -35,7 +38,8 @@ func sectionServer(t *testing.T, item, body string) string {
 // partial BODY[]<5>) for BODY[] was exported as the whole message, or
 // written to stdout or UID.eml, with exit 0, the rest of the message
 // lost unsaid. Now it is an error, and nothing is written; the RFC822
-// forms and an origin of 0 are taken for what they stand for.
+// forms and an origin of 0 are taken for what they stand for. --text and
+// --decode (BODY.PEEK[1]) too.
 func TestSectionNotAsked(t *testing.T) {
 	const head = "Subject: a\r\n\r\n"
 	common := []string{"--insecure-plaintext", "--timeout", "20s"}
@@ -52,6 +56,9 @@ func TestSectionNotAsked(t *testing.T) {
 		{"BODY[]<0>", "", true},
 		{"RFC822.HEADER", "HEADER", true},
 		{"BODY[1.mime]", "1.MIME", true},
+		{"BODY[1]", "1", true},
+		{"BODY[HEADER]", "1", false},
+		{"BODY[1]<7>", "1", false},
 	} {
 		addr := sectionServer(t, c.item, head)
 		u := "imap://alice@" + addr
@@ -64,6 +71,15 @@ func TestSectionNotAsked(t *testing.T) {
 		b, err := os.ReadFile(filepath.Join(dir, "1.eml"))
 		if c.ok != (code == 0 && string(b) == head) || !c.ok && (err == nil || !strings.Contains(errs, "not the section asked for")) {
 			t.Errorf("%s for --section %q: fetch --to: exit %d, 1.eml %q (%v), stderr %q; want taken %v (an error naming it, no file, when not)", c.item, c.section, code, b, err, errs, c.ok)
+		}
+		if c.section == "1" {
+			// --text and --decode ask for BODY.PEEK[1], the text part.
+			for _, flag := range [][]string{{"--text"}, {"--section", "1", "--decode"}} {
+				code, out, errs := runCLI(t, "", append(append([]string{"fetch", u, "INBOX", "1"}, flag...), common...)...)
+				if c.ok != (code == 0 && out != "") || !c.ok && (out != "" || !strings.Contains(errs, "not the section asked for")) {
+					t.Errorf("%s for %v: exit %d, %q, stderr %q; want taken %v (an error naming it, nothing written, when not)", c.item, flag, code, out, errs, c.ok)
+				}
+			}
 		}
 		if c.section != "" {
 			continue
