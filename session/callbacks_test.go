@@ -21,17 +21,17 @@ import (
 	"github.com/imapkit/imapkit/wire"
 )
 
-// c39PanicWriter panics on the first write holding marker.
-type c39PanicWriter struct{ marker string }
+// panicWriter panics on the first write holding marker.
+type panicWriter struct{ marker string }
 
-func (w *c39PanicWriter) Write(p []byte) (int, error) {
+func (w *panicWriter) Write(p []byte) (int, error) {
 	if bytes.Contains(p, []byte(w.marker)) {
 		panic("zz: trace writer panics")
 	}
 	return len(p), nil
 }
 
-// c39CallerInNext waits (up to waitGoroutineParked's 10 s) until a
+// callerInNext waits (up to waitGoroutineParked's 10 s) until a
 // goroutine waits in Pending.Next: the fake servers of the panic tests
 // send their first response then, so that it goes to the caller, who
 // then drives the reading. Were the caller still on its way (the 300 ms
@@ -39,25 +39,25 @@ func (w *c39PanicWriter) Write(p []byte) (int, error) {
 // goroutine would read on and meet the panic itself: the panic the test
 // wants at the caller ends the test binary. A caller that never comes
 // fails its test all the same.
-func c39CallerInNext() { waitGoroutineParked("", "session.(*Pending).Next") }
+func callerInNext() { waitGoroutineParked("", "session.(*Pending).Next") }
 
-// c39CallerBackInNext waits until the caller's Next has returned k
+// callerBackInNext waits until the caller's Next has returned k
 // responses (*got, counted by its loop) and the caller waits in Next
 // again: the next line the server sends is read by the caller, who drives
 // the reading, not by the reader goroutine. The servers slept 200 or
 // 300 ms for that, which a loaded machine may not give. A caller that
 // never comes back fails its test all the same (waitGoroutineParked's
 // bound, then the test's own).
-func c39CallerBackInNext(got *atomic.Int32, k int32) {
+func callerBackInNext(got *atomic.Int32, k int32) {
 	for deadline := time.Now().Add(10 * time.Second); got.Load() < k && time.Now().Before(deadline); {
 		time.Sleep(time.Millisecond) // hang detector's poll
 	}
-	c39CallerInNext()
+	callerInNext()
 }
 
-// c39Child runs the test named name in a child process with ZZ_CHILD=1
+// runTestInChild runs the test named name in a child process with ZZ_CHILD=1
 // and returns its combined output.
-func c39Child(t *testing.T, name string) (string, error) {
+func runTestInChild(t *testing.T, name string) (string, error) {
 	cmd := exec.Command(os.Args[0], "-test.run=^"+name+"$", "-test.count=1", "-test.v")
 	cmd.Env = append(os.Environ(), "ZZ_CHILD=1")
 	out, err := cmd.CombinedOutput()
@@ -74,16 +74,16 @@ func c39Child(t *testing.T, name string) (string, error) {
 // be caught.
 func TestTracePanicInNextIsFatal(t *testing.T) {
 	if os.Getenv("ZZ_CHILD") == "1" {
-		c39TracePanicChild(t)
+		tracePanicChild(t)
 		return
 	}
-	out, err := c39Child(t, "TestTracePanicInNextIsFatal")
+	out, err := runTestInChild(t, "TestTracePanicInNextIsFatal")
 	if !strings.Contains(out, "ZZ RECOVERED") {
-		t.Fatalf("the trace writer's panic did not reach the caller of Next as a panic (err %v):\n%s", err, c39FirstLines(out, 12))
+		t.Fatalf("the trace writer's panic did not reach the caller of Next as a panic (err %v):\n%s", err, firstLines(out, 12))
 	}
 }
 
-func c39FirstLines(s string, n int) string {
+func firstLines(s string, n int) string {
 	l := strings.SplitN(s, "\n", n+1)
 	if len(l) > n {
 		l = l[:n]
@@ -91,7 +91,7 @@ func c39FirstLines(s string, n int) string {
 	return strings.Join(l, "\n")
 }
 
-func c39TracePanicChild(t *testing.T) {
+func tracePanicChild(t *testing.T) {
 	var nexts atomic.Int32 // the responses Next returned
 	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
 		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
@@ -102,15 +102,15 @@ func c39TracePanicChild(t *testing.T) {
 		// reading on, met the panic: 1 run in 10 under -race). Waited
 		// for, not slept for: a caller that reached Next 300 ms late
 		// (a loaded machine) had the panic on the reader goroutine.
-		c39CallerInNext()
+		callerInNext()
 		io.WriteString(w, "* 1 FETCH (UID 10)\r\n")
-		c39CallerBackInNext(&nexts, 1)
+		callerBackInNext(&nexts, 1)
 		io.WriteString(w, "* 2 FETCH (UID 20)\r\n")
 		time.Sleep(300 * time.Millisecond)
 		io.WriteString(w, "A1 OK done\r\n")
 		io.Copy(io.Discard, r)
 	})
-	s, err := session.Open(hangCtx(t), conn, &session.Options{TagPrefix: "A", Trace: &c39PanicWriter{marker: "* 2 FETCH"}})
+	s, err := session.Open(hangCtx(t), conn, &session.Options{TagPrefix: "A", Trace: &panicWriter{marker: "* 2 FETCH"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,13 +135,13 @@ func c39TracePanicChild(t *testing.T) {
 	s.Close()
 }
 
-// c39OncePanicWriter panics on the first write holding marker, once.
-type c39OncePanicWriter struct {
+// oncePanicWriter panics on the first write holding marker, once.
+type oncePanicWriter struct {
 	marker string
 	done   bool
 }
 
-func (w *c39OncePanicWriter) Write(p []byte) (int, error) {
+func (w *oncePanicWriter) Write(p []byte) (int, error) {
 	if !w.done && bytes.Contains(p, []byte(w.marker)) {
 		w.done = true
 		panic("zz: trace writer panics")
@@ -167,7 +167,7 @@ func TestTracePanicOnSend(t *testing.T) {
 			io.WriteString(w, tag+" OK "+rest+" done\r\n")
 		}
 	})
-	s, err := session.Open(hangCtx(t), conn, &session.Options{TagPrefix: "A", Trace: &c39OncePanicWriter{marker: "NOOP"}})
+	s, err := session.Open(hangCtx(t), conn, &session.Options{TagPrefix: "A", Trace: &oncePanicWriter{marker: "NOOP"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,9 +232,9 @@ func TestWantPanicInNextDeadlocks(t *testing.T) {
 		readCommand(r, w)
 		// The caller waits in Next first: the first FETCH is lent to
 		// it, and from then on it drives the reading coroutine.
-		c39CallerInNext()
+		callerInNext()
 		io.WriteString(w, "* 1 FETCH (UID 10)\r\n")
-		c39CallerBackInNext(&nexts, 1)
+		callerBackInNext(&nexts, 1)
 		io.WriteString(w, "* 2 FETCH (UID 20)\r\n")
 		time.Sleep(200 * time.Millisecond)
 		io.WriteString(w, "A1 OK done\r\n")
@@ -294,7 +294,7 @@ func TestWantPanicInNextDeadlocks(t *testing.T) {
 // process: the fatal error would end the test binary.
 func TestWantPanicInBlameFatal(t *testing.T) {
 	if os.Getenv("ZZ_WANT_BLAME_CHILD") == "1" {
-		y39WantBlameChild(t)
+		wantBlamePanicChild(t)
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -311,14 +311,14 @@ func TestWantPanicInBlameFatal(t *testing.T) {
 	}
 }
 
-func y39WantBlameChild(t *testing.T) {
+func wantBlamePanicChild(t *testing.T) {
 	var nexts atomic.Int32 // the responses Next returned
 	conn := fake(t, func(r *bufio.Reader, w io.Writer) {
 		io.WriteString(w, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n")
 		readCommand(r, w)
-		c39CallerInNext()
+		callerInNext()
 		io.WriteString(w, "* 1 FETCH (UID 10 ENVELOPE (NIL \"hi\" NIL NIL NIL NIL NIL NIL NIL NIL))\r\n")
-		c39CallerBackInNext(&nexts, 1)
+		callerBackInNext(&nexts, 1)
 		// Undecodable (a UID that is not a number): blamed on the
 		// command that wants FETCH.
 		io.WriteString(w, "* 2 FETCH (UID xyz ENVELOPE NIL)\r\n")
@@ -375,12 +375,12 @@ func y39WantBlameChild(t *testing.T) {
 // it, Close included, hangs for ever. Run in a child process: the child
 // must end with the Want's panic, not hang.
 func TestWantPanicInSectionHandler(t *testing.T) {
-	if os.Getenv("IMAPKIT_ZZ41_CHILD") == "1" {
+	if os.Getenv("IMAPKIT_WANT_PANIC_CHILD") == "1" {
 		wantPanicChild(t)
 		os.Exit(0)
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestWantPanicInSectionHandler$", "-test.count=1", "-test.v")
-	cmd.Env = append(os.Environ(), "IMAPKIT_ZZ41_CHILD=1")
+	cmd.Env = append(os.Environ(), "IMAPKIT_WANT_PANIC_CHILD=1")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {

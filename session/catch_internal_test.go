@@ -12,22 +12,22 @@ import (
 	"github.com/imapkit/imapkit/codec"
 )
 
-// g44CatchSession is a bare session for Catch's bookkeeping, as
+// bareCatchSession is a bare session for Catch's bookkeeping, as
 // TestCatchStopExpungeQueuedLate makes one.
-func g44CatchSession() *Session {
+func bareCatchSession() *Session {
 	s := &Session{opts: Options{OnUnsolicited: func(codec.Response) {}, MaxResultBytes: DefaultMaxResultBytes},
 		maxEvents: DefaultMaxUnsolicited, maxKeptBytes: DefaultMaxKeptBytes}
 	s.eventsCond = sync.NewCond(&s.mu)
 	return s
 }
 
-// g44StopCost fills a Catch with as many small FETCHes (with UIDs) as the
+// catchStopCost fills a Catch with as many small FETCHes (with UIDs) as the
 // default MaxResultBytes lets it hold, then gives the stream kind's
 // hostile log (1024 single-UID VANISHEDs, or 1024 EXPUNGEs; none: no
 // log), and returns the work Stop's renumbering did (expungeLog.steps)
 // and how many FETCHes it held.
-func g44StopCost(kind string) (steps, fetches int) {
-	s := g44CatchSession()
+func catchStopCost(kind string) (steps, fetches int) {
+	s := bareCatchSession()
 	ca := s.Catch()
 	s.mu.Lock()
 	n := 0
@@ -69,9 +69,9 @@ func g44StopCost(kind string) (steps, fetches int) {
 // machine running every package under -race failed (1.457 s against a
 // limit of 1.451 s); the brief wants no timed assertions in tests.
 func TestCatchStopHostileLogCost(t *testing.T) {
-	_, n := g44StopCost("none")
-	exp, _ := g44StopCost("expunge")
-	van, _ := g44StopCost("vanished")
+	_, n := catchStopCost("none")
+	exp, _ := catchStopCost("expunge")
+	van, _ := catchStopCost("vanished")
 	// One by one costs a FETCH every entry after it: n x 1024, some
 	// 225 million steps here. renumberAll visits the entries once per
 	// class of UIDs that holds a FETCH (1025 classes), moves at most
@@ -202,13 +202,13 @@ func TestCatchStopExpungeQueuedLate(t *testing.T) {
 // typed client's Idle keeps, held every batch taken before). What is left
 // is copied out now: the responses taken are the caller's alone.
 func TestTakeMarkedReleases(t *testing.T) {
-	s := g44CatchSession()
+	s := bareCatchSession()
 	ca := s.Catch()
-	taken := s45Add(ca, 1) // before the mark
+	taken := addWeakFetch(ca, 1) // before the mark
 	s.mu.Lock()
 	ca.markLocked()
 	s.mu.Unlock()
-	left := s45Add(ca, 2) // after it: stays in the Catch
+	left := addWeakFetch(ca, 2) // after it: stays in the Catch
 	got, err := ca.TakeMarked()
 	if err != nil || len(got) != 1 || got[0].(*codec.Fetch).Seq != 1 {
 		t.Fatalf("TakeMarked: %v, %v; want FETCH 1", got, err)
@@ -228,11 +228,11 @@ func TestTakeMarkedReleases(t *testing.T) {
 	runtime.KeepAlive(ca)
 }
 
-// s45Add adds a FETCH of sequence number seq to c, made here so that no
+// addWeakFetch adds a FETCH of sequence number seq to c, made here so that no
 // stack slot of the test holds it, and returns a weak pointer to it.
 //
 //go:noinline
-func s45Add(c *Catch, seq uint32) weak.Pointer[codec.Fetch] {
+func addWeakFetch(c *Catch, seq uint32) weak.Pointer[codec.Fetch] {
 	f := &codec.Fetch{Seq: seq}
 	c.s.mu.Lock()
 	c.addLocked(f, 100, 0)

@@ -204,15 +204,15 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	return c.buf.Write(p)
 }
 
-// m46ShortConn fails its writes once armed part way, as a TCP write cut
+// shortWriteConn fails its writes once armed part way, as a TCP write cut
 // by a deadline (or a reset) does: all but the last 4 bytes go out, and
 // the write returns the count and an error.
-type m46ShortConn struct {
+type shortWriteConn struct {
 	net.Conn
 	armed atomic.Bool
 }
 
-func (c *m46ShortConn) Write(p []byte) (int, error) {
+func (c *shortWriteConn) Write(p []byte) (int, error) {
 	if c.armed.Load() && len(p) > 4 {
 		n, _ := c.Conn.Write(p[:len(p)-4])
 		return n, errors.New("m46: write: connection reset by peer")
@@ -232,7 +232,7 @@ func (c *m46ShortConn) Write(p []byte) (int, error) {
 // resume: a duplicate. The defaults.
 func TestCompressedTailCutNotWriteCut(t *testing.T) {
 	client, server := transport.Pipe()
-	fc := &m46ShortConn{Conn: client}
+	fc := &shortWriteConn{Conn: client}
 	whole := make(chan struct{})
 	done := make(chan struct{})
 	go func() {

@@ -15,18 +15,18 @@ import (
 	"github.com/imapkit/imapkit/wire"
 )
 
-// a47Flags is a snapshot of a command's continuation flags.
-type a47Flags struct {
+// contFlags is a snapshot of a command's continuation flags.
+type contFlags struct {
 	held, owed, waiter, taken, refusing, answering, abandoned bool
 	queued                                                    int // "+" waiting in the channel
 }
 
-// a47Read takes a snapshot under s.mu and checks the invariant written at
+// readContFlags takes a snapshot under s.mu and checks the invariant written at
 // Pending.contOwed's declaration.
-func a47Read(t *testing.T, p *Pending, where string) a47Flags {
+func readContFlags(t *testing.T, p *Pending, where string) contFlags {
 	t.Helper()
 	p.s.mu.Lock()
-	f := a47Flags{held: p.contHeld, owed: p.contOwed, waiter: p.contWaiter, taken: p.contTaken,
+	f := contFlags{held: p.contHeld, owed: p.contOwed, waiter: p.contWaiter, taken: p.contTaken,
 		refusing: p.refusing, answering: p.answering, abandoned: p.abandoned.Load(), queued: len(p.cont)}
 	p.s.mu.Unlock()
 	switch {
@@ -44,11 +44,11 @@ func a47Read(t *testing.T, p *Pending, where string) a47Flags {
 	return f
 }
 
-// a47Want checks a snapshot's flags against want (queued and abandoned
+// wantContFlags checks a snapshot's flags against want (queued and abandoned
 // aside unless set in want).
-func a47Want(t *testing.T, p *Pending, where string, want a47Flags) {
+func wantContFlags(t *testing.T, p *Pending, where string, want contFlags) {
 	t.Helper()
-	got := a47Read(t, p, where)
+	got := readContFlags(t, p, where)
 	got.queued = want.queued
 	if !want.abandoned {
 		got.abandoned = false
@@ -58,11 +58,11 @@ func a47Want(t *testing.T, p *Pending, where string, want a47Flags) {
 	}
 }
 
-// a47Until waits (yielding, no sleep) until cond holds of p's flags; a
+// untilContFlags waits (yielding, no sleep) until cond holds of p's flags; a
 // bound of 10 s, not a timing.
-func a47Until(t *testing.T, p *Pending, what string, cond func(a47Flags) bool) {
+func untilContFlags(t *testing.T, p *Pending, what string, cond func(contFlags) bool) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(a47Read(t, p, what)); runtime.Gosched() {
+	for deadline := time.Now().Add(10 * time.Second); !cond(readContFlags(t, p, what)); runtime.Gosched() {
 		if time.Now().After(deadline) {
 			t.Fatalf("never: %s", what)
 		}
@@ -163,35 +163,35 @@ func TestContFlagsTransitions(t *testing.T) {
 	}
 	tag := sv.nextTag()
 	send("+ a")
-	a47Until(t, p, "route, no answerer", func(f a47Flags) bool { return f.queued == 1 })
-	a47Want(t, p, "route, no answerer", a47Flags{held: true})
+	untilContFlags(t, p, "route, no answerer", func(f contFlags) bool { return f.queued == 1 })
+	wantContFlags(t, p, "route, no answerer", contFlags{held: true})
 	ch := p.Continuations()
-	a47Want(t, p, "Continuations with a \"+\" waiting", a47Flags{held: true, owed: true, taken: true})
+	wantContFlags(t, p, "Continuations with a \"+\" waiting", contFlags{held: true, owed: true, taken: true})
 	<-ch
-	a47Want(t, p, "taken, not answered", a47Flags{held: true, owed: true, taken: true})
+	wantContFlags(t, p, "taken, not answered", contFlags{held: true, owed: true, taken: true})
 	if err := p.Continue(ctx, []byte("x")); err != nil {
 		t.Fatal(err)
 	}
 	line("x")
-	a47Want(t, p, "Continue", a47Flags{taken: true})
+	wantContFlags(t, p, "Continue", contFlags{taken: true})
 	send("+ b")
 	<-ch
-	a47Want(t, p, "route, the caller answers", a47Flags{held: true, owed: true, taken: true})
+	wantContFlags(t, p, "route, the caller answers", contFlags{held: true, owed: true, taken: true})
 	p.RefuseContinuations()
 	// held until the refusal's goroutine has answered it (any time now)
-	if f := a47Read(t, p, "RefuseContinuations, a \"+\" taken"); (f != a47Flags{held: true, refusing: true}) && (f != a47Flags{refusing: true}) {
+	if f := readContFlags(t, p, "RefuseContinuations, a \"+\" taken"); (f != contFlags{held: true, refusing: true}) && (f != contFlags{refusing: true}) {
 		t.Errorf("RefuseContinuations, a \"+\" taken: flags %+v", f)
 	}
 	line("*")
-	a47Until(t, p, "the refusal's Continue", func(f a47Flags) bool { return !f.held })
+	untilContFlags(t, p, "the refusal's Continue", func(f contFlags) bool { return !f.held })
 	if p.Continuations() == nil {
 		t.Error("Continuations after RefuseContinuations is nil")
 	}
-	a47Want(t, p, "Continuations after RefuseContinuations", a47Flags{refusing: true})
+	wantContFlags(t, p, "Continuations after RefuseContinuations", contFlags{refusing: true})
 	send("+ c")
 	line("*")
-	a47Until(t, p, "route while refusing, answered", func(f a47Flags) bool { return !f.held })
-	a47Want(t, p, "route while refusing, answered", a47Flags{refusing: true})
+	untilContFlags(t, p, "route while refusing, answered", func(f contFlags) bool { return !f.held })
+	wantContFlags(t, p, "route while refusing, answered", contFlags{refusing: true})
 	send(tag + " BAD cancelled")
 	if _, err := p.Wait(ctx); err == nil {
 		t.Error("Wait: no error for a BAD")
@@ -199,11 +199,11 @@ func TestContFlagsTransitions(t *testing.T) {
 
 	// Wait answers (OnContinue): a "+" waiting before Wait, OnContinue's
 	// response, a "+" routed to it, OnContinue's error.
-	var inside []a47Flags
+	var inside []contFlags
 	var p2 *Pending
 	calls := 0
 	p2, err = s.Start(ctx, auth(func([]byte) ([]byte, error) {
-		inside = append(inside, a47Read(t, p2, "in OnContinue"))
+		inside = append(inside, readContFlags(t, p2, "in OnContinue"))
 		if calls++; calls == 1 {
 			return []byte("y"), nil
 		}
@@ -217,8 +217,8 @@ func TestContFlagsTransitions(t *testing.T) {
 		t.Error("Continuations of a command with OnContinue is not nil")
 	}
 	send("+ d")
-	a47Until(t, p2, "route before Wait", func(f a47Flags) bool { return f.queued == 1 })
-	a47Want(t, p2, "route before Wait", a47Flags{held: true})
+	untilContFlags(t, p2, "route before Wait", func(f contFlags) bool { return f.queued == 1 })
+	wantContFlags(t, p2, "route before Wait", contFlags{held: true})
 	waited := make(chan error, 1)
 	go func() {
 		_, err := p2.Wait(ctx)
@@ -227,16 +227,16 @@ func TestContFlagsTransitions(t *testing.T) {
 	line("y")
 	send("+ e")
 	line("*")
-	a47Until(t, p2, "OnContinue's error (noAnswerer)", func(f a47Flags) bool { return !f.waiter })
-	a47Want(t, p2, "OnContinue's error (noAnswerer)", a47Flags{})
+	untilContFlags(t, p2, "OnContinue's error (noAnswerer)", func(f contFlags) bool { return !f.waiter })
+	wantContFlags(t, p2, "OnContinue's error (noAnswerer)", contFlags{})
 	send("+ f")
-	a47Until(t, p2, "route after noAnswerer", func(f a47Flags) bool { return f.queued == 1 })
-	a47Want(t, p2, "route after noAnswerer", a47Flags{held: true})
+	untilContFlags(t, p2, "route after noAnswerer", func(f contFlags) bool { return f.queued == 1 })
+	wantContFlags(t, p2, "route after noAnswerer", contFlags{held: true})
 	send(tag + " NO cancelled")
 	if err := <-waited; err == nil {
 		t.Error("Wait: no error")
 	}
-	want := []a47Flags{{held: true, owed: true, waiter: true}, {held: true, owed: true, waiter: true}}
+	want := []contFlags{{held: true, owed: true, waiter: true}, {held: true, owed: true, waiter: true}}
 	if len(inside) != 2 || inside[0] != want[0] || inside[1] != want[1] {
 		t.Errorf("flags in OnContinue %+v; want %+v (owed when Wait came, then when routed)", inside, want)
 	}
@@ -252,19 +252,19 @@ func TestContFlagsTransitions(t *testing.T) {
 		_, err := p3.Wait(wctx)
 		waited <- err
 	}()
-	a47Until(t, p3, "Wait with OnContinue", func(f a47Flags) bool { return f.waiter })
-	a47Want(t, p3, "Wait with OnContinue", a47Flags{waiter: true})
+	untilContFlags(t, p3, "Wait with OnContinue", func(f contFlags) bool { return f.waiter })
+	wantContFlags(t, p3, "Wait with OnContinue", contFlags{waiter: true})
 	wcancel()
 	if err := <-waited; !errors.Is(err, context.Canceled) {
 		t.Fatalf("abandoned Wait: %v", err)
 	}
-	a47Want(t, p3, "abandoned Wait", a47Flags{refusing: true, abandoned: true})
+	wantContFlags(t, p3, "abandoned Wait", contFlags{refusing: true, abandoned: true})
 	send("+ g")
 	line("*")
-	a47Until(t, p3, "route after the abandoned Wait, refused", func(f a47Flags) bool { return !f.held })
-	a47Want(t, p3, "route after the abandoned Wait, refused", a47Flags{refusing: true, abandoned: true})
+	untilContFlags(t, p3, "route after the abandoned Wait, refused", func(f contFlags) bool { return !f.held })
+	wantContFlags(t, p3, "route after the abandoned Wait, refused", contFlags{refusing: true, abandoned: true})
 	send(tag + " BAD cancelled")
-	a47Until(t, p3, "the end", func(a47Flags) bool {
+	untilContFlags(t, p3, "the end", func(contFlags) bool {
 		select {
 		case <-p3.Done():
 			return true
@@ -294,16 +294,16 @@ func TestContFlagsTransitions(t *testing.T) {
 	ch = p5.Continuations()
 	send("+ h")
 	<-ch
-	a47Want(t, p5, "pulled, \"+\" taken", a47Flags{held: true, owed: true, taken: true})
+	wantContFlags(t, p5, "pulled, \"+\" taken", contFlags{held: true, owed: true, taken: true})
 	ncancel()
 	if err := <-waited; !errors.Is(err, context.Canceled) {
 		t.Fatalf("abandoned Next: %v", err)
 	}
-	a47Want(t, p5, "abandoned Next", a47Flags{held: true, abandoned: true})
+	wantContFlags(t, p5, "abandoned Next", contFlags{held: true, abandoned: true})
 	p5.RefuseContinuations()
 	line("*")
-	a47Until(t, p5, "the refusal after the abandoned Next", func(f a47Flags) bool { return !f.held })
-	a47Want(t, p5, "the refusal after the abandoned Next", a47Flags{refusing: true, abandoned: true})
+	untilContFlags(t, p5, "the refusal after the abandoned Next", func(f contFlags) bool { return !f.held })
+	wantContFlags(t, p5, "the refusal after the abandoned Next", contFlags{refusing: true, abandoned: true})
 	send(tag + " BAD cancelled")
 	select {
 	case <-p5.Done():
@@ -320,15 +320,15 @@ func TestContFlagsTransitions(t *testing.T) {
 	ch = p4.Continuations()
 	send("+ idling")
 	<-ch
-	a47Want(t, p4, "IDLE's \"+\" taken", a47Flags{held: true, owed: true, taken: true})
+	wantContFlags(t, p4, "IDLE's \"+\" taken", contFlags{held: true, owed: true, taken: true})
 	if err := p4.Continue(ctx, []byte("DONE")); err != nil {
 		t.Fatal(err)
 	}
 	line("DONE")
-	a47Want(t, p4, "DONE", a47Flags{taken: true, answering: true})
+	wantContFlags(t, p4, "DONE", contFlags{taken: true, answering: true})
 	send("+ again")
 	<-ch
-	a47Want(t, p4, "route after DONE", a47Flags{held: true, taken: true, answering: true})
+	wantContFlags(t, p4, "route after DONE", contFlags{held: true, taken: true, answering: true})
 	send(tag + " OK done")
 	if _, err := p4.Wait(ctx); err != nil {
 		t.Errorf("IDLE: %v", err)
@@ -382,13 +382,13 @@ func TestContFlagsInvariantPulledAbandoned(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("no \"+\"")
 	}
-	a47Want(t, p, "taken, not answered", a47Flags{held: true, owed: true, taken: true})
+	wantContFlags(t, p, "taken, not answered", contFlags{held: true, owed: true, taken: true})
 	cancel()
 	if err := <-gone; !errors.Is(err, context.Canceled) {
 		t.Fatalf("Next: %v", err)
 	}
-	a47Want(t, p, "abandoned by Next, the taken \"+\" unanswered", a47Flags{held: true, abandoned: true})
-	f := a47Read(t, p, "abandoned by Next, the taken \"+\" unanswered")
+	wantContFlags(t, p, "abandoned by Next, the taken \"+\" unanswered", contFlags{held: true, abandoned: true})
+	f := readContFlags(t, p, "abandoned by Next, the taken \"+\" unanswered")
 	s.mu.Lock()
 	armed := s.counts.waits == 0 && s.stallOwedLocked()
 	s.mu.Unlock()
@@ -447,12 +447,12 @@ func TestBodyEndedOwedPlus(t *testing.T) {
 	case <-time.After(5 * time.Second): // a bound for a failing run
 		t.Fatal("no \"+\"")
 	}
-	a47Want(t, p, "\"+\" taken, a body held", a47Flags{held: true, owed: true, taken: true})
+	wantContFlags(t, p, "\"+\" taken, a body held", contFlags{held: true, owed: true, taken: true})
 	cancel()
 	if _, err := it.Body.Read(make([]byte, 10)); !errors.Is(err, context.Canceled) {
 		t.Fatalf("body read after its context ended: %v", err)
 	}
-	a47Want(t, p, "body ended, the taken \"+\" unanswered", a47Flags{held: true, abandoned: true})
+	wantContFlags(t, p, "body ended, the taken \"+\" unanswered", contFlags{held: true, abandoned: true})
 	s.mu.Lock()
 	armed := s.counts.waits == 0 && s.stallOwedLocked()
 	s.mu.Unlock()

@@ -282,16 +282,16 @@ func TestOnContinueErrorThenPlus(t *testing.T) {
 	})
 }
 
-// m45LateFlushConn delays the return of every Write after the first n: the
+// lateFlushConn delays the return of every Write after the first n: the
 // flush of a Continue line returns late, as on a busy machine.
-type m45LateFlushConn struct {
+type lateFlushConn struct {
 	net.Conn
 	writes atomic.Int32
 	after  int32
 	delay  time.Duration
 }
 
-func (c *m45LateFlushConn) Write(b []byte) (int, error) {
+func (c *lateFlushConn) Write(b []byte) (int, error) {
 	n, err := c.Conn.Write(b)
 	if c.writes.Add(1) > c.after {
 		time.Sleep(c.delay)
@@ -331,7 +331,7 @@ func TestSecondPlusBeforeContinue(t *testing.T) {
 	}
 	// Writes: the AUTHENTICATE line (1), then the answers.
 	dial := func(t *testing.T) net.Conn {
-		return &m45LateFlushConn{Conn: fake(t, play), after: 1, delay: 3 * time.Millisecond}
+		return &lateFlushConn{Conn: fake(t, play), after: 1, delay: 3 * time.Millisecond}
 	}
 	stallBubbleConn(t, dial, func(t *testing.T, s *session.Session, ctx context.Context) {
 		step := 0
@@ -376,29 +376,29 @@ func TestRefuseGoroutineEndsOnClose(t *testing.T) {
 			t.Fatalf("Wait: %v", err)
 		}
 		synctest.Wait()
-		if n := m45Refusers(); n != 1 {
+		if n := refuserGoroutines(); n != 1 {
 			t.Fatalf("%d refuseContinuations goroutines; want 1", n)
 		}
 		s.Close()
 		synctest.Wait()
-		if n := m45Refusers(); n != 0 {
+		if n := refuserGoroutines(); n != 0 {
 			t.Fatalf("%d refuseContinuations goroutines still running after Close; want 0", n)
 		}
 	})
 }
 
-func m45Refusers() int {
+func refuserGoroutines() int {
 	buf := make([]byte, 1<<20)
 	buf = buf[:runtime.Stack(buf, true)]
 	return strings.Count(string(buf), "refuseContinuations(")
 }
 
-// a46Refusers counts the goroutines started since c's Start that run
+// refusersLeftSince counts the goroutines started since c's Start that run
 // RefuseContinuations's loop, waiting up to wait for none to be left. One
 // not yet run shows only its "created by" line and a wrapper's name:
 // "(*Pending).RefuseContinuations", where a running one shows its frame,
 // "(*Pending).refuseContinuations".
-func a46Refusers(c *leakcheck.Checker, wait time.Duration) int {
+func refusersLeftSince(c *leakcheck.Checker, wait time.Duration) int {
 	deadline := time.Now().Add(wait)
 	for {
 		n := 0
@@ -506,7 +506,7 @@ func TestRefuseContinuations(t *testing.T) {
 		}
 		p.RefuseContinuations()
 		p.RefuseContinuations()
-		if n := a46Refusers(lc, 0); n != 1 {
+		if n := refusersLeftSince(lc, 0); n != 1 {
 			t.Fatalf("%d goroutines answer the refused exchange; want 1", n)
 		}
 		if a := <-got; strings.Join(a, ",") != "*,*,*" {
@@ -514,11 +514,11 @@ func TestRefuseContinuations(t *testing.T) {
 		}
 		free()
 		wantBAD(t, p)
-		if n := a46Refusers(lc, leakcheck.Wait); n != 0 {
+		if n := refusersLeftSince(lc, leakcheck.Wait); n != 0 {
 			t.Fatalf("%d refusing goroutines left after the command ended", n)
 		}
 		p.RefuseContinuations() // after the end: nothing
-		if n := a46Refusers(lc, 0); n != 0 {
+		if n := refusersLeftSince(lc, 0); n != 0 {
 			t.Fatalf("RefuseContinuations after the command's end started %d goroutines", n)
 		}
 		noop(t, s)
@@ -564,7 +564,7 @@ func TestRefuseContinuations(t *testing.T) {
 		if _, err := p.Wait(ctx); err == nil || errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("Wait after the server hung up: %v; want the session's end", err)
 		}
-		if n := a46Refusers(lc, leakcheck.Wait); n != 0 {
+		if n := refusersLeftSince(lc, leakcheck.Wait); n != 0 {
 			t.Fatalf("%d refusing goroutines left after the session ended", n)
 		}
 	})
@@ -706,7 +706,7 @@ func TestRefuseTakenAfterAbandonedWait(t *testing.T) {
 	})
 }
 
-// a47rRun starts a pulled command that takes continuations, takes its
+// runAbandonedTakenPlus starts a pulled command that takes continuations, takes its
 // "+" from Continuations (the caller is its answerer: the stall timeout
 // goes off), then gives the command up without answering: by Next's
 // context (pulled) or Wait's. The server stays silent, waiting for the
@@ -715,7 +715,7 @@ func TestRefuseTakenAfterAbandonedWait(t *testing.T) {
 // Default options, in a testing/synctest bubble (stallBubbleConn; it ran
 // the stall timeout 200 times faster on the wall clock and waited 6 s for
 // the cut).
-func a47rRun(t *testing.T, byNext bool, what string) {
+func runAbandonedTakenPlus(t *testing.T, byNext bool, what string) {
 	dial := func(t *testing.T) net.Conn {
 		return contServer(t, func(r *bufio.Reader, server net.Conn, _ string) {
 			io.WriteString(server, "+ go on\r\n")
@@ -771,20 +771,20 @@ func a47rRun(t *testing.T, byNext bool, what string) {
 // timeout (60 s). Now Next abandons as Wait does (abandonLocked): the
 // answerer flags go and the stall timer is armed again.
 func TestPulledAbandonedOwedPlusStallOff(t *testing.T) {
-	a47rRun(t, true, "a pulled command given up by Next, its taken \"+\" unanswered")
+	runAbandonedTakenPlus(t, true, "a pulled command given up by Next, its taken \"+\" unanswered")
 }
 
 // TestWaitAbandonedOwedPlusStallOn (found by review) is the
 // control: the same command given up by Wait's context is cut at the
 // stall timeout.
 func TestWaitAbandonedOwedPlusStallOn(t *testing.T) {
-	a47rRun(t, false, "given up by Wait")
+	runAbandonedTakenPlus(t, false, "given up by Wait")
 }
 
-// a47WaitParked reports whether a goroutine is blocked in the select of
+// parkedInWait reports whether a goroutine is blocked in the select of
 // Pending.Wait's loop: its state is select and its top frame (runtime's
 // are not shown) is Wait.
-func a47WaitParked() bool {
+func parkedInWait() bool {
 	buf := make([]byte, 1<<20)
 	buf = buf[:runtime.Stack(buf, true)]
 	for _, g := range bytes.Split(buf, []byte("\n\n")) {
@@ -826,7 +826,7 @@ func TestRefuseFromOnContinueNextPlusDeterministic(t *testing.T) {
 		// Wait has sent the response; the refusal's goroutine is
 		// held. Once Wait blocks in its select, let the refusal go
 		// and send the next "+".
-		for deadline := time.Now().Add(10 * time.Second); !a47WaitParked(); runtime.Gosched() {
+		for deadline := time.Now().Add(10 * time.Second); !parkedInWait(); runtime.Gosched() {
 			if time.Now().After(deadline) {
 				unparked <- true // a bound, not a timing: reported below
 				break

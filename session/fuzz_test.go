@@ -294,7 +294,7 @@ func fzCheckGoroutines(t *testing.T, n0 int) {
 }
 
 // fzCheckBubbleGoroutines fails the exec if goroutines of the module are left
-// in its bubble (review47Left) once every other goroutine of the bubble
+// in its bubble (bubbleGoroutinesLeft) once every other goroutine of the bubble
 // waits, for a second of the bubble's clock (a timer of the session's may
 // still end one). Other tests' goroutines, outside the bubble, are not
 // looked at. It is cheap when nothing is left: it compares
@@ -316,7 +316,7 @@ func fzCheckBubbleGoroutines(t *testing.T, n0 int) {
 		if runtime.NumGoroutine() <= n0 {
 			return
 		}
-		left := review47Left()
+		left := bubbleGoroutinesLeft()
 		if len(left) == 0 {
 			return
 		}

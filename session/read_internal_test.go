@@ -31,7 +31,7 @@ func TestDecoderPanicWhileMuHeldElsewhere(t *testing.T) {
 	if testing.Short() {
 		t.Skip("child process")
 	}
-	out, err := review41Child(t, "TestDecoderPanicWhileMuHeldElsewhere", func(t *testing.T) {
+	out, err := runBodyInChild(t, "TestDecoderPanicWhileMuHeldElsewhere", func(t *testing.T) {
 		ctx, s := plantedSectionSession(t, func(s *Session) func(*codec.Fetch, *codec.Section, io.Reader) error {
 			return func(*codec.Fetch, *codec.Section, io.Reader) error {
 				// Another goroutine of the program is inside the session
@@ -167,7 +167,7 @@ func TestSectionsPanicNotCaught(t *testing.T) {
 	if testing.Short() {
 		t.Skip("child process")
 	}
-	out, err := review41Child(t, "TestSectionsPanicNotCaught", func(t *testing.T) {
+	out, err := runBodyInChild(t, "TestSectionsPanicNotCaught", func(t *testing.T) {
 		conn, srv := hostile.Pipe(func(c *hostile.Conn) error {
 			c.PreAuth("IMAP4rev1")
 			cmd, err := c.Until("FETCH")
@@ -195,15 +195,15 @@ func TestSectionsPanicNotCaught(t *testing.T) {
 	}
 }
 
-// review41Child runs the test name again in a child process, where body
+// runBodyInChild runs the test name again in a child process, where body
 // runs, and returns the child's output.
-func review41Child(t *testing.T, name string, body func(t *testing.T)) (string, error) {
-	if os.Getenv("IMAPKIT_R41_CHILD") == "1" {
+func runBodyInChild(t *testing.T, name string, body func(t *testing.T)) (string, error) {
+	if os.Getenv("IMAPKIT_BODY_CHILD") == "1" {
 		body(t)
 		os.Exit(0)
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^"+name+"$", "-test.count=1", "-test.v")
-	cmd.Env = append(os.Environ(), "IMAPKIT_R41_CHILD=1")
+	cmd.Env = append(os.Environ(), "IMAPKIT_BODY_CHILD=1")
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }

@@ -172,7 +172,7 @@ func TestTaggedByeIsProtocolError(t *testing.T) {
 // kind (startTLSTyped) without TestTaggedByeIsProtocolError's fix. Found
 // by review.
 func TestStartTLSTaggedByeTyped(t *testing.T) {
-	review47StartTLSExec(t, []byte("* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\r\n"), []byte("%T BYE going\r\n"),
+	startTLSExec(t, []byte("* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\r\n"), []byte("%T BYE going\r\n"),
 		[]byte("* CAPABILITY IMAP4rev1\r\n%T OK done\r\n"), nil)
 }
 

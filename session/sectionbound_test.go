@@ -270,10 +270,10 @@ func TestUnownedBodyOverBoundNotQueued(t *testing.T) {
 	}
 }
 
-// review43SectionsOpen opens a session (the defaults) whose server answers
+// openSectionsSession opens a session (the defaults) whose server answers
 // a FETCH with one message of parts body sections of size bytes each,
 // every one under MaxStringLiteral, together past MaxLineLength.
-func review43SectionsOpen(t *testing.T, parts, size int) (*session.Session, func(e *wire.Encoder)) {
+func openSectionsSession(t *testing.T, parts, size int) (*session.Session, func(e *wire.Encoder)) {
 	body := strings.Repeat("x", size)
 	s := scriptedOpen(t, nil, func(tag, cmd string) string {
 		if strings.Contains(cmd, "FETCH") {
@@ -294,9 +294,9 @@ func review43SectionsOpen(t *testing.T, parts, size int) (*session.Session, func
 	return s, func(e *wire.Encoder) { e.SP().Raw("7 (" + strings.Join(secs, " ") + ")") }
 }
 
-// review43CheckSections checks that f holds the parts sections, each of
+// checkSections checks that f holds the parts sections, each of
 // size bytes of "x", and the FLAGS after them.
-func review43CheckSections(t *testing.T, f *codec.Fetch, parts, size int) {
+func checkSections(t *testing.T, f *codec.Fetch, parts, size int) {
 	t.Helper()
 	if len(f.Sections) != parts {
 		t.Fatalf("%d sections; want %d", len(f.Sections), parts)
@@ -323,7 +323,7 @@ func review43CheckSections(t *testing.T, f *codec.Fetch, parts, size int) {
 func TestSmallSectionsSumPastLineBound(t *testing.T) {
 	const parts, size = 20, 60000
 	t.Run("Run", func(t *testing.T) {
-		s, args := review43SectionsOpen(t, parts, size)
+		s, args := openSectionsSession(t, parts, size)
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		r, err := s.Run(ctx, &session.Command{Name: "UID FETCH", Args: args, Want: func(codec.Response) bool { return true }})
@@ -333,10 +333,10 @@ func TestSmallSectionsSumPastLineBound(t *testing.T) {
 		if len(r.Data) != 1 {
 			t.Fatalf("%d responses; want 1", len(r.Data))
 		}
-		review43CheckSections(t, r.Data[0].(*codec.Fetch), parts, size)
+		checkSections(t, r.Data[0].(*codec.Fetch), parts, size)
 	})
 	t.Run("Pull", func(t *testing.T) {
-		s, args := review43SectionsOpen(t, parts, size)
+		s, args := openSectionsSession(t, parts, size)
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		p, err := s.Start(ctx, &session.Command{Name: "UID FETCH", Args: args, Pull: true})
@@ -357,7 +357,7 @@ func TestSmallSectionsSumPastLineBound(t *testing.T) {
 			}
 			if f, ok := it.Response.(*codec.Fetch); ok {
 				fetches++
-				review43CheckSections(t, f, parts, size)
+				checkSections(t, f, parts, size)
 			}
 		}
 		if _, err := p.Wait(ctx); err != nil || fetches != 1 {

@@ -16,9 +16,9 @@ import (
 	"github.com/imapkit/imapkit/wire"
 )
 
-// g44Answering is a server that answers every command line with a tagged
+// okServer is a server that answers every command line with a tagged
 // OK.
-func g44Answering(r *bufio.Reader, w io.Writer) {
+func okServer(r *bufio.Reader, w io.Writer) {
 	io.WriteString(w, lmGreeting)
 	for {
 		line, err := r.ReadString('\n')
@@ -46,7 +46,7 @@ func TestStallBatchUnflushed(t *testing.T) {
 	const stall = session.DefaultStallTimeout
 	slow := func(e *wire.Encoder) { time.Sleep(4 * stall) }
 	t.Run("batch", func(t *testing.T) {
-		stallBubble(t, g44Answering, func(t *testing.T, s *session.Session, ctx context.Context) {
+		stallBubble(t, okServer, func(t *testing.T, s *session.Session, ctx context.Context) {
 			start := time.Now()
 			ps, err := s.StartBatch(ctx, []*session.Command{{Name: "NOOP"}, {Name: "NOOP", Args: slow}})
 			if err != nil {
@@ -63,7 +63,7 @@ func TestStallBatchUnflushed(t *testing.T) {
 	// bytes for the second, which waits for the write lock (shouldFlush),
 	// and whose Args then takes four stall timeouts.
 	t.Run("goroutines", func(t *testing.T) {
-		stallBubble(t, g44Answering, func(t *testing.T, s *session.Session, ctx context.Context) {
+		stallBubble(t, okServer, func(t *testing.T, s *session.Session, ctx context.Context) {
 			inArgs, release := make(chan struct{}), make(chan struct{})
 			first := make(chan error, 1)
 			go func() {
@@ -169,7 +169,7 @@ func TestStallArmedWhenSent(t *testing.T) {
 	const stall = session.DefaultStallTimeout
 	slowArgs := func(e *wire.Encoder) { time.Sleep(4 * stall) }
 	t.Run("alone", func(t *testing.T) {
-		stallBubble(t, g44Answering, func(t *testing.T, s *session.Session, ctx context.Context) {
+		stallBubble(t, okServer, func(t *testing.T, s *session.Session, ctx context.Context) {
 			if _, err := s.Run(ctx, &session.Command{Name: "NOOP", Args: slowArgs}); err != nil {
 				t.Fatalf("NOOP whose Args takes four stall timeouts, to a server that answers: %v", err)
 			}
@@ -220,10 +220,10 @@ func TestStallArmedWhenSent(t *testing.T) {
 	})
 }
 
-// s45Auth is a server for AUTHENTICATE: it asks once with "+", reads the
+// authServer is a server for AUTHENTICATE: it asks once with "+", reads the
 // client's line and answers OK, or, with silent set, answers nothing after
 // the line (a stall).
-func s45Auth(silent bool) func(r *bufio.Reader, w io.Writer) {
+func authServer(silent bool) func(r *bufio.Reader, w io.Writer) {
 	return func(r *bufio.Reader, w io.Writer) {
 		io.WriteString(w, lmGreeting)
 		for {
@@ -264,7 +264,7 @@ func TestStallOffWhileClientAnswers(t *testing.T) {
 	const stall = session.DefaultStallTimeout
 	const slow = 2 * stall // the client's side of the continuation
 	t.Run("OnContinue", func(t *testing.T) {
-		stallBubble(t, s45Auth(false), func(t *testing.T, s *session.Session, ctx context.Context) {
+		stallBubble(t, authServer(false), func(t *testing.T, s *session.Session, ctx context.Context) {
 			_, err := s.Run(ctx, authCmd(func([]byte) ([]byte, error) {
 				time.Sleep(slow) // a token fetched over the network
 				return []byte("dG9rZW4="), nil
@@ -275,7 +275,7 @@ func TestStallOffWhileClientAnswers(t *testing.T) {
 		})
 	})
 	t.Run("Continue", func(t *testing.T) {
-		stallBubble(t, s45Auth(false), func(t *testing.T, s *session.Session, ctx context.Context) {
+		stallBubble(t, authServer(false), func(t *testing.T, s *session.Session, ctx context.Context) {
 			p, err := s.Start(ctx, authCmd(nil))
 			if err != nil {
 				t.Fatal(err)
@@ -295,7 +295,7 @@ func TestStallOffWhileClientAnswers(t *testing.T) {
 		})
 	})
 	t.Run("silent after the answer", func(t *testing.T) {
-		stallBubble(t, s45Auth(true), func(t *testing.T, s *session.Session, ctx context.Context) {
+		stallBubble(t, authServer(true), func(t *testing.T, s *session.Session, ctx context.Context) {
 			var answered time.Time
 			_, err := s.Run(ctx, authCmd(func([]byte) ([]byte, error) {
 				answered = time.Now()
@@ -350,7 +350,7 @@ func TestStallLiteralSlowBody(t *testing.T) {
 		return &session.Command{Name: "APPEND", Args: func(e *wire.Encoder) {
 			var r io.Reader = strings.NewReader(body)
 			if slow {
-				r = &s45SlowReader{r: r, wait: 2 * stall}
+				r = &slowFirstReader{r: r, wait: 2 * stall}
 			}
 			e.SP().Mailbox("INBOX").SP().LiteralReader(int64(len(body)), r, false)
 		}}
@@ -378,13 +378,13 @@ func TestStallLiteralSlowBody(t *testing.T) {
 	})
 }
 
-// s45SlowReader waits before its first read.
-type s45SlowReader struct {
+// slowFirstReader waits before its first read.
+type slowFirstReader struct {
 	r    io.Reader
 	wait time.Duration
 }
 
-func (r *s45SlowReader) Read(p []byte) (int, error) {
+func (r *slowFirstReader) Read(p []byte) (int, error) {
 	if r.wait > 0 {
 		time.Sleep(r.wait)
 		r.wait = 0
@@ -470,7 +470,7 @@ func TestStallUploadPushesEarlier(t *testing.T) {
 	}, func(t *testing.T, s *session.Session, ctx context.Context) {
 		const size = 64 << 10
 		endedWhileReading := make(chan bool, 1)
-		body := &s45WaitReader{first: 32 << 10, size: size, wait: func() {
+		body := &pausingReader{first: 32 << 10, size: size, wait: func() {
 			deadline := time.Now().Add(6 * stall)
 			for s.Err() == nil && time.Now().Before(deadline) {
 				time.Sleep(stall / 20)
@@ -493,14 +493,14 @@ func TestStallUploadPushesEarlier(t *testing.T) {
 	})
 }
 
-// s45WaitReader gives first bytes, calls wait once, then gives the rest of
+// pausingReader gives first bytes, calls wait once, then gives the rest of
 // size.
-type s45WaitReader struct {
+type pausingReader struct {
 	first, size, n int
 	wait           func()
 }
 
-func (r *s45WaitReader) Read(p []byte) (int, error) {
+func (r *pausingReader) Read(p []byte) (int, error) {
 	if r.n == r.size {
 		return 0, io.EOF
 	}

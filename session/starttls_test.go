@@ -130,11 +130,11 @@ func TestStartTLSDialledHost(t *testing.T) {
 	dvLogin(t, s, testserver.Alice, testserver.Password)
 }
 
-// review41CloseAtFinished is the client's connection: once armed (before
+// closeAtFinishedConn is the client's connection: once armed (before
 // StartTLS), its third write (after STARTTLS and the ClientHello) is the TLS client's last flight; right after it
 // goes out, Close is called on another goroutine, and the write returns
 // only a moment later, so that the handshake completes while Close runs.
-type review41CloseAtFinished struct {
+type closeAtFinishedConn struct {
 	net.Conn
 	armed  atomic.Bool
 	writes atomic.Int32
@@ -142,7 +142,7 @@ type review41CloseAtFinished struct {
 	wg     sync.WaitGroup
 }
 
-func (c *review41CloseAtFinished) Write(p []byte) (int, error) {
+func (c *closeAtFinishedConn) Write(p []byte) (int, error) {
 	n, err := c.Conn.Write(p)
 	if c.armed.Load() && c.writes.Add(1) == 3 {
 		c.wg.Add(1)
@@ -181,7 +181,7 @@ func TestCloseDuringStartTLSRace(t *testing.T) {
 		return nil
 	})
 	defer srv.Close()
-	conn := &review41CloseAtFinished{Conn: raw}
+	conn := &closeAtFinishedConn{Conn: raw}
 	ctx := hangCtx(t)
 	s, err := session.Open(ctx, conn, nil)
 	if err != nil {
@@ -195,10 +195,10 @@ func TestCloseDuringStartTLSRace(t *testing.T) {
 	s.Close()
 }
 
-// review47TLS is the test certificate of FuzzStartTLS, made once
+// startTLSCerts is the test certificate of FuzzStartTLS, made once
 // per process (a key and a certificate per exec would cost more than the
 // exec).
-var review47TLS struct {
+var startTLSCerts struct {
 	once     sync.Once
 	srv, cli *tls.Config
 	now      time.Time // when it was made
@@ -206,40 +206,40 @@ var review47TLS struct {
 }
 
 func startTLSConfigs(t testing.TB) (srv, cli *tls.Config) {
-	review47TLS.once.Do(func() {
-		dir, err := os.MkdirTemp("", "review47f")
+	startTLSCerts.once.Do(func() {
+		dir, err := os.MkdirTemp("", "startTLSFuzz")
 		if err != nil {
-			review47TLS.err = err
+			startTLSCerts.err = err
 			return
 		}
 		defer os.RemoveAll(dir) // the configs hold the certificate in memory
-		review47TLS.now = time.Now()
-		review47TLS.srv, review47TLS.cli, review47TLS.err = testserver.TLSConfigs(dir)
+		startTLSCerts.now = time.Now()
+		startTLSCerts.srv, startTLSCerts.cli, startTLSCerts.err = testserver.TLSConfigs(dir)
 	})
-	if review47TLS.err != nil {
-		t.Fatal(review47TLS.err)
+	if startTLSCerts.err != nil {
+		t.Fatal(startTLSCerts.err)
 	}
-	srv, cli = review47TLS.srv.Clone(), review47TLS.cli.Clone()
+	srv, cli = startTLSCerts.srv.Clone(), startTLSCerts.cli.Clone()
 	// The exec's synctest bubble has its own clock, which starts in 2000:
 	// the certificate is checked at the real time it was made.
-	now := review47TLS.now
+	now := startTLSCerts.now
 	srv.Time = func() time.Time { return now }
 	cli.Time = srv.Time
 	return srv, cli
 }
 
-// review47Marker is a capability only the bytes before the switch to TLS
+// startTLSMarker is a capability only the bytes before the switch to TLS
 // may hold: the scripted server takes it out of what it sends over TLS, so
 // the session seeing it after a StartTLS that succeeded read bytes received
 // in clear as if they came over TLS (the STARTTLS buffered-data
 // injection).
-const review47Marker = "XINJ"
+const startTLSMarker = "XINJ"
 
-// review47Bound is how long an exec's StartTLS may run: the script's
+// startTLSExecBound is how long an exec's StartTLS may run: the script's
 // server hangs up well before, and no timeout of the library is shortened.
-const review47Bound = 4 * time.Second
+const startTLSExecBound = 4 * time.Second
 
-// review47StartTLSExec runs one exec of FuzzStartTLS: a session
+// startTLSExec runs one exec of FuzzStartTLS: a session
 // with the library's defaults (nil Options: the server name comes from the
 // client's tls.Config) opened on pre (the greeting and anything after it),
 // then StartTLS. The server answers a command other than STARTTLS before
@@ -251,12 +251,12 @@ const review47Bound = 4 * time.Second
 //
 // The exec runs in a synctest bubble: its clock moves only when every
 // goroutine of the exec waits, so the server's "client quiet for
-// review47QuietFor" means the client waits for it (never that the client
+// startTLSQuietFor" means the client waits for it (never that the client
 // was slow under load), and the waits that end an exec (the quiet client,
-// the server's review47Bound, the watchdog) cost no wall time. The
+// the server's startTLSExecBound, the watchdog) cost no wall time. The
 // library's timeouts are not shortened; they are simply later than the
 // script's. A goroutine of the exec left after Close is reported with its
-// stack (review47Left); one that waits for good also makes synctest.Test
+// stack (bubbleGoroutinesLeft); one that waits for good also makes synctest.Test
 // fail.
 //
 // The bubble's clock stops while a goroutine of the exec waits on what is
@@ -264,10 +264,10 @@ const review47Bound = 4 * time.Second
 // spins: the watchdogs, ctx and the leak check's allowance above are on
 // that clock and never fire. The exec runs under a real-clock guard
 // (startTLSGuarded): past startTLSRealGuard it fails with every stack.
-func review47StartTLSExec(t *testing.T, pre, answer, post, ctl []byte) {
+func startTLSExec(t *testing.T, pre, answer, post, ctl []byte) {
 	srvCfg, cliCfg := startTLSConfigs(t)
-	post = bytes.ReplaceAll(post, []byte(review47Marker), []byte("XXXX"))
-	fault := review47ParseFault(ctl)
+	post = bytes.ReplaceAll(post, []byte(startTLSMarker), []byte("XXXX"))
+	fault := parseStartTLSFault(ctl)
 	if stacks, _ := startTLSGuarded(t, func(t *testing.T) {
 		startTLSBubble(t, srvCfg, cliCfg, pre, answer, post, fault)
 	}); stacks != nil {
@@ -316,14 +316,14 @@ func startTLSBubble(t *testing.T, srvCfg, cliCfg *tls.Config, pre, answer, post 
 		defer wg.Done()
 		defer sc.Close()
 		// The server ends by itself: its connection's deadline, and a
-		// client quiet for review47QuietFor (waiting for what this
+		// client quiet for startTLSQuietFor (waiting for what this
 		// script will never send) is hung up on.
-		end := time.Now().Add(review47Bound)
+		end := time.Now().Add(startTLSExecBound)
 		sc.SetDeadline(end)
 		if _, err := sc.Write(pre); err != nil {
 			return
 		}
-		br := bufio.NewReader(&review47Quiet{Conn: sc, end: end})
+		br := bufio.NewReader(&quietConn{Conn: sc, end: end})
 		for {
 			line, err := br.ReadString('\n')
 			if err != nil {
@@ -343,7 +343,7 @@ func startTLSBubble(t *testing.T, srvCfg, cliCfg *tls.Config, pre, answer, post 
 		}
 		// Whatever the answer said: the handshake, which fails when the
 		// client did not switch.
-		rec := &review47Records{Conn: &review47Rest{Conn: &review47Quiet{Conn: sc, end: end}, r: br}}
+		rec := &recordsConn{Conn: &restConn{Conn: &quietConn{Conn: sc, end: end}, r: br}}
 		tc := tls.Server(rec, srvCfg)
 		if err := tc.Handshake(); err != nil {
 			return
@@ -358,7 +358,7 @@ func startTLSBubble(t *testing.T, srvCfg, cliCfg *tls.Config, pre, answer, post 
 		// pipe keeps what the client has not read yet.
 		fault.write(sc, tc, rec, bytes.ReplaceAll(post, []byte("%T"), []byte(tag)))
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), review47Bound)
+	ctx, cancel := context.WithTimeout(context.Background(), startTLSExecBound)
 	defer cancel()
 	done := make(chan error, 1)
 	var s *session.Session
@@ -381,7 +381,7 @@ func startTLSBubble(t *testing.T, srvCfg, cliCfg *tls.Config, pre, answer, post 
 			select {
 			case err = <-done:
 				returned = true
-			case <-time.After(review47Bound):
+			case <-time.After(startTLSExecBound):
 			}
 		}
 		if returned && s != nil {
@@ -391,13 +391,13 @@ func startTLSBubble(t *testing.T, srvCfg, cliCfg *tls.Config, pre, answer, post 
 		go func() { wg.Wait(); close(waited) }()
 		select {
 		case <-waited:
-		case <-time.After(review47Bound):
+		case <-time.After(startTLSExecBound):
 		}
 	}()
 	select {
 	case err = <-done:
 		returned = true
-	case <-time.After(review47Bound + 2*time.Second):
+	case <-time.After(startTLSExecBound + 2*time.Second):
 		t.Fatalf("StartTLS still running %v after the server's deadline\n%s", 2*time.Second, fuzzseed.Stacks())
 	}
 	if s != nil {
@@ -407,7 +407,7 @@ func startTLSBubble(t *testing.T, srvCfg, cliCfg *tls.Config, pre, answer, post 
 	}
 	if err == nil {
 		for _, c := range s.Caps() {
-			if strings.Contains(strings.ToUpper(c), review47Marker) {
+			if strings.Contains(strings.ToUpper(c), startTLSMarker) {
 				t.Fatalf("after STARTTLS the session has the capability %q, which only the bytes before the handshake held: %v", c, s.Caps())
 			}
 		}
@@ -430,14 +430,14 @@ func startTLSBubble(t *testing.T, srvCfg, cliCfg *tls.Config, pre, answer, post 
 	go func() { wg.Wait(); close(waited) }()
 	select {
 	case <-waited:
-	case <-time.After(review47Bound + 2*time.Second):
+	case <-time.After(startTLSExecBound + 2*time.Second):
 		t.Fatalf("the server did not end\n%s", fuzzseed.Stacks())
 	}
 	// Every goroutine of the exec has ended or waits: those still there
 	// are left behind, unless a timer of theirs ends them within 2 s.
 	synctest.Wait()
 	for deadline := time.Now().Add(2 * time.Second); ; {
-		left := review47Left()
+		left := bubbleGoroutinesLeft()
 		if len(left) == 0 {
 			break
 		}
@@ -472,9 +472,9 @@ var startTLSTyped = func(err error) bool {
 	return errors.As(err, &se) || errors.As(err, &de) || errors.As(err, &le)
 }
 
-// review47Left returns the stacks of the goroutines of the module in the
+// bubbleGoroutinesLeft returns the stacks of the goroutines of the module in the
 // calling goroutine's synctest bubble, but for the caller's.
-func review47Left() []string {
+func bubbleGoroutinesLeft() []string {
 	buf := make([]byte, 1<<16)
 	for {
 		n := runtime.Stack(buf, true)
@@ -508,11 +508,11 @@ func review47Left() []string {
 // handshake, read from the fuzzed ctl bytes (all optional):
 //
 //	ctl[0]     plaintext bytes per record (0: the answer in one Write;
-//	           1: a record per byte), for its first review47SplitFirst
+//	           1: a record per byte), for its first splitFirstBytes
 //	           bytes
 //	ctl[1]     bytes per write to the connection (0: all at once; 1: the
 //	           records split at every byte), for the first
-//	           review47SplitFirst bytes
+//	           splitFirstBytes bytes
 //	ctl[2]%6   the fault: 0 none; 1 the records cut after pos bytes;
 //	           2 the byte at pos XORed with x[0] (a bad record: MAC,
 //	           header or padding); 3 the bytes x inserted raw at pos (a
@@ -530,7 +530,7 @@ type startTLSFault struct {
 	x              []byte
 }
 
-func review47ParseFault(ctl []byte) startTLSFault {
+func parseStartTLSFault(ctl []byte) startTLSFault {
 	var f startTLSFault
 	at := func(i int) byte {
 		if i < len(ctl) {
@@ -549,7 +549,7 @@ func review47ParseFault(ctl []byte) startTLSFault {
 }
 
 // write sends body over tc as f says, then the server hangs up.
-func (f startTLSFault) write(sc net.Conn, tc *tls.Conn, rec *review47Records, body []byte) {
+func (f startTLSFault) write(sc net.Conn, tc *tls.Conn, rec *recordsConn, body []byte) {
 	if f.kind == 5 {
 		var line []byte
 		if f.pos%4 >= 2 {
@@ -568,7 +568,7 @@ func (f startTLSFault) write(sc net.Conn, tc *tls.Conn, rec *review47Records, bo
 	records := func(b []byte) {
 		for off := 0; len(b) > 0; {
 			n := len(b)
-			if f.recSize > 0 && f.recSize < n && off < review47SplitFirst {
+			if f.recSize > 0 && f.recSize < n && off < splitFirstBytes {
 				n = f.recSize
 			}
 			off += n
@@ -602,7 +602,7 @@ func (f startTLSFault) write(sc net.Conn, tc *tls.Conn, rec *review47Records, bo
 	}
 	for off := 0; len(raw) > 0; {
 		n := len(raw)
-		if f.chunk > 0 && f.chunk < n && off < review47SplitFirst {
+		if f.chunk > 0 && f.chunk < n && off < splitFirstBytes {
 			n = f.chunk
 		}
 		off += n
@@ -613,22 +613,22 @@ func (f startTLSFault) write(sc net.Conn, tc *tls.Conn, rec *review47Records, bo
 	}
 }
 
-// review47SplitFirst is how many bytes of the answer (and of its records)
+// splitFirstBytes is how many bytes of the answer (and of its records)
 // startTLSFault splits into small records (writes); the rest goes whole, so
 // that a long answer (a line at the line bound, 1 MiB) split a byte at a
 // time does not cost a million records (writes) per exec.
-const review47SplitFirst = 4 << 10
+const splitFirstBytes = 4 << 10
 
-// review47Records is the connection under the server's TLS: once capture
+// recordsConn is the connection under the server's TLS: once capture
 // is set, what the TLS layer writes (its records) is kept in out instead
 // of sent, for startTLSFault to spoil.
-type review47Records struct {
+type recordsConn struct {
 	net.Conn
 	capture bool
 	out     []byte
 }
 
-func (c *review47Records) Write(p []byte) (int, error) {
+func (c *recordsConn) Write(p []byte) (int, error) {
 	if c.capture {
 		c.out = append(c.out, p...)
 		return len(p), nil
@@ -636,23 +636,23 @@ func (c *review47Records) Write(p []byte) (int, error) {
 	return c.Conn.Write(p)
 }
 
-// review47Quiet is the server's connection before the switch and for the
-// handshake: a read waits review47QuietFor at most (the connection's
+// quietConn is the server's connection before the switch and for the
+// handshake: a read waits startTLSQuietFor at most (the connection's
 // deadline still bounds it), so that an exec whose client waits for the
-// server ends at once instead of at review47Bound. It is no check: a
+// server ends at once instead of at startTLSExecBound. It is no check: a
 // server hanging up early only makes an exec shorter.
-type review47Quiet struct {
+type quietConn struct {
 	net.Conn
 	end time.Time
 }
 
-// review47QuietFor: in the exec's bubble, the client has waited for the
+// startTLSQuietFor: in the exec's bubble, the client has waited for the
 // server this long (on the bubble's clock, which moves only when every
 // goroutine of the exec waits).
-const review47QuietFor = 150 * time.Millisecond
+const startTLSQuietFor = 150 * time.Millisecond
 
-func (c *review47Quiet) Read(p []byte) (int, error) {
-	d := time.Now().Add(review47QuietFor)
+func (c *quietConn) Read(p []byte) (int, error) {
+	d := time.Now().Add(startTLSQuietFor)
 	if d.After(c.end) {
 		d = c.end
 	}
@@ -660,15 +660,15 @@ func (c *review47Quiet) Read(p []byte) (int, error) {
 	return c.Conn.Read(p)
 }
 
-// review47Rest is the server's connection for the handshake: the bytes its
+// restConn is the server's connection for the handshake: the bytes its
 // line reader had read past STARTTLS first (a client that pipelined its
 // ClientHello behind STARTTLS), then the connection.
-type review47Rest struct {
+type restConn struct {
 	net.Conn
 	r *bufio.Reader
 }
 
-func (c *review47Rest) Read(p []byte) (int, error) {
+func (c *restConn) Read(p []byte) (int, error) {
 	if c.r.Buffered() > 0 {
 		return c.r.Read(p)
 	}
@@ -686,7 +686,7 @@ func (c *review47Rest) Read(p []byte) (int, error) {
 // library's defaults: no panic (nor one the session recovered: an error
 // matching ErrDecoderPanic or ErrPanicked, fzCheckPanics); StartTLS returns within 2 s of the
 // server's hang-up (4 s, on the bubble's clock); a capability only the
-// clear bytes held (review47Marker) is never seen after a StartTLS that
+// clear bytes held (startTLSMarker) is never seen after a StartTLS that
 // succeeded; a failed StartTLS's error is of a documented kind
 // (startTLSTyped) and holds no unsafe bytes; no goroutine of the module
 // left; every fzMemEvery execs, the heap in use grown by at most
@@ -760,6 +760,6 @@ func FuzzStartTLS(f *testing.F) {
 		if execs.Add(1)%fzMemEvery == 1 {
 			fzCheckHeap(t, &heap0)
 		}
-		review47StartTLSExec(t, pre, answer, post, ctl)
+		startTLSExec(t, pre, answer, post, ctl)
 	})
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/imapkit/imapkit/wire"
 )
 
-func review47CRecentCounts(rs []codec.Response) []uint32 {
+func recentCounts(rs []codec.Response) []uint32 {
 	var out []uint32
 	for _, r := range rs {
 		if rc, ok := r.(*codec.Recent); ok {
@@ -52,7 +52,7 @@ func TestRecentReselectedDropsNewMailboxData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := review47CRecentCounts(rs); len(got) != 1 || got[0] != 7 {
+	if got := recentCounts(rs); len(got) != 1 || got[0] != 7 {
 		t.Errorf("Recent in B after a stale Recent was refused = %v; want [7] (B's SELECT's RECENT, dropped by the refused call)", got)
 	}
 }
@@ -78,13 +78,13 @@ func TestRecentAfterCloseReturnsClosedMailbox(t *testing.T) {
 		t.Fatalf("state after CLOSE: %v", st)
 	}
 	rs, err := s.Recent(ctx)
-	if got := review47CRecentCounts(rs); len(got) > 0 || err != nil {
+	if got := recentCounts(rs); len(got) > 0 || err != nil {
 		t.Errorf("Recent with no mailbox selected (after CLOSE of B) = %v, %v; want no count, nil (B's RECENT is not of a mailbox selected at the call)", got, err)
 	}
 	if n := noops.Load(); n != 0 {
 		t.Errorf("Recent with no mailbox selected sent %d NOOP; want none", n)
 	}
-	if got := review47CRecentCounts(s.Responses("RECENT")); len(got) != 1 || got[0] != 7 {
+	if got := recentCounts(s.Responses("RECENT")); len(got) != 1 || got[0] != 7 {
 		t.Errorf(`Responses("RECENT") after CLOSE = %v; want [7] (kept, as imaplib's response())`, got)
 	}
 }
@@ -127,7 +127,7 @@ func TestRecentInStaleSendsNothing(t *testing.T) {
 	rs, err := s.RecentIn(ctx, inA) // B's RECENT 7 kept
 	wantRecentReselected(t, rs, err)
 	rs, err = s.RecentIn(ctx, s.Selections())
-	if got := review47CRecentCounts(rs); err != nil || len(got) != 1 || got[0] != 7 {
+	if got := recentCounts(rs); err != nil || len(got) != 1 || got[0] != 7 {
 		t.Fatalf("RecentIn(B's count) = %v, %v; want [7], kept through the refused call", got, err)
 	}
 	rs, err = s.RecentIn(ctx, inA) // nothing kept: would prod
@@ -282,7 +282,7 @@ func TestRecentWithoutSelect(t *testing.T) {
 func TestRecentCutToItsSelectionCount(t *testing.T) {
 	s, ctx := recentAnswerServer(t, "* 9 RECENT")
 	rs, err := s.Recent(ctx)
-	if got := review47CRecentCounts(rs); err != nil || len(got) != 1 || got[0] != 3 {
+	if got := recentCounts(rs); err != nil || len(got) != 1 || got[0] != 3 {
 		t.Errorf("Recent in a mailbox of 3 answered 9 RECENT = %v, %v; want [3]", got, err)
 	}
 }

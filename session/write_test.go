@@ -15,16 +15,16 @@ import (
 	"github.com/imapkit/imapkit/wire"
 )
 
-// y39SlowClose is a client connection whose Close lets a write already on
+// slowCloseConn is a client connection whose Close lets a write already on
 // its way reach the server first: it stands for the scheduling in which
 // the goroutine writing a command runs before the one in abortWith gets
 // from its mu.Unlock to conn.Close (nothing orders the two).
-type y39SlowClose struct {
+type slowCloseConn struct {
 	net.Conn
 	seen <-chan struct{}
 }
 
-func (c *y39SlowClose) Close() error {
+func (c *slowCloseConn) Close() error {
 	select {
 	case <-c.seen:
 	case <-time.After(3 * time.Second):
@@ -43,7 +43,7 @@ func (c *y39SlowClose) Close() error {
 // APPEND with LITERAL+, which the server stores). Before 3fc8c67 such a
 // command got the AbortError ("may have run").
 func TestWrittenCommandNeverNotSent(t *testing.T) {
-	// In a testing/synctest bubble: y39SlowClose's wait of up to 3 s
+	// In a testing/synctest bubble: slowCloseConn's wait of up to 3 s
 	// for the write (the whole of it when, fixed, nothing is written)
 	// passes on the bubble's clock, not the wall clock (3 s before).
 	synctest.Test(t, func(t *testing.T) {
@@ -68,7 +68,7 @@ func TestWrittenCommandNeverNotSent(t *testing.T) {
 				// session is aborted.
 			}
 		})
-		conn := &y39SlowClose{Conn: raw, seen: seen}
+		conn := &slowCloseConn{Conn: raw, seen: seen}
 		s, err := session.Open(hangCtx(t), conn, &session.Options{TagPrefix: "A"})
 		if err != nil {
 			t.Fatal(err)
