@@ -887,7 +887,7 @@ type panicBody struct {
 func (b *panicBody) Read(p []byte) (int, error) {
 	close(b.in)
 	<-b.release
-	panic("review46J: the body's Read panicked")
+	panic("panicBody: the body's Read panicked")
 }
 
 // TestAppendBodyPanicAfterGraceNotLost (found by review): a caller's body
@@ -898,14 +898,14 @@ func (b *panicBody) Read(p []byte) (int, error) {
 // with it. Run in a child process (the crash is the outcome); the child
 // cancels only once the Read is known to be blocked. The defaults.
 func TestAppendBodyPanicAfterGraceNotLost(t *testing.T) {
-	if os.Getenv("REVIEW46J_PANIC_CHILD") == "1" {
+	if os.Getenv("IMAPKIT_APPEND_PANIC_CHILD") == "1" {
 		appendPanicChild(t)
 		return
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestAppendBodyPanicAfterGraceNotLost$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "REVIEW46J_PANIC_CHILD=1")
+	cmd.Env = append(os.Environ(), "IMAPKIT_APPEND_PANIC_CHILD=1")
 	out, err := cmd.CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "panic: review46J: the body's Read panicked") {
+	if err == nil || !strings.Contains(string(out), "panic: panicBody: the body's Read panicked") {
 		t.Fatalf("the child did not crash with the Read's panic (%v):\n%s", err, out)
 	}
 }
@@ -935,7 +935,7 @@ func (b *failingBody) Read(p []byte) (int, error) {
 		b.n = copy(p, "Subject: x")
 		return b.n, nil
 	}
-	return 0, errors.New("review46J: the source failed")
+	return 0, errors.New("failingBody: the source failed")
 }
 
 // TestAppendWriteCutWithoutContext: an APPEND cut off in its literal
@@ -1092,13 +1092,13 @@ func TestMultiAppendGracePerCommand(t *testing.T) {
 	}
 }
 
-// m46CutBody gives 10 bytes, then fails with an error that wraps
+// writeCutBody gives 10 bytes, then fails with an error that wraps
 // session.ErrWriteCut: a body read from another session (copy's source
 // FETCH, started inside the first body Read by iter.Pull2), whose own
 // command was cut off while written.
-type m46CutBody struct{ n int }
+type writeCutBody struct{ n int }
 
-func (b *m46CutBody) Read(p []byte) (int, error) {
+func (b *writeCutBody) Read(p []byte) (int, error) {
 	if b.n == 0 {
 		b.n = copy(p, "Subject: x")
 		return b.n, nil
@@ -1126,7 +1126,7 @@ func TestAppendCutOtherCommandNotWriteCut(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("NOOP never reached the server")
 	}
-	_, err := cl.Append(context.Background(), "INBOX", &m46CutBody{}, 100, nil)
+	_, err := cl.Append(context.Background(), "INBOX", &writeCutBody{}, 100, nil)
 	if !errors.Is(err, session.ErrWriteCut) {
 		t.Fatalf("Append: %v, want ErrWriteCut", err)
 	}
@@ -1139,12 +1139,12 @@ func TestAppendCutOtherCommandNotWriteCut(t *testing.T) {
 	}
 }
 
-// m46NoBody gives 10 bytes, then fails with another session's NO (a
+// remoteNOBody gives 10 bytes, then fails with another session's NO (a
 // body piped from a FETCH on another server, which answered NO: the
 // pipe's writer closed it with the FETCH's error).
-type m46NoBody struct{ n int }
+type remoteNOBody struct{ n int }
 
-func (b *m46NoBody) Read(p []byte) (int, error) {
+func (b *remoteNOBody) Read(p []byte) (int, error) {
 	if b.n == 0 {
 		b.n = copy(p, "Subject: x")
 		return b.n, nil
@@ -1182,7 +1182,7 @@ func TestAppendBodyStatusErrorKeepsSessionInStep(t *testing.T) {
 		defer cancel()
 		errc := make(chan error, 1)
 		go func() {
-			_, err := cl.Append(ctx, "INBOX", &m46NoBody{}, 100, nil)
+			_, err := cl.Append(ctx, "INBOX", &remoteNOBody{}, 100, nil)
 			errc <- err
 		}()
 		var err error
@@ -1238,11 +1238,11 @@ func TestAppendManyOpenStatusErrorKeepsSessionInStep(t *testing.T) {
 	})
 }
 
-// m46CanceledBody gives 10 bytes, then fails with an error wrapping
+// canceledBody gives 10 bytes, then fails with an error wrapping
 // context.Canceled (a reader over another session whose context ended).
-type m46CanceledBody struct{ n int }
+type canceledBody struct{ n int }
 
-func (b *m46CanceledBody) Read(p []byte) (int, error) {
+func (b *canceledBody) Read(p []byte) (int, error) {
 	if b.n == 0 {
 		b.n = copy(p, "Subject: x")
 		return b.n, nil
@@ -1268,7 +1268,7 @@ func TestAppendCutOtherCommandNotCanceled(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("NOOP never reached the server")
 	}
-	_, err := cl.Append(context.Background(), "INBOX", &m46CanceledBody{}, 100, nil)
+	_, err := cl.Append(context.Background(), "INBOX", &canceledBody{}, 100, nil)
 	if !errors.Is(err, session.ErrWriteCut) || !errors.Is(err, context.Canceled) {
 		t.Fatalf("Append: %v, want ErrWriteCut and its body's context.Canceled", err)
 	}

@@ -19,8 +19,8 @@ import (
 	"github.com/imapkit/imapkit/transport"
 )
 
-// c39Recover runs f and reports whether it panicked.
-func c39Recover(f func()) (panicked any) {
+// recoverPanic runs f and reports whether it panicked.
+func recoverPanic(f func()) (panicked any) {
 	defer func() { panicked = recover() }()
 	f()
 	return nil
@@ -47,7 +47,7 @@ func TestIdlePanicThenCommand(t *testing.T) {
 		time.Sleep(500 * time.Millisecond)
 		other.AppendBytes(ctx, mbox, testserver.SampleMessage(2), nil)
 	}()
-	p := c39Recover(func() {
+	p := recoverPanic(func() {
 		c.Idle(ctx, nil, func(r codec.Response) bool { panic("boom in onEvent") })
 	})
 	if p == nil {
@@ -62,9 +62,9 @@ func TestIdlePanicThenCommand(t *testing.T) {
 	}
 }
 
-// c39BigMessages seeds a fresh mailbox with n messages of about size bytes,
+// seedBigMessages seeds a fresh mailbox with n messages of about size bytes,
 // message i's body made of the letter 'a'+i.
-func c39BigMessages(t *testing.T, n, size int) string {
+func seedBigMessages(t *testing.T, n, size int) string {
 	t.Helper()
 	var msgs [][]byte
 	for i := 0; i < n; i++ {
@@ -89,12 +89,12 @@ func c39BigMessages(t *testing.T, n, size int) string {
 func TestFetchPanicKeepsSectionLive(t *testing.T) {
 	c := dvClient(t, testserver.Alice, nil)
 	ctx := dvCtx(t)
-	mbox := c39BigMessages(t, 4, 20000)
+	mbox := seedBigMessages(t, 4, 20000)
 	if _, err := c.Select(ctx, mbox, nil); err != nil {
 		t.Fatal(err)
 	}
 	var kept *commands.Section
-	p := c39Recover(func() {
+	p := recoverPanic(func() {
 		for m, err := range c.Fetch(ctx, commands.SeqNums(1, 2, 3, 4), &commands.FetchItems{Sections: []commands.FetchSection{commands.TextSection}}) {
 			if err != nil {
 				t.Fatal(err)
@@ -129,14 +129,14 @@ func TestFetchPanicKeepsSectionLive(t *testing.T) {
 	t.Logf("read %d bytes of its own", len(b))
 }
 
-// c39PanicReader gives n bytes of a message then panics.
-type c39PanicReader struct {
+// panicAfterReader gives n bytes of a message then panics.
+type panicAfterReader struct {
 	head []byte
 	n    int
 	off  int
 }
 
-func (r *c39PanicReader) Read(p []byte) (int, error) {
+func (r *panicAfterReader) Read(p []byte) (int, error) {
 	if r.off >= r.n {
 		panic("zz: message reader panics")
 	}
@@ -157,19 +157,19 @@ func (r *c39PanicReader) Read(p []byte) (int, error) {
 	return k, nil
 }
 
-// c39Trace is a Trace writer safe for concurrent use.
-type c39Trace struct {
+// syncTrace is a Trace writer safe for concurrent use.
+type syncTrace struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (w *c39Trace) Write(p []byte) (int, error) {
+func (w *syncTrace) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.buf.Write(p)
 }
 
-func (w *c39Trace) String() string {
+func (w *syncTrace) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.buf.String()
@@ -181,7 +181,7 @@ func (w *c39Trace) String() string {
 // if nothing happened: the next command's bytes complete the literal and
 // are stored in the message, and the command is never answered.
 func TestAppendReaderPanic(t *testing.T) {
-	tr := &c39Trace{}
+	tr := &syncTrace{}
 	c := dvClient(t, testserver.Alice, &session.Options{TagPrefix: "Z", Trace: tr})
 	ctx := dvCtx(t)
 	mbox := dvMailbox(t, testserver.Alice, 0)
@@ -196,8 +196,8 @@ func TestAppendReaderPanic(t *testing.T) {
 	next := fmt.Sprintf("Z%d CREATE %s", tags+2, name) // after the APPEND's tag
 	head := []byte("From: a@example.org\r\nSubject: zz\r\n\r\n")
 	const sent = 40000
-	r := &c39PanicReader{head: head, n: sent}
-	p := c39Recover(func() {
+	r := &panicAfterReader{head: head, n: sent}
+	p := recoverPanic(func() {
 		c.Append(ctx, mbox, r, int64(sent+len(next)), nil)
 	})
 	if p == nil {
@@ -240,13 +240,13 @@ func TestAuthenticatePanic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := &c39Trace{}
+	tr := &syncTrace{}
 	c, err := commands.Open(ctx, conn, &auth.Options{Session: &session.Options{Trace: tr}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Session().Close()
-	p := c39Recover(func() {
+	p := recoverPanic(func() {
 		c.AuthenticateFunc(ctx, "LOGIN", func(ch []byte) ([]byte, error) { panic("zz: SASL function panics") })
 	})
 	if p == nil {

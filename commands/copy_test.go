@@ -446,11 +446,11 @@ func TestMoveSplitExpungePartlyDone(t *testing.T) {
 	}
 }
 
-// s39HoldAndSelect freezes the relay at the first server chunk holding
+// holdAndSelect freezes the relay at the first server chunk holding
 // marker, then has c select other (on another goroutine) and waits until
 // the SELECT is queued in the session or went out, then thaws. It returns a channel with
 // the Select's error.
-func s39HoldAndSelect(t *testing.T, r *faultrelay.Relay, c *commands.Client, marker, other string) <-chan error {
+func holdAndSelect(t *testing.T, r *faultrelay.Relay, c *commands.Client, marker, other string) <-chan error {
 	held := make(chan struct{})
 	done := false
 	r.Update(func(h *faultrelay.Hooks) {
@@ -516,7 +516,7 @@ func TestMoveFallbackIncompleteNotErrNotSent(t *testing.T) {
 	if _, err := c.Select(ctx, src, nil); err != nil {
 		t.Fatal(err)
 	}
-	selErr := s39HoldAndSelect(t, r, c, "Store completed", other)
+	selErr := holdAndSelect(t, r, c, "Store completed", other)
 	_, err := c.Move(ctx, commands.UIDRange(1, 3), dst)
 	t.Logf("Move: %v; Select: %v", err, <-selErr)
 	var mi *commands.MoveIncompleteError
@@ -558,7 +558,7 @@ func TestSplitPartDoneNotErrNotSent(t *testing.T) {
 	if _, err := c.Select(ctx, src, nil); err != nil {
 		t.Fatal(err)
 	}
-	selErr := s39HoldAndSelect(t, r, c, "Store completed", other)
+	selErr := holdAndSelect(t, r, c, "Store completed", other)
 	_, err := c.Store(ctx, commands.SeqNums(1, 3, 5), commands.AddFlags, []string{`\Flagged`}, &commands.StoreOptions{Silent: true})
 	t.Logf("Store: %v; Select: %v", err, <-selErr)
 	var se *commands.SplitError

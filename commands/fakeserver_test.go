@@ -763,33 +763,33 @@ func zzRefused(t *testing.T, srv *zzServer, what string, call func() error) {
 	}
 }
 
-// x39Child runs body in a child process (this test binary, the one test)
+// runInChild runs body in a child process (this test binary, the one test)
 // and returns its output, and whether it ended within limit. A body that
 // spins without end (allocating) is thus killed without taking the test
 // binary's memory with it.
-func x39Child(t *testing.T, limit time.Duration, body func(t *testing.T)) (out string, ended bool) {
+func runInChild(t *testing.T, limit time.Duration, body func(t *testing.T)) (out string, ended bool) {
 	t.Helper()
-	if os.Getenv("IMAPKIT_X39_CHILD") == t.Name() {
+	if os.Getenv("IMAPKIT_RUN_IN_CHILD") == t.Name() {
 		// A watchdog: the child reports its heap and leaves at the limit.
 		go func() {
 			time.Sleep(limit)
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
-			fmt.Printf("X39-HUNG after %v, heap %d MiB\n", limit, ms.HeapAlloc>>20)
+			fmt.Printf("CHILD-HUNG after %v, heap %d MiB\n", limit, ms.HeapAlloc>>20)
 			os.Exit(3)
 		}()
-		defer fmt.Println("X39-ENDED") // also after a t.Fatal of body's
+		defer fmt.Println("CHILD-ENDED") // also after a t.Fatal of body's
 		body(t)
 		return "", true
 	}
 	cmd := exec.Command(os.Args[0], "-test.run", "^"+t.Name()+"$", "-test.v")
-	cmd.Env = append(os.Environ(), "IMAPKIT_X39_CHILD="+t.Name())
+	cmd.Env = append(os.Environ(), "IMAPKIT_RUN_IN_CHILD="+t.Name())
 	b, _ := cmd.CombinedOutput()
 	out = string(b)
 	if strings.Contains(out, "--- FAIL") {
 		t.Fatalf("child failed:\n%s", out)
 	}
-	return out, strings.Contains(out, "X39-ENDED")
+	return out, strings.Contains(out, "CHILD-ENDED")
 }
 
 // Helpers: a scripted server for these tests.

@@ -642,11 +642,11 @@ func TestIdlePollServerGone(t *testing.T) {
 	}
 }
 
-// a47rIdleServer answers IDLE with "+" and an EXISTS, and DONE with OK;
+// countingIdleServer answers IDLE with "+" and an EXISTS, and DONE with OK;
 // it counts the IDLEs and DONEs it took. A line other than DONE after
 // IDLE makes it hang up (so a second IDLE sent while one is in flight
 // fails the first). Each value on more makes it send one more EXISTS.
-func a47rIdleServer(t *testing.T, more <-chan struct{}) (*commands.Client, *atomic.Int32, *atomic.Int32) {
+func countingIdleServer(t *testing.T, more <-chan struct{}) (*commands.Client, *atomic.Int32, *atomic.Int32) {
 	client, server := transport.Pipe()
 	var idles, dones atomic.Int32
 	var mu sync.Mutex
@@ -720,7 +720,7 @@ func a47rIdleServer(t *testing.T, more <-chan struct{}) (*commands.Client, *atom
 // context ends after 2 s, a bound for a failing run.
 func TestIdleInOnEventRefused(t *testing.T) {
 	more := make(chan struct{}, 1)
-	c, idles, dones := a47rIdleServer(t, more)
+	c, idles, dones := countingIdleServer(t, more)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var innerErr error
@@ -755,7 +755,7 @@ func TestIdleInOnEventRefused(t *testing.T) {
 // failing run.
 func TestTwoIdlesRefused(t *testing.T) {
 	more := make(chan struct{}, 1)
-	c, idles, dones := a47rIdleServer(t, more)
+	c, idles, dones := countingIdleServer(t, more)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	first := make(chan error, 1)

@@ -19,7 +19,7 @@ import (
 // "b (0.001 + 0.000 secs).", was read as the answer of an unknown tag "b",
 // and the session was aborted under the caller's next command.
 func TestMailboxNameControlRefused(t *testing.T) {
-	tr := &c39Trace{}
+	tr := &syncTrace{}
 	c := dvClient(t, testserver.Alice, &session.Options{Trace: tr})
 	ctx := dvCtx(t)
 	for _, name := range []string{"a\nb", "a\r\nb", "a\rb", "a\tb", "a\x01b", "a\x1fb"} {

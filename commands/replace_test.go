@@ -390,7 +390,7 @@ func TestReplaceFallbackIncompleteNotErrNotSent(t *testing.T) {
 	if _, err := c.Select(ctx, mb, nil); err != nil {
 		t.Fatal(err)
 	}
-	selErr := s39HoldAndSelect(t, r, c, "Append completed", other)
+	selErr := holdAndSelect(t, r, c, "Append completed", other)
 	msg := []byte("From: a@example.org\r\nSubject: new draft\r\n\r\nnew\r\n")
 	_, err := c.Replace(ctx, commands.UIDs(1), mb, bytes.NewReader(msg), int64(len(msg)), nil)
 	t.Logf("Replace: %v; Select: %v", err, <-selErr)

@@ -219,7 +219,7 @@ func TestSearchHugeExistsEnds(t *testing.T) {
 	// Parallel: it waits on a child process; it has its own mailboxes,
 	// server or relay, and looks at nothing process-wide.
 	t.Parallel()
-	out, ended := x39Child(t, 8*time.Second, func(t *testing.T) {
+	out, ended := runInChild(t, 8*time.Second, func(t *testing.T) {
 		c, ctx, _ := rawClient(t, "IMAP4rev1", func(cmd rawCmd) string {
 			raw := string(cmd.Raw)
 			switch {
