@@ -21,37 +21,37 @@ import (
 // it) greets with the first answer of the script (split at 0x1E) and then
 // answers each line it reads from the proxy with the next one, "%T"
 // replaced by the tag of the last command, and hangs up when the answers
-// run out or the proxy has sent nothing for p46Quiet. The client (over
+// run out or the proxy has sent nothing for proxyFuzzQuiet. The client (over
 // net.Pipe, into proxySession.serve) sends LOGIN with a password, SELECT,
 // FETCH, IDLE and DONE, NOOP and LOGOUT, one line after the other as the
 // proxy reads them, and reads everything the proxy sends.
 //
-// Per exec it fails on a panic, on serve still running p46Bound after the
+// Per exec it fails on a panic, on serve still running proxyFuzzBound after the
 // upstream hung up, on a trace that holds a
 // control byte, a separator, a bidirectional control or invalid UTF-8, or
 // the password the client sent (the proxy redacts what a server echoes),
 // and on a goroutine left behind. The proxy runs with the command's
 // defaults (--timeout 30s).
 func FuzzProxyServerBytes(f *testing.F) {
-	for _, s := range p46Seeds {
+	for _, s := range proxyFuzzSeeds {
 		f.Add([]byte(strings.Join(s, "\x1e")))
 	}
 	f.Fuzz(func(t *testing.T, script []byte) {
-		p46Exec(t, bytes.Split(script, []byte{0x1e}))
+		proxyFuzzExec(t, bytes.Split(script, []byte{0x1e}))
 	})
 }
 
 const (
-	p46Password = "pw-p46-Qx9"
-	// p46Bound is how long serve may run on after the upstream hung up
+	proxyFuzzPassword = "pw-p46-Qx9"
+	// proxyFuzzBound is how long serve may run on after the upstream hung up
 	// and the client closed: well under the 10 s after which Go's fuzzing
 	// engine kills a worker.
-	p46Bound = 4 * time.Second
-	p46Quiet = 20 * time.Millisecond
+	proxyFuzzBound = 4 * time.Second
+	proxyFuzzQuiet = 20 * time.Millisecond
 )
 
-var p46Client = []string{
-	"a1 LOGIN alice " + p46Password + "\r\n",
+var proxyFuzzClientLines = []string{
+	"a1 LOGIN alice " + proxyFuzzPassword + "\r\n",
 	"a2 SELECT INBOX\r\n",
 	"a3 FETCH 1:* (FLAGS BODY[])\r\n",
 	"a4 IDLE\r\n",
@@ -60,7 +60,7 @@ var p46Client = []string{
 	"a6 LOGOUT\r\n",
 }
 
-var p46Seeds = [][]string{
+var proxyFuzzSeeds = [][]string{
 	{
 		"* OK [CAPABILITY IMAP4rev1 IDLE LITERAL+ AUTH=PLAIN] Dovecot ready.\r\n",
 		"%T OK [CAPABILITY IMAP4rev1 IDLE] Logged in\r\n",
@@ -73,7 +73,7 @@ var p46Seeds = [][]string{
 	},
 	{
 		"* OK ready\r\n",
-		"%T NO [AUTHENTICATIONFAILED] bad password " + p46Password + " \"" + p46Password + "\" {10}\r\n" + p46Password + "\r\n",
+		"%T NO [AUTHENTICATIONFAILED] bad password " + proxyFuzzPassword + " \"" + proxyFuzzPassword + "\" {10}\r\n" + proxyFuzzPassword + "\r\n",
 	},
 	{
 		"* OK \x1b[2J\u202e hi\r\n",
@@ -91,8 +91,8 @@ var p46Seeds = [][]string{
 	},
 }
 
-// p46Exec runs one exec of FuzzProxyServerBytes.
-func p46Exec(t *testing.T, chunks [][]byte) {
+// proxyFuzzExec runs one exec of FuzzProxyServerBytes.
+func proxyFuzzExec(t *testing.T, chunks [][]byte) {
 	n0 := runtime.NumGoroutine()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -107,7 +107,7 @@ func p46Exec(t *testing.T, chunks [][]byte) {
 			return
 		}
 		defer c.Close()
-		p46Serve(c, chunks, p46Quiet)
+		serveChunks(c, chunks, proxyFuzzQuiet)
 	}()
 	trace := &syncBuffer{}
 	cfg := &proxyConfig{
@@ -134,7 +134,7 @@ func p46Exec(t *testing.T, chunks [][]byte) {
 	wrote := make(chan struct{})
 	go func() {
 		defer close(wrote)
-		for _, l := range p46Client {
+		for _, l := range proxyFuzzClientLines {
 			if _, err := io.WriteString(client, l); err != nil {
 				return
 			}
@@ -147,9 +147,9 @@ func p46Exec(t *testing.T, chunks [][]byte) {
 		// still reads and writes).
 		select {
 		case <-served:
-		case <-time.After(p46Bound):
+		case <-time.After(proxyFuzzBound):
 			buf := make([]byte, 1<<20)
-			t.Fatalf("the proxy's serve still runs %v after the upstream hung up; goroutines:\n%s", p46Bound, buf[:runtime.Stack(buf, true)])
+			t.Fatalf("the proxy's serve still runs %v after the upstream hung up; goroutines:\n%s", proxyFuzzBound, buf[:runtime.Stack(buf, true)])
 		}
 	}
 	client.Close()
@@ -158,7 +158,7 @@ func p46Exec(t *testing.T, chunks [][]byte) {
 	<-wrote
 	out := trace.String()
 	noUnsafeText(t, "the trace", out)
-	if strings.Contains(out, p46Password) {
+	if strings.Contains(out, proxyFuzzPassword) {
 		t.Errorf("the trace shows the client's password:\n%s", out)
 	}
 	// A goroutine past its last deferred call may still be counted for
@@ -177,18 +177,18 @@ func p46Exec(t *testing.T, chunks [][]byte) {
 	}
 }
 
-// p46Serve is FuzzProxyServerBytes's upstream server: it waits at most
-// quiet for each line (the fuzzer's p46Quiet; proxyRunChunks's is a
+// serveChunks is FuzzProxyServerBytes's upstream server: it waits at most
+// quiet for each line (the fuzzer's proxyFuzzQuiet; proxyRunChunks's is a
 // bound against a hang only).
-func p46Serve(c net.Conn, chunks [][]byte, quiet time.Duration) {
+func serveChunks(c net.Conn, chunks [][]byte, quiet time.Duration) {
 	if len(chunks) == 0 {
 		return
 	}
 	// The greeting goes out before the client's LOGIN: a password in it
 	// would be the fuzzer's, not an echo of the client's.
 	greeting := chunks[0]
-	for bytes.Contains(greeting, []byte(p46Password)) {
-		greeting = bytes.ReplaceAll(greeting, []byte(p46Password), nil)
+	for bytes.Contains(greeting, []byte(proxyFuzzPassword)) {
+		greeting = bytes.ReplaceAll(greeting, []byte(proxyFuzzPassword), nil)
 	}
 	if _, err := c.Write(greeting); err != nil {
 		return

@@ -485,7 +485,7 @@ func TestProxyTraceLongLineAfterByeSaysRelayed(t *testing.T) {
 }
 
 // proxyRunChunks runs the proxy's serve between a client on net.Pipe and
-// p46Serve's upstream playing chunks (a greeting, then the answer to each
+// serveChunks's upstream playing chunks (a greeting, then the answer to each
 // line the proxy forwards, %T its tag). The client sends each of lines,
 // and after each reads as many lines as want holds for it; got is what it
 // read, ended at the first read that fails. serve's end is waited for
@@ -510,11 +510,11 @@ func proxyRunChunks(t *testing.T, chunks []string, lines []string, want []int) (
 			cs[i] = []byte(chunks[i])
 		}
 		// Each line is waited for, bounded against a hang only. Before,
-		// with the fuzzer's 20 ms (p46Quiet), a loaded machine's proxy
+		// with the fuzzer's 20 ms (proxyFuzzQuiet), a loaded machine's proxy
 		// could forward a line later than that: the upstream left the
 		// answers unsent, and the client read only the greeting
 		// (TestProxyStrayUntokenizedRelayed failed so once).
-		p46Serve(c, cs, 5*time.Second)
+		serveChunks(c, cs, 5*time.Second)
 		// Stay until the proxy closes.
 		c.SetReadDeadline(time.Now().Add(byeHangGuard))
 		io.Copy(io.Discard, c)

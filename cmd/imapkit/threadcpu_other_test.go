@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// threadCPU: see review43_cpu_linux_test.go; the wall time here.
+// threadCPU: see threadcpu_linux_test.go; the wall time here.
 func threadCPU(f func()) time.Duration {
 	start := time.Now()
 	f()
