@@ -33,7 +33,7 @@ type tracer struct {
 	mu    sync.Mutex
 	ring  [][]byte // recent lines, reused, each at most maxTraceLine+3 bytes
 	dirs  []byte   // the direction of each line of ring: 'S' or 'C'
-	marks []byte   // of each server line of ring: lineCut, lineClean
+	marks []byte   // of each server line of ring: lineCut
 	next  int
 	// count is how many lines the ring holds: it stops at len(ring), so
 	// that it never wraps however long the session lives (on 386 an int
@@ -88,8 +88,7 @@ func newTracer(w io.Writer, literals bool, log *slog.Logger, history, capture in
 
 // The marks of a server line in the history ring.
 const (
-	lineCut   = 1 << iota // cut at maxTraceLine (or at a shorter capture): shown with "..."
-	lineClean             // redacted when kept (history does not redact it again)
+	lineCut = 1 << iota // cut at maxTraceLine (or at a shorter capture): shown with "..."
 )
 
 // trimCRLF drops the line end (bytes.TrimRight with a cutset costs more
@@ -430,18 +429,18 @@ func (t *tracer) keepServerLocked(line []byte, cut bool) {
 	var mark byte
 	if len(line) > maxTraceLine || cut {
 		// Kept cut (at maxTraceLine, or at a capture shorter): history
-		// redacts it as the start of a longer line (redactCut) when no
-		// secret was sent by now.
+		// redacts it as the start of a longer line (redactCut), for the
+		// secrets sent since; those sent by now are redacted here, over
+		// the window past the cut.
 		mark = lineCut
 	}
-	if (mark != 0 || cut) && t.secrets.any() {
+	if mark != 0 && t.secrets.any() {
 		w := line[:min(len(line), maxTraceLine+ringSlack)]
 		if cut || len(w) < len(line) {
 			line = t.secrets.redactCut(w)
 		} else {
 			line = t.secrets.redact(w)
 		}
-		mark |= lineClean
 	}
 	line = line[:min(len(line), maxTraceLine)]
 	t.ring[t.next] = append(t.ring[t.next][:0], line...)
@@ -505,16 +504,17 @@ func (t *tracer) history() []string {
 		j := (t.next - n + i + len(t.ring)) % len(t.ring)
 		l := t.ring[j]
 		if t.dirs[j] == 'S' {
-			b := l
-			if t.marks[j]&lineClean == 0 {
-				if t.marks[j]&lineCut != 0 {
-					// Kept cut and raw, before a secret was sent: one
-					// sent since may go on past the cut, and its start
-					// is no whole form (TestTracerHistoryLaterSecretAcrossCut).
-					b = t.secrets.redactCut(l)
-				} else {
-					b = t.secrets.redact(l)
-				}
+			// Redacted again, even a line redacted when kept: a secret
+			// sent since (another was sent before the line) is in it
+			// raw (TestTracerHistorySecretSentAfterLineBrute). A line
+			// kept cut is redacted as the start of a longer one: a
+			// secret may go on past the cut, and its start is no whole
+			// form (TestTracerHistoryLaterSecretAcrossCut).
+			var b []byte
+			if t.marks[j]&lineCut != 0 {
+				b = t.secrets.redactCut(l)
+			} else {
+				b = t.secrets.redact(l)
 			}
 			// A line kept cut may be shorter once redacted.
 			cut := len(b) > maxTraceLine || t.marks[j]&lineCut != 0
