@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net"
 	"sync"
@@ -568,16 +567,36 @@ func (x *secrets) redactCut(b []byte) []byte {
 // it printed in the command's error. The excerpt is quoted and cut to 16
 // bytes, so a secret is looked for in its forms, and a part of one at
 // either end of the excerpt (4 bytes or more) counts
-// (redact.Set.RedactExcerpt). No copy of a secret is made.
+// (redact.Set.RedactExcerpt). No copy of a secret is made. Every
+// *wire.SyntaxError in err's tree is redacted, not only the first that
+// errors.As finds: a malformed response whose rest could not be skipped
+// wraps the skip's error too (codec's skipError), which may be a syntax
+// error quoting the server's bytes of its own
+// (TestRedactSyntaxEverySyntaxError).
 func (x *secrets) redactSyntax(err error) {
 	if !x.any() {
 		return
 	}
-	se, ok := errors.AsType[*wire.SyntaxError](err)
-	if !ok {
+	x.redactSyntaxTree(err, 0)
+}
+
+// redactSyntaxTree is redactSyntax over err and what it wraps, depth
+// bounded (a cycle would not end).
+func (x *secrets) redactSyntaxTree(err error, depth int) {
+	if err == nil || depth > 64 {
 		return
 	}
-	se.Got = x.set.RedactExcerpt(se.Got)
+	if se, ok := err.(*wire.SyntaxError); ok {
+		se.Got = x.set.RedactExcerpt(se.Got)
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		x.redactSyntaxTree(u.Unwrap(), depth+1)
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			x.redactSyntaxTree(e, depth+1)
+		}
+	}
 }
 
 // isPrintable reports whether printable would return b as it is.
