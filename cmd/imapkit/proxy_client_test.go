@@ -463,8 +463,8 @@ func TestProxyLoginDuringIdleInsecure(t *testing.T) {
 	// upstream goroutine could still be writing).
 	select {
 	case <-upEnded:
-	case <-time.After(interruptBound):
-		t.Fatalf("the upstream did not read to the end %v after the proxy closed", interruptBound)
+	case <-time.After(time.Minute):
+		t.Fatalf("the upstream did not read to the end a minute after the proxy closed")
 	}
 	mu.Lock()
 	defer mu.Unlock()
