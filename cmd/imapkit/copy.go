@@ -1062,21 +1062,24 @@ func (b *pulledBody) open() error {
 			if m.UID != 0 && m.UID < b.uid {
 				continue
 			}
-			sec, err = m.NextSection()
-			if err == io.EOF {
+			// A section not asked for (BODY[HEADER] beside BODY[])
+			// is skipped: only a response that holds it and no body
+			// is an error, unless of a message copied before (its
+			// second copy, skipped).
+			var skipped error
+			sec, err = nextAsked(m, commands.WholeMessage, &skipped)
+			if err != nil {
+				return err
+			}
+			if sec == nil {
+				if skipped != nil && (m.UID == 0 || m.UID >= b.uid) {
+					return fmt.Errorf("message %d: %w", m.SeqNum, skipped)
+				}
 				// No body: a flag change another client made (of
 				// this message or a later one), which the server
 				// may send amid the answer (RFC 3501 7.4.2). The
 				// body comes in another response.
 				continue
-			}
-			if err != nil {
-				return err
-			}
-			if !sec.Nil {
-				if err := sectionMismatch(sec, commands.WholeMessage); err != nil {
-					return fmt.Errorf("message %d: %w", m.SeqNum, err)
-				}
 			}
 		}
 		if m.UID != 0 && m.UID > b.uid {
@@ -1111,8 +1114,16 @@ func (b *pulledBody) Read(p []byte) (int, error) {
 		// message's body never completes this one's literal.
 		m := b.later
 		b.later = nil
-		if _, serr := m.NextSection(); serr != nil && serr != io.EOF {
-			return 0, serr
+		// Every section after it is skipped: the UID may come after
+		// another section (not asked for, or the body again).
+		for {
+			_, serr := m.NextSection()
+			if serr == io.EOF {
+				break
+			}
+			if serr != nil {
+				return 0, serr
+			}
 		}
 		if m.UID != b.uid {
 			return 0, fmt.Errorf("UID %d: the source sent message %d (UID %d) in its place", b.uid, m.SeqNum, m.UID)

@@ -272,32 +272,84 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 		fmt.Fprintf(warn, "imapkit export: UID %d: the server sent its body twice in one answer: the second is not written\n", m.UID)
 		return true
 	}
+	// notAsked: the first section not asked for (BODY[HEADER] for
+	// BODY[], say) of each UID the server sent no body with (yet): an
+	// error at the end for one never written (nothing of the batch is
+	// committed). noted: a skipped section was noted (once a batch).
+	notAsked := make(map[uint32]error)
+	noted := false
+	note := func(uid uint32, skipped error) {
+		if skipped != nil && !noted {
+			noted = true
+			fmt.Fprintf(warn, "imapkit export: UID %d: %v: skipped (the body came too, and is written)\n", uid, skipped)
+		}
+	}
+	// rest reads what is left of m's response: a section not asked for
+	// is skipped, the body again is not written (warn says so).
+	rest := func(m *commands.Message, skipped *error) error {
+		again := false
+		for {
+			s, err := nextAsked(m, commands.WholeMessage, skipped)
+			if err != nil {
+				return err
+			}
+			if s == nil {
+				break
+			}
+			again = again || !s.Nil
+		}
+		if again {
+			fmt.Fprintf(warn, "imapkit export: UID %d: the server sent its body twice in one response: the second is not written\n", m.UID)
+		}
+		note(m.UID, *skipped)
+		return nil
+	}
 	for m, err := range c.Fetch(ctx, set, &commands.FetchItems{UID: true, Sections: []commands.FetchSection{commands.WholeMessage}, BufferMax: -1}) {
 		if err != nil {
 			return written, nil, err
 		}
-		s, err := m.NextSection()
-		if err == io.EOF {
-			continue // no body: a flag update, say
-		}
+		var skipped error
+		s, err := nextAsked(m, commands.WholeMessage, &skipped)
 		if err != nil {
 			return written, nil, err
+		}
+		if s == nil {
+			// No body: a flag update, say, or only sections not
+			// asked for, an error unless the body comes in another
+			// response (or came: its second copy). The UID is known
+			// now that the response was read.
+			if skipped == nil {
+				continue
+			}
+			if m.UID == 0 {
+				return written, nil, fmt.Errorf("message %d: %w", m.SeqNum, skipped)
+			}
+			if wrote[m.UID] {
+				note(m.UID, skipped)
+			} else if notAsked[m.UID] == nil {
+				notAsked[m.UID] = skipped
+			}
+			continue
 		}
 		if m.UID != 0 {
 			got[m.UID] = true
 		}
 		if s.Nil {
+			if err := rest(m, &skipped); err != nil {
+				return written, nil, err
+			}
 			if m.UID == 0 {
 				return written, nil, fmt.Errorf("the server sent message %d's body as NIL, without its UID", m.SeqNum)
 			}
+			got[m.UID] = true
 			vanished = append(vanished, m.UID)
 			p.skip(1)
 			continue
 		}
-		if err := sectionMismatch(s, commands.WholeMessage); err != nil {
-			return written, nil, fmt.Errorf("message %d: %w", m.SeqNum, err)
-		}
 		if m.UID != 0 && twice(m) {
+			if err := rest(m, &skipped); err != nil {
+				return written, nil, err
+			}
 			continue
 		}
 		var body io.Reader = s
@@ -306,7 +358,8 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 			// A server that sends the UID after the body ("BODY[] {n} ...
 			// UID 7)", Domino's order): a body streamed before it is read
 			// leaves the UID unknown until the section's end, and the
-			// file's name, flags and date depend on it. Spool it first.
+			// file's name, flags and date depend on it. Spool it first
+			// (with the rest of the response).
 			sp, err = spool(sk.spoolDir(), m, s)
 			if err != nil {
 				return written, nil, err
@@ -335,9 +388,25 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 		wrote[m.UID] = true
 		written++
 		p.add(n)
+		if err := rest(m, &skipped); err != nil {
+			return written, nil, err
+		}
 		if err := hook(ctx, "exported"); err != nil {
 			return written, nil, err
 		}
+	}
+	// A UID the server sent other sections of and never its body is an
+	// error (exit 3), the lowest's named.
+	var failed uint32
+	for uid, skipped := range notAsked {
+		if wrote[uid] {
+			note(uid, skipped)
+		} else if failed == 0 || uid < failed {
+			failed = uid
+		}
+	}
+	if failed != 0 {
+		return written, nil, fmt.Errorf("UID %d: %w", failed, notAsked[failed])
 	}
 	// A message the answer left out (no NIL body: Dovecot's answer for
 	// one expunged between the search and this FETCH) is one more to
@@ -354,8 +423,9 @@ func exportBatchOf(ctx context.Context, c *commands.Client, uids []uint32, sk si
 }
 
 // spool reads s, a section of m, whole into a temporary file in dir
-// (removed when closed; in a Maildir, tmp/) and returns it rewound: m's attributes after the
-// section (its UID) are known then.
+// (removed when closed; in a Maildir, tmp/), and the rest of m's response,
+// and returns it rewound: m's attributes after the section (its UID) are
+// known then. The sections after s are skipped.
 func spool(dir string, m *commands.Message, s io.Reader) (*spooled, error) {
 	f, err := os.CreateTemp(dir, "spool-*.imapkit") // a Maildir's open removes leftovers
 	if err != nil {
@@ -366,10 +436,19 @@ func spool(dir string, m *commands.Message, s io.Reader) (*spooled, error) {
 		sp.Close()
 		return nil, err
 	}
-	// The attributes after the section are read with the section's end.
-	if _, err := m.NextSection(); err != nil && err != io.EOF {
-		sp.Close()
-		return nil, err
+	// The attributes after the section are read with the response's
+	// end: the sections after it (another the server sent beside the
+	// one asked for, or the same again) are skipped, or the UID after
+	// them was not read yet.
+	for {
+		_, err := m.NextSection()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			sp.Close()
+			return nil, err
+		}
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		sp.Close()

@@ -108,19 +108,45 @@ func runFetchTo(ctx context.Context, cn *conn, args []string, fo *fetchOpts, o *
 	// file written, where a SeqSet costs O(ranges) a UID out of order).
 	written := make(map[uint32]bool)
 	items := &commands.FetchItems{UID: true, Sections: []commands.FetchSection{sec}, BufferMax: -1}
+	// notAsked: the first section not asked for of each UID the server
+	// sent no section asked for with (yet); an error at the end for one
+	// never written. noted: a skipped section was noted (once a run).
+	notAsked := make(map[uint32]error)
+	noted := false
+	note := func(uid uint32, skipped error) {
+		if !noted {
+			noted = true
+			fmt.Fprintf(o.stderr, "imapkit fetch: UID %d: %v: skipped (the section asked for came too, and is written)\n", uid, skipped)
+		}
+	}
 	for m, err := range cn.c.Fetch(ctx, set, items) {
 		if err != nil {
 			return err
 		}
-		j, ok, err := writeFetched(dir, m, sec, written, o.stderr)
+		j, ok, skipped, err := writeFetched(dir, m, sec, written, o.stderr)
 		var gone *nilSectionError
 		var twice *twiceSentError
 		if errors.As(err, &gone) || errors.As(err, &twice) {
 			fmt.Fprintf(o.stderr, "imapkit fetch: %v: not written\n", err)
+			if skipped != nil {
+				note(m.UID, skipped)
+			}
 			continue
 		}
 		if err != nil {
 			return err
+		}
+		if skipped != nil {
+			// A UID written before: its second copy, another
+			// section, is skipped (as a copy of the section asked
+			// for is, above); not written: it may come yet.
+			if !ok && !written[m.UID] {
+				if notAsked[m.UID] == nil {
+					notAsked[m.UID] = skipped
+				}
+			} else {
+				note(m.UID, skipped)
+			}
 		}
 		if !ok {
 			continue
@@ -135,6 +161,20 @@ func runFetchTo(ctx context.Context, cn *conn, args []string, fo *fetchOpts, o *
 		if err != nil {
 			return err
 		}
+	}
+	// A UID the server sent other sections of and never the one asked
+	// for is an error (exit 3), the lowest's named; the others were
+	// written.
+	var failed uint32
+	for uid, skipped := range notAsked {
+		if written[uid] {
+			note(uid, skipped)
+		} else if failed == 0 || uid < failed {
+			failed = uid
+		}
+	}
+	if failed != 0 {
+		return fmt.Errorf("UID %d: %w", failed, notAsked[failed])
 	}
 	if n == 0 {
 		return fmt.Errorf("no message of %s in %s: %w", args[1], args[0], errNotFound)
@@ -172,15 +212,17 @@ func (e *twiceSentError) Error() string {
 // written. ok is false when the server sent the message without the
 // section (nothing is written); the error is a *nilSectionError when it
 // sent the section as NIL, a *twiceSentError when written holds its UID
-// (nothing is written: the file of the first stays), an error of
-// sectionMismatch when it sent another section than want (nothing is
-// written). Of a response that holds the section twice (a broken or
-// hostile server's) the first is written, and warn says so: both were
-// written, one after the other, as if one message.
-func writeFetched(dir string, m *commands.Message, want commands.FetchSection, written map[uint32]bool, warn io.Writer) (j jsonFetched, ok bool, err error) {
+// (nothing is written: the file of the first stays). A section of the
+// response that is not want (Yandex's BODY[2.MIME] beside BODY[2]) is
+// skipped, and skipped is the sectionMismatch error of the first: the
+// caller notes it when the section asked for came, and fails with it
+// when that never comes. Of a response that holds the section twice (a
+// broken or hostile server's) the first is written, and warn says so:
+// both were written, one after the other, as if one message.
+func writeFetched(dir string, m *commands.Message, want commands.FetchSection, written map[uint32]bool, warn io.Writer) (j jsonFetched, ok bool, skipped, err error) {
 	tmp, err := createFetchTemp(dir)
 	if err != nil {
-		return j, false, err
+		return j, false, nil, err
 	}
 	defer func() {
 		if tmp != nil {
@@ -193,12 +235,12 @@ func writeFetched(dir string, m *commands.Message, want commands.FetchSection, w
 	}()
 	sawNil, extra := false, false
 	for {
-		s, err := m.NextSection()
-		if err == io.EOF {
-			break
-		}
+		s, err := nextAsked(m, want, &skipped)
 		if err != nil {
-			return j, false, err
+			return j, false, skipped, err
+		}
+		if s == nil {
+			break
 		}
 		if s.Nil {
 			sawNil = true
@@ -208,35 +250,35 @@ func writeFetched(dir string, m *commands.Message, want commands.FetchSection, w
 			extra = true // skipped when the loop moves on
 			continue
 		}
-		if err := sectionMismatch(s, want); err != nil {
-			return j, false, err
-		}
 		ok = true
 		n, err := io.Copy(tmp, s)
 		j.Size += n
 		if err != nil {
-			return j, false, err
+			return j, false, skipped, err
 		}
 	}
 	if !ok {
 		if sawNil {
-			return j, false, &nilSectionError{m.UID, m.SeqNum}
+			return j, false, skipped, &nilSectionError{m.UID, m.SeqNum}
 		}
-		return j, false, nil
+		if skipped != nil && m.UID == 0 {
+			return j, false, skipped, fmt.Errorf("message %d: %w", m.SeqNum, skipped)
+		}
+		return j, false, skipped, nil
 	}
 	// The UID is known once every section has been read, whatever the
 	// order the server sent the items in.
 	if m.UID == 0 {
-		return j, false, fmt.Errorf("the server sent message %d without its UID", m.SeqNum)
+		return j, false, skipped, fmt.Errorf("the server sent message %d without its UID", m.SeqNum)
 	}
 	if written[m.UID] {
-		return j, false, &twiceSentError{m.UID, m.SeqNum}
+		return j, false, skipped, &twiceSentError{m.UID, m.SeqNum}
 	}
 	if extra {
-		fmt.Fprintf(warn, "imapkit fetch: UID %d: the server sent the section twice in one response: the first is written\n", m.UID)
+		fmt.Fprintf(warn, "imapkit fetch: UID %d: the server sent the section asked for (%s) twice in one response: the first is written\n", m.UID, want)
 	}
 	if err := tmp.Sync(); err != nil {
-		return j, false, err
+		return j, false, skipped, err
 	}
 	j.UID, j.Seq = m.UID, m.SeqNum
 	j.File = filepath.Join(dir, strconv.FormatUint(uint64(m.UID), 10)+".eml")
@@ -252,7 +294,7 @@ func writeFetched(dir string, m *commands.Message, want commands.FetchSection, w
 		tmp = nil
 		if err := f.Close(); err != nil {
 			os.Remove(name)
-			return j, false, err
+			return j, false, skipped, err
 		}
 	}
 	if testFetchTempRename != nil {
@@ -262,17 +304,17 @@ func writeFetched(dir string, m *commands.Message, want commands.FetchSection, w
 		if tmp == nil {
 			os.Remove(name)
 		}
-		return j, false, err
+		return j, false, skipped, err
 	}
 	written[m.UID] = true
 	if tmp != nil {
 		f := tmp
 		tmp = nil
 		if err := f.Close(); err != nil {
-			return j, false, err
+			return j, false, skipped, err
 		}
 	}
-	return j, true, nil
+	return j, true, skipped, nil
 }
 
 // testFetchTempRename, set by tests only, runs in writeFetched just

@@ -519,7 +519,11 @@ func runFetch(ctx context.Context, cn *conn, args []string, own any, o *output) 
 	case *fo.decode:
 		return fetchDecoded(ctx, cn, om, sec.Part, o)
 	}
+	// other: the first section the server sent for the message that is
+	// not the one asked for (skipped; the error when the one asked for
+	// never comes); extra: the one asked for came again.
 	found, nilBody, extra := false, false, false
+	var other error
 	for m, err := range cn.c.Fetch(ctx, om.set(), &commands.FetchItems{UID: true, Sections: []commands.FetchSection{sec}, BufferMax: -1}) {
 		if err != nil {
 			return err
@@ -527,14 +531,15 @@ func runFetch(ctx context.Context, cn *conn, args []string, own any, o *output) 
 		if !om.maybe(m) {
 			continue
 		}
-		more := false // a section after the one written
+		more := false // the section asked for, after the one written
+		var skipped error
 		for {
-			s, err := m.NextSection()
-			if err == io.EOF {
-				break
-			}
+			s, err := nextAsked(m, sec, &skipped)
 			if err != nil {
 				return err
+			}
+			if s == nil {
+				break
 			}
 			if s.Nil {
 				// Dovecot's answer for a message another session
@@ -549,9 +554,6 @@ func runFetch(ctx context.Context, cn *conn, args []string, own any, o *output) 
 				// two one after the other.
 				more = true
 				continue
-			}
-			if err := sectionMismatch(s, sec); err != nil {
-				return err
 			}
 			r, done, ok, err := om.take(m, s)
 			if err != nil {
@@ -568,16 +570,27 @@ func runFetch(ctx context.Context, cn *conn, args []string, own any, o *output) 
 			}
 		}
 		// The UID is known once the sections have been read.
-		extra = extra || more && om.is(m)
-	}
-	if extra {
-		fmt.Fprintf(o.stderr, "imapkit fetch: the server sent %s more than once: the first is written\n", om)
+		if om.is(m) {
+			extra = extra || more
+			if other == nil {
+				other = skipped
+			}
+		}
 	}
 	if !found {
 		if nilBody {
 			return fmt.Errorf("the server sent %s as NIL (expunged meanwhile?): %w", om, errNotFound)
 		}
+		if other != nil {
+			return other
+		}
 		return om.missing()
+	}
+	if other != nil {
+		fmt.Fprintf(o.stderr, "imapkit fetch: %v: skipped (the section asked for came too, and is written)\n", other)
+	}
+	if extra {
+		fmt.Fprintf(o.stderr, "imapkit fetch: the server sent the section asked for (%s) of %s more than once: the first is written\n", sec, om)
 	}
 	return nil
 }
@@ -659,45 +672,73 @@ func (om oneMessage) structure(ctx context.Context, cn *conn) (*codec.BodyStruct
 	return structure, nil
 }
 
-// part fetches BODY.PEEK[path] of the message and hands it to read.
-func (om oneMessage) part(ctx context.Context, cn *conn, path []int, read func(io.Reader) error) error {
-	found := false
-	for m, err := range cn.c.Fetch(ctx, om.set(), &commands.FetchItems{UID: true, Sections: []commands.FetchSection{{Part: path}}}) {
+// part fetches BODY.PEEK[path] of the message and hands it to read. A
+// section the server sends beside it that is not the one asked for (a
+// NIL or not) is skipped, and warn says so once; the one asked for sent
+// again is not read a second time, and warn says so; only an answer
+// without the one asked for is an error.
+func (om oneMessage) part(ctx context.Context, cn *conn, path []int, warn io.Writer, read func(io.Reader) error) error {
+	want := commands.FetchSection{Part: path}
+	found, gone, extra := false, false, false
+	var other error
+	for m, err := range cn.c.Fetch(ctx, om.set(), &commands.FetchItems{UID: true, Sections: []commands.FetchSection{want}}) {
 		if err != nil {
 			return err
 		}
-		if !om.maybe(m) || found {
+		if !om.maybe(m) {
 			continue
 		}
-		s, err := m.NextSection()
-		if err == io.EOF {
-			continue // the server sent the message without the part
+		more := false // the part again, after the one read
+		var skipped error
+		for {
+			s, err := nextAsked(m, want, &skipped)
+			if err != nil {
+				return err
+			}
+			if s == nil {
+				break
+			}
+			if s.Nil {
+				gone = true // NIL: the part is not there (exited 0 with nothing)
+				continue
+			}
+			if found {
+				more = true
+				continue
+			}
+			r, done, ok, err := om.take(m, s)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			found = true
+			err = read(r)
+			done()
+			if err != nil {
+				return err
+			}
 		}
-		if err != nil {
-			return err
-		}
-		if s.Nil {
-			continue // NIL: the part is not there (exited 0 with nothing)
-		}
-		if err := sectionMismatch(s, commands.FetchSection{Part: path}); err != nil {
-			return err
-		}
-		r, done, ok, err := om.take(m, s)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			continue
-		}
-		found = true
-		err = read(r)
-		done()
-		if err != nil {
-			return err
+		// The UID is known once the sections have been read.
+		if om.is(m) {
+			extra = extra || more
+			if other == nil {
+				other = skipped
+			}
 		}
 	}
 	if !found {
+		if other != nil && !gone {
+			return other
+		}
 		return fmt.Errorf("the server sent no part %s of %s: %w", partString(path), om, errNotFound)
+	}
+	if other != nil {
+		fmt.Fprintf(warn, "imapkit fetch: %v: skipped (the part asked for came too, and is written)\n", other)
+	}
+	if extra {
+		fmt.Fprintf(warn, "imapkit fetch: the server sent part %s of %s more than once: the first is written\n", partString(path), om)
 	}
 	return nil
 }
@@ -718,7 +759,7 @@ func fetchText(ctx context.Context, cn *conn, om oneMessage, o *output) error {
 		}
 		fmt.Fprintf(o.stderr, "imapkit: no text/plain part; printing the text/html part %s\n", partString(path))
 	}
-	return om.part(ctx, cn, path, func(s io.Reader) error {
+	return om.part(ctx, cn, path, o.stderr, func(s io.Reader) error {
 		r, err := part.Decode(s)
 		if err != nil {
 			fmt.Fprintf(o.stderr, "imapkit: part %s printed as it is: %v\n", partString(path), err)
@@ -738,7 +779,7 @@ func fetchDecoded(ctx context.Context, cn *conn, om oneMessage, path []int, o *o
 	if part == nil || part.IsMultipart() {
 		return fmt.Errorf("%s has no single part %s (see --parts): %w", om, partString(path), errNotFound)
 	}
-	return om.part(ctx, cn, path, func(s io.Reader) error {
+	return om.part(ctx, cn, path, o.stderr, func(s io.Reader) error {
 		r, err := codec.DecodeTransfer(string(part.Encoding), s)
 		if err != nil {
 			fmt.Fprintf(o.stderr, "imapkit: part %s written as it is: %v\n", partString(path), err)

@@ -470,6 +470,32 @@ func nonNilNums(s []uint32) []uint32 {
 	return s
 }
 
+// nextAsked returns m's next section that is want (NIL or not), nil at
+// the response's end, skipping those that are not: a server may send
+// another section beside the one asked for (Yandex's BODY[2.MIME] before
+// BODY[2] for BODY.PEEK[2]), which is no reason to refuse an answer that
+// holds the one asked for. *other is set to the sectionMismatch error of
+// the first section skipped (when nil before), for the caller to note, or
+// to fail with when the section asked for never comes.
+func nextAsked(m *commands.Message, want commands.FetchSection, other *error) (*commands.Section, error) {
+	for {
+		s, err := m.NextSection()
+		if err != nil {
+			if err == io.EOF {
+				return nil, nil
+			}
+			return nil, err
+		}
+		if e := sectionMismatch(s, want); e != nil {
+			if *other == nil {
+				*other = e
+			}
+			continue
+		}
+		return s, nil
+	}
+}
+
 // sectionMismatch returns an error when s, a section the server sent, is
 // not the section want asked for: another part or specifier (a broken
 // server's, or proxy's, BODY[HEADER] for BODY[]), or a partial one

@@ -10,7 +10,8 @@ import (
 // names; the RFC822 forms; Yandex's origin of 0) are taken by
 // sectionMismatch, and a neighbour of the section asked for (.NOT for
 // HEADER.FIELDS, the part without its MIME, another part, a part's
-// child, BINARY for BODY) is refused.
+// child, BINARY for BODY) is refused; a section beside the one asked for
+// is skipped, and the one asked for taken.
 func TestSectionAnswerForms(t *testing.T) {
 	const head = "Subject: a\r\n\r\n"
 	common := []string{"--insecure-plaintext", "--timeout", "20s"}
@@ -34,6 +35,11 @@ func TestSectionAnswerForms(t *testing.T) {
 		{"BODY[10]", "1", false},
 		{"BODY[1.1]", "1", false},
 		{"BINARY[]", "", false},
+		// Another section beside (Yandex's BODY[2.MIME] before
+		// BODY[2]): skipped, the one asked for taken.
+		{"BODY[2.MIME] {3}\r\nabc BODY[2]<0>", "2", true},
+		{"BODY[2.MIME] NIL BODY[2]", "2", true},
+		{"BODY[2.MIME] {3}\r\nabc BODY[2.1]", "2", false},
 	} {
 		addr := sectionServer(t, c.item, head)
 		u := "imap://alice@" + addr
