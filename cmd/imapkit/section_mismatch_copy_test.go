@@ -52,8 +52,8 @@ func TestCopySectionBeside(t *testing.T) {
 	setEnv(t, "IMAPKIT_URL", "")
 	code, _, errs := runCLI(t, "", "copy", "imap://alice@"+src.Addr(), bURL, "--insecure-plaintext", "--dst-ca-file", ca, "--state-dir", t.TempDir(), "--timeout", "60s", "--quiet")
 	setEnv(t, "IMAPKIT_PASSWORD", testserver.Password)
-	found, _ := cli(t, "", exitOK, "search", bURL, "Heads", "--ca-file", ca)
-	body, _ := cli(t, "", exitOK, "fetch", bURL, "Heads", "1", "--ca-file", ca)
+	_, found, _ := runCLI(t, "", "search", bURL, "Heads", "--ca-file", ca)
+	_, body, _ := runCLI(t, "", "fetch", bURL, "Heads", "1", "--ca-file", ca)
 	if code != exitOK || found != "1\n" || body != copySourceBody(1, false) {
 		t.Errorf("copy of a source that sends BODY[HEADER] before BODY[]: exit %d, stderr %q, destination UIDs %q, body %q; want the message copied whole", code, errs, found, body)
 	}
