@@ -76,13 +76,12 @@ type Set struct {
 const keepFail = 1024
 
 // secret is one credential in its forms: forms[0] as sent, then those of
-// its other forms that differ from every one before; quoted is its
-// strconv.Quote form (nil when that is forms[0]), for excerpts. open: the
-// start of a credential that goes on (AddOpen).
+// its other forms that differ from every one before (its strconv.Quote
+// form, its wire-quoted form, each as printed). open: the start of a
+// credential that goes on (AddOpen).
 type secret struct {
-	forms  [][]byte
-	quoted []byte
-	open   bool
+	forms [][]byte
+	open  bool
 }
 
 // New returns a Set that looks for every form of a credential also as
@@ -150,9 +149,8 @@ func (x *Set) makeForms(own []byte) secret {
 		sec.forms = append(sec.forms, f)
 		return f
 	}
-	q := quotedForm(own)
-	if q != nil {
-		sec.quoted = keep(q)
+	if q := quotedForm(own); q != nil {
+		keep(q) // differs from own (longer): kept, not a copy
 	}
 	if w := wireQuotedForm(own); w != nil {
 		if k := keep(w); &k[0] != &w[0] {
