@@ -94,9 +94,12 @@ type Event struct {
 	// line) up to the first of two (a command's shape, which ends the
 	// rule); and a line of one word that Client tells during the exchange
 	// before the server's next word (see Client). A tracer prints such a
-	// line redacted, as a LineSASL, and a proxy that answers it itself
-	// does not echo its tag; a filter reads it as the command the server
-	// reads (a line of one word is no valid command).
+	// line redacted, as a LineSASL; a proxy that answers it itself does
+	// not echo its first word (the whole of a SASL response) unless the
+	// line has a command's shape, two words read whole with no literal
+	// (then its tag, for which its client waits). A filter reads it as
+	// the command the server reads (a line of one word is no valid
+	// command).
 	MaybeSASL bool
 	// LikelySASL is set with MaybeSASL for the lines most likely meant as
 	// SASL responses: the next line after an exchange that ended with a

@@ -345,19 +345,12 @@ func (r *clientRelay) answerRefused(why string, tokenized bool) bool {
 
 // taggedRefusal reports whether a refused line the client may have
 // meant as a SASL response is answered with its tag: it has two words
-// (spacedLine) and was read whole, to its CRLF, with no literal (the
-// piece AppendUntilLiteral stops at a literal's header or at
-// MaxLineTokens), so its framing is known.
+// (spacedLine) and was read whole, to its CRLF, with no literal, so its
+// framing is known. line is the line's first piece: one that ends in its
+// CRLF holds no literal, as AppendUntilLiteral stops after a literal's
+// header (KindLiteral last) or at MaxLineTokens (no CRLF).
 func taggedRefusal(line []wire.Token) bool {
-	if len(line) == 0 || line[len(line)-1].Kind != wire.KindCRLF || !spacedLine(line) {
-		return false
-	}
-	for _, tok := range line {
-		if tok.Kind == wire.KindLiteral {
-			return false
-		}
-	}
-	return true
+	return len(line) > 0 && line[len(line)-1].Kind == wire.KindCRLF && spacedLine(line)
 }
 
 // spacedLine reports whether line (a piece's tokens) has two words, a

@@ -182,8 +182,8 @@ func TestProxyRefusedPasswordLiteralAfterUserNameEnds(t *testing.T) {
 // when it is classified, so it gets the untagged answer, the BYE, and
 // the connection closes, as for an owed literal
 // (TestProxyRefusedOwedPasswordLiteralAnswered). taggedRefusal's CRLF
-// check guards it; no test did (its literal check alone let the cut
-// piece through, answered tagged). Defaults.
+// check guards it (without it the cut piece, which holds no literal, is
+// answered tagged). Defaults.
 func TestProxyRefusedOwedCommandCutAnsweredUntagged(t *testing.T) {
 	t.Parallel()
 	long := strings.Repeat("X", maxCommandName+1)
