@@ -573,8 +573,9 @@ const maxSecretLiteral = maxRawLine
 // command) is one too: the printer, which redacts the whole line, never
 // marks its password (printer.secretLit), and one over the bound was
 // relayed, only its first maxRawLine bytes kept to redact an echo
-// (TestProxyOwedLoginPasswordLiteralOverBoundNotInTrace). Its BAD is
-// untagged ("* BAD": answerRefused).
+// (TestProxyRefusedOwedPasswordLiteralAnswered). Its BAD is untagged
+// ("* BAD"), then a BYE, and the connection closes (answerRefused: a
+// literal owed, the line's framing not known).
 func (r *clientRelay) secretLiteralRefused(lit wire.LiteralInfo) (refused, ok bool) {
 	if !r.secretLiteral() || lit.Size <= maxSecretLiteral {
 		return false, true
