@@ -19,7 +19,9 @@ import (
 // sent (a keyword holding '"' or a non-ASCII letter, the typo \Seeen, a
 // mailbox name that is not UTF-8: the random keyword property's refused
 // inputs, each with a clear typed error wrapping wire.ErrInvalidAtom or
-// commands.ErrMailboxName) made the run exit 3, as if the connection had
+// commands.ErrMailboxName; since, a mailbox name holding a tab and acl
+// set's rights holding a space, commands.ErrMailboxName and
+// commands.ErrACLRights) made the run exit 3, as if the connection had
 // failed: exitCode (conn.go) mapped only *usageError to 2 and everything
 // it did not know to 3. A script retrying on 3 retries a command that can
 // never work.
@@ -36,6 +38,8 @@ func TestRefusedArgumentExit3(t *testing.T) {
 		{"store", tls, "INBOX", "1", "+FLAGS", "Wichtig-é"},
 		{"append", tls, "INBOX", msg, "--flags", `\Seeen`},
 		{"create", tls, "Old\xff"},
+		{"create", tls, "Old\tTab"},
+		{"acl", tls, "set", "INBOX", "bob", "l r"},
 		{"search", tls, "INBOX", "KEYWORD", "a)"},
 		{"search", tls, "INBOX", "(", "SEEN"},
 	} {
