@@ -503,8 +503,8 @@ func (t *Tokenizer) RefuseCommandMax(line []Token, max int64) error {
 // next line.
 func (t *Tokenizer) RefuseLine() error { return t.RefuseLineMax(-1) }
 
-// RefuseLineMax is RefuseLine that reads at most about max bytes from
-// where it is called, literal bodies included (checked before each
+// RefuseLineMax is RefuseLine that reads at most about max bytes of the
+// line from where it is first called, literal bodies included (checked before each
 // literal's body is read, and as the buffer, of about MaxLineLength,
 // refills): past it, it fails with a *LimitError matching ErrLineTooLong
 // and ErrOutOfStep (close the connection). The line's bytes outside
