@@ -565,9 +565,9 @@ func (x *secrets) redactCut(b []byte) []byte {
 // *wire.SyntaxError in err quotes (its Got), in place: a server that
 // echoes a credential where a response cannot hold it would otherwise see
 // it printed in the command's error. The excerpt is quoted and cut to 16
-// bytes, so a secret is looked for in its forms, and a part of one at
-// either end of the excerpt (4 bytes or more) counts
-// (redact.Set.RedactExcerpt). No copy of a secret is made. Every
+// bytes: a secret's forms are looked for in the bytes it quotes, and a
+// part of one at either end of the excerpt (4 bytes or more), or one the
+// excerpt lies inside, counts (redact.Set.RedactExcerpt). No copy of a secret is made. Every
 // *wire.SyntaxError in err's tree is redacted, not only the first that
 // errors.As finds: a malformed response whose rest could not be skipped
 // wraps the skip's error too (codec's skipError), which may be a syntax

@@ -28,8 +28,11 @@
 // needle that short), and each place found is compared whole within a
 // budget of twice the line's length; past the budget, a hostile line
 // full of near matches (or of a periodic credential's repeats), the
-// Knuth-Morris-Pratt automaton of the form takes over from there. The
-// cover of a line is two bits a byte, kept for the next line.
+// two-way search of the form (Crochemore and Perrin, no table) takes over
+// from there. RedactCut's search for a form's start at the line's end runs
+// the form's Knuth-Morris-Pratt automaton past a budget of its own. The
+// cover of a line is two bits a byte, kept for the next line unless it is
+// longer than a 64 KiB line's (keepCover).
 package redact
 
 import (
