@@ -519,64 +519,14 @@ func runFetch(ctx context.Context, cn *conn, args []string, own any, o *output) 
 	case *fo.decode:
 		return fetchDecoded(ctx, cn, om, sec.Part, o)
 	}
-	// other: the first section the server sent for the message that is
-	// not the one asked for (skipped; the error when the one asked for
-	// never comes); extra: the one asked for came again.
-	found, nilBody, extra := false, false, false
-	var other error
-	for m, err := range cn.c.Fetch(ctx, om.set(), &commands.FetchItems{UID: true, Sections: []commands.FetchSection{sec}, BufferMax: -1}) {
-		if err != nil {
-			return err
-		}
-		if !om.maybe(m) {
-			continue
-		}
-		more := false // the section asked for, after the one written
-		var skipped error
-		for {
-			s, err := nextAsked(m, sec, &skipped)
-			if err != nil {
-				return err
-			}
-			if s == nil {
-				break
-			}
-			if s.Nil {
-				// Dovecot's answer for a message another session
-				// expunged: nothing to write, and not found (it exited
-				// 0 with nothing written).
-				nilBody = true
-				continue
-			}
-			if found {
-				// The server sent it again (in this response or
-				// another): the first is the output, not the
-				// two one after the other.
-				more = true
-				continue
-			}
-			r, done, ok, err := om.take(m, s)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				continue
-			}
-			found = true
-			_, err = io.Copy(o.stdout, r)
-			done()
-			if err != nil {
-				return err
-			}
-		}
-		// The UID is known once the sections have been read.
-		if om.is(m) {
-			extra = extra || more
-			if other == nil {
-				other = skipped
-			}
-		}
+	res, err := om.fetchAsked(ctx, cn, &commands.FetchItems{UID: true, Sections: []commands.FetchSection{sec}, BufferMax: -1}, sec, func(r io.Reader) error {
+		_, err := io.Copy(o.stdout, r)
+		return err
+	})
+	if err != nil {
+		return err
 	}
+	found, nilBody, extra, other := res.found, res.nilSeen, res.extra, res.other
 	if !found {
 		if nilBody {
 			return fmt.Errorf("the server sent %s as NIL (expunged meanwhile?): %w", om, errNotFound)
@@ -593,6 +543,76 @@ func runFetch(ctx context.Context, cn *conn, args []string, own any, o *output) 
 		fmt.Fprintf(o.stderr, "imapkit fetch: the server sent the section asked for (%s) of %s more than once: the first is written\n", sec, om)
 	}
 	return nil
+}
+
+// askedResult is what fetchAsked saw of the section asked for: found, it
+// was read; nilSeen, the server sent it as NIL (a message expunged
+// meanwhile); extra, it came again after the one read; other, the first
+// section the server sent that is not the one asked for (skipped: the
+// error when the one asked for never comes).
+type askedResult struct {
+	found, nilSeen, extra bool
+	other                 error
+}
+
+// fetchAsked runs the FETCH of items for the message and hands the first
+// copy of section sec to read: a section beside it that is not the one
+// asked for is skipped (nextAsked), a NIL one or a second copy is not
+// read. What it saw is for the caller to report.
+func (om oneMessage) fetchAsked(ctx context.Context, cn *conn, items *commands.FetchItems, sec commands.FetchSection, read func(io.Reader) error) (askedResult, error) {
+	var res askedResult
+	for m, err := range cn.c.Fetch(ctx, om.set(), items) {
+		if err != nil {
+			return res, err
+		}
+		if !om.maybe(m) {
+			continue
+		}
+		more := false // the section asked for, after the one read
+		var skipped error
+		for {
+			s, err := nextAsked(m, sec, &skipped)
+			if err != nil {
+				return res, err
+			}
+			if s == nil {
+				break
+			}
+			if s.Nil {
+				// Dovecot's answer for a message another session
+				// expunged: nothing to read.
+				res.nilSeen = true
+				continue
+			}
+			if res.found {
+				// Sent again (in this response or another): the
+				// first is the one read.
+				more = true
+				continue
+			}
+			r, done, ok, err := om.take(m, s)
+			if err != nil {
+				return res, err
+			}
+			if !ok {
+				continue
+			}
+			res.found = true
+			err = read(r)
+			done()
+			if err != nil {
+				return res, err
+			}
+		}
+		// The UID is known once the sections have been read.
+		if om.is(m) {
+			res.extra = res.extra || more
+			if res.other == nil {
+				res.other = skipped
+			}
+		}
+	}
+	return res, nil
 }
 
 // oneMessage is the message a fetch of one UID (or sequence number) is
@@ -679,55 +699,11 @@ func (om oneMessage) structure(ctx context.Context, cn *conn) (*codec.BodyStruct
 // without the one asked for is an error.
 func (om oneMessage) part(ctx context.Context, cn *conn, path []int, warn io.Writer, read func(io.Reader) error) error {
 	want := commands.FetchSection{Part: path}
-	found, gone, extra := false, false, false
-	var other error
-	for m, err := range cn.c.Fetch(ctx, om.set(), &commands.FetchItems{UID: true, Sections: []commands.FetchSection{want}}) {
-		if err != nil {
-			return err
-		}
-		if !om.maybe(m) {
-			continue
-		}
-		more := false // the part again, after the one read
-		var skipped error
-		for {
-			s, err := nextAsked(m, want, &skipped)
-			if err != nil {
-				return err
-			}
-			if s == nil {
-				break
-			}
-			if s.Nil {
-				gone = true // NIL: the part is not there (exited 0 with nothing)
-				continue
-			}
-			if found {
-				more = true
-				continue
-			}
-			r, done, ok, err := om.take(m, s)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				continue
-			}
-			found = true
-			err = read(r)
-			done()
-			if err != nil {
-				return err
-			}
-		}
-		// The UID is known once the sections have been read.
-		if om.is(m) {
-			extra = extra || more
-			if other == nil {
-				other = skipped
-			}
-		}
+	res, err := om.fetchAsked(ctx, cn, &commands.FetchItems{UID: true, Sections: []commands.FetchSection{want}}, want, read)
+	if err != nil {
+		return err
 	}
+	found, gone, extra, other := res.found, res.nilSeen, res.extra, res.other
 	if !found {
 		if other != nil && !gone {
 			return other
