@@ -92,8 +92,13 @@ type Event struct {
 	// completion), whatever its shape; then every line of one word (no
 	// space between two tokens, as in a base64 response, "*" or an empty
 	// line) up to the first of two (a command's shape, which ends the
-	// rule); and a line of one word that Client tells during the exchange
-	// before the server's next word (see Client). A tracer prints such a
+	// rule); the lines of one word after an AUTHENTICATE that began no
+	// exchange (a line without a tag, "a%1 AUTHENTICATE PLAIN", or one
+	// typed without its tag, "AUTHENTICATE PLAIN", which the server
+	// answers BAD: its client may send its response ahead all the same),
+	// up to the first of two words; and a line of one word that Client
+	// tells during the exchange before the server's next word (see
+	// Client). A tracer prints such a
 	// line redacted, as a LineSASL; a proxy that answers it itself does
 	// not echo its first word (the whole of a SASL response) unless the
 	// line has a command's shape, two words read whole with no literal
@@ -349,7 +354,28 @@ func (d *Dialog) clientLocked(line []Token) Event {
 	ev := d.tellClientLocked(line)
 	ev.MaybeSASL = maybe && ev.Kind == LineCommand
 	ev.LikelySASL = likely && ev.MaybeSASL
+	if d.sasl == "" && ev.Kind == LineCommand && !ev.Raw && untrackedAuthenticate(ev, line) {
+		// An AUTHENTICATE that began no exchange (the server answers it
+		// BAD and reads no response): its client, which took it for one,
+		// may send its responses ahead all the same, and the server
+		// reads each as a command. The lines that follow are read as
+		// after an exchange that ended.
+		d.saslOwed, d.saslAfter = false, true
+	}
 	return ev
+}
+
+// untrackedAuthenticate reports whether ev, a client's command, names
+// AUTHENTICATE though it began no exchange: the line has no tag as a
+// server reads it ("a%1 AUTHENTICATE PLAIN", " a1 AUTHENTICATE PLAIN"), or
+// its first word is AUTHENTICATE (typed without its tag, which the server
+// reads as the tag "AUTHENTICATE" and the command "PLAIN").
+func untrackedAuthenticate(ev Event, line []Token) bool {
+	if ev.Tag == "" && ev.Command == "AUTHENTICATE" {
+		return true
+	}
+	first := lineWord(line, 0)
+	return first.Kind == KindAtom && strings.EqualFold(string(first.b), "AUTHENTICATE")
 }
 
 // endSASLLocked ends the AUTHENTICATE exchange in progress: the client's

@@ -132,3 +132,44 @@ func TestDialogMaybeSASLClientAhead(t *testing.T) {
 		t.Fatalf("a command after the exchange: MaybeSASL")
 	}
 }
+
+// TestDialogMaybeSASLAfterUntrackedAuthenticate: an AUTHENTICATE that
+// begins no exchange, as the line has no tag ("a%1 AUTHENTICATE PLAIN", "
+// a1 AUTHENTICATE PLAIN") or was typed without one ("AUTHENTICATE PLAIN":
+// the server reads the tag "AUTHENTICATE"), is answered BAD, but its
+// client may send its response ahead all the same: the lines of one word
+// after it are MaybeSASL (not LikelySASL) up to the first of two words,
+// as after an exchange that ended. Before, they were plain commands, and
+// a proxy printed the response and echoed it as the tag of its BAD.
+func TestDialogMaybeSASLAfterUntrackedAuthenticate(t *testing.T) {
+	const resp = "AHVzZXIAc2VjcmV0cHc=\r\n"
+	for _, first := range []string{
+		"a%1 AUTHENTICATE PLAIN\r\n",
+		" a1 AUTHENTICATE PLAIN\r\n",
+		"AUTHENTICATE PLAIN\r\n",
+		"authenticate LOGIN\r\n",
+		"* AUTHENTICATE PLAIN\r\n",
+	} {
+		var d wire.Dialog
+		tell := func(line string) wire.Event {
+			ev, err := d.ClientWait(context.Background(), dialogLine(t, line))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ev
+		}
+		if ev := tell(first); ev.MaybeSASL {
+			t.Errorf("%q: MaybeSASL", first)
+		}
+		d.Answered() // the proxy's BAD, or the server's (a line without a tag is no pending command)
+		for i, s := range []struct {
+			line  string
+			maybe bool
+		}{{resp, true}, {"c2VjcmV0cHc=\r\n", true}, {"a2 NOOP\r\n", false}, {resp, false}} {
+			if ev := tell(s.line); ev.Kind != wire.LineCommand || ev.MaybeSASL != s.maybe || ev.LikelySASL {
+				t.Errorf("after %q, line %d %q: %v MaybeSASL %v LikelySASL %v; want a command, MaybeSASL %v, LikelySASL false",
+					first, i, s.line, ev.Kind, ev.MaybeSASL, ev.LikelySASL, s.maybe)
+			}
+		}
+	}
+}

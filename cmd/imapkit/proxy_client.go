@@ -308,17 +308,20 @@ func (r *clientRelay) answerRefused(why string, tokenized bool) bool {
 	// read whole, its literals none, which the proxy read to its end
 	// as the client framed it (taggedRefusal), the first word is the
 	// command's tag: its tagged answer is what the client waits for,
-	// and the session goes on. The trace prints it as the client's
-	// credentials allow (traceOwn redacts a word kept as one).
+	// and the session goes on. The trace prints that tag as "***", as it
+	// printed the line redacted (injectAnswer).
 	tag := r.ev.Tag
 	if r.ev.MaybeSASL && !(tokenized && taggedRefusal(r.line)) {
 		tag = ""
 	}
+	// The trace shows the answer's tag only where it showed the line
+	// (injectAnswer).
+	hideTag := !tokenized || r.p.sasl
 	var err error
 	if tokenized {
-		err = ps.refuse(tk, r.line, tag, why, r.lineStart)
+		err = ps.refuse(tk, r.line, tag, why, r.lineStart, hideTag)
 	} else {
-		err = ps.refuseLine(tk, tag, why, r.lineStart)
+		err = ps.refuseLine(tk, tag, why, r.lineStart, hideTag)
 	}
 	if err != nil {
 		ps.refuseFailed(err)

@@ -125,14 +125,15 @@ func (ps *proxySession) plaintextRefusal() string {
 //
 // A refused command is read no further than maxRefusedCommand bytes from
 // its start (at lineStart in the client's stream): past it, the error
-// matches wire.ErrLineTooLong (see refuseFailed).
-func (ps *proxySession) refuse(tk *wire.Tokenizer, line []wire.Token, tag, why string, lineStart int64) error {
+// matches wire.ErrLineTooLong (see refuseFailed). hideTag: the trace
+// prints the answer's tag as "***" (injectAnswer).
+func (ps *proxySession) refuse(tk *wire.Tokenizer, line []wire.Token, tag, why string, lineStart int64, hideTag bool) error {
 	room := refusedRoom(tk, lineStart)
 	err := tk.RefuseCommandMax(line, room)
 	if err != nil && !errors.Is(err, wire.ErrSyntax) {
 		return refusedBound(err, room)
 	}
-	if ierr := ps.injectAnswer(ps.answer(tag, why)); ierr != nil {
+	if ierr := ps.injectAnswer(tag, why, hideTag); ierr != nil {
 		return ierr
 	}
 	if err != nil {
@@ -202,8 +203,8 @@ func (ps *proxySession) refuseFailed(err error) {
 
 // refuseLine is refuse for a line that does not tokenize: the answer goes
 // first, then the rest of the line is read and dropped.
-func (ps *proxySession) refuseLine(tk *wire.Tokenizer, tag, why string, lineStart int64) error {
-	if err := ps.injectAnswer(ps.answer(tag, why)); err != nil {
+func (ps *proxySession) refuseLine(tk *wire.Tokenizer, tag, why string, lineStart int64, hideTag bool) error {
+	if err := ps.injectAnswer(tag, why, hideTag); err != nil {
 		return err
 	}
 	room := refusedRoom(tk, lineStart)
@@ -227,13 +228,27 @@ func (ps *proxySession) answer(tag, why string) []byte {
 	return answer
 }
 
-// injectAnswer sends the client an answer of the proxy's own (answer),
-// and prints it once sent: before, it was printed first, and printed all
-// the same when it could not be sent (a server stalled mid-line, the
-// connection closing).
-func (ps *proxySession) injectAnswer(answer []byte) error {
+// injectAnswer sends the client the proxy's own answer to a command
+// (answer), and prints it once sent: before, it was printed first, and
+// printed all the same when it could not be sent (a server stalled
+// mid-line, the connection closing).
+//
+// hideTag: the trace did not show the command (printed redacted, as SASL
+// data or as a line that does not tokenize), and prints the answer's tag,
+// the line's first word, as "***". The tag was printed, and it is the
+// whole of a line that does not tokenize as far as the tokenizer read it
+// ("secretpw\"..."), or of a SASL response the proxy took for a command;
+// the secrets redacted from the trace held it only when the printer had
+// kept it (of a line printed as SASL data, the 16 newest words of 3
+// bytes or more, and of the other lines of one word, those that look
+// like base64).
+func (ps *proxySession) injectAnswer(tag, why string, hideTag bool) error {
+	answer := ps.answer(tag, why)
 	if err := ps.toClient.inject(answer); err != nil {
 		return err
+	}
+	if hideTag && tag != "" {
+		answer = append([]byte("*** "), answer[len(tag)+1:]...)
 	}
 	ps.traceOwn(answer)
 	return nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -221,4 +222,83 @@ func TestProxyOneWordAfterAuthenticateNotRecorded(t *testing.T) {
 			t.Fatalf("the trace shows the owed response, or not redacted as expected:\n%s", trace)
 		}
 	})
+}
+
+// TestProxySASLResponseAfterUntrackedAuthenticateRedacted: an
+// AUTHENTICATE that begins no exchange (the line has no tag, and the
+// proxy answers it; or it was typed without its tag, and the server reads
+// the tag "AUTHENTICATE" and answers BAD), then the SASL response its
+// client sends ahead all the same (PLAIN: user, password). The Dialog
+// took the response for a command of one word, and the trace printed it
+// whole twice, the client's line and the tag of the proxy's BAD, which
+// also echoed it to the client. Now it is a line that may be a response
+// (wire's Event.MaybeSASL): printed redacted and answered "* BAD".
+func TestProxySASLResponseAfterUntrackedAuthenticateRedacted(t *testing.T) {
+	const response = "AHVzZXIAc2VjcmV0cHc=" // PLAIN: user, secretpw
+	for _, tc := range []struct {
+		name   string
+		chunks []string
+		first  string
+	}{
+		{"no tag, refused by the proxy", []string{"* OK ready\r\n"}, "a%1 AUTHENTICATE PLAIN\r\n"},
+		{"no tag after a space", []string{"* OK ready\r\n"}, " a1 AUTHENTICATE PLAIN\r\n"},
+		{"typed without its tag, answered by the server", []string{"* OK ready\r\n", "AUTHENTICATE BAD Unknown command\r\n"}, "AUTHENTICATE PLAIN\r\n"},
+	} {
+		got, trace := proxyRunChunks(t, tc.chunks, []string{tc.first, response + "\r\n"}, []int{1, 1})
+		for _, s := range []string{response, "secretpw"} {
+			if strings.Contains(trace, s) {
+				t.Errorf("%s: the trace shows the SASL response (%q):\n%s", tc.name, s, trace)
+			}
+		}
+		if !strings.Contains(trace, "C: [SASL data redacted, 20 bytes] [not relayed: answered by the proxy]\n") {
+			t.Errorf("%s: the response is not printed redacted:\n%s", tc.name, trace)
+		}
+		if g := strings.Join(got, ""); strings.Contains(g, response) || len(got) < 3 || !strings.HasPrefix(got[2], "* BAD ") {
+			t.Errorf("%s: the client read %q; want the response answered \"* BAD\", not echoed", tc.name, got)
+		}
+	}
+}
+
+// TestProxyRefusedAnswerTagHiddenAsLine: the proxy's answer to a line it
+// refuses shows its tag in the trace only where the trace showed the
+// line. A line that does not tokenize is printed "[redacted]" (it may be a
+// LOGIN's password quoted amiss), but its answer printed the tag, the
+// line's first word as far as the tokenizer read it: all of a one-word
+// line ("secretpw" of `secretpw"x`). A command sent as the response owed
+// to a challenge is printed as SASL data and answered with its tag (two
+// words, read whole), which the trace redacted only while it was among
+// the 16 newest words kept: one of 20 words showed it. Both print "***"
+// for the tag now; the client still gets its tag. Defaults.
+func TestProxyRefusedAnswerTagHiddenAsLine(t *testing.T) {
+	const secret = "c2VjcmV0cHdzZWNyZXQ="
+	var words strings.Builder
+	for i := range 20 {
+		fmt.Fprintf(&words, " w%03d", i)
+	}
+	for _, tc := range []struct {
+		name   string
+		chunks []string
+		lines  []string
+		want   []int
+		answer string // what the client reads for the refused line
+		traced string // the answer in the trace
+	}{
+		{"a line that does not tokenize", []string{"* OK ready\r\n"},
+			[]string{secret + "\"x\x01\r\n"}, []int{1},
+			secret + " BAD imapkit proxy: no command name", "P: *** BAD imapkit proxy: no command name"},
+		{"the owed line, a command of 21 words", []string{"* OK ready\r\n", "+ \r\n%T NO too slow\r\n"},
+			[]string{"a1 AUTHENTICATE PLAIN\r\n", secret + " STARTTLS" + words.String() + "\r\n"}, []int{2, 1},
+			secret + " NO imapkit proxy: no certificate", "P: *** NO imapkit proxy: no certificate"},
+	} {
+		got, trace := proxyRunChunks(t, tc.chunks, tc.lines, tc.want)
+		if strings.Contains(trace, secret) || strings.Contains(trace, "secretpw") {
+			t.Errorf("%s: the trace shows the refused line's first word:\n%s", tc.name, trace)
+		}
+		if !strings.Contains(trace, tc.traced) {
+			t.Errorf("%s: the trace lacks %q:\n%s", tc.name, tc.traced, trace)
+		}
+		if last := got[len(got)-1]; !strings.HasPrefix(last, tc.answer) {
+			t.Errorf("%s: the client read %q; want %q...", tc.name, last, tc.answer)
+		}
+	}
 }
