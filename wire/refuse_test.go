@@ -147,3 +147,57 @@ func TestRefuseCommandMaxLastPiece(t *testing.T) {
 		}
 	}
 }
+
+// TestRefuseWaits: RefuseCommandWaits and RefuseLineWaits report whether
+// the refused command ended at a synchronizing literal's header, in its
+// first piece or after a non-synchronizing literal's body, where its
+// client waits for a "+" that only a tagged completion replaces (a proxy
+// whose refusal names no tag closes then); a command that ends at its
+// CRLF, or whose literals are all non-synchronizing, does not wait. The
+// next command is read after it either way. Whole reads and one byte a
+// read.
+func TestRefuseWaits(t *testing.T) {
+	for _, c := range []struct {
+		input    string // the refused command; "N1 NOOP\r\n" follows
+		tokenize bool   // its first piece tokenizes (RefuseCommandWaits), else RefuseLineWaits
+		waits    bool
+	}{
+		{"x{5}\r\n", true, true},
+		{"* NOOP {5}\r\n", true, true},
+		{"x{3+}\r\nabc y{4}\r\n", true, true},
+		{"x{3+}\r\nabc y {4+}\r\nabcd {2}\r\n", true, true},
+		{"x y\r\n", true, false},
+		{"x{3+}\r\nabc\r\n", true, false},
+		{"a\x01b {5}\r\n", false, true},
+		{"a\x01b {3+}\r\nabc {2}\r\n", false, true},
+		{"a\x01b {5+}\r\nhello\r\n", false, false},
+		{"a\x01b c\r\n", false, false},
+	} {
+		for _, oneByte := range []bool{false, true} {
+			var r io.Reader = strings.NewReader(c.input + "N1 NOOP\r\n")
+			if oneByte {
+				r = iotest.OneByteReader(r)
+			}
+			tk := wire.NewTokenizer(r, &wire.TokenizerOptions{Commands: true})
+			line, err := tk.AppendUntilLiteral(nil)
+			var waits bool
+			if c.tokenize {
+				if err != nil {
+					t.Fatalf("%q: the first piece: %v", c.input, err)
+				}
+				waits, err = tk.RefuseCommandWaits(line, -1)
+			} else {
+				if !errors.Is(err, wire.ErrSyntax) {
+					t.Fatalf("%q: the first piece: %v; want a syntax error", c.input, err)
+				}
+				waits, err = tk.RefuseLineWaits(-1)
+			}
+			if err != nil || waits != c.waits {
+				t.Errorf("%q (one byte a read: %v): waits %v, %v; want waits %v", c.input, oneByte, waits, err, c.waits)
+			}
+			if line, err := tk.AppendUntilLiteral(nil); err != nil || len(line) < 3 || string(line[0].Bytes()) != "N1" {
+				t.Errorf("%q (one byte a read: %v): the next command: %v %v; want N1 NOOP", c.input, oneByte, line, err)
+			}
+		}
+	}
+}

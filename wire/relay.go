@@ -441,6 +441,19 @@ func (t *Tokenizer) RefuseCommand(line []Token) error { return t.RefuseCommandMa
 // unread, and the connection must be closed. A negative max is no bound
 // (RefuseCommand).
 func (t *Tokenizer) RefuseCommandMax(line []Token, max int64) error {
+	_, err := t.RefuseCommandWaits(line, max)
+	return err
+}
+
+// RefuseCommandWaits is RefuseCommandMax that also reports whether the
+// command ended at a synchronizing literal's header (waits), in its first
+// piece or a later one: its client waits there for a "+" (RFC 9051
+// 7.5), which only the refusal's tagged completion replaces. A proxy
+// whose refusal names no tag (an untagged "* BAD": the line has none, or
+// it may be a SASL response) cannot tell such a client to stop waiting,
+// nor take what it sends next for a new command or for the literal's
+// body: it closes the connection (after a "* BYE" saying why).
+func (t *Tokenizer) RefuseCommandWaits(line []Token, max int64) (waits bool, err error) {
 	from := t.Offset()
 	over := func(more int64) error {
 		if got := t.Offset() - from + more; max >= 0 && got > max {
@@ -450,7 +463,7 @@ func (t *Tokenizer) RefuseCommandMax(line []Token, max int64) error {
 	}
 	for {
 		if _, err := t.Forward(io.Discard); err != nil {
-			return err
+			return false, err
 		}
 		// Dropped, so given up: a command of many pieces was kept
 		// whole, and one longer than MaxLineLength failed with
@@ -462,17 +475,17 @@ func (t *Tokenizer) RefuseCommandMax(line []Token, max int64) error {
 			last = line[len(line)-1]
 		}
 		if last.Kind == KindCRLF {
-			return nil
+			return false, nil
 		}
 		if last.Kind == KindLiteral {
 			if !last.Literal().NonSync {
-				return t.RefuseLiteral()
+				return true, t.RefuseLiteral()
 			}
 			if err := over(last.Literal().Size); err != nil {
-				return err
+				return false, err
 			}
 			if _, err := t.ForwardLiteral(io.Discard); err != nil {
-				return err
+				return false, err
 			}
 		}
 		// After a literal, or a piece of a line of more than
@@ -481,11 +494,10 @@ func (t *Tokenizer) RefuseCommandMax(line []Token, max int64) error {
 		// read: a piece read past max is read whole, up to
 		// MaxLineLength).
 		if err := over(0); err != nil {
-			return err
+			return false, err
 		}
-		var err error
 		if line, err = t.AppendUntilLiteral(line[:0]); err != nil && !errors.Is(err, ErrTooManyTokens) {
-			return err
+			return false, err
 		}
 	}
 }
@@ -519,7 +531,17 @@ func (t *Tokenizer) RefuseLine() error { return t.RefuseLineMax(-1) }
 // would wait for the body of a synchronizing literal that ends the line,
 // or relay the refused command).
 func (t *Tokenizer) RefuseLineMax(max int64) error {
-	return t.skipLine(io.Discard, true, maxOf(int64(t.maxLine), max), max)
+	_, err := t.RefuseLineWaits(max)
+	return err
+}
+
+// RefuseLineWaits is RefuseLineMax that also reports whether the line
+// ended at a synchronizing literal's header (waits): its client waits
+// there for a "+", as after RefuseCommandWaits. Resumed after a read
+// error (by RefuseLine, RefuseLineMax or RefuseLineWaits), the call that
+// ends the line reports it.
+func (t *Tokenizer) RefuseLineWaits(max int64) (waits bool, err error) {
+	return t.skipLineWaits(io.Discard, true, maxOf(int64(t.maxLine), max), max)
 }
 
 // maxOf is the built-in max, which RefuseLineMax's parameter shadows.

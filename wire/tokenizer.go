@@ -1844,6 +1844,17 @@ func (t *Tokenizer) SkipLine() error { return t.skipLine(nil, false, int64(t.max
 // totalLimit, unless negative, the bytes it reads, literal bodies
 // included (RefuseLineMax), a literal checked before its body is read.
 func (t *Tokenizer) skipLine(w io.Writer, refuse bool, lineLimit, totalLimit int64) error {
+	_, err := t.skipLineWaits(w, refuse, lineLimit, totalLimit)
+	return err
+}
+
+// errRefusedAtSync is skipLineOn's word, refusing, that it ended the line
+// at a synchronizing literal's header; skipLineWaits returns it as waits.
+var errRefusedAtSync = errors.New("wire: refused at a synchronizing literal")
+
+// skipLineWaits is skipLine; waits reports, with refuse, that the line
+// ended at a synchronizing literal's header (RefuseLineWaits).
+func (t *Tokenizer) skipLineWaits(w io.Writer, refuse bool, lineLimit, totalLimit int64) (waits bool, err error) {
 	kind := uint8(skipKindSkip)
 	switch {
 	case refuse:
@@ -1860,7 +1871,7 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool, lineLimit, totalLimit int
 		// header ends it, where they would wait for its body), nor a
 		// skipped one forwarded.
 		if got := t.skipKind &^ skipEnded; got != kind && (kind != skipKindSkip || got != skipKindForward) {
-			return t.skipPendingErr()
+			return false, t.skipPendingErr()
 		}
 		t.pend &^= pendSkip
 		t.skipKind = 0
@@ -1869,7 +1880,10 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool, lineLimit, totalLimit int
 	// resumed one goes on with what those before it read (skipRead).
 	from := t.Offset() - t.skipRead
 	t.skipRead = 0
-	err := t.skipLineOn(w, lineLimit, totalLimit, from, refuse)
+	err = t.skipLineOn(w, lineLimit, totalLimit, from, refuse)
+	if err == errRefusedAtSync {
+		return true, nil
+	}
 	if err != nil && t.pend&pendBroken == 0 && t.skipBegun() {
 		// The line stays this call's until it is resumed (ErrSkipPending).
 		t.pend |= pendSkip
@@ -1881,7 +1895,7 @@ func (t *Tokenizer) skipLine(w io.Writer, refuse bool, lineLimit, totalLimit int
 			t.skipKind |= skipEnded
 		}
 	}
-	return err
+	return false, err
 }
 
 // skipBegun reports whether an interrupted skip of the line had begun
@@ -2119,7 +2133,7 @@ func (t *Tokenizer) skipLineOn(w io.Writer, lineLimit, totalLimit, from int64, r
 				t.dropTo(end)
 				t.pend |= pendEOL
 				t.depth = 0
-				return nil
+				return errRefusedAtSync
 			}
 			if info.Size > t.maxLiteral {
 				return t.breakStream(&LimitError{Offset: t.base + int64(end), Limit: t.maxLiteral, Got: info.Size, Err: ErrLiteralTooLarge})

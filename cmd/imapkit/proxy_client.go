@@ -317,11 +317,12 @@ func (r *clientRelay) answerRefused(why string, tokenized bool) bool {
 	// The trace shows the answer's tag only where it showed the line
 	// (injectAnswer).
 	hideTag := !tokenized || r.p.sasl
+	var waits bool
 	var err error
 	if tokenized {
-		err = ps.refuse(tk, r.line, tag, why, r.lineStart, hideTag)
+		waits, err = ps.refuse(tk, r.line, tag, why, r.lineStart, hideTag)
 	} else {
-		err = ps.refuseLine(tk, tag, why, r.lineStart, hideTag)
+		waits, err = ps.refuseLine(tk, tag, why, r.lineStart, hideTag)
 	}
 	if err != nil {
 		ps.refuseFailed(err)
@@ -340,6 +341,22 @@ func (r *clientRelay) answerRefused(why string, tokenized bool) bool {
 		// waited for ever (TestProxyRefusedOwedPasswordLiteralAnswered).
 		ps.logf("* client side: a refused command sent as the response owed to a challenge (its answer names no tag): closing")
 		ps.bye("imapkit proxy: a refused command sent where a SASL response was owed: closing")
+		ps.closeAll()
+		return false
+	}
+	if tag == "" && waits {
+		// A command that ended at a synchronizing literal's header,
+		// answered untagged (no tag, or a line of one word that may be
+		// a SASL response): its client waits for a "+" that only a
+		// tagged answer replaces (RFC 9051 7.5; an untagged BAD names
+		// no command), and with no tag to answer, no answer can end the
+		// wait. A "+" would take its next bytes for the literal's body,
+		// which a client that did not wait sends as its next command.
+		// Its framing is lost: it is told, and the connection ends.
+		// Before, the session went on and such a client waited until
+		// its own timeout (Dovecot gives such a line no word at all).
+		ps.logf("* client side: a refused command ending in a synchronizing literal, answered untagged (its client may wait for a \"+\"): closing")
+		ps.bye("imapkit proxy: a synchronizing literal on a line answered untagged: closing")
 		ps.closeAll()
 		return false
 	}

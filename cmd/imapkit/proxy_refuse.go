@@ -126,21 +126,24 @@ func (ps *proxySession) plaintextRefusal() string {
 // A refused command is read no further than maxRefusedCommand bytes from
 // its start (at lineStart in the client's stream): past it, the error
 // matches wire.ErrLineTooLong (see refuseFailed). hideTag: the trace
-// prints the answer's tag as "***" (injectAnswer).
-func (ps *proxySession) refuse(tk *wire.Tokenizer, line []wire.Token, tag, why string, lineStart int64, hideTag bool) error {
+// prints the answer's tag as "***" (injectAnswer). waits: the command
+// ended at a synchronizing literal's header, where its client waits for
+// a "+" that only a tagged answer replaces (answerRefused).
+func (ps *proxySession) refuse(tk *wire.Tokenizer, line []wire.Token, tag, why string, lineStart int64, hideTag bool) (waits bool, err error) {
 	room := refusedRoom(tk, lineStart)
-	err := tk.RefuseCommandMax(line, room)
+	waits, err = tk.RefuseCommandWaits(line, room)
 	if err != nil && !errors.Is(err, wire.ErrSyntax) {
-		return refusedBound(err, room)
+		return false, refusedBound(err, room)
 	}
 	if ierr := ps.injectAnswer(tag, why, hideTag); ierr != nil {
-		return ierr
+		return false, ierr
 	}
 	if err != nil {
 		room = refusedRoom(tk, lineStart)
-		return refusedBound(tk.RefuseLineMax(room), room)
+		waits, err = tk.RefuseLineWaits(room)
+		return waits, refusedBound(err, room)
 	}
-	return nil
+	return waits, nil
 }
 
 // errRefusedTooLong marks a refused command that went past
@@ -203,12 +206,13 @@ func (ps *proxySession) refuseFailed(err error) {
 
 // refuseLine is refuse for a line that does not tokenize: the answer goes
 // first, then the rest of the line is read and dropped.
-func (ps *proxySession) refuseLine(tk *wire.Tokenizer, tag, why string, lineStart int64, hideTag bool) error {
+func (ps *proxySession) refuseLine(tk *wire.Tokenizer, tag, why string, lineStart int64, hideTag bool) (waits bool, err error) {
 	if err := ps.injectAnswer(tag, why, hideTag); err != nil {
-		return err
+		return false, err
 	}
 	room := refusedRoom(tk, lineStart)
-	return refusedBound(tk.RefuseLineMax(room), room)
+	waits, err = tk.RefuseLineWaits(room)
+	return waits, refusedBound(err, room)
 }
 
 // answer returns the proxy's answer line and lets the Dialog see it

@@ -214,3 +214,78 @@ func TestProxyRefusedOwedCommandCutAnsweredUntagged(t *testing.T) {
 		t.Errorf("the refused command reached the server: %.200q", got)
 	}
 }
+
+// TestProxyUntaggedRefusalAtSyncLiteralCloses: a line the proxy refuses
+// with an untagged answer (it has no tag; or it is of one word after an
+// AUTHENTICATE, and may be a SASL response) that ends at a
+// synchronizing literal's header, in its first piece or after a
+// non-synchronizing literal's body, or in a line that does not tokenize.
+// Its client waits for a "+" (RFC 9051 7.5) that only a tagged answer
+// replaces: "* BAD" ends no wait, and the session went on with the client
+// waiting until its own timeout. The proxy now says why in the trace,
+// sends "* BYE" and closes. The client here waits, as RFC 9051 says,
+// for a "+" or the connection's end; dialProxy's 30 s deadline fails
+// one that would wait for ever. (A line of one word that ends in a
+// literal, "x{5}", has no tag: a literal is no part of one.) A tagged
+// refusal of such a line ("a2 XWARMUP {5}") is its completion, and the
+// session goes on. Defaults.
+func TestProxyUntaggedRefusalAtSyncLiteralCloses(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, before, line string
+	}{
+		{"no tag, a space first", "", " a1 NOOP {5}\r\n"},
+		{"no tag, a byte no tag has", "", "%1 NOOP {5}\r\n"},
+		{"a literal first", "", "{5}\r\n"},
+		{"no tag, after a non-synchronizing literal", "", " a1 APPEND x {3+}\r\nabc {5}\r\n"},
+		{"no tag, not tokenized", "", " a\x01b {5}\r\n"},
+		{"one word after an AUTHENTICATE", "a1 AUTHENTICATE PLAIN\r\n", "x{5}\r\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { // not parallel: see TestProxyPasswordLiteralEchoedRedacted
+			up := startEchoUpstream(t, func(i int, line string) string {
+				if strings.Contains(line, "AUTHENTICATE") {
+					return "a1 NO [AUTHENTICATIONFAILED] no\r\n"
+				}
+				return tagOK(i, line)
+			})
+			paddr, out, _ := startProxy(t, "--upstream", "imap://"+up.addr)
+			c, r := dialProxy(t, paddr)
+			if tc.before != "" {
+				io.WriteString(c, tc.before)
+				readClientTo(t, r, "a1 NO", out)
+			}
+			io.WriteString(c, tc.line)
+			var got strings.Builder
+			for {
+				l, err := r.ReadString('\n')
+				got.WriteString(l)
+				if errors.Is(err, os.ErrDeadlineExceeded) {
+					t.Fatalf("the client still waits for a \"+\" (read %q); trace:\n%s", got.String(), shortLines(out.String()))
+				}
+				if err != nil {
+					break // the proxy closed the connection
+				}
+				if strings.HasPrefix(l, "+") {
+					t.Fatalf("the proxy asked for the refused literal's body: %q", got.String())
+				}
+			}
+			if want := "* BYE imapkit proxy: a synchronizing literal on a line answered untagged"; !strings.HasPrefix(got.String(), "* BAD imapkit proxy: ") || !strings.Contains(got.String(), want) {
+				t.Errorf("the client read %q; want the proxy's \"* BAD\", then %q..., then the end", got.String(), want)
+			}
+			if trace := out.String(); !strings.Contains(trace, "answered untagged (its client may wait for a \"+\"): closing") {
+				t.Errorf("the trace does not say why the connection closed:\n%s", shortLines(trace))
+			}
+		})
+	}
+	t.Run("tagged", func(t *testing.T) {
+		up := startEchoUpstream(t, tagOK)
+		paddr, out, _ := startProxy(t, "--upstream", "imap://"+up.addr)
+		c, r := dialProxy(t, paddr)
+		io.WriteString(c, "a2 XWARMUP {5}\r\n")
+		if l, err := r.ReadString('\n'); !strings.HasPrefix(l, "a2 BAD imapkit proxy: XWARMUP is not relayed") {
+			t.Fatalf("the client read %q (%v); want the tagged BAD; trace:\n%s", l, err, shortLines(out.String()))
+		}
+		io.WriteString(c, "a3 NOOP\r\n")
+		readClientTo(t, r, "a3 OK", out)
+	})
+}
