@@ -244,6 +244,23 @@ func (t *Tokenizer) statusLine() bool {
 // SkipLine dropped them, or a literal body was skipped or streamed with
 // unforwarded bytes before it), Forward fails with ErrForwardGap and so
 // does every later call until Reset.
+//
+// What w accepts counts as forwarded, here and in every forwarding call
+// (ForwardAsSync, ForwardLiteral, ForwardLine, ForwardLongLine): a call
+// that fails can be resumed, through w or another writer, from the first
+// byte w did not accept. A *bufio.Writer (or a *bufio.ReadWriter) that
+// fails to write to its target keeps the error for every later call and
+// the bytes it held, which no writer then sends (Reset drops them): bytes
+// this tokenizer counted forwarded. When that failure is a forwarding
+// call's own (a write that made the bufio.Writer flush, or the flush
+// before a literal's body), the call returns the error and every later
+// forward fails with ErrForwardGap: close the connection. A failure the
+// tokenizer does not see is the caller's to act on: after its own Flush
+// of w failed (or a writer of its own type that buffers failed, one that
+// embeds a *bufio.Writer say), a forward resumed through a new writer
+// relays the stream with the bytes the old one held missing, and returns
+// no error (TestForwardCannotSeeCallersFailedFlush): close the connection
+// instead.
 func (t *Tokenizer) Forward(w io.Writer) (int, error) {
 	n, err := t.forwardN(w, t.r)
 	return n, err
@@ -274,6 +291,7 @@ func (t *Tokenizer) forwardN(w io.Writer, end int) (int, error) {
 		return 0, nil
 	}
 	n, err := w.Write(t.buf[i:end])
+	t.keepLost(w, err)
 	if n < 0 || n > end-int(i) {
 		n = 0
 		if err == nil {
@@ -354,7 +372,7 @@ func (t *Tokenizer) ForwardLiteral(w io.Writer) (int64, error) {
 		return 0, err
 	}
 	if t.r == t.w && t.litRemain > 0 {
-		if err := flush(w); err != nil {
+		if err := t.keepLost(w, flush(w)); err != nil {
 			return 0, err
 		}
 	}

@@ -1603,6 +1603,7 @@ func (l *literalReader) WriteTo(w io.Writer) (int64, error) {
 			n = int(t.litRemain)
 		}
 		m, err := w.Write(t.buf[t.r : t.r+n])
+		t.keepLost(w, err)
 		if m < 0 || m > n {
 			m = 0
 			if err == nil {
@@ -1714,17 +1715,34 @@ func maySplice(r io.Reader, rf io.ReaderFrom, failedBefore bool) bool {
 	return false
 }
 
-// bufioWriter is the *bufio.Writer whose ReadFrom rf's is: rf itself, or
-// a *bufio.ReadWriter's Writer (it promotes its ReadFrom: an
-// http.Hijacker's, net/textproto's), else nil.
-func bufioWriter(rf io.ReaderFrom) *bufio.Writer {
-	switch rf := rf.(type) {
+// bufioWriter is the *bufio.Writer whose Write, Flush and ReadFrom w's
+// are: w itself, or a *bufio.ReadWriter's Writer (it promotes its
+// methods: an http.Hijacker's, net/textproto's), else nil.
+func bufioWriter(w any) *bufio.Writer {
+	switch w := w.(type) {
 	case *bufio.Writer:
-		return rf
+		return w
 	case *bufio.ReadWriter:
-		return rf.Writer
+		return w.Writer
 	}
 	return nil
+}
+
+// keepLost marks the forwarding position lost (fwdLost: every later
+// forward fails with ErrForwardGap) when err, w's error in a forwarding
+// call (a write, or a flush), left bytes w had taken in a *bufio.Writer
+// (bufioWriter): bufio keeps the error for every later call and drops
+// what it holds on Reset, so no writer ever sends those bytes, which the
+// tokenizer counted forwarded when w took them (this call's, or an
+// earlier one's still buffered). A relay that resumed through a new
+// writer relayed the stream with them missing, silently. It returns err.
+func (t *Tokenizer) keepLost(w any, err error) error {
+	if err != nil {
+		if bw := bufioWriter(w); bw != nil && bw.Buffered() > 0 {
+			t.fwdLost = true
+		}
+	}
+	return err
 }
 
 // bufioErr is the error bw keeps (a write that failed, or its target's
@@ -2070,7 +2088,7 @@ func (t *Tokenizer) skipLineOn(w io.Writer, lineLimit, totalLimit, from int64, r
 				return t.breakStream(&LimitError{Offset: t.Offset(), Limit: totalLimit, Got: t.Offset() - from + int64(t.w-t.r), Err: ErrLineTooLong})
 			}
 			if w != nil && t.r == t.w {
-				if err := flush(w); err != nil {
+				if err := t.keepLost(w, flush(w)); err != nil {
 					return err
 				}
 			}
